@@ -1,0 +1,5 @@
+"""Allows `python -m migration_rollback`."""
+
+from migration_rollback.cli import main
+
+main()

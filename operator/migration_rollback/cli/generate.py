@@ -1,0 +1,56 @@
+"""`migration-rollback generate`: write rollback SQL and docs beside each migration."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from migration_rollback.cli.app import DEFAULT_DIR, DirOption, advance, app, console, progress_bar
+from migration_rollback.errors import MigrationRollbackError
+from migration_rollback.project.generation import Outcome, generate_one
+from migration_rollback.project.migrations import discover
+from migration_rollback.project.workspace import load
+
+
+@app.command("generate")
+def generate(
+    directory: DirOption = DEFAULT_DIR,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite rollback files edited by hand.")
+    ] = False,
+    only: Annotated[
+        str | None, typer.Option("--only", help="Only this migration (name or version).")
+    ] = None,
+) -> None:
+    """Write <migration>_rollback.sql and <migration>_rollback.md beside each migration.
+
+    Statements whose inverse needs a human are written as '-- MANUAL:' lines. Files edited by
+    hand are kept unless --force. Exit code 1 when a migration does not parse.
+    """
+    try:
+        total = len(discover(directory))
+        with progress_bar(total, "parsing") as bar:
+            loaded = load(directory, progress=lambda name: advance(bar, name))
+    except MigrationRollbackError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    failed = 0
+    for item in loaded:
+        if only and only not in (item.migration.name, item.migration.version):
+            continue
+        result = generate_one(item, force=force)
+        if result.outcome is Outcome.FAILED:
+            failed += 1
+            console.print(f"[red]✗[/red] {result.migration}: {result.message}")
+            continue
+        extras = []
+        if result.manual_items:
+            extras.append(f"{result.manual_items} manual")
+        if result.destroys_data:
+            extras.append("data loss")
+        suffix = f" ({', '.join(extras)})" if extras else ""
+        mark = "[yellow]![/yellow]" if result.outcome is Outcome.KEPT_HAND_EDITED else "✓"
+        console.print(f"{mark} {result.migration}: {result.outcome}{suffix} {result.message}")
+    if failed:
+        raise typer.Exit(1)

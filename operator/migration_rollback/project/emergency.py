@@ -1,0 +1,109 @@
+"""`emergency`: a project-specific incident plan for the moment a migration breaks production."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from migration_rollback.project.manifests import resource_name, rollback_manifest, to_yaml
+from migration_rollback.project.migrations import sha256_file
+from migration_rollback.project.validation import MigrationReport, Status
+from migration_rollback.project.workspace import LoadedMigration
+
+_STATE = {
+    Status.VALID: "automatic",
+    Status.MANUAL: "needs a human first",
+    Status.INVALID: "INVALID: fix before use",
+    Status.MISSING: "MISSING: run generate",
+    Status.STALE: "STALE: regenerate",
+}
+
+
+def render_emergency_plan(
+    loaded: list[LoadedMigration],
+    reports: list[MigrationReport],
+    *,
+    generated_at: datetime,
+    latest: int = 5,
+) -> str:
+    pairs = list(zip(loaded, reports, strict=True))[-latest:][::-1]
+    out = [
+        "# Emergency rollback plan",
+        "",
+        f"Generated {generated_at.isoformat(timespec='seconds')} by `migration-rollback "
+        "emergency` from this project's migrations. Regenerate it after every migration.",
+        "",
+        "## The latest migrations",
+        "",
+        "| Migration | Rollback | Manual items | Data loss |",
+        "|---|---|---|---|",
+    ]
+    for item, report in pairs:
+        out.append(
+            f"| `{item.migration.name}` | {_STATE[report.status]} | {report.manual_items} | "
+            f"{'yes' if report.destroys_data else 'no'} |"
+        )
+    out += _phases(pairs[0][0].migration.name if pairs else "<migration>")
+    out += ["", "## Per migration", ""]
+    for item, report in pairs:
+        out += _migration_section(item, report)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _phases(newest: str) -> list[str]:
+    name = resource_name(newest)
+    return [
+        "",
+        "## Response phases",
+        "",
+        "1. **Stop traffic (0–5 min).** On Kubernetes the `MigrationRollback` resource does "
+        "phases 1, 2, 3, 5 and 6 for you, in order, and records each step: apply it and "
+        f"watch `kubectl get mrb {name} -w`. By hand: "
+        "`kubectl scale deployment/<app> --replicas=0` (note the current count first: "
+        "`kubectl get deploy <app> -o jsonpath='{.spec.replicas}'`). Pause Argo CD self-heal "
+        "or HPAs that would scale it back.",
+        "2. **Maintenance mode.** Turn on the app's maintenance switch so users see a page, "
+        "not errors.",
+        '3. **Backup.** `pg_dump -Fc "$DATABASE_URL" -f emergency_$(date +%s).dump` — or let '
+        "`execute --backup pg-dump` do it and verify it.",
+        "4. **Assess.** `migration-rollback validate` and the table above: is the rollback "
+        "automatic, does it need a human, does it lose data? Read the migration's "
+        "`_rollback.md`.",
+        "5. **Roll back.** Rehearse with `--dry-run`, then run it for real (below). It runs "
+        "in one transaction: it applies entirely or not at all.",
+        "6. **Verify and restore.** Check the app's health endpoint, scale back to the noted "
+        "replica count, turn maintenance off.",
+        "7. **Record.** `execute --report incident.md` writes the incident report; the "
+        "`migration_rollback.audit_log` table keeps every run.",
+    ]
+
+
+def _migration_section(item: LoadedMigration, report: MigrationReport) -> list[str]:
+    name = item.migration.name
+    rollback = item.migration.rollback_path
+    sha = sha256_file(rollback) if rollback.exists() else None
+    data_loss = " --allow-data-loss" if report.destroys_data else ""
+    lines = [
+        f"### `{name}` — {_STATE[report.status]}",
+        "",
+    ]
+    for finding in report.findings:
+        if finding.severity in ("error", "manual"):
+            where = f" (line {finding.line})" if finding.line else ""
+            lines.append(f"- {finding.code}{where}: {finding.message}")
+    lines += [
+        "",
+        "```bash",
+        "export MIGRATION_ROLLBACK_DATABASE_URL=...   # never on the command line",
+        f"migration-rollback execute {name} --dry-run",
+        f"migration-rollback execute {name} --backup pg-dump --backup-dir ./backups"
+        + (f" --expect-sha256 {sha}" if sha else "")
+        + data_loss
+        + " --report incident.md",
+        "```",
+        "",
+        "```yaml",
+        to_yaml(rollback_manifest(name, sha, allow_data_loss=report.destroys_data)).rstrip(),
+        "```",
+        "",
+    ]
+    return lines

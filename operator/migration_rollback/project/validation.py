@@ -1,0 +1,154 @@
+"""`validate`: for every migration, is its rollback present, current, complete and safe?"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from migration_rollback.errors import SqlSyntaxError
+from migration_rollback.project.artifacts import split_file
+from migration_rollback.project.migrations import read_source
+from migration_rollback.project.workspace import LoadedMigration, later_scripts
+from migration_rollback.sql import parse_script
+from migration_rollback.sql.checks import (
+    Finding,
+    Severity,
+    coverage_findings,
+    created_names,
+    dropped_names,
+    hazard_findings,
+    later_dependents,
+    manual_findings,
+    order_findings,
+)
+
+
+class Status(enum.StrEnum):
+    VALID = "valid"
+    MANUAL = "manual"
+    INVALID = "invalid"
+    MISSING = "missing"
+    STALE = "stale"
+
+    @property
+    def blocks(self) -> bool:
+        return self in (Status.INVALID, Status.MISSING, Status.STALE)
+
+
+@dataclass
+class MigrationReport:
+    migration: str
+    status: Status
+    findings: list[Finding] = field(default_factory=list)
+    rollback_file: str | None = None
+    destroys_data: bool = False
+    manual_items: int = 0
+    statements: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "migration": self.migration,
+            "status": str(self.status),
+            "rollback_file": self.rollback_file,
+            "statements": self.statements,
+            "manual_items": self.manual_items,
+            "destroys_data": self.destroys_data,
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+
+def validate_one(loaded: list[LoadedMigration], index: int) -> MigrationReport:
+    item = loaded[index]
+    name = item.migration.name
+    rollback_path = item.migration.rollback_path
+    if item.error is not None:
+        loc = item.error.location
+        return MigrationReport(
+            name,
+            Status.INVALID,
+            [Finding("FORWARD_SYNTAX", Severity.ERROR, item.error.message, loc.line, loc.file)],
+        )
+    if not rollback_path.exists():
+        return MigrationReport(
+            name,
+            Status.MISSING,
+            [
+                Finding(
+                    "MISSING",
+                    Severity.ERROR,
+                    f"{rollback_path.name} not found: run `migration-rollback generate`",
+                )
+            ],
+        )
+    source = read_source(rollback_path)
+    file = split_file(source.text)
+    report = MigrationReport(name, Status.VALID, rollback_file=rollback_path.name)
+    if source.warning:
+        report.findings.append(Finding("ENCODING", Severity.WARNING, source.warning))
+    try:
+        rollback = parse_script(source.text, rollback_path.name)
+    except SqlSyntaxError as exc:
+        report.findings.append(
+            Finding("SYNTAX", Severity.ERROR, exc.message, exc.location.line, rollback_path.name)
+        )
+        report.status = Status.INVALID
+        return report
+    assert item.script is not None
+    assert item.plan is not None
+    report.statements = len(rollback.statements)
+    if file.header is not None and file.header.source_sha256 not in ("", item.source.sha256):
+        report.findings.append(
+            Finding(
+                "STALE",
+                Severity.ERROR,
+                f"{item.display_path} changed since the rollback was generated "
+                f"(sha256 {file.header.source_sha256[:12]}… → {item.source.sha256[:12]}…): "
+                "regenerate it or review it and update its Source-SHA256 line",
+                2,
+                rollback_path.name,
+            )
+        )
+    report.findings += coverage_findings(item.plan, rollback, rollback_path.name, file.hand_edited)
+    report.findings += order_findings(item.script, rollback, rollback_path.name)
+    created = created_names(item.script)
+    report.findings += hazard_findings(rollback, source.text, rollback_path.name, created)
+    manual = manual_findings(source.text, rollback_path.name)
+    report.findings += manual
+    report.manual_items = len(manual)
+    report.findings += _later_dependent_findings(loaded, index, rollback, rollback_path.name)
+    report.destroys_data = any(f.code == "DATA_LOSS" for f in report.findings)
+    report.status = _status(report.findings)
+    return report
+
+
+def _later_dependent_findings(
+    loaded: list[LoadedMigration], index: int, rollback: Any, file: str
+) -> list[Finding]:
+    hits = later_dependents(dropped_names(rollback), later_scripts(loaded, index))
+    return [
+        Finding(
+            "LATER_DEPENDENT",
+            Severity.WARNING,
+            f"{st.location.file}:{st.location.line} (a later migration) uses {name}, which "
+            "this rollback drops: roll back the later migration first (execute --to)",
+            None,
+            file,
+        )
+        for name, st in hits[:5]
+    ]
+
+
+def _status(findings: list[Finding]) -> Status:
+    codes = {f.code for f in findings if f.severity == Severity.ERROR}
+    if "STALE" in codes:
+        return Status.STALE
+    if codes:
+        return Status.INVALID
+    if any(f.severity == Severity.MANUAL for f in findings):
+        return Status.MANUAL
+    return Status.VALID
+
+
+def validate_all(loaded: list[LoadedMigration]) -> list[MigrationReport]:
+    return [validate_one(loaded, i) for i in range(len(loaded))]

@@ -1,0 +1,304 @@
+"""Static checks of a rollback against its forward migration: coverage, order, hazards.
+
+Pure functions over parsed scripts. They answer the questions a reviewer asks before running a
+rollback in production: does it undo everything the migration did, will it fail halfway on a
+dependency, what data does it destroy, which locks does it take, what is left to a human?
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pglast.enums.parsenodes import ConstrType, DropBehavior
+
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.classify import classify
+from migration_rollback.sql.generator import MANUAL_PREFIX, RollbackPlan
+from migration_rollback.sql.model import LockLevel, Script, Statement
+from migration_rollback.sql.names import strings
+from migration_rollback.sql.parse import split_comment_lines
+
+ALLOW_CASCADE_MARK = "-- migration-rollback: allow-cascade"
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    MANUAL = "manual"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    severity: Severity
+    message: str
+    line: int | None = None
+    file: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": str(self.severity),
+            "message": self.message,
+            "line": self.line,
+            "file": self.file,
+        }
+
+
+# --- identity of what a statement touches -----------------------------------------------------
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    if isinstance(node, ast.Node):
+        yield node
+        for attr in node:
+            yield from _walk(getattr(node, attr))
+    elif isinstance(node, tuple | list):
+        for item in node:
+            yield from _walk(item)
+
+
+def touched_names(node: Any) -> frozenset[str]:
+    """Bare names of the objects, columns and constraints a statement mentions."""
+    names: set[str] = set()
+    for n in _walk(node):
+        if isinstance(n, ast.RangeVar):
+            names.add(n.relname)
+        elif isinstance(n, ast.AlterTableCmd) and n.name:
+            names.add(n.name)
+        elif isinstance(n, ast.ColumnDef) and n.colname:
+            names.add(n.colname)
+        elif isinstance(n, ast.Constraint) and n.conname:
+            names.add(n.conname)
+        elif isinstance(n, ast.ObjectWithArgs):
+            names.update(strings(n.objname)[-1:])
+        elif isinstance(n, ast.TypeName):
+            names.update(strings(n.names)[-1:])
+    for attr in ("idxname", "policy_name", "trigname", "newname", "subname", "pubname",
+                 "extname", "schemaname", "rulename"):  # fmt: skip
+        value = getattr(node, attr, None)
+        if isinstance(value, str):
+            names.add(value)
+    for attr in ("objects", "funcname", "typeName", "domainname"):
+        value = getattr(node, attr, None)
+        if isinstance(value, tuple):
+            for item in value:
+                if isinstance(item, tuple):
+                    names.update(strings(item)[-1:])
+                elif isinstance(item, ast.String):
+                    names.add(item.sval)
+            names.update(strings(value)[-1:])
+    if isinstance(node, ast.AlterEnumStmt):
+        names.update(v for v in (node.oldVal, node.newVal) if v)
+    return frozenset(n.lower() for n in names)
+
+
+def signature(statement: Statement) -> tuple[str, frozenset[str]]:
+    return statement.kind, touched_names(statement.node)
+
+
+def is_covered(expected: Statement, rollback: Iterable[Statement]) -> bool:
+    kind, names = signature(expected)
+    for candidate in rollback:
+        c_kind, c_names = signature(candidate)
+        if c_kind == kind and names <= c_names:
+            return True
+    return False
+
+
+# --- the checks -------------------------------------------------------------------------------
+
+
+def coverage_findings(
+    plan: RollbackPlan, rollback: Script, rollback_file: str, hand_edited: bool
+) -> list[Finding]:
+    """Every inverse the generator would write must have a counterpart in the rollback."""
+    findings: list[Finding] = []
+    from migration_rollback.sql.generator import checked_statement
+
+    for step in plan.sql_steps:
+        assert step.sql is not None
+        expected = checked_statement(step.sql)
+        if is_covered(expected, rollback.statements):
+            continue
+        loc = step.forward.location
+        findings.append(
+            Finding(
+                "UNCOVERED",
+                Severity.ERROR,
+                f"{loc.file}:{loc.line} ({step.forward.first_line}) is not undone; expected "
+                f"something like: {step.sql}",
+                line=None,
+                file=rollback_file,
+            )
+        )
+    del hand_edited
+    return findings
+
+
+def _dependencies(forward: Script) -> dict[str, set[str]]:
+    """name -> names it cannot outlive (drop it first, or the other drop fails)."""
+    deps: dict[str, set[str]] = {}
+    for st in forward.statements:
+        node = st.node
+        own: str | None = None
+        needs: set[str] = set()
+        if isinstance(node, ast.CreateStmt):
+            own = node.relation.relname
+            for n in _walk(node.tableElts):
+                if isinstance(n, ast.Constraint) and n.contype == ConstrType.CONSTR_FOREIGN:
+                    needs.add(n.pktable.relname)
+                if isinstance(n, ast.ColumnDef):
+                    needs.update(strings(n.typeName.names)[-1:])
+        elif isinstance(node, ast.ViewStmt):
+            own = node.view.relname
+            needs = {n.relname for n in _walk(node.query) if isinstance(n, ast.RangeVar)}
+        elif isinstance(node, ast.CreateTableAsStmt):
+            own = node.into.rel.relname
+            needs = {n.relname for n in _walk(node.query) if isinstance(n, ast.RangeVar)}
+        elif isinstance(node, ast.CreateTrigStmt):
+            own = node.trigname
+            needs = set(strings(node.funcname)[-1:])
+        elif isinstance(node, ast.CreatePolicyStmt):
+            own = node.policy_name
+            needs = {
+                strings(n.funcname)[-1]
+                for n in _walk((node.qual, node.with_check))
+                if isinstance(n, ast.FuncCall)
+            }
+        elif isinstance(node, ast.AlterTableStmt):
+            own = node.relation.relname
+            for n in _walk(node.cmds):
+                if isinstance(n, ast.Constraint) and n.contype == ConstrType.CONSTR_FOREIGN:
+                    needs.add(n.pktable.relname)
+        if own is not None:
+            deps.setdefault(own.lower(), set()).update(x.lower() for x in needs if x != own)
+    return deps
+
+
+def _dropped_name(st: Statement) -> str | None:
+    if isinstance(st.node, ast.DropStmt):
+        targets = classify(st).targets
+        return targets[0].name.lower() if targets else None
+    return None
+
+
+def order_findings(forward: Script, rollback: Script, rollback_file: str) -> list[Finding]:
+    """A drop must come after the drops of everything that depends on the dropped object."""
+    deps = _dependencies(forward)
+    dropped_at: dict[str, Statement] = {}
+    for st in rollback.statements:
+        name = _dropped_name(st)
+        if name:
+            dropped_at.setdefault(name, st)
+    findings: list[Finding] = []
+    for dependent, needs in deps.items():
+        for needed in needs:
+            if needed not in dropped_at or dependent not in dropped_at:
+                continue
+            if dropped_at[needed].index < dropped_at[dependent].index:
+                first, later = dropped_at[needed], dropped_at[dependent]
+                findings.append(
+                    Finding(
+                        "ORDER",
+                        Severity.ERROR,
+                        f"drops {needed} (line {first.location.line}) before {dependent} "
+                        f"(line {later.location.line}), which depends on it: this fails "
+                        "without CASCADE; drop dependents first",
+                        line=first.location.line,
+                        file=rollback_file,
+                    )
+                )
+    return findings
+
+
+def hazard_findings(
+    rollback: Script, text: str, rollback_file: str, created: set[str]
+) -> list[Finding]:
+    """Data loss, locks on existing tables, CASCADE, statements outside the transaction."""
+    allow_cascade = ALLOW_CASCADE_MARK in text
+    findings: list[Finding] = []
+    for st in rollback.statements:
+        c = classify(st)
+        line = st.location.line
+        if getattr(st.node, "behavior", None) == DropBehavior.DROP_CASCADE and not allow_cascade:
+            findings.append(
+                Finding(
+                    "CASCADE",
+                    Severity.ERROR,
+                    f"CASCADE silently drops whatever depends on it (maybe objects of later "
+                    f"migrations): drop dependents explicitly, or add '{ALLOW_CASCADE_MARK}'",
+                    line,
+                    rollback_file,
+                )
+            )
+        if c.destroys_data:
+            what = ", ".join(t.describe() for t in c.targets) or st.first_line
+            findings.append(
+                Finding(
+                    "DATA_LOSS", Severity.WARNING, f"destroys data: {what}", line, rollback_file
+                )
+            )
+        existing = [t for t in c.targets if t.kind == "table" and t.name.lower() not in created]
+        if c.lock >= LockLevel.SHARE and existing:
+            names = ", ".join(t.qualified for t in existing)
+            findings.append(
+                Finding(
+                    "LOCK",
+                    Severity.WARNING,
+                    f"takes {c.lock.label} on {names}, which existed before the migration",
+                    line,
+                    rollback_file,
+                )
+            )
+        if not c.transactional:
+            findings.append(
+                Finding(
+                    "NON_TRANSACTIONAL",
+                    Severity.INFO,
+                    "runs outside the rollback transaction (after it commits)",
+                    line,
+                    rollback_file,
+                )
+            )
+    return findings
+
+
+def manual_findings(text: str, rollback_file: str) -> list[Finding]:
+    return [
+        Finding("MANUAL", Severity.MANUAL, message, line, rollback_file)
+        for line, message in split_comment_lines(text, MANUAL_PREFIX)
+    ]
+
+
+def created_names(forward: Script) -> set[str]:
+    names: set[str] = set()
+    for st in forward.statements:
+        node = st.node
+        if isinstance(node, ast.CreateStmt):
+            names.add(node.relation.relname.lower())
+        elif isinstance(node, ast.CreateTableAsStmt):
+            names.add(node.into.rel.relname.lower())
+    return names
+
+
+def later_dependents(
+    dropped: Iterable[str], later: Iterable[Script]
+) -> list[tuple[str, Statement]]:
+    """Statements of later migrations that mention objects this rollback drops."""
+    wanted = {d.lower() for d in dropped}
+    hits: list[tuple[str, Statement]] = []
+    for script in later:
+        for st in script.statements:
+            overlap = touched_names(st.node) & wanted
+            if overlap:
+                hits.append((sorted(overlap)[0], st))
+    return hits
+
+
+def dropped_names(rollback: Script) -> list[str]:
+    return [n for n in (_dropped_name(st) for st in rollback.statements) if n]

@@ -1,0 +1,377 @@
+"""What a single statement does to a live database: locks, transactions, data, manual work.
+
+One table of rules serves forward and rollback statements alike: the generator classifies its
+own output by re-parsing it, so the hazards it reports are those of the SQL actually written.
+Lock levels follow the PostgreSQL documentation's "Explicit Locking" table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pglast.enums.parsenodes import AlterTableType as AT
+from pglast.enums.parsenodes import ConstrType, ObjectType
+
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.model import Classification, LockLevel, ObjectRef, Statement
+from migration_rollback.sql.names import (
+    DEFAULT_SCHEMA,
+    object_with_args,
+    relation,
+    split_qualified,
+    strings,
+)
+
+L = LockLevel
+
+_DROP_KIND = {
+    ObjectType.OBJECT_TABLE: "table",
+    ObjectType.OBJECT_INDEX: "index",
+    ObjectType.OBJECT_VIEW: "view",
+    ObjectType.OBJECT_MATVIEW: "materialized view",
+    ObjectType.OBJECT_SEQUENCE: "sequence",
+    ObjectType.OBJECT_SCHEMA: "schema",
+    ObjectType.OBJECT_FUNCTION: "function",
+    ObjectType.OBJECT_PROCEDURE: "procedure",
+    ObjectType.OBJECT_TRIGGER: "trigger",
+    ObjectType.OBJECT_POLICY: "policy",
+    ObjectType.OBJECT_TYPE: "type",
+    ObjectType.OBJECT_DOMAIN: "domain",
+    ObjectType.OBJECT_EXTENSION: "extension",
+    ObjectType.OBJECT_PUBLICATION: "publication",
+    ObjectType.OBJECT_FOREIGN_TABLE: "foreign table",
+    ObjectType.OBJECT_RULE: "rule",
+    ObjectType.OBJECT_ROLE: "role",
+}
+
+# Objects whose DROP loses rows (a sequence's position counts: ids would be reused).
+_DATA_HOLDING = {
+    ObjectType.OBJECT_TABLE,
+    ObjectType.OBJECT_SCHEMA,
+    ObjectType.OBJECT_SEQUENCE,
+    ObjectType.OBJECT_FOREIGN_TABLE,
+}
+
+_DROP_LOCK = {
+    ObjectType.OBJECT_FUNCTION: L.NONE,
+    ObjectType.OBJECT_PROCEDURE: L.NONE,
+    ObjectType.OBJECT_EXTENSION: L.NONE,
+    ObjectType.OBJECT_PUBLICATION: L.NONE,
+    ObjectType.OBJECT_ROLE: L.NONE,
+    ObjectType.OBJECT_TYPE: L.NONE,
+    ObjectType.OBJECT_DOMAIN: L.NONE,
+}
+
+_AT_LOCK: dict[AT, LockLevel] = {
+    AT.AT_SetStatistics: L.SHARE_UPDATE_EXCLUSIVE,
+    AT.AT_ValidateConstraint: L.SHARE_UPDATE_EXCLUSIVE,
+    AT.AT_ClusterOn: L.SHARE_UPDATE_EXCLUSIVE,
+    AT.AT_DropCluster: L.SHARE_UPDATE_EXCLUSIVE,
+    AT.AT_SetOptions: L.SHARE_UPDATE_EXCLUSIVE,
+    AT.AT_ResetOptions: L.SHARE_UPDATE_EXCLUSIVE,
+    AT.AT_AttachPartition: L.SHARE_UPDATE_EXCLUSIVE,
+    AT.AT_EnableTrig: L.SHARE_ROW_EXCLUSIVE,
+    AT.AT_DisableTrig: L.SHARE_ROW_EXCLUSIVE,
+    AT.AT_EnableTrigAll: L.SHARE_ROW_EXCLUSIVE,
+    AT.AT_DisableTrigAll: L.SHARE_ROW_EXCLUSIVE,
+    AT.AT_EnableTrigUser: L.SHARE_ROW_EXCLUSIVE,
+    AT.AT_DisableTrigUser: L.SHARE_ROW_EXCLUSIVE,
+}
+
+# Subcommands whose inverse needs the state before the migration.
+_AT_NEEDS_PRIOR = {
+    AT.AT_AlterColumnType,
+    AT.AT_ColumnDefault,
+    AT.AT_SetNotNull,
+    AT.AT_DropNotNull,
+    AT.AT_DropColumn,
+    AT.AT_DropConstraint,
+    AT.AT_ChangeOwner,
+    AT.AT_SetStatistics,
+    AT.AT_SetOptions,
+    AT.AT_ResetOptions,
+    AT.AT_ReplicaIdentity,
+    AT.AT_SetStorage,
+    AT.AT_SetCompression,
+    AT.AT_DetachPartition,
+    AT.AT_SetExpression,
+    AT.AT_DropExpression,
+}
+
+
+def _drop(node: Any) -> Classification:
+    kind = _DROP_KIND.get(
+        node.removeType, str(node.removeType.name).removeprefix("OBJECT_").lower()
+    )
+    notes: list[str] = []
+    if node.behavior is not None and node.behavior.name == "DROP_CASCADE":
+        notes.append("CASCADE also drops every object that depends on it, silently")
+    if node.removeType in _DATA_HOLDING:
+        notes.append(f"drops a {kind} and the data in it")
+    targets = tuple(_drop_target(kind, obj) for obj in node.objects or ())
+    return Classification(
+        transactional=not node.concurrent,
+        destroys_data=node.removeType in _DATA_HOLDING,
+        lock=L.SHARE_UPDATE_EXCLUSIVE
+        if node.concurrent
+        else _DROP_LOCK.get(node.removeType, L.ACCESS_EXCLUSIVE),
+        needs_manual=True,
+        notes=tuple(notes),
+        targets=targets,
+    )
+
+
+_SCHEMALESS = {"schema", "extension", "publication", "role"}
+_ON_TABLE = {"trigger", "policy", "rule"}
+
+
+def _drop_target(kind: str, obj: Any) -> ObjectRef:
+    """The dropped object, schema-qualified ("public" when the name is bare)."""
+    if isinstance(obj, ast.ObjectWithArgs):
+        return object_with_args(obj, DEFAULT_SCHEMA, kind)
+    if isinstance(obj, ast.String):
+        parts = [str(obj.sval)]
+    elif isinstance(obj, ast.TypeName):
+        parts = strings(obj.names)
+    else:
+        parts = strings(obj)
+    if kind in _SCHEMALESS:
+        return ObjectRef(kind=kind, name=parts[-1])
+    if kind in _ON_TABLE:
+        schema, table = split_qualified(parts[:-1], DEFAULT_SCHEMA)
+        return ObjectRef(kind=kind, name=parts[-1], schema=schema, table=table)
+    schema, name = split_qualified(parts, DEFAULT_SCHEMA)
+    return ObjectRef(kind=kind, name=name, schema=schema)
+
+
+def _alter_table(node: Any) -> Classification:
+    table = relation(node.relation, DEFAULT_SCHEMA)
+    targets = [table]
+    lock = L.NONE
+    destroys = False
+    manual = False
+    notes: list[str] = []
+    for cmd in node.cmds or ():
+        sub = cmd.subtype
+        cmd_lock = _AT_LOCK.get(sub, L.ACCESS_EXCLUSIVE)
+        if sub == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
+            if cmd.def_.contype == ConstrType.CONSTR_FOREIGN:
+                cmd_lock = L.SHARE_ROW_EXCLUSIVE
+                if not cmd.def_.skip_validation:
+                    notes.append("validates the foreign key by scanning the table")
+            elif cmd.def_.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
+                notes.append("builds an index while holding ACCESS EXCLUSIVE")
+        if sub in (AT.AT_DropColumn, AT.AT_AlterColumnType):
+            targets.append(ObjectRef("column", table.name, table.schema, column=cmd.name))
+        if sub == AT.AT_DropColumn:
+            destroys = True
+            notes.append(f"drops column {cmd.name} and its values")
+        if sub == AT.AT_AlterColumnType:
+            notes.append(f"may rewrite the table and lose precision in column {cmd.name}")
+        if sub == AT.AT_AddColumn and _has_volatile_default(cmd.def_):
+            notes.append("a volatile default rewrites the whole table")
+        if sub == AT.AT_SetNotNull:
+            notes.append(f"SET NOT NULL scans the table to check {cmd.name}")
+        manual = manual or sub in _AT_NEEDS_PRIOR
+        lock = max(lock, cmd_lock)
+    return Classification(
+        lock=lock,
+        destroys_data=destroys,
+        needs_manual=manual,
+        notes=tuple(notes),
+        targets=tuple(targets),
+    )
+
+
+def _has_volatile_default(col: Any) -> bool:
+    for constraint in getattr(col, "constraints", None) or ():
+        if constraint.contype == ConstrType.CONSTR_DEFAULT:
+            text = repr(constraint.raw_expr).lower()
+            if any(f in text for f in ("random", "gen_random_uuid", "uuid_generate", "clock_")):
+                return True
+    return False
+
+
+def _create_table(node: Any) -> Classification:
+    lock = L.NONE
+    notes: list[str] = []
+    for elt in node.tableElts or ():
+        for c in [*(getattr(elt, "constraints", None) or ()), elt]:
+            if isinstance(c, ast.Constraint) and c.contype == ConstrType.CONSTR_FOREIGN:
+                lock = max(lock, L.SHARE_ROW_EXCLUSIVE)
+    if node.partbound is not None:
+        lock = max(lock, L.ACCESS_EXCLUSIVE)
+        notes.append("attaching a partition locks the parent table")
+    return Classification(
+        lock=lock, notes=tuple(notes), targets=(relation(node.relation, DEFAULT_SCHEMA),)
+    )
+
+
+def _index(node: Any) -> Classification:
+    if node.concurrent:
+        return Classification(
+            transactional=False,
+            lock=L.SHARE_UPDATE_EXCLUSIVE,
+            notes=("CONCURRENTLY cannot run inside a transaction block",),
+        )
+    return Classification(lock=L.SHARE, notes=("blocks writes to the table while it builds",))
+
+
+def _fixed(
+    lock: LockLevel = L.NONE,
+    *,
+    transactional: bool = True,
+    destroys: bool = False,
+    manual: bool = False,
+    note: str | None = None,
+) -> Callable[[Any], Classification]:
+    def rule(_node: Any) -> Classification:
+        return Classification(
+            transactional=transactional,
+            destroys_data=destroys,
+            lock=lock,
+            needs_manual=manual,
+            notes=(note,) if note else (),
+        )
+
+    return rule
+
+
+def _replaceable(lock: LockLevel) -> Callable[[Any], Classification]:
+    def rule(node: Any) -> Classification:
+        replace = bool(getattr(node, "replace", False))
+        return Classification(
+            lock=lock,
+            needs_manual=replace,
+            notes=("OR REPLACE: the previous definition is needed to undo it",) if replace else (),
+        )
+
+    return rule
+
+
+def _alter_enum(node: Any) -> Classification:
+    if node.oldVal:
+        return Classification(lock=L.NONE)
+    return Classification(
+        lock=L.NONE,
+        needs_manual=True,
+        notes=("an added enum value cannot be removed without recreating the type",),
+    )
+
+
+def _data_change(*, destroys: bool, note: str | None = None) -> Callable[[Any], Classification]:
+    def rule(node: Any) -> Classification:
+        rels = getattr(node, "relations", None) or (getattr(node, "relation", None),)
+        return Classification(
+            lock=L.ACCESS_EXCLUSIVE if isinstance(node, ast.TruncateStmt) else L.ROW_EXCLUSIVE,
+            destroys_data=destroys,
+            needs_manual=destroys,
+            notes=(note,) if note else (),
+            targets=tuple(relation(r, DEFAULT_SCHEMA) for r in rels if r is not None),
+        )
+
+    return rule
+
+
+def _vacuum(node: Any) -> Classification:
+    return Classification(transactional=False, lock=L.SHARE_UPDATE_EXCLUSIVE)
+
+
+def _reindex(node: Any) -> Classification:
+    concurrent = any(getattr(p, "defname", "") == "concurrently" for p in node.params or ())
+    return Classification(
+        transactional=not concurrent,
+        lock=L.SHARE_UPDATE_EXCLUSIVE if concurrent else L.ACCESS_EXCLUSIVE,
+    )
+
+
+def _refresh(node: Any) -> Classification:
+    return Classification(lock=L.EXCLUSIVE if node.concurrent else L.ACCESS_EXCLUSIVE)
+
+
+def _select(node: Any) -> Classification:
+    calls = "FuncCall" in repr(node.targetList)
+    return Classification(
+        lock=L.ACCESS_SHARE,
+        needs_manual=calls and not _is_set_config(node),
+        notes=("calls functions that may change state",) if calls else (),
+    )
+
+
+def _is_set_config(node: Any) -> bool:
+    return "set_config" in repr(node.targetList) and node.fromClause is None
+
+
+_RULES: dict[type, Callable[[Any], Classification]] = {
+    ast.CreateStmt: _create_table,
+    ast.IndexStmt: _index,
+    ast.DropStmt: _drop,
+    ast.AlterTableStmt: _alter_table,
+    ast.ViewStmt: _replaceable(L.ACCESS_EXCLUSIVE),
+    ast.CreateFunctionStmt: _replaceable(L.NONE),
+    ast.CreateTrigStmt: _replaceable(L.SHARE_ROW_EXCLUSIVE),
+    ast.CreatePolicyStmt: _fixed(L.ACCESS_EXCLUSIVE),
+    ast.AlterPolicyStmt: _fixed(L.ACCESS_EXCLUSIVE, manual=True),
+    ast.RenameStmt: _fixed(L.ACCESS_EXCLUSIVE),
+    ast.AlterObjectSchemaStmt: _fixed(L.ACCESS_EXCLUSIVE),
+    ast.TruncateStmt: _data_change(destroys=True, note="removes every row"),
+    ast.DeleteStmt: _data_change(destroys=True),
+    ast.UpdateStmt: _data_change(destroys=True, note="overwrites the previous values"),
+    ast.InsertStmt: _data_change(destroys=False),
+    ast.MergeStmt: _fixed(L.ROW_EXCLUSIVE, destroys=True, manual=True),
+    ast.CopyStmt: _fixed(L.ROW_EXCLUSIVE, manual=True),
+    ast.DoStmt: _fixed(L.ACCESS_EXCLUSIVE, manual=True, note="DO blocks run arbitrary code"),
+    ast.AlterEnumStmt: _alter_enum,
+    ast.VacuumStmt: _vacuum,
+    ast.ReindexStmt: _reindex,
+    ast.RefreshMatViewStmt: _refresh,
+    ast.SelectStmt: _select,
+    ast.CreatedbStmt: _fixed(transactional=False, manual=True),
+    ast.DropdbStmt: _fixed(transactional=False, destroys=True, manual=True),
+    ast.AlterSystemStmt: _fixed(transactional=False, manual=True),
+    ast.CreateTableSpaceStmt: _fixed(transactional=False, manual=True),
+    ast.AlterFunctionStmt: _fixed(manual=True),
+    ast.AlterOwnerStmt: _fixed(L.ACCESS_EXCLUSIVE, manual=True),
+    ast.AlterSeqStmt: _fixed(L.SHARE_ROW_EXCLUSIVE, manual=True),
+    ast.AlterDomainStmt: _fixed(L.SHARE, manual=True),
+    ast.AlterRoleStmt: _fixed(manual=True),
+    ast.CommentStmt: _fixed(L.SHARE_UPDATE_EXCLUSIVE),
+    ast.CreateTableAsStmt: _fixed(L.ACCESS_SHARE),
+    ast.ClusterStmt: _fixed(L.ACCESS_EXCLUSIVE, manual=True),
+    ast.LockStmt: _fixed(L.ACCESS_EXCLUSIVE),
+}
+
+_NO_LOCK_KINDS = (
+    ast.CreateSchemaStmt,
+    ast.CreateSeqStmt,
+    ast.CreateEnumStmt,
+    ast.CompositeTypeStmt,
+    ast.CreateDomainStmt,
+    ast.CreateExtensionStmt,
+    ast.CreatePublicationStmt,
+    ast.AlterPublicationStmt,
+    ast.GrantStmt,
+    ast.GrantRoleStmt,
+    ast.AlterDefaultPrivilegesStmt,
+    ast.VariableSetStmt,
+    ast.TransactionStmt,
+    ast.CreateRoleStmt,
+    ast.RuleStmt,
+    ast.CreateEventTrigStmt,
+)
+
+
+def classify(statement: Statement) -> Classification:
+    """Classify one statement; anything not known is treated as needing a human."""
+    node = statement.node
+    rule = _RULES.get(type(node))
+    if rule is not None:
+        return rule(node)
+    if isinstance(node, _NO_LOCK_KINDS):
+        return Classification()
+    return Classification(
+        lock=L.ACCESS_EXCLUSIVE,
+        needs_manual=True,
+        notes=(f"{statement.kind} is not understood by the generator",),
+    )

@@ -1,0 +1,326 @@
+"""What earlier migrations built, learned from their SQL alone (no database).
+
+The generator consults it to tell a brand-new object from one that existed before, and to
+recover an earlier definition (a function body, a view, an index, a column's type) so that more
+rollbacks are complete without a human. Whatever it cannot know stays a MANUAL item; the
+verifier (`verify/`) checks every guess against a real PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from pglast.enums.parsenodes import AlterTableType as AT
+from pglast.enums.parsenodes import ConstrType, ObjectType
+
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.model import ObjectRef, Statement
+from migration_rollback.sql.names import (
+    DEFAULT_SCHEMA,
+    choose_name,
+    deparse,
+    function_args,
+    index_column_names,
+    relation,
+    search_path_schema,
+    split_qualified,
+    strings,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnState:
+    type: str
+    default: str | None
+    not_null: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """The statement that last defined an object, and the object it names."""
+
+    ref: ObjectRef
+    statement: Statement
+    text: str
+
+
+@dataclass
+class History:
+    """Objects, definitions and column states accumulated statement by statement."""
+
+    definitions: dict[str, Definition] = field(default_factory=dict)
+    columns: dict[tuple[str, str, str], ColumnState] = field(default_factory=dict)
+    rls_enabled: set[tuple[str, str]] = field(default_factory=set)
+    rls_forced: set[tuple[str, str]] = field(default_factory=set)
+    comments: dict[str, str | None] = field(default_factory=dict)
+    primary_keys: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    default_schema: str = DEFAULT_SCHEMA
+
+    def knows(self, ref: ObjectRef) -> bool:
+        return ref.key in self.definitions
+
+    def definition(self, ref: ObjectRef) -> Definition | None:
+        return self.definitions.get(ref.key)
+
+    def column(self, schema: str, table: str, column: str) -> ColumnState | None:
+        return self.columns.get((schema, table, column))
+
+    def copy(self) -> History:
+        return History(
+            definitions=dict(self.definitions),
+            columns=dict(self.columns),
+            rls_enabled=set(self.rls_enabled),
+            rls_forced=set(self.rls_forced),
+            comments=dict(self.comments),
+            primary_keys=dict(self.primary_keys),
+        )
+
+    def begin_file(self) -> None:
+        """Each migration file starts with the default search_path again."""
+        self.default_schema = DEFAULT_SCHEMA
+
+    # --- learning -------------------------------------------------------------------------
+
+    def observe(self, statement: Statement) -> None:
+        node = statement.node
+        observer = _OBSERVERS.get(type(node))
+        if observer is not None:
+            observer(self, statement, node)
+
+    def _define(self, ref: ObjectRef, statement: Statement, text: str | None = None) -> None:
+        self.definitions[ref.key] = Definition(ref, statement, text or statement.text)
+
+    def _forget(self, ref: ObjectRef) -> None:
+        self.definitions.pop(ref.key, None)
+        if ref.kind == "table" and ref.schema:
+            for key in [k for k in self.columns if k[:2] == (ref.schema, ref.name)]:
+                del self.columns[key]
+
+
+def object_key_for_index(node: Any, schema: str) -> ObjectRef:
+    rel = relation(node.relation, schema)
+    name = node.idxname or choose_name(rel.name, index_column_names(node.indexParams), "idx")
+    return ObjectRef("index", name, rel.schema)
+
+
+def constraint_name(table: str, constraint: Any, column: str | None = None) -> str:
+    """The name PostgreSQL gives a constraint declared without one."""
+    if constraint.conname:
+        return str(constraint.conname)
+    ct = constraint.contype
+    if ct == ConstrType.CONSTR_PRIMARY:
+        return choose_name(table, [], "pkey")
+    keys = strings(constraint.keys) or ([column] if column else [])
+    if ct == ConstrType.CONSTR_UNIQUE:
+        return choose_name(table, keys, "key")
+    if ct == ConstrType.CONSTR_FOREIGN:
+        return choose_name(table, strings(constraint.fk_attrs) or keys, "fkey")
+    if ct == ConstrType.CONSTR_EXCLUSION:
+        return choose_name(table, keys, "excl")
+    if ct == ConstrType.CONSTR_CHECK:
+        return choose_name(table, [column] if column else _check_columns(constraint), "check")
+    return choose_name(table, keys, "con")
+
+
+def _check_columns(constraint: Any) -> list[str]:
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, ast.ColumnRef):
+            names = strings(node.fields)
+            if names and names[-1] not in found:
+                found.append(names[-1])
+        elif isinstance(node, ast.Node):
+            for attr in node:  # pglast nodes iterate over their field names
+                walk(getattr(node, attr))
+        elif isinstance(node, tuple | list):
+            for item in node:
+                walk(item)
+
+    walk(constraint.raw_expr)
+    return found[:1] if len(found) == 1 else []
+
+
+def column_state(col: Any) -> ColumnState:
+    default = None
+    not_null = False
+    for c in col.constraints or ():
+        if c.contype == ConstrType.CONSTR_DEFAULT:
+            default = deparse(c.raw_expr)
+        elif c.contype in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY):
+            not_null = True
+    return ColumnState(type=deparse(col.typeName), default=default, not_null=not_null)
+
+
+def _observe_create_table(h: History, st: Statement, node: Any) -> None:
+    rel = relation(node.relation, h.default_schema)
+    if node.if_not_exists and h.knows(rel):
+        return
+    h._define(rel, st)
+    pk: tuple[str, ...] = ()
+    for elt in node.tableElts or ():
+        if isinstance(elt, ast.ColumnDef):
+            h.columns[(str(rel.schema), rel.name, str(elt.colname))] = column_state(elt)
+            for c in elt.constraints or ():
+                if c.contype == ConstrType.CONSTR_PRIMARY:
+                    pk = (str(elt.colname),)
+                _observe_constraint(h, st, rel, c, str(elt.colname))
+        elif isinstance(elt, ast.Constraint):
+            if elt.contype == ConstrType.CONSTR_PRIMARY:
+                pk = tuple(strings(elt.keys))
+            _observe_constraint(h, st, rel, elt, None)
+    if pk:
+        h.primary_keys[(str(rel.schema), rel.name)] = pk
+
+
+def _observe_constraint(
+    h: History, st: Statement, rel: ObjectRef, c: Any, column: str | None
+) -> None:
+    if c.contype in (
+        ConstrType.CONSTR_DEFAULT,
+        ConstrType.CONSTR_NOTNULL,
+        ConstrType.CONSTR_NULL,
+        ConstrType.CONSTR_GENERATED,
+        ConstrType.CONSTR_IDENTITY,
+    ):
+        return
+    name = constraint_name(rel.name, c, column)
+    ref = ObjectRef("constraint", name, rel.schema, table=rel.name)
+    text = None
+    if column is None or c.contype != ConstrType.CONSTR_FOREIGN:
+        text = deparse(c) if column is None else None
+    h._define(ref, st, text)
+
+
+def _observe_index(h: History, st: Statement, node: Any) -> None:
+    h._define(object_key_for_index(node, h.default_schema), st)
+
+
+def _observe_function(h: History, st: Statement, node: Any) -> None:
+    schema, name = split_qualified(strings(node.funcname), h.default_schema)
+    kind = "procedure" if node.is_procedure else "function"
+    h._define(ObjectRef(kind, name, schema, args=function_args(node.parameters)), st)
+
+
+def _observe_view(h: History, st: Statement, node: Any) -> None:
+    h._define(relation(node.view, h.default_schema, "view"), st)
+
+
+def _observe_matview(h: History, st: Statement, node: Any) -> None:
+    kind = "materialized view" if node.objtype == ObjectType.OBJECT_MATVIEW else "table"
+    h._define(relation(node.into.rel, h.default_schema, kind), st)
+
+
+def _observe_trigger(h: History, st: Statement, node: Any) -> None:
+    rel = relation(node.relation, h.default_schema)
+    h._define(ObjectRef("trigger", str(node.trigname), rel.schema, table=rel.name), st)
+
+
+def _observe_policy(h: History, st: Statement, node: Any) -> None:
+    rel = relation(node.table, h.default_schema)
+    h._define(ObjectRef("policy", str(node.policy_name), rel.schema, table=rel.name), st)
+
+
+def _observe_simple(kind: str) -> Observer:
+    def observe(h: History, st: Statement, node: object) -> None:
+        ref = simple_object_ref(kind, node, h.default_schema)
+        if ref is not None:
+            h._define(ref, st)
+
+    return observe
+
+
+def simple_object_ref(kind: str, node: object, default_schema: str) -> ObjectRef | None:
+    """The object a CREATE of a type, domain, sequence, schema, extension... names."""
+    if isinstance(node, ast.CreateEnumStmt):
+        schema, name = split_qualified(strings(node.typeName), default_schema)
+    elif isinstance(node, ast.CompositeTypeStmt):
+        return relation(node.typevar, default_schema, "type")
+    elif isinstance(node, ast.CreateDomainStmt):
+        schema, name = split_qualified(strings(node.domainname), default_schema)
+    elif isinstance(node, ast.CreateSeqStmt):
+        return relation(node.sequence, default_schema, "sequence")
+    elif isinstance(node, ast.CreateSchemaStmt):
+        return ObjectRef("schema", str(node.schemaname))
+    elif isinstance(node, ast.CreateExtensionStmt):
+        return ObjectRef("extension", str(node.extname))
+    elif isinstance(node, ast.CreatePublicationStmt):
+        return ObjectRef("publication", str(node.pubname))
+    else:
+        return None
+    return ObjectRef(kind, name, schema)
+
+
+def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
+    rel = relation(node.relation, h.default_schema)
+    key = (str(rel.schema), rel.name)
+    for cmd in node.cmds or ():
+        sub = cmd.subtype
+        col_key = (str(rel.schema), rel.name, str(cmd.name))
+        state = h.columns.get(col_key)
+        if sub == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+            h.columns[(str(rel.schema), rel.name, str(cmd.def_.colname))] = column_state(cmd.def_)
+        elif sub == AT.AT_DropColumn:
+            h.columns.pop(col_key, None)
+        elif sub == AT.AT_AlterColumnType and state and isinstance(cmd.def_, ast.ColumnDef):
+            h.columns[col_key] = replace(state, type=deparse(cmd.def_.typeName))
+        elif sub == AT.AT_ColumnDefault and state:
+            default = deparse(cmd.def_) if cmd.def_ is not None else None
+            h.columns[col_key] = replace(state, default=default)
+        elif sub in (AT.AT_SetNotNull, AT.AT_DropNotNull) and state:
+            h.columns[col_key] = replace(state, not_null=sub == AT.AT_SetNotNull)
+        elif sub == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
+            _observe_constraint(h, st, rel, cmd.def_, None)
+        elif sub == AT.AT_DropConstraint:
+            h._forget(ObjectRef("constraint", str(cmd.name), rel.schema, table=rel.name))
+        elif sub == AT.AT_EnableRowSecurity:
+            h.rls_enabled.add(key)
+        elif sub == AT.AT_DisableRowSecurity:
+            h.rls_enabled.discard(key)
+        elif sub == AT.AT_ForceRowSecurity:
+            h.rls_forced.add(key)
+        elif sub == AT.AT_NoForceRowSecurity:
+            h.rls_forced.discard(key)
+
+
+def _observe_drop(h: History, st: Statement, node: Any) -> None:
+    from migration_rollback.sql.classify import classify
+
+    for target in classify(st).targets:
+        h._forget(target)
+
+
+def _observe_set(h: History, st: Statement, node: Any) -> None:
+    schema = search_path_schema(node)
+    if schema:
+        h.default_schema = schema
+
+
+def _observe_comment(h: History, st: Statement, node: Any) -> None:
+    h.comments[deparse(node.object) + str(node.objtype)] = node.comment
+
+
+Observer = Callable[[History, Statement, Any], None]
+
+_OBSERVERS: dict[type, Observer] = {
+    ast.CreateStmt: _observe_create_table,
+    ast.IndexStmt: _observe_index,
+    ast.CreateFunctionStmt: _observe_function,
+    ast.ViewStmt: _observe_view,
+    ast.CreateTableAsStmt: _observe_matview,
+    ast.CreateTrigStmt: _observe_trigger,
+    ast.CreatePolicyStmt: _observe_policy,
+    ast.CreateEnumStmt: _observe_simple("type"),
+    ast.CompositeTypeStmt: _observe_simple("type"),
+    ast.CreateDomainStmt: _observe_simple("domain"),
+    ast.CreateSeqStmt: _observe_simple("sequence"),
+    ast.CreateSchemaStmt: _observe_simple("schema"),
+    ast.CreateExtensionStmt: _observe_simple("extension"),
+    ast.CreatePublicationStmt: _observe_simple("publication"),
+    ast.AlterTableStmt: _observe_alter_table,
+    ast.DropStmt: _observe_drop,
+    ast.VariableSetStmt: _observe_set,
+    ast.CommentStmt: _observe_comment,
+}

@@ -1,0 +1,832 @@
+"""Inverse rules: for each forward statement, the SQL that undoes it, or why a human must.
+
+Rules never use CASCADE (it silently drops objects later migrations built on); they rely on
+the rollback running in reverse statement order, so a migration's own dependents are dropped
+before what they depend on. Every name is schema-qualified and every DROP says IF EXISTS, so a
+rollback can be re-run after a partial manual repair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pglast.enums.parsenodes import AlterPublicationAction, ObjectType
+from pglast.enums.parsenodes import AlterTableType as AT
+
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.history import (
+    History,
+    constraint_name,
+    object_key_for_index,
+    simple_object_ref,
+)
+from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement, quote_ident
+from migration_rollback.sql.names import (
+    DEFAULT_SCHEMA,
+    deparse,
+    function_args,
+    object_with_args,
+    qualified_name,
+    relation,
+    search_path_schema,
+    split_qualified,
+    strings,
+)
+
+# Extensions a Supabase project has before its first migration; `CREATE EXTENSION IF NOT
+# EXISTS` of one of them changes nothing, so dropping it would break the platform.
+PLATFORM_EXTENSIONS = frozenset(
+    {"plpgsql", "uuid-ossp", "pgcrypto", "pgjwt", "pg_graphql", "pg_stat_statements",
+     "supabase_vault"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Inverse:
+    """One piece of a rollback: SQL to run, or a manual item, with notes for reviewers."""
+
+    sql: str | None = None
+    manual: ManualItem | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class Context:
+    """What the rules may consult: earlier migrations and this migration so far."""
+
+    history: History | None
+    default_schema: str = DEFAULT_SCHEMA
+    created_here: set[str] = field(default_factory=set)
+
+    def existed_before(self, ref: ObjectRef) -> bool | None:
+        """True/False when earlier migrations tell; None when nothing is known of them."""
+        if ref.key in self.created_here:
+            return False
+        if self.history is None:
+            return None
+        return self.history.knows(ref)
+
+
+Rule = Callable[[Any, Statement, Context], Iterator[Inverse]]
+
+
+def manual(need: ManualNeed, reason: str, target: ObjectRef | None = None) -> Inverse:
+    return Inverse(manual=ManualItem(need=need, reason=reason, target=target))
+
+
+def _drop_sql(kind: str, ref: ObjectRef, *, concurrently: bool = False) -> str:
+    keyword = kind.upper()
+    conc = " CONCURRENTLY" if concurrently else ""
+    if ref.table:
+        table = qualified_name(ref.schema, ref.table)
+        return f"DROP {keyword} IF EXISTS {quote_ident(ref.name)} ON {table}"
+    args = f"({ref.args})" if ref.args is not None else ""
+    return f"DROP {keyword}{conc} IF EXISTS {ref.qualified}{args}"
+
+
+def _replaced(
+    ref: ObjectRef, st: Statement, ctx: Context, kind: str, drop: str
+) -> Iterator[Inverse]:
+    """CREATE OR REPLACE: drop it when new, restore the earlier definition when known."""
+    existed = ctx.existed_before(ref)
+    if existed is False:
+        yield Inverse(drop, notes=(f"{kind} {ref.describe()} is new in this migration",))
+        return
+    previous = ctx.history.definition(ref) if ctx.history else None
+    if existed and previous is not None:
+        where = previous.statement.location
+        yield Inverse(previous.text, notes=(f"restores the definition from {where}",))
+        return
+    yield manual(
+        ManualNeed.PRIOR_DEFINITION,
+        f"{ref.describe()} is created with OR REPLACE and earlier migrations are not known: "
+        f"if it existed before, restore its previous definition; if not, run: {drop}",
+        ref,
+    )
+
+
+# --- CREATE -------------------------------------------------------------------------------
+
+
+def _create_table(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    ref = relation(node.relation, ctx.default_schema)
+    if node.if_not_exists and ctx.existed_before(ref):
+        yield Inverse(notes=(f"{ref.describe()} existed before; IF NOT EXISTS changed nothing",))
+        return
+    notes = ["rows written to it since the migration are lost unless archived"]
+    if node.if_not_exists and ctx.existed_before(ref) is None:
+        notes.append("IF NOT EXISTS: if the table existed before the migration, keep it")
+    ctx.created_here.add(ref.key)
+    yield Inverse(f"DROP TABLE IF EXISTS {ref.qualified}", notes=tuple(notes))
+
+
+def _create_index(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    ref = object_key_for_index(node, ctx.default_schema)
+    if node.if_not_exists and ctx.existed_before(ref):
+        yield Inverse(notes=(f"{ref.describe()} existed before; IF NOT EXISTS changed nothing",))
+        return
+    ctx.created_here.add(ref.key)
+    notes = () if node.idxname else (f"index name {ref.name} derived as PostgreSQL names it",)
+    yield Inverse(_drop_sql("index", ref, concurrently=bool(node.concurrent)), notes=notes)
+
+
+def _create_view(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    ref = relation(node.view, ctx.default_schema, "view")
+    drop = _drop_sql("view", ref)
+    if node.replace:
+        yield from _replaced(ref, st, ctx, "view", drop)
+    else:
+        yield Inverse(drop)
+    if not ctx.existed_before(ref):
+        ctx.created_here.add(ref.key)
+
+
+def _create_table_as(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    is_matview = node.objtype == ObjectType.OBJECT_MATVIEW
+    kind = "materialized view" if is_matview else "table"
+    ref = relation(node.into.rel, ctx.default_schema, kind)
+    if node.if_not_exists and ctx.existed_before(ref):
+        yield Inverse(notes=(f"{ref.describe()} existed before; IF NOT EXISTS changed nothing",))
+        return
+    ctx.created_here.add(ref.key)
+    yield Inverse(_drop_sql(kind, ref))
+
+
+def _create_function(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    schema, name = split_qualified(strings(node.funcname), ctx.default_schema)
+    kind = "procedure" if node.is_procedure else "function"
+    ref = ObjectRef(kind, name, schema, args=function_args(node.parameters))
+    drop = _drop_sql(kind, ref)
+    if node.replace:
+        yield from _replaced(ref, st, ctx, kind, drop)
+    else:
+        yield Inverse(drop)
+    if not ctx.existed_before(ref):
+        ctx.created_here.add(ref.key)
+
+
+def _create_trigger(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    rel = relation(node.relation, ctx.default_schema)
+    ref = ObjectRef("trigger", str(node.trigname), rel.schema, table=rel.name)
+    drop = _drop_sql("trigger", ref)
+    if node.replace:
+        yield from _replaced(ref, st, ctx, "trigger", drop)
+    else:
+        yield Inverse(drop)
+    if not ctx.existed_before(ref):
+        ctx.created_here.add(ref.key)
+
+
+def _create_policy(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    rel = relation(node.table, ctx.default_schema)
+    ref = ObjectRef("policy", str(node.policy_name), rel.schema, table=rel.name)
+    ctx.created_here.add(ref.key)
+    yield Inverse(_drop_sql("policy", ref))
+
+
+def _alter_policy(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    rel = relation(node.table, ctx.default_schema)
+    ref = ObjectRef("policy", str(node.policy_name), rel.schema, table=rel.name)
+    previous = ctx.history.definition(ref) if ctx.history else None
+    if ref.key in ctx.created_here:
+        yield Inverse(notes=(f"{ref.describe()} is new; dropping it undoes this too",))
+    elif previous is not None and previous.statement.kind == "CreatePolicyStmt":
+        yield Inverse(
+            previous.text, notes=(f"restores {ref.describe()} from {previous.statement.location}",)
+        )
+        yield Inverse(_drop_sql("policy", ref))
+    else:
+        yield manual(ManualNeed.PRIOR_DEFINITION, f"restore the previous {ref.describe()}", ref)
+
+
+def _create_simple(kind: str) -> Rule:
+    def rule(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+        ref = simple_object_ref(kind, node, ctx.default_schema)
+        if ref is None:
+            yield manual(ManualNeed.UNSUPPORTED, f"{st.kind} is not understood")
+            return
+        if_not_exists = bool(getattr(node, "if_not_exists", False))
+        if ref.kind == "extension" and if_not_exists and ref.name in PLATFORM_EXTENSIONS:
+            yield Inverse(notes=(f"extension {ref.name} is part of the platform; kept",))
+            return
+        if if_not_exists and ctx.existed_before(ref):
+            yield Inverse(notes=(f"{ref.describe()} existed before; nothing to undo",))
+            return
+        ctx.created_here.add(ref.key)
+        notes: tuple[str, ...] = ()
+        if if_not_exists and ctx.existed_before(ref) is None:
+            notes = (f"IF NOT EXISTS: if {ref.describe()} existed before the migration, keep it",)
+        drop_kind = "type" if kind == "type" else kind
+        yield Inverse(_drop_sql(drop_kind, ref), notes=notes)
+
+    return rule
+
+
+# --- ALTER TABLE ----------------------------------------------------------------------------
+
+
+def _alter_table(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    rel = relation(node.relation, ctx.default_schema)
+    table_kw = _relation_keyword(node.objtype)
+    if_exists = " IF EXISTS" if node.missing_ok else ""
+    prefix = f"ALTER {table_kw}{if_exists} {rel.qualified}"
+    pieces = [list(_alter_cmd(cmd, rel, prefix, st, ctx)) for cmd in node.cmds or ()]
+    for piece in reversed(pieces):
+        yield from piece
+
+
+def _relation_keyword(objtype: Any) -> str:
+    return {
+        ObjectType.OBJECT_VIEW: "VIEW",
+        ObjectType.OBJECT_MATVIEW: "MATERIALIZED VIEW",
+        ObjectType.OBJECT_INDEX: "INDEX",
+        ObjectType.OBJECT_SEQUENCE: "SEQUENCE",
+        ObjectType.OBJECT_FOREIGN_TABLE: "FOREIGN TABLE",
+    }.get(objtype, "TABLE")
+
+
+_TOGGLES: dict[AT, str] = {
+    AT.AT_EnableRowSecurity: "DISABLE ROW LEVEL SECURITY",
+    AT.AT_DisableRowSecurity: "ENABLE ROW LEVEL SECURITY",
+    AT.AT_ForceRowSecurity: "NO FORCE ROW LEVEL SECURITY",
+    AT.AT_NoForceRowSecurity: "FORCE ROW LEVEL SECURITY",
+}
+
+
+def _alter_cmd(
+    cmd: Any, rel: ObjectRef, prefix: str, st: Statement, ctx: Context
+) -> Iterator[Inverse]:
+    sub = cmd.subtype
+    schema, table = str(rel.schema), rel.name
+    col = quote_ident(str(cmd.name)) if cmd.name else ""
+    state = ctx.history.column(schema, table, str(cmd.name)) if ctx.history else None
+    column_ref = ObjectRef("column", table, schema, column=cmd.name)
+    table_is_new = rel.key in ctx.created_here or column_ref.key in ctx.created_here
+    if sub == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+        name = str(cmd.def_.colname)
+        existing = ctx.history.column(schema, table, name) if ctx.history else None
+        if cmd.missing_ok and existing is not None:
+            yield Inverse(notes=(f"column {name} existed before; IF NOT EXISTS changed nothing",))
+            return
+        ctx.created_here.add(ObjectRef("column", table, schema, column=name).key)
+        yield Inverse(
+            f"{prefix} DROP COLUMN IF EXISTS {quote_ident(name)}",
+            notes=(f"values written to column {name} since the migration are lost",),
+        )
+    elif sub == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
+        name = constraint_name(table, cmd.def_)
+        notes = (
+            () if cmd.def_.conname else (f"constraint name {name} derived as PostgreSQL names it",)
+        )
+        yield Inverse(f"{prefix} DROP CONSTRAINT IF EXISTS {quote_ident(name)}", notes=notes)
+    elif sub in _TOGGLES:
+        already = _rls_state_before(sub, schema, table, ctx)
+        if already:
+            yield Inverse(notes=(f"row level security on {rel.qualified} was already so",))
+        else:
+            yield Inverse(f"{prefix} {_TOGGLES[sub]}")
+    elif sub in (AT.AT_EnableTrig, AT.AT_DisableTrig):
+        back = "DISABLE" if sub == AT.AT_EnableTrig else "ENABLE"
+        yield Inverse(f"{prefix} {back} TRIGGER {col}")
+    elif sub == AT.AT_AddIdentity:
+        yield Inverse(f"{prefix} ALTER COLUMN {col} DROP IDENTITY IF EXISTS")
+    elif sub == AT.AT_ValidateConstraint:
+        yield Inverse(notes=("validating a constraint needs no undo",))
+    elif sub == AT.AT_AlterColumnType:
+        if table_is_new:
+            yield Inverse(notes=("the table or column is new in this migration",))
+        elif state is not None:
+            yield Inverse(
+                f"{prefix} ALTER COLUMN {col} TYPE {state.type} USING {col}::{state.type}",
+                notes=(f"previous type {state.type} from earlier migrations; rewrites the table",),
+            )
+        else:
+            yield manual(
+                ManualNeed.PRIOR_COLUMN_TYPE,
+                f"column {cmd.name} of {rel.qualified} changed type; restore the previous type "
+                "(ALTER COLUMN ... TYPE <old> USING ...); values that do not fit are lost",
+                column_ref,
+            )
+    elif sub == AT.AT_ColumnDefault:
+        if table_is_new:
+            yield Inverse(notes=("the table or column is new in this migration",))
+        elif state is not None:
+            if state.default is None:
+                yield Inverse(f"{prefix} ALTER COLUMN {col} DROP DEFAULT")
+            else:
+                yield Inverse(f"{prefix} ALTER COLUMN {col} SET DEFAULT {state.default}")
+        else:
+            yield manual(
+                ManualNeed.PRIOR_COLUMN_DEFAULT,
+                f"default of {rel.qualified}.{col} changed; restore the previous default",
+                column_ref,
+            )
+    elif sub in (AT.AT_SetNotNull, AT.AT_DropNotNull):
+        if table_is_new:
+            yield Inverse(notes=("the table or column is new in this migration",))
+        elif state is not None:
+            back = "SET NOT NULL" if state.not_null else "DROP NOT NULL"
+            if state.not_null != (sub == AT.AT_SetNotNull):
+                yield Inverse(f"{prefix} ALTER COLUMN {col} {back}")
+            else:
+                yield Inverse(notes=(f"{rel.qualified}.{col} nullability was already so",))
+        else:
+            yield manual(
+                ManualNeed.PRIOR_NOT_NULL,
+                f"nullability of {rel.qualified}.{col} changed; restore it if it differed",
+                column_ref,
+            )
+    elif sub == AT.AT_DropColumn:
+        yield from _recreate_column(prefix, rel, str(cmd.name), state, ctx)
+    elif sub == AT.AT_DropConstraint:
+        ref = ObjectRef("constraint", str(cmd.name), schema, table=table)
+        previous = ctx.history.definition(ref) if ctx.history else None
+        if previous is not None and previous.text != previous.statement.text:
+            yield Inverse(
+                f"{prefix} ADD {previous.text}",
+                notes=(f"recreates constraint {cmd.name} from {previous.statement.location}",),
+            )
+        else:
+            yield manual(
+                ManualNeed.RECREATE_DROPPED,
+                f"constraint {cmd.name} on {rel.qualified} was dropped; recreate it",
+                ref,
+            )
+    elif sub == AT.AT_AttachPartition:
+        part = cmd.def_.name if isinstance(cmd.def_, ast.PartitionCmd) else None
+        if part is not None:
+            yield Inverse(
+                f"{prefix} DETACH PARTITION {relation(part, ctx.default_schema).qualified}"
+            )
+        else:
+            yield manual(ManualNeed.UNSUPPORTED, "detach the partition attached here")
+    else:
+        yield manual(
+            ManualNeed.UNSUPPORTED,
+            f"ALTER TABLE {rel.qualified} {sub.name.removeprefix('AT_')}: undo by hand",
+            rel,
+        )
+
+
+def _rls_state_before(sub: AT, schema: str, table: str, ctx: Context) -> bool:
+    """Whether the table was already in the state this subcommand sets (so: nothing to undo)."""
+    if ctx.history is None:
+        return False
+    key = (schema, table)
+    if sub == AT.AT_EnableRowSecurity:
+        return key in ctx.history.rls_enabled
+    if sub == AT.AT_DisableRowSecurity:
+        return key not in ctx.history.rls_enabled
+    if sub == AT.AT_ForceRowSecurity:
+        return key in ctx.history.rls_forced
+    return key not in ctx.history.rls_forced
+
+
+def _recreate_column(
+    prefix: str, rel: ObjectRef, name: str, state: Any, ctx: Context
+) -> Iterator[Inverse]:
+    target = ObjectRef("column", rel.name, rel.schema, column=name)
+    if state is None:
+        yield manual(
+            ManualNeed.RECREATE_DROPPED,
+            f"column {name} of {rel.qualified} was dropped with its values; recreate it and "
+            "restore the values from a backup",
+            target,
+        )
+        return
+    default = f" DEFAULT {state.default}" if state.default else ""
+    yield Inverse(
+        f"{prefix} ADD COLUMN IF NOT EXISTS {quote_ident(name)} {state.type}{default}",
+        notes=(f"recreates column {name} (structure only: its values are gone)",),
+    )
+    yield manual(
+        ManualNeed.RECREATE_DROPPED,
+        f"the values of {rel.qualified}.{name} were dropped by the migration: restore them "
+        "from a backup" + (" and then SET NOT NULL" if state.not_null else ""),
+        target,
+    )
+
+
+# --- renames, schema moves, enums ------------------------------------------------------------
+
+_RENAME_KEYWORD = {
+    ObjectType.OBJECT_TABLE: "TABLE",
+    ObjectType.OBJECT_VIEW: "VIEW",
+    ObjectType.OBJECT_MATVIEW: "MATERIALIZED VIEW",
+    ObjectType.OBJECT_INDEX: "INDEX",
+    ObjectType.OBJECT_SEQUENCE: "SEQUENCE",
+    ObjectType.OBJECT_FOREIGN_TABLE: "FOREIGN TABLE",
+}
+
+
+def _rename(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    rt = node.renameType
+    new = quote_ident(str(node.newname))
+    if rt in _RENAME_KEYWORD and node.relation is not None:
+        rel = relation(node.relation, ctx.default_schema)
+        renamed = qualified_name(rel.schema, str(node.newname))
+        yield Inverse(
+            f"ALTER {_RENAME_KEYWORD[rt]} IF EXISTS {renamed} RENAME TO {quote_ident(rel.name)}"
+        )
+    elif rt in (ObjectType.OBJECT_COLUMN, ObjectType.OBJECT_TABCONSTRAINT) and node.relation:
+        rel = relation(node.relation, ctx.default_schema)
+        keyword = _RENAME_KEYWORD.get(node.relationType, "TABLE")
+        what = "COLUMN" if rt == ObjectType.OBJECT_COLUMN else "CONSTRAINT"
+        old = quote_ident(str(node.subname))
+        yield Inverse(f"ALTER {keyword} {rel.qualified} RENAME {what} {new} TO {old}")
+    elif rt in (ObjectType.OBJECT_TRIGGER, ObjectType.OBJECT_POLICY) and node.relation:
+        rel = relation(node.relation, ctx.default_schema)
+        what = "TRIGGER" if rt == ObjectType.OBJECT_TRIGGER else "POLICY"
+        yield Inverse(
+            f"ALTER {what} {new} ON {rel.qualified} RENAME TO {quote_ident(str(node.subname))}"
+        )
+    elif rt == ObjectType.OBJECT_SCHEMA:
+        yield Inverse(f"ALTER SCHEMA {new} RENAME TO {quote_ident(str(node.subname))}")
+    elif rt in (ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE) and isinstance(
+        node.object, ast.ObjectWithArgs
+    ):
+        kind = "function" if rt == ObjectType.OBJECT_FUNCTION else "procedure"
+        ref = object_with_args(node.object, ctx.default_schema, kind)
+        renamed = qualified_name(ref.schema, str(node.newname))
+        args = f"({ref.args})" if ref.args is not None else ""
+        yield Inverse(f"ALTER {kind.upper()} {renamed}{args} RENAME TO {quote_ident(ref.name)}")
+    elif rt in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN):
+        schema, name = split_qualified(strings(node.object), ctx.default_schema)
+        what = "TYPE" if rt == ObjectType.OBJECT_TYPE else "DOMAIN"
+        renamed = qualified_name(schema, str(node.newname))
+        yield Inverse(f"ALTER {what} {renamed} RENAME TO {quote_ident(name)}")
+    else:
+        yield manual(ManualNeed.UNSUPPORTED, f"rename back: {st.first_line}")
+
+
+def _set_schema(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    new_schema = str(node.newschema)
+    ot = node.objectType
+    if node.relation is not None and ot in _RENAME_KEYWORD:
+        rel = relation(node.relation, ctx.default_schema)
+        moved = qualified_name(new_schema, rel.name)
+        back = quote_ident(str(rel.schema))
+        yield Inverse(f"ALTER {_RENAME_KEYWORD[ot]} IF EXISTS {moved} SET SCHEMA {back}")
+    elif ot in (ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE) and isinstance(
+        node.object, ast.ObjectWithArgs
+    ):
+        kind = "FUNCTION" if ot == ObjectType.OBJECT_FUNCTION else "PROCEDURE"
+        ref = object_with_args(node.object, ctx.default_schema)
+        args = f"({ref.args})" if ref.args is not None else ""
+        moved = qualified_name(new_schema, ref.name)
+        yield Inverse(f"ALTER {kind} {moved}{args} SET SCHEMA {quote_ident(str(ref.schema))}")
+    elif ot in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN):
+        schema, name = split_qualified(strings(node.object), ctx.default_schema)
+        kind = "TYPE" if ot == ObjectType.OBJECT_TYPE else "DOMAIN"
+        yield Inverse(
+            f"ALTER {kind} {qualified_name(new_schema, name)} SET SCHEMA {quote_ident(schema)}"
+        )
+    else:
+        yield manual(ManualNeed.UNSUPPORTED, f"move back: {st.first_line}")
+
+
+def _alter_enum(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    schema, name = split_qualified(strings(node.typeName), ctx.default_schema)
+    ref = ObjectRef("type", name, schema)
+    if node.oldVal:
+        old, new = _literal(str(node.oldVal)), _literal(str(node.newVal))
+        yield Inverse(f"ALTER TYPE {ref.qualified} RENAME VALUE {new} TO {old}")
+        return
+    if ref.key in ctx.created_here:
+        yield Inverse(notes=(f"{ref.describe()} is new; dropping it removes the value",))
+        return
+    yield manual(
+        ManualNeed.ENUM_VALUE,
+        f"value {_literal(str(node.newVal))} was added to {ref.describe()}: PostgreSQL cannot "
+        "remove an enum value; recreate the type without it (rewrites every column using it) "
+        "after making sure no row holds the value",
+        ref,
+    )
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+# --- privileges, comments, publications ------------------------------------------------------
+
+
+def _qualified_objects(objects: Any, default_schema: str) -> Any:
+    """Grant targets with their schema spelled out, so the revoke hits the same objects."""
+    out = []
+    for obj in objects or ():
+        if isinstance(obj, ast.RangeVar) and not obj.schemaname:
+            obj = ast.RangeVar(
+                schemaname=default_schema, relname=obj.relname, inh=obj.inh,
+                relpersistence=obj.relpersistence,
+            )  # fmt: skip
+        out.append(obj)
+    return tuple(out)
+
+
+def _grant(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    flipped = ast.GrantStmt(
+        is_grant=not node.is_grant,
+        targtype=node.targtype,
+        objtype=node.objtype,
+        objects=_qualified_objects(node.objects, ctx.default_schema),
+        privileges=node.privileges,
+        grantees=node.grantees,
+        grant_option=False,
+        grantor=node.grantor,
+        behavior=None,
+    )
+    notes: tuple[str, ...] = ()
+    if not node.is_grant:
+        notes = ("re-grants what was revoked; if it was never granted, remove this line",)
+    yield Inverse(deparse(flipped), notes=notes)
+
+
+def _grant_role(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    flipped = ast.GrantRoleStmt(
+        granted_roles=node.granted_roles,
+        grantee_roles=node.grantee_roles,
+        is_grant=not node.is_grant,
+        opt=None,
+        grantor=node.grantor,
+        behavior=None,
+    )
+    yield Inverse(deparse(flipped))
+
+
+def _default_privileges(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    action = node.action
+    flipped_action = ast.GrantStmt(
+        is_grant=not action.is_grant,
+        targtype=action.targtype,
+        objtype=action.objtype,
+        objects=action.objects,
+        privileges=action.privileges,
+        grantees=action.grantees,
+        grant_option=False,
+        behavior=None,
+    )
+    yield Inverse(
+        deparse(ast.AlterDefaultPrivilegesStmt(options=node.options, action=flipped_action))
+    )
+
+
+def _comment_target(node: Any, default_schema: str) -> ObjectRef | None:
+    obj = node.object
+    kind = str(node.objtype.name).removeprefix("OBJECT_").lower()
+    if isinstance(obj, ast.ObjectWithArgs):
+        return object_with_args(obj, default_schema, kind)
+    parts = strings(obj.names) if isinstance(obj, ast.TypeName) else strings(obj)
+    if not parts:
+        return None
+    if kind == "column":
+        schema, table = split_qualified(parts[:-1], default_schema)
+        return ObjectRef("column", table, schema, column=parts[-1])
+    if kind in ("schema", "extension", "publication", "role"):
+        return ObjectRef(kind, parts[-1])
+    schema, name = split_qualified(parts, default_schema)
+    return ObjectRef("view" if kind == "view" else kind, name, schema)
+
+
+def _comment_on_new_object(node: Any, ctx: Context) -> bool:
+    ref = _comment_target(node, ctx.default_schema)
+    if ref is None:
+        return False
+    if ref.kind == "column":
+        table = ObjectRef("table", ref.name, ref.schema)
+        return ref.key in ctx.created_here or table.key in ctx.created_here
+    return any(key.split(":")[1:3] == [ref.schema or "", ref.name] for key in ctx.created_here)
+
+
+def _comment(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    target = deparse(node.object) if isinstance(node.object, ast.Node) else repr(node.object)
+    on_new_object = _comment_on_new_object(node, ctx)
+    reset = deparse(ast.CommentStmt(objtype=node.objtype, object=node.object, comment=None))
+    if on_new_object:
+        yield Inverse(reset, notes=("the object is new in this migration",))
+        return
+    key = target + str(node.objtype)
+    if ctx.history is not None and key in ctx.history.comments:
+        previous = ctx.history.comments[key]
+        restored = deparse(
+            ast.CommentStmt(objtype=node.objtype, object=node.object, comment=previous)
+        )
+        yield Inverse(restored, notes=("restores the comment set by an earlier migration",))
+        return
+    if ctx.history is not None:
+        yield Inverse(reset, notes=("no earlier migration commented on it",))
+        return
+    yield manual(ManualNeed.PRIOR_DEFINITION, f"restore the previous comment: {st.first_line}")
+
+
+def _alter_publication(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    if node.action == AlterPublicationAction.AP_SetObjects:
+        yield manual(
+            ManualNeed.PRIOR_DEFINITION, f"restore the table list of publication {node.pubname}"
+        )
+        return
+    back = "DROP" if node.action == AlterPublicationAction.AP_AddObjects else "ADD"
+    objects = []
+    for spec in node.pubobjects or ():
+        table = getattr(spec, "pubtable", None)
+        if table is None:
+            yield manual(ManualNeed.UNSUPPORTED, f"undo by hand: {st.first_line}")
+            return
+        objects.append(relation(table.relation, ctx.default_schema).qualified)
+    yield Inverse(
+        f"ALTER PUBLICATION {quote_ident(str(node.pubname))} {back} TABLE {', '.join(objects)}"
+    )
+
+
+# --- data -------------------------------------------------------------------------------------
+
+
+def _insert(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    rel = relation(node.relation, ctx.default_schema)
+    if rel.key in ctx.created_here:
+        yield Inverse(notes=(f"rows go with {rel.qualified}, which the rollback drops",))
+        return
+    keys = ctx.history.primary_keys.get((str(rel.schema), rel.name)) if ctx.history else None
+    rows = _literal_rows(node)
+    if not keys or rows is None or not node.cols:
+        yield manual(
+            ManualNeed.DATA_CHANGE,
+            f"review data inserted into {rel.qualified}: no literal primary key to delete by",
+            rel,
+        )
+        return
+    cols = [str(c.name) for c in node.cols]
+    if any(k not in cols for k in keys):
+        yield manual(ManualNeed.DATA_CHANGE, f"review data inserted into {rel.qualified}", rel)
+        return
+    tuples = []
+    for row in rows:
+        values = [deparse(row[cols.index(k)]) for k in keys]
+        tuples.append(values[0] if len(values) == 1 else "(" + ", ".join(values) + ")")
+    key_cols = ", ".join(quote_ident(k) for k in keys)
+    target = key_cols if len(keys) == 1 else f"({key_cols})"
+    sql = f"DELETE FROM {rel.qualified} WHERE {target} IN ({', '.join(tuples)})"
+    if node.onConflictClause is not None:
+        yield manual(
+            ManualNeed.DATA_CHANGE,
+            f"ON CONFLICT: rows of {rel.qualified} that existed before were not inserted; "
+            f"delete only the new ones: {sql}",
+            rel,
+        )
+        return
+    yield Inverse(sql, notes=(f"removes the {len(rows)} row(s) the migration inserted",))
+
+
+def _literal_rows(node: Any) -> list[tuple[Any, ...]] | None:
+    select = node.selectStmt
+    if not isinstance(select, ast.SelectStmt) or not select.valuesLists:
+        return None
+    rows = [tuple(r) for r in select.valuesLists]
+    for row in rows:
+        if not all(isinstance(v, ast.A_Const | ast.TypeCast) for v in row):
+            return None
+    return rows
+
+
+def _data_change(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    rel = relation(node.relation, ctx.default_schema) if getattr(node, "relation", None) else None
+    yield manual(
+        ManualNeed.DATA_CHANGE,
+        f"{st.kind.removesuffix('Stmt').upper()} changed rows"
+        + (f" of {rel.qualified}" if rel else "")
+        + ": restore them from the backup taken before the migration",
+        rel,
+    )
+
+
+# --- drops and the rest ------------------------------------------------------------------------
+
+
+def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    from migration_rollback.sql.classify import classify
+
+    for target in classify(st).targets:
+        ref = _with_default_schema(target, ctx.default_schema)
+        previous = ctx.history.definition(ref) if ctx.history else None
+        holds_data = ref.kind in ("table", "schema", "sequence")
+        if previous is not None and not holds_data and previous.text == previous.statement.text:
+            yield Inverse(
+                previous.text,
+                notes=(f"recreates {ref.describe()} from {previous.statement.location}",),
+            )
+            continue
+        reason = f"{ref.describe()} was dropped; recreate it"
+        if holds_data:
+            reason += " and restore its data from the backup taken before the migration"
+        yield manual(ManualNeed.RECREATE_DROPPED, reason, ref)
+
+
+def _with_default_schema(ref: ObjectRef, default_schema: str) -> ObjectRef:
+    if ref.schema == DEFAULT_SCHEMA and default_schema != DEFAULT_SCHEMA:
+        return ObjectRef(ref.kind, ref.name, default_schema, ref.column, ref.args, ref.table)
+    return ref
+
+
+def _dynamic(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    yield manual(
+        ManualNeed.DYNAMIC,
+        f"{st.kind.removesuffix('Stmt')} at line {st.location.line} runs code the generator "
+        "cannot see into; undo its effects by hand",
+    )
+
+
+def _select(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    if "FuncCall" in repr(node.targetList) and "set_config" not in repr(node.targetList):
+        yield from _dynamic(node, st, ctx)
+    else:
+        yield Inverse(notes=("a query changes nothing",))
+
+
+def _nothing(reason: str) -> Rule:
+    def rule(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+        yield Inverse(notes=(reason,))
+
+    return rule
+
+
+def _set(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    schema = search_path_schema(node)
+    if schema:
+        ctx.default_schema = schema
+    yield Inverse(notes=("session setting; nothing to undo",))
+
+
+def _create_role(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    yield Inverse(
+        f"DROP ROLE IF EXISTS {quote_ident(str(node.role))}",
+        notes=("roles are cluster-wide: make sure no other database uses it",),
+    )
+
+
+def _rule_stmt(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    rel = relation(node.relation, ctx.default_schema)
+    yield Inverse(f"DROP RULE IF EXISTS {quote_ident(str(node.rulename))} ON {rel.qualified}")
+
+
+def _event_trigger(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    yield Inverse(f"DROP EVENT TRIGGER IF EXISTS {quote_ident(str(node.trigname))}")
+
+
+RULES: dict[type, Rule] = {
+    ast.CreateStmt: _create_table,
+    ast.IndexStmt: _create_index,
+    ast.ViewStmt: _create_view,
+    ast.CreateTableAsStmt: _create_table_as,
+    ast.CreateFunctionStmt: _create_function,
+    ast.CreateTrigStmt: _create_trigger,
+    ast.CreatePolicyStmt: _create_policy,
+    ast.AlterPolicyStmt: _alter_policy,
+    ast.CreateEnumStmt: _create_simple("type"),
+    ast.CompositeTypeStmt: _create_simple("type"),
+    ast.CreateDomainStmt: _create_simple("domain"),
+    ast.CreateSeqStmt: _create_simple("sequence"),
+    ast.CreateSchemaStmt: _create_simple("schema"),
+    ast.CreateExtensionStmt: _create_simple("extension"),
+    ast.CreatePublicationStmt: _create_simple("publication"),
+    ast.AlterTableStmt: _alter_table,
+    ast.RenameStmt: _rename,
+    ast.AlterObjectSchemaStmt: _set_schema,
+    ast.AlterEnumStmt: _alter_enum,
+    ast.GrantStmt: _grant,
+    ast.GrantRoleStmt: _grant_role,
+    ast.AlterDefaultPrivilegesStmt: _default_privileges,
+    ast.CommentStmt: _comment,
+    ast.AlterPublicationStmt: _alter_publication,
+    ast.InsertStmt: _insert,
+    ast.UpdateStmt: _data_change,
+    ast.DeleteStmt: _data_change,
+    ast.TruncateStmt: _data_change,
+    ast.MergeStmt: _data_change,
+    ast.DropStmt: _drop,
+    ast.DoStmt: _dynamic,
+    ast.SelectStmt: _select,
+    ast.VariableSetStmt: _set,
+    ast.TransactionStmt: _nothing("transaction control; the rollback runs in its own transaction"),
+    ast.VacuumStmt: _nothing("maintenance; nothing to undo"),
+    ast.ReindexStmt: _nothing("maintenance; nothing to undo"),
+    ast.RefreshMatViewStmt: _nothing("refreshing a materialized view needs no undo"),
+    ast.LockStmt: _nothing("a lock ends with its transaction"),
+    ast.CreateRoleStmt: _create_role,
+    ast.RuleStmt: _rule_stmt,
+    ast.CreateEventTrigStmt: _event_trigger,
+}
+
+
+def invert(statement: Statement, ctx: Context) -> list[Inverse]:
+    """The inverses of one forward statement, in the order they must run."""
+    rule = RULES.get(type(statement.node))
+    if rule is None:
+        return [
+            manual(
+                ManualNeed.UNSUPPORTED,
+                f"{statement.kind} ({statement.first_line}) has no automatic inverse",
+            )
+        ]
+    return list(rule(statement.node, statement, ctx))

@@ -1,0 +1,168 @@
+"""The vocabulary of the SQL engine: statements, objects, classifications, rollback steps.
+
+Everything here is immutable and free of I/O so that the generator, the validator, the runner
+and the verifier can share one description of what a statement does.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from pglast.keywords import RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
+
+from migration_rollback.errors import SourceLocation
+
+
+class LockLevel(enum.IntEnum):
+    """PostgreSQL table lock modes, ordered by strength (what a statement blocks)."""
+
+    NONE = 0
+    ACCESS_SHARE = 1
+    ROW_SHARE = 2
+    ROW_EXCLUSIVE = 3
+    SHARE_UPDATE_EXCLUSIVE = 4
+    SHARE = 5
+    SHARE_ROW_EXCLUSIVE = 6
+    EXCLUSIVE = 7
+    ACCESS_EXCLUSIVE = 8
+
+    @property
+    def label(self) -> str:
+        return "no table lock" if self is LockLevel.NONE else self.name.replace("_", " ")
+
+    @property
+    def blocks_reads(self) -> bool:
+        return self is LockLevel.ACCESS_EXCLUSIVE
+
+    @property
+    def blocks_writes(self) -> bool:
+        return self >= LockLevel.SHARE
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One top-level SQL statement with where it came from."""
+
+    text: str
+    location: SourceLocation
+    index: int
+    node: Any = field(compare=False, repr=False)
+
+    @property
+    def kind(self) -> str:
+        return type(self.node).__name__
+
+    @property
+    def first_line(self) -> str:
+        line = self.text.strip().splitlines()[0] if self.text.strip() else ""
+        return line if len(line) <= 100 else line[:97] + "..."
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    """A parsed SQL file: its statements in order, plus what was skipped and why."""
+
+    source: str
+    statements: tuple[Statement, ...]
+    warnings: tuple[str, ...] = ()
+
+
+_IDENT_START = frozenset("abcdefghijklmnopqrstuvwxyz_")
+_IDENT_CHARS = _IDENT_START | frozenset("0123456789")
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier only when PostgreSQL needs it (as its quote_ident() does)."""
+    plain = (
+        bool(name)
+        and name[0] in _IDENT_START
+        and all(c in _IDENT_CHARS for c in name)
+        and name not in RESERVED_KEYWORDS
+        and name not in TYPE_FUNC_NAME_KEYWORDS
+    )
+    return name if plain else '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRef:
+    """A database object a statement creates, changes or drops."""
+
+    kind: str
+    name: str
+    schema: str | None = None
+    column: str | None = None
+    args: str | None = None
+    table: str | None = None  # for objects that live on a table: trigger, policy, constraint
+
+    @property
+    def qualified(self) -> str:
+        name = quote_ident(self.name)
+        return f"{quote_ident(self.schema)}.{name}" if self.schema else name
+
+    @property
+    def key(self) -> str:
+        """A stable identity, used to match objects across statements and migrations."""
+        parts = [self.kind, self.schema or "", self.name]
+        if self.table:
+            parts.append(self.table)
+        if self.args is not None:
+            parts.append(f"({self.args})")
+        if self.column:
+            parts.append(self.column)
+        return ":".join(parts)
+
+    def describe(self) -> str:
+        where = f" on {self.table}" if self.table else ""
+        args = f"({self.args})" if self.args is not None else ""
+        col = f".{quote_ident(self.column)}" if self.column else ""
+        return f"{self.kind} {self.qualified}{args}{col}{where}"
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """What a statement does to a running database."""
+
+    transactional: bool = True
+    destroys_data: bool = False
+    lock: LockLevel = LockLevel.NONE
+    needs_manual: bool = False
+    notes: tuple[str, ...] = ()
+    targets: tuple[ObjectRef, ...] = ()
+
+
+class ManualNeed(enum.StrEnum):
+    """Why a statement's inverse cannot be written from the forward SQL alone."""
+
+    PRIOR_COLUMN_TYPE = "PRIOR_COLUMN_TYPE"
+    PRIOR_COLUMN_DEFAULT = "PRIOR_COLUMN_DEFAULT"
+    PRIOR_NOT_NULL = "PRIOR_NOT_NULL"
+    PRIOR_DEFINITION = "PRIOR_DEFINITION"
+    RECREATE_DROPPED = "RECREATE_DROPPED"
+    ENUM_VALUE = "ENUM_VALUE"
+    DATA_CHANGE = "DATA_CHANGE"
+    DYNAMIC = "DYNAMIC"
+    UNSUPPORTED = "UNSUPPORTED"
+
+
+@dataclass(frozen=True, slots=True)
+class ManualItem:
+    """A piece of the rollback a human (or the state-aware verifier) must supply."""
+
+    need: ManualNeed
+    reason: str
+    target: ObjectRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackStep:
+    """The inverse of one forward statement: SQL, a manual item, or both."""
+
+    forward: Statement
+    sql: str | None
+    manual: ManualItem | None = None
+    transactional: bool = True
+    destroys_data: bool = False
+    lock: LockLevel = LockLevel.NONE
+    notes: tuple[str, ...] = ()

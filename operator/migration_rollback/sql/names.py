@@ -1,0 +1,110 @@
+"""Names of objects in pglast parse trees, resolved the way PostgreSQL would resolve them.
+
+Unqualified names are qualified with the schema a migration's `SET search_path` selects
+(`public` by default), and names PostgreSQL invents for unnamed indexes and constraints are
+derived with its own rule, so rollbacks always name exactly one object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pglast.enums.parsenodes import FunctionParameterMode
+from pglast.stream import RawStream
+
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.model import ObjectRef, quote_ident
+
+DEFAULT_SCHEMA = "public"
+NAMEDATALEN = 63
+
+
+def strings(nodes: Iterable[Any] | None) -> list[str]:
+    """The sval of each String node in a name list (`('s', 't')`)."""
+    return [n.sval for n in nodes or () if isinstance(n, ast.String)]
+
+
+def split_qualified(parts: Sequence[str], default_schema: str) -> tuple[str, str]:
+    """(schema, name) from a dotted name list; a database prefix is ignored."""
+    if len(parts) >= 2:
+        return parts[-2], parts[-1]
+    return default_schema, parts[-1]
+
+
+def relation(rv: Any, default_schema: str, kind: str = "table") -> ObjectRef:
+    return ObjectRef(kind=kind, schema=rv.schemaname or default_schema, name=rv.relname)
+
+
+def deparse(node: Any) -> str:
+    """SQL text for a parse tree node, as pglast prints it."""
+    return str(RawStream()(node))
+
+
+def type_name(node: Any) -> str:
+    return deparse(node)
+
+
+def function_args(parameters: Iterable[Any] | None) -> str:
+    """The identity argument list of a function: IN, INOUT and VARIADIC types only."""
+    kept: list[str] = []
+    for param in parameters or ():
+        mode = getattr(param, "mode", None)
+        if mode in (FunctionParameterMode.FUNC_PARAM_OUT, FunctionParameterMode.FUNC_PARAM_TABLE):
+            continue
+        text = type_name(param.argType)
+        if mode == FunctionParameterMode.FUNC_PARAM_VARIADIC:
+            text = f"VARIADIC {text}"
+        kept.append(text)
+    return ", ".join(kept)
+
+
+def object_with_args(owa: Any, default_schema: str, kind: str = "function") -> ObjectRef:
+    schema, name = split_qualified(strings(owa.objname), default_schema)
+    args = None if owa.args_unspecified else ", ".join(type_name(t) for t in owa.objargs or ())
+    return ObjectRef(kind=kind, schema=schema, name=name, args=args)
+
+
+def truncate_identifier(name: str) -> str:
+    encoded = name.encode()
+    if len(encoded) <= NAMEDATALEN:
+        return name
+    return encoded[:NAMEDATALEN].decode(errors="ignore")
+
+
+def choose_name(table: str, columns: Sequence[str], suffix: str) -> str:
+    """PostgreSQL's ChooseRelationName/ChooseConstraintName without the collision counter."""
+    name1 = table
+    name2 = "_".join(columns) if columns else ""
+    budget = NAMEDATALEN - len(suffix.encode()) - 1 - (1 if name2 else 0)
+    while len(name1.encode()) + len(name2.encode()) > budget:
+        if len(name1.encode()) > len(name2.encode()):
+            name1 = name1.encode()[:-1].decode(errors="ignore")
+        else:
+            name2 = name2.encode()[:-1].decode(errors="ignore")
+    return "_".join(p for p in (name1, name2, suffix) if p)
+
+
+def index_column_names(params: Iterable[Any] | None) -> list[str]:
+    names: list[str] = []
+    for elem in params or ():
+        if isinstance(elem, ast.IndexElem):
+            names.append(elem.name or elem.indexcolname or "expr")
+    return names
+
+
+def qualified_name(schema: str | None, name: str) -> str:
+    return f"{quote_ident(schema)}.{quote_ident(name)}" if schema else quote_ident(name)
+
+
+def search_path_schema(node: Any) -> str | None:
+    """The first schema of `SET search_path TO a, b` (None when it sets an empty path)."""
+    if (node.name or "").lower() != "search_path":
+        return None
+    for arg in node.args or ():
+        val = getattr(arg, "val", None)
+        sval = getattr(val, "sval", None)
+        if sval is not None:
+            first = str(sval).split(",")[0].strip().strip('"')
+            return first or None
+    return None

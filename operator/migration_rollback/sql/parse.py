@@ -1,0 +1,109 @@
+"""Turn SQL text into located statements with pglast, tolerant of what real migration files hold.
+
+Supabase migrations are often pg_dump output or hand-written psql scripts: they may carry psql
+meta-commands (`\\set`, `\\connect`), a UTF-8 byte-order mark or Windows line endings. Those are
+neutralised (with a warning) rather than crashing the tool; genuine syntax errors are reported
+with file:line:column.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pglast
+from pglast.parser import ParseError
+
+from migration_rollback.errors import SourceLocation, SqlSyntaxError
+from migration_rollback.sql.model import Script, Statement
+
+_META_COMMAND = re.compile(r"^[ \t]*\\[a-zA-Z!?].*$", re.MULTILINE)
+_DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)?\$")
+
+
+def line_and_column(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    offset = max(0, min(offset, len(text)))
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def _inside_dollar_quote(text: str, offset: int) -> bool:
+    open_tag: str | None = None
+    for match in _DOLLAR_TAG.finditer(text, 0, offset):
+        tag = match.group(0)
+        if open_tag is None:
+            open_tag = tag
+        elif tag == open_tag:
+            open_tag = None
+    return open_tag is not None
+
+
+def _blank_meta_commands(text: str, source: str) -> tuple[str, list[str]]:
+    """Replace psql meta-command lines by spaces so offsets (and so line numbers) stay true."""
+    warnings: list[str] = []
+    pieces: list[str] = []
+    last = 0
+    for match in _META_COMMAND.finditer(text):
+        if _inside_dollar_quote(text, match.start()):
+            continue
+        line, _ = line_and_column(text, match.start())
+        warnings.append(
+            f"{source}:{line}: psql meta-command skipped: {match.group(0).strip()[:60]}"
+        )
+        pieces.append(text[last : match.start()])
+        pieces.append(" " * (match.end() - match.start()))
+        last = match.end()
+    pieces.append(text[last:])
+    return "".join(pieces), warnings
+
+
+def normalize_text(text: str) -> str:
+    """Drop a byte-order mark and Windows line endings; both confuse offsets, neither is SQL."""
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_script(text: str, source: str = "<string>") -> Script:
+    """Parse a whole SQL file; raise SqlSyntaxError with file:line:column when it does not parse."""
+    text = normalize_text(text)
+    cleaned, warnings = _blank_meta_commands(text, source)
+    try:
+        raw = pglast.parse_sql(cleaned)
+    except ParseError as exc:
+        offset = int(exc.args[1]) if len(exc.args) > 1 else 0
+        line, column = line_and_column(cleaned, offset)
+        raise SqlSyntaxError(SourceLocation(source, line, column), str(exc.args[0])) from None
+    statements: list[Statement] = []
+    for raw_stmt in raw:
+        start = raw_stmt.stmt_location or 0
+        length = raw_stmt.stmt_len or (len(cleaned) - start)
+        chunk = cleaned[start : start + length]
+        lead = len(chunk) - len(chunk.lstrip())
+        line, column = line_and_column(cleaned, start + lead)
+        statements.append(
+            Statement(
+                text=_strip_leading_comments(chunk.strip()),
+                location=SourceLocation(source, line, column),
+                index=len(statements),
+                node=raw_stmt.stmt,
+            )
+        )
+    return Script(source=source, statements=tuple(statements), warnings=tuple(warnings))
+
+
+def _strip_leading_comments(chunk: str) -> str:
+    """pglast's statement span starts after the previous `;`, so it may begin with comments."""
+    lines = chunk.splitlines()
+    while lines and (not lines[0].strip() or lines[0].lstrip().startswith("--")):
+        lines.pop(0)
+    return "\n".join(lines).strip()
+
+
+def split_comment_lines(text: str, prefix: str) -> list[tuple[int, str]]:
+    """Lines that start with a given comment prefix (e.g. `-- MANUAL:`), with line numbers."""
+    found: list[tuple[int, str]] = []
+    for number, line in enumerate(normalize_text(text).splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith(prefix):
+            found.append((number, stripped[len(prefix) :].strip()))
+    return found

@@ -1,0 +1,122 @@
+// Command kube-local is a multi-call binary holding the real Kubernetes control-plane
+// commands, the kwok node simulator and etcd, so one Go build serves the test cluster.
+//
+// The command is picked by the first argument or, when invoked through a symlink, by the
+// name it was called as:
+//
+//	kube-local apiserver          ARGS...  (k8s.io/kubernetes/cmd/kube-apiserver)
+//	kube-local controller-manager ARGS...  (k8s.io/kubernetes/cmd/kube-controller-manager)
+//	kube-local scheduler          ARGS...  (k8s.io/kubernetes/cmd/kube-scheduler)
+//	kube-local kwok               ARGS...  (sigs.k8s.io/kwok/cmd/kwok)
+//	kube-local etcd               ARGS...  (go.etcd.io/etcd/server/v3/etcdmain)
+//	kube-local version
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	_ "time/tzdata" // for CronJob time zone support, as in the upstream mains
+
+	"github.com/spf13/pflag"
+	"go.etcd.io/etcd/server/v3/etcdmain"
+	"k8s.io/component-base/cli"
+	_ "k8s.io/component-base/logs/json/register"          // JSON log format, as upstream
+	_ "k8s.io/component-base/metrics/prometheus/clientgo" // client-go metrics, as upstream
+	_ "k8s.io/component-base/metrics/prometheus/version"  // version metric, as upstream
+	apiserver "k8s.io/kubernetes/cmd/kube-apiserver/app"
+	controllermanager "k8s.io/kubernetes/cmd/kube-controller-manager/app"
+	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
+	kwokconfig "sigs.k8s.io/kwok/pkg/config"
+	kwokcmd "sigs.k8s.io/kwok/pkg/kwok/cmd"
+	kwoklog "sigs.k8s.io/kwok/pkg/log"
+	kwoksignals "sigs.k8s.io/kwok/pkg/utils/signals"
+)
+
+var commands = []string{"apiserver", "controller-manager", "scheduler", "kwok", "etcd", "version"}
+
+func main() {
+	name := strings.TrimPrefix(filepath.Base(os.Args[0]), "kube-")
+	args := os.Args[1:]
+	if !known(name) {
+		if len(args) == 0 || !known(args[0]) {
+			fmt.Fprintf(os.Stderr, "usage: %s {%s} [ARGS...]\n", os.Args[0], strings.Join(commands, "|"))
+			os.Exit(2)
+		}
+		name, args = args[0], args[1:]
+	}
+	// Every upstream main reads os.Args itself; make it look as if it was called directly.
+	os.Args = append([]string{name}, args...)
+	os.Exit(run(name))
+}
+
+func known(name string) bool {
+	for _, c := range commands {
+		if c == name {
+			return true
+		}
+	}
+	return false
+}
+
+func run(name string) int {
+	switch name {
+	case "apiserver":
+		return cli.Run(apiserver.NewAPIServerCommand())
+	case "controller-manager":
+		return cli.Run(controllermanager.NewControllerManagerCommand())
+	case "scheduler":
+		return cli.Run(scheduler.NewSchedulerCommand())
+	case "kwok":
+		return runKwok()
+	case "etcd":
+		etcdmain.Main(os.Args)
+		return 0
+	case "version":
+		printVersions()
+		return 0
+	}
+	return 2
+}
+
+// runKwok is sigs.k8s.io/kwok/cmd/kwok's main.
+func runKwok() int {
+	flagset := pflag.NewFlagSet("global", pflag.ContinueOnError)
+	flagset.ParseErrorsAllowlist.UnknownFlags = true
+	flagset.Usage = func() {}
+
+	ctx := kwoksignals.SetupSignalContext()
+	ctx, logger := kwoklog.InitFlags(ctx, flagset)
+
+	ctx, err := kwokconfig.InitFlags(ctx, flagset)
+	if err != nil {
+		_, _ = os.Stderr.Write([]byte(flagset.FlagUsages()))
+		logger.Error("Init config flags", "err", err)
+		return 1
+	}
+
+	command := kwokcmd.NewCommand(ctx)
+	command.PersistentFlags().AddFlagSet(flagset)
+	if err := command.ExecuteContext(ctx); err != nil {
+		logger.Error("Execute exit", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func printVersions() {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		fmt.Println("no build info")
+		return
+	}
+	fmt.Printf("go %s\n", info.GoVersion)
+	for _, dep := range info.Deps {
+		switch dep.Path {
+		case "k8s.io/kubernetes", "sigs.k8s.io/kwok", "go.etcd.io/etcd/server/v3":
+			fmt.Printf("%s %s\n", dep.Path, dep.Version)
+		}
+	}
+}
