@@ -49,5 +49,9 @@ def rollback_manifest(
     }
 
 
+# libyaml's emitter when the wheel has it: the pure-Python one dominates `generate` run time.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def to_yaml(manifest: dict[str, Any]) -> str:
-    return str(yaml.safe_dump(manifest, sort_keys=False, default_flow_style=False))
+    return str(yaml.dump(manifest, Dumper=_DUMPER, sort_keys=False, default_flow_style=False))

@@ -9,10 +9,11 @@ from typing import Any
 from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.project.artifacts import split_file
 from migration_rollback.project.migrations import read_source
-from migration_rollback.project.workspace import LoadedMigration, later_scripts
-from migration_rollback.sql import parse_script
+from migration_rollback.project.workspace import LoadedMigration
+from migration_rollback.sql import Script, parse_script
 from migration_rollback.sql.checks import (
     Finding,
+    NameIndex,
     Severity,
     coverage_findings,
     created_names,
@@ -20,6 +21,7 @@ from migration_rollback.sql.checks import (
     hazard_findings,
     later_dependents,
     manual_findings,
+    name_index,
     order_findings,
 )
 
@@ -58,7 +60,9 @@ class MigrationReport:
         }
 
 
-def validate_one(loaded: list[LoadedMigration], index: int) -> MigrationReport:
+def validate_one(
+    loaded: list[LoadedMigration], index: int, names: NameIndex | None = None
+) -> MigrationReport:
     item = loaded[index]
     name = item.migration.name
     rollback_path = item.migration.rollback_path
@@ -109,23 +113,25 @@ def validate_one(loaded: list[LoadedMigration], index: int) -> MigrationReport:
                 rollback_path.name,
             )
         )
-    report.findings += coverage_findings(item.plan, rollback, rollback_path.name, file.hand_edited)
+    report.findings += coverage_findings(item.plan, rollback, rollback_path.name)
     report.findings += order_findings(item.script, rollback, rollback_path.name)
     created = created_names(item.script)
     report.findings += hazard_findings(rollback, source.text, rollback_path.name, created)
     manual = manual_findings(source.text, rollback_path.name)
     report.findings += manual
     report.manual_items = len(manual)
-    report.findings += _later_dependent_findings(loaded, index, rollback, rollback_path.name)
+    if names is None:
+        names = name_index(i.script for i in loaded)
+    report.findings += _later_dependent_findings(names, index, rollback, rollback_path.name)
     report.destroys_data = any(f.code == "DATA_LOSS" for f in report.findings)
     report.status = _status(report.findings)
     return report
 
 
 def _later_dependent_findings(
-    loaded: list[LoadedMigration], index: int, rollback: Any, file: str
+    names: NameIndex, index: int, rollback: Script, file: str
 ) -> list[Finding]:
-    hits = later_dependents(dropped_names(rollback), later_scripts(loaded, index))
+    hits = later_dependents(dropped_names(rollback), names, index)
     return [
         Finding(
             "LATER_DEPENDENT",
@@ -151,4 +157,5 @@ def _status(findings: list[Finding]) -> Status:
 
 
 def validate_all(loaded: list[LoadedMigration]) -> list[MigrationReport]:
-    return [validate_one(loaded, i) for i in range(len(loaded))]
+    names = name_index(item.script for item in loaded)
+    return [validate_one(loaded, i, names) for i in range(len(loaded))]

@@ -6,7 +6,7 @@ earlier migrations built (so the generator can tell new objects from old ones).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,9 +55,3 @@ def _load_one(migration: Migration, history: History) -> LoadedMigration:
     for statement in script.statements:
         history.observe(statement)
     return LoadedMigration(migration, source, script, None, plan)
-
-
-def later_scripts(loaded: list[LoadedMigration], index: int) -> Iterator[Script]:
-    for item in loaded[index + 1 :]:
-        if item.script is not None:
-            yield item.script

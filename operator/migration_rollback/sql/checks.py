@@ -52,18 +52,37 @@ class Finding:
 # --- identity of what a statement touches -----------------------------------------------------
 
 
-def _walk(node: Any) -> Iterator[Any]:
-    if isinstance(node, ast.Node):
-        yield node
-        for attr in node:
-            yield from _walk(getattr(node, attr))
-    elif isinstance(node, tuple | list):
-        for item in node:
-            yield from _walk(item)
+def _walk(root: Any) -> Iterator[Any]:
+    """Every node below `root`, depth first (iterative: parse trees can be deep)."""
+    stack = [root]
+    node_type = ast.Node
+    while stack:
+        node = stack.pop()
+        if isinstance(node, node_type):
+            yield node
+            stack.extend(
+                v for v in (getattr(node, a) for a in node) if isinstance(v, node_type | tuple)
+            )
+        elif isinstance(node, tuple):
+            stack.extend(node)
+
+
+_TOUCHED_CACHE: dict[int, tuple[Any, frozenset[str]]] = {}
 
 
 def touched_names(node: Any) -> frozenset[str]:
-    """Bare names of the objects, columns and constraints a statement mentions."""
+    """Bare names of the objects, columns and constraints a statement mentions (memoized)."""
+    hit = _TOUCHED_CACHE.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    names = _touched_names(node)
+    if len(_TOUCHED_CACHE) > 200_000:
+        _TOUCHED_CACHE.clear()
+    _TOUCHED_CACHE[id(node)] = (node, names)
+    return names
+
+
+def _touched_names(node: Any) -> frozenset[str]:
     names: set[str] = set()
     for n in _walk(node):
         if isinstance(n, ast.RangeVar):
@@ -113,17 +132,12 @@ def is_covered(expected: Statement, rollback: Iterable[Statement]) -> bool:
 # --- the checks -------------------------------------------------------------------------------
 
 
-def coverage_findings(
-    plan: RollbackPlan, rollback: Script, rollback_file: str, hand_edited: bool
-) -> list[Finding]:
+def coverage_findings(plan: RollbackPlan, rollback: Script, rollback_file: str) -> list[Finding]:
     """Every inverse the generator would write must have a counterpart in the rollback."""
     findings: list[Finding] = []
-    from migration_rollback.sql.generator import checked_statement
-
     for step in plan.sql_steps:
-        assert step.sql is not None
-        expected = checked_statement(step.sql)
-        if is_covered(expected, rollback.statements):
+        expected = step.parsed
+        if expected is None or is_covered(expected, rollback.statements):
             continue
         loc = step.forward.location
         findings.append(
@@ -136,7 +150,6 @@ def coverage_findings(
                 file=rollback_file,
             )
         )
-    del hand_edited
     return findings
 
 
@@ -286,18 +299,27 @@ def created_names(forward: Script) -> set[str]:
     return names
 
 
+NameIndex = dict[str, list[tuple[int, Statement]]]
+
+
+def name_index(scripts: Iterable[Script | None]) -> NameIndex:
+    """name -> (migration position, statement) of every statement that mentions it."""
+    index: NameIndex = {}
+    for position, script in enumerate(scripts):
+        for st in script.statements if script else ():
+            for name in touched_names(st.node):
+                index.setdefault(name, []).append((position, st))
+    return index
+
+
 def later_dependents(
-    dropped: Iterable[str], later: Iterable[Script]
+    dropped: Iterable[str], index: NameIndex, after: int
 ) -> list[tuple[str, Statement]]:
-    """Statements of later migrations that mention objects this rollback drops."""
-    wanted = {d.lower() for d in dropped}
+    """Statements of migrations after position `after` that mention objects it drops."""
     hits: list[tuple[str, Statement]] = []
-    for script in later:
-        for st in script.statements:
-            overlap = touched_names(st.node) & wanted
-            if overlap:
-                hits.append((sorted(overlap)[0], st))
-    return hits
+    for name in sorted({d.lower() for d in dropped}):
+        hits.extend((name, st) for position, st in index.get(name, ()) if position > after)
+    return sorted(hits, key=lambda hit: (hit[1].location.file, hit[1].index))
 
 
 def dropped_names(rollback: Script) -> list[str]:

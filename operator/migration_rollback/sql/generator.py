@@ -81,6 +81,7 @@ def _step(forward: Statement, inverse: Inverse) -> RollbackStep:
         destroys_data=c.destroys_data,
         lock=c.lock,
         notes=inverse.notes + tuple(n for n in c.notes if n not in inverse.notes),
+        parsed=emitted,
     )
 
 

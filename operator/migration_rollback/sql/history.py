@@ -32,18 +32,36 @@ from migration_rollback.sql.names import (
 
 @dataclass(frozen=True, slots=True)
 class ColumnState:
-    type: str
-    default: str | None
+    """A column as earlier migrations left it; SQL text is rendered only when asked for."""
+
+    type_node: Any
+    default_node: Any
     not_null: bool
+
+    @property
+    def type(self) -> str:
+        return deparse(self.type_node)
+
+    @property
+    def default(self) -> str | None:
+        return None if self.default_node is None else deparse(self.default_node)
 
 
 @dataclass(frozen=True, slots=True)
 class Definition:
-    """The statement that last defined an object, and the object it names."""
+    """The statement that last defined an object, or the fragment of it that did."""
 
     ref: ObjectRef
     statement: Statement
-    text: str
+    fragment: Any = None  # e.g. a table constraint inside CREATE TABLE
+
+    @property
+    def is_statement(self) -> bool:
+        return self.fragment is None
+
+    @property
+    def text(self) -> str:
+        return self.statement.text if self.fragment is None else deparse(self.fragment)
 
 
 @dataclass
@@ -89,8 +107,8 @@ class History:
         if observer is not None:
             observer(self, statement, node)
 
-    def _define(self, ref: ObjectRef, statement: Statement, text: str | None = None) -> None:
-        self.definitions[ref.key] = Definition(ref, statement, text or statement.text)
+    def _define(self, ref: ObjectRef, statement: Statement, fragment: Any = None) -> None:
+        self.definitions[ref.key] = Definition(ref, statement, fragment)
 
     def _forget(self, ref: ObjectRef) -> None:
         self.definitions.pop(ref.key, None)
@@ -148,10 +166,10 @@ def column_state(col: Any) -> ColumnState:
     not_null = False
     for c in col.constraints or ():
         if c.contype == ConstrType.CONSTR_DEFAULT:
-            default = deparse(c.raw_expr)
+            default = c.raw_expr
         elif c.contype in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY):
             not_null = True
-    return ColumnState(type=deparse(col.typeName), default=default, not_null=not_null)
+    return ColumnState(type_node=col.typeName, default_node=default, not_null=not_null)
 
 
 def _observe_create_table(h: History, st: Statement, node: Any) -> None:
@@ -188,10 +206,8 @@ def _observe_constraint(
         return
     name = constraint_name(rel.name, c, column)
     ref = ObjectRef("constraint", name, rel.schema, table=rel.name)
-    text = None
-    if column is None or c.contype != ConstrType.CONSTR_FOREIGN:
-        text = deparse(c) if column is None else None
-    h._define(ref, st, text)
+    # A table constraint can be re-added on its own; a column constraint only with its column.
+    h._define(ref, st, c if column is None else None)
 
 
 def _observe_index(h: History, st: Statement, node: Any) -> None:
@@ -265,10 +281,9 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
         elif sub == AT.AT_DropColumn:
             h.columns.pop(col_key, None)
         elif sub == AT.AT_AlterColumnType and state and isinstance(cmd.def_, ast.ColumnDef):
-            h.columns[col_key] = replace(state, type=deparse(cmd.def_.typeName))
+            h.columns[col_key] = replace(state, type_node=cmd.def_.typeName)
         elif sub == AT.AT_ColumnDefault and state:
-            default = deparse(cmd.def_) if cmd.def_ is not None else None
-            h.columns[col_key] = replace(state, default=default)
+            h.columns[col_key] = replace(state, default_node=cmd.def_)
         elif sub in (AT.AT_SetNotNull, AT.AT_DropNotNull) and state:
             h.columns[col_key] = replace(state, not_null=sub == AT.AT_SetNotNull)
         elif sub == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):

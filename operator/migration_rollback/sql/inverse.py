@@ -8,6 +8,7 @@ rollback can be re-run after a partial manual repair.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,7 +98,9 @@ def _replaced(
     previous = ctx.history.definition(ref) if ctx.history else None
     if existed and previous is not None:
         where = previous.statement.location
-        yield Inverse(previous.text, notes=(f"restores the definition from {where}",))
+        yield Inverse(
+            as_create_or_replace(previous.text), notes=(f"restores the definition from {where}",)
+        )
         return
     yield manual(
         ManualNeed.PRIOR_DEFINITION,
@@ -105,6 +108,17 @@ def _replaced(
         f"if it existed before, restore its previous definition; if not, run: {drop}",
         ref,
     )
+
+
+_PLAIN_CREATE = re.compile(
+    r"^\s*create\s+(?!or\s+replace\b)(?=(function|procedure|view|trigger)\b)",
+    re.IGNORECASE,
+)
+
+
+def as_create_or_replace(text: str) -> str:
+    """An earlier `CREATE FUNCTION` re-run over the current one must replace it."""
+    return _PLAIN_CREATE.sub("CREATE OR REPLACE ", text, count=1)
 
 
 # --- CREATE -------------------------------------------------------------------------------
@@ -343,7 +357,7 @@ def _alter_cmd(
     elif sub == AT.AT_DropConstraint:
         ref = ObjectRef("constraint", str(cmd.name), schema, table=table)
         previous = ctx.history.definition(ref) if ctx.history else None
-        if previous is not None and previous.text != previous.statement.text:
+        if previous is not None and not previous.is_statement:
             yield Inverse(
                 f"{prefix} ADD {previous.text}",
                 notes=(f"recreates constraint {cmd.name} from {previous.statement.location}",),
@@ -522,6 +536,13 @@ def _qualified_objects(objects: Any, default_schema: str) -> Any:
                 schemaname=default_schema, relname=obj.relname, inh=obj.inh,
                 relpersistence=obj.relpersistence,
             )  # fmt: skip
+        elif isinstance(obj, ast.ObjectWithArgs) and len(obj.objname or ()) == 1:
+            obj = ast.ObjectWithArgs(
+                objname=(ast.String(sval=default_schema), *obj.objname),
+                objargs=obj.objargs,
+                objfuncargs=obj.objfuncargs,
+                args_unspecified=obj.args_unspecified,
+            )
         out.append(obj)
     return tuple(out)
 
@@ -711,7 +732,7 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         ref = _with_default_schema(target, ctx.default_schema)
         previous = ctx.history.definition(ref) if ctx.history else None
         holds_data = ref.kind in ("table", "schema", "sequence")
-        if previous is not None and not holds_data and previous.text == previous.statement.text:
+        if previous is not None and not holds_data and previous.is_statement:
             yield Inverse(
                 previous.text,
                 notes=(f"recreates {ref.describe()} from {previous.statement.location}",),

@@ -166,3 +166,4 @@ class RollbackStep:
     destroys_data: bool = False
     lock: LockLevel = LockLevel.NONE
     notes: tuple[str, ...] = ()
+    parsed: Statement | None = field(default=None, compare=False, repr=False)

@@ -70,7 +70,8 @@ def parse_script(text: str, source: str = "<string>") -> Script:
     try:
         raw = pglast.parse_sql(cleaned)
     except ParseError as exc:
-        offset = int(exc.args[1]) if len(exc.args) > 1 else 0
+        at = exc.args[1] if len(exc.args) > 1 else None
+        offset = int(at) if at is not None else len(cleaned)  # None: at the end of input
         line, column = line_and_column(cleaned, offset)
         raise SqlSyntaxError(SourceLocation(source, line, column), str(exc.args[0])) from None
     statements: list[Statement] = []
