@@ -64,10 +64,8 @@ def test_validate_json_reports_status_and_findings(project: Path) -> None:
 def test_hand_edits_are_kept_unless_forced(project: Path) -> None:
     run("generate")
     path = project / f"{SOCIAL}_rollback.sql"
-    edited = path.read_text().replace(
-        "-- MANUAL: UPDATE",
-        "UPDATE public.app_settings SET value = 'false' WHERE key = 'timeline_enabled';\n-- handled: UPDATE",
-    )
+    fix = "UPDATE public.app_settings SET value = 'false' WHERE key = 'timeline_enabled';"
+    edited = path.read_text().replace("-- MANUAL: UPDATE", f"{fix}\n-- handled: UPDATE")
     path.write_text(edited)
     code, out = run("generate")
     assert code == 0

@@ -10,7 +10,7 @@ import importlib
 
 from migration_rollback.cli.app import app
 
-_COMMANDS = ("generate", "validate", "emergency", "execute")
+_COMMANDS = ("generate", "validate", "emergency", "execute", "operate")
 
 for _name in _COMMANDS:
     try:

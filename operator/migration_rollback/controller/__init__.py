@@ -1,0 +1,1 @@
+"""The operator: the only layer that imports kopf. Thin handlers over `flow`."""

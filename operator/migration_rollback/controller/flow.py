@@ -1,0 +1,721 @@
+"""The rollback flow for one resource: each phase idempotent, recorded before it acts.
+
+A kopf daemon runs `RollbackFlow.run()` per resource. Progress lives in the resource's status,
+so after an operator restart the daemon resumes from the recorded phase: the Job is never
+created twice (fixed names, create-if-absent), the original replica counts are recorded once
+(never overwritten by the zero we set), and every external call can safely be repeated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from migration_rollback.errors import SqlSyntaxError
+from migration_rollback.kube import jobs, leases, maintenance, resources, sources, workloads
+from migration_rollback.kube.client import Clients
+from migration_rollback.lifecycle import analysis, approval, conditions, health, outcomes
+from migration_rollback.lifecycle.durations import human
+from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
+from migration_rollback.metrics import (
+    DOWNTIME,
+    DURATION,
+    HEALTH_CHECK_FAILURES,
+    HELD_DOWN,
+    RUNS,
+    STEP_DURATION,
+)
+from migration_rollback.settings import Settings
+
+log = logging.getLogger("migration_rollback.flow")
+
+
+class Terminal(Exception):
+    """A failure no retry will fix; the resource goes to Failed (after restoring the app)."""
+
+    def __init__(self, reason: Reason, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+class Stopped(Exception):
+    """The daemon is being stopped (operator shutdown or resource deletion)."""
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _parse_time(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def http_probe(url: str, timeout: float) -> health.Probe:
+    import httpx
+
+    try:
+        response = httpx.get(url, timeout=timeout)
+    except httpx.HTTPError as exc:
+        return health.Probe(status=None, error=f"{type(exc).__name__} calling {url}")
+    return health.Probe(status=response.status_code, body=response.text[:65536])
+
+
+class RollbackFlow:
+    def __init__(
+        self,
+        clients: Clients,
+        settings: Settings,
+        namespace: str,
+        name: str,
+        stopped: Callable[[float], bool],
+    ) -> None:
+        self.clients = clients
+        self.settings = settings
+        self.namespace = namespace
+        self.name = name
+        self._sleep_or_stop = stopped  # returns True when asked to stop
+        self.obj: dict[str, Any] = {}
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        return dict(self.obj.get("spec") or {})
+
+    @property
+    def status(self) -> dict[str, Any]:
+        return dict(self.obj.get("status") or {})
+
+    @property
+    def phase(self) -> Phase:
+        return Phase(self.status.get("phase") or Phase.PENDING)
+
+    def refresh(self) -> None:
+        self.obj = resources.get(self.clients, self.namespace, self.name)
+
+    def wait(self, seconds: float | None = None) -> None:
+        if self._sleep_or_stop(seconds if seconds is not None else self.settings.poll_seconds):
+            raise Stopped()
+
+    def patch(self, **status: Any) -> None:
+        resources.patch_status(self.clients, self.namespace, self.name, status)
+        self.obj.setdefault("status", {}).update(status)
+
+    def event(self, reason: str, message: str, warning: bool = False) -> None:
+        try:
+            resources.post_event(self.clients, self.obj, reason, message, warning)
+        except Exception:  # an event is a courtesy; never fail the flow over one
+            log.warning("could not post event %s for %s/%s", reason, self.namespace, self.name)
+
+    def set_phase(self, phase: Phase, reason: Reason | str, message: str) -> None:
+        generation = int(self.obj["metadata"].get("generation", 1))
+        decision = self.status.get("approved")
+        desired = conditions.desired_conditions(
+            phase, str(reason), message, generation, approved=decision
+        )
+        merged = conditions.merge_conditions(self.status.get("conditions"), desired, now_iso())
+        self.patch(
+            phase=str(phase),
+            reason=str(reason),
+            message=message,
+            observedGeneration=generation,
+            conditions=merged,
+        )
+        log.info("%s/%s: %s (%s) %s", self.namespace, self.name, phase, reason, message)
+
+    def step(self, name: StepName, state: StepState, message: str = "") -> None:
+        steps = [dict(s) for s in self.status.get("steps") or []]
+        current = next((s for s in steps if s.get("name") == str(name)), None)
+        stamp = now_iso()
+        if current is None:
+            current = {"name": str(name), "startedAt": stamp}
+            steps.append(current)
+        current["state"] = str(state)
+        if message:
+            current["message"] = message[:500]
+        if state is not StepState.RUNNING:
+            current["finishedAt"] = stamp
+            started = _parse_time(current.get("startedAt"))
+            if started is not None and state is StepState.DONE:
+                STEP_DURATION.labels(str(name)).observe(
+                    (dt.datetime.now(dt.UTC) - started).total_seconds()
+                )
+        self.patch(steps=steps)
+        warning = state is StepState.FAILED
+        self.event(f"{name}{state}", message or f"{name}: {str(state).lower()}", warning)
+
+    def step_state(self, name: StepName) -> str | None:
+        for s in self.status.get("steps") or []:
+            if s.get("name") == str(name):
+                return str(s.get("state"))
+        return None
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.refresh()
+        handlers: dict[Phase, Callable[[], Phase]] = {
+            Phase.PENDING: self.start,
+            Phase.VALIDATING: self.validate,
+            Phase.AWAITING_APPROVAL: self.await_approval,
+            Phase.PREPARING: self.prepare,
+            Phase.SCALING_DOWN: self.scale_down,
+            Phase.ROLLING_BACK: self.roll_back,
+            Phase.SCALING_UP: self.scale_up,
+            Phase.VERIFYING: self.verify,
+            Phase.RESTORING: self.restore,
+        }
+        while not self.phase.terminal:
+            try:
+                handlers[self.phase]()
+            except Terminal as failure:
+                self.fail(failure.reason, failure.message)
+            self.refresh()
+
+    def start(self) -> Phase:
+        self.patch(startedAt=self.status.get("startedAt") or now_iso())
+        self.set_phase(
+            Phase.VALIDATING, Reason.VALIDATING, "resolving and checking the rollback SQL"
+        )
+        return Phase.VALIDATING
+
+    # --- 1. validate ------------------------------------------------------------------------
+
+    def resolve_sql(self) -> str:
+        source = self.spec["rollback"]
+        if "sql" in source:
+            return str(source["sql"])
+        if "configMapRef" in source:
+            ref = source["configMapRef"]
+            return sources.config_map_value(
+                self.clients, self.namespace, ref["name"], ref["key"], "spec.rollback.configMapRef"
+            )
+        ref = source["generateFrom"]["configMapRef"]
+        forward = sources.config_map_value(
+            self.clients,
+            self.namespace,
+            ref["name"],
+            ref["key"],
+            "spec.rollback.generateFrom.configMapRef",
+        )
+        migration = str(self.spec.get("migration") or ref["key"].removesuffix(".sql"))
+        return analysis.generated_rollback(forward, migration, ref["key"])
+
+    def validate(self) -> Phase:
+        self.step(StepName.VALIDATE, StepState.RUNNING)
+        try:
+            text = self.resolve_sql()
+            db = self.spec["database"]["urlSecretRef"]
+            sources.secret_has_key(
+                self.clients,
+                self.namespace,
+                db["name"],
+                db.get("key", "url"),
+                "spec.database.urlSecretRef",
+            )
+        except sources.SourceNotFoundError as exc:
+            # GitOps may apply the ConfigMap a moment after the resource: wait, visibly.
+            self.patch(message=f"waiting: {exc}", reason=str(Reason.SOURCE_NOT_FOUND))
+            self.wait(5)
+            return Phase.VALIDATING
+        try:
+            result = analysis.analyze(text, "rollback.sql")
+        except SqlSyntaxError as exc:
+            self.step(StepName.VALIDATE, StepState.FAILED, str(exc))
+            raise Terminal(Reason.INVALID_SQL, f"rollback SQL does not parse: {exc}") from None
+        pinned = self.spec["rollback"].get("sha256")
+        if pinned and pinned != result.sha256:
+            message = f"spec.rollback.sha256 is {pinned} but the SQL hashes to {result.sha256}"
+            self.step(StepName.VALIDATE, StepState.FAILED, message)
+            raise Terminal(Reason.SHA256_MISMATCH, message)
+        owner = resources.owner_reference(self.obj)
+        cm_name = analysis.child_name(self.name, "sql", result.sha256)
+        jobs.ensure_config_map(
+            self.clients, jobs.sql_config_map(cm_name, self.namespace, owner, result.sql)
+        )
+        self.patch(
+            sqlSha256=result.sha256,
+            sqlConfigMap=cm_name,
+            plan=result.summary.to_status(),
+            observedGeneration=int(self.obj["metadata"].get("generation", 1)),
+        )
+        s = result.summary
+        self.step(
+            StepName.VALIDATE,
+            StepState.DONE,
+            f"{s.statements} statements, {s.manual_items} manual, "
+            f"{'destroys data' if s.destroys_data else 'no data loss'}, lock {s.strongest_lock}",
+        )
+        return self.await_approval()
+
+    # --- 2. approval ------------------------------------------------------------------------
+
+    def await_approval(self) -> Phase:
+        generation = int(self.obj["metadata"].get("generation", 1))
+        if int(self.status.get("observedGeneration", 0)) != generation:
+            # The spec changed while waiting (allowed until the rollback starts): start over.
+            self.set_phase(
+                Phase.VALIDATING, Reason.VALIDATING, "the spec changed; validating again"
+            )
+            return Phase.VALIDATING
+        plan = self.status.get("plan") or {}
+        summary = approval.PlanSummary(
+            statements=int(plan.get("statements", 0)),
+            manual_items=int(plan.get("manualItems", 0)),
+            destroys_data=bool(plan.get("destroysData", False)),
+            non_transactional=int(plan.get("nonTransactional", 0)),
+            strongest_lock=str(plan.get("strongestLock", "")),
+        )
+        decision = approval.decide(
+            summary,
+            str(self.status.get("sqlSha256")),
+            self.obj["metadata"].get("annotations"),
+            bool(self.spec.get("allowDataLoss", False)),
+        )
+        if not decision.approved:
+            if (
+                self.phase is not Phase.AWAITING_APPROVAL
+                or self.status.get("message") != decision.message
+            ):
+                self.patch(approved=False)
+                self.set_phase(Phase.AWAITING_APPROVAL, Reason.AWAITING_APPROVAL, decision.message)
+                self.step(StepName.APPROVE, StepState.RUNNING, decision.message)
+            self.wait(2)
+            return Phase.AWAITING_APPROVAL
+        if decision.needed:
+            self.patch(approved=True)
+            self.step(StepName.APPROVE, StepState.DONE, decision.message)
+        self.set_phase(
+            Phase.PREPARING, Reason.PREPARING, "rehearsing and backing up while the app serves"
+        )
+        return Phase.PREPARING
+
+    # --- 3. prepare -------------------------------------------------------------------------
+
+    def job_request(self, purpose: str, dry_run: bool) -> jobs.JobRequest:
+        spec = self.spec
+        job = spec.get("job") or {}
+        backup = spec.get("backup") or {}
+        mode = str(backup.get("mode", "pgDump"))
+        pvc = backup.get("persistentVolumeClaim")
+        if not dry_run and mode == "pgDump" and pvc:
+            mode = "requireRecent"  # the rehearsal took and verified it, before the downtime
+        db = spec["database"]["urlSecretRef"]
+        sha = str(self.status["sqlSha256"])
+        plan = self.status.get("plan") or {}
+        return jobs.JobRequest(
+            name=analysis.child_name(self.name, purpose, sha),
+            namespace=self.namespace,
+            owner=resources.owner_reference(self.obj),
+            image=str(job.get("image") or self.settings.image),
+            migration=str(spec.get("migration") or spec.get("targetVersion")),
+            sql_config_map=str(self.status["sqlConfigMap"]),
+            sha256=sha,
+            url_secret=str(db["name"]),
+            url_key=str(db.get("key", "url")),
+            history_table=str(
+                spec["database"].get("historyTable", "supabase_migrations.schema_migrations")
+            ),
+            dry_run=dry_run,
+            backup_mode=mode,
+            backup_pvc=pvc,
+            max_age=str(backup.get("maxAge", "1h")),
+            lock_timeout=str(job.get("lockTimeout", "5s")),
+            statement_timeout=str(job.get("statementTimeout", "10m")),
+            allow_data_loss=bool(spec.get("allowDataLoss", False)),
+            allow_manual=bool(self.status.get("approved")) and int(plan.get("manualItems", 0)) > 0,
+            purge=bool(spec.get("purge", False)),
+            timeout_seconds=int(job.get("timeoutSeconds", 900)),
+            actor=f"operator:{self.namespace}/{self.name}",
+            service_account=job.get("serviceAccountName") or self.settings.job_service_account,
+            pod_overrides=self.settings.job_pod_overrides,
+            purpose=purpose,
+        )
+
+    def run_job(self, request: jobs.JobRequest) -> outcomes.JobVerdict:
+        self.patch(jobName=request.name)
+        jobs.ensure_job(self.clients, jobs.build_job(request))
+        while True:
+            state = jobs.read_job(self.clients, self.namespace, request.name)
+            if state is None:
+                raise Terminal(Reason.JOB_FAILED, f"Job {request.name} disappeared")
+            if state.finished:
+                return outcomes.judge(state.succeeded, state.result, state.message)
+            self.wait()
+
+    def database_lease(self) -> str:
+        db = self.spec["database"]["urlSecretRef"]
+        url = sources.secret_values(
+            self.clients, self.namespace, db["name"], "spec.database.urlSecretRef"
+        ).get(db.get("key", "url"), "")
+        return f"mrb-db-{analysis.database_identity(url)}"
+
+    def hold_database(self) -> None:
+        """One rollback per database at a time, across namespaces."""
+        name = self.status.get("databaseLock") or self.database_lease()
+        identity = f"{self.namespace}/{self.name}"
+        while True:
+            holder = leases.try_acquire(self.clients, self.settings.namespace, name, identity, 600)
+            if holder is None:
+                if self.status.get("databaseLock") != name:
+                    self.patch(databaseLock=name)
+                return
+            if self.status.get("reason") != str(Reason.WAITING_FOR_DATABASE):
+                self.patch(
+                    reason=str(Reason.WAITING_FOR_DATABASE),
+                    message=f"another rollback ({holder}) holds this database; waiting",
+                )
+                self.event(str(Reason.WAITING_FOR_DATABASE), f"waiting for {holder}")
+            self.wait(2)
+
+    def prepare(self) -> Phase:
+        self.hold_database()
+        if self.step_state(StepName.DRY_RUN) != str(StepState.DONE):
+            self.step(StepName.DRY_RUN, StepState.RUNNING, "dry-run Job: everything, then ROLLBACK")
+            verdict = self.run_job(self.job_request("dryrun", dry_run=True))
+            if not verdict.succeeded:
+                self.step(StepName.DRY_RUN, StepState.FAILED, verdict.message)
+                raise Terminal(verdict.reason, f"the rehearsal failed: {verdict.message}")
+            self.record_result(self.job_request("dryrun", dry_run=True).name)
+            self.step(StepName.DRY_RUN, StepState.DONE, verdict.message or "dry run passed")
+        if self.spec.get("dryRun"):
+            self.finish(
+                Phase.SUCCEEDED, Reason.DRY_RUN_SUCCEEDED, "dry run passed; nothing was changed"
+            )
+            return Phase.SUCCEEDED
+        self.set_phase(Phase.SCALING_DOWN, Reason.SCALING_DOWN, "stopping the application")
+        return Phase.SCALING_DOWN
+
+    def record_result(self, job_name: str) -> None:
+        state = jobs.read_job(self.clients, self.namespace, job_name)
+        result = state.result if state else None
+        if not result:
+            return
+        patch: dict[str, Any] = {"result": _small_result(result)}
+        if result.get("impact"):
+            patch["impact"] = result["impact"][:20]
+        backup = result.get("backup")
+        if isinstance(backup, dict):
+            patch["backup"] = {
+                "path": backup.get("path"),
+                "sizeBytes": backup.get("size_bytes"),
+                "verified": bool(backup.get("verified")),
+            }
+        self.patch(**patch)
+
+    # --- 4. scale down ----------------------------------------------------------------------
+
+    def targets(self) -> list[workloads.Workload]:
+        recorded = self.status.get("originalReplicas")
+        if recorded:
+            return [workloads.Workload.from_key(k) for k in recorded]
+        try:
+            return workloads.resolve(
+                self.clients, self.namespace, list(self.spec.get("workloads") or [])
+            )
+        except workloads.WorkloadNotFoundError as exc:
+            raise Terminal(Reason.WORKLOAD_NOT_FOUND, str(exc)) from None
+
+    def scale_down(self) -> Phase:
+        targets = self.targets()
+        if not self.status.get("originalReplicas"):
+            self.step(StepName.RECORD_REPLICAS, StepState.RUNNING)
+            original = {
+                w.key: workloads.desired_replicas(self.clients, self.namespace, w) for w in targets
+            }
+            hpas: dict[str, int] = {}
+            for w in targets:
+                hpas.update(workloads.hpa_min_replicas(self.clients, self.namespace, w))
+            # Recorded before anything is scaled: a restart must restore these, not the zero.
+            self.patch(originalReplicas=original, hpaMinReplicas=hpas, downtimeStartedAt=now_iso())
+            self.step(
+                StepName.RECORD_REPLICAS,
+                StepState.DONE,
+                ", ".join(f"{k}={v}" for k, v in original.items()),
+            )
+        maint = self.spec.get("maintenance")
+        if maint and self.step_state(StepName.MAINTENANCE_ON) != str(StepState.DONE):
+            self.step(StepName.MAINTENANCE_ON, StepState.RUNNING)
+            self.patch(maintenanceEnabled=True)
+            try:
+                detail = maintenance.set_maintenance(self.clients, self.namespace, maint, True)
+            except maintenance.MaintenanceError as exc:
+                self.step(StepName.MAINTENANCE_ON, StepState.FAILED, str(exc))
+                raise Terminal(Reason.MAINTENANCE_FAILED, str(exc)) from None
+            self.step(StepName.MAINTENANCE_ON, StepState.DONE, detail)
+        self.step(
+            StepName.SCALE_DOWN, StepState.RUNNING, f"scaling {len(targets)} workload(s) to 0"
+        )
+        deadline = time.monotonic() + int(self.spec.get("scaleDownTimeoutSeconds", 300))
+        for w in targets:
+            workloads.scale(self.clients, self.namespace, w, 0)
+        while True:
+            self.hold_down(targets)
+            remaining = sum(
+                workloads.pods_remaining(self.clients, self.namespace, w) for w in targets
+            )
+            if remaining == 0:
+                break
+            if time.monotonic() > deadline:
+                message = f"{remaining} pod(s) still running after the scale-down timeout"
+                self.step(StepName.SCALE_DOWN, StepState.FAILED, message)
+                raise Terminal(Reason.SCALE_TIMEOUT, message)
+            self.wait()
+        self.step(StepName.SCALE_DOWN, StepState.DONE, "no application pod is running")
+        self.set_phase(Phase.ROLLING_BACK, Reason.ROLLING_BACK, "running the rollback Job")
+        return Phase.ROLLING_BACK
+
+    def hold_down(self, targets: list[workloads.Workload]) -> None:
+        """Something (Argo CD self-heal, a person) scaled a workload back up: hold it down."""
+        for w in targets:
+            if workloads.desired_replicas(self.clients, self.namespace, w) > 0:
+                workloads.scale(self.clients, self.namespace, w, 0)
+                count = int(self.status.get("heldDown", 0)) + 1
+                self.patch(heldDown=count)
+                HELD_DOWN.inc()
+                self.event(
+                    "HeldDown",
+                    f"{w.kind} {w.name} was scaled up during the rollback window (GitOps "
+                    "self-heal or an HPA?); scaled it back to 0",
+                    warning=True,
+                )
+
+    # --- 5. roll back -----------------------------------------------------------------------
+
+    def roll_back(self) -> Phase:
+        targets = self.targets()
+        request = self.job_request("rollback", dry_run=False)
+        self.step(StepName.ROLLBACK, StepState.RUNNING, f"Job {request.name}")
+        self.patch(jobName=request.name)
+        jobs.ensure_job(self.clients, jobs.build_job(request))
+        while True:
+            self.hold_down(targets)
+            state = jobs.read_job(self.clients, self.namespace, request.name)
+            if state is None:
+                raise Terminal(Reason.JOB_FAILED, f"Job {request.name} disappeared")
+            if state.finished:
+                break
+            self.wait()
+        verdict = outcomes.judge(state.succeeded, state.result, state.message)
+        self.record_result(request.name)
+        metrics = dict(self.status.get("metrics") or {})
+        if verdict.sql_seconds is not None:
+            metrics["sqlSeconds"] = verdict.sql_seconds
+        if verdict.statements is not None:
+            metrics["statements"] = verdict.statements
+        changed = verdict.database_changed
+        self.patch(metrics=metrics, databaseChanged=changed if changed is not None else True)
+        if not verdict.succeeded:
+            self.step(StepName.ROLLBACK, StepState.FAILED, verdict.message)
+            raise Terminal(verdict.reason, verdict.message)
+        self.step(StepName.ROLLBACK, StepState.DONE, verdict.message)
+        self.set_phase(Phase.SCALING_UP, Reason.SCALING_UP, "bringing the application back")
+        return Phase.SCALING_UP
+
+    # --- 6. scale up, verify ----------------------------------------------------------------
+
+    def bring_back(self, step: StepName) -> None:
+        original: dict[str, int] = dict(self.status.get("originalReplicas") or {})
+        self.step(step, StepState.RUNNING, ", ".join(f"{k}={v}" for k, v in original.items()))
+        for key, replicas in original.items():
+            workloads.scale(
+                self.clients, self.namespace, workloads.Workload.from_key(key), int(replicas)
+            )
+        deadline = time.monotonic() + int(self.spec.get("scaleDownTimeoutSeconds", 300))
+        while True:
+            waiting = [
+                key
+                for key, replicas in original.items()
+                if workloads.ready_replicas(
+                    self.clients, self.namespace, workloads.Workload.from_key(key)
+                )
+                < int(replicas)
+            ]
+            if not waiting:
+                break
+            if time.monotonic() > deadline:
+                self.step(step, StepState.FAILED, f"not Ready in time: {', '.join(waiting)}")
+                raise Terminal(
+                    Reason.SCALE_TIMEOUT, f"{', '.join(waiting)} not Ready after scaling up"
+                )
+            self.wait()
+        self.record_downtime()
+        self.step(step, StepState.DONE, "every workload is back at its recorded replicas and Ready")
+
+    def record_downtime(self) -> None:
+        started = _parse_time(self.status.get("downtimeStartedAt"))
+        if started is None:
+            return
+        seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
+        metrics = dict(self.status.get("metrics") or {})
+        metrics["downtimeSeconds"] = round(seconds, 3)
+        metrics["downtime"] = human(seconds)
+        self.patch(metrics=metrics)
+
+    def scale_up(self) -> Phase:
+        self.bring_back(StepName.SCALE_UP)
+        self.set_phase(Phase.VERIFYING, Reason.VERIFYING, "checking the application's health")
+        return Phase.VERIFYING
+
+    def verify(self) -> Phase:
+        checks = [health.CheckSpec.from_spec(c) for c in self.spec.get("healthChecks") or []]
+        if checks:
+            self.step(StepName.HEALTH_CHECK, StepState.RUNNING, f"{len(checks)} check(s)")
+            for check in checks:
+                verdict, last = self.run_check(check)
+                if verdict is not health.Verdict.HEALTHY:
+                    message = f"health check {check.name} failed: {last}"
+                    self.step(StepName.HEALTH_CHECK, StepState.FAILED, message)
+                    raise Terminal(Reason.HEALTH_CHECK_FAILED, message)
+            self.step(StepName.HEALTH_CHECK, StepState.DONE, "all checks passed")
+        self.maintenance_off()
+        self.release_database()
+        self.finish(Phase.SUCCEEDED, Reason.SUCCEEDED, self.success_message())
+        return Phase.SUCCEEDED
+
+    def run_check(self, check: health.CheckSpec) -> tuple[health.Verdict, str]:
+        tracker = health.Tracker(check)
+        while tracker.verdict is health.Verdict.PENDING:
+            probe = http_probe(check.url, check.timeout_seconds)
+            before = tracker.failures
+            tracker.record(probe)
+            if tracker.failures > before:
+                HEALTH_CHECK_FAILURES.labels(check.name).inc()
+            if tracker.verdict is health.Verdict.PENDING:
+                self.wait(check.period_seconds)
+        return tracker.verdict, tracker.last
+
+    def maintenance_off(self) -> None:
+        maint = self.spec.get("maintenance")
+        if maint and self.status.get("maintenanceEnabled"):
+            self.step(StepName.MAINTENANCE_OFF, StepState.RUNNING)
+            try:
+                detail = maintenance.set_maintenance(self.clients, self.namespace, maint, False)
+            except maintenance.MaintenanceError as exc:
+                self.step(StepName.MAINTENANCE_OFF, StepState.FAILED, str(exc))
+                raise Terminal(Reason.MAINTENANCE_FAILED, str(exc)) from None
+            self.patch(maintenanceEnabled=False)
+            self.step(StepName.MAINTENANCE_OFF, StepState.DONE, detail)
+
+    def release_database(self) -> None:
+        name = self.status.get("databaseLock")
+        if name:
+            leases.release(
+                self.clients, self.settings.namespace, str(name), f"{self.namespace}/{self.name}"
+            )
+
+    def success_message(self) -> str:
+        metrics = self.status.get("metrics") or {}
+        parts = ["rolled back"]
+        if "statements" in metrics:
+            parts.append(f"{metrics['statements']} statements")
+        if "downtime" in metrics:
+            parts.append(f"downtime {metrics['downtime']}")
+        return ", ".join(parts)
+
+    # --- failure paths ----------------------------------------------------------------------
+
+    def fail(self, reason: Reason, message: str) -> None:
+        """Record the failure; bring the app back when that is safe and asked for."""
+        self.patch(failure={"reason": str(reason), "message": message})
+        app_touched = bool(self.status.get("originalReplicas")) or bool(
+            self.status.get("maintenanceEnabled")
+        )
+        changed = self.status.get("databaseChanged")
+        restore = self.spec.get("onFailure", "restore") == "restore"
+        if (
+            app_touched
+            and restore
+            and not changed
+            and self.phase not in (Phase.VERIFYING, Phase.SCALING_UP)
+        ):
+            self.set_phase(
+                Phase.RESTORING, Reason.RESTORING, f"{message}; restoring the application"
+            )
+            return
+        if app_touched and self.phase not in (Phase.VERIFYING, Phase.SCALING_UP):
+            why = "the database changed" if changed else "onFailure is hold"
+            message = f"{message}; the application is left down for a human ({why})"
+            self.event(str(Reason.HELD_FOR_HUMAN), message, warning=True)
+        else:
+            self.release_database()
+        self.finish(Phase.FAILED, reason, message)
+
+    def restore(self) -> Phase:
+        failure = self.status.get("failure") or {}
+        self.bring_back(StepName.RESTORE)
+        self.maintenance_off()
+        self.release_database()
+        self.finish(
+            Phase.FAILED,
+            failure.get("reason", Reason.JOB_FAILED),
+            f"{failure.get('message', 'failed')}; the application was restored and the "
+            "database is unchanged",
+        )
+        return Phase.FAILED
+
+    def finish(self, phase: Phase, reason: Reason | str, message: str) -> None:
+        started = _parse_time(self.status.get("startedAt"))
+        metrics = dict(self.status.get("metrics") or {})
+        if started is not None:
+            metrics["durationSeconds"] = round(
+                (dt.datetime.now(dt.UTC) - started).total_seconds(), 3
+            )
+        self.patch(finishedAt=now_iso(), metrics=metrics)
+        self.set_phase(phase, reason, message)
+        outcome = "succeeded" if phase is Phase.SUCCEEDED else "failed"
+        if reason == Reason.DRY_RUN_SUCCEEDED:
+            outcome = "dry-run"
+        RUNS.labels(outcome).inc()
+        if "durationSeconds" in metrics:
+            DURATION.observe(metrics["durationSeconds"])
+        if "downtimeSeconds" in metrics:
+            DOWNTIME.observe(metrics["downtimeSeconds"])
+        self.event(str(reason), message, warning=phase is Phase.FAILED)
+
+
+def _small_result(result: dict[str, Any]) -> dict[str, Any]:
+    keep = (
+        "outcome",
+        "exit_name",
+        "committed",
+        "dry_run",
+        "migrations",
+        "rows_affected",
+        "duration_ms",
+        "error",
+    )
+    return {k: result[k] for k in keep if k in result and result[k] is not None}
+
+
+def restore_on_delete(clients: Clients, settings: Settings, obj: dict[str, Any]) -> str:
+    """Deleting a resource mid-flow: bring the app back and let go of everything it holds."""
+    meta = obj["metadata"]
+    status = obj.get("status") or {}
+    namespace, name = meta["namespace"], meta["name"]
+    phase = Phase(status.get("phase") or Phase.PENDING)
+    done: list[str] = []
+    if phase is not Phase.SUCCEEDED and status.get("originalReplicas"):
+        for key, replicas in dict(status["originalReplicas"]).items():
+            workload = workloads.Workload.from_key(key)
+            if workloads.desired_replicas(clients, namespace, workload) != int(replicas):
+                workloads.scale(clients, namespace, workload, int(replicas))
+                done.append(f"{key}={replicas}")
+    spec = obj.get("spec") or {}
+    if status.get("maintenanceEnabled") and spec.get("maintenance"):
+        maintenance.set_maintenance(clients, namespace, spec["maintenance"], False)
+        done.append("maintenance off")
+    if status.get("jobName") and not phase.terminal:
+        jobs.delete_job(clients, namespace, str(status["jobName"]))
+        done.append(f"deleted Job {status['jobName']}")
+    if status.get("databaseLock"):
+        leases.release(
+            clients, settings.namespace, str(status["databaseLock"]), f"{namespace}/{name}"
+        )
+    return "; ".join(done) or "nothing to restore"

@@ -1,0 +1,79 @@
+"""kopf handlers: a daemon per MigrationRollback runs its flow; deletion restores the app.
+
+Progress is stored in annotations (kopf's own bookkeeping) and in our status (the flow's), so
+the CRD's structural schema never prunes kopf's state, and a restarted operator resumes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import kopf
+
+from migration_rollback import api
+from migration_rollback.controller.flow import RollbackFlow, Stopped, restore_on_delete
+from migration_rollback.kube.client import Clients
+from migration_rollback.lifecycle.phases import Phase
+from migration_rollback.metrics import IN_PROGRESS
+from migration_rollback.settings import Settings
+
+log = logging.getLogger("migration_rollback.controller")
+
+
+class Context:
+    """What the handlers share; set once at startup by `controller.main`."""
+
+    clients: Clients | None = None
+    settings: Settings = Settings()
+    ready = threading.Event()
+
+
+@kopf.on.startup()
+def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=f"{api.GROUP}")
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=f"{api.GROUP}", key="last-handled-configuration"
+    )
+    settings.persistence.finalizer = f"{api.GROUP}/finalizer"
+    settings.posting.enabled = False  # events are posted by the flow, with our reasons
+    settings.watching.server_timeout = 60
+    Context.ready.set()
+
+
+def _clients() -> Clients:
+    if Context.clients is None:
+        raise kopf.TemporaryError("operator not initialised yet", delay=1)
+    return Context.clients
+
+
+@kopf.daemon(api.GROUP, api.VERSION, api.PLURAL, cancellation_timeout=30)
+def run_rollback(
+    stopped: kopf.DaemonStopped,
+    name: str | None,
+    namespace: str | None,
+    status: kopf.Status,
+    **_: Any,
+) -> None:
+    phase = Phase(status.get("phase") or Phase.PENDING)
+    if phase.terminal or name is None or namespace is None:
+        return  # a one-shot action: re-applying or restarting never runs it again
+
+    def stop_requested(seconds: float) -> bool:
+        return bool(stopped.wait(seconds))
+
+    flow = RollbackFlow(_clients(), Context.settings, namespace, name, stop_requested)
+    IN_PROGRESS.inc()
+    try:
+        flow.run()
+    except Stopped:
+        log.info("%s/%s: stopping at %s; will resume from there", namespace, name, flow.phase)
+    finally:
+        IN_PROGRESS.dec()
+
+
+@kopf.on.delete(api.GROUP, api.VERSION, api.PLURAL, optional=False)
+def restore_before_delete(body: kopf.Body, **_: Any) -> str:
+    """The finalizer: nothing the resource did to the app outlives it."""
+    return restore_on_delete(_clients(), Context.settings, dict(body))

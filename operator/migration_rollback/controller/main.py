@@ -1,0 +1,89 @@
+"""`migration-rollback operator`: leader election, metrics and health servers, then kopf."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import kopf
+from prometheus_client import start_http_server
+
+from migration_rollback.controller import handlers
+from migration_rollback.kube import leases
+from migration_rollback.kube.client import connect
+from migration_rollback.metrics import REGISTRY
+from migration_rollback.settings import Settings
+
+log = logging.getLogger("migration_rollback.operator")
+LEADER_LEASE = "migration-rollback-operator"
+LEASE_SECONDS = 15
+
+
+class _Health(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        ok = self.path == "/healthz" or (self.path == "/readyz" and handlers.Context.ready.is_set())
+        self.send_response(200 if ok else 503)
+        self.end_headers()
+        self.wfile.write(b"ok\n" if ok else b"not ready\n")
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+def _serve_health(port: int) -> None:
+    server = ThreadingHTTPServer(("0.0.0.0", port), _Health)  # noqa: S104 (probes come from the kubelet)
+    threading.Thread(target=server.serve_forever, daemon=True, name="health").start()
+
+
+def _lead(settings: Settings, kubeconfig: str | None) -> None:
+    """Block until this replica holds the leader Lease; renew it, or exit if it is lost.
+
+    kopf's own peering is priority-based and can let two replicas act for a moment; a Lease
+    with exit-on-loss cannot, which is what a rollback needs.
+    """
+    clients = connect(kubeconfig)
+    while (holder := leases.try_acquire(
+        clients, settings.namespace, LEADER_LEASE, settings.identity, LEASE_SECONDS
+    )) is not None:  # fmt: skip
+        log.info("waiting for the leader lease (held by %s)", holder)
+        time.sleep(2)
+    log.info("leading as %s", settings.identity)
+
+    def renew() -> None:
+        while True:
+            time.sleep(LEASE_SECONDS / 3)
+            try:
+                holder = leases.try_acquire(
+                    clients, settings.namespace, LEADER_LEASE, settings.identity, LEASE_SECONDS
+                )
+            except Exception:
+                log.exception("could not renew the leader lease")
+                holder = "unknown"
+            if holder is not None:
+                log.error("lost the leader lease to %s: exiting so only one replica acts", holder)
+                os._exit(70)
+
+    threading.Thread(target=renew, daemon=True, name="leader").start()
+
+
+def run(settings: Settings, kubeconfig: str | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _serve_health(settings.health_port)
+    start_http_server(settings.metrics_port, registry=REGISTRY)
+    if settings.leader_election:
+        _lead(settings, kubeconfig)
+    handlers.Context.settings = settings
+    handlers.Context.clients = connect(kubeconfig)
+    if kubeconfig:
+        os.environ["KUBECONFIG"] = kubeconfig  # kopf's default login reads it
+    asyncio.run(
+        kopf.operator(
+            clusterwide=not settings.watch_namespaces,
+            namespaces=list(settings.watch_namespaces),
+            standalone=True,
+        )
+    )

@@ -1,0 +1,60 @@
+"""Kubernetes API clients, configured from a kubeconfig or the pod's service account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.client import ApiClient
+from kubernetes.client.exceptions import ApiException
+
+
+@dataclass(frozen=True)
+class Clients:
+    """The typed API groups, held as Any: bodies are plain dicts (the client accepts them, its
+    annotations insist on model classes), and responses are read field by field."""
+
+    api: Any
+    core: Any
+    apps: Any
+    batch: Any
+    autoscaling: Any
+    coordination: Any
+    custom: Any
+
+
+def connect(kubeconfig: str | None = None) -> Clients:
+    """In a pod: its service account; elsewhere: the kubeconfig (or $KUBECONFIG)."""
+    api = ApiClient(configuration=_configuration(kubeconfig))
+    return Clients(
+        api=api,
+        core=client.CoreV1Api(api),
+        apps=client.AppsV1Api(api),
+        batch=client.BatchV1Api(api),
+        autoscaling=client.AutoscalingV2Api(api),
+        coordination=client.CoordinationV1Api(api),
+        custom=client.CustomObjectsApi(api),
+    )
+
+
+def _configuration(kubeconfig: str | None) -> client.Configuration:
+    configuration = client.Configuration()
+    if kubeconfig is None:
+        try:
+            config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+            return configuration
+        except config.ConfigException:
+            pass
+    config.load_kube_config(  # type: ignore[no-untyped-call]
+        config_file=kubeconfig, client_configuration=configuration
+    )
+    return configuration
+
+
+def is_not_found(exc: BaseException) -> bool:
+    return isinstance(exc, ApiException) and exc.status == 404
+
+
+def is_conflict(exc: BaseException) -> bool:
+    return isinstance(exc, ApiException) and exc.status == 409

@@ -1,0 +1,264 @@
+"""The rollback Job: its manifest (pure), and creating and reading it (I/O).
+
+The Job runs the same image and the same `migration-rollback execute` as a person would, with
+the database URL from the Secret as an environment variable (never an argument), no retries
+(backoffLimit 0: a failed rollback needs a decision, not a loop), a deadline, an owner
+reference, a restricted security context, and its JSON result as the termination message.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from migration_rollback.kube.client import Clients, is_conflict, is_not_found
+
+URL_ENV = "MIGRATION_ROLLBACK_DATABASE_URL"
+SQL_MOUNT = "/rollback"
+SQL_FILE = "rollback.sql"
+BACKUP_MOUNT = "/backups"
+RESULT_FILE = "/dev/termination-log"
+LABEL_MANAGED = "app.kubernetes.io/managed-by"
+LABEL_RESOURCE = "rollback.migrations.dev/resource"
+LABEL_PURPOSE = "rollback.migrations.dev/purpose"
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """Everything the Job needs; built from the resource by the controller."""
+
+    name: str
+    namespace: str
+    owner: dict[str, Any]
+    image: str
+    migration: str
+    sql_config_map: str
+    sha256: str
+    url_secret: str
+    url_key: str
+    history_table: str
+    dry_run: bool
+    backup_mode: str  # pgDump | requireRecent | none
+    backup_pvc: str | None
+    max_age: str
+    lock_timeout: str
+    statement_timeout: str
+    allow_data_loss: bool
+    allow_manual: bool
+    purge: bool
+    timeout_seconds: int
+    actor: str
+    service_account: str | None = None
+    pod_overrides: dict[str, Any] = field(default_factory=dict)
+    purpose: str = "rollback"
+
+
+_BACKUP_FLAG = {"pgDump": "pg-dump", "requireRecent": "require-recent", "none": "none"}
+
+
+def job_args(req: JobRequest) -> list[str]:
+    args = [
+        "execute",
+        req.migration,
+        "--rollback-file", f"{SQL_MOUNT}/{SQL_FILE}",
+        "--expect-sha256", req.sha256,
+        "--history-table", req.history_table,
+        "--lock-timeout", req.lock_timeout,
+        "--statement-timeout", req.statement_timeout,
+        "--result-file", RESULT_FILE,
+        "--backup", _BACKUP_FLAG[req.backup_mode],
+    ]  # fmt: skip
+    if req.backup_mode != "none":
+        args += ["--backup-dir", BACKUP_MOUNT]
+    if req.backup_mode == "requireRecent":
+        args += ["--max-age", req.max_age]
+    if req.dry_run:
+        args.append("--dry-run")
+    if req.allow_data_loss:
+        args.append("--allow-data-loss")
+    if req.allow_manual:
+        args.append("--allow-manual")
+    if req.purge:
+        args.append("--purge")
+    return args
+
+
+def build_job(req: JobRequest) -> dict[str, Any]:
+    backups: dict[str, Any] = (
+        {"persistentVolumeClaim": {"claimName": req.backup_pvc}}
+        if req.backup_pvc
+        else {"emptyDir": {}}
+    )
+    container = {
+        "name": "rollback",
+        "image": req.image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["migration-rollback"],
+        "args": job_args(req),
+        "env": [
+            {
+                "name": URL_ENV,
+                "valueFrom": {"secretKeyRef": {"name": req.url_secret, "key": req.url_key}},
+            },
+            {"name": "MIGRATION_ROLLBACK_ACTOR", "value": req.actor},
+            {"name": "HOME", "value": "/tmp"},  # noqa: S108 (an emptyDir, private to the pod)
+        ],
+        "terminationMessagePath": RESULT_FILE,
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+        "volumeMounts": [
+            {"name": "sql", "mountPath": SQL_MOUNT, "readOnly": True},
+            {"name": "backups", "mountPath": BACKUP_MOUNT},
+            {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108
+        ],
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "128Mi"},
+            "limits": {"memory": "512Mi"},
+        },
+    }
+    labels = {
+        LABEL_MANAGED: "migration-rollback",
+        LABEL_RESOURCE: req.owner["name"],
+        LABEL_PURPOSE: req.purpose,
+    }
+    pod_spec: dict[str, Any] = {
+        "restartPolicy": "Never",
+        "automountServiceAccountToken": False,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 10001,
+            "runAsGroup": 10001,
+            "fsGroup": 10001,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [container],
+        "volumes": [
+            {
+                "name": "sql",
+                "configMap": {
+                    "name": req.sql_config_map,
+                    "items": [{"key": SQL_FILE, "path": SQL_FILE}],
+                },
+            },
+            {"name": "backups", **backups},
+            {"name": "tmp", "emptyDir": {}},
+        ],
+        **req.pod_overrides,
+    }
+    if req.service_account:
+        pod_spec["serviceAccountName"] = req.service_account
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": req.name,
+            "namespace": req.namespace,
+            "labels": labels,
+            "ownerReferences": [{**req.owner, "controller": True, "blockOwnerDeletion": True}],
+        },
+        "spec": {
+            "backoffLimit": 0,
+            "activeDeadlineSeconds": req.timeout_seconds,
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+        },
+    }
+
+
+def sql_config_map(
+    name: str, namespace: str, owner: dict[str, Any], sql_text: str
+) -> dict[str, Any]:
+    """The exact SQL the Job runs, frozen in a ConfigMap the resource owns."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {LABEL_MANAGED: "migration-rollback", LABEL_RESOURCE: owner["name"]},
+            "ownerReferences": [{**owner, "controller": True, "blockOwnerDeletion": True}],
+        },
+        "immutable": True,
+        "data": {SQL_FILE: sql_text},
+    }
+
+
+# --- I/O -----------------------------------------------------------------------------------
+
+
+def ensure_config_map(clients: Clients, manifest: dict[str, Any]) -> None:
+    try:
+        clients.core.create_namespaced_config_map(manifest["metadata"]["namespace"], manifest)
+    except Exception as exc:
+        if not is_conflict(exc):
+            raise
+
+
+def ensure_job(clients: Clients, manifest: dict[str, Any]) -> None:
+    """Create the Job unless it exists: a restarted operator must never run it twice."""
+    try:
+        clients.batch.create_namespaced_job(manifest["metadata"]["namespace"], manifest)
+    except Exception as exc:
+        if not is_conflict(exc):
+            raise
+
+
+@dataclass(frozen=True)
+class JobState:
+    finished: bool
+    succeeded: bool
+    exit_code: int | None
+    result: dict[str, Any] | None
+    message: str
+
+
+def read_job(clients: Clients, namespace: str, name: str) -> JobState | None:
+    try:
+        job = clients.batch.read_namespaced_job(name, namespace)
+    except Exception as exc:
+        if is_not_found(exc):
+            return None
+        raise
+    status = job.status
+    conditions = {c.type: c for c in (status.conditions or [])} if status else {}
+    complete = "Complete" in conditions and conditions["Complete"].status == "True"
+    failed = "Failed" in conditions and conditions["Failed"].status == "True"
+    exit_code, message = _terminated_container(clients, namespace, name)
+    if not (complete or failed):
+        return JobState(False, False, exit_code, None, "running")
+    result = _parse_result(message)
+    reason = conditions["Failed"].reason if failed else ""
+    text = reason or (result or {}).get("outcome", "") or message[:200]
+    return JobState(True, complete, exit_code, result, str(text))
+
+
+def _terminated_container(clients: Clients, namespace: str, job: str) -> tuple[int | None, str]:
+    pods = clients.core.list_namespaced_pod(namespace, label_selector=f"job-name={job}").items
+    for pod in pods:
+        for cs in (pod.status.container_statuses or []) if pod.status else []:
+            term = cs.state.terminated if cs.state else None
+            if term is not None:
+                return int(term.exit_code), str(term.message or "")
+    return None, ""
+
+
+def _parse_result(message: str) -> dict[str, Any] | None:
+    try:
+        value = json.loads(message)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def delete_job(clients: Clients, namespace: str, name: str) -> None:
+    try:
+        clients.batch.delete_namespaced_job(name, namespace, propagation_policy="Background")
+    except Exception as exc:
+        if not is_not_found(exc):
+            raise

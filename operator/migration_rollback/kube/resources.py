@@ -1,0 +1,59 @@
+"""Read and patch MigrationRollback resources and post events about them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from migration_rollback import api
+from migration_rollback.kube.client import Clients
+
+
+def get(clients: Clients, namespace: str, name: str) -> dict[str, Any]:
+    obj = clients.custom.get_namespaced_custom_object(
+        api.GROUP, api.VERSION, namespace, api.PLURAL, name
+    )
+    return dict(obj)
+
+
+def patch_status(clients: Clients, namespace: str, name: str, status: dict[str, Any]) -> None:
+    """Merge-patch the status subresource (progress is recorded before each action)."""
+    clients.custom.patch_namespaced_custom_object_status(
+        api.GROUP, api.VERSION, namespace, api.PLURAL, name, {"status": status}
+    )
+
+
+def owner_reference(obj: dict[str, Any]) -> dict[str, Any]:
+    meta = obj["metadata"]
+    return {
+        "apiVersion": api.API_VERSION,
+        "kind": api.KIND,
+        "name": meta["name"],
+        "uid": meta["uid"],
+    }
+
+
+def post_event(
+    clients: Clients, obj: dict[str, Any], reason: str, message: str, warning: bool = False
+) -> None:
+    """A core/v1 Event on the resource, as `kubectl describe` shows it."""
+    meta = obj["metadata"]
+    now = dt.datetime.now(dt.UTC)
+    body = {
+        "metadata": {"generateName": f"{meta['name']}.", "namespace": meta["namespace"]},
+        "involvedObject": {
+            "apiVersion": api.API_VERSION,
+            "kind": api.KIND,
+            "name": meta["name"],
+            "namespace": meta["namespace"],
+            "uid": meta["uid"],
+        },
+        "reason": reason,
+        "message": message[:1024],
+        "type": "Warning" if warning else "Normal",
+        "source": {"component": "migration-rollback"},
+        "firstTimestamp": now.isoformat(),
+        "lastTimestamp": now.isoformat(),
+        "count": 1,
+    }
+    clients.core.create_namespaced_event(meta["namespace"], body)

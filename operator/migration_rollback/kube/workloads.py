@@ -1,0 +1,112 @@
+"""Find, scale and watch the application's workloads (Deployments and StatefulSets)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from migration_rollback.kube.client import Clients, is_not_found
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Workload:
+    kind: str
+    name: str
+
+    @property
+    def key(self) -> str:
+        """How status.originalReplicas names it: `shop-web` for Deployments, else `Kind/name`."""
+        return self.name if self.kind == "Deployment" else f"{self.kind}/{self.name}"
+
+    @classmethod
+    def from_key(cls, key: str) -> Workload:
+        kind, _, name = key.rpartition("/")
+        return cls(kind or "Deployment", name)
+
+
+class WorkloadNotFoundError(LookupError):
+    pass
+
+
+def _selector_string(match_labels: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(match_labels.items()))
+
+
+def resolve(clients: Clients, namespace: str, refs: list[dict[str, Any]]) -> list[Workload]:
+    """The workloads the spec names, by name or label selector, without duplicates."""
+    found: set[Workload] = set()
+    for index, ref in enumerate(refs):
+        kind = str(ref.get("kind", "Deployment"))
+        if ref.get("name"):
+            workload = Workload(kind, str(ref["name"]))
+            try:
+                _read(clients, namespace, workload)
+            except Exception as exc:
+                if is_not_found(exc):
+                    raise WorkloadNotFoundError(
+                        f"spec.workloads[{index}]: {kind} {namespace}/{workload.name} not found"
+                    ) from None
+                raise
+            found.add(workload)
+            continue
+        labels = (ref.get("selector") or {}).get("matchLabels") or {}
+        items = _list(clients, namespace, kind, _selector_string(labels))
+        if not items:
+            raise WorkloadNotFoundError(
+                f"spec.workloads[{index}]: no {kind} in {namespace} matches {labels}"
+            )
+        found.update(Workload(kind, item.metadata.name) for item in items)
+    return sorted(found)
+
+
+def _read(clients: Clients, namespace: str, workload: Workload) -> Any:
+    if workload.kind == "StatefulSet":
+        return clients.apps.read_namespaced_stateful_set(workload.name, namespace)
+    return clients.apps.read_namespaced_deployment(workload.name, namespace)
+
+
+def _list(clients: Clients, namespace: str, kind: str, selector: str) -> list[Any]:
+    if kind == "StatefulSet":
+        return list(
+            clients.apps.list_namespaced_stateful_set(namespace, label_selector=selector).items
+        )
+    return list(clients.apps.list_namespaced_deployment(namespace, label_selector=selector).items)
+
+
+def desired_replicas(clients: Clients, namespace: str, workload: Workload) -> int:
+    obj = _read(clients, namespace, workload)
+    return int(obj.spec.replicas if obj.spec.replicas is not None else 1)
+
+
+def ready_replicas(clients: Clients, namespace: str, workload: Workload) -> int:
+    obj = _read(clients, namespace, workload)
+    return int(obj.status.ready_replicas or 0) if obj.status else 0
+
+
+def scale(clients: Clients, namespace: str, workload: Workload, replicas: int) -> None:
+    body = {"spec": {"replicas": replicas}}
+    if workload.kind == "StatefulSet":
+        clients.apps.patch_namespaced_stateful_set_scale(workload.name, namespace, body)
+    else:
+        clients.apps.patch_namespaced_deployment_scale(workload.name, namespace, body)
+
+
+def pods_remaining(clients: Clients, namespace: str, workload: Workload) -> int:
+    """Pods that still belong to the workload (terminating ones count: they may still write)."""
+    obj = _read(clients, namespace, workload)
+    labels = (obj.spec.selector.match_labels or {}) if obj.spec.selector else {}
+    if not labels:
+        return 0
+    pods = clients.core.list_namespaced_pod(namespace, label_selector=_selector_string(labels))
+    return len(pods.items)
+
+
+def hpa_min_replicas(clients: Clients, namespace: str, workload: Workload) -> dict[str, int]:
+    """HPAs that target the workload, with their minReplicas (recorded; an HPA does not act on a
+    workload scaled to zero, and takes over again after the scale back up)."""
+    found: dict[str, int] = {}
+    for hpa in clients.autoscaling.list_namespaced_horizontal_pod_autoscaler(namespace).items:
+        ref = hpa.spec.scale_target_ref
+        if ref.kind == workload.kind and ref.name == workload.name:
+            found[hpa.metadata.name] = int(hpa.spec.min_replicas or 1)
+    return found

@@ -1,0 +1,22 @@
+"""Durations as the resource spells them (`5s`, `10m`, `1h`, `250ms`)."""
+
+from __future__ import annotations
+
+import re
+
+_DURATION = re.compile(r"^(?P<n>\d+)(?P<unit>ms|s|m|h)$")
+_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str) -> float:
+    match = _DURATION.match(text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration like 5s, 10m or 1h")
+    return int(match.group("n")) * _SECONDS[match.group("unit")]
+
+
+def human(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}m{rest:02d}s"

@@ -1,0 +1,113 @@
+"""Phases, condition types and reasons of a MigrationRollback: the one source of these names.
+
+The CRD's enum for `status.phase`, the printer columns, the Argo CD health check and the
+metrics all use these values; a test keeps the CRD in `crds/` equal to them.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Phase(enum.StrEnum):
+    PENDING = "Pending"
+    VALIDATING = "Validating"
+    AWAITING_APPROVAL = "AwaitingApproval"
+    PREPARING = "Preparing"
+    SCALING_DOWN = "ScalingDown"
+    ROLLING_BACK = "RollingBack"
+    SCALING_UP = "ScalingUp"
+    VERIFYING = "Verifying"
+    RESTORING = "Restoring"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (Phase.SUCCEEDED, Phase.FAILED)
+
+    @property
+    def app_down(self) -> bool:
+        """Phases in which the workloads may be held at zero replicas."""
+        return self in (Phase.SCALING_DOWN, Phase.ROLLING_BACK, Phase.SCALING_UP, Phase.RESTORING)
+
+
+class ConditionType(enum.StrEnum):
+    READY = "Ready"
+    RECONCILING = "Reconciling"
+    STALLED = "Stalled"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    APPROVED = "Approved"
+
+
+class Reason(enum.StrEnum):
+    """Why a condition has its status; transient reasons retry, terminal ones stop."""
+
+    # progress
+    VALIDATING = "Validating"
+    PREPARING = "Preparing"
+    SCALING_DOWN = "ScalingDown"
+    ROLLING_BACK = "RollingBack"
+    SCALING_UP = "ScalingUp"
+    VERIFYING = "Verifying"
+    RESTORING = "RestoringApplication"
+    WAITING_FOR_DATABASE = "WaitingForDatabase"
+    DRY_RUN_SUCCEEDED = "DryRunSucceeded"
+    # approval
+    AWAITING_APPROVAL = "AwaitingApproval"
+    APPROVED = "Approved"
+    NOT_NEEDED = "NotNeeded"
+    # outcomes
+    SUCCEEDED = "RollbackSucceeded"
+    INVALID_SPEC = "InvalidSpec"
+    SOURCE_NOT_FOUND = "SourceNotFound"
+    SHA256_MISMATCH = "Sha256Mismatch"
+    INVALID_SQL = "InvalidRollbackSQL"
+    DATA_LOSS_NOT_ALLOWED = "DataLossNotAllowed"
+    JOB_FAILED = "JobFailed"
+    PRECONDITION_FAILED = "PreconditionFailed"
+    LOCK_TIMEOUT = "LockTimeout"
+    SQL_ERROR = "SQLError"
+    BACKUP_FAILED = "BackupFailed"
+    CONNECTION_FAILED = "ConnectionFailed"
+    WORKLOAD_NOT_FOUND = "WorkloadNotFound"
+    SCALE_TIMEOUT = "ScaleTimeout"
+    HEALTH_CHECK_FAILED = "HealthCheckFailed"
+    MAINTENANCE_FAILED = "MaintenanceFailed"
+    DELETED = "Deleted"
+    HELD_FOR_HUMAN = "HeldForHuman"
+    TRANSIENT_ERROR = "TransientError"
+
+
+TRANSIENT_REASONS = frozenset(
+    {
+        Reason.WAITING_FOR_DATABASE,
+        Reason.LOCK_TIMEOUT,
+        Reason.CONNECTION_FAILED,
+        Reason.TRANSIENT_ERROR,
+    }
+)
+
+
+class StepName(enum.StrEnum):
+    """The steps recorded in `status.steps`, in flow order."""
+
+    VALIDATE = "Validate"
+    APPROVE = "Approve"
+    DRY_RUN = "DryRun"
+    RECORD_REPLICAS = "RecordReplicas"
+    MAINTENANCE_ON = "MaintenanceOn"
+    SCALE_DOWN = "ScaleDown"
+    ROLLBACK = "Rollback"
+    SCALE_UP = "ScaleUp"
+    HEALTH_CHECK = "HealthCheck"
+    MAINTENANCE_OFF = "MaintenanceOff"
+    RESTORE = "Restore"
+
+
+class StepState(enum.StrEnum):
+    RUNNING = "Running"
+    DONE = "Done"
+    FAILED = "Failed"
+    SKIPPED = "Skipped"
