@@ -1,0 +1,115 @@
+"""The audit log: one row per run in `migration_rollback.audit_log`, failures included.
+
+The row is inserted when the run starts and completed when it ends, on its own autocommit
+connection, so it survives the rollback transaction being rolled back (or a dry run) and a
+run killed half-way still leaves a `running` row behind. Who ran it is recorded three ways:
+the database role, the OS user, and `MIGRATION_ROLLBACK_ACTOR` (the human behind a GitOps
+commit or a `kubectl apply`, which the operator passes down).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from migration_rollback.runner.session import Connection
+
+AUDIT_SCHEMA = "migration_rollback"
+AUDIT_TABLE = "audit_log"
+ACTOR_ENV = "MIGRATION_ROLLBACK_ACTOR"
+
+_TABLE = sql.Identifier(AUDIT_SCHEMA, AUDIT_TABLE)
+_CREATE = [
+    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(AUDIT_SCHEMA)),
+    sql.SQL(
+        """
+        CREATE TABLE IF NOT EXISTS {} (
+          id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          migration   text NOT NULL,
+          sha256      text,
+          who         jsonb NOT NULL,
+          host        text,
+          started_at  timestamptz NOT NULL DEFAULT now(),
+          finished_at timestamptz,
+          outcome     text NOT NULL,
+          dry_run     boolean NOT NULL,
+          statements  jsonb,
+          archived    jsonb,
+          error       text
+        )
+        """
+    ).format(_TABLE),
+]
+
+
+def os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # a container user without a passwd entry
+        return f"uid {os.getuid()}"
+
+
+def ensure_audit_table(conn: Connection) -> None:
+    """Create the audit table once; a transaction-scoped advisory lock stops two first runs
+    from racing on CREATE ... IF NOT EXISTS (which is not atomic in PostgreSQL)."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('migration-rollback audit'))")
+        for statement in _CREATE:
+            conn.execute(statement)
+
+
+def start(
+    conn: Connection,
+    *,
+    migration: str,
+    dry_run: bool,
+    env: Mapping[str, str],
+) -> int:
+    ensure_audit_table(conn)
+    who: dict[str, Any] = {"os_user": os_user()}
+    if env.get(ACTOR_ENV):
+        who["actor"] = env[ACTOR_ENV]
+    row = conn.execute(
+        sql.SQL(
+            """
+            INSERT INTO {} (migration, who, host, outcome, dry_run)
+            VALUES (%s, %s || jsonb_build_object('db_user', current_user::text), %s,
+                    'running', %s)
+            RETURNING id
+            """
+        ).format(_TABLE),
+        [migration, Jsonb(who), socket.gethostname(), dry_run],
+    ).fetchone()
+    if row is None:
+        raise RuntimeError("INSERT ... RETURNING returned nothing")
+    return int(row[0])
+
+
+def finish(
+    conn: Connection,
+    audit_id: int,
+    *,
+    outcome: str,
+    sha256: str | None,
+    finished_at: datetime,
+    statements: list[dict[str, Any]],
+    archived: list[dict[str, Any]],
+    error: str | None,
+) -> None:
+    conn.execute(
+        sql.SQL(
+            """
+            UPDATE {} SET finished_at = %s, outcome = %s, sha256 = coalesce(%s, sha256),
+                          statements = %s, archived = %s, error = %s
+            WHERE id = %s
+            """
+        ).format(_TABLE),
+        [finished_at, outcome, sha256, Jsonb(statements), Jsonb(archived), error, audit_id],
+    )

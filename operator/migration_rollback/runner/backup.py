@@ -1,0 +1,222 @@
+"""Backups before a rollback: take one with pg_dump, or insist that a recent one exists.
+
+A backup only counts once `pg_restore --list` has read it back and found entries. pg_dump must
+be at least as new as the server, so the one matching the server's major version is preferred
+(Debian installs each under /usr/lib/postgresql/<major>/bin). The password goes to pg_dump in
+its environment, never on the command line where `ps` would show it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from migration_rollback.runner.errors import BackupError
+from migration_rollback.runner.naming import run_stamp
+from migration_rollback.runner.redact import Redactor
+from migration_rollback.runner.result import BackupInfo
+
+DUMP_SUFFIX = ".dump"
+_BINDIR_TEMPLATE = "/usr/lib/postgresql/{major}/bin"
+_VERSION = re.compile(r"\(PostgreSQL\)\s+(\d+)")
+
+
+def find_client_tool(name: str, server_major: int, bindir_template: str = _BINDIR_TEMPLATE) -> Path:
+    """The `pg_dump` / `pg_restore` for this server: same major if installed, else a newer one."""
+    exact = Path(bindir_template.format(major=server_major)) / name
+    if exact.exists():
+        return exact
+    candidates = [Path(p) / name for p in sorted(Path("/usr/lib/postgresql").glob("*/bin"))]
+    on_path = shutil.which(name)
+    if on_path:
+        candidates.append(Path(on_path))
+    for candidate in candidates:
+        major = tool_major(candidate)
+        if candidate.exists() and major is not None and major >= server_major:
+            return candidate
+    raise BackupError(
+        f"no {name} for PostgreSQL {server_major} or newer (looked in "
+        f"{bindir_template.format(major=server_major)} and PATH); install postgresql-client-"
+        f"{server_major}"
+    )
+
+
+def tool_major(tool: Path) -> int | None:
+    try:
+        out = subprocess.run([str(tool), "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = _VERSION.search(out.stdout)
+    return int(match.group(1)) if match else None
+
+
+def libpq_target(url: str) -> tuple[str, dict[str, str]]:
+    """A connection string without the password, and the environment that carries it."""
+    params = conninfo_to_dict(url)
+    password = params.pop("password", None)
+    env: dict[str, str] = {"PGAPPNAME": "migration-rollback-backup"}
+    if password is not None:
+        env["PGPASSWORD"] = str(password)
+    params.pop("application_name", None)
+    return make_conninfo(**{k: str(v) for k, v in params.items() if v is not None}), env
+
+
+def check_backup_dir(backup_dir: Path, *, writable: bool) -> None:
+    if not backup_dir.is_dir():
+        raise BackupError(
+            f"backup directory {backup_dir} does not exist (or is not a directory): mount the "
+            "backup volume or create it"
+        )
+    if writable and not os.access(backup_dir, os.W_OK | os.X_OK):
+        raise BackupError(f"backup directory {backup_dir} is not writable")
+
+
+def verify_dump(pg_restore: Path, path: Path, redactor: Redactor) -> int:
+    """Read the archive's table of contents back; the number of entries it lists."""
+    proc = subprocess.run(
+        [str(pg_restore), "--list", str(path)], capture_output=True, text=True, timeout=600
+    )
+    if proc.returncode != 0:
+        raise BackupError(
+            f"backup {path} does not read back: pg_restore --list failed: "
+            f"{redactor.scrub(proc.stderr.strip())[-500:]}"
+        )
+    entries = [
+        line for line in proc.stdout.splitlines() if line.strip() and not line.startswith(";")
+    ]
+    if not entries:
+        raise BackupError(f"backup {path} reads back but lists no entries")
+    return len(entries)
+
+
+def take_dump(
+    url: str,
+    backup_dir: Path,
+    *,
+    server_major: int,
+    label: str,
+    when: datetime,
+    redactor: Redactor,
+    base_env: Mapping[str, str] | None = None,
+) -> BackupInfo:
+    """`pg_dump -Fc` into the backup directory, verified, then renamed into place."""
+    check_backup_dir(backup_dir, writable=True)
+    pg_dump = find_client_tool("pg_dump", server_major)
+    pg_restore = find_client_tool("pg_restore", server_major)
+    target, secret_env = libpq_target(url)
+    final = backup_dir / f"{label}__{run_stamp(when)}{DUMP_SUFFIX}"
+    partial = final.with_name(final.name + ".partial")
+    # A dump holds every row of the database: readable by its owner only, from the first byte.
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.close(fd)
+    env = {**(base_env if base_env is not None else os.environ), **secret_env}
+    proc = subprocess.run(
+        [
+            str(pg_dump),
+            "--format=custom",
+            "--no-password",
+            f"--file={partial}",
+            f"--dbname={target}",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    if proc.returncode != 0:
+        partial.unlink(missing_ok=True)
+        raise BackupError(
+            f"pg_dump failed (exit {proc.returncode}): {redactor.scrub(proc.stderr.strip())[-800:]}"
+        )
+    try:
+        entries = verify_dump(pg_restore, partial, redactor)
+    except BackupError:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.rename(final)
+    return BackupInfo(
+        mode="pg-dump",
+        path=str(final),
+        size_bytes=final.stat().st_size,
+        verified=True,
+        entries=entries,
+        note=f"{pg_dump} (server {server_major})",
+    )
+
+
+def plan_dump(backup_dir: Path, *, server_major: int) -> BackupInfo:
+    """Dry run: check a dump could be taken (directory, pg_dump), without taking it."""
+    check_backup_dir(backup_dir, writable=True)
+    pg_dump = find_client_tool("pg_dump", server_major)
+    return BackupInfo(
+        mode="pg-dump",
+        path=str(backup_dir),
+        verified=False,
+        note=f"dry run: {pg_dump} would dump into {backup_dir}",
+    )
+
+
+def find_recent_dump(
+    backup_dir: Path,
+    *,
+    max_age: timedelta,
+    server_major: int,
+    now: datetime,
+    redactor: Redactor,
+    listing: Callable[[Path], list[Path]] | None = None,
+) -> BackupInfo:
+    """The newest dump younger than `max_age` that reads back; refuse if there is none."""
+    check_backup_dir(backup_dir, writable=False)
+    files = (listing or _files)(backup_dir)
+    recent = [
+        (path, now.timestamp() - path.stat().st_mtime)
+        for path in files
+        if now.timestamp() - path.stat().st_mtime <= max_age.total_seconds()
+    ]
+    if not recent:
+        newest = max(files, key=lambda p: p.stat().st_mtime, default=None)
+        seen = (
+            f"the newest, {newest.name}, is {_age(now.timestamp() - newest.stat().st_mtime)} old"
+            if newest
+            else "it is empty"
+        )
+        raise BackupError(
+            f"no backup newer than {_age(max_age.total_seconds())} in {backup_dir} ({seen}); take "
+            "one, or use --backup pg-dump"
+        )
+    pg_restore = find_client_tool("pg_restore", server_major)
+    failures: list[str] = []
+    for path, age in sorted(recent, key=lambda item: item[1]):
+        try:
+            entries = verify_dump(pg_restore, path, redactor)
+        except BackupError as exc:
+            failures.append(exc.message)
+            continue
+        return BackupInfo(
+            mode="require-recent",
+            path=str(path),
+            size_bytes=path.stat().st_size,
+            verified=True,
+            entries=entries,
+            age_seconds=int(age),
+        )
+    raise BackupError(
+        f"no recent backup in {backup_dir} reads back with pg_restore: {'; '.join(failures)[:800]}"
+    )
+
+
+def _files(directory: Path) -> list[Path]:
+    return [p for p in directory.iterdir() if p.is_file() and not p.name.endswith(".partial")]
+
+
+def _age(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 120:
+        return f"{minutes}m"
+    return f"{minutes // 60}h{minutes % 60:02d}m"

@@ -1,0 +1,83 @@
+"""The migration history table: is the migration applied, which ones are newer, forget it.
+
+Supabase records applied migrations in `supabase_migrations.schema_migrations(version text
+primary key, statements text[], name text)`; other tools use other tables. Only a `version`
+column is required, so any table of that shape can be named with `--history-table`.
+"""
+
+from __future__ import annotations
+
+from psycopg import sql
+
+from migration_rollback.runner.errors import PreconditionError
+from migration_rollback.runner.options import TableName, version_key
+from migration_rollback.runner.session import Connection
+
+
+def _ident(table: TableName) -> sql.Identifier:
+    return sql.Identifier(table.schema, table.name)
+
+
+def check_history_table(conn: Connection, table: TableName) -> None:
+    row = conn.execute(
+        """
+        SELECT c.oid IS NOT NULL,
+               EXISTS (SELECT 1 FROM pg_attribute a
+                       WHERE a.attrelid = c.oid AND a.attname = 'version' AND NOT a.attisdropped)
+        FROM (SELECT to_regclass(%s) AS oid) c
+        """,
+        [_ident(table).as_string(conn)],
+    ).fetchone()
+    if row is None or not row[0]:
+        raise PreconditionError(
+            f"history table {table} does not exist: is this the right database, or pass "
+            "--history-table"
+        )
+    if not row[1]:
+        raise PreconditionError(f"history table {table} has no `version` column")
+
+
+def applied_versions(conn: Connection, table: TableName) -> list[str]:
+    """Every version recorded as applied, oldest first."""
+    rows = conn.execute(sql.SQL("SELECT version::text FROM {}").format(_ident(table))).fetchall()
+    return sorted((str(r[0]) for r in rows if r[0] is not None), key=version_key)
+
+
+def versions_to_roll_back(applied: list[str], *, single: str | None, to: str | None) -> list[str]:
+    """The versions this run removes, newest first; refuse a single one that is not applied."""
+    if single is not None:
+        if single not in applied:
+            raise PreconditionError(
+                f"migration {single} is not recorded as applied (nothing to roll back); "
+                f"latest applied: {applied[-1] if applied else 'none'}"
+            )
+        return [single]
+    assert to is not None
+    newer = [v for v in applied if version_key(v) > version_key(to)]
+    if not newer:
+        raise PreconditionError(f"no applied migration is newer than {to}: nothing to roll back")
+    return sorted(newer, key=version_key, reverse=True)
+
+
+def later_versions(applied: list[str], versions: list[str]) -> list[str]:
+    """Applied versions newer than the newest one being rolled back (they stay applied)."""
+    newest = max((version_key(v) for v in versions), default=None)
+    if newest is None:
+        return []
+    return [v for v in applied if version_key(v) > newest and v not in versions]
+
+
+def delete_versions(conn: Connection, table: TableName, versions: list[str]) -> int:
+    """Forget the versions inside the caller's transaction; returns the rows removed."""
+    cur = conn.execute(
+        sql.SQL("DELETE FROM {} WHERE version::text = ANY(%s)").format(_ident(table)), [versions]
+    )
+    return cur.rowcount
+
+
+def present_versions(conn: Connection, table: TableName, versions: list[str]) -> list[str]:
+    rows = conn.execute(
+        sql.SQL("SELECT version::text FROM {} WHERE version::text = ANY(%s)").format(_ident(table)),
+        [versions],
+    ).fetchall()
+    return [str(r[0]) for r in rows]

@@ -1,0 +1,151 @@
+"""What one run of the runner was asked to do, validated before any connection is opened.
+
+The CLI (and, through it, the operator's Job) builds a `RunOptions`; everything that can be
+wrong with the request itself (a bad duration, a history table name that is not `schema.table`,
+a migration name without a version) is rejected here, so the runner proper only meets
+well-formed input.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from migration_rollback.runner.errors import PreconditionError
+
+DEFAULT_HISTORY_TABLE = "supabase_migrations.schema_migrations"
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_VERSION = re.compile(r"^(\d+)")
+
+
+class BackupMode(enum.StrEnum):
+    """How the run makes sure the data can be brought back."""
+
+    PG_DUMP = "pg-dump"
+    REQUIRE_RECENT = "require-recent"
+    NONE = "none"
+
+
+def parse_duration(text: str) -> timedelta:
+    """`500ms`, `5s`, `10m`, `1h30m`, `2d`, or a bare number of seconds."""
+    cleaned = text.strip().lower().replace(" ", "")
+    if re.fullmatch(r"\d+(?:\.\d+)?", cleaned):
+        return timedelta(seconds=float(cleaned))
+    pos = 0
+    seconds = 0.0
+    for match in _DURATION_PART.finditer(cleaned):
+        if match.start() != pos:
+            break
+        seconds += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        pos = match.end()
+    if pos != len(cleaned) or not cleaned:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 500ms, 5s, 10m, 1h30m)")
+    return timedelta(seconds=seconds)
+
+
+def postgres_interval(value: timedelta) -> str:
+    """A setting value PostgreSQL reads as milliseconds (`0` would mean no limit)."""
+    return f"{max(1, round(value.total_seconds() * 1000))}ms"
+
+
+@dataclass(frozen=True, slots=True)
+class TableName:
+    schema: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+def parse_table_name(text: str) -> TableName:
+    """`schema.table` (a bare name means `public`); identifiers as stored, not quoted."""
+    parts = [p.strip().strip('"') for p in text.split(".")]
+    if len(parts) == 1 and parts[0]:
+        return TableName("public", parts[0])
+    if len(parts) == 2 and all(parts):
+        return TableName(parts[0], parts[1])
+    raise ValueError(f"not a table name: {text!r} (expected schema.table)")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class MigrationId:
+    """A migration as Supabase names it: `<version>_<description>`; version is the digits."""
+
+    version: str
+    name: str
+
+    @classmethod
+    def parse(cls, stem: str) -> MigrationId:
+        stem = Path(stem).name.removesuffix(".sql")
+        match = _VERSION.match(stem)
+        if not match:
+            raise PreconditionError(
+                f"migration {stem!r} does not start with a version (e.g. 20251113000001_name)"
+            )
+        return cls(version=match.group(1), name=stem)
+
+    @property
+    def version_only(self) -> bool:
+        """Given as `20251113000001` rather than `20251113000001_description`."""
+        return self.name == self.version
+
+    def same_as(self, other: MigrationId) -> bool:
+        """The same migration; a bare version matches any description."""
+        if self.version != other.version:
+            return False
+        return self.version_only or other.version_only or self.name == other.name
+
+    @classmethod
+    def of_rollback_file(cls, filename: str) -> MigrationId:
+        """`<migration>_rollback.sql` -> the migration it rolls back."""
+        return cls.parse(Path(filename).name.removesuffix(".sql").removesuffix("_rollback"))
+
+
+def version_key(version: str) -> tuple[int, int | str]:
+    """Sort key for history versions: numeric when they are digits, text otherwise."""
+    return (0, int(version)) if version.isdigit() else (1, version)
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """One request to roll back a migration (or every migration newer than `to_version`)."""
+
+    database_url: str
+    migration: MigrationId | None = None
+    to_version: str | None = None
+    migrations_dir: Path = Path("supabase/migrations")
+    rollback_file: Path | None = None
+    expect_sha256: str | None = None
+    dry_run: bool = False
+    backup: BackupMode = BackupMode.NONE
+    backup_dir: Path | None = None
+    max_age: timedelta = timedelta(hours=1)
+    lock_timeout: timedelta = timedelta(seconds=5)
+    statement_timeout: timedelta = timedelta(minutes=10)
+    allow_data_loss: bool = False
+    allow_manual: bool = False
+    purge: bool = False
+    history_table: TableName = TableName("supabase_migrations", "schema_migrations")
+    result_file: Path | None = None
+    report_file: Path | None = None
+
+    def __post_init__(self) -> None:
+        if (self.migration is None) == (self.to_version is None):
+            raise ValueError("give exactly one of <migration> or --to VERSION")
+        if self.to_version is not None and not self.to_version.strip():
+            raise ValueError("--to needs a version")
+        if self.to_version is not None and (self.rollback_file or self.expect_sha256):
+            raise ValueError("--rollback-file and --expect-sha256 pin one migration; not with --to")
+        if self.backup is not BackupMode.NONE and self.backup_dir is None:
+            raise ValueError(f"--backup {self.backup} needs --backup-dir")
+        if self.expect_sha256 is not None and not re.fullmatch(
+            r"[0-9a-fA-F]{64}", self.expect_sha256
+        ):
+            raise ValueError("--expect-sha256 must be 64 hexadecimal digits")
+        if self.purge and not self.allow_data_loss:
+            raise ValueError("--purge destroys data: it needs --allow-data-loss")

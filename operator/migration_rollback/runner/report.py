@@ -1,0 +1,219 @@
+"""Human-readable renderings of a run: the stdout summary and the Markdown incident report.
+
+The summary is what someone watching the Job's logs reads; the report is what goes into the
+incident ticket afterwards: what was asked, what happened at each step, what was archived and
+how to get it back, and what to do next given how the run ended. Pure text from a `RunResult`.
+"""
+
+from __future__ import annotations
+
+from migration_rollback.runner.result import Outcome, RunResult
+
+_NEXT_STEPS: dict[str, str] = {
+    "OK": "Verify the application's health checks, then scale it back up.",
+    "PRECONDITION_FAILED": "Nothing was changed. Fix what the error names and run again.",
+    "LOCK_TIMEOUT": "Nothing was changed. Another rollback or a long transaction holds a lock: "
+    "find it in pg_stat_activity, then retry.",
+    "SQL_ERROR": "Nothing was changed (the transaction was rolled back). Fix the statement named "
+    "below in the rollback file, review, and run again.",
+    "BACKUP_FAILED": "Nothing was changed. Fix the backup (space, permissions, pg_dump version) "
+    "and run again.",
+    "CONNECTION_FAILED": "Nothing was changed. Check the database URL, network and credentials.",
+    "CONNECTION_LOST": "Nothing was changed: the server ended the session before COMMIT. Check "
+    "the server, then retry.",
+    "STATEMENT_TIMEOUT": "Nothing was changed. A statement ran too long: raise "
+    "--statement-timeout or make the statement cheaper.",
+    "POST_CHECK_FAILED": "Nothing was changed: the checks before COMMIT failed and the "
+    "transaction was rolled back. Read the error.",
+    "COMMIT_UNKNOWN": "Unknown whether the rollback committed. Check the history table for the "
+    "migration version(s) before doing anything else.",
+    "DEFERRED_FAILED": "The rollback committed, but a statement that runs outside the "
+    "transaction failed: run the listed deferred statements by hand (they are idempotent).",
+    "INTERNAL_ERROR": "Nothing was committed. This is a bug in migration-rollback: keep this "
+    "report and the JSON log.",
+}
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines.extend("| " + " | ".join(cell(c) for c in row) + " |" for row in rows)
+    return lines
+
+
+def _rows(value: int | None, exact: bool = True) -> str:
+    if value is None:
+        return "?"
+    return f"{value:,}" if exact else f"~{value:,}"
+
+
+def headline(result: RunResult) -> str:
+    mode = "dry run" if result.dry_run else "rollback"
+    if result.outcome is Outcome.SUCCEEDED:
+        return f"rollback of {result.target} committed"
+    if result.outcome is Outcome.DRY_RUN_SUCCEEDED:
+        return f"dry run of {result.target} passed; nothing was changed"
+    if result.outcome is Outcome.COMMITTED_WITH_ERRORS:
+        return f"rollback of {result.target} committed, with deferred statements failing"
+    if result.outcome is Outcome.UNKNOWN:
+        return f"{mode} of {result.target}: outcome unknown"
+    return f"{mode} of {result.target} failed; nothing was changed"
+
+
+def render_summary(result: RunResult) -> str:
+    """A few lines for stdout: the outcome, what was (or would be) done, and the error."""
+    lines = [f"migration-rollback: {headline(result)}"]
+    lines.append(
+        f"  exit {int(result.exit_code)} ({result.exit_code.name})"
+        + (", retryable" if result.retryable else "")
+        + (f", {result.duration_ms} ms" if result.duration_ms is not None else "")
+    )
+    if result.migrations:
+        lines.append(f"  migrations: {', '.join(result.migrations)} (newest first)")
+    if result.impact:
+        lines.append("  impact:")
+        for item in result.impact:
+            where = "" if item.exists else " (absent)"
+            lines.append(
+                f"    [{item.statement}] {item.object}{where}: {item.action}, "
+                f"rows {_rows(item.rows, item.rows_exact)}, lock {item.lock}"
+            )
+    if result.backup:
+        b = result.backup
+        state = "verified" if b.verified else "not taken"
+        lines.append(
+            f"  backup: {b.mode} {b.path or ''} ({state}){' - ' + b.note if b.note else ''}"
+        )
+    done = [s for s in result.statements if s.status == "done"]
+    if result.statements:
+        lines.append(
+            f"  statements: {len(done)}/{len(result.statements)} executed in the transaction"
+        )
+    for s in result.statements:
+        if s.status == "failed":
+            lines.append(f"    failed [{s.number}] {s.location}: {s.sql}")
+    for d in result.deferred:
+        lines.append(f"  after commit [{d.number}] {d.status}: {d.sql}")
+    for a in result.archived:
+        lines.append(f"  archived {a.kind} {a.source} -> {a.archive} ({_rows(a.rows)} rows)")
+    for note in result.dependents:
+        lines.append(f"  note: {note}")
+    for lost in result.data_loss:
+        lines.append(f"  data destroyed (allowed): {lost}")
+    for warning in result.warnings:
+        lines.append(f"  warning: {warning}")
+    if result.error:
+        lines.append(f"  error: {result.error.error_class}: {result.error.message}")
+    return "\n".join(lines) + "\n"
+
+
+def render_report(result: RunResult) -> str:
+    """The Markdown incident report."""
+    out: list[str] = [f"# Migration rollback: {result.target}", ""]
+    out.append(f"**{headline(result)}**")
+    out.append("")
+    facts = [
+        ["Outcome", str(result.outcome)],
+        ["Exit code", f"{int(result.exit_code)} ({result.exit_code.name})"],
+        ["Committed", "yes" if result.committed else "no"],
+        ["Dry run", "yes" if result.dry_run else "no"],
+        ["Migrations", ", ".join(result.migrations) or "-"],
+        ["Database", result.database],
+        ["Started", result.started_at.isoformat()],
+        ["Finished", result.finished_at.isoformat() if result.finished_at else "-"],
+        ["Duration", f"{result.duration_ms} ms" if result.duration_ms is not None else "-"],
+        ["Rows affected", f"{result.rows_affected:,}"],
+    ]
+    facts += [[f"SHA-256 {version}", digest] for version, digest in result.sha256.items()]
+    out += _table(["", ""], facts)
+    out += ["", "## Next steps", "", _NEXT_STEPS.get(result.exit_code.name, ""), ""]
+    if result.error:
+        e = result.error
+        out += [
+            "## Error",
+            "",
+            f"`{e.error_class}`" + (f" (SQLSTATE {e.sqlstate})" if e.sqlstate else ""),
+        ]
+        if e.statement is not None:
+            out.append(f"at statement {e.statement}" + (f" ({e.location})" if e.location else ""))
+        out += ["", "```", e.message, "```", ""]
+    out += ["## Steps", ""]
+    out += _table(
+        ["Step", "Outcome", "ms", "Detail"],
+        [[s.step, s.outcome, str(s.duration_ms), s.detail or ""] for s in result.steps],
+    )
+    if result.impact:
+        out += ["", "## Impact", ""]
+        out += _table(
+            ["#", "Object", "Action", "Rows", "Lock", "Note"],
+            [
+                [
+                    str(i.statement),
+                    i.object + ("" if i.exists else " (absent)"),
+                    i.action,
+                    _rows(i.rows, i.rows_exact),
+                    i.lock,
+                    i.note or "",
+                ]
+                for i in result.impact
+            ],
+        )
+    if result.backup:
+        b = result.backup
+        out += ["", "## Backup", ""]
+        out += _table(
+            ["Mode", "Path", "Size", "Verified", "Entries", "Note"],
+            [
+                [
+                    b.mode,
+                    b.path or "-",
+                    _rows(b.size_bytes) + " bytes" if b.size_bytes is not None else "-",
+                    "yes" if b.verified else "no",
+                    str(b.entries) if b.entries is not None else "-",
+                    b.note or "",
+                ]
+            ],
+        )
+    if result.statements or result.deferred:
+        out += ["", "## Statements", ""]
+        out += _table(
+            ["#", "Migration", "Where", "Action", "Status", "Result", "ms", "SQL"],
+            [
+                [
+                    str(s.number),
+                    s.version,
+                    s.location,
+                    s.action,
+                    s.status,
+                    (s.command or "") + (f" ({s.error})" if s.error else ""),
+                    str(s.duration_ms) if s.duration_ms is not None else "",
+                    f"`{s.sql}`",
+                ]
+                for s in [*result.statements, *result.deferred]
+            ],
+        )
+    if result.archived:
+        out += ["", "## Archived data", "", "Nothing was dropped; it was set aside:", ""]
+        out += _table(
+            ["Kind", "From", "Archive", "Rows", "Key"],
+            [
+                [a.kind, a.source, a.archive, _rows(a.rows), ", ".join(a.key_columns) or "-"]
+                for a in result.archived
+            ],
+        )
+        out += ["", "To bring it back:", "", "```sql"]
+        out += [a.restore_hint for a in result.archived if a.restore_hint]
+        out += ["```"]
+    if result.dependents:
+        out += ["", "## Related objects", ""]
+        out += [f"- {note}" for note in result.dependents]
+    if result.data_loss:
+        out += ["", "## Data destroyed (allowed with --allow-data-loss)", ""]
+        out += [f"- {item}" for item in result.data_loss]
+    if result.warnings:
+        out += ["", "## Warnings", ""]
+        out += [f"- {w}" for w in result.warnings]
+    out += ["", f"_migration-rollback {result.tool_version}_", ""]
+    return "\n".join(out)

@@ -1,0 +1,262 @@
+"""The record of one run: what was asked, what happened at each step, and how it ended.
+
+It is written three ways: as the JSON result file (which the operator reads from the pod's
+termination message, limited by Kubernetes to 4 KiB, hence `compact`), as the Markdown incident
+report, and in the audit row. Pure data and shaping; nothing here touches a file or a database.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from migration_rollback.runner.exitcodes import ExitCode
+
+TERMINATION_MESSAGE_LIMIT = 4096
+
+# Fields dropped first: they are in the report, and too long for a termination message.
+_VERBOSE = ("restore_hint", "tool_version", "detail")
+# The lists shortened first when the document is too long, least important first.
+_SHRINKABLE = ("impact", "statements", "dependents", "archived", "deferred", "warnings", "steps")
+_ESSENTIAL = (
+    "outcome",
+    "exit_code",
+    "exit_name",
+    "retryable",
+    "committed",
+    "dry_run",
+    "migrations",
+)
+
+
+class Outcome(enum.StrEnum):
+    """Values of `outcome`, which the operator matches on."""
+
+    SUCCEEDED = "succeeded"
+    DRY_RUN_SUCCEEDED = "dry-run-succeeded"
+    FAILED = "failed"
+    COMMITTED_WITH_ERRORS = "committed-with-errors"
+    UNKNOWN = "unknown"
+    RUNNING = "running"
+
+
+@dataclass
+class StepTiming:
+    step: str
+    outcome: str
+    duration_ms: int
+    detail: str | None = None
+
+
+@dataclass
+class StatementOutcome:
+    number: int
+    version: str
+    location: str
+    kind: str
+    action: str
+    sql: str
+    lock: str
+    status: str = "pending"  # pending | done | failed | listed | skipped
+    command: str | None = None
+    rows: int | None = None
+    duration_ms: int | None = None
+    error: str | None = None
+
+
+@dataclass
+class ImpactEntry:
+    object: str
+    kind: str
+    statement: int
+    action: str
+    lock: str
+    exists: bool
+    rows: int | None = None
+    rows_exact: bool = False
+    note: str | None = None
+
+
+@dataclass
+class BackupInfo:
+    mode: str
+    path: str | None = None
+    size_bytes: int | None = None
+    verified: bool = False
+    entries: int | None = None
+    age_seconds: int | None = None
+    note: str | None = None
+
+
+@dataclass
+class ArchivedObject:
+    kind: str  # "table" or "column"
+    source: str
+    archive: str
+    statement: int
+    rows: int | None = None
+    key_columns: list[str] = field(default_factory=list)
+    restore_hint: str | None = None
+
+
+@dataclass
+class ErrorInfo:
+    error_class: str
+    message: str
+    sqlstate: str | None = None
+    statement: int | None = None
+    location: str | None = None
+
+
+@dataclass
+class RunResult:
+    """Everything the run did, filled in step by step by the orchestrator."""
+
+    tool_version: str
+    target: str
+    dry_run: bool
+    database: str
+    started_at: datetime
+    migrations: list[str] = field(default_factory=list)
+    sha256: dict[str, str] = field(default_factory=dict)
+    outcome: Outcome = Outcome.RUNNING
+    committed: bool = False
+    exit_code: ExitCode = ExitCode.OK
+    retryable: bool = False
+    finished_at: datetime | None = None
+    steps: list[StepTiming] = field(default_factory=list)
+    statements: list[StatementOutcome] = field(default_factory=list)
+    deferred: list[StatementOutcome] = field(default_factory=list)
+    impact: list[ImpactEntry] = field(default_factory=list)
+    backup: BackupInfo | None = None
+    archived: list[ArchivedObject] = field(default_factory=list)
+    dependents: list[str] = field(default_factory=list)
+    data_loss: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: ErrorInfo | None = None
+
+    @property
+    def duration_ms(self) -> int | None:
+        if self.finished_at is None:
+            return None
+        return int((self.finished_at - self.started_at).total_seconds() * 1000)
+
+    @property
+    def rows_affected(self) -> int:
+        return sum(s.rows or 0 for s in self.statements if s.status == "done")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The full JSON document, most important keys first."""
+        doc: dict[str, Any] = {
+            "outcome": str(self.outcome),
+            "exit_code": int(self.exit_code),
+            "exit_name": self.exit_code.name,
+            "retryable": self.retryable,
+            "committed": self.committed,
+            "dry_run": self.dry_run,
+            "target": self.target,
+            "migrations": list(self.migrations),
+            "error": _error_dict(self.error),
+            "database": self.database,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "duration_ms": self.duration_ms,
+            "rows_affected": self.rows_affected,
+            "sha256": dict(self.sha256),
+            "steps": [_compact_dict(asdict(s)) for s in self.steps],
+            "backup": _compact_dict(asdict(self.backup)) if self.backup else None,
+            "archived": [_compact_dict(asdict(a)) for a in self.archived],
+            "data_loss": list(self.data_loss),
+            "dependents": list(self.dependents),
+            "deferred": [_compact_dict(asdict(s)) for s in self.deferred],
+            "statements": [_compact_dict(asdict(s)) for s in self.statements],
+            "impact": [_compact_dict(asdict(i)) for i in self.impact],
+            "warnings": list(self.warnings),
+            "tool_version": self.tool_version,
+        }
+        return doc
+
+
+def _error_dict(error: ErrorInfo | None) -> dict[str, Any] | None:
+    if error is None:
+        return None
+    doc = _compact_dict(asdict(error))
+    doc["class"] = doc.pop("error_class")
+    return doc
+
+
+def _compact_dict(doc: dict[str, Any]) -> dict[str, Any]:
+    """Drop empty fields: the termination message has no room for nulls."""
+    return {k: v for k, v in doc.items() if v is not None and v != [] and v != {}}
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _size(doc: dict[str, Any]) -> int:
+    return len(dumps(doc).encode())
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(0, limit - 3)] + "..."
+
+
+def compact(doc: dict[str, Any], limit: int = TERMINATION_MESSAGE_LIMIT) -> dict[str, Any]:
+    """The document shortened to fit `limit` bytes: lists cut (with a count of what was left
+    out), then long strings; the outcome, exit code and error always survive."""
+    out: dict[str, Any] = json.loads(dumps(doc))
+    if _size(out) <= limit:
+        return out
+    _drop_keys(out, _VERBOSE)
+    for cap in (20, 10, 5, 3, 1, 0):
+        for key in _SHRINKABLE:
+            items = out.get(key)
+            if isinstance(items, list) and len(items) > cap:
+                omitted = len(items) - cap + int(out.get(f"{key}_omitted", 0))
+                out[key] = items[:cap]
+                out[f"{key}_omitted"] = omitted
+            if _size(out) <= limit:
+                return out
+    for text_limit in (1000, 300, 120):
+        _shorten_strings(out, text_limit)
+        if _size(out) <= limit:
+            return out
+    # Last resort: only what the operator needs to decide.
+    minimal = {k: out[k] for k in _ESSENTIAL if k in out}
+    error = out.get("error")
+    if isinstance(error, dict):
+        minimal["error"] = {
+            "class": error.get("class"),
+            "message": _truncate(str(error.get("message", "")), 300),
+        }
+    minimal["truncated"] = True
+    return minimal
+
+
+def _drop_keys(value: Any, keys: tuple[str, ...]) -> None:
+    if isinstance(value, dict):
+        for key in keys:
+            value.pop(key, None)
+        for item in value.values():
+            _drop_keys(item, keys)
+    elif isinstance(value, list):
+        for item in value:
+            _drop_keys(item, keys)
+
+
+def _shorten_strings(value: Any, limit: int) -> Any:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            value[key] = (
+                _truncate(item, limit) if isinstance(item, str) else _shorten_strings(item, limit)
+            )
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            value[index] = (
+                _truncate(item, limit) if isinstance(item, str) else _shorten_strings(item, limit)
+            )
+    return value

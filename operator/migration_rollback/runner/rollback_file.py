@@ -1,0 +1,120 @@
+"""A rollback file as the runner accepts it: header, MANUAL markers, checksum and statements.
+
+`generate` writes `-- ROLLBACK:`, `-- Generated:`, `-- Source:` and `-- Source-SHA256:` header
+lines and `-- MANUAL:` markers for work a human must do. The runner trusts none of it blindly:
+the header must name the migration being rolled back, MANUAL markers stop the run unless a human
+says they were handled, and the checksum pinned at review time must match the bytes executed.
+Pure: the caller reads the bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from migration_rollback.runner.errors import PreconditionError
+from migration_rollback.runner.options import MigrationId
+from migration_rollback.sql import MANUAL_PREFIX, Script, parse_script
+from migration_rollback.sql.parse import split_comment_lines
+
+_HEADER_KEYS = ("ROLLBACK", "Generated", "Source", "Source-SHA256")
+
+
+@dataclass(frozen=True, slots=True)
+class ManualMarker:
+    line: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackSource:
+    """One migration's rollback SQL, parsed and fingerprinted."""
+
+    migration: MigrationId
+    path: str
+    sha256: str
+    header: dict[str, str]
+    manual: tuple[ManualMarker, ...]
+    script: Script
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_header(text: str) -> dict[str, str]:
+    """`-- Key: value` lines of the leading comment block (stops at the first SQL line)."""
+    header: dict[str, str] = {}
+    for line in text.removeprefix("\ufeff").splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith("--"):
+            break
+        key, sep, value = stripped[2:].strip().partition(":")
+        if sep and key.strip() in _HEADER_KEYS:
+            header.setdefault(key.strip(), value.strip())
+    return header
+
+
+def parse_rollback(
+    migration: MigrationId,
+    path: str,
+    data: bytes,
+    *,
+    expect_sha256: str | None = None,
+) -> RollbackSource:
+    """Check and parse a rollback file; raise PreconditionError / SqlSyntaxError if unusable."""
+    digest = sha256_hex(data)
+    if expect_sha256 is not None and digest != expect_sha256.lower():
+        raise PreconditionError(
+            f"{path}: sha256 is {digest}, but --expect-sha256 pins {expect_sha256.lower()}: "
+            "the file changed since it was reviewed"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PreconditionError(
+            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    header = read_header(text)
+    named = header.get("ROLLBACK")
+    if named and not MigrationId.parse(named).same_as(migration):
+        raise PreconditionError(
+            f"{path}: header says it rolls back {named!r}, not {migration.name!r}"
+        )
+    script = parse_script(text, path)
+    manual = tuple(
+        ManualMarker(line, note) for line, note in split_comment_lines(text, MANUAL_PREFIX)
+    )
+    if not script.statements:
+        raise PreconditionError(f"{path}: contains no SQL statements")
+    return RollbackSource(migration, path, digest, header, manual, script)
+
+
+def check_manual(sources: list[RollbackSource], allow_manual: bool) -> None:
+    """Refuse while `-- MANUAL:` markers remain, unless a human said they were handled."""
+    if allow_manual:
+        return
+    pending = [(s.path, m) for s in sources for m in s.manual]
+    if pending:
+        shown = "; ".join(f"{path}:{m.line}: {m.text}" for path, m in pending[:5])
+        more = f" (and {len(pending) - 5} more)" if len(pending) > 5 else ""
+        raise PreconditionError(
+            f"{len(pending)} MANUAL marker(s) still in the rollback: {shown}{more}. Do the work "
+            "they describe (or confirm it is not needed), then pass --allow-manual"
+        )
+
+
+def check_source_checksum(source: RollbackSource, forward: bytes | None) -> None:
+    """The forward migration must still be the one the rollback was generated from."""
+    pinned = source.header.get("Source-SHA256")
+    if forward is None or not pinned:
+        return
+    actual = sha256_hex(forward)
+    if actual != pinned.lower():
+        raise PreconditionError(
+            f"{source.path}: generated from a migration with sha256 {pinned}, but "
+            f"{source.header.get('Source', 'the migration')} now has {actual}: regenerate or "
+            "review the rollback"
+        )

@@ -1,0 +1,349 @@
+"""The one transaction that applies the rollback, its checks before COMMIT, and what follows.
+
+All statements of all migrations being rolled back, the archive moves and the history-row
+deletion share a single transaction: either the database is rolled back completely or not at
+all. Before COMMIT the runner checks its own work (dropped objects gone, history rows gone, no
+unannounced data loss, the run lock still ours); a dry run stops there with ROLLBACK. If the
+connection breaks during COMMIT, the outcome is read back from the history table instead of
+guessed. Statements PostgreSQL refuses in a transaction run afterwards, one by one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import psycopg
+from psycopg import sql
+
+from migration_rollback.runner.archive import (
+    ArchiveOutcome,
+    archive_tables,
+    copy_columns,
+    regclass_text,
+)
+from migration_rollback.runner.audit import AUDIT_SCHEMA
+from migration_rollback.runner.errors import (
+    CommitUnknownError,
+    ConnectionLostError,
+    DeferredStatementError,
+    PostCheckError,
+)
+from migration_rollback.runner.guard import RelationState, Snapshot, lost_data, snapshot_of
+from migration_rollback.runner.history import delete_versions, present_versions
+from migration_rollback.runner.naming import ARCHIVE_SCHEMA
+from migration_rollback.runner.options import TableName
+from migration_rollback.runner.plan import Action, DropTarget, Plan, PlannedStatement
+from migration_rollback.runner.redact import Redactor
+from migration_rollback.runner.result import StatementOutcome
+from migration_rollback.runner.session import Connection, translate
+
+
+@dataclass
+class TransactionSettings:
+    history_table: TableName
+    versions: list[str]
+    when: datetime
+    dry_run: bool
+    data_loss_permitted: bool
+    redactor: Redactor
+    still_locked: Callable[[], bool]
+    committed_after_all: Callable[[], bool | None]
+
+
+@dataclass
+class TransactionReport:
+    """What the transaction did (also filled in when it fails, as far as it got)."""
+
+    archive: ArchiveOutcome = field(default_factory=ArchiveOutcome)
+    data_loss: list[str] = field(default_factory=list)
+    committed: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedDrop:
+    target: DropTarget
+    oid: int
+    attnum: int | None = None
+
+
+def run_transaction(
+    conn: Connection,
+    plan: Plan,
+    outcomes: dict[int, StatementOutcome],
+    settings: TransactionSettings,
+    report: TransactionReport,
+) -> None:
+    """Apply the plan's transactional part and COMMIT (ROLLBACK for a dry run)."""
+    conn.autocommit = False
+    try:
+        before = _snapshot(conn, include_archive=False)
+        resolved: list[ResolvedDrop] = []
+        for planned in plan.statements:
+            resolved += _run_statement(conn, planned, outcomes[planned.number], settings, report)
+        _forget_versions(conn, settings)
+        _post_checks(conn, resolved, before, settings, report)
+    except BaseException as exc:
+        _abandon(conn)
+        if isinstance(exc, psycopg.Error):
+            raise translate(exc, settings.redactor) from None
+        raise
+    if settings.dry_run:
+        conn.rollback()
+        conn.autocommit = True
+        return
+    _commit(conn, settings, report)
+    conn.autocommit = True
+
+
+def _abandon(conn: Connection) -> None:
+    """Roll back; if the connection is already gone the server has rolled back for us."""
+    if conn.closed or conn.broken:
+        return
+    try:
+        conn.rollback()
+    except psycopg.Error:
+        conn.close()
+
+
+def _run_statement(
+    conn: Connection,
+    planned: PlannedStatement,
+    outcome: StatementOutcome,
+    settings: TransactionSettings,
+    report: TransactionReport,
+) -> list[ResolvedDrop]:
+    start = time.monotonic()
+    try:
+        resolved = _resolve_drops(conn, planned.drops)
+        if planned.action is Action.ARCHIVE_TABLES:
+            archived = archive_tables(conn, planned, settings.when)
+            _merge(report.archive, archived)
+            outcome.command = f"ARCHIVED {len(archived.archived)} TABLE(S)"
+            outcome.rows = sum(a.rows or 0 for a in archived.archived)
+        else:
+            if planned.action is Action.COPY_COLUMNS:
+                _merge(report.archive, copy_columns(conn, planned, settings.when))
+            cur = conn.execute(planned.sql)
+            outcome.command = cur.statusmessage
+            outcome.rows = cur.rowcount if cur.rowcount >= 0 else None
+        outcome.status = "done"
+        return resolved
+    except psycopg.Error as exc:
+        error = translate(
+            exc, settings.redactor, statement=planned.number, location=planned.location
+        )
+        outcome.status = "failed"
+        outcome.error = error.message
+        raise error from None
+    finally:
+        outcome.duration_ms = int((time.monotonic() - start) * 1000)
+
+
+def _merge(into: ArchiveOutcome, new: ArchiveOutcome) -> None:
+    into.archived += new.archived
+    into.dependents += new.dependents
+    into.moved_oids += new.moved_oids
+    into.copied_columns += new.copied_columns
+
+
+def _resolve_drops(conn: Connection, drops: tuple[DropTarget, ...]) -> list[ResolvedDrop]:
+    """The identity of what each target names right now, to check it is gone afterwards."""
+    resolved: list[ResolvedDrop] = []
+    for target in drops:
+        if target.kind == "schema":
+            row = conn.execute(
+                "SELECT to_regnamespace(%s)::oid", [sql.Identifier(*target.name).as_string(conn)]
+            ).fetchone()
+        elif target.kind == "relation":
+            row = conn.execute(
+                "SELECT to_regclass(%s)::oid", [regclass_text(conn, target.name)]
+            ).fetchone()
+        else:
+            row = conn.execute(
+                "SELECT attrelid, attnum FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+                "AND attname = %s AND attnum > 0 AND NOT attisdropped",
+                [regclass_text(conn, target.name), target.column],
+            ).fetchone()
+        if row is not None and row[0] is not None:
+            attnum = int(row[1]) if target.kind == "column" else None
+            resolved.append(ResolvedDrop(target, int(row[0]), attnum))
+    return resolved
+
+
+def _forget_versions(conn: Connection, settings: TransactionSettings) -> None:
+    try:
+        removed = delete_versions(conn, settings.history_table, settings.versions)
+    except psycopg.Error as exc:
+        raise translate(exc, settings.redactor, context="deleting the history rows") from None
+    if removed != len(settings.versions):
+        raise PostCheckError(
+            f"expected to delete {len(settings.versions)} row(s) from {settings.history_table}, "
+            f"deleted {removed}: the history changed during the run"
+        )
+
+
+def _post_checks(
+    conn: Connection,
+    resolved: list[ResolvedDrop],
+    before: Snapshot,
+    settings: TransactionSettings,
+    report: TransactionReport,
+) -> None:
+    problems: list[str] = []
+    moved = set(report.archive.moved_oids)
+    for drop in resolved:
+        problem = _still_there(conn, drop, moved)
+        if problem:
+            problems.append(problem)
+    left = present_versions(conn, settings.history_table, settings.versions)
+    if left:
+        problems.append(f"history rows still present for {', '.join(left)}")
+    lost = lost_data(before, _snapshot(conn, include_archive=True), report.archive.copied_columns)
+    if lost and not settings.data_loss_permitted:
+        problems.append(
+            "the rollback would destroy data that is not archived: "
+            + ", ".join(lost[:10])
+            + (f" (and {len(lost) - 10} more)" if len(lost) > 10 else "")
+            + "; review it, then pass --allow-data-loss with a verified backup"
+        )
+    elif lost:
+        report.data_loss = lost  # permitted: recorded as destroyed, with the backup to show
+    if not settings.still_locked():
+        problems.append("the run lock was lost (the lock session ended); not committing")
+    if problems:
+        raise PostCheckError("check before COMMIT failed: " + "; ".join(problems))
+
+
+def _still_there(conn: Connection, drop: ResolvedDrop, moved: set[int]) -> str | None:
+    name = drop.target.describe()
+    if drop.target.kind == "schema":
+        row = conn.execute("SELECT 1 FROM pg_namespace WHERE oid = %s", [drop.oid]).fetchone()
+        return f"{name} still exists" if row else None
+    if drop.target.kind == "relation":
+        row = conn.execute(
+            "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.oid = %s",
+            [drop.oid],
+        ).fetchone()
+        if row is None:
+            return None
+        if drop.oid in moved:
+            return None if row[0] == ARCHIVE_SCHEMA else f"{name} was not moved to the archive"
+        return f"{name} still exists"
+    if drop.oid in moved:
+        return None  # the column's table was archived whole later in the script
+    row = conn.execute(
+        "SELECT 1 FROM pg_attribute WHERE attrelid = %s AND attnum = %s AND NOT attisdropped",
+        [drop.oid, drop.attnum],
+    ).fetchone()
+    return f"{name} still exists" if row else None
+
+
+_SNAPSHOT = sql.SQL(
+    """
+    SELECT c.oid, n.nspname, c.relname, c.relkind,
+           coalesce(array_agg(a.attnum ORDER BY a.attnum) FILTER (WHERE a.attnum > 0), '{{}}'),
+           coalesce(array_agg(a.attname ORDER BY a.attnum) FILTER (WHERE a.attnum > 0), '{{}}')
+    FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_attribute a
+      ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind <> 'S'
+    WHERE c.relkind IN ('r', 'p', 'S')
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', {audit})
+      AND n.nspname NOT LIKE 'pg\\_temp\\_%%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%%'
+      AND (%s OR n.nspname <> {archive})
+    GROUP BY c.oid, n.nspname, c.relname, c.relkind
+    """
+).format(audit=sql.Literal(AUDIT_SCHEMA), archive=sql.Literal(ARCHIVE_SCHEMA))
+
+
+def _snapshot(conn: Connection, *, include_archive: bool) -> dict[int, RelationState]:
+    rows = conn.execute(_SNAPSHOT, [include_archive]).fetchall()
+    return snapshot_of(
+        RelationState(
+            oid=int(oid),
+            schema=str(schema),
+            name=str(name),
+            relkind=str(relkind),
+            columns=dict(zip((int(n) for n in attnums), (str(a) for a in attnames), strict=True)),
+        )
+        for oid, schema, name, relkind, attnums, attnames in rows
+    )
+
+
+def _commit(conn: Connection, settings: TransactionSettings, report: TransactionReport) -> None:
+    try:
+        conn.commit()
+    except psycopg.OperationalError as exc:
+        if not (conn.closed or conn.broken):
+            raise translate(exc, settings.redactor, context="COMMIT") from None
+        # The COMMIT may or may not have reached the server: ask the database, do not guess.
+        state = settings.committed_after_all()
+        if state is None:
+            raise CommitUnknownError(
+                "the connection broke during COMMIT and the history table could not be read "
+                f"back: check whether {', '.join(settings.versions)} are still recorded in "
+                f"{settings.history_table}"
+            ) from None
+        if not state:
+            raise ConnectionLostError(
+                "the connection broke during COMMIT; the history rows are still there, so the "
+                "transaction did not commit"
+            ) from None
+        report.warnings.append("the connection broke during COMMIT; read back: it committed")
+    except psycopg.Error as exc:
+        raise translate(exc, settings.redactor, context="COMMIT") from None
+    report.committed = True
+
+
+def run_deferred(
+    conn: Connection,
+    plan: Plan,
+    outcomes: dict[int, StatementOutcome],
+    redactor: Redactor,
+    *,
+    dry_run: bool,
+) -> None:
+    """Statements that cannot run in a transaction, after COMMIT, each idempotent."""
+    if dry_run:
+        for planned in plan.deferred:
+            outcomes[planned.number].status = "listed"
+        return
+    for position, planned in enumerate(plan.deferred):
+        outcome = outcomes[planned.number]
+        start = time.monotonic()
+        try:
+            if planned.replaces_invalid_index:
+                _drop_invalid_index(conn, planned.replaces_invalid_index)
+            cur = conn.execute(planned.sql)
+            outcome.status = "done"
+            outcome.command = cur.statusmessage
+        except psycopg.Error as exc:
+            error = translate(exc, redactor, statement=planned.number, location=planned.location)
+            outcome.status = "failed"
+            outcome.error = error.message
+            for later in plan.deferred[position + 1 :]:
+                outcomes[later.number].status = "not run"
+            raise DeferredStatementError(
+                f"committed, but deferred statement {planned.number} failed: {error.message}; "
+                "it and the ones after it are idempotent: run them by hand",
+                sqlstate=error.sqlstate,
+                statement=planned.number,
+                location=planned.location,
+            ) from None
+        finally:
+            outcome.duration_ms = int((time.monotonic() - start) * 1000)
+
+
+def _drop_invalid_index(conn: Connection, name: tuple[str, ...]) -> None:
+    """A failed earlier CREATE INDEX CONCURRENTLY leaves an INVALID index: remove it first."""
+    row = conn.execute(
+        "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)",
+        [regclass_text(conn, name)],
+    ).fetchone()
+    if row is not None and not row[0]:
+        conn.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(*name)))

@@ -1,0 +1,261 @@
+"""Faults during a run: failing SQL, a killed backend, held locks, timeouts, signals, and two
+runners at once. Each must end with a classified exit code and leave the database unchanged."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+
+import psycopg
+import pytest
+from runner_support import TIMELINE, Project, schema_fingerprint, timeline_project
+
+pytestmark = pytest.mark.integration
+
+LOCK_TIMEOUT = 4
+SQL_ERROR = 5
+CONNECTION_LOST = 8
+STATEMENT_TIMEOUT = 9
+INTERRUPTED = 13
+
+SLOW = "20251201000000_slow"
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def sleeping_backend(project: Project) -> int | None:
+    """The pid of the runner's session while it sits in the rollback's pg_sleep."""
+    return project.value(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'migration-rollback' "
+        "AND query LIKE 'SELECT pg_sleep%%' AND state = 'active'"
+    )
+
+
+def run_lock_holder(project: Project) -> int | None:
+    return project.value(
+        "SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted "
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+
+
+def slow_project(project: Project, seconds: float) -> None:
+    """Timeline applied, plus a migration whose rollback drops a table, then sleeps."""
+    timeline_project(project)
+    project.add(
+        SLOW,
+        "CREATE TABLE public.scratch (id int); INSERT INTO public.scratch VALUES (1);",
+        f"DROP TABLE public.scratch;\nSELECT pg_sleep({seconds});\n"
+        "DROP FUNCTION public.like_count(bigint);\n",
+    )
+
+
+def test_sql_error_at_statement_k_of_n_applies_nothing(project: Project) -> None:
+    timeline_project(project)
+    path = project.migrations / f"{TIMELINE}_rollback.sql"
+    path.write_text(path.read_text().replace("COMMIT;", "SELECT 1/0;\nCOMMIT;"))
+    before = schema_fingerprint(project.url)
+
+    run = project.execute(TIMELINE)
+
+    assert run.returncode == SQL_ERROR
+    assert schema_fingerprint(project.url) == before
+    assert "20251113000001" in project.versions()
+    assert run.result is not None
+    error = run.result["error"]
+    assert error["sqlstate"] == "22012"
+    assert error["statement"] == 5
+    assert error["location"].endswith("_rollback.sql:10:1")
+    statuses = [s["status"] for s in run.result["statements"]]
+    assert statuses == ["done", "done", "done", "done", "failed"]
+    assert run.result["committed"] is False
+    audit = project.audit()
+    assert audit[-1]["outcome"] == "failed"
+    assert "division by zero" in audit[-1]["error"]
+    assert "nothing was changed" in run.stdout
+
+
+def test_backend_killed_mid_transaction(project: Project) -> None:
+    slow_project(project, 30)
+    before = schema_fingerprint(project.url)
+
+    proc = project.start(SLOW)
+    wait_for(lambda: sleeping_backend(project))
+    project.value("SELECT pg_terminate_backend(%s)", [sleeping_backend(project)])
+    run = project.finish(proc)
+
+    assert run.returncode == CONNECTION_LOST, run.stdout + run.stderr
+    assert run.result is not None
+    assert run.result["retryable"] is True
+    assert run.result["error"]["sqlstate"] == "57P01"
+    assert schema_fingerprint(project.url) == before
+    assert project.audit()[-1]["outcome"] == "failed"
+
+
+def test_table_lock_held_elsewhere_hits_lock_timeout(project: Project) -> None:
+    timeline_project(project)
+    before = schema_fingerprint(project.url)
+    with psycopg.connect(project.url) as blocker:
+        blocker.execute("LOCK TABLE public.timeline_likes IN ACCESS SHARE MODE")
+        started = time.monotonic()
+        run = project.execute(TIMELINE, "--lock-timeout", "1s")
+        elapsed = time.monotonic() - started
+        blocker.rollback()
+
+    assert run.returncode == LOCK_TIMEOUT, run.stdout + run.stderr
+    assert run.result is not None
+    assert run.result["retryable"] is True
+    assert run.result["error"]["sqlstate"] == "55P03"
+    assert elapsed < 15
+    assert schema_fingerprint(project.url) == before
+
+
+def test_statement_timeout(project: Project) -> None:
+    slow_project(project, 30)
+    before = schema_fingerprint(project.url)
+
+    run = project.execute(SLOW, "--statement-timeout", "500ms")
+
+    assert run.returncode == STATEMENT_TIMEOUT, run.stdout + run.stderr
+    assert run.result is not None
+    assert run.result["error"]["sqlstate"] == "57014"
+    assert schema_fingerprint(project.url) == before
+
+
+def test_sigterm_stops_cleanly_and_records_it(project: Project) -> None:
+    slow_project(project, 30)
+    before = schema_fingerprint(project.url)
+
+    proc = project.start(SLOW)
+    wait_for(lambda: sleeping_backend(project))
+    proc.send_signal(signal.SIGTERM)
+    run = project.finish(proc)
+
+    assert run.returncode == INTERRUPTED, run.stdout + run.stderr
+    assert run.result is not None
+    assert run.result["committed"] is False
+    assert schema_fingerprint(project.url) == before
+    wait_for(lambda: sleeping_backend(project) is None)
+    assert project.audit()[-1]["outcome"] == "failed"
+
+
+def test_second_runner_gives_up_with_the_lock_code(project: Project) -> None:
+    slow_project(project, 3)
+
+    first = project.start(SLOW, tag="first")
+    wait_for(lambda: run_lock_holder(project))
+    second = project.execute(SLOW, "--lock-timeout", "500ms", tag="second")
+    first_run = project.finish(first, tag="first")
+
+    assert first_run.returncode == 0, first_run.stdout + first_run.stderr
+    assert second.returncode == LOCK_TIMEOUT
+    assert second.result is not None
+    assert "another rollback is running on this database" in second.result["error"]["message"]
+    assert second.result["retryable"] is True
+    outcomes = sorted(a["outcome"] for a in project.audit())
+    assert outcomes == ["failed", "succeeded"]
+
+
+def test_two_runners_are_serialized_never_interleaved(project: Project) -> None:
+    slow_project(project, 2)
+
+    first = project.start(SLOW, "--lock-timeout", "30s", tag="first")
+    wait_for(lambda: run_lock_holder(project))
+    second = project.start(SLOW, "--lock-timeout", "30s", tag="second")
+    first_run = project.finish(first, tag="first")
+    second_run = project.finish(second, tag="second")
+
+    assert first_run.returncode == 0, first_run.stdout + first_run.stderr
+    # The second waited for the lock, then found the migration no longer applied.
+    assert second_run.returncode == 3, second_run.stdout + second_run.stderr
+    assert second_run.step("lock")["outcome"] == "ok"
+    assert second_run.step("lock")["duration_ms"] > 500
+    first_finished = first_run.step("transaction")["ts"]
+    second_checked = second_run.step("preconditions")["ts"]
+    assert second_checked > first_finished
+    assert project.value("SELECT to_regclass('public.scratch')") is None
+
+
+def test_lock_timeout_after_the_advisory_lock_is_held_by_a_stray_session(
+    project: Project,
+) -> None:
+    timeline_project(project)
+    holder = subprocess.Popen(
+        [
+            "psql",
+            project.url,
+            "-c",
+            "SELECT pg_advisory_lock(hashtext('migration-rollback'), hashtext(current_database()));"
+            " SELECT pg_sleep(10);",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: run_lock_holder(project))
+        run = project.execute(TIMELINE, "--lock-timeout", "300ms")
+    finally:
+        holder.terminate()
+        holder.wait()
+
+    assert run.returncode == LOCK_TIMEOUT
+    assert run.result is not None
+    assert "application 'psql'" in run.result["error"]["message"]
+
+
+def test_connection_lost_during_commit_is_read_back_not_guessed(project: Project) -> None:
+    timeline_project(project)
+    # A deferred trigger on the history table runs at COMMIT and sleeps: the test kills the
+    # session while COMMIT is in flight, and the runner must find out what happened.
+    project.sql(
+        """
+        CREATE FUNCTION public.slow_commit() RETURNS trigger LANGUAGE plpgsql AS
+          $$ BEGIN PERFORM pg_sleep(30); RETURN OLD; END $$;
+        CREATE CONSTRAINT TRIGGER slow_commit AFTER DELETE ON supabase_migrations.schema_migrations
+          DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.slow_commit();
+        """
+    )
+    before = schema_fingerprint(project.url)
+
+    proc = project.start(TIMELINE)
+    committing = (
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'migration-rollback' "
+        "AND query = 'COMMIT' AND state = 'active'"
+    )
+    wait_for(lambda: project.value(committing))
+    project.value("SELECT pg_terminate_backend(%s)", [project.value(committing)])
+    run = project.finish(proc)
+
+    assert run.returncode == CONNECTION_LOST, run.stdout + run.stderr
+    assert run.result is not None
+    assert "did not commit" in run.result["error"]["message"]
+    assert run.result["committed"] is False
+    assert schema_fingerprint(project.url) == before
+
+
+def test_failing_deferred_statement_after_commit_is_reported(project: Project) -> None:
+    project.add(
+        "20251201000000_reindex",
+        "CREATE TABLE public.things (id int);",
+        "DROP TABLE public.things;\nREINDEX INDEX CONCURRENTLY public.no_such_index;\n"
+        "VACUUM public.things;\n",
+    )
+
+    run = project.execute("20251201000000_reindex")
+
+    assert run.returncode == 12, run.stdout + run.stderr
+    assert run.result is not None
+    assert run.result["committed"] is True
+    assert run.result["outcome"] == "committed-with-errors"
+    assert [d["status"] for d in run.result["deferred"]] == ["failed", "not run"]
+    assert project.versions() == []
+    assert project.audit()[-1]["outcome"] == "committed-with-errors"
+    assert "run them by hand" in run.result["error"]["message"]

@@ -1,0 +1,48 @@
+"""Each way a run ends has one exit code, and retryability is part of it."""
+
+from __future__ import annotations
+
+import pytest
+
+from migration_rollback.errors import DatabaseUnavailableError, SourceLocation, SqlSyntaxError
+from migration_rollback.runner.errors import (
+    BackupError,
+    ConnectionFailedError,
+    ConnectionLostError,
+    LockTimeoutError,
+    PreconditionError,
+    RollbackSqlError,
+    exit_code_for,
+    is_retryable,
+)
+from migration_rollback.runner.exitcodes import ExitCode, exit_code_help
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "retryable"),
+    [
+        (None, ExitCode.OK, False),
+        (PreconditionError("x"), ExitCode.PRECONDITION_FAILED, False),
+        (SqlSyntaxError(SourceLocation("f.sql", 1, 2), "bad"), ExitCode.PRECONDITION_FAILED, False),
+        (LockTimeoutError("x"), ExitCode.LOCK_TIMEOUT, True),
+        (RollbackSqlError("x", sqlstate="22012"), ExitCode.SQL_ERROR, False),
+        (BackupError("x"), ExitCode.BACKUP_FAILED, False),
+        (ConnectionFailedError("x"), ExitCode.CONNECTION_FAILED, True),
+        (ConnectionFailedError("auth", transient=False), ExitCode.CONNECTION_FAILED, False),
+        (ConnectionLostError("x"), ExitCode.CONNECTION_LOST, True),
+        (DatabaseUnavailableError("x"), ExitCode.CONNECTION_FAILED, True),
+        (RuntimeError("bug"), ExitCode.INTERNAL_ERROR, False),
+    ],
+)
+def test_exit_code_and_retryable(
+    error: BaseException | None, code: ExitCode, retryable: bool
+) -> None:
+    assert exit_code_for(error) is code
+    assert is_retryable(error) is retryable
+
+
+def test_codes_are_distinct_and_documented() -> None:
+    assert len({int(c) for c in ExitCode}) == len(ExitCode)
+    text = exit_code_help()
+    for code in ExitCode:
+        assert f"{code.value:>3}  {code.name}: " in text

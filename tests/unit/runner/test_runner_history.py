@@ -1,0 +1,31 @@
+"""Which versions a run removes from the history table, and which stay."""
+
+from __future__ import annotations
+
+import pytest
+
+from migration_rollback.runner.errors import PreconditionError
+from migration_rollback.runner.history import later_versions, versions_to_roll_back
+
+APPLIED = ["20251101000000", "20251113000001", "20251201000000", "20251202000000"]
+
+
+def test_single_migration_must_be_applied() -> None:
+    assert versions_to_roll_back(APPLIED, single="20251113000001", to=None) == ["20251113000001"]
+    with pytest.raises(PreconditionError, match=r"not recorded as applied.*20251202000000"):
+        versions_to_roll_back(APPLIED, single="20251114000000", to=None)
+
+
+def test_to_version_is_every_newer_one_newest_first() -> None:
+    assert versions_to_roll_back(APPLIED, single=None, to="20251113000001") == [
+        "20251202000000",
+        "20251201000000",
+    ]
+    assert versions_to_roll_back(APPLIED, single=None, to="0") == list(reversed(APPLIED))
+    with pytest.raises(PreconditionError, match="nothing to roll back"):
+        versions_to_roll_back(APPLIED, single=None, to="20251202000000")
+
+
+def test_later_versions_stay_applied() -> None:
+    assert later_versions(APPLIED, ["20251113000001"]) == ["20251201000000", "20251202000000"]
+    assert later_versions(APPLIED, ["20251202000000"]) == []

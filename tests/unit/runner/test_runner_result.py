@@ -1,0 +1,93 @@
+"""The result document, and its compaction into a 4 KiB termination message."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from migration_rollback.runner.exitcodes import ExitCode
+from migration_rollback.runner.result import (
+    ArchivedObject,
+    ErrorInfo,
+    ImpactEntry,
+    Outcome,
+    RunResult,
+    StatementOutcome,
+    compact,
+    dumps,
+)
+
+START = datetime(2026, 11, 24, 3, 15, tzinfo=UTC)
+
+
+def big_result(statements: int = 300) -> RunResult:
+    result = RunResult(
+        tool_version="0.1.0",
+        target="20251113000001_timeline",
+        dry_run=False,
+        database="postgresql://u:***@h/db",
+        started_at=START,
+        migrations=["20251113000001"],
+        outcome=Outcome.FAILED,
+        exit_code=ExitCode.SQL_ERROR,
+        finished_at=START + timedelta(seconds=2),
+        error=ErrorInfo("RollbackSqlError", "division by zero " * 200, "22012", 7, "r.sql:9:1"),
+    )
+    for n in range(1, statements + 1):
+        result.statements.append(
+            StatementOutcome(
+                n,
+                "20251113000001",
+                f"r.sql:{n}:1",
+                "DropStmt",
+                "execute",
+                f"DROP TABLE IF EXISTS public.table_number_{n}",
+                "ACCESS EXCLUSIVE",
+                status="done",
+                rows=n,
+            )
+        )
+        result.impact.append(
+            ImpactEntry(f"table public.t{n}", "table", n, "drop", "ACCESS EXCLUSIVE", True, n)
+        )
+        result.archived.append(
+            ArchivedObject("table", f"public.t{n}", f"archive.t{n}", n, n, restore_hint="x" * 200)
+        )
+    return result
+
+
+def test_to_dict_puts_the_outcome_first_and_counts_rows() -> None:
+    result = big_result(3)
+    doc = result.to_dict()
+    assert list(doc)[:5] == ["outcome", "exit_code", "exit_name", "retryable", "committed"]
+    assert doc["exit_code"] == 5
+    assert doc["rows_affected"] == 6
+    assert doc["duration_ms"] == 2000
+    assert doc["error"]["class"] == "RollbackSqlError"
+
+
+def test_small_documents_are_unchanged() -> None:
+    doc = big_result(1).to_dict()
+    doc["error"]["message"] = "short"
+    assert compact(doc) == json.loads(dumps(doc))
+
+
+def test_compact_fits_and_says_what_it_left_out() -> None:
+    doc = big_result().to_dict()
+    out = compact(doc)
+    assert len(dumps(out).encode()) <= 4096
+    assert out["outcome"] == "failed"
+    assert out["exit_code"] == 5
+    assert out["error"]["class"] == "RollbackSqlError"
+    assert out["error"]["sqlstate"] == "22012"
+    omitted = out.get("statements_omitted", 0) + len(out.get("statements", []))
+    assert omitted == 300
+
+
+def test_compact_last_resort_keeps_the_essentials() -> None:
+    doc = big_result(2).to_dict()
+    doc["migrations"] = [str(n) for n in range(2000)]
+    out = compact(doc, limit=600)
+    assert out["truncated"] is True
+    assert out["outcome"] == "failed"
+    assert out["error"]["class"] == "RollbackSqlError"
