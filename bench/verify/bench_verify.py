@@ -1,0 +1,146 @@
+"""Benchmark of the verifier: prints figures, asserts nothing.
+
+    python bench/verify/bench_verify.py [--migrations 300] [--tables 200] [--full]
+
+1. 300 synthetic migrations (tables, columns, indexes, functions, triggers, views, policies,
+   enums...; see synth.py), each with a correct rollback:
+   - the time to apply every forward migration once (one transaction per file, on the Supabase
+     baseline) - what `supabase db push` costs;
+   - the time of the verify round trip over all of them (`run_verification`);
+   - their ratio (target: <= 3).
+2. The time of one full schema snapshot of a 200-table schema (target: < 50 ms).
+
+A PostgreSQL is started for the run (verify/cluster.py) unless MIGRATION_ROLLBACK_BENCH_PG_URL
+names a server (superuser URL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parents[1] / "operator"))
+
+import psycopg  # noqa: E402
+from synth import write_project  # noqa: E402
+
+from migration_rollback.sql import parse_script  # noqa: E402
+from migration_rollback.verify import MigrationPair, run_verification  # noqa: E402
+from migration_rollback.verify.baseline import load_baseline  # noqa: E402
+from migration_rollback.verify.cluster import temporary_cluster  # noqa: E402
+from migration_rollback.verify.shadow import ShadowServer  # noqa: E402
+from migration_rollback.verify.snapshot import take_snapshot  # noqa: E402
+
+
+@contextmanager
+def server() -> Iterator[ShadowServer]:
+    url = os.environ.get("MIGRATION_ROLLBACK_BENCH_PG_URL")
+    if url:
+        yield ShadowServer(url, "given server")
+        return
+    with temporary_cluster() as cluster:
+        yield ShadowServer(cluster.url(), f"temporary cluster on port {cluster.port}")
+
+
+def apply_forwards(srv: ShadowServer, pairs: list[MigrationPair]) -> tuple[float, float]:
+    """(seconds for the whole run, seconds for the migrations alone) applying each forward."""
+    started = time.perf_counter()
+    name = srv.create_database("bench_forward")
+    try:
+        with psycopg.connect(srv.url_for(name), autocommit=True) as conn:
+            load_baseline(conn)
+        with psycopg.connect(srv.url_for(name), autocommit=True) as conn:
+            scripts = [parse_script(p.forward_path.read_text(), str(p.forward_path)) for p in pairs]
+            loop = time.perf_counter()
+            for script in scripts:
+                conn.execute("BEGIN")
+                for statement in script.statements:
+                    conn.execute(statement.text, prepare=False)
+                conn.execute("COMMIT")
+            migrations_only = time.perf_counter() - loop
+    finally:
+        srv.drop_database(name)
+    return time.perf_counter() - started, migrations_only
+
+
+def snapshot_200(srv: ShadowServer, tables: int) -> list[float]:
+    name = srv.create_database("bench_snapshot")
+    try:
+        with psycopg.connect(srv.url_for(name), autocommit=True) as conn:
+            load_baseline(conn)
+            for pair in (write_project_tables(tables),):
+                conn.execute(pair)
+        with psycopg.connect(srv.url_for(name), autocommit=True, prepare_threshold=None) as conn:
+            sizes = []
+            for _ in range(12):
+                snap = take_snapshot(conn)
+                sizes.append(snap.elapsed_ms)
+            objects = len(snap)
+        print(f"  objects in the model: {objects}")
+        return sizes[2:]  # the first reads prepare the statements
+    finally:
+        srv.drop_database(name)
+
+
+def write_project_tables(count: int) -> str:
+    from synth import _table, _view
+
+    parts = []
+    for k in range(count):
+        parts.append(_table(k).forward)
+        if k % 4 == 0:
+            parts.append(_view(10_000 + k, k).forward)
+    return "\n".join(parts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--migrations", type=int, default=300)
+    parser.add_argument("--tables", type=int, default=200)
+    parser.add_argument(
+        "--full", action="store_true", help="also time the replay comparing full snapshots"
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, server() as srv:
+        print(f"PostgreSQL: {srv.description}")
+        files = write_project(Path(tmp) / "migrations", args.migrations)
+        pairs = [MigrationPair(n, f, r) for n, f, r in files]
+
+        print(f"\n1. {len(pairs)} synthetic migrations")
+        forward_total, forward_loop = apply_forwards(srv, pairs)
+        print(f"  apply all forward migrations once: {forward_total:7.2f} s "
+              f"(migrations alone {forward_loop:.2f} s)")  # fmt: skip
+        run = run_verification(pairs, srv.admin_url)
+        verify_total = run.elapsed_ms / 1000.0
+        loop = sum(r.elapsed_ms for r in run.results) / 1000.0
+        counts = {s: sum(1 for r in run.results if r.status == s) for s in ("verified",)}
+        print(f"  verify round trip over all of them: {verify_total:7.2f} s "
+              f"(round trips alone {loop:.2f} s)")  # fmt: skip
+        print(f"  verdicts: {counts['verified']}/{len(pairs)} verified; "
+              f"{run.scoped_checks} scoped checks, {run.full_checks} full; "
+              f"model drift at the end: {len(run.drift)}")  # fmt: skip
+        print(f"  ratio verify / forward: {verify_total / forward_total:5.2f}  (target <= 3)")
+        print(f"  ratio, migrations alone: {loop / forward_loop:5.2f}")
+        if args.full:
+            full = run_verification(pairs, srv.admin_url, incremental=False)
+            print(f"  same, comparing full snapshots at every migration: "
+                  f"{full.elapsed_ms / 1000:7.2f} s "
+                  f"(ratio {full.elapsed_ms / 1000 / forward_total:.2f})")  # fmt: skip
+
+        print(f"\n2. full snapshot of a {args.tables}-table schema")
+        times = snapshot_200(srv, args.tables)
+        print(f"  take_snapshot: median {statistics.median(times):6.1f} ms, "
+              f"min {min(times):6.1f} ms, max {max(times):6.1f} ms  (target < 50 ms)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

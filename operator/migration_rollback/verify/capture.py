@@ -1,0 +1,382 @@
+"""Which objects did a transaction touch? Event triggers write it down as the DDL runs.
+
+Comparing whole snapshots before and after each migration costs O(schema) per migration, so the
+replay of a project would cost O(N²). Instead the shadow database gets two event triggers
+(`ddl_command_end`, `sql_drop`) that append what each command created, altered or dropped to a
+session-local temporary table. A check then re-reads only the *families* of those objects (a
+table with its columns, constraints, indexes, triggers, policies and rules; a function; a type
+with its domain constraints; a few small kinds whole) and compares them with the kept model
+(`model.py`). Rows written in a rolled-back subtransaction vanish from the temporary table with
+it, so after `ROLLBACK TO SAVEPOINT` the table lists exactly what the forward migration touched.
+
+The scope is computed by the server in the same pipeline as the scoped read (one round trip):
+`pg_temp._mr_refs` mirrors which family each object of the model belongs to, so that the
+families of dropped objects (whose catalog rows are gone) are found too.
+
+Event triggers do not report every command; the gaps are covered explicitly:
+- GRANT/REVOKE come without object ids: their targets are read from the statements' parse trees
+  (when a GRANT ran where no top-level statement shows it, e.g. in a DO block, the check says
+  so and the caller compares full snapshots instead);
+- ALTER DEFAULT PRIVILEGES comes without ids: the default privileges are re-read whole;
+- commands on event triggers are never reported: event triggers are re-read whole every time;
+- any other command reported without an object makes the check ask for a full comparison.
+Creating event triggers needs a superuser; without one, `install` returns False and the caller
+compares full snapshots at every migration (correct, O(schema) each).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from pglast.enums.parsenodes import GrantTargetType, ObjectType
+
+from migration_rollback.verify import catalog
+from migration_rollback.verify.snapshot import (
+    HELPER_SCHEMA,
+    SCOPE_TABLE,
+    PendingScopedSnapshot,
+    Scope,
+    Snapshot,
+    SnapshotObject,
+    queue_scoped_snapshot,
+)
+
+CAPTURE_TABLE = "pg_temp._mr_capture"
+REFS_TABLE = "pg_temp._mr_refs"
+
+SESSION_SQL = """
+CREATE TEMPORARY TABLE IF NOT EXISTS _mr_capture (
+  classid oid, objid oid, objsubid integer, tag text, dropped boolean
+);
+CREATE TEMPORARY TABLE IF NOT EXISTS _mr_scope (category text, oid oid, name text);
+CREATE TEMPORARY TABLE IF NOT EXISTS _mr_refs (
+  ref text PRIMARY KEY, category text, oid oid, name text
+);
+"""
+
+TRIGGERS_SQL = f"""
+CREATE SCHEMA IF NOT EXISTS {HELPER_SCHEMA};
+CREATE OR REPLACE FUNCTION {HELPER_SCHEMA}.capture_end() RETURNS event_trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog
+AS $$
+BEGIN
+  IF pg_catalog.to_regclass('{CAPTURE_TABLE}') IS NOT NULL THEN
+    INSERT INTO {CAPTURE_TABLE}
+      SELECT d.classid, d.objid, d.objsubid, d.command_tag, false
+      FROM pg_catalog.pg_event_trigger_ddl_commands() d;
+  END IF;
+END
+$$;
+CREATE OR REPLACE FUNCTION {HELPER_SCHEMA}.capture_drop() RETURNS event_trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog
+AS $$
+BEGIN
+  IF pg_catalog.to_regclass('{CAPTURE_TABLE}') IS NOT NULL THEN
+    INSERT INTO {CAPTURE_TABLE}
+      SELECT d.classid, d.objid, d.objsubid, 'DROP', true
+      FROM pg_catalog.pg_event_trigger_dropped_objects() d;
+  END IF;
+END
+$$;
+DROP EVENT TRIGGER IF EXISTS _migration_rollback_capture_end;
+DROP EVENT TRIGGER IF EXISTS _migration_rollback_capture_drop;
+CREATE EVENT TRIGGER _migration_rollback_capture_end ON ddl_command_end
+  EXECUTE FUNCTION {HELPER_SCHEMA}.capture_end();
+CREATE EVENT TRIGGER _migration_rollback_capture_drop ON sql_drop
+  EXECUTE FUNCTION {HELPER_SCHEMA}.capture_drop();
+ALTER EVENT TRIGGER _migration_rollback_capture_end ENABLE ALWAYS;
+ALTER EVENT TRIGGER _migration_rollback_capture_drop ENABLE ALWAYS;
+"""
+
+_PUBLICATION_GROUPS = ("publication", "publication table", "publication schema")
+_DROPPED_GROUPS = "VALUES ('pg_namespace', 'schema'), ('pg_extension', 'extension'), " + ", ".join(
+    f"('{catalog_name}', '{group}')"
+    for catalog_name in ("pg_publication", "pg_publication_rel", "pg_publication_namespace")
+    for group in _PUBLICATION_GROUPS
+)
+
+# Fills the scope table from the capture table.
+FILL_SCOPE_SQL = f"""
+WITH emptied AS (DELETE FROM {SCOPE_TABLE}),
+cap AS (SELECT DISTINCT classid, objid, objsubid, tag, dropped FROM {CAPTURE_TABLE}),
+live AS (SELECT classid, objid FROM cap WHERE NOT dropped AND objid IS NOT NULL),
+found(category, oid, name) AS (
+SELECT 'rel', CASE WHEN c.relkind IN ('i', 'I')
+    THEN (SELECT i.indrelid FROM pg_catalog.pg_index i WHERE i.indexrelid = c.oid)
+    ELSE c.oid END, NULL
+  FROM live JOIN pg_catalog.pg_class c ON c.oid = live.objid
+  WHERE live.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND c.relkind <> 't'
+UNION
+SELECT CASE WHEN t.typrelid <> 0 AND tc.relkind <> 'c' THEN 'rel' ELSE 'type' END,
+    CASE WHEN t.typrelid <> 0 AND tc.relkind <> 'c' THEN t.typrelid ELSE t.oid END, NULL
+  FROM live JOIN pg_catalog.pg_type t ON t.oid = live.objid
+  LEFT JOIN pg_catalog.pg_class tc ON tc.oid = t.typrelid
+  WHERE live.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
+UNION
+SELECT 'func', live.objid, NULL FROM live
+  WHERE live.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+UNION
+SELECT CASE WHEN co.conrelid <> 0 THEN 'rel' ELSE 'type' END,
+    CASE WHEN co.conrelid <> 0 THEN co.conrelid ELSE co.contypid END, NULL
+  FROM live JOIN pg_catalog.pg_constraint co ON co.oid = live.objid
+  WHERE live.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass
+UNION
+SELECT 'rel', tg.tgrelid, NULL FROM live JOIN pg_catalog.pg_trigger tg ON tg.oid = live.objid
+  WHERE live.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass
+UNION
+SELECT 'rel', pol.polrelid, NULL FROM live
+  JOIN pg_catalog.pg_policy pol ON pol.oid = live.objid
+  WHERE live.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass
+UNION
+SELECT 'rel', r.ev_class, NULL FROM live JOIN pg_catalog.pg_rewrite r ON r.oid = live.objid
+  WHERE live.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+UNION
+SELECT 'rel', ad.adrelid, NULL FROM live JOIN pg_catalog.pg_attrdef ad ON ad.oid = live.objid
+  WHERE live.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass
+UNION
+SELECT 'group', NULL, g.name FROM cap
+  JOIN ({_DROPPED_GROUPS}) g(catalog_name, name)
+    ON cap.classid = ('pg_catalog.' || g.catalog_name)::pg_catalog.regclass
+  WHERE cap.objid IS NOT NULL
+UNION
+SELECT r.category, r.oid, r.name FROM cap JOIN {REFS_TABLE} r ON r.ref = CASE
+    WHEN cap.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND cap.objsubid <> 0
+    THEN 'pg_attribute:' || cap.objid::text || '.' || cap.objsubid::text
+    ELSE cap.classid::pg_catalog.regclass::text || ':' || cap.objid::text END
+  WHERE cap.dropped
+UNION
+SELECT 'group', NULL, 'default privileges' FROM cap
+  WHERE cap.objid IS NULL AND cap.tag = 'ALTER DEFAULT PRIVILEGES'
+UNION
+SELECT 'group', NULL, 'event trigger'
+UNION
+SELECT 'unexplained', NULL, cap.tag FROM cap WHERE cap.objid IS NULL AND NOT cap.dropped
+  AND cap.tag NOT IN ('GRANT', 'REVOKE', 'ALTER DEFAULT PRIVILEGES')
+UNION
+SELECT 'grants', NULL, pg_catalog.count(*)::text FROM {CAPTURE_TABLE}
+  WHERE objid IS NULL AND tag IN ('GRANT', 'REVOKE')
+)
+INSERT INTO {SCOPE_TABLE} SELECT * FROM found RETURNING category, oid, name
+"""
+
+# Adds the targets of GRANT/REVOKE statements, read from their parse trees ($1-$8: schema and
+# name lists; $9: whether a schema was granted on). Run only when there were some.
+FILL_GRANTS_SQL = f"""
+INSERT INTO {SCOPE_TABLE} (category, oid, name)
+SELECT 'rel', c.oid, NULL FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  JOIN ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) w(s, r)
+    ON c.relname = w.r AND (w.s IS NULL OR n.nspname = w.s)
+UNION
+SELECT 'rel', c.oid, NULL FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = ANY($3) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+UNION
+SELECT 'func', p.oid, NULL FROM pg_catalog.pg_proc p
+  JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+  JOIN ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5)) w(s, f)
+    ON p.proname = w.f AND (w.s IS NULL OR n.nspname = w.s)
+UNION
+SELECT 'func', p.oid, NULL FROM pg_catalog.pg_proc p
+  JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+  WHERE n.nspname = ANY($6)
+UNION
+SELECT 'type', t.oid, NULL FROM pg_catalog.pg_type t
+  JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+  JOIN ROWS FROM (pg_catalog.unnest($7), pg_catalog.unnest($8)) w(s, t)
+    ON t.typname = w.t AND (w.s IS NULL OR n.nspname = w.s)
+UNION
+SELECT 'group', NULL, 'schema' WHERE $9
+RETURNING category, oid, name
+"""
+
+
+def install(conn: psycopg.Connection[Any]) -> bool:
+    """Create the capture triggers (autocommit); False when the role may not (not superuser)."""
+    row = conn.execute(
+        "SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user", prepare=False
+    ).fetchone()
+    if not row or not row[0]:
+        return False
+    conn.execute(SESSION_SQL, prepare=False)
+    conn.execute(TRIGGERS_SQL, prepare=False)
+    return True
+
+
+def attach(conn: psycopg.Connection[Any]) -> None:
+    """A new session on a database where `install` ran: create its temporary tables."""
+    conn.execute(SESSION_SQL, prepare=False)
+
+
+def clear(conn: psycopg.Connection[Any]) -> None:
+    conn.execute(f"DELETE FROM {CAPTURE_TABLE}", prepare=False)
+
+
+# --- GRANT targets, from the parse trees of the statements that ran ---------------------------
+
+
+@dataclass
+class GrantTargets:
+    relations: list[tuple[str | None, str]]
+    relation_schemas: list[str]
+    functions: list[tuple[str | None, str]]
+    function_schemas: list[str]
+    types: list[tuple[str | None, str]]
+    schemas: bool = False
+    count: int = 0
+
+    def args(self) -> list[tuple[Any, str]]:
+        lists: list[list[str | None]] = [
+            [s for s, _ in self.relations],
+            [n for _, n in self.relations],
+            list(self.relation_schemas),
+            [s for s, _ in self.functions],
+            [n for _, n in self.functions],
+            list(self.function_schemas),
+            [s for s, _ in self.types],
+            [n for _, n in self.types],
+        ]
+        out: list[tuple[Any, str]] = [(v, "text[]") for v in lists]
+        out.append((self.schemas, "boolean"))
+        return out
+
+
+def _names(node: Any) -> list[str]:
+    if isinstance(node, tuple | list):
+        return [str(getattr(n, "sval", n)) for n in node]
+    sval = getattr(node, "sval", None)
+    return [str(sval)] if sval is not None else []
+
+
+def _split(parts: list[str]) -> tuple[str | None, str]:
+    return (parts[-2] if len(parts) >= 2 else None), parts[-1]
+
+
+_ROUTINES = (ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE, ObjectType.OBJECT_ROUTINE)
+
+
+def grant_targets(nodes: Iterable[Any]) -> GrantTargets:
+    """What the top-level GRANT/REVOKE statements among `nodes` name."""
+    out = GrantTargets([], [], [], [], [])
+    for node in nodes:
+        if type(node).__name__ != "GrantStmt":
+            continue
+        out.count += 1
+        objtype = node.objtype
+        in_schema = node.targtype == GrantTargetType.ACL_TARGET_ALL_IN_SCHEMA
+        for obj in node.objects or ():
+            if objtype in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_SEQUENCE):
+                if in_schema:
+                    out.relation_schemas.extend(_names(obj))
+                else:
+                    out.relations.append((obj.schemaname, obj.relname))
+            elif objtype in _ROUTINES:
+                if in_schema:
+                    out.function_schemas.extend(_names(obj))
+                else:
+                    out.functions.append(_split(_names(obj.objname)))
+            elif objtype == ObjectType.OBJECT_SCHEMA:
+                out.schemas = True
+            elif objtype in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN):
+                out.types.append(_split(_names(obj)))
+    return out
+
+
+# --- the check ----------------------------------------------------------------------------------
+
+
+@dataclass
+class PendingCheck:
+    """A scoped read queued in a pipeline: the scope and the objects found in it."""
+
+    scope_cursors: list[psycopg.Cursor[Any]]
+    pending: PendingScopedSnapshot
+    grants: GrantTargets
+
+    def collect(self) -> Check:
+        rels: set[int] = set()
+        funcs: set[int] = set()
+        types: set[int] = set()
+        groups: set[str] = set()
+        unexplained: set[str] = set()
+        grants_reported = 0
+        rows = [row for cursor in self.scope_cursors for row in cursor.fetchall()]
+        for category, oid, name in rows:
+            if category == "rel":
+                rels.add(int(oid))
+            elif category == "func":
+                funcs.add(int(oid))
+            elif category == "type":
+                types.add(int(oid))
+            elif category == "group":
+                groups.add(str(name))
+            elif category == "unexplained":
+                unexplained.add(str(name))
+            elif category == "grants":
+                grants_reported = int(name)
+        scope = Scope(frozenset(rels), frozenset(funcs), frozenset(types), frozenset(groups))
+        reason = None
+        if unexplained:
+            reason = f"commands reported without objects: {', '.join(sorted(unexplained))}"
+        elif grants_reported != self.grants.count:
+            reason = "GRANT/REVOKE ran inside code (a DO block or a function)"
+        return Check(scope, self.pending.collect(), reason)
+
+
+@dataclass(frozen=True)
+class Check:
+    scope: Scope
+    found: Snapshot
+    full_reason: str | None = None  # set: the scope may be incomplete; compare everything
+
+
+def queue_check(conn: psycopg.Connection[Any], executed: Iterable[Any]) -> PendingCheck:
+    """Inside `catalog.reading(conn)`: compute the scope and read it (collect after sync)."""
+    grants = grant_targets(executed)
+    cursors = [catalog.execute(conn, FILL_SCOPE_SQL)]
+    if grants.count:
+        cursors.append(catalog.execute(conn, FILL_GRANTS_SQL, grants.args()))
+    return PendingCheck(cursors, queue_scoped_snapshot(conn), grants)
+
+
+# --- keeping the refs table in step with the model -----------------------------------------------
+
+
+def _ref_row(obj: SnapshotObject) -> tuple[str, str, int | None, str | None]:
+    kind, _, oid = obj.family.partition(":")
+    if oid:
+        return obj.ref, kind, int(oid), None
+    return obj.ref, "group", None, kind
+
+
+def queue_refs_reset(conn: psycopg.Connection[Any], objects: Iterable[SnapshotObject]) -> None:
+    conn.execute(f"DELETE FROM {REFS_TABLE}", prepare=False)
+    queue_refs_update(conn, (), objects)
+
+
+def queue_refs_update(
+    conn: psycopg.Connection[Any], removed: Sequence[str], added: Iterable[SnapshotObject]
+) -> None:
+    """Remove refs, then upsert those of the objects given (inside a pipeline or not)."""
+    if removed:
+        catalog.execute(
+            conn, f"DELETE FROM {REFS_TABLE} WHERE ref = ANY($1)", [(removed, "text[]")]
+        )
+    rows = [_ref_row(o) for o in added if o.ref]
+    if rows:
+        catalog.execute(
+            conn,
+            f"INSERT INTO {REFS_TABLE} SELECT * FROM ROWS FROM (pg_catalog.unnest($1), "
+            "pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)) "
+            "ON CONFLICT (ref) DO UPDATE SET category = EXCLUDED.category, "
+            "oid = EXCLUDED.oid, name = EXCLUDED.name",
+            [
+                ([r[0] for r in rows], "text[]"),
+                ([r[1] for r in rows], "text[]"),
+                ([r[2] for r in rows], "oid[]"),
+                ([r[3] for r in rows], "text[]"),
+            ],
+        )

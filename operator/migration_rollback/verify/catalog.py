@@ -1,0 +1,103 @@
+"""Running the verifier's catalog queries cheaply and the same way every time.
+
+Two things make catalog queries slow or wrong inside a replay, and this module handles both:
+
+- Names: `format_type`, `pg_get_indexdef`, `regprocedure` and friends qualify a name only when
+  the search_path does not make it visible, and a migration may set any search_path. Queries
+  here run with `search_path = pg_catalog` (every user object comes out schema-qualified), and
+  the session's own value is put back afterwards, in the same pipeline.
+- Planning: the same dozen queries run thousands of times with different OID lists, so they are
+  server-side prepared statements with generic plans. They are PREPAREd with SQL rather than
+  through psycopg, because psycopg discards its prepared statements (DEALLOCATE ALL) after any
+  ROLLBACK or DROP, which a replay issues constantly; SQL-level prepared statements survive
+  rollbacks. Connections used here should have `prepare_threshold = None` so psycopg never
+  prepares (and so never deallocates) anything itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import weakref
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+_ENTER = (
+    "SELECT pg_catalog.set_config('migration_rollback.saved_search_path', "
+    "pg_catalog.current_setting('search_path'), false), "
+    "pg_catalog.set_config('migration_rollback.saved_plan_cache_mode', "
+    "pg_catalog.current_setting('plan_cache_mode'), false), "
+    "pg_catalog.set_config('search_path', 'pg_catalog', false), "
+    "pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', false)"
+)
+_LEAVE = (
+    "SELECT pg_catalog.set_config('search_path', "
+    "pg_catalog.current_setting('migration_rollback.saved_search_path'), false), "
+    "pg_catalog.set_config('plan_cache_mode', "
+    "pg_catalog.current_setting('migration_rollback.saved_plan_cache_mode'), false)"
+)
+
+_prepared: weakref.WeakKeyDictionary[psycopg.Connection[Any], set[str]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def prepare_connection(conn: psycopg.Connection[Any]) -> None:
+    """Stop psycopg from preparing (and later deallocating) statements on this connection."""
+    conn.prepare_threshold = None
+
+
+@contextlib.contextmanager
+def reading(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """A pipeline with the settings catalog queries need, restored when it ends."""
+    with conn.pipeline():
+        conn.execute(_ENTER, prepare=False)
+        try:
+            yield
+        finally:
+            conn.execute(_LEAVE, prepare=False)
+
+
+def statement_name(query: str) -> str:
+    return "_mr_" + hashlib.sha1(query.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def execute(
+    conn: psycopg.Connection[Any],
+    query: str,
+    args: Sequence[tuple[Any, str]] = (),
+) -> psycopg.Cursor[Any]:
+    """Run a query (parameters written $1, $2...) as a server-side prepared statement.
+
+    `args` pairs each value with its SQL type (e.g. `([1, 2], "oid[]")`). Call it inside
+    `reading(conn)`: the statement must be analyzed and run with the same search_path.
+    """
+    name = statement_name(query)
+    known = _prepared.setdefault(conn, set())
+    if name not in known:
+        types = ", ".join(t for _, t in args)
+        header = f"PREPARE {name}({types})" if args else f"PREPARE {name}"
+        conn.execute(f"{header} AS {query}", prepare=False)
+        known.add(name)
+    if not args:
+        return conn.execute(f"EXECUTE {name}", prepare=False)
+    # EXECUTE is a utility statement: its arguments cannot be bound parameters of unknown
+    # type (an empty list), so they are passed as typed literals.
+    values = sql.SQL(", ").join(
+        sql.SQL("{}::{}").format(
+            sql.Literal(list(value) if isinstance(value, tuple | list) else value),
+            sql.SQL(type_name),
+        )
+        for value, type_name in args
+    )
+    return conn.execute(
+        sql.SQL("EXECUTE {}({})").format(sql.Identifier(name), values), prepare=False
+    )
+
+
+def forget(conn: psycopg.Connection[Any]) -> None:
+    """After a DISCARD ALL / DEALLOCATE ALL the server forgot our statements: so do we."""
+    _prepared.pop(conn, None)

@@ -1,0 +1,93 @@
+"""The schema model of the committed shadow database, kept current migration after migration.
+
+One full snapshot is read when the replay starts; after that, each migration only re-reads the
+families of objects it touched (see `capture.py`) and swaps them in. `view(scope)` is the
+committed state of a scope, what a round trip compares the after-rollback state with. Objects
+are indexed by family, so both cost what the scope holds, not what the schema holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migration_rollback.verify.snapshot import ObjectId, Scope, Snapshot, SnapshotObject
+
+# Kinds of objects other objects refer to by name: renaming one changes how its dependents
+# render (a view's definition, a column's type), which a scoped re-read would not notice.
+_REFERENCED = frozenset(
+    {"schema", "table", "view", "materialized view", "sequence", "foreign table", "column",
+     "function", "procedure", "aggregate", "type"}
+)  # fmt: skip
+
+
+def _families(scope: Scope) -> Iterator[str]:
+    yield from (f"rel:{oid}" for oid in scope.rels)
+    yield from (f"func:{oid}" for oid in scope.funcs)
+    yield from (f"type:{oid}" for oid in scope.types)
+    yield from scope.groups
+
+
+class SchemaModel:
+    """Objects by identity, and their identities by family."""
+
+    def __init__(self, objects: dict[ObjectId, SnapshotObject]) -> None:
+        self.objects: dict[ObjectId, SnapshotObject] = {}
+        self._by_family: dict[str, set[ObjectId]] = {}
+        self._by_ref: dict[str, ObjectId] = {}
+        for obj in objects.values():
+            self._add(obj)
+
+    @classmethod
+    def from_snapshot(cls, snapshot: Snapshot) -> SchemaModel:
+        return cls(dict(snapshot.objects))
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(dict(self.objects))
+
+    def _add(self, obj: SnapshotObject) -> None:
+        old = self.objects.get(obj.id)
+        if old is not None:
+            self._remove(old.id)
+        self.objects[obj.id] = obj
+        self._by_family.setdefault(obj.family, set()).add(obj.id)
+        if obj.ref:
+            self._by_ref[obj.ref] = obj.id
+
+    def _remove(self, key: ObjectId) -> None:
+        obj = self.objects.pop(key)
+        members = self._by_family.get(obj.family)
+        if members is not None:
+            members.discard(key)
+        if obj.ref and self._by_ref.get(obj.ref) == key:
+            del self._by_ref[obj.ref]
+
+    def view(self, scope: Scope) -> dict[ObjectId, SnapshotObject]:
+        out: dict[ObjectId, SnapshotObject] = {}
+        for family in _families(scope):
+            for key in self._by_family.get(family, ()):
+                out[key] = self.objects[key]
+        return out
+
+    def renamed(self, fresh: Snapshot) -> list[tuple[ObjectId, ObjectId]]:
+        """Referenced objects whose catalog row now carries another identity (a rename)."""
+        out: list[tuple[ObjectId, ObjectId]] = []
+        for obj in fresh.objects.values():
+            old = self._by_ref.get(obj.ref) if obj.ref else None
+            if old is not None and old != obj.id and old.kind in _REFERENCED:
+                out.append((old, obj.id))
+        return out
+
+    def replace(self, scope: Scope, fresh: Snapshot) -> list[str]:
+        """Make the scope's families what a scoped read of the new state found.
+
+        Returns the refs of the objects taken out (for the server-side mirror of the refs).
+        """
+        removed: list[str] = []
+        for key in list(self.view(scope)):
+            ref = self.objects[key].ref
+            self._remove(key)
+            if ref:
+                removed.append(ref)
+        for obj in fresh.objects.values():
+            self._add(obj)
+        return removed

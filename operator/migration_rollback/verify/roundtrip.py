@@ -1,0 +1,584 @@
+"""Round trips on a shadow PostgreSQL: does each rollback put the schema back exactly?
+
+The replay is O(N) in the number of migrations: every forward migration runs once, and each
+check costs what the migration touched, not the size of the schema. For migration i, on a
+database holding migrations 1..i-1 (state S(i-1), whose model is kept in memory):
+
+    BEGIN
+      forward statements                      (one transaction per file, as Supabase runs it)
+      SET CONSTRAINTS ALL IMMEDIATE           (what COMMIT would check)
+      read the families the forward touched   -> their state S(i), for the kept model
+      SAVEPOINT
+        rollback statements                   (in a reset session, as a new connection would)
+        read the families forward+rollback touched, compare with S(i-1)   -> the verdict
+      ROLLBACK TO SAVEPOINT                   (the rollback is undone, the forward stays)
+    COMMIT                                    (migration i is applied for real)
+
+A migration or rollback with a statement that cannot run in a transaction block (CREATE INDEX
+CONCURRENTLY...) is run the way it must be: statement groups in their own transactions and the
+non-transactional statements alone; its rollback runs on a copy of the shadow database
+(CREATE DATABASE ... TEMPLATE) so that a failed or wrong rollback leaves nothing behind, and
+full snapshots are compared. When the change-capture triggers cannot be installed (the shadow
+role is not a superuser), every check compares full snapshots: correct, O(schema) each.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import psycopg
+
+from migration_rollback.errors import SqlSyntaxError
+from migration_rollback.sql import MANUAL_PREFIX, Script, Statement, classify, parse_script
+from migration_rollback.sql.parse import normalize_text, split_comment_lines
+from migration_rollback.verify import capture, catalog
+from migration_rollback.verify.baseline import load_baseline
+from migration_rollback.verify.diff import Difference, diff_objects, render, summarize
+from migration_rollback.verify.model import SchemaModel
+from migration_rollback.verify.shadow import ShadowDatabase
+from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, take_snapshot
+
+Status = Literal["verified", "manual", "mismatch", "rollback_failed", "forward_failed", "skipped"]
+Progress = Callable[[str], None]
+
+_SAVEPOINT = "_mr_forward"
+# A rollback runs as a new session would: settings, role and search_path as the server gives.
+_RESET_SESSION = ("RESET ALL", "RESET ROLE", "RESET SESSION AUTHORIZATION")
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationPair:
+    """A forward migration file and its rollback file (None: there is none)."""
+
+    name: str
+    forward_path: Path
+    rollback_path: Path | None = None
+
+
+@dataclass
+class VerifyResult:
+    """The verdict on one migration's rollback."""
+
+    migration: str
+    status: Status
+    differences: list[Difference] = field(default_factory=list)
+    message: str = ""
+    location: str | None = None  # file:line of the statement that failed
+    # Differences that do not count against the verdict: column order (PostgreSQL cannot put a
+    # re-added column back in its place; see `strict_column_order`).
+    tolerated: list[Difference] = field(default_factory=list)
+    manual: list[str] = field(default_factory=list)  # MANUAL items nobody filled
+    data_loss: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    elapsed_ms: float = 0.0
+    rollback_sql: str | None = None  # the rollback that was checked, when generated
+
+    @property
+    def verified(self) -> bool:
+        return self.status == "verified"
+
+    def report(self) -> str:
+        """Human-readable: the verdict, then the differences or the error."""
+        lines = [
+            f"{self.migration}: {self.status}" + (f" - {self.message}" if self.message else "")
+        ]
+        if self.location:
+            lines.append(f"  at {self.location}")
+        if self.differences:
+            lines.append(render(self.differences))
+        if self.tolerated:
+            lines.append("  tolerated (column order):")
+            lines.append(render(self.tolerated, indent="    "))
+        lines.extend(f"  MANUAL: {item}" for item in self.manual)
+        lines.extend(f"  data loss: {item}" for item in self.data_loss)
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "migration": self.migration,
+            "status": self.status,
+            "message": self.message,
+            "location": self.location,
+            "differences": [d.to_json() for d in self.differences],
+            "tolerated": [d.to_json() for d in self.tolerated],
+            "manual": list(self.manual),
+            "data_loss": list(self.data_loss),
+            "notes": list(self.notes),
+            "elapsed_ms": round(self.elapsed_ms, 2),
+        }
+
+
+@dataclass
+class Prepared:
+    """A rollback ready to run: its statements and what is known about it beforehand."""
+
+    script: Script | None  # None: no rollback at all
+    text: str = ""  # the SQL the script was parsed from (for file:line in errors)
+    manual: list[str] = field(default_factory=list)
+    data_loss: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    sql_body: str | None = None
+    problem: str | None = None  # why there is no script (e.g. it does not parse)
+    location: str | None = None
+    # Another attempt, given the differences the last one left and the state it left.
+    retry: Callable[[list[Difference], Snapshot], Prepared | None] | None = None
+    # Another attempt after this one failed to run.
+    on_failure: Callable[[], Prepared | None] | None = None
+    filled: list[Any] = field(default_factory=list)  # state-aware steps (stateful.Filled)
+    still_manual: list[Any] = field(default_factory=list)  # (stateful.StillManual)
+
+
+# Given the forward script, S(i-1) (the model) and a way to get S(i) (the state after the
+# forward), produce the rollback.
+RollbackSource = Callable[[Script, Snapshot, Callable[[], Snapshot]], Prepared]
+
+
+def file_rollback(path: Path | None) -> RollbackSource:
+    """The rollback written in a file (validate --verify)."""
+
+    def provide(forward: Script, before: Snapshot, after: Callable[[], Snapshot]) -> Prepared:
+        if path is None:
+            return Prepared(None, problem="no rollback file")
+        text = normalize_text(read_text(path))
+        manual = [f"{path.name}:{line}: {item}" for line, item in split_comment_lines(
+            text, MANUAL_PREFIX
+        )]  # fmt: skip
+        try:
+            script = parse_script(text, str(path))
+        except SqlSyntaxError as exc:
+            return Prepared(None, text, manual, problem=exc.message, location=str(exc.location))
+        data_loss = [
+            f"{st.location}: {st.first_line}"
+            for st in script.statements
+            if classify(st).destroys_data
+        ]
+        return Prepared(script, text, manual, data_loss, list(script.warnings))
+
+    return provide
+
+
+def read_text(path: Path) -> str:
+    from migration_rollback.project.migrations import read_source
+
+    return read_source(path).text
+
+
+@dataclass
+class Failure:
+    message: str
+    location: str | None
+    sqlstate: str | None = None
+
+
+@dataclass
+class _Outcome:
+    prepared: Prepared | None = None
+    forward_failure: Failure | None = None
+    rollback_failure: Failure | None = None
+    differences: list[Difference] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _statement_line(text: str, statement: Statement, position: int | None) -> str:
+    """file:line of a statement (or of the error position inside it)."""
+    loc = statement.location
+    lines = text.splitlines(keepends=True)
+    start = sum(len(line) for line in lines[: max(loc.line - 1, 0)])
+    found = text.find(statement.text, start)
+    if found < 0:
+        return f"{loc.file}:{loc.line}"
+    offset = found + (max(position - 1, 0) if position else 0)
+    return f"{loc.file}:{text.count(chr(10), 0, offset) + 1}"
+
+
+def _executable(statements: Sequence[Statement]) -> Iterator[Statement]:
+    for st in statements:
+        if st.kind != "TransactionStmt":
+            yield st
+
+
+class Replayer:
+    """A shadow database with the baseline loaded and a model of its committed schema."""
+
+    def __init__(
+        self,
+        db: ShadowDatabase,
+        *,
+        progress: Progress | None = None,
+        incremental: bool = True,
+        baseline: str | None = None,
+        strict_column_order: bool = False,
+    ) -> None:
+        self.db = db
+        self.strict_column_order = strict_column_order
+        self.progress = progress or (lambda _message: None)
+        self.incremental = incremental
+        self.baseline = baseline
+        self.conn: psycopg.Connection[Any] | None = None
+        self.capturing = False
+        self.model = SchemaModel({})
+        self.full_checks = 0
+        self.scoped_checks = 0
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def open(self) -> None:
+        with self.db.connect() as conn:
+            load_baseline(conn, self.baseline)
+        self._connect(install=True)
+        self._reload_model()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def __enter__(self) -> Replayer:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _connect(self, *, install: bool) -> None:
+        # A new session, so that the database-level search_path of the baseline applies.
+        self.close()
+        conn = self.db.connect()
+        catalog.prepare_connection(conn)
+        self.conn = conn
+        if not self.incremental:
+            self.capturing = False
+        elif install:
+            self.capturing = capture.install(conn)
+        elif self.capturing:
+            capture.attach(conn)
+
+    def _reload_model(self) -> None:
+        conn = self._c()
+        self.model = SchemaModel.from_snapshot(take_snapshot(conn))
+        if self.capturing:
+            with conn.pipeline():
+                capture.queue_refs_reset(conn, self.model.objects.values())
+
+    def _c(self) -> psycopg.Connection[Any]:
+        if self.conn is None:
+            raise RuntimeError("replayer is not open")
+        return self.conn
+
+    def consistency(self) -> list[Difference]:
+        """The kept model against a fresh full snapshot (empty: the bookkeeping held)."""
+        return diff_objects(self.model.objects, take_snapshot(self._c()).objects)
+
+    # --- running SQL -----------------------------------------------------------------------
+
+    def _run(self, script: Script, text: str) -> Failure | None:
+        conn = self._c()
+        for st in _executable(script.statements):
+            try:
+                conn.execute(st.text, prepare=False)
+            except psycopg.Error as exc:
+                position = exc.diag.statement_position
+                return Failure(
+                    _error_text(exc),
+                    _statement_line(text, st, int(position) if position else None),
+                    exc.sqlstate,
+                )
+        return None
+
+    def _pipeline(self, *statements: str) -> None:
+        conn = self._c()
+        with conn.pipeline():
+            for statement in statements:
+                conn.execute(statement, prepare=False)
+
+    # --- one migration ---------------------------------------------------------------------
+
+    def replay(self, name: str, forward_path: Path, rollback: RollbackSource) -> VerifyResult:
+        """Apply one forward migration (for real) and check its rollback on the way."""
+        started = time.perf_counter()
+        text = normalize_text(read_text(forward_path))
+        try:
+            forward = parse_script(text, str(forward_path))
+        except SqlSyntaxError as exc:
+            result = VerifyResult(name, "forward_failed", message=exc.message)
+            result.location = str(exc.location)
+            return result
+        needs_clone = any(not classify(st).transactional for st in forward.statements)
+        outcome = (
+            self._clone_trip(forward, text, rollback)
+            if needs_clone
+            else self._round_trip(forward, text, rollback)
+        )
+        result = _verdict(name, outcome, self._tolerated)
+        result.elapsed_ms = (time.perf_counter() - started) * 1000.0
+        if outcome.prepared is not None and outcome.prepared.sql_body is not None:
+            result.rollback_sql = outcome.prepared.sql_body
+        return result
+
+    def _round_trip(self, forward: Script, text: str, rollback: RollbackSource) -> _Outcome:
+        conn = self._c()
+        out = _Outcome()
+        self._pipeline("BEGIN", *_RESET_SESSION, *self._clear())
+        failure = self._run(forward, text)
+        if failure is None:
+            try:
+                conn.execute("SET CONSTRAINTS ALL IMMEDIATE", prepare=False)
+            except psycopg.Error as exc:
+                failure = Failure(f"at the end of the migration: {_error_text(exc)}", None)
+        if failure is not None:
+            conn.execute("ROLLBACK", prepare=False)
+            out.forward_failure = failure
+            return out
+        forward_nodes = [st.node for st in _executable(forward.statements)]
+
+        # The families the forward touched, in their new state (for the kept model).
+        touched: capture.Check | None = None
+        if self.capturing:
+            with catalog.reading(conn):
+                pending = capture.queue_check(conn, forward_nodes)
+            touched = pending.collect()
+        after_full: Snapshot | None = None
+        if touched is None or touched.full_reason is not None:
+            after_full = take_snapshot(conn)
+
+        def after_forward() -> Snapshot:
+            if after_full is not None:
+                return after_full
+            assert touched is not None
+            return _merged(self.model, touched)
+
+        prepared = rollback(forward, self.model.snapshot(), after_forward)
+        out.prepared = prepared
+        attempts = 0
+        while prepared.script is not None:
+            self._pipeline(f"SAVEPOINT {_SAVEPOINT}", *_RESET_SESSION)
+            failure = self._run(prepared.script, prepared.text)
+            state: Callable[[], Snapshot] | None = None
+            if failure is not None:
+                out.rollback_failure = failure
+            else:
+                out.rollback_failure = None
+                rollback_nodes = [st.node for st in _executable(prepared.script.statements)]
+                out.differences, state = self._compare(forward_nodes + rollback_nodes, out.notes)
+            conn.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", prepare=False)
+            attempts += 1
+            if failure is not None:
+                replacement = prepared.on_failure() if prepared.on_failure else None
+                if replacement is None or attempts > 2:
+                    break
+                out.notes.append(f"attempt {attempts} failed ({failure.message}); regenerated")
+                prepared = out.prepared = replacement
+                continue
+            significant = [d for d in out.differences if not self._tolerated(d)]
+            if not significant or state is None or prepared.retry is None or attempts > 2:
+                break
+            again = prepared.retry(significant, state())
+            if again is None:
+                break
+            out.notes.append(
+                f"attempt {attempts} left {len(out.differences)} difference(s); repaired"
+            )
+            prepared = out.prepared = again
+
+        # Keep the model: S(i) is what the forward left.
+        if touched is not None and touched.full_reason is None:
+            renamed = self.model.renamed(touched.found)
+            removed = self.model.replace(touched.scope, touched.found)
+            if renamed:
+                conn.execute("COMMIT", prepare=False)
+                self._reload_model()
+            else:
+                with conn.pipeline():
+                    capture.queue_refs_update(conn, removed, touched.found.objects.values())
+                    conn.execute("COMMIT", prepare=False)
+        else:
+            assert after_full is not None
+            conn.execute("COMMIT", prepare=False)
+            self.model = SchemaModel.from_snapshot(after_full)
+            if self.capturing:
+                with conn.pipeline():
+                    capture.queue_refs_reset(conn, self.model.objects.values())
+        return out
+
+    def _tolerated(self, difference: Difference) -> bool:
+        return (
+            not self.strict_column_order
+            and difference.attribute == "position"
+            and difference.object.kind == "column"
+        )
+
+    def _clear(self) -> tuple[str, ...]:
+        return (f"DELETE FROM {capture.CAPTURE_TABLE}",) if self.capturing else ()
+
+    def _compare(
+        self, executed: list[Any], notes: list[str]
+    ) -> tuple[list[Difference], Callable[[], Snapshot]]:
+        """Inside the round trip, after the rollback: what differs from S(i-1), and the state
+        (built only when asked for: it costs O(schema))."""
+        conn = self._c()
+        if self.capturing:
+            with catalog.reading(conn):
+                pending = capture.queue_check(conn, executed)
+            check = pending.collect()
+            if check.full_reason is None:
+                self.scoped_checks += 1
+                diffs = diff_objects(self.model.view(check.scope), check.found.objects)
+                model = self.model
+                return diffs, lambda: _merged(model, check)
+            notes.append(f"compared full snapshots: {check.full_reason}")
+        self.full_checks += 1
+        state = take_snapshot(conn)
+        return diff_objects(self.model.objects, state.objects), lambda: state
+
+    # --- migrations that cannot run in one transaction ---------------------------------------
+
+    def _run_grouped(
+        self, script: Script, text: str, conn: psycopg.Connection[Any]
+    ) -> Failure | None:
+        """Consecutive transactional statements in a transaction; the others alone."""
+        group: list[Statement] = []
+
+        def flush() -> Failure | None:
+            if not group:
+                return None
+            conn.execute("BEGIN", prepare=False)
+            failure = self._run_on(conn, group, text)
+            conn.execute("ROLLBACK" if failure else "COMMIT", prepare=False)
+            group.clear()
+            return failure
+
+        for st in _executable(script.statements):
+            if classify(st).transactional:
+                group.append(st)
+                continue
+            failure = flush() or self._run_on(conn, [st], text)
+            if failure is not None:
+                return failure
+        return flush()
+
+    @staticmethod
+    def _run_on(
+        conn: psycopg.Connection[Any], statements: Sequence[Statement], text: str
+    ) -> Failure | None:
+        for st in statements:
+            try:
+                conn.execute(st.text, prepare=False)
+            except psycopg.Error as exc:
+                position = exc.diag.statement_position
+                return Failure(
+                    _error_text(exc),
+                    _statement_line(text, st, int(position) if position else None),
+                    exc.sqlstate,
+                )
+        return None
+
+    def _clone_trip(self, forward: Script, text: str, rollback: RollbackSource) -> _Outcome:
+        out = _Outcome(notes=["has statements that cannot run in a transaction: its rollback "
+                              "was checked on a copy of the shadow database"])  # fmt: skip
+        conn = self._c()
+        before = self.model.snapshot()
+        self._pipeline(*_RESET_SESSION)
+        failure = self._run_grouped(forward, text, conn)
+        if failure is not None:
+            out.forward_failure = failure
+            return out
+        self._pipeline(*_RESET_SESSION)
+        self._reload_model()
+        after = self.model.snapshot()
+        prepared = rollback(forward, before, lambda: after)
+        out.prepared = prepared
+        if prepared.script is None:
+            return out
+        # The template of CREATE DATABASE must have no other session: step out meanwhile.
+        self.close()
+        server = self.db.server
+        try:
+            copy = server.create_database("mr_rollback", template=self.db.name)
+            try:
+                with psycopg.connect(
+                    server.url_for(copy), autocommit=True, prepare_threshold=None
+                ) as clone:
+                    failure = self._run_grouped(prepared.script, prepared.text, clone)
+                    if failure is not None:
+                        out.rollback_failure = failure
+                    else:
+                        self.full_checks += 1
+                        out.differences = diff_objects(before.objects, take_snapshot(clone).objects)
+            finally:
+                server.drop_database(copy)
+        finally:
+            self._connect(install=False)
+            if self.capturing:
+                with self._c().pipeline():
+                    capture.queue_refs_reset(self._c(), self.model.objects.values())
+        return out
+
+
+def _merged(model: SchemaModel, touched: capture.Check) -> Snapshot:
+    """S(i) without reading it whole: the model with the touched families replaced."""
+    objects: dict[ObjectId, SnapshotObject] = {
+        k: o for k, o in model.objects.items() if not touched.scope.covers(o.family)
+    }
+    objects.update(touched.found.objects)
+    return Snapshot(objects)
+
+
+def _error_text(exc: psycopg.Error) -> str:
+    primary = exc.diag.message_primary or str(exc).strip().splitlines()[0]
+    detail = exc.diag.message_detail
+    state = f" [{exc.sqlstate}]" if exc.sqlstate else ""
+    return f"{primary}{state}" + (f" ({detail})" if detail else "")
+
+
+def _verdict(name: str, out: _Outcome, tolerated: Callable[[Difference], bool]) -> VerifyResult:
+    prepared = out.prepared
+    result = VerifyResult(name, "verified", notes=list(out.notes))
+    if prepared is not None:
+        result.manual = list(prepared.manual)
+        result.data_loss = list(prepared.data_loss)
+        result.notes.extend(prepared.notes)
+    if out.forward_failure is not None:
+        result.status = "forward_failed"
+        result.message = f"the forward migration failed: {out.forward_failure.message}"
+        result.location = out.forward_failure.location
+        return result
+    if prepared is None or prepared.script is None:
+        result.status = (
+            "manual" if prepared is None or prepared.location is None else "rollback_failed"
+        )
+        problem = prepared.problem if prepared is not None else None
+        result.message = problem or "no rollback"
+        if prepared is not None and prepared.location is not None:
+            result.message = f"the rollback does not parse: {problem}"
+            result.location = prepared.location
+        return result
+    if out.rollback_failure is not None:
+        result.status = "rollback_failed"
+        result.message = f"the rollback failed: {out.rollback_failure.message}"
+        result.location = out.rollback_failure.location
+        return result
+    result.differences = [d for d in out.differences if not tolerated(d)]
+    result.tolerated = [d for d in out.differences if tolerated(d)]
+    if result.tolerated:
+        result.notes.append(
+            "column order differs (a re-added column comes last; SELECT * and INSERT without "
+            "a column list see another order): " + summarize(result.tolerated)
+        )
+    if result.differences:
+        result.status = "mismatch"
+        result.message = "the rollback does not restore the schema: " + summarize(
+            result.differences
+        )
+    elif result.manual:
+        result.status = "manual"
+        result.message = (
+            f"the schema round trip matches, but {len(result.manual)} MANUAL item(s) remain "
+            "(data or steps a human must supply)"
+        )
+    else:
+        result.message = "the rollback restores the schema exactly"
+    return result

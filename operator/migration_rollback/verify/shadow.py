@@ -1,0 +1,126 @@
+"""The shadow database a replay runs in: a scratch database on a given server, or a throwaway
+cluster when no server is given.
+
+With `--shadow-url` the tool creates `mr_shadow_<random>` on that server (the URL's role needs
+CREATEDB; a superuser also lets the verifier install its change-capture event triggers) and
+drops it afterwards, whatever happens. Without it, `verify/cluster.py` starts a private
+PostgreSQL from the local server binaries and removes it afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+from migration_rollback.errors import DatabaseUnavailableError
+from migration_rollback.verify.cluster import temporary_cluster
+
+
+def with_database(url: str, dbname: str) -> str:
+    """The same server URL with another database (keeps user, host, port and query)."""
+    if "://" not in url:
+        # A libpq keyword/value string: the last dbname wins.
+        return f"{url} dbname={dbname}"
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, parts.fragment))
+
+
+def redact(url: str) -> str:
+    """A URL fit for messages: the password, if any, replaced by ***."""
+    if "://" not in url:
+        return " ".join(
+            "password=***" if part.startswith("password=") else part for part in url.split()
+        )
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+@dataclass
+class ShadowServer:
+    """A server on which the replay may create and drop scratch databases."""
+
+    admin_url: str
+    description: str
+
+    def connect_admin(self) -> psycopg.Connection[Any]:
+        try:
+            return psycopg.connect(self.admin_url, autocommit=True, prepare_threshold=None)
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailableError(
+                f"cannot connect to the shadow server {redact(self.admin_url)}: "
+                f"{str(exc).strip().splitlines()[0] if str(exc).strip() else exc}"
+            ) from None
+
+    def url_for(self, dbname: str) -> str:
+        return with_database(self.admin_url, dbname)
+
+    def create_database(self, prefix: str = "mr_shadow", template: str | None = None) -> str:
+        name = f"{prefix}_{secrets.token_hex(6)}"
+        query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:
+            query = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+        with self.connect_admin() as conn:
+            try:
+                conn.execute(query)
+            except psycopg.Error as exc:
+                raise DatabaseUnavailableError(
+                    f"cannot create a scratch database on {redact(self.admin_url)} "
+                    f"(the role needs CREATEDB): {exc.diag.message_primary or exc}"
+                ) from None
+        return name
+
+    def drop_database(self, name: str) -> None:
+        with self.connect_admin() as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@dataclass
+class ShadowDatabase:
+    server: ShadowServer
+    name: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url_for(self.name)
+
+    def connect(self) -> psycopg.Connection[Any]:
+        """An autocommit session that never lets psycopg prepare statements (see catalog.py)."""
+        return psycopg.connect(self.url, autocommit=True, prepare_threshold=None)
+
+
+@contextlib.contextmanager
+def shadow_server(shadow_url: str | None) -> Iterator[ShadowServer]:
+    """The given server, or a throwaway cluster removed when the block ends."""
+    if shadow_url:
+        server = ShadowServer(shadow_url, f"shadow server {redact(shadow_url)}")
+        server.connect_admin().close()
+        yield server
+        return
+    with temporary_cluster() as cluster:
+        yield ShadowServer(cluster.url(), f"temporary PostgreSQL cluster (port {cluster.port})")
+
+
+@contextlib.contextmanager
+def shadow_database(shadow_url: str | None) -> Iterator[ShadowDatabase]:
+    """A fresh scratch database, dropped (or its cluster removed) when the block ends."""
+    with shadow_server(shadow_url) as server:
+        name = server.create_database()
+        try:
+            yield ShadowDatabase(server, name)
+        finally:
+            with contextlib.suppress(psycopg.Error, DatabaseUnavailableError):
+                server.drop_database(name)

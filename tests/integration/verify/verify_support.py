@@ -1,0 +1,35 @@
+"""Helpers for the verifier's integration tests: small Supabase-style projects on disk."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from migration_rollback.verify import MigrationPair, VerifyResult
+
+
+def write_project(
+    root: Path, migrations: Sequence[tuple[str, str, str | None]]
+) -> list[MigrationPair]:
+    """Write `<version>_<name>.sql` (and `_rollback.sql` when given) files; return the pairs."""
+    directory = root / "supabase" / "migrations"
+    directory.mkdir(parents=True, exist_ok=True)
+    pairs: list[MigrationPair] = []
+    for n, (title, forward, rollback) in enumerate(migrations, start=1):
+        name = f"2025010100{n:04d}_{title}"
+        forward_path = directory / f"{name}.sql"
+        forward_path.write_text(forward, encoding="utf-8")
+        rollback_path = None
+        if rollback is not None:
+            rollback_path = directory / f"{name}_rollback.sql"
+            rollback_path.write_text(rollback, encoding="utf-8")
+        pairs.append(MigrationPair(name, forward_path, rollback_path))
+    return pairs
+
+
+def statuses(results: Sequence[VerifyResult]) -> list[str]:
+    return [r.status for r in results]
+
+
+def explain(results: Sequence[VerifyResult]) -> str:
+    return "\n".join(r.report() for r in results)

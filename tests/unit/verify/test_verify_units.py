@@ -1,0 +1,109 @@
+"""Pure helpers of the verifier: identifiers, ACLs, scopes, the baseline text, stateful SQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from migration_rollback.sql import parse_script
+from migration_rollback.verify.baseline import supabase_baseline_sql
+from migration_rollback.verify.shadow import redact, with_database
+from migration_rollback.verify.snapshot import (
+    Grant,
+    Scope,
+    normalize_acl,
+    parse_aclitem,
+    quote_ident,
+)
+from migration_rollback.verify.stateful import _normalize_args, literal
+
+
+@pytest.mark.parametrize(
+    ("name", "quoted"),
+    [
+        ("users", "users"),
+        ("user", '"user"'),  # reserved
+        ("integer", '"integer"'),  # col_name keyword: quote_ident quotes it too
+        ("action", "action"),  # unreserved
+        ("Users", '"Users"'),
+        ("my table", '"my table"'),
+        ('a"b', '"a""b"'),
+        ("_x1", "_x1"),
+        ("x$", '"x$"'),
+        ("1abc", '"1abc"'),
+        ("café", '"café"'),
+    ],
+)
+def test_quote_ident_matches_postgres(name: str, quoted: str) -> None:
+    assert quote_ident(name) == quoted
+
+
+def test_aclitems_are_decoded_and_normalized() -> None:
+    assert parse_aclitem('"Weird Role"=r*/postgres') == ("Weird Role", "r*", "postgres")
+    assert parse_aclitem("=a/postgres") == ("", "a", "postgres")
+    items = [
+        "postgres=arwdDxt/postgres",
+        "=a/postgres",
+        '"Weird Role"=r*w/admin',
+        "anon=r/postgres",
+    ]
+    assert normalize_acl(items, "postgres") == (
+        '"Weird Role"=SELECT*,UPDATE by admin',
+        "PUBLIC=INSERT",
+        "anon=SELECT",
+        "postgres=DELETE,INSERT,REFERENCES,SELECT,TRIGGER,TRUNCATE,UPDATE",
+    )
+    grant = Grant.parse('"Weird Role"=SELECT*,UPDATE by admin')
+    assert grant == Grant('"Weird Role"', ("SELECT*", "UPDATE"), "admin")
+    assert Grant.parse(grant.render()) == grant
+
+
+def test_scope_covers_families() -> None:
+    scope = Scope(rels=frozenset({10}), funcs=frozenset({20}), groups=frozenset({"schema"}))
+    assert scope.covers("rel:10")
+    assert scope.covers("func:20")
+    assert scope.covers("schema")
+    assert not scope.covers("rel:11")
+    assert not scope.covers("type:10")
+    assert not scope.covers("event trigger")
+    assert scope.union(Scope(types=frozenset({5}))).covers("type:5")
+    assert not Scope()
+    assert scope
+
+
+def test_the_baseline_parses_and_is_idempotent_by_construction() -> None:
+    text = supabase_baseline_sql()
+    script = parse_script(text, "supabase.sql")
+    for st in script.statements:
+        head = st.text.lstrip().upper()
+        if head.startswith("CREATE "):
+            assert "IF NOT EXISTS" in head.split("(")[0] or head.startswith("CREATE OR REPLACE"), (
+                st.text[:80]
+            )
+        assert not head.startswith("DROP "), st.text[:80]
+    for name in ("auth.users", "auth.uid()", "storage.objects", "supabase_realtime"):
+        assert name in text
+
+
+def test_urls() -> None:
+    assert with_database("postgresql://u:p@h:5/db?sslmode=require", "x") == (
+        "postgresql://u:p@h:5/x?sslmode=require"
+    )
+    assert with_database("host=h dbname=a", "b") == "host=h dbname=a dbname=b"
+    assert redact("postgresql://u:secret@h/db") == "postgresql://u:***@h/db"
+    assert redact("host=h password=secret") == "host=h password=***"
+    assert redact("postgresql://u@h/db") == "postgresql://u@h/db"
+
+
+def test_function_arguments_normalize_like_regprocedure() -> None:
+    assert _normalize_args("int, varchar(10), public.mood[]") == (
+        "integer",
+        "character varying",
+        "mood[]",
+    )
+    assert _normalize_args("integer,character varying,mood[]") == (
+        "integer",
+        "character varying",
+        "mood[]",
+    )
+    assert _normalize_args("") == ()
+    assert literal("it's") == "'it''s'"
