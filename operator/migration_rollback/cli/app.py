@@ -26,8 +26,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# soft_wrap: long findings stay one line each in CI logs and pipes (grep-able).
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DirOption = Annotated[
     Path,
@@ -39,6 +40,16 @@ DirOption = Annotated[
     ),
 ]
 DEFAULT_DIR = Path("supabase/migrations")
+ShadowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--shadow-url",
+        help="Superuser URL of a scratch PostgreSQL server for --verify (a database is created "
+        "and dropped on it). Default: a throwaway local cluster from PostgreSQL's binaries.",
+        envvar="MIGRATION_ROLLBACK_SHADOW_URL",
+        show_default=False,
+    ),
+]
 
 
 def _version(value: bool) -> None:

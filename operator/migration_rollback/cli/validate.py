@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import enum
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from migration_rollback.cli.app import DEFAULT_DIR, DirOption, advance, app, console, progress_bar
-from migration_rollback.errors import MigrationRollbackError
+from migration_rollback.cli.app import (
+    DEFAULT_DIR,
+    DirOption,
+    ShadowOption,
+    advance,
+    app,
+    console,
+    progress_bar,
+)
+from migration_rollback.errors import DatabaseUnavailableError, MigrationRollbackError
 from migration_rollback.project.migrations import discover
 from migration_rollback.project.validation import MigrationReport, Status, validate_all
-from migration_rollback.project.workspace import load
+from migration_rollback.project.workspace import LoadedMigration, load
+
+if TYPE_CHECKING:
+    from migration_rollback.verify import VerifyResult
 
 
 class Format(enum.StrEnum):
@@ -33,12 +44,24 @@ _COLOR = {
 def validate(
     directory: DirOption = DEFAULT_DIR,
     output: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.TEXT,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Also prove each rollback on a shadow PostgreSQL: replay every migration, "
+            "apply forward + rollback, compare the catalogs.",
+        ),
+    ] = False,
+    shadow_url: ShadowOption = None,
 ) -> None:
     """Check that each rollback exists, parses, covers the migration, runs in a sound order and
     is current; report data-loss and lock hazards.
 
-    Exit 0 only when no rollback is invalid, missing or stale ('manual' still passes: the
-    items are listed for a human).
+    With --verify, each rollback is also run on a shadow database (--shadow-url, or a throwaway
+    local cluster) and reported as verified, manual or mismatch with the exact differences.
+
+    Exit 0 only when no rollback is invalid, missing, stale or (with --verify) mismatched
+    ('manual' still passes: the items are listed for a human).
     """
     try:
         total = len(discover(directory))
@@ -48,27 +71,69 @@ def validate(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     reports = validate_all(loaded)
+    proofs: dict[str, VerifyResult] = {}
+    if verify:
+        proofs = {r.migration: r for r in run_shadow(loaded, shadow_url, output)}
     if output is Format.JSON:
-        print(json.dumps(_json(reports), indent=2))
+        print(json.dumps(_json(reports, proofs), indent=2))
     else:
-        _print_text(reports)
-    if any(r.status.blocks for r in reports):
+        _print_text(reports, proofs)
+    if any(r.status.blocks for r in reports) or any(p.status in FAILING for p in proofs.values()):
         raise typer.Exit(1)
 
 
-def _json(reports: list[MigrationReport]) -> dict[str, object]:
+FAILING = frozenset({"mismatch", "rollback_failed", "forward_failed"})
+
+
+def run_shadow(
+    loaded: list[LoadedMigration], shadow_url: str | None, output: Format
+) -> list[VerifyResult]:
+    from migration_rollback.verify import MigrationPair, verify_project
+
+    pairs = [
+        MigrationPair(
+            item.migration.name,
+            item.migration.path,
+            item.migration.rollback_path if item.migration.rollback_path.exists() else None,
+        )
+        for item in loaded
+    ]
+    try:
+        with progress_bar(len(pairs), "verifying") as bar:
+            return verify_project(pairs, shadow_url, progress=lambda name: advance(bar, name))
+    except DatabaseUnavailableError as exc:
+        console.print(f"[red]error:[/red] shadow database: {exc}")
+        raise typer.Exit(2) from None
+
+
+def _json(reports: list[MigrationReport], proofs: dict[str, VerifyResult]) -> dict[str, object]:
     counts = {str(s): sum(1 for r in reports if r.status is s) for s in Status}
+    migrations = []
+    for report in reports:
+        doc = report.to_json()
+        if report.migration in proofs:
+            doc["verification"] = proofs[report.migration].to_json()
+        migrations.append(doc)
+    blocked = any(p.status in FAILING for p in proofs.values())
     return {
-        "ok": not any(r.status.blocks for r in reports),
+        "ok": not any(r.status.blocks for r in reports) and not blocked,
         "summary": counts,
-        "migrations": [r.to_json() for r in reports],
+        "migrations": migrations,
     }
 
 
-def _print_text(reports: list[MigrationReport]) -> None:
+def _proof_color(status: str) -> str:
+    return "green" if status == "verified" else "yellow" if status == "manual" else "red"
+
+
+def _print_text(reports: list[MigrationReport], proofs: dict[str, VerifyResult]) -> None:
     for report in reports:
         color = _COLOR[report.status]
-        console.print(f"[{color}]{report.status:8}[/{color}] {report.migration}")
+        proof = proofs.get(report.migration)
+        verdict = f"  [{_proof_color(proof.status)}]{proof.status}[/]" if proof else ""
+        console.print(f"[{color}]{report.status:8}[/{color}] {report.migration}{verdict}")
+        if proof is not None and proof.status != "verified":
+            console.print(proof.report(), markup=False, soft_wrap=True)
         for f in report.findings:
             where = (
                 f"{f.file}:{f.line}: " if f.file and f.line else (f"{f.file}: " if f.file else "")

@@ -17,6 +17,7 @@ from migration_rollback.sql._ast import ast
 from migration_rollback.sql.model import Classification, LockLevel, ObjectRef, Statement
 from migration_rollback.sql.names import (
     DEFAULT_SCHEMA,
+    function_args,
     object_with_args,
     relation,
     split_qualified,
@@ -245,6 +246,33 @@ def _replaceable(lock: LockLevel) -> Callable[[Any], Classification]:
             lock=lock,
             needs_manual=replace,
             notes=("OR REPLACE: the previous definition is needed to undo it",) if replace else (),
+            targets=_defined_object(node),
+        )
+
+    return rule
+
+
+def _defined_object(node: Any) -> tuple[ObjectRef, ...]:
+    """The object a CREATE [OR REPLACE] VIEW / FUNCTION / TRIGGER or ALTER POLICY names."""
+    if isinstance(node, ast.ViewStmt):
+        return (relation(node.view, DEFAULT_SCHEMA, "view"),)
+    if isinstance(node, ast.CreateFunctionStmt):
+        schema, name = split_qualified(strings(node.funcname), DEFAULT_SCHEMA)
+        kind = "procedure" if node.is_procedure else "function"
+        return (ObjectRef(kind, name, schema, args=function_args(node.parameters)),)
+    if isinstance(node, ast.CreateTrigStmt):
+        rel = relation(node.relation, DEFAULT_SCHEMA)
+        return (ObjectRef("trigger", str(node.trigname), rel.schema, table=rel.name),)
+    if isinstance(node, ast.AlterPolicyStmt | ast.CreatePolicyStmt):
+        rel = relation(node.table, DEFAULT_SCHEMA)
+        return (ObjectRef("policy", str(node.policy_name), rel.schema, table=rel.name),)
+    return ()
+
+
+def _policy(*, manual: bool) -> Callable[[Any], Classification]:
+    def rule(node: Any) -> Classification:
+        return Classification(
+            lock=L.ACCESS_EXCLUSIVE, needs_manual=manual, targets=_defined_object(node)
         )
 
     return rule
@@ -311,8 +339,8 @@ _RULES: dict[type, Callable[[Any], Classification]] = {
     ast.ViewStmt: _replaceable(L.ACCESS_EXCLUSIVE),
     ast.CreateFunctionStmt: _replaceable(L.NONE),
     ast.CreateTrigStmt: _replaceable(L.SHARE_ROW_EXCLUSIVE),
-    ast.CreatePolicyStmt: _fixed(L.ACCESS_EXCLUSIVE),
-    ast.AlterPolicyStmt: _fixed(L.ACCESS_EXCLUSIVE, manual=True),
+    ast.CreatePolicyStmt: _policy(manual=False),
+    ast.AlterPolicyStmt: _policy(manual=True),
     ast.RenameStmt: _fixed(L.ACCESS_EXCLUSIVE),
     ast.AlterObjectSchemaStmt: _fixed(L.ACCESS_EXCLUSIVE),
     ast.TruncateStmt: _data_change(destroys=True, note="removes every row"),

@@ -93,14 +93,18 @@ def _replaced(
     """CREATE OR REPLACE: drop it when new, restore the earlier definition when known."""
     existed = ctx.existed_before(ref)
     if existed is False:
-        yield Inverse(drop, notes=(f"{kind} {ref.describe()} is new in this migration",))
+        yield Inverse(drop, notes=(f"{ref.describe()} is new in this migration",))
         return
     previous = ctx.history.definition(ref) if ctx.history else None
     if existed and previous is not None:
         where = previous.statement.location
-        yield Inverse(
-            as_create_or_replace(previous.text), notes=(f"restores the definition from {where}",)
-        )
+        if kind == "view":
+            # CREATE OR REPLACE VIEW cannot drop columns the forward added: recreate it.
+            yield Inverse(drop, notes=(f"recreated below from {where}",))
+            yield Inverse(previous.text, notes=(f"restores the definition from {where}",))
+            return
+        restored = as_create_or_replace(previous.text)
+        yield Inverse(restored, notes=(f"restores the definition from {where}",))
         return
     yield manual(
         ManualNeed.PRIOR_DEFINITION,
@@ -207,10 +211,10 @@ def _alter_policy(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     if ref.key in ctx.created_here:
         yield Inverse(notes=(f"{ref.describe()} is new; dropping it undoes this too",))
     elif previous is not None and previous.statement.kind == "CreatePolicyStmt":
+        yield Inverse(_drop_sql("policy", ref))
         yield Inverse(
             previous.text, notes=(f"restores {ref.describe()} from {previous.statement.location}",)
         )
-        yield Inverse(_drop_sql("policy", ref))
     else:
         yield manual(ManualNeed.PRIOR_DEFINITION, f"restore the previous {ref.describe()}", ref)
 
@@ -636,10 +640,15 @@ def _comment(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         )
         yield Inverse(restored, notes=("restores the comment set by an earlier migration",))
         return
-    if ctx.history is not None:
-        yield Inverse(reset, notes=("no earlier migration commented on it",))
+    ref = _comment_target(node, ctx.default_schema)
+    owner = ObjectRef("table", ref.name, ref.schema) if ref and ref.kind == "column" else ref
+    if ctx.history is not None and owner is not None and ctx.history.knows(owner):
+        yield Inverse(reset, notes=("earlier migrations created it without a comment",))
         return
-    yield manual(ManualNeed.PRIOR_DEFINITION, f"restore the previous comment: {st.first_line}")
+    yield manual(
+        ManualNeed.PRIOR_DEFINITION,
+        f"restore the comment it had before (it predates the known migrations): {st.first_line}",
+    )
 
 
 def _alter_publication(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:

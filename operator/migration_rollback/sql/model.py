@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from pglast.keywords import RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
+from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
 
 from migration_rollback.errors import SourceLocation
 
@@ -81,6 +81,7 @@ def quote_ident(name: str) -> str:
         and all(c in _IDENT_CHARS for c in name)
         and name not in RESERVED_KEYWORDS
         and name not in TYPE_FUNC_NAME_KEYWORDS
+        and name not in COL_NAME_KEYWORDS
     )
     return name if plain else '"' + name.replace('"', '""') + '"'
 

@@ -1,0 +1,74 @@
+"""`validate --verify` and `generate --verify` on the example project, on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from migration_rollback.cli import app
+
+pytestmark = pytest.mark.integration
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "supabase" / "migrations"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(EXAMPLES, tmp_path / "supabase" / "migrations")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "supabase" / "migrations"
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_generated_rollbacks_are_verified(project: Path, pg_server: Any) -> None:
+    shadow = pg_server.admin_url
+    code, out = invoke("generate", "--verify", "--shadow-url", shadow)
+    assert code == 0, out
+    code, out = invoke("validate", "--verify", "--shadow-url", shadow, "--format", "json")
+    assert code == 0, out
+    doc = json.loads(out)
+    verdicts = {m["migration"]: m["verification"]["status"] for m in doc["migrations"]}
+    assert verdicts == {
+        "20251101000001_initial_schema": "verified",
+        "20251105000001_timeline_events": "verified",
+        "20251113000001_timeline_social_features": "manual",  # the UPDATE's data
+        "20251120000001_profile_tweaks": "verified",  # the enum value, filled from the shadow
+    }
+    tweaks = (project / "20251120000001_profile_tweaks_rollback.sql").read_text()
+    assert "-- MANUAL:" not in tweaks
+    assert "account_role" in tweaks
+
+
+def test_a_wrong_rollback_is_a_mismatch_with_the_difference(project: Path, pg_server: Any) -> None:
+    shadow = pg_server.admin_url
+    invoke("generate")
+    path = project / "20251120000001_profile_tweaks_rollback.sql"
+    # Forget to drop the new default: the column keeps it after the round trip.
+    text = path.read_text()
+    assert "ALTER TABLE public.profiles ALTER COLUMN bio DROP DEFAULT;" in text
+    path.write_text(text.replace("ALTER TABLE public.profiles ALTER COLUMN bio DROP DEFAULT;", ""))
+    code, out = invoke("validate", "--verify", "--shadow-url", shadow, "--format", "json")
+    assert code == 1
+    doc = json.loads(out)
+    proof = next(m for m in doc["migrations"] if m["migration"] == "20251120000001_profile_tweaks")
+    assert proof["verification"]["status"] == "mismatch"
+    differences = proof["verification"]["differences"]
+    assert differences == [
+        {
+            "object": "column public.profiles.bio",
+            "kind": "column",
+            "name": "public.profiles.bio",
+            "attribute": "default",
+            "before": None,
+            "after": "''::text",
+            "parent": "table public.profiles",
+        }
+    ]
