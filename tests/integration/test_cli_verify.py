@@ -66,7 +66,7 @@ def test_a_wrong_rollback_is_a_mismatch_with_the_difference(project: Path, pg_se
         "column public.profiles.bio",
         "type public.account_role",
     }
-    assert [
+    assert [d for d in differences if d["kind"] == "column"] == [
         {
             "object": "column public.profiles.bio",
             "kind": "column",
@@ -76,4 +76,4 @@ def test_a_wrong_rollback_is_a_mismatch_with_the_difference(project: Path, pg_se
             "after": "''::text",
             "parent": "table public.profiles",
         }
-    ] == [d for d in differences if d["kind"] == "column"]
+    ]
