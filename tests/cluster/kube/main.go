@@ -9,6 +9,7 @@
 //	kube-local scheduler          ARGS...  (k8s.io/kubernetes/cmd/kube-scheduler)
 //	kube-local kwok               ARGS...  (sigs.k8s.io/kwok/cmd/kwok)
 //	kube-local etcd               ARGS...  (go.etcd.io/etcd/server/v3/etcdmain)
+//	kube-local kwok-stages        prints kwok's own node and pod Stage documents (see below)
 //	kube-local version
 package main
 
@@ -29,13 +30,18 @@ import (
 	apiserver "k8s.io/kubernetes/cmd/kube-apiserver/app"
 	controllermanager "k8s.io/kubernetes/cmd/kube-controller-manager/app"
 	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
+	nodefast "sigs.k8s.io/kwok/kustomize/stage/node/fast"
+	nodelease "sigs.k8s.io/kwok/kustomize/stage/node/heartbeat-with-lease"
+	podfast "sigs.k8s.io/kwok/kustomize/stage/pod/fast"
 	kwokconfig "sigs.k8s.io/kwok/pkg/config"
 	kwokcmd "sigs.k8s.io/kwok/pkg/kwok/cmd"
 	kwoklog "sigs.k8s.io/kwok/pkg/log"
 	kwoksignals "sigs.k8s.io/kwok/pkg/utils/signals"
 )
 
-var commands = []string{"apiserver", "controller-manager", "scheduler", "kwok", "etcd", "version"}
+var commands = []string{
+	"apiserver", "controller-manager", "scheduler", "kwok", "etcd", "kwok-stages", "version",
+}
 
 func main() {
 	name := strings.TrimPrefix(filepath.Base(os.Args[0]), "kube-")
@@ -74,6 +80,9 @@ func run(name string) int {
 	case "etcd":
 		etcdmain.Main(os.Args)
 		return 0
+	case "kwok-stages":
+		printKwokStages()
+		return 0
 	case "version":
 		printVersions()
 		return 0
@@ -83,6 +92,12 @@ func run(name string) int {
 
 // runKwok is sigs.k8s.io/kwok/cmd/kwok's main.
 func runKwok() int {
+	// The Kubernetes commands linked into this binary register a global "--version" flag
+	// (component-base/version/verflag) on pflag.CommandLine, which cobra merges into every
+	// root command; kwok's cobra command has a bool "--version" of its own. Give kwok the
+	// clean global flag set it has when built alone.
+	pflag.CommandLine = pflag.NewFlagSet(os.Args[0], pflag.ExitOnError)
+
 	flagset := pflag.NewFlagSet("global", pflag.ContinueOnError)
 	flagset.ParseErrorsAllowlist.UnknownFlags = true
 	flagset.Usage = func() {}
@@ -104,6 +119,26 @@ func runKwok() int {
 		return 1
 	}
 	return 0
+}
+
+// printKwokStages prints the Stage documents kwok's own "fast" configuration uses (node
+// initialisation, node heartbeat with a lease, pod ready, pod delete), straight from the kwok
+// module so they match the kwok version built here. It leaves out "pod-complete", which would
+// mark any Job pod that lands on a kwok node Succeeded without running anything: a Job pod
+// must go to the job executor's node, and if one does not it should hang visibly instead.
+func printKwokStages() {
+	docs := []string{
+		nodefast.DefaultNodeInit,
+		nodelease.DefaultNodeHeartbeatWithLease,
+		podfast.DefaultPodReady,
+		podfast.DefaultPodDelete,
+	}
+	for i, doc := range docs {
+		if i > 0 {
+			fmt.Println("---")
+		}
+		fmt.Print(strings.TrimRight(doc, "\n") + "\n")
+	}
 }
 
 func printVersions() {
