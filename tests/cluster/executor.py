@@ -37,7 +37,12 @@ Files, per pod, in ``<work-dir>/pods/<namespace>_<pod>_<uid[:8]>/``:
   ServiceAccount (a TokenRequest bound to the pod) in ``$KUBECONFIG``, in place of the
   in-cluster config (``KUBERNETES_SERVICE_HOST`` is not set).
 
-Not supported: images (entrypoints), volumes and mounts, probes, sidecar (restartable init)
+* ``volumes``: ``configMap``, ``secret``, ``emptyDir`` and ``persistentVolumeClaim`` volumes are
+  materialised as directories (a claim's directory outlives its pods, as a volume does), and a
+  command, arg or env value that is a mounted path (or ``--flag=`` one) is rewritten to the
+  local directory, since a local process cannot mount anything.
+
+Not supported: images (entrypoints), other volume types, probes, sidecar (restartable init)
 containers, ports, resource limits, security contexts.
 
 Run by ControlPlane as ``python -m tests.cluster.executor`` from the repository root.
@@ -111,6 +116,17 @@ def expand(text: str, env: Mapping[str, str]) -> str:
         return env.get(name, m.group(0))
 
     return _VAR_REF.sub(sub, text)
+
+
+def remap_path(value: str, mounts: list[tuple[str, Path]]) -> str:
+    """A mounted path (``/backups/x``, or ``--dir=/backups``) as the local directory's path."""
+    flag, eq, rest = value.partition("=")
+    if eq and rest.startswith("/"):
+        return f"{flag}={remap_path(rest, mounts)}"
+    for mount, local in mounts:
+        if value == mount or value.startswith(mount.rstrip("/") + "/"):
+            return str(local) + value[len(mount.rstrip("/")) :]
+    return value
 
 
 class ConfigError(Exception):
@@ -300,6 +316,7 @@ class PodRunner(threading.Thread):
         try:
             env = self.ex.container_env(self.pod, c.spec)
             kubeconfig = self.ex.pod_kubeconfig(self.pod, self.dir)
+            mounts = self.ex.mount_volumes(self.pod, c.spec, self.dir)
         except ConfigError as e:
             waiting = {"reason": "CreateContainerConfigError", "message": str(e)}
             if c.state != {"waiting": waiting}:
@@ -311,13 +328,14 @@ class PodRunner(threading.Thread):
             return False
         term_path = c.spec.get("terminationMessagePath") or "/dev/termination-log"
         c.term_file.write_bytes(b"")
+        env = {k: remap_path(v, mounts) for k, v in env.items()}
         env = {k: v.replace(term_path, str(c.term_file)) for k, v in env.items()}
         env[TERMINATION_MESSAGE_PATH_ENV] = str(c.term_file)
         if kubeconfig is not None and POD_KUBECONFIG_ENV not in env:
             env[POD_KUBECONFIG_ENV] = str(kubeconfig)
         full_env = {**self.ex.base_env(self.pod), **env}
         argv = [
-            expand(a, full_env).replace(term_path, str(c.term_file))
+            remap_path(expand(a, full_env), mounts).replace(term_path, str(c.term_file))
             for a in (c.spec.get("command") or []) + (c.spec.get("args") or [])
         ]
         started = now()
@@ -791,6 +809,47 @@ class Executor:
         for k, v in (obj.get("binaryData") or {}).items():
             data[k] = base64.b64decode(v).decode("utf-8", "surrogateescape")
         return data
+
+    def mount_volumes(self, pod: JSON, spec: JSON, pod_dir: Path) -> list[tuple[str, Path]]:
+        """Materialises the container's volume mounts; (mountPath, local dir), longest first."""
+        ns = pod["metadata"]["namespace"]
+        volumes = {v["name"]: v for v in pod["spec"].get("volumes") or []}
+        mounts: list[tuple[str, Path]] = []
+        for mount in spec.get("volumeMounts") or []:
+            volume = volumes.get(mount["name"])
+            if volume is None:
+                raise ConfigError(f"volume {mount['name']!r} is not defined in the pod")
+            local = self._volume_dir(ns, volume, pod_dir)
+            sub = mount.get("subPath")
+            mounts.append((str(mount["mountPath"]), local / sub if sub else local))
+        return sorted(mounts, key=lambda m: len(m[0]), reverse=True)
+
+    def _volume_dir(self, ns: str, volume: JSON, pod_dir: Path) -> Path:
+        name = volume["name"]
+        if "persistentVolumeClaim" in volume:
+            claim = volume["persistentVolumeClaim"]["claimName"]
+            path = self.work_dir / "volumes" / ns / claim
+            path.mkdir(parents=True, exist_ok=True)
+            return path
+        path = pod_dir / "volumes" / name
+        path.mkdir(parents=True, exist_ok=True)
+        for key, kind in (("configMap", "configmaps"), ("secret", "secrets")):
+            source = volume.get(key)
+            if source is None:
+                continue
+            ref = source.get("name") or source.get("secretName")
+            data = self._source_data(kind, ns, ref, bool(source.get("optional"))) or {}
+            items = source.get("items") or [{"key": k, "path": k} for k in data]
+            for item in items:
+                if item["key"] not in data:
+                    raise ConfigError(f"couldn't find key {item['key']} in {kind[:-1]} {ns}/{ref}")
+                target = path / item["path"]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(data[item["key"]], "utf-8", "surrogateescape")
+            return path
+        if "emptyDir" in volume:
+            return path
+        raise ConfigError(f"volume {name!r}: only configMap, secret, emptyDir, PVC are supported")
 
     def container_env(self, pod: JSON, spec: JSON) -> dict[str, str]:
         """The container's environment from envFrom and env, resolved as the kubelet does."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Annotated
 
 import typer
@@ -33,6 +34,10 @@ def operator_command(
     Settings come from the environment (JOB_IMAGE, OPERATOR_NAMESPACE, WATCH_NAMESPACES,
     JOB_POD_OVERRIDES, METRICS_PORT, HEALTH_PORT); options here override them.
     """
+    if kubeconfig:
+        # Before anything imports the kubernetes client: it reads $KUBECONFIG at import time,
+        # and kopf's login goes through it.
+        os.environ["KUBECONFIG"] = kubeconfig
     from migration_rollback.controller.main import run
     from migration_rollback.settings import Settings
 

@@ -78,8 +78,6 @@ def run(settings: Settings, kubeconfig: str | None = None) -> None:
         _lead(settings, kubeconfig)
     handlers.Context.settings = settings
     handlers.Context.clients = connect(kubeconfig)
-    if kubeconfig:
-        os.environ["KUBECONFIG"] = kubeconfig  # kopf's default login reads it
     asyncio.run(
         kopf.operator(
             clusterwide=not settings.watch_namespaces,

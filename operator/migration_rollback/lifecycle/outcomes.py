@@ -46,7 +46,12 @@ def judge(succeeded: bool, result: dict[str, Any] | None, job_message: str) -> J
     exit_name = str(result.get("exit_name", ""))
     error = result.get("error") or {}
     statements = result.get("statements")
-    count = len(statements) if isinstance(statements, list) else None
+    # The termination message is capped at 4 KiB: lists are cut and the cut is counted.
+    count = (
+        len(statements) + int(result.get("statements_omitted", 0))
+        if isinstance(statements, list)
+        else None
+    )
     if succeeded and exit_name in ("OK", ""):
         return JobVerdict(
             True,

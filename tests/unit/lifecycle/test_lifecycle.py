@@ -140,6 +140,10 @@ def test_job_verdicts() -> None:
     assert failed.reason is Reason.SQL_ERROR
     assert failed.database_changed is False
     assert "statement 2" in failed.message
+    cut = outcomes.judge(
+        True, {"exit_name": "OK", "statements": [{}], "statements_omitted": 15}, ""
+    )
+    assert cut.statements == 16
     lost = outcomes.judge(False, None, "DeadlineExceeded")
     assert lost.database_changed is None
     assert "DeadlineExceeded" in lost.message

@@ -1,0 +1,105 @@
+"""Fixtures for operator scenarios (helpers in scenario.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kubernetes import client
+from scenario import (
+    BASELINE,
+    MIGRATIONS,
+    OPERATOR_NAMESPACE,
+    OperatorProcess,
+    Shop,
+    ShopEndpoints,
+    apply_sql,
+    wait_for,
+)
+from tests.cluster import ControlPlane
+
+
+@pytest.fixture(scope="session")
+def operator(
+    control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OperatorProcess]:
+    core = client.CoreV1Api(control_plane.api_client())
+    try:
+        core.create_namespace({"metadata": {"name": OPERATOR_NAMESPACE}})
+    except client.exceptions.ApiException as exc:
+        if exc.status != 409:
+            raise
+    process = OperatorProcess(
+        control_plane.kubeconfig, tmp_path_factory.mktemp("operator") / "operator.log"
+    )
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def endpoints() -> Iterator[ShopEndpoints]:
+    server = ShopEndpoints()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def shop(
+    namespace: str,
+    control_plane: ControlPlane,
+    pg_server: Any,
+    endpoints: ShopEndpoints,
+    operator: OperatorProcess,
+) -> Iterator[Shop]:
+    """The example Supabase project applied up to its third migration, and its app running."""
+    dbname = pg_server.create_database("shop")
+    url = pg_server.url_for(dbname)
+    apply_sql(url, BASELINE.read_text())
+    files = [f for f in sorted(MIGRATIONS.glob("*.sql")) if not f.stem.endswith("_rollback")][:3]
+    for f in files:
+        apply_sql(url, f.read_text())
+        version, _, title = f.stem.partition("_")
+        apply_sql(
+            url,
+            "INSERT INTO supabase_migrations.schema_migrations (version, name) "
+            f"VALUES ('{version}', '{title}')",
+        )
+    k8s = control_plane.api_client()
+    shop = Shop(namespace, url, k8s, endpoints, [f.stem for f in files])
+    shop.core.create_namespaced_secret(
+        namespace, {"metadata": {"name": "shop-db"}, "stringData": {"url": url}}
+    )
+    shop.core.create_namespaced_secret(
+        namespace,
+        {
+            "metadata": {"name": "shop-admin-token"},
+            "stringData": {"Authorization": "Bearer s3cret-token"},
+        },
+    )
+    labels = {"app": "shop-web", "app.kubernetes.io/part-of": "shop"}
+    shop.apps.create_namespaced_deployment(
+        namespace,
+        {
+            "metadata": {"name": "shop-web", "labels": labels},
+            "spec": {
+                "replicas": 3,
+                "selector": {"matchLabels": {"app": "shop-web"}},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {"containers": [{"name": "web", "image": "shop/web:1"}]},
+                },
+            },
+        },
+    )
+    wait_for("shop-web to have 3 ready pods", lambda: shop.ready_replicas() == 3)
+    try:
+        yield shop
+    finally:
+        k8s.close()
+        pg_server.drop_database(dbname)

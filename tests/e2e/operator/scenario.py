@@ -1,0 +1,332 @@
+"""Helpers for operator scenarios: the real operator process, a shop app, a real database.
+
+Every scenario runs the operator exactly as the chart does (`migration-rollback operator`), as a
+local process against the local control plane. Its rollback Jobs run on the job executor node,
+so the real runner executes against the real PostgreSQL; the shop's Deployment runs on kwok
+nodes; the shop's health and maintenance endpoints are a small HTTP server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, TypeVar
+
+import psycopg
+import pytest
+from kubernetes import client
+from tests.cluster import JOB_NODE_SELECTOR, JOB_TOLERATIONS
+
+from migration_rollback import api
+from migration_rollback.sql import build_history, generate_rollback, parse_script
+
+REPO = Path(__file__).resolve().parents[3]
+MIGRATIONS = REPO / "examples" / "supabase" / "migrations"
+BASELINE = REPO / "operator" / "migration_rollback" / "verify" / "baseline" / "supabase.sql"
+OPERATOR_NAMESPACE = "migration-rollback-system"
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 90.0) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(0.2)
+
+
+# --- the operator ------------------------------------------------------------------------------
+
+
+@dataclass
+class OperatorProcess:
+    """`migration-rollback operator` as a child process that tests may kill and restart."""
+
+    kubeconfig: Path
+    log_path: Path
+    metrics_port: int = field(default_factory=free_port)
+    health_port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "JOB_IMAGE": "migration-rollback:e2e",
+            "OPERATOR_NAMESPACE": OPERATOR_NAMESPACE,
+            "JOB_POD_OVERRIDES": json.dumps(
+                {"nodeSelector": JOB_NODE_SELECTOR, "tolerations": JOB_TOLERATIONS}
+            ),
+            "METRICS_PORT": str(self.metrics_port),
+            "HEALTH_PORT": str(self.health_port),
+            "POLL_SECONDS": "0.3",
+            "POD_NAME": f"operator-e2e-{os.getpid()}",
+        }
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "migration_rollback",
+                "operator",
+                "--kubeconfig",
+                str(self.kubeconfig),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for("the operator to be ready", self.ready, timeout=60)
+
+    def ready(self) -> bool:
+        if self.proc is not None and self.proc.poll() is not None:
+            pytest.fail(f"operator exited: {self.log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{self.health_port}/readyz", timeout=1
+            ) as r:
+                return bool(r.status == 200)
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup, exactly what a crashed or evicted operator leaves behind."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def metrics(self) -> str:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5
+        ) as r:
+            return str(r.read().decode())
+
+    def metric(self, name: str, labels: str = "") -> float:
+        wanted = f"{name}{{{labels}}}" if labels else name
+        for line in self.metrics().splitlines():
+            if line.startswith(wanted + " "):
+                return float(line.split()[-1])
+        return 0.0
+
+
+# --- the shop application's endpoints ------------------------------------------------------------
+
+
+class ShopEndpoints:
+    """/healthz and the maintenance switch of the app, recording every call."""
+
+    def __init__(self) -> None:
+        self.health_status = 200
+        self.calls: list[tuple[str, str, str]] = []
+        self.headers: list[dict[str, str]] = []
+        endpoints = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                endpoints.calls.append(("GET", self.path, ""))
+                self.send_response(endpoints.health_status if self.path == "/healthz" else 404)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"status": {"db": "ok"}}')
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length).decode()
+                endpoints.calls.append(("POST", self.path, body))
+                endpoints.headers.append(dict(self.headers))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self.server.server_address[1])
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def maintenance_calls(self) -> list[str]:
+        return [body for method, path, body in self.calls if method == "POST"]
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+# --- the shop: namespace, database, Secret, ConfigMap, Deployment --------------------------------
+
+
+def apply_sql(url: str, sql: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)  # type: ignore[call-overload]
+
+
+def rollback_sql_for(name: str) -> str:
+    """The engine's rollback for one example migration, with the history of earlier ones."""
+    files = sorted(MIGRATIONS.glob("*.sql"))
+    files = [f for f in files if not f.stem.endswith("_rollback")]
+    index = [f.stem for f in files].index(name)
+    history = build_history(parse_script(f.read_text(), f.name) for f in files[:index])
+    plan = generate_rollback(
+        parse_script(files[index].read_text(), files[index].name), name, history
+    )
+    return f"-- ROLLBACK: {name}\n\n" + plan.render_body()
+
+
+@dataclass
+class Shop:
+    namespace: str
+    database_url: str
+    k8s: Any
+    endpoints: ShopEndpoints
+    applied: list[str]
+
+    @property
+    def apps(self) -> client.AppsV1Api:
+        return client.AppsV1Api(self.k8s)
+
+    @property
+    def core(self) -> client.CoreV1Api:
+        return client.CoreV1Api(self.k8s)
+
+    @property
+    def custom(self) -> client.CustomObjectsApi:
+        return client.CustomObjectsApi(self.k8s)
+
+    def replicas(self, name: str = "shop-web") -> int:
+        return int(self.apps.read_namespaced_deployment(name, self.namespace).spec.replicas)
+
+    def ready_replicas(self, name: str = "shop-web") -> int:
+        status = self.apps.read_namespaced_deployment(name, self.namespace).status
+        return int(status.ready_replicas or 0)
+
+    def sql(self, query: str) -> list[tuple[Any, ...]]:
+        with psycopg.connect(self.database_url) as conn:
+            return list(conn.execute(query).fetchall())  # type: ignore[call-overload]
+
+    def table_exists(self, qualified: str) -> bool:
+        return bool(self.sql(f"SELECT to_regclass('{qualified}') IS NOT NULL")[0][0])
+
+    def history(self) -> list[str]:
+        return [
+            r[0]
+            for r in self.sql(
+                "SELECT version FROM supabase_migrations.schema_migrations ORDER BY 1"
+            )
+        ]
+
+    def rollback_config_map(self, name: str, sql: str) -> None:
+        self.core.create_namespaced_config_map(
+            self.namespace, {"metadata": {"name": name}, "data": {"rollback.sql": sql}}
+        )
+
+    def mrb(self, name: str, **spec: Any) -> dict[str, Any]:
+        body = {
+            "apiVersion": api.API_VERSION,
+            "kind": api.KIND,
+            "metadata": {"name": name, "namespace": self.namespace},
+            "spec": {
+                "database": {"urlSecretRef": {"name": "shop-db"}},
+                "workloads": [{"kind": "Deployment", "name": "shop-web"}],
+                "maintenance": {
+                    "http": {
+                        "url": f"{self.endpoints.url}/api/admin/maintenance",
+                        "headersSecretRef": {"name": "shop-admin-token"},
+                    }
+                },
+                "healthChecks": [
+                    {
+                        "name": "api",
+                        "url": f"{self.endpoints.url}/healthz",
+                        "periodSeconds": 1,
+                        "successThreshold": 2,
+                        "failureThreshold": 3,
+                        "jsonField": "status.db",
+                        "expectValue": "ok",
+                    }
+                ],
+                "backup": {"mode": "pgDump"},
+                "scaleDownTimeoutSeconds": 60,
+                **spec,
+            },
+        }
+        return dict(
+            self.custom.create_namespaced_custom_object(
+                api.GROUP, api.VERSION, self.namespace, api.PLURAL, body
+            )
+        )
+
+    def get(self, name: str) -> dict[str, Any]:
+        return dict(
+            self.custom.get_namespaced_custom_object(
+                api.GROUP, api.VERSION, self.namespace, api.PLURAL, name
+            )
+        )
+
+    def annotate(self, name: str, annotations: dict[str, str]) -> None:
+        self.custom.patch_namespaced_custom_object(
+            api.GROUP, api.VERSION, self.namespace, api.PLURAL, name,
+            {"metadata": {"annotations": annotations}},
+        )  # fmt: skip
+
+    def delete(self, name: str) -> None:
+        self.custom.delete_namespaced_custom_object(
+            api.GROUP, api.VERSION, self.namespace, api.PLURAL, name
+        )
+
+    def phase(self, name: str) -> str:
+        return str((self.get(name).get("status") or {}).get("phase", ""))
+
+    def wait_phase(self, name: str, *phases: str, timeout: float = 120) -> dict[str, Any]:
+        def reached() -> dict[str, Any] | None:
+            obj = self.get(name)
+            return obj if (obj.get("status") or {}).get("phase") in phases else None
+
+        try:
+            return wait_for(f"{name} to reach {'/'.join(phases)}", reached, timeout)
+        except BaseException:
+            status = self.get(name).get("status") or {}
+            print(json.dumps(status, indent=1)[:4000])
+            raise
+
+    def condition(self, name: str, kind: str) -> dict[str, Any]:
+        for c in (self.get(name).get("status") or {}).get("conditions") or []:
+            if c["type"] == kind:
+                return dict(c)
+        return {}
+
+    def events(self, name: str) -> list[str]:
+        items = self.core.list_namespaced_event(
+            self.namespace, field_selector=f"involvedObject.name={name}"
+        ).items
+        return [str(e.reason) for e in items]
