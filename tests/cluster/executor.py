@@ -820,11 +820,13 @@ class Executor:
             if volume is None:
                 raise ConfigError(f"volume {mount['name']!r} is not defined in the pod")
             local = self._volume_dir(ns, volume, pod_dir)
+            if local is None:
+                continue  # e.g. the projected service-account token: $KUBECONFIG stands in
             sub = mount.get("subPath")
             mounts.append((str(mount["mountPath"]), local / sub if sub else local))
         return sorted(mounts, key=lambda m: len(m[0]), reverse=True)
 
-    def _volume_dir(self, ns: str, volume: JSON, pod_dir: Path) -> Path:
+    def _volume_dir(self, ns: str, volume: JSON, pod_dir: Path) -> Path | None:
         name = volume["name"]
         if "persistentVolumeClaim" in volume:
             claim = volume["persistentVolumeClaim"]["claimName"]
@@ -832,6 +834,9 @@ class Executor:
             path.mkdir(parents=True, exist_ok=True)
             return path
         path = pod_dir / "volumes" / name
+        if not any(k in volume for k in ("configMap", "secret", "emptyDir")):
+            log(f"volume {name!r}: not materialised (only configMap, secret, emptyDir and PVC are)")
+            return None
         path.mkdir(parents=True, exist_ok=True)
         for key, kind in (("configMap", "configmaps"), ("secret", "secrets")):
             source = volume.get(key)
@@ -847,9 +852,7 @@ class Executor:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(data[item["key"]], "utf-8", "surrogateescape")
             return path
-        if "emptyDir" in volume:
-            return path
-        raise ConfigError(f"volume {name!r}: only configMap, secret, emptyDir, PVC are supported")
+        return path  # an emptyDir
 
     def container_env(self, pod: JSON, spec: JSON) -> dict[str, str]:
         """The container's environment from envFrom and env, resolved as the kubelet does."""

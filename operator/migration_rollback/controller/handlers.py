@@ -74,6 +74,7 @@ def run_rollback(
 
 
 @kopf.on.delete(api.GROUP, api.VERSION, api.PLURAL, optional=False)
-def restore_before_delete(body: kopf.Body, **_: Any) -> str:
-    """The finalizer: nothing the resource did to the app outlives it."""
-    return restore_on_delete(_clients(), Context.settings, dict(body))
+def restore_before_delete(body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
+    """The finalizer: nothing the resource did to the app outlives it. (Returns nothing: kopf
+    would store a result in status, which the CRD's schema does not have.)"""
+    logger.info("deleted: %s", restore_on_delete(_clients(), Context.settings, dict(body)))
