@@ -229,6 +229,7 @@ def main() -> int:
         print(f"kubectl get mrb -n {NS} -w")
         print(f"{'NAME':22} {'MIGRATION':42} {'PHASE':17} {'READY':6} {'DOWNTIME':8} MESSAGE")
         last = ""
+        approved = False
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             obj = custom.get_namespaced_custom_object(api.GROUP, api.VERSION, NS, api.PLURAL, name)
@@ -237,14 +238,18 @@ def main() -> int:
                 print(line, flush=True)
                 last = line
             status = obj.get("status") or {}
-            if status.get("phase") == "AwaitingApproval" and status.get("sqlSha256"):
+            if (
+                status.get("phase") == "AwaitingApproval"
+                and status.get("sqlSha256")
+                and not approved
+            ):
                 sha = status["sqlSha256"]
                 print(f"\n$ kubectl annotate mrb/{name} -n {NS} {api.APPROVAL_ANNOTATION}={sha}\n")
                 custom.patch_namespaced_custom_object(
                     api.GROUP, api.VERSION, NS, api.PLURAL, name,
                     {"metadata": {"annotations": {api.APPROVAL_ANNOTATION: sha}}},
                 )  # fmt: skip
-                time.sleep(1)
+                approved = True
             if status.get("phase") in ("Succeeded", "Failed"):
                 break
             time.sleep(0.3)
@@ -263,7 +268,8 @@ def main() -> int:
         print(f"Metrics: {json.dumps(status.get('metrics'))}")
         print(f"Backup: {json.dumps(status.get('backup'))}")
         print("Events:")
-        for e in core.list_namespaced_event(NS, field_selector=f"involvedObject.name={name}").items:
+        events = core.list_namespaced_event(NS, field_selector=f"involvedObject.name={name}").items
+        for e in sorted(events, key=lambda e: (e.last_timestamp or e.event_time, e.metadata.name)):
             print(f"  {e.type:8} {e.reason:22} {(e.message or '')[:90]}")
         print("Prometheus (/metrics):")
         with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as r:

@@ -376,6 +376,14 @@ class RollbackFlow:
 
     def prepare(self) -> Phase:
         self.hold_database()
+        backup = self.spec.get("backup") or {}
+        if backup.get("mode", "pgDump") == "pgDump" and not backup.get("persistentVolumeClaim"):
+            self.event(
+                "BackupNotKept",
+                "backup.mode is pgDump without a persistentVolumeClaim: each Job verifies its "
+                "dump, but it is lost with the pod; set spec.backup.persistentVolumeClaim",
+                warning=True,
+            )
         if self.step_state(StepName.DRY_RUN) != str(StepState.DONE):
             self.step(StepName.DRY_RUN, StepState.RUNNING, "dry-run Job: everything, then ROLLBACK")
             verdict = self.run_job(self.job_request("dryrun", dry_run=True))

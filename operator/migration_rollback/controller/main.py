@@ -78,10 +78,17 @@ def run(settings: Settings, kubeconfig: str | None = None) -> None:
         _lead(settings, kubeconfig)
     handlers.Context.settings = settings
     handlers.Context.clients = connect(kubeconfig)
-    asyncio.run(
-        kopf.operator(
-            clusterwide=not settings.watch_namespaces,
-            namespaces=list(settings.watch_namespaces),
-            standalone=True,
+    try:
+        asyncio.run(
+            kopf.operator(
+                clusterwide=not settings.watch_namespaces,
+                namespaces=list(settings.watch_namespaces),
+                standalone=True,
+            )
         )
-    )
+    finally:
+        if settings.leader_election:
+            # A clean stop hands over at once instead of after the lease runs out.
+            leases.release(
+                handlers.Context.clients, settings.namespace, LEADER_LEASE, settings.identity
+            )

@@ -66,9 +66,10 @@ class OperatorProcess:
     log_path: Path
     metrics_port: int = field(default_factory=free_port)
     health_port: int = field(default_factory=free_port)
+    identity: str = field(default_factory=lambda: f"operator-e2e-{os.getpid()}")
     proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, wait_ready: bool = True) -> None:
         env = {
             **os.environ,
             "JOB_IMAGE": "migration-rollback:e2e",
@@ -79,7 +80,7 @@ class OperatorProcess:
             "METRICS_PORT": str(self.metrics_port),
             "HEALTH_PORT": str(self.health_port),
             "POLL_SECONDS": "0.3",
-            "POD_NAME": f"operator-e2e-{os.getpid()}",
+            "POD_NAME": self.identity,
         }
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
@@ -96,18 +97,25 @@ class OperatorProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_for("the operator to be ready", self.ready, timeout=60)
+        if wait_ready:
+            wait_for("the operator to be ready", self.ready, timeout=60)
 
-    def ready(self) -> bool:
+    def _probe(self, path: str) -> bool:
         if self.proc is not None and self.proc.poll() is not None:
             pytest.fail(f"operator exited: {self.log_path.read_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{self.health_port}/readyz", timeout=1
-            ) as r:
+            url = f"http://127.0.0.1:{self.health_port}{path}"
+            with urllib.request.urlopen(url, timeout=1) as r:
                 return bool(r.status == 200)
         except OSError:
             return False
+
+    def ready(self) -> bool:
+        """Leading and watching resources."""
+        return self._probe("/readyz")
+
+    def alive(self) -> bool:
+        return self._probe("/healthz")
 
     def kill(self) -> None:
         """SIGKILL: no cleanup, exactly what a crashed or evicted operator leaves behind."""
