@@ -52,3 +52,9 @@ HELD_DOWN = Counter(
     "Times something scaled a workload back up during the window and it was held down.",
     registry=REGISTRY,
 )
+API_REQUESTS = Counter(
+    "migration_rollback_api_requests_total",
+    "Requests the operator's Kubernetes client sent (kopf's own watches and patches excluded).",
+    ["method"],
+    registry=REGISTRY,
+)

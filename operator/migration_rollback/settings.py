@@ -21,6 +21,7 @@ class Settings:
     metrics_port: int = 8080
     health_port: int = 8081
     leader_election: bool = True
+    max_workers: int = 128
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -40,4 +41,5 @@ class Settings:
             metrics_port=int(e.get("METRICS_PORT", cls.metrics_port)),
             health_port=int(e.get("HEALTH_PORT", cls.health_port)),
             leader_election=e.get("LEADER_ELECTION", "true").lower() != "false",
+            max_workers=int(e.get("MAX_CONCURRENT_ROLLBACKS", cls.max_workers)),
         )

@@ -38,6 +38,9 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     )
     settings.persistence.finalizer = f"{api.GROUP}/finalizer"
     settings.posting.enabled = False  # events are posted by the flow, with our reasons
+    # Each rollback's daemon is a thread blocked on I/O most of the time; asyncio's default
+    # pool (cores + 4) would queue the 7th concurrent rollback behind the first six.
+    settings.execution.max_workers = Context.settings.max_workers
     settings.watching.server_timeout = 60
     Context.ready.set()
 

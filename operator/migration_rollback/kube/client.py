@@ -24,9 +24,20 @@ class Clients:
     custom: Any
 
 
+class CountingApiClient(ApiClient):
+    """Counts every request to the API server (the `api_requests` metric)."""
+
+    def call_api(self, *args: Any, **kwargs: Any) -> Any:
+        from migration_rollback.metrics import API_REQUESTS
+
+        method = args[0] if args else kwargs.get("method", "?")
+        API_REQUESTS.labels(str(method)).inc()
+        return super().call_api(*args, **kwargs)
+
+
 def connect(kubeconfig: str | None = None) -> Clients:
     """In a pod: its service account; elsewhere: the kubeconfig (or $KUBECONFIG)."""
-    api = ApiClient(configuration=_configuration(kubeconfig))
+    api = CountingApiClient(configuration=_configuration(kubeconfig))
     return Clients(
         api=api,
         core=client.CoreV1Api(api),
