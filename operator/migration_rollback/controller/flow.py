@@ -209,6 +209,11 @@ class RollbackFlow:
 
     def validate(self) -> Phase:
         self.step(StepName.VALIDATE, StepState.RUNNING)
+        if self.spec.get("targetVersion"):
+            # The runner supports --to; the Job does not yet mount one rollback per migration.
+            message = "spec.targetVersion is not supported by the operator yet: use spec.migration"
+            self.step(StepName.VALIDATE, StepState.FAILED, message)
+            raise Terminal(Reason.INVALID_SPEC, message)
         try:
             text = self.resolve_sql()
             db = self.spec["database"]["urlSecretRef"]
@@ -314,7 +319,7 @@ class RollbackFlow:
             namespace=self.namespace,
             owner=resources.owner_reference(self.obj),
             image=str(job.get("image") or self.settings.image),
-            migration=str(spec.get("migration") or spec.get("targetVersion")),
+            migration=str(spec["migration"]),
             sql_config_map=str(self.status["sqlConfigMap"]),
             sha256=sha,
             url_secret=str(db["name"]),
