@@ -6,22 +6,14 @@ module is imported; importing this package registers them all.
 
 from __future__ import annotations
 
-import importlib
-
+from migration_rollback.cli import emergency, execute, generate, operate, validate
 from migration_rollback.cli.app import app
 
-_COMMANDS = ("generate", "validate", "emergency", "execute", "operate")
-
-for _name in _COMMANDS:
-    try:
-        importlib.import_module(f"migration_rollback.cli.{_name}")
-    except ModuleNotFoundError as exc:  # a command still being written is simply absent
-        if exc.name != f"migration_rollback.cli.{_name}":
-            raise
+COMMANDS = (generate, validate, emergency, execute, operate)
 
 
 def main() -> None:
     app()
 
 
-__all__ = ["app", "main"]
+__all__ = ["COMMANDS", "app", "main"]

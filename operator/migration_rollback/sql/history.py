@@ -117,6 +117,9 @@ class History:
                 del self.columns[key]
 
 
+Observer = Callable[[History, Statement, Any], None]
+
+
 def object_key_for_index(node: Any, schema: str) -> ObjectRef:
     rel = relation(node.relation, schema)
     name = node.idxname or choose_name(rel.name, index_column_names(node.indexParams), "idx")
@@ -316,8 +319,6 @@ def _observe_set(h: History, st: Statement, node: Any) -> None:
 def _observe_comment(h: History, st: Statement, node: Any) -> None:
     h.comments[deparse(node.object) + str(node.objtype)] = node.comment
 
-
-Observer = Callable[[History, Statement, Any], None]
 
 _OBSERVERS: dict[type, Observer] = {
     ast.CreateStmt: _observe_create_table,
