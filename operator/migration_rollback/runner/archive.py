@@ -214,6 +214,17 @@ def _name_if_exists(conn: Connection, oid: int) -> tuple[str, str] | None:
         return None
 
 
+# Objects that live on a table and would go with it: (keyword, query for (table oid, name)).
+_ON_TABLE_OBJECTS = (
+    (
+        "TRIGGER",
+        "SELECT tgrelid, tgname FROM pg_trigger WHERE tgrelid = ANY(%s) AND NOT tgisinternal "
+        "AND tgparentid = 0 ORDER BY tgrelid, tgname",
+    ),
+    ("POLICY", "SELECT polrelid, polname FROM pg_policy WHERE polrelid = ANY(%s) ORDER BY 1, 2"),
+)
+
+
 def _detach_from_live_schema(conn: Connection, members: list[int]) -> list[str]:
     """Remove what ties the archived data to live objects, as the DROP would have."""
     done: list[str] = []
@@ -236,32 +247,17 @@ def _detach_from_live_schema(conn: Connection, members: list[int]) -> list[str]:
                 f"(to {'.'.join(relation_name(conn, int(target)))})",
             )
         )
-    for oid, tgname in conn.execute(
-        "SELECT tgrelid, tgname FROM pg_trigger WHERE tgrelid = ANY(%s) AND NOT tgisinternal "
-        "AND tgparentid = 0 ORDER BY tgrelid, tgname",
-        [members],
-    ).fetchall():
-        table = relation_name(conn, int(oid))
-        statements.append(
-            (
-                sql.SQL("DROP TRIGGER {} ON {}").format(
-                    sql.Identifier(tgname), sql.Identifier(*table)
-                ),
-                f"dropped trigger {tgname} of archived {'.'.join(table)}",
+    for keyword, query in _ON_TABLE_OBJECTS:
+        for oid, name in conn.execute(query, [members]).fetchall():
+            table = relation_name(conn, int(oid))
+            statements.append(
+                (
+                    sql.SQL(f"DROP {keyword} {{}} ON {{}}").format(
+                        sql.Identifier(name), sql.Identifier(*table)
+                    ),
+                    f"dropped {keyword.lower()} {name} of archived {'.'.join(table)}",
+                )
             )
-        )
-    for oid, polname in conn.execute(
-        "SELECT polrelid, polname FROM pg_policy WHERE polrelid = ANY(%s) ORDER BY 1, 2", [members]
-    ).fetchall():
-        table = relation_name(conn, int(oid))
-        statements.append(
-            (
-                sql.SQL("DROP POLICY {} ON {}").format(
-                    sql.Identifier(polname), sql.Identifier(*table)
-                ),
-                f"dropped policy {polname} of archived {'.'.join(table)}",
-            )
-        )
     for oid, attname in conn.execute(
         """
         SELECT d.adrelid, a.attname FROM pg_attrdef d
