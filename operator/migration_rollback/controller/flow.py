@@ -343,14 +343,21 @@ class RollbackFlow:
             purpose=purpose,
         )
 
-    def run_job(self, request: jobs.JobRequest) -> outcomes.JobVerdict:
+    def run_job(
+        self, request: jobs.JobRequest, while_waiting: Callable[[], None] | None = None
+    ) -> outcomes.JobVerdict:
+        """Create the Job unless it exists (a resumed flow waits for the same one), wait for
+        it, record its result in status and judge it."""
         self.patch(jobName=request.name)
         jobs.ensure_job(self.clients, jobs.build_job(request))
         while True:
+            if while_waiting is not None:
+                while_waiting()
             state = jobs.read_job(self.clients, self.namespace, request.name)
             if state is None:
                 raise Terminal(Reason.JOB_FAILED, f"Job {request.name} disappeared")
             if state.finished:
+                self.record_result(state.result)
                 return outcomes.judge(state.succeeded, state.result, state.message)
             self.wait()
 
@@ -395,7 +402,6 @@ class RollbackFlow:
             if not verdict.succeeded:
                 self.step(StepName.DRY_RUN, StepState.FAILED, verdict.message)
                 raise Terminal(verdict.reason, f"the rehearsal failed: {verdict.message}")
-            self.record_result(self.job_request("dryrun", dry_run=True).name)
             self.step(StepName.DRY_RUN, StepState.DONE, verdict.message or "dry run passed")
         if self.spec.get("dryRun"):
             self.finish(
@@ -405,9 +411,7 @@ class RollbackFlow:
         self.set_phase(Phase.SCALING_DOWN, Reason.SCALING_DOWN, "stopping the application")
         return Phase.SCALING_DOWN
 
-    def record_result(self, job_name: str) -> None:
-        state = jobs.read_job(self.clients, self.namespace, job_name)
-        result = state.result if state else None
+    def record_result(self, result: dict[str, Any] | None) -> None:
         if not result:
             return
         patch: dict[str, Any] = {"result": _small_result(result)}
@@ -505,18 +509,7 @@ class RollbackFlow:
         targets = self.targets()
         request = self.job_request("rollback", dry_run=False)
         self.step(StepName.ROLLBACK, StepState.RUNNING, f"Job {request.name}")
-        self.patch(jobName=request.name)
-        jobs.ensure_job(self.clients, jobs.build_job(request))
-        while True:
-            self.hold_down(targets)
-            state = jobs.read_job(self.clients, self.namespace, request.name)
-            if state is None:
-                raise Terminal(Reason.JOB_FAILED, f"Job {request.name} disappeared")
-            if state.finished:
-                break
-            self.wait()
-        verdict = outcomes.judge(state.succeeded, state.result, state.message)
-        self.record_result(request.name)
+        verdict = self.run_job(request, while_waiting=lambda: self.hold_down(targets))
         metrics = dict(self.status.get("metrics") or {})
         if verdict.sql_seconds is not None:
             metrics["sqlSeconds"] = verdict.sql_seconds
