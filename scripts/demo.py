@@ -1,7 +1,9 @@
 """The demo: a migration breaks the shop; a MigrationRollback undoes it, end to end.
 
 Starts a local PostgreSQL and a local Kubernetes control plane (both private to this run),
-runs the operator, deploys the example shop (its database from examples/, a Deployment of 3),
+installs the Helm chart (CRD, RBAC, Deployment...) and runs the operator with the chart's
+ServiceAccount token and its Deployment's environment (no container runtime here to run the
+image), deploys the example shop (its database from examples/, a Deployment of 3),
 applies the failing migration, generates and validates its rollback with the CLI, applies the
 MigrationRollback from examples/manifests/, approves it, and shows the resource reach Succeeded
 with its status, events and metrics. Everything is stopped and removed at the end.
@@ -30,6 +32,16 @@ from kubernetes import client
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from tests.chart.helm import (  # noqa: E402
+    CHART,
+    RELEASE,
+    apply,
+    container_env,
+    helm_binary,
+    one,
+    render,
+    token_kubeconfig,
+)
 from tests.cluster import JOB_NODE_SELECTOR, JOB_TOLERATIONS, ControlPlane  # noqa: E402
 
 from migration_rollback import api  # noqa: E402
@@ -134,7 +146,7 @@ def main() -> int:
         say("1. A local PostgreSQL and a local Kubernetes control plane")
         pg = create_cluster()
         print(f"PostgreSQL {pg.url()}")
-        cp = ControlPlane()
+        cp = ControlPlane(crd_dirs=())  # the chart installs the CRD
         cp.start()
         print(f"Kubernetes API {cp.server} (kubeconfig {cp.kubeconfig})")
         k8s = cp.api_client()
@@ -144,26 +156,52 @@ def main() -> int:
             client.CustomObjectsApi(k8s),
         )
 
-        say("2. The operator (migration-rollback operator)")
-        core.create_namespace({"metadata": {"name": "migration-rollback-system"}})
+        say("2. The Helm chart, serving the shop's namespace only, and its operator")
+        system = "migration-rollback-system"
+        for ns in (system, NS):
+            core.create_namespace({"metadata": {"name": ns}})
+        values = {
+            "watchNamespaces": [NS],
+            "image": {"repository": "migration-rollback", "tag": "demo"},
+            "operator": {
+                "pollSeconds": 0.5,
+                "jobPodOverrides": {
+                    "nodeSelector": JOB_NODE_SELECTOR,
+                    "tolerations": JOB_TOLERATIONS,
+                },
+            },
+        }
+        print(
+            f"$ helm template {RELEASE} {CHART.relative_to(REPO)} -n {system} "
+            f"--set watchNamespaces={{{NS}}} ... | kubectl apply --server-side -f -"
+        )
+        print(f"  (helm: {helm_binary()})")
+        docs = render(values, namespace=system)
+        apply(k8s, docs)
+        for doc in docs:
+            where = doc["metadata"].get("namespace", "")
+            print(f"  {doc['kind']:24} {where + '/' if where else ''}{doc['metadata']['name']}")
+        cp.wait_crd_established(f"{api.PLURAL}.{api.GROUP}")
+        deployment = one(docs, "Deployment")
+        account = deployment["spec"]["template"]["spec"]["serviceAccountName"]
+        kubeconfig = token_kubeconfig(cp.kubeconfig, system, account, work / "operator.kubeconfig")
+        metrics_port = _free_port()
         env = {
             **os.environ,
-            "OPERATOR_NAMESPACE": "migration-rollback-system",
-            "JOB_IMAGE": "migration-rollback:demo",
-            "JOB_POD_OVERRIDES": json.dumps(
-                {"nodeSelector": JOB_NODE_SELECTOR, "tolerations": JOB_TOLERATIONS}
-            ),
-            "METRICS_PORT": "0", "HEALTH_PORT": "0", "POLL_SECONDS": "0.5",
-        }  # fmt: skip
-        metrics_port = _free_port()
-        env["METRICS_PORT"], env["HEALTH_PORT"] = str(metrics_port), str(_free_port())
+            **container_env(deployment),
+            "OPERATOR_NAMESPACE": system,
+            "POD_NAME": f"{RELEASE}-operator-demo",
+            "METRICS_PORT": str(metrics_port),
+            "HEALTH_PORT": str(_free_port()),
+        }
         log = (work / "operator.log").open("wb")
         operator = subprocess.Popen(
-            [CLI, "operator", "--kubeconfig", str(cp.kubeconfig)], env=env, stdout=log,
+            [CLI, "operator", "--kubeconfig", str(kubeconfig)], env=env, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         print(
-            f"operator pid {operator.pid}, metrics on :{metrics_port}, log {work / 'operator.log'}"
+            f"operator pid {operator.pid} as ServiceAccount {system}/{account} (a token, the "
+            f"chart's RBAC), metrics on :{metrics_port}, log {work / 'operator.log'}"
         )
 
         say("3. The shop: its database (migrations 1-2 applied) and a Deployment of 3")
@@ -176,7 +214,6 @@ def main() -> int:
             record_applied(db_url, f.stem)
             print(f"applied {f.name}")
         shop = Shop(db_url)
-        core.create_namespace({"metadata": {"name": NS}})
         core.create_namespaced_secret(
             NS, {"metadata": {"name": "shop-db"}, "stringData": {"url": db_url}}
         )
@@ -269,13 +306,17 @@ def main() -> int:
         print(f"Backup: {json.dumps(status.get('backup'))}")
         print("Events:")
         events = core.list_namespaced_event(NS, field_selector=f"involvedObject.name={name}").items
-        for e in sorted(events, key=lambda e: (e.last_timestamp or e.event_time, e.metadata.name)):
+        # Creation order: timestamps have one-second resolution, resourceVersions do not.
+        for e in sorted(events, key=lambda e: int(e.metadata.resource_version)):
             print(f"  {e.type:8} {e.reason:22} {(e.message or '')[:90]}")
         print("Prometheus (/metrics):")
         with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as r:
             for line in r.read().decode().splitlines():
                 if line.startswith("migration_rollback_") and (
-                    "_total" in line or "_count" in line or "in_progress" in line
+                    "_total" in line
+                    or "_count" in line
+                    or "in_progress" in line
+                    or "app_down" in line
                 ):
                     print(f"  {line}")
         replicas = apps.read_namespaced_deployment("shop-web", NS).spec.replicas

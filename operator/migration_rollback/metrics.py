@@ -6,17 +6,28 @@ CRD); never a resource name, namespace or migration, which would grow without bo
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from migration_rollback.lifecycle.activity import Activity
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 _BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 3600)
 
+OUTCOME_SUCCEEDED, OUTCOME_FAILED, OUTCOME_DRY_RUN = "succeeded", "failed", "dry-run"
 RUNS = Counter(
     "migration_rollback_runs_total",
     "Rollbacks that reached a terminal phase, by outcome.",
     ["outcome"],
     registry=REGISTRY,
 )
+# Exported at 0 from the start: increase() over a series that appears with its first failure
+# would miss that failure, and the chart's MigrationRollbackFailed alert with it.
+for _outcome in (OUTCOME_SUCCEEDED, OUTCOME_FAILED, OUTCOME_DRY_RUN):
+    RUNS.labels(_outcome)
 DURATION = Histogram(
     "migration_rollback_duration_seconds",
     "Time from the start of a rollback to its terminal phase.",
@@ -58,3 +69,41 @@ API_REQUESTS = Counter(
     ["method"],
     registry=REGISTRY,
 )
+
+# Computed at scrape time from the statuses the operator watches (see lifecycle.activity); the
+# chart's PrometheusRule alerts on these.
+RESOURCES_NAME = "migration_rollback_resources"
+PHASE_SECONDS_NAME = "migration_rollback_phase_seconds"
+APP_DOWN_SECONDS_NAME = "migration_rollback_app_down_seconds"
+ACTIVITY = Activity()
+
+
+class _ActivityCollector(Collector):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        gauges = ACTIVITY.gauges()
+        resources = GaugeMetricFamily(
+            RESOURCES_NAME,
+            "MigrationRollback resources the operator sees, by phase.",
+            labels=["phase"],
+        )
+        for phase, count in gauges.resources.items():
+            resources.add_metric([str(phase)], count)
+        in_phase = GaugeMetricFamily(
+            PHASE_SECONDS_NAME,
+            "Longest time any unfinished rollback has been in its current phase, by phase.",
+            labels=["phase"],
+        )
+        for phase, seconds in gauges.phase_seconds.items():
+            in_phase.add_metric([str(phase)], seconds)
+        down = GaugeMetricFamily(
+            APP_DOWN_SECONDS_NAME,
+            "Longest time an application has been held at zero replicas by a rollback that has "
+            "not brought it back (0 when none is down).",
+            value=gauges.app_down_seconds,
+        )
+        yield resources
+        yield in_phase
+        yield down
+
+
+REGISTRY.register(_ActivityCollector())

@@ -25,6 +25,9 @@ from migration_rollback.metrics import (
     DURATION,
     HEALTH_CHECK_FAILURES,
     HELD_DOWN,
+    OUTCOME_DRY_RUN,
+    OUTCOME_FAILED,
+    OUTCOME_SUCCEEDED,
     RUNS,
     STEP_DURATION,
 )
@@ -66,6 +69,11 @@ def http_probe(url: str, timeout: float) -> health.Probe:
     return health.Probe(status=response.status_code, body=response.text[:65536])
 
 
+# A rollback holds its database's Lease this long without renewal; the flow renews it every
+# tenth of that while it waits, so only a dead operator lets it lapse.
+DATABASE_LEASE_SECONDS = 600
+
+
 class RollbackFlow:
     def __init__(
         self,
@@ -81,6 +89,7 @@ class RollbackFlow:
         self.name = name
         self._sleep_or_stop = stopped  # returns True when asked to stop
         self.obj: dict[str, Any] = {}
+        self._lock_renewed = 0.0
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -100,6 +109,7 @@ class RollbackFlow:
         self.obj = resources.get(self.clients, self.namespace, self.name)
 
     def wait(self, seconds: float | None = None) -> None:
+        self.renew_database_lock()
         if self._sleep_or_stop(seconds if seconds is not None else self.settings.poll_seconds):
             raise Stopped()
 
@@ -119,7 +129,10 @@ class RollbackFlow:
         desired = conditions.desired_conditions(
             phase, str(reason), message, generation, approved=decision
         )
-        merged = conditions.merge_conditions(self.status.get("conditions"), desired, now_iso())
+        stamp = now_iso()
+        merged = conditions.merge_conditions(self.status.get("conditions"), desired, stamp)
+        if self.status.get("phase") != str(phase) or not self.status.get("phaseTransitionTime"):
+            self.patch(phaseTransitionTime=stamp)
         self.patch(
             phase=str(phase),
             reason=str(reason),
@@ -307,10 +320,10 @@ class RollbackFlow:
         spec = self.spec
         job = spec.get("job") or {}
         backup = spec.get("backup") or {}
+        # The rollback Job dumps right before its transaction, once the app is down: the dump
+        # then holds every write, which one taken while the app still served would miss.
         mode = str(backup.get("mode", "pgDump"))
         pvc = backup.get("persistentVolumeClaim")
-        if not dry_run and mode == "pgDump" and pvc:
-            mode = "requireRecent"  # the rehearsal took and verified it, before the downtime
         db = spec["database"]["urlSecretRef"]
         sha = str(self.status["sqlSha256"])
         plan = self.status.get("plan") or {}
@@ -373,7 +386,9 @@ class RollbackFlow:
         name = self.status.get("databaseLock") or self.database_lease()
         identity = f"{self.namespace}/{self.name}"
         while True:
-            holder = leases.try_acquire(self.clients, self.settings.namespace, name, identity, 600)
+            holder = leases.try_acquire(
+                self.clients, self.settings.namespace, name, identity, DATABASE_LEASE_SECONDS
+            )
             if holder is None:
                 if self.status.get("databaseLock") != name:
                     self.patch(databaseLock=name)
@@ -385,6 +400,24 @@ class RollbackFlow:
                 )
                 self.event(str(Reason.WAITING_FOR_DATABASE), f"waiting for {holder}")
             self.wait(2)
+
+    def renew_database_lock(self) -> None:
+        """Keep the database's Lease while the flow holds it: a long Job must not let a second
+        rollback of the same database start when the Lease would otherwise run out."""
+        name = self.status.get("databaseLock")
+        if not name or time.monotonic() - self._lock_renewed < DATABASE_LEASE_SECONDS / 10:
+            return
+        self._lock_renewed = time.monotonic()
+        identity = f"{self.namespace}/{self.name}"
+        try:
+            holder = leases.try_acquire(
+                self.clients, self.settings.namespace, str(name), identity, DATABASE_LEASE_SECONDS
+            )
+        except Exception:  # the next wait tries again; the Lease has minutes left
+            log.warning("%s: could not renew the database Lease %s", identity, name)
+            return
+        if holder is not None:
+            log.error("%s: the database Lease %s is held by %s", identity, name, holder)
 
     def prepare(self) -> Phase:
         self.hold_database()
@@ -509,6 +542,10 @@ class RollbackFlow:
         targets = self.targets()
         request = self.job_request("rollback", dry_run=False)
         self.step(StepName.ROLLBACK, StepState.RUNNING, f"Job {request.name}")
+        # Until the Job's result says otherwise, the database may have changed: a Job that
+        # vanishes, or an operator that dies now, must never lead to "restore the app".
+        if self.status.get("databaseChanged") is None:
+            self.patch(databaseChanged=True)
         verdict = self.run_job(request, while_waiting=lambda: self.hold_down(targets))
         metrics = dict(self.status.get("metrics") or {})
         if verdict.sql_seconds is not None:
@@ -615,6 +652,7 @@ class RollbackFlow:
             leases.release(
                 self.clients, self.settings.namespace, str(name), f"{self.namespace}/{self.name}"
             )
+            self.patch(databaseLock=None)  # released: nothing to renew or release again
 
     def success_message(self) -> str:
         metrics = self.status.get("metrics") or {}
@@ -629,6 +667,9 @@ class RollbackFlow:
 
     def fail(self, reason: Reason, message: str) -> None:
         """Record the failure; bring the app back when that is safe and asked for."""
+        if self.phase is Phase.RESTORING:
+            self.restore_failed(message)
+            return
         self.patch(failure={"reason": str(reason), "message": message})
         app_touched = bool(self.status.get("originalReplicas")) or bool(
             self.status.get("maintenanceEnabled")
@@ -650,7 +691,25 @@ class RollbackFlow:
             message = f"{message}; the application is left down for a human ({why})"
             self.event(str(Reason.HELD_FOR_HUMAN), message, warning=True)
         else:
+            if self.phase in (Phase.VERIFYING, Phase.SCALING_UP):
+                # The rollback committed and the app was scaled back; what is left is a human's.
+                message = f"{message}; the rollback committed and the application was scaled back"
+                if self.status.get("maintenanceEnabled"):
+                    message += ", with maintenance mode still on"
+                self.event(str(Reason.HELD_FOR_HUMAN), message, warning=True)
             self.release_database()
+        self.finish(Phase.FAILED, reason, message)
+
+    def restore_failed(self, message: str) -> None:
+        """Bringing the app back failed too: stop trying (a loop would hide it) and say so."""
+        failure = self.status.get("failure") or {}
+        reason = failure.get("reason", Reason.JOB_FAILED)
+        message = (
+            f"{failure.get('message', 'failed')}; then restoring the application failed: "
+            f"{message}; the database is unchanged and the application needs a human"
+        )
+        self.event(str(Reason.HELD_FOR_HUMAN), message, warning=True)
+        self.release_database()
         self.finish(Phase.FAILED, reason, message)
 
     def restore(self) -> Phase:
@@ -675,9 +734,9 @@ class RollbackFlow:
             )
         self.patch(finishedAt=now_iso(), metrics=metrics)
         self.set_phase(phase, reason, message)
-        outcome = "succeeded" if phase is Phase.SUCCEEDED else "failed"
+        outcome = OUTCOME_SUCCEEDED if phase is Phase.SUCCEEDED else OUTCOME_FAILED
         if reason == Reason.DRY_RUN_SUCCEEDED:
-            outcome = "dry-run"
+            outcome = OUTCOME_DRY_RUN
         RUNS.labels(outcome).inc()
         if "durationSeconds" in metrics:
             DURATION.observe(metrics["durationSeconds"])

@@ -16,7 +16,7 @@ from migration_rollback import api
 from migration_rollback.controller.flow import RollbackFlow, Stopped, restore_on_delete
 from migration_rollback.kube.client import Clients
 from migration_rollback.lifecycle.phases import Phase
-from migration_rollback.metrics import IN_PROGRESS
+from migration_rollback.metrics import ACTIVITY, IN_PROGRESS
 from migration_rollback.settings import Settings
 
 log = logging.getLogger("migration_rollback.controller")
@@ -42,6 +42,9 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     # pool (cores + 4) would queue the 7th concurrent rollback behind the first six.
     settings.execution.max_workers = Context.settings.max_workers
     settings.watching.server_timeout = 60
+    # No watching of CRDs and namespaces: the namespaces are an explicit list and the CRD is
+    # checked at startup (controller.main), so the chart's RBAC needs no cluster-wide reads.
+    settings.scanning.disabled = True
     Context.ready.set()
 
 
@@ -81,3 +84,16 @@ def restore_before_delete(body: kopf.Body, logger: kopf.Logger, **_: Any) -> Non
     """The finalizer: nothing the resource did to the app outlives it. (Returns nothing: kopf
     would store a result in status, which the CRD's schema does not have.)"""
     logger.info("deleted: %s", restore_on_delete(_clients(), Context.settings, dict(body)))
+
+
+@kopf.on.event(api.GROUP, api.VERSION, api.PLURAL)
+def track_activity(event: kopf.RawEvent, **_: Any) -> None:
+    """Keep the alerting gauges' view of every resource current (see lifecycle.activity)."""
+    obj = event.get("object") or {}
+    uid = str((obj.get("metadata") or {}).get("uid", ""))
+    if not uid:
+        return
+    if event.get("type") == "DELETED":
+        ACTIVITY.forget(uid)
+    else:
+        ACTIVITY.observe(uid, obj.get("status"))

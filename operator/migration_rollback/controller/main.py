@@ -12,9 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import kopf
 from prometheus_client import start_http_server
 
+from migration_rollback import api
 from migration_rollback.controller import handlers
 from migration_rollback.kube import leases
-from migration_rollback.kube.client import connect
+from migration_rollback.kube.client import connect, resource_served
 from migration_rollback.metrics import REGISTRY
 from migration_rollback.settings import Settings
 
@@ -78,6 +79,12 @@ def run(settings: Settings, kubeconfig: str | None = None) -> None:
         _lead(settings, kubeconfig)
     handlers.Context.settings = settings
     handlers.Context.clients = connect(kubeconfig)
+    if not resource_served(handlers.Context.clients, api.GROUP, api.VERSION, api.PLURAL):
+        # Exit (the Deployment restarts us with backoff) rather than serve nothing silently.
+        raise SystemExit(
+            f"the {api.PLURAL}.{api.GROUP}/{api.VERSION} resource is not served: install the "
+            "CRD first (the Helm chart does, with crds.install=true; or kubectl apply -f crds/)"
+        )
     try:
         asyncio.run(
             kopf.operator(

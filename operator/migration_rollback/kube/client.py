@@ -69,3 +69,14 @@ def is_not_found(exc: BaseException) -> bool:
 
 def is_conflict(exc: BaseException) -> bool:
     return isinstance(exc, ApiException) and exc.status == 409
+
+
+def resource_served(clients: Clients, group: str, version: str, plural: str) -> bool:
+    """Whether the API server serves this resource (discovery: readable by any account)."""
+    try:
+        found = clients.custom.get_api_resources(group, version)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return any(r.name == plural for r in (found.resources if found else None) or [])

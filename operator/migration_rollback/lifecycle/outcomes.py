@@ -67,7 +67,8 @@ def judge(succeeded: bool, result: dict[str, Any] | None, job_message: str) -> J
         succeeded=False,
         reason=_REASON_BY_EXIT_NAME.get(exit_name, Reason.JOB_FAILED),
         message=f"{exit_name or 'failed'}{where}: {message}"[:1000],
-        database_changed=committed,
+        # COMMIT_UNKNOWN: the connection broke during COMMIT; it may well have committed.
+        database_changed=None if exit_name == "COMMIT_UNKNOWN" else committed,
         sql_seconds=_sql_seconds(result),
         statements=count,
     )

@@ -42,7 +42,9 @@ class ConditionType(enum.StrEnum):
 
 
 class Reason(enum.StrEnum):
-    """Why a condition has its status; transient reasons retry, terminal ones stop."""
+    """Why a condition has its status. A failure is final (the resource is a one-shot action):
+    after a lock timeout or a lost connection the app is restored, the database is unchanged,
+    and a new resource is how to try again."""
 
     # progress
     VALIDATING = "Validating"
@@ -78,16 +80,6 @@ class Reason(enum.StrEnum):
     DELETED = "Deleted"
     HELD_FOR_HUMAN = "HeldForHuman"
     TRANSIENT_ERROR = "TransientError"
-
-
-TRANSIENT_REASONS = frozenset(
-    {
-        Reason.WAITING_FOR_DATABASE,
-        Reason.LOCK_TIMEOUT,
-        Reason.CONNECTION_FAILED,
-        Reason.TRANSIENT_ERROR,
-    }
-)
 
 
 class StepName(enum.StrEnum):

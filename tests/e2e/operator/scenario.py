@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parents[3]
 MIGRATIONS = REPO / "examples" / "supabase" / "migrations"
 BASELINE = REPO / "operator" / "migration_rollback" / "verify" / "baseline" / "supabase.sql"
 OPERATOR_NAMESPACE = "migration-rollback-system"
+SOCIAL = "20251113000001_timeline_social_features"
 T = TypeVar("T")
 
 
@@ -67,6 +68,8 @@ class OperatorProcess:
     metrics_port: int = field(default_factory=free_port)
     health_port: int = field(default_factory=free_port)
     identity: str = field(default_factory=lambda: f"operator-e2e-{os.getpid()}")
+    # Overrides of the environment below (the chart scenario runs it with the chart's own).
+    env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
 
     def start(self, wait_ready: bool = True) -> None:
@@ -81,6 +84,7 @@ class OperatorProcess:
             "HEALTH_PORT": str(self.health_port),
             "POLL_SECONDS": "0.3",
             "POD_NAME": self.identity,
+            **self.env,
         }
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
@@ -98,7 +102,10 @@ class OperatorProcess:
             start_new_session=True,
         )
         if wait_ready:
-            wait_for("the operator to be ready", self.ready, timeout=60)
+            try:
+                wait_for("the operator to be ready", self.ready, timeout=60)
+            except pytest.fail.Exception:
+                pytest.fail(f"operator not ready; its log:\n{self.log_path.read_text()[-3000:]}")
 
     def _probe(self, path: str) -> bool:
         if self.proc is not None and self.proc.poll() is not None:
@@ -153,6 +160,8 @@ class ShopEndpoints:
 
     def __init__(self) -> None:
         self.health_status = 200
+        # Status codes for the next maintenance POSTs, in order (then 204).
+        self.maintenance_responses: list[int] = []
         self.calls: list[tuple[str, str, str]] = []
         self.headers: list[dict[str, str]] = []
         endpoints = self
@@ -170,7 +179,8 @@ class ShopEndpoints:
                 body = self.rfile.read(length).decode()
                 endpoints.calls.append(("POST", self.path, body))
                 endpoints.headers.append(dict(self.headers))
-                self.send_response(204)
+                queued = endpoints.maintenance_responses
+                self.send_response(queued.pop(0) if queued else 204)
                 self.end_headers()
 
             def log_message(self, *_: object) -> None:
@@ -293,6 +303,18 @@ class Shop:
                 api.GROUP, api.VERSION, self.namespace, api.PLURAL, body
             )
         )
+
+    def undo_social(self, name: str) -> dict[str, Any]:
+        """The example's third migration rolled back from a ConfigMap: it drops tables and has
+        a MANUAL item, so it waits for approval. Returns the resource as it waits."""
+        self.rollback_config_map("shop-rollbacks", rollback_sql_for(SOCIAL))
+        self.mrb(
+            name,
+            migration=SOCIAL,
+            rollback={"configMapRef": {"name": "shop-rollbacks", "key": "rollback.sql"}},
+            allowDataLoss=True,
+        )
+        return self.wait_phase(name, "AwaitingApproval")
 
     def get(self, name: str) -> dict[str, Any]:
         return dict(

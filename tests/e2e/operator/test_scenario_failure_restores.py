@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from scenario import Shop, wait_for
 
@@ -60,3 +62,26 @@ def test_failed_rehearsal_never_touches_the_app(shop: Shop) -> None:
     assert shop.replicas() == 3
     assert "originalReplicas" not in status
     assert shop.endpoints.maintenance_calls() == []
+
+
+def test_a_restore_that_fails_stops_there_and_says_so(shop: Shop) -> None:
+    # Maintenance goes on, then the endpoint breaks: turning it off after the failure fails.
+    shop.endpoints.maintenance_responses = [204] + [503] * 50
+    shop.mrb(
+        "undo-stuck",
+        migration="20251113000001_timeline_social_features",
+        rollback={"sql": FAIL_AFTER_REHEARSAL},
+    )
+    done = shop.wait_phase("undo-stuck", "Failed", "Succeeded", timeout=180)
+    status = done["status"]
+    assert status["phase"] == "Failed"
+    assert status["reason"] == "SQLError", "the first failure stays the reason"
+    assert "injected failure" in status["message"]
+    assert "restoring the application failed" in status["message"]
+    assert status["failure"]["reason"] == "SQLError"
+    assert "HeldForHuman" in shop.events("undo-stuck")
+    # It stopped: no loop of restore attempts once Failed.
+    calls = len(shop.endpoints.maintenance_calls())
+    time.sleep(3)
+    assert len(shop.endpoints.maintenance_calls()) == calls
+    assert shop.phase("undo-stuck") == "Failed"

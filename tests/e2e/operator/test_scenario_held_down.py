@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from scenario import Shop, wait_for
+from scenario import OperatorProcess, Shop, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -13,7 +13,7 @@ DROP INDEX IF EXISTS public.idx_timeline_comments_event;
 """
 
 
-def test_scale_up_during_the_window_is_held_down(shop: Shop) -> None:
+def test_scale_up_during_the_window_is_held_down(shop: Shop, operator: OperatorProcess) -> None:
     shop.mrb(
         "undo-held", migration="20251113000001_timeline_social_features", rollback={"sql": SLOW},
         backup={"mode": "none"},
@@ -27,6 +27,16 @@ def test_scale_up_during_the_window_is_held_down(shop: Shop) -> None:
         lambda: (shop.get("undo-held")["status"].get("heldDown") or 0) >= 1,
     )
     assert "HeldDown" in shop.events("undo-held")
+    # The alerting gauges see the app down and the rollback sitting in its phase.
+    assert operator.metric("migration_rollback_app_down_seconds") > 0
+    assert operator.metric("migration_rollback_resources", 'phase="RollingBack"') >= 1
+    assert operator.metric("migration_rollback_phase_seconds", 'phase="RollingBack"') > 0
     done = shop.wait_phase("undo-held", "Succeeded", "Failed", timeout=120)
     assert done["status"]["phase"] == "Succeeded", done["status"].get("message")
     assert shop.replicas() == 3
+    assert done["status"]["phaseTransitionTime"] >= done["status"]["startedAt"]
+    wait_for(
+        "the app-down gauge to clear once the app is back",
+        lambda: operator.metric("migration_rollback_app_down_seconds") == 0 or None,
+        timeout=30,
+    )

@@ -11,7 +11,7 @@ import time
 
 import pytest
 from kubernetes import client
-from scenario import Shop, rollback_sql_for, wait_for
+from scenario import Shop, wait_for
 
 from migration_rollback import api
 
@@ -20,15 +20,7 @@ MIGRATION = "20251113000001_timeline_social_features"
 
 
 def test_rollback_succeeds_end_to_end(shop: Shop) -> None:
-    shop.rollback_config_map("shop-rollbacks", rollback_sql_for(MIGRATION))
-    shop.mrb(
-        "undo-social",
-        migration=MIGRATION,
-        rollback={"configMapRef": {"name": "shop-rollbacks", "key": "rollback.sql"}},
-        allowDataLoss=True,
-    )
-
-    waiting = shop.wait_phase("undo-social", "AwaitingApproval")
+    waiting = shop.undo_social("undo-social")
     sha = waiting["status"]["sqlSha256"]
     assert f"{api.APPROVAL_ANNOTATION}={sha}" in waiting["status"]["message"]
     assert shop.replicas() == 3, "nothing is touched before approval"

@@ -147,6 +147,9 @@ def test_job_verdicts() -> None:
     lost = outcomes.judge(False, None, "DeadlineExceeded")
     assert lost.database_changed is None
     assert "DeadlineExceeded" in lost.message
+    # The connection broke during COMMIT: the runner cannot know, so neither can we.
+    unknown = outcomes.judge(False, {"exit_name": "COMMIT_UNKNOWN", "committed": False}, "")
+    assert unknown.database_changed is None
 
 
 def test_durations() -> None:

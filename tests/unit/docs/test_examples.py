@@ -1,0 +1,246 @@
+"""Every YAML file under examples/ is a valid Kubernetes object, and every MigrationRollback
+example is one the API server would accept.
+
+The `jsonschema` package is not installed in the project's environment, so the CRD's
+openAPIV3Schema is checked by a small structural checker below: types, required fields,
+enums, patterns, length, range and item limits, unknown fields (which the API server would
+silently prune), and the CRD's CEL rules of the two shapes it uses ("exactly one of").
+A CEL rule of any other shape fails the test until the checker learns it; transition rules
+(those using `oldSelf`) only apply to updates and are skipped.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from migration_rollback import api
+from migration_rollback.lifecycle.phases import Phase
+from migration_rollback.project.manifests import rollback_manifest
+
+REPO = Path(__file__).resolve().parents[3]
+EXAMPLES = REPO / "examples"
+CRD = REPO / "crds" / "rollback.migrations.dev_migrationrollbacks.yaml"
+HEALTH_LUA = REPO / "gitops" / "argocd" / "health.lua"
+GITOPS = EXAMPLES / "gitops"
+
+YAML_FILES = sorted(p for p in EXAMPLES.rglob("*") if p.suffix in (".yaml", ".yml"))
+
+
+def documents(path: Path) -> list[dict[str, Any]]:
+    docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
+    assert all(isinstance(d, dict) for d in docs), f"{path}: a document is not a mapping"
+    return docs
+
+
+def schema() -> dict[str, Any]:
+    crd = yaml.safe_load(CRD.read_text(encoding="utf-8"))
+    version = next(v for v in crd["spec"]["versions"] if v["name"] == api.VERSION)
+    return version["schema"]["openAPIV3Schema"]  # type: ignore[no-any-return]
+
+
+def rollbacks() -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for path in YAML_FILES:
+        for doc in documents(path):
+            if doc.get("kind") == api.KIND:
+                found.append((str(path.relative_to(REPO)), doc))
+    return found
+
+
+# --- the checker -------------------------------------------------------------------------
+
+_HAS = re.compile(r"has\(self\.(\w+)\)")
+_ONE_OF_TWO = re.compile(r"^has\(self\.(\w+)\) != has\(self\.(\w+)\)$")
+_ONE_OF_MANY = re.compile(
+    r"^\(has\(self\.\w+\) \? 1 : 0\)( \+ \(has\(self\.\w+\) \? 1 : 0\))+ == 1$"
+)
+
+
+def _rule_errors(value: Mapping[str, Any], node: Mapping[str, Any], path: str) -> list[str]:
+    errors = []
+    for entry in node.get("x-kubernetes-validations") or ():
+        rule = " ".join(str(entry["rule"]).split())
+        if "oldSelf" in rule:
+            continue  # a transition rule: only checked on update
+        if _ONE_OF_TWO.match(rule) or _ONE_OF_MANY.match(rule):
+            present = [name for name in _HAS.findall(rule) if name in value]
+            if len(present) != 1:
+                errors.append(f"{path or '<root>'}: {entry.get('message', rule)}")
+            continue
+        raise NotImplementedError(f"teach the example checker this CEL rule at {path}: {rule}")
+    return errors
+
+
+def check(value: Any, node: Mapping[str, Any], path: str = "") -> list[str]:
+    """What the API server would refuse (or prune) in `value` under `node`."""
+    where = path or "<root>"
+    kind = node.get("type")
+    if kind == "object":
+        if not isinstance(value, dict):
+            return [f"{where}: expected an object, got {type(value).__name__}"]
+        required = node.get("required") or ()
+        errors = [f"{where}: missing required field {r!r}" for r in required if r not in value]
+        properties = node.get("properties") or {}
+        additional = node.get("additionalProperties")
+        free = bool(node.get("x-kubernetes-preserve-unknown-fields"))
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            if key in properties:
+                if child != "metadata":  # ObjectMeta is validated by the API server itself
+                    errors += check(item, properties[key], child)
+            elif isinstance(additional, Mapping):
+                errors += check(item, additional, child)
+            elif not free:
+                errors.append(f"{child}: unknown field (the API server would drop it)")
+        return errors + _rule_errors(value, node, path)
+    if kind == "array":
+        if not isinstance(value, list):
+            return [f"{where}: expected a list, got {type(value).__name__}"]
+        errors = []
+        if "maxItems" in node and len(value) > node["maxItems"]:
+            errors.append(f"{where}: more than {node['maxItems']} items")
+        if "minItems" in node and len(value) < node["minItems"]:
+            errors.append(f"{where}: fewer than {node['minItems']} items")
+        for index, item in enumerate(value):
+            errors += check(item, node.get("items") or {}, f"{path}[{index}]")
+        return errors
+    errors = []
+    expected: dict[str, type | tuple[type, ...]] = {
+        "string": str,
+        "boolean": bool,
+        "integer": int,
+        "number": (int, float),
+    }
+    if kind in expected:
+        ok = isinstance(value, expected[kind]) and not (
+            kind in ("integer", "number") and isinstance(value, bool)
+        )
+        if not ok:
+            return [f"{where}: expected {kind}, got {type(value).__name__} {value!r}"]
+    if "enum" in node and value not in node["enum"]:
+        errors.append(f"{where}: {value!r} is not one of {node['enum']}")
+    if isinstance(value, str):
+        if "pattern" in node and not re.search(node["pattern"], value):
+            errors.append(f"{where}: {value!r} does not match {node['pattern']}")
+        if "maxLength" in node and len(value) > node["maxLength"]:
+            errors.append(f"{where}: longer than {node['maxLength']} characters")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if "minimum" in node and value < node["minimum"]:
+            errors.append(f"{where}: {value} is below {node['minimum']}")
+        if "maximum" in node and value > node["maximum"]:
+            errors.append(f"{where}: {value} is above {node['maximum']}")
+    return errors
+
+
+# --- every example -----------------------------------------------------------------------
+
+
+def test_there_are_examples_to_check() -> None:
+    names = {str(p.relative_to(EXAMPLES)) for p in YAML_FILES}
+    assert "manifests/undo-timeline-social.yaml" in names
+    assert "gitops/argocd/argocd-cm-health.yaml" in names
+    assert "gitops/flux/kustomizations.yaml" in names
+    assert len(rollbacks()) >= 2
+
+
+@pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: str(p.relative_to(EXAMPLES)))
+def test_every_document_is_a_named_kubernetes_object(path: Path) -> None:
+    docs = documents(path)
+    assert docs, f"{path}: no YAML document"
+    for doc in docs:
+        for key in ("apiVersion", "kind"):
+            assert isinstance(doc.get(key), str), f"{path}: {key} missing"
+            assert doc[key], f"{path}: {key} empty"
+        metadata = doc.get("metadata")
+        assert isinstance(metadata, dict), f"{path}: metadata missing"
+        assert metadata.get("name"), f"{path}: metadata.name missing"
+
+
+@pytest.mark.parametrize(("where", "doc"), [pytest.param(w, d, id=w) for w, d in rollbacks()])
+def test_every_migration_rollback_example_validates_against_the_crd(
+    where: str, doc: dict[str, Any]
+) -> None:
+    assert doc["apiVersion"] == api.API_VERSION
+    assert check(doc, schema()) == [], where
+
+
+def test_the_emergency_plan_manifest_validates_against_the_crd() -> None:
+    manifest = rollback_manifest(
+        "20251113000001_timeline_social_features", "0" * 64, namespace="shop", allow_data_loss=True
+    )
+    assert check(manifest, schema()) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda s: s.update(onFailure="explode"), "spec.onFailure: 'explode' is not one of"),
+        (lambda s: s.pop("database"), "spec: missing required field 'database'"),
+        (lambda s: s.update(migration="not a migration"), "spec.migration: 'not a migration'"),
+        (lambda s: s.update(targetVersion="20251113000000"), "exactly one of migration or"),
+        (lambda s: s["rollback"].update(sql="SELECT 1;"), "exactly one of configMapRef, sql"),
+        (lambda s: s.update(allowDataloss=True), "spec.allowDataloss: unknown field"),
+        (lambda s: s["maintenance"].update(configMap={"name": "f", "key": "k"}), "one of http"),
+        (lambda s: s["workloads"][0].update(selector={}), "exactly one of name or selector"),
+        (lambda s: s["job"].update(timeoutSeconds=5), "spec.job.timeoutSeconds: 5 is below 30"),
+        (lambda s: s["job"].update(lockTimeout="5 seconds"), "spec.job.lockTimeout"),
+        (lambda s: s.update(dryRun="yes"), "spec.dryRun: expected boolean"),
+    ],
+)
+def test_the_checker_refuses_what_the_api_server_refuses(change: Any, expected: str) -> None:
+    doc = copy.deepcopy(dict(rollbacks())["examples/gitops/rollbacks/undo-timeline-social.yaml"])
+    change(doc["spec"])
+    errors = check(doc, schema())
+    assert any(expected in e for e in errors), errors
+
+
+def test_an_unknown_cel_rule_is_not_silently_passed() -> None:
+    node = {"type": "object", "x-kubernetes-validations": [{"rule": "self.size() > 1"}]}
+    with pytest.raises(NotImplementedError):
+        check({}, node)
+
+
+# --- the GitOps examples say what the code does ------------------------------------------
+
+
+def test_the_argocd_cm_patch_carries_the_real_health_check() -> None:
+    (cm,) = documents(GITOPS / "argocd" / "argocd-cm-health.yaml")
+    key = f"resource.customizations.health.{api.GROUP}_{api.KIND}"
+    assert cm["metadata"] == {**cm["metadata"], "name": "argocd-cm", "namespace": "argocd"}
+    assert cm["data"][key] == HEALTH_LUA.read_text(encoding="utf-8"), (
+        "examples/gitops/argocd/argocd-cm-health.yaml must carry gitops/argocd/health.lua "
+        "verbatim: copy it again"
+    )
+
+
+def test_the_argocd_application_points_at_the_chart() -> None:
+    (app,) = documents(GITOPS / "argocd" / "migration-rollback-operator.yaml")
+    path = app["spec"]["source"]["path"]
+    assert path == "helm/migration-rollback"
+    assert (REPO / path / "Chart.yaml").is_file()
+
+
+def test_the_flux_health_expressions_name_real_phases() -> None:
+    kustomizations = documents(GITOPS / "flux" / "kustomizations.yaml")
+    exprs = [e for k in kustomizations for e in k["spec"].get("healthCheckExprs") or ()]
+    (expr,) = [e for e in exprs if e["kind"] == api.KIND]
+    assert expr["apiVersion"] == api.API_VERSION
+    named = re.findall(r"status\.phase == '(\w+)'", expr["current"] + expr["failed"])
+    assert named == [str(Phase.SUCCEEDED), str(Phase.FAILED)]
+
+
+def test_gitops_rollbacks_are_never_pruned() -> None:
+    for where, doc in rollbacks():
+        if not where.startswith("examples/gitops/"):
+            continue
+        annotations = doc["metadata"]["annotations"]
+        assert annotations["kustomize.toolkit.fluxcd.io/prune"] == "disabled"
+        options = annotations["argocd.argoproj.io/sync-options"].split(",")
+        assert {"Prune=false", "Delete=false"} <= set(options)
