@@ -71,7 +71,9 @@ def probe_ok(spec: CheckSpec, probe: Probe) -> tuple[bool, str]:
 
 @dataclass
 class Tracker:
-    """Counts consecutive results; the verdict flips at the thresholds."""
+    """Healthy after `success_threshold` passes in a row; unhealthy after `failure_threshold`
+    failures in all. Failures are not reset by a pass: a check that flaps between the two
+    would otherwise keep the rollback in Verifying, with the app half-working, for ever."""
 
     spec: CheckSpec
     successes: int = 0
@@ -82,7 +84,6 @@ class Tracker:
         ok, self.last = probe_ok(self.spec, probe)
         if ok:
             self.successes += 1
-            self.failures = 0
         else:
             self.failures += 1
             self.successes = 0

@@ -115,6 +115,12 @@ def test_health_tracker_thresholds_and_json_field() -> None:
     bad.record(health.Probe(200, '{"status": {"db": "down"}}'))
     assert bad.record(health.Probe(None, error="ConnectError")) is health.Verdict.UNHEALTHY
     assert "ConnectError" in bad.last
+    # A flapping check ends: failures count in all, passes only in a row.
+    flapping = health.Tracker(spec)
+    up, down = health.Probe(200, '{"status": {"db": "ok"}}'), health.Probe(503)
+    assert flapping.record(down) is health.Verdict.PENDING
+    assert flapping.record(up) is health.Verdict.PENDING
+    assert flapping.record(down) is health.Verdict.UNHEALTHY
 
 
 def test_job_verdicts() -> None:
