@@ -38,6 +38,15 @@ def test_bad_enum_and_pattern_are_rejected(shop: Shop) -> None:
     assert "spec.onFailure" in body
 
 
+def test_an_empty_selector_cannot_stop_the_whole_namespace(shop: Shop) -> None:
+    for selector in ({}, {"matchLabels": {}}):
+        body = rejected(
+            shop, "everything", migration="20251113000001_timeline_social_features",
+            rollback={"sql": "select 1"}, workloads=[{"kind": "Deployment", "selector": selector}],
+        )  # fmt: skip
+        assert "spec.workloads[0].selector" in body
+
+
 def test_spec_is_immutable_once_started(shop: Shop) -> None:
     shop.mrb(
         "started", migration="20251113000001_timeline_social_features",
