@@ -68,7 +68,7 @@ are bound by one ClusterRole or by a Role per watched namespace. */}}
   verbs: [get, list]
 - apiGroups: [""]
   resources: [events]
-  verbs: [create, patch]
+  verbs: [create]
 - apiGroups: [batch]
   resources: [jobs]
   verbs: [get, create, delete]

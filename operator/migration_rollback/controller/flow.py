@@ -18,7 +18,7 @@ from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.kube import jobs, leases, maintenance, resources, sources, workloads
 from migration_rollback.kube.client import Clients
 from migration_rollback.lifecycle import analysis, approval, conditions, health, outcomes
-from migration_rollback.lifecycle.durations import human
+from migration_rollback.lifecycle.durations import human, parse_timestamp
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
 from migration_rollback.metrics import (
     DOWNTIME,
@@ -51,12 +51,6 @@ class Stopped(Exception):
 
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _parse_time(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def http_probe(url: str, timeout: float) -> health.Probe:
@@ -154,7 +148,7 @@ class RollbackFlow:
             current["message"] = message[:500]
         if state is not StepState.RUNNING:
             current["finishedAt"] = stamp
-            started = _parse_time(current.get("startedAt"))
+            started = parse_timestamp(current.get("startedAt"))
             if started is not None and state is StepState.DONE:
                 STEP_DURATION.labels(str(name)).observe(
                     (dt.datetime.now(dt.UTC) - started).total_seconds()
@@ -592,7 +586,7 @@ class RollbackFlow:
         self.step(step, StepState.DONE, "every workload is back at its recorded replicas and Ready")
 
     def record_downtime(self) -> None:
-        started = _parse_time(self.status.get("downtimeStartedAt"))
+        started = parse_timestamp(self.status.get("downtimeStartedAt"))
         if started is None:
             return
         seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
@@ -726,7 +720,7 @@ class RollbackFlow:
         return Phase.FAILED
 
     def finish(self, phase: Phase, reason: Reason | str, message: str) -> None:
-        started = _parse_time(self.status.get("startedAt"))
+        started = parse_timestamp(self.status.get("startedAt"))
         metrics = dict(self.status.get("metrics") or {})
         if started is not None:
             metrics["durationSeconds"] = round(

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from migration_rollback.lifecycle.durations import parse_timestamp
 from migration_rollback.lifecycle.phases import Phase
 
 
@@ -35,15 +36,6 @@ class Gauges:
     app_down_seconds: float
 
 
-def parse_time(value: object) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def seen_from_status(status: Mapping[str, Any] | None) -> Seen:
     status = status or {}
     try:
@@ -56,8 +48,8 @@ def seen_from_status(status: Mapping[str, Any] | None) -> Seen:
     # for a human) the application is down.
     down_since = None
     if "downtimeSeconds" not in metrics:
-        down_since = parse_time(status.get("downtimeStartedAt"))
-    since = parse_time(status.get("phaseTransitionTime")) or parse_time(status.get("startedAt"))
+        down_since = parse_timestamp(status.get("downtimeStartedAt"))
+    since = parse_timestamp(status.get("phaseTransitionTime") or status.get("startedAt"))
     return Seen(phase=phase, phase_since=since, down_since=down_since)
 
 

@@ -1,7 +1,8 @@
-"""Durations as the resource spells them (`5s`, `10m`, `1h`, `250ms`)."""
+"""Durations as the resource spells them (`5s`, `10m`, `1h`, `250ms`), and its timestamps."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 _DURATION = re.compile(r"^(?P<n>\d+)(?P<unit>ms|s|m|h)$")
@@ -20,3 +21,13 @@ def human(seconds: float) -> str:
         return f"{seconds:.1f}s"
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes}m{rest:02d}s"
+
+
+def parse_timestamp(value: object) -> dt.datetime | None:
+    """A status timestamp (`2026-11-24T13:40:00.123Z`); None when absent or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
