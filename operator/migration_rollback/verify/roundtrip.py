@@ -276,18 +276,7 @@ class Replayer:
     # --- running SQL -----------------------------------------------------------------------
 
     def _run(self, script: Script, text: str) -> Failure | None:
-        conn = self._c()
-        for st in _executable(script.statements):
-            try:
-                conn.execute(st.text, prepare=False)
-            except psycopg.Error as exc:
-                position = exc.diag.statement_position
-                return Failure(
-                    _error_text(exc),
-                    _statement_line(text, st, int(position) if position else None),
-                    exc.sqlstate,
-                )
-        return None
+        return self._run_on(self._c(), list(_executable(script.statements)), text)
 
     def _pipeline(self, *statements: str) -> None:
         conn = self._c()
