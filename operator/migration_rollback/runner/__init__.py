@@ -1,7 +1,7 @@
 """What the rollback Job runs: locks, backup, one transaction, archive, history table, audit.
 
 Pure modules (`plan`, `naming`, `guard`, `result`, `report`, `rollback_file`, `options`,
-`redact`, `exitcodes`) decide and describe; thin modules (`session`, `history`, `impact`,
+`exitcodes`) decide and describe; thin modules (`session`, `history`, `impact`,
 `archive`, `transaction`, `backup`, `audit`) talk to PostgreSQL and pg_dump; `run` puts the
 steps in order. Nothing here imports kopf or the Kubernetes client.
 """

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from migration_rollback.redact import Redactor
 from migration_rollback.runner.errors import BackupError
 from migration_rollback.runner.naming import run_stamp
-from migration_rollback.runner.redact import Redactor
 from migration_rollback.runner.result import BackupInfo
 
 DUMP_SUFFIX = ".dump"

@@ -21,10 +21,13 @@ from typing import TextIO
 import psycopg
 
 from migration_rollback import __version__
+from migration_rollback.conninfo import DatabaseTarget, InvalidDatabaseUrlError, parse_database_url
 from migration_rollback.errors import MigrationRollbackError
+from migration_rollback.redact import Redactor
 from migration_rollback.runner import audit, backup
 from migration_rollback.runner.errors import (
     CommitUnknownError,
+    ConnectionFailedError,
     InterruptedRunError,
     PreconditionError,
     RunnerError,
@@ -41,7 +44,6 @@ from migration_rollback.runner.history import (
 from migration_rollback.runner.impact import assess
 from migration_rollback.runner.options import BackupMode, MigrationId, RunOptions
 from migration_rollback.runner.plan import Plan, PlannedStatement, build_plan
-from migration_rollback.runner.redact import Redactor, redact_url
 from migration_rollback.runner.report import render_report, render_summary
 from migration_rollback.runner.result import (
     BackupInfo,
@@ -122,14 +124,16 @@ class _Run:
     def __init__(self, options: RunOptions, io: RunIO) -> None:
         self.options = options
         self.io = io
-        self.redactor = Redactor.for_dsn(options.database_url, io.env)
+        self.target, self.url_error = _parse_target(options.database_url)
+        base = self.target.redactor() if self.target else Redactor.none()
+        self.redactor = base.with_env(io.env)
         started = io.now()
         self.when = started.replace(microsecond=0)  # names archives and the dump file
         self.result = RunResult(
             tool_version=__version__,
             target=_target(options),
             dry_run=options.dry_run,
-            database=redact_url(options.database_url),
+            database=self.target.display if self.target else "(not parsed)",
             started_at=started,
         )
         self.log = StepLog(io.stderr, self.redactor)
@@ -178,6 +182,8 @@ class _Run:
 
     def _connect(self) -> None:
         with self.log.step("connect") as step:
+            if self.url_error is not None:
+                raise self.url_error
             url = self.options.database_url
             self.control = connect(url, self.redactor, purpose="lock and audit")
             self.work = connect(url, self.redactor, purpose="rollback")
@@ -455,6 +461,17 @@ class _Run:
             path.write_text(text, encoding="utf-8")
         except OSError as exc:
             self.log.emit({"event": "write-failed", "path": str(path), "error": exc.strerror})
+
+
+URL_WHERE = "the database URL (--database-url or MIGRATION_ROLLBACK_DATABASE_URL)"
+
+
+def _parse_target(url: str) -> tuple[DatabaseTarget | None, ConnectionFailedError | None]:
+    """The parsed target, or the refusal the connect step raises (recorded like any failure)."""
+    try:
+        return parse_database_url(url, where=URL_WHERE), None
+    except InvalidDatabaseUrlError as exc:
+        return None, ConnectionFailedError(str(exc), transient=False)
 
 
 def _outcome(planned: PlannedStatement) -> StatementOutcome:

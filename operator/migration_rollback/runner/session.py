@@ -16,6 +16,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
 
+from migration_rollback.redact import Redactor
 from migration_rollback.runner.errors import (
     ConnectionFailedError,
     ConnectionLostError,
@@ -25,7 +26,6 @@ from migration_rollback.runner.errors import (
     StatementTimeoutError,
 )
 from migration_rollback.runner.options import postgres_interval
-from migration_rollback.runner.redact import Redactor
 
 APPLICATION_NAME = "migration-rollback"
 LOCK_NAME = "migration-rollback"

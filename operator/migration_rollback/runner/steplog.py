@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from migration_rollback.runner.redact import Redactor
+from migration_rollback.redact import Redactor
 from migration_rollback.runner.result import StepTiming
 
 

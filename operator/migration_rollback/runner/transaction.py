@@ -18,6 +18,7 @@ from datetime import datetime
 import psycopg
 from psycopg import sql
 
+from migration_rollback.redact import Redactor
 from migration_rollback.runner.archive import (
     ArchiveOutcome,
     archive_tables,
@@ -36,7 +37,6 @@ from migration_rollback.runner.history import delete_versions, present_versions
 from migration_rollback.runner.naming import ARCHIVE_SCHEMA
 from migration_rollback.runner.options import TableName
 from migration_rollback.runner.plan import Action, DropTarget, Plan, PlannedStatement
-from migration_rollback.runner.redact import Redactor
 from migration_rollback.runner.result import StatementOutcome
 from migration_rollback.runner.session import Connection, translate
 

@@ -14,35 +14,27 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
 
+from migration_rollback.conninfo import parse_database_url
 from migration_rollback.errors import DatabaseUnavailableError
+from migration_rollback.redact import Redactor
 from migration_rollback.verify.cluster import temporary_cluster
 
 
 def with_database(url: str, dbname: str) -> str:
-    """The same server URL with another database (keeps user, host, port and query)."""
-    if "://" not in url:
-        # A libpq keyword/value string: the last dbname wins.
-        return f"{url} dbname={dbname}"
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, parts.fragment))
+    """The same server URL with another database (keeps user, host, port and options)."""
+    return parse_database_url(url, where=SHADOW_WHERE).with_database(dbname)
 
 
 def redact(url: str) -> str:
-    """A URL fit for messages: the password, if any, replaced by ***."""
-    if "://" not in url:
-        return " ".join(
-            "password=***" if part.startswith("password=") else part for part in url.split()
-        )
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    """The URL fit for messages, rebuilt from its parsed parts (never the password)."""
+    return parse_database_url(url, where=SHADOW_WHERE).display
+
+
+SHADOW_WHERE = "the shadow URL (--shadow-url)"
 
 
 @dataclass
@@ -56,10 +48,14 @@ class ShadowServer:
         try:
             return psycopg.connect(self.admin_url, autocommit=True, prepare_threshold=None)
         except psycopg.OperationalError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise DatabaseUnavailableError(
                 f"cannot connect to the shadow server {redact(self.admin_url)}: "
-                f"{str(exc).strip().splitlines()[0] if str(exc).strip() else exc}"
+                f"{self.redactor().scrub(first)}"
             ) from None
+
+    def redactor(self) -> Redactor:
+        return parse_database_url(self.admin_url, where=SHADOW_WHERE).redactor()
 
     def url_for(self, dbname: str) -> str:
         return with_database(self.admin_url, dbname)
@@ -75,9 +71,10 @@ class ShadowServer:
             try:
                 conn.execute(query)
             except psycopg.Error as exc:
+                why = self.redactor().scrub(str(exc.diag.message_primary or exc))
                 raise DatabaseUnavailableError(
                     f"cannot create a scratch database on {redact(self.admin_url)} "
-                    f"(the role needs CREATEDB): {exc.diag.message_primary or exc}"
+                    f"(the role needs CREATEDB): {why}"
                 ) from None
         return name
 
@@ -106,6 +103,7 @@ class ShadowDatabase:
 def shadow_server(shadow_url: str | None) -> Iterator[ShadowServer]:
     """The given server, or a throwaway cluster removed when the block ends."""
     if shadow_url:
+        parse_database_url(shadow_url, where=SHADOW_WHERE)  # refuse an ambiguous URL first
         server = ShadowServer(shadow_url, f"shadow server {redact(shadow_url)}")
         server.connect_admin().close()
         yield server

@@ -7,16 +7,22 @@ contains characters that URL encoding changes.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from psycopg import sql
 from runner_support import TIMELINE, Project, timeline_project
+from tests.leaks import leaked, neutral
 
+from migration_rollback.runner import MigrationId, RunIO, RunOptions, execute_rollback
 from migration_rollback.verify.cluster import TemporaryCluster, create_cluster
 
 pytestmark = pytest.mark.integration
@@ -145,3 +151,130 @@ def test_keyword_dsn_password_is_not_echoed(secret_project: Project) -> None:
 
     assert run.returncode == 7
     assert_no_secret(run.everything())
+
+
+# --- property: any password, any form, right or wrong: no piece of it in any output ----------
+
+# The whole printable and non-ASCII range; no NUL (libpq strings end there), no surrogates.
+PASSWORDS = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\x00"),
+    min_size=8,
+    max_size=20,
+)
+FIXED_NOW = datetime(2025, 11, 13, 3, 0, tzinfo=UTC)
+
+
+def forms(cluster: TemporaryCluster, dbname: str, password: str) -> list[str]:
+    escaped = password.replace("\\", "\\\\").replace("'", "\\'")
+    where = f"127.0.0.1:{cluster.port}/{dbname}"
+    return [
+        f"postgresql://{ROLE}:{password}@{where}",
+        f"postgresql://{ROLE}:{quote(password, safe='')}@{where}",
+        f"host=127.0.0.1 port={cluster.port} dbname={dbname} user={ROLE} password='{escaped}'",
+    ]
+
+
+def run_in_process(project: Project, url: str, out: Path) -> tuple[int, str]:
+    """One dry run through the runner's real connect path; everything it printed or wrote."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    before = last_audit_id(project)
+    options = RunOptions(
+        database_url=url,
+        migration=MigrationId.parse(TIMELINE),
+        migrations_dir=project.migrations,
+        dry_run=True,
+        result_file=out / "result.json",
+        report_file=out / "report.md",
+    )
+    result = execute_rollback(options, RunIO(stdout, stderr, env={}, now=lambda: FIXED_NOW))
+    audit = project.sql(
+        "SELECT to_jsonb(a)::text FROM migration_rollback.audit_log a WHERE id > %s", [before]
+    )
+    files = [(out / name).read_text() for name in ("result.json", "report.md")]
+    texts = [stdout.getvalue(), stderr.getvalue(), *files, *(r[0] for r in audit)]
+    return int(result.exit_code), "\n".join(texts)
+
+
+def last_audit_id(project: Project) -> int:
+    exists = project.value("SELECT to_regclass('migration_rollback.audit_log') IS NOT NULL")
+    if not exists:
+        return 0
+    return int(project.value("SELECT coalesce(max(id), 0) FROM migration_rollback.audit_log"))
+
+
+def set_password(cluster: TemporaryCluster, password: str) -> None:
+    with psycopg.connect(cluster.url(), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(ROLE), sql.Literal(password))
+        )
+
+
+def outputs(project: Project, cluster: TemporaryCluster, right: str, wrong: str, out: Path) -> str:
+    """Every form of the URL with the right password, then with a wrong one. The right one
+    connects in the encoded and keyword forms; a wrong one never does."""
+    dbname = project.url.rsplit("/", 1)[1]
+    set_password(cluster, right)
+    runs = [run_in_process(project, url, out) for url in forms(cluster, dbname, right)]
+    assert [code for code, _ in runs[1:]] == [0, 0], runs
+    wrong_runs = [run_in_process(project, url, out) for url in forms(cluster, dbname, wrong)]
+    assert {code for code, _ in wrong_runs} == {7}, wrong_runs
+    return "\n".join(text for _, text in runs + wrong_runs)
+
+
+def clock_like(piece: str) -> bool:
+    """Digits and time punctuation: durations and server timestamps differ run to run."""
+    return all(ch.isdigit() or ch in ":.-+ TZ" for ch in piece)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(right=PASSWORDS, wrong=PASSWORDS)
+def test_no_piece_of_any_password_reaches_any_output(
+    secret_project: Project,
+    password_cluster: TemporaryCluster,
+    tmp_path: Path,
+    right: str,
+    wrong: str,
+) -> None:
+    assume(right != wrong)
+    if not secret_project.versions():
+        timeline_project(secret_project)
+    text = outputs(secret_project, password_cluster, right, wrong, tmp_path)
+    baseline = outputs(
+        secret_project, password_cluster, neutral(right), neutral(wrong) + "x", tmp_path
+    )
+    for password in (right, wrong):
+        found = {p for p in leaked(password, text, baseline) if not clock_like(p)}
+        assert not found, f"{found} of {password!r} leaked"
+    set_password(password_cluster, PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("password", "connects"),
+    [
+        ("Real#Pass-Zq", True),  # libpq takes a raw '#'; text-level redaction stopped at it
+        ("Real?Pass-Zq", True),
+        ("Frag@LeakZq", False),  # an unencoded '@': the rest would become the host
+        ("Frag/LeakZq", False),  # an unencoded '/': the rest would become the database name
+    ],
+)
+def test_raw_special_characters_in_the_url_never_leak_through_the_cli(
+    secret_project: Project, password_cluster: TemporaryCluster, password: str, connects: bool
+) -> None:
+    timeline_project(secret_project)
+    dbname = secret_project.url.rsplit("/", 1)[1]
+    set_password(password_cluster, password)
+    try:
+        run = secret_project.execute(
+            TIMELINE, "--dry-run", url=forms(password_cluster, dbname, password)[0]
+        )
+    finally:
+        set_password(password_cluster, PASSWORD)
+    assert run.returncode == (0 if connects else 7), run.stdout + run.stderr
+    assert run.result is not None
+    assert not leaked(password, run.everything(), baseline="postgresql")
+    if not connects:
+        assert "percent-encoded" in run.result["error"]["message"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from migration_rollback.sql import parse_script
 from migration_rollback.verify.baseline import supabase_baseline_sql
@@ -85,12 +86,18 @@ def test_the_baseline_parses_and_is_idempotent_by_construction() -> None:
 
 
 def test_urls() -> None:
-    assert with_database("postgresql://u:p@h:5/db?sslmode=require", "x") == (
-        "postgresql://u:p@h:5/x?sslmode=require"
-    )
-    assert with_database("host=h dbname=a", "b") == "host=h dbname=a dbname=b"
+    other = conninfo_to_dict(with_database("postgresql://u:p@h:5/db?sslmode=require", "x"))
+    assert other == {
+        "user": "u",
+        "password": "p",
+        "host": "h",
+        "port": "5",
+        "dbname": "x",
+        "sslmode": "require",
+    }
+    assert conninfo_to_dict(with_database("host=h dbname=a", "b")) == {"host": "h", "dbname": "b"}
     assert redact("postgresql://u:secret@h/db") == "postgresql://u:***@h/db"
-    assert redact("host=h password=secret") == "host=h password=***"
+    assert redact("host=h password=secret") == "postgresql://:***@h/"
     assert redact("postgresql://u@h/db") == "postgresql://u@h/db"
 
 

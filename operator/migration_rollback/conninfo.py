@@ -1,0 +1,192 @@
+"""Connection strings parsed the way libpq parses them, and everything derived from the parts.
+
+A database URL is the one secret this tool handles. Text-level redaction misses what libpq
+accepts (a raw `#` or `?` in a password) and what it misreads (an unencoded `@` or `/` moves the
+rest of the password into the host, port or database name, which libpq then quotes in its
+errors). So every connection string goes through libpq's own parser first; the safe display
+form, the database identity (the Lease key) and the list of secrets to scrub come from the
+parsed parts, and a string whose parts are ambiguous is refused before any connection is made,
+with a message that holds no part of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from urllib.parse import quote
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from migration_rollback.errors import MigrationRollbackError
+from migration_rollback.redact import Redactor
+
+# libpq keywords whose values are secrets.
+SECRET_KEYWORDS = frozenset(
+    {"password", "sslpassword", "scram_client_key", "scram_server_key", "oauth_client_secret"}
+)
+_URL_PREFIXES = ("postgresql://", "postgres://")
+_DEFAULT_PORT = "5432"
+
+
+class InvalidDatabaseUrlError(MigrationRollbackError):
+    """A connection string libpq cannot parse, or whose parts are ambiguous. The message names
+    where the string came from and what is wrong, never any part of the string."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where = where
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    """A parsed connection string: what may be shown, what identifies the database, and the
+    secrets every output must be scrubbed of."""
+
+    dsn: str = field(repr=False)
+    params: Mapping[str, str] = field(repr=False)
+    display: str
+    identity: str
+    secrets: frozenset[str] = field(repr=False)
+
+    def redactor(self) -> Redactor:
+        # The whole string, should it ever be echoed, shows as its safe form.
+        return Redactor.of(self.secrets, masked={self.dsn: self.display})
+
+    def with_database(self, dbname: str) -> str:
+        """The same server and credentials, another database (a libpq keyword string)."""
+        return make_conninfo(self.dsn, dbname=dbname)
+
+
+def parse_database_url(text: str, *, where: str = "the database URL") -> DatabaseTarget:
+    """Parse a URL or keyword=value string as libpq does; refuse what libpq would misread."""
+    dsn = text.strip()
+    if not dsn:
+        raise InvalidDatabaseUrlError(where, "it is empty")
+    try:
+        parsed = conninfo_to_dict(dsn)
+    except psycopg.Error as exc:
+        raise InvalidDatabaseUrlError(where, _parse_problem(str(exc))) from None
+    params = {key: str(value) for key, value in parsed.items() if value is not None}
+    if dsn.startswith(_URL_PREFIXES):
+        _check_url_parts(params, where)
+    _check_port(params, where)
+    secrets = frozenset(v for k, v in params.items() if k in SECRET_KEYWORDS and v)
+    return DatabaseTarget(
+        dsn=dsn,
+        params=MappingProxyType(params),
+        display=_display(params),
+        identity=_identity(params),
+        secrets=secrets,
+    )
+
+
+def database_identity(text: str, *, where: str = "the database URL") -> str:
+    return parse_database_url(text, where=where).identity
+
+
+def _check_url_parts(params: Mapping[str, str], where: str) -> None:
+    """libpq takes the first `@` as the end of the credentials and the first `/` as the end of
+    the host: a password holding either spills into the host, port or database name, which
+    libpq repeats in its errors. Hosts and database names never hold `@`, so one that does
+    means an unencoded character in the credentials."""
+    for key in ("host", "hostaddr", "dbname"):
+        if "@" in params.get(key, ""):
+            raise InvalidDatabaseUrlError(
+                where,
+                f"its {_PART_NAMES[key]} would contain '@': a user name or password holding "
+                "'@', '/' or ':' must be percent-encoded in a URL ('@' as %40, '/' as %2F, "
+                "':' as %3A), or use the keyword form (host=... password='...')",
+            )
+
+
+_PART_NAMES = {"host": "host", "hostaddr": "host address", "dbname": "database name"}
+
+
+def _check_port(params: Mapping[str, str], where: str) -> None:
+    for port in params.get("port", "").split(","):
+        if port and not port.isdigit():
+            raise InvalidDatabaseUrlError(
+                where,
+                "its port is not a number; if the password holds '/' or '@', percent-encode "
+                "it ('/' as %2F, '@' as %40)",
+            )
+
+
+def _identity(params: Mapping[str, str]) -> str:
+    """host:port/dbname, hashed: what two rollbacks must not share at once. No credentials."""
+    host = (params.get("host") or params.get("hostaddr") or "localhost").lower()
+    port = params.get("port") or _DEFAULT_PORT
+    dbname = params.get("dbname") or params.get("user") or "postgres"
+    return hashlib.sha256(f"{host}:{port}/{dbname}".encode()).hexdigest()[:16]
+
+
+def _display(params: Mapping[str, str]) -> str:
+    """A URL rebuilt from the parsed parts: user, host, port, database; the password as ***."""
+    user = quote(params.get("user", ""), safe="")
+    credentials = f"{user}:***@" if "password" in params else (f"{user}@" if user else "")
+    host = params.get("host") or params.get("hostaddr") or ""
+    socket = host.startswith("/")
+    where = "" if socket else _hosts_with_ports(host, params.get("port", ""))
+    path = "/" + quote(params.get("dbname", ""), safe="")
+    query = f"?host={quote(host, safe='/')}" if socket else ""
+    return f"postgresql://{credentials}{where}{path}{query}"
+
+
+def _hosts_with_ports(hosts: str, ports: str) -> str:
+    names = hosts.split(",")
+    numbers = ports.split(",") if ports else []
+    if len(numbers) == 1:
+        numbers *= len(names)
+    parts = []
+    for index, name in enumerate(names):
+        shown = f"[{name}]" if ":" in name else name
+        port = numbers[index] if index < len(numbers) else ""
+        parts.append(f"{shown}:{port}" if port else shown)
+    return ",".join(parts)
+
+
+# libpq's parse errors quote the offending text, which may be a piece of the password (even an
+# "unknown option" may be one: `password=a b=c`). Each known message becomes a fixed sentence.
+_PARSE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.DOTALL), meaning)
+    for pattern, meaning in (
+        (
+            r'missing "=" after ".*" in connection info string',
+            "a word without '=' (is a value with spaces unquoted? quote it: password='a b')",
+        ),
+        (r"unterminated quoted string in connection info string", "an unterminated quote"),
+        (r'invalid connection option ".*"', "an unknown option name"),
+        (r'invalid URI query parameter: ".*"', "an unknown query parameter"),
+        (
+            r'(missing|extra) key/value separator "=" in URI query parameter: ".*"',
+            "a query parameter that is not key=value",
+        ),
+        (
+            r'invalid percent-encoded token: ".*"',
+            "an invalid %-escape (a '%' not followed by two hex digits; write '%' itself as %25)",
+        ),
+        (r'forbidden value %00 in percent-encoded value: ".*"', "a %00 escape"),
+        (
+            r"end of string reached when looking for matching \"\]\".*",
+            "an unclosed '[' in the host",
+        ),
+        (r"IPv6 host address may not be empty in URI.*", "an empty [] host"),
+        (
+            r'unexpected character ".*" at position \d+ in URI.*',
+            "an unexpected character after the host",
+        ),
+    )
+)
+
+
+def _parse_problem(message: str) -> str:
+    text = message.strip()
+    for pattern, meaning in _PARSE_ERRORS:
+        if pattern.fullmatch(text):
+            return f"libpq cannot parse it: {meaning}"
+    return "libpq cannot parse it"
