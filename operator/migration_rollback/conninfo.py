@@ -177,6 +177,10 @@ _PARSE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"IPv6 host address may not be empty in URI.*", "an empty [] host"),
         (
+            r'unexpected spaces found in ".*", use percent-encoded spaces \(%20\) instead',
+            "a space in the URL (write it as %20)",
+        ),
+        (
             r'unexpected character ".*" at position \d+ in URI.*',
             "an unexpected character after the host",
         ),

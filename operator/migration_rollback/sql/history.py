@@ -28,6 +28,7 @@ from migration_rollback.sql.names import (
     split_qualified,
     strings,
 )
+from migration_rollback.sql.platform_calls import Effect, cron_job_ref, plain_calls
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,8 @@ class History:
     """Objects, definitions and column states accumulated statement by statement."""
 
     definitions: dict[str, Definition] = field(default_factory=dict)
-    columns: dict[tuple[str, str, str], ColumnState] = field(default_factory=dict)
+    # Per table, so dropping a table forgets its columns without scanning every column known.
+    columns: dict[tuple[str, str], dict[str, ColumnState]] = field(default_factory=dict)
     rls_enabled: set[tuple[str, str]] = field(default_factory=set)
     rls_forced: set[tuple[str, str]] = field(default_factory=set)
     comments: dict[str, str | None] = field(default_factory=dict)
@@ -83,12 +85,18 @@ class History:
         return self.definitions.get(ref.key)
 
     def column(self, schema: str, table: str, column: str) -> ColumnState | None:
-        return self.columns.get((schema, table, column))
+        return self.columns.get((schema, table), {}).get(column)
+
+    def set_column(self, schema: str, table: str, column: str, state: ColumnState) -> None:
+        self.columns.setdefault((schema, table), {})[column] = state
+
+    def drop_column(self, schema: str, table: str, column: str) -> None:
+        self.columns.get((schema, table), {}).pop(column, None)
 
     def copy(self) -> History:
         return History(
             definitions=dict(self.definitions),
-            columns=dict(self.columns),
+            columns={table: dict(cols) for table, cols in self.columns.items()},
             rls_enabled=set(self.rls_enabled),
             rls_forced=set(self.rls_forced),
             comments=dict(self.comments),
@@ -113,8 +121,7 @@ class History:
     def _forget(self, ref: ObjectRef) -> None:
         self.definitions.pop(ref.key, None)
         if ref.kind == "table" and ref.schema:
-            for key in [k for k in self.columns if k[:2] == (ref.schema, ref.name)]:
-                del self.columns[key]
+            self.columns.pop((ref.schema, ref.name), None)
 
 
 Observer = Callable[[History, Statement, Any], None]
@@ -183,7 +190,7 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
     pk: tuple[str, ...] = ()
     for elt in node.tableElts or ():
         if isinstance(elt, ast.ColumnDef):
-            h.columns[(str(rel.schema), rel.name, str(elt.colname))] = column_state(elt)
+            h.set_column(str(rel.schema), rel.name, str(elt.colname), column_state(elt))
             for c in elt.constraints or ():
                 if c.contype == ConstrType.CONSTR_PRIMARY:
                     pk = (str(elt.colname),)
@@ -277,18 +284,18 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
     key = (str(rel.schema), rel.name)
     for cmd in node.cmds or ():
         sub = cmd.subtype
-        col_key = (str(rel.schema), rel.name, str(cmd.name))
-        state = h.columns.get(col_key)
+        column = str(cmd.name)
+        state = h.column(*key, column)
         if sub == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
-            h.columns[(str(rel.schema), rel.name, str(cmd.def_.colname))] = column_state(cmd.def_)
+            h.set_column(*key, str(cmd.def_.colname), column_state(cmd.def_))
         elif sub == AT.AT_DropColumn:
-            h.columns.pop(col_key, None)
+            h.drop_column(*key, column)
         elif sub == AT.AT_AlterColumnType and state and isinstance(cmd.def_, ast.ColumnDef):
-            h.columns[col_key] = replace(state, type_node=cmd.def_.typeName)
+            h.set_column(*key, column, replace(state, type_node=cmd.def_.typeName))
         elif sub == AT.AT_ColumnDefault and state:
-            h.columns[col_key] = replace(state, default_node=cmd.def_)
+            h.set_column(*key, column, replace(state, default_node=cmd.def_))
         elif sub in (AT.AT_SetNotNull, AT.AT_DropNotNull) and state:
-            h.columns[col_key] = replace(state, not_null=sub == AT.AT_SetNotNull)
+            h.set_column(*key, column, replace(state, not_null=sub == AT.AT_SetNotNull))
         elif sub == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
             _observe_constraint(h, st, rel, cmd.def_, None)
         elif sub == AT.AT_DropConstraint:
@@ -316,6 +323,18 @@ def _observe_set(h: History, st: Statement, node: Any) -> None:
         h.default_schema = schema
 
 
+def _observe_select(h: History, st: Statement, node: Any) -> None:
+    """A named cron job is an object too: its last schedule is what an undo restores."""
+    for call in plain_calls(node) or ():
+        ref = cron_job_ref(call)
+        if ref is None:
+            continue
+        if call.effect is Effect.SCHEDULES_JOB:
+            h._define(ref, st)
+        else:
+            h._forget(ref)
+
+
 def _observe_comment(h: History, st: Statement, node: Any) -> None:
     h.comments[deparse(node.object) + str(node.objtype)] = node.comment
 
@@ -339,4 +358,5 @@ _OBSERVERS: dict[type, Observer] = {
     ast.DropStmt: _observe_drop,
     ast.VariableSetStmt: _observe_set,
     ast.CommentStmt: _observe_comment,
+    ast.SelectStmt: _observe_select,
 }

@@ -16,6 +16,7 @@ from typing import Any
 from pglast.enums.parsenodes import AlterPublicationAction, ObjectType
 from pglast.enums.parsenodes import AlterTableType as AT
 
+from migration_rollback.sql import platform_calls
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.history import (
     History,
@@ -53,13 +54,37 @@ class Inverse:
     notes: tuple[str, ...] = ()
 
 
+class CreatedKeys:
+    """Keys of the objects this migration created, also indexed by (schema, name).
+
+    COMMENT asks "was anything of this schema and name created here?"; scanning every key for
+    each comment made a large migration quadratic.
+    """
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+        self._names: set[tuple[str, str]] = set()
+
+    def add(self, key: str) -> None:
+        self._keys.add(key)
+        parts = key.split(":")  # ObjectRef.key: kind:schema:name[:...]
+        if len(parts) >= 3:
+            self._names.add((parts[1], parts[2]))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def has_name(self, schema: str, name: str) -> bool:
+        return (schema, name) in self._names
+
+
 @dataclass
 class Context:
     """What the rules may consult: earlier migrations and this migration so far."""
 
     history: History | None
     default_schema: str = DEFAULT_SCHEMA
-    created_here: set[str] = field(default_factory=set)
+    created_here: CreatedKeys = field(default_factory=CreatedKeys)
 
     def existed_before(self, ref: ObjectRef) -> bool | None:
         """True/False when earlier migrations tell; None when nothing is known of them."""
@@ -622,7 +647,7 @@ def _comment_on_new_object(node: Any, ctx: Context) -> bool:
     if ref.kind == "column":
         table = ObjectRef("table", ref.name, ref.schema)
         return ref.key in ctx.created_here or table.key in ctx.created_here
-    return any(key.split(":")[1:3] == [ref.schema or "", ref.name] for key in ctx.created_here)
+    return ctx.created_here.has_name(ref.schema or "", ref.name)
 
 
 def _comment(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
@@ -768,10 +793,77 @@ def _dynamic(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
 
 
 def _select(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    calls = platform_calls.plain_calls(node)
+    if calls is not None:
+        undone = [_undo_call(call, ctx) for call in reversed(calls)]
+        if all(u is not None for u in undone):
+            yield from (u for u in undone if u is not None)
+            return
     if "FuncCall" in repr(node.targetList) and "set_config" not in repr(node.targetList):
         yield from _dynamic(node, st, ctx)
     else:
         yield Inverse(notes=("a query changes nothing",))
+
+
+def _undo_call(call: platform_calls.Call, ctx: Context) -> Inverse | None:
+    """The undo of one known platform call; None for a call this table does not know."""
+    effect = call.effect
+    if effect is None:
+        return None
+    undo = _CALL_UNDO.get(effect)
+    if undo is None:
+        return Inverse(notes=(f"{call.schema or 'pg_catalog'}.{call.name} {effect}: nothing "
+                              "lasting to undo",))  # fmt: skip
+    return undo(call, ctx)
+
+
+def _previous_job(call: platform_calls.Call, ctx: Context) -> platform_calls.Call | None:
+    """The schedule an earlier migration gave the same named job, if there was one."""
+    ref = platform_calls.cron_job_ref(call)
+    if ref is None or ref.key in ctx.created_here or ctx.history is None:
+        return None
+    definition = ctx.history.definition(ref)
+    return platform_calls.job_call(definition.statement.node, ref) if definition else None
+
+
+def _undo_schedule(call: platform_calls.Call, ctx: Context) -> Inverse | None:
+    previous = _previous_job(call, ctx)
+    ref = platform_calls.cron_job_ref(call)
+    if ref is not None:
+        ctx.created_here.add(ref.key)
+    if previous is not None:
+        return Inverse(f"SELECT {previous.sql()}", notes=("the job's earlier schedule",))
+    unschedule = platform_calls.unschedule_sql(call)
+    if unschedule is None:
+        return manual(ManualNeed.DYNAMIC, "a cron job whose name or schedule is not a literal")
+    return Inverse(unschedule)
+
+
+def _undo_unschedule(call: platform_calls.Call, ctx: Context) -> Inverse | None:
+    ref = platform_calls.cron_job_ref(call)
+    previous = _previous_job(call, ctx)
+    if previous is not None:
+        return Inverse(f"SELECT {previous.sql()}")
+    what = f"cron job {ref.name!r}" if ref else "a cron job given by id"
+    return manual(ManualNeed.PRIOR_DEFINITION, f"{what} was unscheduled; its schedule and "
+                  "command are not known from earlier migrations", ref)  # fmt: skip
+
+
+def _undo_secret(call: platform_calls.Call, ctx: Context) -> Inverse | None:
+    delete = platform_calls.delete_secret_sql(call)
+    if delete is None:
+        return manual(ManualNeed.DATA_CHANGE, "a vault secret stored without a literal name "
+                      "cannot be told apart from others; remove it by hand")  # fmt: skip
+    return Inverse(delete)
+
+
+_CALL_UNDO: dict[
+    platform_calls.Effect, Callable[[platform_calls.Call, Context], Inverse | None]
+] = {
+    platform_calls.Effect.SCHEDULES_JOB: _undo_schedule,
+    platform_calls.Effect.UNSCHEDULES_JOB: _undo_unschedule,
+    platform_calls.Effect.CREATES_SECRET: _undo_secret,
+}
 
 
 def _nothing(reason: str) -> Rule:
@@ -843,6 +935,9 @@ RULES: dict[type, Rule] = {
     ast.ReindexStmt: _nothing("maintenance; nothing to undo"),
     ast.RefreshMatViewStmt: _nothing("refreshing a materialized view needs no undo"),
     ast.LockStmt: _nothing("a lock ends with its transaction"),
+    ast.NotifyStmt: _nothing("a notification already sent; nothing lasting to undo"),
+    ast.ListenStmt: _nothing("LISTEN ends with the session"),
+    ast.UnlistenStmt: _nothing("UNLISTEN ends with the session"),
     ast.CreateRoleStmt: _create_role,
     ast.RuleStmt: _rule_stmt,
     ast.CreateEventTrigStmt: _event_trigger,

@@ -73,6 +73,11 @@ _IDENT_START = frozenset("abcdefghijklmnopqrstuvwxyz_")
 _IDENT_CHARS = _IDENT_START | frozenset("0123456789")
 
 
+def quote_literal(value: str) -> str:
+    """A string literal, as PostgreSQL's quote_literal() writes it for standard strings."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def quote_ident(name: str) -> str:
     """Quote an identifier only when PostgreSQL needs it (as its quote_ident() does)."""
     plain = (

@@ -1,0 +1,157 @@
+"""Inverses for calls into the platform's own functions: pg_cron, Supabase Vault, pg_net...
+
+A migration schedules a cron job or stores a vault secret with a plain `SELECT fn(...)`. The
+parser cannot see inside an arbitrary function, but these are known: each maps to an effect,
+and each effect to its undo (or to the fact that nothing lasting happened). A SELECT that
+calls anything else, or that has a FROM / WHERE deciding whether the call runs, stays a MANUAL
+item for a human.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.model import ObjectRef, quote_ident, quote_literal
+
+
+class Effect(enum.StrEnum):
+    """What a call leaves behind."""
+
+    SCHEDULES_JOB = "schedules a cron job"
+    UNSCHEDULES_JOB = "removes a cron job"
+    CREATES_SECRET = "stores a vault secret"  # noqa: S105 (a description, not a secret)
+    SENDS = "sends a request or a message"
+    CONFIGURES_SESSION = "changes a setting of this session"
+
+
+# (schema, function) -> effect; schema "" is how the call reads without a schema.
+EFFECTS: Mapping[tuple[str, str], Effect] = MappingProxyType(
+    {
+        ("cron", "schedule"): Effect.SCHEDULES_JOB,
+        ("cron", "schedule_in_database"): Effect.SCHEDULES_JOB,
+        ("cron", "unschedule"): Effect.UNSCHEDULES_JOB,
+        ("vault", "create_secret"): Effect.CREATES_SECRET,
+        ("net", "http_get"): Effect.SENDS,
+        ("net", "http_post"): Effect.SENDS,
+        ("net", "http_delete"): Effect.SENDS,
+        ("realtime", "send"): Effect.SENDS,
+        ("", "pg_notify"): Effect.SENDS,
+        ("pg_catalog", "pg_notify"): Effect.SENDS,
+        ("", "set_config"): Effect.CONFIGURES_SESSION,
+        ("pg_catalog", "set_config"): Effect.CONFIGURES_SESSION,
+    }
+)
+
+# Where each call keeps the job name / secret name: (position, named-argument name).
+_JOB_NAME = (0, "job_name")
+_SECRET_NAME = (1, "new_name")
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One function call of a SELECT list, with its string-literal arguments (None where an
+    argument is not a string literal)."""
+
+    schema: str
+    name: str
+    args: tuple[str | None, ...]
+    named: Mapping[str, str | None]
+
+    @property
+    def effect(self) -> Effect | None:
+        return EFFECTS.get((self.schema, self.name))
+
+    def arg(self, where: tuple[int, str]) -> str | None:
+        position, name = where
+        if name in self.named:
+            return self.named[name]
+        return self.args[position] if position < len(self.args) else None
+
+    def sql(self) -> str:
+        """The call again, as SQL (string arguments only: it is rebuilt from literals)."""
+        args = [quote_literal(a) for a in self.args if a is not None]
+        args += [f"{quote_ident(k)} => {quote_literal(v)}" for k, v in self.named.items() if v]
+        return f"{quote_ident(self.schema)}.{quote_ident(self.name)}({', '.join(args)})"
+
+
+def plain_calls(node: Any) -> list[Call] | None:
+    """The calls of `SELECT f(...), g(...)` with nothing deciding whether they run; None for
+    any other SELECT (one with FROM, WHERE, a sub-select, or something that is not a call)."""
+    if not isinstance(node, ast.SelectStmt) or _has_clauses(node):
+        return None
+    calls = []
+    for target in node.targetList or ():
+        value = getattr(target, "val", None)
+        if not isinstance(value, ast.FuncCall):
+            return None
+        calls.append(_call(value))
+    return calls or None
+
+
+def _has_clauses(node: Any) -> bool:
+    clauses = ("fromClause", "whereClause", "groupClause", "havingClause", "valuesLists")
+    return any(getattr(node, c, None) for c in clauses) or bool(getattr(node, "op", 0))
+
+
+def _call(node: Any) -> Call:
+    names = [n.sval for n in node.funcname]
+    schema, name = (names[0], names[-1]) if len(names) > 1 else ("", names[0])
+    args: list[str | None] = []
+    named: dict[str, str | None] = {}
+    for arg in node.args or ():
+        if isinstance(arg, ast.NamedArgExpr):
+            named[str(arg.name)] = _string(arg.arg)
+        else:
+            args.append(_string(arg))
+    return Call(schema, name, tuple(args), MappingProxyType(named))
+
+
+def _string(node: Any) -> str | None:
+    if isinstance(node, ast.TypeCast):
+        node = node.arg
+    if isinstance(node, ast.A_Const) and isinstance(node.val, ast.String):
+        return str(node.val.sval)
+    return None
+
+
+def cron_job_ref(call: Call) -> ObjectRef | None:
+    """The cron job a call schedules or removes, by name; None for an unnamed job."""
+    if call.effect not in (Effect.SCHEDULES_JOB, Effect.UNSCHEDULES_JOB):
+        return None
+    if call.effect is Effect.SCHEDULES_JOB and len(call.args) + len(call.named) < 3:
+        return None  # cron.schedule(schedule, command): the two-argument form has no name
+    name = call.arg(_JOB_NAME)
+    return ObjectRef("cron job", name, "cron") if name else None
+
+
+def unschedule_sql(call: Call) -> str | None:
+    """Remove what the call scheduled, and only that; no error when it is already gone."""
+    ref = cron_job_ref(call)
+    if ref is not None:
+        where = f"jobname = {quote_literal(ref.name)}"
+    elif len(call.args) == 2 and None not in call.args:
+        schedule, command = (str(a) for a in call.args)
+        where = f"schedule = {quote_literal(schedule)} AND command = {quote_literal(command)}"
+    else:
+        return None
+    return f"SELECT cron.unschedule(jobid) FROM cron.job WHERE {where}"
+
+
+def delete_secret_sql(call: Call) -> str | None:
+    name = call.arg(_SECRET_NAME)
+    if name is None:
+        return None
+    return f"DELETE FROM vault.secrets WHERE name = {quote_literal(name)}"
+
+
+def job_call(node: Any, ref: ObjectRef) -> Call | None:
+    """The call in a statement that scheduled the job `ref` (to schedule it again)."""
+    for call in plain_calls(node) or ():
+        if call.effect is Effect.SCHEDULES_JOB and cron_job_ref(call) == ref:
+            return call
+    return None
