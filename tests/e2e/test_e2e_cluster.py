@@ -427,16 +427,20 @@ def test_missing_secret_holds_the_container_until_it_exists(k8s: ApiClient, name
     script = 'printf %s "$TOKEN" > "$TERMINATION_MESSAGE_PATH"'
     batch.create_namespaced_job(namespace, body=job("late", ["sh", "-c", script], env=env))
 
-    def waiting_reason() -> str | None:
+    def waiting_for_config() -> str | None:
+        # The container first waits as ContainerCreating; wait for the state we mean, not the
+        # first waiting reason that shows up.
         pods = core.list_namespaced_pod(
             namespace, label_selector="batch.kubernetes.io/job-name=late"
         ).items
         statuses = (pods[0].status.container_statuses or []) if pods else []
         waiting = statuses[0].state.waiting if statuses else None
-        return waiting.reason if waiting else None
+        if waiting is None or waiting.reason != "CreateContainerConfigError":
+            return None
+        return str(waiting.message or waiting.reason)
 
-    reason = wait_for("the container to wait for its Secret", waiting_reason)
-    assert reason == "CreateContainerConfigError"
+    message = wait_for("the container to wait for its Secret", waiting_for_config)
+    assert "late" in message
     core.create_namespaced_secret(
         namespace, body={"metadata": {"name": "late"}, "stringData": {"token": "t0k3n"}}
     )
