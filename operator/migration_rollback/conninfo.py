@@ -52,10 +52,12 @@ class DatabaseTarget:
     display: str
     identity: str
     secrets: frozenset[str] = field(repr=False)
+    # The password as typed in a URL (partly percent-encoded, say), where it differs.
+    typed_secrets: frozenset[str] = field(default=frozenset(), repr=False)
 
     def redactor(self) -> Redactor:
         # The whole string, should it ever be echoed, shows as its safe form.
-        return Redactor.of(self.secrets, masked={self.dsn: self.display})
+        return Redactor.of(self.secrets | self.typed_secrets, masked={self.dsn: self.display})
 
     def with_database(self, dbname: str) -> str:
         """The same server and credentials, another database (a libpq keyword string)."""
@@ -71,18 +73,37 @@ def parse_database_url(text: str, *, where: str = "the database URL") -> Databas
         parsed = conninfo_to_dict(dsn)
     except psycopg.Error as exc:
         raise InvalidDatabaseUrlError(where, _parse_problem(str(exc))) from None
+    except UnicodeDecodeError:
+        raise InvalidDatabaseUrlError(
+            where, "a %-escape decodes to bytes that are not UTF-8 (write '%' itself as %25)"
+        ) from None
     params = {key: str(value) for key, value in parsed.items() if value is not None}
     if dsn.startswith(_URL_PREFIXES):
         _check_url_parts(params, where)
     _check_port(params, where)
     secrets = frozenset(v for k, v in params.items() if k in SECRET_KEYWORDS and v)
+    typed = _typed_url_password(dsn)
     return DatabaseTarget(
         dsn=dsn,
         params=MappingProxyType(params),
         display=_display(params),
         identity=_identity(params),
         secrets=secrets,
+        typed_secrets=frozenset({typed} - secrets if typed else ()),
     )
+
+
+def _typed_url_password(dsn: str) -> str | None:
+    """The password as it stands in a URL, by libpq's rule: the credentials end at the first
+    '@' that comes before any '/', the user name at the first ':' in them."""
+    if not dsn.startswith(_URL_PREFIXES):
+        return None
+    rest = dsn.split("://", 1)[1]
+    at, slash = rest.find("@"), rest.find("/")
+    if at < 0 or (0 <= slash < at):
+        return None
+    user, colon, password = rest[:at].partition(":")
+    return password if colon and password else None
 
 
 def database_identity(text: str, *, where: str = "the database URL") -> str:

@@ -168,6 +168,7 @@ REFUSALS = {
         "postgresql://u:a b@h/d",
         "postgresql://u:%zz@h/d",
         "postgresql://u:%00@h/d",
+        "postgresql://u:%80@h/d",
         "postgresql://u:a@[::1/d",
         "postgresql://u:a@[]/d",
         "postgresql://u:a@h/d?x",
