@@ -187,19 +187,28 @@ def run_in_process(project: Project, url: str, out: Path) -> tuple[int, str]:
         report_file=out / "report.md",
     )
     result = execute_rollback(options, RunIO(stdout, stderr, env={}, now=lambda: FIXED_NOW))
-    audit = project.sql(
-        "SELECT to_jsonb(a)::text FROM migration_rollback.audit_log a WHERE id > %s", [before]
-    )
+    audit = audit_rows_after(project, before)
     files = [(out / name).read_text() for name in ("result.json", "report.md")]
     texts = [stdout.getvalue(), stderr.getvalue(), *files, *(r[0] for r in audit)]
     return int(result.exit_code), "\n".join(texts)
 
 
+def audit_exists(project: Project) -> bool:
+    return bool(project.value("SELECT to_regclass('migration_rollback.audit_log') IS NOT NULL"))
+
+
 def last_audit_id(project: Project) -> int:
-    exists = project.value("SELECT to_regclass('migration_rollback.audit_log') IS NOT NULL")
-    if not exists:
+    if not audit_exists(project):
         return 0
     return int(project.value("SELECT coalesce(max(id), 0) FROM migration_rollback.audit_log"))
+
+
+def audit_rows_after(project: Project, before: int) -> list[tuple[str]]:
+    """The audit rows a run wrote (none when a refused URL never reached the database)."""
+    if not audit_exists(project):
+        return []
+    query = "SELECT to_jsonb(a)::text FROM migration_rollback.audit_log a WHERE id > %s"
+    return [(str(row[0]),) for row in project.sql(query, [before])]
 
 
 def set_password(cluster: TemporaryCluster, password: str) -> None:
