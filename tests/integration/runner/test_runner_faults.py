@@ -147,12 +147,29 @@ def test_sigterm_stops_cleanly_and_records_it(project: Project) -> None:
     assert project.audit()[-1]["outcome"] == "failed"
 
 
-def test_second_runner_gives_up_with_the_lock_code(project: Project) -> None:
-    slow_project(project, 3)
+def gated_project(project: Project, gate: int) -> None:
+    """Timeline applied, plus a migration whose rollback drops a table, then waits on an
+    advisory lock the test holds: a runner stays inside its transaction until the test says."""
+    timeline_project(project)
+    project.add(
+        SLOW,
+        "CREATE TABLE public.scratch (id int); INSERT INTO public.scratch VALUES (1);",
+        f"DROP TABLE public.scratch;\nSELECT pg_advisory_xact_lock({gate});\n"
+        "DROP FUNCTION public.like_count(bigint);\n",
+    )
 
-    first = project.start(SLOW, tag="first")
-    wait_for(lambda: run_lock_holder(project))
-    second = project.execute(SLOW, "--lock-timeout", "500ms", tag="second")
+
+GATE = 4242
+
+
+def test_second_runner_gives_up_with_the_lock_code(project: Project) -> None:
+    gated_project(project, GATE)
+    with psycopg.connect(project.url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", [GATE])
+        first = project.start(SLOW, "--lock-timeout", "60s", tag="first")
+        wait_for(lambda: waiting_on_gate(project, GATE), timeout=60)
+        second = project.execute(SLOW, "--lock-timeout", "500ms", tag="second")
+        holder.execute("SELECT pg_advisory_unlock(%s)", [GATE])
     first_run = project.finish(first, tag="first")
 
     assert first_run.returncode == 0, first_run.stdout + first_run.stderr
@@ -165,11 +182,16 @@ def test_second_runner_gives_up_with_the_lock_code(project: Project) -> None:
 
 
 def test_two_runners_are_serialized_never_interleaved(project: Project) -> None:
-    slow_project(project, 2)
-
-    first = project.start(SLOW, "--lock-timeout", "30s", tag="first")
-    wait_for(lambda: run_lock_holder(project))
-    second = project.start(SLOW, "--lock-timeout", "30s", tag="second")
+    # The first runner waits on a gate the test holds, so the second one certainly starts
+    # while the first holds the run lock: no reliance on how fast processes start.
+    gated_project(project, GATE)
+    with psycopg.connect(project.url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", [GATE])
+        first = project.start(SLOW, "--lock-timeout", "60s", tag="first")
+        wait_for(lambda: waiting_on_gate(project, GATE), timeout=60)
+        second = project.start(SLOW, "--lock-timeout", "60s", tag="second")
+        wait_for(lambda: audit_rows(project) >= 2, timeout=60)  # the second is about to lock
+        holder.execute("SELECT pg_advisory_unlock(%s)", [GATE])
     first_run = project.finish(first, tag="first")
     second_run = project.finish(second, tag="second")
 
@@ -177,11 +199,27 @@ def test_two_runners_are_serialized_never_interleaved(project: Project) -> None:
     # The second waited for the lock, then found the migration no longer applied.
     assert second_run.returncode == 3, second_run.stdout + second_run.stderr
     assert second_run.step("lock")["outcome"] == "ok"
-    assert second_run.step("lock")["duration_ms"] > 500
     first_finished = first_run.step("transaction")["ts"]
+    second_audited = second_run.step("audit")["ts"]
     second_checked = second_run.step("preconditions")["ts"]
-    assert second_checked > first_finished
+    assert second_audited < first_finished < second_checked
     assert project.value("SELECT to_regclass('public.scratch')") is None
+
+
+def waiting_on_gate(project: Project, gate: int) -> bool:
+    return bool(
+        project.value(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+            "AND objid = %s",
+            [gate],
+        )
+    )
+
+
+def audit_rows(project: Project) -> int:
+    if not project.value("SELECT to_regclass('migration_rollback.audit_log') IS NOT NULL"):
+        return 0
+    return int(project.value("SELECT count(*) FROM migration_rollback.audit_log"))
 
 
 def test_lock_timeout_after_the_advisory_lock_is_held_by_a_stray_session(
