@@ -45,6 +45,18 @@ class ProjectError(MigrationRollbackError):
     """The migrations directory or a file in it is not usable as given."""
 
 
+class SourceFileError(ProjectError):
+    """One file of the migrations folder cannot be used (not a regular file, unreadable, not
+    text, a duplicate version...). The others are still processed; `code` names the finding."""
+
+    def __init__(self, location: SourceLocation, message: str, code: str = "FILE") -> None:
+        where = f"{location.file}:{location.line}" if location.line else location.file
+        super().__init__(f"{where}: {message}")
+        self.location = location
+        self.message = message
+        self.code = code
+
+
 class DatabaseUnavailableError(MigrationRollbackError):
     """A PostgreSQL server could not be reached or started."""
 

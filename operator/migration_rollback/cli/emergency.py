@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app, console
-from migration_rollback.errors import MigrationRollbackError
+from migration_rollback.cli.generate import load_project
 from migration_rollback.project.emergency import render_emergency_plan
 from migration_rollback.project.validation import validate_all
-from migration_rollback.project.workspace import load
 
 
 @app.command("emergency")
@@ -26,14 +26,21 @@ def emergency(
     """Write an incident plan for this project: the latest migrations with their rollback
     state, the exact commands and a ready MigrationRollback manifest for each, and the
     response phases."""
-    try:
-        loaded = load(directory)
-    except MigrationRollbackError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    loaded = load_project(directory, "reading")
     plan = render_emergency_plan(
         loaded, validate_all(loaded), generated_at=datetime.now(UTC), latest=latest
     )
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(plan, encoding="utf-8")
-    console.print(f"wrote {output} ({min(latest, len(loaded))} migrations)")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(plan, encoding="utf-8")
+    except OSError as exc:
+        console.print(f"[red]error:[/red] cannot write the plan: {escape(_why(exc, output))}")
+        raise typer.Exit(2) from None
+    console.print(f"wrote {escape(str(output))} ({min(latest, len(loaded))} migrations)")
+
+
+def _why(exc: OSError, output: Path) -> str:
+    where = exc.filename or output
+    if isinstance(exc, FileExistsError):  # from mkdir: a file sits where a folder must be
+        return f"{where} exists and is not a folder"
+    return f"{where}: {exc.strerror or exc}"

@@ -30,11 +30,17 @@ from migration_rollback.runner.run import RunIO, execute_rollback, install_signa
 URL_ENV = "MIGRATION_ROLLBACK_DATABASE_URL"
 
 
-def _duration(text: str) -> timedelta:
+def _duration(option: str, text: str) -> timedelta:
     try:
         return parse_duration(text)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        raise ValueError(f"{option}: {exc}") from None
+
+
+def _usage_error(message: str) -> typer.Exit:
+    """One line on stderr and the usage exit code: nothing was done."""
+    typer.echo(f"migration-rollback execute: error: {message}", err=True)
+    return typer.Exit(int(ExitCode.USAGE))
 
 
 def _epilog() -> str:
@@ -168,6 +174,16 @@ def execute(
         Path | None,
         typer.Option("--report", help="Write a Markdown incident report here.", show_default=False),
     ] = None,
+    on_conflict: Annotated[
+        str,
+        typer.Option(
+            "--on-conflict",
+            help="When the migration was applied with a capture (`apply`) and rows it changed "
+            "were changed again since: fail (refuse before anything runs), keep-current (leave "
+            "those rows as they are now) or restore-captured (overwrite them with the captured "
+            "values).",
+        ),
+    ] = "fail",
 ) -> None:
     """Roll back an applied migration on a live database, safely.
 
@@ -183,9 +199,7 @@ def execute(
     stderr, a summary to stdout.
     """
     if not database_url:
-        raise typer.BadParameter(
-            f"give --database-url or set {URL_ENV}", param_hint="--database-url"
-        )
+        raise _usage_error(f"give --database-url or set {URL_ENV}")
     try:
         options = RunOptions(
             database_url=database_url,
@@ -197,18 +211,19 @@ def execute(
             dry_run=dry_run,
             backup=backup,
             backup_dir=backup_dir,
-            max_age=_duration(max_age),
-            lock_timeout=_duration(lock_timeout),
-            statement_timeout=_duration(statement_timeout),
+            max_age=_duration("--max-age", max_age),
+            lock_timeout=_duration("--lock-timeout", lock_timeout),
+            statement_timeout=_duration("--statement-timeout", statement_timeout),
             allow_data_loss=allow_data_loss,
             allow_manual=allow_manual,
             purge=purge,
             history_table=parse_table_name(history_table),
             result_file=result_file,
             report_file=report,
+            on_conflict=on_conflict,
         )
     except (ValueError, MigrationRollbackError) as exc:
-        raise typer.BadParameter(str(exc)) from None
+        raise _usage_error(str(exc)) from None
     install_signal_handlers()
     result = execute_rollback(options, RunIO(stdout=sys.stdout, stderr=sys.stderr, env=os.environ))
     raise typer.Exit(int(result.exit_code))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from migration_rollback.cli.app import (
     DEFAULT_DIR,
@@ -13,12 +15,22 @@ from migration_rollback.cli.app import (
     advance,
     app,
     console,
+    err_console,
     progress_bar,
 )
+from migration_rollback.cli.shadow_major import (
+    AllowOtherMajorOption,
+    PgMajorOption,
+    major_label,
+    shadow_requirement,
+)
 from migration_rollback.errors import DatabaseUnavailableError, MigrationRollbackError
-from migration_rollback.project.generation import Outcome, generate_one
-from migration_rollback.project.migrations import discover
-from migration_rollback.project.workspace import LoadedMigration, load
+from migration_rollback.project.generation import GenerateResult, Outcome, generate_one
+from migration_rollback.project.migrations import scan
+from migration_rollback.project.workspace import LoadedMigration, load, meta_command_notes
+
+if TYPE_CHECKING:
+    from migration_rollback.verify.majors import MajorRequirement
 
 
 @app.command("generate")
@@ -39,56 +51,106 @@ def generate(
         ),
     ] = False,
     shadow_url: ShadowOption = None,
+    pg_major: PgMajorOption = None,
+    allow_other_major: AllowOtherMajorOption = False,
 ) -> None:
     """Write <migration>_rollback.sql and <migration>_rollback.md beside each migration.
 
     Statements whose inverse needs a human are written as '-- MANUAL:' lines. Files edited by
     hand are kept unless --force. Exit code 1 when a migration does not parse.
     """
-    try:
-        total = len(discover(directory))
-        with progress_bar(total, "parsing") as bar:
-            loaded = load(directory, progress=lambda name: advance(bar, name))
-    except MigrationRollbackError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    bodies = state_aware_bodies(loaded, shadow_url) if verify else {}
+    loaded = load_project(directory, "parsing")
+    selected = select(loaded, only)
+    # The shadow replays every migration (the state before each one), whatever --only says.
+    bodies: dict[str, str] = {}
+    if verify:
+        major = shadow_requirement(directory, pg_major, allow_other_major)
+        bodies = state_aware_bodies(loaded, shadow_url, major)
     failed = 0
-    for item in loaded:
-        if only and only not in (item.migration.name, item.migration.version):
-            continue
+    for item in selected:
         result = generate_one(item, force=force, body=bodies.get(item.migration.name))
         if result.outcome is Outcome.FAILED:
             failed += 1
-            console.print(f"[red]✗[/red] {result.migration}: {result.message}")
+            console.print(f"[red]✗[/red] {escape(result.migration)}: {escape(result.message)}")
             continue
-        extras = []
-        if result.manual_items:
-            extras.append(f"{result.manual_items} manual")
-        if result.destroys_data:
-            extras.append("data loss")
-        suffix = f" ({', '.join(extras)})" if extras else ""
-        mark = "[yellow]![/yellow]" if result.outcome is Outcome.KEPT_HAND_EDITED else "✓"
-        console.print(f"{mark} {result.migration}: {result.outcome}{suffix} {result.message}")
+        _print_result(result)
+        for note in _notes(item):
+            console.print(f"  [yellow]![/yellow] {escape(note)}")
     if failed:
         raise typer.Exit(1)
 
 
-def state_aware_bodies(loaded: list[LoadedMigration], shadow_url: str | None) -> dict[str, str]:
+def load_project(directory: Path, label: str) -> list[LoadedMigration]:
+    """The parsed project, or one error line and exit 2; ignored files are named on stderr."""
+    try:
+        found = scan(directory)
+        for line in found.ignored:
+            err_console.print(f"[yellow]warning:[/yellow] {escape(line)}")
+        with progress_bar(len(found.migrations), label) as bar:
+            return load(directory, progress=lambda name: advance(bar, name))
+    except MigrationRollbackError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+
+
+def select(loaded: list[LoadedMigration], only: str | None) -> list[LoadedMigration]:
+    """`--only`: the migration by name, version or file name; naming none is an error."""
+    if only is None:
+        return loaded
+    wanted = only.removesuffix(".sql")
+    chosen = [i for i in loaded if wanted in (i.migration.name, i.migration.version)]
+    if not chosen:
+        latest = ", ".join(i.migration.name for i in loaded[-3:])
+        console.print(
+            f"[red]error:[/red] --only {escape(only)!r}: no such migration (latest: "
+            f"{escape(latest)})"
+        )
+        raise typer.Exit(2)
+    return chosen
+
+
+def _print_result(result: GenerateResult) -> None:
+    extras = []
+    if result.manual_items:
+        extras.append(f"{result.manual_items} manual")
+    if result.destroys_data:
+        extras.append("data loss")
+    suffix = f" ({', '.join(extras)})" if extras else ""
+    mark = "[yellow]![/yellow]" if result.outcome is Outcome.KEPT_HAND_EDITED else "✓"
+    console.print(
+        f"{mark} {escape(result.migration)}: {result.outcome}{suffix} {escape(result.message)}"
+    )
+
+
+def _notes(item: LoadedMigration) -> list[str]:
+    """What the engine could not analyse in this file: one line each, with file:line."""
+    warning = [item.source.warning] if item.source.warning else []
+    return warning + meta_command_notes(item)
+
+
+def state_aware_bodies(
+    loaded: list[LoadedMigration], shadow_url: str | None, major: MajorRequirement | None = None
+) -> dict[str, str]:
     """Rollback bodies proven on a shadow database (the static ones where it could not)."""
     from migration_rollback.verify import MigrationPair, generate_verified
 
-    pairs = [MigrationPair(item.migration.name, item.migration.path) for item in loaded]
+    # An unreadable file (a pipe, a directory...) is already reported; the shadow skips it.
+    pairs = [MigrationPair(i.migration.name, i.migration.path) for i in loaded if i.usable]
     try:
         with progress_bar(len(pairs), "verifying") as bar:
-            generated = generate_verified(pairs, shadow_url, progress=lambda n: advance(bar, n))
+            generated = generate_verified(
+                pairs, shadow_url, progress=lambda n: advance(bar, n), major=major
+            )
     except DatabaseUnavailableError as exc:
-        console.print(f"[red]error:[/red] shadow database: {exc}")
+        console.print(f"[red]error:[/red] shadow database: {escape(str(exc))}")
         raise typer.Exit(2) from None
     bodies: dict[str, str] = {}
     for g in generated:
         status = g.result.status
-        console.print(f"  {status:15} {g.migration} ({len(g.filled)} filled from the shadow state)")
+        console.print(
+            f"  {status:15} {g.migration} ({len(g.filled)} filled from the shadow state)"
+            f"{escape(major_label(g.result))}"
+        )
         if g.sql_body is not None:
             bodies[g.migration] = g.sql_body
     return bodies

@@ -2,24 +2,50 @@
 
 from __future__ import annotations
 
-from migration_rollback.project.manifests import rollback_manifest, to_yaml
+from migration_rollback.project.manifests import manifest_problem, rollback_manifest, to_yaml
+from migration_rollback.project.markdown import code, fenced, shell
 from migration_rollback.sql import RollbackPlan
 
 
-def render_rollback_doc(plan: RollbackPlan, rollback_sha256: str) -> str:
+def execute_commands(name: str, *flags: str) -> list[str]:
+    """The rehearsal and the real run, shell-quoted: a file name is not trusted text."""
+    return [
+        "# 1. rehearse: everything, then ROLLBACK",
+        shell("migration-rollback", "execute", name, "--dry-run"),
+        "# 2. for real (the database URL comes from MIGRATION_ROLLBACK_DATABASE_URL)",
+        shell("migration-rollback", "execute", name, "--backup", "pg-dump", "--backup-dir",
+              "./backups", *flags),
+    ]  # fmt: skip
+
+
+def manifest_block(name: str, sha256: str | None, *, allow_data_loss: bool) -> list[str]:
+    """A ready manifest, or the reason none can be written for this migration."""
+    problem = manifest_problem(name)
+    if problem:
+        return [f"No MigrationRollback manifest for this migration: {problem}."]
+    manifest = rollback_manifest(name, sha256, allow_data_loss=allow_data_loss)
+    return fenced("yaml", to_yaml(manifest).rstrip().split("\n"))
+
+
+def render_rollback_doc(
+    plan: RollbackPlan, rollback_sha256: str, not_analysed: tuple[str, ...] = ()
+) -> str:
+    """The companion document; `not_analysed` lists what the engine could not see (psql
+    meta-commands), each a manual item."""
     name = plan.migration
     manual = plan.manual_items
     data_loss = [s for s in plan.steps if s.destroys_data and s.sql]
     locks = sorted({s.lock.label for s in plan.sql_steps if s.lock.blocks_writes})
     out = [
-        f"# Rollback: {name}",
+        f"# Rollback: {code(name)}",
         "",
-        f"Source: `{plan.source}` · rollback: `{name}_rollback.sql` (sha256 `{rollback_sha256}`)",
+        f"Source: {code(plan.source)} · rollback: {code(name + '_rollback.sql')} "
+        f"(sha256 `{rollback_sha256}`)",
         "",
         "| | |",
         "|---|---|",
         f"| Automated statements | {len(plan.sql_steps)} |",
-        f"| Manual items | {len(manual)} |",
+        f"| Manual items | {len(manual) + len(not_analysed)} |",
         f"| Destroys data | {'yes' if data_loss else 'no'} |",
         f"| Strongest lock | {plan.max_lock.label} |",
         f"| Outside the transaction | {len(plan.non_transactional)} |",
@@ -32,18 +58,19 @@ def render_rollback_doc(plan: RollbackPlan, rollback_sha256: str) -> str:
     for number, step in enumerate(plan.sql_steps, start=1):
         loc = step.forward.location
         flag = "" if step.transactional else " (runs after the transaction commits)"
-        out.append(f"{number}. `{step.sql}`{flag} — undoes line {loc.line}")
+        out.append(f"{number}. {code(step.sql or '')}{flag} — undoes line {loc.line}")
     out += ["", "## Manual checklist", ""]
-    if not manual:
+    if not manual and not not_analysed:
         out.append("Nothing: every statement has an automatic inverse.")
     for step, item in manual:
-        out.append(f"- [ ] {item.reason} (line {step.forward.location.line}, `{item.need}`)")
+        out.append(f"- [ ] {item.reason} (line {step.forward.location.line}, {code(item.need)})")
+    out += [f"- [ ] {code(note)}" for note in not_analysed]
     out += ["- [ ] Remove each `-- MANUAL:` line from the rollback once handled", ""]
     out += ["## Data loss", ""]
     if not data_loss:
         out.append("This rollback drops no table, column, schema or sequence.")
     for step in data_loss:
-        out.append(f"- `{step.sql}`: " + "; ".join(step.notes or ("destroys data",)))
+        out.append(f"- {code(step.sql or '')}: " + "; ".join(step.notes or ("destroys data",)))
     if data_loss:
         out += [
             "",
@@ -60,24 +87,16 @@ def render_rollback_doc(plan: RollbackPlan, rollback_sha256: str) -> str:
         "",
         "## Emergency steps",
         "",
-        "```bash",
-        "# 1. rehearse: everything, then ROLLBACK",
-        f"migration-rollback execute {name} --dry-run",
-        "# 2. for real (the database URL comes from MIGRATION_ROLLBACK_DATABASE_URL)",
-        f"migration-rollback execute {name} --backup pg-dump --backup-dir ./backups"
-        + (" --allow-data-loss" if data_loss else ""),
-        "```",
+        *fenced("bash", execute_commands(name, *(["--allow-data-loss"] if data_loss else []))),
         "",
         "On Kubernetes, apply this resource and watch it with `kubectl get mrb -w`:",
         "",
-        "```yaml",
-        to_yaml(rollback_manifest(name, rollback_sha256, allow_data_loss=bool(data_loss))).rstrip(),
-        "```",
+        *manifest_block(name, rollback_sha256, allow_data_loss=bool(data_loss)),
         "",
         "## Related files",
         "",
-        f"- `{plan.source}`: the forward migration",
-        f"- `{name}_rollback.sql`: the rollback",
+        f"- {code(plan.source)}: the forward migration",
+        f"- {code(name + '_rollback.sql')}: the rollback",
         "- `scripts/EMERGENCY_ROLLBACK_PLAN.md`: the project-wide incident plan",
         "",
     ]

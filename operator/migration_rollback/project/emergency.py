@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from migration_rollback.project.manifests import resource_name, rollback_manifest, to_yaml
+from migration_rollback.project.docs import execute_commands, manifest_block
+from migration_rollback.project.manifests import manifest_problem, resource_name
+from migration_rollback.project.markdown import code, fenced, shell
 from migration_rollback.project.migrations import sha256_file
 from migration_rollback.project.validation import MigrationReport, Status
 from migration_rollback.project.workspace import LoadedMigration
@@ -39,25 +41,34 @@ def render_emergency_plan(
     ]
     for item, report in pairs:
         out.append(
-            f"| `{item.migration.name}` | {_STATE[report.status]} | {report.manual_items} | "
+            f"| {_cell(item.migration.name)} | {_STATE[report.status]} | {report.manual_items} | "
             f"{'yes' if report.destroys_data else 'no'} |"
         )
-    out += _phases(pairs[0][0].migration.name if pairs else "<migration>")
+    out += _phases(pairs[0][0].migration.name if pairs else None)
     out += ["", "## Per migration", ""]
     for item, report in pairs:
         out += _migration_section(item, report)
     return "\n".join(out).rstrip() + "\n"
 
 
-def _phases(newest: str) -> list[str]:
-    name = resource_name(newest)
+def _cell(text: str) -> str:
+    """A table cell: a `|` in a file name would split it."""
+    return code(text).replace("|", "\\|")
+
+
+def _phases(newest: str | None) -> list[str]:
+    watch = (
+        f"watch {code(shell('kubectl', 'get', 'mrb', resource_name(newest), '-w'))}"
+        if newest is not None and manifest_problem(newest) is None
+        else "watch `kubectl get mrb -w`"
+    )
     return [
         "",
         "## Response phases",
         "",
         "1. **Stop traffic (0–5 min).** On Kubernetes the `MigrationRollback` resource does "
-        "phases 1, 2, 3, 5 and 6 for you, in order, and records each step: apply it and "
-        f"watch `kubectl get mrb {name} -w`. By hand: "
+        f"phases 1, 2, 3, 5 and 6 for you, in order, and records each step: apply it and {watch}. "
+        "By hand: "
         "`kubectl scale deployment/<app> --replicas=0` (note the current count first: "
         "`kubectl get deploy <app> -o jsonpath='{.spec.replicas}'`). Pause Argo CD self-heal "
         "or HPAs that would scale it back.",
@@ -79,31 +90,30 @@ def _phases(newest: str) -> list[str]:
 
 def _migration_section(item: LoadedMigration, report: MigrationReport) -> list[str]:
     name = item.migration.name
-    rollback = item.migration.rollback_path
-    sha = sha256_file(rollback) if rollback.exists() else None
-    data_loss = " --allow-data-loss" if report.destroys_data else ""
-    lines = [
-        f"### `{name}` — {_STATE[report.status]}",
-        "",
-    ]
+    sha = _rollback_sha256(item)
+    flags = ["--expect-sha256", sha] if sha else []
+    if report.destroys_data:
+        flags.append("--allow-data-loss")
+    lines = [f"### {code(name)} — {_STATE[report.status]}", ""]
     for finding in report.findings:
         if finding.severity in ("error", "manual"):
             where = f" (line {finding.line})" if finding.line else ""
             lines.append(f"- {finding.code}{where}: {finding.message}")
+    commands = execute_commands(name, *flags, "--report", "incident.md")
     lines += [
         "",
-        "```bash",
-        "export MIGRATION_ROLLBACK_DATABASE_URL=...   # never on the command line",
-        f"migration-rollback execute {name} --dry-run",
-        f"migration-rollback execute {name} --backup pg-dump --backup-dir ./backups"
-        + (f" --expect-sha256 {sha}" if sha else "")
-        + data_loss
-        + " --report incident.md",
-        "```",
+        *fenced("bash", ["export MIGRATION_ROLLBACK_DATABASE_URL=...   # never on the command line",
+                         *commands]),
         "",
-        "```yaml",
-        to_yaml(rollback_manifest(name, sha, allow_data_loss=report.destroys_data)).rstrip(),
-        "```",
+        *manifest_block(name, sha, allow_data_loss=report.destroys_data),
         "",
-    ]
+    ]  # fmt: skip
     return lines
+
+
+def _rollback_sha256(item: LoadedMigration) -> str | None:
+    """The rollback file's sha256 to pin, or None when there is no readable one."""
+    try:
+        return sha256_file(item.migration.rollback_path)
+    except OSError:  # missing, a directory, a pipe...: validate reports why
+        return None

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import hashlib
+import os
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from migration_rollback import __version__
+from migration_rollback.errors import SourceFileError
 from migration_rollback.project.artifacts import RollbackHeader, body_sha256, compose, split_file
 from migration_rollback.project.docs import render_rollback_doc
 from migration_rollback.project.migrations import read_source
-from migration_rollback.project.workspace import LoadedMigration
+from migration_rollback.project.workspace import LoadedMigration, meta_command_notes
 
 DOC_MARK = "<!-- migration-rollback: generated; content-sha256="
 
@@ -36,13 +40,30 @@ class GenerateResult:
 def generate_one(
     item: LoadedMigration, *, force: bool, now: datetime | None = None, body: str | None = None
 ) -> GenerateResult:
-    """Write `<name>_rollback.sql` and `.md`; `body` overrides the static plan (--verify)."""
+    """Write `<name>_rollback.sql` and `.md`; `body` overrides the static plan (--verify).
+
+    A file that cannot be read or written fails this migration only, with what and where.
+    """
+    try:
+        return _generate(item, force=force, now=now, body=body)
+    except SourceFileError as exc:
+        return GenerateResult(item.migration.name, Outcome.FAILED, str(exc))
+    except OSError as exc:
+        where = exc.filename or item.migration.rollback_path
+        return GenerateResult(
+            item.migration.name, Outcome.FAILED, f"{where}: cannot write: {exc.strerror}"
+        )
+
+
+def _generate(
+    item: LoadedMigration, *, force: bool, now: datetime | None, body: str | None
+) -> GenerateResult:
     name = item.migration.name
     if item.error is not None or item.plan is None:
         return GenerateResult(name, Outcome.FAILED, str(item.error))
     body = body if body is not None else item.plan.render_body()
     path = item.migration.rollback_path
-    if path.exists():
+    if os.path.lexists(path):
         existing = split_file(read_source(path).text)
         if existing.hand_edited and not force:
             return GenerateResult(
@@ -75,7 +96,7 @@ def _result(item: LoadedMigration, outcome: Outcome) -> GenerateResult:
     return GenerateResult(
         item.migration.name,
         outcome,
-        manual_items=len(item.plan.manual_items),
+        manual_items=len(item.plan.manual_items) + len(item.meta_commands),
         destroys_data=item.plan.destroys_data,
     )
 
@@ -83,9 +104,10 @@ def _result(item: LoadedMigration, outcome: Outcome) -> GenerateResult:
 def _write_doc(item: LoadedMigration, rollback_sha256: str, force: bool) -> None:
     assert item.plan is not None
     path = item.migration.doc_path
-    if path.exists() and not force and _doc_hand_edited(path.read_text(errors="replace")):
+    if os.path.lexists(path) and not force and _doc_hand_edited(read_source(path).text):
         return
-    content = render_rollback_doc(item.plan, rollback_sha256).rstrip() + "\n"
+    notes = tuple(meta_command_notes(item))
+    content = render_rollback_doc(item.plan, rollback_sha256, notes).rstrip() + "\n"
     digest = hashlib.sha256(content.encode()).hexdigest()
     _write_atomically(path, f"{content}\n{DOC_MARK}{digest} -->\n")
 
@@ -99,6 +121,25 @@ def _doc_hand_edited(text: str) -> bool:
 
 
 def _write_atomically(path: Path, content: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(content, encoding="utf-8")
-    tmp.replace(path)
+    """Write a fresh temporary file beside the target, then rename it over the target: a reader
+    never sees half a file, and a planted `.tmp` symlink is never followed. On failure the
+    temporary file is removed and the OSError names the target, not the temporary file."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; rollbacks are shared
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -9,11 +10,36 @@ import yaml
 
 from migration_rollback import api
 
+# spec.migration in crds/ (a test keeps them equal); it is also the ConfigMap key's stem.
+MIGRATION_PATTERN = re.compile(r"^[0-9]+_[A-Za-z0-9_.-]+$")
+MIGRATION_MAX_LENGTH = 200
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
 
 def resource_name(migration: str) -> str:
-    """A DNS-1123 name for the resource: `undo-<version>-<title>`, at most 63 characters."""
+    """A DNS-1123 label for the resource: `undo-<version>-<title>`, at most 63 characters.
+
+    A name cut to fit, or changed to fit, ends in a hash of the original so two migrations
+    never share a resource.
+    """
     slug = re.sub(r"[^a-z0-9-]+", "-", migration.lower()).strip("-")
-    return f"undo-{slug}"[:63].rstrip("-")
+    name = f"undo-{slug}".rstrip("-")
+    if len(name) <= 63 and slug == migration.replace("_", "-").lower():
+        return name
+    digest = hashlib.sha256(migration.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"{name[:54].rstrip('-')}-{digest}"
+
+
+def manifest_problem(migration: str) -> str | None:
+    """Why no MigrationRollback can name this migration (the CRD's rule), or None."""
+    if len(migration) > MIGRATION_MAX_LENGTH:
+        return f"the migration name is longer than {MIGRATION_MAX_LENGTH} characters"
+    if not MIGRATION_PATTERN.match(migration):
+        return (
+            "the migration name has characters a MigrationRollback (and a ConfigMap key) does "
+            "not allow: only letters, digits, '_', '.' and '-' after the version; rename the file"
+        )
+    return None
 
 
 def rollback_manifest(

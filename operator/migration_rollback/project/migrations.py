@@ -1,22 +1,31 @@
 """Find forward migrations (`<timestamp>_<name>.sql`) and their rollback siblings on disk.
 
 This is the file-system edge of `generate`, `validate` and `emergency`; the engine itself
-receives text. Files are read as bytes and decoded tolerantly (UTF-8, with or without a BOM,
-else Windows-1252 with a warning), because a migration in an odd encoding must not crash a
+receives text. A folder is whatever people put in it: a directory or a named pipe called
+`*.sql`, a broken symlink or one leading out of the folder, two files with one version, a
+file in UTF-16 or with NUL bytes. Each such file gets its own `SourceFileError` (what and
+where) and the other files are still processed. Text is decoded tolerantly (UTF-8, with or
+without a BOM, else Windows-1252 with a warning), because an odd encoding must not crash a
 rollback tool.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import re
-from dataclasses import dataclass
+import stat
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from migration_rollback.errors import ProjectError
+from migration_rollback.errors import ProjectError, SourceFileError, SourceLocation
 
 MIGRATION_NAME = re.compile(r"^(?P<version>\d+)_(?P<title>.+)$")
 ROLLBACK_SUFFIX = "_rollback"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +35,7 @@ class Migration:
     name: str
     version: str
     path: Path
+    problem: SourceFileError | None = None  # set when the file cannot be used at all
 
     @property
     def rollback_path(self) -> Path:
@@ -43,25 +53,118 @@ class SourceText:
     warning: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """What a migrations folder holds: migrations (some with a problem) and ignored files."""
+
+    migrations: list[Migration]
+    ignored: list[str] = field(default_factory=list)
+
+
 def is_rollback_file(path: Path) -> bool:
     return path.stem.endswith(ROLLBACK_SUFFIX)
 
 
-def discover(directory: Path) -> list[Migration]:
-    """Forward migrations in version order; rollback files and other files are skipped."""
-    if not directory.is_dir():
-        raise ProjectError(
-            f"{directory}: migrations directory not found (use --dir to point at it)"
-        )
+def _problem(path: Path, message: str, code: str = "FILE", line: int = 0) -> SourceFileError:
+    return SourceFileError(SourceLocation(path.name, line, 0), message, code)
+
+
+def scan(directory: Path) -> Scan:
+    """Forward migrations in version order; unusable ones carry their problem."""
+    entries = _entries(directory)
     found: list[Migration] = []
-    for path in directory.glob("*.sql"):
-        if is_rollback_file(path):
+    ignored: list[str] = []
+    for path in entries:
+        if path.suffix != ".sql" or is_rollback_file(path):
             continue
         match = MIGRATION_NAME.match(path.stem)
         if match is None:
+            ignored.append(f"{path}: ignored: not named <timestamp>_<name>.sql")
             continue
-        found.append(Migration(name=path.stem, version=match.group("version"), path=path))
-    return sorted(found, key=lambda m: (m.version, m.name))
+        migration = Migration(path.stem, match.group("version"), path)
+        found.append(replace(migration, problem=file_problem(path, directory)))
+    found = _flag_duplicate_versions(found)
+    return Scan(sorted(found, key=lambda m: (m.version, m.name)), ignored)
+
+
+def discover(directory: Path) -> list[Migration]:
+    return scan(directory).migrations
+
+
+def _entries(directory: Path) -> list[Path]:
+    if not directory.exists():
+        raise ProjectError(
+            f"{directory}: migrations directory not found (use --dir to point at it)"
+        )
+    if not directory.is_dir():
+        raise ProjectError(f"{directory}: not a directory (use --dir to point at the migrations)")
+    try:
+        return sorted(directory.iterdir())
+    except OSError as exc:
+        raise ProjectError(f"{directory}: cannot list the folder: {exc.strerror}") from None
+
+
+def file_problem(path: Path, directory: Path) -> SourceFileError | None:
+    """Why `path` cannot be read as a migration, found without opening it; None if it can."""
+    if _CONTROL.search(path.name):
+        return _problem(path, "the file name holds control characters: rename it")
+    if path.is_symlink():
+        problem = _symlink_problem(path, directory)
+        if problem:
+            return problem
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return _problem(path, f"cannot read it: {exc.strerror}")
+    if not stat.S_ISREG(mode):
+        return _problem(path, f"is {_kind(mode)}, not a SQL file")
+    return None
+
+
+def _symlink_problem(path: Path, directory: Path) -> SourceFileError | None:
+    target = os.readlink(path)
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop on Python 3.11
+        return _problem(path, f"broken symbolic link (to {target})")
+    if not resolved.is_relative_to(directory.resolve()):
+        return _problem(
+            path, f"symbolic link to {resolved}, outside the migrations folder: refused"
+        )
+    return None
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def _flag_duplicate_versions(migrations: list[Migration]) -> list[Migration]:
+    """Supabase records one row per version: two files with one version cannot both apply."""
+    by_version: dict[str, list[Migration]] = defaultdict(list)
+    for migration in migrations:
+        by_version[migration.version].append(migration)
+    out: list[Migration] = []
+    for migration in migrations:
+        same = by_version[migration.version]
+        if len(same) > 1 and migration.problem is None:
+            names = ", ".join(m.path.name for m in same)
+            message = (
+                f"version {migration.version} is used by {len(same)} files ({names}): a version "
+                "is applied once, so rename all but one"
+            )
+            migration = replace(
+                migration, problem=_problem(migration.path, message, "DUPLICATE_VERSION")
+            )
+        out.append(migration)
+    return out
 
 
 def find(directory: Path, name: str) -> Migration:
@@ -75,20 +178,65 @@ def find(directory: Path, name: str) -> Migration:
     raise ProjectError(f"{directory}: no migration named {name!r} (latest: {known})")
 
 
+def read_regular_file(path: Path) -> bytes:
+    """The bytes of a regular file; OSError (with a clear strerror) for anything else.
+
+    Opened non-blocking and checked after opening: a named pipe would otherwise block forever
+    and a path could be swapped between a check and the read.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, f"{_kind(mode)}, not a regular file", str(path))
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(fd)
+
+
 def read_source(path: Path) -> SourceText:
-    """Decode a SQL file, never failing on its encoding."""
-    data = path.read_bytes()
+    """Decode a SQL file, never failing on a legacy 8-bit encoding; SourceFileError when it is
+    not readable text at all."""
+    problem = file_problem(path, path.parent)
+    if problem is not None:
+        raise problem
+    try:
+        data = read_regular_file(path)
+    except OSError as exc:
+        raise _problem(path, f"cannot read it: {exc.strerror}") from None
+    _check_text(path, data)
     digest = hashlib.sha256(data).hexdigest()
     try:
         return SourceText(data.decode("utf-8-sig"), digest)
     except UnicodeDecodeError as exc:
         text = data.decode("cp1252", errors="replace")
+        line = data.count(b"\n", 0, exc.start) + 1
         return SourceText(
             text,
             digest,
-            f"{path}: not UTF-8 (byte {exc.start}); read as Windows-1252",
+            f"{path.name}:{line}: not UTF-8 (byte 0x{data[exc.start]:02X}); read as "
+            "Windows-1252: save the file as UTF-8",
         )
 
 
+def _check_text(path: Path, data: bytes) -> None:
+    """PostgreSQL reads SQL as 8-bit text: UTF-16 and NUL bytes never came from psql."""
+    if data.startswith(_UTF16_BOMS):
+        raise _problem(
+            path,
+            "UTF-16 text (byte-order mark); PostgreSQL tools read UTF-8: convert it "
+            "(iconv -f UTF-16 -t UTF-8)",
+            "ENCODING",
+        )
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        zeros = max(data[0::2].count(0), data[1::2].count(0))
+        hint = " (UTF-16 without a byte-order mark?)" if zeros > len(data) // 4 else ""
+        raise _problem(path, f"NUL byte: not a SQL text file{hint}", "ENCODING", line)
+
+
 def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(read_regular_file(path)).hexdigest()

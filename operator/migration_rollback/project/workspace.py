@@ -1,7 +1,8 @@
 """Load a migrations directory once: parsed forward scripts and the history before each one.
 
 `generate`, `validate` and `emergency` all need the same view of the project, including what
-earlier migrations built (so the generator can tell new objects from old ones).
+earlier migrations built (so the generator can tell new objects from old ones). A file that
+cannot be used carries its error and the others are loaded as usual.
 """
 
 from __future__ import annotations
@@ -10,9 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from migration_rollback.errors import SqlSyntaxError
-from migration_rollback.project.migrations import Migration, SourceText, discover, read_source
+from migration_rollback.errors import ProjectError, SourceFileError, SqlSyntaxError
+from migration_rollback.project.migrations import Migration, SourceText, read_source, scan
 from migration_rollback.sql import History, RollbackPlan, Script, generate_rollback, parse_script
+from migration_rollback.sql.checks import Finding, Severity
+from migration_rollback.sql.metacommands import MetaCommand, find_meta_commands
+
+_UNREAD = SourceText("", "")
 
 
 @dataclass(frozen=True)
@@ -22,12 +27,35 @@ class LoadedMigration:
     migration: Migration
     source: SourceText
     script: Script | None
-    error: SqlSyntaxError | None
+    error: SqlSyntaxError | SourceFileError | None
     plan: RollbackPlan | None
+    meta_commands: tuple[MetaCommand, ...] = ()
 
     @property
     def display_path(self) -> str:
         return self.migration.path.name
+
+    @property
+    def error_code(self) -> str:
+        """The finding code of `error`: a syntax error, or what is wrong with the file."""
+        if isinstance(self.error, SourceFileError):
+            return self.error.code
+        return "FORWARD_SYNTAX"
+
+    @property
+    def usable(self) -> bool:
+        """The forward file can be used: read as text, its version its own (it may not parse)."""
+        return not isinstance(self.error, SourceFileError)
+
+    @property
+    def usable_rollback(self) -> Path | None:
+        """The rollback file when it exists and reads as text (validate reports why not)."""
+        path = self.migration.rollback_path
+        try:
+            read_source(path)
+        except SourceFileError:
+            return None
+        return path
 
 
 Progress = Callable[[str], None]
@@ -35,9 +63,14 @@ Progress = Callable[[str], None]
 
 def load(directory: Path, progress: Progress | None = None) -> list[LoadedMigration]:
     """Parse every migration in order, learning history as we go."""
+    migrations = scan(directory).migrations
+    if not migrations:
+        raise ProjectError(
+            f"{directory}: no migrations in this folder (expected <timestamp>_<name>.sql files)"
+        )
     loaded: list[LoadedMigration] = []
     history = History()
-    for migration in discover(directory):
+    for migration in migrations:
         if progress:
             progress(migration.name)
         loaded.append(_load_one(migration, history))
@@ -45,13 +78,62 @@ def load(directory: Path, progress: Progress | None = None) -> list[LoadedMigrat
 
 
 def _load_one(migration: Migration, history: History) -> LoadedMigration:
-    source = read_source(migration.path)
+    if migration.problem is not None:
+        return LoadedMigration(migration, _UNREAD, None, migration.problem, None)
+    try:
+        source = read_source(migration.path)
+    except SourceFileError as exc:
+        return LoadedMigration(migration, _UNREAD, None, exc, None)
+    meta = find_meta_commands(source.text)
     try:
         script = parse_script(source.text, migration.path.name)
     except SqlSyntaxError as exc:
-        return LoadedMigration(migration, source, None, exc, None)
+        return LoadedMigration(migration, source, None, exc, None, meta)
     plan = generate_rollback(script, migration.name, history.copy())
     history.begin_file()
     for statement in script.statements:
         history.observe(statement)
-    return LoadedMigration(migration, source, script, None, plan)
+    return LoadedMigration(migration, source, script, None, plan, meta)
+
+
+def meta_command_notes(item: LoadedMigration) -> list[str]:
+    """One line per psql meta-command of the forward file: the engine never saw its effect."""
+    return [
+        f"{item.display_path}:{meta.line}: psql meta-command '{meta.shown}' is not SQL: what "
+        "it does is not analysed nor rolled back; review it by hand"
+        for meta in item.meta_commands
+    ]
+
+
+def forward_findings(item: LoadedMigration) -> list[Finding]:
+    """What `validate` reports about the forward file itself: encoding, meta-commands."""
+    found: list[Finding] = []
+    if item.source.warning:
+        found.append(Finding("ENCODING", Severity.WARNING, item.source.warning))
+    found += [
+        Finding(
+            "META_COMMAND",
+            Severity.MANUAL,
+            f"psql meta-command '{meta.shown}' is not SQL: what it does is not analysed nor "
+            "rolled back; review it by hand",
+            meta.line,
+            item.display_path,
+        )
+        for meta in item.meta_commands
+    ]
+    return found
+
+
+def rollback_findings(text: str, file: str) -> list[Finding]:
+    """A rollback holding a psql meta-command cannot be run by `execute`: an error."""
+    return [
+        Finding(
+            "META_COMMAND",
+            Severity.ERROR,
+            f"psql meta-command '{meta.shown}' in the rollback: execute runs SQL only and would "
+            "skip it; replace it with SQL",
+            meta.line,
+            file,
+        )
+        for meta in find_meta_commands(text)
+    ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from migration_rollback.runner.errors import PreconditionError
-from migration_rollback.runner.options import TableName, version_key
+from migration_rollback.runner.options import MigrationId, TableName, version_key
 from migration_rollback.runner.session import Connection
 
 
@@ -81,3 +81,39 @@ def present_versions(conn: Connection, table: TableName, versions: list[str]) ->
         [versions],
     ).fetchall()
     return [str(r[0]) for r in rows]
+
+
+def recorded_names(conn: Connection, table: TableName, versions: list[str]) -> dict[str, str]:
+    """The `name` recorded for each version; empty when the table has no `name` column (only
+    `version` is required) or the row leaves it blank."""
+    row = conn.execute(
+        """
+        SELECT EXISTS (SELECT 1 FROM pg_attribute
+                       WHERE attrelid = to_regclass(%s) AND attname = 'name' AND NOT attisdropped)
+        """,
+        [_ident(table).as_string(conn)],
+    ).fetchone()
+    if row is None or not row[0]:
+        return {}
+    rows = conn.execute(
+        sql.SQL("SELECT version::text, name::text FROM {} WHERE version::text = ANY(%s)").format(
+            _ident(table)
+        ),
+        [versions],
+    ).fetchall()
+    return {str(version): str(name) for version, name in rows if name}
+
+
+def check_recorded_names(conn: Connection, table: TableName, migrations: list[MigrationId]) -> None:
+    """Refuse when the history says another migration holds the version: rolling back this
+    file would undo what was never applied and forget the other migration's row."""
+    recorded = recorded_names(conn, table, [m.version for m in migrations])
+    for migration in migrations:
+        name = recorded.get(migration.version)
+        if name is None or migration.version_only or migration.same_name(name):
+            continue
+        raise PreconditionError(
+            f"history table {table} records version {migration.version} as {name!r}, not "
+            f"{migration.title!r} ({migration.name}): another migration with this version was "
+            "applied; roll back that one (its file), or fix the history row"
+        )

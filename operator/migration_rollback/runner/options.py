@@ -9,6 +9,7 @@ well-formed input.
 from __future__ import annotations
 
 import enum
+import math
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -35,7 +36,7 @@ def parse_duration(text: str) -> timedelta:
     """`500ms`, `5s`, `10m`, `1h30m`, `2d`, or a bare number of seconds."""
     cleaned = text.strip().lower().replace(" ", "")
     if re.fullmatch(r"\d+(?:\.\d+)?", cleaned):
-        return timedelta(seconds=float(cleaned))
+        return _seconds(float(cleaned), text)
     pos = 0
     seconds = 0.0
     for match in _DURATION_PART.finditer(cleaned):
@@ -44,8 +45,40 @@ def parse_duration(text: str) -> timedelta:
         seconds += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
         pos = match.end()
     if pos != len(cleaned) or not cleaned:
-        raise ValueError(f"not a duration: {text!r} (use e.g. 500ms, 5s, 10m, 1h30m)")
-    return timedelta(seconds=seconds)
+        raise ValueError(f"not a duration: {text[:40]!r} (use e.g. 500ms, 5s, 10m, 1h30m)")
+    return _seconds(seconds, text)
+
+
+def _seconds(seconds: float, text: str) -> timedelta:
+    try:
+        if math.isfinite(seconds):
+            return timedelta(seconds=seconds)
+    except OverflowError:
+        pass
+    raise ValueError(f"duration out of range: {text[:40]!r}")
+
+
+MAX_TIMEOUT = timedelta(hours=24)
+
+
+def check_timeout(option: str, value: timedelta, maximum: timedelta = MAX_TIMEOUT) -> None:
+    """A timeout PostgreSQL will honour: at least 1ms (0 would mean none), at most `maximum`."""
+    if value < timedelta(milliseconds=1):
+        raise ValueError(
+            f"{option}: must be at least 1ms (PostgreSQL reads 0 as no limit at all), "
+            f"got {_shown(value)}"
+        )
+    if value > maximum:
+        raise ValueError(f"{option}: must be at most {_shown(maximum)}, got {_shown(value)}")
+
+
+def _shown(value: timedelta) -> str:
+    seconds = value.total_seconds()
+    if seconds < 1:
+        return f"{seconds * 1000:g}ms"
+    if seconds % 3600 == 0:
+        return f"{seconds / 3600:g}h"
+    return f"{seconds:g}s"
 
 
 def postgres_interval(value: timedelta) -> str:
@@ -94,6 +127,15 @@ class MigrationId:
         """Given as `20251113000001` rather than `20251113000001_description`."""
         return self.name == self.version
 
+    @property
+    def title(self) -> str:
+        """The description after `<version>_`, as Supabase records it in the `name` column."""
+        return self.name[len(self.version) :].removeprefix("_")
+
+    def same_name(self, recorded: str) -> bool:
+        """`recorded` (a history row's name) names this migration: the title, or the full name."""
+        return recorded.strip() in (self.title, self.name)
+
     def same_as(self, other: MigrationId) -> bool:
         """The same migration; a bare version matches any description."""
         if self.version != other.version:
@@ -133,8 +175,11 @@ class RunOptions:
     history_table: TableName = TableName("supabase_migrations", "schema_migrations")
     result_file: Path | None = None
     report_file: Path | None = None
+    on_conflict: str = "fail"  # data restored from captures: fail | keep-current | restore-captured
 
     def __post_init__(self) -> None:
+        if self.on_conflict not in ("fail", "keep-current", "restore-captured"):
+            raise ValueError("--on-conflict must be fail, keep-current or restore-captured")
         if (self.migration is None) == (self.to_version is None):
             raise ValueError("give exactly one of <migration> or --to VERSION")
         if self.to_version is not None and not self.to_version.strip():
@@ -149,3 +194,7 @@ class RunOptions:
             raise ValueError("--expect-sha256 must be 64 hexadecimal digits")
         if self.purge and not self.allow_data_loss:
             raise ValueError("--purge destroys data: it needs --allow-data-loss")
+        check_timeout("--lock-timeout", self.lock_timeout)
+        check_timeout("--statement-timeout", self.statement_timeout)
+        # A dump older than a year is no backup for a rollback; beyond it, date maths overflow.
+        check_timeout("--max-age", self.max_age, maximum=timedelta(days=366))

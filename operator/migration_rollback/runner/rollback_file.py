@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.options import MigrationId
 from migration_rollback.sql import MANUAL_PREFIX, Script, parse_script
+from migration_rollback.sql.metacommands import find_meta_commands
 from migration_rollback.sql.parse import split_comment_lines
 
 _HEADER_KEYS = ("ROLLBACK", "Generated", "Source", "Source-SHA256")
@@ -84,12 +85,27 @@ def parse_rollback(
             f"{path}: header says it rolls back {named!r}, not {migration.name!r}"
         )
     script = parse_script(text, path)
+    _refuse_meta_commands(path, text)
     manual = tuple(
         ManualMarker(line, note) for line, note in split_comment_lines(text, MANUAL_PREFIX)
     )
-    if not script.statements:
+    # A rollback of data changes only is MANUAL markers only: a capture (or a human) does it.
+    if not script.statements and not manual:
         raise PreconditionError(f"{path}: contains no SQL statements")
     return RollbackSource(migration, path, digest, header, manual, script)
+
+
+def _refuse_meta_commands(path: str, text: str) -> None:
+    """The parser skips psql meta-commands; running the rest would silently do less (or, after
+    a skipped `\\connect`, act on the wrong database)."""
+    found = find_meta_commands(text)
+    if found:
+        first = found[0]
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        raise PreconditionError(
+            f"{path}:{first.line}: psql meta-command '{first.shown}'{more}: execute runs SQL "
+            "only and would skip it; replace it with SQL, or do that part by hand and remove it"
+        )
 
 
 def check_manual(sources: list[RollbackSource], allow_manual: bool) -> None:

@@ -1,8 +1,10 @@
 """What the CLI calls: `validate --verify` and `generate --verify`.
 
 Both replay the project's migrations, in order, on a shadow PostgreSQL loaded with the
-Supabase baseline (see roundtrip.py for the transaction protocol), and stop at the first forward
-migration that fails (later ones are `skipped`).
+Supabase baseline (see roundtrip.py for the transaction protocol). Extensions the shadow server
+lacks are stand-ins (verify/standins/), and verdicts that relied on one name it. A forward
+migration that fails is `forward_failed` with a classified cause (verify/causes.py); the replay
+goes on from the state before it, and a later failure that comes from it says it depends on it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import Any
 from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.sql import History, Script, generate_rollback, parse_script
 from migration_rollback.verify.diff import Difference, render
+from migration_rollback.verify.majors import MajorRequirement
 from migration_rollback.verify.roundtrip import (
+    STANDIN_MEMBER,
     MigrationPair,
     Prepared,
     Progress,
@@ -85,36 +89,27 @@ def _replay(
     strict_column_order: bool = False,
     check_drift: bool = True,
     after_each: Callable[[MigrationPair, VerifyResult], None] | None = None,
+    major: MajorRequirement | None = None,
 ) -> VerifyRun:
     say = progress or (lambda _message: None)
     started = time.perf_counter()
     results: list[VerifyResult] = []
-    with shadow_database(shadow_url) as db:
+    with shadow_database(shadow_url, major) as db:
         say(f"shadow database {db.name} on the {db.server.description}")
         with Replayer(
             db, progress=say, incremental=incremental, strict_column_order=strict_column_order
         ) as replayer:
             if not replayer.capturing and incremental:
                 say("change capture unavailable (not a superuser): comparing full snapshots")
-            stopped: VerifyResult | None = None
             for pair in migrations:
-                if stopped is not None:
-                    results.append(
-                        VerifyResult(
-                            pair.name,
-                            "skipped",
-                            message=f"not replayed: {stopped.migration} failed to apply",
-                        )
-                    )
-                    continue
                 result = replayer.replay(pair.name, pair.forward_path, source_for(pair))
+                if db.server.off_major:  # allowed on another major: every verdict says so
+                    result.notes.append(db.server.off_major)
                 results.append(result)
-                say(f"{pair.name}: {result.status} ({result.elapsed_ms:.0f} ms)")
+                say(f"{pair.name}: {result.verdict} ({result.elapsed_ms:.0f} ms)")
                 if after_each is not None:
                     after_each(pair, result)
-                if result.status == "forward_failed":
-                    stopped = result
-            drift = replayer.consistency() if check_drift and stopped is None else []
+            drift = replayer.consistency() if check_drift else []
             if drift:
                 say("internal: the kept schema model drifted from the database:\n" + render(drift))
             return VerifyRun(
@@ -135,6 +130,7 @@ def run_verification(
     *,
     incremental: bool = True,
     strict_column_order: bool = False,
+    major: MajorRequirement | None = None,
 ) -> VerifyRun:
     """`validate --verify`, with the replay's statistics.
 
@@ -144,7 +140,7 @@ def run_verification(
     """
     return _replay(
         migrations, shadow_url, progress, lambda p: file_rollback(p.rollback_path),
-        incremental=incremental, strict_column_order=strict_column_order,
+        incremental=incremental, strict_column_order=strict_column_order, major=major,
     )  # fmt: skip
 
 
@@ -152,9 +148,12 @@ def verify_project(
     migrations: Sequence[MigrationPair],
     shadow_url: str | None,
     progress: Progress | None = None,
+    major: MajorRequirement | None = None,
 ) -> list[VerifyResult]:
-    """`validate --verify`: replay the migrations and prove (or refute) each rollback file."""
-    return run_verification(migrations, shadow_url, progress).results
+    """`validate --verify`: replay the migrations and prove (or refute) each rollback file.
+
+    `major`: the PostgreSQL major the shadow must run (see verify/majors.py)."""
+    return run_verification(migrations, shadow_url, progress, major=major).results
 
 
 def generated_source(
@@ -219,6 +218,8 @@ def _prepared(
     )
 
     def retry(differences: list[Difference], state: Snapshot) -> Prepared | None:
+        # A stand-in's own objects are not in the snapshots: nothing to repair them from.
+        differences = [d for d in differences if d.object.kind != STANDIN_MEMBER]
         statements, done, failed = repair(differences, before, state, creator=creator)
         if not statements:
             return None
@@ -244,6 +245,7 @@ def generate_verified(
     progress: Progress | None = None,
     *,
     strict_column_order: bool = False,
+    major: MajorRequirement | None = None,
 ) -> list[GeneratedRollback]:
     """`generate --verify`: state-aware rollback bodies, each proven by a round trip.
 
@@ -277,7 +279,7 @@ def generate_verified(
 
     run = _replay(
         migrations, shadow_url, progress, source_for,
-        after_each=learn, strict_column_order=strict_column_order,
+        after_each=learn, strict_column_order=strict_column_order, major=major,
     )  # fmt: skip
     out: list[GeneratedRollback] = []
     for result in run.results:

@@ -1,13 +1,21 @@
 """A throwaway PostgreSQL cluster: initdb in a temp dir, a random port, a unix socket.
 
 The shadow database of `validate --verify` and the test fixtures both use it, so what the tests
-exercise is what users run. It needs Debian's (or any) PostgreSQL server binaries; when the
-current user is root, the server runs as the `postgres` user because PostgreSQL refuses root.
+exercise is what users run. It needs PostgreSQL server binaries: Debian's (or any system
+install), or the ones `scripts/pg-binaries.sh MAJOR` caches in
+`~/.cache/migration-rollback/postgres/<major>/` (`$XDG_CACHE_HOME` if set). When the current
+user is root, the server runs as the `postgres` user because PostgreSQL refuses root; binaries
+that user cannot reach (a cache under /root) are linked into the cluster's own directory first.
+
+Without a required major, the first binaries found serve: `MIGRATION_ROLLBACK_PG_BINDIR`, then
+system installs (newest first), then `initdb` on PATH, then cached ones (newest first). With
+one (`create_cluster(major=17)`), only binaries of that major do, wherever they are.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import pwd
 import shutil
@@ -20,7 +28,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
+
 from migration_rollback.errors import DatabaseUnavailableError
+from migration_rollback.verify.majors import parse_version_output
 
 _SEARCH_GLOBS = (
     "/usr/lib/postgresql/*/bin",
@@ -29,27 +40,76 @@ _SEARCH_GLOBS = (
 )
 
 
-def find_server_bindir(preferred_major: int | None = None) -> Path | None:
-    """The newest directory holding `initdb` and `postgres` (or the preferred major's)."""
-    candidates: list[Path] = []
+def cache_root() -> Path:
+    """Where `scripts/pg-binaries.sh` installs server binaries, one folder per major."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "migration-rollback" / "postgres"
+
+
+def _candidates() -> list[Path]:
+    found: list[Path] = []
     env = os.environ.get("MIGRATION_ROLLBACK_PG_BINDIR")
     if env:
-        candidates.append(Path(env))
+        found.append(Path(env))
     for pattern in _SEARCH_GLOBS:
-        candidates.extend(sorted(Path("/").glob(pattern.lstrip("/")), key=_major_of, reverse=True))
+        found.extend(sorted(Path("/").glob(pattern.lstrip("/")), key=_major_of, reverse=True))
     on_path = shutil.which("initdb")
     if on_path:
-        candidates.append(Path(on_path).resolve().parent)
-    usable = [c for c in candidates if (c / "initdb").exists() and (c / "postgres").exists()]
+        found.append(Path(on_path).resolve().parent)
+    found.extend(sorted(cache_root().glob("*/bin"), key=_major_of, reverse=True))
+    return found
+
+
+def server_bindirs() -> list[Path]:
+    """Every directory holding `initdb` and `postgres`, in order of preference, once each."""
+    seen: set[Path] = set()
+    usable: list[Path] = []
+    for c in _candidates():
+        if (c / "initdb").exists() and (c / "postgres").exists() and c not in seen:
+            seen.add(c)
+            usable.append(c)
+    return usable
+
+
+@functools.cache
+def bindir_major(bindir: Path) -> int | None:
+    """The major of the server in `bindir`, asked of `postgres --version` (None: unknown)."""
+    try:
+        out = subprocess.run(
+            [str(bindir / "postgres"), "--version"], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return parse_version_output(out.stdout) if out.returncode == 0 else None
+
+
+def available_majors() -> dict[int, Path]:
+    """Major -> the preferred bin directory of that major, for every major found here."""
+    majors: dict[int, Path] = {}
+    for bindir in server_bindirs():
+        major = bindir_major(bindir)
+        if major is not None:
+            majors.setdefault(major, bindir)
+    return majors
+
+
+def find_server_bindir(preferred_major: int | None = None) -> Path | None:
+    """The preferred major's bin directory if there is one, else the first found (see above)."""
+    usable = server_bindirs()
     if preferred_major is not None:
-        for c in usable:
-            if _major_of(c) == preferred_major:
-                return c
+        exact = find_major_bindir(preferred_major)
+        if exact is not None:
+            return exact
     return usable[0] if usable else None
 
 
+def find_major_bindir(major: int) -> Path | None:
+    """A bin directory of exactly this major, or None."""
+    return available_majors().get(major)
+
+
 def _major_of(bindir: Path) -> int:
-    for part in bindir.parts:
+    for part in reversed(bindir.parts):
         if part.isdigit():
             return int(part)
     return 0
@@ -70,6 +130,11 @@ class TemporaryCluster:
     port: int
     run_as: str | None
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def major(self) -> int | None:
+        """The server's major version (from its binaries)."""
+        return bindir_major(self.bindir)
 
     @property
     def socket_dir(self) -> Path:
@@ -138,16 +203,18 @@ class TemporaryCluster:
                 raise DatabaseUnavailableError(
                     f"temporary PostgreSQL exited early: {log.read_text(errors='replace')[-2000:]}"
                 )
-            address = ("127.0.0.1", self.port)
-            with contextlib.suppress(OSError), socket.create_connection(address, 0.2):
-                ready = subprocess.run(
-                    [str(self.bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
-                    capture_output=True,
-                )
-                if ready.returncode == 0:
-                    return
+            if self._accepts_connections():
+                return
             time.sleep(0.05)
         raise DatabaseUnavailableError(f"temporary PostgreSQL not ready after {timeout:.0f}s")
+
+    def _accepts_connections(self) -> bool:
+        # psycopg rather than pg_isready: not every server bundle ships the client tools.
+        try:
+            psycopg.connect(self.url(), connect_timeout=1).close()
+        except psycopg.Error:
+            return False
+        return True
 
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
@@ -168,18 +235,61 @@ def _server_user() -> str | None:
     return os.environ.get("MIGRATION_ROLLBACK_PG_USER", "postgres")
 
 
-def create_cluster(bindir: Path | None = None) -> TemporaryCluster:
-    """Start a new private cluster; the caller must `stop()` it (see `temporary_cluster`)."""
-    found = bindir or find_server_bindir()
-    if found is None:
-        raise DatabaseUnavailableError(
-            "no PostgreSQL server binaries found (install Debian's postgresql package or "
-            "set MIGRATION_ROLLBACK_PG_BINDIR), and no --shadow-url was given"
-        )
-    base = Path(tempfile.mkdtemp(prefix="migration-rollback-pg-"))
-    cluster = TemporaryCluster(
-        bindir=found, base_dir=base, port=_free_port(), run_as=_server_user()
+def _reachable_by(user: str, bindir: Path) -> bool:
+    probe = subprocess.run(
+        ["runuser", "-u", user, "--", "test", "-x", str(bindir / "postgres")], capture_output=True
     )
+    return probe.returncode == 0
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _runnable_bindir(bindir: Path, run_as: str | None, base: Path) -> Path:
+    """`bindir`, or a linked copy of its install inside `base` when `run_as` cannot reach it.
+
+    A self-contained install (bin/, lib/, share/ side by side, like the cached ones) under a
+    private home (/root is 0700) is invisible to the `postgres` user the server runs as.
+    """
+    if run_as is None or _reachable_by(run_as, bindir):
+        return bindir
+    root = bindir.resolve().parent
+    if not (root / "share").is_dir():
+        return bindir  # not relocatable: leave it, initdb will say what it cannot read
+    staged = base / "install"
+    shutil.copytree(root, staged, symlinks=True, copy_function=_link_or_copy)
+    return staged / bindir.name
+
+
+def _no_binaries(major: int | None) -> DatabaseUnavailableError:
+    which = f"PostgreSQL {major} server binaries" if major else "PostgreSQL server binaries"
+    get = f"scripts/pg-binaries.sh {major}" if major else "Debian's postgresql package"
+    return DatabaseUnavailableError(
+        f"no {which} found (install them with {get}, or set MIGRATION_ROLLBACK_PG_BINDIR), "
+        "and no --shadow-url was given"
+    )
+
+
+def create_cluster(bindir: Path | None = None, *, major: int | None = None) -> TemporaryCluster:
+    """Start a new private cluster; the caller must `stop()` it (see `temporary_cluster`).
+
+    `major`: only binaries of that major (a DatabaseUnavailableError when there are none).
+    """
+    found = bindir or (find_major_bindir(major) if major else find_server_bindir())
+    if found is None:
+        raise _no_binaries(major)
+    base = Path(tempfile.mkdtemp(prefix="migration-rollback-pg-"))
+    run_as = _server_user()
+    try:
+        runnable = _runnable_bindir(found, run_as, base)
+    except BaseException:
+        shutil.rmtree(base, ignore_errors=True)
+        raise
+    cluster = TemporaryCluster(bindir=runnable, base_dir=base, port=_free_port(), run_as=run_as)
     try:
         cluster.start()
     except BaseException:
@@ -189,9 +299,11 @@ def create_cluster(bindir: Path | None = None) -> TemporaryCluster:
 
 
 @contextlib.contextmanager
-def temporary_cluster(bindir: Path | None = None) -> Iterator[TemporaryCluster]:
+def temporary_cluster(
+    bindir: Path | None = None, *, major: int | None = None
+) -> Iterator[TemporaryCluster]:
     """Start a private cluster for the duration of the block, then remove it."""
-    cluster = create_cluster(bindir)
+    cluster = create_cluster(bindir, major=major)
     try:
         yield cluster
     finally:

@@ -36,11 +36,16 @@ from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.sql import MANUAL_PREFIX, Script, Statement, classify, parse_script
 from migration_rollback.sql.parse import normalize_text, split_comment_lines
 from migration_rollback.verify import capture, catalog
+from migration_rollback.verify.as_runner import AsRunner
 from migration_rollback.verify.baseline import load_baseline
+from migration_rollback.verify.causes import Cause, classify_failure
+from migration_rollback.verify.dbsettings import copy_database_settings
 from migration_rollback.verify.diff import Difference, diff_objects, render, summarize
 from migration_rollback.verify.model import SchemaModel
 from migration_rollback.verify.shadow import ShadowDatabase
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, take_snapshot
+from migration_rollback.verify.standins import standin
+from migration_rollback.verify.standins.install import Platform, uses
 
 Status = Literal["verified", "manual", "mismatch", "rollback_failed", "forward_failed", "skipped"]
 Progress = Callable[[str], None]
@@ -76,18 +81,36 @@ class VerifyResult:
     notes: list[str] = field(default_factory=list)
     elapsed_ms: float = 0.0
     rollback_sql: str | None = None  # the rollback that was checked, when generated
+    # Extensions that were stand-ins on the shadow and that this migration (or its rollback)
+    # created or used: the verdict holds for the stand-ins' definitions, not the real ones.
+    standins: list[str] = field(default_factory=list)
+    cause: Cause | None = None  # why the forward migration failed (forward_failed only)
 
     @property
     def verified(self) -> bool:
         return self.status == "verified"
 
+    @property
+    def verdict(self) -> str:
+        """The status, with the stand-ins it relied on: `verified (stand-ins: pg_cron)`."""
+        if not self.standins:
+            return self.status
+        return f"{self.status} (stand-ins: {', '.join(self.standins)})"
+
+    @property
+    def depends_on(self) -> str | None:
+        """The earlier failed migration this one's failure comes from, if that is the cause."""
+        return self.cause.subject if self.cause and self.cause.kind == "depends_on" else None
+
     def report(self) -> str:
         """Human-readable: the verdict, then the differences or the error."""
         lines = [
-            f"{self.migration}: {self.status}" + (f" - {self.message}" if self.message else "")
+            f"{self.migration}: {self.verdict}" + (f" - {self.message}" if self.message else "")
         ]
         if self.location:
             lines.append(f"  at {self.location}")
+        if self.cause is not None:
+            lines.append(f"  cause: {self.cause}")
         if self.differences:
             lines.append(render(self.differences))
         if self.tolerated:
@@ -101,6 +124,10 @@ class VerifyResult:
         return {
             "migration": self.migration,
             "status": self.status,
+            "verdict": self.verdict,
+            "standins": list(self.standins),
+            "cause": self.cause.to_json() if self.cause is not None else None,
+            "depends_on": self.depends_on,
             "message": self.message,
             "location": self.location,
             "differences": [d.to_json() for d in self.differences],
@@ -172,6 +199,7 @@ class Failure:
     message: str
     location: str | None
     sqlstate: str | None = None
+    primary: str = ""  # the server's primary message alone (for classification)
 
 
 @dataclass
@@ -184,7 +212,7 @@ class _Outcome:
 
 
 def _statement_line(text: str, statement: Statement, position: int | None) -> str:
-    """file:line of a statement (or of the error position inside it)."""
+    """file:line:column of a statement (or of the error position inside it)."""
     loc = statement.location
     lines = text.splitlines(keepends=True)
     start = sum(len(line) for line in lines[: max(loc.line - 1, 0)])
@@ -192,7 +220,8 @@ def _statement_line(text: str, statement: Statement, position: int | None) -> st
     if found < 0:
         return f"{loc.file}:{loc.line}"
     offset = found + (max(position - 1, 0) if position else 0)
-    return f"{loc.file}:{text.count(chr(10), 0, offset) + 1}"
+    line_start = text.rfind(chr(10), 0, offset) + 1
+    return f"{loc.file}:{text.count(chr(10), 0, offset) + 1}:{offset - line_start + 1}"
 
 
 def _executable(statements: Sequence[Statement]) -> Iterator[Statement]:
@@ -223,12 +252,22 @@ class Replayer:
         self.model = SchemaModel({})
         self.full_checks = 0
         self.scoped_checks = 0
+        self.platform: Platform | None = None
+        self.server_major: int | None = None
+        # Migrations whose forward failed -> the names of what they would have created.
+        self.failed: dict[str, frozenset[str]] = {}
+        self._standins: set[str] = set()  # stand-ins the current migration installed or used
+        self._notes: list[str] = []  # what the shadow did differently for it
+        # A stand-in was installed: no event trigger reports it, so the checks of this
+        # migration compare full snapshots.
+        self._installed = False
 
     # --- lifecycle -------------------------------------------------------------------------
 
     def open(self) -> None:
         with self.db.connect() as conn:
-            load_baseline(conn, self.baseline)
+            for note in load_baseline(conn, self.baseline):
+                self.progress(f"baseline: {note}")
         self._connect(install=True)
         self._reload_model()
 
@@ -250,6 +289,11 @@ class Replayer:
         conn = self.db.connect()
         catalog.prepare_connection(conn)
         self.conn = conn
+        if self.platform is None:
+            self.platform = Platform(conn)
+            self.server_major = int(conn.info.server_version) // 10000
+        else:
+            self.platform.rebind(conn)
         if not self.incremental:
             self.capturing = False
         elif install:
@@ -275,8 +319,13 @@ class Replayer:
 
     # --- running SQL -----------------------------------------------------------------------
 
-    def _run(self, script: Script, text: str) -> Failure | None:
-        return self._run_on(self._c(), list(_executable(script.statements)), text)
+    def _run(self, script: Script, text: str, runner: AsRunner | None = None) -> Failure | None:
+        return self._run_on(self._c(), list(_executable(script.statements)), text, runner)
+
+    def _platform(self) -> Platform:
+        if self.platform is None:
+            raise RuntimeError("replayer is not open")
+        return self.platform
 
     def _pipeline(self, *statements: str) -> None:
         conn = self._c()
@@ -287,31 +336,96 @@ class Replayer:
     # --- one migration ---------------------------------------------------------------------
 
     def replay(self, name: str, forward_path: Path, rollback: RollbackSource) -> VerifyResult:
-        """Apply one forward migration (for real) and check its rollback on the way."""
+        """Apply one forward migration (for real) and check its rollback on the way.
+
+        A forward that fails is rolled back (the shadow stays at the previous state), its cause
+        classified, and what it would have created remembered, so that the next migrations
+        still replay and a later failure that comes from this one says so.
+        """
         started = time.perf_counter()
+        self._standins, self._notes, self._installed = set(), [], False
         text = normalize_text(read_text(forward_path))
         try:
             forward = parse_script(text, str(forward_path))
         except SqlSyntaxError as exc:
             result = VerifyResult(name, "forward_failed", message=exc.message)
             result.location = str(exc.location)
+            result.cause = Cause("migration_error", f"the migration does not parse: {exc.message}")
+            self.failed[name] = frozenset()
             return result
-        needs_clone = any(not classify(st).transactional for st in forward.statements)
-        outcome = (
-            self._clone_trip(forward, text, rollback)
-            if needs_clone
-            else self._round_trip(forward, text, rollback)
-        )
+        outcome = self._trip(forward, text, rollback)
+        enabled = self._enable_for(outcome)
+        if enabled is not None:
+            self._standins, self._notes = (
+                {enabled},
+                [
+                    f"no migration creates {enabled}: it was enabled on the shadow the way the "
+                    "dashboard enables it, and the migration replayed again"
+                ],
+            )
+            outcome = self._trip(forward, text, rollback)
         result = _verdict(name, outcome, self._tolerated)
+        result.notes.extend(self._notes)
+        result.standins = self._relied_on(text, outcome)
+        if outcome.forward_failure is not None:
+            result.cause = self._cause(outcome.forward_failure)
+            self.failed[name] = would_create(forward)
         result.elapsed_ms = (time.perf_counter() - started) * 1000.0
         if outcome.prepared is not None and outcome.prepared.sql_body is not None:
             result.rollback_sql = outcome.prepared.sql_body
         return result
 
+    def _trip(self, forward: Script, text: str, rollback: RollbackSource) -> _Outcome:
+        if any(not classify(st).transactional for st in forward.statements):
+            return self._clone_trip(forward, text, rollback)
+        return self._round_trip(forward, text, rollback)
+
+    def _cause(self, failure: Failure) -> Cause:
+        return classify_failure(
+            failure.sqlstate, failure.primary or failure.message,
+            server_major=self.server_major, failed=self.failed,
+        )  # fmt: skip
+
+    def _enable_for(self, outcome: _Outcome) -> str | None:
+        """A platform extension the dashboard enables (pg_cron, pg_net, pgmq) that the failed
+        forward refers to but no migration created: install its stand-in, committed, as part
+        of the platform, and say which (None: nothing to enable)."""
+        failure = outcome.forward_failure
+        if failure is None:
+            return None
+        cause = self._cause(failure)
+        subject = (cause.subject or "").split(".", 1)[0].lower()
+        extension = _DASHBOARD_EXTENSIONS.get(subject)
+        if cause.kind != "missing_platform_object" or extension is None:
+            return None
+        platform = self._platform()
+        substitute = standin(extension)
+        if substitute is None or not platform.superuser or extension in platform.installed():
+            return None
+        conn = self._c()
+        self._pipeline("BEGIN", *_RESET_SESSION)
+        try:
+            platform.install(substitute)
+        except psycopg.Error:
+            conn.execute("ROLLBACK", prepare=False)
+            return None
+        conn.execute("COMMIT", prepare=False)
+        self._reload_model()
+        return extension
+
+    def _relied_on(self, text: str, outcome: _Outcome) -> list[str]:
+        """The stand-ins this migration installed, or that its forward or rollback names."""
+        found = set(self._standins)
+        prepared = outcome.prepared
+        both = text + "\n" + (prepared.text if prepared is not None else "")
+        found.update(uses(both, self._platform().member_names()))
+        return sorted(found)
+
     def _round_trip(self, forward: Script, text: str, rollback: RollbackSource) -> _Outcome:
         conn = self._c()
         out = _Outcome()
         self._pipeline("BEGIN", *_RESET_SESSION, *self._clear())
+        members_before = self._platform().member_state()
         failure = self._run(forward, text)
         if failure is None:
             try:
@@ -331,7 +445,7 @@ class Replayer:
                 pending = capture.queue_check(conn, forward_nodes)
             touched = pending.collect()
         after_full: Snapshot | None = None
-        if touched is None or touched.full_reason is not None:
+        if touched is None or touched.full_reason is not None or self._installed:
             after_full = take_snapshot(conn)
 
         def after_forward() -> Snapshot:
@@ -345,14 +459,20 @@ class Replayer:
         attempts = 0
         while prepared.script is not None:
             self._pipeline(f"SAVEPOINT {_SAVEPOINT}", *_RESET_SESSION)
-            failure = self._run(prepared.script, prepared.text)
+            as_runner = AsRunner(forward.source)
+            failure = self._run(prepared.script, prepared.text, as_runner)
             state: Callable[[], Snapshot] | None = None
             if failure is not None:
                 out.rollback_failure = failure
             else:
                 out.rollback_failure = None
+                as_runner.clear(conn)
+                out.notes.extend(n for n in as_runner.notes() if n not in out.notes)
                 rollback_nodes = [st.node for st in _executable(prepared.script.statements)]
                 out.differences, state = self._compare(forward_nodes + rollback_nodes, out.notes)
+                out.differences.extend(
+                    member_differences(members_before, self._platform().member_state())
+                )
             conn.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", prepare=False)
             attempts += 1
             if failure is not None:
@@ -374,7 +494,7 @@ class Replayer:
             prepared = out.prepared = again
 
         # Keep the model: S(i) is what the forward left.
-        if touched is not None and touched.full_reason is None:
+        if touched is not None and touched.full_reason is None and after_full is None:
             renamed = self.model.renamed(touched.found)
             removed = self.model.replace(touched.scope, touched.found)
             if renamed:
@@ -409,7 +529,9 @@ class Replayer:
         """Inside the round trip, after the rollback: what differs from S(i-1), and the state
         (built only when asked for: it costs O(schema))."""
         conn = self._c()
-        if self.capturing:
+        if self._installed:
+            notes.append("compared full snapshots: a stand-in extension was installed")
+        elif self.capturing:
             with catalog.reading(conn):
                 pending = capture.queue_check(conn, executed)
             check = pending.collect()
@@ -426,7 +548,11 @@ class Replayer:
     # --- migrations that cannot run in one transaction ---------------------------------------
 
     def _run_grouped(
-        self, script: Script, text: str, conn: psycopg.Connection[Any]
+        self,
+        script: Script,
+        text: str,
+        conn: psycopg.Connection[Any],
+        runner: AsRunner | None = None,
     ) -> Failure | None:
         """Consecutive transactional statements in a transaction; the others alone."""
         group: list[Statement] = []
@@ -435,7 +561,7 @@ class Replayer:
             if not group:
                 return None
             conn.execute("BEGIN", prepare=False)
-            failure = self._run_on(conn, group, text)
+            failure = self._run_on(conn, group, text, runner)
             conn.execute("ROLLBACK" if failure else "COMMIT", prepare=False)
             group.clear()
             return failure
@@ -449,20 +575,35 @@ class Replayer:
                 return failure
         return flush()
 
-    @staticmethod
     def _run_on(
-        conn: psycopg.Connection[Any], statements: Sequence[Statement], text: str
+        self,
+        conn: psycopg.Connection[Any],
+        statements: Sequence[Statement],
+        text: str,
+        runner: AsRunner | None = None,
     ) -> Failure | None:
+        """Run statements as the shadow must (stand-ins for missing extensions, see
+        standins/install.py); the first failure, with file:line:column. With `runner`, as
+        `execute` runs a rollback (dropped tables archived, see as_runner.py)."""
+        platform = self._platform()
+        if conn is not self.conn:
+            platform = Platform(conn)
         for st in statements:
             try:
-                conn.execute(st.text, prepare=False)
+                if runner is not None and runner.run(conn, st):
+                    continue
+                ran = platform.run(st)
             except psycopg.Error as exc:
                 position = exc.diag.statement_position
                 return Failure(
                     _error_text(exc),
                     _statement_line(text, st, int(position) if position else None),
                     exc.sqlstate,
+                    exc.diag.message_primary or "",
                 )
+            self._standins.update(ran.standins)
+            self._installed = self._installed or ran.installed
+            self._notes.extend(n for n in ran.notes if n not in self._notes)
         return None
 
     def _clone_trip(self, forward: Script, text: str, rollback: RollbackSource) -> _Outcome:
@@ -474,6 +615,10 @@ class Replayer:
         failure = self._run_grouped(forward, text, conn)
         if failure is not None:
             out.forward_failure = failure
+            # Statement groups before the failure are committed: the model follows the database.
+            self._pipeline(*_RESET_SESSION)
+            self._reload_model()
+            out.notes.append("the statement groups before the failure stayed applied")
             return out
         self._pipeline(*_RESET_SESSION)
         self._reload_model()
@@ -490,11 +635,19 @@ class Replayer:
             try:
                 with psycopg.connect(
                     server.url_for(copy), autocommit=True, prepare_threshold=None
+                ) as setup:  # the copy lacks the database-level settings (search_path...)
+                    for lost in copy_database_settings(setup, self.db.name, copy):
+                        out.notes.append(f"the copy could not take the setting {lost}")
+                with psycopg.connect(
+                    server.url_for(copy), autocommit=True, prepare_threshold=None
                 ) as clone:
-                    failure = self._run_grouped(prepared.script, prepared.text, clone)
+                    as_runner = AsRunner(forward.source)
+                    failure = self._run_grouped(prepared.script, prepared.text, clone, as_runner)
                     if failure is not None:
                         out.rollback_failure = failure
                     else:
+                        as_runner.clear(clone)
+                        out.notes.extend(as_runner.notes())
                         self.full_checks += 1
                         out.differences = diff_objects(before.objects, take_snapshot(clone).objects)
             finally:
@@ -505,6 +658,49 @@ class Replayer:
                 with self._c().pipeline():
                     capture.queue_refs_reset(self._c(), self.model.objects.values())
         return out
+
+
+# Platform schemas whose extension Supabase enables from its dashboard (often never in a migration).
+_DASHBOARD_EXTENSIONS = {"cron": "pg_cron", "net": "pg_net", "pgmq": "pgmq"}
+
+STANDIN_MEMBER = "stand-in member"
+_CREATING = ("Create", "View", "Index", "Define", "CompositeType")
+
+
+def member_differences(
+    before: dict[tuple[str, str], str], after: dict[tuple[str, str], str]
+) -> list[Difference]:
+    """Differences inside stand-ins' own objects (extensions present before and after): a
+    verdict with one is never `verified`, whatever the real extension would do."""
+    common = {ext for ext, _ in before} & {ext for ext, _ in after}
+    out: list[Difference] = []
+    for key in sorted(set(before) | set(after)):
+        ext, member = key
+        if ext not in common or before.get(key) == after.get(key):
+            continue
+        obj = ObjectId(STANDIN_MEMBER, f"{member} (extension {ext})")
+        if key not in after or key not in before:
+            out.append(Difference(obj, "exists", key in before, key in after))
+        else:
+            out.append(Difference(obj, "definition", before[key], after[key]))
+    return out
+
+
+def would_create(script: Script) -> frozenset[str]:
+    """What a migration would have created, as names a later error message may carry: each
+    target qualified and bare (schema.table, table, column...)."""
+    names: set[str] = set()
+    for st in script.statements:
+        creates = st.kind.startswith(_CREATING)
+        for target in classify(st).targets:
+            if target.column:
+                names.add(target.column.lower())
+            if not creates:
+                continue  # ALTER TABLE ... ADD COLUMN names its column; the table was there
+            names.add(target.name.lower())
+            if target.schema:
+                names.add(f"{target.schema}.{target.name}".lower())
+    return frozenset(names)
 
 
 def _merged(model: SchemaModel, touched: capture.Check) -> Snapshot:

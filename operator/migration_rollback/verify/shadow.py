@@ -5,6 +5,11 @@ With `--shadow-url` the tool creates `mr_shadow_<random>` on that server (the UR
 CREATEDB; a superuser also lets the verifier install its change-capture event triggers) and
 drops it afterwards, whatever happens. Without it, `verify/cluster.py` starts a private
 PostgreSQL from the local server binaries and removes it afterwards.
+
+Either way the shadow must run the project's major (`verify/majors.py`): a given server of
+another major, or no local binaries of that major, is refused with a plain message
+(`ShadowMajorError`) unless the user allowed another major; then `ShadowServer.off_major` is the
+label every verdict carries.
 """
 
 from __future__ import annotations
@@ -21,7 +26,14 @@ from psycopg import sql
 from migration_rollback.conninfo import parse_database_url
 from migration_rollback.errors import DatabaseUnavailableError
 from migration_rollback.redact import Redactor
-from migration_rollback.verify.cluster import temporary_cluster
+from migration_rollback.verify.cluster import available_majors, temporary_cluster
+from migration_rollback.verify.majors import (
+    MajorRequirement,
+    ShadowMajorError,
+    judge,
+    missing_binaries_message,
+    server_major,
+)
 
 
 def with_database(url: str, dbname: str) -> str:
@@ -43,6 +55,8 @@ class ShadowServer:
 
     admin_url: str
     description: str
+    major: int | None = None  # the server's PostgreSQL major
+    off_major: str | None = None  # set when it is not the required major (allowed): the label
 
     def connect_admin(self) -> psycopg.Connection[Any]:
         try:
@@ -99,23 +113,60 @@ class ShadowDatabase:
         return psycopg.connect(self.url, autocommit=True, prepare_threshold=None)
 
 
+def _server_version_num(server: ShadowServer) -> int:
+    with server.connect_admin() as conn:
+        row = conn.execute("SELECT current_setting('server_version_num')::int").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _given_server(shadow_url: str, req: MajorRequirement) -> ShadowServer:
+    parse_database_url(shadow_url, where=SHADOW_WHERE)  # refuse an ambiguous URL first
+    server = ShadowServer(shadow_url, f"shadow server {redact(shadow_url)}")
+    server.major = server_major(_server_version_num(server))
+    server.off_major = judge(req, server.major, server.description)
+    server.description += f", PostgreSQL {server.major}"
+    return server
+
+
+def _cluster_major(req: MajorRequirement) -> int | None:
+    """The major to start a cluster of: the required one if present here, else refuse (or,
+    when another major is allowed, the newest here); None: any will do."""
+    if req.major is None:
+        return None
+    available = available_majors()
+    if req.major in available:
+        return req.major
+    if req.allow_other and available:
+        return max(available)  # the closest we have: labelled, not refused
+    raise ShadowMajorError(missing_binaries_message(req, {m: str(d) for m, d in available.items()}))
+
+
 @contextlib.contextmanager
-def shadow_server(shadow_url: str | None) -> Iterator[ShadowServer]:
-    """The given server, or a throwaway cluster removed when the block ends."""
+def shadow_server(
+    shadow_url: str | None, major: MajorRequirement | None = None
+) -> Iterator[ShadowServer]:
+    """The given server, or a throwaway cluster removed when the block ends; either of the
+    required major (`major`), or refused before anything runs."""
+    req = major or MajorRequirement()
     if shadow_url:
-        parse_database_url(shadow_url, where=SHADOW_WHERE)  # refuse an ambiguous URL first
-        server = ShadowServer(shadow_url, f"shadow server {redact(shadow_url)}")
-        server.connect_admin().close()
-        yield server
+        yield _given_server(shadow_url, req)
         return
-    with temporary_cluster() as cluster:
-        yield ShadowServer(cluster.url(), f"temporary PostgreSQL cluster (port {cluster.port})")
+    with temporary_cluster(major=_cluster_major(req)) as cluster:
+        actual = cluster.major
+        which = f"PostgreSQL {actual}, " if actual else ""
+        description = f"temporary PostgreSQL cluster ({which}port {cluster.port})"
+        server = ShadowServer(cluster.url(), description, actual)
+        if actual is not None:
+            server.off_major = judge(req, actual, description)
+        yield server
 
 
 @contextlib.contextmanager
-def shadow_database(shadow_url: str | None) -> Iterator[ShadowDatabase]:
+def shadow_database(
+    shadow_url: str | None, major: MajorRequirement | None = None
+) -> Iterator[ShadowDatabase]:
     """A fresh scratch database, dropped (or its cluster removed) when the block ends."""
-    with shadow_server(shadow_url) as server:
+    with shadow_server(shadow_url, major) as server:
         name = server.create_database()
         try:
             yield ShadowDatabase(server, name)

@@ -97,7 +97,7 @@ def test_a_wrong_rollback_is_a_mismatch_with_the_exact_difference(
     assert "public.profiles.age" in results[1].report()
 
 
-def test_missing_manual_failed_and_skipped(tmp_path: Path, shadow_url: str) -> None:
+def test_missing_manual_failed_and_the_replay_goes_on(tmp_path: Path, shadow_url: str) -> None:
     pairs = write_project(
         tmp_path,
         [
@@ -111,12 +111,15 @@ def test_missing_manual_failed_and_skipped(tmp_path: Path, shadow_url: str) -> N
         ],
     )
     results = verify_project(pairs, shadow_url)
-    assert statuses(results) == ["manual", "forward_failed", "skipped"], explain(results)
+    assert statuses(results) == ["manual", "forward_failed", "verified"], explain(results)
     assert results[0].message == "no rollback file"
     assert 'relation "public.app_settings" does not exist' in results[1].message
     assert results[1].location is not None
-    assert results[1].location.endswith("seed.sql:1")
-    assert "seed" in results[2].message
+    assert results[1].location.endswith("seed.sql:1:13")  # line:column of the missing name
+    assert results[1].cause is not None
+    assert results[1].cause.kind == "migration_error"
+    # The failed migration was rolled back; the next one replayed from the state before it.
+    assert results[2].depends_on is None
 
 
 def test_a_rollback_that_errors_is_rollback_failed(tmp_path: Path, shadow_url: str) -> None:
@@ -136,7 +139,7 @@ def test_a_rollback_that_errors_is_rollback_failed(tmp_path: Path, shadow_url: s
     assert statuses(results) == ["verified", "rollback_failed", "verified"], explain(results)
     assert "does not exist" in results[1].message
     assert results[1].location is not None
-    assert results[1].location.endswith("_rollback.sql:3")
+    assert results[1].location.endswith("_rollback.sql:3:1")
 
 
 def test_manual_markers_keep_a_matching_rollback_manual(tmp_path: Path, shadow_url: str) -> None:
@@ -261,7 +264,9 @@ def test_a_session_setting_in_the_forward_does_not_leak_into_the_rollback(
     assert statuses(results) == ["verified"], explain(results)
 
 
-def test_a_forward_that_does_not_parse_stops_the_replay(tmp_path: Path, shadow_url: str) -> None:
+def test_a_forward_that_does_not_parse_does_not_stop_the_replay(
+    tmp_path: Path, shadow_url: str
+) -> None:
     pairs = write_project(
         tmp_path,
         [
@@ -270,7 +275,7 @@ def test_a_forward_that_does_not_parse_stops_the_replay(tmp_path: Path, shadow_u
         ],
     )
     results = verify_project(pairs, shadow_url)
-    assert statuses(results) == ["forward_failed", "skipped"], explain(results)
+    assert statuses(results) == ["forward_failed", "verified"], explain(results)
     assert results[0].location is not None
     assert results[0].location.endswith("broken.sql:1:30")
     assert results[0].to_json()["status"] == "forward_failed"
@@ -281,7 +286,8 @@ def test_without_a_shadow_url_a_throwaway_cluster_is_used(tmp_path: Path) -> Non
     messages: list[str] = []
     run = run_verification(pairs, None, messages.append)
     assert statuses(run.results) == ["verified"], explain(run.results)
-    assert "temporary PostgreSQL cluster" in run.shadow
+    assert run.shadow.startswith("temporary PostgreSQL ")  # "… 15 cluster (port …)"
+    assert "cluster" in run.shadow
     assert any("verified" in m for m in messages)
 
 

@@ -15,7 +15,8 @@ from migration_rollback.verify.snapshot import (
     parse_aclitem,
     quote_ident,
 )
-from migration_rollback.verify.stateful import _normalize_args, literal
+from migration_rollback.verify.stateful import literal
+from migration_rollback.verify.stateful import normalize_args as _normalize_args
 
 
 @pytest.mark.parametrize(
