@@ -102,7 +102,7 @@ def _typed_url_password(dsn: str) -> str | None:
     at, slash = rest.find("@"), rest.find("/")
     if at < 0 or (0 <= slash < at):
         return None
-    user, colon, password = rest[:at].partition(":")
+    _user, colon, password = rest[:at].partition(":")
     return password if colon and password else None
 
 

@@ -4,6 +4,10 @@ A kopf daemon runs `RollbackFlow.run()` per resource. Progress lives in the reso
 so after an operator restart the daemon resumes from the recorded phase: the Job is never
 created twice (fixed names, create-if-absent), the original replica counts are recorded once
 (never overwritten by the zero we set), and every external call can safely be repeated.
+
+Input never makes the flow loop: a bad value ends the resource Failed with a reason. Free text
+written to status, Events or the log is scrubbed of the database URL's secrets first, and every
+terminal phase releases the database's Lease in `finish()`.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from migration_rollback import conninfo
 from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.kube import jobs, leases, maintenance, resources, sources, workloads
 from migration_rollback.kube.client import Clients
@@ -31,6 +36,7 @@ from migration_rollback.metrics import (
     RUNS,
     STEP_DURATION,
 )
+from migration_rollback.redact import Redactor
 from migration_rollback.settings import Settings
 
 log = logging.getLogger("migration_rollback.flow")
@@ -67,6 +73,11 @@ def http_probe(url: str, timeout: float) -> health.Probe:
 # tenth of that while it waits, so only a dead operator lets it lapse.
 DATABASE_LEASE_SECONDS = 600
 
+# Status fields holding free text, some of it the Job's (its result, libpq's errors): scrubbed of
+# the URL's secrets on every write. Not the others: timestamps and names must stay intact.
+FREE_TEXT_FIELDS = frozenset({"message", "failure", "result", "impact", "backup"})
+URL_FIELD = "spec.database.urlSecretRef"
+
 
 class RollbackFlow:
     def __init__(
@@ -84,6 +95,7 @@ class RollbackFlow:
         self._sleep_or_stop = stopped  # returns True when asked to stop
         self.obj: dict[str, Any] = {}
         self._lock_renewed = 0.0
+        self._redactor: Redactor | None = None
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -108,16 +120,22 @@ class RollbackFlow:
             raise Stopped()
 
     def patch(self, **status: Any) -> None:
+        status = {
+            key: self.redactor.scrub_obj(value) if key in FREE_TEXT_FIELDS else value
+            for key, value in status.items()
+        }
         resources.patch_status(self.clients, self.namespace, self.name, status)
         self.obj.setdefault("status", {}).update(status)
 
     def event(self, reason: str, message: str, warning: bool = False) -> None:
+        message = self.redactor.scrub(message)
         try:
             resources.post_event(self.clients, self.obj, reason, message, warning)
         except Exception:  # an event is a courtesy; never fail the flow over one
             log.warning("could not post event %s for %s/%s", reason, self.namespace, self.name)
 
     def set_phase(self, phase: Phase, reason: Reason | str, message: str) -> None:
+        message = self.redactor.scrub(message)  # it also goes into conditions and the log
         generation = int(self.obj["metadata"].get("generation", 1))
         decision = self.status.get("approved")
         desired = conditions.desired_conditions(
@@ -145,6 +163,8 @@ class RollbackFlow:
             steps.append(current)
         current["state"] = str(state)
         if message:
+            # Scrubbed before it is cut: a cut could split a secret the scrubber then misses.
+            message = self.redactor.scrub(message)
             current["message"] = message[:500]
         if state is not StepState.RUNNING:
             current["finishedAt"] = stamp
@@ -156,6 +176,40 @@ class RollbackFlow:
         self.patch(steps=steps)
         warning = state is StepState.FAILED
         self.event(f"{name}{state}", message or f"{name}: {str(state).lower()}", warning)
+
+    # --- the database URL -------------------------------------------------------------------
+
+    def url_where(self) -> str:
+        """Where the URL comes from, for messages: names the Secret and key, never the value."""
+        db = self.spec["database"]["urlSecretRef"]
+        return f"Secret {db['name']} key {db.get('key', 'url')} ({URL_FIELD})"
+
+    def database_target(self) -> conninfo.DatabaseTarget:
+        """The Secret's URL parsed as libpq parses it (SourceNotFoundError while it is missing).
+        A value libpq cannot parse is Terminal: no retry fixes it, and the message holds no
+        part of it. Also refreshes the redactor, so it scrubs what the Jobs are given."""
+        db = self.spec["database"]["urlSecretRef"]
+        text = sources.secret_value(
+            self.clients, self.namespace, db["name"], db.get("key", "url"), URL_FIELD
+        )
+        try:
+            target = conninfo.parse_database_url(text, where=self.url_where())
+        except conninfo.InvalidDatabaseUrlError as exc:
+            raise Terminal(Reason.INVALID_DATABASE_URL, str(exc)) from None
+        self._redactor = target.redactor()
+        return target
+
+    @property
+    def redactor(self) -> Redactor:
+        """Scrubs the URL's secrets; built from the Secret on first use (after a restart too)."""
+        if self._redactor is None:
+            try:
+                self.database_target()
+            except (sources.SourceNotFoundError, Terminal):
+                # Nothing parsed, nothing to scrub yet; no message holds the raw value, and a
+                # later read (the Secret created or fixed) builds the real one.
+                return Redactor.none()
+        return self._redactor or Redactor.none()
 
     def step_state(self, name: StepName) -> str | None:
         for s in self.status.get("steps") or []:
@@ -223,19 +277,15 @@ class RollbackFlow:
             raise Terminal(Reason.INVALID_SPEC, message)
         try:
             text = self.resolve_sql()
-            db = self.spec["database"]["urlSecretRef"]
-            sources.secret_has_key(
-                self.clients,
-                self.namespace,
-                db["name"],
-                db.get("key", "url"),
-                "spec.database.urlSecretRef",
-            )
+            self.database_target()  # a URL libpq cannot parse ends here, before any Job
         except sources.SourceNotFoundError as exc:
             # GitOps may apply the ConfigMap a moment after the resource: wait, visibly.
             self.patch(message=f"waiting: {exc}", reason=str(Reason.SOURCE_NOT_FOUND))
             self.wait(5)
             return Phase.VALIDATING
+        except Terminal as failure:
+            self.step(StepName.VALIDATE, StepState.FAILED, failure.message)
+            raise
         try:
             result = analysis.analyze(text, "rollback.sql")
         except SqlSyntaxError as exc:
@@ -364,16 +414,32 @@ class RollbackFlow:
             if state is None:
                 raise Terminal(Reason.JOB_FAILED, f"Job {request.name} disappeared")
             if state.finished:
-                self.record_result(state.result)
-                return outcomes.judge(state.succeeded, state.result, state.message)
+                self.reload_redactor()
+                # Scrubbed before anything is judged, cut or written.
+                result = self.redactor.scrub_obj(state.result) if state.result else None
+                self.record_result(result)
+                return outcomes.judge(
+                    state.succeeded, result, self.redactor.scrub(state.message), self.url_where()
+                )
             self.wait()
 
+    def reload_redactor(self) -> None:
+        """The Job's pod read the Secret when it started: scrub with that value should the
+        Secret have changed since validation; keep what we have if it is gone or unparsable."""
+        try:
+            self.database_target()
+        except (sources.SourceNotFoundError, Terminal):
+            log.warning("%s/%s: could not re-read %s", self.namespace, self.name, URL_FIELD)
+
     def database_lease(self) -> str:
-        db = self.spec["database"]["urlSecretRef"]
-        url = sources.secret_values(
-            self.clients, self.namespace, db["name"], "spec.database.urlSecretRef"
-        ).get(db.get("key", "url"), "")
-        return f"mrb-db-{analysis.database_identity(url)}"
+        """The Lease named after host, port and database (no credentials) of the Secret's URL;
+        a URL that no longer parses is Terminal, a Secret deleted since validation is waited for."""
+        while True:
+            try:
+                return f"mrb-db-{self.database_target().identity}"
+            except sources.SourceNotFoundError as exc:
+                self.patch(message=f"waiting: {exc}", reason=str(Reason.SOURCE_NOT_FOUND))
+                self.wait(5)
 
     def hold_database(self) -> None:
         """One rollback per database at a time, across namespaces."""
@@ -612,7 +678,6 @@ class RollbackFlow:
                     raise Terminal(Reason.HEALTH_CHECK_FAILED, message)
             self.step(StepName.HEALTH_CHECK, StepState.DONE, "all checks passed")
         self.maintenance_off()
-        self.release_database()
         self.finish(Phase.SUCCEEDED, Reason.SUCCEEDED, self.success_message())
         return Phase.SUCCEEDED
 
@@ -691,7 +756,6 @@ class RollbackFlow:
                 if self.status.get("maintenanceEnabled"):
                     message += ", with maintenance mode still on"
                 self.event(str(Reason.HELD_FOR_HUMAN), message, warning=True)
-            self.release_database()
         self.finish(Phase.FAILED, reason, message)
 
     def restore_failed(self, message: str) -> None:
@@ -703,14 +767,12 @@ class RollbackFlow:
             f"{message}; the database is unchanged and the application needs a human"
         )
         self.event(str(Reason.HELD_FOR_HUMAN), message, warning=True)
-        self.release_database()
         self.finish(Phase.FAILED, reason, message)
 
     def restore(self) -> Phase:
         failure = self.status.get("failure") or {}
         self.bring_back(StepName.RESTORE)
         self.maintenance_off()
-        self.release_database()
         self.finish(
             Phase.FAILED,
             failure.get("reason", Reason.JOB_FAILED),
@@ -720,6 +782,10 @@ class RollbackFlow:
         return Phase.FAILED
 
     def finish(self, phase: Phase, reason: Reason | str, message: str) -> None:
+        """Every terminal path ends here, so none can forget the database's Lease: a finished
+        rollback (a dry run, a failure left for a human) never makes the next one wait. It goes
+        before the phase, so whoever sees Succeeded or Failed finds the database free."""
+        self.release_database()
         started = parse_timestamp(self.status.get("startedAt"))
         metrics = dict(self.status.get("metrics") or {})
         if started is not None:

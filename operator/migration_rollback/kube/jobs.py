@@ -234,7 +234,8 @@ def read_job(clients: Clients, namespace: str, name: str) -> JobState | None:
         return JobState(False, False, exit_code, None, "running")
     result = _parse_result(message)
     reason = conditions["Failed"].reason if failed else ""
-    text = reason or (result or {}).get("outcome", "") or message[:200]
+    # Uncut: the flow scrubs secrets first, then shortens (a cut could split a secret).
+    text = reason or (result or {}).get("outcome", "") or message
     return JobState(True, complete, exit_code, result, str(text))
 
 

@@ -1,7 +1,8 @@
-"""Read what the resource points at: ConfigMap keys (SQL) and whether a Secret key exists.
+"""Read what the resource points at: ConfigMap keys (SQL) and Secret keys (the database URL).
 
-The database URL itself is only read to tell databases apart (never logged or stored); the
-Job gets it by environment.
+The database URL itself is only read to check it parses, to tell databases apart and to know
+what to scrub from what the operator writes (never logged or stored); the Job gets it by
+environment.
 """
 
 from __future__ import annotations
@@ -36,12 +37,15 @@ def config_map_value(clients: Clients, namespace: str, name: str, key: str, fiel
 
 
 def secret_values(clients: Clients, namespace: str, name: str, field: str) -> dict[str, str]:
-    """All keys of a Secret, decoded (never logged)."""
+    """All keys of a Secret, decoded (never logged). Bytes that are not UTF-8 become U+FFFD
+    rather than an exception: a bad value must end in a clear failure, not a retry loop."""
     secret = _read(clients.core.read_namespaced_secret, namespace, name, "Secret", field)
-    return {k: base64.b64decode(v).decode() for k, v in (secret.data or {}).items()}
+    return {k: base64.b64decode(v).decode(errors="replace") for k, v in (secret.data or {}).items()}
 
 
-def secret_has_key(clients: Clients, namespace: str, name: str, key: str, field: str) -> None:
-    """Check the Secret and key exist without keeping the value."""
-    if key not in secret_values(clients, namespace, name, field):
+def secret_value(clients: Clients, namespace: str, name: str, key: str, field: str) -> str:
+    """One key of a Secret, decoded (never logged); SourceNotFoundError when it is missing."""
+    values = secret_values(clients, namespace, name, field)
+    if key not in values:
         raise SourceNotFoundError(f"{field}: key {key!r} not in Secret {name}")
+    return values[key]

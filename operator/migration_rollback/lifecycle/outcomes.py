@@ -31,8 +31,20 @@ class JobVerdict:
     statements: int | None
 
 
-def judge(succeeded: bool, result: dict[str, Any] | None, job_message: str) -> JobVerdict:
-    """Turn the Job's completion and its termination message into a verdict."""
+# Exits that mean the URL's database could not be reached: the message then says which Secret
+# key holds the URL, since that is the first thing to check.
+_CONNECTION_EXITS = frozenset({"CONNECTION_FAILED", "CONNECTION_LOST"})
+
+
+def judge(
+    succeeded: bool,
+    result: dict[str, Any] | None,
+    job_message: str,
+    database: str = "the database URL",
+) -> JobVerdict:
+    """Turn the Job's completion and its termination message into a verdict. `database` names
+    where the URL comes from (a Secret and key), never the URL; give text already scrubbed:
+    messages are cut to length here, and a cut could split a secret the scrubber then misses."""
     if result is None:
         return JobVerdict(
             succeeded=succeeded,
@@ -63,6 +75,8 @@ def judge(succeeded: bool, result: dict[str, Any] | None, job_message: str) -> J
         )
     message = str(error.get("message") or result.get("outcome") or job_message)
     where = f" (statement {error['statement']})" if error.get("statement") else ""
+    if exit_name in _CONNECTION_EXITS:
+        where = f" with the URL in {database}"
     return JobVerdict(
         succeeded=False,
         reason=_REASON_BY_EXIT_NAME.get(exit_name, Reason.JOB_FAILED),

@@ -73,6 +73,7 @@ class Reason(enum.StrEnum):
     SQL_ERROR = "SQLError"
     BACKUP_FAILED = "BackupFailed"
     CONNECTION_FAILED = "ConnectionFailed"
+    INVALID_DATABASE_URL = "InvalidDatabaseURL"
     WORKLOAD_NOT_FOUND = "WorkloadNotFound"
     SCALE_TIMEOUT = "ScaleTimeout"
     HEALTH_CHECK_FAILED = "HealthCheckFailed"

@@ -29,11 +29,11 @@ from kubernetes import client
 from tests.cluster import JOB_NODE_SELECTOR, JOB_TOLERATIONS
 
 from migration_rollback import api
+from migration_rollback.conninfo import database_identity
 from migration_rollback.sql import build_history, generate_rollback, parse_script
 
 REPO = Path(__file__).resolve().parents[3]
 MIGRATIONS = REPO / "examples" / "supabase" / "migrations"
-BASELINE = REPO / "operator" / "migration_rollback" / "verify" / "baseline" / "supabase.sql"
 OPERATOR_NAMESPACE = "migration-rollback-system"
 SOCIAL = "20251113000001_timeline_social_features"
 T = TypeVar("T")
@@ -268,7 +268,9 @@ class Shop:
             self.namespace, {"metadata": {"name": name}, "data": {"rollback.sql": sql}}
         )
 
-    def mrb(self, name: str, **spec: Any) -> dict[str, Any]:
+    def mrb(self, name: str, validate_only: bool = False, **spec: Any) -> dict[str, Any]:
+        """Create a resource: the shop's defaults, overridden by `spec` (None leaves one out).
+        `validate_only`: the API server's dry run (validated, never stored or acted on)."""
         body = {
             "apiVersion": api.API_VERSION,
             "kind": api.KIND,
@@ -298,9 +300,11 @@ class Shop:
                 **spec,
             },
         }
+        body["spec"] = {k: v for k, v in body["spec"].items() if v is not None}
+        extra = {"dry_run": "All"} if validate_only else {}
         return dict(
             self.custom.create_namespaced_custom_object(
-                api.GROUP, api.VERSION, self.namespace, api.PLURAL, body
+                api.GROUP, api.VERSION, self.namespace, api.PLURAL, body, **extra
             )
         )
 
@@ -356,7 +360,22 @@ class Shop:
         return {}
 
     def events(self, name: str) -> list[str]:
+        return [reason for reason, _ in self.event_texts(name)]
+
+    def event_texts(self, name: str) -> list[tuple[str, str]]:
+        """(reason, message) of every event about the resource."""
         items = self.core.list_namespaced_event(
             self.namespace, field_selector=f"involvedObject.name={name}"
         ).items
-        return [str(e.reason) for e in items]
+        return [(str(e.reason), str(e.message)) for e in items]
+
+    def database_lease(self, url: str | None = None) -> dict[str, Any] | None:
+        """The per-database Lease the operator holds for this URL's database, if any."""
+        name = f"mrb-db-{database_identity(url or self.database_url)}"
+        coordination = client.CoordinationV1Api(self.k8s)
+        try:
+            return dict(coordination.read_namespaced_lease(name, OPERATOR_NAMESPACE).to_dict())
+        except client.exceptions.ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise

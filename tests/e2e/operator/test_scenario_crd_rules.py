@@ -1,10 +1,16 @@
-"""The API server itself refuses malformed resources (CRD schema and CEL rules)."""
+"""The API server itself refuses malformed resources (CRD schema and CEL rules), each refusal
+naming the field (the 422's `details.causes[].field`) and saying why."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+
 import pytest
 from kubernetes.client.exceptions import ApiException
-from scenario import Shop
+from scenario import SOCIAL, Shop
+
+from migration_rollback import api
 
 pytestmark = pytest.mark.e2e
 
@@ -14,6 +20,39 @@ def rejected(shop: Shop, name: str, **spec: object) -> str:
         shop.mrb(name, **spec)
     assert info.value.status == 422
     return str(info.value.body)
+
+
+def causes(call: Callable[[], object]) -> dict[str, str]:
+    """The field path -> message of each cause of the 422 the call must meet."""
+    with pytest.raises(ApiException) as info:
+        call()
+    assert info.value.status == 422, info.value.body
+    details = json.loads(info.value.body)["details"]
+    return {str(c.get("field")): str(c.get("message")) for c in details["causes"]}
+
+
+def refused(shop: Shop, name: str, **spec: object) -> dict[str, str]:
+    return causes(lambda: shop.mrb(name, migration=SOCIAL, rollback={"sql": "select 1"}, **spec))
+
+
+def test_at_least_one_workload_is_required(shop: Shop) -> None:
+    # An empty list once ran a destructive rollback with the app serving ("downtime 2.8s").
+    empty = refused(shop, "no-workloads", workloads=[])
+    assert "should have at least 1 items" in empty["spec.workloads"], empty
+    absent = refused(shop, "workloads-left-out", workloads=None)
+    assert "Required value" in absent["spec.workloads"], absent
+
+
+def test_a_workload_name_cannot_be_empty(shop: Shop) -> None:
+    found = refused(shop, "empty-name", workloads=[{"kind": "Deployment", "name": ""}])
+    assert "at least 1 chars long" in found["spec.workloads[0].name"], found
+
+
+def test_a_name_too_long_for_its_labels_is_refused(shop: Shop) -> None:
+    # Job and ConfigMap labels carry the name, and a label value stops at 63 characters.
+    found = refused(shop, "x" * 64)
+    assert "at most 63 characters" in found["metadata.name"], found
+    shop.mrb("y" * 63, validate_only=True, migration=SOCIAL, rollback={"sql": "select 1"})
 
 
 def test_exactly_one_rollback_source(shop: Shop) -> None:
@@ -63,10 +102,18 @@ def test_spec_is_immutable_once_started(shop: Shop) -> None:
         "rollback.migrations.dev", "v1alpha1", shop.namespace, "migrationrollbacks", "started",
         {"status": {"phase": "ScalingDown"}},
     )  # fmt: skip
-    with pytest.raises(ApiException) as info:
-        shop.custom.patch_namespaced_custom_object(
-            "rollback.migrations.dev", "v1alpha1", shop.namespace, "migrationrollbacks",
-            "started", {"spec": {"dryRun": True}},
-        )  # fmt: skip
-    assert "immutable" in str(info.value.body)
+    found = causes(
+        lambda: shop.custom.patch_namespaced_custom_object(
+            api.GROUP, api.VERSION, shop.namespace, api.PLURAL, "started",
+            {"spec": {"dryRun": True, "job": {"timeoutSeconds": 700}}},
+        )
+    )  # fmt: skip
+    # Refused at `spec`, naming the fields that changed and the phase it was in.
+    assert list(found) == ["spec"], found
+    message = found["spec"]
+    assert message.startswith("Forbidden: spec is immutable once the rollback has started"), found
+    assert "(phase ScalingDown)" in message
+    assert "spec.dryRun" in message
+    assert "spec.job" in message
+    assert "spec.migration" not in message
     shop.delete("started")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from scenario import Shop
+from scenario import SOCIAL, Shop, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -35,3 +35,23 @@ def test_dry_run_reports_and_changes_nothing(shop: Shop) -> None:
     assert any(
         i.get("object", "").endswith("idx_timeline_likes_event") for i in status.get("impact", [])
     )
+
+
+def test_a_finished_dry_run_frees_the_database_at_once(shop: Shop) -> None:
+    """During an incident the real rollback follows the rehearsal at once: it must not wait
+    for the dry run's Lease to run out (600 s)."""
+    quick = f"-- ROLLBACK: {SOCIAL}\nDROP INDEX IF EXISTS public.idx_timeline_comments_event;\n"
+    shop.mrb("rehearse-first", migration=SOCIAL, rollback={"sql": quick}, dryRun=True)
+    # The Lease is held while the rehearsal runs...
+    wait_for("the dry run to take the database's Lease", shop.database_lease, timeout=120)
+    status = shop.wait_phase("rehearse-first", "Succeeded", "Failed", timeout=120)["status"]
+    assert status["reason"] == "DryRunSucceeded", status.get("message")
+    # ...and released before the phase says Succeeded.
+    assert shop.database_lease() is None
+    assert "databaseLock" not in status
+    shop.mrb("then-for-real", migration=SOCIAL, rollback={"sql": quick}, backup={"mode": "none"})
+    done = shop.wait_phase("then-for-real", "Succeeded", "Failed", timeout=180)["status"]
+    assert done["reason"] == "RollbackSucceeded", done.get("message")
+    assert "WaitingForDatabase" not in shop.events("then-for-real")
+    assert shop.database_lease() is None
+    assert not shop.table_exists("public.idx_timeline_comments_event")

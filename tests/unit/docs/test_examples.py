@@ -4,7 +4,8 @@ example is one the API server would accept.
 The `jsonschema` package is not installed in the project's environment, so the CRD's
 openAPIV3Schema is checked by a small structural checker below: types, required fields,
 enums, patterns, length, range and item limits, unknown fields (which the API server would
-silently prune), and the CRD's CEL rules of the two shapes it uses ("exactly one of").
+silently prune), and the CRD's CEL rules of the shapes it uses ("exactly one of", a length
+limit).
 A CEL rule of any other shape fails the test until the checker learns it; transition rules
 (those using `oldSelf`) only apply to updates and are skipped.
 """
@@ -61,9 +62,10 @@ _ONE_OF_TWO = re.compile(r"^has\(self\.(\w+)\) != has\(self\.(\w+)\)$")
 _ONE_OF_MANY = re.compile(
     r"^\(has\(self\.\w+\) \? 1 : 0\)( \+ \(has\(self\.\w+\) \? 1 : 0\))+ == 1$"
 )
+_SIZE_AT_MOST = re.compile(r"^self\.size\(\) <= (\d+)$")
 
 
-def _rule_errors(value: Mapping[str, Any], node: Mapping[str, Any], path: str) -> list[str]:
+def _rule_errors(value: Any, node: Mapping[str, Any], path: str) -> list[str]:
     errors = []
     for entry in node.get("x-kubernetes-validations") or ():
         rule = " ".join(str(entry["rule"]).split())
@@ -73,6 +75,10 @@ def _rule_errors(value: Mapping[str, Any], node: Mapping[str, Any], path: str) -
             present = [name for name in _HAS.findall(rule) if name in value]
             if len(present) != 1:
                 errors.append(f"{path or '<root>'}: {entry.get('message', rule)}")
+            continue
+        if limit := _SIZE_AT_MOST.match(rule):
+            if len(value) > int(limit.group(1)):
+                errors.append(f"{path}: {' '.join(str(entry['message']).split())}")
             continue
         raise NotImplementedError(f"teach the example checker this CEL rule at {path}: {rule}")
     return errors
@@ -92,9 +98,14 @@ def check(value: Any, node: Mapping[str, Any], path: str = "") -> list[str]:
         free = bool(node.get("x-kubernetes-preserve-unknown-fields"))
         for key, item in value.items():
             child = f"{path}.{key}" if path else str(key)
-            if key in properties:
-                if child != "metadata":  # ObjectMeta is validated by the API server itself
-                    errors += check(item, properties[key], child)
+            if child == "metadata":
+                # ObjectMeta is the API server's own; the CRD may only constrain its name.
+                named = {
+                    k: v for k, v in item.items() if k in properties[key].get("properties", {})
+                }
+                errors += check(named, properties[key], child)
+            elif key in properties:
+                errors += check(item, properties[key], child)
             elif isinstance(additional, Mapping):
                 errors += check(item, additional, child)
             elif not free:
@@ -131,6 +142,9 @@ def check(value: Any, node: Mapping[str, Any], path: str = "") -> list[str]:
             errors.append(f"{where}: {value!r} does not match {node['pattern']}")
         if "maxLength" in node and len(value) > node["maxLength"]:
             errors.append(f"{where}: longer than {node['maxLength']} characters")
+        if "minLength" in node and len(value) < node["minLength"]:
+            errors.append(f"{where}: shorter than {node['minLength']} characters")
+        errors += _rule_errors(value, node, path)
     if isinstance(value, int | float) and not isinstance(value, bool):
         if "minimum" in node and value < node["minimum"]:
             errors.append(f"{where}: {value} is below {node['minimum']}")
@@ -192,6 +206,9 @@ def test_the_emergency_plan_manifest_validates_against_the_crd() -> None:
         (lambda s: s["job"].update(timeoutSeconds=5), "spec.job.timeoutSeconds: 5 is below 30"),
         (lambda s: s["job"].update(lockTimeout="5 seconds"), "spec.job.lockTimeout"),
         (lambda s: s.update(dryRun="yes"), "spec.dryRun: expected boolean"),
+        (lambda s: s.update(workloads=[]), "spec.workloads: fewer than 1 items"),
+        (lambda s: s.pop("workloads"), "spec: missing required field 'workloads'"),
+        (lambda s: s["workloads"][0].update(name=""), "spec.workloads[0].name: shorter than 1"),
     ],
 )
 def test_the_checker_refuses_what_the_api_server_refuses(change: Any, expected: str) -> None:
@@ -199,6 +216,14 @@ def test_the_checker_refuses_what_the_api_server_refuses(change: Any, expected: 
     change(doc["spec"])
     errors = check(doc, schema())
     assert any(expected in e for e in errors), errors
+
+
+def test_the_checker_refuses_a_name_too_long_for_the_labels() -> None:
+    doc = copy.deepcopy(dict(rollbacks())["examples/gitops/rollbacks/undo-timeline-social.yaml"])
+    doc["metadata"]["name"] = "x" * 64
+    assert any(e.startswith("metadata.name: ") for e in check(doc, schema()))
+    doc["metadata"]["name"] = "x" * 63
+    assert check(doc, schema()) == []
 
 
 def test_an_unknown_cel_rule_is_not_silently_passed() -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from migration_rollback import api
-from migration_rollback.kube.jobs import JobRequest, build_job, job_args
+from migration_rollback.kube.jobs import JobRequest, build_job, job_args, sql_config_map
 from migration_rollback.lifecycle import analysis, approval, conditions, health, outcomes
 from migration_rollback.lifecycle.durations import human, parse_duration
 from migration_rollback.lifecycle.phases import Phase, Reason
@@ -158,6 +159,37 @@ def test_job_verdicts() -> None:
     assert unknown.database_changed is None
 
 
+@pytest.mark.parametrize("exit_name", ["CONNECTION_FAILED", "CONNECTION_LOST"])
+def test_a_connection_failure_names_the_secret_key_holding_the_url(exit_name: str) -> None:
+    where = "Secret shop-db key url (spec.database.urlSecretRef)"
+    verdict = outcomes.judge(
+        False,
+        {"exit_name": exit_name, "committed": False,
+         "error": {"message": "connection refused", "statement": 3}},
+        "", where,
+    )  # fmt: skip
+    assert verdict.reason is Reason.CONNECTION_FAILED
+    assert verdict.database_changed is False
+    assert verdict.message == f"{exit_name} with the URL in {where}: connection refused"
+
+
+def test_the_crd_refuses_names_longer_than_the_labels_derived_from_them() -> None:
+    """The Job and ConfigMap labels carry the resource's name, and label values stop at 63."""
+    version: Any = crd_version()
+    name = version["schema"]["openAPIV3Schema"]["properties"]["metadata"]["properties"]["name"]
+    (rule,) = name["x-kubernetes-validations"]
+    limit = int(rule["rule"].removeprefix("self.size() <= "))
+    assert limit == 63
+    longest = "u" * limit
+    owner = {"apiVersion": api.API_VERSION, "kind": api.KIND, "name": longest, "uid": "u1"}
+    job = build_job(request(owner=owner, name=analysis.child_name(longest, "dryrun", SHA)))
+    config_map = sql_config_map(analysis.child_name(longest, "sql", SHA), "shop", owner, "")
+    for manifest in (job, config_map):
+        assert len(manifest["metadata"]["name"]) <= 63
+        assert all(len(v) <= 63 for v in manifest["metadata"]["labels"].values())
+    assert all(len(v) <= 63 for v in job["spec"]["template"]["metadata"]["labels"].values())
+
+
 def test_durations() -> None:
     assert parse_duration("5s") == 5
     assert parse_duration("10m") == 600
@@ -180,14 +212,6 @@ def test_analysis_of_rollback_sql() -> None:
     assert result.summary.non_transactional == 1
     assert result.summary.strongest_lock == "ACCESS EXCLUSIVE"
     assert result.sha256 == analysis.sha256_text(sql)
-
-
-def test_database_identity_ignores_credentials() -> None:
-    a = analysis.database_identity("postgresql://app:secret1@db.shop.svc:5432/shop")
-    b = analysis.database_identity("postgresql://other:secret2@DB.shop.svc/shop")
-    c = analysis.database_identity("postgresql://app:secret1@db.shop.svc:5432/other")
-    assert a == b != c
-    assert "secret" not in a
 
 
 def test_child_names_fit_dns_limits() -> None:
