@@ -6,14 +6,42 @@ module is imported; importing this package registers them all.
 
 from __future__ import annotations
 
-from migration_rollback.cli import emergency, execute, generate, operate, validate
+import os
+import sys
+
+from migration_rollback.cli import (
+    apply,
+    captures,
+    emergency,
+    execute,
+    generate,
+    operate,
+    validate,
+)
 from migration_rollback.cli.app import app
 
-COMMANDS = (generate, validate, emergency, execute, operate)
+COMMANDS = (generate, validate, emergency, execute, apply, captures, operate)
+
+
+TRACEBACK_ENV = "MIGRATION_ROLLBACK_TRACEBACK"
 
 
 def main() -> None:
-    app()
+    """Run the CLI; a bug still ends in one line, not a traceback (unless asked for)."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        print("migration-rollback: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get(TRACEBACK_ENV):
+            raise
+        print(
+            f"migration-rollback: internal error: {type(exc).__name__}: {exc} (a bug: please "
+            f"report it; {TRACEBACK_ENV}=1 shows where)",
+            file=sys.stderr,
+        )
+        sys.exit(1)
 
 
 __all__ = ["COMMANDS", "app", "main"]

@@ -2,19 +2,72 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from typer.core import TyperGroup
 
 from migration_rollback import __version__
 
+# A line that starts a new item: a bullet, a numbered step, or a right-aligned exit code
+# ("  4  LOCK_TIMEOUT: ...").
+_ITEM = re.compile(r"^\s*(?:[-*•]\s|\d+[.)]\s|\d+\s+[A-Z][A-Z_]+:)")
+
+
+def prose(text: str | None) -> str | None:
+    """Help text as it should render: wrapped source lines joined, paragraphs and items kept.
+
+    Typer's rich help keeps every newline of a docstring, so a line wrapped at 100 columns in
+    the source showed as a broken fragment at any other terminal width.
+    """
+    if not text:
+        return text
+    paragraphs = re.split(r"\n\s*\n", inspect.cleandoc(text))
+    return "\n\n".join(_join_paragraph(p) for p in paragraphs)
+
+
+def _join_paragraph(paragraph: str) -> str:
+    if paragraph.startswith("\b"):  # click's "do not rewrap" marker: kept verbatim
+        return paragraph
+    lines: list[str] = []
+    for raw in paragraph.splitlines():
+        line = raw.strip()
+        if lines and not _ITEM.match(raw):
+            lines[-1] = f"{lines[-1]} {line}"
+        else:
+            lines.append(raw.rstrip() if _ITEM.match(raw) else line)
+    return "\n".join(lines)
+
+
+def _reflow(command: Any) -> None:
+    # Any: typer's vendored click classes live in a private module (typer._click).
+    command.help = prose(command.help)
+    command.epilog = prose(command.epilog)
+    for param in command.params:
+        if isinstance(getattr(param, "help", None), str):
+            param.help = prose(param.help)
+
+
+class ProseGroup(TyperGroup):
+    """The root command group: every command's and option's help text reflowed once."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        _reflow(self)
+        for command in self.commands.values():
+            _reflow(command)
+
+
 app = typer.Typer(
+    cls=ProseGroup,
     name="migration-rollback",
     help=(
         "Generate, validate and safely execute rollbacks of PostgreSQL (Supabase) migrations.\n\n"

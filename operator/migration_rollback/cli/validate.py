@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from migration_rollback.cli.app import (
     DEFAULT_DIR,
@@ -17,6 +18,12 @@ from migration_rollback.cli.app import (
     console,
     progress_bar,
 )
+from migration_rollback.cli.shadow_major import (
+    AllowOtherMajorOption,
+    PgMajorOption,
+    major_label,
+    shadow_requirement,
+)
 from migration_rollback.errors import DatabaseUnavailableError, MigrationRollbackError
 from migration_rollback.project.migrations import discover
 from migration_rollback.project.validation import MigrationReport, Status, validate_all
@@ -24,6 +31,7 @@ from migration_rollback.project.workspace import LoadedMigration, load
 
 if TYPE_CHECKING:
     from migration_rollback.verify import VerifyResult
+    from migration_rollback.verify.majors import MajorRequirement
 
 
 class Format(enum.StrEnum):
@@ -53,6 +61,8 @@ def validate(
         ),
     ] = False,
     shadow_url: ShadowOption = None,
+    pg_major: PgMajorOption = None,
+    allow_other_major: AllowOtherMajorOption = False,
 ) -> None:
     """Check that each rollback exists, parses, covers the migration, runs in a sound order and
     is current; report data-loss and lock hazards.
@@ -68,12 +78,13 @@ def validate(
         with progress_bar(total, "validating") as bar:
             loaded = load(directory, progress=lambda name: advance(bar, name))
     except MigrationRollbackError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
     reports = validate_all(loaded)
     proofs: dict[str, VerifyResult] = {}
     if verify:
-        proofs = {r.migration: r for r in run_shadow(loaded, shadow_url, output)}
+        major = shadow_requirement(directory, pg_major, allow_other_major)
+        proofs = {r.migration: r for r in run_shadow(loaded, shadow_url, output, major)}
     if output is Format.JSON:
         print(json.dumps(_json(reports, proofs), indent=2))
     else:
@@ -86,23 +97,26 @@ FAILING = frozenset({"mismatch", "rollback_failed", "forward_failed"})
 
 
 def run_shadow(
-    loaded: list[LoadedMigration], shadow_url: str | None, output: Format
+    loaded: list[LoadedMigration],
+    shadow_url: str | None,
+    output: Format,
+    major: MajorRequirement | None = None,
 ) -> list[VerifyResult]:
     from migration_rollback.verify import MigrationPair, verify_project
 
+    # Unreadable files (a pipe, a directory...) are already reported; the shadow skips them.
     pairs = [
-        MigrationPair(
-            item.migration.name,
-            item.migration.path,
-            item.migration.rollback_path if item.migration.rollback_path.exists() else None,
-        )
+        MigrationPair(item.migration.name, item.migration.path, item.usable_rollback)
         for item in loaded
+        if item.usable
     ]
     try:
         with progress_bar(len(pairs), "verifying") as bar:
-            return verify_project(pairs, shadow_url, progress=lambda name: advance(bar, name))
+            return verify_project(
+                pairs, shadow_url, progress=lambda name: advance(bar, name), major=major
+            )
     except DatabaseUnavailableError as exc:
-        console.print(f"[red]error:[/red] shadow database: {exc}")
+        console.print(f"[red]error:[/red] shadow database: {escape(str(exc))}")
         raise typer.Exit(2) from None
 
 
@@ -130,15 +144,18 @@ def _print_text(reports: list[MigrationReport], proofs: dict[str, VerifyResult])
     for report in reports:
         color = _COLOR[report.status]
         proof = proofs.get(report.migration)
-        verdict = f"  [{_proof_color(proof.status)}]{proof.status}[/]" if proof else ""
-        console.print(f"[{color}]{report.status:8}[/{color}] {report.migration}{verdict}")
+        verdict = (  # the verdict names the stand-ins it relied on: "verified (stand-ins: …)"
+            f"  [{_proof_color(proof.status)}]{escape(proof.verdict)}[/]"
+            f"{escape(major_label(proof))}"
+            if proof
+            else ""
+        )
+        console.print(f"[{color}]{report.status:8}[/{color}] {escape(report.migration)}{verdict}")
         if proof is not None and proof.status != "verified":
             console.print(proof.report(), markup=False, soft_wrap=True)
-        for f in report.findings:
-            where = (
-                f"{f.file}:{f.line}: " if f.file and f.line else (f"{f.file}: " if f.file else "")
-            )
-            console.print(f"           {f.severity}: {f.code}: {where}{f.message}", soft_wrap=True)
+        for f in report.grouped_findings:  # one line per object: `file: lines 2, 9: ...`
+            line = f"           {f.severity}: {f.code}: {f.where}{f.message}"
+            console.print(line, markup=False, soft_wrap=True)  # file names are not markup
     counts = ", ".join(
         f"{sum(1 for r in reports if r.status is s)} {s}"
         for s in Status

@@ -1,15 +1,24 @@
-"""`validate`: for every migration, is its rollback present, current, complete and safe?"""
+"""`validate`: for every migration, is its rollback present, current, complete and safe?
+
+Findings are kept one per statement (the status and the emergency plan count them), and shown
+grouped: the same finding about the same object in the same file is one line listing its lines.
+"""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from migration_rollback.errors import SqlSyntaxError
+from migration_rollback.errors import SourceFileError, SqlSyntaxError
 from migration_rollback.project.artifacts import split_file
 from migration_rollback.project.migrations import read_source
-from migration_rollback.project.workspace import LoadedMigration
+from migration_rollback.project.workspace import (
+    LoadedMigration,
+    forward_findings,
+    rollback_findings,
+)
 from migration_rollback.sql import Script, parse_script
 from migration_rollback.sql.checks import (
     Finding,
@@ -38,6 +47,59 @@ class Status(enum.StrEnum):
         return self in (Status.INVALID, Status.MISSING, Status.STALE)
 
 
+@dataclass(frozen=True, slots=True)
+class FindingGroup:
+    """Findings with the same code, severity, file and message: one object, several lines."""
+
+    code: str
+    severity: Severity
+    message: str
+    file: str | None
+    lines: tuple[int, ...]
+    count: int
+
+    @property
+    def where(self) -> str:
+        """`file:12: `, `file: lines 12, 30, 41: `, `file: ` or nothing."""
+        if not self.file:
+            return ""
+        if len(self.lines) == 1:
+            return f"{self.file}:{self.lines[0]}: "
+        if self.lines:
+            return f"{self.file}: lines {', '.join(map(str, self.lines))}: "
+        return f"{self.file}: "
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": str(self.severity),
+            "message": self.message,
+            "line": self.lines[0] if self.lines else None,
+            "file": self.file,
+            "count": self.count,
+            "lines": list(self.lines),
+            "locations": [{"file": self.file, "line": line} for line in self.lines],
+        }
+
+
+def group_findings(findings: Iterable[Finding]) -> list[FindingGroup]:
+    """One group per (code, severity, file, message), in order of first appearance."""
+    groups: dict[tuple[str, str, str | None, str], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.code, f.severity, f.file, f.message), []).append(f)
+    return [
+        FindingGroup(
+            code=members[0].code,
+            severity=members[0].severity,
+            message=members[0].message,
+            file=members[0].file,
+            lines=tuple(sorted({m.line for m in members if m.line is not None})),
+            count=len(members),
+        )
+        for members in groups.values()
+    ]
+
+
 @dataclass
 class MigrationReport:
     migration: str
@@ -56,8 +118,12 @@ class MigrationReport:
             "statements": self.statements,
             "manual_items": self.manual_items,
             "destroys_data": self.destroys_data,
-            "findings": [f.to_json() for f in self.findings],
+            "findings": [g.to_json() for g in self.grouped_findings],
         }
+
+    @property
+    def grouped_findings(self) -> list[FindingGroup]:
+        return group_findings(self.findings)
 
 
 def validate_one(
@@ -71,7 +137,11 @@ def validate_one(
         return MigrationReport(
             name,
             Status.INVALID,
-            [Finding("FORWARD_SYNTAX", Severity.ERROR, item.error.message, loc.line, loc.file)],
+            [
+                Finding(
+                    item.error_code, Severity.ERROR, item.error.message, loc.line or None, loc.file
+                )
+            ],
         )
     if not rollback_path.exists():
         return MigrationReport(
@@ -85,11 +155,21 @@ def validate_one(
                 )
             ],
         )
-    source = read_source(rollback_path)
+    report = MigrationReport(name, Status.VALID, forward_findings(item), rollback_path.name)
+    try:
+        source = read_source(rollback_path)
+    except SourceFileError as exc:
+        report.findings.append(
+            Finding(
+                exc.code, Severity.ERROR, exc.message, exc.location.line or None, exc.location.file
+            )
+        )
+        report.status = Status.INVALID
+        return report
     file = split_file(source.text)
-    report = MigrationReport(name, Status.VALID, rollback_file=rollback_path.name)
     if source.warning:
         report.findings.append(Finding("ENCODING", Severity.WARNING, source.warning))
+    report.findings += rollback_findings(source.text, rollback_path.name)
     try:
         rollback = parse_script(source.text, rollback_path.name)
     except SqlSyntaxError as exc:
@@ -122,26 +202,26 @@ def validate_one(
     report.manual_items = len(manual)
     if names is None:
         names = name_index(i.script for i in loaded)
-    report.findings += _later_dependent_findings(names, index, rollback, rollback_path.name)
+    report.findings += _later_dependent_findings(names, index, rollback)
     report.destroys_data = any(f.code == "DATA_LOSS" for f in report.findings)
     report.status = _status(report.findings)
     return report
 
 
-def _later_dependent_findings(
-    names: NameIndex, index: int, rollback: Script, file: str
-) -> list[Finding]:
+def _later_dependent_findings(names: NameIndex, index: int, rollback: Script) -> list[Finding]:
+    # Located in the later migration, with a message naming only the object: the statements
+    # of one later migration that use one dropped object then group into a single line.
     hits = later_dependents(dropped_names(rollback), names, index)
     return [
         Finding(
             "LATER_DEPENDENT",
             Severity.WARNING,
-            f"{st.location.file}:{st.location.line} (a later migration) uses {name}, which "
-            "this rollback drops: roll back the later migration first (execute --to)",
-            None,
-            file,
+            f"a later migration uses {name}, which this rollback drops: roll back the later "
+            "migration first (execute --to)",
+            st.location.line,
+            st.location.file,
         )
-        for name, st in hits[:5]
+        for name, st in hits
     ]
 
 

@@ -3,6 +3,10 @@
 The summary is what someone watching the Job's logs reads; the report is what goes into the
 incident ticket afterwards: what was asked, what happened at each step, what was archived and
 how to get it back, and what to do next given how the run ended. Pure text from a `RunResult`.
+
+Archives, restore SQL and data loss are shown as facts only when the transaction committed;
+after a ROLLBACK (a failure or a dry run) they are listed as undone, and the report says that
+nothing was changed.
 """
 
 from __future__ import annotations
@@ -96,17 +100,58 @@ def render_summary(result: RunResult) -> str:
             lines.append(f"    failed [{s.number}] {s.location}: {s.sql}")
     for d in result.deferred:
         lines.append(f"  after commit [{d.number}] {d.status}: {d.sql}")
-    for a in result.archived:
-        lines.append(f"  archived {a.kind} {a.source} -> {a.archive} ({_rows(a.rows)} rows)")
-    for note in result.dependents:
+    lines += _summary_changes(result)
+    lines += [f"  data: {_restore_line(entry)}" for entry in result.restore]
+    for note in result.notes:
         lines.append(f"  note: {note}")
-    for lost in result.data_loss:
-        lines.append(f"  data destroyed (allowed): {lost}")
     for warning in result.warnings:
         lines.append(f"  warning: {warning}")
     if result.error:
         lines.append(f"  error: {result.error.error_class}: {result.error.message}")
     return "\n".join(lines) + "\n"
+
+
+def _summary_changes(result: RunResult) -> list[str]:
+    kept = result.changes_kept
+    if kept is False:
+        undone = [f"  undone by the ROLLBACK: {item}" for item in result.rolled_back]
+        return [f"  database: {_UNCHANGED}", *undone] if result.statements else undone
+    prefix = "" if kept else "if the commit went through: "
+    lines = [
+        f"  {prefix}archived {a.kind} {a.source} -> {a.archive} ({_rows(a.rows)} rows)"
+        for a in result.archived
+    ]
+    lines += [f"  {prefix}note: {note}" for note in result.dependents]
+    lines += [f"  {prefix}data destroyed (allowed): {lost}" for lost in result.data_loss]
+    return lines
+
+
+_UNCHANGED = "unchanged: the transaction was rolled back, nothing was changed or archived"
+
+
+def _restore_line(entry: dict[str, object]) -> str:
+    """One object of the data restore: what happens to it, rows written since, conflicts."""
+    parts = [f"[{entry.get('version')}:{entry.get('statement')}] {entry.get('object')}"]
+    parts.append(str(entry.get("action")))
+    for key in ("captured_rows", "rows_written_since", "conflicts", "restored", "note"):
+        if entry.get(key) is not None:
+            parts.append(f"{key.replace('_', ' ')}: {entry[key]}")
+    return ", ".join(parts)
+
+
+def _changed(result: RunResult) -> str:
+    kept = result.changes_kept
+    if kept:
+        return "yes (committed)"
+    if kept is None:
+        return "unknown: the connection broke during COMMIT; check the history table"
+    return "no: the transaction was rolled back" if result.statements else "no"
+
+
+def _rows_fact(result: RunResult) -> str:
+    if result.changes_kept is not False or not result.rows_in_transaction:
+        return f"{result.rows_affected:,}"
+    return f"0 ({result.rows_in_transaction:,} in the transaction, rolled back)"
 
 
 def render_report(result: RunResult) -> str:
@@ -118,13 +163,14 @@ def render_report(result: RunResult) -> str:
         ["Outcome", str(result.outcome)],
         ["Exit code", f"{int(result.exit_code)} ({result.exit_code.name})"],
         ["Committed", "yes" if result.committed else "no"],
+        ["Database changed", _changed(result)],
         ["Dry run", "yes" if result.dry_run else "no"],
         ["Migrations", ", ".join(result.migrations) or "-"],
         ["Database", result.database],
         ["Started", result.started_at.isoformat()],
         ["Finished", result.finished_at.isoformat() if result.finished_at else "-"],
         ["Duration", f"{result.duration_ms} ms" if result.duration_ms is not None else "-"],
-        ["Rows affected", f"{result.rows_affected:,}"],
+        ["Rows affected", _rows_fact(result)],
     ]
     facts += [[f"SHA-256 {version}", digest] for version, digest in result.sha256.items()]
     out += _table(["", ""], facts)
@@ -178,6 +224,8 @@ def render_report(result: RunResult) -> str:
         )
     if result.statements or result.deferred:
         out += ["", "## Statements", ""]
+        if result.changes_kept is False and result.statements:
+            out += ["Run inside the transaction, which was rolled back: none of it was kept.", ""]
         out += _table(
             ["#", "Migration", "Where", "Action", "Status", "Result", "ms", "SQL"],
             [
@@ -194,8 +242,32 @@ def render_report(result: RunResult) -> str:
                 for s in [*result.statements, *result.deferred]
             ],
         )
+    out += _report_changes(result)
+    if result.notes:
+        out += ["", "## Notes", ""]
+        out += [f"- {note}" for note in result.notes]
+    if result.warnings:
+        out += ["", "## Warnings", ""]
+        out += [f"- {w}" for w in result.warnings]
+    out += ["", f"_migration-rollback {result.tool_version}_", ""]
+    return "\n".join(out)
+
+
+def _report_changes(result: RunResult) -> list[str]:
+    """Archives, related objects and data loss: facts if committed, undone if rolled back."""
+    kept = result.changes_kept
+    if kept is False:
+        if not result.statements:
+            return []
+        undone = ["", "## Changes", "", f"None: the database is {_UNCHANGED}."]
+        if result.rolled_back:
+            undone += ["", "The transaction did this before it was rolled back (not kept):", ""]
+            undone += [f"- {item}" for item in result.rolled_back]
+        return undone
+    out: list[str] = []
     if result.archived:
-        out += ["", "## Archived data", "", "Nothing was dropped; it was set aside:", ""]
+        title = "## Archived data" + ("" if kept else " (only if the commit went through)")
+        out += ["", title, "", "Nothing was dropped; it was set aside:", ""]
         out += _table(
             ["Kind", "From", "Archive", "Rows", "Key"],
             [
@@ -212,8 +284,7 @@ def render_report(result: RunResult) -> str:
     if result.data_loss:
         out += ["", "## Data destroyed (allowed with --allow-data-loss)", ""]
         out += [f"- {item}" for item in result.data_loss]
-    if result.warnings:
-        out += ["", "## Warnings", ""]
-        out += [f"- {w}" for w in result.warnings]
-    out += ["", f"_migration-rollback {result.tool_version}_", ""]
-    return "\n".join(out)
+    if result.restore:
+        out += ["", "## Data restored from captures (apply)", ""]
+        out += [f"- {_restore_line(entry)}" for entry in result.restore]
+    return out

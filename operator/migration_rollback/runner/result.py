@@ -3,12 +3,17 @@
 It is written three ways: as the JSON result file (which the operator reads from the pod's
 termination message, limited by Kubernetes to 4 KiB, hence `compact`), as the Markdown incident
 report, and in the audit row. Pure data and shaping; nothing here touches a file or a database.
+
+The runner records what the transaction did as it goes; whether that was kept depends on how
+the run ended. Every rendering states only what was committed: archives and data loss of a
+transaction that rolled back (a failure, or a dry run) are listed as undone, never as facts.
 """
 
 from __future__ import annotations
 
 import enum
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,7 +25,18 @@ TERMINATION_MESSAGE_LIMIT = 4096
 # Fields dropped first: they are in the report, and too long for a termination message.
 _VERBOSE = ("restore_hint", "tool_version", "detail")
 # The lists shortened first when the document is too long, least important first.
-_SHRINKABLE = ("impact", "statements", "dependents", "archived", "deferred", "warnings", "steps")
+_SHRINKABLE = (
+    "impact",
+    "restore",
+    "statements",
+    "rolled_back",
+    "dependents",
+    "archived",
+    "deferred",
+    "notes",
+    "warnings",
+    "steps",
+)
 _ESSENTIAL = (
     "outcome",
     "exit_code",
@@ -135,6 +151,8 @@ class RunResult:
     archived: list[ArchivedObject] = field(default_factory=list)
     dependents: list[str] = field(default_factory=list)
     data_loss: list[str] = field(default_factory=list)
+    # Data restored from `apply` captures, per object: loss and conflicts (runner/restore.py).
+    restore: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: ErrorInfo | None = None
 
@@ -145,8 +163,50 @@ class RunResult:
         return int((self.finished_at - self.started_at).total_seconds() * 1000)
 
     @property
-    def rows_affected(self) -> int:
+    def rows_in_transaction(self) -> int:
+        """Rows the statements touched inside the transaction, kept or not."""
         return sum(s.rows or 0 for s in self.statements if s.status == "done")
+
+    @property
+    def changes_kept(self) -> bool | None:
+        """True once committed; None when the commit's outcome is unknown; False otherwise."""
+        if self.committed or self.outcome in (Outcome.SUCCEEDED, Outcome.COMMITTED_WITH_ERRORS):
+            return True
+        return None if self.outcome is Outcome.UNKNOWN else False
+
+    @property
+    def rows_affected(self) -> int:
+        """Rows changed for good: none unless the transaction committed."""
+        return self.rows_in_transaction if self.changes_kept else 0
+
+    @property
+    def rolled_back(self) -> list[str]:
+        """What the transaction did that its ROLLBACK undid (empty unless it rolled back)."""
+        if self.changes_kept is not False:
+            return []
+        undone = [f"{a.kind} {a.source} archived to {a.archive}" for a in self.archived]
+        undone += [f"data destroyed: {item}" for item in self.data_loss]
+        undone += self.dependents
+        return undone
+
+    @property
+    def notes(self) -> list[str]:
+        """What a rollback of the transaction cannot undo: sequences a dry run advanced."""
+        ran = [s for s in self.statements if s.status == "done"]
+        if not self.dry_run or not ran:
+            return []
+        drawing = [s for s in ran if _may_draw_sequence_values(s)]
+        if not drawing:
+            return [
+                "sequences: PostgreSQL does not roll back nextval(); a sequence the rehearsal "
+                "advanced stays advanced (a harmless gap in generated ids). No statement here "
+                "is known to draw sequence values."
+            ]
+        which = "; ".join(f"[{s.number}] {s.location}: {_shorten(s.sql, 80)}" for s in drawing)
+        return [
+            "sequences: PostgreSQL does not roll back nextval(), so the sequences these "
+            f"statements drew values from stay advanced (a harmless gap in ids): {which}"
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """The full JSON document, most important keys first."""
@@ -156,6 +216,7 @@ class RunResult:
             "exit_name": self.exit_code.name,
             "retryable": self.retryable,
             "committed": self.committed,
+            "changed": self.changes_kept,
             "dry_run": self.dry_run,
             "target": self.target,
             "migrations": list(self.migrations),
@@ -165,12 +226,17 @@ class RunResult:
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "duration_ms": self.duration_ms,
             "rows_affected": self.rows_affected,
+            "rows_rolled_back": 0 if self.changes_kept else self.rows_in_transaction,
             "sha256": dict(self.sha256),
             "steps": [_compact_dict(asdict(s)) for s in self.steps],
             "backup": _compact_dict(asdict(self.backup)) if self.backup else None,
-            "archived": [_compact_dict(asdict(a)) for a in self.archived],
-            "data_loss": list(self.data_loss),
-            "dependents": list(self.dependents),
+            # Only what may exist now; with an unknown commit it exists if the commit did.
+            "archived": [_compact_dict(asdict(a)) for a in self._kept(self.archived)],
+            "data_loss": self._kept(self.data_loss),
+            "restore": [dict(entry) for entry in self.restore],
+            "dependents": self._kept(self.dependents),
+            "rolled_back": self.rolled_back,
+            "notes": self.notes,
             "deferred": [_compact_dict(asdict(s)) for s in self.deferred],
             "statements": [_compact_dict(asdict(s)) for s in self.statements],
             "impact": [_compact_dict(asdict(i)) for i in self.impact],
@@ -178,6 +244,22 @@ class RunResult:
             "tool_version": self.tool_version,
         }
         return doc
+
+    def _kept(self, items: list[Any]) -> list[Any]:
+        return [] if self.changes_kept is False else list(items)
+
+
+# INSERT (identity and serial defaults), COPY, or an explicit nextval()/setval() call.
+_SEQUENCE_USE = re.compile(r"\b(nextval|setval)\s*\(|^\s*(insert|copy)\b", re.IGNORECASE)
+
+
+def _may_draw_sequence_values(statement: StatementOutcome) -> bool:
+    return statement.kind in ("InsertStmt", "CopyStmt") or bool(_SEQUENCE_USE.search(statement.sql))
+
+
+def _shorten(text: str, limit: int) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def _error_dict(error: ErrorInfo | None) -> dict[str, Any] | None:

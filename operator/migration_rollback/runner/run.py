@@ -23,6 +23,7 @@ import psycopg
 from migration_rollback import __version__
 from migration_rollback.conninfo import DatabaseTarget, InvalidDatabaseUrlError, parse_database_url
 from migration_rollback.errors import MigrationRollbackError
+from migration_rollback.project.migrations import read_regular_file
 from migration_rollback.redact import Redactor
 from migration_rollback.runner import audit, backup
 from migration_rollback.runner.errors import (
@@ -37,6 +38,7 @@ from migration_rollback.runner.errors import (
 from migration_rollback.runner.history import (
     applied_versions,
     check_history_table,
+    check_recorded_names,
     later_versions,
     present_versions,
     versions_to_roll_back,
@@ -45,6 +47,7 @@ from migration_rollback.runner.impact import assess
 from migration_rollback.runner.options import BackupMode, MigrationId, RunOptions
 from migration_rollback.runner.plan import Plan, PlannedStatement, build_plan
 from migration_rollback.runner.report import render_report, render_summary
+from migration_rollback.runner.restore import DataRestore, prepare_restore
 from migration_rollback.runner.result import (
     BackupInfo,
     ErrorInfo,
@@ -144,6 +147,7 @@ class _Run:
         self.outcomes: dict[int, StatementOutcome] = {}
         self.tx = TransactionReport()
         self.versions: list[str] = []
+        self.restore = DataRestore()
 
     @property
     def _work(self) -> Connection:
@@ -170,6 +174,7 @@ class _Run:
         with self.log.step("impact") as step:
             self.result.impact = assess(self._work, plan)
             step.fields["objects"] = len(self.result.impact)
+        self._account(plan)
         self._gate(plan)
         self._backup()
         self._transaction(plan)
@@ -227,7 +232,12 @@ class _Run:
                     "what this rollback removes will break; consider --to"
                 )
             sources = [self._load(version) for version in self.versions]
-            check_manual(sources, self.options.allow_manual)
+            check_recorded_names(self._work, table, [s.migration for s in sources])
+            # Captures kept by `apply` answer the MANUAL markers of the data they restore.
+            self.restore = prepare_restore(
+                self._work, sources, self.options.migrations_dir, self.options.on_conflict
+            )
+            check_manual(self.restore.unanswered(sources), self.options.allow_manual)
             self.result.sha256 = {s.migration.version: s.sha256 for s in sources}
             step.fields["versions"] = self.versions
             return sources
@@ -244,7 +254,7 @@ class _Run:
             path = _find_rollback_file(options.migrations_dir, version)
             migration = MigrationId.of_rollback_file(path.name)
         try:
-            data = path.read_bytes()
+            data = read_regular_file(path)  # a named pipe would block forever
         except OSError as exc:
             raise PreconditionError(
                 f"cannot read the rollback for {migration.name}: {path}: {exc.strerror}"
@@ -266,6 +276,19 @@ class _Run:
                 f"{len(plan.deferred)} statement(s) cannot run in a transaction: they run after "
                 "COMMIT, one by one" + (" (dry run: listed only)" if self.options.dry_run else "")
             )
+
+    def _account(self, plan: Plan) -> None:
+        """Data restored from captures: loss and conflicts counted before anything runs."""
+        with self.log.step("data") as step:
+            if not self.restore.captures:
+                step.outcome = "skipped"
+                return
+            self.restore.schedule(plan)
+            self.result.restore = self.restore.account(self._work, plan)
+            self.result.warnings += self.restore.warnings
+            step.fields["captures"] = len(self.restore.captures)
+            step.fields["conflicts"] = sum(e.get("conflicts", 0) for e in self.result.restore)
+            self.restore.check_conflicts()
 
     def _gate(self, plan: Plan) -> None:
         """Data-destroying rollbacks need --allow-data-loss AND a backup; refuse before dumping."""
@@ -335,6 +358,7 @@ class _Run:
             redactor=self.redactor,
             still_locked=lambda: holds_run_lock(work, control_pid),
             committed_after_all=self._read_back_commit,
+            restore=self.restore if self.restore.active else None,
         )
         with self.log.step("transaction") as step:
             try:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 import psycopg
 from psycopg import sql
@@ -51,6 +52,17 @@ class TransactionSettings:
     redactor: Redactor
     still_locked: Callable[[], bool]
     committed_after_all: Callable[[], bool | None]
+    restore: RestoreHook | None = None  # data restored from `apply` captures, if any
+
+
+class RestoreHook(Protocol):
+    """Restore steps placed between the rollback's statements (runner/restore.py)."""
+
+    def begin(self, conn: Connection) -> None: ...
+
+    def before_statement(self, conn: Connection, number: int) -> None: ...
+
+    def finish(self, conn: Connection) -> None: ...
 
 
 @dataclass
@@ -82,8 +94,15 @@ def run_transaction(
     try:
         before = _snapshot(conn, include_archive=False)
         resolved: list[ResolvedDrop] = []
+        hook = settings.restore
+        if hook is not None:
+            hook.begin(conn)
         for planned in plan.statements:
+            if hook is not None:
+                hook.before_statement(conn, planned.number)
             resolved += _run_statement(conn, planned, outcomes[planned.number], settings, report)
+        if hook is not None:
+            hook.finish(conn)
         _forget_versions(conn, settings)
         _post_checks(conn, resolved, before, settings, report)
     except BaseException as exc:

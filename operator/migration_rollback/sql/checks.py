@@ -8,6 +8,7 @@ dependency, what data does it destroy, which locks does it take, what is left to
 from __future__ import annotations
 
 import enum
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -120,13 +121,34 @@ def signature(statement: Statement) -> tuple[str, frozenset[str]]:
     return statement.kind, touched_names(statement.node)
 
 
+class CoverageIndex:
+    """A rollback's statements by (kind, name): each expected inverse is a lookup, not a scan.
+
+    Scanning the whole rollback for each of its inverses made `validate` quadratic on a large
+    migration.
+    """
+
+    def __init__(self, rollback: Iterable[Statement]) -> None:
+        self._kinds: set[str] = set()
+        self._by_name: dict[tuple[str, str], list[frozenset[str]]] = {}
+        for candidate in rollback:
+            kind, names = signature(candidate)
+            self._kinds.add(kind)
+            for name in names:
+                self._by_name.setdefault((kind, name), []).append(names)
+
+    def covers(self, expected: Statement) -> bool:
+        """True when a rollback statement of the same kind mentions every name it does."""
+        kind, names = signature(expected)
+        if not names:
+            return kind in self._kinds
+        # A covering statement mentions every name: search under the rarest one only.
+        rarest = min((self._by_name.get((kind, n), []) for n in names), key=len)
+        return any(names <= candidate for candidate in rarest)
+
+
 def is_covered(expected: Statement, rollback: Iterable[Statement]) -> bool:
-    kind, names = signature(expected)
-    for candidate in rollback:
-        c_kind, c_names = signature(candidate)
-        if c_kind == kind and names <= c_names:
-            return True
-    return False
+    return CoverageIndex(rollback).covers(expected)
 
 
 # --- the checks -------------------------------------------------------------------------------
@@ -135,9 +157,10 @@ def is_covered(expected: Statement, rollback: Iterable[Statement]) -> bool:
 def coverage_findings(plan: RollbackPlan, rollback: Script, rollback_file: str) -> list[Finding]:
     """Every inverse the generator would write must have a counterpart in the rollback."""
     findings: list[Finding] = []
+    index = CoverageIndex(rollback.statements)
     for step in plan.sql_steps:
         expected = step.parsed
-        if expected is None or is_covered(expected, rollback.statements):
+        if expected is None or index.covers(expected):
             continue
         loc = step.forward.location
         findings.append(
@@ -318,7 +341,10 @@ def later_dependents(
     """Statements of migrations after position `after` that mention objects it drops."""
     hits: list[tuple[str, Statement]] = []
     for name in sorted({d.lower() for d in dropped}):
-        hits.extend((name, st) for position, st in index.get(name, ()) if position > after)
+        mentions = index.get(name, [])
+        # Mentions are in migration order: skip the earlier ones without scanning them.
+        first = bisect_right(mentions, after, key=lambda mention: mention[0])
+        hits.extend((name, st) for _, st in mentions[first:])
     return sorted(hits, key=lambda hit: (hit[1].location.file, hit[1].index))
 
 

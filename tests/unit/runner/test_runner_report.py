@@ -83,3 +83,54 @@ def test_summary() -> None:
     assert "exit 5 (SQL_ERROR)" in text
     assert "failed [1] r.sql:1:1" in text
     assert "error: RollbackSqlError: division by zero" in text
+
+
+def test_failed_run_reports_no_archive_and_no_restore_sql() -> None:
+    error = ErrorInfo("RollbackSqlError", "division by zero", "22012", 2, "r.sql:2:1")
+    r = result(Outcome.FAILED, ExitCode.SQL_ERROR, error)  # archived, then rolled back
+    text = render_report(r)
+    assert "## Archived data" not in text
+    assert "To bring it back" not in text
+    assert "ALTER TABLE ... SET SCHEMA public;" not in text
+    assert "| Database changed | no: the transaction was rolled back |" in text
+    assert "nothing was changed or archived" in text
+    assert "- table public.t archived to migration_rollback_archive.t__1__x" in text  # undone
+    summary = render_summary(r)
+    assert "archived table" not in summary
+    assert "undone by the ROLLBACK: table public.t archived to" in summary
+
+
+def test_unknown_commit_shows_archives_as_conditional() -> None:
+    r = result(Outcome.UNKNOWN, ExitCode.COMMIT_UNKNOWN)
+    text = render_report(r)
+    assert "## Archived data (only if the commit went through)" in text
+    assert "ALTER TABLE ... SET SCHEMA public;" in text
+    assert "| Database changed | unknown" in text
+    assert "if the commit went through: archived table public.t" in render_summary(r)
+
+
+def test_dry_run_names_the_statements_that_advance_sequences() -> None:
+    r = result(Outcome.DRY_RUN_SUCCEEDED, ExitCode.OK)
+    r.dry_run = True
+    r.statements.append(
+        StatementOutcome(
+            2, "20251113000001", "r.sql:4:1", "InsertStmt", "execute",
+            "INSERT INTO public.app_settings (key) VALUES ('x')", "ROW EXCLUSIVE", status="done",
+        )
+    )  # fmt: skip
+    text, summary = render_report(r), render_summary(r)
+    for rendered in (text, summary):
+        assert "does not roll back nextval()" in rendered
+        assert "[2] r.sql:4:1: INSERT INTO public.app_settings" in rendered
+    assert "[1] r.sql:1:1" not in r.notes[0]  # a DROP draws no sequence value
+    assert r.to_dict()["notes"] == r.notes
+    assert "## Archived data" not in text
+
+
+def test_dry_run_without_inserts_still_warns_about_sequences_in_general() -> None:
+    r = result(Outcome.DRY_RUN_SUCCEEDED, ExitCode.OK)
+    r.dry_run = True
+    (note,) = r.notes
+    assert "does not roll back nextval()" in note
+    assert "No statement here is known to draw sequence values" in note
+    assert result(Outcome.SUCCEEDED, ExitCode.OK).notes == []  # only a rehearsal needs it

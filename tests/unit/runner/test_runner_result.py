@@ -61,7 +61,12 @@ def test_to_dict_puts_the_outcome_first_and_counts_rows() -> None:
     doc = result.to_dict()
     assert list(doc)[:5] == ["outcome", "exit_code", "exit_name", "retryable", "committed"]
     assert doc["exit_code"] == 5
-    assert doc["rows_affected"] == 6
+    # The run failed: its rows were rolled back with the transaction, nothing was archived.
+    assert doc["rows_affected"] == 0
+    assert doc["rows_rolled_back"] == 6
+    assert doc["changed"] is False
+    assert doc["archived"] == []
+    assert "table public.t1 archived to archive.t1" in doc["rolled_back"]
     assert doc["duration_ms"] == 2000
     assert doc["error"]["class"] == "RollbackSqlError"
 

@@ -1,0 +1,107 @@
+"""`migration-rollback captures list|prune`: the data `apply` kept, and its explicit cleanup."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+
+from migration_rollback.cli.app import app
+from migration_rollback.conninfo import InvalidDatabaseUrlError, parse_database_url
+from migration_rollback.runner.capture_admin import list_captures, prune_captures
+from migration_rollback.runner.errors import RunnerError
+from migration_rollback.runner.exitcodes import ExitCode
+from migration_rollback.runner.options import parse_duration
+from migration_rollback.runner.session import connect
+
+URL_ENV = "MIGRATION_ROLLBACK_DATABASE_URL"
+captures_app = typer.Typer(
+    help="The data `apply` kept for restoring: list it, prune it (never removed silently).",
+    no_args_is_help=True,
+)
+app.add_typer(captures_app, name="captures")
+
+UrlOption = Annotated[
+    str,
+    typer.Option(
+        "--database-url",
+        envvar=URL_ENV,
+        help=f"libpq URL of the database. Prefer the {URL_ENV} environment variable.",
+        show_default=False,
+        show_envvar=True,
+    ),
+]
+
+
+def _fail(message: str, code: ExitCode) -> typer.Exit:
+    typer.echo(f"migration-rollback captures: error: {message}", err=True)
+    return typer.Exit(int(code))
+
+
+@captures_app.command("list")
+def list_command(
+    database_url: UrlOption = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every capture: migration, statement, kind, status, table, rows and bytes."""
+    try:
+        target = parse_database_url(database_url or os.environ.get(URL_ENV, ""))
+    except InvalidDatabaseUrlError as exc:
+        raise _fail(str(exc), ExitCode.USAGE) from None
+    redactor = target.redactor().with_env(os.environ)
+    try:
+        with connect(target.dsn, redactor, purpose="captures") as conn:
+            found = list_captures(conn)
+    except RunnerError as exc:
+        raise _fail(redactor.scrub(exc.message), exc.exit_code) from None
+    if as_json:
+        typer.echo(json.dumps([asdict(c) for c in found], indent=2))
+        return
+    if not found:
+        typer.echo("no captures")
+    for c in found:
+        typer.echo(
+            f"{c.version} #{c.statement} {c.kind} {c.target}: {c.status}, {c.rows} row(s), "
+            f"{c.bytes} bytes{', ' + c.capture_table if c.capture_table else ''}"
+        )
+    typer.echo(f"total: {sum(c.rows for c in found)} row(s), {sum(c.bytes for c in found)} bytes")
+
+
+@captures_app.command("prune")
+def prune_command(
+    database_url: UrlOption = "",
+    version: Annotated[
+        list[str] | None,
+        typer.Option("--version", help="Prune this migration's captures (repeatable)."),
+    ] = None,
+    restored: Annotated[
+        bool, typer.Option("--restored", help="Prune every capture already restored.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would go.")] = False,
+) -> None:
+    """Drop captures explicitly: by --version, or every --restored one."""
+    if not version and not restored:
+        raise _fail("say what to prune: --version VERSION and/or --restored", ExitCode.USAGE)
+    try:
+        target = parse_database_url(database_url or os.environ.get(URL_ENV, ""))
+    except InvalidDatabaseUrlError as exc:
+        raise _fail(str(exc), ExitCode.USAGE) from None
+    redactor = target.redactor().with_env(os.environ)
+    try:
+        with connect(target.dsn, redactor, purpose="captures") as conn:
+            dropped = prune_captures(
+                conn,
+                versions=list(version or ()),
+                restored=restored,
+                dry_run=dry_run,
+                lock_timeout=parse_duration("5s"),
+            )
+    except RunnerError as exc:
+        raise _fail(redactor.scrub(exc.message), exc.exit_code) from None
+    verb = "would drop" if dry_run else "dropped"
+    for c in dropped:
+        typer.echo(f"{verb} {c.version} #{c.statement} {c.kind} {c.target} ({c.rows} row(s))")
+    typer.echo(f"{verb} {len(dropped)} capture(s)")

@@ -1,0 +1,268 @@
+"""What a forward statement is about to change, read from its parse tree (no database here).
+
+`apply` keeps, before each statement that changes or destroys data, what that statement is
+about to change. This module decides *what* to keep for each statement, from pglast's parse tree
+only: the target table as written (so the server resolves it exactly as it resolves the
+statement), the statement's own WHERE / FROM / USING clauses deparsed back to SQL, and the
+columns it sets, drops or converts. Statements whose prior state cannot be captured exactly
+(a WITH clause that itself writes, `WHERE CURRENT OF`, `ON CONFLICT DO UPDATE`, `MERGE ... WHEN
+NOT MATCHED`, `TRUNCATE ... CASCADE`, `DROP SCHEMA`) get a `manual` reason instead: never a guess.
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from pglast.enums.nodes import CmdType, OnConflictAction
+from pglast.enums.parsenodes import AlterTableType, DropBehavior, ObjectType
+from pglast.enums.primnodes import MergeMatchKind
+
+from migration_rollback.sql import Statement
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.names import deparse
+
+QName = tuple[str, ...]
+
+
+class CaptureKind(enum.StrEnum):
+    UPDATE = "update"
+    DELETE = "delete"
+    MERGE = "merge"
+    TRUNCATE = "truncate"
+    INSERT = "insert"
+    DROP_TABLE = "drop-table"
+    DROP_COLUMN = "drop-column"
+    ALTER_TYPE = "alter-type"
+    SEQUENCE = "sequence"
+
+    @property
+    def removes_rows(self) -> bool:
+        """Restored by inserting the kept rows back (they are gone after the statement)."""
+        return self in (CaptureKind.DELETE, CaptureKind.TRUNCATE, CaptureKind.DROP_TABLE)
+
+    @property
+    def needs_key(self) -> bool:
+        """Rows are matched back by key; TRUNCATE and DROP TABLE keep (and re-insert) them all."""
+        return self not in (CaptureKind.TRUNCATE, CaptureKind.DROP_TABLE, CaptureKind.SEQUENCE)
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureSpec:
+    """What to keep before one statement touches one table."""
+
+    kind: CaptureKind
+    table: QName  # as written; resolved by the server like the statement itself
+    target: str = ""  # the target as written, with its alias: `public.t AS x`
+    alias: str = ""  # how the statement's clauses name the target's columns
+    columns: tuple[str, ...] = ()  # set / dropped / converted columns; () = every column
+    from_sql: str | None = None  # the FROM (UPDATE) / USING (DELETE, MERGE source) list
+    where_sql: str | None = None  # the WHERE (or MERGE ON) condition
+    with_sql: str | None = None  # a read-only WITH clause the condition may use
+    manual: str | None = None  # why this cannot be captured exactly (nothing is kept then)
+
+
+def _name(rv: Any) -> QName:
+    return (str(rv.schemaname), str(rv.relname)) if rv.schemaname else (str(rv.relname),)
+
+
+def _bare(rv: Any) -> str:
+    """The relation as written, without its alias (for to_regclass)."""
+    plain = copy.deepcopy(rv)
+    plain.alias = None
+    return deparse(plain)
+
+
+def _alias(rv: Any) -> str:
+    return str(rv.alias.aliasname) if rv.alias is not None else str(rv.relname)
+
+
+def _with(node: Any) -> tuple[str | None, str | None]:
+    """(WITH clause text, reason it cannot be replayed): only read-only CTEs can be."""
+    clause = node.withClause
+    if clause is None:
+        return None, None
+    for cte in clause.ctes or ():
+        if not isinstance(cte.ctequery, ast.SelectStmt):
+            return None, "its WITH clause writes data: the capture cannot replay it"
+    prefix = "WITH RECURSIVE " if clause.recursive else "WITH "
+    return prefix + deparse(clause), None
+
+
+def _manual(kind: CaptureKind, table: QName, reason: str) -> CaptureSpec:
+    return CaptureSpec(kind=kind, table=table, manual=reason)
+
+
+def _from_list(items: Any) -> str | None:
+    return ", ".join(deparse(item) for item in items) if items else None
+
+
+def _update(node: Any) -> list[CaptureSpec]:
+    table = _name(node.relation)
+    with_sql, why = _with(node)
+    if why:
+        return [_manual(CaptureKind.UPDATE, table, why)]
+    if isinstance(node.whereClause, ast.CurrentOfExpr):
+        return [_manual(CaptureKind.UPDATE, table, "WHERE CURRENT OF: rows depend on a cursor")]
+    columns = tuple(dict.fromkeys(str(t.name) for t in node.targetList or ()))
+    return [
+        CaptureSpec(
+            kind=CaptureKind.UPDATE,
+            table=table,
+            target=deparse(node.relation),
+            alias=_alias(node.relation),
+            columns=columns,
+            from_sql=_from_list(node.fromClause),
+            where_sql=deparse(node.whereClause) if node.whereClause is not None else None,
+            with_sql=with_sql,
+        )
+    ]
+
+
+def _delete(node: Any) -> list[CaptureSpec]:
+    table = _name(node.relation)
+    with_sql, why = _with(node)
+    if why:
+        return [_manual(CaptureKind.DELETE, table, why)]
+    if isinstance(node.whereClause, ast.CurrentOfExpr):
+        return [_manual(CaptureKind.DELETE, table, "WHERE CURRENT OF: rows depend on a cursor")]
+    return [
+        CaptureSpec(
+            kind=CaptureKind.DELETE,
+            table=table,
+            target=deparse(node.relation),
+            alias=_alias(node.relation),
+            from_sql=_from_list(node.usingClause),
+            where_sql=deparse(node.whereClause) if node.whereClause is not None else None,
+            with_sql=with_sql,
+        )
+    ]
+
+
+def _merge(node: Any) -> list[CaptureSpec]:
+    table = _name(node.relation)
+    with_sql, why = _with(node)
+    if why:
+        return [_manual(CaptureKind.MERGE, table, why)]
+    for clause in node.mergeWhenClauses or ():
+        if clause.matchKind != MergeMatchKind.MERGE_WHEN_MATCHED:
+            # PostgreSQL 15 has no RETURNING for MERGE: the inserted keys cannot be known.
+            return [
+                _manual(
+                    CaptureKind.MERGE,
+                    table,
+                    "WHEN NOT MATCHED: the rows it inserts or deletes are unknown",
+                )
+            ]
+        if clause.commandType not in (CmdType.CMD_UPDATE, CmdType.CMD_DELETE, CmdType.CMD_NOTHING):
+            return [_manual(CaptureKind.MERGE, table, "unsupported MERGE action")]
+    return [
+        CaptureSpec(
+            kind=CaptureKind.MERGE,
+            table=table,
+            target=deparse(node.relation),
+            alias=_alias(node.relation),
+            from_sql=deparse(node.sourceRelation),
+            where_sql=deparse(node.joinCondition),
+            with_sql=with_sql,
+        )
+    ]
+
+
+def _insert(node: Any) -> list[CaptureSpec]:
+    table = _name(node.relation)
+    if node.returningClause is not None:
+        return [_manual(CaptureKind.INSERT, table, "INSERT ... RETURNING cannot be rewritten")]
+    conflict = node.onConflictClause
+    if conflict is not None and conflict.action == OnConflictAction.ONCONFLICT_UPDATE:
+        return [
+            _manual(
+                CaptureKind.INSERT,
+                table,
+                "ON CONFLICT DO UPDATE overwrites rows whose prior values cannot be told apart",
+            )
+        ]
+    return [CaptureSpec(kind=CaptureKind.INSERT, table=table, target=_bare(node.relation))]
+
+
+def _truncate(node: Any) -> list[CaptureSpec]:
+    tables = [_name(rv) for rv in node.relations or ()]
+    if node.behavior == DropBehavior.DROP_CASCADE:
+        return [
+            _manual(CaptureKind.TRUNCATE, t, "TRUNCATE ... CASCADE empties other tables too")
+            for t in tables
+        ]
+    return [
+        CaptureSpec(kind=CaptureKind.TRUNCATE, table=_name(rv), target=_bare(rv))
+        for rv in node.relations or ()
+    ]
+
+
+def _drop(node: Any) -> list[CaptureSpec]:
+    if node.removeType == ObjectType.OBJECT_SCHEMA:
+        return [
+            _manual(CaptureKind.DROP_TABLE, (str(o.sval),), "DROP SCHEMA: its tables are not kept")
+            for o in node.objects or ()
+            if isinstance(o, ast.String)
+        ]
+    if node.removeType != ObjectType.OBJECT_TABLE:
+        return []
+    specs = []
+    for obj in node.objects or ():
+        parts = tuple(str(p.sval) for p in obj if isinstance(p, ast.String))
+        specs.append(CaptureSpec(kind=CaptureKind.DROP_TABLE, table=parts[-2:]))
+    return specs
+
+
+def _alter_table(node: Any) -> list[CaptureSpec]:
+    if node.relation is None or node.objtype != ObjectType.OBJECT_TABLE:
+        return []
+    table = _name(node.relation)
+    specs = []
+    for cmd in node.cmds or ():
+        if cmd.subtype == AlterTableType.AT_DropColumn:
+            kind = CaptureKind.DROP_COLUMN
+        elif cmd.subtype == AlterTableType.AT_AlterColumnType:
+            kind = CaptureKind.ALTER_TYPE
+        else:
+            continue
+        specs.append(
+            CaptureSpec(kind=kind, table=table, target=_bare(node.relation), columns=(cmd.name,))
+        )
+    return specs
+
+
+_RULES = {
+    ast.UpdateStmt: _update,
+    ast.DeleteStmt: _delete,
+    ast.MergeStmt: _merge,
+    ast.InsertStmt: _insert,
+    ast.TruncateStmt: _truncate,
+    ast.DropStmt: _drop,
+    ast.AlterTableStmt: _alter_table,
+}
+
+
+def capture_specs(statement: Statement) -> list[CaptureSpec]:
+    """What to keep before `statement` runs; empty when it changes no data."""
+    rule = _RULES.get(type(statement.node))
+    return rule(statement.node) if rule is not None else []
+
+
+def returning_insert(statement: Statement, key: list[str]) -> str:
+    """The INSERT with `RETURNING <key>` added: the keys of exactly the rows it inserts.
+
+    Chosen over comparing keys before and after: that needs a copy of every existing key (the
+    whole table, for a ten-row insert into a large one) and cannot tell a row this statement
+    inserted from one a trigger or an earlier statement did. RETURNING names exactly this
+    statement's rows (DO NOTHING skips are not returned) in the same pass.
+    """
+    node = copy.deepcopy(statement.node)
+    node.returningClause = ast.ReturningClause(
+        exprs=tuple(
+            ast.ResTarget(val=ast.ColumnRef(fields=(ast.String(sval=column),))) for column in key
+        )
+    )
+    return deparse(node)
