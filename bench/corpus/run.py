@@ -1,0 +1,756 @@
+"""Run migration-rollback over the real-world corpus and check its verdicts independently.
+
+For each project of the built corpus (see rebuild.py): copy it to a temporary folder, run
+`migration-rollback generate --verify`, then `migration-rollback validate --verify --format json`
+(subprocesses, one timeout per project), and count the verdicts. Then, without the project's
+verifier, replay on a private PostgreSQL 15 (Debian's binaries) loaded with the Supabase
+baseline: for every migration the tool called `verified`, `pg_dump --schema-only` before it,
+apply the forward migration and the generated rollback (psql), dump again, and compare the two
+dumps as multisets of normalised entries. A difference is a *false verified*.
+
+Projects with hand-written down migrations (golang-migrate/diesel pairs) also get their own down
+migration put through the same round trip, for a 2x2 table: ours verified x theirs verified.
+
+    .venv/bin/python bench/corpus/run.py --jobs 1 --json /tmp/corpus.json
+    .venv/bin/python bench/corpus/run.py --project capgo --limit 3
+
+A crash of the tool (non-zero exit with a traceback, unparsable JSON) or a timeout is recorded
+and the run goes on. Verdicts are read from the JSON defensively: unknown statuses are counted
+under their own names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+DEFAULT_CORPUS = Path(
+    os.environ.get("MIGRATION_ROLLBACK_CORPUS", "~/.cache/migration-rollback/corpus")
+).expanduser()
+PG_BINDIR = Path(os.environ.get("CORPUS_PG_BINDIR", "/usr/lib/postgresql/15/bin"))
+ENTRY_FILE = "corpus-entry.json"
+KNOWN = ("verified", "manual", "mismatch", "rollback_failed", "forward_failed", "skipped")
+NOT_REPLAYED = frozenset({"skipped", "none"})
+PSQL_TIMEOUT = 600.0
+
+
+def tool_command() -> list[str]:
+    """The CLI of this checkout's virtualenv (the interpreter running this script)."""
+    beside = Path(sys.executable).parent / "migration-rollback"
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("migration-rollback")
+    if found:
+        return [found]
+    return [sys.executable, "-m", "migration_rollback"]
+
+
+# --- running the tool ---------------------------------------------------------------------------
+
+
+@dataclass
+class Invocation:
+    command: str
+    returncode: int | None  # None: timed out
+    seconds: float
+    stdout: str
+    stderr: str
+
+    @property
+    def crashed(self) -> bool:
+        """A traceback, or the CLI's own report of an internal error."""
+        text = self.stderr + self.stdout
+        return "Traceback (most recent call last)" in text or "internal error" in text
+
+
+def invoke(args: list[str], cwd: Path, timeout: float) -> Invocation:
+    """Run the CLI in its own process group; on timeout interrupt it (so that it removes its
+    temporary cluster), then kill it."""
+    started = time.monotonic()
+    env = dict(os.environ, NO_COLOR="1", COLUMNS="200", MIGRATION_ROLLBACK_TRACEBACK="1")
+    proc = subprocess.Popen(
+        [*tool_command(), *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=max(timeout, 1.0))
+        code: int | None = proc.returncode
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGINT)
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+        code = None
+    return Invocation(" ".join(args), code, time.monotonic() - started, out, err)
+
+
+def parse_json(text: str) -> dict[str, Any] | None:
+    """The JSON document in the output (tolerates lines printed before it)."""
+    decoder = json.JSONDecoder()
+    for match in re.finditer(r"^\{", text, re.MULTILINE):
+        with contextlib.suppress(ValueError):
+            doc, _end = decoder.raw_decode(text[match.start() :])
+            if isinstance(doc, dict):
+                return doc
+    return None
+
+
+def proof_of(migration: dict[str, Any]) -> dict[str, Any] | None:
+    """The shadow verdict of one migration, wherever the JSON keeps it."""
+    for key in ("verification", "verify", "proof", "shadow", "roundtrip"):
+        value = migration.get(key)
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def status_of(migration: dict[str, Any]) -> str:
+    proof = proof_of(migration)
+    if proof is None:
+        return "none"
+    for key in ("status", "verdict", "result"):
+        value = proof.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return "unknown"
+
+
+def migration_name(migration: dict[str, Any]) -> str:
+    for key in ("migration", "name", "file"):
+        value = migration.get(key)
+        if isinstance(value, str) and value:
+            return value.removesuffix(".sql")
+    return "?"
+
+
+def cause_of(proof: dict[str, Any] | None) -> str:
+    """A short, groupable cause for a failed forward migration."""
+    if proof is None:
+        return "?"
+    message = str(proof.get("message") or proof.get("error") or "").strip()
+    first = message.splitlines()[0] if message else "no message"
+    first = re.sub(
+        r"^(the )?(forward|migration)[^:]*failed[^:]*:\s*", "", first, flags=re.IGNORECASE
+    )
+    return first[:160]
+
+
+def cause_group(cause: str) -> str:
+    """The cause with names taken out, to count similar causes together."""
+    return re.sub(r'"[^"]*"', '"…"', cause)[:120]
+
+
+# --- the independent round trip -----------------------------------------------------------------
+
+
+@dataclass
+class Check:
+    migration: str
+    verdict: str  # same | different | column_order_only | rollback_error | forward_error
+    detail: list[str] = field(default_factory=list)
+
+
+def normalise_dump(text: str) -> Counter[str]:
+    """A pg_dump as a multiset of entries: comments dropped, split on blank lines, whitespace
+    collapsed, session preamble (SET, set_config) dropped."""
+    kept = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
+    entries: Counter[str] = Counter()
+    for chunk in re.split(r"\n\s*\n", "\n".join(kept)):
+        entry = re.sub(r"\s+", " ", chunk).strip()
+        if not entry or entry.startswith(("SET ", "SELECT pg_catalog.set_config(")):
+            continue
+        if entry.startswith("\\"):  # \restrict / \unrestrict keys of newer pg_dump
+            continue
+        entries[entry] += 1
+    return entries
+
+
+_TABLE = re.compile(r"^CREATE (?:UNLOGGED )?TABLE (\S+) \((.*)\);?$")
+
+
+def _columns(entry: str) -> tuple[str, frozenset[str]] | None:
+    m = _TABLE.match(entry)
+    if not m:
+        return None
+    return m.group(1), frozenset(part.strip() for part in m.group(2).split(", "))
+
+
+def compare(before: Counter[str], after: Counter[str]) -> tuple[str, list[str]]:
+    """same, column_order_only (only CREATE TABLE column lists reordered) or different."""
+    missing = before - after
+    extra = after - before
+    if not missing and not extra:
+        return "same", []
+    order_only = set()
+    for gone in missing:
+        cols = _columns(gone)
+        if cols is None:
+            continue
+        for new in extra:
+            if _columns(new) == cols:
+                order_only.add(gone)
+                order_only.add(new)
+    detail = [f"- {e[:300]}" for e in missing if e not in order_only]
+    detail += [f"+ {e[:300]}" for e in extra if e not in order_only]
+    if not detail:
+        return "column_order_only", [f"~ {e[:200]}" for e in sorted(order_only)][:4]
+    return "different", sorted(detail)[:12]
+
+
+class Scratch:
+    """A private PostgreSQL 15 with the Supabase baseline, for the independent round trips."""
+
+    def __init__(self, cluster: Any) -> None:
+        self.cluster = cluster
+        self.main = "corpus_main"
+
+    def url(self, db: str) -> str:
+        return str(self.cluster.url(db))
+
+    def admin(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(sql.encode())
+
+    def setup(self) -> None:
+        import psycopg
+
+        from migration_rollback.verify.baseline import load_baseline
+
+        self.admin(f"CREATE DATABASE {self.main}")
+        with psycopg.connect(self.url(self.main), autocommit=True) as conn:
+            load_baseline(conn)
+
+    def copy(self, name: str) -> None:
+        """A copy of the main database, with its database-level settings (search_path...),
+        which CREATE DATABASE ... TEMPLATE does not carry over."""
+        import psycopg
+        from psycopg import sql
+
+        self.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        self.admin(f"CREATE DATABASE {name} TEMPLATE {self.main}")
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT r.rolname, s.setconfig FROM pg_db_role_setting s "
+                "JOIN pg_database d ON d.oid = s.setdatabase "
+                "LEFT JOIN pg_roles r ON r.oid = s.setrole WHERE d.datname = %s",
+                (self.main,),
+            ).fetchall()
+            for role, settings in rows:
+                for setting in settings or []:
+                    key, _, value = str(setting).partition("=")
+                    # search_path is a list: its stored text is already SQL ("$user", public).
+                    val: sql.Composable = (
+                        sql.SQL(value) if key == "search_path" else sql.Literal(value)
+                    )
+                    target = sql.SQL("ALTER DATABASE {} SET {} = {}").format(
+                        sql.Identifier(name), sql.Identifier(key), val
+                    )
+                    if role is not None:
+                        target = sql.SQL("ALTER ROLE {} IN DATABASE {} SET {} = {}").format(
+                            sql.Identifier(role), sql.Identifier(name), sql.Identifier(key), val
+                        )
+                    conn.execute(target)
+
+    def drop(self, name: str) -> None:
+        self.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def dump(self, db: str) -> Counter[str]:
+        done = subprocess.run(
+            [str(PG_BINDIR / "pg_dump"), "--schema-only", "-d", self.url(db)],
+            capture_output=True,
+            text=True,
+            timeout=PSQL_TIMEOUT,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"pg_dump failed: {done.stderr.strip()[:300]}")
+        return normalise_dump(done.stdout)
+
+    def apply(self, db: str, path: Path) -> str | None:
+        """Run a SQL file with psql, in one transaction when it can be; None or the error."""
+        error = self._psql(db, path, single=True)
+        if error and re.search(
+            r"cannot (run|be executed) (inside|from) a (transaction block|function)|"
+            r"cannot be executed within a pipeline|ALTER TYPE \.\.\. ADD cannot",
+            error,
+        ):
+            error = self._psql(db, path, single=False)
+        return error
+
+    def _psql(self, db: str, path: Path, *, single: bool) -> str | None:
+        args = [str(PG_BINDIR / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.url(db)]
+        if single:
+            args.append("--single-transaction")
+        try:
+            done = subprocess.run(
+                [*args, "-f", str(path)],
+                capture_output=True,
+                text=True,
+                timeout=PSQL_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return "psql timed out"
+        if done.returncode == 0:
+            return None
+        lines = [ln for ln in done.stderr.splitlines() if "ERROR" in ln or "FATAL" in ln]
+        return (lines[0] if lines else done.stderr.strip()[:300]) or f"exit {done.returncode}"
+
+
+@contextlib.contextmanager
+def scratch_server() -> Iterator[Scratch]:
+    from migration_rollback.verify.cluster import temporary_cluster
+
+    bindir = PG_BINDIR if (PG_BINDIR / "postgres").exists() else None
+    with temporary_cluster(bindir) as cluster:
+        scratch = Scratch(cluster)
+        scratch.setup()
+        yield scratch
+
+
+def round_trip(scratch: Scratch, forward: Path, undo: Path, name: str) -> Check:
+    """Forward + undo on a copy of the main database, compared with the main database."""
+    before = scratch.dump(scratch.main)
+    copy = "corpus_check"
+    scratch.copy(copy)
+    try:
+        error = scratch.apply(copy, forward)
+        if error:
+            return Check(name, "forward_error", [error])
+        error = scratch.apply(copy, undo)
+        if error:
+            return Check(name, "rollback_error", [error])
+        verdict, detail = compare(before, scratch.dump(copy))
+        return Check(name, verdict, detail)
+    finally:
+        scratch.drop(copy)
+
+
+@dataclass
+class Independent:
+    ours: list[Check] = field(default_factory=list)
+    theirs: list[Check] = field(default_factory=list)
+    stopped: str | None = None  # a forward migration that failed on the main database
+    error: str | None = None
+
+
+def independent(
+    migrations: Path, names: list[str], verified: set[str], downs: Path | None, deadline: float
+) -> Independent:
+    """Replay the migrations in order; round-trip ours (when verified) and theirs (any)."""
+    result = Independent()
+    try:
+        with scratch_server() as scratch:
+            for name in names:
+                if time.monotonic() > deadline:
+                    result.error = "independent check timed out"
+                    break
+                forward = migrations / f"{name}.sql"
+                ours = migrations / f"{name}_rollback.sql"
+                if name in verified and ours.exists():
+                    result.ours.append(round_trip(scratch, forward, ours, name))
+                theirs = downs / f"{name}.sql" if downs else None
+                if theirs is not None and theirs.exists():
+                    result.theirs.append(round_trip(scratch, forward, theirs, name))
+                error = scratch.apply(scratch.main, forward)
+                if error:
+                    result.stopped = f"{name}: {error}"
+                    break
+    except Exception as exc:  # the check must not stop the run
+        result.error = f"{type(exc).__name__}: {exc}"[:400]
+    return result
+
+
+# --- one project --------------------------------------------------------------------------------
+
+
+@dataclass
+class ProjectResult:
+    project: str
+    repo: str
+    commit: str
+    migrations: int = 0
+    replayed: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    forward_failed: list[str] = field(default_factory=list)  # "migration: cause"
+    generate_exit: int | None = None
+    validate_exit: int | None = None
+    generate_statuses: dict[str, int] = field(default_factory=dict)
+    outcome: str = "ok"  # ok | crash | timeout | error
+    problem: str = ""
+    seconds: float = 0.0
+    independent_checked: int = 0
+    false_verified: list[dict[str, Any]] = field(default_factory=list)
+    column_order_only: list[str] = field(default_factory=list)
+    inconclusive: list[str] = field(default_factory=list)
+    independent_stopped: str | None = None
+    independent_error: str | None = None
+    has_downs: bool = False
+    per_migration: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _tail(text: str, lines: int = 12) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+_GEN_LINE = re.compile(r"^\s{2}(\w+)\s+(\S+) \(\d+ filled")
+
+
+def run_project(folder: Path, timeout: float, *, check: bool) -> ProjectResult:
+    entry = _entry(folder)
+    result = ProjectResult(
+        folder.name, str(entry.get("repo", folder.name)), str(entry.get("commit", ""))
+    )
+    started = time.monotonic()
+    deadline = started + timeout
+    with tempfile.TemporaryDirectory(prefix="corpus-run-") as tmp:
+        work = Path(tmp)
+        shutil.copytree(folder / "supabase", work / "supabase")
+        migrations = work / "supabase" / "migrations"
+        gen = invoke(["generate", "--verify"], work, deadline - time.monotonic())
+        result.generate_exit = gen.returncode
+        for line in gen.stdout.splitlines():
+            m = _GEN_LINE.match(line)
+            if m:
+                result.generate_statuses[m.group(1)] = (
+                    result.generate_statuses.get(m.group(1), 0) + 1
+                )
+        if gen.returncode is None:
+            result.outcome, result.problem = "timeout", "generate --verify timed out"
+        elif gen.crashed:
+            result.outcome, result.problem = "crash", "generate: " + _tail(gen.stderr or gen.stdout)
+        elif gen.returncode not in (0, 1):
+            result.outcome, result.problem = "error", "generate: " + _tail(gen.stderr or gen.stdout)
+        doc: dict[str, Any] | None = None
+        if result.outcome != "timeout":
+            val = invoke(
+                ["validate", "--verify", "--format", "json"], work, deadline - time.monotonic()
+            )
+            result.validate_exit = val.returncode
+            doc = parse_json(val.stdout)
+            if val.returncode is None:
+                result.outcome, result.problem = "timeout", "validate --verify timed out"
+            elif val.crashed or doc is None:
+                result.outcome = "crash"
+                result.problem += (
+                    ("\n" if result.problem else "")
+                    + "validate: "
+                    + _tail(val.stderr or val.stdout)
+                )
+        if doc is not None:
+            _count(result, doc)
+        verified = {p["migration"] for p in result.per_migration if p["status"] == "verified"}
+        downs = folder / "down"
+        result.has_downs = downs.is_dir()
+        if check and doc is not None:
+            names = [p["migration"] for p in result.per_migration]
+            ind = independent(
+                migrations,
+                names,
+                verified,
+                downs if result.has_downs else None,
+                max(deadline, time.monotonic() + 600),
+            )
+            _record(result, ind)
+    result.seconds = round(time.monotonic() - started, 1)
+    return result
+
+
+def _entry(folder: Path) -> dict[str, Any]:
+    path = folder / ENTRY_FILE
+    if path.exists():
+        with contextlib.suppress(ValueError):
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(doc, dict):
+                return doc
+    return {}
+
+
+def _count(result: ProjectResult, doc: dict[str, Any]) -> None:
+    items = doc.get("migrations") or doc.get("results") or []
+    counts: Counter[str] = Counter()
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        status = status_of(item)
+        name = migration_name(item)
+        counts[status] += 1
+        row: dict[str, Any] = {"migration": name, "status": status}
+        if status == "forward_failed":
+            cause = cause_of(proof_of(item))
+            result.forward_failed.append(f"{name}: {cause}")
+            row["cause"] = cause
+        result.per_migration.append(row)
+    result.migrations = sum(counts.values())
+    result.replayed = sum(n for s, n in counts.items() if s not in NOT_REPLAYED)
+    result.statuses = dict(counts)
+
+
+def _record(result: ProjectResult, ind: Independent) -> None:
+    rows = {p["migration"]: p for p in result.per_migration}
+    result.independent_checked = len(ind.ours)
+    for c in ind.ours:
+        rows[c.migration]["ours_independent"] = c.verdict
+        if c.verdict in ("different", "rollback_error"):
+            result.false_verified.append(asdict(c))
+        elif c.verdict == "column_order_only":
+            result.column_order_only.append(c.migration)
+        elif c.verdict == "forward_error":
+            result.inconclusive.append(f"{c.migration}: {c.detail[0] if c.detail else ''}")
+    for c in ind.theirs:
+        rows[c.migration]["theirs_independent"] = c.verdict
+        rows[c.migration]["theirs_detail"] = c.detail[:3]
+    result.independent_stopped = ind.stopped
+    result.independent_error = ind.error
+
+
+# --- reporting ----------------------------------------------------------------------------------
+
+COLUMNS = ("verified", "manual", "mismatch", "rollback_failed", "forward_failed", "skipped")
+
+
+def _row(name: str, r: dict[str, Any], extra: list[str]) -> str:
+    s = r["statuses"]
+    cells = [f"{r['migrations']:5d}", f"{r['replayed']:5d}"]
+    cells += [f"{s.get(c, 0):5d}" for c in COLUMNS]
+    cells += [f"{r.get('crash', 0):5d}", f"{r['seconds']:7.1f}"]
+    cells += [f"{r.get('checked', 0):5d}", f"{r.get('false', 0):5d}"]
+    return f"{name[:44]:44} " + " ".join(cells) + ("  " + ", ".join(extra) if extra else "")
+
+
+def report(results: list[ProjectResult]) -> dict[str, Any]:
+    head = (
+        f"{'project':44} {'migs':>5} {'repl':>5} {'verif':>5} {'manu':>5} {'mism':>5} "
+        f"{'rbfail':>5} {'fwfail':>5} {'skip':>5} {'crash':>5} {'secs':>7} {'indep':>5} "
+        f"{'FALSE':>5}"
+    )
+    print(head)
+    print("-" * len(head))
+    total: dict[str, Any] = {
+        "migrations": 0,
+        "replayed": 0,
+        "statuses": Counter(),
+        "crash": 0,
+        "seconds": 0.0,
+        "checked": 0,
+        "false": 0,
+    }
+    for r in sorted(results, key=lambda x: x.project.lower()):
+        unknown = [f"{k}={v}" for k, v in r.statuses.items() if k not in COLUMNS]
+        extra = unknown + ([f"{r.outcome}: {r.problem.splitlines()[-1][:80]}"] if r.problem else [])
+        crash = 1 if r.outcome in ("crash", "timeout") else 0
+        row = {
+            "migrations": r.migrations,
+            "replayed": r.replayed,
+            "statuses": r.statuses,
+            "crash": crash,
+            "seconds": r.seconds,
+            "checked": r.independent_checked,
+            "false": len(r.false_verified),
+        }
+        print(_row(r.project, row, extra))
+        total["migrations"] += r.migrations
+        total["replayed"] += r.replayed
+        total["statuses"].update(r.statuses)
+        total["crash"] += crash
+        total["seconds"] += r.seconds
+        total["checked"] += r.independent_checked
+        total["false"] += len(r.false_verified)
+    print("-" * len(head))
+    unknown = [f"{k}={v}" for k, v in total["statuses"].items() if k not in COLUMNS]
+    print(_row(f"TOTAL ({len(results)} projects)", total, unknown))
+    outcomes = Counter(r.outcome for r in results)
+    print(f"\noutcomes: {dict(outcomes)}")
+
+    causes: Counter[str] = Counter()
+    print("\nforward_failed (replay stops there; later migrations are skipped):")
+    for r in results:
+        for line in r.forward_failed:
+            print(f"  {r.project}: {line}")
+            causes[cause_group(line.split(": ", 1)[1] if ": " in line else line)] += 1
+    if causes:
+        print("  by cause:")
+        for cause, n in causes.most_common():
+            print(f"    {n:3d}  {cause}")
+
+    false = [(r.project, f) for r in results for f in r.false_verified]
+    order = [(r.project, m) for r in results for m in r.column_order_only]
+    print(f"\nindependent check (pg_dump --schema-only round trip, PostgreSQL {PG_BINDIR}):")
+    print(
+        f"  checked {total['checked']} verified migrations; FALSE VERIFIED: {len(false)}; "
+        f"column order only (tolerated by the tool): {len(order)}"
+    )
+    for project, f in false:
+        print(f"  FALSE {project} {f['migration']}: {f['verdict']}")
+        for line in f["detail"][:6]:
+            print(f"        {line[:200]}")
+    for r in results:
+        for line in r.inconclusive:
+            print(f"  inconclusive {r.project} {line[:160]}")
+        if r.independent_error:
+            print(f"  independent check error {r.project}: {r.independent_error[:200]}")
+        if r.independent_stopped:
+            print(f"  independent replay stopped {r.project}: {r.independent_stopped[:200]}")
+
+    table = two_by_two(results)
+    return {
+        "totals": {
+            **total,
+            "statuses": dict(total["statuses"]),
+            "outcomes": dict(outcomes),
+            "forward_failed_causes": dict(causes),
+            "false_verified": len(false),
+            "column_order_only": len(order),
+        },
+        "two_by_two": table,
+    }
+
+
+def two_by_two(results: list[ProjectResult]) -> dict[str, int]:
+    """Projects with hand-written downs: ours (tool verified and confirmed) x theirs."""
+    cells: Counter[str] = Counter()
+    for r in results:
+        if not r.has_downs:
+            continue
+        for p in r.per_migration:
+            if "theirs_independent" not in p:
+                continue
+            ours = p["status"] == "verified" and p.get("ours_independent") in (
+                "same",
+                "column_order_only",
+            )
+            theirs = p["theirs_independent"] in ("same", "column_order_only")
+            cells[f"ours_{'y' if ours else 'n'}_theirs_{'y' if theirs else 'n'}"] += 1
+    if not cells:
+        return {}
+    print("\nhand-written down migrations, same round trip (per migration):")
+    print(f"  {'':22} {'theirs verified':>16} {'theirs not':>11}")
+    for o in ("y", "n"):
+        label = "ours verified" if o == "y" else "ours not"
+        print(f"  {label:22} {cells[f'ours_{o}_theirs_y']:16d} {cells[f'ours_{o}_theirs_n']:11d}")
+    theirs_fail: Counter[str] = Counter()
+    for r in results:
+        for p in r.per_migration:
+            verdict = p.get("theirs_independent")
+            if verdict and verdict not in ("same", "column_order_only"):
+                theirs_fail[f"{r.project}: {verdict}"] += 1
+    for key, n in sorted(theirs_fail.items()):
+        print(f"    theirs not verified: {key} x{n}")
+    return dict(cells)
+
+
+# --- main ---------------------------------------------------------------------------------------
+
+
+def projects_in(corpus: Path, wanted: list[str], limit: int | None) -> list[Path]:
+    folders = sorted(
+        (p for p in corpus.iterdir() if (p / "supabase" / "migrations").is_dir()),
+        key=lambda p: p.name.lower(),
+    )
+    if wanted:
+        keys = [w.lower().replace("/", "__") for w in wanted]
+        folders = [f for f in folders if any(k in f.name.lower() for k in keys)]
+    return folders[:limit] if limit else folders
+
+
+def git_head() -> str:
+    done = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--project", action="append", default=[], help="only these (repeatable)")
+    parser.add_argument("--limit", type=int, default=None, help="at most N projects")
+    parser.add_argument("--jobs", type=int, default=1, help="projects run at once")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per project")
+    parser.add_argument("--json", type=Path, default=None, help="save the figures here")
+    parser.add_argument(
+        "--no-independent", action="store_true", help="skip the independent pg_dump check"
+    )
+    args = parser.parse_args(argv)
+    if not args.corpus.is_dir():
+        print(f"no corpus at {args.corpus}: run bench/corpus/rebuild.py first", file=sys.stderr)
+        return 2
+    folders = projects_in(args.corpus, args.project, args.limit)
+    if not folders:
+        print("no project matches", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    results: list[ProjectResult] = []
+    with ThreadPoolExecutor(max_workers=max(args.jobs, 1)) as pool:
+        futures = {
+            pool.submit(run_project, f, args.timeout, check=not args.no_independent): f
+            for f in folders
+        }
+        for future in as_completed(futures):
+            folder = futures[future]
+            try:
+                r = future.result()
+            except Exception as exc:  # the harness itself failed on this project: record it
+                r = ProjectResult(
+                    folder.name,
+                    folder.name,
+                    "",
+                    outcome="crash",
+                    problem=f"harness: {type(exc).__name__}: {exc}",
+                )
+            results.append(r)
+            s = r.statuses
+            print(
+                f"[{len(results)}/{len(folders)}] {r.project}: {r.migrations} migrations, "
+                f"{s.get('verified', 0)} verified, {s.get('manual', 0)} manual, "
+                f"{len(r.false_verified)} false verified, {r.outcome}, {r.seconds:.0f}s",
+                flush=True,
+            )
+    print()
+    figures = report(results)
+    wall = time.monotonic() - started
+    print(f"\nwall time {wall:.0f}s, {len(results)} projects, commit {git_head()[:12]}")
+    if args.json:
+        doc = {
+            "measured": datetime.now(UTC).isoformat(timespec="seconds"),
+            "commit": git_head(),
+            "wall_seconds": round(wall, 1),
+            **figures,
+            "projects": [asdict(r) for r in sorted(results, key=lambda x: x.project.lower())],
+        }
+        args.json.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        print(f"figures saved to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
