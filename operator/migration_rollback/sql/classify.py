@@ -13,6 +13,7 @@ from typing import Any
 from pglast.enums.parsenodes import AlterTableType as AT
 from pglast.enums.parsenodes import ConstrType, ObjectType
 
+from migration_rollback.sql import effects
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.model import Classification, LockLevel, ObjectRef, Statement
 from migration_rollback.sql.names import (
@@ -319,16 +320,12 @@ def _refresh(node: Any) -> Classification:
 
 
 def _select(node: Any) -> Classification:
-    calls = "FuncCall" in repr(node.targetList)
+    writes = not effects.locks_or_reads_only(node, effects.PLATFORM_NOTHING_LASTING)
     return Classification(
         lock=L.ACCESS_SHARE,
-        needs_manual=calls and not _is_set_config(node),
-        notes=("calls functions that may change state",) if calls else (),
+        needs_manual=writes,
+        notes=("calls functions that may change state",) if writes else (),
     )
-
-
-def _is_set_config(node: Any) -> bool:
-    return "set_config" in repr(node.targetList) and node.fromClause is None
 
 
 _RULES: dict[type, Callable[[Any], Classification]] = {

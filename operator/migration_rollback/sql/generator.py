@@ -7,14 +7,19 @@ loudly instead of writing SQL that would break at 3 a.m.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
+
+from pglast.enums.parsenodes import AlterTableType as AT
 
 from migration_rollback.errors import SqlSyntaxError, UnsafeOutputError
+from migration_rollback.sql._ast import ast
 from migration_rollback.sql.classify import classify
 from migration_rollback.sql.history import History
 from migration_rollback.sql.inverse import Context, Inverse, invert
 from migration_rollback.sql.model import LockLevel, ManualItem, RollbackStep, Script, Statement
+from migration_rollback.sql.names import DEFAULT_SCHEMA
 from migration_rollback.sql.parse import parse_script
 
 MANUAL_PREFIX = "-- MANUAL:"
@@ -82,6 +87,7 @@ def _step(forward: Statement, inverse: Inverse) -> RollbackStep:
         lock=c.lock,
         notes=inverse.notes + tuple(n for n in c.notes if n not in inverse.notes),
         parsed=emitted,
+        recreates=inverse.recreates,
     )
 
 
@@ -93,10 +99,90 @@ def generate_rollback(
     per_statement: list[list[RollbackStep]] = []
     for statement in forward.statements:
         per_statement.append([_step(statement, inv) for inv in invert(statement, ctx)])
-    steps = [step for group in reversed(per_statement) for step in group]
+    steps = _views_after_table_changes(
+        [step for group in reversed(per_statement) for step in group]
+    )
     return RollbackPlan(
         migration=migration, source=forward.source, steps=tuple(steps), warnings=forward.warnings
     )
+
+
+def _views_after_table_changes(steps: list[RollbackStep]) -> list[RollbackStep]:
+    """Order by real dependencies: a view recreated as it was, over `t.*`, expands `*` when it
+    is created; recreated before a later step drops the column the migration added, it would
+    take that column in (and the DROP COLUMN then fails: "other objects depend on it"). Such a
+    view, and the steps that build on it, move after the table's change."""
+    out = list(steps)
+    i = 0
+    while i < len(out):
+        node = _node(out[i])
+        if not (isinstance(node, ast.ViewStmt) and _has_star(node.query)):
+            i += 1
+            continue
+        reads = _relations_read(node.query)
+        last = max((j for j in range(i + 1, len(out)) if _drops_columns(out[j], reads)), default=-1)
+        if last < 0:
+            i += 1
+            continue
+        created = {_key(node.view)}
+        group = [i]
+        for k in range(i + 1, last):
+            if _builds_on(out[k], created):
+                group.append(k)
+                later = _node(out[k])
+                if isinstance(later, ast.ViewStmt):
+                    created.add(_key(later.view))
+        moved = [out[k] for k in group]
+        rest = [step for k, step in enumerate(out) if k not in group]
+        at = last - len(group) + 1
+        out = rest[:at] + moved + rest[at:]
+    return out
+
+
+def _node(step: RollbackStep) -> Any:
+    parsed = step.parsed
+    return parsed.node if parsed is not None else None
+
+
+def _key(rv: Any) -> tuple[str, str]:
+    return (str(rv.schemaname or DEFAULT_SCHEMA), str(rv.relname))
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    yield node
+    if isinstance(node, ast.Node):
+        for attr in node:  # pglast nodes iterate over their field names
+            yield from _walk(getattr(node, attr))
+    elif isinstance(node, tuple | list):
+        for item in node:
+            yield from _walk(item)
+
+
+def _has_star(query: Any) -> bool:
+    return any(isinstance(n, ast.A_Star) for n in _walk(query))
+
+
+def _relations_read(query: Any) -> set[tuple[str, str]]:
+    return {_key(n) for n in _walk(query) if isinstance(n, ast.RangeVar)}
+
+
+def _drops_columns(step: RollbackStep, tables: set[tuple[str, str]]) -> bool:
+    node = _node(step)
+    return (
+        isinstance(node, ast.AlterTableStmt)
+        and _key(node.relation) in tables
+        and any(cmd.subtype == AT.AT_DropColumn for cmd in node.cmds or ())
+    )
+
+
+def _builds_on(step: RollbackStep, views: set[tuple[str, str]]) -> bool:
+    """A step that reads one of these views or acts on one of them (comment, grant...)."""
+    if step.parsed is None:
+        return False
+    node = step.parsed.node
+    if isinstance(node, ast.ViewStmt) and _relations_read(node.query) & views:
+        return True
+    return any((t.schema or DEFAULT_SCHEMA, t.name) in views for t in classify(step.parsed).targets)
 
 
 def build_history(scripts: Iterable[Script]) -> History:

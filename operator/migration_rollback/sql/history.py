@@ -38,6 +38,11 @@ class ColumnState:
     type_node: Any
     default_node: Any
     not_null: bool
+    generated_node: Any = None  # GENERATED ALWAYS AS (expr) STORED: the expression
+
+    @property
+    def generated(self) -> str | None:
+        return None if self.generated_node is None else deparse(self.generated_node)
 
     @property
     def type(self) -> str:
@@ -172,14 +177,16 @@ def _check_columns(constraint: Any) -> list[str]:
 
 
 def column_state(col: Any) -> ColumnState:
-    default = None
+    default = generated = None
     not_null = False
     for c in col.constraints or ():
         if c.contype == ConstrType.CONSTR_DEFAULT:
             default = c.raw_expr
+        elif c.contype == ConstrType.CONSTR_GENERATED:
+            generated = c.raw_expr
         elif c.contype in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY):
             not_null = True
-    return ColumnState(type_node=col.typeName, default_node=default, not_null=not_null)
+    return ColumnState(col.typeName, default, not_null, generated)
 
 
 def _observe_create_table(h: History, st: Statement, node: Any) -> None:
@@ -294,6 +301,8 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
             h.set_column(*key, column, replace(state, type_node=cmd.def_.typeName))
         elif sub == AT.AT_ColumnDefault and state:
             h.set_column(*key, column, replace(state, default_node=cmd.def_))
+        elif sub == AT.AT_DropExpression and state:
+            h.set_column(*key, column, replace(state, generated_node=None))
         elif sub in (AT.AT_SetNotNull, AT.AT_DropNotNull) and state:
             h.set_column(*key, column, replace(state, not_null=sub == AT.AT_SetNotNull))
         elif sub == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):

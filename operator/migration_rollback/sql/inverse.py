@@ -16,9 +16,10 @@ from typing import Any
 from pglast.enums.parsenodes import AlterPublicationAction, ObjectType
 from pglast.enums.parsenodes import AlterTableType as AT
 
-from migration_rollback.sql import platform_calls
+from migration_rollback.sql import casts, effects, platform_calls
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.history import (
+    ColumnState,
     History,
     constraint_name,
     object_key_for_index,
@@ -52,6 +53,7 @@ class Inverse:
     sql: str | None = None
     manual: ManualItem | None = None
     notes: tuple[str, ...] = ()
+    recreates: ObjectRef | None = None  # the object the SQL recreates from an earlier migration
 
 
 class CreatedKeys:
@@ -78,6 +80,36 @@ class CreatedKeys:
         return (schema, name) in self._names
 
 
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()  # neither this migration nor earlier ones tell
+
+
+@dataclass
+class ColumnMoment:
+    """A column as this migration has left it so far: what its earlier statements set (the
+    state a later statement's inverse must restore), over what earlier migrations tell."""
+
+    type_node: Any = None  # None: not changed here
+    default_known: bool = False
+    default_node: Any = None  # with default_known: None means no default
+    not_null: bool | None = None
+
+    def type_before(self, state: ColumnState | None) -> str | None:
+        if self.type_node is not None:
+            return deparse(self.type_node)
+        return state.type if state is not None else None
+
+    def default_before(self, state: ColumnState | None) -> Any:
+        """The default SQL, None for no default, or UNKNOWN."""
+        if self.default_known:
+            return None if self.default_node is None else deparse(self.default_node)
+        return state.default if state is not None else UNKNOWN
+
+
 @dataclass
 class Context:
     """What the rules may consult: earlier migrations and this migration so far."""
@@ -85,6 +117,10 @@ class Context:
     history: History | None
     default_schema: str = DEFAULT_SCHEMA
     created_here: CreatedKeys = field(default_factory=CreatedKeys)
+    columns: dict[tuple[str, str, str], ColumnMoment] = field(default_factory=dict)
+
+    def moment(self, schema: str, table: str, column: str) -> ColumnMoment:
+        return self.columns.setdefault((schema, table, column), ColumnMoment())
 
     def existed_before(self, ref: ObjectRef) -> bool | None:
         """True/False when earlier migrations tell; None when nothing is known of them."""
@@ -154,6 +190,9 @@ def as_create_or_replace(text: str) -> str:
 
 
 def _create_table(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    if node.relation.relpersistence == "t":
+        yield Inverse(notes=("a temporary table ends with the session",))
+        return
     ref = relation(node.relation, ctx.default_schema)
     if node.if_not_exists and ctx.existed_before(ref):
         yield Inverse(notes=(f"{ref.describe()} existed before; IF NOT EXISTS changed nothing",))
@@ -275,7 +314,8 @@ def _alter_table(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     table_kw = _relation_keyword(node.objtype)
     if_exists = " IF EXISTS" if node.missing_ok else ""
     prefix = f"ALTER {table_kw}{if_exists} {rel.qualified}"
-    pieces = [list(_alter_cmd(cmd, rel, prefix, st, ctx)) for cmd in node.cmds or ()]
+    kind = _OWNED_RELATION.get(table_kw, "table")
+    pieces = [list(_alter_cmd(cmd, rel, prefix, st, ctx, kind)) for cmd in node.cmds or ()]
     for piece in reversed(pieces):
         yield from piece
 
@@ -299,7 +339,7 @@ _TOGGLES: dict[AT, str] = {
 
 
 def _alter_cmd(
-    cmd: Any, rel: ObjectRef, prefix: str, st: Statement, ctx: Context
+    cmd: Any, rel: ObjectRef, prefix: str, st: Statement, ctx: Context, kind: str = "table"
 ) -> Iterator[Inverse]:
     sub = cmd.subtype
     schema, table = str(rel.schema), rel.name
@@ -335,16 +375,18 @@ def _alter_cmd(
         yield Inverse(f"{prefix} {back} TRIGGER {col}")
     elif sub == AT.AT_AddIdentity:
         yield Inverse(f"{prefix} ALTER COLUMN {col} DROP IDENTITY IF EXISTS")
+    elif sub == AT.AT_ChangeOwner:
+        yield from _owner_back(ObjectRef(kind, table, schema), ctx)
     elif sub == AT.AT_ValidateConstraint:
         yield Inverse(notes=("validating a constraint needs no undo",))
     elif sub == AT.AT_AlterColumnType:
+        moment = ctx.moment(schema, table, str(cmd.name))
+        new_type = deparse(cmd.def_.typeName) if isinstance(cmd.def_, ast.ColumnDef) else None
+        prior = moment.type_before(state)
         if table_is_new:
             yield Inverse(notes=("the table or column is new in this migration",))
-        elif state is not None:
-            yield Inverse(
-                f"{prefix} ALTER COLUMN {col} TYPE {state.type} USING {col}::{state.type}",
-                notes=(f"previous type {state.type} from earlier migrations; rewrites the table",),
-            )
+        elif prior is not None:
+            yield from _type_back(prefix, col, new_type, prior, moment.default_before(state))
         else:
             yield manual(
                 ManualNeed.PRIOR_COLUMN_TYPE,
@@ -352,26 +394,35 @@ def _alter_cmd(
                 "(ALTER COLUMN ... TYPE <old> USING ...); values that do not fit are lost",
                 column_ref,
             )
+        if isinstance(cmd.def_, ast.ColumnDef):
+            moment.type_node = cmd.def_.typeName
     elif sub == AT.AT_ColumnDefault:
+        moment = ctx.moment(schema, table, str(cmd.name))
+        prior_default = moment.default_before(state)
         if table_is_new:
             yield Inverse(notes=("the table or column is new in this migration",))
-        elif state is not None:
-            if state.default is None:
+        elif prior_default is not UNKNOWN:
+            if prior_default is None:
                 yield Inverse(f"{prefix} ALTER COLUMN {col} DROP DEFAULT")
             else:
-                yield Inverse(f"{prefix} ALTER COLUMN {col} SET DEFAULT {state.default}")
+                yield Inverse(f"{prefix} ALTER COLUMN {col} SET DEFAULT {prior_default}")
         else:
             yield manual(
                 ManualNeed.PRIOR_COLUMN_DEFAULT,
                 f"default of {rel.qualified}.{col} changed; restore the previous default",
                 column_ref,
             )
+        moment.default_known, moment.default_node = True, cmd.def_
     elif sub in (AT.AT_SetNotNull, AT.AT_DropNotNull):
+        moment = ctx.moment(schema, table, str(cmd.name))
+        was_not_null = moment.not_null if moment.not_null is not None else (
+            state.not_null if state is not None else None
+        )  # fmt: skip
         if table_is_new:
             yield Inverse(notes=("the table or column is new in this migration",))
-        elif state is not None:
-            back = "SET NOT NULL" if state.not_null else "DROP NOT NULL"
-            if state.not_null != (sub == AT.AT_SetNotNull):
+        elif was_not_null is not None:
+            back = "SET NOT NULL" if was_not_null else "DROP NOT NULL"
+            if was_not_null != (sub == AT.AT_SetNotNull):
                 yield Inverse(f"{prefix} ALTER COLUMN {col} {back}")
             else:
                 yield Inverse(notes=(f"{rel.qualified}.{col} nullability was already so",))
@@ -381,6 +432,7 @@ def _alter_cmd(
                 f"nullability of {rel.qualified}.{col} changed; restore it if it differed",
                 column_ref,
             )
+        moment.not_null = sub == AT.AT_SetNotNull
     elif sub == AT.AT_DropColumn:
         yield from _recreate_column(prefix, rel, str(cmd.name), state, ctx)
     elif sub == AT.AT_DropConstraint:
@@ -390,6 +442,7 @@ def _alter_cmd(
             yield Inverse(
                 f"{prefix} ADD {previous.text}",
                 notes=(f"recreates constraint {cmd.name} from {previous.statement.location}",),
+                recreates=ref,
             )
         else:
             yield manual(
@@ -411,6 +464,68 @@ def _alter_cmd(
             f"ALTER TABLE {rel.qualified} {sub.name.removeprefix('AT_')}: undo by hand",
             rel,
         )
+
+
+def _type_back(
+    prefix: str, col: str, new_type: str | None, prior: str, prior_default: object
+) -> Iterator[Inverse]:
+    """Back to the previous type, each default fitting the type it is set under: the default
+    the column had then is set again after the change (ALTER TYPE converts the current one,
+    which may not convert back)."""
+    with_default = isinstance(prior_default, str)
+    note = f"previous type {prior}; rewrites the table"
+    if with_default:
+        yield Inverse(f"{prefix} ALTER COLUMN {col} DROP DEFAULT", notes=(note,))
+    expression = casts.using(col, new_type, prior)
+    yield Inverse(
+        f"{prefix} ALTER COLUMN {col} TYPE {prior} USING {expression}",
+        notes=() if with_default else (note,),
+    )
+    if with_default:
+        yield Inverse(f"{prefix} ALTER COLUMN {col} SET DEFAULT {prior_default}")
+
+
+_OWNED_RELATION = {"VIEW": "view", "MATERIALIZED VIEW": "materialized view",
+                   "SEQUENCE": "sequence", "FOREIGN TABLE": "foreign table"}  # fmt: skip
+
+
+def _owner_back(ref: ObjectRef, ctx: Context) -> Iterator[Inverse]:
+    """OWNER TO: nothing when the object is new here; else the previous owner (the shadow
+    knows it; the SQL of earlier migrations does not say who ran them)."""
+    if ref.key in ctx.created_here or ctx.created_here.has_name(ref.schema or "", ref.name):
+        yield Inverse(notes=(f"{ref.describe()} is new in this migration",))
+        return
+    yield manual(
+        ManualNeed.PRIOR_OWNER, f"{ref.describe()} changed owner; give it back to its previous "
+        "owner (ALTER ... OWNER TO <previous>)", ref,
+    )  # fmt: skip
+
+
+_OWNER_KIND: dict[ObjectType, str] = {
+    ObjectType.OBJECT_FUNCTION: "function", ObjectType.OBJECT_PROCEDURE: "procedure",
+    ObjectType.OBJECT_AGGREGATE: "aggregate", ObjectType.OBJECT_TYPE: "type",
+    ObjectType.OBJECT_DOMAIN: "domain", ObjectType.OBJECT_SCHEMA: "schema",
+    ObjectType.OBJECT_PUBLICATION: "publication", ObjectType.OBJECT_EXTENSION: "extension",
+}  # fmt: skip
+
+
+def _alter_owner(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    kind = _OWNER_KIND.get(node.objectType)
+    obj = node.object
+    ref: ObjectRef | None = None
+    if kind is None:
+        pass
+    elif isinstance(obj, ast.ObjectWithArgs):
+        ref = object_with_args(obj, ctx.default_schema, kind)
+    elif isinstance(obj, ast.String):
+        ref = ObjectRef(kind, str(obj.sval))
+    elif isinstance(obj, tuple):
+        schema, name = split_qualified(strings(obj), ctx.default_schema)
+        ref = ObjectRef(kind, name, schema)
+    if ref is None:
+        yield manual(ManualNeed.UNSUPPORTED, f"give back the previous owner: {st.first_line}")
+        return
+    yield from _owner_back(ref, ctx)
 
 
 def _rls_state_before(sub: AT, schema: str, table: str, ctx: Context) -> bool:
@@ -437,6 +552,15 @@ def _recreate_column(
             f"column {name} of {rel.qualified} was dropped with its values; recreate it and "
             "restore the values from a backup",
             target,
+        )
+        return
+    if state.generated is not None:
+        # Its values are computed from the row: re-adding the expression brings them back.
+        not_null = " NOT NULL" if state.not_null else ""
+        yield Inverse(
+            f"{prefix} ADD COLUMN IF NOT EXISTS {quote_ident(name)} {state.type} "
+            f"GENERATED ALWAYS AS ({state.generated}) STORED{not_null}",
+            notes=(f"recreates generated column {name}; its values are computed again",),
         )
         return
     default = f" DEFAULT {state.default}" if state.default else ""
@@ -770,6 +894,7 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
             yield Inverse(
                 previous.text,
                 notes=(f"recreates {ref.describe()} from {previous.statement.location}",),
+                recreates=ref,
             )
             continue
         reason = f"{ref.describe()} was dropped; recreate it"
@@ -793,16 +918,24 @@ def _dynamic(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
 
 
 def _select(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    if node.intoClause is not None:  # SELECT ... INTO creates a table
+        ref = relation(node.intoClause.rel, ctx.default_schema)
+        if node.intoClause.rel.relpersistence == "t":
+            yield Inverse(notes=("a temporary table ends with the session",))
+            return
+        ctx.created_here.add(ref.key)
+        yield Inverse(_drop_sql("table", ref))
+        return
     calls = platform_calls.plain_calls(node)
     if calls is not None:
         undone = [_undo_call(call, ctx) for call in reversed(calls)]
         if all(u is not None for u in undone):
             yield from (u for u in undone if u is not None)
             return
-    if "FuncCall" in repr(node.targetList) and "set_config" not in repr(node.targetList):
-        yield from _dynamic(node, st, ctx)
+    if effects.locks_or_reads_only(node, effects.PLATFORM_NOTHING_LASTING):
+        yield Inverse(notes=("a query of functions with no lasting effect changes nothing",))
     else:
-        yield Inverse(notes=("a query changes nothing",))
+        yield from _dynamic(node, st, ctx)
 
 
 def _undo_call(call: platform_calls.Call, ctx: Context) -> Inverse | None:
@@ -873,6 +1006,16 @@ def _nothing(reason: str) -> Rule:
     return rule
 
 
+def _explain(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    """EXPLAIN plans a statement; EXPLAIN ANALYZE runs it, so its effects need the undo."""
+    analyze = any(str(getattr(o, "defname", "")).lower() == "analyze" for o in node.options or ())
+    if not analyze:
+        yield Inverse(notes=("EXPLAIN without ANALYZE runs nothing",))
+        return
+    inner = Statement(deparse(node.query), st.location, st.index, node.query)
+    yield from invert(inner, ctx)
+
+
 def _set(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     schema = search_path_schema(node)
     if schema:
@@ -916,6 +1059,7 @@ RULES: dict[type, Rule] = {
     ast.RenameStmt: _rename,
     ast.AlterObjectSchemaStmt: _set_schema,
     ast.AlterEnumStmt: _alter_enum,
+    ast.AlterOwnerStmt: _alter_owner,
     ast.GrantStmt: _grant,
     ast.GrantRoleStmt: _grant_role,
     ast.AlterDefaultPrivilegesStmt: _default_privileges,
@@ -938,6 +1082,12 @@ RULES: dict[type, Rule] = {
     ast.NotifyStmt: _nothing("a notification already sent; nothing lasting to undo"),
     ast.ListenStmt: _nothing("LISTEN ends with the session"),
     ast.UnlistenStmt: _nothing("UNLISTEN ends with the session"),
+    ast.VariableShowStmt: _nothing("SHOW changes nothing"),
+    ast.DiscardStmt: _nothing("DISCARD affects only the session"),
+    ast.CheckPointStmt: _nothing("a checkpoint changes no schema or data"),
+    ast.PrepareStmt: _nothing("a prepared statement ends with the session"),
+    ast.DeallocateStmt: _nothing("a prepared statement ends with the session"),
+    ast.ExplainStmt: _explain,
     ast.CreateRoleStmt: _create_role,
     ast.RuleStmt: _rule_stmt,
     ast.CreateEventTrigStmt: _event_trigger,

@@ -145,6 +145,7 @@ class ManualNeed(enum.StrEnum):
     PRIOR_COLUMN_DEFAULT = "PRIOR_COLUMN_DEFAULT"
     PRIOR_NOT_NULL = "PRIOR_NOT_NULL"
     PRIOR_DEFINITION = "PRIOR_DEFINITION"
+    PRIOR_OWNER = "PRIOR_OWNER"
     RECREATE_DROPPED = "RECREATE_DROPPED"
     ENUM_VALUE = "ENUM_VALUE"
     DATA_CHANGE = "DATA_CHANGE"
@@ -173,3 +174,6 @@ class RollbackStep:
     lock: LockLevel = LockLevel.NONE
     notes: tuple[str, ...] = ()
     parsed: Statement | None = field(default=None, compare=False, repr=False)
+    # The object this step's SQL creates again as an earlier migration defined it; a verifier
+    # that knows the object's actual state may write it from that instead.
+    recreates: ObjectRef | None = None

@@ -42,7 +42,8 @@ alter table public.posts enable row level security;
 create policy posts_own on public.posts for select using (user_id is not null);
 create table public.tokens (id uuid primary key default uuid_generate_v4(), n int);
 do $$ begin execute $sql$
-  create table public.reports (id int primary key, total int, constraint reports_total_check check (total >= 0));
+  create table public.reports (
+    id int primary key, total int, constraint reports_total_check check (total >= 0));
   create function public.report_count() returns bigint language sql stable
     as 'select count(*) from public.reports';
   create table public.items2 (id int primary key, sku text, label text);
@@ -223,3 +224,28 @@ def test_hand_written_rollbacks_are_checked_as_execute_runs_them(
     )
     run = run_verification(pairs, str(pg_server.admin_url))  # type: ignore[attr-defined]
     assert [r.status for r in run.results] == ["verified"] * 3, explain(run.results)
+
+
+def test_static_rollback_recreates_star_views_after_the_table_change(
+    tmp_path: Path, pg_server: object
+) -> None:
+    """Without a shadow (plain `generate`): the views over `t.*` are recreated from the earlier
+    migration's text after the added column is dropped, so `*` expands as it did."""
+    from migration_rollback.sql import build_history, generate_rollback, parse_script
+
+    base = (
+        "create table public.o (id int primary key, total int);\n"
+        "create view public.ol as select * from public.o;\n"
+        "create view public.os as select count(*) as n from public.ol;\n"
+    )
+    forward = (
+        "alter table public.o add column note text;\n"
+        "drop view public.os;\ndrop view public.ol;\n"
+        "create view public.ol as select * from public.o;\n"
+        "create view public.os as select count(*) as n from public.ol;\n"
+    )
+    history = build_history([parse_script(base, "base.sql")])
+    rollback = generate_rollback(parse_script(forward, "m.sql"), "m", history).render_body()
+    pairs = write_project(tmp_path, [("base", base, None), ("star", forward, rollback)])
+    run = run_verification(pairs, str(pg_server.admin_url))  # type: ignore[attr-defined]
+    assert run.results[1].status == "verified", explain(run.results) + "\n" + rollback

@@ -1,0 +1,78 @@
+"""The rollback run on the shadow the way `execute` runs it, so a verdict covers what runs.
+
+`execute` does not run a `DROP TABLE` as written: it moves the table into the archive schema
+(runner/archive.py), and copies a dropped column out first. A rollback that works when run
+verbatim can fail under that transformation (an enum the rollback drops after the table is still
+used by the archived table's column); so the round trip plans each rollback statement with the
+runner's own `plan_statement` and carries it out with the runner's own archive functions. What
+the archive added is removed again before the schemas are compared: the archive is the
+runner's bookkeeping, not part of the schema the rollback must restore.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from migration_rollback.runner.archive import archive_tables, copy_columns
+from migration_rollback.runner.naming import ARCHIVE_SCHEMA
+from migration_rollback.runner.plan import Action, plan_statement
+from migration_rollback.sql import Statement
+
+
+class AsRunner:
+    """Carries out one rollback's archiving statements as the runner would (no --purge)."""
+
+    def __init__(self, forward_source: str) -> None:
+        self.version = Path(forward_source).stem.split("_", 1)[0]
+        self.when = datetime.now(UTC).replace(microsecond=0)
+        self.archived: list[str] = []  # schema.name of what was archived
+        self._schema_existed: bool | None = None
+
+    def run(self, conn: psycopg.Connection[Any], statement: Statement) -> bool:
+        """Archive instead of running, as the runner does: True when the statement was carried
+        out here; False when the caller runs it (after any column copy made here)."""
+        planned = plan_statement(0, self.version, statement, purge=False)
+        if planned.action not in (Action.ARCHIVE_TABLES, Action.COPY_COLUMNS):
+            return False
+        if self._schema_existed is None:
+            row = conn.execute(
+                "SELECT pg_catalog.to_regnamespace(%s) IS NOT NULL", [ARCHIVE_SCHEMA]
+            ).fetchone()
+            self._schema_existed = bool(row and row[0])
+        if planned.action is Action.ARCHIVE_TABLES:
+            outcome = archive_tables(conn, planned, self.when)
+            self.archived += [a.archive for a in outcome.archived]
+            return True
+        outcome = copy_columns(conn, planned, self.when)
+        self.archived += [a.archive for a in outcome.archived]
+        return False
+
+    def notes(self) -> list[str]:
+        if not self.archived:
+            return []
+        return [
+            "checked as `execute` runs it: dropped tables moved to the archive schema "
+            f"({', '.join(self.archived)}), then removed before comparing"
+        ]
+
+    def clear(self, conn: psycopg.Connection[Any]) -> None:
+        """Remove what the archiving added, so that the comparison sees the rollback alone."""
+        if not self.archived:
+            return
+        if not self._schema_existed:
+            conn.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(ARCHIVE_SCHEMA)),
+                prepare=False,
+            )
+            return
+        for name in self.archived:
+            schema, _, table = name.partition(".")
+            conn.execute(
+                sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(schema, table)),
+                prepare=False,
+            )

@@ -1,0 +1,54 @@
+"""State-aware rollbacks: fill the MANUAL steps that need the schema as it was before.
+
+The static generator (`migration_rollback.sql`) cannot know a column's previous type, a
+function's previous body or the definition of an index a migration dropped: it marks those
+steps MANUAL. The shadow replay knows them: the model of the schema before the migration. This
+module writes the missing SQL from that model (pure: no database; the round trip then proves
+it):
+
+- PRIOR_COLUMN_TYPE / _DEFAULT / PRIOR_NOT_NULL: the column's previous type (`ALTER COLUMN ...
+  TYPE <old> USING col::<old>`), default, nullability; nothing when the column is new;
+- PRIOR_DEFINITION: the previous function (pg_get_functiondef), view (pg_get_viewdef), trigger,
+  policy, comment or publication table list; a DROP when the object did not exist before;
+- RECREATE_DROPPED: the dropped index, constraint, policy, trigger, function, view, rule, type,
+  sequence, schema, extension or publication, recreated from its definition; a dropped table or
+  column is recreated structurally (columns, types, defaults, identity, constraints, indexes,
+  RLS, policies, triggers, grants, comments) but its rows are gone: flagged as data loss;
+- ENUM_VALUE: the enum recreated without the added value (rename, create, convert every column
+  through text, drop; CHECK constraints, index expressions, policies, trigger conditions and
+  views that use those columns dropped before and recreated after): flagged, it rewrites those
+  tables;
+- PRIOR_OWNER: the owner before the migration; DYNAMIC: a query whose calls the shadow's
+  pg_proc says are stable or immutable needs nothing;
+- a static step that recreates an object from an earlier migration's text is written from the
+  shadow's definition instead (it follows later renames), and every object is recreated once
+  (by identity: no "already exists", no "multiple primary keys").
+
+`repair` writes SQL for the differences a round trip found (objects a CASCADE took with it,
+objects a DO block created...), so `generate --verify` can converge on a verified rollback.
+Every statement emitted re-parses with pglast (the generator's safety bel
+
+The package, one idea a module: `lookups` (find what an ObjectRef names in a snapshot), `acl`
+(privileges and owners), `ddl` (the writer that recreates or drops objects), `fill` (the MANUAL
+fillers and `stateful_rollback`), `repair` (SQL from a round trip's differences).
+"""
+
+from migration_rollback.verify.stateful.ddl import literal
+from migration_rollback.verify.stateful.fill import (
+    Filled,
+    StatefulResult,
+    StillManual,
+    stateful_rollback,
+)
+from migration_rollback.verify.stateful.lookups import normalize_args
+from migration_rollback.verify.stateful.repair import repair
+
+__all__ = [
+    "Filled",
+    "StatefulResult",
+    "StillManual",
+    "literal",
+    "normalize_args",
+    "repair",
+    "stateful_rollback",
+]

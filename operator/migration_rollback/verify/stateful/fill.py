@@ -1,0 +1,429 @@
+"""MANUAL fillers: the static plan's MANUAL steps answered from the before-state.
+
+Part of the state-aware rollbacks (see the package's docstring); pure, no database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from pglast.enums.parsenodes import AlterTableType as AT
+
+from migration_rollback.errors import UnsafeOutputError
+from migration_rollback.sql import (
+    MANUAL_PREFIX,
+    NON_TRANSACTIONAL_MARK,
+    ManualItem,
+    ManualNeed,
+    ObjectRef,
+    RollbackPlan,
+    RollbackStep,
+    checked_statement,
+    classify,
+    effects,
+)
+from migration_rollback.sql.names import deparse
+from migration_rollback.verify.snapshot import Snapshot, SnapshotObject, quote_ident
+from migration_rollback.verify.stateful.ddl import Writer
+from migration_rollback.verify.stateful.lookups import Unknown
+
+
+@dataclass(frozen=True)
+class Filled:
+    """A MANUAL step the before-state answered."""
+
+    location: str
+    need: str
+    target: str
+    statements: tuple[str, ...]
+    note: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "location": self.location,
+            "need": self.need,
+            "target": self.target,
+            "sql": list(self.statements),
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class StillManual:
+    location: str
+    need: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.need}: {self.reason}"
+
+
+@dataclass
+class StatefulResult:
+    """The rollback body with the state-aware SQL in place, and what could not be filled."""
+
+    sql_body: str
+    filled: list[Filled] = field(default_factory=list)
+    still_manual: list[StillManual] = field(default_factory=list)
+    data_loss: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+_RESTORABLE = frozenset({"ViewStmt", "CreateFunctionStmt", "CreateTrigStmt", "AlterPolicyStmt",
+                         "CommentStmt"})  # fmt: skip
+
+
+def _targets(node: Any) -> tuple[ObjectRef, ...]:
+    """The object a CREATE OR REPLACE / ALTER POLICY statement redefines."""
+    from migration_rollback.sql.names import function_args
+
+    kind = type(node).__name__
+    if kind == "ViewStmt":
+        rv = node.view
+        return (ObjectRef("view", str(rv.relname), rv.schemaname or "public"),)
+    if kind == "CreateFunctionStmt":
+        parts = [str(n.sval) for n in node.funcname]
+        schema = parts[-2] if len(parts) >= 2 else "public"
+        what = "procedure" if node.is_procedure else "function"
+        return (ObjectRef(what, parts[-1], schema, args=function_args(node.parameters)),)
+    if kind == "CreateTrigStmt":
+        rv = node.relation
+        schema = rv.schemaname or "public"
+        return (ObjectRef("trigger", str(node.trigname), schema, table=str(rv.relname)),)
+    if kind == "AlterPolicyStmt":
+        rv = node.table
+        schema = rv.schemaname or "public"
+        return (ObjectRef("policy", str(node.policy_name), schema, table=str(rv.relname)),)
+    return ()
+
+
+def _restorable(step: RollbackStep) -> bool:
+    """A step that restores an earlier definition the static generator found in history."""
+    kind = step.forward.kind
+    if kind not in _RESTORABLE:
+        return False
+    node = step.forward.node
+    return kind in ("AlterPolicyStmt", "CommentStmt") or bool(getattr(node, "replace", False))
+
+
+def checked(statements: Iterable[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for sql in statements:
+        emitted = checked_statement(sql.strip().rstrip(";"))
+        out.append(emitted.text)
+    return tuple(out)
+
+
+Filler = Callable[[RollbackStep, Writer], tuple[list[str], str]]
+
+
+def _fill(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
+    """SQL for a MANUAL step, and what it does; raises Unknown when it cannot."""
+    manual = step.manual
+    assert manual is not None
+    filler = _FILLERS.get(manual.need)
+    if filler is None:
+        raise Unknown(f"{manual.need} needs a human")
+    return filler(step, gen)
+
+
+def _target(step: RollbackStep, what: str = "object") -> ObjectRef:
+    ref = step.manual.target if step.manual is not None else None
+    if ref is None:
+        raise Unknown(f"no {what} named")
+    return ref
+
+
+_COLUMN_ASPECT = {
+    ManualNeed.PRIOR_COLUMN_TYPE: "type",
+    ManualNeed.PRIOR_COLUMN_DEFAULT: "default",
+    ManualNeed.PRIOR_NOT_NULL: "null",
+}
+
+
+def _fill_column(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
+    assert step.manual is not None
+    ref = _target(step, "column")
+    what = _COLUMN_ASPECT[step.manual.need]
+    sql = gen.restore_column(ref, what, _new_type(step.forward.node, ref.column))
+    return sql, (f"restores the {what} of {ref.describe()}" if sql else
+                 f"{ref.describe()} did not exist before the migration")  # fmt: skip
+
+
+def _new_type(node: Any, column: str | None) -> str | None:
+    """The type an ALTER TABLE gives a column (what the column holds when the rollback of
+    that statement runs)."""
+    for cmd in getattr(node, "cmds", None) or ():
+        if cmd.subtype == AT.AT_AlterColumnType and cmd.name == column and cmd.def_ is not None:
+            return deparse(cmd.def_.typeName)
+    return None
+
+
+def _fill_definition(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
+    forward = step.forward
+    if forward.kind == "CommentStmt":
+        return _restore_comment(forward.node, gen)
+    if forward.kind == "AlterPublicationStmt":
+        return _restore_publication(forward.node, gen)
+    ref = _target(step)
+    obj = gen.find(ref)
+    current = gen.find(ref, gen.after) if gen.after is not None else None
+    if obj is None:
+        if current is not None:
+            return gen.drop(current), f"{ref.describe()} did not exist before: dropped"
+        target = _drop_ref(ref)
+        return [target], f"{ref.describe()} did not exist before: dropped"
+    return gen.create(obj, current=current or obj), f"restores {obj.id} as it was"
+
+
+def _fill_dropped(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
+    ref = _target(step)
+    obj = gen.find(ref)
+    if obj is None:
+        if _if_exists(step.forward.node):
+            return [], f"{ref.describe()} did not exist before: IF EXISTS dropped nothing"
+        raise Unknown(f"{ref.describe()} is not in the schema before the migration")
+    sql = gen.create(obj)
+    if not sql:
+        return [], f"{obj.id} is already recreated above"
+    return sql, f"recreates {obj.id} from its definition before the migration"
+
+
+def _if_exists(node: Any) -> bool:
+    """DROP ... IF EXISTS, ALTER TABLE ... DROP CONSTRAINT/COLUMN IF EXISTS."""
+    if getattr(node, "missing_ok", False) and type(node).__name__ == "DropStmt":
+        return True
+    return any(getattr(cmd, "missing_ok", False) for cmd in getattr(node, "cmds", None) or ())
+
+
+def _fill_enum(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
+    ref = _target(step, "type")
+    sql = gen.enum_without(ref)
+    return sql, f"recreates {ref.describe()} without the added value (rewrites its columns)"
+
+
+def _fill_owner(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
+    ref = _target(step)
+    obj = gen.find(ref)
+    if obj is None:
+        return [], f"{ref.describe()} did not exist before the migration (it goes with it)"
+    current = gen.find(ref, gen.after) if gen.after is not None else None
+    sql = gen.owner(obj, current) if current is not None else gen.owner_sql(obj)
+    return sql, f"gives {obj.id} back to {obj.text('owner')}"
+
+
+def _fill_dynamic(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
+    """A query whose calls the shadow knows to be stable or immutable (pg_proc.provolatile):
+    PostgreSQL refuses writes inside those, so nothing lasting happened."""
+    node = step.forward.node
+    if step.forward.kind != "SelectStmt" or not effects.locks_or_reads_only(
+        node, _known_read_only(node, gen)
+    ):
+        raise Unknown("runs code whose effects the shadow cannot tell")
+    return [], "calls only stable or immutable functions: nothing lasting to undo"
+
+
+def _known_read_only(node: Any, gen: Writer) -> set[tuple[str, str]]:
+    harmless = set(effects.PLATFORM_NOTHING_LASTING)
+    for schema, name in effects.unknown_calls(node):
+        candidates = [
+            o
+            for state in (gen.before, gen.after)
+            if state is not None
+            for o in state.of_kind("function", "aggregate")
+            if o.extra.get("name") == name and o.extra.get("schema") == (schema or "public")
+        ]
+        if candidates and all(o.get("volatility") in ("stable", "immutable") for o in candidates):
+            harmless.add((schema, name))
+    return harmless
+
+
+_FILLERS: dict[ManualNeed, Filler] = {
+    ManualNeed.PRIOR_COLUMN_TYPE: _fill_column,
+    ManualNeed.PRIOR_COLUMN_DEFAULT: _fill_column,
+    ManualNeed.PRIOR_NOT_NULL: _fill_column,
+    ManualNeed.PRIOR_DEFINITION: _fill_definition,
+    ManualNeed.PRIOR_OWNER: _fill_owner,
+    ManualNeed.RECREATE_DROPPED: _fill_dropped,
+    ManualNeed.ENUM_VALUE: _fill_enum,
+    ManualNeed.DYNAMIC: _fill_dynamic,
+}
+
+
+def _drop_ref(ref: ObjectRef) -> str:
+    args = f"({ref.args})" if ref.args is not None and ref.kind in ("function", "procedure") else ""
+    if ref.table:
+        table = f"{quote_ident(ref.schema or 'public')}.{quote_ident(ref.table)}"
+        return f"DROP {ref.kind.upper()} IF EXISTS {quote_ident(ref.name)} ON {table}"
+    return f"DROP {ref.kind.upper()} IF EXISTS {ref.qualified}{args}"
+
+
+_COMMENT_KIND = {
+    "OBJECT_TABLE": "table",
+    "OBJECT_VIEW": "view",
+    "OBJECT_MATVIEW": "materialized view",
+    "OBJECT_SEQUENCE": "sequence",
+    "OBJECT_INDEX": "index",
+    "OBJECT_TYPE": "type",
+    "OBJECT_DOMAIN": "type",
+    "OBJECT_SCHEMA": "schema",
+    "OBJECT_EXTENSION": "extension",
+    "OBJECT_PUBLICATION": "publication",
+    "OBJECT_FUNCTION": "function",
+    "OBJECT_PROCEDURE": "procedure",
+}
+
+
+def _restore_comment(node: Any, gen: Writer) -> tuple[list[str], str]:
+    from pglast.stream import RawStream
+
+    objtype = node.objtype.name
+    obj = node.object
+    names = [getattr(n, "sval", None) for n in (obj if isinstance(obj, tuple) else ())]
+    target: SnapshotObject | None = None
+    if objtype == "OBJECT_COLUMN" and names and all(names):
+        parts = [str(n) for n in names]
+        schema = parts[-3] if len(parts) >= 3 else "public"
+        target = gen.find(ObjectRef("column", parts[-2], schema, column=parts[-1]))
+    elif objtype in ("OBJECT_FUNCTION", "OBJECT_PROCEDURE"):
+        fn = [str(n.sval) for n in obj.objname]
+        args = None if obj.args_unspecified else ", ".join(
+            RawStream()(t) for t in obj.objargs or ()
+        )  # fmt: skip
+        schema = fn[-2] if len(fn) >= 2 else "public"
+        target = gen.find(ObjectRef(_COMMENT_KIND[objtype], fn[-1], schema, args=args))
+    elif objtype in ("OBJECT_TABCONSTRAINT", "OBJECT_POLICY", "OBJECT_TRIGGER") and names:
+        parts = [str(n) for n in names if n]
+        schema = parts[-3] if len(parts) >= 3 else "public"
+        kind = {"OBJECT_TABCONSTRAINT": "constraint", "OBJECT_POLICY": "policy"}.get(
+            objtype, "trigger"
+        )
+        target = gen.find(ObjectRef(kind, parts[-1], schema, table=parts[-2]))
+    elif objtype in _COMMENT_KIND:
+        if isinstance(obj, tuple):
+            parts = [str(n.sval) for n in obj]
+        elif hasattr(obj, "names"):
+            parts = [str(n.sval) for n in obj.names]
+        else:
+            parts = [str(getattr(obj, "sval", obj))]
+        kind = _COMMENT_KIND[objtype]
+        schema = parts[-2] if len(parts) >= 2 else "public"
+        target = gen.find(ObjectRef(kind, parts[-1], schema))
+    else:
+        raise Unknown(f"COMMENT ON {objtype.removeprefix('OBJECT_')} is not restored")
+    if target is None:
+        return [], "the object did not exist before the migration (it goes with it)"
+    text = target.text("comment")
+    reset = node.__class__(objtype=node.objtype, object=node.object, comment=text)
+    return [str(RawStream()(reset))], f"restores the comment of {target.id}"
+
+
+def _restore_publication(node: Any, gen: Writer) -> tuple[list[str], str]:
+    pub = gen.before.get("publication", quote_ident(str(node.pubname)))
+    if pub is None:
+        raise Unknown(f"publication {node.pubname} is not in the schema before the migration")
+    wanted = [m.id.name.partition(":")[2] for m in gen.before.children(pub.id, "publication table")]
+    if wanted:
+        return [f"ALTER PUBLICATION {pub.id.name} SET TABLE {', '.join(wanted)}"], (
+            f"restores the tables of {pub.id}"
+        )
+    if gen.after is None:
+        raise Unknown("the publication had no tables; which to remove is unknown")
+    current = [m.id.name.partition(":")[2] for m in gen.after.children(pub.id, "publication table")]
+    if not current:
+        return [], f"{pub.id} has no tables, as before"
+    return [f"ALTER PUBLICATION {pub.id.name} DROP TABLE {', '.join(current)}"], (
+        f"removes the tables added to {pub.id}"
+    )
+
+
+def stateful_rollback(
+    plan: RollbackPlan,
+    before: Snapshot,
+    after: Snapshot | None = None,
+    *,
+    creator: str | None = "postgres",
+    state_first: bool = False,
+) -> StatefulResult:
+    """The plan's rollback body with the MANUAL steps the before-state can answer filled in.
+
+    `before` is the schema before the migration; `after` (optional) the schema after it, which
+    lets a restored function or view be replaced in place when its signature allows.
+    `state_first`: also replace the static generator's restores of earlier definitions (CREATE
+    OR REPLACE of a view/function/trigger, ALTER POLICY, COMMENT) by the before-state's; the
+    shadow's state is the ground truth, the earlier migrations' text only a guess of it.
+    """
+    gen = Writer(before, after, creator)
+    result = StatefulResult("")
+    out: list[str] = []
+    overridden: set[int] = set()
+    for original in plan.steps:
+        step = original
+        if step.recreates is not None and gen.find(step.recreates) is not None:
+            # The shadow's definition, not the text of the migration that first made it: it
+            # follows later renames, and it is written once per object (see Writer.created).
+            step = replace(
+                step,
+                sql=None,
+                notes=(),
+                manual=ManualItem(
+                    ManualNeed.RECREATE_DROPPED,
+                    f"recreate {step.recreates.describe()}",
+                    step.recreates,
+                ),
+            )
+        if state_first and step.sql is not None and _restorable(step):
+            if step.forward.index in overridden:
+                continue
+            overridden.add(step.forward.index)
+            targets = _targets(step.forward.node) or classify(step.forward).targets
+            step = replace(
+                step,
+                sql=None,
+                notes=(),
+                manual=ManualItem(
+                    ManualNeed.PRIOR_DEFINITION,
+                    f"restore what {step.forward.first_line} replaced",
+                    targets[0] if targets else None,
+                ),
+            )
+        if step.sql is None and step.manual is None:
+            continue
+        loc = step.forward.location
+        where = f"{loc.file}:{loc.line}"
+        out.append(f"-- undoes {where}: {step.forward.first_line}")
+        out.extend(f"-- note: {note}" for note in step.notes)
+        if step.sql is not None:
+            if not step.transactional:
+                out.append(NON_TRANSACTIONAL_MARK)
+            out.append(step.sql.rstrip().rstrip(";") + ";")
+        if step.manual is not None:
+            need = str(step.manual.need)
+            try:
+                sql, what = _fill(step, gen)
+                statements = checked(sql)
+            except (Unknown, UnsafeOutputError) as exc:
+                result.still_manual.append(
+                    StillManual(where, need, f"{step.manual.reason} ({exc})")
+                )
+                out.extend(
+                    f"{MANUAL_PREFIX} {line}".rstrip() for line in step.manual.reason.splitlines()
+                )
+            else:
+                target = step.manual.target.describe() if step.manual.target else need
+                result.filled.append(Filled(where, need, target, statements, what))
+                out.append(f"-- state-aware ({need}): {what}")
+                out.extend(f"{s};" for s in statements)
+                if (
+                    need in ("RECREATE_DROPPED",)
+                    and step.manual.target is not None
+                    and (step.manual.target.kind in ("table", "column", "sequence", "schema"))
+                ):
+                    out.append("-- data loss: the structure is back, the rows are not")
+        out.append("")
+    result.sql_body = "\n".join(out).rstrip() + "\n"
+    result.data_loss = list(dict.fromkeys(gen.data_loss))
+    result.notes = list(dict.fromkeys(gen.notes))
+    return result

@@ -1,0 +1,127 @@
+"""Lookups in a catalog snapshot: the object an `ObjectRef` names, functions by signature.
+
+Part of the state-aware rollbacks (see the package's docstring); pure, no database.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from migration_rollback.sql import ObjectRef
+from migration_rollback.verify.snapshot import Snapshot, SnapshotObject, quote_ident
+
+_TYPE_ALIASES = {
+    "int": "integer",
+    "int4": "integer",
+    "int8": "bigint",
+    "int2": "smallint",
+    "float8": "double precision",
+    "float4": "real",
+    "bool": "boolean",
+    "varchar": "character varying",
+    "char": "character",
+    "bpchar": "character",
+    "timestamptz": "timestamp with time zone",
+    "timestamp": "timestamp without time zone",
+    "timetz": "time with time zone",
+    "time": "time without time zone",
+    "decimal": "numeric",
+}
+
+
+class Unknown(Exception):
+    """The before-state does not hold what this step needs."""
+
+
+def find(snap: Snapshot, ref: ObjectRef) -> SnapshotObject | None:
+    """The object a reference names in a snapshot (None: not there, or not one object)."""
+    schema = ref.schema or "public"
+    if ref.kind == "column":
+        table = f"{quote_ident(schema)}.{quote_ident(ref.name)}"
+        return snap.get("column", f"{table}.{quote_ident(ref.column or '')}")
+    if ref.table is not None:
+        table = f"{quote_ident(schema)}.{quote_ident(ref.table)}"
+        kind = "constraint" if ref.kind == "constraint" else ref.kind
+        return snap.get(kind, f"{table}.{quote_ident(ref.name)}")
+    name = f"{quote_ident(schema)}.{quote_ident(ref.name)}"
+    if ref.kind in ("function", "procedure", "aggregate", "routine"):
+        return find_function(snap, schema, ref.name, ref.args)
+    if ref.kind in ("table", "view", "materialized view", "sequence", "foreign table"):
+        return snap.get(ref.kind, name) or snap.relation(name)
+    if ref.kind in ("type", "domain", "enum"):
+        return snap.get("type", name)
+    if ref.kind in ("schema", "extension", "publication", "event trigger"):
+        return snap.get(ref.kind, quote_ident(ref.name))
+    if ref.kind == "index":
+        return snap.get("index", name)
+    if ref.kind == "constraint":
+        found = [
+            o
+            for o in snap.of_kind("constraint")
+            if o.extra.get("schema") == schema and o.extra.get("name") == ref.name
+        ]
+        return found[0] if len(found) == 1 else None
+    return snap.get(ref.kind, name)
+
+
+def find_function(
+    snap: Snapshot, schema: str, name: str, args: str | None
+) -> SnapshotObject | None:
+    found = [
+        o
+        for o in snap.of_kind("function", "procedure", "aggregate")
+        if o.extra.get("schema") == schema and o.extra.get("name") == name
+    ]
+    if len(found) <= 1 or args is None:
+        return found[0] if len(found) == 1 else None
+    wanted = normalize_args(args)
+    for o in found:
+        inside = o.id.name[o.id.name.index("(") + 1 : -1]
+        if normalize_args(inside) == wanted:
+            return o
+    return None
+
+
+def unquote(name: str) -> str:
+    if name.startswith('"') and name.endswith('"'):
+        return name[1:-1].replace('""', '"')
+    return name
+
+
+def mentions(text: str, identifier: str) -> bool:
+    """Whether a definition names a column (as a word; quoted names as written)."""
+    return re.search(rf"(?<![\w\"]){re.escape(identifier)}(?![\w\"])", text) is not None
+
+
+def strings(value: Any) -> tuple[str, ...]:
+    return value if isinstance(value, tuple) else ()
+
+
+def normalize_args(args: str) -> tuple[str, ...]:
+    out: list[str] = []
+    depth = 0
+    current = ""
+    for ch in args:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append(current)
+            current = ""
+        else:
+            current += ch
+    if current.strip():
+        out.append(current)
+    normalized: list[str] = []
+    for arg in out:
+        text = arg.strip().lower().removeprefix("variadic ").strip()
+        text = text.split("(")[0].strip() if "[" not in text else text
+        text = text.rsplit(".", 1)[-1] if "." in text.split("[")[0] else text
+        text = text.replace('"', "")
+        normalized.append(_TYPE_ALIASES.get(text, text))
+    return tuple(normalized)
+
+
+# --- the plan, step by step -----------------------------------------------------------------

@@ -1,0 +1,135 @@
+"""Repair from a diff: SQL that removes the differences a round trip found (objects a CASCADE
+took with it, objects a DO block created...), so `generate --verify` converges.
+
+Part of the state-aware rollbacks (see the package's docstring); pure, no database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from migration_rollback.errors import UnsafeOutputError
+from migration_rollback.sql import ObjectRef
+from migration_rollback.verify.diff import EXISTS, Difference
+from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject
+from migration_rollback.verify.stateful.acl import _GRANT_KEYWORD
+from migration_rollback.verify.stateful.ddl import Writer
+from migration_rollback.verify.stateful.fill import checked
+from migration_rollback.verify.stateful.lookups import Unknown
+
+
+def repair(
+    differences: Sequence[Difference],
+    before: Snapshot,
+    current: Snapshot | None = None,
+    *,
+    creator: str | None = "postgres",
+) -> tuple[list[str], list[str], list[str]]:
+    """SQL that would remove these differences: (statements, what it did, what it could not).
+
+    Objects missing after the rollback are recreated from `before`, objects left behind are
+    dropped, and changed functions, views, policies, triggers, columns, comments and privileges
+    are put back. Dependents first dropped, then parents; parents first created, then dependents.
+    """
+    gen = Writer(before, current, creator)
+    drops: list[tuple[int, list[str]]] = []
+    creates: list[tuple[int, list[str]]] = []
+    done: list[str] = []
+    failed: list[str] = []
+    missing_parents = {d.object for d in differences if d.removed}
+    added_parents = {d.object for d in differences if d.added}
+    changed = {d.object for d in differences if d.attribute != EXISTS}
+    for oid in sorted({d.object for d in differences}):
+        try:
+            if oid in missing_parents:
+                parent = _parent(before, oid)
+                if parent is not None and (
+                    parent in missing_parents or (parent in changed and parent.kind != "table")
+                ):
+                    continue  # comes back with its parent (recreated, or a view redefined)
+                obj = before.objects[oid]
+                creates.append((_order(oid.kind), gen.create(obj)))
+                done.append(f"recreates {oid}")
+            elif oid in added_parents:
+                now = current.objects.get(oid) if current is not None else None
+                if now is None:
+                    raise Unknown("not in the current state")
+                if now.parent is not None and (
+                    now.parent in added_parents
+                    or (now.parent in changed and now.parent.kind != "table")
+                ):
+                    continue  # goes with its parent (dropped, or a view recreated)
+                drops.append((-_order(oid.kind), gen.drop(now)))
+                done.append(f"drops {oid}")
+            elif oid in changed:
+                obj = before.objects[oid]
+                now = current.objects.get(oid) if current is not None else None
+                creates.append((_order(oid.kind), _restore(gen, obj, now, differences)))
+                done.append(f"restores {oid}")
+        except (Unknown, KeyError) as exc:
+            failed.append(f"{oid}: {exc}")
+    statements = [s for _, group in sorted(drops, key=lambda x: x[0]) for s in group]
+    statements += [s for _, group in sorted(creates, key=lambda x: x[0]) for s in group]
+    try:
+        return list(checked(statements)), done, failed
+    except UnsafeOutputError as exc:
+        return [], [], [*failed, str(exc)]
+
+
+def _parent(snapshot: Snapshot, oid: ObjectId) -> ObjectId | None:
+    obj = snapshot.objects.get(oid)
+    return obj.parent if obj is not None else None
+
+
+_CREATION_ORDER = (
+    "schema", "extension", "type", "sequence", "function", "procedure", "aggregate", "table",
+    "column", "constraint", "index", "view", "materialized view", "trigger", "policy", "rule",
+    "publication", "publication table",
+)  # fmt: skip
+
+
+def _order(kind: str) -> int:
+    return _CREATION_ORDER.index(kind) if kind in _CREATION_ORDER else len(_CREATION_ORDER)
+
+
+def _restore(
+    gen: Writer, obj: SnapshotObject, now: SnapshotObject | None, diffs: Sequence[Difference]
+) -> list[str]:
+    attrs = {d.attribute for d in diffs if d.object == obj.id}
+    kind = obj.id.kind
+    if kind == "column":
+        ref = ObjectRef(
+            "column",
+            str(obj.extra_text("table")),
+            obj.extra_text("schema"),
+            column=obj.extra_text("column"),
+        )
+        out: list[str] = []
+        if "type" in attrs or "collation" in attrs:
+            out += gen.restore_column(ref, "type")
+        elif "default" in attrs:
+            out += gen.restore_column(ref, "default")
+        if "not null" in attrs:
+            out += gen.restore_column(ref, "null")
+        if "comment" in attrs:
+            out += gen.comment(obj, now)
+        if "privileges" in attrs and obj.parent is not None:
+            col = obj.id.name[len(obj.parent.name) + 1 :]
+            out += gen.privileges(obj, now, column=col)
+        if attrs - {"type", "collation", "default", "not null", "comment", "privileges"}:
+            raise Unknown(f"cannot restore {', '.join(sorted(attrs))} of a column")
+        return out
+    if attrs <= {"comment"}:
+        return gen.comment(obj, now)
+    if attrs <= {"privileges", "owner", "comment"} and kind in _GRANT_KEYWORD:
+        return gen._decorate(obj, now)
+    if kind in ("table",) and attrs <= {"row security", "force row security"}:
+        out = []
+        if "row security" in attrs:
+            verb = "ENABLE" if obj.get("row security") else "DISABLE"
+            out.append(f"ALTER TABLE {obj.id.name} {verb} ROW LEVEL SECURITY")
+        if "force row security" in attrs:
+            verb = "FORCE" if obj.get("force row security") else "NO FORCE"
+            out.append(f"ALTER TABLE {obj.id.name} {verb} ROW LEVEL SECURITY")
+        return out
+    return gen.create(obj, current=now)
