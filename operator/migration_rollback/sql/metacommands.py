@@ -13,7 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from migration_rollback.sql.parse import normalize_text
+
+def normalize_text(text: str) -> str:
+    """Drop a byte-order mark and Windows line endings; both confuse offsets, neither is SQL."""
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
 
 _DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$")
 _IDENT_CHAR = re.compile(r"[A-Za-z0-9_$]")

@@ -15,10 +15,10 @@ import pglast
 from pglast.parser import ParseError
 
 from migration_rollback.errors import SourceLocation, SqlSyntaxError
+from migration_rollback.sql.metacommands import find_meta_commands
+from migration_rollback.sql.metacommands import normalize_text as normalize_text
 from migration_rollback.sql.model import Script, Statement
 
-_META_COMMAND = re.compile(r"^[ \t]*\\[a-zA-Z!?].*$", re.MULTILINE)
-_DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)?\$")
 _NEWLINE = re.compile("\n")
 
 
@@ -35,6 +35,12 @@ class LineIndex:
         self._starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
         self._length = len(text)
 
+    def span(self, line: int) -> tuple[int, int]:
+        """Offsets of a 1-based line's first character and of its end (before the newline)."""
+        start = self._starts[line - 1]
+        end = self._starts[line] - 1 if line < len(self._starts) else self._length
+        return start, end
+
     def locate(self, offset: int) -> tuple[int, int]:
         offset = max(0, min(offset, self._length))
         line = bisect_right(self._starts, offset)
@@ -46,51 +52,20 @@ def line_and_column(text: str, offset: int) -> tuple[int, int]:
     return LineIndex(text).locate(offset)
 
 
-class _DollarQuotes:
-    """Whether offsets (asked in increasing order) fall inside a dollar-quoted body.
-
-    One forward pass over the tags for the whole file, not a rescan from the top per question.
-    """
-
-    def __init__(self, text: str) -> None:
-        self._tags = _DOLLAR_TAG.finditer(text)
-        self._pending: re.Match[str] | None = next(self._tags, None)
-        self._open: str | None = None
-
-    def inside(self, offset: int) -> bool:
-        while self._pending is not None and self._pending.end() <= offset:
-            tag = self._pending.group(0)
-            if self._open is None:
-                self._open = tag
-            elif tag == self._open:
-                self._open = None
-            self._pending = next(self._tags, None)
-        return self._open is not None
-
-
 def _blank_meta_commands(text: str, source: str, lines: LineIndex) -> tuple[str, list[str]]:
-    """Replace psql meta-command lines by spaces so offsets (and so line numbers) stay true."""
-    warnings: list[str] = []
-    pieces: list[str] = []
-    last = 0
-    quotes = _DollarQuotes(text)
-    for match in _META_COMMAND.finditer(text):
-        if quotes.inside(match.start()):
-            continue
-        line, _ = lines.locate(match.start())
-        warnings.append(
-            f"{source}:{line}: psql meta-command skipped: {match.group(0).strip()[:60]}"
-        )
-        pieces.append(text[last : match.start()])
-        pieces.append(" " * (match.end() - match.start()))
-        last = match.end()
-    pieces.append(text[last:])
-    return "".join(pieces), warnings
-
-
-def normalize_text(text: str) -> str:
-    """Drop a byte-order mark and Windows line endings; both confuse offsets, neither is SQL."""
-    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    """Replace psql meta-command lines by spaces so offsets (and so line numbers) stay true.
+    Which lines are meta-commands is the lexer's answer (outside strings, quoted names,
+    comments and dollar quotes), the same one `validate` reports."""
+    found = find_meta_commands(text)
+    if not found:
+        return text, []
+    chars = list(text)
+    warnings = []
+    for meta in found:
+        start, end = lines.span(meta.line)
+        chars[start:end] = " " * (end - start)
+        warnings.append(f"{source}:{meta.line}: psql meta-command skipped: {meta.shown}")
+    return "".join(chars), warnings
 
 
 def parse_script(text: str, source: str = "<string>") -> Script:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from migration_rollback.sql import parse_script
 from migration_rollback.sql.metacommands import find_meta_commands
 
 
@@ -39,3 +40,13 @@ def test_meta_command_text_and_command() -> None:
     (long,) = find_meta_commands("\\echo " + "x" * 100)
     assert len(long.shown) == 60
     assert long.shown.endswith("...")
+
+
+def test_the_parser_blanks_only_real_meta_commands() -> None:
+    # A backslash line inside a string is data: the parser must keep it (it once blanked it,
+    # so a valid rollback was refused as a syntax error).
+    text = "insert into t values ('a\n\\i not a command\n');\n\\set x 1\nselect 2;\n"
+    script = parse_script(text, "m.sql")
+    assert [s.location.line for s in script.statements] == [1, 5]
+    assert "\\i not a command" in script.statements[0].text
+    assert [w.split(": ", 1)[0] for w in script.warnings] == ["m.sql:4"]
