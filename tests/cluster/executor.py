@@ -42,8 +42,21 @@ Files, per pod, in ``<work-dir>/pods/<namespace>_<pod>_<uid[:8]>/``:
   command, arg or env value that is a mounted path (or ``--flag=`` one) is rewritten to the
   local directory, since a local process cannot mount anything.
 
-Not supported: images (entrypoints), other volume types, probes, sidecar (restartable init)
-containers, ports, resource limits, security contexts.
+**The image** (``MIGRATION_ROLLBACK_EXECUTOR=podman``): containers whose image is the project's
+(repository name ``migration-rollback``, any registry or tag) run in the image built from this
+checkout by ``scripts/image.sh`` (``$MIGRATION_ROLLBACK_IMAGE``, default
+``localhost/migration-rollback:dev``) with ``podman run``, as a kubelet would: the image's
+ENTRYPOINT/CMD unless ``command``/``args`` override them, the resolved environment, the
+volumes above bind-mounted at their ``mountPath`` (configMaps and secrets read-only), the
+termination message file at ``terminationMessagePath``, the pod's or container's
+``runAsUser``/``runAsGroup``, a read-only root filesystem with a tmpfs ``/tmp``, all
+capabilities dropped, no new privileges, and the host network (so 127.0.0.1 is this machine).
+Other images (the tests' ``unused.invalid/...`` stand-ins) still run as local processes. With
+``process`` (or where podman or the image is missing: see ``choose_runtime``), every container
+runs as a local process. The e2e run prints which, at its start and its end.
+
+Not supported: other volume types, probes, sidecar (restartable init) containers, ports,
+resource limits, and (for local processes) images and security contexts.
 
 Run by ControlPlane as ``python -m tests.cluster.executor`` from the repository root.
 """
@@ -56,6 +69,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -84,6 +98,29 @@ MAX_MESSAGE_BYTES = 4096
 MAX_LOG_MESSAGE_BYTES = 2048
 MAX_LOG_MESSAGE_LINES = 80
 KUBELET_VERSION = "v1.36.3"
+
+#: ``podman`` (the project's image runs in podman) or ``process`` (everything as local
+#: processes); unset: podman when it works and the image is built, else process (with a warning).
+EXECUTOR_ENV = "MIGRATION_ROLLBACK_EXECUTOR"
+IMAGE_ENV = "MIGRATION_ROLLBACK_IMAGE"
+DEFAULT_IMAGE = "localhost/migration-rollback:dev"
+#: Set by the e2e fixtures when the image could not be brought up to date (scripts/image.sh
+#: failed): the executor then reports that instead of running a stale image.
+PROBLEM_ENV = "MIGRATION_ROLLBACK_EXECUTOR_PROBLEM"
+#: What the unset variable means: podman when it works and the image exists, else local
+#: processes with a warning.
+DEFAULT_MODE = "auto"
+#: The images run in podman: any whose repository's last component is this.
+PROJECT_IMAGE_NAME = "migration-rollback"
+#: runc, not crun (crun fails on hybrid cgroups), and explicit ulimits (as scripts/image.sh).
+PODMAN = ("podman", "--runtime", "runc")
+PODMAN_LIMITS = ("--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768")
+CONTAINER_LABEL = "migration-rollback.test/executor"
+#: Environment names that would change podman's own behaviour if inherited: passed on its
+#: command line instead of through its environment.
+_PODMAN_OWN_ENV = frozenset(
+    {"PATH", "HOME", "TMPDIR", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "LANG"}
+)
 
 _stop = threading.Event()
 
@@ -129,6 +166,100 @@ def remap_path(value: str, mounts: list[tuple[str, Path]]) -> str:
     return value
 
 
+@dataclass(frozen=True)
+class Runtime:
+    """Where the project's image runs: ``mode`` "podman" or "process", and why."""
+
+    mode: str
+    image: str
+    note: str
+    problem: str | None = None  # podman asked for explicitly but unusable: pods fail with it
+
+    def header(self) -> str:
+        if self.mode == "podman" and self.problem is None:
+            return f"job executor: Job pods of the project run in the image {self.image} (podman)"
+        if self.problem is not None:
+            return f"job executor: ERROR: {EXECUTOR_ENV}=podman, but {self.problem}"
+        return f"job executor: Job pods run as local processes, not in the image ({self.note})"
+
+
+def podman_problem(image: str) -> str | None:
+    """None if podman runs here and has ``image``; else what is wrong, exactly."""
+    if shutil.which("podman") is None:
+        return "podman is not installed (scripts/image.sh installs it and builds the image)"
+    try:
+        info = subprocess.run(
+            [*PODMAN, "info", "--format", "{{.Host.OCIRuntime.Name}}"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"podman info failed: {e}"
+    if info.returncode != 0:
+        return f"podman does not work here: {(info.stderr or info.stdout).strip()}"
+    exists = subprocess.run(
+        ["podman", "image", "exists", image], capture_output=True, timeout=60, check=False
+    )
+    if exists.returncode != 0:
+        return f"the image {image} is not built (make image, or scripts/image.sh)"
+    return None
+
+
+def choose_runtime(environ: Mapping[str, str]) -> Runtime:
+    """The runtime for the project's image, from ``$MIGRATION_ROLLBACK_EXECUTOR``."""
+    image = environ.get(IMAGE_ENV) or DEFAULT_IMAGE
+    asked = environ.get(EXECUTOR_ENV, "").strip().lower()
+    if asked not in ("", "podman", "process", "auto"):
+        raise ValueError(f"{EXECUTOR_ENV}={asked!r}: expected podman or process")
+    mode = asked or DEFAULT_MODE
+    if mode == "process":
+        why = f"{EXECUTOR_ENV}=process" if asked else f"the default; {EXECUTOR_ENV}=podman runs it"
+        return Runtime("process", image, why)
+    problem = environ.get(PROBLEM_ENV) or podman_problem(image)
+    if problem is None:
+        return Runtime("podman", image, f"{EXECUTOR_ENV}={mode}")
+    if mode == "podman":
+        return Runtime("podman", image, f"{EXECUTOR_ENV}=podman", problem)
+    return Runtime("process", image, f"WARNING: {problem}")
+
+
+def is_project_image(image: str) -> bool:
+    """``migration-rollback:e2e``, ``ghcr.io/acme/migration-rollback@sha256:...`` and the like."""
+    name = image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
+    return name == PROJECT_IMAGE_NAME
+
+
+def podman_kill(name: str, sig: str) -> None:
+    """Signals a container by name (its `podman run` client only forwards what it receives)."""
+    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+        subprocess.run(
+            ["podman", "kill", "--signal", sig, name], capture_output=True, timeout=30, check=False
+        )
+
+
+def remove_stale_containers() -> None:
+    """Removes containers left by executors whose work directory is gone (killed with -9)."""
+    with contextlib.suppress(OSError, subprocess.TimeoutExpired, ValueError):
+        listing = subprocess.run(
+            ["podman", "ps", "--all", "--filter", f"label={CONTAINER_LABEL}", "--format", "json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        for container in json.loads(listing.stdout or "[]"):
+            work_dir = (container.get("Labels") or {}).get(CONTAINER_LABEL, "")
+            if work_dir and not Path(work_dir).exists():
+                subprocess.run(
+                    ["podman", "rm", "--force", "--time", "0", container["Id"]],
+                    capture_output=True,
+                    timeout=60,
+                    check=False,
+                )
+
+
 class ConfigError(Exception):
     """A container's environment cannot be built yet (CreateContainerConfigError)."""
 
@@ -147,6 +278,7 @@ class Container:
     exit_code: int | None = None
     next_start: float = 0.0
     backoff: float = 1.0
+    podman_name: str | None = None  # set while it runs in podman (the image)
 
     @property
     def name(self) -> str:
@@ -158,7 +290,13 @@ class Container:
             "name": self.name,
             "image": self.spec.get("image", ""),
             "imageID": "",
-            "containerID": f"executor://{self.proc.pid}" if self.proc else "",
+            "containerID": (
+                f"podman://{self.podman_name}"
+                if self.podman_name
+                else f"executor://{self.proc.pid}"
+                if self.proc
+                else ""
+            ),
             "ready": running,
             "started": running,
             "restartCount": self.restarts,
@@ -328,6 +466,8 @@ class PodRunner(threading.Thread):
             return False
         term_path = c.spec.get("terminationMessagePath") or "/dev/termination-log"
         c.term_file.write_bytes(b"")
+        if is_project_image(str(c.spec.get("image", ""))) and self.ex.runtime.mode == "podman":
+            return self._start_podman(c, env, mounts, kubeconfig, term_path)
         env = {k: remap_path(v, mounts) for k, v in env.items()}
         env = {k: v.replace(term_path, str(c.term_file)) for k, v in env.items()}
         env[TERMINATION_MESSAGE_PATH_ENV] = str(c.term_file)
@@ -365,6 +505,111 @@ class PodRunner(threading.Thread):
         c.started_at = started
         c.state = {"running": {"startedAt": started}}
         log(f"{self.ns}/{self.pod_name}/{c.name}: started pid {c.proc.pid}: {argv}")
+        return True
+
+    def _start_podman(
+        self,
+        c: Container,
+        env: dict[str, str],
+        mounts: list[tuple[str, Path]],
+        kubeconfig: Path | None,
+        term_path: str,
+    ) -> bool:
+        """The container in the project's image, with ``podman run`` (see the module's doc)."""
+        started = now()
+        runtime = self.ex.runtime
+        if runtime.problem is not None:
+            self._start_error(c, started, f"{EXECUTOR_ENV}=podman, but {runtime.problem}")
+            return True
+        spec = c.spec
+        name = f"mrb-{self.uid[:8]}-{c.name}-{c.restarts}"
+        pod_sc = self.spec.get("securityContext") or {}
+        sc = spec.get("securityContext") or {}
+        argv = [
+            *PODMAN,
+            "run",
+            "--rm",
+            "--name",
+            name,
+            "--label",
+            f"{CONTAINER_LABEL}={self.ex.label}",
+            "--network",
+            "host",
+            "--hostname",
+            self.pod_name[:63],
+            *PODMAN_LIMITS,
+            "--pull",
+            "never",
+            "--cap-drop",
+            "ALL",
+        ]
+        for cap in (sc.get("capabilities") or {}).get("add") or []:
+            argv += ["--cap-add", str(cap)]
+        if sc.get("allowPrivilegeEscalation") is not True:
+            argv += ["--security-opt", "no-new-privileges"]
+        if sc.get("readOnlyRootFilesystem", True):
+            argv += ["--read-only"]
+        uid = sc.get("runAsUser", pod_sc.get("runAsUser"))
+        gid = sc.get("runAsGroup", pod_sc.get("runAsGroup"))
+        if uid is not None:
+            argv += ["--user", f"{uid}:{gid}" if gid is not None else str(uid)]
+        for group in [pod_sc.get("fsGroup"), *(pod_sc.get("supplementalGroups") or [])]:
+            if group is not None:
+                argv += ["--group-add", str(group)]
+        if spec.get("workingDir"):
+            argv += ["--workdir", str(spec["workingDir"])]
+        # Volumes: configMaps and secrets read-only, as the kubelet mounts them.
+        volumes = {v["name"]: v for v in self.spec.get("volumes") or []}
+        read_only = {
+            str(m["mountPath"])
+            for m in spec.get("volumeMounts") or []
+            if m.get("readOnly")
+            or any(k in volumes.get(m["name"], {}) for k in ("configMap", "secret", "projected"))
+        }
+        for mount_path, local in mounts:
+            argv += ["--volume", f"{local}:{mount_path}{':ro' if mount_path in read_only else ''}"]
+        if not any(m == "/tmp" for m, _ in mounts):
+            argv += ["--tmpfs", "/tmp:rw,mode=1777"]
+        c.term_file.chmod(0o666)  # written by the container's user
+        argv += ["--volume", f"{c.term_file}:{term_path}"]
+        if kubeconfig is not None:  # the token's kubeconfig, and the CA it names, at their paths
+            kubeconfig.chmod(0o644)
+            argv += ["--volume", f"{kubeconfig}:{kubeconfig}:ro"]
+            argv += ["--volume", f"{self.ex.ca_file}:{self.ex.ca_file}:ro"]
+            env.setdefault(POD_KUBECONFIG_ENV, str(kubeconfig))
+        # Values reach the container through podman's environment (`--env NAME`), so that
+        # secrets are on no command line; names that steer podman itself are given literally.
+        podman_env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+        for key, value in env.items():
+            if key in _PODMAN_OWN_ENV:
+                argv += ["--env", f"{key}={value}"]
+            else:
+                argv += ["--env", key]
+                podman_env[key] = value
+        command = [expand(a, env) for a in spec.get("command") or []]
+        if command:
+            argv += ["--entrypoint", json.dumps(command)]
+        argv += [runtime.image, *(expand(a, env) for a in spec.get("args") or [])]
+        parent = os.getpid()
+        try:
+            with open(c.log_file, "ab") as out:
+                c.proc = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    env=podman_env,
+                    cwd=self.dir,
+                    start_new_session=True,
+                    preexec_fn=lambda: die_with_parent(parent),
+                )
+        except OSError as e:
+            self._start_error(c, started, f"failed to start podman: {e.strerror or e}")
+            return True
+        c.podman_name = name
+        c.started_at = started
+        c.state = {"running": {"startedAt": started}}
+        log(f"{self.ns}/{self.pod_name}/{c.name}: started in {runtime.image} as {name}")
         return True
 
     def _start_error(self, c: Container, started: str, message: str) -> None:
@@ -423,7 +668,10 @@ class PodRunner(threading.Thread):
         ]
         for c in running:
             assert c.proc is not None
-            signal_group(c.proc.pid, signal.SIGTERM if grace > 0 else signal.SIGKILL)
+            if c.podman_name:
+                podman_kill(c.podman_name, "TERM" if grace > 0 else "KILL")
+            else:
+                signal_group(c.proc.pid, signal.SIGTERM if grace > 0 else signal.SIGKILL)
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline and any(
             c.proc and c.proc.poll() is None for c in running
@@ -431,6 +679,8 @@ class PodRunner(threading.Thread):
             time.sleep(0.05)
         for c in running:
             assert c.proc is not None
+            if c.podman_name and c.proc.poll() is None:
+                podman_kill(c.podman_name, "KILL")
             signal_group(c.proc.pid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 c.proc.wait(timeout=5)
@@ -518,6 +768,8 @@ class Executor:
         self.work_dir = work_dir
         self.bin_dir = bin_dir
         self.ca_file = ca_file
+        self.runtime = choose_runtime(os.environ)
+        self.label = str(work_dir.resolve())
         self.uid = ""
         self.runners: dict[str, PodRunner] = {}
         self.finished: set[str] = set()
@@ -832,6 +1084,7 @@ class Executor:
             claim = volume["persistentVolumeClaim"]["claimName"]
             path = self.work_dir / "volumes" / ns / claim
             path.mkdir(parents=True, exist_ok=True)
+            path.chmod(0o777)  # writable by any container user, as an emptyDir
             return path
         path = pod_dir / "volumes" / name
         if not any(k in volume for k in ("configMap", "secret", "emptyDir")):
@@ -852,7 +1105,8 @@ class Executor:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(data[item["key"]], "utf-8", "surrogateescape")
             return path
-        return path  # an emptyDir
+        path.chmod(0o777)  # an emptyDir: world-writable, as the kubelet makes it
+        return path
 
     def container_env(self, pod: JSON, spec: JSON) -> dict[str, str]:
         """The container's environment from envFrom and env, resolved as the kubelet does."""
@@ -1000,6 +1254,9 @@ def main(argv: list[str] | None = None) -> int:
 
     rest = KubeRest(args.host, args.port, args.ca, args.cert, args.key)
     executor = Executor(rest, args.node_name, args.work_dir, args.bin_dir, args.ca)
+    log(executor.runtime.header())
+    if executor.runtime.mode == "podman":
+        remove_stale_containers()
     while not _stop.is_set():
         try:
             executor.register_node()

@@ -6,11 +6,18 @@
   message saying so.
 * ``k8s`` (session): a ``kubernetes.client.ApiClient`` with the admin kubeconfig.
 * ``namespace`` (function): a fresh namespace for one test, deleted afterwards.
+
+The job executor runs the project's Job pods in the image (podman) or as local processes
+(``$MIGRATION_ROLLBACK_EXECUTOR``, see tests/cluster/executor.py): which one is printed when the
+control plane starts and at the end of the run, with a warning when it fell back to processes.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,13 +29,69 @@ if str(REPO_ROOT) not in sys.path:  # so that tests.cluster imports without an i
     sys.path.insert(0, str(REPO_ROOT))
 
 from tests.cluster import ControlPlane  # noqa: E402
+from tests.cluster.executor import (  # noqa: E402
+    EXECUTOR_ENV,
+    IMAGE_ENV,
+    PROBLEM_ENV,
+    Runtime,
+    choose_runtime,
+)
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
+_runtime: list[Runtime] = []
+
+
+def executor_runtime() -> Runtime:
+    """Where the job executor runs the project's Job pods (the image in podman, or local
+    processes), decided once per session; the executor is told the decision."""
+    if not _runtime:
+        runtime = choose_runtime(os.environ)
+        if runtime.mode == "podman" and runtime.problem is None:
+            runtime = _rebuilt(runtime)
+        _runtime.append(runtime)
+        os.environ[EXECUTOR_ENV] = runtime.mode
+        # Also when it fell back to processes: tests/e2e/test_image.py fails with it.
+        problem = runtime.problem or runtime.note.removeprefix("WARNING: ")
+        if runtime.problem is not None or runtime.note.startswith("WARNING"):
+            os.environ[PROBLEM_ENV] = problem
+    return _runtime[0]
+
+
+def _rebuilt(runtime: Runtime) -> Runtime:
+    """The image brought up to date with this checkout (scripts/image.sh: cached, seconds when
+    nothing changed), so that the Jobs run the code under test; a failed build says why."""
+    done = subprocess.run(
+        ["bash", str(REPO_ROOT / "scripts" / "image.sh")],
+        env={**os.environ, IMAGE_ENV: runtime.image},
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    if done.returncode == 0:
+        return runtime
+    problem = f"scripts/image.sh failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}"
+    if runtime.note == f"{EXECUTOR_ENV}=podman":
+        return Runtime("podman", runtime.image, runtime.note, problem)
+    return Runtime("process", runtime.image, f"WARNING: {problem}")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _runtime:
+        terminalreporter.write_line(_runtime[0].header())
+
 
 @pytest.fixture(scope="session")
-def control_plane() -> Iterator[ControlPlane]:
+def control_plane(pytestconfig: pytest.Config) -> Iterator[ControlPlane]:
+    runtime = executor_runtime()
+    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line("")
+        reporter.write_line(runtime.header())
+    if runtime.problem is not None or runtime.note.startswith("WARNING"):
+        warnings.warn(runtime.header(), stacklevel=1)
     cp = ControlPlane()
     cp.start()
     try:

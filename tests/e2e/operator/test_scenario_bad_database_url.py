@@ -72,7 +72,7 @@ def test_a_url_that_cannot_connect_fails_naming_the_secret_and_shows_no_password
     shop: Shop, operator: OperatorProcess
 ) -> None:
     log_from = operator.log_path.stat().st_size
-    password = "Nobody-Listens-9"
+    password = "Qz7-Vw3-Kx9-Jm5"  # no piece of it occurs in ordinary log text
     # Parses, but nothing listens there: the rehearsal Job cannot connect.
     secret(shop, "closed-db", f"postgresql://app:{password}@127.0.0.1:{free_port()}/shop")
     shop.mrb(
