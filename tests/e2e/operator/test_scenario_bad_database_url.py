@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from scenario import SOCIAL, OperatorProcess, Shop, free_port
@@ -68,13 +69,27 @@ def test_an_unparsable_url_fails_naming_the_secret_and_shows_no_password(
     assert "Traceback" not in everything_written(shop, "bad-url", operator, log_from)
 
 
+# Passwords no piece of which occurs in ordinary log text, in the forms libpq accepts: a raw
+# '#' and '?' in a URL (text-level redaction stopped there), percent-encoded non-ASCII and
+# '%', and the keyword form with quotes and a backslash.
+CLOSED_PORT_URLS = [
+    ("Qz7#Vw3?Kx9-Jm5", "postgresql://app:{password}@127.0.0.1:{port}/shop"),
+    ("Qz7%Ŵv3-Ķx9 Jm5", "postgresql://app:{encoded}@127.0.0.1:{port}/shop"),
+    ("Qz7'Vw3\\Kx9\"Jm5", "host=127.0.0.1 port={port} dbname=shop user=app password='{escaped}'"),
+]
+
+
+@pytest.mark.parametrize(("password", "template"), CLOSED_PORT_URLS, ids=["raw", "encoded", "kv"])
 def test_a_url_that_cannot_connect_fails_naming_the_secret_and_shows_no_password(
-    shop: Shop, operator: OperatorProcess
+    shop: Shop, operator: OperatorProcess, password: str, template: str
 ) -> None:
     log_from = operator.log_path.stat().st_size
-    password = "Qz7-Vw3-Kx9-Jm5"  # no piece of it occurs in ordinary log text
+    escaped = password.replace("\\", "\\\\").replace("'", "\\'")
+    url = template.format(
+        password=password, encoded=quote(password, safe=""), escaped=escaped, port=free_port()
+    )
     # Parses, but nothing listens there: the rehearsal Job cannot connect.
-    secret(shop, "closed-db", f"postgresql://app:{password}@127.0.0.1:{free_port()}/shop")
+    secret(shop, "closed-db", url)
     shop.mrb(
         "closed-port",
         migration=SOCIAL,
