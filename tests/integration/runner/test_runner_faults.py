@@ -3,10 +3,11 @@ runners at once. Each must end with a classified exit code and leave the databas
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
@@ -162,14 +163,22 @@ def gated_project(project: Project, gate: int) -> None:
 GATE = 4242
 
 
-def test_second_runner_gives_up_with_the_lock_code(project: Project) -> None:
+@contextlib.contextmanager
+def first_runner_at_the_gate(project: Project) -> Iterator[subprocess.Popen[str]]:
+    """A first runner started and held inside its transaction (so holding the run lock) for
+    as long as the block runs; the gate opens when the block ends."""
     gated_project(project, GATE)
     with psycopg.connect(project.url, autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", [GATE])
         first = project.start(SLOW, "--lock-timeout", "60s", tag="first")
         wait_for(lambda: waiting_on_gate(project, GATE), timeout=60)
-        second = project.execute(SLOW, "--lock-timeout", "500ms", tag="second")
+        yield first
         holder.execute("SELECT pg_advisory_unlock(%s)", [GATE])
+
+
+def test_second_runner_gives_up_with_the_lock_code(project: Project) -> None:
+    with first_runner_at_the_gate(project) as first:
+        second = project.execute(SLOW, "--lock-timeout", "500ms", tag="second")
     first_run = project.finish(first, tag="first")
 
     assert first_run.returncode == 0, first_run.stdout + first_run.stderr
@@ -184,14 +193,9 @@ def test_second_runner_gives_up_with_the_lock_code(project: Project) -> None:
 def test_two_runners_are_serialized_never_interleaved(project: Project) -> None:
     # The first runner waits on a gate the test holds, so the second one certainly starts
     # while the first holds the run lock: no reliance on how fast processes start.
-    gated_project(project, GATE)
-    with psycopg.connect(project.url, autocommit=True) as holder:
-        holder.execute("SELECT pg_advisory_lock(%s)", [GATE])
-        first = project.start(SLOW, "--lock-timeout", "60s", tag="first")
-        wait_for(lambda: waiting_on_gate(project, GATE), timeout=60)
+    with first_runner_at_the_gate(project) as first:
         second = project.start(SLOW, "--lock-timeout", "60s", tag="second")
         wait_for(lambda: audit_rows(project) >= 2, timeout=60)  # the second is about to lock
-        holder.execute("SELECT pg_advisory_unlock(%s)", [GATE])
     first_run = project.finish(first, tag="first")
     second_run = project.finish(second, tag="second")
 
