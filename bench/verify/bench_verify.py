@@ -1,6 +1,7 @@
 """Benchmark of the verifier: prints figures, asserts nothing.
 
     python bench/verify/bench_verify.py [--migrations 300] [--tables 200] [--full]
+        [--snapshot-only] [--no-profile]
 
 1. 300 synthetic migrations (tables, columns, indexes, functions, triggers, views, policies,
    enums...; see synth.py), each with a correct rollback:
@@ -8,7 +9,11 @@
      baseline) - what `supabase db push` costs;
    - the time of the verify round trip over all of them (`run_verification`);
    - their ratio (target: <= 3).
-2. The time of one full schema snapshot of a 200-table schema (target: < 50 ms).
+2. The time of one full schema snapshot of a 200-table schema (target: < 50 ms), and the part
+   of it spent in Python turning rows into the model.
+3. The five costliest functions (cProfile, own time) of a verify run over the first 60
+   migrations and of ten snapshots: `connection.py:wait` is the time spent waiting for the
+   server.
 
 A PostgreSQL is started for the run (verify/cluster.py) unless MIGRATION_ROLLBACK_BENCH_PG_URL
 names a server (superuser URL).
@@ -17,12 +22,15 @@ names a server (superuser URL).
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import os
+import pstats
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,6 +43,7 @@ from synth import write_project  # noqa: E402
 
 from migration_rollback.sql import parse_script  # noqa: E402
 from migration_rollback.verify import MigrationPair, run_verification  # noqa: E402
+from migration_rollback.verify import snapshot as snapshot_module  # noqa: E402
 from migration_rollback.verify.baseline import load_baseline  # noqa: E402
 from migration_rollback.verify.cluster import temporary_cluster  # noqa: E402
 from migration_rollback.verify.shadow import ShadowServer  # noqa: E402
@@ -72,23 +81,53 @@ def apply_forwards(srv: ShadowServer, pairs: list[MigrationPair]) -> tuple[float
     return time.perf_counter() - started, migrations_only
 
 
-def snapshot_200(srv: ShadowServer, tables: int) -> list[float]:
+def snapshot_200(srv: ShadowServer, tables: int, profile: bool) -> tuple[list[float], list[float]]:
+    """Milliseconds of each full snapshot, and of its Python part (rows into the model)."""
     name = srv.create_database("bench_snapshot")
+    in_python = [0.0]
+    add_rows = snapshot_module._add_rows
+
+    def timed_add_rows(*args: object, **kwargs: object) -> object:
+        started = time.perf_counter()
+        try:
+            return add_rows(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            in_python[0] += (time.perf_counter() - started) * 1000.0
+
     try:
         with psycopg.connect(srv.url_for(name), autocommit=True) as conn:
             load_baseline(conn)
             for pair in (write_project_tables(tables),):
                 conn.execute(pair)
         with psycopg.connect(srv.url_for(name), autocommit=True, prepare_threshold=None) as conn:
-            sizes = []
-            for _ in range(12):
-                snap = take_snapshot(conn)
-                sizes.append(snap.elapsed_ms)
+            sizes, python = [], []
+            snapshot_module._add_rows = timed_add_rows  # type: ignore[assignment]
+            try:
+                for _ in range(22):
+                    in_python[0] = 0.0
+                    snap = take_snapshot(conn)
+                    sizes.append(snap.elapsed_ms)
+                    python.append(in_python[0])
+            finally:
+                snapshot_module._add_rows = add_rows
             objects = len(snap)
+            if profile:
+                print("  top five costs of ten snapshots:")
+                print(top_costs(lambda: [take_snapshot(conn) for _ in range(10)]))
         print(f"  objects in the model: {objects}")
-        return sizes[2:]  # the first reads prepare the statements
+        return sizes[2:], python[2:]  # the first reads prepare the statements
     finally:
         srv.drop_database(name)
+
+
+def top_costs(fn: Callable[[], object], count: int = 5) -> str:
+    profile = cProfile.Profile()
+    profile.runcall(fn)
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(count)
+    lines = out.getvalue().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls"))
+    return "\n".join(lines[start : start + count + 1])
 
 
 def write_project_tables(count: int) -> str:
@@ -109,37 +148,49 @@ def main() -> None:
     parser.add_argument(
         "--full", action="store_true", help="also time the replay comparing full snapshots"
     )
+    parser.add_argument("--snapshot-only", action="store_true", help="only part 2")
+    parser.add_argument("--no-profile", action="store_true", help="no cProfile runs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, server() as srv:
         print(f"PostgreSQL: {srv.description}")
-        files = write_project(Path(tmp) / "migrations", args.migrations)
-        pairs = [MigrationPair(n, f, r) for n, f, r in files]
-
-        print(f"\n1. {len(pairs)} synthetic migrations")
-        forward_total, forward_loop = apply_forwards(srv, pairs)
-        print(f"  apply all forward migrations once: {forward_total:7.2f} s "
-              f"(migrations alone {forward_loop:.2f} s)")  # fmt: skip
-        run = run_verification(pairs, srv.admin_url)
-        verify_total = run.elapsed_ms / 1000.0
-        loop = sum(r.elapsed_ms for r in run.results) / 1000.0
-        counts = {s: sum(1 for r in run.results if r.status == s) for s in ("verified",)}
-        print(f"  verify round trip over all of them: {verify_total:7.2f} s "
-              f"(round trips alone {loop:.2f} s)")  # fmt: skip
-        print(f"  verdicts: {counts['verified']}/{len(pairs)} verified; "
-              f"{run.scoped_checks} scoped checks, {run.full_checks} full; "
-              f"model drift at the end: {len(run.drift)}")  # fmt: skip
-        print(f"  ratio verify / forward: {verify_total / forward_total:5.2f}  (target <= 3)")
-        print(f"  ratio, migrations alone: {loop / forward_loop:5.2f}")
-        if args.full:
-            full = run_verification(pairs, srv.admin_url, incremental=False)
-            print(f"  same, comparing full snapshots at every migration: "
-                  f"{full.elapsed_ms / 1000:7.2f} s "
-                  f"(ratio {full.elapsed_ms / 1000 / forward_total:.2f})")  # fmt: skip
-
+        if not args.snapshot_only:
+            replay(srv, Path(tmp), args)
         print(f"\n2. full snapshot of a {args.tables}-table schema")
-        times = snapshot_200(srv, args.tables)
+        times, python = snapshot_200(srv, args.tables, not args.no_profile)
         print(f"  take_snapshot: median {statistics.median(times):6.1f} ms, "
-              f"min {min(times):6.1f} ms, max {max(times):6.1f} ms  (target < 50 ms)")  # fmt: skip
+              f"min {min(times):6.1f} ms, max {max(times):6.1f} ms  (target < 50 ms); "
+              f"in Python: median {statistics.median(python):5.1f} ms")  # fmt: skip
+
+
+def replay(srv: ShadowServer, tmp: Path, args: argparse.Namespace) -> None:
+    """Part 1: apply the forwards once, then the verify round trip over them."""
+    files = write_project(tmp / "migrations", args.migrations)
+    pairs = [MigrationPair(n, f, r) for n, f, r in files]
+
+    print(f"\n1. {len(pairs)} synthetic migrations")
+    forward_total, forward_loop = apply_forwards(srv, pairs)
+    print(f"  apply all forward migrations once: {forward_total:7.2f} s "
+          f"(migrations alone {forward_loop:.2f} s)")  # fmt: skip
+    run = run_verification(pairs, srv.admin_url)
+    verify_total = run.elapsed_ms / 1000.0
+    loop = sum(r.elapsed_ms for r in run.results) / 1000.0
+    counts = {s: sum(1 for r in run.results if r.status == s) for s in ("verified",)}
+    print(f"  verify round trip over all of them: {verify_total:7.2f} s "
+          f"(round trips alone {loop:.2f} s)")  # fmt: skip
+    print(f"  verdicts: {counts['verified']}/{len(pairs)} verified; "
+          f"{run.scoped_checks} scoped checks, {run.full_checks} full; "
+          f"model drift at the end: {len(run.drift)}")  # fmt: skip
+    print(f"  ratio verify / forward: {verify_total / forward_total:5.2f}  (target <= 3)")
+    print(f"  ratio, migrations alone: {loop / forward_loop:5.2f}")
+    if args.full:
+        full = run_verification(pairs, srv.admin_url, incremental=False)
+        print(f"  same, comparing full snapshots at every migration: "
+              f"{full.elapsed_ms / 1000:7.2f} s "
+              f"(ratio {full.elapsed_ms / 1000 / forward_total:.2f})")  # fmt: skip
+
+    if not args.no_profile:
+        print("  top five costs of a verify run over the first 60 migrations:")
+        print(top_costs(lambda: run_verification(pairs[:60], srv.admin_url)))
 
 
 if __name__ == "__main__":

@@ -8,14 +8,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from typer.core import TyperGroup
 
-from migration_rollback import __version__
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
 
 # A line that starts a new item: a bullet, a numbered step, or a right-aligned exit code
 # ("  4  LOCK_TIMEOUT: ...").
@@ -79,9 +79,40 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# soft_wrap: long findings stay one line each in CI logs and pipes (grep-able).
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class LazyConsole:
+    """A rich Console made on first use: `--version` never imports rich, a command only when
+    it prints.
+
+    soft_wrap: long findings stay one line each in CI logs and pipes (grep-able).
+    """
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    @property
+    def real(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, highlight=False, soft_wrap=True)
+        return self._console
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        self.real.print(*objects, **options)
+
+
+console = LazyConsole()
+err_console = LazyConsole(stderr=True)
+
+
+def escape(markup: str) -> str:
+    """`rich.markup.escape`, imported on first use."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(markup)
+
 
 DirOption = Annotated[
     Path,
@@ -107,7 +138,10 @@ ShadowOption = Annotated[
 
 def _version(value: bool) -> None:
     if value:
-        console.print(f"migration-rollback {__version__}")
+        from migration_rollback import __version__
+
+        # What console.print wrote, without importing rich for one line.
+        typer.echo(f"migration-rollback {__version__}")
         raise typer.Exit()
 
 
@@ -124,11 +158,13 @@ def root(
 @contextmanager
 def progress_bar(total: int, label: str) -> Iterator[Progress]:
     """A progress bar on a terminal; silent when output is piped (CI logs stay clean)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     progress = Progress(
         TextColumn(f"{label} [dim]{{task.description}}"),
         BarColumn(),
         MofNCompleteColumn(),
-        console=err_console,
+        console=err_console.real,
         transient=True,
         disable=not sys.stderr.isatty(),
     )

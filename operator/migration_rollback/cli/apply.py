@@ -14,8 +14,8 @@ from typing import Annotated
 import typer
 
 from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app
-from migration_rollback.runner.apply import ApplyOptions, apply_migrations
-from migration_rollback.runner.capture import CaptureLimits
+
+# Pure modules (no psycopg); the runner itself is imported when the command runs.
 from migration_rollback.runner.exitcodes import ExitCode
 from migration_rollback.runner.options import (
     DEFAULT_HISTORY_TABLE,
@@ -126,6 +126,9 @@ def apply(
     ):
         if value is not None and value < 0:
             raise _usage_error(f"{option} must be 0 or more")
+    from migration_rollback.runner.apply import ApplyOptions, apply_migrations
+    from migration_rollback.runner.capture import CaptureLimits
+
     try:
         options = ApplyOptions(
             database_url=database_url,

@@ -10,12 +10,9 @@ from typing import Annotated
 import typer
 
 from migration_rollback.cli.app import app
-from migration_rollback.conninfo import InvalidDatabaseUrlError, parse_database_url
-from migration_rollback.runner.capture_admin import list_captures, prune_captures
-from migration_rollback.runner.errors import RunnerError
+
+# Pure module; psycopg (conninfo, session) and the capture queries load when a command runs.
 from migration_rollback.runner.exitcodes import ExitCode
-from migration_rollback.runner.options import parse_duration
-from migration_rollback.runner.session import connect
 
 URL_ENV = "MIGRATION_ROLLBACK_DATABASE_URL"
 captures_app = typer.Typer(
@@ -47,6 +44,11 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Every capture: migration, statement, kind, status, table, rows and bytes."""
+    from migration_rollback.conninfo import InvalidDatabaseUrlError, parse_database_url
+    from migration_rollback.runner.capture_admin import list_captures
+    from migration_rollback.runner.errors import RunnerError
+    from migration_rollback.runner.session import connect
+
     try:
         target = parse_database_url(database_url or os.environ.get(URL_ENV, ""))
     except InvalidDatabaseUrlError as exc:
@@ -85,6 +87,12 @@ def prune_command(
     """Drop captures explicitly: by --version, or every --restored one."""
     if not version and not restored:
         raise _fail("say what to prune: --version VERSION and/or --restored", ExitCode.USAGE)
+    from migration_rollback.conninfo import InvalidDatabaseUrlError, parse_database_url
+    from migration_rollback.runner.capture_admin import prune_captures
+    from migration_rollback.runner.errors import RunnerError
+    from migration_rollback.runner.options import parse_duration
+    from migration_rollback.runner.session import connect
+
     try:
         target = parse_database_url(database_url or os.environ.get(URL_ENV, ""))
     except InvalidDatabaseUrlError as exc:

@@ -7,12 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app, console
+from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app, console, escape
 from migration_rollback.cli.generate import load_project
-from migration_rollback.project.emergency import render_emergency_plan
-from migration_rollback.project.validation import validate_all
 
 
 @app.command("emergency")
@@ -26,6 +23,9 @@ def emergency(
     """Write an incident plan for this project: the latest migrations with their rollback
     state, the exact commands and a ready MigrationRollback manifest for each, and the
     response phases."""
+    from migration_rollback.project.emergency import render_emergency_plan
+    from migration_rollback.project.validation import validate_all
+
     loaded = load_project(directory, "reading")
     plan = render_emergency_plan(
         loaded, validate_all(loaded), generated_at=datetime.now(UTC), latest=latest

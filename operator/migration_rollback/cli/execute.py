@@ -16,6 +16,9 @@ import typer
 
 from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app
 from migration_rollback.errors import MigrationRollbackError
+
+# Pure modules (no psycopg): the options and the exit codes of the help text. The runner
+# itself is imported when the command runs.
 from migration_rollback.runner.exitcodes import ExitCode, exit_code_help
 from migration_rollback.runner.options import (
     DEFAULT_HISTORY_TABLE,
@@ -25,7 +28,6 @@ from migration_rollback.runner.options import (
     parse_duration,
     parse_table_name,
 )
-from migration_rollback.runner.run import RunIO, execute_rollback, install_signal_handlers
 
 URL_ENV = "MIGRATION_ROLLBACK_DATABASE_URL"
 
@@ -224,6 +226,8 @@ def execute(
         )
     except (ValueError, MigrationRollbackError) as exc:
         raise _usage_error(str(exc)) from None
+    from migration_rollback.runner.run import RunIO, execute_rollback, install_signal_handlers
+
     install_signal_handlers()
     result = execute_rollback(options, RunIO(stdout=sys.stdout, stderr=sys.stderr, env=os.environ))
     raise typer.Exit(int(result.exit_code))

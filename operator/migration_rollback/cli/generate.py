@@ -1,4 +1,8 @@
-"""`migration-rollback generate`: write rollback SQL and docs beside each migration."""
+"""`migration-rollback generate`: write rollback SQL and docs beside each migration.
+
+The engine (pglast), the project layer and rich are imported when the command runs, not when
+it is registered: `--version` and `--help` stay fast.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from migration_rollback.cli.app import (
     DEFAULT_DIR,
@@ -16,6 +19,7 @@ from migration_rollback.cli.app import (
     app,
     console,
     err_console,
+    escape,
     progress_bar,
 )
 from migration_rollback.cli.shadow_major import (
@@ -25,11 +29,10 @@ from migration_rollback.cli.shadow_major import (
     shadow_requirement,
 )
 from migration_rollback.errors import DatabaseUnavailableError, MigrationRollbackError
-from migration_rollback.project.generation import GenerateResult, Outcome, generate_one
-from migration_rollback.project.migrations import scan
-from migration_rollback.project.workspace import LoadedMigration, load, meta_command_notes
 
 if TYPE_CHECKING:
+    from migration_rollback.project.generation import GenerateResult
+    from migration_rollback.project.workspace import LoadedMigration
     from migration_rollback.verify.majors import MajorRequirement
 
 
@@ -59,6 +62,8 @@ def generate(
     Statements whose inverse needs a human are written as '-- MANUAL:' lines. Files edited by
     hand are kept unless --force. Exit code 1 when a migration does not parse.
     """
+    from migration_rollback.project.generation import Outcome, generate_one
+
     loaded = load_project(directory, "parsing")
     selected = select(loaded, only)
     # The shadow replays every migration (the state before each one), whatever --only says.
@@ -82,6 +87,9 @@ def generate(
 
 def load_project(directory: Path, label: str) -> list[LoadedMigration]:
     """The parsed project, or one error line and exit 2; ignored files are named on stderr."""
+    from migration_rollback.project.migrations import scan
+    from migration_rollback.project.workspace import load
+
     try:
         found = scan(directory)
         for line in found.ignored:
@@ -110,6 +118,8 @@ def select(loaded: list[LoadedMigration], only: str | None) -> list[LoadedMigrat
 
 
 def _print_result(result: GenerateResult) -> None:
+    from migration_rollback.project.generation import Outcome
+
     extras = []
     if result.manual_items:
         extras.append(f"{result.manual_items} manual")
@@ -124,6 +134,8 @@ def _print_result(result: GenerateResult) -> None:
 
 def _notes(item: LoadedMigration) -> list[str]:
     """What the engine could not analyse in this file: one line each, with file:line."""
+    from migration_rollback.project.workspace import meta_command_notes
+
     warning = [item.source.warning] if item.source.warning else []
     return warning + meta_command_notes(item)
 

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
-from migration_rollback.cli.app import console
+from migration_rollback.cli.app import console, escape
 
 if TYPE_CHECKING:
     from migration_rollback.verify import VerifyResult

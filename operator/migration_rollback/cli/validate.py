@@ -7,7 +7,6 @@ import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from migration_rollback.cli.app import (
     DEFAULT_DIR,
@@ -16,6 +15,7 @@ from migration_rollback.cli.app import (
     advance,
     app,
     console,
+    escape,
     progress_bar,
 )
 from migration_rollback.cli.shadow_major import (
@@ -25,11 +25,11 @@ from migration_rollback.cli.shadow_major import (
     shadow_requirement,
 )
 from migration_rollback.errors import DatabaseUnavailableError, MigrationRollbackError
-from migration_rollback.project.migrations import discover
-from migration_rollback.project.validation import MigrationReport, Status, validate_all
-from migration_rollback.project.workspace import LoadedMigration, load
 
 if TYPE_CHECKING:
+    # The engine (pglast) and the project layer are imported when the command runs.
+    from migration_rollback.project.validation import MigrationReport
+    from migration_rollback.project.workspace import LoadedMigration
     from migration_rollback.verify import VerifyResult
     from migration_rollback.verify.majors import MajorRequirement
 
@@ -39,12 +39,13 @@ class Format(enum.StrEnum):
     JSON = "json"
 
 
+# By Status value ("valid", ...): Status is a StrEnum, imported when the command runs.
 _COLOR = {
-    Status.VALID: "green",
-    Status.MANUAL: "yellow",
-    Status.INVALID: "red",
-    Status.MISSING: "red",
-    Status.STALE: "red",
+    "valid": "green",
+    "manual": "yellow",
+    "invalid": "red",
+    "missing": "red",
+    "stale": "red",
 }
 
 
@@ -73,6 +74,10 @@ def validate(
     Exit 0 only when no rollback is invalid, missing, stale or (with --verify) mismatched
     ('manual' still passes: the items are listed for a human).
     """
+    from migration_rollback.project.migrations import discover
+    from migration_rollback.project.validation import validate_all
+    from migration_rollback.project.workspace import load
+
     try:
         total = len(discover(directory))
         with progress_bar(total, "validating") as bar:
@@ -121,6 +126,8 @@ def run_shadow(
 
 
 def _json(reports: list[MigrationReport], proofs: dict[str, VerifyResult]) -> dict[str, object]:
+    from migration_rollback.project.validation import Status
+
     counts = {str(s): sum(1 for r in reports if r.status is s) for s in Status}
     migrations = []
     for report in reports:
@@ -141,6 +148,8 @@ def _proof_color(status: str) -> str:
 
 
 def _print_text(reports: list[MigrationReport], proofs: dict[str, VerifyResult]) -> None:
+    from migration_rollback.project.validation import Status
+
     for report in reports:
         color = _COLOR[report.status]
         proof = proofs.get(report.migration)

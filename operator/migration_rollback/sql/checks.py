@@ -11,6 +11,7 @@ import enum
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from pglast.enums.parsenodes import ConstrType, DropBehavior
@@ -57,15 +58,44 @@ def _walk(root: Any) -> Iterator[Any]:
     """Every node below `root`, depth first (iterative: parse trees can be deep)."""
     stack = [root]
     node_type = ast.Node
+    branch_type = node_type | tuple
+    slots = _BRANCH_SLOTS
     while stack:
         node = stack.pop()
         if isinstance(node, node_type):
             yield node
-            stack.extend(
-                v for v in (getattr(node, a) for a in node) if isinstance(v, node_type | tuple)
-            )
+            names = slots.get(type(node))
+            if names is None:
+                names = _branch_slots(type(node))
+            stack.extend(v for v in [getattr(node, a) for a in names] if isinstance(v, branch_type))
         elif isinstance(node, tuple):
             stack.extend(node)
+
+
+_BRANCH_SLOTS: dict[type, tuple[str, ...]] = {}
+_LEAF_TYPES = (bool, int, float, str, bytes, Decimal, enum.Enum)
+
+
+def _branch_slots(cls: type) -> tuple[str, ...]:
+    """The attributes of a node class that may hold nodes or tuples, in declaration order.
+
+    pglast checks every assignment against the attribute's declared Python types, so an
+    attribute declared as a string, a number or an enum never holds a subtree: walking skips
+    it (most attributes of a parse tree are locations, flags and names).
+    """
+    declarations: Any = getattr(cls, "__slots__", {})  # pglast: {name: SlotTypeInfo}
+    names = []
+    for name in declarations:  # what iterating a node yields: its attribute names
+        info = declarations[name] if isinstance(declarations, dict) else None
+        declared = getattr(info, "py_type", object)
+        types = declared if isinstance(declared, tuple) else (declared,)
+        leaf_only = all(
+            isinstance(t, type) and (t is dict or issubclass(t, _LEAF_TYPES)) for t in types
+        )
+        if not leaf_only:
+            names.append(name)
+    _BRANCH_SLOTS[cls] = found = tuple(names)
+    return found
 
 
 _TOUCHED_CACHE: dict[int, tuple[Any, frozenset[str]]] = {}
@@ -83,21 +113,29 @@ def touched_names(node: Any) -> frozenset[str]:
     return names
 
 
+# The node classes that name something, and where: RangeVar always, the others when set.
+_NAME_ATTRS: dict[type, str] = {
+    ast.RangeVar: "relname",
+    ast.AlterTableCmd: "name",
+    ast.ColumnDef: "colname",
+    ast.Constraint: "conname",
+}
+_QUALIFIED_NAME_ATTRS: dict[type, str] = {ast.ObjectWithArgs: "objname", ast.TypeName: "names"}
+
+
 def _touched_names(node: Any) -> frozenset[str]:
     names: set[str] = set()
-    for n in _walk(node):
-        if isinstance(n, ast.RangeVar):
-            names.add(n.relname)
-        elif isinstance(n, ast.AlterTableCmd) and n.name:
-            names.add(n.name)
-        elif isinstance(n, ast.ColumnDef) and n.colname:
-            names.add(n.colname)
-        elif isinstance(n, ast.Constraint) and n.conname:
-            names.add(n.conname)
-        elif isinstance(n, ast.ObjectWithArgs):
-            names.update(strings(n.objname)[-1:])
-        elif isinstance(n, ast.TypeName):
-            names.update(strings(n.names)[-1:])
+    for n in _walk(node):  # one dictionary look-up per node (these classes have no subclasses)
+        kind = type(n)
+        attr = _NAME_ATTRS.get(kind)
+        if attr is not None:
+            value = getattr(n, attr)
+            if value or kind is ast.RangeVar:
+                names.add(value)
+            continue
+        attr = _QUALIFIED_NAME_ATTRS.get(kind)
+        if attr is not None:
+            names.update(strings(getattr(n, attr))[-1:])
     for attr in ("idxname", "policy_name", "trigname", "newname", "subname", "pubname",
                  "extname", "schemaname", "rulename"):  # fmt: skip
         value = getattr(node, attr, None)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Mapping
+from typing import Any
 
 import pglast
-from pglast.parser import ParseError
+from pglast.parser import ParseError, split
 
 from migration_rollback.errors import SourceLocation, SqlSyntaxError
 from migration_rollback.sql.metacommands import find_meta_commands
@@ -23,28 +25,49 @@ _NEWLINE = re.compile("\n")
 
 
 class LineIndex:
-    """Offsets to 1-based line and column in O(log n): the line starts are found once per text.
+    """Offsets to 1-based line and column, linear over a whole file.
 
     A migration can hold 100k statements; counting newlines from the top for each of them made
-    reading a large file quadratic.
+    reading a large file quadratic. Offsets asked in increasing order (statements, in file
+    order) count only the newlines since the previous one; an earlier offset, or a line's span,
+    is found in a table of line starts built on the first such question.
     """
 
-    __slots__ = ("_length", "_starts")
+    __slots__ = ("_length", "_line", "_line_start", "_offset", "_starts_table", "_text")
 
     def __init__(self, text: str) -> None:
-        self._starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+        self._text = text
         self._length = len(text)
+        self._starts_table: list[int] | None = None
+        self._offset = 0  # the last offset located going forward: on line _line,
+        self._line = 1  # which starts at _line_start
+        self._line_start = 0
+
+    @property
+    def _starts(self) -> list[int]:
+        if self._starts_table is None:
+            self._starts_table = [0, *(m.end() for m in _NEWLINE.finditer(self._text))]
+        return self._starts_table
 
     def span(self, line: int) -> tuple[int, int]:
         """Offsets of a 1-based line's first character and of its end (before the newline)."""
-        start = self._starts[line - 1]
-        end = self._starts[line] - 1 if line < len(self._starts) else self._length
+        starts = self._starts
+        start = starts[line - 1]
+        end = starts[line] - 1 if line < len(starts) else self._length
         return start, end
 
     def locate(self, offset: int) -> tuple[int, int]:
         offset = max(0, min(offset, self._length))
-        line = bisect_right(self._starts, offset)
-        return line, offset - self._starts[line - 1] + 1
+        if offset < self._offset:
+            starts = self._starts
+            line = bisect_right(starts, offset)
+            return line, offset - starts[line - 1] + 1
+        newlines = self._text.count("\n", self._offset, offset)
+        if newlines:
+            self._line += newlines
+            self._line_start = self._text.rfind("\n", self._offset, offset) + 1
+        self._offset = offset
+        return self._line, offset - self._line_start + 1
 
 
 def line_and_column(text: str, offset: int) -> tuple[int, int]:
@@ -68,12 +91,29 @@ def _blank_meta_commands(text: str, source: str, lines: LineIndex) -> tuple[str,
     return "".join(chars), warnings
 
 
-def parse_script(text: str, source: str = "<string>") -> Script:
-    """Parse a whole SQL file; raise SqlSyntaxError with file:line:column when it does not parse."""
+def parse_script(
+    text: str, source: str = "<string>", known: Mapping[str, Any] | None = None
+) -> Script:
+    """Parse a whole SQL file; raise SqlSyntaxError with file:line:column when it does not parse.
+
+    `known` maps statement texts (as `Statement.text`) to parse trees already built for them,
+    e.g. the generator's own statements when `validate` reads the rollback it wrote. When every
+    statement of the file is known, the file is only split (libpg_query's parser, in C) and the
+    trees are reused: building pglast's Python nodes is what a parse costs. Otherwise, or when
+    the split fails, the whole file is parsed as usual. The result is the same either way, bar
+    the character offsets inside reused trees (relative to their own text), which nothing reads.
+    """
     text = normalize_text(text)
     # Blanking keeps every offset, so one index serves the text before and after it.
     lines = LineIndex(text)
     cleaned, warnings = _blank_meta_commands(text, source, lines)
+    statements = _reuse_known(cleaned, source, lines, known) if known else None
+    if statements is None:
+        statements = _parse(cleaned, source, lines)
+    return Script(source=source, statements=tuple(statements), warnings=tuple(warnings))
+
+
+def _parse(cleaned: str, source: str, lines: LineIndex) -> list[Statement]:
     try:
         raw = pglast.parse_sql(cleaned)
     except ParseError as exc:
@@ -96,11 +136,45 @@ def parse_script(text: str, source: str = "<string>") -> Script:
                 node=raw_stmt.stmt,
             )
         )
-    return Script(source=source, statements=tuple(statements), warnings=tuple(warnings))
+    return statements
+
+
+def _reuse_known(
+    cleaned: str, source: str, lines: LineIndex, known: Mapping[str, Any]
+) -> list[Statement] | None:
+    """The statements with their known trees, or None when one is not known (or no split)."""
+    try:
+        # The same spans as parse_sql's statements, stripped of surrounding whitespace.
+        spans = split(cleaned, with_parser=True, only_slices=True)
+    except ParseError:
+        return None  # the full parse reports it, located
+    statements: list[Statement] = []
+    for span in spans:
+        statement_text = _strip_leading_comments(cleaned[span])
+        node = known.get(statement_text)
+        if node is None:
+            return None
+        line, column = lines.locate(span.start)
+        statements.append(
+            Statement(
+                text=statement_text,
+                location=SourceLocation(source, line, column),
+                index=len(statements),
+                node=node,
+            )
+        )
+    return statements
+
+
+# Line boundaries of str.splitlines other than \n (\r is gone after normalize_text).
+_OTHER_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 def _strip_leading_comments(chunk: str) -> str:
     """pglast's statement span starts after the previous `;`, so it may begin with comments."""
+    if not chunk.lstrip().startswith("--") and _OTHER_LINE_BREAKS.search(chunk) is None:
+        # No comment first, only \n line breaks: the line-by-line rewrite below changes nothing.
+        return chunk.strip()
     lines = chunk.splitlines()
     while lines and (not lines[0].strip() or lines[0].lstrip().startswith("--")):
         lines.pop(0)

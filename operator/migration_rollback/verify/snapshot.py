@@ -32,7 +32,7 @@ import functools
 import json
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -1031,7 +1031,14 @@ class PendingSnapshot:
             for obj in commented:
                 text = comments.get(obj.ref)
                 if text is not None:
-                    objects[obj.id] = replace(obj, attrs={**obj.attrs, "comment": text})
+                    objects[obj.id] = SnapshotObject(
+                        obj.id,
+                        {**obj.attrs, "comment": text},
+                        obj.parent,
+                        obj.extra,
+                        obj.ref,
+                        obj.family,
+                    )
         return Snapshot(objects, (time.perf_counter() - self._started) * 1000.0)
 
 
@@ -1097,37 +1104,56 @@ def _add_rows(
     *,
     inline_comments: bool = True,
 ) -> list[SnapshotObject]:
-    n_attrs = len(kind.attrs)
-    attr_names = [name for name, _ in kind.attrs]
-    extra_names = [name for name, _ in kind.extras]
+    attr_at, acl_at, comment_at, extra_at = _layout(kind, inline_comments)
+    parents: dict[tuple[str, str], ObjectId] = {}  # one ObjectId per parent (columns share)
     added: list[SnapshotObject] = []
     for row in rows:
         oid = ObjectId(row[0], row[1])
-        parent = ObjectId(row[4], row[5]) if row[5] is not None else None
-        attrs = _values(attr_names, row[6 : 6 + n_attrs])
-        at = 6 + n_attrs
-        if kind.acl is not None:
-            if row[at] is not None:
-                attrs["privileges"] = _normalize_acl_cached(tuple(row[at]), row[at + 1])
-            at += 2
-        if kind.comment is not None and inline_comments:
-            if row[at] is not None:
-                attrs["comment"] = row[at]
-            at += 1
-        extra = _values(extra_names, row[at:])
+        parent = None
+        if row[5] is not None:
+            key = (row[4], row[5])
+            parent = parents.get(key)
+            if parent is None:
+                parent = parents[key] = ObjectId(row[4], row[5])
+        # psycopg gives str, int, bool, None and list (for arrays) here: only lists need work.
+        attrs: dict[str, Value] = {
+            name: (tuple(value) if type(value) is list else value)
+            for name, at in attr_at
+            if (value := row[at]) is not None
+        }
+        if acl_at is not None and row[acl_at] is not None:
+            attrs["privileges"] = _normalize_acl_cached(tuple(row[acl_at]), row[acl_at + 1])
+        if comment_at is not None and row[comment_at] is not None:
+            attrs["comment"] = row[comment_at]
+        extra: dict[str, Value] = {
+            name: (tuple(value) if type(value) is list else value)
+            for name, at in extra_at
+            if (value := row[at]) is not None
+        }
         obj = SnapshotObject(oid, attrs, parent, extra, row[2], row[3])
         objects[oid] = obj
         added.append(obj)
     return added
 
 
-def _values(names: Sequence[str], row: Sequence[Any]) -> dict[str, Value]:
-    # psycopg gives str, int, bool, None and list (for arrays) here: only lists need work.
-    return {
-        name: (tuple(value) if type(value) is list else value)
-        for name, value in zip(names, row, strict=True)
-        if value is not None
-    }
+_Layout = tuple[tuple[tuple[str, int], ...], int | None, int | None, tuple[tuple[str, int], ...]]
+
+
+@functools.cache
+def _layout(kind: _Kind, inline_comments: bool) -> _Layout:
+    """Where a row of `kind.select()` holds what: (attribute, column) pairs, the ACL and its
+    owner, the comment (None: not in the row), (extra, column) pairs."""
+    at = 6
+    attr_at = tuple((name, at + n) for n, (name, _) in enumerate(kind.attrs))
+    at += len(kind.attrs)
+    acl_at = None
+    if kind.acl is not None:
+        acl_at, at = at, at + 2
+    comment_at = None
+    if kind.comment is not None and inline_comments:
+        comment_at, at = at, at + 1
+    extra_at = tuple((name, at + n) for n, (name, _) in enumerate(kind.extras))
+    return attr_at, acl_at, comment_at, extra_at
 
 
 def snapshot_to_json(snapshot: Snapshot) -> str:
