@@ -162,6 +162,16 @@ def cause_of(proof: dict[str, Any] | None) -> str:
     return first[:160]
 
 
+# Failures that say nothing about the migration: the shadow lacked what Supabase would have.
+ENVIRONMENT = frozenset({"missing_extension", "missing_platform_object", "other_major"})
+
+
+def cause_kind(proof: dict[str, Any] | None) -> str:
+    """The verifier's classification of a failed forward (verify/causes.py), "?" without."""
+    cause = (proof or {}).get("cause")
+    return str(cause.get("kind") or "?") if isinstance(cause, dict) else "?"
+
+
 def cause_group(cause: str) -> str:
     """The cause with names taken out, to count similar causes together."""
     return re.sub(r'"[^"]*"', '"…"', cause)[:120]
@@ -175,6 +185,9 @@ class Check:
     migration: str
     verdict: str  # same | different | column_order_only | rollback_error | forward_error
     detail: list[str] = field(default_factory=list)
+    # Checked after a forward that failed on this server was replayed in part: its state may
+    # differ from the tool's (no stand-ins here, PostgreSQL 15 whatever the project's major).
+    after_partial: str | None = None
 
 
 def normalise_dump(text: str) -> Counter[str]:
@@ -188,8 +201,18 @@ def normalise_dump(text: str) -> Counter[str]:
             continue
         if entry.startswith("\\"):  # \restrict / \unrestrict keys of newer pg_dump
             continue
-        entries[entry] += 1
+        entries[_acl_order_free(entry)] += 1
     return entries
+
+
+def _acl_order_free(entry: str) -> str:
+    """An entry of only GRANT / REVOKE statements (one object's ACL) with its statements
+    sorted: pg_dump prints them in aclitem order, which a revoke and re-grant changes though
+    the privileges are the same."""
+    parts = [part.strip() for part in entry.rstrip(";").split("; ")]
+    if len(parts) < 2 or not all(part.startswith(("GRANT ", "REVOKE ")) for part in parts):
+        return entry
+    return "; ".join(sorted(parts)) + ";"
 
 
 _TABLE = re.compile(r"^CREATE (?:UNLOGGED )?TABLE (\S+) \((.*)\);?$")
@@ -306,8 +329,18 @@ class Scratch:
             error = self._psql(db, path, single=False)
         return error
 
-    def _psql(self, db: str, path: Path, *, single: bool) -> str | None:
-        args = [str(PG_BINDIR / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.url(db)]
+    def apply_partly(self, db: str, path: Path) -> None:
+        """Run a SQL file statement by statement (autocommit), going on past the statements
+        that fail: the tool's partial replay of a failed forward migration."""
+        self._psql(db, path, single=False, stop=False)
+
+    def _psql(self, db: str, path: Path, *, single: bool, stop: bool = True) -> str | None:
+        on_error = ["-v", "ON_ERROR_STOP=1"] if stop else [
+            "-v", "ON_ERROR_STOP=0",
+            # inside the file's own BEGIN ... COMMIT too: a savepoint per statement, as the tool
+            "-v", "ON_ERROR_ROLLBACK=on",
+        ]  # fmt: skip
+        args = [str(PG_BINDIR / "psql"), "-X", "-q", *on_error, "-d", self.url(db)]
         if single:
             args.append("--single-transaction")
         try:
@@ -359,7 +392,8 @@ def round_trip(scratch: Scratch, forward: Path, undo: Path, name: str) -> Check:
 class Independent:
     ours: list[Check] = field(default_factory=list)
     theirs: list[Check] = field(default_factory=list)
-    stopped: str | None = None  # a forward migration that failed on the main database
+    stopped: str | None = None  # unused since forward failures are replayed in part
+    partial: list[str] = field(default_factory=list)  # forwards that failed: replayed in part
     error: str | None = None
 
 
@@ -377,14 +411,18 @@ def independent(
                 forward = migrations / f"{name}.sql"
                 ours = migrations / f"{name}_rollback.sql"
                 if name in verified and ours.exists():
-                    result.ours.append(round_trip(scratch, forward, ours, name))
+                    check = round_trip(scratch, forward, ours, name)
+                    check.after_partial = (
+                        result.partial[-1].split(":", 1)[0] if result.partial else None
+                    )
+                    result.ours.append(check)
                 theirs = downs / f"{name}.sql" if downs else None
                 if theirs is not None and theirs.exists():
                     result.theirs.append(round_trip(scratch, forward, theirs, name))
                 error = scratch.apply(scratch.main, forward)
-                if error:
-                    result.stopped = f"{name}: {error}"
-                    break
+                if error:  # as the tool does: the statements that fail skipped, the rest kept
+                    result.partial.append(f"{name}: {error}")
+                    scratch.apply_partly(scratch.main, forward)
     except Exception as exc:  # the check must not stop the run
         result.error = f"{type(exc).__name__}: {exc}"[:400]
     return result
@@ -413,6 +451,7 @@ class ProjectResult:
     column_order_only: list[str] = field(default_factory=list)
     inconclusive: list[str] = field(default_factory=list)
     independent_stopped: str | None = None
+    independent_partial: list[str] = field(default_factory=list)
     independent_error: str | None = None
     has_downs: bool = False
     per_migration: list[dict[str, Any]] = field(default_factory=list)
@@ -472,7 +511,11 @@ def run_project(folder: Path, timeout: float, *, check: bool) -> ProjectResult:
         downs = folder / "down"
         result.has_downs = downs.is_dir()
         if check and doc is not None:
-            names = [p["migration"] for p in result.per_migration]
+            # What the tool replayed, in its order (not the files it left out, e.g. duplicate
+            # versions): the same states as the tool's shadow, so that verdicts compare.
+            names = [
+                p["migration"] for p in result.per_migration if p.get("status") not in NOT_REPLAYED
+            ]
             ind = independent(
                 migrations,
                 names,
@@ -509,6 +552,7 @@ def _count(result: ProjectResult, doc: dict[str, Any]) -> None:
             cause = cause_of(proof_of(item))
             result.forward_failed.append(f"{name}: {cause}")
             row["cause"] = cause
+            row["cause_kind"] = cause_kind(proof_of(item))
         result.per_migration.append(row)
     result.migrations = sum(counts.values())
     result.replayed = sum(n for s, n in counts.items() if s not in NOT_REPLAYED)
@@ -530,6 +574,7 @@ def _record(result: ProjectResult, ind: Independent) -> None:
         rows[c.migration]["theirs_independent"] = c.verdict
         rows[c.migration]["theirs_detail"] = c.detail[:3]
     result.independent_stopped = ind.stopped
+    result.independent_partial = list(ind.partial)
     result.independent_error = ind.error
 
 
@@ -592,7 +637,7 @@ def report(results: list[ProjectResult]) -> dict[str, Any]:
     print(f"\noutcomes: {dict(outcomes)}")
 
     causes: Counter[str] = Counter()
-    print("\nforward_failed (replay stops there; later migrations are skipped):")
+    print("\nforward_failed (replayed in part, failing statements skipped; the replay goes on):")
     for r in results:
         for line in r.forward_failed:
             print(f"  {r.project}: {line}")
@@ -601,16 +646,34 @@ def report(results: list[ProjectResult]) -> dict[str, Any]:
         print("  by cause:")
         for cause, n in causes.most_common():
             print(f"    {n:3d}  {cause}")
+    kinds = Counter(
+        str(m.get("cause_kind", "?"))
+        for r in results
+        for m in r.per_migration
+        if m.get("status") == "forward_failed"
+    )
+    environment = sum(n for k, n in kinds.items() if k in ENVIRONMENT)
+    counted = total["migrations"] - sum(total["statuses"].get(s, 0) for s in NOT_REPLAYED)
+    share = (counted - environment) / total["migrations"] if total["migrations"] else 0.0
+    print(f"  by kind: {dict(kinds.most_common())}")
+    print(
+        f"  replayed, not skipped and not failed for an environment reason: "
+        f"{counted - environment}/{total['migrations']} ({share:.1%})"
+    )
 
     false = [(r.project, f) for r in results for f in r.false_verified]
     order = [(r.project, m) for r in results for m in r.column_order_only]
     print(f"\nindependent check (pg_dump --schema-only round trip, PostgreSQL {PG_BINDIR}):")
     print(
-        f"  checked {total['checked']} verified migrations; FALSE VERIFIED: {len(false)}; "
-        f"column order only (tolerated by the tool): {len(order)}"
+        f"  checked {total['checked']} verified migrations; FALSE VERIFIED: {len(false)} "
+        f"({sum(1 for _, f in false if f.get('after_partial'))} of them after a partial replay "
+        f"on the independent server); column order only (tolerated by the tool): {len(order)}"
     )
     for project, f in false:
-        print(f"  FALSE {project} {f['migration']}: {f['verdict']}")
+        after = (
+            f" (after a partial replay of {f['after_partial']})" if f.get("after_partial") else ""
+        )
+        print(f"  FALSE {project} {f['migration']}: {f['verdict']}{after}")
         for line in f["detail"][:6]:
             print(f"        {line[:200]}")
     for r in results:
@@ -628,6 +691,8 @@ def report(results: list[ProjectResult]) -> dict[str, Any]:
             "statuses": dict(total["statuses"]),
             "outcomes": dict(outcomes),
             "forward_failed_causes": dict(causes),
+            "forward_failed_kinds": dict(kinds),
+            "replayed_share": round(share, 4),
             "false_verified": len(false),
             "column_order_only": len(order),
         },

@@ -3,8 +3,12 @@
 Both replay the project's migrations, in order, on a shadow PostgreSQL loaded with the
 Supabase baseline (see roundtrip.py for the transaction protocol). Extensions the shadow server
 lacks are stand-ins (verify/standins/), and verdicts that relied on one name it. A forward
-migration that fails is `forward_failed` with a classified cause (verify/causes.py); the replay
-goes on from the state before it, and a later failure that comes from it says it depends on it.
+migration that fails is `forward_failed` with a classified cause (verify/causes.py); it is then
+replayed statement by statement with the failing statements skipped (`skipped_statements`, each
+with its file:line; a file that does not parse is cut into the statements that do, see
+verify/lenient.py), so that later migrations find what the rest of it created. Their verdicts
+note that they ran after a partial replay, and a later failure that comes from a skipped
+statement says it depends on that migration.
 """
 
 from __future__ import annotations

@@ -55,6 +55,8 @@ FUNCTIONS_SINCE: Mapping[str, int] = {
 
 _UNDEFINED = frozenset({"42P01", "42883", "42704", "3F000", "42703", "42P02", "0LP01"})
 _SYNTAX = frozenset({"42601"})
+# The major of the parser migrations go through before they are sent (pglast 8 = PostgreSQL 17).
+PARSER_MAJOR = 17
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,9 +197,10 @@ def _other_major(
     state: str, message: str, names: list[str], server_major: int | None
 ) -> Cause | None:
     on = f"PostgreSQL {server_major}" if server_major else "the shadow server's PostgreSQL"
-    if state in _SYNTAX:
+    if state in _SYNTAX and message.startswith("syntax error") and server_major != PARSER_MAJOR:
         # The statement parsed with pglast (PostgreSQL 17's parser) before it was sent: the
-        # server's own parser is older or newer.
+        # server's own parser is older or newer. (Another 42601, e.g. PL/pgSQL's "unexpected
+        # end of function definition", or a server of the parser's major: the migration's own.)
         return Cause(
             "other_major",
             f"syntax the migration's parser accepts but {on} rejects ({message}): written for "

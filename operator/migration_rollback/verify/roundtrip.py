@@ -41,6 +41,7 @@ from migration_rollback.verify.baseline import load_baseline
 from migration_rollback.verify.causes import Cause, classify_failure
 from migration_rollback.verify.dbsettings import copy_database_settings
 from migration_rollback.verify.diff import Difference, diff_objects, render, summarize
+from migration_rollback.verify.lenient import lenient_statements
 from migration_rollback.verify.model import SchemaModel
 from migration_rollback.verify.shadow import ShadowDatabase
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, take_snapshot
@@ -51,6 +52,7 @@ Status = Literal["verified", "manual", "mismatch", "rollback_failed", "forward_f
 Progress = Callable[[str], None]
 
 _SAVEPOINT = "_mr_forward"
+_STATEMENT_SAVEPOINT = "_mr_statement"
 # A rollback runs as a new session would: settings, role and search_path as the server gives.
 _RESET_SESSION = ("RESET ALL", "RESET ROLE", "RESET SESSION AUTHORIZATION")
 
@@ -85,6 +87,9 @@ class VerifyResult:
     # created or used: the verdict holds for the stand-ins' definitions, not the real ones.
     standins: list[str] = field(default_factory=list)
     cause: Cause | None = None  # why the forward migration failed (forward_failed only)
+    # forward_failed: the statements a partial replay skipped ("file:line:col: error"); the
+    # others were applied, so that later migrations find what they created.
+    skipped_statements: list[str] = field(default_factory=list)
 
     @property
     def verified(self) -> bool:
@@ -136,6 +141,7 @@ class VerifyResult:
             "data_loss": list(self.data_loss),
             "notes": list(self.notes),
             "elapsed_ms": round(self.elapsed_ms, 2),
+            "skipped_statements": list(self.skipped_statements),
         }
 
 
@@ -256,6 +262,7 @@ class Replayer:
         self.server_major: int | None = None
         # Migrations whose forward failed -> the names of what they would have created.
         self.failed: dict[str, frozenset[str]] = {}
+        self.partial: list[str] = []  # failed migrations replayed in part (statements skipped)
         self._standins: set[str] = set()  # stand-ins the current migration installed or used
         self._notes: list[str] = []  # what the shadow did differently for it
         # A stand-in was installed: no event trigger reports it, so the checks of this
@@ -338,9 +345,10 @@ class Replayer:
     def replay(self, name: str, forward_path: Path, rollback: RollbackSource) -> VerifyResult:
         """Apply one forward migration (for real) and check its rollback on the way.
 
-        A forward that fails is rolled back (the shadow stays at the previous state), its cause
-        classified, and what it would have created remembered, so that the next migrations
-        still replay and a later failure that comes from this one says so.
+        A forward that fails is rolled back, its cause classified, then replayed again
+        statement by statement with the failing statements skipped (_go_past), and what those
+        would have created remembered, so that the next migrations still replay and a later
+        failure that comes from this one says so.
         """
         started = time.perf_counter()
         self._standins, self._notes, self._installed = set(), [], False
@@ -352,6 +360,10 @@ class Replayer:
             result.location = str(exc.location)
             result.cause = Cause("migration_error", f"the migration does not parse: {exc.message}")
             self.failed[name] = frozenset()
+            statements, unparsed = lenient_statements(text, str(forward_path))
+            if statements:  # the pieces that parse alone, replayed for the later migrations
+                pieces = Script(str(forward_path), tuple(statements))
+                self._go_past(name, pieces, text, result, unparsed)
             return result
         outcome = self._trip(forward, text, rollback)
         enabled = self._enable_for(outcome)
@@ -367,13 +379,77 @@ class Replayer:
         result = _verdict(name, outcome, self._tolerated)
         result.notes.extend(self._notes)
         result.standins = self._relied_on(text, outcome)
+        self._note_partial(result)
         if outcome.forward_failure is not None:
             result.cause = self._cause(outcome.forward_failure)
             self.failed[name] = would_create(forward)
+            self._go_past(name, forward, text, result)
         result.elapsed_ms = (time.perf_counter() - started) * 1000.0
         if outcome.prepared is not None and outcome.prepared.sql_body is not None:
             result.rollback_sql = outcome.prepared.sql_body
         return result
+
+    # --- going on past a failed forward ------------------------------------------------------
+
+    def _note_partial(self, result: VerifyResult) -> None:
+        if not self.partial:
+            return
+        names = ", ".join(self.partial[-3:])
+        more = f" and {len(self.partial) - 3} more" if len(self.partial) > 3 else ""
+        result.notes.append(
+            f"ran after a partial replay of {names}{more}: their failing statements were "
+            "skipped, the rest applied"
+        )
+
+    def _go_past(
+        self,
+        name: str,
+        forward: Script,
+        text: str,
+        result: VerifyResult,
+        unparsed: Sequence[str] = (),
+    ) -> None:
+        """The forward failed: replay it statement by statement, skipping only the statements
+        that fail (and `unparsed`, the pieces of a file that does not parse), so that what the
+        rest creates exists for the later migrations. (A migration run in statement groups
+        keeps the groups before its failure; see _clone_trip.)"""
+        if any(not classify(st).transactional for st in forward.statements):
+            return
+        skipped = self._replay_partly(forward, text)
+        if skipped is None:
+            result.notes.append("replaying it statement by statement failed too: not applied")
+            return
+        result.skipped_statements = [*unparsed, *(f"{f.location}: {f.message}" for _, f in skipped)]
+        applied = sum(1 for _ in _executable(forward.statements)) - len(skipped)
+        self.failed[name] = would_create(Script(forward.source, tuple(st for st, _ in skipped)))
+        if applied:
+            self.partial.append(name)
+        result.notes.append(
+            f"replayed in part for the later migrations: {applied} statement(s) applied, "
+            f"{len(result.skipped_statements)} skipped (skipped_statements)"
+        )
+
+    def _replay_partly(self, forward: Script, text: str) -> list[tuple[Statement, Failure]] | None:
+        """Each statement under its own savepoint, the failing ones rolled back; committed.
+        None: the migration could not be applied even so (nothing of it is)."""
+        conn = self._c()
+        skipped: list[tuple[Statement, Failure]] = []
+        self._pipeline("BEGIN", *_RESET_SESSION, *self._clear())
+        try:
+            for st in _executable(forward.statements):
+                conn.execute(f"SAVEPOINT {_STATEMENT_SAVEPOINT}", prepare=False)
+                failure = self._run_on(conn, [st], text)
+                end = "ROLLBACK TO" if failure is not None else "RELEASE"
+                conn.execute(f"{end} SAVEPOINT {_STATEMENT_SAVEPOINT}", prepare=False)
+                if failure is not None:
+                    skipped.append((st, failure))
+            conn.execute("SET CONSTRAINTS ALL IMMEDIATE", prepare=False)
+        except psycopg.Error:
+            conn.execute("ROLLBACK", prepare=False)
+            return None
+        conn.execute("COMMIT", prepare=False)
+        self._reload_model()
+        return skipped
 
     def _trip(self, forward: Script, text: str, rollback: RollbackSource) -> _Outcome:
         if any(not classify(st).transactional for st in forward.statements):

@@ -249,14 +249,14 @@ BROKEN_PROJECT: list[tuple[str, str, str | None]] = [
         "  id bigint primary key,\n"
         "  account_id bigint references public.accounts (id)\n"
         ");\n"
-        "alter table public.order_items add column note text;\n",  # no such table: fails
+        "create table public.order_items (order_id bigint references public.gone (id));\n",
         "drop table public.orders;\n",
-    ),
+    ),  # no table public.gone: the second statement fails (the first is replayed alone)
     ("unrelated", "create table public.tags (id int);\n", "drop table public.tags;\n"),
     (
-        "orders_index",
-        "create index orders_account_idx on public.orders (account_id);\n",
-        "drop index public.orders_account_idx;\n",
+        "order_items_index",
+        "create index order_items_idx on public.order_items (order_id);\n",
+        "drop index public.order_items_idx;\n",
     ),
     ("postgis", "create extension if not exists postgis with schema extensions;\n",
      "drop extension if exists postgis;\n"),
@@ -279,7 +279,7 @@ def test_a_broken_migration_in_the_middle_does_not_end_the_verdicts(
     assert broken.cause is not None
     assert broken.cause.kind == "migration_error"
     assert broken.location is not None
-    assert broken.location.endswith("broken_orders.sql:5:1")
+    assert "broken_orders.sql:5:" in broken.location
     assert dependent.cause is not None
     assert dependent.cause.kind == "depends_on"
     assert dependent.depends_on == broken.migration

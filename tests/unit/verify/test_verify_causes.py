@@ -108,3 +108,14 @@ def test_every_stand_in_file_has_a_valid_header() -> None:
 def test_a_header_must_name_its_file() -> None:
     with pytest.raises(ValueError, match="names"):
         parse_standin("x", "-- stand-in: y\nSELECT 1;\n")
+
+
+def test_a_syntax_error_only_the_server_s_pl_pgsql_sees_is_the_migration_s() -> None:
+    body = classify_failure(
+        "42601", "unexpected end of function definition at end of input", server_major=15
+    )
+    assert body.kind == "migration_error"
+    same_parser = classify_failure("42601", 'syntax error at or near "("', server_major=17)
+    assert same_parser.kind == "migration_error"
+    older = classify_failure("42601", 'syntax error at or near "("', server_major=15)
+    assert older.kind == "other_major"

@@ -46,6 +46,7 @@ _MEMBER_CATALOGS: tuple[tuple[str, str], ...] = (
     ("pg_ts_config", "true"),
     ("pg_ts_dict", "true"),
     ("pg_event_trigger", "true"),
+    ("pg_language", "true"),
 )
 
 _REGISTER_MEMBERS = (

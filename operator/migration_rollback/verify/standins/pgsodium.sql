@@ -108,6 +108,31 @@ CREATE FUNCTION pgsodium.crypto_pwhash_str(password bytea) RETURNS bytea
 CREATE FUNCTION pgsodium.crypto_pwhash_str_verify(hashed_password bytea, password bytea)
   RETURNS boolean
   LANGUAGE sql AS $$ SELECT hashed_password = pg_catalog.sha256(password) $$;
+CREATE FUNCTION pgsodium.derive_key(key_id bigint, key_len integer DEFAULT 32,
+  context bytea DEFAULT '\x7067736f6469756d'::bytea) RETURNS bytea
+  LANGUAGE sql STRICT AS $$ SELECT substring(pg_catalog.sha512(context) for key_len) $$;
+CREATE FUNCTION pgsodium.crypto_kdf_keygen() RETURNS bytea
+  LANGUAGE sql AS $$ SELECT pgsodium.randombytes_buf(32) $$;
+CREATE FUNCTION pgsodium.crypto_aead_ietf_keygen() RETURNS bytea
+  LANGUAGE sql AS $$ SELECT pgsodium.randombytes_buf(32) $$;
+CREATE FUNCTION pgsodium.crypto_aead_ietf_noncegen() RETURNS bytea
+  LANGUAGE sql AS $$ SELECT pgsodium.randombytes_buf(12) $$;
+CREATE FUNCTION pgsodium.crypto_aead_ietf_encrypt(message bytea, additional bytea, nonce bytea,
+  key bytea) RETURNS bytea
+  LANGUAGE sql AS $$ SELECT message $$;
+CREATE FUNCTION pgsodium.crypto_aead_ietf_decrypt(message bytea, additional bytea, nonce bytea,
+  key bytea) RETURNS bytea
+  LANGUAGE sql AS $$ SELECT message $$;
+CREATE FUNCTION pgsodium.crypto_aead_ietf_encrypt(message bytea, additional bytea, nonce bytea,
+  key_id bigint, context bytea DEFAULT '\x7067736f6469756d'::bytea) RETURNS bytea
+  LANGUAGE sql AS $$ SELECT message $$;
+CREATE FUNCTION pgsodium.crypto_aead_ietf_decrypt(message bytea, additional bytea, nonce bytea,
+  key_id bigint, context bytea DEFAULT '\x7067736f6469756d'::bytea) RETURNS bytea
+  LANGUAGE sql AS $$ SELECT message $$;
+CREATE FUNCTION pgsodium.crypto_auth(message bytea, key bytea) RETURNS bytea
+  LANGUAGE sql IMMUTABLE AS $$ SELECT pg_catalog.sha256(message || key) $$;
+CREATE FUNCTION pgsodium.crypto_auth_verify(mac bytea, message bytea, key bytea) RETURNS boolean
+  LANGUAGE sql IMMUTABLE AS $$ SELECT mac = pg_catalog.sha256(message || key) $$;
 GRANT USAGE ON SCHEMA pgsodium TO pgsodium_keyiduser, pgsodium_keyholder, pgsodium_keymaker;
 GRANT SELECT ON pgsodium.valid_key TO pgsodium_keyiduser;
 GRANT EXECUTE ON FUNCTION pgsodium.crypto_aead_det_encrypt(bytea, bytea, uuid, bytea),

@@ -18,8 +18,9 @@ BEGIN
   LOOP
     EXECUTE format('CREATE FUNCTION @extschema@.%I() RETURNS fdw_handler LANGUAGE c STRICT
       AS %L, %L', w || '_fdw_handler', '$libdir/postgres_fdw', 'postgres_fdw_handler');
+    -- plpgsql: a void SQL function returns NULL, which the validator's caller refuses.
     EXECUTE format('CREATE FUNCTION @extschema@.%I(options text[], catalog oid) RETURNS void
-      LANGUAGE sql STRICT AS %L', w || '_fdw_validator', 'SELECT');
+      LANGUAGE plpgsql STRICT AS %L', w || '_fdw_validator', 'BEGIN END');
     EXECUTE format('CREATE FUNCTION @extschema@.%I() RETURNS TABLE(name text, version text,
       author text, website text) LANGUAGE sql STRICT AS %L', w || '_fdw_meta',
       format('SELECT %L, %L, %L, %L', w, '0.4.3', 'Supabase', 'https://github.com/supabase/wrappers'));
