@@ -20,10 +20,12 @@ from typing import Any
 
 from migration_rollback import conninfo
 from migration_rollback.errors import SqlSyntaxError
+from migration_rollback.jobresult import JobResult
 from migration_rollback.kube import jobs, leases, maintenance, resources, sources, workloads
 from migration_rollback.kube.client import Clients
 from migration_rollback.lifecycle import analysis, approval, conditions, health, outcomes
 from migration_rollback.lifecycle.durations import human, parse_timestamp
+from migration_rollback.lifecycle.model import ConfigMapKeyRef, RollbackSpec
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
 from migration_rollback.metrics import (
     DOWNTIME,
@@ -100,8 +102,8 @@ class RollbackFlow:
     # --- plumbing ---------------------------------------------------------------------------
 
     @property
-    def spec(self) -> dict[str, Any]:
-        return dict(self.obj.get("spec") or {})
+    def spec(self) -> RollbackSpec:
+        return RollbackSpec.from_obj(self.obj)
 
     @property
     def status(self) -> dict[str, Any]:
@@ -181,17 +183,15 @@ class RollbackFlow:
 
     def url_where(self) -> str:
         """Where the URL comes from, for messages: names the Secret and key, never the value."""
-        db = self.spec["database"]["urlSecretRef"]
-        return f"Secret {db['name']} key {db.get('key', 'url')} ({URL_FIELD})"
+        db = self.spec.database.url_secret_ref
+        return f"Secret {db.name} key {db.key} ({URL_FIELD})"
 
     def database_target(self) -> conninfo.DatabaseTarget:
         """The Secret's URL parsed as libpq parses it (SourceNotFoundError while it is missing).
         A value libpq cannot parse is Terminal: no retry fixes it, and the message holds no
         part of it. Also refreshes the redactor, so it scrubs what the Jobs are given."""
-        db = self.spec["database"]["urlSecretRef"]
-        text = sources.secret_value(
-            self.clients, self.namespace, db["name"], db.get("key", "url"), URL_FIELD
-        )
+        db = self.spec.database.url_secret_ref
+        text = sources.secret_value(self.clients, self.namespace, db.name, db.key, URL_FIELD)
         try:
             target = conninfo.parse_database_url(text, where=self.url_where())
         except conninfo.InvalidDatabaseUrlError as exc:
@@ -249,28 +249,28 @@ class RollbackFlow:
     # --- 1. validate ------------------------------------------------------------------------
 
     def resolve_sql(self) -> str:
-        source = self.spec["rollback"]
-        if "sql" in source:
-            return str(source["sql"])
-        if "configMapRef" in source:
-            ref = source["configMapRef"]
+        source = self.spec.rollback
+        if source.sql is not None:
+            return source.sql
+        if source.config_map is not None:
+            ref = source.config_map
             return sources.config_map_value(
-                self.clients, self.namespace, ref["name"], ref["key"], "spec.rollback.configMapRef"
+                self.clients, self.namespace, ref.name, ref.key, "spec.rollback.configMapRef"
             )
-        ref = source["generateFrom"]["configMapRef"]
+        ref = source.generate_from or ConfigMapKeyRef("", "")
         forward = sources.config_map_value(
             self.clients,
             self.namespace,
-            ref["name"],
-            ref["key"],
+            ref.name,
+            ref.key,
             "spec.rollback.generateFrom.configMapRef",
         )
-        migration = str(self.spec.get("migration") or ref["key"].removesuffix(".sql"))
-        return analysis.generated_rollback(forward, migration, ref["key"])
+        migration = self.spec.migration or ref.key.removesuffix(".sql")
+        return analysis.generated_rollback(forward, migration, ref.key)
 
     def validate(self) -> Phase:
         self.step(StepName.VALIDATE, StepState.RUNNING)
-        if self.spec.get("targetVersion"):
+        if self.spec.target_version:
             # The runner supports --to; the Job does not yet mount one rollback per migration.
             message = "spec.targetVersion is not supported by the operator yet: use spec.migration"
             self.step(StepName.VALIDATE, StepState.FAILED, message)
@@ -291,7 +291,7 @@ class RollbackFlow:
         except SqlSyntaxError as exc:
             self.step(StepName.VALIDATE, StepState.FAILED, str(exc))
             raise Terminal(Reason.INVALID_SQL, f"rollback SQL does not parse: {exc}") from None
-        pinned = self.spec["rollback"].get("sha256")
+        pinned = self.spec.rollback.sha256
         if pinned and pinned != result.sha256:
             message = f"spec.rollback.sha256 is {pinned} but the SQL hashes to {result.sha256}"
             self.step(StepName.VALIDATE, StepState.FAILED, message)
@@ -338,7 +338,7 @@ class RollbackFlow:
             summary,
             str(self.status.get("sqlSha256")),
             self.obj["metadata"].get("annotations"),
-            bool(self.spec.get("allowDataLoss", False)),
+            self.spec.allow_data_loss,
         )
         if not decision.approved:
             if (
@@ -362,40 +362,35 @@ class RollbackFlow:
 
     def job_request(self, purpose: str, dry_run: bool) -> jobs.JobRequest:
         spec = self.spec
-        job = spec.get("job") or {}
-        backup = spec.get("backup") or {}
+        job = spec.job
         # The rollback Job dumps right before its transaction, once the app is down: the dump
         # then holds every write, which one taken while the app still served would miss.
-        mode = str(backup.get("mode", "pgDump"))
-        pvc = backup.get("persistentVolumeClaim")
-        db = spec["database"]["urlSecretRef"]
+        db = spec.database.url_secret_ref
         sha = str(self.status["sqlSha256"])
         plan = self.status.get("plan") or {}
         return jobs.JobRequest(
             name=analysis.child_name(self.name, purpose, sha),
             namespace=self.namespace,
             owner=resources.owner_reference(self.obj),
-            image=str(job.get("image") or self.settings.image),
-            migration=str(spec["migration"]),
+            image=job.image or self.settings.image,
+            migration=str(spec.migration),
             sql_config_map=str(self.status["sqlConfigMap"]),
             sha256=sha,
-            url_secret=str(db["name"]),
-            url_key=str(db.get("key", "url")),
-            history_table=str(
-                spec["database"].get("historyTable", "supabase_migrations.schema_migrations")
-            ),
+            url_secret=db.name,
+            url_key=db.key,
+            history_table=spec.database.history_table,
             dry_run=dry_run,
-            backup_mode=mode,
-            backup_pvc=pvc,
-            max_age=str(backup.get("maxAge", "1h")),
-            lock_timeout=str(job.get("lockTimeout", "5s")),
-            statement_timeout=str(job.get("statementTimeout", "10m")),
-            allow_data_loss=bool(spec.get("allowDataLoss", False)),
+            backup_mode=spec.backup.mode,
+            backup_pvc=spec.backup.persistent_volume_claim,
+            max_age=spec.backup.max_age,
+            lock_timeout=job.lock_timeout,
+            statement_timeout=job.statement_timeout,
+            allow_data_loss=spec.allow_data_loss,
             allow_manual=bool(self.status.get("approved")) and int(plan.get("manualItems", 0)) > 0,
-            purge=bool(spec.get("purge", False)),
-            timeout_seconds=int(job.get("timeoutSeconds", 900)),
+            purge=spec.purge,
+            timeout_seconds=job.timeout_seconds,
             actor=f"operator:{self.namespace}/{self.name}",
-            service_account=job.get("serviceAccountName") or self.settings.job_service_account,
+            service_account=job.service_account_name or self.settings.job_service_account,
             pod_overrides=self.settings.job_pod_overrides,
             purpose=purpose,
         )
@@ -416,7 +411,8 @@ class RollbackFlow:
             if state.finished:
                 self.reload_redactor()
                 # Scrubbed before anything is judged, cut or written.
-                result = self.redactor.scrub_obj(state.result) if state.result else None
+                scrubbed = self.redactor.scrub_obj(state.result) if state.result else None
+                result = JobResult.from_dict(scrubbed) if scrubbed else None
                 self.record_result(result)
                 return outcomes.judge(
                     state.succeeded, result, self.redactor.scrub(state.message), self.url_where()
@@ -481,8 +477,8 @@ class RollbackFlow:
 
     def prepare(self) -> Phase:
         self.hold_database()
-        backup = self.spec.get("backup") or {}
-        if backup.get("mode", "pgDump") == "pgDump" and not backup.get("persistentVolumeClaim"):
+        backup = self.spec.backup
+        if backup.mode == "pgDump" and not backup.persistent_volume_claim:
             self.event(
                 "BackupNotKept",
                 "backup.mode is pgDump without a persistentVolumeClaim: each Job verifies its "
@@ -496,7 +492,7 @@ class RollbackFlow:
                 self.step(StepName.DRY_RUN, StepState.FAILED, verdict.message)
                 raise Terminal(verdict.reason, f"the rehearsal failed: {verdict.message}")
             self.step(StepName.DRY_RUN, StepState.DONE, verdict.message or "dry run passed")
-        if self.spec.get("dryRun"):
+        if self.spec.dry_run:
             self.finish(
                 Phase.SUCCEEDED, Reason.DRY_RUN_SUCCEEDED, "dry run passed; nothing was changed"
             )
@@ -504,18 +500,17 @@ class RollbackFlow:
         self.set_phase(Phase.SCALING_DOWN, Reason.SCALING_DOWN, "stopping the application")
         return Phase.SCALING_DOWN
 
-    def record_result(self, result: dict[str, Any] | None) -> None:
-        if not result:
+    def record_result(self, result: JobResult | None) -> None:
+        if result is None:
             return
-        patch: dict[str, Any] = {"result": _small_result(result)}
-        if result.get("impact"):
-            patch["impact"] = result["impact"][:20]
-        backup = result.get("backup")
-        if isinstance(backup, dict):
+        patch: dict[str, Any] = {"result": result.summary()}
+        if result.impact:
+            patch["impact"] = [dict(i) for i in result.impact[:20]]
+        if result.backup is not None:
             patch["backup"] = {
-                "path": backup.get("path"),
-                "sizeBytes": backup.get("size_bytes"),
-                "verified": bool(backup.get("verified")),
+                "path": result.backup.path,
+                "sizeBytes": result.backup.size_bytes,
+                "verified": result.backup.verified,
             }
         self.patch(**patch)
 
@@ -526,9 +521,7 @@ class RollbackFlow:
         if recorded:
             return [workloads.Workload.from_key(k) for k in recorded]
         try:
-            return workloads.resolve(
-                self.clients, self.namespace, list(self.spec.get("workloads") or [])
-            )
+            return workloads.resolve(self.clients, self.namespace, list(self.spec.workloads))
         except workloads.WorkloadNotFoundError as exc:
             raise Terminal(Reason.WORKLOAD_NOT_FOUND, str(exc)) from None
 
@@ -549,7 +542,7 @@ class RollbackFlow:
                 StepState.DONE,
                 ", ".join(f"{k}={v}" for k, v in original.items()),
             )
-        maint = self.spec.get("maintenance")
+        maint = self.spec.maintenance
         if maint and self.step_state(StepName.MAINTENANCE_ON) != str(StepState.DONE):
             self.step(StepName.MAINTENANCE_ON, StepState.RUNNING)
             self.patch(maintenanceEnabled=True)
@@ -562,7 +555,7 @@ class RollbackFlow:
         self.step(
             StepName.SCALE_DOWN, StepState.RUNNING, f"scaling {len(targets)} workload(s) to 0"
         )
-        deadline = time.monotonic() + int(self.spec.get("scaleDownTimeoutSeconds", 300))
+        deadline = time.monotonic() + self.spec.scale_down_timeout_seconds
         for w in targets:
             workloads.scale(self.clients, self.namespace, w, 0)
         while True:
@@ -630,7 +623,7 @@ class RollbackFlow:
             workloads.scale(
                 self.clients, self.namespace, workloads.Workload.from_key(key), int(replicas)
             )
-        deadline = time.monotonic() + int(self.spec.get("scaleDownTimeoutSeconds", 300))
+        deadline = time.monotonic() + self.spec.scale_down_timeout_seconds
         while True:
             waiting = [
                 key
@@ -667,7 +660,7 @@ class RollbackFlow:
         return Phase.VERIFYING
 
     def verify(self) -> Phase:
-        checks = [health.CheckSpec.from_spec(c) for c in self.spec.get("healthChecks") or []]
+        checks = list(self.spec.health_checks)
         if checks:
             self.step(StepName.HEALTH_CHECK, StepState.RUNNING, f"{len(checks)} check(s)")
             for check in checks:
@@ -694,7 +687,7 @@ class RollbackFlow:
         return tracker.verdict, tracker.last
 
     def maintenance_off(self) -> None:
-        maint = self.spec.get("maintenance")
+        maint = self.spec.maintenance
         if maint and self.status.get("maintenanceEnabled"):
             self.step(StepName.MAINTENANCE_OFF, StepState.RUNNING)
             try:
@@ -734,7 +727,7 @@ class RollbackFlow:
             self.status.get("maintenanceEnabled")
         )
         changed = self.status.get("databaseChanged")
-        restore = self.spec.get("onFailure", "restore") == "restore"
+        restore = self.spec.restore_on_failure
         if (
             app_touched
             and restore
@@ -805,20 +798,6 @@ class RollbackFlow:
         self.event(str(reason), message, warning=phase is Phase.FAILED)
 
 
-def _small_result(result: dict[str, Any]) -> dict[str, Any]:
-    keep = (
-        "outcome",
-        "exit_name",
-        "committed",
-        "dry_run",
-        "migrations",
-        "rows_affected",
-        "duration_ms",
-        "error",
-    )
-    return {k: result[k] for k in keep if k in result and result[k] is not None}
-
-
 def restore_on_delete(clients: Clients, settings: Settings, obj: dict[str, Any]) -> str:
     """Deleting a resource mid-flow: bring the app back and let go of everything it holds."""
     meta = obj["metadata"]
@@ -832,9 +811,9 @@ def restore_on_delete(clients: Clients, settings: Settings, obj: dict[str, Any])
             if workloads.desired_replicas(clients, namespace, workload) != int(replicas):
                 workloads.scale(clients, namespace, workload, int(replicas))
                 done.append(f"{key}={replicas}")
-    spec = obj.get("spec") or {}
-    if status.get("maintenanceEnabled") and spec.get("maintenance"):
-        maintenance.set_maintenance(clients, namespace, spec["maintenance"], False)
+    maint = RollbackSpec.from_obj(obj).maintenance
+    if status.get("maintenanceEnabled") and maint:
+        maintenance.set_maintenance(clients, namespace, maint, False)
         done.append("maintenance off")
     if status.get("jobName") and not phase.terminal:
         jobs.delete_job(clients, namespace, str(status["jobName"]))

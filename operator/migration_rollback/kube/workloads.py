@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from migration_rollback.kube.client import Clients, is_not_found
+from migration_rollback.lifecycle.model import WorkloadRef
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -32,13 +33,13 @@ def _selector_string(match_labels: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(match_labels.items()))
 
 
-def resolve(clients: Clients, namespace: str, refs: list[dict[str, Any]]) -> list[Workload]:
+def resolve(clients: Clients, namespace: str, refs: list[WorkloadRef]) -> list[Workload]:
     """The workloads the spec names, by name or label selector, without duplicates."""
     found: set[Workload] = set()
     for index, ref in enumerate(refs):
-        kind = str(ref.get("kind", "Deployment"))
-        if ref.get("name"):
-            workload = Workload(kind, str(ref["name"]))
+        kind = ref.kind
+        if ref.name:
+            workload = Workload(kind, ref.name)
             try:
                 _read(clients, namespace, workload)
             except Exception as exc:
@@ -49,7 +50,7 @@ def resolve(clients: Clients, namespace: str, refs: list[dict[str, Any]]) -> lis
                 raise
             found.add(workload)
             continue
-        labels = (ref.get("selector") or {}).get("matchLabels") or {}
+        labels = dict(ref.match_labels or {})
         items = _list(clients, namespace, kind, _selector_string(labels))
         if not items:
             raise WorkloadNotFoundError(

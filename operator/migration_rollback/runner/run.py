@@ -23,6 +23,7 @@ import psycopg
 from migration_rollback import __version__
 from migration_rollback.conninfo import DatabaseTarget, InvalidDatabaseUrlError, parse_database_url
 from migration_rollback.errors import MigrationRollbackError
+from migration_rollback.jobresult import SQL_STEP
 from migration_rollback.redact import Redactor
 from migration_rollback.runner import audit, backup
 from migration_rollback.runner.errors import (
@@ -336,7 +337,7 @@ class _Run:
             still_locked=lambda: holds_run_lock(work, control_pid),
             committed_after_all=self._read_back_commit,
         )
-        with self.log.step("transaction") as step:
+        with self.log.step(SQL_STEP) as step:
             try:
                 run_transaction(work, plan, self.outcomes, settings, self.tx)
             finally:
