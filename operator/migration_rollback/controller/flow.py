@@ -23,9 +23,9 @@ from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.jobresult import JobResult
 from migration_rollback.kube import jobs, leases, maintenance, resources, sources, workloads
 from migration_rollback.kube.client import Clients
-from migration_rollback.lifecycle import analysis, approval, conditions, health, outcomes
+from migration_rollback.lifecycle import analysis, approval, conditions, health, outcomes, policy
 from migration_rollback.lifecycle.durations import human, parse_timestamp
-from migration_rollback.lifecycle.model import ConfigMapKeyRef, RollbackSpec
+from migration_rollback.lifecycle.model import ConfigMapKeyRef, RollbackSpec, RollbackStatus
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
 from migration_rollback.metrics import (
     DOWNTIME,
@@ -619,10 +619,10 @@ class RollbackFlow:
     def bring_back(self, step: StepName) -> None:
         original: dict[str, int] = dict(self.status.get("originalReplicas") or {})
         self.step(step, StepState.RUNNING, ", ".join(f"{k}={v}" for k, v in original.items()))
-        for key, replicas in original.items():
-            workloads.scale(
-                self.clients, self.namespace, workloads.Workload.from_key(key), int(replicas)
-            )
+        actions = policy.restore_actions(
+            self.spec, RollbackStatus.from_obj(self.obj), deleting=False
+        )
+        self.apply([a for a in actions if isinstance(a, policy.ScaleTo)])
         deadline = time.monotonic() + self.spec.scale_down_timeout_seconds
         while True:
             waiting = [
@@ -718,58 +718,43 @@ class RollbackFlow:
     # --- failure paths ----------------------------------------------------------------------
 
     def fail(self, reason: Reason, message: str) -> None:
-        """Record the failure; bring the app back when that is safe and asked for."""
-        if self.phase is Phase.RESTORING:
-            self.restore_failed(message)
+        """Record the failure and do what the failure policy (lifecycle.policy) says."""
+        status = RollbackStatus.from_obj(self.obj)
+        plan = policy.on_failure(
+            self.phase,
+            app_touched=status.app_touched,
+            restore=self.spec.restore_on_failure,
+            database_changed=status.database_changed,
+            message=message,
+            maintenance_on=status.maintenance_enabled,
+        )
+        if plan.outcome is policy.Outcome.RESTORE_FAILED:
+            failure = status.failure
+            text = f"{failure.message if failure else 'failed'}; {plan.message}"
+            self.event(str(Reason.HELD_FOR_HUMAN), text, warning=True)
+            self.finish(Phase.FAILED, failure.reason if failure else Reason.JOB_FAILED, text)
             return
         self.patch(failure={"reason": str(reason), "message": message})
-        app_touched = bool(self.status.get("originalReplicas")) or bool(
-            self.status.get("maintenanceEnabled")
-        )
-        changed = self.status.get("databaseChanged")
-        restore = self.spec.restore_on_failure
-        if (
-            app_touched
-            and restore
-            and not changed
-            and self.phase not in (Phase.VERIFYING, Phase.SCALING_UP)
-        ):
-            self.set_phase(
-                Phase.RESTORING, Reason.RESTORING, f"{message}; restoring the application"
-            )
+        if plan.outcome is policy.Outcome.RESTORE:
+            self.set_phase(Phase.RESTORING, Reason.RESTORING, plan.message)
             return
-        if app_touched and self.phase not in (Phase.VERIFYING, Phase.SCALING_UP):
-            why = "the database changed" if changed else "onFailure is hold"
-            message = f"{message}; the application is left down for a human ({why})"
-            self.event(str(Reason.HELD_FOR_HUMAN), message, warning=True)
-        else:
-            if self.phase in (Phase.VERIFYING, Phase.SCALING_UP):
-                # The rollback committed and the app was scaled back; what is left is a human's.
-                message = f"{message}; the rollback committed and the application was scaled back"
-                if self.status.get("maintenanceEnabled"):
-                    message += ", with maintenance mode still on"
-                self.event(str(Reason.HELD_FOR_HUMAN), message, warning=True)
-        self.finish(Phase.FAILED, reason, message)
+        if plan.held_for_human:
+            self.event(str(Reason.HELD_FOR_HUMAN), plan.message, warning=True)
+        self.finish(Phase.FAILED, reason, plan.message)
 
-    def restore_failed(self, message: str) -> None:
-        """Bringing the app back failed too: stop trying (a loop would hide it) and say so."""
-        failure = self.status.get("failure") or {}
-        reason = failure.get("reason", Reason.JOB_FAILED)
-        message = (
-            f"{failure.get('message', 'failed')}; then restoring the application failed: "
-            f"{message}; the database is unchanged and the application needs a human"
-        )
-        self.event(str(Reason.HELD_FOR_HUMAN), message, warning=True)
-        self.finish(Phase.FAILED, reason, message)
+    def apply(self, actions: list[policy.Action]) -> list[str]:
+        """The restore actions (lifecycle.policy.restore_actions), applied idempotently."""
+        return apply_actions(self.clients, self.settings, self.obj, actions)
 
     def restore(self) -> Phase:
-        failure = self.status.get("failure") or {}
+        status = RollbackStatus.from_obj(self.obj)
+        failure = status.failure
         self.bring_back(StepName.RESTORE)
         self.maintenance_off()
         self.finish(
             Phase.FAILED,
-            failure.get("reason", Reason.JOB_FAILED),
-            f"{failure.get('message', 'failed')}; the application was restored and the "
+            failure.reason if failure else Reason.JOB_FAILED,
+            f"{failure.message if failure else 'failed'}; the application was restored and the "
             "database is unchanged",
         )
         return Phase.FAILED
@@ -798,28 +783,36 @@ class RollbackFlow:
         self.event(str(reason), message, warning=phase is Phase.FAILED)
 
 
-def restore_on_delete(clients: Clients, settings: Settings, obj: dict[str, Any]) -> str:
-    """Deleting a resource mid-flow: bring the app back and let go of everything it holds."""
+def apply_actions(
+    clients: Clients, settings: Settings, obj: dict[str, Any], actions: list[policy.Action]
+) -> list[str]:
+    """Apply restore actions; each is a no-op when already in effect. Returns what was done."""
     meta = obj["metadata"]
-    status = obj.get("status") or {}
     namespace, name = meta["namespace"], meta["name"]
-    phase = Phase(status.get("phase") or Phase.PENDING)
+    spec = RollbackSpec.from_obj(obj)
     done: list[str] = []
-    if phase is not Phase.SUCCEEDED and status.get("originalReplicas"):
-        for key, replicas in dict(status["originalReplicas"]).items():
-            workload = workloads.Workload.from_key(key)
-            if workloads.desired_replicas(clients, namespace, workload) != int(replicas):
-                workloads.scale(clients, namespace, workload, int(replicas))
-                done.append(f"{key}={replicas}")
-    maint = RollbackSpec.from_obj(obj).maintenance
-    if status.get("maintenanceEnabled") and maint:
-        maintenance.set_maintenance(clients, namespace, maint, False)
-        done.append("maintenance off")
-    if status.get("jobName") and not phase.terminal:
-        jobs.delete_job(clients, namespace, str(status["jobName"]))
-        done.append(f"deleted Job {status['jobName']}")
-    if status.get("databaseLock"):
-        leases.release(
-            clients, settings.namespace, str(status["databaseLock"]), f"{namespace}/{name}"
-        )
-    return "; ".join(done) or "nothing to restore"
+    for action in actions:
+        if isinstance(action, policy.ScaleTo):
+            workload = workloads.Workload.from_key(action.workload)
+            if workloads.desired_replicas(clients, namespace, workload) != action.replicas:
+                workloads.scale(clients, namespace, workload, action.replicas)
+                done.append(f"{action.workload}={action.replicas}")
+        elif isinstance(action, policy.MaintenanceOff):
+            if spec.maintenance is not None:
+                maintenance.set_maintenance(clients, namespace, spec.maintenance, False)
+                done.append("maintenance off")
+        elif isinstance(action, policy.DeleteJob):
+            jobs.delete_job(clients, namespace, action.name)
+            done.append(f"deleted Job {action.name}")
+        else:
+            leases.release(clients, settings.namespace, action.name, f"{namespace}/{name}")
+    return done
+
+
+def restore_on_delete(clients: Clients, settings: Settings, obj: dict[str, Any]) -> str:
+    """Deleting a resource mid-flow: bring the app back and let go of everything it holds
+    (the same restore actions the Restoring phase applies, plus the Job and the Lease)."""
+    actions = policy.restore_actions(
+        RollbackSpec.from_obj(obj), RollbackStatus.from_obj(obj), deleting=True
+    )
+    return "; ".join(apply_actions(clients, settings, obj, actions)) or "nothing to restore"
