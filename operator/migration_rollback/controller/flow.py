@@ -363,13 +363,16 @@ class RollbackFlow:
     def job_request(self, purpose: str, dry_run: bool) -> jobs.JobRequest:
         spec = self.spec
         job = spec.job
+        attempt = self.attempt(purpose)
         # The rollback Job dumps right before its transaction, once the app is down: the dump
         # then holds every write, which one taken while the app still served would miss.
         db = spec.database.url_secret_ref
         sha = str(self.status["sqlSha256"])
         plan = self.status.get("plan") or {}
         return jobs.JobRequest(
-            name=analysis.child_name(self.name, purpose, sha),
+            name=analysis.child_name(
+                self.name, purpose if attempt == 1 else f"{purpose}{attempt}", sha
+            ),
             namespace=self.namespace,
             owner=resources.owner_reference(self.obj),
             image=job.image or self.settings.image,
@@ -383,7 +386,7 @@ class RollbackFlow:
             backup_mode=spec.backup.mode,
             backup_pvc=spec.backup.persistent_volume_claim,
             max_age=spec.backup.max_age,
-            lock_timeout=job.lock_timeout,
+            lock_timeout=policy.attempt_lock_timeout(job.lock_timeout, attempt),
             statement_timeout=job.statement_timeout,
             allow_data_loss=spec.allow_data_loss,
             allow_manual=bool(self.status.get("approved")) and int(plan.get("manualItems", 0)) > 0,
@@ -394,6 +397,29 @@ class RollbackFlow:
             pod_overrides=self.settings.job_pod_overrides,
             purpose=purpose,
         )
+
+    def attempt(self, purpose: str) -> int:
+        """Which run of this Job the flow is on (1 until a retry; recorded in status)."""
+        return int((self.status.get("attempts") or {}).get(purpose, 1))
+
+    def retry_later(self, purpose: str, verdict: outcomes.JobVerdict) -> bool:
+        """A retryable failure with retries left: record the next attempt, wait the backoff,
+        and say so (the caller runs the next Job). False: the failure stands."""
+        attempt = self.attempt(purpose)
+        retries = self.spec.job.retries
+        delay = policy.retry_delay(verdict.retryable, attempt, retries)
+        if delay is None:
+            return False
+        attempts = dict(self.status.get("attempts") or {})
+        attempts[purpose] = attempt + 1
+        message = (
+            f"{purpose} attempt {attempt} of {retries + 1} failed with nothing applied: "
+            f"{verdict.message}; trying again in {delay:g}s"
+        )
+        self.patch(attempts=attempts, reason=str(Reason.TRANSIENT_ERROR), message=message)
+        self.event(str(Reason.TRANSIENT_ERROR), message, warning=True)
+        self.wait(delay)
+        return True
 
     def run_job(
         self, request: jobs.JobRequest, while_waiting: Callable[[], None] | None = None
@@ -487,7 +513,10 @@ class RollbackFlow:
             )
         if self.step_state(StepName.DRY_RUN) != str(StepState.DONE):
             self.step(StepName.DRY_RUN, StepState.RUNNING, "dry-run Job: everything, then ROLLBACK")
-            verdict = self.run_job(self.job_request("dryrun", dry_run=True))
+            while True:
+                verdict = self.run_job(self.job_request("dryrun", dry_run=True))
+                if verdict.succeeded or not self.retry_later("dryrun", verdict):
+                    break
             if not verdict.succeeded:
                 self.step(StepName.DRY_RUN, StepState.FAILED, verdict.message)
                 raise Terminal(verdict.reason, f"the rehearsal failed: {verdict.message}")
@@ -593,20 +622,23 @@ class RollbackFlow:
 
     def roll_back(self) -> Phase:
         targets = self.targets()
-        request = self.job_request("rollback", dry_run=False)
-        self.step(StepName.ROLLBACK, StepState.RUNNING, f"Job {request.name}")
-        # Until the Job's result says otherwise, the database may have changed: a Job that
-        # vanishes, or an operator that dies now, must never lead to "restore the app".
-        if self.status.get("databaseChanged") is None:
-            self.patch(databaseChanged=True)
-        verdict = self.run_job(request, while_waiting=lambda: self.hold_down(targets))
-        metrics = dict(self.status.get("metrics") or {})
-        if verdict.sql_seconds is not None:
-            metrics["sqlSeconds"] = verdict.sql_seconds
-        if verdict.statements is not None:
-            metrics["statements"] = verdict.statements
-        changed = verdict.database_changed
-        self.patch(metrics=metrics, databaseChanged=changed if changed is not None else True)
+        while True:
+            request = self.job_request("rollback", dry_run=False)
+            self.step(StepName.ROLLBACK, StepState.RUNNING, f"Job {request.name}")
+            # Until the Job's result says otherwise, the database may have changed: a Job that
+            # vanishes, or an operator that dies now, must never lead to "restore the app".
+            if self.status.get("databaseChanged") is not True:
+                self.patch(databaseChanged=True)
+            verdict = self.run_job(request, while_waiting=lambda: self.hold_down(targets))
+            metrics = dict(self.status.get("metrics") or {})
+            if verdict.sql_seconds is not None:
+                metrics["sqlSeconds"] = verdict.sql_seconds
+            if verdict.statements is not None:
+                metrics["statements"] = verdict.statements
+            changed = verdict.database_changed
+            self.patch(metrics=metrics, databaseChanged=changed if changed is not None else True)
+            if verdict.succeeded or not self.retry_later("rollback", verdict):
+                break
         if not verdict.succeeded:
             self.step(StepName.ROLLBACK, StepState.FAILED, verdict.message)
             raise Terminal(verdict.reason, verdict.message)

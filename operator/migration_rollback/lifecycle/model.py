@@ -199,9 +199,10 @@ class BackupSpec:
 class JobSpec:
     image: str | None = None
     timeout_seconds: int = 900
-    lock_timeout: str = "5s"
+    lock_timeout: str = "500ms"
     statement_timeout: str = "10m"
     service_account_name: str | None = None
+    retries: int = 3
 
     @classmethod
     def from_obj(cls, raw: object) -> JobSpec:
@@ -214,10 +215,11 @@ class JobSpec:
                 "lockTimeout": "lock_timeout",
                 "statementTimeout": "statement_timeout",
                 "serviceAccountName": "service_account_name",
+                "retries": "retries",
             },
         )
         converted: dict[str, Any] = {
-            k: int(v) if k == "timeout_seconds" else str(v) for k, v in kw.items()
+            k: int(v) if k in ("timeout_seconds", "retries") else str(v) for k, v in kw.items()
         }
         return cls(**converted)
 
@@ -347,6 +349,7 @@ _STATUS_KEYS = {
     "maintenanceEnabled": "maintenance_enabled",
     "databaseChanged": "database_changed",
     "heldDown": "held_down",
+    "attempts": "attempts",
     "originalReplicas": "original_replicas",
     "hpaMinReplicas": "hpa_min_replicas",
     "failure": "failure",
@@ -381,6 +384,7 @@ class RollbackStatus:
     held_down: int = 0
     original_replicas: Mapping[str, int] = field(default_factory=dict)
     hpa_min_replicas: Mapping[str, int] = field(default_factory=dict)
+    attempts: Mapping[str, int] = field(default_factory=dict)
     failure: Failure | None = None
     plan: Mapping[str, Any] = field(default_factory=dict)
     metrics: Mapping[str, Any] = field(default_factory=dict)
@@ -397,7 +401,7 @@ class RollbackStatus:
         for attr in ("maintenance_enabled",):
             if attr in kw:
                 kw[attr] = bool(kw[attr])
-        for attr in ("original_replicas", "hpa_min_replicas"):
+        for attr in ("original_replicas", "hpa_min_replicas", "attempts"):
             if attr in kw:
                 kw[attr] = {str(k): int(v) for k, v in _map(kw[attr]).items()}
         if "failure" in kw:

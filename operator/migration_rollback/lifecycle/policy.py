@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from migration_rollback.lifecycle.durations import parse_duration
 from migration_rollback.lifecycle.model import RollbackSpec, RollbackStatus
 from migration_rollback.lifecycle.phases import Phase
 
@@ -132,3 +133,9 @@ def retry_delay(
     if not retryable or attempt > retries:
         return None
     return float(min(cap, base_seconds * 2 ** (attempt - 1)))
+
+
+def attempt_lock_timeout(base: str, attempt: int) -> str:
+    """The Job's lock_timeout on its `attempt`-th run: `base` doubled for each retry."""
+    milliseconds = round(parse_duration(base) * 1000) * 2 ** (attempt - 1)
+    return f"{milliseconds}ms"

@@ -101,6 +101,7 @@ READERS: dict[str, Callable[[RollbackSpec], Any]] = {
     "job.timeoutSeconds": lambda s: s.job.timeout_seconds,
     "job.lockTimeout": lambda s: s.job.lock_timeout,
     "job.statementTimeout": lambda s: s.job.statement_timeout,
+    "job.retries": lambda s: s.job.retries,
     "onFailure": lambda s: s.on_failure,
     "scaleDownTimeoutSeconds": lambda s: s.scale_down_timeout_seconds,
 }

@@ -109,3 +109,13 @@ def test_retry_backoff_doubles_within_the_budget() -> None:
     assert policy.retry_delay(False, 1, 3) is None
     assert policy.retry_delay(True, 1, 0) is None
     assert policy.retry_delay(True, 10, 20, cap=30) == 30
+
+
+def test_each_retry_doubles_the_lock_timeout() -> None:
+    assert [policy.attempt_lock_timeout("500ms", n) for n in (1, 2, 3, 4)] == [
+        "500ms",
+        "1000ms",
+        "2000ms",
+        "4000ms",
+    ]
+    assert policy.attempt_lock_timeout("5s", 2) == "10000ms"
