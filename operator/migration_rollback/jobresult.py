@@ -40,8 +40,24 @@ class BlockingSession:
     pid: int
     state: str
     seconds: float
+    user: str | None = None
+    application: str | None = None
     relations: tuple[str, ...] = ()
-    query: str = ""
+
+    def to_status(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"pid": self.pid, "state": self.state, "seconds": self.seconds}
+        if self.user:
+            out["user"] = self.user
+        if self.application:
+            out["application"] = self.application
+        if self.relations:
+            out["relations"] = list(self.relations)
+        return out
+
+    def describe(self) -> str:
+        who = " ".join(x for x in (self.user, self.application) if x)
+        on = f" on {', '.join(self.relations)}" if self.relations else ""
+        return f"pid {self.pid}{f' ({who})' if who else ''} {self.state} for {self.seconds:g}s{on}"
 
 
 @dataclass(frozen=True)
@@ -109,8 +125,9 @@ class JobResult:
                     pid=int(s.get("pid", 0)),
                     state=str(s.get("state", "")),
                     seconds=float(s.get("seconds", 0)),
+                    user=str(s["user"]) if s.get("user") else None,
+                    application=str(s["application"]) if s.get("application") else None,
                     relations=tuple(str(r) for r in s.get("relations") or ()),
-                    query=str(s.get("query", "")),
                 )
                 for s in doc.get("blocking_sessions") or ()
                 if isinstance(s, Mapping)

@@ -20,7 +20,7 @@ from typing import Any
 
 from migration_rollback import conninfo
 from migration_rollback.errors import SqlSyntaxError
-from migration_rollback.jobresult import JobResult
+from migration_rollback.jobresult import BlockingSession, JobResult
 from migration_rollback.kube import jobs, leases, maintenance, resources, sources, workloads
 from migration_rollback.kube.client import Clients
 from migration_rollback.lifecycle import analysis, approval, conditions, health, outcomes, policy
@@ -521,6 +521,7 @@ class RollbackFlow:
                 self.step(StepName.DRY_RUN, StepState.FAILED, verdict.message)
                 raise Terminal(verdict.reason, f"the rehearsal failed: {verdict.message}")
             self.step(StepName.DRY_RUN, StepState.DONE, verdict.message or "dry run passed")
+            self.warn_blocking_sessions()
         if self.spec.dry_run:
             self.finish(
                 Phase.SUCCEEDED, Reason.DRY_RUN_SUCCEEDED, "dry run passed; nothing was changed"
@@ -529,12 +530,35 @@ class RollbackFlow:
         self.set_phase(Phase.SCALING_DOWN, Reason.SCALING_DOWN, "stopping the application")
         return Phase.SCALING_DOWN
 
+    def warn_blocking_sessions(self) -> None:
+        """Before the downtime: the sessions the rehearsal found that would hold the rollback
+        up (and, behind it, every query of the application)."""
+        sessions = [
+            BlockingSession(
+                pid=int(b.get("pid", 0)),
+                state=str(b.get("state", "")),
+                seconds=float(b.get("seconds", 0)),
+                user=b.get("user"),
+                application=b.get("application"),
+                relations=tuple(b.get("relations") or ()),
+            )
+            for b in self.status.get("blockingSessions") or []
+        ]
+        if sessions:
+            self.event(
+                "BlockingSessions",
+                f"{len(sessions)} session(s) would block the rollback's locks: "
+                + "; ".join(b.describe() for b in sessions),
+                warning=True,
+            )
+
     def record_result(self, result: JobResult | None) -> None:
         if result is None:
             return
         patch: dict[str, Any] = {"result": result.summary()}
         if result.impact:
             patch["impact"] = [dict(i) for i in result.impact[:20]]
+        patch["blockingSessions"] = [b.to_status() for b in result.blocking_sessions]
         if result.backup is not None:
             patch["backup"] = {
                 "path": result.backup.path,

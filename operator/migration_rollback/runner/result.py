@@ -20,7 +20,16 @@ TERMINATION_MESSAGE_LIMIT = 4096
 # Fields dropped first: they are in the report, and too long for a termination message.
 _VERBOSE = ("restore_hint", "tool_version", "detail")
 # The lists shortened first when the document is too long, least important first.
-_SHRINKABLE = ("impact", "statements", "dependents", "archived", "deferred", "warnings", "steps")
+_SHRINKABLE = (
+    "impact",
+    "blocking_sessions",
+    "statements",
+    "dependents",
+    "archived",
+    "deferred",
+    "warnings",
+    "steps",
+)
 _ESSENTIAL = (
     "outcome",
     "exit_code",
@@ -103,6 +112,19 @@ class ArchivedObject:
 
 
 @dataclass
+class BlockingSessionInfo:
+    """Another session that would block the rollback's locks (runner.preflight); never its
+    query text, which may hold data."""
+
+    pid: int
+    state: str
+    seconds: float
+    user: str | None = None
+    application: str | None = None
+    relations: list[str] = field(default_factory=list)
+
+
+@dataclass
 class ErrorInfo:
     error_class: str
     message: str
@@ -137,6 +159,7 @@ class RunResult:
     data_loss: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: ErrorInfo | None = None
+    blocking_sessions: list[BlockingSessionInfo] = field(default_factory=list)
 
     @property
     def duration_ms(self) -> int | None:
@@ -173,6 +196,7 @@ class RunResult:
             "dependents": list(self.dependents),
             "deferred": [_compact_dict(asdict(s)) for s in self.deferred],
             "statements": [_compact_dict(asdict(s)) for s in self.statements],
+            "blocking_sessions": [_compact_dict(asdict(b)) for b in self.blocking_sessions],
             "impact": [_compact_dict(asdict(i)) for i in self.impact],
             "warnings": list(self.warnings),
             "tool_version": self.tool_version,

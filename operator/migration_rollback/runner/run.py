@@ -45,6 +45,7 @@ from migration_rollback.runner.history import (
 from migration_rollback.runner.impact import assess
 from migration_rollback.runner.options import BackupMode, MigrationId, RunOptions
 from migration_rollback.runner.plan import Plan, PlannedStatement, build_plan
+from migration_rollback.runner.preflight import blocking_sessions
 from migration_rollback.runner.report import render_report, render_summary
 from migration_rollback.runner.result import (
     BackupInfo,
@@ -171,6 +172,21 @@ class _Run:
         with self.log.step("impact") as step:
             self.result.impact = assess(self._work, plan)
             step.fields["objects"] = len(self.result.impact)
+        with self.log.step("preflight") as step:
+            # Read-only, and never fatal: what would block the locks is reported, not judged.
+            try:
+                self.result.blocking_sessions = blocking_sessions(
+                    self._work,
+                    plan,
+                    [backend_pid(self._work), backend_pid(self._control)],
+                )
+            except psycopg.Error as exc:
+                step.outcome = "skipped"
+                self.result.warnings.append(
+                    f"preflight skipped: {translate(exc, self.redactor).message}"
+                )
+                self._work.rollback()
+            step.fields["blocking_sessions"] = len(self.result.blocking_sessions)
         self._gate(plan)
         self._backup()
         self._transaction(plan)

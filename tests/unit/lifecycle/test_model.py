@@ -23,6 +23,7 @@ from migration_rollback.lifecycle.model import (
 from migration_rollback.lifecycle.phases import Reason
 from migration_rollback.runner.result import (
     BackupInfo,
+    BlockingSessionInfo,
     ErrorInfo,
     ImpactEntry,
     Outcome,
@@ -182,6 +183,9 @@ def runner_document(committed: bool = True) -> dict[str, Any]:
         steps=[StepTiming("backup", "ok", 900), StepTiming(SQL_STEP, "ok", 420)],
         backup=BackupInfo("pgDump", "/backups/x.dump", 1234, True),
         error=None if committed else ErrorInfo("RollbackSqlError", "boom", "22012", 2),
+        blocking_sessions=[
+            BlockingSessionInfo(41, "idle in transaction", 12.5, "app", "worker", ["public.t1"])
+        ],
     )
     for n in range(1, 4):
         result.statements.append(
@@ -202,6 +206,16 @@ def test_the_operator_reads_what_the_runner_writes() -> None:
     assert read.backup.size_bytes == 1234
     assert len(read.impact) == 3
     assert read.migrations == ("20251113000001",)
+    (blocker,) = read.blocking_sessions
+    assert blocker.to_status() == {
+        "pid": 41,
+        "state": "idle in transaction",
+        "seconds": 12.5,
+        "user": "app",
+        "application": "worker",
+        "relations": ["public.t1"],
+    }
+    assert blocker.describe() == "pid 41 (app worker) idle in transaction for 12.5s on public.t1"
     verdict = outcomes.judge(True, read, "")
     assert (verdict.succeeded, verdict.sql_seconds, verdict.statements) == (True, 0.42, 3)
     failed = outcomes.judge(False, JobResult.from_dict(runner_document(False)), "")
