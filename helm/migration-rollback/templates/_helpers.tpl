@@ -71,7 +71,7 @@ are bound by one ClusterRole or by a Role per watched namespace. */}}
   verbs: [create]
 - apiGroups: [batch]
   resources: [jobs]
-  verbs: [get, create, delete]
+  verbs: [get, list, watch, create, delete]
 - apiGroups: [apps]
   resources: [deployments, statefulsets]
   verbs: [get, list]

@@ -75,6 +75,9 @@ def http_probe(url: str, timeout: float) -> health.Probe:
 # tenth of that while it waits, so only a dead operator lets it lapse.
 DATABASE_LEASE_SECONDS = 600
 
+# How often a Job nobody else waits on is re-read when no watch event came first.
+JOB_FALLBACK_POLL_SECONDS = 5.0
+
 # Status fields holding free text, some of it the Job's (its result, libpq's errors): scrubbed of
 # the URL's secrets on every write. Not the others: timestamps and names must stay intact.
 FREE_TEXT_FIELDS = frozenset({"message", "failure", "result", "impact", "backup"})
@@ -443,7 +446,9 @@ class RollbackFlow:
                 return outcomes.judge(
                     state.succeeded, result, self.redactor.scrub(state.message), self.url_where()
                 )
-            self.wait()
+            # The Job's watch event ends the wait when it finishes (controller.handlers); the
+            # poll is the fallback. Holding workloads down needs the short one.
+            self.wait(None if while_waiting is not None else JOB_FALLBACK_POLL_SECONDS)
 
     def reload_redactor(self) -> None:
         """The Job's pod read the Secret when it started: scrub with that value should the
