@@ -76,6 +76,13 @@ are bound by one ClusterRole or by a Role per watched namespace. */}}
   resources: [deployments, statefulsets]
   verbs: [get, list]
 - apiGroups: [apps]
+  resources: [deployments]
+  # spec.workloads[].revision: previous puts back an earlier ReplicaSet's template.
+  verbs: [patch]
+- apiGroups: [apps]
+  resources: [replicasets]
+  verbs: [get, list]
+- apiGroups: [apps]
   resources: [deployments/scale, statefulsets/scale]
   verbs: [get, patch]
 - apiGroups: [autoscaling]

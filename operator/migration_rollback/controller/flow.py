@@ -583,6 +583,61 @@ class RollbackFlow:
         except workloads.WorkloadNotFoundError as exc:
             raise Terminal(Reason.WORKLOAD_NOT_FOUND, str(exc)) from None
 
+    def record_revisions(self) -> dict[str, dict[str, Any]]:
+        """For each workload whose spec asks for another revision than the current one: the
+        current revision and the one it comes back on (with that ReplicaSet's template hash,
+        which a rollout undo keeps while it renumbers the revision)."""
+        try:
+            refs = workloads.resolve_refs(self.clients, self.namespace, list(self.spec.workloads))
+        except workloads.WorkloadNotFoundError as exc:
+            raise Terminal(Reason.WORKLOAD_NOT_FOUND, str(exc)) from None
+        recorded: dict[str, dict[str, Any]] = {}
+        for workload, ref in sorted(refs.items()):
+            if ref.revision == "current":
+                continue
+            if workload.kind != "Deployment":
+                raise Terminal(
+                    Reason.INVALID_SPEC,
+                    f"spec.workloads: revision {ref.revision} needs a Deployment, "
+                    f"not {workload.kind} {workload.name}",
+                )
+            current, hashes = workloads.revisions(self.clients, self.namespace, workload.name)
+            target = policy.target_revision(ref.revision, current, sorted(hashes))
+            if target is None:
+                raise Terminal(
+                    Reason.INVALID_SPEC,
+                    f"spec.workloads: Deployment {workload.name} has no revision "
+                    f"{ref.revision} (current {current}, kept: "
+                    f"{', '.join(map(str, sorted(hashes))) or 'none'})",
+                )
+            recorded[workload.key] = {
+                "current": current,
+                "target": target,
+                "podTemplateHash": hashes.get(target, ""),
+            }
+        return recorded
+
+    def restore_revisions(self) -> None:
+        """After the rollback committed: each workload back on its recorded target revision
+        before it is scaled up (the application version that ran before the migration)."""
+        for key, rev in dict(self.status.get("revisions") or {}).items():
+            if int(rev.get("target", 0)) == int(rev.get("current", 0)):
+                continue
+            workload = workloads.Workload.from_key(key)
+            if not workloads.roll_back_template(
+                self.clients, self.namespace, workload.name, str(rev.get("podTemplateHash"))
+            ):
+                raise Terminal(
+                    Reason.WORKLOAD_NOT_FOUND,
+                    f"Deployment {workload.name}: the ReplicaSet of revision {rev.get('target')} "
+                    "is gone (revisionHistoryLimit?)",
+                )
+            self.event(
+                "RevisionRestored",
+                f"Deployment {workload.name} back on the template of revision "
+                f"{rev.get('target')} (was {rev.get('current')})",
+            )
+
     def scale_down(self) -> Phase:
         targets = self.targets()
         if not self.status.get("originalReplicas"):
@@ -593,8 +648,14 @@ class RollbackFlow:
             hpas: dict[str, int] = {}
             for w in targets:
                 hpas.update(workloads.hpa_min_replicas(self.clients, self.namespace, w))
+            revisions = self.record_revisions()
             # Recorded before anything is scaled: a restart must restore these, not the zero.
-            self.patch(originalReplicas=original, hpaMinReplicas=hpas, downtimeStartedAt=now_iso())
+            self.patch(
+                originalReplicas=original,
+                hpaMinReplicas=hpas,
+                downtimeStartedAt=now_iso(),
+                **({"revisions": revisions} if revisions else {}),
+            )
             self.step(
                 StepName.RECORD_REPLICAS,
                 StepState.DONE,
@@ -716,6 +777,7 @@ class RollbackFlow:
         self.patch(metrics=metrics)
 
     def scale_up(self) -> Phase:
+        self.restore_revisions()
         self.bring_back(StepName.SCALE_UP)
         self.set_phase(Phase.VERIFYING, Reason.VERIFYING, "checking the application's health")
         return Phase.VERIFYING

@@ -35,7 +35,14 @@ def _selector_string(match_labels: dict[str, str]) -> str:
 
 def resolve(clients: Clients, namespace: str, refs: list[WorkloadRef]) -> list[Workload]:
     """The workloads the spec names, by name or label selector, without duplicates."""
-    found: set[Workload] = set()
+    return sorted(resolve_refs(clients, namespace, refs))
+
+
+def resolve_refs(
+    clients: Clients, namespace: str, refs: list[WorkloadRef]
+) -> dict[Workload, WorkloadRef]:
+    """Each workload the spec names, with the (last) entry of spec.workloads naming it."""
+    found: dict[Workload, WorkloadRef] = {}
     for index, ref in enumerate(refs):
         kind = ref.kind
         if ref.name:
@@ -48,7 +55,7 @@ def resolve(clients: Clients, namespace: str, refs: list[WorkloadRef]) -> list[W
                         f"spec.workloads[{index}]: {kind} {namespace}/{workload.name} not found"
                     ) from None
                 raise
-            found.add(workload)
+            found[workload] = ref
             continue
         labels = dict(ref.match_labels or {})
         items = _list(clients, namespace, kind, _selector_string(labels))
@@ -56,8 +63,8 @@ def resolve(clients: Clients, namespace: str, refs: list[WorkloadRef]) -> list[W
             raise WorkloadNotFoundError(
                 f"spec.workloads[{index}]: no {kind} in {namespace} matches {labels}"
             )
-        found.update(Workload(kind, item.metadata.name) for item in items)
-    return sorted(found)
+        found.update({Workload(kind, item.metadata.name): ref for item in items})
+    return found
 
 
 def _read(clients: Clients, namespace: str, workload: Workload) -> Any:
@@ -111,3 +118,50 @@ def hpa_min_replicas(clients: Clients, namespace: str, workload: Workload) -> di
         if ref.kind == workload.kind and ref.name == workload.name:
             found[hpa.metadata.name] = int(hpa.spec.min_replicas or 1)
     return found
+
+
+REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+TEMPLATE_HASH_LABEL = "pod-template-hash"
+
+
+def _owned_replica_sets(clients: Clients, namespace: str, name: str) -> tuple[Any, list[Any]]:
+    deployment = clients.apps.read_namespaced_deployment(name, namespace)
+    labels = (deployment.spec.selector.match_labels or {}) if deployment.spec.selector else {}
+    items = clients.apps.list_namespaced_replica_set(
+        namespace, label_selector=_selector_string(labels)
+    ).items
+    owned = [
+        rs
+        for rs in items
+        if any(o.uid == deployment.metadata.uid for o in rs.metadata.owner_references or [])
+    ]
+    return deployment, owned
+
+
+def revisions(clients: Clients, namespace: str, name: str) -> tuple[int, dict[int, str]]:
+    """A Deployment's current revision, and each revision's pod-template-hash (as
+    `kubectl rollout history` lists them)."""
+    deployment, owned = _owned_replica_sets(clients, namespace, name)
+    current = int((deployment.metadata.annotations or {}).get(REVISION_ANNOTATION, 0))
+    found: dict[int, str] = {}
+    for rs in owned:
+        revision = (rs.metadata.annotations or {}).get(REVISION_ANNOTATION)
+        template_hash = (rs.metadata.labels or {}).get(TEMPLATE_HASH_LABEL)
+        if revision and template_hash:
+            found[int(revision)] = str(template_hash)
+    return current, found
+
+
+def roll_back_template(clients: Clients, namespace: str, name: str, template_hash: str) -> bool:
+    """Put back the pod template of the ReplicaSet with this hash, as `kubectl rollout undo`
+    does (a new revision; the same template twice is a no-op). False if it is gone."""
+    _, owned = _owned_replica_sets(clients, namespace, name)
+    for rs in owned:
+        if (rs.metadata.labels or {}).get(TEMPLATE_HASH_LABEL) == template_hash:
+            template = clients.api.sanitize_for_serialization(rs.spec.template)
+            template.get("metadata", {}).get("labels", {}).pop(TEMPLATE_HASH_LABEL, None)
+            clients.apps.patch_namespaced_deployment(
+                name, namespace, [{"op": "replace", "path": "/spec/template", "value": template}]
+            )
+            return True
+    return False

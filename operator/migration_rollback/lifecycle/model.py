@@ -96,13 +96,15 @@ class WorkloadRef:
     kind: str = "Deployment"
     name: str | None = None
     match_labels: Mapping[str, str] | None = None
+    revision: str = "current"  # current | previous | a revision number
 
     @classmethod
     def from_obj(cls, raw: object) -> WorkloadRef:
         r = _map(raw)
         labels = _map(r.get("selector")).get("matchLabels")
+        keys = {"kind": "kind", "name": "name", "revision": "revision"}
         return cls(
-            **{k: str(v) for k, v in _present(r, {"kind": "kind", "name": "name"}).items()},
+            **{k: str(v) for k, v in _present(r, keys).items()},
             match_labels={str(k): str(v) for k, v in _map(labels).items()} if labels else None,
         )
 
@@ -293,7 +295,7 @@ def _to_api(value: object) -> Any:
             if getattr(value, f.name) is not None
         }
     if isinstance(value, WorkloadRef):
-        out: dict[str, Any] = {"kind": value.kind}
+        out: dict[str, Any] = {"kind": value.kind, "revision": value.revision}
         if value.name is not None:
             out["name"] = value.name
         if value.match_labels is not None:
@@ -350,6 +352,7 @@ _STATUS_KEYS = {
     "databaseChanged": "database_changed",
     "heldDown": "held_down",
     "attempts": "attempts",
+    "revisions": "revisions",
     "originalReplicas": "original_replicas",
     "hpaMinReplicas": "hpa_min_replicas",
     "failure": "failure",
@@ -385,6 +388,7 @@ class RollbackStatus:
     original_replicas: Mapping[str, int] = field(default_factory=dict)
     hpa_min_replicas: Mapping[str, int] = field(default_factory=dict)
     attempts: Mapping[str, int] = field(default_factory=dict)
+    revisions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     failure: Failure | None = None
     plan: Mapping[str, Any] = field(default_factory=dict)
     metrics: Mapping[str, Any] = field(default_factory=dict)

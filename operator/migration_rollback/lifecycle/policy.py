@@ -139,3 +139,16 @@ def attempt_lock_timeout(base: str, attempt: int) -> str:
     """The Job's lock_timeout on its `attempt`-th run: `base` doubled for each retry."""
     milliseconds = round(parse_duration(base) * 1000) * 2 ** (attempt - 1)
     return f"{milliseconds}ms"
+
+
+def target_revision(wanted: str, current: int, available: list[int]) -> int | None:
+    """The revision a workload comes back on: `current`; `previous`, the newest one before
+    the current (what `kubectl rollout undo` picks); or a number that must still exist.
+    None: there is no such revision."""
+    if wanted == "current":
+        return current
+    if wanted == "previous":
+        older = [r for r in available if r < current]
+        return max(older) if older else None
+    number = int(wanted) if wanted.isdigit() else -1
+    return number if number in available else None

@@ -86,6 +86,7 @@ READERS: dict[str, Callable[[RollbackSpec], Any]] = {
     "allowDataLoss": lambda s: s.allow_data_loss,
     "purge": lambda s: s.purge,
     "workloads[].kind": lambda s: s.workloads[0].kind,
+    "workloads[].revision": lambda s: s.workloads[0].revision,
     "maintenance.http.method": lambda s: http(s).method,
     "maintenance.http.enableBody": lambda s: http(s).enable_body,
     "maintenance.http.disableBody": lambda s: http(s).disable_body,

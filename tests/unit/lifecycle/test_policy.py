@@ -119,3 +119,20 @@ def test_each_retry_doubles_the_lock_timeout() -> None:
         "4000ms",
     ]
     assert policy.attempt_lock_timeout("5s", 2) == "10000ms"
+
+
+@pytest.mark.parametrize(
+    ("wanted", "current", "available", "target"),
+    [
+        ("current", 3, [1, 2, 3], 3),
+        ("previous", 3, [1, 2, 3], 2),
+        ("previous", 5, [1, 3, 5], 3),  # as kubectl rollout undo: the newest older one
+        ("previous", 1, [1], None),
+        ("2", 3, [1, 2, 3], 2),
+        ("7", 3, [1, 2, 3], None),
+    ],
+)
+def test_the_revision_a_workload_comes_back_on(
+    wanted: str, current: int, available: list[int], target: int | None
+) -> None:
+    assert policy.target_revision(wanted, current, available) == target
