@@ -74,7 +74,7 @@ are bound by one ClusterRole or by a Role per watched namespace. */}}
   verbs: [get, list, watch, create, delete]
 - apiGroups: [apps]
   resources: [deployments, statefulsets]
-  verbs: [get, list]
+  verbs: [get, list, watch]
 - apiGroups: [apps]
   resources: [deployments]
   # spec.workloads[].revision: previous puts back an earlier ReplicaSet's template.

@@ -77,6 +77,9 @@ DATABASE_LEASE_SECONDS = 600
 
 # How often a Job nobody else waits on is re-read when no watch event came first.
 JOB_FALLBACK_POLL_SECONDS = 5.0
+# How often the workloads are re-read while their watch events (and the Job's) wake the flow:
+# only as a fallback.
+WATCHED_FALLBACK_POLL_SECONDS = 2.0
 
 # Status fields holding free text, some of it the Job's (its result, libpq's errors): scrubbed of
 # the URL's secrets on every write. Not the others: timestamps and names must stay intact.
@@ -101,6 +104,8 @@ class RollbackFlow:
         self.obj: dict[str, Any] = {}
         self._lock_renewed = 0.0
         self._redactor: Redactor | None = None
+        # (kind, name) of the workloads this flow acts on: their watch events wake it.
+        self.watched: frozenset[tuple[str, str]] = frozenset()
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -448,7 +453,7 @@ class RollbackFlow:
                 )
             # The Job's watch event ends the wait when it finishes (controller.handlers); the
             # poll is the fallback. Holding workloads down needs the short one.
-            self.wait(None if while_waiting is not None else JOB_FALLBACK_POLL_SECONDS)
+            self.wait(self.watched_poll if while_waiting is not None else JOB_FALLBACK_POLL_SECONDS)
 
     def reload_redactor(self) -> None:
         """The Job's pod read the Secret when it started: scrub with that value should the
@@ -574,14 +579,21 @@ class RollbackFlow:
 
     # --- 4. scale down ----------------------------------------------------------------------
 
+    @property
+    def watched_poll(self) -> float:
+        return max(self.settings.poll_seconds, WATCHED_FALLBACK_POLL_SECONDS)
+
     def targets(self) -> list[workloads.Workload]:
         recorded = self.status.get("originalReplicas")
         if recorded:
-            return [workloads.Workload.from_key(k) for k in recorded]
-        try:
-            return workloads.resolve(self.clients, self.namespace, list(self.spec.workloads))
-        except workloads.WorkloadNotFoundError as exc:
-            raise Terminal(Reason.WORKLOAD_NOT_FOUND, str(exc)) from None
+            found = [workloads.Workload.from_key(k) for k in recorded]
+        else:
+            try:
+                found = workloads.resolve(self.clients, self.namespace, list(self.spec.workloads))
+            except workloads.WorkloadNotFoundError as exc:
+                raise Terminal(Reason.WORKLOAD_NOT_FOUND, str(exc)) from None
+        self.watched = frozenset((w.kind, w.name) for w in found)
+        return found
 
     def record_revisions(self) -> dict[str, dict[str, Any]]:
         """For each workload whose spec asks for another revision than the current one: the
@@ -762,7 +774,7 @@ class RollbackFlow:
                 raise Terminal(
                     Reason.SCALE_TIMEOUT, f"{', '.join(waiting)} not Ready after scaling up"
                 )
-            self.wait()
+            self.wait(self.watched_poll)
         self.record_downtime()
         self.step(step, StepState.DONE, "every workload is back at its recorded replicas and Ready")
 

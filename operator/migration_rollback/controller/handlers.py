@@ -35,6 +35,7 @@ class Context:
     # (namespace, name) of each running rollback -> set when one of its Jobs changes, so the
     # flow's wait ends at once instead of at its next poll.
     wakers: ClassVar[dict[tuple[str, str], threading.Event]] = {}
+    flows: ClassVar[dict[tuple[str, str], RollbackFlow]] = {}
 
 
 @kopf.on.startup()
@@ -89,6 +90,7 @@ def run_rollback(
         return True
 
     flow = RollbackFlow(_clients(), Context.settings, namespace, name, stop_requested)
+    Context.flows[(namespace, name)] = flow
     IN_PROGRESS.inc()
     try:
         flow.run()
@@ -97,6 +99,7 @@ def run_rollback(
     finally:
         IN_PROGRESS.dec()
         Context.wakers.pop((namespace, name), None)
+        Context.flows.pop((namespace, name), None)
 
 
 @kopf.on.event("batch", "v1", "jobs", labels={jobs.LABEL_MANAGED: "migration-rollback"})
@@ -107,6 +110,20 @@ def job_changed(event: kopf.RawEvent, **_: Any) -> None:
     waker = Context.wakers.get((str(meta.get("namespace")), str(owner)))
     if waker is not None:
         waker.set()
+
+
+@kopf.on.event("apps", "v1", "deployments")
+@kopf.on.event("apps", "v1", "statefulsets")
+def workload_changed(event: kopf.RawEvent, resource: kopf.Resource, **_: Any) -> None:
+    """A workload changed (scaled up by someone, pods Ready): wake the flows acting on it."""
+    meta = (event.get("object") or {}).get("metadata") or {}
+    namespace = str(meta.get("namespace"))
+    key = ("StatefulSet" if resource.plural == "statefulsets" else "Deployment", meta.get("name"))
+    for (flow_namespace, flow_name), flow in list(Context.flows.items()):
+        if flow_namespace == namespace and key in flow.watched:
+            waker = Context.wakers.get((flow_namespace, flow_name))
+            if waker is not None:
+                waker.set()
 
 
 @kopf.on.delete(api.GROUP, api.VERSION, api.PLURAL, optional=False)
