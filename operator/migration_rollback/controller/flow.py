@@ -144,7 +144,8 @@ class RollbackFlow:
         except Exception:  # an event is a courtesy; never fail the flow over one
             log.warning("could not post event %s for %s/%s", reason, self.namespace, self.name)
 
-    def set_phase(self, phase: Phase, reason: Reason | str, message: str) -> None:
+    def set_phase(self, phase: Phase, reason: Reason | str, message: str, **extra: Any) -> None:
+        """One status patch: the phase, its reason and conditions, and `extra` fields."""
         message = self.redactor.scrub(message)  # it also goes into conditions and the log
         generation = int(self.obj["metadata"].get("generation", 1))
         decision = self.status.get("approved")
@@ -154,8 +155,9 @@ class RollbackFlow:
         stamp = now_iso()
         merged = conditions.merge_conditions(self.status.get("conditions"), desired, stamp)
         if self.status.get("phase") != str(phase) or not self.status.get("phaseTransitionTime"):
-            self.patch(phaseTransitionTime=stamp)
+            extra["phaseTransitionTime"] = stamp
         self.patch(
+            **extra,
             phase=str(phase),
             reason=str(reason),
             message=message,
@@ -690,9 +692,12 @@ class RollbackFlow:
         for w in targets:
             workloads.scale(self.clients, self.namespace, w, 0)
         while True:
-            self.hold_down(targets)
+            # One read of each workload serves both the hold-down and the pod count.
+            observed = {w: workloads.observe(self.clients, self.namespace, w) for w in targets}
+            self.hold_down(targets, observed)
             remaining = sum(
-                workloads.pods_remaining(self.clients, self.namespace, w) for w in targets
+                workloads.pods_matching(self.clients, self.namespace, o.match_labels)
+                for o in observed.values()
             )
             if remaining == 0:
                 break
@@ -705,10 +710,19 @@ class RollbackFlow:
         self.set_phase(Phase.ROLLING_BACK, Reason.ROLLING_BACK, "running the rollback Job")
         return Phase.ROLLING_BACK
 
-    def hold_down(self, targets: list[workloads.Workload]) -> None:
+    def hold_down(
+        self,
+        targets: list[workloads.Workload],
+        observed: dict[workloads.Workload, workloads.Observed] | None = None,
+    ) -> None:
         """Something (Argo CD self-heal, a person) scaled a workload back up: hold it down."""
         for w in targets:
-            if workloads.desired_replicas(self.clients, self.namespace, w) > 0:
+            desired = (
+                observed[w].desired
+                if observed is not None
+                else workloads.desired_replicas(self.clients, self.namespace, w)
+            )
+            if desired > 0:
                 workloads.scale(self.clients, self.namespace, w, 0)
                 count = int(self.status.get("heldDown", 0)) + 1
                 self.patch(heldDown=count)
@@ -905,8 +919,7 @@ class RollbackFlow:
             metrics["durationSeconds"] = round(
                 (dt.datetime.now(dt.UTC) - started).total_seconds(), 3
             )
-        self.patch(finishedAt=now_iso(), metrics=metrics)
-        self.set_phase(phase, reason, message)
+        self.set_phase(phase, reason, message, finishedAt=now_iso(), metrics=metrics)
         outcome = OUTCOME_SUCCEEDED if phase is Phase.SUCCEEDED else OUTCOME_FAILED
         if reason == Reason.DRY_RUN_SUCCEEDED:
             outcome = OUTCOME_DRY_RUN

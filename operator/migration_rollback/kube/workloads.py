@@ -99,6 +99,29 @@ def scale(clients: Clients, namespace: str, workload: Workload, replicas: int) -
         clients.apps.patch_namespaced_deployment_scale(workload.name, namespace, body)
 
 
+@dataclass(frozen=True)
+class Observed:
+    desired: int
+    match_labels: dict[str, str]
+
+
+def observe(clients: Clients, namespace: str, workload: Workload) -> Observed:
+    """One read: the workload's desired replicas and its pod selector."""
+    obj = _read(clients, namespace, workload)
+    labels = (obj.spec.selector.match_labels or {}) if obj.spec.selector else {}
+    return Observed(int(obj.spec.replicas if obj.spec.replicas is not None else 1), dict(labels))
+
+
+def pods_matching(clients: Clients, namespace: str, match_labels: dict[str, str]) -> int:
+    """Pods with these labels (terminating ones count: they may still write)."""
+    if not match_labels:
+        return 0
+    pods = clients.core.list_namespaced_pod(
+        namespace, label_selector=_selector_string(match_labels)
+    )
+    return len(pods.items)
+
+
 def pods_remaining(clients: Clients, namespace: str, workload: Workload) -> int:
     """Pods that still belong to the workload (terminating ones count: they may still write)."""
     obj = _read(clients, namespace, workload)
