@@ -37,7 +37,8 @@ def relation_names(plan: Plan) -> list[str]:
 _QUERY = sql.SQL(
     """
     SELECT a.pid, coalesce(a.state, ''),
-           extract(epoch FROM now() - coalesce(a.xact_start, a.query_start, now()))::float8,
+           extract(epoch FROM clock_timestamp()
+                   - coalesce(a.xact_start, a.query_start, clock_timestamp()))::float8,
            a.usename::text, nullif(a.application_name, ''),
            coalesce(array_agg(DISTINCT l.relation::regclass::text)
                     FILTER (WHERE l.relation = ANY(%(oids)s)), '{}')
@@ -46,7 +47,8 @@ _QUERY = sql.SQL(
     WHERE a.datname = current_database()
       AND a.pid <> ALL(%(own)s)
       AND a.backend_type = 'client backend'
-      AND now() - coalesce(a.xact_start, a.query_start, now()) >= make_interval(secs => %(min)s)
+      AND clock_timestamp() - coalesce(a.xact_start, a.query_start, clock_timestamp())
+          >= make_interval(secs => %(min)s)
     GROUP BY a.pid, a.state, a.xact_start, a.query_start, a.usename, a.application_name
     HAVING bool_or(l.relation = ANY(%(oids)s)) OR a.state LIKE 'idle in transaction%%'
     ORDER BY 3 DESC

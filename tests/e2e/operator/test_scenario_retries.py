@@ -18,6 +18,7 @@ def test_a_lock_timeout_is_retried_and_the_blocker_named(shop: Shop) -> None:
     with psycopg.connect(shop.database_url) as blocker:
         blocker.execute("SET application_name = 'stuck-report'")
         blocker.execute("SELECT count(*) FROM public.timeline_comments").fetchone()
+        blocker.execute("SELECT pg_sleep(1.1)").fetchone()  # past the preflight's 1 s floor
         pid = blocker.info.backend_pid  # now idle in transaction, holding the table
         shop.mrb("rehearse-busy", migration=SOCIAL, rollback={"sql": QUICK}, dryRun=True)
 
