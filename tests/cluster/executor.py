@@ -1026,10 +1026,10 @@ class Executor:
 
     def base_env(self, pod: JSON) -> dict[str, str]:
         """What every container starts from: this machine's PATH (after the test virtualenv's
-        bin directory), HOME, locale and TMPDIR, and HOSTNAME set to the pod's name."""
-        env = {
-            k: v for k, v in os.environ.items() if k in ("HOME", "LANG", "LC_ALL", "TMPDIR", "USER")
-        }
+        bin directory), HOME, locale and TMPDIR, PYTHONPATH (so a worktree sharing the virtualenv
+        runs its own code in the Jobs), and HOSTNAME set to the pod's name."""
+        kept = ("HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "PYTHONPATH")
+        env = {k: v for k, v in os.environ.items() if k in kept}
         path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
         if self.bin_dir is not None:
             path = f"{self.bin_dir}{os.pathsep}{path}"

@@ -20,10 +20,12 @@ from typing import Any
 
 from migration_rollback import conninfo
 from migration_rollback.errors import SqlSyntaxError
+from migration_rollback.jobresult import BlockingSession, JobResult
 from migration_rollback.kube import jobs, leases, maintenance, resources, sources, workloads
 from migration_rollback.kube.client import Clients
-from migration_rollback.lifecycle import analysis, approval, conditions, health, outcomes
+from migration_rollback.lifecycle import analysis, approval, conditions, health, outcomes, policy
 from migration_rollback.lifecycle.durations import human, parse_timestamp
+from migration_rollback.lifecycle.model import ConfigMapKeyRef, RollbackSpec, RollbackStatus
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
 from migration_rollback.metrics import (
     DOWNTIME,
@@ -73,6 +75,12 @@ def http_probe(url: str, timeout: float) -> health.Probe:
 # tenth of that while it waits, so only a dead operator lets it lapse.
 DATABASE_LEASE_SECONDS = 600
 
+# How often a Job nobody else waits on is re-read when no watch event came first.
+JOB_FALLBACK_POLL_SECONDS = 5.0
+# How often the workloads are re-read while their watch events (and the Job's) wake the flow:
+# only as a fallback.
+WATCHED_FALLBACK_POLL_SECONDS = 2.0
+
 # Status fields holding free text, some of it the Job's (its result, libpq's errors): scrubbed of
 # the URL's secrets on every write. Not the others: timestamps and names must stay intact.
 FREE_TEXT_FIELDS = frozenset({"message", "failure", "result", "impact", "backup"})
@@ -96,12 +104,14 @@ class RollbackFlow:
         self.obj: dict[str, Any] = {}
         self._lock_renewed = 0.0
         self._redactor: Redactor | None = None
+        # (kind, name) of the workloads this flow acts on: their watch events wake it.
+        self.watched: frozenset[tuple[str, str]] = frozenset()
 
     # --- plumbing ---------------------------------------------------------------------------
 
     @property
-    def spec(self) -> dict[str, Any]:
-        return dict(self.obj.get("spec") or {})
+    def spec(self) -> RollbackSpec:
+        return RollbackSpec.from_obj(self.obj)
 
     @property
     def status(self) -> dict[str, Any]:
@@ -134,7 +144,8 @@ class RollbackFlow:
         except Exception:  # an event is a courtesy; never fail the flow over one
             log.warning("could not post event %s for %s/%s", reason, self.namespace, self.name)
 
-    def set_phase(self, phase: Phase, reason: Reason | str, message: str) -> None:
+    def set_phase(self, phase: Phase, reason: Reason | str, message: str, **extra: Any) -> None:
+        """One status patch: the phase, its reason and conditions, and `extra` fields."""
         message = self.redactor.scrub(message)  # it also goes into conditions and the log
         generation = int(self.obj["metadata"].get("generation", 1))
         decision = self.status.get("approved")
@@ -144,8 +155,9 @@ class RollbackFlow:
         stamp = now_iso()
         merged = conditions.merge_conditions(self.status.get("conditions"), desired, stamp)
         if self.status.get("phase") != str(phase) or not self.status.get("phaseTransitionTime"):
-            self.patch(phaseTransitionTime=stamp)
+            extra["phaseTransitionTime"] = stamp
         self.patch(
+            **extra,
             phase=str(phase),
             reason=str(reason),
             message=message,
@@ -181,17 +193,15 @@ class RollbackFlow:
 
     def url_where(self) -> str:
         """Where the URL comes from, for messages: names the Secret and key, never the value."""
-        db = self.spec["database"]["urlSecretRef"]
-        return f"Secret {db['name']} key {db.get('key', 'url')} ({URL_FIELD})"
+        db = self.spec.database.url_secret_ref
+        return f"Secret {db.name} key {db.key} ({URL_FIELD})"
 
     def database_target(self) -> conninfo.DatabaseTarget:
         """The Secret's URL parsed as libpq parses it (SourceNotFoundError while it is missing).
         A value libpq cannot parse is Terminal: no retry fixes it, and the message holds no
         part of it. Also refreshes the redactor, so it scrubs what the Jobs are given."""
-        db = self.spec["database"]["urlSecretRef"]
-        text = sources.secret_value(
-            self.clients, self.namespace, db["name"], db.get("key", "url"), URL_FIELD
-        )
+        db = self.spec.database.url_secret_ref
+        text = sources.secret_value(self.clients, self.namespace, db.name, db.key, URL_FIELD)
         try:
             target = conninfo.parse_database_url(text, where=self.url_where())
         except conninfo.InvalidDatabaseUrlError as exc:
@@ -249,28 +259,28 @@ class RollbackFlow:
     # --- 1. validate ------------------------------------------------------------------------
 
     def resolve_sql(self) -> str:
-        source = self.spec["rollback"]
-        if "sql" in source:
-            return str(source["sql"])
-        if "configMapRef" in source:
-            ref = source["configMapRef"]
+        source = self.spec.rollback
+        if source.sql is not None:
+            return source.sql
+        if source.config_map is not None:
+            ref = source.config_map
             return sources.config_map_value(
-                self.clients, self.namespace, ref["name"], ref["key"], "spec.rollback.configMapRef"
+                self.clients, self.namespace, ref.name, ref.key, "spec.rollback.configMapRef"
             )
-        ref = source["generateFrom"]["configMapRef"]
+        ref = source.generate_from or ConfigMapKeyRef("", "")
         forward = sources.config_map_value(
             self.clients,
             self.namespace,
-            ref["name"],
-            ref["key"],
+            ref.name,
+            ref.key,
             "spec.rollback.generateFrom.configMapRef",
         )
-        migration = str(self.spec.get("migration") or ref["key"].removesuffix(".sql"))
-        return analysis.generated_rollback(forward, migration, ref["key"])
+        migration = self.spec.migration or ref.key.removesuffix(".sql")
+        return analysis.generated_rollback(forward, migration, ref.key)
 
     def validate(self) -> Phase:
         self.step(StepName.VALIDATE, StepState.RUNNING)
-        if self.spec.get("targetVersion"):
+        if self.spec.target_version:
             # The runner supports --to; the Job does not yet mount one rollback per migration.
             message = "spec.targetVersion is not supported by the operator yet: use spec.migration"
             self.step(StepName.VALIDATE, StepState.FAILED, message)
@@ -291,7 +301,7 @@ class RollbackFlow:
         except SqlSyntaxError as exc:
             self.step(StepName.VALIDATE, StepState.FAILED, str(exc))
             raise Terminal(Reason.INVALID_SQL, f"rollback SQL does not parse: {exc}") from None
-        pinned = self.spec["rollback"].get("sha256")
+        pinned = self.spec.rollback.sha256
         if pinned and pinned != result.sha256:
             message = f"spec.rollback.sha256 is {pinned} but the SQL hashes to {result.sha256}"
             self.step(StepName.VALIDATE, StepState.FAILED, message)
@@ -338,7 +348,7 @@ class RollbackFlow:
             summary,
             str(self.status.get("sqlSha256")),
             self.obj["metadata"].get("annotations"),
-            bool(self.spec.get("allowDataLoss", False)),
+            self.spec.allow_data_loss,
         )
         if not decision.approved:
             if (
@@ -362,43 +372,64 @@ class RollbackFlow:
 
     def job_request(self, purpose: str, dry_run: bool) -> jobs.JobRequest:
         spec = self.spec
-        job = spec.get("job") or {}
-        backup = spec.get("backup") or {}
+        job = spec.job
+        attempt = self.attempt(purpose)
         # The rollback Job dumps right before its transaction, once the app is down: the dump
         # then holds every write, which one taken while the app still served would miss.
-        mode = str(backup.get("mode", "pgDump"))
-        pvc = backup.get("persistentVolumeClaim")
-        db = spec["database"]["urlSecretRef"]
+        db = spec.database.url_secret_ref
         sha = str(self.status["sqlSha256"])
         plan = self.status.get("plan") or {}
         return jobs.JobRequest(
-            name=analysis.child_name(self.name, purpose, sha),
+            name=analysis.child_name(
+                self.name, purpose if attempt == 1 else f"{purpose}{attempt}", sha
+            ),
             namespace=self.namespace,
             owner=resources.owner_reference(self.obj),
-            image=str(job.get("image") or self.settings.image),
-            migration=str(spec["migration"]),
+            image=job.image or self.settings.image,
+            migration=str(spec.migration),
             sql_config_map=str(self.status["sqlConfigMap"]),
             sha256=sha,
-            url_secret=str(db["name"]),
-            url_key=str(db.get("key", "url")),
-            history_table=str(
-                spec["database"].get("historyTable", "supabase_migrations.schema_migrations")
-            ),
+            url_secret=db.name,
+            url_key=db.key,
+            history_table=spec.database.history_table,
             dry_run=dry_run,
-            backup_mode=mode,
-            backup_pvc=pvc,
-            max_age=str(backup.get("maxAge", "1h")),
-            lock_timeout=str(job.get("lockTimeout", "5s")),
-            statement_timeout=str(job.get("statementTimeout", "10m")),
-            allow_data_loss=bool(spec.get("allowDataLoss", False)),
+            backup_mode=spec.backup.mode,
+            backup_pvc=spec.backup.persistent_volume_claim,
+            max_age=spec.backup.max_age,
+            lock_timeout=policy.attempt_lock_timeout(job.lock_timeout, attempt),
+            statement_timeout=job.statement_timeout,
+            allow_data_loss=spec.allow_data_loss,
             allow_manual=bool(self.status.get("approved")) and int(plan.get("manualItems", 0)) > 0,
-            purge=bool(spec.get("purge", False)),
-            timeout_seconds=int(job.get("timeoutSeconds", 900)),
+            purge=spec.purge,
+            timeout_seconds=job.timeout_seconds,
             actor=f"operator:{self.namespace}/{self.name}",
-            service_account=job.get("serviceAccountName") or self.settings.job_service_account,
+            service_account=job.service_account_name or self.settings.job_service_account,
             pod_overrides=self.settings.job_pod_overrides,
             purpose=purpose,
         )
+
+    def attempt(self, purpose: str) -> int:
+        """Which run of this Job the flow is on (1 until a retry; recorded in status)."""
+        return int((self.status.get("attempts") or {}).get(purpose, 1))
+
+    def retry_later(self, purpose: str, verdict: outcomes.JobVerdict) -> bool:
+        """A retryable failure with retries left: record the next attempt, wait the backoff,
+        and say so (the caller runs the next Job). False: the failure stands."""
+        attempt = self.attempt(purpose)
+        retries = self.spec.job.retries
+        delay = policy.retry_delay(verdict.retryable, attempt, retries)
+        if delay is None:
+            return False
+        attempts = dict(self.status.get("attempts") or {})
+        attempts[purpose] = attempt + 1
+        message = (
+            f"{purpose} attempt {attempt} of {retries + 1} failed with nothing applied: "
+            f"{verdict.message}; trying again in {delay:g}s"
+        )
+        self.patch(attempts=attempts, reason=str(Reason.TRANSIENT_ERROR), message=message)
+        self.event(str(Reason.TRANSIENT_ERROR), message, warning=True)
+        self.wait(delay)
+        return True
 
     def run_job(
         self, request: jobs.JobRequest, while_waiting: Callable[[], None] | None = None
@@ -416,12 +447,15 @@ class RollbackFlow:
             if state.finished:
                 self.reload_redactor()
                 # Scrubbed before anything is judged, cut or written.
-                result = self.redactor.scrub_obj(state.result) if state.result else None
+                scrubbed = self.redactor.scrub_obj(state.result) if state.result else None
+                result = JobResult.from_dict(scrubbed) if scrubbed else None
                 self.record_result(result)
                 return outcomes.judge(
                     state.succeeded, result, self.redactor.scrub(state.message), self.url_where()
                 )
-            self.wait()
+            # The Job's watch event ends the wait when it finishes (controller.handlers); the
+            # poll is the fallback. Holding workloads down needs the short one.
+            self.wait(self.watched_poll if while_waiting is not None else JOB_FALLBACK_POLL_SECONDS)
 
     def reload_redactor(self) -> None:
         """The Job's pod read the Secret when it started: scrub with that value should the
@@ -481,8 +515,8 @@ class RollbackFlow:
 
     def prepare(self) -> Phase:
         self.hold_database()
-        backup = self.spec.get("backup") or {}
-        if backup.get("mode", "pgDump") == "pgDump" and not backup.get("persistentVolumeClaim"):
+        backup = self.spec.backup
+        if backup.mode == "pgDump" and not backup.persistent_volume_claim:
             self.event(
                 "BackupNotKept",
                 "backup.mode is pgDump without a persistentVolumeClaim: each Job verifies its "
@@ -491,12 +525,16 @@ class RollbackFlow:
             )
         if self.step_state(StepName.DRY_RUN) != str(StepState.DONE):
             self.step(StepName.DRY_RUN, StepState.RUNNING, "dry-run Job: everything, then ROLLBACK")
-            verdict = self.run_job(self.job_request("dryrun", dry_run=True))
+            while True:
+                verdict = self.run_job(self.job_request("dryrun", dry_run=True))
+                if verdict.succeeded or not self.retry_later("dryrun", verdict):
+                    break
             if not verdict.succeeded:
                 self.step(StepName.DRY_RUN, StepState.FAILED, verdict.message)
                 raise Terminal(verdict.reason, f"the rehearsal failed: {verdict.message}")
             self.step(StepName.DRY_RUN, StepState.DONE, verdict.message or "dry run passed")
-        if self.spec.get("dryRun"):
+            self.warn_blocking_sessions()
+        if self.spec.dry_run:
             self.finish(
                 Phase.SUCCEEDED, Reason.DRY_RUN_SUCCEEDED, "dry run passed; nothing was changed"
             )
@@ -504,33 +542,115 @@ class RollbackFlow:
         self.set_phase(Phase.SCALING_DOWN, Reason.SCALING_DOWN, "stopping the application")
         return Phase.SCALING_DOWN
 
-    def record_result(self, result: dict[str, Any] | None) -> None:
-        if not result:
+    def warn_blocking_sessions(self) -> None:
+        """Before the downtime: the sessions the rehearsal found that would hold the rollback
+        up (and, behind it, every query of the application)."""
+        sessions = [
+            BlockingSession(
+                pid=int(b.get("pid", 0)),
+                state=str(b.get("state", "")),
+                seconds=float(b.get("seconds", 0)),
+                user=b.get("user"),
+                application=b.get("application"),
+                relations=tuple(b.get("relations") or ()),
+            )
+            for b in self.status.get("blockingSessions") or []
+        ]
+        if sessions:
+            self.event(
+                "BlockingSessions",
+                f"{len(sessions)} session(s) would block the rollback's locks: "
+                + "; ".join(b.describe() for b in sessions),
+                warning=True,
+            )
+
+    def record_result(self, result: JobResult | None) -> None:
+        if result is None:
             return
-        patch: dict[str, Any] = {"result": _small_result(result)}
-        if result.get("impact"):
-            patch["impact"] = result["impact"][:20]
-        backup = result.get("backup")
-        if isinstance(backup, dict):
+        patch: dict[str, Any] = {"result": result.summary()}
+        if result.impact:
+            patch["impact"] = [dict(i) for i in result.impact[:20]]
+        patch["blockingSessions"] = [b.to_status() for b in result.blocking_sessions]
+        if result.backup is not None:
             patch["backup"] = {
-                "path": backup.get("path"),
-                "sizeBytes": backup.get("size_bytes"),
-                "verified": bool(backup.get("verified")),
+                "path": result.backup.path,
+                "sizeBytes": result.backup.size_bytes,
+                "verified": result.backup.verified,
             }
         self.patch(**patch)
 
     # --- 4. scale down ----------------------------------------------------------------------
 
+    @property
+    def watched_poll(self) -> float:
+        return max(self.settings.poll_seconds, WATCHED_FALLBACK_POLL_SECONDS)
+
     def targets(self) -> list[workloads.Workload]:
         recorded = self.status.get("originalReplicas")
         if recorded:
-            return [workloads.Workload.from_key(k) for k in recorded]
+            found = [workloads.Workload.from_key(k) for k in recorded]
+        else:
+            try:
+                found = workloads.resolve(self.clients, self.namespace, list(self.spec.workloads))
+            except workloads.WorkloadNotFoundError as exc:
+                raise Terminal(Reason.WORKLOAD_NOT_FOUND, str(exc)) from None
+        self.watched = frozenset((w.kind, w.name) for w in found)
+        return found
+
+    def record_revisions(self) -> dict[str, dict[str, Any]]:
+        """For each workload whose spec asks for another revision than the current one: the
+        current revision and the one it comes back on (with that ReplicaSet's template hash,
+        which a rollout undo keeps while it renumbers the revision)."""
         try:
-            return workloads.resolve(
-                self.clients, self.namespace, list(self.spec.get("workloads") or [])
-            )
+            refs = workloads.resolve_refs(self.clients, self.namespace, list(self.spec.workloads))
         except workloads.WorkloadNotFoundError as exc:
             raise Terminal(Reason.WORKLOAD_NOT_FOUND, str(exc)) from None
+        recorded: dict[str, dict[str, Any]] = {}
+        for workload, ref in sorted(refs.items()):
+            if ref.revision == "current":
+                continue
+            if workload.kind != "Deployment":
+                raise Terminal(
+                    Reason.INVALID_SPEC,
+                    f"spec.workloads: revision {ref.revision} needs a Deployment, "
+                    f"not {workload.kind} {workload.name}",
+                )
+            current, hashes = workloads.revisions(self.clients, self.namespace, workload.name)
+            target = policy.target_revision(ref.revision, current, sorted(hashes))
+            if target is None:
+                raise Terminal(
+                    Reason.INVALID_SPEC,
+                    f"spec.workloads: Deployment {workload.name} has no revision "
+                    f"{ref.revision} (current {current}, kept: "
+                    f"{', '.join(map(str, sorted(hashes))) or 'none'})",
+                )
+            recorded[workload.key] = {
+                "current": current,
+                "target": target,
+                "podTemplateHash": hashes.get(target, ""),
+            }
+        return recorded
+
+    def restore_revisions(self) -> None:
+        """After the rollback committed: each workload back on its recorded target revision
+        before it is scaled up (the application version that ran before the migration)."""
+        for key, rev in dict(self.status.get("revisions") or {}).items():
+            if int(rev.get("target", 0)) == int(rev.get("current", 0)):
+                continue
+            workload = workloads.Workload.from_key(key)
+            if not workloads.roll_back_template(
+                self.clients, self.namespace, workload.name, str(rev.get("podTemplateHash"))
+            ):
+                raise Terminal(
+                    Reason.WORKLOAD_NOT_FOUND,
+                    f"Deployment {workload.name}: the ReplicaSet of revision {rev.get('target')} "
+                    "is gone (revisionHistoryLimit?)",
+                )
+            self.event(
+                "RevisionRestored",
+                f"Deployment {workload.name} back on the template of revision "
+                f"{rev.get('target')} (was {rev.get('current')})",
+            )
 
     def scale_down(self) -> Phase:
         targets = self.targets()
@@ -542,14 +662,20 @@ class RollbackFlow:
             hpas: dict[str, int] = {}
             for w in targets:
                 hpas.update(workloads.hpa_min_replicas(self.clients, self.namespace, w))
+            revisions = self.record_revisions()
             # Recorded before anything is scaled: a restart must restore these, not the zero.
-            self.patch(originalReplicas=original, hpaMinReplicas=hpas, downtimeStartedAt=now_iso())
+            self.patch(
+                originalReplicas=original,
+                hpaMinReplicas=hpas,
+                downtimeStartedAt=now_iso(),
+                **({"revisions": revisions} if revisions else {}),
+            )
             self.step(
                 StepName.RECORD_REPLICAS,
                 StepState.DONE,
                 ", ".join(f"{k}={v}" for k, v in original.items()),
             )
-        maint = self.spec.get("maintenance")
+        maint = self.spec.maintenance
         if maint and self.step_state(StepName.MAINTENANCE_ON) != str(StepState.DONE):
             self.step(StepName.MAINTENANCE_ON, StepState.RUNNING)
             self.patch(maintenanceEnabled=True)
@@ -562,13 +688,16 @@ class RollbackFlow:
         self.step(
             StepName.SCALE_DOWN, StepState.RUNNING, f"scaling {len(targets)} workload(s) to 0"
         )
-        deadline = time.monotonic() + int(self.spec.get("scaleDownTimeoutSeconds", 300))
+        deadline = time.monotonic() + self.spec.scale_down_timeout_seconds
         for w in targets:
             workloads.scale(self.clients, self.namespace, w, 0)
         while True:
-            self.hold_down(targets)
+            # One read of each workload serves both the hold-down and the pod count.
+            observed = {w: workloads.observe(self.clients, self.namespace, w) for w in targets}
+            self.hold_down(targets, observed)
             remaining = sum(
-                workloads.pods_remaining(self.clients, self.namespace, w) for w in targets
+                workloads.pods_matching(self.clients, self.namespace, o.match_labels)
+                for o in observed.values()
             )
             if remaining == 0:
                 break
@@ -581,10 +710,19 @@ class RollbackFlow:
         self.set_phase(Phase.ROLLING_BACK, Reason.ROLLING_BACK, "running the rollback Job")
         return Phase.ROLLING_BACK
 
-    def hold_down(self, targets: list[workloads.Workload]) -> None:
+    def hold_down(
+        self,
+        targets: list[workloads.Workload],
+        observed: dict[workloads.Workload, workloads.Observed] | None = None,
+    ) -> None:
         """Something (Argo CD self-heal, a person) scaled a workload back up: hold it down."""
         for w in targets:
-            if workloads.desired_replicas(self.clients, self.namespace, w) > 0:
+            desired = (
+                observed[w].desired
+                if observed is not None
+                else workloads.desired_replicas(self.clients, self.namespace, w)
+            )
+            if desired > 0:
                 workloads.scale(self.clients, self.namespace, w, 0)
                 count = int(self.status.get("heldDown", 0)) + 1
                 self.patch(heldDown=count)
@@ -600,20 +738,23 @@ class RollbackFlow:
 
     def roll_back(self) -> Phase:
         targets = self.targets()
-        request = self.job_request("rollback", dry_run=False)
-        self.step(StepName.ROLLBACK, StepState.RUNNING, f"Job {request.name}")
-        # Until the Job's result says otherwise, the database may have changed: a Job that
-        # vanishes, or an operator that dies now, must never lead to "restore the app".
-        if self.status.get("databaseChanged") is None:
-            self.patch(databaseChanged=True)
-        verdict = self.run_job(request, while_waiting=lambda: self.hold_down(targets))
-        metrics = dict(self.status.get("metrics") or {})
-        if verdict.sql_seconds is not None:
-            metrics["sqlSeconds"] = verdict.sql_seconds
-        if verdict.statements is not None:
-            metrics["statements"] = verdict.statements
-        changed = verdict.database_changed
-        self.patch(metrics=metrics, databaseChanged=changed if changed is not None else True)
+        while True:
+            request = self.job_request("rollback", dry_run=False)
+            self.step(StepName.ROLLBACK, StepState.RUNNING, f"Job {request.name}")
+            # Until the Job's result says otherwise, the database may have changed: a Job that
+            # vanishes, or an operator that dies now, must never lead to "restore the app".
+            if self.status.get("databaseChanged") is not True:
+                self.patch(databaseChanged=True)
+            verdict = self.run_job(request, while_waiting=lambda: self.hold_down(targets))
+            metrics = dict(self.status.get("metrics") or {})
+            if verdict.sql_seconds is not None:
+                metrics["sqlSeconds"] = verdict.sql_seconds
+            if verdict.statements is not None:
+                metrics["statements"] = verdict.statements
+            changed = verdict.database_changed
+            self.patch(metrics=metrics, databaseChanged=changed if changed is not None else True)
+            if verdict.succeeded or not self.retry_later("rollback", verdict):
+                break
         if not verdict.succeeded:
             self.step(StepName.ROLLBACK, StepState.FAILED, verdict.message)
             raise Terminal(verdict.reason, verdict.message)
@@ -626,11 +767,11 @@ class RollbackFlow:
     def bring_back(self, step: StepName) -> None:
         original: dict[str, int] = dict(self.status.get("originalReplicas") or {})
         self.step(step, StepState.RUNNING, ", ".join(f"{k}={v}" for k, v in original.items()))
-        for key, replicas in original.items():
-            workloads.scale(
-                self.clients, self.namespace, workloads.Workload.from_key(key), int(replicas)
-            )
-        deadline = time.monotonic() + int(self.spec.get("scaleDownTimeoutSeconds", 300))
+        actions = policy.restore_actions(
+            self.spec, RollbackStatus.from_obj(self.obj), deleting=False
+        )
+        self.apply([a for a in actions if isinstance(a, policy.ScaleTo)])
+        deadline = time.monotonic() + self.spec.scale_down_timeout_seconds
         while True:
             waiting = [
                 key
@@ -647,7 +788,7 @@ class RollbackFlow:
                 raise Terminal(
                     Reason.SCALE_TIMEOUT, f"{', '.join(waiting)} not Ready after scaling up"
                 )
-            self.wait()
+            self.wait(self.watched_poll)
         self.record_downtime()
         self.step(step, StepState.DONE, "every workload is back at its recorded replicas and Ready")
 
@@ -662,12 +803,13 @@ class RollbackFlow:
         self.patch(metrics=metrics)
 
     def scale_up(self) -> Phase:
+        self.restore_revisions()
         self.bring_back(StepName.SCALE_UP)
         self.set_phase(Phase.VERIFYING, Reason.VERIFYING, "checking the application's health")
         return Phase.VERIFYING
 
     def verify(self) -> Phase:
-        checks = [health.CheckSpec.from_spec(c) for c in self.spec.get("healthChecks") or []]
+        checks = list(self.spec.health_checks)
         if checks:
             self.step(StepName.HEALTH_CHECK, StepState.RUNNING, f"{len(checks)} check(s)")
             for check in checks:
@@ -694,7 +836,7 @@ class RollbackFlow:
         return tracker.verdict, tracker.last
 
     def maintenance_off(self) -> None:
-        maint = self.spec.get("maintenance")
+        maint = self.spec.maintenance
         if maint and self.status.get("maintenanceEnabled"):
             self.step(StepName.MAINTENANCE_OFF, StepState.RUNNING)
             try:
@@ -725,58 +867,43 @@ class RollbackFlow:
     # --- failure paths ----------------------------------------------------------------------
 
     def fail(self, reason: Reason, message: str) -> None:
-        """Record the failure; bring the app back when that is safe and asked for."""
-        if self.phase is Phase.RESTORING:
-            self.restore_failed(message)
+        """Record the failure and do what the failure policy (lifecycle.policy) says."""
+        status = RollbackStatus.from_obj(self.obj)
+        plan = policy.on_failure(
+            self.phase,
+            app_touched=status.app_touched,
+            restore=self.spec.restore_on_failure,
+            database_changed=status.database_changed,
+            message=message,
+            maintenance_on=status.maintenance_enabled,
+        )
+        if plan.outcome is policy.Outcome.RESTORE_FAILED:
+            failure = status.failure
+            text = f"{failure.message if failure else 'failed'}; {plan.message}"
+            self.event(str(Reason.HELD_FOR_HUMAN), text, warning=True)
+            self.finish(Phase.FAILED, failure.reason if failure else Reason.JOB_FAILED, text)
             return
         self.patch(failure={"reason": str(reason), "message": message})
-        app_touched = bool(self.status.get("originalReplicas")) or bool(
-            self.status.get("maintenanceEnabled")
-        )
-        changed = self.status.get("databaseChanged")
-        restore = self.spec.get("onFailure", "restore") == "restore"
-        if (
-            app_touched
-            and restore
-            and not changed
-            and self.phase not in (Phase.VERIFYING, Phase.SCALING_UP)
-        ):
-            self.set_phase(
-                Phase.RESTORING, Reason.RESTORING, f"{message}; restoring the application"
-            )
+        if plan.outcome is policy.Outcome.RESTORE:
+            self.set_phase(Phase.RESTORING, Reason.RESTORING, plan.message)
             return
-        if app_touched and self.phase not in (Phase.VERIFYING, Phase.SCALING_UP):
-            why = "the database changed" if changed else "onFailure is hold"
-            message = f"{message}; the application is left down for a human ({why})"
-            self.event(str(Reason.HELD_FOR_HUMAN), message, warning=True)
-        else:
-            if self.phase in (Phase.VERIFYING, Phase.SCALING_UP):
-                # The rollback committed and the app was scaled back; what is left is a human's.
-                message = f"{message}; the rollback committed and the application was scaled back"
-                if self.status.get("maintenanceEnabled"):
-                    message += ", with maintenance mode still on"
-                self.event(str(Reason.HELD_FOR_HUMAN), message, warning=True)
-        self.finish(Phase.FAILED, reason, message)
+        if plan.held_for_human:
+            self.event(str(Reason.HELD_FOR_HUMAN), plan.message, warning=True)
+        self.finish(Phase.FAILED, reason, plan.message)
 
-    def restore_failed(self, message: str) -> None:
-        """Bringing the app back failed too: stop trying (a loop would hide it) and say so."""
-        failure = self.status.get("failure") or {}
-        reason = failure.get("reason", Reason.JOB_FAILED)
-        message = (
-            f"{failure.get('message', 'failed')}; then restoring the application failed: "
-            f"{message}; the database is unchanged and the application needs a human"
-        )
-        self.event(str(Reason.HELD_FOR_HUMAN), message, warning=True)
-        self.finish(Phase.FAILED, reason, message)
+    def apply(self, actions: list[policy.Action]) -> list[str]:
+        """The restore actions (lifecycle.policy.restore_actions), applied idempotently."""
+        return apply_actions(self.clients, self.settings, self.obj, actions)
 
     def restore(self) -> Phase:
-        failure = self.status.get("failure") or {}
+        status = RollbackStatus.from_obj(self.obj)
+        failure = status.failure
         self.bring_back(StepName.RESTORE)
         self.maintenance_off()
         self.finish(
             Phase.FAILED,
-            failure.get("reason", Reason.JOB_FAILED),
-            f"{failure.get('message', 'failed')}; the application was restored and the "
+            failure.reason if failure else Reason.JOB_FAILED,
+            f"{failure.message if failure else 'failed'}; the application was restored and the "
             "database is unchanged",
         )
         return Phase.FAILED
@@ -792,8 +919,7 @@ class RollbackFlow:
             metrics["durationSeconds"] = round(
                 (dt.datetime.now(dt.UTC) - started).total_seconds(), 3
             )
-        self.patch(finishedAt=now_iso(), metrics=metrics)
-        self.set_phase(phase, reason, message)
+        self.set_phase(phase, reason, message, finishedAt=now_iso(), metrics=metrics)
         outcome = OUTCOME_SUCCEEDED if phase is Phase.SUCCEEDED else OUTCOME_FAILED
         if reason == Reason.DRY_RUN_SUCCEEDED:
             outcome = OUTCOME_DRY_RUN
@@ -805,42 +931,36 @@ class RollbackFlow:
         self.event(str(reason), message, warning=phase is Phase.FAILED)
 
 
-def _small_result(result: dict[str, Any]) -> dict[str, Any]:
-    keep = (
-        "outcome",
-        "exit_name",
-        "committed",
-        "dry_run",
-        "migrations",
-        "rows_affected",
-        "duration_ms",
-        "error",
-    )
-    return {k: result[k] for k in keep if k in result and result[k] is not None}
+def apply_actions(
+    clients: Clients, settings: Settings, obj: dict[str, Any], actions: list[policy.Action]
+) -> list[str]:
+    """Apply restore actions; each is a no-op when already in effect. Returns what was done."""
+    meta = obj["metadata"]
+    namespace, name = meta["namespace"], meta["name"]
+    spec = RollbackSpec.from_obj(obj)
+    done: list[str] = []
+    for action in actions:
+        if isinstance(action, policy.ScaleTo):
+            workload = workloads.Workload.from_key(action.workload)
+            if workloads.desired_replicas(clients, namespace, workload) != action.replicas:
+                workloads.scale(clients, namespace, workload, action.replicas)
+                done.append(f"{action.workload}={action.replicas}")
+        elif isinstance(action, policy.MaintenanceOff):
+            if spec.maintenance is not None:
+                maintenance.set_maintenance(clients, namespace, spec.maintenance, False)
+                done.append("maintenance off")
+        elif isinstance(action, policy.DeleteJob):
+            jobs.delete_job(clients, namespace, action.name)
+            done.append(f"deleted Job {action.name}")
+        else:
+            leases.release(clients, settings.namespace, action.name, f"{namespace}/{name}")
+    return done
 
 
 def restore_on_delete(clients: Clients, settings: Settings, obj: dict[str, Any]) -> str:
-    """Deleting a resource mid-flow: bring the app back and let go of everything it holds."""
-    meta = obj["metadata"]
-    status = obj.get("status") or {}
-    namespace, name = meta["namespace"], meta["name"]
-    phase = Phase(status.get("phase") or Phase.PENDING)
-    done: list[str] = []
-    if phase is not Phase.SUCCEEDED and status.get("originalReplicas"):
-        for key, replicas in dict(status["originalReplicas"]).items():
-            workload = workloads.Workload.from_key(key)
-            if workloads.desired_replicas(clients, namespace, workload) != int(replicas):
-                workloads.scale(clients, namespace, workload, int(replicas))
-                done.append(f"{key}={replicas}")
-    spec = obj.get("spec") or {}
-    if status.get("maintenanceEnabled") and spec.get("maintenance"):
-        maintenance.set_maintenance(clients, namespace, spec["maintenance"], False)
-        done.append("maintenance off")
-    if status.get("jobName") and not phase.terminal:
-        jobs.delete_job(clients, namespace, str(status["jobName"]))
-        done.append(f"deleted Job {status['jobName']}")
-    if status.get("databaseLock"):
-        leases.release(
-            clients, settings.namespace, str(status["databaseLock"]), f"{namespace}/{name}"
-        )
-    return "; ".join(done) or "nothing to restore"
+    """Deleting a resource mid-flow: bring the app back and let go of everything it holds
+    (the same restore actions the Restoring phase applies, plus the Job and the Lease)."""
+    actions = policy.restore_actions(
+        RollbackSpec.from_obj(obj), RollbackStatus.from_obj(obj), deleting=True
+    )
+    return "; ".join(apply_actions(clients, settings, obj, actions)) or "nothing to restore"

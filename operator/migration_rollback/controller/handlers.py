@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+import time
+from typing import Any, ClassVar
 
 import kopf
 
 from migration_rollback import api
 from migration_rollback.controller.flow import RollbackFlow, Stopped, restore_on_delete
+from migration_rollback.kube import jobs
 from migration_rollback.kube.client import Clients
 from migration_rollback.lifecycle.phases import Phase
 from migration_rollback.metrics import ACTIVITY, IN_PROGRESS
 from migration_rollback.settings import Settings
 
 log = logging.getLogger("migration_rollback.controller")
+# How often a waiting flow checks that its daemon is not being stopped (no API request).
+STOP_CHECK_SECONDS = 0.25
 
 
 class Context:
@@ -28,6 +32,10 @@ class Context:
     clients: Clients | None = None
     settings: Settings = Settings()
     ready = threading.Event()
+    # (namespace, name) of each running rollback -> set when one of its Jobs changes, so the
+    # flow's wait ends at once instead of at its next poll.
+    wakers: ClassVar[dict[tuple[str, str], threading.Event]] = {}
+    flows: ClassVar[dict[tuple[str, str], RollbackFlow]] = {}
 
 
 @kopf.on.startup()
@@ -66,10 +74,23 @@ def run_rollback(
     if phase.terminal or name is None or namespace is None:
         return  # a one-shot action: re-applying or restarting never runs it again
 
+    waker = Context.wakers.setdefault((namespace, name), threading.Event())
+
     def stop_requested(seconds: float) -> bool:
-        return bool(stopped.wait(seconds))
+        """Wait up to `seconds`: less when a Job of this rollback changes (a watch event), at
+        once when the daemon is stopped. True when it is being stopped."""
+        deadline = time.monotonic() + seconds
+        while not stopped.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if waker.wait(min(remaining, STOP_CHECK_SECONDS)):
+                waker.clear()
+                return bool(stopped.is_set())
+        return True
 
     flow = RollbackFlow(_clients(), Context.settings, namespace, name, stop_requested)
+    Context.flows[(namespace, name)] = flow
     IN_PROGRESS.inc()
     try:
         flow.run()
@@ -77,6 +98,32 @@ def run_rollback(
         log.info("%s/%s: stopping at %s; will resume from there", namespace, name, flow.phase)
     finally:
         IN_PROGRESS.dec()
+        Context.wakers.pop((namespace, name), None)
+        Context.flows.pop((namespace, name), None)
+
+
+@kopf.on.event("batch", "v1", "jobs", labels={jobs.LABEL_MANAGED: "migration-rollback"})
+def job_changed(event: kopf.RawEvent, **_: Any) -> None:
+    """A rollback's Job changed (started, finished, vanished): wake its flow."""
+    meta = (event.get("object") or {}).get("metadata") or {}
+    owner = (meta.get("labels") or {}).get(jobs.LABEL_RESOURCE)
+    waker = Context.wakers.get((str(meta.get("namespace")), str(owner)))
+    if waker is not None:
+        waker.set()
+
+
+@kopf.on.event("apps", "v1", "deployments")
+@kopf.on.event("apps", "v1", "statefulsets")
+def workload_changed(event: kopf.RawEvent, resource: kopf.Resource, **_: Any) -> None:
+    """A workload changed (scaled up by someone, pods Ready): wake the flows acting on it."""
+    meta = (event.get("object") or {}).get("metadata") or {}
+    namespace = str(meta.get("namespace"))
+    key = ("StatefulSet" if resource.plural == "statefulsets" else "Deployment", meta.get("name"))
+    for (flow_namespace, flow_name), flow in list(Context.flows.items()):
+        if flow_namespace == namespace and key in flow.watched:
+            waker = Context.wakers.get((flow_namespace, flow_name))
+            if waker is not None:
+                waker.set()
 
 
 @kopf.on.delete(api.GROUP, api.VERSION, api.PLURAL, optional=False)

@@ -229,9 +229,10 @@ def read_job(clients: Clients, namespace: str, name: str) -> JobState | None:
     conditions = {c.type: c for c in (status.conditions or [])} if status else {}
     complete = "Complete" in conditions and conditions["Complete"].status == "True"
     failed = "Failed" in conditions and conditions["Failed"].status == "True"
-    exit_code, message = _terminated_container(clients, namespace, name)
     if not (complete or failed):
-        return JobState(False, False, exit_code, None, "running")
+        # Its pod is only read once it has finished: one request per poll, not two.
+        return JobState(False, False, None, None, "running")
+    exit_code, message = _terminated_container(clients, namespace, name)
     result = _parse_result(message)
     reason = conditions["Failed"].reason if failed else ""
     # Uncut: the flow scrubs secrets first, then shortens (a cut could split a secret).

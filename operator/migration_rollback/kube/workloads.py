@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from migration_rollback.kube.client import Clients, is_not_found
+from migration_rollback.lifecycle.model import WorkloadRef
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -32,13 +33,20 @@ def _selector_string(match_labels: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(match_labels.items()))
 
 
-def resolve(clients: Clients, namespace: str, refs: list[dict[str, Any]]) -> list[Workload]:
+def resolve(clients: Clients, namespace: str, refs: list[WorkloadRef]) -> list[Workload]:
     """The workloads the spec names, by name or label selector, without duplicates."""
-    found: set[Workload] = set()
+    return sorted(resolve_refs(clients, namespace, refs))
+
+
+def resolve_refs(
+    clients: Clients, namespace: str, refs: list[WorkloadRef]
+) -> dict[Workload, WorkloadRef]:
+    """Each workload the spec names, with the (last) entry of spec.workloads naming it."""
+    found: dict[Workload, WorkloadRef] = {}
     for index, ref in enumerate(refs):
-        kind = str(ref.get("kind", "Deployment"))
-        if ref.get("name"):
-            workload = Workload(kind, str(ref["name"]))
+        kind = ref.kind
+        if ref.name:
+            workload = Workload(kind, ref.name)
             try:
                 _read(clients, namespace, workload)
             except Exception as exc:
@@ -47,16 +55,16 @@ def resolve(clients: Clients, namespace: str, refs: list[dict[str, Any]]) -> lis
                         f"spec.workloads[{index}]: {kind} {namespace}/{workload.name} not found"
                     ) from None
                 raise
-            found.add(workload)
+            found[workload] = ref
             continue
-        labels = (ref.get("selector") or {}).get("matchLabels") or {}
+        labels = dict(ref.match_labels or {})
         items = _list(clients, namespace, kind, _selector_string(labels))
         if not items:
             raise WorkloadNotFoundError(
                 f"spec.workloads[{index}]: no {kind} in {namespace} matches {labels}"
             )
-        found.update(Workload(kind, item.metadata.name) for item in items)
-    return sorted(found)
+        found.update({Workload(kind, item.metadata.name): ref for item in items})
+    return found
 
 
 def _read(clients: Clients, namespace: str, workload: Workload) -> Any:
@@ -91,6 +99,29 @@ def scale(clients: Clients, namespace: str, workload: Workload, replicas: int) -
         clients.apps.patch_namespaced_deployment_scale(workload.name, namespace, body)
 
 
+@dataclass(frozen=True)
+class Observed:
+    desired: int
+    match_labels: dict[str, str]
+
+
+def observe(clients: Clients, namespace: str, workload: Workload) -> Observed:
+    """One read: the workload's desired replicas and its pod selector."""
+    obj = _read(clients, namespace, workload)
+    labels = (obj.spec.selector.match_labels or {}) if obj.spec.selector else {}
+    return Observed(int(obj.spec.replicas if obj.spec.replicas is not None else 1), dict(labels))
+
+
+def pods_matching(clients: Clients, namespace: str, match_labels: dict[str, str]) -> int:
+    """Pods with these labels (terminating ones count: they may still write)."""
+    if not match_labels:
+        return 0
+    pods = clients.core.list_namespaced_pod(
+        namespace, label_selector=_selector_string(match_labels)
+    )
+    return len(pods.items)
+
+
 def pods_remaining(clients: Clients, namespace: str, workload: Workload) -> int:
     """Pods that still belong to the workload (terminating ones count: they may still write)."""
     obj = _read(clients, namespace, workload)
@@ -110,3 +141,50 @@ def hpa_min_replicas(clients: Clients, namespace: str, workload: Workload) -> di
         if ref.kind == workload.kind and ref.name == workload.name:
             found[hpa.metadata.name] = int(hpa.spec.min_replicas or 1)
     return found
+
+
+REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+TEMPLATE_HASH_LABEL = "pod-template-hash"
+
+
+def _owned_replica_sets(clients: Clients, namespace: str, name: str) -> tuple[Any, list[Any]]:
+    deployment = clients.apps.read_namespaced_deployment(name, namespace)
+    labels = (deployment.spec.selector.match_labels or {}) if deployment.spec.selector else {}
+    items = clients.apps.list_namespaced_replica_set(
+        namespace, label_selector=_selector_string(labels)
+    ).items
+    owned = [
+        rs
+        for rs in items
+        if any(o.uid == deployment.metadata.uid for o in rs.metadata.owner_references or [])
+    ]
+    return deployment, owned
+
+
+def revisions(clients: Clients, namespace: str, name: str) -> tuple[int, dict[int, str]]:
+    """A Deployment's current revision, and each revision's pod-template-hash (as
+    `kubectl rollout history` lists them)."""
+    deployment, owned = _owned_replica_sets(clients, namespace, name)
+    current = int((deployment.metadata.annotations or {}).get(REVISION_ANNOTATION, 0))
+    found: dict[int, str] = {}
+    for rs in owned:
+        revision = (rs.metadata.annotations or {}).get(REVISION_ANNOTATION)
+        template_hash = (rs.metadata.labels or {}).get(TEMPLATE_HASH_LABEL)
+        if revision and template_hash:
+            found[int(revision)] = str(template_hash)
+    return current, found
+
+
+def roll_back_template(clients: Clients, namespace: str, name: str, template_hash: str) -> bool:
+    """Put back the pod template of the ReplicaSet with this hash, as `kubectl rollout undo`
+    does (a new revision; the same template twice is a no-op). False if it is gone."""
+    _, owned = _owned_replica_sets(clients, namespace, name)
+    for rs in owned:
+        if (rs.metadata.labels or {}).get(TEMPLATE_HASH_LABEL) == template_hash:
+            template = clients.api.sanitize_for_serialization(rs.spec.template)
+            template.get("metadata", {}).get("labels", {}).pop(TEMPLATE_HASH_LABEL, None)
+            clients.apps.patch_namespaced_deployment(
+                name, namespace, [{"op": "replace", "path": "/spec/template", "value": template}]
+            )
+            return True
+    return False

@@ -27,6 +27,7 @@ _VERBOSE = ("restore_hint", "tool_version", "detail")
 # The lists shortened first when the document is too long, least important first.
 _SHRINKABLE = (
     "impact",
+    "blocking_sessions",
     "restore",
     "statements",
     "rolled_back",
@@ -119,6 +120,19 @@ class ArchivedObject:
 
 
 @dataclass
+class BlockingSessionInfo:
+    """Another session that would block the rollback's locks (runner.preflight); never its
+    query text, which may hold data."""
+
+    pid: int
+    state: str
+    seconds: float
+    user: str | None = None
+    application: str | None = None
+    relations: list[str] = field(default_factory=list)
+
+
+@dataclass
 class ErrorInfo:
     error_class: str
     message: str
@@ -155,6 +169,7 @@ class RunResult:
     restore: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: ErrorInfo | None = None
+    blocking_sessions: list[BlockingSessionInfo] = field(default_factory=list)
 
     @property
     def duration_ms(self) -> int | None:
@@ -239,6 +254,7 @@ class RunResult:
             "notes": self.notes,
             "deferred": [_compact_dict(asdict(s)) for s in self.deferred],
             "statements": [_compact_dict(asdict(s)) for s in self.statements],
+            "blocking_sessions": [_compact_dict(asdict(b)) for b in self.blocking_sessions],
             "impact": [_compact_dict(asdict(i)) for i in self.impact],
             "warnings": list(self.warnings),
             "tool_version": self.tool_version,

@@ -23,6 +23,7 @@ import psycopg
 from migration_rollback import __version__
 from migration_rollback.conninfo import DatabaseTarget, InvalidDatabaseUrlError, parse_database_url
 from migration_rollback.errors import MigrationRollbackError
+from migration_rollback.jobresult import SQL_STEP
 from migration_rollback.project.migrations import read_regular_file
 from migration_rollback.redact import Redactor
 from migration_rollback.runner import audit, backup
@@ -46,6 +47,7 @@ from migration_rollback.runner.history import (
 from migration_rollback.runner.impact import assess
 from migration_rollback.runner.options import BackupMode, MigrationId, RunOptions
 from migration_rollback.runner.plan import Plan, PlannedStatement, build_plan
+from migration_rollback.runner.preflight import blocking_sessions
 from migration_rollback.runner.report import render_report, render_summary
 from migration_rollback.runner.restore import DataRestore, prepare_restore
 from migration_rollback.runner.result import (
@@ -175,6 +177,21 @@ class _Run:
             self.result.impact = assess(self._work, plan)
             step.fields["objects"] = len(self.result.impact)
         self._account(plan)
+        with self.log.step("preflight") as step:
+            # Read-only, and never fatal: what would block the locks is reported, not judged.
+            try:
+                self.result.blocking_sessions = blocking_sessions(
+                    self._work,
+                    plan,
+                    [backend_pid(self._work), backend_pid(self._control)],
+                )
+            except psycopg.Error as exc:
+                step.outcome = "skipped"
+                self.result.warnings.append(
+                    f"preflight skipped: {translate(exc, self.redactor).message}"
+                )
+                self._work.rollback()
+            step.fields["blocking_sessions"] = len(self.result.blocking_sessions)
         self._gate(plan)
         self._backup()
         self._transaction(plan)
@@ -360,7 +377,7 @@ class _Run:
             committed_after_all=self._read_back_commit,
             restore=self.restore if self.restore.active else None,
         )
-        with self.log.step("transaction") as step:
+        with self.log.step(SQL_STEP) as step:
             try:
                 run_transaction(work, plan, self.outcomes, settings, self.tx)
             finally:

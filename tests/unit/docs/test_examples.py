@@ -63,6 +63,11 @@ _ONE_OF_MANY = re.compile(
     r"^\(has\(self\.\w+\) \? 1 : 0\)( \+ \(has\(self\.\w+\) \? 1 : 0\))+ == 1$"
 )
 _SIZE_AT_MOST = re.compile(r"^self\.size\(\) <= (\d+)$")
+# `a` other than its default needs `b` to be one value: revision other than current, Deployment.
+_NEEDS = re.compile(
+    r"^!has\(self\.(\w+)\) \|\| self\.\1 == '(\w+)' \|\| "
+    r"!has\(self\.(\w+)\) \|\| self\.\3 == '(\w+)'$"
+)
 
 
 def _rule_errors(value: Any, node: Mapping[str, Any], path: str) -> list[str]:
@@ -75,6 +80,11 @@ def _rule_errors(value: Any, node: Mapping[str, Any], path: str) -> list[str]:
             present = [name for name in _HAS.findall(rule) if name in value]
             if len(present) != 1:
                 errors.append(f"{path or '<root>'}: {entry.get('message', rule)}")
+            continue
+        if needs := _NEEDS.match(rule):
+            field, default, other, required = needs.groups()
+            if value.get(field, default) != default and value.get(other, required) != required:
+                errors.append(f"{path}: {entry.get('message', rule)}")
             continue
         if limit := _SIZE_AT_MOST.match(rule):
             if len(value) > int(limit.group(1)):
