@@ -303,6 +303,12 @@ def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(0, limit - 3)] + "..."
 
 
+def termination_text(doc: dict[str, Any]) -> str:
+    """The result file's text: the Job's termination message, whose limit counts every byte,
+    the closing newline included."""
+    return dumps(compact(doc, TERMINATION_MESSAGE_LIMIT - 1)) + "\n"
+
+
 def compact(doc: dict[str, Any], limit: int = TERMINATION_MESSAGE_LIMIT) -> dict[str, Any]:
     """The document shortened to fit `limit` bytes: lists cut (with a count of what was left
     out), then long strings; the outcome, exit code and error always survive."""

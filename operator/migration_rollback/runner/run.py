@@ -56,8 +56,7 @@ from migration_rollback.runner.result import (
     Outcome,
     RunResult,
     StatementOutcome,
-    compact,
-    dumps,
+    termination_text,
 )
 from migration_rollback.runner.rollback_file import (
     RollbackSource,
@@ -483,7 +482,7 @@ class _Run:
         result = self.result
         doc = self.redactor.scrub_obj(result.to_dict())
         if self.options.result_file is not None:
-            self._write(self.options.result_file, dumps(compact(doc)) + "\n")
+            self._write(self.options.result_file, termination_text(doc))
         if self.options.report_file is not None:
             self._write(self.options.report_file, self.redactor.scrub(render_report(result)))
         self.io.stdout.write(self.redactor.scrub(render_summary(result)))

@@ -15,6 +15,7 @@ from migration_rollback.runner.result import (
     StatementOutcome,
     compact,
     dumps,
+    termination_text,
 )
 
 START = datetime(2026, 11, 24, 3, 15, tzinfo=UTC)
@@ -87,6 +88,18 @@ def test_compact_fits_and_says_what_it_left_out() -> None:
     assert out["error"]["sqlstate"] == "22012"
     omitted = out.get("statements_omitted", 0) + len(out.get("statements", []))
     assert omitted == 300
+
+
+def test_the_result_file_fits_the_termination_message_newline_included() -> None:
+    # Kubernetes keeps 4096 bytes of a termination message, the closing newline included: a
+    # document of exactly 4096 bytes once went out as 4097.
+    doc = big_result(1).to_dict()
+    doc["error"]["message"] = "boom"
+    doc["warnings"] = [""]
+    doc["warnings"] = ["x" * (4096 - len(dumps(doc).encode()))]
+    assert len(dumps(doc).encode()) == 4096
+    assert len(termination_text(doc).encode()) <= 4096
+    assert termination_text(doc).endswith("\n")
 
 
 def test_compact_last_resort_keeps_the_essentials() -> None:
