@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -15,6 +16,7 @@ from migration_rollback.cli.app import app
 from migration_rollback.runner.exitcodes import ExitCode
 
 URL_ENV = "MIGRATION_ROLLBACK_DATABASE_URL"
+T = TypeVar("T")
 captures_app = typer.Typer(
     help="The data `apply` kept for restoring: list it, prune it (never removed silently).",
     no_args_is_help=True,
@@ -38,14 +40,9 @@ def _fail(message: str, code: ExitCode) -> typer.Exit:
     return typer.Exit(int(code))
 
 
-@captures_app.command("list")
-def list_command(
-    database_url: UrlOption = "",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
-    """Every capture: migration, statement, kind, status, table, rows and bytes."""
+def _on_database(database_url: str, work: Callable[[Any], T]) -> T:
+    """Run `work` on a connection to the database; every failure one scrubbed line."""
     from migration_rollback.conninfo import InvalidDatabaseUrlError, parse_database_url
-    from migration_rollback.runner.capture_admin import list_captures
     from migration_rollback.runner.errors import RunnerError
     from migration_rollback.runner.session import connect
 
@@ -56,9 +53,20 @@ def list_command(
     redactor = target.redactor().with_env(os.environ)
     try:
         with connect(target.dsn, redactor, purpose="captures") as conn:
-            found = list_captures(conn)
+            return work(conn)
     except RunnerError as exc:
         raise _fail(redactor.scrub(exc.message), exc.exit_code) from None
+
+
+@captures_app.command("list")
+def list_command(
+    database_url: UrlOption = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every capture: migration, statement, kind, status, table, rows and bytes."""
+    from migration_rollback.runner.capture_admin import list_captures
+
+    found = _on_database(database_url, list_captures)
     if as_json:
         typer.echo(json.dumps([asdict(c) for c in found], indent=2))
         return
@@ -87,28 +95,19 @@ def prune_command(
     """Drop captures explicitly: by --version, or every --restored one."""
     if not version and not restored:
         raise _fail("say what to prune: --version VERSION and/or --restored", ExitCode.USAGE)
-    from migration_rollback.conninfo import InvalidDatabaseUrlError, parse_database_url
     from migration_rollback.runner.capture_admin import prune_captures
-    from migration_rollback.runner.errors import RunnerError
     from migration_rollback.runner.options import parse_duration
-    from migration_rollback.runner.session import connect
 
-    try:
-        target = parse_database_url(database_url or os.environ.get(URL_ENV, ""))
-    except InvalidDatabaseUrlError as exc:
-        raise _fail(str(exc), ExitCode.USAGE) from None
-    redactor = target.redactor().with_env(os.environ)
-    try:
-        with connect(target.dsn, redactor, purpose="captures") as conn:
-            dropped = prune_captures(
-                conn,
-                versions=list(version or ()),
-                restored=restored,
-                dry_run=dry_run,
-                lock_timeout=parse_duration("5s"),
-            )
-    except RunnerError as exc:
-        raise _fail(redactor.scrub(exc.message), exc.exit_code) from None
+    dropped = _on_database(
+        database_url,
+        lambda conn: prune_captures(
+            conn,
+            versions=list(version or ()),
+            restored=restored,
+            dry_run=dry_run,
+            lock_timeout=parse_duration("5s"),
+        ),
+    )
     verb = "would drop" if dry_run else "dropped"
     for c in dropped:
         typer.echo(f"{verb} {c.version} #{c.statement} {c.kind} {c.target} ({c.rows} row(s))")
