@@ -100,41 +100,32 @@ def _from_list(items: Any) -> str | None:
 
 
 def _update(node: Any) -> list[CaptureSpec]:
+    columns = tuple(dict.fromkeys(str(t.name) for t in node.targetList or ()))
+    return _matched_rows(CaptureKind.UPDATE, node, node.fromClause, columns)
+
+
+def _delete(node: Any) -> list[CaptureSpec]:
+    return _matched_rows(CaptureKind.DELETE, node, node.usingClause, ())
+
+
+def _matched_rows(
+    kind: CaptureKind, node: Any, joined: Any, columns: tuple[str, ...]
+) -> list[CaptureSpec]:
+    """UPDATE and DELETE keep the rows their own WHERE (with FROM / USING joins) matches."""
     table = _name(node.relation)
     with_sql, why = _with(node)
     if why:
-        return [_manual(CaptureKind.UPDATE, table, why)]
+        return [_manual(kind, table, why)]
     if isinstance(node.whereClause, ast.CurrentOfExpr):
-        return [_manual(CaptureKind.UPDATE, table, "WHERE CURRENT OF: rows depend on a cursor")]
-    columns = tuple(dict.fromkeys(str(t.name) for t in node.targetList or ()))
+        return [_manual(kind, table, "WHERE CURRENT OF: rows depend on a cursor")]
     return [
         CaptureSpec(
-            kind=CaptureKind.UPDATE,
+            kind=kind,
             table=table,
             target=deparse(node.relation),
             alias=_alias(node.relation),
             columns=columns,
-            from_sql=_from_list(node.fromClause),
-            where_sql=deparse(node.whereClause) if node.whereClause is not None else None,
-            with_sql=with_sql,
-        )
-    ]
-
-
-def _delete(node: Any) -> list[CaptureSpec]:
-    table = _name(node.relation)
-    with_sql, why = _with(node)
-    if why:
-        return [_manual(CaptureKind.DELETE, table, why)]
-    if isinstance(node.whereClause, ast.CurrentOfExpr):
-        return [_manual(CaptureKind.DELETE, table, "WHERE CURRENT OF: rows depend on a cursor")]
-    return [
-        CaptureSpec(
-            kind=CaptureKind.DELETE,
-            table=table,
-            target=deparse(node.relation),
-            alias=_alias(node.relation),
-            from_sql=_from_list(node.usingClause),
+            from_sql=_from_list(joined),
             where_sql=deparse(node.whereClause) if node.whereClause is not None else None,
             with_sql=with_sql,
         )
