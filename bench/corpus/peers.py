@@ -100,8 +100,8 @@ _KIND = re.compile(
 
 
 def error_class(check: PeerCheck) -> str | None:
-    """Why Atlas did not restore, grouped: its stage, the failing statement's error, or the
-    kinds of dump entries that differ. None when it restored or was not compared."""
+    """Why Atlas did not restore, grouped: its stage, the failing statement's error, or a
+    differing schema (see differing_kinds). None when it restored or was not compared."""
     if check.atlas_restores or not check.compared:
         return None
     first = check.detail[0] if check.detail else ""
@@ -112,15 +112,33 @@ def error_class(check: PeerCheck) -> str | None:
     if check.atlas == "rollback_error":
         return "plan fails: " + _group(re.sub(r"^.*?ERROR:\s*", "", first))
     if check.atlas == "different":
-        kinds = sorted({m.group(1) for line in check.detail if (m := _KIND.match(line))})
-        return "schema differs: " + (", ".join(kinds) if kinds else "other entries")
+        return "schema differs"
     return check.atlas
+
+
+def differing_kinds(checks: Iterable[PeerCheck]) -> Counter[str]:
+    """For Atlas's `different` verdicts, the kinds of dump entries that differ; a migration
+    counts once under each of its kinds, under "other" when none is recognised (e.g. only
+    pieces of function bodies that have blank lines, which split pg_dump entries)."""
+    kinds: Counter[str] = Counter()
+    for c in checks:
+        if c.atlas == "different":
+            found = {m.group(1) for line in c.detail if (m := _KIND.match(line))}
+            kinds.update(found or {"other"})
+    return kinds
 
 
 def _group(text: str) -> str:
     """A message with names and numbers taken out, so that similar ones count together."""
     text = re.sub(r'"[^"]*"', '"…"', text)
+    text = _NAMED.sub(r"\1 …", text)  # PostgreSQL leaves these names unquoted
     return re.sub(r"\b\d+\b", "N", text)[:110]
+
+
+_NAMED = re.compile(
+    r"\b(table|column|type|index|view|constraint|function|sequence|schema|policy|trigger) "
+    r"(?!because\b|of\b|does\b|is\b)[\w.$]+"
+)
 
 
 def error_classes(checks: Iterable[PeerCheck]) -> Counter[str]:
@@ -277,7 +295,10 @@ def report(projects: list[ProjectPeers]) -> dict[str, Any]:
     print(f"  Atlas column order only (counted as restored): {order}")
 
     only = [(p.project, c) for p in projects for c in atlas_only(p.checks)]
-    print(f"\nAtlas restores, ours does not ({len(only)}):")
+    # An empty plan: the forward changed no schema (data only), where ours may say MANUAL.
+    shapes = Counter(f"ours {c.ours}, {'empty' if not c.statements else 'non-empty'} plan"
+                     for _, c in only)  # fmt: skip
+    print(f"\nAtlas restores, ours does not ({len(only)}: {dict(shapes.most_common())}):")
     for project, c in only:
         plan_size = f"{c.statements} statements" if c.statements else "empty plan"
         print(f"  {project} {c.migration}: ours {c.ours}, Atlas {c.atlas} ({plan_size})")
@@ -285,6 +306,10 @@ def report(projects: list[ProjectPeers]) -> dict[str, Any]:
     print(f"\nAtlas does not restore ({sum(classes.values())}), by class:")
     for cls, n in classes.most_common():
         print(f"  {n:4d}  {cls}")
+    kinds = differing_kinds(every)
+    print("  schema differs, by kind of dump entry (a migration under each of its kinds):")
+    for kind, n in kinds.most_common():
+        print(f"    {n:4d}  {kind}")
     for p in projects:
         if p.error:
             print(f"  project error {p.project}: {p.error}")
@@ -294,13 +319,29 @@ def report(projects: list[ProjectPeers]) -> dict[str, Any]:
         "not_compared": sum(1 for c in every if not c.compared),
         "atlas_column_order_only": order,
         "atlas_only": [{"project": p, **asdict(c)} for p, c in only],
+        "atlas_only_shapes": dict(shapes.most_common()),
         "atlas_error_classes": dict(classes.most_common()),
+        "atlas_differing_kinds": dict(kinds.most_common()),
     }
+
+
+def saved(path: Path) -> list[ProjectPeers]:
+    """The per-project checks of an earlier `--json` output, to report them again."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    projects = []
+    for p in doc.get("projects") or []:
+        checks = [PeerCheck(**c) for c in p.get("checks") or []]
+        fields = {k: p[k] for k in ("partial", "error", "seconds") if k in p}
+        projects.append(ProjectPeers(str(p["project"]), checks, **fields))
+    return projects
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--results", type=Path, required=True, help="a run.py --json output")
+    parser.add_argument("--results", type=Path, help="a run.py --json output (required)")
+    parser.add_argument(
+        "--report", type=Path, default=None, help="print an earlier --json output again"
+    )
     parser.add_argument("--corpus", type=Path, default=corpus_run.DEFAULT_CORPUS)
     parser.add_argument("--project", action="append", default=[], help="only these (repeatable)")
     parser.add_argument("--limit", type=int, default=None, help="at most N projects")
@@ -308,6 +349,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schema", action="append", default=[], help="Atlas compares only these")
     parser.add_argument("--json", type=Path, default=None, help="save the figures here")
     args = parser.parse_args(argv)
+    if args.report:
+        report(saved(args.report))
+        return 0
+    if args.results is None:
+        parser.error("--results is required (a run.py --json output)")
     try:
         statuses = replayed(json.loads(args.results.read_text(encoding="utf-8")))
     except (OSError, ValueError) as exc:

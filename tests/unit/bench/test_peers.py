@@ -66,8 +66,40 @@ def test_error_classes_group_by_stage_error_and_object_kind(peers: ModuleType) -
     assert peers.error_classes(checks) == {
         'atlas diff: column "…" of N types': 2,
         'plan fails: cannot drop table "…" because others depend on it': 1,
-        "schema differs: CREATE OR REPLACE FUNCTION, CREATE POLICY": 1,
+        "schema differs": 1,
     }
+
+
+def test_unquoted_names_in_errors_are_grouped(peers: ModuleType) -> None:
+    check = peers.PeerCheck
+    checks = [
+        check(
+            name,
+            "verified",
+            "rollback_error",
+            [f"psql:/tmp/a.sql:2: ERROR:  cannot drop column {col} of table {tab} because x"],
+        )
+        for name, col, tab in (("a", "deal_id", "docs"), ("b", "user_id", "public.items"))
+    ]
+    assert peers.error_classes(checks) == {
+        "plan fails: cannot drop column … of table … because x": 2
+    }
+
+
+def test_differing_kinds_count_each_migration_once_per_kind(peers: ModuleType) -> None:
+    check = peers.PeerCheck
+    checks = [
+        check(
+            "a",
+            "verified",
+            "different",
+            ["+ CREATE FUNCTION public.f()", "+ CREATE FUNCTION public.g()", "- GRANT ALL ON x"],
+        ),
+        check("b", "verified", "different", ["+ CREATE FUNCTION public.h()", "+ IF x THEN"]),
+        check("c", "manual", "different", ["+ RETURN NEW; END; $$;"]),
+        check("d", "manual", "rollback_error", ["+ CREATE POLICY p"]),
+    ]
+    assert peers.differing_kinds(checks) == {"CREATE FUNCTION": 2, "GRANT": 1, "other": 1}
 
 
 def test_replayed_keeps_the_tools_order_and_leaves_out_what_it_did_not_replay(
