@@ -452,7 +452,7 @@ class ProjectResult:
     generate_exit: int | None = None
     validate_exit: int | None = None
     generate_statuses: dict[str, int] = field(default_factory=dict)
-    outcome: str = "ok"  # ok | crash | timeout | error
+    outcome: str = "ok"  # ok | crash | timeout | error | refused
     problem: str = ""
     seconds: float = 0.0
     independent_checked: int = 0
@@ -508,6 +508,11 @@ def run_project(folder: Path, timeout: float, *, check: bool) -> ProjectResult:
             doc = parse_json(val.stdout)
             if val.returncode is None:
                 result.outcome, result.problem = "timeout", "validate --verify timed out"
+            elif doc is None and val.returncode == 2 and not val.crashed:
+                # A clean refusal (exit 2, one error line: e.g. no `<digits>_<name>.sql` file,
+                # which the Supabase CLI skips too): counted apart, never as a verdict.
+                result.outcome = "refused"
+                result.problem = "validate: " + _tail(val.stderr or val.stdout, 2)
             elif val.crashed or doc is None:
                 result.outcome = "crash"
                 result.problem += (
