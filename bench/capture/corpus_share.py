@@ -125,7 +125,8 @@ class Project:
             # up to the one before it, then record that one as failed.
             bad = next((i for i, m in enumerate(pending) if _unloadable(m)), None)
             if bad == 0:
-                self.failed.setdefault(pending[0].version, f"refused: {pending[0].problem}")
+                refusal = pending[0].problem or pending[0].duplicate
+                self.failed.setdefault(pending[0].version, f"refused: {refusal}")
                 self.replay_partly(pending[0])
                 continue
             upto = ["--to", pending[bad - 1].version] if bad is not None else []
@@ -150,7 +151,9 @@ class Project:
                 migration = next((m for m in pending if m.version == version), pending[0])
             else:  # refused before applying anything: an unusable file
                 migration = next((m for m in pending if _unloadable(m)), pending[0])
-            if migration.problem is None and self.install_standins(migration):
+            if (migration.problem or migration.duplicate) is None and self.install_standins(
+                migration
+            ):
                 continue
             self.failed.setdefault(migration.version, _first_line(error))
             self.replay_partly(migration)
@@ -267,7 +270,9 @@ def _statements(path: Path) -> list[Any]:
 
 
 def _unloadable(migration: Any) -> bool:
-    return migration.problem is not None or not _statements(migration.path)
+    # `apply` refuses a pending version shared by several files (migration.duplicate).
+    problem = migration.problem or migration.duplicate
+    return problem is not None or not _statements(migration.path)
 
 
 def _first_line(text: str) -> str:

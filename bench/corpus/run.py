@@ -3,8 +3,10 @@
 For each project of the built corpus (see rebuild.py): copy it to a temporary folder, run
 `migration-rollback generate --verify`, then `migration-rollback validate --verify --format json`
 (subprocesses, one timeout per project), and count the verdicts. Then, without the project's
-verifier, replay on a private PostgreSQL 15 (Debian's binaries) loaded with the Supabase
-baseline: for every migration the tool called `verified`, `pg_dump --schema-only` before it,
+verifier, replay on a private PostgreSQL of the project's major (as the tool chooses it: its
+config.toml `[db] major_version`; binaries and a new-enough pg_dump from binaries.py) loaded
+with the Supabase baseline: for every migration the tool called `verified`, `pg_dump
+--schema-only` before it,
 apply the forward migration and the generated rollback (psql), dump again, and compare the two
 dumps as multisets of normalised entries. A difference is a *false verified*.
 
@@ -45,7 +47,6 @@ ROOT = HERE.parent.parent
 DEFAULT_CORPUS = Path(
     os.environ.get("MIGRATION_ROLLBACK_CORPUS", "~/.cache/migration-rollback/corpus")
 ).expanduser()
-PG_BINDIR = Path(os.environ.get("CORPUS_PG_BINDIR", "/usr/lib/postgresql/15/bin"))
 ENTRY_FILE = "corpus-entry.json"
 KNOWN = ("verified", "manual", "mismatch", "rollback_failed", "forward_failed", "skipped")
 NOT_REPLAYED = frozenset({"skipped", "none"})
@@ -186,7 +187,7 @@ class Check:
     verdict: str  # same | different | column_order_only | rollback_error | forward_error
     detail: list[str] = field(default_factory=list)
     # Checked after a forward that failed on this server was replayed in part: its state may
-    # differ from the tool's (no stand-ins here, PostgreSQL 15 whatever the project's major).
+    # differ from the tool's (no stand-ins here).
     after_partial: str | None = None
 
 
@@ -248,10 +249,12 @@ def compare(before: Counter[str], after: Counter[str]) -> tuple[str, list[str]]:
 
 
 class Scratch:
-    """A private PostgreSQL 15 with the Supabase baseline, for the independent round trips."""
+    """A private PostgreSQL of the project's major with the Supabase baseline, for the
+    independent round trips; `client`: the bin directory of its pg_dump and psql."""
 
-    def __init__(self, cluster: Any) -> None:
+    def __init__(self, cluster: Any, client: Path) -> None:
         self.cluster = cluster
+        self.client = client
         self.main = "corpus_main"
 
     def url(self, db: str) -> str:
@@ -308,7 +311,7 @@ class Scratch:
 
     def dump(self, db: str) -> Counter[str]:
         done = subprocess.run(
-            [str(PG_BINDIR / "pg_dump"), "--schema-only", "-d", self.url(db)],
+            [str(self.client / "pg_dump"), "--schema-only", "-d", self.url(db)],
             capture_output=True,
             text=True,
             timeout=PSQL_TIMEOUT,
@@ -340,7 +343,7 @@ class Scratch:
             # inside the file's own BEGIN ... COMMIT too: a savepoint per statement, as the tool
             "-v", "ON_ERROR_ROLLBACK=on",
         ]  # fmt: skip
-        args = [str(PG_BINDIR / "psql"), "-X", "-q", *on_error, "-d", self.url(db)]
+        args = [str(self.client / "psql"), "-X", "-q", *on_error, "-d", self.url(db)]
         if single:
             args.append("--single-transaction")
         try:
@@ -360,12 +363,14 @@ class Scratch:
 
 
 @contextlib.contextmanager
-def scratch_server() -> Iterator[Scratch]:
+def scratch_server(major: int | None) -> Iterator[Scratch]:
+    """`major`: the project's (None: the server the tool would start without one)."""
+    from binaries import client_bindir, server_bindir
+
     from migration_rollback.verify.cluster import temporary_cluster
 
-    bindir = PG_BINDIR if (PG_BINDIR / "postgres").exists() else None
-    with temporary_cluster(bindir) as cluster:
-        scratch = Scratch(cluster)
+    with temporary_cluster(server_bindir(major)) as cluster:
+        scratch = Scratch(cluster, client_bindir(cluster.major or 0))
         scratch.setup()
         yield scratch
 
@@ -395,15 +400,19 @@ class Independent:
     stopped: str | None = None  # unused since forward failures are replayed in part
     partial: list[str] = field(default_factory=list)  # forwards that failed: replayed in part
     error: str | None = None
+    major: int | None = None  # the PostgreSQL major it ran on
 
 
 def independent(
     migrations: Path, names: list[str], verified: set[str], downs: Path | None, deadline: float
 ) -> Independent:
     """Replay the migrations in order; round-trip ours (when verified) and theirs (any)."""
+    from binaries import project_major
+
     result = Independent()
     try:
-        with scratch_server() as scratch:
+        with scratch_server(project_major(migrations)) as scratch:
+            result.major = scratch.cluster.major
             for name in names:
                 if time.monotonic() > deadline:
                     result.error = "independent check timed out"
@@ -443,7 +452,7 @@ class ProjectResult:
     generate_exit: int | None = None
     validate_exit: int | None = None
     generate_statuses: dict[str, int] = field(default_factory=dict)
-    outcome: str = "ok"  # ok | crash | timeout | error
+    outcome: str = "ok"  # ok | crash | timeout | error | refused
     problem: str = ""
     seconds: float = 0.0
     independent_checked: int = 0
@@ -453,6 +462,7 @@ class ProjectResult:
     independent_stopped: str | None = None
     independent_partial: list[str] = field(default_factory=list)
     independent_error: str | None = None
+    independent_major: int | None = None
     has_downs: bool = False
     per_migration: list[dict[str, Any]] = field(default_factory=list)
 
@@ -498,6 +508,11 @@ def run_project(folder: Path, timeout: float, *, check: bool) -> ProjectResult:
             doc = parse_json(val.stdout)
             if val.returncode is None:
                 result.outcome, result.problem = "timeout", "validate --verify timed out"
+            elif doc is None and val.returncode == 2 and not val.crashed:
+                # A clean refusal (exit 2, one error line: e.g. no `<digits>_<name>.sql` file,
+                # which the Supabase CLI skips too): counted apart, never as a verdict.
+                result.outcome = "refused"
+                result.problem = "validate: " + _tail(val.stderr or val.stdout, 2)
             elif val.crashed or doc is None:
                 result.outcome = "crash"
                 result.problem += (
@@ -576,6 +591,7 @@ def _record(result: ProjectResult, ind: Independent) -> None:
     result.independent_stopped = ind.stopped
     result.independent_partial = list(ind.partial)
     result.independent_error = ind.error
+    result.independent_major = ind.major
 
 
 # --- reporting ----------------------------------------------------------------------------------
@@ -663,7 +679,12 @@ def report(results: list[ProjectResult]) -> dict[str, Any]:
 
     false = [(r.project, f) for r in results for f in r.false_verified]
     order = [(r.project, m) for r in results for m in r.column_order_only]
-    print(f"\nindependent check (pg_dump --schema-only round trip, PostgreSQL {PG_BINDIR}):")
+    majors = Counter(r.independent_major for r in results if r.independent_major)
+    print(
+        "\nindependent check (pg_dump --schema-only round trip on each project's major: "
+        + ", ".join(f"PostgreSQL {m} x{n}" for m, n in sorted(majors.items()))
+        + "):"
+    )
     print(
         f"  checked {total['checked']} verified migrations; FALSE VERIFIED: {len(false)} "
         f"({sum(1 for _, f in false if f.get('after_partial'))} of them after a partial replay "

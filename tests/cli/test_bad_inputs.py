@@ -30,9 +30,10 @@ BAD = {
     "20250101000004_escape": "outside the migrations folder",
     "20250101000005_nul": "NUL byte",
     "20250101000006_utf16": "UTF-16",
-    "20250101000007_dup_a": "version 20250101000007 is used by 2 files",
-    "20250101000007_dup_b": "version 20250101000007 is used by 2 files",
 }
+# Readable files sharing a version: each is replayed and gets a rollback, with a warning.
+DUPLICATES = ("20250101000007_dup_a", "20250101000007_dup_b")
+DUPLICATE_FILES = "20250101000007_dup_a.sql, 20250101000007_dup_b.sql"
 CODES = {
     "20250101000001_dir": "FILE",
     "20250101000002_fifo": "FILE",
@@ -40,8 +41,6 @@ CODES = {
     "20250101000004_escape": "FILE",
     "20250101000005_nul": "ENCODING",
     "20250101000006_utf16": "ENCODING",
-    "20250101000007_dup_a": "DUPLICATE_VERSION",
-    "20250101000007_dup_b": "DUPLICATE_VERSION",
 }
 
 
@@ -90,9 +89,16 @@ def test_generate_reports_each_bad_file_once_and_writes_the_good_one(nasty: Path
         assert len(found) == 1, (name, out)
         assert reason in found[0]
         assert not (nasty / f"{name}_rollback.sql").exists()
-    duplicate = lines_about(out, "20250101000007_dup_a:")[0]
-    assert "20250101000007_dup_a.sql" in duplicate
-    assert "20250101000007_dup_b.sql" in duplicate
+
+
+def test_generate_writes_each_file_of_a_shared_version_with_a_warning(nasty: Path) -> None:
+    code, out = run("generate")
+    assert code == 1  # the unreadable files
+    for name in DUPLICATES:
+        assert (nasty / f"{name}_rollback.sql").is_file(), name
+        warned = [line for line in out.splitlines() if f"{name}.sql: version" in line]
+        assert len(warned) == 1, (name, out)
+        assert DUPLICATE_FILES in warned[0]
 
 
 def test_validate_marks_each_bad_file_invalid_with_its_file(nasty: Path) -> None:
@@ -107,6 +113,12 @@ def test_validate_marks_each_bad_file_invalid_with_its_file(nasty: Path) -> None
         assert finding["code"] == CODES[name]
         assert finding["file"] == f"{name}.sql"
         assert reason in finding["message"]
+    for name in DUPLICATES:
+        assert reports[name]["status"] == "valid", name
+        (finding,) = [f for f in reports[name]["findings"] if f["code"] == "DUPLICATE_VERSION"]
+        assert finding["severity"] == "warning"
+        assert finding["file"] == f"{name}.sql"
+        assert DUPLICATE_FILES in finding["message"]
     nul = reports["20250101000005_nul"]["findings"][0]
     assert nul["line"] == 2
     assert "notes.sql" not in reports

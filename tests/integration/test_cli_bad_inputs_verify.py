@@ -1,7 +1,8 @@
 """`validate --verify` and `generate --verify` over bad inputs, on a real shadow PostgreSQL.
 
 Unusable files are reported once and left out of the shadow replay (a named pipe would block
-it, a directory would crash it); psql meta-commands keep the migration `manual`.
+it, a directory would crash it); files sharing a version are replayed, each with a verdict and
+a warning; psql meta-commands keep the migration `manual`.
 """
 
 from __future__ import annotations
@@ -71,9 +72,13 @@ def test_verify_skips_unusable_files_and_keeps_meta_commands_manual(
     lines = [f["line"] for f in reports[META]["findings"] if f["code"] == "META_COMMAND"]
     assert lines == [1, 3]
     for name in ("20250101000002_dir", "20250101000003_fifo", "20250101000004_dangling",
-                 "20250101000005_utf16", "20250101000006_a", "20250101000006_b"):  # fmt: skip
+                 "20250101000005_utf16"):  # fmt: skip
         assert reports[name]["status"] == "invalid", name
         assert "verification" not in reports[name]
+    for name in ("20250101000006_a", "20250101000006_b"):
+        assert reports[name]["verification"]["status"] == "verified", name
+        codes = {f["code"]: f["severity"] for f in reports[name]["findings"]}
+        assert codes["DUPLICATE_VERSION"] == "warning"
 
 
 def test_execute_refuses_each_bad_file_against_a_real_database(

@@ -77,3 +77,22 @@ def test_a_wrong_rollback_is_a_mismatch_with_the_difference(project: Path, pg_se
             "parent": "table public.profiles",
         }
     ]
+
+
+def test_files_sharing_a_version_each_get_a_verdict_in_name_order(
+    project: Path, pg_server: Any
+) -> None:
+    # dup_b uses dup_a's table: replayed in name order, both forward scripts succeed.
+    (project / "20251121000001_dup_a.sql").write_text("CREATE TABLE public.dup_a (id int);\n")
+    (project / "20251121000001_dup_b.sql").write_text(
+        "ALTER TABLE public.dup_a ADD COLUMN note text;\n"
+    )
+    shadow = pg_server.admin_url
+    invoke("generate", "--verify", "--shadow-url", shadow)
+    code, out = invoke("validate", "--verify", "--shadow-url", shadow, "--format", "json")
+    reports = {m["migration"]: m for m in json.loads(out)["migrations"]}
+    for name in ("20251121000001_dup_a", "20251121000001_dup_b"):
+        assert reports[name]["verification"]["status"] == "verified", out
+        codes = [f["code"] for f in reports[name]["findings"]]
+        assert "DUPLICATE_VERSION" in codes
+    assert code == 0, out  # a warning does not fail validate

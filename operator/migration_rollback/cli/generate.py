@@ -136,7 +136,9 @@ def _notes(item: LoadedMigration) -> list[str]:
     """What the engine could not analyse in this file: one line each, with file:line."""
     from migration_rollback.project.workspace import meta_command_notes
 
-    warning = [item.source.warning] if item.source.warning else []
+    duplicate = item.migration.duplicate
+    warning = [str(duplicate)] if duplicate is not None else []
+    warning += [item.source.warning] if item.source.warning else []
     return warning + meta_command_notes(item)
 
 

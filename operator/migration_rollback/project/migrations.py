@@ -2,11 +2,13 @@
 
 This is the file-system edge of `generate`, `validate` and `emergency`; the engine itself
 receives text. A folder is whatever people put in it: a directory or a named pipe called
-`*.sql`, a broken symlink or one leading out of the folder, two files with one version, a
-file in UTF-16 or with NUL bytes. Each such file gets its own `SourceFileError` (what and
-where) and the other files are still processed. Text is decoded tolerantly (UTF-8, with or
-without a BOM, else Windows-1252 with a warning), because an odd encoding must not crash a
-rollback tool.
+`*.sql`, a broken symlink or one leading out of the folder, a file in UTF-16 or with NUL
+bytes. Each such file gets its own `SourceFileError` (what and where) and the other files are
+still processed. Two files with one version are both read and replayed, in name order as the
+Supabase CLI lists them, each carrying a DUPLICATE_VERSION warning: they still get verdicts,
+and only the commands that act on a live database (`apply`, `execute`) refuse the ambiguity.
+Text is decoded tolerantly (UTF-8, with or without a BOM, else Windows-1252 with a warning),
+because an odd encoding must not crash a rollback tool.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ class Migration:
     version: str
     path: Path
     problem: SourceFileError | None = None  # set when the file cannot be used at all
+    # Set when another file has this version: readable, but ambiguous on a live database.
+    duplicate: SourceFileError | None = None
 
     @property
     def rollback_path(self) -> Path:
@@ -84,7 +88,7 @@ def scan(directory: Path) -> Scan:
         migration = Migration(path.stem, match.group("version"), path)
         found.append(replace(migration, problem=file_problem(path, directory)))
     found = _flag_duplicate_versions(found)
-    return Scan(sorted(found, key=lambda m: (m.version, m.name)), ignored)
+    return Scan(sorted(found, key=lambda m: (m.version, m.path.name)), ignored)
 
 
 def discover(directory: Path) -> list[Migration]:
@@ -147,33 +151,46 @@ def _kind(mode: int) -> str:
 
 
 def _flag_duplicate_versions(migrations: list[Migration]) -> list[Migration]:
-    """Supabase records one row per version: two files with one version cannot both apply."""
+    """Supabase records one row per version: two files with one version cannot both apply.
+
+    Every file of such a version carries the warning (naming all of them); none is dropped.
+    """
     by_version: dict[str, list[Migration]] = defaultdict(list)
     for migration in migrations:
         by_version[migration.version].append(migration)
     out: list[Migration] = []
     for migration in migrations:
         same = by_version[migration.version]
-        if len(same) > 1 and migration.problem is None:
-            names = ", ".join(m.path.name for m in same)
+        if len(same) > 1:
+            names = ", ".join(sorted(m.path.name for m in same))
             message = (
                 f"version {migration.version} is used by {len(same)} files ({names}): a version "
-                "is applied once, so rename all but one"
+                "is applied once, so rename all but one (replayed here in name order)"
             )
             migration = replace(
-                migration, problem=_problem(migration.path, message, "DUPLICATE_VERSION")
+                migration, duplicate=_problem(migration.path, message, "DUPLICATE_VERSION")
             )
         out.append(migration)
     return out
 
 
 def find(directory: Path, name: str) -> Migration:
-    """A migration by full name (`20251113000001_x`), version (`20251113000001`) or file name."""
+    """A migration by full name (`20251113000001_x`), version (`20251113000001`) or file name.
+
+    A version shared by several files is ambiguous: the caller must name the file.
+    """
     wanted = name.removesuffix(".sql")
     migrations = discover(directory)
-    for migration in migrations:
-        if wanted in (migration.name, migration.version):
-            return migration
+    exact = [m for m in migrations if m.name == wanted]
+    by_version = [m for m in migrations if m.version == wanted]
+    if exact or len(by_version) == 1:
+        return (exact or by_version)[0]
+    if by_version:
+        names = ", ".join(m.path.name for m in by_version)
+        raise ProjectError(
+            f"{directory}: version {wanted} is used by {len(by_version)} files ({names}): "
+            "name the file"
+        )
     known = ", ".join(m.name for m in migrations[-5:]) or "none"
     raise ProjectError(f"{directory}: no migration named {name!r} (latest: {known})")
 

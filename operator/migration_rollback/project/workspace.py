@@ -110,6 +110,11 @@ def meta_command_notes(item: LoadedMigration) -> list[str]:
 def forward_findings(item: LoadedMigration) -> list[Finding]:
     """What `validate` reports about the forward file itself: encoding, meta-commands."""
     found: list[Finding] = []
+    duplicate = item.migration.duplicate
+    if duplicate is not None:
+        found.append(
+            Finding(duplicate.code, Severity.WARNING, duplicate.message, None, item.display_path)
+        )
     if item.source.warning:
         found.append(Finding("ENCODING", Severity.WARNING, item.source.warning))
     found += [

@@ -255,8 +255,10 @@ class _Applier:
                 version_key(self.options.to_version)
             ):
                 continue
-            if migration.problem is not None:
-                raise PreconditionError(f"{migration.path}: {migration.problem}")
+            # A shared version is ambiguous on a live database: its history row holds one file.
+            problem = migration.problem or migration.duplicate
+            if problem is not None:
+                raise PreconditionError(f"{migration.path}: {problem}")
             if latest is not None and version_key(migration.version) < version_key(latest):
                 raise PreconditionError(
                     f"{migration.name} is older than the last applied migration {latest}: "

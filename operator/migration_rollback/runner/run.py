@@ -554,5 +554,6 @@ def _find_rollback_file(directory: Path, version: str) -> Path:
             f"(expected {version}_<name>{ROLLBACK_SUFFIX}); generate it first"
         )
     raise PreconditionError(
-        f"several rollback files for migration {version}: {', '.join(m.name for m in matches)}"
+        f"several rollback files for migration {version}: {', '.join(m.name for m in matches)}; "
+        "the version is ambiguous: name the migration file (<version>_<name>) to roll back"
     )

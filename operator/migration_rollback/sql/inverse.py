@@ -806,6 +806,11 @@ def _alter_publication(node: Any, st: Statement, ctx: Context) -> Iterator[Inver
             ManualNeed.PRIOR_DEFINITION, f"restore the table list of publication {node.pubname}"
         )
         return
+    if not node.pubobjects:  # `SET (publish = ...)`: options only, their prior values unknown
+        yield manual(
+            ManualNeed.PRIOR_DEFINITION, f"restore the options of publication {node.pubname}"
+        )
+        return
     back = "DROP" if node.action == AlterPublicationAction.AP_AddObjects else "ADD"
     objects = []
     for spec in node.pubobjects or ():

@@ -92,6 +92,7 @@ ALTER EVENT TRIGGER _migration_rollback_capture_drop ENABLE ALWAYS;
 """
 
 _PUBLICATION_GROUPS = ("publication", "publication table", "publication schema")
+# Matched with to_regclass: pg_publication_namespace only exists from PostgreSQL 15 on.
 _DROPPED_GROUPS = "VALUES ('pg_namespace', 'schema'), ('pg_extension', 'extension'), " + ", ".join(
     f"('{catalog_name}', '{group}')"
     for catalog_name in ("pg_publication", "pg_publication_rel", "pg_publication_namespace")
@@ -139,7 +140,7 @@ SELECT 'rel', ad.adrelid, NULL FROM live JOIN pg_catalog.pg_attrdef ad ON ad.oid
 UNION
 SELECT 'group', NULL, g.name FROM cap
   JOIN ({_DROPPED_GROUPS}) g(catalog_name, name)
-    ON cap.classid = ('pg_catalog.' || g.catalog_name)::pg_catalog.regclass
+    ON cap.classid = pg_catalog.to_regclass('pg_catalog.' || g.catalog_name)
   WHERE cap.objid IS NOT NULL
 UNION
 SELECT r.category, r.oid, r.name FROM cap JOIN {REFS_TABLE} r ON r.ref = CASE

@@ -28,6 +28,7 @@ search_path as they found it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import time
@@ -809,6 +810,28 @@ _PUBLICATION_SCHEMAS = _Kind(
     extras=(("publication", "p.pubname"), ("schema", "n.nspname")),
 )
 
+# Column lists and row filters (`pg_publication_rel.prattrs`, `prqual`) and schema publications
+# (`pg_publication_namespace`) exist from PostgreSQL 15 on; before it a publication has none,
+# so the same kinds read as "absent" there (same attributes, no rows) and snapshots compare.
+PUBLICATION_DETAILS_SINCE = 150000
+_PUBLICATION_TABLES_BEFORE_15 = dataclasses.replace(
+    _PUBLICATION_TABLES, attrs=(("columns", "NULL::text[]"), ("row filter", "NULL::text"))
+)
+_PUBLICATION_SCHEMAS_BEFORE_15 = dataclasses.replace(
+    _PUBLICATION_SCHEMAS,
+    ref="NULL::text",
+    ident="NULL::text",
+    parent="NULL::text",
+    tables="pg_catalog.pg_publication p JOIN pg_catalog.pg_namespace n ON false",
+)
+
+
+def _publication_kinds(server_version_num: int) -> tuple[_Kind, _Kind]:
+    if server_version_num >= PUBLICATION_DETAILS_SINCE:
+        return _PUBLICATION_TABLES, _PUBLICATION_SCHEMAS
+    return _PUBLICATION_TABLES_BEFORE_15, _PUBLICATION_SCHEMAS_BEFORE_15
+
+
 _DEFAULT_PRIVILEGES = _Kind(
     label="default privileges",
     ref="'pg_default_acl:' || d.oid::text",
@@ -852,6 +875,16 @@ _EVENT_TRIGGERS = _Kind(
     ),
     comment=_Comment("pg_event_trigger", "e.oid"),
 )
+
+
+def kinds_for(server_version_num: int) -> tuple[_Kind, ...]:
+    """The catalog queries a server of this version can run (KINDS from PostgreSQL 15 on)."""
+    tables, schemas = _publication_kinds(server_version_num)
+    return tuple(
+        tables if k is _PUBLICATION_TABLES else schemas if k is _PUBLICATION_SCHEMAS else k
+        for k in KINDS
+    )
+
 
 KINDS: tuple[_Kind, ...] = (
     _SCHEMAS,
@@ -1044,7 +1077,9 @@ class PendingSnapshot:
 
 def queue_snapshot(conn: psycopg.Connection[Any]) -> PendingSnapshot:
     """Send the catalog queries (inside `catalog.reading(conn)`); collect the result later."""
-    cursors = [(kind, catalog.execute(conn, _FULL_SQL[kind.label])) for kind in KINDS]
+    kinds = kinds_for(conn.info.server_version)
+    full = _full_sql(kinds)
+    cursors = [(kind, catalog.execute(conn, full[kind.label])) for kind in kinds]
     return PendingSnapshot(cursors, catalog.execute(conn, _COMMENTS_SQL))
 
 
@@ -1077,14 +1112,21 @@ class PendingScopedSnapshot:
 
 def queue_scoped_snapshot(conn: psycopg.Connection[Any]) -> PendingScopedSnapshot:
     """Send the scoped read (the scope table filled first, in the same pipeline)."""
-    return PendingScopedSnapshot(catalog.execute(conn, _SCOPED_SQL))
+    kinds = kinds_for(conn.info.server_version)
+    return PendingScopedSnapshot(catalog.execute(conn, _scoped_sql(kinds)))
 
 
-_FULL_SQL = {kind.label: kind.select() for kind in KINDS}
-_SCOPED_SQL = "\nUNION ALL\n".join(
-    f"SELECT {n}, pg_catalog.row_to_json(q)::text FROM ({kind.select(scoped=True)}) q"
-    for n, kind in enumerate(KINDS)
-)
+@functools.cache
+def _full_sql(kinds: tuple[_Kind, ...]) -> dict[str, str]:
+    return {kind.label: kind.select() for kind in kinds}
+
+
+@functools.cache
+def _scoped_sql(kinds: tuple[_Kind, ...]) -> str:
+    return "\nUNION ALL\n".join(
+        f"SELECT {n}, pg_catalog.row_to_json(q)::text FROM ({kind.select(scoped=True)}) q"
+        for n, kind in enumerate(kinds)
+    )
 
 
 def take_snapshot(conn: psycopg.Connection[Any]) -> Snapshot:

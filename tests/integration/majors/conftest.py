@@ -1,8 +1,8 @@
-"""PostgreSQL 15 and 17 for the shadow-major tests, never skipped.
+"""PostgreSQL 14, 15 and 17 for the shadow-major tests, never skipped.
 
-15 is Debian's (scripts/setup installs it); 17 is the install `scripts/pg-binaries.sh 17`
-caches (scripts/setup runs it): when it is missing the fixture runs the script itself, and
-fails with the script's own words if that cannot work.
+15 is Debian's (scripts/setup installs it); 14 and 17 are the installs `scripts/pg-binaries.sh`
+caches (scripts/setup runs it for 17): when one is missing the fixture runs the script itself,
+and fails with the script's own words if that cannot work.
 """
 
 from __future__ import annotations
@@ -28,6 +28,12 @@ def _cluster(major: int) -> Iterator[TemporaryCluster]:
 def pg17() -> Iterator[TemporaryCluster]:
     """A PostgreSQL 17 server from the cached binaries, for the whole session."""
     yield from _cluster(17)
+
+
+@pytest.fixture(scope="session")
+def pg14() -> Iterator[TemporaryCluster]:
+    """A PostgreSQL 14 server from the cached binaries (catalogs without 15's additions)."""
+    yield from _cluster(14)
 
 
 @pytest.fixture(scope="session")

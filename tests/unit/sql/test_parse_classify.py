@@ -113,3 +113,13 @@ def test_error_at_end_of_input_points_past_the_last_line() -> None:
     with pytest.raises(SqlSyntaxError) as info:
         parse_script("select 1;\ncreate table", "e.sql")
     assert info.value.location.line == 2
+
+
+def test_publication_options_change_is_a_manual_item_not_an_empty_table_list() -> None:
+    from migration_rollback.sql import History, generate_rollback
+
+    script = parse_script("alter publication feed set (publish = 'insert, update');")
+    plan = generate_rollback(script, "20240101000001_x", History())
+    assert not plan.sql_steps
+    ((_, item),) = plan.manual_items
+    assert "options of publication feed" in str(item)

@@ -195,3 +195,16 @@ def test_no_binaries_at_all_still_says_how_to_get_them() -> None:
     assert "targets PostgreSQL 17" in message
     assert "no PostgreSQL server binaries were found here at all" in message
     assert "scripts/pg-binaries.sh 17" in message
+
+
+def test_publication_catalogs_of_15_are_not_read_on_14() -> None:
+    from migration_rollback.verify.snapshot import kinds_for
+
+    def sql(version: int) -> str:
+        return "\n".join(kind.select() + kind.select(scoped=True) for kind in kinds_for(version))
+
+    for name in ("prattrs", "prqual", "pg_publication_namespace"):
+        assert name not in sql(140013), name
+        assert name in sql(150010), name
+        assert name in sql(170004), name
+    assert [k.label for k in kinds_for(140013)] == [k.label for k in kinds_for(170004)]
