@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import os
 import pstats
 import statistics
 import subprocess
@@ -45,18 +44,34 @@ def cpu_seconds(fn: Callable[[], object]) -> float:
     return time.process_time() - start
 
 
+# The peak of the command's own memory: VmHWM is kept per address space, so it starts afresh
+# at exec (getrusage's ru_maxrss does not: it carries this process's own peak over the fork).
+_PEAK_PROBE = """
+import runpy, sys
+out = sys.argv.pop(1)
+sys.argv = ["migration-rollback", "generate", "--force"]
+try:
+    runpy.run_module("migration_rollback", run_name="__main__")
+finally:
+    status = open("/proc/self/status").read()
+    peak = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+    open(out, "w").write(peak.split()[1])
+"""
+
+
 def generate_peak_mb(root: Path) -> float:
     """Peak resident memory of `migration-rollback generate --force` over the project."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "migration_rollback", "generate", "--force"],
+    out = root / "peak-kb"
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK_PROBE, str(out)],
         cwd=root,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        check=False,
     )
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
+    if done.returncode != 0:
         raise SystemExit("migration-rollback generate failed on the synthetic project")
-    return usage.ru_maxrss / 1024  # kilobytes on Linux
+    return int(out.read_text()) / 1024  # kilobytes
 
 
 def top_costs(fn: Callable[[], object], count: int = 5) -> str:

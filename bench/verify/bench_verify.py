@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -49,15 +50,49 @@ from migration_rollback.verify.cluster import temporary_cluster  # noqa: E402
 from migration_rollback.verify.shadow import ShadowServer  # noqa: E402
 from migration_rollback.verify.snapshot import take_snapshot  # noqa: E402
 
+# CPU time the temporary cluster's processes used (live backends, and those that exited),
+# in ms: unlike wall time, it hardly moves with the machine's load. None on a given server.
+server_cpu_ms: Callable[[], float] | None = None
+
 
 @contextmanager
 def server() -> Iterator[ShadowServer]:
+    global server_cpu_ms
     url = os.environ.get("MIGRATION_ROLLBACK_BENCH_PG_URL")
     if url:
         yield ShadowServer(url, "given server")
         return
     with temporary_cluster() as cluster:
+        postmaster = int((cluster.data_dir / "postmaster.pid").read_text().split()[0])
+        server_cpu_ms = lambda: _tree_cpu_ms(postmaster)  # noqa: E731
         yield ShadowServer(cluster.url(), f"temporary cluster on port {cluster.port}")
+
+
+def _tree_cpu_ms(pid: int) -> float:
+    def fields(p: int | str) -> list[str]:
+        return Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+
+    own = fields(pid)  # utime, stime, and cutime, cstime: its exited children
+    ticks = sum(int(own[k]) for k in (11, 12, 13, 14))
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        try:
+            ticks += sum(int(fields(child)[k]) for k in (11, 12))
+        except FileNotFoundError:
+            continue
+    return ticks * 1000.0 / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def cpu(label: str, per: int, unit: str) -> Iterator[None]:
+    """Print the server's and this process's CPU time of the block, per `unit`."""
+    server_start = server_cpu_ms() if server_cpu_ms else 0.0
+    client_start = time.process_time()
+    yield
+    client = (time.process_time() - client_start) * 1000.0 / per
+    shown = f"client {client:6.1f} ms"
+    if server_cpu_ms:
+        shown = f"server {(server_cpu_ms() - server_start) / per:6.1f} ms, " + shown
+    print(f"  CPU per {unit}, {label}: {shown}")
 
 
 def apply_forwards(srv: ShadowServer, pairs: list[MigrationPair]) -> tuple[float, float]:
@@ -70,15 +105,20 @@ def apply_forwards(srv: ShadowServer, pairs: list[MigrationPair]) -> tuple[float
         with psycopg.connect(srv.url_for(name), autocommit=True) as conn:
             scripts = [parse_script(p.forward_path.read_text(), str(p.forward_path)) for p in pairs]
             loop = time.perf_counter()
-            for script in scripts:
-                conn.execute("BEGIN")
-                for statement in script.statements:
-                    conn.execute(statement.text, prepare=False)
-                conn.execute("COMMIT")
+            with cpu("applying forwards", len(scripts), "migration"):
+                _apply(conn, scripts)
             migrations_only = time.perf_counter() - loop
     finally:
         srv.drop_database(name)
     return time.perf_counter() - started, migrations_only
+
+
+def _apply(conn: psycopg.Connection[Any], scripts: list[Any]) -> None:
+    for script in scripts:
+        conn.execute("BEGIN")
+        for statement in script.statements:
+            conn.execute(statement.text, prepare=False)
+        conn.execute("COMMIT")
 
 
 def snapshot_200(srv: ShadowServer, tables: int, profile: bool) -> tuple[list[float], list[float]]:
@@ -103,11 +143,13 @@ def snapshot_200(srv: ShadowServer, tables: int, profile: bool) -> tuple[list[fl
             sizes, python = [], []
             snapshot_module._add_rows = timed_add_rows  # type: ignore[assignment]
             try:
-                for _ in range(22):
-                    in_python[0] = 0.0
-                    snap = take_snapshot(conn)
-                    sizes.append(snap.elapsed_ms)
-                    python.append(in_python[0])
+                snap = take_snapshot(conn)
+                with cpu("full snapshot", 22, "snapshot"):
+                    for _ in range(22):
+                        in_python[0] = 0.0
+                        snap = take_snapshot(conn)
+                        sizes.append(snap.elapsed_ms)
+                        python.append(in_python[0])
             finally:
                 snapshot_module._add_rows = add_rows
             objects = len(snap)
@@ -171,7 +213,8 @@ def replay(srv: ShadowServer, tmp: Path, args: argparse.Namespace) -> None:
     forward_total, forward_loop = apply_forwards(srv, pairs)
     print(f"  apply all forward migrations once: {forward_total:7.2f} s "
           f"(migrations alone {forward_loop:.2f} s)")  # fmt: skip
-    run = run_verification(pairs, srv.admin_url)
+    with cpu("verify round trip", len(pairs), "migration"):
+        run = run_verification(pairs, srv.admin_url)
     verify_total = run.elapsed_ms / 1000.0
     loop = sum(r.elapsed_ms for r in run.results) / 1000.0
     counts = {s: sum(1 for r in run.results if r.status == s) for s in ("verified",)}

@@ -17,6 +17,7 @@ from migration_rollback.project.migrations import read_source
 from migration_rollback.project.workspace import (
     LoadedMigration,
     forward_findings,
+    paused_gc,
     rollback_findings,
 )
 from migration_rollback.sql import Script, parse_script
@@ -247,5 +248,6 @@ def _status(findings: list[Finding]) -> Status:
 
 
 def validate_all(loaded: list[LoadedMigration]) -> list[MigrationReport]:
-    names = name_index(item.script for item in loaded)
-    return [validate_one(loaded, i, names) for i in range(len(loaded))]
+    with paused_gc():
+        names = name_index(item.script for item in loaded)
+        return [validate_one(loaded, i, names) for i in range(len(loaded))]

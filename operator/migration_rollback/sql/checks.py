@@ -223,7 +223,7 @@ def _dependencies(forward: Script) -> dict[str, set[str]]:
         needs: set[str] = set()
         if isinstance(node, ast.CreateStmt):
             own = node.relation.relname
-            for n in _walk(node.tableElts):
+            for n in _table_parts(node.tableElts):
                 if isinstance(n, ast.Constraint) and n.contype == ConstrType.CONSTR_FOREIGN:
                     needs.add(n.pktable.relname)
                 if isinstance(n, ast.ColumnDef):
@@ -246,12 +246,23 @@ def _dependencies(forward: Script) -> dict[str, set[str]]:
             }
         elif isinstance(node, ast.AlterTableStmt):
             own = node.relation.relname
-            for n in _walk(node.cmds):
+            for n in _table_parts(node.cmds):
                 if isinstance(n, ast.Constraint) and n.contype == ConstrType.CONSTR_FOREIGN:
                     needs.add(n.pktable.relname)
         if own is not None:
             deps.setdefault(own.lower(), set()).update(x.lower() for x in needs if x != own)
     return deps
+
+
+def _table_parts(elements: Iterable[Any] | None) -> Iterator[Any]:
+    """The column definitions and constraints of a table's elements or ALTER TABLE commands,
+    where the grammar puts them: walking every default and CHECK expression below them too made
+    this most of `validate`'s own work."""
+    for element in elements or ():
+        part = element.def_ if isinstance(element, ast.AlterTableCmd) else element
+        yield part
+        if isinstance(part, ast.ColumnDef):
+            yield from part.constraints or ()
 
 
 def _dropped_name(st: Statement) -> str | None:

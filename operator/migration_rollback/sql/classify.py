@@ -387,9 +387,27 @@ _NO_LOCK_KINDS = (
 )
 
 
+_CACHE: dict[int, tuple[Any, Classification]] = {}
+
+
 def classify(statement: Statement) -> Classification:
-    """Classify one statement; anything not known is treated as needing a human."""
+    """Classify one statement; anything not known is treated as needing a human (memoized).
+
+    The generator classifies each statement it writes, then `validate` asks again for the
+    hazards, the drop order and the later dependents of the same (shared) parse trees.
+    """
     node = statement.node
+    hit = _CACHE.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    found = _classify(node, statement.kind)
+    if len(_CACHE) > 200_000:
+        _CACHE.clear()
+    _CACHE[id(node)] = (node, found)
+    return found
+
+
+def _classify(node: Any, kind: str) -> Classification:
     rule = _RULES.get(type(node))
     if rule is not None:
         return rule(node)
@@ -398,5 +416,5 @@ def classify(statement: Statement) -> Classification:
     return Classification(
         lock=L.ACCESS_EXCLUSIVE,
         needs_manual=True,
-        notes=(f"{statement.kind} is not understood by the generator",),
+        notes=(f"{kind} is not understood by the generator",),
     )

@@ -1,13 +1,13 @@
 """Forward migration in, rollback plan out: the pure heart of `generate` and `validate`.
 
 Statements are inverted in reverse order. Every emitted statement passes the safety belt:
-it is re-parsed with pglast and must come back as exactly one statement, or generation fails
-loudly instead of writing SQL that would break at 3 a.m.
+it is re-parsed with pglast (all of a migration's in one parse) and must come back as exactly
+one statement, or generation fails loudly instead of writing SQL that would break at 3 a.m.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from migration_rollback.sql.history import History
 from migration_rollback.sql.inverse import Context, Inverse, invert
 from migration_rollback.sql.model import LockLevel, ManualItem, RollbackStep, Script, Statement
 from migration_rollback.sql.names import DEFAULT_SCHEMA
-from migration_rollback.sql.parse import parse_script
+from migration_rollback.sql.parse import parse_script, parse_single_statements
 
 MANUAL_PREFIX = "-- MANUAL:"
 NON_TRANSACTIONAL_MARK = "-- migration-rollback: non-transactional"
@@ -73,10 +73,19 @@ def checked_statement(sql: str) -> Statement:
     return parsed.statements[0]
 
 
-def _step(forward: Statement, inverse: Inverse) -> RollbackStep:
-    if inverse.sql is None:
+def checked_statements(sqls: Sequence[str]) -> list[Statement]:
+    """The safety belt over all the SQL of one rollback: one parse builds every tree.
+
+    Each text is first checked to be exactly one statement by the C parser alone; when one is
+    not (or needs clean-up), each is checked on its own, which says which and why.
+    """
+    batch = parse_single_statements(sqls, "<generated>")
+    return batch if batch is not None else [checked_statement(sql) for sql in sqls]
+
+
+def _step(forward: Statement, inverse: Inverse, emitted: Statement | None) -> RollbackStep:
+    if inverse.sql is None or emitted is None:
         return RollbackStep(forward=forward, sql=None, manual=inverse.manual, notes=inverse.notes)
-    emitted = checked_statement(inverse.sql)
     c = classify(emitted)
     return RollbackStep(
         forward=forward,
@@ -96,9 +105,13 @@ def generate_rollback(
 ) -> RollbackPlan:
     """Invert a parsed forward migration. `history` holds what earlier migrations built."""
     ctx = Context(history=history)
-    per_statement: list[list[RollbackStep]] = []
-    for statement in forward.statements:
-        per_statement.append([_step(statement, inv) for inv in invert(statement, ctx)])
+    inverses = [(st, invert(st, ctx)) for st in forward.statements]
+    sqls = [inv.sql for _, group in inverses for inv in group if inv.sql is not None]
+    emitted = iter(checked_statements(sqls))
+    per_statement = [
+        [_step(st, inv, next(emitted) if inv.sql is not None else None) for inv in group]
+        for st, group in inverses
+    ]
     steps = _views_after_table_changes(
         [step for group in reversed(per_statement) for step in group]
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 from pglast.enums.parsenodes import FunctionParameterMode
 from pglast.stream import RawStream
+from pglast.visitors import Continue, Visitor
 
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.model import ObjectRef, quote_ident
@@ -37,8 +38,33 @@ def relation(rv: Any, default_schema: str, kind: str = "table") -> ObjectRef:
 
 
 def deparse(node: Any) -> str:
-    """SQL text for a parse tree node, as pglast prints it."""
-    return str(RawStream()(node))
+    """SQL text for a parse tree node, as pglast prints it (`RawStream()(node)`).
+
+    pglast's printers read each node's ancestors. `RawStream()(node)` sets them with a visitor
+    that rebuilds its dispatch table (`inspect.getmembers`) on every call, most of the cost of
+    printing a small node; the walk below sets the same ancestors without it.
+    """
+    if not isinstance(node, ast.Node):  # a tuple prints as statements: pglast's own way
+        return str(RawStream()(node))
+    _set_ancestors((node,))
+    stream = RawStream()
+    stream.print_node(node)
+    return str(stream.getvalue())
+
+
+_WALKER = Visitor()
+
+
+def _set_ancestors(tree: tuple[Any, ...]) -> None:
+    """What `pglast.visitors.populate_ancestors` does: every node gets its ancestry chain."""
+    walk = _WALKER.iterate(tree)
+    try:
+        ancestors, node = walk.send(None)
+        while True:
+            node.ancestors = ancestors
+            ancestors, node = walk.send(Continue)
+    except StopIteration:
+        return
 
 
 def type_name(node: Any) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pglast
@@ -111,6 +111,58 @@ def parse_script(
     if statements is None:
         statements = _parse(cleaned, source, lines)
     return Script(source=source, statements=tuple(statements), warnings=tuple(warnings))
+
+
+_BATCH_SEPARATOR = "\n;\n"
+
+
+def parse_single_statements(texts: Sequence[str], source: str) -> list[Statement] | None:
+    """`parse_script(text, source).statements[0]` for each text, from one parse of them all.
+
+    Only when every text is exactly one statement that needs no clean-up (no byte-order mark,
+    carriage return or meta-command): otherwise None, and the caller parses them one by one
+    (which also says what is wrong). Checking each text is the C parser's split, which builds
+    no Python nodes; the one parse of the joined texts then builds each tree once, and each
+    statement's text and location are taken relative to its own text, as a parse of it alone
+    gives them.
+    """
+    offsets: list[int] = []
+    position = 0
+    for text in texts:
+        if normalize_text(text) != text or find_meta_commands(text) or not _one_statement(text):
+            return None
+        offsets.append(position)
+        position += len(text) + len(_BATCH_SEPARATOR)
+    try:
+        raw = pglast.parse_sql(_BATCH_SEPARATOR.join(texts) + _BATCH_SEPARATOR)
+    except ParseError:
+        return None
+    if len(raw) != len(texts):
+        return None
+    statements = []
+    for text, offset, raw_stmt in zip(texts, offsets, raw, strict=True):
+        start = (raw_stmt.stmt_location or 0) - offset
+        if not (0 <= start <= len(text) and raw_stmt.stmt_len):
+            return None
+        chunk = text[start : start + raw_stmt.stmt_len]  # the separator's `;` ends each one
+        lead = len(chunk) - len(chunk.lstrip())
+        line, column = LineIndex(text).locate(start + lead)
+        statements.append(
+            Statement(
+                text=_strip_leading_comments(chunk.strip()),
+                location=SourceLocation(source, line, column),
+                index=0,
+                node=raw_stmt.stmt,
+            )
+        )
+    return statements
+
+
+def _one_statement(text: str) -> bool:
+    try:
+        return len(split(text, with_parser=True, only_slices=True)) == 1
+    except ParseError:
+        return False
 
 
 def _parse(cleaned: str, source: str, lines: LineIndex) -> list[Statement]:

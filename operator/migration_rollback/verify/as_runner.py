@@ -23,6 +23,8 @@ from migration_rollback.runner.naming import ARCHIVE_SCHEMA
 from migration_rollback.runner.plan import Action, plan_statement
 from migration_rollback.sql import Statement
 
+_ACTING = (Action.ARCHIVE_TABLES, Action.COPY_COLUMNS)
+
 
 class AsRunner:
     """Carries out one rollback's archiving statements as the runner would (no --purge)."""
@@ -33,11 +35,15 @@ class AsRunner:
         self.archived: list[str] = []  # schema.name of what was archived
         self._schema_existed: bool | None = None
 
+    def acts_on(self, statement: Statement) -> bool:
+        """`run` would do something for this statement (archive a table, copy a column)."""
+        return plan_statement(0, self.version, statement, purge=False).action in _ACTING
+
     def run(self, conn: psycopg.Connection[Any], statement: Statement) -> bool:
         """Archive instead of running, as the runner does: True when the statement was carried
         out here; False when the caller runs it (after any column copy made here)."""
         planned = plan_statement(0, self.version, statement, purge=False)
-        if planned.action not in (Action.ARCHIVE_TABLES, Action.COPY_COLUMNS):
+        if planned.action not in _ACTING:
             return False
         if self._schema_existed is None:
             row = conn.execute(

@@ -293,38 +293,42 @@ def grant_targets(nodes: Iterable[Any]) -> GrantTargets:
 class PendingCheck:
     """A scoped read queued in a pipeline: the scope and the objects found in it."""
 
-    scope_cursors: list[psycopg.Cursor[Any]]
+    scope: Scope
+    reason: str | None  # set: the scope may be incomplete (see Check.full_reason)
     pending: PendingScopedSnapshot
-    grants: GrantTargets
 
     def collect(self) -> Check:
-        rels: set[int] = set()
-        funcs: set[int] = set()
-        types: set[int] = set()
-        groups: set[str] = set()
-        unexplained: set[str] = set()
-        grants_reported = 0
-        rows = [row for cursor in self.scope_cursors for row in cursor.fetchall()]
-        for category, oid, name in rows:
-            if category == "rel":
-                rels.add(int(oid))
-            elif category == "func":
-                funcs.add(int(oid))
-            elif category == "type":
-                types.add(int(oid))
-            elif category == "group":
-                groups.add(str(name))
-            elif category == "unexplained":
-                unexplained.add(str(name))
-            elif category == "grants":
-                grants_reported = int(name)
-        scope = Scope(frozenset(rels), frozenset(funcs), frozenset(types), frozenset(groups))
-        reason = None
-        if unexplained:
-            reason = f"commands reported without objects: {', '.join(sorted(unexplained))}"
-        elif grants_reported != self.grants.count:
-            reason = "GRANT/REVOKE ran inside code (a DO block or a function)"
-        return Check(scope, self.pending.collect(), reason)
+        return Check(self.scope, self.pending.collect(), self.reason)
+
+
+def _scope_of(rows: Iterable[tuple[Any, ...]], grants: GrantTargets) -> tuple[Scope, str | None]:
+    """The scope the fill statements reported, and why it may be incomplete (None: it is not)."""
+    rels: set[int] = set()
+    funcs: set[int] = set()
+    types: set[int] = set()
+    groups: set[str] = set()
+    unexplained: set[str] = set()
+    grants_reported = 0
+    for category, oid, name in rows:
+        if category == "rel":
+            rels.add(int(oid))
+        elif category == "func":
+            funcs.add(int(oid))
+        elif category == "type":
+            types.add(int(oid))
+        elif category == "group":
+            groups.add(str(name))
+        elif category == "unexplained":
+            unexplained.add(str(name))
+        elif category == "grants":
+            grants_reported = int(name)
+    scope = Scope(frozenset(rels), frozenset(funcs), frozenset(types), frozenset(groups))
+    reason = None
+    if unexplained:
+        reason = f"commands reported without objects: {', '.join(sorted(unexplained))}"
+    elif grants_reported != grants.count:
+        reason = "GRANT/REVOKE ran inside code (a DO block or a function)"
+    return scope, reason
 
 
 @dataclass(frozen=True)
@@ -335,12 +339,15 @@ class Check:
 
 
 def queue_check(conn: psycopg.Connection[Any], executed: Iterable[Any]) -> PendingCheck:
-    """Inside `catalog.reading(conn)`: compute the scope and read it (collect after sync)."""
+    """Inside `catalog.reading(conn)`: compute the scope (one sync), then queue the read of
+    the kinds it can hold (collect after the next sync)."""
     grants = grant_targets(executed)
-    cursors = [catalog.execute(conn, FILL_SCOPE_SQL)]
-    if grants.count:
-        cursors.append(catalog.execute(conn, FILL_GRANTS_SQL, grants.args()))
-    return PendingCheck(cursors, queue_scoped_snapshot(conn), grants)
+    with conn.pipeline():  # synced at its end: the scope is known before it is read
+        cursors = [catalog.execute(conn, FILL_SCOPE_SQL)]
+        if grants.count:
+            cursors.append(catalog.execute(conn, FILL_GRANTS_SQL, grants.args()))
+    scope, reason = _scope_of((row for cursor in cursors for row in cursor.fetchall()), grants)
+    return PendingCheck(scope, reason, queue_scoped_snapshot(conn, scope))
 
 
 # --- keeping the refs table in step with the model -----------------------------------------------

@@ -43,6 +43,7 @@ from migration_rollback.verify.dbsettings import copy_database_settings
 from migration_rollback.verify.diff import Difference, diff_objects, render, summarize
 from migration_rollback.verify.lenient import lenient_statements
 from migration_rollback.verify.model import SchemaModel
+from migration_rollback.verify.pipelined import run_statements
 from migration_rollback.verify.shadow import ShadowDatabase
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, take_snapshot
 from migration_rollback.verify.standins import standin
@@ -664,23 +665,30 @@ class Replayer:
         platform = self._platform()
         if conn is not self.conn:
             platform = Platform(conn)
-        for st in statements:
-            try:
-                if runner is not None and runner.run(conn, st):
-                    continue
-                ran = platform.run(st)
-            except psycopg.Error as exc:
-                position = exc.diag.statement_position
-                return Failure(
-                    _error_text(exc),
-                    _statement_line(text, st, int(position) if position else None),
-                    exc.sqlstate,
-                    exc.diag.message_primary or "",
-                )
+
+        def alone(st: Statement) -> bool:  # anything but plain SQL: see pipelined.py
+            acts = runner is not None and runner.acts_on(st)
+            return acts or not (platform.plain(st) and classify(st).transactional)
+
+        def run_alone(st: Statement) -> None:
+            if runner is not None and runner.run(conn, st):
+                return
+            ran = platform.run(st)
             self._standins.update(ran.standins)
             self._installed = self._installed or ran.installed
             self._notes.extend(n for n in ran.notes if n not in self._notes)
-        return None
+
+        failed = run_statements(conn, statements, alone, run_alone)
+        if failed is None:
+            return None
+        st, exc = failed
+        position = exc.diag.statement_position
+        return Failure(
+            _error_text(exc),
+            _statement_line(text, st, int(position) if position else None),
+            exc.sqlstate,
+            exc.diag.message_primary or "",
+        )
 
     def _clone_trip(self, forward: Script, text: str, rollback: RollbackSource) -> _Outcome:
         out = _Outcome(notes=["has statements that cannot run in a transaction: its rollback "

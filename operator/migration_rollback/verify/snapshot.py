@@ -1093,27 +1093,49 @@ _COMMENTS_SQL = (
 
 
 class PendingScopedSnapshot:
-    """The scoped read: one statement, rows as JSON (a scope holds few objects)."""
+    """The scoped read: rows as JSON (a scope holds few objects)."""
 
-    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
-        self._cursor = cursor
+    def __init__(self, kinds: tuple[_Kind, ...], cursors: Sequence[psycopg.Cursor[Any]]) -> None:
+        self._kinds = kinds
+        self._cursors = cursors
         self._started = time.perf_counter()
 
     def collect(self) -> Snapshot:
         objects: dict[ObjectId, SnapshotObject] = {}
         by_kind: dict[int, list[tuple[Any, ...]]] = {}
-        for index, text in self._cursor.fetchall():
-            values = json.loads(text)
-            by_kind.setdefault(int(index), []).append(tuple(values.values()))
+        for cursor in self._cursors:
+            for index, text in cursor.fetchall():
+                values = json.loads(text)
+                by_kind.setdefault(int(index), []).append(tuple(values.values()))
         for index, rows in by_kind.items():
-            _add_rows(objects, KINDS[index], rows)
+            _add_rows(objects, self._kinds[index], rows)
         return Snapshot(objects, (time.perf_counter() - self._started) * 1000.0)
 
 
-def queue_scoped_snapshot(conn: psycopg.Connection[Any]) -> PendingScopedSnapshot:
-    """Send the scoped read (the scope table filled first, in the same pipeline)."""
+def queue_scoped_snapshot(
+    conn: psycopg.Connection[Any], scope: Scope | None = None
+) -> PendingScopedSnapshot:
+    """Send the scoped read (the scope table filled first, in the same pipeline).
+
+    Given the scope it reads, only the kinds that can have rows in it are asked for, each by
+    its own statement. A migration that creates or drops a schema (the runner's archive schema
+    too) makes the server drop every cached plan, and planning the read of all kinds at once
+    took longer than running it.
+    """
     kinds = kinds_for(conn.info.server_version)
-    return PendingScopedSnapshot(catalog.execute(conn, _scoped_sql(kinds)))
+    statements = _scoped_sql(kinds)
+    if scope is None:
+        return PendingScopedSnapshot(kinds, [catalog.execute(conn, _scoped_union(kinds))])
+    wanted = [n for n, kind in enumerate(kinds) if _may_hold(kind, scope)]
+    return PendingScopedSnapshot(kinds, [catalog.execute(conn, statements[n]) for n in wanted])
+
+
+def _may_hold(kind: _Kind, scope: Scope) -> bool:
+    """Whether `kind.select(scoped=True)` can return a row for this scope."""
+    if not kind.scope:
+        return kind.label in scope.groups
+    oids = {"rel": scope.rels, "func": scope.funcs, "type": scope.types}
+    return any(oids[category] for category, _ in kind.scope)
 
 
 @functools.cache
@@ -1122,11 +1144,16 @@ def _full_sql(kinds: tuple[_Kind, ...]) -> dict[str, str]:
 
 
 @functools.cache
-def _scoped_sql(kinds: tuple[_Kind, ...]) -> str:
-    return "\nUNION ALL\n".join(
+def _scoped_sql(kinds: tuple[_Kind, ...]) -> tuple[str, ...]:
+    return tuple(
         f"SELECT {n}, pg_catalog.row_to_json(q)::text FROM ({kind.select(scoped=True)}) q"
         for n, kind in enumerate(kinds)
     )
+
+
+@functools.cache
+def _scoped_union(kinds: tuple[_Kind, ...]) -> str:
+    return "\nUNION ALL\n".join(_scoped_sql(kinds))
 
 
 def take_snapshot(conn: psycopg.Connection[Any]) -> Snapshot:

@@ -400,8 +400,21 @@ class Platform:
             ],
         )
 
+    def plain(self, statement: Statement) -> bool:
+        """`run` would only execute the statement's text (so it may be sent with others)."""
+        node = statement.node
+        if isinstance(node, ast.CreateExtensionStmt):
+            return False
+        if isinstance(node, ast.AlterExtensionStmt):
+            return node.extname in self.available
+        if isinstance(node, ast.IndexStmt):
+            return str(node.accessMethod or "btree") in _BUILT_IN_METHODS
+        return True
+
     def _method_owner(self, method: str) -> str | None:
         """The installed stand-in that would provide an access method the server lacks."""
+        if method in _BUILT_IN_METHODS:  # every server has them: no need to ask
+            return None
         known = _fetch_one(
             self.conn, "SELECT count(*) FROM pg_catalog.pg_am WHERE amname = %(m)s", {"m": method}
         )
@@ -412,6 +425,10 @@ class Platform:
             if substitute is not None and method in substitute.index_methods:
                 return name
         return None
+
+
+# The index access methods built into every PostgreSQL (pinned: they cannot be dropped).
+_BUILT_IN_METHODS = frozenset({"btree", "hash", "gist", "gin", "spgist", "brin"})
 
 
 def rewrite_index(node: Any) -> str:

@@ -1,0 +1,121 @@
+"""Statements sent in pipelines fail, succeed and interleave exactly as when sent one by one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from migration_rollback.sql import Statement, parse_script
+from migration_rollback.verify.pipelined import run_statements
+from migration_rollback.verify.standins.install import Platform
+
+SCRIPT = (
+    "create table a (id int);\n"
+    "create table b (id int);\n"
+    "create table a (id int);\n"  # already exists: the third statement fails
+    "create table c (id int);\n"
+)
+
+
+@pytest.fixture
+def conn(database_url: str) -> Iterator[psycopg.Connection[object]]:
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        yield connection
+
+
+def _statements(text: str) -> list[Statement]:
+    return list(parse_script(text, "m.sql").statements)
+
+
+def _tables(conn: psycopg.Connection[object]) -> list[str]:
+    rows = conn.execute(
+        "SELECT relname::text FROM pg_class WHERE relnamespace = 'public'::regnamespace "
+        "AND relkind = 'r' ORDER BY 1"
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def test_in_a_transaction_the_failing_statement_is_named(conn: psycopg.Connection[object]) -> None:
+    statements = _statements(SCRIPT)
+    conn.execute("BEGIN")
+    failed = run_statements(conn, statements, lambda st: False, lambda st: None)
+    assert failed is not None
+    st, exc = failed
+    assert st is statements[2]
+    assert exc.sqlstate == "42P07"
+    conn.execute("ROLLBACK")
+    assert _tables(conn) == []
+
+
+def test_in_a_transaction_all_run_when_none_fails(conn: psycopg.Connection[object]) -> None:
+    statements = _statements(
+        SCRIPT.replace("create table a (id int);\ncreate table c", "create table c")
+    )
+    conn.execute("BEGIN")
+    assert run_statements(conn, statements, lambda st: False, lambda st: None) is None
+    conn.execute("COMMIT")
+    assert _tables(conn) == ["a", "b", "c"]
+
+
+def test_outside_a_transaction_each_statement_stands_alone(
+    conn: psycopg.Connection[object],
+) -> None:
+    failed = run_statements(conn, _statements(SCRIPT), lambda st: False, lambda st: None)
+    assert failed is not None
+    assert failed[1].sqlstate == "42P07"
+    assert _tables(conn) == ["a", "b"]  # committed one by one, as before: no implicit batch
+
+
+def test_statements_run_alone_keep_their_place(conn: psycopg.Connection[object]) -> None:
+    statements = _statements(
+        "create table a (id int);\n"
+        "insert into a values (1);\n"  # run alone: needs the table the pipeline created
+        "create table b as select * from a;\n"
+        "insert into b values (2);\n"
+    )
+    order: list[str] = []
+
+    def run_alone(st: Statement) -> None:
+        order.append(st.text)
+        conn.execute(st.text, prepare=False)
+
+    conn.execute("BEGIN")
+    failed = run_statements(conn, statements, lambda st: st.kind == "InsertStmt", run_alone)
+    assert failed is None
+    conn.execute("COMMIT")
+    assert order == ["insert into a values (1)", "insert into b values (2)"]
+    assert conn.execute("SELECT array_agg(id ORDER BY id) FROM b").fetchone() == ([1, 2],)
+
+
+def test_an_error_of_a_statement_run_alone_is_its_own(conn: psycopg.Connection[object]) -> None:
+    statements = _statements("create table a (id int);\ninsert into missing values (1);\n")
+
+    def run_alone(st: Statement) -> None:
+        conn.execute(st.text, prepare=False)
+
+    conn.execute("BEGIN")
+    failed = run_statements(conn, statements, lambda st: st.kind == "InsertStmt", run_alone)
+    assert failed is not None
+    assert failed[0] is statements[1]
+    assert failed[1].sqlstate == "42P01"
+    conn.execute("ROLLBACK")
+
+
+def test_only_plain_sql_may_join_a_pipeline(conn: psycopg.Connection[object]) -> None:
+    """What the stand-ins must decide on is run alone; plain SQL and built-in indexes are not."""
+    platform = Platform(conn)
+    plain = _statements(
+        "create table t (v text);\n"
+        "create index on t (v);\n"
+        "create index on t using gin (v gin_trgm_ops);\n"
+        "alter extension plpgsql update;\n"
+    )
+    special = _statements(
+        "create extension if not exists pgcrypto;\n"
+        "create index on t using hnsw (v);\n"
+        "alter extension no_such_extension update;\n"
+    )
+    assert [platform.plain(st) for st in plain] == [True, True, True, True]
+    assert [platform.plain(st) for st in special] == [False, False, False]

@@ -1,0 +1,106 @@
+"""The engine's shortcuts give exactly what the long way gives.
+
+Each one exists for speed (bench/bench_engine.py): the batched safety belt, the deparse that
+sets ancestors without pglast's visitor, the memoized classification and the drop-order walk
+over column definitions and constraints only. None may change a rollback or a finding.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pglast.stream import RawStream
+from tests.unit.sql.test_cases import sections
+
+from migration_rollback.errors import UnsafeOutputError
+from migration_rollback.sql import generate_rollback, parse_script
+from migration_rollback.sql.checks import order_findings
+from migration_rollback.sql.classify import classify
+from migration_rollback.sql.generator import checked_statement, checked_statements
+from migration_rollback.sql.names import deparse
+
+CASES = sorted((Path(__file__).parent / "cases").glob("*.sql"))
+
+GENERATED = [
+    "DROP TABLE IF EXISTS public.a",
+    "DROP TABLE t;",
+    "  DROP TABLE t ;  ",
+    "-- why\nDROP TABLE t; -- after",
+    "select 1\n-- a comment last",
+    "/* c */ select $$;$$",
+    "create function f() returns int language sql\nas $b$\nselect 1;\n$b$",
+    "comment on column public.t.c is 'it''s; here'",
+]
+
+
+def _key(statements: list) -> list:
+    return [(s.text, s.location, s.index, s.node) for s in statements]
+
+
+def test_batched_belt_gives_each_statement_as_parsed_alone() -> None:
+    assert _key(checked_statements(GENERATED)) == _key([checked_statement(s) for s in GENERATED])
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("select 1; select 2", "is 2 statements, expected 1"),
+        ("drop tabel t", "does not parse"),
+        ("", "is 0 statements, expected 1"),
+    ],
+)
+def test_batched_belt_refuses_what_the_single_belt_refuses(bad: str, message: str) -> None:
+    with pytest.raises(UnsafeOutputError, match=message):
+        checked_statements(["drop table a", bad, "drop table b"])
+
+
+def test_batched_belt_needing_clean_up_is_parsed_one_by_one() -> None:
+    texts = ["\ufeffdrop table a", "drop table b\r\n", "\\set x 1\ndrop table c"]
+    assert _key(checked_statements(texts)) == _key([checked_statement(s) for s in texts])
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
+def test_deparse_prints_what_pglast_prints(case: Path) -> None:
+    parts = sections(case.read_text())
+    sql = "\n".join(parts.get(name, "") for name in ("history", "forward", "rollback"))
+    for st in parse_script(sql, case.name).statements:
+        parts = [st.node, *(getattr(st.node, a, None) for a in ("object", "typeName", "query"))]
+        for node in parts:
+            if node is not None and node != ():
+                assert deparse(node) == str(RawStream()(node))
+
+
+def test_classification_is_memoized_per_tree_and_kept_apart() -> None:
+    a, b = parse_script("drop table a; alter table b add column c int", "f.sql").statements
+    assert classify(a) is classify(a)
+    assert classify(a).destroys_data
+    assert not classify(b).destroys_data
+    again = parse_script("drop table a", "f.sql").statements[0]
+    assert classify(again) == classify(a)
+
+
+def test_drop_order_sees_foreign_keys_wherever_the_grammar_puts_them() -> None:
+    forward = parse_script(
+        "create table p (id int primary key);\n"
+        "create table c1 (id int references p, check (id > (select 1)));\n"
+        "create table c2 (id int, constraint f foreign key (id) references p);\n"
+        "create table c3 (id int);\n"
+        "alter table c3 add column p_id int references p;\n"
+        "create table c4 (id int);\n"
+        "alter table c4 add constraint f4 foreign key (id) references p;\n",
+        "m.sql",
+    )
+    wrong = parse_script(
+        "drop table p; drop table c1; drop table c2; drop table c3; drop table c4;", "r.sql"
+    )
+    found = order_findings(forward, wrong, "r.sql")
+    assert sorted(f.message.split(" before ")[1].split(" ")[0] for f in found) == [
+        "c1",
+        "c2",
+        "c3",
+        "c4",
+    ]
+    plan = generate_rollback(forward, "m")
+    generated = parse_script(plan.render_body(), "r.sql")
+    assert order_findings(forward, generated, "r.sql") == []
