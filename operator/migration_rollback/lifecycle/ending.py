@@ -11,31 +11,23 @@ from __future__ import annotations
 from migration_rollback.lifecycle import policy
 from migration_rollback.lifecycle.actions import Decision, ReleaseLease
 from migration_rollback.lifecycle.durations import human
-from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
-from migration_rollback.lifecycle.record import Context, Plan, iso
+from migration_rollback.lifecycle.phases import Phase, Reason, StepState
+from migration_rollback.lifecycle.record import Context, Failure, Plan, iso
 
 
-class Failure(Exception):
-    """A failure no retry will fix, raised by a phase's decision."""
-
-    def __init__(self, reason: Reason, message: str, step: StepName | None = None) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-        self.step = step
-
-
-def fail(ctx: Context, failure: Failure, plan: Plan | None = None) -> Decision:
-    """Record the failure and do what the failure policy says."""
-    plan = plan or Plan(ctx)
+def fail(ctx: Context, failure: Failure) -> Decision:
+    """Record the failure and do what the failure policy says. The failing decision's own
+    status fields (the Job's result, databaseChanged) are kept and judged with."""
+    plan = failure.plan or Plan(ctx)
     if failure.step is not None:
         plan.step(failure.step, StepState.FAILED, failure.message)
     status = ctx.status
+    touched = bool(plan.current("originalReplicas")) or plan.current("maintenanceEnabled", False)
     verdict = policy.on_failure(
         ctx.phase,
-        app_touched=status.app_touched,
+        app_touched=bool(touched),
         restore=ctx.spec.restore_on_failure,
-        database_changed=status.database_changed,
+        database_changed=plan.current("databaseChanged"),
         message=failure.message,
         maintenance_on=plan.current("maintenanceEnabled", False),
     )

@@ -14,7 +14,6 @@ from typing import Any
 from migration_rollback.jobresult import JobResult
 from migration_rollback.lifecycle import analysis, outcomes, policy
 from migration_rollback.lifecycle.actions import CreateJob
-from migration_rollback.lifecycle.ending import Failure
 from migration_rollback.lifecycle.model import RollbackStatus
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
 from migration_rollback.lifecycle.record import Plan
@@ -52,7 +51,7 @@ def run(plan: Plan, dry_run: bool) -> outcomes.JobVerdict | None:
     job = ctx.obs.job
     if job is None or job.name != name:
         if ctx.obs.job_seen:
-            raise Failure(Reason.JOB_FAILED, f"Job {name} disappeared", step)
+            raise plan.failure(Reason.JOB_FAILED, f"Job {name} disappeared", step)
         plan.record_first().patch(jobName=name).step(step, StepState.RUNNING, f"Job {name}")
         plan.act(CreateJob(name, purpose, attempt, dry_run)).wake_in(JOB_FALLBACK_SECONDS)
         return None

@@ -7,7 +7,7 @@ from __future__ import annotations
 from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.lifecycle import analysis, approval, jobrun
 from migration_rollback.lifecycle.actions import AcquireLease, Decision, EnsureSqlConfigMap
-from migration_rollback.lifecycle.ending import Failure, finish
+from migration_rollback.lifecycle.ending import finish
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
 from migration_rollback.lifecycle.record import Context, Plan, iso
 
@@ -35,21 +35,21 @@ def validating(ctx: Context) -> Decision:
     plan, obs = Plan(ctx), ctx.obs
     if ctx.spec.target_version:
         message = "spec.targetVersion is not supported by the operator yet: use spec.migration"
-        raise Failure(Reason.INVALID_SPEC, message, StepName.VALIDATE)
+        raise plan.failure(Reason.INVALID_SPEC, message, StepName.VALIDATE)
     if obs.url_error is not None:
-        raise Failure(Reason.INVALID_DATABASE_URL, obs.url_error, StepName.VALIDATE)
+        raise plan.failure(Reason.INVALID_DATABASE_URL, obs.url_error, StepName.VALIDATE)
     if obs.missing is not None or obs.sql_text is None:
         return _waiting_for_source(plan, obs.missing or "the rollback SQL")
     try:
         result = analysis.analyze(obs.sql_text, "rollback.sql")
     except SqlSyntaxError as exc:
-        raise Failure(
+        raise plan.failure(
             Reason.INVALID_SQL, f"rollback SQL does not parse: {exc}", StepName.VALIDATE
         ) from None
     pinned = ctx.spec.rollback.sha256
     if pinned and pinned != result.sha256:
         message = f"spec.rollback.sha256 is {pinned} but the SQL hashes to {result.sha256}"
-        raise Failure(Reason.SHA256_MISMATCH, message, StepName.VALIDATE)
+        raise plan.failure(Reason.SHA256_MISMATCH, message, StepName.VALIDATE)
     config_map = analysis.child_name(obs.resource, "sql", result.sha256)
     plan.act(EnsureSqlConfigMap(config_map, result.sql))
     plan.patch(sqlSha256=result.sha256, sqlConfigMap=config_map, plan=result.summary.to_status())
@@ -99,7 +99,7 @@ def preparing(ctx: Context) -> Decision:
         if verdict is None:
             return plan.decision()
         if not verdict.succeeded:
-            raise Failure(
+            raise plan.failure(
                 verdict.reason, f"the rehearsal failed: {verdict.message}", StepName.DRY_RUN
             )
         plan.step(StepName.DRY_RUN, StepState.DONE, verdict.message or "dry run passed")

@@ -12,9 +12,8 @@ from typing import Any
 
 from migration_rollback.lifecycle import jobrun, policy
 from migration_rollback.lifecycle.actions import Decision, RestoreRevision, ScaleTo, SetMaintenance
-from migration_rollback.lifecycle.ending import Failure, downtime_metrics, finish, success_message
+from migration_rollback.lifecycle.ending import downtime_metrics, finish, success_message
 from migration_rollback.lifecycle.health import Verdict
-from migration_rollback.lifecycle.observation import Observation
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
 from migration_rollback.lifecycle.record import Context, Plan, iso
 
@@ -53,7 +52,7 @@ def scaling_down(ctx: Context) -> Decision:
         ).decision(0)
     if _timed_out(ctx):
         message = f"{remaining or 'some'} pod(s) still running after the scale-down timeout"
-        raise Failure(Reason.SCALE_TIMEOUT, message, StepName.SCALE_DOWN)
+        raise plan.failure(Reason.SCALE_TIMEOUT, message, StepName.SCALE_DOWN)
     return plan.decision(WORKLOAD_FALLBACK_SECONDS if remaining is None else PODS_RETRY_SECONDS)
 
 
@@ -61,10 +60,10 @@ def _record_replicas(plan: Plan) -> None:
     """Recorded before anything is scaled: a restart must restore these, not the zero."""
     obs = plan.ctx.obs
     if obs.workload_error is not None:
-        raise Failure(Reason.WORKLOAD_NOT_FOUND, obs.workload_error)
+        raise plan.failure(Reason.WORKLOAD_NOT_FOUND, obs.workload_error)
     original = {w.key: w.desired for w in obs.workloads}
     hpas = {name: n for w in obs.workloads for name, n in w.hpa_min_replicas.items()}
-    revisions = _revisions(obs)
+    revisions = _revisions(plan)
     plan.record_first().patch(
         originalReplicas=original,
         hpaMinReplicas=hpas,
@@ -76,14 +75,14 @@ def _record_replicas(plan: Plan) -> None:
     )
 
 
-def _revisions(obs: Observation) -> dict[str, dict[str, Any]]:
+def _revisions(plan: Plan) -> dict[str, dict[str, Any]]:
     """For each workload whose spec asks for another revision than the current one: the
     current revision and the one it comes back on, with that ReplicaSet's template hash
     (which a rollout undo keeps while it renumbers the revision)."""
     recorded: dict[str, dict[str, Any]] = {}
-    for rev in obs.revisions:
+    for rev in plan.ctx.obs.revisions:
         if rev.kind != "Deployment":
-            raise Failure(
+            raise plan.failure(
                 Reason.INVALID_SPEC,
                 f"spec.workloads: revision {rev.wanted} needs a "
                 f"Deployment, not {rev.kind} {rev.key.rpartition('/')[2]}",
@@ -91,7 +90,7 @@ def _revisions(obs: Observation) -> dict[str, dict[str, Any]]:
         target = policy.target_revision(rev.wanted, rev.current, sorted(rev.templates))
         if target is None:
             kept = ", ".join(map(str, sorted(rev.templates))) or "none"
-            raise Failure(
+            raise plan.failure(
                 Reason.INVALID_SPEC,
                 f"spec.workloads: Deployment {rev.key} has no "
                 f"revision {rev.wanted} (current {rev.current}, kept: {kept})",
@@ -137,7 +136,7 @@ def rolling_back(ctx: Context) -> Decision:
     changed = verdict.database_changed
     plan.patch(metrics=metrics, databaseChanged=changed if changed is not None else True)
     if not verdict.succeeded:
-        raise Failure(verdict.reason, verdict.message, StepName.ROLLBACK)
+        raise plan.failure(verdict.reason, verdict.message, StepName.ROLLBACK)
     plan.step(StepName.ROLLBACK, StepState.DONE, verdict.message)
     return plan.enter(
         Phase.SCALING_UP, Reason.SCALING_UP, "bringing the application back"
@@ -159,7 +158,7 @@ def _bring_back(plan: Plan, step: StepName) -> bool:
         plan.step(step, StepState.DONE, "every workload is back at its recorded replicas and Ready")
         return True
     if _timed_out(ctx):
-        raise Failure(
+        raise plan.failure(
             Reason.SCALE_TIMEOUT, f"{', '.join(waiting)} not Ready after scaling up", step
         )
     return False
@@ -209,7 +208,7 @@ def _health(plan: Plan) -> Verdict:
     for check in checks:
         if check.verdict is Verdict.UNHEALTHY:
             message = f"health check {check.name} failed: {check.last}"
-            raise Failure(Reason.HEALTH_CHECK_FAILED, message, StepName.HEALTH_CHECK)
+            raise plan.failure(Reason.HEALTH_CHECK_FAILED, message, StepName.HEALTH_CHECK)
     if len(checks) < len(plan.ctx.spec.health_checks) or any(
         c.verdict is Verdict.PENDING for c in checks
     ):

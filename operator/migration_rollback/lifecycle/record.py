@@ -44,6 +44,24 @@ class Context:
         return (self.now - started).total_seconds() if started is not None else 0.0
 
 
+class Failure(Exception):
+    """A failure no retry will fix, raised by a phase's decision (with the plan it had made
+    so far, whose status fields the failure keeps) or by an action."""
+
+    def __init__(
+        self,
+        reason: Reason,
+        message: str,
+        step: StepName | None = None,
+        plan: Plan | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.step = step
+        self.plan = plan
+
+
 class Plan:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -100,6 +118,9 @@ class Plan:
                 warning=state is StepState.FAILED,
             )
         return self.patch(steps=steps)
+
+    def failure(self, reason: Reason, message: str, step: StepName | None = None) -> Failure:
+        return Failure(reason, message, step, self)
 
     def step_state(self, name: StepName) -> str | None:
         steps = self.current("steps", ())
