@@ -90,6 +90,11 @@ class RollbackFlow:
             if self._wait_or_stop(wait):
                 raise Stopped()
 
+    def forget(self) -> None:
+        """The watch cache's entries only this rollback read."""
+        keys = [(self.namespace, kind, name) for kind, name in self.watched]
+        self.cache.forget_rollback(self.namespace, sorted(self.memory.seen_jobs), keys)
+
     def turn(self) -> Decision:
         """One observe -> decide -> interpret."""
         self.obj["metadata"] = dict(self.body["metadata"])

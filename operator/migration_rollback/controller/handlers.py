@@ -102,6 +102,7 @@ def run_rollback(
     except Stopped:
         log.info("%s/%s: stopping at %s; will resume from there", namespace, name, flow.phase)
     finally:
+        flow.forget()
         IN_PROGRESS.dec()
         Context.wakers.pop((namespace, name), None)
         Context.flows.pop((namespace, name), None)

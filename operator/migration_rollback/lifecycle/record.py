@@ -2,8 +2,8 @@
 
 `Plan` collects a decision's actions and status fields. Reads through it (`current`) see the
 fields already set in the same decision, so two steps recorded in one decision both land.
-The patch goes last (after the actions whose results it records) unless `record_first()` says
-it must go before them: what a restart has to know before an action happens.
+The patch goes after the actions whose results it records unless `record_first()` says it
+must go before them (what a restart has to know before an action happens); events go last.
 """
 
 from __future__ import annotations
@@ -149,8 +149,11 @@ class Plan:
     def decision(self, requeue_after: float | None = None) -> Decision:
         if requeue_after is not None:
             self.wake_in(requeue_after)
-        actions = list(self.actions)
+        # Events go last: status is the record, an event announces what it already says.
+        events = [x for x in self.actions if isinstance(x, RecordEvent)]
+        actions: list[Action] = [x for x in self.actions if not isinstance(x, RecordEvent)]
         if self.fields:
             patch = PatchStatus(dict(self.fields))
             actions = [patch, *actions] if self._first else [*actions, patch]
+        actions += events
         return Decision(tuple(actions), str(self.phase), self.reason, self.requeue)

@@ -96,12 +96,12 @@ CASES: dict[str, Case] = {
     ),
     "valid SQL needing no approval goes on to prepare": Case(
         spec(), status("Validating"), obs(sql_text=QUICK), "Preparing",
-        (a.EnsureSqlConfigMap, E, P), 0, {"plan": {"statements": 1, "manualItems": 0,
+        (a.EnsureSqlConfigMap, P, E), 0, {"plan": {"statements": 1, "manualItems": 0,
         "destroysData": False, "nonTransactional": 0, "strongestLock": "ACCESS EXCLUSIVE"}},
     ),
     "SQL that destroys data waits for approval": Case(
         spec(rollback={"sql": DESTROYS}), status("Validating"), obs(sql_text=DESTROYS),
-        "AwaitingApproval", (a.EnsureSqlConfigMap, E, P), None, {"approved": False},
+        "AwaitingApproval", (a.EnsureSqlConfigMap, P, E), None, {"approved": False},
     ),
     "a missing source is waited for, visibly": Case(
         spec(), status("Validating"), obs(missing="ConfigMap x not found"), "Validating",
@@ -113,20 +113,20 @@ CASES: dict[str, Case] = {
     ),
     "a URL that does not parse fails validation": Case(
         spec(), status("Validating"), obs(url_error="Secret db key url: bad port"), "Failed",
-        (E, E, P), None, {"reason": "InvalidDatabaseURL", "failure": {
+        (P, E, E), None, {"reason": "InvalidDatabaseURL", "failure": {
             "reason": "InvalidDatabaseURL", "message": "Secret db key url: bad port"}},
     ),
     "SQL that does not parse fails": Case(
-        spec(), status("Validating"), obs(sql_text="DROP TABLEX x;"), "Failed", (E, E, P),
+        spec(), status("Validating"), obs(sql_text="DROP TABLEX x;"), "Failed", (P, E, E),
         None, {"reason": "InvalidRollbackSQL"},
     ),
     "a pinned sha256 that differs fails": Case(
         spec(rollback={"sql": QUICK, "sha256": "b" * 64}), status("Validating"),
-        obs(sql_text=QUICK), "Failed", (E, E, P), None, {"reason": "Sha256Mismatch"},
+        obs(sql_text=QUICK), "Failed", (P, E, E), None, {"reason": "Sha256Mismatch"},
     ),
     "targetVersion is refused": Case(
         spec(targetVersion="20250101000001"), status("Validating"), obs(sql_text=QUICK),
-        "Failed", (E, E, P), None, {"reason": "InvalidSpec"},
+        "Failed", (P, E, E), None, {"reason": "InvalidSpec"},
     ),
     "a spec changed while awaiting approval is validated again": Case(
         spec(), status("AwaitingApproval", **LOCKED), obs(generation=2), "Validating", (P,), 0,
@@ -134,7 +134,7 @@ CASES: dict[str, Case] = {
     "the approval annotation naming the SQL lets it prepare": Case(
         spec(allowDataLoss=True), status("AwaitingApproval", sqlSha256=SHA,
         plan={"statements": 1, "destroysData": True}),
-        obs(annotations={APPROVAL_ANNOTATION: SHA}), "Preparing", (E, P), 0,
+        obs(annotations={APPROVAL_ANNOTATION: SHA}), "Preparing", (P, E), 0,
         {"approved": True},
     ),
     "still unapproved: nothing to do until the resource changes": Case(
@@ -149,11 +149,11 @@ CASES: dict[str, Case] = {
     ),
     "pgDump without a volume warns the backup is not kept": Case(
         spec(), status("Preparing", sqlSha256=SHA), obs(lease=LeaseView("mrb-db-x", None, False)),
-        "Preparing", (E, a.AcquireLease, P), 0,
+        "Preparing", (a.AcquireLease, P, E), 0,
     ),
     "a database another rollback holds is waited for": Case(
         spec(), status("Preparing", sqlSha256=SHA), obs(lease=LeaseView("mrb-db-x", "ns/other",
-        False)), "Preparing", (E, P), 2.0, {"reason": "WaitingForDatabase"},
+        False)), "Preparing", (P, E), 2.0, {"reason": "WaitingForDatabase"},
     ),
     "already waiting for the database: nothing new": Case(
         spec(), status("Preparing", sqlSha256=SHA, reason="WaitingForDatabase"),
@@ -169,17 +169,17 @@ CASES: dict[str, Case] = {
     ),
     "a passed rehearsal stops the application next": Case(
         spec(), status("Preparing", **LOCKED, jobName=DRY, steps=[step(StepName.DRY_RUN)]),
-        obs(job=finished(DRY, ExitCode.OK), job_seen=True), "ScalingDown", (E, P), 0,
+        obs(job=finished(DRY, ExitCode.OK), job_seen=True), "ScalingDown", (P, E), 0,
     ),
     "a passed dry run ends Succeeded and frees the database": Case(
         spec(dryRun=True), status("Preparing", **LOCKED, jobName=DRY),
         obs(job=finished(DRY, ExitCode.OK), job_seen=True), "Succeeded",
-        (E, a.ReleaseLease, E, P), None, {"reason": "DryRunSucceeded", "databaseLock": None},
+        (a.ReleaseLease, P, E, E), None, {"reason": "DryRunSucceeded", "databaseLock": None},
     ),
     "a lock timeout is retried after its backoff": Case(
         spec(), status("Preparing", **LOCKED, jobName=DRY), obs(job=finished(DRY,
         ExitCode.LOCK_TIMEOUT, at=NOW - dt.timedelta(seconds=0.5)), job_seen=True),
-        "Preparing", (E, P), 1.5, {"reason": "TransientError"},
+        "Preparing", (P, E), 1.5, {"reason": "TransientError"},
     ),
     "once the backoff has passed the next attempt begins": Case(
         spec(), status("Preparing", **LOCKED, jobName=DRY), obs(job=finished(DRY,
@@ -194,42 +194,42 @@ CASES: dict[str, Case] = {
     "no retries left: the rehearsal fails, the app never touched": Case(
         spec(job={"retries": 0}), status("Preparing", **LOCKED, jobName=DRY),
         obs(job=finished(DRY, ExitCode.LOCK_TIMEOUT), job_seen=True), "Failed",
-        (E, a.ReleaseLease, E, P), None, {"reason": "LockTimeout"},
+        (a.ReleaseLease, P, E, E), None, {"reason": "LockTimeout"},
     ),
     "a Job that vanishes fails": Case(
         spec(), status("Preparing", **LOCKED, jobName=DRY), obs(job_seen=True), "Failed",
-        (E, a.ReleaseLease, E, P), None, {"reason": "JobFailed"},
+        (a.ReleaseLease, P, E, E), None, {"reason": "JobFailed"},
     ),
     # --- the downtime window ---------------------------------------------------------------
     "the first look records replicas before scaling to zero": Case(
         spec(), status("ScalingDown", **LOCKED), obs(workloads=web(3)), "ScalingDown",
-        (P, E, a.ScaleTo), 5.0, {"originalReplicas": {"web": 3}, "downtimeStartedAt":
+        (P, a.ScaleTo, E), 5.0, {"originalReplicas": {"web": 3}, "downtimeStartedAt":
         "2026-12-01T12:00:00.000Z"},
     ),
     "maintenance goes on after it is recorded, before the scale": Case(
         spec(maintenance=MAINTENANCE), status("ScalingDown", **LOCKED), obs(workloads=web(2)),
-        "ScalingDown", (P, E, a.SetMaintenance, E, a.ScaleTo), 5.0,
+        "ScalingDown", (P, a.SetMaintenance, a.ScaleTo, E, E), 5.0,
         {"maintenanceEnabled": True},
     ),
     "a workload that is not there fails before anything is touched": Case(
         spec(), status("ScalingDown", **LOCKED), obs(workload_error="no Deployment web"),
-        "Failed", (a.ReleaseLease, E, P), None, {"reason": "WorkloadNotFound"},
+        "Failed", (a.ReleaseLease, P, E), None, {"reason": "WorkloadNotFound"},
     ),
     "revision previous records the revision to come back on": Case(
         spec(workloads=[{"name": "web", "revision": "previous"}]), status("ScalingDown",
         **LOCKED), obs(workloads=web(3), revisions=(RevisionView("web", "Deployment",
-        "previous", 4, {3: "h3", 4: "h4"}),)), "ScalingDown", (P, E, a.ScaleTo), 5.0,
+        "previous", 4, {3: "h3", 4: "h4"}),)), "ScalingDown", (P, a.ScaleTo, E), 5.0,
         {"revisions": {"web": {"current": 4, "target": 3, "podTemplateHash": "h3"}}},
     ),
     "a revision that is gone is an invalid spec": Case(
         spec(), status("ScalingDown", **LOCKED), obs(workloads=web(3), revisions=(
         RevisionView("web", "Deployment", "2", 4, {3: "h3", 4: "h4"}),)), "Failed",
-        (a.ReleaseLease, E, P), None, {"reason": "InvalidSpec"},
+        (a.ReleaseLease, P, E), None, {"reason": "InvalidSpec"},
     ),
     "a revision of a StatefulSet is an invalid spec": Case(
         spec(), status("ScalingDown", **LOCKED), obs(workloads=web(3), revisions=(
         RevisionView("StatefulSet/db", "StatefulSet", "previous"),)), "Failed",
-        (a.ReleaseLease, E, P), None, {"reason": "InvalidSpec"},
+        (a.ReleaseLease, P, E), None, {"reason": "InvalidSpec"},
     ),
     "pods still shown: wait for the workloads' events": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
@@ -242,17 +242,17 @@ CASES: dict[str, Case] = {
     ),
     "no pod left: the rollback runs": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)]),
-        obs(workloads=web(0), pods_remaining=0), "RollingBack", (E, P), 0,
+        obs(workloads=web(0), pods_remaining=0), "RollingBack", (P, E), 0,
     ),
     "scaled back up during the window: held down": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)], heldDown=1,
         phaseTransitionTime=EARLIER), obs(workloads=web(3, pods=3)), "ScalingDown",
-        (a.ScaleTo, E, P), 5.0, {"heldDown": 2},
+        (a.ScaleTo, P, E), 5.0, {"heldDown": 2},
     ),
     "pods that never go away: timeout, the app restored": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
         phaseTransitionTime=LONG_AGO), obs(workloads=web(0), pods_remaining=2), "Restoring",
-        (E, P), 0, {"failure": {"reason": "ScaleTimeout",
+        (P, E), 0, {"failure": {"reason": "ScaleTimeout",
         "message": "2 pod(s) still running after the scale-down timeout"}},
     ),
     "the rollback Job starts with the database marked possibly changed": Case(
@@ -262,37 +262,37 @@ CASES: dict[str, Case] = {
     "scaled up while the Job runs: held down": Case(
         spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True),
         obs(workloads=web(2), job=JobView(ROLLBACK), job_seen=True), "RollingBack",
-        (a.ScaleTo, E, P), 10.0, {"heldDown": 1},
+        (a.ScaleTo, P, E), 10.0, {"heldDown": 1},
     ),
     "the rollback committed: bring the app back": Case(
         spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True),
         obs(workloads=web(0), job=finished(ROLLBACK, ExitCode.OK, committed=True),
-        job_seen=True), "ScalingUp", (E, P), 0, {"databaseChanged": True,
+        job_seen=True), "ScalingUp", (P, E), 0, {"databaseChanged": True,
         "metrics": {"statements": 1}},
     ),
     "an SQL error with nothing committed: the app restored": Case(
         spec(job={"retries": 0}), status("RollingBack", **DOWN, jobName=ROLLBACK,
         databaseChanged=True), obs(workloads=web(0), job=finished(ROLLBACK,
-        ExitCode.SQL_ERROR), job_seen=True), "Restoring", (E, P), 0,
+        ExitCode.SQL_ERROR), job_seen=True), "Restoring", (P, E), 0,
         {"databaseChanged": False, "failure": {"reason": "SQLError", "message": "SQL_ERROR: "
         "SQL_ERROR"}},
     ),
     "a Job without a result may have changed the database: held for a human": Case(
         spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True),
         obs(workloads=web(0), job=JobView(ROLLBACK, True, False, None, "DeadlineExceeded"),
-        job_seen=True), "Failed", (E, E, a.ReleaseLease, E, P), None, {"reason": "JobFailed",
+        job_seen=True), "Failed", (a.ReleaseLease, P, E, E, E), None, {"reason": "JobFailed",
         "databaseChanged": True},
     ),
     "onFailure hold leaves the app down": Case(
         spec(onFailure="hold", job={"retries": 0}), status("RollingBack", **DOWN,
         jobName=ROLLBACK, databaseChanged=True), obs(workloads=web(0),
         job=finished(ROLLBACK, ExitCode.SQL_ERROR), job_seen=True), "Failed",
-        (E, E, a.ReleaseLease, E, P), None, {"reason": "SQLError"},
+        (a.ReleaseLease, P, E, E, E), None, {"reason": "SQLError"},
     ),
     "scaling up restores the recorded revision first": Case(
         spec(), status("ScalingUp", **DOWN, revisions={"web": {"current": 4, "target": 3,
         "podTemplateHash": "h3"}}), obs(workloads=web(0)), "ScalingUp",
-        (a.RestoreRevision, E, a.ScaleTo, P), 5.0,
+        (a.RestoreRevision, a.ScaleTo, P, E), 5.0,
     ),
     "pods not Ready yet: wait for the workloads' events": Case(
         spec(), status("ScalingUp", **DOWN, steps=[step(StepName.SCALE_UP)],
@@ -300,17 +300,17 @@ CASES: dict[str, Case] = {
     ),
     "all Ready: the downtime is measured and health checked": Case(
         spec(), status("ScalingUp", **DOWN, steps=[step(StepName.SCALE_UP)]),
-        obs(workloads=web(3, ready=3)), "Verifying", (E, P), 0,
+        obs(workloads=web(3, ready=3)), "Verifying", (P, E), 0,
         {"metrics": {"downtimeSeconds": 10.0, "downtime": "10.0s"}},
     ),
     "not Ready in time after the commit: scaled back, held for a human": Case(
         spec(), status("ScalingUp", **DOWN, steps=[step(StepName.SCALE_UP)],
         phaseTransitionTime=LONG_AGO), obs(workloads=web(3, ready=1)), "Failed",
-        (E, E, a.ReleaseLease, E, P), None, {"reason": "ScaleTimeout"},
+        (a.ReleaseLease, P, E, E, E), None, {"reason": "ScaleTimeout"},
     ),
     "no health checks: succeeded, the database freed before the phase": Case(
         spec(), status("Verifying", **DOWN, metrics={"statements": 1, "downtime": "3.0s"}),
-        obs(), "Succeeded", (a.ReleaseLease, E, P), None,
+        obs(), "Succeeded", (a.ReleaseLease, P, E), None,
         {"message": "rolled back, 1 statements, downtime 3.0s", "databaseLock": None},
     ),
     "health checks pending: probed again after their period": Case(
@@ -321,11 +321,11 @@ CASES: dict[str, Case] = {
         spec(healthChecks=HEALTH, maintenance=MAINTENANCE), status("Verifying", **DOWN,
         maintenanceEnabled=True, steps=[step(StepName.HEALTH_CHECK)]), obs(health=(
         CheckView("api", Verdict.HEALTHY, "status 200", 3),)), "Succeeded",
-        (E, a.SetMaintenance, E, a.ReleaseLease, E, P), None, {"maintenanceEnabled": False},
+        (a.SetMaintenance, a.ReleaseLease, P, E, E, E), None, {"maintenanceEnabled": False},
     ),
     "unhealthy after the commit: held for a human": Case(
         spec(healthChecks=HEALTH), status("Verifying", **DOWN), obs(health=(CheckView("api",
-        Verdict.UNHEALTHY, "status 500", 3),)), "Failed", (E, E, a.ReleaseLease, E, P), None,
+        Verdict.UNHEALTHY, "status 500", 3),)), "Failed", (a.ReleaseLease, P, E, E, E), None,
         {"reason": "HealthCheckFailed"},
     ),
     "restoring scales the app back to its recorded replicas": Case(
@@ -336,13 +336,13 @@ CASES: dict[str, Case] = {
         spec(maintenance=MAINTENANCE), status("Restoring", **DOWN, maintenanceEnabled=True,
         steps=[step(StepName.RESTORE)], failure={"reason": "SQLError", "message": "boom"}),
         obs(workloads=web(3, ready=3)), "Failed",
-        (E, a.SetMaintenance, E, a.ReleaseLease, E, P), None, {"reason": "SQLError",
+        (a.SetMaintenance, a.ReleaseLease, P, E, E, E), None, {"reason": "SQLError",
         "message": "boom; the application was restored and the database is unchanged"},
     ),
     "restoring that times out: held, the first failure stays the reason": Case(
         spec(), status("Restoring", **DOWN, steps=[step(StepName.RESTORE)],
         phaseTransitionTime=LONG_AGO, failure={"reason": "SQLError", "message": "boom"}),
-        obs(workloads=web(3, ready=0)), "Failed", (E, E, a.ReleaseLease, E, P), None,
+        obs(workloads=web(3, ready=0)), "Failed", (a.ReleaseLease, P, E, E, E), None,
         {"reason": "SQLError"},
     ),
     "a finished resource decides nothing": Case(
