@@ -60,6 +60,7 @@ class RollbackFlow:
             "status": dict(body.get("status") or {}),
         }
         self.memory = Memory()
+        self.seen = self.decided_on(meta)
         self.cache = cache
         identity = (settings.namespace, f"{self.namespace}/{self.name}")
         self.observer = Observer(clients, cache, self.memory, self.namespace, identity)
@@ -76,9 +77,9 @@ class RollbackFlow:
         keys = self.obj["status"].get("originalReplicas") or {}
         return frozenset((k.rpartition("/")[0] or "Deployment", k.rpartition("/")[2]) for k in keys)
 
-    def seen(self) -> tuple[object, object]:
-        """What of the resource a decision reads besides status (a change wakes the loop)."""
-        meta = self.body["metadata"]
+    @staticmethod
+    def decided_on(meta: Mapping[str, Any]) -> tuple[object, object]:
+        """What of the resource's metadata a decision reads (a change wakes the loop)."""
         return meta.get("generation"), dict(meta.get("annotations") or {})
 
     def run(self) -> None:
@@ -98,6 +99,7 @@ class RollbackFlow:
     def turn(self) -> Decision:
         """One observe -> decide -> interpret."""
         self.obj["metadata"] = dict(self.body["metadata"])
+        self.seen = self.decided_on(self.obj["metadata"])
         self.obj["spec"] = dict(self.body.get("spec") or {})
         spec, status = RollbackSpec.from_obj(self.obj), RollbackStatus.from_obj(self.obj)
         observation = self.observer.observe(self.obj, spec, status)

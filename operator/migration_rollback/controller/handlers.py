@@ -171,6 +171,5 @@ def _wake_on_change(obj: kopf.RawBody) -> None:
     meta = obj.get("metadata") or {}
     key = (str(meta.get("namespace")), str(meta.get("name")))
     flow, waker = Context.flows.get(key), Context.wakers.get(key)
-    seen = (meta.get("generation"), dict(meta.get("annotations") or {}))
-    if flow is not None and waker is not None and flow.seen() != seen:
+    if flow is not None and waker is not None and flow.seen != flow.decided_on(meta):
         waker.set()
