@@ -192,9 +192,10 @@ def _restore_revisions(plan: Plan) -> None:
 def verifying(ctx: Context) -> Decision:
     plan = Plan(ctx)
     if ctx.spec.health_checks and plan.step_state(StepName.HEALTH_CHECK) != str(StepState.DONE):
-        verdict = _health(plan)
-        if verdict is not Verdict.HEALTHY:
+        if _health(plan) is not Verdict.HEALTHY:
             return plan.decision(min(c.period_seconds for c in ctx.spec.health_checks))
+        if _maintenance_on(plan):
+            return plan.decision(0)  # recorded before maintenance goes off, which may fail
     _maintenance_off(plan)
     return finish(plan, Phase.SUCCEEDED, Reason.SUCCEEDED, success_message(plan))
 
@@ -217,16 +218,23 @@ def _health(plan: Plan) -> Verdict:
     return Verdict.HEALTHY
 
 
+def _maintenance_on(plan: Plan) -> bool:
+    return bool(plan.ctx.spec.maintenance and plan.current("maintenanceEnabled", False))
+
+
 def _maintenance_off(plan: Plan) -> None:
-    if plan.ctx.spec.maintenance and plan.current("maintenanceEnabled", False):
+    if _maintenance_on(plan):
         plan.act(SetMaintenance(False)).patch(maintenanceEnabled=False)
         plan.step(StepName.MAINTENANCE_OFF, StepState.DONE, "maintenance mode off")
 
 
 def restoring(ctx: Context) -> Decision:
     plan = Plan(ctx)
-    if not _bring_back(plan, StepName.RESTORE):
-        return plan.decision(WORKLOAD_FALLBACK_SECONDS)
+    if plan.step_state(StepName.RESTORE) != str(StepState.DONE):
+        if not _bring_back(plan, StepName.RESTORE):
+            return plan.decision(WORKLOAD_FALLBACK_SECONDS)
+        if _maintenance_on(plan):
+            return plan.decision(0)  # the app is back: recorded before maintenance goes off
     _maintenance_off(plan)
     failure = ctx.status.failure
     message = (

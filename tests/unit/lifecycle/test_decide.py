@@ -317,11 +317,16 @@ CASES: dict[str, Case] = {
         spec(healthChecks=HEALTH), status("Verifying", **DOWN), obs(health=(CheckView("api",
         Verdict.PENDING, "status 503", 3),)), "Verifying", (P,), 3.0,
     ),
-    "healthy, maintenance on: it goes off, then succeeded": Case(
+    "healthy, maintenance on: the checks are recorded first": Case(
         spec(healthChecks=HEALTH, maintenance=MAINTENANCE), status("Verifying", **DOWN,
         maintenanceEnabled=True, steps=[step(StepName.HEALTH_CHECK)]), obs(health=(
-        CheckView("api", Verdict.HEALTHY, "status 200", 3),)), "Succeeded",
-        (a.SetMaintenance, a.ReleaseLease, P, E, E, E), None, {"maintenanceEnabled": False},
+        CheckView("api", Verdict.HEALTHY, "status 200", 3),)), "Verifying", (P, E), 0,
+    ),
+    "checks recorded, maintenance on: it goes off, then succeeded": Case(
+        spec(healthChecks=HEALTH, maintenance=MAINTENANCE), status("Verifying", **DOWN,
+        maintenanceEnabled=True, steps=[step(StepName.HEALTH_CHECK, "Done")]), obs(),
+        "Succeeded", (a.SetMaintenance, a.ReleaseLease, P, E, E), None,
+        {"maintenanceEnabled": False},
     ),
     "unhealthy after the commit: held for a human": Case(
         spec(healthChecks=HEALTH), status("Verifying", **DOWN), obs(health=(CheckView("api",
@@ -332,11 +337,17 @@ CASES: dict[str, Case] = {
         spec(), status("Restoring", **DOWN, failure={"reason": "SQLError", "message": "boom"}),
         obs(workloads=web(0)), "Restoring", (a.ScaleTo, P), 5.0,
     ),
-    "restored: failed with the first failure's reason": Case(
+    "restored with maintenance on: the app's return is recorded first": Case(
         spec(maintenance=MAINTENANCE), status("Restoring", **DOWN, maintenanceEnabled=True,
         steps=[step(StepName.RESTORE)], failure={"reason": "SQLError", "message": "boom"}),
-        obs(workloads=web(3, ready=3)), "Failed",
-        (a.SetMaintenance, a.ReleaseLease, P, E, E, E), None, {"reason": "SQLError",
+        obs(workloads=web(3, ready=3)), "Restoring", (P, E), 0,
+        {"metrics": {"downtimeSeconds": 10.0, "downtime": "10.0s"}},
+    ),
+    "restored: maintenance off, failed with the first failure's reason": Case(
+        spec(maintenance=MAINTENANCE), status("Restoring", **DOWN, maintenanceEnabled=True,
+        steps=[step(StepName.RESTORE, "Done")], failure={"reason": "SQLError",
+        "message": "boom"}), obs(), "Failed", (a.SetMaintenance, a.ReleaseLease, P, E, E),
+        None, {"reason": "SQLError", "maintenanceEnabled": False,
         "message": "boom; the application was restored and the database is unchanged"},
     ),
     "restoring that times out: held, the first failure stays the reason": Case(
