@@ -8,6 +8,7 @@ answer and a watch event may arrive in either order: the newer resourceVersion w
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ class WorkloadState:
     current_pods: int  # status.replicas: pods not yet terminated
     match_labels: Mapping[str, str]
     resource_version: str
+    terminating: int | None = None  # status.terminatingReplicas, where the cluster reports it
 
 
 def _newer(new: str, old: str) -> bool:
@@ -41,6 +43,9 @@ def workload_state(obj: Mapping[str, Any]) -> WorkloadState:
         current_pods=int(status.get("replicas") or 0),
         match_labels=dict((spec.get("selector") or {}).get("matchLabels") or {}),
         resource_version=str((obj.get("metadata") or {}).get("resourceVersion") or ""),
+        terminating=int(status["terminatingReplicas"])
+        if status.get("terminatingReplicas") is not None
+        else None,
     )
 
 
@@ -84,8 +89,8 @@ class WatchCache:
         with self._lock:
             old = self._workloads.get(key)
             if old is not None and _newer(version, old.resource_version):
-                self._workloads[key] = WorkloadState(
-                    replicas, old.ready, old.current_pods, old.match_labels, version
+                self._workloads[key] = dataclasses.replace(
+                    old, desired=replicas, resource_version=version
                 )
 
     def workload(self, namespace: str, kind: str, name: str) -> WorkloadState | None:

@@ -228,13 +228,14 @@ class Observer:
         )
 
     def pods_remaining(self, status: RollbackStatus) -> int | None:
-        """Counted only once the workloads show no pods: terminating ones count too (they may
-        still write), and they are not watched."""
+        """Counted only once the workloads show no pods, nor terminating ones where the
+        cluster reports those (their watch events then say when to count): terminating pods
+        count too, as they may still write, and pods are not watched."""
         states = [
             self.cache.workload(self.namespace, w.kind, w.name)
             for w in map(workloads.Workload.from_key, status.original_replicas)
         ]
-        if any(s is None or s.desired or s.current_pods for s in states):
+        if any(s is None or s.desired or s.current_pods or s.terminating for s in states):
             return None
         return sum(
             workloads.pods_matching(self.clients, self.namespace, dict(s.match_labels))

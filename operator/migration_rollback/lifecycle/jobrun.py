@@ -52,8 +52,7 @@ def run(plan: Plan, dry_run: bool) -> outcomes.JobVerdict | None:
     if job is None or job.name != name:
         if ctx.obs.job_seen:
             raise plan.failure(Reason.JOB_FAILED, f"Job {name} disappeared", step)
-        plan.record_first().patch(jobName=name).step(step, StepState.RUNNING, f"Job {name}")
-        plan.act(CreateJob(name, purpose, attempt, dry_run)).wake_in(JOB_FALLBACK_SECONDS)
+        create(plan, ctx.phase, attempt, dry_run)
         return None
     if not job.finished:
         if plan.current("jobName") != name:  # created just before a restart
@@ -65,6 +64,14 @@ def run(plan: Plan, dry_run: bool) -> outcomes.JobVerdict | None:
     if verdict.succeeded or not _retry(plan, purpose, attempt, verdict, job.finished_at):
         return verdict
     return None
+
+
+def create(plan: Plan, phase: Phase, attempt: int, dry_run: bool) -> None:
+    """The phase's Job, its name recorded first: a restart finds the one it created."""
+    purpose, step = PURPOSE[phase]
+    name = job_name(plan.ctx.obs.resource, purpose, attempt, str(plan.current("sqlSha256")))
+    plan.record_first().patch(jobName=name).step(step, StepState.RUNNING, f"Job {name}")
+    plan.act(CreateJob(name, purpose, attempt, dry_run)).wake_in(JOB_FALLBACK_SECONDS)
 
 
 def _retry(

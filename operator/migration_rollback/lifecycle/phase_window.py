@@ -47,9 +47,10 @@ def scaling_down(ctx: Context) -> Decision:
     remaining = ctx.obs.pods_remaining
     if remaining == 0:
         plan.step(StepName.SCALE_DOWN, StepState.DONE, "no application pod is running")
-        return plan.enter(
-            Phase.ROLLING_BACK, Reason.ROLLING_BACK, "running the rollback Job"
-        ).decision(0)
+        plan.enter(Phase.ROLLING_BACK, Reason.ROLLING_BACK, "running the rollback Job")
+        # The Job starts in the same decision: every second here is downtime.
+        _start_rollback(plan, attempt=1)
+        return plan.decision()
     if _timed_out(ctx):
         message = f"{remaining or 'some'} pod(s) still running after the scale-down timeout"
         raise plan.failure(Reason.SCALE_TIMEOUT, message, StepName.SCALE_DOWN)
@@ -122,8 +123,6 @@ def rolling_back(ctx: Context) -> Decision:
     plan = Plan(ctx)
     _hold_down(plan)
     if ctx.obs.job is None and not ctx.obs.job_seen:
-        # Until the Job's result says otherwise, the database may have changed: a Job that
-        # vanishes, or an operator that dies now, must never lead to "restore the app".
         plan.record_first().patch(databaseChanged=True)
     verdict = jobrun.run(plan, dry_run=False)
     if verdict is None:
@@ -138,9 +137,19 @@ def rolling_back(ctx: Context) -> Decision:
     if not verdict.succeeded:
         raise plan.failure(verdict.reason, verdict.message, StepName.ROLLBACK)
     plan.step(StepName.ROLLBACK, StepState.DONE, verdict.message)
-    return plan.enter(
-        Phase.SCALING_UP, Reason.SCALING_UP, "bringing the application back"
-    ).decision(0)
+    plan.enter(Phase.SCALING_UP, Reason.SCALING_UP, "bringing the application back")
+    # Scaled up in the same decision, every second here being downtime. Recorded after the
+    # scale: should the operator die in between, this decision is made again (idempotent).
+    _restore_revisions(plan)
+    _bring_back(plan, StepName.SCALE_UP)
+    return plan.decision(WORKLOAD_FALLBACK_SECONDS)
+
+
+def _start_rollback(plan: Plan, attempt: int) -> None:
+    """Until the Job's result says otherwise, the database may have changed: a Job that
+    vanishes, or an operator that dies now, must never lead to "restore the app"."""
+    plan.record_first().patch(databaseChanged=True)
+    jobrun.create(plan, Phase.ROLLING_BACK, attempt, dry_run=False)
 
 
 def _bring_back(plan: Plan, step: StepName) -> bool:
@@ -153,6 +162,15 @@ def _bring_back(plan: Plan, step: StepName) -> bool:
         plan.act(*(a for a in restore if isinstance(a, ScaleTo)))
         return False
     waiting = [k for k, n in original.items() if (w := ctx.obs.workload(k)) is None or w.ready < n]
+    # Level-triggered: a scale the decision that entered this phase did not get to apply
+    # (the operator died after recording it) is applied now.
+    plan.act(
+        *(
+            ScaleTo(k, n)
+            for k, n in original.items()
+            if (w := ctx.obs.workload(k)) is not None and w.desired < n
+        )
+    )
     if not waiting:
         plan.patch(metrics=downtime_metrics(plan))
         plan.step(step, StepState.DONE, "every workload is back at its recorded replicas and Ready")

@@ -240,9 +240,10 @@ CASES: dict[str, Case] = {
         phaseTransitionTime=EARLIER), obs(workloads=web(0), pods_remaining=1), "ScalingDown",
         (), 1.0,
     ),
-    "no pod left: the rollback runs": Case(
+    "no pod left: the rollback Job starts in the same decision, recorded first": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)]),
-        obs(workloads=web(0), pods_remaining=0), "RollingBack", (P, E), 0,
+        obs(workloads=web(0), pods_remaining=0), "RollingBack", (P, a.CreateJob, E), 10.0,
+        {"databaseChanged": True, "jobName": ROLLBACK},
     ),
     "scaled back up during the window: held down": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)], heldDown=1,
@@ -264,11 +265,15 @@ CASES: dict[str, Case] = {
         obs(workloads=web(2), job=JobView(ROLLBACK), job_seen=True), "RollingBack",
         (a.ScaleTo, P, E), 10.0, {"heldDown": 1},
     ),
-    "the rollback committed: bring the app back": Case(
+    "the rollback committed: the app is scaled back in the same decision": Case(
         spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True),
         obs(workloads=web(0), job=finished(ROLLBACK, ExitCode.OK, committed=True),
-        job_seen=True), "ScalingUp", (P, E), 0, {"databaseChanged": True,
+        job_seen=True), "ScalingUp", (a.ScaleTo, P, E), 5.0, {"databaseChanged": True,
         "metrics": {"statements": 1}},
+    ),
+    "scaling up re-applies a scale the operator died before applying": Case(
+        spec(), status("ScalingUp", **DOWN, steps=[step(StepName.SCALE_UP)],
+        phaseTransitionTime=EARLIER), obs(workloads=web(0)), "ScalingUp", (a.ScaleTo,), 5.0,
     ),
     "an SQL error with nothing committed: the app restored": Case(
         spec(job={"retries": 0}), status("RollingBack", **DOWN, jobName=ROLLBACK,
