@@ -228,19 +228,18 @@ class Observer:
         )
 
     def pods_remaining(self, status: RollbackStatus) -> int | None:
-        """Counted only once the workloads show no pods, nor terminating ones where the
-        cluster reports those (their watch events then say when to count): terminating pods
-        count too, as they may still write, and pods are not watched."""
-        states = [
-            self.cache.workload(self.namespace, w.kind, w.name)
-            for w in map(workloads.Workload.from_key, status.original_replicas)
-        ]
+        """Pods still there, terminating ones included (they may still write); None while the
+        workloads' own status shows some (their watch events say when to look again). Where
+        the cluster reports terminatingReplicas, a workload showing none of either has no pod
+        left; elsewhere the pods matching its selector are listed (pods are not watched)."""
+        workloads_ = map(workloads.Workload.from_key, status.original_replicas)
+        states = [self.cache.workload(self.namespace, w.kind, w.name) for w in workloads_]
         if any(s is None or s.desired or s.current_pods or s.terminating for s in states):
             return None
         return sum(
             workloads.pods_matching(self.clients, self.namespace, dict(s.match_labels))
             for s in states
-            if s is not None
+            if s is not None and s.terminating is None
         )
 
     def first_look(self, base: Observation, spec: RollbackSpec) -> Observation:
