@@ -33,11 +33,6 @@ def _selector_string(match_labels: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(match_labels.items()))
 
 
-def resolve(clients: Clients, namespace: str, refs: list[WorkloadRef]) -> list[Workload]:
-    """The workloads the spec names, by name or label selector, without duplicates."""
-    return sorted(resolve_refs(clients, namespace, refs))
-
-
 def resolve_refs(
     clients: Clients, namespace: str, refs: list[WorkloadRef]
 ) -> dict[Workload, WorkloadRef]:
