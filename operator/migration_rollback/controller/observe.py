@@ -163,16 +163,19 @@ class Observer:
         name = jobrun.current_job(base.resource, status)
         if name is None:
             return base
-        view = self.memory.finished.get(name) or self.job_view(spec, name)
+        recorded = status.job_name == name
+        view = self.memory.finished.get(name) or self.job_view(spec, name, recorded)
         if view is not None:
             self.memory.seen_jobs.add(name)
         seen = name in self.memory.seen_jobs
         return _with(base, job=view, job_seen=seen)
 
-    def job_view(self, spec: RollbackSpec, name: str) -> JobView | None:
-        obj = self.cache.job(self.namespace, name) or jobs.read_job(
-            self.clients, self.namespace, name
-        )
+    def job_view(self, spec: RollbackSpec, name: str, recorded: bool) -> JobView | None:
+        """A Job neither recorded in status nor seen was never created: no read for it (its
+        creation is create-if-absent all the same)."""
+        obj = self.cache.job(self.namespace, name)
+        if obj is None and (recorded or name in self.memory.seen_jobs):
+            obj = jobs.read_job(self.clients, self.namespace, name)
         if obj is None:
             return None
         end = jobs.completion(obj)
