@@ -49,7 +49,7 @@ def scaling_down(ctx: Context) -> Decision:
         plan.step(StepName.SCALE_DOWN, StepState.DONE, "no application pod is running")
         plan.enter(Phase.ROLLING_BACK, Reason.ROLLING_BACK, "running the rollback Job")
         # The Job starts in the same decision: every second here is downtime.
-        _start_rollback(plan, attempt=1)
+        _start_rollback(plan)
         return plan.decision()
     if _timed_out(ctx):
         message = f"{remaining or 'some'} pod(s) still running after the scale-down timeout"
@@ -145,11 +145,11 @@ def rolling_back(ctx: Context) -> Decision:
     return plan.decision(WORKLOAD_FALLBACK_SECONDS)
 
 
-def _start_rollback(plan: Plan, attempt: int) -> None:
+def _start_rollback(plan: Plan) -> None:
     """Until the Job's result says otherwise, the database may have changed: a Job that
     vanishes, or an operator that dies now, must never lead to "restore the app"."""
     plan.record_first().patch(databaseChanged=True)
-    jobrun.create(plan, Phase.ROLLING_BACK, attempt, dry_run=False)
+    jobrun.create(plan, Phase.ROLLING_BACK, attempt=1, dry_run=False)
 
 
 def _bring_back(plan: Plan, step: StepName) -> bool:
