@@ -91,10 +91,12 @@ def main() -> None:
                 "spec": {"replicas": 2, "selector": {"matchLabels": labels},
                          "template": {"metadata": {"labels": labels}, "spec": pod}},
             })  # fmt: skip
-        total_before = sum(
-            operator.metric("migration_rollback_api_requests_total", f'method="{m}"')
-            for m in ("GET", "POST", "PATCH", "PUT", "DELETE")
-        )
+        methods = ("GET", "POST", "PATCH", "PUT", "DELETE")
+        before = {
+            m: operator.metric("migration_rollback_api_requests_total", f'method="{m}"')
+            for m in methods
+        }
+        total_before = sum(before.values())
         started = time.monotonic()
         for i in range(count):
             body = {
@@ -124,10 +126,11 @@ def main() -> None:
                     done[i] = obj["status"]
             time.sleep(1)
         wall = time.monotonic() - started
-        total_after = sum(
-            operator.metric("migration_rollback_api_requests_total", f'method="{m}"')
-            for m in ("GET", "POST", "PATCH", "PUT", "DELETE")
-        )
+        after = {
+            m: operator.metric("migration_rollback_api_requests_total", f'method="{m}"')
+            for m in methods
+        }
+        total_after = sum(after.values())
         assert operator.proc is not None
         peak = peak_rss_mb(operator.proc.pid)
         ok = [s for s in done.values() if s["phase"] == "Succeeded"]
@@ -148,12 +151,25 @@ def main() -> None:
         print(
             f"API requests per rollback (its client): {(total_after - total_before) / count:6.1f}"
         )
+        print("  by method: " + ", ".join(
+            f"{m} {(after[m] - before[m]) / count:.1f}" for m in methods
+        ))  # fmt: skip
         print(row("downtime", downtime))
         print(row("SQL time (transaction)", sql))
         print(row("rollback Job run time", job))
         print(row("pods back Ready (ScaleUp)", scale_up))
         print(row("overhead = downtime - SQL - ScaleUp", overhead) + "   (target < 2 s)")
         print(row("coordination = downtime - Job - ScaleUp", coordination))
+        # Where the coordination goes: waiting for the pods to be gone, and the hand-offs
+        # between steps (a finished Job noticed, the next step started).
+        scale_down = [step(s, "ScaleDown") for s in ok]
+        print(row("  of which ScaleDown (pods gone)", scale_down))
+        print(
+            row(
+                "  of which hand-offs",
+                [c - d for c, d in zip(coordination, scale_down, strict=True)],
+            )
+        )
     finally:
         operator.stop()
         cp.stop()

@@ -14,7 +14,9 @@ from typing import Any, ClassVar
 import kopf
 
 from migration_rollback import api
-from migration_rollback.controller.flow import RollbackFlow, Stopped, restore_on_delete
+from migration_rollback.controller.cache import WatchCache
+from migration_rollback.controller.flow import RollbackFlow, Stopped
+from migration_rollback.controller.interpreter import restore_on_delete
 from migration_rollback.kube import jobs
 from migration_rollback.kube.client import Clients
 from migration_rollback.lifecycle.phases import Phase
@@ -36,6 +38,8 @@ class Context:
     # flow's wait ends at once instead of at its next poll.
     wakers: ClassVar[dict[tuple[str, str], threading.Event]] = {}
     flows: ClassVar[dict[tuple[str, str], RollbackFlow]] = {}
+    # The last state the watches showed of the rollbacks' Jobs and workloads.
+    cache = WatchCache()
 
 
 @kopf.on.startup()
@@ -68,6 +72,7 @@ def run_rollback(
     name: str | None,
     namespace: str | None,
     status: kopf.Status,
+    body: kopf.Body,
     **_: Any,
 ) -> None:
     phase = Phase(status.get("phase") or Phase.PENDING)
@@ -89,7 +94,7 @@ def run_rollback(
                 return bool(stopped.is_set())
         return True
 
-    flow = RollbackFlow(_clients(), Context.settings, namespace, name, stop_requested)
+    flow = RollbackFlow(_clients(), Context.settings, body, stop_requested, Context.cache)
     Context.flows[(namespace, name)] = flow
     IN_PROGRESS.inc()
     try:
@@ -97,6 +102,7 @@ def run_rollback(
     except Stopped:
         log.info("%s/%s: stopping at %s; will resume from there", namespace, name, flow.phase)
     finally:
+        flow.forget()
         IN_PROGRESS.dec()
         Context.wakers.pop((namespace, name), None)
         Context.flows.pop((namespace, name), None)
@@ -104,8 +110,13 @@ def run_rollback(
 
 @kopf.on.event("batch", "v1", "jobs", labels={jobs.LABEL_MANAGED: "migration-rollback"})
 def job_changed(event: kopf.RawEvent, **_: Any) -> None:
-    """A rollback's Job changed (started, finished, vanished): wake its flow."""
-    meta = (event.get("object") or {}).get("metadata") or {}
+    """A rollback's Job changed (started, finished, vanished): note it, wake its flow."""
+    obj = event.get("object") or {}
+    if event.get("type") == "DELETED":
+        Context.cache.forget("Job", obj)
+    else:
+        Context.cache.put_job(obj)
+    meta = obj.get("metadata") or {}
     owner = (meta.get("labels") or {}).get(jobs.LABEL_RESOURCE)
     waker = Context.wakers.get((str(meta.get("namespace")), str(owner)))
     if waker is not None:
@@ -116,11 +127,17 @@ def job_changed(event: kopf.RawEvent, **_: Any) -> None:
 @kopf.on.event("apps", "v1", "statefulsets")
 def workload_changed(event: kopf.RawEvent, resource: kopf.Resource, **_: Any) -> None:
     """A workload changed (scaled up by someone, pods Ready): wake the flows acting on it."""
-    meta = (event.get("object") or {}).get("metadata") or {}
+    obj = event.get("object") or {}
+    meta = obj.get("metadata") or {}
     namespace = str(meta.get("namespace"))
-    key = ("StatefulSet" if resource.plural == "statefulsets" else "Deployment", meta.get("name"))
+    kind = "StatefulSet" if resource.plural == "statefulsets" else "Deployment"
+    key = (kind, meta.get("name"))
     for (flow_namespace, flow_name), flow in list(Context.flows.items()):
         if flow_namespace == namespace and key in flow.watched:
+            if event.get("type") == "DELETED":
+                Context.cache.forget(kind, obj)
+            else:
+                Context.cache.put_workload(kind, obj)
             waker = Context.wakers.get((flow_namespace, flow_name))
             if waker is not None:
                 waker.set()
@@ -130,7 +147,8 @@ def workload_changed(event: kopf.RawEvent, resource: kopf.Resource, **_: Any) ->
 def restore_before_delete(body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
     """The finalizer: nothing the resource did to the app outlives it. (Returns nothing: kopf
     would store a result in status, which the CRD's schema does not have.)"""
-    logger.info("deleted: %s", restore_on_delete(_clients(), Context.settings, dict(body)))
+    done = restore_on_delete(_clients(), Context.settings, Context.cache, dict(body))
+    logger.info("deleted: %s", done)
 
 
 @kopf.on.event(api.GROUP, api.VERSION, api.PLURAL)
@@ -144,3 +162,14 @@ def track_activity(event: kopf.RawEvent, **_: Any) -> None:
         ACTIVITY.forget(uid)
     else:
         ACTIVITY.observe(uid, obj.get("status"))
+    _wake_on_change(obj)
+
+
+def _wake_on_change(obj: kopf.RawBody) -> None:
+    """The spec or an annotation (an approval) changed: the flow decides again at once. Its
+    own status patches do not wake it: it applied them already."""
+    meta = obj.get("metadata") or {}
+    key = (str(meta.get("namespace")), str(meta.get("name")))
+    flow, waker = Context.flows.get(key), Context.wakers.get(key)
+    if flow is not None and waker is not None and flow.seen != flow.decided_on(meta):
+        waker.set()

@@ -200,44 +200,54 @@ def ensure_config_map(clients: Clients, manifest: dict[str, Any]) -> None:
             raise
 
 
-def ensure_job(clients: Clients, manifest: dict[str, Any]) -> None:
-    """Create the Job unless it exists: a restarted operator must never run it twice."""
+def ensure_job(clients: Clients, manifest: dict[str, Any]) -> dict[str, Any] | None:
+    """Create the Job unless it exists: a restarted operator must never run it twice.
+    Returns the created Job as API JSON; None when it existed."""
     try:
-        clients.batch.create_namespaced_job(manifest["metadata"]["namespace"], manifest)
+        job = clients.batch.create_namespaced_job(manifest["metadata"]["namespace"], manifest)
     except Exception as exc:
         if not is_conflict(exc):
             raise
+        return None
+    return dict(clients.api.sanitize_for_serialization(job))
 
 
-@dataclass(frozen=True)
-class JobState:
-    finished: bool
-    succeeded: bool
-    exit_code: int | None
-    result: dict[str, Any] | None
-    message: str
-
-
-def read_job(clients: Clients, namespace: str, name: str) -> JobState | None:
+def read_job(clients: Clients, namespace: str, name: str) -> dict[str, Any] | None:
+    """The Job as API JSON (as a watch event carries it); None when there is none."""
     try:
         job = clients.batch.read_namespaced_job(name, namespace)
     except Exception as exc:
         if is_not_found(exc):
             return None
         raise
-    status = job.status
-    conditions = {c.type: c for c in (status.conditions or [])} if status else {}
-    complete = "Complete" in conditions and conditions["Complete"].status == "True"
-    failed = "Failed" in conditions and conditions["Failed"].status == "True"
-    if not (complete or failed):
-        # Its pod is only read once it has finished: one request per poll, not two.
-        return JobState(False, False, None, None, "running")
-    exit_code, message = _terminated_container(clients, namespace, name)
-    result = _parse_result(message)
-    reason = conditions["Failed"].reason if failed else ""
-    # Uncut: the flow scrubs secrets first, then shortens (a cut could split a secret).
-    text = reason or (result or {}).get("outcome", "") or message
-    return JobState(True, complete, exit_code, result, str(text))
+    return dict(clients.api.sanitize_for_serialization(job))
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A Job's end as its conditions say: finished, succeeded, why it failed, and when."""
+
+    finished: bool
+    succeeded: bool
+    reason: str
+    finished_at: str | None
+
+
+def completion(job: dict[str, Any]) -> Completion:
+    conditions = {c.get("type"): c for c in (job.get("status") or {}).get("conditions") or []}
+    done = {t: c for t, c in conditions.items() if t in ("Complete", "Failed")}
+    ended = {t: c for t, c in done.items() if c.get("status") == "True"}
+    if not ended:
+        return Completion(False, False, "", None)
+    kind, condition = next(iter(ended.items()))
+    reason = str(condition.get("reason") or "") if kind == "Failed" else ""
+    return Completion(True, kind == "Complete", reason, condition.get("lastTransitionTime"))
+
+
+def termination(clients: Clients, namespace: str, job: str) -> tuple[dict[str, Any] | None, str]:
+    """A finished Job's result (its pod's termination message, parsed) and the raw message."""
+    _, message = _terminated_container(clients, namespace, job)
+    return _parse_result(message), message
 
 
 def _terminated_container(clients: Clients, namespace: str, job: str) -> tuple[int | None, str]:

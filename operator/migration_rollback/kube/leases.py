@@ -68,6 +68,19 @@ def try_acquire(
     return None
 
 
+def holder(clients: Clients, namespace: str, name: str) -> str | None:
+    """Who holds the lease now; None when nobody does (absent, released or expired)."""
+    try:
+        lease = clients.coordination.read_namespaced_lease(name, namespace)
+    except Exception as exc:
+        if is_not_found(exc):
+            return None
+        raise
+    if _expired(lease, _now()):
+        return None
+    return str(lease.spec.holder_identity)
+
+
 def release(clients: Clients, namespace: str, name: str, identity: str) -> None:
     """Give the lease up, only if we hold it."""
     try:

@@ -9,13 +9,6 @@ from migration_rollback import api
 from migration_rollback.kube.client import Clients
 
 
-def get(clients: Clients, namespace: str, name: str) -> dict[str, Any]:
-    obj = clients.custom.get_namespaced_custom_object(
-        api.GROUP, api.VERSION, namespace, api.PLURAL, name
-    )
-    return dict(obj)
-
-
 def patch_status(clients: Clients, namespace: str, name: str, status: dict[str, Any]) -> None:
     """Merge-patch the status subresource (progress is recorded before each action)."""
     clients.custom.patch_namespaced_custom_object_status(

@@ -33,11 +33,6 @@ def _selector_string(match_labels: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(match_labels.items()))
 
 
-def resolve(clients: Clients, namespace: str, refs: list[WorkloadRef]) -> list[Workload]:
-    """The workloads the spec names, by name or label selector, without duplicates."""
-    return sorted(resolve_refs(clients, namespace, refs))
-
-
 def resolve_refs(
     clients: Clients, namespace: str, refs: list[WorkloadRef]
 ) -> dict[Workload, WorkloadRef]:
@@ -81,35 +76,19 @@ def _list(clients: Clients, namespace: str, kind: str, selector: str) -> list[An
     return list(clients.apps.list_namespaced_deployment(namespace, label_selector=selector).items)
 
 
-def desired_replicas(clients: Clients, namespace: str, workload: Workload) -> int:
-    obj = _read(clients, namespace, workload)
-    return int(obj.spec.replicas if obj.spec.replicas is not None else 1)
+def read(clients: Clients, namespace: str, workload: Workload) -> dict[str, Any]:
+    """The workload as API JSON (as a watch event carries it)."""
+    return dict(clients.api.sanitize_for_serialization(_read(clients, namespace, workload)))
 
 
-def ready_replicas(clients: Clients, namespace: str, workload: Workload) -> int:
-    obj = _read(clients, namespace, workload)
-    return int(obj.status.ready_replicas or 0) if obj.status else 0
-
-
-def scale(clients: Clients, namespace: str, workload: Workload, replicas: int) -> None:
+def scale(clients: Clients, namespace: str, workload: Workload, replicas: int) -> dict[str, Any]:
+    """Set the replicas; returns the Scale (its resourceVersion is the workload's)."""
     body = {"spec": {"replicas": replicas}}
     if workload.kind == "StatefulSet":
-        clients.apps.patch_namespaced_stateful_set_scale(workload.name, namespace, body)
+        done = clients.apps.patch_namespaced_stateful_set_scale(workload.name, namespace, body)
     else:
-        clients.apps.patch_namespaced_deployment_scale(workload.name, namespace, body)
-
-
-@dataclass(frozen=True)
-class Observed:
-    desired: int
-    match_labels: dict[str, str]
-
-
-def observe(clients: Clients, namespace: str, workload: Workload) -> Observed:
-    """One read: the workload's desired replicas and its pod selector."""
-    obj = _read(clients, namespace, workload)
-    labels = (obj.spec.selector.match_labels or {}) if obj.spec.selector else {}
-    return Observed(int(obj.spec.replicas if obj.spec.replicas is not None else 1), dict(labels))
+        done = clients.apps.patch_namespaced_deployment_scale(workload.name, namespace, body)
+    return dict(clients.api.sanitize_for_serialization(done))
 
 
 def pods_matching(clients: Clients, namespace: str, match_labels: dict[str, str]) -> int:
@@ -119,16 +98,6 @@ def pods_matching(clients: Clients, namespace: str, match_labels: dict[str, str]
     pods = clients.core.list_namespaced_pod(
         namespace, label_selector=_selector_string(match_labels)
     )
-    return len(pods.items)
-
-
-def pods_remaining(clients: Clients, namespace: str, workload: Workload) -> int:
-    """Pods that still belong to the workload (terminating ones count: they may still write)."""
-    obj = _read(clients, namespace, workload)
-    labels = (obj.spec.selector.match_labels or {}) if obj.spec.selector else {}
-    if not labels:
-        return 0
-    pods = clients.core.list_namespaced_pod(namespace, label_selector=_selector_string(labels))
     return len(pods.items)
 
 

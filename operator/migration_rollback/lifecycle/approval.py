@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from migration_rollback.api import APPROVAL_ANNOTATION
 
@@ -19,6 +20,17 @@ class PlanSummary:
     destroys_data: bool
     non_transactional: int
     strongest_lock: str
+
+    @classmethod
+    def from_status(cls, plan: Mapping[str, Any]) -> PlanSummary:
+        """From status.plan (as `to_status` wrote it)."""
+        return cls(
+            statements=int(plan.get("statements", 0)),
+            manual_items=int(plan.get("manualItems", 0)),
+            destroys_data=bool(plan.get("destroysData", False)),
+            non_transactional=int(plan.get("nonTransactional", 0)),
+            strongest_lock=str(plan.get("strongestLock", "")),
+        )
 
     def to_status(self) -> dict[str, object]:
         return {

@@ -335,7 +335,7 @@ def _to_api(value: object) -> Any:
 # --- status -------------------------------------------------------------------------------
 
 # status.<key> -> attribute, for the fields the flow reads; the rest ride along in `extra`.
-_STATUS_KEYS = {
+STATUS_KEYS = {
     "phase": "phase",
     "reason": "reason",
     "message": "message",
@@ -359,6 +359,9 @@ _STATUS_KEYS = {
     "plan": "plan",
     "metrics": "metrics",
     "steps": "steps",
+    "conditions": "conditions",
+    "phaseTransitionTime": "phase_transition_time",
+    "blockingSessions": "blocking_sessions",
 }
 
 
@@ -393,12 +396,15 @@ class RollbackStatus:
     plan: Mapping[str, Any] = field(default_factory=dict)
     metrics: Mapping[str, Any] = field(default_factory=dict)
     steps: tuple[Mapping[str, Any], ...] = ()
+    conditions: tuple[Mapping[str, Any], ...] = ()
+    phase_transition_time: str | None = None
+    blocking_sessions: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
     def from_obj(cls, obj: Mapping[str, Any]) -> RollbackStatus:
         """From the whole resource (its `status`), or a bare status mapping."""
         s = _map(obj.get("status")) if "metadata" in obj or "spec" in obj else obj
-        kw = _present(s, _STATUS_KEYS)
+        kw = _present(s, STATUS_KEYS)
         for attr in ("observed_generation", "held_down"):
             if attr in kw:
                 kw[attr] = int(kw[attr])
@@ -413,8 +419,9 @@ class RollbackStatus:
             kw["failure"] = Failure(
                 str(f.get("reason", "JobFailed")), str(f.get("message", "failed"))
             )
-        if "steps" in kw:
-            kw["steps"] = tuple(dict(_map(step)) for step in kw["steps"] or ())
+        for attr in ("steps", "conditions", "blocking_sessions"):
+            if attr in kw:
+                kw[attr] = tuple(dict(_map(item)) for item in kw[attr] or ())
         return cls(**kw)
 
     def step_state(self, name: str) -> str | None:
@@ -431,7 +438,7 @@ class RollbackStatus:
     def to_patch(self) -> dict[str, Any]:
         """The status as the API writes it (fields at their default left out, except phase)."""
         out: dict[str, Any] = {}
-        for key, attr in _STATUS_KEYS.items():
+        for key, attr in STATUS_KEYS.items():
             value = getattr(self, attr)
             default = RollbackStatus.__dataclass_fields__[attr]
             if attr != "phase" and (value is None or value == _field_default(default)):

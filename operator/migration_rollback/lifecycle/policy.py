@@ -12,6 +12,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from migration_rollback.lifecycle.actions import (
+    Action,
+    DeleteJob,
+    ReleaseLease,
+    ScaleTo,
+    SetMaintenance,
+)
 from migration_rollback.lifecycle.durations import parse_duration
 from migration_rollback.lifecycle.model import RollbackSpec, RollbackStatus
 from migration_rollback.lifecycle.phases import Phase
@@ -79,30 +86,6 @@ def on_failure(
 # --- restore actions ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ScaleTo:
-    workload: str  # a status.originalReplicas key
-    replicas: int
-
-
-@dataclass(frozen=True)
-class MaintenanceOff:
-    pass
-
-
-@dataclass(frozen=True)
-class DeleteJob:
-    name: str
-
-
-@dataclass(frozen=True)
-class ReleaseLease:
-    name: str
-
-
-Action = ScaleTo | MaintenanceOff | DeleteJob | ReleaseLease
-
-
 def restore_actions(spec: RollbackSpec, status: RollbackStatus, deleting: bool) -> list[Action]:
     """What bringing the application back takes: each recorded workload to its recorded
     replicas, maintenance off; on deletion also the running Job stopped and the Lease freed.
@@ -113,7 +96,7 @@ def restore_actions(spec: RollbackSpec, status: RollbackStatus, deleting: bool) 
     if phase is not Phase.SUCCEEDED:
         actions.extend(ScaleTo(k, v) for k, v in status.original_replicas.items())
     if status.maintenance_enabled and spec.maintenance is not None:
-        actions.append(MaintenanceOff())
+        actions.append(SetMaintenance(False))
     if deleting:
         if status.job_name and not phase.terminal:
             actions.append(DeleteJob(status.job_name))

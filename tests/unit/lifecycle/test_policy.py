@@ -85,7 +85,7 @@ def test_restoring_and_deleting_share_the_actions() -> None:
     assert restoring == [
         policy.ScaleTo("web", 3),
         policy.ScaleTo("StatefulSet/worker", 1),
-        policy.MaintenanceOff(),
+        policy.SetMaintenance(False),
     ]
     deleting = policy.restore_actions(SPEC, status(Phase.ROLLING_BACK), deleting=True)
     assert deleting == [

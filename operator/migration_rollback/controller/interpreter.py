@@ -1,0 +1,217 @@
+"""Apply a decision's actions to the world (I/O), each idempotently, in the decision's order.
+
+Status patches are merged into the controller's own copy of the resource (so the next
+decision sees them without a read) and only the fields that change are sent. Free text is
+scrubbed of the database URL's secrets on every write. An action that fails in a way no
+retry fixes raises `lifecycle.ending.Failure`, which the flow hands to the failure policy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from migration_rollback.controller.cache import WatchCache
+from migration_rollback.controller.jobrequest import job_request
+from migration_rollback.controller.observe import Memory
+from migration_rollback.controller.telemetry import record_metrics
+from migration_rollback.kube import jobs, leases, maintenance, resources, workloads
+from migration_rollback.kube.client import Clients
+from migration_rollback.lifecycle import actions as a
+from migration_rollback.lifecycle import policy
+from migration_rollback.lifecycle.decide import DATABASE_LEASE_SECONDS
+from migration_rollback.lifecycle.model import RollbackSpec, RollbackStatus
+from migration_rollback.lifecycle.phases import Reason, StepName
+from migration_rollback.lifecycle.record import Failure
+from migration_rollback.settings import Settings
+
+log = logging.getLogger("migration_rollback.flow")
+
+# Status fields holding free text, some of it the Job's (its result, libpq's errors): scrubbed of
+# the URL's secrets on every write. Not the others: timestamps and names must stay intact.
+FREE_TEXT_FIELDS = frozenset({"message", "failure", "result", "impact", "backup"})
+MESSAGE_LISTS = frozenset({"steps", "conditions"})
+
+
+class LeaseTaken(Exception):
+    """Another rollback took the database's Lease first: the rest of the decision waits."""
+
+
+class Interpreter:
+    def __init__(
+        self,
+        clients: Clients,
+        settings: Settings,
+        cache: WatchCache,
+        memory: Memory,
+        obj: dict[str, Any],
+    ) -> None:
+        self.clients, self.settings, self.cache, self.memory = clients, settings, cache, memory
+        self.obj = obj  # the controller's copy: status is updated here as it is patched
+        meta = obj["metadata"]
+        self.namespace, self.name = str(meta["namespace"]), str(meta["name"])
+
+    @property
+    def identity(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def apply(self, decision: a.Decision) -> None:
+        for action in decision.actions:
+            APPLY[type(action)](self, action)
+
+    def scrub(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        redactor = self.memory.redactor
+        out: dict[str, Any] = {}
+        for key, value in fields.items():
+            if key in FREE_TEXT_FIELDS:
+                value = redactor.scrub_obj(value)
+            elif key in MESSAGE_LISTS and isinstance(value, list):
+                value = [
+                    {**v, "message": redactor.scrub(str(v["message"]))} if v.get("message") else v
+                    for v in value
+                ]
+            out[key] = value
+        return out
+
+    def patch_status(self, action: a.PatchStatus) -> None:
+        status = self.obj.setdefault("status", {})
+        changed = {k: v for k, v in self.scrub(action.fields).items() if status.get(k) != v}
+        if not changed:
+            return
+        resources.patch_status(self.clients, self.namespace, self.name, changed)
+        before = dict(status)
+        for key, value in changed.items():
+            if value is None:
+                status.pop(key, None)
+            else:
+                status[key] = value
+        record_metrics(before, status)
+        if "phase" in changed or "reason" in changed:
+            log.info(
+                "%s: %s (%s) %s",
+                self.identity,
+                status.get("phase"),
+                status.get("reason"),
+                status.get("message"),
+            )
+
+    def event(self, action: a.RecordEvent) -> None:
+        message = self.memory.redactor.scrub(action.message)
+        try:
+            resources.post_event(self.clients, self.obj, action.reason, message, action.warning)
+        except Exception:  # an event is a courtesy; never fail the rollback over one
+            log.warning("could not post event %s for %s", action.reason, self.identity)
+
+    def config_map(self, action: a.EnsureSqlConfigMap) -> None:
+        owner = resources.owner_reference(self.obj)
+        manifest = jobs.sql_config_map(action.name, self.namespace, owner, action.sql)
+        jobs.ensure_config_map(self.clients, manifest)
+
+    def create_job(self, action: a.CreateJob) -> None:
+        spec, status = RollbackSpec.from_obj(self.obj), RollbackStatus.from_obj(self.obj)
+        request = job_request(self.obj, spec, status, self.settings, action)
+        created = jobs.ensure_job(self.clients, jobs.build_job(request))
+        if created is not None:
+            self.cache.put_job(created)
+        self.memory.seen_jobs.add(action.name)
+
+    def scale(self, action: a.ScaleTo) -> None:
+        w = workloads.Workload.from_key(action.workload)
+        answer = workloads.scale(self.clients, self.namespace, w, action.replicas)
+        self.cache.scaled(self.namespace, w.kind, w.name, answer)
+
+    def maintenance(self, action: a.SetMaintenance) -> None:
+        spec = RollbackSpec.from_obj(self.obj).maintenance
+        if spec is None:
+            return
+        try:
+            detail = maintenance.set_maintenance(self.clients, self.namespace, spec, action.enabled)
+        except maintenance.MaintenanceError as exc:
+            step = StepName.MAINTENANCE_ON if action.enabled else StepName.MAINTENANCE_OFF
+            raise Failure(Reason.MAINTENANCE_FAILED, str(exc), step) from None
+        log.info("%s: %s", self.identity, detail)
+
+    def restore_revision(self, action: a.RestoreRevision) -> None:
+        w = workloads.Workload.from_key(action.workload)
+        if not workloads.roll_back_template(
+            self.clients, self.namespace, w.name, action.template_hash
+        ):
+            raise Failure(
+                Reason.WORKLOAD_NOT_FOUND,
+                f"Deployment {w.name}: the ReplicaSet of "
+                f"revision {action.revision} is gone (revisionHistoryLimit?)",
+            )
+
+    def acquire(self, action: a.AcquireLease) -> None:
+        holder = leases.try_acquire(
+            self.clients,
+            self.settings.namespace,
+            action.name,
+            self.identity,
+            DATABASE_LEASE_SECONDS,
+        )
+        self.memory.lease_holder = holder
+        if holder is not None:
+            raise LeaseTaken(holder)
+        self.memory.lease_renewed_at = dt.datetime.now(dt.UTC)
+
+    def renew(self, action: a.RenewLease) -> None:
+        self.memory.lease_renewed_at = dt.datetime.now(dt.UTC)
+        try:
+            holder = leases.try_acquire(
+                self.clients,
+                self.settings.namespace,
+                action.name,
+                self.identity,
+                DATABASE_LEASE_SECONDS,
+            )
+        except Exception:  # the next renewal tries again; the Lease has minutes left
+            log.warning("%s: could not renew the database Lease %s", self.identity, action.name)
+            return
+        if holder is not None:
+            log.error("%s: the database Lease %s is held by %s", self.identity, action.name, holder)
+
+    def release(self, action: a.ReleaseLease) -> None:
+        leases.release(self.clients, self.settings.namespace, action.name, self.identity)
+
+    def delete_job(self, action: a.DeleteJob) -> None:
+        jobs.delete_job(self.clients, self.namespace, action.name)
+
+
+APPLY: dict[type, Callable[[Interpreter, Any], None]] = {
+    a.PatchStatus: Interpreter.patch_status,
+    a.RecordEvent: Interpreter.event,
+    a.EnsureSqlConfigMap: Interpreter.config_map,
+    a.CreateJob: Interpreter.create_job,
+    a.ScaleTo: Interpreter.scale,
+    a.SetMaintenance: Interpreter.maintenance,
+    a.RestoreRevision: Interpreter.restore_revision,
+    a.AcquireLease: Interpreter.acquire,
+    a.RenewLease: Interpreter.renew,
+    a.ReleaseLease: Interpreter.release,
+    a.DeleteJob: Interpreter.delete_job,
+}
+
+
+def restore_on_delete(
+    clients: Clients, settings: Settings, cache: WatchCache, obj: dict[str, Any]
+) -> str:
+    """Deleting a resource mid-flow: bring the app back and let go of everything it holds
+    (the restore actions the Restoring phase applies, plus the Job and the Lease)."""
+    spec, status = RollbackSpec.from_obj(obj), RollbackStatus.from_obj(obj)
+    restore = policy.restore_actions(spec, status, deleting=True)
+    interpreter = Interpreter(clients, settings, cache, Memory(), dict(obj))
+    interpreter.apply(a.Decision(tuple(restore), status.phase, str(status.reason or "")))
+    return "; ".join(map(_describe, restore)) or "nothing to restore"
+
+
+def _describe(action: a.Action) -> str:
+    if isinstance(action, a.ScaleTo):
+        return f"{action.workload}={action.replicas}"
+    if isinstance(action, a.SetMaintenance):
+        return "maintenance off"
+    if isinstance(action, a.DeleteJob):
+        return f"deleted Job {action.name}"
+    return f"released {getattr(action, 'name', action)}"

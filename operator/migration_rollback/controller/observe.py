@@ -1,0 +1,307 @@
+"""Observe the world for one decision (I/O): only what the current phase's decision looks at,
+from the watch cache where it can, with the API as the fallback.
+
+`Memory` is what one rollback's controller keeps between decisions: the redactor built from
+the Secret, the Jobs it has seen, the health checks' counts, when it last renewed the Lease.
+A restart loses it, and every part of it is rebuilt from a read (the health counts restart).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from migration_rollback import conninfo
+from migration_rollback.controller.cache import WatchCache
+from migration_rollback.jobresult import JobResult
+from migration_rollback.kube import jobs, leases, sources, workloads
+from migration_rollback.kube.client import Clients
+from migration_rollback.lifecycle import analysis, health, jobrun
+from migration_rollback.lifecycle.durations import parse_timestamp
+from migration_rollback.lifecycle.model import ConfigMapKeyRef, RollbackSpec, RollbackStatus
+from migration_rollback.lifecycle.observation import (
+    CheckView,
+    JobView,
+    LeaseView,
+    Observation,
+    RevisionView,
+    WorkloadView,
+)
+from migration_rollback.lifecycle.phases import Phase
+from migration_rollback.metrics import HEALTH_CHECK_FAILURES
+from migration_rollback.redact import Redactor
+
+log = logging.getLogger("migration_rollback.observe")
+URL_FIELD = "spec.database.urlSecretRef"
+Prober = Callable[[str, float], health.Probe]
+
+
+def http_probe(url: str, timeout: float) -> health.Probe:
+    import httpx
+
+    try:
+        response = httpx.get(url, timeout=timeout)
+    except httpx.HTTPError as exc:
+        return health.Probe(status=None, error=f"{type(exc).__name__} calling {url}")
+    return health.Probe(status=response.status_code, body=response.text[:65536])
+
+
+@dataclass
+class Memory:
+    redactor: Redactor = field(default_factory=Redactor.none)
+    target: conninfo.DatabaseTarget | None = None
+    seen_jobs: set[str] = field(default_factory=set)
+    finished: dict[str, JobView] = field(default_factory=dict)
+    trackers: dict[str, health.Tracker] = field(default_factory=dict)
+    probed_at: dict[str, float] = field(default_factory=dict)
+    lease_renewed_at: dt.datetime | None = None
+    lease_holder: str | None = None  # another holder the last attempt to take the Lease met
+    hpas: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+class Observer:
+    def __init__(
+        self,
+        clients: Clients,
+        cache: WatchCache,
+        memory: Memory,
+        namespace: str,
+        identity: tuple[str, str],
+        probe: Prober = http_probe,
+    ) -> None:
+        self.clients, self.cache, self.memory = clients, cache, memory
+        self.namespace = namespace
+        self.lease_namespace, self.identity = identity
+        self.probe = probe
+
+    def observe(
+        self, obj: dict[str, Any], spec: RollbackSpec, status: RollbackStatus
+    ) -> Observation:
+        meta = obj["metadata"]
+        phase = Phase(status.phase)
+        base = Observation(
+            resource=str(meta["name"]),
+            generation=int(meta.get("generation", 1)),
+            annotations=dict(meta.get("annotations") or {}),
+            url_where=self.url_where(spec),
+            lease_renewed_at=self.memory.lease_renewed_at,
+        )
+        reader = READERS.get(phase)
+        return base if reader is None else reader(self, base, spec, status)
+
+    # --- the database URL -------------------------------------------------------------------
+
+    @staticmethod
+    def url_where(spec: RollbackSpec) -> str:
+        """Where the URL comes from, for messages: names the Secret and key, never the value."""
+        db = spec.database.url_secret_ref
+        return f"Secret {db.name} key {db.key} ({URL_FIELD})"
+
+    def read_target(self, spec: RollbackSpec) -> conninfo.DatabaseTarget:
+        """The Secret's URL parsed as libpq parses it; refreshes the redactor, so it scrubs
+        what the Jobs are given. Raises SourceNotFoundError or InvalidDatabaseUrlError."""
+        db = spec.database.url_secret_ref
+        text = sources.secret_value(self.clients, self.namespace, db.name, db.key, URL_FIELD)
+        target = conninfo.parse_database_url(text, where=self.url_where(spec))
+        self.memory.target, self.memory.redactor = target, target.redactor()
+        return target
+
+    def sources(self, base: Observation, spec: RollbackSpec, _: RollbackStatus) -> Observation:
+        try:
+            text = self.resolve_sql(spec)
+            self.read_target(spec)  # a URL libpq cannot parse ends here, before any Job
+        except sources.SourceNotFoundError as exc:
+            return _with(base, missing=str(exc))
+        except conninfo.InvalidDatabaseUrlError as exc:
+            return _with(base, url_error=str(exc))
+        return _with(base, sql_text=text)
+
+    def resolve_sql(self, spec: RollbackSpec) -> str:
+        source = spec.rollback
+        if source.sql is not None:
+            return source.sql
+        if source.config_map is not None:
+            ref, where = source.config_map, "spec.rollback.configMapRef"
+            return sources.config_map_value(self.clients, self.namespace, ref.name, ref.key, where)
+        ref = source.generate_from or ConfigMapKeyRef("", "")
+        forward = sources.config_map_value(
+            self.clients,
+            self.namespace,
+            ref.name,
+            ref.key,
+            "spec.rollback.generateFrom.configMapRef",
+        )
+        return analysis.generated_rollback(
+            forward, spec.migration or ref.key.removesuffix(".sql"), ref.key
+        )
+
+    # --- Lease and Jobs ---------------------------------------------------------------------
+
+    def preparing(
+        self, base: Observation, spec: RollbackSpec, status: RollbackStatus
+    ) -> Observation:
+        if status.database_lock:
+            return self.with_job(base, spec, status)
+        try:
+            target = self.memory.target or self.read_target(spec)
+        except (sources.SourceNotFoundError, conninfo.InvalidDatabaseUrlError) as exc:
+            return _with(base, missing=str(exc))
+        name = f"mrb-db-{target.identity}"
+        if self.memory.lease_holder is not None:  # it was taken: look who holds it now
+            self.memory.lease_holder = leases.holder(self.clients, self.lease_namespace, name)
+        holder = self.memory.lease_holder
+        return _with(base, lease=LeaseView(name, holder, holder == self.identity))
+
+    def with_job(
+        self, base: Observation, spec: RollbackSpec, status: RollbackStatus
+    ) -> Observation:
+        name = jobrun.current_job(base.resource, status)
+        if name is None:
+            return base
+        recorded = status.job_name == name
+        view = self.memory.finished.get(name) or self.job_view(spec, name, recorded)
+        if view is not None:
+            self.memory.seen_jobs.add(name)
+        seen = name in self.memory.seen_jobs
+        return _with(base, job=view, job_seen=seen)
+
+    def job_view(self, spec: RollbackSpec, name: str, recorded: bool) -> JobView | None:
+        """A Job neither recorded in status nor seen was never created: no read for it (its
+        creation is create-if-absent all the same)."""
+        obj = self.cache.job(self.namespace, name)
+        if obj is None and (recorded or name in self.memory.seen_jobs):
+            obj = jobs.read_job(self.clients, self.namespace, name)
+        if obj is None:
+            return None
+        end = jobs.completion(obj)
+        if not end.finished:
+            return JobView(name)
+        view = self.finished_job(spec, name, end)
+        self.memory.finished[name] = view
+        return view
+
+    def finished_job(self, spec: RollbackSpec, name: str, end: jobs.Completion) -> JobView:
+        """Read once: the result, scrubbed before anything is judged, cut or written. The
+        Job's pod read the Secret when it started: scrub with that value should the Secret
+        have changed since validation; keep what we have if it is gone or unparsable."""
+        try:
+            self.read_target(spec)
+        except (sources.SourceNotFoundError, conninfo.InvalidDatabaseUrlError):
+            log.warning("%s/%s: could not re-read %s", self.namespace, name, URL_FIELD)
+        result, message = jobs.termination(self.clients, self.namespace, name)
+        scrub = self.memory.redactor
+        clean = scrub.scrub_obj(result) if result else None
+        text = end.reason or str((result or {}).get("outcome", "")) or message
+        return JobView(
+            name,
+            finished=True,
+            succeeded=end.succeeded,
+            result=JobResult.from_dict(clean) if clean else None,
+            message=scrub.scrub(text),
+            finished_at=parse_timestamp(end.finished_at),
+        )
+
+    # --- workloads ----------------------------------------------------------------------------
+
+    def with_workloads(
+        self, base: Observation, spec: RollbackSpec, status: RollbackStatus
+    ) -> Observation:
+        if not status.original_replicas:  # only the scale-down records them
+            scaling_down = Phase(status.phase) is Phase.SCALING_DOWN
+            return self.first_look(base, spec) if scaling_down else base
+        views = tuple(self.workload_view(key) for key in status.original_replicas)
+        if Phase(status.phase) is not Phase.SCALING_DOWN:
+            return _with(base, workloads=views)
+        return _with(base, workloads=views, pods_remaining=self.pods_remaining(status))
+
+    def workload_view(self, key: str) -> WorkloadView:
+        w = workloads.Workload.from_key(key)
+        state = self.cache.workload(self.namespace, w.kind, w.name)
+        if state is None:
+            self.cache.put_workload(w.kind, workloads.read(self.clients, self.namespace, w))
+            state = self.cache.workload(self.namespace, w.kind, w.name)
+        assert state is not None  # just stored
+        return WorkloadView(
+            key, state.desired, state.ready, state.current_pods, self.memory.hpas.get(key, {})
+        )
+
+    def pods_remaining(self, status: RollbackStatus) -> int | None:
+        """Pods still there, terminating ones included (they may still write); None while the
+        workloads' own status shows some (their watch events say when to look again). Where
+        the cluster reports terminatingReplicas, a workload showing none of either has no pod
+        left; elsewhere the pods matching its selector are listed (pods are not watched)."""
+        workloads_ = map(workloads.Workload.from_key, status.original_replicas)
+        states = [self.cache.workload(self.namespace, w.kind, w.name) for w in workloads_]
+        if any(s is None or s.desired or s.current_pods or s.terminating for s in states):
+            return None
+        return sum(
+            workloads.pods_matching(self.clients, self.namespace, dict(s.match_labels))
+            for s in states
+            if s is not None and s.terminating is None
+        )
+
+    def first_look(self, base: Observation, spec: RollbackSpec) -> Observation:
+        try:
+            refs = workloads.resolve_refs(self.clients, self.namespace, list(spec.workloads))
+        except workloads.WorkloadNotFoundError as exc:
+            return _with(base, workload_error=str(exc))
+        for w in refs:
+            self.memory.hpas[w.key] = workloads.hpa_min_replicas(self.clients, self.namespace, w)
+        views = tuple(self.workload_view(w.key) for w in sorted(refs))
+        revisions = tuple(
+            self.revision_view(w, ref.revision)
+            for w, ref in sorted(refs.items())
+            if ref.revision != "current"
+        )
+        return _with(base, workloads=views, revisions=revisions)
+
+    def revision_view(self, w: workloads.Workload, wanted: str) -> RevisionView:
+        if w.kind != "Deployment":
+            return RevisionView(w.key, w.kind, wanted)
+        current, templates = workloads.revisions(self.clients, self.namespace, w.name)
+        return RevisionView(w.key, w.kind, wanted, current, templates)
+
+    def rolling_back(
+        self, base: Observation, spec: RollbackSpec, status: RollbackStatus
+    ) -> Observation:
+        return self.with_job(self.with_workloads(base, spec, status), spec, status)
+
+    # --- health -------------------------------------------------------------------------------
+
+    def health(self, base: Observation, spec: RollbackSpec, _: RollbackStatus) -> Observation:
+        """Each pending check probed once its period has passed since its last probe."""
+        views = []
+        for check in spec.health_checks:
+            tracker = self.memory.trackers.setdefault(check.name, health.Tracker(check))
+            last = self.memory.probed_at.get(check.name)
+            due = last is None or time.monotonic() - last >= check.period_seconds
+            if tracker.verdict is health.Verdict.PENDING and due:
+                self.memory.probed_at[check.name] = time.monotonic()
+                before = tracker.failures
+                tracker.record(self.probe(check.url, check.timeout_seconds))
+                if tracker.failures > before:
+                    HEALTH_CHECK_FAILURES.labels(check.name).inc()
+            views.append(CheckView(check.name, tracker.verdict, tracker.last, check.period_seconds))
+        return _with(base, health=tuple(views))
+
+
+def _with(base: Observation, **fields: Any) -> Observation:
+    return dataclasses.replace(base, **fields)
+
+
+Reader = Callable[[Observer, Observation, RollbackSpec, RollbackStatus], Observation]
+# What each phase's decision looks at.
+READERS: dict[Phase, Reader] = {
+    Phase.VALIDATING: Observer.sources,
+    Phase.PREPARING: Observer.preparing,
+    Phase.SCALING_DOWN: Observer.with_workloads,
+    Phase.ROLLING_BACK: Observer.rolling_back,
+    Phase.SCALING_UP: Observer.with_workloads,
+    Phase.RESTORING: Observer.with_workloads,
+    Phase.VERIFYING: Observer.health,
+}

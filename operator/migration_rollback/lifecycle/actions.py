@@ -1,0 +1,120 @@
+"""What the controller may do to the world, as typed values (pure): `decide` returns them and
+`controller.interpreter` applies them, each idempotently (a repeat after a crash is harmless).
+
+A decision's status changes travel as one `PatchStatus`, placed where they must happen: before
+an action whose effect a restart has to know about (the replicas recorded before the scale to
+zero), after one whose result it records (the ConfigMap created before its name is written).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PatchStatus:
+    """A JSON merge patch of status: None removes a field."""
+
+    fields: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RecordEvent:
+    reason: str
+    message: str
+    warning: bool = False
+
+
+@dataclass(frozen=True)
+class EnsureSqlConfigMap:
+    """The validated SQL, for the Jobs to mount (create-if-absent; named after its hash)."""
+
+    name: str
+    sql: str
+
+
+@dataclass(frozen=True)
+class CreateJob:
+    """Create-if-absent: a restarted operator never runs a Job twice."""
+
+    name: str
+    purpose: str  # dryrun | rollback
+    attempt: int
+    dry_run: bool
+
+
+@dataclass(frozen=True)
+class ScaleTo:
+    workload: str  # a status.originalReplicas key
+    replicas: int
+
+
+@dataclass(frozen=True)
+class SetMaintenance:
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class RestoreRevision:
+    """Put the Deployment back on the pod template of `revision` (as `kubectl rollout undo`)."""
+
+    workload: str
+    revision: int
+    current: int
+    template_hash: str
+
+
+@dataclass(frozen=True)
+class AcquireLease:
+    name: str
+
+
+@dataclass(frozen=True)
+class RenewLease:
+    name: str
+
+
+@dataclass(frozen=True)
+class ReleaseLease:
+    name: str
+
+
+@dataclass(frozen=True)
+class DeleteJob:
+    name: str
+
+
+Action = (
+    PatchStatus
+    | RecordEvent
+    | EnsureSqlConfigMap
+    | CreateJob
+    | ScaleTo
+    | SetMaintenance
+    | RestoreRevision
+    | AcquireLease
+    | RenewLease
+    | ReleaseLease
+    | DeleteJob
+)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one look at the world leads to: the actions in order, the phase the resource is
+    in once they are applied, and when to look again without a watch event (None: only on
+    one)."""
+
+    actions: tuple[Action, ...]
+    phase: str
+    reason: str
+    requeue_after: float | None = None
+
+    def patch(self) -> Mapping[str, Any]:
+        """The decision's status patch (empty when it has none)."""
+        return next((a.fields for a in self.actions if isinstance(a, PatchStatus)), {})
+
+    def of(self, kind: type[Any]) -> list[Any]:
+        return [a for a in self.actions if isinstance(a, kind)]

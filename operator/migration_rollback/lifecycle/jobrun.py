@@ -1,0 +1,120 @@
+"""A phase's Job, decided (pure): create it, wait for it, judge it, retry it after a backoff.
+
+Job names are fixed by the resource, the purpose, the attempt and the SQL's hash, so a resumed
+controller finds the Job it created instead of creating another. Status says which attempt
+the phase is on; the backoff runs from the failed Job's own finish time, so a restart neither
+skips nor restarts it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from migration_rollback.jobresult import JobResult
+from migration_rollback.lifecycle import analysis, outcomes, policy
+from migration_rollback.lifecycle.actions import CreateJob
+from migration_rollback.lifecycle.model import RollbackStatus
+from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
+from migration_rollback.lifecycle.record import Plan
+
+# Which Job each phase runs, and the step that records it.
+PURPOSE: dict[Phase, tuple[str, StepName]] = {
+    Phase.PREPARING: ("dryrun", StepName.DRY_RUN),
+    Phase.ROLLING_BACK: ("rollback", StepName.ROLLBACK),
+}
+# Without a watch event (they wake the flow when the Job changes), look again this often.
+JOB_FALLBACK_SECONDS = 10.0
+IMPACT_LIMIT = 20
+
+
+def job_name(resource: str, purpose: str, attempt: int, sha256: str) -> str:
+    return analysis.child_name(resource, purpose if attempt == 1 else f"{purpose}{attempt}", sha256)
+
+
+def current_job(resource: str, status: RollbackStatus) -> str | None:
+    """The Job the current phase waits on (or creates next); None when it runs none."""
+    entry = PURPOSE.get(Phase(status.phase))
+    if entry is None or not status.sql_sha256:
+        return None
+    attempt = status.attempts.get(entry[0], 1)
+    return job_name(resource, entry[0], attempt, status.sql_sha256)
+
+
+def run(plan: Plan, dry_run: bool) -> outcomes.JobVerdict | None:
+    """The finished Job's verdict; None while it is created, runs or waits for its retry
+    (`plan` then holds what to do). A retried failure is not a verdict."""
+    ctx = plan.ctx
+    purpose, step = PURPOSE[ctx.phase]
+    attempt = ctx.status.attempts.get(purpose, 1)
+    name = job_name(ctx.obs.resource, purpose, attempt, str(ctx.status.sql_sha256))
+    job = ctx.obs.job
+    if job is None or job.name != name:
+        if ctx.obs.job_seen:
+            raise plan.failure(Reason.JOB_FAILED, f"Job {name} disappeared", step)
+        create(plan, ctx.phase, attempt, dry_run)
+        return None
+    if not job.finished:
+        if plan.current("jobName") != name:  # created just before a restart
+            plan.patch(jobName=name)
+        plan.wake_in(JOB_FALLBACK_SECONDS)
+        return None
+    verdict = outcomes.judge(job.succeeded, job.result, job.message, ctx.obs.url_where)
+    plan.patch(**result_fields(job.result))
+    if verdict.succeeded or not _retry(plan, purpose, attempt, verdict, job.finished_at):
+        return verdict
+    return None
+
+
+def create(plan: Plan, phase: Phase, attempt: int, dry_run: bool) -> None:
+    """The phase's Job, its name recorded first: a restart finds the one it created."""
+    purpose, step = PURPOSE[phase]
+    name = job_name(plan.ctx.obs.resource, purpose, attempt, str(plan.current("sqlSha256")))
+    plan.record_first().patch(jobName=name).step(step, StepState.RUNNING, f"Job {name}")
+    plan.act(CreateJob(name, purpose, attempt, dry_run)).wake_in(JOB_FALLBACK_SECONDS)
+
+
+def _retry(
+    plan: Plan,
+    purpose: str,
+    attempt: int,
+    verdict: outcomes.JobVerdict,
+    finished_at: dt.datetime | None,
+) -> bool:
+    """A retryable failure with retries left: wait out the backoff, then move to the next
+    attempt (whose Job the next decision creates). False: the failure stands."""
+    ctx = plan.ctx
+    retries = ctx.spec.job.retries
+    delay = policy.retry_delay(verdict.retryable, attempt, retries)
+    if delay is None:
+        return False
+    left = delay - ((ctx.now - finished_at).total_seconds() if finished_at else delay)
+    if left <= 0:
+        plan.patch(attempts={**ctx.status.attempts, purpose: attempt + 1}).wake_in(0)
+        return True
+    message = (
+        f"{purpose} attempt {attempt} of {retries + 1} failed with nothing applied: "
+        f"{verdict.message}; trying again in {delay:g}s"
+    )
+    if ctx.status.message != message:
+        plan.patch(reason=str(Reason.TRANSIENT_ERROR), message=message)
+        plan.event(str(Reason.TRANSIENT_ERROR), message, warning=True)
+    plan.wake_in(left)
+    return True
+
+
+def result_fields(result: JobResult | None) -> dict[str, Any]:
+    """What status shows of a Job's result (already scrubbed of the URL's secrets)."""
+    if result is None:
+        return {}
+    fields: dict[str, Any] = {"result": result.summary()}
+    if result.impact:
+        fields["impact"] = [dict(i) for i in result.impact[:IMPACT_LIMIT]]
+    fields["blockingSessions"] = [b.to_status() for b in result.blocking_sessions]
+    if result.backup is not None:
+        fields["backup"] = {
+            "path": result.backup.path,
+            "sizeBytes": result.backup.size_bytes,
+            "verified": result.backup.verified,
+        }
+    return fields

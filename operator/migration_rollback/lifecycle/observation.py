@@ -1,0 +1,88 @@
+"""What the controller saw of the world for one decision (pure data, filled in by
+`controller.observe`). Fields a phase does not need stay at their defaults: the observer reads
+only what the current phase's decision looks at, from its watch caches where it can.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from migration_rollback.jobresult import JobResult
+from migration_rollback.lifecycle.health import Verdict
+
+
+@dataclass(frozen=True)
+class JobView:
+    """The current Job (status.jobName's, or the one the phase would create next)."""
+
+    name: str
+    finished: bool = False
+    succeeded: bool = False
+    result: JobResult | None = None
+    message: str = ""  # scrubbed of the URL's secrets
+    finished_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class WorkloadView:
+    """One selected workload, as its last watch event (or a read) showed it."""
+
+    key: str  # as status.originalReplicas names it
+    desired: int
+    ready: int = 0
+    current_pods: int = 0  # status.replicas: pods not yet terminated
+    hpa_min_replicas: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RevisionView:
+    """A workload whose spec asks for another revision than the current one."""
+
+    key: str
+    kind: str
+    wanted: str
+    current: int = 0
+    templates: Mapping[int, str] = field(default_factory=dict)  # revision -> pod-template-hash
+
+
+@dataclass(frozen=True)
+class LeaseView:
+    name: str
+    holder: str | None  # None: free, or expired
+    ours: bool
+
+
+@dataclass(frozen=True)
+class CheckView:
+    name: str
+    verdict: Verdict
+    last: str
+    period_seconds: float
+
+
+@dataclass(frozen=True)
+class Observation:
+    resource: str = ""  # the MigrationRollback's name: its Jobs and ConfigMap are named after it
+    generation: int = 1
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    # Validating: the rollback SQL; or why a source is missing (waited for); or a URL that
+    # does not parse (final). `url_where` names the Secret and key, never the value.
+    sql_text: str | None = None
+    missing: str | None = None
+    url_error: str | None = None
+    url_where: str = ""
+    database: str | None = None  # host, port and database: the Lease's name
+    lease: LeaseView | None = None
+    lease_renewed_at: dt.datetime | None = None  # when the controller last renewed it
+    job: JobView | None = None
+    workloads: tuple[WorkloadView, ...] = ()
+    workload_error: str | None = None
+    revisions: tuple[RevisionView, ...] = ()
+    pods_remaining: int | None = None  # None: not counted (the workloads still show pods)
+    job_seen: bool = False  # this controller saw the current Job exist (so absent = vanished)
+    health: tuple[CheckView, ...] = ()
+
+    def workload(self, key: str) -> WorkloadView | None:
+        return next((w for w in self.workloads if w.key == key), None)

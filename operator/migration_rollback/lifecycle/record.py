@@ -1,0 +1,159 @@
+"""How a decision writes status (pure): one merged patch, steps, phase and conditions.
+
+`Plan` collects a decision's actions and status fields. Reads through it (`current`) see the
+fields already set in the same decision, so two steps recorded in one decision both land.
+The patch goes after the actions whose results it records unless `record_first()` says it
+must go before them (what a restart has to know before an action happens); events go last.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from migration_rollback.lifecycle import conditions
+from migration_rollback.lifecycle.actions import Action, Decision, PatchStatus, RecordEvent
+from migration_rollback.lifecycle.durations import parse_timestamp
+from migration_rollback.lifecycle.model import STATUS_KEYS, RollbackSpec, RollbackStatus
+from migration_rollback.lifecycle.observation import Observation
+from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
+
+STEP_MESSAGE_LIMIT = 500
+
+
+def iso(now: dt.datetime) -> str:
+    return now.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a decision may look at."""
+
+    spec: RollbackSpec
+    status: RollbackStatus
+    obs: Observation
+    now: dt.datetime
+
+    @property
+    def phase(self) -> Phase:
+        return Phase(self.status.phase)
+
+    def seconds_since(self, stamp: str | None) -> float:
+        started = parse_timestamp(stamp)
+        return (self.now - started).total_seconds() if started is not None else 0.0
+
+
+class Failure(Exception):
+    """A failure no retry will fix, raised by a phase's decision (with the plan it had made
+    so far, whose status fields the failure keeps) or by an action."""
+
+    def __init__(
+        self,
+        reason: Reason,
+        message: str,
+        step: StepName | None = None,
+        plan: Plan | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.step = step
+        self.plan = plan
+
+
+class Plan:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.fields: dict[str, Any] = {}
+        self.actions: list[Action] = []
+        self.phase = ctx.phase
+        self.reason = str(ctx.status.reason or "")
+        self._first = False
+        self.requeue: float | None = None
+
+    def wake_in(self, seconds: float) -> Plan:
+        """Look again after `seconds` at the latest (a watch event may come first)."""
+        self.requeue = seconds if self.requeue is None else min(self.requeue, seconds)
+        return self
+
+    def current(self, key: str, default: Any = None) -> Any:
+        """A status field as it stands once this decision's patch is applied."""
+        if key in self.fields:
+            return self.fields[key]
+        value = getattr(self.ctx.status, STATUS_KEYS[key], None)
+        return default if value is None else value
+
+    def patch(self, **fields: Any) -> Plan:
+        self.fields.update(fields)
+        return self
+
+    def record_first(self) -> Plan:
+        self._first = True
+        return self
+
+    def act(self, *actions: Action) -> Plan:
+        self.actions.extend(actions)
+        return self
+
+    def event(self, reason: str, message: str, warning: bool = False) -> Plan:
+        return self.act(RecordEvent(reason, message, warning))
+
+    def step(self, name: StepName, state: StepState, message: str = "") -> Plan:
+        """Record a step; Done, Failed and Skipped also post an event (`ScaleDownDone`)."""
+        stamp = iso(self.ctx.now)
+        steps = [dict(s) for s in self.current("steps", ())]
+        entry = next((s for s in steps if s.get("name") == str(name)), None)
+        if entry is None:
+            entry = {"name": str(name), "startedAt": stamp}
+            steps.append(entry)
+        entry["state"] = str(state)
+        if message:
+            entry["message"] = message[:STEP_MESSAGE_LIMIT]
+        if state is not StepState.RUNNING:
+            entry["finishedAt"] = stamp
+            self.event(
+                f"{name}{state}",
+                message or f"{name}: {str(state).lower()}",
+                warning=state is StepState.FAILED,
+            )
+        return self.patch(steps=steps)
+
+    def failure(self, reason: Reason, message: str, step: StepName | None = None) -> Failure:
+        return Failure(reason, message, step, self)
+
+    def step_state(self, name: StepName) -> str | None:
+        steps = self.current("steps", ())
+        return next((str(s.get("state")) for s in steps if s.get("name") == str(name)), None)
+
+    def enter(self, phase: Phase, reason: Reason | str, message: str, **extra: Any) -> Plan:
+        """The phase, its reason and message, and the conditions kubectl and GitOps read."""
+        generation = self.ctx.obs.generation
+        desired = conditions.desired_conditions(
+            phase, str(reason), message, generation, approved=self.current("approved")
+        )
+        stamp = iso(self.ctx.now)
+        merged = conditions.merge_conditions(self.current("conditions", ()), desired, stamp)
+        if self.ctx.status.phase != str(phase) or not self.ctx.status.phase_transition_time:
+            extra["phaseTransitionTime"] = stamp
+        self.phase, self.reason = phase, str(reason)
+        return self.patch(
+            **extra,
+            phase=str(phase),
+            reason=str(reason),
+            message=message,
+            observedGeneration=generation,
+            conditions=merged,
+        )
+
+    def decision(self, requeue_after: float | None = None) -> Decision:
+        if requeue_after is not None:
+            self.wake_in(requeue_after)
+        # Events go last: status is the record, an event announces what it already says.
+        events = [x for x in self.actions if isinstance(x, RecordEvent)]
+        actions: list[Action] = [x for x in self.actions if not isinstance(x, RecordEvent)]
+        if self.fields:
+            patch = PatchStatus(dict(self.fields))
+            actions = [patch, *actions] if self._first else [*actions, patch]
+        actions += events
+        return Decision(tuple(actions), str(self.phase), self.reason, self.requeue)

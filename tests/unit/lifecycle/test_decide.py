@@ -1,0 +1,475 @@
+"""`decide(spec, status, observation, now)` as a table: every phase against the observations
+it meets, and every failure path, with a fake clock (plain datetimes) and no I/O."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from migration_rollback.api import APPROVAL_ANNOTATION
+from migration_rollback.exitcodes import ExitCode
+from migration_rollback.jobresult import BlockingSession, JobResult
+from migration_rollback.lifecycle import actions as a
+from migration_rollback.lifecycle.decide import LEASE_RENEW_SECONDS, decide, failed_action
+from migration_rollback.lifecycle.health import Verdict
+from migration_rollback.lifecycle.jobrun import job_name
+from migration_rollback.lifecycle.model import RollbackSpec, RollbackStatus
+from migration_rollback.lifecycle.observation import (
+    CheckView,
+    JobView,
+    LeaseView,
+    Observation,
+    RevisionView,
+    WorkloadView,
+)
+from migration_rollback.lifecycle.phases import Reason, StepName
+from migration_rollback.lifecycle.record import Failure
+
+NOW = dt.datetime(2026, 12, 1, 12, 0, 0, tzinfo=dt.UTC)
+EARLIER = "2026-12-01T11:59:50.000Z"  # ten seconds before NOW
+LONG_AGO = "2026-12-01T11:00:00.000Z"  # an hour before NOW: past every timeout
+SHA = "a" * 64
+QUICK = "-- ROLLBACK: 20250101000001_x\nDROP INDEX IF EXISTS public.idx_x;\n"
+DESTROYS = "-- ROLLBACK: 20250101000001_x\nDROP TABLE public.x;\n"
+DRY = job_name("undo", "dryrun", 1, SHA)
+ROLLBACK = job_name("undo", "rollback", 1, SHA)
+MAINTENANCE = {"configMap": {"name": "flags", "key": "maintenance"}}
+HEALTH = [{"name": "api", "url": "http://web/health", "periodSeconds": 3}]
+
+
+def spec(**fields: Any) -> RollbackSpec:
+    base = {
+        "migration": "20250101000001_x",
+        "rollback": {"sql": QUICK},
+        "database": {"urlSecretRef": {"name": "db"}},
+        "workloads": [{"name": "web"}],
+    }
+    return RollbackSpec.from_obj({"spec": {**base, **fields}})
+
+
+def status(phase: str, **fields: Any) -> RollbackStatus:
+    return RollbackStatus.from_obj({"phase": phase, "observedGeneration": 1, **fields})
+
+
+LOCKED = {"sqlSha256": SHA, "sqlConfigMap": "undo-sql-aaaaaaaa", "databaseLock": "mrb-db-x"}
+DOWN = {**LOCKED, "originalReplicas": {"web": 3}, "downtimeStartedAt": EARLIER}
+
+
+def step(name: StepName, state: str = "Running") -> dict[str, Any]:
+    return {"name": str(name), "state": state, "startedAt": EARLIER}
+
+
+def obs(**fields: Any) -> Observation:
+    fields.setdefault("lease_renewed_at", NOW)
+    return Observation(resource="undo", url_where="Secret db key url", **fields)
+
+
+def finished(name: str, code: ExitCode, committed: bool = False, at: dt.datetime = NOW) -> JobView:
+    result = JobResult(exit_code=code, outcome=code.name, committed=committed, statements=1)
+    return JobView(name, True, code is ExitCode.OK, result, code.name, at)
+
+
+def web(desired: int, ready: int = 0, pods: int = 0) -> tuple[WorkloadView, ...]:
+    return (WorkloadView("web", desired, ready, pods),)
+
+
+@dataclass(frozen=True)
+class Case:
+    spec: RollbackSpec
+    status: RollbackStatus
+    obs: Observation
+    phase: str
+    actions: tuple[type, ...]  # the action types, in order
+    requeue: float | None = None
+    patch: Mapping[str, Any] = field(default_factory=dict)  # a subset of the status patch
+
+
+P, E = a.PatchStatus, a.RecordEvent
+CASES: dict[str, Case] = {
+    # --- before the downtime --------------------------------------------------------------
+    "pending starts validating": Case(
+        spec(), status("Pending"), obs(), "Validating", (P,), 0, {"reason": "Validating"}
+    ),
+    "valid SQL needing no approval goes on to prepare": Case(
+        spec(), status("Validating"), obs(sql_text=QUICK), "Preparing",
+        (a.EnsureSqlConfigMap, P, E), 0, {"plan": {"statements": 1, "manualItems": 0,
+        "destroysData": False, "nonTransactional": 0, "strongestLock": "ACCESS EXCLUSIVE"}},
+    ),
+    "SQL that destroys data waits for approval": Case(
+        spec(rollback={"sql": DESTROYS}), status("Validating"), obs(sql_text=DESTROYS),
+        "AwaitingApproval", (a.EnsureSqlConfigMap, P, E), None, {"approved": False},
+    ),
+    "a missing source is waited for, visibly": Case(
+        spec(), status("Validating"), obs(missing="ConfigMap x not found"), "Validating",
+        (P,), 5.0, {"reason": "SourceNotFound", "message": "waiting: ConfigMap x not found"},
+    ),
+    "a missing source already reported patches nothing": Case(
+        spec(), status("Validating", message="waiting: gone"), obs(missing="gone"),
+        "Validating", (), 5.0,
+    ),
+    "a URL that does not parse fails validation": Case(
+        spec(), status("Validating"), obs(url_error="Secret db key url: bad port"), "Failed",
+        (P, E, E), None, {"reason": "InvalidDatabaseURL", "failure": {
+            "reason": "InvalidDatabaseURL", "message": "Secret db key url: bad port"}},
+    ),
+    "SQL that does not parse fails": Case(
+        spec(), status("Validating"), obs(sql_text="DROP TABLEX x;"), "Failed", (P, E, E),
+        None, {"reason": "InvalidRollbackSQL"},
+    ),
+    "a pinned sha256 that differs fails": Case(
+        spec(rollback={"sql": QUICK, "sha256": "b" * 64}), status("Validating"),
+        obs(sql_text=QUICK), "Failed", (P, E, E), None, {"reason": "Sha256Mismatch"},
+    ),
+    "targetVersion is refused": Case(
+        spec(targetVersion="20250101000001"), status("Validating"), obs(sql_text=QUICK),
+        "Failed", (P, E, E), None, {"reason": "InvalidSpec"},
+    ),
+    "a spec changed while awaiting approval is validated again": Case(
+        spec(), status("AwaitingApproval", **LOCKED), obs(generation=2), "Validating", (P,), 0,
+    ),
+    "the approval annotation naming the SQL lets it prepare": Case(
+        spec(allowDataLoss=True), status("AwaitingApproval", sqlSha256=SHA,
+        plan={"statements": 1, "destroysData": True}),
+        obs(annotations={APPROVAL_ANNOTATION: SHA}), "Preparing", (P, E), 0,
+        {"approved": True},
+    ),
+    "still unapproved: nothing to do until the resource changes": Case(
+        spec(allowDataLoss=True), status("AwaitingApproval", sqlSha256=SHA,
+        plan={"statements": 1, "destroysData": True}, message="it destroys data: annotate "
+        f"with {APPROVAL_ANNOTATION}={SHA}"), obs(), "AwaitingApproval", (), None,
+    ),
+    "a free database Lease is taken": Case(
+        spec(backup={"mode": "none"}), status("Preparing", sqlSha256=SHA),
+        obs(lease=LeaseView("mrb-db-x", None, False)), "Preparing", (a.AcquireLease, P), 0,
+        {"databaseLock": "mrb-db-x"},
+    ),
+    "pgDump without a volume warns the backup is not kept": Case(
+        spec(), status("Preparing", sqlSha256=SHA), obs(lease=LeaseView("mrb-db-x", None, False)),
+        "Preparing", (a.AcquireLease, P, E), 0,
+    ),
+    "a database another rollback holds is waited for": Case(
+        spec(), status("Preparing", sqlSha256=SHA), obs(lease=LeaseView("mrb-db-x", "ns/other",
+        False)), "Preparing", (P, E), 2.0, {"reason": "WaitingForDatabase"},
+    ),
+    "already waiting for the database: nothing new": Case(
+        spec(), status("Preparing", sqlSha256=SHA, reason="WaitingForDatabase"),
+        obs(lease=LeaseView("mrb-db-x", "ns/other", False)), "Preparing", (), 2.0,
+    ),
+    "the rehearsal Job is created, its name recorded first": Case(
+        spec(), status("Preparing", **LOCKED), obs(), "Preparing", (P, a.CreateJob), 10.0,
+        {"jobName": DRY},
+    ),
+    "a running rehearsal is waited for": Case(
+        spec(), status("Preparing", **LOCKED, jobName=DRY), obs(job=JobView(DRY),
+        job_seen=True), "Preparing", (), 10.0,
+    ),
+    "a passed rehearsal stops the application next": Case(
+        spec(), status("Preparing", **LOCKED, jobName=DRY, steps=[step(StepName.DRY_RUN)]),
+        obs(job=finished(DRY, ExitCode.OK), job_seen=True), "ScalingDown", (P, E), 0,
+    ),
+    "a passed dry run ends Succeeded and frees the database": Case(
+        spec(dryRun=True), status("Preparing", **LOCKED, jobName=DRY),
+        obs(job=finished(DRY, ExitCode.OK), job_seen=True), "Succeeded",
+        (a.ReleaseLease, P, E, E), None, {"reason": "DryRunSucceeded", "databaseLock": None},
+    ),
+    "a lock timeout is retried after its backoff": Case(
+        spec(), status("Preparing", **LOCKED, jobName=DRY), obs(job=finished(DRY,
+        ExitCode.LOCK_TIMEOUT, at=NOW - dt.timedelta(seconds=0.5)), job_seen=True),
+        "Preparing", (P, E), 1.5, {"reason": "TransientError"},
+    ),
+    "once the backoff has passed the next attempt begins": Case(
+        spec(), status("Preparing", **LOCKED, jobName=DRY), obs(job=finished(DRY,
+        ExitCode.LOCK_TIMEOUT, at=NOW - dt.timedelta(seconds=3)), job_seen=True),
+        "Preparing", (P,), 0, {"attempts": {"dryrun": 2}},
+    ),
+    "the next attempt's Job has its own name and a longer lock timeout": Case(
+        spec(), status("Preparing", **LOCKED, jobName=DRY, attempts={"dryrun": 2}),
+        obs(), "Preparing", (P, a.CreateJob), 10.0,
+        {"jobName": job_name("undo", "dryrun", 2, SHA)},
+    ),
+    "no retries left: the rehearsal fails, the app never touched": Case(
+        spec(job={"retries": 0}), status("Preparing", **LOCKED, jobName=DRY),
+        obs(job=finished(DRY, ExitCode.LOCK_TIMEOUT), job_seen=True), "Failed",
+        (a.ReleaseLease, P, E, E), None, {"reason": "LockTimeout"},
+    ),
+    "a Job that vanishes fails": Case(
+        spec(), status("Preparing", **LOCKED, jobName=DRY), obs(job_seen=True), "Failed",
+        (a.ReleaseLease, P, E, E), None, {"reason": "JobFailed"},
+    ),
+    # --- the downtime window ---------------------------------------------------------------
+    "the first look records replicas before scaling to zero": Case(
+        spec(), status("ScalingDown", **LOCKED), obs(workloads=web(3)), "ScalingDown",
+        (P, a.ScaleTo, E), 5.0, {"originalReplicas": {"web": 3}, "downtimeStartedAt":
+        "2026-12-01T12:00:00.000Z"},
+    ),
+    "maintenance goes on after it is recorded, before the scale": Case(
+        spec(maintenance=MAINTENANCE), status("ScalingDown", **LOCKED), obs(workloads=web(2)),
+        "ScalingDown", (P, a.SetMaintenance, a.ScaleTo, E, E), 5.0,
+        {"maintenanceEnabled": True},
+    ),
+    "a workload that is not there fails before anything is touched": Case(
+        spec(), status("ScalingDown", **LOCKED), obs(workload_error="no Deployment web"),
+        "Failed", (a.ReleaseLease, P, E), None, {"reason": "WorkloadNotFound"},
+    ),
+    "revision previous records the revision to come back on": Case(
+        spec(workloads=[{"name": "web", "revision": "previous"}]), status("ScalingDown",
+        **LOCKED), obs(workloads=web(3), revisions=(RevisionView("web", "Deployment",
+        "previous", 4, {3: "h3", 4: "h4"}),)), "ScalingDown", (P, a.ScaleTo, E), 5.0,
+        {"revisions": {"web": {"current": 4, "target": 3, "podTemplateHash": "h3"}}},
+    ),
+    "a revision that is gone is an invalid spec": Case(
+        spec(), status("ScalingDown", **LOCKED), obs(workloads=web(3), revisions=(
+        RevisionView("web", "Deployment", "2", 4, {3: "h3", 4: "h4"}),)), "Failed",
+        (a.ReleaseLease, P, E), None, {"reason": "InvalidSpec"},
+    ),
+    "a revision of a StatefulSet is an invalid spec": Case(
+        spec(), status("ScalingDown", **LOCKED), obs(workloads=web(3), revisions=(
+        RevisionView("StatefulSet/db", "StatefulSet", "previous"),)), "Failed",
+        (a.ReleaseLease, P, E), None, {"reason": "InvalidSpec"},
+    ),
+    "pods still shown: wait for the workloads' events": Case(
+        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
+        phaseTransitionTime=EARLIER), obs(workloads=web(0, pods=2)), "ScalingDown", (), 5.0,
+    ),
+    "terminating pods are counted again soon": Case(
+        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
+        phaseTransitionTime=EARLIER), obs(workloads=web(0), pods_remaining=1), "ScalingDown",
+        (), 1.0,
+    ),
+    "no pod left: the rollback Job starts in the same decision, recorded first": Case(
+        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)]),
+        obs(workloads=web(0), pods_remaining=0), "RollingBack", (P, a.CreateJob, E), 10.0,
+        {"databaseChanged": True, "jobName": ROLLBACK},
+    ),
+    "scaled back up during the window: held down": Case(
+        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)], heldDown=1,
+        phaseTransitionTime=EARLIER), obs(workloads=web(3, pods=3)), "ScalingDown",
+        (a.ScaleTo, P, E), 5.0, {"heldDown": 2},
+    ),
+    "pods that never go away: timeout, the app restored": Case(
+        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
+        phaseTransitionTime=LONG_AGO), obs(workloads=web(0), pods_remaining=2), "Restoring",
+        (P, E), 0, {"failure": {"reason": "ScaleTimeout",
+        "message": "2 pod(s) still running after the scale-down timeout"}},
+    ),
+    "the rollback Job starts with the database marked possibly changed": Case(
+        spec(), status("RollingBack", **DOWN), obs(workloads=web(0)), "RollingBack",
+        (P, a.CreateJob), 10.0, {"databaseChanged": True, "jobName": ROLLBACK},
+    ),
+    "scaled up while the Job runs: held down": Case(
+        spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True),
+        obs(workloads=web(2), job=JobView(ROLLBACK), job_seen=True), "RollingBack",
+        (a.ScaleTo, P, E), 10.0, {"heldDown": 1},
+    ),
+    "the rollback committed: the app is scaled back in the same decision": Case(
+        spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True),
+        obs(workloads=web(0), job=finished(ROLLBACK, ExitCode.OK, committed=True),
+        job_seen=True), "ScalingUp", (a.ScaleTo, P, E), 5.0, {"databaseChanged": True,
+        "metrics": {"statements": 1}},
+    ),
+    "scaling up re-applies a scale the operator died before applying": Case(
+        spec(), status("ScalingUp", **DOWN, steps=[step(StepName.SCALE_UP)],
+        phaseTransitionTime=EARLIER), obs(workloads=web(0)), "ScalingUp", (a.ScaleTo,), 5.0,
+    ),
+    "an SQL error with nothing committed: the app restored": Case(
+        spec(job={"retries": 0}), status("RollingBack", **DOWN, jobName=ROLLBACK,
+        databaseChanged=True), obs(workloads=web(0), job=finished(ROLLBACK,
+        ExitCode.SQL_ERROR), job_seen=True), "Restoring", (P, E), 0,
+        {"databaseChanged": False, "failure": {"reason": "SQLError", "message": "SQL_ERROR: "
+        "SQL_ERROR"}},
+    ),
+    "a Job without a result may have changed the database: held for a human": Case(
+        spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True),
+        obs(workloads=web(0), job=JobView(ROLLBACK, True, False, None, "DeadlineExceeded"),
+        job_seen=True), "Failed", (a.ReleaseLease, P, E, E, E), None, {"reason": "JobFailed",
+        "databaseChanged": True},
+    ),
+    "onFailure hold leaves the app down": Case(
+        spec(onFailure="hold", job={"retries": 0}), status("RollingBack", **DOWN,
+        jobName=ROLLBACK, databaseChanged=True), obs(workloads=web(0),
+        job=finished(ROLLBACK, ExitCode.SQL_ERROR), job_seen=True), "Failed",
+        (a.ReleaseLease, P, E, E, E), None, {"reason": "SQLError"},
+    ),
+    "scaling up restores the recorded revision first": Case(
+        spec(), status("ScalingUp", **DOWN, revisions={"web": {"current": 4, "target": 3,
+        "podTemplateHash": "h3"}}), obs(workloads=web(0)), "ScalingUp",
+        (a.RestoreRevision, a.ScaleTo, P, E), 5.0,
+    ),
+    "pods not Ready yet: wait for the workloads' events": Case(
+        spec(), status("ScalingUp", **DOWN, steps=[step(StepName.SCALE_UP)],
+        phaseTransitionTime=EARLIER), obs(workloads=web(3, ready=1)), "ScalingUp", (), 5.0,
+    ),
+    "all Ready: the downtime is measured and health checked": Case(
+        spec(), status("ScalingUp", **DOWN, steps=[step(StepName.SCALE_UP)]),
+        obs(workloads=web(3, ready=3)), "Verifying", (P, E), 0,
+        {"metrics": {"downtimeSeconds": 10.0, "downtime": "10.0s"}},
+    ),
+    "not Ready in time after the commit: scaled back, held for a human": Case(
+        spec(), status("ScalingUp", **DOWN, steps=[step(StepName.SCALE_UP)],
+        phaseTransitionTime=LONG_AGO), obs(workloads=web(3, ready=1)), "Failed",
+        (a.ReleaseLease, P, E, E, E), None, {"reason": "ScaleTimeout"},
+    ),
+    "no health checks: succeeded, the database freed before the phase": Case(
+        spec(), status("Verifying", **DOWN, metrics={"statements": 1, "downtime": "3.0s"}),
+        obs(), "Succeeded", (a.ReleaseLease, P, E), None,
+        {"message": "rolled back, 1 statements, downtime 3.0s", "databaseLock": None},
+    ),
+    "health checks pending: probed again after their period": Case(
+        spec(healthChecks=HEALTH), status("Verifying", **DOWN), obs(health=(CheckView("api",
+        Verdict.PENDING, "status 503", 3),)), "Verifying", (P,), 3.0,
+    ),
+    "healthy, maintenance on: the checks are recorded first": Case(
+        spec(healthChecks=HEALTH, maintenance=MAINTENANCE), status("Verifying", **DOWN,
+        maintenanceEnabled=True, steps=[step(StepName.HEALTH_CHECK)]), obs(health=(
+        CheckView("api", Verdict.HEALTHY, "status 200", 3),)), "Verifying", (P, E), 0,
+    ),
+    "checks recorded, maintenance on: it goes off, then succeeded": Case(
+        spec(healthChecks=HEALTH, maintenance=MAINTENANCE), status("Verifying", **DOWN,
+        maintenanceEnabled=True, steps=[step(StepName.HEALTH_CHECK, "Done")]), obs(),
+        "Succeeded", (a.SetMaintenance, a.ReleaseLease, P, E, E), None,
+        {"maintenanceEnabled": False},
+    ),
+    "unhealthy after the commit: held for a human": Case(
+        spec(healthChecks=HEALTH), status("Verifying", **DOWN), obs(health=(CheckView("api",
+        Verdict.UNHEALTHY, "status 500", 3),)), "Failed", (a.ReleaseLease, P, E, E, E), None,
+        {"reason": "HealthCheckFailed"},
+    ),
+    "restoring scales the app back to its recorded replicas": Case(
+        spec(), status("Restoring", **DOWN, failure={"reason": "SQLError", "message": "boom"}),
+        obs(workloads=web(0)), "Restoring", (a.ScaleTo, P), 5.0,
+    ),
+    "restored with maintenance on: the app's return is recorded first": Case(
+        spec(maintenance=MAINTENANCE), status("Restoring", **DOWN, maintenanceEnabled=True,
+        steps=[step(StepName.RESTORE)], failure={"reason": "SQLError", "message": "boom"}),
+        obs(workloads=web(3, ready=3)), "Restoring", (P, E), 0,
+        {"metrics": {"downtimeSeconds": 10.0, "downtime": "10.0s"}},
+    ),
+    "restored: maintenance off, failed with the first failure's reason": Case(
+        spec(maintenance=MAINTENANCE), status("Restoring", **DOWN, maintenanceEnabled=True,
+        steps=[step(StepName.RESTORE, "Done")], failure={"reason": "SQLError",
+        "message": "boom"}), obs(), "Failed", (a.SetMaintenance, a.ReleaseLease, P, E, E),
+        None, {"reason": "SQLError", "maintenanceEnabled": False,
+        "message": "boom; the application was restored and the database is unchanged"},
+    ),
+    "restoring that times out: held, the first failure stays the reason": Case(
+        spec(), status("Restoring", **DOWN, steps=[step(StepName.RESTORE)],
+        phaseTransitionTime=LONG_AGO, failure={"reason": "SQLError", "message": "boom"}),
+        obs(workloads=web(3, ready=0)), "Failed", (a.ReleaseLease, P, E, E, E), None,
+        {"reason": "SQLError"},
+    ),
+    "a finished resource decides nothing": Case(
+        spec(), status("Succeeded", **LOCKED), obs(lease_renewed_at=None), "Succeeded", (),
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_decide(case: Case) -> None:
+    decision = decide(case.spec, case.status, case.obs, NOW)
+    assert decision.phase == case.phase, decision.patch().get("message")
+    assert tuple(type(x) for x in decision.actions) == case.actions, decision.actions
+    assert decision.requeue_after == case.requeue
+    patch = decision.patch()
+    for key, value in case.patch.items():
+        assert patch.get(key) == value, (key, patch.get(key))
+    if case.phase != case.status.phase and decision.actions:
+        assert patch["phase"] == case.phase
+        assert patch["observedGeneration"] == case.obs.generation
+
+
+def test_the_patch_is_one_per_decision() -> None:
+    for case in CASES.values():
+        decision = decide(case.spec, case.status, case.obs, NOW)
+        assert len(decision.of(a.PatchStatus)) <= 1
+
+
+@pytest.mark.parametrize(
+    ("renewed", "renews"),
+    [(None, True), (NOW - dt.timedelta(seconds=LEASE_RENEW_SECONDS), True), (NOW, False)],
+    ids=["after a restart", "when due", "not yet"],
+)
+def test_a_held_lease_is_renewed_by_an_action(renewed: dt.datetime | None, renews: bool) -> None:
+    decision = decide(
+        spec(),
+        status("Preparing", **LOCKED, jobName=DRY),
+        obs(job=JobView(DRY), job_seen=True, lease_renewed_at=renewed),
+        NOW,
+    )
+    assert (decision.actions[:1] == (a.RenewLease("mrb-db-x"),)) is renews
+
+
+def test_a_lease_being_released_is_not_renewed() -> None:
+    decision = decide(
+        spec(dryRun=True),
+        status("Preparing", **LOCKED, jobName=DRY),
+        obs(job=finished(DRY, ExitCode.OK), job_seen=True, lease_renewed_at=None),
+        NOW,
+    )
+    assert not decision.of(a.RenewLease)
+    assert decision.of(a.ReleaseLease) == [a.ReleaseLease("mrb-db-x")]
+
+
+def test_the_rehearsal_names_the_sessions_in_the_way() -> None:
+    blocker = BlockingSession(pid=42, state="idle in transaction", seconds=3, application="bi")
+    result = JobResult(exit_code=ExitCode.OK, blocking_sessions=(blocker,))
+    job = JobView(DRY, True, True, result, "ok", NOW)
+    decision = decide(
+        spec(), status("Preparing", **LOCKED, jobName=DRY), obs(job=job, job_seen=True), NOW
+    )
+    events = {e.reason: e.message for e in decision.of(a.RecordEvent)}
+    assert "pid 42 (bi) idle in transaction" in events["BlockingSessions"]
+    assert decision.patch()["blockingSessions"][0]["pid"] == 42
+
+
+def test_a_retried_failure_is_announced_once() -> None:
+    job = finished(DRY, ExitCode.LOCK_TIMEOUT, at=NOW)
+    first = decide(
+        spec(), status("Preparing", **LOCKED, jobName=DRY), obs(job=job, job_seen=True), NOW
+    )
+    message = first.patch()["message"]
+    assert "attempt 1 of 4" in message
+    assert "trying again in 2s" in message
+    again = decide(
+        spec(),
+        status("Preparing", **LOCKED, jobName=DRY, message=message, reason="TransientError"),
+        obs(job=job, job_seen=True),
+        NOW,
+    )
+    assert not again.of(a.RecordEvent)
+
+
+@pytest.mark.parametrize(
+    ("phase", "enabled", "outcome"),
+    [("ScalingDown", True, "Restoring"), ("Verifying", False, "Failed")],
+    ids=["maintenance on fails: restore", "maintenance off fails after the commit: held"],
+)
+def test_a_failed_action_meets_the_same_policy(phase: str, enabled: bool, outcome: str) -> None:
+    step_name = StepName.MAINTENANCE_ON if enabled else StepName.MAINTENANCE_OFF
+    failure = Failure(Reason.MAINTENANCE_FAILED, "HTTP 500 from the flag service", step_name)
+    current = status(phase, **DOWN, maintenanceEnabled=True)
+    decision = failed_action(spec(maintenance=MAINTENANCE), current, obs(), NOW, failure)
+    assert decision.phase == outcome
+    steps = {s["name"]: s["state"] for s in decision.patch()["steps"]}
+    assert steps[str(step_name)] == "Failed"
+
+
+def test_restoring_scales_exactly_what_deletion_restores() -> None:
+    from migration_rollback.lifecycle import policy
+
+    current = status("Restoring", **{**DOWN, "originalReplicas": {"web": 3, "StatefulSet/q": 1}})
+    decision = decide(spec(), current, obs(workloads=web(0)), NOW)
+    on_delete = policy.restore_actions(spec(), current, deleting=True)
+    assert decision.of(a.ScaleTo) == [x for x in on_delete if isinstance(x, a.ScaleTo)]
+
+
+def test_every_phase_that_is_not_terminal_has_a_decision() -> None:
+    from migration_rollback.lifecycle.decide import PHASES
+    from migration_rollback.lifecycle.phases import Phase
+
+    assert set(PHASES) == {p for p in Phase if not p.terminal}
+    covered = {c.status.phase for c in CASES.values()}
+    assert covered >= {str(p) for p in Phase if not p.terminal}
