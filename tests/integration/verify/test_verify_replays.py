@@ -135,6 +135,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         "create table public.orders2 (id int primary key, status public.order_status);\n"
         "insert into public.orders2 values (1, 'paid');\n",
     ),
+    (
+        "archived_table_uses_functions",
+        "create function public.short_code(n bigint) returns text language sql immutable\n"
+        "  as $$ select 'c' || n::text $$;\n"
+        "create type public.invite_state as enum ('open', 'used');\n"
+        "create domain public.cents as bigint;\n"
+        "create table public.invites (id bigint primary key,\n"
+        "  state public.invite_state not null default 'open',\n"
+        "  code text generated always as (public.short_code(id)) stored,\n"
+        "  amount public.cents, doubled bigint generated always as (amount * 2) stored,\n"
+        "  n bigint check (public.short_code(n) <> ''));\n"
+        "create index invites_code_idx on public.invites (public.short_code(n));\n",
+    ),
 ]
 
 
