@@ -119,6 +119,26 @@ class Context:
     created_here: CreatedKeys = field(default_factory=CreatedKeys)
     columns: dict[tuple[str, str, str], ColumnMoment] = field(default_factory=dict)
 
+    # Types this migration renamed so far: (schema, new name) -> old name. The rollback undoes
+    # the rename last, so its earlier steps must call the type by its new name.
+    renamed_types: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def type_now(self, type_sql: str) -> str:
+        """A type as the rollback must name it at this point: after a rename made here, by
+        the name the rename gave it (`contact_role` → `public.contact_role_old`)."""
+        base, array = (type_sql[:-2], "[]") if type_sql.endswith("[]") else (type_sql, "")
+        for (schema, new), old in self.renamed_types.items():
+            if base in (old, quote_ident(old), f"{schema}.{old}", qualified_name(schema, old)):
+                return qualified_name(schema, new) + array
+        return type_sql
+
+    def was_named(self, ref: ObjectRef) -> ObjectRef | None:
+        """The type `ref` as it was called before this migration renamed it."""
+        old = self.renamed_types.get((ref.schema or self.default_schema, ref.name))
+        if old is None or ref.kind not in ("type", "domain"):
+            return None
+        return ObjectRef(ref.kind, old, ref.schema or self.default_schema)
+
     def moment(self, schema: str, table: str, column: str) -> ColumnMoment:
         return self.columns.setdefault((schema, table, column), ColumnMoment())
 
@@ -386,6 +406,7 @@ def _alter_cmd(
         if table_is_new:
             yield Inverse(notes=("the table or column is new in this migration",))
         elif prior is not None:
+            prior = ctx.type_now(prior)
             yield from _type_back(prefix, col, new_type, prior, moment.default_before(state))
         else:
             yield manual(
@@ -623,6 +644,7 @@ def _rename(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         schema, name = split_qualified(strings(node.object), ctx.default_schema)
         what = "TYPE" if rt == ObjectType.OBJECT_TYPE else "DOMAIN"
         renamed = qualified_name(schema, str(node.newname))
+        ctx.renamed_types[(schema, str(node.newname))] = name
         yield Inverse(f"ALTER {what} {renamed} RENAME TO {quote_ident(name)}")
     else:
         yield manual(ManualNeed.UNSUPPORTED, f"rename back: {st.first_line}")
@@ -900,7 +922,9 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         reason = f"{ref.describe()} was dropped; recreate it"
         if holds_data:
             reason += " and restore its data from the backup taken before the migration"
-        yield manual(ManualNeed.RECREATE_DROPPED, reason, ref)
+        yield Inverse(
+            manual=ManualItem(ManualNeed.RECREATE_DROPPED, reason, ref, ctx.was_named(ref))
+        )
 
 
 def _with_default_schema(ref: ObjectRef, default_schema: str) -> ObjectRef:

@@ -160,6 +160,9 @@ class ManualItem:
     need: ManualNeed
     reason: str
     target: ObjectRef | None = None
+    # The target's name before this migration renamed it (`ALTER TYPE t RENAME TO t_old`;
+    # `DROP TYPE t_old`): what the state before the migration knows it by.
+    was: ObjectRef | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,10 @@ create index posts_user_idx on public.posts (user_id);
 alter table public.posts enable row level security;
 create policy posts_own on public.posts for select using (user_id is not null);
 create table public.tokens (id uuid primary key default uuid_generate_v4(), n int);
+create table public.items3 (id int primary key);
+create type public.mood as enum ('ok', 'sad');
+create type public.contact_role as enum ('a', 'b');
+create table public.contacts (id int primary key, poste public.contact_role);
 do $$ begin execute $sql$
   create table public.reports (
     id int primary key, total int, constraint reports_total_check check (total >= 0));
@@ -148,6 +152,29 @@ MIGRATIONS: list[tuple[str, str]] = [
         "  n bigint check (public.short_code(n) <> ''));\n"
         "create index invites_code_idx on public.invites (public.short_code(n));\n",
     ),
+    (
+        "do_blocks_from_the_delta",
+        "create table public.rolls (id int primary key);\n"
+        "do $$ begin\n"
+        "  if not exists (select 1 from information_schema.columns\n"
+        "                 where table_name = 'items3' and column_name = 'roll_id') then\n"
+        "    alter table public.items3 add column roll_id int references public.rolls (id);\n"
+        "    alter table public.items3 add constraint items3_roll_unique unique (roll_id);\n"
+        "  end if;\nend $$;\n"
+        "do $$ begin create type public.tone as enum ('low');\n"
+        "exception when duplicate_object then null; end $$;\n"
+        "do $$ begin create type public.mood as enum ('ok');\n"
+        "exception when duplicate_object then null; end $$;\n"
+        "do $$ begin alter type public.mood add value 'glad'; end $$;\n",
+    ),
+    (
+        "enum_swap_rename",
+        "alter type public.contact_role rename to contact_role_old;\n"
+        "create type public.contact_role as enum ('a', 'b', 'c');\n"
+        "alter table public.contacts alter column poste type public.contact_role\n"
+        "  using poste::text::public.contact_role;\n"
+        "drop type public.contact_role_old;\n",
+    ),
 ]
 
 
@@ -200,6 +227,19 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     swap = _body(generated, "enum_value_with_check")
     assert swap.index("DROP CONSTRAINT IF EXISTS jobs2_not_done_check") < swap.index("RENAME TO")
     assert swap.rindex("ADD CONSTRAINT jobs2_not_done_check") > swap.index("DROP TYPE")
+    # DO blocks: undone from the shadow's delta before what they built on goes
+    do_blocks = _body(generated, "do_blocks_from_the_delta")
+    assert do_blocks.index("DROP COLUMN IF EXISTS roll_id") < do_blocks.index(
+        "DROP TABLE IF EXISTS public.rolls"
+    )
+    assert "DROP INDEX" not in do_blocks  # the unique constraint's index goes with it
+    assert "DROP TYPE IF EXISTS public.tone" in do_blocks
+    assert "public.mood__mr_old" in do_blocks  # the added value: the enum swapped back
+    # the enum swap: the old type recreated under the name the rename gave it
+    swap_back = _body(generated, "enum_swap_rename")
+    assert swap_back.index("CREATE TYPE public.contact_role_old") < swap_back.index(
+        "TYPE public.contact_role_old USING"
+    )
     # checked as execute runs it
     archived = generated["enum_table_archived"].result
     assert any("archive" in n for n in archived.notes), archived.notes

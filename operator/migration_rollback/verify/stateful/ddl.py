@@ -5,9 +5,10 @@ Part of the state-aware rollbacks (see the package's docstring); pure, no databa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
-from migration_rollback.sql import ObjectRef, casts
+from migration_rollback.sql import ObjectRef, casts, checked_statement
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, quote_ident
 from migration_rollback.verify.stateful.acl import (
     _GRANT_KEYWORD,
@@ -26,6 +27,11 @@ _DROPPABLE = frozenset(
     {"function", "procedure", "aggregate", "index", "view", "materialized view", "table",
      "sequence", "schema", "extension", "publication", "event trigger"}
 )  # fmt: skip
+
+
+def checked(statements: Iterable[str]) -> tuple[str, ...]:
+    """Each statement as the generator's safety belt re-parses and prints it."""
+    return tuple(checked_statement(sql.strip().rstrip(";")).text for sql in statements)
 
 
 def literal(text: str) -> str:
@@ -49,6 +55,11 @@ class Writer(Privileges):
 
     def find(self, ref: ObjectRef, state: Snapshot | None = None) -> SnapshotObject | None:
         return find(state if state is not None else self.before, ref)
+
+    def renamed(self, obj: SnapshotObject, ref: ObjectRef) -> SnapshotObject:
+        """The before-state's object under the name a rename in the migration gave it."""
+        name = f"{quote_ident(ref.schema or 'public')}.{quote_ident(ref.name)}"
+        return replace(obj, id=ObjectId(obj.id.kind, name))
 
     def comment(self, obj: SnapshotObject, current: SnapshotObject | None = None) -> list[str]:
         text = obj.text("comment")
@@ -479,8 +490,10 @@ class Writer(Privileges):
         conditions, views) cannot be rebuilt across the swap ("operator does not exist: t =
         t__mr_old"): it is dropped first and recreated after, as it was."""
         obj = self.find(ref)
-        if obj is None:
-            return []
+        return [] if obj is None else self.enum_as_before(obj)
+
+    def enum_as_before(self, obj: SnapshotObject) -> list[str]:
+        """The enum swapped back to the labels it had in the before-state (see enum_without)."""
         name = obj.id.name
         schema, _, bare = name.partition(".")
         old = f"{schema}.{quote_ident(unquote(bare) + '__mr_old')}"

@@ -5,7 +5,7 @@ Part of the state-aware rollbacks (see the package's docstring); pure, no databa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,13 +20,13 @@ from migration_rollback.sql import (
     ObjectRef,
     RollbackPlan,
     RollbackStep,
-    checked_statement,
     classify,
     effects,
 )
 from migration_rollback.sql.names import deparse
 from migration_rollback.verify.snapshot import Snapshot, SnapshotObject, quote_ident
-from migration_rollback.verify.stateful.ddl import Writer
+from migration_rollback.verify.stateful.ddl import Writer, checked
+from migration_rollback.verify.stateful.dynamic import DoBlocks, is_do_block, writes_rows
 from migration_rollback.verify.stateful.lookups import Unknown
 
 
@@ -108,14 +108,6 @@ def _restorable(step: RollbackStep) -> bool:
     return kind in ("AlterPolicyStmt", "CommentStmt") or bool(getattr(node, "replace", False))
 
 
-def checked(statements: Iterable[str]) -> tuple[str, ...]:
-    out: list[str] = []
-    for sql in statements:
-        emitted = checked_statement(sql.strip().rstrip(";"))
-        out.append(emitted.text)
-    return tuple(out)
-
-
 Filler = Callable[[RollbackStep, Writer], tuple[list[str], str]]
 
 
@@ -181,6 +173,9 @@ def _fill_definition(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
 def _fill_dropped(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
     ref = _target(step)
     obj = gen.find(ref)
+    was = step.manual.was if step.manual is not None else None
+    if obj is None and was is not None and (earlier := gen.find(was)) is not None:
+        obj = gen.renamed(earlier, ref)  # renamed by this migration, then dropped
     if obj is None:
         if _if_exists(step.forward.node):
             return [], f"{ref.describe()} did not exist before: IF EXISTS dropped nothing"
@@ -356,6 +351,7 @@ def stateful_rollback(
     shadow's state is the ground truth, the earlier migrations' text only a guess of it.
     """
     gen = Writer(before, after, creator)
+    do_blocks = DoBlocks(plan, before, after, creator)
     result = StatefulResult("")
     out: list[str] = []
     overridden: set[int] = set()
@@ -402,7 +398,7 @@ def stateful_rollback(
         if step.manual is not None:
             need = str(step.manual.need)
             try:
-                sql, what = _fill(step, gen)
+                sql, what = do_blocks.fill() if is_do_block(step) else _fill(step, gen)
                 statements = checked(sql)
             except (Unknown, UnsafeOutputError) as exc:
                 result.still_manual.append(
@@ -422,6 +418,10 @@ def stateful_rollback(
                     and (step.manual.target.kind in ("table", "column", "sequence", "schema"))
                 ):
                     out.append("-- data loss: the structure is back, the rows are not")
+                if is_do_block(step) and writes_rows(step):
+                    reason = "the DO block writes rows: review the data it changed"
+                    result.still_manual.append(StillManual(where, "DATA", reason))
+                    out.append(f"{MANUAL_PREFIX} {reason}")
         out.append("")
     result.sql_body = "\n".join(out).rstrip() + "\n"
     result.data_loss = list(dict.fromkeys(gen.data_loss))

@@ -13,8 +13,7 @@ from migration_rollback.sql import ObjectRef
 from migration_rollback.verify.diff import EXISTS, Difference
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject
 from migration_rollback.verify.stateful.acl import _GRANT_KEYWORD
-from migration_rollback.verify.stateful.ddl import Writer
-from migration_rollback.verify.stateful.fill import checked
+from migration_rollback.verify.stateful.ddl import Writer, checked
 from migration_rollback.verify.stateful.lookups import Unknown
 
 
@@ -48,6 +47,8 @@ def repair(
                 ):
                     continue  # comes back with its parent (recreated, or a view redefined)
                 obj = before.objects[oid]
+                if _backs(obj, missing_parents):
+                    continue  # comes back with the constraint it backs
                 creates.append((_order(oid.kind), gen.create(obj)))
                 done.append(f"recreates {oid}")
             elif oid in added_parents:
@@ -59,6 +60,8 @@ def repair(
                     or (now.parent in changed and now.parent.kind != "table")
                 ):
                     continue  # goes with its parent (dropped, or a view recreated)
+                if _backs(now, added_parents):
+                    continue  # goes with the constraint it backs ("… requires it")
                 drops.append((-_order(oid.kind), gen.drop(now)))
                 done.append(f"drops {oid}")
             elif oid in changed:
@@ -74,6 +77,14 @@ def repair(
         return list(checked(statements)), done, failed
     except UnsafeOutputError as exc:
         return [], [], [*failed, str(exc)]
+
+
+def _backs(obj: SnapshotObject, constraints: set[ObjectId]) -> bool:
+    """An index that belongs to one of these (primary key, unique, exclusion) constraints."""
+    name = obj.text("constraint")
+    if obj.id.kind != "index" or name is None or obj.parent is None:
+        return False
+    return ObjectId("constraint", f"{obj.parent.name}.{name}") in constraints
 
 
 def _parent(snapshot: Snapshot, oid: ObjectId) -> ObjectId | None:
@@ -132,4 +143,6 @@ def _restore(
             verb = "FORCE" if obj.get("force row security") else "NO FORCE"
             out.append(f"ALTER TABLE {obj.id.name} {verb} ROW LEVEL SECURITY")
         return out
+    if kind == "type" and obj.text("variety") == "enum" and attrs <= {"labels"}:
+        return gen.enum_as_before(obj)  # values added: a CREATE would find the type there
     return gen.create(obj, current=now)
