@@ -62,6 +62,8 @@ do $$ begin execute $sql$
   );
   create index jobs2_running_idx on public.jobs2 (id) where state = 'running';
   create table public.jobs3 (id int primary key, status text default 'queued');
+  create table public.devices (id int primary key, chip varchar(20),
+    constraint chip_ok check (chip is null or chip in ('a', 'b')));
 $sql$; end $$;
 """
 
@@ -174,6 +176,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         "alter table public.contacts alter column poste type public.contact_role\n"
         "  using poste::text::public.contact_role;\n"
         "drop type public.contact_role_old;\n",
+    ),
+    (
+        "check_on_varchar_recreated",
+        "alter table public.devices drop constraint if exists chip_ok;\n"
+        "alter table public.devices add constraint chip_ok check (chip in ('a', 'b', 'c'));\n",
     ),
 ]
 

@@ -103,6 +103,10 @@ def _order(kind: str) -> int:
     return _CREATION_ORDER.index(kind) if kind in _CREATION_ORDER else len(_CREATION_ORDER)
 
 
+# What the enum swap writes back (labels; the comment, owner and grants of the new type).
+_ENUM_SWAP = frozenset({"labels", "comment", "owner", "privileges"})
+
+
 def _restore(
     gen: Writer, obj: SnapshotObject, now: SnapshotObject | None, diffs: Sequence[Difference]
 ) -> list[str]:
@@ -143,6 +147,6 @@ def _restore(
             verb = "FORCE" if obj.get("force row security") else "NO FORCE"
             out.append(f"ALTER TABLE {obj.id.name} {verb} ROW LEVEL SECURITY")
         return out
-    if kind == "type" and obj.text("variety") == "enum" and attrs <= {"labels"}:
+    if kind == "type" and obj.text("variety") == "enum" and "labels" in attrs <= _ENUM_SWAP:
         return gen.enum_as_before(obj)  # values added: a CREATE would find the type there
     return gen.create(obj, current=now)
