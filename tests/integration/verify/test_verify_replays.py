@@ -42,6 +42,9 @@ alter table public.posts enable row level security;
 create policy posts_own on public.posts for select using (user_id is not null);
 create table public.tokens (id uuid primary key default uuid_generate_v4(), n int);
 create table public.items3 (id int primary key);
+create table public.beats (id int primary key, hub_id text not null);
+create index beats_hub_idx on public.beats (hub_id);
+create view public.latest_beats as select hub_id from public.beats;
 create type public.mood as enum ('ok', 'sad');
 create type public.contact_role as enum ('a', 'b');
 create table public.contacts (id int primary key, poste public.contact_role);
@@ -178,6 +181,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         "drop type public.contact_role_old;\n",
     ),
     (
+        "do_block_renames_column",
+        "do $$ begin\n"
+        "  alter table public.beats rename column hub_id to unit_id;\n"
+        "  drop index if exists public.beats_hub_idx;\n"
+        "  create index beats_unit_idx on public.beats (unit_id);\n"
+        "  comment on column public.beats.unit_id is 'the unit';\n"
+        "end $$;\n",
+    ),
+    (
         "check_on_varchar_recreated",
         "alter table public.devices drop constraint if exists chip_ok;\n"
         "alter table public.devices add constraint chip_ok check (chip in ('a', 'b', 'c'));\n",
@@ -242,6 +254,10 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     assert "DROP INDEX" not in do_blocks  # the unique constraint's index goes with it
     assert "DROP TYPE IF EXISTS public.tone" in do_blocks
     assert "public.mood__mr_old" in do_blocks  # the added value: the enum swapped back
+    # a rename inside a DO block: renamed back (its values kept), not dropped and re-added
+    renamed = _body(generated, "do_block_renames_column")
+    assert "RENAME COLUMN unit_id TO hub_id" in renamed
+    assert "DROP COLUMN" not in renamed
     # the enum swap: the old type recreated under the name the rename gave it
     swap_back = _body(generated, "enum_swap_rename")
     assert swap_back.index("CREATE TYPE public.contact_role_old") < swap_back.index(

@@ -57,6 +57,7 @@ class DoBlocks:
     before: Snapshot
     after: Snapshot | None
     creator: str | None
+    data_loss: list[str] = field(default_factory=list, init=False)
     _given: bool = field(default=False, init=False)
 
     def fill(self) -> tuple[list[str], str]:
@@ -66,6 +67,9 @@ class DoBlocks:
             raise Unknown("the state after the migration is not known")
         statements, done = undo_do_blocks(self.plan, self.before, self.after, self.creator)
         self._given = True
+        self.data_loss = [
+            f"{what} (DO block's effect undone)" for what in done if _holds_data(what)
+        ]
         if not statements:
             return [], "the DO blocks left nothing in the schema to undo"
         return statements, "undoes what the DO blocks did (shadow's delta): " + "; ".join(done)
@@ -127,3 +131,12 @@ def _simple_name(oid: ObjectId) -> str:
 
 def _mentions(body: str, name: str) -> bool:
     return re.search(rf"(?<![\w$]){re.escape(name)}(?![\w$])", body) is not None
+
+
+_DATA_HOLDERS = ("table ", "column ", "sequence ")
+
+
+def _holds_data(what: str) -> bool:
+    """A repair line that drops or recreates rows' home: "drops table …", "recreates column …"."""
+    verb, _, rest = what.partition(" ")
+    return verb in ("drops", "recreates") and rest.startswith(_DATA_HOLDERS)

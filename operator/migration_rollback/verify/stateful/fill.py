@@ -424,6 +424,6 @@ def stateful_rollback(
                     out.append(f"{MANUAL_PREFIX} {reason}")
         out.append("")
     result.sql_body = "\n".join(out).rstrip() + "\n"
-    result.data_loss = list(dict.fromkeys(gen.data_loss))
+    result.data_loss = list(dict.fromkeys([*gen.data_loss, *do_blocks.data_loss]))
     result.notes = list(dict.fromkeys(gen.notes))
     return result

@@ -15,6 +15,7 @@ from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObjec
 from migration_rollback.verify.stateful.acl import _GRANT_KEYWORD
 from migration_rollback.verify.stateful.ddl import Writer, checked
 from migration_rollback.verify.stateful.lookups import Unknown
+from migration_rollback.verify.stateful.renames import find_renames
 
 
 def repair(
@@ -35,6 +36,19 @@ def repair(
     creates: list[tuple[int, list[str]]] = []
     done: list[str] = []
     failed: list[str] = []
+    renames = find_renames(differences, before, current)
+    moved = {r.was.id for r in renames} | {r.now.id for r in renames}
+    differences = [d for d in differences if d.object not in moved and d.parent not in moved]
+    for rename in renames:
+        done.append(f"renames {rename.now.id} back to {rename.was.id}")
+        changes = rename.changes()
+        if changes:
+            try:
+                creates.append(
+                    (_order(rename.was.id.kind), _restore(gen, rename.was, rename.now, changes))
+                )
+            except Unknown as exc:
+                failed.append(f"{rename.was.id}: {exc}")
     missing_parents = {d.object for d in differences if d.removed}
     added_parents = {d.object for d in differences if d.added}
     changed = {d.object for d in differences if d.attribute != EXISTS}
@@ -72,6 +86,7 @@ def repair(
         except (Unknown, KeyError) as exc:
             failed.append(f"{oid}: {exc}")
     statements = [s for _, group in sorted(drops, key=lambda x: x[0]) for s in group]
+    statements += [r.sql() for r in renames]
     statements += [s for _, group in sorted(creates, key=lambda x: x[0]) for s in group]
     try:
         return list(checked(statements)), done, failed
