@@ -170,7 +170,9 @@ MIGRATIONS: list[tuple[str, str]] = [
         "exception when duplicate_object then null; end $$;\n"
         "do $$ begin create type public.mood as enum ('ok');\n"
         "exception when duplicate_object then null; end $$;\n"
-        "do $$ begin alter type public.mood add value 'glad'; end $$;\n",
+        "do $$ begin alter type public.mood add value 'glad'; end $$;\n"
+        "create view public.items3_rolls as select roll_id from public.items3;\n"
+        "do $$ begin comment on table public.items3 is 'with rolls'; end $$;\n",
     ),
     (
         "enum_swap_rename",

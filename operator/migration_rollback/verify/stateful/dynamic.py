@@ -3,12 +3,12 @@
 The static generator cannot see into a DO block; the shadow can see what it left. The schema
 after the migration minus the schema before it is what the whole migration did; the part of it
 that no statement outside a DO block names (and that a DO block's text does name, the object or
-the table it lives on) is what the DO blocks did. `repair` writes the SQL that takes it back,
-dependents dropped first, parents created first. It runs where the last DO block's inverse goes
-in the rollback (before the inverses of everything the DO blocks could have built on); the round
-trip then proves it. A DO block that did nothing lasting (an `IF NOT EXISTS` guard, an
-`EXCEPTION WHEN duplicate_object`) needs nothing. Rows a DO block writes are data: those stay a
-MANUAL item.
+the table it lives on) is what the DO blocks did; each object is given to the last block naming
+it. `repair` writes the SQL that takes each block's part back (dependents dropped first, parents
+created first), at that block's place in the rollback: after the inverses of what later
+statements built on it, before those of what it built on. The round trip then proves it. A
+DO block that did nothing lasting (an `IF NOT EXISTS` guard, an `EXCEPTION WHEN
+duplicate_object`) needs nothing. Rows a DO block writes are data: those stay a MANUAL item.
 
 Part of the state-aware rollbacks (see the package's docstring); pure, no database.
 """
@@ -16,7 +16,7 @@ Part of the state-aware rollbacks (see the package's docstring); pure, no databa
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from migration_rollback.sql import RollbackPlan, RollbackStep, classify
@@ -50,48 +50,55 @@ def writes_rows(step: RollbackStep) -> bool:
 
 @dataclass
 class DoBlocks:
-    """The inverse of all DO blocks of one migration, handed out once (to the first DO step in
-    rollback order); the later ones are covered by it."""
+    """The inverses of one migration's DO blocks: the delta split between them (each object to
+    the last block that names it), each part undone at its own block's place."""
 
     plan: RollbackPlan
     before: Snapshot
     after: Snapshot | None
     creator: str | None
     data_loss: list[str] = field(default_factory=list, init=False)
-    _given: bool = field(default=False, init=False)
+    _parts: dict[int, list[Difference]] | None = field(default=None, init=False)
 
-    def fill(self) -> tuple[list[str], str]:
-        if self._given:
-            return [], "undone with the migration's other DO blocks (above)"
+    def fill(self, step: RollbackStep) -> tuple[list[str], str]:
         if self.after is None:
             raise Unknown("the state after the migration is not known")
-        statements, done = undo_do_blocks(self.plan, self.before, self.after, self.creator)
-        self._given = True
-        self.data_loss = [
-            f"{what} (DO block's effect undone)" for what in done if _holds_data(what)
+        if self._parts is None:
+            self._parts = split_delta(self.plan, self.before, self.after)
+        delta = self._parts.get(step.forward.index, [])
+        if not delta:
+            return [], "the DO block left nothing in the schema to undo"
+        statements, done, failed = repair(delta, self.before, self.after, creator=self.creator)
+        if failed:
+            raise Unknown("; ".join(failed))
+        self.data_loss += [
+            f"{what} (a DO block's effect undone)" for what in done if _holds_data(what)
         ]
-        if not statements:
-            return [], "the DO blocks left nothing in the schema to undo"
-        return statements, "undoes what the DO blocks did (shadow's delta): " + "; ".join(done)
+        return statements, "undoes what the DO block did (shadow's delta): " + "; ".join(done)
 
 
-def undo_do_blocks(
-    plan: RollbackPlan, before: Snapshot, after: Snapshot, creator: str | None
-) -> tuple[list[str], list[str]]:
-    """SQL taking back the DO blocks' part of the migration's delta, and what it does."""
-    bodies = [do_body(s).lower() for s in plan.steps if is_do_block(s)]
+def split_delta(
+    plan: RollbackPlan, before: Snapshot, after: Snapshot
+) -> dict[int, list[Difference]]:
+    """The DO blocks' part of the migration's delta, by the forward index of the block that
+    did it: the last block naming the object, else the last naming the table it lives on."""
+    blocks = [(s.forward.index, do_body(s).lower()) for s in plan.steps if is_do_block(s)]
     static = _named_outside_do_blocks(plan.steps, before, after)
-    delta = [
-        d
-        for d in diff_objects(before.objects, after.objects)
-        if _from_do_block(d, static, bodies, before)
-    ]
-    if not delta:
-        return [], []
-    statements, done, failed = repair(delta, before, after, creator=creator)
-    if failed:
-        raise Unknown("; ".join(failed))
-    return statements, done
+    parts: dict[int, list[Difference]] = {}
+    for d in diff_objects(before.objects, after.objects):
+        if _static(d, static, before):
+            continue
+        block = _last_naming(blocks, _simple_name(d.object))
+        if block is None and d.parent is not None:
+            block = _last_naming(blocks, _simple_name(d.parent))
+        if block is not None:
+            parts.setdefault(block, []).append(d)
+    return parts
+
+
+def _last_naming(blocks: Sequence[tuple[int, str]], name: str) -> int | None:
+    found = [index for index, body in blocks if _mentions(body, name)]
+    return max(found) if found else None
 
 
 def _named_outside_do_blocks(
@@ -109,17 +116,11 @@ def _named_outside_do_blocks(
     return out
 
 
-def _from_do_block(
-    d: Difference, static: set[ObjectId], bodies: Iterable[str], before: Snapshot
-) -> bool:
+def _static(d: Difference, static: set[ObjectId], before: Snapshot) -> bool:
+    """Named by a statement outside the DO blocks, or living on an object one made."""
     if d.object in static:
-        return False
-    if d.parent is not None and d.parent in static and d.parent not in before.objects:
-        return False  # lives on an object the migration made: goes with it
-    names = [_simple_name(d.object)]
-    if d.parent is not None:
-        names.append(_simple_name(d.parent))
-    return any(_mentions(body, name) for body in bodies for name in names)
+        return True
+    return d.parent is not None and d.parent in static and d.parent not in before.objects
 
 
 def _simple_name(oid: ObjectId) -> str:

@@ -398,7 +398,7 @@ def stateful_rollback(
         if step.manual is not None:
             need = str(step.manual.need)
             try:
-                sql, what = do_blocks.fill() if is_do_block(step) else _fill(step, gen)
+                sql, what = do_blocks.fill(step) if is_do_block(step) else _fill(step, gen)
                 statements = checked(sql)
             except (Unknown, UnsafeOutputError) as exc:
                 result.still_manual.append(
