@@ -42,6 +42,7 @@ alter table public.posts enable row level security;
 create policy posts_own on public.posts for select using (user_id is not null);
 create table public.tokens (id uuid primary key default uuid_generate_v4(), n int);
 create table public.items3 (id int primary key);
+create table public.links (a int, b int, constraint links_ab_unique unique (a, b));
 create table public.beats (id int primary key, hub_id text not null);
 create index beats_hub_idx on public.beats (hub_id);
 create view public.latest_beats as select hub_id from public.beats;
@@ -192,6 +193,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         "end $$;\n",
     ),
     (
+        "if_not_exists_of_what_was_there",
+        "create unique index if not exists links_ab_unique on public.links (a, b);\n"
+        "create table if not exists public.links (a int, b int);\n",
+    ),
+    (
         "check_on_varchar_recreated",
         "alter table public.devices drop constraint if exists chip_ok;\n"
         "alter table public.devices add constraint chip_ok check (chip in ('a', 'b', 'c'));\n",
@@ -260,6 +266,8 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     renamed = _body(generated, "do_block_renames_column")
     assert "RENAME COLUMN unit_id TO hub_id" in renamed
     assert "DROP COLUMN" not in renamed
+    # IF NOT EXISTS of what the shadow had (a constraint's index): nothing to undo
+    assert "DROP" not in _body(generated, "if_not_exists_of_what_was_there")
     # the enum swap: the old type recreated under the name the rename gave it
     swap_back = _body(generated, "enum_swap_rename")
     assert swap_back.index("CREATE TYPE public.contact_role_old") < swap_back.index(

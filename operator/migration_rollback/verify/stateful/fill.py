@@ -27,7 +27,7 @@ from migration_rollback.sql.names import deparse
 from migration_rollback.verify.snapshot import Snapshot, SnapshotObject, quote_ident
 from migration_rollback.verify.stateful.ddl import Writer, checked
 from migration_rollback.verify.stateful.dynamic import DoBlocks, is_do_block, writes_rows
-from migration_rollback.verify.stateful.lookups import Unknown
+from migration_rollback.verify.stateful.lookups import Unknown, created_if_missing
 
 
 @dataclass(frozen=True)
@@ -386,6 +386,15 @@ def stateful_rollback(
                 ),
             )
         if step.sql is None and step.manual is None:
+            continue
+        existed = created_if_missing(step.forward.node)
+        if existed is not None and gen.find(existed) is not None:
+            loc = step.forward.location
+            out.append(f"-- undoes {loc.file}:{loc.line}: {step.forward.first_line}")
+            out.append(
+                f"-- state-aware: {existed.describe()} existed before: IF NOT EXISTS did nothing"
+            )
+            out.append("")
             continue
         loc = step.forward.location
         where = f"{loc.file}:{loc.line}"
