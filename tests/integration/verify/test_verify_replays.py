@@ -42,6 +42,8 @@ alter table public.posts enable row level security;
 create policy posts_own on public.posts for select using (user_id is not null);
 create table public.tokens (id uuid primary key default uuid_generate_v4(), n int);
 create table public.items3 (id int primary key);
+create table public.winv (id int primary key, token text, constraint winv_token_key unique (token));
+create index winv_token_idx on public.winv (token);
 create table public.links (a int, b int, constraint links_ab_unique unique (a, b));
 create table public.beats (id int primary key, hub_id text not null);
 create index beats_hub_idx on public.beats (hub_id);
@@ -198,6 +200,13 @@ MIGRATIONS: list[tuple[str, str]] = [
         "create table if not exists public.links (a int, b int);\n",
     ),
     (
+        "rename_then_drop_what_used_it",
+        "alter table public.winv rename column token to token_digest;\n"
+        "drop index if exists public.winv_token_idx;\n"
+        "alter table public.winv drop constraint if exists winv_token_key;\n"
+        "create unique index winv_digest_idx on public.winv (token_digest);\n",
+    ),
+    (
         "check_on_varchar_recreated",
         "alter table public.devices drop constraint if exists chip_ok;\n"
         "alter table public.devices add constraint chip_ok check (chip in ('a', 'b', 'c'));\n",
@@ -268,6 +277,12 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     assert "DROP COLUMN" not in renamed
     # IF NOT EXISTS of what the shadow had (a constraint's index): nothing to undo
     assert "DROP" not in _body(generated, "if_not_exists_of_what_was_there")
+    # recreated from the shadow's definition (old column names) after the rename back
+    back = _body(generated, "rename_then_drop_what_used_it")
+    assert back.index("RENAME COLUMN token_digest TO token") < back.index("winv_token_key UNIQUE")
+    assert back.index("RENAME COLUMN token_digest TO token") < back.index(
+        "CREATE INDEX winv_token_idx"
+    )
     # the enum swap: the old type recreated under the name the rename gave it
     swap_back = _body(generated, "enum_swap_rename")
     assert swap_back.index("CREATE TYPE public.contact_role_old") < swap_back.index(

@@ -28,6 +28,7 @@ from migration_rollback.verify.snapshot import Snapshot, SnapshotObject, quote_i
 from migration_rollback.verify.stateful.ddl import Writer, checked
 from migration_rollback.verify.stateful.dynamic import DoBlocks, is_do_block, writes_rows
 from migration_rollback.verify.stateful.lookups import Unknown, created_if_missing
+from migration_rollback.verify.stateful.renames import column_renames, waits_for_rename
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,13 @@ _FILLERS: dict[ManualNeed, Filler] = {
 }
 
 
+def _table_of(step: RollbackStep, gen: Writer) -> str | None:
+    """The table the object a step recreates lives on (its parent in the before-state)."""
+    ref = step.manual.target if step.manual is not None else None
+    obj = gen.find(ref) if ref is not None else None
+    return obj.parent.name if obj is not None and obj.parent is not None else None
+
+
 def _drop_ref(ref: ObjectRef) -> str:
     args = f"({ref.args})" if ref.args is not None and ref.kind in ("function", "procedure") else ""
     if ref.table:
@@ -355,8 +363,11 @@ def stateful_rollback(
     result = StatefulResult("")
     out: list[str] = []
     overridden: set[int] = set()
+    renames = column_renames(plan)
+    deferred: dict[int, list[str]] = {}
     for original in plan.steps:
         step = original
+        mark = len(out)
         if step.recreates is not None and gen.find(step.recreates) is not None:
             # The shadow's definition, not the text of the migration that first made it: it
             # follows later renames, and it is written once per object (see Writer.created).
@@ -431,7 +442,16 @@ def stateful_rollback(
                     reason = "the DO block writes rows: review the data it changed"
                     result.still_manual.append(StillManual(where, "DATA", reason))
                     out.append(f"{MANUAL_PREFIX} {reason}")
+                wait = waits_for_rename(step, _table_of(step, gen), renames)
+                if need == "RECREATE_DROPPED" and wait is not None:
+                    out.append("-- (after the rename back below: it uses the columns' old names)")
+                    deferred.setdefault(wait, []).extend([*out[mark:], ""])
+                    del out[mark:]
+                    continue
         out.append("")
+        out.extend(deferred.pop(step.forward.index, []))
+    for lines in deferred.values():
+        out.extend(lines)
     result.sql_body = "\n".join(out).rstrip() + "\n"
     result.data_loss = list(dict.fromkeys([*gen.data_loss, *do_blocks.data_loss]))
     result.notes = list(dict.fromkeys(gen.notes))

@@ -15,6 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from pglast.enums.parsenodes import ObjectType
+
+from migration_rollback.sql import RollbackPlan, RollbackStep
+from migration_rollback.sql.names import relation
 from migration_rollback.verify.diff import Difference, diff_objects
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, quote_ident
 
@@ -92,3 +96,31 @@ def _own(obj: SnapshotObject) -> str:
         if value is not None:
             return quote_ident(value)
     return obj.id.name.rsplit(".", 1)[-1]
+
+
+# --- renames in the forward: what the rollback recreates waits for the rename back -----------
+
+
+def column_renames(plan: RollbackPlan) -> dict[str, list[int]]:
+    """Tables (quoted, qualified) whose columns the migration renames: the renames' indexes."""
+    out: dict[str, list[int]] = {}
+    for step in plan.steps:
+        node = step.forward.node
+        if step.forward.kind != "RenameStmt" or node.renameType != ObjectType.OBJECT_COLUMN:
+            continue
+        if node.relation is None:
+            continue
+        rel = relation(node.relation, "public")
+        table = f"{quote_ident(rel.schema or 'public')}.{quote_ident(rel.name)}"
+        out.setdefault(table, []).append(step.forward.index)
+    return out
+
+
+def waits_for_rename(
+    step: RollbackStep, table: str | None, renames: dict[str, list[int]]
+) -> int | None:
+    """The rename (forward index) after whose undo an object recreated on `table` must come:
+    its definition from before the migration names the columns by their old names, which they
+    get back only when the rollback reaches the earliest rename before the object's drop."""
+    earlier = [i for i in renames.get(table or "", []) if i < step.forward.index]
+    return min(earlier) if earlier else None
