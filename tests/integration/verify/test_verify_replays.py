@@ -42,6 +42,9 @@ alter table public.posts enable row level security;
 create policy posts_own on public.posts for select using (user_id is not null);
 create table public.tokens (id uuid primary key default uuid_generate_v4(), n int);
 create table public.items3 (id int primary key);
+create table public.slots (id int primary key, day date, start_time time not null,
+  end_time time not null, host int references public.users2 (id),
+  constraint slots_end_after_start check (end_time > start_time));
 create table public.winv (id int primary key, token text, constraint winv_token_key unique (token));
 create index winv_token_idx on public.winv (token);
 create table public.links (a int, b int, constraint links_ab_unique unique (a, b));
@@ -207,6 +210,17 @@ MIGRATIONS: list[tuple[str, str]] = [
         "create unique index winv_digest_idx on public.winv (token_digest);\n",
     ),
     (
+        "columns_dropped_with_a_shared_check",
+        "alter table public.slots drop constraint if exists slots_end_after_start;\n"
+        "alter table public.slots add column start_at timestamptz;\n"
+        "alter table public.slots drop column day;\n"
+        "alter table public.slots drop column start_time;\n"
+        "alter table public.slots drop column end_time;\n"
+        "do $$ begin alter table public.slots drop constraint if exists slots_host_fkey;\n"
+        "exception when undefined_object then null; end $$;\n"
+        "alter table public.slots drop column if exists host;\n",
+    ),
+    (
         "check_on_varchar_recreated",
         "alter table public.devices drop constraint if exists chip_ok;\n"
         "alter table public.devices add constraint chip_ok check (chip in ('a', 'b', 'c'));\n",
@@ -283,6 +297,11 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     assert back.index("RENAME COLUMN token_digest TO token") < back.index(
         "CREATE INDEX winv_token_idx"
     )
+    # a CHECK over two dropped columns comes back with the last of them, once; a foreign key a
+    # DO block dropped comes back once (with its column)
+    shared = _body(generated, "columns_dropped_with_a_shared_check")
+    assert shared.count("ADD CONSTRAINT slots_end_after_start") == 1
+    assert shared.count("ADD CONSTRAINT slots_host_fkey") == 1
     # the enum swap: the old type recreated under the name the rename gave it
     swap_back = _body(generated, "enum_swap_rename")
     assert swap_back.index("CREATE TYPE public.contact_role_old") < swap_back.index(

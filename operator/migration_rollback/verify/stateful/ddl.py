@@ -350,12 +350,22 @@ class Writer(Privileges):
         for sibling in self.before.children(obj.parent, "constraint", "index"):
             numbers = strings(sibling.extra.get("column numbers"))
             expression = "0" in numbers and mentions(str(sibling.text("definition")), col)
-            if (number is not None and number in numbers) or expression:
-                out += self.create(sibling)
+            uses = (number is not None and number in numbers) or expression
+            if uses and self._columns_back(obj.parent, numbers):
+                out += self.create(sibling)  # else it comes with the last of its columns
         out += self.comment(obj)
         if "privileges" in obj.attrs:
             out += self.privileges(obj, None, column=col)
         return out
+
+    def _columns_back(self, table: ObjectId, numbers: tuple[str, ...]) -> bool:
+        """Whether every column (by attnum) a constraint or index uses exists at this point of
+        the rollback: it survived the migration, or this rollback recreated it already."""
+        if self.after is None:
+            return True
+        by_number = {c.extra_text("attnum"): c for c in self.before.children(table, "column")}
+        used = [by_number[n] for n in numbers if n in by_number]
+        return all(c.id in self.created or c.id in self.after.objects for c in used)
 
     def _sequence(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
         self.data_loss.append(f"{obj.id}: recreated at its start value (its position is lost)")

@@ -18,8 +18,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from migration_rollback.sql import RollbackPlan, RollbackStep, classify
+from migration_rollback.sql import ObjectRef, RollbackPlan, RollbackStep, classify
+from migration_rollback.sql.names import relation
 from migration_rollback.verify.diff import Difference, diff_objects
 from migration_rollback.verify.snapshot import ObjectId, Snapshot
 from migration_rollback.verify.stateful.lookups import Unknown, find, unquote
@@ -57,6 +59,7 @@ class DoBlocks:
     before: Snapshot
     after: Snapshot | None
     creator: str | None
+    created: set[ObjectId]  # what the rest of the rollback recreates (Writer.created)
     data_loss: list[str] = field(default_factory=list, init=False)
     _parts: dict[int, list[Difference]] | None = field(default=None, init=False)
 
@@ -68,7 +71,9 @@ class DoBlocks:
         delta = self._parts.get(step.forward.index, [])
         if not delta:
             return [], "the DO block left nothing in the schema to undo"
-        statements, done, failed = repair(delta, self.before, self.after, creator=self.creator)
+        statements, done, failed = repair(
+            delta, self.before, self.after, creator=self.creator, created=self.created
+        )
         if failed:
             raise Unknown("; ".join(failed))
         self.data_loss += [
@@ -108,11 +113,30 @@ def _named_outside_do_blocks(
     for step in steps:
         if is_do_block(step):
             continue
-        for ref in classify(step.forward).targets:
+        for ref in (*classify(step.forward).targets, *_table_parts(step.forward.node)):
             for state in (after, before):
                 obj = find(state, ref)
                 if obj is not None:
                     out.add(obj.id)
+    return out
+
+
+def _table_parts(node: Any) -> list[ObjectRef]:
+    """Columns and constraints an ALTER TABLE adds, drops or changes (the hazard
+    classification names only the table and the columns it rewrites)."""
+    if type(node).__name__ != "AlterTableStmt" or getattr(node, "relation", None) is None:
+        return []
+    table = relation(node.relation, "public")
+    out: list[ObjectRef] = []
+    for cmd in getattr(node, "cmds", None) or ():
+        definition = getattr(cmd, "def_", None)
+        column = getattr(definition, "colname", None) or getattr(cmd, "name", None)
+        constraint = getattr(definition, "conname", None)
+        if constraint:
+            out.append(ObjectRef("constraint", str(constraint), table.schema, table=table.name))
+        elif column:  # `name` is a column, or the constraint DROP CONSTRAINT drops: look up both
+            out.append(ObjectRef("column", table.name, table.schema, column=str(column)))
+            out.append(ObjectRef("constraint", str(column), table.schema, table=table.name))
     return out
 
 

@@ -359,7 +359,7 @@ def stateful_rollback(
     shadow's state is the ground truth, the earlier migrations' text only a guess of it.
     """
     gen = Writer(before, after, creator)
-    do_blocks = DoBlocks(plan, before, after, creator)
+    do_blocks = DoBlocks(plan, before, after, creator, gen.created)
     result = StatefulResult("")
     out: list[str] = []
     overridden: set[int] = set()

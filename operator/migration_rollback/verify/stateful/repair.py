@@ -24,14 +24,18 @@ def repair(
     current: Snapshot | None = None,
     *,
     creator: str | None = "postgres",
+    created: set[ObjectId] | None = None,
 ) -> tuple[list[str], list[str], list[str]]:
     """SQL that would remove these differences: (statements, what it did, what it could not).
 
     Objects missing after the rollback are recreated from `before`, objects left behind are
     dropped, and changed functions, views, policies, triggers, columns, comments and privileges
     are put back. Dependents first dropped, then parents; parents first created, then dependents.
+    `created`: what the rest of the rollback already recreates (not written twice).
     """
     gen = Writer(before, current, creator)
+    if created is not None:
+        gen.created = created
     drops: list[tuple[int, list[str]]] = []
     creates: list[tuple[int, list[str]]] = []
     done: list[str] = []
