@@ -471,6 +471,15 @@ def _alter_cmd(
                 f"constraint {cmd.name} on {rel.qualified} was dropped; recreate it",
                 ref,
             )
+    elif sub == AT.AT_ReplicaIdentity:
+        if table_is_new:
+            yield Inverse(notes=("the table is new in this migration",))
+        else:
+            yield manual(
+                ManualNeed.PRIOR_REPLICA_IDENTITY,
+                f"replica identity of {rel.qualified} changed; set the previous one back",
+                rel,
+            )
     elif sub == AT.AT_AttachPartition:
         part = cmd.def_.name if isinstance(cmd.def_, ast.PartitionCmd) else None
         if part is not None:

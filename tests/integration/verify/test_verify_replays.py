@@ -42,6 +42,7 @@ alter table public.posts enable row level security;
 create policy posts_own on public.posts for select using (user_id is not null);
 create table public.tokens (id uuid primary key default uuid_generate_v4(), n int);
 create table public.items3 (id int primary key);
+create table public.msgs (id int primary key);
 create table public.slots (id int primary key, day date, start_time time not null,
   end_time time not null, host int references public.users2 (id),
   constraint slots_end_after_start check (end_time > start_time));
@@ -220,6 +221,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         "exception when undefined_object then null; end $$;\n"
         "alter table public.slots drop column if exists host;\n",
     ),
+    ("replica_identity", "alter table public.msgs replica identity full;\n"),
     (
         "check_on_varchar_recreated",
         "alter table public.devices drop constraint if exists chip_ok;\n"
@@ -302,6 +304,7 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     shared = _body(generated, "columns_dropped_with_a_shared_check")
     assert shared.count("ADD CONSTRAINT slots_end_after_start") == 1
     assert shared.count("ADD CONSTRAINT slots_host_fkey") == 1
+    assert "REPLICA IDENTITY DEFAULT" in _body(generated, "replica_identity")
     # the enum swap: the old type recreated under the name the rename gave it
     swap_back = _body(generated, "enum_swap_rename")
     assert swap_back.index("CREATE TYPE public.contact_role_old") < swap_back.index(

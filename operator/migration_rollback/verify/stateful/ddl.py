@@ -367,6 +367,19 @@ class Writer(Privileges):
         used = [by_number[n] for n in numbers if n in by_number]
         return all(c.id in self.created or c.id in self.after.objects for c in used)
 
+    def replica_identity(self, table: SnapshotObject) -> list[str]:
+        """The table's replica identity as it was (DEFAULT, FULL, NOTHING, USING INDEX)."""
+        identity = table.text("replica identity")
+        if identity is None:
+            return []
+        if identity != "index":
+            return [f"ALTER TABLE {table.id.name} REPLICA IDENTITY {identity.upper()}"]
+        for index in self.before.children(table.id, "index"):
+            if index.get("replica identity"):
+                own = quote_ident(str(index.extra_text("name")))
+                return [f"ALTER TABLE {table.id.name} REPLICA IDENTITY USING INDEX {own}"]
+        raise Unknown(f"the replica identity index of {table.id} is not known")
+
     def _sequence(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
         self.data_loss.append(f"{obj.id}: recreated at its start value (its position is lost)")
         return [
@@ -418,9 +431,8 @@ class Writer(Privileges):
             out.append(f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY")
         if obj.get("force row security"):
             out.append(f"ALTER TABLE {name} FORCE ROW LEVEL SECURITY")
-        identity = obj.text("replica identity")
-        if identity in ("full", "nothing"):
-            out.append(f"ALTER TABLE {name} REPLICA IDENTITY {str(identity).upper()}")
+        if obj.text("replica identity") != "default":
+            out += self.replica_identity(obj)
         for policy in self.before.children(obj.id, "policy"):
             out += self._policy(policy, None)
         for trigger in self.before.children(obj.id, "trigger"):

@@ -210,6 +210,13 @@ def _fill_owner(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
     return sql, f"gives {obj.id} back to {obj.text('owner')}"
 
 
+def _fill_replica_identity(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
+    table = gen.find(_target(step, "table"))
+    if table is None:
+        raise Unknown("the table is not in the schema before the migration")
+    return gen.replica_identity(table), f"replica identity of {table.id} as it was"
+
+
 def _fill_dynamic(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
     """A query whose calls the shadow knows to be stable or immutable (pg_proc.provolatile):
     PostgreSQL refuses writes inside those, so nothing lasting happened."""
@@ -245,6 +252,7 @@ _FILLERS: dict[ManualNeed, Filler] = {
     ManualNeed.RECREATE_DROPPED: _fill_dropped,
     ManualNeed.ENUM_VALUE: _fill_enum,
     ManualNeed.DYNAMIC: _fill_dynamic,
+    ManualNeed.PRIOR_REPLICA_IDENTITY: _fill_replica_identity,
 }
 
 

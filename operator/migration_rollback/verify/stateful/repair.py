@@ -157,8 +157,8 @@ def _restore(
         return gen.comment(obj, now)
     if attrs <= {"privileges", "owner", "comment"} and kind in _GRANT_KEYWORD:
         return gen._decorate(obj, now)
-    if kind in ("table",) and attrs <= {"row security", "force row security"}:
-        out = []
+    if kind in ("table",) and attrs <= {"row security", "force row security", "replica identity"}:
+        out = gen.replica_identity(obj) if "replica identity" in attrs else []
         if "row security" in attrs:
             verb = "ENABLE" if obj.get("row security") else "DISABLE"
             out.append(f"ALTER TABLE {obj.id.name} {verb} ROW LEVEL SECURITY")
