@@ -122,6 +122,9 @@ class Context:
     # Types this migration renamed so far: (schema, new name) -> old name. The rollback undoes
     # the rename last, so its earlier steps must call the type by its new name.
     renamed_types: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Relations (schema, name) this migration renamed away or dropped so far: a CREATE … IF NOT
+    # EXISTS of that name afterwards creates a new one, whatever existed before.
+    gone_here: set[tuple[str, str]] = field(default_factory=set)
 
     def type_now(self, type_sql: str) -> str:
         """A type as the rollback must name it at this point: after a rename made here, by
@@ -144,7 +147,7 @@ class Context:
 
     def existed_before(self, ref: ObjectRef) -> bool | None:
         """True/False when earlier migrations tell; None when nothing is known of them."""
-        if ref.key in self.created_here:
+        if ref.key in self.created_here or (ref.schema or "", ref.name) in self.gone_here:
             return False
         if self.history is None:
             return None
@@ -624,6 +627,7 @@ def _rename(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     if rt in _RENAME_KEYWORD and node.relation is not None:
         rel = relation(node.relation, ctx.default_schema)
         renamed = qualified_name(rel.schema, str(node.newname))
+        ctx.gone_here.add((rel.schema or "", rel.name))
         yield Inverse(
             f"ALTER {_RENAME_KEYWORD[rt]} IF EXISTS {renamed} RENAME TO {quote_ident(rel.name)}"
         )
@@ -919,6 +923,8 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
 
     for target in classify(st).targets:
         ref = _with_default_schema(target, ctx.default_schema)
+        if ref.table is None and ref.column is None:
+            ctx.gone_here.add((ref.schema or "", ref.name))
         previous = ctx.history.definition(ref) if ctx.history else None
         holds_data = ref.kind in ("table", "schema", "sequence")
         if previous is not None and not holds_data and previous.is_statement:

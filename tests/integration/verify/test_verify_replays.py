@@ -42,6 +42,8 @@ alter table public.posts enable row level security;
 create policy posts_own on public.posts for select using (user_id is not null);
 create table public.tokens (id uuid primary key default uuid_generate_v4(), n int);
 create table public.items3 (id int primary key);
+create table public.totp (id int constraint totp_pkey primary key, secret text);
+create unique index totp_secret_key on public.totp (secret);
 create table public.msgs (id int primary key);
 create table public.slots (id int primary key, day date, start_time time not null,
   end_time time not null, host int references public.users2 (id),
@@ -222,6 +224,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         "alter table public.slots drop column if exists host;\n",
     ),
     ("replica_identity", "alter table public.msgs replica identity full;\n"),
+    (
+        "renamed_away_then_created",
+        "alter table public.totp drop constraint if exists totp_pkey;\n"
+        "alter table public.totp rename to totp_backup;\n"
+        "drop index if exists public.totp_secret_key;\n"
+        "create table if not exists public.totp (\n"
+        "  id serial constraint totp_pkey primary key, secret bytea);\n"
+        "create unique index totp_secret_key on public.totp (secret);\n",
+    ),
     (
         "check_on_varchar_recreated",
         "alter table public.devices drop constraint if exists chip_ok;\n"

@@ -256,6 +256,14 @@ _FILLERS: dict[ManualNeed, Filler] = {
 }
 
 
+def _kept(ref: ObjectRef, gen: Writer) -> bool:
+    """The object was there before and is the same catalog row after (not renamed away or
+    dropped and then made again under its name)."""
+    was = gen.find(ref)
+    now = gen.find(ref, gen.after) if gen.after is not None else was
+    return was is not None and now is not None and (not was.ref or was.ref == now.ref)
+
+
 def _table_of(step: RollbackStep, gen: Writer) -> str | None:
     """The table the object a step recreates lives on (its parent in the before-state)."""
     ref = step.manual.target if step.manual is not None else None
@@ -407,7 +415,7 @@ def stateful_rollback(
         if step.sql is None and step.manual is None:
             continue
         existed = created_if_missing(step.forward.node)
-        if existed is not None and gen.find(existed) is not None:
+        if existed is not None and _kept(existed, gen):
             loc = step.forward.location
             out.append(f"-- undoes {loc.file}:{loc.line}: {step.forward.first_line}")
             out.append(

@@ -101,12 +101,16 @@ def _own(obj: SnapshotObject) -> str:
 # --- renames in the forward: what the rollback recreates waits for the rename back -----------
 
 
+_TABLE_RENAMES = frozenset({ObjectType.OBJECT_COLUMN, ObjectType.OBJECT_TABLE})
+
+
 def column_renames(plan: RollbackPlan) -> dict[str, list[int]]:
-    """Tables (quoted, qualified) whose columns the migration renames: the renames' indexes."""
+    """Tables (quoted, qualified, by the name they had before) that the migration renames, or
+    whose columns it renames: the renames' indexes."""
     out: dict[str, list[int]] = {}
     for step in plan.steps:
         node = step.forward.node
-        if step.forward.kind != "RenameStmt" or node.renameType != ObjectType.OBJECT_COLUMN:
+        if step.forward.kind != "RenameStmt" or node.renameType not in _TABLE_RENAMES:
             continue
         if node.relation is None:
             continue
@@ -120,7 +124,7 @@ def waits_for_rename(
     step: RollbackStep, table: str | None, renames: dict[str, list[int]]
 ) -> int | None:
     """The rename (forward index) after whose undo an object recreated on `table` must come:
-    its definition from before the migration names the columns by their old names, which they
-    get back only when the rollback reaches the earliest rename before the object's drop."""
+    its definition from before the migration names the table and columns by their old names,
+    which they get back only when the rollback reaches the earliest rename before the drop."""
     earlier = [i for i in renames.get(table or "", []) if i < step.forward.index]
     return min(earlier) if earlier else None
