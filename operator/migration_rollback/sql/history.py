@@ -348,6 +348,22 @@ def _observe_comment(h: History, st: Statement, node: Any) -> None:
     h.comments[deparse(node.object) + str(node.objtype)] = node.comment
 
 
+def _observe_rename(h: History, st: Statement, node: Any) -> None:
+    """A column or table renamed keeps what is known of it (types, defaults) under its new
+    name: a later type change back must know the type it had."""
+    if node.relation is None:
+        return
+    rel = relation(node.relation, h.default_schema)
+    key = (str(rel.schema), rel.name)
+    if node.renameType == ObjectType.OBJECT_COLUMN and node.subname and node.newname:
+        state = h.column(*key, str(node.subname))
+        h.drop_column(*key, str(node.subname))
+        if state is not None:
+            h.set_column(*key, str(node.newname), state)
+    elif node.renameType == ObjectType.OBJECT_TABLE and node.newname and key in h.columns:
+        h.columns[(key[0], str(node.newname))] = h.columns.pop(key)
+
+
 _OBSERVERS: dict[type, Observer] = {
     ast.CreateStmt: _observe_create_table,
     ast.IndexStmt: _observe_index,
@@ -368,4 +384,5 @@ _OBSERVERS: dict[type, Observer] = {
     ast.VariableSetStmt: _observe_set,
     ast.CommentStmt: _observe_comment,
     ast.SelectStmt: _observe_select,
+    ast.RenameStmt: _observe_rename,
 }

@@ -125,6 +125,15 @@ class Context:
     # Relations (schema, name) this migration renamed away or dropped so far: a CREATE … IF NOT
     # EXISTS of that name afterwards creates a new one, whatever existed before.
     gone_here: set[tuple[str, str]] = field(default_factory=set)
+    # Columns this migration renamed so far: (schema, table, new name) -> name before.
+    renamed_columns: dict[tuple[str, str, str], str] = field(default_factory=dict)
+
+    def column_before(self, schema: str, table: str, column: str) -> ColumnState | None:
+        """What earlier migrations tell of a column, by the name it had before this one."""
+        if self.history is None:
+            return None
+        name = self.renamed_columns.get((schema, table, column), column)
+        return self.history.column(schema, table, name)
 
     def type_now(self, type_sql: str) -> str:
         """A type as the rollback must name it at this point: after a rename made here, by
@@ -367,7 +376,7 @@ def _alter_cmd(
     sub = cmd.subtype
     schema, table = str(rel.schema), rel.name
     col = quote_ident(str(cmd.name)) if cmd.name else ""
-    state = ctx.history.column(schema, table, str(cmd.name)) if ctx.history else None
+    state = ctx.column_before(schema, table, str(cmd.name))
     column_ref = ObjectRef("column", table, schema, column=cmd.name)
     table_is_new = rel.key in ctx.created_here or column_ref.key in ctx.created_here
     if sub == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
@@ -636,6 +645,8 @@ def _rename(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         keyword = _RENAME_KEYWORD.get(node.relationType, "TABLE")
         what = "COLUMN" if rt == ObjectType.OBJECT_COLUMN else "CONSTRAINT"
         old = quote_ident(str(node.subname))
+        if rt == ObjectType.OBJECT_COLUMN:
+            _follow_column_rename(ctx, rel, str(node.subname), str(node.newname))
         yield Inverse(f"ALTER {keyword} {rel.qualified} RENAME {what} {new} TO {old}")
     elif rt in (ObjectType.OBJECT_TRIGGER, ObjectType.OBJECT_POLICY) and node.relation:
         rel = relation(node.relation, ctx.default_schema)
@@ -661,6 +672,17 @@ def _rename(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         yield Inverse(f"ALTER {what} {renamed} RENAME TO {quote_ident(name)}")
     else:
         yield manual(ManualNeed.UNSUPPORTED, f"rename back: {st.first_line}")
+
+
+def _follow_column_rename(ctx: Context, rel: ObjectRef, old: str, new: str) -> None:
+    """What this migration did to the column so far, and its name before, move to `new`."""
+    schema = str(rel.schema)
+    ctx.renamed_columns[(schema, rel.name, new)] = ctx.renamed_columns.pop(
+        (schema, rel.name, old), old
+    )
+    moment = ctx.columns.pop((schema, rel.name, old), None)
+    if moment is not None:
+        ctx.columns[(schema, rel.name, new)] = moment
 
 
 def _set_schema(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:

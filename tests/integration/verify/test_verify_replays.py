@@ -42,6 +42,7 @@ alter table public.posts enable row level security;
 create policy posts_own on public.posts for select using (user_id is not null);
 create table public.tokens (id uuid primary key default uuid_generate_v4(), n int);
 create table public.items3 (id int primary key);
+create table public.builds (id int primary key, message_ids uuid[]);
 create table public.totp (id int constraint totp_pkey primary key, secret text);
 create unique index totp_secret_key on public.totp (secret);
 create table public.msgs (id int primary key);
@@ -232,6 +233,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         "create table if not exists public.totp (\n"
         "  id serial constraint totp_pkey primary key, secret bytea);\n"
         "create unique index totp_secret_key on public.totp (secret);\n",
+    ),
+    (
+        "renamed_then_out_of_an_array",
+        "alter table public.builds rename column message_ids to message_id;\n"
+        "alter table public.builds alter column message_id type uuid using (message_id[1]);\n",
     ),
     (
         "check_on_varchar_recreated",
