@@ -198,8 +198,8 @@ MIGRATIONS: list[tuple[str, str]] = [
         "  alter table public.beats rename column hub_id to unit_id;\n"
         "  drop index if exists public.beats_hub_idx;\n"
         "  create index beats_unit_idx on public.beats (unit_id);\n"
-        "  comment on column public.beats.unit_id is 'the unit';\n"
-        "end $$;\n",
+        "end $$;\n"
+        "do $$ begin comment on column public.beats.unit_id is 'the unit'; end $$;\n",
     ),
     (
         "if_not_exists_of_what_was_there",

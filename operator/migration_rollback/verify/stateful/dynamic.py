@@ -25,6 +25,7 @@ from migration_rollback.sql.names import relation
 from migration_rollback.verify.diff import Difference, diff_objects
 from migration_rollback.verify.snapshot import ObjectId, Snapshot
 from migration_rollback.verify.stateful.lookups import Unknown, find, unquote
+from migration_rollback.verify.stateful.renames import find_renames
 from migration_rollback.verify.stateful.repair import repair
 
 _WRITES_ROWS = re.compile(
@@ -89,13 +90,20 @@ def split_delta(
     did it: the last block naming the object, else the last naming the table it lives on."""
     blocks = [(s.forward.index, do_body(s).lower()) for s in plan.steps if is_do_block(s)]
     static = _named_outside_do_blocks(plan.steps, before, after)
-    parts: dict[int, list[Difference]] = {}
-    for d in diff_objects(before.objects, after.objects):
-        if _static(d, static, before):
-            continue
+    delta = [
+        d for d in diff_objects(before.objects, after.objects) if not _static(d, static, before)
+    ]
+    chosen: dict[ObjectId, int | None] = {}
+    for d in delta:
         block = _last_naming(blocks, _simple_name(d.object))
         if block is None and d.parent is not None:
             block = _last_naming(blocks, _simple_name(d.parent))
+        chosen[d.object] = block
+    for rename in find_renames(delta, before, after):
+        chosen[rename.was.id] = chosen.get(rename.now.id)  # both names: one block renamed it
+    parts: dict[int, list[Difference]] = {}
+    for d in delta:
+        block = chosen.get(d.object)
         if block is not None:
             parts.setdefault(block, []).append(d)
     return parts
