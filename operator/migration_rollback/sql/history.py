@@ -81,6 +81,8 @@ class History:
     rls_forced: set[tuple[str, str]] = field(default_factory=set)
     comments: dict[str, str | None] = field(default_factory=dict)
     primary_keys: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    # UNIQUE constraints declared with the table: other keys an inserted row is found by.
+    unique_keys: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     default_schema: str = DEFAULT_SCHEMA
 
     def knows(self, ref: ObjectRef) -> bool:
@@ -106,6 +108,7 @@ class History:
             rls_forced=set(self.rls_forced),
             comments=dict(self.comments),
             primary_keys=dict(self.primary_keys),
+            unique_keys=dict(self.unique_keys),
         )
 
     def begin_file(self) -> None:
@@ -195,19 +198,26 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
         return
     h._define(rel, st)
     pk: tuple[str, ...] = ()
+    uniques: list[tuple[str, ...]] = []
     for elt in node.tableElts or ():
         if isinstance(elt, ast.ColumnDef):
             h.set_column(str(rel.schema), rel.name, str(elt.colname), column_state(elt))
             for c in elt.constraints or ():
                 if c.contype == ConstrType.CONSTR_PRIMARY:
                     pk = (str(elt.colname),)
+                elif c.contype == ConstrType.CONSTR_UNIQUE:
+                    uniques.append((str(elt.colname),))
                 _observe_constraint(h, st, rel, c, str(elt.colname))
         elif isinstance(elt, ast.Constraint):
             if elt.contype == ConstrType.CONSTR_PRIMARY:
                 pk = tuple(strings(elt.keys))
+            elif elt.contype == ConstrType.CONSTR_UNIQUE and elt.keys:
+                uniques.append(tuple(strings(elt.keys)))
             _observe_constraint(h, st, rel, elt, None)
     if pk:
         h.primary_keys[(str(rel.schema), rel.name)] = pk
+    if uniques:
+        h.unique_keys[(str(rel.schema), rel.name)] = tuple(uniques)
 
 
 def _observe_constraint(

@@ -884,8 +884,8 @@ def _insert(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     if rel.key in ctx.created_here:
         yield Inverse(notes=(f"rows go with {rel.qualified}, which the rollback drops",))
         return
-    keys = ctx.history.primary_keys.get((str(rel.schema), rel.name)) if ctx.history else None
     rows = _literal_rows(node)
+    keys = _row_key(ctx, rel, [str(c.name) for c in node.cols or ()], rows)
     if not keys or rows is None or not node.cols:
         yield manual(
             ManualNeed.DATA_CHANGE,
@@ -913,6 +913,31 @@ def _insert(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         )
         return
     yield Inverse(sql, notes=(f"removes the {len(rows)} row(s) the migration inserted",))
+
+
+def _row_key(
+    ctx: Context, rel: ObjectRef, cols: list[str], rows: list[tuple[Any, ...]] | None
+) -> tuple[str, ...] | None:
+    """The key the inserted rows are found by again: the primary key, else a UNIQUE key whose
+    columns the INSERT gives, none of them NULL (a unique key holds one row per value)."""
+    if ctx.history is None:
+        return None
+    table = (str(rel.schema), rel.name)
+    primary = ctx.history.primary_keys.get(table)
+    if primary and all(k in cols for k in primary):
+        return primary
+    for unique in ctx.history.unique_keys.get(table, ()):
+        if (
+            all(k in cols for k in unique)
+            and rows is not None
+            and not any(_is_null(row[cols.index(k)]) for row in rows for k in unique)
+        ):
+            return unique
+    return primary
+
+
+def _is_null(value: Any) -> bool:
+    return isinstance(value, ast.A_Const) and bool(getattr(value, "isnull", False))
 
 
 def _literal_rows(node: Any) -> list[tuple[Any, ...]] | None:
