@@ -182,7 +182,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         "exception when duplicate_object then null; end $$;\n"
         "do $$ begin alter type public.mood add value 'glad'; end $$;\n"
         "create view public.items3_rolls as select roll_id from public.items3;\n"
-        "do $$ begin comment on table public.items3 is 'with rolls'; end $$;\n",
+        "do $$ begin comment on table public.items3 is 'with rolls'; end $$;\n"
+        "create table public.rolls_log (id int primary key);\n"
+        "create function public.may_log() returns boolean language sql stable as 'select true';\n"
+        "do $$ begin create policy rolls_log_read on public.rolls_log for select\n"
+        "  using (public.may_log()); exception when duplicate_object then null; end $$;\n",
     ),
     (
         "enum_swap_rename",
@@ -299,7 +303,11 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     # DO blocks: undone from the shadow's delta before what they built on goes
     do_blocks = _body(generated, "do_blocks_from_the_delta")
     assert do_blocks.index("DROP COLUMN IF EXISTS roll_id") < do_blocks.index(
-        "DROP TABLE IF EXISTS public.rolls"
+        "DROP TABLE IF EXISTS public.rolls;"
+    )
+    # a policy a DO block put on a new table goes before the function it calls
+    assert do_blocks.index("DROP POLICY IF EXISTS rolls_log_read") < do_blocks.index(
+        "DROP FUNCTION IF EXISTS public.may_log"
     )
     assert "DROP INDEX" not in do_blocks  # the unique constraint's index goes with it
     assert "DROP TYPE IF EXISTS public.tone" in do_blocks

@@ -148,10 +148,18 @@ def _table_parts(node: Any) -> list[ObjectRef]:
     return out
 
 
+# What a CREATE TABLE never makes by itself: on a table a statement made, still a DO block's
+# (and its undo must come at the block's place: a policy calling a function the rollback
+# drops before the table goes).
+_NEVER_WITH_TABLE = frozenset({"policy", "trigger", "rule"})
+
+
 def _static(d: Difference, static: set[ObjectId], before: Snapshot) -> bool:
-    """Named by a statement outside the DO blocks, or living on an object one made."""
+    """Named by a statement outside the DO blocks, or part of an object one made."""
     if d.object in static:
         return True
+    if d.object.kind in _NEVER_WITH_TABLE:
+        return False
     return d.parent is not None and d.parent in static and d.parent not in before.objects
 
 
