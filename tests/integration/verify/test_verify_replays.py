@@ -203,7 +203,9 @@ MIGRATIONS: list[tuple[str, str]] = [
         "  drop index if exists public.beats_hub_idx;\n"
         "  create index beats_unit_idx on public.beats (unit_id);\n"
         "end $$;\n"
-        "do $$ begin comment on column public.beats.unit_id is 'the unit'; end $$;\n",
+        "do $$ begin comment on column public.beats.unit_id is 'the unit'; end $$;\n"
+        "do $$ begin drop view if exists public.latest_beats;\n"
+        "  create view public.latest_beats as select unit_id from public.beats; end $$;\n",
     ),
     (
         "if_not_exists_of_what_was_there",

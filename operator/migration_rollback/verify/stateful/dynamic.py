@@ -22,7 +22,7 @@ from typing import Any
 
 from migration_rollback.sql import ObjectRef, RollbackPlan, RollbackStep, classify
 from migration_rollback.sql.names import relation
-from migration_rollback.verify.diff import Difference, diff_objects
+from migration_rollback.verify.diff import EXISTS, Difference, diff_objects
 from migration_rollback.verify.snapshot import ObjectId, Snapshot
 from migration_rollback.verify.stateful.lookups import Unknown, find, unquote
 from migration_rollback.verify.stateful.renames import find_renames
@@ -101,6 +101,10 @@ def split_delta(
         chosen[d.object] = block
     for rename in find_renames(delta, before, after):
         chosen[rename.was.id] = chosen.get(rename.now.id)  # both names: one block renamed it
+    whole = {d.object for d in delta if d.attribute == EXISTS or d.object.kind != "table"}
+    for d in delta:
+        if d.parent is not None and d.parent in whole:
+            chosen[d.object] = chosen.get(d.parent)  # a view's columns go with the view
     parts: dict[int, list[Difference]] = {}
     for d in delta:
         block = chosen.get(d.object)
