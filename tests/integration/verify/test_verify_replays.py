@@ -42,6 +42,8 @@ alter table public.posts enable row level security;
 create policy posts_own on public.posts for select using (user_id is not null);
 create table public.tokens (id uuid primary key default uuid_generate_v4(), n int);
 create table public.items3 (id int primary key);
+create table public.devs (id int primary key, type_id int, slug text);
+create view public.dev_list as select id, type_id from public.devs;
 create table public.builds (id int primary key, message_ids uuid[]);
 create table public.totp (id int constraint totp_pkey primary key, secret text);
 create unique index totp_secret_key on public.totp (secret);
@@ -244,6 +246,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         "renamed_then_out_of_an_array",
         "alter table public.builds rename column message_ids to message_id;\n"
         "alter table public.builds alter column message_id type uuid using (message_id[1]);\n",
+    ),
+    (
+        "do_block_drops_a_column_views_used",
+        "drop view if exists public.dev_list;\n"
+        "do $$ begin alter table public.devs drop column type_id; end $$;\n"
+        "create or replace view public.dev_list as select id, slug from public.devs;\n",
     ),
     (
         "check_on_varchar_recreated",

@@ -160,8 +160,10 @@ _NEVER_WITH_TABLE = frozenset({"policy", "trigger", "rule"})
 
 def _static(d: Difference, static: set[ObjectId], before: Snapshot) -> bool:
     """Named by a statement outside the DO blocks, or part of an object one made."""
-    if d.object in static:
-        return True
+    if d.object in static or d.attribute == "position":
+        return True  # (a column's place moves when an earlier one goes: it comes back with it)
+    if d.parent is not None and d.parent.kind in ("view", "materialized view"):
+        return True  # a view's columns come with its definition, whoever changed it
     if d.object.kind in _NEVER_WITH_TABLE:
         return False
     return d.parent is not None and d.parent in static and d.parent not in before.objects
