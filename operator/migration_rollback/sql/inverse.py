@@ -685,6 +685,21 @@ def _follow_column_rename(ctx: Context, rel: ObjectRef, old: str, new: str) -> N
         ctx.columns[(schema, rel.name, new)] = moment
 
 
+def _alter_function(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    """ALTER FUNCTION … SET / RESET / SECURITY / COST …: nothing on a function made here, else
+    its definition before (the shadow's: CREATE OR REPLACE restates every attribute)."""
+    kind = "procedure" if node.objtype == ObjectType.OBJECT_PROCEDURE else "function"
+    ref = object_with_args(node.func, ctx.default_schema, kind)
+    if ref.key in ctx.created_here:
+        yield Inverse(notes=(f"{ref.describe()} is new in this migration",))
+        return
+    yield manual(
+        ManualNeed.PRIOR_DEFINITION,
+        f"{ref.describe()} was altered ({st.first_line}); restore its previous settings",
+        ref,
+    )
+
+
 def _set_schema(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     new_schema = str(node.newschema)
     ot = node.objectType
@@ -1143,6 +1158,7 @@ RULES: dict[type, Rule] = {
     ast.CreatePublicationStmt: _create_simple("publication"),
     ast.AlterTableStmt: _alter_table,
     ast.RenameStmt: _rename,
+    ast.AlterFunctionStmt: _alter_function,
     ast.AlterObjectSchemaStmt: _set_schema,
     ast.AlterEnumStmt: _alter_enum,
     ast.AlterOwnerStmt: _alter_owner,

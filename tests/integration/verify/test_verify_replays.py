@@ -234,6 +234,11 @@ MIGRATIONS: list[tuple[str, str]] = [
     ),
     ("replica_identity", "alter table public.msgs replica identity full;\n"),
     (
+        "function_settings",
+        "alter function public.report_count() set search_path = public;\n"
+        "alter function public.report_count() security definer;\n",
+    ),
+    (
         "renamed_away_then_created",
         "alter table public.totp drop constraint if exists totp_pkey;\n"
         "alter table public.totp rename to totp_backup;\n"
@@ -340,6 +345,9 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     assert shared.count("ADD CONSTRAINT slots_end_after_start") == 1
     assert shared.count("ADD CONSTRAINT slots_host_fkey") == 1
     assert "REPLICA IDENTITY DEFAULT" in _body(generated, "replica_identity")
+    assert "CREATE OR REPLACE FUNCTION public.report_count()" in _body(
+        generated, "function_settings"
+    )
     # the enum swap: the old type recreated under the name the rename gave it
     swap_back = _body(generated, "enum_swap_rename")
     assert swap_back.index("CREATE TYPE public.contact_role_old") < swap_back.index(
