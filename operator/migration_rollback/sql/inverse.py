@@ -683,6 +683,8 @@ def _follow_column_rename(ctx: Context, rel: ObjectRef, old: str, new: str) -> N
     moment = ctx.columns.pop((schema, rel.name, old), None)
     if moment is not None:
         ctx.columns[(schema, rel.name, new)] = moment
+    if ObjectRef("column", rel.name, schema, column=old).key in ctx.created_here:
+        ctx.created_here.add(ObjectRef("column", rel.name, schema, column=new).key)
 
 
 def _alter_function(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:

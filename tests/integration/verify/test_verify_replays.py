@@ -42,6 +42,7 @@ alter table public.posts enable row level security;
 create policy posts_own on public.posts for select using (user_id is not null);
 create table public.tokens (id uuid primary key default uuid_generate_v4(), n int);
 create table public.items3 (id int primary key);
+create table public.leads (id int primary key, status text not null default 'NEW');
 create table public.devs (id int primary key, type_id int, slug text);
 create view public.dev_list as select id, type_id from public.devs;
 create table public.builds (id int primary key, message_ids uuid[]);
@@ -234,6 +235,13 @@ MIGRATIONS: list[tuple[str, str]] = [
     ),
     ("replica_identity", "alter table public.msgs replica identity full;\n"),
     (
+        "column_swap_by_rename",
+        "alter table public.leads add column if not exists status_new text;\n"
+        "alter table public.leads drop column status;\n"
+        "alter table public.leads rename column status_new to status;\n"
+        "alter table public.leads alter column status set default 'OPEN';\n",
+    ),
+    (
         "function_settings",
         "alter function public.report_count() set search_path = public;\n"
         "alter function public.report_count() security definer;\n",
@@ -345,6 +353,8 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     assert shared.count("ADD CONSTRAINT slots_end_after_start") == 1
     assert shared.count("ADD CONSTRAINT slots_host_fkey") == 1
     assert "REPLICA IDENTITY DEFAULT" in _body(generated, "replica_identity")
+    # the swapped-in column is new here: no default of the old one set on it
+    assert "SET DEFAULT" not in _body(generated, "column_swap_by_rename")
     assert "CREATE OR REPLACE FUNCTION public.report_count()" in _body(
         generated, "function_settings"
     )
