@@ -361,6 +361,9 @@ def _observe_comment(h: History, st: Statement, node: Any) -> None:
 def _observe_rename(h: History, st: Statement, node: Any) -> None:
     """A column or table renamed keeps what is known of it (types, defaults) under its new
     name: a later type change back must know the type it had."""
+    if node.renameType in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN) and node.newname:
+        _observe_type_rename(h, node)
+        return
     if node.relation is None:
         return
     rel = relation(node.relation, h.default_schema)
@@ -372,6 +375,21 @@ def _observe_rename(h: History, st: Statement, node: Any) -> None:
             h.set_column(*key, str(node.newname), state)
     elif node.renameType == ObjectType.OBJECT_TABLE and node.newname and key in h.columns:
         h.columns[(key[0], str(node.newname))] = h.columns.pop(key)
+
+
+def _observe_type_rename(h: History, node: Any) -> None:
+    """Columns of a renamed type keep it under its new name."""
+    schema, old = split_qualified(strings(node.object), h.default_schema)
+    for columns in h.columns.values():
+        for name, state in list(columns.items()):
+            names = [str(n.sval) for n in getattr(state.type_node, "names", None) or ()]
+            if names and names[-1] == old and (len(names) == 1 or names[-2] == schema):
+                typ = state.type_node
+                renamed = ast.TypeName(
+                    names=(*typ.names[:-1], ast.String(sval=str(node.newname))),
+                    typmods=typ.typmods, arrayBounds=typ.arrayBounds, typemod=typ.typemod,
+                )  # fmt: skip
+                columns[name] = replace(state, type_node=renamed)
 
 
 _OBSERVERS: dict[type, Observer] = {
