@@ -235,6 +235,10 @@ MIGRATIONS: list[tuple[str, str]] = [
     ),
     ("replica_identity", "alter table public.msgs replica identity full;\n"),
     (
+        "drop_if_exists_of_what_is_gone_already",
+        "drop policy if exists posts_own on public.posts;\n",
+    ),
+    (
         "column_swap_by_rename",
         "alter table public.leads add column if not exists status_new text;\n"
         "alter table public.leads drop column status;\n"
@@ -353,6 +357,8 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     assert shared.count("ADD CONSTRAINT slots_end_after_start") == 1
     assert shared.count("ADD CONSTRAINT slots_host_fkey") == 1
     assert "REPLICA IDENTITY DEFAULT" in _body(generated, "replica_identity")
+    # posts_own was dropped by an earlier case: its text in BASE is not brought back
+    assert "CREATE POLICY" not in _body(generated, "drop_if_exists_of_what_is_gone_already")
     # the swapped-in column is new here: no default of the old one set on it
     assert "SET DEFAULT" not in _body(generated, "column_swap_by_rename")
     assert "CREATE OR REPLACE FUNCTION public.report_count()" in _body(

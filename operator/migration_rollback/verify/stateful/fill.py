@@ -384,9 +384,12 @@ def stateful_rollback(
     for original in plan.steps:
         step = original
         mark = len(out)
-        if step.recreates is not None and gen.find(step.recreates) is not None:
+        if step.recreates is not None and (
+            gen.find(step.recreates) is not None or _if_exists(step.forward.node)
+        ):
             # The shadow's definition, not the text of the migration that first made it: it
             # follows later renames, and it is written once per object (see Writer.created).
+            # Not in the shadow, dropped with IF EXISTS: it was gone already, nothing to undo.
             step = replace(
                 step,
                 sql=None,
