@@ -246,6 +246,30 @@ def _create_index(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     yield Inverse(_drop_sql("index", ref, concurrently=bool(node.concurrent)), notes=notes)
 
 
+def _create_foreign_table(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    ref = relation(node.base.relation, ctx.default_schema, "foreign table")
+    if node.base.if_not_exists and ctx.existed_before(ref):
+        yield Inverse(notes=(f"{ref.describe()} existed before; IF NOT EXISTS changed nothing",))
+        return
+    ctx.created_here.add(ref.key)
+    yield Inverse(f"DROP FOREIGN TABLE IF EXISTS {ref.qualified}")
+
+
+def _create_foreign_server(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    ref = ObjectRef("server", str(node.servername))
+    if node.if_not_exists and ctx.existed_before(ref):
+        yield Inverse(notes=(f"{ref.describe()} existed before; IF NOT EXISTS changed nothing",))
+        return
+    ctx.created_here.add(ref.key)
+    yield Inverse(f"DROP SERVER IF EXISTS {quote_ident(ref.name)}")
+
+
+def _create_fdw(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    ref = ObjectRef("foreign data wrapper", str(node.fdwname))
+    ctx.created_here.add(ref.key)
+    yield Inverse(f"DROP FOREIGN DATA WRAPPER IF EXISTS {quote_ident(ref.name)}")
+
+
 def _create_view(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     ref = relation(node.view, ctx.default_schema, "view")
     drop = _drop_sql("view", ref)
@@ -1161,6 +1185,9 @@ RULES: dict[type, Rule] = {
     ast.AlterTableStmt: _alter_table,
     ast.RenameStmt: _rename,
     ast.AlterFunctionStmt: _alter_function,
+    ast.CreateForeignTableStmt: _create_foreign_table,
+    ast.CreateForeignServerStmt: _create_foreign_server,
+    ast.CreateFdwStmt: _create_fdw,
     ast.AlterObjectSchemaStmt: _set_schema,
     ast.AlterEnumStmt: _alter_enum,
     ast.AlterOwnerStmt: _alter_owner,
