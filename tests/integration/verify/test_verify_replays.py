@@ -361,7 +361,7 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     assert shared.count("ADD CONSTRAINT slots_end_after_start") == 1
     assert shared.count("ADD CONSTRAINT slots_host_fkey") == 1
     assert "REPLICA IDENTITY DEFAULT" in _body(generated, "replica_identity")
-    assert 'SET SCHEMA extensions' in _body(generated, "extension_moved_in_a_do_block")
+    assert "SET SCHEMA extensions" in _body(generated, "extension_moved_in_a_do_block")
     # posts_own was dropped by an earlier case: its text in BASE is not brought back
     assert "CREATE POLICY" not in _body(generated, "drop_if_exists_of_what_is_gone_already")
     # the swapped-in column is new here: no default of the old one set on it
