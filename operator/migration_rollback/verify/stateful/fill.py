@@ -256,6 +256,18 @@ _FILLERS: dict[ManualNeed, Filler] = {
 }
 
 
+def _dropped_earlier(step: RollbackStep, plan: RollbackPlan) -> bool:
+    """The object a CREATE OR REPLACE redefines was dropped earlier in the migration: it made
+    it anew (its undo is a DROP; the earlier DROP's undo brings the old one back)."""
+    keys = {ref.key for ref in _targets(step.forward.node)}
+    return any(
+        other.forward.kind == "DropStmt"
+        and other.forward.index < step.forward.index
+        and keys & {ref.key for ref in classify(other.forward).targets}
+        for other in plan.steps
+    )
+
+
 def _kept(ref: ObjectRef, gen: Writer) -> bool:
     """The object was there before and is the same catalog row after (not renamed away or
     dropped and then made again under its name)."""
@@ -400,7 +412,12 @@ def stateful_rollback(
                     step.recreates,
                 ),
             )
-        if state_first and step.sql is not None and _restorable(step):
+        if (
+            state_first
+            and step.sql is not None
+            and _restorable(step)
+            and not _dropped_earlier(step, plan)
+        ):
             if step.forward.index in overridden:
                 continue
             overridden.add(step.forward.index)
