@@ -42,6 +42,8 @@ alter table public.posts enable row level security;
 create policy posts_own on public.posts for select using (user_id is not null);
 create table public.tokens (id uuid primary key default uuid_generate_v4(), n int);
 create table public.items3 (id int primary key);
+create table public.crm (id int primary key, email text);
+create index crm_email_idx on public.crm (email);
 create table public.leads (id int primary key, status text not null default 'NEW');
 create table public.devs (id int primary key, type_id int, slug text);
 create view public.dev_list as select id, type_id from public.devs;
@@ -234,6 +236,10 @@ MIGRATIONS: list[tuple[str, str]] = [
         "alter table public.slots drop column if exists host;\n",
     ),
     ("replica_identity", "alter table public.msgs replica identity full;\n"),
+    (
+        "index_gone_with_its_column",
+        "alter table public.crm drop column email;\ndrop index if exists public.crm_email_idx;\n",
+    ),
     (
         "drop_if_exists_of_what_is_gone_already",
         "drop policy if exists posts_own on public.posts;\n",

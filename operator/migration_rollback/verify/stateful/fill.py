@@ -23,11 +23,11 @@ from migration_rollback.sql import (
     classify,
     effects,
 )
-from migration_rollback.sql.names import deparse
+from migration_rollback.sql.names import deparse, relation
 from migration_rollback.verify.snapshot import Snapshot, SnapshotObject, quote_ident
 from migration_rollback.verify.stateful.ddl import Writer, checked
 from migration_rollback.verify.stateful.dynamic import DoBlocks, is_do_block, writes_rows
-from migration_rollback.verify.stateful.lookups import Unknown, created_if_missing
+from migration_rollback.verify.stateful.lookups import Unknown, created_if_missing, strings
 from migration_rollback.verify.stateful.renames import column_renames, waits_for_rename
 
 
@@ -256,6 +256,30 @@ _FILLERS: dict[ManualNeed, Filler] = {
 }
 
 
+def _gone_with_column(step: RollbackStep, plan: RollbackPlan, gen: Writer) -> str | None:
+    """A DROP … IF EXISTS of an index or constraint that an earlier DROP COLUMN of this
+    migration took with it: nothing to undo here, it comes back with its column."""
+    manual = step.manual
+    if manual is None or manual.need != ManualNeed.RECREATE_DROPPED or manual.target is None:
+        return None
+    obj = gen.find(manual.target)
+    if obj is None or obj.parent is None or not _if_exists(step.forward.node):
+        return None
+    numbers = set(strings(obj.extra.get("column numbers")))
+    for other in plan.steps:
+        if other.forward.kind != "AlterTableStmt" or other.forward.index >= step.forward.index:
+            continue
+        node = other.forward.node
+        table = relation(node.relation, "public")
+        for cmd in node.cmds or ():
+            if cmd.subtype != AT.AT_DropColumn:
+                continue
+            col = gen.find(ObjectRef("column", table.name, table.schema, column=str(cmd.name)))
+            if col is not None and col.parent == obj.parent and col.extra_text("attnum") in numbers:
+                return f"{obj.id} went with {col.id}, dropped above; it comes back with it"
+    return None
+
+
 def _dropped_earlier(step: RollbackStep, plan: RollbackPlan) -> bool:
     """The object a CREATE OR REPLACE redefines was dropped earlier in the migration: it made
     it anew (its undo is a DROP; the earlier DROP's undo brings the old one back)."""
@@ -433,6 +457,13 @@ def stateful_rollback(
                 ),
             )
         if step.sql is None and step.manual is None:
+            continue
+        gone_with = _gone_with_column(step, plan, gen)
+        if gone_with is not None:
+            loc = step.forward.location
+            out.append(f"-- undoes {loc.file}:{loc.line}: {step.forward.first_line}")
+            out.append(f"-- state-aware: {gone_with}")
+            out.append("")
             continue
         existed = created_if_missing(step.forward.node)
         if existed is not None and _kept(existed, gen):
