@@ -237,6 +237,11 @@ MIGRATIONS: list[tuple[str, str]] = [
     ),
     ("replica_identity", "alter table public.msgs replica identity full;\n"),
     (
+        "default_privileges_granted_again",
+        "alter default privileges in schema public grant select on tables to anon;\n"
+        "alter default privileges in schema public grant all on functions to service_role;\n",
+    ),
+    (
         "index_gone_with_its_column",
         "alter table public.crm drop column email;\ndrop index if exists public.crm_email_idx;\n",
     ),

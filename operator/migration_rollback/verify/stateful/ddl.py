@@ -29,6 +29,13 @@ _DROPPABLE = frozenset(
 )  # fmt: skip
 
 
+_DEFAULT_OBJECTS = {"r": "TABLES", "S": "SEQUENCES", "f": "FUNCTIONS", "T": "TYPES", "n": "SCHEMAS"}
+
+
+def _grantee(name: str) -> str:
+    return "PUBLIC" if name in ("", "PUBLIC") else quote_ident(name)
+
+
 def checked(statements: Iterable[str]) -> tuple[str, ...]:
     """Each statement as the generator's safety belt re-parses and prints it."""
     return tuple(checked_statement(sql.strip().rstrip(";")).text for sql in statements)
@@ -501,7 +508,24 @@ class Writer(Privileges):
         return [f"ALTER PUBLICATION {pub} ADD TABLE {table}{columns}{where}"]
 
     def _default_privileges(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
-        raise Unknown("default privileges are restored by hand")
+        """ALTER DEFAULT PRIVILEGES back to the before-state's entries: every grantee named
+        before or now revoked, then each before-entry granted (entries are `grantee=PRIV,…`)."""
+        kind = _DEFAULT_OBJECTS.get(str(obj.extra_text("object type")))
+        role = obj.extra_text("role")
+        if kind is None or role is None:
+            raise Unknown(f"{obj.id}: which objects or role it is for is not known")
+        schema = obj.extra_text("schema")
+        prefix = f"ALTER DEFAULT PRIVILEGES FOR ROLE {quote_ident(role)}" + (
+            f" IN SCHEMA {quote_ident(schema)}" if schema else ""
+        )
+        entries = [e.partition("=") for e in obj.strings("privileges")]
+        now = current.strings("privileges") if current is not None else ()
+        grantees = dict.fromkeys([g for g, _, _ in entries] + [e.partition("=")[0] for e in now])
+        out = [f"{prefix} REVOKE ALL ON {kind} FROM {_grantee(g)}" for g in grantees]
+        for grantee, _, privileges in entries:
+            granted = ", ".join(privileges.split(","))
+            out.append(f"{prefix} GRANT {granted} ON {kind} TO {_grantee(grantee)}")
+        return out
 
     # --- enums ---------------------------------------------------------------------------------
 
