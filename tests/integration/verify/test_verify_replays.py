@@ -205,9 +205,9 @@ MIGRATIONS: list[tuple[str, str]] = [
         "do_block_renames_column",
         "do $$ begin\n"
         "  alter table public.beats rename column hub_id to unit_id;\n"
-        "  drop index if exists public.beats_hub_idx;\n"
         "  create index beats_unit_idx on public.beats (unit_id);\n"
         "end $$;\n"
+        "drop index if exists public.beats_hub_idx;\n"
         "do $$ begin comment on column public.beats.unit_id is 'the unit'; end $$;\n"
         "do $$ begin drop view if exists public.latest_beats;\n"
         "  create view public.latest_beats as select unit_id from public.beats; end $$;\n",
@@ -357,6 +357,10 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     # a rename inside a DO block: renamed back (its values kept), not dropped and re-added
     renamed = _body(generated, "do_block_renames_column")
     assert "RENAME COLUMN unit_id TO hub_id" in renamed
+    # the index dropped after the DO block's rename comes back after the rename back
+    assert renamed.index("RENAME COLUMN unit_id TO hub_id") < renamed.index(
+        "CREATE INDEX beats_hub_idx"
+    )
     assert "DROP COLUMN" not in renamed
     # IF NOT EXISTS of what the shadow had (a constraint's index): nothing to undo
     assert "DROP" not in _body(generated, "if_not_exists_of_what_was_there")

@@ -64,6 +64,22 @@ class DoBlocks:
     data_loss: list[str] = field(default_factory=list, init=False)
     _parts: dict[int, list[Difference]] | None = field(default=None, init=False)
 
+    def renamed_tables(self) -> dict[str, list[int]]:
+        """Tables (by their name before) a DO block renamed, or renamed columns of: the
+        block's index (what the rollback recreates on them waits for the rename back)."""
+        if self.after is None:
+            return {}
+        if self._parts is None:
+            self._parts = split_delta(self.plan, self.before, self.after)
+        out: dict[str, list[int]] = {}
+        for index, part in self._parts.items():
+            for rename in find_renames(part, self.before, self.after):
+                was = rename.was
+                table = was.parent if was.id.kind == "column" else was.id
+                if table is not None:
+                    out.setdefault(table.name, []).append(index)
+        return out
+
     def fill(self, step: RollbackStep) -> tuple[list[str], str]:
         if self.after is None:
             raise Unknown("the state after the migration is not known")
@@ -100,7 +116,11 @@ def split_delta(
             block = _last_naming(blocks, _simple_name(d.parent))
         chosen[d.object] = block
     for rename in find_renames(delta, before, after):
-        chosen[rename.was.id] = chosen.get(rename.now.id)  # both names: one block renamed it
+        # the block that renamed it names both; both diffs go there
+        old, new = _simple_name(rename.was.id), _simple_name(rename.now.id)
+        both = [i for i, body in blocks if _mentions(body, old) and _mentions(body, new)]
+        block = max(both) if both else chosen.get(rename.now.id)
+        chosen[rename.was.id] = chosen[rename.now.id] = block
     whole = {d.object for d in delta if d.attribute == EXISTS or d.object.kind != "table"}
     for d in delta:
         if d.parent is not None and d.parent in whole:

@@ -416,6 +416,8 @@ def stateful_rollback(
     out: list[str] = []
     overridden: set[int] = set()
     renames = column_renames(plan)
+    for table, blocks in do_blocks.renamed_tables().items():
+        renames.setdefault(table, []).extend(blocks)
     deferred: dict[int, list[str]] = {}
     for original in plan.steps:
         step = original
