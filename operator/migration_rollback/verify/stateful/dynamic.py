@@ -116,11 +116,9 @@ def split_delta(
             block = _last_naming(blocks, _simple_name(d.parent))
         chosen[d.object] = block
     for rename in find_renames(delta, before, after):
-        # the block that renamed it names both; both diffs go there
-        old, new = _simple_name(rename.was.id), _simple_name(rename.now.id)
-        both = [i for i, body in blocks if _mentions(body, old) and _mentions(body, new)]
-        block = max(both) if both else chosen.get(rename.now.id)
-        chosen[rename.was.id] = chosen[rename.now.id] = block
+        # undone with the last block naming the new name: the rollback reaches it first, so
+        # what later blocks and statements built on the old name comes back after it
+        chosen[rename.was.id] = chosen.get(rename.now.id)
     whole = {d.object for d in delta if d.attribute == EXISTS or d.object.kind != "table"}
     for d in delta:
         if d.parent is not None and d.parent in whole:
