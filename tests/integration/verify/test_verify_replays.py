@@ -42,6 +42,8 @@ alter table public.posts enable row level security;
 create policy posts_own on public.posts for select using (user_id is not null);
 create table public.tokens (id uuid primary key default uuid_generate_v4(), n int);
 create table public.items3 (id int primary key);
+create table public.hb (id int primary key, serial text, note text);
+create index hb_serial_idx on public.hb (serial, note);
 create table public.crm (id int primary key, email text);
 create index crm_email_idx on public.crm (email);
 create table public.leads (id int primary key, status text not null default 'NEW');
@@ -236,6 +238,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         "alter table public.slots drop column if exists host;\n",
     ),
     ("replica_identity", "alter table public.msgs replica identity full;\n"),
+    (
+        "do_block_drops_an_indexed_column",
+        "do $$ begin alter table public.hb drop column serial; end $$;\n"
+        "do $$ begin comment on column public.hb.note is 'a note'; end $$;\n",
+    ),
     (
         "default_privileges_granted_again",
         "alter default privileges in schema public grant select on tables to anon;\n"

@@ -24,7 +24,7 @@ from migration_rollback.sql import ObjectRef, RollbackPlan, RollbackStep, classi
 from migration_rollback.sql.names import relation
 from migration_rollback.verify.diff import EXISTS, Difference, diff_objects
 from migration_rollback.verify.snapshot import ObjectId, Snapshot
-from migration_rollback.verify.stateful.lookups import Unknown, find, unquote
+from migration_rollback.verify.stateful.lookups import Unknown, find, strings, unquote
 from migration_rollback.verify.stateful.renames import find_renames
 from migration_rollback.verify.stateful.repair import repair
 
@@ -119,6 +119,7 @@ def split_delta(
         # undone with the last block naming the new name: the rollback reaches it first, so
         # what later blocks and statements built on the old name comes back after it
         chosen[rename.was.id] = chosen.get(rename.now.id)
+    _with_their_columns(delta, before, chosen)
     whole = {d.object for d in delta if d.attribute == EXISTS or d.object.kind != "table"}
     for d in delta:
         if d.parent is not None and d.parent in whole:
@@ -129,6 +130,27 @@ def split_delta(
         if block is not None:
             parts.setdefault(block, []).append(d)
     return parts
+
+
+def _with_their_columns(
+    delta: Sequence[Difference], before: Snapshot, chosen: dict[ObjectId, int | None]
+) -> None:
+    """A removed index or constraint over a removed column went with the column (a DROP
+    COLUMN takes them): it comes back with the column, in that column's block."""
+    columns: dict[tuple[ObjectId, str | None], ObjectId] = {}
+    for d in delta:
+        col = before.objects.get(d.object) if d.removed and d.object.kind == "column" else None
+        if col is not None and col.parent is not None:
+            columns[(col.parent, col.extra_text("attnum"))] = d.object
+    for d in delta:
+        obj = before.objects.get(d.object) if d.removed else None
+        if obj is None or obj.parent is None or obj.id.kind not in ("index", "constraint"):
+            continue
+        for number in strings(obj.extra.get("column numbers")):
+            column = columns.get((obj.parent, number))
+            if column is not None:
+                chosen[d.object] = chosen.get(column)
+                break
 
 
 def _last_naming(blocks: Sequence[tuple[int, str]], name: str) -> int | None:
