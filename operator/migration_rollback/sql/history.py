@@ -378,18 +378,30 @@ def _observe_rename(h: History, st: Statement, node: Any) -> None:
 
 
 def _observe_type_rename(h: History, node: Any) -> None:
-    """Columns of a renamed type keep it under its new name."""
+    """Columns of a renamed type keep it under its new name (their type, and the cast of a
+    default such as `'a'::t`)."""
     schema, old = split_qualified(strings(node.object), h.default_schema)
+    new = str(node.newname)
     for columns in h.columns.values():
         for name, state in list(columns.items()):
-            names = [str(n.sval) for n in getattr(state.type_node, "names", None) or ()]
-            if names and names[-1] == old and (len(names) == 1 or names[-2] == schema):
-                typ = state.type_node
-                renamed = ast.TypeName(
-                    names=(*typ.names[:-1], ast.String(sval=str(node.newname))),
-                    typmods=typ.typmods, arrayBounds=typ.arrayBounds, typemod=typ.typemod,
-                )  # fmt: skip
-                columns[name] = replace(state, type_node=renamed)
+            typ = _renamed_type(state.type_node, schema, old, new)
+            default = state.default_node
+            if isinstance(default, ast.TypeCast):
+                cast = _renamed_type(default.typeName, schema, old, new)
+                if cast is not default.typeName:
+                    default = ast.TypeCast(arg=default.arg, typeName=cast)
+            columns[name] = replace(state, type_node=typ, default_node=default)
+
+
+def _renamed_type(typ: Any, schema: str, old: str, new: str) -> Any:
+    """`typ` naming the renamed type by its new name (the same node when it names another)."""
+    names = [str(n.sval) for n in getattr(typ, "names", None) or ()]
+    if not names or names[-1] != old or (len(names) > 1 and names[-2] != schema):
+        return typ
+    return ast.TypeName(
+        names=(*typ.names[:-1], ast.String(sval=new)),
+        typmods=typ.typmods, arrayBounds=typ.arrayBounds, typemod=typ.typemod,
+    )  # fmt: skip
 
 
 _OBSERVERS: dict[type, Observer] = {
