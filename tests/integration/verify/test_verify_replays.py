@@ -42,7 +42,8 @@ alter table public.posts enable row level security;
 create policy posts_own on public.posts for select using (user_id is not null);
 create table public.tokens (id uuid primary key default uuid_generate_v4(), n int);
 create table public.items3 (id int primary key);
-create table public.hb (id int primary key, serial text, note text);
+create table public.hb (id int primary key, serial text, note text, relay text);
+comment on column public.hb.relay is 'how it came';
 create index hb_serial_idx on public.hb (serial, note);
 create table public.crm (id int primary key, email text);
 create index crm_email_idx on public.crm (email);
@@ -241,7 +242,9 @@ MIGRATIONS: list[tuple[str, str]] = [
     (
         "do_block_drops_an_indexed_column",
         "do $$ begin alter table public.hb drop column serial; end $$;\n"
-        "do $$ begin comment on column public.hb.note is 'a note'; end $$;\n",
+        "do $$ begin comment on column public.hb.note is 'a note'; end $$;\n"
+        "do $$ begin alter table public.hb rename column relay to relay_kind; end $$;\n"
+        "comment on column public.hb.relay_kind is 'the kind';\n",
     ),
     (
         "default_privileges_granted_again",
