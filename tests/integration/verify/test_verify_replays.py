@@ -42,6 +42,9 @@ alter table public.posts enable row level security;
 create policy posts_own on public.posts for select using (user_id is not null);
 create table public.tokens (id uuid primary key default uuid_generate_v4(), n int);
 create table public.items3 (id int primary key);
+create table public.mons (id int primary key, name text);
+create table public.chat (id int primary key);
+create publication test_pub for table public.chat;
 create table public.hb (id int primary key, serial text, note text, relay text);
 comment on column public.hb.relay is 'how it came';
 create index hb_serial_idx on public.hb (serial, note);
@@ -240,6 +243,16 @@ MIGRATIONS: list[tuple[str, str]] = [
     ),
     ("replica_identity", "alter table public.msgs replica identity full;\n"),
     (
+        "do_block_names_a_constraints_index",
+        "alter table public.mons add constraint mons_name_unique unique (name);\n"
+        "do $$ begin raise notice 'mons_name_unique added'; end $$;\n",
+    ),
+    (
+        "do_block_and_a_dropped_table_share_a_publication",
+        "do $$ begin execute 'alter publication test_pub drop table public.chat'; end $$;\n"
+        "drop table public.chat;\n",
+    ),
+    (
         "do_block_drops_an_indexed_column",
         "do $$ begin alter table public.hb drop column serial; end $$;\n"
         "do $$ begin comment on column public.hb.note is 'a note'; end $$;\n"
@@ -386,6 +399,9 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     assert shared.count("ADD CONSTRAINT slots_end_after_start") == 1
     assert shared.count("ADD CONSTRAINT slots_host_fkey") == 1
     assert "REPLICA IDENTITY DEFAULT" in _body(generated, "replica_identity")
+    assert "DROP INDEX" not in _body(generated, "do_block_names_a_constraints_index")
+    shared = _body(generated, "do_block_and_a_dropped_table_share_a_publication")
+    assert shared.count("ADD TABLE public.chat") == 1
     assert "SET SCHEMA extensions" in _body(generated, "extension_moved_in_a_do_block")
     # posts_own was dropped by an earlier case: its text in BASE is not brought back
     assert "CREATE POLICY" not in _body(generated, "drop_if_exists_of_what_is_gone_already")

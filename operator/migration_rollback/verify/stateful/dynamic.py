@@ -107,7 +107,9 @@ def split_delta(
     blocks = [(s.forward.index, do_body(s).lower()) for s in plan.steps if is_do_block(s)]
     static = _named_outside_do_blocks(plan.steps, before, after)
     delta = [
-        d for d in diff_objects(before.objects, after.objects) if not _static(d, static, before)
+        d
+        for d in diff_objects(before.objects, after.objects)
+        if not _static(d, static, before, after)
     ]
     chosen: dict[ObjectId, int | None] = {}
     for d in delta:
@@ -120,6 +122,10 @@ def split_delta(
         # what later blocks and statements built on the old name comes back after it
         chosen[rename.was.id] = chosen.get(rename.now.id)
     _with_their_columns(delta, before, chosen)
+    for d in delta:
+        constraint = _backed(d, before, after)
+        if constraint is not None:  # an index goes and comes with the constraint it backs
+            chosen[d.object] = None if constraint in static else chosen.get(constraint)
     whole = {d.object for d in delta if d.attribute == EXISTS or d.object.kind != "table"}
     for d in delta:
         if d.parent is not None and d.parent in whole:
@@ -130,6 +136,15 @@ def split_delta(
         if block is not None:
             parts.setdefault(block, []).append(d)
     return parts
+
+
+def _backed(d: Difference, before: Snapshot, after: Snapshot) -> ObjectId | None:
+    """The constraint an index backs (primary key, unique, exclusion), if any."""
+    obj = after.objects.get(d.object) or before.objects.get(d.object)
+    name = obj.text("constraint") if obj is not None and d.object.kind == "index" else None
+    if obj is None or name is None or obj.parent is None:
+        return None
+    return ObjectId("constraint", f"{obj.parent.name}.{name}")
 
 
 def _with_their_columns(
@@ -198,15 +213,21 @@ def _table_parts(node: Any) -> list[ObjectRef]:
 _NEVER_WITH_TABLE = frozenset({"policy", "trigger", "rule"})
 
 
-def _static(d: Difference, static: set[ObjectId], before: Snapshot) -> bool:
-    """Named by a statement outside the DO blocks, or part of an object one made."""
+def _static(d: Difference, static: set[ObjectId], before: Snapshot, after: Snapshot) -> bool:
+    """Named by a statement outside the DO blocks, or part of an object one made or dropped
+    (it comes back, or goes, with it)."""
     if d.object in static or d.attribute == "position":
         return True  # (a column's place moves when an earlier one goes: it comes back with it)
     if d.parent is not None and d.parent.kind in ("view", "materialized view"):
         return True  # a view's columns come with its definition, whoever changed it
-    if d.object.kind in _NEVER_WITH_TABLE:
+    if d.object.kind == "publication table" and d.removed:
+        table = ObjectId("table", d.object.name.partition(":")[2])
+        return table in static and table not in after.objects  # went with a dropped table
+    if d.parent is None or d.parent not in static:
         return False
-    return d.parent is not None and d.parent in static and d.parent not in before.objects
+    if d.parent not in after.objects:
+        return True  # dropped with its table, recreated with it
+    return d.object.kind not in _NEVER_WITH_TABLE and d.parent not in before.objects
 
 
 def _simple_name(oid: ObjectId) -> str:
