@@ -7,10 +7,8 @@ savepoint (so a missing table without IF EXISTS, or dependents without CASCADE, 
 written), and what a DROP would have removed from the *live* schema goes: foreign keys to and
 from the table, dependent views (CASCADE), triggers, policies, column defaults and publication
 membership. The archived table is inert data; anything else still depending on it is reported.
-Its columns of types that are not built in (enums, domains, composites, extensions' types) are
-kept as text, the type recorded in the column's comment, so that the same rollback can drop
-the type it created with the table (this rewrites those tables); the verifier's round trip
-archives the same way (verify/as_runner.py).
+It is then cut from the live functions and types it used (archive_inert.py), so that the same
+rollback can drop them; the verifier's round trip archives the same way (verify/as_runner.py).
 
 A dropped column is copied (primary key + value) into an archive table before the statement
 runs. Everything happens inside the run's transaction, so a dry run or a failure leaves nothing.
@@ -25,6 +23,7 @@ from datetime import datetime
 import psycopg
 from psycopg import sql
 
+from migration_rollback.runner.archive_inert import make_inert, untype_columns
 from migration_rollback.runner.impact import EXACT_COUNT_BELOW, UNANALYSED_COUNT_MAX_BYTES
 from migration_rollback.runner.naming import (
     ARCHIVE_SCHEMA,
@@ -130,7 +129,7 @@ def archive_tables(conn: Connection, planned: PlannedStatement, when: datetime) 
     for oid in members:
         outcome.archived.append(_move(conn, oid, planned, when))
         outcome.moved_oids.append(oid)
-    outcome.dependents += untype_columns(conn, members)
+    outcome.dependents += make_inert(conn, members)
     outcome.dependents += [
         f"{what} still depends on archived {', '.join(a.archive for a in outcome.archived)}"
         for what in _remaining_dependents(conn, members)
@@ -406,85 +405,6 @@ def _remaining_dependents(conn: Connection, members: list[int]) -> list[str]:
         {"m": members},
     ).fetchall()
     return [str(r[0]) for r in rows]
-
-
-# --- archived data stays readable without the types it used ---------------------------------
-
-# Columns of archived tables whose type is not built in (an enum, a domain, a composite or an
-# extension's type), with what to record of the type: PostgreSQL's description and, for an
-# enum, its labels. The rollback often drops that type next (it created it with the table).
-_FOREIGN_TYPED_COLUMNS = """
-SELECT a.attrelid, a.attname, a.attnum,
-       pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(t.typname)
-         || CASE WHEN t.oid <> at.oid THEN '[]' ELSE '' END,
-       CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain over '
-              || pg_catalog.format_type(t.typbasetype, t.typtypmod)
-            WHEN 'c' THEN 'composite' WHEN 'r' THEN 'range' ELSE 'type' END,
-       (SELECT pg_catalog.string_agg(pg_catalog.quote_literal(e.enumlabel), ', '
-                                     ORDER BY e.enumsortorder)
-        FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid)
-FROM pg_catalog.pg_attribute a
-JOIN pg_catalog.pg_type at ON at.oid = a.atttypid
-JOIN pg_catalog.pg_type t ON t.oid = CASE WHEN at.typelem <> 0 AND at.typlen = -1
-                                          AND at.typcategory = 'A' THEN at.typelem ELSE at.oid END
-JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-ORDER BY a.attrelid, a.attnum
-"""
-
-# What on an archived table would stop its column changing type: CHECK, exclusion and foreign
-# key constraints on the column, indexes with an expression or predicate over it. A CHECK
-# comparing an enum column with the enum's literals cannot be rebuilt over text.
-_BLOCKING_CONSTRAINTS = """
-SELECT c.conname FROM pg_catalog.pg_constraint c
-WHERE c.conrelid = %s AND %s = ANY(c.conkey) AND c.contype IN ('c', 'x', 'f')
-ORDER BY c.conname
-"""
-_BLOCKING_INDEXES = """
-SELECT DISTINCT i.indexrelid FROM pg_catalog.pg_index i
-JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
-  AND d.objid = i.indexrelid AND d.refobjid = i.indrelid AND d.refobjsubid = %s
-WHERE i.indrelid = %s AND (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL)
-  AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid)
-"""
-
-
-def untype_columns(conn: Connection, oids: Sequence[int]) -> list[str]:
-    """Turn archived columns of non-built-in types into text (what the type was goes into the
-    column's comment), so that the rollback can drop the type (or extension) it created with
-    the table, and the archive keeps its data readable without it. Rewrites those tables."""
-    done: list[str] = []
-    rows = conn.execute(_FOREIGN_TYPED_COLUMNS, [list(oids)]).fetchall()
-    for oid, column, attnum, type_sql, variety, labels in rows:
-        table = sql.Identifier(*relation_name(conn, int(oid)))
-        col = sql.Identifier(column)
-        for (conname,) in conn.execute(_BLOCKING_CONSTRAINTS, [oid, attnum]).fetchall():
-            conn.execute(
-                sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(
-                    table, sql.Identifier(conname)
-                )
-            )
-        for (index,) in conn.execute(_BLOCKING_INDEXES, [attnum, oid]).fetchall():
-            conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(_ident(conn, int(index))))
-        conn.execute(
-            sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE text USING {}::text").format(
-                table, col, col
-            )
-        )
-        what = f"{type_sql} ({variety}" + (f": {labels})" if labels else ")")
-        conn.execute(
-            sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(
-                table,
-                col,
-                sql.Literal(
-                    f"was {what}; stored as text by migration-rollback so that the archive "
-                    "does not depend on the type"
-                ),
-            )
-        )
-        done.append(f"archived column {table.as_string(conn)}.{column} of type {what} kept as text")
-    return done
 
 
 # --- DROP COLUMN -> copy out first -------------------------------------------------------

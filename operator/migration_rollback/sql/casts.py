@@ -5,7 +5,8 @@
 boolean"). Every type has an explicit cast to and from text (its input/output functions), so
 when no direct cast is known the value goes through its text form: `c::text::boolean`. A direct
 cast is kept where pg_cast has one, since going through text can fail where it succeeds
-(`1.5::numeric::integer` rounds, `'1.5'::integer` is an error).
+(`1.5::numeric::integer` rounds, `'1.5'::integer` is an error). A scalar going back into an
+array (`USING (ids[1])` undone) becomes a one-element array.
 """
 
 from __future__ import annotations
@@ -108,5 +109,11 @@ def using(column: str, current: str | None, target: str) -> str:
     `current` None: unknown, so through text."""
     if current is not None and has_direct_cast(current, target):
         return f"{column}::{target}"
-    via = "text[]" if target.strip().endswith("[]") else "text"
+    to_array = target.strip().endswith("[]")
+    if current is not None and to_array and not base_type(current).endswith("[]"):
+        # A scalar back into an array (it was taken out of one): a one-element array; a scalar
+        # has no cast to any array type, not even through text.
+        element = target.strip().removesuffix("[]")
+        return f"ARRAY[{using(column, current, element)}]"
+    via = "text[]" if to_array else "text"
     return f"{column}::{via}::{target}"

@@ -81,6 +81,8 @@ class History:
     rls_forced: set[tuple[str, str]] = field(default_factory=set)
     comments: dict[str, str | None] = field(default_factory=dict)
     primary_keys: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    # UNIQUE constraints declared with the table: other keys an inserted row is found by.
+    unique_keys: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     default_schema: str = DEFAULT_SCHEMA
 
     def knows(self, ref: ObjectRef) -> bool:
@@ -106,6 +108,7 @@ class History:
             rls_forced=set(self.rls_forced),
             comments=dict(self.comments),
             primary_keys=dict(self.primary_keys),
+            unique_keys=dict(self.unique_keys),
         )
 
     def begin_file(self) -> None:
@@ -195,19 +198,26 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
         return
     h._define(rel, st)
     pk: tuple[str, ...] = ()
+    uniques: list[tuple[str, ...]] = []
     for elt in node.tableElts or ():
         if isinstance(elt, ast.ColumnDef):
             h.set_column(str(rel.schema), rel.name, str(elt.colname), column_state(elt))
             for c in elt.constraints or ():
                 if c.contype == ConstrType.CONSTR_PRIMARY:
                     pk = (str(elt.colname),)
+                elif c.contype == ConstrType.CONSTR_UNIQUE:
+                    uniques.append((str(elt.colname),))
                 _observe_constraint(h, st, rel, c, str(elt.colname))
         elif isinstance(elt, ast.Constraint):
             if elt.contype == ConstrType.CONSTR_PRIMARY:
                 pk = tuple(strings(elt.keys))
+            elif elt.contype == ConstrType.CONSTR_UNIQUE and elt.keys:
+                uniques.append(tuple(strings(elt.keys)))
             _observe_constraint(h, st, rel, elt, None)
     if pk:
         h.primary_keys[(str(rel.schema), rel.name)] = pk
+    if uniques:
+        h.unique_keys[(str(rel.schema), rel.name)] = tuple(uniques)
 
 
 def _observe_constraint(
@@ -348,6 +358,52 @@ def _observe_comment(h: History, st: Statement, node: Any) -> None:
     h.comments[deparse(node.object) + str(node.objtype)] = node.comment
 
 
+def _observe_rename(h: History, st: Statement, node: Any) -> None:
+    """A column or table renamed keeps what is known of it (types, defaults) under its new
+    name: a later type change back must know the type it had."""
+    if node.renameType in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN) and node.newname:
+        _observe_type_rename(h, node)
+        return
+    if node.relation is None:
+        return
+    rel = relation(node.relation, h.default_schema)
+    key = (str(rel.schema), rel.name)
+    if node.renameType == ObjectType.OBJECT_COLUMN and node.subname and node.newname:
+        state = h.column(*key, str(node.subname))
+        h.drop_column(*key, str(node.subname))
+        if state is not None:
+            h.set_column(*key, str(node.newname), state)
+    elif node.renameType == ObjectType.OBJECT_TABLE and node.newname and key in h.columns:
+        h.columns[(key[0], str(node.newname))] = h.columns.pop(key)
+
+
+def _observe_type_rename(h: History, node: Any) -> None:
+    """Columns of a renamed type keep it under its new name (their type, and the cast of a
+    default such as `'a'::t`)."""
+    schema, old = split_qualified(strings(node.object), h.default_schema)
+    new = str(node.newname)
+    for columns in h.columns.values():
+        for name, state in list(columns.items()):
+            typ = _renamed_type(state.type_node, schema, old, new)
+            default = state.default_node
+            if isinstance(default, ast.TypeCast):
+                cast = _renamed_type(default.typeName, schema, old, new)
+                if cast is not default.typeName:
+                    default = ast.TypeCast(arg=default.arg, typeName=cast)
+            columns[name] = replace(state, type_node=typ, default_node=default)
+
+
+def _renamed_type(typ: Any, schema: str, old: str, new: str) -> Any:
+    """`typ` naming the renamed type by its new name (the same node when it names another)."""
+    names = [str(n.sval) for n in getattr(typ, "names", None) or ()]
+    if not names or names[-1] != old or (len(names) > 1 and names[-2] != schema):
+        return typ
+    return ast.TypeName(
+        names=(*typ.names[:-1], ast.String(sval=new)),
+        typmods=typ.typmods, arrayBounds=typ.arrayBounds, typemod=typ.typemod,
+    )  # fmt: skip
+
+
 _OBSERVERS: dict[type, Observer] = {
     ast.CreateStmt: _observe_create_table,
     ast.IndexStmt: _observe_index,
@@ -368,4 +424,5 @@ _OBSERVERS: dict[type, Observer] = {
     ast.VariableSetStmt: _observe_set,
     ast.CommentStmt: _observe_comment,
     ast.SelectStmt: _observe_select,
+    ast.RenameStmt: _observe_rename,
 }

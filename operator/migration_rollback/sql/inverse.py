@@ -119,12 +119,44 @@ class Context:
     created_here: CreatedKeys = field(default_factory=CreatedKeys)
     columns: dict[tuple[str, str, str], ColumnMoment] = field(default_factory=dict)
 
+    # Types this migration renamed so far: (schema, new name) -> old name. The rollback undoes
+    # the rename last, so its earlier steps must call the type by its new name.
+    renamed_types: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Relations (schema, name) this migration renamed away or dropped so far: a CREATE … IF NOT
+    # EXISTS of that name afterwards creates a new one, whatever existed before.
+    gone_here: set[tuple[str, str]] = field(default_factory=set)
+    # Columns this migration renamed so far: (schema, table, new name) -> name before.
+    renamed_columns: dict[tuple[str, str, str], str] = field(default_factory=dict)
+
+    def column_before(self, schema: str, table: str, column: str) -> ColumnState | None:
+        """What earlier migrations tell of a column, by the name it had before this one."""
+        if self.history is None:
+            return None
+        name = self.renamed_columns.get((schema, table, column), column)
+        return self.history.column(schema, table, name)
+
+    def type_now(self, type_sql: str) -> str:
+        """A type as the rollback must name it at this point: after a rename made here, by
+        the name the rename gave it (`contact_role` → `public.contact_role_old`)."""
+        base, array = (type_sql[:-2], "[]") if type_sql.endswith("[]") else (type_sql, "")
+        for (schema, new), old in self.renamed_types.items():
+            if base in (old, quote_ident(old), f"{schema}.{old}", qualified_name(schema, old)):
+                return qualified_name(schema, new) + array
+        return type_sql
+
+    def was_named(self, ref: ObjectRef) -> ObjectRef | None:
+        """The type `ref` as it was called before this migration renamed it."""
+        old = self.renamed_types.get((ref.schema or self.default_schema, ref.name))
+        if old is None or ref.kind not in ("type", "domain"):
+            return None
+        return ObjectRef(ref.kind, old, ref.schema or self.default_schema)
+
     def moment(self, schema: str, table: str, column: str) -> ColumnMoment:
         return self.columns.setdefault((schema, table, column), ColumnMoment())
 
     def existed_before(self, ref: ObjectRef) -> bool | None:
         """True/False when earlier migrations tell; None when nothing is known of them."""
-        if ref.key in self.created_here:
+        if ref.key in self.created_here or (ref.schema or "", ref.name) in self.gone_here:
             return False
         if self.history is None:
             return None
@@ -212,6 +244,30 @@ def _create_index(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     ctx.created_here.add(ref.key)
     notes = () if node.idxname else (f"index name {ref.name} derived as PostgreSQL names it",)
     yield Inverse(_drop_sql("index", ref, concurrently=bool(node.concurrent)), notes=notes)
+
+
+def _create_foreign_table(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    ref = relation(node.base.relation, ctx.default_schema, "foreign table")
+    if node.base.if_not_exists and ctx.existed_before(ref):
+        yield Inverse(notes=(f"{ref.describe()} existed before; IF NOT EXISTS changed nothing",))
+        return
+    ctx.created_here.add(ref.key)
+    yield Inverse(f"DROP FOREIGN TABLE IF EXISTS {ref.qualified}")
+
+
+def _create_foreign_server(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    ref = ObjectRef("server", str(node.servername))
+    if node.if_not_exists and ctx.existed_before(ref):
+        yield Inverse(notes=(f"{ref.describe()} existed before; IF NOT EXISTS changed nothing",))
+        return
+    ctx.created_here.add(ref.key)
+    yield Inverse(f"DROP SERVER IF EXISTS {quote_ident(ref.name)}")
+
+
+def _create_fdw(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    ref = ObjectRef("foreign data wrapper", str(node.fdwname))
+    ctx.created_here.add(ref.key)
+    yield Inverse(f"DROP FOREIGN DATA WRAPPER IF EXISTS {quote_ident(ref.name)}")
 
 
 def _create_view(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
@@ -344,7 +400,7 @@ def _alter_cmd(
     sub = cmd.subtype
     schema, table = str(rel.schema), rel.name
     col = quote_ident(str(cmd.name)) if cmd.name else ""
-    state = ctx.history.column(schema, table, str(cmd.name)) if ctx.history else None
+    state = ctx.column_before(schema, table, str(cmd.name))
     column_ref = ObjectRef("column", table, schema, column=cmd.name)
     table_is_new = rel.key in ctx.created_here or column_ref.key in ctx.created_here
     if sub == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
@@ -386,6 +442,7 @@ def _alter_cmd(
         if table_is_new:
             yield Inverse(notes=("the table or column is new in this migration",))
         elif prior is not None:
+            prior = ctx.type_now(prior)
             yield from _type_back(prefix, col, new_type, prior, moment.default_before(state))
         else:
             yield manual(
@@ -449,6 +506,15 @@ def _alter_cmd(
                 ManualNeed.RECREATE_DROPPED,
                 f"constraint {cmd.name} on {rel.qualified} was dropped; recreate it",
                 ref,
+            )
+    elif sub == AT.AT_ReplicaIdentity:
+        if table_is_new:
+            yield Inverse(notes=("the table is new in this migration",))
+        else:
+            yield manual(
+                ManualNeed.PRIOR_REPLICA_IDENTITY,
+                f"replica identity of {rel.qualified} changed; set the previous one back",
+                rel,
             )
     elif sub == AT.AT_AttachPartition:
         part = cmd.def_.name if isinstance(cmd.def_, ast.PartitionCmd) else None
@@ -594,6 +660,7 @@ def _rename(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     if rt in _RENAME_KEYWORD and node.relation is not None:
         rel = relation(node.relation, ctx.default_schema)
         renamed = qualified_name(rel.schema, str(node.newname))
+        ctx.gone_here.add((rel.schema or "", rel.name))
         yield Inverse(
             f"ALTER {_RENAME_KEYWORD[rt]} IF EXISTS {renamed} RENAME TO {quote_ident(rel.name)}"
         )
@@ -602,6 +669,8 @@ def _rename(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         keyword = _RENAME_KEYWORD.get(node.relationType, "TABLE")
         what = "COLUMN" if rt == ObjectType.OBJECT_COLUMN else "CONSTRAINT"
         old = quote_ident(str(node.subname))
+        if rt == ObjectType.OBJECT_COLUMN:
+            _follow_column_rename(ctx, rel, str(node.subname), str(node.newname))
         yield Inverse(f"ALTER {keyword} {rel.qualified} RENAME {what} {new} TO {old}")
     elif rt in (ObjectType.OBJECT_TRIGGER, ObjectType.OBJECT_POLICY) and node.relation:
         rel = relation(node.relation, ctx.default_schema)
@@ -623,9 +692,38 @@ def _rename(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         schema, name = split_qualified(strings(node.object), ctx.default_schema)
         what = "TYPE" if rt == ObjectType.OBJECT_TYPE else "DOMAIN"
         renamed = qualified_name(schema, str(node.newname))
+        ctx.renamed_types[(schema, str(node.newname))] = name
         yield Inverse(f"ALTER {what} {renamed} RENAME TO {quote_ident(name)}")
     else:
         yield manual(ManualNeed.UNSUPPORTED, f"rename back: {st.first_line}")
+
+
+def _follow_column_rename(ctx: Context, rel: ObjectRef, old: str, new: str) -> None:
+    """What this migration did to the column so far, and its name before, move to `new`."""
+    schema = str(rel.schema)
+    ctx.renamed_columns[(schema, rel.name, new)] = ctx.renamed_columns.pop(
+        (schema, rel.name, old), old
+    )
+    moment = ctx.columns.pop((schema, rel.name, old), None)
+    if moment is not None:
+        ctx.columns[(schema, rel.name, new)] = moment
+    if ObjectRef("column", rel.name, schema, column=old).key in ctx.created_here:
+        ctx.created_here.add(ObjectRef("column", rel.name, schema, column=new).key)
+
+
+def _alter_function(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    """ALTER FUNCTION … SET / RESET / SECURITY / COST …: nothing on a function made here, else
+    its definition before (the shadow's: CREATE OR REPLACE restates every attribute)."""
+    kind = "procedure" if node.objtype == ObjectType.OBJECT_PROCEDURE else "function"
+    ref = object_with_args(node.func, ctx.default_schema, kind)
+    if ref.key in ctx.created_here:
+        yield Inverse(notes=(f"{ref.describe()} is new in this migration",))
+        return
+    yield manual(
+        ManualNeed.PRIOR_DEFINITION,
+        f"{ref.describe()} was altered ({st.first_line}); restore its previous settings",
+        ref,
+    )
 
 
 def _set_schema(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
@@ -832,8 +930,8 @@ def _insert(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     if rel.key in ctx.created_here:
         yield Inverse(notes=(f"rows go with {rel.qualified}, which the rollback drops",))
         return
-    keys = ctx.history.primary_keys.get((str(rel.schema), rel.name)) if ctx.history else None
     rows = _literal_rows(node)
+    keys = _row_key(ctx, rel, [str(c.name) for c in node.cols or ()], rows)
     if not keys or rows is None or not node.cols:
         yield manual(
             ManualNeed.DATA_CHANGE,
@@ -861,6 +959,31 @@ def _insert(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         )
         return
     yield Inverse(sql, notes=(f"removes the {len(rows)} row(s) the migration inserted",))
+
+
+def _row_key(
+    ctx: Context, rel: ObjectRef, cols: list[str], rows: list[tuple[Any, ...]] | None
+) -> tuple[str, ...] | None:
+    """The key the inserted rows are found by again: the primary key, else a UNIQUE key whose
+    columns the INSERT gives, none of them NULL (a unique key holds one row per value)."""
+    if ctx.history is None:
+        return None
+    table = (str(rel.schema), rel.name)
+    primary = ctx.history.primary_keys.get(table)
+    if primary and all(k in cols for k in primary):
+        return primary
+    for unique in ctx.history.unique_keys.get(table, ()):
+        if (
+            all(k in cols for k in unique)
+            and rows is not None
+            and not any(_is_null(row[cols.index(k)]) for row in rows for k in unique)
+        ):
+            return unique
+    return primary
+
+
+def _is_null(value: Any) -> bool:
+    return isinstance(value, ast.A_Const) and bool(getattr(value, "isnull", False))
 
 
 def _literal_rows(node: Any) -> list[tuple[Any, ...]] | None:
@@ -893,6 +1016,8 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
 
     for target in classify(st).targets:
         ref = _with_default_schema(target, ctx.default_schema)
+        if ref.table is None and ref.column is None:
+            ctx.gone_here.add((ref.schema or "", ref.name))
         previous = ctx.history.definition(ref) if ctx.history else None
         holds_data = ref.kind in ("table", "schema", "sequence")
         if previous is not None and not holds_data and previous.is_statement:
@@ -905,7 +1030,9 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         reason = f"{ref.describe()} was dropped; recreate it"
         if holds_data:
             reason += " and restore its data from the backup taken before the migration"
-        yield manual(ManualNeed.RECREATE_DROPPED, reason, ref)
+        yield Inverse(
+            manual=ManualItem(ManualNeed.RECREATE_DROPPED, reason, ref, ctx.was_named(ref))
+        )
 
 
 def _with_default_schema(ref: ObjectRef, default_schema: str) -> ObjectRef:
@@ -1062,6 +1189,10 @@ RULES: dict[type, Rule] = {
     ast.CreatePublicationStmt: _create_simple("publication"),
     ast.AlterTableStmt: _alter_table,
     ast.RenameStmt: _rename,
+    ast.AlterFunctionStmt: _alter_function,
+    ast.CreateForeignTableStmt: _create_foreign_table,
+    ast.CreateForeignServerStmt: _create_foreign_server,
+    ast.CreateFdwStmt: _create_fdw,
     ast.AlterObjectSchemaStmt: _set_schema,
     ast.AlterEnumStmt: _alter_enum,
     ast.AlterOwnerStmt: _alter_owner,

@@ -148,6 +148,7 @@ class ManualNeed(enum.StrEnum):
     PRIOR_OWNER = "PRIOR_OWNER"
     RECREATE_DROPPED = "RECREATE_DROPPED"
     ENUM_VALUE = "ENUM_VALUE"
+    PRIOR_REPLICA_IDENTITY = "PRIOR_REPLICA_IDENTITY"
     DATA_CHANGE = "DATA_CHANGE"
     DYNAMIC = "DYNAMIC"
     UNSUPPORTED = "UNSUPPORTED"
@@ -160,6 +161,9 @@ class ManualItem:
     need: ManualNeed
     reason: str
     target: ObjectRef | None = None
+    # The target's name before this migration renamed it (`ALTER TYPE t RENAME TO t_old`;
+    # `DROP TYPE t_old`): what the state before the migration knows it by.
+    was: ObjectRef | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from migration_rollback.verify.deparse_fixpoint import canonical
 from migration_rollback.verify.snapshot import ObjectId, SnapshotObject, Value
 
 EXISTS = "exists"
@@ -107,9 +108,16 @@ def diff_objects(
                 if attr in skip:
                     continue
                 a, b = old.attrs.get(attr), new.attrs.get(attr)
-                if a != b:
+                if a != b and not _same_definition(attr, a, b):
                     out.append(Difference(key, attr, a, b, new.parent))
     return out
+
+
+def _same_definition(attr: str, a: Value, b: Value) -> bool:
+    """Two spellings PostgreSQL prints for one expression (see deparse_fixpoint)."""
+    if attr != "definition" or not isinstance(a, str) or not isinstance(b, str):
+        return False
+    return canonical(a) == canonical(b)
 
 
 def _short(value: Value, limit: int = 120) -> str:

@@ -67,3 +67,50 @@ def test_archived_columns_do_not_hold_the_types_the_rollback_drops(project: Proj
         [archive, archive],
     )
     assert "domain over bigint" in domain
+
+
+FUNCTIONS_NAME = "20251201000002_invites"
+FUNCTIONS_FORWARD = """
+create function public.short_code(n bigint) returns text language sql immutable
+  as $$ select 'c' || n::text $$;
+create type public.invite_state as enum ('open', 'used');
+create domain public.cents as bigint;
+create table public.invites (
+  id bigint primary key,
+  state public.invite_state not null default 'open',
+  code text generated always as (public.short_code(id)) stored,
+  amount public.cents,
+  doubled bigint generated always as (amount * 2) stored,
+  n bigint check (public.short_code(n) <> '')
+);
+create index invites_code_idx on public.invites (public.short_code(n));
+insert into public.invites (id, state, amount, n) values (7, 'used', 5, 1);
+"""
+FUNCTIONS_ROLLBACK = """
+DROP TABLE IF EXISTS public.invites;
+DROP TYPE IF EXISTS public.invite_state;
+DROP DOMAIN IF EXISTS public.cents;
+DROP FUNCTION IF EXISTS public.short_code(bigint);
+"""
+
+
+def test_archived_tables_do_not_hold_the_functions_the_rollback_drops(project: Project) -> None:
+    """Generated columns, CHECKs and indexes over a function kept the function (and the
+    columns' types) alive in the archive: DROP FUNCTION failed at execute time."""
+    project.add(FUNCTIONS_NAME, FUNCTIONS_FORWARD, FUNCTIONS_ROLLBACK)
+
+    run = project.execute(FUNCTIONS_NAME, "--allow-data-loss")
+
+    assert run.returncode == 0, run.everything()
+    assert run.result is not None
+    assert run.result["outcome"] == "succeeded"
+    assert project.value("SELECT to_regprocedure('public.short_code(bigint)')") is None
+    archive = next(a["archive"] for a in run.result["archived"] if a["kind"] == "table")
+    assert project.sql(f"SELECT id, state, code, amount, doubled FROM {archive}") == [
+        (7, "used", "c7", "5", 10)
+    ]
+    generated = project.value(
+        "SELECT count(*) FROM pg_attribute WHERE attrelid = %s::regclass AND attgenerated <> ''",
+        [archive],
+    )
+    assert generated == 0

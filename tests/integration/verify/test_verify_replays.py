@@ -41,6 +41,34 @@ create index posts_user_idx on public.posts (user_id);
 alter table public.posts enable row level security;
 create policy posts_own on public.posts for select using (user_id is not null);
 create table public.tokens (id uuid primary key default uuid_generate_v4(), n int);
+create table public.items3 (id int primary key);
+create table public.mons (id int primary key, name text);
+create table public.chat (id int primary key);
+create publication test_pub for table public.chat;
+create table public.hb (id int primary key, serial text, note text, relay text);
+comment on column public.hb.relay is 'how it came';
+create index hb_serial_idx on public.hb (serial, note);
+create table public.crm (id int primary key, email text);
+create index crm_email_idx on public.crm (email);
+create table public.leads (id int primary key, status text not null default 'NEW');
+create table public.devs (id int primary key, type_id int, slug text);
+create view public.dev_list as select id, type_id from public.devs;
+create table public.builds (id int primary key, message_ids uuid[]);
+create table public.totp (id int constraint totp_pkey primary key, secret text);
+create unique index totp_secret_key on public.totp (secret);
+create table public.msgs (id int primary key);
+create table public.slots (id int primary key, day date, start_time time not null,
+  end_time time not null, host int references public.users2 (id),
+  constraint slots_end_after_start check (end_time > start_time));
+create table public.winv (id int primary key, token text, constraint winv_token_key unique (token));
+create index winv_token_idx on public.winv (token);
+create table public.links (a int, b int, constraint links_ab_unique unique (a, b));
+create table public.beats (id int primary key, hub_id text not null);
+create index beats_hub_idx on public.beats (hub_id);
+create view public.latest_beats as select hub_id from public.beats;
+create type public.mood as enum ('ok', 'sad');
+create type public.contact_role as enum ('a', 'b');
+create table public.contacts (id int primary key, poste public.contact_role);
 do $$ begin execute $sql$
   create table public.reports (
     id int primary key, total int, constraint reports_total_check check (total >= 0));
@@ -58,6 +86,8 @@ do $$ begin execute $sql$
   );
   create index jobs2_running_idx on public.jobs2 (id) where state = 'running';
   create table public.jobs3 (id int primary key, status text default 'queued');
+  create table public.devices (id int primary key, chip varchar(20),
+    constraint chip_ok check (chip is null or chip in ('a', 'b')));
 $sql$; end $$;
 """
 
@@ -135,6 +165,154 @@ MIGRATIONS: list[tuple[str, str]] = [
         "create table public.orders2 (id int primary key, status public.order_status);\n"
         "insert into public.orders2 values (1, 'paid');\n",
     ),
+    (
+        "archived_table_uses_functions",
+        "create function public.short_code(n bigint) returns text language sql immutable\n"
+        "  as $$ select 'c' || n::text $$;\n"
+        "create type public.invite_state as enum ('open', 'used');\n"
+        "create domain public.cents as bigint;\n"
+        "create table public.invites (id bigint primary key,\n"
+        "  state public.invite_state not null default 'open',\n"
+        "  code text generated always as (public.short_code(id)) stored,\n"
+        "  amount public.cents, doubled bigint generated always as (amount * 2) stored,\n"
+        "  n bigint check (public.short_code(n) <> ''));\n"
+        "create index invites_code_idx on public.invites (public.short_code(n));\n",
+    ),
+    (
+        "do_blocks_from_the_delta",
+        "create table public.rolls (id int primary key);\n"
+        "do $$ begin\n"
+        "  if not exists (select 1 from information_schema.columns\n"
+        "                 where table_name = 'items3' and column_name = 'roll_id') then\n"
+        "    alter table public.items3 add column roll_id int references public.rolls (id);\n"
+        "    alter table public.items3 add constraint items3_roll_unique unique (roll_id);\n"
+        "  end if;\nend $$;\n"
+        "do $$ begin create type public.tone as enum ('low');\n"
+        "exception when duplicate_object then null; end $$;\n"
+        "do $$ begin create type public.mood as enum ('ok');\n"
+        "exception when duplicate_object then null; end $$;\n"
+        "do $$ begin alter type public.mood add value 'glad'; end $$;\n"
+        "create view public.items3_rolls as select roll_id from public.items3;\n"
+        "do $$ begin comment on table public.items3 is 'with rolls'; end $$;\n"
+        "create table public.rolls_log (id int primary key);\n"
+        "create function public.may_log() returns boolean language sql stable as 'select true';\n"
+        "do $$ begin create policy rolls_log_read on public.rolls_log for select\n"
+        "  using (public.may_log()); exception when duplicate_object then null; end $$;\n",
+    ),
+    (
+        "enum_swap_rename",
+        "alter type public.contact_role rename to contact_role_old;\n"
+        "create type public.contact_role as enum ('a', 'b', 'c');\n"
+        "alter table public.contacts alter column poste type public.contact_role\n"
+        "  using poste::text::public.contact_role;\n"
+        "drop type public.contact_role_old;\n",
+    ),
+    (
+        "do_block_renames_column",
+        "do $$ begin\n"
+        "  alter table public.beats rename column hub_id to unit_id;\n"
+        "  create index beats_unit_idx on public.beats (unit_id);\n"
+        "end $$;\n"
+        "drop index if exists public.beats_hub_idx;\n"
+        "do $$ begin comment on column public.beats.unit_id is 'the unit'; end $$;\n"
+        "do $$ begin drop view if exists public.latest_beats;\n"
+        "  create view public.latest_beats as select unit_id from public.beats; end $$;\n",
+    ),
+    (
+        "if_not_exists_of_what_was_there",
+        "create unique index if not exists links_ab_unique on public.links (a, b);\n"
+        "create table if not exists public.links (a int, b int);\n",
+    ),
+    (
+        "rename_then_drop_what_used_it",
+        "alter table public.winv rename column token to token_digest;\n"
+        "drop index if exists public.winv_token_idx;\n"
+        "alter table public.winv drop constraint if exists winv_token_key;\n"
+        "create unique index winv_digest_idx on public.winv (token_digest);\n",
+    ),
+    (
+        "columns_dropped_with_a_shared_check",
+        "alter table public.slots drop constraint if exists slots_end_after_start;\n"
+        "alter table public.slots add column start_at timestamptz;\n"
+        "alter table public.slots drop column day;\n"
+        "alter table public.slots drop column start_time;\n"
+        "alter table public.slots drop column end_time;\n"
+        "do $$ begin alter table public.slots drop constraint if exists slots_host_fkey;\n"
+        "exception when undefined_object then null; end $$;\n"
+        "alter table public.slots drop column if exists host;\n",
+    ),
+    ("replica_identity", "alter table public.msgs replica identity full;\n"),
+    (
+        "do_block_names_a_constraints_index",
+        "alter table public.mons add constraint mons_name_unique unique (name);\n"
+        "do $$ begin raise notice 'mons_name_unique added'; end $$;\n",
+    ),
+    (
+        "do_block_and_a_dropped_table_share_a_publication",
+        "do $$ begin execute 'alter publication test_pub drop table public.chat'; end $$;\n"
+        "drop table public.chat;\n",
+    ),
+    (
+        "do_block_drops_an_indexed_column",
+        "do $$ begin alter table public.hb drop column serial; end $$;\n"
+        "do $$ begin comment on column public.hb.note is 'a note'; end $$;\n"
+        "do $$ begin alter table public.hb rename column relay to relay_kind; end $$;\n"
+        "comment on column public.hb.relay_kind is 'the kind';\n",
+    ),
+    (
+        "default_privileges_granted_again",
+        "alter default privileges in schema public grant select on tables to anon;\n"
+        "alter default privileges in schema public grant all on functions to service_role;\n",
+    ),
+    (
+        "index_gone_with_its_column",
+        "alter table public.crm drop column email;\ndrop index if exists public.crm_email_idx;\n",
+    ),
+    (
+        "drop_if_exists_of_what_is_gone_already",
+        "drop policy if exists posts_own on public.posts;\n",
+    ),
+    (
+        "column_swap_by_rename",
+        "alter table public.leads add column if not exists status_new text;\n"
+        "alter table public.leads drop column status;\n"
+        "alter table public.leads rename column status_new to status;\n"
+        "alter table public.leads alter column status set default 'OPEN';\n",
+    ),
+    (
+        "function_settings",
+        "alter function public.report_count() set search_path = public;\n"
+        "alter function public.report_count() security definer;\n",
+    ),
+    (
+        "renamed_away_then_created",
+        "alter table public.totp drop constraint if exists totp_pkey;\n"
+        "alter table public.totp rename to totp_backup;\n"
+        "drop index if exists public.totp_secret_key;\n"
+        "create table if not exists public.totp (\n"
+        "  id serial constraint totp_pkey primary key, secret bytea);\n"
+        "create unique index totp_secret_key on public.totp (secret);\n",
+    ),
+    (
+        "renamed_then_out_of_an_array",
+        "alter table public.builds rename column message_ids to message_id;\n"
+        "alter table public.builds alter column message_id type uuid using (message_id[1]);\n",
+    ),
+    (
+        "do_block_drops_a_column_views_used",
+        "drop view if exists public.dev_list;\n"
+        "do $$ begin alter table public.devs drop column type_id; end $$;\n"
+        "create or replace view public.dev_list as select id, slug from public.devs;\n",
+    ),
+    (
+        "check_on_varchar_recreated",
+        "alter table public.devices drop constraint if exists chip_ok;\n"
+        "alter table public.devices add constraint chip_ok check (chip in ('a', 'b', 'c'));\n",
+    ),
+    (
+        "extension_moved_in_a_do_block",
+        "do $$ begin execute 'alter extension \"uuid-ossp\" set schema public'; end $$;\n",
+    ),
 ]
 
 
@@ -187,6 +365,56 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     swap = _body(generated, "enum_value_with_check")
     assert swap.index("DROP CONSTRAINT IF EXISTS jobs2_not_done_check") < swap.index("RENAME TO")
     assert swap.rindex("ADD CONSTRAINT jobs2_not_done_check") > swap.index("DROP TYPE")
+    # DO blocks: undone from the shadow's delta before what they built on goes
+    do_blocks = _body(generated, "do_blocks_from_the_delta")
+    assert do_blocks.index("DROP COLUMN IF EXISTS roll_id") < do_blocks.index(
+        "DROP TABLE IF EXISTS public.rolls;"
+    )
+    # a policy a DO block put on a new table goes before the function it calls
+    assert do_blocks.index("DROP POLICY IF EXISTS rolls_log_read") < do_blocks.index(
+        "DROP FUNCTION IF EXISTS public.may_log"
+    )
+    assert "DROP INDEX" not in do_blocks  # the unique constraint's index goes with it
+    assert "DROP TYPE IF EXISTS public.tone" in do_blocks
+    assert "public.mood__mr_old" in do_blocks  # the added value: the enum swapped back
+    # a rename inside a DO block: renamed back (its values kept), not dropped and re-added
+    renamed = _body(generated, "do_block_renames_column")
+    assert "RENAME COLUMN unit_id TO hub_id" in renamed
+    # the index dropped after the DO block's rename comes back after the rename back
+    assert renamed.index("RENAME COLUMN unit_id TO hub_id") < renamed.index(
+        "CREATE INDEX beats_hub_idx"
+    )
+    assert "DROP COLUMN" not in renamed
+    # IF NOT EXISTS of what the shadow had (a constraint's index): nothing to undo
+    assert "DROP" not in _body(generated, "if_not_exists_of_what_was_there")
+    # recreated from the shadow's definition (old column names) after the rename back
+    back = _body(generated, "rename_then_drop_what_used_it")
+    assert back.index("RENAME COLUMN token_digest TO token") < back.index("winv_token_key UNIQUE")
+    assert back.index("RENAME COLUMN token_digest TO token") < back.index(
+        "CREATE INDEX winv_token_idx"
+    )
+    # a CHECK over two dropped columns comes back with the last of them, once; a foreign key a
+    # DO block dropped comes back once (with its column)
+    shared = _body(generated, "columns_dropped_with_a_shared_check")
+    assert shared.count("ADD CONSTRAINT slots_end_after_start") == 1
+    assert shared.count("ADD CONSTRAINT slots_host_fkey") == 1
+    assert "REPLICA IDENTITY DEFAULT" in _body(generated, "replica_identity")
+    assert "DROP INDEX" not in _body(generated, "do_block_names_a_constraints_index")
+    shared = _body(generated, "do_block_and_a_dropped_table_share_a_publication")
+    assert shared.count("ADD TABLE public.chat") == 1
+    assert "SET SCHEMA extensions" in _body(generated, "extension_moved_in_a_do_block")
+    # posts_own was dropped by an earlier case: its text in BASE is not brought back
+    assert "CREATE POLICY" not in _body(generated, "drop_if_exists_of_what_is_gone_already")
+    # the swapped-in column is new here: no default of the old one set on it
+    assert "SET DEFAULT" not in _body(generated, "column_swap_by_rename")
+    assert "CREATE OR REPLACE FUNCTION public.report_count()" in _body(
+        generated, "function_settings"
+    )
+    # the enum swap: the old type recreated under the name the rename gave it
+    swap_back = _body(generated, "enum_swap_rename")
+    assert swap_back.index("CREATE TYPE public.contact_role_old") < swap_back.index(
+        "TYPE public.contact_role_old USING"
+    )
     # checked as execute runs it
     archived = generated["enum_table_archived"].result
     assert any("archive" in n for n in archived.notes), archived.notes

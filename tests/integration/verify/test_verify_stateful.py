@@ -171,14 +171,17 @@ def test_cascade_dependents_are_repaired(generated: dict[str, GeneratedRollback]
     assert any("repaired" in note for note in g.result.notes)
 
 
-def test_a_do_block_is_undone_by_repair_but_stays_manual(
+def test_a_do_block_is_undone_from_the_shadows_delta(
     generated: dict[str, GeneratedRollback],
 ) -> None:
     g = generated["dynamic"]
-    assert g.result.status == "manual", g.result.report()
+    assert g.result.status == "verified", g.result.report()
     assert g.result.differences == []
-    assert "DROP TABLE IF EXISTS public.made_in_a_do_block" in (g.sql_body or "")
-    assert any("DYNAMIC" in str(m) for m in g.still_manual)
+    body = g.sql_body or ""
+    assert "state-aware (DYNAMIC)" in body
+    assert "DROP TABLE IF EXISTS public.made_in_a_do_block" in body
+    assert not g.still_manual
+    assert any("made_in_a_do_block" in item for item in g.data_loss)
 
 
 def test_stateful_rollback_is_pure_and_reparses() -> None:

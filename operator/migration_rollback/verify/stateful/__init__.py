@@ -18,8 +18,9 @@ it):
   through text, drop; CHECK constraints, index expressions, policies, trigger conditions and
   views that use those columns dropped before and recreated after): flagged, it rewrites those
   tables;
-- PRIOR_OWNER: the owner before the migration; DYNAMIC: a query whose calls the shadow's
-  pg_proc says are stable or immutable needs nothing;
+- PRIOR_OWNER: the owner before the migration; PRIOR_REPLICA_IDENTITY: the table's replica
+  identity; DYNAMIC: a query whose calls the shadow's pg_proc says are stable or immutable needs
+  nothing, a DO block is undone from the shadow's delta (`dynamic`);
 - a static step that recreates an object from an earlier migration's text is written from the
   shadow's definition instead (it follows later renames), and every object is recreated once
   (by identity: no "already exists", no "multiple primary keys").
@@ -30,7 +31,9 @@ Every statement emitted re-parses with pglast (the generator's safety bel
 
 The package, one idea a module: `lookups` (find what an ObjectRef names in a snapshot), `acl`
 (privileges and owners), `ddl` (the writer that recreates or drops objects), `fill` (the MANUAL
-fillers and `stateful_rollback`), `repair` (SQL from a round trip's differences).
+fillers and `stateful_rollback`), `dynamic` (DO blocks from the delta), `renames` (renames
+in a diff, and recreations that wait for a rename back), `repair` (SQL from a round trip's
+differences).
 """
 
 from migration_rollback.verify.stateful.ddl import literal

@@ -5,9 +5,10 @@ Part of the state-aware rollbacks (see the package's docstring); pure, no databa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
-from migration_rollback.sql import ObjectRef, casts
+from migration_rollback.sql import ObjectRef, casts, checked_statement
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, quote_ident
 from migration_rollback.verify.stateful.acl import (
     _GRANT_KEYWORD,
@@ -26,6 +27,18 @@ _DROPPABLE = frozenset(
     {"function", "procedure", "aggregate", "index", "view", "materialized view", "table",
      "sequence", "schema", "extension", "publication", "event trigger"}
 )  # fmt: skip
+
+
+_DEFAULT_OBJECTS = {"r": "TABLES", "S": "SEQUENCES", "f": "FUNCTIONS", "T": "TYPES", "n": "SCHEMAS"}
+
+
+def _grantee(name: str) -> str:
+    return "PUBLIC" if name in ("", "PUBLIC") else quote_ident(name)
+
+
+def checked(statements: Iterable[str]) -> tuple[str, ...]:
+    """Each statement as the generator's safety belt re-parses and prints it."""
+    return tuple(checked_statement(sql.strip().rstrip(";")).text for sql in statements)
 
 
 def literal(text: str) -> str:
@@ -49,6 +62,11 @@ class Writer(Privileges):
 
     def find(self, ref: ObjectRef, state: Snapshot | None = None) -> SnapshotObject | None:
         return find(state if state is not None else self.before, ref)
+
+    def renamed(self, obj: SnapshotObject, ref: ObjectRef) -> SnapshotObject:
+        """The before-state's object under the name a rename in the migration gave it."""
+        name = f"{quote_ident(ref.schema or 'public')}.{quote_ident(ref.name)}"
+        return replace(obj, id=ObjectId(obj.id.kind, name))
 
     def comment(self, obj: SnapshotObject, current: SnapshotObject | None = None) -> list[str]:
         text = obj.text("comment")
@@ -339,12 +357,35 @@ class Writer(Privileges):
         for sibling in self.before.children(obj.parent, "constraint", "index"):
             numbers = strings(sibling.extra.get("column numbers"))
             expression = "0" in numbers and mentions(str(sibling.text("definition")), col)
-            if (number is not None and number in numbers) or expression:
-                out += self.create(sibling)
+            uses = (number is not None and number in numbers) or expression
+            if uses and self._columns_back(obj.parent, numbers):
+                out += self.create(sibling)  # else it comes with the last of its columns
         out += self.comment(obj)
         if "privileges" in obj.attrs:
             out += self.privileges(obj, None, column=col)
         return out
+
+    def _columns_back(self, table: ObjectId, numbers: tuple[str, ...]) -> bool:
+        """Whether every column (by attnum) a constraint or index uses exists at this point of
+        the rollback: it survived the migration, or this rollback recreated it already."""
+        if self.after is None:
+            return True
+        by_number = {c.extra_text("attnum"): c for c in self.before.children(table, "column")}
+        used = [by_number[n] for n in numbers if n in by_number]
+        return all(c.id in self.created or c.id in self.after.objects for c in used)
+
+    def replica_identity(self, table: SnapshotObject) -> list[str]:
+        """The table's replica identity as it was (DEFAULT, FULL, NOTHING, USING INDEX)."""
+        identity = table.text("replica identity")
+        if identity is None:
+            return []
+        if identity != "index":
+            return [f"ALTER TABLE {table.id.name} REPLICA IDENTITY {identity.upper()}"]
+        for index in self.before.children(table.id, "index"):
+            if index.get("replica identity"):
+                own = quote_ident(str(index.extra_text("name")))
+                return [f"ALTER TABLE {table.id.name} REPLICA IDENTITY USING INDEX {own}"]
+        raise Unknown(f"the replica identity index of {table.id} is not known")
 
     def _sequence(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
         self.data_loss.append(f"{obj.id}: recreated at its start value (its position is lost)")
@@ -397,9 +438,8 @@ class Writer(Privileges):
             out.append(f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY")
         if obj.get("force row security"):
             out.append(f"ALTER TABLE {name} FORCE ROW LEVEL SECURITY")
-        identity = obj.text("replica identity")
-        if identity in ("full", "nothing"):
-            out.append(f"ALTER TABLE {name} REPLICA IDENTITY {str(identity).upper()}")
+        if obj.text("replica identity") != "default":
+            out += self.replica_identity(obj)
         for policy in self.before.children(obj.id, "policy"):
             out += self._policy(policy, None)
         for trigger in self.before.children(obj.id, "trigger"):
@@ -468,7 +508,24 @@ class Writer(Privileges):
         return [f"ALTER PUBLICATION {pub} ADD TABLE {table}{columns}{where}"]
 
     def _default_privileges(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
-        raise Unknown("default privileges are restored by hand")
+        """ALTER DEFAULT PRIVILEGES back to the before-state's entries: every grantee named
+        before or now revoked, then each before-entry granted (entries are `grantee=PRIV,…`)."""
+        kind = _DEFAULT_OBJECTS.get(str(obj.extra_text("object type")))
+        role = obj.extra_text("role")
+        if kind is None or role is None:
+            raise Unknown(f"{obj.id}: which objects or role it is for is not known")
+        schema = obj.extra_text("schema")
+        prefix = f"ALTER DEFAULT PRIVILEGES FOR ROLE {quote_ident(role)}" + (
+            f" IN SCHEMA {quote_ident(schema)}" if schema else ""
+        )
+        entries = [e.partition("=") for e in obj.strings("privileges")]
+        now = current.strings("privileges") if current is not None else ()
+        grantees = dict.fromkeys([g for g, _, _ in entries] + [e.partition("=")[0] for e in now])
+        out = [f"{prefix} REVOKE ALL ON {kind} FROM {_grantee(g)}" for g in grantees]
+        for grantee, _, privileges in entries:
+            granted = ", ".join(privileges.split(","))
+            out.append(f"{prefix} GRANT {granted} ON {kind} TO {_grantee(grantee)}")
+        return out
 
     # --- enums ---------------------------------------------------------------------------------
 
@@ -479,8 +536,10 @@ class Writer(Privileges):
         conditions, views) cannot be rebuilt across the swap ("operator does not exist: t =
         t__mr_old"): it is dropped first and recreated after, as it was."""
         obj = self.find(ref)
-        if obj is None:
-            return []
+        return [] if obj is None else self.enum_as_before(obj)
+
+    def enum_as_before(self, obj: SnapshotObject) -> list[str]:
+        """The enum swapped back to the labels it had in the before-state (see enum_without)."""
         name = obj.id.name
         schema, _, bare = name.partition(".")
         old = f"{schema}.{quote_ident(unquote(bare) + '__mr_old')}"

@@ -5,7 +5,7 @@ Part of the state-aware rollbacks (see the package's docstring); pure, no databa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,14 +20,15 @@ from migration_rollback.sql import (
     ObjectRef,
     RollbackPlan,
     RollbackStep,
-    checked_statement,
     classify,
     effects,
 )
-from migration_rollback.sql.names import deparse
+from migration_rollback.sql.names import deparse, relation
 from migration_rollback.verify.snapshot import Snapshot, SnapshotObject, quote_ident
-from migration_rollback.verify.stateful.ddl import Writer
-from migration_rollback.verify.stateful.lookups import Unknown
+from migration_rollback.verify.stateful.ddl import Writer, checked
+from migration_rollback.verify.stateful.dynamic import DoBlocks, is_do_block, writes_rows
+from migration_rollback.verify.stateful.lookups import Unknown, created_if_missing, strings
+from migration_rollback.verify.stateful.renames import column_renames, waits_for_rename
 
 
 @dataclass(frozen=True)
@@ -108,14 +109,6 @@ def _restorable(step: RollbackStep) -> bool:
     return kind in ("AlterPolicyStmt", "CommentStmt") or bool(getattr(node, "replace", False))
 
 
-def checked(statements: Iterable[str]) -> tuple[str, ...]:
-    out: list[str] = []
-    for sql in statements:
-        emitted = checked_statement(sql.strip().rstrip(";"))
-        out.append(emitted.text)
-    return tuple(out)
-
-
 Filler = Callable[[RollbackStep, Writer], tuple[list[str], str]]
 
 
@@ -181,6 +174,9 @@ def _fill_definition(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
 def _fill_dropped(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
     ref = _target(step)
     obj = gen.find(ref)
+    was = step.manual.was if step.manual is not None else None
+    if obj is None and was is not None and (earlier := gen.find(was)) is not None:
+        obj = gen.renamed(earlier, ref)  # renamed by this migration, then dropped
     if obj is None:
         if _if_exists(step.forward.node):
             return [], f"{ref.describe()} did not exist before: IF EXISTS dropped nothing"
@@ -212,6 +208,13 @@ def _fill_owner(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
     current = gen.find(ref, gen.after) if gen.after is not None else None
     sql = gen.owner(obj, current) if current is not None else gen.owner_sql(obj)
     return sql, f"gives {obj.id} back to {obj.text('owner')}"
+
+
+def _fill_replica_identity(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
+    table = gen.find(_target(step, "table"))
+    if table is None:
+        raise Unknown("the table is not in the schema before the migration")
+    return gen.replica_identity(table), f"replica identity of {table.id} as it was"
 
 
 def _fill_dynamic(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
@@ -249,7 +252,59 @@ _FILLERS: dict[ManualNeed, Filler] = {
     ManualNeed.RECREATE_DROPPED: _fill_dropped,
     ManualNeed.ENUM_VALUE: _fill_enum,
     ManualNeed.DYNAMIC: _fill_dynamic,
+    ManualNeed.PRIOR_REPLICA_IDENTITY: _fill_replica_identity,
 }
+
+
+def _gone_with_column(step: RollbackStep, plan: RollbackPlan, gen: Writer) -> str | None:
+    """A DROP … IF EXISTS of an index or constraint that an earlier DROP COLUMN of this
+    migration took with it: nothing to undo here, it comes back with its column."""
+    manual = step.manual
+    if manual is None or manual.need != ManualNeed.RECREATE_DROPPED or manual.target is None:
+        return None
+    obj = gen.find(manual.target)
+    if obj is None or obj.parent is None or not _if_exists(step.forward.node):
+        return None
+    numbers = set(strings(obj.extra.get("column numbers")))
+    for other in plan.steps:
+        if other.forward.kind != "AlterTableStmt" or other.forward.index >= step.forward.index:
+            continue
+        node = other.forward.node
+        table = relation(node.relation, "public")
+        for cmd in node.cmds or ():
+            if cmd.subtype != AT.AT_DropColumn:
+                continue
+            col = gen.find(ObjectRef("column", table.name, table.schema, column=str(cmd.name)))
+            if col is not None and col.parent == obj.parent and col.extra_text("attnum") in numbers:
+                return f"{obj.id} went with {col.id}, dropped above; it comes back with it"
+    return None
+
+
+def _dropped_earlier(step: RollbackStep, plan: RollbackPlan) -> bool:
+    """The object a CREATE OR REPLACE redefines was dropped earlier in the migration: it made
+    it anew (its undo is a DROP; the earlier DROP's undo brings the old one back)."""
+    keys = {ref.key for ref in _targets(step.forward.node)}
+    return any(
+        other.forward.kind == "DropStmt"
+        and other.forward.index < step.forward.index
+        and keys & {ref.key for ref in classify(other.forward).targets}
+        for other in plan.steps
+    )
+
+
+def _kept(ref: ObjectRef, gen: Writer) -> bool:
+    """The object was there before and is the same catalog row after (not renamed away or
+    dropped and then made again under its name)."""
+    was = gen.find(ref)
+    now = gen.find(ref, gen.after) if gen.after is not None else was
+    return was is not None and now is not None and (not was.ref or was.ref == now.ref)
+
+
+def _table_of(step: RollbackStep, gen: Writer) -> str | None:
+    """The table the object a step recreates lives on (its parent in the before-state)."""
+    ref = step.manual.target if step.manual is not None else None
+    obj = gen.find(ref) if ref is not None else None
+    return obj.parent.name if obj is not None and obj.parent is not None else None
 
 
 def _drop_ref(ref: ObjectRef) -> str:
@@ -356,14 +411,23 @@ def stateful_rollback(
     shadow's state is the ground truth, the earlier migrations' text only a guess of it.
     """
     gen = Writer(before, after, creator)
+    do_blocks = DoBlocks(plan, before, after, creator, gen.created)
     result = StatefulResult("")
     out: list[str] = []
     overridden: set[int] = set()
+    renames = column_renames(plan)
+    for table, blocks in do_blocks.renamed_tables().items():
+        renames.setdefault(table, []).extend(blocks)
+    deferred: dict[int, list[str]] = {}
     for original in plan.steps:
         step = original
-        if step.recreates is not None and gen.find(step.recreates) is not None:
+        mark = len(out)
+        if step.recreates is not None and (
+            gen.find(step.recreates) is not None or _if_exists(step.forward.node)
+        ):
             # The shadow's definition, not the text of the migration that first made it: it
             # follows later renames, and it is written once per object (see Writer.created).
+            # Not in the shadow, dropped with IF EXISTS: it was gone already, nothing to undo.
             step = replace(
                 step,
                 sql=None,
@@ -374,7 +438,12 @@ def stateful_rollback(
                     step.recreates,
                 ),
             )
-        if state_first and step.sql is not None and _restorable(step):
+        if (
+            state_first
+            and step.sql is not None
+            and _restorable(step)
+            and not _dropped_earlier(step, plan)
+        ):
             if step.forward.index in overridden:
                 continue
             overridden.add(step.forward.index)
@@ -391,6 +460,22 @@ def stateful_rollback(
             )
         if step.sql is None and step.manual is None:
             continue
+        gone_with = _gone_with_column(step, plan, gen)
+        if gone_with is not None:
+            loc = step.forward.location
+            out.append(f"-- undoes {loc.file}:{loc.line}: {step.forward.first_line}")
+            out.append(f"-- state-aware: {gone_with}")
+            out.append("")
+            continue
+        existed = created_if_missing(step.forward.node)
+        if existed is not None and _kept(existed, gen):
+            loc = step.forward.location
+            out.append(f"-- undoes {loc.file}:{loc.line}: {step.forward.first_line}")
+            out.append(
+                f"-- state-aware: {existed.describe()} existed before: IF NOT EXISTS did nothing"
+            )
+            out.append("")
+            continue
         loc = step.forward.location
         where = f"{loc.file}:{loc.line}"
         out.append(f"-- undoes {where}: {step.forward.first_line}")
@@ -402,7 +487,7 @@ def stateful_rollback(
         if step.manual is not None:
             need = str(step.manual.need)
             try:
-                sql, what = _fill(step, gen)
+                sql, what = do_blocks.fill(step) if is_do_block(step) else _fill(step, gen)
                 statements = checked(sql)
             except (Unknown, UnsafeOutputError) as exc:
                 result.still_manual.append(
@@ -422,8 +507,21 @@ def stateful_rollback(
                     and (step.manual.target.kind in ("table", "column", "sequence", "schema"))
                 ):
                     out.append("-- data loss: the structure is back, the rows are not")
+                if is_do_block(step) and writes_rows(step):
+                    reason = "the DO block writes rows: review the data it changed"
+                    result.still_manual.append(StillManual(where, "DATA", reason))
+                    out.append(f"{MANUAL_PREFIX} {reason}")
+                wait = waits_for_rename(step, _table_of(step, gen), renames)
+                if need == "RECREATE_DROPPED" and wait is not None:
+                    out.append("-- (after the rename back below: it uses the columns' old names)")
+                    deferred.setdefault(wait, []).extend([*out[mark:], ""])
+                    del out[mark:]
+                    continue
         out.append("")
+        out.extend(deferred.pop(step.forward.index, []))
+    for lines in deferred.values():
+        out.extend(lines)
     result.sql_body = "\n".join(out).rstrip() + "\n"
-    result.data_loss = list(dict.fromkeys(gen.data_loss))
+    result.data_loss = list(dict.fromkeys([*gen.data_loss, *do_blocks.data_loss]))
     result.notes = list(dict.fromkeys(gen.notes))
     return result

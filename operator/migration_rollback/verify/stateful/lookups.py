@@ -125,3 +125,23 @@ def normalize_args(args: str) -> tuple[str, ...]:
 
 
 # --- the plan, step by step -----------------------------------------------------------------
+
+
+def created_if_missing(node: Any) -> ObjectRef | None:
+    """What a `CREATE … IF NOT EXISTS` makes when it is missing (None: not such a statement).
+    When the before-state holds it, the statement changed nothing and its undo is nothing."""
+    from migration_rollback.sql.history import object_key_for_index
+    from migration_rollback.sql.names import relation
+
+    if not getattr(node, "if_not_exists", False):
+        return None
+    kind = type(node).__name__
+    if kind == "IndexStmt" and node.idxname:
+        return object_key_for_index(node, "public")
+    if kind == "CreateStmt":
+        return relation(node.relation, "public")
+    if kind == "CreateSeqStmt":
+        return relation(node.sequence, "public", "sequence")
+    if kind == "CreateSchemaStmt" and node.schemaname:
+        return ObjectRef("schema", str(node.schemaname))
+    return None

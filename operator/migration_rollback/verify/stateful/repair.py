@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from migration_rollback.errors import UnsafeOutputError
 from migration_rollback.sql import ObjectRef
 from migration_rollback.verify.diff import EXISTS, Difference
-from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject
+from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, quote_ident
 from migration_rollback.verify.stateful.acl import _GRANT_KEYWORD
-from migration_rollback.verify.stateful.ddl import Writer
-from migration_rollback.verify.stateful.fill import checked
+from migration_rollback.verify.stateful.ddl import Writer, checked
 from migration_rollback.verify.stateful.lookups import Unknown
+from migration_rollback.verify.stateful.renames import find_renames
 
 
 def repair(
@@ -24,18 +24,35 @@ def repair(
     current: Snapshot | None = None,
     *,
     creator: str | None = "postgres",
+    created: set[ObjectId] | None = None,
 ) -> tuple[list[str], list[str], list[str]]:
     """SQL that would remove these differences: (statements, what it did, what it could not).
 
     Objects missing after the rollback are recreated from `before`, objects left behind are
     dropped, and changed functions, views, policies, triggers, columns, comments and privileges
     are put back. Dependents first dropped, then parents; parents first created, then dependents.
+    `created`: what the rest of the rollback already recreates (not written twice).
     """
     gen = Writer(before, current, creator)
+    if created is not None:
+        gen.created = created
     drops: list[tuple[int, list[str]]] = []
     creates: list[tuple[int, list[str]]] = []
     done: list[str] = []
     failed: list[str] = []
+    renames = find_renames(differences, before, current)
+    moved = {r.was.id for r in renames} | {r.now.id for r in renames}
+    differences = [d for d in differences if d.object not in moved and d.parent not in moved]
+    for rename in renames:
+        done.append(f"renames {rename.now.id} back to {rename.was.id}")
+        changes = rename.changes()
+        if changes:
+            try:
+                creates.append(
+                    (_order(rename.was.id.kind), _restore(gen, rename.was, rename.now, changes))
+                )
+            except Unknown as exc:
+                failed.append(f"{rename.was.id}: {exc}")
     missing_parents = {d.object for d in differences if d.removed}
     added_parents = {d.object for d in differences if d.added}
     changed = {d.object for d in differences if d.attribute != EXISTS}
@@ -48,6 +65,8 @@ def repair(
                 ):
                     continue  # comes back with its parent (recreated, or a view redefined)
                 obj = before.objects[oid]
+                if _backs(obj, missing_parents):
+                    continue  # comes back with the constraint it backs
                 creates.append((_order(oid.kind), gen.create(obj)))
                 done.append(f"recreates {oid}")
             elif oid in added_parents:
@@ -59,6 +78,8 @@ def repair(
                     or (now.parent in changed and now.parent.kind != "table")
                 ):
                     continue  # goes with its parent (dropped, or a view recreated)
+                if _backs(now, added_parents):
+                    continue  # goes with the constraint it backs ("… requires it")
                 drops.append((-_order(oid.kind), gen.drop(now)))
                 done.append(f"drops {oid}")
             elif oid in changed:
@@ -69,11 +90,20 @@ def repair(
         except (Unknown, KeyError) as exc:
             failed.append(f"{oid}: {exc}")
     statements = [s for _, group in sorted(drops, key=lambda x: x[0]) for s in group]
+    statements += [r.sql() for r in renames]
     statements += [s for _, group in sorted(creates, key=lambda x: x[0]) for s in group]
     try:
         return list(checked(statements)), done, failed
     except UnsafeOutputError as exc:
         return [], [], [*failed, str(exc)]
+
+
+def _backs(obj: SnapshotObject, constraints: set[ObjectId]) -> bool:
+    """An index that belongs to one of these (primary key, unique, exclusion) constraints."""
+    name = obj.text("constraint")
+    if obj.id.kind != "index" or name is None or obj.parent is None:
+        return False
+    return ObjectId("constraint", f"{obj.parent.name}.{name}") in constraints
 
 
 def _parent(snapshot: Snapshot, oid: ObjectId) -> ObjectId | None:
@@ -90,6 +120,10 @@ _CREATION_ORDER = (
 
 def _order(kind: str) -> int:
     return _CREATION_ORDER.index(kind) if kind in _CREATION_ORDER else len(_CREATION_ORDER)
+
+
+# What the enum swap writes back (labels; the comment, owner and grants of the new type).
+_ENUM_SWAP = frozenset({"labels", "comment", "owner", "privileges"})
 
 
 def _restore(
@@ -123,8 +157,8 @@ def _restore(
         return gen.comment(obj, now)
     if attrs <= {"privileges", "owner", "comment"} and kind in _GRANT_KEYWORD:
         return gen._decorate(obj, now)
-    if kind in ("table",) and attrs <= {"row security", "force row security"}:
-        out = []
+    if kind in ("table",) and attrs <= {"row security", "force row security", "replica identity"}:
+        out = gen.replica_identity(obj) if "replica identity" in attrs else []
         if "row security" in attrs:
             verb = "ENABLE" if obj.get("row security") else "DISABLE"
             out.append(f"ALTER TABLE {obj.id.name} {verb} ROW LEVEL SECURITY")
@@ -132,4 +166,8 @@ def _restore(
             verb = "FORCE" if obj.get("force row security") else "NO FORCE"
             out.append(f"ALTER TABLE {obj.id.name} {verb} ROW LEVEL SECURITY")
         return out
+    if kind == "extension" and attrs == {"schema"}:  # ALTER EXTENSION … SET SCHEMA undone
+        return [f"ALTER EXTENSION {obj.id.name} SET SCHEMA {quote_ident(str(obj.text('schema')))}"]
+    if kind == "type" and obj.text("variety") == "enum" and "labels" in attrs <= _ENUM_SWAP:
+        return gen.enum_as_before(obj)  # values added: a CREATE would find the type there
     return gen.create(obj, current=now)

@@ -1,0 +1,65 @@
+"""One spelling for definitions PostgreSQL prints in a form it does not print back.
+
+`pg_get_constraintdef` of `c IN ('a', 'b')` on a varchar column reads
+`(c)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[])`; a CHECK
+created again from that text prints as `ARRAY[('a'::character varying)::text, …]`: the same
+expression, cast per element instead of once on the array. A rollback that recreates the
+constraint from the shadow's definition must not count as a mismatch for that. Pure, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ARRAY_CAST = re.compile(r"\(ARRAY\[")
+_CAST_TAIL = re.compile(r"\)::([\w. \"]+?)\[\]")
+
+
+def canonical(definition: str) -> str:
+    """The definition with every `(ARRAY[e1, e2])::t[]` written `ARRAY[(e1)::t, (e2)::t]`."""
+    out, pos = [], 0
+    for match in _ARRAY_CAST.finditer(definition):
+        if match.start() < pos:
+            continue
+        close = _closing(definition, match.end() - 1)
+        tail = _CAST_TAIL.match(definition, close + 1) if close is not None else None
+        if close is None or tail is None:
+            continue
+        elements = _split(definition[match.end() : close])
+        cast = tail.group(1)
+        out.append(definition[pos : match.start()])
+        out.append("ARRAY[" + ", ".join(f"({e})::{cast}" for e in elements) + "]")
+        pos = tail.end()
+    return "".join(out) + definition[pos:]
+
+
+def _closing(text: str, start: int) -> int | None:
+    """The index of the `]` matching the `[` at `start` (quotes and nesting respected)."""
+    depth, quoted = 0, False
+    for i in range(start, len(text)):
+        ch = text[i]
+        if ch == "'":
+            quoted = not quoted
+        elif not quoted and ch in "[(":
+            depth += 1
+        elif not quoted and ch in "])":
+            depth -= 1
+            if depth == 0:
+                return i if ch == "]" else None
+    return None
+
+
+def _split(inner: str) -> list[str]:
+    parts, depth, quoted, start = [], 0, False, 0
+    for i, ch in enumerate(inner):
+        if ch == "'":
+            quoted = not quoted
+        elif not quoted and ch in "[(":
+            depth += 1
+        elif not quoted and ch in "])":
+            depth -= 1
+        elif not quoted and ch == "," and depth == 0:
+            parts.append(inner[start:i].strip())
+            start = i + 1
+    parts.append(inner[start:].strip())
+    return parts

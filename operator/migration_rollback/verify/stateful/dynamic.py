@@ -1,0 +1,250 @@
+"""DO blocks, undone from the shadow's catalog delta.
+
+The static generator cannot see into a DO block; the shadow can see what it left. The schema
+after the migration minus the schema before it is what the whole migration did; the part of it
+that no statement outside a DO block names (and that a DO block's text does name, the object or
+the table it lives on) is what the DO blocks did; each object is given to the last block naming
+it. `repair` writes the SQL that takes each block's part back (dependents dropped first, parents
+created first), at that block's place in the rollback: after the inverses of what later
+statements built on it, before those of what it built on. The round trip then proves it. A
+DO block that did nothing lasting (an `IF NOT EXISTS` guard, an `EXCEPTION WHEN
+duplicate_object`) needs nothing. Rows a DO block writes are data: those stay a MANUAL item.
+
+Part of the state-aware rollbacks (see the package's docstring); pure, no database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from migration_rollback.sql import ObjectRef, RollbackPlan, RollbackStep, classify
+from migration_rollback.sql.names import relation
+from migration_rollback.verify.diff import EXISTS, Difference, diff_objects
+from migration_rollback.verify.snapshot import ObjectId, Snapshot
+from migration_rollback.verify.stateful.lookups import Unknown, find, strings, unquote
+from migration_rollback.verify.stateful.renames import find_renames
+from migration_rollback.verify.stateful.repair import repair
+
+_WRITES_ROWS = re.compile(
+    r"\b(insert\s+into|delete\s+from|truncate|merge\s+into|update\s+[\w.\"]+\s+(\w+\s+)?set)\b",
+    re.IGNORECASE,
+)
+
+
+def is_do_block(step: RollbackStep) -> bool:
+    return step.forward.kind == "DoStmt"
+
+
+def do_body(step: RollbackStep) -> str:
+    """The code of a DO block (its `AS` argument)."""
+    for arg in getattr(step.forward.node, "args", None) or ():
+        if getattr(arg, "defname", None) == "as":
+            return str(getattr(arg.arg, "sval", ""))
+    return ""
+
+
+def writes_rows(step: RollbackStep) -> bool:
+    """Whether a DO block's code writes rows (INSERT, UPDATE … SET, DELETE, TRUNCATE, MERGE)."""
+    return _WRITES_ROWS.search(do_body(step)) is not None
+
+
+@dataclass
+class DoBlocks:
+    """The inverses of one migration's DO blocks: the delta split between them (each object to
+    the last block that names it), each part undone at its own block's place."""
+
+    plan: RollbackPlan
+    before: Snapshot
+    after: Snapshot | None
+    creator: str | None
+    created: set[ObjectId]  # what the rest of the rollback recreates (Writer.created)
+    data_loss: list[str] = field(default_factory=list, init=False)
+    _parts: dict[int, list[Difference]] | None = field(default=None, init=False)
+
+    def renamed_tables(self) -> dict[str, list[int]]:
+        """Tables (by their name before) a DO block renamed, or renamed columns of: the
+        block's index (what the rollback recreates on them waits for the rename back)."""
+        if self.after is None:
+            return {}
+        if self._parts is None:
+            self._parts = split_delta(self.plan, self.before, self.after)
+        out: dict[str, list[int]] = {}
+        for index, part in self._parts.items():
+            for rename in find_renames(part, self.before, self.after):
+                was = rename.was
+                table = was.parent if was.id.kind == "column" else was.id
+                if table is not None:
+                    out.setdefault(table.name, []).append(index)
+        return out
+
+    def fill(self, step: RollbackStep) -> tuple[list[str], str]:
+        if self.after is None:
+            raise Unknown("the state after the migration is not known")
+        if self._parts is None:
+            self._parts = split_delta(self.plan, self.before, self.after)
+        delta = self._parts.get(step.forward.index, [])
+        if not delta:
+            return [], "the DO block left nothing in the schema to undo"
+        statements, done, failed = repair(
+            delta, self.before, self.after, creator=self.creator, created=self.created
+        )
+        if failed:
+            raise Unknown("; ".join(failed))
+        self.data_loss += [
+            f"{what} (a DO block's effect undone)" for what in done if _holds_data(what)
+        ]
+        return statements, "undoes what the DO block did (shadow's delta): " + "; ".join(done)
+
+
+def split_delta(
+    plan: RollbackPlan, before: Snapshot, after: Snapshot
+) -> dict[int, list[Difference]]:
+    """The DO blocks' part of the migration's delta, by the forward index of the block that
+    did it: the last block naming the object, else the last naming the table it lives on."""
+    blocks = [(s.forward.index, do_body(s).lower()) for s in plan.steps if is_do_block(s)]
+    static = _named_outside_do_blocks(plan.steps, before, after)
+    delta = [
+        d
+        for d in diff_objects(before.objects, after.objects)
+        if not _static(d, static, before, after)
+    ]
+    chosen: dict[ObjectId, int | None] = {}
+    for d in delta:
+        block = _last_naming(blocks, _simple_name(d.object))
+        if block is None and d.parent is not None:
+            block = _last_naming(blocks, _simple_name(d.parent))
+        chosen[d.object] = block
+    for rename in find_renames(delta, before, after):
+        # undone with the last block naming the new name: the rollback reaches it first, so
+        # what later blocks and statements built on the old name comes back after it
+        chosen[rename.was.id] = chosen.get(rename.now.id)
+    _with_their_columns(delta, before, chosen)
+    for d in delta:
+        constraint = _backed(d, before, after)
+        if constraint is not None:  # an index goes and comes with the constraint it backs
+            chosen[d.object] = None if constraint in static else chosen.get(constraint)
+    whole = {d.object for d in delta if d.attribute == EXISTS or d.object.kind != "table"}
+    for d in delta:
+        if d.parent is not None and d.parent in whole:
+            chosen[d.object] = chosen.get(d.parent)  # a view's columns go with the view
+    parts: dict[int, list[Difference]] = {}
+    for d in delta:
+        block = chosen.get(d.object)
+        if block is not None:
+            parts.setdefault(block, []).append(d)
+    return parts
+
+
+def _backed(d: Difference, before: Snapshot, after: Snapshot) -> ObjectId | None:
+    """The constraint an index backs (primary key, unique, exclusion), if any."""
+    obj = after.objects.get(d.object) or before.objects.get(d.object)
+    name = obj.text("constraint") if obj is not None and d.object.kind == "index" else None
+    if obj is None or name is None or obj.parent is None:
+        return None
+    return ObjectId("constraint", f"{obj.parent.name}.{name}")
+
+
+def _with_their_columns(
+    delta: Sequence[Difference], before: Snapshot, chosen: dict[ObjectId, int | None]
+) -> None:
+    """A removed index or constraint over a removed column went with the column (a DROP
+    COLUMN takes them): it comes back with the column, in that column's block."""
+    columns: dict[tuple[ObjectId, str | None], ObjectId] = {}
+    for d in delta:
+        col = before.objects.get(d.object) if d.removed and d.object.kind == "column" else None
+        if col is not None and col.parent is not None:
+            columns[(col.parent, col.extra_text("attnum"))] = d.object
+    for d in delta:
+        obj = before.objects.get(d.object) if d.removed else None
+        if obj is None or obj.parent is None or obj.id.kind not in ("index", "constraint"):
+            continue
+        for number in strings(obj.extra.get("column numbers")):
+            column = columns.get((obj.parent, number))
+            if column is not None:
+                chosen[d.object] = chosen.get(column)
+                break
+
+
+def _last_naming(blocks: Sequence[tuple[int, str]], name: str) -> int | None:
+    found = [index for index, body in blocks if _mentions(body, name)]
+    return max(found) if found else None
+
+
+def _named_outside_do_blocks(
+    steps: Sequence[RollbackStep], before: Snapshot, after: Snapshot
+) -> set[ObjectId]:
+    out: set[ObjectId] = set()
+    for step in steps:
+        if is_do_block(step):
+            continue
+        for ref in (*classify(step.forward).targets, *_table_parts(step.forward.node)):
+            for state in (after, before):
+                obj = find(state, ref)
+                if obj is not None:
+                    out.add(obj.id)
+    return out
+
+
+def _table_parts(node: Any) -> list[ObjectRef]:
+    """Columns and constraints an ALTER TABLE adds, drops or changes (the hazard
+    classification names only the table and the columns it rewrites)."""
+    if type(node).__name__ != "AlterTableStmt" or getattr(node, "relation", None) is None:
+        return []
+    table = relation(node.relation, "public")
+    out: list[ObjectRef] = []
+    for cmd in getattr(node, "cmds", None) or ():
+        definition = getattr(cmd, "def_", None)
+        column = getattr(definition, "colname", None) or getattr(cmd, "name", None)
+        constraint = getattr(definition, "conname", None)
+        if constraint:
+            out.append(ObjectRef("constraint", str(constraint), table.schema, table=table.name))
+        elif column:  # `name` is a column, or the constraint DROP CONSTRAINT drops: look up both
+            out.append(ObjectRef("column", table.name, table.schema, column=str(column)))
+            out.append(ObjectRef("constraint", str(column), table.schema, table=table.name))
+    return out
+
+
+# What a CREATE TABLE never makes by itself: on a table a statement made, still a DO block's
+# (and its undo must come at the block's place: a policy calling a function the rollback
+# drops before the table goes).
+_NEVER_WITH_TABLE = frozenset({"policy", "trigger", "rule"})
+
+
+def _static(d: Difference, static: set[ObjectId], before: Snapshot, after: Snapshot) -> bool:
+    """Named by a statement outside the DO blocks, or part of an object one made or dropped
+    (it comes back, or goes, with it)."""
+    if d.object in static or d.attribute == "position":
+        return True  # (a column's place moves when an earlier one goes: it comes back with it)
+    if d.parent is not None and d.parent.kind in ("view", "materialized view"):
+        return True  # a view's columns come with its definition, whoever changed it
+    if d.object.kind == "publication table" and d.removed:
+        table = ObjectId("table", d.object.name.partition(":")[2])
+        return table in static and table not in after.objects  # went with a dropped table
+    if d.parent is None or d.parent not in static:
+        return False
+    if d.parent not in after.objects:
+        return True  # dropped with its table, recreated with it
+    return d.object.kind not in _NEVER_WITH_TABLE and d.parent not in before.objects
+
+
+def _simple_name(oid: ObjectId) -> str:
+    """The object's own name, unquoted: `public.t.c` → `c`, `public.f(integer)` → `f`."""
+    name = oid.name.split("(", 1)[0]
+    parts = re.findall(r'"(?:[^"]|"")*"|[^.]+', name)
+    return unquote(parts[-1]).lower() if parts else name.lower()
+
+
+def _mentions(body: str, name: str) -> bool:
+    return re.search(rf"(?<![\w$]){re.escape(name)}(?![\w$])", body) is not None
+
+
+_DATA_HOLDERS = ("table ", "column ", "sequence ")
+
+
+def _holds_data(what: str) -> bool:
+    """A repair line that drops or recreates rows' home: "drops table …", "recreates column …"."""
+    verb, _, rest = what.partition(" ")
+    return verb in ("drops", "recreates") and rest.startswith(_DATA_HOLDERS)
