@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from migration_rollback import conninfo
+from migration_rollback.controller import target_set
 from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.jobresult import BlockingSession, JobResult
 from migration_rollback.kube import jobs, leases, maintenance, resources, sources, workloads
@@ -27,6 +28,7 @@ from migration_rollback.lifecycle import analysis, approval, conditions, health,
 from migration_rollback.lifecycle.durations import human, parse_timestamp
 from migration_rollback.lifecycle.model import ConfigMapKeyRef, RollbackSpec, RollbackStatus
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
+from migration_rollback.lifecycle.target import TargetError
 from migration_rollback.metrics import (
     DOWNTIME,
     DURATION,
@@ -280,12 +282,14 @@ class RollbackFlow:
 
     def validate(self) -> Phase:
         self.step(StepName.VALIDATE, StepState.RUNNING)
-        if self.spec.target_version:
-            # The runner supports --to; the Job does not yet mount one rollback per migration.
-            message = "spec.targetVersion is not supported by the operator yet: use spec.migration"
-            self.step(StepName.VALIDATE, StepState.FAILED, message)
-            raise Terminal(Reason.INVALID_SPEC, message)
         try:
+            if self.spec.target_version:  # [targetVersion] the set, frozen (target_set.py)
+                validated = target_set.validate(self.clients, self.obj)
+                self.database_target()
+                generation = int(self.obj["metadata"].get("generation", 1))
+                self.patch(**validated.status, observedGeneration=generation)
+                self.step(StepName.VALIDATE, StepState.DONE, validated.summary)
+                return self.await_approval()
             text = self.resolve_sql()
             self.database_target()  # a URL libpq cannot parse ends here, before any Job
         except sources.SourceNotFoundError as exc:
@@ -293,9 +297,9 @@ class RollbackFlow:
             self.patch(message=f"waiting: {exc}", reason=str(Reason.SOURCE_NOT_FOUND))
             self.wait(5)
             return Phase.VALIDATING
-        except Terminal as failure:
+        except (Terminal, TargetError) as failure:  # [targetVersion] TargetError
             self.step(StepName.VALIDATE, StepState.FAILED, failure.message)
-            raise
+            raise Terminal(failure.reason, failure.message) from None
         try:
             result = analysis.analyze(text, "rollback.sql")
         except SqlSyntaxError as exc:
@@ -386,7 +390,8 @@ class RollbackFlow:
             namespace=self.namespace,
             owner=resources.owner_reference(self.obj),
             image=job.image or self.settings.image,
-            migration=str(spec.migration),
+            migration=spec.migration or "",
+            target_version=spec.target_version,  # [targetVersion] execute --to
             sql_config_map=str(self.status["sqlConfigMap"]),
             sha256=sha,
             url_secret=db.name,
@@ -568,6 +573,7 @@ class RollbackFlow:
         if result is None:
             return
         patch: dict[str, Any] = {"result": result.summary()}
+        patch.update(target_set.states_patch(self.status, result))  # [targetVersion]
         if result.impact:
             patch["impact"] = [dict(i) for i in result.impact[:20]]
         patch["blockingSessions"] = [b.to_status() for b in result.blocking_sessions]

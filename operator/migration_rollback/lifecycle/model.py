@@ -70,23 +70,28 @@ class ConfigMapKeyRef:
 
 @dataclass(frozen=True)
 class RollbackSource:
-    """Exactly one of sql, config_map or generate_from (the CRD's CEL rule says so)."""
+    """Exactly one of sql, config_map, generate_from or migrations_from (the CRD's CEL rule
+    says so); migrations_from, the ConfigMap of a whole migrations directory, goes with
+    spec.targetVersion and only with it."""
 
     sql: str | None = None
     config_map: ConfigMapKeyRef | None = None
     generate_from: ConfigMapKeyRef | None = None
+    migrations_from: str | None = None
     sha256: str | None = None
 
     @classmethod
     def from_obj(cls, raw: object) -> RollbackSource:
         r = _map(raw)
         generate = _map(r.get("generateFrom")).get("configMapRef")
+        directory = _map(_map(r.get("migrationsFrom")).get("configMapRef")).get("name")
         return cls(
             sql=str(r["sql"]) if r.get("sql") is not None else None,
             config_map=ConfigMapKeyRef.from_obj(r["configMapRef"])
             if r.get("configMapRef")
             else None,
             generate_from=ConfigMapKeyRef.from_obj(generate) if generate else None,
+            migrations_from=str(directory) if directory else None,
             sha256=str(r["sha256"]) if r.get("sha256") else None,
         )
 
@@ -309,6 +314,8 @@ def _to_api(value: object) -> Any:
             src["configMapRef"] = _to_api(value.config_map)
         if value.generate_from is not None:
             src["generateFrom"] = {"configMapRef": _to_api(value.generate_from)}
+        if value.migrations_from is not None:
+            src["migrationsFrom"] = {"configMapRef": {"name": value.migrations_from}}
         if value.sha256 is not None:
             src["sha256"] = value.sha256
         return src
@@ -359,6 +366,7 @@ _STATUS_KEYS = {
     "plan": "plan",
     "metrics": "metrics",
     "steps": "steps",
+    "migrations": "migrations",
 }
 
 
@@ -393,6 +401,8 @@ class RollbackStatus:
     plan: Mapping[str, Any] = field(default_factory=dict)
     metrics: Mapping[str, Any] = field(default_factory=dict)
     steps: tuple[Mapping[str, Any], ...] = ()
+    # spec.targetVersion: one entry per migration of the set (lifecycle.target), newest first.
+    migrations: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
     def from_obj(cls, obj: Mapping[str, Any]) -> RollbackStatus:
@@ -413,8 +423,9 @@ class RollbackStatus:
             kw["failure"] = Failure(
                 str(f.get("reason", "JobFailed")), str(f.get("message", "failed"))
             )
-        if "steps" in kw:
-            kw["steps"] = tuple(dict(_map(step)) for step in kw["steps"] or ())
+        for attr in ("steps", "migrations"):
+            if attr in kw:
+                kw[attr] = tuple(dict(_map(item)) for item in kw[attr] or ())
         return cls(**kw)
 
     def step_state(self, name: str) -> str | None:
