@@ -62,7 +62,7 @@ def validate(clients: Clients, obj: Mapping[str, Any]) -> Validated:
     lock = summary.strongest_lock
     return Validated(
         status,
-        f"{len(chosen.rollbacks)} migrations newer than {chosen.target}, newest first: "
+        f"{len(chosen.rollbacks)} migration(s) newer than {chosen.target}, newest first: "
         f"{', '.join(r.member.name for r in chosen.rollbacks)}; {summary.statements} "
         f"statements, {summary.manual_items} manual, "
         f"{'destroys data' if summary.destroys_data else 'no data loss'}, lock {lock}",
