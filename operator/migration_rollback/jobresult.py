@@ -8,7 +8,9 @@ the runner's document to the reader).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import enum
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +18,39 @@ from migration_rollback.exitcodes import ExitCode
 
 # The runner's step that runs the statements in one transaction; its duration is the SQL time.
 SQL_STEP = "transaction"
+
+
+class MigrationState(enum.StrEnum):
+    """What became of one migration of the set (`migration_states` in the result, and
+    `status.migrations[].state`)."""
+
+    PENDING = "Pending"  # not run yet, or only rehearsed (a dry run commits nothing)
+    ROLLED_BACK = "RolledBack"  # its rollback committed
+    FAILED = "Failed"  # its rollback failed: the whole transaction rolled back
+    SKIPPED = "Skipped"  # another migration's failure (or a refusal) left it untouched
+
+
+def version_key(version: str) -> tuple[int, int | str]:
+    """Sort key for history versions: numeric when they are digits, text otherwise. The runner's
+    `--to` and the operator's `spec.targetVersion` order the set by it."""
+    return (0, int(version)) if version.isdigit() else (1, version)
+
+
+@dataclass(frozen=True, slots=True)
+class SetMember:
+    """One rollback of a set: the migration (file stem) it undoes and the sha256 of its file."""
+
+    version: str
+    name: str
+    sha256: str
+
+
+def set_sha256(members: Sequence[SetMember]) -> str:
+    """The digest a set of rollbacks is approved and pinned by: each member's version, name and
+    file sha256 in run order (newest first), so a file changed, added, dropped or reordered
+    changes it. The operator computes it from its ConfigMap, the runner from the files it runs."""
+    text = "".join(f"{m.version} {m.name} {m.sha256}\n" for m in members)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -76,6 +111,7 @@ class JobResult:
     backup: JobBackup | None = None
     blocking_sessions: tuple[BlockingSession, ...] = ()
     truncated: bool = False
+    migration_states: Mapping[str, MigrationState] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -133,6 +169,7 @@ class JobResult:
                 if isinstance(s, Mapping)
             ),
             truncated=bool(doc.get("truncated")),
+            migration_states=_states(doc.get("migration_states")),
             extra={k: doc[k] for k in ("target", "sha256") if k in doc},
         )
 
@@ -171,6 +208,17 @@ def _exit_code(doc: Mapping[str, Any]) -> ExitCode:
         failed = doc.get("outcome") in ("failed", "unknown", "committed-with-errors")
         return ExitCode.INTERNAL_ERROR if failed else ExitCode.OK
     return ExitCode.INTERNAL_ERROR
+
+
+def _states(value: object) -> dict[str, MigrationState]:
+    """version -> state; an unknown state (a newer runner) reads as Pending, never as done."""
+    if not isinstance(value, Mapping):
+        return {}
+    known = {str(s) for s in MigrationState}
+    return {
+        str(v): MigrationState(str(s)) if str(s) in known else MigrationState.PENDING
+        for v, s in value.items()
+    }
 
 
 def _int(value: object) -> int | None:

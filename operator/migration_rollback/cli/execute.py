@@ -107,6 +107,17 @@ def execute(
             show_default=False,
         ),
     ] = None,
+    expect_set_sha256: Annotated[
+        str | None,
+        typer.Option(
+            "--expect-set-sha256",
+            metavar="HEX",
+            help="With --to: refuse unless the rollbacks it would run hash to exactly this "
+            "(each one's version, name and file sha256, newest first: the operator's approval "
+            "digest of spec.targetVersion).",
+            show_default=False,
+        ),
+    ] = None,
     backup: Annotated[
         BackupMode,
         typer.Option(
@@ -210,6 +221,7 @@ def execute(
             migrations_dir=directory,
             rollback_file=rollback_file,
             expect_sha256=expect_sha256,
+            expect_set_sha256=expect_set_sha256,
             dry_run=dry_run,
             backup=backup,
             backup_dir=backup_dir,

@@ -106,7 +106,8 @@ class Interpreter:
 
     def config_map(self, action: a.EnsureSqlConfigMap) -> None:
         owner = resources.owner_reference(self.obj)
-        manifest = jobs.sql_config_map(action.name, self.namespace, owner, action.sql)
+        sql = action.sql if isinstance(action.sql, str) else dict(action.sql)
+        manifest = jobs.sql_config_map(action.name, self.namespace, owner, sql)
         jobs.ensure_config_map(self.clients, manifest)
 
     def create_job(self, action: a.CreateJob) -> None:

@@ -28,7 +28,8 @@ def job_request(
         namespace=str(meta["namespace"]),
         owner=resources.owner_reference(obj),
         image=job.image or settings.image,
-        migration=str(spec.migration),
+        migration=spec.migration or "",  # unused with target_version (execute --to)
+        target_version=spec.target_version,
         sql_config_map=str(status.sql_config_map),
         sha256=str(status.sql_sha256),
         url_secret=db.name,

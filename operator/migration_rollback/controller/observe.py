@@ -21,7 +21,7 @@ from migration_rollback.controller.cache import WatchCache
 from migration_rollback.jobresult import JobResult
 from migration_rollback.kube import jobs, leases, sources, workloads
 from migration_rollback.kube.client import Clients
-from migration_rollback.lifecycle import analysis, health, jobrun
+from migration_rollback.lifecycle import analysis, health, jobrun, target
 from migration_rollback.lifecycle.durations import parse_timestamp
 from migration_rollback.lifecycle.model import ConfigMapKeyRef, RollbackSpec, RollbackStatus
 from migration_rollback.lifecycle.observation import (
@@ -113,6 +113,11 @@ class Observer:
 
     def sources(self, base: Observation, spec: RollbackSpec, _: RollbackStatus) -> Observation:
         try:
+            if spec.target_version:
+                name = str(spec.rollback.migrations_from)
+                files = sources.config_map_data(self.clients, self.namespace, name, target.FIELD)
+                self.read_target(spec)
+                return _with(base, migration_files=files)
             text = self.resolve_sql(spec)
             self.read_target(spec)  # a URL libpq cannot parse ends here, before any Job
         except sources.SourceNotFoundError as exc:

@@ -52,17 +52,24 @@ class JobRequest:
     service_account: str | None = None
     pod_overrides: dict[str, Any] = field(default_factory=dict)
     purpose: str = "rollback"
+    # spec.targetVersion: `--to` over the set's files in the ConfigMap, pinned by the set's digest
+    # (`sha256`); `migration` is then unused.
+    target_version: str | None = None
 
 
 _BACKUP_FLAG = {"pgDump": "pg-dump", "requireRecent": "require-recent", "none": "none"}
 
 
 def job_args(req: JobRequest) -> list[str]:
+    what = (
+        ["--to", req.target_version, "--dir", SQL_MOUNT, "--expect-set-sha256", req.sha256]
+        if req.target_version is not None
+        else [req.migration, "--rollback-file", f"{SQL_MOUNT}/{SQL_FILE}",
+              "--expect-sha256", req.sha256]
+    )  # fmt: skip
     args = [
         "execute",
-        req.migration,
-        "--rollback-file", f"{SQL_MOUNT}/{SQL_FILE}",
-        "--expect-sha256", req.sha256,
+        *what,
         "--history-table", req.history_table,
         "--lock-timeout", req.lock_timeout,
         "--statement-timeout", req.statement_timeout,
@@ -140,13 +147,7 @@ def build_job(req: JobRequest) -> dict[str, Any]:
         },
         "containers": [container],
         "volumes": [
-            {
-                "name": "sql",
-                "configMap": {
-                    "name": req.sql_config_map,
-                    "items": [{"key": SQL_FILE, "path": SQL_FILE}],
-                },
-            },
+            {"name": "sql", "configMap": _sql_volume(req)},
             {"name": "backups", **backups},
             {"name": "tmp", "emptyDir": {}},
         ],
@@ -171,10 +172,18 @@ def build_job(req: JobRequest) -> dict[str, Any]:
     }
 
 
+def _sql_volume(req: JobRequest) -> dict[str, Any]:
+    """One file, or with `--to` every file of the set (the ConfigMap holds nothing else)."""
+    if req.target_version is not None:
+        return {"name": req.sql_config_map}
+    return {"name": req.sql_config_map, "items": [{"key": SQL_FILE, "path": SQL_FILE}]}
+
+
 def sql_config_map(
-    name: str, namespace: str, owner: dict[str, Any], sql_text: str
+    name: str, namespace: str, owner: dict[str, Any], sql_text: str | dict[str, str]
 ) -> dict[str, Any]:
-    """The exact SQL the Job runs, frozen in a ConfigMap the resource owns."""
+    """The exact SQL the Job runs, frozen in a ConfigMap the resource owns: one rollback, or
+    (spec.targetVersion) file name -> SQL for each of the set."""
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -185,7 +194,7 @@ def sql_config_map(
             "ownerReferences": [{**owner, "controller": True, "blockOwnerDeletion": True}],
         },
         "immutable": True,
-        "data": {SQL_FILE: sql_text},
+        "data": sql_text if isinstance(sql_text, dict) else {SQL_FILE: sql_text},
     }
 
 

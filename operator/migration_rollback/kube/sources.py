@@ -36,6 +36,12 @@ def config_map_value(clients: Clients, namespace: str, name: str, key: str, fiel
     return str(data[key])
 
 
+def config_map_data(clients: Clients, namespace: str, name: str, field: str) -> dict[str, str]:
+    """Every key of a ConfigMap (a migrations directory); SourceNotFoundError when it is missing."""
+    cm = _read(clients.core.read_namespaced_config_map, namespace, name, "ConfigMap", field)
+    return {str(k): str(v) for k, v in (cm.data or {}).items()}
+
+
 def secret_values(clients: Clients, namespace: str, name: str, field: str) -> dict[str, str]:
     """All keys of a Secret, decoded (never logged). Bytes that are not UTF-8 become U+FFFD
     rather than an exception: a bad value must end in a clear failure, not a retry loop."""

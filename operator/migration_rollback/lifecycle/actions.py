@@ -29,10 +29,11 @@ class RecordEvent:
 
 @dataclass(frozen=True)
 class EnsureSqlConfigMap:
-    """The validated SQL, for the Jobs to mount (create-if-absent; named after its hash)."""
+    """The validated SQL, for the Jobs to mount (create-if-absent; named after its hash): one
+    rollback, or (spec.targetVersion) file name -> SQL for each of the set."""
 
     name: str
-    sql: str
+    sql: str | Mapping[str, str]
 
 
 @dataclass(frozen=True)

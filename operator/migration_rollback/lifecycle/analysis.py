@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from migration_rollback.lifecycle.approval import PlanSummary
@@ -30,16 +31,23 @@ def sha256_text(text: str) -> str:
 
 def analyze(sql_text: str, source: str) -> Analysis:
     """Parse and classify; raises SqlSyntaxError (with file:line:column) when it does not parse."""
-    script = parse_script(sql_text, source)
-    classes = [classify(s) for s in script.statements]
-    summary = PlanSummary(
-        statements=len(script.statements),
-        manual_items=len(split_comment_lines(sql_text, MANUAL_PREFIX)),
+    return Analysis(
+        sql=sql_text, sha256=sha256_text(sql_text), summary=summarize([(sql_text, source)])
+    )
+
+
+def summarize(files: Sequence[tuple[str, str]]) -> PlanSummary:
+    """One summary over several rollback files (text, source name) run in one transaction;
+    raises SqlSyntaxError naming the file that does not parse."""
+    scripts = [parse_script(text, source) for text, source in files]
+    classes = [classify(s) for script in scripts for s in script.statements]
+    return PlanSummary(
+        statements=len(classes),
+        manual_items=sum(len(split_comment_lines(text, MANUAL_PREFIX)) for text, _ in files),
         destroys_data=any(c.destroys_data for c in classes),
         non_transactional=sum(1 for c in classes if not c.transactional),
         strongest_lock=max((c.lock for c in classes), default=LockLevel.NONE).label,
     )
-    return Analysis(sql=sql_text, sha256=sha256_text(sql_text), summary=summary)
 
 
 def generated_rollback(forward_sql: str, migration: str, source: str) -> str:

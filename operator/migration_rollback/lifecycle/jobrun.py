@@ -9,10 +9,11 @@ skips nor restarts it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from migration_rollback.jobresult import JobResult
-from migration_rollback.lifecycle import analysis, outcomes, policy
+from migration_rollback.lifecycle import analysis, outcomes, policy, target
 from migration_rollback.lifecycle.actions import CreateJob
 from migration_rollback.lifecycle.model import RollbackStatus
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
@@ -60,7 +61,7 @@ def run(plan: Plan, dry_run: bool) -> outcomes.JobVerdict | None:
         plan.wake_in(JOB_FALLBACK_SECONDS)
         return None
     verdict = outcomes.judge(job.succeeded, job.result, job.message, ctx.obs.url_where)
-    plan.patch(**result_fields(job.result))
+    plan.patch(**result_fields(job.result, plan.current("migrations", ())))
     if verdict.succeeded or not _retry(plan, purpose, attempt, verdict, job.finished_at):
         return verdict
     return None
@@ -103,11 +104,17 @@ def _retry(
     return True
 
 
-def result_fields(result: JobResult | None) -> dict[str, Any]:
-    """What status shows of a Job's result (already scrubbed of the URL's secrets)."""
+def result_fields(
+    result: JobResult | None, migrations: Sequence[Mapping[str, Any]] = ()
+) -> dict[str, Any]:
+    """What status shows of a Job's result (already scrubbed of the URL's secrets);
+    `migrations` (spec.targetVersion's set) takes each member's state from it. A result
+    without states (a COMMIT whose outcome is unknown) leaves them as they were."""
     if result is None:
         return {}
     fields: dict[str, Any] = {"result": result.summary()}
+    if migrations and result.migration_states:
+        fields["migrations"] = target.with_states(migrations, result.migration_states)
     if result.impact:
         fields["impact"] = [dict(i) for i in result.impact[:IMPACT_LIMIT]]
     fields["blockingSessions"] = [b.to_status() for b in result.blocking_sessions]

@@ -70,23 +70,28 @@ class ConfigMapKeyRef:
 
 @dataclass(frozen=True)
 class RollbackSource:
-    """Exactly one of sql, config_map or generate_from (the CRD's CEL rule says so)."""
+    """Exactly one of sql, config_map, generate_from or migrations_from (the CRD's CEL rule
+    says so); migrations_from, the ConfigMap of a whole migrations directory, goes with
+    spec.targetVersion and only with it."""
 
     sql: str | None = None
     config_map: ConfigMapKeyRef | None = None
     generate_from: ConfigMapKeyRef | None = None
+    migrations_from: str | None = None
     sha256: str | None = None
 
     @classmethod
     def from_obj(cls, raw: object) -> RollbackSource:
         r = _map(raw)
         generate = _map(r.get("generateFrom")).get("configMapRef")
+        directory = _map(_map(r.get("migrationsFrom")).get("configMapRef")).get("name")
         return cls(
             sql=str(r["sql"]) if r.get("sql") is not None else None,
             config_map=ConfigMapKeyRef.from_obj(r["configMapRef"])
             if r.get("configMapRef")
             else None,
             generate_from=ConfigMapKeyRef.from_obj(generate) if generate else None,
+            migrations_from=str(directory) if directory else None,
             sha256=str(r["sha256"]) if r.get("sha256") else None,
         )
 
@@ -309,6 +314,8 @@ def _to_api(value: object) -> Any:
             src["configMapRef"] = _to_api(value.config_map)
         if value.generate_from is not None:
             src["generateFrom"] = {"configMapRef": _to_api(value.generate_from)}
+        if value.migrations_from is not None:
+            src["migrationsFrom"] = {"configMapRef": {"name": value.migrations_from}}
         if value.sha256 is not None:
             src["sha256"] = value.sha256
         return src
@@ -362,6 +369,7 @@ STATUS_KEYS = {
     "conditions": "conditions",
     "phaseTransitionTime": "phase_transition_time",
     "blockingSessions": "blocking_sessions",
+    "migrations": "migrations",
 }
 
 
@@ -399,6 +407,8 @@ class RollbackStatus:
     conditions: tuple[Mapping[str, Any], ...] = ()
     phase_transition_time: str | None = None
     blocking_sessions: tuple[Mapping[str, Any], ...] = ()
+    # spec.targetVersion: one entry per migration of the set (lifecycle.target), newest first.
+    migrations: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
     def from_obj(cls, obj: Mapping[str, Any]) -> RollbackStatus:
@@ -419,7 +429,7 @@ class RollbackStatus:
             kw["failure"] = Failure(
                 str(f.get("reason", "JobFailed")), str(f.get("message", "failed"))
             )
-        for attr in ("steps", "conditions", "blocking_sessions"):
+        for attr in ("steps", "conditions", "blocking_sessions", "migrations"):
             if attr in kw:
                 kw[attr] = tuple(dict(_map(item)) for item in kw[attr] or ())
         return cls(**kw)

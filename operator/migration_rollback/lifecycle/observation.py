@@ -70,6 +70,8 @@ class Observation:
     # Validating: the rollback SQL; or why a source is missing (waited for); or a URL that
     # does not parse (final). `url_where` names the Secret and key, never the value.
     sql_text: str | None = None
+    # spec.targetVersion: the migrations ConfigMap (spec.rollback.migrationsFrom), key -> text.
+    migration_files: Mapping[str, str] | None = None
     missing: str | None = None
     url_error: str | None = None
     url_where: str = ""

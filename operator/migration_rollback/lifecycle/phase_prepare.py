@@ -1,11 +1,15 @@
-"""Decisions before the downtime (pure): validate the SQL, wait for approval, take the
-database's Lease and rehearse. Nothing here touches the application.
+"""Decisions before the downtime (pure): validate the SQL (one rollback, or the set
+`spec.targetVersion` selects), wait for approval, take the database's Lease and rehearse.
+Nothing here touches the application.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from migration_rollback.errors import SqlSyntaxError
-from migration_rollback.lifecycle import analysis, approval, jobrun
+from migration_rollback.lifecycle import analysis, approval, jobrun, target
 from migration_rollback.lifecycle.actions import AcquireLease, Decision, EnsureSqlConfigMap
 from migration_rollback.lifecycle.ending import finish
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
@@ -33,11 +37,12 @@ def _waiting_for_source(plan: Plan, missing: str) -> Decision:
 
 def validating(ctx: Context) -> Decision:
     plan, obs = Plan(ctx), ctx.obs
-    if ctx.spec.target_version:
-        message = "spec.targetVersion is not supported by the operator yet: use spec.migration"
-        raise plan.failure(Reason.INVALID_SPEC, message, StepName.VALIDATE)
     if obs.url_error is not None:
         raise plan.failure(Reason.INVALID_DATABASE_URL, obs.url_error, StepName.VALIDATE)
+    if ctx.spec.target_version:
+        if obs.missing is not None or obs.migration_files is None:
+            return _waiting_for_source(plan, obs.missing or "the migrations ConfigMap")
+        return _validating_set(plan, ctx.spec.target_version, obs.migration_files)
     if obs.missing is not None or obs.sql_text is None:
         return _waiting_for_source(plan, obs.missing or "the rollback SQL")
     try:
@@ -50,17 +55,47 @@ def validating(ctx: Context) -> Decision:
     if pinned and pinned != result.sha256:
         message = f"spec.rollback.sha256 is {pinned} but the SQL hashes to {result.sha256}"
         raise plan.failure(Reason.SHA256_MISMATCH, message, StepName.VALIDATE)
-    config_map = analysis.child_name(obs.resource, "sql", result.sha256)
-    plan.act(EnsureSqlConfigMap(config_map, result.sql))
-    plan.patch(sqlSha256=result.sha256, sqlConfigMap=config_map, plan=result.summary.to_status())
     s = result.summary
-    plan.step(
-        StepName.VALIDATE,
-        StepState.DONE,
+    message = (
         f"{s.statements} statements, {s.manual_items} manual, "
-        f"{'destroys data' if s.destroys_data else 'no data loss'}, lock {s.strongest_lock}",
+        f"{'destroys data' if s.destroys_data else 'no data loss'}, lock {s.strongest_lock}"
     )
-    return _approval(plan, result.summary, result.sha256)
+    return _validated(plan, result.sql, result.sha256, s, message)
+
+
+def _validating_set(plan: Plan, version: str, files: Mapping[str, str]) -> Decision:
+    """spec.targetVersion: every migration newer than it, one set approved and run as one."""
+    spec = plan.ctx.spec
+    config_map = str(spec.rollback.migrations_from)
+    try:
+        checked = target.check(files, version, config_map, spec.rollback.sha256)
+    except target.TargetError as exc:
+        raise plan.failure(exc.reason, exc.message, StepName.VALIDATE) from None
+    chosen = checked.chosen
+    return _validated(
+        plan,
+        chosen.files,
+        chosen.sha256,
+        checked.summary,
+        checked.message,
+        migrations=chosen.status_entries(),
+    )
+
+
+def _validated(
+    plan: Plan,
+    sql: str | Mapping[str, str],
+    sha256: str,
+    summary: approval.PlanSummary,
+    message: str,
+    **extra: Any,
+) -> Decision:
+    """The SQL frozen in a ConfigMap named after its hash, the plan in status, then approval."""
+    config_map = analysis.child_name(plan.ctx.obs.resource, "sql", sha256)
+    plan.act(EnsureSqlConfigMap(config_map, sql))
+    plan.patch(sqlSha256=sha256, sqlConfigMap=config_map, plan=summary.to_status(), **extra)
+    plan.step(StepName.VALIDATE, StepState.DONE, message)
+    return _approval(plan, summary, sha256)
 
 
 def awaiting_approval(ctx: Context) -> Decision:

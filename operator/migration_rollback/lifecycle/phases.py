@@ -63,6 +63,9 @@ class Reason(enum.StrEnum):
     # outcomes
     SUCCEEDED = "RollbackSucceeded"
     INVALID_SPEC = "InvalidSpec"
+    UNKNOWN_TARGET_VERSION = "UnknownTargetVersion"
+    NOTHING_TO_ROLL_BACK = "NothingToRollBack"
+    ROLLBACK_MISSING = "RollbackMissing"
     SOURCE_NOT_FOUND = "SourceNotFound"
     SHA256_MISMATCH = "Sha256Mismatch"
     INVALID_SQL = "InvalidRollbackSQL"

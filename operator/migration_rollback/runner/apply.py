@@ -30,6 +30,7 @@ from psycopg import sql
 
 from migration_rollback.conninfo import InvalidDatabaseUrlError, parse_database_url
 from migration_rollback.errors import MigrationRollbackError
+from migration_rollback.jobresult import version_key
 from migration_rollback.project.migrations import Migration, discover, read_regular_file
 from migration_rollback.redact import Redactor
 from migration_rollback.runner.capture import (
@@ -53,7 +54,7 @@ from migration_rollback.runner.errors import (
 )
 from migration_rollback.runner.exitcodes import ExitCode
 from migration_rollback.runner.history import applied_versions
-from migration_rollback.runner.options import TableName, version_key
+from migration_rollback.runner.options import TableName
 from migration_rollback.runner.rollback_file import sha256_hex
 from migration_rollback.runner.session import (
     Connection,

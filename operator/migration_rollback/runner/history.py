@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from psycopg import sql
 
+from migration_rollback.jobresult import version_key
 from migration_rollback.runner.errors import PreconditionError
-from migration_rollback.runner.options import MigrationId, TableName, version_key
+from migration_rollback.runner.options import MigrationId, TableName
 from migration_rollback.runner.session import Connection
 
 

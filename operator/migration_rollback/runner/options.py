@@ -148,11 +148,6 @@ class MigrationId:
         return cls.parse(Path(filename).name.removesuffix(".sql").removesuffix("_rollback"))
 
 
-def version_key(version: str) -> tuple[int, int | str]:
-    """Sort key for history versions: numeric when they are digits, text otherwise."""
-    return (0, int(version)) if version.isdigit() else (1, version)
-
-
 @dataclass(frozen=True, slots=True)
 class RunOptions:
     """One request to roll back a migration (or every migration newer than `to_version`)."""
@@ -163,6 +158,7 @@ class RunOptions:
     migrations_dir: Path = Path("supabase/migrations")
     rollback_file: Path | None = None
     expect_sha256: str | None = None
+    expect_set_sha256: str | None = None  # with to_version: jobresult.set_sha256 of the set
     dry_run: bool = False
     backup: BackupMode = BackupMode.NONE
     backup_dir: Path | None = None
@@ -186,6 +182,12 @@ class RunOptions:
             raise ValueError("--to needs a version")
         if self.to_version is not None and (self.rollback_file or self.expect_sha256):
             raise ValueError("--rollback-file and --expect-sha256 pin one migration; not with --to")
+        if self.expect_set_sha256 is not None and self.to_version is None:
+            raise ValueError("--expect-set-sha256 pins the set --to rolls back; give --to")
+        if self.expect_set_sha256 is not None and not re.fullmatch(
+            r"[0-9a-f]{64}", self.expect_set_sha256
+        ):
+            raise ValueError("--expect-set-sha256 must be 64 lowercase hexadecimal digits")
         if self.backup is not BackupMode.NONE and self.backup_dir is None:
             raise ValueError(f"--backup {self.backup} needs --backup-dir")
         if self.expect_sha256 is not None and not re.fullmatch(

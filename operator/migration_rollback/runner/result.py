@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from migration_rollback.jobresult import MigrationState
 from migration_rollback.runner.exitcodes import ExitCode
 
 TERMINATION_MESSAGE_LIMIT = 4096
@@ -46,6 +47,7 @@ _ESSENTIAL = (
     "committed",
     "dry_run",
     "migrations",
+    "migration_states",
 )
 
 
@@ -178,6 +180,34 @@ class RunResult:
         return int((self.finished_at - self.started_at).total_seconds() * 1000)
 
     @property
+    def migration_states(self) -> dict[str, str]:
+        """Each migration's fate, by version: the run is one transaction, so all committed or
+        none did; the one whose statement failed is Failed, the others Skipped. Empty while the
+        COMMIT's outcome is unknown: no state would be true."""
+        by_outcome = {
+            Outcome.SUCCEEDED: MigrationState.ROLLED_BACK,
+            Outcome.DRY_RUN_SUCCEEDED: MigrationState.PENDING,
+            Outcome.RUNNING: MigrationState.PENDING,
+            Outcome.COMMITTED_WITH_ERRORS: MigrationState.ROLLED_BACK,
+            Outcome.FAILED: MigrationState.SKIPPED,
+        }
+        if self.outcome not in by_outcome:
+            return {}
+        states = {v: str(by_outcome[self.outcome]) for v in self.migrations}
+        culprit = self._failed_version()
+        if culprit in states:
+            states[culprit] = str(MigrationState.FAILED)
+        return states
+
+    def _failed_version(self) -> str | None:
+        """The migration whose statement failed (the error's, or a deferred one's)."""
+        number = self.error.statement if self.error is not None else None
+        for s in self.statements + self.deferred:
+            if s.number == number or (s.status == "failed" and number is None):
+                return s.version
+        return None
+
+    @property
     def rows_in_transaction(self) -> int:
         """Rows the statements touched inside the transaction, kept or not."""
         return sum(s.rows or 0 for s in self.statements if s.status == "done")
@@ -235,6 +265,7 @@ class RunResult:
             "dry_run": self.dry_run,
             "target": self.target,
             "migrations": list(self.migrations),
+            "migration_states": self.migration_states,
             "error": _error_dict(self.error),
             "database": self.database,
             "started_at": self.started_at.isoformat(),

@@ -23,7 +23,7 @@ import psycopg
 from migration_rollback import __version__
 from migration_rollback.conninfo import DatabaseTarget, InvalidDatabaseUrlError, parse_database_url
 from migration_rollback.errors import MigrationRollbackError
-from migration_rollback.jobresult import SQL_STEP
+from migration_rollback.jobresult import SQL_STEP, SetMember, set_sha256
 from migration_rollback.project.migrations import read_regular_file
 from migration_rollback.redact import Redactor
 from migration_rollback.runner import audit, backup
@@ -248,6 +248,7 @@ class _Run:
                     "what this rollback removes will break; consider --to"
                 )
             sources = [self._load(version) for version in self.versions]
+            self._check_set(sources)
             check_recorded_names(self._work, table, [s.migration for s in sources])
             # Captures kept by `apply` answer the MANUAL markers of the data they restore.
             self.restore = prepare_restore(
@@ -257,6 +258,21 @@ class _Run:
             self.result.sha256 = {s.migration.version: s.sha256 for s in sources}
             step.fields["versions"] = self.versions
             return sources
+
+    def _check_set(self, sources: list[RollbackSource]) -> None:
+        """With --expect-set-sha256: the rollbacks about to run are exactly the reviewed set
+        (a migration applied or rolled back since, or a file changed, changes the digest)."""
+        pinned = self.options.expect_set_sha256
+        if pinned is None:
+            return
+        members = [SetMember(s.migration.version, s.migration.name, s.sha256) for s in sources]
+        digest = set_sha256(members)
+        if digest != pinned:
+            raise PreconditionError(
+                f"the applied migrations newer than {self.options.to_version} are "
+                f"{', '.join(m.name for m in members)}; their rollbacks hash to {digest}, but "
+                f"--expect-set-sha256 pins {pinned}: the set changed since it was reviewed"
+            )
 
     def _load(self, version: str) -> RollbackSource:
         options = self.options

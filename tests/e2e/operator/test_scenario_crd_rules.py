@@ -60,12 +60,30 @@ def test_exactly_one_rollback_source(shop: Shop) -> None:
         shop, "two-sources", migration="20251113000001_x",
         rollback={"sql": "select 1", "configMapRef": {"name": "a", "key": "b"}},
     )  # fmt: skip
-    assert "exactly one of configMapRef, sql or generateFrom" in body
+    assert "exactly one of configMapRef, sql, generateFrom or migrationsFrom" in body
 
 
 def test_exactly_one_of_migration_or_target_version(shop: Shop) -> None:
     body = rejected(shop, "no-target", rollback={"sql": "select 1"})
     assert "exactly one of migration or targetVersion" in body
+    both = causes(
+        lambda: shop.mrb(
+            "both-targets", migration=SOCIAL, targetVersion="20251101000001",
+            rollback={"migrationsFrom": {"configMapRef": {"name": "dir"}}},
+        )
+    )  # fmt: skip
+    assert "exactly one of migration or targetVersion" in both["spec.targetVersion"], both
+
+
+def test_a_target_version_and_the_migrations_directory_go_together(shop: Shop) -> None:
+    one_file = causes(
+        lambda: shop.mrb("set-from-one-file", targetVersion="1", rollback={"sql": "select 1"})
+    )
+    assert "targetVersion needs rollback.migrationsFrom" in one_file["spec.rollback.migrationsFrom"]
+    directory = {"migrationsFrom": {"configMapRef": {"name": "dir"}}}
+    no_target = causes(lambda: shop.mrb("directory-for-one", migration=SOCIAL, rollback=directory))
+    assert "migrationsFrom needs targetVersion" in no_target["spec.rollback.migrationsFrom"]
+    shop.mrb("set-ok", validate_only=True, targetVersion="1", rollback=directory)
 
 
 def test_bad_enum_and_pattern_are_rejected(shop: Shop) -> None:

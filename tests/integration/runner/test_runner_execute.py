@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import time
@@ -15,6 +16,8 @@ from runner_support import (
     schema_fingerprint,
     timeline_project,
 )
+
+from migration_rollback.jobresult import SetMember, set_sha256
 
 pytestmark = pytest.mark.integration
 
@@ -131,6 +134,10 @@ def test_to_version_rolls_back_newest_first_in_one_transaction(project: Project)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.result is not None
     assert run.result["migrations"] == ["20251202000000", "20251201000000"]
+    assert run.result["migration_states"] == {
+        "20251202000000": "RolledBack",
+        "20251201000000": "RolledBack",
+    }
     versions = [s["version"] for s in run.result["statements"]]
     assert versions == ["20251202000000", "20251201000000"]
     assert project.versions() == [BASE_VERSION, "20251113000001"]
@@ -156,6 +163,12 @@ def test_to_version_failure_in_the_older_migration_undoes_the_newer_one(project:
     run = project.execute("--to", TIMELINE.split("_")[0])
 
     assert run.returncode == 5
+    assert run.result is not None
+    # One transaction: the failing migration is Failed, the newer one was undone with it.
+    assert run.result["migration_states"] == {
+        "20251202000000": "Skipped",
+        "20251201000000": "Failed",
+    }
     assert schema_fingerprint(project.url) == before
     assert project.versions() == [
         BASE_VERSION,
@@ -163,6 +176,60 @@ def test_to_version_failure_in_the_older_migration_undoes_the_newer_one(project:
         "20251201000000",
         "20251202000000",
     ]
+
+
+def _orders_project(project: Project) -> list[SetMember]:
+    """Two migrations after the timeline; the set `--to <timeline>` rolls back, newest first."""
+    timeline_project(project)
+    members = []
+    for name, forward, rollback in (
+        (
+            "20251201000000_orders",
+            "CREATE TABLE public.orders (id bigint);",
+            "DROP TABLE public.orders;\n",
+        ),
+        (
+            "20251202000000_order_ids",
+            "CREATE VIEW public.order_ids AS SELECT id FROM public.orders;",
+            "DROP VIEW public.order_ids;\n",
+        ),
+    ):
+        digest = hashlib.sha256(project.add(name, forward, rollback).read_bytes()).hexdigest()
+        members.insert(0, SetMember(name.split("_")[0], name, digest))
+    return members
+
+
+def test_to_version_runs_the_set_its_digest_pins(project: Project) -> None:
+    members = _orders_project(project)
+
+    run = project.execute(
+        "--to", TIMELINE.split("_")[0], "--expect-set-sha256", set_sha256(members)
+    )
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert project.versions() == [BASE_VERSION, "20251113000001"]
+
+
+def test_to_version_refuses_a_set_other_than_the_pinned_one(project: Project) -> None:
+    """The reviewed set was the two newest; the database has only one of them applied."""
+    members = _orders_project(project)
+    project.sql(
+        "DELETE FROM supabase_migrations.schema_migrations WHERE version = '20251202000000'"
+    )
+    project.sql("DROP VIEW public.order_ids")
+    before = schema_fingerprint(project.url)
+
+    run = project.execute(
+        "--to", TIMELINE.split("_")[0], "--expect-set-sha256", set_sha256(members)
+    )
+
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert run.result is not None
+    message = run.result["error"]["message"]
+    assert "20251201000000_orders" in message
+    assert "the set changed since it was reviewed" in message
+    assert run.result["migration_states"] == {"20251201000000": "Skipped"}
+    assert schema_fingerprint(project.url) == before
 
 
 def test_archived_column_values_can_be_restored(project: Project) -> None:

@@ -62,6 +62,8 @@ _ONE_OF_TWO = re.compile(r"^has\(self\.(\w+)\) != has\(self\.(\w+)\)$")
 _ONE_OF_MANY = re.compile(
     r"^\(has\(self\.\w+\) \? 1 : 0\)( \+ \(has\(self\.\w+\) \? 1 : 0\))+ == 1$"
 )
+# Both or neither: `a` on this object and `c` on its child `b` (targetVersion, migrationsFrom).
+_BOTH_OR_NEITHER = re.compile(r"^has\(self\.(\w+)\) == has\(self\.(\w+)\.(\w+)\)$")
 _SIZE_AT_MOST = re.compile(r"^self\.size\(\) <= (\d+)$")
 # `a` other than its default needs `b` to be one value: revision other than current, Deployment.
 _NEEDS = re.compile(
@@ -85,6 +87,12 @@ def _rule_errors(value: Any, node: Mapping[str, Any], path: str) -> list[str]:
             field, default, other, required = needs.groups()
             if value.get(field, default) != default and value.get(other, required) != required:
                 errors.append(f"{path}: {entry.get('message', rule)}")
+            continue
+        if both := _BOTH_OR_NEITHER.match(rule):
+            field, child, grandchild = both.groups()
+            nested = value.get(child)
+            if (field in value) != (isinstance(nested, Mapping) and grandchild in nested):
+                errors.append(f"{path}: {' '.join(str(entry['message']).split())}")
             continue
         if limit := _SIZE_AT_MOST.match(rule):
             if len(value) > int(limit.group(1)):
@@ -210,6 +218,14 @@ def test_the_emergency_plan_manifest_validates_against_the_crd() -> None:
         (lambda s: s.update(migration="not a migration"), "spec.migration: 'not a migration'"),
         (lambda s: s.update(targetVersion="20251113000000"), "exactly one of migration or"),
         (lambda s: s["rollback"].update(sql="SELECT 1;"), "exactly one of configMapRef, sql"),
+        (
+            lambda s: (s.pop("migration"), s.update(targetVersion="20251105000001")),
+            "targetVersion needs rollback.migrationsFrom",
+        ),
+        (
+            lambda s: s["rollback"].update(migrationsFrom={"configMapRef": {"name": "m"}}),
+            "and migrationsFrom needs targetVersion",
+        ),
         (lambda s: s.update(allowDataloss=True), "spec.allowDataloss: unknown field"),
         (lambda s: s["maintenance"].update(configMap={"name": "f", "key": "k"}), "one of http"),
         (lambda s: s["workloads"][0].update(selector={}), "exactly one of name or selector"),

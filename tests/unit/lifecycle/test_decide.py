@@ -4,6 +4,7 @@ it meets, and every failure path, with a fake clock (plain datetimes) and no I/O
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 
 from migration_rollback.api import APPROVAL_ANNOTATION
 from migration_rollback.exitcodes import ExitCode
-from migration_rollback.jobresult import BlockingSession, JobResult
+from migration_rollback.jobresult import BlockingSession, JobResult, MigrationState
 from migration_rollback.lifecycle import actions as a
 from migration_rollback.lifecycle.decide import LEASE_RENEW_SECONDS, decide, failed_action
 from migration_rollback.lifecycle.health import Verdict
@@ -39,6 +40,30 @@ DRY = job_name("undo", "dryrun", 1, SHA)
 ROLLBACK = job_name("undo", "rollback", 1, SHA)
 MAINTENANCE = {"configMap": {"name": "flags", "key": "maintenance"}}
 HEALTH = [{"name": "api", "url": "http://web/health", "periodSeconds": 3}]
+# spec.targetVersion: a migrations directory as its ConfigMap holds it; the target is the
+# first migration, so the set is the two newer ones, newest first.
+TARGET, OLDER, NEWER = "20250101000001", "20250102000001_b", "20250103000001_c"
+FILES = {
+    "20250101000001_a.sql": "CREATE TABLE a ();",
+    f"{OLDER}.sql": "CREATE TABLE b ();",
+    f"{OLDER}_rollback.sql": DESTROYS.replace("public.x", "public.b"),
+    f"{NEWER}.sql": "CREATE INDEX idx_x ON a (id);",
+    f"{NEWER}_rollback.sql": QUICK,
+}
+
+
+def entry(name: str, state: str = "Pending") -> dict[str, str]:
+    text = FILES[f"{name}_rollback.sql"]
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    return {"version": name[:14], "name": name, "sha256": sha, "state": state}
+
+
+SET = [entry(NEWER), entry(OLDER)]
+
+
+def to_target(version: str = TARGET, **fields: Any) -> RollbackSpec:
+    fields.setdefault("rollback", {"migrationsFrom": {"configMapRef": {"name": "dir"}}})
+    return spec(migration=None, targetVersion=version, **fields)
 
 
 def spec(**fields: Any) -> RollbackSpec:
@@ -68,8 +93,20 @@ def obs(**fields: Any) -> Observation:
     return Observation(resource="undo", url_where="Secret db key url", **fields)
 
 
-def finished(name: str, code: ExitCode, committed: bool = False, at: dt.datetime = NOW) -> JobView:
-    result = JobResult(exit_code=code, outcome=code.name, committed=committed, statements=1)
+def finished(
+    name: str,
+    code: ExitCode,
+    committed: bool = False,
+    at: dt.datetime = NOW,
+    migration_states: Mapping[str, str] | None = None,
+) -> JobView:
+    result = JobResult(
+        exit_code=code,
+        outcome=code.name,
+        committed=committed,
+        statements=1,
+        migration_states={v: MigrationState(s) for v, s in (migration_states or {}).items()},
+    )
     return JobView(name, True, code is ExitCode.OK, result, code.name, at)
 
 
@@ -124,9 +161,33 @@ CASES: dict[str, Case] = {
         spec(rollback={"sql": QUICK, "sha256": "b" * 64}), status("Validating"),
         obs(sql_text=QUICK), "Failed", (P, E, E), None, {"reason": "Sha256Mismatch"},
     ),
-    "targetVersion is refused": Case(
-        spec(targetVersion="20250101000001"), status("Validating"), obs(sql_text=QUICK),
-        "Failed", (P, E, E), None, {"reason": "InvalidSpec"},
+    "targetVersion: the newer migrations, one set, await approval": Case(
+        to_target(), status("Validating"), obs(migration_files=FILES), "AwaitingApproval",
+        (a.EnsureSqlConfigMap, P, E), None, {"approved": False, "migrations": SET,
+        "plan": {"statements": 2, "manualItems": 0, "destroysData": True,
+        "nonTransactional": 0, "strongestLock": "ACCESS EXCLUSIVE"}},
+    ),
+    "targetVersion: a missing migrations ConfigMap is waited for": Case(
+        to_target(), status("Validating"), obs(missing="ConfigMap dir not found"),
+        "Validating", (P,), 5.0, {"reason": "SourceNotFound"},
+    ),
+    "targetVersion that is no migration there fails": Case(
+        to_target("20250101000002"), status("Validating"), obs(migration_files=FILES),
+        "Failed", (P, E, E), None, {"reason": "UnknownTargetVersion"},
+    ),
+    "targetVersion that is the newest fails: nothing to roll back": Case(
+        to_target(NEWER[:14]), status("Validating"), obs(migration_files=FILES), "Failed",
+        (P, E, E), None, {"reason": "NothingToRollBack"},
+    ),
+    "targetVersion over a migration without its rollback fails": Case(
+        to_target(), status("Validating"), obs(migration_files={
+        k: v for k, v in FILES.items() if k != f"{OLDER}_rollback.sql"}), "Failed",
+        (P, E, E), None, {"reason": "RollbackMissing"},
+    ),
+    "targetVersion with a pinned sha256 that differs fails": Case(
+        to_target(rollback={"migrationsFrom": {"configMapRef": {"name": "dir"}},
+        "sha256": "b" * 64}), status("Validating"), obs(migration_files=FILES), "Failed",
+        (P, E, E), None, {"reason": "Sha256Mismatch"},
     ),
     "a spec changed while awaiting approval is validated again": Case(
         spec(), status("AwaitingApproval", **LOCKED), obs(generation=2), "Validating", (P,), 0,
@@ -270,6 +331,20 @@ CASES: dict[str, Case] = {
         obs(workloads=web(0), job=finished(ROLLBACK, ExitCode.OK, committed=True),
         job_seen=True), "ScalingUp", (a.ScaleTo, P, E), 5.0, {"databaseChanged": True,
         "metrics": {"statements": 1}},
+    ),
+    "targetVersion: the committed set's states land in status.migrations": Case(
+        to_target(), status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True,
+        migrations=SET), obs(workloads=web(0), job=finished(ROLLBACK, ExitCode.OK,
+        committed=True, migration_states={NEWER[:14]: "RolledBack", OLDER[:14]: "RolledBack"}),
+        job_seen=True), "ScalingUp", (a.ScaleTo, P, E), 5.0,
+        {"migrations": [entry(NEWER, "RolledBack"), entry(OLDER, "RolledBack")]},
+    ),
+    "targetVersion: a failed set says which member failed, which were skipped": Case(
+        to_target(job={"retries": 0}), status("RollingBack", **DOWN, jobName=ROLLBACK,
+        databaseChanged=True, migrations=SET), obs(workloads=web(0), job=finished(ROLLBACK,
+        ExitCode.SQL_ERROR, migration_states={NEWER[:14]: "Failed", OLDER[:14]: "Skipped"}),
+        job_seen=True), "Restoring", (P, E), 0,
+        {"migrations": [entry(NEWER, "Failed"), entry(OLDER, "Skipped")]},
     ),
     "scaling up re-applies a scale the operator died before applying": Case(
         spec(), status("ScalingUp", **DOWN, steps=[step(StepName.SCALE_UP)],
@@ -473,3 +548,13 @@ def test_every_phase_that_is_not_terminal_has_a_decision() -> None:
     assert set(PHASES) == {p for p in Phase if not p.terminal}
     covered = {c.status.phase for c in CASES.values()}
     assert covered >= {str(p) for p in Phase if not p.terminal}
+
+
+def test_a_result_without_states_leaves_the_set_as_it_was() -> None:
+    """A rehearsal commits nothing, and a COMMIT of unknown outcome reports no states: the
+    members stay Pending rather than being guessed."""
+    current = status("Preparing", **LOCKED, jobName=DRY, migrations=SET)
+    job = finished(DRY, ExitCode.OK)
+    decision = decide(to_target(), current, obs(job=job, job_seen=True), NOW)
+    assert decision.phase == "ScalingDown"
+    assert "migrations" not in decision.patch()

@@ -37,7 +37,7 @@ def test_crd_names_come_from_the_api_module() -> None:
     assert api.SHORT_NAME in doc["spec"]["names"]["shortNames"]
     assert crd_version()["name"] == api.VERSION
     columns = [c["name"] for c in crd_version()["additionalPrinterColumns"]]  # type: ignore[index]
-    assert columns[:5] == ["Migration", "Phase", "Ready", "Downtime", "Age"]
+    assert columns[:6] == ["Migration", "Target", "Phase", "Ready", "Downtime", "Age"]
 
 
 @pytest.mark.parametrize(
@@ -277,3 +277,19 @@ def test_job_args_follow_the_spec() -> None:
     assert args[args.index("--max-age") + 1] == "1h"
     none = job_args(request(backup_mode="none"))
     assert "--backup-dir" not in none
+
+
+def test_the_job_runs_execute_to_over_every_file_pinned_by_the_set_digest() -> None:
+    req = request(target_version="20251101000001", migration="")
+    args = job_args(req)
+    assert args[:7] == [
+        "execute", "--to", "20251101000001", "--dir", "/rollback", "--expect-set-sha256", SHA
+    ]  # fmt: skip
+    assert "--rollback-file" not in args
+    assert "--expect-sha256" not in args
+    volume = build_job(req)["spec"]["template"]["spec"]["volumes"][0]
+    assert volume == {"name": "sql", "configMap": {"name": "undo-sql"}}  # every key, no items
+    files = {"20251113000001_x_rollback.sql": "DROP TABLE a;"}
+    cm = sql_config_map("undo-sql", "shop", req.owner, files)
+    assert cm["data"] == files
+    assert cm["immutable"] is True

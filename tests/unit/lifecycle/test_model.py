@@ -135,6 +135,21 @@ def test_the_spec_reads_what_is_set_and_writes_it_back() -> None:
     assert again == spec
 
 
+def test_a_target_version_spec_reads_and_patches_back() -> None:
+    raw = {
+        "targetVersion": "20251101000001",
+        "database": {"urlSecretRef": {"name": "db"}},
+        "rollback": {"migrationsFrom": {"configMapRef": {"name": "dir"}}},
+        "workloads": [{"name": "w"}],
+    }
+    spec = RollbackSpec.from_obj({"spec": raw})
+    assert (spec.target_version, spec.migration) == ("20251101000001", None)
+    assert spec.rollback.migrations_from == "dir"
+    patched = spec.to_patch()["spec"]
+    assert patched["rollback"] == raw["rollback"]
+    assert RollbackSpec.from_obj(spec.to_patch()) == spec
+
+
 def test_the_status_reads_and_patches_back() -> None:
     raw = {
         "phase": "ScalingDown",
@@ -143,8 +158,10 @@ def test_the_status_reads_and_patches_back() -> None:
         "maintenanceEnabled": True,
         "failure": {"reason": "SQLError", "message": "boom"},
         "steps": [{"name": "Validate", "state": "Done"}],
+        "migrations": [{"version": "2", "name": "2_b", "sha256": "0" * 64, "state": "Pending"}],
     }
     status = RollbackStatus.from_obj({"metadata": {}, "status": raw})
+    assert status.migrations[0]["state"] == "Pending"
     assert status.app_touched
     assert status.step_state("Validate") == "Done"
     assert status.failure is not None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from migration_rollback.jobresult import version_key
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.options import (
     BackupMode,
@@ -16,7 +17,6 @@ from migration_rollback.runner.options import (
     parse_duration,
     parse_table_name,
     postgres_interval,
-    version_key,
 )
 
 
@@ -95,6 +95,11 @@ def test_run_options_combinations() -> None:
         _options(expect_sha256="abc")
     with pytest.raises(ValueError, match="needs --allow-data-loss"):
         _options(purge=True)
+    with pytest.raises(ValueError, match="pins the set --to rolls back"):
+        _options(expect_set_sha256="a" * 64)
+    with pytest.raises(ValueError, match="64 lowercase hexadecimal"):
+        _options(migration=None, to_version="1", expect_set_sha256="A" * 64)
+    assert _options(migration=None, to_version="1", expect_set_sha256="a" * 64).to_version == "1"
 
 
 def test_a_bare_version_names_the_same_migration() -> None:

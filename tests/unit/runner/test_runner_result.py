@@ -109,3 +109,45 @@ def test_compact_last_resort_keeps_the_essentials() -> None:
     assert out["truncated"] is True
     assert out["outcome"] == "failed"
     assert out["error"]["class"] == "RollbackSqlError"
+
+
+def _set_result(outcome: Outcome, error_statement: int | None = None) -> RunResult:
+    """Two migrations rolled back together, one statement each (newest first)."""
+    result = RunResult(
+        tool_version="0.1.0", target="every migration newer than 1", dry_run=False,
+        database="db", started_at=START, migrations=["3", "2"], outcome=outcome,
+    )  # fmt: skip
+    for number, version in ((1, "3"), (2, "2")):
+        result.statements.append(
+            StatementOutcome(number, version, f"r.sql:{number}:1", "DropStmt", "execute",
+                             "DROP TABLE t", "ACCESS EXCLUSIVE")
+        )  # fmt: skip
+    if error_statement is not None:
+        result.error = ErrorInfo("RollbackSqlError", "boom", statement=error_statement)
+    return result
+
+
+def test_each_migration_of_the_set_has_its_state() -> None:
+    done = _set_result(Outcome.SUCCEEDED)
+    assert done.migration_states == {"3": "RolledBack", "2": "RolledBack"}
+    assert _set_result(Outcome.DRY_RUN_SUCCEEDED).migration_states == {
+        "3": "Pending",
+        "2": "Pending",
+    }
+    # One transaction: the migration whose statement failed is Failed, the other was undone.
+    assert _set_result(Outcome.FAILED, 2).migration_states == {"3": "Skipped", "2": "Failed"}
+    # Refused before any statement ran: nothing failed, nothing was applied.
+    assert _set_result(Outcome.FAILED).migration_states == {"3": "Skipped", "2": "Skipped"}
+    # The COMMIT's outcome is unknown: no state would be true.
+    assert _set_result(Outcome.UNKNOWN, 1).migration_states == {}
+
+
+def test_the_states_survive_the_cut_to_a_termination_message() -> None:
+    result = big_result()  # its failed statement 7 belongs to 20251113000001
+    others = [str(v) for v in range(29)]
+    result.migrations = ["20251113000001", *others]
+    doc = json.loads(termination_text(result.to_dict()))
+    assert len(termination_text(result.to_dict()).encode()) <= 4096
+    assert doc["migration_states"] == {"20251113000001": "Failed"} | dict.fromkeys(
+        others, "Skipped"
+    )
