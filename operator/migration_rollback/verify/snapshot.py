@@ -199,6 +199,10 @@ def _rel_kind(rel: str) -> str:
     )
 
 
+def _policy_role(oid: str) -> str:
+    return f"CASE WHEN {oid} = 0 THEN 'public' ELSE {_role(oid)} END"
+
+
 def _sorted_array(expr: str) -> str:
     return f"coalesce(ARRAY(SELECT u FROM pg_catalog.unnest({expr}) u ORDER BY u), '{{}}')"
 
@@ -636,10 +640,13 @@ _POLICIES = _Kind(
         ),
         ("permissive", "pol.polpermissive"),
         (
+            # Most policies name one role: no sorted subquery for them.
             "roles",
-            "ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE "
-            + _role("r")
-            + " END FROM pg_catalog.unnest(pol.polroles) r ORDER BY 1)",
+            "CASE WHEN pg_catalog.cardinality(pol.polroles) = 1 THEN ARRAY["
+            + _policy_role("pol.polroles[1]")
+            + "] ELSE ARRAY(SELECT "
+            + _policy_role("r")
+            + " FROM pg_catalog.unnest(pol.polroles) r ORDER BY 1) END",
         ),
         ("using", "pg_catalog.pg_get_expr(pol.polqual, pol.polrelid)"),
         ("with check", "pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid)"),
@@ -1042,45 +1049,54 @@ class Scope:
         return ", ".join(parts)
 
 
-class PendingSnapshot:
-    """Catalog queries sent in a pipeline; `collect()` after the pipeline has synced."""
+# The full read runs in stages: the client turns one stage's rows into objects while the server
+# runs the next stage's queries. psycopg hands over no result of a pipeline before it has fetched
+# every result queued, so queuing every kind at once cost the server's time plus the client's.
+# Cheap kinds first (nothing overlaps the wait for the first stage), then one costly kind per
+# stage, and few rows last (nothing overlaps their conversion). A kind missing here is read last.
+_STAGES: tuple[frozenset[str], ...] = (
+    frozenset(("schema", "function", "trigger", "rule", "type", "extension", "event trigger")),
+    frozenset(("relation", "publication", "publication table", "publication schema")),
+    frozenset(("index", "default privileges")),
+    frozenset(("column",)),
+    frozenset(("constraint",)),
+    frozenset(("policy",)),
+)
 
-    def __init__(
-        self, cursors: list[tuple[_Kind, psycopg.Cursor[Any]]], comments: psycopg.Cursor[Any]
-    ) -> None:
-        self._cursors = cursors
-        self._comments = comments
-        self._started = time.perf_counter()
 
-    def collect(self) -> Snapshot:
+def _stages(kinds: tuple[_Kind, ...]) -> list[list[_Kind]]:
+    stages: list[list[_Kind]] = [[] for _ in _STAGES]
+    for kind in kinds:
+        at = next((n for n, labels in enumerate(_STAGES) if kind.label in labels), -1)
+        stages[at].append(kind)
+    return stages
+
+
+_Queued = list[tuple[_Kind, psycopg.Cursor[Any]]]
+_Read = dict[str, tuple[dict[ObjectId, SnapshotObject], list[SnapshotObject]]]
+
+
+def _convert(fetched: list[tuple[_Kind, list[Any]]], read: _Read) -> None:
+    for kind, rows in fetched:
         objects: dict[ObjectId, SnapshotObject] = {}
-        commented: list[SnapshotObject] = []
-        for kind, cursor in self._cursors:
-            added = _add_rows(objects, kind, cursor.fetchall(), inline_comments=False)
-            if kind.comment is not None:
-                commented.extend(added)
-        comments = dict(self._comments.fetchall())
-        if comments:
-            for obj in commented:
-                text = comments.get(obj.ref)
-                if text is not None:
-                    objects[obj.id] = SnapshotObject(
-                        obj.id,
-                        {**obj.attrs, "comment": text},
-                        obj.parent,
-                        obj.extra,
-                        obj.ref,
-                        obj.family,
-                    )
-        return Snapshot(objects, (time.perf_counter() - self._started) * 1000.0)
+        read[kind.label] = objects, _add_rows(objects, kind, rows, inline_comments=False)
 
 
-def queue_snapshot(conn: psycopg.Connection[Any]) -> PendingSnapshot:
-    """Send the catalog queries (inside `catalog.reading(conn)`); collect the result later."""
-    kinds = kinds_for(conn.info.server_version)
-    full = _full_sql(kinds)
-    cursors = [(kind, catalog.execute(conn, full[kind.label])) for kind in kinds]
-    return PendingSnapshot(cursors, catalog.execute(conn, _COMMENTS_SQL))
+def _assemble(
+    kinds: tuple[_Kind, ...], read: _Read, comments: dict[str, str]
+) -> dict[ObjectId, SnapshotObject]:
+    """The objects in the order of `kinds` (as if read one kind after the other), commented."""
+    objects: dict[ObjectId, SnapshotObject] = {}
+    for kind in kinds:
+        objects.update(read[kind.label][0])
+    for kind in kinds if comments else ():
+        if kind.comment is None:
+            continue
+        for obj in read[kind.label][1]:
+            text = comments.get(obj.ref)
+            if text is not None:
+                objects[obj.id] = dataclasses.replace(obj, attrs={**obj.attrs, "comment": text})
+    return objects
 
 
 # Comments of user objects, read in bulk for a full snapshot and matched by catalog ref.
@@ -1159,11 +1175,19 @@ def _scoped_union(kinds: tuple[_Kind, ...]) -> str:
 def take_snapshot(conn: psycopg.Connection[Any]) -> Snapshot:
     """Read the whole schema model of the connected database."""
     started = time.perf_counter()
+    kinds = kinds_for(conn.info.server_version)
+    statements = _full_sql(kinds)
+    read: _Read = {}
     with catalog.reading(conn):
-        pending = queue_snapshot(conn)
-        # Collected inside the pipeline: the server runs the next queries meanwhile.
-        snapshot = pending.collect()
-    return Snapshot(snapshot.objects, (time.perf_counter() - started) * 1000.0)
+        queued: _Queued = []
+        for stage in _stages(kinds):
+            fetched = [(kind, cursor.fetchall()) for kind, cursor in queued]
+            queued = [(kind, catalog.execute(conn, statements[kind.label])) for kind in stage]
+            _convert(fetched, read)  # while the server runs this stage
+        comments = catalog.execute(conn, _COMMENTS_SQL)
+        _convert([(kind, cursor.fetchall()) for kind, cursor in queued], read)
+        texts = dict(comments.fetchall())
+    return Snapshot(_assemble(kinds, read, texts), (time.perf_counter() - started) * 1000.0)
 
 
 def _add_rows(

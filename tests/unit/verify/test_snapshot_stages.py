@@ -1,0 +1,28 @@
+"""The full snapshot's staged read covers every kind exactly once, whatever the server's major."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from migration_rollback.verify.snapshot import _stages as stages
+from migration_rollback.verify.snapshot import kinds_for
+
+
+@pytest.mark.parametrize("version", [140000, 150000, 170000])
+def test_every_kind_is_read_in_exactly_one_stage(version: int) -> None:
+    kinds = kinds_for(version)
+    read = [kind for stage in stages(kinds) for kind in stage]
+    assert sorted(k.label for k in read) == sorted(k.label for k in kinds)
+    assert len(read) == len(set(read))
+
+
+def test_a_kind_without_a_stage_is_read_last() -> None:
+    new = dataclasses.replace(kinds_for(170000)[0], label="a kind added later")
+    assert new in stages((*kinds_for(170000), new))[-1]
+
+
+def test_the_first_stage_holds_no_kind_with_many_rows() -> None:
+    first = {k.label for k in stages(kinds_for(170000))[0]}
+    assert first.isdisjoint({"relation", "column", "constraint", "index", "policy"})
