@@ -44,10 +44,10 @@ from synth import write_project  # noqa: E402
 
 from migration_rollback.sql import parse_script  # noqa: E402
 from migration_rollback.verify import MigrationPair, run_verification  # noqa: E402
-from migration_rollback.verify import snapshot as snapshot_module  # noqa: E402
 from migration_rollback.verify.baseline import load_baseline  # noqa: E402
 from migration_rollback.verify.cluster import temporary_cluster  # noqa: E402
 from migration_rollback.verify.shadow import ShadowServer  # noqa: E402
+from migration_rollback.verify.snapshot import read as snapshot_module  # noqa: E402
 from migration_rollback.verify.snapshot import take_snapshot  # noqa: E402
 
 # CPU time the temporary cluster's processes used (live backends, and those that exited),

@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from migration_rollback.verify.snapshot import _stages as stages
 from migration_rollback.verify.snapshot import kinds_for
+from migration_rollback.verify.snapshot.read import stages_of as stages
 
 
 @pytest.mark.parametrize("version", [140000, 150000, 170000])
