@@ -62,15 +62,18 @@ class Scope:
 # The full read runs in stages: the client turns one stage's rows into objects while the server
 # runs the next stage's queries. psycopg hands over no result of a pipeline before it has fetched
 # every result queued, so queuing every kind at once cost the server's time plus the client's.
-# Cheap kinds first (nothing overlaps the wait for the first stage), then one costly kind per
-# stage, and few rows last (nothing overlaps their conversion). A kind missing here is read last.
+# Each stage costs one more wait for the server, so there are three (measured at 200 tables: server
+# time 11, 20 and 12 ms); the last has few rows, as nothing overlaps their conversion. A kind
+# missing here is read last.
 _STAGES: tuple[frozenset[str], ...] = (
-    frozenset(("schema", "function", "trigger", "rule", "type", "extension", "event trigger")),
-    frozenset(("relation", "publication", "publication table", "publication schema")),
-    frozenset(("index", "default privileges")),
-    frozenset(("column",)),
-    frozenset(("constraint",)),
-    frozenset(("policy",)),
+    frozenset(
+        (
+            *("schema", "function", "trigger", "rule", "type", "extension", "event trigger"),
+            *("relation", "publication", "publication table", "publication schema"),
+        )
+    ),
+    frozenset(("index", "default privileges", "column")),
+    frozenset(("constraint", "policy")),
 )
 
 
