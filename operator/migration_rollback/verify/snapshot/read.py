@@ -3,7 +3,6 @@ the scoped read (only the families a migration touched), both turning rows into 
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import time
@@ -108,7 +107,10 @@ def _assemble(
         for obj in read[kind.label][1]:
             text = comments.get(obj.ref)
             if text is not None:
-                objects[obj.id] = dataclasses.replace(obj, attrs={**obj.attrs, "comment": text})
+                attrs = {**obj.attrs, "comment": text}  # (dataclasses.replace costs 4x more)
+                objects[obj.id] = SnapshotObject(
+                    obj.id, attrs, obj.parent, obj.extra, obj.ref, obj.family
+                )
     return objects
 
 
