@@ -20,10 +20,18 @@ def user_ns(alias: str) -> str:
     )
 
 
+# A member of an extension depends on it with deptype 'e', and only on an extension: naming the
+# referenced catalog lets the server read the few such rows by index, not all of pg_depend.
+EXTENSION_MEMBERSHIP = (
+    "xd.deptype = 'e' AND xd.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass"
+)
+
+
 def not_member(catalog: str, oid: str) -> str:
     return (
         "NOT EXISTS (SELECT FROM pg_catalog.pg_depend xd WHERE xd.classid = "
-        f"'pg_catalog.{catalog}'::pg_catalog.regclass AND xd.objid = {oid} AND xd.deptype = 'e')"
+        f"'pg_catalog.{catalog}'::pg_catalog.regclass AND xd.objid = {oid} "
+        f"AND {EXTENSION_MEMBERSHIP})"
     )
 
 

@@ -4,6 +4,7 @@ indexes, triggers, policies and rules. A scoped read selects them by relation OI
 from __future__ import annotations
 
 from migration_rollback.verify.snapshot.query import (
+    EXTENSION_MEMBERSHIP,
     Acl,
     Comment,
     Kind,
@@ -180,7 +181,7 @@ CONSTRAINTS = Kind(
     ),
     where=(
         f"co.contype <> 't' AND {user_ns('n')} AND NOT EXISTS ("
-        "SELECT FROM pg_catalog.pg_depend xd WHERE xd.deptype = 'e' AND xd.objid = "
+        f"SELECT FROM pg_catalog.pg_depend xd WHERE {EXTENSION_MEMBERSHIP} AND xd.objid = "
         "(CASE WHEN co.conrelid <> 0 THEN co.conrelid ELSE co.contypid END) AND xd.classid = "
         "(CASE WHEN co.conrelid <> 0 THEN 'pg_catalog.pg_class' ELSE 'pg_catalog.pg_type' END)"
         "::pg_catalog.regclass)"
