@@ -10,7 +10,7 @@
    - the time of the verify round trip over all of them (`run_verification`);
    - their ratio (target: <= 3).
 2. The time of one full schema snapshot of a 200-table schema (target: < 50 ms), and the part
-   of it spent in Python turning rows into the model.
+   of it spent in Python turning rows into the model (it overlaps the server's next queries).
 3. The five costliest functions (cProfile, own time) of a verify run over the first 60
    migrations and of ten snapshots: `connection.py:wait` is the time spent waiting for the
    server.
@@ -44,10 +44,10 @@ from synth import write_project  # noqa: E402
 
 from migration_rollback.sql import parse_script  # noqa: E402
 from migration_rollback.verify import MigrationPair, run_verification  # noqa: E402
-from migration_rollback.verify import snapshot as snapshot_module  # noqa: E402
 from migration_rollback.verify.baseline import load_baseline  # noqa: E402
 from migration_rollback.verify.cluster import temporary_cluster  # noqa: E402
 from migration_rollback.verify.shadow import ShadowServer  # noqa: E402
+from migration_rollback.verify.snapshot import read as snapshot_module  # noqa: E402
 from migration_rollback.verify.snapshot import take_snapshot  # noqa: E402
 
 # CPU time the temporary cluster's processes used (live backends, and those that exited),
@@ -194,7 +194,9 @@ def main() -> None:
     parser.add_argument("--no-profile", action="store_true", help="no cProfile runs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, server() as srv:
-        print(f"PostgreSQL: {srv.description}")
+        # Wall times move with the machine's load (CPU times much less): say what it was.
+        print(f"PostgreSQL: {srv.description}; load average {os.getloadavg()[0]:.1f} "
+              f"on {os.cpu_count()} CPUs")  # fmt: skip
         if not args.snapshot_only:
             replay(srv, Path(tmp), args)
         print(f"\n2. full snapshot of a {args.tables}-table schema")

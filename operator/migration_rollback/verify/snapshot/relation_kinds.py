@@ -1,0 +1,331 @@
+"""The kinds read per relation: relations themselves, their columns, constraints (domains' too),
+indexes, triggers, policies and rules. A scoped read selects them by relation OID."""
+
+from __future__ import annotations
+
+from migration_rollback.verify.snapshot.query import (
+    EXTENSION_MEMBERSHIP,
+    Acl,
+    Comment,
+    Kind,
+    not_member,
+    policy_role,
+    rel_ident,
+    rel_kind,
+    role,
+    sorted_array,
+    user_ns,
+)
+
+RELATIONS = Kind(
+    label="relation",
+    ref="'pg_class:' || c.oid::text",
+    family="'rel:' || c.oid::text",
+    scope=(("rel", ("c.oid",)),),
+    kind=rel_kind("c"),
+    ident=rel_ident("n", "c"),
+    tables=(
+        "pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "LEFT JOIN pg_catalog.pg_sequence s ON s.seqrelid = c.oid "
+        "LEFT JOIN LATERAL (SELECT "
+        + rel_ident("stn", "st")
+        + " || '.' || pg_catalog.quote_ident(sa.attname) AS owned_by, sd.deptype = 'i' AS ident "
+        "FROM pg_catalog.pg_depend sd JOIN pg_catalog.pg_class st ON st.oid = sd.refobjid "
+        "JOIN pg_catalog.pg_namespace stn ON stn.oid = st.relnamespace "
+        "JOIN pg_catalog.pg_attribute sa ON sa.attrelid = sd.refobjid "
+        "AND sa.attnum = sd.refobjsubid "
+        "WHERE c.relkind = 'S' AND sd.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+        "AND sd.objid = c.oid AND sd.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+        "AND sd.deptype IN ('a', 'i') AND sd.refobjsubid > 0 LIMIT 1) own ON true "
+        "LEFT JOIN (SELECT ih.inhrelid, pg_catalog.array_agg("
+        + rel_ident("pn", "pc")
+        + " ORDER BY ih.inhseqno) AS parents FROM pg_catalog.pg_inherits ih "
+        "JOIN pg_catalog.pg_class pc ON pc.oid = ih.inhparent "
+        "JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace "
+        "GROUP BY ih.inhrelid) inh ON inh.inhrelid = c.oid"
+    ),
+    where=(
+        f"c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND {user_ns('n')} "
+        f"AND {not_member('pg_class', 'c.oid')}"
+    ),
+    attrs=(
+        ("owner", role("c.relowner")),
+        (
+            "persistence",
+            "CASE c.relpersistence WHEN 'u' THEN 'unlogged' WHEN 't' THEN 'temporary' END",
+        ),
+        (
+            "partitioned by",
+            "CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END",
+        ),
+        (
+            "partition of",
+            "CASE WHEN c.relispartition THEN (SELECT "
+            + rel_ident("pn", "pc")
+            + " || ' ' || pg_catalog.pg_get_expr(c.relpartbound, c.oid) "
+            "FROM pg_catalog.pg_inherits ih JOIN pg_catalog.pg_class pc ON pc.oid = ih.inhparent "
+            "JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace "
+            "WHERE ih.inhrelid = c.oid) END",
+        ),
+        ("inherits", "CASE WHEN NOT c.relispartition THEN inh.parents END"),
+        ("row security", "CASE WHEN c.relkind IN ('r', 'p') THEN c.relrowsecurity END"),
+        ("force row security", "CASE WHEN c.relkind IN ('r', 'p') THEN c.relforcerowsecurity END"),
+        (
+            "replica identity",
+            "CASE WHEN c.relkind IN ('r', 'p') THEN CASE c.relreplident WHEN 'd' THEN 'default' "
+            "WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full' WHEN 'i' THEN 'index' END END",
+        ),
+        ("options", f"CASE WHEN c.reloptions IS NOT NULL THEN {sorted_array('c.reloptions')} END"),
+        (
+            "definition",
+            "CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END",
+        ),
+        ("populated", "CASE WHEN c.relkind = 'm' THEN c.relispopulated END"),
+        ("data type", "pg_catalog.format_type(s.seqtypid, NULL)"),
+        ("start", "s.seqstart"),
+        ("increment", "s.seqincrement"),
+        ("minimum", "s.seqmin"),
+        ("maximum", "s.seqmax"),
+        ("cache", "s.seqcache"),
+        ("cycle", "s.seqcycle"),
+        ("owned by", "own.owned_by"),
+    ),
+    acl=Acl("c.relacl", "c.relowner", "CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::\"char\""),
+    comment=Comment("pg_class", "c.oid"),
+    extras=(("schema", "n.nspname"), ("name", "c.relname"), ("identity", "own.ident")),
+)
+
+COLUMNS = Kind(
+    label="column",
+    ref="'pg_attribute:' || a.attrelid::text || '.' || a.attnum::text",
+    family="'rel:' || a.attrelid::text",
+    scope=(("rel", ("a.attrelid", "c.oid")),),
+    kind="'column'",
+    ident=rel_ident("n", "c") + " || '.' || pg_catalog.quote_ident(a.attname)",
+    parent_kind=rel_kind("c"),
+    parent=rel_ident("n", "c"),
+    tables=(
+        "pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum "
+        "LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation "
+        "AND a.attcollation <> 100 AND a.attcollation <> (SELECT ty.typcollation "
+        "FROM pg_catalog.pg_type ty WHERE ty.oid = a.atttypid) "
+        "LEFT JOIN pg_catalog.pg_namespace con ON con.oid = co.collnamespace"
+    ),
+    where=(
+        "a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
+        f"AND {user_ns('n')} AND {not_member('pg_class', 'c.oid')}"
+    ),
+    attrs=(
+        (
+            "position",
+            "pg_catalog.row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum)",
+        ),
+        ("type", "pg_catalog.format_type(a.atttypid, a.atttypmod)"),
+        ("not null", "a.attnotnull"),
+        (
+            "default",
+            "CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END",
+        ),
+        (
+            "generated",
+            "CASE WHEN a.attgenerated = 's' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END",
+        ),
+        (
+            "identity",
+            "CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END",
+        ),
+        (
+            "collation",
+            "pg_catalog.quote_ident(con.nspname) || '.' || pg_catalog.quote_ident(co.collname)",
+        ),
+    ),
+    acl=Acl("a.attacl", "c.relowner", None),
+    comment=Comment("pg_class", "c.oid", "a.attnum"),
+    extras=(
+        ("schema", "n.nspname"),
+        ("table", "c.relname"),
+        ("column", "a.attname"),
+        ("attnum", "a.attnum::text"),
+    ),
+)
+
+CONSTRAINTS = Kind(
+    label="constraint",
+    ref="'pg_constraint:' || co.oid::text",
+    family=(
+        "CASE WHEN co.conrelid <> 0 THEN 'rel:' || co.conrelid::text "
+        "ELSE 'type:' || co.contypid::text END"
+    ),
+    scope=(("rel", ("co.conrelid",)), ("type", ("co.contypid",))),
+    kind="'constraint'",
+    ident=(
+        "CASE WHEN co.conrelid <> 0 THEN "
+        + rel_ident("n", "c")
+        + " ELSE pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(ty.typname) "
+        "END || '.' || pg_catalog.quote_ident(co.conname)"
+    ),
+    parent_kind=f"CASE WHEN co.conrelid <> 0 THEN {rel_kind('c')} ELSE 'type' END",
+    parent=(
+        "CASE WHEN co.conrelid <> 0 THEN "
+        + rel_ident("n", "c")
+        + " ELSE pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(ty.typname) "
+        "END"
+    ),
+    tables=(
+        "pg_catalog.pg_constraint co "
+        "JOIN pg_catalog.pg_namespace n ON n.oid = co.connamespace "
+        "LEFT JOIN pg_catalog.pg_class c ON c.oid = co.conrelid "
+        "LEFT JOIN pg_catalog.pg_type ty ON ty.oid = co.contypid"
+    ),
+    where=(
+        f"co.contype <> 't' AND {user_ns('n')} AND NOT EXISTS ("
+        f"SELECT FROM pg_catalog.pg_depend xd WHERE {EXTENSION_MEMBERSHIP} AND xd.objid = "
+        "(CASE WHEN co.conrelid <> 0 THEN co.conrelid ELSE co.contypid END) AND xd.classid = "
+        "(CASE WHEN co.conrelid <> 0 THEN 'pg_catalog.pg_class' ELSE 'pg_catalog.pg_type' END)"
+        "::pg_catalog.regclass)"
+    ),
+    attrs=(
+        (
+            "type",
+            "CASE co.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique' "
+            "WHEN 'f' THEN 'foreign key' WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion' "
+            "ELSE co.contype::text END",
+        ),
+        ("definition", "pg_catalog.pg_get_constraintdef(co.oid)"),
+    ),
+    comment=Comment("pg_constraint", "co.oid"),
+    extras=(
+        ("schema", "n.nspname"),
+        ("table", "c.relname"),
+        ("type name", "ty.typname"),
+        ("name", "co.conname"),
+        (
+            "column numbers",
+            "co.conkey::pg_catalog.text[]",
+        ),
+    ),
+)
+
+INDEXES = Kind(
+    label="index",
+    ref="'pg_class:' || i.indexrelid::text",
+    family="'rel:' || i.indrelid::text",
+    scope=(("rel", ("i.indrelid", "c.oid")),),
+    kind="'index'",
+    ident=rel_ident("n", "ic"),
+    parent_kind=rel_kind("c"),
+    parent=rel_ident("tn", "c"),
+    tables=(
+        "pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+        "JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace "
+        "JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "
+        "JOIN pg_catalog.pg_namespace tn ON tn.oid = c.relnamespace "
+        "LEFT JOIN pg_catalog.pg_constraint k ON k.conindid = i.indexrelid "
+        "AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x')"
+    ),
+    where=f"{user_ns('n')} AND {not_member('pg_class', 'c.oid')}",
+    attrs=(
+        ("table", rel_ident("tn", "c")),
+        ("definition", "pg_catalog.pg_get_indexdef(i.indexrelid)"),
+        ("constraint", "pg_catalog.quote_ident(k.conname)"),
+        ("valid", "i.indisvalid"),
+        ("clustered", "i.indisclustered"),
+        ("replica identity", "i.indisreplident"),
+    ),
+    comment=Comment("pg_class", "ic.oid"),
+    extras=(
+        ("schema", "n.nspname"),
+        ("name", "ic.relname"),
+        (
+            # Key columns (0: an expression, whose columns show in the definition).
+            "column numbers",
+            "i.indkey::pg_catalog.int2[]::pg_catalog.text[]",
+        ),
+    ),
+)
+
+TRIGGERS = Kind(
+    label="trigger",
+    ref="'pg_trigger:' || tg.oid::text",
+    family="'rel:' || tg.tgrelid::text",
+    scope=(("rel", ("tg.tgrelid", "c.oid")),),
+    kind="'trigger'",
+    ident=rel_ident("n", "c") + " || '.' || pg_catalog.quote_ident(tg.tgname)",
+    parent_kind=rel_kind("c"),
+    parent=rel_ident("n", "c"),
+    tables=(
+        "pg_catalog.pg_trigger tg JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid "
+        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+    ),
+    where=f"NOT tg.tgisinternal AND {user_ns('n')} AND {not_member('pg_class', 'c.oid')}",
+    attrs=(
+        ("definition", "pg_catalog.pg_get_triggerdef(tg.oid)"),
+        (
+            "enabled",
+            "CASE tg.tgenabled WHEN 'O' THEN 'origin' WHEN 'D' THEN 'disabled' "
+            "WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END",
+        ),
+    ),
+    comment=Comment("pg_trigger", "tg.oid"),
+    extras=(("schema", "n.nspname"), ("table", "c.relname"), ("name", "tg.tgname")),
+)
+
+POLICIES = Kind(
+    label="policy",
+    ref="'pg_policy:' || pol.oid::text",
+    family="'rel:' || pol.polrelid::text",
+    scope=(("rel", ("pol.polrelid", "c.oid")),),
+    kind="'policy'",
+    ident=rel_ident("n", "c") + " || '.' || pg_catalog.quote_ident(pol.polname)",
+    parent_kind=rel_kind("c"),
+    parent=rel_ident("n", "c"),
+    tables=(
+        "pg_catalog.pg_policy pol JOIN pg_catalog.pg_class c ON c.oid = pol.polrelid "
+        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+    ),
+    where=f"{user_ns('n')} AND {not_member('pg_class', 'c.oid')}",
+    attrs=(
+        (
+            "command",
+            "CASE pol.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' "
+            "WHEN 'd' THEN 'DELETE' ELSE 'ALL' END",
+        ),
+        ("permissive", "pol.polpermissive"),
+        (
+            # Most policies name one role: no sorted subquery for them.
+            "roles",
+            "CASE WHEN pg_catalog.cardinality(pol.polroles) = 1 THEN ARRAY["
+            + policy_role("pol.polroles[1]")
+            + "] ELSE ARRAY(SELECT "
+            + policy_role("r")
+            + " FROM pg_catalog.unnest(pol.polroles) r ORDER BY 1) END",
+        ),
+        ("using", "pg_catalog.pg_get_expr(pol.polqual, pol.polrelid)"),
+        ("with check", "pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid)"),
+    ),
+    comment=Comment("pg_policy", "pol.oid"),
+    extras=(("schema", "n.nspname"), ("table", "c.relname"), ("name", "pol.polname")),
+)
+
+RULES = Kind(
+    label="rule",
+    ref="'pg_rewrite:' || r.oid::text",
+    family="'rel:' || r.ev_class::text",
+    scope=(("rel", ("r.ev_class", "c.oid")),),
+    kind="'rule'",
+    ident=rel_ident("n", "c") + " || '.' || pg_catalog.quote_ident(r.rulename)",
+    parent_kind=rel_kind("c"),
+    parent=rel_ident("n", "c"),
+    tables=(
+        "pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class "
+        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+    ),
+    where=(f"r.rulename <> '_RETURN' AND {user_ns('n')} AND {not_member('pg_class', 'c.oid')}"),
+    attrs=(
+        ("definition", "pg_catalog.pg_get_ruledef(r.oid)"),
+        ("enabled", "r.ev_enabled::text"),
+    ),
+    comment=Comment("pg_rewrite", "r.oid"),
+)
