@@ -4,7 +4,9 @@
 `(c)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[])`; a CHECK
 created again from that text prints as `ARRAY[('a'::character varying)::text, …]`: the same
 expression, cast per element instead of once on the array. A rollback that recreates the
-constraint from the shadow's definition must not count as a mismatch for that. Pure, no I/O.
+constraint writes it in a spelling the server stores as printed (`reprintable`), so the catalog
+and `pg_dump` come back identical; the verifier still compares in one spelling (`canonical`).
+Pure, no I/O.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 
 _ARRAY_CAST = re.compile(r"\(ARRAY\[")
 _CAST_TAIL = re.compile(r"\)::([\w. \"]+?)\[\]")
+_ELEMENT_CAST = re.compile(r"::([\w. \"]+)$")
 
 
 def canonical(definition: str) -> str:
@@ -31,6 +34,27 @@ def canonical(definition: str) -> str:
         out.append("ARRAY[" + ", ".join(f"({e})::{cast}" for e in elements) + "]")
         pos = tail.end()
     return "".join(out) + definition[pos:]
+
+
+def reprintable(definition: str) -> str:
+    """The definition with every `(ARRAY[e1::t, e2::t])::u[]` written
+    `(ARRAY[e1::t, e2::t]::t[])::u[]`: the array cast stays on the array when parsed again."""
+    out, pos = [], 0
+    for match in _ARRAY_CAST.finditer(definition):
+        close = _closing(definition, match.end() - 1)
+        if match.start() < pos or close is None or _CAST_TAIL.match(definition, close + 1) is None:
+            continue
+        element_type = _common_cast(_split(definition[match.end() : close]))
+        if element_type is not None:
+            out.append(definition[pos : close + 1] + f"::{element_type}[]")
+            pos = close + 1
+    return "".join(out) + definition[pos:]
+
+
+def _common_cast(elements: list[str]) -> str | None:
+    """The type every element is cast to (`'a'::character varying`), or None."""
+    casts = {m.group(1) if (m := _ELEMENT_CAST.search(e)) else None for e in elements}
+    return casts.pop() if len(casts) == 1 else None
 
 
 def _closing(text: str, start: int) -> int | None:

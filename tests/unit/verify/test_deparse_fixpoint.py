@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from migration_rollback.verify.deparse_fixpoint import canonical
+from migration_rollback.verify.deparse_fixpoint import canonical, reprintable
 from migration_rollback.verify.diff import diff_objects
 from migration_rollback.verify.snapshot import ObjectId, SnapshotObject
 
@@ -36,3 +36,16 @@ def test_diff_sees_no_difference_between_the_spellings() -> None:
     assert diff_objects(_constraint(ONCE), _constraint(PER_ELEMENT)) == []
     changed = PER_ELEMENT.replace("'a'", "'z'")
     assert len(diff_objects(_constraint(ONCE), _constraint(changed))) == 1
+
+
+def test_reprintable_keeps_the_cast_on_the_array() -> None:
+    assert reprintable(ONCE) == (
+        "CHECK (((chip)::text = ANY ((ARRAY['a'::character varying, 'b, c'::character varying]"
+        "::character varying[])::text[])))"
+    )
+
+
+def test_reprintable_leaves_mixed_or_uncast_elements_alone() -> None:
+    mixed = "CHECK ((c = ANY ((ARRAY['a'::character varying, 'b'::text])::text[])))"
+    assert reprintable(mixed) == mixed
+    assert reprintable(PER_ELEMENT) == PER_ELEMENT

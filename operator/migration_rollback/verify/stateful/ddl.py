@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from migration_rollback.sql import ObjectRef, casts, checked_statement
+from migration_rollback.verify.deparse_fixpoint import reprintable
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, quote_ident
 from migration_rollback.verify.stateful.acl import (
     _GRANT_KEYWORD,
@@ -250,7 +251,8 @@ class Writer(Privileges):
         if current is not None:
             out.append(f"ALTER {keyword} {obj.parent.name} DROP CONSTRAINT IF EXISTS {name}")
         out.append(
-            f"ALTER {keyword} {obj.parent.name} ADD CONSTRAINT {name} {obj.text('definition')}"
+            f"ALTER {keyword} {obj.parent.name} ADD CONSTRAINT {name} "
+            + reprintable(str(obj.text("definition")))
         )
         return out + self.comment(obj)
 
