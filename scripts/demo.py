@@ -164,7 +164,6 @@ def main() -> int:
             "watchNamespaces": [NS],
             "image": {"repository": "migration-rollback", "tag": "demo"},
             "operator": {
-                "pollSeconds": 0.5,
                 "jobPodOverrides": {
                     "nodeSelector": JOB_NODE_SELECTOR,
                     "tolerations": JOB_TOLERATIONS,

@@ -15,7 +15,6 @@ class Settings:
     namespace: str = "migration-rollback-system"
     identity: str = field(default_factory=socket.gethostname)
     watch_namespaces: tuple[str, ...] = ()
-    poll_seconds: float = 1.0
     job_service_account: str | None = None
     job_pod_overrides: dict[str, Any] = field(default_factory=dict)
     metrics_port: int = 8080
@@ -35,7 +34,6 @@ class Settings:
             namespace=e.get("OPERATOR_NAMESPACE", cls.namespace),
             identity=e.get("POD_NAME") or socket.gethostname(),
             watch_namespaces=namespaces,
-            poll_seconds=float(e.get("POLL_SECONDS", cls.poll_seconds)),
             job_service_account=e.get("JOB_SERVICE_ACCOUNT") or None,
             job_pod_overrides=overrides,
             metrics_port=int(e.get("METRICS_PORT", cls.metrics_port)),

@@ -89,7 +89,6 @@ def test_the_operator_reads_exactly_the_settings_the_chart_gives_it() -> None:
     values = {
         "watchNamespaces": ["shop", "billing"],
         "operator": {
-            "pollSeconds": 2.5,
             "maxConcurrentRollbacks": 7,
             "leaderElection": False,
             "jobPodOverrides": {"nodeSelector": {"pool": "db-tools"}},
@@ -100,7 +99,6 @@ def test_the_operator_reads_exactly_the_settings_the_chart_gives_it() -> None:
     env = container_env(one(render(values), "Deployment"))
     settings = Settings.from_env(env)
     assert settings.watch_namespaces == ("shop", "billing")
-    assert settings.poll_seconds == 2.5
     assert settings.max_workers == 7
     assert settings.leader_election is False
     assert settings.job_pod_overrides == {"nodeSelector": {"pool": "db-tools"}}
@@ -225,7 +223,7 @@ def test_optional_objects_appear_only_when_asked_for() -> None:
     [
         ({"operator": {"replcas": 2}}, "'replcas' not allowed"),
         ({"watchNamespaces": ["Shop_Prod"]}, "/watchNamespaces/0"),
-        ({"operator": {"pollSeconds": 0}}, "/operator/pollSeconds"),
+        ({"operator": {"maxConcurrentRollbacks": 0}}, "/operator/maxConcurrentRollbacks"),
         ({"image": {"digest": "latest"}}, "/image/digest"),
         ({"metrics": {"prometheusRule": {"stuckMinutes": "soon"}}}, "stuckMinutes"),
     ],

@@ -82,7 +82,6 @@ class OperatorProcess:
             ),
             "METRICS_PORT": str(self.metrics_port),
             "HEALTH_PORT": str(self.health_port),
-            "POLL_SECONDS": "0.3",
             "POD_NAME": self.identity,
             **self.env,
         }

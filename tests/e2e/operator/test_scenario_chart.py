@@ -41,7 +41,6 @@ def chart(
         "watchNamespaces": [shop.namespace],
         "image": {"repository": "migration-rollback", "tag": "e2e"},
         "operator": {
-            "pollSeconds": 0.3,
             # The local executor runs Job pods on its own node: how a user would pin Jobs to
             # a node pool.
             "jobPodOverrides": {"nodeSelector": JOB_NODE_SELECTOR, "tolerations": JOB_TOLERATIONS},
