@@ -69,6 +69,21 @@ create view public.latest_beats as select hub_id from public.beats;
 create type public.mood as enum ('ok', 'sad');
 create type public.contact_role as enum ('a', 'b');
 create table public.contacts (id int primary key, poste public.contact_role);
+create type public.app_role as enum ('admin', 'user');
+create table public.user_roles (user_id int, role public.app_role not null default 'user');
+create function public.has_role(_uid int, _role public.app_role) returns boolean
+  language sql stable
+  as $f$ select exists (select from public.user_roles where user_id = _uid and role = _role) $f$;
+create function public.roles_of(_uid int) returns setof public.app_role language sql stable
+  as $f$ select role from public.user_roles where user_id = _uid $f$;
+create table public.notes (id int primary key, owner int);
+alter table public.notes enable row level security;
+create policy notes_admin on public.notes for select using (public.has_role(owner, 'admin'));
+create policy notes_literal on public.notes for update
+  using ('admin'::public.app_role = any (array(select public.roles_of(owner))));
+create view public.admin_notes as
+  select n.* from public.notes n where public.has_role(n.owner, 'admin'::public.app_role);
+create view public.admin_note_ids as select id from public.admin_notes;
 do $$ begin execute $sql$
   create table public.reports (
     id int primary key, total int, constraint reports_total_check check (total >= 0));
@@ -154,6 +169,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         "using active::int::smallint;\n",
     ),
     ("enum_value_with_check", "alter type public.job_state add value 'failed';\n"),
+    (
+        "type_named_in_a_do_block",
+        "create type public.act as enum ('a', 'b');\n"
+        "create function public.act_ok(x public.act[]) returns boolean language sql "
+        "as 'select true';\n"
+        "do $$ begin execute format('revoke all on function %s from public', "
+        "to_regprocedure('public.act_ok(public.act[])')); end $$;\n",
+    ),
+    (
+        "enum_value_with_dependents",
+        "alter type public.app_role add value 'rich';\n"
+        "alter type public.app_role add value 'pretty';\n",
+    ),
     (
         "non_transactional_search_path",
         "create index concurrently tokens_n_idx on public.tokens (n);\n"
@@ -365,6 +393,23 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     swap = _body(generated, "enum_value_with_check")
     assert swap.index("DROP CONSTRAINT IF EXISTS jobs2_not_done_check") < swap.index("RENAME TO")
     assert swap.rindex("ADD CONSTRAINT jobs2_not_done_check") > swap.index("DROP TYPE")
+    # functions over the enum, and the policies and views calling them, go around the swap
+    swap = _body(generated, "enum_value_with_dependents")
+    first = swap.split("DROP TYPE public.app_role__mr_old", 1)[0]
+    assert first.index("DROP POLICY IF EXISTS notes_admin") < first.index(
+        "DROP FUNCTION IF EXISTS public.has_role"
+    )
+    assert first.index("DROP VIEW IF EXISTS public.admin_note_ids") < first.index(
+        "DROP VIEW IF EXISTS public.admin_notes"
+    )
+    assert first.index("DROP FUNCTION IF EXISTS public.roles_of") < first.index("RENAME TO")
+    assert swap.index("DROP TYPE public.app_role__mr_old") < swap.index(
+        "CREATE OR REPLACE FUNCTION public.has_role"
+    )
+    # a type a plain statement made is not the DO block's that names it: it goes after the
+    # function over it, with its own statement
+    named = _body(generated, "type_named_in_a_do_block")
+    assert named.index("DROP FUNCTION IF EXISTS public.act_ok") < named.index("DROP TYPE")
     # DO blocks: undone from the shadow's delta before what they built on goes
     do_blocks = _body(generated, "do_blocks_from_the_delta")
     assert do_blocks.index("DROP COLUMN IF EXISTS roll_id") < do_blocks.index(

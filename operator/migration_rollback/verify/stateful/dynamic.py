@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migration_rollback.sql import ObjectRef, RollbackPlan, RollbackStep, classify
+from migration_rollback.sql.history import simple_object_ref
 from migration_rollback.sql.names import relation
 from migration_rollback.verify.diff import EXISTS, Difference, diff_objects
 from migration_rollback.verify.snapshot import ObjectId, Snapshot
@@ -180,12 +181,19 @@ def _named_outside_do_blocks(
     for step in steps:
         if is_do_block(step):
             continue
-        for ref in (*classify(step.forward).targets, *_table_parts(step.forward.node)):
+        made = simple_object_ref(_SIMPLE_KIND, step.forward.node, "public")
+        refs = (*classify(step.forward).targets, *_table_parts(step.forward.node))
+        for ref in (*refs, *((made,) if made is not None else ())):
             for state in (after, before):
                 obj = find(state, ref)
                 if obj is not None:
                     out.add(obj.id)
     return out
+
+
+# The kind simple_object_ref gives an enum or a composite type (a domain, sequence, schema...
+# carries its own); the snapshot holds all of them as "type".
+_SIMPLE_KIND = "type"
 
 
 def _table_parts(node: Any) -> list[ObjectRef]:
