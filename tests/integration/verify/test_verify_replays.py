@@ -69,6 +69,9 @@ create view public.latest_beats as select hub_id from public.beats;
 create type public.mood as enum ('ok', 'sad');
 create type public.contact_role as enum ('a', 'b');
 create table public.contacts (id int primary key, poste public.contact_role);
+create table public.devices_kid (id serial constraint devices_kid_pkey primary key,
+  kid varchar(64) not null, n int check (n > 0));
+create unique index devices_kid_kid_key on public.devices_kid (kid);
 create type public.app_role as enum ('admin', 'user');
 create table public.user_roles (user_id int, role public.app_role not null default 'user');
 create function public.has_role(_uid int, _role public.app_role) returns boolean
@@ -169,6 +172,17 @@ MIGRATIONS: list[tuple[str, str]] = [
         "using active::int::smallint;\n",
     ),
     ("enum_value_with_check", "alter type public.job_state add value 'failed';\n"),
+    (
+        "renamed_aside_then_dropped",
+        "alter table devices_kid drop constraint if exists devices_kid_pkey;\n"
+        "alter table devices_kid rename to _bkp_UP_devices_kid;\n"
+        "drop index if exists devices_kid_kid_key;\n"
+        "create table if not exists devices_kid (id serial constraint devices_kid_pkey "
+        "primary key, kid varchar(512) not null, n int check (n > 0));\n"
+        "create unique index devices_kid_kid_key on devices_kid (kid);\n"
+        "insert into devices_kid (id, kid, n) select id, kid, n from _bkp_UP_devices_kid;\n"
+        "drop table if exists _bkp_UP_devices_kid;\n",
+    ),
     (
         "type_named_in_a_do_block",
         "create type public.act as enum ('a', 'b');\n"
@@ -406,6 +420,12 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     assert swap.index("DROP TYPE public.app_role__mr_old") < swap.index(
         "CREATE OR REPLACE FUNCTION public.has_role"
     )
+    # a backup renamed aside and dropped: recreated under the backup's name, renamed back
+    aside = _body(generated, "renamed_aside_then_dropped")
+    assert aside.index("CREATE TABLE public._bkp_up_devices_kid") < aside.index(
+        "RENAME TO devices_kid"
+    )
+    assert generated["renamed_aside_then_dropped"].data_loss
     # a type a plain statement made is not the DO block's that names it: it goes after the
     # function over it, with its own statement
     named = _body(generated, "type_named_in_a_do_block")

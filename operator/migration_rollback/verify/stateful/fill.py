@@ -28,6 +28,7 @@ from migration_rollback.verify.snapshot import Snapshot, SnapshotObject, quote_i
 from migration_rollback.verify.stateful.ddl import Writer, checked
 from migration_rollback.verify.stateful.dynamic import DoBlocks, is_do_block, writes_rows
 from migration_rollback.verify.stateful.lookups import Unknown, created_if_missing, strings
+from migration_rollback.verify.stateful.renamed_aside import table_renamed_aside
 from migration_rollback.verify.stateful.renames import column_renames, waits_for_rename
 
 
@@ -176,6 +177,10 @@ def _fill_dropped(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
     obj = gen.find(ref)
     was = step.manual.was if step.manual is not None else None
     if obj is None and was is not None and (earlier := gen.find(was)) is not None:
+        if earlier.id.kind == "table":
+            name = gen.renamed(earlier, ref).id.name
+            sql = table_renamed_aside(gen, earlier, name)
+            return sql, f"recreates {earlier.id} (renamed aside by this migration) as {name}"
         obj = gen.renamed(earlier, ref)  # renamed by this migration, then dropped
     if obj is None:
         if _if_exists(step.forward.node):
