@@ -129,11 +129,13 @@ def classify_failure(
     *,
     server_major: int | None = None,
     failed: Mapping[str, Iterable[str]] | None = None,
+    context: str = "",
 ) -> Cause:
     """The cause of one failed statement.
 
     `failed` maps each earlier migration that failed to the names of what it would have
     created (qualified and bare); a missing object among them makes this one depend on it.
+    `context` is the server's error context: where inside a function body the error is.
     """
     state = sqlstate or ""
     extension = extension_in(message)
@@ -155,7 +157,7 @@ def classify_failure(
     platform = _platform_object(state, message, names)
     if platform is not None:
         return platform
-    newer = _other_major(state, message, names, server_major)
+    newer = None if _in_plpgsql_body(context) else _other_major(state, message, names, server_major)
     if newer is not None:
         return newer
     return Cause("migration_error", f"an error in the migration itself [{state or 'no SQLSTATE'}]")
@@ -191,6 +193,15 @@ def _platform_object(state: str, message: str, names: list[str]) -> Cause | None
                 name,
             )
     return None
+
+
+def _in_plpgsql_body(context: str) -> bool:
+    """Whether the server found the error compiling a PL/pgSQL body, which pglast does not
+    parse: the body's own error, whatever the major."""
+    return _PLPGSQL_CONTEXT.search(context) is not None
+
+
+_PLPGSQL_CONTEXT = re.compile(r"\bPL/pgSQL function\b")
 
 
 def _other_major(

@@ -207,6 +207,7 @@ class Failure:
     location: str | None
     sqlstate: str | None = None
     primary: str = ""  # the server's primary message alone (for classification)
+    context: str = ""  # the server's error context ("compilation of PL/pgSQL function …")
 
 
 @dataclass
@@ -460,7 +461,7 @@ class Replayer:
     def _cause(self, failure: Failure) -> Cause:
         return classify_failure(
             failure.sqlstate, failure.primary or failure.message,
-            server_major=self.server_major, failed=self.failed,
+            server_major=self.server_major, failed=self.failed, context=failure.context,
         )  # fmt: skip
 
     def _enable_for(self, outcome: _Outcome) -> str | None:
@@ -688,6 +689,7 @@ class Replayer:
             _statement_line(text, st, int(position) if position else None),
             exc.sqlstate,
             exc.diag.message_primary or "",
+            exc.diag.context or "",
         )
 
     def _clone_trip(self, forward: Script, text: str, rollback: RollbackSource) -> _Outcome:

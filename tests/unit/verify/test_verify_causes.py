@@ -119,3 +119,22 @@ def test_a_syntax_error_only_the_server_s_pl_pgsql_sees_is_the_migration_s() -> 
     assert same_parser.kind == "migration_error"
     older = classify_failure("42601", 'syntax error at or near "("', server_major=15)
     assert older.kind == "other_major"
+
+
+def test_a_syntax_error_in_a_pl_pgsql_body_is_the_migration_s_on_any_major() -> None:
+    """`IF … EXCEPTION` without `END IF`: the server reports "syntax error at or near" with a
+    context naming the PL/pgSQL function it was compiling; pglast never parsed that body."""
+    context = 'compilation of PL/pgSQL function "inline_code_block" near line 4'
+    body = classify_failure(
+        "42601", 'syntax error at or near "EXCEPTION"', server_major=15, context=context
+    )
+    assert body.kind == "migration_error"
+    named = classify_failure(
+        "42601",
+        'syntax error at or near ";"',
+        server_major=16,
+        context='compilation of PL/pgSQL function "touch" near line 9',
+    )
+    assert named.kind == "migration_error"
+    statement = classify_failure("42601", 'syntax error at or near "EXCEPTION"', server_major=15)
+    assert statement.kind == "other_major"
