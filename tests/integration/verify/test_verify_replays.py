@@ -184,6 +184,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         "drop table if exists _bkp_UP_devices_kid;\n",
     ),
     (
+        "function_replaced_in_the_migration_that_made_it",
+        "create function public.touch2() returns trigger language plpgsql "
+        "as $f$ begin return new; end $f$;\n"
+        "create trigger touch2 before insert on public.msgs for each row "
+        "execute function public.touch2();\n"
+        "create or replace function public.touch2() returns trigger language plpgsql "
+        "as $f$ begin new.id := new.id; return new; end $f$;\n",
+    ),
+    (
         "type_named_in_a_do_block",
         "create type public.act as enum ('a', 'b');\n"
         "create function public.act_ok(x public.act[]) returns boolean language sql "
@@ -426,6 +435,11 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
         "RENAME TO devices_kid"
     )
     assert generated["renamed_aside_then_dropped"].data_loss
+    # replaced where it was made: its replace needs no undo, the DROP comes after the trigger's
+    twice = _body(generated, "function_replaced_in_the_migration_that_made_it")
+    assert "made anew by line 1" in twice
+    assert twice.count("DROP FUNCTION") == 1
+    assert twice.index("DROP TRIGGER") < twice.index("DROP FUNCTION")
     # a type a plain statement made is not the DO block's that names it: it goes after the
     # function over it, with its own statement
     named = _body(generated, "type_named_in_a_do_block")

@@ -297,6 +297,28 @@ def _dropped_earlier(step: RollbackStep, plan: RollbackPlan) -> bool:
     )
 
 
+def _made_earlier(step: RollbackStep, plan: RollbackPlan, gen: Writer) -> int | None:
+    """The line of an earlier CREATE in this migration of what a CREATE OR REPLACE redefines,
+    when the before-state lacks it: the replace needs no undo (the function, view or trigger
+    goes with that CREATE's undo, after what uses it; a DROP here would come before)."""
+    if step.forward.kind not in ("ViewStmt", "CreateFunctionStmt", "CreateTrigStmt"):
+        return None
+    keys = {ref.key for ref in _targets(step.forward.node)}
+    if not keys or any(gen.find(ref) is not None for ref in _targets(step.forward.node)):
+        return None
+    if _dropped_earlier(step, plan):
+        return None
+    earlier = [
+        other.forward
+        for other in plan.steps
+        if other.forward.index < step.forward.index and other.forward.kind == step.forward.kind
+    ]
+    for forward in earlier:
+        if keys & {ref.key for ref in _targets(forward.node)}:
+            return forward.location.line
+    return None
+
+
 def _kept(ref: ObjectRef, gen: Writer) -> bool:
     """The object was there before and is the same catalog row after (not renamed away or
     dropped and then made again under its name)."""
@@ -479,6 +501,13 @@ def stateful_rollback(
             out.append(
                 f"-- state-aware: {existed.describe()} existed before: IF NOT EXISTS did nothing"
             )
+            out.append("")
+            continue
+        made = _made_earlier(step, plan, gen)
+        if made is not None:
+            loc = step.forward.location
+            out.append(f"-- undoes {loc.file}:{loc.line}: {step.forward.first_line}")
+            out.append(f"-- state-aware: made anew by line {made} (the undo of that drops it)")
             out.append("")
             continue
         loc = step.forward.location
