@@ -72,6 +72,9 @@ create table public.contacts (id int primary key, poste public.contact_role);
 create table public.devices_kid (id serial constraint devices_kid_pkey primary key,
   kid varchar(64) not null, n int check (n > 0));
 create unique index devices_kid_kid_key on public.devices_kid (kid);
+create table public.units2 (id int primary key, user_id int, device_name text);
+create index units2_user_idx on public.units2 (user_id) where user_id is not null;
+create view public.units2_list as select id, user_id, device_name from public.units2;
 create type public.app_role as enum ('admin', 'user');
 create table public.user_roles (user_id int, role public.app_role not null default 'user');
 create function public.has_role(_uid int, _role public.app_role) returns boolean
@@ -191,6 +194,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         "execute function public.touch2();\n"
         "create or replace function public.touch2() returns trigger language plpgsql "
         "as $f$ begin new.id := new.id; return new; end $f$;\n",
+    ),
+    (
+        "renames_in_do_blocks_then_a_view_dropped",
+        "drop view if exists units2_list;\n"
+        "do $$ begin alter table units2 rename column user_id to consumer_user_id; "
+        "exception when undefined_column then null; end $$;\n"
+        "do $$ begin alter table units2 rename column device_name to consumer_name; "
+        "exception when undefined_column then null; end $$;\n",
     ),
     (
         "type_named_in_a_do_block",
@@ -440,6 +451,12 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     assert "made anew by line 1" in twice
     assert twice.count("DROP FUNCTION") == 1
     assert twice.index("DROP TRIGGER") < twice.index("DROP FUNCTION")
+    # an index whose text changed only with a column's rename follows the rename back
+    echoes = _body(generated, "renames_in_do_blocks_then_a_view_dropped")
+    assert "units2_user_idx" not in echoes
+    assert echoes.index("RENAME COLUMN consumer_user_id TO user_id") < echoes.index(
+        "CREATE VIEW public.units2_list"
+    )
     # a type a plain statement made is not the DO block's that names it: it goes after the
     # function over it, with its own statement
     named = _body(generated, "type_named_in_a_do_block")
