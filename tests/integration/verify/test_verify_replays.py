@@ -204,6 +204,20 @@ MIGRATIONS: list[tuple[str, str]] = [
         "exception when undefined_column then null; end $$;\n",
     ),
     (
+        "function_dropped_made_and_replaced",
+        "create function public.seen_ids() returns int[] language sql stable "
+        "as 'select array[1]';\n"
+        "create policy msgs_seen on public.msgs for select "
+        "using (id = any (public.seen_ids()));\n"
+        "drop function if exists public.seen_ids() cascade;\n"
+        "create function public.seen_ids() returns int[] language sql stable "
+        "as 'select array[2]';\n"
+        "create policy msgs_seen on public.msgs for select "
+        "using (id = any (public.seen_ids()));\n"
+        "create or replace function public.seen_ids() returns int[] language sql stable "
+        "as 'select array[3]';\n",
+    ),
+    (
         "type_named_in_a_do_block",
         "create type public.act as enum ('a', 'b');\n"
         "create function public.act_ok(x public.act[]) returns boolean language sql "
@@ -457,6 +471,9 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     assert echoes.index("RENAME COLUMN consumer_user_id TO user_id") < echoes.index(
         "CREATE VIEW public.units2_list"
     )
+    made = _body(generated, "function_dropped_made_and_replaced")
+    assert "made anew by line 4" in made
+    assert made.index("DROP POLICY IF EXISTS msgs_seen") < made.index("DROP FUNCTION")
     # a type a plain statement made is not the DO block's that names it: it goes after the
     # function over it, with its own statement
     named = _body(generated, "type_named_in_a_do_block")

@@ -20,6 +20,7 @@ from migration_rollback.sql import (
     ObjectRef,
     RollbackPlan,
     RollbackStep,
+    Statement,
     classify,
     effects,
 )
@@ -298,25 +299,28 @@ def _dropped_earlier(step: RollbackStep, plan: RollbackPlan) -> bool:
 
 
 def _made_earlier(step: RollbackStep, plan: RollbackPlan, gen: Writer) -> int | None:
-    """The line of an earlier CREATE in this migration of what a CREATE OR REPLACE redefines,
-    when the before-state lacks it: the replace needs no undo (the function, view or trigger
-    goes with that CREATE's undo, after what uses it; a DROP here would come before)."""
+    """The line of the CREATE in this migration that made anew what a later CREATE OR REPLACE
+    redefines (the before-state lacks it, or a DROP came first): the replace needs no undo,
+    the function, view or trigger goes with that CREATE's undo, after what uses it (a DROP
+    at the replace's place would come before)."""
     if step.forward.kind not in ("ViewStmt", "CreateFunctionStmt", "CreateTrigStmt"):
         return None
     keys = {ref.key for ref in _targets(step.forward.node)}
-    if not keys or any(gen.find(ref) is not None for ref in _targets(step.forward.node)):
+    if not keys:
         return None
-    if _dropped_earlier(step, plan):
+    made: Statement | None = None
+    dropped = False
+    for forward in sorted((s.forward for s in plan.steps), key=lambda f: f.index):
+        if forward.index >= step.forward.index:
+            break
+        if forward.kind == "DropStmt" and keys & {r.key for r in classify(forward).targets}:
+            made, dropped = None, True
+        elif forward.kind == step.forward.kind and keys & {r.key for r in _targets(forward.node)}:
+            made = made or forward
+    if made is None:
         return None
-    earlier = [
-        other.forward
-        for other in plan.steps
-        if other.forward.index < step.forward.index and other.forward.kind == step.forward.kind
-    ]
-    for forward in earlier:
-        if keys & {ref.key for ref in _targets(forward.node)}:
-            return forward.location.line
-    return None
+    new = dropped or all(gen.find(ref) is None for ref in _targets(step.forward.node))
+    return made.location.line if new else None
 
 
 def _kept(ref: ObjectRef, gen: Writer) -> bool:
