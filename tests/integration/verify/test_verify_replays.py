@@ -218,6 +218,13 @@ MIGRATIONS: list[tuple[str, str]] = [
         "as 'select array[3]';\n",
     ),
     (
+        "made_granted_then_dropped_if_exists",
+        "create function public.gone_fn() returns int language sql as 'select 1';\n"
+        "grant execute on function public.gone_fn() to anon;\n"
+        "comment on function public.gone_fn() is 'soon gone';\n"
+        "drop function if exists public.gone_fn() cascade;\n",
+    ),
+    (
         "type_named_in_a_do_block",
         "create type public.act as enum ('a', 'b');\n"
         "create function public.act_ok(x public.act[]) returns boolean language sql "
@@ -474,6 +481,10 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     made = _body(generated, "function_dropped_made_and_replaced")
     assert "made anew by line 4" in made
     assert made.index("DROP POLICY IF EXISTS msgs_seen") < made.index("DROP FUNCTION")
+    # a DROP of what the migration made: undone by that CREATE's text, for the REVOKE after it
+    gone = _body(generated, "made_granted_then_dropped_if_exists")
+    assert "as line 1 of this migration made it" in gone
+    assert gone.index("create function public.gone_fn") < gone.index("REVOKE EXECUTE")
     # a type a plain statement made is not the DO block's that names it: it goes after the
     # function over it, with its own statement
     named = _body(generated, "type_named_in_a_do_block")

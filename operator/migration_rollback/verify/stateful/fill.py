@@ -298,6 +298,40 @@ def _dropped_earlier(step: RollbackStep, plan: RollbackPlan) -> bool:
     )
 
 
+def _maker(ref: ObjectRef, step: RollbackStep, plan: RollbackPlan) -> Statement | None:
+    """The last CREATE earlier in this migration that made the object a later step drops."""
+    made = [
+        other.forward
+        for other in plan.steps
+        if other.forward.index < step.forward.index
+        and other.forward.kind.startswith(("Create", "View", "Index"))
+        and ref.key
+        in {r.key for r in (_targets(other.forward.node) or classify(other.forward).targets)}
+    ]
+    return max(made, key=lambda f: f.index) if made else None
+
+
+# What is recreated from the text of the CREATE that made it earlier in the migration, when a
+# later DROP of it is undone (no rows lost: tables and sequences stay the before-state's).
+_FROM_ITS_CREATE = frozenset({"function", "procedure", "view", "trigger", "policy", "type"})
+
+
+def _recreated_from_its_create(step: RollbackStep, plan: RollbackPlan, gen: Writer) -> RollbackStep:
+    """A DROP of what this migration made (the before-state lacks it): undone by that CREATE's
+    text, so that the undos of what came between (GRANT, COMMENT…) find it."""
+    manual = step.manual
+    if manual is None or manual.need != ManualNeed.RECREATE_DROPPED or manual.target is None:
+        return step
+    target = manual.target
+    if target.kind not in _FROM_ITS_CREATE or gen.find(target) is not None:
+        return step
+    made = _maker(target, step, plan)
+    if made is None:
+        return step
+    note = f"recreates {target.describe()} as line {made.location.line} of this migration made it"
+    return replace(step, sql=made.text, manual=None, notes=(note,))
+
+
 def _made_earlier(step: RollbackStep, plan: RollbackPlan, gen: Writer) -> int | None:
     """The line of the CREATE in this migration that made anew what a later CREATE OR REPLACE
     redefines (the before-state lacks it, or a DROP came first): the replace needs no undo,
@@ -454,11 +488,13 @@ def stateful_rollback(
         step = original
         mark = len(out)
         if step.recreates is not None and (
-            gen.find(step.recreates) is not None or _if_exists(step.forward.node)
+            gen.find(step.recreates) is not None
+            or (_if_exists(step.forward.node) and _maker(step.recreates, step, plan) is None)
         ):
             # The shadow's definition, not the text of the migration that first made it: it
             # follows later renames, and it is written once per object (see Writer.created).
-            # Not in the shadow, dropped with IF EXISTS: it was gone already, nothing to undo.
+            # Not in the shadow, dropped with IF EXISTS: it was gone already, nothing to undo
+            # (unless a statement before made it: then its text, what the static step has).
             step = replace(
                 step,
                 sql=None,
@@ -469,6 +505,7 @@ def stateful_rollback(
                     step.recreates,
                 ),
             )
+        step = _recreated_from_its_create(step, plan, gen)
         if (
             state_first
             and step.sql is not None
