@@ -222,7 +222,10 @@ MIGRATIONS: list[tuple[str, str]] = [
         "create function public.gone_fn() returns int language sql as 'select 1';\n"
         "grant execute on function public.gone_fn() to anon;\n"
         "comment on function public.gone_fn() is 'soon gone';\n"
-        "drop function if exists public.gone_fn() cascade;\n",
+        "drop function if exists public.gone_fn() cascade;\n"
+        "create type public.gone_t as enum ('a');\n"
+        "comment on type public.gone_t is 'soon gone';\n"
+        "drop type if exists public.gone_t;\n",
     ),
     (
         "type_named_in_a_do_block",

@@ -24,6 +24,7 @@ from migration_rollback.sql import (
     classify,
     effects,
 )
+from migration_rollback.sql.history import simple_object_ref
 from migration_rollback.sql.names import deparse, relation
 from migration_rollback.verify.snapshot import Snapshot, SnapshotObject, quote_ident
 from migration_rollback.verify.stateful.ddl import Writer, checked
@@ -305,10 +306,14 @@ def _maker(ref: ObjectRef, step: RollbackStep, plan: RollbackPlan) -> Statement 
         for other in plan.steps
         if other.forward.index < step.forward.index
         and other.forward.kind.startswith(("Create", "View", "Index"))
-        and ref.key
-        in {r.key for r in (_targets(other.forward.node) or classify(other.forward).targets)}
+        and ref.key in {r.key for r in _made_by(other.forward)}
     ]
     return max(made, key=lambda f: f.index) if made else None
+
+
+def _made_by(forward: Statement) -> tuple[ObjectRef, ...]:
+    simple = simple_object_ref("type", forward.node, "public")
+    return (*(_targets(forward.node) or classify(forward).targets), *([simple] if simple else []))
 
 
 # What is recreated from the text of the CREATE that made it earlier in the migration, when a
