@@ -224,7 +224,8 @@ MIGRATIONS: list[tuple[str, str]] = [
         "comment on function public.gone_fn() is 'soon gone';\n"
         "drop function if exists public.gone_fn() cascade;\n"
         "create type public.gone_t as enum ('a');\n"
-        "comment on type public.gone_t is 'soon gone';\n"
+        "create policy gone_p on public.msgs using ('a'::public.gone_t is not null);\n"
+        "drop policy gone_p on public.msgs;\n"
         "drop type if exists public.gone_t;\n",
     ),
     (
