@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pglast.enums.parsenodes import AlterTableType as AT
+from pglast.enums.parsenodes import DropBehavior
 
 from migration_rollback.errors import UnsafeOutputError
 from migration_rollback.sql import (
@@ -331,10 +332,21 @@ def _recreated_from_its_create(step: RollbackStep, plan: RollbackPlan, gen: Writ
     if target.kind not in _FROM_ITS_CREATE or gen.find(target) is not None:
         return step
     made = _maker(target, step, plan)
-    if made is None:
-        return step
+    if made is None or (_if_exists(step.forward.node) and _cascade_between(made, step, plan)):
+        return step  # a CASCADE between may have taken it: IF EXISTS then dropped nothing
     note = f"recreates {target.describe()} as line {made.location.line} of this migration made it"
     return replace(step, sql=made.text, manual=None, notes=(note,))
+
+
+def _cascade_between(made: Statement, step: RollbackStep, plan: RollbackPlan) -> bool:
+    """Whether a DROP … CASCADE ran between a CREATE and a later step (what it took is not
+    known without the state at that point)."""
+    return any(
+        made.index < other.forward.index < step.forward.index
+        and other.forward.kind == "DropStmt"
+        and getattr(other.forward.node, "behavior", None) == DropBehavior.DROP_CASCADE
+        for other in plan.steps
+    )
 
 
 def _made_earlier(step: RollbackStep, plan: RollbackPlan, gen: Writer) -> int | None:
