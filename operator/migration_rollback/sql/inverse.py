@@ -125,6 +125,9 @@ class Context:
     # Relations (schema, name) this migration renamed away or dropped so far: a CREATE … IF NOT
     # EXISTS of that name afterwards creates a new one, whatever existed before.
     gone_here: set[tuple[str, str]] = field(default_factory=set)
+    # Relations this migration renamed so far: (schema, new name) -> name before (a backup
+    # renamed aside and dropped later is recreated from what it was called before).
+    renamed_relations: dict[tuple[str, str], str] = field(default_factory=dict)
     # Columns this migration renamed so far: (schema, table, new name) -> name before.
     renamed_columns: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
@@ -145,9 +148,13 @@ class Context:
         return type_sql
 
     def was_named(self, ref: ObjectRef) -> ObjectRef | None:
-        """The type `ref` as it was called before this migration renamed it."""
-        old = self.renamed_types.get((ref.schema or self.default_schema, ref.name))
-        if old is None or ref.kind not in ("type", "domain"):
+        """The type or relation `ref` as it was called before this migration renamed it."""
+        key = (ref.schema or self.default_schema, ref.name)
+        if ref.kind in ("table", "view", "materialized view", "sequence"):
+            old = self.renamed_relations.get(key)
+        else:
+            old = self.renamed_types.get(key) if ref.kind in ("type", "domain") else None
+        if old is None:
             return None
         return ObjectRef(ref.kind, old, ref.schema or self.default_schema)
 
@@ -661,6 +668,9 @@ def _rename(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         rel = relation(node.relation, ctx.default_schema)
         renamed = qualified_name(rel.schema, str(node.newname))
         ctx.gone_here.add((rel.schema or "", rel.name))
+        schema = rel.schema or ctx.default_schema
+        first = ctx.renamed_relations.pop((schema, rel.name), rel.name)
+        ctx.renamed_relations[(schema, str(node.newname))] = first
         yield Inverse(
             f"ALTER {_RENAME_KEYWORD[rt]} IF EXISTS {renamed} RENAME TO {quote_ident(rel.name)}"
         )

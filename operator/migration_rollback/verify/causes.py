@@ -129,11 +129,16 @@ def classify_failure(
     *,
     server_major: int | None = None,
     failed: Mapping[str, Iterable[str]] | None = None,
+    context: str = "",
+    in_body: bool = False,
 ) -> Cause:
     """The cause of one failed statement.
 
     `failed` maps each earlier migration that failed to the names of what it would have
     created (qualified and bare); a missing object among them makes this one depend on it.
+    `context` is the server's error context ("compilation of PL/pgSQL function …"), and
+    `in_body` says the error's position falls inside a DO block's or function's code: pglast
+    never parsed that code, so its syntax errors are the migration's own on any major.
     """
     state = sqlstate or ""
     extension = extension_in(message)
@@ -155,7 +160,8 @@ def classify_failure(
     platform = _platform_object(state, message, names)
     if platform is not None:
         return platform
-    newer = _other_major(state, message, names, server_major)
+    body = in_body or _PLPGSQL_CONTEXT.search(context) is not None
+    newer = None if body else _other_major(state, message, names, server_major)
     if newer is not None:
         return newer
     return Cause("migration_error", f"an error in the migration itself [{state or 'no SQLSTATE'}]")
@@ -191,6 +197,22 @@ def _platform_object(state: str, message: str, names: list[str]) -> Cause | None
                 name,
             )
     return None
+
+
+def in_code_body(statement: str, bodies: Iterable[str], position: int | None) -> bool:
+    """Whether the server's error position (1-based, in the statement as sent) falls inside
+    one of the statement's code bodies (the server moves a PL/pgSQL syntax error's position
+    there and then gives no context)."""
+    if not position:
+        return False
+    for body in bodies:
+        start = statement.find(body) if body else -1
+        if start >= 0 and start < position <= start + len(body):
+            return True
+    return False
+
+
+_PLPGSQL_CONTEXT = re.compile(r"\bPL/pgSQL function\b")
 
 
 def _other_major(

@@ -38,7 +38,7 @@ from migration_rollback.sql.parse import normalize_text, split_comment_lines
 from migration_rollback.verify import capture, catalog
 from migration_rollback.verify.as_runner import AsRunner
 from migration_rollback.verify.baseline import load_baseline
-from migration_rollback.verify.causes import Cause, classify_failure
+from migration_rollback.verify.causes import Cause, classify_failure, in_code_body
 from migration_rollback.verify.dbsettings import copy_database_settings
 from migration_rollback.verify.diff import Difference, diff_objects, render, summarize
 from migration_rollback.verify.lenient import lenient_statements
@@ -207,6 +207,8 @@ class Failure:
     location: str | None
     sqlstate: str | None = None
     primary: str = ""  # the server's primary message alone (for classification)
+    context: str = ""  # the server's error context ("compilation of PL/pgSQL function …")
+    in_body: bool = False  # the error's position is inside a DO block's or function's code
 
 
 @dataclass
@@ -460,7 +462,8 @@ class Replayer:
     def _cause(self, failure: Failure) -> Cause:
         return classify_failure(
             failure.sqlstate, failure.primary or failure.message,
-            server_major=self.server_major, failed=self.failed,
+            server_major=self.server_major, failed=self.failed, context=failure.context,
+            in_body=failure.in_body,
         )  # fmt: skip
 
     def _enable_for(self, outcome: _Outcome) -> str | None:
@@ -682,12 +685,14 @@ class Replayer:
         if failed is None:
             return None
         st, exc = failed
-        position = exc.diag.statement_position
+        position = int(exc.diag.statement_position or 0) or None
         return Failure(
             _error_text(exc),
-            _statement_line(text, st, int(position) if position else None),
+            _statement_line(text, st, position),
             exc.sqlstate,
             exc.diag.message_primary or "",
+            exc.diag.context or "",
+            in_code_body(st.text, _code_bodies(st.node), position),
         )
 
     def _clone_trip(self, forward: Script, text: str, rollback: RollbackSource) -> _Outcome:
@@ -794,6 +799,19 @@ def _merged(model: SchemaModel, touched: capture.Check) -> Snapshot:
     }
     objects.update(touched.found.objects)
     return Snapshot(objects)
+
+
+def _code_bodies(node: Any) -> list[str]:
+    """The code strings of a DO block or CREATE FUNCTION/PROCEDURE (their `AS` arguments)."""
+    options = getattr(node, "args", None) or getattr(node, "options", None) or ()
+    out: list[str] = []
+    for option in options:
+        if getattr(option, "defname", None) != "as":
+            continue
+        arg = option.arg
+        items = getattr(arg, "items", None) or (arg,)
+        out += [str(i.sval) for i in items if getattr(i, "sval", None)]
+    return out
 
 
 def _error_text(exc: psycopg.Error) -> str:

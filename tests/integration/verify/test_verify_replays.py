@@ -69,6 +69,27 @@ create view public.latest_beats as select hub_id from public.beats;
 create type public.mood as enum ('ok', 'sad');
 create type public.contact_role as enum ('a', 'b');
 create table public.contacts (id int primary key, poste public.contact_role);
+create table public.devices_kid (id serial constraint devices_kid_pkey primary key,
+  kid varchar(64) not null, n int check (n > 0));
+create unique index devices_kid_kid_key on public.devices_kid (kid);
+create table public.units2 (id int primary key, user_id int, device_name text);
+create index units2_user_idx on public.units2 (user_id) where user_id is not null;
+create view public.units2_list as select id, user_id, device_name from public.units2;
+create type public.app_role as enum ('admin', 'user');
+create table public.user_roles (user_id int, role public.app_role not null default 'user');
+create function public.has_role(_uid int, _role public.app_role) returns boolean
+  language sql stable
+  as $f$ select exists (select from public.user_roles where user_id = _uid and role = _role) $f$;
+create function public.roles_of(_uid int) returns setof public.app_role language sql stable
+  as $f$ select role from public.user_roles where user_id = _uid $f$;
+create table public.notes (id int primary key, owner int);
+alter table public.notes enable row level security;
+create policy notes_admin on public.notes for select using (public.has_role(owner, 'admin'));
+create policy notes_literal on public.notes for update
+  using ('admin'::public.app_role = any (array(select public.roles_of(owner))));
+create view public.admin_notes as
+  select n.* from public.notes n where public.has_role(n.owner, 'admin'::public.app_role);
+create view public.admin_note_ids as select id from public.admin_notes;
 do $$ begin execute $sql$
   create table public.reports (
     id int primary key, total int, constraint reports_total_check check (total >= 0));
@@ -154,6 +175,72 @@ MIGRATIONS: list[tuple[str, str]] = [
         "using active::int::smallint;\n",
     ),
     ("enum_value_with_check", "alter type public.job_state add value 'failed';\n"),
+    (
+        "renamed_aside_then_dropped",
+        "alter table devices_kid drop constraint if exists devices_kid_pkey;\n"
+        "alter table devices_kid rename to _bkp_UP_devices_kid;\n"
+        "drop index if exists devices_kid_kid_key;\n"
+        "create table if not exists devices_kid (id serial constraint devices_kid_pkey "
+        "primary key, kid varchar(512) not null, n int check (n > 0));\n"
+        "create unique index devices_kid_kid_key on devices_kid (kid);\n"
+        "insert into devices_kid (id, kid, n) select id, kid, n from _bkp_UP_devices_kid;\n"
+        "drop table if exists _bkp_UP_devices_kid;\n",
+    ),
+    (
+        "function_replaced_in_the_migration_that_made_it",
+        "create function public.touch2() returns trigger language plpgsql "
+        "as $f$ begin return new; end $f$;\n"
+        "create trigger touch2 before insert on public.msgs for each row "
+        "execute function public.touch2();\n"
+        "create or replace function public.touch2() returns trigger language plpgsql "
+        "as $f$ begin new.id := new.id; return new; end $f$;\n",
+    ),
+    (
+        "renames_in_do_blocks_then_a_view_dropped",
+        "drop view if exists units2_list;\n"
+        "do $$ begin alter table units2 rename column user_id to consumer_user_id; "
+        "exception when undefined_column then null; end $$;\n"
+        "do $$ begin alter table units2 rename column device_name to consumer_name; "
+        "exception when undefined_column then null; end $$;\n",
+    ),
+    (
+        "function_dropped_made_and_replaced",
+        "create function public.seen_ids() returns int[] language sql stable "
+        "as 'select array[1]';\n"
+        "create policy msgs_seen on public.msgs for select "
+        "using (id = any (public.seen_ids()));\n"
+        "drop function if exists public.seen_ids() cascade;\n"
+        "create function public.seen_ids() returns int[] language sql stable "
+        "as 'select array[2]';\n"
+        "create policy msgs_seen on public.msgs for select "
+        "using (id = any (public.seen_ids()));\n"
+        "create or replace function public.seen_ids() returns int[] language sql stable "
+        "as 'select array[3]';\n",
+    ),
+    (
+        "made_granted_then_dropped_if_exists",
+        "create function public.gone_fn() returns int language sql as 'select 1';\n"
+        "grant execute on function public.gone_fn() to anon;\n"
+        "comment on function public.gone_fn() is 'soon gone';\n"
+        "drop function if exists public.gone_fn() cascade;\n"
+        "create type public.gone_t as enum ('a');\n"
+        "create policy gone_p on public.msgs using ('a'::public.gone_t is not null);\n"
+        "drop policy gone_p on public.msgs;\n"
+        "drop type if exists public.gone_t;\n",
+    ),
+    (
+        "type_named_in_a_do_block",
+        "create type public.act as enum ('a', 'b');\n"
+        "create function public.act_ok(x public.act[]) returns boolean language sql "
+        "as 'select true';\n"
+        "do $$ begin execute format('revoke all on function %s from public', "
+        "to_regprocedure('public.act_ok(public.act[])')); end $$;\n",
+    ),
+    (
+        "enum_value_with_dependents",
+        "alter type public.app_role add value 'rich';\n"
+        "alter type public.app_role add value 'pretty';\n",
+    ),
     (
         "non_transactional_search_path",
         "create index concurrently tokens_n_idx on public.tokens (n);\n"
@@ -365,6 +452,47 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     swap = _body(generated, "enum_value_with_check")
     assert swap.index("DROP CONSTRAINT IF EXISTS jobs2_not_done_check") < swap.index("RENAME TO")
     assert swap.rindex("ADD CONSTRAINT jobs2_not_done_check") > swap.index("DROP TYPE")
+    # functions over the enum, and the policies and views calling them, go around the swap
+    swap = _body(generated, "enum_value_with_dependents")
+    first = swap.split("DROP TYPE public.app_role__mr_old", 1)[0]
+    assert first.index("DROP POLICY IF EXISTS notes_admin") < first.index(
+        "DROP FUNCTION IF EXISTS public.has_role"
+    )
+    assert first.index("DROP VIEW IF EXISTS public.admin_note_ids") < first.index(
+        "DROP VIEW IF EXISTS public.admin_notes"
+    )
+    assert first.index("DROP FUNCTION IF EXISTS public.roles_of") < first.index("RENAME TO")
+    assert swap.index("DROP TYPE public.app_role__mr_old") < swap.index(
+        "CREATE OR REPLACE FUNCTION public.has_role"
+    )
+    # a backup renamed aside and dropped: recreated under the backup's name, renamed back
+    aside = _body(generated, "renamed_aside_then_dropped")
+    assert aside.index("CREATE TABLE public._bkp_up_devices_kid") < aside.index(
+        "RENAME TO devices_kid"
+    )
+    assert generated["renamed_aside_then_dropped"].data_loss
+    # replaced where it was made: its replace needs no undo, the DROP comes after the trigger's
+    twice = _body(generated, "function_replaced_in_the_migration_that_made_it")
+    assert "made anew by line 1" in twice
+    assert twice.count("DROP FUNCTION") == 1
+    assert twice.index("DROP TRIGGER") < twice.index("DROP FUNCTION")
+    # an index whose text changed only with a column's rename follows the rename back
+    echoes = _body(generated, "renames_in_do_blocks_then_a_view_dropped")
+    assert "units2_user_idx" not in echoes
+    assert echoes.index("RENAME COLUMN consumer_user_id TO user_id") < echoes.index(
+        "CREATE VIEW public.units2_list"
+    )
+    made = _body(generated, "function_dropped_made_and_replaced")
+    assert "made anew by line 4" in made
+    assert made.index("DROP POLICY IF EXISTS msgs_seen") < made.index("DROP FUNCTION")
+    # a DROP of what the migration made: undone by that CREATE's text, for the REVOKE after it
+    gone = _body(generated, "made_granted_then_dropped_if_exists")
+    assert "as line 1 of this migration made it" in gone
+    assert gone.index("create function public.gone_fn") < gone.index("REVOKE EXECUTE")
+    # a type a plain statement made is not the DO block's that names it: it goes after the
+    # function over it, with its own statement
+    named = _body(generated, "type_named_in_a_do_block")
+    assert named.index("DROP FUNCTION IF EXISTS public.act_ok") < named.index("DROP TYPE")
     # DO blocks: undone from the shadow's delta before what they built on goes
     do_blocks = _body(generated, "do_blocks_from_the_delta")
     assert do_blocks.index("DROP COLUMN IF EXISTS roll_id") < do_blocks.index(

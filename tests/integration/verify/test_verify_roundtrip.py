@@ -321,3 +321,26 @@ def test_a_role_that_is_not_superuser_gets_full_comparisons(
     finally:
         with psycopg.connect(shadow_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+def test_a_syntax_error_inside_a_pl_pgsql_body_is_the_migration_s(
+    tmp_path: Path, shadow_url: str
+) -> None:
+    """pglast parses the DO statement, not its PL/pgSQL body: the server's 42601 there (an
+    `IF` closed by `EXCEPTION` instead of `END IF`) is the migration's error on any major."""
+    pairs = write_project(
+        tmp_path,
+        [
+            (
+                "broken_body",
+                "do $$ begin\n  if true then\n    perform 1;\n"
+                "  exception when others then null;\nend $$;\n",
+                "select 1;\n",
+            )
+        ],
+    )
+    results = verify_project(pairs, shadow_url)
+    assert statuses(results) == ["forward_failed"], explain(results)
+    assert "syntax error" in results[0].message
+    assert results[0].cause is not None
+    assert results[0].cause.kind == "migration_error", results[0].cause

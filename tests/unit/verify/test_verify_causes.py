@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from migration_rollback.verify.causes import classify_failure, extension_in, missing_names
+from migration_rollback.verify.causes import (
+    classify_failure,
+    extension_in,
+    in_code_body,
+    missing_names,
+)
 from migration_rollback.verify.standins import parse_standin, standin, standin_names
 
 
@@ -119,3 +124,35 @@ def test_a_syntax_error_only_the_server_s_pl_pgsql_sees_is_the_migration_s() -> 
     assert same_parser.kind == "migration_error"
     older = classify_failure("42601", 'syntax error at or near "("', server_major=15)
     assert older.kind == "other_major"
+
+
+def test_a_syntax_error_in_a_pl_pgsql_body_is_the_migration_s_on_any_major() -> None:
+    """`IF … EXCEPTION` without `END IF`: the server reports "syntax error at or near" with a
+    context naming the PL/pgSQL function it was compiling; pglast never parsed that body."""
+    context = 'compilation of PL/pgSQL function "inline_code_block" near line 4'
+    body = classify_failure(
+        "42601", 'syntax error at or near "EXCEPTION"', server_major=15, context=context
+    )
+    assert body.kind == "migration_error"
+    named = classify_failure(
+        "42601",
+        'syntax error at or near ";"',
+        server_major=16,
+        context='compilation of PL/pgSQL function "touch" near line 9',
+    )
+    assert named.kind == "migration_error"
+    statement = classify_failure("42601", 'syntax error at or near "EXCEPTION"', server_major=15)
+    assert statement.kind == "other_major"
+
+
+def test_an_error_position_inside_the_code_of_a_do_block_is_in_its_body() -> None:
+    body = " begin\n  if true then\n  exception when others then null;\nend "
+    statement = f"do $$ {body} $$"
+    inside = statement.index("exception") + 1
+    assert in_code_body(statement, [body], inside)
+    assert not in_code_body(statement, [body], 1)  # on `do` itself
+    assert not in_code_body(statement, [body], None)
+    cause = classify_failure(
+        "42601", 'syntax error at or near "exception"', server_major=15, in_body=True
+    )
+    assert cause.kind == "migration_error"

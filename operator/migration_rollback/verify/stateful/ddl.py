@@ -23,6 +23,7 @@ from migration_rollback.verify.stateful.lookups import (
     strings,
     unquote,
 )
+from migration_rollback.verify.stateful.type_users import type_users
 
 _DROPPABLE = frozenset(
     {"function", "procedure", "aggregate", "index", "view", "materialized view", "table",
@@ -536,7 +537,8 @@ class Writer(Privileges):
         column converted through text, the old type dropped. What compares a column with the
         type's literals (CHECK constraints, index expressions and predicates, policies, trigger
         conditions, views) cannot be rebuilt across the swap ("operator does not exist: t =
-        t__mr_old"): it is dropped first and recreated after, as it was."""
+        t__mr_old"), nor can what names the type (function signatures) or calls those functions:
+        all are dropped first and recreated after, as they were (see type_users)."""
         obj = self.find(ref)
         return [] if obj is None else self.enum_as_before(obj)
 
@@ -550,7 +552,7 @@ class Writer(Privileges):
             for col in self.before.of_kind("column")
             if col.text("type") in (name, f"{name}[]") and col.parent is not None
         ]
-        around = self._dependents_of_columns(columns)
+        around = type_users(self.before, name, self._dependents_of_columns(columns))
         out: list[str] = []
         for dependent in reversed(around):
             out += self.drop(dependent)
@@ -576,8 +578,7 @@ class Writer(Privileges):
 
     def _dependents_of_columns(self, columns: list[SnapshotObject]) -> list[SnapshotObject]:
         """Objects of the before-state whose definition uses one of these columns in an
-        expression (not a plain index key, which PostgreSQL rebuilds itself), in creation
-        order."""
+        expression (not a plain index key, which PostgreSQL rebuilds itself)."""
         found: dict[ObjectId, SnapshotObject] = {}
         for col in columns:
             assert col.parent is not None
@@ -615,5 +616,4 @@ class Writer(Privileges):
                 definition = str(view.text("definition"))
                 if mentions(definition, table) and mentions(definition, column):
                     found[view.id] = view
-        order = {"constraint": 0, "index": 1, "policy": 2, "trigger": 3}
-        return sorted(found.values(), key=lambda o: (order.get(o.id.kind, 4), o.id.name))
+        return list(found.values())

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migration_rollback.sql import ObjectRef, RollbackPlan, RollbackStep, classify
+from migration_rollback.sql.history import simple_object_ref
 from migration_rollback.sql.names import relation
 from migration_rollback.verify.diff import EXISTS, Difference, diff_objects
 from migration_rollback.verify.snapshot import ObjectId, Snapshot
@@ -111,6 +112,7 @@ def split_delta(
         for d in diff_objects(before.objects, after.objects)
         if not _static(d, static, before, after)
     ]
+    delta = _without_rename_echoes(delta, before, after)
     chosen: dict[ObjectId, int | None] = {}
     for d in delta:
         block = _last_naming(blocks, _simple_name(d.object))
@@ -136,6 +138,38 @@ def split_delta(
         if block is not None:
             parts.setdefault(block, []).append(d)
     return parts
+
+
+def _without_rename_echoes(
+    delta: list[Difference], before: Snapshot, after: Snapshot
+) -> list[Difference]:
+    """Without what changed only because a column was renamed (an index's or policy's text
+    now naming the new name): the rename back restores it, and a restore of its own would
+    run before the rename back in an earlier block's undo ("column … does not exist")."""
+    renamed: dict[ObjectId, list[tuple[str, str]]] = {}
+    for rename in find_renames(delta, before, after):
+        table = rename.was.parent
+        if rename.was.id.kind == "column" and table is not None:
+            pair = (_simple_name(rename.was.id), _simple_name(rename.now.id))
+            renamed.setdefault(table, []).append(pair)
+    return [d for d in delta if not _echo(d, renamed.get(d.parent) if d.parent else None)]
+
+
+def _echo(d: Difference, pairs: list[tuple[str, str]] | None) -> bool:
+    if not pairs or d.attribute == EXISTS:
+        return False
+    now = d.after
+    if isinstance(now, str):
+        now = _echo_text(now, pairs)
+    elif isinstance(now, tuple):
+        now = tuple(_echo_text(str(v), pairs) for v in now)
+    return now == d.before
+
+
+def _echo_text(text: str, pairs: list[tuple[str, str]]) -> str:
+    for old, new in pairs:
+        text = re.sub(rf"(?<![\w\"]){re.escape(new)}(?![\w\"])", old, text)
+    return text
 
 
 def _backed(d: Difference, before: Snapshot, after: Snapshot) -> ObjectId | None:
@@ -180,12 +214,19 @@ def _named_outside_do_blocks(
     for step in steps:
         if is_do_block(step):
             continue
-        for ref in (*classify(step.forward).targets, *_table_parts(step.forward.node)):
+        made = simple_object_ref(_SIMPLE_KIND, step.forward.node, "public")
+        refs = (*classify(step.forward).targets, *_table_parts(step.forward.node))
+        for ref in (*refs, *((made,) if made is not None else ())):
             for state in (after, before):
                 obj = find(state, ref)
                 if obj is not None:
                     out.add(obj.id)
     return out
+
+
+# The kind simple_object_ref gives an enum or a composite type (a domain, sequence, schema...
+# carries its own); the snapshot holds all of them as "type".
+_SIMPLE_KIND = "type"
 
 
 def _table_parts(node: Any) -> list[ObjectRef]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pglast.enums.parsenodes import AlterTableType as AT
+from pglast.enums.parsenodes import DropBehavior
 
 from migration_rollback.errors import UnsafeOutputError
 from migration_rollback.sql import (
@@ -20,14 +21,17 @@ from migration_rollback.sql import (
     ObjectRef,
     RollbackPlan,
     RollbackStep,
+    Statement,
     classify,
     effects,
 )
+from migration_rollback.sql.history import simple_object_ref
 from migration_rollback.sql.names import deparse, relation
 from migration_rollback.verify.snapshot import Snapshot, SnapshotObject, quote_ident
 from migration_rollback.verify.stateful.ddl import Writer, checked
 from migration_rollback.verify.stateful.dynamic import DoBlocks, is_do_block, writes_rows
 from migration_rollback.verify.stateful.lookups import Unknown, created_if_missing, strings
+from migration_rollback.verify.stateful.renamed_aside import table_renamed_aside
 from migration_rollback.verify.stateful.renames import column_renames, waits_for_rename
 
 
@@ -176,6 +180,10 @@ def _fill_dropped(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
     obj = gen.find(ref)
     was = step.manual.was if step.manual is not None else None
     if obj is None and was is not None and (earlier := gen.find(was)) is not None:
+        if earlier.id.kind == "table":
+            name = gen.renamed(earlier, ref).id.name
+            sql = table_renamed_aside(gen, earlier, name)
+            return sql, f"recreates {earlier.id} (renamed aside by this migration) as {name}"
         obj = gen.renamed(earlier, ref)  # renamed by this migration, then dropped
     if obj is None:
         if _if_exists(step.forward.node):
@@ -290,6 +298,80 @@ def _dropped_earlier(step: RollbackStep, plan: RollbackPlan) -> bool:
         and keys & {ref.key for ref in classify(other.forward).targets}
         for other in plan.steps
     )
+
+
+def _maker(ref: ObjectRef, step: RollbackStep, plan: RollbackPlan) -> Statement | None:
+    """The last CREATE earlier in this migration that made the object a later step drops."""
+    made = [
+        other.forward
+        for other in plan.steps
+        if other.forward.index < step.forward.index
+        and other.forward.kind.startswith(("Create", "View", "Index"))
+        and ref.key in {r.key for r in _made_by(other.forward)}
+    ]
+    return max(made, key=lambda f: f.index) if made else None
+
+
+def _made_by(forward: Statement) -> tuple[ObjectRef, ...]:
+    simple = simple_object_ref("type", forward.node, "public")
+    return (*(_targets(forward.node) or classify(forward).targets), *([simple] if simple else []))
+
+
+# What is recreated from the text of the CREATE that made it earlier in the migration, when a
+# later DROP of it is undone (no rows lost: tables and sequences stay the before-state's).
+_FROM_ITS_CREATE = frozenset({"function", "procedure", "view", "trigger", "policy", "type"})
+
+
+def _recreated_from_its_create(step: RollbackStep, plan: RollbackPlan, gen: Writer) -> RollbackStep:
+    """A DROP of what this migration made (the before-state lacks it): undone by that CREATE's
+    text, so that the undos of what came between (GRANT, COMMENT…) find it."""
+    manual = step.manual
+    if manual is None or manual.need != ManualNeed.RECREATE_DROPPED or manual.target is None:
+        return step
+    target = manual.target
+    if target.kind not in _FROM_ITS_CREATE or gen.find(target) is not None:
+        return step
+    made = _maker(target, step, plan)
+    if made is None or (_if_exists(step.forward.node) and _cascade_between(made, step, plan)):
+        return step  # a CASCADE between may have taken it: IF EXISTS then dropped nothing
+    note = f"recreates {target.describe()} as line {made.location.line} of this migration made it"
+    return replace(step, sql=made.text, manual=None, notes=(note,))
+
+
+def _cascade_between(made: Statement, step: RollbackStep, plan: RollbackPlan) -> bool:
+    """Whether a DROP … CASCADE ran between a CREATE and a later step (what it took is not
+    known without the state at that point)."""
+    return any(
+        made.index < other.forward.index < step.forward.index
+        and other.forward.kind == "DropStmt"
+        and getattr(other.forward.node, "behavior", None) == DropBehavior.DROP_CASCADE
+        for other in plan.steps
+    )
+
+
+def _made_earlier(step: RollbackStep, plan: RollbackPlan, gen: Writer) -> int | None:
+    """The line of the CREATE in this migration that made anew what a later CREATE OR REPLACE
+    redefines (the before-state lacks it, or a DROP came first): the replace needs no undo,
+    the function, view or trigger goes with that CREATE's undo, after what uses it (a DROP
+    at the replace's place would come before)."""
+    if step.forward.kind not in ("ViewStmt", "CreateFunctionStmt", "CreateTrigStmt"):
+        return None
+    keys = {ref.key for ref in _targets(step.forward.node)}
+    if not keys:
+        return None
+    made: Statement | None = None
+    dropped = False
+    for forward in sorted((s.forward for s in plan.steps), key=lambda f: f.index):
+        if forward.index >= step.forward.index:
+            break
+        if forward.kind == "DropStmt" and keys & {r.key for r in classify(forward).targets}:
+            made, dropped = None, True
+        elif forward.kind == step.forward.kind and keys & {r.key for r in _targets(forward.node)}:
+            made = made or forward
+    if made is None:
+        return None
+    new = dropped or all(gen.find(ref) is None for ref in _targets(step.forward.node))
+    return made.location.line if new else None
 
 
 def _kept(ref: ObjectRef, gen: Writer) -> bool:
@@ -423,11 +505,13 @@ def stateful_rollback(
         step = original
         mark = len(out)
         if step.recreates is not None and (
-            gen.find(step.recreates) is not None or _if_exists(step.forward.node)
+            gen.find(step.recreates) is not None
+            or (_if_exists(step.forward.node) and _maker(step.recreates, step, plan) is None)
         ):
             # The shadow's definition, not the text of the migration that first made it: it
             # follows later renames, and it is written once per object (see Writer.created).
-            # Not in the shadow, dropped with IF EXISTS: it was gone already, nothing to undo.
+            # Not in the shadow, dropped with IF EXISTS: it was gone already, nothing to undo
+            # (unless a statement before made it: then its text, what the static step has).
             step = replace(
                 step,
                 sql=None,
@@ -438,6 +522,7 @@ def stateful_rollback(
                     step.recreates,
                 ),
             )
+        step = _recreated_from_its_create(step, plan, gen)
         if (
             state_first
             and step.sql is not None
@@ -474,6 +559,13 @@ def stateful_rollback(
             out.append(
                 f"-- state-aware: {existed.describe()} existed before: IF NOT EXISTS did nothing"
             )
+            out.append("")
+            continue
+        made = _made_earlier(step, plan, gen)
+        if made is not None:
+            loc = step.forward.location
+            out.append(f"-- undoes {loc.file}:{loc.line}: {step.forward.first_line}")
+            out.append(f"-- state-aware: made anew by line {made} (the undo of that drops it)")
             out.append("")
             continue
         loc = step.forward.location
