@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 from kubernetes.client.exceptions import ApiException
-from scenario import SOCIAL, Shop
+from scenario import SOCIAL, Shop, wait_for
 
 from migration_rollback import api
 
@@ -115,6 +115,16 @@ def test_spec_is_immutable_once_started(shop: Shop) -> None:
         "rollback.migrations.dev", "v1alpha1", shop.namespace, "migrationrollbacks", "started",
         {"spec": {"job": {"timeoutSeconds": 600}}},
     )  # fmt: skip
+    # The operator validates the changed spec again; it must be done before the phase is moved
+    # on below, or its own status write could put the phase back.
+    wait_for(
+        "the changed spec validated again",
+        lambda: (
+            (obj := shop.get("started"))["status"].get("observedGeneration")
+            == obj["metadata"]["generation"]
+            and obj["status"].get("phase") == "AwaitingApproval"
+        ),
+    )
     # ...but not once it has gone past that point.
     shop.custom.patch_namespaced_custom_object_status(
         "rollback.migrations.dev", "v1alpha1", shop.namespace, "migrationrollbacks", "started",
