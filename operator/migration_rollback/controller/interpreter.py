@@ -145,14 +145,14 @@ class Interpreter:
                 f"revision {action.revision} is gone (revisionHistoryLimit?)",
             )
 
-    def acquire(self, action: a.AcquireLease) -> None:
-        holder = leases.try_acquire(
-            self.clients,
-            self.settings.namespace,
-            action.name,
-            self.identity,
-            DATABASE_LEASE_SECONDS,
+    def _try_lease(self, name: str) -> str | None:
+        """Take or renew the database's Lease; the holder's identity when another has it."""
+        return leases.try_acquire(
+            self.clients, self.settings.namespace, name, self.identity, DATABASE_LEASE_SECONDS
         )
+
+    def acquire(self, action: a.AcquireLease) -> None:
+        holder = self._try_lease(action.name)
         self.memory.lease_holder = holder
         if holder is not None:
             raise LeaseTaken(holder)
@@ -161,13 +161,7 @@ class Interpreter:
     def renew(self, action: a.RenewLease) -> None:
         self.memory.lease_renewed_at = dt.datetime.now(dt.UTC)
         try:
-            holder = leases.try_acquire(
-                self.clients,
-                self.settings.namespace,
-                action.name,
-                self.identity,
-                DATABASE_LEASE_SECONDS,
-            )
+            holder = self._try_lease(action.name)
         except Exception:  # the next renewal tries again; the Lease has minutes left
             log.warning("%s: could not renew the database Lease %s", self.identity, action.name)
             return

@@ -12,6 +12,7 @@ Pure, no I/O.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 _ARRAY_CAST = re.compile(r"\(ARRAY\[")
 _CAST_TAIL = re.compile(r"\)::([\w. \"]+?)\[\]")
@@ -57,32 +58,30 @@ def _common_cast(elements: list[str]) -> str | None:
     return casts.pop() if len(casts) == 1 else None
 
 
-def _closing(text: str, start: int) -> int | None:
-    """The index of the `]` matching the `[` at `start` (quotes and nesting respected)."""
+def _unquoted(text: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(index, character, bracket depth after it) of each character outside '…' literals."""
     depth, quoted = 0, False
     for i in range(start, len(text)):
         ch = text[i]
         if ch == "'":
             quoted = not quoted
-        elif not quoted and ch in "[(":
-            depth += 1
-        elif not quoted and ch in "])":
-            depth -= 1
-            if depth == 0:
-                return i if ch == "]" else None
+        elif not quoted:
+            depth += (ch in "[(") - (ch in "])")
+            yield i, ch, depth
+
+
+def _closing(text: str, start: int) -> int | None:
+    """The index of the `]` matching the `[` at `start` (quotes and nesting respected)."""
+    for i, ch, depth in _unquoted(text, start):
+        if depth == 0:
+            return i if ch == "]" else None
     return None
 
 
 def _split(inner: str) -> list[str]:
-    parts, depth, quoted, start = [], 0, False, 0
-    for i, ch in enumerate(inner):
-        if ch == "'":
-            quoted = not quoted
-        elif not quoted and ch in "[(":
-            depth += 1
-        elif not quoted and ch in "])":
-            depth -= 1
-        elif not quoted and ch == "," and depth == 0:
+    parts, start = [], 0
+    for i, ch, depth in _unquoted(inner):
+        if ch == "," and depth == 0:
             parts.append(inner[start:i].strip())
             start = i + 1
     parts.append(inner[start:].strip())
