@@ -383,6 +383,21 @@ def _alter_table(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         yield from piece
 
 
+def _takes_from_sequence(default: Any) -> bool:
+    """Whether a column default is `nextval(…)` (a serial column written out, as pg_dump does)."""
+    if not isinstance(default, ast.FuncCall):
+        return False
+    return str(default.funcname[-1].sval).lower() == "nextval"
+
+
+def _alter_sequence(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    ref = relation(node.sequence, ctx.default_schema, kind="sequence")
+    if ref.key in ctx.created_here:
+        yield Inverse(notes=(f"{ref.describe()} is new; dropping it undoes this too",))
+        return
+    yield manual(ManualNeed.UNSUPPORTED, f"{st.kind} ({st.first_line}) has no automatic inverse")
+
+
 def _relation_keyword(objtype: Any) -> str:
     return {
         ObjectType.OBJECT_VIEW: "VIEW",
@@ -463,7 +478,11 @@ def _alter_cmd(
     elif sub == AT.AT_ColumnDefault:
         moment = ctx.moment(schema, table, str(cmd.name))
         prior_default = moment.default_before(state)
-        if table_is_new:
+        if table_is_new and _takes_from_sequence(cmd.def_):
+            # pg_dump's order: the sequence is made after the table, so the rollback drops it
+            # first; the default must let go of it before then.
+            yield Inverse(f"{prefix} ALTER COLUMN {col} DROP DEFAULT")
+        elif table_is_new:
             yield Inverse(notes=("the table or column is new in this migration",))
         elif prior_default is not UNKNOWN:
             if prior_default is None:
@@ -1198,6 +1217,7 @@ RULES: dict[type, Rule] = {
     ast.CreateExtensionStmt: _create_simple("extension"),
     ast.CreatePublicationStmt: _create_simple("publication"),
     ast.AlterTableStmt: _alter_table,
+    ast.AlterSeqStmt: _alter_sequence,
     ast.RenameStmt: _rename,
     ast.AlterFunctionStmt: _alter_function,
     ast.CreateForeignTableStmt: _create_foreign_table,
