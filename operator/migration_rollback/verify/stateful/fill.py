@@ -374,6 +374,20 @@ def _made_earlier(step: RollbackStep, plan: RollbackPlan, gen: Writer) -> int | 
     return made.location.line if new else None
 
 
+def _needs_no_undo(step: RollbackStep, plan: RollbackPlan, gen: Writer) -> str | None:
+    """Why this step needs no undo of its own (None: it does)."""
+    gone_with = _gone_with_column(step, plan, gen)
+    if gone_with is not None:
+        return gone_with
+    existed = created_if_missing(step.forward.node)
+    if existed is not None and _kept(existed, gen):
+        return f"{existed.describe()} existed before: IF NOT EXISTS did nothing"
+    made = _made_earlier(step, plan, gen)
+    if made is not None:
+        return f"made anew by line {made} (the undo of that drops it)"
+    return None
+
+
 def _kept(ref: ObjectRef, gen: Writer) -> bool:
     """The object was there before and is the same catalog row after (not renamed away or
     dropped and then made again under its name)."""
@@ -545,27 +559,11 @@ def stateful_rollback(
             )
         if step.sql is None and step.manual is None:
             continue
-        gone_with = _gone_with_column(step, plan, gen)
-        if gone_with is not None:
+        no_undo = _needs_no_undo(step, plan, gen)
+        if no_undo is not None:
             loc = step.forward.location
             out.append(f"-- undoes {loc.file}:{loc.line}: {step.forward.first_line}")
-            out.append(f"-- state-aware: {gone_with}")
-            out.append("")
-            continue
-        existed = created_if_missing(step.forward.node)
-        if existed is not None and _kept(existed, gen):
-            loc = step.forward.location
-            out.append(f"-- undoes {loc.file}:{loc.line}: {step.forward.first_line}")
-            out.append(
-                f"-- state-aware: {existed.describe()} existed before: IF NOT EXISTS did nothing"
-            )
-            out.append("")
-            continue
-        made = _made_earlier(step, plan, gen)
-        if made is not None:
-            loc = step.forward.location
-            out.append(f"-- undoes {loc.file}:{loc.line}: {step.forward.first_line}")
-            out.append(f"-- state-aware: made anew by line {made} (the undo of that drops it)")
+            out.append(f"-- state-aware: {no_undo}")
             out.append("")
             continue
         loc = step.forward.location
