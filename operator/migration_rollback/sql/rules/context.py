@@ -1,0 +1,187 @@
+"""What every inverse rule works with: the piece of rollback it yields, and the context it
+consults (earlier migrations, and what this migration did so far).
+
+Rules see the forward statements in order; the context carries forward what a later
+statement's inverse must know (a column's type set here, a type renamed here, an object
+created here needs no undo of its own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from migration_rollback.sql import kinds
+from migration_rollback.sql.compose import (
+    EMPTY,
+    SQL,
+    Identifier,
+    arguments,
+    name_of,
+    qualified,
+    sql,
+)
+from migration_rollback.sql.history import ColumnState, History
+from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement, quote_ident
+from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse, qualified_name
+
+
+@dataclass(frozen=True, slots=True)
+class Inverse:
+    """One piece of a rollback: SQL to run, or a manual item, with notes for reviewers."""
+
+    sql: str | None = None
+    manual: ManualItem | None = None
+    notes: tuple[str, ...] = ()
+    recreates: ObjectRef | None = None  # the object the SQL recreates from an earlier migration
+
+
+class CreatedKeys:
+    """Keys of the objects this migration created, also indexed by (schema, name).
+
+    COMMENT asks "was anything of this schema and name created here?"; scanning every key for
+    each comment made a large migration quadratic.
+    """
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+        self._names: set[tuple[str, str]] = set()
+
+    def add(self, key: str) -> None:
+        self._keys.add(key)
+        parts = key.split(":")  # ObjectRef.key: kind:schema:name[:...]
+        if len(parts) >= 3:
+            self._names.add((parts[1], parts[2]))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def has_name(self, schema: str, name: str) -> bool:
+        return (schema, name) in self._names
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()  # neither this migration nor earlier ones tell
+
+
+@dataclass
+class ColumnMoment:
+    """A column as this migration has left it so far: what its earlier statements set (the
+    state a later statement's inverse must restore), over what earlier migrations tell."""
+
+    type_node: Any = None  # None: not changed here
+    default_known: bool = False
+    default_node: Any = None  # with default_known: None means no default
+    not_null: bool | None = None
+
+    def type_before(self, state: ColumnState | None) -> str | None:
+        if self.type_node is not None:
+            return deparse(self.type_node)
+        return state.type if state is not None else None
+
+    def default_before(self, state: ColumnState | None) -> Any:
+        """The default SQL, None for no default, or UNKNOWN."""
+        if self.default_known:
+            return None if self.default_node is None else deparse(self.default_node)
+        return state.default if state is not None else UNKNOWN
+
+    def not_null_before(self, state: ColumnState | None) -> bool | None:
+        if self.not_null is not None:
+            return self.not_null
+        return state.not_null if state is not None else None
+
+
+@dataclass
+class Context:
+    """What the rules may consult: earlier migrations and this migration so far."""
+
+    history: History | None
+    default_schema: str = DEFAULT_SCHEMA
+    created_here: CreatedKeys = field(default_factory=CreatedKeys)
+    columns: dict[tuple[str, str, str], ColumnMoment] = field(default_factory=dict)
+
+    # Types this migration renamed so far: (schema, new name) -> old name. The rollback undoes
+    # the rename last, so its earlier steps must call the type by its new name.
+    renamed_types: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Relations (schema, name) this migration renamed away or dropped so far: a CREATE … IF NOT
+    # EXISTS of that name afterwards creates a new one, whatever existed before.
+    gone_here: set[tuple[str, str]] = field(default_factory=set)
+    # Relations this migration renamed so far: (schema, new name) -> name before (a backup
+    # renamed aside and dropped later is recreated from what it was called before).
+    renamed_relations: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Columns this migration renamed so far: (schema, table, new name) -> name before.
+    renamed_columns: dict[tuple[str, str, str], str] = field(default_factory=dict)
+
+    def column_before(self, schema: str, table: str, column: str) -> ColumnState | None:
+        """What earlier migrations tell of a column, by the name it had before this one."""
+        if self.history is None:
+            return None
+        name = self.renamed_columns.get((schema, table, column), column)
+        return self.history.column(schema, table, name)
+
+    def type_now(self, type_sql: str) -> str:
+        """A type as the rollback must name it at this point: after a rename made here, by
+        the name the rename gave it (`contact_role` → `public.contact_role_old`)."""
+        base, array = (type_sql[:-2], "[]") if type_sql.endswith("[]") else (type_sql, "")
+        for (schema, new), old in self.renamed_types.items():
+            spellings = (old, quote_ident(old), schema + "." + old, qualified_name(schema, old))
+            if base in spellings:
+                return qualified_name(schema, new) + array
+        return type_sql
+
+    def was_named(self, ref: ObjectRef) -> ObjectRef | None:
+        """The type or relation `ref` as it was called before this migration renamed it."""
+        key = (ref.schema or self.default_schema, ref.name)
+        if kinds.is_relation(ref.kind):
+            old = self.renamed_relations.get(key)
+        else:
+            old = self.renamed_types.get(key) if ref.kind in ("type", "domain") else None
+        if old is None:
+            return None
+        return ObjectRef(ref.kind, old, ref.schema or self.default_schema)
+
+    def moment(self, schema: str, table: str, column: str) -> ColumnMoment:
+        return self.columns.setdefault((schema, table, column), ColumnMoment())
+
+    def existed_before(self, ref: ObjectRef) -> bool | None:
+        """True/False when earlier migrations tell; None when nothing is known of them."""
+        if ref.key in self.created_here or (ref.schema or "", ref.name) in self.gone_here:
+            return False
+        if self.history is None:
+            return None
+        return self.history.knows(ref)
+
+    def is_new(self, ref: ObjectRef) -> bool:
+        """Created by this migration: dropping it undoes whatever else was done to it."""
+        return ref.key in self.created_here
+
+    def previous(self, ref: ObjectRef) -> Any:
+        """The definition an earlier migration gave `ref`, or None."""
+        return self.history.definition(ref) if self.history else None
+
+
+Rule = Callable[[Any, Statement, Context], Iterator[Inverse]]
+
+
+def manual(need: ManualNeed, reason: str, target: ObjectRef | None = None) -> Inverse:
+    return Inverse(manual=ManualItem(need=need, reason=reason, target=target))
+
+
+def nothing(reason: str) -> Inverse:
+    """A forward statement that needs no SQL to undo, and why."""
+    return Inverse(notes=(reason,))
+
+
+def drop_sql(ref: ObjectRef, *, concurrently: bool = False) -> str:
+    """`DROP <kind> IF EXISTS …` of exactly this object, never CASCADE."""
+    keyword = SQL(kinds.KINDS[ref.kind].keyword)
+    if ref.table:
+        on = qualified(ref.schema, ref.table)
+        return sql("DROP {} IF EXISTS {} ON {}", keyword, Identifier(ref.name), on)
+    how = SQL(" CONCURRENTLY") if concurrently else EMPTY
+    return sql("DROP {}{} IF EXISTS {}{}", keyword, how, name_of(ref), arguments(ref))
