@@ -100,12 +100,6 @@ def relation_of_type(object_type: OT) -> ObjectKind:
     return found if found is not None and found.relation else TABLE
 
 
-def is_relation(name: str) -> bool:
-    """Whether `ObjectRef.kind` names a relation (table, view, index, sequence…)."""
-    found = KINDS.get(name)
-    return found is not None and found.relation
-
-
 def creation_rank(name: str) -> int:
     """Where a kind comes when a schema is built up; unranked kinds come last."""
     found = KINDS.get(name)

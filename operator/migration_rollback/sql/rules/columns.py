@@ -17,8 +17,14 @@ from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import EMPTY, SQL, Identifier
 from migration_rollback.sql.model import ManualNeed, ObjectRef
 from migration_rollback.sql.names import deparse
-from migration_rollback.sql.rules.context import UNKNOWN, Inverse, manual, nothing
-from migration_rollback.sql.rules.subcommand import Subcommand, by_hand
+from migration_rollback.sql.rules.context import (
+    UNKNOWN,
+    Inverse,
+    Subcommand,
+    by_hand,
+    manual,
+    nothing,
+)
 
 _NEW_HERE = "the table or column is new in this migration"
 

@@ -1,5 +1,6 @@
 """What every inverse rule works with: the piece of rollback it yields, and the context it
-consults (earlier migrations, and what this migration did so far).
+consults (earlier migrations, and what this migration did so far); for ALTER TABLE, the
+subcommand as its builder sees it.
 
 Rules see the forward statements in order; the context carries forward what a later
 statement's inverse must know (a column's type set here, a type renamed here, an object
@@ -16,6 +17,7 @@ from migration_rollback.sql import kinds
 from migration_rollback.sql.compose import (
     EMPTY,
     SQL,
+    Composable,
     Identifier,
     arguments,
     name_of,
@@ -96,6 +98,11 @@ class ColumnMoment:
         return state.not_null if state is not None else None
 
 
+# Relations whose renames `was_named` follows; renamed indexes and foreign tables are not
+# followed yet, so a MANUAL item names them as the migration left them.
+_FOLLOWED_RELATIONS = frozenset({"table", "view", "materialized view", "sequence"})
+
+
 @dataclass
 class Context:
     """What the rules may consult: earlier migrations and this migration so far."""
@@ -137,7 +144,7 @@ class Context:
     def was_named(self, ref: ObjectRef) -> ObjectRef | None:
         """The type or relation `ref` as it was called before this migration renamed it."""
         key = (ref.schema or self.default_schema, ref.name)
-        if kinds.is_relation(ref.kind):
+        if ref.kind in _FOLLOWED_RELATIONS:
             old = self.renamed_relations.get(key)
         else:
             old = self.renamed_types.get(key) if ref.kind in ("type", "domain") else None
@@ -185,3 +192,56 @@ def drop_sql(ref: ObjectRef, *, concurrently: bool = False) -> str:
         return sql("DROP {} IF EXISTS {} ON {}", keyword, Identifier(ref.name), on)
     how = SQL(" CONCURRENTLY") if concurrently else EMPTY
     return sql("DROP {}{} IF EXISTS {}{}", keyword, how, name_of(ref), arguments(ref))
+
+
+# --- ALTER TABLE subcommands ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Subcommand:
+    """One subcommand of an ALTER, with what its builder needs to know."""
+
+    cmd: Any
+    rel: ObjectRef  # the relation altered
+    kind: kinds.ObjectKind  # what the statement says it is: TABLE, VIEW…
+    prefix: Composable  # `ALTER TABLE [IF EXISTS] s.t`
+    ctx: Context
+
+    @property
+    def schema(self) -> str:
+        return str(self.rel.schema)
+
+    @property
+    def column(self) -> Identifier:
+        return Identifier(str(self.cmd.name))
+
+    @property
+    def column_ref(self) -> ObjectRef:
+        return ObjectRef("column", self.rel.name, self.schema, column=self.cmd.name)
+
+    @property
+    def state(self) -> ColumnState | None:
+        """The column as earlier migrations left it."""
+        return self.ctx.column_before(self.schema, self.rel.name, str(self.cmd.name))
+
+    @property
+    def table_is_new(self) -> bool:
+        return self.ctx.is_new(self.rel) or self.ctx.is_new(self.column_ref)
+
+    def moment(self) -> ColumnMoment:
+        """The column as this migration has left it so far."""
+        return self.ctx.moment(self.schema, self.rel.name, str(self.cmd.name))
+
+    def statement(self, template: str, *args: Composable) -> str:
+        """`<prefix> <template>`: a statement on the same relation."""
+        return sql("{} " + template, self.prefix, *args)
+
+
+SubRule = Callable[[Subcommand], Iterator[Inverse]]
+
+
+def by_hand(sub: Subcommand) -> Iterator[Inverse]:
+    what = sub.cmd.subtype.name.removeprefix("AT_")
+    yield manual(
+        ManualNeed.UNSUPPORTED, f"ALTER TABLE {sub.rel.qualified} {what}: undo by hand", sub.rel
+    )
