@@ -11,8 +11,33 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from migration_rollback.sql.model import ObjectRef, quote_ident, quote_literal
+from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
+
+if TYPE_CHECKING:
+    from migration_rollback.sql.model import ObjectRef
+
+_IDENT_START = frozenset("abcdefghijklmnopqrstuvwxyz_")
+_IDENT_CHARS = _IDENT_START | frozenset("0123456789")
+
+
+def quote_literal(value: str) -> str:
+    """A string literal, as PostgreSQL's quote_literal() writes it for standard strings."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier only when PostgreSQL needs it (as its quote_ident() does)."""
+    plain = (
+        bool(name)
+        and name[0] in _IDENT_START
+        and all(c in _IDENT_CHARS for c in name)
+        and name not in RESERVED_KEYWORDS
+        and name not in TYPE_FUNC_NAME_KEYWORDS
+        and name not in COL_NAME_KEYWORDS
+    )
+    return name if plain else '"' + name.replace('"', '""') + '"'
 
 
 class Composable:

@@ -15,7 +15,8 @@ from pglast.stream import RawStream
 from pglast.visitors import Continue, Visitor
 
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.model import ObjectRef, quote_ident
+from migration_rollback.sql.compose import qualified
+from migration_rollback.sql.model import ObjectRef
 
 DEFAULT_SCHEMA = "public"
 NAMEDATALEN = 63
@@ -120,7 +121,7 @@ def index_column_names(params: Iterable[Any] | None) -> list[str]:
 
 
 def qualified_name(schema: str | None, name: str) -> str:
-    return f"{quote_ident(schema)}.{quote_ident(name)}" if schema else quote_ident(name)
+    return qualified(schema, name).as_string()
 
 
 def search_path_schema(node: Any) -> str | None:

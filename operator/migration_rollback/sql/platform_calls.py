@@ -16,7 +16,8 @@ from types import MappingProxyType
 from typing import Any
 
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.model import ObjectRef, quote_ident, quote_literal
+from migration_rollback.sql.compose import SQL, Composable, Identifier, Literal, sql
+from migration_rollback.sql.model import ObjectRef
 
 
 class Effect(enum.StrEnum):
@@ -74,9 +75,10 @@ class Call:
 
     def sql(self) -> str:
         """The call again, as SQL (string arguments only: it is rebuilt from literals)."""
-        args = [quote_literal(a) for a in self.args if a is not None]
-        args += [f"{quote_ident(k)} => {quote_literal(v)}" for k, v in self.named.items() if v]
-        return f"{quote_ident(self.schema)}.{quote_ident(self.name)}({', '.join(args)})"
+        args: list[Composable] = [Literal(a) for a in self.args if a is not None]
+        named = [(k, v) for k, v in self.named.items() if v]
+        args += [SQL("{} => {}").format(Identifier(k), Literal(v)) for k, v in named]
+        return sql("{}({})", Identifier(self.schema, self.name), SQL(", ").join(args))
 
 
 def plain_calls(node: Any) -> list[Call] | None:
@@ -133,20 +135,20 @@ def unschedule_sql(call: Call) -> str | None:
     """Remove what the call scheduled, and only that; no error when it is already gone."""
     ref = cron_job_ref(call)
     if ref is not None:
-        where = f"jobname = {quote_literal(ref.name)}"
+        where = SQL("jobname = {}").format(Literal(ref.name))
     elif len(call.args) == 2 and None not in call.args:
         schedule, command = (str(a) for a in call.args)
-        where = f"schedule = {quote_literal(schedule)} AND command = {quote_literal(command)}"
+        where = SQL("schedule = {} AND command = {}").format(Literal(schedule), Literal(command))
     else:
         return None
-    return f"SELECT cron.unschedule(jobid) FROM cron.job WHERE {where}"
+    return sql("SELECT cron.unschedule(jobid) FROM cron.job WHERE {}", where)
 
 
 def delete_secret_sql(call: Call) -> str | None:
     name = call.arg(_SECRET_NAME)
     if name is None:
         return None
-    return f"DELETE FROM vault.secrets WHERE name = {quote_literal(name)}"
+    return sql("DELETE FROM vault.secrets WHERE name = {}", Literal(name))
 
 
 def job_call(node: Any, ref: ObjectRef) -> Call | None:

@@ -22,10 +22,11 @@ from migration_rollback.sql.compose import (
     arguments,
     name_of,
     qualified,
+    quote_ident,
     sql,
 )
 from migration_rollback.sql.history import ColumnState, History
-from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement, quote_ident
+from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse, qualified_name
 
 
