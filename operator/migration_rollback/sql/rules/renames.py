@@ -9,6 +9,7 @@ steps must call a renamed type, relation or column by its new name.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from pglast.enums.parsenodes import ObjectType as OT
@@ -20,7 +21,24 @@ from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import object_with_args, relation, split_qualified, strings
 from migration_rollback.sql.rules.context import Context, Inverse, manual
 
-Handler = Callable[[Any, Statement, Context], Iterator[Inverse]]
+Handler = Callable[[Any, Statement, Context], Inverse | None]  # None: cannot read it
+
+
+@dataclass(frozen=True, slots=True)
+class ByObjectType:
+    """A statement dispatched on the object type it names. A type with no rule, or a
+    statement its rule cannot read, is undone by hand."""
+
+    attribute: str  # where the statement names the type: renameType, objectType
+    by_hand: str  # the MANUAL item's opening
+    table: dict[OT, Handler]
+
+    def __call__(self, node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+        handler = self.table.get(getattr(node, self.attribute))
+        undone = handler(node, st, ctx) if handler is not None else None
+        if undone is None:
+            undone = manual(ManualNeed.UNSUPPORTED, f"{self.by_hand}: {st.first_line}")
+        yield undone
 
 
 def _keyword(object_type: OT) -> SQL:
@@ -30,19 +48,9 @@ def _keyword(object_type: OT) -> SQL:
 # --- RENAME -------------------------------------------------------------------------------
 
 
-def rename(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
-    handler = RENAME.get(node.renameType, _rename_by_hand)
-    yield from handler(node, st, ctx)
-
-
-def _rename_by_hand(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
-    yield manual(ManualNeed.UNSUPPORTED, f"rename back: {st.first_line}")
-
-
-def _rename_relation(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+def _rename_relation(node: Any, st: Statement, ctx: Context) -> Inverse | None:
     if node.relation is None:
-        yield from _rename_by_hand(node, st, ctx)
-        return
+        return None
     rel, new = relation(node.relation, ctx.default_schema), str(node.newname)
     ctx.gone_here.add((rel.schema or "", rel.name))
     schema = rel.schema or ctx.default_schema
@@ -50,21 +58,22 @@ def _rename_relation(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse
     ctx.renamed_relations[(schema, new)] = first
     renamed = qualified(rel.schema, new)
     keyword = _keyword(node.renameType)
-    yield Inverse(sql("ALTER {} IF EXISTS {} RENAME TO {}", keyword, renamed, Identifier(rel.name)))
+    return Inverse(
+        sql("ALTER {} IF EXISTS {} RENAME TO {}", keyword, renamed, Identifier(rel.name))
+    )
 
 
-def _rename_member(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+def _rename_member(node: Any, st: Statement, ctx: Context) -> Inverse | None:
     """A column or constraint of a relation."""
     if not node.relation:
-        yield from _rename_by_hand(node, st, ctx)
-        return
+        return None
     rel = relation(node.relation, ctx.default_schema)
     keyword = SQL(kinds.relation_of_type(node.relationType).keyword)
     what = SQL("COLUMN" if node.renameType == OT.OBJECT_COLUMN else "CONSTRAINT")
     old, new = str(node.subname), str(node.newname)
     if node.renameType == OT.OBJECT_COLUMN:
         _follow_column_rename(ctx, rel, old, new)
-    yield Inverse(
+    return Inverse(
         sql("ALTER {} {} RENAME {} {} TO {}", keyword, name_of(rel), what, Identifier(new),
             Identifier(old))
     )  # fmt: skip
@@ -83,41 +92,39 @@ def _follow_column_rename(ctx: Context, rel: ObjectRef, old: str, new: str) -> N
         ctx.created_here.add(ObjectRef("column", rel.name, schema, column=new).key)
 
 
-def _rename_on_table(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+def _rename_on_table(node: Any, st: Statement, ctx: Context) -> Inverse | None:
     """A trigger or policy, named on its table."""
     if not node.relation:
-        yield from _rename_by_hand(node, st, ctx)
-        return
+        return None
     rel = relation(node.relation, ctx.default_schema)
     new, old = Identifier(str(node.newname)), Identifier(str(node.subname))
     keyword = _keyword(node.renameType)
-    yield Inverse(sql("ALTER {} {} ON {} RENAME TO {}", keyword, new, name_of(rel), old))
+    return Inverse(sql("ALTER {} {} ON {} RENAME TO {}", keyword, new, name_of(rel), old))
 
 
-def _rename_schema(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+def _rename_schema(node: Any, st: Statement, ctx: Context) -> Inverse | None:
     new, old = Identifier(str(node.newname)), Identifier(str(node.subname))
-    yield Inverse(sql("ALTER SCHEMA {} RENAME TO {}", new, old))
+    return Inverse(sql("ALTER SCHEMA {} RENAME TO {}", new, old))
 
 
-def _rename_routine(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+def _rename_routine(node: Any, st: Statement, ctx: Context) -> Inverse | None:
     if not isinstance(node.object, ast.ObjectWithArgs):
-        yield from _rename_by_hand(node, st, ctx)
-        return
+        return None
     kind = kinds.BY_TYPE[node.renameType]
     ref = object_with_args(node.object, ctx.default_schema, kind.name)
     renamed = qualified(ref.schema, str(node.newname))
-    yield Inverse(
+    return Inverse(
         sql("ALTER {} {}{} RENAME TO {}", SQL(kind.keyword), renamed, arguments(ref),
             Identifier(ref.name))
     )  # fmt: skip
 
 
-def _rename_type(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+def _rename_type(node: Any, st: Statement, ctx: Context) -> Inverse | None:
     schema, name = split_qualified(strings(node.object), ctx.default_schema)
     renamed = qualified(schema, str(node.newname))
     ctx.renamed_types[(schema, str(node.newname))] = name
     keyword = _keyword(node.renameType)
-    yield Inverse(sql("ALTER {} {} RENAME TO {}", keyword, renamed, Identifier(name)))
+    return Inverse(sql("ALTER {} {} RENAME TO {}", keyword, renamed, Identifier(name)))
 
 
 RENAME: dict[OT, Handler] = {
@@ -132,45 +139,35 @@ RENAME: dict[OT, Handler] = {
     OT.OBJECT_TYPE: _rename_type,
     OT.OBJECT_DOMAIN: _rename_type,
 }  # fmt: skip
+rename = ByObjectType("renameType", "rename back", RENAME)
 
 
 # --- SET SCHEMA ---------------------------------------------------------------------------
 
 
-def set_schema(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
-    handler = SET_SCHEMA.get(node.objectType, _move_by_hand)
-    yield from handler(node, st, ctx)
-
-
-def _move_by_hand(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
-    yield manual(ManualNeed.UNSUPPORTED, f"move back: {st.first_line}")
-
-
-def _move_relation(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+def _move_relation(node: Any, st: Statement, ctx: Context) -> Inverse | None:
     if node.relation is None:
-        yield from _move_by_hand(node, st, ctx)
-        return
+        return None
     rel = relation(node.relation, ctx.default_schema)
     moved, back = qualified(str(node.newschema), rel.name), Identifier(str(rel.schema))
     keyword = _keyword(node.objectType)
-    yield Inverse(sql("ALTER {} IF EXISTS {} SET SCHEMA {}", keyword, moved, back))
+    return Inverse(sql("ALTER {} IF EXISTS {} SET SCHEMA {}", keyword, moved, back))
 
 
-def _move_routine(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+def _move_routine(node: Any, st: Statement, ctx: Context) -> Inverse | None:
     if not isinstance(node.object, ast.ObjectWithArgs):
-        yield from _move_by_hand(node, st, ctx)
-        return
+        return None
     ref = object_with_args(node.object, ctx.default_schema)
     moved, back = qualified(str(node.newschema), ref.name), Identifier(str(ref.schema))
     keyword = _keyword(node.objectType)
-    yield Inverse(sql("ALTER {} {}{} SET SCHEMA {}", keyword, moved, arguments(ref), back))
+    return Inverse(sql("ALTER {} {}{} SET SCHEMA {}", keyword, moved, arguments(ref), back))
 
 
-def _move_type(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+def _move_type(node: Any, st: Statement, ctx: Context) -> Inverse | None:
     schema, name = split_qualified(strings(node.object), ctx.default_schema)
     moved, back = qualified(str(node.newschema), name), Identifier(schema)
     keyword = _keyword(node.objectType)
-    yield Inverse(sql("ALTER {} {} SET SCHEMA {}", keyword, moved, back))
+    return Inverse(sql("ALTER {} {} SET SCHEMA {}", keyword, moved, back))
 
 
 SET_SCHEMA: dict[OT, Handler] = {
@@ -180,3 +177,4 @@ SET_SCHEMA: dict[OT, Handler] = {
     OT.OBJECT_TYPE: _move_type,
     OT.OBJECT_DOMAIN: _move_type,
 }  # fmt: skip
+set_schema = ByObjectType("objectType", "move back", SET_SCHEMA)
