@@ -28,30 +28,29 @@ __all__ = ["RULES", "Context", "Inverse", "invert"]
 
 
 def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
-    """Recreate what was dropped from the statement that defined it, unless rows went with
-    it: then a human restores it, and its data from the backup."""
     from migration_rollback.sql.classify import classify
 
     for target in classify(st).targets:
         ref = _with_default_schema(target, ctx.default_schema)
         if ref.table is None and ref.column is None:
             ctx.gone_here.add((ref.schema or "", ref.name))
-        previous = ctx.previous(ref)
-        kind = kinds.KINDS.get(ref.kind)
-        loses_rows = kind is not None and kind.holds_data and not kind.rows_elsewhere
-        if previous is not None and not loses_rows and previous.is_statement:
-            yield Inverse(
-                previous.text,
-                notes=(f"recreates {ref.describe()} from {previous.statement.location}",),
-                recreates=ref,
-            )
-            continue
-        reason = f"{ref.describe()} was dropped; recreate it"
-        if loses_rows:
-            reason += " and restore its data from the backup taken before the migration"
-        yield Inverse(
-            manual=ManualItem(ManualNeed.RECREATE_DROPPED, reason, ref, ctx.was_named(ref))
-        )
+        yield _recreate(ref, ctx)
+
+
+def _recreate(ref: ObjectRef, ctx: Context) -> Inverse:
+    """Recreate what was dropped from the statement that defined it, unless rows went with
+    it: then a human restores it, and its data from the backup."""
+    previous = ctx.previous(ref)
+    kind = kinds.KINDS.get(ref.kind)
+    loses_rows = kind is not None and kind.holds_data and not kind.rows_elsewhere
+    if previous is not None and not loses_rows and previous.is_statement:
+        where = previous.statement.location
+        return Inverse(previous.text, notes=(f"recreates {ref.describe()} from {where}",),
+                       recreates=ref)  # fmt: skip
+    reason = f"{ref.describe()} was dropped; recreate it"
+    if loses_rows:
+        reason += " and restore its data from the backup taken before the migration"
+    return Inverse(manual=ManualItem(ManualNeed.RECREATE_DROPPED, reason, ref, ctx.was_named(ref)))
 
 
 def _with_default_schema(ref: ObjectRef, default_schema: str) -> ObjectRef:

@@ -15,6 +15,7 @@ from pglast.enums.parsenodes import AlterTableType as AT
 from migration_rollback.sql import casts
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import EMPTY, SQL, Identifier
+from migration_rollback.sql.history import ColumnState
 from migration_rollback.sql.model import ManualNeed, ObjectRef
 from migration_rollback.sql.names import deparse
 from migration_rollback.sql.rules.context import (
@@ -48,25 +49,32 @@ def add_column(sub: Subcommand) -> Iterator[Inverse]:
 
 def drop_column(sub: Subcommand) -> Iterator[Inverse]:
     """The column again as it was; its values only a backup brings back (unless computed)."""
-    name, state, rel = str(sub.cmd.name), sub.state, sub.rel
-    column = Identifier(name)
+    state = sub.state
     if state is None:
         yield manual(
             ManualNeed.RECREATE_DROPPED,
-            f"column {name} of {rel.qualified} was dropped with its values; recreate it and "
-            "restore the values from a backup",
+            f"column {sub.cmd.name} of {sub.rel.qualified} was dropped with its values; "
+            "recreate it and restore the values from a backup",
             sub.column_ref,
         )
-        return
-    if state.generated is not None:
-        # Its values are computed from the row: re-adding the expression brings them back.
-        not_null = SQL(" NOT NULL") if state.not_null else EMPTY
-        yield Inverse(
-            sub.statement("ADD COLUMN IF NOT EXISTS {} {} GENERATED ALWAYS AS ({}) STORED{}",
-                          column, SQL(state.type), SQL(state.generated), not_null),
-            notes=(f"recreates generated column {name}; its values are computed again",),
-        )  # fmt: skip
-        return
+    elif state.generated is not None:
+        yield _generated_back(sub, state, state.generated)
+    else:
+        yield from _column_back(sub, state)
+
+
+def _generated_back(sub: Subcommand, state: ColumnState, expression: str) -> Inverse:
+    """Its values are computed from the row: re-adding the expression brings them back."""
+    not_null = SQL(" NOT NULL") if state.not_null else EMPTY
+    return Inverse(
+        sub.statement("ADD COLUMN IF NOT EXISTS {} {} GENERATED ALWAYS AS ({}) STORED{}",
+                      sub.column, SQL(state.type), SQL(expression), not_null),
+        notes=(f"recreates generated column {sub.cmd.name}; its values are computed again",),
+    )  # fmt: skip
+
+
+def _column_back(sub: Subcommand, state: ColumnState) -> Iterator[Inverse]:
+    name, column = str(sub.cmd.name), sub.column
     default = SQL(" DEFAULT {}").format(SQL(state.default)) if state.default else EMPTY
     yield Inverse(
         sub.statement("ADD COLUMN IF NOT EXISTS {} {}{}", column, SQL(state.type), default),
@@ -74,8 +82,8 @@ def drop_column(sub: Subcommand) -> Iterator[Inverse]:
     )
     yield manual(
         ManualNeed.RECREATE_DROPPED,
-        f"the values of {rel.qualified}.{name} were dropped by the migration: restore them "
-        "from a backup" + (" and then SET NOT NULL" if state.not_null else ""),
+        f"the values of {sub.rel.qualified}.{name} were dropped by the migration: restore "
+        "them from a backup" + (" and then SET NOT NULL" if state.not_null else ""),
         sub.column_ref,
     )
 

@@ -24,31 +24,34 @@ def insert(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     if ctx.is_new(rel):
         yield nothing(f"rows go with {rel.qualified}, which the rollback drops")
         return
-    rows = _literal_rows(node)
-    keys = _row_key(ctx, rel, [str(c.name) for c in node.cols or ()], rows)
-    if not keys or rows is None or not node.cols:
+    rows, cols = _literal_rows(node), [str(c.name) for c in node.cols or ()]
+    keys = _row_key(ctx, rel, cols, rows)
+    if not keys or rows is None or not cols:
         yield manual(
             ManualNeed.DATA_CHANGE,
             f"review data inserted into {rel.qualified}: no literal primary key to delete by",
             rel,
         )
-        return
-    cols = [str(c.name) for c in node.cols]
-    if any(k not in cols for k in keys):
+    elif any(k not in cols for k in keys):
         yield manual(ManualNeed.DATA_CHANGE, f"review data inserted into {rel.qualified}", rel)
-        return
+    else:
+        yield _delete_inserted(node, rel, cols, keys, rows)
+
+
+def _delete_inserted(
+    node: Any, rel: ObjectRef, cols: list[str], keys: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> Inverse:
+    """DELETE the inserted rows by their key; with ON CONFLICT, some were there before."""
     rows_sql = [_row_sql([SQL(deparse(row[cols.index(k)])) for k in keys]) for row in rows]
-    key_sql = _row_sql([Identifier(k) for k in keys])
-    delete = _delete_sql(rel, key_sql, rows_sql)
+    delete = _delete_sql(rel, _row_sql([Identifier(k) for k in keys]), rows_sql)
     if node.onConflictClause is not None:
-        yield manual(
+        return manual(
             ManualNeed.DATA_CHANGE,
             f"ON CONFLICT: rows of {rel.qualified} that existed before were not inserted; "
             f"delete only the new ones: {delete}",
             rel,
         )
-        return
-    yield Inverse(delete, notes=(f"removes the {len(rows)} row(s) the migration inserted",))
+    return Inverse(delete, notes=(f"removes the {len(rows)} row(s) the migration inserted",))
 
 
 def _row_sql(values: list[Composable]) -> Composable:

@@ -20,26 +20,29 @@ from migration_rollback.sql.rules.context import Context, Inverse, drop_sql, man
 def replaced(ref: ObjectRef, ctx: Context, drop: str) -> Iterator[Inverse]:
     """CREATE OR REPLACE: drop it when new, restore the earlier definition when known."""
     existed = ctx.existed_before(ref)
+    previous = ctx.previous(ref)
     if existed is False:
         yield Inverse(drop, notes=(f"{ref.describe()} is new in this migration",))
-        return
-    previous = ctx.previous(ref)
-    if existed and previous is not None:
-        where = previous.statement.location
-        if ref.kind == "view":
-            # CREATE OR REPLACE VIEW cannot drop columns the forward added: recreate it.
-            yield Inverse(drop, notes=(f"recreated below from {where}",))
-            yield Inverse(previous.text, notes=(f"restores the definition from {where}",))
-            return
+    elif existed and previous is not None:
+        yield from _restore(ref, previous, drop)
+    else:
+        yield manual(
+            ManualNeed.PRIOR_DEFINITION,
+            f"{ref.describe()} is created with OR REPLACE and earlier migrations are not "
+            f"known: if it existed before, restore its previous definition; if not, run: {drop}",
+            ref,
+        )
+
+
+def _restore(ref: ObjectRef, previous: Any, drop: str) -> Iterator[Inverse]:
+    where = previous.statement.location
+    if ref.kind == "view":
+        # CREATE OR REPLACE VIEW cannot drop columns the forward added: recreate it.
+        yield Inverse(drop, notes=(f"recreated below from {where}",))
+        yield Inverse(previous.text, notes=(f"restores the definition from {where}",))
+    else:
         restored = as_create_or_replace(previous.text)
         yield Inverse(restored, notes=(f"restores the definition from {where}",))
-        return
-    yield manual(
-        ManualNeed.PRIOR_DEFINITION,
-        f"{ref.describe()} is created with OR REPLACE and earlier migrations are not known: "
-        f"if it existed before, restore its previous definition; if not, run: {drop}",
-        ref,
-    )
 
 
 _PLAIN_CREATE = re.compile(
