@@ -40,7 +40,7 @@ def add_column(sub: Subcommand) -> Iterator[Inverse]:
     if sub.cmd.missing_ok and existing is not None:
         yield nothing(f"column {name} existed before; IF NOT EXISTS changed nothing")
         return
-    sub.ctx.created_here.add(ObjectRef("column", sub.rel.name, sub.schema, column=name).key)
+    sub.ctx.created_here.add(ObjectRef("column", sub.rel.name, sub.schema, column=name))
     yield Inverse(
         sub.statement("DROP COLUMN IF EXISTS {}", Identifier(name)),
         notes=(f"values written to column {name} since the migration are lost",),

@@ -40,25 +40,23 @@ class Inverse:
     recreates: ObjectRef | None = None  # the object the SQL recreates from an earlier migration
 
 
-class CreatedKeys:
-    """Keys of the objects this migration created, also indexed by (schema, name).
+class CreatedObjects:
+    """The objects this migration created, also indexed by (schema, name).
 
-    COMMENT asks "was anything of this schema and name created here?"; scanning every key for
-    each comment made a large migration quadratic.
+    COMMENT asks "was anything of this schema and name created here?"; scanning every object
+    for each comment made a large migration quadratic. A column counts under its table's name.
     """
 
     def __init__(self) -> None:
         self._keys: set[str] = set()
         self._names: set[tuple[str, str]] = set()
 
-    def add(self, key: str) -> None:
-        self._keys.add(key)
-        parts = key.split(":")  # ObjectRef.key: kind:schema:name[:...]
-        if len(parts) >= 3:
-            self._names.add((parts[1], parts[2]))
+    def add(self, ref: ObjectRef) -> None:
+        self._keys.add(ref.key)
+        self._names.add((ref.schema or "", ref.name))
 
-    def __contains__(self, key: object) -> bool:
-        return key in self._keys
+    def __contains__(self, ref: object) -> bool:
+        return isinstance(ref, ObjectRef) and ref.key in self._keys
 
     def has_name(self, schema: str, name: str) -> bool:
         return (schema, name) in self._names
@@ -110,7 +108,7 @@ class Context:
 
     history: History | None
     default_schema: str = DEFAULT_SCHEMA
-    created_here: CreatedKeys = field(default_factory=CreatedKeys)
+    created_here: CreatedObjects = field(default_factory=CreatedObjects)
     columns: dict[tuple[str, str, str], ColumnMoment] = field(default_factory=dict)
 
     # Types this migration renamed so far: (schema, new name) -> old name. The rollback undoes
@@ -158,7 +156,7 @@ class Context:
 
     def existed_before(self, ref: ObjectRef) -> bool | None:
         """True/False when earlier migrations tell; None when nothing is known of them."""
-        if ref.key in self.created_here or (ref.schema or "", ref.name) in self.gone_here:
+        if ref in self.created_here or (ref.schema or "", ref.name) in self.gone_here:
             return False
         if self.history is None:
             return None
@@ -166,7 +164,7 @@ class Context:
 
     def is_new(self, ref: ObjectRef) -> bool:
         """Created by this migration: dropping it undoes whatever else was done to it."""
-        return ref.key in self.created_here
+        return ref in self.created_here
 
     def previous(self, ref: ObjectRef) -> Any:
         """The definition an earlier migration gave `ref`, or None."""

@@ -85,7 +85,7 @@ def _plain(node: Any, ref: ObjectRef, spec: Creates, ctx: Context) -> Iterator[I
     notes = spec.notes(node, ref)
     if existed is None and spec.maybe_existed_note is not None:
         notes += (spec.maybe_existed_note,)
-    ctx.created_here.add(ref.key)
+    ctx.created_here.add(ref)
     concurrently = bool(getattr(node, "concurrent", False))
     yield Inverse(drop_sql(ref, concurrently=concurrently), notes=notes)
 
@@ -97,7 +97,7 @@ def _create_or_replace(node: Any, ref: ObjectRef, ctx: Context) -> Iterator[Inve
     else:
         yield Inverse(drop)
     if not ctx.existed_before(ref):
-        ctx.created_here.add(ref.key)
+        ctx.created_here.add(ref)
 
 
 # --- what each CREATE creates -----------------------------------------------------------------

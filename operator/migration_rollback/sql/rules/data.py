@@ -125,7 +125,7 @@ def select(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         if node.intoClause.rel.relpersistence == "t":
             yield nothing("a temporary table ends with the session")
             return
-        ctx.created_here.add(ref.key)
+        ctx.created_here.add(ref)
         yield Inverse(drop_sql(ref))
         return
     calls = platform_calls.plain_calls(node)
@@ -169,7 +169,7 @@ def _undo_schedule(call: platform_calls.Call, ctx: Context) -> Inverse | None:
     previous = _previous_job(call, ctx)
     ref = platform_calls.cron_job_ref(call)
     if ref is not None:
-        ctx.created_here.add(ref.key)
+        ctx.created_here.add(ref)
     if previous is not None:
         return _reschedule(previous, ("the job's earlier schedule",))
     unschedule = platform_calls.unschedule_sql(call)

@@ -89,7 +89,7 @@ def _follow_column_rename(ctx: Context, rel: ObjectRef, old: str, new: str) -> N
     if moment is not None:
         ctx.columns[(schema, rel.name, new)] = moment
     if ctx.is_new(ObjectRef("column", rel.name, schema, column=old)):
-        ctx.created_here.add(ObjectRef("column", rel.name, schema, column=new).key)
+        ctx.created_here.add(ObjectRef("column", rel.name, schema, column=new))
 
 
 def _rename_on_table(node: Any, st: Statement, ctx: Context) -> Inverse | None:
