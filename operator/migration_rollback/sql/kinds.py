@@ -23,9 +23,11 @@ class ObjectKind:
     keyword: str  # as SQL spells it: "MATERIALIZED VIEW"
     object_type: OT | None = None  # how DROP, RENAME, OWNER and COMMENT name it
     drop_lock: LockLevel = LockLevel.ACCESS_EXCLUSIVE
-    # Its DROP loses rows (a sequence's position counts: ids would be reused).
+    # It holds rows (a sequence's position counts: ids would be reused): its DROP is
+    # reported as destroying data, and its undo needs the backup.
     holds_data: bool = False
-    # Its rows live on another server: recreating the definition brings them back.
+    # Its rows live on another server: its DROP loses the definition only, which an earlier
+    # migration's text brings back.
     rows_elsewhere: bool = False
     # A relation: renamed, moved and altered as `ALTER <keyword> <schema.name>`.
     relation: bool = False

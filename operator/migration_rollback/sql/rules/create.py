@@ -139,8 +139,9 @@ def _named(kind: str, name_attr: str) -> Target:
 
 
 def _simple(kind: str) -> Creates:
-    """Types, sequences, schemas, extensions...: the note for an unknown past never shows,
-    as the object is recorded as created before it is asked about."""
+    """Types, sequences, schemas, extensions... These have never had the "IF NOT EXISTS:
+    keep it if it existed" note (the old rule recorded the object before asking whether it
+    existed), so a table that adds it is a change of output, left for its own commit."""
     return Creates(
         lambda node, schema: simple_object_ref(kind, node, schema),
         existed_note="{} existed before; nothing to undo",
