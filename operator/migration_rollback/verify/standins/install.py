@@ -25,6 +25,7 @@ from pglast import ast
 from pglast.stream import RawStream
 
 from migration_rollback.sql import Statement
+from migration_rollback.verify import catalog
 from migration_rollback.verify.snapshot import quote_ident
 from migration_rollback.verify.standins import CURRENT_SCHEMA, StandIn, standin
 
@@ -99,7 +100,7 @@ FROM pg_catalog.pg_depend d
 JOIN pg_catalog.pg_extension x ON x.oid = d.refobjid
 CROSS JOIN LATERAL pg_catalog.pg_identify_object(d.classid, d.objid, 0) o
 WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e'
-  AND x.extname = ANY(%(names)s)
+  AND x.extname = ANY($1)
 """
 
 # Names a migration uses a stand-in by: its own schemas (`cron.` ...), and the functions and
@@ -168,7 +169,9 @@ class Platform:
         wanted = list(self.installed_standins() if names is None else names)
         if not wanted:
             return {}
-        rows = self.conn.execute(_MEMBER_STATE, {"names": wanted}, prepare=False).fetchall()
+        # Run twice per round trip: prepared once (the server re-analyzes it should the session's
+        # search_path have changed), it skips a parse and plan that cost more than the read.
+        rows = catalog.execute(self.conn, _MEMBER_STATE, [(wanted, "text[]")]).fetchall()
         return {(str(ext), str(member)): str(state or "") for ext, member, state in rows}
 
     def member_names(self) -> dict[str, frozenset[str]]:
