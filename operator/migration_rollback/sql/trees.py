@@ -169,12 +169,12 @@ _PLANS: dict[type, _Plan] = {}
 
 
 def _plan(cls: type) -> _Plan:
-    groups: tuple[list[Any], ...] = ([], [], [], [], [], [])
+    groups: dict[str, list[Any]] = {field: [] for field in _Plan._fields}
     slots: dict[str, Any] = getattr(cls, "__slots__")  # noqa: B009 (pglast: name -> its type)
     for name, info in slots.items():
         group, *extra = _how(info.c_type)
         groups[group].append((name, _json_key(name), *extra))
-    _PLANS[cls] = plan = _Plan(*(tuple(g) for g in groups))
+    _PLANS[cls] = plan = _Plan(*(tuple(g) for g in groups.values()))
     return plan
 
 
@@ -185,23 +185,23 @@ def _json_key(name: str) -> str:
 
 
 def _how(ctype: str) -> tuple[Any, ...]:
-    """(_Plan field number, what that field keeps besides the names) for a C type."""
+    """(the _Plan field, what it keeps besides the names) for an attribute's C type."""
     plain = {"bool": False, "char": "\x00", "char*": None, "Cardinality": 0.0, "Cost": 0.0}
     if ctype in plain:
-        return 0, plain[ctype]
+        return "plain", plain[ctype]
     if ctype in _INTEGERS:
-        return 0, 0
+        return "plain", 0
     if ctype == "ParseLoc":
-        return (1,)
+        return ("locations",)
     if ctype in ("Node*", "Expr*"):
-        return (2,)
+        return ("nodes",)
     if ctype == "List*":
-        return (3,)
+        return ("lists",)
     kind = getattr(enums, ctype, None)
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
         # By name (the JSON's); absent, the C default 0, as pglast reads it.
-        return 4, dict(kind.__members__), kind._value2member_map_.get(0)
+        return "enums", dict(kind.__members__), next((m for m in kind if m.value == 0), None)
     struct = getattr(ast, ctype.removesuffix("*"), None)
     if isinstance(struct, type) and issubclass(struct, ast.Node):
-        return 5, struct
+        return "structs", struct
     raise _Unknown(ctype)
