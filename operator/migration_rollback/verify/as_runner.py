@@ -7,6 +7,10 @@ used by the archived table's column); so the round trip plans each rollback stat
 runner's own `plan_statement` and carries it out with the runner's own archive functions. What
 the archive added is removed again before the schemas are compared: the archive is the
 runner's bookkeeping, not part of the schema the rollback must restore.
+
+The archive schema itself is made once per shadow (`make_archive_schema`), as it stays on a
+database `execute` has run on: made and dropped by each round trip, it cost the server a re-plan
+of every cached catalog query (creating or dropping a schema resets the whole plan cache).
 """
 
 from __future__ import annotations
@@ -18,12 +22,18 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from migration_rollback.runner.archive import archive_tables, copy_columns
+from migration_rollback.runner.archive import archive_tables, copy_columns, ensure_archive_schema
 from migration_rollback.runner.naming import ARCHIVE_SCHEMA
 from migration_rollback.runner.plan import Action, plan_statement
 from migration_rollback.sql import Statement
 
 _ACTING = (Action.ARCHIVE_TABLES, Action.COPY_COLUMNS)
+
+
+def make_archive_schema(conn: psycopg.Connection[Any]) -> None:
+    """The archive schema in a fresh shadow, committed before its first snapshot."""
+    with conn.transaction():
+        ensure_archive_schema(conn)
 
 
 class AsRunner:

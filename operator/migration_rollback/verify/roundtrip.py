@@ -36,7 +36,7 @@ from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.sql import MANUAL_PREFIX, Script, Statement, classify, parse_script
 from migration_rollback.sql.parse import normalize_text, split_comment_lines
 from migration_rollback.verify import capture, catalog
-from migration_rollback.verify.as_runner import AsRunner
+from migration_rollback.verify.as_runner import AsRunner, make_archive_schema
 from migration_rollback.verify.baseline import load_baseline
 from migration_rollback.verify.causes import Cause, classify_failure, in_code_body
 from migration_rollback.verify.dbsettings import copy_database_settings
@@ -278,6 +278,7 @@ class Replayer:
         with self.db.connect() as conn:
             for note in load_baseline(conn, self.baseline):
                 self.progress(f"baseline: {note}")
+            make_archive_schema(conn)
         self._connect(install=True)
         self._reload_model()
 

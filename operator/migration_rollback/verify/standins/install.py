@@ -25,6 +25,7 @@ from pglast import ast
 from pglast.stream import RawStream
 
 from migration_rollback.sql import Statement
+from migration_rollback.verify import catalog
 from migration_rollback.verify.snapshot import quote_ident
 from migration_rollback.verify.standins import CURRENT_SCHEMA, StandIn, standin
 
@@ -99,7 +100,7 @@ FROM pg_catalog.pg_depend d
 JOIN pg_catalog.pg_extension x ON x.oid = d.refobjid
 CROSS JOIN LATERAL pg_catalog.pg_identify_object(d.classid, d.objid, 0) o
 WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e'
-  AND x.extname = ANY(%(names)s)
+  AND x.extname = ANY($1)
 """
 
 # Names a migration uses a stand-in by: its own schemas (`cron.` ...), and the functions and
@@ -115,7 +116,7 @@ FROM pg_catalog.pg_depend d
 JOIN pg_catalog.pg_extension x ON x.oid = d.refobjid
 CROSS JOIN LATERAL pg_catalog.pg_identify_object(d.classid, d.objid, 0) o
 WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e'
-  AND x.extname = ANY(%(names)s)
+  AND x.extname = ANY($1)
 ) m
 """
 _SHARED_SCHEMAS = frozenset({"public", "extensions", "pg_catalog"})
@@ -168,7 +169,9 @@ class Platform:
         wanted = list(self.installed_standins() if names is None else names)
         if not wanted:
             return {}
-        rows = self.conn.execute(_MEMBER_STATE, {"names": wanted}, prepare=False).fetchall()
+        # Run twice per round trip (and member_names once): prepared once (the server re-analyzes
+        # it should the session's search_path have changed), it skips a parse and plan each time.
+        rows = catalog.execute(self.conn, _MEMBER_STATE, [(wanted, "text[]")]).fetchall()
         return {(str(ext), str(member)): str(state or "") for ext, member, state in rows}
 
     def member_names(self) -> dict[str, frozenset[str]]:
@@ -177,7 +180,7 @@ class Platform:
         out: dict[str, set[str]] = {n: set() for n in wanted}
         if not wanted:
             return {}
-        rows = self.conn.execute(_MEMBER_NAMES, {"names": wanted}, prepare=False).fetchall()
+        rows = catalog.execute(self.conn, _MEMBER_NAMES, [(wanted, "text[]")]).fetchall()
         # An extension's own schemas: those it created, and those only its members live in
         # (vault, pgsodium, graphql: created by the platform, then filled by the extension).
         own = {(str(ext), str(name)) for ext, kind, _s, name, _b in rows if kind == "schema"}
