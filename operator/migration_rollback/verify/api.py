@@ -24,7 +24,6 @@ from migration_rollback.sql import History, Script, generate_rollback, parse_scr
 from migration_rollback.verify.diff import Difference, render
 from migration_rollback.verify.majors import MajorRequirement
 from migration_rollback.verify.roundtrip import (
-    STANDIN_MEMBER,
     MigrationPair,
     Prepared,
     Progress,
@@ -36,6 +35,7 @@ from migration_rollback.verify.roundtrip import (
 from migration_rollback.verify.shadow import shadow_database
 from migration_rollback.verify.snapshot import Snapshot
 from migration_rollback.verify.stateful import Filled, StillManual, repair, stateful_rollback
+from migration_rollback.verify.stateful.members import STANDIN_MEMBER, member_repair
 
 
 @dataclass
@@ -222,9 +222,12 @@ def _prepared(
     )
 
     def retry(differences: list[Difference], state: Snapshot) -> Prepared | None:
-        # A stand-in's own objects are not in the snapshots: nothing to repair them from.
+        # A stand-in's own objects are not in the snapshots: their differences carry their state.
+        members = [d for d in differences if d.object.kind == STANDIN_MEMBER]
         differences = [d for d in differences if d.object.kind != STANDIN_MEMBER]
         statements, done, failed = repair(differences, before, state, creator=creator)
+        more, done_more, failed_more = member_repair(members, creator)
+        statements, done, failed = statements + more, done + done_more, failed + failed_more
         if not statements:
             return None
         extra = "\n".join(

@@ -48,6 +48,7 @@ from migration_rollback.verify.shadow import ShadowDatabase
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, take_snapshot
 from migration_rollback.verify.standins import standin
 from migration_rollback.verify.standins.install import Platform, uses
+from migration_rollback.verify.stateful.members import STANDIN_MEMBER
 
 Status = Literal["verified", "manual", "mismatch", "rollback_failed", "forward_failed", "skipped"]
 Progress = Callable[[str], None]
@@ -752,7 +753,6 @@ class Replayer:
 # Platform schemas whose extension Supabase enables from its dashboard (often never in a migration).
 _DASHBOARD_EXTENSIONS = {"cron": "pg_cron", "net": "pg_net", "pgmq": "pgmq"}
 
-STANDIN_MEMBER = "stand-in member"
 _CREATING = ("Create", "View", "Index", "Define", "CompositeType")
 
 
