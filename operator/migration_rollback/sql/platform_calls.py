@@ -101,6 +101,15 @@ def plain_calls(node: Any) -> list[Call] | None:
     return calls or None
 
 
+def guarded_call(node: Any) -> Call | None:
+    """The one call of `SELECT f(...) WHERE <condition>` (no FROM): a call that runs or not."""
+    if not isinstance(node, ast.SelectStmt) or node.whereClause is None or node.fromClause:
+        return None
+    targets = list(node.targetList or ())
+    value = getattr(targets[0], "val", None) if len(targets) == 1 else None
+    return _call(value) if isinstance(value, ast.FuncCall) else None
+
+
 def _has_clauses(node: Any) -> bool:
     clauses = ("fromClause", "whereClause", "groupClause", "havingClause", "valuesLists")
     return any(getattr(node, c, None) for c in clauses) or bool(getattr(node, "op", 0))

@@ -24,6 +24,7 @@ from migration_rollback.sql import (
     Statement,
     classify,
     effects,
+    platform_calls,
 )
 from migration_rollback.sql.history import simple_object_ref
 from migration_rollback.sql.names import deparse, relation
@@ -439,7 +440,29 @@ def _needs_no_undo(step: RollbackStep, plan: RollbackPlan, gen: Writer) -> str |
     made = _made_earlier(step, plan, gen)
     if made is not None:
         return f"made anew by line {made} (the undo of that drops it)"
-    return None
+    return _job_replaced(step, plan)
+
+
+def _job_replaced(step: RollbackStep, plan: RollbackPlan) -> str | None:
+    """`SELECT cron.unschedule('job') WHERE EXISTS (…)` before a `cron.schedule('job', …)` of
+    this migration: the pair replaces the job, and the schedule's undo puts back what was
+    there before (the earlier migrations' schedule, or none)."""
+    call = platform_calls.guarded_call(step.forward.node)
+    if call is None or call.effect is not platform_calls.Effect.UNSCHEDULES_JOB:
+        return None
+    ref = platform_calls.cron_job_ref(call)
+    lines = [
+        other.forward.location.line
+        for other in plan.steps
+        if other.forward.index > step.forward.index
+        for later in platform_calls.plain_calls(other.forward.node) or ()
+        if later.effect is platform_calls.Effect.SCHEDULES_JOB
+        and ref is not None
+        and platform_calls.cron_job_ref(later) == ref
+    ]
+    if ref is None or not lines:
+        return None
+    return f"{ref.describe()} is replaced by line {min(lines)}, whose undo restores it"
 
 
 def _kept(ref: ObjectRef, gen: Writer) -> bool:
