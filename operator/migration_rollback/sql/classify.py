@@ -24,6 +24,7 @@ from migration_rollback.sql.names import (
     split_qualified,
     strings,
 )
+from migration_rollback.sql.platform_calls import DESTROYING
 
 L = LockLevel
 
@@ -280,6 +281,7 @@ def _refresh(node: Any) -> Classification:
 def _select(node: Any) -> Classification:
     writes = not effects.locks_or_reads_only(node, effects.PLATFORM_NOTHING_LASTING)
     return Classification(
+        destroys_data=any(call in DESTROYING for call in effects.calls(node)),
         lock=L.ACCESS_SHARE,
         needs_manual=writes,
         notes=("calls functions that may change state",) if writes else (),

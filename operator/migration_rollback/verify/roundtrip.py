@@ -48,6 +48,7 @@ from migration_rollback.verify.shadow import ShadowDatabase
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, take_snapshot
 from migration_rollback.verify.standins import standin
 from migration_rollback.verify.standins.install import Platform, uses
+from migration_rollback.verify.stateful.members import STANDIN_MEMBER
 
 Status = Literal["verified", "manual", "mismatch", "rollback_failed", "forward_failed", "skipped"]
 Progress = Callable[[str], None]
@@ -97,11 +98,17 @@ class VerifyResult:
         return self.status == "verified"
 
     @property
+    def order_note(self) -> str:
+        """`, column order differs` when a column came back in another place (tolerated)."""
+        return ", column order differs" if self.tolerated else ""
+
+    @property
     def verdict(self) -> str:
-        """The status, with the stand-ins it relied on: `verified (stand-ins: pg_cron)`."""
+        """The status, with what it tolerated and the stand-ins it relied on: `verified, column
+        order differs (stand-ins: pg_cron)`."""
         if not self.standins:
-            return self.status
-        return f"{self.status} (stand-ins: {', '.join(self.standins)})"
+            return self.status + self.order_note
+        return f"{self.status}{self.order_note} (stand-ins: {', '.join(self.standins)})"
 
     @property
     def depends_on(self) -> str | None:
@@ -137,6 +144,7 @@ class VerifyResult:
             "message": self.message,
             "location": self.location,
             "differences": [d.to_json() for d in self.differences],
+            "column_order_differs": bool(self.tolerated),
             "tolerated": [d.to_json() for d in self.tolerated],
             "manual": list(self.manual),
             "data_loss": list(self.data_loss),
@@ -753,7 +761,6 @@ class Replayer:
 # Platform schemas whose extension Supabase enables from its dashboard (often never in a migration).
 _DASHBOARD_EXTENSIONS = {"cron": "pg_cron", "net": "pg_net", "pgmq": "pgmq"}
 
-STANDIN_MEMBER = "stand-in member"
 _CREATING = ("Create", "View", "Index", "Define", "CompositeType")
 
 
@@ -851,11 +858,15 @@ def _verdict(name: str, out: _Outcome, tolerated: Callable[[Difference], bool]) 
         return result
     result.differences = [d for d in out.differences if not tolerated(d)]
     result.tolerated = [d for d in out.differences if tolerated(d)]
+    order = ""
     if result.tolerated:
-        result.notes.append(
-            "column order differs (a re-added column comes last; SELECT * and INSERT without "
-            "a column list see another order): " + summarize(result.tolerated)
+        tables = sorted({str(d.parent.name) for d in result.tolerated if d.parent is not None})
+        order = (
+            f"; column order differs in {', '.join(tables)} (a re-added column comes last: "
+            "SELECT *, INSERT without a column list and COPY see another order; "
+            "--exact-column-order rebuilds the table)"
         )
+        result.notes.append(order[2:])
     if result.differences:
         result.status = "mismatch"
         result.message = "the rollback does not restore the schema: " + summarize(
@@ -865,8 +876,10 @@ def _verdict(name: str, out: _Outcome, tolerated: Callable[[Difference], bool]) 
         result.status = "manual"
         result.message = (
             f"the schema round trip matches, but {len(result.manual)} MANUAL item(s) remain "
-            "(data or steps a human must supply)"
+            "(data or steps a human must supply)" + order
         )
+    elif order:
+        result.message = "the rollback restores the schema" + order
     else:
         result.message = "the rollback restores the schema exactly"
     return result

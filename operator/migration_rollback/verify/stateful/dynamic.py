@@ -49,7 +49,12 @@ def do_body(step: RollbackStep) -> str:
 
 def writes_rows(step: RollbackStep) -> bool:
     """Whether a DO block's code writes rows (INSERT, UPDATE … SET, DELETE, TRUNCATE, MERGE)."""
-    return _WRITES_ROWS.search(do_body(step)) is not None
+    return code_writes_rows(do_body(step))
+
+
+def code_writes_rows(code: str) -> bool:
+    """Whether code (a DO block's) has a statement that writes rows."""
+    return _WRITES_ROWS.search(code) is not None
 
 
 @dataclass
