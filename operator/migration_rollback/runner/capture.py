@@ -21,7 +21,12 @@ from typing import Any
 from psycopg import sql
 
 from migration_rollback.runner.archive import regclass_text, relation_name, row_key
-from migration_rollback.runner.capture_plan import CaptureKind, CaptureSpec, returning_insert
+from migration_rollback.runner.capture_plan import (
+    CaptureKind,
+    CaptureSpec,
+    capture_specs,
+    returning_insert,
+)
 from migration_rollback.runner.errors import PostCheckError, PreconditionError
 from migration_rollback.runner.naming import fit_identifier
 from migration_rollback.runner.session import Connection
@@ -164,6 +169,39 @@ class PendingCapture:
 
     record: CaptureRecord
     rewritten: str | None = None  # the statement to run instead (INSERT ... RETURNING)
+
+
+def take_captures(
+    conn: Connection,
+    statement: Statement,
+    number: int,
+    *,
+    version: str,
+    applied: str,
+    limits: CaptureLimits,
+) -> list[PendingCapture]:
+    """Every capture one statement needs (capture_plan decides), taken before it runs: the one
+    capture step `apply` runs and the verifier's round trip runs too."""
+    pendings = []
+    for index, spec in enumerate(capture_specs(statement)):
+        pending = capture(
+            conn, statement, number, index, spec, version=version, applied=applied, limits=limits
+        )
+        if pending is not None:
+            pendings.append(pending)
+    return pendings
+
+
+def run_checked(
+    conn: Connection, statement: Statement, pendings: list[PendingCapture]
+) -> list[CaptureRecord]:
+    """Run the statement (rewritten when a capture needs its inserted keys), then check it
+    touched exactly the captured rows."""
+    text = next((p.rewritten for p in pendings if p.rewritten), statement.text)
+    cur = conn.execute(text)
+    for pending in pendings:
+        check_statement(pending, cur.rowcount, conn)
+    return [p.record for p in pendings]
 
 
 def _refusal(spec: CaptureSpec, base: CaptureRecord, reason: str) -> PendingCapture:

@@ -155,13 +155,17 @@ class Group:
 
 def groups_of(source: RollbackSource) -> list[Group]:
     text = read_regular_file(Path(source.path)).decode("utf-8", errors="replace")
+    return groups_in(text, source.migration.version)
+
+
+def groups_in(text: str, version: str) -> list[Group]:
+    """The `-- undoes <file>:<line>:` groups of a rollback's text."""
     starts: list[tuple[int, int]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         match = _UNDOES.match(line)
         if match:
             starts.append((number, int(match.group("line"))))
     ends = [s for s, _ in starts[1:]] + [10**9]
-    version = source.migration.version
     return [Group(version, s, e, fwd) for (s, fwd), e in zip(starts, ends, strict=True)]
 
 
@@ -209,21 +213,39 @@ class DataRestore:
     def active(self) -> bool:
         return any(c.usable for c in self.captures)
 
+    def add(self, version: str, groups: list[Group], forward: dict[int, Statement]) -> None:
+        """One rollback's groups, and the forward lines (by line) whose MANUAL items the
+        captures answer."""
+        self.groups[version] = groups
+        by_line: dict[int, list[Capture]] = {}
+        for capture in self.captures:
+            if capture.version == version and capture.kind is not CaptureKind.SEQUENCE:
+                by_line.setdefault(capture.line, []).append(capture)
+        self.covered_lines[version] = {
+            line for line, found in by_line.items() if _answered(forward.get(line), found)
+        }
+
     # -- MANUAL markers -------------------------------------------------------------------
+
+    def answers(self, version: str, line: int) -> bool:
+        """A MANUAL marker at this line of the version's rollback is answered by a capture."""
+        covered = self.covered_lines.get(version, set())
+        return any(
+            g.start < line < g.end and g.forward_line in covered
+            for g in self.groups.get(version, [])
+        )
 
     def unanswered(self, sources: list[RollbackSource]) -> list[RollbackSource]:
         """The sources with the MANUAL markers a capture answers taken out."""
-        kept = []
-        for source in sources:
-            groups = self.groups.get(source.migration.version, [])
-            covered = self.covered_lines.get(source.migration.version, set())
-            markers = tuple(
-                m
-                for m in source.manual
-                if not any(g.start < m.line < g.end and g.forward_line in covered for g in groups)
+        return [
+            replace(
+                source,
+                manual=tuple(
+                    m for m in source.manual if not self.answers(source.migration.version, m.line)
+                ),
             )
-            kept.append(replace(source, manual=markers))
-        return kept
+            for source in sources
+        ]
 
     # -- placing ----------------------------------------------------------------------------
 
@@ -341,16 +363,8 @@ def prepare_restore(
     if not captures:
         return restore
     for source in sources:
-        version = source.migration.version
-        restore.groups[version] = groups_of(source)
         forward = _forward_statements(source, migrations_dir)
-        mine = [c for c in captures if c.version == version and c.kind is not CaptureKind.SEQUENCE]
-        by_line: dict[int, list[Capture]] = {}
-        for capture in mine:
-            by_line.setdefault(capture.line, []).append(capture)
-        restore.covered_lines[version] = {
-            line for line, found in by_line.items() if _answered(forward.get(line), found)
-        }
+        restore.add(source.migration.version, groups_of(source), forward)
     return restore
 
 

@@ -36,7 +36,8 @@ from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.sql import MANUAL_PREFIX, Script, Statement, classify, parse_script
 from migration_rollback.sql.parse import normalize_text, split_comment_lines
 from migration_rollback.verify import capture, catalog
-from migration_rollback.verify.as_runner import AsRunner
+from migration_rollback.verify.as_apply import AsApply, DataAnswer
+from migration_rollback.verify.as_runner import AsRunner, StatementHook
 from migration_rollback.verify.baseline import load_baseline
 from migration_rollback.verify.causes import Cause, classify_failure, in_code_body
 from migration_rollback.verify.dbsettings import copy_database_settings
@@ -80,6 +81,8 @@ class VerifyResult:
     # re-added column back in its place; see `strict_column_order`).
     tolerated: list[Difference] = field(default_factory=list)
     manual: list[str] = field(default_factory=list)  # MANUAL items nobody filled
+    # MANUAL items (data) that the restore from apply's captures answers, proven on the shadow.
+    restored: list[str] = field(default_factory=list)
     data_loss: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     elapsed_ms: float = 0.0
@@ -123,6 +126,7 @@ class VerifyResult:
             lines.append("  tolerated (column order):")
             lines.append(render(self.tolerated, indent="    "))
         lines.extend(f"  MANUAL: {item}" for item in self.manual)
+        lines.extend(f"  restored from captures: {item}" for item in self.restored)
         lines.extend(f"  data loss: {item}" for item in self.data_loss)
         return "\n".join(lines)
 
@@ -139,6 +143,7 @@ class VerifyResult:
             "differences": [d.to_json() for d in self.differences],
             "tolerated": [d.to_json() for d in self.tolerated],
             "manual": list(self.manual),
+            "restored_from_captures": list(self.restored),
             "data_loss": list(self.data_loss),
             "notes": list(self.notes),
             "elapsed_ms": round(self.elapsed_ms, 2),
@@ -218,6 +223,7 @@ class _Outcome:
     rollback_failure: Failure | None = None
     differences: list[Difference] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    data: DataAnswer | None = None  # the MANUAL markers apply's captures answer
 
 
 def _statement_line(text: str, statement: Statement, position: int | None) -> str:
@@ -329,7 +335,9 @@ class Replayer:
 
     # --- running SQL -----------------------------------------------------------------------
 
-    def _run(self, script: Script, text: str, runner: AsRunner | None = None) -> Failure | None:
+    def _run(
+        self, script: Script, text: str, runner: StatementHook | None = None
+    ) -> Failure | None:
         return self._run_on(self._c(), list(_executable(script.statements)), text, runner)
 
     def _platform(self) -> Platform:
@@ -506,10 +514,12 @@ class Replayer:
         out = _Outcome()
         self._pipeline("BEGIN", *_RESET_SESSION, *self._clear())
         members_before = self._platform().member_state()
-        failure = self._run(forward, text)
+        as_apply = AsApply(forward)  # the capture steps `apply` takes (as_apply.py)
+        failure = self._run(forward, text, as_apply)
         if failure is None:
             try:
                 conn.execute("SET CONSTRAINTS ALL IMMEDIATE", prepare=False)
+                as_apply.commit_records(conn)
             except psycopg.Error as exc:
                 failure = Failure(f"at the end of the migration: {_error_text(exc)}", None)
         if failure is not None:
@@ -539,8 +549,12 @@ class Replayer:
         attempts = 0
         while prepared.script is not None:
             self._pipeline(f"SAVEPOINT {_SAVEPOINT}", *_RESET_SESSION)
-            as_runner = AsRunner(forward.source)
-            failure = self._run(prepared.script, prepared.text, as_runner)
+            restore = as_apply.restore_for(conn, prepared.text, prepared.script)
+            as_runner = AsRunner(forward.source, restore)
+            failure = self._run_restoring(as_runner, prepared)
+            out.data = as_apply.answer(
+                as_runner.restore, prepared.text, Path(prepared.script.source).name
+            )
             state: Callable[[], Snapshot] | None = None
             if failure is not None:
                 out.rollback_failure = failure
@@ -573,6 +587,8 @@ class Replayer:
             )
             prepared = out.prepared = again
 
+        out.notes.extend(as_apply.notes)
+        as_apply.clear(conn)
         # Keep the model: S(i) is what the forward left.
         if touched is not None and touched.full_reason is None and after_full is None:
             renamed = self.model.renamed(touched.found)
@@ -592,6 +608,19 @@ class Replayer:
                 with conn.pipeline():
                     capture.queue_refs_reset(conn, self.model.objects.values())
         return out
+
+    def _run_restoring(self, as_runner: AsRunner, prepared: Prepared) -> Failure | None:
+        """The rollback as `execute` runs it, restores from captures included."""
+        assert prepared.script is not None
+        conn = self._c()
+        try:
+            as_runner.start(conn)
+            failure = self._run(prepared.script, prepared.text, as_runner)
+            if failure is None:
+                as_runner.finish(conn)
+        except psycopg.Error as exc:
+            return Failure(f"restoring apply's captures: {_error_text(exc)}", None, exc.sqlstate)
+        return failure
 
     def _tolerated(self, difference: Difference) -> bool:
         return (
@@ -660,7 +689,7 @@ class Replayer:
         conn: psycopg.Connection[Any],
         statements: Sequence[Statement],
         text: str,
-        runner: AsRunner | None = None,
+        runner: StatementHook | None = None,
     ) -> Failure | None:
         """Run statements as the shadow must (stand-ins for missing extensions, see
         standins/install.py); the first failure, with file:line:column. With `runner`, as
@@ -860,6 +889,8 @@ def _verdict(name: str, out: _Outcome, tolerated: Callable[[Difference], bool]) 
         result.message = "the rollback does not restore the schema: " + summarize(
             result.differences
         )
+    elif result.manual and _restored(result, out.data):
+        result.message = "the rollback restores the schema exactly, and the data from captures"
     elif result.manual:
         result.status = "manual"
         result.message = (
@@ -869,3 +900,13 @@ def _verdict(name: str, out: _Outcome, tolerated: Callable[[Difference], bool]) 
     else:
         result.message = "the rollback restores the schema exactly"
     return result
+
+
+def _restored(result: VerifyResult, data: DataAnswer | None) -> bool:
+    """Every MANUAL item is data that the restore from apply's captures answers (proven by
+    the round trip): verified, with the items moved to `restored` and a note saying so."""
+    if data is None or not data.complete or len(result.manual) > data.markers:
+        return False
+    result.restored, result.manual = list(data.answered), []
+    result.notes.append(data.note())
+    return True
