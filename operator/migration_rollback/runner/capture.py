@@ -132,6 +132,23 @@ def _live_columns(conn: Connection, oid: int) -> list[tuple[str, str]]:
     return [(str(n), str(t)) for n, t in rows]
 
 
+def _user_typed(conn: Connection, oid: int) -> set[str]:
+    """Columns of a type outside pg_catalog (enum, domain, composite, an extension's type).
+
+    The capture keeps their values as text: a capture table holding the type itself would
+    depend on it, and a migration that drops the type (the enum swap: rename the old type, make
+    the new one, convert the column, drop the old) would fail on the capture. Restores cast the
+    text back to the type recorded for the column, which the rollback has recreated by then.
+    """
+    rows = conn.execute(
+        "SELECT a.attname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+        "WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped "
+        "AND t.typnamespace <> 'pg_catalog'::regnamespace",
+        [oid],
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
 def _cascading_children(conn: Connection, oid: int) -> list[str]:
     """Tables whose rows a DELETE here would delete or change too (they are not kept)."""
     rows = conn.execute(
@@ -248,7 +265,8 @@ def capture(
     if spec.kind is CaptureKind.INSERT:
         rewritten = _prepare_insert(conn, statement, target, base)
     else:
-        cur = conn.execute(_capture_query(conn, target, spec, base))
+        as_text = _user_typed(conn, oid) - set(key)
+        cur = conn.execute(_capture_query(target, spec, base, as_text))
         base.rows = max(cur.rowcount, 0)
         _check_limits(conn, target, base, limits, version)
     return PendingCapture(base, rewritten)
@@ -289,18 +307,14 @@ def _captured_columns(
 
 
 def _capture_query(
-    conn: Connection, target: sql.Identifier, spec: CaptureSpec, record: CaptureRecord
+    target: sql.Identifier, spec: CaptureSpec, record: CaptureRecord, as_text: set[str]
 ) -> sql.Composed:
     """`CREATE TABLE <capture> AS [WITH ...] SELECT <cols> FROM <target> WHERE <same where>`."""
     if spec.alias:  # the statement's clauses name the target by its alias (or its name)
         source: sql.Composable = sql.SQL(spec.target)
-        columns = sql.SQL(", ").join(
-            sql.SQL("{}.{}").format(sql.Identifier(spec.alias), sql.Identifier(c))
-            for c in record.columns
-        )
     else:
         source = sql.Identifier(record.schema, record.table)
-        columns = sql.SQL(", ").join(sql.Identifier(c) for c in record.columns)
+    columns = sql.SQL(", ").join(_kept_column(spec.alias, c, c in as_text) for c in record.columns)
     condition: sql.Composable | None = None
     if spec.from_sql is not None:
         inner = sql.SQL("SELECT FROM {}").format(sql.SQL(spec.from_sql))
@@ -315,6 +329,12 @@ def _capture_query(
     if spec.with_sql:
         query = sql.SQL("{} {}").format(sql.SQL(spec.with_sql), query)
     return sql.SQL("CREATE TABLE {} AS {}").format(target, query)
+
+
+def _kept_column(alias: str, column: str, as_text: bool) -> sql.Composable:
+    name = sql.Identifier(column)
+    value = sql.SQL("{}.{}").format(sql.Identifier(alias), name) if alias else name
+    return sql.SQL("{}::text AS {}").format(value, name) if as_text else value
 
 
 def _prepare_insert(

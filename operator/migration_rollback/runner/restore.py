@@ -165,8 +165,8 @@ def groups_in(text: str, version: str) -> list[Group]:
         match = _UNDOES.match(line)
         if match:
             starts.append((number, int(match.group("line"))))
-    ends = [s for s, _ in starts[1:]] + [10**9]
-    return [Group(version, s, e, fwd) for (s, fwd), e in zip(starts, ends, strict=True)]
+    ends = [s for s, _ in starts[1:]] + [10**9]  # the last group runs to the end
+    return [Group(version, s, e, fwd) for (s, fwd), e in zip(starts, ends, strict=False)]
 
 
 def _forward_statements(source: RollbackSource, migrations_dir: Path) -> dict[int, Statement]:
@@ -541,13 +541,19 @@ def _write_back(
     query = sql.SQL("UPDATE {} t SET ({}) = ROW({}) FROM {} c WHERE {}{}").format(
         capture.target,
         sql.SQL(", ").join(sql.Identifier(c) for c in live),
-        sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(c)) for c in live),
+        sql.SQL(", ").join(_kept(capture, c) for c in live),
         capture.kept,
         _key_match(capture, "t", "c"),
         _not_conflicting(conn, capture, "t", on_conflict),
     )
     cur = conn.execute(query)
     return f"{cur.rowcount} row(s) written back"
+
+
+def _kept(capture: Capture, column: str) -> sql.Composable:
+    """A kept value as the column's recorded type (values of user-defined types are kept as
+    text, see capture._user_typed; for the others the cast changes nothing)."""
+    return sql.SQL("c.{}::{}").format(sql.Identifier(column), sql.SQL(capture.type_of(column)))
 
 
 def _put_rows_back(conn: Connection, capture: Capture, on_conflict: str) -> str:
@@ -566,7 +572,7 @@ def _put_rows_back(conn: Connection, capture: Capture, on_conflict: str) -> str:
         sql.SQL("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} c{}").format(
             capture.target,
             columns,
-            sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(c)) for c in capture.columns),
+            sql.SQL(", ").join(_kept(capture, c) for c in capture.columns),
             capture.kept,
             missing,
         )
@@ -656,7 +662,8 @@ def _lookup_function(
     if on_conflict == "keep-current" and _conflict_query(capture) is not None:
         skip = _not_conflicting(conn, capture, "c", on_conflict)
     body = sql.SQL(
-        "DECLARE kept {prior}; BEGIN SELECT c.{col} INTO kept FROM {table} c WHERE {match}{skip}; "
+        "DECLARE kept {prior}; BEGIN SELECT c.{col}::{prior} INTO kept FROM {table} c "
+        "WHERE {match}{skip}; "
         "IF FOUND THEN RETURN kept; END IF; RETURN current_value::{prior}; END"
     ).format(
         prior=sql.SQL(prior),

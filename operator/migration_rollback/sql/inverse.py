@@ -1028,6 +1028,9 @@ def _literal_rows(node: Any) -> list[tuple[Any, ...]] | None:
 
 def _data_change(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     rel = relation(node.relation, ctx.default_schema) if getattr(node, "relation", None) else None
+    if rel is not None and rel.key in ctx.created_here:  # as for INSERT (see _insert)
+        yield Inverse(notes=(f"rows go with {rel.qualified}, which the rollback drops",))
+        return
     yield manual(
         ManualNeed.DATA_CHANGE,
         f"{st.kind.removesuffix('Stmt').upper()} changed rows"

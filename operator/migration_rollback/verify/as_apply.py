@@ -84,9 +84,12 @@ class AsApply:
         return any(spec.manual is None for spec in capture_specs(statement))
 
     def run(self, conn: psycopg.Connection[Any], statement: Statement) -> bool:
-        """Capture, run the statement and check it, as `apply` does; always carried out here.
+        """Capture, run the statement and check it, as `apply` does (True: carried out here).
         A capture step that fails is noted and the statement runs alone (its item stays
-        MANUAL); the statement's own failure is the forward's."""
+        MANUAL); the statement's own failure is the forward's. False: not a statement of
+        this kind, the caller runs it."""
+        if not self.acts_on(statement):
+            return False
         self._ensure(conn)
         number = self._numbers.get(id(statement), 0)
         pendings: list[PendingCapture] = []

@@ -549,12 +549,8 @@ class Replayer:
         attempts = 0
         while prepared.script is not None:
             self._pipeline(f"SAVEPOINT {_SAVEPOINT}", *_RESET_SESSION)
-            restore = as_apply.restore_for(conn, prepared.text, prepared.script)
-            as_runner = AsRunner(forward.source, restore)
-            failure = self._run_restoring(as_runner, prepared)
-            out.data = as_apply.answer(
-                as_runner.restore, prepared.text, Path(prepared.script.source).name
-            )
+            as_runner = AsRunner(forward.source)
+            failure = self._run(prepared.script, prepared.text, as_runner)
             state: Callable[[], Snapshot] | None = None
             if failure is not None:
                 out.rollback_failure = failure
@@ -587,6 +583,10 @@ class Replayer:
             )
             prepared = out.prepared = again
 
+        if out.rollback_failure is None and not any(
+            not self._tolerated(d) for d in out.differences
+        ):
+            self._restore_pass(forward, prepared, as_apply, out)
         out.notes.extend(as_apply.notes)
         as_apply.clear(conn)
         # Keep the model: S(i) is what the forward left.
@@ -609,18 +609,40 @@ class Replayer:
                     capture.queue_refs_reset(conn, self.model.objects.values())
         return out
 
-    def _run_restoring(self, as_runner: AsRunner, prepared: Prepared) -> Failure | None:
-        """The rollback as `execute` runs it, restores from captures included."""
-        assert prepared.script is not None
+    def _restore_pass(
+        self, forward: Script, prepared: Prepared, as_apply: AsApply, out: _Outcome
+    ) -> None:
+        """The verified rollback again, as `execute` runs it with apply's captures: the restore
+        steps at their places must run, and the schema must still come back. (The first pass,
+        without them, is what `execute` runs without captures: the schema verdict.)"""
         conn = self._c()
+        script = prepared.script
+        restore = as_apply.restore_for(conn, prepared.text, script) if script else None
+        if script is None or restore is None:
+            return
+        self._pipeline(f"SAVEPOINT {_SAVEPOINT}", *_RESET_SESSION)
+        as_runner = AsRunner(forward.source, restore)
         try:
             as_runner.start(conn)
-            failure = self._run(prepared.script, prepared.text, as_runner)
+            failure = self._run(script, prepared.text, as_runner)
             if failure is None:
                 as_runner.finish(conn)
         except psycopg.Error as exc:
-            return Failure(f"restoring apply's captures: {_error_text(exc)}", None, exc.sqlstate)
-        return failure
+            failure = Failure(_error_text(exc), None, exc.sqlstate)
+        if failure is not None:
+            failure.message = f"with the restores from apply's captures: {failure.message}"
+            out.rollback_failure = failure
+        else:
+            as_runner.clear(conn)
+            nodes = [st.node for st in _executable([*forward.statements, *script.statements])]
+            differences, _ = self._compare(nodes, out.notes)
+            if any(not self._tolerated(d) for d in differences):
+                out.differences = differences
+                out.notes.append("the schema differs only with the restores from captures")
+            else:
+                name = Path(script.source).name
+                out.data = as_apply.answer(as_runner.restore, prepared.text, name)
+        conn.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", prepare=False)
 
     def _tolerated(self, difference: Difference) -> bool:
         return (

@@ -34,3 +34,47 @@ def test_verified_from_captures_still_refuses_without_them(
     assert run.returncode == 3, run.stdout + run.stderr  # MANUAL markers, no capture
     assert "MANUAL" in run.stdout
     assert project.sql("SELECT nick FROM public.people ORDER BY id") == [("ada",), ("b",)]
+
+
+SWAP_BASE = "20250101000000_contacts"
+SWAP = "20250102000000_swap_role"
+
+
+def test_enum_swap_applies_with_captures_and_rolls_back(
+    project: Project, pg_server: object
+) -> None:
+    """The capture of a converted enum column keeps its values as text: the migration's own
+    DROP TYPE of the old enum is not blocked by the capture table (it was: apply failed)."""
+    write(
+        project,
+        SWAP_BASE,
+        "CREATE TYPE public.role AS ENUM ('a', 'b');\n"
+        "CREATE TABLE public.contacts (id int PRIMARY KEY, poste public.role);\n",
+    )
+    assert apply(project)[0] == 0
+    project.sql("INSERT INTO public.contacts VALUES (1, 'a'), (2, 'b'), (3, NULL)")
+    write(
+        project,
+        SWAP,
+        "ALTER TYPE public.role RENAME TO role_old;\n"
+        "CREATE TYPE public.role AS ENUM ('a', 'b', 'c');\n"
+        "ALTER TABLE public.contacts ALTER COLUMN poste TYPE public.role\n"
+        "  USING poste::text::public.role;\n"
+        "DROP TYPE public.role_old;\n",
+    )
+    code, doc, out = apply(project)
+    assert code == 0, out
+    assert [c["status"] for c in doc["applied"][0]["captures"]] == ["captured"]
+    shadow = str(pg_server.admin_url)  # type: ignore[attr-defined]
+    made = cli(project, "generate", "--verify", "--force", "--shadow-url", shadow)
+    assert made.returncode == 0, made.stdout + made.stderr
+
+    run = project.execute(SWAP)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert project.sql("SELECT id, poste::text FROM public.contacts ORDER BY id") == [
+        (1, "a"),
+        (2, "b"),
+        (3, None),
+    ]
+    assert project.sql("SELECT enum_range(NULL::public.role)::text") == [("{a,b}",)]

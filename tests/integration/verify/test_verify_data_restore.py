@@ -35,6 +35,7 @@ NORMALISE_ROLLBACK = """
 -- undoes supabase/migrations/20250101000002_normalise.sql:5: alter table public.people drop
 ALTER TABLE public.people ADD COLUMN nick text;
 -- undoes supabase/migrations/20250101000002_normalise.sql:4: alter table public.people alter
+ALTER TABLE public.people ALTER COLUMN age TYPE text;
 -- MANUAL: the prior values of age are gone
 -- undoes supabase/migrations/20250101000002_normalise.sql:3: delete from public.people
 -- MANUAL: DELETE changed rows of public.people: restore them from the backup
@@ -74,6 +75,7 @@ def test_hand_written_rollback_with_markers_is_verified(tmp_path: Path, shadow_u
     assert statuses(run.results) == ["verified", "verified"], explain(run.results)
     restored = run.results[1].restored
     assert len(restored) == 4
+    assert restored[1].startswith("20250101000002_normalise_rollback.sql:8: the prior values")
     assert restored[0].startswith("20250101000002_normalise_rollback.sql:3: INSERT")
     assert run.drift == []  # the capture schema left nothing in the shadow's model
 
@@ -132,3 +134,44 @@ def test_the_capture_schema_never_reaches_the_shadow(tmp_path: Path, shadow_url:
             "SELECT count(*) FROM pg_namespace WHERE nspname = 'migration_rollback_capture'"
         ).fetchone()
     assert left == (0,)
+
+
+def test_rows_written_only_into_tables_made_here_need_nothing(
+    tmp_path: Path, shadow_url: str
+) -> None:
+    """The rows go with the tables the rollback drops: no MANUAL item, nothing to restore."""
+    forward = (
+        "create table public.roles (id serial primary key, name text unique);\n"
+        "insert into public.roles (name) values ('a'), ('b');\n"
+        "update public.roles set name = upper(name);\n"
+        "delete from public.roles where name = '';\n"
+        "do $$ declare r record; begin\n"
+        "  for r in select * from public.people loop\n"
+        "    insert into public.roles (name) values (r.name) on conflict do nothing;\n"
+        "  end loop;\n"
+        "end $$;\n"
+    )
+    pairs = write_project(tmp_path, [("people", PEOPLE, None), ("roles", forward, None)])
+    out = generate_verified(pairs, shadow_url)[1]
+    assert out.result.status == "verified", explain([out.result])
+    assert out.result.restored == []
+    assert "MANUAL" not in (out.sql_body or "")
+
+
+def test_the_schema_must_come_back_without_the_restores(tmp_path: Path, shadow_url: str) -> None:
+    """Restores from captures would change the type back too; but `execute` without captures
+    runs the SQL alone, so the schema verdict is taken without them."""
+    rollback = (
+        "-- undoes supabase/migrations/20250101000002_widen.sql:1: alter table public.people\n"
+        "-- MANUAL: the prior values of age\n"
+    )
+    pairs = write_project(
+        tmp_path,
+        [
+            ("people", PEOPLE, None),
+            ("widen", "alter table public.people alter column age type varchar(9);\n", rollback),
+        ],
+    )
+    result = run_verification(pairs, shadow_url).results[1]
+    assert result.status == "mismatch", explain([result])
+    assert result.restored == []
