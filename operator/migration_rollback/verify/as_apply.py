@@ -104,9 +104,16 @@ class AsApply:
             self.notes.append(f"{statement.location}: apply's capture step failed: {exc}")
         conn.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}", prepare=False)
         try:
-            self.records += run_checked(conn, statement, pendings)
+            records = run_checked(conn, statement, pendings)
         except CaptureMismatchError as exc:
             self.notes.append(f"{statement.location}: {exc}")
+            return True
+        self.records += records
+        self.notes += [
+            f"{statement.location}: apply keeps nothing for {r.target}: {r.reason}"
+            for r in records
+            if r.status != "captured"
+        ]
         return True
 
     def _ensure(self, conn: psycopg.Connection[Any]) -> None:
