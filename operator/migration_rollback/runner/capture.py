@@ -15,12 +15,14 @@ Everything is composed with psycopg's `sql` module; the statement's clauses come
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg import sql
 
 from migration_rollback.runner.archive import regclass_text, relation_name, row_key
+from migration_rollback.runner.capture_cascade import Edge, reached, referencing
 from migration_rollback.runner.capture_plan import (
     CaptureKind,
     CaptureSpec,
@@ -186,6 +188,15 @@ class PendingCapture:
 
     record: CaptureRecord
     rewritten: str | None = None  # the statement to run instead (INSERT ... RETURNING)
+    # Rows of other tables the statement changes through foreign keys (capture_cascade.py),
+    # parents first; not checked against the statement's row count.
+    cascaded: list[CaptureRecord] = field(default_factory=list)
+
+    @property
+    def records(self) -> list[CaptureRecord]:
+        """In catalog order: the deepest children first, so that restores (newest row first)
+        put the parents back before the rows that reference them."""
+        return [*reversed(self.cascaded), self.record]
 
 
 def take_captures(
@@ -218,7 +229,7 @@ def run_checked(
     cur = conn.execute(text)
     for pending in pendings:
         check_statement(pending, cur.rowcount, conn)
-    return [p.record for p in pendings]
+    return [r for p in pendings for r in p.records]
 
 
 def _refusal(spec: CaptureSpec, base: CaptureRecord, reason: str) -> PendingCapture:
@@ -252,6 +263,12 @@ def capture(
     base.schema, base.table = relation_name(conn, oid)
     key = row_key(conn, oid) if spec.kind.needs_key else []
     problem = _problem(conn, oid, spec, key)
+    found = reached(conn, oid) if spec.kind is CaptureKind.DELETE and not problem else []
+    edges: list[Edge] = []
+    if isinstance(found, str):
+        problem = found
+    else:
+        edges = found
     if problem:
         return _refusal(spec, base, problem)
     _lock(conn, oid, spec.kind)
@@ -269,7 +286,56 @@ def capture(
         cur = conn.execute(_capture_query(target, spec, base, as_text))
         base.rows = max(cur.rowcount, 0)
         _check_limits(conn, target, base, limits, version)
-    return PendingCapture(base, rewritten)
+    pending = PendingCapture(base, rewritten)
+    for n, edge in enumerate(edges, start=1):
+        slot = 1000 * (item + 1) + n  # the child's capture table: apart from the statement's own
+
+        def name(table: str, slot: int = slot) -> str:
+            return capture_table_name(version, number, slot, table, applied)
+
+        pending.cascaded.append(_capture_child(conn, edge, oid, pending, name, limits, version))
+    return pending
+
+
+def _capture_child(
+    conn: Connection,
+    edge: Edge,
+    top: int,
+    pending: PendingCapture,
+    name: Callable[[str], str],
+    limits: CaptureLimits,
+    version: str,
+) -> CaptureRecord:
+    """The rows of one child that reference a kept parent row (see capture_cascade.py)."""
+    parent = pending.record
+    if edge.parent != top:
+        parent = next(r for r in pending.cascaded if r.detail and r.detail["oid"] == edge.parent)
+    schema, table = relation_name(conn, edge.child)
+    _lock(conn, edge.child, CaptureKind.UPDATE)
+    types = dict(_live_columns(conn, edge.child))
+    wanted = list(types) if edge.deletes else [*edge.key, *edge.child_columns]
+    record = CaptureRecord(
+        statement=parent.statement, line=parent.line, status="captured", schema=schema,
+        table=table, kind=CaptureKind.DELETE if edge.deletes else CaptureKind.UPDATE,
+        key=list(edge.key), columns=wanted, types=[types[c] for c in wanted],
+        capture_table=name(table),
+        detail={"oid": edge.child, "cascade_from": parent.target},
+    )  # fmt: skip
+    target = sql.Identifier(CAPTURE_SCHEMA, record.capture_table or "")
+    as_text = _user_typed(conn, edge.child) - set(edge.key)
+    columns = sql.SQL(", ").join(_kept_column("c", c, c in as_text) for c in wanted)
+    kept = sql.Identifier(CAPTURE_SCHEMA, parent.capture_table or "")
+    query = referencing(
+        edge,
+        sql.Identifier(schema, table),
+        columns,
+        kept,
+        dict(zip(parent.columns, parent.types, strict=True)),
+    )
+    cur = conn.execute(sql.SQL("CREATE TABLE {} AS {}").format(target, query))
+    record.rows = max(cur.rowcount, 0)
+    _check_limits(conn, target, record, limits, version)
+    return record
 
 
 def _problem(conn: Connection, oid: int, spec: CaptureSpec, key: list[str]) -> str | None:
@@ -282,7 +348,7 @@ def _problem(conn: Connection, oid: int, spec: CaptureSpec, key: list[str]) -> s
         return "the UPDATE changes the key itself: its rows cannot be matched back"
     if spec.kind is CaptureKind.ALTER_TYPE and spec.columns[0] in key:
         return "the converted column is part of the key: its rows cannot be matched back"
-    if spec.kind in (CaptureKind.DELETE, CaptureKind.MERGE):
+    if spec.kind is CaptureKind.MERGE:
         children = _cascading_children(conn, oid)
         if children:
             return (

@@ -78,3 +78,81 @@ def test_enum_swap_applies_with_captures_and_rolls_back(
         (3, None),
     ]
     assert project.sql("SELECT enum_range(NULL::public.role)::text") == [("{a,b}",)]
+
+
+TREE = "20250101000000_tree"
+PRUNE = "20250102000000_prune"
+TREE_SQL = """
+CREATE TYPE public.mood AS ENUM ('ok', 'bad');
+CREATE TABLE public.orgs (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE public.teams (
+  id int PRIMARY KEY, org int NOT NULL REFERENCES public.orgs ON DELETE CASCADE, mood public.mood
+);
+CREATE TABLE public.members (
+  id int PRIMARY KEY, team int REFERENCES public.teams ON DELETE CASCADE, note text
+);
+CREATE TABLE public.invites (
+  id int PRIMARY KEY, org int REFERENCES public.orgs ON DELETE SET NULL, email text
+);
+"""
+TREE_ROWS = """
+INSERT INTO public.orgs VALUES (1, 'a'), (2, 'b');
+INSERT INTO public.teams VALUES (10, 1, 'ok'), (11, 1, 'bad'), (20, 2, NULL);
+INSERT INTO public.members VALUES (100, 10, 'x'), (101, 11, NULL), (200, 20, 'y');
+INSERT INTO public.invites VALUES (1000, 1, 'i@a'), (2000, 2, 'i@b');
+"""
+
+
+def _state(project: Project) -> list[list[tuple[object, ...]]]:
+    return [
+        project.sql(f"SELECT * FROM public.{table} ORDER BY 1")  # test-owned names
+        for table in ("orgs", "teams", "members", "invites")
+    ]
+
+
+def test_a_cascading_delete_keeps_and_restores_the_children(
+    project: Project, pg_server: object
+) -> None:
+    """ON DELETE CASCADE (two levels deep) and SET NULL children are kept with the DELETE and
+    put back after their parents; the verifier calls the rollback verified."""
+    write(project, TREE, TREE_SQL)
+    assert apply(project)[0] == 0
+    project.sql(TREE_ROWS)
+    before = _state(project)
+    write(project, PRUNE, "DELETE FROM public.orgs WHERE name = 'a';\n")
+    code, doc, out = apply(project)
+    assert code == 0, out
+    kept = {(c["target"], c["rows"]) for c in doc["applied"][0]["captures"]}
+    assert kept == {
+        ("public.orgs", 1),
+        ("public.teams", 2),
+        ("public.members", 2),
+        ("public.invites", 1),
+    }
+    assert project.sql("SELECT count(*) FROM public.members") == [(1,)]
+    shadow = str(pg_server.admin_url)  # type: ignore[attr-defined]
+    made = cli(project, "generate", "--verify", "--force", "--shadow-url", shadow)
+    assert made.returncode == 0, made.stdout + made.stderr
+    verdict = next(line for line in made.stdout.splitlines() if PRUNE in line)
+    assert verdict.split()[0] == "verified", made.stdout
+
+    run = project.execute(PRUNE)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert _state(project) == before
+
+
+def test_a_self_referencing_cascade_is_not_kept(project: Project) -> None:
+    write(
+        project,
+        TREE,
+        "CREATE TABLE public.nodes (id int PRIMARY KEY, up int REFERENCES public.nodes "
+        "ON DELETE CASCADE);\n",
+    )
+    assert apply(project)[0] == 0
+    write(project, PRUNE, "DELETE FROM public.nodes WHERE id = 1;\n")
+    code, doc, out = apply(project)
+    assert code == 0, out
+    (entry,) = doc["applied"][0]["captures"]
+    assert entry["status"] == "manual"
+    assert "reaches public.nodes twice" in entry["reason"]
