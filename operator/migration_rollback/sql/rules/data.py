@@ -102,6 +102,9 @@ def _literal_rows(node: Any) -> list[tuple[Any, ...]] | None:
 
 def data_change(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     rel = relation(node.relation, ctx.default_schema) if getattr(node, "relation", None) else None
+    if rel is not None and ctx.is_new(rel):  # as for INSERT
+        yield nothing(f"rows go with {rel.qualified}, which the rollback drops")
+        return
     yield manual(
         ManualNeed.DATA_CHANGE,
         f"{st.kind.removesuffix('Stmt').upper()} changed rows"
