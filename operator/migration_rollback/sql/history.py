@@ -256,6 +256,19 @@ def _observe_matview(h: History, st: Statement, node: Any) -> None:
     h._define(relation(node.into.rel, h.default_schema, kind), st)
 
 
+def _observe_foreign_table(h: History, st: Statement, node: Any) -> None:
+    h._define(relation(node.base.relation, h.default_schema, "foreign table"), st)
+
+
+def _observe_named(kind: str, name_attr: str) -> Observer:
+    """A schemaless object a CREATE names by one attribute (a server, a wrapper)."""
+
+    def observe(h: History, st: Statement, node: Any) -> None:
+        h._define(ObjectRef(kind, str(getattr(node, name_attr))), st)
+
+    return observe
+
+
 def _observe_trigger(h: History, st: Statement, node: Any) -> None:
     rel = relation(node.relation, h.default_schema)
     h._define(ObjectRef("trigger", str(node.trigname), rel.schema, table=rel.name), st)
@@ -411,6 +424,9 @@ _OBSERVERS: dict[type, Observer] = {
     ast.ViewStmt: _observe_view,
     ast.CreateTableAsStmt: _observe_matview,
     ast.CreateTrigStmt: _observe_trigger,
+    ast.CreateForeignTableStmt: _observe_foreign_table,
+    ast.CreateForeignServerStmt: _observe_named("server", "servername"),
+    ast.CreateFdwStmt: _observe_named("foreign data wrapper", "fdwname"),
     ast.CreatePolicyStmt: _observe_policy,
     ast.CreateEnumStmt: _observe_simple("type"),
     ast.CompositeTypeStmt: _observe_simple("type"),

@@ -24,7 +24,7 @@ from migration_rollback.sql.rules.context import Context, Inverse, manual, nothi
 def owner_back(ref: ObjectRef, ctx: Context) -> Iterator[Inverse]:
     """OWNER TO: nothing when the object is new here; else the previous owner (the shadow
     knows it; the SQL of earlier migrations does not say who ran them)."""
-    if ctx.is_new(ref) or ctx.created_here.has_name(ref.schema or "", ref.name):
+    if ctx.is_new(ref) or ctx.created_here.has_name(ref):
         yield nothing(f"{ref.describe()} is new in this migration")
         return
     yield manual(
@@ -137,27 +137,47 @@ def _bare(kind: str, parts: list[str], default_schema: str) -> ObjectRef:
     return ObjectRef(kind, parts[-1])
 
 
+def _on_table(kind: str, parts: list[str], default_schema: str) -> ObjectRef:
+    schema, table = split_qualified(parts[:-1], default_schema)
+    return ObjectRef(kind, parts[-1], schema, table=table)
+
+
 def _in_schema(kind: str, parts: list[str], default_schema: str) -> ObjectRef:
     schema, name = split_qualified(parts, default_schema)
     return ObjectRef(kind, name, schema)
 
 
-# How COMMENT names its object, by object type; any type not listed is schema-qualified.
+def _resolver(kind: kinds.ObjectKind) -> Resolver:
+    if kind.schemaless:
+        return _bare
+    return _on_table if kind.on_table else _in_schema
+
+
+# How COMMENT names its object, by object type: as the registry says the kind is named (a
+# column and a table constraint by their table); any type not listed is schema-qualified.
 COMMENT_TARGET: dict[OT, Resolver] = {
+    **{t: _resolver(k) for t, k in kinds.BY_TYPE.items()},
     OT.OBJECT_COLUMN: _column,
-    OT.OBJECT_SCHEMA: _bare,
-    OT.OBJECT_EXTENSION: _bare,
-    OT.OBJECT_PUBLICATION: _bare,
-    OT.OBJECT_ROLE: _bare,
+    OT.OBJECT_TABCONSTRAINT: _on_table,
 }
+
+
+def _comment_kind(object_type: OT) -> str:
+    """The registry's name of the kind (`materialized view`, `server`), which earlier
+    migrations' objects are keyed by; the enum's spelling for a kind it does not hold."""
+    found = kinds.of_type(object_type)
+    return found.name if found else str(object_type.name).removeprefix("OBJECT_").lower()
 
 
 def _comment_target(node: Any, default_schema: str) -> ObjectRef | None:
     obj = node.object
-    kind = str(node.objtype.name).removeprefix("OBJECT_").lower()
+    kind = _comment_kind(node.objtype)
     if isinstance(obj, ast.ObjectWithArgs):
         return object_with_args(obj, default_schema, kind)
-    parts = strings(obj.names) if isinstance(obj, ast.TypeName) else strings(obj)
+    if isinstance(obj, ast.String):  # a schemaless object: `COMMENT ON SCHEMA s`
+        parts = [str(obj.sval)]
+    else:
+        parts = strings(obj.names) if isinstance(obj, ast.TypeName) else strings(obj)
     if not parts:
         return None
     return COMMENT_TARGET.get(node.objtype, _in_schema)(kind, parts, default_schema)
@@ -169,11 +189,14 @@ def _table_of(ref: ObjectRef) -> ObjectRef:
 
 
 def _comment_on_new_object(ref: ObjectRef | None, ctx: Context) -> bool:
+    """Made here: the object, or the table a column or constraint belongs to."""
     if ref is None:
         return False
     if ref.kind == "column":
-        return ctx.is_new(ref) or ctx.is_new(_table_of(ref))
-    return ctx.created_here.has_name(ref.schema or "", ref.name)
+        return ctx.is_new(ref) or ctx.created_here.has_name(_table_of(ref))
+    if ref.kind == "constraint" and ref.table is not None:
+        return ctx.created_here.has_name(ObjectRef("table", ref.table, ref.schema))
+    return ctx.created_here.has_name(ref)
 
 
 def _comment_sql(node: Any, text: str | None) -> str:
