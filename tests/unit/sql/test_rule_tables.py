@@ -15,7 +15,14 @@ from pglast import parse_sql
 from pglast.enums.parsenodes import AlterPublicationAction, ObjectType
 from pglast.enums.parsenodes import AlterTableType as AT
 
-from migration_rollback.sql import ManualNeed, ObjectRef, generate_rollback, kinds, parse_script
+from migration_rollback.sql import (
+    ManualNeed,
+    ObjectRef,
+    comments,
+    generate_rollback,
+    kinds,
+    parse_script,
+)
 from migration_rollback.sql.inverse import RULES
 from migration_rollback.sql.rules import alter_table, attributes, create, redefine, renames
 from migration_rollback.sql.rules.context import by_hand
@@ -254,13 +261,13 @@ def test_comment_names_its_object_as_the_registry_does(object_type: ObjectType) 
     what, expected = COMMENTS[object_type]
     node = _node(f"comment on {what} is 'x'")
     assert node.objtype == object_type
-    assert attributes._comment_target(node, "public") == expected
+    assert comments.comment_target(node, "public") == expected
     assert expected.kind in kinds.KINDS
 
 
 def test_the_comment_table_follows_the_registry() -> None:
     for object_type, kind in kinds.BY_TYPE.items():
-        assert object_type in attributes.COMMENT_TARGET, kind.name
+        assert object_type in comments.COMMENT_TARGET, kind.name
 
 
 def test_every_create_names_a_registered_kind_and_is_undone_by_a_drop() -> None:

@@ -9,13 +9,14 @@ previous owner is a MANUAL item (the shadow database knows it).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from pglast.enums.parsenodes import ObjectType as OT
 
 from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast
+from migration_rollback.sql.comments import comment_target
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import deparse, object_with_args, split_qualified, strings
 from migration_rollback.sql.rules.context import Context, Inverse, manual, nothing
@@ -125,63 +126,6 @@ def default_privileges(node: Any, st: Statement, ctx: Context) -> Iterator[Inver
 
 # --- COMMENT --------------------------------------------------------------------------------
 
-Resolver = Callable[[str, list[str], str], ObjectRef]  # (kind, name parts, default schema)
-
-
-def _column(kind: str, parts: list[str], default_schema: str) -> ObjectRef:
-    schema, table = split_qualified(parts[:-1], default_schema)
-    return ObjectRef("column", table, schema, column=parts[-1])
-
-
-def _bare(kind: str, parts: list[str], default_schema: str) -> ObjectRef:
-    return ObjectRef(kind, parts[-1])
-
-
-def _on_table(kind: str, parts: list[str], default_schema: str) -> ObjectRef:
-    schema, table = split_qualified(parts[:-1], default_schema)
-    return ObjectRef(kind, parts[-1], schema, table=table)
-
-
-def _in_schema(kind: str, parts: list[str], default_schema: str) -> ObjectRef:
-    schema, name = split_qualified(parts, default_schema)
-    return ObjectRef(kind, name, schema)
-
-
-def _resolver(kind: kinds.ObjectKind) -> Resolver:
-    if kind.schemaless:
-        return _bare
-    return _on_table if kind.on_table else _in_schema
-
-
-# How COMMENT names its object, by object type: as the registry says the kind is named (a
-# column and a table constraint by their table); any type not listed is schema-qualified.
-COMMENT_TARGET: dict[OT, Resolver] = {
-    **{t: _resolver(k) for t, k in kinds.BY_TYPE.items()},
-    OT.OBJECT_COLUMN: _column,
-    OT.OBJECT_TABCONSTRAINT: _on_table,
-}
-
-
-def _comment_kind(object_type: OT) -> str:
-    """The registry's name of the kind (`materialized view`, `server`), which earlier
-    migrations' objects are keyed by; the enum's spelling for a kind it does not hold."""
-    found = kinds.of_type(object_type)
-    return found.name if found else str(object_type.name).removeprefix("OBJECT_").lower()
-
-
-def _comment_target(node: Any, default_schema: str) -> ObjectRef | None:
-    obj = node.object
-    kind = _comment_kind(node.objtype)
-    if isinstance(obj, ast.ObjectWithArgs):
-        return object_with_args(obj, default_schema, kind)
-    if isinstance(obj, ast.String):  # a schemaless object: `COMMENT ON SCHEMA s`
-        parts = [str(obj.sval)]
-    else:
-        parts = strings(obj.names) if isinstance(obj, ast.TypeName) else strings(obj)
-    if not parts:
-        return None
-    return COMMENT_TARGET.get(node.objtype, _in_schema)(kind, parts, default_schema)
-
 
 def _table_of(ref: ObjectRef) -> ObjectRef:
     """A column's comment goes with its table."""
@@ -204,15 +148,13 @@ def _comment_sql(node: Any, text: str | None) -> str:
 
 
 def comment(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
-    ref = _comment_target(node, ctx.default_schema)
+    ref = comment_target(node, ctx.default_schema)
     if _comment_on_new_object(ref, ctx):
         yield Inverse(_comment_sql(node, None), notes=("the object is new in this migration",))
         return
-    target = deparse(node.object) if isinstance(node.object, ast.Node) else repr(node.object)
-    key = target + str(node.objtype)
     history = ctx.history
-    if history is not None and key in history.comments:
-        restored = _comment_sql(node, history.comments[key])
+    if history is not None and ref is not None and ref.key in history.comments:
+        restored = _comment_sql(node, history.comments[ref.key])
         yield Inverse(restored, notes=("restores the comment set by an earlier migration",))
     elif history is not None and ref is not None and history.knows(_table_of(ref)):
         reset = _comment_sql(node, None)
