@@ -8,11 +8,14 @@ with nothing left by hand, and say what the static rules now know.
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 import pytest
 from verify_support import write_project
 
 from migration_rollback.sql import (
+    LockLevel,
     ObjectRef,
     build_history,
     classify,
@@ -181,3 +184,53 @@ def test_dropping_a_foreign_table_loses_no_data_and_its_text_brings_it_back(
         assert conn.execute(_FOREIGN_TABLES).fetchall() != before
         conn.execute(step.sql or "")
         assert conn.execute(_FOREIGN_TABLES).fetchall() == before
+
+
+# A dropped relation's pg_class row is gone already: user objects are told by their oid
+# (catalogs are below FirstNormalObjectId).
+_TABLE_LOCKS = """
+select distinct l.mode from pg_catalog.pg_locks l
+where l.pid = pg_catalog.pg_backend_pid() and l.locktype = 'relation'
+  and l.relation::pg_catalog.int8 >= 16384
+"""
+
+
+def _level(mode: str) -> LockLevel:
+    """`AccessExclusiveLock` -> ACCESS_EXCLUSIVE."""
+    words = re.findall("[A-Z][a-z]+", mode.removesuffix("Lock"))
+    return LockLevel["_".join(w.upper() for w in words)]
+
+
+@pytest.mark.parametrize(
+    "drop",
+    [
+        "drop aggregate public.total_of(int)",
+        "drop function public.touch()",
+        "drop schema kinds_extra",
+        "drop server lonely_server",
+        "drop foreign data wrapper lonely_fdw",
+        "drop foreign table public.remote_docs",
+        "drop table public.notes",
+        "drop trigger notes_touch on public.notes",
+        "drop index public.docs_body_idx",
+        "drop view public.doc_view",
+        "drop sequence public.kinds_seq",
+    ],
+)
+def test_the_lock_a_drop_is_classed_with_is_the_one_postgresql_takes(
+    database_url: str, drop: str
+) -> None:
+    """The table locks the backend holds after the DROP, inside its transaction."""
+    extra = (
+        "create function public.touch() returns int language sql as 'select 1';\n"
+        "create foreign data wrapper lonely_fdw;\n"
+        "create server lonely_server foreign data wrapper kinds_fdw;\n"
+    )
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(BASE + extra)
+    with psycopg.connect(database_url) as conn:
+        conn.execute(drop)
+        held = [_level(str(mode)) for (mode,) in conn.execute(_TABLE_LOCKS).fetchall()]
+        conn.rollback()
+    strongest = max(held, default=LockLevel.NONE)
+    assert strongest == classify(parse_script(drop).statements[0]).lock
