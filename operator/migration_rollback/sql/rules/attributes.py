@@ -17,6 +17,7 @@ from pglast.enums.parsenodes import ObjectType as OT
 from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.comments import comment_target
+from migration_rollback.sql.history import History
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import deparse, object_with_args, split_qualified, strings
 from migration_rollback.sql.rules.context import Context, Inverse, manual, nothing
@@ -143,6 +144,14 @@ def _comment_on_new_object(ref: ObjectRef | None, ctx: Context) -> bool:
     return ctx.created_here.has_name(ref)
 
 
+# Kinds whose CREATE may set a comment of its own: CREATE EXTENSION takes its control file's.
+_COMMENTED_BY_CREATE = frozenset({"extension"})
+
+
+def _made_without_comment(ref: ObjectRef, history: History) -> bool:
+    return ref.kind not in _COMMENTED_BY_CREATE and history.knows(_table_of(ref))
+
+
 def _comment_sql(node: Any, text: str | None) -> str:
     return deparse(ast.CommentStmt(objtype=node.objtype, object=node.object, comment=text))
 
@@ -156,7 +165,7 @@ def comment(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     if history is not None and ref is not None and ref.key in history.comments:
         restored = _comment_sql(node, history.comments[ref.key])
         yield Inverse(restored, notes=("restores the comment set by an earlier migration",))
-    elif history is not None and ref is not None and history.knows(_table_of(ref)):
+    elif history is not None and ref is not None and _made_without_comment(ref, history):
         reset = _comment_sql(node, None)
         yield Inverse(reset, notes=("earlier migrations created it without a comment",))
     else:
