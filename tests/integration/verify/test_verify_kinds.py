@@ -12,7 +12,7 @@ import re
 
 import psycopg
 import pytest
-from verify_support import write_project
+from verify_support import assert_verified, body_of, generate_replays
 
 from migration_rollback.sql import (
     LockLevel,
@@ -22,7 +22,7 @@ from migration_rollback.sql import (
     generate_rollback,
     parse_script,
 )
-from migration_rollback.verify import GeneratedRollback, generate_verified
+from migration_rollback.verify import GeneratedRollback
 
 pytestmark = pytest.mark.integration
 
@@ -102,40 +102,28 @@ def generated(
     tmp_path_factory: pytest.TempPathFactory, pg_server: object
 ) -> dict[str, GeneratedRollback]:
     root = tmp_path_factory.mktemp("kinds")
-    pairs = write_project(
-        root, [("base", BASE, None), *((name, sql, None) for name, sql in MIGRATIONS)]
-    )
-    out = generate_verified(pairs, str(pg_server.admin_url))  # type: ignore[attr-defined]
-    return {g.migration.split("_", 1)[1]: g for g in out}
+    return generate_replays(root, BASE, MIGRATIONS, str(pg_server.admin_url))  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("case", [name for name, _ in MIGRATIONS])
 def test_rollback_is_verified(generated: dict[str, GeneratedRollback], case: str) -> None:
-    g = generated[case]
-    assert g.result.status == "verified", g.result.report() + "\n" + (g.sql_body or "")
-    assert not g.still_manual, g.still_manual
-
-
-def _body(generated: dict[str, GeneratedRollback], case: str) -> str:
-    body = generated[case].sql_body
-    assert body is not None
-    return body
+    assert_verified(generated[case])
 
 
 def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None:
-    owners = _body(generated, "owners")
+    owners = body_of(generated, "owners")
     assert "docs_body_idx OWNER TO" not in owners
     assert "doc_counts OWNER TO" in owners
     assert "remote_docs OWNER TO" in owners
     # IF NOT EXISTS of existing objects: nothing is dropped
-    assert "DROP " not in _body(generated, "if_not_exists")
-    comments = _body(generated, "comments")
+    assert "DROP " not in body_of(generated, "if_not_exists")
+    comments = body_of(generated, "comments")
     assert "COMMENT ON TABLE public.docs IS 'documented'" in comments
     assert "COMMENT ON MATERIALIZED VIEW public.doc_counts IS 'counted'" in comments
     assert "COMMENT ON SERVER kinds_server IS 'remote'" in comments
     assert "COMMENT ON TRIGGER notes_touch ON public.notes IS NULL" in comments
     assert "COMMENT ON SCHEMA kinds_extra IS NULL" in comments
-    assert "CREATE SCHEMA IF NOT EXISTS kinds_extra" in _body(generated, "drops")
+    assert "CREATE SCHEMA IF NOT EXISTS kinds_extra" in body_of(generated, "drops")
 
 
 def test_static_rules_know_without_the_shadow() -> None:
