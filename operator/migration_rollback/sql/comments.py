@@ -62,6 +62,7 @@ def comment_kind(object_type: OT) -> str:
 
 
 def comment_target(node: Any, default_schema: str) -> ObjectRef | None:
+    """The object a CommentStmt names; None when its name cannot be read."""
     obj = node.object
     kind = comment_kind(node.objtype)
     if isinstance(obj, ast.ObjectWithArgs):
