@@ -41,6 +41,15 @@ create foreign table public.remote_notes (id int) server kinds_server;
 create schema if not exists kinds_extra;
 create sequence public.kinds_seq;
 create aggregate public.total_of(int) (sfunc = int4pl, stype = int, initcond = '0');
+create aggregate public.mean_of(float8) (
+  sfunc = float8_accum, stype = float8[], finalfunc = float8_avg, combinefunc = float8_combine,
+  initcond = '{0,0,0}', parallel = safe
+);
+create aggregate public.most_of(int) (sfunc = int4larger, stype = int, sortop = >);
+create foreign table public.remote_opts (
+  id int options (column_name 'ident') not null, v text check (v <> '')
+) server kinds_server options (schema_name 'far', table_name 'opts');
+comment on foreign table public.remote_opts is 'remote, with options';
 create view public.doc_view as select id from public.docs;
 create table public.notes (id int primary key);
 create trigger notes_touch before update on public.notes
@@ -86,15 +95,19 @@ MIGRATIONS = [
     ),
     # 6. a schema dropped without CASCADE was empty: recreated, no data involved
     ("drops", "drop schema kinds_extra;\n"),
+    # 7. foreign tables and aggregates, recreated by the state-aware writer from the shadow
+    (
+        "drops_elsewhere",
+        "alter foreign table public.remote_notes rename to remote_notes_old;\n"
+        "drop foreign table public.remote_notes_old;\n"
+        "drop foreign table public.remote_docs;\n"
+        "drop foreign table public.remote_opts;\n"
+        "drop aggregate public.total_of(int);\n"
+        "drop aggregate public.mean_of(float8);\n"
+        "drop aggregate public.most_of(int);\n",
+    ),
 ]
-# The state-aware writer (verify/stateful) cannot recreate a foreign table or an aggregate yet;
-# their drops are checked against the static rules and the runner's plan below.
-DROPS_ELSEWHERE = (
-    "alter foreign table public.remote_notes rename to remote_notes_old;\n"
-    "drop foreign table public.remote_notes_old;\n"
-    "drop foreign table public.remote_docs;\n"
-    "drop aggregate public.total_of(int);\n"
-)
+DROPS_ELSEWHERE = MIGRATIONS[-1][1]
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +137,13 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     assert "COMMENT ON TRIGGER notes_touch ON public.notes IS NULL" in comments
     assert "COMMENT ON SCHEMA kinds_extra IS NULL" in comments
     assert "CREATE SCHEMA IF NOT EXISTS kinds_extra" in body_of(generated, "drops")
+    elsewhere = body_of(generated, "drops_elsewhere")
+    assert "CREATE FOREIGN TABLE public.remote_notes_old" in elsewhere
+    assert "OPTIONS (schema_name 'far', table_name 'opts')" in elsewhere
+    assert "CREATE OR REPLACE AGGREGATE public.mean_of" in elsewhere
+    assert "SORTOP = OPERATOR(pg_catalog.>)" in elsewhere
+    assert "ADD COLUMN" not in elsewhere  # the renamed foreign table came back with its columns
+    assert "id integer OPTIONS (column_name 'ident') NOT NULL" in elsewhere
 
 
 def test_static_rules_know_without_the_shadow() -> None:
@@ -139,7 +159,9 @@ def test_static_rules_know_without_the_shadow() -> None:
     assert remote_docs.sql is not None
     assert remote_docs.sql.startswith("create foreign table")
     assert [(str(i.need), i.was) for _, i in drops.manual_items] == [
-        ("RECREATE_DROPPED", None),  # the aggregate: no CREATE AGGREGATE is followed
+        ("RECREATE_DROPPED", None),  # the aggregates: no CREATE AGGREGATE is followed
+        ("RECREATE_DROPPED", None),
+        ("RECREATE_DROPPED", None),
         ("RECREATE_DROPPED", ObjectRef("foreign table", "remote_notes", "public")),
     ]
 

@@ -136,13 +136,13 @@ RENAMES: dict[ObjectType, str] = {
     ObjectType.OBJECT_SCHEMA: "alter schema s rename to s2",
     ObjectType.OBJECT_FUNCTION: "alter function s.f(int) rename to g",
     ObjectType.OBJECT_PROCEDURE: "alter procedure s.p() rename to q",
+    ObjectType.OBJECT_AGGREGATE: "alter aggregate s.a(int) rename to b",
     ObjectType.OBJECT_TYPE: "alter type s.e rename to e2",
     ObjectType.OBJECT_DOMAIN: "alter domain s.d rename to d2",
 }
 RENAMED_BY_HAND = [
     "alter collation c rename to d",
     "alter server a rename to b",
-    "alter aggregate s.a(int) rename to b",
     "alter publication a rename to b",
     "alter event trigger a rename to b",
 ]
@@ -174,6 +174,7 @@ MOVES: dict[ObjectType, str] = {
     ObjectType.OBJECT_FOREIGN_TABLE: "alter foreign table s.f set schema x",
     ObjectType.OBJECT_FUNCTION: "alter function s.f(int) set schema x",
     ObjectType.OBJECT_PROCEDURE: "alter procedure s.p() set schema x",
+    ObjectType.OBJECT_AGGREGATE: "alter aggregate s.a(int) set schema x",
     ObjectType.OBJECT_TYPE: "alter type s.e set schema x",
     ObjectType.OBJECT_DOMAIN: "alter domain s.d set schema x",
 }

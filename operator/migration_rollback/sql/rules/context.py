@@ -133,6 +133,10 @@ class Context:
     renamed_relations: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     # Columns this migration renamed so far: (schema, table, new name) -> name before.
     renamed_columns: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    # Routines, triggers and policies renamed or moved so far, by what they are called now:
+    # their names are not `schema.name` (arguments; a table), so the relations' map cannot hold
+    # them.
+    renamed_members: dict[tuple[str, str, str | None, str], ObjectRef] = field(default_factory=dict)
 
     def column_before(self, schema: str, table: str, column: str) -> ColumnState | None:
         """What earlier migrations tell of a column, by the name it had before this one."""
@@ -160,7 +164,14 @@ class Context:
         else:
             old = self.renamed_types.get(key) if ref.kind in ("type", "domain") else None
             before = (key[0], old) if old is not None else None
-        return None if before is None else ObjectRef(ref.kind, before[1], before[0])
+        if before is None:
+            return self.renamed_members.get(_member_key(ref, self.default_schema))
+        return ObjectRef(ref.kind, before[1], before[0])
+
+    def follow_member(self, before: ObjectRef, now: ObjectRef) -> None:
+        """A routine, trigger or policy renamed or moved from `before` to `now`."""
+        first = self.renamed_members.pop(_member_key(before, self.default_schema), before)
+        self.renamed_members[_member_key(now, self.default_schema)] = first
 
     def follow_relation(self, schema: str, name: str, now: tuple[str, str]) -> None:
         """A relation renamed or moved from (schema, name) to `now`."""
@@ -185,6 +196,11 @@ class Context:
     def previous(self, ref: ObjectRef) -> Any:
         """The definition an earlier migration gave `ref`, or None."""
         return self.history.definition(ref) if self.history else None
+
+
+def _member_key(ref: ObjectRef, default_schema: str) -> tuple[str, str, str | None, str]:
+    """A renamed member as a later statement names it (a DROP may leave out the arguments)."""
+    return (ref.kind, ref.schema or default_schema, ref.table, ref.name)
 
 
 Rule = Callable[[Any, Statement, Context], Iterator[Inverse]]

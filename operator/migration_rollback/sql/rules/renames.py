@@ -9,7 +9,7 @@ steps must call a renamed type, relation or column by its new name.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pglast.enums.parsenodes import ObjectType as OT
@@ -94,6 +94,9 @@ def _rename_on_table(node: Any, st: Statement, ctx: Context) -> Inverse | None:
     if not node.relation:
         return None
     rel = relation(node.relation, ctx.default_schema)
+    kind = kinds.BY_TYPE[node.renameType].name
+    before = ObjectRef(kind, str(node.subname), rel.schema, table=rel.name)
+    ctx.follow_member(before, replace(before, name=str(node.newname)))
     new, old = Identifier(str(node.newname)), Identifier(str(node.subname))
     keyword = _keyword(node.renameType)
     return Inverse(sql("ALTER {} {} ON {} RENAME TO {}", keyword, new, name_of(rel), old))
@@ -109,6 +112,7 @@ def _rename_routine(node: Any, st: Statement, ctx: Context) -> Inverse | None:
         return None
     kind = kinds.BY_TYPE[node.renameType]
     ref = object_with_args(node.object, ctx.default_schema, kind.name)
+    ctx.follow_member(ref, replace(ref, name=str(node.newname)))
     renamed = qualified(ref.schema, str(node.newname))
     return Inverse(
         sql("ALTER {} {}{} RENAME TO {}", SQL(kind.keyword), renamed, arguments(ref),
@@ -133,6 +137,7 @@ RENAME: dict[OT, Handler] = {
     OT.OBJECT_SCHEMA: _rename_schema,
     OT.OBJECT_FUNCTION: _rename_routine,
     OT.OBJECT_PROCEDURE: _rename_routine,
+    OT.OBJECT_AGGREGATE: _rename_routine,
     OT.OBJECT_TYPE: _rename_type,
     OT.OBJECT_DOMAIN: _rename_type,
 }  # fmt: skip
@@ -155,7 +160,8 @@ def _move_relation(node: Any, st: Statement, ctx: Context) -> Inverse | None:
 def _move_routine(node: Any, st: Statement, ctx: Context) -> Inverse | None:
     if not isinstance(node.object, ast.ObjectWithArgs):
         return None
-    ref = object_with_args(node.object, ctx.default_schema)
+    ref = object_with_args(node.object, ctx.default_schema, kinds.BY_TYPE[node.objectType].name)
+    ctx.follow_member(ref, replace(ref, schema=str(node.newschema)))
     moved, back = qualified(str(node.newschema), ref.name), Identifier(str(ref.schema))
     keyword = _keyword(node.objectType)
     return Inverse(sql("ALTER {} {}{} SET SCHEMA {}", keyword, moved, arguments(ref), back))
@@ -172,6 +178,7 @@ SET_SCHEMA: dict[OT, Handler] = {
     **dict.fromkeys(kinds.RELATION_TYPES, _move_relation),
     OT.OBJECT_FUNCTION: _move_routine,
     OT.OBJECT_PROCEDURE: _move_routine,
+    OT.OBJECT_AGGREGATE: _move_routine,
     OT.OBJECT_TYPE: _move_type,
     OT.OBJECT_DOMAIN: _move_type,
 }  # fmt: skip

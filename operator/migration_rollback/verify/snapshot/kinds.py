@@ -24,6 +24,60 @@ from migration_rollback.verify.snapshot.relation_kinds import (
     TRIGGERS,
 )
 
+
+def _routine(oid: str) -> str:
+    return (
+        "(SELECT pg_catalog.quote_ident(fn.nspname) || '.' || pg_catalog.quote_ident(f.proname) "
+        "FROM pg_catalog.pg_proc f JOIN pg_catalog.pg_namespace fn ON fn.oid = f.pronamespace "
+        f"WHERE f.oid = {oid})"
+    )
+
+
+def _if_set(oid: str, keyword: str) -> str:
+    return f"CASE WHEN {oid} <> 0 THEN '{keyword} = ' || {_routine(oid)} END"
+
+
+_MODIFY = "CASE {} WHEN 'r' THEN 'READ_ONLY' WHEN 's' THEN 'SHAREABLE' ELSE 'READ_WRITE' END"
+
+# pg_get_functiondef refuses aggregates: their CREATE AGGREGATE, from pg_aggregate (every
+# option; a NULL one is left out of the list).
+AGGREGATE_DDL = (
+    "(SELECT 'CREATE OR REPLACE AGGREGATE ' || pg_catalog.quote_ident(n.nspname) || '.' "
+    "|| pg_catalog.quote_ident(p.proname) || '(' || pg_catalog.pg_get_function_arguments(p.oid) "
+    "|| ') (' || pg_catalog.concat_ws(', ', "
+    f"'SFUNC = ' || {_routine('ag.aggtransfn')}, "
+    "'STYPE = ' || pg_catalog.format_type(ag.aggtranstype, NULL), "
+    "CASE WHEN ag.aggtransspace <> 0 THEN 'SSPACE = ' || ag.aggtransspace END, "
+    f"{_if_set('ag.aggfinalfn', 'FINALFUNC')}, "
+    "CASE WHEN ag.aggfinalextra THEN 'FINALFUNC_EXTRA' END, "
+    "CASE WHEN ag.aggfinalfn <> 0 THEN 'FINALFUNC_MODIFY = ' || "
+    + _MODIFY.format("ag.aggfinalmodify")
+    + " END, "
+    f"{_if_set('ag.aggcombinefn', 'COMBINEFUNC')}, "
+    f"{_if_set('ag.aggserialfn', 'SERIALFUNC')}, "
+    f"{_if_set('ag.aggdeserialfn', 'DESERIALFUNC')}, "
+    "'INITCOND = ' || pg_catalog.quote_literal(ag.agginitval), "
+    f"{_if_set('ag.aggmtransfn', 'MSFUNC')}, "
+    f"{_if_set('ag.aggminvtransfn', 'MINVFUNC')}, "
+    "CASE WHEN ag.aggmtranstype <> 0 THEN 'MSTYPE = ' "
+    "|| pg_catalog.format_type(ag.aggmtranstype, NULL) END, "
+    "CASE WHEN ag.aggmtransspace <> 0 THEN 'MSSPACE = ' || ag.aggmtransspace END, "
+    f"{_if_set('ag.aggmfinalfn', 'MFINALFUNC')}, "
+    "CASE WHEN ag.aggmfinalextra THEN 'MFINALFUNC_EXTRA' END, "
+    "CASE WHEN ag.aggmfinalfn <> 0 THEN 'MFINALFUNC_MODIFY = ' || "
+    + _MODIFY.format("ag.aggmfinalmodify")
+    + " END, "
+    "'MINITCOND = ' || pg_catalog.quote_literal(ag.aggminitval), "
+    "CASE WHEN ag.aggsortop <> 0 THEN (SELECT 'SORTOP = OPERATOR(' "
+    "|| pg_catalog.quote_ident(opn.nspname) || '.' || o.oprname || ')' "
+    "FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace opn ON opn.oid = o.oprnamespace "
+    "WHERE o.oid = ag.aggsortop) END, "
+    "CASE p.proparallel WHEN 's' THEN 'PARALLEL = SAFE' WHEN 'r' THEN 'PARALLEL = RESTRICTED' "
+    "END, "
+    "CASE WHEN ag.aggkind = 'h' THEN 'HYPOTHETICAL' END) || ')' "
+    "FROM pg_catalog.pg_aggregate ag WHERE ag.aggfnoid = p.oid)"
+)
+
 SCHEMAS = Kind(
     label="schema",
     ref="'pg_namespace:' || n.oid::text",
@@ -82,7 +136,12 @@ FUNCTIONS = Kind(
         ("schema", "n.nspname"),
         ("name", "p.proname"),
         ("identity arguments", "pg_catalog.pg_get_function_identity_arguments(p.oid)"),
-        ("ddl", "CASE WHEN p.prokind <> 'a' THEN pg_catalog.pg_get_functiondef(p.oid) END"),
+        (
+            "ddl",
+            "CASE WHEN p.prokind <> 'a' THEN pg_catalog.pg_get_functiondef(p.oid) ELSE "
+            + AGGREGATE_DDL
+            + " END",
+        ),
     ),
 )
 

@@ -92,7 +92,23 @@ RELATIONS = Kind(
     ),
     acl=Acl("c.relacl", "c.relowner", "CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::\"char\""),
     comment=Comment("pg_class", "c.oid"),
-    extras=(("schema", "n.nspname"), ("name", "c.relname"), ("identity", "own.ident")),
+    extras=(
+        ("schema", "n.nspname"),
+        ("name", "c.relname"),
+        ("identity", "own.ident"),
+        # what a foreign table is recreated with (`CREATE FOREIGN TABLE … SERVER … OPTIONS`)
+        (
+            "server",
+            "CASE WHEN c.relkind = 'f' THEN (SELECT pg_catalog.quote_ident(fs.srvname) "
+            "FROM pg_catalog.pg_foreign_table ft JOIN pg_catalog.pg_foreign_server fs "
+            "ON fs.oid = ft.ftserver WHERE ft.ftrelid = c.oid) END",
+        ),
+        (
+            "foreign options",
+            "CASE WHEN c.relkind = 'f' THEN (SELECT ft.ftoptions FROM pg_catalog.pg_foreign_table "
+            "ft WHERE ft.ftrelid = c.oid) END",
+        ),
+    ),
 )
 
 COLUMNS = Kind(
@@ -148,6 +164,7 @@ COLUMNS = Kind(
         ("table", "c.relname"),
         ("column", "a.attname"),
         ("attnum", "a.attnum::text"),
+        ("foreign options", "CASE WHEN c.relkind = 'f' THEN a.attfdwoptions END"),
     ),
 )
 

@@ -6,9 +6,10 @@ Part of the state-aware rollbacks (see the package's docstring); pure, no databa
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from migration_rollback.sql import ObjectRef, casts, checked_statement
+from migration_rollback.sql.compose import EMPTY, SQL, Identifier, Literal, sql
 from migration_rollback.verify.deparse_fixpoint import reprintable
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, quote_ident
 from migration_rollback.verify.stateful.acl import (
@@ -23,6 +24,7 @@ from migration_rollback.verify.stateful.lookups import (
     strings,
     unquote,
 )
+from migration_rollback.verify.stateful.renamed import members, under_new_name
 from migration_rollback.verify.stateful.type_users import type_users
 
 _DROPPABLE = frozenset(
@@ -36,6 +38,13 @@ _DEFAULT_OBJECTS = {"r": "TABLES", "S": "SEQUENCES", "f": "FUNCTIONS", "T": "TYP
 
 def _grantee(name: str) -> str:
     return "PUBLIC" if name in ("", "PUBLIC") else quote_ident(name)
+
+
+def foreign_options(value: object) -> str:
+    """`OPTIONS (key 'value', …)` from pg_foreign_table.ftoptions' `key=value` items."""
+    pairs = (str(item).partition("=") for item in strings(value))
+    listed = SQL(", ").join(SQL("{} {}").format(Identifier(k), Literal(v)) for k, _, v in pairs)
+    return sql("OPTIONS ({})", listed)
 
 
 def checked(statements: Iterable[str]) -> tuple[str, ...]:
@@ -67,8 +76,7 @@ class Writer(Privileges):
 
     def renamed(self, obj: SnapshotObject, ref: ObjectRef) -> SnapshotObject:
         """The before-state's object under the name a rename in the migration gave it."""
-        name = f"{quote_ident(ref.schema or 'public')}.{quote_ident(ref.name)}"
-        return replace(obj, id=ObjectId(obj.id.kind, name))
+        return under_new_name(obj, ref)
 
     def comment(self, obj: SnapshotObject, current: SnapshotObject | None = None) -> list[str]:
         text = obj.text("comment")
@@ -100,6 +108,8 @@ class Writer(Privileges):
             quote_ident(str(col.extra_text("column")))
         )  # fmt: skip
         parts = [name, str(col.text("type"))]
+        if col.extra.get("foreign options"):
+            parts.append(foreign_options(col.extra.get("foreign options")))
         if col.text("collation"):
             parts.append(f"COLLATE {col.text('collation')}")
         if col.text("generated"):
@@ -181,6 +191,8 @@ class Writer(Privileges):
             "view": self._view,
             "materialized view": self._view,
             "table": self._table,
+            "foreign table": self._foreign_table,
+            "aggregate": self._function_sql,
             "column": self._column,
             "type": self._type,
             "sequence": self._sequence,
@@ -432,6 +444,34 @@ class Writer(Privileges):
         for seq in owned:
             out.append(f"ALTER SEQUENCE {seq.id.name} OWNED BY {seq.text('owned by')}")
         return out + self.table_parts(obj, columns)
+
+    def _foreign_table(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
+        """Its definition only: its rows live on the server."""
+        server = obj.extra_text("server")
+        if server is None:
+            raise Unknown(f"the server of {obj.id} is not known")
+        columns = sorted(
+            members(self.before, obj, "column"), key=lambda c: int(str(c.get("position") or 0))
+        )
+        body = SQL(",\n  ").join(SQL(self.column_definition(c)) for c in columns)
+        options = obj.extra.get("foreign options")
+        out = [
+            sql(
+                "CREATE FOREIGN TABLE {} (\n  {}\n) SERVER {}{}",
+                SQL(obj.id.name),
+                body,
+                SQL(server),
+                SQL(" " + foreign_options(options)) if options else EMPTY,
+            )
+        ]
+        for constraint in members(self.before, obj, "constraint"):
+            out += self._constraint(constraint, None)
+        for trigger in members(self.before, obj, "trigger"):
+            out += self._trigger(trigger, None)
+        out += self._decorate(obj, None)
+        for column in columns:
+            out += self.comment(column)
+        return out
 
     def table_parts(self, obj: SnapshotObject, columns: list[SnapshotObject]) -> list[str]:
         """What a table has beside its columns: constraints, indexes, RLS, policies, triggers,
