@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from migration_rollback.sql.kinds import KINDS
 from migration_rollback.verify.snapshot import ObjectId, Scope, Snapshot, SnapshotObject
 
 # Kinds of objects other objects refer to by name: renaming one changes how its dependents
 # render (a view's definition, a column's type), which a scoped re-read would not notice.
+# Every relation but an index: nothing renders an index's name but the index itself.
 _REFERENCED = frozenset(
-    {"schema", "table", "view", "materialized view", "sequence", "foreign table", "column",
-     "function", "procedure", "aggregate", "type"}
+    {*(k.name for k in KINDS.values() if k.relation and k.name != "index"),
+     "schema", "column", "function", "procedure", "aggregate", "type"}
 )  # fmt: skip
 
 

@@ -26,6 +26,7 @@ search_path as they found it. The parts: `objects.py` (the model's types), `quer
 is read), `kinds.py` and `relation_kinds.py` (every kind), `privileges.py` (ACLs), `read.py`.
 """
 
+from migration_rollback.sql.compose import quote_ident  # re-exported: its one home is compose
 from migration_rollback.verify.snapshot.kinds import KINDS, PUBLICATION_DETAILS_SINCE, kinds_for
 from migration_rollback.verify.snapshot.objects import (
     RELATION_KINDS,
@@ -34,7 +35,6 @@ from migration_rollback.verify.snapshot.objects import (
     SnapshotObject,
     Value,
     qualified,
-    quote_ident,
     snapshot_to_json,
 )
 from migration_rollback.verify.snapshot.privileges import Grant, normalize_acl, parse_aclitem

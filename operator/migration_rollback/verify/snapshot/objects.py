@@ -1,7 +1,7 @@
 """The snapshot's vocabulary: an object's identity, its attributes, a whole schema of them.
 
 Identities are names as PostgreSQL's `quote_ident` writes them, schema-qualified, so an identity is
-also valid SQL; `quote_ident` here gives the same text, for names built on the client side.
+also valid SQL; `sql.compose.quote_ident` gives the same text, for names built on the client side.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pglast import keywords
+from migration_rollback.sql.compose import Identifier
 
 # A value of one attribute: JSON-ready, hashable, comparable.
 Value = str | int | bool | None | tuple[str, ...]
@@ -109,29 +109,8 @@ def _jsonable(value: Value) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-# --- identifiers -----------------------------------------------------------------------------
-
-_NEEDS_NO_QUOTES = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
-_QUOTED_KEYWORDS = frozenset(
-    keywords.RESERVED_KEYWORDS | keywords.COL_NAME_KEYWORDS | keywords.TYPE_FUNC_NAME_KEYWORDS
-)
-
-
-def quote_ident(name: str) -> str:
-    """PostgreSQL's `quote_ident`: quotes only names that need it (so identities match SQL's)."""
-    if (
-        name
-        and (name[0].islower() or name[0] == "_")
-        and name[0].isascii()
-        and all(ch in _NEEDS_NO_QUOTES for ch in name)
-        and name not in _QUOTED_KEYWORDS
-    ):
-        return name
-    return '"' + name.replace('"', '""') + '"'
-
-
 def qualified(schema: str, name: str) -> str:
-    return f"{quote_ident(schema)}.{quote_ident(name)}"
+    return Identifier(schema, name).as_string()
 
 
 def snapshot_to_json(snapshot: Snapshot) -> str:

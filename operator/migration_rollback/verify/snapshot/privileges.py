@@ -6,7 +6,7 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from migration_rollback.verify.snapshot.objects import quote_ident
+from migration_rollback.sql.compose import quote_ident
 
 _PRIVILEGES = {
     "r": "SELECT",

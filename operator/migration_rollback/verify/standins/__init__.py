@@ -26,7 +26,7 @@ import functools
 from dataclasses import dataclass
 from importlib import resources
 
-from migration_rollback.verify.snapshot import quote_ident
+from migration_rollback.sql.compose import quote_ident
 
 CURRENT_SCHEMA = "current"
 

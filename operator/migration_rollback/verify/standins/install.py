@@ -26,8 +26,8 @@ from pglast import ast
 from pglast.stream import RawStream
 
 from migration_rollback.sql import Statement
+from migration_rollback.sql.compose import quote_ident
 from migration_rollback.verify import catalog
-from migration_rollback.verify.snapshot import quote_ident
 from migration_rollback.verify.standins import CURRENT_SCHEMA, StandIn, standin
 
 # Catalogs whose rows CREATE EXTENSION records as members, with the filter that keeps the rows

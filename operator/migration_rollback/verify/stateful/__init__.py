@@ -36,7 +36,7 @@ in a diff, and recreations that wait for a rename back), `repair` (SQL from a ro
 differences).
 """
 
-from migration_rollback.verify.stateful.ddl import literal
+from migration_rollback.sql.compose import quote_literal as literal
 from migration_rollback.verify.stateful.fill import (
     Filled,
     StatefulResult,

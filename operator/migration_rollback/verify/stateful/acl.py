@@ -8,17 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from migration_rollback.sql.compose import Identifier
 from migration_rollback.sql.kinds import KINDS
-from migration_rollback.verify.snapshot import Grant, Snapshot, SnapshotObject, quote_ident
-from migration_rollback.verify.stateful.lookups import Unknown
+from migration_rollback.verify.snapshot import Grant, Snapshot, SnapshotObject
+from migration_rollback.verify.stateful.lookups import RELATION_KEYWORD, Unknown
 
-_RELATION_KEYWORD = {
-    "table": "TABLE",
-    "view": "VIEW",
-    "materialized view": "MATERIALIZED VIEW",
-    "sequence": "SEQUENCE",
-    "foreign table": "FOREIGN TABLE",
-}
 _GRANT_KEYWORD = {k.name: k.grant_keyword for k in KINDS.values() if k.grant_keyword}
 
 _TABLE_PRIVILEGES = "DELETE,INSERT,REFERENCES,SELECT,TRIGGER,TRUNCATE,UPDATE"
@@ -115,7 +109,7 @@ class Privileges:
     def owner_sql(self, obj: SnapshotObject) -> list[str]:
         """ALTER ... OWNER TO the owner the object has in this state."""
         owner = obj.text("owner")
-        keyword = _RELATION_KEYWORD.get(obj.id.kind) or _GRANT_KEYWORD.get(obj.id.kind)
+        keyword = RELATION_KEYWORD.get(obj.id.kind) or _GRANT_KEYWORD.get(obj.id.kind)
         if obj.id.kind == "publication":
             keyword = "PUBLICATION"
         if keyword is None or owner is None:
@@ -128,7 +122,8 @@ class Privileges:
         """The privileges CREATE would give this object (run by the creator), if known."""
         kind = obj.id.kind
         owner = obj.text("owner")
-        if owner is None or owner != (quote_ident(self.creator) if self.creator else None):
+        creator = Identifier(self.creator).as_string() if self.creator else None
+        if owner is None or owner != creator:
             return None
         base = _BASE_PRIVILEGES.get(kind)
         objtype = _DEFAULT_ACL_TYPE.get(kind)

@@ -9,15 +9,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from migration_rollback.sql import ObjectRef, casts, checked_statement
-from migration_rollback.sql.compose import EMPTY, SQL, Identifier, Literal, sql
-from migration_rollback.verify.deparse_fixpoint import reprintable
-from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, quote_ident
-from migration_rollback.verify.stateful.acl import (
-    _GRANT_KEYWORD,
-    _RELATION_KEYWORD,
-    Privileges,
+from migration_rollback.sql.compose import (
+    EMPTY,
+    SQL,
+    Composable,
+    Identifier,
+    Literal,
+    sql,
 )
+from migration_rollback.sql.kinds import KINDS
+from migration_rollback.verify.deparse_fixpoint import reprintable
+from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject
+from migration_rollback.verify.stateful.acl import _GRANT_KEYWORD, Privileges
 from migration_rollback.verify.stateful.lookups import (
+    RELATION_KEYWORD,
     Unknown,
     find,
     mentions,
@@ -27,17 +32,22 @@ from migration_rollback.verify.stateful.lookups import (
 from migration_rollback.verify.stateful.renamed import members, under_new_name
 from migration_rollback.verify.stateful.type_users import type_users
 
-_DROPPABLE = frozenset(
-    {"function", "procedure", "aggregate", "index", "view", "materialized view", "table",
-     "sequence", "schema", "extension", "publication", "event trigger"}
-)  # fmt: skip
+# Kinds dropped as `DROP <keyword> IF EXISTS <name>`: named on their own (not on a table, not
+# a column or constraint). Roles are the cluster's, not the schema's: a rollback drops none.
+_DROPPED_BY_NAME = {
+    k.name: k.keyword
+    for k in KINDS.values()
+    if k.object_type is not None
+    and not k.on_table
+    and k.name not in ("column", "constraint", "role")
+}
 
 
 _DEFAULT_OBJECTS = {"r": "TABLES", "S": "SEQUENCES", "f": "FUNCTIONS", "T": "TYPES", "n": "SCHEMAS"}
 
 
-def _grantee(name: str) -> str:
-    return "PUBLIC" if name in ("", "PUBLIC") else quote_ident(name)
+def _grantee(name: str) -> Composable:
+    return SQL("PUBLIC") if name in ("", "PUBLIC") else Identifier(name)
 
 
 def foreign_options(value: object) -> str:
@@ -50,11 +60,6 @@ def foreign_options(value: object) -> str:
 def checked(statements: Iterable[str]) -> tuple[str, ...]:
     """Each statement as the generator's safety belt re-parses and prints it."""
     return tuple(checked_statement(sql.strip().rstrip(";")).text for sql in statements)
-
-
-def literal(text: str) -> str:
-    """A SQL string literal (standard_conforming_strings)."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass
@@ -85,7 +90,8 @@ class Writer(Privileges):
         if current is None and text is None:
             return []
         target = self.comment_target(obj)
-        return [f"COMMENT ON {target} IS {literal(text) if text is not None else 'NULL'}"]
+        value = Literal(text) if text is not None else SQL("NULL")
+        return [sql("COMMENT ON {} IS {}", SQL(target), value)]
 
     def comment_target(self, obj: SnapshotObject) -> str:
         kind = obj.id.kind
@@ -105,7 +111,7 @@ class Writer(Privileges):
 
     def column_definition(self, col: SnapshotObject, *, with_default: bool = True) -> str:
         name = col.id.name.rsplit(".", 1)[-1] if col.extra_text("column") is None else (
-            quote_ident(str(col.extra_text("column")))
+            Identifier(str(col.extra_text("column"))).as_string()
         )  # fmt: skip
         parts = [name, str(col.text("type"))]
         if col.extra.get("foreign options"):
@@ -149,8 +155,8 @@ class Writer(Privileges):
             # Not there before the migration: the migration created it (a later step drops it).
             return []
         table = str(col.parent.name if col.parent else "")
-        name = quote_ident(ref.column or "")
-        prefix = f"ALTER TABLE {table} ALTER COLUMN {name}"
+        name = Identifier(ref.column or "").as_string()
+        prefix = sql("ALTER TABLE {} ALTER COLUMN {}", SQL(table), SQL(name))
         old_type = str(col.text("type"))
         if what == "type":
             out = [f"{prefix} DROP DEFAULT"]
@@ -218,7 +224,7 @@ class Writer(Privileges):
             return [f"DROP {kind.upper()} IF EXISTS {member} ON {obj.parent.name}"]
         if kind == "column" and obj.parent is not None:
             column = name[len(obj.parent.name) + 1 :]
-            keyword = _RELATION_KEYWORD.get(obj.parent.kind, "TABLE")
+            keyword = RELATION_KEYWORD.get(obj.parent.kind, "TABLE")
             return [f"ALTER {keyword} {obj.parent.name} DROP COLUMN IF EXISTS {column}"]
         if kind == "publication table":
             pub, _, table = name.partition(":")
@@ -226,8 +232,8 @@ class Writer(Privileges):
         if kind == "type":
             keyword = "DOMAIN" if obj.get("variety") == "domain" else "TYPE"
             return [f"DROP {keyword} IF EXISTS {name}"]
-        if kind in _DROPPABLE:
-            return [f"DROP {kind.upper()} IF EXISTS {name}"]
+        if kind in _DROPPED_BY_NAME:
+            return [f"DROP {_DROPPED_BY_NAME[kind]} IF EXISTS {name}"]
         raise Unknown(f"dropping a {kind} is not supported")
 
     def _decorate(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
@@ -273,17 +279,17 @@ class Writer(Privileges):
         if obj.parent is None:
             raise Unknown(f"{obj.id} has no table")
         name = obj.id.name[len(obj.parent.name) + 1 :]
-        sql = f"CREATE POLICY {name} ON {obj.parent.name}"
-        sql += " AS PERMISSIVE" if obj.get("permissive") else " AS RESTRICTIVE"
-        sql += f" FOR {obj.text('command')}"
+        statement = f"CREATE POLICY {name} ON {obj.parent.name}"
+        statement += " AS PERMISSIVE" if obj.get("permissive") else " AS RESTRICTIVE"
+        statement += f" FOR {obj.text('command')}"
         roles = obj.strings("roles")
         if roles:
-            sql += f" TO {', '.join(roles)}"
+            statement += f" TO {', '.join(roles)}"
         if obj.text("using"):
-            sql += f" USING ({obj.text('using')})"
+            statement += f" USING ({obj.text('using')})"
         if obj.text("with check"):
-            sql += f" WITH CHECK ({obj.text('with check')})"
-        return [f"DROP POLICY IF EXISTS {name} ON {obj.parent.name}", sql, *self.comment(obj)]
+            statement += f" WITH CHECK ({obj.text('with check')})"
+        return [f"DROP POLICY IF EXISTS {name} ON {obj.parent.name}", statement, *self.comment(obj)]
 
     def _trigger(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
         if obj.parent is None:
@@ -398,8 +404,9 @@ class Writer(Privileges):
             return [f"ALTER TABLE {table.id.name} REPLICA IDENTITY {identity.upper()}"]
         for index in self.before.children(table.id, "index"):
             if index.get("replica identity"):
-                own = quote_ident(str(index.extra_text("name")))
-                return [f"ALTER TABLE {table.id.name} REPLICA IDENTITY USING INDEX {own}"]
+                own = Identifier(str(index.extra_text("name")))
+                template = "ALTER TABLE {} REPLICA IDENTITY USING INDEX {}"
+                return [sql(template, SQL(table.id.name), own)]
         raise Unknown(f"the replica identity index of {table.id} is not known")
 
     def _sequence(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
@@ -433,14 +440,14 @@ class Writer(Privileges):
             out.append(f"CREATE {persistence}TABLE {name} PARTITION OF {parent} {bound}")
         else:
             body = ",\n  ".join(self.column_definition(c) for c in columns)
-            sql = f"CREATE {persistence}TABLE {name} (\n  {body}\n)"
+            statement = f"CREATE {persistence}TABLE {name} (\n  {body}\n)"
             if obj.strings("inherits"):
-                sql += f" INHERITS ({', '.join(obj.strings('inherits'))})"
+                statement += f" INHERITS ({', '.join(obj.strings('inherits'))})"
             if obj.text("partitioned by"):
-                sql += f" PARTITION BY {obj.text('partitioned by')}"
+                statement += f" PARTITION BY {obj.text('partitioned by')}"
             if obj.strings("options"):
-                sql += f" WITH ({', '.join(obj.strings('options'))})"
-            out.append(sql)
+                statement += f" WITH ({', '.join(obj.strings('options'))})"
+            out.append(statement)
         for seq in owned:
             out.append(f"ALTER SEQUENCE {seq.id.name} OWNED BY {seq.text('owned by')}")
         return out + self.table_parts(obj, columns)
@@ -510,19 +517,19 @@ class Writer(Privileges):
         variety = obj.text("variety")
         name = obj.id.name
         if variety == "enum":
-            labels = ", ".join(literal(label) for label in obj.strings("labels"))
-            out = [f"CREATE TYPE {name} AS ENUM ({labels})"]
+            labels = SQL(", ").join(Literal(label) for label in obj.strings("labels"))
+            out = [sql("CREATE TYPE {} AS ENUM ({})", SQL(name), labels)]
         elif variety == "composite":
             out = [f"CREATE TYPE {name} AS ({', '.join(obj.strings('attributes'))})"]
         elif variety == "domain":
-            sql = f"CREATE DOMAIN {name} AS {obj.text('base type')}"
+            statement = f"CREATE DOMAIN {name} AS {obj.text('base type')}"
             if obj.text("collation"):
-                sql += f" COLLATE {obj.text('collation')}"
+                statement += f" COLLATE {obj.text('collation')}"
             if obj.text("default"):
-                sql += f" DEFAULT {obj.text('default')}"
+                statement += f" DEFAULT {obj.text('default')}"
             if obj.get("not null"):
-                sql += " NOT NULL"
-            out = [sql]
+                statement += " NOT NULL"
+            out = [statement]
             for constraint in self.before.children(obj.id, "constraint"):
                 out += self._constraint(constraint, None)
         elif variety == "range":
@@ -536,16 +543,19 @@ class Writer(Privileges):
 
     def _extension(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
         return [
-            f"CREATE EXTENSION IF NOT EXISTS {obj.id.name} WITH SCHEMA {obj.text('schema')} "
-            f"VERSION {literal(str(obj.text('version')))}"
+            sql(
+                "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {} VERSION {}",
+                SQL(obj.id.name),
+                SQL(str(obj.text("schema"))),
+                Literal(str(obj.text("version"))),
+            )
         ]
 
     def _publication(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
         publish = ", ".join(obj.strings("publish"))
         scope = " FOR ALL TABLES" if obj.get("all tables") else ""
-        options = f"publish = {literal(publish)}, publish_via_partition_root = " + (
-            "true" if obj.get("via root") else "false"
-        )
+        via_root = SQL("true" if obj.get("via root") else "false")
+        options = sql("publish = {}, publish_via_partition_root = {}", Literal(publish), via_root)
         out = [f"CREATE PUBLICATION {obj.id.name}{scope} WITH ({options})"]
         for member in self.before.children(obj.id, "publication table"):
             out += self._publication_table(member, None)
@@ -565,16 +575,16 @@ class Writer(Privileges):
         if kind is None or role is None:
             raise Unknown(f"{obj.id}: which objects or role it is for is not known")
         schema = obj.extra_text("schema")
-        prefix = f"ALTER DEFAULT PRIVILEGES FOR ROLE {quote_ident(role)}" + (
-            f" IN SCHEMA {quote_ident(schema)}" if schema else ""
-        )
+        in_schema = SQL(" IN SCHEMA {}").format(Identifier(schema)) if schema else EMPTY
+        prefix = sql("ALTER DEFAULT PRIVILEGES FOR ROLE {}{}", Identifier(role), in_schema)
         entries = [e.partition("=") for e in obj.strings("privileges")]
         now = current.strings("privileges") if current is not None else ()
         grantees = dict.fromkeys([g for g, _, _ in entries] + [e.partition("=")[0] for e in now])
-        out = [f"{prefix} REVOKE ALL ON {kind} FROM {_grantee(g)}" for g in grantees]
+        revoke, grant = "{} REVOKE ALL ON {} FROM {}", "{} GRANT {} ON {} TO {}"
+        out = [sql(revoke, SQL(prefix), SQL(kind), _grantee(g)) for g in grantees]
         for grantee, _, privileges in entries:
-            granted = ", ".join(privileges.split(","))
-            out.append(f"{prefix} GRANT {granted} ON {kind} TO {_grantee(grantee)}")
+            granted = SQL(", ".join(privileges.split(",")))
+            out.append(sql(grant, SQL(prefix), granted, SQL(kind), _grantee(grantee)))
         return out
 
     # --- enums ---------------------------------------------------------------------------------
@@ -593,7 +603,8 @@ class Writer(Privileges):
         """The enum swapped back to the labels it had in the before-state (see enum_without)."""
         name = obj.id.name
         schema, _, bare = name.partition(".")
-        old = f"{schema}.{quote_ident(unquote(bare) + '__mr_old')}"
+        aside = Identifier(unquote(bare) + "__mr_old")
+        old = sql("{}.{}", SQL(schema), aside)
         columns = [
             col
             for col in self.before.of_kind("column")
@@ -603,7 +614,7 @@ class Writer(Privileges):
         out: list[str] = []
         for dependent in reversed(around):
             out += self.drop(dependent)
-        out.append(f"ALTER TYPE {name} RENAME TO {quote_ident(unquote(bare) + '__mr_old')}")
+        out.append(sql("ALTER TYPE {} RENAME TO {}", SQL(name), aside))
         out += self._type(obj, None)
         for col in columns:
             typ = str(col.text("type"))

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migration_rollback.sql import ObjectRef, RollbackPlan, RollbackStep, classify
+from migration_rollback.sql.compose import Identifier
 from migration_rollback.sql.history import simple_object_ref
-from migration_rollback.sql.model import quote_ident
 from migration_rollback.sql.names import qualified_name, relation
 from migration_rollback.sql.plpgsql_writes import tables_written
 from migration_rollback.verify.diff import EXISTS, Difference, diff_objects
@@ -74,7 +74,7 @@ def _existed(table: tuple[str, ...], before: Snapshot) -> bool:
     """The table existed before the migration (an unqualified name: in any schema)."""
     if len(table) == 2:
         return ObjectId("table", qualified_name(*table)) in before.objects
-    bare = quote_ident(table[-1])
+    bare = Identifier(table[-1]).as_string()
     return any(o.kind == "table" and o.name.rsplit(".", 1)[-1] == bare for o in before.objects)
 
 

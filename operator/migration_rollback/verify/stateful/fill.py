@@ -11,6 +11,7 @@ from typing import Any
 
 from pglast.enums.parsenodes import AlterTableType as AT
 from pglast.enums.parsenodes import DropBehavior
+from pglast.enums.parsenodes import ObjectType as OT
 
 from migration_rollback.errors import UnsafeOutputError
 from migration_rollback.sql import (
@@ -24,11 +25,18 @@ from migration_rollback.sql import (
     Statement,
     classify,
     effects,
+    kinds,
     platform_calls,
 )
+from migration_rollback.sql.compose import EMPTY, SQL, Identifier, arguments, name_of, sql
 from migration_rollback.sql.history import simple_object_ref
 from migration_rollback.sql.names import deparse, relation
-from migration_rollback.verify.snapshot import Snapshot, SnapshotObject, quote_ident
+from migration_rollback.verify.snapshot import KINDS as SNAPSHOT_KINDS
+from migration_rollback.verify.snapshot import (
+    RELATION_KINDS,
+    Snapshot,
+    SnapshotObject,
+)
 from migration_rollback.verify.stateful.ddl import Writer, checked
 from migration_rollback.verify.stateful.dynamic import DoBlocks, is_do_block, writes_rows
 from migration_rollback.verify.stateful.lookups import Unknown, created_if_missing, strings
@@ -481,66 +489,55 @@ def _table_of(step: RollbackStep, gen: Writer) -> str | None:
 
 
 def _drop_ref(ref: ObjectRef) -> str:
-    args = f"({ref.args})" if ref.args is not None and ref.kind in ("function", "procedure") else ""
+    keyword = SQL(ref.kind.upper())
     if ref.table:
-        table = f"{quote_ident(ref.schema or 'public')}.{quote_ident(ref.table)}"
-        return f"DROP {ref.kind.upper()} IF EXISTS {quote_ident(ref.name)} ON {table}"
-    return f"DROP {ref.kind.upper()} IF EXISTS {ref.qualified}{args}"
+        table = Identifier(ref.schema or "public", ref.table)
+        return sql("DROP {} IF EXISTS {} ON {}", keyword, Identifier(ref.name), table)
+    args = arguments(ref) if ref.kind in ("function", "procedure") else EMPTY
+    return sql("DROP {} IF EXISTS {}{}", keyword, name_of(ref), args)
 
 
-_COMMENT_KIND = {
-    "OBJECT_TABLE": "table",
-    "OBJECT_VIEW": "view",
-    "OBJECT_MATVIEW": "materialized view",
-    "OBJECT_SEQUENCE": "sequence",
-    "OBJECT_INDEX": "index",
-    "OBJECT_TYPE": "type",
-    "OBJECT_DOMAIN": "type",
-    "OBJECT_SCHEMA": "schema",
-    "OBJECT_EXTENSION": "extension",
-    "OBJECT_PUBLICATION": "publication",
-    "OBJECT_FUNCTION": "function",
-    "OBJECT_PROCEDURE": "procedure",
-}
+# The kinds the snapshot reads (its relation and routine reads hold several kinds each): a
+# COMMENT on any other kind (a server, a role) comes back from the migrations' text, not here.
+_READ = frozenset(
+    {*(k.label for k in SNAPSHOT_KINDS), *RELATION_KINDS, "procedure", "aggregate", "domain"}
+)
+_ROUTINES = (OT.OBJECT_FUNCTION, OT.OBJECT_PROCEDURE, OT.OBJECT_AGGREGATE)
 
 
 def _restore_comment(node: Any, gen: Writer) -> tuple[list[str], str]:
     from pglast.stream import RawStream
 
-    objtype = node.objtype.name
+    kind = kinds.of_type(node.objtype)
     obj = node.object
     names = [getattr(n, "sval", None) for n in (obj if isinstance(obj, tuple) else ())]
     target: SnapshotObject | None = None
-    if objtype == "OBJECT_COLUMN" and names and all(names):
+    if kind is None or kind.name not in _READ:
+        raise Unknown(f"COMMENT ON {node.objtype.name.removeprefix('OBJECT_')} is not restored")
+    if kind.name == "column" and names and all(names):
         parts = [str(n) for n in names]
         schema = parts[-3] if len(parts) >= 3 else "public"
         target = gen.find(ObjectRef("column", parts[-2], schema, column=parts[-1]))
-    elif objtype in ("OBJECT_FUNCTION", "OBJECT_PROCEDURE"):
+    elif node.objtype in _ROUTINES:
         fn = [str(n.sval) for n in obj.objname]
         args = None if obj.args_unspecified else ", ".join(
             RawStream()(t) for t in obj.objargs or ()
         )  # fmt: skip
         schema = fn[-2] if len(fn) >= 2 else "public"
-        target = gen.find(ObjectRef(_COMMENT_KIND[objtype], fn[-1], schema, args=args))
-    elif objtype in ("OBJECT_TABCONSTRAINT", "OBJECT_POLICY", "OBJECT_TRIGGER") and names:
+        target = gen.find(ObjectRef(kind.name, fn[-1], schema, args=args))
+    elif kinds.lives_on_a_table(kind.name) and names:
         parts = [str(n) for n in names if n]
         schema = parts[-3] if len(parts) >= 3 else "public"
-        kind = {"OBJECT_TABCONSTRAINT": "constraint", "OBJECT_POLICY": "policy"}.get(
-            objtype, "trigger"
-        )
-        target = gen.find(ObjectRef(kind, parts[-1], schema, table=parts[-2]))
-    elif objtype in _COMMENT_KIND:
+        target = gen.find(ObjectRef(kind.name, parts[-1], schema, table=parts[-2]))
+    else:
         if isinstance(obj, tuple):
             parts = [str(n.sval) for n in obj]
         elif hasattr(obj, "names"):
             parts = [str(n.sval) for n in obj.names]
         else:
             parts = [str(getattr(obj, "sval", obj))]
-        kind = _COMMENT_KIND[objtype]
         schema = parts[-2] if len(parts) >= 2 else "public"
-        target = gen.find(ObjectRef(kind, parts[-1], schema))
-    else:
-        raise Unknown(f"COMMENT ON {objtype.removeprefix('OBJECT_')} is not restored")
+        target = gen.find(ObjectRef(kind.name, parts[-1], schema))
     if target is None:
         return [], "the object did not exist before the migration (it goes with it)"
     text = target.text("comment")
@@ -549,7 +546,7 @@ def _restore_comment(node: Any, gen: Writer) -> tuple[list[str], str]:
 
 
 def _restore_publication(node: Any, gen: Writer) -> tuple[list[str], str]:
-    pub = gen.before.get("publication", quote_ident(str(node.pubname)))
+    pub = gen.before.get("publication", Identifier(str(node.pubname)).as_string())
     if pub is None:
         raise Unknown(f"publication {node.pubname} is not in the schema before the migration")
     wanted = [m.id.name.partition(":")[2] for m in gen.before.children(pub.id, "publication table")]

@@ -9,7 +9,9 @@ import re
 from typing import Any
 
 from migration_rollback.sql import ObjectRef
-from migration_rollback.verify.snapshot import Snapshot, SnapshotObject, quote_ident
+from migration_rollback.sql.compose import Identifier
+from migration_rollback.sql.kinds import KINDS
+from migration_rollback.verify.snapshot import Snapshot, SnapshotObject
 
 _TYPE_ALIASES = {
     "int": "integer",
@@ -30,6 +32,15 @@ _TYPE_ALIASES = {
 }
 
 
+# How `ALTER <keyword> …` names each kind of relation.
+RELATION_KEYWORD = {k.name: k.keyword for k in KINDS.values() if k.relation}
+# DROP ROUTINE may name any of them (the registry has no kind "routine"); the snapshot tells
+# them apart by pg_proc.prokind.
+_ROUTINES = ("function", "procedure", "aggregate", "routine")
+# The snapshot holds enums, domains and the rest under one kind, as pg_type does.
+_TYPES = ("type", "domain", "enum")
+
+
 class Unknown(Exception):
     """The before-state does not hold what this step needs."""
 
@@ -38,23 +49,19 @@ def find(snap: Snapshot, ref: ObjectRef) -> SnapshotObject | None:
     """The object a reference names in a snapshot (None: not there, or not one object)."""
     schema = ref.schema or "public"
     if ref.kind == "column":
-        table = f"{quote_ident(schema)}.{quote_ident(ref.name)}"
-        return snap.get("column", f"{table}.{quote_ident(ref.column or '')}")
+        return snap.get("column", Identifier(schema, ref.name, ref.column or "").as_string())
     if ref.table is not None:
-        table = f"{quote_ident(schema)}.{quote_ident(ref.table)}"
-        kind = "constraint" if ref.kind == "constraint" else ref.kind
-        return snap.get(kind, f"{table}.{quote_ident(ref.name)}")
-    name = f"{quote_ident(schema)}.{quote_ident(ref.name)}"
-    if ref.kind in ("function", "procedure", "aggregate", "routine"):
+        return snap.get(ref.kind, Identifier(schema, ref.table, ref.name).as_string())
+    name = Identifier(schema, ref.name).as_string()
+    if ref.kind in _ROUTINES:
         return find_function(snap, schema, ref.name, ref.args)
-    if ref.kind in ("table", "view", "materialized view", "sequence", "foreign table"):
+    registered = KINDS.get(ref.kind)
+    if registered is not None and registered.relation:
         return snap.get(ref.kind, name) or snap.relation(name)
-    if ref.kind in ("type", "domain", "enum"):
+    if ref.kind in _TYPES:
         return snap.get("type", name)
-    if ref.kind in ("schema", "extension", "publication", "event trigger"):
-        return snap.get(ref.kind, quote_ident(ref.name))
-    if ref.kind == "index":
-        return snap.get("index", name)
+    if registered is not None and registered.schemaless:
+        return snap.get(ref.kind, Identifier(ref.name).as_string())
     if ref.kind == "constraint":
         found = [
             o

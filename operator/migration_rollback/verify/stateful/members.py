@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from migration_rollback.sql.compose import quote_literal
+from migration_rollback.sql.compose import SQL, Identifier, Literal, sql
 from migration_rollback.verify.diff import Difference
 from migration_rollback.verify.snapshot import (
     ObjectId,
@@ -25,7 +25,6 @@ from migration_rollback.verify.snapshot import (
     SnapshotObject,
     Value,
     normalize_acl,
-    quote_ident,
 )
 from migration_rollback.verify.stateful.ddl import Writer
 from migration_rollback.verify.stateful.lookups import Unknown
@@ -87,7 +86,7 @@ def _object(state: dict[str, Any]) -> SnapshotObject:
     """The member as the privilege and owner writers see an object."""
     owner = str(state["owner"])
     attrs: dict[str, Value] = {
-        "owner": quote_ident(owner),
+        "owner": Identifier(owner).as_string(),
         "privileges": normalize_acl(state.get("acl") or (), owner),
     }
     return SnapshotObject(ObjectId(str(state["kind"]), str(state["identity"])), attrs)
@@ -99,15 +98,13 @@ def _settings(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
     if wanted == (now.get("config") or []):
         return []
     keyword = "PROCEDURE" if before["kind"] == "procedure" else "FUNCTION"
-    target = f"{keyword} {before['identity']}"
-    out = [f"ALTER {target} RESET ALL"]
+    target = SQL("{} {}").format(SQL(keyword), SQL(str(before["identity"])))
+    out = [sql("ALTER {} RESET ALL", target)]
     for item in wanted:
         name, _, value = str(item).partition("=")
         values = _list_items(value) if name in _LIST_SETTINGS else [value]
-        out.append(
-            f"ALTER {target} SET {quote_ident(name)} TO "
-            + ", ".join(quote_literal(v) for v in values)
-        )
+        listed = SQL(", ").join(Literal(v) for v in values)
+        out.append(sql("ALTER {} SET {} TO {}", target, Identifier(name), listed))
     return out
 
 

@@ -18,18 +18,13 @@ from dataclasses import dataclass, replace
 from pglast.enums.parsenodes import ObjectType
 
 from migration_rollback.sql import RollbackPlan, RollbackStep
+from migration_rollback.sql.compose import Identifier
 from migration_rollback.sql.names import relation
 from migration_rollback.verify.diff import Difference, diff_objects
-from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, quote_ident
+from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject
+from migration_rollback.verify.stateful.lookups import RELATION_KEYWORD
 
-_RELATION_KEYWORD = {
-    "table": "TABLE",
-    "view": "VIEW",
-    "materialized view": "MATERIALIZED VIEW",
-    "sequence": "SEQUENCE",
-    "index": "INDEX",
-}
-_RENAMEABLE = frozenset({*_RELATION_KEYWORD, "column", "constraint", "type"})
+_RENAMEABLE = frozenset({*RELATION_KEYWORD, "column", "constraint", "type"})
 
 
 @dataclass(frozen=True)
@@ -47,7 +42,7 @@ class Rename:
             return (
                 f"ALTER TABLE {now.parent.name} RENAME CONSTRAINT {_own(now)} TO {_own(self.was)}"
             )
-        keyword = _RELATION_KEYWORD.get(kind, "TYPE")
+        keyword = RELATION_KEYWORD.get(kind, "TYPE")
         return f"ALTER {keyword} {now.id.name} RENAME TO {_own(self.was)}"
 
     def changes(self) -> list[Difference]:
@@ -95,7 +90,7 @@ def _own(obj: SnapshotObject) -> str:
     for key in ("column", "name"):
         value = obj.extra_text(key)
         if value is not None:
-            return quote_ident(value)
+            return Identifier(value).as_string()
     return obj.id.name.rsplit(".", 1)[-1]
 
 
@@ -116,7 +111,7 @@ def column_renames(plan: RollbackPlan) -> dict[str, list[int]]:
         if node.relation is None:
             continue
         rel = relation(node.relation, "public")
-        table = f"{quote_ident(rel.schema or 'public')}.{quote_ident(rel.name)}"
+        table = Identifier(rel.schema or "public", rel.name).as_string()
         out.setdefault(table, []).append(step.forward.index)
     return out
 

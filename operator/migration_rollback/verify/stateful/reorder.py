@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import re
 
-from migration_rollback.verify.snapshot import ObjectId, SnapshotObject, quote_ident
+from migration_rollback.sql.compose import SQL, Identifier, sql
+from migration_rollback.verify.snapshot import ObjectId, SnapshotObject
 from migration_rollback.verify.stateful.ddl import Writer
 from migration_rollback.verify.stateful.lookups import Unknown
 
@@ -40,7 +41,7 @@ def rebuild(gen: Writer, table: ObjectId) -> list[str]:
         gen.before.children(obj.id, "column"), key=lambda c: int(str(c.get("position") or 0))
     )
     schema, bare = str(obj.extra_text("schema")), str(obj.extra_text("name"))
-    new = f"{quote_ident(schema)}.{quote_ident(bare + _SUFFIX)}"
+    new = Identifier(schema, bare + _SUFFIX).as_string()
     copied = ", ".join(_name(c) for c in columns if not c.text("generated"))
     owned = [
         s
@@ -54,14 +55,14 @@ def rebuild(gen: Writer, table: ObjectId) -> list[str]:
         f"INSERT INTO {new} ({copied}) SELECT {copied} FROM {obj.id.name}",
         *(f"ALTER SEQUENCE {s.id.name} OWNED BY NONE" for s in owned),
         f"DROP TABLE {obj.id.name}",
-        f"ALTER TABLE {new} RENAME TO {quote_ident(bare)}",
+        sql("ALTER TABLE {} RENAME TO {}", SQL(new), Identifier(bare)),
         *(f"ALTER SEQUENCE {s.id.name} OWNED BY {s.text('owned by')}" for s in owned),
     ]
     return out + gen.table_parts(obj, columns)
 
 
 def _name(column: SnapshotObject) -> str:
-    return quote_ident(str(column.extra_text("column")))
+    return Identifier(str(column.extra_text("column"))).as_string()
 
 
 def _refuse_unsafe(gen: Writer, obj: SnapshotObject) -> None:

@@ -10,9 +10,10 @@ from collections.abc import Sequence
 
 from migration_rollback.errors import UnsafeOutputError
 from migration_rollback.sql import ObjectRef
+from migration_rollback.sql.compose import SQL, Identifier, sql
 from migration_rollback.sql.kinds import creation_rank
 from migration_rollback.verify.diff import EXISTS, Difference
-from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, quote_ident
+from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject
 from migration_rollback.verify.stateful.acl import _GRANT_KEYWORD
 from migration_rollback.verify.stateful.ddl import Writer, checked
 from migration_rollback.verify.stateful.lookups import Unknown
@@ -161,7 +162,8 @@ def _restore(
             out.append(f"ALTER TABLE {obj.id.name} {verb} ROW LEVEL SECURITY")
         return out
     if kind == "extension" and attrs == {"schema"}:  # ALTER EXTENSION … SET SCHEMA undone
-        return [f"ALTER EXTENSION {obj.id.name} SET SCHEMA {quote_ident(str(obj.text('schema')))}"]
+        schema = Identifier(str(obj.text("schema")))
+        return [sql("ALTER EXTENSION {} SET SCHEMA {}", SQL(obj.id.name), schema)]
     if kind == "type" and obj.text("variety") == "enum" and "labels" in attrs <= _ENUM_SWAP:
         return gen.enum_as_before(obj)  # values added: a CREATE would find the type there
     return gen.create(obj, current=now)

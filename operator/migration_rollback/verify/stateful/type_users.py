@@ -9,7 +9,8 @@ the before-state after the old type is gone. Pure: reads a snapshot, no database
 
 from __future__ import annotations
 
-from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, quote_ident
+from migration_rollback.sql.compose import Identifier
+from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject
 from migration_rollback.verify.stateful.lookups import mentions
 
 # Recreation order: functions before what calls them, views in the order they were found
@@ -32,7 +33,7 @@ def _callable_name(obj: SnapshotObject) -> str | None:
     schema, name = obj.extra_text("schema"), obj.extra_text("name")
     if schema is None or name is None:
         return None
-    return f"{quote_ident(schema)}.{quote_ident(name)}"
+    return Identifier(schema, name).as_string()
 
 
 def _uses(obj: SnapshotObject, names: list[str]) -> bool:
