@@ -30,14 +30,15 @@ objects a DO block created...), so `generate --verify` can converge on a verifie
 Every statement emitted re-parses with pglast (the generator's safety bel
 
 The package, one idea a module: `lookups` (find what an ObjectRef names in a snapshot), `acl`
-(privileges and owners), `ddl` (the writer that recreates or drops objects), `fill` (the MANUAL
-fillers and `stateful_rollback`), `dynamic` (DO blocks from the delta), `renames` (renames
-in a diff, and recreations that wait for a rename back), `repair` (SQL from a round trip's
-differences).
+(privileges and owners), `ddl` (the writer that recreates or drops objects), `renamed` (an
+object under the name a rename gave it), `fill` (the MANUAL fillers), `steps` (how each static
+step is taken over), `body` (`stateful_rollback`), `dynamic` (DO blocks from the delta),
+`renames` (renames in a diff, and recreations that wait for a rename back), `repair` (SQL from a
+round trip's differences).
 """
 
 from migration_rollback.sql.compose import quote_literal as literal
-from migration_rollback.verify.stateful.fill import (
+from migration_rollback.verify.stateful.body import (
     Filled,
     StatefulResult,
     StillManual,
