@@ -5,10 +5,11 @@ Part of the state-aware rollbacks (see the package's docstring); pure, no databa
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from migration_rollback.sql import ObjectRef, casts, checked_statement
+from migration_rollback.sql import ObjectRef, checked_statement
 from migration_rollback.sql.compose import (
     EMPTY,
     SQL,
@@ -21,16 +22,15 @@ from migration_rollback.sql.kinds import KINDS
 from migration_rollback.verify.deparse_fixpoint import reprintable
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject
 from migration_rollback.verify.stateful.acl import _GRANT_KEYWORD, Privileges
+from migration_rollback.verify.stateful.columns import add_column
+from migration_rollback.verify.stateful.enum_swap import enum_as_before
 from migration_rollback.verify.stateful.lookups import (
     RELATION_KEYWORD,
     Unknown,
     find,
-    mentions,
-    strings,
-    unquote,
 )
-from migration_rollback.verify.stateful.renamed import members, under_new_name
-from migration_rollback.verify.stateful.type_users import type_users
+from migration_rollback.verify.stateful.renamed import under_new_name
+from migration_rollback.verify.stateful.tables import foreign_table, table
 
 # Kinds dropped as `DROP <keyword> IF EXISTS <name>`: named on their own (not on a table, not
 # a column or constraint). Roles are the cluster's, not the schema's: a rollback drops none.
@@ -50,16 +50,12 @@ def _grantee(name: str) -> Composable:
     return SQL("PUBLIC") if name in ("", "PUBLIC") else Identifier(name)
 
 
-def foreign_options(value: object) -> str:
-    """`OPTIONS (key 'value', …)` from pg_foreign_table.ftoptions' `key=value` items."""
-    pairs = (str(item).partition("=") for item in strings(value))
-    listed = SQL(", ").join(SQL("{} {}").format(Identifier(k), Literal(v)) for k, _, v in pairs)
-    return sql("OPTIONS ({})", listed)
-
-
 def checked(statements: Iterable[str]) -> tuple[str, ...]:
     """Each statement as the generator's safety belt re-parses and prints it."""
     return tuple(checked_statement(sql.strip().rstrip(";")).text for sql in statements)
+
+
+_Maker = Callable[[SnapshotObject, SnapshotObject | None], list[str]]
 
 
 @dataclass
@@ -109,71 +105,6 @@ class Writer(Privileges):
 
     # --- columns -------------------------------------------------------------------------------
 
-    def column_definition(self, col: SnapshotObject, *, with_default: bool = True) -> str:
-        name = col.id.name.rsplit(".", 1)[-1] if col.extra_text("column") is None else (
-            Identifier(str(col.extra_text("column"))).as_string()
-        )  # fmt: skip
-        parts = [name, str(col.text("type"))]
-        if col.extra.get("foreign options"):
-            parts.append(foreign_options(col.extra.get("foreign options")))
-        if col.text("collation"):
-            parts.append(f"COLLATE {col.text('collation')}")
-        if col.text("generated"):
-            parts.append(f"GENERATED ALWAYS AS ({col.text('generated')}) STORED")
-        elif col.text("identity"):
-            parts.append(f"GENERATED {str(col.text('identity')).upper()} AS IDENTITY")
-            options = self.identity_options(col)
-            if options:
-                parts.append(f"({options})")
-        elif with_default and col.text("default"):
-            parts.append(f"DEFAULT {col.text('default')}")
-        if col.get("not null"):
-            parts.append("NOT NULL")
-        return " ".join(parts)
-
-    def identity_options(self, col: SnapshotObject) -> str:
-        for seq in self.before.of_kind("sequence"):
-            if seq.text("owned by") == col.id.name and seq.extra.get("identity"):
-                return " ".join(
-                    [
-                        f"SEQUENCE NAME {seq.id.name}",
-                        f"START WITH {seq.get('start')}",
-                        f"INCREMENT BY {seq.get('increment')}",
-                        f"MINVALUE {seq.get('minimum')}",
-                        f"MAXVALUE {seq.get('maximum')}",
-                        f"CACHE {seq.get('cache')}",
-                        "CYCLE" if seq.get("cycle") else "NO CYCLE",
-                    ]
-                )
-        return ""
-
-    def restore_column(
-        self, ref: ObjectRef, what: str, current_type: str | None = None
-    ) -> list[str]:
-        col = self.find(ref)
-        if col is None:
-            # Not there before the migration: the migration created it (a later step drops it).
-            return []
-        table = str(col.parent.name if col.parent else "")
-        name = Identifier(ref.column or "").as_string()
-        prefix = sql("ALTER TABLE {} ALTER COLUMN {}", SQL(table), SQL(name))
-        old_type = str(col.text("type"))
-        if what == "type":
-            out = [f"{prefix} DROP DEFAULT"]
-            collate = f" COLLATE {col.text('collation')}" if col.text("collation") else ""
-            if current_type is None and self.after is not None:
-                now = self.find(ref, self.after)
-                current_type = now.text("type") if now is not None else None
-            expression = casts.using(name, current_type, old_type)
-            out.append(f"{prefix} TYPE {old_type}{collate} USING {expression}")
-            if col.text("default") and not col.text("identity") and not col.text("generated"):
-                out.append(f"{prefix} SET DEFAULT {col.text('default')}")
-            return out
-        if what == "default":
-            default = col.text("default")
-            return [f"{prefix} SET DEFAULT {default}" if default else f"{prefix} DROP DEFAULT"]
-        return [f"{prefix} {'SET' if col.get('not null') else 'DROP'} NOT NULL"]
-
     # --- objects -------------------------------------------------------------------------------
 
     def create(self, obj: SnapshotObject, *, current: SnapshotObject | None = None) -> list[str]:
@@ -186,28 +117,29 @@ class Writer(Privileges):
             self.created.add(obj.id)
             if kind == "table":  # what CREATE TABLE below brings back with it
                 self.created.update(c.id for c in self.before.children(obj.id))
-        maker = {
-            "index": self._index,
-            "constraint": self._constraint,
-            "policy": self._policy,
-            "trigger": self._trigger,
-            "rule": self._rule,
+        makers: dict[str, _Maker] = {
+            "index": self.index,
+            "constraint": self.constraint,
+            "policy": self.policy,
+            "trigger": self.trigger,
+            "rule": self.rule,
             "function": self._function_sql,
             "procedure": self._function_sql,
             "view": self._view,
             "materialized view": self._view,
-            "table": self._table,
-            "foreign table": self._foreign_table,
+            "table": functools.partial(table, self),
+            "foreign table": functools.partial(foreign_table, self),
             "aggregate": self._function_sql,
-            "column": self._column,
+            "column": functools.partial(add_column, self),
             "type": self._type,
-            "sequence": self._sequence,
+            "sequence": self.sequence,
             "schema": self._schema,
             "extension": self._extension,
             "publication": self._publication,
-            "publication table": self._publication_table,
+            "publication table": self.publication_table,
             "default privileges": self._default_privileges,
-        }.get(kind)
+        }
+        maker = makers.get(kind)
         if maker is None:
             raise Unknown(f"recreating a {kind} is not supported")
         return maker(obj, current)
@@ -236,7 +168,7 @@ class Writer(Privileges):
             return [f"DROP {_DROPPED_BY_NAME[kind]} IF EXISTS {name}"]
         raise Unknown(f"dropping a {kind} is not supported")
 
-    def _decorate(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
+    def decorate(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
         out: list[str] = []
         fresh_default = current is None and self.expected_new_privileges(obj) == obj.strings(
             "privileges"
@@ -247,7 +179,7 @@ class Writer(Privileges):
         out += self.comment(obj, current)
         return out
 
-    def _index(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
+    def index(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
         if obj.text("constraint"):
             return []  # the constraint creates it
         out = [f"DROP INDEX IF EXISTS {obj.id.name}"] if current is not None else []
@@ -261,7 +193,7 @@ class Writer(Privileges):
             )
         return out + self.comment(obj)
 
-    def _constraint(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
+    def constraint(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
         if obj.parent is None:
             raise Unknown(f"{obj.id} has no table")
         name = obj.id.name[len(obj.parent.name) + 1 :]
@@ -275,7 +207,7 @@ class Writer(Privileges):
         )
         return out + self.comment(obj)
 
-    def _policy(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
+    def policy(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
         if obj.parent is None:
             raise Unknown(f"{obj.id} has no table")
         name = obj.id.name[len(obj.parent.name) + 1 :]
@@ -291,7 +223,7 @@ class Writer(Privileges):
             statement += f" WITH CHECK ({obj.text('with check')})"
         return [f"DROP POLICY IF EXISTS {name} ON {obj.parent.name}", statement, *self.comment(obj)]
 
-    def _trigger(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
+    def trigger(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
         if obj.parent is None:
             raise Unknown(f"{obj.id} has no table")
         name = obj.id.name[len(obj.parent.name) + 1 :]
@@ -302,7 +234,7 @@ class Writer(Privileges):
             out.append(f"ALTER TABLE {obj.parent.name} {toggle[state]} TRIGGER {name}")
         return out + self.comment(obj)
 
-    def _rule(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
+    def rule(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
         if obj.parent is None:
             raise Unknown(f"{obj.id} has no table")
         name = obj.id.name[len(obj.parent.name) + 1 :]
@@ -322,7 +254,7 @@ class Writer(Privileges):
             out.append(f"DROP {obj.id.kind.upper()} IF EXISTS {obj.id.name}")
             current = None
         out.append(ddl.strip())
-        return out + self._decorate(obj, current)
+        return out + self.decorate(obj, current)
 
     def _view(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
         definition = str(obj.text("definition")).strip().rstrip(";")
@@ -338,15 +270,15 @@ class Writer(Privileges):
                 f"CREATE MATERIALIZED VIEW {obj.id.name}{with_options} AS {definition} {data}"
             )
             for index in self.before.children(obj.id, "index"):
-                out += self._index(index, None)
-            return out + self._decorate(obj, None)
+                out += self.index(index, None)
+            return out + self.decorate(obj, None)
         replaceable = current is None or self._same_columns(obj, current)
         if current is not None and not replaceable:
             out.append(f"DROP VIEW IF EXISTS {obj.id.name}")
             current = None
         verb = "CREATE OR REPLACE VIEW" if current is not None else "CREATE VIEW"
         out.append(f"{verb} {obj.id.name}{with_options} AS {definition}")
-        out += self._decorate(obj, current)
+        out += self.decorate(obj, current)
         for column in self.before.children(obj.id, "column"):
             out += self.comment(column)
         return out
@@ -358,160 +290,15 @@ class Writer(Privileges):
         theirs = [(c.id.name, c.get("type")) for c in self.after.children(current.id, "column")]
         return sorted(mine, key=str) == sorted(theirs, key=str) and len(mine) == len(theirs)
 
-    def _column(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
-        if obj.parent is None:
-            raise Unknown(f"{obj.id} has no table")
-        table = obj.parent.name
-        if not obj.text("generated"):  # a generated column's values are computed again
-            self.data_loss.append(
-                f"{obj.id}: recreated without its values (they were dropped with the column)"
-            )
-        col = obj.id.name[len(table) + 1 :]
-        definition = self.column_definition(obj).replace(" NOT NULL", "")
-        out = [f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {definition}"]
-        if obj.get("not null"):
-            out.append(f"ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL")
-            self.notes.append(
-                f"{obj.id}: SET NOT NULL fails when the table has rows and the column no default"
-            )
-        number = obj.extra_text("attnum")
-        for sibling in self.before.children(obj.parent, "constraint", "index"):
-            numbers = strings(sibling.extra.get("column numbers"))
-            expression = "0" in numbers and mentions(str(sibling.text("definition")), col)
-            uses = (number is not None and number in numbers) or expression
-            if uses and self._columns_back(obj.parent, numbers):
-                out += self.create(sibling)  # else it comes with the last of its columns
-        out += self.comment(obj)
-        if "privileges" in obj.attrs:
-            out += self.privileges(obj, None, column=col)
-        return out
-
-    def _columns_back(self, table: ObjectId, numbers: tuple[str, ...]) -> bool:
-        """Whether every column (by attnum) a constraint or index uses exists at this point of
-        the rollback: it survived the migration, or this rollback recreated it already."""
-        if self.after is None:
-            return True
-        by_number = {c.extra_text("attnum"): c for c in self.before.children(table, "column")}
-        used = [by_number[n] for n in numbers if n in by_number]
-        return all(c.id in self.created or c.id in self.after.objects for c in used)
-
-    def replica_identity(self, table: SnapshotObject) -> list[str]:
-        """The table's replica identity as it was (DEFAULT, FULL, NOTHING, USING INDEX)."""
-        identity = table.text("replica identity")
-        if identity is None:
-            return []
-        if identity != "index":
-            return [f"ALTER TABLE {table.id.name} REPLICA IDENTITY {identity.upper()}"]
-        for index in self.before.children(table.id, "index"):
-            if index.get("replica identity"):
-                own = Identifier(str(index.extra_text("name")))
-                template = "ALTER TABLE {} REPLICA IDENTITY USING INDEX {}"
-                return [sql(template, SQL(table.id.name), own)]
-        raise Unknown(f"the replica identity index of {table.id} is not known")
-
-    def _sequence(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
+    def sequence(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
         self.data_loss.append(f"{obj.id}: recreated at its start value (its position is lost)")
         return [
             f"CREATE SEQUENCE IF NOT EXISTS {obj.id.name} AS {obj.text('data type')} "
             f"INCREMENT BY {obj.get('increment')} MINVALUE {obj.get('minimum')} "
             f"MAXVALUE {obj.get('maximum')} START WITH {obj.get('start')} "
             f"CACHE {obj.get('cache')} {'CYCLE' if obj.get('cycle') else 'NO CYCLE'}",
-            *self._decorate(obj, None),
+            *self.decorate(obj, None),
         ]
-
-    def _table(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
-        self.data_loss.append(f"{obj.id}: recreated empty (its rows were dropped with it)")
-        name = obj.id.name
-        columns = sorted(
-            self.before.children(obj.id, "column"), key=lambda c: int(str(c.get("position") or 0))
-        )
-        owned = [
-            s
-            for s in self.before.of_kind("sequence")
-            if str(s.text("owned by") or "").startswith(name + ".") and not s.extra.get("identity")
-        ]
-        out: list[str] = []
-        for seq in owned:
-            out += self._sequence(seq, None)
-        persistence = {"unlogged": "UNLOGGED "}.get(str(obj.text("persistence")), "")
-        partition_of = obj.text("partition of")
-        if partition_of:
-            parent, _, bound = partition_of.partition(" ")
-            out.append(f"CREATE {persistence}TABLE {name} PARTITION OF {parent} {bound}")
-        else:
-            body = ",\n  ".join(self.column_definition(c) for c in columns)
-            statement = f"CREATE {persistence}TABLE {name} (\n  {body}\n)"
-            if obj.strings("inherits"):
-                statement += f" INHERITS ({', '.join(obj.strings('inherits'))})"
-            if obj.text("partitioned by"):
-                statement += f" PARTITION BY {obj.text('partitioned by')}"
-            if obj.strings("options"):
-                statement += f" WITH ({', '.join(obj.strings('options'))})"
-            out.append(statement)
-        for seq in owned:
-            out.append(f"ALTER SEQUENCE {seq.id.name} OWNED BY {seq.text('owned by')}")
-        return out + self.table_parts(obj, columns)
-
-    def _foreign_table(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
-        """Its definition only: its rows live on the server."""
-        server = obj.extra_text("server")
-        if server is None:
-            raise Unknown(f"the server of {obj.id} is not known")
-        columns = sorted(
-            members(self.before, obj, "column"), key=lambda c: int(str(c.get("position") or 0))
-        )
-        body = SQL(",\n  ").join(SQL(self.column_definition(c)) for c in columns)
-        options = obj.extra.get("foreign options")
-        out = [
-            sql(
-                "CREATE FOREIGN TABLE {} (\n  {}\n) SERVER {}{}",
-                SQL(obj.id.name),
-                body,
-                SQL(server),
-                SQL(" " + foreign_options(options)) if options else EMPTY,
-            )
-        ]
-        for constraint in members(self.before, obj, "constraint"):
-            out += self._constraint(constraint, None)
-        for trigger in members(self.before, obj, "trigger"):
-            out += self._trigger(trigger, None)
-        out += self._decorate(obj, None)
-        for column in columns:
-            out += self.comment(column)
-        return out
-
-    def table_parts(self, obj: SnapshotObject, columns: list[SnapshotObject]) -> list[str]:
-        """What a table has beside its columns: constraints, indexes, RLS, policies, triggers,
-        rules, owner, grants, comments, publications (a table made anew gets them back)."""
-        name = obj.id.name
-        out: list[str] = []
-        constraints = self.before.children(obj.id, "constraint")
-        constraints.sort(key=lambda c: c.get("type") == "foreign key")
-        for constraint in constraints:
-            out += self._constraint(constraint, None)
-        for index in self.before.children(obj.id, "index"):
-            out += self._index(index, None)
-        if obj.get("row security"):
-            out.append(f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY")
-        if obj.get("force row security"):
-            out.append(f"ALTER TABLE {name} FORCE ROW LEVEL SECURITY")
-        if obj.text("replica identity") != "default":
-            out += self.replica_identity(obj)
-        for policy in self.before.children(obj.id, "policy"):
-            out += self._policy(policy, None)
-        for trigger in self.before.children(obj.id, "trigger"):
-            out += self._trigger(trigger, None)
-        for rule in self.before.children(obj.id, "rule"):
-            out += self._rule(rule, None)
-        out += self._decorate(obj, None)
-        for column in columns:
-            out += self.comment(column)
-            if "privileges" in column.attrs:
-                out += self.privileges(column, None, column=column.id.name[len(name) + 1 :])
-        for member in self.before.of_kind("publication table"):
-            if member.extra_text("table") == name:
-                out += self._publication_table(member, None)
-        return out
 
     def _type(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
         variety = obj.text("variety")
@@ -531,15 +318,15 @@ class Writer(Privileges):
                 statement += " NOT NULL"
             out = [statement]
             for constraint in self.before.children(obj.id, "constraint"):
-                out += self._constraint(constraint, None)
+                out += self.constraint(constraint, None)
         elif variety == "range":
             out = [f"CREATE TYPE {name} AS RANGE (SUBTYPE = {obj.text('subtype')})"]
         else:
             raise Unknown(f"recreating the base type {name} is not supported")
-        return out + self._decorate(obj, None)
+        return out + self.decorate(obj, None)
 
     def _schema(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
-        return [f"CREATE SCHEMA IF NOT EXISTS {obj.id.name}", *self._decorate(obj, None)]
+        return [f"CREATE SCHEMA IF NOT EXISTS {obj.id.name}", *self.decorate(obj, None)]
 
     def _extension(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
         return [
@@ -558,10 +345,10 @@ class Writer(Privileges):
         options = sql("publish = {}, publish_via_partition_root = {}", Literal(publish), via_root)
         out = [f"CREATE PUBLICATION {obj.id.name}{scope} WITH ({options})"]
         for member in self.before.children(obj.id, "publication table"):
-            out += self._publication_table(member, None)
+            out += self.publication_table(member, None)
         return out + self.owner(obj) + self.comment(obj)
 
-    def _publication_table(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
+    def publication_table(self, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:
         pub, _, table = obj.id.name.partition(":")
         columns = f" ({', '.join(obj.strings('columns'))})" if obj.strings("columns") else ""
         where = f" WHERE ({obj.text('row filter')})" if obj.text("row filter") else ""
@@ -597,81 +384,4 @@ class Writer(Privileges):
         t__mr_old"), nor can what names the type (function signatures) or calls those functions:
         all are dropped first and recreated after, as they were (see type_users)."""
         obj = self.find(ref)
-        return [] if obj is None else self.enum_as_before(obj)
-
-    def enum_as_before(self, obj: SnapshotObject) -> list[str]:
-        """The enum swapped back to the labels it had in the before-state (see enum_without)."""
-        name = obj.id.name
-        schema, _, bare = name.partition(".")
-        aside = Identifier(unquote(bare) + "__mr_old")
-        old = sql("{}.{}", SQL(schema), aside)
-        columns = [
-            col
-            for col in self.before.of_kind("column")
-            if col.text("type") in (name, f"{name}[]") and col.parent is not None
-        ]
-        around = type_users(self.before, name, self._dependents_of_columns(columns))
-        out: list[str] = []
-        for dependent in reversed(around):
-            out += self.drop(dependent)
-        out.append(sql("ALTER TYPE {} RENAME TO {}", SQL(name), aside))
-        out += self._type(obj, None)
-        for col in columns:
-            typ = str(col.text("type"))
-            assert col.parent is not None
-            column = col.id.name[len(col.parent.name) + 1 :]
-            prefix = f"ALTER TABLE {col.parent.name} ALTER COLUMN {column}"
-            cast = "text[]" if typ.endswith("[]") else "text"
-            if col.text("default"):
-                out.append(f"{prefix} DROP DEFAULT")
-            out.append(f"{prefix} TYPE {typ} USING {column}::{cast}::{typ}")
-            if col.text("default"):
-                out.append(f"{prefix} SET DEFAULT {col.text('default')}")
-            self.notes.append(f"{col.id}: rewritten to drop a value from {name}")
-        out.append(f"DROP TYPE {old}")
-        for dependent in around:
-            self.created.discard(dependent.id)
-            out += self.create(dependent)
-        return out
-
-    def _dependents_of_columns(self, columns: list[SnapshotObject]) -> list[SnapshotObject]:
-        """Objects of the before-state whose definition uses one of these columns in an
-        expression (not a plain index key, which PostgreSQL rebuilds itself)."""
-        found: dict[ObjectId, SnapshotObject] = {}
-        for col in columns:
-            assert col.parent is not None
-            column = col.id.name[len(col.parent.name) + 1 :]
-            number = col.extra_text("attnum")
-            for sibling in self.before.children(col.parent, "constraint", "index"):
-                definition = str(sibling.text("definition"))
-                if sibling.id.kind == "constraint":
-                    uses = sibling.get("type") in ("check", "exclusion") and (
-                        number in strings(sibling.extra.get("column numbers"))
-                        or mentions(definition, column)
-                    )
-                else:
-                    uses = (
-                        not sibling.text("constraint")
-                        and (
-                            " WHERE " in definition
-                            or "0" in strings(sibling.extra.get("column numbers"))
-                        )
-                        and mentions(definition, column)
-                    )
-                if uses:
-                    found[sibling.id] = sibling
-            for policy in self.before.children(col.parent, "policy"):
-                text = f"{policy.text('using') or ''} {policy.text('with check') or ''}"
-                if mentions(text, column):
-                    found[policy.id] = policy
-            for trigger in self.before.children(col.parent, "trigger"):
-                if " WHEN " in str(trigger.text("definition")) and mentions(
-                    str(trigger.text("definition")), column
-                ):
-                    found[trigger.id] = trigger
-            table = col.parent.name.partition(".")[2]
-            for view in self.before.of_kind("view", "materialized view"):
-                definition = str(view.text("definition"))
-                if mentions(definition, table) and mentions(definition, column):
-                    found[view.id] = view
-        return list(found.values())
+        return [] if obj is None else enum_as_before(self, obj)

@@ -25,9 +25,11 @@ from migration_rollback.verify.snapshot import (
     RELATION_KINDS,
     SnapshotObject,
 )
+from migration_rollback.verify.stateful.columns import restore_column
 from migration_rollback.verify.stateful.ddl import Writer
 from migration_rollback.verify.stateful.lookups import Unknown
 from migration_rollback.verify.stateful.renamed_aside import table_renamed_aside
+from migration_rollback.verify.stateful.tables import replica_identity
 
 Filler = Callable[[RollbackStep, Writer], tuple[list[str], str]]
 
@@ -60,7 +62,7 @@ def _fill_column(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
     assert step.manual is not None
     ref = _target(step, "column")
     what = _COLUMN_ASPECT[step.manual.need]
-    sql = gen.restore_column(ref, what, _new_type(step.forward.node, ref.column))
+    sql = restore_column(gen, ref, what, _new_type(step.forward.node, ref.column))
     return sql, (f"restores the {what} of {ref.describe()}" if sql else
                  f"{ref.describe()} did not exist before the migration")  # fmt: skip
 
@@ -141,7 +143,7 @@ def _fill_replica_identity(step: RollbackStep, gen: Writer) -> tuple[list[str], 
     table = gen.find(_target(step, "table"))
     if table is None:
         raise Unknown("the table is not in the schema before the migration")
-    return gen.replica_identity(table), f"replica identity of {table.id} as it was"
+    return replica_identity(gen, table), f"replica identity of {table.id} as it was"
 
 
 def _fill_dynamic(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:

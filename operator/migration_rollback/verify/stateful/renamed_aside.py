@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from migration_rollback.verify.snapshot import SnapshotObject
+from migration_rollback.verify.stateful.columns import column_definition
 
 if TYPE_CHECKING:
     from migration_rollback.verify.stateful.ddl import Writer
@@ -36,7 +37,7 @@ def table_renamed_aside(gen: Writer, original: SnapshotObject, name: str) -> lis
     out: list[str] = []
     for seq in owned:
         out += gen.create(seq)
-    body = ",\n  ".join(gen.column_definition(c) for c in columns)
+    body = ",\n  ".join(column_definition(gen, c) for c in columns)
     out.append(f"CREATE TABLE {name} (\n  {body}\n)")
     for seq in owned:
         column = str(seq.text("owned by"))[len(was) + 1 :]

@@ -22,8 +22,10 @@ import re
 
 from migration_rollback.sql.compose import SQL, Identifier, sql
 from migration_rollback.verify.snapshot import ObjectId, SnapshotObject
+from migration_rollback.verify.stateful.columns import column_definition
 from migration_rollback.verify.stateful.ddl import Writer
 from migration_rollback.verify.stateful.lookups import Unknown
+from migration_rollback.verify.stateful.tables import table_parts
 
 _SUFFIX = "__mr_reorder"
 # What a table's own objects are (they go and come back with it); anything else naming the
@@ -48,7 +50,7 @@ def rebuild(gen: Writer, table: ObjectId) -> list[str]:
         for s in gen.before.of_kind("sequence")
         if str(s.text("owned by") or "").startswith(obj.id.name + ".")
     ]
-    body = ",\n  ".join(gen.column_definition(c) for c in columns)
+    body = ",\n  ".join(column_definition(gen, c) for c in columns)
     out = [
         f"LOCK TABLE {obj.id.name} IN ACCESS EXCLUSIVE MODE",
         f"CREATE TABLE {new} (\n  {body}\n)",
@@ -58,7 +60,7 @@ def rebuild(gen: Writer, table: ObjectId) -> list[str]:
         sql("ALTER TABLE {} RENAME TO {}", SQL(new), Identifier(bare)),
         *(f"ALTER SEQUENCE {s.id.name} OWNED BY {s.text('owned by')}" for s in owned),
     ]
-    return out + gen.table_parts(obj, columns)
+    return out + table_parts(gen, obj, columns)
 
 
 def _name(column: SnapshotObject) -> str:

@@ -15,9 +15,12 @@ from migration_rollback.sql.kinds import creation_rank
 from migration_rollback.verify.diff import EXISTS, Difference
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject
 from migration_rollback.verify.stateful.acl import _GRANT_KEYWORD
+from migration_rollback.verify.stateful.columns import restore_column
 from migration_rollback.verify.stateful.ddl import Writer, checked
+from migration_rollback.verify.stateful.enum_swap import enum_as_before
 from migration_rollback.verify.stateful.lookups import Unknown
 from migration_rollback.verify.stateful.renames import find_renames
+from migration_rollback.verify.stateful.tables import replica_identity
 
 
 def repair(
@@ -135,11 +138,11 @@ def _restore(
         )
         out: list[str] = []
         if "type" in attrs or "collation" in attrs:
-            out += gen.restore_column(ref, "type")
+            out += restore_column(gen, ref, "type")
         elif "default" in attrs:
-            out += gen.restore_column(ref, "default")
+            out += restore_column(gen, ref, "default")
         if "not null" in attrs:
-            out += gen.restore_column(ref, "null")
+            out += restore_column(gen, ref, "null")
         if "comment" in attrs:
             out += gen.comment(obj, now)
         if "privileges" in attrs and obj.parent is not None:
@@ -151,9 +154,9 @@ def _restore(
     if attrs <= {"comment"}:
         return gen.comment(obj, now)
     if attrs <= {"privileges", "owner", "comment"} and kind in _GRANT_KEYWORD:
-        return gen._decorate(obj, now)
+        return gen.decorate(obj, now)
     if kind in ("table",) and attrs <= {"row security", "force row security", "replica identity"}:
-        out = gen.replica_identity(obj) if "replica identity" in attrs else []
+        out = replica_identity(gen, obj) if "replica identity" in attrs else []
         if "row security" in attrs:
             verb = "ENABLE" if obj.get("row security") else "DISABLE"
             out.append(f"ALTER TABLE {obj.id.name} {verb} ROW LEVEL SECURITY")
@@ -165,5 +168,5 @@ def _restore(
         schema = Identifier(str(obj.text("schema")))
         return [sql("ALTER EXTENSION {} SET SCHEMA {}", SQL(obj.id.name), schema)]
     if kind == "type" and obj.text("variety") == "enum" and "labels" in attrs <= _ENUM_SWAP:
-        return gen.enum_as_before(obj)  # values added: a CREATE would find the type there
+        return enum_as_before(gen, obj)  # values added: a CREATE would find the type there
     return gen.create(obj, current=now)
