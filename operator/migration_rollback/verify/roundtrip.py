@@ -25,232 +25,76 @@ role is not a superuser), every check compares full snapshots: correct, O(schema
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import psycopg
 
 from migration_rollback.errors import SqlSyntaxError
-from migration_rollback.sql import MANUAL_PREFIX, Script, Statement, classify, parse_script
-from migration_rollback.sql.parse import normalize_text, split_comment_lines
+from migration_rollback.sql import Script, Statement, classify, parse_script
+from migration_rollback.sql.parse import normalize_text
 from migration_rollback.verify import capture, catalog
-from migration_rollback.verify.as_apply import AsApply, DataAnswer
+from migration_rollback.verify.as_apply import AsApply
 from migration_rollback.verify.as_runner import AsRunner, StatementHook, make_archive_schema
 from migration_rollback.verify.baseline import load_baseline
 from migration_rollback.verify.causes import Cause, classify_failure, in_code_body
 from migration_rollback.verify.dbsettings import copy_database_settings
-from migration_rollback.verify.diff import Difference, diff_objects, render, summarize
+from migration_rollback.verify.diff import Difference, diff_objects
 from migration_rollback.verify.lenient import lenient_statements
 from migration_rollback.verify.model import SchemaModel
 from migration_rollback.verify.pipelined import run_statements
+from migration_rollback.verify.replay_support import (
+    DASHBOARD_EXTENSIONS,
+    code_bodies,
+    error_text,
+    executable,
+    member_differences,
+    merged,
+    statement_line,
+    would_create,
+)
+from migration_rollback.verify.rollback_source import (
+    Prepared,
+    RollbackSource,
+    file_rollback,
+    read_text,
+)
 from migration_rollback.verify.shadow import ShadowDatabase
-from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, take_snapshot
+from migration_rollback.verify.snapshot import Snapshot, take_snapshot
 from migration_rollback.verify.standins import standin
 from migration_rollback.verify.standins.install import Platform, uses
-from migration_rollback.verify.stateful.members import STANDIN_MEMBER
+from migration_rollback.verify.verdict import (
+    Failure,
+    MigrationPair,
+    Outcome,
+    Status,
+    VerifyResult,
+    verdict_of,
+)
 
-Status = Literal["verified", "manual", "mismatch", "rollback_failed", "forward_failed", "skipped"]
 Progress = Callable[[str], None]
+
+# Moved to their own modules; importers of this one keep working.
+__all__ = [
+    "Failure",
+    "MigrationPair",
+    "Prepared",
+    "Progress",
+    "Replayer",
+    "RollbackSource",
+    "Status",
+    "VerifyResult",
+    "file_rollback",
+    "member_differences",
+    "read_text",
+    "would_create",
+]
 
 _SAVEPOINT = "_mr_forward"
 _STATEMENT_SAVEPOINT = "_mr_statement"
 # A rollback runs as a new session would: settings, role and search_path as the server gives.
 _RESET_SESSION = ("RESET ALL", "RESET ROLE", "RESET SESSION AUTHORIZATION")
-
-
-@dataclass(frozen=True, slots=True)
-class MigrationPair:
-    """A forward migration file and its rollback file (None: there is none)."""
-
-    name: str
-    forward_path: Path
-    rollback_path: Path | None = None
-
-
-@dataclass
-class VerifyResult:
-    """The verdict on one migration's rollback."""
-
-    migration: str
-    status: Status
-    differences: list[Difference] = field(default_factory=list)
-    message: str = ""
-    location: str | None = None  # file:line of the statement that failed
-    # Differences that do not count against the verdict: column order (PostgreSQL cannot put a
-    # re-added column back in its place; see `strict_column_order`).
-    tolerated: list[Difference] = field(default_factory=list)
-    manual: list[str] = field(default_factory=list)  # MANUAL items nobody filled
-    # MANUAL items (data) that the restore from apply's captures answers, proven on the shadow.
-    restored: list[str] = field(default_factory=list)
-    data_loss: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    elapsed_ms: float = 0.0
-    rollback_sql: str | None = None  # the rollback that was checked, when generated
-    # Extensions that were stand-ins on the shadow and that this migration (or its rollback)
-    # created or used: the verdict holds for the stand-ins' definitions, not the real ones.
-    standins: list[str] = field(default_factory=list)
-    cause: Cause | None = None  # why the forward migration failed (forward_failed only)
-    # forward_failed: the statements a partial replay skipped ("file:line:col: error"); the
-    # others were applied, so that later migrations find what they created.
-    skipped_statements: list[str] = field(default_factory=list)
-
-    @property
-    def verified(self) -> bool:
-        return self.status == "verified"
-
-    @property
-    def order_note(self) -> str:
-        """`, column order differs` when a column came back in another place (tolerated)."""
-        return ", column order differs" if self.tolerated else ""
-
-    @property
-    def verdict(self) -> str:
-        """The status, with what it tolerated and the stand-ins it relied on: `verified, column
-        order differs (stand-ins: pg_cron)`."""
-        if not self.standins:
-            return self.status + self.order_note
-        return f"{self.status}{self.order_note} (stand-ins: {', '.join(self.standins)})"
-
-    @property
-    def depends_on(self) -> str | None:
-        """The earlier failed migration this one's failure comes from, if that is the cause."""
-        return self.cause.subject if self.cause and self.cause.kind == "depends_on" else None
-
-    def report(self) -> str:
-        """Human-readable: the verdict, then the differences or the error."""
-        lines = [
-            f"{self.migration}: {self.verdict}" + (f" - {self.message}" if self.message else "")
-        ]
-        if self.location:
-            lines.append(f"  at {self.location}")
-        if self.cause is not None:
-            lines.append(f"  cause: {self.cause}")
-        if self.differences:
-            lines.append(render(self.differences))
-        if self.tolerated:
-            lines.append("  tolerated (column order):")
-            lines.append(render(self.tolerated, indent="    "))
-        lines.extend(f"  MANUAL: {item}" for item in self.manual)
-        lines.extend(f"  restored from captures: {item}" for item in self.restored)
-        lines.extend(f"  data loss: {item}" for item in self.data_loss)
-        return "\n".join(lines)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "migration": self.migration,
-            "status": self.status,
-            "verdict": self.verdict,
-            "standins": list(self.standins),
-            "cause": self.cause.to_json() if self.cause is not None else None,
-            "depends_on": self.depends_on,
-            "message": self.message,
-            "location": self.location,
-            "differences": [d.to_json() for d in self.differences],
-            "column_order_differs": bool(self.tolerated),
-            "tolerated": [d.to_json() for d in self.tolerated],
-            "manual": list(self.manual),
-            "restored_from_captures": list(self.restored),
-            "data_loss": list(self.data_loss),
-            "notes": list(self.notes),
-            "elapsed_ms": round(self.elapsed_ms, 2),
-            "skipped_statements": list(self.skipped_statements),
-        }
-
-
-@dataclass
-class Prepared:
-    """A rollback ready to run: its statements and what is known about it beforehand."""
-
-    script: Script | None  # None: no rollback at all
-    text: str = ""  # the SQL the script was parsed from (for file:line in errors)
-    manual: list[str] = field(default_factory=list)
-    data_loss: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    sql_body: str | None = None
-    problem: str | None = None  # why there is no script (e.g. it does not parse)
-    location: str | None = None
-    # Another attempt, given the differences the last one left and the state it left.
-    retry: Callable[[list[Difference], Snapshot], Prepared | None] | None = None
-    # Another attempt after this one failed to run.
-    on_failure: Callable[[], Prepared | None] | None = None
-    filled: list[Any] = field(default_factory=list)  # state-aware steps (stateful.Filled)
-    still_manual: list[Any] = field(default_factory=list)  # (stateful.StillManual)
-
-
-# Given the forward script, S(i-1) (the model) and a way to get S(i) (the state after the
-# forward), produce the rollback.
-RollbackSource = Callable[[Script, Snapshot, Callable[[], Snapshot]], Prepared]
-
-
-def file_rollback(path: Path | None) -> RollbackSource:
-    """The rollback written in a file (validate --verify)."""
-
-    def provide(forward: Script, before: Snapshot, after: Callable[[], Snapshot]) -> Prepared:
-        if path is None:
-            return Prepared(None, problem="no rollback file")
-        text = normalize_text(read_text(path))
-        manual = [f"{path.name}:{line}: {item}" for line, item in split_comment_lines(
-            text, MANUAL_PREFIX
-        )]  # fmt: skip
-        try:
-            script = parse_script(text, str(path))
-        except SqlSyntaxError as exc:
-            return Prepared(None, text, manual, problem=exc.message, location=str(exc.location))
-        data_loss = [
-            f"{st.location}: {st.first_line}"
-            for st in script.statements
-            if classify(st).destroys_data
-        ]
-        return Prepared(script, text, manual, data_loss, list(script.warnings))
-
-    return provide
-
-
-def read_text(path: Path) -> str:
-    from migration_rollback.project.migrations import read_source
-
-    return read_source(path).text
-
-
-@dataclass
-class Failure:
-    message: str
-    location: str | None
-    sqlstate: str | None = None
-    primary: str = ""  # the server's primary message alone (for classification)
-    context: str = ""  # the server's error context ("compilation of PL/pgSQL function …")
-    in_body: bool = False  # the error's position is inside a DO block's or function's code
-
-
-@dataclass
-class _Outcome:
-    prepared: Prepared | None = None
-    forward_failure: Failure | None = None
-    rollback_failure: Failure | None = None
-    differences: list[Difference] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    data: DataAnswer | None = None  # the MANUAL markers apply's captures answer
-
-
-def _statement_line(text: str, statement: Statement, position: int | None) -> str:
-    """file:line:column of a statement (or of the error position inside it)."""
-    loc = statement.location
-    lines = text.splitlines(keepends=True)
-    start = sum(len(line) for line in lines[: max(loc.line - 1, 0)])
-    found = text.find(statement.text, start)
-    if found < 0:
-        return f"{loc.file}:{loc.line}"
-    offset = found + (max(position - 1, 0) if position else 0)
-    line_start = text.rfind(chr(10), 0, offset) + 1
-    return f"{loc.file}:{text.count(chr(10), 0, offset) + 1}:{offset - line_start + 1}"
-
-
-def _executable(statements: Sequence[Statement]) -> Iterator[Statement]:
-    for st in statements:
-        if st.kind != "TransactionStmt":
-            yield st
 
 
 class Replayer:
@@ -347,7 +191,7 @@ class Replayer:
     def _run(
         self, script: Script, text: str, runner: StatementHook | None = None
     ) -> Failure | None:
-        return self._run_on(self._c(), list(_executable(script.statements)), text, runner)
+        return self._run_on(self._c(), list(executable(script.statements)), text, runner)
 
     def _platform(self) -> Platform:
         if self.platform is None:
@@ -396,7 +240,7 @@ class Replayer:
                 ],
             )
             outcome = self._trip(forward, text, rollback)
-        result = _verdict(name, outcome, self._tolerated)
+        result = verdict_of(name, outcome, self._tolerated)
         result.notes.extend(self._notes)
         result.standins = self._relied_on(text, outcome)
         self._note_partial(result)
@@ -440,7 +284,7 @@ class Replayer:
             result.notes.append("replaying it statement by statement failed too: not applied")
             return
         result.skipped_statements = [*unparsed, *(f"{f.location}: {f.message}" for _, f in skipped)]
-        applied = sum(1 for _ in _executable(forward.statements)) - len(skipped)
+        applied = sum(1 for _ in executable(forward.statements)) - len(skipped)
         self.failed[name] = would_create(Script(forward.source, tuple(st for st, _ in skipped)))
         if applied:
             self.partial.append(name)
@@ -456,7 +300,7 @@ class Replayer:
         skipped: list[tuple[Statement, Failure]] = []
         self._pipeline("BEGIN", *_RESET_SESSION, *self._clear())
         try:
-            for st in _executable(forward.statements):
+            for st in executable(forward.statements):
                 conn.execute(f"SAVEPOINT {_STATEMENT_SAVEPOINT}", prepare=False)
                 failure = self._run_on(conn, [st], text)
                 end = "ROLLBACK TO" if failure is not None else "RELEASE"
@@ -471,7 +315,7 @@ class Replayer:
         self._reload_model()
         return skipped
 
-    def _trip(self, forward: Script, text: str, rollback: RollbackSource) -> _Outcome:
+    def _trip(self, forward: Script, text: str, rollback: RollbackSource) -> Outcome:
         if any(not classify(st).transactional for st in forward.statements):
             return self._clone_trip(forward, text, rollback)
         return self._round_trip(forward, text, rollback)
@@ -483,7 +327,7 @@ class Replayer:
             in_body=failure.in_body,
         )  # fmt: skip
 
-    def _enable_for(self, outcome: _Outcome) -> str | None:
+    def _enable_for(self, outcome: Outcome) -> str | None:
         """A platform extension the dashboard enables (pg_cron, pg_net, pgmq) that the failed
         forward refers to but no migration created: install its stand-in, committed, as part
         of the platform, and say which (None: nothing to enable)."""
@@ -492,7 +336,7 @@ class Replayer:
             return None
         cause = self._cause(failure)
         subject = (cause.subject or "").split(".", 1)[0].lower()
-        extension = _DASHBOARD_EXTENSIONS.get(subject)
+        extension = DASHBOARD_EXTENSIONS.get(subject)
         if cause.kind != "missing_platform_object" or extension is None:
             return None
         platform = self._platform()
@@ -510,7 +354,7 @@ class Replayer:
         self._reload_model()
         return extension
 
-    def _relied_on(self, text: str, outcome: _Outcome) -> list[str]:
+    def _relied_on(self, text: str, outcome: Outcome) -> list[str]:
         """The stand-ins this migration installed, or that its forward or rollback names."""
         found = set(self._standins)
         prepared = outcome.prepared
@@ -518,9 +362,9 @@ class Replayer:
         found.update(uses(both, self._platform().member_names()))
         return sorted(found)
 
-    def _round_trip(self, forward: Script, text: str, rollback: RollbackSource) -> _Outcome:
+    def _round_trip(self, forward: Script, text: str, rollback: RollbackSource) -> Outcome:
         conn = self._c()
-        out = _Outcome()
+        out = Outcome()
         self._pipeline("BEGIN", *_RESET_SESSION, *self._clear())
         members_before = self._platform().member_state()
         as_apply = AsApply(forward)  # the capture steps `apply` takes (as_apply.py)
@@ -530,12 +374,12 @@ class Replayer:
                 conn.execute("SET CONSTRAINTS ALL IMMEDIATE", prepare=False)
                 as_apply.commit_records(conn)
             except psycopg.Error as exc:
-                failure = Failure(f"at the end of the migration: {_error_text(exc)}", None)
+                failure = Failure(f"at the end of the migration: {error_text(exc)}", None)
         if failure is not None:
             conn.execute("ROLLBACK", prepare=False)
             out.forward_failure = failure
             return out
-        forward_nodes = [st.node for st in _executable(forward.statements)]
+        forward_nodes = [st.node for st in executable(forward.statements)]
 
         # The families the forward touched, in their new state (for the kept model).
         touched: capture.Check | None = None
@@ -551,7 +395,7 @@ class Replayer:
             if after_full is not None:
                 return after_full
             assert touched is not None
-            return _merged(self.model, touched)
+            return merged(self.model, touched)
 
         prepared = rollback(forward, self.model.snapshot(), after_forward)
         out.prepared = prepared
@@ -567,7 +411,7 @@ class Replayer:
                 out.rollback_failure = None
                 as_runner.clear(conn)
                 out.notes.extend(n for n in as_runner.notes() if n not in out.notes)
-                rollback_nodes = [st.node for st in _executable(prepared.script.statements)]
+                rollback_nodes = [st.node for st in executable(prepared.script.statements)]
                 out.differences, state = self._compare(forward_nodes + rollback_nodes, out.notes)
                 out.differences.extend(
                     member_differences(members_before, self._platform().member_state())
@@ -619,7 +463,7 @@ class Replayer:
         return out
 
     def _restore_pass(
-        self, forward: Script, prepared: Prepared, as_apply: AsApply, out: _Outcome
+        self, forward: Script, prepared: Prepared, as_apply: AsApply, out: Outcome
     ) -> None:
         """The verified rollback again, as `execute` runs it with apply's captures: the restore
         steps at their places must run, and the schema must still come back. (The first pass,
@@ -637,13 +481,13 @@ class Replayer:
             if failure is None:
                 as_runner.finish(conn)
         except psycopg.Error as exc:
-            failure = Failure(_error_text(exc), None, exc.sqlstate)
+            failure = Failure(error_text(exc), None, exc.sqlstate)
         if failure is not None:
             failure.message = f"with the restores from apply's captures: {failure.message}"
             out.rollback_failure = failure
         else:
             as_runner.clear(conn)
-            nodes = [st.node for st in _executable([*forward.statements, *script.statements])]
+            nodes = [st.node for st in executable([*forward.statements, *script.statements])]
             differences, _ = self._compare(nodes, out.notes)
             if any(not self._tolerated(d) for d in differences):
                 out.differences = differences
@@ -679,7 +523,7 @@ class Replayer:
                 self.scoped_checks += 1
                 diffs = diff_objects(self.model.view(check.scope), check.found.objects)
                 model = self.model
-                return diffs, lambda: _merged(model, check)
+                return diffs, lambda: merged(model, check)
             notes.append(f"compared full snapshots: {check.full_reason}")
         self.full_checks += 1
         state = take_snapshot(conn)
@@ -706,7 +550,7 @@ class Replayer:
             group.clear()
             return failure
 
-        for st in _executable(script.statements):
+        for st in executable(script.statements):
             if classify(st).transactional:
                 group.append(st)
                 continue
@@ -747,16 +591,16 @@ class Replayer:
         st, exc = failed
         position = int(exc.diag.statement_position or 0) or None
         return Failure(
-            _error_text(exc),
-            _statement_line(text, st, position),
+            error_text(exc),
+            statement_line(text, st, position),
             exc.sqlstate,
             exc.diag.message_primary or "",
             exc.diag.context or "",
-            in_code_body(st.text, _code_bodies(st.node), position),
+            in_code_body(st.text, code_bodies(st.node), position),
         )
 
-    def _clone_trip(self, forward: Script, text: str, rollback: RollbackSource) -> _Outcome:
-        out = _Outcome(notes=["has statements that cannot run in a transaction: its rollback "
+    def _clone_trip(self, forward: Script, text: str, rollback: RollbackSource) -> Outcome:
+        out = Outcome(notes=["has statements that cannot run in a transaction: its rollback "
                               "was checked on a copy of the shadow database"])  # fmt: skip
         conn = self._c()
         before = self.model.snapshot()
@@ -807,142 +651,3 @@ class Replayer:
                 with self._c().pipeline():
                     capture.queue_refs_reset(self._c(), self.model.objects.values())
         return out
-
-
-# Platform schemas whose extension Supabase enables from its dashboard (often never in a migration).
-_DASHBOARD_EXTENSIONS = {"cron": "pg_cron", "net": "pg_net", "pgmq": "pgmq"}
-
-_CREATING = ("Create", "View", "Index", "Define", "CompositeType")
-
-
-def member_differences(
-    before: dict[tuple[str, str], str], after: dict[tuple[str, str], str]
-) -> list[Difference]:
-    """Differences inside stand-ins' own objects (extensions present before and after): a
-    verdict with one is never `verified`, whatever the real extension would do."""
-    common = {ext for ext, _ in before} & {ext for ext, _ in after}
-    out: list[Difference] = []
-    for key in sorted(set(before) | set(after)):
-        ext, member = key
-        if ext not in common or before.get(key) == after.get(key):
-            continue
-        obj = ObjectId(STANDIN_MEMBER, f"{member} (extension {ext})")
-        if key not in after or key not in before:
-            out.append(Difference(obj, "exists", key in before, key in after))
-        else:
-            out.append(Difference(obj, "definition", before[key], after[key]))
-    return out
-
-
-def would_create(script: Script) -> frozenset[str]:
-    """What a migration would have created, as names a later error message may carry: each
-    target qualified and bare (schema.table, table, column...)."""
-    names: set[str] = set()
-    for st in script.statements:
-        creates = st.kind.startswith(_CREATING)
-        for target in classify(st).targets:
-            if target.column:
-                names.add(target.column.lower())
-            if not creates:
-                continue  # ALTER TABLE ... ADD COLUMN names its column; the table was there
-            names.add(target.name.lower())
-            if target.schema:
-                names.add(f"{target.schema}.{target.name}".lower())
-    return frozenset(names)
-
-
-def _merged(model: SchemaModel, touched: capture.Check) -> Snapshot:
-    """S(i) without reading it whole: the model with the touched families replaced."""
-    objects: dict[ObjectId, SnapshotObject] = {
-        k: o for k, o in model.objects.items() if not touched.scope.covers(o.family)
-    }
-    objects.update(touched.found.objects)
-    return Snapshot(objects)
-
-
-def _code_bodies(node: Any) -> list[str]:
-    """The code strings of a DO block or CREATE FUNCTION/PROCEDURE (their `AS` arguments)."""
-    options = getattr(node, "args", None) or getattr(node, "options", None) or ()
-    out: list[str] = []
-    for option in options:
-        if getattr(option, "defname", None) != "as":
-            continue
-        arg = option.arg
-        items = getattr(arg, "items", None) or (arg,)
-        out += [str(i.sval) for i in items if getattr(i, "sval", None)]
-    return out
-
-
-def _error_text(exc: psycopg.Error) -> str:
-    primary = exc.diag.message_primary or str(exc).strip().splitlines()[0]
-    detail = exc.diag.message_detail
-    state = f" [{exc.sqlstate}]" if exc.sqlstate else ""
-    return f"{primary}{state}" + (f" ({detail})" if detail else "")
-
-
-def _verdict(name: str, out: _Outcome, tolerated: Callable[[Difference], bool]) -> VerifyResult:
-    prepared = out.prepared
-    result = VerifyResult(name, "verified", notes=list(out.notes))
-    if prepared is not None:
-        result.manual = list(prepared.manual)
-        result.data_loss = list(prepared.data_loss)
-        result.notes.extend(prepared.notes)
-    if out.forward_failure is not None:
-        result.status = "forward_failed"
-        result.message = f"the forward migration failed: {out.forward_failure.message}"
-        result.location = out.forward_failure.location
-        return result
-    if prepared is None or prepared.script is None:
-        result.status = (
-            "manual" if prepared is None or prepared.location is None else "rollback_failed"
-        )
-        problem = prepared.problem if prepared is not None else None
-        result.message = problem or "no rollback"
-        if prepared is not None and prepared.location is not None:
-            result.message = f"the rollback does not parse: {problem}"
-            result.location = prepared.location
-        return result
-    if out.rollback_failure is not None:
-        result.status = "rollback_failed"
-        result.message = f"the rollback failed: {out.rollback_failure.message}"
-        result.location = out.rollback_failure.location
-        return result
-    result.differences = [d for d in out.differences if not tolerated(d)]
-    result.tolerated = [d for d in out.differences if tolerated(d)]
-    order = ""
-    if result.tolerated:
-        tables = sorted({str(d.parent.name) for d in result.tolerated if d.parent is not None})
-        order = (
-            f"; column order differs in {', '.join(tables)} (a re-added column comes last: "
-            "SELECT *, INSERT without a column list and COPY see another order; "
-            "--exact-column-order rebuilds the table)"
-        )
-        result.notes.append(order[2:])
-    if result.differences:
-        result.status = "mismatch"
-        result.message = "the rollback does not restore the schema: " + summarize(
-            result.differences
-        )
-    elif result.manual and _restored(result, out.data):
-        result.message = "the rollback restores the schema exactly, and the data from captures"
-    elif result.manual:
-        result.status = "manual"
-        result.message = (
-            f"the schema round trip matches, but {len(result.manual)} MANUAL item(s) remain "
-            "(data or steps a human must supply)" + order
-        )
-    elif order:
-        result.message = "the rollback restores the schema" + order
-    else:
-        result.message = "the rollback restores the schema exactly"
-    return result
-
-
-def _restored(result: VerifyResult, data: DataAnswer | None) -> bool:
-    """Every MANUAL item is data that the restore from apply's captures answers (proven by
-    the round trip): verified, with the items moved to `restored` and a note saying so."""
-    if data is None or not data.complete or len(result.manual) > data.markers:
-        return False
-    result.restored, result.manual = list(data.answered), []
-    result.notes.append(data.note())
-    return True

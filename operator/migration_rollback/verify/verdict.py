@@ -1,0 +1,204 @@
+"""What a round trip concludes: the migration pair it checked, how its attempts went (the
+outcome), and the verdict with its report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from migration_rollback.verify.as_apply import DataAnswer
+from migration_rollback.verify.causes import Cause
+from migration_rollback.verify.diff import Difference, render, summarize
+from migration_rollback.verify.rollback_source import Prepared
+
+Status = Literal["verified", "manual", "mismatch", "rollback_failed", "forward_failed", "skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationPair:
+    """A forward migration file and its rollback file (None: there is none)."""
+
+    name: str
+    forward_path: Path
+    rollback_path: Path | None = None
+
+
+@dataclass
+class VerifyResult:
+    """The verdict on one migration's rollback."""
+
+    migration: str
+    status: Status
+    differences: list[Difference] = field(default_factory=list)
+    message: str = ""
+    location: str | None = None  # file:line of the statement that failed
+    # Differences that do not count against the verdict: column order (PostgreSQL cannot put a
+    # re-added column back in its place; see `strict_column_order`).
+    tolerated: list[Difference] = field(default_factory=list)
+    manual: list[str] = field(default_factory=list)  # MANUAL items nobody filled
+    # MANUAL items (data) that the restore from apply's captures answers, proven on the shadow.
+    restored: list[str] = field(default_factory=list)
+    data_loss: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    elapsed_ms: float = 0.0
+    rollback_sql: str | None = None  # the rollback that was checked, when generated
+    # Extensions that were stand-ins on the shadow and that this migration (or its rollback)
+    # created or used: the verdict holds for the stand-ins' definitions, not the real ones.
+    standins: list[str] = field(default_factory=list)
+    cause: Cause | None = None  # why the forward migration failed (forward_failed only)
+    # forward_failed: the statements a partial replay skipped ("file:line:col: error"); the
+    # others were applied, so that later migrations find what they created.
+    skipped_statements: list[str] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        return self.status == "verified"
+
+    @property
+    def order_note(self) -> str:
+        """`, column order differs` when a column came back in another place (tolerated)."""
+        return ", column order differs" if self.tolerated else ""
+
+    @property
+    def verdict(self) -> str:
+        """The status, with what it tolerated and the stand-ins it relied on: `verified, column
+        order differs (stand-ins: pg_cron)`."""
+        if not self.standins:
+            return self.status + self.order_note
+        return f"{self.status}{self.order_note} (stand-ins: {', '.join(self.standins)})"
+
+    @property
+    def depends_on(self) -> str | None:
+        """The earlier failed migration this one's failure comes from, if that is the cause."""
+        return self.cause.subject if self.cause and self.cause.kind == "depends_on" else None
+
+    def report(self) -> str:
+        """Human-readable: the verdict, then the differences or the error."""
+        lines = [
+            f"{self.migration}: {self.verdict}" + (f" - {self.message}" if self.message else "")
+        ]
+        if self.location:
+            lines.append(f"  at {self.location}")
+        if self.cause is not None:
+            lines.append(f"  cause: {self.cause}")
+        if self.differences:
+            lines.append(render(self.differences))
+        if self.tolerated:
+            lines.append("  tolerated (column order):")
+            lines.append(render(self.tolerated, indent="    "))
+        lines.extend(f"  MANUAL: {item}" for item in self.manual)
+        lines.extend(f"  restored from captures: {item}" for item in self.restored)
+        lines.extend(f"  data loss: {item}" for item in self.data_loss)
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "migration": self.migration,
+            "status": self.status,
+            "verdict": self.verdict,
+            "standins": list(self.standins),
+            "cause": self.cause.to_json() if self.cause is not None else None,
+            "depends_on": self.depends_on,
+            "message": self.message,
+            "location": self.location,
+            "differences": [d.to_json() for d in self.differences],
+            "column_order_differs": bool(self.tolerated),
+            "tolerated": [d.to_json() for d in self.tolerated],
+            "manual": list(self.manual),
+            "restored_from_captures": list(self.restored),
+            "data_loss": list(self.data_loss),
+            "notes": list(self.notes),
+            "elapsed_ms": round(self.elapsed_ms, 2),
+            "skipped_statements": list(self.skipped_statements),
+        }
+
+
+@dataclass
+class Failure:
+    message: str
+    location: str | None
+    sqlstate: str | None = None
+    primary: str = ""  # the server's primary message alone (for classification)
+    context: str = ""  # the server's error context ("compilation of PL/pgSQL function …")
+    in_body: bool = False  # the error's position is inside a DO block's or function's code
+
+
+@dataclass
+class Outcome:
+    prepared: Prepared | None = None
+    forward_failure: Failure | None = None
+    rollback_failure: Failure | None = None
+    differences: list[Difference] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    data: DataAnswer | None = None  # the MANUAL markers apply's captures answer
+
+
+def verdict_of(name: str, out: Outcome, tolerated: Callable[[Difference], bool]) -> VerifyResult:
+    prepared = out.prepared
+    result = VerifyResult(name, "verified", notes=list(out.notes))
+    if prepared is not None:
+        result.manual = list(prepared.manual)
+        result.data_loss = list(prepared.data_loss)
+        result.notes.extend(prepared.notes)
+    if out.forward_failure is not None:
+        result.status = "forward_failed"
+        result.message = f"the forward migration failed: {out.forward_failure.message}"
+        result.location = out.forward_failure.location
+        return result
+    if prepared is None or prepared.script is None:
+        result.status = (
+            "manual" if prepared is None or prepared.location is None else "rollback_failed"
+        )
+        problem = prepared.problem if prepared is not None else None
+        result.message = problem or "no rollback"
+        if prepared is not None and prepared.location is not None:
+            result.message = f"the rollback does not parse: {problem}"
+            result.location = prepared.location
+        return result
+    if out.rollback_failure is not None:
+        result.status = "rollback_failed"
+        result.message = f"the rollback failed: {out.rollback_failure.message}"
+        result.location = out.rollback_failure.location
+        return result
+    result.differences = [d for d in out.differences if not tolerated(d)]
+    result.tolerated = [d for d in out.differences if tolerated(d)]
+    order = ""
+    if result.tolerated:
+        tables = sorted({str(d.parent.name) for d in result.tolerated if d.parent is not None})
+        order = (
+            f"; column order differs in {', '.join(tables)} (a re-added column comes last: "
+            "SELECT *, INSERT without a column list and COPY see another order; "
+            "--exact-column-order rebuilds the table)"
+        )
+        result.notes.append(order[2:])
+    if result.differences:
+        result.status = "mismatch"
+        result.message = "the rollback does not restore the schema: " + summarize(
+            result.differences
+        )
+    elif result.manual and restored(result, out.data):
+        result.message = "the rollback restores the schema exactly, and the data from captures"
+    elif result.manual:
+        result.status = "manual"
+        result.message = (
+            f"the schema round trip matches, but {len(result.manual)} MANUAL item(s) remain "
+            "(data or steps a human must supply)" + order
+        )
+    elif order:
+        result.message = "the rollback restores the schema" + order
+    else:
+        result.message = "the rollback restores the schema exactly"
+    return result
+
+
+def restored(result: VerifyResult, data: DataAnswer | None) -> bool:
+    """Every MANUAL item is data that the restore from apply's captures answers (proven by
+    the round trip): verified, with the items moved to `restored` and a note saying so."""
+    if data is None or not data.complete or len(result.manual) > data.markers:
+        return False
+    result.restored, result.manual = list(data.answered), []
+    result.notes.append(data.note())
+    return True
