@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from migration_rollback.errors import SqlSyntaxError, UnsafeOutputError
-from migration_rollback.project.docs import TABLE_REBUILD
-from migration_rollback.sql import History, Script, generate_rollback, parse_script
+from migration_rollback.errors import SqlSyntaxError
+from migration_rollback.sql import History, Script, parse_script
 from migration_rollback.verify.diff import Difference, render
+from migration_rollback.verify.generated_attempts import generated_source
 from migration_rollback.verify.majors import MajorRequirement
+from migration_rollback.verify.rollback_source import Attempts
 from migration_rollback.verify.roundtrip import (
     MigrationPair,
     Prepared,
@@ -35,11 +36,7 @@ from migration_rollback.verify.roundtrip import (
 )
 from migration_rollback.verify.shadow import shadow_database
 from migration_rollback.verify.snapshot import Snapshot
-from migration_rollback.verify.stateful import Filled, StillManual, repair, stateful_rollback
-from migration_rollback.verify.stateful.ddl import Writer, checked
-from migration_rollback.verify.stateful.lookups import Unknown
-from migration_rollback.verify.stateful.members import STANDIN_MEMBER, member_repair
-from migration_rollback.verify.stateful.reorder import rebuild
+from migration_rollback.verify.stateful import Filled, StillManual
 
 
 @dataclass
@@ -168,117 +165,6 @@ def verify_project(
     ).results
 
 
-def generated_source(
-    name: str, history: History, *, creator: str | None = "postgres"
-) -> RollbackSource:
-    """The static plan of the forward, its MANUAL steps filled from the shadow's state."""
-
-    def provide(forward: Script, before: Snapshot, after: Callable[[], Snapshot]) -> Prepared:
-        plan = generate_rollback(forward, name, history)
-
-        def make(state_first: bool) -> Prepared:
-            needs_after = bool(plan.manual_items) or state_first
-            result = stateful_rollback(
-                plan, before, after() if needs_after else None,
-                creator=creator, state_first=state_first,
-            )  # fmt: skip
-            return _prepared(name, result.sql_body, before, result.still_manual,
-                             result.data_loss, result.notes, result.filled, creator)  # fmt: skip
-
-        first = make(False)
-
-        def state_first() -> Prepared | None:
-            again = make(True)
-            if again.sql_body == first.sql_body:
-                return None
-            again.notes.append(
-                "the first rollback failed; restores of earlier definitions were rewritten "
-                "from the shadow's state"
-            )
-            return again
-
-        first.on_failure = state_first
-        return first
-
-    return provide
-
-
-def _prepared(
-    name: str,
-    body: str,
-    before: Snapshot,
-    still_manual: list[StillManual],
-    data_loss: list[str],
-    notes: list[str],
-    filled: list[Filled],
-    creator: str | None,
-) -> Prepared:
-    source = f"{name}_rollback.sql"
-    try:
-        script = parse_script(body, source)
-    except SqlSyntaxError as exc:  # the safety belt should make this impossible
-        return Prepared(None, body, problem=f"generated rollback does not parse: {exc}")
-    prepared = Prepared(
-        script,
-        body,
-        [str(m) for m in still_manual],
-        data_loss,
-        notes,
-        sql_body=body,
-        filled=list(filled),
-        still_manual=list(still_manual),
-    )
-
-    def retry(differences: list[Difference], state: Snapshot) -> Prepared | None:
-        # A stand-in's own objects are not in the snapshots: their differences carry their state.
-        members = [d for d in differences if d.object.kind == STANDIN_MEMBER]
-        # Column order (only counted with exact column order): the table rebuilt.
-        positions = [d for d in differences if d.attribute == "position" and d.parent]
-        differences = [
-            d for d in differences if d.object.kind != STANDIN_MEMBER and d not in positions
-        ]
-        statements, done, failed = repair(differences, before, state, creator=creator)
-        more, done_more, failed_more = member_repair(members, creator)
-        statements, done, failed = statements + more, done + done_more, failed + failed_more
-        more, done_more, failed_more = _reordered(positions, before, state, creator)
-        statements, done, failed = statements + more, done + done_more, failed + failed_more
-        if not statements:
-            prepared.notes.extend(f"repair could not handle: {f}" for f in failed)
-            return None
-        extra = "\n".join(
-            ["-- state-aware repair: what the round trip found still different", *(
-                f"-- {line}" for line in done
-            ), *(f"{s};" for s in statements)]
-        )  # fmt: skip
-        again = _prepared(
-            name, body.rstrip() + "\n\n" + extra + "\n", before, still_manual,
-            data_loss, notes + [f"repair could not handle: {f}" for f in failed], filled, creator,
-        )  # fmt: skip
-        again.retry = None
-        return again
-
-    prepared.retry = retry
-    return prepared
-
-
-def _reordered(
-    positions: list[Difference], before: Snapshot, state: Snapshot, creator: str | None
-) -> tuple[list[str], list[str], list[str]]:
-    """The tables whose columns came back in another order, rebuilt (see `reorder`)."""
-    gen = Writer(before, state, creator)
-    statements: list[str] = []
-    done: list[str] = []
-    failed: list[str] = []
-    for table in sorted({d.parent for d in positions if d.parent is not None}):
-        try:
-            statements += checked(rebuild(gen, table))
-        except (Unknown, UnsafeOutputError) as exc:
-            failed.append(f"{table}: column order not restored ({exc})")
-            continue
-        done.append(f"rebuilds {table} {TABLE_REBUILD}")
-    return statements, done, failed
-
-
 def generate_verified(
     migrations: Sequence[MigrationPair],
     shadow_url: str | None,
@@ -301,10 +187,10 @@ def generate_verified(
     def source_for(pair: MigrationPair) -> RollbackSource:
         inner = generated_source(pair.name, history)
 
-        def provide(forward: Script, before: Snapshot, after: Callable[[], Snapshot]) -> Prepared:
-            prepared = inner(forward, before, after)
-            sources[pair.name] = prepared
-            return prepared
+        def provide(forward: Script, before: Snapshot, after: Callable[[], Snapshot]) -> Attempts:
+            attempts = inner(forward, before, after)
+            sources[pair.name] = attempts.first()
+            return attempts
 
         return provide
 

@@ -1,5 +1,9 @@
 """Where a round trip's rollback comes from: a rollback ready to run (`Prepared`), and the source
 that prepares one for each forward migration (a file, or the generator: see api.py).
+
+A source answers with `Attempts`: the first rollback, and what to try when an attempt fails to
+run or leaves differences. The round trip's retry and repair loop asks those two questions and
+nothing else; a file's rollback has no second attempt (`Once`).
 """
 
 from __future__ import annotations
@@ -7,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.sql import MANUAL_PREFIX, Script, classify, parse_script
@@ -28,41 +32,77 @@ class Prepared:
     sql_body: str | None = None
     problem: str | None = None  # why there is no script (e.g. it does not parse)
     location: str | None = None
-    # Another attempt, given the differences the last one left and the state it left.
-    retry: Callable[[list[Difference], Snapshot], Prepared | None] | None = None
-    # Another attempt after this one failed to run.
-    on_failure: Callable[[], Prepared | None] | None = None
     filled: list[Any] = field(default_factory=list)  # state-aware steps (stateful.Filled)
     still_manual: list[Any] = field(default_factory=list)  # (stateful.StillManual)
 
 
+class Attempts(Protocol):
+    """The rollbacks a source offers for one forward migration, one attempt after another."""
+
+    def first(self) -> Prepared:
+        """The rollback to try first."""
+        ...
+
+    def after_failure(self, failed: Prepared) -> Prepared | None:
+        """Another rollback after `failed` could not run; None: nothing else to try."""
+        ...
+
+    def after_differences(
+        self, last: Prepared, differences: list[Difference], state: Callable[[], Snapshot]
+    ) -> Prepared | None:
+        """`last` repaired, given the differences it left and (read when needed) the state it
+        left; None: no repair."""
+        ...
+
+
+@dataclass(frozen=True)
+class Once:
+    """A single rollback: no other attempt (a rollback file)."""
+
+    prepared: Prepared
+
+    def first(self) -> Prepared:
+        return self.prepared
+
+    def after_failure(self, failed: Prepared) -> Prepared | None:
+        return None
+
+    def after_differences(
+        self, last: Prepared, differences: list[Difference], state: Callable[[], Snapshot]
+    ) -> Prepared | None:
+        return None
+
+
 # Given the forward script, S(i-1) (the model) and a way to get S(i) (the state after the
-# forward), produce the rollback.
-RollbackSource = Callable[[Script, Snapshot, Callable[[], Snapshot]], Prepared]
+# forward), the rollbacks to try.
+RollbackSource = Callable[[Script, Snapshot, Callable[[], Snapshot]], Attempts]
 
 
 def file_rollback(path: Path | None) -> RollbackSource:
     """The rollback written in a file (validate --verify)."""
 
-    def provide(forward: Script, before: Snapshot, after: Callable[[], Snapshot]) -> Prepared:
-        if path is None:
-            return Prepared(None, problem="no rollback file")
-        text = normalize_text(read_text(path))
-        manual = [f"{path.name}:{line}: {item}" for line, item in split_comment_lines(
-            text, MANUAL_PREFIX
-        )]  # fmt: skip
-        try:
-            script = parse_script(text, str(path))
-        except SqlSyntaxError as exc:
-            return Prepared(None, text, manual, problem=exc.message, location=str(exc.location))
-        data_loss = [
-            f"{st.location}: {st.first_line}"
-            for st in script.statements
-            if classify(st).destroys_data
-        ]
-        return Prepared(script, text, manual, data_loss, list(script.warnings))
+    def provide(forward: Script, before: Snapshot, after: Callable[[], Snapshot]) -> Attempts:
+        return Once(_read_rollback(path))
 
     return provide
+
+
+def _read_rollback(path: Path | None) -> Prepared:
+    """The file's rollback parsed, with its MANUAL markers and what it destroys."""
+    if path is None:
+        return Prepared(None, problem="no rollback file")
+    text = normalize_text(read_text(path))
+    manual = [f"{path.name}:{line}: {item}" for line, item in split_comment_lines(
+        text, MANUAL_PREFIX
+    )]  # fmt: skip
+    try:
+        script = parse_script(text, str(path))
+    except SqlSyntaxError as exc:
+        return Prepared(None, text, manual, problem=exc.message, location=str(exc.location))
+    data_loss = [
+        f"{st.location}: {st.first_line}" for st in script.statements if classify(st).destroys_data
+    ]
+    return Prepared(script, text, manual, data_loss, list(script.warnings))
 
 
 def read_text(path: Path) -> str:

@@ -397,8 +397,8 @@ class Replayer:
             assert touched is not None
             return merged(self.model, touched)
 
-        prepared = rollback(forward, self.model.snapshot(), after_forward)
-        out.prepared = prepared
+        offered = rollback(forward, self.model.snapshot(), after_forward)
+        prepared = out.prepared = offered.first()
         attempts = 0
         while prepared.script is not None:
             self._pipeline(f"SAVEPOINT {_SAVEPOINT}", *_RESET_SESSION)
@@ -419,16 +419,16 @@ class Replayer:
             conn.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", prepare=False)
             attempts += 1
             if failure is not None:
-                replacement = prepared.on_failure() if prepared.on_failure else None
+                replacement = offered.after_failure(prepared)
                 if replacement is None or attempts > 2:
                     break
                 out.notes.append(f"attempt {attempts} failed ({failure.message}); regenerated")
                 prepared = out.prepared = replacement
                 continue
             significant = [d for d in out.differences if not self._tolerated(d)]
-            if not significant or state is None or prepared.retry is None or attempts > 2:
+            if not significant or state is None or attempts > 2:
                 break
-            again = prepared.retry(significant, state())
+            again = offered.after_differences(prepared, significant, state)
             if again is None:
                 break
             out.notes.append(
@@ -616,8 +616,7 @@ class Replayer:
         self._pipeline(*_RESET_SESSION)
         self._reload_model()
         after = self.model.snapshot()
-        prepared = rollback(forward, before, lambda: after)
-        out.prepared = prepared
+        prepared = out.prepared = rollback(forward, before, lambda: after).first()
         if prepared.script is None:
             return out
         # The template of CREATE DATABASE must have no other session: step out meanwhile.
