@@ -20,9 +20,7 @@ from migration_rollback.sql import (
     RollbackStep,
     classify,
 )
-from migration_rollback.verify.snapshot import (
-    Snapshot,
-)
+from migration_rollback.verify.snapshot import Snapshot
 from migration_rollback.verify.stateful.ddl import Writer, checked
 from migration_rollback.verify.stateful.dynamic import DoBlocks, is_do_block, writes_rows
 from migration_rollback.verify.stateful.fill import fill

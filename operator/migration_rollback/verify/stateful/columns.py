@@ -10,18 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from migration_rollback.sql import ObjectRef, casts
-from migration_rollback.sql.compose import (
-    SQL,
-    Identifier,
-    Literal,
-    sql,
-)
+from migration_rollback.sql.compose import SQL, Identifier, Literal, sql
 from migration_rollback.verify.snapshot import ObjectId, SnapshotObject
-from migration_rollback.verify.stateful.lookups import (
-    Unknown,
-    mentions,
-    strings,
-)
+from migration_rollback.verify.stateful.lookups import Unknown, mentions, strings
 
 if TYPE_CHECKING:
     from migration_rollback.verify.stateful.ddl import Writer

@@ -10,25 +10,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from migration_rollback.sql import ObjectRef, checked_statement
-from migration_rollback.sql.compose import (
-    EMPTY,
-    SQL,
-    Composable,
-    Identifier,
-    Literal,
-    sql,
-)
+from migration_rollback.sql.compose import EMPTY, SQL, Composable, Identifier, Literal, sql
 from migration_rollback.sql.kinds import KINDS
 from migration_rollback.verify.deparse_fixpoint import reprintable
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject
 from migration_rollback.verify.stateful.acl import _GRANT_KEYWORD, Privileges
 from migration_rollback.verify.stateful.columns import add_column
 from migration_rollback.verify.stateful.enum_swap import enum_as_before
-from migration_rollback.verify.stateful.lookups import (
-    RELATION_KEYWORD,
-    Unknown,
-    find,
-)
+from migration_rollback.verify.stateful.lookups import RELATION_KEYWORD, Unknown, find
 from migration_rollback.verify.stateful.renamed import under_new_name
 from migration_rollback.verify.stateful.tables import foreign_table, table
 

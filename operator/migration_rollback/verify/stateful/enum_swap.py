@@ -9,17 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from migration_rollback.sql.compose import (
-    SQL,
-    Identifier,
-    sql,
-)
+from migration_rollback.sql.compose import SQL, Identifier, sql
 from migration_rollback.verify.snapshot import ObjectId, SnapshotObject
-from migration_rollback.verify.stateful.lookups import (
-    mentions,
-    strings,
-    unquote,
-)
+from migration_rollback.verify.stateful.lookups import mentions, strings, unquote
 from migration_rollback.verify.stateful.type_users import type_users
 
 if TYPE_CHECKING:

@@ -11,20 +11,11 @@ from typing import Any
 from pglast.enums.parsenodes import AlterTableType as AT
 from pglast.enums.parsenodes import ObjectType as OT
 
-from migration_rollback.sql import (
-    ManualNeed,
-    ObjectRef,
-    RollbackStep,
-    effects,
-    kinds,
-)
+from migration_rollback.sql import ManualNeed, ObjectRef, RollbackStep, effects, kinds
 from migration_rollback.sql.compose import EMPTY, SQL, Identifier, arguments, name_of, sql
 from migration_rollback.sql.names import deparse
 from migration_rollback.verify.snapshot import KINDS as SNAPSHOT_KINDS
-from migration_rollback.verify.snapshot import (
-    RELATION_KINDS,
-    SnapshotObject,
-)
+from migration_rollback.verify.snapshot import RELATION_KINDS, SnapshotObject
 from migration_rollback.verify.stateful.columns import restore_column
 from migration_rollback.verify.stateful.ddl import Writer
 from migration_rollback.verify.stateful.lookups import Unknown

@@ -10,17 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from migration_rollback.sql.compose import (
-    EMPTY,
-    SQL,
-    Identifier,
-    sql,
-)
+from migration_rollback.sql.compose import EMPTY, SQL, Identifier, sql
 from migration_rollback.verify.snapshot import SnapshotObject
 from migration_rollback.verify.stateful.columns import column_definition, foreign_options
-from migration_rollback.verify.stateful.lookups import (
-    Unknown,
-)
+from migration_rollback.verify.stateful.lookups import Unknown
 from migration_rollback.verify.stateful.renamed import members
 
 if TYPE_CHECKING:
