@@ -26,6 +26,7 @@ import pglast
 from pglast import enums
 from pglast.parser import parse_sql_json
 
+from migration_rollback.sql import mentions
 from migration_rollback.sql._ast import ast
 
 _INTEGERS = frozenset(
@@ -56,9 +57,10 @@ _MULTIBYTE = re.compile("[^\x00-\x7f]")
 class _Builder:
     """The nodes of one text, their positions turned from UTF-8 byte offsets into character
     offsets the way pglast turns them (a byte inside a character: that character; past the
-    end: None)."""
+    end: None). The names each statement mentions are recorded on the way (`mentions`)."""
 
     def __init__(self, text: str) -> None:
+        self.names: list[Any] = []  # of the statement being built
         self.bytes: list[int] = []  # each byte of a multi-byte character: its offset,
         self.chars: list[int] = []  # and the character's
         extra = 0
@@ -81,7 +83,11 @@ class _Builder:
     def raw_statement(self, raw: dict[str, Any]) -> Any:
         node = _new(ast.RawStmt)
         start = raw.get("stmt_location", 0)
-        _set(node, "stmt", self.node(raw["stmt"]) if "stmt" in raw else None)
+        self.names = []
+        statement = self.node(raw["stmt"]) if "stmt" in raw else None
+        _set(node, "stmt", statement)
+        if statement is not None:
+            mentions.record(statement, self.names)
         _set(node, "stmt_location", self.at(start))
         # As pglast computes it: the end's position less the start's (None when past the end).
         end = self.at(start + raw.get("stmt_len", 0))
@@ -130,9 +136,12 @@ class _Builder:
         for name, key, struct in plan.structs:
             value = get(key)
             _set(node, name, None if value is None else self.build(struct, value))
+        if cls in _NAMING:
+            mentions.add_names(node, self.names)
         return node
 
 
+_NAMING = mentions.NAMING_CLASSES
 _new: Callable[[type], Any] = object.__new__
 _set: Callable[[Any, str, Any], None] = object.__setattr__  # pglast's own __setattr__ validates
 
