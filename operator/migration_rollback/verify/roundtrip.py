@@ -47,7 +47,8 @@ from migration_rollback.verify.pipelined import run_statements
 from migration_rollback.verify.shadow import ShadowDatabase
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, take_snapshot
 from migration_rollback.verify.standins import standin
-from migration_rollback.verify.standins.install import Platform, uses
+from migration_rollback.verify.standins.install import Members, Platform, uses
+from migration_rollback.verify.standins.reach import may_change_members
 
 Status = Literal["verified", "manual", "mismatch", "rollback_failed", "forward_failed", "skipped"]
 Progress = Callable[[str], None]
@@ -271,6 +272,9 @@ class Replayer:
         # A stand-in was installed: no event trigger reports it, so the checks of this
         # migration compare full snapshots.
         self._installed = False
+        # The stand-ins' members by name, kept while migrations cannot change them (reach.py).
+        self._members: Members | None = None
+        self._members_kept = False
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -356,6 +360,7 @@ class Replayer:
         """
         started = time.perf_counter()
         self._standins, self._notes, self._installed = set(), [], False
+        self._members_kept = False
         text = normalize_text(read_text(forward_path))
         try:
             forward = parse_script(text, str(forward_path))
@@ -382,6 +387,8 @@ class Replayer:
             outcome = self._trip(forward, text, rollback)
         result = _verdict(name, outcome, self._tolerated)
         result.notes.extend(self._notes)
+        if not (self._members_kept and outcome.forward_failure is None and enabled is None):
+            self._members = None  # read again: they may have changed
         result.standins = self._relied_on(text, outcome)
         self._note_partial(result)
         if outcome.forward_failure is not None:
@@ -499,14 +506,16 @@ class Replayer:
         found = set(self._standins)
         prepared = outcome.prepared
         both = text + "\n" + (prepared.text if prepared is not None else "")
-        found.update(uses(both, self._platform().member_names()))
+        found.update(uses(both, self._stand_in_members().names))
         return sorted(found)
 
     def _round_trip(self, forward: Script, text: str, rollback: RollbackSource) -> _Outcome:
         conn = self._c()
         out = _Outcome()
         self._pipeline("BEGIN", *_RESET_SESSION, *self._clear())
-        members_before = self._platform().member_state()
+        member_words = self._stand_in_members().words
+        self._members_kept = not may_change_members(forward.statements, member_words)
+        members_before = None if self._members_kept else self._platform().member_state()
         failure = self._run(forward, text)
         if failure is None:
             try:
@@ -539,6 +548,9 @@ class Replayer:
         out.prepared = prepared
         attempts = 0
         while prepared.script is not None:
+            rollback_reach = may_change_members(prepared.script.statements, member_words)
+            if members_before is None and rollback_reach:
+                members_before = self._platform().member_state()  # the forward left them be
             self._pipeline(f"SAVEPOINT {_SAVEPOINT}", *_RESET_SESSION)
             as_runner = AsRunner(forward.source)
             failure = self._run(prepared.script, prepared.text, as_runner)
@@ -551,9 +563,9 @@ class Replayer:
                 out.notes.extend(n for n in as_runner.notes() if n not in out.notes)
                 rollback_nodes = [st.node for st in _executable(prepared.script.statements)]
                 out.differences, state = self._compare(forward_nodes + rollback_nodes, out.notes)
-                out.differences.extend(
-                    member_differences(members_before, self._platform().member_state())
-                )
+                if members_before is not None:
+                    after = self._platform().member_state()
+                    out.differences.extend(member_differences(members_before, after))
             conn.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", prepare=False)
             attempts += 1
             if failure is not None:
@@ -593,6 +605,11 @@ class Replayer:
                 with conn.pipeline():
                     capture.queue_refs_reset(conn, self.model.objects.values())
         return out
+
+    def _stand_in_members(self) -> Members:
+        if self._members is None:
+            self._members = self._platform().members()
+        return self._members
 
     def _tolerated(self, difference: Difference) -> bool:
         return (
