@@ -547,6 +547,7 @@ class Replayer:
         prepared = rollback(forward, self.model.snapshot(), after_forward)
         out.prepared = prepared
         attempts = 0
+        undo: list[str] = []  # the rollback's undoing, sent with what comes next (one round trip)
         while prepared.script is not None:
             rollback_reach = may_change_members(prepared.script.statements, member_words)
             if members_before is None and rollback_reach:
@@ -566,9 +567,11 @@ class Replayer:
                 if members_before is not None:
                     after = self._platform().member_state()
                     out.differences.extend(member_differences(members_before, after))
-            conn.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", prepare=False)
+            undo = [f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}"]
             attempts += 1
             if failure is not None:
+                self._pipeline(*undo)  # a new attempt may read the shadow: undone first
+                undo = []
                 replacement = prepared.on_failure() if prepared.on_failure else None
                 if replacement is None or attempts > 2:
                     break
@@ -578,6 +581,8 @@ class Replayer:
             significant = [d for d in out.differences if not self._tolerated(d)]
             if not significant or state is None or prepared.retry is None or attempts > 2:
                 break
+            self._pipeline(*undo)
+            undo = []
             again = prepared.retry(significant, state())
             if again is None:
                 break
@@ -591,15 +596,17 @@ class Replayer:
             renamed = self.model.renamed(touched.found)
             removed = self.model.replace(touched.scope, touched.found)
             if renamed:
-                conn.execute("COMMIT", prepare=False)
+                self._pipeline(*undo, "COMMIT")
                 self._reload_model()
             else:
                 with conn.pipeline():
+                    for statement in undo:
+                        conn.execute(statement, prepare=False)
                     capture.queue_refs_update(conn, removed, touched.found.objects.values())
                     conn.execute("COMMIT", prepare=False)
         else:
             assert after_full is not None
-            conn.execute("COMMIT", prepare=False)
+            self._pipeline(*undo, "COMMIT")
             self.model = SchemaModel.from_snapshot(after_full)
             if self.capturing:
                 with conn.pipeline():
