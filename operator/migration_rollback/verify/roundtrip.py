@@ -275,6 +275,9 @@ class Replayer:
         # The stand-ins' members by name, kept while migrations cannot change them (reach.py).
         self._members: Members | None = None
         self._members_kept = False
+        # The event triggers of the platform and the verifier, enabled at open: a migration's
+        # own may run on any DDL, so once there is one every migration reads member state.
+        self._own_event_triggers: frozenset[str] = frozenset()
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -285,6 +288,7 @@ class Replayer:
             make_archive_schema(conn)
         self._connect(install=True)
         self._reload_model()
+        self._own_event_triggers = self._stand_in_members().event_triggers
 
     def close(self) -> None:
         if self.conn is not None:
@@ -513,8 +517,11 @@ class Replayer:
         conn = self._c()
         out = _Outcome()
         self._pipeline("BEGIN", *_RESET_SESSION, *self._clear())
-        member_words = self._stand_in_members().words
-        self._members_kept = not may_change_members(forward.statements, member_words)
+        members = self._stand_in_members()
+        member_words = members.words
+        self._members_kept = members.event_triggers <= self._own_event_triggers and not (
+            may_change_members(forward.statements, member_words)
+        )
         members_before = None if self._members_kept else self._platform().member_state()
         failure = self._run(forward, text)
         if failure is None:

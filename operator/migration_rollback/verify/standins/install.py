@@ -128,6 +128,7 @@ WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptyp
     + _STANDINS
     + "\n) m"
 )
+_EVENT_TRIGGERS = "SELECT evtname FROM pg_catalog.pg_event_trigger WHERE evtenabled <> 'D'"
 _SHARED_SCHEMAS = frozenset({"public", "extensions", "pg_catalog"})
 _NAMED_KINDS = frozenset({"function", "type", "domain", "composite type", "table", "view"})
 
@@ -137,6 +138,7 @@ class Members(NamedTuple):
 
     names: dict[str, frozenset[str]]  # per stand-in, the names that show a use (`uses`)
     words: frozenset[str]  # every word of their names, schemas and extensions (`reach`)
+    event_triggers: frozenset[str]  # enabled ones: code any DDL may run (`reach`)
 
 
 @dataclass
@@ -192,10 +194,14 @@ class Platform:
         return self.members().names
 
     def members(self) -> Members:
-        """What names the stand-ins' members, read in one round trip."""
-        rows = catalog.execute(self.conn, _MEMBER_NAMES, self._which(None)).fetchall()
+        """What names the stand-ins' members, and the enabled event triggers: one round trip."""
+        with self.conn.pipeline():
+            named = catalog.execute(self.conn, _MEMBER_NAMES, self._which(None))
+            triggers = catalog.execute(self.conn, _EVENT_TRIGGERS)
+        rows = named.fetchall()
         found = {w for ext, _k, schema, name, _b in rows for w in words(f"{ext} {schema} {name}")}
-        return Members(_names_used_by(rows), frozenset(found))
+        enabled = frozenset(str(name) for (name,) in triggers.fetchall())
+        return Members(_names_used_by(rows), frozenset(found), enabled)
 
     def _which(self, names: Iterable[str] | None) -> list[tuple[Any, str]]:
         """The arguments of `_STANDINS`: these extensions, or (None) the stand-ins."""

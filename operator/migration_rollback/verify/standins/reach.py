@@ -5,7 +5,9 @@ Conservative by construction: only statement kinds that act on the objects they 
 can be cleared, and only when no word of their text is a member's name or schema, they run
 no function this project does not know (an ALTER TABLE default, an index expression), cascade
 nothing and rename no role (member state shows owners and grantees by name). A DO block,
-a function call, SET, any extension command or anything else may reach anything.
+a function call, SET, any extension command or anything else may reach anything. Code that any
+DDL runs, an event trigger a migration made, is the caller's to rule out (roundtrip.py reads
+member state for every migration once there is one).
 """
 
 from __future__ import annotations
