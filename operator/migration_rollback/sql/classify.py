@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pglast.enums.parsenodes import AlterTableType as AT
-from pglast.enums.parsenodes import ConstrType
+from pglast.enums.parsenodes import ConstrType, DropBehavior
 
 from migration_rollback.sql import effects, kinds
 from migration_rollback.sql._ast import ast
@@ -24,6 +24,7 @@ from migration_rollback.sql.names import (
     split_qualified,
     strings,
 )
+from migration_rollback.sql.platform_calls import DESTROYING
 
 L = LockLevel
 
@@ -65,24 +66,34 @@ _AT_NEEDS_PRIOR = {
 
 
 def _drop(node: Any) -> Classification:
+    """What a DROP costs. CASCADE may take tables and columns that depend on the object (a
+    type's columns, a function's generated columns), so it counts as destroying data and
+    locking them, whatever the kind."""
     found = kinds.of_type(node.removeType)
     kind = found.name if found else str(node.removeType.name).removeprefix("OBJECT_").lower()
-    holds_data = found is not None and found.holds_data
+    cascade = node.behavior == DropBehavior.DROP_CASCADE
     notes: list[str] = []
-    if node.behavior is not None and node.behavior.name == "DROP_CASCADE":
+    if cascade:
         notes.append("CASCADE also drops every object that depends on it, silently")
-    if holds_data:
-        notes.append(f"drops a {kind} and the data in it")
+    data_note = found.drop_note() if found else None
+    if data_note:
+        notes.append(data_note)
     targets = tuple(_drop_target(kind, obj) for obj in node.objects or ())
     drop_lock = found.drop_lock if found else L.ACCESS_EXCLUSIVE
     return Classification(
         transactional=not node.concurrent,
-        destroys_data=holds_data,
-        lock=L.SHARE_UPDATE_EXCLUSIVE if node.concurrent else drop_lock,
+        destroys_data=cascade or (found is not None and found.drop_loses_rows(cascade=False)),
+        lock=_drop_lock(node.concurrent, cascade, drop_lock),
         needs_manual=True,
         notes=tuple(notes),
         targets=targets,
     )
+
+
+def _drop_lock(concurrent: bool, cascade: bool, own: LockLevel) -> LockLevel:
+    if concurrent:
+        return L.SHARE_UPDATE_EXCLUSIVE
+    return L.ACCESS_EXCLUSIVE if cascade else own
 
 
 def _drop_target(kind: str, obj: Any) -> ObjectRef:
@@ -280,6 +291,7 @@ def _refresh(node: Any) -> Classification:
 def _select(node: Any) -> Classification:
     writes = not effects.locks_or_reads_only(node, effects.PLATFORM_NOTHING_LASTING)
     return Classification(
+        destroys_data=any(call in DESTROYING for call in effects.calls(node)),
         lock=L.ACCESS_SHARE,
         needs_manual=writes,
         notes=("calls functions that may change state",) if writes else (),

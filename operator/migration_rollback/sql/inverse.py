@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from pglast.enums.parsenodes import DropBehavior
+
 from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import Identifier, sql
@@ -30,19 +32,20 @@ __all__ = ["RULES", "Context", "Inverse", "invert"]
 def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     from migration_rollback.sql.classify import classify
 
+    cascade = node.behavior == DropBehavior.DROP_CASCADE
     for target in classify(st).targets:
         ref = _with_default_schema(target, ctx.default_schema)
         if ref.table is None and ref.column is None:
             ctx.gone_here.add((ref.schema or "", ref.name))
-        yield _recreate(ref, ctx)
+        yield _recreate(ref, ctx, cascade=cascade)
 
 
-def _recreate(ref: ObjectRef, ctx: Context) -> Inverse:
+def _recreate(ref: ObjectRef, ctx: Context, *, cascade: bool) -> Inverse:
     """Recreate what was dropped from the statement that defined it, unless rows went with
     it: then a human restores it, and its data from the backup."""
     previous = ctx.previous(ref)
     kind = kinds.KINDS.get(ref.kind)
-    loses_rows = kind is not None and kind.holds_data and not kind.rows_elsewhere
+    loses_rows = kind is not None and kind.drop_loses_rows(cascade=cascade)
     if previous is not None and not loses_rows and previous.is_statement:
         where = previous.statement.location
         return Inverse(previous.text, notes=(f"recreates {ref.describe()} from {where}",),

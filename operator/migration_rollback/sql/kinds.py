@@ -22,13 +22,18 @@ class ObjectKind:
     name: str  # as ObjectRef.kind spells it: "materialized view"
     keyword: str  # as SQL spells it: "MATERIALIZED VIEW"
     object_type: OT | None = None  # how DROP, RENAME, OWNER and COMMENT name it
+    # The table lock its DROP takes (without CASCADE). Routines, types, schemas and the
+    # like take a lock on the object itself only, no table lock.
     drop_lock: LockLevel = LockLevel.ACCESS_EXCLUSIVE
     # It holds rows (a sequence's position counts: ids would be reused): its DROP is
     # reported as destroying data, and its undo needs the backup.
     holds_data: bool = False
     # Its rows live on another server: its DROP loses the definition only, which an earlier
-    # migration's text brings back.
+    # migration's text brings back (a foreign table).
     rows_elsewhere: bool = False
+    # It holds tables: its DROP … CASCADE takes their rows with it (without CASCADE it only
+    # drops when empty).
+    contains_tables: bool = False
     # A relation: renamed, moved and altered as `ALTER <keyword> <schema.name>`.
     relation: bool = False
     schemaless: bool = False  # named without a schema: `DROP EXTENSION x`
@@ -38,14 +43,26 @@ class ObjectKind:
     grant_keyword: str | None = None  # `GRANT … ON <grant_keyword> x`; None: not granted so
     default_acl: str | None = None  # pg_default_acl.defaclobjtype of its default privileges
 
+    def drop_loses_rows(self, *, cascade: bool) -> bool:
+        """Whether dropping it loses rows a backup must bring back."""
+        return self.holds_data or (cascade and self.contains_tables)
+
+    def drop_note(self) -> str | None:
+        """What its DROP does to data, for a reviewer."""
+        if self.holds_data:
+            return f"drops a {self.name} and the data in it"
+        if self.rows_elsewhere:
+            return f"drops the {self.name}'s definition only; its rows stay on the remote server"
+        return None
+
 
 _NO_LOCK = LockLevel.NONE
 
 KINDS: dict[str, ObjectKind] = {
     k.name: k
     for k in (
-        ObjectKind("schema", "SCHEMA", OT.OBJECT_SCHEMA, holds_data=True, schemaless=True,
-                   creation_order=0, grant_keyword="SCHEMA", default_acl="n"),
+        ObjectKind("schema", "SCHEMA", OT.OBJECT_SCHEMA, _NO_LOCK, contains_tables=True,
+                   schemaless=True, creation_order=0, grant_keyword="SCHEMA", default_acl="n"),
         ObjectKind("extension", "EXTENSION", OT.OBJECT_EXTENSION, _NO_LOCK, schemaless=True,
                    creation_order=1),
         ObjectKind("type", "TYPE", OT.OBJECT_TYPE, _NO_LOCK, creation_order=2,
@@ -57,12 +74,12 @@ KINDS: dict[str, ObjectKind] = {
                    grant_keyword="FUNCTION", default_acl="f"),
         ObjectKind("procedure", "PROCEDURE", OT.OBJECT_PROCEDURE, _NO_LOCK, creation_order=5,
                    grant_keyword="PROCEDURE", default_acl="f"),
-        ObjectKind("aggregate", "AGGREGATE", OT.OBJECT_AGGREGATE, creation_order=6,
+        ObjectKind("aggregate", "AGGREGATE", OT.OBJECT_AGGREGATE, _NO_LOCK, creation_order=6,
                    grant_keyword="FUNCTION", default_acl="f"),
         ObjectKind("table", "TABLE", OT.OBJECT_TABLE, holds_data=True, relation=True,
                    creation_order=7, grant_keyword="TABLE", default_acl="r"),
-        ObjectKind("column", "COLUMN", creation_order=8),
-        ObjectKind("constraint", "CONSTRAINT", creation_order=9),
+        ObjectKind("column", "COLUMN", OT.OBJECT_COLUMN, creation_order=8),
+        ObjectKind("constraint", "CONSTRAINT", OT.OBJECT_TABCONSTRAINT, creation_order=9),
         ObjectKind("index", "INDEX", OT.OBJECT_INDEX, relation=True, creation_order=10),
         ObjectKind("view", "VIEW", OT.OBJECT_VIEW, relation=True, creation_order=11,
                    grant_keyword="TABLE", default_acl="r"),
@@ -74,12 +91,14 @@ KINDS: dict[str, ObjectKind] = {
         ObjectKind("publication", "PUBLICATION", OT.OBJECT_PUBLICATION, _NO_LOCK,
                    schemaless=True, creation_order=16),
         ObjectKind("publication table", "PUBLICATION TABLE", creation_order=17),
-        ObjectKind("foreign table", "FOREIGN TABLE", OT.OBJECT_FOREIGN_TABLE, holds_data=True,
-                   rows_elsewhere=True, relation=True, grant_keyword="TABLE", default_acl="r"),
+        ObjectKind("foreign table", "FOREIGN TABLE", OT.OBJECT_FOREIGN_TABLE, rows_elsewhere=True,
+                   relation=True, grant_keyword="TABLE", default_acl="r"),
         ObjectKind("role", "ROLE", OT.OBJECT_ROLE, _NO_LOCK, schemaless=True),
-        ObjectKind("server", "SERVER", schemaless=True),
-        ObjectKind("foreign data wrapper", "FOREIGN DATA WRAPPER", schemaless=True),
-        ObjectKind("event trigger", "EVENT TRIGGER", schemaless=True),
+        ObjectKind("server", "SERVER", OT.OBJECT_FOREIGN_SERVER, _NO_LOCK, schemaless=True),
+        ObjectKind("foreign data wrapper", "FOREIGN DATA WRAPPER", OT.OBJECT_FDW, _NO_LOCK,
+                   schemaless=True),
+        ObjectKind("event trigger", "EVENT TRIGGER", OT.OBJECT_EVENT_TRIGGER, _NO_LOCK,
+                   schemaless=True),
     )
 }  # fmt: skip
 
@@ -100,6 +119,18 @@ def relation_of_type(object_type: OT) -> ObjectKind:
     """The relation an `ALTER <TABLE|VIEW|…>` acts on; a table unless it says otherwise."""
     found = BY_TYPE.get(object_type)
     return found if found is not None and found.relation else TABLE
+
+
+def names_a_relation(name: str) -> bool:
+    """Whether an `ObjectRef` of this kind names a relation (a column's names its table)."""
+    found = KINDS.get(name)
+    return name == "column" or (found is not None and found.relation)
+
+
+def lives_on_a_table(name: str) -> bool:
+    """Whether an object of this kind is named on its table (`ObjectRef.table`)."""
+    found = KINDS.get(name)
+    return name == "constraint" or (found is not None and found.on_table)
 
 
 def creation_rank(name: str) -> int:

@@ -28,6 +28,8 @@ class Effect(enum.StrEnum):
     CREATES_SECRET = "stores a vault secret"  # noqa: S105 (a description, not a secret)
     SENDS = "sends a request or a message"
     CONFIGURES_SESSION = "changes a setting of this session"
+    CREATES_QUEUE = "creates a pgmq queue (its queue and archive tables)"
+    DROPS_QUEUE = "drops a pgmq queue and its messages"
 
 
 # (schema, function) -> effect; schema "" is how the call reads without a schema.
@@ -37,6 +39,9 @@ EFFECTS: Mapping[tuple[str, str], Effect] = MappingProxyType(
         ("cron", "schedule_in_database"): Effect.SCHEDULES_JOB,
         ("cron", "unschedule"): Effect.UNSCHEDULES_JOB,
         ("vault", "create_secret"): Effect.CREATES_SECRET,
+        ("pgmq", "create"): Effect.CREATES_QUEUE,
+        ("pgmq", "create_unlogged"): Effect.CREATES_QUEUE,
+        ("pgmq", "drop_queue"): Effect.DROPS_QUEUE,
         ("net", "http_get"): Effect.SENDS,
         ("net", "http_post"): Effect.SENDS,
         ("net", "http_delete"): Effect.SENDS,
@@ -51,6 +56,9 @@ EFFECTS: Mapping[tuple[str, str], Effect] = MappingProxyType(
 # Where each call keeps the job name / secret name: (position, named-argument name).
 _JOB_NAME = (0, "job_name")
 _SECRET_NAME = (1, "new_name")
+_QUEUE_NAME = (0, "queue_name")
+# Calls whose effect loses rows (a queue's messages): a rollback running one destroys data.
+DESTROYING = frozenset(call for call, effect in EFFECTS.items() if effect is Effect.DROPS_QUEUE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +101,15 @@ def plain_calls(node: Any) -> list[Call] | None:
             return None
         calls.append(_call(value))
     return calls or None
+
+
+def guarded_call(node: Any) -> Call | None:
+    """The one call of `SELECT f(...) WHERE <condition>` (no FROM): a call that runs or not."""
+    if not isinstance(node, ast.SelectStmt) or node.whereClause is None or node.fromClause:
+        return None
+    targets = list(node.targetList or ())
+    value = getattr(targets[0], "val", None) if len(targets) == 1 else None
+    return _call(value) if isinstance(value, ast.FuncCall) else None
 
 
 def _has_clauses(node: Any) -> bool:
@@ -149,6 +166,14 @@ def delete_secret_sql(call: Call) -> str | None:
     if name is None:
         return None
     return sql("DELETE FROM vault.secrets WHERE name = {}", Literal(name))
+
+
+def queue_sql(call: Call, function: str) -> str | None:
+    """`SELECT pgmq.<function>('<the call's queue>')`; None when the name is not a literal."""
+    name = call.arg(_QUEUE_NAME)
+    if name is None:
+        return None
+    return sql("SELECT pgmq.{}({})", Identifier(function), Literal(name))
 
 
 def job_call(node: Any, ref: ObjectRef) -> Call | None:

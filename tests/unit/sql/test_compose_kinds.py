@@ -60,17 +60,20 @@ def test_each_object_type_names_one_kind_and_kinds_rank_uniquely() -> None:
 
 
 def test_the_registry_answers_as_the_tables_it_replaced() -> None:
-    """The values the classifier, the inverse rules and the state-aware writer had."""
+    """The values the classifier, the inverse rules and the state-aware writer had, with the
+    corrections: a foreign table's rows live on its server, a schema drops without CASCADE
+    only when empty, and no routine, schema or foreign-data object takes a table lock."""
     holds_data = {k.object_type for k in kinds.KINDS.values() if k.holds_data}
-    assert holds_data == {
-        ObjectType.OBJECT_TABLE, ObjectType.OBJECT_SCHEMA, ObjectType.OBJECT_SEQUENCE,
-        ObjectType.OBJECT_FOREIGN_TABLE,
-    }  # fmt: skip
+    assert holds_data == {ObjectType.OBJECT_TABLE, ObjectType.OBJECT_SEQUENCE}
+    assert kinds.KINDS["foreign table"].rows_elsewhere
+    assert kinds.KINDS["schema"].drop_loses_rows(cascade=True)
+    assert not kinds.KINDS["schema"].drop_loses_rows(cascade=False)
     no_lock = {k.object_type for k in kinds.KINDS.values() if k.drop_lock == LockLevel.NONE}
     assert no_lock == {
         ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE, ObjectType.OBJECT_EXTENSION,
         ObjectType.OBJECT_PUBLICATION, ObjectType.OBJECT_ROLE, ObjectType.OBJECT_TYPE,
-        ObjectType.OBJECT_DOMAIN,
+        ObjectType.OBJECT_DOMAIN, ObjectType.OBJECT_AGGREGATE, ObjectType.OBJECT_SCHEMA,
+        ObjectType.OBJECT_FOREIGN_SERVER, ObjectType.OBJECT_FDW, ObjectType.OBJECT_EVENT_TRIGGER,
     }  # fmt: skip
     grants = {k.name: k.grant_keyword for k in kinds.KINDS.values() if k.grant_keyword}
     assert grants == {

@@ -109,10 +109,11 @@ def _add_identity(sub: Subcommand) -> Iterator[Inverse]:
 
 
 def _change_owner(sub: Subcommand) -> Iterator[Inverse]:
-    # An index has no owner of its own (PostgreSQL ignores ALTER INDEX … OWNER TO with a
-    # warning); its item has always named it as a table, which no filler resolves.
-    kind = kinds.TABLE if sub.kind.name == "index" else sub.kind
-    yield from owner_back(ObjectRef(kind.name, sub.rel.name, sub.schema), sub.ctx)
+    if sub.kind.name == "index":
+        # PostgreSQL warns and changes nothing (an index is owned with its table).
+        yield nothing(f"index {sub.rel.qualified} has no owner of its own; nothing changed")
+        return
+    yield from owner_back(ObjectRef(sub.kind.name, sub.rel.name, sub.schema), sub.ctx)
 
 
 def _validate(sub: Subcommand) -> Iterator[Inverse]:

@@ -9,13 +9,15 @@ previous owner is a MANUAL item (the shadow database knows it).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from pglast.enums.parsenodes import ObjectType as OT
 
 from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast
+from migration_rollback.sql.comments import comment_target
+from migration_rollback.sql.history import History
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import deparse, object_with_args, split_qualified, strings
 from migration_rollback.sql.rules.context import Context, Inverse, manual, nothing
@@ -24,7 +26,7 @@ from migration_rollback.sql.rules.context import Context, Inverse, manual, nothi
 def owner_back(ref: ObjectRef, ctx: Context) -> Iterator[Inverse]:
     """OWNER TO: nothing when the object is new here; else the previous owner (the shadow
     knows it; the SQL of earlier migrations does not say who ran them)."""
-    if ctx.is_new(ref) or ctx.created_here.has_name(ref.schema or "", ref.name):
+    if ctx.is_new(ref) or ctx.created_here.has_name(ref):
         yield nothing(f"{ref.describe()} is new in this migration")
         return
     yield manual(
@@ -125,43 +127,6 @@ def default_privileges(node: Any, st: Statement, ctx: Context) -> Iterator[Inver
 
 # --- COMMENT --------------------------------------------------------------------------------
 
-Resolver = Callable[[str, list[str], str], ObjectRef]  # (kind, name parts, default schema)
-
-
-def _column(kind: str, parts: list[str], default_schema: str) -> ObjectRef:
-    schema, table = split_qualified(parts[:-1], default_schema)
-    return ObjectRef("column", table, schema, column=parts[-1])
-
-
-def _bare(kind: str, parts: list[str], default_schema: str) -> ObjectRef:
-    return ObjectRef(kind, parts[-1])
-
-
-def _in_schema(kind: str, parts: list[str], default_schema: str) -> ObjectRef:
-    schema, name = split_qualified(parts, default_schema)
-    return ObjectRef(kind, name, schema)
-
-
-# How COMMENT names its object, by object type; any type not listed is schema-qualified.
-COMMENT_TARGET: dict[OT, Resolver] = {
-    OT.OBJECT_COLUMN: _column,
-    OT.OBJECT_SCHEMA: _bare,
-    OT.OBJECT_EXTENSION: _bare,
-    OT.OBJECT_PUBLICATION: _bare,
-    OT.OBJECT_ROLE: _bare,
-}
-
-
-def _comment_target(node: Any, default_schema: str) -> ObjectRef | None:
-    obj = node.object
-    kind = str(node.objtype.name).removeprefix("OBJECT_").lower()
-    if isinstance(obj, ast.ObjectWithArgs):
-        return object_with_args(obj, default_schema, kind)
-    parts = strings(obj.names) if isinstance(obj, ast.TypeName) else strings(obj)
-    if not parts:
-        return None
-    return COMMENT_TARGET.get(node.objtype, _in_schema)(kind, parts, default_schema)
-
 
 def _table_of(ref: ObjectRef) -> ObjectRef:
     """A column's comment goes with its table."""
@@ -169,11 +134,22 @@ def _table_of(ref: ObjectRef) -> ObjectRef:
 
 
 def _comment_on_new_object(ref: ObjectRef | None, ctx: Context) -> bool:
+    """Made here: the object, or the table a column or constraint belongs to."""
     if ref is None:
         return False
     if ref.kind == "column":
-        return ctx.is_new(ref) or ctx.is_new(_table_of(ref))
-    return ctx.created_here.has_name(ref.schema or "", ref.name)
+        return ctx.is_new(ref) or ctx.created_here.has_name(_table_of(ref))
+    if ref.kind == "constraint" and ref.table is not None:
+        return ctx.created_here.has_name(ObjectRef("table", ref.table, ref.schema))
+    return ctx.created_here.has_name(ref)
+
+
+# Kinds whose CREATE may set a comment of its own: CREATE EXTENSION takes its control file's.
+_COMMENTED_BY_CREATE = frozenset({"extension"})
+
+
+def _made_without_comment(ref: ObjectRef, history: History) -> bool:
+    return ref.kind not in _COMMENTED_BY_CREATE and history.knows(_table_of(ref))
 
 
 def _comment_sql(node: Any, text: str | None) -> str:
@@ -181,17 +157,15 @@ def _comment_sql(node: Any, text: str | None) -> str:
 
 
 def comment(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
-    ref = _comment_target(node, ctx.default_schema)
+    ref = comment_target(node, ctx.default_schema)
     if _comment_on_new_object(ref, ctx):
         yield Inverse(_comment_sql(node, None), notes=("the object is new in this migration",))
         return
-    target = deparse(node.object) if isinstance(node.object, ast.Node) else repr(node.object)
-    key = target + str(node.objtype)
     history = ctx.history
-    if history is not None and key in history.comments:
-        restored = _comment_sql(node, history.comments[key])
+    if history is not None and ref is not None and ref.key in history.comments:
+        restored = _comment_sql(node, history.comments[ref.key])
         yield Inverse(restored, notes=("restores the comment set by an earlier migration",))
-    elif history is not None and ref is not None and history.knows(_table_of(ref)):
+    elif history is not None and ref is not None and _made_without_comment(ref, history):
         reset = _comment_sql(node, None)
         yield Inverse(reset, notes=("earlier migrations created it without a comment",))
     else:

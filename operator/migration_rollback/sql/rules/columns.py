@@ -26,6 +26,7 @@ from migration_rollback.sql.rules.context import (
     manual,
     nothing,
 )
+from migration_rollback.sql.rules.create import changed_nothing, maybe_existed
 
 _NEW_HERE = "the table or column is new in this migration"
 
@@ -37,14 +38,15 @@ def add_column(sub: Subcommand) -> Iterator[Inverse]:
     name = str(sub.cmd.def_.colname)
     history = sub.ctx.history
     existing = history.column(sub.schema, sub.rel.name, name) if history else None
+    ref = ObjectRef("column", sub.rel.name, sub.schema, column=name)
     if sub.cmd.missing_ok and existing is not None:
-        yield nothing(f"column {name} existed before; IF NOT EXISTS changed nothing")
+        yield nothing(changed_nothing(ref))
         return
-    sub.ctx.created_here.add(ObjectRef("column", sub.rel.name, sub.schema, column=name))
-    yield Inverse(
-        sub.statement("DROP COLUMN IF EXISTS {}", Identifier(name)),
-        notes=(f"values written to column {name} since the migration are lost",),
-    )
+    notes: tuple[str, ...] = (f"values written to column {name} since the migration are lost",)
+    if sub.cmd.missing_ok and history is None:
+        notes += (maybe_existed(ref),)
+    sub.ctx.created_here.add(ref)
+    yield Inverse(sub.statement("DROP COLUMN IF EXISTS {}", Identifier(name)), notes=notes)
 
 
 def drop_column(sub: Subcommand) -> Iterator[Inverse]:
@@ -118,7 +120,7 @@ def _type_back(
     column = sub.column
     if with_default:
         yield Inverse(sub.statement("ALTER COLUMN {} DROP DEFAULT", column), notes=(note,))
-    expression = SQL(casts.using(column.as_string(), new_type, prior))
+    expression = casts.cast_back(column, new_type, prior)
     yield Inverse(
         sub.statement("ALTER COLUMN {} TYPE {} USING {}", column, SQL(prior), expression),
         notes=() if with_default else (note,),

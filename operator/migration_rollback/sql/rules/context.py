@@ -41,25 +41,41 @@ class Inverse:
 
 
 class CreatedObjects:
-    """The objects this migration created, also indexed by (schema, name).
+    """The objects this migration created, also indexed by namespace, schema and name.
 
-    COMMENT asks "was anything of this schema and name created here?"; scanning every object
-    for each comment made a large migration quadratic. A column counts under its table's name.
+    COMMENT and OWNER TO ask "was an object of this name created here?" without the arguments
+    or the exact kind a statement may leave out (`COMMENT ON FUNCTION f`, `ALTER TABLE v OWNER`
+    of a view); scanning every object for each made a large migration quadratic. A column is
+    not its table: adding one leaves the table as old as it was.
     """
 
     def __init__(self) -> None:
         self._keys: set[str] = set()
-        self._names: set[tuple[str, str]] = set()
+        self._names: set[tuple[str, str, str]] = set()
 
     def add(self, ref: ObjectRef) -> None:
         self._keys.add(ref.key)
-        self._names.add((ref.schema or "", ref.name))
+        self._names.add(_named(ref))
 
     def __contains__(self, ref: object) -> bool:
         return isinstance(ref, ObjectRef) and ref.key in self._keys
 
-    def has_name(self, schema: str, name: str) -> bool:
-        return (schema, name) in self._names
+    def has_name(self, ref: ObjectRef) -> bool:
+        """Whether an object of `ref`'s namespace, schema and name was created here."""
+        return _named(ref) in self._names
+
+
+def _named(ref: ObjectRef) -> tuple[str, str, str]:
+    """What PostgreSQL keeps unique: relations share one namespace, types and domains
+    another, routines a third (their arguments apart); a member, its table's name too."""
+    kind = kinds.KINDS.get(ref.kind)
+    relation = kind is not None and kind.relation
+    space = "relation" if relation else _NAMESPACE.get(ref.kind, ref.kind)
+    name = ref.name if ref.column is None else f"{ref.name}.{ref.column}"
+    return space, ref.schema or "", name if ref.table is None else f"{ref.table}.{name}"
+
+
+_NAMESPACE = {"domain": "type", "procedure": "function", "aggregate": "function"}
 
 
 class _Unknown:
@@ -97,11 +113,6 @@ class ColumnMoment:
         return state.not_null if state is not None else None
 
 
-# Relations whose renames `was_named` follows; renamed indexes and foreign tables are not
-# followed yet, so a MANUAL item names them as the migration left them.
-_FOLLOWED_RELATIONS = frozenset({"table", "view", "materialized view", "sequence"})
-
-
 @dataclass
 class Context:
     """What the rules may consult: earlier migrations and this migration so far."""
@@ -117,9 +128,9 @@ class Context:
     # Relations (schema, name) this migration renamed away or dropped so far: a CREATE … IF NOT
     # EXISTS of that name afterwards creates a new one, whatever existed before.
     gone_here: set[tuple[str, str]] = field(default_factory=set)
-    # Relations this migration renamed so far: (schema, new name) -> name before (a backup
-    # renamed aside and dropped later is recreated from what it was called before).
-    renamed_relations: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Relations this migration renamed or moved so far: (schema, name) now -> (schema, name)
+    # before (a backup renamed aside and dropped later is recreated from what it was).
+    renamed_relations: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     # Columns this migration renamed so far: (schema, table, new name) -> name before.
     renamed_columns: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
@@ -143,13 +154,18 @@ class Context:
     def was_named(self, ref: ObjectRef) -> ObjectRef | None:
         """The type or relation `ref` as it was called before this migration renamed it."""
         key = (ref.schema or self.default_schema, ref.name)
-        if ref.kind in _FOLLOWED_RELATIONS:
-            old = self.renamed_relations.get(key)
+        kind = kinds.KINDS.get(ref.kind)
+        if kind is not None and kind.relation:
+            before = self.renamed_relations.get(key)
         else:
             old = self.renamed_types.get(key) if ref.kind in ("type", "domain") else None
-        if old is None:
-            return None
-        return ObjectRef(ref.kind, old, ref.schema or self.default_schema)
+            before = (key[0], old) if old is not None else None
+        return None if before is None else ObjectRef(ref.kind, before[1], before[0])
+
+    def follow_relation(self, schema: str, name: str, now: tuple[str, str]) -> None:
+        """A relation renamed or moved from (schema, name) to `now`."""
+        self.gone_here.add((schema, name))
+        self.renamed_relations[now] = self.renamed_relations.pop((schema, name), (schema, name))
 
     def moment(self, schema: str, table: str, column: str) -> ColumnMoment:
         return self.columns.setdefault((schema, table, column), ColumnMoment())

@@ -29,7 +29,16 @@ PLATFORM_EXTENSIONS = frozenset(
 )  # fmt: skip
 
 Target = Callable[[Any, str], ObjectRef | None]  # (node, default schema) -> what it creates
-_CHANGED_NOTHING = "{} existed before; IF NOT EXISTS changed nothing"
+
+
+def changed_nothing(ref: ObjectRef) -> str:
+    """IF NOT EXISTS of an object earlier migrations made."""
+    return f"{ref.describe()} existed before; IF NOT EXISTS changed nothing"
+
+
+def maybe_existed(ref: ObjectRef) -> str:
+    """IF NOT EXISTS when earlier migrations are not known: the undo drops it all the same."""
+    return f"IF NOT EXISTS: if the {ref.kind} existed before the migration, keep it"
 
 
 def _no_notes(node: Any, ref: ObjectRef) -> tuple[str, ...]:
@@ -42,8 +51,6 @@ class Creates:
 
     target: Target
     replaceable: bool = False  # CREATE OR REPLACE exists for it
-    existed_note: str = _CHANGED_NOTHING  # IF NOT EXISTS of an object that was there
-    maybe_existed_note: str | None = None  # IF NOT EXISTS when earlier migrations are unknown
     notes: Callable[[Any, ObjectRef], tuple[str, ...]] = _no_notes
 
     def if_not_exists(self, node: Any) -> bool:
@@ -80,11 +87,11 @@ def _plain(node: Any, ref: ObjectRef, spec: Creates, ctx: Context) -> Iterator[I
     if_not_exists = spec.if_not_exists(node)
     existed = ctx.existed_before(ref) if if_not_exists else False
     if existed:
-        yield nothing(spec.existed_note.format(ref.describe()))
+        yield nothing(changed_nothing(ref))
         return
     notes = spec.notes(node, ref)
-    if existed is None and spec.maybe_existed_note is not None:
-        notes += (spec.maybe_existed_note,)
+    if existed is None:
+        notes += (maybe_existed(ref),)
     ctx.created_here.add(ref)
     concurrently = bool(getattr(node, "concurrent", False))
     yield Inverse(drop_sql(ref, concurrently=concurrently), notes=notes)
@@ -139,21 +146,12 @@ def _named(kind: str, name_attr: str) -> Target:
 
 
 def _simple(kind: str) -> Creates:
-    """Types, sequences, schemas, extensions... These have never had the "IF NOT EXISTS:
-    keep it if it existed" note (the old rule recorded the object before asking whether it
-    existed), so a table that adds it is a change of output, left for its own commit."""
-    return Creates(
-        lambda node, schema: simple_object_ref(kind, node, schema),
-        existed_note="{} existed before; nothing to undo",
-    )
+    """Types, sequences, schemas, extensions...: named as the history names them."""
+    return Creates(lambda node, schema: simple_object_ref(kind, node, schema))
 
 
 CREATES: dict[type, Creates] = {
-    ast.CreateStmt: Creates(
-        _table,
-        notes=_table_notes,
-        maybe_existed_note="IF NOT EXISTS: if the table existed before the migration, keep it",
-    ),
+    ast.CreateStmt: Creates(_table, notes=_table_notes),
     ast.IndexStmt: Creates(object_key_for_index, notes=_index_notes),
     ast.CreateForeignTableStmt: Creates(
         lambda node, schema: relation(node.base.relation, schema, "foreign table")

@@ -14,7 +14,7 @@ from typing import Any
 from migration_rollback.sql import effects, platform_calls
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import SQL, Composable, Identifier, name_of, sql
-from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
+from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import deparse, relation
 from migration_rollback.sql.rules.context import Context, Inverse, drop_sql, manual, nothing
 
@@ -102,6 +102,9 @@ def _literal_rows(node: Any) -> list[tuple[Any, ...]] | None:
 
 def data_change(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     rel = relation(node.relation, ctx.default_schema) if getattr(node, "relation", None) else None
+    if rel is not None and ctx.is_new(rel):  # as for INSERT
+        yield nothing(f"rows go with {rel.qualified}, which the rollback drops")
+        return
     yield manual(
         ManualNeed.DATA_CHANGE,
         f"{st.kind.removesuffix('Stmt').upper()} changed rows"
@@ -196,6 +199,19 @@ def _undo_secret(call: platform_calls.Call, ctx: Context) -> Inverse | None:
     return Inverse(delete)
 
 
+def _undo_queue(call: platform_calls.Call, ctx: Context) -> Inverse | None:
+    drop = platform_calls.queue_sql(call, "drop_queue")
+    if drop is None:
+        return manual(ManualNeed.DYNAMIC, "a pgmq queue whose name is not a literal")
+    return Inverse(drop, notes=("drops the queue: the messages sent to it since are lost",))
+
+
+def _undo_drop_queue(call: platform_calls.Call, ctx: Context) -> Inverse | None:
+    create = platform_calls.queue_sql(call, "create")
+    reason = "a pgmq queue was dropped with its messages: restore them from the backup"
+    return Inverse(create, ManualItem(ManualNeed.DATA_CHANGE, reason))
+
+
 # Platform calls with a lasting effect, by effect; any other effect needs no undo.
 _CALL_UNDO: dict[
     platform_calls.Effect, Callable[[platform_calls.Call, Context], Inverse | None]
@@ -203,4 +219,6 @@ _CALL_UNDO: dict[
     platform_calls.Effect.SCHEDULES_JOB: _undo_schedule,
     platform_calls.Effect.UNSCHEDULES_JOB: _undo_unschedule,
     platform_calls.Effect.CREATES_SECRET: _undo_secret,
+    platform_calls.Effect.CREATES_QUEUE: _undo_queue,
+    platform_calls.Effect.DROPS_QUEUE: _undo_drop_queue,
 }

@@ -52,10 +52,7 @@ def _rename_relation(node: Any, st: Statement, ctx: Context) -> Inverse | None:
     if node.relation is None:
         return None
     rel, new = relation(node.relation, ctx.default_schema), str(node.newname)
-    ctx.gone_here.add((rel.schema or "", rel.name))
-    schema = rel.schema or ctx.default_schema
-    first = ctx.renamed_relations.pop((schema, rel.name), rel.name)
-    ctx.renamed_relations[(schema, new)] = first
+    ctx.follow_relation(str(rel.schema), rel.name, (str(rel.schema), new))
     renamed = qualified(rel.schema, new)
     keyword = _keyword(node.renameType)
     return Inverse(
@@ -149,6 +146,7 @@ def _move_relation(node: Any, st: Statement, ctx: Context) -> Inverse | None:
     if node.relation is None:
         return None
     rel = relation(node.relation, ctx.default_schema)
+    ctx.follow_relation(str(rel.schema), rel.name, (str(node.newschema), rel.name))
     moved, back = qualified(str(node.newschema), rel.name), Identifier(str(rel.schema))
     keyword = _keyword(node.objectType)
     return Inverse(sql("ALTER {} IF EXISTS {} SET SCHEMA {}", keyword, moved, back))
