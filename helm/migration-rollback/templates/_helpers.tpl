@@ -64,8 +64,9 @@ are bound by one ClusterRole or by a Role per watched namespace. */}}
   verbs: [get]
 - apiGroups: [""]
   resources: [pods]
-  # Whether the application's pods are gone; the Job pod's termination message.
-  verbs: [get, list]
+  # Watched by label selector while a rollback waits on them: whether the application's
+  # pods are gone, and the Job pod's end and termination message (before the Job's status).
+  verbs: [get, list, watch]
 - apiGroups: [""]
   resources: [events]
   verbs: [create]

@@ -17,10 +17,8 @@ from migration_rollback.lifecycle.health import Verdict
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
 from migration_rollback.lifecycle.record import Context, Plan, iso
 
-# Workload watch events end these waits; the requeue is only the fallback.
+# Workload and pod watch events end these waits; the requeue is only the fallback.
 WORKLOAD_FALLBACK_SECONDS = 5.0
-# Terminating pods are not watched: while some remain, count them again this often.
-PODS_RETRY_SECONDS = 1.0
 
 
 def _timed_out(ctx: Context) -> bool:
@@ -44,7 +42,7 @@ def scaling_down(ctx: Context) -> Decision:
         plan.act(*(ScaleTo(key, 0) for key in original))
         return plan.decision(WORKLOAD_FALLBACK_SECONDS)
     _hold_down(plan)
-    remaining = ctx.obs.pods_remaining
+    remaining = pods_remaining(ctx)
     if remaining == 0:
         plan.step(StepName.SCALE_DOWN, StepState.DONE, "no application pod is running")
         plan.enter(Phase.ROLLING_BACK, Reason.ROLLING_BACK, "running the rollback Job")
@@ -54,7 +52,19 @@ def scaling_down(ctx: Context) -> Decision:
     if _timed_out(ctx):
         message = f"{remaining or 'some'} pod(s) still running after the scale-down timeout"
         raise plan.failure(Reason.SCALE_TIMEOUT, message, StepName.SCALE_DOWN)
-    return plan.decision(WORKLOAD_FALLBACK_SECONDS if remaining is None else PODS_RETRY_SECONDS)
+    return plan.decision(WORKLOAD_FALLBACK_SECONDS)
+
+
+def pods_remaining(ctx: Context) -> int | None:
+    """The scaled-down workloads' pods not yet gone (terminating ones count: they may still
+    write), as counted from their pods, not the workloads' status (which lags the pods). None
+    until each workload is at 0 and its controller has acted on that (no new pod can come),
+    or while its pods are not counted."""
+    views = [ctx.obs.workload(key) for key in ctx.status.original_replicas]
+    counts = [v.live_pods for v in views if v is not None and not v.desired and v.settled]
+    if len(counts) < len(views) or None in counts:
+        return None
+    return sum(c for c in counts if c is not None)
 
 
 def _record_replicas(plan: Plan) -> None:
