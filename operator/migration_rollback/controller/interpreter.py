@@ -32,7 +32,7 @@ log = logging.getLogger("migration_rollback.flow")
 # Status fields holding free text, some of it the Job's (its result, libpq's errors): scrubbed of
 # the URL's secrets on every write. Not the others: timestamps and names must stay intact.
 FREE_TEXT_FIELDS = frozenset({"message", "failure", "result", "impact", "backup"})
-MESSAGE_LISTS = frozenset({"steps", "conditions"})
+MESSAGE_LISTS = frozenset({"steps", "conditions", "healthChecks"})
 
 
 class LeaseTaken(Exception):

@@ -3,7 +3,7 @@ from the watch cache where it can, with the API as the fallback.
 
 `Memory` is what one rollback's controller keeps between decisions: the redactor built from
 the Secret, the Jobs it has seen, the health checks' counts, when it last renewed the Lease.
-A restart loses it, and every part of it is rebuilt from a read (the health counts restart).
+A restart loses it, and every part of it is rebuilt from a read (the health counts from status).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from migration_rollback.kube import jobs, leases, sources, workloads
 from migration_rollback.kube.client import Clients
 from migration_rollback.lifecycle import analysis, health, jobrun, target
 from migration_rollback.lifecycle.durations import parse_timestamp
+from migration_rollback.lifecycle.health import CheckSpec, Tracker
 from migration_rollback.lifecycle.model import ConfigMapKeyRef, RollbackSpec, RollbackStatus
 from migration_rollback.lifecycle.observation import (
     CheckView,
@@ -311,11 +312,15 @@ class Observer:
 
     # --- health -------------------------------------------------------------------------------
 
-    def health(self, base: Observation, spec: RollbackSpec, _: RollbackStatus) -> Observation:
-        """Each pending check probed once its period has passed since its last probe."""
+    def health(self, base: Observation, spec: RollbackSpec, status: RollbackStatus) -> Observation:
+        """Each pending check probed once its period has passed since its last probe. The
+        counts go on from those status holds (an operator restarted while verifying)."""
         views = []
+        recorded = {str(c.get("name")): c for c in status.health_checks}
         for check in spec.health_checks:
-            tracker = self.memory.trackers.setdefault(check.name, health.Tracker(check))
+            tracker = self.memory.trackers.get(check.name) or self.resumed(
+                check, recorded.get(check.name, {})
+            )
             last = self.memory.probed_at.get(check.name)
             due = last is None or time.monotonic() - last >= check.period_seconds
             if tracker.verdict is health.Verdict.PENDING and due:
@@ -324,8 +329,27 @@ class Observer:
                 tracker.record(self.probe(check.url, check.timeout_seconds))
                 if tracker.failures > before:
                     HEALTH_CHECK_FAILURES.labels(check.name).inc()
-            views.append(CheckView(check.name, tracker.verdict, tracker.last, check.period_seconds))
+            views.append(
+                CheckView(
+                    check.name,
+                    tracker.verdict,
+                    tracker.last,
+                    check.period_seconds,
+                    tracker.successes,
+                    tracker.failures,
+                )
+            )
         return _with(base, health=tuple(views))
+
+    def resumed(self, check: CheckSpec, recorded: Mapping[str, Any]) -> Tracker:
+        tracker = Tracker(
+            check,
+            successes=int(recorded.get("successes") or 0),
+            failures=int(recorded.get("failures") or 0),
+            last=str(recorded.get("message") or ""),
+        )
+        self.memory.trackers[check.name] = tracker
+        return tracker
 
 
 def _with(base: Observation, **fields: Any) -> Observation:

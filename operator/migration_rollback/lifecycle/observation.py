@@ -74,6 +74,17 @@ class CheckView:
     verdict: Verdict
     last: str
     period_seconds: float
+    successes: int = 0  # in a row
+    failures: int = 0  # in all
+
+    def to_status(self) -> dict[str, object]:
+        """status.healthChecks[]: the counts a restarted operator goes on from."""
+        return {
+            "name": self.name,
+            "successes": self.successes,
+            "failures": self.failures,
+            "message": self.last,
+        }
 
 
 @dataclass(frozen=True)

@@ -234,6 +234,8 @@ def _health(plan: Plan) -> Verdict:
         plan.step(
             StepName.HEALTH_CHECK, StepState.RUNNING, f"{len(plan.ctx.spec.health_checks)} check(s)"
         )
+    if checks:  # kept in status: a restarted operator counts on from here
+        plan.patch(healthChecks=[c.to_status() for c in checks])
     for check in checks:
         if check.verdict is Verdict.UNHEALTHY:
             message = f"health check {check.name} failed: {check.last}"

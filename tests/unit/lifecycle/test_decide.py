@@ -448,9 +448,11 @@ CASES: dict[str, Case] = {
         obs(), "Succeeded", (a.ReleaseLease, P, E), None,
         {"message": "rolled back, 1 statements, downtime 3.0s", "databaseLock": None},
     ),
-    "health checks pending: probed again after their period": Case(
+    "health checks pending: probed again after their period, the counts kept in status": Case(
         spec(healthChecks=HEALTH), status("Verifying", **DOWN), obs(health=(CheckView("api",
-        Verdict.PENDING, "status 503", 3),)), "Verifying", (P,), 3.0,
+        Verdict.PENDING, "status 503", 3, successes=0, failures=2),)), "Verifying", (P,), 3.0,
+        {"healthChecks": [{"name": "api", "successes": 0, "failures": 2,
+        "message": "status 503"}]},
     ),
     "healthy, maintenance on: the checks are recorded first": Case(
         spec(healthChecks=HEALTH, maintenance=MAINTENANCE), status("Verifying", **DOWN,
