@@ -66,7 +66,8 @@ are bound by one ClusterRole or by a Role per watched namespace. */}}
   resources: [pods]
   # Watched by label selector while a rollback waits on them: whether the application's
   # pods are gone, and the Job pod's end and termination message (before the Job's status).
-  verbs: [get, list, watch]
+  # A Deployment scaled to 0: its ReplicaSets' pods deleted at once (deletecollection).
+  verbs: [get, list, watch, deletecollection]
 - apiGroups: [""]
   resources: [events]
   verbs: [create]

@@ -256,33 +256,37 @@ class Observer:
             self.cache.put_workload(w.kind, workloads.read(self.clients, self.namespace, w))
             state = self.cache.workload(self.namespace, w.kind, w.name)
         assert state is not None  # just stored
+        live, undeleted = self.live_pods(state) if counted else (None, 0)
         return WorkloadView(
             key,
             state.desired,
             state.ready,
             state.current_pods,
             self.memory.hpas.get(key, {}),
-            live_pods=self.live_pods(state) if counted else None,
+            live_pods=live,
             settled=state.settled,
+            undeleted_pods=undeleted,
+            kind=w.kind,
         )
 
-    def live_pods(self, state: WorkloadState) -> int | None:
+    def live_pods(self, state: WorkloadState) -> tuple[int | None, int]:
         """The workload's pods not yet gone, terminating ones included (they may still
-        write): from a watch of its selector's pods, listed once when it starts. Without the
-        watch (it broke), from the workload's status: None while that shows some; where the
-        cluster reports terminatingReplicas, showing none of either means none; elsewhere the
-        pods matching its selector are listed."""
+        write), and how many of them nobody deleted yet: from a watch of its selector's pods,
+        listed once when it starts. Without the watch (it broke), from the workload's status:
+        None while that shows some; where the cluster reports terminatingReplicas, showing
+        none of either means none; elsewhere the pods matching its selector are listed."""
         if not state.match_labels:
-            return 0
+            return 0, 0
         selector = workloads.selector_string(dict(state.match_labels))
         pods = self.pods.pods(selector, listed=True)
         if pods is not None:
-            return sum(1 for p in pods if not p.ended)
+            live = [p for p in pods if not p.ended]
+            return len(live), sum(1 for p in live if not p.deleting)
         if state.desired or state.current_pods or state.terminating:
-            return None
+            return None, 0
         if state.terminating is not None:
-            return 0
-        return workloads.pods_matching(self.clients, self.namespace, dict(state.match_labels))
+            return 0, 0
+        return workloads.pods_matching(self.clients, self.namespace, dict(state.match_labels)), 0
 
     def first_look(self, base: Observation, spec: RollbackSpec) -> Observation:
         try:

@@ -48,6 +48,8 @@ class WorkloadView:
     hpa_min_replicas: Mapping[str, int] = field(default_factory=dict)
     live_pods: int | None = None  # its pods not yet gone (terminating ones count); None: uncounted
     settled: bool = True  # its controller acted on its latest spec (observedGeneration)
+    undeleted_pods: int = 0  # of the live pods, those nobody has deleted yet
+    kind: str = "Deployment"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from migration_rollback.lifecycle import jobrun, policy
-from migration_rollback.lifecycle.actions import Decision, RestoreRevision, ScaleTo, SetMaintenance
+from migration_rollback.lifecycle.actions import (
+    Decision,
+    DeletePods,
+    RestoreRevision,
+    ScaleTo,
+    SetMaintenance,
+)
 from migration_rollback.lifecycle.ending import downtime_metrics, finish, success_message
 from migration_rollback.lifecycle.health import Verdict
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
@@ -42,6 +48,7 @@ def scaling_down(ctx: Context) -> Decision:
         plan.act(*(ScaleTo(key, 0) for key in original))
         return plan.decision(WORKLOAD_FALLBACK_SECONDS)
     _hold_down(plan)
+    _hurry_pods(plan)
     remaining = pods_remaining(ctx)
     if remaining == 0:
         plan.step(StepName.SCALE_DOWN, StepState.DONE, "no application pod is running")
@@ -65,6 +72,18 @@ def pods_remaining(ctx: Context) -> int | None:
     if len(counts) < len(views) or None in counts:
         return None
     return sum(c for c in counts if c is not None)
+
+
+def _hurry_pods(plan: Plan) -> None:
+    """A Deployment at 0 whose controller has scaled its ReplicaSets to 0 (none of them makes
+    a new pod): the pods nobody has deleted yet are deleted now. Not a StatefulSet's: it
+    stops its pods in order, one at a time, and that order is kept."""
+    for key in plan.ctx.status.original_replicas:
+        seen = plan.ctx.obs.workload(key)
+        if seen is None or seen.kind != "Deployment" or seen.desired or not seen.settled:
+            continue
+        if seen.undeleted_pods:
+            plan.act(DeletePods(key))
 
 
 def _record_replicas(plan: Plan) -> None:

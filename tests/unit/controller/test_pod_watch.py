@@ -54,7 +54,10 @@ def test_a_final_phase_ends_a_pod_without_container_states() -> None:
     ids=["ready", "not ready", "being deleted"],
 )
 def test_a_pod_being_deleted_is_not_ready(obj: dict[str, Any], ready: bool) -> None:
-    assert pod_state(obj).ready is ready
+    state = pod_state(obj)
+    assert state.ready is ready
+    assert state.deleting is ("deletionTimestamp" in obj["metadata"])
+    assert not state.ended  # being deleted, it may still write: it counts until it is gone
 
 
 def job(**spec: Any) -> dict[str, Any]:

@@ -124,9 +124,20 @@ def pod_ended(name: str, code: ExitCode, replaceable: bool = False, result: bool
 
 
 def web(
-    desired: int, ready: int = 0, pods: int = 0, live: int | None = None, settled: bool = True
+    desired: int,
+    ready: int = 0,
+    pods: int = 0,
+    live: int | None = None,
+    settled: bool = True,
+    undeleted: int = 0,
+    kind: str = "Deployment",
 ) -> tuple[WorkloadView, ...]:
-    return (WorkloadView("web", desired, ready, pods, live_pods=live, settled=settled),)
+    return (
+        WorkloadView(
+            "web", desired, ready, pods, live_pods=live, settled=settled,
+            undeleted_pods=undeleted, kind=kind,
+        ),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -319,6 +330,26 @@ CASES: dict[str, Case] = {
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
         phaseTransitionTime=EARLIER), obs(workloads=web(0, live=0, settled=False)),
         "ScalingDown", (), 5.0,
+    ),
+    "a Deployment at 0, its controller done: the pods nobody deleted are deleted now": Case(
+        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
+        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=2, undeleted=2)),
+        "ScalingDown", (a.DeletePods,), 5.0,
+    ),
+    "pods already being deleted: not deleted again": Case(
+        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
+        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=2, undeleted=0)),
+        "ScalingDown", (), 5.0,
+    ),
+    "the scale not acted on yet: its ReplicaSet could replace a deleted pod": Case(
+        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
+        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=2, undeleted=2,
+        settled=False)), "ScalingDown", (), 5.0,
+    ),
+    "a StatefulSet's pods stop in its own order: never deleted by the operator": Case(
+        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
+        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=2, undeleted=2,
+        kind="StatefulSet")), "ScalingDown", (), 5.0,
     ),
     "no pod left: the rollback Job starts in the same decision, recorded first": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)]),
