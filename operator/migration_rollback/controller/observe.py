@@ -257,6 +257,7 @@ class Observer:
             state = self.cache.workload(self.namespace, w.kind, w.name)
         assert state is not None  # just stored
         live, undeleted = self.live_pods(state) if counted else (None, 0)
+        deleting = live - undeleted if live is not None else 0
         return WorkloadView(
             key,
             state.desired,
@@ -266,6 +267,7 @@ class Observer:
             live_pods=live,
             settled=state.settled,
             undeleted_pods=undeleted,
+            deleting_pods=deleting,
             kind=w.kind,
         )
 

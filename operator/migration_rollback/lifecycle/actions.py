@@ -54,9 +54,9 @@ class ScaleTo:
 
 @dataclass(frozen=True)
 class DeletePods:
-    """A Deployment scaled to 0 whose controller has acted on it: its ReplicaSets' pods
-    deleted now, each with its own grace period (as its ReplicaSet would), rather than at the
-    pace of the controller manager's rate-limited client (seconds with many at once)."""
+    """A Deployment scaled to 0 whose ReplicaSet controller has begun deleting its pods: the
+    rest deleted now, each with its own grace period (as that controller would), rather than
+    at the pace of the controller manager's rate-limited client (seconds with many at once)."""
 
     workload: str  # a status.originalReplicas key
 

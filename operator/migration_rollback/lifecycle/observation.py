@@ -49,6 +49,7 @@ class WorkloadView:
     live_pods: int | None = None  # its pods not yet gone (terminating ones count); None: uncounted
     settled: bool = True  # its controller acted on its latest spec (observedGeneration)
     undeleted_pods: int = 0  # of the live pods, those nobody has deleted yet
+    deleting_pods: int = 0  # of the live pods, those deleted and stopping
     kind: str = "Deployment"
 
 

@@ -75,14 +75,17 @@ def pods_remaining(ctx: Context) -> int | None:
 
 
 def _hurry_pods(plan: Plan) -> None:
-    """A Deployment at 0 whose controller has scaled its ReplicaSets to 0 (none of them makes
-    a new pod): the pods nobody has deleted yet are deleted now. Not a StatefulSet's: it
-    stops its pods in order, one at a time, and that order is kept."""
+    """A Deployment at 0 whose ReplicaSet controller has begun deleting its pods: the others
+    are deleted now rather than at that controller's rate-limited pace. Only then: a pod
+    deleted before its ReplicaSet's controller has seen the zero would be replaced, and the
+    first pod it deletes shows it has (the Deployment's controller acting on the scale does
+    not: the ReplicaSets' own controller may not have seen it yet). Not a StatefulSet's pods:
+    they stop in order, one at a time, and that order is kept."""
     for key in plan.ctx.status.original_replicas:
         seen = plan.ctx.obs.workload(key)
         if seen is None or seen.kind != "Deployment" or seen.desired or not seen.settled:
             continue
-        if seen.undeleted_pods:
+        if seen.deleting_pods and seen.undeleted_pods:
             plan.act(DeletePods(key))
 
 

@@ -132,10 +132,11 @@ def web(
     undeleted: int = 0,
     kind: str = "Deployment",
 ) -> tuple[WorkloadView, ...]:
+    deleting = (live or 0) - undeleted
     return (
         WorkloadView(
             "web", desired, ready, pods, live_pods=live, settled=settled,
-            undeleted_pods=undeleted, kind=kind,
+            undeleted_pods=undeleted, deleting_pods=deleting, kind=kind,
         ),
     )  # fmt: skip
 
@@ -331,24 +332,29 @@ CASES: dict[str, Case] = {
         phaseTransitionTime=EARLIER), obs(workloads=web(0, live=0, settled=False)),
         "ScalingDown", (), 5.0,
     ),
-    "a Deployment at 0, its controller done: the pods nobody deleted are deleted now": Case(
+    "its ReplicaSet's controller began deleting: the pods it has not reached go now": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
-        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=2, undeleted=2)),
+        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=3, undeleted=2)),
         "ScalingDown", (a.DeletePods,), 5.0,
     ),
-    "pods already being deleted: not deleted again": Case(
+    "none deleted yet: its ReplicaSet may not have seen the zero, and would replace them": Case(
+        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
+        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=2, undeleted=2)),
+        "ScalingDown", (), 5.0,
+    ),
+    "every pod already being deleted: nothing to hurry": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
         phaseTransitionTime=EARLIER), obs(workloads=web(0, live=2, undeleted=0)),
         "ScalingDown", (), 5.0,
     ),
-    "the scale not acted on yet: its ReplicaSet could replace a deleted pod": Case(
+    "the scale not acted on yet: no pod is deleted by the operator": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
-        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=2, undeleted=2,
+        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=3, undeleted=2,
         settled=False)), "ScalingDown", (), 5.0,
     ),
     "a StatefulSet's pods stop in its own order: never deleted by the operator": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
-        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=2, undeleted=2,
+        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=3, undeleted=2,
         kind="StatefulSet")), "ScalingDown", (), 5.0,
     ),
     "no pod left: the rollback Job starts in the same decision, recorded first": Case(
