@@ -19,7 +19,6 @@ from typing import Any
 
 from kubernetes import watch
 
-from migration_rollback.kube import workloads
 from migration_rollback.kube.client import Clients
 
 log = logging.getLogger("migration_rollback.podwatch")
@@ -194,10 +193,6 @@ class PodWatches:
         for w in self._watches.values():
             w.stop()
         self._watches.clear()
-
-
-def workload_selector(match_labels: Mapping[str, str]) -> str:
-    return workloads.selector_string(dict(match_labels))
 
 
 def ended_pod(pods: Iterable[PodState]) -> PodState | None:
