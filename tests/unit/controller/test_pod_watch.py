@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from migration_rollback.controller.podwatch import ended_pod, pod_state
+from migration_rollback.controller.podwatch import PodWatches, ended_pod, pod_state
 from migration_rollback.kube import jobs
+from migration_rollback.kube.client import Clients
 
 
 def pod(containers: int = 1, deleting: bool = False, **status: Any) -> dict[str, Any]:
@@ -71,3 +72,24 @@ def test_only_a_job_that_cannot_start_another_pod_ends_with_its_pod() -> None:
     assert not jobs.single_pod(job(completions=2))
     assert not jobs.single_pod(job(podFailurePolicy={"rules": []}))
     assert not jobs.single_pod(job(template={"spec": {"restartPolicy": "OnFailure"}}))
+
+
+class _Forbidden:
+    """An API whose pod list is refused (RBAC without list/watch on pods), counting calls."""
+
+    calls = 0
+
+    def list_namespaced_pod(self, *_: Any, **__: Any) -> Any:
+        self.calls += 1
+        raise PermissionError("pods is forbidden")
+
+
+def test_a_watch_that_cannot_start_is_not_retried_and_the_reader_falls_back() -> None:
+    core = _Forbidden()
+    clients = Clients(None, core, None, None, None, None, None)
+    watches = PodWatches(clients, "shop", lambda: None)
+    assert watches.pods("app=web", listed=True) is None
+    assert watches.pods("app=web", listed=True) is None
+    assert core.calls == 1  # not listed again on every decision
+    watches.keep_only_used()
+    watches.stop_all()
