@@ -64,6 +64,7 @@ class Memory:
     probed_at: dict[str, float] = field(default_factory=dict)
     lease_renewed_at: dt.datetime | None = None
     lease_holder: str | None = None  # another holder the last attempt to take the Lease met
+    secret_read_for: str | None = None  # the Job whose start the URL was re-read after
     hpas: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
@@ -192,6 +193,8 @@ class Observer:
             return None
         end = jobs.completion(obj)
         pods = self.pods.pods(jobs.pod_selector(name), listed=False) if not end.finished else None
+        if any(p.started for p in pods or ()):
+            self.reread_target(spec, name)
         pod = podwatch.ended_pod(pods or ())
         running = JobView(
             name,
@@ -205,6 +208,19 @@ class Observer:
             self.memory.finished[name] = view
         return view
 
+    def reread_target(self, spec: RollbackSpec, job: str) -> None:
+        """The Job's pod read the Secret when it started: scrub with that value should the
+        Secret have changed since validation (keep what we have if it is gone or unparsable).
+        Read once per Job, as soon as its pod is seen started, so the read is not between
+        the Job's end and the scale-up (it is downtime); else when the Job is over."""
+        if self.memory.secret_read_for == job:
+            return
+        self.memory.secret_read_for = job
+        try:
+            self.read_target(spec)
+        except (sources.SourceNotFoundError, conninfo.InvalidDatabaseUrlError):
+            log.warning("%s/%s: could not re-read %s", self.namespace, job, URL_FIELD)
+
     def finished_job(
         self,
         spec: RollbackSpec,
@@ -213,13 +229,8 @@ class Observer:
         pod: podwatch.PodState | None,
     ) -> JobView:
         """Read once: the result, scrubbed before anything is judged, cut or written. The
-        Job's pod read the Secret when it started: scrub with that value should the Secret
-        have changed since validation; keep what we have if it is gone or unparsable. The
         result is the pod's termination message, from the pod watch or else a read."""
-        try:
-            self.read_target(spec)
-        except (sources.SourceNotFoundError, conninfo.InvalidDatabaseUrlError):
-            log.warning("%s/%s: could not re-read %s", self.namespace, running.name, URL_FIELD)
+        self.reread_target(spec, running.name)
         if pod is not None:
             result, message = jobs.parse_result(pod.message), pod.message
         else:

@@ -35,6 +35,7 @@ class PodState:
     succeeded: bool  # ended with every container's exit code 0
     ready: bool  # the Ready condition is True and the pod is not being deleted
     deleting: bool  # deleted, its containers being stopped (they may still write)
+    started: bool  # a container has started (its environment, the Secret's value, is read)
     finished_at: str | None = None  # the last container's finishedAt
     message: str = ""  # the first terminated container's termination message
 
@@ -55,6 +56,7 @@ def pod_state(obj: Mapping[str, Any]) -> PodState:
         or (all_ended and all(int(e.get("exitCode", 1)) == 0 for e in ends)),
         ready=conditions.get("Ready") == "True" and not meta.get("deletionTimestamp"),
         deleting=bool(meta.get("deletionTimestamp")),
+        started=any(s.get("running") or s.get("terminated") for s in states),
         finished_at=max((str(e["finishedAt"]) for e in ends if e.get("finishedAt")), default=None),
         message=next((str(e.get("message") or "") for e in ends if e.get("message")), ""),
     )

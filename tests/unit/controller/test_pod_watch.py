@@ -38,6 +38,8 @@ def test_a_pod_ends_when_every_container_has_terminated() -> None:
     )  # fmt: skip
     assert ended_pod([half, done]) == done
     assert ended_pod([half]) is None
+    assert (half.started, done.started) == (True, True)
+    assert not pod_state(pod(phase="Pending")).started  # no container yet: no Secret read
 
 
 def test_a_final_phase_ends_a_pod_without_container_states() -> None:
