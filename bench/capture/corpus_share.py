@@ -50,7 +50,7 @@ MIGRATIONS = Path("supabase/migrations")
 DATABASE = "corpus_share"
 CLI_TIMEOUT = 120.0
 
-# MANUAL texts of ALTER TABLE steps a capture answers (sql/inverse.py): a prior column type,
+# MANUAL texts of ALTER TABLE steps a capture answers (sql/rules/columns.py): a prior column type,
 # the values of a dropped column.
 _ALTER_DATA = re.compile(
     r"changed type; restore the previous type|was dropped with its values|"

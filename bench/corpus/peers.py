@@ -226,7 +226,9 @@ def run_project(
     started = time.monotonic()
     migrations = folder / "supabase" / "migrations"
     try:
-        with corpus_run.scratch_server() as scratch:
+        from binaries import project_major  # beside run.py, on its path once run.py is loaded
+
+        with corpus_run.scratch_server(project_major(migrations)) as scratch:
             for name, ours in statuses:
                 if time.monotonic() - started > timeout:
                     result.error = f"timed out after {timeout:.0f} s"

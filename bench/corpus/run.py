@@ -521,7 +521,7 @@ def run_project(folder: Path, timeout: float, *, check: bool) -> ProjectResult:
                     + _tail(val.stderr or val.stdout)
                 )
         if doc is not None:
-            _count(result, doc)
+            _count(result, doc, migrations)
         verified = {p["migration"] for p in result.per_migration if p["status"] == "verified"}
         downs = folder / "down"
         result.has_downs = downs.is_dir()
@@ -553,7 +553,37 @@ def _entry(folder: Path) -> dict[str, Any]:
     return {}
 
 
-def _count(result: ProjectResult, doc: dict[str, Any]) -> None:
+# Statuses of a migration whose forward replayed and whose rollback was run: the ones the
+# issue's target ("verified wherever no data is involved") is measured on.
+ROUND_TRIPPED = frozenset({"verified", "manual", "mismatch", "rollback_failed"})
+_DATA_NEEDS = re.compile(r"\b(DATA_CHANGE|DATA):")
+
+
+def data_involved(forward: Path, proof: dict[str, Any] | None) -> bool:
+    """Whether a migration involves data: a statement that writes or destroys rows (INSERT,
+    UPDATE, DELETE, MERGE, COPY, TRUNCATE, DROP TABLE/COLUMN…, a DO block writing rows), or a
+    MANUAL item of a data kind in its verdict. Unreadable: counted as data."""
+    from migration_rollback.errors import MigrationRollbackError
+    from migration_rollback.sql import classify, parse_script
+    from migration_rollback.verify.stateful.dynamic import code_writes_rows
+
+    # (not the verdict's data loss: a rollback dropping a table the migration made loses the
+    # rows written since, yet that migration changed no data)
+    if proof is not None and any(_DATA_NEEDS.search(str(m)) for m in proof.get("manual") or []):
+        return True
+    try:
+        script = parse_script(forward.read_text(encoding="utf-8"), forward.name)
+    except (OSError, ValueError, MigrationRollbackError):  # unreadable, not UTF-8, no parse
+        return True
+    return any(
+        st.kind in ("InsertStmt", "CopyStmt")
+        or classify(st).destroys_data
+        or (st.kind == "DoStmt" and code_writes_rows(st.text))
+        for st in script.statements
+    )
+
+
+def _count(result: ProjectResult, doc: dict[str, Any], migrations: Path | None = None) -> None:
     items = doc.get("migrations") or doc.get("results") or []
     counts: Counter[str] = Counter()
     for item in items if isinstance(items, list) else []:
@@ -568,6 +598,8 @@ def _count(result: ProjectResult, doc: dict[str, Any]) -> None:
             result.forward_failed.append(f"{name}: {cause}")
             row["cause"] = cause
             row["cause_kind"] = cause_kind(proof_of(item))
+        if migrations is not None and status in ROUND_TRIPPED:
+            row["data"] = data_involved(migrations / f"{name}.sql", proof_of(item))
         result.per_migration.append(row)
     result.migrations = sum(counts.values())
     result.replayed = sum(n for s, n in counts.items() if s not in NOT_REPLAYED)
@@ -677,6 +709,14 @@ def report(results: list[ProjectResult]) -> dict[str, Any]:
         f"{counted - environment}/{total['migrations']} ({share:.1%})"
     )
 
+    no_data = no_data_share(results)
+    print(
+        f"\nno data involved (round-tripped, no data-changing statement, no data MANUAL item): "
+        f"verified {no_data['verified']}/{no_data['migrations']} ({no_data['share']:.1%}; "
+        f"target >= 95%); with data: {no_data['with_data']}; forward_failed, not counted: "
+        f"{total['statuses'].get('forward_failed', 0)}"
+    )
+
     false = [(r.project, f) for r in results for f in r.false_verified]
     order = [(r.project, m) for r in results for m in r.column_order_only]
     majors = Counter(r.independent_major for r in results if r.independent_major)
@@ -714,10 +754,25 @@ def report(results: list[ProjectResult]) -> dict[str, Any]:
             "forward_failed_causes": dict(causes),
             "forward_failed_kinds": dict(kinds),
             "replayed_share": round(share, 4),
+            "no_data": no_data,
             "false_verified": len(false),
             "column_order_only": len(order),
         },
         "two_by_two": table,
+    }
+
+
+def no_data_share(results: list[ProjectResult]) -> dict[str, Any]:
+    """Of the round-tripped migrations where no data is involved: how many are verified."""
+    rows = [p for r in results for p in r.per_migration if p.get("status") in ROUND_TRIPPED]
+    clean = [p for p in rows if p.get("data") is False]
+    verified = sum(1 for p in clean if p["status"] == "verified")
+    return {
+        "migrations": len(clean),
+        "verified": verified,
+        "share": round(verified / len(clean), 4) if clean else 0.0,
+        "with_data": sum(1 for p in rows if p.get("data") is True),
+        "statuses": dict(Counter(str(p["status"]) for p in clean)),
     }
 
 

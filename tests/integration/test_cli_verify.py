@@ -39,9 +39,15 @@ def test_generated_rollbacks_are_verified(project: Path, pg_server: Any) -> None
     assert verdicts == {
         "20251101000001_initial_schema": "verified",
         "20251105000001_timeline_events": "verified",
-        "20251113000001_timeline_social_features": "manual",  # the UPDATE's data
+        # the UPDATE's data: restored from apply's captures (the file keeps its MANUAL marker)
+        "20251113000001_timeline_social_features": "verified",
         "20251120000001_profile_tweaks": "verified",  # the enum value, filled from the shadow
     }
+    social = next(m for m in doc["migrations"] if m["migration"].startswith("20251113000001"))
+    assert social["status"] == "manual"  # the static check: the file's MANUAL marker
+    assert [i.split(": ", 1)[1][:6] for i in social["verification"]["restored_from_captures"]] == [
+        "UPDATE"
+    ]
     tweaks = (project / "20251120000001_profile_tweaks_rollback.sql").read_text()
     assert "-- MANUAL:" not in tweaks
     assert "account_role" in tweaks

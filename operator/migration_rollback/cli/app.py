@@ -135,6 +135,16 @@ ShadowOption = Annotated[
     ),
 ]
 
+ExactColumnOrderOption = Annotated[
+    bool,
+    typer.Option(
+        "--exact-column-order",
+        help="With --verify: a column that comes back last counts as a difference; generate "
+        "rebuilds such a table so its columns come back in their order (an ACCESS EXCLUSIVE "
+        "lock while its rows are copied; the rollback's report says so).",
+    ),
+]
+
 
 def _version(value: bool) -> None:
     if value:

@@ -14,6 +14,7 @@ import typer
 from migration_rollback.cli.app import (
     DEFAULT_DIR,
     DirOption,
+    ExactColumnOrderOption,
     ShadowOption,
     advance,
     app,
@@ -56,6 +57,7 @@ def generate(
     shadow_url: ShadowOption = None,
     pg_major: PgMajorOption = None,
     allow_other_major: AllowOtherMajorOption = False,
+    exact_column_order: ExactColumnOrderOption = False,
 ) -> None:
     """Write <migration>_rollback.sql and <migration>_rollback.md beside each migration.
 
@@ -70,7 +72,7 @@ def generate(
     bodies: dict[str, str] = {}
     if verify:
         major = shadow_requirement(directory, pg_major, allow_other_major)
-        bodies = state_aware_bodies(loaded, shadow_url, major)
+        bodies = state_aware_bodies(loaded, shadow_url, major, exact_column_order)
     failed = 0
     for item in selected:
         result = generate_one(item, force=force, body=bodies.get(item.migration.name))
@@ -143,7 +145,10 @@ def _notes(item: LoadedMigration) -> list[str]:
 
 
 def state_aware_bodies(
-    loaded: list[LoadedMigration], shadow_url: str | None, major: MajorRequirement | None = None
+    loaded: list[LoadedMigration],
+    shadow_url: str | None,
+    major: MajorRequirement | None = None,
+    exact_column_order: bool = False,
 ) -> dict[str, str]:
     """Rollback bodies proven on a shadow database (the static ones where it could not)."""
     from migration_rollback.verify import MigrationPair, generate_verified
@@ -153,16 +158,20 @@ def state_aware_bodies(
     try:
         with progress_bar(len(pairs), "verifying") as bar:
             generated = generate_verified(
-                pairs, shadow_url, progress=lambda n: advance(bar, n), major=major
+                pairs,
+                shadow_url,
+                progress=lambda n: advance(bar, n),
+                major=major,
+                strict_column_order=exact_column_order,
             )
     except DatabaseUnavailableError as exc:
         console.print(f"[red]error:[/red] shadow database: {escape(str(exc))}")
         raise typer.Exit(2) from None
     bodies: dict[str, str] = {}
     for g in generated:
-        status = g.result.status
         console.print(
-            f"  {status:15} {g.migration} ({len(g.filled)} filled from the shadow state)"
+            f"  {g.result.status:15} {g.migration}{escape(g.result.order_note)} "
+            f"({len(g.filled)} filled from the shadow state)"
             f"{escape(major_label(g.result))}"
         )
         if g.sql_body is not None:

@@ -11,6 +11,7 @@ import typer
 from migration_rollback.cli.app import (
     DEFAULT_DIR,
     DirOption,
+    ExactColumnOrderOption,
     ShadowOption,
     advance,
     app,
@@ -64,6 +65,7 @@ def validate(
     shadow_url: ShadowOption = None,
     pg_major: PgMajorOption = None,
     allow_other_major: AllowOtherMajorOption = False,
+    exact_column_order: ExactColumnOrderOption = False,
 ) -> None:
     """Check that each rollback exists, parses, covers the migration, runs in a sound order and
     is current; report data-loss and lock hazards.
@@ -89,7 +91,10 @@ def validate(
     proofs: dict[str, VerifyResult] = {}
     if verify:
         major = shadow_requirement(directory, pg_major, allow_other_major)
-        proofs = {r.migration: r for r in run_shadow(loaded, shadow_url, output, major)}
+        proofs = {
+            r.migration: r
+            for r in run_shadow(loaded, shadow_url, output, major, exact_column_order)
+        }
     if output is Format.JSON:
         print(json.dumps(_json(reports, proofs), indent=2))
     else:
@@ -106,6 +111,7 @@ def run_shadow(
     shadow_url: str | None,
     output: Format,
     major: MajorRequirement | None = None,
+    exact_column_order: bool = False,
 ) -> list[VerifyResult]:
     from migration_rollback.verify import MigrationPair, verify_project
 
@@ -118,7 +124,11 @@ def run_shadow(
     try:
         with progress_bar(len(pairs), "verifying") as bar:
             return verify_project(
-                pairs, shadow_url, progress=lambda name: advance(bar, name), major=major
+                pairs,
+                shadow_url,
+                progress=lambda name: advance(bar, name),
+                major=major,
+                strict_column_order=exact_column_order,
             )
     except DatabaseUnavailableError as exc:
         console.print(f"[red]error:[/red] shadow database: {escape(str(exc))}")

@@ -6,6 +6,22 @@ from migration_rollback.project.manifests import manifest_problem, rollback_mani
 from migration_rollback.project.markdown import code, fenced, shell
 from migration_rollback.sql import RollbackPlan
 
+# How a rollback that rebuilds a table for its column order says so (verify's repair writes it
+# as a comment; this document lists it beside the locks).
+TABLE_REBUILD = (
+    "so its columns come back in their order: ACCESS EXCLUSIVE lock while its rows are copied "
+    "into a new table (the table is rewritten)"
+)
+
+
+def table_rebuilds(body: str) -> list[str]:
+    """The tables a rollback body rebuilds for their column order (`--exact-column-order`)."""
+    return [
+        line.removeprefix("-- rebuilds ").removesuffix(" " + TABLE_REBUILD)
+        for line in body.splitlines()
+        if line.startswith("-- rebuilds ") and line.endswith(TABLE_REBUILD)
+    ]
+
 
 def execute_commands(name: str, *flags: str) -> list[str]:
     """The rehearsal and the real run, shell-quoted: a file name is not trusted text."""
@@ -28,14 +44,18 @@ def manifest_block(name: str, sha256: str | None, *, allow_data_loss: bool) -> l
 
 
 def render_rollback_doc(
-    plan: RollbackPlan, rollback_sha256: str, not_analysed: tuple[str, ...] = ()
+    plan: RollbackPlan,
+    rollback_sha256: str,
+    not_analysed: tuple[str, ...] = (),
+    rebuilds: tuple[str, ...] = (),
 ) -> str:
     """The companion document; `not_analysed` lists what the engine could not see (psql
-    meta-commands), each a manual item."""
+    meta-commands), each a manual item; `rebuilds` the tables rebuilt for column order."""
     name = plan.migration
     manual = plan.manual_items
     data_loss = [s for s in plan.steps if s.destroys_data and s.sql]
     locks = sorted({s.lock.label for s in plan.sql_steps if s.lock.blocks_writes})
+    locks = sorted({*locks, "ACCESS EXCLUSIVE"}) if rebuilds else locks
     out = [
         f"# Rollback: {code(name)}",
         "",
@@ -80,9 +100,16 @@ def render_rollback_doc(
     out += ["", "## Locks", ""]
     out.append(
         "Takes " + ", ".join(locks) + ": run it with the application scaled down."
-        if locks
+        if locks or rebuilds
         else "No lock that blocks writes."
     )
+    out += [""] if rebuilds else []
+    out += [
+        f"- Rebuilds {table} so that its columns come back in their order (`--exact-column-"
+        "order`): it holds an ACCESS EXCLUSIVE lock while every row is copied into a new table, "
+        "and the table is rewritten (the old one is dropped; `execute` archives it)."
+        for table in rebuilds
+    ]
     out += [
         "",
         "## Emergency steps",

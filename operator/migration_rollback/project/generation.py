@@ -14,7 +14,7 @@ from pathlib import Path
 from migration_rollback import __version__
 from migration_rollback.errors import SourceFileError
 from migration_rollback.project.artifacts import RollbackHeader, body_sha256, compose, split_file
-from migration_rollback.project.docs import render_rollback_doc
+from migration_rollback.project.docs import render_rollback_doc, table_rebuilds
 from migration_rollback.project.migrations import read_source
 from migration_rollback.project.workspace import LoadedMigration, meta_command_notes
 
@@ -87,7 +87,8 @@ def _generate(
     )
     content = compose(header, body)
     _write_atomically(path, content)
-    _write_doc(item, hashlib.sha256(content.encode()).hexdigest(), force)
+    rebuilds = tuple(table_rebuilds(body))
+    _write_doc(item, hashlib.sha256(content.encode()).hexdigest(), force, rebuilds)
     return _result(item, Outcome.WRITTEN)
 
 
@@ -101,13 +102,15 @@ def _result(item: LoadedMigration, outcome: Outcome) -> GenerateResult:
     )
 
 
-def _write_doc(item: LoadedMigration, rollback_sha256: str, force: bool) -> None:
+def _write_doc(
+    item: LoadedMigration, rollback_sha256: str, force: bool, rebuilds: tuple[str, ...] = ()
+) -> None:
     assert item.plan is not None
     path = item.migration.doc_path
     if os.path.lexists(path) and not force and _doc_hand_edited(read_source(path).text):
         return
     notes = tuple(meta_command_notes(item))
-    content = render_rollback_doc(item.plan, rollback_sha256, notes).rstrip() + "\n"
+    content = render_rollback_doc(item.plan, rollback_sha256, notes, rebuilds).rstrip() + "\n"
     digest = hashlib.sha256(content.encode()).hexdigest()
     _write_atomically(path, f"{content}\n{DOC_MARK}{digest} -->\n")
 

@@ -87,13 +87,17 @@ def paused_gc() -> Iterator[None]:
     The trees stay alive until the command ends, and each full collection walks all of them:
     with the collector on, loading a large project spent about as long collecting as parsing.
     The trees hold no cycles (reference counting frees them), so the collector has nothing to
-    do here; it is restored on the way out, and runs then if it is due.
+    do here. On the way out what was made is moved to the oldest generation unscanned (freeze,
+    then unfreeze: nothing else here freezes objects), or the first young collection after
+    the block would walk every tree once more; a later full collection still sees them.
     """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
+        gc.unfreeze()
         if was_enabled:
             gc.enable()
 

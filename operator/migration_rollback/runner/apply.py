@@ -37,14 +37,14 @@ from migration_rollback.runner.capture import (
     CaptureLimits,
     CaptureRecord,
     PendingCapture,
-    capture,
-    check_statement,
     ensure_capture_schema,
     new_applied_id,
     record_capture,
+    run_checked,
     sequence_records,
     sequence_values,
     stamp_transaction,
+    take_captures,
 )
 from migration_rollback.runner.capture_plan import capture_specs
 from migration_rollback.runner.errors import (
@@ -344,33 +344,19 @@ class _Applier:
         capturing: bool,
     ) -> list[CaptureRecord]:
         version, applied_id = run
-        pendings: list[PendingCapture] = []
         try:
-            for index, spec in enumerate(capture_specs(stmt)):
-                if not capturing:
-                    pendings.append(_opted_out(stmt, number, spec.kind, spec.table))
-                    continue
-                pending = capture(
-                    conn,
-                    stmt,
-                    number,
-                    index,
-                    spec,
-                    version=version,
-                    applied=applied_id,
+            if capturing:
+                pendings = take_captures(
+                    conn, stmt, number, version=version, applied=applied_id,
                     limits=self.options.limits,
-                )
-                if pending is not None:
-                    pendings.append(pending)
-            text = next((p.rewritten for p in pendings if p.rewritten), stmt.text)
-            cur = conn.execute(text)
-            for pending in pendings:
-                check_statement(pending, cur.rowcount, conn)
+                )  # fmt: skip
+            else:
+                pendings = [_opted_out(stmt, number, s.kind, s.table) for s in capture_specs(stmt)]
+            return run_checked(conn, stmt, pendings)
         except psycopg.Error as exc:
             raise translate(
                 exc, self.redactor, statement=number, location=str(stmt.location)
             ) from None
-        return [p.record for p in pendings]
 
     def _record_history(
         self, conn: Connection, item: AppliedMigration, statements: list[str]

@@ -15,13 +15,20 @@ Everything is composed with psycopg's `sql` module; the statement's clauses come
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg import sql
 
 from migration_rollback.runner.archive import regclass_text, relation_name, row_key
-from migration_rollback.runner.capture_plan import CaptureKind, CaptureSpec, returning_insert
+from migration_rollback.runner.capture_cascade import Edge, reached, referencing
+from migration_rollback.runner.capture_plan import (
+    CaptureKind,
+    CaptureSpec,
+    capture_specs,
+    returning_insert,
+)
 from migration_rollback.runner.errors import PostCheckError, PreconditionError
 from migration_rollback.runner.naming import fit_identifier
 from migration_rollback.runner.session import Connection
@@ -127,6 +134,23 @@ def _live_columns(conn: Connection, oid: int) -> list[tuple[str, str]]:
     return [(str(n), str(t)) for n, t in rows]
 
 
+def _user_typed(conn: Connection, oid: int) -> set[str]:
+    """Columns of a type outside pg_catalog (enum, domain, composite, an extension's type).
+
+    The capture keeps their values as text: a capture table holding the type itself would
+    depend on it, and a migration that drops the type (the enum swap: rename the old type, make
+    the new one, convert the column, drop the old) would fail on the capture. Restores cast the
+    text back to the type recorded for the column, which the rollback has recreated by then.
+    """
+    rows = conn.execute(
+        "SELECT a.attname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+        "WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped "
+        "AND t.typnamespace <> 'pg_catalog'::regnamespace",
+        [oid],
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
 def _cascading_children(conn: Connection, oid: int) -> list[str]:
     """Tables whose rows a DELETE here would delete or change too (they are not kept)."""
     rows = conn.execute(
@@ -164,6 +188,48 @@ class PendingCapture:
 
     record: CaptureRecord
     rewritten: str | None = None  # the statement to run instead (INSERT ... RETURNING)
+    # Rows of other tables the statement changes through foreign keys (capture_cascade.py),
+    # parents first; not checked against the statement's row count.
+    cascaded: list[CaptureRecord] = field(default_factory=list)
+
+    @property
+    def records(self) -> list[CaptureRecord]:
+        """In catalog order: the deepest children first, so that restores (newest row first)
+        put the parents back before the rows that reference them."""
+        return [*reversed(self.cascaded), self.record]
+
+
+def take_captures(
+    conn: Connection,
+    statement: Statement,
+    number: int,
+    *,
+    version: str,
+    applied: str,
+    limits: CaptureLimits,
+) -> list[PendingCapture]:
+    """Every capture one statement needs (capture_plan decides), taken before it runs: the one
+    capture step `apply` runs and the verifier's round trip runs too."""
+    pendings = []
+    for index, spec in enumerate(capture_specs(statement)):
+        pending = capture(
+            conn, statement, number, index, spec, version=version, applied=applied, limits=limits
+        )
+        if pending is not None:
+            pendings.append(pending)
+    return pendings
+
+
+def run_checked(
+    conn: Connection, statement: Statement, pendings: list[PendingCapture]
+) -> list[CaptureRecord]:
+    """Run the statement (rewritten when a capture needs its inserted keys), then check it
+    touched exactly the captured rows."""
+    text = next((p.rewritten for p in pendings if p.rewritten), statement.text)
+    cur = conn.execute(text)
+    for pending in pendings:
+        check_statement(pending, cur.rowcount, conn)
+    return [r for p in pendings for r in p.records]
 
 
 def _refusal(spec: CaptureSpec, base: CaptureRecord, reason: str) -> PendingCapture:
@@ -197,6 +263,12 @@ def capture(
     base.schema, base.table = relation_name(conn, oid)
     key = row_key(conn, oid) if spec.kind.needs_key else []
     problem = _problem(conn, oid, spec, key)
+    found = reached(conn, oid) if spec.kind is CaptureKind.DELETE and not problem else []
+    edges: list[Edge] = []
+    if isinstance(found, str):
+        problem = found
+    else:
+        edges = found
     if problem:
         return _refusal(spec, base, problem)
     _lock(conn, oid, spec.kind)
@@ -210,10 +282,60 @@ def capture(
     if spec.kind is CaptureKind.INSERT:
         rewritten = _prepare_insert(conn, statement, target, base)
     else:
-        cur = conn.execute(_capture_query(conn, target, spec, base))
+        as_text = _user_typed(conn, oid) - set(key)
+        cur = conn.execute(_capture_query(target, spec, base, as_text))
         base.rows = max(cur.rowcount, 0)
         _check_limits(conn, target, base, limits, version)
-    return PendingCapture(base, rewritten)
+    pending = PendingCapture(base, rewritten)
+    for n, edge in enumerate(edges, start=1):
+        slot = 1000 * (item + 1) + n  # the child's capture table: apart from the statement's own
+
+        def name(table: str, slot: int = slot) -> str:
+            return capture_table_name(version, number, slot, table, applied)
+
+        pending.cascaded.append(_capture_child(conn, edge, oid, pending, name, limits, version))
+    return pending
+
+
+def _capture_child(
+    conn: Connection,
+    edge: Edge,
+    top: int,
+    pending: PendingCapture,
+    name: Callable[[str], str],
+    limits: CaptureLimits,
+    version: str,
+) -> CaptureRecord:
+    """The rows of one child that reference a kept parent row (see capture_cascade.py)."""
+    parent = pending.record
+    if edge.parent != top:
+        parent = next(r for r in pending.cascaded if r.detail and r.detail["oid"] == edge.parent)
+    schema, table = relation_name(conn, edge.child)
+    _lock(conn, edge.child, CaptureKind.UPDATE)
+    types = dict(_live_columns(conn, edge.child))
+    wanted = list(types) if edge.deletes else [*edge.key, *edge.child_columns]
+    record = CaptureRecord(
+        statement=parent.statement, line=parent.line, status="captured", schema=schema,
+        table=table, kind=CaptureKind.DELETE if edge.deletes else CaptureKind.UPDATE,
+        key=list(edge.key), columns=wanted, types=[types[c] for c in wanted],
+        capture_table=name(table),
+        detail={"oid": edge.child, "cascade_from": parent.target},
+    )  # fmt: skip
+    target = sql.Identifier(CAPTURE_SCHEMA, record.capture_table or "")
+    as_text = _user_typed(conn, edge.child) - set(edge.key)
+    columns = sql.SQL(", ").join(_kept_column("c", c, c in as_text) for c in wanted)
+    kept = sql.Identifier(CAPTURE_SCHEMA, parent.capture_table or "")
+    query = referencing(
+        edge,
+        sql.Identifier(schema, table),
+        columns,
+        kept,
+        dict(zip(parent.columns, parent.types, strict=True)),
+    )
+    cur = conn.execute(sql.SQL("CREATE TABLE {} AS {}").format(target, query))
+    record.rows = max(cur.rowcount, 0)
+    _check_limits(conn, target, record, limits, version)
+    return record
 
 
 def _problem(conn: Connection, oid: int, spec: CaptureSpec, key: list[str]) -> str | None:
@@ -226,7 +348,7 @@ def _problem(conn: Connection, oid: int, spec: CaptureSpec, key: list[str]) -> s
         return "the UPDATE changes the key itself: its rows cannot be matched back"
     if spec.kind is CaptureKind.ALTER_TYPE and spec.columns[0] in key:
         return "the converted column is part of the key: its rows cannot be matched back"
-    if spec.kind in (CaptureKind.DELETE, CaptureKind.MERGE):
+    if spec.kind is CaptureKind.MERGE:
         children = _cascading_children(conn, oid)
         if children:
             return (
@@ -251,18 +373,14 @@ def _captured_columns(
 
 
 def _capture_query(
-    conn: Connection, target: sql.Identifier, spec: CaptureSpec, record: CaptureRecord
+    target: sql.Identifier, spec: CaptureSpec, record: CaptureRecord, as_text: set[str]
 ) -> sql.Composed:
     """`CREATE TABLE <capture> AS [WITH ...] SELECT <cols> FROM <target> WHERE <same where>`."""
     if spec.alias:  # the statement's clauses name the target by its alias (or its name)
         source: sql.Composable = sql.SQL(spec.target)
-        columns = sql.SQL(", ").join(
-            sql.SQL("{}.{}").format(sql.Identifier(spec.alias), sql.Identifier(c))
-            for c in record.columns
-        )
     else:
         source = sql.Identifier(record.schema, record.table)
-        columns = sql.SQL(", ").join(sql.Identifier(c) for c in record.columns)
+    columns = sql.SQL(", ").join(_kept_column(spec.alias, c, c in as_text) for c in record.columns)
     condition: sql.Composable | None = None
     if spec.from_sql is not None:
         inner = sql.SQL("SELECT FROM {}").format(sql.SQL(spec.from_sql))
@@ -277,6 +395,12 @@ def _capture_query(
     if spec.with_sql:
         query = sql.SQL("{} {}").format(sql.SQL(spec.with_sql), query)
     return sql.SQL("CREATE TABLE {} AS {}").format(target, query)
+
+
+def _kept_column(alias: str, column: str, as_text: bool) -> sql.Composable:
+    name = sql.Identifier(column)
+    value = sql.SQL("{}.{}").format(sql.Identifier(alias), name) if alias else name
+    return sql.SQL("{}::text AS {}").format(value, name) if as_text else value
 
 
 def _prepare_insert(

@@ -16,19 +16,10 @@ from psycopg import sql
 from migration_rollback.runner.plan import Action, Plan, PlannedStatement
 from migration_rollback.runner.result import ImpactEntry
 from migration_rollback.runner.session import Connection
-from migration_rollback.sql import ObjectRef
+from migration_rollback.sql import ObjectRef, kinds
 
 EXACT_COUNT_BELOW = 100_000
 UNANALYSED_COUNT_MAX_BYTES = 64 * 1024 * 1024
-_RELATION_KINDS = {
-    "table",
-    "column",
-    "index",
-    "view",
-    "materialized view",
-    "sequence",
-    "foreign table",
-}
 _ACTION_LABEL = {
     Action.ARCHIVE_TABLES: "move to archive",
     Action.COPY_COLUMNS: "copy to archive, then drop",
@@ -66,7 +57,7 @@ def _words(camel: str) -> str:
 def _assess_target(
     conn: Connection, planned: PlannedStatement, ref: ObjectRef
 ) -> ImpactEntry | None:
-    if ref.kind not in _RELATION_KINDS and ref.kind != "schema":
+    if not kinds.names_a_relation(ref.kind) and ref.kind != "schema":
         return None
     entry = ImpactEntry(
         object=ref.describe(),

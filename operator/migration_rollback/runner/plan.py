@@ -21,20 +21,12 @@ from pglast.enums.parsenodes import TransactionStmtKind as TK
 
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.rollback_file import RollbackSource
-from migration_rollback.sql import Classification, Statement, classify
+from migration_rollback.sql import Classification, Statement, classify, kinds
 from migration_rollback.sql.names import deparse
 
 QName = tuple[str, ...]
 """A name as written in the SQL: `("t",)` or `("s", "t")`; resolved by the server at run time."""
 
-_RELATION_DROPS = {
-    ObjectType.OBJECT_TABLE,
-    ObjectType.OBJECT_INDEX,
-    ObjectType.OBJECT_VIEW,
-    ObjectType.OBJECT_MATVIEW,
-    ObjectType.OBJECT_SEQUENCE,
-    ObjectType.OBJECT_FOREIGN_TABLE,
-}
 _OPENERS = {TK.TRANS_STMT_BEGIN, TK.TRANS_STMT_START}
 _CLOSERS = {TK.TRANS_STMT_COMMIT}
 
@@ -138,7 +130,7 @@ def _transaction_control(source: RollbackSource, stmt: Statement, position: int)
 
 def _drop_targets(node: Any) -> tuple[DropTarget, ...]:
     if isinstance(node, ast.DropStmt):
-        if node.removeType in _RELATION_DROPS:
+        if node.removeType in kinds.RELATION_TYPES:
             return tuple(DropTarget("relation", n) for n in names_of(node.objects))
         if node.removeType == ObjectType.OBJECT_SCHEMA:
             return tuple(DropTarget("schema", n) for n in names_of(node.objects))

@@ -15,10 +15,8 @@ from psycopg import sql
 from migration_rollback.runner.plan import Plan
 from migration_rollback.runner.result import BlockingSessionInfo
 from migration_rollback.runner.session import Connection
+from migration_rollback.sql import kinds
 
-# Kinds whose ObjectRef names a relation (a column's names its table).
-_RELATIONS = {"table", "column", "index", "view", "materialized view", "sequence", "foreign table"}
-_ON_TABLE = {"trigger", "policy", "constraint", "rule"}
 MAX_REPORTED = 10
 
 
@@ -27,9 +25,9 @@ def relation_names(plan: Plan) -> list[str]:
     names: set[str] = set()
     for planned in plan.all:
         for ref in planned.classification.targets:
-            if ref.kind in _RELATIONS:
+            if kinds.names_a_relation(ref.kind):
                 names.add(ref.qualified)
-            elif ref.kind in _ON_TABLE and ref.table:
+            elif kinds.lives_on_a_table(ref.kind) and ref.table:
                 names.add(ref.table)
     return sorted(names)
 

@@ -155,14 +155,18 @@ class Group:
 
 def groups_of(source: RollbackSource) -> list[Group]:
     text = read_regular_file(Path(source.path)).decode("utf-8", errors="replace")
+    return groups_in(text, source.migration.version)
+
+
+def groups_in(text: str, version: str) -> list[Group]:
+    """The `-- undoes <file>:<line>:` groups of a rollback's text."""
     starts: list[tuple[int, int]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         match = _UNDOES.match(line)
         if match:
             starts.append((number, int(match.group("line"))))
-    ends = [s for s, _ in starts[1:]] + [10**9]
-    version = source.migration.version
-    return [Group(version, s, e, fwd) for (s, fwd), e in zip(starts, ends, strict=True)]
+    ends = [s for s, _ in starts[1:]] + [10**9]  # the last group runs to the end
+    return [Group(version, s, e, fwd) for (s, fwd), e in zip(starts, ends, strict=False)]
 
 
 def _forward_statements(source: RollbackSource, migrations_dir: Path) -> dict[int, Statement]:
@@ -209,21 +213,39 @@ class DataRestore:
     def active(self) -> bool:
         return any(c.usable for c in self.captures)
 
+    def add(self, version: str, groups: list[Group], forward: dict[int, Statement]) -> None:
+        """One rollback's groups, and the forward lines (by line) whose MANUAL items the
+        captures answer."""
+        self.groups[version] = groups
+        by_line: dict[int, list[Capture]] = {}
+        for capture in self.captures:
+            if capture.version == version and capture.kind is not CaptureKind.SEQUENCE:
+                by_line.setdefault(capture.line, []).append(capture)
+        self.covered_lines[version] = {
+            line for line, found in by_line.items() if _answered(forward.get(line), found)
+        }
+
     # -- MANUAL markers -------------------------------------------------------------------
+
+    def answers(self, version: str, line: int) -> bool:
+        """A MANUAL marker at this line of the version's rollback is answered by a capture."""
+        covered = self.covered_lines.get(version, set())
+        return any(
+            g.start < line < g.end and g.forward_line in covered
+            for g in self.groups.get(version, [])
+        )
 
     def unanswered(self, sources: list[RollbackSource]) -> list[RollbackSource]:
         """The sources with the MANUAL markers a capture answers taken out."""
-        kept = []
-        for source in sources:
-            groups = self.groups.get(source.migration.version, [])
-            covered = self.covered_lines.get(source.migration.version, set())
-            markers = tuple(
-                m
-                for m in source.manual
-                if not any(g.start < m.line < g.end and g.forward_line in covered for g in groups)
+        return [
+            replace(
+                source,
+                manual=tuple(
+                    m for m in source.manual if not self.answers(source.migration.version, m.line)
+                ),
             )
-            kept.append(replace(source, manual=markers))
-        return kept
+            for source in sources
+        ]
 
     # -- placing ----------------------------------------------------------------------------
 
@@ -341,16 +363,8 @@ def prepare_restore(
     if not captures:
         return restore
     for source in sources:
-        version = source.migration.version
-        restore.groups[version] = groups_of(source)
         forward = _forward_statements(source, migrations_dir)
-        mine = [c for c in captures if c.version == version and c.kind is not CaptureKind.SEQUENCE]
-        by_line: dict[int, list[Capture]] = {}
-        for capture in mine:
-            by_line.setdefault(capture.line, []).append(capture)
-        restore.covered_lines[version] = {
-            line for line, found in by_line.items() if _answered(forward.get(line), found)
-        }
+        restore.add(source.migration.version, groups_of(source), forward)
     return restore
 
 
@@ -527,13 +541,19 @@ def _write_back(
     query = sql.SQL("UPDATE {} t SET ({}) = ROW({}) FROM {} c WHERE {}{}").format(
         capture.target,
         sql.SQL(", ").join(sql.Identifier(c) for c in live),
-        sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(c)) for c in live),
+        sql.SQL(", ").join(_kept(capture, c) for c in live),
         capture.kept,
         _key_match(capture, "t", "c"),
         _not_conflicting(conn, capture, "t", on_conflict),
     )
     cur = conn.execute(query)
     return f"{cur.rowcount} row(s) written back"
+
+
+def _kept(capture: Capture, column: str) -> sql.Composable:
+    """A kept value as the column's recorded type (values of user-defined types are kept as
+    text, see capture._user_typed; for the others the cast changes nothing)."""
+    return sql.SQL("c.{}::{}").format(sql.Identifier(column), sql.SQL(capture.type_of(column)))
 
 
 def _put_rows_back(conn: Connection, capture: Capture, on_conflict: str) -> str:
@@ -552,7 +572,7 @@ def _put_rows_back(conn: Connection, capture: Capture, on_conflict: str) -> str:
         sql.SQL("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} c{}").format(
             capture.target,
             columns,
-            sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(c)) for c in capture.columns),
+            sql.SQL(", ").join(_kept(capture, c) for c in capture.columns),
             capture.kept,
             missing,
         )
@@ -642,7 +662,8 @@ def _lookup_function(
     if on_conflict == "keep-current" and _conflict_query(capture) is not None:
         skip = _not_conflicting(conn, capture, "c", on_conflict)
     body = sql.SQL(
-        "DECLARE kept {prior}; BEGIN SELECT c.{col} INTO kept FROM {table} c WHERE {match}{skip}; "
+        "DECLARE kept {prior}; BEGIN SELECT c.{col}::{prior} INTO kept FROM {table} c "
+        "WHERE {match}{skip}; "
         "IF FOUND THEN RETURN kept; END IF; RETURN current_value::{prior}; END"
     ).format(
         prior=sql.SQL(prior),

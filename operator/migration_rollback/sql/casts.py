@@ -16,6 +16,8 @@ import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from migration_rollback.sql.compose import SQL, Composable
+
 
 class Family(enum.StrEnum):
     """Built-in types grouped by the casts pg_cast has between them."""
@@ -104,16 +106,21 @@ def has_direct_cast(current: str, target: str) -> bool:
     return fa is not None and fb is not None and (fa, fb) in _DIRECT_FAMILIES
 
 
-def using(column: str, current: str | None, target: str) -> str:
-    """The USING expression for `ALTER COLUMN column TYPE target` (column already quoted);
-    `current` None: unknown, so through text."""
+def cast_back(column: Composable, current: str | None, target: str) -> Composable:
+    """The USING expression for `ALTER COLUMN column TYPE target`; `current` None: unknown,
+    so through text. Types are SQL the engine holds as text (deparsed type names)."""
     if current is not None and has_direct_cast(current, target):
-        return f"{column}::{target}"
+        return SQL("{}::{}").format(column, SQL(target))
     to_array = target.strip().endswith("[]")
     if current is not None and to_array and not base_type(current).endswith("[]"):
         # A scalar back into an array (it was taken out of one): a one-element array; a scalar
         # has no cast to any array type, not even through text.
         element = target.strip().removesuffix("[]")
-        return f"ARRAY[{using(column, current, element)}]"
-    via = "text[]" if to_array else "text"
-    return f"{column}::{via}::{target}"
+        return SQL("ARRAY[{}]").format(cast_back(column, current, element))
+    via = SQL("text[]" if to_array else "text")
+    return SQL("{}::{}::{}").format(column, via, SQL(target))
+
+
+def using(column: str, current: str | None, target: str) -> str:
+    """`cast_back` for a caller that holds the column as quoted SQL text."""
+    return cast_back(SQL(column), current, target).as_string()

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 from pglast.enums.parsenodes import AlterTableType as AT
-from pglast.enums.parsenodes import ConstrType, ObjectType
+from pglast.enums.parsenodes import ConstrType, DropBehavior
 
-from migration_rollback.sql import effects
+from migration_rollback.sql import effects, kinds
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.model import Classification, LockLevel, ObjectRef, Statement
 from migration_rollback.sql.names import (
@@ -24,46 +24,9 @@ from migration_rollback.sql.names import (
     split_qualified,
     strings,
 )
+from migration_rollback.sql.platform_calls import DESTROYING
 
 L = LockLevel
-
-_DROP_KIND = {
-    ObjectType.OBJECT_TABLE: "table",
-    ObjectType.OBJECT_INDEX: "index",
-    ObjectType.OBJECT_VIEW: "view",
-    ObjectType.OBJECT_MATVIEW: "materialized view",
-    ObjectType.OBJECT_SEQUENCE: "sequence",
-    ObjectType.OBJECT_SCHEMA: "schema",
-    ObjectType.OBJECT_FUNCTION: "function",
-    ObjectType.OBJECT_PROCEDURE: "procedure",
-    ObjectType.OBJECT_TRIGGER: "trigger",
-    ObjectType.OBJECT_POLICY: "policy",
-    ObjectType.OBJECT_TYPE: "type",
-    ObjectType.OBJECT_DOMAIN: "domain",
-    ObjectType.OBJECT_EXTENSION: "extension",
-    ObjectType.OBJECT_PUBLICATION: "publication",
-    ObjectType.OBJECT_FOREIGN_TABLE: "foreign table",
-    ObjectType.OBJECT_RULE: "rule",
-    ObjectType.OBJECT_ROLE: "role",
-}
-
-# Objects whose DROP loses rows (a sequence's position counts: ids would be reused).
-_DATA_HOLDING = {
-    ObjectType.OBJECT_TABLE,
-    ObjectType.OBJECT_SCHEMA,
-    ObjectType.OBJECT_SEQUENCE,
-    ObjectType.OBJECT_FOREIGN_TABLE,
-}
-
-_DROP_LOCK = {
-    ObjectType.OBJECT_FUNCTION: L.NONE,
-    ObjectType.OBJECT_PROCEDURE: L.NONE,
-    ObjectType.OBJECT_EXTENSION: L.NONE,
-    ObjectType.OBJECT_PUBLICATION: L.NONE,
-    ObjectType.OBJECT_ROLE: L.NONE,
-    ObjectType.OBJECT_TYPE: L.NONE,
-    ObjectType.OBJECT_DOMAIN: L.NONE,
-}
 
 _AT_LOCK: dict[AT, LockLevel] = {
     AT.AT_SetStatistics: L.SHARE_UPDATE_EXCLUSIVE,
@@ -103,29 +66,34 @@ _AT_NEEDS_PRIOR = {
 
 
 def _drop(node: Any) -> Classification:
-    kind = _DROP_KIND.get(
-        node.removeType, str(node.removeType.name).removeprefix("OBJECT_").lower()
-    )
+    """What a DROP costs. CASCADE may take tables and columns that depend on the object (a
+    type's columns, a function's generated columns), so it counts as destroying data and
+    locking them, whatever the kind."""
+    found = kinds.of_type(node.removeType)
+    kind = found.name if found else str(node.removeType.name).removeprefix("OBJECT_").lower()
+    cascade = node.behavior == DropBehavior.DROP_CASCADE
     notes: list[str] = []
-    if node.behavior is not None and node.behavior.name == "DROP_CASCADE":
+    if cascade:
         notes.append("CASCADE also drops every object that depends on it, silently")
-    if node.removeType in _DATA_HOLDING:
-        notes.append(f"drops a {kind} and the data in it")
+    data_note = found.drop_note() if found else None
+    if data_note:
+        notes.append(data_note)
     targets = tuple(_drop_target(kind, obj) for obj in node.objects or ())
+    drop_lock = found.drop_lock if found else L.ACCESS_EXCLUSIVE
     return Classification(
         transactional=not node.concurrent,
-        destroys_data=node.removeType in _DATA_HOLDING,
-        lock=L.SHARE_UPDATE_EXCLUSIVE
-        if node.concurrent
-        else _DROP_LOCK.get(node.removeType, L.ACCESS_EXCLUSIVE),
+        destroys_data=cascade or (found is not None and found.drop_loses_rows(cascade=False)),
+        lock=_drop_lock(node.concurrent, cascade, drop_lock),
         needs_manual=True,
         notes=tuple(notes),
         targets=targets,
     )
 
 
-_SCHEMALESS = {"schema", "extension", "publication", "role"}
-_ON_TABLE = {"trigger", "policy", "rule"}
+def _drop_lock(concurrent: bool, cascade: bool, own: LockLevel) -> LockLevel:
+    if concurrent:
+        return L.SHARE_UPDATE_EXCLUSIVE
+    return L.ACCESS_EXCLUSIVE if cascade else own
 
 
 def _drop_target(kind: str, obj: Any) -> ObjectRef:
@@ -138,9 +106,10 @@ def _drop_target(kind: str, obj: Any) -> ObjectRef:
         parts = strings(obj.names)
     else:
         parts = strings(obj)
-    if kind in _SCHEMALESS:
+    found = kinds.KINDS.get(kind)
+    if found is not None and found.schemaless:
         return ObjectRef(kind=kind, name=parts[-1])
-    if kind in _ON_TABLE:
+    if found is not None and found.on_table:
         schema, table = split_qualified(parts[:-1], DEFAULT_SCHEMA)
         return ObjectRef(kind=kind, name=parts[-1], schema=schema, table=table)
     schema, name = split_qualified(parts, DEFAULT_SCHEMA)
@@ -322,6 +291,7 @@ def _refresh(node: Any) -> Classification:
 def _select(node: Any) -> Classification:
     writes = not effects.locks_or_reads_only(node, effects.PLATFORM_NOTHING_LASTING)
     return Classification(
+        destroys_data=any(call in DESTROYING for call in effects.calls(node)),
         lock=L.ACCESS_SHARE,
         needs_manual=writes,
         notes=("calls functions that may change state",) if writes else (),

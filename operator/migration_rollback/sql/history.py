@@ -16,6 +16,7 @@ from pglast.enums.parsenodes import AlterTableType as AT
 from pglast.enums.parsenodes import ConstrType, ObjectType
 
 from migration_rollback.sql._ast import ast
+from migration_rollback.sql.comments import comment_target
 from migration_rollback.sql.model import ObjectRef, Statement
 from migration_rollback.sql.names import (
     DEFAULT_SCHEMA,
@@ -79,7 +80,7 @@ class History:
     columns: dict[tuple[str, str], dict[str, ColumnState]] = field(default_factory=dict)
     rls_enabled: set[tuple[str, str]] = field(default_factory=set)
     rls_forced: set[tuple[str, str]] = field(default_factory=set)
-    comments: dict[str, str | None] = field(default_factory=dict)
+    comments: dict[str, str | None] = field(default_factory=dict)  # by ObjectRef.key
     primary_keys: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     # UNIQUE constraints declared with the table: other keys an inserted row is found by.
     unique_keys: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = field(default_factory=dict)
@@ -256,6 +257,19 @@ def _observe_matview(h: History, st: Statement, node: Any) -> None:
     h._define(relation(node.into.rel, h.default_schema, kind), st)
 
 
+def _observe_foreign_table(h: History, st: Statement, node: Any) -> None:
+    h._define(relation(node.base.relation, h.default_schema, "foreign table"), st)
+
+
+def _observe_named(kind: str, name_attr: str) -> Observer:
+    """A schemaless object a CREATE names by one attribute (a server, a wrapper)."""
+
+    def observe(h: History, st: Statement, node: Any) -> None:
+        h._define(ObjectRef(kind, str(getattr(node, name_attr))), st)
+
+    return observe
+
+
 def _observe_trigger(h: History, st: Statement, node: Any) -> None:
     rel = relation(node.relation, h.default_schema)
     h._define(ObjectRef("trigger", str(node.trigname), rel.schema, table=rel.name), st)
@@ -355,7 +369,9 @@ def _observe_select(h: History, st: Statement, node: Any) -> None:
 
 
 def _observe_comment(h: History, st: Statement, node: Any) -> None:
-    h.comments[deparse(node.object) + str(node.objtype)] = node.comment
+    ref = comment_target(node, h.default_schema)
+    if ref is not None:
+        h.comments[ref.key] = node.comment
 
 
 def _observe_rename(h: History, st: Statement, node: Any) -> None:
@@ -411,6 +427,9 @@ _OBSERVERS: dict[type, Observer] = {
     ast.ViewStmt: _observe_view,
     ast.CreateTableAsStmt: _observe_matview,
     ast.CreateTrigStmt: _observe_trigger,
+    ast.CreateForeignTableStmt: _observe_foreign_table,
+    ast.CreateForeignServerStmt: _observe_named("server", "servername"),
+    ast.CreateFdwStmt: _observe_named("foreign data wrapper", "fdwname"),
     ast.CreatePolicyStmt: _observe_policy,
     ast.CreateEnumStmt: _observe_simple("type"),
     ast.CompositeTypeStmt: _observe_simple("type"),

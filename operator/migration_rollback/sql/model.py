@@ -10,9 +10,9 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
-
 from migration_rollback.errors import SourceLocation
+from migration_rollback.sql.compose import qualified
+from migration_rollback.sql.compose import quote_ident as quote_ident  # the package exports it
 
 
 class LockLevel(enum.IntEnum):
@@ -69,28 +69,6 @@ class Script:
     warnings: tuple[str, ...] = ()
 
 
-_IDENT_START = frozenset("abcdefghijklmnopqrstuvwxyz_")
-_IDENT_CHARS = _IDENT_START | frozenset("0123456789")
-
-
-def quote_literal(value: str) -> str:
-    """A string literal, as PostgreSQL's quote_literal() writes it for standard strings."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def quote_ident(name: str) -> str:
-    """Quote an identifier only when PostgreSQL needs it (as its quote_ident() does)."""
-    plain = (
-        bool(name)
-        and name[0] in _IDENT_START
-        and all(c in _IDENT_CHARS for c in name)
-        and name not in RESERVED_KEYWORDS
-        and name not in TYPE_FUNC_NAME_KEYWORDS
-        and name not in COL_NAME_KEYWORDS
-    )
-    return name if plain else '"' + name.replace('"', '""') + '"'
-
-
 @dataclass(frozen=True, slots=True)
 class ObjectRef:
     """A database object a statement creates, changes or drops."""
@@ -104,8 +82,7 @@ class ObjectRef:
 
     @property
     def qualified(self) -> str:
-        name = quote_ident(self.name)
-        return f"{quote_ident(self.schema)}.{name}" if self.schema else name
+        return qualified(self.schema, self.name).as_string()
 
     @property
     def key(self) -> str:

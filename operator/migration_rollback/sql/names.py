@@ -15,7 +15,8 @@ from pglast.stream import RawStream
 from pglast.visitors import Continue, Visitor
 
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.model import ObjectRef, quote_ident
+from migration_rollback.sql.compose import qualified
+from migration_rollback.sql.model import ObjectRef
 
 DEFAULT_SCHEMA = "public"
 NAMEDATALEN = 63
@@ -38,17 +39,29 @@ def relation(rv: Any, default_schema: str, kind: str = "table") -> ObjectRef:
 
 
 def deparse(node: Any) -> str:
-    """SQL text for a parse tree node, as pglast prints it (`RawStream()(node)`).
+    """SQL text for a parse tree node or a tuple of them, as pglast prints it (`RawStream()`).
 
     pglast's printers read each node's ancestors. `RawStream()(node)` sets them with a visitor
     that rebuilds its dispatch table (`inspect.getmembers`) on every call, most of the cost of
-    printing a small node; the walk below sets the same ancestors without it.
+    printing a small node; the walk below sets the same ancestors without it, and the items of
+    a tuple (a name list) are printed the way `RawStream.__call__` prints them.
     """
-    if not isinstance(node, ast.Node):  # a tuple prints as statements: pglast's own way
-        return str(RawStream()(node))
-    _set_ancestors((node,))
+    tree = (node,) if isinstance(node, ast.Node) else node
+    if not (isinstance(tree, tuple) and tree and isinstance(tree[0], ast.Node)):
+        return str(RawStream()(node))  # pglast's own answer: empty, or its error
+    _set_ancestors(tree)
     stream = RawStream()
-    stream.print_node(node)
+    first = True
+    for item in tree:
+        if isinstance(item, ast.RawStmt) and item.stmt is None:
+            continue
+        if not first:
+            stream.write(";")
+            stream.newline()
+            for _ in range(stream.separate_statements):
+                stream.newline()
+        first = False
+        stream.print_node(item)
     return str(stream.getvalue())
 
 
@@ -120,7 +133,7 @@ def index_column_names(params: Iterable[Any] | None) -> list[str]:
 
 
 def qualified_name(schema: str | None, name: str) -> str:
-    return f"{quote_ident(schema)}.{quote_ident(name)}" if schema else quote_ident(name)
+    return qualified(schema, name).as_string()
 
 
 def search_path_schema(node: Any) -> str | None:

@@ -13,13 +13,13 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import pglast
 from pglast.parser import ParseError, split
 
 from migration_rollback.errors import SourceLocation, SqlSyntaxError
 from migration_rollback.sql.metacommands import find_meta_commands
 from migration_rollback.sql.metacommands import normalize_text as normalize_text
 from migration_rollback.sql.model import Script, Statement
+from migration_rollback.sql.trees import parse_trees
 
 _NEWLINE = re.compile("\n")
 
@@ -134,7 +134,7 @@ def parse_single_statements(texts: Sequence[str], source: str) -> list[Statement
         offsets.append(position)
         position += len(text) + len(_BATCH_SEPARATOR)
     try:
-        raw = pglast.parse_sql(_BATCH_SEPARATOR.join(texts) + _BATCH_SEPARATOR)
+        raw = parse_trees(_BATCH_SEPARATOR.join(texts) + _BATCH_SEPARATOR)
     except ParseError:
         return None
     if len(raw) != len(texts):
@@ -167,7 +167,7 @@ def _one_statement(text: str) -> bool:
 
 def _parse(cleaned: str, source: str, lines: LineIndex) -> list[Statement]:
     try:
-        raw = pglast.parse_sql(cleaned)
+        raw = parse_trees(cleaned)
     except ParseError as exc:
         at = exc.args[1] if len(exc.args) > 1 else None
         offset = int(at) if at is not None else len(cleaned)  # None: at the end of input

@@ -16,7 +16,8 @@ from types import MappingProxyType
 from typing import Any
 
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.model import ObjectRef, quote_ident, quote_literal
+from migration_rollback.sql.compose import SQL, Composable, Identifier, Literal, sql
+from migration_rollback.sql.model import ObjectRef
 
 
 class Effect(enum.StrEnum):
@@ -27,6 +28,8 @@ class Effect(enum.StrEnum):
     CREATES_SECRET = "stores a vault secret"  # noqa: S105 (a description, not a secret)
     SENDS = "sends a request or a message"
     CONFIGURES_SESSION = "changes a setting of this session"
+    CREATES_QUEUE = "creates a pgmq queue (its queue and archive tables)"
+    DROPS_QUEUE = "drops a pgmq queue and its messages"
 
 
 # (schema, function) -> effect; schema "" is how the call reads without a schema.
@@ -36,6 +39,9 @@ EFFECTS: Mapping[tuple[str, str], Effect] = MappingProxyType(
         ("cron", "schedule_in_database"): Effect.SCHEDULES_JOB,
         ("cron", "unschedule"): Effect.UNSCHEDULES_JOB,
         ("vault", "create_secret"): Effect.CREATES_SECRET,
+        ("pgmq", "create"): Effect.CREATES_QUEUE,
+        ("pgmq", "create_unlogged"): Effect.CREATES_QUEUE,
+        ("pgmq", "drop_queue"): Effect.DROPS_QUEUE,
         ("net", "http_get"): Effect.SENDS,
         ("net", "http_post"): Effect.SENDS,
         ("net", "http_delete"): Effect.SENDS,
@@ -50,6 +56,9 @@ EFFECTS: Mapping[tuple[str, str], Effect] = MappingProxyType(
 # Where each call keeps the job name / secret name: (position, named-argument name).
 _JOB_NAME = (0, "job_name")
 _SECRET_NAME = (1, "new_name")
+_QUEUE_NAME = (0, "queue_name")
+# Calls whose effect loses rows (a queue's messages): a rollback running one destroys data.
+DESTROYING = frozenset(call for call, effect in EFFECTS.items() if effect is Effect.DROPS_QUEUE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +83,10 @@ class Call:
 
     def sql(self) -> str:
         """The call again, as SQL (string arguments only: it is rebuilt from literals)."""
-        args = [quote_literal(a) for a in self.args if a is not None]
-        args += [f"{quote_ident(k)} => {quote_literal(v)}" for k, v in self.named.items() if v]
-        return f"{quote_ident(self.schema)}.{quote_ident(self.name)}({', '.join(args)})"
+        args: list[Composable] = [Literal(a) for a in self.args if a is not None]
+        named = [(k, v) for k, v in self.named.items() if v]
+        args += [SQL("{} => {}").format(Identifier(k), Literal(v)) for k, v in named]
+        return sql("{}({})", Identifier(self.schema, self.name), SQL(", ").join(args))
 
 
 def plain_calls(node: Any) -> list[Call] | None:
@@ -91,6 +101,15 @@ def plain_calls(node: Any) -> list[Call] | None:
             return None
         calls.append(_call(value))
     return calls or None
+
+
+def guarded_call(node: Any) -> Call | None:
+    """The one call of `SELECT f(...) WHERE <condition>` (no FROM): a call that runs or not."""
+    if not isinstance(node, ast.SelectStmt) or node.whereClause is None or node.fromClause:
+        return None
+    targets = list(node.targetList or ())
+    value = getattr(targets[0], "val", None) if len(targets) == 1 else None
+    return _call(value) if isinstance(value, ast.FuncCall) else None
 
 
 def _has_clauses(node: Any) -> bool:
@@ -133,20 +152,28 @@ def unschedule_sql(call: Call) -> str | None:
     """Remove what the call scheduled, and only that; no error when it is already gone."""
     ref = cron_job_ref(call)
     if ref is not None:
-        where = f"jobname = {quote_literal(ref.name)}"
+        where = SQL("jobname = {}").format(Literal(ref.name))
     elif len(call.args) == 2 and None not in call.args:
         schedule, command = (str(a) for a in call.args)
-        where = f"schedule = {quote_literal(schedule)} AND command = {quote_literal(command)}"
+        where = SQL("schedule = {} AND command = {}").format(Literal(schedule), Literal(command))
     else:
         return None
-    return f"SELECT cron.unschedule(jobid) FROM cron.job WHERE {where}"
+    return sql("SELECT cron.unschedule(jobid) FROM cron.job WHERE {}", where)
 
 
 def delete_secret_sql(call: Call) -> str | None:
     name = call.arg(_SECRET_NAME)
     if name is None:
         return None
-    return f"DELETE FROM vault.secrets WHERE name = {quote_literal(name)}"
+    return sql("DELETE FROM vault.secrets WHERE name = {}", Literal(name))
+
+
+def queue_sql(call: Call, function: str) -> str | None:
+    """`SELECT pgmq.<function>('<the call's queue>')`; None when the name is not a literal."""
+    name = call.arg(_QUEUE_NAME)
+    if name is None:
+        return None
+    return sql("SELECT pgmq.{}({})", Identifier(function), Literal(name))
 
 
 def job_call(node: Any, ref: ObjectRef) -> Call | None:

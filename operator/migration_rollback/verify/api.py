@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from migration_rollback.errors import SqlSyntaxError
+from migration_rollback.errors import SqlSyntaxError, UnsafeOutputError
+from migration_rollback.project.docs import TABLE_REBUILD
 from migration_rollback.sql import History, Script, generate_rollback, parse_script
 from migration_rollback.verify.diff import Difference, render
 from migration_rollback.verify.majors import MajorRequirement
 from migration_rollback.verify.roundtrip import (
-    STANDIN_MEMBER,
     MigrationPair,
     Prepared,
     Progress,
@@ -36,6 +36,10 @@ from migration_rollback.verify.roundtrip import (
 from migration_rollback.verify.shadow import shadow_database
 from migration_rollback.verify.snapshot import Snapshot
 from migration_rollback.verify.stateful import Filled, StillManual, repair, stateful_rollback
+from migration_rollback.verify.stateful.ddl import Writer, checked
+from migration_rollback.verify.stateful.lookups import Unknown
+from migration_rollback.verify.stateful.members import STANDIN_MEMBER, member_repair
+from migration_rollback.verify.stateful.reorder import rebuild
 
 
 @dataclass
@@ -153,11 +157,15 @@ def verify_project(
     shadow_url: str | None,
     progress: Progress | None = None,
     major: MajorRequirement | None = None,
+    *,
+    strict_column_order: bool = False,
 ) -> list[VerifyResult]:
     """`validate --verify`: replay the migrations and prove (or refute) each rollback file.
 
     `major`: the PostgreSQL major the shadow must run (see verify/majors.py)."""
-    return run_verification(migrations, shadow_url, progress, major=major).results
+    return run_verification(
+        migrations, shadow_url, progress, major=major, strict_column_order=strict_column_order
+    ).results
 
 
 def generated_source(
@@ -222,10 +230,20 @@ def _prepared(
     )
 
     def retry(differences: list[Difference], state: Snapshot) -> Prepared | None:
-        # A stand-in's own objects are not in the snapshots: nothing to repair them from.
-        differences = [d for d in differences if d.object.kind != STANDIN_MEMBER]
+        # A stand-in's own objects are not in the snapshots: their differences carry their state.
+        members = [d for d in differences if d.object.kind == STANDIN_MEMBER]
+        # Column order (only counted with exact column order): the table rebuilt.
+        positions = [d for d in differences if d.attribute == "position" and d.parent]
+        differences = [
+            d for d in differences if d.object.kind != STANDIN_MEMBER and d not in positions
+        ]
         statements, done, failed = repair(differences, before, state, creator=creator)
+        more, done_more, failed_more = member_repair(members, creator)
+        statements, done, failed = statements + more, done + done_more, failed + failed_more
+        more, done_more, failed_more = _reordered(positions, before, state, creator)
+        statements, done, failed = statements + more, done + done_more, failed + failed_more
         if not statements:
+            prepared.notes.extend(f"repair could not handle: {f}" for f in failed)
             return None
         extra = "\n".join(
             ["-- state-aware repair: what the round trip found still different", *(
@@ -241,6 +259,24 @@ def _prepared(
 
     prepared.retry = retry
     return prepared
+
+
+def _reordered(
+    positions: list[Difference], before: Snapshot, state: Snapshot, creator: str | None
+) -> tuple[list[str], list[str], list[str]]:
+    """The tables whose columns came back in another order, rebuilt (see `reorder`)."""
+    gen = Writer(before, state, creator)
+    statements: list[str] = []
+    done: list[str] = []
+    failed: list[str] = []
+    for table in sorted({d.parent for d in positions if d.parent is not None}):
+        try:
+            statements += checked(rebuild(gen, table))
+        except (Unknown, UnsafeOutputError) as exc:
+            failed.append(f"{table}: column order not restored ({exc})")
+            continue
+        done.append(f"rebuilds {table} {TABLE_REBUILD}")
+    return statements, done, failed
 
 
 def generate_verified(

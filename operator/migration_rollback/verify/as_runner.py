@@ -6,42 +6,80 @@ verbatim can fail under that transformation (an enum the rollback drops after th
 used by the archived table's column); so the round trip plans each rollback statement with the
 runner's own `plan_statement` and carries it out with the runner's own archive functions. What
 the archive added is removed again before the schemas are compared: the archive is the
-runner's bookkeeping, not part of the schema the rollback must restore.
+runner's bookkeeping, not part of the schema the rollback must restore. With the captures the
+forward kept (as_apply.py), the runner's restore steps run where `execute` runs them.
+
+The archive schema itself is made once per shadow (`make_archive_schema`), as it stays on a
+database `execute` has run on: made and dropped by each round trip, it cost the server a re-plan
+of every cached catalog query (creating or dropping a schema resets the whole plan cache).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from psycopg import sql
 
-from migration_rollback.runner.archive import archive_tables, copy_columns
+from migration_rollback.runner.archive import archive_tables, copy_columns, ensure_archive_schema
 from migration_rollback.runner.naming import ARCHIVE_SCHEMA
 from migration_rollback.runner.plan import Action, plan_statement
+from migration_rollback.runner.restore import DataRestore
 from migration_rollback.sql import Statement
 
 _ACTING = (Action.ARCHIVE_TABLES, Action.COPY_COLUMNS)
 
 
+def make_archive_schema(conn: psycopg.Connection[Any]) -> None:
+    """The archive schema in a fresh shadow, committed before its first snapshot."""
+    with conn.transaction():
+        ensure_archive_schema(conn)
+
+
+class StatementHook(Protocol):
+    """Runs some statements of a script the way a command of the runner runs them."""
+
+    def acts_on(self, statement: Statement) -> bool: ...
+
+    def run(self, conn: psycopg.Connection[Any], statement: Statement) -> bool: ...
+
+
 class AsRunner:
     """Carries out one rollback's archiving statements as the runner would (no --purge)."""
 
-    def __init__(self, forward_source: str) -> None:
+    def __init__(
+        self, forward_source: str, restore: tuple[DataRestore, dict[int, int]] | None = None
+    ) -> None:
         self.version = Path(forward_source).stem.split("_", 1)[0]
         self.when = datetime.now(UTC).replace(microsecond=0)
         self.archived: list[str] = []  # schema.name of what was archived
         self._schema_existed: bool | None = None
+        self.restore: DataRestore | None = restore[0] if restore is not None else None
+        self._numbers: dict[int, int] = restore[1] if restore is not None else {}
 
     def acts_on(self, statement: Statement) -> bool:
-        """`run` would do something for this statement (archive a table, copy a column)."""
+        """`run` would do something for this statement (archive a table, copy a column, put
+        captured data back before it)."""
+        if self.restore is not None and self._numbers.get(id(statement)) in self.restore.before:
+            return True
         return plan_statement(0, self.version, statement, purge=False).action in _ACTING
+
+    def start(self, conn: psycopg.Connection[Any]) -> None:
+        if self.restore is not None:
+            self.restore.begin(conn)
+
+    def finish(self, conn: psycopg.Connection[Any]) -> None:
+        """The restores placed after the last statement (raises psycopg.Error as they would)."""
+        if self.restore is not None:
+            self.restore.finish(conn)
 
     def run(self, conn: psycopg.Connection[Any], statement: Statement) -> bool:
         """Archive instead of running, as the runner does: True when the statement was carried
-        out here; False when the caller runs it (after any column copy made here)."""
+        out here; False when the caller runs it (after any column copy or restore made here)."""
+        if self.restore is not None:
+            self.restore.before_statement(conn, self._numbers.get(id(statement), 0))
         planned = plan_statement(0, self.version, statement, purge=False)
         if planned.action not in _ACTING:
             return False

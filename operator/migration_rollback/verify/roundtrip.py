@@ -36,7 +36,8 @@ from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.sql import MANUAL_PREFIX, Script, Statement, classify, parse_script
 from migration_rollback.sql.parse import normalize_text, split_comment_lines
 from migration_rollback.verify import capture, catalog
-from migration_rollback.verify.as_runner import AsRunner
+from migration_rollback.verify.as_apply import AsApply, DataAnswer
+from migration_rollback.verify.as_runner import AsRunner, StatementHook, make_archive_schema
 from migration_rollback.verify.baseline import load_baseline
 from migration_rollback.verify.causes import Cause, classify_failure, in_code_body
 from migration_rollback.verify.dbsettings import copy_database_settings
@@ -48,6 +49,7 @@ from migration_rollback.verify.shadow import ShadowDatabase
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, take_snapshot
 from migration_rollback.verify.standins import standin
 from migration_rollback.verify.standins.install import Platform, uses
+from migration_rollback.verify.stateful.members import STANDIN_MEMBER
 
 Status = Literal["verified", "manual", "mismatch", "rollback_failed", "forward_failed", "skipped"]
 Progress = Callable[[str], None]
@@ -80,6 +82,8 @@ class VerifyResult:
     # re-added column back in its place; see `strict_column_order`).
     tolerated: list[Difference] = field(default_factory=list)
     manual: list[str] = field(default_factory=list)  # MANUAL items nobody filled
+    # MANUAL items (data) that the restore from apply's captures answers, proven on the shadow.
+    restored: list[str] = field(default_factory=list)
     data_loss: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     elapsed_ms: float = 0.0
@@ -97,11 +101,17 @@ class VerifyResult:
         return self.status == "verified"
 
     @property
+    def order_note(self) -> str:
+        """`, column order differs` when a column came back in another place (tolerated)."""
+        return ", column order differs" if self.tolerated else ""
+
+    @property
     def verdict(self) -> str:
-        """The status, with the stand-ins it relied on: `verified (stand-ins: pg_cron)`."""
+        """The status, with what it tolerated and the stand-ins it relied on: `verified, column
+        order differs (stand-ins: pg_cron)`."""
         if not self.standins:
-            return self.status
-        return f"{self.status} (stand-ins: {', '.join(self.standins)})"
+            return self.status + self.order_note
+        return f"{self.status}{self.order_note} (stand-ins: {', '.join(self.standins)})"
 
     @property
     def depends_on(self) -> str | None:
@@ -123,6 +133,7 @@ class VerifyResult:
             lines.append("  tolerated (column order):")
             lines.append(render(self.tolerated, indent="    "))
         lines.extend(f"  MANUAL: {item}" for item in self.manual)
+        lines.extend(f"  restored from captures: {item}" for item in self.restored)
         lines.extend(f"  data loss: {item}" for item in self.data_loss)
         return "\n".join(lines)
 
@@ -137,8 +148,10 @@ class VerifyResult:
             "message": self.message,
             "location": self.location,
             "differences": [d.to_json() for d in self.differences],
+            "column_order_differs": bool(self.tolerated),
             "tolerated": [d.to_json() for d in self.tolerated],
             "manual": list(self.manual),
+            "restored_from_captures": list(self.restored),
             "data_loss": list(self.data_loss),
             "notes": list(self.notes),
             "elapsed_ms": round(self.elapsed_ms, 2),
@@ -218,6 +231,7 @@ class _Outcome:
     rollback_failure: Failure | None = None
     differences: list[Difference] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    data: DataAnswer | None = None  # the MANUAL markers apply's captures answer
 
 
 def _statement_line(text: str, statement: Statement, position: int | None) -> str:
@@ -278,6 +292,7 @@ class Replayer:
         with self.db.connect() as conn:
             for note in load_baseline(conn, self.baseline):
                 self.progress(f"baseline: {note}")
+            make_archive_schema(conn)
         self._connect(install=True)
         self._reload_model()
 
@@ -329,7 +344,9 @@ class Replayer:
 
     # --- running SQL -----------------------------------------------------------------------
 
-    def _run(self, script: Script, text: str, runner: AsRunner | None = None) -> Failure | None:
+    def _run(
+        self, script: Script, text: str, runner: StatementHook | None = None
+    ) -> Failure | None:
         return self._run_on(self._c(), list(_executable(script.statements)), text, runner)
 
     def _platform(self) -> Platform:
@@ -506,10 +523,12 @@ class Replayer:
         out = _Outcome()
         self._pipeline("BEGIN", *_RESET_SESSION, *self._clear())
         members_before = self._platform().member_state()
-        failure = self._run(forward, text)
+        as_apply = AsApply(forward)  # the capture steps `apply` takes (as_apply.py)
+        failure = self._run(forward, text, as_apply)
         if failure is None:
             try:
                 conn.execute("SET CONSTRAINTS ALL IMMEDIATE", prepare=False)
+                as_apply.commit_records(conn)
             except psycopg.Error as exc:
                 failure = Failure(f"at the end of the migration: {_error_text(exc)}", None)
         if failure is not None:
@@ -573,6 +592,12 @@ class Replayer:
             )
             prepared = out.prepared = again
 
+        if out.rollback_failure is None and not any(
+            not self._tolerated(d) for d in out.differences
+        ):
+            self._restore_pass(forward, prepared, as_apply, out)
+        out.notes.extend(as_apply.notes)
+        as_apply.clear(conn)
         # Keep the model: S(i) is what the forward left.
         if touched is not None and touched.full_reason is None and after_full is None:
             renamed = self.model.renamed(touched.found)
@@ -592,6 +617,41 @@ class Replayer:
                 with conn.pipeline():
                     capture.queue_refs_reset(conn, self.model.objects.values())
         return out
+
+    def _restore_pass(
+        self, forward: Script, prepared: Prepared, as_apply: AsApply, out: _Outcome
+    ) -> None:
+        """The verified rollback again, as `execute` runs it with apply's captures: the restore
+        steps at their places must run, and the schema must still come back. (The first pass,
+        without them, is what `execute` runs without captures: the schema verdict.)"""
+        conn = self._c()
+        script = prepared.script
+        restore = as_apply.restore_for(conn, prepared.text, script) if script else None
+        if script is None or restore is None:
+            return
+        self._pipeline(f"SAVEPOINT {_SAVEPOINT}", *_RESET_SESSION)
+        as_runner = AsRunner(forward.source, restore)
+        try:
+            as_runner.start(conn)
+            failure = self._run(script, prepared.text, as_runner)
+            if failure is None:
+                as_runner.finish(conn)
+        except psycopg.Error as exc:
+            failure = Failure(_error_text(exc), None, exc.sqlstate)
+        if failure is not None:
+            failure.message = f"with the restores from apply's captures: {failure.message}"
+            out.rollback_failure = failure
+        else:
+            as_runner.clear(conn)
+            nodes = [st.node for st in _executable([*forward.statements, *script.statements])]
+            differences, _ = self._compare(nodes, out.notes)
+            if any(not self._tolerated(d) for d in differences):
+                out.differences = differences
+                out.notes.append("the schema differs only with the restores from captures")
+            else:
+                name = Path(script.source).name
+                out.data = as_apply.answer(as_runner.restore, prepared.text, name)
+        conn.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", prepare=False)
 
     def _tolerated(self, difference: Difference) -> bool:
         return (
@@ -660,7 +720,7 @@ class Replayer:
         conn: psycopg.Connection[Any],
         statements: Sequence[Statement],
         text: str,
-        runner: AsRunner | None = None,
+        runner: StatementHook | None = None,
     ) -> Failure | None:
         """Run statements as the shadow must (stand-ins for missing extensions, see
         standins/install.py); the first failure, with file:line:column. With `runner`, as
@@ -752,7 +812,6 @@ class Replayer:
 # Platform schemas whose extension Supabase enables from its dashboard (often never in a migration).
 _DASHBOARD_EXTENSIONS = {"cron": "pg_cron", "net": "pg_net", "pgmq": "pgmq"}
 
-STANDIN_MEMBER = "stand-in member"
 _CREATING = ("Create", "View", "Index", "Define", "CompositeType")
 
 
@@ -850,22 +909,40 @@ def _verdict(name: str, out: _Outcome, tolerated: Callable[[Difference], bool]) 
         return result
     result.differences = [d for d in out.differences if not tolerated(d)]
     result.tolerated = [d for d in out.differences if tolerated(d)]
+    order = ""
     if result.tolerated:
-        result.notes.append(
-            "column order differs (a re-added column comes last; SELECT * and INSERT without "
-            "a column list see another order): " + summarize(result.tolerated)
+        tables = sorted({str(d.parent.name) for d in result.tolerated if d.parent is not None})
+        order = (
+            f"; column order differs in {', '.join(tables)} (a re-added column comes last: "
+            "SELECT *, INSERT without a column list and COPY see another order; "
+            "--exact-column-order rebuilds the table)"
         )
+        result.notes.append(order[2:])
     if result.differences:
         result.status = "mismatch"
         result.message = "the rollback does not restore the schema: " + summarize(
             result.differences
         )
+    elif result.manual and _restored(result, out.data):
+        result.message = "the rollback restores the schema exactly, and the data from captures"
     elif result.manual:
         result.status = "manual"
         result.message = (
             f"the schema round trip matches, but {len(result.manual)} MANUAL item(s) remain "
-            "(data or steps a human must supply)"
+            "(data or steps a human must supply)" + order
         )
+    elif order:
+        result.message = "the rollback restores the schema" + order
     else:
         result.message = "the rollback restores the schema exactly"
     return result
+
+
+def _restored(result: VerifyResult, data: DataAnswer | None) -> bool:
+    """Every MANUAL item is data that the restore from apply's captures answers (proven by
+    the round trip): verified, with the items moved to `restored` and a note saying so."""
+    if data is None or not data.complete or len(result.manual) > data.markers:
+        return False
+    result.restored, result.manual = list(data.answered), []
+    result.notes.append(data.note())
+    return True

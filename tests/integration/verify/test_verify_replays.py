@@ -14,9 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from verify_support import explain, write_project
+from verify_support import assert_verified, body_of, explain, generate_replays, write_project
 
-from migration_rollback.verify import GeneratedRollback, generate_verified, run_verification
+from migration_rollback.verify import GeneratedRollback, run_verification
 
 pytestmark = pytest.mark.integration
 
@@ -408,52 +408,40 @@ def generated(
     tmp_path_factory: pytest.TempPathFactory, pg_server: object
 ) -> dict[str, GeneratedRollback]:
     root = tmp_path_factory.mktemp("replays")
-    pairs = write_project(
-        root, [("base", BASE, None), *((name, sql, None) for name, sql in MIGRATIONS)]
-    )
-    out = generate_verified(pairs, str(pg_server.admin_url))  # type: ignore[attr-defined]
-    return {g.migration.split("_", 1)[1]: g for g in out}
+    return generate_replays(root, BASE, MIGRATIONS, str(pg_server.admin_url))  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("case", [name for name, _ in MIGRATIONS])
 def test_rollback_is_verified(generated: dict[str, GeneratedRollback], case: str) -> None:
-    g = generated[case]
-    assert g.result.status == "verified", g.result.report() + "\n" + (g.sql_body or "")
-    assert not g.still_manual, g.still_manual
-
-
-def _body(generated: dict[str, GeneratedRollback], case: str) -> str:
-    body = generated[case].sql_body
-    assert body is not None
-    return body
+    assert_verified(generated[case])
 
 
 def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None:
     # the shadow's definitions follow the rename; the migration's text did not
-    after_rename = _body(generated, "drop_after_rename")
+    after_rename = body_of(generated, "drop_after_rename")
     assert "FOREIGN KEY (author_id)" in after_rename
     assert "(author_id)" in after_rename.split("CREATE INDEX posts_user_idx", 1)[1]
     # each default fits the type it is set under: DROP DEFAULT before the type goes back
-    types = _body(generated, "default_around_type_change")
+    types = body_of(generated, "default_around_type_change")
     assert types.index("status DROP DEFAULT") < types.index("TYPE text")
     # the previous owner, from the shadow
-    assert "OWNER TO" in _body(generated, "owner")
+    assert "OWNER TO" in body_of(generated, "owner")
     # a type without a direct cast goes back through text
-    assert "USING active::text::boolean" in _body(generated, "type_back_without_direct_cast")
+    assert "USING active::text::boolean" in body_of(generated, "type_back_without_direct_cast")
     # a generated column comes back generated
-    assert "GENERATED ALWAYS AS" in _body(generated, "generated_column_dropped")
+    assert "GENERATED ALWAYS AS" in body_of(generated, "generated_column_dropped")
     assert not generated["generated_column_dropped"].data_loss
     # recreated once each, by identity
-    twice = _body(generated, "index_twice")
+    twice = body_of(generated, "index_twice")
     assert twice.count("CREATE INDEX items2_sku_idx") == 1
     assert twice.count("CREATE INDEX items2_label_idx") == 1
-    assert _body(generated, "primary_key_twice").count("PRIMARY KEY") == 1
+    assert body_of(generated, "primary_key_twice").count("PRIMARY KEY") == 1
     # CHECK, index predicate: dropped and recreated around the enum swap
-    swap = _body(generated, "enum_value_with_check")
+    swap = body_of(generated, "enum_value_with_check")
     assert swap.index("DROP CONSTRAINT IF EXISTS jobs2_not_done_check") < swap.index("RENAME TO")
     assert swap.rindex("ADD CONSTRAINT jobs2_not_done_check") > swap.index("DROP TYPE")
     # functions over the enum, and the policies and views calling them, go around the swap
-    swap = _body(generated, "enum_value_with_dependents")
+    swap = body_of(generated, "enum_value_with_dependents")
     first = swap.split("DROP TYPE public.app_role__mr_old", 1)[0]
     assert first.index("DROP POLICY IF EXISTS notes_admin") < first.index(
         "DROP FUNCTION IF EXISTS public.has_role"
@@ -466,35 +454,35 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
         "CREATE OR REPLACE FUNCTION public.has_role"
     )
     # a backup renamed aside and dropped: recreated under the backup's name, renamed back
-    aside = _body(generated, "renamed_aside_then_dropped")
+    aside = body_of(generated, "renamed_aside_then_dropped")
     assert aside.index("CREATE TABLE public._bkp_up_devices_kid") < aside.index(
         "RENAME TO devices_kid"
     )
     assert generated["renamed_aside_then_dropped"].data_loss
     # replaced where it was made: its replace needs no undo, the DROP comes after the trigger's
-    twice = _body(generated, "function_replaced_in_the_migration_that_made_it")
+    twice = body_of(generated, "function_replaced_in_the_migration_that_made_it")
     assert "made anew by line 1" in twice
     assert twice.count("DROP FUNCTION") == 1
     assert twice.index("DROP TRIGGER") < twice.index("DROP FUNCTION")
     # an index whose text changed only with a column's rename follows the rename back
-    echoes = _body(generated, "renames_in_do_blocks_then_a_view_dropped")
+    echoes = body_of(generated, "renames_in_do_blocks_then_a_view_dropped")
     assert "units2_user_idx" not in echoes
     assert echoes.index("RENAME COLUMN consumer_user_id TO user_id") < echoes.index(
         "CREATE VIEW public.units2_list"
     )
-    made = _body(generated, "function_dropped_made_and_replaced")
+    made = body_of(generated, "function_dropped_made_and_replaced")
     assert "made anew by line 4" in made
     assert made.index("DROP POLICY IF EXISTS msgs_seen") < made.index("DROP FUNCTION")
     # a DROP of what the migration made: undone by that CREATE's text, for the REVOKE after it
-    gone = _body(generated, "made_granted_then_dropped_if_exists")
+    gone = body_of(generated, "made_granted_then_dropped_if_exists")
     assert "as line 1 of this migration made it" in gone
     assert gone.index("create function public.gone_fn") < gone.index("REVOKE EXECUTE")
     # a type a plain statement made is not the DO block's that names it: it goes after the
     # function over it, with its own statement
-    named = _body(generated, "type_named_in_a_do_block")
+    named = body_of(generated, "type_named_in_a_do_block")
     assert named.index("DROP FUNCTION IF EXISTS public.act_ok") < named.index("DROP TYPE")
     # DO blocks: undone from the shadow's delta before what they built on goes
-    do_blocks = _body(generated, "do_blocks_from_the_delta")
+    do_blocks = body_of(generated, "do_blocks_from_the_delta")
     assert do_blocks.index("DROP COLUMN IF EXISTS roll_id") < do_blocks.index(
         "DROP TABLE IF EXISTS public.rolls;"
     )
@@ -506,7 +494,7 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     assert "DROP TYPE IF EXISTS public.tone" in do_blocks
     assert "public.mood__mr_old" in do_blocks  # the added value: the enum swapped back
     # a rename inside a DO block: renamed back (its values kept), not dropped and re-added
-    renamed = _body(generated, "do_block_renames_column")
+    renamed = body_of(generated, "do_block_renames_column")
     assert "RENAME COLUMN unit_id TO hub_id" in renamed
     # the index dropped after the DO block's rename comes back after the rename back
     assert renamed.index("RENAME COLUMN unit_id TO hub_id") < renamed.index(
@@ -514,32 +502,32 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     )
     assert "DROP COLUMN" not in renamed
     # IF NOT EXISTS of what the shadow had (a constraint's index): nothing to undo
-    assert "DROP" not in _body(generated, "if_not_exists_of_what_was_there")
+    assert "DROP" not in body_of(generated, "if_not_exists_of_what_was_there")
     # recreated from the shadow's definition (old column names) after the rename back
-    back = _body(generated, "rename_then_drop_what_used_it")
+    back = body_of(generated, "rename_then_drop_what_used_it")
     assert back.index("RENAME COLUMN token_digest TO token") < back.index("winv_token_key UNIQUE")
     assert back.index("RENAME COLUMN token_digest TO token") < back.index(
         "CREATE INDEX winv_token_idx"
     )
     # a CHECK over two dropped columns comes back with the last of them, once; a foreign key a
     # DO block dropped comes back once (with its column)
-    shared = _body(generated, "columns_dropped_with_a_shared_check")
+    shared = body_of(generated, "columns_dropped_with_a_shared_check")
     assert shared.count("ADD CONSTRAINT slots_end_after_start") == 1
     assert shared.count("ADD CONSTRAINT slots_host_fkey") == 1
-    assert "REPLICA IDENTITY DEFAULT" in _body(generated, "replica_identity")
-    assert "DROP INDEX" not in _body(generated, "do_block_names_a_constraints_index")
-    shared = _body(generated, "do_block_and_a_dropped_table_share_a_publication")
+    assert "REPLICA IDENTITY DEFAULT" in body_of(generated, "replica_identity")
+    assert "DROP INDEX" not in body_of(generated, "do_block_names_a_constraints_index")
+    shared = body_of(generated, "do_block_and_a_dropped_table_share_a_publication")
     assert shared.count("ADD TABLE public.chat") == 1
-    assert "SET SCHEMA extensions" in _body(generated, "extension_moved_in_a_do_block")
+    assert "SET SCHEMA extensions" in body_of(generated, "extension_moved_in_a_do_block")
     # posts_own was dropped by an earlier case: its text in BASE is not brought back
-    assert "CREATE POLICY" not in _body(generated, "drop_if_exists_of_what_is_gone_already")
+    assert "CREATE POLICY" not in body_of(generated, "drop_if_exists_of_what_is_gone_already")
     # the swapped-in column is new here: no default of the old one set on it
-    assert "SET DEFAULT" not in _body(generated, "column_swap_by_rename")
-    assert "CREATE OR REPLACE FUNCTION public.report_count()" in _body(
+    assert "SET DEFAULT" not in body_of(generated, "column_swap_by_rename")
+    assert "CREATE OR REPLACE FUNCTION public.report_count()" in body_of(
         generated, "function_settings"
     )
     # the enum swap: the old type recreated under the name the rename gave it
-    swap_back = _body(generated, "enum_swap_rename")
+    swap_back = body_of(generated, "enum_swap_rename")
     assert swap_back.index("CREATE TYPE public.contact_role_old") < swap_back.index(
         "TYPE public.contact_role_old USING"
     )

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from migration_rollback.verify import MigrationPair, VerifyResult
+from migration_rollback.verify import (
+    GeneratedRollback,
+    MigrationPair,
+    VerifyResult,
+    generate_verified,
+)
 
 
 def write_project(
@@ -33,3 +38,26 @@ def statuses(results: Sequence[VerifyResult]) -> list[str]:
 
 def explain(results: Sequence[VerifyResult]) -> str:
     return "\n".join(r.report() for r in results)
+
+
+def generate_replays(
+    root: Path, base: str, migrations: Sequence[tuple[str, str]], shadow_url: str
+) -> dict[str, GeneratedRollback]:
+    """`generate --verify` over a base migration and the named ones, by name."""
+    pairs = write_project(
+        root, [("base", base, None), *((name, sql, None) for name, sql in migrations)]
+    )
+    out = generate_verified(pairs, shadow_url)
+    return {g.migration.split("_", 1)[1]: g for g in out}
+
+
+def assert_verified(g: GeneratedRollback) -> None:
+    """Verified, and nothing left for a human."""
+    assert g.result.status == "verified", g.result.report() + "\n" + (g.sql_body or "")
+    assert not g.still_manual, g.still_manual
+
+
+def body_of(generated: dict[str, GeneratedRollback], case: str) -> str:
+    body = generated[case].sql_body
+    assert body is not None
+    return body

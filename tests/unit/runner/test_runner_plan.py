@@ -101,3 +101,22 @@ def test_statements_are_numbered_across_migrations_in_the_given_order() -> None:
         (3, "20251201000000"),
     ]
     assert plan.versions == ("20251202000000", "20251201000000")
+
+
+@pytest.mark.parametrize(
+    "sql", ["DROP FOREIGN TABLE s.f;", "DROP SCHEMA s;", "DROP AGGREGATE s.a(int);"]
+)
+def test_drops_that_lose_no_rows_are_not_gated(sql: str) -> None:
+    """A foreign table's rows live on its server; a schema without CASCADE drops only empty."""
+    plan = build_plan([source(sql)], purge=False)
+    assert plan.destructive == ()
+
+
+def test_every_relation_kind_of_the_registry_is_checked_as_a_relation_drop() -> None:
+    from migration_rollback.sql import kinds
+
+    for kind in kinds.KINDS.values():
+        if not kind.relation:
+            continue
+        (step,) = build_plan([source(f"DROP {kind.keyword} s.x;")], purge=True).statements
+        assert step.drops == (DropTarget("relation", ("s", "x")),), kind.name

@@ -43,7 +43,19 @@ def test_bom_and_crlf_do_not_shift_locations() -> None:
         ("create index concurrently i on t (a)", LockLevel.SHARE_UPDATE_EXCLUSIVE, False, False),
         ("drop index concurrently i", LockLevel.SHARE_UPDATE_EXCLUSIVE, False, False),
         ("drop table t", LockLevel.ACCESS_EXCLUSIVE, True, True),
-        ("drop schema s", LockLevel.ACCESS_EXCLUSIVE, True, True),
+        # Without CASCADE a schema drops only when empty: no rows, no table lock.
+        ("drop schema s", LockLevel.NONE, True, False),
+        ("drop schema s cascade", LockLevel.ACCESS_EXCLUSIVE, True, True),
+        # A foreign table's rows live on its server: the DROP loses the definition only.
+        ("drop foreign table f", LockLevel.ACCESS_EXCLUSIVE, True, False),
+        # Routines and foreign-data objects take a lock on the object, not on a table.
+        ("drop aggregate a(int)", LockLevel.NONE, True, False),
+        ("drop server s", LockLevel.NONE, True, False),
+        ("drop foreign data wrapper w", LockLevel.NONE, True, False),
+        ("drop event trigger e", LockLevel.NONE, True, False),
+        # CASCADE may take the columns over a type, and lock their tables.
+        ("drop type t cascade", LockLevel.ACCESS_EXCLUSIVE, True, True),
+        ("drop function f(int) cascade", LockLevel.ACCESS_EXCLUSIVE, True, True),
         ("drop sequence s", LockLevel.ACCESS_EXCLUSIVE, True, True),
         ("drop view v", LockLevel.ACCESS_EXCLUSIVE, True, False),
         ("drop function f(int)", LockLevel.NONE, True, False),

@@ -11,11 +11,14 @@ from dataclasses import dataclass
 
 # The verifier's own helpers (change capture) live in this schema; it is never part of a model.
 HELPER_SCHEMA = "_migration_rollback_verify"
+# What `apply` keeps for restoring (runner/capture.py), taken on the shadow too: bookkeeping.
+APPLY_CAPTURES = "migration_rollback_capture"
 
 
 def user_ns(alias: str) -> str:
     return (
-        f"{alias}.nspname NOT IN ('pg_catalog', 'information_schema', '{HELPER_SCHEMA}') "
+        f"{alias}.nspname NOT IN ('pg_catalog', 'information_schema', '{HELPER_SCHEMA}', "
+        f"'{APPLY_CAPTURES}') "
         f"AND {alias}.nspname !~ '^pg_(toast|temp_|toast_temp_)'"
     )
 

@@ -15,6 +15,7 @@ cannot be dropped alone, and snapshots show the extension and its version, not i
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from pglast import ast
 from pglast.stream import RawStream
 
 from migration_rollback.sql import Statement
+from migration_rollback.verify import catalog
 from migration_rollback.verify.snapshot import quote_ident
 from migration_rollback.verify.standins import CURRENT_SCHEMA, StandIn, standin
 
@@ -64,13 +66,19 @@ _REGISTER_MEMBERS = (
 )
 
 # The state of every member of the given extensions: what a migration could change in them
-# (privileges, owner, columns, policies, triggers, indexes, function bodies and settings).
+# (privileges, owner, columns, policies, triggers, indexes, function bodies and settings), as
+# a JSON object: what a rollback can put back on a member like on any object (privileges, as
+# aclitems, defaults spelled out; owner; a function's settings) apart from the rest (see
+# verify/stateful/members.py).
 _MEMBER_STATE = """
 SELECT x.extname, o.type || ' ' || o.identity,
   CASE d.classid
   WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN (
-    SELECT pg_catalog.concat_ws('|', c.relacl::text, c.relowner::regrole::text, c.relrowsecurity,
-      c.relforcerowsecurity,
+    SELECT pg_catalog.jsonb_build_object('kind', o.type, 'identity', o.identity,
+      'acl', coalesce(c.relacl, pg_catalog.acldefault(
+        CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char", c.relowner))::text[],
+      'owner', pg_catalog.pg_get_userbyid(c.relowner),
+      'rest', pg_catalog.concat_ws('|', c.relrowsecurity, c.relforcerowsecurity,
       (SELECT pg_catalog.string_agg(a.attname || ' ' || pg_catalog.format_type(a.atttypid,
          a.atttypmod) || ' ' || a.attnotnull || ' ' || coalesce(a.attacl::text, ''), ', '
          ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
@@ -82,25 +90,42 @@ SELECT x.extname, o.type || ' ' || o.identity,
       (SELECT pg_catalog.string_agg(t.tgname || ' ' || t.tgenabled::text, ', ' ORDER BY t.tgname)
        FROM pg_catalog.pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal),
       (SELECT pg_catalog.string_agg(pg_catalog.pg_get_indexdef(i.indexrelid), ', '
-         ORDER BY 1) FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid))
+         ORDER BY 1) FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid)))::text
     FROM pg_catalog.pg_class c WHERE c.oid = d.objid)
   WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN (
-    SELECT pg_catalog.concat_ws('|', p.proacl::text, p.proowner::regrole::text,
-      pg_catalog.md5(p.prosrc), p.proconfig::text, p.prosecdef, p.provolatile)
+    SELECT pg_catalog.jsonb_build_object('kind', o.type, 'identity', o.identity,
+      'acl', coalesce(p.proacl, pg_catalog.acldefault('f'::"char", p.proowner))::text[],
+      'owner', pg_catalog.pg_get_userbyid(p.proowner), 'config', p.proconfig,
+      'rest', pg_catalog.concat_ws('|', pg_catalog.md5(p.prosrc), p.prosecdef,
+        p.provolatile))::text
     FROM pg_catalog.pg_proc p WHERE p.oid = d.objid)
   WHEN 'pg_catalog.pg_namespace'::pg_catalog.regclass THEN (
-    SELECT pg_catalog.concat_ws('|', n.nspacl::text, n.nspowner::regrole::text)
+    SELECT pg_catalog.jsonb_build_object('kind', o.type, 'identity', o.identity,
+      'acl', coalesce(n.nspacl, pg_catalog.acldefault('n'::"char", n.nspowner))::text[],
+      'owner', pg_catalog.pg_get_userbyid(n.nspowner))::text
     FROM pg_catalog.pg_namespace n WHERE n.oid = d.objid)
   WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN (
-    SELECT pg_catalog.concat_ws('|', t.typacl::text, t.typowner::regrole::text)
+    SELECT pg_catalog.jsonb_build_object('kind', o.type, 'identity', o.identity,
+      'acl', coalesce(t.typacl, pg_catalog.acldefault('T'::"char", t.typowner))::text[],
+      'owner', pg_catalog.pg_get_userbyid(t.typowner))::text
     FROM pg_catalog.pg_type t WHERE t.oid = d.objid)
   ELSE '' END
 FROM pg_catalog.pg_depend d
 JOIN pg_catalog.pg_extension x ON x.oid = d.refobjid
 CROSS JOIN LATERAL pg_catalog.pg_identify_object(d.classid, d.objid, 0) o
 WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e'
-  AND x.extname = ANY(%(names)s)
+  AND x.extname = ANY($1)
 """
+
+
+def _canonical(state: str | None) -> str:
+    """A member's state with its privileges as a set (a revoke and a re-grant reorder them)."""
+    if not state:
+        return ""
+    value = json.loads(state)
+    value["acl"] = sorted(value.get("acl") or ())
+    return json.dumps(value, sort_keys=True)
+
 
 # Names a migration uses a stand-in by: its own schemas (`cron.` ...), and the functions and
 # types it puts in a shared schema (`vector`, `jsonb_matches_schema(` ...).
@@ -115,7 +140,7 @@ FROM pg_catalog.pg_depend d
 JOIN pg_catalog.pg_extension x ON x.oid = d.refobjid
 CROSS JOIN LATERAL pg_catalog.pg_identify_object(d.classid, d.objid, 0) o
 WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e'
-  AND x.extname = ANY(%(names)s)
+  AND x.extname = ANY($1)
 ) m
 """
 _SHARED_SCHEMAS = frozenset({"public", "extensions", "pg_catalog"})
@@ -168,8 +193,10 @@ class Platform:
         wanted = list(self.installed_standins() if names is None else names)
         if not wanted:
             return {}
-        rows = self.conn.execute(_MEMBER_STATE, {"names": wanted}, prepare=False).fetchall()
-        return {(str(ext), str(member)): str(state or "") for ext, member, state in rows}
+        # Run twice per round trip (and member_names once): prepared once (the server re-analyzes
+        # it should the session's search_path have changed), it skips a parse and plan each time.
+        rows = catalog.execute(self.conn, _MEMBER_STATE, [(wanted, "text[]")]).fetchall()
+        return {(str(ext), str(member)): _canonical(state) for ext, member, state in rows}
 
     def member_names(self) -> dict[str, frozenset[str]]:
         """Per installed stand-in: the names that show a migration uses it (see `uses`)."""
@@ -177,7 +204,7 @@ class Platform:
         out: dict[str, set[str]] = {n: set() for n in wanted}
         if not wanted:
             return {}
-        rows = self.conn.execute(_MEMBER_NAMES, {"names": wanted}, prepare=False).fetchall()
+        rows = catalog.execute(self.conn, _MEMBER_NAMES, [(wanted, "text[]")]).fetchall()
         # An extension's own schemas: those it created, and those only its members live in
         # (vault, pgsodium, graphql: created by the platform, then filled by the extension).
         own = {(str(ext), str(name)) for ext, kind, _s, name, _b in rows if kind == "schema"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from migration_rollback.sql.kinds import KINDS
 from migration_rollback.verify.snapshot import Grant, Snapshot, SnapshotObject, quote_ident
 from migration_rollback.verify.stateful.lookups import Unknown
 
@@ -18,18 +19,7 @@ _RELATION_KEYWORD = {
     "sequence": "SEQUENCE",
     "foreign table": "FOREIGN TABLE",
 }
-_GRANT_KEYWORD = {
-    "table": "TABLE",
-    "view": "TABLE",
-    "materialized view": "TABLE",
-    "foreign table": "TABLE",
-    "sequence": "SEQUENCE",
-    "function": "FUNCTION",
-    "procedure": "PROCEDURE",
-    "aggregate": "FUNCTION",
-    "schema": "SCHEMA",
-    "type": "TYPE",
-}
+_GRANT_KEYWORD = {k.name: k.grant_keyword for k in KINDS.values() if k.grant_keyword}
 
 _TABLE_PRIVILEGES = "DELETE,INSERT,REFERENCES,SELECT,TRIGGER,TRUNCATE,UPDATE"
 _BASE_PRIVILEGES: dict[str, Any] = {
@@ -44,18 +34,7 @@ _BASE_PRIVILEGES: dict[str, Any] = {
     "type": lambda owner: ("PUBLIC=USAGE", f"{owner}=USAGE"),
     "schema": lambda owner: (f"{owner}=CREATE,USAGE",),
 }
-_DEFAULT_ACL_TYPE = {
-    "table": "r",
-    "view": "r",
-    "materialized view": "r",
-    "foreign table": "r",
-    "sequence": "S",
-    "function": "f",
-    "procedure": "f",
-    "aggregate": "f",
-    "type": "T",
-    "schema": "n",
-}
+_DEFAULT_ACL_TYPE = {k.name: k.default_acl for k in KINDS.values() if k.default_acl}
 
 
 class Privileges:

@@ -431,6 +431,13 @@ class Writer(Privileges):
             out.append(sql)
         for seq in owned:
             out.append(f"ALTER SEQUENCE {seq.id.name} OWNED BY {seq.text('owned by')}")
+        return out + self.table_parts(obj, columns)
+
+    def table_parts(self, obj: SnapshotObject, columns: list[SnapshotObject]) -> list[str]:
+        """What a table has beside its columns: constraints, indexes, RLS, policies, triggers,
+        rules, owner, grants, comments, publications (a table made anew gets them back)."""
+        name = obj.id.name
+        out: list[str] = []
         constraints = self.before.children(obj.id, "constraint")
         constraints.sort(key=lambda c: c.get("type") == "foreign key")
         for constraint in constraints:

@@ -8,7 +8,8 @@ it. `repair` writes the SQL that takes each block's part back (dependents droppe
 created first), at that block's place in the rollback: after the inverses of what later
 statements built on it, before those of what it built on. The round trip then proves it. A
 DO block that did nothing lasting (an `IF NOT EXISTS` guard, an `EXCEPTION WHEN
-duplicate_object`) needs nothing. Rows a DO block writes are data: those stay a MANUAL item.
+duplicate_object`) needs nothing. Rows a DO block writes are data: those stay a MANUAL item,
+unless they all go into tables the same migration creates (they go with the tables).
 
 Part of the state-aware rollbacks (see the package's docstring); pure, no database.
 """
@@ -22,7 +23,9 @@ from typing import Any
 
 from migration_rollback.sql import ObjectRef, RollbackPlan, RollbackStep, classify
 from migration_rollback.sql.history import simple_object_ref
-from migration_rollback.sql.names import relation
+from migration_rollback.sql.model import quote_ident
+from migration_rollback.sql.names import qualified_name, relation
+from migration_rollback.sql.plpgsql_writes import tables_written
 from migration_rollback.verify.diff import EXISTS, Difference, diff_objects
 from migration_rollback.verify.snapshot import ObjectId, Snapshot
 from migration_rollback.verify.stateful.lookups import Unknown, find, strings, unquote
@@ -41,15 +44,38 @@ def is_do_block(step: RollbackStep) -> bool:
 
 def do_body(step: RollbackStep) -> str:
     """The code of a DO block (its `AS` argument)."""
+    return _do_option(step, "as")
+
+
+def writes_rows(step: RollbackStep, before: Snapshot | None = None) -> bool:
+    """Whether a DO block's code writes rows (INSERT, UPDATE … SET, DELETE, TRUNCATE, MERGE)
+    that the rollback cannot know: rows that go only into tables the migration creates (absent
+    from `before`) go with those tables."""
+    body = do_body(step)
+    if not code_writes_rows(body):
+        return False
+    tables = tables_written(body, _do_option(step, "language") or "plpgsql")
+    return before is None or tables is None or any(_existed(t, before) for t in tables)
+
+
+def _do_option(step: RollbackStep, name: str) -> str:
     for arg in getattr(step.forward.node, "args", None) or ():
-        if getattr(arg, "defname", None) == "as":
+        if getattr(arg, "defname", None) == name:
             return str(getattr(arg.arg, "sval", ""))
     return ""
 
 
-def writes_rows(step: RollbackStep) -> bool:
-    """Whether a DO block's code writes rows (INSERT, UPDATE … SET, DELETE, TRUNCATE, MERGE)."""
-    return _WRITES_ROWS.search(do_body(step)) is not None
+def code_writes_rows(code: str) -> bool:
+    """Whether code (a DO block's) has a statement that writes rows."""
+    return _WRITES_ROWS.search(code) is not None
+
+
+def _existed(table: tuple[str, ...], before: Snapshot) -> bool:
+    """The table existed before the migration (an unqualified name: in any schema)."""
+    if len(table) == 2:
+        return ObjectId("table", qualified_name(*table)) in before.objects
+    bare = quote_ident(table[-1])
+    return any(o.kind == "table" and o.name.rsplit(".", 1)[-1] == bare for o in before.objects)
 
 
 @dataclass

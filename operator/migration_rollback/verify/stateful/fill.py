@@ -24,6 +24,7 @@ from migration_rollback.sql import (
     Statement,
     classify,
     effects,
+    platform_calls,
 )
 from migration_rollback.sql.history import simple_object_ref
 from migration_rollback.sql.names import deparse, relation
@@ -167,6 +168,9 @@ def _fill_definition(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
     ref = _target(step)
     obj = gen.find(ref)
     current = gen.find(ref, gen.after) if gen.after is not None else None
+    if obj is None and current is None and forward.kind == "AlterFunctionStmt" and gen.after:
+        # there after the forward, in neither snapshot: an extension's own function
+        return [], f"{ref.describe()} is an extension's: put back from the round trip's diff"
     if obj is None:
         if current is not None:
             return gen.drop(current), f"{ref.describe()} did not exist before: dropped"
@@ -313,13 +317,16 @@ def _maker(ref: ObjectRef, step: RollbackStep, plan: RollbackPlan) -> Statement 
 
 
 def _made_by(forward: Statement) -> tuple[ObjectRef, ...]:
-    simple = simple_object_ref("type", forward.node, "public")
+    kind = "domain" if forward.kind == "CreateDomainStmt" else "type"
+    simple = simple_object_ref(kind, forward.node, "public")
     return (*(_targets(forward.node) or classify(forward).targets), *([simple] if simple else []))
 
 
 # What is recreated from the text of the CREATE that made it earlier in the migration, when a
 # later DROP of it is undone (no rows lost: tables and sequences stay the before-state's).
-_FROM_ITS_CREATE = frozenset({"function", "procedure", "view", "trigger", "policy", "type"})
+_FROM_ITS_CREATE = frozenset(
+    {"function", "procedure", "view", "trigger", "policy", "type", "domain"}
+)
 
 
 def _recreated_from_its_create(step: RollbackStep, plan: RollbackPlan, gen: Writer) -> RollbackStep:
@@ -332,21 +339,69 @@ def _recreated_from_its_create(step: RollbackStep, plan: RollbackPlan, gen: Writ
     if target.kind not in _FROM_ITS_CREATE or gen.find(target) is not None:
         return step
     made = _maker(target, step, plan)
-    if made is None or (_if_exists(step.forward.node) and _cascade_between(made, step, plan)):
-        return step  # a CASCADE between may have taken it: IF EXISTS then dropped nothing
+    if made is None or _gone_between(made, step, target, plan):
+        return step  # IF EXISTS then dropped nothing: its own undo is elsewhere or none
     note = f"recreates {target.describe()} as line {made.location.line} of this migration made it"
     return replace(step, sql=made.text, manual=None, notes=(note,))
 
 
-def _cascade_between(made: Statement, step: RollbackStep, plan: RollbackPlan) -> bool:
-    """Whether a DROP … CASCADE ran between a CREATE and a later step (what it took is not
-    known without the state at that point)."""
-    return any(
-        made.index < other.forward.index < step.forward.index
-        and other.forward.kind == "DropStmt"
-        and getattr(other.forward.node, "behavior", None) == DropBehavior.DROP_CASCADE
-        for other in plan.steps
-    )
+# What a DROP … CASCADE can take along with it, by the statement that made the object: an
+# enum or a composite type depends on nothing but its schema (a composite loses only the
+# attribute of a dropped type), a domain on its base type, a function (without a SQL-standard
+# body) on the types of its signature. Anything else (views, triggers, policies, ranges, atomic
+# bodies) may depend on almost anything. Keyed by node type; the names it depends on come from
+# the node where the kinds are not enough.
+_ALWAYS = frozenset({"schema", "extension"})
+_TYPES = frozenset({"type", "domain", "table", "view", "materialized view", "foreign table"})
+_CASCADE_REACHES_FROM: dict[str, frozenset[str]] = {
+    "CreateEnumStmt": _ALWAYS,
+    "CompositeTypeStmt": _ALWAYS,
+    "CreateDomainStmt": _ALWAYS | _TYPES,
+    "CreateFunctionStmt": _ALWAYS | _TYPES,
+}
+
+
+def _type_names(node: Any) -> set[str] | None:
+    """The names of the types a domain or a function's signature uses (None: not known)."""
+    kind = type(node).__name__
+    if kind == "CreateDomainStmt":
+        types = [node.typeName]
+    elif kind == "CreateFunctionStmt" and node.sql_body is None:
+        types = [p.argType for p in node.parameters or ()] + [node.returnType]
+    else:
+        return None if kind in ("CreateDomainStmt", "CreateFunctionStmt") else set()
+    return {str(t.names[-1].sval) for t in types if t is not None}
+
+
+def _can_take(made: Statement, dropped: tuple[ObjectRef, ...]) -> bool:
+    """Whether a DROP … CASCADE of these objects can take along what a CREATE made."""
+    reach = _CASCADE_REACHES_FROM.get(made.kind)
+    names = _type_names(made.node)
+    if reach is None or names is None:
+        return True
+    return any(ref.kind in _ALWAYS or (ref.kind in reach and ref.name in names) for ref in dropped)
+
+
+def _gone_between(
+    made: Statement, step: RollbackStep, target: ObjectRef, plan: RollbackPlan
+) -> bool:
+    """Whether what a CREATE made may be gone before a later DROP … IF EXISTS of it: dropped
+    by a statement between (whose undo brings it back), or taken by a DROP … CASCADE between
+    that can reach it (what it took is not known without the state at that point)."""
+    if not _if_exists(step.forward.node):
+        return False
+    key = target.key
+    for other in plan.steps:
+        forward = other.forward
+        if not made.index < forward.index < step.forward.index or forward.kind != "DropStmt":
+            continue
+        dropped = classify(forward).targets
+        if key in {ref.key for ref in dropped}:
+            return True
+        cascade = getattr(forward.node, "behavior", None) == DropBehavior.DROP_CASCADE
+        if cascade and _can_take(made, dropped):
+            return True
+    return False
 
 
 def _made_earlier(step: RollbackStep, plan: RollbackPlan, gen: Writer) -> int | None:
@@ -385,7 +440,29 @@ def _needs_no_undo(step: RollbackStep, plan: RollbackPlan, gen: Writer) -> str |
     made = _made_earlier(step, plan, gen)
     if made is not None:
         return f"made anew by line {made} (the undo of that drops it)"
-    return None
+    return _job_replaced(step, plan)
+
+
+def _job_replaced(step: RollbackStep, plan: RollbackPlan) -> str | None:
+    """`SELECT cron.unschedule('job') WHERE EXISTS (…)` before a `cron.schedule('job', …)` of
+    this migration: the pair replaces the job, and the schedule's undo puts back what was
+    there before (the earlier migrations' schedule, or none)."""
+    call = platform_calls.guarded_call(step.forward.node)
+    if call is None or call.effect is not platform_calls.Effect.UNSCHEDULES_JOB:
+        return None
+    ref = platform_calls.cron_job_ref(call)
+    lines = [
+        other.forward.location.line
+        for other in plan.steps
+        if other.forward.index > step.forward.index
+        for later in platform_calls.plain_calls(other.forward.node) or ()
+        if later.effect is platform_calls.Effect.SCHEDULES_JOB
+        and ref is not None
+        and platform_calls.cron_job_ref(later) == ref
+    ]
+    if ref is None or not lines:
+        return None
+    return f"{ref.describe()} is replaced by line {min(lines)}, whose undo restores it"
 
 
 def _kept(ref: ObjectRef, gen: Writer) -> bool:
@@ -490,6 +567,53 @@ def _restore_publication(node: Any, gen: Writer) -> tuple[list[str], str]:
     )
 
 
+def _recreation(step: RollbackStep, plan: RollbackPlan, gen: Writer) -> RollbackStep:
+    """How a DROP is undone: from the shadow's definition, from the text of the CREATE of this
+    migration that made it, or not at all (IF EXISTS dropped nothing)."""
+    if step.recreates is not None and (
+        gen.find(step.recreates) is not None
+        or (_if_exists(step.forward.node) and _maker(step.recreates, step, plan) is None)
+    ):
+        # The shadow's definition, not the text of the migration that first made it: it
+        # follows later renames, and it is written once per object (see Writer.created).
+        # Not in the shadow, dropped with IF EXISTS: it was gone already, nothing to undo
+        # (unless a statement before made it: then its text, what the static step has).
+        need = ManualNeed.RECREATE_DROPPED
+        manual = ManualItem(need, f"recreate {step.recreates.describe()}", step.recreates)
+        step = replace(step, sql=None, notes=(), manual=manual)
+    return _recreated_from_its_create(step, plan, gen)
+
+
+def _in_creation_order(steps: list[RollbackStep], plan: RollbackPlan) -> list[RollbackStep]:
+    """Adjacent undos of DROPs that recreate objects from the CREATEs of this migration, put
+    in the order of those CREATEs: a run of drops (CASCADE, or SQL bodies that record no
+    dependency) need not have dropped dependents first, so its reverse may recreate a view or
+    SQL function before what it uses; the CREATEs' own order had them right."""
+    out: list[RollbackStep] = []
+    run: list[tuple[int, RollbackStep]] = []
+    for step in [*steps, None]:
+        made = _maker_line(step, plan) if step is not None else None
+        if made is not None and step is not None:
+            run.append((made, step))
+            continue
+        out.extend(s for _, s in sorted(run, key=lambda pair: pair[0]))
+        run = []
+        if step is not None:
+            out.append(step)
+    return out
+
+
+def _maker_line(step: RollbackStep, plan: RollbackPlan) -> int | None:
+    """The index of the CREATE whose text undoes this DROP, if that is how it is undone."""
+    if step.forward.kind != "DropStmt" or step.manual is not None or step.sql is None:
+        return None
+    for ref in classify(step.forward).targets:
+        made = _maker(ref, step, plan)
+        if made is not None and made.text == step.sql:
+            return made.index
+    return None
+
+
 def stateful_rollback(
     plan: RollbackPlan,
     before: Snapshot,
@@ -515,28 +639,8 @@ def stateful_rollback(
     for table, blocks in do_blocks.renamed_tables().items():
         renames.setdefault(table, []).extend(blocks)
     deferred: dict[int, list[str]] = {}
-    for original in plan.steps:
-        step = original
+    for step in _in_creation_order([_recreation(s, plan, gen) for s in plan.steps], plan):
         mark = len(out)
-        if step.recreates is not None and (
-            gen.find(step.recreates) is not None
-            or (_if_exists(step.forward.node) and _maker(step.recreates, step, plan) is None)
-        ):
-            # The shadow's definition, not the text of the migration that first made it: it
-            # follows later renames, and it is written once per object (see Writer.created).
-            # Not in the shadow, dropped with IF EXISTS: it was gone already, nothing to undo
-            # (unless a statement before made it: then its text, what the static step has).
-            step = replace(
-                step,
-                sql=None,
-                notes=(),
-                manual=ManualItem(
-                    ManualNeed.RECREATE_DROPPED,
-                    f"recreate {step.recreates.describe()}",
-                    step.recreates,
-                ),
-            )
-        step = _recreated_from_its_create(step, plan, gen)
         if (
             state_first
             and step.sql is not None
@@ -597,7 +701,7 @@ def stateful_rollback(
                     and (step.manual.target.kind in ("table", "column", "sequence", "schema"))
                 ):
                     out.append("-- data loss: the structure is back, the rows are not")
-                if is_do_block(step) and writes_rows(step):
+                if is_do_block(step) and writes_rows(step, do_blocks.before):
                     reason = "the DO block writes rows: review the data it changed"
                     result.still_manual.append(StillManual(where, "DATA", reason))
                     out.append(f"{MANUAL_PREFIX} {reason}")

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from migration_rollback.errors import UnsafeOutputError
 from migration_rollback.sql import ObjectRef
+from migration_rollback.sql.kinds import creation_rank
 from migration_rollback.verify.diff import EXISTS, Difference
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, quote_ident
 from migration_rollback.verify.stateful.acl import _GRANT_KEYWORD
@@ -111,15 +112,8 @@ def _parent(snapshot: Snapshot, oid: ObjectId) -> ObjectId | None:
     return obj.parent if obj is not None else None
 
 
-_CREATION_ORDER = (
-    "schema", "extension", "type", "sequence", "function", "procedure", "aggregate", "table",
-    "column", "constraint", "index", "view", "materialized view", "trigger", "policy", "rule",
-    "publication", "publication table",
-)  # fmt: skip
-
-
 def _order(kind: str) -> int:
-    return _CREATION_ORDER.index(kind) if kind in _CREATION_ORDER else len(_CREATION_ORDER)
+    return creation_rank(kind)
 
 
 # What the enum swap writes back (labels; the comment, owner and grants of the new type).

@@ -1,0 +1,154 @@
+"""SQL text composed from pieces that know how they are quoted, in the style of psycopg.sql.
+
+The engine is pure (no psycopg), yet every rollback statement names objects a migration
+chose: a name is an `Identifier`, a string value a `Literal`, and only the fixed words of a
+statement (and SQL the engine already holds as text, such as a deparsed default) are `SQL`.
+Templates take `{}` / `{name}` placeholders and never see a raw value, so nothing reaches
+the output unquoted by accident.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
+
+if TYPE_CHECKING:
+    from migration_rollback.sql.model import ObjectRef
+
+_IDENT_START = frozenset("abcdefghijklmnopqrstuvwxyz_")
+_IDENT_CHARS = _IDENT_START | frozenset("0123456789")
+
+
+def quote_literal(value: str) -> str:
+    """A string literal, as PostgreSQL's quote_literal() writes it for standard strings."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier only when PostgreSQL needs it (as its quote_ident() does)."""
+    plain = (
+        bool(name)
+        and name[0] in _IDENT_START
+        and all(c in _IDENT_CHARS for c in name)
+        and name not in RESERVED_KEYWORDS
+        and name not in TYPE_FUNC_NAME_KEYWORDS
+        and name not in COL_NAME_KEYWORDS
+    )
+    return name if plain else '"' + name.replace('"', '""') + '"'
+
+
+class Composable:
+    """A piece of SQL text."""
+
+    def as_string(self) -> str:
+        raise NotImplementedError
+
+    def __add__(self, other: Composable) -> Composed:
+        return Composed((self, other))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Composable) and self.as_string() == other.as_string()
+
+    def __hash__(self) -> int:
+        return hash(self.as_string())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.as_string()!r})"
+
+
+class Composed(Composable):
+    """A sequence of pieces, written one after another."""
+
+    def __init__(self, parts: Iterable[Composable]) -> None:
+        self.parts = tuple(parts)
+
+    def as_string(self) -> str:
+        return "".join(p.as_string() for p in self.parts)
+
+
+_FORMATTER = string.Formatter()
+
+
+class SQL(Composable):
+    """SQL text written as is: keywords, and SQL the engine already holds as text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def as_string(self) -> str:
+        return self.text
+
+    def format(self, *args: Composable, **kwargs: Composable) -> Composed:
+        """Fill `{}` / `{name}` placeholders with pieces (never with plain strings)."""
+        parts: list[Composable] = []
+        auto = 0
+        for literal, field, spec, conversion in _FORMATTER.parse(self.text):
+            if literal:
+                parts.append(SQL(literal))
+            if field is None:
+                continue
+            if spec or conversion:
+                raise ValueError(f"no format spec or conversion in SQL templates: {self.text}")
+            if field == "":
+                piece, auto = args[auto], auto + 1
+            else:
+                piece = args[int(field)] if field.isdigit() else kwargs[field]
+            if not isinstance(piece, Composable):
+                raise TypeError(f"SQL template {self.text!r} given {type(piece).__name__}")
+            parts.append(piece)
+        return Composed(parts)
+
+    def join(self, pieces: Iterable[Composable]) -> Composed:
+        """The pieces with this text between each two."""
+        out: list[Composable] = []
+        for piece in pieces:
+            if out:
+                out.append(self)
+            out.append(piece)
+        return Composed(out)
+
+
+class Identifier(Composable):
+    """A name, dotted when qualified, each part quoted only where PostgreSQL needs it."""
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+
+    def as_string(self) -> str:
+        return ".".join(quote_ident(n) for n in self.names)
+
+
+class Literal(Composable):
+    """A string constant."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def as_string(self) -> str:
+        return quote_literal(self.value)
+
+
+EMPTY = SQL("")
+
+
+def qualified(schema: str | None, name: str) -> Identifier:
+    """`schema.name`, or the bare name when no schema is given."""
+    return Identifier(schema, name) if schema else Identifier(name)
+
+
+def name_of(ref: ObjectRef) -> Identifier:
+    """The object's own name, schema-qualified when it has a schema (what `ref.qualified` reads)."""
+    return qualified(ref.schema, ref.name)
+
+
+def arguments(ref: ObjectRef) -> Composable:
+    """A function's argument list as written after its name; nothing when not given."""
+    return SQL("({})").format(SQL(ref.args)) if ref.args is not None else EMPTY
+
+
+def sql(template: str, *args: Composable, **kwargs: Composable) -> str:
+    """A statement as text: `sql("DROP TABLE {}", name)`."""
+    return SQL(template).format(*args, **kwargs).as_string()

@@ -1,0 +1,111 @@
+"""Which tables the code of a DO block writes rows into, read from its PL/pgSQL parse tree.
+
+Rows a DO block writes are data a rollback cannot know, unless they all go into tables the
+same migration creates: those tables go with the rollback, and their rows with them. A text
+search for INSERT / UPDATE / DELETE cannot tell the two apart; PostgreSQL's own PL/pgSQL
+parser (through pglast) gives each embedded SQL statement, and the SQL parser its targets.
+What cannot be known is said so (None): code that does not parse, another language, or a
+dynamic EXECUTE whose text may write.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from pglast import parse_sql
+from pglast.parser import ParseError, parse_plpgsql_json
+
+from migration_rollback.sql._ast import ast
+
+QName = tuple[str, ...]
+
+_WRITING = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
+_MAY_WRITE = re.compile(r"\b(insert|update|delete|truncate|merge|copy|call)\b", re.IGNORECASE)
+
+
+def tables_written(body: str, language: str = "plpgsql") -> list[QName] | None:
+    """The tables the code inserts into, updates, deletes from, merges into or truncates (as
+    written: (schema, name) or (name,)); [] when it writes none; None when unknown."""
+    if language.lower() != "plpgsql":
+        return None
+    try:
+        tree = json.loads(parse_plpgsql_json(_as_function(body)))
+    except (ParseError, ValueError):
+        return None
+    found: list[QName] = []
+    for kind, query in _statements(tree):
+        if kind == "PLpgSQL_stmt_call":
+            return None  # a procedure may write anything
+        if kind == "PLpgSQL_stmt_dynexecute":
+            if _MAY_WRITE.search(query):
+                return None
+            continue
+        targets = _targets(query)
+        if targets is None:
+            return None
+        found += targets
+    return list(dict.fromkeys(found))
+
+
+def _as_function(body: str) -> str:
+    """A CREATE FUNCTION around the body (what the PL/pgSQL parser takes), dollar-quoted with
+    a tag the body does not contain."""
+    tag = "$mr$"
+    while tag in body:
+        tag = tag[:-1] + "x$"
+    return f"CREATE FUNCTION pg_temp.f() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}"
+
+
+def _statements(node: Any) -> Iterator[tuple[str, str]]:
+    """(statement kind, SQL text) of every embedded SQL and EXECUTE statement, nested too."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        for key, value in item.items():
+            if key == "PLpgSQL_stmt_execsql":
+                yield key, str(value["sqlstmt"]["PLpgSQL_expr"]["query"])
+            elif key == "PLpgSQL_stmt_dynexecute":
+                yield key, str(value["query"]["PLpgSQL_expr"]["query"])
+            elif key == "PLpgSQL_stmt_call":
+                yield key, str(value["expr"]["PLpgSQL_expr"]["query"])
+            stack.append(value)
+
+
+def _targets(query: str) -> list[QName] | None:
+    """The relations one embedded statement writes (writing CTEs included)."""
+    try:
+        parsed = parse_sql(query)
+    except ParseError:
+        return None
+    out: list[QName] = []
+    for node in _walk(parsed):
+        if isinstance(node, _WRITING):
+            out.append(_name(node.relation))
+        elif isinstance(node, ast.TruncateStmt):
+            out += [_name(rv) for rv in node.relations or ()]
+        elif isinstance(node, ast.CopyStmt | ast.CallStmt):
+            return None
+    return out
+
+
+def _name(rv: Any) -> QName:
+    return (str(rv.schemaname), str(rv.relname)) if rv.schemaname else (str(rv.relname),)
+
+
+def _walk(root: Any) -> Iterator[Any]:
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Node):
+            yield node
+            stack.extend(getattr(node, attr) for attr in node)
+        elif isinstance(node, tuple | list):
+            stack.extend(node)

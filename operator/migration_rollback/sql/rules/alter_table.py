@@ -1,0 +1,188 @@
+"""ALTER TABLE (VIEW, INDEX, SEQUENCE…): one inverse builder per subcommand type.
+
+The table below is keyed by pglast's `AlterTableType` and covers every member: a subcommand
+has a builder, or is listed as undone by hand (its earlier setting is not in the SQL), or as
+one only PostgreSQL itself creates. Subcommands are undone in reverse order, so a statement
+that adds a column and then a constraint on it drops the constraint first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pglast.enums.parsenodes import AlterTableType as AT
+
+from migration_rollback.sql import kinds
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.compose import EMPTY, SQL, Identifier, name_of
+from migration_rollback.sql.history import constraint_name
+from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
+from migration_rollback.sql.names import relation
+from migration_rollback.sql.rules import columns
+from migration_rollback.sql.rules.attributes import owner_back
+from migration_rollback.sql.rules.context import (
+    Context,
+    Inverse,
+    Subcommand,
+    SubRule,
+    by_hand,
+    manual,
+    nothing,
+)
+
+
+def alter_table(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    rel = relation(node.relation, ctx.default_schema)
+    kind = kinds.relation_of_type(node.objtype)
+    if_exists = SQL(" IF EXISTS") if node.missing_ok else EMPTY
+    prefix = SQL("ALTER {}{} {}").format(SQL(kind.keyword), if_exists, name_of(rel))
+    subs = [Subcommand(cmd, rel, kind, prefix, ctx) for cmd in node.cmds or ()]
+    pieces = [list(RULES[sub.cmd.subtype](sub)) for sub in subs]
+    for piece in reversed(pieces):
+        yield from piece
+
+
+def _add_constraint(sub: Subcommand) -> Iterator[Inverse]:
+    if not isinstance(sub.cmd.def_, ast.Constraint):
+        yield from by_hand(sub)
+        return
+    name = constraint_name(sub.rel.name, sub.cmd.def_)
+    derived = f"constraint name {name} derived as PostgreSQL names it"
+    notes = () if sub.cmd.def_.conname else (derived,)
+    yield Inverse(sub.statement("DROP CONSTRAINT IF EXISTS {}", Identifier(name)), notes=notes)
+
+
+def _drop_constraint(sub: Subcommand) -> Iterator[Inverse]:
+    name = sub.cmd.name
+    ref = ObjectRef("constraint", str(name), sub.schema, table=sub.rel.name)
+    previous = sub.ctx.previous(ref)
+    if previous is not None and not previous.is_statement:
+        yield Inverse(
+            sub.statement("ADD {}", SQL(previous.text)),
+            notes=(f"recreates constraint {name} from {previous.statement.location}",),
+            recreates=ref,
+        )
+    else:
+        yield manual(
+            ManualNeed.RECREATE_DROPPED,
+            f"constraint {name} on {sub.rel.qualified} was dropped; recreate it",
+            ref,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Switch:
+    """A row level security switch: its opposite, and the history's record of the flag."""
+
+    back: str
+    flag: str  # the History set that holds the tables with the flag on
+    sets: bool  # whether the subcommand turns the flag on
+
+
+_RLS: dict[AT, _Switch] = {
+    AT.AT_EnableRowSecurity: _Switch("DISABLE ROW LEVEL SECURITY", "rls_enabled", True),
+    AT.AT_DisableRowSecurity: _Switch("ENABLE ROW LEVEL SECURITY", "rls_enabled", False),
+    AT.AT_ForceRowSecurity: _Switch("NO FORCE ROW LEVEL SECURITY", "rls_forced", True),
+    AT.AT_NoForceRowSecurity: _Switch("FORCE ROW LEVEL SECURITY", "rls_forced", False),
+}
+
+
+def _row_security(sub: Subcommand) -> Iterator[Inverse]:
+    switch, history = _RLS[sub.cmd.subtype], sub.ctx.history
+    table = (sub.schema, sub.rel.name)
+    if history is not None and (table in getattr(history, switch.flag)) == switch.sets:
+        yield nothing(f"row level security on {sub.rel.qualified} was already so")
+    else:
+        yield Inverse(sub.statement("{}", SQL(switch.back)))
+
+
+def _trigger_switch(sub: Subcommand) -> Iterator[Inverse]:
+    back = "DISABLE" if sub.cmd.subtype == AT.AT_EnableTrig else "ENABLE"
+    column = sub.column if sub.cmd.name else EMPTY
+    yield Inverse(sub.statement("{} TRIGGER {}", SQL(back), column))
+
+
+def _add_identity(sub: Subcommand) -> Iterator[Inverse]:
+    yield Inverse(sub.statement("ALTER COLUMN {} DROP IDENTITY IF EXISTS", sub.column))
+
+
+def _change_owner(sub: Subcommand) -> Iterator[Inverse]:
+    if sub.kind.name == "index":
+        # PostgreSQL warns and changes nothing (an index is owned with its table).
+        yield nothing(f"index {sub.rel.qualified} has no owner of its own; nothing changed")
+        return
+    yield from owner_back(ObjectRef(sub.kind.name, sub.rel.name, sub.schema), sub.ctx)
+
+
+def _validate(sub: Subcommand) -> Iterator[Inverse]:
+    yield nothing("validating a constraint needs no undo")
+
+
+def _replica_identity(sub: Subcommand) -> Iterator[Inverse]:
+    if sub.table_is_new:
+        yield nothing("the table is new in this migration")
+    else:
+        yield manual(
+            ManualNeed.PRIOR_REPLICA_IDENTITY,
+            f"replica identity of {sub.rel.qualified} changed; set the previous one back",
+            sub.rel,
+        )
+
+
+def _attach_partition(sub: Subcommand) -> Iterator[Inverse]:
+    part = sub.cmd.def_.name if isinstance(sub.cmd.def_, ast.PartitionCmd) else None
+    if part is None:
+        yield manual(ManualNeed.UNSUPPORTED, "detach the partition attached here")
+        return
+    partition = name_of(relation(part, sub.ctx.default_schema))
+    yield Inverse(sub.statement("DETACH PARTITION {}", partition))
+
+
+# Subcommands whose earlier setting the forward SQL does not say: a human restores it.
+BY_HAND = frozenset({
+    AT.AT_SetExpression, AT.AT_DropExpression, AT.AT_SetStatistics, AT.AT_SetOptions,
+    AT.AT_ResetOptions, AT.AT_SetStorage, AT.AT_SetCompression, AT.AT_AlterConstraint,
+    AT.AT_AlterColumnGenericOptions, AT.AT_ClusterOn, AT.AT_DropCluster, AT.AT_SetLogged,
+    AT.AT_SetUnLogged, AT.AT_DropOids, AT.AT_SetAccessMethod, AT.AT_SetTableSpace,
+    AT.AT_SetRelOptions, AT.AT_ResetRelOptions, AT.AT_EnableAlwaysTrig,
+    AT.AT_EnableReplicaTrig, AT.AT_EnableTrigAll, AT.AT_DisableTrigAll, AT.AT_EnableTrigUser,
+    AT.AT_DisableTrigUser, AT.AT_EnableRule, AT.AT_EnableAlwaysRule, AT.AT_EnableReplicaRule,
+    AT.AT_DisableRule, AT.AT_AddInherit, AT.AT_DropInherit, AT.AT_AddOf, AT.AT_DropOf,
+    AT.AT_GenericOptions, AT.AT_DetachPartition, AT.AT_DetachPartitionFinalize,
+    AT.AT_SetIdentity, AT.AT_DropIdentity,
+})  # fmt: skip
+
+# Subcommands PostgreSQL makes for itself while executing others; no migration writes them.
+INTERNAL = frozenset({
+    AT.AT_AddColumnToView, AT.AT_CookedColumnDefault, AT.AT_AddIndex, AT.AT_ReAddIndex,
+    AT.AT_ReAddConstraint, AT.AT_ReAddDomainConstraint, AT.AT_AddIndexConstraint,
+    AT.AT_ReAddComment, AT.AT_ReplaceRelOptions, AT.AT_ReAddStatistics,
+})  # fmt: skip
+
+
+def _rules() -> dict[AT, SubRule]:
+    built: dict[AT, SubRule] = {
+        AT.AT_AddColumn: columns.add_column,
+        AT.AT_DropColumn: columns.drop_column,
+        AT.AT_AlterColumnType: columns.alter_type,
+        AT.AT_ColumnDefault: columns.set_default,
+        AT.AT_SetNotNull: columns.nullability,
+        AT.AT_DropNotNull: columns.nullability,
+        AT.AT_AddConstraint: _add_constraint,
+        AT.AT_DropConstraint: _drop_constraint,
+        AT.AT_ValidateConstraint: _validate,
+        AT.AT_EnableTrig: _trigger_switch,
+        AT.AT_DisableTrig: _trigger_switch,
+        AT.AT_AddIdentity: _add_identity,
+        AT.AT_ChangeOwner: _change_owner,
+        AT.AT_ReplicaIdentity: _replica_identity,
+        AT.AT_AttachPartition: _attach_partition,
+    }
+    built.update(dict.fromkeys(_RLS, _row_security))
+    built.update(dict.fromkeys(BY_HAND | INTERNAL, by_hand))
+    return built
+
+
+RULES: dict[AT, SubRule] = _rules()

@@ -1,0 +1,182 @@
+"""Column subcommands of ALTER TABLE: add, drop, type, default, nullability.
+
+Each restores the column as it was before this statement: as this migration's earlier
+statements left it, else as earlier migrations did (`ColumnMoment` over `ColumnState`).
+What neither tells is a MANUAL item of the need that names the missing piece.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pglast.enums.parsenodes import AlterTableType as AT
+
+from migration_rollback.sql import casts
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.compose import EMPTY, SQL, Identifier
+from migration_rollback.sql.history import ColumnState
+from migration_rollback.sql.model import ManualNeed, ObjectRef
+from migration_rollback.sql.names import deparse
+from migration_rollback.sql.rules.context import (
+    UNKNOWN,
+    Inverse,
+    Subcommand,
+    by_hand,
+    manual,
+    nothing,
+)
+from migration_rollback.sql.rules.create import changed_nothing, maybe_existed
+
+_NEW_HERE = "the table or column is new in this migration"
+
+
+def add_column(sub: Subcommand) -> Iterator[Inverse]:
+    if not isinstance(sub.cmd.def_, ast.ColumnDef):
+        yield from by_hand(sub)
+        return
+    name = str(sub.cmd.def_.colname)
+    history = sub.ctx.history
+    existing = history.column(sub.schema, sub.rel.name, name) if history else None
+    ref = ObjectRef("column", sub.rel.name, sub.schema, column=name)
+    if sub.cmd.missing_ok and existing is not None:
+        yield nothing(changed_nothing(ref))
+        return
+    notes: tuple[str, ...] = (f"values written to column {name} since the migration are lost",)
+    if sub.cmd.missing_ok and history is None:
+        notes += (maybe_existed(ref),)
+    sub.ctx.created_here.add(ref)
+    yield Inverse(sub.statement("DROP COLUMN IF EXISTS {}", Identifier(name)), notes=notes)
+
+
+def drop_column(sub: Subcommand) -> Iterator[Inverse]:
+    """The column again as it was; its values only a backup brings back (unless computed)."""
+    state = sub.state
+    if state is None:
+        yield manual(
+            ManualNeed.RECREATE_DROPPED,
+            f"column {sub.cmd.name} of {sub.rel.qualified} was dropped with its values; "
+            "recreate it and restore the values from a backup",
+            sub.column_ref,
+        )
+    elif state.generated is not None:
+        yield _generated_back(sub, state, state.generated)
+    else:
+        yield from _column_back(sub, state)
+
+
+def _generated_back(sub: Subcommand, state: ColumnState, expression: str) -> Inverse:
+    """Its values are computed from the row: re-adding the expression brings them back."""
+    not_null = SQL(" NOT NULL") if state.not_null else EMPTY
+    return Inverse(
+        sub.statement("ADD COLUMN IF NOT EXISTS {} {} GENERATED ALWAYS AS ({}) STORED{}",
+                      sub.column, SQL(state.type), SQL(expression), not_null),
+        notes=(f"recreates generated column {sub.cmd.name}; its values are computed again",),
+    )  # fmt: skip
+
+
+def _column_back(sub: Subcommand, state: ColumnState) -> Iterator[Inverse]:
+    name, column = str(sub.cmd.name), sub.column
+    default = SQL(" DEFAULT {}").format(SQL(state.default)) if state.default else EMPTY
+    yield Inverse(
+        sub.statement("ADD COLUMN IF NOT EXISTS {} {}{}", column, SQL(state.type), default),
+        notes=(f"recreates column {name} (structure only: its values are gone)",),
+    )
+    yield manual(
+        ManualNeed.RECREATE_DROPPED,
+        f"the values of {sub.rel.qualified}.{name} were dropped by the migration: restore "
+        "them from a backup" + (" and then SET NOT NULL" if state.not_null else ""),
+        sub.column_ref,
+    )
+
+
+def alter_type(sub: Subcommand) -> Iterator[Inverse]:
+    moment, state, cmd = sub.moment(), sub.state, sub.cmd
+    new_type = deparse(cmd.def_.typeName) if isinstance(cmd.def_, ast.ColumnDef) else None
+    prior = moment.type_before(state)
+    if sub.table_is_new:
+        yield nothing(_NEW_HERE)
+    elif prior is not None:
+        yield from _type_back(sub, new_type, sub.ctx.type_now(prior), moment.default_before(state))
+    else:
+        yield manual(
+            ManualNeed.PRIOR_COLUMN_TYPE,
+            f"column {cmd.name} of {sub.rel.qualified} changed type; restore the previous type "
+            "(ALTER COLUMN ... TYPE <old> USING ...); values that do not fit are lost",
+            sub.column_ref,
+        )
+    if isinstance(cmd.def_, ast.ColumnDef):
+        moment.type_node = cmd.def_.typeName
+
+
+def _type_back(
+    sub: Subcommand, new_type: str | None, prior: str, prior_default: object
+) -> Iterator[Inverse]:
+    """Back to the previous type, each default fitting the type it is set under: the default
+    the column had then is set again after the change (ALTER TYPE converts the current one,
+    which may not convert back)."""
+    with_default = isinstance(prior_default, str)
+    note = f"previous type {prior}; rewrites the table"
+    column = sub.column
+    if with_default:
+        yield Inverse(sub.statement("ALTER COLUMN {} DROP DEFAULT", column), notes=(note,))
+    expression = casts.cast_back(column, new_type, prior)
+    yield Inverse(
+        sub.statement("ALTER COLUMN {} TYPE {} USING {}", column, SQL(prior), expression),
+        notes=() if with_default else (note,),
+    )
+    if isinstance(prior_default, str):
+        yield Inverse(sub.statement("ALTER COLUMN {} SET DEFAULT {}", column, SQL(prior_default)))
+
+
+def _takes_from_sequence(default: Any) -> bool:
+    """Whether a column default is `nextval(…)` (a serial column written out, as pg_dump does)."""
+    if not isinstance(default, ast.FuncCall):
+        return False
+    return str(default.funcname[-1].sval).lower() == "nextval"
+
+
+def set_default(sub: Subcommand) -> Iterator[Inverse]:
+    moment, cmd = sub.moment(), sub.cmd
+    prior = moment.default_before(sub.state)
+    drop_default = sub.statement("ALTER COLUMN {} DROP DEFAULT", sub.column)
+    if sub.table_is_new and _takes_from_sequence(cmd.def_):
+        # pg_dump's order: the sequence is made after the table, so the rollback drops it
+        # first; the default must let go of it before then.
+        yield Inverse(drop_default)
+    elif sub.table_is_new:
+        yield nothing(_NEW_HERE)
+    elif prior is None:
+        yield Inverse(drop_default)
+    elif prior is not UNKNOWN:
+        yield Inverse(sub.statement("ALTER COLUMN {} SET DEFAULT {}", sub.column, SQL(prior)))
+    else:
+        yield manual(
+            ManualNeed.PRIOR_COLUMN_DEFAULT,
+            f"default of {sub.rel.qualified}.{sub.column.as_string()} changed; restore the "
+            "previous default",
+            sub.column_ref,
+        )
+    moment.default_known, moment.default_node = True, cmd.def_
+
+
+def nullability(sub: Subcommand) -> Iterator[Inverse]:
+    """SET / DROP NOT NULL: back to what the column was, when that differs."""
+    moment = sub.moment()
+    sets = sub.cmd.subtype == AT.AT_SetNotNull
+    was_not_null = moment.not_null_before(sub.state)
+    where = f"{sub.rel.qualified}.{sub.column.as_string()}"
+    if sub.table_is_new:
+        yield nothing(_NEW_HERE)
+    elif was_not_null is None:
+        yield manual(
+            ManualNeed.PRIOR_NOT_NULL,
+            f"nullability of {where} changed; restore it if it differed",
+            sub.column_ref,
+        )
+    elif was_not_null == sets:
+        yield nothing(f"{where} nullability was already so")
+    else:
+        back = SQL("SET NOT NULL" if was_not_null else "DROP NOT NULL")
+        yield Inverse(sub.statement("ALTER COLUMN {} {}", sub.column, back))
+    moment.not_null = sets

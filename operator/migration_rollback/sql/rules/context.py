@@ -1,0 +1,262 @@
+"""What every inverse rule works with: the piece of rollback it yields, and the context it
+consults (earlier migrations, and what this migration did so far); for ALTER TABLE, the
+subcommand as its builder sees it.
+
+Rules see the forward statements in order; the context carries forward what a later
+statement's inverse must know (a column's type set here, a type renamed here, an object
+created here needs no undo of its own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from migration_rollback.sql import kinds
+from migration_rollback.sql.compose import (
+    EMPTY,
+    SQL,
+    Composable,
+    Identifier,
+    arguments,
+    name_of,
+    qualified,
+    quote_ident,
+    sql,
+)
+from migration_rollback.sql.history import ColumnState, History
+from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
+from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse, qualified_name
+
+
+@dataclass(frozen=True, slots=True)
+class Inverse:
+    """One piece of a rollback: SQL to run, or a manual item, with notes for reviewers."""
+
+    sql: str | None = None
+    manual: ManualItem | None = None
+    notes: tuple[str, ...] = ()
+    recreates: ObjectRef | None = None  # the object the SQL recreates from an earlier migration
+
+
+class CreatedObjects:
+    """The objects this migration created, also indexed by namespace, schema and name.
+
+    COMMENT and OWNER TO ask "was an object of this name created here?" without the arguments
+    or the exact kind a statement may leave out (`COMMENT ON FUNCTION f`, `ALTER TABLE v OWNER`
+    of a view); scanning every object for each made a large migration quadratic. A column is
+    not its table: adding one leaves the table as old as it was.
+    """
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+        self._names: set[tuple[str, str, str]] = set()
+
+    def add(self, ref: ObjectRef) -> None:
+        self._keys.add(ref.key)
+        self._names.add(_named(ref))
+
+    def __contains__(self, ref: object) -> bool:
+        return isinstance(ref, ObjectRef) and ref.key in self._keys
+
+    def has_name(self, ref: ObjectRef) -> bool:
+        """Whether an object of `ref`'s namespace, schema and name was created here."""
+        return _named(ref) in self._names
+
+
+def _named(ref: ObjectRef) -> tuple[str, str, str]:
+    """What PostgreSQL keeps unique: relations share one namespace, types and domains
+    another, routines a third (their arguments apart); a member, its table's name too."""
+    kind = kinds.KINDS.get(ref.kind)
+    relation = kind is not None and kind.relation
+    space = "relation" if relation else _NAMESPACE.get(ref.kind, ref.kind)
+    name = ref.name if ref.column is None else f"{ref.name}.{ref.column}"
+    return space, ref.schema or "", name if ref.table is None else f"{ref.table}.{name}"
+
+
+_NAMESPACE = {"domain": "type", "procedure": "function", "aggregate": "function"}
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()  # neither this migration nor earlier ones tell
+
+
+@dataclass
+class ColumnMoment:
+    """A column as this migration has left it so far: what its earlier statements set (the
+    state a later statement's inverse must restore), over what earlier migrations tell."""
+
+    type_node: Any = None  # None: not changed here
+    default_known: bool = False
+    default_node: Any = None  # with default_known: None means no default
+    not_null: bool | None = None
+
+    def type_before(self, state: ColumnState | None) -> str | None:
+        if self.type_node is not None:
+            return deparse(self.type_node)
+        return state.type if state is not None else None
+
+    def default_before(self, state: ColumnState | None) -> Any:
+        """The default SQL, None for no default, or UNKNOWN."""
+        if self.default_known:
+            return None if self.default_node is None else deparse(self.default_node)
+        return state.default if state is not None else UNKNOWN
+
+    def not_null_before(self, state: ColumnState | None) -> bool | None:
+        if self.not_null is not None:
+            return self.not_null
+        return state.not_null if state is not None else None
+
+
+@dataclass
+class Context:
+    """What the rules may consult: earlier migrations and this migration so far."""
+
+    history: History | None
+    default_schema: str = DEFAULT_SCHEMA
+    created_here: CreatedObjects = field(default_factory=CreatedObjects)
+    columns: dict[tuple[str, str, str], ColumnMoment] = field(default_factory=dict)
+
+    # Types this migration renamed so far: (schema, new name) -> old name. The rollback undoes
+    # the rename last, so its earlier steps must call the type by its new name.
+    renamed_types: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Relations (schema, name) this migration renamed away or dropped so far: a CREATE … IF NOT
+    # EXISTS of that name afterwards creates a new one, whatever existed before.
+    gone_here: set[tuple[str, str]] = field(default_factory=set)
+    # Relations this migration renamed or moved so far: (schema, name) now -> (schema, name)
+    # before (a backup renamed aside and dropped later is recreated from what it was).
+    renamed_relations: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    # Columns this migration renamed so far: (schema, table, new name) -> name before.
+    renamed_columns: dict[tuple[str, str, str], str] = field(default_factory=dict)
+
+    def column_before(self, schema: str, table: str, column: str) -> ColumnState | None:
+        """What earlier migrations tell of a column, by the name it had before this one."""
+        if self.history is None:
+            return None
+        name = self.renamed_columns.get((schema, table, column), column)
+        return self.history.column(schema, table, name)
+
+    def type_now(self, type_sql: str) -> str:
+        """A type as the rollback must name it at this point: after a rename made here, by
+        the name the rename gave it (`contact_role` → `public.contact_role_old`)."""
+        base, array = (type_sql[:-2], "[]") if type_sql.endswith("[]") else (type_sql, "")
+        for (schema, new), old in self.renamed_types.items():
+            spellings = (old, quote_ident(old), schema + "." + old, qualified_name(schema, old))
+            if base in spellings:
+                return qualified_name(schema, new) + array
+        return type_sql
+
+    def was_named(self, ref: ObjectRef) -> ObjectRef | None:
+        """The type or relation `ref` as it was called before this migration renamed it."""
+        key = (ref.schema or self.default_schema, ref.name)
+        kind = kinds.KINDS.get(ref.kind)
+        if kind is not None and kind.relation:
+            before = self.renamed_relations.get(key)
+        else:
+            old = self.renamed_types.get(key) if ref.kind in ("type", "domain") else None
+            before = (key[0], old) if old is not None else None
+        return None if before is None else ObjectRef(ref.kind, before[1], before[0])
+
+    def follow_relation(self, schema: str, name: str, now: tuple[str, str]) -> None:
+        """A relation renamed or moved from (schema, name) to `now`."""
+        self.gone_here.add((schema, name))
+        self.renamed_relations[now] = self.renamed_relations.pop((schema, name), (schema, name))
+
+    def moment(self, schema: str, table: str, column: str) -> ColumnMoment:
+        return self.columns.setdefault((schema, table, column), ColumnMoment())
+
+    def existed_before(self, ref: ObjectRef) -> bool | None:
+        """True/False when earlier migrations tell; None when nothing is known of them."""
+        if ref in self.created_here or (ref.schema or "", ref.name) in self.gone_here:
+            return False
+        if self.history is None:
+            return None
+        return self.history.knows(ref)
+
+    def is_new(self, ref: ObjectRef) -> bool:
+        """Created by this migration: dropping it undoes whatever else was done to it."""
+        return ref in self.created_here
+
+    def previous(self, ref: ObjectRef) -> Any:
+        """The definition an earlier migration gave `ref`, or None."""
+        return self.history.definition(ref) if self.history else None
+
+
+Rule = Callable[[Any, Statement, Context], Iterator[Inverse]]
+
+
+def manual(need: ManualNeed, reason: str, target: ObjectRef | None = None) -> Inverse:
+    return Inverse(manual=ManualItem(need=need, reason=reason, target=target))
+
+
+def nothing(reason: str) -> Inverse:
+    """A forward statement that needs no SQL to undo, and why."""
+    return Inverse(notes=(reason,))
+
+
+def drop_sql(ref: ObjectRef, *, concurrently: bool = False) -> str:
+    """`DROP <kind> IF EXISTS …` of exactly this object, never CASCADE."""
+    keyword = SQL(kinds.KINDS[ref.kind].keyword)
+    if ref.table:
+        on = qualified(ref.schema, ref.table)
+        return sql("DROP {} IF EXISTS {} ON {}", keyword, Identifier(ref.name), on)
+    how = SQL(" CONCURRENTLY") if concurrently else EMPTY
+    return sql("DROP {}{} IF EXISTS {}{}", keyword, how, name_of(ref), arguments(ref))
+
+
+# --- ALTER TABLE subcommands ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Subcommand:
+    """One subcommand of an ALTER, with what its builder needs to know."""
+
+    cmd: Any
+    rel: ObjectRef  # the relation altered
+    kind: kinds.ObjectKind  # what the statement says it is: TABLE, VIEW…
+    prefix: Composable  # `ALTER TABLE [IF EXISTS] s.t`
+    ctx: Context
+
+    @property
+    def schema(self) -> str:
+        return str(self.rel.schema)
+
+    @property
+    def column(self) -> Identifier:
+        return Identifier(str(self.cmd.name))
+
+    @property
+    def column_ref(self) -> ObjectRef:
+        return ObjectRef("column", self.rel.name, self.schema, column=self.cmd.name)
+
+    @property
+    def state(self) -> ColumnState | None:
+        """The column as earlier migrations left it."""
+        return self.ctx.column_before(self.schema, self.rel.name, str(self.cmd.name))
+
+    @property
+    def table_is_new(self) -> bool:
+        return self.ctx.is_new(self.rel) or self.ctx.is_new(self.column_ref)
+
+    def moment(self) -> ColumnMoment:
+        """The column as this migration has left it so far."""
+        return self.ctx.moment(self.schema, self.rel.name, str(self.cmd.name))
+
+    def statement(self, template: str, *args: Composable) -> str:
+        """`<prefix> <template>`: a statement on the same relation."""
+        return sql("{} " + template, self.prefix, *args)
+
+
+SubRule = Callable[[Subcommand], Iterator[Inverse]]
+
+
+def by_hand(sub: Subcommand) -> Iterator[Inverse]:
+    what = sub.cmd.subtype.name.removeprefix("AT_")
+    yield manual(
+        ManualNeed.UNSUPPORTED, f"ALTER TABLE {sub.rel.qualified} {what}: undo by hand", sub.rel
+    )

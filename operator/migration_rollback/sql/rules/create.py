@@ -1,0 +1,177 @@
+"""CREATE statements and their undo: drop exactly the object created, unless it was there
+before (IF NOT EXISTS of an existing object changed nothing; OR REPLACE restores the earlier
+definition).
+
+One table, keyed by the statement's parse-tree class, says how each CREATE names its object
+and what a reviewer should be told; a single rule applies it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pglast.enums.parsenodes import ObjectType
+
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.history import object_key_for_index, simple_object_ref
+from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
+from migration_rollback.sql.names import function_args, relation, split_qualified, strings
+from migration_rollback.sql.rules.context import Context, Inverse, drop_sql, manual, nothing
+from migration_rollback.sql.rules.redefine import replaced
+
+# Extensions a Supabase project has before its first migration; `CREATE EXTENSION IF NOT
+# EXISTS` of one of them changes nothing, so dropping it would break the platform.
+PLATFORM_EXTENSIONS = frozenset(
+    {"plpgsql", "uuid-ossp", "pgcrypto", "pgjwt", "pg_graphql", "pg_stat_statements",
+     "supabase_vault"}
+)  # fmt: skip
+
+Target = Callable[[Any, str], ObjectRef | None]  # (node, default schema) -> what it creates
+
+
+def changed_nothing(ref: ObjectRef) -> str:
+    """IF NOT EXISTS of an object earlier migrations made."""
+    return f"{ref.describe()} existed before; IF NOT EXISTS changed nothing"
+
+
+def maybe_existed(ref: ObjectRef) -> str:
+    """IF NOT EXISTS when earlier migrations are not known: the undo drops it all the same."""
+    return f"IF NOT EXISTS: if the {ref.kind} existed before the migration, keep it"
+
+
+def _no_notes(node: Any, ref: ObjectRef) -> tuple[str, ...]:
+    return ()
+
+
+@dataclass(frozen=True, slots=True)
+class Creates:
+    """How one kind of CREATE names its object, and what its undo tells a reviewer."""
+
+    target: Target
+    replaceable: bool = False  # CREATE OR REPLACE exists for it
+    notes: Callable[[Any, ObjectRef], tuple[str, ...]] = _no_notes
+
+    def if_not_exists(self, node: Any) -> bool:
+        base = getattr(node, "base", None)  # CREATE FOREIGN TABLE wraps a CREATE TABLE
+        return bool(getattr(base if base is not None else node, "if_not_exists", False))
+
+
+def _temporary(node: Any) -> bool:
+    return isinstance(node, ast.CreateStmt) and node.relation.relpersistence == "t"
+
+
+def _platform_extension(node: Any, ref: ObjectRef, spec: Creates) -> bool:
+    return ref.kind == "extension" and spec.if_not_exists(node) and ref.name in PLATFORM_EXTENSIONS
+
+
+def create(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    """The undo of any CREATE in `CREATES`."""
+    spec = CREATES[type(node)]
+    if _temporary(node):
+        yield nothing("a temporary table ends with the session")
+        return
+    ref = spec.target(node, ctx.default_schema)
+    if ref is None:
+        yield manual(ManualNeed.UNSUPPORTED, f"{st.kind} is not understood")
+    elif _platform_extension(node, ref, spec):
+        yield nothing(f"extension {ref.name} is part of the platform; kept")
+    elif spec.replaceable:
+        yield from _create_or_replace(node, ref, ctx)
+    else:
+        yield from _plain(node, ref, spec, ctx)
+
+
+def _plain(node: Any, ref: ObjectRef, spec: Creates, ctx: Context) -> Iterator[Inverse]:
+    if_not_exists = spec.if_not_exists(node)
+    existed = ctx.existed_before(ref) if if_not_exists else False
+    if existed:
+        yield nothing(changed_nothing(ref))
+        return
+    notes = spec.notes(node, ref)
+    if existed is None:
+        notes += (maybe_existed(ref),)
+    ctx.created_here.add(ref)
+    concurrently = bool(getattr(node, "concurrent", False))
+    yield Inverse(drop_sql(ref, concurrently=concurrently), notes=notes)
+
+
+def _create_or_replace(node: Any, ref: ObjectRef, ctx: Context) -> Iterator[Inverse]:
+    drop = drop_sql(ref)
+    if node.replace:
+        yield from replaced(ref, ctx, drop)
+    else:
+        yield Inverse(drop)
+    if not ctx.existed_before(ref):
+        ctx.created_here.add(ref)
+
+
+# --- what each CREATE creates -----------------------------------------------------------------
+
+
+def _table(node: Any, schema: str) -> ObjectRef:
+    return relation(node.relation, schema)
+
+
+def _table_notes(node: Any, ref: ObjectRef) -> tuple[str, ...]:
+    return ("rows written to it since the migration are lost unless archived",)
+
+
+def _index_notes(node: Any, ref: ObjectRef) -> tuple[str, ...]:
+    return () if node.idxname else (f"index name {ref.name} derived as PostgreSQL names it",)
+
+
+def _table_as(node: Any, schema: str) -> ObjectRef:
+    matview = node.objtype == ObjectType.OBJECT_MATVIEW
+    return relation(node.into.rel, schema, "materialized view" if matview else "table")
+
+
+def _function(node: Any, schema: str) -> ObjectRef:
+    schema, name = split_qualified(strings(node.funcname), schema)
+    kind = "procedure" if node.is_procedure else "function"
+    return ObjectRef(kind, name, schema, args=function_args(node.parameters))
+
+
+def _on_table(kind: str, name_attr: str, table_attr: str) -> Target:
+    def target(node: Any, schema: str) -> ObjectRef:
+        rel = relation(getattr(node, table_attr), schema)
+        return ObjectRef(kind, str(getattr(node, name_attr)), rel.schema, table=rel.name)
+
+    return target
+
+
+def _named(kind: str, name_attr: str) -> Target:
+    return lambda node, schema: ObjectRef(kind, str(getattr(node, name_attr)))
+
+
+def _simple(kind: str) -> Creates:
+    """Types, sequences, schemas, extensions...: named as the history names them."""
+    return Creates(lambda node, schema: simple_object_ref(kind, node, schema))
+
+
+CREATES: dict[type, Creates] = {
+    ast.CreateStmt: Creates(_table, notes=_table_notes),
+    ast.IndexStmt: Creates(object_key_for_index, notes=_index_notes),
+    ast.CreateForeignTableStmt: Creates(
+        lambda node, schema: relation(node.base.relation, schema, "foreign table")
+    ),
+    ast.CreateForeignServerStmt: Creates(_named("server", "servername")),
+    ast.CreateFdwStmt: Creates(_named("foreign data wrapper", "fdwname")),
+    ast.CreateTableAsStmt: Creates(_table_as),
+    ast.ViewStmt: Creates(
+        lambda node, schema: relation(node.view, schema, "view"), replaceable=True
+    ),
+    ast.CreateFunctionStmt: Creates(_function, replaceable=True),
+    ast.CreateTrigStmt: Creates(_on_table("trigger", "trigname", "relation"), replaceable=True),
+    ast.CreatePolicyStmt: Creates(_on_table("policy", "policy_name", "table")),
+    ast.RuleStmt: Creates(_on_table("rule", "rulename", "relation")),
+    ast.CreateEventTrigStmt: Creates(_named("event trigger", "trigname")),
+    ast.CreateEnumStmt: _simple("type"),
+    ast.CompositeTypeStmt: _simple("type"),
+    ast.CreateDomainStmt: _simple("domain"),
+    ast.CreateSeqStmt: _simple("sequence"),
+    ast.CreateSchemaStmt: _simple("schema"),
+    ast.CreateExtensionStmt: _simple("extension"),
+    ast.CreatePublicationStmt: _simple("publication"),
+}

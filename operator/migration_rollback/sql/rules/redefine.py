@@ -1,0 +1,143 @@
+"""Statements that change a definition in place (OR REPLACE, ALTER POLICY / FUNCTION /
+SEQUENCE / PUBLICATION / TYPE … ADD VALUE): the undo restores the earlier definition when an earlier
+migration wrote it, says nothing when the object is new here, and asks a human otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from pglast.enums.parsenodes import AlterPublicationAction, ObjectType
+
+from migration_rollback.sql.compose import SQL, Identifier, Literal, name_of, sql
+from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
+from migration_rollback.sql.names import object_with_args, relation, split_qualified, strings
+from migration_rollback.sql.rules.context import Context, Inverse, drop_sql, manual, nothing
+
+
+def replaced(ref: ObjectRef, ctx: Context, drop: str) -> Iterator[Inverse]:
+    """CREATE OR REPLACE: drop it when new, restore the earlier definition when known."""
+    existed = ctx.existed_before(ref)
+    previous = ctx.previous(ref)
+    if existed is False:
+        yield Inverse(drop, notes=(f"{ref.describe()} is new in this migration",))
+    elif existed and previous is not None:
+        yield from _restore(ref, previous, drop)
+    else:
+        yield manual(
+            ManualNeed.PRIOR_DEFINITION,
+            f"{ref.describe()} is created with OR REPLACE and earlier migrations are not "
+            f"known: if it existed before, restore its previous definition; if not, run: {drop}",
+            ref,
+        )
+
+
+def _restore(ref: ObjectRef, previous: Any, drop: str) -> Iterator[Inverse]:
+    where = previous.statement.location
+    if ref.kind == "view":
+        # CREATE OR REPLACE VIEW cannot drop columns the forward added: recreate it.
+        yield Inverse(drop, notes=(f"recreated below from {where}",))
+        yield Inverse(previous.text, notes=(f"restores the definition from {where}",))
+    else:
+        restored = as_create_or_replace(previous.text)
+        yield Inverse(restored, notes=(f"restores the definition from {where}",))
+
+
+_PLAIN_CREATE = re.compile(
+    r"^\s*create\s+(?!or\s+replace\b)(?=(function|procedure|view|trigger)\b)",
+    re.IGNORECASE,
+)
+
+
+def as_create_or_replace(text: str) -> str:
+    """An earlier `CREATE FUNCTION` re-run over the current one must replace it."""
+    return _PLAIN_CREATE.sub("CREATE OR REPLACE ", text, count=1)
+
+
+def _new_here(ref: ObjectRef) -> Inverse:
+    return nothing(f"{ref.describe()} is new; dropping it undoes this too")
+
+
+def alter_policy(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    rel = relation(node.table, ctx.default_schema)
+    ref = ObjectRef("policy", str(node.policy_name), rel.schema, table=rel.name)
+    previous = ctx.previous(ref)
+    if ctx.is_new(ref):
+        yield _new_here(ref)
+    elif previous is not None and previous.statement.kind == "CreatePolicyStmt":
+        yield Inverse(drop_sql(ref))
+        yield Inverse(
+            previous.text, notes=(f"restores {ref.describe()} from {previous.statement.location}",)
+        )
+    else:
+        yield manual(ManualNeed.PRIOR_DEFINITION, f"restore the previous {ref.describe()}", ref)
+
+
+def alter_function(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    """ALTER FUNCTION … SET / RESET / SECURITY / COST …: nothing on a function made here, else
+    its definition before (the shadow's: CREATE OR REPLACE restates every attribute)."""
+    kind = "procedure" if node.objtype == ObjectType.OBJECT_PROCEDURE else "function"
+    ref = object_with_args(node.func, ctx.default_schema, kind)
+    if ctx.is_new(ref):
+        yield nothing(f"{ref.describe()} is new in this migration")
+        return
+    yield manual(
+        ManualNeed.PRIOR_DEFINITION,
+        f"{ref.describe()} was altered ({st.first_line}); restore its previous settings",
+        ref,
+    )
+
+
+def alter_sequence(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    ref = relation(node.sequence, ctx.default_schema, kind="sequence")
+    if ctx.is_new(ref):
+        yield _new_here(ref)
+        return
+    yield manual(ManualNeed.UNSUPPORTED, f"{st.kind} ({st.first_line}) has no automatic inverse")
+
+
+def alter_enum(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    schema, name = split_qualified(strings(node.typeName), ctx.default_schema)
+    ref = ObjectRef("type", name, schema)
+    if node.oldVal:
+        old, new = Literal(str(node.oldVal)), Literal(str(node.newVal))
+        yield Inverse(sql("ALTER TYPE {} RENAME VALUE {} TO {}", name_of(ref), new, old))
+        return
+    if ctx.is_new(ref):
+        yield nothing(f"{ref.describe()} is new; dropping it removes the value")
+        return
+    yield manual(
+        ManualNeed.ENUM_VALUE,
+        f"value {Literal(str(node.newVal)).as_string()} was added to {ref.describe()}: "
+        "PostgreSQL cannot remove an enum value; recreate the type without it (rewrites every "
+        "column using it) after making sure no row holds the value",
+        ref,
+    )
+
+
+# The undo of a change to a publication's table list; SET replaces a list the SQL never said.
+_PUBLICATION_BACK: dict[AlterPublicationAction, str | None] = {
+    AlterPublicationAction.AP_AddObjects: "DROP",
+    AlterPublicationAction.AP_DropObjects: "ADD",
+    AlterPublicationAction.AP_SetObjects: None,
+}
+
+
+def alter_publication(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    back, name = _PUBLICATION_BACK[node.action], str(node.pubname)
+    if back is None:
+        yield manual(ManualNeed.PRIOR_DEFINITION, f"restore the table list of publication {name}")
+        return
+    if not node.pubobjects:  # `SET (publish = ...)`: options only, their prior values unknown
+        yield manual(ManualNeed.PRIOR_DEFINITION, f"restore the options of publication {name}")
+        return
+    tables: list[Any] = [getattr(spec, "pubtable", None) for spec in node.pubobjects]
+    if any(table is None for table in tables):
+        yield manual(ManualNeed.UNSUPPORTED, f"undo by hand: {st.first_line}")
+        return
+    objects = SQL(", ").join(
+        name_of(relation(table.relation, ctx.default_schema)) for table in tables
+    )
+    yield Inverse(sql("ALTER PUBLICATION {} {} TABLE {}", Identifier(name), SQL(back), objects))

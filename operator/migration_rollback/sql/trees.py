@@ -1,0 +1,207 @@
+"""pglast's parse trees, built from libpg_query's JSON: `pglast.parse_sql`'s nodes in about half
+its time.
+
+pglast builds every node attribute through a validating `__setattr__` (type checks, coercions)
+that re-checks what the C parser already guarantees: nine tenths of a parse's time went there.
+Here the C parser's JSON is decoded (in C too) and each node is filled in directly, following
+the attribute declarations pglast itself keeps: the same classes, values, defaults and
+positions (`tests/unit/sql/test_trees.py` compares the two builds node for node).
+
+Positions: the JSON gives UTF-8 byte offsets, turned into pglast's character offsets. A tree
+holding a node this builder does not know (none of a raw parse does) is left to pglast's build.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import json
+import keyword
+import re
+from bisect import bisect_right
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import pglast
+from pglast import enums
+from pglast.parser import parse_sql_json
+
+from migration_rollback.sql._ast import ast
+
+_INTEGERS = frozenset(
+    (
+        *("AclMode", "AttrNumber", "Index", "RelFileNumber", "SubTransactionId", "bits32"),
+        *("int", "int16", "int32", "long", "uint32", "uint64"),
+    )
+)
+
+
+class _Unknown(Exception):
+    """A node or attribute type this builder does not handle: pglast builds the tree."""
+
+
+def parse_trees(text: str) -> tuple[Any, ...]:
+    """`pglast.parse_sql(text)`: the RawStmt nodes (raises pglast's ParseError the same way)."""
+    statements = json.loads(parse_sql_json(text))["stmts"]  # a syntax error raises here
+    builder = _Builder(text)
+    try:
+        return tuple(builder.raw_statement(raw) for raw in statements)
+    except (_Unknown, KeyError, TypeError, ValueError):  # pglast's build is the reference
+        return tuple(pglast.parse_sql(text))
+
+
+_MULTIBYTE = re.compile("[^\x00-\x7f]")
+
+
+class _Builder:
+    """The nodes of one text, their positions turned from UTF-8 byte offsets into character
+    offsets the way pglast turns them (a byte inside a character: that character; past the
+    end: None)."""
+
+    def __init__(self, text: str) -> None:
+        self.bytes: list[int] = []  # each byte of a multi-byte character: its offset,
+        self.chars: list[int] = []  # and the character's
+        extra = 0
+        for found in _MULTIBYTE.finditer(text):
+            index = found.start()
+            size = len(found.group().encode())
+            self.bytes += range(index + extra, index + extra + size)
+            self.chars += [index] * size
+            extra += size - 1
+        self.last = len(text) + extra - 1
+
+    def at(self, offset: int) -> int | None:
+        if not 0 <= offset <= self.last:
+            return None
+        if not self.bytes or offset < self.bytes[0]:
+            return offset
+        n = bisect_right(self.bytes, offset) - 1
+        return self.chars[n] + offset - self.bytes[n]
+
+    def raw_statement(self, raw: dict[str, Any]) -> Any:
+        node = _new(ast.RawStmt)
+        start = raw.get("stmt_location", 0)
+        _set(node, "stmt", self.node(raw["stmt"]) if "stmt" in raw else None)
+        _set(node, "stmt_location", self.at(start))
+        # As pglast computes it: the end's position less the start's (None when past the end).
+        end = self.at(start + raw.get("stmt_len", 0))
+        _set(node, "stmt_len", end - self.at(start))  # type: ignore[operator]
+        return node
+
+    def node(self, wrapped: dict[str, Any]) -> Any:
+        """A `{"Tag": {...}}` value: a node, or a tuple for a List (`{}`: a NULL in a list)."""
+        if not wrapped:
+            return None
+        ((tag, body),) = wrapped.items()
+        if tag == "List":
+            return tuple(self.node(item) for item in body.get("items", ()))
+        if tag == "A_Const":
+            return self.constant(body)
+        return self.build(_class(tag), body)
+
+    def constant(self, body: dict[str, Any]) -> Any:
+        node = _new(ast.A_Const)
+        isnull = bool(body.get("isnull", False))
+        value = None
+        if not isnull:
+            ((field, inner),) = ((k, v) for k, v in body.items() if k in _CONSTANT_VALUES)
+            value = self.build(_CONSTANT_VALUES[field], inner)
+        _set(node, "isnull", isnull)
+        _set(node, "val", value)
+        return node
+
+    def build(self, cls: type, body: dict[str, Any]) -> Any:
+        node = _new(cls)
+        get = body.get
+        plan = _PLANS.get(cls) or _plan(cls)
+        for name, key, default in plan.plain:
+            _set(node, name, get(key, default))
+        for name, key in plan.locations:
+            _set(node, name, self.at(get(key, 0)))
+        for name, key in plan.nodes:
+            value = get(key)
+            _set(node, name, None if value is None else self.node(value))
+        for name, key in plan.lists:
+            value = get(key)
+            _set(node, name, None if value is None else tuple([self.node(v) for v in value]))
+        for name, key, members, default in plan.enums:
+            value = get(key)
+            _set(node, name, default if value is None else members[value])
+        for name, key, struct in plan.structs:
+            value = get(key)
+            _set(node, name, None if value is None else self.build(struct, value))
+        return node
+
+
+_new: Callable[[type], Any] = object.__new__
+_set: Callable[[Any, str, Any], None] = object.__setattr__  # pglast's own __setattr__ validates
+
+
+@functools.cache
+def _class(tag: str) -> type:
+    cls = getattr(ast, tag, None)
+    if not (isinstance(cls, type) and issubclass(cls, ast.Node)):
+        raise _Unknown(tag)
+    return cls
+
+
+_CONSTANT_VALUES: dict[str, type] = {
+    "ival": ast.Integer,
+    "fval": ast.Float,
+    "boolval": ast.Boolean,
+    "sval": ast.String,
+    "bsval": ast.BitString,
+}
+
+
+class _Plan(NamedTuple):
+    """How each attribute of a node class is filled in, by the kind of its value."""
+
+    plain: tuple[tuple[str, str, Any], ...]  # (attribute, JSON key, default)
+    locations: tuple[tuple[str, str], ...]
+    nodes: tuple[tuple[str, str], ...]  # a wrapped node, or a List
+    lists: tuple[tuple[str, str], ...]  # an array of wrapped nodes
+    enums: tuple[tuple[str, str, dict[str, Any], Any], ...]  # (.., members by name, default)
+    structs: tuple[tuple[str, str, type], ...]  # an unwrapped node of a known class
+
+
+_PLANS: dict[type, _Plan] = {}
+
+
+def _plan(cls: type) -> _Plan:
+    groups: dict[str, list[Any]] = {field: [] for field in _Plan._fields}
+    slots: dict[str, Any] = getattr(cls, "__slots__")  # noqa: B009 (pglast: name -> its type)
+    for name, info in slots.items():
+        group, *extra = _how(info.c_type)
+        groups[group].append((name, _json_key(name), *extra))
+    _PLANS[cls] = plan = _Plan(*(tuple(g) for g in groups.values()))
+    return plan
+
+
+def _json_key(name: str) -> str:
+    """pglast appends `_` to a C field named like a Python keyword (`def_`)."""
+    bare = name.removesuffix("_")
+    return bare if bare != name and keyword.iskeyword(bare) else name
+
+
+def _how(ctype: str) -> tuple[Any, ...]:
+    """(the _Plan field, what it keeps besides the names) for an attribute's C type."""
+    plain = {"bool": False, "char": "\x00", "char*": None, "Cardinality": 0.0, "Cost": 0.0}
+    if ctype in plain:
+        return "plain", plain[ctype]
+    if ctype in _INTEGERS:
+        return "plain", 0
+    if ctype == "ParseLoc":
+        return ("locations",)
+    if ctype in ("Node*", "Expr*"):
+        return ("nodes",)
+    if ctype == "List*":
+        return ("lists",)
+    kind = getattr(enums, ctype, None)
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        # By name (the JSON's); absent, the C default 0, as pglast reads it.
+        return "enums", dict(kind.__members__), next((m for m in kind if m.value == 0), None)
+    struct = getattr(ast, ctype.removesuffix("*"), None)
+    if isinstance(struct, type) and issubclass(struct, ast.Node):
+        return "structs", struct
+    raise _Unknown(ctype)

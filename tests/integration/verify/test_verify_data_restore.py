@@ -1,0 +1,177 @@
+"""The round trip runs `apply`'s capture steps and `execute`'s restore steps (real PostgreSQL).
+
+A migration whose only MANUAL items are data that the captures restore is `verified`, with the
+items listed as restored from captures; data no capture can keep stays `manual`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+from verify_support import explain, statuses, write_project
+
+from migration_rollback.verify import generate_verified, run_verification
+
+pytestmark = pytest.mark.integration
+
+PEOPLE = """
+create table public.people (id bigint primary key, name text not null, nick text, age text);
+create table public.loose (name text, score int);
+"""
+# Every kind `execute` restores from a capture, in one file: the restores run interleaved with
+# the schema inverses (the type comes back before the UPDATE's prior values are written).
+NORMALISE = """
+update public.people set nick = lower(name) where nick is null;
+delete from public.people where name = '';
+alter table public.people alter column age type integer using nullif(age, '')::integer;
+alter table public.people drop column nick;
+insert into public.people (id, name) values (100, 'seed');
+"""
+NORMALISE_ROLLBACK = """
+-- undoes supabase/migrations/20250101000002_normalise.sql:6: insert into public.people
+-- MANUAL: INSERT added rows to public.people: delete them
+-- undoes supabase/migrations/20250101000002_normalise.sql:5: alter table public.people drop
+ALTER TABLE public.people ADD COLUMN nick text;
+-- undoes supabase/migrations/20250101000002_normalise.sql:4: alter table public.people alter
+ALTER TABLE public.people ALTER COLUMN age TYPE text;
+-- MANUAL: the prior values of age are gone
+-- undoes supabase/migrations/20250101000002_normalise.sql:3: delete from public.people
+-- MANUAL: DELETE changed rows of public.people: restore them from the backup
+-- undoes supabase/migrations/20250101000002_normalise.sql:2: update public.people set nick
+-- MANUAL: UPDATE changed rows of public.people: restore them from the backup
+"""
+
+
+def _only(results: list, name: str):  # type: ignore[no-untyped-def]
+    return next(r for r in results if r.migration.endswith(name))
+
+
+def test_generated_data_rollback_is_verified_from_captures(tmp_path: Path, shadow_url: str) -> None:
+    pairs = write_project(tmp_path, [("people", PEOPLE, None), ("normalise", NORMALISE, None)])
+    out = generate_verified(pairs, shadow_url)
+    result = out[1].result
+    assert result.status == "verified", explain([result])
+    assert result.manual == []
+    assert len(result.restored) == 2  # the UPDATE and the DELETE (the INSERT has a DELETE)
+    assert any(n.startswith("data: restored from apply's captures") for n in result.notes)
+    doc = result.to_json()
+    assert doc["status"] == "verified"
+    assert doc["restored_from_captures"] == result.restored
+    assert "restored from captures:" in result.report()
+    assert "-- MANUAL:" in (out[1].sql_body or "")  # the file keeps its markers for execute
+
+
+def test_hand_written_rollback_with_markers_is_verified(tmp_path: Path, shadow_url: str) -> None:
+    pairs = write_project(
+        tmp_path,
+        [
+            ("people", PEOPLE, "drop table public.loose;\ndrop table public.people;\n"),
+            ("normalise", NORMALISE, NORMALISE_ROLLBACK),
+        ],
+    )
+    run = run_verification(pairs, shadow_url)
+    assert statuses(run.results) == ["verified", "verified"], explain(run.results)
+    restored = run.results[1].restored
+    assert len(restored) == 4
+    assert restored[1].startswith("20250101000002_normalise_rollback.sql:8: the prior values")
+    assert restored[0].startswith("20250101000002_normalise_rollback.sql:3: INSERT")
+    assert run.drift == []  # the capture schema left nothing in the shadow's model
+
+
+@pytest.mark.parametrize(
+    ("forward", "why"),
+    [
+        (  # a writing CTE: capture_plan refuses (the capture cannot replay it)
+            "with gone as (delete from public.loose where score < 0 returning name)\n"
+            "update public.people p set nick = 'x' from gone where gone.name = p.name;\n",
+            "writing CTE",
+        ),
+        ("update public.loose set score = 0 where score < 0;\n", "no key to match rows back"),
+        (  # a DO block writing into a table that existed before: no capture sees inside it
+            "do $$ begin update public.people set nick = 'x'; end $$;\n",
+            "DO block",
+        ),
+    ],
+)
+def test_data_no_capture_can_keep_stays_manual(
+    tmp_path: Path, shadow_url: str, forward: str, why: str
+) -> None:
+    pairs = write_project(tmp_path, [("people", PEOPLE, None), ("change", forward, None)])
+    result = generate_verified(pairs, shadow_url)[1].result
+    assert result.status == "manual", f"{why}: {explain([result])}"
+    assert result.manual
+    assert result.restored == []
+
+
+def test_restores_run_on_the_shadow_at_their_place(tmp_path: Path, shadow_url: str) -> None:
+    """A restore that cannot run where execute would run it fails the round trip: this
+    hand-written rollback puts the UPDATE's prior text back while the column is still integer
+    (its type is changed back only after), as execute would try to."""
+    forward = (
+        "update public.people set nick = 'x' where id > 0;\n"
+        "alter table public.people alter column nick type integer using 0;\n"
+    )
+    rollback = (
+        "-- undoes supabase/migrations/20250101000002_touch.sql:1: update public.people\n"
+        "-- MANUAL: UPDATE changed rows of public.people\n"
+        "-- undoes supabase/migrations/20250101000002_touch.sql:2: alter table public.people\n"
+        "ALTER TABLE public.people ALTER COLUMN nick TYPE text;\n"
+    )
+    pairs = write_project(tmp_path, [("people", PEOPLE, None), ("touch", forward, rollback)])
+    result = run_verification(pairs, shadow_url).results[1]
+    assert result.status == "rollback_failed", explain([result])
+    assert "nick" in result.message, result.message
+    assert "is of type integer" in result.message
+
+
+def test_the_capture_schema_never_reaches_the_shadow(tmp_path: Path, shadow_url: str) -> None:
+    pairs = write_project(tmp_path, [("people", PEOPLE, None), ("normalise", NORMALISE, None)])
+    generate_verified(pairs, shadow_url)
+    with psycopg.connect(shadow_url) as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'migration_rollback_capture'"
+        ).fetchone()
+    assert left == (0,)
+
+
+def test_rows_written_only_into_tables_made_here_need_nothing(
+    tmp_path: Path, shadow_url: str
+) -> None:
+    """The rows go with the tables the rollback drops: no MANUAL item, nothing to restore."""
+    forward = (
+        "create table public.roles (id serial primary key, name text unique);\n"
+        "insert into public.roles (name) values ('a'), ('b');\n"
+        "update public.roles set name = upper(name);\n"
+        "delete from public.roles where name = '';\n"
+        "do $$ declare r record; begin\n"
+        "  for r in select * from public.people loop\n"
+        "    insert into public.roles (name) values (r.name) on conflict do nothing;\n"
+        "  end loop;\n"
+        "end $$;\n"
+    )
+    pairs = write_project(tmp_path, [("people", PEOPLE, None), ("roles", forward, None)])
+    out = generate_verified(pairs, shadow_url)[1]
+    assert out.result.status == "verified", explain([out.result])
+    assert out.result.restored == []
+    assert "MANUAL" not in (out.sql_body or "")
+
+
+def test_the_schema_must_come_back_without_the_restores(tmp_path: Path, shadow_url: str) -> None:
+    """Restores from captures would change the type back too; but `execute` without captures
+    runs the SQL alone, so the schema verdict is taken without them."""
+    rollback = (
+        "-- undoes supabase/migrations/20250101000002_widen.sql:1: alter table public.people\n"
+        "-- MANUAL: the prior values of age\n"
+    )
+    pairs = write_project(
+        tmp_path,
+        [
+            ("people", PEOPLE, None),
+            ("widen", "alter table public.people alter column age type varchar(9);\n", rollback),
+        ],
+    )
+    result = run_verification(pairs, shadow_url).results[1]
+    assert result.status == "mismatch", explain([result])
+    assert result.restored == []

@@ -1,0 +1,78 @@
+"""Platform calls a plain SELECT makes, undone and proven on a real PostgreSQL: pgmq queues
+made in the migration (dropped by the rollback, so that the schema made with them can go too),
+and a cron job replaced by `unschedule … WHERE EXISTS` then `schedule` of the same name (the
+schedule's undo puts back what was there; the guarded unschedule needs no undo of its own).
+Seen in real projects: a baseline making its queues with `SELECT pgmq.create(…)`, whose rollback
+failed at `DROP SCHEMA pgmq`; a cron migration left with MANUAL items.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from verify_support import write_project
+
+from migration_rollback.verify import GeneratedRollback, generate_verified
+
+pytestmark = pytest.mark.integration
+
+BASE = "create extension if not exists pg_cron;\n"
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "queues_in_their_own_schema",
+        "create schema if not exists pgmq;\n"
+        "create extension if not exists pgmq with schema pgmq;\n"
+        "select pgmq.create('jobs13');\n"
+        "select pgmq.create_unlogged('fast13');\n",
+    ),
+    (
+        "cron_job_replaced",
+        "select cron.unschedule('nightly13') where exists "
+        "(select 1 from cron.job where jobname = 'nightly13');\n"
+        "select cron.schedule('nightly13', '0 3 * * *', $$select 1$$);\n",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def generated(
+    tmp_path_factory: pytest.TempPathFactory, pg_server: object
+) -> dict[str, GeneratedRollback]:
+    root: Path = tmp_path_factory.mktemp("platform_calls")
+    guarded_alone = (
+        "guarded_unschedule_alone",
+        "select cron.unschedule('other13') where exists "
+        "(select 1 from cron.job where jobname = 'other13');\n",
+    )
+    pairs = write_project(
+        root,
+        [("base", BASE, None), *((n, s, None) for n, s in [*MIGRATIONS, guarded_alone])],
+    )
+    out = generate_verified(pairs, str(pg_server.admin_url))  # type: ignore[attr-defined]
+    return {g.migration.split("_", 1)[1]: g for g in out}
+
+
+@pytest.mark.parametrize("case", [name for name, _ in MIGRATIONS])
+def test_rollback_is_verified(generated: dict[str, GeneratedRollback], case: str) -> None:
+    g = generated[case]
+    assert g.result.status == "verified", g.result.report() + "\n" + (g.sql_body or "")
+    assert not g.still_manual, g.still_manual
+
+
+def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None:
+    queues = generated["queues_in_their_own_schema"].sql_body or ""
+    assert queues.index("SELECT pgmq.drop_queue('fast13')") < queues.index(
+        "SELECT pgmq.drop_queue('jobs13')"
+    )
+    assert "messages sent to it since are lost" in queues
+    cron = generated["cron_job_replaced"].sql_body or ""
+    assert "is replaced by line 2, whose undo restores it" in cron
+    assert "jobname = 'nightly13'" in cron
+
+
+def test_a_guarded_unschedule_alone_stays_manual(generated: dict[str, GeneratedRollback]) -> None:
+    g = generated["guarded_unschedule_alone"]
+    assert g.result.status == "manual"
+    assert [m.need for m in g.still_manual] == ["DYNAMIC"]
