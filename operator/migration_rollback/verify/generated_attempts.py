@@ -67,10 +67,14 @@ class Generated:
         )
         return again
 
+    def repairable(self, last: Prepared) -> bool:
+        """A repaired attempt is not repaired again."""
+        return not any(last is done for done in self._repairs)
+
     def after_differences(
         self, last: Prepared, differences: list[Difference], state: Callable[[], Snapshot]
     ) -> Prepared | None:
-        if any(last is done for done in self._repairs):
+        if not self.repairable(last):
             return None
         again = _repaired(self.name, last, differences, self.before, state(), self.creator)
         if again is not None:

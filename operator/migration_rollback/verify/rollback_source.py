@@ -47,6 +47,10 @@ class Attempts(Protocol):
         """Another rollback after `failed` could not run; None: nothing else to try."""
         ...
 
+    def repairable(self, last: Prepared) -> bool:
+        """Whether `after_differences` may repair `last` (asked before the shadow is touched)."""
+        ...
+
     def after_differences(
         self, last: Prepared, differences: list[Difference], state: Callable[[], Snapshot]
     ) -> Prepared | None:
@@ -66,6 +70,9 @@ class Once:
 
     def after_failure(self, failed: Prepared) -> Prepared | None:
         return None
+
+    def repairable(self, last: Prepared) -> bool:
+        return False
 
     def after_differences(
         self, last: Prepared, differences: list[Difference], state: Callable[[], Snapshot]
