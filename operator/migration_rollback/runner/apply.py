@@ -35,16 +35,18 @@ from migration_rollback.project.migrations import Migration, discover, read_regu
 from migration_rollback.redact import Redactor
 from migration_rollback.runner.capture import (
     CaptureLimits,
-    CaptureRecord,
     PendingCapture,
+    run_checked,
+    take_captures,
+)
+from migration_rollback.runner.capture_catalog import (
+    CaptureRecord,
     ensure_capture_schema,
     new_applied_id,
     record_capture,
-    run_checked,
     sequence_records,
     sequence_values,
     stamp_transaction,
-    take_captures,
 )
 from migration_rollback.runner.capture_plan import capture_specs
 from migration_rollback.runner.errors import (

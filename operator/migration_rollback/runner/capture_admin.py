@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from psycopg import sql
 
-from migration_rollback.runner.capture import CAPTURE_SCHEMA, catalog_ident
+from migration_rollback.runner.capture_catalog import CAPTURE_SCHEMA, catalog_ident
 from migration_rollback.runner.session import Connection, acquire_run_lock, release_run_lock
 
 

@@ -20,12 +20,8 @@ import psycopg
 from psycopg import sql
 
 from migration_rollback.redact import Redactor
-from migration_rollback.runner.archive import (
-    ArchiveOutcome,
-    archive_tables,
-    copy_columns,
-    regclass_text,
-)
+from migration_rollback.runner.archive import ArchiveOutcome, archive_tables
+from migration_rollback.runner.archive_columns import copy_columns
 from migration_rollback.runner.audit import AUDIT_SCHEMA
 from migration_rollback.runner.errors import (
     CommitUnknownError,
@@ -38,6 +34,7 @@ from migration_rollback.runner.history import delete_versions, present_versions
 from migration_rollback.runner.naming import ARCHIVE_SCHEMA
 from migration_rollback.runner.options import TableName
 from migration_rollback.runner.plan import Action, DropTarget, Plan, PlannedStatement
+from migration_rollback.runner.relations import regclass_text
 from migration_rollback.runner.result import StatementOutcome
 from migration_rollback.runner.session import Connection, translate
 
