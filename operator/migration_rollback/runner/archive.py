@@ -144,6 +144,26 @@ def _move(conn: Connection, oid: int, planned: PlannedStatement, when: datetime)
     schema, name = relation_name(conn, oid)
     new_name = free_archive_name(conn, archived_table_name(name, planned.version, when))
     _rename_clashing_parts(conn, oid, new_name)
+    _relocate(conn, (schema, name), new_name, planned, when)
+    return ArchivedObject(
+        kind="table",
+        source=f"{schema}.{name}",
+        archive=f"{ARCHIVE_SCHEMA}.{new_name}",
+        statement=planned.number,
+        rows=count_rows(conn, oid),
+        restore_hint=_table_restore_hint(conn, schema, name, new_name),
+    )
+
+
+def _relocate(
+    conn: Connection,
+    table: tuple[str, str],
+    new_name: str,
+    planned: PlannedStatement,
+    when: datetime,
+) -> None:
+    """Rename the table into the archive schema, with a comment saying where it came from."""
+    schema, name = table
     conn.execute(
         sql.SQL("ALTER TABLE {} RENAME TO {}").format(
             sql.Identifier(schema, name), sql.Identifier(new_name)
@@ -163,21 +183,18 @@ def _move(conn: Connection, oid: int, planned: PlannedStatement, when: datetime)
             ),
         )
     )
-    archive = f"{ARCHIVE_SCHEMA}.{new_name}"
-    return ArchivedObject(
-        kind="table",
-        source=f"{schema}.{name}",
-        archive=archive,
-        statement=planned.number,
-        rows=count_rows(conn, oid),
-        restore_hint=sql.SQL("ALTER TABLE {} SET SCHEMA {}; ALTER TABLE {} RENAME TO {};")
+
+
+def _table_restore_hint(conn: Connection, schema: str, name: str, new_name: str) -> str:
+    return (
+        sql.SQL("ALTER TABLE {} SET SCHEMA {}; ALTER TABLE {} RENAME TO {};")
         .format(
             sql.Identifier(ARCHIVE_SCHEMA, new_name),
             sql.Identifier(schema),
             sql.Identifier(schema, new_name),
             sql.Identifier(name),
         )
-        .as_string(conn),
+        .as_string(conn)
     )
 
 

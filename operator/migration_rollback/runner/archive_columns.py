@@ -64,21 +64,10 @@ def _copy_column(
     if not key:
         copied = all_columns(conn, oid)  # no key: whole rows, so values can still be matched
     name = free_archive_name(conn, archived_column_name(table, column, planned.version, when))
-    target = sql.Identifier(ARCHIVE_SCHEMA, name)
-    cur = conn.execute(
-        sql.SQL("CREATE TABLE {} AS SELECT {} FROM {}").format(
-            target,
-            sql.SQL(", ").join(sql.Identifier(c) for c in copied),
-            sql.Identifier(schema, table),
-        )
-    )
-    rows = cur.rowcount if cur.rowcount >= 0 else None
-    copy_oid = resolve_relation(conn, (ARCHIVE_SCHEMA, name))
-    if copy_oid is not None:
-        untype_columns(conn, [copy_oid])
+    rows = _copy_out(conn, (schema, table), copied, name)
     conn.execute(
         sql.SQL("COMMENT ON TABLE {} IS {}").format(
-            target,
+            sql.Identifier(ARCHIVE_SCHEMA, name),
             sql.Literal(
                 f"column {schema}.{table}.{column} ({type_sql}), copied by migration-rollback "
                 f"before DROP COLUMN (rollback of {planned.version}, {when.isoformat()}); "
@@ -95,6 +84,24 @@ def _copy_column(
         key_columns=list(key),
         restore_hint=_column_restore_hint(conn, schema, table, column, type_sql, name, key),
     )
+
+
+def _copy_out(
+    conn: Connection, source: tuple[str, str], copied: Sequence[str], name: str
+) -> int | None:
+    """The copy as a plain table of the archive; how many rows it holds, when known."""
+    cur = conn.execute(
+        sql.SQL("CREATE TABLE {} AS SELECT {} FROM {}").format(
+            sql.Identifier(ARCHIVE_SCHEMA, name),
+            sql.SQL(", ").join(sql.Identifier(c) for c in copied),
+            sql.Identifier(*source),
+        )
+    )
+    rows = cur.rowcount if cur.rowcount >= 0 else None
+    copy_oid = resolve_relation(conn, (ARCHIVE_SCHEMA, name))
+    if copy_oid is not None:
+        untype_columns(conn, [copy_oid])
+    return rows
 
 
 def _column_restore_hint(

@@ -14,6 +14,7 @@ Everything is composed with psycopg's `sql` module; the statement's clauses come
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -37,7 +38,7 @@ from migration_rollback.runner.capture_table import (
     user_typed,
 )
 from migration_rollback.runner.errors import PostCheckError, PreconditionError
-from migration_rollback.runner.relations import regclass_text, relation_name, row_key
+from migration_rollback.runner.relations import relation_name, resolve_relation, row_key
 from migration_rollback.runner.session import Connection
 from migration_rollback.sql import Statement
 
@@ -130,45 +131,62 @@ def capture(
     if spec.manual:
         base.table = ".".join(spec.table)
         return _refusal(spec, base, spec.manual)
-    row = conn.execute("SELECT to_regclass(%s)::oid", [regclass_text(conn, spec.table)]).fetchone()
-    if row is None or row[0] is None:
+    oid = resolve_relation(conn, spec.table)
+    if oid is None:
         return None  # the statement errors, or is a no-op with IF EXISTS: nothing to keep
-    oid = int(row[0])
     base.schema, base.table = relation_name(conn, oid)
     key = row_key(conn, oid) if spec.kind.needs_key else []
-    problem = capture_problem(conn, oid, spec, key)
-    found = reached(conn, oid) if spec.kind is CaptureKind.DELETE and not problem else []
-    edges: list[Edge] = []
-    if isinstance(found, str):
-        problem = found
-    else:
-        edges = found
-    if problem:
-        return _refusal(spec, base, problem)
+    edges = _edges_or_problem(conn, oid, spec, key)
+    if isinstance(edges, str):
+        return _refusal(spec, base, edges)
     lock_against_writers(conn, oid, spec.kind)
     base.key = key
-    chosen = captured_columns(conn, oid, spec, key)
-    base.columns = [name for name, _ in chosen]
-    base.types = [kind for _, kind in chosen]
-    base.capture_table = capture_table_name(version, number, item, base.table, applied)
-    target = sql.Identifier(CAPTURE_SCHEMA, base.capture_table)
-    rewritten = None
-    if spec.kind is CaptureKind.INSERT:
-        rewritten = prepare_insert(conn, statement, target, base)
-    else:
-        as_text = user_typed(conn, oid) - set(key)
-        cur = conn.execute(capture_query(target, spec, base, as_text))
-        base.rows = max(cur.rowcount, 0)
-        _check_limits(conn, target, base, limits, version)
-    pending = PendingCapture(base, rewritten)
+
+    def name(table: str, slot: int = item) -> str:
+        return capture_table_name(version, number, slot, table, applied)
+
+    base.capture_table = name(base.table)
+    pending = PendingCapture(base, _keep(conn, statement, spec, oid, base, limits, version))
     for n, edge in enumerate(edges, start=1):
         slot = 1000 * (item + 1) + n  # the child's capture table: apart from the statement's own
-
-        def name(table: str, slot: int = slot) -> str:
-            return capture_table_name(version, number, slot, table, applied)
-
-        pending.cascaded.append(_capture_child(conn, edge, oid, pending, name, limits, version))
+        child_name = functools.partial(name, slot=slot)
+        pending.cascaded.append(
+            _capture_child(conn, edge, oid, pending, child_name, limits, version)
+        )
     return pending
+
+
+def _edges_or_problem(
+    conn: Connection, oid: int, spec: CaptureSpec, key: list[str]
+) -> list[Edge] | str:
+    """Why the capture is refused, or the child rows a DELETE reaches (capture_cascade.py)."""
+    problem = capture_problem(conn, oid, spec, key)
+    if problem:
+        return problem
+    return reached(conn, oid) if spec.kind is CaptureKind.DELETE else []
+
+
+def _keep(
+    conn: Connection,
+    statement: Statement,
+    spec: CaptureSpec,
+    oid: int,
+    base: CaptureRecord,
+    limits: CaptureLimits,
+    version: str,
+) -> str | None:
+    """Create the capture table; for an INSERT, the statement rewritten to fill it."""
+    chosen = captured_columns(conn, oid, spec, base.key)
+    base.columns = [name for name, _ in chosen]
+    base.types = [kind for _, kind in chosen]
+    target = sql.Identifier(CAPTURE_SCHEMA, base.capture_table or "")
+    if spec.kind is CaptureKind.INSERT:
+        return prepare_insert(conn, statement, target, base)
+    as_text = user_typed(conn, oid) - set(base.key)
+    cur = conn.execute(capture_query(target, spec, base, as_text))
+    base.rows = max(cur.rowcount, 0)
+    _check_limits(conn, target, base, limits, version)
+    return None
 
 
 def _capture_child(

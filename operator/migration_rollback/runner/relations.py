@@ -17,6 +17,12 @@ def regclass_text(conn: Connection, name: QName) -> str:
     return sql.Identifier(*name).as_string(conn)
 
 
+def relation_exists(conn: Connection, name: sql.Identifier) -> bool:
+    """Whether the name resolves to a relation now (`to_regclass` gives NULL, not an error)."""
+    row = conn.execute("SELECT to_regclass(%s)", [name.as_string(conn)]).fetchone()
+    return row is not None and row[0] is not None
+
+
 def resolve_relation(conn: Connection, name: QName) -> int | None:
     row = conn.execute("SELECT to_regclass(%s)::oid", [regclass_text(conn, name)]).fetchone()
     return int(row[0]) if row and row[0] is not None else None

@@ -108,21 +108,7 @@ class DataRestore:
     def schedule(self, plan: Plan) -> None:
         """Each restore runs before the first statement of its version that follows its group."""
         order = {v: i for i, v in enumerate(plan.versions)}
-        items: list[tuple[tuple[int, float], Capture]] = []
-        for capture in self.captures:
-            if not capture.usable:
-                continue
-            group = next(
-                (g for g in self.groups.get(capture.version, []) if g.forward_line == capture.line),
-                None,
-            )
-            spot = float(group.end) - 0.5 if group is not None else float("inf")
-            if group is None and capture.kind is not CaptureKind.SEQUENCE:
-                self.warnings.append(
-                    f"no '-- undoes' step for statement {capture.statement} of "
-                    f"{capture.version} in the rollback: its data is restored after the rest"
-                )
-            items.append(((order.get(capture.version, 0), spot), capture))
+        items = [((order.get(c.version, 0), self._spot(c)), c) for c in self.captures if c.usable]
         items.sort(key=lambda item: (item[0], -item[1].statement))
         pending = list(items)
         for planned in plan.statements:
@@ -132,6 +118,19 @@ class DataRestore:
             if due:
                 self.before[planned.number] = due
         self.at_end = [c for _, c in pending]
+
+    def _spot(self, capture: Capture) -> float:
+        """Just before the end of its `-- undoes` group; after everything without one."""
+        groups = self.groups.get(capture.version, [])
+        group = next((g for g in groups if g.forward_line == capture.line), None)
+        if group is not None:
+            return float(group.end) - 0.5
+        if capture.kind is not CaptureKind.SEQUENCE:
+            self.warnings.append(
+                f"no '-- undoes' step for statement {capture.statement} of "
+                f"{capture.version} in the rollback: its data is restored after the rest"
+            )
+        return float("inf")
 
     # -- accounting (before anything runs) ---------------------------------------------------
 

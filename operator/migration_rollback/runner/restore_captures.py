@@ -20,6 +20,7 @@ from psycopg import sql
 from migration_rollback.project.migrations import read_regular_file
 from migration_rollback.runner.capture_catalog import CAPTURE_SCHEMA, catalog_ident
 from migration_rollback.runner.capture_plan import CaptureKind
+from migration_rollback.runner.relations import relation_exists
 from migration_rollback.runner.rollback_file import RollbackSource
 from migration_rollback.runner.session import Connection
 from migration_rollback.sql import Statement, parse_script
@@ -96,8 +97,7 @@ ORDER BY version, statement DESC, id DESC
 
 def load_captures(conn: Connection, versions: Sequence[str]) -> list[Capture]:
     """The captures of the latest application of each version; none without a catalog."""
-    row = conn.execute("SELECT to_regclass(%s)", [catalog_ident().as_string(conn)]).fetchone()
-    if row is None or row[0] is None:
+    if not relation_exists(conn, catalog_ident()):
         return []
     rows = conn.execute(sql.SQL(_LOAD).format(catalog=catalog_ident()), [list(versions)])
     return [

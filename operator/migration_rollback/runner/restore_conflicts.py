@@ -14,6 +14,7 @@ from psycopg import sql
 
 from migration_rollback.runner.capture_plan import CaptureKind
 from migration_rollback.runner.plan import Plan
+from migration_rollback.runner.relations import relation_exists
 from migration_rollback.runner.restore_captures import Capture
 from migration_rollback.runner.session import Connection
 
@@ -33,8 +34,7 @@ def key_match(capture: Capture, left: str, right: str) -> sql.Composable:
 
 
 def table_exists(conn: Connection, capture: Capture) -> bool:
-    row = conn.execute("SELECT to_regclass(%s)", [capture.target.as_string(conn)]).fetchone()
-    return bool(row and row[0])
+    return relation_exists(conn, capture.target)
 
 
 def conflict_query(capture: Capture) -> sql.Composable | None:
@@ -139,11 +139,7 @@ def not_conflicting(
     """`AND NOT EXISTS (conflicting key)` under keep-current; nothing otherwise."""
     if on_conflict != "keep-current" or conflict_query(capture) is None:
         return sql.SQL("")
-    row = conn.execute(
-        "SELECT to_regclass(%s)",
-        [sql.Identifier("pg_temp", _conflicts_name(capture)).as_string(conn)],
-    ).fetchone()
-    if row is None or row[0] is None:
+    if not relation_exists(conn, sql.Identifier("pg_temp", _conflicts_name(capture))):
         return sql.SQL("")
     return sql.SQL(" AND NOT EXISTS (SELECT 1 FROM pg_temp.{} x WHERE {})").format(
         _conflicts_table(capture), key_match(capture, "x", alias)
