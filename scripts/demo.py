@@ -11,6 +11,7 @@ with its status, events and metrics. Everything is stopped and removed at the en
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -301,7 +302,8 @@ def main() -> int:
         )
         print("Steps:")
         for step in status.get("steps", []):
-            print(f"  {step['name']:15} {step['state']:8} {step.get('message', '')[:90]}")
+            took = _seconds(step.get("startedAt"), step.get("finishedAt"))
+            print(f"  {step['name']:15} {step['state']:8} {took:>7} {step.get('message', '')[:80]}")
         print(f"Metrics: {json.dumps(status.get('metrics'))}")
         print(f"Backup: {json.dumps(status.get('backup'))}")
         print("Events:")
@@ -333,6 +335,14 @@ def main() -> int:
             pg.stop()
         shutil.rmtree(work, ignore_errors=True)
         print("done")
+
+
+def _seconds(start: str | None, end: str | None) -> str:
+    """A step's duration as status records it (its startedAt and finishedAt)."""
+    if not start or not end:
+        return ""
+    took = dt.datetime.fromisoformat(end) - dt.datetime.fromisoformat(start)
+    return f"{took.total_seconds():.2f}s"
 
 
 def _free_port() -> int:

@@ -40,6 +40,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1] / "operator"))
 
 import psycopg  # noqa: E402
+from psycopg._pipeline_base import BasePipeline  # noqa: E402
 from synth import write_project  # noqa: E402
 
 from migration_rollback.sql import parse_script  # noqa: E402
@@ -93,6 +94,30 @@ def cpu(label: str, per: int, unit: str) -> Iterator[None]:
     if server_cpu_ms:
         shown = f"server {(server_cpu_ms() - server_start) / per:6.1f} ms, " + shown
     print(f"  CPU per {unit}, {label}: {shown}")
+
+
+@contextmanager
+def counted_round_trips() -> Iterator[list[int]]:
+    """Count the client's round trips to the server while the block runs: each wait outside a
+    pipeline, and each wait for a pipeline's pending results (a sync, its end, a fetch)."""
+    count = [0]
+    wait, fetch = psycopg.Connection.wait, BasePipeline._fetch_gen
+
+    def counting_wait(self: psycopg.Connection[Any], *args: Any, **kwargs: Any) -> Any:
+        count[0] += self._pipeline is None
+        return wait(self, *args, **kwargs)
+
+    def counting_fetch(self: BasePipeline, *, flush: bool) -> Any:
+        count[0] += bool(self.result_queue)
+        return fetch(self, flush=flush)
+
+    psycopg.Connection.wait = counting_wait  # type: ignore[method-assign]
+    BasePipeline._fetch_gen = counting_fetch  # type: ignore[method-assign]
+    try:
+        yield count
+    finally:
+        psycopg.Connection.wait = wait  # type: ignore[method-assign]
+        BasePipeline._fetch_gen = fetch  # type: ignore[method-assign]
 
 
 def apply_forwards(srv: ShadowServer, pairs: list[MigrationPair]) -> tuple[float, float]:
@@ -215,7 +240,7 @@ def replay(srv: ShadowServer, tmp: Path, args: argparse.Namespace) -> None:
     forward_total, forward_loop = apply_forwards(srv, pairs)
     print(f"  apply all forward migrations once: {forward_total:7.2f} s "
           f"(migrations alone {forward_loop:.2f} s)")  # fmt: skip
-    with cpu("verify round trip", len(pairs), "migration"):
+    with cpu("verify round trip", len(pairs), "migration"), counted_round_trips() as trips:
         run = run_verification(pairs, srv.admin_url)
     verify_total = run.elapsed_ms / 1000.0
     loop = sum(r.elapsed_ms for r in run.results) / 1000.0
@@ -225,6 +250,7 @@ def replay(srv: ShadowServer, tmp: Path, args: argparse.Namespace) -> None:
     print(f"  verdicts: {counts['verified']}/{len(pairs)} verified; "
           f"{run.scoped_checks} scoped checks, {run.full_checks} full; "
           f"model drift at the end: {len(run.drift)}")  # fmt: skip
+    print(f"  server round trips per migration: {trips[0] / len(pairs):.1f}")
     print(f"  ratio verify / forward: {verify_total / forward_total:5.2f}  (target <= 3)")
     print(f"  ratio, migrations alone: {loop / forward_loop:5.2f}")
     if args.full:

@@ -64,8 +64,10 @@ are bound by one ClusterRole or by a Role per watched namespace. */}}
   verbs: [get]
 - apiGroups: [""]
   resources: [pods]
-  # Whether the application's pods are gone; the Job pod's termination message.
-  verbs: [get, list]
+  # Watched by label selector while a rollback waits on them: whether the application's
+  # pods are gone, and the Job pod's end and termination message (before the Job's status).
+  # A Deployment scaled to 0: its ReplicaSets' pods deleted at once (deletecollection).
+  verbs: [get, list, watch, deletecollection]
 - apiGroups: [""]
   resources: [events]
   verbs: [create]

@@ -25,6 +25,7 @@ class WorkloadState:
     match_labels: Mapping[str, str]
     resource_version: str
     terminating: int | None = None  # status.terminatingReplicas, where the cluster reports it
+    settled: bool = True  # its controller acted on its latest spec (observedGeneration)
 
 
 def _newer(new: str, old: str) -> bool:
@@ -46,6 +47,8 @@ def workload_state(obj: Mapping[str, Any]) -> WorkloadState:
         terminating=int(status["terminatingReplicas"])
         if status.get("terminatingReplicas") is not None
         else None,
+        settled=int(status.get("observedGeneration") or 0)
+        >= int((obj.get("metadata") or {}).get("generation") or 0),
     )
 
 
@@ -82,7 +85,8 @@ class WatchCache:
                 self._workloads[key] = state
 
     def scaled(self, namespace: str, kind: str, name: str, scale: Mapping[str, Any]) -> None:
-        """The answer to our own scale: the desired replicas changed, nothing else yet."""
+        """The answer to our own scale: the desired replicas changed, nothing else yet (its
+        controller has yet to act on a change)."""
         key = (namespace, kind, name)
         version = str((scale.get("metadata") or {}).get("resourceVersion") or "")
         replicas = int((scale.get("spec") or {}).get("replicas") or 0)
@@ -90,7 +94,10 @@ class WatchCache:
             old = self._workloads.get(key)
             if old is not None and _newer(version, old.resource_version):
                 self._workloads[key] = dataclasses.replace(
-                    old, desired=replicas, resource_version=version
+                    old,
+                    desired=replicas,
+                    resource_version=version,
+                    settled=old.settled and replicas == old.desired,
                 )
 
     def workload(self, namespace: str, kind: str, name: str) -> WorkloadState | None:

@@ -2,9 +2,9 @@
 
 A kopf daemon runs `RollbackFlow.run()` per resource. Each turn observes what the current
 phase needs (controller.observe), asks the pure `lifecycle.decide` what to do, applies the
-actions (controller.interpreter) and waits for a watch event (a Job or workload changed, the
-resource was annotated) or the decision's `requeue_after`, whichever comes first. Nothing in a
-turn sleeps or polls.
+actions (controller.interpreter) and waits for a watch event (a Job, workload or watched pod
+changed, the resource was annotated) or the decision's `requeue_after`, whichever comes first.
+Nothing in a turn sleeps or polls.
 
 Progress lives in the resource's status, so after an operator restart the loop resumes from
 the recorded phase: Jobs have fixed names and are created only if absent, the original replica
@@ -21,6 +21,7 @@ from typing import Any
 from migration_rollback.controller.cache import WatchCache
 from migration_rollback.controller.interpreter import Interpreter, LeaseTaken
 from migration_rollback.controller.observe import Memory, Observer
+from migration_rollback.controller.podwatch import PodWatches
 from migration_rollback.kube.client import Clients
 from migration_rollback.lifecycle.actions import Decision
 from migration_rollback.lifecycle.decide import decide, failed_action
@@ -49,6 +50,7 @@ class RollbackFlow:
         body: Mapping[str, Any],
         stopped: Callable[[float], bool],
         cache: WatchCache,
+        wake: Callable[[], None] = lambda: None,
     ) -> None:
         self.body = body  # kopf's live view: spec and metadata as the watch last saw them
         meta = body["metadata"]
@@ -63,7 +65,8 @@ class RollbackFlow:
         self.seen = self.decided_on(meta)
         self.cache = cache
         identity = (settings.namespace, f"{self.namespace}/{self.name}")
-        self.observer = Observer(clients, cache, self.memory, self.namespace, identity)
+        self.pods = PodWatches(clients, self.namespace, wake)
+        self.observer = Observer(clients, cache, self.memory, self.namespace, identity, self.pods)
         self.interpreter = Interpreter(clients, settings, cache, self.memory, self.obj)
         self._wait_or_stop = stopped  # True when asked to stop
 
@@ -92,7 +95,8 @@ class RollbackFlow:
                 raise Stopped()
 
     def forget(self) -> None:
-        """The watch cache's entries only this rollback read."""
+        """The watch cache's entries only this rollback read; its pod watches."""
+        self.pods.stop_all()
         keys = [(self.namespace, kind, name) for kind, name in self.watched]
         self.cache.forget_rollback(self.namespace, sorted(self.memory.seen_jobs), keys)
 

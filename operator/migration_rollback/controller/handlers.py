@@ -34,8 +34,8 @@ class Context:
     clients: Clients | None = None
     settings: Settings = Settings()
     ready = threading.Event()
-    # (namespace, name) of each running rollback -> set when one of its Jobs changes, so the
-    # flow's wait ends at once instead of at its next poll.
+    # (namespace, name) of each running rollback -> set when one of its Jobs, workloads or
+    # watched pods changes, so the flow's wait ends at once instead of at its next poll.
     wakers: ClassVar[dict[tuple[str, str], threading.Event]] = {}
     flows: ClassVar[dict[tuple[str, str], RollbackFlow]] = {}
     # The last state the watches showed of the rollbacks' Jobs and workloads.
@@ -94,7 +94,9 @@ def run_rollback(
                 return bool(stopped.is_set())
         return True
 
-    flow = RollbackFlow(_clients(), Context.settings, body, stop_requested, Context.cache)
+    flow = RollbackFlow(
+        _clients(), Context.settings, body, stop_requested, Context.cache, waker.set
+    )
     Context.flows[(namespace, name)] = flow
     IN_PROGRESS.inc()
     try:
@@ -108,7 +110,7 @@ def run_rollback(
         Context.flows.pop((namespace, name), None)
 
 
-@kopf.on.event("batch", "v1", "jobs", labels={jobs.LABEL_MANAGED: "migration-rollback"})
+@kopf.on.event("batch", "v1", "jobs", labels={jobs.LABEL_MANAGED: jobs.MANAGED_BY})
 def job_changed(event: kopf.RawEvent, **_: Any) -> None:
     """A rollback's Job changed (started, finished, vanished): note it, wake its flow."""
     obj = event.get("object") or {}

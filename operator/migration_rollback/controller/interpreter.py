@@ -32,7 +32,7 @@ log = logging.getLogger("migration_rollback.flow")
 # Status fields holding free text, some of it the Job's (its result, libpq's errors): scrubbed of
 # the URL's secrets on every write. Not the others: timestamps and names must stay intact.
 FREE_TEXT_FIELDS = frozenset({"message", "failure", "result", "impact", "backup"})
-MESSAGE_LISTS = frozenset({"steps", "conditions"})
+MESSAGE_LISTS = frozenset({"steps", "conditions", "healthChecks"})
 
 
 class LeaseTaken(Exception):
@@ -123,6 +123,16 @@ class Interpreter:
         answer = workloads.scale(self.clients, self.namespace, w, action.replicas)
         self.cache.scaled(self.namespace, w.kind, w.name, answer)
 
+    def delete_pods(self, action: a.DeletePods) -> None:
+        w = workloads.Workload.from_key(action.workload)
+        state = self.cache.workload(self.namespace, w.kind, w.name)
+        if state is None or not state.match_labels:
+            return
+        try:
+            workloads.delete_replica_set_pods(self.clients, self.namespace, state.match_labels)
+        except Exception:  # only a speed-up: its ReplicaSets delete them all the same
+            log.warning("%s: could not delete the pods of %s", self.identity, action.workload)
+
     def maintenance(self, action: a.SetMaintenance) -> None:
         spec = RollbackSpec.from_obj(self.obj).maintenance
         if spec is None:
@@ -181,6 +191,7 @@ APPLY: dict[type, Callable[[Interpreter, Any], None]] = {
     a.EnsureSqlConfigMap: Interpreter.config_map,
     a.CreateJob: Interpreter.create_job,
     a.ScaleTo: Interpreter.scale,
+    a.DeletePods: Interpreter.delete_pods,
     a.SetMaintenance: Interpreter.maintenance,
     a.RestoreRevision: Interpreter.restore_revision,
     a.AcquireLease: Interpreter.acquire,

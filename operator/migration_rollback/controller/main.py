@@ -78,7 +78,8 @@ def run(settings: Settings, kubeconfig: str | None = None) -> None:
     if settings.leader_election:
         _lead(settings, kubeconfig)
     handlers.Context.settings = settings
-    handlers.Context.clients = connect(kubeconfig)
+    # A connection for each concurrent rollback and one for its pod watch.
+    handlers.Context.clients = connect(kubeconfig, connections=2 * settings.max_workers)
     if not resource_served(handlers.Context.clients, api.GROUP, api.VERSION, api.PLURAL):
         # Exit (the Deployment restarts us with backoff) rather than serve nothing silently.
         raise SystemExit(

@@ -3,7 +3,7 @@ from the watch cache where it can, with the API as the fallback.
 
 `Memory` is what one rollback's controller keeps between decisions: the redactor built from
 the Secret, the Jobs it has seen, the health checks' counts, when it last renewed the Lease.
-A restart loses it, and every part of it is rebuilt from a read (the health counts restart).
+A restart loses it, and every part of it is rebuilt from a read (the health counts from status).
 """
 
 from __future__ import annotations
@@ -12,23 +12,26 @@ import dataclasses
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from migration_rollback import conninfo
-from migration_rollback.controller.cache import WatchCache
+from migration_rollback.controller import podwatch
+from migration_rollback.controller.cache import WatchCache, WorkloadState
 from migration_rollback.jobresult import JobResult
 from migration_rollback.kube import jobs, leases, sources, workloads
 from migration_rollback.kube.client import Clients
 from migration_rollback.lifecycle import analysis, health, jobrun, target
 from migration_rollback.lifecycle.durations import parse_timestamp
+from migration_rollback.lifecycle.health import CheckSpec, Tracker
 from migration_rollback.lifecycle.model import ConfigMapKeyRef, RollbackSpec, RollbackStatus
 from migration_rollback.lifecycle.observation import (
     CheckView,
     JobView,
     LeaseView,
     Observation,
+    PodEnd,
     RevisionView,
     WorkloadView,
 )
@@ -61,6 +64,7 @@ class Memory:
     probed_at: dict[str, float] = field(default_factory=dict)
     lease_renewed_at: dt.datetime | None = None
     lease_holder: str | None = None  # another holder the last attempt to take the Lease met
+    secret_read_for: str | None = None  # the Job whose start the URL was re-read after
     hpas: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
@@ -72,11 +76,13 @@ class Observer:
         memory: Memory,
         namespace: str,
         identity: tuple[str, str],
+        pods: podwatch.PodWatches,
         probe: Prober = http_probe,
     ) -> None:
         self.clients, self.cache, self.memory = clients, cache, memory
         self.namespace = namespace
         self.lease_namespace, self.identity = identity
+        self.pods = pods
         self.probe = probe
 
     def observe(
@@ -92,7 +98,9 @@ class Observer:
             lease_renewed_at=self.memory.lease_renewed_at,
         )
         reader = READERS.get(phase)
-        return base if reader is None else reader(self, base, spec, status)
+        observed = base if reader is None else reader(self, base, spec, status)
+        self.pods.keep_only_used()
+        return observed
 
     # --- the database URL -------------------------------------------------------------------
 
@@ -184,27 +192,55 @@ class Observer:
         if obj is None:
             return None
         end = jobs.completion(obj)
-        if not end.finished:
-            return JobView(name)
-        view = self.finished_job(spec, name, end)
-        self.memory.finished[name] = view
+        pods = self.pods.pods(jobs.pod_selector(name), listed=False) if not end.finished else None
+        if any(p.started for p in pods or ()):
+            self.reread_target(spec, name)
+        pod = podwatch.ended_pod(pods or ())
+        running = JobView(
+            name,
+            pod_end=PodEnd(pod.succeeded, parse_timestamp(pod.finished_at)) if pod else None,
+            replaceable=not jobs.single_pod(obj),
+        )
+        if not end.finished and (pod is None or jobs.parse_result(pod.message) is None):
+            return running  # a pod that ended without the runner's result: the Job says why
+        view = self.finished_job(spec, running, end, pod)
+        if jobrun.ended(view) is not None:
+            self.memory.finished[name] = view
         return view
 
-    def finished_job(self, spec: RollbackSpec, name: str, end: jobs.Completion) -> JobView:
-        """Read once: the result, scrubbed before anything is judged, cut or written. The
-        Job's pod read the Secret when it started: scrub with that value should the Secret
-        have changed since validation; keep what we have if it is gone or unparsable."""
+    def reread_target(self, spec: RollbackSpec, job: str) -> None:
+        """The Job's pod read the Secret when it started: scrub with that value should the
+        Secret have changed since validation (keep what we have if it is gone or unparsable).
+        Read once per Job, as soon as its pod is seen started, so the read is not between
+        the Job's end and the scale-up (it is downtime); else when the Job is over."""
+        if self.memory.secret_read_for == job:
+            return
+        self.memory.secret_read_for = job
         try:
             self.read_target(spec)
         except (sources.SourceNotFoundError, conninfo.InvalidDatabaseUrlError):
-            log.warning("%s/%s: could not re-read %s", self.namespace, name, URL_FIELD)
-        result, message = jobs.termination(self.clients, self.namespace, name)
+            log.warning("%s/%s: could not re-read %s", self.namespace, job, URL_FIELD)
+
+    def finished_job(
+        self,
+        spec: RollbackSpec,
+        running: JobView,
+        end: jobs.Completion,
+        pod: podwatch.PodState | None,
+    ) -> JobView:
+        """Read once: the result, scrubbed before anything is judged, cut or written. The
+        result is the pod's termination message, from the pod watch or else a read."""
+        self.reread_target(spec, running.name)
+        if pod is not None:
+            result, message = jobs.parse_result(pod.message), pod.message
+        else:
+            result, message = jobs.termination(self.clients, self.namespace, running.name)
         scrub = self.memory.redactor
         clean = scrub.scrub_obj(result) if result else None
         text = end.reason or str((result or {}).get("outcome", "")) or message
-        return JobView(
-            name,
-            finished=True,
+        return dataclasses.replace(
+            running,
+            finished=end.finished,
             succeeded=end.succeeded,
             result=JobResult.from_dict(clean) if clean else None,
             message=scrub.scrub(text),
@@ -219,36 +255,51 @@ class Observer:
         if not status.original_replicas:  # only the scale-down records them
             scaling_down = Phase(status.phase) is Phase.SCALING_DOWN
             return self.first_look(base, spec) if scaling_down else base
-        views = tuple(self.workload_view(key) for key in status.original_replicas)
-        if Phase(status.phase) is not Phase.SCALING_DOWN:
-            return _with(base, workloads=views)
-        return _with(base, workloads=views, pods_remaining=self.pods_remaining(status))
+        counted = Phase(status.phase) is Phase.SCALING_DOWN
+        views = tuple(self.workload_view(key, counted) for key in status.original_replicas)
+        return _with(base, workloads=views)
 
-    def workload_view(self, key: str) -> WorkloadView:
+    def workload_view(self, key: str, counted: bool = False) -> WorkloadView:
+        """`counted`: with its pods not yet gone (the scale-down waits for them)."""
         w = workloads.Workload.from_key(key)
         state = self.cache.workload(self.namespace, w.kind, w.name)
         if state is None:
             self.cache.put_workload(w.kind, workloads.read(self.clients, self.namespace, w))
             state = self.cache.workload(self.namespace, w.kind, w.name)
         assert state is not None  # just stored
+        live, undeleted = self.live_pods(state) if counted else (None, 0)
+        deleting = live - undeleted if live is not None else 0
         return WorkloadView(
-            key, state.desired, state.ready, state.current_pods, self.memory.hpas.get(key, {})
+            key,
+            state.desired,
+            state.ready,
+            state.current_pods,
+            self.memory.hpas.get(key, {}),
+            live_pods=live,
+            settled=state.settled,
+            undeleted_pods=undeleted,
+            deleting_pods=deleting,
+            kind=w.kind,
         )
 
-    def pods_remaining(self, status: RollbackStatus) -> int | None:
-        """Pods still there, terminating ones included (they may still write); None while the
-        workloads' own status shows some (their watch events say when to look again). Where
-        the cluster reports terminatingReplicas, a workload showing none of either has no pod
-        left; elsewhere the pods matching its selector are listed (pods are not watched)."""
-        workloads_ = map(workloads.Workload.from_key, status.original_replicas)
-        states = [self.cache.workload(self.namespace, w.kind, w.name) for w in workloads_]
-        if any(s is None or s.desired or s.current_pods or s.terminating for s in states):
-            return None
-        return sum(
-            workloads.pods_matching(self.clients, self.namespace, dict(s.match_labels))
-            for s in states
-            if s is not None and s.terminating is None
-        )
+    def live_pods(self, state: WorkloadState) -> tuple[int | None, int]:
+        """The workload's pods not yet gone, terminating ones included (they may still
+        write), and how many of them nobody deleted yet: from a watch of its selector's pods,
+        listed once when it starts. Without the watch (it broke), from the workload's status:
+        None while that shows some; where the cluster reports terminatingReplicas, showing
+        none of either means none; elsewhere the pods matching its selector are listed."""
+        if not state.match_labels:
+            return 0, 0
+        selector = workloads.selector_string(dict(state.match_labels))
+        pods = self.pods.pods(selector, listed=True)
+        if pods is not None:
+            live = [p for p in pods if not p.ended]
+            return len(live), sum(1 for p in live if not p.deleting)
+        if state.desired or state.current_pods or state.terminating:
+            return None, 0
+        if state.terminating is not None:
+            return 0, 0
+        return workloads.pods_matching(self.clients, self.namespace, dict(state.match_labels)), 0
 
     def first_look(self, base: Observation, spec: RollbackSpec) -> Observation:
         try:
@@ -257,7 +308,7 @@ class Observer:
             return _with(base, workload_error=str(exc))
         for w in refs:
             self.memory.hpas[w.key] = workloads.hpa_min_replicas(self.clients, self.namespace, w)
-        views = tuple(self.workload_view(w.key) for w in sorted(refs))
+        views = tuple(self.workload_view(w.key, counted=True) for w in sorted(refs))
         revisions = tuple(
             self.revision_view(w, ref.revision)
             for w, ref in sorted(refs.items())
@@ -278,11 +329,15 @@ class Observer:
 
     # --- health -------------------------------------------------------------------------------
 
-    def health(self, base: Observation, spec: RollbackSpec, _: RollbackStatus) -> Observation:
-        """Each pending check probed once its period has passed since its last probe."""
+    def health(self, base: Observation, spec: RollbackSpec, status: RollbackStatus) -> Observation:
+        """Each pending check probed once its period has passed since its last probe. The
+        counts go on from those status holds (an operator restarted while verifying)."""
         views = []
+        recorded = {str(c.get("name")): c for c in status.health_checks}
         for check in spec.health_checks:
-            tracker = self.memory.trackers.setdefault(check.name, health.Tracker(check))
+            tracker = self.memory.trackers.get(check.name) or self.resumed(
+                check, recorded.get(check.name, {})
+            )
             last = self.memory.probed_at.get(check.name)
             due = last is None or time.monotonic() - last >= check.period_seconds
             if tracker.verdict is health.Verdict.PENDING and due:
@@ -291,8 +346,27 @@ class Observer:
                 tracker.record(self.probe(check.url, check.timeout_seconds))
                 if tracker.failures > before:
                     HEALTH_CHECK_FAILURES.labels(check.name).inc()
-            views.append(CheckView(check.name, tracker.verdict, tracker.last, check.period_seconds))
+            views.append(
+                CheckView(
+                    check.name,
+                    tracker.verdict,
+                    tracker.last,
+                    check.period_seconds,
+                    tracker.successes,
+                    tracker.failures,
+                )
+            )
         return _with(base, health=tuple(views))
+
+    def resumed(self, check: CheckSpec, recorded: Mapping[str, Any]) -> Tracker:
+        tracker = Tracker(
+            check,
+            successes=int(recorded.get("successes") or 0),
+            failures=int(recorded.get("failures") or 0),
+            last=str(recorded.get("message") or ""),
+        )
+        self.memory.trackers[check.name] = tracker
+        return tracker
 
 
 def _with(base: Observation, **fields: Any) -> Observation:

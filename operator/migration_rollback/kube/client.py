@@ -35,9 +35,15 @@ class CountingApiClient(ApiClient):
         return super().call_api(*args, **kwargs)
 
 
-def connect(kubeconfig: str | None = None) -> Clients:
-    """In a pod: its service account; elsewhere: the kubeconfig (or $KUBECONFIG)."""
-    api = CountingApiClient(configuration=_configuration(kubeconfig))
+def connect(kubeconfig: str | None = None, connections: int | None = None) -> Clients:
+    """In a pod: its service account; elsewhere: the kubeconfig (or $KUBECONFIG).
+    `connections`: how many connections to the API server are kept open for reuse (the
+    client's default, 5 per core, is fewer than concurrent rollbacks and their pod watches
+    hold: a connection beyond it is closed after one request, the next one opened anew)."""
+    configuration = _configuration(kubeconfig)
+    if connections is not None:
+        configuration.connection_pool_maxsize = connections
+    api = CountingApiClient(configuration=configuration)
     return Clients(
         api=api,
         core=client.CoreV1Api(api),

@@ -22,6 +22,7 @@ RESULT_FILE = "/dev/termination-log"
 LABEL_MANAGED = "app.kubernetes.io/managed-by"
 LABEL_RESOURCE = "rollback.migrations.dev/resource"
 LABEL_PURPOSE = "rollback.migrations.dev/purpose"
+MANAGED_BY = "migration-rollback"
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def build_job(req: JobRequest) -> dict[str, Any]:
         },
     }
     labels = {
-        LABEL_MANAGED: "migration-rollback",
+        LABEL_MANAGED: MANAGED_BY,
         LABEL_RESOURCE: req.owner["name"],
         LABEL_PURPOSE: req.purpose,
     }
@@ -190,7 +191,7 @@ def sql_config_map(
         "metadata": {
             "name": name,
             "namespace": namespace,
-            "labels": {LABEL_MANAGED: "migration-rollback", LABEL_RESOURCE: owner["name"]},
+            "labels": {LABEL_MANAGED: MANAGED_BY, LABEL_RESOURCE: owner["name"]},
             "ownerReferences": [{**owner, "controller": True, "blockOwnerDeletion": True}],
         },
         "immutable": True,
@@ -253,14 +254,33 @@ def completion(job: dict[str, Any]) -> Completion:
     return Completion(True, kind == "Complete", reason, condition.get("lastTransitionTime"))
 
 
+def pod_selector(job: str) -> str:
+    """The label the Job controller puts on the Job's pods."""
+    return f"batch.kubernetes.io/job-name={job}"
+
+
+def single_pod(job: dict[str, Any]) -> bool:
+    """The Job runs one pod and starts no other: its pod's end is the Job's end."""
+    spec = job.get("spec") or {}
+    template = (spec.get("template") or {}).get("spec") or {}
+    return (
+        spec.get("backoffLimit") == 0
+        and spec.get("completions") in (None, 1)
+        and spec.get("parallelism") in (None, 1)
+        and not spec.get("podFailurePolicy")
+        and not spec.get("backoffLimitPerIndex")
+        and template.get("restartPolicy") == "Never"
+    )
+
+
 def termination(clients: Clients, namespace: str, job: str) -> tuple[dict[str, Any] | None, str]:
     """A finished Job's result (its pod's termination message, parsed) and the raw message."""
     _, message = _terminated_container(clients, namespace, job)
-    return _parse_result(message), message
+    return parse_result(message), message
 
 
 def _terminated_container(clients: Clients, namespace: str, job: str) -> tuple[int | None, str]:
-    pods = clients.core.list_namespaced_pod(namespace, label_selector=f"job-name={job}").items
+    pods = clients.core.list_namespaced_pod(namespace, label_selector=pod_selector(job)).items
     for pod in pods:
         for cs in (pod.status.container_statuses or []) if pod.status else []:
             term = cs.state.terminated if cs.state else None
@@ -269,7 +289,7 @@ def _terminated_container(clients: Clients, namespace: str, job: str) -> tuple[i
     return None, ""
 
 
-def _parse_result(message: str) -> dict[str, Any] | None:
+def parse_result(message: str) -> dict[str, Any] | None:
     try:
         value = json.loads(message)
     except ValueError:

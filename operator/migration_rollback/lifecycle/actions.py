@@ -53,6 +53,15 @@ class ScaleTo:
 
 
 @dataclass(frozen=True)
+class DeletePods:
+    """A Deployment scaled to 0 whose ReplicaSet controller has begun deleting its pods: the
+    rest deleted now, each with its own grace period (as that controller would), rather than
+    at the pace of the controller manager's rate-limited client (seconds with many at once)."""
+
+    workload: str  # a status.originalReplicas key
+
+
+@dataclass(frozen=True)
 class SetMaintenance:
     enabled: bool
 
@@ -93,6 +102,7 @@ Action = (
     | EnsureSqlConfigMap
     | CreateJob
     | ScaleTo
+    | DeletePods
     | SetMaintenance
     | RestoreRevision
     | AcquireLease

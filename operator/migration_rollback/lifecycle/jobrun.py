@@ -16,6 +16,7 @@ from migration_rollback.jobresult import JobResult
 from migration_rollback.lifecycle import analysis, outcomes, policy, target
 from migration_rollback.lifecycle.actions import CreateJob
 from migration_rollback.lifecycle.model import RollbackStatus
+from migration_rollback.lifecycle.observation import JobView
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
 from migration_rollback.lifecycle.record import Plan
 
@@ -55,15 +56,29 @@ def run(plan: Plan, dry_run: bool) -> outcomes.JobVerdict | None:
             raise plan.failure(Reason.JOB_FAILED, f"Job {name} disappeared", step)
         create(plan, ctx.phase, attempt, dry_run)
         return None
-    if not job.finished:
+    end = ended(job)
+    if end is None:
         if plan.current("jobName") != name:  # created just before a restart
             plan.patch(jobName=name)
         plan.wake_in(JOB_FALLBACK_SECONDS)
         return None
-    verdict = outcomes.judge(job.succeeded, job.result, job.message, ctx.obs.url_where)
+    succeeded, finished_at = end
+    verdict = outcomes.judge(succeeded, job.result, job.message, ctx.obs.url_where)
     plan.patch(**result_fields(job.result, plan.current("migrations", ())))
-    if verdict.succeeded or not _retry(plan, purpose, attempt, verdict, job.finished_at):
+    if verdict.succeeded or not _retry(plan, purpose, attempt, verdict, finished_at):
         return verdict
+    return None
+
+
+def ended(job: JobView) -> tuple[bool, dt.datetime | None] | None:
+    """(succeeded, when) once the Job is over; None while it runs. Its own conditions win.
+    Without them yet (the Job controller batches its status updates, ~1 s), its pod's end
+    decides when the Job cannot start another pod and the pod left the runner's result; a pod
+    that ended without one (killed at the deadline, out of memory) waits for the Job's reason."""
+    if job.finished:
+        return job.succeeded, job.finished_at
+    if job.pod_end is not None and not job.replaceable and job.result is not None:
+        return job.pod_end.succeeded, job.pod_end.finished_at
     return None
 
 

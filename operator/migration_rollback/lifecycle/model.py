@@ -370,6 +370,7 @@ STATUS_KEYS = {
     "phaseTransitionTime": "phase_transition_time",
     "blockingSessions": "blocking_sessions",
     "migrations": "migrations",
+    "healthChecks": "health_checks",
 }
 
 
@@ -409,6 +410,8 @@ class RollbackStatus:
     blocking_sessions: tuple[Mapping[str, Any], ...] = ()
     # spec.targetVersion: one entry per migration of the set (lifecycle.target), newest first.
     migrations: tuple[Mapping[str, Any], ...] = ()
+    # Each health check's counts so far (CheckView.to_status), so a restart does not reset them.
+    health_checks: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
     def from_obj(cls, obj: Mapping[str, Any]) -> RollbackStatus:
@@ -429,7 +432,7 @@ class RollbackStatus:
             kw["failure"] = Failure(
                 str(f.get("reason", "JobFailed")), str(f.get("message", "failed"))
             )
-        for attr in ("steps", "conditions", "blocking_sessions", "migrations"):
+        for attr in ("steps", "conditions", "blocking_sessions", "migrations", "health_checks"):
             if attr in kw:
                 kw[attr] = tuple(dict(_map(item)) for item in kw[attr] or ())
         return cls(**kw)

@@ -14,8 +14,18 @@ from migration_rollback.lifecycle.health import Verdict
 
 
 @dataclass(frozen=True)
+class PodEnd:
+    """How the Job's pod ended (every container terminated), as the pod watch showed it."""
+
+    succeeded: bool
+    finished_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
 class JobView:
-    """The current Job (status.jobName's, or the one the phase would create next)."""
+    """The current Job (status.jobName's, or the one the phase would create next).
+    `finished`/`succeeded` are the Job's own conditions; `pod_end` its pod's end, seen before
+    the Job controller's status catches up; `replaceable`: the Job may start another pod."""
 
     name: str
     finished: bool = False
@@ -23,6 +33,8 @@ class JobView:
     result: JobResult | None = None
     message: str = ""  # scrubbed of the URL's secrets
     finished_at: dt.datetime | None = None
+    pod_end: PodEnd | None = None
+    replaceable: bool = True
 
 
 @dataclass(frozen=True)
@@ -32,8 +44,13 @@ class WorkloadView:
     key: str  # as status.originalReplicas names it
     desired: int
     ready: int = 0
-    current_pods: int = 0  # status.replicas: pods not yet terminated
+    current_pods: int = 0  # status.replicas: pods not yet terminated (lags the pods)
     hpa_min_replicas: Mapping[str, int] = field(default_factory=dict)
+    live_pods: int | None = None  # its pods not yet gone (terminating ones count); None: uncounted
+    settled: bool = True  # its controller acted on its latest spec (observedGeneration)
+    undeleted_pods: int = 0  # of the live pods, those nobody has deleted yet
+    deleting_pods: int = 0  # of the live pods, those deleted and stopping
+    kind: str = "Deployment"
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,17 @@ class CheckView:
     verdict: Verdict
     last: str
     period_seconds: float
+    successes: int = 0  # in a row
+    failures: int = 0  # in all
+
+    def to_status(self) -> dict[str, object]:
+        """status.healthChecks[]: the counts a restarted operator goes on from."""
+        return {
+            "name": self.name,
+            "successes": self.successes,
+            "failures": self.failures,
+            "message": self.last,
+        }
 
 
 @dataclass(frozen=True)
@@ -82,7 +110,6 @@ class Observation:
     workloads: tuple[WorkloadView, ...] = ()
     workload_error: str | None = None
     revisions: tuple[RevisionView, ...] = ()
-    pods_remaining: int | None = None  # None: not counted (the workloads still show pods)
     job_seen: bool = False  # this controller saw the current Job exist (so absent = vanished)
     health: tuple[CheckView, ...] = ()
 

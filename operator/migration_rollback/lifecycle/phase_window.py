@@ -11,16 +11,20 @@ from __future__ import annotations
 from typing import Any
 
 from migration_rollback.lifecycle import jobrun, policy
-from migration_rollback.lifecycle.actions import Decision, RestoreRevision, ScaleTo, SetMaintenance
+from migration_rollback.lifecycle.actions import (
+    Decision,
+    DeletePods,
+    RestoreRevision,
+    ScaleTo,
+    SetMaintenance,
+)
 from migration_rollback.lifecycle.ending import downtime_metrics, finish, success_message
 from migration_rollback.lifecycle.health import Verdict
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
 from migration_rollback.lifecycle.record import Context, Plan, iso
 
-# Workload watch events end these waits; the requeue is only the fallback.
+# Workload and pod watch events end these waits; the requeue is only the fallback.
 WORKLOAD_FALLBACK_SECONDS = 5.0
-# Terminating pods are not watched: while some remain, count them again this often.
-PODS_RETRY_SECONDS = 1.0
 
 
 def _timed_out(ctx: Context) -> bool:
@@ -44,7 +48,8 @@ def scaling_down(ctx: Context) -> Decision:
         plan.act(*(ScaleTo(key, 0) for key in original))
         return plan.decision(WORKLOAD_FALLBACK_SECONDS)
     _hold_down(plan)
-    remaining = ctx.obs.pods_remaining
+    _hurry_pods(plan)
+    remaining = pods_remaining(ctx)
     if remaining == 0:
         plan.step(StepName.SCALE_DOWN, StepState.DONE, "no application pod is running")
         plan.enter(Phase.ROLLING_BACK, Reason.ROLLING_BACK, "running the rollback Job")
@@ -54,7 +59,34 @@ def scaling_down(ctx: Context) -> Decision:
     if _timed_out(ctx):
         message = f"{remaining or 'some'} pod(s) still running after the scale-down timeout"
         raise plan.failure(Reason.SCALE_TIMEOUT, message, StepName.SCALE_DOWN)
-    return plan.decision(WORKLOAD_FALLBACK_SECONDS if remaining is None else PODS_RETRY_SECONDS)
+    return plan.decision(WORKLOAD_FALLBACK_SECONDS)
+
+
+def pods_remaining(ctx: Context) -> int | None:
+    """The scaled-down workloads' pods not yet gone (terminating ones count: they may still
+    write), as counted from their pods, not the workloads' status (which lags the pods). None
+    until each workload is at 0 and its controller has acted on that (no new pod can come),
+    or while its pods are not counted."""
+    views = [ctx.obs.workload(key) for key in ctx.status.original_replicas]
+    counts = [v.live_pods for v in views if v is not None and not v.desired and v.settled]
+    if len(counts) < len(views) or None in counts:
+        return None
+    return sum(c for c in counts if c is not None)
+
+
+def _hurry_pods(plan: Plan) -> None:
+    """A Deployment at 0 whose ReplicaSet controller has begun deleting its pods: the others
+    are deleted now rather than at that controller's rate-limited pace. Only then: a pod
+    deleted before its ReplicaSet's controller has seen the zero would be replaced, and the
+    first pod it deletes shows it has (the Deployment's controller acting on the scale does
+    not: the ReplicaSets' own controller may not have seen it yet). Not a StatefulSet's pods:
+    they stop in order, one at a time, and that order is kept."""
+    for key in plan.ctx.status.original_replicas:
+        seen = plan.ctx.obs.workload(key)
+        if seen is None or seen.kind != "Deployment" or seen.desired or not seen.settled:
+            continue
+        if seen.deleting_pods and seen.undeleted_pods:
+            plan.act(DeletePods(key))
 
 
 def _record_replicas(plan: Plan) -> None:
@@ -224,6 +256,8 @@ def _health(plan: Plan) -> Verdict:
         plan.step(
             StepName.HEALTH_CHECK, StepState.RUNNING, f"{len(plan.ctx.spec.health_checks)} check(s)"
         )
+    if checks:  # kept in status: a restarted operator counts on from here
+        plan.patch(healthChecks=[c.to_status() for c in checks])
     for check in checks:
         if check.verdict is Verdict.UNHEALTHY:
             message = f"health check {check.name} failed: {check.last}"

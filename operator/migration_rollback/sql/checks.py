@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from pglast.enums.parsenodes import ConstrType, DropBehavior
 
+from migration_rollback.sql import mentions
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.classify import classify
 from migration_rollback.sql.generator import MANUAL_PREFIX, RollbackPlan
@@ -104,16 +105,7 @@ _CHILDREN: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 
 def _children_getter(cls: type) -> Callable[[Any], tuple[Any, ...]]:
     """The values of a node's branch slots, read by one C call (`operator.attrgetter`)."""
-    names = _BRANCH_SLOTS.get(cls) or _branch_slots(cls)
-    getter: Callable[[Any], tuple[Any, ...]]
-    if len(names) > 1:
-        getter = attrgetter(*names)
-    elif names:
-        one = attrgetter(names[0])
-        getter = lambda node: (one(node),)  # noqa: E731
-    else:
-        getter = lambda node: ()  # noqa: E731
-    _CHILDREN[cls] = getter
+    _CHILDREN[cls] = getter = _getter(_BRANCH_SLOTS.get(cls) or _branch_slots(cls))
     return getter
 
 
@@ -132,34 +124,75 @@ def touched_names(node: Any) -> frozenset[str]:
     return names
 
 
-# Per node class: its children getter, and the attribute naming something (these classes have
+# Per node class: its children getter, and whether it names something (these classes have
 # no subclasses: one look-up by type).
-_VISITS: dict[type, tuple[Callable[[Any], tuple[Any, ...]], str | None, str | None]] = {}
+_VISITS: dict[type, tuple[Callable[[Any], tuple[Any, ...]], bool]] = {}
 
 
-def _visit(cls: type) -> tuple[Callable[[Any], tuple[Any, ...]], str | None, str | None]:
-    _VISITS[cls] = found = (
-        _children_getter(cls),
-        _NAME_ATTRS.get(cls),
-        _QUALIFIED_NAME_ATTRS.get(cls),
+def _visit(cls: type) -> tuple[Callable[[Any], tuple[Any, ...]], bool]:
+    _VISITS[cls] = found = (_children_getter(cls), cls in mentions.NAMING_CLASSES)
+    return found
+
+
+def _touched_names(node: Any) -> frozenset[str]:
+    walked = mentions.recorded(node)
+    names = set(_walked_names(node) if walked is None else walked)
+    kind = type(node)
+    own = _OWN_NAMES.get(kind) or _own_names(kind)
+    for value in own.names(node):
+        if isinstance(value, str):
+            names.add(value)
+    for value in own.lists(node):
+        if isinstance(value, tuple):
+            for item in value:
+                if isinstance(item, tuple):
+                    names.update(strings(item)[-1:])
+                elif isinstance(item, ast.String):
+                    names.add(item.sval)
+            names.update(strings(value)[-1:])
+    if kind is ast.AlterEnumStmt:
+        names.update(v for v in (node.oldVal, node.newVal) if v)
+    return frozenset(n.lower() for n in names)
+
+
+class _Own(NamedTuple):
+    """A statement class's own naming attributes, read by one C call each."""
+
+    names: Callable[[Any], tuple[Any, ...]]  # a name, when set
+    lists: Callable[[Any], tuple[Any, ...]]  # a name list, or a list of them
+
+
+_OWN_NAMES: dict[type, _Own] = {}
+_OWN_NAME_ATTRS = ("idxname", "policy_name", "trigname", "newname", "subname", "pubname",
+                   "extname", "schemaname", "rulename")  # fmt: skip
+_OWN_LIST_ATTRS = ("objects", "funcname", "typeName", "domainname")
+
+
+def _own_names(cls: type) -> _Own:
+    """Only the attributes the class has: asking each statement for all of them (a missing
+    attribute raises inside getattr) cost more than the walk below it."""
+    slots: Any = getattr(cls, "__slots__", ())
+    _OWN_NAMES[cls] = found = _Own(
+        _getter(tuple(a for a in _OWN_NAME_ATTRS if a in slots)),
+        _getter(tuple(a for a in _OWN_LIST_ATTRS if a in slots)),
     )
     return found
 
 
-# The node classes that name something, and where: RangeVar always, the others when set.
-_NAME_ATTRS: dict[type, str] = {
-    ast.RangeVar: "relname",
-    ast.AlterTableCmd: "name",
-    ast.ColumnDef: "colname",
-    ast.Constraint: "conname",
-}
-_QUALIFIED_NAME_ATTRS: dict[type, str] = {ast.ObjectWithArgs: "objname", ast.TypeName: "names"}
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The values of these attributes as a tuple (`operator.attrgetter` returns one bare)."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    if names:
+        one = attrgetter(names[0])
+        return lambda node: (one(node),)
+    return lambda node: ()
 
 
-def _touched_names(node: Any) -> frozenset[str]:
-    names: set[str] = set()
-    # _walk inlined (no generator; one look-up and one C call per node): this runs over every
-    # statement of the project, and was the largest part of `validate`'s own work.
+def _walked_names(node: Any) -> list[Any]:
+    """The names of every node below `node`, for a tree `trees` did not record them for."""
+    names: list[Any] = []
+    # _walk inlined (no generator; one look-up and one C call per node).
     stack = [node]
     pop, push = stack.pop, stack.extend
     visits = _VISITS
@@ -176,31 +209,11 @@ def _touched_names(node: Any) -> frozenset[str]:
                     push(n)
                 continue  # a leaf (none is in a branch slot of a parsed tree)
             visit = _visit(kind)
-        children, name_attr, qualified_attr = visit
+        children, naming = visit
         push(filter(None, children(n)))  # nodes; tuples unless empty (no None, no leaf)
-        if name_attr is not None:
-            value = getattr(n, name_attr)
-            if value or kind is ast.RangeVar:
-                names.add(value)
-        elif qualified_attr is not None:
-            names.update(strings(getattr(n, qualified_attr))[-1:])
-    for attr in ("idxname", "policy_name", "trigname", "newname", "subname", "pubname",
-                 "extname", "schemaname", "rulename"):  # fmt: skip
-        value = getattr(node, attr, None)
-        if isinstance(value, str):
-            names.add(value)
-    for attr in ("objects", "funcname", "typeName", "domainname"):
-        value = getattr(node, attr, None)
-        if isinstance(value, tuple):
-            for item in value:
-                if isinstance(item, tuple):
-                    names.update(strings(item)[-1:])
-                elif isinstance(item, ast.String):
-                    names.add(item.sval)
-            names.update(strings(value)[-1:])
-    if isinstance(node, ast.AlterEnumStmt):
-        names.update(v for v in (node.oldVal, node.newVal) if v)
-    return frozenset(n.lower() for n in names)
+        if naming:
+            mentions.add_names(n, names)
+    return names
 
 
 def signature(statement: Statement) -> tuple[str, frozenset[str]]:

@@ -121,15 +121,16 @@ def parse_single_statements(texts: Sequence[str], source: str) -> list[Statement
 
     Only when every text is exactly one statement that needs no clean-up (no byte-order mark,
     carriage return or meta-command): otherwise None, and the caller parses them one by one
-    (which also says what is wrong). Checking each text is the C parser's split, which builds
-    no Python nodes; the one parse of the joined texts then builds each tree once, and each
-    statement's text and location are taken relative to its own text, as a parse of it alone
-    gives them.
+    (which also says what is wrong). The one parse of the joined texts builds each tree once,
+    and says itself whether each text is one statement: as many statements as texts, the n-th
+    lying inside the n-th text (a text of two statements, of none, or one whose string or
+    comment runs on past the separator's `;` cannot pass both). Each statement's text and
+    location are taken relative to its own text, as a parse of it alone gives them.
     """
     offsets: list[int] = []
     position = 0
     for text in texts:
-        if normalize_text(text) != text or find_meta_commands(text) or not _one_statement(text):
+        if normalize_text(text) != text or find_meta_commands(text):
             return None
         offsets.append(position)
         position += len(text) + len(_BATCH_SEPARATOR)
@@ -142,7 +143,8 @@ def parse_single_statements(texts: Sequence[str], source: str) -> list[Statement
     statements = []
     for text, offset, raw_stmt in zip(texts, offsets, raw, strict=True):
         start = (raw_stmt.stmt_location or 0) - offset
-        if not (0 <= start <= len(text) and raw_stmt.stmt_len):
+        # It may end on the separator's newline (a text with no `;`), never past it.
+        if not (0 <= start <= len(text) and 0 < raw_stmt.stmt_len <= len(text) + 1 - start):
             return None
         chunk = text[start : start + raw_stmt.stmt_len]  # the separator's `;` ends each one
         lead = len(chunk) - len(chunk.lstrip())
@@ -156,13 +158,6 @@ def parse_single_statements(texts: Sequence[str], source: str) -> list[Statement
             )
         )
     return statements
-
-
-def _one_statement(text: str) -> bool:
-    try:
-        return len(split(text, with_parser=True, only_slices=True)) == 1
-    except ParseError:
-        return False
 
 
 def _parse(cleaned: str, source: str, lines: LineIndex) -> list[Statement]:

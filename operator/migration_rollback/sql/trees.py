@@ -26,6 +26,7 @@ import pglast
 from pglast import enums
 from pglast.parser import parse_sql_json
 
+from migration_rollback.sql import mentions
 from migration_rollback.sql._ast import ast
 
 _INTEGERS = frozenset(
@@ -56,9 +57,10 @@ _MULTIBYTE = re.compile("[^\x00-\x7f]")
 class _Builder:
     """The nodes of one text, their positions turned from UTF-8 byte offsets into character
     offsets the way pglast turns them (a byte inside a character: that character; past the
-    end: None)."""
+    end: None). The names each statement mentions are recorded on the way (`mentions`)."""
 
     def __init__(self, text: str) -> None:
+        self.names: list[Any] = []  # of the statement being built
         self.bytes: list[int] = []  # each byte of a multi-byte character: its offset,
         self.chars: list[int] = []  # and the character's
         extra = 0
@@ -81,7 +83,11 @@ class _Builder:
     def raw_statement(self, raw: dict[str, Any]) -> Any:
         node = _new(ast.RawStmt)
         start = raw.get("stmt_location", 0)
-        _set(node, "stmt", self.node(raw["stmt"]) if "stmt" in raw else None)
+        self.names = []
+        statement = self.node(raw["stmt"]) if "stmt" in raw else None
+        _set(node, "stmt", statement)
+        if statement is not None:
+            mentions.record(statement, self.names)
         _set(node, "stmt_location", self.at(start))
         # As pglast computes it: the end's position less the start's (None when past the end).
         end = self.at(start + raw.get("stmt_len", 0))
@@ -97,7 +103,7 @@ class _Builder:
             return tuple(self.node(item) for item in body.get("items", ()))
         if tag == "A_Const":
             return self.constant(body)
-        return self.build(_class(tag), body)
+        return (_BY_TAG.get(tag) or _compile_tag(tag))(self, body)
 
     def constant(self, body: dict[str, Any]) -> Any:
         node = _new(ast.A_Const)
@@ -111,30 +117,58 @@ class _Builder:
         return node
 
     def build(self, cls: type, body: dict[str, Any]) -> Any:
-        node = _new(cls)
-        get = body.get
-        plan = _PLANS.get(cls) or _plan(cls)
-        for name, key, default in plan.plain:
-            _set(node, name, get(key, default))
-        for name, key in plan.locations:
-            _set(node, name, self.at(get(key, 0)))
-        for name, key in plan.nodes:
-            value = get(key)
-            _set(node, name, None if value is None else self.node(value))
-        for name, key in plan.lists:
-            value = get(key)
-            _set(node, name, None if value is None else tuple([self.node(v) for v in value]))
-        for name, key, members, default in plan.enums:
-            value = get(key)
-            _set(node, name, default if value is None else members[value])
-        for name, key, struct in plan.structs:
-            value = get(key)
-            _set(node, name, None if value is None else self.build(struct, value))
-        return node
+        return (_BUILDS.get(cls) or _compile(cls))(self, body)
 
 
+_NAMING = mentions.NAMING_CLASSES
 _new: Callable[[type], Any] = object.__new__
 _set: Callable[[Any, str, Any], None] = object.__setattr__  # pglast's own __setattr__ validates
+
+
+_Build = Callable[[_Builder, dict[str, Any]], Any]
+_BUILDS: dict[type, _Build] = {}
+_BY_TAG: dict[str, _Build] = {}
+
+
+def _compile_tag(tag: str) -> _Build:
+    _BY_TAG[tag] = found = _BUILDS.get(_class(tag)) or _compile(_class(tag))
+    return found
+
+
+def _compile(cls: type) -> _Build:
+    """The builder of one node class: its plan unrolled into straight-line code, compiled once.
+
+    A loop over the plan cost more than the assignments themselves (per attribute: a tuple
+    unpacked, a loop step), and every node of every statement pays it. The code holds only
+    attribute and key names (identifiers, written with repr); the values come from the plan.
+    """
+    plan = _PLANS.get(cls) or _plan(cls)
+    env: dict[str, Any] = {"new": _new, "put": _set, "cls": cls, "add_names": mentions.add_names}
+    code = ["def build(self, body):", " node = new(cls)", " get = body.get"]
+    for n, (name, key, default) in enumerate(plan.plain):
+        env[f"d{n}"] = default
+        code.append(f" put(node, {name!r}, get({key!r}, d{n}))")
+    for name, key in plan.locations:
+        code.append(f" put(node, {name!r}, self.at(get({key!r}, 0)))")
+    for name, key in plan.nodes:
+        code.append(f" v = get({key!r}); put(node, {name!r}, None if v is None else self.node(v))")
+    for name, key in plan.lists:
+        code.append(f" v = get({key!r}); put(node, {name!r}, None if v is None else "
+                    "tuple([self.node(x) for x in v]))")  # fmt: skip
+    for n, (name, key, members, default) in enumerate(plan.enums):
+        env[f"m{n}"], env[f"e{n}"] = members, default
+        code.append(f" v = get({key!r}); put(node, {name!r}, e{n} if v is None else m{n}[v])")
+    for n, (name, key, struct) in enumerate(plan.structs):
+        env[f"s{n}"] = struct
+        code.append(f" v = get({key!r}); put(node, {name!r}, None if v is None else "
+                    f"self.build(s{n}, v))")  # fmt: skip
+    if cls in _NAMING:
+        code.append(" add_names(node, self.names)")
+    code.append(" return node")
+    exec("\n".join(code), env)  # noqa: S102 (the code above, from pglast's declarations)
+    found: _Build = env["build"]
+    _BUILDS[cls] = found
+    return found
 
 
 @functools.cache

@@ -48,7 +48,8 @@ from migration_rollback.verify.pipelined import run_statements
 from migration_rollback.verify.shadow import ShadowDatabase
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, take_snapshot
 from migration_rollback.verify.standins import standin
-from migration_rollback.verify.standins.install import Platform, uses
+from migration_rollback.verify.standins.install import Members, Platform, uses
+from migration_rollback.verify.standins.reach import may_change_members
 from migration_rollback.verify.stateful.members import STANDIN_MEMBER
 
 Status = Literal["verified", "manual", "mismatch", "rollback_failed", "forward_failed", "skipped"]
@@ -285,6 +286,12 @@ class Replayer:
         # A stand-in was installed: no event trigger reports it, so the checks of this
         # migration compare full snapshots.
         self._installed = False
+        # The stand-ins' members by name, kept while migrations cannot change them (reach.py).
+        self._members: Members | None = None
+        self._members_kept = False
+        # The event triggers of the platform and the verifier, enabled at open: a migration's
+        # own may run on any DDL, so once there is one every migration reads member state.
+        self._own_event_triggers: frozenset[str] = frozenset()
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -295,6 +302,7 @@ class Replayer:
             make_archive_schema(conn)
         self._connect(install=True)
         self._reload_model()
+        self._own_event_triggers = self._stand_in_members().event_triggers
 
     def close(self) -> None:
         if self.conn is not None:
@@ -372,6 +380,7 @@ class Replayer:
         """
         started = time.perf_counter()
         self._standins, self._notes, self._installed = set(), [], False
+        self._members_kept = False
         text = normalize_text(read_text(forward_path))
         try:
             forward = parse_script(text, str(forward_path))
@@ -398,6 +407,8 @@ class Replayer:
             outcome = self._trip(forward, text, rollback)
         result = _verdict(name, outcome, self._tolerated)
         result.notes.extend(self._notes)
+        if not (self._members_kept and outcome.forward_failure is None and enabled is None):
+            self._members = None  # read again: they may have changed
         result.standins = self._relied_on(text, outcome)
         self._note_partial(result)
         if outcome.forward_failure is not None:
@@ -515,14 +526,19 @@ class Replayer:
         found = set(self._standins)
         prepared = outcome.prepared
         both = text + "\n" + (prepared.text if prepared is not None else "")
-        found.update(uses(both, self._platform().member_names()))
+        found.update(uses(both, self._stand_in_members().names))
         return sorted(found)
 
     def _round_trip(self, forward: Script, text: str, rollback: RollbackSource) -> _Outcome:
         conn = self._c()
         out = _Outcome()
         self._pipeline("BEGIN", *_RESET_SESSION, *self._clear())
-        members_before = self._platform().member_state()
+        members = self._stand_in_members()
+        member_words = members.words
+        self._members_kept = members.event_triggers <= self._own_event_triggers and not (
+            may_change_members(forward.statements, member_words)
+        )
+        members_before = None if self._members_kept else self._platform().member_state()
         as_apply = AsApply(forward)  # the capture steps `apply` takes (as_apply.py)
         failure = self._run(forward, text, as_apply)
         if failure is None:
@@ -556,7 +572,11 @@ class Replayer:
         prepared = rollback(forward, self.model.snapshot(), after_forward)
         out.prepared = prepared
         attempts = 0
+        undo: list[str] = []  # the rollback's undoing, sent with what comes next (one round trip)
         while prepared.script is not None:
+            rollback_reach = may_change_members(prepared.script.statements, member_words)
+            if members_before is None and rollback_reach:
+                members_before = self._platform().member_state()  # the forward left them be
             self._pipeline(f"SAVEPOINT {_SAVEPOINT}", *_RESET_SESSION)
             as_runner = AsRunner(forward.source)
             failure = self._run(prepared.script, prepared.text, as_runner)
@@ -569,12 +589,14 @@ class Replayer:
                 out.notes.extend(n for n in as_runner.notes() if n not in out.notes)
                 rollback_nodes = [st.node for st in _executable(prepared.script.statements)]
                 out.differences, state = self._compare(forward_nodes + rollback_nodes, out.notes)
-                out.differences.extend(
-                    member_differences(members_before, self._platform().member_state())
-                )
-            conn.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", prepare=False)
+                if members_before is not None:
+                    after = self._platform().member_state()
+                    out.differences.extend(member_differences(members_before, after))
+            undo = [f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}"]
             attempts += 1
             if failure is not None:
+                self._pipeline(*undo)  # a new attempt may read the shadow: undone first
+                undo = []
                 replacement = prepared.on_failure() if prepared.on_failure else None
                 if replacement is None or attempts > 2:
                     break
@@ -584,6 +606,8 @@ class Replayer:
             significant = [d for d in out.differences if not self._tolerated(d)]
             if not significant or state is None or prepared.retry is None or attempts > 2:
                 break
+            self._pipeline(*undo)
+            undo = []
             again = prepared.retry(significant, state())
             if again is None:
                 break
@@ -595,7 +619,7 @@ class Replayer:
         if out.rollback_failure is None and not any(
             not self._tolerated(d) for d in out.differences
         ):
-            self._restore_pass(forward, prepared, as_apply, out)
+            undo = self._restore_pass(forward, prepared, as_apply, out, undo)
         out.notes.extend(as_apply.notes)
         as_apply.clear(conn)
         # Keep the model: S(i) is what the forward left.
@@ -603,33 +627,46 @@ class Replayer:
             renamed = self.model.renamed(touched.found)
             removed = self.model.replace(touched.scope, touched.found)
             if renamed:
-                conn.execute("COMMIT", prepare=False)
+                self._pipeline(*undo, "COMMIT")
                 self._reload_model()
             else:
                 with conn.pipeline():
+                    for statement in undo:
+                        conn.execute(statement, prepare=False)
                     capture.queue_refs_update(conn, removed, touched.found.objects.values())
                     conn.execute("COMMIT", prepare=False)
         else:
             assert after_full is not None
-            conn.execute("COMMIT", prepare=False)
+            self._pipeline(*undo, "COMMIT")
             self.model = SchemaModel.from_snapshot(after_full)
             if self.capturing:
                 with conn.pipeline():
                     capture.queue_refs_reset(conn, self.model.objects.values())
         return out
 
+    def _stand_in_members(self) -> Members:
+        if self._members is None:
+            self._members = self._platform().members()
+        return self._members
+
     def _restore_pass(
-        self, forward: Script, prepared: Prepared, as_apply: AsApply, out: _Outcome
-    ) -> None:
+        self,
+        forward: Script,
+        prepared: Prepared,
+        as_apply: AsApply,
+        out: _Outcome,
+        undo: list[str],
+    ) -> list[str]:
         """The verified rollback again, as `execute` runs it with apply's captures: the restore
         steps at their places must run, and the schema must still come back. (The first pass,
-        without them, is what `execute` runs without captures: the schema verdict.)"""
+        without them, is what `execute` runs without captures: the schema verdict.) `undo` is
+        the first pass's pending undoing; what is left of it is returned."""
         conn = self._c()
         script = prepared.script
         restore = as_apply.restore_for(conn, prepared.text, script) if script else None
         if script is None or restore is None:
-            return
-        self._pipeline(f"SAVEPOINT {_SAVEPOINT}", *_RESET_SESSION)
+            return undo
+        self._pipeline(*undo, f"SAVEPOINT {_SAVEPOINT}", *_RESET_SESSION)
         as_runner = AsRunner(forward.source, restore)
         try:
             as_runner.start(conn)
@@ -652,6 +689,7 @@ class Replayer:
                 name = Path(script.source).name
                 out.data = as_apply.answer(as_runner.restore, prepared.text, name)
         conn.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", prepare=False)
+        return []
 
     def _tolerated(self, difference: Difference) -> bool:
         return (

@@ -153,14 +153,33 @@ def test_destructive_rollback_with_backup_none_is_refused(project: Project) -> N
     assert "--backup none" in run.result["error"]["message"]
 
 
-def test_unannounced_data_loss_is_caught_before_commit(project: Project) -> None:
-    # DROP TYPE ... CASCADE silently drops every column of that type.
+def _mood_project(project: Project, rollback: str) -> None:
     project.add(
         "20251201000000_mood",
         "CREATE TYPE public.mood AS ENUM ('ok', 'sad');"
         "CREATE TABLE public.diary (id int PRIMARY KEY, mood public.mood);"
         "INSERT INTO public.diary VALUES (1, 'ok');",
-        "DROP TYPE public.mood CASCADE;\n",
+        rollback,
+    )
+
+
+def test_a_cascade_counts_as_data_loss_before_anything_runs(project: Project) -> None:
+    # DROP TYPE ... CASCADE drops every column of that type: announced, so refused up front.
+    _mood_project(project, "DROP TYPE public.mood CASCADE;\n")
+    before = schema_fingerprint(project.url)
+
+    run = project.execute("20251201000000_mood")
+
+    _refused(project, before, run.returncode, PRECONDITION_FAILED)
+    assert run.result is not None
+    assert "CASCADE" in run.result["error"]["message"]
+
+
+def test_unannounced_data_loss_is_caught_before_commit(project: Project) -> None:
+    # Code the classifier cannot see into drops a column: only the post-check can tell.
+    _mood_project(
+        project,
+        "DO $$ BEGIN EXECUTE 'ALTER TABLE public.diary DROP COLUMN mood'; END $$;\n",
     )
     before = schema_fingerprint(project.url)
 

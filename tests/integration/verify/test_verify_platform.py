@@ -240,6 +240,52 @@ def test_a_change_inside_a_stand_in_is_never_verified(tmp_path: Path, shadow_url
     assert results[1].verdict == "verified (stand-ins: supabase_vault)"
 
 
+def test_a_member_change_the_text_does_not_name_is_still_found(
+    tmp_path: Path, shadow_url: str
+) -> None:
+    """The member-state reads are skipped only for DDL that names what it changes (reach.py):
+    a DO block, or a rollback that reaches a member after a plain forward, is still compared."""
+    dynamic = "do $$ begin execute 'grant {} on ' || 'va' || 'ult.secrets to anon'; end $$;\n"
+    pairs = write_project(
+        tmp_path,
+        [
+            ("plain", "create table public.plain (id int);\n", "drop table public.plain;\n"),
+            ("dynamic", dynamic.format("select"), "select 1;\n"),  # forgets the revoke
+            (
+                "plain_forward",
+                "create table public.other (id int);\n",
+                "drop table public.other;\n" + dynamic.format("update"),  # reaches a member
+            ),
+        ],
+    )
+    results = verify_project(pairs, shadow_url)
+    assert statuses(results) == ["verified", "mismatch", "mismatch"], explain(results)
+    for result in results[1:]:
+        assert any("vault.secrets" in d.object.name for d in result.differences)
+
+
+def test_a_migrations_event_trigger_makes_every_later_migration_compare_members(
+    tmp_path: Path, shadow_url: str
+) -> None:
+    """DDL that names nothing of a stand-in still runs the event triggers a migration made."""
+    trigger = (
+        "create function public.on_ddl() returns event_trigger language plpgsql as $$\n"
+        "begin execute 'grant delete on ' || 'va' || 'ult.secrets to anon'; end $$;\n"
+        "create event trigger on_ddl on ddl_command_end when tag in ('CREATE TABLE')\n"
+        "  execute function public.on_ddl();\n"
+    )
+    pairs = write_project(
+        tmp_path,
+        [
+            ("trigger", trigger, "drop event trigger on_ddl;\ndrop function public.on_ddl();\n"),
+            ("plain", "create table public.plain (id int);\n", "drop table public.plain;\n"),
+        ],
+    )
+    results = verify_project(pairs, shadow_url)
+    assert statuses(results) == ["verified", "mismatch"], explain(results)
+    assert any("vault.secrets" in d.object.name for d in results[1].differences)
+
+
 BROKEN_PROJECT: list[tuple[str, str, str | None]] = [
     ("accounts", "create table public.accounts (id bigint primary key);\n",
      "drop table public.accounts;\n"),

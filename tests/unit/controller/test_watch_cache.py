@@ -74,3 +74,26 @@ def test_a_finished_rollbacks_entries_are_dropped() -> None:
     cache.forget_rollback("shop", ["j"], [("shop", "Deployment", "web")])
     assert cache.workload("shop", "Deployment", "web") is None
     assert cache.job("shop", "j") is None
+
+
+@pytest.mark.parametrize(
+    ("generation", "observed", "settled"),
+    [(3, 3, True), (3, 2, False), (3, None, False)],
+    ids=["acted on", "not yet acted on", "never acted on"],
+)
+def test_a_workload_is_settled_once_its_controller_saw_its_spec(
+    generation: int, observed: int | None, settled: bool
+) -> None:
+    obj = deployment("1", 0, **({"observedGeneration": observed} if observed else {}))
+    obj["metadata"]["generation"] = generation
+    assert workload_state(obj).settled is settled
+
+
+def test_our_own_scale_is_not_settled_until_a_watch_event_says_so() -> None:
+    cache = WatchCache()
+    cache.put_workload("Deployment", deployment("5", 3))
+    answer = {"metadata": {"resourceVersion": "6"}, "spec": {"replicas": 0}}
+    cache.scaled("shop", "Deployment", "web", answer)
+    state = cache.workload("shop", "Deployment", "web")
+    assert state is not None
+    assert (state.desired, state.settled) == (0, False)

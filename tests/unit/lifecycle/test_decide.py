@@ -3,6 +3,7 @@ it meets, and every failure path, with a fake clock (plain datetimes) and no I/O
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ from migration_rollback.lifecycle.observation import (
     JobView,
     LeaseView,
     Observation,
+    PodEnd,
     RevisionView,
     WorkloadView,
 )
@@ -110,8 +112,33 @@ def finished(
     return JobView(name, True, code is ExitCode.OK, result, code.name, at)
 
 
-def web(desired: int, ready: int = 0, pods: int = 0) -> tuple[WorkloadView, ...]:
-    return (WorkloadView("web", desired, ready, pods),)
+def pod_ended(name: str, code: ExitCode, replaceable: bool = False, result: bool = True) -> JobView:
+    """The Job's pod ended with `code` (leaving the runner's result, or none); the Job's own
+    status does not say so yet."""
+    view = finished(name, code)
+    return dataclasses.replace(
+        view, finished=False, succeeded=False, finished_at=None,
+        pod_end=PodEnd(code is ExitCode.OK, NOW), replaceable=replaceable,
+        result=view.result if result else None,
+    )  # fmt: skip
+
+
+def web(
+    desired: int,
+    ready: int = 0,
+    pods: int = 0,
+    live: int | None = None,
+    settled: bool = True,
+    undeleted: int = 0,
+    kind: str = "Deployment",
+) -> tuple[WorkloadView, ...]:
+    deleting = (live or 0) - undeleted
+    return (
+        WorkloadView(
+            "web", desired, ready, pods, live_pods=live, settled=settled,
+            undeleted_pods=undeleted, deleting_pods=deleting, kind=kind,
+        ),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -292,19 +319,52 @@ CASES: dict[str, Case] = {
         RevisionView("StatefulSet/db", "StatefulSet", "previous"),)), "Failed",
         (a.ReleaseLease, P, E), None, {"reason": "InvalidSpec"},
     ),
-    "pods still shown: wait for the workloads' events": Case(
+    "pods not counted yet: wait for the watch events": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
         phaseTransitionTime=EARLIER), obs(workloads=web(0, pods=2)), "ScalingDown", (), 5.0,
     ),
-    "terminating pods are counted again soon": Case(
+    "pods not gone yet: wait for the pod watch": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
-        phaseTransitionTime=EARLIER), obs(workloads=web(0), pods_remaining=1), "ScalingDown",
-        (), 1.0,
+        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=1)), "ScalingDown", (), 5.0,
+    ),
+    "the scale not yet acted on by the workload's controller: a new pod may come": Case(
+        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
+        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=0, settled=False)),
+        "ScalingDown", (), 5.0,
+    ),
+    "its ReplicaSet's controller began deleting: the pods it has not reached go now": Case(
+        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
+        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=3, undeleted=2)),
+        "ScalingDown", (a.DeletePods,), 5.0,
+    ),
+    "none deleted yet: its ReplicaSet may not have seen the zero, and would replace them": Case(
+        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
+        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=2, undeleted=2)),
+        "ScalingDown", (), 5.0,
+    ),
+    "every pod already being deleted: nothing to hurry": Case(
+        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
+        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=2, undeleted=0)),
+        "ScalingDown", (), 5.0,
+    ),
+    "the scale not acted on yet: no pod is deleted by the operator": Case(
+        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
+        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=3, undeleted=2,
+        settled=False)), "ScalingDown", (), 5.0,
+    ),
+    "a StatefulSet's pods stop in its own order: never deleted by the operator": Case(
+        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
+        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=3, undeleted=2,
+        kind="StatefulSet")), "ScalingDown", (), 5.0,
     ),
     "no pod left: the rollback Job starts in the same decision, recorded first": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)]),
-        obs(workloads=web(0), pods_remaining=0), "RollingBack", (P, a.CreateJob, E), 10.0,
+        obs(workloads=web(0, live=0)), "RollingBack", (P, a.CreateJob, E), 10.0,
         {"databaseChanged": True, "jobName": ROLLBACK},
+    ),
+    "the pods are gone while the workload's status still shows them: the Job starts": Case(
+        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)]),
+        obs(workloads=web(0, pods=3, live=0)), "RollingBack", (P, a.CreateJob, E), 10.0,
     ),
     "scaled back up during the window: held down": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)], heldDown=1,
@@ -313,7 +373,7 @@ CASES: dict[str, Case] = {
     ),
     "pods that never go away: timeout, the app restored": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
-        phaseTransitionTime=LONG_AGO), obs(workloads=web(0), pods_remaining=2), "Restoring",
+        phaseTransitionTime=LONG_AGO), obs(workloads=web(0, live=2)), "Restoring",
         (P, E), 0, {"failure": {"reason": "ScaleTimeout",
         "message": "2 pod(s) still running after the scale-down timeout"}},
     ),
@@ -345,6 +405,38 @@ CASES: dict[str, Case] = {
         ExitCode.SQL_ERROR, migration_states={NEWER[:14]: "Failed", OLDER[:14]: "Skipped"}),
         job_seen=True), "Restoring", (P, E), 0,
         {"migrations": [entry(NEWER, "Failed"), entry(OLDER, "Skipped")]},
+    ),
+    "the pod ended with its result, the Job's status not yet: judged now": Case(
+        spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True),
+        obs(workloads=web(0), job=pod_ended(ROLLBACK, ExitCode.OK), job_seen=True),
+        "ScalingUp", (a.ScaleTo, P, E), 5.0, {"metrics": {"statements": 1}},
+    ),
+    "the pod failed with its result: the failure policy at once": Case(
+        spec(job={"retries": 0}), status("RollingBack", **DOWN, jobName=ROLLBACK,
+        databaseChanged=True), obs(workloads=web(0), job=pod_ended(ROLLBACK,
+        ExitCode.SQL_ERROR), job_seen=True), "Restoring", (P, E), 0,
+        {"failure": {"reason": "SQLError", "message": "SQL_ERROR: SQL_ERROR"}},
+    ),
+    "the pod ended but the Job may start another: wait for the Job": Case(
+        spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True),
+        obs(workloads=web(0), job=pod_ended(ROLLBACK, ExitCode.SQL_ERROR, replaceable=True),
+        job_seen=True), "RollingBack", (), 10.0,
+    ),
+    "the pod ended without a result (killed): the Job's reason is waited for": Case(
+        spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True),
+        obs(workloads=web(0), job=pod_ended(ROLLBACK, ExitCode.OK, result=False),
+        job_seen=True), "RollingBack", (), 10.0,
+    ),
+    "the Job's own status wins over its pod's": Case(
+        spec(job={"retries": 0}), status("RollingBack", **DOWN, jobName=ROLLBACK,
+        databaseChanged=True), obs(workloads=web(0), job=dataclasses.replace(
+        finished(ROLLBACK, ExitCode.SQL_ERROR), pod_end=PodEnd(True), replaceable=False),
+        job_seen=True), "Restoring", (P, E), 0, {"failure": {"reason": "SQLError",
+        "message": "SQL_ERROR: SQL_ERROR"}},
+    ),
+    "the rehearsal's pod ended with its result: the scale-down starts now": Case(
+        spec(), status("Preparing", **LOCKED, jobName=DRY, steps=[step(StepName.DRY_RUN)]),
+        obs(job=pod_ended(DRY, ExitCode.OK), job_seen=True), "ScalingDown", (P, E), 0,
     ),
     "scaling up re-applies a scale the operator died before applying": Case(
         spec(), status("ScalingUp", **DOWN, steps=[step(StepName.SCALE_UP)],
@@ -393,9 +485,11 @@ CASES: dict[str, Case] = {
         obs(), "Succeeded", (a.ReleaseLease, P, E), None,
         {"message": "rolled back, 1 statements, downtime 3.0s", "databaseLock": None},
     ),
-    "health checks pending: probed again after their period": Case(
+    "health checks pending: probed again after their period, the counts kept in status": Case(
         spec(healthChecks=HEALTH), status("Verifying", **DOWN), obs(health=(CheckView("api",
-        Verdict.PENDING, "status 503", 3),)), "Verifying", (P,), 3.0,
+        Verdict.PENDING, "status 503", 3, successes=0, failures=2),)), "Verifying", (P,), 3.0,
+        {"healthChecks": [{"name": "api", "successes": 0, "failures": 2,
+        "message": "status 503"}]},
     ),
     "healthy, maintenance on: the checks are recorded first": Case(
         spec(healthChecks=HEALTH, maintenance=MAINTENANCE), status("Verifying", **DOWN,

@@ -55,6 +55,24 @@ def test_batched_belt_refuses_what_the_single_belt_refuses(bad: str, message: st
         checked_statements(["drop table a", bad, "drop table b"])
 
 
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["select 1; select 2", ""],  # as many statements as texts, not one in each
+        ["select $$", "$$; select 2"],  # a dollar quote running on past the separator
+        ["select 1 /* open", "*/ select 2"],  # a comment too
+        ["select 'a", "'; select 2"],  # a string too
+        ["", "select 1; select 2"],
+    ],
+)
+def test_batched_belt_finds_texts_that_are_not_one_statement_each(texts: list[str]) -> None:
+    with pytest.raises(UnsafeOutputError) as alone:
+        [checked_statement(s) for s in texts]
+    with pytest.raises(UnsafeOutputError) as batched:
+        checked_statements(texts)
+    assert str(batched.value) == str(alone.value)
+
+
 def test_batched_belt_needing_clean_up_is_parsed_one_by_one() -> None:
     texts = ["\ufeffdrop table a", "drop table b\r\n", "\\set x 1\ndrop table c"]
     assert _key(checked_statements(texts)) == _key([checked_statement(s) for s in texts])

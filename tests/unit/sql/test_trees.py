@@ -112,6 +112,18 @@ def test_a_syntax_error_is_pglasts(text: str) -> None:
 
 def test_a_node_it_does_not_know_is_left_to_pglast(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(trees, "_class", lambda tag: (_ for _ in ()).throw(trees._Unknown(tag)))
+    monkeypatch.setattr(trees, "_BY_TAG", {})  # the builders compiled by earlier tests
+    monkeypatch.setattr(trees.pglast, "parse_sql", _counted(trees.pglast.parse_sql, calls := []))
     text = "create table t (id int);"
-    found = strictly_same(tuple(pglast.parse_sql(text)), trees.parse_trees(text))
+    built = trees.parse_trees(text)
+    assert calls == [text]  # pglast's build, not this module's
+    found = strictly_same(tuple(pglast.parse_sql(text)), built)
     assert found is None, found
+
+
+def _counted(parse: Any, calls: list[str]) -> Any:
+    def counting(text: str) -> Any:
+        calls.append(text)
+        return parse(text)
+
+    return counting

@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from pglast import ast
@@ -29,6 +29,7 @@ from migration_rollback.sql import Statement
 from migration_rollback.verify import catalog
 from migration_rollback.verify.snapshot import quote_ident
 from migration_rollback.verify.standins import CURRENT_SCHEMA, StandIn, standin
+from migration_rollback.verify.standins.reach import words
 
 # Catalogs whose rows CREATE EXTENSION records as members, with the filter that keeps the rows
 # a script creates at top level (indexes, row types, array types come along with their owner).
@@ -65,12 +66,17 @@ _REGISTER_MEMBERS = (
     "AND d.objid = c.objid AND d.objsubid = 0 AND d.deptype IN ('i', 'a', 'e'))"
 )
 
+# The extensions asked for ($1), or when NULL the stand-ins: installed, yet not among the server's
+# available extensions ($2). Chosen in the query, it costs no round trip of its own.
+_STANDINS = "CASE WHEN $1 IS NULL THEN NOT x.extname = ANY($2) ELSE x.extname = ANY($1) END"
+
 # The state of every member of the given extensions: what a migration could change in them
 # (privileges, owner, columns, policies, triggers, indexes, function bodies and settings), as
 # a JSON object: what a rollback can put back on a member like on any object (privileges, as
 # aclitems, defaults spelled out; owner; a function's settings) apart from the rest (see
 # verify/stateful/members.py).
-_MEMBER_STATE = """
+_MEMBER_STATE = (
+    """
 SELECT x.extname, o.type || ' ' || o.identity,
   CASE d.classid
   WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN (
@@ -114,8 +120,9 @@ FROM pg_catalog.pg_depend d
 JOIN pg_catalog.pg_extension x ON x.oid = d.refobjid
 CROSS JOIN LATERAL pg_catalog.pg_identify_object(d.classid, d.objid, 0) o
 WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e'
-  AND x.extname = ANY($1)
-"""
+  AND """
+    + _STANDINS
+)
 
 
 def _canonical(state: str | None) -> str:
@@ -129,7 +136,8 @@ def _canonical(state: str | None) -> str:
 
 # Names a migration uses a stand-in by: its own schemas (`cron.` ...), and the functions and
 # types it puts in a shared schema (`vector`, `jsonb_matches_schema(` ...).
-_MEMBER_NAMES = """
+_MEMBER_NAMES = (
+    """
 SELECT m.*, EXISTS (SELECT FROM pg_catalog.pg_proc p WHERE p.proname = m.name
                    AND p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace) FROM (
 SELECT x.extname, o.type, o.schema,
@@ -140,11 +148,21 @@ FROM pg_catalog.pg_depend d
 JOIN pg_catalog.pg_extension x ON x.oid = d.refobjid
 CROSS JOIN LATERAL pg_catalog.pg_identify_object(d.classid, d.objid, 0) o
 WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e'
-  AND x.extname = ANY($1)
-) m
-"""
+  AND """
+    + _STANDINS
+    + "\n) m"
+)
+_EVENT_TRIGGERS = "SELECT evtname FROM pg_catalog.pg_event_trigger WHERE evtenabled <> 'D'"
 _SHARED_SCHEMAS = frozenset({"public", "extensions", "pg_catalog"})
 _NAMED_KINDS = frozenset({"function", "type", "domain", "composite type", "table", "view"})
+
+
+class Members(NamedTuple):
+    """The stand-ins' members, by name."""
+
+    names: dict[str, frozenset[str]]  # per stand-in, the names that show a use (`uses`)
+    words: frozenset[str]  # every word of their names, schemas and extensions (`reach`)
+    event_triggers: frozenset[str]  # enabled ones: code any DDL may run (`reach`)
 
 
 @dataclass
@@ -190,43 +208,29 @@ class Platform:
 
     def member_state(self, names: Iterable[str] | None = None) -> dict[tuple[str, str], str]:
         """(extension, member) -> its state, for the given (default: all) stand-ins."""
-        wanted = list(self.installed_standins() if names is None else names)
-        if not wanted:
-            return {}
         # Run twice per round trip (and member_names once): prepared once (the server re-analyzes
         # it should the session's search_path have changed), it skips a parse and plan each time.
-        rows = catalog.execute(self.conn, _MEMBER_STATE, [(wanted, "text[]")]).fetchall()
+        rows = catalog.execute(self.conn, _MEMBER_STATE, self._which(names)).fetchall()
         return {(str(ext), str(member)): _canonical(state) for ext, member, state in rows}
 
     def member_names(self) -> dict[str, frozenset[str]]:
         """Per installed stand-in: the names that show a migration uses it (see `uses`)."""
-        wanted = self.installed_standins()
-        out: dict[str, set[str]] = {n: set() for n in wanted}
-        if not wanted:
-            return {}
-        rows = catalog.execute(self.conn, _MEMBER_NAMES, [(wanted, "text[]")]).fetchall()
-        # An extension's own schemas: those it created, and those only its members live in
-        # (vault, pgsodium, graphql: created by the platform, then filled by the extension).
-        own = {(str(ext), str(name)) for ext, kind, _s, name, _b in rows if kind == "schema"}
-        users: dict[str, set[str]] = {}
-        for ext, _kind, schema, _name, _builtin in rows:
-            if schema is not None:
-                users.setdefault(str(schema), set()).add(str(ext))
-        for schema, exts in users.items():
-            if len(exts) == 1 and schema not in _SHARED_SCHEMAS:
-                own.add((next(iter(exts)), schema))
-        for ext, schema in own:
-            out[ext].add(f"{schema}.")  # anything qualified with its own schema
-        for ext, kind, schema, name, builtin in rows:
-            if (str(ext), str(schema)) in own or name is None:
-                continue
-            if kind in _NAMED_KINDS:
-                out[str(ext)].add(f"{schema}.{name}")
-                if not builtin:  # a bare `sign(` is PostgreSQL's own more often than pgjwt's
-                    out[str(ext)].add(str(name))
-            elif kind == "operator":
-                out[str(ext)].add(f"OPERATOR({schema}.")
-        return {k: frozenset(v) for k, v in out.items()}
+        return self.members().names
+
+    def members(self) -> Members:
+        """What names the stand-ins' members, and the enabled event triggers: one round trip."""
+        with self.conn.pipeline():
+            named = catalog.execute(self.conn, _MEMBER_NAMES, self._which(None))
+            triggers = catalog.execute(self.conn, _EVENT_TRIGGERS)
+        rows = named.fetchall()
+        found = {w for ext, _k, schema, name, _b in rows for w in words(f"{ext} {schema} {name}")}
+        enabled = frozenset(str(name) for (name,) in triggers.fetchall())
+        return Members(_names_used_by(rows), frozenset(found), enabled)
+
+    def _which(self, names: Iterable[str] | None) -> list[tuple[Any, str]]:
+        """The arguments of `_STANDINS`: these extensions, or (None) the stand-ins."""
+        wanted = None if names is None else list(names)
+        return [(wanted, "text[]"), (sorted(self.available), "text[]")]
 
     def can_create(self, name: str) -> bool:
         """Whether CREATE EXTENSION name can succeed here (installed, the server's, a stand-in)."""
@@ -468,6 +472,34 @@ def rewrite_index(node: Any) -> str:
         **{**_fields(node), "accessMethod": "btree", "indexParams": params, "options": None}
     )
     return str(RawStream()(plain))
+
+
+def _names_used_by(rows: list[Any]) -> dict[str, frozenset[str]]:
+    """Per stand-in, from its members' rows: the names that show a migration uses it."""
+    out: dict[str, set[str]] = {}
+    # An extension's own schemas: those it created, and those only its members live in
+    # (vault, pgsodium, graphql: created by the platform, then filled by the extension).
+    own = {(str(ext), str(name)) for ext, kind, _s, name, _b in rows if kind == "schema"}
+    users: dict[str, set[str]] = {}
+    for ext, _kind, schema, _name, _builtin in rows:
+        if schema is not None:
+            users.setdefault(str(schema), set()).add(str(ext))
+    for schema, exts in users.items():
+        if len(exts) == 1 and schema not in _SHARED_SCHEMAS:
+            own.add((next(iter(exts)), schema))
+    for ext, schema in own:
+        out.setdefault(ext, set()).add(f"{schema}.")  # anything qualified with its own schema
+    for ext, kind, schema, name, builtin in rows:
+        if (str(ext), str(schema)) in own or name is None:
+            continue
+        names = out.setdefault(str(ext), set())
+        if kind in _NAMED_KINDS:
+            names.add(f"{schema}.{name}")
+            if not builtin:  # a bare `sign(` is PostgreSQL's own more often than pgjwt's
+                names.add(str(name))
+        elif kind == "operator":
+            names.add(f"OPERATOR({schema}.")
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 def uses(text: str, names: Mapping[str, frozenset[str]]) -> list[str]:

@@ -1,0 +1,202 @@
+"""Narrow pod watches, one per label selector a running rollback looks at, each in a thread:
+its Job's pod (the pod's end, with the runner's result as its termination message, is known
+about a second before the Job controller's status says so) and the pods of the workloads it
+scales down (gone before the workloads' status says so).
+
+Only while the rollback needs them: the flow keeps the selectors its current phase reads and
+stops the others, so the operator never receives the other pods of the namespaces (a kopf pod
+handler would get every pod event of every watched namespace). A watch that breaks stops
+being `synced`; the observer then reads as it would without it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes import watch
+
+from migration_rollback.kube.client import Clients
+
+log = logging.getLogger("migration_rollback.podwatch")
+# The API server ends a watch after this long; it is then resumed from its last version. Short:
+# a watch stopped before its request was sent lingers until then.
+WATCH_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class PodState:
+    name: str
+    resource_version: str
+    ended: bool  # every container terminated, or the pod's phase is final
+    succeeded: bool  # ended with every container's exit code 0
+    ready: bool  # the Ready condition is True and the pod is not being deleted
+    deleting: bool  # deleted, its containers being stopped (they may still write)
+    started: bool  # a container has started (its environment, the Secret's value, is read)
+    finished_at: str | None = None  # the last container's finishedAt
+    message: str = ""  # the first terminated container's termination message
+
+
+def pod_state(obj: Mapping[str, Any]) -> PodState:
+    meta, status = obj.get("metadata") or {}, obj.get("status") or {}
+    containers = (obj.get("spec") or {}).get("containers") or []
+    states = [(s.get("state") or {}) for s in status.get("containerStatuses") or []]
+    ends = [s["terminated"] for s in states if s.get("terminated")]
+    phase = status.get("phase")
+    all_ended = bool(ends) and len(ends) >= max(len(containers), len(states))
+    conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
+    return PodState(
+        name=str(meta.get("name")),
+        resource_version=str(meta.get("resourceVersion") or ""),
+        ended=all_ended or phase in ("Succeeded", "Failed"),
+        succeeded=phase == "Succeeded"
+        or (all_ended and all(int(e.get("exitCode", 1)) == 0 for e in ends)),
+        ready=conditions.get("Ready") == "True" and not meta.get("deletionTimestamp"),
+        deleting=bool(meta.get("deletionTimestamp")),
+        started=any(s.get("running") or s.get("terminated") for s in states),
+        finished_at=max((str(e["finishedAt"]) for e in ends if e.get("finishedAt")), default=None),
+        message=next((str(e.get("message") or "") for e in ends if e.get("message")), ""),
+    )
+
+
+class PodWatch:
+    """The pods one label selector matches in one namespace, as a watch shows them.
+
+    `listed`: the current pods come from one list first and the watch resumes from its
+    version, so an empty answer means none (the workloads' pods). Otherwise the watch starts
+    from now, its first events being the pods that exist (a Job's pod: only a positive
+    answer is read from it, so it needs no list)."""
+
+    def __init__(
+        self,
+        clients: Clients,
+        namespace: str,
+        selector: str,
+        wake: Callable[[], None],
+        listed: bool,
+    ) -> None:
+        self.clients, self.namespace, self.selector = clients, namespace, selector
+        self._wake, self._listed = wake, listed
+        self._lock = threading.Lock()
+        self._pods: dict[str, PodState] = {}
+        self._synced = False
+        self._stopped = threading.Event()
+        self._watch = watch.Watch()  # type: ignore[no-untyped-call]
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"pods {selector}")
+        self._version: str | None = None  # where the watch resumes: the list's, then events'
+
+    def start(self) -> PodWatch:
+        if self._listed:
+            self._version = self._list()
+        self._synced = True
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._watch.stop()  # type: ignore[no-untyped-call]
+
+    @property
+    def synced(self) -> bool:
+        return self._synced and not self._stopped.is_set()
+
+    def pods(self) -> tuple[PodState, ...]:
+        with self._lock:
+            return tuple(self._pods.values())
+
+    def _list(self) -> str:
+        found = self.clients.core.list_namespaced_pod(self.namespace, label_selector=self.selector)
+        with self._lock:
+            for obj in self.clients.api.sanitize_for_serialization(found.items):
+                self._put(obj)
+        return str(found.metadata.resource_version or "")
+
+    def _put(self, obj: Mapping[str, Any]) -> None:
+        pod = pod_state(obj)
+        self._pods[pod.name] = pod
+
+    def _run(self) -> None:
+        try:
+            while not self._stopped.is_set():
+                self._version = self._stream(self._version)
+        except Exception as exc:  # the observer reads without the watch from now on
+            if not self._stopped.is_set():
+                log.warning("%s: pod watch %s ended: %s", self.namespace, self.selector, exc)
+        finally:
+            self._synced = False
+            self._wake()
+
+    def _stream(self, version: str | None) -> str | None:
+        kwargs: dict[str, Any] = {"label_selector": self.selector}
+        if version:
+            kwargs["resource_version"] = version
+        events = self._watch.stream(  # type: ignore[no-untyped-call]
+            self.clients.core.list_namespaced_pod,
+            self.namespace,
+            deserialize=False,
+            timeout_seconds=WATCH_SECONDS,
+            **kwargs,
+        )
+        for event in events:
+            obj = event.get("object") or {}
+            meta = obj.get("metadata") or {}
+            version = str(meta.get("resourceVersion") or version or "")
+            with self._lock:
+                if event.get("type") == "DELETED":
+                    self._pods.pop(str(meta.get("name")), None)
+                else:
+                    self._put(obj)
+            self._wake()
+            if self._stopped.is_set():
+                break
+        return version
+
+
+class PodWatches:
+    """One rollback's pod watches, by selector: those its current phase reads are kept, the
+    others stopped."""
+
+    def __init__(self, clients: Clients, namespace: str, wake: Callable[[], None]) -> None:
+        self.clients, self.namespace, self._wake = clients, namespace, wake
+        self._watches: dict[str, PodWatch] = {}
+        self._wanted: set[str] = set()
+        self._broken: set[str] = set()  # not watched again: read without the watch
+
+    def pods(self, selector: str, listed: bool) -> tuple[PodState, ...] | None:
+        """The selector's pods, from its watch (started now if needed); None when the watch
+        is not in sync (it broke, or could not start)."""
+        self._wanted.add(selector)
+        if selector in self._broken:
+            return None
+        found = self._watches.get(selector)
+        if found is None:
+            found = self._watches[selector] = PodWatch(
+                self.clients, self.namespace, selector, self._wake, listed
+            )
+            try:
+                found.start()
+            except Exception as exc:
+                log.warning("%s: could not watch pods %s: %s", self.namespace, selector, exc)
+        if not found.synced:
+            self._broken.add(selector)
+            return None
+        return found.pods()
+
+    def keep_only_used(self) -> None:
+        """After an observation: stop the watches it did not read."""
+        for selector in set(self._watches) - self._wanted:
+            self._watches.pop(selector).stop()
+        self._wanted = set()
+
+    def stop_all(self) -> None:
+        for w in self._watches.values():
+            w.stop()
+        self._watches.clear()
+
+
+def ended_pod(pods: Iterable[PodState]) -> PodState | None:
+    """The pod that ended, if any (a Job that cannot start another has one)."""
+    return next((p for p in pods if p.ended), None)

@@ -1,0 +1,97 @@
+"""What the pod watches read from a pod (pure: no API server): when it has ended, how, with
+which termination message, and whether it still counts as Ready; and which Jobs end with their
+pod."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from migration_rollback.controller.podwatch import PodWatches, ended_pod, pod_state
+from migration_rollback.kube import jobs
+from migration_rollback.kube.client import Clients
+
+
+def pod(containers: int = 1, deleting: bool = False, **status: Any) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": "p", "resourceVersion": "3"}
+    if deleting:
+        meta["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    spec = {"containers": [{"name": f"c{i}"} for i in range(containers)]}
+    return {"metadata": meta, "spec": spec, "status": status}
+
+
+def terminated(code: int, message: str = "", at: str = "2026-01-01T00:00:01Z") -> dict[str, Any]:
+    return {"state": {"terminated": {"exitCode": code, "message": message, "finishedAt": at}}}
+
+
+RUNNING = {"state": {"running": {}}}
+
+
+def test_a_pod_ends_when_every_container_has_terminated() -> None:
+    half = pod_state(pod(2, containerStatuses=[terminated(0), RUNNING]))
+    failed = pod_state(pod(containerStatuses=[terminated(3, "{}")]))
+    done = pod_state(pod(containerStatuses=[terminated(0, '{"outcome": "OK"}')]))
+    assert (half.ended, failed.ended, failed.succeeded) == (False, True, False)
+    assert (done.succeeded, done.message, done.finished_at) == (
+        True, '{"outcome": "OK"}', "2026-01-01T00:00:01Z",
+    )  # fmt: skip
+    assert ended_pod([half, done]) == done
+    assert ended_pod([half]) is None
+    assert (half.started, done.started) == (True, True)
+    assert not pod_state(pod(phase="Pending")).started  # no container yet: no Secret read
+
+
+def test_a_final_phase_ends_a_pod_without_container_states() -> None:
+    assert pod_state(pod(phase="Failed")).ended
+    assert pod_state(pod(phase="Succeeded")).succeeded
+
+
+@pytest.mark.parametrize(
+    ("obj", "ready"),
+    [
+        (pod(conditions=[{"type": "Ready", "status": "True"}]), True),
+        (pod(conditions=[{"type": "Ready", "status": "False"}]), False),
+        (pod(deleting=True, conditions=[{"type": "Ready", "status": "True"}]), False),
+    ],
+    ids=["ready", "not ready", "being deleted"],
+)
+def test_a_pod_being_deleted_is_not_ready(obj: dict[str, Any], ready: bool) -> None:
+    state = pod_state(obj)
+    assert state.ready is ready
+    assert state.deleting is ("deletionTimestamp" in obj["metadata"])
+    assert not state.ended  # being deleted, it may still write: it counts until it is gone
+
+
+def job(**spec: Any) -> dict[str, Any]:
+    base = {"backoffLimit": 0, "template": {"spec": {"restartPolicy": "Never"}}}
+    return {"spec": {**base, **spec}}
+
+
+def test_only_a_job_that_cannot_start_another_pod_ends_with_its_pod() -> None:
+    assert jobs.single_pod(job())
+    assert not jobs.single_pod(job(backoffLimit=1))
+    assert not jobs.single_pod(job(completions=2))
+    assert not jobs.single_pod(job(podFailurePolicy={"rules": []}))
+    assert not jobs.single_pod(job(template={"spec": {"restartPolicy": "OnFailure"}}))
+
+
+class _Forbidden:
+    """An API whose pod list is refused (RBAC without list/watch on pods), counting calls."""
+
+    calls = 0
+
+    def list_namespaced_pod(self, *_: Any, **__: Any) -> Any:
+        self.calls += 1
+        raise PermissionError("pods is forbidden")
+
+
+def test_a_watch_that_cannot_start_is_not_retried_and_the_reader_falls_back() -> None:
+    core = _Forbidden()
+    clients = Clients(None, core, None, None, None, None, None)
+    watches = PodWatches(clients, "shop", lambda: None)
+    assert watches.pods("app=web", listed=True) is None
+    assert watches.pods("app=web", listed=True) is None
+    assert core.calls == 1  # not listed again on every decision
+    watches.keep_only_used()
+    watches.stop_all()
