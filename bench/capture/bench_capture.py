@@ -27,9 +27,11 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from migration_rollback.runner.apply import ApplyOptions, apply_migrations
+from migration_rollback.runner.apply import apply_migrations
+from migration_rollback.runner.apply_result import ApplyOptions
 from migration_rollback.runner.options import MigrationId, RunOptions
-from migration_rollback.runner.run import RunIO, execute_rollback
+from migration_rollback.runner.run import execute_rollback
+from migration_rollback.runner.run_record import RunIO
 from migration_rollback.verify.cluster import create_cluster
 
 BASE = "20250101000000_items"

@@ -286,21 +286,21 @@ def _data_markers(
     from pglast import ast
 
     from migration_rollback.runner.capture_plan import CaptureKind
-    from migration_rollback.runner.restore import (
-        _DATA_STATEMENTS,
-        _forward_statements,
+    from migration_rollback.runner.restore_captures import (
+        DATA_STATEMENTS,
+        forward_statements,
         groups_of,
     )
 
     groups = groups_of(source)
-    forward = _forward_statements(source, folder)
+    forward = forward_statements(source, folder)
     remaining = {m.line for m in left.manual}
 
     def kind_of(marker: Any) -> str | None:
         group = next((g for g in groups if g.start < marker.line < g.end), None)
         statement = forward.get(group.forward_line) if group is not None else None
         node = statement.node if statement is not None else None
-        if isinstance(node, _DATA_STATEMENTS):
+        if isinstance(node, DATA_STATEMENTS):
             return "capture"
         if isinstance(node, ast.AlterTableStmt) and _ALTER_DATA.search(marker.text):
             return "capture"

@@ -126,7 +126,8 @@ def apply(
     ):
         if value is not None and value < 0:
             raise _usage_error(f"{option} must be 0 or more")
-    from migration_rollback.runner.apply import ApplyOptions, apply_migrations
+    from migration_rollback.runner.apply import apply_migrations
+    from migration_rollback.runner.apply_result import ApplyOptions
     from migration_rollback.runner.capture import CaptureLimits
 
     try:

@@ -238,7 +238,8 @@ def execute(
         )
     except (ValueError, MigrationRollbackError) as exc:
         raise _usage_error(str(exc)) from None
-    from migration_rollback.runner.run import RunIO, execute_rollback, install_signal_handlers
+    from migration_rollback.runner.run import execute_rollback, install_signal_handlers
+    from migration_rollback.runner.run_record import RunIO
 
     install_signal_handlers()
     result = execute_rollback(options, RunIO(stdout=sys.stdout, stderr=sys.stderr, env=os.environ))

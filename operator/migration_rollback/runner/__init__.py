@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from migration_rollback.runner.exitcodes import ExitCode
     from migration_rollback.runner.options import BackupMode, MigrationId, RunOptions
-    from migration_rollback.runner.run import RunIO, execute_rollback
+    from migration_rollback.runner.run import execute_rollback
+    from migration_rollback.runner.run_record import RunIO
 
 _LAZY = {
     "ExitCode": "migration_rollback.runner.exitcodes",
     "BackupMode": "migration_rollback.runner.options",
     "MigrationId": "migration_rollback.runner.options",
     "RunOptions": "migration_rollback.runner.options",
-    "RunIO": "migration_rollback.runner.run",
+    "RunIO": "migration_rollback.runner.run_record",
     "execute_rollback": "migration_rollback.runner.run",
 }
 

@@ -14,13 +14,10 @@ the redactor of the parsed URL.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from datetime import timedelta
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 import psycopg
@@ -28,88 +25,45 @@ from pglast import ast
 from pglast.enums.parsenodes import TransactionStmtKind as TK
 from psycopg import sql
 
-from migration_rollback.conninfo import InvalidDatabaseUrlError, parse_database_url
-from migration_rollback.errors import MigrationRollbackError
 from migration_rollback.jobresult import version_key
 from migration_rollback.project.migrations import Migration, discover, read_regular_file
 from migration_rollback.redact import Redactor
-from migration_rollback.runner.capture import (
-    CaptureLimits,
+from migration_rollback.runner.apply_result import (
+    AppliedMigration,
+    ApplyOptions,
+    ApplyResult,
+    brief,
+    describe_capture,
+    fail,
+    render_apply,
+)
+from migration_rollback.runner.capture import PendingCapture, run_checked, take_captures
+from migration_rollback.runner.capture_catalog import (
     CaptureRecord,
-    PendingCapture,
     ensure_capture_schema,
     new_applied_id,
     record_capture,
-    run_checked,
     sequence_records,
     sequence_values,
     stamp_transaction,
-    take_captures,
 )
 from migration_rollback.runner.capture_plan import capture_specs
-from migration_rollback.runner.errors import (
-    ConnectionFailedError,
-    PreconditionError,
-    exit_code_for,
-)
-from migration_rollback.runner.exitcodes import ExitCode
+from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.history import applied_versions
-from migration_rollback.runner.options import TableName
+from migration_rollback.runner.relations import relation_exists
 from migration_rollback.runner.rollback_file import sha256_hex
 from migration_rollback.runner.session import (
     Connection,
     acquire_run_lock,
+    close_sessions,
     connect,
-    release_run_lock,
+    parse_target,
     set_timeouts,
     translate,
 )
 from migration_rollback.sql import Script, Statement, classify, parse_script
 
-URL_WHERE = "the database URL (--database-url or MIGRATION_ROLLBACK_DATABASE_URL)"
 _OPENERS = {TK.TRANS_STMT_BEGIN, TK.TRANS_STMT_START}
-
-
-@dataclass(frozen=True, slots=True)
-class ApplyOptions:
-    database_url: str
-    migrations_dir: Path = Path("supabase/migrations")
-    to_version: str | None = None
-    dry_run: bool = False
-    history_table: TableName = field(
-        default_factory=lambda: TableName("supabase_migrations", "schema_migrations")
-    )
-    limits: CaptureLimits = field(default_factory=CaptureLimits)
-    no_capture: frozenset[str] = frozenset()
-    lock_timeout: timedelta = timedelta(seconds=5)
-    statement_timeout: timedelta = timedelta(minutes=30)
-    result_file: Path | None = None
-
-
-@dataclass
-class AppliedMigration:
-    version: str
-    name: str
-    statements: int
-    deferred: int = 0
-    duration_ms: int = 0
-    captured_rows: int = 0
-    captured_bytes: int = 0
-    captures: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class ApplyResult:
-    database: str
-    dry_run: bool
-    pending: list[str] = field(default_factory=list)
-    applied: list[AppliedMigration] = field(default_factory=list)
-    committed: list[str] = field(default_factory=list)
-    exit_code: int = 0
-    error: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -123,35 +77,25 @@ def apply_migrations(
     options: ApplyOptions, stdout: TextIO, stderr: TextIO, env: Mapping[str, str]
 ) -> ApplyResult:
     """Apply every pending migration; never raises for a failed run (see the result)."""
-    try:
-        target = parse_database_url(options.database_url, where=URL_WHERE)
-        redactor = target.redactor().with_env(env)
-        result = ApplyResult(database=target.display, dry_run=options.dry_run)
-    except InvalidDatabaseUrlError as exc:
+    target, url_error = parse_target(options.database_url)
+    if target is None:
         redactor = Redactor.none().with_env(env)
         result = ApplyResult(database="(not parsed)", dry_run=options.dry_run)
-        _fail(result, ConnectionFailedError(str(exc), transient=False), redactor)
+        assert url_error is not None  # parse_target gives one or the other
+        fail(result, url_error, redactor)
         return _finish(result, options, stdout, redactor)
+    redactor = target.redactor().with_env(env)
+    result = ApplyResult(database=target.display, dry_run=options.dry_run)
     applier = _Applier(options, result, redactor, stderr)
     try:
         applier.run()
     except BaseException as exc:  # every way out is reported, scrubbed
         if isinstance(exc, KeyboardInterrupt):
             exc = PreconditionError("interrupted")
-        _fail(result, exc, redactor)
+        fail(result, exc, redactor)
     finally:
         applier.close()
     return _finish(result, options, stdout, redactor)
-
-
-def _fail(result: ApplyResult, exc: BaseException, redactor: Redactor) -> None:
-    error = translate(exc, redactor) if isinstance(exc, psycopg.Error) else exc
-    result.exit_code = int(exit_code_for(error))
-    message = getattr(error, "message", None) or str(error)
-    if not isinstance(error, MigrationRollbackError):
-        message = f"{type(error).__name__}: {message}"
-        result.exit_code = int(ExitCode.INTERNAL_ERROR)
-    result.error = redactor.scrub(message)
 
 
 def _finish(
@@ -163,30 +107,6 @@ def _finish(
         doc = redactor.scrub_obj(result.to_dict())
         options.result_file.write_text(json.dumps(doc, indent=2, default=str) + "\n")
     return result
-
-
-def render_apply(result: ApplyResult) -> str:
-    """The human summary: one line per migration, with what its capture cost."""
-    mode = " (dry run: rolled back)" if result.dry_run else ""
-    lines = [f"apply on {result.database}{mode}"]
-    if not result.pending and result.error is None:
-        lines.append("  nothing to apply: every migration is recorded")
-    for item in result.applied:
-        state = "committed" if item.version in result.committed else "not committed"
-        lines.append(
-            f"  {item.version}_{item.name}: {item.statements} statement(s), {state}, "
-            f"{item.duration_ms} ms; capture {item.captured_rows} row(s), "
-            f"{item.captured_bytes} bytes"
-        )
-        for entry in item.captures:
-            if entry["status"] != "captured":
-                lines.append(
-                    f"    statement {entry['statement']} ({entry['kind']} {entry['target']}): "
-                    f"{entry['status']}: {entry.get('reason') or ''}".rstrip()
-                )
-    if result.error:
-        lines.append(f"  error: {result.error}")
-    return "\n".join(lines) + "\n"
 
 
 class _Applier:
@@ -204,17 +124,22 @@ class _Applier:
         self.stderr.write(self.redactor.scrub(json.dumps(fields, default=str)) + "\n")
 
     def run(self) -> None:
+        work = self._connect()
+        pending = self._pending(work)
+        self.result.pending = [m.migration.name for m in pending]
+        if pending:
+            self._apply_all(work, pending)
+
+    def _connect(self) -> Connection:
         url = self.options.database_url
         self.control = connect(url, self.redactor, purpose="lock")
         self.work = connect(url, self.redactor, purpose="apply")
         for conn in (self.control, self.work):
             set_timeouts(conn, self.options.lock_timeout, self.options.statement_timeout)
         acquire_run_lock(self.control, self.options.lock_timeout)
-        pending = self._pending(self.work)
-        self.result.pending = [m.migration.name for m in pending]
-        if not pending:
-            return
-        work = self.work
+        return self.work
+
+    def _apply_all(self, work: Connection, pending: list[_Loaded]) -> None:
         work.autocommit = False
         try:
             self._prepare(work)
@@ -231,43 +156,39 @@ class _Applier:
                 work.autocommit = True
 
     def close(self) -> None:
-        if self.control is not None and not (self.control.closed or self.control.broken):
-            with contextlib.suppress(psycopg.Error):  # closing the session releases it anyway
-                release_run_lock(self.control)
-        for conn in (self.work, self.control):
-            if conn is not None:
-                conn.close()
+        close_sessions(self.control, self.work)
 
     # --- what to apply -----------------------------------------------------------------
 
     def _pending(self, conn: Connection) -> list[_Loaded]:
         table = self.options.history_table
-        row = conn.execute(
-            "SELECT to_regclass(%s) IS NOT NULL",
-            [sql.Identifier(table.schema, table.name).as_string(conn)],
-        ).fetchone()
-        applied = applied_versions(conn, table) if row and row[0] else []
+        recorded = relation_exists(conn, sql.Identifier(table.schema, table.name))
+        applied = applied_versions(conn, table) if recorded else []
         latest = max(applied, key=version_key, default=None)
-        pending = []
-        for migration in discover(self.options.migrations_dir):
-            if migration.version in applied:
-                continue
-            if self.options.to_version is not None and version_key(migration.version) > (
-                version_key(self.options.to_version)
-            ):
-                continue
-            # A shared version is ambiguous on a live database: its history row holds one file.
-            problem = migration.problem or migration.duplicate
-            if problem is not None:
-                raise PreconditionError(f"{migration.path}: {problem}")
-            if latest is not None and version_key(migration.version) < version_key(latest):
-                raise PreconditionError(
-                    f"{migration.name} is older than the last applied migration {latest}: "
-                    "applying it out of order is refused (as supabase db push does); rename it "
-                    "with a newer version"
-                )
-            pending.append(self._load(migration))
-        return pending
+        return [
+            self._load(migration)
+            for migration in discover(self.options.migrations_dir)
+            if self._wanted(migration, applied, latest)
+        ]
+
+    def _wanted(self, migration: Migration, applied: list[str], latest: str | None) -> bool:
+        """Not applied yet and within --to; refused when it cannot be applied safely."""
+        if migration.version in applied:
+            return False
+        to_version = self.options.to_version
+        if to_version is not None and version_key(migration.version) > version_key(to_version):
+            return False
+        # A shared version is ambiguous on a live database: its history row holds one file.
+        problem = migration.problem or migration.duplicate
+        if problem is not None:
+            raise PreconditionError(f"{migration.path}: {problem}")
+        if latest is not None and version_key(migration.version) < version_key(latest):
+            raise PreconditionError(
+                f"{migration.name} is older than the last applied migration {latest}: "
+                "applying it out of order is refused (as supabase db push does); rename it "
+                "with a newer version"
+            )
+        return True
 
     def _load(self, migration: Migration) -> _Loaded:
         data = read_regular_file(migration.path)
@@ -298,20 +219,7 @@ class _Applier:
         )
         self.result.applied.append(item)
         applied_id = new_applied_id()
-        capturing = migration.version not in self.options.no_capture
-        sequences_before = sequence_values(conn)
-        deferred: list[Statement] = []
-        records: list[CaptureRecord] = []
-        statements = _body(loaded.script)
-        for number, stmt in statements:
-            if not classify(stmt).transactional:
-                deferred.append(stmt)
-                continue
-            records += self._run_statement(
-                conn, stmt, number, (migration.version, applied_id), capturing
-            )
-        if capturing:
-            records += sequence_records(sequences_before, sequence_values(conn))
+        statements, records, deferred = self._run_body(conn, loaded, applied_id)
         for record in records:
             record_capture(
                 conn,
@@ -323,17 +231,32 @@ class _Applier:
             )
         self._record_history(conn, item, [s.text for _, s in statements])
         stamp_transaction(conn, applied_id)
-        item.statements = len(statements)
-        item.deferred = len(deferred)
-        item.captures = [_describe(r) for r in records]
-        item.captured_rows = sum(r.rows for r in records)
-        item.captured_bytes = sum(r.bytes for r in records)
+        _tally(item, len(statements), deferred, records)
         if not self.options.dry_run:
             conn.commit()
             self.result.committed.append(migration.version)
             self._run_deferred(conn, deferred)
         item.duration_ms = int((time.monotonic() - start) * 1000)
-        self.log(step="migration", version=migration.version, **_brief(item))
+        self.log(step="migration", version=migration.version, **brief(item))
+
+    def _run_body(
+        self, conn: Connection, loaded: _Loaded, applied_id: str
+    ) -> tuple[list[tuple[int, Statement]], list[CaptureRecord], list[Statement]]:
+        """Run the transactional statements, each with its captures; the others are deferred."""
+        version = loaded.migration.version
+        capturing = version not in self.options.no_capture
+        sequences_before = sequence_values(conn)
+        statements = _body(loaded.script)
+        deferred: list[Statement] = []
+        records: list[CaptureRecord] = []
+        for number, stmt in statements:
+            if not classify(stmt).transactional:
+                deferred.append(stmt)
+                continue
+            records += self._run_statement(conn, stmt, number, (version, applied_id), capturing)
+        if capturing:
+            records += sequence_records(sequences_before, sequence_values(conn))
+        return statements, records, deferred
 
     def _run_statement(
         self,
@@ -424,6 +347,16 @@ def _body(script: Script) -> list[tuple[int, Statement]]:
     return kept
 
 
+def _tally(
+    item: AppliedMigration, statements: int, deferred: list[Statement], records: list[CaptureRecord]
+) -> None:
+    item.statements = statements
+    item.deferred = len(deferred)
+    item.captures = [describe_capture(r) for r in records]
+    item.captured_rows = sum(r.rows for r in records)
+    item.captured_bytes = sum(r.bytes for r in records)
+
+
 def _opted_out(stmt: Statement, number: int, kind: Any, table: tuple[str, ...]) -> PendingCapture:
     return PendingCapture(
         CaptureRecord(
@@ -435,30 +368,3 @@ def _opted_out(stmt: Statement, number: int, kind: Any, table: tuple[str, ...]) 
             reason="--no-capture: not kept; the rollback restores from the backup",
         )
     )
-
-
-def _describe(record: CaptureRecord) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "statement": record.statement,
-        "line": record.line,
-        "kind": str(record.kind),
-        "status": record.status,
-        "target": record.target,
-        "rows": record.rows,
-        "bytes": record.bytes,
-    }
-    if record.reason:
-        doc["reason"] = record.reason
-    if record.capture_table:
-        doc["capture_table"] = record.capture_table
-    return doc
-
-
-def _brief(item: AppliedMigration) -> dict[str, Any]:
-    return {
-        "statements": item.statements,
-        "deferred": item.deferred,
-        "captured_rows": item.captured_rows,
-        "captured_bytes": item.captured_bytes,
-        "duration_ms": item.duration_ms,
-    }

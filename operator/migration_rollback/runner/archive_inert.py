@@ -69,25 +69,33 @@ def drop_generation_expressions(conn: Connection, oids: Sequence[int]) -> list[s
 
 # --- CHECK constraints and indexes over functions that are not built in --------------------
 
-_USES_USER_FUNCTION = """
+_USES_USER_FUNCTION = sql.SQL("""
 EXISTS (SELECT FROM pg_catalog.pg_depend d
         JOIN pg_catalog.pg_proc p ON p.oid = d.refobjid
         WHERE d.classid = {classid}::pg_catalog.regclass AND d.objid = {objid}
           AND d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
           AND p.pronamespace <> 'pg_catalog'::pg_catalog.regnamespace)
-"""
-_FUNCTION_CHECKS = (
-    "SELECT k.conrelid, k.conname FROM pg_catalog.pg_constraint k "
-    "WHERE k.conrelid = ANY(%s) AND k.contype = 'c' AND k.coninhcount = 0 AND "
-    + _USES_USER_FUNCTION.format(classid="'pg_catalog.pg_constraint'", objid="k.oid")
-    + " ORDER BY 1, 2"
+""")
+_FUNCTION_CHECKS = sql.SQL("{} {} {}").format(
+    sql.SQL(
+        "SELECT k.conrelid, k.conname FROM pg_catalog.pg_constraint k "
+        "WHERE k.conrelid = ANY(%s) AND k.contype = 'c' AND k.coninhcount = 0 AND"
+    ),
+    _USES_USER_FUNCTION.format(
+        classid=sql.Literal("pg_catalog.pg_constraint"), objid=sql.SQL("k.oid")
+    ),
+    sql.SQL("ORDER BY 1, 2"),
 )
-_FUNCTION_INDEXES = (
-    "SELECT i.indexrelid FROM pg_catalog.pg_index i "
-    "WHERE i.indrelid = ANY(%s) AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint k "
-    "WHERE k.conindid = i.indexrelid) AND "
-    + _USES_USER_FUNCTION.format(classid="'pg_catalog.pg_class'", objid="i.indexrelid")
-    + " ORDER BY 1"
+_FUNCTION_INDEXES = sql.SQL("{} {} {}").format(
+    sql.SQL(
+        "SELECT i.indexrelid FROM pg_catalog.pg_index i "
+        "WHERE i.indrelid = ANY(%s) AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint k "
+        "WHERE k.conindid = i.indexrelid) AND"
+    ),
+    _USES_USER_FUNCTION.format(
+        classid=sql.Literal("pg_catalog.pg_class"), objid=sql.SQL("i.indexrelid")
+    ),
+    sql.SQL("ORDER BY 1"),
 )
 
 

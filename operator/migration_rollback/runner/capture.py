@@ -14,55 +14,33 @@ Everything is composed with psycopg's `sql` module; the statement's clauses come
 
 from __future__ import annotations
 
-import uuid
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from psycopg import sql
 
-from migration_rollback.runner.archive import regclass_text, relation_name, row_key
 from migration_rollback.runner.capture_cascade import Edge, reached, referencing
-from migration_rollback.runner.capture_plan import (
-    CaptureKind,
-    CaptureSpec,
-    capture_specs,
-    returning_insert,
+from migration_rollback.runner.capture_catalog import (
+    CAPTURE_SCHEMA,
+    CaptureRecord,
+    capture_table_name,
+)
+from migration_rollback.runner.capture_plan import CaptureKind, CaptureSpec, capture_specs
+from migration_rollback.runner.capture_table import (
+    capture_problem,
+    capture_query,
+    captured_columns,
+    kept_column,
+    live_columns,
+    lock_against_writers,
+    prepare_insert,
+    user_typed,
 )
 from migration_rollback.runner.errors import PostCheckError, PreconditionError
-from migration_rollback.runner.naming import fit_identifier
+from migration_rollback.runner.relations import relation_name, resolve_relation, row_key
 from migration_rollback.runner.session import Connection
 from migration_rollback.sql import Statement
-
-CAPTURE_SCHEMA = "migration_rollback_capture"
-CATALOG = "captures"
-
-_CATALOG_DDL = """
-CREATE TABLE IF NOT EXISTS {catalog} (
-  id bigserial PRIMARY KEY,
-  applied_id text NOT NULL,
-  version text NOT NULL,
-  migration text NOT NULL,
-  statement int NOT NULL,
-  line int NOT NULL,
-  kind text NOT NULL,
-  status text NOT NULL,
-  reason text,
-  target_schema text,
-  target_table text,
-  key_columns text[] NOT NULL DEFAULT '{{}}',
-  columns text[] NOT NULL DEFAULT '{{}}',
-  column_types text[] NOT NULL DEFAULT '{{}}',
-  capture_table text,
-  rows bigint,
-  bytes bigint,
-  xid xid8,
-  source_sha256 text,
-  detail jsonb,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  restored_at timestamptz
-)
-"""
 
 
 class CaptureLimitError(PreconditionError):
@@ -77,109 +55,6 @@ class CaptureMismatchError(PostCheckError):
 class CaptureLimits:
     max_rows: int | None = None
     max_bytes: int | None = None
-
-
-@dataclass
-class CaptureRecord:
-    """One kept table (or the reason nothing could be kept), as written to the catalog."""
-
-    statement: int
-    line: int
-    kind: CaptureKind
-    status: str  # captured | manual | opted-out
-    schema: str = ""
-    table: str = ""
-    reason: str | None = None
-    key: list[str] = field(default_factory=list)
-    columns: list[str] = field(default_factory=list)
-    types: list[str] = field(default_factory=list)
-    capture_table: str | None = None
-    rows: int = 0
-    bytes: int = 0
-    detail: dict[str, Any] | None = None
-
-    @property
-    def target(self) -> str:
-        return f"{self.schema}.{self.table}" if self.schema else self.table
-
-
-def catalog_ident() -> sql.Identifier:
-    return sql.Identifier(CAPTURE_SCHEMA, CATALOG)
-
-
-def ensure_capture_schema(conn: Connection) -> None:
-    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(CAPTURE_SCHEMA)))
-    conn.execute(sql.SQL(_CATALOG_DDL).format(catalog=catalog_ident()))
-
-
-def new_applied_id() -> str:
-    return uuid.uuid4().hex[:12]
-
-
-def capture_table_name(version: str, statement: int, item: int, table: str, applied: str) -> str:
-    return fit_identifier(f"{version}_{statement}_{item}_{table}", f"_{applied}")
-
-
-# --- the catalog's view of the table ------------------------------------------------------
-
-
-def _live_columns(conn: Connection, oid: int) -> list[tuple[str, str]]:
-    """(name, type) of every stored, writable column: generated columns are recomputed."""
-    rows = conn.execute(
-        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-        "WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped AND attgenerated = '' "
-        "ORDER BY attnum",
-        [oid],
-    ).fetchall()
-    return [(str(n), str(t)) for n, t in rows]
-
-
-def _user_typed(conn: Connection, oid: int) -> set[str]:
-    """Columns of a type outside pg_catalog (enum, domain, composite, an extension's type).
-
-    The capture keeps their values as text: a capture table holding the type itself would
-    depend on it, and a migration that drops the type (the enum swap: rename the old type, make
-    the new one, convert the column, drop the old) would fail on the capture. Restores cast the
-    text back to the type recorded for the column, which the rollback has recreated by then.
-    """
-    rows = conn.execute(
-        "SELECT a.attname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
-        "WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped "
-        "AND t.typnamespace <> 'pg_catalog'::regnamespace",
-        [oid],
-    ).fetchall()
-    return {str(r[0]) for r in rows}
-
-
-def _cascading_children(conn: Connection, oid: int) -> list[str]:
-    """Tables whose rows a DELETE here would delete or change too (they are not kept)."""
-    rows = conn.execute(
-        "SELECT conrelid::regclass::text FROM pg_constraint "
-        "WHERE contype = 'f' AND confrelid = %s AND confdeltype IN ('c', 'n', 'd')",
-        [oid],
-    ).fetchall()
-    return [str(r[0]) for r in rows]
-
-
-def _lock(conn: Connection, oid: int, kind: CaptureKind) -> None:
-    """Writers must not change the rows between the capture and the statement.
-
-    SHARE ROW EXCLUSIVE blocks writers but not readers; the DDL kinds take ACCESS EXCLUSIVE
-    right away, as their statement is about to anyway (taking it first avoids an upgrade).
-    """
-    mode = "SHARE ROW EXCLUSIVE"
-    if kind in (CaptureKind.TRUNCATE, CaptureKind.DROP_TABLE, CaptureKind.DROP_COLUMN) or (
-        kind is CaptureKind.ALTER_TYPE
-    ):
-        mode = "ACCESS EXCLUSIVE"
-    conn.execute(
-        sql.SQL("LOCK TABLE {} IN {} MODE").format(
-            sql.Identifier(*relation_name(conn, oid)), sql.SQL(mode)
-        )
-    )
-
-
-# --- taking one capture --------------------------------------------------------------------
 
 
 @dataclass
@@ -256,45 +131,62 @@ def capture(
     if spec.manual:
         base.table = ".".join(spec.table)
         return _refusal(spec, base, spec.manual)
-    row = conn.execute("SELECT to_regclass(%s)::oid", [regclass_text(conn, spec.table)]).fetchone()
-    if row is None or row[0] is None:
+    oid = resolve_relation(conn, spec.table)
+    if oid is None:
         return None  # the statement errors, or is a no-op with IF EXISTS: nothing to keep
-    oid = int(row[0])
     base.schema, base.table = relation_name(conn, oid)
     key = row_key(conn, oid) if spec.kind.needs_key else []
-    problem = _problem(conn, oid, spec, key)
-    found = reached(conn, oid) if spec.kind is CaptureKind.DELETE and not problem else []
-    edges: list[Edge] = []
-    if isinstance(found, str):
-        problem = found
-    else:
-        edges = found
-    if problem:
-        return _refusal(spec, base, problem)
-    _lock(conn, oid, spec.kind)
+    edges = _edges_or_problem(conn, oid, spec, key)
+    if isinstance(edges, str):
+        return _refusal(spec, base, edges)
+    lock_against_writers(conn, oid, spec.kind)
     base.key = key
-    chosen = _captured_columns(conn, oid, spec, key)
-    base.columns = [name for name, _ in chosen]
-    base.types = [kind for _, kind in chosen]
-    base.capture_table = capture_table_name(version, number, item, base.table, applied)
-    target = sql.Identifier(CAPTURE_SCHEMA, base.capture_table)
-    rewritten = None
-    if spec.kind is CaptureKind.INSERT:
-        rewritten = _prepare_insert(conn, statement, target, base)
-    else:
-        as_text = _user_typed(conn, oid) - set(key)
-        cur = conn.execute(_capture_query(target, spec, base, as_text))
-        base.rows = max(cur.rowcount, 0)
-        _check_limits(conn, target, base, limits, version)
-    pending = PendingCapture(base, rewritten)
+
+    def name(table: str, slot: int = item) -> str:
+        return capture_table_name(version, number, slot, table, applied)
+
+    base.capture_table = name(base.table)
+    pending = PendingCapture(base, _keep(conn, statement, spec, oid, base, limits, version))
     for n, edge in enumerate(edges, start=1):
         slot = 1000 * (item + 1) + n  # the child's capture table: apart from the statement's own
-
-        def name(table: str, slot: int = slot) -> str:
-            return capture_table_name(version, number, slot, table, applied)
-
-        pending.cascaded.append(_capture_child(conn, edge, oid, pending, name, limits, version))
+        child_name = functools.partial(name, slot=slot)
+        pending.cascaded.append(
+            _capture_child(conn, edge, oid, pending, child_name, limits, version)
+        )
     return pending
+
+
+def _edges_or_problem(
+    conn: Connection, oid: int, spec: CaptureSpec, key: list[str]
+) -> list[Edge] | str:
+    """Why the capture is refused, or the child rows a DELETE reaches (capture_cascade.py)."""
+    problem = capture_problem(conn, oid, spec, key)
+    if problem:
+        return problem
+    return reached(conn, oid) if spec.kind is CaptureKind.DELETE else []
+
+
+def _keep(
+    conn: Connection,
+    statement: Statement,
+    spec: CaptureSpec,
+    oid: int,
+    base: CaptureRecord,
+    limits: CaptureLimits,
+    version: str,
+) -> str | None:
+    """Create the capture table; for an INSERT, the statement rewritten to fill it."""
+    chosen = captured_columns(conn, oid, spec, base.key)
+    base.columns = [name for name, _ in chosen]
+    base.types = [kind for _, kind in chosen]
+    target = sql.Identifier(CAPTURE_SCHEMA, base.capture_table or "")
+    if spec.kind is CaptureKind.INSERT:
+        return prepare_insert(conn, statement, target, base)
+    as_text = user_typed(conn, oid) - set(base.key)
+    cur = conn.execute(capture_query(target, spec, base, as_text))
+    base.rows = max(cur.rowcount, 0)
+    _check_limits(conn, target, base, limits, version)
+    return None
 
 
 def _capture_child(
@@ -311,8 +203,8 @@ def _capture_child(
     if edge.parent != top:
         parent = next(r for r in pending.cascaded if r.detail and r.detail["oid"] == edge.parent)
     schema, table = relation_name(conn, edge.child)
-    _lock(conn, edge.child, CaptureKind.UPDATE)
-    types = dict(_live_columns(conn, edge.child))
+    lock_against_writers(conn, edge.child, CaptureKind.UPDATE)
+    types = dict(live_columns(conn, edge.child))
     wanted = list(types) if edge.deletes else [*edge.key, *edge.child_columns]
     record = CaptureRecord(
         statement=parent.statement, line=parent.line, status="captured", schema=schema,
@@ -322,8 +214,8 @@ def _capture_child(
         detail={"oid": edge.child, "cascade_from": parent.target},
     )  # fmt: skip
     target = sql.Identifier(CAPTURE_SCHEMA, record.capture_table or "")
-    as_text = _user_typed(conn, edge.child) - set(edge.key)
-    columns = sql.SQL(", ").join(_kept_column("c", c, c in as_text) for c in wanted)
+    as_text = user_typed(conn, edge.child) - set(edge.key)
+    columns = sql.SQL(", ").join(kept_column("c", c, c in as_text) for c in wanted)
     kept = sql.Identifier(CAPTURE_SCHEMA, parent.capture_table or "")
     query = referencing(
         edge,
@@ -336,90 +228,6 @@ def _capture_child(
     record.rows = max(cur.rowcount, 0)
     _check_limits(conn, target, record, limits, version)
     return record
-
-
-def _problem(conn: Connection, oid: int, spec: CaptureSpec, key: list[str]) -> str | None:
-    if spec.kind.needs_key and not key:
-        return (
-            f"{'.'.join(relation_name(conn, oid))} has no primary key or NOT NULL unique key: "
-            "its rows cannot be matched back"
-        )
-    if spec.kind is CaptureKind.UPDATE and set(spec.columns) & set(key):
-        return "the UPDATE changes the key itself: its rows cannot be matched back"
-    if spec.kind is CaptureKind.ALTER_TYPE and spec.columns[0] in key:
-        return "the converted column is part of the key: its rows cannot be matched back"
-    if spec.kind is CaptureKind.MERGE:
-        children = _cascading_children(conn, oid)
-        if children:
-            return (
-                f"deleting here cascades to {', '.join(children)} (ON DELETE CASCADE / SET "
-                "NULL / SET DEFAULT): those rows are not kept"
-            )
-    return None
-
-
-def _captured_columns(
-    conn: Connection, oid: int, spec: CaptureSpec, key: list[str]
-) -> list[tuple[str, str]]:
-    live = _live_columns(conn, oid)
-    types = dict(live)
-    if spec.kind is CaptureKind.INSERT:
-        wanted = list(key)
-    elif spec.columns:
-        wanted = [*key, *(c for c in spec.columns if c not in key)]
-    else:
-        return live
-    return [(name, types[name]) for name in wanted if name in types]
-
-
-def _capture_query(
-    target: sql.Identifier, spec: CaptureSpec, record: CaptureRecord, as_text: set[str]
-) -> sql.Composed:
-    """`CREATE TABLE <capture> AS [WITH ...] SELECT <cols> FROM <target> WHERE <same where>`."""
-    if spec.alias:  # the statement's clauses name the target by its alias (or its name)
-        source: sql.Composable = sql.SQL(spec.target)
-    else:
-        source = sql.Identifier(record.schema, record.table)
-    columns = sql.SQL(", ").join(_kept_column(spec.alias, c, c in as_text) for c in record.columns)
-    condition: sql.Composable | None = None
-    if spec.from_sql is not None:
-        inner = sql.SQL("SELECT FROM {}").format(sql.SQL(spec.from_sql))
-        if spec.where_sql is not None:
-            inner = sql.SQL("{} WHERE {}").format(inner, sql.SQL(spec.where_sql))
-        condition = sql.SQL("EXISTS ({})").format(inner)
-    elif spec.where_sql is not None:
-        condition = sql.SQL("({})").format(sql.SQL(spec.where_sql))
-    query = sql.SQL("SELECT {} FROM {}").format(columns, source)
-    if condition is not None:
-        query = sql.SQL("{} WHERE {}").format(query, condition)
-    if spec.with_sql:
-        query = sql.SQL("{} {}").format(sql.SQL(spec.with_sql), query)
-    return sql.SQL("CREATE TABLE {} AS {}").format(target, query)
-
-
-def _kept_column(alias: str, column: str, as_text: bool) -> sql.Composable:
-    name = sql.Identifier(column)
-    value = sql.SQL("{}.{}").format(sql.Identifier(alias), name) if alias else name
-    return sql.SQL("{}::text AS {}").format(value, name) if as_text else value
-
-
-def _prepare_insert(
-    conn: Connection, statement: Statement, target: sql.Identifier, record: CaptureRecord
-) -> str:
-    """An empty table for the inserted keys, and the INSERT rewritten to fill it."""
-    conn.execute(
-        sql.SQL("CREATE TABLE {} AS SELECT {} FROM {} WITH NO DATA").format(
-            target,
-            sql.SQL(", ").join(sql.Identifier(c) for c in record.key),
-            sql.Identifier(record.schema, record.table),
-        )
-    )
-    cte = sql.Identifier("migration_rollback_inserted")
-    return (
-        sql.SQL("WITH {cte} AS ({insert}) INSERT INTO {target} SELECT * FROM {cte}")
-        .format(cte=cte, insert=sql.SQL(returning_insert(statement, record.key)), target=target)
-        .as_string(conn)
-    )
 
 
 def _check_limits(
@@ -473,97 +281,3 @@ def _mismatch(record: CaptureRecord, rowcount: int) -> str:
         "trigger); the migration was rolled back: make the statement deterministic, or apply "
         "it with --no-capture"
     )
-
-
-def record_capture(
-    conn: Connection,
-    record: CaptureRecord,
-    *,
-    applied: str,
-    version: str,
-    migration: str,
-    sha256: str,
-) -> None:
-    """One catalog row; the migration's transaction id is filled in just before COMMIT."""
-    conn.execute(
-        sql.SQL(
-            "INSERT INTO {} (applied_id, version, migration, statement, line, kind, status, "
-            "reason, target_schema, target_table, key_columns, columns, column_types, "
-            "capture_table, rows, bytes, source_sha256, detail) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        ).format(catalog_ident()),
-        [
-            applied,
-            version,
-            migration,
-            record.statement,
-            record.line,
-            str(record.kind),
-            record.status,
-            record.reason,
-            record.schema or None,
-            record.table or None,
-            record.key,
-            record.columns,
-            record.types,
-            record.capture_table,
-            record.rows,
-            record.bytes,
-            sha256,
-            _json(record.detail),
-        ],
-    )
-
-
-def _json(detail: dict[str, Any] | None) -> Any:
-    from psycopg.types.json import Jsonb
-
-    return Jsonb(detail) if detail is not None else None
-
-
-def stamp_transaction(conn: Connection, applied: str) -> int:
-    """Record the migration's transaction id on its captures (the "since" of loss accounting)."""
-    cur = conn.execute(
-        sql.SQL("UPDATE {} SET xid = pg_current_xact_id() WHERE applied_id = %s").format(
-            catalog_ident()
-        ),
-        [applied],
-    )
-    return cur.rowcount
-
-
-# --- sequences -----------------------------------------------------------------------------
-
-_SEQUENCES = """
-SELECT schemaname::text, sequencename::text, last_value FROM pg_sequences
-WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
-"""
-
-
-def sequence_values(conn: Connection) -> dict[tuple[str, str], int | None]:
-    """Every sequence's position (None: never used); cheap, one catalog view."""
-    return {
-        (str(s), str(n)): (int(v) if v is not None else None)
-        for s, n, v in conn.execute(_SEQUENCES)
-    }
-
-
-def sequence_records(
-    before: dict[tuple[str, str], int | None], after: dict[tuple[str, str], int | None]
-) -> list[CaptureRecord]:
-    """A record for each sequence the migration moved: its value before and after."""
-    moved = []
-    for name, value in sorted(before.items()):
-        if name in after and after[name] != value:
-            moved.append(
-                CaptureRecord(
-                    statement=0,
-                    line=0,
-                    kind=CaptureKind.SEQUENCE,
-                    status="captured",
-                    schema=name[0],
-                    table=name[1],
-                    detail={"before": value, "after": after[name]},
-                )
-            )
-    return moved

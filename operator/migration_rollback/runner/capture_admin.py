@@ -12,7 +12,8 @@ from datetime import timedelta
 
 from psycopg import sql
 
-from migration_rollback.runner.capture import CAPTURE_SCHEMA, catalog_ident
+from migration_rollback.runner.capture_catalog import CAPTURE_SCHEMA, catalog_ident
+from migration_rollback.runner.relations import relation_exists
 from migration_rollback.runner.session import Connection, acquire_run_lock, release_run_lock
 
 
@@ -32,8 +33,7 @@ class CaptureSummary:
 
 
 def _catalog_exists(conn: Connection) -> bool:
-    row = conn.execute("SELECT to_regclass(%s)", [catalog_ident().as_string(conn)]).fetchone()
-    return bool(row and row[0])
+    return relation_exists(conn, catalog_ident())
 
 
 def list_captures(conn: Connection) -> list[CaptureSummary]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from psycopg import sql
 
-from migration_rollback.runner.archive import relation_name, row_key
+from migration_rollback.runner.relations import relation_name, row_key
 from migration_rollback.runner.session import Connection
 
 _MAX_DEPTH = 6

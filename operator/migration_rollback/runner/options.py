@@ -18,6 +18,8 @@ from pathlib import Path
 from migration_rollback.runner.errors import PreconditionError
 
 DEFAULT_HISTORY_TABLE = "supabase_migrations.schema_migrations"
+# What `--on-conflict` accepts: how restore.py treats captured rows written again since.
+ON_CONFLICT = ("fail", "keep-current", "restore-captured")
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -174,7 +176,7 @@ class RunOptions:
     on_conflict: str = "fail"  # data restored from captures: fail | keep-current | restore-captured
 
     def __post_init__(self) -> None:
-        if self.on_conflict not in ("fail", "keep-current", "restore-captured"):
+        if self.on_conflict not in ON_CONFLICT:
             raise ValueError("--on-conflict must be fail, keep-current or restore-captured")
         if (self.migration is None) == (self.to_version is None):
             raise ValueError("give exactly one of <migration> or --to VERSION")

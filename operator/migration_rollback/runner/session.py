@@ -7,6 +7,7 @@ password scrubbed from the message, so the rest of the runner never handles a ra
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -16,6 +17,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
 
+from migration_rollback.conninfo import DatabaseTarget, InvalidDatabaseUrlError, parse_database_url
 from migration_rollback.redact import Redactor
 from migration_rollback.runner.errors import (
     ConnectionFailedError,
@@ -33,6 +35,9 @@ CONNECT_TIMEOUT_SECONDS = 10
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 
+# Where a bad URL came from, for the error (`execute` and `apply` take it the same way).
+URL_WHERE = "the database URL (--database-url or MIGRATION_ROLLBACK_DATABASE_URL)"
+
 # libpq says these when the request itself is wrong: retrying cannot help.
 _PERMANENT_CONNECT_FAILURES = (
     "password authentication failed",
@@ -44,6 +49,14 @@ _PERMANENT_CONNECT_FAILURES = (
     "sslmode",
 )
 _SHUTDOWN = (pg_errors.AdminShutdown, pg_errors.CrashShutdown, pg_errors.CannotConnectNow)
+
+
+def parse_target(url: str) -> tuple[DatabaseTarget | None, ConnectionFailedError | None]:
+    """The parsed target, or the refusal the connect step raises (recorded like any failure)."""
+    try:
+        return parse_database_url(url, where=URL_WHERE), None
+    except InvalidDatabaseUrlError as exc:
+        return None, ConnectionFailedError(str(exc), transient=False)
 
 
 def connect(url: str, redactor: Redactor, *, purpose: str) -> Connection:
@@ -162,6 +175,16 @@ def release_run_lock(conn: Connection) -> None:
 
 def connection_broken(conn: Connection | None) -> bool:
     return conn is None or conn.closed or conn.broken
+
+
+def close_sessions(control: Connection | None, work: Connection | None) -> None:
+    """Release the run lock if the lock session still lives, then close both sessions."""
+    if control is not None and not connection_broken(control):
+        with contextlib.suppress(psycopg.Error):  # closing the session releases it anyway
+            release_run_lock(control)
+    for conn in (work, control):
+        if conn is not None:
+            conn.close()
 
 
 def translate(

@@ -20,12 +20,8 @@ import psycopg
 from psycopg import sql
 
 from migration_rollback.redact import Redactor
-from migration_rollback.runner.archive import (
-    ArchiveOutcome,
-    archive_tables,
-    copy_columns,
-    regclass_text,
-)
+from migration_rollback.runner.archive import ArchiveOutcome, archive_tables
+from migration_rollback.runner.archive_columns import copy_columns
 from migration_rollback.runner.audit import AUDIT_SCHEMA
 from migration_rollback.runner.errors import (
     CommitUnknownError,
@@ -38,6 +34,7 @@ from migration_rollback.runner.history import delete_versions, present_versions
 from migration_rollback.runner.naming import ARCHIVE_SCHEMA
 from migration_rollback.runner.options import TableName
 from migration_rollback.runner.plan import Action, DropTarget, Plan, PlannedStatement
+from migration_rollback.runner.relations import regclass_text, resolve_relation
 from migration_rollback.runner.result import StatementOutcome
 from migration_rollback.runner.session import Connection, translate
 
@@ -173,24 +170,30 @@ def _resolve_drops(conn: Connection, drops: tuple[DropTarget, ...]) -> list[Reso
     """The identity of what each target names right now, to check it is gone afterwards."""
     resolved: list[ResolvedDrop] = []
     for target in drops:
-        if target.kind == "schema":
-            row = conn.execute(
-                "SELECT to_regnamespace(%s)::oid", [sql.Identifier(*target.name).as_string(conn)]
-            ).fetchone()
-        elif target.kind == "relation":
-            row = conn.execute(
-                "SELECT to_regclass(%s)::oid", [regclass_text(conn, target.name)]
-            ).fetchone()
-        else:
-            row = conn.execute(
-                "SELECT attrelid, attnum FROM pg_attribute WHERE attrelid = to_regclass(%s) "
-                "AND attname = %s AND attnum > 0 AND NOT attisdropped",
-                [regclass_text(conn, target.name), target.column],
-            ).fetchone()
-        if row is not None and row[0] is not None:
-            attnum = int(row[1]) if target.kind == "column" else None
-            resolved.append(ResolvedDrop(target, int(row[0]), attnum))
+        found = _identity(conn, target)
+        if found is not None:
+            resolved.append(ResolvedDrop(target, *found))
     return resolved
+
+
+def _identity(conn: Connection, target: DropTarget) -> tuple[int, int | None] | None:
+    """(oid, attnum for a column) of what the target names, or None when nothing is there."""
+    if target.kind == "relation":
+        oid = resolve_relation(conn, target.name)
+        return None if oid is None else (oid, None)
+    if target.kind == "schema":
+        row = conn.execute(
+            "SELECT to_regnamespace(%s)::oid", [sql.Identifier(*target.name).as_string(conn)]
+        ).fetchone()
+        return None if row is None or row[0] is None else (int(row[0]), None)
+    row = conn.execute(
+        "SELECT attrelid, attnum FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+        "AND attname = %s AND attnum > 0 AND NOT attisdropped",
+        [regclass_text(conn, target.name), target.column],
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return int(row[0]), int(row[1]) if target.kind == "column" else None
 
 
 def _forget_versions(conn: Connection, settings: TransactionSettings) -> None:

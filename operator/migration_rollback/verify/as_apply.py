@@ -22,21 +22,24 @@ from psycopg import sql
 
 from migration_rollback.errors import MigrationRollbackError
 from migration_rollback.runner.capture import (
-    CAPTURE_SCHEMA,
     CaptureLimits,
     CaptureMismatchError,
-    CaptureRecord,
     PendingCapture,
+    run_checked,
+    take_captures,
+)
+from migration_rollback.runner.capture_catalog import (
+    CAPTURE_SCHEMA,
+    CaptureRecord,
     ensure_capture_schema,
     new_applied_id,
     record_capture,
-    run_checked,
     stamp_transaction,
-    take_captures,
 )
 from migration_rollback.runner.capture_plan import capture_specs
 from migration_rollback.runner.plan import Plan, plan_statement
-from migration_rollback.runner.restore import DataRestore, groups_in, load_captures
+from migration_rollback.runner.restore import DataRestore
+from migration_rollback.runner.restore_captures import groups_in, load_captures
 from migration_rollback.sql import MANUAL_PREFIX, Script, Statement
 from migration_rollback.sql.parse import split_comment_lines
 

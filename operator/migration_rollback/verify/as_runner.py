@@ -23,7 +23,8 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import sql
 
-from migration_rollback.runner.archive import archive_tables, copy_columns, ensure_archive_schema
+from migration_rollback.runner.archive import archive_tables, ensure_archive_schema
+from migration_rollback.runner.archive_columns import copy_columns
 from migration_rollback.runner.naming import ARCHIVE_SCHEMA
 from migration_rollback.runner.plan import Action, plan_statement
 from migration_rollback.runner.restore import DataRestore

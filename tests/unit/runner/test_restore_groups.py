@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from migration_rollback.runner.capture_plan import CaptureKind
-from migration_rollback.runner.restore import Capture, DataRestore, Group, groups_in
+from migration_rollback.runner.restore import DataRestore
+from migration_rollback.runner.restore_captures import Capture, Group, groups_in
 from migration_rollback.sql import parse_script
 
 ROLLBACK = """-- ROLLBACK: 20250102000000_x

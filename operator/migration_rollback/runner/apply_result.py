@@ -1,0 +1,127 @@
+"""What `apply` is told, and what it reports: per migration, its statements and capture cost.
+
+The result is written as JSON (`--result-file`) and summarised for a person, one line per
+migration and one per statement whose data was not kept, with the reason; every line is
+scrubbed by the caller's redactor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from migration_rollback.errors import MigrationRollbackError
+from migration_rollback.redact import Redactor
+from migration_rollback.runner.capture import CaptureLimits
+from migration_rollback.runner.capture_catalog import CaptureRecord
+from migration_rollback.runner.errors import exit_code_for
+from migration_rollback.runner.exitcodes import ExitCode
+from migration_rollback.runner.options import TableName
+from migration_rollback.runner.session import translate
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyOptions:
+    database_url: str
+    migrations_dir: Path = Path("supabase/migrations")
+    to_version: str | None = None
+    dry_run: bool = False
+    history_table: TableName = field(
+        default_factory=lambda: TableName("supabase_migrations", "schema_migrations")
+    )
+    limits: CaptureLimits = field(default_factory=CaptureLimits)
+    no_capture: frozenset[str] = frozenset()
+    lock_timeout: timedelta = timedelta(seconds=5)
+    statement_timeout: timedelta = timedelta(minutes=30)
+    result_file: Path | None = None
+
+
+@dataclass
+class AppliedMigration:
+    version: str
+    name: str
+    statements: int
+    deferred: int = 0
+    duration_ms: int = 0
+    captured_rows: int = 0
+    captured_bytes: int = 0
+    captures: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class ApplyResult:
+    database: str
+    dry_run: bool
+    pending: list[str] = field(default_factory=list)
+    applied: list[AppliedMigration] = field(default_factory=list)
+    committed: list[str] = field(default_factory=list)
+    exit_code: int = 0
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def fail(result: ApplyResult, exc: BaseException, redactor: Redactor) -> None:
+    error = translate(exc, redactor) if isinstance(exc, psycopg.Error) else exc
+    result.exit_code = int(exit_code_for(error))
+    message = getattr(error, "message", None) or str(error)
+    if not isinstance(error, MigrationRollbackError):
+        message = f"{type(error).__name__}: {message}"
+        result.exit_code = int(ExitCode.INTERNAL_ERROR)
+    result.error = redactor.scrub(message)
+
+
+def render_apply(result: ApplyResult) -> str:
+    """The human summary: one line per migration, with what its capture cost."""
+    mode = " (dry run: rolled back)" if result.dry_run else ""
+    lines = [f"apply on {result.database}{mode}"]
+    if not result.pending and result.error is None:
+        lines.append("  nothing to apply: every migration is recorded")
+    for item in result.applied:
+        state = "committed" if item.version in result.committed else "not committed"
+        lines.append(
+            f"  {item.version}_{item.name}: {item.statements} statement(s), {state}, "
+            f"{item.duration_ms} ms; capture {item.captured_rows} row(s), "
+            f"{item.captured_bytes} bytes"
+        )
+        for entry in item.captures:
+            if entry["status"] != "captured":
+                lines.append(
+                    f"    statement {entry['statement']} ({entry['kind']} {entry['target']}): "
+                    f"{entry['status']}: {entry.get('reason') or ''}".rstrip()
+                )
+    if result.error:
+        lines.append(f"  error: {result.error}")
+    return "\n".join(lines) + "\n"
+
+
+def describe_capture(record: CaptureRecord) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "statement": record.statement,
+        "line": record.line,
+        "kind": str(record.kind),
+        "status": record.status,
+        "target": record.target,
+        "rows": record.rows,
+        "bytes": record.bytes,
+    }
+    if record.reason:
+        doc["reason"] = record.reason
+    if record.capture_table:
+        doc["capture_table"] = record.capture_table
+    return doc
+
+
+def brief(item: AppliedMigration) -> dict[str, Any]:
+    return {
+        "statements": item.statements,
+        "deferred": item.deferred,
+        "captured_rows": item.captured_rows,
+        "captured_bytes": item.captured_bytes,
+        "duration_ms": item.duration_ms,
+    }

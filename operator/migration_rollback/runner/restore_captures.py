@@ -1,0 +1,178 @@
+"""The captures a rollback can restore from, and the lines of the rollback each one answers.
+
+`apply` keeps what a migration changed (capture.py); this reads the catalog rows of the latest
+application of each version being rolled back, and finds the `-- undoes <file>:<line>:` groups
+of the rollback files, so that each restore is placed where its forward statement is undone and
+the MANUAL markers it answers stop blocking the run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pglast.enums.parsenodes import AlterTableType
+from psycopg import sql
+
+from migration_rollback.project.migrations import read_regular_file
+from migration_rollback.runner.capture_catalog import CAPTURE_SCHEMA, catalog_ident
+from migration_rollback.runner.capture_plan import CaptureKind
+from migration_rollback.runner.relations import relation_exists
+from migration_rollback.runner.rollback_file import RollbackSource
+from migration_rollback.runner.session import Connection
+from migration_rollback.sql import Statement, parse_script
+from migration_rollback.sql._ast import ast
+
+_UNDOES = re.compile(r"^\s*--\s*undoes\s+(?P<file>.+?):(?P<line>\d+):")
+DATA_STATEMENTS = (
+    ast.UpdateStmt,
+    ast.DeleteStmt,
+    ast.MergeStmt,
+    ast.InsertStmt,
+    ast.TruncateStmt,
+)
+# ALTER TABLE subcommands whose MANUAL item a capture answers (prior type, dropped values).
+_COVERED_SUBCOMMANDS = {AlterTableType.AT_AlterColumnType, AlterTableType.AT_DropColumn}
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """One catalog row of the latest application of a migration."""
+
+    id: int
+    version: str
+    statement: int
+    line: int
+    kind: CaptureKind
+    status: str
+    reason: str | None
+    schema: str
+    table: str
+    key: tuple[str, ...]
+    columns: tuple[str, ...]
+    types: tuple[str, ...]
+    capture_table: str | None
+    rows: int
+    xid: int | None
+    detail: dict[str, Any] | None
+
+    @property
+    def usable(self) -> bool:
+        return self.status == "captured" and self.xid is not None
+
+    @property
+    def target(self) -> sql.Identifier:
+        return sql.Identifier(self.schema, self.table)
+
+    @property
+    def kept(self) -> sql.Identifier:
+        return sql.Identifier(CAPTURE_SCHEMA, self.capture_table or "")
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The captured columns that are not the key."""
+        return tuple(c for c in self.columns if c not in self.key)
+
+    def type_of(self, column: str) -> str:
+        return self.types[self.columns.index(column)]
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.schema}.{self.table}".rstrip(".")
+
+
+_LOAD = """
+SELECT id, version, statement, line, kind, status, reason, coalesce(target_schema, ''),
+       coalesce(target_table, ''), key_columns, columns, column_types, capture_table,
+       coalesce(rows, 0), xid::text, detail
+FROM {catalog} c
+WHERE version = ANY(%s) AND restored_at IS NULL
+  AND applied_id = (SELECT applied_id FROM {catalog} l WHERE l.version = c.version
+                    ORDER BY id DESC LIMIT 1)
+ORDER BY version, statement DESC, id DESC
+"""
+
+
+def load_captures(conn: Connection, versions: Sequence[str]) -> list[Capture]:
+    """The captures of the latest application of each version; none without a catalog."""
+    if not relation_exists(conn, catalog_ident()):
+        return []
+    rows = conn.execute(sql.SQL(_LOAD).format(catalog=catalog_ident()), [list(versions)])
+    return [
+        Capture(
+            id=int(r[0]),
+            version=str(r[1]),
+            statement=int(r[2]),
+            line=int(r[3]),
+            kind=CaptureKind(r[4]),
+            status=str(r[5]),
+            reason=r[6],
+            schema=str(r[7]),
+            table=str(r[8]),
+            key=tuple(r[9]),
+            columns=tuple(r[10]),
+            types=tuple(r[11]),
+            capture_table=r[12],
+            rows=int(r[13]),
+            xid=int(r[14]) if r[14] is not None else None,
+            detail=r[15],
+        )
+        for r in rows.fetchall()
+    ]
+
+
+# --- where each restore goes in the rollback, and which MANUAL markers it answers ----------
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """The lines of a rollback file that undo one forward statement."""
+
+    version: str
+    start: int  # the `-- undoes` comment's line
+    end: int  # the next group's first line (exclusive)
+    forward_line: int
+
+
+def groups_of(source: RollbackSource) -> list[Group]:
+    text = read_regular_file(Path(source.path)).decode("utf-8", errors="replace")
+    return groups_in(text, source.migration.version)
+
+
+def groups_in(text: str, version: str) -> list[Group]:
+    """The `-- undoes <file>:<line>:` groups of a rollback's text."""
+    starts: list[tuple[int, int]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _UNDOES.match(line)
+        if match:
+            starts.append((number, int(match.group("line"))))
+    ends = [s for s, _ in starts[1:]] + [10**9]  # the last group runs to the end
+    return [Group(version, s, e, fwd) for (s, fwd), e in zip(starts, ends, strict=False)]
+
+
+def forward_statements(source: RollbackSource, migrations_dir: Path) -> dict[int, Statement]:
+    """The forward migration's statements by line (what each group undoes)."""
+    name = Path(source.header.get("Source") or f"{source.migration.name}.sql").name
+    path = migrations_dir / name
+    if not path.is_file():
+        return {}
+    script = parse_script(read_regular_file(path).decode("utf-8"), str(path))
+    return {s.location.line: s for s in script.statements}
+
+
+def answered(statement: Statement | None, captures: list[Capture]) -> bool:
+    """Whether the captures answer every MANUAL item of this forward statement."""
+    if statement is None or not captures or not all(c.usable for c in captures):
+        return False
+    node = statement.node
+    if isinstance(node, DATA_STATEMENTS):
+        return True
+    if isinstance(node, ast.AlterTableStmt):
+        touched = [c for c in node.cmds or () if c.subtype in _COVERED_SUBCOMMANDS]
+        others = [c for c in node.cmds or () if c.subtype not in _COVERED_SUBCOMMANDS]
+        kept = {c.columns[-1] for c in captures if c.columns}
+        # Other subcommands may carry their own MANUAL items (a default, a constraint).
+        return not others and all(str(c.name) in kept for c in touched)
+    return False

@@ -1,0 +1,85 @@
+"""Which rollback files a run reads, and the checks they pass before anything is planned.
+
+A single migration names its file (or `--rollback-file` does); `--to` finds one file per
+applied version in the migrations folder, refusing a version that matches none or several. Each
+file is read as a regular file, parsed, checked against its pinned digest and the forward
+migration's checksum; with `--expect-set-sha256` the whole set must be the reviewed one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from migration_rollback.jobresult import SetMember, set_sha256
+from migration_rollback.project.migrations import read_regular_file
+from migration_rollback.runner.errors import PreconditionError
+from migration_rollback.runner.options import MigrationId, RunOptions
+from migration_rollback.runner.rollback_file import (
+    RollbackSource,
+    check_source_checksum,
+    parse_rollback,
+)
+
+ROLLBACK_SUFFIX = "_rollback.sql"
+
+
+def load_rollback(options: RunOptions, version: str) -> RollbackSource:
+    """The parsed, checked rollback of one applied version."""
+    migration, path = _rollback_path(options, version)
+    try:
+        data = read_regular_file(path)  # a named pipe would block forever
+    except OSError as exc:
+        raise PreconditionError(
+            f"cannot read the rollback for {migration.name}: {path}: {exc.strerror}"
+        ) from None
+    source = parse_rollback(migration, str(path), data, expect_sha256=options.expect_sha256)
+    forward_name = source.header.get("Source") or f"{migration.name}.sql"
+    forward = options.migrations_dir / Path(forward_name).name
+    check_source_checksum(source, forward.read_bytes() if forward.is_file() else None)
+    return source
+
+
+def _rollback_path(options: RunOptions, version: str) -> tuple[MigrationId, Path]:
+    single = options.migration
+    if single is not None and (options.rollback_file or not single.version_only):
+        path = options.rollback_file or options.migrations_dir / (single.name + ROLLBACK_SUFFIX)
+        return single, path
+    path = find_rollback_file(options.migrations_dir, version)
+    return MigrationId.of_rollback_file(path.name), path
+
+
+def check_set(options: RunOptions, sources: list[RollbackSource]) -> None:
+    """With --expect-set-sha256: the rollbacks about to run are exactly the reviewed set
+    (a migration applied or rolled back since, or a file changed, changes the digest)."""
+    pinned = options.expect_set_sha256
+    if pinned is None:
+        return
+    members = [SetMember(s.migration.version, s.migration.name, s.sha256) for s in sources]
+    digest = set_sha256(members)
+    if digest != pinned:
+        raise PreconditionError(
+            f"the applied migrations newer than {options.to_version} are "
+            f"{', '.join(m.name for m in members)}; their rollbacks hash to {digest}, but "
+            f"--expect-set-sha256 pins {pinned}: the set changed since it was reviewed"
+        )
+
+
+def find_rollback_file(directory: Path, version: str) -> Path:
+    candidates = {p.name: p for p in directory.glob(f"{version}_*{ROLLBACK_SUFFIX}")}
+    # `<v>_undo_rollback.sql` may be a forward migration whose own rollback is also listed.
+    matches = sorted(
+        path
+        for name, path in candidates.items()
+        if name.removesuffix(".sql") + ROLLBACK_SUFFIX not in candidates
+    )
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise PreconditionError(
+            f"no rollback file for applied migration {version} in {directory} "
+            f"(expected {version}_<name>{ROLLBACK_SUFFIX}); generate it first"
+        )
+    raise PreconditionError(
+        f"several rollback files for migration {version}: {', '.join(m.name for m in matches)}; "
+        "the version is ambiguous: name the migration file (<version>_<name>) to roll back"
+    )
