@@ -37,7 +37,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -184,7 +184,8 @@ def cause_group(cause: str) -> str:
 @dataclass
 class Check:
     migration: str
-    verdict: str  # same | different | column_order_only | rollback_error | forward_error
+    # same | different | column_order_only | rollback_error | forward_error | inconclusive
+    verdict: str
     detail: list[str] = field(default_factory=list)
     # Checked after a forward that failed on this server was replayed in part: its state may
     # differ from the tool's (no stand-ins here).
@@ -332,12 +333,16 @@ class Scratch:
             error = self._psql(db, path, single=False)
         return error
 
-    def apply_partly(self, db: str, path: Path) -> None:
+    def apply_partly(self, db: str, path: Path) -> list[str]:
         """Run a SQL file statement by statement (autocommit), going on past the statements
-        that fail: the tool's partial replay of a failed forward migration."""
-        self._psql(db, path, single=False, stop=False)
+        that fail: the tool's partial replay of a failed forward migration. Its errors."""
+        return self._psql_errors(db, path, single=False, stop=False)
 
-    def _psql(self, db: str, path: Path, *, single: bool, stop: bool = True) -> str | None:
+    def _psql(self, db: str, path: Path, *, single: bool) -> str | None:
+        errors = self._psql_errors(db, path, single=single)
+        return errors[0] if errors else None
+
+    def _psql_errors(self, db: str, path: Path, *, single: bool, stop: bool = True) -> list[str]:
         on_error = ["-v", "ON_ERROR_STOP=1"] if stop else [
             "-v", "ON_ERROR_STOP=0",
             # inside the file's own BEGIN ... COMMIT too: a savepoint per statement, as the tool
@@ -355,11 +360,11 @@ class Scratch:
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            return "psql timed out"
-        if done.returncode == 0:
-            return None
+            return ["psql timed out"]
         lines = [ln for ln in done.stderr.splitlines() if "ERROR" in ln or "FATAL" in ln]
-        return (lines[0] if lines else done.stderr.strip()[:300]) or f"exit {done.returncode}"
+        if done.returncode == 0 and (stop or not lines):
+            return []
+        return lines or [done.stderr.strip()[:300] or f"exit {done.returncode}"]
 
 
 @contextlib.contextmanager
@@ -401,6 +406,59 @@ class Independent:
     partial: list[str] = field(default_factory=list)  # forwards that failed: replayed in part
     error: str | None = None
     major: int | None = None  # the PostgreSQL major it ran on
+    # What the partial replays could not find ("type "vector" does not exist" -> the migration),
+    # and the extensions this server lacks ("vector" -> the migration that asked for it).
+    missing: dict[str, str] = field(default_factory=dict)
+    lacking: dict[str, str] = field(default_factory=dict)
+
+    def learn(self, name: str, errors: list[str]) -> None:
+        """Record what a forward's partial replay failed on."""
+        for line in errors:
+            message = error_message(line)
+            unavailable = _UNAVAILABLE.search(message)
+            if unavailable:
+                extension = unavailable.group(1) or unavailable.group(2)
+                self.lacking.setdefault(extension, name)
+            elif _UNDEFINED.search(message):
+                self.missing.setdefault(message, name)
+
+    def gap(self, check: Check) -> Check:
+        """A rollback that fails on an object this server never got is inconclusive."""
+        if check.verdict != "rollback_error" or not check.detail:
+            return check
+        reason = environment_gap(check.detail[0], self.missing, self.lacking)
+        if reason is None:
+            return check
+        return replace(check, verdict="inconclusive", detail=[reason, *check.detail])
+
+
+# psql's "psql:FILE:LINE: ERROR:  MESSAGE" (SQLSTATE and context lines apart).
+_PSQL_ERROR = re.compile(r"^(?:psql:.*?:\d+: )?(?:ERROR|FATAL):\s+")
+_UNAVAILABLE = re.compile(  # PostgreSQL 15+, then the older servers' wording
+    r'^extension "([^"]+)" is not available'
+    r'|^could not open extension control file "[^"]*/([^/"]+)\.control"'
+)
+_UNDEFINED = re.compile(r"\bdoes not exist$")
+
+
+def error_message(line: str) -> str:
+    """The server's message of a psql error line, without psql's file:line prefix."""
+    return _PSQL_ERROR.sub("", line.strip())
+
+
+def environment_gap(error: str, missing: dict[str, str], lacking: dict[str, str]) -> str | None:
+    """Why a rollback's failure says nothing about the rollback, or None: the object it could
+    not find is one an earlier forward failed to find on this server too, and this server lacks
+    an extension the project creates (the tool replays that extension with a stand-in, so the
+    object exists on its shadow and on the real database)."""
+    message = error_message(error)
+    if not lacking or not _UNDEFINED.search(message) or message not in missing:
+        return None
+    extensions = ", ".join(f"{e} ({m})" for e, m in sorted(lacking.items()))
+    return (
+        f"this server never got it: {message} in the replay of {missing[message]} too; "
+        f"extensions not available here: {extensions}"
+    )
 
 
 def independent(
@@ -420,18 +478,18 @@ def independent(
                 forward = migrations / f"{name}.sql"
                 ours = migrations / f"{name}_rollback.sql"
                 if name in verified and ours.exists():
-                    check = round_trip(scratch, forward, ours, name)
+                    check = result.gap(round_trip(scratch, forward, ours, name))
                     check.after_partial = (
                         result.partial[-1].split(":", 1)[0] if result.partial else None
                     )
                     result.ours.append(check)
                 theirs = downs / f"{name}.sql" if downs else None
                 if theirs is not None and theirs.exists():
-                    result.theirs.append(round_trip(scratch, forward, theirs, name))
+                    result.theirs.append(result.gap(round_trip(scratch, forward, theirs, name)))
                 error = scratch.apply(scratch.main, forward)
                 if error:  # as the tool does: the statements that fail skipped, the rest kept
                     result.partial.append(f"{name}: {error}")
-                    scratch.apply_partly(scratch.main, forward)
+                    result.learn(name, scratch.apply_partly(scratch.main, forward))
     except Exception as exc:  # the check must not stop the run
         result.error = f"{type(exc).__name__}: {exc}"[:400]
     return result
@@ -615,7 +673,7 @@ def _record(result: ProjectResult, ind: Independent) -> None:
             result.false_verified.append(asdict(c))
         elif c.verdict == "column_order_only":
             result.column_order_only.append(c.migration)
-        elif c.verdict == "forward_error":
+        elif c.verdict in ("forward_error", "inconclusive"):
             result.inconclusive.append(f"{c.migration}: {c.detail[0] if c.detail else ''}")
     for c in ind.theirs:
         rows[c.migration]["theirs_independent"] = c.verdict

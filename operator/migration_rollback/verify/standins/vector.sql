@@ -20,16 +20,17 @@ BEGIN
       LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS %2$L', t, 'textin');
     EXECUTE format('CREATE FUNCTION @extschema@.%1$I_out(@extschema@.%1$I) RETURNS cstring
       LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS %2$L', t, 'textout');
+    -- The typmod is the dimension, as bit(n)'s; like pgvector, no typmod output function (the
+    -- default prints vector(768)): a member the real extension lacks would be one a rollback
+    -- writes ALTER FUNCTION for and the real database has not.
     EXECUTE format('CREATE FUNCTION @extschema@.%1$I_typmod_in(cstring[]) RETURNS integer
-      LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS %2$L', t, 'varchartypmodin');
-    EXECUTE format('CREATE FUNCTION @extschema@.%1$I_typmod_out(integer) RETURNS cstring
-      LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS %2$L', t, 'varchartypmodout');
+      LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS %2$L', t, 'bittypmodin');
     EXECUTE format('CREATE FUNCTION @extschema@.%1$I_recv(internal, oid, integer) RETURNS @extschema@.%1$I
       LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS %2$L', t, 'textrecv');
     EXECUTE format('CREATE FUNCTION @extschema@.%1$I_send(@extschema@.%1$I) RETURNS bytea
       LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS %2$L', t, 'textsend');
     EXECUTE format('CREATE TYPE @extschema@.%1$I (INPUT = @extschema@.%1$I_in, OUTPUT = @extschema@.%1$I_out,
-      TYPMOD_IN = @extschema@.%1$I_typmod_in, TYPMOD_OUT = @extschema@.%1$I_typmod_out,
+      TYPMOD_IN = @extschema@.%1$I_typmod_in,
       RECEIVE = @extschema@.%1$I_recv, SEND = @extschema@.%1$I_send, STORAGE = external)', t);
     -- distances: l2, negative inner product, cosine, l1
     EXECUTE format('CREATE FUNCTION @extschema@.l2_distance(@extschema@.%1$I, @extschema@.%1$I)
