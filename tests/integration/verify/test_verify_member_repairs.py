@@ -85,9 +85,11 @@ def test_what_the_repairs_write(generated: dict[str, GeneratedRollback]) -> None
     # a list setting: each element its own literal (one literal would be one schema)
     body = generated["settings_over_every_function"].sql_body or ""
     assert "ALTER FUNCTION public.vector_out(public.vector) RESET ALL" in body
-    assert "SET search_path TO '$user', 'public', 'extensions'" in body
+    # (inside the guard's EXECUTE literal, so each quote doubled)
+    assert "SET search_path TO ''$user'', ''public'', ''extensions''" in body
+    assert "IF pg_catalog.to_regprocedure('public.vector_out(public.vector)') IS NOT NULL" in body
     body = generated["settings_set_then_reset"].sql_body or ""
-    assert "vector_out(public.vector) SET search_path TO 'public'" in body
+    assert "vector_out(public.vector) SET search_path TO ''public''" in body
     body = generated["privileges_in_a_do_block"].sql_body or ""
     assert "REVOKE ALL ON FUNCTION public.l2_distance(public.vector,public.vector)" in body
     body = generated["owner_in_a_do_block"].sql_body or ""

@@ -10,13 +10,17 @@ prints them with `search_path = public` (from `CREATE EXTENSION vector` on Postg
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from migration_rollback.verify.diff import Difference
+from migration_rollback.verify.snapshot import ObjectId
 from migration_rollback.verify.standins import standin
+from migration_rollback.verify.stateful.members import STANDIN_MEMBER, member_repair
 
 pytestmark = pytest.mark.integration
 
@@ -56,3 +60,31 @@ def test_type_modifier_prints_as_pgvectors(conn: psycopg.Connection[tuple[str]])
         " where attrelid = 't'::regclass and attnum > 0 order by attnum"
     ).fetchall()
     assert [r[0] for r in rows] == ["vector(768)", "halfvec(3)", "sparsevec(5)", "vector"]
+
+
+def _reset(identity: str) -> list[str]:
+    """The repair of a member whose search_path a migration set (the stand-in had it)."""
+    state = {"kind": "function", "identity": identity, "owner": "postgres", "config": None,
+             "acl": None, "rest": ""}  # fmt: skip
+    changed = {**state, "config": ["search_path=public"]}
+    obj = ObjectId(STANDIN_MEMBER, f"function {identity} (extension vector)")
+    diff = Difference(obj, "definition", json.dumps(state), json.dumps(changed))
+    statements, _, failed = member_repair([diff], "postgres")
+    assert statements, failed
+    return statements
+
+
+def test_repair_of_a_member_the_database_lacks_runs(
+    conn: psycopg.Connection[tuple[str]],
+) -> None:
+    # a stand-in member the real extension lacks: the repair does nothing there, no error
+    for statement in _reset("public.halfvec_typmod_out(integer)"):
+        conn.execute(statement.encode())
+    # one it has: the repair puts its settings back
+    conn.execute("alter function public.vector_out(public.vector) set search_path = public")
+    for statement in _reset("public.vector_out(public.vector)"):
+        conn.execute(statement.encode())
+    row = conn.execute(
+        "select proconfig::text from pg_proc where oid = 'vector_out(vector)'::regprocedure"
+    ).fetchone()
+    assert row == (None,)

@@ -4,6 +4,7 @@ round trip compared (pure: the SQL it writes; the integration tests prove it on 
 from __future__ import annotations
 
 import json
+import re
 
 from migration_rollback.verify.diff import Difference
 from migration_rollback.verify.snapshot import ObjectId
@@ -19,8 +20,29 @@ def _state(**changes: object) -> str:
 
 
 def _repair(before: str, after: str) -> tuple[list[str], list[str], list[str]]:
+    """The statements inside the repair's guard (see test_only_when_the_member_exists)."""
     obj = ObjectId(STANDIN_MEMBER, f"function {FN} (extension vector)")
-    return member_repair([Difference(obj, "definition", before, after)], "postgres")
+    sql, done, failed = member_repair([Difference(obj, "definition", before, after)], "postgres")
+    inner = [s.replace(Q + Q, Q) for b in sql for s in EXECUTE.findall(b)]
+    return inner, done, failed
+
+
+Q = "'"
+EXECUTE = re.compile(r"EXECUTE '((?:[^']|'')*)';")
+
+
+def test_only_when_the_member_exists() -> None:
+    # the member is the stand-in's: the real extension may lack it (pgvector has no
+    # halfvec_typmod_out), and an ALTER naming it would fail there
+    obj = ObjectId(STANDIN_MEMBER, f"function {FN} (extension vector)")
+    before, after = _state(config=["work_mem=8MB"]), _state()
+    sql, _, _ = member_repair([Difference(obj, "definition", before, after)], "postgres")
+    assert sql == [
+        f"DO $member$ BEGIN IF pg_catalog.to_regprocedure({Q}{FN}{Q}) IS NOT NULL THEN"
+        f" EXECUTE {Q}ALTER FUNCTION {FN} RESET ALL{Q};"
+        f" EXECUTE {Q}ALTER FUNCTION {FN} SET work_mem TO {Q}{Q}8MB{Q}{Q}{Q};"
+        " END IF; END $member$"
+    ]
 
 
 def test_list_settings_are_one_literal_per_element() -> None:

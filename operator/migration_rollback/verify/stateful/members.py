@@ -55,7 +55,8 @@ def member_repair(
         if d.object.kind != STANDIN_MEMBER:
             continue
         try:
-            statements += _restore(writer, _state(d.before), _state(d.after))
+            before = _state(d.before)
+            statements += _if_present(before, _restore(writer, before, _state(d.after)))
             done.append(f"restores {d.object.name}")
         except Unknown as exc:
             failed.append(f"{d.object.name}: {exc}")
@@ -80,6 +81,31 @@ def _restore(writer: Writer, before: dict[str, Any], now: dict[str, Any]) -> lis
     if "acl" in changed:
         out += writer.privileges(was, current)
     return out
+
+
+# How a statement asks whether a member exists, by pg_identify_object's type: the member is the
+# stand-in's, and the real extension may lack it (the stand-in's guess at its objects).
+_LOOKUP = {
+    "function": "to_regprocedure", "procedure": "to_regprocedure",
+    "aggregate": "to_regprocedure", "type": "to_regtype", "schema": "to_regnamespace",
+    "table": "to_regclass", "view": "to_regclass", "materialized view": "to_regclass",
+    "sequence": "to_regclass", "foreign table": "to_regclass",
+}  # fmt: skip
+
+
+def _if_present(state: dict[str, Any], statements: list[str]) -> list[str]:
+    """The statements in one DO block run only when the member exists: on the real database a
+    member only the stand-in has was never changed, and an ALTER naming it would fail."""
+    lookup = _LOOKUP.get(str(state["kind"]))
+    if not statements or lookup is None or any(_TAG in s for s in statements):
+        return statements
+    body = SQL(" ").join(SQL("EXECUTE {};").format(Literal(s)) for s in statements)
+    check = SQL("pg_catalog.{}({})").format(SQL(lookup), Literal(str(state["identity"])))
+    block = SQL("DO {tag} BEGIN IF {} IS NOT NULL THEN {} END IF; END {tag}")
+    return [block.format(check, body, tag=SQL(_TAG)).as_string()]
+
+
+_TAG = "$member$"  # the DO block's quote; a statement holding it stays unguarded
 
 
 def _object(state: dict[str, Any]) -> SnapshotObject:
