@@ -31,7 +31,7 @@ from psycopg import sql
 from migration_rollback.runner.capture_catalog import catalog_ident
 from migration_rollback.runner.capture_plan import CaptureKind
 from migration_rollback.runner.errors import PreconditionError
-from migration_rollback.runner.plan import Plan
+from migration_rollback.runner.plan import DropTarget, Plan
 from migration_rollback.runner.restore_captures import (
     Capture,
     Group,
@@ -108,7 +108,9 @@ class DataRestore:
     def schedule(self, plan: Plan) -> None:
         """Each restore runs before the first statement of its version that follows its group."""
         order = {v: i for i, v in enumerate(plan.versions)}
-        items = [((order.get(c.version, 0), self._spot(c)), c) for c in self.captures if c.usable]
+        items = [
+            ((order.get(c.version, 0), self._spot(c, plan)), c) for c in self.captures if c.usable
+        ]
         items.sort(key=lambda item: (item[0], -item[1].statement))
         pending = list(items)
         for planned in plan.statements:
@@ -119,12 +121,15 @@ class DataRestore:
                 self.before[planned.number] = due
         self.at_end = [c for _, c in pending]
 
-    def _spot(self, capture: Capture) -> float:
-        """Just before the end of its `-- undoes` group; after everything without one."""
+    def _spot(self, capture: Capture, plan: Plan) -> float:
+        """Just before the end of its last `-- undoes` group (one forward statement can have
+        several: a refill runs after the step that re-adds its column), or after a later drop
+        of a column it writes (its values go with the column, and a NOT NULL on it would refuse
+        the restore's); after everything without a group."""
         groups = self.groups.get(capture.version, [])
-        group = next((g for g in groups if g.forward_line == capture.line), None)
-        if group is not None:
-            return float(group.end) - 0.5
+        ends = [g.end for g in groups if g.forward_line == capture.line]
+        if ends:
+            return max([float(max(ends)) - 0.5, *later_drops(capture, plan, max(ends))])
         if capture.kind is not CaptureKind.SEQUENCE:
             self.warnings.append(
                 f"no '-- undoes' step for statement {capture.statement} of "
@@ -207,6 +212,28 @@ class DataRestore:
         for entry in self.entries:
             if entry.get("capture") == capture.id:
                 entry["restored"] = note
+
+
+def later_drops(capture: Capture, plan: Plan, after: int) -> list[float]:
+    """Just after each statement of the capture's rollback, past line `after`, that drops a
+    column the capture writes (the key aside)."""
+    written = set(capture.values)
+    return [
+        planned.statement.location.line + 0.5
+        for planned in plan.statements
+        if planned.version == capture.version
+        and planned.statement.location.line >= after
+        and any(_drops_column(drop, capture, written) for drop in planned.drops)
+    ]
+
+
+def _drops_column(drop: DropTarget, capture: Capture, written: set[str]) -> bool:
+    schema = drop.name[0] if len(drop.name) > 1 else capture.schema
+    return (
+        drop.kind == "column"
+        and drop.column in written
+        and (schema, drop.name[-1]) == (capture.schema, capture.table)
+    )
 
 
 def prepare_restore(
