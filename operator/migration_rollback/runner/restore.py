@@ -31,7 +31,7 @@ from psycopg import sql
 from migration_rollback.runner.capture_catalog import catalog_ident
 from migration_rollback.runner.capture_plan import CaptureKind
 from migration_rollback.runner.errors import PreconditionError
-from migration_rollback.runner.plan import DropTarget, Plan
+from migration_rollback.runner.plan import Plan
 from migration_rollback.runner.restore_captures import (
     Capture,
     Group,
@@ -45,6 +45,7 @@ from migration_rollback.runner.restore_conflicts import (
     account_removed,
     freeze_conflicts,
 )
+from migration_rollback.runner.restore_place import later_spots
 from migration_rollback.runner.restore_steps import restore_one
 from migration_rollback.runner.rollback_file import RollbackSource
 from migration_rollback.runner.session import Connection
@@ -123,13 +124,13 @@ class DataRestore:
 
     def _spot(self, capture: Capture, plan: Plan) -> float:
         """Just before the end of its last `-- undoes` group (one forward statement can have
-        several: a refill runs after the step that re-adds its column), or after a later drop
-        of a column it writes (its values go with the column, and a NOT NULL on it would refuse
-        the restore's); after everything without a group."""
+        several: a refill runs after the step that re-adds its column), or after a later step
+        that removes what would refuse it (restore_place.py); after everything without a
+        group."""
         groups = self.groups.get(capture.version, [])
         ends = [g.end for g in groups if g.forward_line == capture.line]
         if ends:
-            return max([float(max(ends)) - 0.5, *later_drops(capture, plan, max(ends))])
+            return max([float(max(ends)) - 0.5, *later_spots(capture, plan, max(ends))])
         if capture.kind is not CaptureKind.SEQUENCE:
             self.warnings.append(
                 f"no '-- undoes' step for statement {capture.statement} of "
@@ -212,28 +213,6 @@ class DataRestore:
         for entry in self.entries:
             if entry.get("capture") == capture.id:
                 entry["restored"] = note
-
-
-def later_drops(capture: Capture, plan: Plan, after: int) -> list[float]:
-    """Just after each statement of the capture's rollback, past line `after`, that drops a
-    column the capture writes (the key aside)."""
-    written = set(capture.values)
-    return [
-        planned.statement.location.line + 0.5
-        for planned in plan.statements
-        if planned.version == capture.version
-        and planned.statement.location.line >= after
-        and any(_drops_column(drop, capture, written) for drop in planned.drops)
-    ]
-
-
-def _drops_column(drop: DropTarget, capture: Capture, written: set[str]) -> bool:
-    schema = drop.name[0] if len(drop.name) > 1 else capture.schema
-    return (
-        drop.kind == "column"
-        and drop.column in written
-        and (schema, drop.name[-1]) == (capture.schema, capture.table)
-    )
 
 
 def prepare_restore(

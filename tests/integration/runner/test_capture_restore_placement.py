@@ -71,3 +71,28 @@ def test_dropped_columns_come_back_with_defaults_values_and_computed(
         "SELECT column_name, column_default FROM information_schema.columns "
         "WHERE table_name = 'people' AND column_name IN ('nick', 'age') ORDER BY 1"
     ) == [("age", "7"), ("nick", "'n'::text")]
+
+
+@pytest.mark.parametrize(
+    "added",
+    [
+        "ALTER TABLE public.people ADD CONSTRAINT named CHECK (name <> '') NOT VALID;\n",
+        "CREATE FUNCTION public.stamp() RETURNS trigger LANGUAGE plpgsql AS\n"
+        "  $$ BEGIN NEW.name := NEW.name || '!'; RETURN NEW; END $$;\n"
+        "CREATE TRIGGER stamp BEFORE UPDATE OR INSERT ON public.people\n"
+        "  FOR EACH ROW EXECUTE FUNCTION public.stamp();\n",
+    ],
+    ids=["check", "trigger"],
+)
+def test_prior_values_come_back_after_what_the_migration_added_is_gone(
+    project: Project, pg_server: object, added: str
+) -> None:
+    """A CHECK would refuse the prior values, a trigger would rewrite them: the UPDATE's
+    restore runs after the rollback dropped what the migration added before it."""
+    _round_trip(
+        project, pg_server, added + "UPDATE public.people SET name = 'x' WHERE name = '';\n"
+    )
+    assert project.sql("SELECT id, name, nick FROM public.people ORDER BY id") == [
+        (1, "ann", "a"),
+        (2, "", "e"),
+    ]

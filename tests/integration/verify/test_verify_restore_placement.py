@@ -59,3 +59,13 @@ def test_columns_dropped_in_one_statement_keep_their_defaults(
     _verified(
         tmp_path, shadow_url, "alter table public.people drop column nick, drop column age;\n"
     )
+
+
+def test_prior_values_a_new_check_refuses(tmp_path: Path, shadow_url: str) -> None:
+    """The migration adds a CHECK (NOT VALID) and then fixes the rows it refuses: their prior
+    values are written back after the rollback dropped the CHECK, not before."""
+    forward = (
+        "alter table public.people add constraint named check (name <> '') not valid;\n"
+        "update public.people set name = 'x' where name = '';\n"
+    )
+    _verified(tmp_path, shadow_url, forward)
