@@ -45,6 +45,7 @@ from migration_rollback.runner.restore_conflicts import (
     account_removed,
     freeze_conflicts,
 )
+from migration_rollback.runner.restore_place import later_spots
 from migration_rollback.runner.restore_steps import restore_one
 from migration_rollback.runner.rollback_file import RollbackSource
 from migration_rollback.runner.session import Connection
@@ -108,7 +109,9 @@ class DataRestore:
     def schedule(self, plan: Plan) -> None:
         """Each restore runs before the first statement of its version that follows its group."""
         order = {v: i for i, v in enumerate(plan.versions)}
-        items = [((order.get(c.version, 0), self._spot(c)), c) for c in self.captures if c.usable]
+        items = [
+            ((order.get(c.version, 0), self._spot(c, plan)), c) for c in self.captures if c.usable
+        ]
         items.sort(key=lambda item: (item[0], -item[1].statement))
         pending = list(items)
         for planned in plan.statements:
@@ -119,12 +122,15 @@ class DataRestore:
                 self.before[planned.number] = due
         self.at_end = [c for _, c in pending]
 
-    def _spot(self, capture: Capture) -> float:
-        """Just before the end of its `-- undoes` group; after everything without one."""
+    def _spot(self, capture: Capture, plan: Plan) -> float:
+        """Just before the end of its last `-- undoes` group (one forward statement can have
+        several: a refill runs after the step that re-adds its column), or after a later step
+        that removes what would refuse it (restore_place.py); after everything without a
+        group."""
         groups = self.groups.get(capture.version, [])
-        group = next((g for g in groups if g.forward_line == capture.line), None)
-        if group is not None:
-            return float(group.end) - 0.5
+        ends = [g.end for g in groups if g.forward_line == capture.line]
+        if ends:
+            return max([float(max(ends)) - 0.5, *later_spots(capture, plan, max(ends))])
         if capture.kind is not CaptureKind.SEQUENCE:
             self.warnings.append(
                 f"no '-- undoes' step for statement {capture.statement} of "

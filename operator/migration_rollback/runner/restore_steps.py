@@ -31,6 +31,22 @@ def _column_type(conn: Connection, capture: Capture, column: str) -> str | None:
     return str(row[0]) if row else None
 
 
+def _writable(
+    conn: Connection, capture: Capture, columns: Sequence[str], *, insert: bool
+) -> list[str]:
+    """The columns that exist at this point of the rollback and take a written value: a
+    generated column computes its values again, an identity column GENERATED ALWAYS takes one
+    only in an INSERT (OVERRIDING SYSTEM VALUE)."""
+    rows = conn.execute(
+        "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 "
+        "AND NOT attisdropped AND attname = ANY(%s) AND attgenerated = '' "
+        "AND (%s OR attidentity <> 'a')",
+        [capture.target.as_string(conn), list(columns), insert],
+    ).fetchall()
+    found = {str(r[0]) for r in rows}
+    return [c for c in columns if c in found]
+
+
 def restore_one(conn: Connection, capture: Capture, on_conflict: str) -> str:
     """Put back what one capture kept; returns what was done, for the result."""
     if capture.kind is CaptureKind.SEQUENCE:
@@ -51,9 +67,9 @@ def restore_one(conn: Connection, capture: Capture, on_conflict: str) -> str:
 def _write_back(
     conn: Connection, capture: Capture, columns: Sequence[str], on_conflict: str
 ) -> str:
-    live = [c for c in columns if _column_type(conn, capture, c) is not None]
+    live = _writable(conn, capture, columns, insert=False)
     if not live:
-        return "skipped: the columns do not exist at this point of the rollback"
+        return "skipped: no column here takes a written value (absent or generated)"
     query = sql.SQL("UPDATE {} t SET ({}) = ROW({}) FROM {} c WHERE {}{}").format(
         capture.target,
         sql.SQL(", ").join(sql.Identifier(c) for c in live),
@@ -83,12 +99,14 @@ def _put_rows_back(conn: Connection, capture: Capture, on_conflict: str) -> str:
         missing = sql.SQL(" WHERE NOT EXISTS (SELECT 1 FROM {} t WHERE {})").format(
             capture.target, key_match(capture, "t", "c")
         )
-    columns = sql.SQL(", ").join(sql.Identifier(c) for c in capture.columns)
+    live = _writable(conn, capture, capture.columns, insert=True)
+    if not live:
+        return "skipped: no column here takes a written value (absent or generated)"
     cur = conn.execute(
         sql.SQL("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} c{}").format(
             capture.target,
-            columns,
-            sql.SQL(", ").join(_kept(capture, c) for c in capture.columns),
+            sql.SQL(", ").join(sql.Identifier(c) for c in live),
+            sql.SQL(", ").join(_kept(capture, c) for c in live),
             capture.kept,
             missing,
         )
