@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from verify_support import write_project
+from verify_support import assert_verified, generate_replays
 
-from migration_rollback.verify import GeneratedRollback, generate_verified
+from migration_rollback.verify import GeneratedRollback
 
 pytestmark = pytest.mark.integration
 
@@ -70,18 +70,12 @@ def generated(
     tmp_path_factory: pytest.TempPathFactory, pg_server: object
 ) -> dict[str, GeneratedRollback]:
     root: Path = tmp_path_factory.mktemp("cascade_between")
-    pairs = write_project(
-        root, [("base", BASE, None), *((name, sql, None) for name, sql in MIGRATIONS)]
-    )
-    out = generate_verified(pairs, str(pg_server.admin_url))  # type: ignore[attr-defined]
-    return {g.migration.split("_", 1)[1]: g for g in out}
+    return generate_replays(root, BASE, MIGRATIONS, str(pg_server.admin_url))  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("case", [name for name, _ in MIGRATIONS])
 def test_rollback_is_verified(generated: dict[str, GeneratedRollback], case: str) -> None:
-    g = generated[case]
-    assert g.result.status == "verified", g.result.report() + "\n" + (g.sql_body or "")
-    assert not g.still_manual, g.still_manual
+    assert_verified(generated[case])
 
 
 def test_recreations_follow_the_creates(generated: dict[str, GeneratedRollback]) -> None:

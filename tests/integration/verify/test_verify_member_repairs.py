@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from verify_support import write_project
+from verify_support import assert_verified, generate_replays
 
-from migration_rollback.verify import GeneratedRollback, generate_verified
+from migration_rollback.verify import GeneratedRollback
 
 pytestmark = pytest.mark.integration
 
@@ -66,19 +66,13 @@ def generated(
     tmp_path_factory: pytest.TempPathFactory, pg_server: object
 ) -> dict[str, GeneratedRollback]:
     root: Path = tmp_path_factory.mktemp("member_repairs")
-    pairs = write_project(
-        root, [("base", BASE, None), *((name, sql, None) for name, sql in MIGRATIONS)]
-    )
-    out = generate_verified(pairs, str(pg_server.admin_url))  # type: ignore[attr-defined]
-    return {g.migration.split("_", 1)[1]: g for g in out}
+    return generate_replays(root, BASE, MIGRATIONS, str(pg_server.admin_url))  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("case", [name for name, _ in MIGRATIONS])
 def test_rollback_is_verified(generated: dict[str, GeneratedRollback], case: str) -> None:
-    g = generated[case]
-    assert g.result.status == "verified", g.result.report() + "\n" + (g.sql_body or "")
-    assert "vector" in g.result.standins
-    assert not g.still_manual, g.still_manual
+    assert_verified(generated[case])
+    assert "vector" in generated[case].result.standins
 
 
 def test_what_the_repairs_write(generated: dict[str, GeneratedRollback]) -> None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from verify_support import write_project
+from verify_support import assert_verified, generate_replays
 
-from migration_rollback.verify import GeneratedRollback, generate_verified
+from migration_rollback.verify import GeneratedRollback
 
 pytestmark = pytest.mark.integration
 
@@ -46,19 +46,13 @@ def generated(
         "select cron.unschedule('other13') where exists "
         "(select 1 from cron.job where jobname = 'other13');\n",
     )
-    pairs = write_project(
-        root,
-        [("base", BASE, None), *((n, s, None) for n, s in [*MIGRATIONS, guarded_alone])],
-    )
-    out = generate_verified(pairs, str(pg_server.admin_url))  # type: ignore[attr-defined]
-    return {g.migration.split("_", 1)[1]: g for g in out}
+    admin_url = str(pg_server.admin_url)  # type: ignore[attr-defined]
+    return generate_replays(root, BASE, [*MIGRATIONS, guarded_alone], admin_url)
 
 
 @pytest.mark.parametrize("case", [name for name, _ in MIGRATIONS])
 def test_rollback_is_verified(generated: dict[str, GeneratedRollback], case: str) -> None:
-    g = generated[case]
-    assert g.result.status == "verified", g.result.report() + "\n" + (g.sql_body or "")
-    assert not g.still_manual, g.still_manual
+    assert_verified(generated[case])
 
 
 def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None:

@@ -4,14 +4,12 @@ inconclusive, not a false `verified`; any other failing rollback stays one."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
+from bench_support import CORPUS, load_script
 
-RUN = Path(__file__).resolve().parents[3] / "bench" / "corpus" / "run.py"
+RUN = CORPUS / "run.py"
 FILE = "psql:/tmp/corpus-run-x/supabase/migrations/{}.sql:{}: ERROR:  {}"
 PGVECTOR = [
     FILE.format("20250101_add_pgvector", 8, 'extension "vector" is not available'),
@@ -22,13 +20,7 @@ PGVECTOR = [
 
 @pytest.fixture(scope="module")
 def run() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("corpus_run_independent", RUN)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script(RUN, "corpus_run_independent")
 
 
 def _failed(run: ModuleType, message: str) -> object:

@@ -3,25 +3,18 @@ migrations involve data, and the share over hand-made rows."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from bench_support import CORPUS, load_script
 
-RUN = Path(__file__).resolve().parents[3] / "bench" / "corpus" / "run.py"
+RUN = CORPUS / "run.py"
 
 
 @pytest.fixture(scope="module")
 def run() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("corpus_run", RUN)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script(RUN, "corpus_run")
 
 
 @pytest.mark.parametrize(

@@ -3,25 +3,17 @@ classes and the list of what Atlas restores and ours does not, over hand-made ch
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
+from bench_support import CORPUS, load_script
 
-PEERS = Path(__file__).resolve().parents[3] / "bench" / "corpus" / "peers.py"
+PEERS = CORPUS / "peers.py"
 
 
 @pytest.fixture(scope="module")
 def peers() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("corpus_peers", PEERS)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script(PEERS, "corpus_peers")
 
 
 def test_two_by_two_counts_compared_migrations_only(peers: ModuleType) -> None:
