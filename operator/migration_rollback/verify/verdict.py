@@ -197,8 +197,25 @@ def verdict_of(name: str, out: Outcome, tolerated: Callable[[Difference], bool])
 def restored(result: VerifyResult, data: DataAnswer | None) -> bool:
     """Every MANUAL item is data that the restore from apply's captures answers (proven by
     the round trip): verified, with the items moved to `restored` and a note saying so."""
-    if data is None or not data.complete or len(result.manual) > data.markers:
+    if data is None or not data.answered:
+        return False
+    if not data.complete or len(result.manual) > data.markers:
+        _restored_in_part(result, data)
         return False
     result.restored, result.manual = list(data.answered), []
     result.notes.append(data.note())
     return True
+
+
+def _restored_in_part(result: VerifyResult, data: DataAnswer) -> None:
+    """Some MANUAL items are data the captures restore, others are not: the verdict stays
+    manual, and lists only what remains for a human (the rest under `restored`), so the
+    remaining item is the one the summary names."""
+    answered = set(data.answered)
+    result.restored = [item for item in result.manual if item in answered]
+    if result.restored:
+        result.manual = [item for item in result.manual if item not in answered]
+        result.notes.append(
+            f"data: {len(result.restored)} MANUAL item(s) restored from apply's captures; "
+            "the rest need a human"
+        )

@@ -105,6 +105,33 @@ def test_data_no_capture_can_keep_stays_manual(
     assert result.restored == []
 
 
+def test_only_the_item_no_capture_answers_stays_manual(tmp_path: Path, shadow_url: str) -> None:
+    """An UPDATE the captures restore next to a DO block they cannot see into: still manual,
+    but the verdict lists the DO block alone as what remains (the UPDATE under `restored`)."""
+    forward = (
+        "update public.people set nick = lower(name) where nick is null;\n"
+        "do $$ begin update public.people set age = '1'; end $$;\n"
+    )
+    rollback = (
+        "-- undoes supabase/migrations/20250101000002_mixed.sql:2: do\n"
+        "-- MANUAL: the DO block writes rows: review the data it changed\n"
+        "-- undoes supabase/migrations/20250101000002_mixed.sql:1: update public.people\n"
+        "-- MANUAL: UPDATE changed rows of public.people\n"
+    )
+    pairs = write_project(tmp_path, [("people", PEOPLE, None), ("mixed", forward, rollback)])
+    result = run_verification(pairs, shadow_url).results[1]
+    assert result.status == "manual", explain([result])
+    assert result.manual == [
+        "20250101000002_mixed_rollback.sql:2: the DO block writes rows: review the data it changed"
+    ]
+    assert result.restored == [
+        "20250101000002_mixed_rollback.sql:4: UPDATE changed rows of public.people"
+    ]
+    assert "1 MANUAL item(s) remain" in result.message
+    assert any(n.startswith("data: 1 MANUAL item(s) restored") for n in result.notes)
+    assert result.to_json()["restored_from_captures"] == result.restored
+
+
 def test_restores_run_on_the_shadow_at_their_place(tmp_path: Path, shadow_url: str) -> None:
     """A restore that cannot run where execute would run it fails the round trip: this
     hand-written rollback puts the UPDATE's prior text back while the column is still integer
