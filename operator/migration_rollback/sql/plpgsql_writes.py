@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from pglast import parse_sql
@@ -26,16 +27,31 @@ _WRITING = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
 _MAY_WRITE = re.compile(r"\b(insert|update|delete|truncate|merge|copy|call)\b", re.IGNORECASE)
 
 
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One statement's writes into one table: the columns an UPDATE sets (None: whole rows,
+    inserted, deleted, merged or truncated)."""
+
+    table: QName
+    columns: tuple[str, ...] | None = None
+
+
 def tables_written(body: str, language: str = "plpgsql") -> list[QName] | None:
     """The tables the code inserts into, updates, deletes from, merges into or truncates (as
     written: (schema, name) or (name,)); [] when it writes none; None when unknown."""
+    writes = rows_written(body, language)
+    return None if writes is None else list(dict.fromkeys(w.table for w in writes))
+
+
+def rows_written(body: str, language: str = "plpgsql") -> list[Write] | None:
+    """Every write of the code, with the columns of each UPDATE; None when unknown."""
     if language.lower() != "plpgsql":
         return None
     try:
         tree = json.loads(parse_plpgsql_json(_as_function(body)))
     except (ParseError, ValueError):
         return None
-    found: list[QName] = []
+    found: list[Write] = []
     for kind, query in _statements(tree):
         if kind == "PLpgSQL_stmt_call":
             return None  # a procedure may write anything
@@ -79,18 +95,21 @@ def _statements(node: Any) -> Iterator[tuple[str, str]]:
             stack.append(value)
 
 
-def _targets(query: str) -> list[QName] | None:
-    """The relations one embedded statement writes (writing CTEs included)."""
+def _targets(query: str) -> list[Write] | None:
+    """The writes of one embedded statement (writing CTEs included)."""
     try:
         parsed = parse_sql(query)
     except ParseError:
         return None
-    out: list[QName] = []
+    out: list[Write] = []
     for node in _walk(parsed):
-        if isinstance(node, _WRITING):
-            out.append(_name(node.relation))
+        if isinstance(node, ast.UpdateStmt):
+            columns = tuple(dict.fromkeys(str(t.name) for t in node.targetList or ()))
+            out.append(Write(_name(node.relation), columns))
+        elif isinstance(node, _WRITING):
+            out.append(Write(_name(node.relation)))
         elif isinstance(node, ast.TruncateStmt):
-            out += [_name(rv) for rv in node.relations or ()]
+            out += [Write(_name(rv)) for rv in node.relations or ()]
         elif isinstance(node, ast.CopyStmt | ast.CallStmt):
             return None
     return out

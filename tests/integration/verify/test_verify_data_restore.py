@@ -185,6 +185,50 @@ def test_rows_written_only_into_tables_made_here_need_nothing(
     assert "MANUAL" not in (out.sql_body or "")
 
 
+NEW_COLUMN_BACKFILL = (
+    "alter table public.people add column slug text;\n"
+    "do $$ begin\n"
+    "  if exists (select 1 from information_schema.columns\n"
+    "             where table_name = 'people' and column_name = 'slug') then\n"
+    "    update public.people set slug = lower(name) where slug is null;\n"
+    "  end if;\n"
+    "end $$;\n"
+)
+
+
+def test_do_block_filling_only_columns_made_here_needs_nothing(
+    tmp_path: Path, shadow_url: str
+) -> None:
+    """The values go with the column the rollback drops: no MANUAL item for the DO block."""
+    pairs = write_project(tmp_path, [("people", PEOPLE, None), ("slug", NEW_COLUMN_BACKFILL, None)])
+    out = generate_verified(pairs, shadow_url)[1]
+    assert out.result.status == "verified", explain([out.result])
+    assert "MANUAL" not in (out.sql_body or "")
+
+
+@pytest.mark.parametrize(
+    ("before", "why"),
+    [
+        (  # a trigger may write the row's old columns (updated_at) when the UPDATE fires it
+            "create function public.touch() returns trigger language plpgsql as\n"
+            "$$ begin new.nick := 'touched'; return new; end $$;\n"
+            "create trigger touch before update on public.people\n"
+            "  for each row execute function public.touch();\n",
+            "trigger",
+        ),
+        ("alter table public.people add column slug text;\n", "the column existed before"),
+    ],
+)
+def test_do_block_filling_new_columns_with_a_lasting_effect_stays_manual(
+    tmp_path: Path, shadow_url: str, before: str, why: str
+) -> None:
+    forward = NEW_COLUMN_BACKFILL.replace("add column slug", "add column if not exists slug")
+    pairs = write_project(tmp_path, [("people", PEOPLE + before, None), ("slug", forward, None)])
+    out = generate_verified(pairs, shadow_url)[1]
+    assert out.result.status == "manual", f"{why}: {explain([out.result])}"
+    assert "the DO block writes rows" in (out.sql_body or ""), why
+
+
 def test_the_schema_must_come_back_without_the_restores(tmp_path: Path, shadow_url: str) -> None:
     """Restores from captures would change the type back too; but `execute` without captures
     runs the SQL alone, so the schema verdict is taken without them."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from migration_rollback.sql.plpgsql_writes import tables_written
+from migration_rollback.sql.plpgsql_writes import Write, rows_written, tables_written
 
 
 @pytest.mark.parametrize(
@@ -47,3 +47,14 @@ def test_unknown_is_none(body: str, language: str) -> None:
 
 def test_a_body_holding_the_dollar_tag_still_parses() -> None:
     assert tables_written("begin insert into t (s) values ('$mr$'); end") == [("t",)]
+
+
+def test_updates_name_the_columns_they_set() -> None:
+    body = (
+        "begin update public.t set (a, b) = (1, 2), c[1] = 3 where true; "
+        "delete from public.t where a is null; end"
+    )
+    assert set(rows_written(body) or ()) == {
+        Write(("public", "t"), ("a", "b", "c")),
+        Write(("public", "t")),
+    }

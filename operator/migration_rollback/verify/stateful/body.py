@@ -171,7 +171,7 @@ def stateful_rollback(
                     and (step.manual.target.kind in ("table", "column", "sequence", "schema"))
                 ):
                     out.append("-- data loss: the structure is back, the rows are not")
-                if is_do_block(step) and writes_rows(step, do_blocks.before):
+                if is_do_block(step) and writes_rows(step, do_blocks.before, do_blocks.after):
                     reason = "the DO block writes rows: review the data it changed"
                     result.still_manual.append(StillManual(where, "DATA", reason))
                     out.append(f"{MANUAL_PREFIX} {reason}")

@@ -9,7 +9,9 @@ created first), at that block's place in the rollback: after the inverses of wha
 statements built on it, before those of what it built on. The round trip then proves it. A
 DO block that did nothing lasting (an `IF NOT EXISTS` guard, an `EXCEPTION WHEN
 duplicate_object`) needs nothing. Rows a DO block writes are data: those stay a MANUAL item,
-unless they all go into tables the same migration creates (they go with the tables).
+unless they all go into tables the same migration creates (they go with the tables) or are
+UPDATEs of columns it adds to a table without triggers or rules (the values go with the
+columns; a trigger could write the row's other columns).
 
 Part of the state-aware rollbacks (see the package's docstring); pure, no database.
 """
@@ -25,7 +27,7 @@ from migration_rollback.sql import ObjectRef, RollbackPlan, RollbackStep, classi
 from migration_rollback.sql.compose import Identifier
 from migration_rollback.sql.history import simple_object_ref
 from migration_rollback.sql.names import qualified_name, relation
-from migration_rollback.sql.plpgsql_writes import tables_written
+from migration_rollback.sql.plpgsql_writes import Write, rows_written
 from migration_rollback.verify.diff import EXISTS, Difference, diff_objects
 from migration_rollback.verify.snapshot import ObjectId, Snapshot
 from migration_rollback.verify.stateful.lookups import Unknown, find, strings, unquote
@@ -47,15 +49,46 @@ def do_body(step: RollbackStep) -> str:
     return _do_option(step, "as")
 
 
-def writes_rows(step: RollbackStep, before: Snapshot | None = None) -> bool:
+def writes_rows(
+    step: RollbackStep, before: Snapshot | None = None, after: Snapshot | None = None
+) -> bool:
     """Whether a DO block's code writes rows (INSERT, UPDATE … SET, DELETE, TRUNCATE, MERGE)
     that the rollback cannot know: rows that go only into tables the migration creates (absent
-    from `before`) go with those tables."""
+    from `before`) go with those tables, and values an UPDATE sets only in columns the
+    migration adds go with those columns."""
     body = do_body(step)
     if not code_writes_rows(body):
         return False
-    tables = tables_written(body, _do_option(step, "language") or "plpgsql")
-    return before is None or tables is None or any(_existed(t, before) for t in tables)
+    writes = rows_written(body, _do_option(step, "language") or "plpgsql")
+    if before is None or writes is None:
+        return True
+    return any(_lasting(w, before, after) for w in writes)
+
+
+def _lasting(write: Write, before: Snapshot, after: Snapshot | None) -> bool:
+    """The write changes what existed before the migration (the rollback keeps it)."""
+    if not _existed(write.table, before):
+        return False
+    if write.columns is None or after is None:
+        return True
+    table = _one_table(write.table, before)
+    if table is None or table not in after.objects:
+        return True
+    # A trigger or rule may write the row's other columns (updated_at) or other tables.
+    if before.children(table, "trigger", "rule") or after.children(table, "trigger", "rule"):
+        return True
+    old = {o.extra_text("column") for o in before.children(table, "column")}
+    new = {o.extra_text("column") for o in after.children(table, "column")}
+    return not all(c not in old and c in new for c in write.columns)
+
+
+def _one_table(table: tuple[str, ...], before: Snapshot) -> ObjectId | None:
+    """The table's id in `before`; None when an unqualified name fits several schemas."""
+    if len(table) == 2:
+        return ObjectId("table", qualified_name(*table))
+    bare = Identifier(table[-1]).as_string()
+    found = [o for o in before.objects if o.kind == "table" and o.name.rsplit(".", 1)[-1] == bare]
+    return found[0] if len(found) == 1 else None
 
 
 def _do_option(step: RollbackStep, name: str) -> str:
