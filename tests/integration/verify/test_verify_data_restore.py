@@ -196,11 +196,27 @@ NEW_COLUMN_BACKFILL = (
 )
 
 
+TOUCH = (
+    "create function public.touch() returns trigger language plpgsql as\n"
+    "$$ begin new.nick := 'touched'; return new; end $$;\n"
+)
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        "",  # an INSERT-only trigger does not fire on the backfill's UPDATE
+        TOUCH + "create trigger touch before insert on public.people\n"
+        "  for each row execute function public.touch();\n",
+    ],
+)
 def test_do_block_filling_only_columns_made_here_needs_nothing(
-    tmp_path: Path, shadow_url: str
+    tmp_path: Path, shadow_url: str, before: str
 ) -> None:
     """The values go with the column the rollback drops: no MANUAL item for the DO block."""
-    pairs = write_project(tmp_path, [("people", PEOPLE, None), ("slug", NEW_COLUMN_BACKFILL, None)])
+    pairs = write_project(
+        tmp_path, [("people", PEOPLE + before, None), ("slug", NEW_COLUMN_BACKFILL, None)]
+    )
     out = generate_verified(pairs, shadow_url)[1]
     assert out.result.status == "verified", explain([out.result])
     assert "MANUAL" not in (out.sql_body or "")
@@ -210,9 +226,7 @@ def test_do_block_filling_only_columns_made_here_needs_nothing(
     ("before", "why"),
     [
         (  # a trigger may write the row's old columns (updated_at) when the UPDATE fires it
-            "create function public.touch() returns trigger language plpgsql as\n"
-            "$$ begin new.nick := 'touched'; return new; end $$;\n"
-            "create trigger touch before update on public.people\n"
+            TOUCH + "create trigger touch before update on public.people\n"
             "  for each row execute function public.touch();\n",
             "trigger",
         ),

@@ -23,7 +23,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pglast import parse_sql
+from pglast.parser import ParseError
+
 from migration_rollback.sql import ObjectRef, RollbackPlan, RollbackStep, classify
+from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import Identifier
 from migration_rollback.sql.history import simple_object_ref
 from migration_rollback.sql.names import qualified_name, relation
@@ -38,6 +42,8 @@ _WRITES_ROWS = re.compile(
     r"\b(insert\s+into|delete\s+from|truncate|merge\s+into|update\s+[\w.\"]+\s+(\w+\s+)?set)\b",
     re.IGNORECASE,
 )
+
+_TRIGGER_ON_UPDATE = 1 << 4  # TRIGGER_TYPE_UPDATE in PostgreSQL's pg_trigger.h
 
 
 def is_do_block(step: RollbackStep) -> bool:
@@ -75,11 +81,21 @@ def _lasting(write: Write, before: Snapshot, after: Snapshot | None) -> bool:
     if table is None or table not in after.objects:
         return True
     # A trigger or rule may write the row's other columns (updated_at) or other tables.
-    if before.children(table, "trigger", "rule") or after.children(table, "trigger", "rule"):
+    hooks = [*before.children(table, "trigger", "rule"), *after.children(table, "trigger", "rule")]
+    if any(o.id.kind == "rule" or _fires_on_update(o.text("definition")) for o in hooks):
         return True
     old = {o.extra_text("column") for o in before.children(table, "column")}
     new = {o.extra_text("column") for o in after.children(table, "column")}
     return not all(c not in old and c in new for c in write.columns)
+
+
+def _fires_on_update(definition: str | None) -> bool:
+    """The trigger (its pg_get_triggerdef text) fires on UPDATE; True when that is unknown."""
+    try:
+        node = parse_sql(definition or "")[0].stmt
+    except (ParseError, IndexError):
+        return True
+    return not isinstance(node, ast.CreateTrigStmt) or bool(node.events & _TRIGGER_ON_UPDATE)
 
 
 def _one_table(table: tuple[str, ...], before: Snapshot) -> ObjectId | None:
