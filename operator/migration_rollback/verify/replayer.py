@@ -43,7 +43,7 @@ from migration_rollback.verify.session import (
 )
 from migration_rollback.verify.shadow import ShadowDatabase
 from migration_rollback.verify.standins import StandIn, standin
-from migration_rollback.verify.standins.install import uses
+from migration_rollback.verify.standins.members import uses
 from migration_rollback.verify.verdict import Failure, Outcome, VerifyResult, verdict_of
 
 __all__ = ["Progress", "Replayer"]

@@ -31,7 +31,8 @@ from migration_rollback.verify.replay_support import (
 )
 from migration_rollback.verify.shadow import ShadowDatabase
 from migration_rollback.verify.snapshot import Snapshot, take_snapshot
-from migration_rollback.verify.standins.install import Members, Platform
+from migration_rollback.verify.standins.install import Platform
+from migration_rollback.verify.standins.members import Members
 from migration_rollback.verify.verdict import Failure
 
 Progress = Callable[[str], None]
