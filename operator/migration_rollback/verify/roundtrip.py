@@ -33,6 +33,7 @@ from migration_rollback.verify import capture, catalog
 from migration_rollback.verify.as_apply import AsApply
 from migration_rollback.verify.as_runner import AsRunner
 from migration_rollback.verify.model import SchemaModel
+from migration_rollback.verify.pipelined import TailError
 from migration_rollback.verify.replay_support import (
     error_text,
     executable,
@@ -46,6 +47,7 @@ from migration_rollback.verify.standins.reach import may_change_members
 from migration_rollback.verify.verdict import Failure, Outcome
 
 _UNDO = f"ROLLBACK TO SAVEPOINT {SAVEPOINT}"
+_END_FORWARD = ("SET CONSTRAINTS ALL IMMEDIATE",)  # what COMMIT would check, checked now
 _MAX_ATTEMPTS = 3  # the first rollback, then at most two regenerated or repaired
 
 
@@ -84,11 +86,13 @@ class _RoundTrip:
 
     def run_forward(self, text: str, as_apply: AsApply) -> bool:
         """In the open transaction; False: it failed (rolled back, out.forward_failure)."""
-        self.s.pipeline("BEGIN", *RESET_SESSION, *self.s.clear())
-        self._read_members()
-        failure = self.s.run(self.forward, text, as_apply)
+        lead = self._begin()
+        try:
+            failure = self.s.run(self.forward, text, as_apply, lead=lead, tail=_END_FORWARD)
+        except TailError as exc:
+            failure = _at_end(exc.error)
         if failure is None:
-            failure = self._end_forward(as_apply)
+            failure = self._commit_records(as_apply)
         if failure is not None:
             self.conn.execute("ROLLBACK", prepare=False)
             self.out.forward_failure = failure
@@ -96,22 +100,28 @@ class _RoundTrip:
         self.forward_nodes = [st.node for st in executable(self.forward.statements)]
         return True
 
-    def _read_members(self) -> None:
+    def _commit_records(self, as_apply: AsApply) -> Failure | None:
+        try:
+            as_apply.commit_records(self.conn)
+        except psycopg.Error as exc:
+            return _at_end(exc)
+        return None
+
+    def _begin(self) -> tuple[str, ...]:
+        """What opens the transaction, left to send with the forward's first statements unless
+        the stand-ins' members must be read first (in the reset session, before the forward)."""
         s = self.s
+        begin = ("BEGIN", *RESET_SESSION, *s.clear())
         members = s.stand_in_members()
         self.member_words = members.words
         s.members_kept = members.event_triggers <= s.own_event_triggers and not (
             may_change_members(self.forward.statements, self.member_words)
         )
-        self.members_before = None if s.members_kept else s.active_platform().member_state()
-
-    def _end_forward(self, as_apply: AsApply) -> Failure | None:
-        try:
-            self.conn.execute("SET CONSTRAINTS ALL IMMEDIATE", prepare=False)
-            as_apply.commit_records(self.conn)
-        except psycopg.Error as exc:
-            return Failure(f"at the end of the migration: {error_text(exc)}", None)
-        return None
+        if s.members_kept:
+            return begin
+        s.pipeline(*begin)
+        self.members_before = s.active_platform().member_state()
+        return ()
 
     def after_forward(self) -> tuple[capture.Check | None, Snapshot | None]:
         """The families the forward touched, in their new state (for the kept model); a full
@@ -157,9 +167,9 @@ class _RoundTrip:
         s = self.s
         if self.members_before is None and may_change_members(script.statements, self.member_words):
             self.members_before = s.active_platform().member_state()  # the forward left them be
-        s.pipeline(f"SAVEPOINT {SAVEPOINT}", *RESET_SESSION)
         as_runner = AsRunner(self.forward.source)
-        failure = s.run(script, prepared.text, as_runner)
+        lead = (f"SAVEPOINT {SAVEPOINT}", *RESET_SESSION)
+        failure = s.run(script, prepared.text, as_runner, lead=lead)
         self.undo = [_UNDO]
         self.out.rollback_failure = failure
         if failure is not None:
@@ -231,6 +241,10 @@ class _RoundTrip:
                 self.conn.execute(statement, prepare=False)
             capture.queue_refs_update(self.conn, removed, touched.found.objects.values())
             self.conn.execute("COMMIT", prepare=False)
+
+
+def _at_end(exc: psycopg.Error) -> Failure:
+    return Failure(f"at the end of the migration: {error_text(exc)}", None)
 
 
 def restore_pass(

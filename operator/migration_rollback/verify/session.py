@@ -198,8 +198,18 @@ class ShadowSession:
         """The statement that empties the change capture (none without capture)."""
         return (f"DELETE FROM {capture.CAPTURE_TABLE}",) if self.capturing else ()
 
-    def run(self, script: Script, text: str, runner: StatementHook | None = None) -> Failure | None:
-        return self.run_on(self.c(), list(executable(script.statements)), text, runner)
+    def run(
+        self,
+        script: Script,
+        text: str,
+        runner: StatementHook | None = None,
+        *,
+        lead: Sequence[str] = (),
+        tail: Sequence[str] = (),
+    ) -> Failure | None:
+        """Run a script in the open transaction (`lead` may open it; see pipelined.py)."""
+        statements = list(executable(script.statements))
+        return self.run_on(self.c(), statements, text, runner, lead=lead, tail=tail)
 
     def run_on(
         self,
@@ -207,6 +217,9 @@ class ShadowSession:
         statements: Sequence[Statement],
         text: str,
         runner: StatementHook | None = None,
+        *,
+        lead: Sequence[str] = (),
+        tail: Sequence[str] = (),
     ) -> Failure | None:
         """Run statements as the shadow must (stand-ins for missing extensions, see
         standins/install.py); the first failure, with file:line:column. With `runner`, as
@@ -225,7 +238,7 @@ class ShadowSession:
             self.installed = self.installed or ran.installed
             self.notes.extend(n for n in ran.notes if n not in self.notes)
 
-        failed = run_statements(conn, statements, alone, run_alone)
+        failed = run_statements(conn, statements, alone, run_alone, lead=lead, tail=tail)
         return None if failed is None else _failure(text, *failed)
 
 
