@@ -111,7 +111,10 @@ def marks(timeline: Timeline, namespace: str, status: Mapping[str, Any]) -> dict
     sets = timeline.of(namespace, "ReplicaSet")
     pods = timeline.of(namespace, "Pod")
     down = _step(status, "ScaleDown")
-    deleting = [e for e in pods if (e.obj.get("metadata") or {}).get("deletionTimestamp")]
+    deleting: dict[str, float] = {}  # each pod: when it was first seen being deleted
+    for e in pods:
+        if (e.obj.get("metadata") or {}).get("deletionTimestamp"):
+            deleting.setdefault(e.name, e.at)
     return {
         "step started": _epoch(down["startedAt"]),
         "Deployment at 0 seen": _first(
@@ -120,8 +123,8 @@ def marks(timeline: Timeline, namespace: str, status: Mapping[str, Any]) -> dict
         "ReplicaSet at 0 seen": _first(
             sets, lambda e: (e.obj.get("spec") or {}).get("replicas") == 0
         ),
-        "first pod deleting seen": min((e.at for e in deleting), default=float("nan")),
-        "last pod deleting seen": max((e.at for e in deleting), default=float("nan")),
+        "first pod deleting seen": min(deleting.values(), default=float("nan")),
+        "last pod deleting seen": max(deleting.values(), default=float("nan")),
         "last pod gone seen": max(
             (e.at for e in pods if e.type == "DELETED"), default=float("nan")
         ),
