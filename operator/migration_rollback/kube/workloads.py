@@ -93,13 +93,18 @@ def scale(clients: Clients, namespace: str, workload: Workload, replicas: int) -
 
 
 def delete_replica_set_pods(
-    clients: Clients, namespace: str, match_labels: Mapping[str, str]
+    clients: Clients,
+    namespace: str,
+    match_labels: Mapping[str, str],
+    timeout: float | None = None,
 ) -> None:
     """The pods a Deployment's ReplicaSets made (its selector, and the pod-template-hash every
     one of them carries; a bare pod with the same labels is not touched), each stopped with
     its own grace period, in one request."""
     selector = f"{selector_string(dict(match_labels))},{TEMPLATE_HASH_LABEL}"
-    clients.core.delete_collection_namespaced_pod(namespace, label_selector=selector)
+    clients.core.delete_collection_namespaced_pod(
+        namespace, label_selector=selector, _request_timeout=timeout
+    )
 
 
 def pods_matching(clients: Clients, namespace: str, match_labels: dict[str, str]) -> int:
