@@ -15,8 +15,9 @@ from psycopg import sql
 from migration_rollback.runner.relations import name_if_exists, relation_name
 from migration_rollback.runner.session import Connection
 
-# A statement that detaches an archived table, and its note for the result ("": none).
-_Detach = tuple[sql.Composed, str]
+# A statement that detaches an archived table (None: nothing to run, only to say), and its note
+# for the result ("": none).
+_Detach = tuple[sql.Composed | None, str]
 
 
 def drop_inbound_foreign_keys(conn: Connection, members: list[int]) -> list[str]:
@@ -101,6 +102,18 @@ SELECT n.nspname, c.relname, p.pubname FROM pg_publication_rel r {_OF.format("r.
 JOIN pg_publication p ON p.oid = r.prpubid
 WHERE r.prrelid = ANY(%(m)s) ORDER BY p.pubname, r.prrelid
 """
+# Publications that take the table without naming it (FOR ALL TABLES, FOR TABLES IN SCHEMA):
+# pg_publication_tables answers on every major (pg_publication_namespace is 15+).
+_WHOLESALE_PUBLICATIONS = """
+SELECT n.nspname, c.relname, p.pubname, CASE WHEN p.puballtables THEN 'all' ELSE 'schema' END
+FROM pg_publication_tables pt
+JOIN pg_publication p ON p.pubname = pt.pubname
+JOIN pg_namespace n ON n.nspname = pt.schemaname
+JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename
+WHERE c.oid = ANY(%(m)s)
+  AND NOT EXISTS (SELECT 1 FROM pg_publication_rel r WHERE r.prpubid = p.oid AND r.prrelid = c.oid)
+ORDER BY p.pubname, c.oid
+"""
 
 
 def _outbound_foreign_key(schema: str, table: str, conname: str, target: str) -> _Detach:
@@ -142,6 +155,20 @@ def _publication(schema: str, table: str, pubname: str) -> _Detach:
     )
 
 
+def _wholesale_publication(schema: str, table: str, pubname: str, how: str) -> _Detach:
+    """Nothing to run: the move itself takes it out of a schema's publication, and no
+    statement takes one table out of FOR ALL TABLES."""
+    if how == "all":
+        return None, (
+            f"archived {schema}.{table} stays in publication {pubname} (FOR ALL TABLES: every "
+            "table is published, the archive's too)"
+        )
+    return None, (
+        f"removed archived {schema}.{table} from publication {pubname} (it publishes schema "
+        f"{schema}, not the archive)"
+    )
+
+
 # What a DROP TABLE takes with the table, in the order it is detached.
 _DETACHES: tuple[tuple[str, Callable[..., _Detach]], ...] = (
     (_OUTBOUND_FOREIGN_KEYS, _outbound_foreign_key),
@@ -149,6 +176,7 @@ _DETACHES: tuple[tuple[str, Callable[..., _Detach]], ...] = (
     (_POLICIES, _on_table("POLICY")),
     (_COLUMN_DEFAULTS, _column_default),
     (_PUBLICATIONS, _publication),
+    (_WHOLESALE_PUBLICATIONS, _wholesale_publication),
 )
 
 
@@ -157,10 +185,11 @@ def detach_from_live_schema(conn: Connection, members: list[int]) -> list[str]:
     with conn.pipeline():  # every read in one round trip
         read = [(make, conn.execute(query, {"m": members})) for query, make in _DETACHES]
     statements = [make(*map(str, row)) for make, cursor in read for row in cursor.fetchall()]
-    if statements:
+    if any(statement for statement, _ in statements):
         with conn.pipeline():  # and every detaching statement in one more
             for statement, _ in statements:
-                conn.execute(statement)
+                if statement is not None:
+                    conn.execute(statement)
     return [note for _, note in statements if note]
 
 

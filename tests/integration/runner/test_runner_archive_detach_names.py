@@ -63,3 +63,29 @@ def test_hard_names_partitions_and_two_publications_are_detached(database_url: s
         # The other table's policy is not the archived table's: kept, and named.
         assert remaining_dependents(conn, members) == ["policy reads it on table other"]
         conn.execute("ROLLBACK")
+
+
+PUBLISHED_WHOLESALE = """
+CREATE SCHEMA shop;
+CREATE TABLE shop.gone (id int);
+CREATE PUBLICATION everything FOR ALL TABLES;
+CREATE PUBLICATION "shop's" FOR TABLES IN SCHEMA shop;
+"""
+
+
+def test_publications_that_name_no_table_are_named_in_the_notes(database_url: str) -> None:
+    """FOR ALL TABLES keeps publishing the archived table (it cannot be dropped from it), and
+    moving it out of a FOR TABLES IN SCHEMA schema removes it from that one: both are said."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(PUBLISHED_WHOLESALE)
+        oid = conn.execute("SELECT 'shop.gone'::regclass::oid::int").fetchone()
+        assert oid is not None
+        conn.execute("BEGIN")
+        notes = detach_from_live_schema(conn, [int(oid[0])])
+        assert notes == [
+            "archived shop.gone stays in publication everything (FOR ALL TABLES: every "
+            "table is published, the archive's too)",
+            "removed archived shop.gone from publication shop's (it publishes schema shop, "
+            "not the archive)",
+        ]
+        conn.execute("ROLLBACK")
