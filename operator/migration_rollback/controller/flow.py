@@ -115,12 +115,16 @@ class RollbackFlow:
         observation = self.observer.observe(self.obj, spec, status)
         now = dt.datetime.now(dt.UTC)
         decision = decide(spec, status, observation, now)
+        again = Decision((), status.phase, str(status.reason or ""), LEASE_RACE_SECONDS)
         try:
             self.interpreter.apply(decision)
         except (LeaseTaken, DeleteInFlight):  # the decision is made again in a moment
-            return Decision((), status.phase, str(status.reason or ""), LEASE_RACE_SECONDS)
+            return again
         except Failure as failure:
             after = RollbackStatus.from_obj(self.obj)  # what was applied before it failed
             decision = failed_action(spec, after, observation, now, failure)
-            self.interpreter.apply(decision)
+            try:
+                self.interpreter.apply(decision)
+            except DeleteInFlight:  # its restore scales up: made again, not a daemon crash
+                return again
         return decision
