@@ -23,14 +23,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import re
 import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,145 +36,21 @@ HERE = Path(__file__).resolve().parent
 BUILD = HERE / "peers" / "build.sh"
 AFTER_DB = "corpus_peer_after"
 PLAN_TIMEOUT = 300.0
-# A peer restores: the same verdicts under which run.py counts a rollback as verified.
-RESTORED = frozenset({"same", "column_order_only"})
-NOT_COMPARED = frozenset({"forward_error"})
 
 
-@dataclass(frozen=True)
-class Peer:
-    """One peer: its folder under peers/ (what build.sh builds) and its binary's name, which
-    starts each of its error lines ("<binary>: <stage>: <error>")."""
-
-    name: str
-    folder: str
-    binary: str
-
-
-PEERS = {
-    p.name: p
-    for p in (
-        Peer("atlas", "atlas", "atlas-rollback"),
-        Peer("pg-schema-diff", "pgschemadiff", "psd-rollback"),
-    )
-}
-
-
-def _load_run() -> Any:
-    """bench/corpus/run.py as a module (it is a script, not in a package)."""
-    spec = importlib.util.spec_from_file_location("corpus_run", HERE / "run.py")
+def _load(script: str, name: str) -> Any:
+    """A script beside this one as a module (they are scripts, not in a package)."""
+    spec = importlib.util.spec_from_file_location(name, HERE / script)
     if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {HERE / 'run.py'}")
+        raise ImportError(f"cannot load {HERE / script}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up by name
     spec.loader.exec_module(module)
     return module
 
 
-corpus_run = _load_run()
-
-
-# --- the comparison, pure -------------------------------------------------------------------------
-
-
-@dataclass
-class PeerCheck:
-    migration: str
-    ours: str  # the tool's status in run.py's JSON
-    # same | column_order_only | different (run.py's compare), or plan_error (no plan),
-    # rollback_error (the plan fails), forward_error (not compared)
-    verdict: str
-    detail: list[str] = field(default_factory=list)
-    statements: int = 0  # in the peer's plan
-
-    def __post_init__(self) -> None:
-        self.verdict = _OLD_VERDICTS.get(self.verdict, self.verdict)
-
-    @property
-    def compared(self) -> bool:
-        return self.verdict not in NOT_COMPARED
-
-    @property
-    def peer_restores(self) -> bool:
-        return self.verdict in RESTORED
-
-    @property
-    def ours_verified(self) -> bool:
-        return self.ours == "verified"
-
-
-# Outputs saved before pg-schema-diff joined named Atlas's failure to plan after it.
-_OLD_VERDICTS = {"atlas_error": "plan_error"}
-
-
-def two_by_two(checks: Iterable[PeerCheck]) -> dict[str, int]:
-    """Compared migrations as ours (verified y/n) x the peer (restores y/n)."""
-    cells = {f"ours_{o}_peer_{a}": 0 for o in "yn" for a in "yn"}
-    for c in checks:
-        if c.compared:
-            o, a = "y" if c.ours_verified else "n", "y" if c.peer_restores else "n"
-            cells[f"ours_{o}_peer_{a}"] += 1
-    return cells
-
-
-_BINARY_NAMES = {p.binary: p.name for p in PEERS.values()}
-_STAGE = re.compile(r"^(" + "|".join(map(re.escape, _BINARY_NAMES)) + r"): (\w+): ")
-_KIND = re.compile(
-    r"^[-+] ((?:CREATE|ALTER|DROP) (?:OR REPLACE )?(?:UNIQUE )?(?:MATERIALIZED )?"
-    r"(?:EVENT )?(?:DEFAULT )?\w+|GRANT|REVOKE|COMMENT|SECURITY LABEL)"
-)
-
-
-def error_class(check: PeerCheck) -> str | None:
-    """Why the peer did not restore, grouped: its stage, the failing statement's error, or a
-    differing schema (see differing_kinds). None when it restored or was not compared."""
-    if check.peer_restores or not check.compared:
-        return None
-    first = check.detail[0] if check.detail else ""
-    if check.verdict == "plan_error":
-        stage = _STAGE.match(first)
-        text = _STAGE.sub("", first)
-        where = f"{_BINARY_NAMES[stage.group(1)]} {stage.group(2)}" if stage else "peer failed"
-        return f"{where}: {_group(text)}"
-    if check.verdict == "rollback_error":
-        return "plan fails: " + _group(re.sub(r"^.*?ERROR:\s*", "", first))
-    if check.verdict == "different":
-        return "schema differs"
-    return check.verdict
-
-
-def differing_kinds(checks: Iterable[PeerCheck]) -> Counter[str]:
-    """For the peer's `different` verdicts, the kinds of dump entries that differ; a migration
-    counts once under each of its kinds, under "other" when none is recognised (e.g. only
-    pieces of function bodies that have blank lines, which split pg_dump entries)."""
-    kinds: Counter[str] = Counter()
-    for c in checks:
-        if c.verdict == "different":
-            found = {m.group(1) for line in c.detail if (m := _KIND.match(line))}
-            kinds.update(found or {"other"})
-    return kinds
-
-
-def _group(text: str) -> str:
-    """A message with names and numbers taken out, so that similar ones count together."""
-    text = re.sub(r'"[^"]*"', '"…"', text)
-    text = _NAMED.sub(r"\1 …", text)  # PostgreSQL leaves these names unquoted
-    return re.sub(r"\b\d+\b", "N", text)[:110]
-
-
-_NAMED = re.compile(
-    r"\b(table|column|type|index|view|constraint|function|sequence|schema|policy|trigger) "
-    r"(?!because\b|of\b|does\b|is\b)[\w.$]+"
-)
-
-
-def error_classes(checks: Iterable[PeerCheck]) -> Counter[str]:
-    return Counter(k for c in checks if (k := error_class(c)) is not None)
-
-
-def peer_only(checks: Iterable[PeerCheck]) -> list[PeerCheck]:
-    """What the peer restores and ours does not: the cases ours must learn from."""
-    return [c for c in checks if c.compared and c.peer_restores and not c.ours_verified]
+corpus_run = _load("run.py", "corpus_run")
+pf = _load("peer_figures.py", "corpus_peer_figures")
 
 
 # --- running the peers on the scratch server ------------------------------------------------------
@@ -187,11 +60,11 @@ def peer_only(checks: Iterable[PeerCheck]) -> list[PeerCheck]:
 class PeerRun:
     """A peer and its built binary."""
 
-    peer: Peer
+    peer: pf.Peer
     binary: Path
 
 
-def build(peers: list[Peer]) -> dict[str, Path]:
+def build(peers: list[pf.Peer]) -> dict[str, Path]:
     """Each peer's binary, built once by peers/build.sh (cached by source version)."""
     done = subprocess.run(
         ["bash", str(BUILD), *(p.folder for p in peers)],
@@ -207,7 +80,7 @@ def build(peers: list[Peer]) -> dict[str, Path]:
 
 
 def plan(
-    peer: Peer, binary: Path, current: str, desired: str, schemas: list[str]
+    peer: pf.Peer, binary: Path, current: str, desired: str, schemas: list[str]
 ) -> tuple[str, str | None]:
     """The peer's SQL taking `current` to `desired`, or its error (last line of stderr)."""
     args = [str(binary), "-current", current, "-desired", desired]
@@ -230,38 +103,29 @@ def _url(scratch: Any, db: str) -> str:
 
 def check_one(
     scratch: Any, run: PeerRun, forward: Path, name: str, ours: str, schemas: list[str]
-) -> PeerCheck:
+) -> pf.PeerCheck:
     """Forward on a copy of the main database, the peer back to the main one, then compare."""
     before = scratch.dump(scratch.main)
     scratch.copy(AFTER_DB)
     try:
         error = scratch.apply(AFTER_DB, forward)
         if error:
-            return PeerCheck(name, ours, "forward_error", [error])
+            return pf.PeerCheck(name, ours, "forward_error", [error])
         current, desired = _url(scratch, AFTER_DB), _url(scratch, scratch.main)
         sql, error = plan(run.peer, run.binary, current, desired, schemas)
         if error:
-            return PeerCheck(name, ours, "plan_error", [error])
+            return pf.PeerCheck(name, ours, "plan_error", [error])
         statements = sum(1 for line in sql.splitlines() if line and not line.startswith("--"))
         with tempfile.NamedTemporaryFile("w", suffix=".sql", prefix="peer-") as script:
             script.write(sql)
             script.flush()
             error = scratch.apply(AFTER_DB, Path(script.name))
         if error:
-            return PeerCheck(name, ours, "rollback_error", [error], statements)
+            return pf.PeerCheck(name, ours, "rollback_error", [error], statements)
         verdict, detail = corpus_run.compare(before, scratch.dump(AFTER_DB))
-        return PeerCheck(name, ours, verdict, detail, statements)
+        return pf.PeerCheck(name, ours, verdict, detail, statements)
     finally:
         scratch.drop(AFTER_DB)
-
-
-@dataclass
-class ProjectPeers:
-    project: str
-    checks: dict[str, list[PeerCheck]] = field(default_factory=dict)  # peer name -> checks
-    partial: list[str] = field(default_factory=list)  # forwards replayed in part on main
-    error: str | None = None
-    seconds: float = 0.0
 
 
 def run_project(
@@ -270,9 +134,9 @@ def run_project(
     runs: list[PeerRun],
     timeout: float,
     schemas: list[str],
-) -> ProjectPeers:
+) -> pf.ProjectPeers:
     """Replay the tool's migrations in its order, checking each peer on each one."""
-    result = ProjectPeers(folder.name, {r.peer.name: [] for r in runs})
+    result = pf.ProjectPeers(folder.name, {r.peer.name: [] for r in runs})
     started = time.monotonic()
     migrations = folder / "supabase" / "migrations"
     try:
@@ -313,37 +177,15 @@ def replayed(results: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def _cells(checks: list[PeerCheck]) -> str:
-    t = two_by_two(checks)
+def _cells(checks: list[pf.PeerCheck]) -> str:
+    t = pf.two_by_two(checks)
     compared = sum(t.values())
     skipped = sum(1 for c in checks if not c.compared)
     cells = [t["ours_y_peer_y"], t["ours_y_peer_n"], t["ours_n_peer_y"], t["ours_n_peer_n"]]
     return f"{compared:5d} " + " ".join(f"{n:5d}" for n in cells) + f" {skipped:5d}"
 
 
-def figures(peer: str, projects: list[ProjectPeers]) -> dict[str, Any]:
-    """One peer's figures over the projects, as the JSON keeps them."""
-    every = [c for p in projects for c in p.checks.get(peer, [])]
-    table = two_by_two(every)
-    only = [(p.project, c) for p in projects for c in peer_only(p.checks.get(peer, []))]
-    # An empty plan: the forward changed no schema (data only), where ours may say MANUAL.
-    shapes = Counter(f"ours {c.ours}, {'empty' if not c.statements else 'non-empty'} plan"
-                     for _, c in only)  # fmt: skip
-    return {
-        "two_by_two": table,
-        "compared": sum(table.values()),
-        "not_compared": sum(1 for c in every if not c.compared),
-        "ours_verified": table["ours_y_peer_y"] + table["ours_y_peer_n"],
-        "peer_restores": table["ours_y_peer_y"] + table["ours_n_peer_y"],
-        "column_order_only": sum(1 for c in every if c.verdict == "column_order_only"),
-        "peer_only": [{"project": p, **asdict(c)} for p, c in only],
-        "peer_only_shapes": dict(shapes.most_common()),
-        "error_classes": dict(error_classes(every).most_common()),
-        "differing_kinds": dict(differing_kinds(every).most_common()),
-    }
-
-
-def report(peer: str, projects: list[ProjectPeers]) -> dict[str, Any]:
+def report(peer: str, projects: list[pf.ProjectPeers]) -> dict[str, Any]:
     """Print one peer's comparison; return its figures."""
     cells = " ".join(f"{h:>5}" for h in ("cmp", "yy", "yn", "ny", "nn", "fwerr"))
     head = f"{'project':44} {cells} {'secs':>7}"
@@ -356,7 +198,7 @@ def report(peer: str, projects: list[ProjectPeers]) -> dict[str, Any]:
     print("-" * len(head))
     total_secs = sum(p.seconds for p in projects)
     print(f"{f'TOTAL ({len(projects)} projects)':44} {_cells(every)} {total_secs:7.1f}")
-    f = figures(peer, projects)
+    f = pf.figures(peer, projects)
     _print_figures(peer, f)
     for p in projects:
         if p.error:
@@ -390,32 +232,6 @@ def _print_figures(peer: str, f: dict[str, Any]) -> None:
         print(f"    {n:4d}  {kind}")
 
 
-def saved(path: Path) -> list[ProjectPeers]:
-    """The per-project checks of an earlier `--json` output, to report them again (an output
-    from before pg-schema-diff joined holds Atlas's checks as a list, under "atlas")."""
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    projects = []
-    for p in doc.get("projects") or []:
-        by_peer = p.get("checks") or {}
-        if isinstance(by_peer, list):
-            by_peer = {"atlas": by_peer}
-        checks = {peer: [_check(c) for c in rows] for peer, rows in by_peer.items()}
-        fields = {k: p[k] for k in ("partial", "error", "seconds") if k in p}
-        projects.append(ProjectPeers(str(p["project"]), checks, **fields))
-    return projects
-
-
-def _check(row: dict[str, Any]) -> PeerCheck:
-    row = dict(row)
-    if "atlas" in row:  # the verdict's old name
-        row["verdict"] = row.pop("atlas")
-    return PeerCheck(**row)
-
-
-def _peers_of(projects: list[ProjectPeers]) -> list[str]:
-    return [name for name in PEERS if any(name in p.checks for p in projects)]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--results", type=Path, help="a run.py --json output (required)")
@@ -423,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         "--report", type=Path, default=None, help="print an earlier --json output again"
     )
     parser.add_argument(
-        "--peer", choices=[*PEERS, "all"], default="atlas", help="which peer (default: atlas)"
+        "--peer", choices=[*pf.PEERS, "all"], default="atlas", help="which peer (default: atlas)"
     )
     parser.add_argument("--corpus", type=Path, default=corpus_run.DEFAULT_CORPUS)
     parser.add_argument("--project", action="append", default=[], help="only these (repeatable)")
@@ -433,8 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="save the figures here")
     args = parser.parse_args(argv)
     if args.report:
-        projects = saved(args.report)
-        for peer in _peers_of(projects):
+        projects = pf.saved(args.report)
+        for peer in pf.peers_in(projects):
             report(peer, projects)
         return 0
     if args.results is None:
@@ -452,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     if not folders:
         print("no project to compare", file=sys.stderr)
         return 2
-    peers = list(PEERS.values()) if args.peer == "all" else [PEERS[args.peer]]
+    peers = list(pf.PEERS.values()) if args.peer == "all" else [pf.PEERS[args.peer]]
     binaries = build(peers)
     runs = [PeerRun(p, binaries[p.name]) for p in peers]
     return _run(args, folders, statuses, runs)
@@ -469,7 +285,7 @@ def _run(
     for i, folder in enumerate(folders, 1):
         p = run_project(folder, statuses[folder.name], runs, args.timeout, args.schema)
         projects.append(p)
-        tables = {peer: two_by_two(checks) for peer, checks in p.checks.items()}
+        tables = {peer: pf.two_by_two(checks) for peer, checks in p.checks.items()}
         print(f"[{i}/{len(folders)}] {p.project}: {tables}, {p.seconds:.0f}s", flush=True)
     print()
     by_peer = {}
