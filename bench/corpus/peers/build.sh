@@ -7,6 +7,13 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cache="${MIGRATION_ROLLBACK_PEERS_CACHE:-$HOME/.cache/migration-rollback/peers}"
+go=${GO:-$(command -v go || true)}
+[[ -n "$go" ]] || go=/usr/local/go/bin/go
+if [[ ! -x "$go" ]]; then
+    echo "build.sh: error: the Go toolchain was not found (looked for \$GO, go on PATH," \
+        "/usr/local/go/bin/go)" >&2
+    exit 1
+fi
 # peer source folder -> the binary's name
 declare -A binary=([atlas]=atlas-rollback [pgschemadiff]=psd-rollback)
 
@@ -22,7 +29,7 @@ build() {
     if [[ ! -x "$out" ]]; then
         mkdir -p "$cache"
         # go build writes next to the target then renames: no half-built binary is ever cached
-        (cd "$src" && go build -trimpath -o "$out.tmp.$$" .) >&2
+        (cd "$src" && "$go" build -trimpath -o "$out.tmp.$$" .) >&2
         mv "$out.tmp.$$" "$out"
     fi
     echo "$out"
