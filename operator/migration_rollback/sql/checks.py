@@ -343,7 +343,8 @@ def order_findings(forward: Script, rollback: Script, rollback_file: str) -> lis
             dropped_at.setdefault(name, st)
     findings: list[Finding] = []
     for dependent, needs in deps.items():
-        for needed in needs:
+        # Sorted: a set's order changes from run to run (string hashing), the report must not.
+        for needed in sorted(needs):
             if needed not in dropped_at or dependent not in dropped_at:
                 continue
             if dropped_at[needed].index < dropped_at[dependent].index:

@@ -122,3 +122,17 @@ def test_drop_order_sees_foreign_keys_wherever_the_grammar_puts_them() -> None:
     plan = generate_rollback(forward, "m")
     generated = parse_script(plan.render_body(), "r.sql")
     assert order_findings(forward, generated, "r.sql") == []
+
+
+def test_drop_order_findings_come_in_the_same_order_on_every_run() -> None:
+    # A table needing several others: their names were a set, iterated in hash order.
+    forward = parse_script(
+        "create table a (id int primary key); create table b (id int primary key);\n"
+        "create table x (id int primary key); create table z (id int primary key);\n"
+        "create table c (a int references a, b int references b, x int references x,\n"
+        "  z int references z);\n",
+        "m.sql",
+    )
+    wrong = parse_script("drop table z; drop table x; drop table b; drop table a; drop table c;")
+    found = order_findings(forward, wrong, "r.sql")
+    assert [f.message.split(" ")[1] for f in found] == ["a", "b", "x", "z"]
