@@ -71,10 +71,11 @@ _WALKER = Visitor()
 def _set_ancestors(tree: tuple[Any, ...]) -> None:
     """What `pglast.visitors.populate_ancestors` does: every node gets its ancestry chain."""
     walk = _WALKER.iterate(tree)
+    put = object.__setattr__  # `ancestors` is no declared field: pglast's check passes it on
     try:
         ancestors, node = walk.send(None)
         while True:
-            node.ancestors = ancestors
+            put(node, "ancestors", ancestors)
             ancestors, node = walk.send(Continue)
     except StopIteration:
         return
