@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import attrgetter
@@ -60,16 +60,13 @@ def _walk(root: Any) -> Iterator[Any]:
     """Every node below `root`, depth first (iterative: parse trees can be deep)."""
     stack = [root]
     node_type = ast.Node
-    branch_type = node_type | tuple
-    slots = _BRANCH_SLOTS
+    getters = _CHILDREN
     while stack:
         node = stack.pop()
         if isinstance(node, node_type):
             yield node
-            names = slots.get(type(node))
-            if names is None:
-                names = _branch_slots(type(node))
-            stack.extend(v for v in [getattr(node, a) for a in names] if isinstance(v, branch_type))
+            children = getters.get(type(node)) or _children_getter(type(node))
+            stack.extend(filter(None, children(node)))  # nodes and tuples (no leaf: see below)
         elif isinstance(node, tuple):
             stack.extend(node)
 
@@ -275,44 +272,54 @@ def coverage_findings(plan: RollbackPlan, rollback: Script, rollback_file: str) 
     return findings
 
 
-def _dependencies(forward: Script) -> dict[str, set[str]]:
-    """name -> names it cannot outlive (drop it first, or the other drop fails)."""
+def _dependencies(forward: Script, dropped: Container[str]) -> dict[str, set[str]]:
+    """name -> names it cannot outlive (drop it first, or the other drop fails), for the
+    names in `dropped` (what the others need is never asked: no walk of their trees)."""
     deps: dict[str, set[str]] = {}
     for st in forward.statements:
         node = st.node
-        own: str | None = None
+        own = _own_name(node)
+        if own is None or own.lower() not in dropped:
+            continue
         needs: set[str] = set()
         if isinstance(node, ast.CreateStmt):
-            own = node.relation.relname
             for n in _table_parts(node.tableElts):
                 if isinstance(n, ast.Constraint) and n.contype == ConstrType.CONSTR_FOREIGN:
                     needs.add(n.pktable.relname)
                 if isinstance(n, ast.ColumnDef):
                     needs.update(strings(n.typeName.names)[-1:])
-        elif isinstance(node, ast.ViewStmt):
-            own = node.view.relname
-            needs = {n.relname for n in _walk(node.query) if isinstance(n, ast.RangeVar)}
-        elif isinstance(node, ast.CreateTableAsStmt):
-            own = node.into.rel.relname
+        elif isinstance(node, ast.ViewStmt | ast.CreateTableAsStmt):
             needs = {n.relname for n in _walk(node.query) if isinstance(n, ast.RangeVar)}
         elif isinstance(node, ast.CreateTrigStmt):
-            own = node.trigname
             needs = set(strings(node.funcname)[-1:])
         elif isinstance(node, ast.CreatePolicyStmt):
-            own = node.policy_name
             needs = {
                 strings(n.funcname)[-1]
                 for n in _walk((node.qual, node.with_check))
                 if isinstance(n, ast.FuncCall)
             }
         elif isinstance(node, ast.AlterTableStmt):
-            own = node.relation.relname
             for n in _table_parts(node.cmds):
                 if isinstance(n, ast.Constraint) and n.contype == ConstrType.CONSTR_FOREIGN:
                     needs.add(n.pktable.relname)
-        if own is not None:
-            deps.setdefault(own.lower(), set()).update(x.lower() for x in needs if x != own)
+        deps.setdefault(own.lower(), set()).update(x.lower() for x in needs if x != own)
     return deps
+
+
+# The name a statement gives what it creates or changes, per class: what `_dependencies` keys.
+_OWN_NAME: dict[type, Callable[[Any], str]] = {
+    ast.CreateStmt: attrgetter("relation.relname"),
+    ast.ViewStmt: attrgetter("view.relname"),
+    ast.CreateTableAsStmt: attrgetter("into.rel.relname"),
+    ast.CreateTrigStmt: attrgetter("trigname"),
+    ast.CreatePolicyStmt: attrgetter("policy_name"),
+    ast.AlterTableStmt: attrgetter("relation.relname"),
+}
+
+
+def _own_name(node: Any) -> str | None:
+    getter = _OWN_NAME.get(type(node))
+    return None if getter is None else getter(node)
 
 
 def _table_parts(elements: Iterable[Any] | None) -> Iterator[Any]:
@@ -335,12 +342,12 @@ def _dropped_name(st: Statement) -> str | None:
 
 def order_findings(forward: Script, rollback: Script, rollback_file: str) -> list[Finding]:
     """A drop must come after the drops of everything that depends on the dropped object."""
-    deps = _dependencies(forward)
     dropped_at: dict[str, Statement] = {}
     for st in rollback.statements:
         name = _dropped_name(st)
         if name:
             dropped_at.setdefault(name, st)
+    deps = _dependencies(forward, dropped_at)
     findings: list[Finding] = []
     for dependent, needs in deps.items():
         # Sorted: a set's order changes from run to run (string hashing), the report must not.
