@@ -46,6 +46,9 @@ class PeerCheck:
     verdict: str
     detail: list[str] = field(default_factory=list)
     statements: int = 0  # in the peer's plan
+    # Ours brought the schema back (verified, or MANUAL data items left with the schema round
+    # trip matching): the peers' own measure. None: a results file from before it was kept.
+    ours_schema: bool | None = None
 
     def __post_init__(self) -> None:
         self.verdict = _OLD_VERDICTS.get(self.verdict, self.verdict)
@@ -67,14 +70,33 @@ class PeerCheck:
 _OLD_VERDICTS = {"atlas_error": "plan_error"}
 
 
-def two_by_two(checks: Iterable[PeerCheck]) -> dict[str, int]:
-    """Compared migrations as ours (verified y/n) x the peer (restores y/n)."""
+def two_by_two(checks: Iterable[PeerCheck], schema: bool = False) -> dict[str, int]:
+    """Compared migrations as ours (verified y/n; with `schema`, schema restored y/n) x the
+    peer (restores y/n)."""
     cells = {f"ours_{o}_peer_{a}": 0 for o in "yn" for a in "yn"}
     for c in checks:
         if c.compared:
-            o, a = "y" if c.ours_verified else "n", "y" if c.peer_restores else "n"
+            ours = bool(c.ours_schema) if schema else c.ours_verified
+            o, a = "y" if ours else "n", "y" if c.peer_restores else "n"
             cells[f"ours_{o}_peer_{a}"] += 1
     return cells
+
+
+def crossed(projects: list[ProjectPeers], results: dict[str, Any]) -> None:
+    """Put a newer run.py result's verdicts (status, schema restored) in saved peer checks, so
+    the peers' outputs, which do not change with our code, are compared with ours as it is."""
+    rows = {
+        (str(p.get("project")), str(r.get("migration"))): r
+        for p in results.get("projects") or []
+        for r in p.get("per_migration") or []
+    }
+    for project in projects:
+        for checks in project.checks.values():
+            for c in checks:
+                row = rows.get((project.project, c.migration))
+                if row is not None:
+                    c.ours = str(row.get("status"))
+                    c.ours_schema = c.ours == "verified" or row.get("schema") is True
 
 
 _BINARY_NAMES = {p.binary: p.name for p in PEERS.values()}
@@ -162,6 +184,13 @@ def figures(peer: str, projects: list[ProjectPeers]) -> dict[str, Any]:
         "peer_restores": table["ours_y_peer_y"] + table["ours_n_peer_y"],
         "column_order_only": sum(1 for c in every if c.verdict == "column_order_only"),
         "peer_only": [{"project": p, **asdict(c)} for p, c in only],
+        "schema_two_by_two": two_by_two(every, schema=True),
+        "peer_only_schema": [
+            {"project": p.project, **asdict(c)}
+            for p in projects
+            for c in p.checks.get(peer, [])
+            if c.compared and c.peer_restores and c.ours_schema is False
+        ],
         "peer_only_shapes": dict(shapes.most_common()),
         "error_classes": dict(error_classes(every).most_common()),
         "differing_kinds": dict(differing_kinds(every).most_common()),

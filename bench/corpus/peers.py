@@ -223,6 +223,7 @@ def _print_figures(peer: str, f: dict[str, Any]) -> None:
         plan_size = f"{c['statements']} statements" if c["statements"] else "empty plan"
         verdict = f"{peer} {c['verdict']}"
         print(f"  {c['project']} {c['migration']}: ours {c['ours']}, {verdict} ({plan_size})")
+    _print_schema(peer, f)
     classes = f["error_classes"]
     print(f"\n{peer} does not restore ({sum(classes.values())}), by class:")
     for cls, n in classes.items():
@@ -230,6 +231,21 @@ def _print_figures(peer: str, f: dict[str, Any]) -> None:
     print("  schema differs, by kind of dump entry (a migration under each of its kinds):")
     for kind, n in f["differing_kinds"].items():
         print(f"    {n:4d}  {kind}")
+
+
+def _print_schema(peer: str, f: dict[str, Any]) -> None:
+    """The peers' own measure: did the schema come back. Ours counts a rollback whose schema
+    round trip matches while MANUAL data items remain (a schema-only peer leaves that data)."""
+    table = f["schema_two_by_two"]
+    ours = table["ours_y_peer_y"] + table["ours_y_peer_n"]
+    theirs = table["ours_y_peer_y"] + table["ours_n_peer_y"]
+    print(f"\nschema alone (the peers' measure): ours restores {ours}, {peer} {theirs}")
+    print(f"  yy {table['ours_y_peer_y']}, yn {table['ours_y_peer_n']}, "
+          f"ny {table['ours_n_peer_y']}, nn {table['ours_n_peer_n']}")  # fmt: skip
+    only = f["peer_only_schema"]
+    print(f"  {peer} restores the schema, ours does not: {len(only)}")
+    for c in only:
+        print(f"    {c['project']} {c['migration']}: ours {c['ours']}, {peer} {c['verdict']}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,13 +266,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.report:
         projects = pf.saved(args.report)
+        if args.results is not None:  # the peers' saved checks against a newer run of ours
+            pf.crossed(projects, json.loads(args.results.read_text(encoding="utf-8")))
         for peer in pf.peers_in(projects):
             report(peer, projects)
         return 0
     if args.results is None:
         parser.error("--results is required (a run.py --json output)")
     try:
-        statuses = replayed(json.loads(args.results.read_text(encoding="utf-8")))
+        ours = json.loads(args.results.read_text(encoding="utf-8"))
+        statuses = replayed(ours)
     except (OSError, ValueError) as exc:
         print(f"cannot read {args.results}: {exc}", file=sys.stderr)
         return 2
@@ -271,15 +290,13 @@ def main(argv: list[str] | None = None) -> int:
     peers = list(pf.PEERS.values()) if args.peer == "all" else [pf.PEERS[args.peer]]
     binaries = build(peers)
     runs = [PeerRun(p, binaries[p.name]) for p in peers]
-    return _run(args, folders, statuses, runs)
+    return _run(args, folders, ours, runs)
 
 
 def _run(
-    args: argparse.Namespace,
-    folders: list[Path],
-    statuses: dict[str, list[tuple[str, str]]],
-    runs: list[PeerRun],
+    args: argparse.Namespace, folders: list[Path], ours: dict[str, Any], runs: list[PeerRun]
 ) -> int:
+    statuses = replayed(ours)
     started = time.monotonic()
     projects = []
     for i, folder in enumerate(folders, 1):
@@ -287,6 +304,7 @@ def _run(
         projects.append(p)
         tables = {peer: pf.two_by_two(checks) for peer, checks in p.checks.items()}
         print(f"[{i}/{len(folders)}] {p.project}: {tables}, {p.seconds:.0f}s", flush=True)
+    pf.crossed(projects, ours)
     print()
     by_peer = {}
     for r in runs:

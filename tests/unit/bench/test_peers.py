@@ -183,3 +183,46 @@ def test_a_new_output_reads_back_the_same(peers: ModuleType, tmp_path: Path) -> 
     path = tmp_path / "new.json"
     path.write_text(json.dumps({"projects": [asdict(project)]}), encoding="utf-8")
     assert peers.saved(path) == [project]
+
+
+def test_a_newer_result_is_crossed_in_and_the_schema_measure_counts_manual_data(
+    peers: ModuleType,
+) -> None:
+    """Saved peer checks take the newer statuses; a MANUAL data rollback whose schema came
+    back counts on the peers' schema-only measure, one whose schema did not does not."""
+    check = peers.PeerCheck
+    project = peers.ProjectPeers(
+        "p",
+        {
+            "atlas": [
+                check("a", "manual", "same"),  # data migration: ours manual, schema back
+                check("b", "manual", "same"),  # ours: no rollback at all
+                check("c", "verified", "different"),
+                check("d", "mismatch", "same"),  # not in the newer result: left as it was
+            ]
+        },
+    )
+    newer = {
+        "projects": [
+            {
+                "project": "p",
+                "per_migration": [
+                    {"migration": "a", "status": "manual", "schema": True},
+                    {"migration": "b", "status": "manual", "schema": False},
+                    {"migration": "c", "status": "verified"},
+                ],
+            }
+        ]
+    }
+    peers.crossed([project], newer)
+    a, b, c, d = project.checks["atlas"]
+    assert (a.ours, a.ours_schema, b.ours_schema, c.ours_schema) == ("manual", True, False, True)
+    assert (d.ours, d.ours_schema) == ("mismatch", None)
+    assert peers.two_by_two([a, b, c], schema=True) == {
+        "ours_y_peer_y": 1,
+        "ours_y_peer_n": 1,
+        "ours_n_peer_y": 1,
+        "ours_n_peer_n": 0,
+    }
+    only = peers.figures("atlas", [project])["peer_only_schema"]
+    assert [row["migration"] for row in only] == ["b"]
