@@ -81,4 +81,5 @@ def test_a_guarded_unschedule_alone_stays_manual(generated: dict[str, GeneratedR
     assert g.result.status == "manual"
     assert [m.need for m in g.still_manual] == ["DYNAMIC"]
     # the schema came back all the same: what a schema-only peer would call restored
-    assert g.result.schema_restored and g.result.to_json()["schema_restored"] is True
+    assert g.result.schema_restored
+    assert g.result.to_json()["schema_restored"] is True
