@@ -37,6 +37,7 @@ from migration_rollback.runner.capture_table import (
     prepare_insert,
     user_typed,
 )
+from migration_rollback.runner.capture_upsert import capture_upsert
 from migration_rollback.runner.errors import PostCheckError, PreconditionError
 from migration_rollback.runner.relations import relation_name, resolve_relation, row_key
 from migration_rollback.runner.session import Connection
@@ -183,6 +184,10 @@ def _keep(
     if spec.kind is CaptureKind.INSERT:
         return prepare_insert(conn, statement, target, base)
     as_text = user_typed(conn, oid) - set(base.key)
+    if spec.kind is CaptureKind.UPSERT:
+        rewritten = capture_upsert(conn, statement, spec, target, base, as_text)
+        _check_limits(conn, target, base, limits, version)
+        return rewritten
     cur = conn.execute(capture_query(target, spec, base, as_text))
     base.rows = max(cur.rowcount, 0)
     _check_limits(conn, target, base, limits, version)
@@ -260,8 +265,9 @@ def check_statement(pending: PendingCapture, rowcount: int, conn: Connection) ->
     record = pending.record
     if record.status != "captured":
         return
-    if record.kind is CaptureKind.INSERT:
-        record.rows = max(rowcount, 0)
+    if record.kind in (CaptureKind.INSERT, CaptureKind.UPSERT):
+        # The rows inserted (an upsert's updated rows were counted when they were kept).
+        record.rows = max(rowcount, 0) + (record.rows if record.kind is CaptureKind.UPSERT else 0)
         target = sql.Identifier(CAPTURE_SCHEMA, record.capture_table or "")
         _check_limits(conn, target, record, CaptureLimits(), "")
         return

@@ -5,8 +5,9 @@ about to change. This module decides *what* to keep for each statement, from pgl
 only: the target table as written (so the server resolves it exactly as it resolves the
 statement), the statement's own WHERE / FROM / USING clauses deparsed back to SQL, and the
 columns it sets, drops or converts. Statements whose prior state cannot be captured exactly
-(a WITH clause that itself writes, `WHERE CURRENT OF`, `ON CONFLICT DO UPDATE`, `MERGE ... WHEN
-NOT MATCHED`, `TRUNCATE ... CASCADE`, `DROP SCHEMA`) get a `manual` reason instead: never a guess.
+(a WITH clause that itself writes, `WHERE CURRENT OF`, an `ON CONFLICT DO UPDATE` whose conflicting
+rows cannot be told before it runs, `MERGE ... WHEN NOT MATCHED`, `TRUNCATE ... CASCADE`, `DROP
+SCHEMA`) get a `manual` reason instead: never a guess.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class CaptureKind(enum.StrEnum):
     MERGE = "merge"
     TRUNCATE = "truncate"
     INSERT = "insert"
+    UPSERT = "upsert"  # INSERT ... ON CONFLICT DO UPDATE: rows updated and rows inserted
     DROP_TABLE = "drop-table"
     DROP_COLUMN = "drop-column"
     ALTER_TYPE = "alter-type"
@@ -62,6 +64,10 @@ class CaptureSpec:
     where_sql: str | None = None  # the WHERE (or MERGE ON) condition
     with_sql: str | None = None  # a read-only WITH clause the condition may use
     manual: str | None = None  # why this cannot be captured exactly (nothing is kept then)
+    # UPSERT: the conflict target's columns, and the VALUES of just those columns (the rows
+    # that would conflict are the existing rows holding one of them).
+    conflict: tuple[str, ...] = ()
+    conflict_values: str | None = None
 
 
 def _name(rv: Any) -> QName:
@@ -168,14 +174,61 @@ def _insert(node: Any) -> list[CaptureSpec]:
         return [_manual(CaptureKind.INSERT, table, "INSERT ... RETURNING cannot be rewritten")]
     conflict = node.onConflictClause
     if conflict is not None and conflict.action == OnConflictAction.ONCONFLICT_UPDATE:
-        return [
-            _manual(
-                CaptureKind.INSERT,
-                table,
-                "ON CONFLICT DO UPDATE overwrites rows whose prior values cannot be told apart",
-            )
-        ]
+        return [_upsert(node, table)]
     return [CaptureSpec(kind=CaptureKind.INSERT, table=table, target=_bare(node.relation))]
+
+
+def _upsert(node: Any, table: QName) -> CaptureSpec:
+    """ON CONFLICT DO UPDATE: the rows it may update are the existing rows whose conflict
+    columns hold one of the inserted values. That is known before it runs only when those
+    values are constants of a VALUES list (no query, no function: evaluated again they could
+    differ) and the conflict target is plain columns the INSERT gives."""
+    found = _conflict_values(node)
+    if isinstance(found, str):
+        return _manual(
+            CaptureKind.UPSERT,
+            table,
+            f"ON CONFLICT DO UPDATE overwrites rows that cannot be told before it runs: {found}",
+        )
+    columns, values = found
+    return CaptureSpec(
+        kind=CaptureKind.UPSERT,
+        table=table,
+        target=_bare(node.relation),
+        columns=tuple(dict.fromkeys(str(t.name) for t in node.onConflictClause.targetList or ())),
+        conflict=columns,
+        conflict_values=values,
+    )
+
+
+def _conflict_values(node: Any) -> tuple[tuple[str, ...], str] | str:
+    """(conflict columns, `VALUES` of those columns only), or why they cannot be known."""
+    infer = node.onConflictClause.infer
+    if infer is None or infer.conname is not None:
+        return "the conflict target names a constraint, not columns"
+    if any(elem.name is None for elem in infer.indexElems or ()):
+        return "the conflict target is an expression"
+    target = tuple(str(elem.name) for elem in infer.indexElems)
+    given = [str(col.name) for col in node.cols or ()]
+    source = node.selectStmt
+    if node.withClause is not None or not isinstance(source, ast.SelectStmt):
+        return "its rows come from a query"
+    if not source.valuesLists:
+        return "its rows come from a query"
+    if any(col not in given for col in target):
+        return "the INSERT does not name every conflict column"
+    positions = [given.index(col) for col in target]
+    rows = [tuple(row[i] for i in positions) for row in source.valuesLists]
+    if not all(_constant(value) for row in rows for value in row):
+        return "a conflict column's value is not a constant"
+    return target, deparse(ast.SelectStmt(valuesLists=tuple(rows)))
+
+
+def _constant(value: Any) -> bool:
+    """A literal that is not NULL (NULL never conflicts), possibly cast."""
+    if isinstance(value, ast.TypeCast):
+        value = value.arg
+    return isinstance(value, ast.A_Const) and not value.isnull
 
 
 def _truncate(node: Any) -> list[CaptureSpec]:

@@ -79,7 +79,7 @@ def capture_problem(conn: Connection, oid: int, spec: CaptureSpec, key: list[str
             f"{'.'.join(relation_name(conn, oid))} has no primary key or NOT NULL unique key: "
             "its rows cannot be matched back"
         )
-    if spec.kind is CaptureKind.UPDATE and set(spec.columns) & set(key):
+    if spec.kind in (CaptureKind.UPDATE, CaptureKind.UPSERT) and set(spec.columns) & set(key):
         return "the UPDATE changes the key itself: its rows cannot be matched back"
     if spec.kind is CaptureKind.ALTER_TYPE and spec.columns[0] in key:
         return "the converted column is part of the key: its rows cannot be matched back"
@@ -100,7 +100,7 @@ def captured_columns(
     types = dict(live)
     if spec.kind is CaptureKind.INSERT:
         wanted = list(key)
-    elif spec.columns:
+    elif spec.columns and spec.kind is not CaptureKind.UPSERT:  # an upsert may insert: all
         wanted = [*key, *(c for c in spec.columns if c not in key)]
     else:
         return live

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from psycopg import sql
 
 from migration_rollback.runner.capture_plan import CaptureKind
+from migration_rollback.runner.capture_upsert import restore_upsert
 from migration_rollback.runner.restore_captures import Capture
 from migration_rollback.runner.restore_conflicts import (
     conflict_query,
@@ -55,6 +56,9 @@ def restore_one(conn: Connection, capture: Capture, on_conflict: str) -> str:
         return "skipped: the table does not exist at this point of the rollback"
     if capture.kind is CaptureKind.INSERT:
         return _delete_inserted(conn, capture, on_conflict)
+    if capture.kind is CaptureKind.UPSERT:
+        live = _writable(conn, capture, capture.values, insert=False)
+        return restore_upsert(conn, capture, live, on_conflict)
     if capture.kind is CaptureKind.ALTER_TYPE:
         return _restore_type(conn, capture, on_conflict)
     if capture.kind is CaptureKind.DROP_COLUMN:

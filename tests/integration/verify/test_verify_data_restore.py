@@ -80,6 +80,30 @@ def test_hand_written_rollback_with_markers_is_verified(tmp_path: Path, shadow_u
     assert run.drift == []  # the capture schema left nothing in the shadow's model
 
 
+UPSERTS = [
+    (  # the corpus seed's shape: a VALUES list upserted by a unique column
+        "insert into public.people (id, name, nick) values (1, 'ada', 'a'), (7, 'gus', 'g')\n"
+        "on conflict (id) do update set name = excluded.name, nick = excluded.nick;\n"
+    ),
+    (  # a variant: DO UPDATE ... WHERE, and a conflict value cast
+        "insert into public.people as p (id, name) values ('2'::bigint, 'bo'), (8, 'hal')\n"
+        "on conflict (id) do update set nick = excluded.name where p.nick is null;\n"
+    ),
+]
+
+
+@pytest.mark.parametrize("forward", UPSERTS)
+def test_upsert_of_constants_is_verified_from_captures(
+    tmp_path: Path, shadow_url: str, forward: str
+) -> None:
+    seeded = PEOPLE + "insert into public.people (id, name) values (1, 'a'), (2, 'b');\n"
+    pairs = write_project(tmp_path, [("people", seeded, None), ("upsert", forward, None)])
+    result = generate_verified(pairs, shadow_url)[1].result
+    assert result.status == "verified", explain([result])
+    assert len(result.restored) == 1
+    assert "ON CONFLICT" in result.restored[0]
+
+
 @pytest.mark.parametrize(
     ("forward", "why"),
     [
@@ -89,6 +113,11 @@ def test_hand_written_rollback_with_markers_is_verified(tmp_path: Path, shadow_u
             "writing CTE",
         ),
         ("update public.loose set score = 0 where score < 0;\n", "no key to match rows back"),
+        (  # an upsert whose conflicting rows cannot be told before it runs
+            "insert into public.people (id, name) select id + 1, name from public.people\n"
+            "on conflict (id) do update set name = excluded.name;\n",
+            "upsert from a query",
+        ),
         (  # a DO block writing into a table that existed before: no capture sees inside it
             "do $$ begin update public.people set nick = 'x'; end $$;\n",
             "DO block",
