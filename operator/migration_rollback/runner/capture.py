@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from psycopg import sql
 
@@ -37,6 +37,7 @@ from migration_rollback.runner.capture_table import (
     prepare_insert,
     user_typed,
 )
+from migration_rollback.runner.capture_triggers import as_detail, row_triggers
 from migration_rollback.runner.capture_upsert import capture_upsert
 from migration_rollback.runner.errors import PostCheckError, PreconditionError
 from migration_rollback.runner.relations import relation_name, resolve_relation, row_key
@@ -140,6 +141,12 @@ def capture(
     edges = _edges_or_problem(conn, oid, spec, key)
     if isinstance(edges, str):
         return _refusal(spec, base, edges)
+    triggers = row_triggers(conn, oid, spec.kind)
+    if isinstance(triggers, str):
+        return _refusal(spec, base, triggers)
+    if triggers:  # they change the row's other columns too: keep whole rows
+        base.detail = {"row_triggers": as_detail(triggers)}
+        spec = replace(spec, columns=()) if spec.kind is CaptureKind.UPDATE else spec
     lock_against_writers(conn, oid, spec.kind)
     base.key = key
 

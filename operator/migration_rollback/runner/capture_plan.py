@@ -17,6 +17,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from pglast import parse_sql
 from pglast.enums.nodes import CmdType, OnConflictAction
 from pglast.enums.parsenodes import AlterTableType, DropBehavior, ObjectType
 from pglast.enums.primnodes import MergeMatchKind
@@ -303,7 +304,9 @@ def returning_insert(statement: Statement, key: list[str]) -> str:
     inserted from one a trigger or an earlier statement did. RETURNING names exactly this
     statement's rows (DO NOTHING skips are not returned) in the same pass.
     """
-    node = copy.deepcopy(statement.node)
+    # A fresh tree from the text, not a deep copy: the script's nodes can be too deeply linked
+    # for copy.deepcopy (a RecursionError on a 94-row seed).
+    node: Any = parse_sql(statement.text)[0].stmt
     node.returningClause = ast.ReturningClause(
         exprs=tuple(
             ast.ResTarget(val=ast.ColumnRef(fields=(ast.String(sval=column),))) for column in key
