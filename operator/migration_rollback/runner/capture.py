@@ -18,6 +18,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+import psycopg
 from psycopg import sql
 
 from migration_rollback.runner.capture_cascade import Edge, reached, referencing
@@ -34,6 +35,7 @@ from migration_rollback.runner.capture_table import (
     kept_column,
     live_columns,
     lock_against_writers,
+    lock_reads,
     prepare_insert,
     user_typed,
 )
@@ -89,12 +91,45 @@ def take_captures(
     capture step `apply` runs and the verifier's round trip runs too."""
     pendings = []
     for index, spec in enumerate(capture_specs(statement)):
-        pending = capture(
+        take = _in_block if spec.in_block else capture
+        pending = take(
             conn, statement, number, index, spec, version=version, applied=applied, limits=limits
         )
         if pending is not None:
             pendings.append(pending)
     return pendings
+
+
+def _in_block(
+    conn: Connection,
+    statement: Statement,
+    number: int,
+    item: int,
+    spec: CaptureSpec,
+    *,
+    version: str,
+    applied: str,
+    limits: CaptureLimits,
+) -> PendingCapture | None:
+    """A write inside a DO block, captured before the block: a capture that fails (the block
+    may run the write only under a condition, `IF EXISTS (... column ...)`) keeps nothing and
+    says why, instead of failing the migration."""
+    try:
+        with conn.transaction():  # a savepoint: the failed capture leaves nothing behind
+            pending = capture(
+                conn, statement, number, item, spec, version=version, applied=applied,
+                limits=limits,
+            )  # fmt: skip
+    except psycopg.Error as exc:
+        base = CaptureRecord(
+            statement=number, line=statement.location.line, kind=spec.kind, status="manual",
+            table=".".join(spec.table),
+        )  # fmt: skip
+        reason = f"DO block: its capture failed before the block ran ({exc.diag.message_primary})"
+        return _refusal(spec, base, reason)
+    if pending is not None and pending.record.status == "captured":
+        lock_reads(conn, spec.reads)  # what its WHERE reads stays as captured until it runs
+    return pending
 
 
 def run_checked(

@@ -7,14 +7,15 @@ statement), the statement's own WHERE / FROM / USING clauses deparsed back to SQ
 columns it sets, drops or converts. Statements whose prior state cannot be captured exactly
 (a WITH clause that itself writes, `WHERE CURRENT OF`, an `ON CONFLICT DO UPDATE` whose conflicting
 rows cannot be told before it runs, `MERGE ... WHEN NOT MATCHED`, `TRUNCATE ... CASCADE`, `DROP
-SCHEMA`) get a `manual` reason instead: never a guess.
+SCHEMA`) get a `manual` reason instead: never a guess. A DO block's UPDATE and DELETE statements
+are kept before the whole block when their rows are known then (capture_blocks.py).
 """
 
 from __future__ import annotations
 
 import copy
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pglast import parse_sql
@@ -22,9 +23,11 @@ from pglast.enums.nodes import CmdType, OnConflictAction
 from pglast.enums.parsenodes import AlterTableType, DropBehavior, ObjectType
 from pglast.enums.primnodes import MergeMatchKind
 
+from migration_rollback.runner.capture_blocks import block_writes
 from migration_rollback.sql import Statement
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.names import deparse
+from migration_rollback.sql.plpgsql_writes import rows_written
 
 QName = tuple[str, ...]
 
@@ -69,6 +72,11 @@ class CaptureSpec:
     # that would conflict are the existing rows holding one of them).
     conflict: tuple[str, ...] = ()
     conflict_values: str | None = None
+    # A write inside a DO block, captured before the whole block (capture_blocks.py): the
+    # other tables it reads are locked against writers too, and a capture that fails (the
+    # block may guard the statement with a condition) is a reason, not an error.
+    in_block: bool = False
+    reads: tuple[QName, ...] = ()
 
 
 def _name(rv: Any) -> QName:
@@ -279,7 +287,42 @@ def _alter_table(node: Any) -> list[CaptureSpec]:
     return specs
 
 
-_RULES = {
+def _do(node: Any) -> list[CaptureSpec]:
+    """The writes of a DO block, each captured before the block or with its reason."""
+    body, language = _do_option(node, "as"), _do_option(node, "language") or "plpgsql"
+    found = block_writes(body, language)
+    if isinstance(found, str):  # said for the tables it writes, when they are known
+        written = rows_written(body, language) or []
+        tables = dict.fromkeys(w.table for w in written)
+        return [_manual(CaptureKind.UPDATE, t, f"DO block: {found}") for t in tables]
+    specs = []
+    for write in found:
+        if write.node is None:
+            kind = _BLOCK_KINDS[write.statement]
+            specs.append(_manual(kind, write.table, f"DO block: {write.manual}"))
+            continue
+        rule = _RULES[type(write.node)]
+        specs += [replace(s, in_block=True, reads=write.reads) for s in rule(write.node)]
+    return list(dict.fromkeys(specs))  # one reason per table, however many writes give it
+
+
+_BLOCK_KINDS = {
+    "UpdateStmt": CaptureKind.UPDATE,
+    "DeleteStmt": CaptureKind.DELETE,
+    "InsertStmt": CaptureKind.INSERT,
+    "MergeStmt": CaptureKind.MERGE,
+    "TruncateStmt": CaptureKind.TRUNCATE,
+}
+
+
+def _do_option(node: Any, name: str) -> str:
+    for arg in node.args or ():
+        if arg.defname == name:
+            return str(arg.arg.sval)
+    return ""
+
+
+_RULES: dict[type, Any] = {
     ast.UpdateStmt: _update,
     ast.DeleteStmt: _delete,
     ast.MergeStmt: _merge,
@@ -287,6 +330,7 @@ _RULES = {
     ast.TruncateStmt: _truncate,
     ast.DropStmt: _drop,
     ast.AlterTableStmt: _alter_table,
+    ast.DoStmt: _do,
 }
 
 

@@ -73,6 +73,25 @@ def lock_against_writers(conn: Connection, oid: int, kind: CaptureKind) -> None:
     )
 
 
+def lock_reads(conn: Connection, names: tuple[tuple[str, ...], ...]) -> None:
+    """The tables a captured statement reads (a DO block's: it runs later than the capture,
+    with no row count to check) are kept from writers too (SHARE: readers go on) until the
+    migration commits. Views and catalogs are not locked: only plain and partitioned tables."""
+    for name in names:
+        row = conn.execute(
+            "SELECT c.oid FROM pg_class c WHERE c.oid = to_regclass(%s) AND c.relkind IN ('r', 'p')"
+            " AND c.relnamespace NOT IN ('pg_catalog'::regnamespace,"
+            " 'information_schema'::regnamespace)",
+            [sql.Identifier(*name).as_string(conn)],
+        ).fetchone()
+        if row is not None:
+            conn.execute(
+                sql.SQL("LOCK TABLE {} IN SHARE MODE").format(
+                    sql.Identifier(*relation_name(conn, int(row[0])))
+                )
+            )
+
+
 def capture_problem(conn: Connection, oid: int, spec: CaptureSpec, key: list[str]) -> str | None:
     if spec.kind.needs_key and not key:
         return (
