@@ -23,8 +23,10 @@ import psycopg
 from kubernetes import client
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(REPO), str(REPO / "tests" / "e2e" / "operator")]
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(REPO), str(REPO / "tests" / "e2e" / "operator"), str(HERE)]
 
+from scaledown_trace import Timeline, breakdown  # noqa: E402
 from scenario import OperatorProcess  # noqa: E402
 from tests.cluster import ControlPlane  # noqa: E402
 
@@ -97,6 +99,7 @@ def main() -> None:
             for m in methods
         }
         total_before = sum(before.values())
+        timeline = Timeline(cp.api_client(), "app=web").start()
         started = time.monotonic()
         for i in range(count):
             body = {
@@ -170,6 +173,10 @@ def main() -> None:
                 [c - d for c, d in zip(coordination, scale_down, strict=True)],
             )
         )
+        timeline.stop()
+        succeeded = {f"bench-{i}": s for i, s in done.items() if s["phase"] == "Succeeded"}
+        print("\n".join(breakdown(timeline, succeeded)))
+        print(f"operator log: {work / 'operator.log'}")
     finally:
         operator.stop()
         cp.stop()

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from migration_rollback.controller.cache import WatchCache
+from migration_rollback.controller.events import EventPoster
 from migration_rollback.controller.interpreter import Interpreter, LeaseTaken
 from migration_rollback.controller.observe import Memory, Observer
 from migration_rollback.controller.podwatch import PodWatches
@@ -50,6 +51,7 @@ class RollbackFlow:
         body: Mapping[str, Any],
         stopped: Callable[[float], bool],
         cache: WatchCache,
+        events: EventPoster,
         wake: Callable[[], None] = lambda: None,
     ) -> None:
         self.body = body  # kopf's live view: spec and metadata as the watch last saw them
@@ -67,7 +69,7 @@ class RollbackFlow:
         identity = (settings.namespace, f"{self.namespace}/{self.name}")
         self.pods = PodWatches(clients, self.namespace, wake)
         self.observer = Observer(clients, cache, self.memory, self.namespace, identity, self.pods)
-        self.interpreter = Interpreter(clients, settings, cache, self.memory, self.obj)
+        self.interpreter = Interpreter(clients, settings, cache, self.memory, self.obj, events)
         self._wait_or_stop = stopped  # True when asked to stop
 
     @property

@@ -15,6 +15,7 @@ import kopf
 
 from migration_rollback import api
 from migration_rollback.controller.cache import WatchCache
+from migration_rollback.controller.events import EventPoster
 from migration_rollback.controller.flow import RollbackFlow, Stopped
 from migration_rollback.controller.interpreter import restore_on_delete
 from migration_rollback.kube import jobs
@@ -32,6 +33,7 @@ class Context:
     """What the handlers share; set once at startup by `controller.main`."""
 
     clients: Clients | None = None
+    events: EventPoster | None = None
     settings: Settings = Settings()
     ready = threading.Event()
     # (namespace, name) of each running rollback -> set when one of its Jobs, workloads or
@@ -60,10 +62,10 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     Context.ready.set()
 
 
-def _clients() -> Clients:
-    if Context.clients is None:
+def _clients() -> tuple[Clients, EventPoster]:
+    if Context.clients is None or Context.events is None:
         raise kopf.TemporaryError("operator not initialised yet", delay=1)
-    return Context.clients
+    return Context.clients, Context.events
 
 
 @kopf.daemon(api.GROUP, api.VERSION, api.PLURAL, cancellation_timeout=30)
@@ -94,8 +96,9 @@ def run_rollback(
                 return bool(stopped.is_set())
         return True
 
+    clients, events = _clients()
     flow = RollbackFlow(
-        _clients(), Context.settings, body, stop_requested, Context.cache, waker.set
+        clients, Context.settings, body, stop_requested, Context.cache, events, waker.set
     )
     Context.flows[(namespace, name)] = flow
     IN_PROGRESS.inc()
@@ -149,7 +152,8 @@ def workload_changed(event: kopf.RawEvent, resource: kopf.Resource, **_: Any) ->
 def restore_before_delete(body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
     """The finalizer: nothing the resource did to the app outlives it. (Returns nothing: kopf
     would store a result in status, which the CRD's schema does not have.)"""
-    done = restore_on_delete(_clients(), Context.settings, Context.cache, dict(body))
+    clients, events = _clients()
+    done = restore_on_delete(clients, Context.settings, Context.cache, dict(body), events)
     logger.info("deleted: %s", done)
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from migration_rollback.controller.cache import WatchCache
+from migration_rollback.controller.events import Event, EventPoster
 from migration_rollback.controller.jobrequest import job_request
 from migration_rollback.controller.observe import Memory
 from migration_rollback.controller.telemetry import record_metrics
@@ -47,8 +49,11 @@ class Interpreter:
         cache: WatchCache,
         memory: Memory,
         obj: dict[str, Any],
+        events: EventPoster,
     ) -> None:
         self.clients, self.settings, self.cache, self.memory = clients, settings, cache, memory
+        self.events = events
+        self._deleting: set[str] = set()  # workloads whose pods a thread is deleting
         self.obj = obj  # the controller's copy: status is updated here as it is patched
         meta = obj["metadata"]
         self.namespace, self.name = str(meta["namespace"]), str(meta["name"])
@@ -98,11 +103,11 @@ class Interpreter:
             )
 
     def event(self, action: a.RecordEvent) -> None:
+        """Handed to the poster threads: the next decision does not wait for it."""
         message = self.memory.redactor.scrub(action.message)
-        try:
-            resources.post_event(self.clients, self.obj, action.reason, message, action.warning)
-        except Exception:  # an event is a courtesy; never fail the rollback over one
-            log.warning("could not post event %s for %s", action.reason, self.identity)
+        meta = dict(self.obj["metadata"])
+        now = dt.datetime.now(dt.UTC)
+        self.events.post(Event(meta, action.reason, message, action.warning, now))
 
     def config_map(self, action: a.EnsureSqlConfigMap) -> None:
         owner = resources.owner_reference(self.obj)
@@ -124,14 +129,27 @@ class Interpreter:
         self.cache.scaled(self.namespace, w.kind, w.name, answer)
 
     def delete_pods(self, action: a.DeletePods) -> None:
+        """In a thread of its own: a collection delete answers only once every pod is marked
+        (over a second on a loaded API server), and the flow must act on the pods' end the
+        moment the watch shows it. One at a time per workload: the decisions made meanwhile
+        ask for it again."""
         w = workloads.Workload.from_key(action.workload)
         state = self.cache.workload(self.namespace, w.kind, w.name)
-        if state is None or not state.match_labels:
+        if state is None or not state.match_labels or action.workload in self._deleting:
             return
+        self._deleting.add(action.workload)
+        labels = dict(state.match_labels)
+        threading.Thread(
+            target=self._delete_pods, args=(action.workload, labels), daemon=True
+        ).start()
+
+    def _delete_pods(self, workload: str, labels: Mapping[str, str]) -> None:
         try:
-            workloads.delete_replica_set_pods(self.clients, self.namespace, state.match_labels)
+            workloads.delete_replica_set_pods(self.clients, self.namespace, labels)
         except Exception:  # only a speed-up: its ReplicaSets delete them all the same
-            log.warning("%s: could not delete the pods of %s", self.identity, action.workload)
+            log.warning("%s: could not delete the pods of %s", self.identity, workload)
+        finally:
+            self._deleting.discard(workload)
 
     def maintenance(self, action: a.SetMaintenance) -> None:
         spec = RollbackSpec.from_obj(self.obj).maintenance
@@ -202,13 +220,17 @@ APPLY: dict[type, Callable[[Interpreter, Any], None]] = {
 
 
 def restore_on_delete(
-    clients: Clients, settings: Settings, cache: WatchCache, obj: dict[str, Any]
+    clients: Clients,
+    settings: Settings,
+    cache: WatchCache,
+    obj: dict[str, Any],
+    events: EventPoster,
 ) -> str:
     """Deleting a resource mid-flow: bring the app back and let go of everything it holds
     (the restore actions the Restoring phase applies, plus the Job and the Lease)."""
     spec, status = RollbackSpec.from_obj(obj), RollbackStatus.from_obj(obj)
     restore = policy.restore_actions(spec, status, deleting=True)
-    interpreter = Interpreter(clients, settings, cache, Memory(), dict(obj))
+    interpreter = Interpreter(clients, settings, cache, Memory(), dict(obj), events)
     interpreter.apply(a.Decision(tuple(restore), status.phase, str(status.reason or "")))
     return "; ".join(map(_describe, restore)) or "nothing to restore"
 

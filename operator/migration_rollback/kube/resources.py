@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from migration_rollback import api
@@ -27,11 +28,16 @@ def owner_reference(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def post_event(
-    clients: Clients, obj: dict[str, Any], reason: str, message: str, warning: bool = False
+    clients: Clients,
+    meta: Mapping[str, Any],
+    reason: str,
+    message: str,
+    warning: bool = False,
+    at: dt.datetime | None = None,
 ) -> None:
-    """A core/v1 Event on the resource, as `kubectl describe` shows it."""
-    meta = obj["metadata"]
-    now = dt.datetime.now(dt.UTC)
+    """A core/v1 Event on the resource (`meta` is its metadata), as `kubectl describe` shows
+    it; `at`: when it happened (default now)."""
+    now = at or dt.datetime.now(dt.UTC)
     body = {
         "metadata": {"generateName": f"{meta['name']}.", "namespace": meta["namespace"]},
         "involvedObject": {

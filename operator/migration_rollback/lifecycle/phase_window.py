@@ -35,17 +35,16 @@ def _timed_out(ctx: Context) -> bool:
 def scaling_down(ctx: Context) -> Decision:
     plan = Plan(ctx)
     if not ctx.status.original_replicas:
+        # Recorded in a decision of their own, before anything is touched: a restart must
+        # restore these, not the zero. The scale then needs no write before it.
         _record_replicas(plan)
+        return plan.record_first().decision(0)
     maintenance = ctx.spec.maintenance
     if maintenance and plan.step_state(StepName.MAINTENANCE_ON) != str(StepState.DONE):
         plan.record_first().patch(maintenanceEnabled=True).act(SetMaintenance(True))
         plan.step(StepName.MAINTENANCE_ON, StepState.DONE, "maintenance mode on")
     if plan.step_state(StepName.SCALE_DOWN) is None:
-        original = plan.current("originalReplicas", {})
-        plan.record_first().step(
-            StepName.SCALE_DOWN, StepState.RUNNING, f"scaling {len(original)} workload(s) to 0"
-        )
-        plan.act(*(ScaleTo(key, 0) for key in original))
+        _scale_down(plan)
         return plan.decision(WORKLOAD_FALLBACK_SECONDS)
     _hold_down(plan)
     _hurry_pods(plan)
@@ -60,6 +59,22 @@ def scaling_down(ctx: Context) -> Decision:
         message = f"{remaining or 'some'} pod(s) still running after the scale-down timeout"
         raise plan.failure(Reason.SCALE_TIMEOUT, message, StepName.SCALE_DOWN)
     return plan.decision(WORKLOAD_FALLBACK_SECONDS)
+
+
+def _scale_down(plan: Plan) -> None:
+    """Every workload to 0, the downtime starting now. The scale goes before its record (the
+    replicas to restore are recorded already; should the operator die in between, the next
+    decision scales again, idempotent), so no write waits in front of it. Unless a workload's
+    replicas changed since they were recorded (an HPA, a person): the new count is recorded
+    first, as any count to restore is."""
+    ctx = plan.ctx
+    original = dict(ctx.status.original_replicas)
+    changed = {k: w.desired for k in original if (w := ctx.obs.workload(k)) and w.desired}
+    if any(original[k] != n for k, n in changed.items()):
+        plan.record_first().patch(originalReplicas={**original, **changed})
+    plan.patch(downtimeStartedAt=iso(ctx.now))
+    plan.step(StepName.SCALE_DOWN, StepState.RUNNING, f"scaling {len(original)} workload(s) to 0")
+    plan.act(*(ScaleTo(key, 0) for key in original))
 
 
 def pods_remaining(ctx: Context) -> int | None:
@@ -90,17 +105,16 @@ def _hurry_pods(plan: Plan) -> None:
 
 
 def _record_replicas(plan: Plan) -> None:
-    """Recorded before anything is scaled: a restart must restore these, not the zero."""
+    """What to restore: each workload's replicas, its HPAs' minimums, its revisions."""
     obs = plan.ctx.obs
     if obs.workload_error is not None:
         raise plan.failure(Reason.WORKLOAD_NOT_FOUND, obs.workload_error)
     original = {w.key: w.desired for w in obs.workloads}
     hpas = {name: n for w in obs.workloads for name, n in w.hpa_min_replicas.items()}
     revisions = _revisions(plan)
-    plan.record_first().patch(
+    plan.patch(
         originalReplicas=original,
         hpaMinReplicas=hpas,
-        downtimeStartedAt=iso(plan.ctx.now),
         **({"revisions": revisions} if revisions else {}),
     )
     plan.step(

@@ -289,15 +289,29 @@ CASES: dict[str, Case] = {
         (a.ReleaseLease, P, E, E), None, {"reason": "JobFailed"},
     ),
     # --- the downtime window ---------------------------------------------------------------
-    "the first look records replicas before scaling to zero": Case(
+    "the first look records the replicas in a decision of its own, before any scale": Case(
         spec(), status("ScalingDown", **LOCKED), obs(workloads=web(3)), "ScalingDown",
-        (P, a.ScaleTo, E), 5.0, {"originalReplicas": {"web": 3}, "downtimeStartedAt":
-        "2026-12-01T12:00:00.000Z"},
+        (P, E), 0, {"originalReplicas": {"web": 3}, "downtimeStartedAt": None},
+    ),
+    "replicas recorded: the scale goes first, its record and the downtime's start after": Case(
+        spec(), status("ScalingDown", **LOCKED, originalReplicas={"web": 3}),
+        obs(workloads=web(3)), "ScalingDown", (a.ScaleTo, P), 5.0,
+        {"downtimeStartedAt": "2026-12-01T12:00:00.000Z", "originalReplicas": None},
+    ),
+    "replicas changed since they were recorded: the new count is recorded first": Case(
+        spec(), status("ScalingDown", **LOCKED, originalReplicas={"web": 3}),
+        obs(workloads=web(4)), "ScalingDown", (P, a.ScaleTo), 5.0,
+        {"originalReplicas": {"web": 4}},
+    ),
+    "restarted between the scale and its record: scaled again, the recorded count kept": Case(
+        spec(), status("ScalingDown", **LOCKED, originalReplicas={"web": 3}),
+        obs(workloads=web(0)), "ScalingDown", (a.ScaleTo, P), 5.0,
+        {"originalReplicas": None},
     ),
     "maintenance goes on after it is recorded, before the scale": Case(
-        spec(maintenance=MAINTENANCE), status("ScalingDown", **LOCKED), obs(workloads=web(2)),
-        "ScalingDown", (P, a.SetMaintenance, a.ScaleTo, E, E), 5.0,
-        {"maintenanceEnabled": True},
+        spec(maintenance=MAINTENANCE), status("ScalingDown", **LOCKED,
+        originalReplicas={"web": 2}), obs(workloads=web(2)), "ScalingDown",
+        (P, a.SetMaintenance, a.ScaleTo, E), 5.0, {"maintenanceEnabled": True},
     ),
     "a workload that is not there fails before anything is touched": Case(
         spec(), status("ScalingDown", **LOCKED), obs(workload_error="no Deployment web"),
@@ -306,7 +320,7 @@ CASES: dict[str, Case] = {
     "revision previous records the revision to come back on": Case(
         spec(workloads=[{"name": "web", "revision": "previous"}]), status("ScalingDown",
         **LOCKED), obs(workloads=web(3), revisions=(RevisionView("web", "Deployment",
-        "previous", 4, {3: "h3", 4: "h4"}),)), "ScalingDown", (P, a.ScaleTo, E), 5.0,
+        "previous", 4, {3: "h3", 4: "h4"}),)), "ScalingDown", (P, E), 0,
         {"revisions": {"web": {"current": 4, "target": 3, "podTemplateHash": "h3"}}},
     ),
     "a revision that is gone is an invalid spec": Case(
