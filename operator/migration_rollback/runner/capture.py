@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+import psycopg
 from psycopg import sql
 
 from migration_rollback.runner.capture_cascade import Edge, reached, referencing
@@ -34,9 +35,12 @@ from migration_rollback.runner.capture_table import (
     kept_column,
     live_columns,
     lock_against_writers,
+    lock_reads,
     prepare_insert,
     user_typed,
 )
+from migration_rollback.runner.capture_triggers import as_detail, row_triggers
+from migration_rollback.runner.capture_upsert import capture_upsert
 from migration_rollback.runner.errors import PostCheckError, PreconditionError
 from migration_rollback.runner.relations import relation_name, resolve_relation, row_key
 from migration_rollback.runner.session import Connection
@@ -87,12 +91,45 @@ def take_captures(
     capture step `apply` runs and the verifier's round trip runs too."""
     pendings = []
     for index, spec in enumerate(capture_specs(statement)):
-        pending = capture(
+        take = _in_block if spec.in_block else capture
+        pending = take(
             conn, statement, number, index, spec, version=version, applied=applied, limits=limits
         )
         if pending is not None:
             pendings.append(pending)
     return pendings
+
+
+def _in_block(
+    conn: Connection,
+    statement: Statement,
+    number: int,
+    item: int,
+    spec: CaptureSpec,
+    *,
+    version: str,
+    applied: str,
+    limits: CaptureLimits,
+) -> PendingCapture | None:
+    """A write inside a DO block, captured before the block: a capture that fails (the block
+    may run the write only under a condition, `IF EXISTS (... column ...)`) keeps nothing and
+    says why, instead of failing the migration."""
+    try:
+        with conn.transaction():  # a savepoint: the failed capture leaves nothing behind
+            pending = capture(
+                conn, statement, number, item, spec, version=version, applied=applied,
+                limits=limits,
+            )  # fmt: skip
+    except psycopg.Error as exc:
+        base = CaptureRecord(
+            statement=number, line=statement.location.line, kind=spec.kind, status="manual",
+            table=".".join(spec.table),
+        )  # fmt: skip
+        reason = f"DO block: its capture failed before the block ran ({exc.diag.message_primary})"
+        return _refusal(spec, base, reason)
+    if pending is not None and pending.record.status == "captured":
+        lock_reads(conn, spec.reads)  # what its WHERE reads stays as captured until it runs
+    return pending
 
 
 def run_checked(
@@ -139,6 +176,12 @@ def capture(
     edges = _edges_or_problem(conn, oid, spec, key)
     if isinstance(edges, str):
         return _refusal(spec, base, edges)
+    triggers = row_triggers(conn, oid, spec.kind)
+    if isinstance(triggers, str):
+        return _refusal(spec, base, triggers)
+    if triggers:  # they change the row's other columns too: keep whole rows
+        base.detail = {"row_triggers": as_detail(triggers)}
+        spec = replace(spec, columns=()) if spec.kind is CaptureKind.UPDATE else spec
     lock_against_writers(conn, oid, spec.kind)
     base.key = key
 
@@ -183,6 +226,10 @@ def _keep(
     if spec.kind is CaptureKind.INSERT:
         return prepare_insert(conn, statement, target, base)
     as_text = user_typed(conn, oid) - set(base.key)
+    if spec.kind is CaptureKind.UPSERT:
+        rewritten = capture_upsert(conn, statement, spec, target, base, as_text)
+        _check_limits(conn, target, base, limits, version)
+        return rewritten
     cur = conn.execute(capture_query(target, spec, base, as_text))
     base.rows = max(cur.rowcount, 0)
     _check_limits(conn, target, base, limits, version)
@@ -260,8 +307,9 @@ def check_statement(pending: PendingCapture, rowcount: int, conn: Connection) ->
     record = pending.record
     if record.status != "captured":
         return
-    if record.kind is CaptureKind.INSERT:
-        record.rows = max(rowcount, 0)
+    if record.kind in (CaptureKind.INSERT, CaptureKind.UPSERT):
+        # The rows inserted (an upsert's updated rows were counted when they were kept).
+        record.rows = max(rowcount, 0) + (record.rows if record.kind is CaptureKind.UPSERT else 0)
         target = sql.Identifier(CAPTURE_SCHEMA, record.capture_table or "")
         _check_limits(conn, target, record, CaptureLimits(), "")
         return

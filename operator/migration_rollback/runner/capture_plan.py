@@ -5,24 +5,29 @@ about to change. This module decides *what* to keep for each statement, from pgl
 only: the target table as written (so the server resolves it exactly as it resolves the
 statement), the statement's own WHERE / FROM / USING clauses deparsed back to SQL, and the
 columns it sets, drops or converts. Statements whose prior state cannot be captured exactly
-(a WITH clause that itself writes, `WHERE CURRENT OF`, `ON CONFLICT DO UPDATE`, `MERGE ... WHEN
-NOT MATCHED`, `TRUNCATE ... CASCADE`, `DROP SCHEMA`) get a `manual` reason instead: never a guess.
+(a WITH clause that itself writes, `WHERE CURRENT OF`, an `ON CONFLICT DO UPDATE` whose conflicting
+rows cannot be told before it runs, `MERGE ... WHEN NOT MATCHED`, `TRUNCATE ... CASCADE`, `DROP
+SCHEMA`) get a `manual` reason instead: never a guess. A DO block's UPDATE and DELETE statements
+are kept before the whole block when their rows are known then (capture_blocks.py).
 """
 
 from __future__ import annotations
 
 import copy
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from pglast import parse_sql
 from pglast.enums.nodes import CmdType, OnConflictAction
 from pglast.enums.parsenodes import AlterTableType, DropBehavior, ObjectType
 from pglast.enums.primnodes import MergeMatchKind
 
+from migration_rollback.runner.capture_blocks import block_writes
 from migration_rollback.sql import Statement
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.names import deparse
+from migration_rollback.sql.plpgsql_writes import rows_written
 
 QName = tuple[str, ...]
 
@@ -33,6 +38,7 @@ class CaptureKind(enum.StrEnum):
     MERGE = "merge"
     TRUNCATE = "truncate"
     INSERT = "insert"
+    UPSERT = "upsert"  # INSERT ... ON CONFLICT DO UPDATE: rows updated and rows inserted
     DROP_TABLE = "drop-table"
     DROP_COLUMN = "drop-column"
     ALTER_TYPE = "alter-type"
@@ -62,6 +68,15 @@ class CaptureSpec:
     where_sql: str | None = None  # the WHERE (or MERGE ON) condition
     with_sql: str | None = None  # a read-only WITH clause the condition may use
     manual: str | None = None  # why this cannot be captured exactly (nothing is kept then)
+    # UPSERT: the conflict target's columns, and the VALUES of just those columns (the rows
+    # that would conflict are the existing rows holding one of them).
+    conflict: tuple[str, ...] = ()
+    conflict_values: str | None = None
+    # A write inside a DO block, captured before the whole block (capture_blocks.py): the
+    # other tables it reads are locked against writers too, and a capture that fails (the
+    # block may guard the statement with a condition) is a reason, not an error.
+    in_block: bool = False
+    reads: tuple[QName, ...] = ()
 
 
 def _name(rv: Any) -> QName:
@@ -168,14 +183,61 @@ def _insert(node: Any) -> list[CaptureSpec]:
         return [_manual(CaptureKind.INSERT, table, "INSERT ... RETURNING cannot be rewritten")]
     conflict = node.onConflictClause
     if conflict is not None and conflict.action == OnConflictAction.ONCONFLICT_UPDATE:
-        return [
-            _manual(
-                CaptureKind.INSERT,
-                table,
-                "ON CONFLICT DO UPDATE overwrites rows whose prior values cannot be told apart",
-            )
-        ]
+        return [_upsert(node, table)]
     return [CaptureSpec(kind=CaptureKind.INSERT, table=table, target=_bare(node.relation))]
+
+
+def _upsert(node: Any, table: QName) -> CaptureSpec:
+    """ON CONFLICT DO UPDATE: the rows it may update are the existing rows whose conflict
+    columns hold one of the inserted values. That is known before it runs only when those
+    values are constants of a VALUES list (no query, no function: evaluated again they could
+    differ) and the conflict target is plain columns the INSERT gives."""
+    found = _conflict_values(node)
+    if isinstance(found, str):
+        return _manual(
+            CaptureKind.UPSERT,
+            table,
+            f"ON CONFLICT DO UPDATE overwrites rows that cannot be told before it runs: {found}",
+        )
+    columns, values = found
+    return CaptureSpec(
+        kind=CaptureKind.UPSERT,
+        table=table,
+        target=_bare(node.relation),
+        columns=tuple(dict.fromkeys(str(t.name) for t in node.onConflictClause.targetList or ())),
+        conflict=columns,
+        conflict_values=values,
+    )
+
+
+def _conflict_values(node: Any) -> tuple[tuple[str, ...], str] | str:
+    """(conflict columns, `VALUES` of those columns only), or why they cannot be known."""
+    infer = node.onConflictClause.infer
+    if infer is None or infer.conname is not None:
+        return "the conflict target names a constraint, not columns"
+    if any(elem.name is None for elem in infer.indexElems or ()):
+        return "the conflict target is an expression"
+    target = tuple(str(elem.name) for elem in infer.indexElems)
+    given = [str(col.name) for col in node.cols or ()]
+    source = node.selectStmt
+    if node.withClause is not None or not isinstance(source, ast.SelectStmt):
+        return "its rows come from a query"
+    if not source.valuesLists:
+        return "its rows come from a query"
+    if any(col not in given for col in target):
+        return "the INSERT does not name every conflict column"
+    positions = [given.index(col) for col in target]
+    rows = [tuple(row[i] for i in positions) for row in source.valuesLists]
+    if not all(_constant(value) for row in rows for value in row):
+        return "a conflict column's value is not a constant"
+    return target, deparse(ast.SelectStmt(valuesLists=tuple(rows)))
+
+
+def _constant(value: Any) -> bool:
+    """A literal that is not NULL (NULL never conflicts), possibly cast."""
+    if isinstance(value, ast.TypeCast):
+        value = value.arg
+    return isinstance(value, ast.A_Const) and not value.isnull
 
 
 def _truncate(node: Any) -> list[CaptureSpec]:
@@ -225,7 +287,42 @@ def _alter_table(node: Any) -> list[CaptureSpec]:
     return specs
 
 
-_RULES = {
+def _do(node: Any) -> list[CaptureSpec]:
+    """The writes of a DO block, each captured before the block or with its reason."""
+    body, language = _do_option(node, "as"), _do_option(node, "language") or "plpgsql"
+    found = block_writes(body, language)
+    if isinstance(found, str):  # said for the tables it writes, when they are known
+        written = rows_written(body, language) or []
+        tables = dict.fromkeys(w.table for w in written)
+        return [_manual(CaptureKind.UPDATE, t, f"DO block: {found}") for t in tables]
+    specs = []
+    for write in found:
+        if write.node is None:
+            kind = _BLOCK_KINDS[write.statement]
+            specs.append(_manual(kind, write.table, f"DO block: {write.manual}"))
+            continue
+        rule = _RULES[type(write.node)]
+        specs += [replace(s, in_block=True, reads=write.reads) for s in rule(write.node)]
+    return list(dict.fromkeys(specs))  # one reason per table, however many writes give it
+
+
+_BLOCK_KINDS = {
+    "UpdateStmt": CaptureKind.UPDATE,
+    "DeleteStmt": CaptureKind.DELETE,
+    "InsertStmt": CaptureKind.INSERT,
+    "MergeStmt": CaptureKind.MERGE,
+    "TruncateStmt": CaptureKind.TRUNCATE,
+}
+
+
+def _do_option(node: Any, name: str) -> str:
+    for arg in node.args or ():
+        if arg.defname == name:
+            return str(arg.arg.sval)
+    return ""
+
+
+_RULES: dict[type, Any] = {
     ast.UpdateStmt: _update,
     ast.DeleteStmt: _delete,
     ast.MergeStmt: _merge,
@@ -233,6 +330,7 @@ _RULES = {
     ast.TruncateStmt: _truncate,
     ast.DropStmt: _drop,
     ast.AlterTableStmt: _alter_table,
+    ast.DoStmt: _do,
 }
 
 
@@ -250,7 +348,9 @@ def returning_insert(statement: Statement, key: list[str]) -> str:
     inserted from one a trigger or an earlier statement did. RETURNING names exactly this
     statement's rows (DO NOTHING skips are not returned) in the same pass.
     """
-    node = copy.deepcopy(statement.node)
+    # A fresh tree from the text, not a deep copy: the script's nodes can be too deeply linked
+    # for copy.deepcopy (a RecursionError on a 94-row seed).
+    node: Any = parse_sql(statement.text)[0].stmt
     node.returningClause = ast.ReturningClause(
         exprs=tuple(
             ast.ResTarget(val=ast.ColumnRef(fields=(ast.String(sval=column),))) for column in key

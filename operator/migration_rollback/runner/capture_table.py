@@ -73,13 +73,32 @@ def lock_against_writers(conn: Connection, oid: int, kind: CaptureKind) -> None:
     )
 
 
+def lock_reads(conn: Connection, names: tuple[tuple[str, ...], ...]) -> None:
+    """The tables a captured statement reads (a DO block's: it runs later than the capture,
+    with no row count to check) are kept from writers too (SHARE: readers go on) until the
+    migration commits. Views and catalogs are not locked: only plain and partitioned tables."""
+    for name in names:
+        row = conn.execute(
+            "SELECT c.oid FROM pg_class c WHERE c.oid = to_regclass(%s) AND c.relkind IN ('r', 'p')"
+            " AND c.relnamespace NOT IN ('pg_catalog'::regnamespace,"
+            " 'information_schema'::regnamespace)",
+            [sql.Identifier(*name).as_string(conn)],
+        ).fetchone()
+        if row is not None:
+            conn.execute(
+                sql.SQL("LOCK TABLE {} IN SHARE MODE").format(
+                    sql.Identifier(*relation_name(conn, int(row[0])))
+                )
+            )
+
+
 def capture_problem(conn: Connection, oid: int, spec: CaptureSpec, key: list[str]) -> str | None:
     if spec.kind.needs_key and not key:
         return (
             f"{'.'.join(relation_name(conn, oid))} has no primary key or NOT NULL unique key: "
             "its rows cannot be matched back"
         )
-    if spec.kind is CaptureKind.UPDATE and set(spec.columns) & set(key):
+    if spec.kind in (CaptureKind.UPDATE, CaptureKind.UPSERT) and set(spec.columns) & set(key):
         return "the UPDATE changes the key itself: its rows cannot be matched back"
     if spec.kind is CaptureKind.ALTER_TYPE and spec.columns[0] in key:
         return "the converted column is part of the key: its rows cannot be matched back"
@@ -100,7 +119,7 @@ def captured_columns(
     types = dict(live)
     if spec.kind is CaptureKind.INSERT:
         wanted = list(key)
-    elif spec.columns:
+    elif spec.columns and spec.kind is not CaptureKind.UPSERT:  # an upsert may insert: all
         wanted = [*key, *(c for c in spec.columns if c not in key)]
     else:
         return live

@@ -9,6 +9,8 @@ prior type comes back before the prior values of an earlier UPDATE are written i
 - UPDATE: the prior values of the columns it set, written back by key.
 - DELETE, TRUNCATE, DROP TABLE, MERGE: the prior rows put back (by key where there is one).
 - INSERT: the inserted rows deleted by key.
+- INSERT ... ON CONFLICT DO UPDATE: the inserted rows deleted, the updated ones written back
+  (capture_upsert.py).
 - DROP COLUMN: the column re-added if the rollback did not, then refilled by key.
 - ALTER COLUMN TYPE: the prior type restored with the exact prior values (a lookup by key in
   the USING expression; rows written since the migration are converted by a plain cast).

@@ -169,6 +169,8 @@ def answered(statement: Statement | None, captures: list[Capture]) -> bool:
     node = statement.node
     if isinstance(node, DATA_STATEMENTS):
         return True
+    if isinstance(node, ast.DoStmt):  # every write was kept (a refused one is not usable)
+        return True
     if isinstance(node, ast.AlterTableStmt):
         touched = [c for c in node.cmds or () if c.subtype in _COVERED_SUBCOMMANDS]
         others = [c for c in node.cmds or () if c.subtype not in _COVERED_SUBCOMMANDS]

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from psycopg import sql
 
 from migration_rollback.runner.capture_plan import CaptureKind
+from migration_rollback.runner.capture_triggers import from_detail, silenced, unsilence
+from migration_rollback.runner.capture_upsert import restore_upsert
 from migration_rollback.runner.restore_captures import Capture
 from migration_rollback.runner.restore_conflicts import (
     conflict_query,
@@ -48,13 +50,24 @@ def _writable(
 
 
 def restore_one(conn: Connection, capture: Capture, on_conflict: str) -> str:
-    """Put back what one capture kept; returns what was done, for the result."""
+    """Put back what one capture kept, with the table's row triggers silenced (they would
+    stamp the restored rows again, see capture_triggers.py); returns what was done."""
     if capture.kind is CaptureKind.SEQUENCE:
         return _restore_sequence(conn, capture)
     if not table_exists(conn, capture):
         return "skipped: the table does not exist at this point of the rollback"
+    silent = silenced(conn, capture.target, from_detail(capture.detail))
+    note = _restore_rows(conn, capture, on_conflict)
+    unsilence(conn, capture.target, silent)
+    return note
+
+
+def _restore_rows(conn: Connection, capture: Capture, on_conflict: str) -> str:
     if capture.kind is CaptureKind.INSERT:
         return _delete_inserted(conn, capture, on_conflict)
+    if capture.kind is CaptureKind.UPSERT:
+        live = _writable(conn, capture, capture.values, insert=False)
+        return restore_upsert(conn, capture, live, on_conflict)
     if capture.kind is CaptureKind.ALTER_TYPE:
         return _restore_type(conn, capture, on_conflict)
     if capture.kind is CaptureKind.DROP_COLUMN:

@@ -80,6 +80,61 @@ def test_hand_written_rollback_with_markers_is_verified(tmp_path: Path, shadow_u
     assert run.drift == []  # the capture schema left nothing in the shadow's model
 
 
+UPSERTS = [
+    (  # the corpus seed's shape: a VALUES list upserted by a unique column
+        "insert into public.people (id, name, nick) values (1, 'ada', 'a'), (7, 'gus', 'g')\n"
+        "on conflict (id) do update set name = excluded.name, nick = excluded.nick;\n"
+    ),
+    (  # a variant: DO UPDATE ... WHERE, and a conflict value cast
+        "insert into public.people as p (id, name) values ('2'::bigint, 'bo'), (8, 'hal')\n"
+        "on conflict (id) do update set nick = excluded.name where p.nick is null;\n"
+    ),
+]
+
+
+@pytest.mark.parametrize("forward", UPSERTS)
+def test_upsert_of_constants_is_verified_from_captures(
+    tmp_path: Path, shadow_url: str, forward: str
+) -> None:
+    seeded = PEOPLE + "insert into public.people (id, name) values (1, 'a'), (2, 'b');\n"
+    pairs = write_project(tmp_path, [("people", seeded, None), ("upsert", forward, None)])
+    result = generate_verified(pairs, shadow_url)[1].result
+    assert result.status == "verified", explain([result])
+    assert len(result.restored) == 1
+    assert "ON CONFLICT" in result.restored[0]
+
+
+STAMPED = (
+    "alter table public.people add column updated_at timestamptz;\n"
+    "create function public.stamp() returns trigger language plpgsql as\n"
+    "$$ begin new.updated_at := now(); return new; end $$;\n"
+    "create trigger stamp before update on public.people\n"
+    "  for each row execute function public.stamp();\n"
+)
+AUDITED = (
+    "create table public.audit (id bigserial primary key, what text);\n"
+    "create function public.log_change() returns trigger language plpgsql as\n"
+    "$$ begin insert into public.audit (what) values (new.name); return new; end $$;\n"
+    "create trigger log_change after update on public.people\n"
+    "  for each row execute function public.log_change();\n"
+)
+
+
+@pytest.mark.parametrize(("before", "status"), [(STAMPED, "verified"), (AUDITED, "manual")])
+def test_update_under_a_trigger_is_verified_only_when_it_changes_just_the_row(
+    tmp_path: Path, shadow_url: str, before: str, status: str
+) -> None:
+    """A stamp trigger is silenced while the restore writes whole rows back; a trigger that
+    writes another table leaves rows no capture keeps."""
+    seeded = PEOPLE + before + "insert into public.people (id, name) values (1, 'a');\n"
+    forward = "update public.people set nick = upper(name) where nick is null;\n"
+    pairs = write_project(tmp_path, [("people", seeded, None), ("nick", forward, None)])
+    result = generate_verified(pairs, shadow_url)[1].result
+    assert result.status == status, explain([result])
+    if status == "manual":
+        assert any("trigger log_change" in n for n in result.notes), result.notes
+
+
 @pytest.mark.parametrize(
     ("forward", "why"),
     [
@@ -89,8 +144,14 @@ def test_hand_written_rollback_with_markers_is_verified(tmp_path: Path, shadow_u
             "writing CTE",
         ),
         ("update public.loose set score = 0 where score < 0;\n", "no key to match rows back"),
-        (  # a DO block writing into a table that existed before: no capture sees inside it
-            "do $$ begin update public.people set nick = 'x'; end $$;\n",
+        (  # an upsert whose conflicting rows cannot be told before it runs
+            "insert into public.people (id, name) select id + 1, name from public.people\n"
+            "on conflict (id) do update set name = excluded.name;\n",
+            "upsert from a query",
+        ),
+        (  # a DO block whose WHERE reads its own variable: the rows are known only then
+            "do $$ declare n text := 'x'; begin\n"
+            "  update public.people set nick = n where nick is distinct from n; end $$;\n",
             "DO block",
         ),
     ],
@@ -110,7 +171,8 @@ def test_only_the_item_no_capture_answers_stays_manual(tmp_path: Path, shadow_ur
     but the verdict lists the DO block alone as what remains (the UPDATE under `restored`)."""
     forward = (
         "update public.people set nick = lower(name) where nick is null;\n"
-        "do $$ begin update public.people set age = '1'; end $$;\n"
+        "do $$ declare r record; begin for r in select id from public.people loop "
+        "update public.people set age = '1' where id = 1; end loop; end $$;\n"
     )
     rollback = (
         "-- undoes supabase/migrations/20250101000002_mixed.sql:2: do\n"
@@ -222,25 +284,63 @@ def test_do_block_filling_only_columns_made_here_needs_nothing(
     assert "MANUAL" not in (out.sql_body or "")
 
 
+AUDIT_TOUCH = (
+    "create table public.audit (id bigserial primary key, what text);\n"
+    "create function public.touch() returns trigger language plpgsql as\n"
+    "$$ begin insert into public.audit (what) values (new.name); return new; end $$;\n"
+    "create trigger touch after update on public.people\n"
+    "  for each row execute function public.touch();\n"
+)
+
+
 @pytest.mark.parametrize(
-    ("before", "why"),
+    ("before", "status"),
     [
-        (  # a trigger may write the row's old columns (updated_at) when the UPDATE fires it
+        (  # the trigger rewrites the row's own columns: whole rows kept, restored with it off
             TOUCH + "create trigger touch before update on public.people\n"
             "  for each row execute function public.touch();\n",
-            "trigger",
+            "verified",
         ),
-        ("alter table public.people add column slug text;\n", "the column existed before"),
+        # the column existed before: the backfill's rows are kept before the block runs
+        ("alter table public.people add column slug text;\n", "verified"),
+        (AUDIT_TOUCH, "manual"),  # the trigger writes another table: nothing keeps that
     ],
 )
-def test_do_block_filling_new_columns_with_a_lasting_effect_stays_manual(
-    tmp_path: Path, shadow_url: str, before: str, why: str
+def test_do_block_backfill_with_a_lasting_effect_needs_a_capture(
+    tmp_path: Path, shadow_url: str, before: str, status: str
 ) -> None:
     forward = NEW_COLUMN_BACKFILL.replace("add column slug", "add column if not exists slug")
     pairs = write_project(tmp_path, [("people", PEOPLE + before, None), ("slug", forward, None)])
     out = generate_verified(pairs, shadow_url)[1]
-    assert out.result.status == "manual", f"{why}: {explain([out.result])}"
-    assert "the DO block writes rows" in (out.sql_body or ""), why
+    assert out.result.status == status, explain([out.result])
+    assert "the DO block writes rows" in (out.sql_body or "")  # the marker execute answers
+    assert len(out.result.restored) == (1 if status == "verified" else 0)
+
+
+DO_BLOCKS = [
+    (  # Saturday-Vinyl 20260201000001's shape: a guarded EXECUTE of a constant DELETE
+        "do $$ begin if exists (select 1 from information_schema.tables\n"
+        "  where table_name = 'people') then\n"
+        "  execute 'delete from public.people where length(name) = 0';\n"
+        "end if; end $$;\n"
+    ),
+    (  # a static UPDATE next to an independent DELETE in one block
+        "do $$ begin update public.people set nick = lower(name) where nick is null;\n"
+        "  delete from public.loose where score < 0; end $$;\n"
+    ),
+]
+
+
+@pytest.mark.parametrize("forward", DO_BLOCKS)
+def test_do_block_static_writes_are_verified_from_captures(
+    tmp_path: Path, shadow_url: str, forward: str
+) -> None:
+    with_key = PEOPLE.replace("(name text, score int)", "(name text primary key, score int)")
+    seeded = with_key + "insert into public.people (id, name) values (1, 'a'), (2, '');\n"
+    pairs = write_project(tmp_path, [("people", seeded, None), ("block", forward, None)])
+    result = generate_verified(pairs, shadow_url)[1].result
+    assert result.status == "verified", explain([result])
+    assert len(result.restored) == 1  # the DO block's one MANUAL item
 
 
 def test_the_schema_must_come_back_without_the_restores(tmp_path: Path, shadow_url: str) -> None:

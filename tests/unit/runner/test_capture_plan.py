@@ -38,7 +38,13 @@ def test_delete_using_and_read_only_with() -> None:
     ("text", "reason"),
     [
         ("WITH d AS (DELETE FROM u RETURNING id) UPDATE t SET a = 1", "WITH clause writes"),
-        ("INSERT INTO t (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET a = 2", "DO UPDATE"),
+        ("INSERT INTO t (id) VALUES (now()) ON CONFLICT (id) DO UPDATE SET a = 2", "constant"),
+        ("INSERT INTO t (id) SELECT id FROM u ON CONFLICT (id) DO UPDATE SET a = 2", "query"),
+        ("INSERT INTO t (id) VALUES (NULL) ON CONFLICT (id) DO UPDATE SET a = 2", "constant"),
+        ("INSERT INTO t (a) VALUES (1) ON CONFLICT (id) DO UPDATE SET a = 2", "every conflict"),
+        ("INSERT INTO t VALUES (1) ON CONFLICT (id) DO UPDATE SET a = 2", "every conflict"),
+        ("INSERT INTO t (id) VALUES (1) ON CONFLICT ON CONSTRAINT k DO UPDATE SET a = 2", "names"),
+        ("INSERT INTO t (id) VALUES (1) ON CONFLICT (lower(id)) DO UPDATE SET a = 2", "express"),
         ("INSERT INTO t (id) VALUES (1) RETURNING id", "RETURNING"),
         ("TRUNCATE t CASCADE", "CASCADE"),
         (
@@ -69,3 +75,17 @@ def test_insert_rewrite_returns_exactly_the_keys() -> None:
     rewritten = returning_insert(statement, ["id", "k"])
     assert rewritten.endswith("RETURNING id, k")
     assert len(pglast.parse_sql(rewritten)) == 1
+
+
+def test_upsert_keeps_the_rows_its_constant_conflict_values_select() -> None:
+    """Only the conflict columns' constants are kept (the other values may be volatile)."""
+    (spec,) = _specs(
+        "INSERT INTO public.t (id, slug, n, at) VALUES (gen_random_uuid(), 'a'::text, 1, now()),"
+        " (gen_random_uuid(), 'b', 2, now()) ON CONFLICT (slug, n) DO UPDATE SET at = now()"
+    )
+    assert spec.kind is CaptureKind.UPSERT
+    assert spec.manual is None
+    assert spec.target == "public.t"
+    assert spec.conflict == ("slug", "n")
+    assert spec.conflict_values == "VALUES (CAST('a' AS text), 1), ('b', 2)"
+    assert spec.columns == ("at",)  # what DO UPDATE sets: refused when it is the key

@@ -1,0 +1,131 @@
+"""Triggers on a captured table: the forward statement and its restore both fire them.
+
+A capture keeps the rows of one table. A trigger that fires on the statement (or on the restore's
+own writes) and writes anything else (an audit row, a counter in another table, a rule's
+rewrite) changes data no capture keeps: such a capture is refused, and the item stays MANUAL
+with the trigger's name. A trigger that only assigns fields of NEW (`updated_at := now()`,
+sql/trigger_code.py) changes only the captured row: the capture then keeps whole rows, and the
+restore runs with those triggers disabled (`ALTER TABLE ... DISABLE TRIGGER <name>`, enabled
+again right after, inside the rollback's transaction), so that they do not stamp the restored
+rows again. That ALTER TABLE takes a SHARE ROW EXCLUSIVE lock on the table until the rollback
+commits: writers wait, readers do not; the rollback already writes those rows. The
+alternative, `session_replication_role = replica`, needs a superuser and silences every
+trigger of every table, foreign-key checks included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from psycopg import sql
+
+from migration_rollback.runner.capture_plan import CaptureKind
+from migration_rollback.runner.relations import relation_name
+from migration_rollback.runner.session import Connection
+from migration_rollback.sql.trigger_code import only_row_changes
+
+# pg_trigger.tgtype bits (PostgreSQL's pg_trigger.h)
+_INSERT, _DELETE, _UPDATE, _TRUNCATE = 1 << 2, 1 << 3, 1 << 4, 1 << 5
+
+# The events the forward statement fires and those its restore fires (restore_steps.py).
+EVENTS: dict[CaptureKind, int] = {
+    CaptureKind.UPDATE: _UPDATE,
+    CaptureKind.UPSERT: _INSERT | _UPDATE | _DELETE,
+    CaptureKind.INSERT: _INSERT | _DELETE,
+    CaptureKind.DELETE: _DELETE | _INSERT | _UPDATE,
+    CaptureKind.MERGE: _INSERT | _UPDATE | _DELETE,
+    CaptureKind.TRUNCATE: _TRUNCATE | _INSERT | _UPDATE,
+    CaptureKind.DROP_COLUMN: _UPDATE,
+    CaptureKind.ALTER_TYPE: _UPDATE,
+}
+# Rules rewrite the statement itself (ev_type: 2 UPDATE, 3 INSERT, 4 DELETE).
+_RULE_EVENTS = {"2": _UPDATE, "3": _INSERT, "4": _DELETE}
+
+_TRIGGERS = """
+SELECT t.tgname, t.tgenabled, l.lanname, p.prosrc
+FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_language l ON l.oid = p.prolang
+WHERE t.tgrelid = %s AND NOT t.tgisinternal AND t.tgenabled IN ('O', 'A')
+  AND (t.tgtype & %s) <> 0
+ORDER BY t.tgname
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class RowTrigger:
+    """A trigger that only changes the row it fires for: silenced while the restore writes."""
+
+    name: str
+    always: bool  # ENABLE ALWAYS (fires under replication too): put back as it was
+
+
+def row_triggers(conn: Connection, oid: int, kind: CaptureKind) -> list[RowTrigger] | str:
+    """The triggers a capture of this kind must silence on restore, or why it is refused."""
+    events = EVENTS.get(kind, 0)
+    if not events:
+        return []
+    rules = conn.execute(
+        "SELECT rulename, ev_type FROM pg_rewrite WHERE ev_class = %s AND rulename <> '_RETURN'",
+        [oid],
+    ).fetchall()
+    for name, event in rules:
+        if _RULE_EVENTS.get(str(event), 0) & events:
+            return f"rule {name} on {_table(conn, oid)} rewrites the writes: they are not kept"
+    found = []
+    for name, enabled, language, source in conn.execute(_TRIGGERS, [oid, events]).fetchall():
+        why = only_row_changes(str(source or ""), str(language))
+        if why:
+            return (
+                f"trigger {name} on {_table(conn, oid)} may write other rows ({why}): they "
+                "are not kept"
+            )
+        found.append(RowTrigger(str(name), enabled == "A"))
+    return found
+
+
+def _table(conn: Connection, oid: int) -> str:
+    return ".".join(relation_name(conn, oid))
+
+
+def silenced(
+    conn: Connection, table: sql.Identifier, triggers: list[RowTrigger]
+) -> list[RowTrigger]:
+    """Disable those of the row triggers that are there and enabled at this point of the
+    rollback; returns them, for `unsilence`."""
+    if not triggers:
+        return []
+    rows = conn.execute(
+        "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass(%s) AND tgname = ANY(%s) "
+        "AND tgenabled IN ('O', 'A')",
+        [table.as_string(conn), [t.name for t in triggers]],
+    ).fetchall()
+    present = {str(r[0]) for r in rows}
+    found = [t for t in triggers if t.name in present]
+    _alter(conn, table, found, on=False)
+    return found
+
+
+def unsilence(conn: Connection, table: sql.Identifier, triggers: list[RowTrigger]) -> None:
+    _alter(conn, table, triggers, on=True)
+
+
+def _alter(
+    conn: Connection, table: sql.Identifier, triggers: list[RowTrigger], *, on: bool
+) -> None:
+    for trigger in triggers:
+        mode = "ENABLE ALWAYS" if on and trigger.always else "ENABLE" if on else "DISABLE"
+        conn.execute(
+            sql.SQL("ALTER TABLE {} {} TRIGGER {}").format(
+                table, sql.SQL(mode), sql.Identifier(trigger.name)
+            )
+        )
+
+
+def as_detail(triggers: list[RowTrigger]) -> list[dict[str, object]]:
+    return [{"name": t.name, "always": t.always} for t in triggers]
+
+
+def from_detail(detail: dict[str, object] | None) -> list[RowTrigger]:
+    listed = (detail or {}).get("row_triggers")
+    if not isinstance(listed, list):
+        return []
+    return [RowTrigger(str(t["name"]), bool(t.get("always"))) for t in listed]

@@ -1,0 +1,121 @@
+"""DO blocks (real PostgreSQL): `apply` keeps the rows of the block's static UPDATE / DELETE
+statements before the block runs; `execute` puts them back, and the table is what it was.
+
+The first case has the shape of Saturday-Vinyl 20260201000001 (an `IF EXISTS` guard around
+`EXECUTE 'DELETE ... NOT IN (SELECT id FROM units)'`); the others are variants: a guarded static
+UPDATE, and two independent writes in one block. Writes whose rows are known only when they run
+(a variable, a loop, a computed EXECUTE) and a capture the block's guard would not reach stay
+MANUAL with the reason, and `apply` still applies the migration.
+"""
+
+from __future__ import annotations
+
+import pytest
+from capture_support import apply, generate, rows, write
+from runner_support import Project
+
+pytestmark = pytest.mark.integration
+
+BASE = """
+CREATE TABLE public.units (id bigint PRIMARY KEY, name text);
+CREATE TABLE public.unit_timers (id bigint PRIMARY KEY, unit_id bigint, seconds int);
+CREATE TABLE public.months (id bigint PRIMARY KEY, month_key text, start_date date);
+"""
+SEED = """
+INSERT INTO public.units VALUES (1, 'a'), (2, 'b');
+INSERT INTO public.unit_timers VALUES (10, 1, 5), (11, 7, 6), (12, 8, 7), (13, 2, NULL);
+INSERT INTO public.months VALUES (1, '2024-01', NULL), (2, '2024-02', '2024-02-03'),
+  (3, 'bad', NULL);
+"""
+CASES = {
+    "corpus-constant-execute": """
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM information_schema.tables WHERE table_name = 'unit_timers') THEN
+    EXECUTE 'DELETE FROM unit_timers WHERE unit_id NOT IN (SELECT id FROM units)';
+  END IF;
+END $$;
+""",
+    "guarded-static-update": """
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM information_schema.columns
+             WHERE table_name = 'months' AND column_name = 'month_key') THEN
+    UPDATE public.months
+    SET start_date = coalesce(start_date, to_date(month_key || '-01', 'YYYY-MM-DD'))
+    WHERE month_key ~ '^\\d{4}-(0[1-9]|1[0-2])$' AND start_date IS NULL;
+  END IF;
+END $$;
+""",
+    "two-independent-writes": """
+DO $$
+BEGIN
+  UPDATE public.unit_timers SET seconds = 0 WHERE seconds IS NULL;
+  DELETE FROM public.months WHERE month_key = 'bad';
+END $$;
+""",
+}
+
+
+def _tables(project: Project) -> list[list[tuple[object, ...]]]:
+    return [rows(project, t) for t in ("public.units", "public.unit_timers", "public.months")]
+
+
+def _base(project: Project, forward: str) -> None:
+    write(project, "20250101000000_base", BASE)
+    assert apply(project)[0] == 0
+    project.sql(SEED)
+    write(project, "20250102000000_block", forward)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_do_block_writes_come_back_exactly(project: Project, case: str) -> None:
+    _base(project, CASES[case])
+    before = _tables(project)
+
+    code, doc, out = apply(project)
+
+    assert code == 0, out
+    captures = doc["applied"][0]["captures"]
+    assert captures
+    assert {c["status"] for c in captures} == {"captured"}, captures
+    assert _tables(project) != before
+    generate(project)
+    run = project.execute("20250102000000_block")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert _tables(project) == before
+
+
+@pytest.mark.parametrize(
+    ("forward", "reason"),
+    [
+        (  # achan24 20240621000003's shape: the WHERE reads a variable set in the block
+            "DO $$ DECLARE uid bigint; BEGIN SELECT id INTO uid FROM public.units LIMIT 1;\n"
+            "  UPDATE public.unit_timers SET seconds = 1 WHERE unit_id = uid; END $$;",
+            "variable uid",
+        ),
+        (  # curiousanthony 20260319140000's shape: an UPDATE per row of a loop
+            "DO $$ DECLARE u record; BEGIN FOR u IN SELECT id FROM public.units LOOP\n"
+            "  UPDATE public.unit_timers SET seconds = 1 WHERE unit_id = 1; END LOOP; END $$;",
+            "loop",
+        ),
+        (  # the guard is false: the column is not there, the capture cannot be taken
+            "DO $$ BEGIN IF EXISTS (SELECT 1 FROM information_schema.columns\n"
+            "  WHERE table_name = 'months' AND column_name = 'year_month') THEN\n"
+            "  UPDATE public.months SET start_date = year_month WHERE year_month IS NOT NULL;\n"
+            "  END IF; END $$;",
+            "capture failed before the block ran",
+        ),
+    ],
+)
+def test_do_block_writes_known_only_when_they_run_are_manual(
+    project: Project, forward: str, reason: str
+) -> None:
+    _base(project, forward)
+
+    code, doc, out = apply(project)
+
+    assert code == 0, out
+    (capture,) = doc["applied"][0]["captures"]
+    assert capture["status"] == "manual"
+    assert reason in capture["reason"]
