@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from psycopg import sql
 
+from migration_rollback.runner.capture_cascade import Edge
 from migration_rollback.runner.capture_plan import CaptureKind
 from migration_rollback.runner.relations import relation_name
 from migration_rollback.runner.session import Connection
@@ -92,6 +93,20 @@ def row_triggers(conn: Connection, oid: int, kind: CaptureKind) -> list[RowTrigg
                 "are not kept"
             )
         found.append(RowTrigger(str(name), enabled == "A"))
+    return found
+
+
+def cascade_triggers(conn: Connection, edges: Sequence[Edge]) -> dict[int, list[RowTrigger]] | str:
+    """The same rule for the child tables a DELETE reaches through foreign keys: a cascaded
+    delete fires the child's DELETE triggers (its restore, INSERT ones), a SET NULL its
+    UPDATE ones."""
+    found: dict[int, list[RowTrigger]] = {}
+    for edge in edges:
+        kind = CaptureKind.DELETE if edge.deletes else CaptureKind.UPDATE
+        triggers = row_triggers(conn, edge.child, kind)
+        if isinstance(triggers, str):
+            return f"deleting here reaches {_table(conn, edge.child)}, where {triggers}"
+        found[edge.child] = triggers
     return found
 
 
