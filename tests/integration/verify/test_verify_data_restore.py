@@ -16,14 +16,6 @@ from migration_rollback.verify import generate_verified, run_verification
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture
-def shadow_url(database_url: str) -> str:
-    """The shadow server reached through a database of this test's own (dropped after it):
-    a test that reads the server's database (the capture schema must not reach it) sees only
-    what this test left there, even when another test failed half-way."""
-    return database_url
-
 PEOPLE = """
 create table public.people (id bigint primary key, name text not null, nick text, age text);
 create table public.loose (name text, score int);
