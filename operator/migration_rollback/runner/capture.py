@@ -39,7 +39,12 @@ from migration_rollback.runner.capture_table import (
     prepare_insert,
     user_typed,
 )
-from migration_rollback.runner.capture_triggers import as_detail, row_triggers
+from migration_rollback.runner.capture_triggers import (
+    RowTrigger,
+    as_detail,
+    cascade_triggers,
+    row_triggers,
+)
 from migration_rollback.runner.capture_upsert import capture_upsert
 from migration_rollback.runner.errors import PostCheckError, PreconditionError
 from migration_rollback.runner.relations import relation_name, resolve_relation, row_key
@@ -179,6 +184,9 @@ def capture(
     triggers = row_triggers(conn, oid, spec.kind)
     if isinstance(triggers, str):
         return _refusal(spec, base, triggers)
+    child_triggers = cascade_triggers(conn, edges)
+    if isinstance(child_triggers, str):
+        return _refusal(spec, base, child_triggers)
     if triggers:  # they change the row's other columns too: keep whole rows
         base.detail = {"row_triggers": as_detail(triggers)}
         spec = replace(spec, columns=()) if spec.kind is CaptureKind.UPDATE else spec
@@ -194,7 +202,9 @@ def capture(
         slot = 1000 * (item + 1) + n  # the child's capture table: apart from the statement's own
         child_name = functools.partial(name, slot=slot)
         pending.cascaded.append(
-            _capture_child(conn, edge, oid, pending, child_name, limits, version)
+            _capture_child(
+                conn, edge, oid, pending, child_name, limits, version, child_triggers[edge.child]
+            )
         )
     return pending
 
@@ -244,15 +254,17 @@ def _capture_child(
     name: Callable[[str], str],
     limits: CaptureLimits,
     version: str,
+    triggers: list[RowTrigger],
 ) -> CaptureRecord:
-    """The rows of one child that reference a kept parent row (see capture_cascade.py)."""
+    """The rows of one child that reference a kept parent row (see capture_cascade.py); whole
+    rows when the child has row triggers (they change its other columns too)."""
     parent = pending.record
     if edge.parent != top:
         parent = next(r for r in pending.cascaded if r.detail and r.detail["oid"] == edge.parent)
     schema, table = relation_name(conn, edge.child)
     lock_against_writers(conn, edge.child, CaptureKind.UPDATE)
     types = dict(live_columns(conn, edge.child))
-    wanted = list(types) if edge.deletes else [*edge.key, *edge.child_columns]
+    wanted = list(types) if edge.deletes or triggers else [*edge.key, *edge.child_columns]
     record = CaptureRecord(
         statement=parent.statement, line=parent.line, status="captured", schema=schema,
         table=table, kind=CaptureKind.DELETE if edge.deletes else CaptureKind.UPDATE,
@@ -260,6 +272,8 @@ def _capture_child(
         capture_table=name(table),
         detail={"oid": edge.child, "cascade_from": parent.target},
     )  # fmt: skip
+    if triggers:
+        record.detail = {**(record.detail or {}), "row_triggers": as_detail(triggers)}
     target = sql.Identifier(CAPTURE_SCHEMA, record.capture_table or "")
     as_text = user_typed(conn, edge.child) - set(edge.key)
     columns = sql.SQL(", ").join(kept_column("c", c, c in as_text) for c in wanted)

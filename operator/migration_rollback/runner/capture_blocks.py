@@ -21,7 +21,7 @@ from pglast import parse_sql
 from pglast.parser import ParseError, parse_plpgsql_json
 
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.trigger_code import PURE_FUNCTIONS
+from migration_rollback.sql.function_code import PURE_FUNCTIONS, READERS
 
 QName = tuple[str, ...]
 
@@ -29,19 +29,6 @@ _LOOPS = {
     "PLpgSQL_stmt_loop", "PLpgSQL_stmt_while", "PLpgSQL_stmt_fori", "PLpgSQL_stmt_fors",
     "PLpgSQL_stmt_forc", "PLpgSQL_stmt_foreach_a", "PLpgSQL_stmt_dynfors",
 }  # fmt: skip
-# Built-ins the block may call besides PURE_FUNCTIONS: they compute or read, never write.
-_READERS = frozenset(
-    {
-        "to_regclass", "to_regtype", "to_regproc", "format_type", "to_date", "to_timestamp",
-        "to_number", "date_part", "extract", "age", "make_date", "make_interval", "split_part",
-        "regexp_replace", "regexp_match", "position", "strpos", "initcap", "lpad", "rpad",
-        "format", "array_length", "array_position", "cardinality", "unnest", "string_agg",
-        "array_agg", "count", "sum", "max", "min", "avg", "bool_or", "bool_and", "jsonb_set",
-        "jsonb_array_length", "jsonb_typeof", "jsonb_agg", "json_build_object",
-        "jsonb_build_array", "to_jsonb", "row_to_json", "char_length", "octet_length",
-        "translate", "reverse", "encode", "decode", "floor", "ceil", "ceiling", "trunc",
-    }
-)  # fmt: skip
 # Functions whose value changes from one call to the next: a WHERE using them selects other
 # rows when it runs than when it was captured.
 _VOLATILE = frozenset({"clock_timestamp", "gen_random_uuid", "random", "timeofday"})
@@ -175,7 +162,7 @@ def _calls(node: Any, names: frozenset[str]) -> str | None:
     for item in _walk(node):
         if isinstance(item, ast.FuncCall):
             name = str(item.funcname[-1].sval).lower()
-            if name not in PURE_FUNCTIONS | _READERS:
+            if name not in PURE_FUNCTIONS | READERS:
                 return f"the block calls {name}(), which may write"
     return None
 

@@ -15,13 +15,16 @@ trigger of every table, foreign-key checks included.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from psycopg import sql
 
+from migration_rollback.runner.capture_cascade import Edge
 from migration_rollback.runner.capture_plan import CaptureKind
 from migration_rollback.runner.relations import relation_name
 from migration_rollback.runner.session import Connection
+from migration_rollback.sql.function_code import Lookup, UserFunction
 from migration_rollback.sql.trigger_code import only_row_changes
 
 # pg_trigger.tgtype bits (PostgreSQL's pg_trigger.h)
@@ -48,6 +51,16 @@ WHERE t.tgrelid = %s AND NOT t.tgisinternal AND t.tgenabled IN ('O', 'A')
   AND (t.tgtype & %s) <> 0
 ORDER BY t.tgname
 """
+# Every definition a called name may mean, outside the system schemas (a built-in is judged
+# by name in sql/function_code.py).
+_FUNCTIONS = """
+SELECT n.nspname || '.' || p.proname, l.lanname, p.prosrc
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+  JOIN pg_language l ON l.oid = p.prolang
+WHERE p.proname = %(name)s AND (%(schema)s::text IS NULL OR n.nspname = %(schema)s)
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+ORDER BY 1, p.oid
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +84,9 @@ def row_triggers(conn: Connection, oid: int, kind: CaptureKind) -> list[RowTrigg
         if _RULE_EVENTS.get(str(event), 0) & events:
             return f"rule {name} on {_table(conn, oid)} rewrites the writes: they are not kept"
     found = []
+    lookup = functions_in(conn)
     for name, enabled, language, source in conn.execute(_TRIGGERS, [oid, events]).fetchall():
-        why = only_row_changes(str(source or ""), str(language))
+        why = only_row_changes(str(source or ""), str(language), lookup)
         if why:
             return (
                 f"trigger {name} on {_table(conn, oid)} may write other rows ({why}): they "
@@ -80,6 +94,35 @@ def row_triggers(conn: Connection, oid: int, kind: CaptureKind) -> list[RowTrigg
             )
         found.append(RowTrigger(str(name), enabled == "A"))
     return found
+
+
+def cascade_triggers(conn: Connection, edges: Sequence[Edge]) -> dict[int, list[RowTrigger]] | str:
+    """The same rule for the child tables a DELETE reaches through foreign keys: a cascaded
+    delete fires the child's DELETE triggers (its restore, INSERT ones), a SET NULL its
+    UPDATE ones."""
+    found: dict[int, list[RowTrigger]] = {}
+    for edge in edges:
+        kind = CaptureKind.DELETE if edge.deletes else CaptureKind.UPDATE
+        triggers = row_triggers(conn, edge.child, kind)
+        if isinstance(triggers, str):
+            return f"deleting here reaches {_table(conn, edge.child)}, where {triggers}"
+        found[edge.child] = triggers
+    return found
+
+
+def functions_in(conn: Connection) -> Lookup:
+    """The catalog as sql/function_code.py asks it: a called name's definitions (read once)."""
+    seen: dict[tuple[str, ...], list[UserFunction]] = {}
+
+    def lookup(name: Sequence[str]) -> Sequence[UserFunction]:
+        key = tuple(name)
+        if key not in seen:
+            schema = key[0] if len(key) > 1 else None
+            rows = conn.execute(_FUNCTIONS, {"name": key[-1], "schema": schema}).fetchall()
+            seen[key] = [UserFunction(str(r[0]), str(r[1]), str(r[2] or "")) for r in rows]
+        return seen[key]
+
+    return lookup
 
 
 def _table(conn: Connection, oid: int) -> str:

@@ -1,0 +1,72 @@
+"""Which called user functions provably write nothing (read, not run; the catalog is a dict)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from migration_rollback.sql.function_code import MAX_DEPTH, UserFunction, call_problem
+from migration_rollback.sql.trigger_code import only_row_changes
+
+CODE = {
+    "slug": ("plpgsql", "BEGIN RETURN lower(regexp_replace($1, '\\s+', '-', 'g')); END"),
+    "lookup": (
+        "plpgsql",
+        "DECLARE n int; r record; BEGIN SELECT count(*) INTO n FROM t WHERE a = $1;"
+        " FOR r IN SELECT b FROM t LOOP n := n + 1; END LOOP; RETURN public.slug($1); END",
+    ),
+    "sql_slug": ("sql", "SELECT public.slug($1)"),
+    "audit": ("plpgsql", "BEGIN INSERT INTO audit VALUES ($1); RETURN $1; END"),
+    "sql_audit": ("sql", "INSERT INTO audit VALUES ($1) RETURNING a"),
+    "cte": ("sql", "WITH d AS (DELETE FROM t RETURNING a) SELECT a FROM d"),
+    "dynamic": ("plpgsql", "BEGIN EXECUTE 'SELECT 1'; RETURN 1; END"),
+    "writer_call": ("sql", "SELECT public.audit($1)"),
+    "unknown_call": ("plpgsql", "BEGIN RETURN pg_notify('c', $1); END"),
+    "c_code": ("c", "slug_c"),
+    "ping": ("plpgsql", "BEGIN RETURN public.pong($1); END"),
+    "pong": ("plpgsql", "BEGIN RETURN public.ping($1); END"),
+    **{f"deep{n}": ("sql", f"SELECT public.deep{n + 1}($1)") for n in range(MAX_DEPTH + 1)},
+    f"deep{MAX_DEPTH + 1}": ("sql", "SELECT 1"),
+}
+
+
+def lookup(name: Sequence[str]) -> Sequence[UserFunction]:
+    found = CODE.get(name[-1])
+    return [UserFunction(f"public.{name[-1]}", *found)] if found else []
+
+
+@pytest.mark.parametrize("called", ["slug", "lookup", "sql_slug", "pg_catalog.lower", "deep2"])
+def test_functions_that_only_compute_or_read_pass(called: str) -> None:
+    assert call_problem(f"SELECT {called}('x')", lookup) is None
+
+
+@pytest.mark.parametrize(
+    ("called", "why"),
+    [
+        ("audit", "runs INSERT"),
+        ("sql_audit", "runs INSERT"),
+        ("cte", "runs DELETE"),
+        ("dynamic", "dynexecute"),
+        ("writer_call", "audit()"),
+        ("unknown_call", "pg_notify()"),
+        ("c_code", "written in c"),
+        ("ping", "cycle (public.ping -> public.pong -> public.ping)"),
+        ("deep0", f"more than {MAX_DEPTH} calls deep"),
+        ("nowhere", "nowhere(), which may write"),
+        ("evil.lower", "evil.lower()"),  # a schema-qualified name is not the built-in
+    ],
+)
+def test_functions_that_may_write_are_named(called: str, why: str) -> None:
+    found = call_problem(f"SELECT {called}('x')", lookup)
+    assert found is not None
+    assert why in found, found
+    assert called.split(".")[-1] in found
+
+
+def test_trigger_body_follows_its_calls() -> None:
+    body = "BEGIN NEW.slug = public.lookup(NEW.name); RETURN NEW; END"
+    assert only_row_changes(body, "plpgsql", lookup) is None
+    assert "lookup()" in (only_row_changes(body) or "")  # no catalog: unknown, may write
+    audited = "BEGIN NEW.slug := sql_audit(NEW.name); RETURN NEW; END"
+    assert "sql_audit()" in (only_row_changes(audited, "plpgsql", lookup) or "")
