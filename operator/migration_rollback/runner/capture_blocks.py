@@ -12,18 +12,22 @@ guess. Read with PostgreSQL's PL/pgSQL parser (through pglast); pure, no databas
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from pglast import parse_sql
-from pglast.parser import ParseError, parse_plpgsql_json
+from pglast.parser import ParseError
 
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.function_code import PURE_FUNCTIONS, READERS
-
-QName = tuple[str, ...]
+from migration_rollback.sql.function_code import (
+    PURE_FUNCTIONS,
+    READERS,
+    QName,
+    plpgsql_tree,
+    walk,
+    written_name,
+)
 
 _LOOPS = {
     "PLpgSQL_stmt_loop", "PLpgSQL_stmt_while", "PLpgSQL_stmt_fori", "PLpgSQL_stmt_fors",
@@ -53,22 +57,14 @@ def block_writes(body: str, language: str = "plpgsql") -> list[BlockWrite] | str
     """Every write of the DO block's code, or why the block cannot be read at all."""
     if language.lower() != "plpgsql":
         return f"the block is written in {language}"
-    try:
-        tree = json.loads(parse_plpgsql_json(_as_function(body)))[0]["PLpgSQL_function"]
-    except (ParseError, ValueError, KeyError, IndexError):
+    tree = plpgsql_tree(body)
+    if tree is None:
         return "the block's code does not parse"
     names = _variables(tree.get("datums", []))
     found = _statements(tree["action"], names)
     if isinstance(found, str):
         return found
     return _independent(found)
-
-
-def _as_function(body: str) -> str:
-    tag = "$mr$"
-    while tag in body:
-        tag = tag[:-1] + "x$"
-    return f"CREATE FUNCTION pg_temp.f() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}"
 
 
 def _variables(datums: list[dict[str, Any]]) -> frozenset[str]:
@@ -159,7 +155,7 @@ def _constant_execute(text: str) -> Any:
 
 
 def _calls(node: Any, names: frozenset[str]) -> str | None:
-    for item in _walk(node):
+    for item in walk(node):
         if isinstance(item, ast.FuncCall):
             name = str(item.funcname[-1].sval).lower()
             if name not in PURE_FUNCTIONS | READERS:
@@ -171,8 +167,10 @@ def _write(node: Any, looped: bool, names: frozenset[str]) -> list[BlockWrite]:
     statement = type(node).__name__
     if isinstance(node, ast.TruncateStmt):
         reason = "TRUNCATE in a DO block: what it empties is not kept before it"
-        return [BlockWrite(_name(rv), statement, manual=reason) for rv in node.relations or ()]
-    table = _name(node.relation)
+        return [
+            BlockWrite(written_name(rv), statement, manual=reason) for rv in node.relations or ()
+        ]
+    table = written_name(node.relation)
     if not isinstance(node, _KEPT):
         kind = statement.removesuffix("Stmt").upper()
         return [
@@ -186,7 +184,7 @@ def _write(node: Any, looped: bool, names: frozenset[str]) -> list[BlockWrite]:
 
 
 def _variable_use(node: Any, names: frozenset[str]) -> str | None:
-    for item in _walk(node):
+    for item in walk(node):
         if isinstance(item, ast.ParamRef):
             return "it reads a parameter of the block"
         if isinstance(item, ast.ColumnRef):
@@ -202,7 +200,7 @@ def _volatile(node: Any) -> str | None:
         getattr(node, "fromClause", None),
         getattr(node, "usingClause", None),
     )
-    for item in _walk(parts):
+    for item in walk(parts):
         if isinstance(item, ast.FuncCall) and str(item.funcname[-1].sval).lower() in _VOLATILE:
             return "its WHERE calls a volatile function: its rows are known only then"
     return None
@@ -230,19 +228,4 @@ def _bare(name: QName) -> str:
 
 
 def _relations(node: Any) -> list[QName]:
-    return list(dict.fromkeys(_name(i) for i in _walk(node) if isinstance(i, ast.RangeVar)))
-
-
-def _name(rv: Any) -> QName:
-    return (str(rv.schemaname), str(rv.relname)) if rv.schemaname else (str(rv.relname),)
-
-
-def _walk(root: Any) -> Iterator[Any]:
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Node):
-            yield node
-            stack.extend(getattr(node, attr) for attr in node)
-        elif isinstance(node, tuple | list):
-            stack.extend(node)
+    return list(dict.fromkeys(written_name(i) for i in walk(node) if isinstance(i, ast.RangeVar)))

@@ -26,10 +26,9 @@ from pglast.enums.primnodes import MergeMatchKind
 from migration_rollback.runner.capture_blocks import block_writes
 from migration_rollback.sql import Statement
 from migration_rollback.sql._ast import ast
+from migration_rollback.sql.function_code import QName, written_name
 from migration_rollback.sql.names import deparse
 from migration_rollback.sql.plpgsql_writes import rows_written
-
-QName = tuple[str, ...]
 
 
 class CaptureKind(enum.StrEnum):
@@ -79,10 +78,6 @@ class CaptureSpec:
     reads: tuple[QName, ...] = ()
 
 
-def _name(rv: Any) -> QName:
-    return (str(rv.schemaname), str(rv.relname)) if rv.schemaname else (str(rv.relname),)
-
-
 def _bare(rv: Any) -> str:
     """The relation as written, without its alias (for to_regclass)."""
     plain = copy.deepcopy(rv)
@@ -127,7 +122,7 @@ def _matched_rows(
     kind: CaptureKind, node: Any, joined: Any, columns: tuple[str, ...]
 ) -> list[CaptureSpec]:
     """UPDATE and DELETE keep the rows their own WHERE (with FROM / USING joins) matches."""
-    table = _name(node.relation)
+    table = written_name(node.relation)
     with_sql, why = _with(node)
     if why:
         return [_manual(kind, table, why)]
@@ -148,7 +143,7 @@ def _matched_rows(
 
 
 def _merge(node: Any) -> list[CaptureSpec]:
-    table = _name(node.relation)
+    table = written_name(node.relation)
     with_sql, why = _with(node)
     if why:
         return [_manual(CaptureKind.MERGE, table, why)]
@@ -178,7 +173,7 @@ def _merge(node: Any) -> list[CaptureSpec]:
 
 
 def _insert(node: Any) -> list[CaptureSpec]:
-    table = _name(node.relation)
+    table = written_name(node.relation)
     if node.returningClause is not None:
         return [_manual(CaptureKind.INSERT, table, "INSERT ... RETURNING cannot be rewritten")]
     conflict = node.onConflictClause
@@ -241,14 +236,14 @@ def _constant(value: Any) -> bool:
 
 
 def _truncate(node: Any) -> list[CaptureSpec]:
-    tables = [_name(rv) for rv in node.relations or ()]
+    tables = [written_name(rv) for rv in node.relations or ()]
     if node.behavior == DropBehavior.DROP_CASCADE:
         return [
             _manual(CaptureKind.TRUNCATE, t, "TRUNCATE ... CASCADE empties other tables too")
             for t in tables
         ]
     return [
-        CaptureSpec(kind=CaptureKind.TRUNCATE, table=_name(rv), target=_bare(rv))
+        CaptureSpec(kind=CaptureKind.TRUNCATE, table=written_name(rv), target=_bare(rv))
         for rv in node.relations or ()
     ]
 
@@ -272,7 +267,7 @@ def _drop(node: Any) -> list[CaptureSpec]:
 def _alter_table(node: Any) -> list[CaptureSpec]:
     if node.relation is None or node.objtype != ObjectType.OBJECT_TABLE:
         return []
-    table = _name(node.relation)
+    table = written_name(node.relation)
     specs = []
     for cmd in node.cmds or ():
         if cmd.subtype == AlterTableType.AT_DropColumn:

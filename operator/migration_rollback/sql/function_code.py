@@ -143,11 +143,11 @@ def _only_selects(query: str) -> str | None:
     return None
 
 
-def plpgsql_tree(body: str, returns: str) -> dict[str, Any] | None:
+def plpgsql_tree(body: str, returns: str = "void") -> dict[str, Any] | None:
     """PostgreSQL's parse of a PL/pgSQL body (None: it does not parse). Declared without
     arguments: a body that assigns one of its arguments does not parse, and stays unread."""
     tag = "$mr$"
-    while tag in body:
+    while tag in body:  # a dollar-quote tag the body does not contain
         tag = tag[:-1] + "x$"
     wrapped = f"CREATE FUNCTION pg_temp.f() RETURNS {returns} LANGUAGE plpgsql AS {tag}{body}{tag}"
     try:
@@ -195,7 +195,16 @@ def _as_statement(expr: dict[str, Any]) -> str:
     return query if mode in (None, 0) else f"SELECT {query}"
 
 
+QName = tuple[str, ...]
+
+
+def written_name(rv: Any) -> QName:
+    """A RangeVar's relation as written: (schema, name) or (name,); the server resolves it."""
+    return (str(rv.schemaname), str(rv.relname)) if rv.schemaname else (str(rv.relname),)
+
+
 def walk(root: Any) -> Iterator[Any]:
+    """Every node of an SQL parse tree (iterative: trees can be deep)."""
     stack = [root]
     while stack:
         node = stack.pop()

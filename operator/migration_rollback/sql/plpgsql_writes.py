@@ -10,18 +10,16 @@ dynamic EXECUTE whose text may write.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from pglast import parse_sql
-from pglast.parser import ParseError, parse_plpgsql_json
+from pglast.parser import ParseError
 
 from migration_rollback.sql._ast import ast
-
-QName = tuple[str, ...]
+from migration_rollback.sql.function_code import QName, plpgsql_tree, walk, written_name
 
 _WRITING = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
 _MAY_WRITE = re.compile(r"\b(insert|update|delete|truncate|merge|copy|call)\b", re.IGNORECASE)
@@ -47,9 +45,8 @@ def rows_written(body: str, language: str = "plpgsql") -> list[Write] | None:
     """Every write of the code, with the columns of each UPDATE; None when unknown."""
     if language.lower() != "plpgsql":
         return None
-    try:
-        tree = json.loads(parse_plpgsql_json(_as_function(body)))
-    except (ParseError, ValueError):
+    tree = plpgsql_tree(body)
+    if tree is None:
         return None
     found: list[Write] = []
     for kind, query in _statements(tree):
@@ -64,15 +61,6 @@ def rows_written(body: str, language: str = "plpgsql") -> list[Write] | None:
             return None
         found += targets
     return list(dict.fromkeys(found))
-
-
-def _as_function(body: str) -> str:
-    """A CREATE FUNCTION around the body (what the PL/pgSQL parser takes), dollar-quoted with
-    a tag the body does not contain."""
-    tag = "$mr$"
-    while tag in body:
-        tag = tag[:-1] + "x$"
-    return f"CREATE FUNCTION pg_temp.f() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}"
 
 
 def _statements(node: Any) -> Iterator[tuple[str, str]]:
@@ -102,29 +90,14 @@ def _targets(query: str) -> list[Write] | None:
     except ParseError:
         return None
     out: list[Write] = []
-    for node in _walk(parsed):
+    for node in walk(parsed):
         if isinstance(node, ast.UpdateStmt):
             columns = tuple(dict.fromkeys(str(t.name) for t in node.targetList or ()))
-            out.append(Write(_name(node.relation), columns))
+            out.append(Write(written_name(node.relation), columns))
         elif isinstance(node, _WRITING):
-            out.append(Write(_name(node.relation)))
+            out.append(Write(written_name(node.relation)))
         elif isinstance(node, ast.TruncateStmt):
-            out += [Write(_name(rv)) for rv in node.relations or ()]
+            out += [Write(written_name(rv)) for rv in node.relations or ()]
         elif isinstance(node, ast.CopyStmt | ast.CallStmt):
             return None
     return out
-
-
-def _name(rv: Any) -> QName:
-    return (str(rv.schemaname), str(rv.relname)) if rv.schemaname else (str(rv.relname),)
-
-
-def _walk(root: Any) -> Iterator[Any]:
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Node):
-            yield node
-            stack.extend(getattr(node, attr) for attr in node)
-        elif isinstance(node, tuple | list):
-            stack.extend(node)
