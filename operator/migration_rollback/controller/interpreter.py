@@ -138,14 +138,14 @@ class Interpreter:
         if state is None or not state.match_labels or action.workload in self._deleting:
             return
         self._deleting.add(action.workload)
-        labels = dict(state.match_labels)
-        threading.Thread(
-            target=self._delete_pods, args=(action.workload, labels), daemon=True
-        ).start()
+        args = (action.workload, dict(state.match_labels), action.template_hashes)
+        threading.Thread(target=self._delete_pods, args=args, daemon=True).start()
 
-    def _delete_pods(self, workload: str, labels: Mapping[str, str]) -> None:
+    def _delete_pods(
+        self, workload: str, labels: Mapping[str, str], template_hashes: tuple[str, ...]
+    ) -> None:
         try:
-            workloads.delete_replica_set_pods(self.clients, self.namespace, labels)
+            workloads.delete_replica_set_pods(self.clients, self.namespace, labels, template_hashes)
         except Exception:  # only a speed-up: its ReplicaSets delete them all the same
             log.warning("%s: could not delete the pods of %s", self.identity, workload)
         finally:
