@@ -25,7 +25,7 @@ from migration_rollback.kube.client import Clients
 from migration_rollback.lifecycle import analysis, health, jobrun, target
 from migration_rollback.lifecycle.durations import parse_timestamp
 from migration_rollback.lifecycle.health import CheckSpec, Tracker
-from migration_rollback.lifecycle.model import ConfigMapKeyRef, RollbackSpec, RollbackStatus
+from migration_rollback.lifecycle.model import ConfigMapKeyRef, RollbackSpec
 from migration_rollback.lifecycle.observation import (
     CheckView,
     JobView,
@@ -37,6 +37,7 @@ from migration_rollback.lifecycle.observation import (
     WorkloadView,
 )
 from migration_rollback.lifecycle.phases import Phase
+from migration_rollback.lifecycle.status import RollbackStatus
 from migration_rollback.metrics import HEALTH_CHECK_FAILURES
 from migration_rollback.redact import Redactor
 

@@ -19,7 +19,7 @@ from migration_rollback.lifecycle import actions as a
 from migration_rollback.lifecycle.decide import LEASE_RENEW_SECONDS, decide, failed_action
 from migration_rollback.lifecycle.health import Verdict
 from migration_rollback.lifecycle.jobrun import job_name
-from migration_rollback.lifecycle.model import RollbackSpec, RollbackStatus
+from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.observation import (
     CheckView,
     JobView,
@@ -32,6 +32,7 @@ from migration_rollback.lifecycle.observation import (
 )
 from migration_rollback.lifecycle.phases import Reason, StepName
 from migration_rollback.lifecycle.record import Failure
+from migration_rollback.lifecycle.status import RollbackStatus
 
 NOW = dt.datetime(2026, 12, 1, 12, 0, 0, tzinfo=dt.UTC)
 EARLIER = "2026-12-01T11:59:50.000Z"  # ten seconds before NOW
