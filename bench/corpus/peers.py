@@ -1,19 +1,21 @@
-"""Put a peer (Atlas's open-source schema engine) beside migration-rollback on the corpus.
+"""Put the peers (Atlas's open-source schema engine, Stripe's pg-schema-diff) beside
+migration-rollback on the corpus.
 
 For every migration the tool replayed in a `run.py --json` result, on a private PostgreSQL 15
 loaded with the Supabase baseline (run.py's scratch server): "before" is the database with the
 earlier migrations applied, "after" a `CREATE DATABASE ... TEMPLATE` copy of it with the forward
-migration applied. Atlas plans the changes that take "after" back to "before"
-(bench/corpus/peers/atlas), the plan is applied to "after", and the two are compared with
-run.py's own pg_dump check. Atlas restores the schema = the plan applies and the dumps match
+migration applied. A peer plans the changes that take "after" back to "before" (its small Go
+main under bench/corpus/peers/), the plan is applied to "after", and the two are compared with
+run.py's own pg_dump check. The peer restores the schema = the plan applies and the dumps match
 (column order aside, as run.py counts ours). Ours = the tool's status `verified` in the JSON.
 
     .venv/bin/python bench/corpus/peers.py --results /tmp/corpus2.json --json /tmp/peers.json
-    .venv/bin/python bench/corpus/peers.py --results /tmp/corpus2.json --project capgo --limit 1
+    .venv/bin/python bench/corpus/peers.py --results /tmp/corpus2.json --peer all \
+        --project capgo --limit 1
 
-pg-schema-diff, the other peer, is not here: the Go module proxy refuses the module (see
-README). A migration whose forward fails on this server is not compared (as in run.py), and is
-then replayed in part so that the later migrations start from the tool's state.
+Each peer gets a fresh "after" copy. A migration whose forward fails on this server is not
+compared (as in run.py), and is then replayed in part so that the later migrations start from
+the tool's state.
 """
 
 from __future__ import annotations
@@ -21,14 +23,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import re
 import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,134 +36,53 @@ HERE = Path(__file__).resolve().parent
 BUILD = HERE / "peers" / "build.sh"
 AFTER_DB = "corpus_peer_after"
 PLAN_TIMEOUT = 300.0
-# Atlas restores: the same verdicts under which run.py counts a rollback as verified.
-RESTORED = frozenset({"same", "column_order_only"})
-NOT_COMPARED = frozenset({"forward_error"})
 
 
-def _load_run() -> Any:
-    """bench/corpus/run.py as a module (it is a script, not in a package)."""
-    spec = importlib.util.spec_from_file_location("corpus_run", HERE / "run.py")
+def _load(script: str, name: str) -> Any:
+    """A script beside this one as a module (they are scripts, not in a package)."""
+    spec = importlib.util.spec_from_file_location(name, HERE / script)
     if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {HERE / 'run.py'}")
+        raise ImportError(f"cannot load {HERE / script}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up by name
     spec.loader.exec_module(module)
     return module
 
 
-corpus_run = _load_run()
+corpus_run = _load("run.py", "corpus_run")
+pf = _load("peer_figures.py", "corpus_peer_figures")
 
 
-# --- the comparison, pure -------------------------------------------------------------------------
+# --- running the peers on the scratch server ------------------------------------------------------
 
 
-@dataclass
-class PeerCheck:
-    migration: str
-    ours: str  # the tool's status in run.py's JSON
-    # same | column_order_only | different (run.py's compare), or atlas_error (no plan),
-    # rollback_error (the plan fails), forward_error (not compared)
-    atlas: str
-    detail: list[str] = field(default_factory=list)
-    statements: int = 0  # in Atlas's plan
+@dataclass(frozen=True)
+class PeerRun:
+    """A peer and its built binary."""
 
-    @property
-    def compared(self) -> bool:
-        return self.atlas not in NOT_COMPARED
-
-    @property
-    def atlas_restores(self) -> bool:
-        return self.atlas in RESTORED
-
-    @property
-    def ours_verified(self) -> bool:
-        return self.ours == "verified"
+    peer: pf.Peer
+    binary: Path
 
 
-def two_by_two(checks: Iterable[PeerCheck]) -> dict[str, int]:
-    """Compared migrations as ours (verified y/n) x Atlas (restores y/n)."""
-    cells = {f"ours_{o}_atlas_{a}": 0 for o in "yn" for a in "yn"}
-    for c in checks:
-        if c.compared:
-            o, a = "y" if c.ours_verified else "n", "y" if c.atlas_restores else "n"
-            cells[f"ours_{o}_atlas_{a}"] += 1
-    return cells
-
-
-_STAGE = re.compile(r"^atlas-rollback: (\w+): ")
-_KIND = re.compile(
-    r"^[-+] ((?:CREATE|ALTER|DROP) (?:OR REPLACE )?(?:UNIQUE )?(?:MATERIALIZED )?"
-    r"(?:EVENT )?(?:DEFAULT )?\w+|GRANT|REVOKE|COMMENT|SECURITY LABEL)"
-)
-
-
-def error_class(check: PeerCheck) -> str | None:
-    """Why Atlas did not restore, grouped: its stage, the failing statement's error, or a
-    differing schema (see differing_kinds). None when it restored or was not compared."""
-    if check.atlas_restores or not check.compared:
-        return None
-    first = check.detail[0] if check.detail else ""
-    if check.atlas == "atlas_error":
-        stage = _STAGE.match(first)
-        text = _STAGE.sub("", first)
-        return f"atlas {stage.group(1) if stage else 'failed'}: {_group(text)}"
-    if check.atlas == "rollback_error":
-        return "plan fails: " + _group(re.sub(r"^.*?ERROR:\s*", "", first))
-    if check.atlas == "different":
-        return "schema differs"
-    return check.atlas
-
-
-def differing_kinds(checks: Iterable[PeerCheck]) -> Counter[str]:
-    """For Atlas's `different` verdicts, the kinds of dump entries that differ; a migration
-    counts once under each of its kinds, under "other" when none is recognised (e.g. only
-    pieces of function bodies that have blank lines, which split pg_dump entries)."""
-    kinds: Counter[str] = Counter()
-    for c in checks:
-        if c.atlas == "different":
-            found = {m.group(1) for line in c.detail if (m := _KIND.match(line))}
-            kinds.update(found or {"other"})
-    return kinds
-
-
-def _group(text: str) -> str:
-    """A message with names and numbers taken out, so that similar ones count together."""
-    text = re.sub(r'"[^"]*"', '"…"', text)
-    text = _NAMED.sub(r"\1 …", text)  # PostgreSQL leaves these names unquoted
-    return re.sub(r"\b\d+\b", "N", text)[:110]
-
-
-_NAMED = re.compile(
-    r"\b(table|column|type|index|view|constraint|function|sequence|schema|policy|trigger) "
-    r"(?!because\b|of\b|does\b|is\b)[\w.$]+"
-)
-
-
-def error_classes(checks: Iterable[PeerCheck]) -> Counter[str]:
-    return Counter(k for c in checks if (k := error_class(c)) is not None)
-
-
-def atlas_only(checks: Iterable[PeerCheck]) -> list[PeerCheck]:
-    """What Atlas restores and ours does not: the cases ours must learn from."""
-    return [c for c in checks if c.compared and c.atlas_restores and not c.ours_verified]
-
-
-# --- running Atlas on the scratch server ----------------------------------------------------------
-
-
-def atlas_binary() -> Path:
-    """The Atlas peer, built once by peers/build.sh (cached by source version)."""
+def build(peers: list[pf.Peer]) -> dict[str, Path]:
+    """Each peer's binary, built once by peers/build.sh (cached by source version)."""
     done = subprocess.run(
-        ["bash", str(BUILD)], capture_output=True, text=True, timeout=900, check=False
+        ["bash", str(BUILD), *(p.folder for p in peers)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     if done.returncode != 0:
-        raise SystemExit(f"building the Atlas peer failed ({BUILD}):\n{done.stderr.strip()}")
-    return Path(done.stdout.strip().splitlines()[-1])
+        raise SystemExit(f"building the peers failed ({BUILD}):\n{done.stderr.strip()}")
+    paths = done.stdout.strip().splitlines()[-len(peers) :]
+    return {p.name: Path(path) for p, path in zip(peers, paths, strict=True)}
 
 
-def plan(binary: Path, current: str, desired: str, schemas: list[str]) -> tuple[str, str | None]:
-    """Atlas's SQL taking `current` to `desired`, or its error (first line)."""
+def plan(
+    peer: pf.Peer, binary: Path, current: str, desired: str, schemas: list[str]
+) -> tuple[str, str | None]:
+    """The peer's SQL taking `current` to `desired`, or its error (last line of stderr)."""
     args = [str(binary), "-current", current, "-desired", desired]
     args += [arg for s in schemas for arg in ("-schema", s)]
     try:
@@ -172,9 +90,9 @@ def plan(binary: Path, current: str, desired: str, schemas: list[str]) -> tuple[
             args, capture_output=True, text=True, timeout=PLAN_TIMEOUT, check=False
         )
     except subprocess.TimeoutExpired:
-        return "", f"atlas-rollback: timeout: no plan after {PLAN_TIMEOUT:.0f} s"
+        return "", f"{peer.binary}: timeout: no plan after {PLAN_TIMEOUT:.0f} s"
     if done.returncode != 0:
-        lines = done.stderr.strip().splitlines() or [f"atlas-rollback: exit {done.returncode}"]
+        lines = done.stderr.strip().splitlines() or [f"{peer.binary}: exit {done.returncode}"]
         return "", lines[-1][:400]
     return done.stdout, None
 
@@ -184,45 +102,41 @@ def _url(scratch: Any, db: str) -> str:
 
 
 def check_one(
-    scratch: Any, binary: Path, forward: Path, name: str, ours: str, schemas: list[str]
-) -> PeerCheck:
-    """Forward on a copy of the main database, Atlas back to the main one, then compare."""
+    scratch: Any, run: PeerRun, forward: Path, name: str, ours: str, schemas: list[str]
+) -> pf.PeerCheck:
+    """Forward on a copy of the main database, the peer back to the main one, then compare."""
     before = scratch.dump(scratch.main)
     scratch.copy(AFTER_DB)
     try:
         error = scratch.apply(AFTER_DB, forward)
         if error:
-            return PeerCheck(name, ours, "forward_error", [error])
-        sql, error = plan(binary, _url(scratch, AFTER_DB), _url(scratch, scratch.main), schemas)
+            return pf.PeerCheck(name, ours, "forward_error", [error])
+        current, desired = _url(scratch, AFTER_DB), _url(scratch, scratch.main)
+        sql, error = plan(run.peer, run.binary, current, desired, schemas)
         if error:
-            return PeerCheck(name, ours, "atlas_error", [error])
+            return pf.PeerCheck(name, ours, "plan_error", [error])
         statements = sum(1 for line in sql.splitlines() if line and not line.startswith("--"))
-        with tempfile.NamedTemporaryFile("w", suffix=".sql", prefix="atlas-") as script:
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", prefix="peer-") as script:
             script.write(sql)
             script.flush()
             error = scratch.apply(AFTER_DB, Path(script.name))
         if error:
-            return PeerCheck(name, ours, "rollback_error", [error], statements)
+            return pf.PeerCheck(name, ours, "rollback_error", [error], statements)
         verdict, detail = corpus_run.compare(before, scratch.dump(AFTER_DB))
-        return PeerCheck(name, ours, verdict, detail, statements)
+        return pf.PeerCheck(name, ours, verdict, detail, statements)
     finally:
         scratch.drop(AFTER_DB)
 
 
-@dataclass
-class ProjectPeers:
-    project: str
-    checks: list[PeerCheck] = field(default_factory=list)
-    partial: list[str] = field(default_factory=list)  # forwards replayed in part on main
-    error: str | None = None
-    seconds: float = 0.0
-
-
 def run_project(
-    folder: Path, statuses: list[tuple[str, str]], binary: Path, timeout: float, schemas: list[str]
-) -> ProjectPeers:
-    """Replay the tool's migrations in its order, checking Atlas on each one."""
-    result = ProjectPeers(folder.name)
+    folder: Path,
+    statuses: list[tuple[str, str]],
+    runs: list[PeerRun],
+    timeout: float,
+    schemas: list[str],
+) -> pf.ProjectPeers:
+    """Replay the tool's migrations in its order, checking each peer on each one."""
+    result = pf.ProjectPeers(folder.name, {r.peer.name: [] for r in runs})
     started = time.monotonic()
     migrations = folder / "supabase" / "migrations"
     try:
@@ -234,7 +148,9 @@ def run_project(
                     result.error = f"timed out after {timeout:.0f} s"
                     break
                 forward = migrations / f"{name}.sql"
-                result.checks.append(check_one(scratch, binary, forward, name, ours, schemas))
+                for r in runs:
+                    check = check_one(scratch, r, forward, name, ours, schemas)
+                    result.checks[r.peer.name].append(check)
                 error = scratch.apply(scratch.main, forward)
                 if error:  # as run.py and the tool: failing statements skipped, the rest kept
                     result.partial.append(f"{name}: {error}")
@@ -261,81 +177,75 @@ def replayed(results: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def _cells(checks: list[PeerCheck]) -> str:
-    t = two_by_two(checks)
+def _cells(checks: list[pf.PeerCheck]) -> str:
+    t = pf.two_by_two(checks)
     compared = sum(t.values())
     skipped = sum(1 for c in checks if not c.compared)
-    cells = [t["ours_y_atlas_y"], t["ours_y_atlas_n"], t["ours_n_atlas_y"], t["ours_n_atlas_n"]]
+    cells = [t["ours_y_peer_y"], t["ours_y_peer_n"], t["ours_n_peer_y"], t["ours_n_peer_n"]]
     return f"{compared:5d} " + " ".join(f"{n:5d}" for n in cells) + f" {skipped:5d}"
 
 
-def report(projects: list[ProjectPeers]) -> dict[str, Any]:
+def report(peer: str, projects: list[pf.ProjectPeers]) -> dict[str, Any]:
+    """Print one peer's comparison; return its figures."""
     cells = " ".join(f"{h:>5}" for h in ("cmp", "yy", "yn", "ny", "nn", "fwerr"))
     head = f"{'project':44} {cells} {'secs':>7}"
-    print(head + "   (ours x Atlas: y = verified / restores)")
+    print(f"== {peer} ==\n{head}   (ours x {peer}: y = verified / restores)")
     print("-" * len(head))
     for p in projects:
         note = f"  {p.error[:80]}" if p.error else ""
-        print(f"{p.project[:44]:44} {_cells(p.checks)} {p.seconds:7.1f}{note}")
-    every = [c for p in projects for c in p.checks]
+        print(f"{p.project[:44]:44} {_cells(p.checks.get(peer, []))} {p.seconds:7.1f}{note}")
+    every = [c for p in projects for c in p.checks.get(peer, [])]
     print("-" * len(head))
     total_secs = sum(p.seconds for p in projects)
     print(f"{f'TOTAL ({len(projects)} projects)':44} {_cells(every)} {total_secs:7.1f}")
-
-    table = two_by_two(every)
-    compared = sum(table.values())
-    print(f"\nper migration, {compared} compared (forward applied on this server):")
-    print(f"  {'':16} {'Atlas restores':>15} {'Atlas not':>10}")
-    for o, label in (("y", "ours verified"), ("n", "ours not")):
-        yes, no = table[f"ours_{o}_atlas_y"], table[f"ours_{o}_atlas_n"]
-        print(f"  {label:16} {yes:15d} {no:10d}")
-    ours = table["ours_y_atlas_y"] + table["ours_y_atlas_n"]
-    atlas = table["ours_y_atlas_y"] + table["ours_n_atlas_y"]
-    if compared:
-        print(f"  verified/restored: ours {ours / compared:.1%}, Atlas {atlas / compared:.1%}")
-    order = sum(1 for c in every if c.atlas == "column_order_only")
-    print(f"  Atlas column order only (counted as restored): {order}")
-
-    only = [(p.project, c) for p in projects for c in atlas_only(p.checks)]
-    # An empty plan: the forward changed no schema (data only), where ours may say MANUAL.
-    shapes = Counter(f"ours {c.ours}, {'empty' if not c.statements else 'non-empty'} plan"
-                     for _, c in only)  # fmt: skip
-    print(f"\nAtlas restores, ours does not ({len(only)}: {dict(shapes.most_common())}):")
-    for project, c in only:
-        plan_size = f"{c.statements} statements" if c.statements else "empty plan"
-        print(f"  {project} {c.migration}: ours {c.ours}, Atlas {c.atlas} ({plan_size})")
-    classes = error_classes(every)
-    print(f"\nAtlas does not restore ({sum(classes.values())}), by class:")
-    for cls, n in classes.most_common():
-        print(f"  {n:4d}  {cls}")
-    kinds = differing_kinds(every)
-    print("  schema differs, by kind of dump entry (a migration under each of its kinds):")
-    for kind, n in kinds.most_common():
-        print(f"    {n:4d}  {kind}")
+    f = pf.figures(peer, projects)
+    _print_figures(peer, f)
     for p in projects:
         if p.error:
             print(f"  project error {p.project}: {p.error}")
-    return {
-        "two_by_two": table,
-        "compared": compared,
-        "not_compared": sum(1 for c in every if not c.compared),
-        "atlas_column_order_only": order,
-        "atlas_only": [{"project": p, **asdict(c)} for p, c in only],
-        "atlas_only_shapes": dict(shapes.most_common()),
-        "atlas_error_classes": dict(classes.most_common()),
-        "atlas_differing_kinds": dict(kinds.most_common()),
-    }
+    return f
 
 
-def saved(path: Path) -> list[ProjectPeers]:
-    """The per-project checks of an earlier `--json` output, to report them again."""
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    projects = []
-    for p in doc.get("projects") or []:
-        checks = [PeerCheck(**c) for c in p.get("checks") or []]
-        fields = {k: p[k] for k in ("partial", "error", "seconds") if k in p}
-        projects.append(ProjectPeers(str(p["project"]), checks, **fields))
-    return projects
+def _print_figures(peer: str, f: dict[str, Any]) -> None:
+    table, compared = f["two_by_two"], f["compared"]
+    print(f"\nper migration, {compared} compared (forward applied on this server):")
+    print(f"  {'':16} {peer + ' restores':>24} {peer + ' not':>20}")
+    for o, label in (("y", "ours verified"), ("n", "ours not")):
+        yes, no = table[f"ours_{o}_peer_y"], table[f"ours_{o}_peer_n"]
+        print(f"  {label:16} {yes:24d} {no:20d}")
+    if compared:
+        ours, theirs = f["ours_verified"] / compared, f["peer_restores"] / compared
+        print(f"  verified/restored: ours {ours:.1%}, {peer} {theirs:.1%}")
+    print(f"  {peer} column order only (counted as restored): {f['column_order_only']}")
+    only = f["peer_only"]
+    print(f"\n{peer} restores, ours does not ({len(only)}: {f['peer_only_shapes']}):")
+    for c in only:
+        plan_size = f"{c['statements']} statements" if c["statements"] else "empty plan"
+        verdict = f"{peer} {c['verdict']}"
+        print(f"  {c['project']} {c['migration']}: ours {c['ours']}, {verdict} ({plan_size})")
+    _print_schema(peer, f)
+    classes = f["error_classes"]
+    print(f"\n{peer} does not restore ({sum(classes.values())}), by class:")
+    for cls, n in classes.items():
+        print(f"  {n:4d}  {cls}")
+    print("  schema differs, by kind of dump entry (a migration under each of its kinds):")
+    for kind, n in f["differing_kinds"].items():
+        print(f"    {n:4d}  {kind}")
+
+
+def _print_schema(peer: str, f: dict[str, Any]) -> None:
+    """The peers' own measure: did the schema come back. Ours counts a rollback whose schema
+    round trip matches while MANUAL data items remain (a schema-only peer leaves that data)."""
+    table = f["schema_two_by_two"]
+    ours = table["ours_y_peer_y"] + table["ours_y_peer_n"]
+    theirs = table["ours_y_peer_y"] + table["ours_n_peer_y"]
+    print(f"\nschema alone (the peers' measure): ours restores {ours}, {peer} {theirs}")
+    print(f"  yy {table['ours_y_peer_y']}, yn {table['ours_y_peer_n']}, "
+          f"ny {table['ours_n_peer_y']}, nn {table['ours_n_peer_n']}")  # fmt: skip
+    only = f["peer_only_schema"]
+    print(f"  {peer} restores the schema, ours does not: {len(only)}")
+    for c in only:
+        print(f"    {c['project']} {c['migration']}: ours {c['ours']}, {peer} {c['verdict']}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -344,20 +254,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--report", type=Path, default=None, help="print an earlier --json output again"
     )
+    parser.add_argument(
+        "--peer", choices=[*pf.PEERS, "all"], default="atlas", help="which peer (default: atlas)"
+    )
     parser.add_argument("--corpus", type=Path, default=corpus_run.DEFAULT_CORPUS)
     parser.add_argument("--project", action="append", default=[], help="only these (repeatable)")
     parser.add_argument("--limit", type=int, default=None, help="at most N projects")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per project")
-    parser.add_argument("--schema", action="append", default=[], help="Atlas compares only these")
+    parser.add_argument("--schema", action="append", default=[], help="peers compare only these")
     parser.add_argument("--json", type=Path, default=None, help="save the figures here")
     args = parser.parse_args(argv)
     if args.report:
-        report(saved(args.report))
+        projects = pf.saved(args.report)
+        if args.results is not None:  # the peers' saved checks against a newer run of ours
+            pf.crossed(projects, json.loads(args.results.read_text(encoding="utf-8")))
+        for peer in pf.peers_in(projects):
+            report(peer, projects)
         return 0
     if args.results is None:
         parser.error("--results is required (a run.py --json output)")
     try:
-        statuses = replayed(json.loads(args.results.read_text(encoding="utf-8")))
+        ours = json.loads(args.results.read_text(encoding="utf-8"))
+        statuses = replayed(ours)
     except (OSError, ValueError) as exc:
         print(f"cannot read {args.results}: {exc}", file=sys.stderr)
         return 2
@@ -369,25 +287,38 @@ def main(argv: list[str] | None = None) -> int:
     if not folders:
         print("no project to compare", file=sys.stderr)
         return 2
-    binary = atlas_binary()
+    peers = list(pf.PEERS.values()) if args.peer == "all" else [pf.PEERS[args.peer]]
+    binaries = build(peers)
+    runs = [PeerRun(p, binaries[p.name]) for p in peers]
+    return _run(args, folders, ours, runs)
+
+
+def _run(
+    args: argparse.Namespace, folders: list[Path], ours: dict[str, Any], runs: list[PeerRun]
+) -> int:
+    statuses = replayed(ours)
     started = time.monotonic()
     projects = []
     for i, folder in enumerate(folders, 1):
-        p = run_project(folder, statuses[folder.name], binary, args.timeout, args.schema)
+        p = run_project(folder, statuses[folder.name], runs, args.timeout, args.schema)
         projects.append(p)
-        t = two_by_two(p.checks)
-        print(f"[{i}/{len(folders)}] {p.project}: {t}, {p.seconds:.0f}s", flush=True)
+        tables = {peer: pf.two_by_two(checks) for peer, checks in p.checks.items()}
+        print(f"[{i}/{len(folders)}] {p.project}: {tables}, {p.seconds:.0f}s", flush=True)
+    pf.crossed(projects, ours)
     print()
-    figures = report(projects)
+    by_peer = {}
+    for r in runs:
+        by_peer[r.peer.name] = {"binary": r.binary.name, **report(r.peer.name, projects)}
+        print()
     wall = time.monotonic() - started
-    print(f"\nwall time {wall:.0f}s, {len(projects)} projects, Atlas peer {binary.name}")
+    built = ", ".join(r.binary.name for r in runs)
+    print(f"wall time {wall:.0f}s, {len(projects)} projects, peers {built}")
     if args.json:
         doc = {
             "measured": datetime.now(UTC).isoformat(timespec="seconds"),
             "results": str(args.results),
-            "atlas": binary.name,
             "wall_seconds": round(wall, 1),
-            **figures,
+            "peers": by_peer,
             "projects": [asdict(p) for p in projects],
         }
         args.json.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")

@@ -658,6 +658,8 @@ def _count(result: ProjectResult, doc: dict[str, Any], migrations: Path | None =
             row["cause_kind"] = cause_kind(proof_of(item))
         if migrations is not None and status in ROUND_TRIPPED:
             row["data"] = data_involved(migrations / f"{name}.sql", proof_of(item))
+            restored = (proof_of(item) or {}).get("schema_restored")
+            row["schema"] = status == "verified" or restored is True
         result.per_migration.append(row)
     result.migrations = sum(counts.values())
     result.replayed = sum(n for s, n in counts.items() if s not in NOT_REPLAYED)

@@ -23,6 +23,11 @@ from migration_rollback.kube.client import Clients
 log = logging.getLogger("migration_rollback.events")
 # Enough that a burst (50 rollbacks changing phase at once) drains in a few round trips.
 POSTERS = 4
+# An API server that stops answering holds every poster; past this many waiting events the
+# newest are dropped (logged) rather than kept without bound.
+CAPACITY = 1000
+# Each send's own timeout: a connection that never answers frees its poster.
+SEND_TIMEOUT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -41,15 +46,20 @@ class EventPoster:
     """Posts events with `send` on `posters` daemon threads, started on first use (a stopping
     operator drops what is still queued: status is the record, events announce it)."""
 
-    def __init__(self, send: Send, posters: int = POSTERS) -> None:
+    def __init__(self, send: Send, posters: int = POSTERS, capacity: int = CAPACITY) -> None:
         self._send, self._posters = send, posters
-        self._queue: queue.SimpleQueue[Event] = queue.SimpleQueue()
+        self._queue: queue.Queue[Event] = queue.Queue(maxsize=capacity)
         self._started = False
         self._lock = threading.Lock()
+        self.dropped = 0  # events the full queue turned away
 
     def post(self, event: Event) -> None:
         self._start()
-        self._queue.put(event)
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:
+            self.dropped += 1
+            log.warning("event queue full: dropped %s for %s", event.reason, _where(event))
 
     def _start(self) -> None:
         with self._lock:
@@ -64,7 +74,9 @@ class EventPoster:
         """Posting to the API server as core/v1 Events."""
 
         def send(e: Event) -> None:
-            resources.post_event(clients, e.metadata, e.reason, e.message, e.warning, e.at)
+            resources.post_event(
+                clients, e.metadata, e.reason, e.message, e.warning, e.at, SEND_TIMEOUT_SECONDS
+            )
 
         return cls(send)
 
@@ -74,5 +86,8 @@ class EventPoster:
             try:
                 self._send(event)
             except Exception:  # never fail anything over an event
-                where = f"{event.metadata.get('namespace')}/{event.metadata.get('name')}"
-                log.warning("could not post event %s for %s", event.reason, where)
+                log.warning("could not post event %s for %s", event.reason, _where(event))
+
+
+def _where(event: Event) -> str:
+    return f"{event.metadata.get('namespace')}/{event.metadata.get('name')}"

@@ -22,6 +22,7 @@ from migration_rollback.controller.cache import WatchCache
 from migration_rollback.controller.events import EventPoster
 from migration_rollback.controller.interpreter import Interpreter, LeaseTaken
 from migration_rollback.controller.observe import Memory, Observer
+from migration_rollback.controller.poddeletes import DeleteInFlight, PodDeletes
 from migration_rollback.controller.podwatch import PodWatches
 from migration_rollback.kube.client import Clients
 from migration_rollback.lifecycle.actions import Decision
@@ -53,6 +54,7 @@ class RollbackFlow:
         stopped: Callable[[float], bool],
         cache: WatchCache,
         events: EventPoster,
+        deletes: PodDeletes,
         wake: Callable[[], None] = lambda: None,
     ) -> None:
         self.body = body  # kopf's live view: spec and metadata as the watch last saw them
@@ -70,7 +72,9 @@ class RollbackFlow:
         identity = (settings.namespace, f"{self.namespace}/{self.name}")
         self.pods = PodWatches(clients, self.namespace, wake)
         self.observer = Observer(clients, cache, self.memory, self.namespace, identity, self.pods)
-        self.interpreter = Interpreter(clients, settings, cache, self.memory, self.obj, events)
+        self.interpreter = Interpreter(
+            clients, settings, cache, self.memory, self.obj, events, deletes
+        )
         self._wait_or_stop = stopped  # True when asked to stop
 
     @property
@@ -112,12 +116,16 @@ class RollbackFlow:
         observation = self.observer.observe(self.obj, spec, status)
         now = dt.datetime.now(dt.UTC)
         decision = decide(spec, status, observation, now)
+        again = Decision((), status.phase, str(status.reason or ""), LEASE_RACE_SECONDS)
         try:
             self.interpreter.apply(decision)
-        except LeaseTaken:
-            return Decision((), status.phase, str(status.reason or ""), LEASE_RACE_SECONDS)
+        except (LeaseTaken, DeleteInFlight):  # the decision is made again in a moment
+            return again
         except Failure as failure:
             after = RollbackStatus.from_obj(self.obj)  # what was applied before it failed
             decision = failed_action(spec, after, observation, now, failure)
-            self.interpreter.apply(decision)
+            try:
+                self.interpreter.apply(decision)
+            except DeleteInFlight:  # its restore scales up: made again, not a daemon crash
+                return again
         return decision

@@ -18,6 +18,7 @@ from migration_rollback.controller.cache import WatchCache
 from migration_rollback.controller.events import EventPoster
 from migration_rollback.controller.flow import RollbackFlow, Stopped
 from migration_rollback.controller.interpreter import restore_on_delete
+from migration_rollback.controller.poddeletes import DeleteInFlight, PodDeletes
 from migration_rollback.kube import jobs
 from migration_rollback.kube.client import Clients
 from migration_rollback.lifecycle.phases import Phase
@@ -34,6 +35,7 @@ class Context:
 
     clients: Clients | None = None
     events: EventPoster | None = None
+    deletes: PodDeletes | None = None  # one for every flow: see controller.poddeletes
     settings: Settings = Settings()
     ready = threading.Event()
     # (namespace, name) of each running rollback -> set when one of its Jobs, workloads or
@@ -62,10 +64,10 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     Context.ready.set()
 
 
-def _clients() -> tuple[Clients, EventPoster]:
-    if Context.clients is None or Context.events is None:
+def _clients() -> tuple[Clients, EventPoster, PodDeletes]:
+    if Context.clients is None or Context.events is None or Context.deletes is None:
         raise kopf.TemporaryError("operator not initialised yet", delay=1)
-    return Context.clients, Context.events
+    return Context.clients, Context.events, Context.deletes
 
 
 @kopf.daemon(api.GROUP, api.VERSION, api.PLURAL, cancellation_timeout=30)
@@ -96,9 +98,9 @@ def run_rollback(
                 return bool(stopped.is_set())
         return True
 
-    clients, events = _clients()
+    clients, events, deletes = _clients()
     flow = RollbackFlow(
-        clients, Context.settings, body, stop_requested, Context.cache, events, waker.set
+        clients, Context.settings, body, stop_requested, Context.cache, events, deletes, waker.set
     )
     Context.flows[(namespace, name)] = flow
     IN_PROGRESS.inc()
@@ -152,8 +154,13 @@ def workload_changed(event: kopf.RawEvent, resource: kopf.Resource, **_: Any) ->
 def restore_before_delete(body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
     """The finalizer: nothing the resource did to the app outlives it. (Returns nothing: kopf
     would store a result in status, which the CRD's schema does not have.)"""
-    clients, events = _clients()
-    done = restore_on_delete(clients, Context.settings, Context.cache, dict(body), events)
+    clients, events, deletes = _clients()
+    try:
+        done = restore_on_delete(
+            clients, Context.settings, Context.cache, dict(body), events, deletes
+        )
+    except DeleteInFlight as late:
+        raise kopf.TemporaryError(str(late), delay=1) from late
     logger.info("deleted: %s", done)
 
 

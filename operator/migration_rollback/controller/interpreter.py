@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,6 +17,7 @@ from migration_rollback.controller.cache import WatchCache
 from migration_rollback.controller.events import Event, EventPoster
 from migration_rollback.controller.jobrequest import job_request
 from migration_rollback.controller.observe import Memory
+from migration_rollback.controller.poddeletes import PodDeletes
 from migration_rollback.controller.telemetry import record_metrics
 from migration_rollback.kube import jobs, leases, maintenance, resources, workloads
 from migration_rollback.kube.client import Clients
@@ -51,10 +51,10 @@ class Interpreter:
         memory: Memory,
         obj: dict[str, Any],
         events: EventPoster,
+        deletes: PodDeletes,
     ) -> None:
         self.clients, self.settings, self.cache, self.memory = clients, settings, cache, memory
-        self.events = events
-        self._deleting: set[str] = set()  # workloads whose pods a thread is deleting
+        self.events, self.deletes = events, deletes
         self.obj = obj  # the controller's copy: status is updated here as it is patched
         meta = obj["metadata"]
         self.namespace, self.name = str(meta["namespace"]), str(meta["name"])
@@ -125,6 +125,8 @@ class Interpreter:
         self.memory.seen_jobs.add(action.name)
 
     def scale(self, action: a.ScaleTo) -> None:
+        if action.replicas:  # a late pod delete must not meet the pods this brings up
+            self.deletes.settle(self.namespace, action.workload)
         w = workloads.Workload.from_key(action.workload)
         answer = workloads.scale(self.clients, self.namespace, w, action.replicas)
         self.cache.scaled(self.namespace, w.kind, w.name, answer)
@@ -136,21 +138,10 @@ class Interpreter:
         ask for it again."""
         w = workloads.Workload.from_key(action.workload)
         state = self.cache.workload(self.namespace, w.kind, w.name)
-        if state is None or not state.match_labels or action.workload in self._deleting:
-            return
-        self._deleting.add(action.workload)
-        args = (action.workload, dict(state.match_labels), action.template_hashes)
-        threading.Thread(target=self._delete_pods, args=args, daemon=True).start()
-
-    def _delete_pods(
-        self, workload: str, labels: Mapping[str, str], template_hashes: tuple[str, ...]
-    ) -> None:
-        try:
-            workloads.delete_replica_set_pods(self.clients, self.namespace, labels, template_hashes)
-        except Exception:  # only a speed-up: its ReplicaSets delete them all the same
-            log.warning("%s: could not delete the pods of %s", self.identity, workload)
-        finally:
-            self._deleting.discard(workload)
+        if state is not None and state.match_labels:
+            self.deletes.start(
+                self.namespace, action.workload, state.match_labels, action.template_hashes
+            )
 
     def maintenance(self, action: a.SetMaintenance) -> None:
         spec = RollbackSpec.from_obj(self.obj).maintenance
@@ -226,12 +217,13 @@ def restore_on_delete(
     cache: WatchCache,
     obj: dict[str, Any],
     events: EventPoster,
+    deletes: PodDeletes,
 ) -> str:
     """Deleting a resource mid-flow: bring the app back and let go of everything it holds
     (the restore actions the Restoring phase applies, plus the Job and the Lease)."""
     spec, status = RollbackSpec.from_obj(obj), RollbackStatus.from_obj(obj)
     restore = policy.restore_actions(spec, status, deleting=True)
-    interpreter = Interpreter(clients, settings, cache, Memory(), dict(obj), events)
+    interpreter = Interpreter(clients, settings, cache, Memory(), dict(obj), events, deletes)
     interpreter.apply(a.Decision(tuple(restore), status.phase, str(status.reason or "")))
     return "; ".join(map(_describe, restore)) or "nothing to restore"
 

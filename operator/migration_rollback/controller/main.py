@@ -15,6 +15,7 @@ from prometheus_client import start_http_server
 from migration_rollback import api
 from migration_rollback.controller import handlers
 from migration_rollback.controller.events import EventPoster
+from migration_rollback.controller.poddeletes import PodDeletes
 from migration_rollback.kube import leases
 from migration_rollback.kube.client import connect, resource_served
 from migration_rollback.metrics import REGISTRY
@@ -82,6 +83,7 @@ def run(settings: Settings, kubeconfig: str | None = None) -> None:
     # A connection for each concurrent rollback and one for its pod watch.
     handlers.Context.clients = connect(kubeconfig, connections=2 * settings.max_workers)
     handlers.Context.events = EventPoster.to_api(handlers.Context.clients)
+    handlers.Context.deletes = PodDeletes.to_api(handlers.Context.clients)
     if not resource_served(handlers.Context.clients, api.GROUP, api.VERSION, api.PLURAL):
         # Exit (the Deployment restarts us with backoff) rather than serve nothing silently.
         raise SystemExit(

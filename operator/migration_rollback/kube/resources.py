@@ -34,9 +34,10 @@ def post_event(
     message: str,
     warning: bool = False,
     at: dt.datetime | None = None,
+    timeout: float | None = None,
 ) -> None:
     """A core/v1 Event on the resource (`meta` is its metadata), as `kubectl describe` shows
-    it; `at`: when it happened (default now)."""
+    it; `at`: when it happened (default now); `timeout`: the request's, in seconds."""
     now = at or dt.datetime.now(dt.UTC)
     body = {
         "metadata": {"generateName": f"{meta['name']}.", "namespace": meta["namespace"]},
@@ -55,4 +56,4 @@ def post_event(
         "lastTimestamp": now.isoformat(),
         "count": 1,
     }
-    clients.core.create_namespaced_event(meta["namespace"], body)
+    clients.core.create_namespaced_event(meta["namespace"], body, _request_timeout=timeout)

@@ -97,12 +97,15 @@ def delete_replica_set_pods(
     namespace: str,
     match_labels: Mapping[str, str],
     template_hashes: tuple[str, ...],
+    timeout: float | None = None,
 ) -> None:
     """The pods the named ReplicaSets of a Deployment made (its selector, and one of their
     pod-template-hash labels; a bare pod with the same labels is not touched), each stopped
     with its own grace period, in one request."""
     clients.core.delete_collection_namespaced_pod(
-        namespace, label_selector=replica_set_pods_selector(match_labels, template_hashes)
+        namespace,
+        label_selector=replica_set_pods_selector(match_labels, template_hashes),
+        _request_timeout=timeout,
     )
 
 

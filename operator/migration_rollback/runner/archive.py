@@ -53,16 +53,18 @@ class ArchiveOutcome:
 
 
 def ensure_archive_schema(conn: Connection) -> None:
-    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(ARCHIVE_SCHEMA)))
-    conn.execute(
-        sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
-            sql.Identifier(ARCHIVE_SCHEMA),
-            sql.Literal(
-                "Data set aside by migration-rollback instead of being dropped; "
-                "see migration_rollback.audit_log"
-            ),
+    with conn.pipeline():  # statements whose answers decide nothing: one round trip
+        schema = sql.Identifier(ARCHIVE_SCHEMA)
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+        conn.execute(
+            sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
+                schema,
+                sql.Literal(
+                    "Data set aside by migration-rollback instead of being dropped; "
+                    "see migration_rollback.audit_log"
+                ),
+            )
         )
-    )
 
 
 def count_rows(conn: Connection, oid: int) -> int | None:
@@ -78,15 +80,16 @@ def count_rows(conn: Connection, oid: int) -> int | None:
     size = int(row[1]) if row and row[1] is not None else 0
     if estimate >= EXACT_COUNT_BELOW or (estimate < 0 and size > UNANALYSED_COUNT_MAX_BYTES):
         return estimate if estimate >= 0 else None
-    conn.execute(sql.SQL("SAVEPOINT {}").format(_COUNT))
+    table = relation_ident(conn, oid)
     try:
-        counted = conn.execute(
-            sql.SQL("SELECT count(*) FROM {}").format(relation_ident(conn, oid))
-        ).fetchone()
+        with conn.pipeline():  # a cancelled count skips the RELEASE: rolled back to below
+            conn.execute(sql.SQL("SAVEPOINT {}").format(_COUNT))
+            cursor = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table))
+            conn.execute(sql.SQL("RELEASE SAVEPOINT {}").format(_COUNT))
     except psycopg.errors.QueryCanceled:
         conn.execute(sql.SQL("ROLLBACK TO SAVEPOINT {}").format(_COUNT))
         return estimate if estimate >= 0 else None
-    conn.execute(sql.SQL("RELEASE SAVEPOINT {}").format(_COUNT))
+    counted = cursor.fetchone()
     return int(counted[0]) if counted else None
 
 
@@ -119,10 +122,11 @@ def archive_tables(conn: Connection, planned: PlannedStatement, when: datetime) 
 
 def _probe(conn: Connection, statement: str) -> None:
     """Run the original DROP and undo it: it fails (or is a no-op) exactly as it would."""
-    conn.execute(sql.SQL("SAVEPOINT {}").format(_PROBE))
-    conn.execute(statement)
-    conn.execute(sql.SQL("ROLLBACK TO SAVEPOINT {}").format(_PROBE))
-    conn.execute(sql.SQL("RELEASE SAVEPOINT {}").format(_PROBE))
+    with conn.pipeline():  # one round trip; a failing DROP raises here, as run alone
+        conn.execute(sql.SQL("SAVEPOINT {}").format(_PROBE))
+        conn.execute(statement)
+        conn.execute(sql.SQL("ROLLBACK TO SAVEPOINT {}").format(_PROBE))
+        conn.execute(sql.SQL("RELEASE SAVEPOINT {}").format(_PROBE))
 
 
 def _with_descendants(conn: Connection, roots: list[int]) -> list[int]:
@@ -164,25 +168,26 @@ def _relocate(
 ) -> None:
     """Rename the table into the archive schema, with a comment saying where it came from."""
     schema, name = table
-    conn.execute(
-        sql.SQL("ALTER TABLE {} RENAME TO {}").format(
-            sql.Identifier(schema, name), sql.Identifier(new_name)
+    with conn.pipeline():  # one round trip for the three
+        conn.execute(
+            sql.SQL("ALTER TABLE {} RENAME TO {}").format(
+                sql.Identifier(schema, name), sql.Identifier(new_name)
+            )
         )
-    )
-    conn.execute(
-        sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
-            sql.Identifier(schema, new_name), sql.Identifier(ARCHIVE_SCHEMA)
+        conn.execute(
+            sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
+                sql.Identifier(schema, new_name), sql.Identifier(ARCHIVE_SCHEMA)
+            )
         )
-    )
-    conn.execute(
-        sql.SQL("COMMENT ON TABLE {} IS {}").format(
-            sql.Identifier(ARCHIVE_SCHEMA, new_name),
-            sql.Literal(
-                f"{schema}.{name}, archived by migration-rollback instead of DROP TABLE "
-                f"(rollback of {planned.version}, {when.isoformat()})"
-            ),
+        conn.execute(
+            sql.SQL("COMMENT ON TABLE {} IS {}").format(
+                sql.Identifier(ARCHIVE_SCHEMA, new_name),
+                sql.Literal(
+                    f"{schema}.{name}, archived by migration-rollback instead of DROP TABLE "
+                    f"(rollback of {planned.version}, {when.isoformat()})"
+                ),
+            )
         )
-    )
 
 
 def _table_restore_hint(conn: Connection, schema: str, name: str, new_name: str) -> str:

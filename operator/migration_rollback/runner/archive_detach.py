@@ -8,15 +8,16 @@ What still depends on an archived table afterwards is listed, not removed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
 from psycopg import sql
 
 from migration_rollback.runner.relations import name_if_exists, relation_name
 from migration_rollback.runner.session import Connection
 
-# A statement that detaches an archived table, and its note for the result ("": none).
-_Detach = tuple[sql.Composed, str]
+# A statement that detaches an archived table (None: nothing to run, only to say), and its note
+# for the result ("": none).
+_Detach = tuple[sql.Composed | None, str]
 
 
 def drop_inbound_foreign_keys(conn: Connection, members: list[int]) -> list[str]:
@@ -70,95 +71,126 @@ def drop_dependent_views(conn: Connection, members: list[int]) -> list[str]:
     return done
 
 
-# Objects that live on a table and would go with it: (keyword, query for (table oid, name)).
-_ON_TABLE_OBJECTS = (
-    (
-        "TRIGGER",
-        "SELECT tgrelid, tgname FROM pg_trigger WHERE tgrelid = ANY(%s) AND NOT tgisinternal "
-        "AND tgparentid = 0 ORDER BY tgrelid, tgname",
-    ),
-    ("POLICY", "SELECT polrelid, polname FROM pg_policy WHERE polrelid = ANY(%s) ORDER BY 1, 2"),
+# Each read names what it detaches (schema, table first), so that the reads of all kinds go in
+# one round trip and the detaching statements in another, whatever the number of objects.
+_OF = "JOIN pg_class c ON c.oid = {0} JOIN pg_namespace n ON n.oid = c.relnamespace"
+
+_OUTBOUND_FOREIGN_KEYS = f"""
+SELECT n.nspname, c.relname, k.conname, fn.nspname || '.' || f.relname FROM pg_constraint k
+{_OF.format("k.conrelid")}
+JOIN pg_class f ON f.oid = k.confrelid JOIN pg_namespace fn ON fn.oid = f.relnamespace
+WHERE k.contype = 'f' AND k.conrelid = ANY(%(m)s) AND NOT k.confrelid = ANY(%(m)s)
+  AND k.conparentid = 0
+ORDER BY k.conrelid, k.conname
+"""
+_TRIGGERS = f"""
+SELECT n.nspname, c.relname, t.tgname FROM pg_trigger t {_OF.format("t.tgrelid")}
+WHERE t.tgrelid = ANY(%(m)s) AND NOT t.tgisinternal AND t.tgparentid = 0
+ORDER BY t.tgrelid, t.tgname
+"""
+_POLICIES = f"""
+SELECT n.nspname, c.relname, p.polname FROM pg_policy p {_OF.format("p.polrelid")}
+WHERE p.polrelid = ANY(%(m)s) ORDER BY p.polrelid, p.polname
+"""
+_COLUMN_DEFAULTS = f"""
+SELECT n.nspname, c.relname, a.attname FROM pg_attrdef d {_OF.format("d.adrelid")}
+JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+WHERE d.adrelid = ANY(%(m)s) AND a.attgenerated = '' ORDER BY d.adrelid, a.attnum
+"""
+_PUBLICATIONS = f"""
+SELECT n.nspname, c.relname, p.pubname FROM pg_publication_rel r {_OF.format("r.prrelid")}
+JOIN pg_publication p ON p.oid = r.prpubid
+WHERE r.prrelid = ANY(%(m)s) ORDER BY p.pubname, r.prrelid
+"""
+# Publications that take the table without naming it (FOR ALL TABLES, FOR TABLES IN SCHEMA):
+# pg_publication_tables answers on every major (pg_publication_namespace is 15+).
+_WHOLESALE_PUBLICATIONS = """
+SELECT n.nspname, c.relname, p.pubname, CASE WHEN p.puballtables THEN 'all' ELSE 'schema' END
+FROM pg_publication_tables pt
+JOIN pg_publication p ON p.pubname = pt.pubname
+JOIN pg_namespace n ON n.nspname = pt.schemaname
+JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename
+WHERE c.oid = ANY(%(m)s)
+  AND NOT EXISTS (SELECT 1 FROM pg_publication_rel r WHERE r.prpubid = p.oid AND r.prrelid = c.oid)
+ORDER BY p.pubname, c.oid
+"""
+
+
+def _outbound_foreign_key(schema: str, table: str, conname: str, target: str) -> _Detach:
+    return (
+        sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+            sql.Identifier(schema, table), sql.Identifier(conname)
+        ),
+        f"dropped foreign key {conname} of archived {schema}.{table} (to {target})",
+    )
+
+
+def _on_table(keyword: str) -> Callable[[str, str, str], _Detach]:
+    def detach(schema: str, table: str, name: str) -> _Detach:
+        return (
+            sql.SQL("DROP {} {} ON {}").format(
+                sql.SQL(keyword), sql.Identifier(name), sql.Identifier(schema, table)
+            ),
+            f"dropped {keyword.lower()} {name} of archived {schema}.{table}",
+        )
+
+    return detach
+
+
+def _column_default(schema: str, table: str, column: str) -> _Detach:
+    return (
+        sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT").format(
+            sql.Identifier(schema, table), sql.Identifier(column)
+        ),
+        "",  # defaults go silently: they only name functions and sequences
+    )
+
+
+def _publication(schema: str, table: str, pubname: str) -> _Detach:
+    return (
+        sql.SQL("ALTER PUBLICATION {} DROP TABLE {}").format(
+            sql.Identifier(pubname), sql.Identifier(schema, table)
+        ),
+        f"removed archived {schema}.{table} from publication {pubname}",
+    )
+
+
+def _wholesale_publication(schema: str, table: str, pubname: str, how: str) -> _Detach:
+    """Nothing to run: the move itself takes it out of a schema's publication, and no
+    statement takes one table out of FOR ALL TABLES."""
+    if how == "all":
+        return None, (
+            f"archived {schema}.{table} stays in publication {pubname} (FOR ALL TABLES: every "
+            "table is published, the archive's too)"
+        )
+    return None, (
+        f"removed archived {schema}.{table} from publication {pubname} (it publishes schema "
+        f"{schema}, not the archive)"
+    )
+
+
+# What a DROP TABLE takes with the table, in the order it is detached.
+_DETACHES: tuple[tuple[str, Callable[..., _Detach]], ...] = (
+    (_OUTBOUND_FOREIGN_KEYS, _outbound_foreign_key),
+    (_TRIGGERS, _on_table("TRIGGER")),
+    (_POLICIES, _on_table("POLICY")),
+    (_COLUMN_DEFAULTS, _column_default),
+    (_PUBLICATIONS, _publication),
+    (_WHOLESALE_PUBLICATIONS, _wholesale_publication),
 )
 
 
 def detach_from_live_schema(conn: Connection, members: list[int]) -> list[str]:
     """Remove what ties the archived data to live objects, as the DROP would have."""
-    statements = [
-        *_outbound_foreign_keys(conn, members),
-        *_on_table_objects(conn, members),
-        *_column_defaults(conn, members),
-        *_publication_memberships(conn, members),
-    ]
-    done: list[str] = []
-    for statement, note in statements:
-        conn.execute(statement)
-        if note:
-            done.append(note)
-    return done
-
-
-def _outbound_foreign_keys(conn: Connection, members: list[int]) -> Iterator[_Detach]:
-    for oid, conname, target in conn.execute(
-        """
-        SELECT k.conrelid, k.conname, k.confrelid FROM pg_constraint k
-        WHERE k.contype = 'f' AND k.conrelid = ANY(%s) AND NOT k.confrelid = ANY(%s)
-          AND k.conparentid = 0
-        """,
-        [members, members],
-    ).fetchall():
-        table = relation_name(conn, int(oid))
-        yield (
-            sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
-                sql.Identifier(*table), sql.Identifier(conname)
-            ),
-            f"dropped foreign key {conname} of archived {'.'.join(table)} "
-            f"(to {'.'.join(relation_name(conn, int(target)))})",
-        )
-
-
-def _on_table_objects(conn: Connection, members: list[int]) -> Iterator[_Detach]:
-    for keyword, query in _ON_TABLE_OBJECTS:
-        for oid, name in conn.execute(query, [members]).fetchall():
-            table = relation_name(conn, int(oid))
-            yield (
-                sql.SQL("DROP {} {} ON {}").format(
-                    sql.SQL(keyword), sql.Identifier(name), sql.Identifier(*table)
-                ),
-                f"dropped {keyword.lower()} {name} of archived {'.'.join(table)}",
-            )
-
-
-def _column_defaults(conn: Connection, members: list[int]) -> Iterator[_Detach]:
-    for oid, attname in conn.execute(
-        """
-        SELECT d.adrelid, a.attname FROM pg_attrdef d
-        JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
-        WHERE d.adrelid = ANY(%s) AND a.attgenerated = '' ORDER BY 1, a.attnum
-        """,
-        [members],
-    ).fetchall():
-        table = relation_name(conn, int(oid))
-        yield (
-            sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT").format(
-                sql.Identifier(*table), sql.Identifier(attname)
-            ),
-            "",  # defaults go silently: they only name functions and sequences
-        )
-
-
-def _publication_memberships(conn: Connection, members: list[int]) -> Iterator[_Detach]:
-    for pubname, oid in conn.execute(
-        "SELECT p.pubname, r.prrelid FROM pg_publication_rel r "
-        "JOIN pg_publication p ON p.oid = r.prpubid WHERE r.prrelid = ANY(%s) ORDER BY 1, 2",
-        [members],
-    ).fetchall():
-        table = relation_name(conn, int(oid))
-        yield (
-            sql.SQL("ALTER PUBLICATION {} DROP TABLE {}").format(
-                sql.Identifier(pubname), sql.Identifier(*table)
-            ),
-            f"removed archived {'.'.join(table)} from publication {pubname}",
-        )
+    with conn.pipeline():  # every read in one round trip
+        read = [(make, conn.execute(query, {"m": members})) for query, make in _DETACHES]
+    statements = [make(*map(str, row)) for make, cursor in read for row in cursor.fetchall()]
+    if any(statement for statement, _ in statements):
+        with conn.pipeline():  # and every detaching statement in one more
+            for statement, _ in statements:
+                if statement is not None:
+                    conn.execute(statement)
+    return [note for _, note in statements if note]
 
 
 def remaining_dependents(conn: Connection, members: list[int]) -> list[str]:

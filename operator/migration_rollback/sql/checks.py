@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import enum
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 from pglast.enums.parsenodes import ConstrType, DropBehavior
 
-from migration_rollback.sql import mentions
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.classify import classify
 from migration_rollback.sql.generator import MANUAL_PREFIX, RollbackPlan
 from migration_rollback.sql.model import LockLevel, Script, Statement
 from migration_rollback.sql.names import strings
 from migration_rollback.sql.parse import split_comment_lines
+from migration_rollback.sql.touched import CoverageIndex, touched_names, walk
 
 ALLOW_CASCADE_MARK = "-- migration-rollback: allow-cascade"
 
@@ -53,203 +52,6 @@ class Finding:
         }
 
 
-# --- identity of what a statement touches -----------------------------------------------------
-
-
-def _walk(root: Any) -> Iterator[Any]:
-    """Every node below `root`, depth first (iterative: parse trees can be deep)."""
-    stack = [root]
-    node_type = ast.Node
-    branch_type = node_type | tuple
-    slots = _BRANCH_SLOTS
-    while stack:
-        node = stack.pop()
-        if isinstance(node, node_type):
-            yield node
-            names = slots.get(type(node))
-            if names is None:
-                names = _branch_slots(type(node))
-            stack.extend(v for v in [getattr(node, a) for a in names] if isinstance(v, branch_type))
-        elif isinstance(node, tuple):
-            stack.extend(node)
-
-
-_BRANCH_SLOTS: dict[type, tuple[str, ...]] = {}
-_LEAF_TYPES = (bool, int, float, str, bytes, Decimal, enum.Enum)
-
-
-def _branch_slots(cls: type) -> tuple[str, ...]:
-    """The attributes of a node class that may hold nodes or tuples, in declaration order.
-
-    pglast checks every assignment against the attribute's declared Python types, so an
-    attribute declared as a string, a number or an enum never holds a subtree: walking skips
-    it (most attributes of a parse tree are locations, flags and names).
-    """
-    declarations: Any = getattr(cls, "__slots__", {})  # pglast: {name: SlotTypeInfo}
-    names = []
-    for name in declarations:  # what iterating a node yields: its attribute names
-        info = declarations[name] if isinstance(declarations, dict) else None
-        declared = getattr(info, "py_type", object)
-        types = declared if isinstance(declared, tuple) else (declared,)
-        leaf_only = all(
-            isinstance(t, type) and (t is dict or issubclass(t, _LEAF_TYPES)) for t in types
-        )
-        if not leaf_only:
-            names.append(name)
-    _BRANCH_SLOTS[cls] = found = tuple(names)
-    return found
-
-
-_CHILDREN: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
-
-
-def _children_getter(cls: type) -> Callable[[Any], tuple[Any, ...]]:
-    """The values of a node's branch slots, read by one C call (`operator.attrgetter`)."""
-    _CHILDREN[cls] = getter = _getter(_BRANCH_SLOTS.get(cls) or _branch_slots(cls))
-    return getter
-
-
-_TOUCHED_CACHE: dict[int, tuple[Any, frozenset[str]]] = {}
-
-
-def touched_names(node: Any) -> frozenset[str]:
-    """Bare names of the objects, columns and constraints a statement mentions (memoized)."""
-    hit = _TOUCHED_CACHE.get(id(node))
-    if hit is not None and hit[0] is node:
-        return hit[1]
-    names = _touched_names(node)
-    if len(_TOUCHED_CACHE) > 200_000:
-        _TOUCHED_CACHE.clear()
-    _TOUCHED_CACHE[id(node)] = (node, names)
-    return names
-
-
-# Per node class: its children getter, and whether it names something (these classes have
-# no subclasses: one look-up by type).
-_VISITS: dict[type, tuple[Callable[[Any], tuple[Any, ...]], bool]] = {}
-
-
-def _visit(cls: type) -> tuple[Callable[[Any], tuple[Any, ...]], bool]:
-    _VISITS[cls] = found = (_children_getter(cls), cls in mentions.NAMING_CLASSES)
-    return found
-
-
-def _touched_names(node: Any) -> frozenset[str]:
-    walked = mentions.recorded(node)
-    names = set(_walked_names(node) if walked is None else walked)
-    kind = type(node)
-    own = _OWN_NAMES.get(kind) or _own_names(kind)
-    for value in own.names(node):
-        if isinstance(value, str):
-            names.add(value)
-    for value in own.lists(node):
-        if isinstance(value, tuple):
-            for item in value:
-                if isinstance(item, tuple):
-                    names.update(strings(item)[-1:])
-                elif isinstance(item, ast.String):
-                    names.add(item.sval)
-            names.update(strings(value)[-1:])
-    if kind is ast.AlterEnumStmt:
-        names.update(v for v in (node.oldVal, node.newVal) if v)
-    return frozenset(n.lower() for n in names)
-
-
-class _Own(NamedTuple):
-    """A statement class's own naming attributes, read by one C call each."""
-
-    names: Callable[[Any], tuple[Any, ...]]  # a name, when set
-    lists: Callable[[Any], tuple[Any, ...]]  # a name list, or a list of them
-
-
-_OWN_NAMES: dict[type, _Own] = {}
-_OWN_NAME_ATTRS = ("idxname", "policy_name", "trigname", "newname", "subname", "pubname",
-                   "extname", "schemaname", "rulename")  # fmt: skip
-_OWN_LIST_ATTRS = ("objects", "funcname", "typeName", "domainname")
-
-
-def _own_names(cls: type) -> _Own:
-    """Only the attributes the class has: asking each statement for all of them (a missing
-    attribute raises inside getattr) cost more than the walk below it."""
-    slots: Any = getattr(cls, "__slots__", ())
-    _OWN_NAMES[cls] = found = _Own(
-        _getter(tuple(a for a in _OWN_NAME_ATTRS if a in slots)),
-        _getter(tuple(a for a in _OWN_LIST_ATTRS if a in slots)),
-    )
-    return found
-
-
-def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
-    """The values of these attributes as a tuple (`operator.attrgetter` returns one bare)."""
-    if len(names) > 1:
-        return attrgetter(*names)
-    if names:
-        one = attrgetter(names[0])
-        return lambda node: (one(node),)
-    return lambda node: ()
-
-
-def _walked_names(node: Any) -> list[Any]:
-    """The names of every node below `node`, for a tree `trees` did not record them for."""
-    names: list[Any] = []
-    # _walk inlined (no generator; one look-up and one C call per node).
-    stack = [node]
-    pop, push = stack.pop, stack.extend
-    visits = _VISITS
-    while stack:
-        n = pop()
-        kind = type(n)
-        if kind is tuple:
-            push(n)
-            continue
-        visit = visits.get(kind)
-        if visit is None:
-            if not isinstance(n, ast.Node):
-                if isinstance(n, tuple):
-                    push(n)
-                continue  # a leaf (none is in a branch slot of a parsed tree)
-            visit = _visit(kind)
-        children, naming = visit
-        push(filter(None, children(n)))  # nodes; tuples unless empty (no None, no leaf)
-        if naming:
-            mentions.add_names(n, names)
-    return names
-
-
-def signature(statement: Statement) -> tuple[str, frozenset[str]]:
-    return statement.kind, touched_names(statement.node)
-
-
-class CoverageIndex:
-    """A rollback's statements by (kind, name): each expected inverse is a lookup, not a scan.
-
-    Scanning the whole rollback for each of its inverses made `validate` quadratic on a large
-    migration.
-    """
-
-    def __init__(self, rollback: Iterable[Statement]) -> None:
-        self._kinds: set[str] = set()
-        self._by_name: dict[tuple[str, str], list[frozenset[str]]] = {}
-        for candidate in rollback:
-            kind, names = signature(candidate)
-            self._kinds.add(kind)
-            for name in names:
-                self._by_name.setdefault((kind, name), []).append(names)
-
-    def covers(self, expected: Statement) -> bool:
-        """True when a rollback statement of the same kind mentions every name it does."""
-        kind, names = signature(expected)
-        if not names:
-            return kind in self._kinds
-        # A covering statement mentions every name: search under the rarest one only.
-        rarest = min((self._by_name.get((kind, n), []) for n in names), key=len)
-        return any(names <= candidate for candidate in rarest)
-
-
-def is_covered(expected: Statement, rollback: Iterable[Statement]) -> bool:
-    return CoverageIndex(rollback).covers(expected)
-
-
 # --- the checks -------------------------------------------------------------------------------
 
 
@@ -275,44 +77,54 @@ def coverage_findings(plan: RollbackPlan, rollback: Script, rollback_file: str) 
     return findings
 
 
-def _dependencies(forward: Script) -> dict[str, set[str]]:
-    """name -> names it cannot outlive (drop it first, or the other drop fails)."""
+def _dependencies(forward: Script, dropped: Container[str]) -> dict[str, set[str]]:
+    """name -> names it cannot outlive (drop it first, or the other drop fails), for the
+    names in `dropped` (what the others need is never asked: no walk of their trees)."""
     deps: dict[str, set[str]] = {}
     for st in forward.statements:
         node = st.node
-        own: str | None = None
+        own = _own_name(node)
+        if own is None or own.lower() not in dropped:
+            continue
         needs: set[str] = set()
         if isinstance(node, ast.CreateStmt):
-            own = node.relation.relname
             for n in _table_parts(node.tableElts):
                 if isinstance(n, ast.Constraint) and n.contype == ConstrType.CONSTR_FOREIGN:
                     needs.add(n.pktable.relname)
                 if isinstance(n, ast.ColumnDef):
                     needs.update(strings(n.typeName.names)[-1:])
-        elif isinstance(node, ast.ViewStmt):
-            own = node.view.relname
-            needs = {n.relname for n in _walk(node.query) if isinstance(n, ast.RangeVar)}
-        elif isinstance(node, ast.CreateTableAsStmt):
-            own = node.into.rel.relname
-            needs = {n.relname for n in _walk(node.query) if isinstance(n, ast.RangeVar)}
+        elif isinstance(node, ast.ViewStmt | ast.CreateTableAsStmt):
+            needs = {n.relname for n in walk(node.query) if isinstance(n, ast.RangeVar)}
         elif isinstance(node, ast.CreateTrigStmt):
-            own = node.trigname
             needs = set(strings(node.funcname)[-1:])
         elif isinstance(node, ast.CreatePolicyStmt):
-            own = node.policy_name
             needs = {
                 strings(n.funcname)[-1]
-                for n in _walk((node.qual, node.with_check))
+                for n in walk((node.qual, node.with_check))
                 if isinstance(n, ast.FuncCall)
             }
         elif isinstance(node, ast.AlterTableStmt):
-            own = node.relation.relname
             for n in _table_parts(node.cmds):
                 if isinstance(n, ast.Constraint) and n.contype == ConstrType.CONSTR_FOREIGN:
                     needs.add(n.pktable.relname)
-        if own is not None:
-            deps.setdefault(own.lower(), set()).update(x.lower() for x in needs if x != own)
+        deps.setdefault(own.lower(), set()).update(x.lower() for x in needs if x != own)
     return deps
+
+
+# The name a statement gives what it creates or changes, per class: what `_dependencies` keys.
+_OWN_NAME: dict[type, Callable[[Any], str]] = {
+    ast.CreateStmt: attrgetter("relation.relname"),
+    ast.ViewStmt: attrgetter("view.relname"),
+    ast.CreateTableAsStmt: attrgetter("into.rel.relname"),
+    ast.CreateTrigStmt: attrgetter("trigname"),
+    ast.CreatePolicyStmt: attrgetter("policy_name"),
+    ast.AlterTableStmt: attrgetter("relation.relname"),
+}
+
+
+def _own_name(node: Any) -> str | None:
+    getter = _OWN_NAME.get(type(node))
+    return None if getter is None else getter(node)
 
 
 def _table_parts(elements: Iterable[Any] | None) -> Iterator[Any]:
@@ -335,15 +147,16 @@ def _dropped_name(st: Statement) -> str | None:
 
 def order_findings(forward: Script, rollback: Script, rollback_file: str) -> list[Finding]:
     """A drop must come after the drops of everything that depends on the dropped object."""
-    deps = _dependencies(forward)
     dropped_at: dict[str, Statement] = {}
     for st in rollback.statements:
         name = _dropped_name(st)
         if name:
             dropped_at.setdefault(name, st)
+    deps = _dependencies(forward, dropped_at)
     findings: list[Finding] = []
     for dependent, needs in deps.items():
-        for needed in needs:
+        # Sorted: a set's order changes from run to run (string hashing), the report must not.
+        for needed in sorted(needs):
             if needed not in dropped_at or dependent not in dropped_at:
                 continue
             if dropped_at[needed].index < dropped_at[dependent].index:

@@ -9,6 +9,8 @@ the output unquoted by accident.
 
 from __future__ import annotations
 
+import functools
+import re
 import string
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -18,8 +20,9 @@ from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME
 if TYPE_CHECKING:
     from migration_rollback.sql.model import ObjectRef
 
-_IDENT_START = frozenset("abcdefghijklmnopqrstuvwxyz_")
-_IDENT_CHARS = _IDENT_START | frozenset("0123456789")
+# What PostgreSQL's quote_ident() leaves bare: lower-case letters, digits and `_`, not a keyword.
+_PLAIN = re.compile("[a-z_][a-z0-9_]*")
+_KEYWORDS = frozenset((*RESERVED_KEYWORDS, *TYPE_FUNC_NAME_KEYWORDS, *COL_NAME_KEYWORDS))
 
 
 def quote_literal(value: str) -> str:
@@ -27,17 +30,12 @@ def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+@functools.lru_cache(maxsize=8192)  # a migration names the same few objects again and again
 def quote_ident(name: str) -> str:
     """Quote an identifier only when PostgreSQL needs it (as its quote_ident() does)."""
-    plain = (
-        bool(name)
-        and name[0] in _IDENT_START
-        and all(c in _IDENT_CHARS for c in name)
-        and name not in RESERVED_KEYWORDS
-        and name not in TYPE_FUNC_NAME_KEYWORDS
-        and name not in COL_NAME_KEYWORDS
-    )
-    return name if plain else '"' + name.replace('"', '""') + '"'
+    if _PLAIN.fullmatch(name) and name not in _KEYWORDS:
+        return name
+    return '"' + name.replace('"', '""') + '"'
 
 
 class Composable:
@@ -85,13 +83,11 @@ class SQL(Composable):
         """Fill `{}` / `{name}` placeholders with pieces (never with plain strings)."""
         parts: list[Composable] = []
         auto = 0
-        for literal, field, spec, conversion in _FORMATTER.parse(self.text):
-            if literal:
-                parts.append(SQL(literal))
+        for literal, field in _template(self.text):
+            if literal is not None:
+                parts.append(literal)
             if field is None:
                 continue
-            if spec or conversion:
-                raise ValueError(f"no format spec or conversion in SQL templates: {self.text}")
             if field == "":
                 piece, auto = args[auto], auto + 1
             else:
@@ -109,6 +105,17 @@ class SQL(Composable):
                 out.append(self)
             out.append(piece)
         return Composed(out)
+
+
+@functools.lru_cache(maxsize=1024)  # the engine's templates: a fixed set, parsed once each
+def _template(text: str) -> tuple[tuple[SQL | None, str | None], ...]:
+    """A template's fixed texts and its placeholders' names, in order."""
+    pieces: list[tuple[SQL | None, str | None]] = []
+    for literal, field, spec, conversion in _FORMATTER.parse(text):
+        if spec or conversion:
+            raise ValueError(f"no format spec or conversion in SQL templates: {text}")
+        pieces.append((SQL(literal) if literal else None, field))
+    return tuple(pieces)
 
 
 class Identifier(Composable):

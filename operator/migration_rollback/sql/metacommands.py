@@ -47,6 +47,8 @@ class MetaCommand:
 
 def find_meta_commands(text: str) -> tuple[MetaCommand, ...]:
     """Every line starting with a backslash outside quotes and comments, in order."""
+    if "\\" not in text:  # the common case, decided without copying the text
+        return ()
     text = normalize_text(text)
     if not _CANDIDATE.search(text):  # the common case: no line starts with a backslash
         return ()

@@ -7,12 +7,13 @@ derived with its own rule, so rollbacks always name exactly one object.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pglast.enums.parsenodes import FunctionParameterMode
 from pglast.stream import RawStream
-from pglast.visitors import Continue, Visitor
+from pglast.visitors import Ancestor
 
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import qualified
@@ -65,19 +66,30 @@ def deparse(node: Any) -> str:
     return str(stream.getvalue())
 
 
-_WALKER = Visitor()
-
-
 def _set_ancestors(tree: tuple[Any, ...]) -> None:
-    """What `pglast.visitors.populate_ancestors` does: every node gets its ancestry chain."""
-    walk = _WALKER.iterate(tree)
-    try:
-        ancestors, node = walk.send(None)
-        while True:
-            node.ancestors = ancestors
-            ancestors, node = walk.send(Continue)
-    except StopIteration:
-        return
+    """What `pglast.visitors.populate_ancestors` does: every node gets its ancestry chain.
+
+    The same breadth-first walk as pglast's `Visitor.iterate` (a node reached twice keeps the
+    chain of its last visit, as there), without a generator resumed for every node.
+    """
+    put = object.__setattr__  # `ancestors` is no declared field: pglast's check passes it on
+    branch = (tuple, ast.Node)
+    todo: deque[tuple[Ancestor, Any]] = deque([(Ancestor(), tree)])
+    while todo:
+        ancestors, node = todo.popleft()
+        is_sequence = isinstance(node, tuple)
+        for index, sub in enumerate(node if is_sequence else (node,)):
+            sub_ancestors = ancestors / (node, index) if is_sequence else ancestors
+            if isinstance(sub, ast.Node):
+                put(sub, "ancestors", sub_ancestors)
+                for member in sub:  # pglast nodes iterate over their field names
+                    value = getattr(sub, member)
+                    if isinstance(value, branch):
+                        todo.append((sub_ancestors / (sub, member), value))
+            elif isinstance(sub, tuple):
+                for i, value in enumerate(sub):
+                    if isinstance(value, branch):
+                        todo.append((sub_ancestors / (sub, i), value))
 
 
 def type_name(node: Any) -> str:

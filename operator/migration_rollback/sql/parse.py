@@ -127,15 +127,20 @@ def parse_single_statements(texts: Sequence[str], source: str) -> list[Statement
     comment runs on past the separator's `;` cannot pass both). Each statement's text and
     location are taken relative to its own text, as a parse of it alone gives them.
     """
+    joined = _BATCH_SEPARATOR.join(texts) + _BATCH_SEPARATOR
+    # What clean-up or a meta-command needs (a byte-order mark, \r, a backslash) is rare in
+    # generated SQL: only then is each text looked at on its own.
+    if any(char in joined for char in "\ufeff\r\\") and any(
+        normalize_text(text) != text or find_meta_commands(text) for text in texts
+    ):
+        return None
     offsets: list[int] = []
     position = 0
     for text in texts:
-        if normalize_text(text) != text or find_meta_commands(text):
-            return None
         offsets.append(position)
         position += len(text) + len(_BATCH_SEPARATOR)
     try:
-        raw = parse_trees(_BATCH_SEPARATOR.join(texts) + _BATCH_SEPARATOR)
+        raw = parse_trees(joined)
     except ParseError:
         return None
     if len(raw) != len(texts):
@@ -231,6 +236,8 @@ def _strip_leading_comments(chunk: str) -> str:
 def split_comment_lines(text: str, prefix: str) -> list[tuple[int, str]]:
     """Lines that start with a given comment prefix (e.g. `-- MANUAL:`), with line numbers."""
     found: list[tuple[int, str]] = []
+    if prefix not in text:  # the common case, decided without splitting the text
+        return found
     for number, line in enumerate(normalize_text(text).splitlines(), start=1):
         stripped = line.strip()
         if stripped.startswith(prefix):

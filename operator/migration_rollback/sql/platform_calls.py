@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from pglast.enums.parsenodes import A_Expr_Kind
+
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import SQL, Composable, Identifier, Literal, sql
 from migration_rollback.sql.model import ObjectRef
@@ -104,12 +106,66 @@ def plain_calls(node: Any) -> list[Call] | None:
 
 
 def guarded_call(node: Any) -> Call | None:
-    """The one call of `SELECT f(...) WHERE <condition>` (no FROM): a call that runs or not."""
-    if not isinstance(node, ast.SelectStmt) or node.whereClause is None or node.fromClause:
+    """The one call of a SELECT that runs it or not: `SELECT f(...) WHERE <condition>` (no
+    FROM), or pg_cron's lookup spelling `SELECT cron.unschedule(jobid) FROM cron.job WHERE
+    jobname = 'x'` (jobname or jobid, any alias), read as `cron.unschedule('x')`."""
+    if not isinstance(node, ast.SelectStmt) or node.whereClause is None:
         return None
     targets = list(node.targetList or ())
     value = getattr(targets[0], "val", None) if len(targets) == 1 else None
-    return _call(value) if isinstance(value, ast.FuncCall) else None
+    if not isinstance(value, ast.FuncCall):
+        return None
+    if node.fromClause:
+        return _unschedule_by_lookup(node, _call(value))
+    return _call(value)
+
+
+def _unschedule_by_lookup(node: Any, call: Call) -> Call | None:
+    """`cron.unschedule(<job column>) FROM cron.job WHERE jobname = '<name>'` as the call
+    unscheduling that name; None for any other FROM, argument or condition."""
+    if call.effect is not Effect.UNSCHEDULES_JOB or call.args != (None,) or call.named:
+        return None
+    (arg,) = node.targetList[0].val.args
+    (source,) = node.fromClause if len(node.fromClause) == 1 else (None,)
+    if not (_is_cron_job(source) and _column(arg) in _JOB_KEYS) or _has_more(node):
+        return None
+    name = _job_name_equals(node.whereClause)
+    return Call(call.schema, call.name, (name,), MappingProxyType({})) if name else None
+
+
+# cron.job's columns that cron.unschedule takes: the job's id, or its name.
+_JOB_KEYS = frozenset({"jobid", "jobname"})
+
+
+def _is_cron_job(source: Any) -> bool:
+    return (
+        isinstance(source, ast.RangeVar) and source.schemaname == "cron" and source.relname == "job"
+    )
+
+
+def _column(node: Any) -> str | None:
+    """The column a (possibly alias-qualified) column reference names."""
+    if not isinstance(node, ast.ColumnRef):
+        return None
+    last = node.fields[-1]
+    return str(last.sval) if isinstance(last, ast.String) else None
+
+
+def _job_name_equals(where: Any) -> str | None:
+    """'x' of `jobname = 'x'` (either side)."""
+    if not isinstance(where, ast.A_Expr) or where.kind != A_Expr_Kind.AEXPR_OP:
+        return None
+    if [n.sval for n in where.name] != ["="]:
+        return None
+    for column, value in ((where.lexpr, where.rexpr), (where.rexpr, where.lexpr)):
+        if _column(column) == "jobname" and (name := _string(value)) is not None:
+            return name
+    return None
+
+
+def _has_more(node: Any) -> bool:
+    clauses = ("groupClause", "havingClause", "valuesLists", "withClause", "limitCount")
+    return any(getattr(node, c, None) for c in clauses) or bool(getattr(node, "op", 0))
 
 
 def _has_clauses(node: Any) -> bool:

@@ -14,9 +14,9 @@ from migration_rollback.verify.api import (
     verify_project,
 )
 from migration_rollback.verify.diff import Difference, diff_objects, render
-from migration_rollback.verify.roundtrip import MigrationPair, VerifyResult
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject, take_snapshot
 from migration_rollback.verify.stateful import StatefulResult, stateful_rollback
+from migration_rollback.verify.verdict import MigrationPair, VerifyResult
 
 __all__ = [
     "Difference",

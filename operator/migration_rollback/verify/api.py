@@ -24,19 +24,17 @@ from migration_rollback.sql import History, Script, parse_script
 from migration_rollback.verify.diff import Difference, render
 from migration_rollback.verify.generated_attempts import generated_source
 from migration_rollback.verify.majors import MajorRequirement
-from migration_rollback.verify.rollback_source import Attempts
-from migration_rollback.verify.roundtrip import (
-    MigrationPair,
+from migration_rollback.verify.replayer import Progress, Replayer
+from migration_rollback.verify.rollback_source import (
+    Attempts,
     Prepared,
-    Progress,
-    Replayer,
     RollbackSource,
-    VerifyResult,
     file_rollback,
 )
 from migration_rollback.verify.shadow import shadow_database
 from migration_rollback.verify.snapshot import Snapshot
 from migration_rollback.verify.stateful import Filled, StillManual
+from migration_rollback.verify.verdict import MigrationPair, VerifyResult
 
 
 @dataclass

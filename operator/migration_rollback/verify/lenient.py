@@ -4,8 +4,8 @@ A file with one statement PostgreSQL has no grammar for (`CREATE POLICY IF NOT E
 `RAISE NOTICE`, MySQL's inline `INDEX` in a CREATE TABLE) fails as a whole on Supabase, yet the
 rest of it is what later migrations build on. Cut at the top-level semicolons the way psql does
 (PostgreSQL's own scanner: quotes, dollar quotes and comments respected), each piece parsed on
-its own; the pieces that parse are replayed (see roundtrip.Replayer._go_past), the others are
-reported with their file:line.
+its own; the pieces that parse are replayed (see replayer.py), the others are reported with
+their file:line.
 """
 
 from __future__ import annotations

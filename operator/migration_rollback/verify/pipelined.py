@@ -8,6 +8,11 @@ stopping at the first failure did. The statement that failed is the first one wi
 Statements that need a decision of their own (a stand-in extension, the runner's archiving)
 are still run alone, in their place; outside a transaction every statement is sent alone, since
 a pipeline would make them one implicit transaction.
+
+What frames a script inside its transaction goes in the same pipelines (`lead`: BEGIN, the
+session reset, a SAVEPOINT; `tail`: SET CONSTRAINTS ALL IMMEDIATE), so that framing costs no
+round trip of its own. A failure of a lead statement is raised as it would be alone; one of a
+tail statement raises `TailError`: the script itself ran.
 """
 
 from __future__ import annotations
@@ -23,31 +28,49 @@ from migration_rollback.sql import Statement
 Failed = tuple[Statement, psycopg.Error]
 
 
+class TailError(Exception):
+    """A statement sent after the script (`tail`) failed; the script's statements all ran."""
+
+    def __init__(self, error: psycopg.Error) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def run_statements(
     conn: psycopg.Connection[Any],
     statements: Sequence[Statement],
     alone: Callable[[Statement], bool],
     run_alone: Callable[[Statement], None],
+    *,
+    lead: Sequence[str] = (),
+    tail: Sequence[str] = (),
 ) -> Failed | None:
-    """Run in order; the first statement that fails and its error, or None."""
+    """Run in order; the first statement that fails and its error, or None. `lead` and `tail`
+    (for a run inside a transaction, which `lead` may open) go with the first and last sends."""
     batch: list[Statement] = []
     for st in statements:
         if not alone(st):
             batch.append(st)
             continue
-        failed = _send(conn, batch)
-        batch = []
+        failed = _send(conn, batch, lead)
+        batch, lead = [], ()
         if failed is not None:
             return failed
         try:
             run_alone(st)
         except psycopg.Error as exc:
             return st, exc
-    return _send(conn, batch)
+    return _send(conn, batch, lead, tail)
 
 
-def _send(conn: psycopg.Connection[Any], batch: Sequence[Statement]) -> Failed | None:
-    if len(batch) < 2 or conn.info.transaction_status != TransactionStatus.INTRANS:
+def _send(
+    conn: psycopg.Connection[Any],
+    batch: Sequence[Statement],
+    lead: Sequence[str] = (),
+    tail: Sequence[str] = (),
+) -> Failed | None:
+    framed = bool(lead or tail)
+    if not framed and (len(batch) < 2 or conn.info.transaction_status != TransactionStatus.INTRANS):
         for st in batch:
             try:
                 conn.execute(st.text, prepare=False)
@@ -57,9 +80,18 @@ def _send(conn: psycopg.Connection[Any], batch: Sequence[Statement]) -> Failed |
     cursors: list[psycopg.Cursor[Any]] = []
     try:
         with conn.pipeline():
-            for st in batch:
-                cursors.append(conn.execute(st.text, prepare=False))
+            for text in (*lead, *(st.text for st in batch), *tail):
+                cursors.append(conn.execute(text, prepare=False))
     except psycopg.Error as exc:
         answered = sum(1 for cursor in cursors if cursor.statusmessage is not None)
-        return batch[min(answered, len(batch) - 1)], exc
+        return _failed_at(answered - len(lead), batch, bool(tail), exc)
     return None
+
+
+def _failed_at(index: int, batch: Sequence[Statement], tail: bool, exc: psycopg.Error) -> Failed:
+    """The statement of the batch at `index` failed (before it: the lead; after: the tail)."""
+    if index >= len(batch) and tail:
+        raise TailError(exc) from exc
+    if index < 0 or not batch:
+        raise exc
+    return batch[min(index, len(batch) - 1)], exc

@@ -52,6 +52,9 @@ class VerifyResult:
     # forward_failed: the statements a partial replay skipped ("file:line:col: error"); the
     # others were applied, so that later migrations find what they created.
     skipped_statements: list[str] = field(default_factory=list)
+    # The rollback ran and the schema came back (whatever MANUAL data items remain): what a
+    # schema-only tool calls restored, so the corpus can compare like with like.
+    schema_restored: bool = False
 
     @property
     def verified(self) -> bool:
@@ -106,6 +109,7 @@ class VerifyResult:
             "location": self.location,
             "differences": [d.to_json() for d in self.differences],
             "column_order_differs": bool(self.tolerated),
+            "schema_restored": self.schema_restored,
             "tolerated": [d.to_json() for d in self.tolerated],
             "manual": list(self.manual),
             "restored_from_captures": list(self.restored),
@@ -174,6 +178,7 @@ def verdict_of(name: str, out: Outcome, tolerated: Callable[[Difference], bool])
             "--exact-column-order rebuilds the table)"
         )
         result.notes.append(order[2:])
+    result.schema_restored = not result.differences
     if result.differences:
         result.status = "mismatch"
         result.message = "the rollback does not restore the schema: " + summarize(

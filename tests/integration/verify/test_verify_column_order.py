@@ -89,6 +89,7 @@ def test_exact_column_order_rebuilds_the_table(exact: dict[str, GeneratedRollbac
 def test_a_table_other_objects_use_is_not_rebuilt(exact: dict[str, GeneratedRollback]) -> None:
     result = exact["drop_a_column_a_view_skips"].result
     assert result.status == "mismatch"
+    assert not result.schema_restored
     assert {d.attribute for d in result.differences} == {"position"}
     assert any("view public.acct_b" in note for note in result.notes), result.notes
 
@@ -126,6 +127,7 @@ def test_validate_with_exact_column_order_counts_the_order(tmp_path: Path, shado
     )
     loose = verify_project(pairs, shadow_url)
     assert loose[1].verdict == "verified, column order differs"
+    assert loose[1].schema_restored
     strict = verify_project(pairs, shadow_url, strict_column_order=True)
     assert strict[1].status == "mismatch"
 

@@ -82,6 +82,7 @@ def test_a_migration_that_fails_as_a_whole_leaves_nothing(tmp_path: Path, shadow
     run = run_verification(pairs, shadow_url)
     assert statuses(run.results) == ["verified", "forward_failed", "verified"], explain(run.results)
     assert run.results[1].skipped_statements == []
+    assert "at the end of the migration" in (run.results[1].message or ""), run.results[1]
     assert run.drift == []
 
 

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from migration_rollback.sql import Statement, parse_script
-from migration_rollback.verify.pipelined import run_statements
+from migration_rollback.verify.pipelined import TailError, run_statements
 from migration_rollback.verify.standins.install import Platform
 
 SCRIPT = (
@@ -101,6 +101,54 @@ def test_an_error_of_a_statement_run_alone_is_its_own(conn: psycopg.Connection[o
     assert failed[0] is statements[1]
     assert failed[1].sqlstate == "42P01"
     conn.execute("ROLLBACK")
+
+
+def test_the_lead_opens_the_transaction_in_the_first_send(
+    conn: psycopg.Connection[object],
+) -> None:
+    """BEGIN sent with the statements: a failure is still the statement's, and undone whole."""
+    statements = _statements(SCRIPT)
+    failed = run_statements(conn, statements, lambda st: False, lambda st: None, lead=("BEGIN",))
+    assert failed is not None
+    assert failed[0] is statements[2]
+    assert failed[1].sqlstate == "42P07"
+    conn.execute("ROLLBACK")
+    assert _tables(conn) == []
+
+
+def test_the_lead_goes_before_a_first_statement_run_alone(
+    conn: psycopg.Connection[object],
+) -> None:
+    statements = _statements("create table a (id int);\ncreate table b (id int);\n")
+
+    def run_alone(st: Statement) -> None:  # only inside the transaction the lead opened
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+        conn.execute(st.text, prepare=False)
+
+    lead = ("BEGIN",)
+    assert run_statements(conn, statements, lambda st: True, run_alone, lead=lead) is None
+    conn.execute("ROLLBACK")
+    assert _tables(conn) == []
+
+
+def test_a_tail_failure_is_raised_after_every_statement_ran(
+    conn: psycopg.Connection[object],
+) -> None:
+    """SET CONSTRAINTS ALL IMMEDIATE in the tail: the deferred check fails there, not in a
+    statement of the script."""
+    statements = _statements(
+        "create table p (id int primary key);\n"
+        "create table c (p int references p deferrable initially deferred);\n"
+        "insert into c values (1);\n"
+    )
+    with pytest.raises(TailError) as raised:
+        run_statements(
+            conn, statements, lambda st: False, lambda st: None,
+            lead=("BEGIN",), tail=("SET CONSTRAINTS ALL IMMEDIATE",),
+        )  # fmt: skip
+    assert raised.value.error.sqlstate == "23503"
+    conn.execute("ROLLBACK")
+    assert _tables(conn) == []
 
 
 def test_only_plain_sql_may_join_a_pipeline(conn: psycopg.Connection[object]) -> None:

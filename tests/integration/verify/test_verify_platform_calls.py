@@ -1,7 +1,8 @@
 """Platform calls a plain SELECT makes, undone and proven on a real PostgreSQL: pgmq queues
 made in the migration (dropped by the rollback, so that the schema made with them can go too),
-and a cron job replaced by `unschedule … WHERE EXISTS` then `schedule` of the same name (the
-schedule's undo puts back what was there; the guarded unschedule needs no undo of its own).
+and a cron job replaced by `unschedule … WHERE EXISTS` (or its lookup spelling `unschedule(jobid)
+FROM cron.job WHERE jobname = …`) then `schedule` of the same name (the schedule's undo puts
+back what was there; the guarded unschedule needs no undo of its own).
 Seen in real projects: a baseline making its queues with `SELECT pgmq.create(…)`, whose rollback
 failed at `DROP SCHEMA pgmq`; a cron migration left with MANUAL items.
 """
@@ -32,6 +33,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         "select cron.unschedule('nightly13') where exists "
         "(select 1 from cron.job where jobname = 'nightly13');\n"
         "select cron.schedule('nightly13', '0 3 * * *', $$select 1$$);\n",
+    ),
+    (  # the lookup spelling of the same guard, as a real project writes it
+        "cron_job_replaced_by_lookup",
+        "select cron.unschedule(jobname) from cron.job where jobname = 'hourly13';\n"
+        "select cron.unschedule(j.jobid) from cron.job j where j.jobname = 'hourly13';\n"
+        "select cron.schedule('hourly13', '0 * * * *', $$select 2$$);\n",
     ),
 ]
 
@@ -64,9 +71,15 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     cron = generated["cron_job_replaced"].sql_body or ""
     assert "is replaced by line 2, whose undo restores it" in cron
     assert "jobname = 'nightly13'" in cron
+    lookup = generated["cron_job_replaced_by_lookup"].sql_body or ""
+    assert lookup.count("is replaced by line 3, whose undo restores it") == 2
+    assert "MANUAL" not in lookup
 
 
 def test_a_guarded_unschedule_alone_stays_manual(generated: dict[str, GeneratedRollback]) -> None:
     g = generated["guarded_unschedule_alone"]
     assert g.result.status == "manual"
     assert [m.need for m in g.still_manual] == ["DYNAMIC"]
+    # the schema came back all the same: what a schema-only peer would call restored
+    assert g.result.schema_restored
+    assert g.result.to_json()["schema_restored"] is True

@@ -64,3 +64,23 @@ def test_the_share_counts_round_tripped_migrations_without_data(run: ModuleType)
     assert share["share"] == 0.5
     assert share["with_data"] == 1
     assert share["statuses"] == {"verified": 2, "manual": 1, "rollback_failed": 1}
+
+
+def test_each_round_tripped_row_says_whether_the_schema_came_back(
+    run: ModuleType, tmp_path: Path
+) -> None:
+    """`schema`: verified, or MANUAL left with the schema round trip matching (the peers'
+    measure); an older JSON without `schema_restored` counts only verified."""
+    (tmp_path / "1_a.sql").write_text("update t set id = 2;\n", encoding="utf-8")
+    (tmp_path / "2_b.sql").write_text("create table u (id int);\n", encoding="utf-8")
+    (tmp_path / "3_c.sql").write_text("create table v (id int);\n", encoding="utf-8")
+    doc = {
+        "migrations": [
+            {"migration": "1_a", "verification": {"status": "manual", "schema_restored": True}},
+            {"migration": "2_b", "verification": {"status": "mismatch", "schema_restored": False}},
+            {"migration": "3_c", "verification": {"status": "verified"}},
+        ]
+    }
+    result = run.ProjectResult("p", "o/p", "c")
+    run._count(result, doc, tmp_path)
+    assert [row["schema"] for row in result.per_migration] == [True, False, True]

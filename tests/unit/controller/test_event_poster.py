@@ -47,3 +47,28 @@ def test_a_failing_send_does_not_stop_the_next_events() -> None:
     poster.post(event("RollbackDone"))
     assert done.wait(timeout=30)
     assert received == ["RollbackDone"]
+
+
+def test_a_stuck_api_server_costs_at_most_the_queue_never_a_wait() -> None:
+    """Every poster held by a send that does not answer: events past the queue's capacity are
+    dropped (status is the record), `post` still returns at once, and what was queued is sent
+    once the API server answers again."""
+    release, first_sent, three_sent = threading.Event(), threading.Event(), threading.Event()
+    received: list[str] = []
+
+    def send(e: Event) -> None:
+        first_sent.set()
+        assert release.wait(timeout=30)
+        received.append(e.reason)
+        if len(received) == 3:
+            three_sent.set()
+
+    poster = EventPoster(send, posters=1, capacity=2)
+    poster.post(event("Held"))
+    assert first_sent.wait(timeout=30)  # the one poster is now stuck in its send
+    for reason in ("Queued1", "Queued2", "Dropped1", "Dropped2"):
+        poster.post(event(reason))
+    assert poster.dropped == 2
+    release.set()
+    assert three_sent.wait(timeout=30)
+    assert received == ["Held", "Queued1", "Queued2"]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from pglast.stream import RawStream
+from pglast.visitors import Visitor, populate_ancestors
 from tests.unit.sql.test_cases import sections
 
 from migration_rollback.errors import UnsafeOutputError
@@ -19,6 +20,7 @@ from migration_rollback.sql.checks import order_findings
 from migration_rollback.sql.classify import classify
 from migration_rollback.sql.generator import checked_statement, checked_statements
 from migration_rollback.sql.names import deparse
+from migration_rollback.sql.parse import parse_single_statements
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.sql"))
 
@@ -73,8 +75,18 @@ def test_batched_belt_finds_texts_that_are_not_one_statement_each(texts: list[st
     assert str(batched.value) == str(alone.value)
 
 
-def test_batched_belt_needing_clean_up_is_parsed_one_by_one() -> None:
-    texts = ["\ufeffdrop table a", "drop table b\r\n", "\\set x 1\ndrop table c"]
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["\ufeffdrop table a", "drop table b\r\n", "\\set x 1\ndrop table c"],
+        # One text needing it, not the first: the batch is looked at text by text.
+        ["drop table a", "\ufeffdrop table b"],
+        ["drop table a", "drop table b\r"],
+        ["drop table a", "\\set x 1\ndrop table c"],
+    ],
+)
+def test_batched_belt_needing_clean_up_is_parsed_one_by_one(texts: list[str]) -> None:
+    assert parse_single_statements(texts, "<generated>") is None
     assert _key(checked_statements(texts)) == _key([checked_statement(s) for s in texts])
 
 
@@ -87,6 +99,22 @@ def test_deparse_prints_what_pglast_prints(case: Path) -> None:
         for node in parts:
             if node is not None and node != ():
                 assert deparse(node) == str(RawStream()(node))
+
+
+def _chains(tree: tuple) -> list[str]:
+    """Each node's ancestry chain, in pglast's breadth-first order."""
+    return [f"{type(node).__name__}: {node.ancestors}" for _, node in Visitor().iterate(tree)]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
+def test_deparse_sets_the_ancestors_pglast_sets(case: Path) -> None:
+    parts = sections(case.read_text())
+    sql = "\n".join(parts.get(name, "") for name in ("history", "forward", "rollback"))
+    trees = [st.node for st in parse_script(sql, case.name).statements]
+    deparse(tuple(trees))
+    ours = _chains(tuple(trees))
+    populate_ancestors(tuple(trees))
+    assert ours == _chains(tuple(trees))
 
 
 def test_classification_is_memoized_per_tree_and_kept_apart() -> None:
@@ -122,3 +150,17 @@ def test_drop_order_sees_foreign_keys_wherever_the_grammar_puts_them() -> None:
     plan = generate_rollback(forward, "m")
     generated = parse_script(plan.render_body(), "r.sql")
     assert order_findings(forward, generated, "r.sql") == []
+
+
+def test_drop_order_findings_come_in_the_same_order_on_every_run() -> None:
+    # A table needing several others: their names were a set, iterated in hash order.
+    forward = parse_script(
+        "create table a (id int primary key); create table b (id int primary key);\n"
+        "create table x (id int primary key); create table z (id int primary key);\n"
+        "create table c (a int references a, b int references b, x int references x,\n"
+        "  z int references z);\n",
+        "m.sql",
+    )
+    wrong = parse_script("drop table z; drop table x; drop table b; drop table a; drop table c;")
+    found = order_findings(forward, wrong, "r.sql")
+    assert [f.message.split(" ")[1] for f in found] == ["a", "b", "x", "z"]

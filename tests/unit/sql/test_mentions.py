@@ -1,5 +1,5 @@
 """The names `trees` records while building a statement are the names a walk of pglast's own
-tree for that statement finds (`checks` walks the trees it was not given names for)."""
+tree for that statement finds (`touched` walks the trees it was not given names for)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from pglast.parser import ParseError
 from test_trees import FILES, TEXTS
 
-from migration_rollback.sql import checks, mentions, trees
+from migration_rollback.sql import mentions, touched, trees
 
 EXTRA = [
     "alter table s.t add constraint c check (x > 0), alter column y type public.mood;",
@@ -42,19 +42,19 @@ def test_recorded_names_are_the_walked_names(text: str) -> None:
             continue
         recorded = mentions.recorded(raw.stmt)
         assert recorded is not None
-        assert recorded == frozenset(checks._walked_names(expected.stmt))
-        assert checks.touched_names(raw.stmt) == checks.touched_names(expected.stmt)
+        assert recorded == frozenset(touched._walked_names(expected.stmt))
+        assert touched.touched_names(raw.stmt) == touched.touched_names(expected.stmt)
 
 
 def test_a_tree_not_built_here_is_walked() -> None:
     (raw,) = pglast.parse_sql("alter table t rename column a to b;")
     assert mentions.recorded(raw.stmt) is None
-    assert checks.touched_names(raw.stmt) == {"t", "a", "b"}
+    assert touched.touched_names(raw.stmt) == {"t", "a", "b"}
 
 
 def test_the_names_are_not_counted_twice() -> None:
     names: list[object] = []
     (raw,) = pglast.parse_sql("select 1::public.mood;")
-    for node in checks._walk(raw.stmt):
+    for node in touched.walk(raw.stmt):
         mentions.add_names(node, names)
     assert Counter(names) == Counter({"mood": 1})

@@ -10,8 +10,10 @@ import pytest
 
 from migration_rollback.sql import Script, parse_script
 from migration_rollback.verify.lenient import lenient_statements
-from migration_rollback.verify.roundtrip import Replayer, VerifyResult, would_create
+from migration_rollback.verify.replay_support import would_create
+from migration_rollback.verify.replayer import Replayer
 from migration_rollback.verify.standins import CURRENT_SCHEMA, standin, standin_names
+from migration_rollback.verify.verdict import VerifyResult
 
 
 def test_only_the_skipped_statements_count_as_not_created() -> None:

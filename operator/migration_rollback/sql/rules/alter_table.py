@@ -17,7 +17,7 @@ from pglast.enums.parsenodes import AlterTableType as AT
 from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import EMPTY, SQL, Identifier, name_of
-from migration_rollback.sql.history import constraint_name
+from migration_rollback.sql.created import constraint_name
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import relation
 from migration_rollback.sql.rules import columns

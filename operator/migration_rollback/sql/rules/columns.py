@@ -15,7 +15,7 @@ from pglast.enums.parsenodes import AlterTableType as AT
 from migration_rollback.sql import casts
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import EMPTY, SQL, Identifier
-from migration_rollback.sql.history import ColumnState
+from migration_rollback.sql.created import ColumnState
 from migration_rollback.sql.model import ManualNeed, ObjectRef
 from migration_rollback.sql.names import deparse
 from migration_rollback.sql.rules.context import (

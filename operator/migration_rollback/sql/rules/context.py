@@ -25,7 +25,8 @@ from migration_rollback.sql.compose import (
     quote_ident,
     sql,
 )
-from migration_rollback.sql.history import ColumnState, History
+from migration_rollback.sql.created import ColumnState
+from migration_rollback.sql.history import History
 from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse, qualified_name
 

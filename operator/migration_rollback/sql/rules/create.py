@@ -15,7 +15,7 @@ from typing import Any
 from pglast.enums.parsenodes import ObjectType
 
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.history import object_key_for_index, simple_object_ref
+from migration_rollback.sql.created import object_key_for_index, simple_object_ref
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import function_args, relation, split_qualified, strings
 from migration_rollback.sql.rules.context import Context, Inverse, drop_sql, manual, nothing

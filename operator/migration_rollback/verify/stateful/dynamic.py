@@ -29,7 +29,7 @@ from pglast.parser import ParseError
 from migration_rollback.sql import ObjectRef, RollbackPlan, RollbackStep, classify
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import Identifier
-from migration_rollback.sql.history import simple_object_ref
+from migration_rollback.sql.created import simple_object_ref
 from migration_rollback.sql.names import qualified_name, relation
 from migration_rollback.sql.plpgsql_writes import Write, rows_written
 from migration_rollback.verify.diff import EXISTS, Difference, diff_objects

@@ -137,7 +137,7 @@ def normalize_args(args: str) -> tuple[str, ...]:
 def created_if_missing(node: Any) -> ObjectRef | None:
     """What a `CREATE … IF NOT EXISTS` makes when it is missing (None: not such a statement).
     When the before-state holds it, the statement changed nothing and its undo is nothing."""
-    from migration_rollback.sql.history import object_key_for_index
+    from migration_rollback.sql.created import object_key_for_index
     from migration_rollback.sql.names import relation
 
     if not getattr(node, "if_not_exists", False):

@@ -23,7 +23,7 @@ from migration_rollback.sql import (
     classify,
     platform_calls,
 )
-from migration_rollback.sql.history import simple_object_ref
+from migration_rollback.sql.created import simple_object_ref
 from migration_rollback.sql.names import relation
 from migration_rollback.verify.stateful.ddl import Writer
 from migration_rollback.verify.stateful.fill import if_exists

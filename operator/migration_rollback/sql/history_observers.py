@@ -1,0 +1,272 @@
+"""How the migration history learns from each statement: one observer per statement kind.
+
+Every statement of the earlier migrations passes here (History.observe); the observer of its
+kind records what it defined, forgot, or changed (a column's type, a table's row security, a
+comment, the search_path the rest of the file runs with). The table at the end is the one place
+that says which statement kinds teach the history anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from pglast.enums.parsenodes import AlterTableType as AT
+from pglast.enums.parsenodes import ConstrType, ObjectType
+
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.comments import comment_target
+from migration_rollback.sql.created import (
+    column_state,
+    constraint_name,
+    object_key_for_index,
+    simple_object_ref,
+)
+from migration_rollback.sql.model import ObjectRef, Statement
+from migration_rollback.sql.names import (
+    function_args,
+    relation,
+    search_path_schema,
+    split_qualified,
+    strings,
+)
+from migration_rollback.sql.platform_calls import Effect, cron_job_ref, plain_calls
+
+if TYPE_CHECKING:
+    from migration_rollback.sql.history import History
+
+Observer = Callable[["History", Statement, Any], None]
+
+
+def _observe_create_table(h: History, st: Statement, node: Any) -> None:
+    rel = relation(node.relation, h.default_schema)
+    if node.if_not_exists and h.knows(rel):
+        return
+    h.define(rel, st)
+    pk: tuple[str, ...] = ()
+    uniques: list[tuple[str, ...]] = []
+    for elt in node.tableElts or ():
+        if isinstance(elt, ast.ColumnDef):
+            h.set_column(str(rel.schema), rel.name, str(elt.colname), column_state(elt))
+            for c in elt.constraints or ():
+                if c.contype == ConstrType.CONSTR_PRIMARY:
+                    pk = (str(elt.colname),)
+                elif c.contype == ConstrType.CONSTR_UNIQUE:
+                    uniques.append((str(elt.colname),))
+                _observe_constraint(h, st, rel, c, str(elt.colname))
+        elif isinstance(elt, ast.Constraint):
+            if elt.contype == ConstrType.CONSTR_PRIMARY:
+                pk = tuple(strings(elt.keys))
+            elif elt.contype == ConstrType.CONSTR_UNIQUE and elt.keys:
+                uniques.append(tuple(strings(elt.keys)))
+            _observe_constraint(h, st, rel, elt, None)
+    if pk:
+        h.primary_keys[(str(rel.schema), rel.name)] = pk
+    if uniques:
+        h.unique_keys[(str(rel.schema), rel.name)] = tuple(uniques)
+
+
+def _observe_constraint(
+    h: History, st: Statement, rel: ObjectRef, c: Any, column: str | None
+) -> None:
+    if c.contype in (
+        ConstrType.CONSTR_DEFAULT,
+        ConstrType.CONSTR_NOTNULL,
+        ConstrType.CONSTR_NULL,
+        ConstrType.CONSTR_GENERATED,
+        ConstrType.CONSTR_IDENTITY,
+    ):
+        return
+    name = constraint_name(rel.name, c, column)
+    ref = ObjectRef("constraint", name, rel.schema, table=rel.name)
+    # A table constraint can be re-added on its own; a column constraint only with its column.
+    h.define(ref, st, c if column is None else None)
+
+
+def _observe_index(h: History, st: Statement, node: Any) -> None:
+    h.define(object_key_for_index(node, h.default_schema), st)
+
+
+def _observe_function(h: History, st: Statement, node: Any) -> None:
+    schema, name = split_qualified(strings(node.funcname), h.default_schema)
+    kind = "procedure" if node.is_procedure else "function"
+    h.define(ObjectRef(kind, name, schema, args=function_args(node.parameters)), st)
+
+
+def _observe_view(h: History, st: Statement, node: Any) -> None:
+    h.define(relation(node.view, h.default_schema, "view"), st)
+
+
+def _observe_matview(h: History, st: Statement, node: Any) -> None:
+    kind = "materialized view" if node.objtype == ObjectType.OBJECT_MATVIEW else "table"
+    h.define(relation(node.into.rel, h.default_schema, kind), st)
+
+
+def _observe_foreign_table(h: History, st: Statement, node: Any) -> None:
+    h.define(relation(node.base.relation, h.default_schema, "foreign table"), st)
+
+
+def _observe_named(kind: str, name_attr: str) -> Observer:
+    """A schemaless object a CREATE names by one attribute (a server, a wrapper)."""
+
+    def observe(h: History, st: Statement, node: Any) -> None:
+        h.define(ObjectRef(kind, str(getattr(node, name_attr))), st)
+
+    return observe
+
+
+def _observe_trigger(h: History, st: Statement, node: Any) -> None:
+    rel = relation(node.relation, h.default_schema)
+    h.define(ObjectRef("trigger", str(node.trigname), rel.schema, table=rel.name), st)
+
+
+def _observe_policy(h: History, st: Statement, node: Any) -> None:
+    rel = relation(node.table, h.default_schema)
+    h.define(ObjectRef("policy", str(node.policy_name), rel.schema, table=rel.name), st)
+
+
+def _observe_simple(kind: str) -> Observer:
+    def observe(h: History, st: Statement, node: object) -> None:
+        ref = simple_object_ref(kind, node, h.default_schema)
+        if ref is not None:
+            h.define(ref, st)
+
+    return observe
+
+
+def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
+    rel = relation(node.relation, h.default_schema)
+    key = (str(rel.schema), rel.name)
+    for cmd in node.cmds or ():
+        sub = cmd.subtype
+        column = str(cmd.name)
+        state = h.column(*key, column)
+        if sub == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+            h.set_column(*key, str(cmd.def_.colname), column_state(cmd.def_))
+        elif sub == AT.AT_DropColumn:
+            h.drop_column(*key, column)
+        elif sub == AT.AT_AlterColumnType and state and isinstance(cmd.def_, ast.ColumnDef):
+            h.set_column(*key, column, replace(state, type_node=cmd.def_.typeName))
+        elif sub == AT.AT_ColumnDefault and state:
+            h.set_column(*key, column, replace(state, default_node=cmd.def_))
+        elif sub == AT.AT_DropExpression and state:
+            h.set_column(*key, column, replace(state, generated_node=None))
+        elif sub in (AT.AT_SetNotNull, AT.AT_DropNotNull) and state:
+            h.set_column(*key, column, replace(state, not_null=sub == AT.AT_SetNotNull))
+        elif sub == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
+            _observe_constraint(h, st, rel, cmd.def_, None)
+        elif sub == AT.AT_DropConstraint:
+            h.forget(ObjectRef("constraint", str(cmd.name), rel.schema, table=rel.name))
+        elif sub == AT.AT_EnableRowSecurity:
+            h.rls_enabled.add(key)
+        elif sub == AT.AT_DisableRowSecurity:
+            h.rls_enabled.discard(key)
+        elif sub == AT.AT_ForceRowSecurity:
+            h.rls_forced.add(key)
+        elif sub == AT.AT_NoForceRowSecurity:
+            h.rls_forced.discard(key)
+
+
+def _observe_drop(h: History, st: Statement, node: Any) -> None:
+    from migration_rollback.sql.classify import classify
+
+    for target in classify(st).targets:
+        h.forget(target)
+
+
+def _observe_set(h: History, st: Statement, node: Any) -> None:
+    schema = search_path_schema(node)
+    if schema:
+        h.default_schema = schema
+
+
+def _observe_select(h: History, st: Statement, node: Any) -> None:
+    """A named cron job is an object too: its last schedule is what an undo restores."""
+    for call in plain_calls(node) or ():
+        ref = cron_job_ref(call)
+        if ref is None:
+            continue
+        if call.effect is Effect.SCHEDULES_JOB:
+            h.define(ref, st)
+        else:
+            h.forget(ref)
+
+
+def _observe_comment(h: History, st: Statement, node: Any) -> None:
+    ref = comment_target(node, h.default_schema)
+    if ref is not None:
+        h.comments[ref.key] = node.comment
+
+
+def _observe_rename(h: History, st: Statement, node: Any) -> None:
+    """A column or table renamed keeps what is known of it (types, defaults) under its new
+    name: a later type change back must know the type it had."""
+    if node.renameType in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN) and node.newname:
+        _observe_type_rename(h, node)
+        return
+    if node.relation is None:
+        return
+    rel = relation(node.relation, h.default_schema)
+    key = (str(rel.schema), rel.name)
+    if node.renameType == ObjectType.OBJECT_COLUMN and node.subname and node.newname:
+        state = h.column(*key, str(node.subname))
+        h.drop_column(*key, str(node.subname))
+        if state is not None:
+            h.set_column(*key, str(node.newname), state)
+    elif node.renameType == ObjectType.OBJECT_TABLE and node.newname and key in h.columns:
+        h.columns[(key[0], str(node.newname))] = h.columns.pop(key)
+
+
+def _observe_type_rename(h: History, node: Any) -> None:
+    """Columns of a renamed type keep it under its new name (their type, and the cast of a
+    default such as `'a'::t`)."""
+    schema, old = split_qualified(strings(node.object), h.default_schema)
+    new = str(node.newname)
+    for columns in h.columns.values():
+        for name, state in list(columns.items()):
+            typ = _renamed_type(state.type_node, schema, old, new)
+            default = state.default_node
+            if isinstance(default, ast.TypeCast):
+                cast = _renamed_type(default.typeName, schema, old, new)
+                if cast is not default.typeName:
+                    default = ast.TypeCast(arg=default.arg, typeName=cast)
+            columns[name] = replace(state, type_node=typ, default_node=default)
+
+
+def _renamed_type(typ: Any, schema: str, old: str, new: str) -> Any:
+    """`typ` naming the renamed type by its new name (the same node when it names another)."""
+    names = [str(n.sval) for n in getattr(typ, "names", None) or ()]
+    if not names or names[-1] != old or (len(names) > 1 and names[-2] != schema):
+        return typ
+    return ast.TypeName(
+        names=(*typ.names[:-1], ast.String(sval=new)),
+        typmods=typ.typmods, arrayBounds=typ.arrayBounds, typemod=typ.typemod,
+    )  # fmt: skip
+
+
+OBSERVERS: dict[type, Observer] = {
+    ast.CreateStmt: _observe_create_table,
+    ast.IndexStmt: _observe_index,
+    ast.CreateFunctionStmt: _observe_function,
+    ast.ViewStmt: _observe_view,
+    ast.CreateTableAsStmt: _observe_matview,
+    ast.CreateTrigStmt: _observe_trigger,
+    ast.CreateForeignTableStmt: _observe_foreign_table,
+    ast.CreateForeignServerStmt: _observe_named("server", "servername"),
+    ast.CreateFdwStmt: _observe_named("foreign data wrapper", "fdwname"),
+    ast.CreatePolicyStmt: _observe_policy,
+    ast.CreateEnumStmt: _observe_simple("type"),
+    ast.CompositeTypeStmt: _observe_simple("type"),
+    ast.CreateDomainStmt: _observe_simple("domain"),
+    ast.CreateSeqStmt: _observe_simple("sequence"),
+    ast.CreateSchemaStmt: _observe_simple("schema"),
+    ast.CreateExtensionStmt: _observe_simple("extension"),
+    ast.CreatePublicationStmt: _observe_simple("publication"),
+    ast.AlterTableStmt: _observe_alter_table,
+    ast.DropStmt: _observe_drop,
+    ast.VariableSetStmt: _observe_set,
+    ast.CommentStmt: _observe_comment,
+    ast.SelectStmt: _observe_select,
+    ast.RenameStmt: _observe_rename,
+}

@@ -1,0 +1,211 @@
+"""What a statement touches: the bare names of the objects, columns and constraints it mentions.
+
+`validate` asks this of every statement of a project, forward and rollback: whether a rollback
+covers what its migration did (a statement of the same kind naming the same things), and which
+later migrations use what a rollback drops. Walking every tree for it was most of `validate`'s
+own work, so names recorded while `trees` built a statement are read instead when there are.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
+from operator import attrgetter
+from typing import Any, NamedTuple
+
+from migration_rollback.sql import mentions
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.model import Statement
+from migration_rollback.sql.names import strings
+
+
+def walk(root: Any) -> Iterator[Any]:
+    """Every node below `root`, depth first (iterative: parse trees can be deep)."""
+    stack = [root]
+    node_type = ast.Node
+    getters = _CHILDREN
+    while stack:
+        node = stack.pop()
+        if isinstance(node, node_type):
+            yield node
+            children = getters.get(type(node)) or _children_getter(type(node))
+            stack.extend(filter(None, children(node)))  # nodes and tuples (no leaf: see below)
+        elif isinstance(node, tuple):
+            stack.extend(node)
+
+
+_BRANCH_SLOTS: dict[type, tuple[str, ...]] = {}
+_LEAF_TYPES = (bool, int, float, str, bytes, Decimal, enum.Enum)
+
+
+def _branch_slots(cls: type) -> tuple[str, ...]:
+    """The attributes of a node class that may hold nodes or tuples, in declaration order.
+
+    pglast checks every assignment against the attribute's declared Python types, so an
+    attribute declared as a string, a number or an enum never holds a subtree: walking skips
+    it (most attributes of a parse tree are locations, flags and names).
+    """
+    declarations: Any = getattr(cls, "__slots__", {})  # pglast: {name: SlotTypeInfo}
+    names = []
+    for name in declarations:  # what iterating a node yields: its attribute names
+        info = declarations[name] if isinstance(declarations, dict) else None
+        declared = getattr(info, "py_type", object)
+        types = declared if isinstance(declared, tuple) else (declared,)
+        leaf_only = all(
+            isinstance(t, type) and (t is dict or issubclass(t, _LEAF_TYPES)) for t in types
+        )
+        if not leaf_only:
+            names.append(name)
+    _BRANCH_SLOTS[cls] = found = tuple(names)
+    return found
+
+
+_CHILDREN: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
+
+def _children_getter(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    """The values of a node's branch slots, read by one C call (`operator.attrgetter`)."""
+    _CHILDREN[cls] = getter = _getter(_BRANCH_SLOTS.get(cls) or _branch_slots(cls))
+    return getter
+
+
+_TOUCHED_CACHE: dict[int, tuple[Any, frozenset[str]]] = {}
+
+
+def touched_names(node: Any) -> frozenset[str]:
+    """Bare names of the objects, columns and constraints a statement mentions (memoized)."""
+    hit = _TOUCHED_CACHE.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    names = _touched_names(node)
+    if len(_TOUCHED_CACHE) > 200_000:
+        _TOUCHED_CACHE.clear()
+    _TOUCHED_CACHE[id(node)] = (node, names)
+    return names
+
+
+# Per node class: its children getter, and whether it names something (these classes have
+# no subclasses: one look-up by type).
+_VISITS: dict[type, tuple[Callable[[Any], tuple[Any, ...]], bool]] = {}
+
+
+def _visit(cls: type) -> tuple[Callable[[Any], tuple[Any, ...]], bool]:
+    _VISITS[cls] = found = (_children_getter(cls), cls in mentions.NAMING_CLASSES)
+    return found
+
+
+def _touched_names(node: Any) -> frozenset[str]:
+    walked = mentions.recorded(node)
+    names = set(_walked_names(node) if walked is None else walked)
+    kind = type(node)
+    own = _OWN_NAMES.get(kind) or _own_names(kind)
+    for value in own.names(node):
+        if isinstance(value, str):
+            names.add(value)
+    for value in own.lists(node):
+        if isinstance(value, tuple):
+            for item in value:
+                if isinstance(item, tuple):
+                    names.update(strings(item)[-1:])
+                elif isinstance(item, ast.String):
+                    names.add(item.sval)
+            names.update(strings(value)[-1:])
+    if kind is ast.AlterEnumStmt:
+        names.update(v for v in (node.oldVal, node.newVal) if v)
+    return frozenset(n.lower() for n in names)
+
+
+class _Own(NamedTuple):
+    """A statement class's own naming attributes, read by one C call each."""
+
+    names: Callable[[Any], tuple[Any, ...]]  # a name, when set
+    lists: Callable[[Any], tuple[Any, ...]]  # a name list, or a list of them
+
+
+_OWN_NAMES: dict[type, _Own] = {}
+_OWN_NAME_ATTRS = ("idxname", "policy_name", "trigname", "newname", "subname", "pubname",
+                   "extname", "schemaname", "rulename")  # fmt: skip
+_OWN_LIST_ATTRS = ("objects", "funcname", "typeName", "domainname")
+
+
+def _own_names(cls: type) -> _Own:
+    """Only the attributes the class has: asking each statement for all of them (a missing
+    attribute raises inside getattr) cost more than the walk below it."""
+    slots: Any = getattr(cls, "__slots__", ())
+    _OWN_NAMES[cls] = found = _Own(
+        _getter(tuple(a for a in _OWN_NAME_ATTRS if a in slots)),
+        _getter(tuple(a for a in _OWN_LIST_ATTRS if a in slots)),
+    )
+    return found
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The values of these attributes as a tuple (`operator.attrgetter` returns one bare)."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    if names:
+        one = attrgetter(names[0])
+        return lambda node: (one(node),)
+    return lambda node: ()
+
+
+def _walked_names(node: Any) -> list[Any]:
+    """The names of every node below `node`, for a tree `trees` did not record them for."""
+    names: list[Any] = []
+    # walk inlined (no generator; one look-up and one C call per node).
+    stack = [node]
+    pop, push = stack.pop, stack.extend
+    visits = _VISITS
+    while stack:
+        n = pop()
+        kind = type(n)
+        if kind is tuple:
+            push(n)
+            continue
+        visit = visits.get(kind)
+        if visit is None:
+            if not isinstance(n, ast.Node):
+                if isinstance(n, tuple):
+                    push(n)
+                continue  # a leaf (none is in a branch slot of a parsed tree)
+            visit = _visit(kind)
+        children, naming = visit
+        push(filter(None, children(n)))  # nodes; tuples unless empty (no None, no leaf)
+        if naming:
+            mentions.add_names(n, names)
+    return names
+
+
+def signature(statement: Statement) -> tuple[str, frozenset[str]]:
+    return statement.kind, touched_names(statement.node)
+
+
+class CoverageIndex:
+    """A rollback's statements by (kind, name): each expected inverse is a lookup, not a scan.
+
+    Scanning the whole rollback for each of its inverses made `validate` quadratic on a large
+    migration.
+    """
+
+    def __init__(self, rollback: Iterable[Statement]) -> None:
+        self._kinds: set[str] = set()
+        self._by_name: dict[tuple[str, str], list[frozenset[str]]] = {}
+        for candidate in rollback:
+            kind, names = signature(candidate)
+            self._kinds.add(kind)
+            for name in names:
+                self._by_name.setdefault((kind, name), []).append(names)
+
+    def covers(self, expected: Statement) -> bool:
+        """True when a rollback statement of the same kind mentions every name it does."""
+        kind, names = signature(expected)
+        if not names:
+            return kind in self._kinds
+        # A covering statement mentions every name: search under the rarest one only.
+        rarest = min((self._by_name.get((kind, n), []) for n in names), key=len)
+        return any(names <= candidate for candidate in rarest)
+
+
+def is_covered(expected: Statement, rollback: Iterable[Statement]) -> bool:
+    return CoverageIndex(rollback).covers(expected)

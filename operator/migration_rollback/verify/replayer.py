@@ -1,0 +1,264 @@
+"""The replay of a project's migrations, one at a time, each with its rollback checked.
+
+Each migration gets the round trip its statements allow (roundtrip.py, or clone_trip.py when a
+statement cannot run in a transaction), and a verdict. What a migration relies on that the
+shadow lacks is dealt with here, between the trips: a dashboard extension enabled and the trip
+run again.
+
+A forward that fails would leave every later migration failing on what it did not create, so
+the verdicts after it would say nothing. It is replayed again statement by statement, each under
+its own savepoint, and only the failing statements are skipped (and the pieces of a file that
+does not parse, lenient.py); what those would have created is remembered so that a later
+failure that comes from this one says so, and the later verdicts note that they ran after a
+partial replay.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import psycopg
+
+from migration_rollback.errors import SqlSyntaxError
+from migration_rollback.sql import Script, Statement, classify, parse_script
+from migration_rollback.sql.parse import normalize_text
+from migration_rollback.verify.causes import Cause, classify_failure
+from migration_rollback.verify.clone_trip import clone_trip
+from migration_rollback.verify.lenient import lenient_statements
+from migration_rollback.verify.replay_support import (
+    DASHBOARD_EXTENSIONS,
+    executable,
+    would_create,
+)
+from migration_rollback.verify.rollback_source import RollbackSource, read_text
+from migration_rollback.verify.roundtrip import round_trip
+from migration_rollback.verify.session import (
+    RESET_SESSION,
+    STATEMENT_SAVEPOINT,
+    Progress,
+    ShadowSession,
+)
+from migration_rollback.verify.shadow import ShadowDatabase
+from migration_rollback.verify.standins import StandIn, standin
+from migration_rollback.verify.standins.members import uses
+from migration_rollback.verify.verdict import Failure, Outcome, VerifyResult, verdict_of
+
+__all__ = ["Progress", "Replayer"]
+
+
+class Replayer(ShadowSession):
+    """A shadow database with the baseline loaded; replay() checks one migration after another."""
+
+    def __init__(
+        self,
+        db: ShadowDatabase,
+        *,
+        progress: Progress | None = None,
+        incremental: bool = True,
+        baseline: str | None = None,
+        strict_column_order: bool = False,
+    ) -> None:
+        super().__init__(
+            db,
+            progress=progress,
+            incremental=incremental,
+            baseline=baseline,
+            strict_column_order=strict_column_order,
+        )
+        # Migrations whose forward failed -> the names of what they would have created.
+        self.failed: dict[str, frozenset[str]] = {}
+        self.partial: list[str] = []  # failed migrations replayed in part (statements skipped)
+
+    def replay(self, name: str, forward_path: Path, rollback: RollbackSource) -> VerifyResult:
+        """Apply one forward migration (for real) and check its rollback on the way.
+
+        A forward that fails is rolled back, its cause classified, then replayed again
+        statement by statement with the failing statements skipped (go_past), and what those
+        would have created remembered, so that the next migrations still replay and a later
+        failure that comes from this one says so.
+        """
+        started = time.perf_counter()
+        self.begin_migration()
+        text = normalize_text(read_text(forward_path))
+        try:
+            forward = parse_script(text, str(forward_path))
+        except SqlSyntaxError as exc:
+            return self._unparsed(name, forward_path, text, exc)
+        result = self._checked(name, forward, text, rollback)
+        result.elapsed_ms = (time.perf_counter() - started) * 1000.0
+        return result
+
+    def _unparsed(
+        self, name: str, forward_path: Path, text: str, exc: SqlSyntaxError
+    ) -> VerifyResult:
+        result = VerifyResult(name, "forward_failed", message=exc.message)
+        result.location = str(exc.location)
+        result.cause = Cause("migration_error", f"the migration does not parse: {exc.message}")
+        self.failed[name] = frozenset()
+        statements, unparsed = lenient_statements(text, str(forward_path))
+        if statements:  # the pieces that parse alone, replayed for the later migrations
+            pieces = Script(str(forward_path), tuple(statements))
+            go_past(self, name, pieces, text, result, self, unparsed)
+        return result
+
+    def _checked(
+        self, name: str, forward: Script, text: str, rollback: RollbackSource
+    ) -> VerifyResult:
+        outcome = self._trip(forward, text, rollback)
+        enabled = self._enable_for(outcome)
+        if enabled is not None:
+            self.standins, self.notes = {enabled}, [_enabled_note(enabled)]
+            outcome = self._trip(forward, text, rollback)
+        result = verdict_of(name, outcome, self.tolerated)
+        result.notes.extend(self.notes)
+        if not (self.members_kept and outcome.forward_failure is None and enabled is None):
+            self.members = None  # read again: they may have changed
+        result.standins = self._relied_on(text, outcome)
+        self._note_partial(result)
+        if outcome.forward_failure is not None:
+            result.cause = self._cause(outcome.forward_failure)
+            self.failed[name] = would_create(forward)
+            go_past(self, name, forward, text, result, self)
+        if outcome.prepared is not None and outcome.prepared.sql_body is not None:
+            result.rollback_sql = outcome.prepared.sql_body
+        return result
+
+    def _note_partial(self, result: VerifyResult) -> None:
+        note_partial(self.partial, result)
+
+    def _trip(self, forward: Script, text: str, rollback: RollbackSource) -> Outcome:
+        if any(not classify(st).transactional for st in forward.statements):
+            return clone_trip(self, forward, text, rollback)
+        return round_trip(self, forward, text, rollback)
+
+    def _cause(self, failure: Failure) -> Cause:
+        return classify_failure(
+            failure.sqlstate, failure.primary or failure.message,
+            server_major=self.server_major, failed=self.failed, context=failure.context,
+            in_body=failure.in_body,
+        )  # fmt: skip
+
+    def _enable_for(self, outcome: Outcome) -> str | None:
+        """A platform extension the dashboard enables (pg_cron, pg_net, pgmq) that the failed
+        forward refers to but no migration created: install its stand-in, committed, as part
+        of the platform, and say which (None: nothing to enable)."""
+        failure = outcome.forward_failure
+        if failure is None:
+            return None
+        cause = self._cause(failure)
+        subject = (cause.subject or "").split(".", 1)[0].lower()
+        extension = DASHBOARD_EXTENSIONS.get(subject)
+        if cause.kind != "missing_platform_object" or extension is None:
+            return None
+        platform = self.active_platform()
+        substitute = standin(extension)
+        if substitute is None or not platform.superuser or extension in platform.installed():
+            return None
+        return extension if self._install(substitute) else None
+
+    def _install(self, substitute: StandIn) -> bool:
+        conn = self.c()
+        self.pipeline("BEGIN", *RESET_SESSION)
+        try:
+            self.active_platform().install(substitute)
+        except psycopg.Error:
+            conn.execute("ROLLBACK", prepare=False)
+            return False
+        conn.execute("COMMIT", prepare=False)
+        self.reload_model()
+        return True
+
+    def _relied_on(self, text: str, outcome: Outcome) -> list[str]:
+        """The stand-ins this migration installed, or that its forward or rollback names."""
+        found = set(self.standins)
+        prepared = outcome.prepared
+        both = text + "\n" + (prepared.text if prepared is not None else "")
+        found.update(uses(both, self.stand_in_members().names))
+        return sorted(found)
+
+
+def _enabled_note(extension: str) -> str:
+    return (
+        f"no migration creates {extension}: it was enabled on the shadow the way the "
+        "dashboard enables it, and the migration replayed again"
+    )
+
+
+# --- going on past a failed forward ---------------------------------------------------------
+
+Skipped = list[tuple[Statement, Failure]]
+
+
+class Past(Protocol):
+    """What the replay remembers of the failed migrations before this one."""
+
+    failed: dict[str, frozenset[str]]  # failed migration -> what it would have created
+    partial: list[str]  # failed migrations replayed in part (statements skipped)
+
+
+def note_partial(partial: Sequence[str], result: VerifyResult) -> None:
+    """The note a verdict carries when it ran after partial replays (none: no note)."""
+    if not partial:
+        return
+    names = ", ".join(partial[-3:])
+    more = f" and {len(partial) - 3} more" if len(partial) > 3 else ""
+    result.notes.append(
+        f"ran after a partial replay of {names}{more}: their failing statements were "
+        "skipped, the rest applied"
+    )
+
+
+def go_past(
+    s: ShadowSession,
+    name: str,
+    forward: Script,
+    text: str,
+    result: VerifyResult,
+    past: Past,
+    unparsed: Sequence[str] = (),
+) -> None:
+    """The forward failed: replay it statement by statement, skipping only the statements
+    that fail (and `unparsed`), so that what the rest creates exists for the later migrations.
+    (A migration run in statement groups keeps the groups before its failure; see
+    clone_trip.py.)"""
+    if any(not classify(st).transactional for st in forward.statements):
+        return
+    skipped = replay_partly(s, forward, text)
+    if skipped is None:
+        result.notes.append("replaying it statement by statement failed too: not applied")
+        return
+    result.skipped_statements = [*unparsed, *(f"{f.location}: {f.message}" for _, f in skipped)]
+    applied = sum(1 for _ in executable(forward.statements)) - len(skipped)
+    past.failed[name] = would_create(Script(forward.source, tuple(st for st, _ in skipped)))
+    if applied:
+        past.partial.append(name)
+    result.notes.append(
+        f"replayed in part for the later migrations: {applied} statement(s) applied, "
+        f"{len(result.skipped_statements)} skipped (skipped_statements)"
+    )
+
+
+def replay_partly(s: ShadowSession, forward: Script, text: str) -> Skipped | None:
+    """Each statement under its own savepoint, the failing ones rolled back; committed.
+    None: the migration could not be applied even so (nothing of it is)."""
+    conn = s.c()
+    skipped: Skipped = []
+    s.pipeline("BEGIN", *RESET_SESSION, *s.clear())
+    try:
+        for st in executable(forward.statements):
+            conn.execute(f"SAVEPOINT {STATEMENT_SAVEPOINT}", prepare=False)
+            failure = s.run_on(conn, [st], text)
+            end = "ROLLBACK TO" if failure is not None else "RELEASE"
+            conn.execute(f"{end} SAVEPOINT {STATEMENT_SAVEPOINT}", prepare=False)
+            if failure is not None:
+                skipped.append((st, failure))
+        conn.execute("SET CONSTRAINTS ALL IMMEDIATE", prepare=False)
+    except psycopg.Error:
+        conn.execute("ROLLBACK", prepare=False)
+        return None
+    conn.execute("COMMIT", prepare=False)
+    s.reload_model()
+    return skipped

@@ -1,0 +1,254 @@
+"""The shadow session a replay works in: one connection, the kept model of the committed schema.
+
+Every way of checking a migration (the round trip in one transaction, roundtrip.py; the round
+trip on a copy, clone_trip.py; the partial replay past a failure, replayer.py) runs SQL on the
+shadow the same way: stand-ins for missing extensions, the runner's archiving for a rollback,
+file:line:column for a failure. And each compares with, then updates, the same model S(i-1) of
+what is committed. This module holds that shared state and those shared steps, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Self
+
+import psycopg
+
+from migration_rollback.sql import Script, Statement, classify
+from migration_rollback.verify import capture, catalog
+from migration_rollback.verify.as_runner import StatementHook, make_archive_schema
+from migration_rollback.verify.baseline import load_baseline
+from migration_rollback.verify.causes import in_code_body
+from migration_rollback.verify.diff import Difference, diff_objects
+from migration_rollback.verify.model import SchemaModel
+from migration_rollback.verify.pipelined import run_statements
+from migration_rollback.verify.replay_support import (
+    code_bodies,
+    error_text,
+    executable,
+    merged,
+    statement_line,
+)
+from migration_rollback.verify.shadow import ShadowDatabase
+from migration_rollback.verify.snapshot import Snapshot, take_snapshot
+from migration_rollback.verify.standins.install import Platform
+from migration_rollback.verify.standins.members import Members
+from migration_rollback.verify.verdict import Failure
+
+Progress = Callable[[str], None]
+
+SAVEPOINT = "_mr_forward"
+STATEMENT_SAVEPOINT = "_mr_statement"
+# A rollback runs as a new session would: settings, role and search_path as the server gives.
+RESET_SESSION = ("RESET ALL", "RESET ROLE", "RESET SESSION AUTHORIZATION")
+
+
+class ShadowSession:
+    """A shadow database with the baseline loaded and a model of its committed schema."""
+
+    def __init__(
+        self,
+        db: ShadowDatabase,
+        *,
+        progress: Progress | None = None,
+        incremental: bool = True,
+        baseline: str | None = None,
+        strict_column_order: bool = False,
+    ) -> None:
+        self.db = db
+        self.strict_column_order = strict_column_order
+        self.progress = progress or (lambda _message: None)
+        self.incremental = incremental
+        self.baseline = baseline
+        self.conn: psycopg.Connection[Any] | None = None
+        self.capturing = False
+        self.model = SchemaModel({})
+        self.full_checks = 0
+        self.scoped_checks = 0
+        self.platform: Platform | None = None
+        self.server_major: int | None = None
+        self.standins: set[str] = set()  # stand-ins the current migration installed or used
+        self.notes: list[str] = []  # what the shadow did differently for it
+        # A stand-in was installed: no event trigger reports it, so the checks of this
+        # migration compare full snapshots.
+        self.installed = False
+        # The stand-ins' members by name, kept while migrations cannot change them (reach.py).
+        self.members: Members | None = None
+        self.members_kept = False
+        # The event triggers of the platform and the verifier, enabled at open: a migration's
+        # own may run on any DDL, so once there is one every migration reads member state.
+        self.own_event_triggers: frozenset[str] = frozenset()
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def open(self) -> None:
+        with self.db.connect() as conn:
+            for note in load_baseline(conn, self.baseline):
+                self.progress(f"baseline: {note}")
+            make_archive_schema(conn)
+        self.connect(install=True)
+        self.reload_model()
+        self.own_event_triggers = self.stand_in_members().event_triggers
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def __enter__(self) -> Self:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def connect(self, *, install: bool) -> None:
+        # A new session, so that the database-level search_path of the baseline applies.
+        self.close()
+        conn = self.db.connect()
+        catalog.prepare_connection(conn)
+        self.conn = conn
+        if self.platform is None:
+            self.platform = Platform(conn)
+            self.server_major = int(conn.info.server_version) // 10000
+        else:
+            self.platform.rebind(conn)
+        if not self.incremental:
+            self.capturing = False
+        elif install:
+            self.capturing = capture.install(conn)
+        elif self.capturing:
+            capture.attach(conn)
+
+    def begin_migration(self) -> None:
+        """Forget what the previous migration's statements did to the shadow."""
+        self.standins, self.notes, self.installed = set(), [], False
+        self.members_kept = False
+
+    # --- the kept model ----------------------------------------------------------------------
+
+    def reload_model(self) -> None:
+        conn = self.c()
+        self.model = SchemaModel.from_snapshot(take_snapshot(conn))
+        self.reset_refs()
+
+    def reset_refs(self) -> None:
+        """The capture's references follow the model (nothing to do without capture)."""
+        if self.capturing:
+            with self.c().pipeline():
+                capture.queue_refs_reset(self.c(), self.model.objects.values())
+
+    def consistency(self) -> list[Difference]:
+        """The kept model against a fresh full snapshot (empty: the bookkeeping held)."""
+        return diff_objects(self.model.objects, take_snapshot(self.c()).objects)
+
+    def stand_in_members(self) -> Members:
+        if self.members is None:
+            self.members = self.active_platform().members()
+        return self.members
+
+    def tolerated(self, difference: Difference) -> bool:
+        return (
+            not self.strict_column_order
+            and difference.attribute == "position"
+            and difference.object.kind == "column"
+        )
+
+    def compare(
+        self, executed: list[Any], notes: list[str]
+    ) -> tuple[list[Difference], Callable[[], Snapshot]]:
+        """Inside the round trip, after the rollback: what differs from S(i-1), and the state
+        (built only when asked for: it costs O(schema))."""
+        conn = self.c()
+        if self.installed:
+            notes.append("compared full snapshots: a stand-in extension was installed")
+        elif self.capturing:
+            with catalog.reading(conn):
+                pending = capture.queue_check(conn, executed)
+            check = pending.collect()
+            if check.full_reason is None:
+                self.scoped_checks += 1
+                diffs = diff_objects(self.model.view(check.scope), check.found.objects)
+                model = self.model
+                return diffs, lambda: merged(model, check)
+            notes.append(f"compared full snapshots: {check.full_reason}")
+        self.full_checks += 1
+        state = take_snapshot(conn)
+        return diff_objects(self.model.objects, state.objects), lambda: state
+
+    # --- running SQL -----------------------------------------------------------------------
+
+    def c(self) -> psycopg.Connection[Any]:
+        if self.conn is None:
+            raise RuntimeError("replayer is not open")
+        return self.conn
+
+    def active_platform(self) -> Platform:
+        if self.platform is None:
+            raise RuntimeError("replayer is not open")
+        return self.platform
+
+    def pipeline(self, *statements: str) -> None:
+        conn = self.c()
+        with conn.pipeline():
+            for statement in statements:
+                conn.execute(statement, prepare=False)
+
+    def clear(self) -> tuple[str, ...]:
+        """The statement that empties the change capture (none without capture)."""
+        return (f"DELETE FROM {capture.CAPTURE_TABLE}",) if self.capturing else ()
+
+    def run(
+        self,
+        script: Script,
+        text: str,
+        runner: StatementHook | None = None,
+        *,
+        lead: Sequence[str] = (),
+        tail: Sequence[str] = (),
+    ) -> Failure | None:
+        """Run a script in the open transaction (`lead` may open it; see pipelined.py)."""
+        statements = list(executable(script.statements))
+        return self.run_on(self.c(), statements, text, runner, lead=lead, tail=tail)
+
+    def run_on(
+        self,
+        conn: psycopg.Connection[Any],
+        statements: Sequence[Statement],
+        text: str,
+        runner: StatementHook | None = None,
+        *,
+        lead: Sequence[str] = (),
+        tail: Sequence[str] = (),
+    ) -> Failure | None:
+        """Run statements as the shadow must (stand-ins for missing extensions, see
+        standins/install.py); the first failure, with file:line:column. With `runner`, as
+        `execute` runs a rollback (dropped tables archived, see as_runner.py)."""
+        platform = self.active_platform() if conn is self.conn else Platform(conn)
+
+        def alone(st: Statement) -> bool:  # anything but plain SQL: see pipelined.py
+            acts = runner is not None and runner.acts_on(st)
+            return acts or not (platform.plain(st) and classify(st).transactional)
+
+        def run_alone(st: Statement) -> None:
+            if runner is not None and runner.run(conn, st):
+                return
+            ran = platform.run(st)
+            self.standins.update(ran.standins)
+            self.installed = self.installed or ran.installed
+            self.notes.extend(n for n in ran.notes if n not in self.notes)
+
+        failed = run_statements(conn, statements, alone, run_alone, lead=lead, tail=tail)
+        return None if failed is None else _failure(text, *failed)
+
+
+def _failure(text: str, st: Statement, exc: psycopg.Error) -> Failure:
+    position = int(exc.diag.statement_position or 0) or None
+    return Failure(
+        error_text(exc),
+        statement_line(text, st, position),
+        exc.sqlstate,
+        exc.diag.message_primary or "",
+        exc.diag.context or "",
+        in_code_body(st.text, code_bodies(st.node), position),
+    )
