@@ -59,6 +59,15 @@ KWOK_NODE_ANNOTATION: Final = ("kwok.x-k8s.io/node", "fake")
 KWOK_NODE_LABEL: Final = ("type", "kwok")
 #: Names of the kwok nodes: f"{KWOK_NODE_PREFIX}{i}".
 KWOK_NODE_PREFIX: Final = "kwok-node-"
+#: How many pod stages (make Ready, remove a deleted pod) kwok plays at once, over all its nodes
+#: (``podPlayStageParallelism``; kwok v0.8.0's default is 4, one worker pool for every node).
+#: A kubelet works each of its pods in a goroutine of its own, and a cluster has a kubelet per
+#: node, so 4 would serialise a scale-down of 40 pods the way no real cluster does. 100 gives
+#: every pod of the largest bench (50 rollbacks x 2 replicas) its own worker.
+KWOK_POD_PARALLELISM: Final = 100
+#: Environment variable that overrides ``KWOK_POD_PARALLELISM`` (e.g. 4, kwok's default, to
+#: compare).
+KWOK_POD_PARALLELISM_ENV: Final = "MIGRATION_ROLLBACK_KWOK_POD_PARALLELISM"
 
 #: Service CIDR of the cluster. Service and pod IPs exist only as API data: nothing listens on
 #: them and nothing may connect to them; every real endpoint is on 127.0.0.1.

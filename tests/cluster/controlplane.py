@@ -42,6 +42,8 @@ from .constants import (
     KWOK_NODE_ANNOTATION,
     KWOK_NODE_LABEL,
     KWOK_NODE_PREFIX,
+    KWOK_POD_PARALLELISM,
+    KWOK_POD_PARALLELISM_ENV,
     SERVICE_CIDR,
 )
 from .pki import CertPair, Pki, make_pki
@@ -134,6 +136,7 @@ class ControlPlane:
         state_dir: Path | None = None,
         *,
         kwok_nodes: int = 1,
+        kwok_pod_parallelism: int | None = None,
         crd_dirs: Sequence[Path] = DEFAULT_CRD_DIRS,
         executor: bool = True,
         detached: bool = False,
@@ -146,6 +149,7 @@ class ControlPlane:
             Path(tempfile.mkdtemp(prefix="mr-cluster-")) if state_dir is None else state_dir
         ).resolve()
         self.kwok_nodes = kwok_nodes
+        self.kwok_pod_parallelism = kwok_pod_parallelism or _kwok_pod_parallelism()
         self.crd_dirs = tuple(crd_dirs)
         self.run_executor = executor
         self.detached = detached
@@ -242,11 +246,13 @@ class ControlPlane:
             ),
             "kwok": self._write_kubeconfig(self.state_dir / "certs/kwok.kubeconfig", pki.kwok),
         }
-        stages = subprocess.run(
-            [kube, "kwok-stages"], capture_output=True, text=True, check=True
-        ).stdout
         kwok_config = self.state_dir / "kwok.yaml"
-        kwok_config.write_text(stages)
+        kwok_config.write_text(
+            subprocess.run(
+                [kube, "kwok-config", str(self.kwok_pod_parallelism)],
+                capture_output=True, text=True, check=True,
+            ).stdout
+        )  # fmt: skip
         self.timings["prepared"] = time.monotonic() - t0
 
         etcd_url = f"http://127.0.0.1:{self.ports['etcd']}"
@@ -719,6 +725,16 @@ def _yaml_files(directory: Path) -> list[Path]:
 # -- command line ---------------------------------------------------------------------------
 
 
+def _kwok_pod_parallelism() -> int:
+    """``KWOK_POD_PARALLELISM``, or the whole number above 0 in its environment variable."""
+    raw = os.environ.get(KWOK_POD_PARALLELISM_ENV, "")
+    if not raw:
+        return KWOK_POD_PARALLELISM
+    if not raw.isdigit() or int(raw) == 0:
+        raise ControlPlaneError(f"${KWOK_POD_PARALLELISM_ENV}={raw!r}: not a whole number above 0")
+    return int(raw)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tests.cluster",
@@ -728,6 +744,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     up = sub.add_parser("up", help="start a detached cluster; print its kubeconfig path")
     up.add_argument("--state-dir", type=Path, required=True)
     up.add_argument("--kwok-nodes", type=int, default=1)
+    up.add_argument(
+        "--kwok-pod-parallelism",
+        type=int,
+        help=f"pod stages kwok plays at once (default: ${KWOK_POD_PARALLELISM_ENV} "
+        f"or {KWOK_POD_PARALLELISM})",
+    )
     up.add_argument("--no-executor", action="store_true", help="do not run the job executor")
     up.add_argument("--crd-dir", type=Path, action="append", help="CRD directory (default: crds/)")
     down = sub.add_parser("down", help="stop the cluster started with up")
@@ -754,6 +776,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cp = ControlPlane(
         state_dir,
         kwok_nodes=args.kwok_nodes,
+        kwok_pod_parallelism=args.kwok_pod_parallelism,
         crd_dirs=args.crd_dir or DEFAULT_CRD_DIRS,
         executor=not args.no_executor,
         detached=True,

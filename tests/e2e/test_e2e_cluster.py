@@ -169,6 +169,18 @@ def test_deployment_gets_ready_pods_on_kwok_nodes_and_scales_to_zero(
     wait_for("the Deployment's status to show 0 replicas", scaled_down, timeout=30)
 
 
+def test_kwok_plays_pod_stages_with_the_configured_workers(control_plane: ControlPlane) -> None:
+    """The configuration kwok runs with (it started: its nodes are Ready) sets the pod workers
+    and keeps kwok's own default for every other option (a KwokConfiguration in the file
+    replaces kwok's defaults, so a missing one would be 0 and fail, or change behaviour)."""
+    docs = (control_plane.state_dir / "kwok.yaml").read_text().split("\n---\n")
+    options = json.loads(docs[0])["options"]
+    assert options["podPlayStageParallelism"] == control_plane.kwok_pod_parallelism
+    defaults = {"nodePlayStageParallelism": 4, "nodeLeaseParallelism": 4}
+    assert {k: options[k] for k in defaults} == defaults
+    assert [d for d in docs[1:] if "kind: Stage" not in d] == []
+
+
 def test_job_running_the_cli_completes_through_the_executor(
     control_plane: ControlPlane, k8s: ApiClient, namespace: str
 ) -> None:

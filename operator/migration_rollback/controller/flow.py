@@ -27,9 +27,10 @@ from migration_rollback.controller.podwatch import PodWatches
 from migration_rollback.kube.client import Clients
 from migration_rollback.lifecycle.actions import Decision
 from migration_rollback.lifecycle.decide import decide, failed_action
-from migration_rollback.lifecycle.model import RollbackSpec, RollbackStatus
+from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.phases import Phase
 from migration_rollback.lifecycle.record import Failure
+from migration_rollback.lifecycle.status import RollbackStatus
 from migration_rollback.settings import Settings
 
 log = logging.getLogger("migration_rollback.flow")

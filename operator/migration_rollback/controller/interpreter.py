@@ -24,9 +24,10 @@ from migration_rollback.kube.client import Clients
 from migration_rollback.lifecycle import actions as a
 from migration_rollback.lifecycle import policy
 from migration_rollback.lifecycle.decide import DATABASE_LEASE_SECONDS
-from migration_rollback.lifecycle.model import RollbackSpec, RollbackStatus
+from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.phases import Reason, StepName
 from migration_rollback.lifecycle.record import Failure
+from migration_rollback.lifecycle.status import RollbackStatus
 from migration_rollback.settings import Settings
 
 log = logging.getLogger("migration_rollback.flow")
@@ -138,7 +139,9 @@ class Interpreter:
         w = workloads.Workload.from_key(action.workload)
         state = self.cache.workload(self.namespace, w.kind, w.name)
         if state is not None and state.match_labels:
-            self.deletes.start(self.namespace, action.workload, state.match_labels)
+            self.deletes.start(
+                self.namespace, action.workload, state.match_labels, action.template_hashes
+            )
 
     def maintenance(self, action: a.SetMaintenance) -> None:
         spec = RollbackSpec.from_obj(self.obj).maintenance

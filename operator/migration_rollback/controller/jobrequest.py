@@ -8,7 +8,8 @@ from typing import Any
 from migration_rollback.kube import jobs, resources
 from migration_rollback.lifecycle import policy
 from migration_rollback.lifecycle.actions import CreateJob
-from migration_rollback.lifecycle.model import RollbackSpec, RollbackStatus
+from migration_rollback.lifecycle.model import RollbackSpec
+from migration_rollback.lifecycle.status import RollbackStatus
 from migration_rollback.settings import Settings
 
 

@@ -25,17 +25,19 @@ from migration_rollback.kube.client import Clients
 from migration_rollback.lifecycle import analysis, health, jobrun, target
 from migration_rollback.lifecycle.durations import parse_timestamp
 from migration_rollback.lifecycle.health import CheckSpec, Tracker
-from migration_rollback.lifecycle.model import ConfigMapKeyRef, RollbackSpec, RollbackStatus
+from migration_rollback.lifecycle.model import ConfigMapKeyRef, RollbackSpec
 from migration_rollback.lifecycle.observation import (
     CheckView,
     JobView,
     LeaseView,
     Observation,
     PodEnd,
+    PodGroup,
     RevisionView,
     WorkloadView,
 )
 from migration_rollback.lifecycle.phases import Phase
+from migration_rollback.lifecycle.status import RollbackStatus
 from migration_rollback.metrics import HEALTH_CHECK_FAILURES
 from migration_rollback.redact import Redactor
 
@@ -267,8 +269,7 @@ class Observer:
             self.cache.put_workload(w.kind, workloads.read(self.clients, self.namespace, w))
             state = self.cache.workload(self.namespace, w.kind, w.name)
         assert state is not None  # just stored
-        live, undeleted = self.live_pods(state) if counted else (None, 0)
-        deleting = live - undeleted if live is not None else 0
+        live, groups = self.live_pods(state) if counted else (None, ())
         return WorkloadView(
             key,
             state.desired,
@@ -277,29 +278,29 @@ class Observer:
             self.memory.hpas.get(key, {}),
             live_pods=live,
             settled=state.settled,
-            undeleted_pods=undeleted,
-            deleting_pods=deleting,
+            pod_groups=groups,
             kind=w.kind,
         )
 
-    def live_pods(self, state: WorkloadState) -> tuple[int | None, int]:
+    def live_pods(self, state: WorkloadState) -> tuple[int | None, tuple[PodGroup, ...]]:
         """The workload's pods not yet gone, terminating ones included (they may still
-        write), and how many of them nobody deleted yet: from a watch of its selector's pods,
+        write), and their counts by ReplicaSet: from a watch of its selector's pods,
         listed once when it starts. Without the watch (it broke), from the workload's status:
         None while that shows some; where the cluster reports terminatingReplicas, showing
         none of either means none; elsewhere the pods matching its selector are listed."""
         if not state.match_labels:
-            return 0, 0
+            return 0, ()
         selector = workloads.selector_string(dict(state.match_labels))
         pods = self.pods.pods(selector, listed=True)
         if pods is not None:
             live = [p for p in pods if not p.ended]
-            return len(live), sum(1 for p in live if not p.deleting)
+            return len(live), podwatch.pod_groups(live)
         if state.desired or state.current_pods or state.terminating:
-            return None, 0
+            return None, ()
         if state.terminating is not None:
-            return 0, 0
-        return workloads.pods_matching(self.clients, self.namespace, dict(state.match_labels)), 0
+            return 0, ()
+        found = workloads.pods_matching(self.clients, self.namespace, dict(state.match_labels))
+        return found, ()
 
     def first_look(self, base: Observation, spec: RollbackSpec) -> Observation:
         try:

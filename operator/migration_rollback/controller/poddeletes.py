@@ -23,7 +23,8 @@ log = logging.getLogger("migration_rollback.poddeletes")
 DELETE_TIMEOUT_SECONDS = 20.0
 SETTLE_TIMEOUT_SECONDS = 5.0
 
-Delete = Callable[[str, Mapping[str, str]], None]  # (namespace, the workload's match labels)
+# (namespace, the workload's match labels, the pod-template-hash of each ReplicaSet to empty)
+Delete = Callable[[str, Mapping[str, str], tuple[str, ...]], None]
 
 
 class DeleteInFlight(RuntimeError):
@@ -41,19 +42,30 @@ class PodDeletes:
 
     @classmethod
     def to_api(cls, clients: Clients) -> PodDeletes:
-        def delete(namespace: str, labels: Mapping[str, str]) -> None:
-            workloads.delete_replica_set_pods(clients, namespace, labels, DELETE_TIMEOUT_SECONDS)
+        def delete(namespace: str, labels: Mapping[str, str], hashes: tuple[str, ...]) -> None:
+            workloads.delete_replica_set_pods(
+                clients, namespace, labels, hashes, DELETE_TIMEOUT_SECONDS
+            )
 
         return cls(delete)
 
-    def start(self, namespace: str, workload: str, labels: Mapping[str, str]) -> bool:
+    def start(
+        self,
+        namespace: str,
+        workload: str,
+        labels: Mapping[str, str],
+        template_hashes: tuple[str, ...],
+    ) -> bool:
         """False when this workload's delete is still running (the next decision asks again)."""
         key = (namespace, workload)
         with self._lock:
             if key in self._running:
                 return False
             thread = threading.Thread(
-                target=self._run, args=(key, dict(labels)), daemon=True, name=f"delete-{workload}"
+                target=self._run,
+                args=(key, dict(labels), template_hashes),
+                daemon=True,
+                name=f"delete-{workload}",
             )
             self._running[key] = thread
             thread.start()
@@ -75,9 +87,11 @@ class PodDeletes:
                 "not scaling it up until it has"
             )
 
-    def _run(self, key: tuple[str, str], labels: Mapping[str, str]) -> None:
+    def _run(
+        self, key: tuple[str, str], labels: Mapping[str, str], template_hashes: tuple[str, ...]
+    ) -> None:
         try:
-            self._delete(key[0], labels)
+            self._delete(key[0], labels, template_hashes)
         except Exception:  # only a speed-up: its ReplicaSets delete them all the same
             log.warning("could not delete the pods of %s/%s", *key)
         finally:

@@ -20,6 +20,8 @@ from typing import Any
 from kubernetes import watch
 
 from migration_rollback.kube.client import Clients
+from migration_rollback.kube.workloads import TEMPLATE_HASH_LABEL
+from migration_rollback.lifecycle.observation import PodGroup
 
 log = logging.getLogger("migration_rollback.podwatch")
 # The API server ends a watch after this long; it is then resumed from its last version. Short:
@@ -38,6 +40,7 @@ class PodState:
     started: bool  # a container has started (its environment, the Secret's value, is read)
     finished_at: str | None = None  # the last container's finishedAt
     message: str = ""  # the first terminated container's termination message
+    template_hash: str = ""  # its pod-template-hash label: which of a Deployment's ReplicaSets
 
 
 def pod_state(obj: Mapping[str, Any]) -> PodState:
@@ -59,7 +62,19 @@ def pod_state(obj: Mapping[str, Any]) -> PodState:
         started=any(s.get("running") or s.get("terminated") for s in states),
         finished_at=max((str(e["finishedAt"]) for e in ends if e.get("finishedAt")), default=None),
         message=next((str(e.get("message") or "") for e in ends if e.get("message")), ""),
+        template_hash=str((meta.get("labels") or {}).get(TEMPLATE_HASH_LABEL) or ""),
     )
+
+
+def pod_groups(pods: Iterable[PodState]) -> tuple[PodGroup, ...]:
+    """Live pods counted by ReplicaSet (pod-template-hash), in the order first seen."""
+    counts: dict[str, tuple[int, int]] = {}
+    for p in pods:
+        undeleted, deleting = counts.get(p.template_hash, (0, 0))
+        counts[p.template_hash] = (
+            (undeleted, deleting + 1) if p.deleting else (undeleted + 1, deleting)
+        )
+    return tuple(PodGroup(h, u, d) for h, (u, d) in counts.items())
 
 
 class PodWatch:

@@ -96,15 +96,26 @@ def delete_replica_set_pods(
     clients: Clients,
     namespace: str,
     match_labels: Mapping[str, str],
+    template_hashes: tuple[str, ...],
     timeout: float | None = None,
 ) -> None:
-    """The pods a Deployment's ReplicaSets made (its selector, and the pod-template-hash every
-    one of them carries; a bare pod with the same labels is not touched), each stopped with
-    its own grace period, in one request."""
-    selector = f"{selector_string(dict(match_labels))},{TEMPLATE_HASH_LABEL}"
+    """The pods the named ReplicaSets of a Deployment made (its selector, and one of their
+    pod-template-hash labels; a bare pod with the same labels is not touched), each stopped
+    with its own grace period, in one request."""
     clients.core.delete_collection_namespaced_pod(
-        namespace, label_selector=selector, _request_timeout=timeout
+        namespace,
+        label_selector=replica_set_pods_selector(match_labels, template_hashes),
+        _request_timeout=timeout,
     )
+
+
+def replica_set_pods_selector(
+    match_labels: Mapping[str, str], template_hashes: tuple[str, ...]
+) -> str:
+    if not template_hashes:  # "in ()" is no valid selector, and would not mean "none"
+        raise ValueError("no ReplicaSet named: no pod to delete")
+    hashes = ",".join(sorted(template_hashes))
+    return f"{selector_string(dict(match_labels))},{TEMPLATE_HASH_LABEL} in ({hashes})"
 
 
 def pods_matching(clients: Clients, namespace: str, match_labels: dict[str, str]) -> int:

@@ -54,11 +54,13 @@ class ScaleTo:
 
 @dataclass(frozen=True)
 class DeletePods:
-    """A Deployment scaled to 0 whose ReplicaSet controller has begun deleting its pods: the
-    rest deleted now, each with its own grace period (as that controller would), rather than
-    at the pace of the controller manager's rate-limited client (seconds with many at once)."""
+    """A Deployment scaled to 0, the ReplicaSets whose controller has begun deleting their
+    pods: the rest of their pods deleted now, each with its own grace period (as that
+    controller would), rather than at the pace of the controller manager's rate-limited client
+    (seconds with many at once)."""
 
     workload: str  # a status.originalReplicas key
+    template_hashes: tuple[str, ...]  # the ReplicaSets' pod-template-hash labels
 
 
 @dataclass(frozen=True)

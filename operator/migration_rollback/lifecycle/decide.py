@@ -14,10 +14,11 @@ from collections.abc import Callable
 from migration_rollback.lifecycle import phase_prepare, phase_window
 from migration_rollback.lifecycle.actions import Decision, ReleaseLease, RenewLease
 from migration_rollback.lifecycle.ending import fail
-from migration_rollback.lifecycle.model import RollbackSpec, RollbackStatus
+from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.observation import Observation
 from migration_rollback.lifecycle.phases import Phase
 from migration_rollback.lifecycle.record import Context, Failure
+from migration_rollback.lifecycle.status import RollbackStatus
 
 # The database's Lease lasts this long without renewal; it is renewed every tenth of that, so
 # only a dead operator lets it lapse.

@@ -15,10 +15,10 @@ from typing import Any
 from migration_rollback.jobresult import JobResult
 from migration_rollback.lifecycle import analysis, outcomes, policy, target
 from migration_rollback.lifecycle.actions import CreateJob
-from migration_rollback.lifecycle.model import RollbackStatus
 from migration_rollback.lifecycle.observation import JobView
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
 from migration_rollback.lifecycle.record import Plan
+from migration_rollback.lifecycle.status import RollbackStatus
 
 # Which Job each phase runs, and the step that records it.
 PURPOSE: dict[Phase, tuple[str, StepName]] = {

@@ -38,6 +38,16 @@ class JobView:
 
 
 @dataclass(frozen=True)
+class PodGroup:
+    """A workload's live pods of one ReplicaSet (its pod-template-hash; "" for pods without
+    one): a Deployment mid-rollout has several, each with a controller of its own."""
+
+    template_hash: str
+    undeleted: int = 0  # nobody has deleted them yet
+    deleting: int = 0  # deleted and stopping
+
+
+@dataclass(frozen=True)
 class WorkloadView:
     """One selected workload, as its last watch event (or a read) showed it."""
 
@@ -48,8 +58,7 @@ class WorkloadView:
     hpa_min_replicas: Mapping[str, int] = field(default_factory=dict)
     live_pods: int | None = None  # its pods not yet gone (terminating ones count); None: uncounted
     settled: bool = True  # its controller acted on its latest spec (observedGeneration)
-    undeleted_pods: int = 0  # of the live pods, those nobody has deleted yet
-    deleting_pods: int = 0  # of the live pods, those deleted and stopping
+    pod_groups: tuple[PodGroup, ...] = ()  # the live pods by ReplicaSet (when counted)
     kind: str = "Deployment"
 
 

@@ -20,6 +20,7 @@ from migration_rollback.lifecycle.actions import (
 )
 from migration_rollback.lifecycle.ending import downtime_metrics, finish, success_message
 from migration_rollback.lifecycle.health import Verdict
+from migration_rollback.lifecycle.observation import PodGroup
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
 from migration_rollback.lifecycle.record import Context, Plan, iso
 
@@ -90,18 +91,24 @@ def pods_remaining(ctx: Context) -> int | None:
 
 
 def _hurry_pods(plan: Plan) -> None:
-    """A Deployment at 0 whose ReplicaSet controller has begun deleting its pods: the others
-    are deleted now rather than at that controller's rate-limited pace. Only then: a pod
+    """A Deployment at 0: the pods of each ReplicaSet whose controller has begun deleting
+    them are deleted now rather than at that controller's rate-limited pace. Only then: a pod
     deleted before its ReplicaSet's controller has seen the zero would be replaced, and the
     first pod it deletes shows it has (the Deployment's controller acting on the scale does
-    not: the ReplicaSets' own controller may not have seen it yet). Not a StatefulSet's pods:
-    they stop in order, one at a time, and that order is kept."""
+    not, nor does another ReplicaSet's pod mid-rollout: each ReplicaSet is synced on its own).
+    Not a StatefulSet's pods: they stop in order, one at a time, and that order is kept."""
     for key in plan.ctx.status.original_replicas:
         seen = plan.ctx.obs.workload(key)
         if seen is None or seen.kind != "Deployment" or seen.desired or not seen.settled:
             continue
-        if seen.deleting_pods and seen.undeleted_pods:
-            plan.act(DeletePods(key))
+        if hashes := hurried_replica_sets(seen.pod_groups):
+            plan.act(DeletePods(key, hashes))
+
+
+def hurried_replica_sets(groups: tuple[PodGroup, ...]) -> tuple[str, ...]:
+    """The ReplicaSets with a pod being deleted (their controller saw the zero) and a pod
+    not yet: pods without a pod-template-hash are no ReplicaSet's, and never hurried."""
+    return tuple(g.template_hash for g in groups if g.template_hash and g.deleting and g.undeleted)
 
 
 def _record_replicas(plan: Plan) -> None:

@@ -20,8 +20,9 @@ from migration_rollback.lifecycle.actions import (
     SetMaintenance,
 )
 from migration_rollback.lifecycle.durations import parse_duration
-from migration_rollback.lifecycle.model import RollbackSpec, RollbackStatus
+from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.phases import Phase
+from migration_rollback.lifecycle.status import RollbackStatus
 
 
 class Outcome(enum.StrEnum):

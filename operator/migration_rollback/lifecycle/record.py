@@ -15,9 +15,10 @@ from typing import Any
 from migration_rollback.lifecycle import conditions
 from migration_rollback.lifecycle.actions import Action, Decision, PatchStatus, RecordEvent
 from migration_rollback.lifecycle.durations import parse_timestamp
-from migration_rollback.lifecycle.model import STATUS_KEYS, RollbackSpec, RollbackStatus
+from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.observation import Observation
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
+from migration_rollback.lifecycle.status import STATUS_KEYS, RollbackStatus
 
 STEP_MESSAGE_LIMIT = 500
 

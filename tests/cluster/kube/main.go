@@ -9,15 +9,17 @@
 //	kube-local scheduler          ARGS...  (k8s.io/kubernetes/cmd/kube-scheduler)
 //	kube-local kwok               ARGS...  (sigs.k8s.io/kwok/cmd/kwok)
 //	kube-local etcd               ARGS...  (go.etcd.io/etcd/server/v3/etcdmain)
-//	kube-local kwok-stages        prints kwok's own node and pod Stage documents (see below)
+//	kube-local kwok-config N      prints kwok's configuration: options (N pod workers) and stages
 //	kube-local version
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	_ "time/tzdata" // for CronJob time zone support, as in the upstream mains
 
@@ -33,6 +35,7 @@ import (
 	nodefast "sigs.k8s.io/kwok/kustomize/stage/node/fast"
 	nodelease "sigs.k8s.io/kwok/kustomize/stage/node/heartbeat-with-lease"
 	podfast "sigs.k8s.io/kwok/kustomize/stage/pod/fast"
+	kwokv1alpha1 "sigs.k8s.io/kwok/pkg/apis/config/v1alpha1"
 	kwokconfig "sigs.k8s.io/kwok/pkg/config"
 	kwokcmd "sigs.k8s.io/kwok/pkg/kwok/cmd"
 	kwoklog "sigs.k8s.io/kwok/pkg/log"
@@ -40,7 +43,7 @@ import (
 )
 
 var commands = []string{
-	"apiserver", "controller-manager", "scheduler", "kwok", "etcd", "kwok-stages", "version",
+	"apiserver", "controller-manager", "scheduler", "kwok", "etcd", "kwok-config", "version",
 }
 
 func main() {
@@ -80,9 +83,8 @@ func run(name string) int {
 	case "etcd":
 		etcdmain.Main(os.Args)
 		return 0
-	case "kwok-stages":
-		printKwokStages()
-		return 0
+	case "kwok-config":
+		return printKwokConfig(os.Args[1:])
 	case "version":
 		printVersions()
 		return 0
@@ -118,6 +120,30 @@ func runKwok() int {
 		logger.Error("Execute exit", "err", err)
 		return 1
 	}
+	return 0
+}
+
+// printKwokConfig prints kwok's configuration file: a KwokConfiguration with kwok's defaults
+// but podPlayStageParallelism set to args[0], then the stages. kwok applies its defaults only
+// when the file holds no KwokConfiguration at all, so the document carries every default.
+func printKwokConfig(args []string) int {
+	n, err := strconv.ParseUint(strings.Join(args, ""), 10, 32)
+	if err != nil || n == 0 || len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: kwok-config POD_PLAY_STAGE_PARALLELISM (a whole number above 0)")
+		return 2
+	}
+	conf := &kwokv1alpha1.KwokConfiguration{}
+	kwokv1alpha1.SetObjectDefaults_KwokConfiguration(conf)
+	conf.APIVersion = kwokv1alpha1.GroupVersion.String()
+	conf.Kind = kwokv1alpha1.KwokConfigurationKind
+	conf.Options.PodPlayStageParallelism = uint(n)
+	doc, err := json.Marshal(conf) // JSON is YAML
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Printf("%s\n---\n", doc)
+	printKwokStages()
 	return 0
 }
 

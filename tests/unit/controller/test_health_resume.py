@@ -11,8 +11,9 @@ from migration_rollback.controller.observe import Memory, Observer
 from migration_rollback.controller.podwatch import PodWatches
 from migration_rollback.kube.client import Clients
 from migration_rollback.lifecycle import health
-from migration_rollback.lifecycle.model import RollbackSpec, RollbackStatus
+from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.observation import Observation
+from migration_rollback.lifecycle.status import RollbackStatus
 
 CHECK = {"name": "api", "url": "http://web/health", "successThreshold": 2, "failureThreshold": 4}
 

@@ -10,7 +10,8 @@ from typing import Any
 from migration_rollback.controller.jobrequest import job_request
 from migration_rollback.kube import jobs
 from migration_rollback.lifecycle.actions import CreateJob
-from migration_rollback.lifecycle.model import RollbackSpec, RollbackStatus
+from migration_rollback.lifecycle.model import RollbackSpec
+from migration_rollback.lifecycle.status import RollbackStatus
 from migration_rollback.settings import Settings
 
 SET_SHA = "b" * 64

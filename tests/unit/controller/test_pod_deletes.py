@@ -14,6 +14,7 @@ from migration_rollback.controller.poddeletes import DeleteInFlight, PodDeletes
 
 APP = "Deployment/web"
 LABELS = {"app": "web"}
+HASHES = ("5d8f7c9b4",)
 
 
 class HeldDelete:
@@ -21,10 +22,10 @@ class HeldDelete:
 
     def __init__(self) -> None:
         self.release, self.started = threading.Event(), threading.Event()
-        self.calls: list[tuple[str, dict[str, str]]] = []
+        self.calls: list[tuple[str, dict[str, str], tuple[str, ...]]] = []
 
-    def __call__(self, namespace: str, labels: Mapping[str, str]) -> None:
-        self.calls.append((namespace, dict(labels)))
+    def __call__(self, namespace: str, labels: Mapping[str, str], hashes: tuple[str, ...]) -> None:
+        self.calls.append((namespace, dict(labels), hashes))
         self.started.set()
         assert self.release.wait(timeout=30)
 
@@ -32,7 +33,7 @@ class HeldDelete:
 def test_a_scale_up_does_not_pass_an_unanswered_delete_of_its_workload() -> None:
     held = HeldDelete()
     deletes = PodDeletes(held)
-    assert deletes.start("shop", APP, LABELS)
+    assert deletes.start("shop", APP, LABELS, HASHES)
     assert held.started.wait(timeout=30)
     with pytest.raises(DeleteInFlight, match="shop/Deployment/web"):
         deletes.settle("shop", APP, timeout=0.01)
@@ -44,24 +45,28 @@ def test_a_scale_up_does_not_pass_an_unanswered_delete_of_its_workload() -> None
 def test_one_delete_per_workload_across_every_caller() -> None:
     held = HeldDelete()
     deletes = PodDeletes(held)  # shared: a restarted flow and the finalizer use this one too
-    assert deletes.start("shop", APP, LABELS)
+    assert deletes.start("shop", APP, LABELS, HASHES)
     assert held.started.wait(timeout=30)
-    assert not deletes.start("shop", APP, LABELS)
-    assert deletes.start("other", APP, LABELS)  # same name, other namespace: its own
+    assert not deletes.start("shop", APP, LABELS, HASHES)
+    assert deletes.start("other", APP, LABELS, HASHES)  # same name, other namespace: its own
     held.release.set()
     deletes.settle("shop", APP, timeout=30)
     deletes.settle("other", APP, timeout=30)
-    assert deletes.start("shop", APP, LABELS)  # answered: the next decision may ask again
+    assert deletes.start("shop", APP, LABELS, HASHES)  # answered: the next decision may ask again
     deletes.settle("shop", APP, timeout=30)
-    assert held.calls == [("shop", LABELS), ("other", LABELS), ("shop", LABELS)]
+    assert held.calls == [
+        ("shop", LABELS, HASHES),
+        ("other", LABELS, HASHES),
+        ("shop", LABELS, HASHES),
+    ]
 
 
 def test_a_failing_delete_leaves_nothing_in_flight() -> None:
-    def refused(namespace: str, labels: Mapping[str, str]) -> None:
+    def refused(namespace: str, labels: Mapping[str, str], hashes: tuple[str, ...]) -> None:
         raise RuntimeError("the API server said no")
 
     deletes = PodDeletes(refused)
-    assert deletes.start("shop", APP, LABELS)
+    assert deletes.start("shop", APP, LABELS, HASHES)
     deletes.settle("shop", APP, timeout=30)
-    assert deletes.start("shop", APP, LABELS)
+    assert deletes.start("shop", APP, LABELS, HASHES)
     deletes.settle("shop", APP, timeout=30)

@@ -95,3 +95,10 @@ def test_a_watch_that_cannot_start_is_not_retried_and_the_reader_falls_back() ->
     assert core.calls == 1  # not listed again on every decision
     watches.keep_only_used()
     watches.stop_all()
+
+
+def test_a_pod_names_its_replica_set_by_its_template_hash() -> None:
+    obj = pod()
+    assert pod_state(obj).template_hash == ""
+    obj["metadata"]["labels"] = {"app": "web", "pod-template-hash": "5d9c"}
+    assert pod_state(obj).template_hash == "5d9c"

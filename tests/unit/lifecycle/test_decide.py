@@ -19,18 +19,20 @@ from migration_rollback.lifecycle import actions as a
 from migration_rollback.lifecycle.decide import LEASE_RENEW_SECONDS, decide, failed_action
 from migration_rollback.lifecycle.health import Verdict
 from migration_rollback.lifecycle.jobrun import job_name
-from migration_rollback.lifecycle.model import RollbackSpec, RollbackStatus
+from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.observation import (
     CheckView,
     JobView,
     LeaseView,
     Observation,
     PodEnd,
+    PodGroup,
     RevisionView,
     WorkloadView,
 )
 from migration_rollback.lifecycle.phases import Reason, StepName
 from migration_rollback.lifecycle.record import Failure
+from migration_rollback.lifecycle.status import RollbackStatus
 
 NOW = dt.datetime(2026, 12, 1, 12, 0, 0, tzinfo=dt.UTC)
 EARLIER = "2026-12-01T11:59:50.000Z"  # ten seconds before NOW
@@ -131,12 +133,15 @@ def web(
     settled: bool = True,
     undeleted: int = 0,
     kind: str = "Deployment",
+    groups: tuple[PodGroup, ...] | None = None,
 ) -> tuple[WorkloadView, ...]:
-    deleting = (live or 0) - undeleted
+    """One ReplicaSet's pods ("h1") unless `groups` says otherwise."""
+    if groups is None:
+        groups = (PodGroup("h1", undeleted, (live or 0) - undeleted),) if live else ()
     return (
         WorkloadView(
             "web", desired, ready, pods, live_pods=live, settled=settled,
-            undeleted_pods=undeleted, deleting_pods=deleting, kind=kind,
+            pod_groups=groups, kind=kind,
         ),
     )  # fmt: skip
 
@@ -351,6 +356,13 @@ CASES: dict[str, Case] = {
         phaseTransitionTime=EARLIER), obs(workloads=web(0, live=3, undeleted=2)),
         "ScalingDown", (a.DeletePods,), 5.0,
     ),
+    "mid-rollout, one ReplicaSet deleting: only its pods go, the other's controller may "
+    "not have seen the zero": Case(
+        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
+        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=4, groups=(
+            PodGroup("old", undeleted=1, deleting=1), PodGroup("new", undeleted=2)))),
+        "ScalingDown", (a.DeletePods,), 5.0,
+    ),
     "none deleted yet: its ReplicaSet may not have seen the zero, and would replace them": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
         phaseTransitionTime=EARLIER), obs(workloads=web(0, live=2, undeleted=2)),
@@ -562,6 +574,13 @@ def test_decide(case: Case) -> None:
     if case.phase != case.status.phase and decision.actions:
         assert patch["phase"] == case.phase
         assert patch["observedGeneration"] == case.obs.generation
+
+
+def test_the_early_delete_names_only_the_replica_sets_that_began() -> None:
+    groups = (PodGroup("old", undeleted=1, deleting=1), PodGroup("new", undeleted=2))
+    status_ = status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)])
+    decision = decide(spec(), status_, obs(workloads=web(0, live=4, groups=groups)), NOW)
+    assert decision.of(a.DeletePods) == [a.DeletePods("web", ("old",))]
 
 
 def test_the_patch_is_one_per_decision() -> None:

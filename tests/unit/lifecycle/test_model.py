@@ -14,13 +14,9 @@ import yaml
 from migration_rollback.exitcodes import ExitCode
 from migration_rollback.jobresult import SQL_STEP, JobResult
 from migration_rollback.lifecycle import outcomes
-from migration_rollback.lifecycle.model import (
-    ConfigMapMaintenance,
-    HttpMaintenance,
-    RollbackSpec,
-    RollbackStatus,
-)
+from migration_rollback.lifecycle.model import ConfigMapMaintenance, HttpMaintenance, RollbackSpec
 from migration_rollback.lifecycle.phases import Reason
+from migration_rollback.lifecycle.status import RollbackStatus
 from migration_rollback.runner.result import (
     BackupInfo,
     BlockingSessionInfo,

@@ -8,9 +8,10 @@ import itertools
 import pytest
 
 from migration_rollback.lifecycle import policy
-from migration_rollback.lifecycle.model import RollbackSpec, RollbackStatus
+from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.phases import Phase
 from migration_rollback.lifecycle.policy import Outcome
+from migration_rollback.lifecycle.status import RollbackStatus
 
 BEFORE_COMMIT = [Phase.VALIDATING, Phase.PREPARING, Phase.SCALING_DOWN, Phase.ROLLING_BACK]
 AFTER_COMMIT = [Phase.SCALING_UP, Phase.VERIFYING]
