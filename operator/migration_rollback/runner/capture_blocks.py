@@ -21,9 +21,8 @@ from pglast.parser import ParseError
 
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.function_code import (
-    PURE_FUNCTIONS,
-    READERS,
     QName,
+    is_builtin,
     plpgsql_tree,
     walk,
     written_name,
@@ -157,9 +156,9 @@ def _constant_execute(text: str) -> Any:
 def _calls(node: Any, names: frozenset[str]) -> str | None:
     for item in walk(node):
         if isinstance(item, ast.FuncCall):
-            name = str(item.funcname[-1].sval).lower()
-            if name not in PURE_FUNCTIONS | READERS:
-                return f"the block calls {name}(), which may write"
+            name = [str(p.sval) for p in item.funcname]
+            if not is_builtin(name):
+                return f"the block calls {'.'.join(name)}(), which may write"
     return None
 
 

@@ -94,8 +94,15 @@ def call_problem(query: str, lookup: Lookup, trail: tuple[str, ...] = ()) -> str
     return None
 
 
+def is_builtin(name: Sequence[str]) -> bool:
+    """A call of one of the built-ins above: unqualified or in pg_catalog (`myschema.lower()`
+    is a user function that happens to share the name)."""
+    parts = [str(p).lower() for p in name]
+    return parts[-1] in _BUILT_INS and (len(parts) == 1 or parts[0] == "pg_catalog")
+
+
 def _called(name: tuple[str, ...], lookup: Lookup, trail: tuple[str, ...]) -> str | None:
-    if name[-1] in _BUILT_INS and (len(name) == 1 or name[0] == "pg_catalog"):
+    if is_builtin(name):
         return None
     shown = ".".join(name)
     found = lookup(name)

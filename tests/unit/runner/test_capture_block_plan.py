@@ -58,7 +58,9 @@ def test_writes_whose_rows_are_known_only_when_they_run_are_reasons(body: str, w
         ("BEGIN UPDATE t SET a = 1 WHERE b < random(); END", "calls random()"),
         ("DECLARE q text := 'x'; BEGIN EXECUTE q; END", "computed string"),
         ("BEGIN ALTER TABLE t ADD COLUMN c int; UPDATE t SET c = 1; END", "changes the schema"),
-        ("BEGIN PERFORM public.refresh_all(); END", "calls refresh_all()"),
+        ("BEGIN PERFORM public.refresh_all(); END", "calls public.refresh_all()"),
+        # a user function named like a built-in is not the built-in
+        ("BEGIN UPDATE t SET a = myschema.lower(b) WHERE b > 0; END", "calls myschema.lower()"),
         ("BEGIN CALL p(); END", "procedure"),
     ],
 )

@@ -6,7 +6,12 @@ from collections.abc import Sequence
 
 import pytest
 
-from migration_rollback.sql.function_code import MAX_DEPTH, UserFunction, call_problem
+from migration_rollback.sql.function_code import (
+    MAX_DEPTH,
+    UserFunction,
+    call_problem,
+    is_builtin,
+)
 from migration_rollback.sql.trigger_code import only_row_changes
 
 CODE = {
@@ -70,3 +75,12 @@ def test_trigger_body_follows_its_calls() -> None:
     assert "lookup()" in (only_row_changes(body) or "")  # no catalog: unknown, may write
     audited = "BEGIN NEW.slug := sql_audit(NEW.name); RETURN NEW; END"
     assert "sql_audit()" in (only_row_changes(audited, "plpgsql", lookup) or "")
+
+
+@pytest.mark.parametrize(
+    ("name", "builtin"),
+    [(["lower"], True), (["pg_catalog", "lower"], True), (["myschema", "lower"], False),
+     (["LOWER"], True), (["make_slug"], False)],
+)  # fmt: skip
+def test_a_builtin_is_unqualified_or_in_pg_catalog(name: list[str], builtin: bool) -> None:
+    assert is_builtin(name) is builtin
