@@ -118,23 +118,38 @@ def _in_block(
 ) -> PendingCapture | None:
     """A write inside a DO block, captured before the block: a capture that fails (the block
     may run the write only under a condition, `IF EXISTS (... column ...)`) keeps nothing and
-    says why, instead of failing the migration."""
+    says why, instead of failing the migration. Only errors of the capture's own text are
+    such a reason; a lock timeout, cancel, deadlock or serialization failure fails the run
+    (retryable), or the block would apply with its write not kept."""
     try:
         with conn.transaction():  # a savepoint: the failed capture leaves nothing behind
+            if spec.manual is None:
+                # What its WHERE reads stays as it is now, before the rows are chosen.
+                lock_reads(conn, spec.reads)
             pending = capture(
                 conn, statement, number, item, spec, version=version, applied=applied,
                 limits=limits,
             )  # fmt: skip
     except psycopg.Error as exc:
+        if not _guarded(exc):
+            raise
         base = CaptureRecord(
             statement=number, line=statement.location.line, kind=spec.kind, status="manual",
             table=".".join(spec.table),
         )  # fmt: skip
-        reason = f"DO block: its capture failed before the block ran ({exc.diag.message_primary})"
-        return _refusal(spec, base, reason)
-    if pending is not None and pending.record.status == "captured":
-        lock_reads(conn, spec.reads)  # what its WHERE reads stays as captured until it runs
+        said = exc.diag.message_primary or exc.sqlstate or type(exc).__name__
+        return _refusal(spec, base, f"DO block: its capture failed before the block ran ({said})")
     return pending
+
+
+# SQLSTATE classes of an error in the capture's own text, which the block's guard may skip
+# (42: undefined table/column/function, 22: a value that does not cast); any other error is
+# the session's (55P03 lock timeout, 57014 cancel, 40P01 deadlock, 40001 serialization).
+_GUARDED_CLASSES = frozenset({"42", "22"})
+
+
+def _guarded(exc: psycopg.Error) -> bool:
+    return (exc.sqlstate or "")[:2] in _GUARDED_CLASSES
 
 
 def run_checked(

@@ -10,11 +10,14 @@ MANUAL with the reason, and `apply` still applies the migration.
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from capture_support import apply, generate, rows, write
 from runner_support import Project
 
 pytestmark = pytest.mark.integration
+
+LOCK_TIMEOUT = 4  # the runner's exit code for a lock timeout (retryable)
 
 BASE = """
 CREATE TABLE public.units (id bigint PRIMARY KEY, name text);
@@ -119,3 +122,19 @@ def test_do_block_writes_known_only_when_they_run_are_manual(
     (capture,) = doc["applied"][0]["captures"]
     assert capture["status"] == "manual"
     assert reason in capture["reason"]
+
+
+def test_a_capture_that_waits_past_lock_timeout_fails_the_run_retryable(project: Project) -> None:
+    """A lock timeout is the session's, not the block's guard: MANUAL here would apply the
+    block with its write not kept."""
+    _base(project, CASES["corpus-constant-execute"])
+    with psycopg.connect(project.url) as blocker:
+        # Keeps the capture's lock out (SHARE ROW EXCLUSIVE), not the block's DELETE.
+        blocker.execute("LOCK TABLE public.unit_timers IN SHARE UPDATE EXCLUSIVE MODE")
+        code, doc, out = apply(project, "--lock-timeout", "300ms")
+        blocker.rollback()
+
+    assert code == LOCK_TIMEOUT, out
+    assert doc["error"].startswith("lock_timeout"), doc
+    assert doc["committed"] == []
+    assert rows(project, "public.unit_timers")[1:3] == [(11, 7, 6), (12, 8, 7)]
