@@ -54,13 +54,15 @@ ORDER BY t.tgname
 # Every definition a called name may mean, outside the system schemas (a built-in is judged
 # by name in sql/function_code.py).
 _FUNCTIONS = """
-SELECT n.nspname || '.' || p.proname, l.lanname, p.prosrc
+SELECT n.nspname || '.' || p.proname, l.lanname, p.prosrc, {sql_body}
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
   JOIN pg_language l ON l.oid = p.prolang
 WHERE p.proname = %(name)s AND (%(schema)s::text IS NULL OR n.nspname = %(schema)s)
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
 ORDER BY 1, p.oid
 """
+# pg_proc.prosqlbody exists from PostgreSQL 14; before, every body is text in prosrc.
+_SQL_BODY = {True: "p.prosqlbody IS NOT NULL", False: "false"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,13 +115,16 @@ def cascade_triggers(conn: Connection, edges: Sequence[Edge]) -> dict[int, list[
 def functions_in(conn: Connection) -> Lookup:
     """The catalog as sql/function_code.py asks it: a called name's definitions (read once)."""
     seen: dict[tuple[str, ...], list[UserFunction]] = {}
+    query = _FUNCTIONS.format(sql_body=_SQL_BODY[conn.info.server_version >= 140000])
 
     def lookup(name: Sequence[str]) -> Sequence[UserFunction]:
         key = tuple(name)
         if key not in seen:
             schema = key[0] if len(key) > 1 else None
-            rows = conn.execute(_FUNCTIONS, {"name": key[-1], "schema": schema}).fetchall()
-            seen[key] = [UserFunction(str(r[0]), str(r[1]), str(r[2] or "")) for r in rows]
+            rows = conn.execute(query, {"name": key[-1], "schema": schema}).fetchall()
+            seen[key] = [
+                UserFunction(str(r[0]), str(r[1]), str(r[2] or ""), bool(r[3])) for r in rows
+            ]
         return seen[key]
 
     return lookup

@@ -68,6 +68,9 @@ class UserFunction:
     name: str  # schema.name, for reasons
     language: str
     source: str  # prosrc
+    # A SQL-standard body (`BEGIN ATOMIC ... END`, `RETURN ...`; PostgreSQL 14+): kept parsed
+    # in prosqlbody, with prosrc empty; not read here.
+    sql_body: bool = False
 
 
 # A function's name as called (["name"] or ["schema", "name"]) -> every definition it may mean.
@@ -122,6 +125,8 @@ def _called(name: tuple[str, ...], lookup: Lookup, trail: tuple[str, ...]) -> st
 def function_problem(function: UserFunction, lookup: Lookup, trail: tuple[str, ...]) -> str | None:
     """None when the function's code provably writes nothing."""
     language = function.language.lower()
+    if function.sql_body or not function.source.strip():
+        return f"the code of {function.name} is not readable (a SQL-standard body)"
     if language == "sql":
         return call_problem(function.source, lookup, trail) or _only_selects(function.source)
     if language != "plpgsql":

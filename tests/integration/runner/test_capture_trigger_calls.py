@@ -36,6 +36,11 @@ BEGIN
 END $$ LANGUAGE plpgsql;
 CREATE FUNCTION public.indirect_slug(username text) RETURNS text LANGUAGE sql AS
   $$ SELECT public.audited_slug($1) $$;
+CREATE FUNCTION public.atomic_slug(username text) RETURNS text LANGUAGE sql
+BEGIN ATOMIC
+  INSERT INTO public.audit (what) VALUES (username);
+  SELECT lower(username);
+END;
 CREATE FUNCTION public.ping(n int) RETURNS text LANGUAGE plpgsql AS
   $$ BEGIN RETURN public.pong(n); END $$;
 CREATE FUNCTION public.pong(n int) RETURNS text LANGUAGE plpgsql AS
@@ -86,6 +91,8 @@ def test_trigger_calling_a_computing_function_is_restored_exactly(project: Proje
         ("public.audited_slug(NEW.username)", "audited_slug()"),
         ("public.indirect_slug(NEW.username)", "audited_slug()"),  # reached through sql
         ("public.ping(3)", "cycle"),
+        # a SQL-standard body: prosrc is empty, the INSERT is in prosqlbody
+        ("public.atomic_slug(NEW.username)", "atomic_slug is not readable"),
     ],
 )
 def test_trigger_calling_a_function_that_may_write_stays_manual(

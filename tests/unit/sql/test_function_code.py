@@ -33,6 +33,7 @@ CODE = {
     "pong": ("plpgsql", "BEGIN RETURN public.ping($1); END"),
     **{f"deep{n}": ("sql", f"SELECT public.deep{n + 1}($1)") for n in range(MAX_DEPTH + 1)},
     f"deep{MAX_DEPTH + 1}": ("sql", "SELECT 1"),
+    "empty": ("sql", ""),  # prosrc of a SQL-standard body (BEGIN ATOMIC ... END)
 }
 
 
@@ -59,7 +60,8 @@ def test_functions_that_only_compute_or_read_pass(called: str) -> None:
         ("ping", "cycle (public.ping -> public.pong -> public.ping)"),
         ("deep0", f"more than {MAX_DEPTH} calls deep"),
         ("nowhere", "nowhere(), which may write"),
-        ("evil.lower", "evil.lower()"),  # a schema-qualified name is not the built-in
+        ("evil.lower", "evil.lower()"),
+        ("empty", "public.empty is not readable"),  # a schema-qualified name is not the built-in
     ],
 )
 def test_functions_that_may_write_are_named(called: str, why: str) -> None:
@@ -67,6 +69,13 @@ def test_functions_that_may_write_are_named(called: str, why: str) -> None:
     assert found is not None
     assert why in found, found
     assert called.split(".")[-1] in found
+
+
+def test_a_sql_standard_body_is_not_read() -> None:
+    def atomic(name: Sequence[str]) -> Sequence[UserFunction]:
+        return [UserFunction("public.atomic", "sql", "SELECT 1", sql_body=True)]
+
+    assert "not readable" in (call_problem("SELECT public.atomic('x')", atomic) or "")
 
 
 def test_trigger_body_follows_its_calls() -> None:
