@@ -37,7 +37,13 @@ _LOOPS = {
 _VOLATILE = frozenset({"clock_timestamp", "gen_random_uuid", "random", "timeofday"})
 _WRITES = (ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt, ast.MergeStmt, ast.TruncateStmt)
 _KEPT = (ast.UpdateStmt, ast.DeleteStmt)
-_READ_ONLY = (ast.SelectStmt, ast.VariableSetStmt)
+_READ_ONLY = (ast.SelectStmt,)
+# The statements whose query is a string run as SQL (EXECUTE), and the field holding it: read
+# like EXECUTE, never as an expression (`FOR r IN EXECUTE 'DELETE ... RETURNING'` is a write).
+_DYNAMIC = {
+    "PLpgSQL_stmt_dynexecute": "query", "PLpgSQL_stmt_dynfors": "query",
+    "PLpgSQL_stmt_open": "dynquery", "PLpgSQL_stmt_return_query": "dynquery",
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +89,10 @@ def _statements(action: Any, names: frozenset[str]) -> list[BlockWrite] | str:
             return node
         if node is None:
             continue
-        problem = _calls(node, names)
+        problem = _calls(node, names) or _setting(node)
         if problem:
             return problem
+        writes += [_nested(n) for n in walk(node) if isinstance(n, _WRITES) and n is not node]
         if isinstance(node, _WRITES):
             writes += _write(node, looped, names)
         elif not isinstance(node, _READ_ONLY):
@@ -106,8 +113,10 @@ def _walk_code(node: Any, looped: bool) -> Iterator[tuple[str, str, bool]]:
             yield "expr", str(value["query"]), looped
         elif key == "PLpgSQL_stmt_execsql":
             yield "sql", str(value["sqlstmt"]["PLpgSQL_expr"]["query"]), looped
-        elif key == "PLpgSQL_stmt_dynexecute":
-            yield "execute", str(value["query"]["PLpgSQL_expr"]["query"]), looped
+        elif key in _DYNAMIC and _DYNAMIC[key] in value:
+            inner = looped or key in _LOOPS
+            yield "execute", str(value[_DYNAMIC[key]]["PLpgSQL_expr"]["query"]), inner
+            yield from _walk_code({k: v for k, v in value.items() if k != _DYNAMIC[key]}, inner)
         elif key == "PLpgSQL_stmt_call":
             yield "call", "", looped
         else:
@@ -160,6 +169,22 @@ def _calls(node: Any, names: frozenset[str]) -> str | None:
             if not is_builtin(name):
                 return f"the block calls {'.'.join(name)}(), which may write"
     return None
+
+
+def _setting(node: Any) -> str | None:
+    if isinstance(node, ast.VariableSetStmt):
+        return (
+            "the block SETs or RESETs a setting (search_path names other tables): captures are "
+            "taken before it runs"
+        )
+    return None
+
+
+def _nested(node: Any) -> BlockWrite:
+    """A write inside another statement (`WITH d AS (DELETE ...) SELECT ...`): not kept."""
+    kind = type(node).__name__.removesuffix("Stmt").upper()
+    reason = f"{kind} inside another statement (WITH ... AS ({kind} ...)): it is not kept"
+    return BlockWrite(written_name(node.relation), type(node).__name__, manual=reason)
 
 
 def _write(node: Any, looped: bool, names: frozenset[str]) -> list[BlockWrite]:

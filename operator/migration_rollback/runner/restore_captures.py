@@ -19,7 +19,7 @@ from psycopg import sql
 
 from migration_rollback.project.migrations import read_regular_file
 from migration_rollback.runner.capture_catalog import CAPTURE_SCHEMA, catalog_ident
-from migration_rollback.runner.capture_plan import CaptureKind
+from migration_rollback.runner.capture_plan import CaptureKind, capture_specs
 from migration_rollback.runner.relations import relation_exists
 from migration_rollback.runner.rollback_file import RollbackSource
 from migration_rollback.runner.session import Connection
@@ -162,6 +162,14 @@ def forward_statements(source: RollbackSource, migrations_dir: Path) -> dict[int
     return {s.location.line: s for s in script.statements}
 
 
+def _every_block_write_kept(statement: Statement, captures: list[Capture]) -> bool:
+    """Read again from the block's code, not inferred from the captures there are: a write
+    the capture did not see, or could not keep, leaves the block's MANUAL item in place."""
+    specs = capture_specs(statement)
+    kept = {c.table for c in captures}
+    return bool(specs) and all(s.manual is None and s.table[-1] in kept for s in specs)
+
+
 def answered(statement: Statement | None, captures: list[Capture]) -> bool:
     """Whether the captures answer every MANUAL item of this forward statement."""
     if statement is None or not captures or not all(c.usable for c in captures):
@@ -169,8 +177,8 @@ def answered(statement: Statement | None, captures: list[Capture]) -> bool:
     node = statement.node
     if isinstance(node, DATA_STATEMENTS):
         return True
-    if isinstance(node, ast.DoStmt):  # every write was kept (a refused one is not usable)
-        return True
+    if isinstance(node, ast.DoStmt):
+        return _every_block_write_kept(statement, captures)
     if isinstance(node, ast.AlterTableStmt):
         touched = [c for c in node.cmds or () if c.subtype in _COVERED_SUBCOMMANDS]
         others = [c for c in node.cmds or () if c.subtype not in _COVERED_SUBCOMMANDS]

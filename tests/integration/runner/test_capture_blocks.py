@@ -138,3 +138,28 @@ def test_a_capture_that_waits_past_lock_timeout_fails_the_run_retryable(project:
     assert doc["error"].startswith("lock_timeout"), doc
     assert doc["committed"] == []
     assert rows(project, "public.unit_timers")[1:3] == [(11, 7, 6), (12, 8, 7)]
+
+
+def test_a_write_the_block_hides_in_a_with_keeps_the_block_manual(project: Project) -> None:
+    """The UPDATE is kept, the DELETE inside a SELECT's WITH is not: `execute` must not take
+    the block as answered by the captures (the unit would stay deleted)."""
+    _base(
+        project,
+        "DO $$ DECLARE n int; BEGIN\n"
+        "  UPDATE public.months SET start_date = '2024-01-01' WHERE id = 1;\n"
+        "  WITH d AS (DELETE FROM public.units WHERE id = 2 RETURNING id)\n"
+        "  SELECT count(*) INTO n FROM d;\n"
+        "END $$;",
+    )
+
+    code, doc, out = apply(project)
+
+    assert code == 0, out
+    kept = {c["target"]: c for c in doc["applied"][0]["captures"]}
+    assert kept["public.months"]["status"] == "captured"
+    assert kept["public.units"]["status"] == "manual"
+    assert "DELETE inside another statement" in kept["public.units"]["reason"]
+    generate(project)
+    run = project.execute("20250102000000_block")
+    assert run.returncode != 0, run.stdout + run.stderr
+    assert "MANUAL" in run.stdout + run.stderr

@@ -44,6 +44,22 @@ def test_constant_execute_and_static_statements_are_kept() -> None:
         ),
         ("BEGIN UPDATE a SET x = 1; DELETE FROM b WHERE y IN (SELECT x FROM a); END", "changes a"),
         ("BEGIN INSERT INTO t VALUES (1); END", "INSERT in a DO block"),
+        # dynamic queries of other statements are read as EXECUTE, not as a string SELECTed
+        (
+            "DECLARE r record; BEGIN FOR r IN EXECUTE 'DELETE FROM b RETURNING id' LOOP"
+            " END LOOP; END",
+            "loop",
+        ),
+        # a write in a WITH of a read-only statement, and in one of a kept write
+        (
+            "DECLARE n int; BEGIN WITH d AS (DELETE FROM b RETURNING id)"
+            " SELECT count(*) INTO n FROM d; END",
+            "DELETE inside another statement",
+        ),
+        (
+            "BEGIN WITH d AS (DELETE FROM b RETURNING id) UPDATE t SET a = 1 WHERE a = 2; END",
+            "DELETE inside another statement",
+        ),
     ],
 )
 def test_writes_whose_rows_are_known_only_when_they_run_are_reasons(body: str, why: str) -> None:
@@ -62,12 +78,22 @@ def test_writes_whose_rows_are_known_only_when_they_run_are_reasons(body: str, w
         # a user function named like a built-in is not the built-in
         ("BEGIN UPDATE t SET a = myschema.lower(b) WHERE b > 0; END", "calls myschema.lower()"),
         ("BEGIN CALL p(); END", "procedure"),
+        ("DECLARE c refcursor; BEGIN OPEN c FOR EXECUTE format('x'); END", "computed string"),
+        ("DECLARE c refcursor; BEGIN OPEN c FOR EXECUTE 'DELET'; END", "does not parse"),
+        ("BEGIN SET search_path = other; UPDATE t SET a = 1 WHERE a = 2; END", "SETs or RESETs"),
+        ("BEGIN SET LOCAL search_path = other; DELETE FROM t WHERE a = 2; END", "SETs or"),
+        ("BEGIN RESET search_path; DELETE FROM t WHERE a = 2; END", "SETs or RESETs"),
     ],
 )
 def test_blocks_that_cannot_be_read_say_why(body: str, why: str) -> None:
     found = block_writes(body)
     assert isinstance(found, str)
     assert why in found
+
+
+def test_a_cursor_opened_on_a_constant_write_is_that_write() -> None:
+    body = "DECLARE c refcursor; BEGIN OPEN c FOR EXECUTE 'DELETE FROM b WHERE x = 1'; END"
+    assert _kept(body) == [(("b",), None)]
 
 
 def test_do_block_specs_are_the_statements_own() -> None:
