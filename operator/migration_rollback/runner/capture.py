@@ -42,10 +42,11 @@ from migration_rollback.runner.capture_table import (
 from migration_rollback.runner.capture_triggers import (
     RowTrigger,
     as_detail,
+    before_row_triggers,
     cascade_triggers,
     row_triggers,
 )
-from migration_rollback.runner.capture_upsert import capture_upsert
+from migration_rollback.runner.capture_upsert import capture_upsert, unkept_updates
 from migration_rollback.runner.errors import PostCheckError, PreconditionError
 from migration_rollback.runner.relations import relation_name, resolve_relation, row_key
 from migration_rollback.runner.session import Connection
@@ -229,6 +230,8 @@ def _edges_or_problem(
 ) -> list[Edge] | str:
     """Why the capture is refused, or the child rows a DELETE reaches (capture_cascade.py)."""
     problem = capture_problem(conn, oid, spec, key)
+    if spec.kind is CaptureKind.UPSERT:
+        problem = problem or before_row_triggers(conn, oid, [*spec.conflict, *key])
     if problem:
         return problem
     return reached(conn, oid) if spec.kind is CaptureKind.DELETE else []
@@ -337,9 +340,12 @@ def check_statement(pending: PendingCapture, rowcount: int, conn: Connection) ->
     if record.status != "captured":
         return
     if record.kind in (CaptureKind.INSERT, CaptureKind.UPSERT):
+        target = sql.Identifier(CAPTURE_SCHEMA, record.capture_table or "")
+        unkept = unkept_updates(conn, target) if record.kind is CaptureKind.UPSERT else 0
+        if unkept:
+            raise CaptureMismatchError(_unkept(record, unkept))
         # The rows inserted (an upsert's updated rows were counted when they were kept).
         record.rows = max(rowcount, 0) + (record.rows if record.kind is CaptureKind.UPSERT else 0)
-        target = sql.Identifier(CAPTURE_SCHEMA, record.capture_table or "")
         _check_limits(conn, target, record, CaptureLimits(), "")
         return
     exact = record.kind in (CaptureKind.UPDATE, CaptureKind.DELETE)
@@ -349,6 +355,15 @@ def check_statement(pending: PendingCapture, rowcount: int, conn: Connection) ->
         return
     if rowcount != record.rows:
         raise CaptureMismatchError(_mismatch(record, rowcount))
+
+
+def _unkept(record: CaptureRecord, unkept: int) -> str:
+    return (
+        f"statement {record.statement} (line {record.line}) updated {unkept} row(s) of "
+        f"{record.target} that were not captured before it (the server compared other values "
+        "than the statement's constants: a trigger or a cast); the migration was rolled back: "
+        "apply it with --no-capture"
+    )
 
 
 def _mismatch(record: CaptureRecord, rowcount: int) -> str:

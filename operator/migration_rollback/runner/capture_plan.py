@@ -335,20 +335,22 @@ def capture_specs(statement: Statement) -> list[CaptureSpec]:
     return rule(statement.node) if rule is not None else []
 
 
-def returning_insert(statement: Statement, key: list[str]) -> str:
+def returning_insert(statement: Statement, key: list[str], inserted: str | None = None) -> str:
     """The INSERT with `RETURNING <key>` added: the keys of exactly the rows it inserts.
 
     Chosen over comparing keys before and after: that needs a copy of every existing key (the
     whole table, for a ten-row insert into a large one) and cannot tell a row this statement
     inserted from one a trigger or an earlier statement did. RETURNING names exactly this
-    statement's rows (DO NOTHING skips are not returned) in the same pass.
+    statement's rows (DO NOTHING skips are not returned) in the same pass. `inserted`: the name
+    of a column added saying whether the row was inserted (an upsert also returns the rows it
+    updated; an inserted row has no xmax).
     """
     # A fresh tree from the text, not a deep copy: the script's nodes can be too deeply linked
     # for copy.deepcopy (a RecursionError on a 94-row seed).
     node: Any = parse_sql(statement.text)[0].stmt
-    node.returningClause = ast.ReturningClause(
-        exprs=tuple(
-            ast.ResTarget(val=ast.ColumnRef(fields=(ast.String(sval=column),))) for column in key
-        )
-    )
+    exprs = [ast.ResTarget(val=ast.ColumnRef(fields=(ast.String(sval=c),))) for c in key]
+    if inserted:
+        select: Any = parse_sql("SELECT xmax = 0")[0].stmt
+        exprs.append(ast.ResTarget(name=inserted, val=select.targetList[0].val))
+    node.returningClause = ast.ReturningClause(exprs=tuple(exprs))
     return deparse(node)

@@ -25,9 +25,10 @@ from migration_rollback.runner.capture_plan import CaptureKind
 from migration_rollback.runner.relations import relation_name
 from migration_rollback.runner.session import Connection
 from migration_rollback.sql.function_code import Lookup, UserFunction
-from migration_rollback.sql.trigger_code import only_row_changes
+from migration_rollback.sql.trigger_code import assigned_fields, only_row_changes
 
 # pg_trigger.tgtype bits (PostgreSQL's pg_trigger.h)
+_ROW, _BEFORE = 1 << 0, 1 << 1
 _INSERT, _DELETE, _UPDATE, _TRUNCATE = 1 << 2, 1 << 3, 1 << 4, 1 << 5
 
 # The events the forward statement fires and those its restore fires (restore_steps.py).
@@ -96,6 +97,28 @@ def row_triggers(conn: Connection, oid: int, kind: CaptureKind) -> list[RowTrigg
             )
         found.append(RowTrigger(str(name), enabled == "A"))
     return found
+
+
+def before_row_triggers(conn: Connection, oid: int, columns: Sequence[str]) -> str | None:
+    """Why an upsert's rows cannot be known before it runs: a BEFORE INSERT/UPDATE row trigger
+    that may assign its conflict or key `columns` (`NEW.email := lower(NEW.email)`) changes the
+    values the server compares, or matches the rows back by."""
+    rows = conn.execute(
+        "SELECT t.tgname, l.lanname, p.prosrc FROM pg_trigger t"
+        " JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_language l ON l.oid = p.prolang"
+        " WHERE t.tgrelid = %s AND NOT t.tgisinternal AND t.tgenabled IN ('O', 'A')"
+        " AND (t.tgtype & %s) = %s AND (t.tgtype & %s) <> 0 ORDER BY t.tgname",
+        [oid, _ROW | _BEFORE, _ROW | _BEFORE, _INSERT | _UPDATE],
+    ).fetchall()
+    for name, language, source in rows:
+        assigned = assigned_fields(str(source or ""), str(language))
+        if assigned is None or assigned & {c.lower() for c in columns}:
+            return (
+                f"trigger {name} on {_table(conn, oid)} may change the row's conflict or key "
+                "columns BEFORE INSERT or UPDATE: the rows the upsert conflicts with are known "
+                "only when it runs"
+            )
+    return None
 
 
 def cascade_triggers(conn: Connection, edges: Sequence[Edge]) -> dict[int, list[RowTrigger]] | str:

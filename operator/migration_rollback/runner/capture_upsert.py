@@ -8,8 +8,12 @@ there before, marked as inserted. The rollback deletes the inserted rows and wri
 ones back by key. A conflicting row the DO UPDATE's WHERE skips is kept too: writing back its
 unchanged values changes nothing.
 
-An UPDATE here fires BEFORE UPDATE triggers like any other write back; the table lock taken
-before the capture (capture_table.lock_against_writers) keeps the rows still until it runs.
+Whether a returned row was inserted is asked of the server (`xmax = 0`), not inferred from
+the keys kept: an updated row that was not kept (the server compared other values than the
+constants, e.g. a BEFORE INSERT trigger changed them) is marked neither way, and fails the
+check after the statement instead of being deleted by the rollback. Tables with such triggers
+are refused before (capture_triggers.before_row_triggers). The table lock taken before the
+capture (capture_table.lock_against_writers) keeps the rows still until the statement runs.
 """
 
 from __future__ import annotations
@@ -82,21 +86,32 @@ def _match(left: str, right: str, key: Sequence[str]) -> sql.Composable:
 def _rewritten(
     conn: Connection, statement: Statement, target: sql.Identifier, key: list[str]
 ) -> str:
-    """`WITH x AS (<the upsert> RETURNING <key>) INSERT INTO <capture> ...` the keys that were
-    not kept before it: the rows it inserted (the updated ones are there already)."""
+    """`WITH x AS (<the upsert> RETURNING <key>, xmax = 0) INSERT INTO <capture> ...` the keys
+    that were not kept before it: the rows it inserted, marked true; an updated row not kept,
+    marked NULL (see `unkept_updates`)."""
     query = sql.SQL(
-        "WITH x AS ({}) INSERT INTO {} ({}, {}) SELECT {}, true FROM x "
+        "WITH x AS ({}) INSERT INTO {} ({}, {}) SELECT {}, CASE WHEN x.{} THEN true END FROM x "
         "WHERE NOT EXISTS (SELECT 1 FROM {} c WHERE {})"
     ).format(
-        sql.SQL(returning_insert(statement, key)),
+        sql.SQL(returning_insert(statement, key, INSERTED)),
         target,
         sql.SQL(", ").join(sql.Identifier(k) for k in key),
         sql.Identifier(INSERTED),
         _list("x", key),
+        sql.Identifier(INSERTED),
         target,
         _match("c", "x", key),
     )
     return query.as_string(conn)
+
+
+def unkept_updates(conn: Connection, target: sql.Identifier) -> int:
+    """The rows the upsert updated that were not kept before it (their prior values are lost:
+    the statement must not stand)."""
+    row = conn.execute(
+        sql.SQL("SELECT count(*) FROM {} WHERE {} IS NULL").format(target, sql.Identifier(INSERTED))
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def restore_upsert(conn: Connection, capture: Capture, columns: list[str], on_conflict: str) -> str:

@@ -42,7 +42,7 @@ def only_row_changes(
     for kind, node in statements(tree["action"]):
         if kind not in _QUIET:
             return f"it runs {kind.removeprefix('PLpgSQL_stmt_')} statements"
-        if kind == "PLpgSQL_stmt_assign" and _assigns_old(datums, node["varno"]):
+        if kind == "PLpgSQL_stmt_assign" and _assigns_old(datums, node.get("varno", 0)):
             return "it assigns OLD"
     for query in expressions(tree["action"]):
         why = call_problem(query, lookup)
@@ -57,3 +57,21 @@ def _assigns_old(datums: list[dict[str, Any]], varno: int) -> bool:
         return False  # a local variable
     parent = datums[field.get("recparentno", 0)].get("PLpgSQL_rec", {})
     return bool(parent.get("refname") != "new")
+
+
+def assigned_fields(body: str, language: str = "plpgsql") -> frozenset[str] | None:
+    """The fields of NEW the trigger function assigns; None when its code is not read."""
+    tree = plpgsql_tree(body, "trigger") if language.lower() == "plpgsql" else None
+    if tree is None:
+        return None
+    datums = tree.get("datums", [])
+    out = set()
+    for kind, node in statements(tree["action"]):
+        # 0 is left out of the JSON: NEW, the first datum
+        varno = node.get("varno", 0) if kind == "PLpgSQL_stmt_assign" else -1
+        field = datums[varno].get("PLpgSQL_recfield") if 0 <= varno < len(datums) else None
+        if field is not None:
+            out.add(str(field.get("fieldname", "")).lower())
+        elif varno >= 0 and "PLpgSQL_rec" in datums[varno]:
+            return None  # `NEW := ...`: every field
+    return frozenset(out)

@@ -9,9 +9,18 @@ rows and an enum column, and DO NOTHING. Each compares the whole table with what
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from capture_support import apply, generate, rows, write
 from runner_support import Project
+
+from migration_rollback.runner.capture import (
+    CaptureLimits,
+    CaptureMismatchError,
+    run_checked,
+    take_captures,
+)
+from migration_rollback.sql import parse_script
 
 pytestmark = pytest.mark.integration
 
@@ -145,3 +154,49 @@ def test_upsert_that_cannot_be_told_is_a_manual_reason(
     (capture,) = doc["applied"][0]["captures"]
     assert capture["status"] == "manual"
     assert reason in capture["reason"]
+
+
+LOWER_SLUG = """
+CREATE FUNCTION public.lower_slug() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN NEW.slug := lower(NEW.slug); RETURN NEW; END $$;
+CREATE TRIGGER items_lower_slug BEFORE INSERT OR UPDATE ON public.items
+  FOR EACH ROW EXECUTE FUNCTION public.lower_slug();
+"""
+# 'Amulet' is compared as 'amulet' by the server, not as written: it updates the seeded row.
+MIXED_CASE = """
+INSERT INTO items (name, slug) VALUES ('Amulet Of Secrecy', 'Amulet')
+ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name;
+"""
+
+
+def test_upsert_on_a_table_with_a_before_row_trigger_is_manual(project: Project) -> None:
+    write(project, "20250101000000_base", ITEMS + LOWER_SLUG)
+    assert apply(project)[0] == 0
+    project.sql(ITEMS_SEED)
+    write(project, "20250102000000_upsert", MIXED_CASE)
+
+    code, doc, out = apply(project)
+
+    assert code == 0, out
+    (capture,) = doc["applied"][0]["captures"]
+    assert capture["status"] == "manual"
+    assert "trigger items_lower_slug" in capture["reason"], capture["reason"]
+
+
+def test_an_updated_row_that_was_not_kept_fails_the_statement(project: Project) -> None:
+    """The trigger appears between the capture and the statement (the refusal above cannot
+    see it): the updated row is not stored as inserted, the statement is refused."""
+    write(project, "20250101000000_base", ITEMS)
+    assert apply(project)[0] == 0
+    project.sql(ITEMS_SEED)
+    statement = parse_script(MIXED_CASE).statements[0]
+    with psycopg.connect(project.url) as conn:
+        pendings = take_captures(
+            conn, statement, 1, version="20250102000000", applied="t", limits=CaptureLimits()
+        )
+        assert [p.record.status for p in pendings] == ["captured"]
+        assert pendings[0].record.rows == 0  # 'Amulet' matches no slug as written
+        conn.execute(LOWER_SLUG)
+        with pytest.raises(CaptureMismatchError, match="not captured"):
+            run_checked(conn, statement, pendings)
+        conn.rollback()

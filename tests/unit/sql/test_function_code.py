@@ -12,7 +12,7 @@ from migration_rollback.sql.function_code import (
     call_problem,
     is_builtin,
 )
-from migration_rollback.sql.trigger_code import only_row_changes
+from migration_rollback.sql.trigger_code import assigned_fields, only_row_changes
 
 CODE = {
     "slug": ("plpgsql", "BEGIN RETURN lower(regexp_replace($1, '\\s+', '-', 'g')); END"),
@@ -93,3 +93,27 @@ def test_trigger_body_follows_its_calls() -> None:
 )  # fmt: skip
 def test_a_builtin_is_unqualified_or_in_pg_catalog(name: list[str], builtin: bool) -> None:
     assert is_builtin(name) is builtin
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ("BEGIN NEW.email := lower(NEW.email); RETURN NEW; END", {"email"}),
+        (
+            "BEGIN NEW.updated_at = now(); IF TG_OP = 'UPDATE' THEN"
+            " NEW.version := OLD.version + 1; END IF; RETURN NEW; END",
+            {"updated_at", "version"},
+        ),
+        ("DECLARE n int; BEGIN n := 1; RETURN NEW; END", set()),
+        ("BEGIN NEW := OLD; RETURN NEW; END", None),  # every field
+        ("BEGIN RETURN NEW", None),  # does not parse
+    ],
+)
+def test_the_fields_a_trigger_assigns(body: str, fields: set[str] | None) -> None:
+    found = assigned_fields(body)
+    assert (None if found is None else set(found)) == fields
+
+
+def test_a_trigger_assigning_the_whole_new_row_is_read() -> None:
+    # varno 0 (NEW) is left out of the parser's JSON: reading it must not fail
+    assert only_row_changes("BEGIN NEW := OLD; RETURN NEW; END") is None
