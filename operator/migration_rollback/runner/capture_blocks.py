@@ -22,6 +22,7 @@ from pglast.parser import ParseError
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.function_code import (
     QName,
+    as_statement,
     is_builtin,
     plpgsql_tree,
     walk,
@@ -110,7 +111,7 @@ def _walk_code(node: Any, looped: bool) -> Iterator[tuple[str, str, bool]]:
         return
     for key, value in node.items():
         if key == "PLpgSQL_expr":
-            yield "expr", str(value["query"]), looped
+            yield "sql", as_statement(value), looped
         elif key == "PLpgSQL_stmt_execsql":
             yield "sql", str(value["sqlstmt"]["PLpgSQL_expr"]["query"]), looped
         elif key in _DYNAMIC and _DYNAMIC[key] in value:
@@ -128,26 +129,11 @@ def _parse(kind: str, text: str) -> Any:
     if kind == "call":
         return "the block calls a procedure, which may write anything"
     try:
-        if kind == "expr":  # a condition, an assignment, a PERFORM or a loop's query
-            return _expression(_strip_target(text))
         if kind == "execute":
             return _constant_execute(text)
         return parse_sql(text)[0].stmt
     except (ParseError, IndexError):
         return f"a statement of the block does not parse: {text[:60]}"
-
-
-def _expression(text: str) -> Any:
-    try:
-        return parse_sql(f"SELECT {text}")[0].stmt
-    except ParseError:
-        return parse_sql(text)[0].stmt  # already a query: `SELECT f()`, `SELECT ... FROM`
-
-
-def _strip_target(text: str) -> str:
-    """`x := expr` (an assignment's text) -> `expr`."""
-    head, sep, tail = text.partition(":=")
-    return tail if sep and head.replace(".", "").strip().isidentifier() else text
 
 
 def _constant_execute(text: str) -> Any:

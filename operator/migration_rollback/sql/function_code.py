@@ -194,12 +194,14 @@ def expressions(node: Any) -> Iterator[str]:
         elif isinstance(item, dict):
             for key, value in item.items():
                 if key == "PLpgSQL_expr":
-                    yield _as_statement(value)
+                    yield as_statement(value)
                 else:
                     stack.append(value)
 
 
-def _as_statement(expr: dict[str, Any]) -> str:
+def as_statement(expr: dict[str, Any]) -> str:
+    """A PL/pgSQL expression's text as a statement: `x := f(y)` -> `SELECT f(y)`, a condition
+    `a > 1` -> `SELECT a > 1`, a query as it is (its parse mode says which)."""
     query = str(expr["query"])
     mode = expr.get("parseMode")
     if mode in (3, 4):  # an assignment: `target := value`
