@@ -10,10 +10,15 @@ MANUAL with the reason, and `apply` still applies the migration.
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 import pytest
 from capture_support import apply, generate, rows, write
 from runner_support import Project
+
+from migration_rollback.runner.capture import CaptureLimits, take_captures
+from migration_rollback.sql import parse_script
 
 pytestmark = pytest.mark.integration
 
@@ -163,3 +168,34 @@ def test_a_write_the_block_hides_in_a_with_keeps_the_block_manual(project: Proje
     run = project.execute("20250102000000_block")
     assert run.returncode != 0, run.stdout + run.stderr
     assert "MANUAL" in run.stdout + run.stderr
+
+
+class _Recording(psycopg.Connection[Any]):
+    """Keeps the text of every statement, in order."""
+
+    seen: list[str]
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        text = query if isinstance(query, str) else query.as_string(self)
+        self.seen.append(text)
+        return super().execute(query, params, **kwargs)
+
+
+def test_what_a_block_write_reads_is_locked_before_its_rows_are_captured(
+    project: Project,
+) -> None:
+    """Locked after, a writer committing in between changes the rows the DELETE will hit."""
+    _base(project, CASES["corpus-constant-execute"])
+    statement = parse_script(CASES["corpus-constant-execute"]).statements[0]
+    with _Recording.connect(project.url) as conn:
+        conn.seen = []
+        (pending,) = take_captures(
+            conn, statement, 1, version="20250102000000", applied="t", limits=CaptureLimits()
+        )
+        conn.rollback()
+
+    assert pending.record.status == "captured"
+    lock = next(i for i, s in enumerate(conn.seen) if "IN SHARE MODE" in s)
+    kept = next(i for i, s in enumerate(conn.seen) if s.startswith("CREATE TABLE"))
+    assert '"units"' in conn.seen[lock]
+    assert lock < kept
