@@ -76,7 +76,9 @@ def two_by_two(checks: Iterable[PeerCheck], schema: bool = False) -> dict[str, i
     cells = {f"ours_{o}_peer_{a}": 0 for o in "yn" for a in "yn"}
     for c in checks:
         if c.compared:
-            ours = bool(c.ours_schema) if schema else c.ours_verified
+            # unknown (a results file from before `schema` was kept): verified is the floor
+            restored = c.ours_verified if c.ours_schema is None else c.ours_schema
+            ours = restored if schema else c.ours_verified
             o, a = "y" if ours else "n", "y" if c.peer_restores else "n"
             cells[f"ours_{o}_peer_{a}"] += 1
     return cells

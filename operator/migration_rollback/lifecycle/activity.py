@@ -43,7 +43,7 @@ def seen_from_status(status: Mapping[str, Any] | None) -> Seen:
     except ValueError:
         phase = Phase.PENDING
     metrics = status.get("metrics") or {}
-    # downtimeStartedAt is written with the first scale-down; downtimeSeconds once the
+    # downtimeStartedAt is written with maintenance mode or the scale-down; downtimeSeconds once the
     # workloads are back and Ready. In between (or for good, when a failure left the app down
     # for a human) the application is down.
     down_since = None

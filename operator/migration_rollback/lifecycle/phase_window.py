@@ -42,7 +42,9 @@ def scaling_down(ctx: Context) -> Decision:
         return plan.record_first().decision(0)
     maintenance = ctx.spec.maintenance
     if maintenance and plan.step_state(StepName.MAINTENANCE_ON) != str(StepState.DONE):
-        plan.record_first().patch(maintenanceEnabled=True).act(SetMaintenance(True))
+        # Users see the maintenance page from now on: the downtime starts here.
+        plan.record_first().patch(maintenanceEnabled=True, downtimeStartedAt=iso(ctx.now))
+        plan.act(SetMaintenance(True))
         plan.step(StepName.MAINTENANCE_ON, StepState.DONE, "maintenance mode on")
     if plan.step_state(StepName.SCALE_DOWN) is None:
         _scale_down(plan)
@@ -67,13 +69,15 @@ def _scale_down(plan: Plan) -> None:
     replicas to restore are recorded already; should the operator die in between, the next
     decision scales again, idempotent), so no write waits in front of it. Unless a workload's
     replicas changed since they were recorded (an HPA, a person): the new count is recorded
-    first, as any count to restore is."""
+    first, as any count to restore is. The downtime starts with the scale, or earlier with
+    maintenance mode; a start already recorded is kept."""
     ctx = plan.ctx
     original = dict(ctx.status.original_replicas)
     changed = {k: w.desired for k in original if (w := ctx.obs.workload(k)) and w.desired}
     if any(original[k] != n for k, n in changed.items()):
         plan.record_first().patch(originalReplicas={**original, **changed})
-    plan.patch(downtimeStartedAt=iso(ctx.now))
+    if ctx.status.downtime_started_at is None:  # maintenance mode may have started it
+        plan.patch(downtimeStartedAt=iso(ctx.now))
     plan.step(StepName.SCALE_DOWN, StepState.RUNNING, f"scaling {len(original)} workload(s) to 0")
     plan.act(*(ScaleTo(key, 0) for key in original))
 

@@ -32,7 +32,8 @@ _QUIET = {
 def only_row_changes(
     body: str, language: str = "plpgsql", lookup: Lookup = no_functions
 ) -> str | None:
-    """None when the trigger function only assigns fields of NEW; else why not."""
+    """None when the trigger function only assigns fields of NEW or of local variables; else
+    why not."""
     if language.lower() != "plpgsql":
         return f"it is written in {language}, which is not read"
     tree = plpgsql_tree(body, "trigger")
@@ -56,7 +57,9 @@ def _assigns_old(datums: list[dict[str, Any]], varno: int) -> bool:
     if field is None:
         return False  # a local variable
     parent = datums[field.get("recparentno", 0)].get("PLpgSQL_rec", {})
-    return bool(parent.get("refname") != "new")
+    # A field of NEW or of a local record (`_new := NEW; _new.updated_at := now(); RETURN
+    # _new`, Hasura's stamp trigger) changes only the row the trigger returns.
+    return bool(parent.get("refname") == "old")
 
 
 def assigned_fields(body: str, language: str = "plpgsql") -> frozenset[str] | None:

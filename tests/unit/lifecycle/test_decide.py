@@ -316,7 +316,12 @@ CASES: dict[str, Case] = {
     "maintenance goes on after it is recorded, before the scale": Case(
         spec(maintenance=MAINTENANCE), status("ScalingDown", **LOCKED,
         originalReplicas={"web": 2}), obs(workloads=web(2)), "ScalingDown",
-        (P, a.SetMaintenance, a.ScaleTo, E), 5.0, {"maintenanceEnabled": True},
+        (P, a.SetMaintenance, a.ScaleTo, E), 5.0,
+        {"maintenanceEnabled": True, "downtimeStartedAt": "2026-12-01T12:00:00.000Z"},
+    ),
+    "a downtime already started (maintenance on, then a restart): its start is kept": Case(
+        spec(), status("ScalingDown", **DOWN), obs(workloads=web(3)), "ScalingDown",
+        (a.ScaleTo, P), 5.0, {"downtimeStartedAt": None},
     ),
     "a workload that is not there fails before anything is touched": Case(
         spec(), status("ScalingDown", **LOCKED), obs(workload_error="no Deployment web"),

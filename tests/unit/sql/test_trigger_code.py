@@ -16,6 +16,8 @@ from migration_rollback.sql.trigger_code import only_row_changes
         "DECLARE v int := 2; BEGIN v := v + 1; NEW.n := coalesce(NEW.n, v); RETURN NEW; END",
         "BEGIN CASE WHEN NEW.x IS NULL THEN NEW.x := lower(NEW.name); ELSE NULL; END CASE;"
         " RETURN NEW; END",
+        # Hasura's stamp trigger: a local copy of NEW, stamped and returned
+        'DECLARE _new record; BEGIN _new := NEW; _new."updated_at" = NOW(); RETURN _new; END',
     ],
 )
 def test_assignments_to_new_only_change_the_row(body: str) -> None:
