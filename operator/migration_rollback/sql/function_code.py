@@ -169,8 +169,9 @@ def plpgsql_tree(body: str, returns: str = "void") -> dict[str, Any] | None:
     return tree
 
 
-def statements(node: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every PL/pgSQL statement, nested ones too."""
+def entries(node: Any) -> Iterator[tuple[str, Any]]:
+    """Every (key, value) of a PL/pgSQL JSON tree, nested ones too; an expression's insides
+    (`PLpgSQL_expr`: SQL text) are not entered."""
     stack = [node]
     while stack:
         item = stack.pop()
@@ -178,25 +179,23 @@ def statements(node: Any) -> Iterator[tuple[str, dict[str, Any]]]:
             stack.extend(item)
         elif isinstance(item, dict):
             for key, value in item.items():
-                if key.startswith(("PLpgSQL_stmt_", "PLpgSQL_if_", "PLpgSQL_case_")):
-                    yield key, value
+                yield key, value
                 if key != "PLpgSQL_expr":
                     stack.append(value)
 
 
+def statements(node: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every PL/pgSQL statement, nested ones too."""
+    for key, value in entries(node):
+        if key.startswith(("PLpgSQL_stmt_", "PLpgSQL_if_", "PLpgSQL_case_")):
+            yield key, value
+
+
 def expressions(node: Any) -> Iterator[str]:
     """Every SQL text of a PL/pgSQL tree, as a statement that parses on its own."""
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, dict):
-            for key, value in item.items():
-                if key == "PLpgSQL_expr":
-                    yield as_statement(value)
-                else:
-                    stack.append(value)
+    for key, value in entries(node):
+        if key == "PLpgSQL_expr":
+            yield as_statement(value)
 
 
 def as_statement(expr: dict[str, Any]) -> str:

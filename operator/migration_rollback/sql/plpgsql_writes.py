@@ -19,9 +19,21 @@ from pglast import parse_sql
 from pglast.parser import ParseError
 
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.function_code import QName, plpgsql_tree, walk, written_name
+from migration_rollback.sql.function_code import (
+    QName,
+    entries,
+    plpgsql_tree,
+    walk,
+    written_name,
+)
 
 _WRITING = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
+# Where each statement kind keeps its SQL text.
+_TEXT = {
+    "PLpgSQL_stmt_execsql": "sqlstmt",
+    "PLpgSQL_stmt_dynexecute": "query",
+    "PLpgSQL_stmt_call": "expr",
+}
 _MAY_WRITE = re.compile(r"\b(insert|update|delete|truncate|merge|copy|call)\b", re.IGNORECASE)
 
 
@@ -65,22 +77,9 @@ def rows_written(body: str, language: str = "plpgsql") -> list[Write] | None:
 
 def _statements(node: Any) -> Iterator[tuple[str, str]]:
     """(statement kind, SQL text) of every embedded SQL and EXECUTE statement, nested too."""
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-            continue
-        if not isinstance(item, dict):
-            continue
-        for key, value in item.items():
-            if key == "PLpgSQL_stmt_execsql":
-                yield key, str(value["sqlstmt"]["PLpgSQL_expr"]["query"])
-            elif key == "PLpgSQL_stmt_dynexecute":
-                yield key, str(value["query"]["PLpgSQL_expr"]["query"])
-            elif key == "PLpgSQL_stmt_call":
-                yield key, str(value["expr"]["PLpgSQL_expr"]["query"])
-            stack.append(value)
+    for key, value in entries(node):
+        if key in _TEXT:
+            yield key, str(value[_TEXT[key]]["PLpgSQL_expr"]["query"])
 
 
 def _targets(query: str) -> list[Write] | None:
