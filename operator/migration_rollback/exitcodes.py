@@ -27,6 +27,7 @@ class ExitCode(enum.IntEnum):
     COMMIT_UNKNOWN = 11
     DEFERRED_FAILED = 12
     INTERRUPTED = 13
+    TRANSACTION_CONFLICT = 14
 
     @property
     def retryable(self) -> bool:
@@ -38,7 +39,12 @@ class ExitCode(enum.IntEnum):
 
 
 _RETRYABLE = frozenset(
-    {ExitCode.LOCK_TIMEOUT, ExitCode.CONNECTION_FAILED, ExitCode.CONNECTION_LOST}
+    {
+        ExitCode.LOCK_TIMEOUT,
+        ExitCode.CONNECTION_FAILED,
+        ExitCode.CONNECTION_LOST,
+        ExitCode.TRANSACTION_CONFLICT,
+    }
 )
 
 _MEANING: dict[ExitCode, str] = {
@@ -62,6 +68,8 @@ _MEANING: dict[ExitCode, str] = {
     ExitCode.DEFERRED_FAILED: "committed, but a statement that must run outside a transaction "
     "(CONCURRENTLY...) failed; run the listed statements by hand",
     ExitCode.INTERRUPTED: "stopped by SIGTERM/SIGINT; the result says whether it had committed",
+    ExitCode.TRANSACTION_CONFLICT: "the server aborted the transaction for a deadlock or a "
+    "serialization failure with another session; nothing applied; retryable",
 }
 
 

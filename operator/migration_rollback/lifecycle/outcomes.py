@@ -30,6 +30,7 @@ REASON_BY_EXIT: dict[ExitCode, Reason] = {
     ExitCode.COMMIT_UNKNOWN: Reason.JOB_FAILED,
     ExitCode.DEFERRED_FAILED: Reason.JOB_FAILED,
     ExitCode.INTERRUPTED: Reason.JOB_FAILED,
+    ExitCode.TRANSACTION_CONFLICT: Reason.TRANSACTION_CONFLICT,
 }
 
 # Exits that mean the URL's database could not be reached: the message then says which Secret

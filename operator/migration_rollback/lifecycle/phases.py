@@ -73,6 +73,7 @@ class Reason(enum.StrEnum):
     JOB_FAILED = "JobFailed"
     PRECONDITION_FAILED = "PreconditionFailed"
     LOCK_TIMEOUT = "LockTimeout"
+    TRANSACTION_CONFLICT = "TransactionConflict"
     SQL_ERROR = "SQLError"
     BACKUP_FAILED = "BackupFailed"
     CONNECTION_FAILED = "ConnectionFailed"

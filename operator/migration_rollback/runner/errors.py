@@ -51,6 +51,14 @@ class LockTimeoutError(RunnerError):
     exit_code = ExitCode.LOCK_TIMEOUT
 
 
+class TransactionConflictError(RunnerError):
+    """The server aborted the transaction to break a deadlock (40P01) or a serialization
+    conflict (40001) with another session: nothing was applied, and the next try usually
+    finds the other session gone."""
+
+    exit_code = ExitCode.TRANSACTION_CONFLICT
+
+
 class RollbackSqlError(RunnerError):
     """A statement of the rollback failed inside the transaction (which was rolled back)."""
 

@@ -33,6 +33,9 @@ _NEXT_STEPS: dict[str, str] = {
     "migration version(s) before doing anything else.",
     "DEFERRED_FAILED": "The rollback committed, but a statement that runs outside the "
     "transaction failed: run the listed deferred statements by hand (they are idempotent).",
+    "TRANSACTION_CONFLICT": "Nothing was changed. The server aborted the transaction to break "
+    "a deadlock with another session (or a serialization conflict): run again; if it repeats, "
+    "find that session in pg_stat_activity.",
     "INTERNAL_ERROR": "Nothing was committed. This is a bug in migration-rollback: keep this "
     "report and the JSON log.",
 }

@@ -26,6 +26,7 @@ from migration_rollback.runner.errors import (
     RollbackSqlError,
     RunnerError,
     StatementTimeoutError,
+    TransactionConflictError,
 )
 from migration_rollback.runner.options import postgres_interval
 
@@ -49,6 +50,8 @@ _PERMANENT_CONNECT_FAILURES = (
     "sslmode",
 )
 _SHUTDOWN = (pg_errors.AdminShutdown, pg_errors.CrashShutdown, pg_errors.CannotConnectNow)
+# The server aborted the transaction to let another session on: a new try can succeed.
+_CONFLICT = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
 
 
 def parse_target(url: str) -> tuple[DatabaseTarget | None, ConnectionFailedError | None]:
@@ -207,6 +210,8 @@ def translate(
         return LockTimeoutError(f"lock_timeout: {message}", **kwargs)
     if isinstance(exc, pg_errors.QueryCanceled):
         return StatementTimeoutError(message, **kwargs)
+    if isinstance(exc, _CONFLICT):
+        return TransactionConflictError(message, **kwargs)
     if isinstance(exc, _SHUTDOWN) or (
         isinstance(exc, psycopg.OperationalError) and sqlstate is None
     ):

@@ -121,13 +121,19 @@ class Project:
         env.update(extra or {})
         return env
 
-    def start(self, *args: str, url: str | None = None, tag: str = "run") -> subprocess.Popen[str]:
+    def start(
+        self,
+        *args: str,
+        url: str | None = None,
+        env: dict[str, str] | None = None,
+        tag: str = "run",
+    ) -> subprocess.Popen[str]:
         """Start the CLI in the background (for concurrency and fault tests)."""
         result = self.root / f"{tag}.result.json"
         return subprocess.Popen(
             self.command(*args, "--result-file", str(result)),
             cwd=self.root,
-            env=self.environment(url),
+            env=self.environment(url, env),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -20,6 +20,7 @@ SQL_ERROR = 5
 CONNECTION_LOST = 8
 STATEMENT_TIMEOUT = 9
 INTERRUPTED = 13
+TRANSACTION_CONFLICT = 14
 
 SLOW = "20251201000000_slow"
 
@@ -301,3 +302,53 @@ def test_failing_deferred_statement_after_commit_is_reported(project: Project) -
     assert project.versions() == []
     assert project.audit()[-1]["outcome"] == "committed-with-errors"
     assert "run them by hand" in run.result["error"]["message"]
+
+
+def test_deadlock_with_another_session_is_retryable_and_applies_nothing(project: Project) -> None:
+    """A real deadlock: the rollback holds one table and waits for a second that another
+    session reads, which then asks for the first. The rollback's session is the one the server
+    aborts (its deadlock check comes first); the run must say so, retryable, nothing applied."""
+    timeline_project(project)
+    project.add(
+        DEADLOCK,
+        "CREATE TABLE public.dl_a (id int); CREATE TABLE public.dl_b (id int);\n"
+        "CREATE INDEX dl_a_id ON public.dl_a (id); CREATE INDEX dl_b_id ON public.dl_b (id);",
+        "DROP INDEX public.dl_a_id;\nDROP INDEX public.dl_b_id;\n",
+    )
+    before = schema_fingerprint(project.url)
+    with psycopg.connect(project.url) as other:
+        other.execute("SET deadlock_timeout = '10min'")  # never the victim
+        other.execute("SELECT count(*) FROM public.dl_b")  # holds dl_b against DROP INDEX
+        run = project.start(DEADLOCK, "--lock-timeout", "5m", env={"PGOPTIONS": _CHECK_LATER})
+        wait_for(lambda: waiting_on(project, "dl_b"), timeout=60)  # it holds dl_a now
+        other.execute("SET statement_timeout = '2min'")  # a guard, should the test be wrong
+        other.execute("SELECT count(*) FROM public.dl_a")  # closes the cycle; waits for dl_a
+        other.rollback()
+        finished = project.finish(run)
+
+    assert finished.returncode == TRANSACTION_CONFLICT, finished.stdout + finished.stderr
+    assert finished.result is not None
+    assert finished.result["retryable"] is True
+    assert finished.result["committed"] is False
+    assert finished.result["error"]["sqlstate"] == "40P01"
+    assert schema_fingerprint(project.url) == before
+    assert DEADLOCK.split("_", 1)[0] in project.versions()
+
+
+DEADLOCK = "20251202000000_two_indexes"
+# Each session checks for a deadlock once, when its own wait passes its deadlock_timeout: the
+# runner's check must come after the other session closed the cycle (it does so at once, once
+# it sees the runner wait), and before the other's (10 minutes).
+_CHECK_LATER = "-c deadlock_timeout=5s"
+
+
+def waiting_on(project: Project, table: str) -> bool:
+    """The runner's session waits for a lock on `table`."""
+    return bool(
+        project.value(
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+            "WHERE NOT l.granted AND l.relation = %s::regclass "
+            "AND a.application_name = 'migration-rollback'",
+            [f"public.{table}"],
+        )
+    )

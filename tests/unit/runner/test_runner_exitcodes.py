@@ -12,6 +12,7 @@ from migration_rollback.runner.errors import (
     LockTimeoutError,
     PreconditionError,
     RollbackSqlError,
+    TransactionConflictError,
     exit_code_for,
     is_retryable,
 )
@@ -30,6 +31,7 @@ from migration_rollback.runner.exitcodes import ExitCode, exit_code_help
         (ConnectionFailedError("x"), ExitCode.CONNECTION_FAILED, True),
         (ConnectionFailedError("auth", transient=False), ExitCode.CONNECTION_FAILED, False),
         (ConnectionLostError("x"), ExitCode.CONNECTION_LOST, True),
+        (TransactionConflictError("x", sqlstate="40P01"), ExitCode.TRANSACTION_CONFLICT, True),
         (DatabaseUnavailableError("x"), ExitCode.CONNECTION_FAILED, True),
         (RuntimeError("bug"), ExitCode.INTERNAL_ERROR, False),
     ],
