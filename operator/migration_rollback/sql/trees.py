@@ -99,11 +99,10 @@ class _Builder:
         if not wrapped:
             return None
         ((tag, body),) = wrapped.items()
-        if tag == "List":
-            return tuple(self.node(item) for item in body.get("items", ()))
-        if tag == "A_Const":
-            return self.constant(body)
         return (_BY_TAG.get(tag) or _compile_tag(tag))(self, body)
+
+    def list(self, body: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple([self.node(item) for item in body.get("items", ())])
 
     def constant(self, body: dict[str, Any]) -> Any:
         node = _new(ast.A_Const)
@@ -127,7 +126,7 @@ _set: Callable[[Any, str, Any], None] = object.__setattr__  # pglast's own __set
 
 _Build = Callable[[_Builder, dict[str, Any]], Any]
 _BUILDS: dict[type, _Build] = {}
-_BY_TAG: dict[str, _Build] = {}
+_BY_TAG: dict[str, _Build] = {"List": _Builder.list, "A_Const": _Builder.constant}
 
 
 def _compile_tag(tag: str) -> _Build:
