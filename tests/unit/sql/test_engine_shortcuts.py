@@ -18,7 +18,7 @@ from migration_rollback.errors import UnsafeOutputError
 from migration_rollback.sql import generate_rollback, parse_script
 from migration_rollback.sql.checks import order_findings
 from migration_rollback.sql.classify import classify
-from migration_rollback.sql.generator import checked_statement, checked_statements
+from migration_rollback.sql.generator import build_history, checked_statement, checked_statements
 from migration_rollback.sql.names import deparse
 from migration_rollback.sql.parse import parse_single_statements
 
@@ -164,3 +164,38 @@ def test_drop_order_findings_come_in_the_same_order_on_every_run() -> None:
     wrong = parse_script("drop table z; drop table x; drop table b; drop table a; drop table c;")
     found = order_findings(forward, wrong, "r.sql")
     assert [f.message.split(" ")[1] for f in found] == ["a", "b", "x", "z"]
+
+
+EARLIER = """create view public.v as select 1 as a;
+create or replace function public.f() returns int language sql as $$ select 1 $$;
+create policy p on public.t for select using (true);
+"""
+RESTATED = [  # each undone by an earlier statement's own text
+    "drop view public.v;",
+    "create or replace function public.f() returns int language sql as $$ select 2 $$;",
+    "alter policy p on public.t using (false);",
+]
+
+
+@pytest.mark.parametrize("forward", RESTATED)
+def test_an_earlier_statement_restated_keeps_its_tree_and_checks_as_parsed(forward: str) -> None:
+    earlier = parse_script(EARLIER, "1_earlier.sql")
+    plan = generate_rollback(parse_script(forward, "2_later.sql"), "2_later", history=None)
+    history_plan = generate_rollback(
+        parse_script(forward, "2_later.sql"), "2_later", build_history([earlier])
+    )
+    assert plan.steps != history_plan.steps  # the earlier definition is what is restored
+    trees = {id(st.node) for st in earlier.statements}
+    reused = [s for s in history_plan.steps if s.parsed is not None and id(s.parsed.node) in trees]
+    assert reused, "the restated text should keep the earlier statement's tree"
+    for step in reused:
+        assert step.parsed is not None
+        assert step.sql is not None
+        alone = checked_statement(step.sql)  # the long way: the safety belt's own parse
+        assert (step.parsed.text, step.parsed.node) == (alone.text, alone.node)
+        c = classify(alone)
+        assert (step.transactional, step.destroys_data, step.lock) == (
+            c.transactional,
+            c.destroys_data,
+            c.lock,
+        )
