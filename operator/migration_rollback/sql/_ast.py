@@ -1,5 +1,5 @@
-"""pglast's parse-tree classes, seen by the type checker as dynamic; and which attributes of a
-class can hold a subtree.
+"""pglast's parse-tree classes, seen by the type checker as dynamic; which attributes of a class
+can hold a subtree; nodes made from parts of parsed trees.
 
 pglast annotates every node field as Optional although the grammar guarantees most of them
 (a CreateStmt always has a relation); checking against those annotations would mean a None
@@ -42,3 +42,15 @@ def branch_slots(cls: type) -> tuple[str, ...]:
             names.append(name)
     _BRANCH_SLOTS[cls] = found = tuple(names)
     return found
+
+
+def make(cls: type, **fields: Any) -> Any:
+    """`cls(**fields)` (the fields not given: None) without pglast checking and coercing each
+    value on assignment: parts of parsed trees already are what it would make of them, and a
+    rule's flipped GRANT or COMMENT cost more in those checks than in printing it."""
+    node: Any = object.__new__(cls)
+    for name in getattr(cls, "__slots__"):  # noqa: B009 (pglast: name -> its type)
+        object.__setattr__(node, name, fields.pop(name, None))
+    if fields:
+        raise TypeError(f"{cls.__name__} has no field {', '.join(sorted(fields))}")
+    return node

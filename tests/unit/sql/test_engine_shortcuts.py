@@ -13,9 +13,11 @@ import pytest
 from pglast.stream import RawStream
 from pglast.visitors import Visitor, populate_ancestors
 from tests.unit.sql.test_cases import sections
+from tests.unit.sql.test_trees import strictly_same
 
 from migration_rollback.errors import UnsafeOutputError
 from migration_rollback.sql import generate_rollback, parse_script
+from migration_rollback.sql._ast import ast, make
 from migration_rollback.sql.checks import order_findings
 from migration_rollback.sql.classify import classify
 from migration_rollback.sql.generator import build_history, checked_statement, checked_statements
@@ -199,3 +201,28 @@ def test_an_earlier_statement_restated_keeps_its_tree_and_checks_as_parsed(forwa
             c.destroys_data,
             c.lock,
         )
+
+
+FLIPPED = [
+    "grant select, update (a) on public.t, s.v to anon, authenticated with grant option;",
+    "revoke all on function public.f(int) from public cascade;",
+    "grant usage on schema s to r granted by postgres;",
+    "alter default privileges in schema public grant select on tables to anon;",
+    "grant r1, r2 to u with admin option;",
+    "comment on column public.t.c is 'x';",
+]
+
+
+@pytest.mark.parametrize("text", FLIPPED)
+def test_a_node_made_from_parsed_parts_is_what_pglast_makes(text: str) -> None:
+    node = parse_script(text).statements[0].node
+    fields = {name: getattr(node, name) for name in node}
+    for changed in ({}, dict.fromkeys(list(fields)[:1])):
+        given = {**fields, **changed}
+        assert strictly_same(make(type(node), **given), type(node)(**given)) is None
+    assert strictly_same(make(type(node)), type(node)()) is None
+
+
+def test_a_node_made_with_a_field_it_has_not_is_refused() -> None:
+    with pytest.raises(TypeError, match="CommentStmt has no field nope"):
+        make(ast.CommentStmt, comment="x", nope=1)
