@@ -10,7 +10,8 @@ MB) and the five costliest functions of one profiled pass. The engine's own shar
 parse trees (forward files, and the generated statements' safety-belt parse) is printed apart:
 what is left above it is the rules' work, the floor of the ratio whatever the parse costs.
 
-Run: `.venv/bin/python bench/bench_engine.py [N] [--runs R] [--no-profile]`.
+Run: `.venv/bin/python bench/bench_engine.py [N] [--runs R] [--no-profile]`. CPU time moves with
+the machine's load; `bench/engine_instructions.py` gives the same ratio in instructions.
 """
 
 from __future__ import annotations

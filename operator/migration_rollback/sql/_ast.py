@@ -1,4 +1,5 @@
-"""pglast's parse-tree classes, seen by the type checker as dynamic.
+"""pglast's parse-tree classes, seen by the type checker as dynamic; which attributes of a class
+can hold a subtree; nodes made from parts of parsed trees.
 
 pglast annotates every node field as Optional although the grammar guarantees most of them
 (a CreateStmt always has a relation); checking against those annotations would mean a None
@@ -6,8 +7,50 @@ test per field access. Importing the module through this alias keeps strict typi
 else while parse-tree access stays readable.
 """
 
+import enum
+from decimal import Decimal
 from typing import Any
 
 import pglast.ast as _pglast_ast
 
 ast: Any = _pglast_ast
+
+_BRANCH_SLOTS: dict[type, tuple[str, ...]] = {}
+_LEAF_TYPES = (bool, int, float, str, bytes, Decimal, enum.Enum)
+
+
+def branch_slots(cls: type) -> tuple[str, ...]:
+    """The attributes of a node class that may hold nodes or tuples, in declaration order.
+
+    pglast checks every assignment against the attribute's declared Python types, so an
+    attribute declared as a string, a number or an enum never holds a subtree: walks skip it
+    (most attributes of a parse tree are locations, flags and names).
+    """
+    found = _BRANCH_SLOTS.get(cls)
+    if found is not None:
+        return found
+    declarations: Any = getattr(cls, "__slots__", {})  # pglast: {name: SlotTypeInfo}
+    names = []
+    for name in declarations:  # what iterating a node yields: its attribute names
+        info = declarations[name] if isinstance(declarations, dict) else None
+        declared = getattr(info, "py_type", object)
+        types = declared if isinstance(declared, tuple) else (declared,)
+        leaf_only = all(
+            isinstance(t, type) and (t is dict or issubclass(t, _LEAF_TYPES)) for t in types
+        )
+        if not leaf_only:
+            names.append(name)
+    _BRANCH_SLOTS[cls] = found = tuple(names)
+    return found
+
+
+def make(cls: type, **fields: Any) -> Any:
+    """`cls(**fields)` (the fields not given: None) without pglast checking and coercing each
+    value on assignment: parts of parsed trees already are what it would make of them, and a
+    rule's flipped GRANT or COMMENT cost more in those checks than in printing it."""
+    node: Any = object.__new__(cls)
+    for name in getattr(cls, "__slots__"):  # noqa: B009 (pglast: name -> its type)
+        object.__setattr__(node, name, fields.pop(name, None))
+    if fields:
+        raise TypeError(f"{cls.__name__} has no field {', '.join(sorted(fields))}")
+    return node

@@ -13,7 +13,7 @@ from typing import Any
 
 from pglast.enums.parsenodes import AlterTableType as AT
 
-from migration_rollback.errors import SqlSyntaxError, UnsafeOutputError
+from migration_rollback.errors import SourceLocation, SqlSyntaxError, UnsafeOutputError
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.classify import classify
 from migration_rollback.sql.history import History
@@ -100,18 +100,31 @@ def _step(forward: Statement, inverse: Inverse, emitted: Statement | None) -> Ro
     )
 
 
+def _emitted(inverses: Sequence[Inverse]) -> Iterator[Statement | None]:
+    """Each inverse's SQL as a checked statement (None for no SQL): the safety belt parses
+    only what is new; an earlier statement's own text keeps the tree it was parsed into."""
+    new = [i.sql for i in inverses if i.sql is not None and i.tree is None]
+    checked = iter(checked_statements(new))
+    for inverse in inverses:
+        if inverse.sql is None:
+            yield None
+        elif inverse.tree is None:
+            yield next(checked)
+        else:
+            yield Statement(inverse.sql, _GENERATED, 0, inverse.tree)
+
+
+_GENERATED = SourceLocation("<generated>", 1, 1)  # where a lone statement's parse places it
+
+
 def generate_rollback(
     forward: Script, migration: str, history: History | None = None
 ) -> RollbackPlan:
     """Invert a parsed forward migration. `history` holds what earlier migrations built."""
     ctx = Context(history=history)
     inverses = [(st, invert(st, ctx)) for st in forward.statements]
-    sqls = [inv.sql for _, group in inverses for inv in group if inv.sql is not None]
-    emitted = iter(checked_statements(sqls))
-    per_statement = [
-        [_step(st, inv, next(emitted) if inv.sql is not None else None) for inv in group]
-        for st, group in inverses
-    ]
+    emitted = _emitted([inv for _, group in inverses for inv in group])
+    per_statement = [[_step(st, inv, next(emitted)) for inv in group] for st, group in inverses]
     steps = _views_after_table_changes(
         [step for group in reversed(per_statement) for step in group]
     )

@@ -34,6 +34,11 @@ class Definition:
     def text(self) -> str:
         return self.statement.text if self.fragment is None else deparse(self.fragment)
 
+    @property
+    def tree(self) -> Any:
+        """The parse tree of `text` when that is the statement's own (None for a fragment)."""
+        return self.statement.node if self.fragment is None else None
+
 
 @dataclass
 class History:

@@ -49,7 +49,7 @@ def _recreate(ref: ObjectRef, ctx: Context, *, cascade: bool) -> Inverse:
     if previous is not None and not loses_rows and previous.is_statement:
         where = previous.statement.location
         return Inverse(previous.text, notes=(f"recreates {ref.describe()} from {where}",),
-                       recreates=ref)  # fmt: skip
+                       recreates=ref, tree=previous.tree)  # fmt: skip
     reason = f"{ref.describe()} was dropped; recreate it"
     if loses_rows:
         reason += " and restore its data from the backup taken before the migration"

@@ -15,7 +15,7 @@ from pglast.enums.parsenodes import FunctionParameterMode
 from pglast.stream import RawStream
 from pglast.visitors import Ancestor
 
-from migration_rollback.sql._ast import ast
+from migration_rollback.sql._ast import ast, branch_slots
 from migration_rollback.sql.compose import qualified
 from migration_rollback.sql.model import ObjectRef
 
@@ -82,7 +82,7 @@ def _set_ancestors(tree: tuple[Any, ...]) -> None:
             sub_ancestors = ancestors / (node, index) if is_sequence else ancestors
             if isinstance(sub, ast.Node):
                 put(sub, "ancestors", sub_ancestors)
-                for member in sub:  # pglast nodes iterate over their field names
+                for member in branch_slots(type(sub)):  # no other field holds a subtree
                     value = getattr(sub, member)
                     if isinstance(value, branch):
                         todo.append((sub_ancestors / (sub, member), value))

@@ -8,14 +8,12 @@ own work, so names recorded while `trees` built a statement are read instead whe
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Iterable, Iterator
-from decimal import Decimal
 from operator import attrgetter
 from typing import Any, NamedTuple
 
 from migration_rollback.sql import mentions
-from migration_rollback.sql._ast import ast
+from migration_rollback.sql._ast import ast, branch_slots
 from migration_rollback.sql.model import Statement
 from migration_rollback.sql.names import strings
 
@@ -35,38 +33,12 @@ def walk(root: Any) -> Iterator[Any]:
             stack.extend(node)
 
 
-_BRANCH_SLOTS: dict[type, tuple[str, ...]] = {}
-_LEAF_TYPES = (bool, int, float, str, bytes, Decimal, enum.Enum)
-
-
-def _branch_slots(cls: type) -> tuple[str, ...]:
-    """The attributes of a node class that may hold nodes or tuples, in declaration order.
-
-    pglast checks every assignment against the attribute's declared Python types, so an
-    attribute declared as a string, a number or an enum never holds a subtree: walking skips
-    it (most attributes of a parse tree are locations, flags and names).
-    """
-    declarations: Any = getattr(cls, "__slots__", {})  # pglast: {name: SlotTypeInfo}
-    names = []
-    for name in declarations:  # what iterating a node yields: its attribute names
-        info = declarations[name] if isinstance(declarations, dict) else None
-        declared = getattr(info, "py_type", object)
-        types = declared if isinstance(declared, tuple) else (declared,)
-        leaf_only = all(
-            isinstance(t, type) and (t is dict or issubclass(t, _LEAF_TYPES)) for t in types
-        )
-        if not leaf_only:
-            names.append(name)
-    _BRANCH_SLOTS[cls] = found = tuple(names)
-    return found
-
-
 _CHILDREN: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 
 
 def _children_getter(cls: type) -> Callable[[Any], tuple[Any, ...]]:
     """The values of a node's branch slots, read by one C call (`operator.attrgetter`)."""
-    _CHILDREN[cls] = getter = _getter(_BRANCH_SLOTS.get(cls) or _branch_slots(cls))
+    _CHILDREN[cls] = getter = _getter(branch_slots(cls))
     return getter
 
 

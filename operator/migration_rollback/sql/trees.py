@@ -99,11 +99,10 @@ class _Builder:
         if not wrapped:
             return None
         ((tag, body),) = wrapped.items()
-        if tag == "List":
-            return tuple(self.node(item) for item in body.get("items", ()))
-        if tag == "A_Const":
-            return self.constant(body)
         return (_BY_TAG.get(tag) or _compile_tag(tag))(self, body)
+
+    def list(self, body: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple([self.node(item) for item in body.get("items", ())])
 
     def constant(self, body: dict[str, Any]) -> Any:
         node = _new(ast.A_Const)
@@ -127,7 +126,7 @@ _set: Callable[[Any, str, Any], None] = object.__setattr__  # pglast's own __set
 
 _Build = Callable[[_Builder, dict[str, Any]], Any]
 _BUILDS: dict[type, _Build] = {}
-_BY_TAG: dict[str, _Build] = {}
+_BY_TAG: dict[str, _Build] = {"List": _Builder.list, "A_Const": _Builder.constant}
 
 
 def _compile_tag(tag: str) -> _Build:
@@ -139,29 +138,41 @@ def _compile(cls: type) -> _Build:
     """The builder of one node class: its plan unrolled into straight-line code, compiled once.
 
     A loop over the plan cost more than the assignments themselves (per attribute: a tuple
-    unpacked, a loop step), and every node of every statement pays it. The code holds only
-    attribute and key names (identifiers, written with repr); the values come from the plan.
+    unpacked, a loop step), and every node of every statement pays it. Each attribute is set
+    through its slot's own descriptor (`object.__setattr__` looks the slot up on the class
+    first), and the children are built through `node` and `at` looked up once per node. The
+    code holds only attribute and key names (identifiers, written with repr); the values
+    come from the plan.
     """
     plan = _PLANS.get(cls) or _plan(cls)
-    env: dict[str, Any] = {"new": _new, "put": _set, "cls": cls, "add_names": mentions.add_names}
+    env: dict[str, Any] = {"new": _new, "cls": cls, "add_names": mentions.add_names}
     code = ["def build(self, body):", " node = new(cls)", " get = body.get"]
+    if plan.nodes or plan.lists:
+        code.append(" child = self.node")
+    if plan.locations:
+        code.append(" at = self.at")
+
+    def put(name: str, value: str) -> str:
+        env[f"set_{name}"] = getattr(cls, name).__set__  # the slot's member descriptor
+        return f"set_{name}(node, {value})"
+
     for n, (name, key, default) in enumerate(plan.plain):
         env[f"d{n}"] = default
-        code.append(f" put(node, {name!r}, get({key!r}, d{n}))")
+        code.append(f" {put(name, f'get({key!r}, d{n})')}")
     for name, key in plan.locations:
-        code.append(f" put(node, {name!r}, self.at(get({key!r}, 0)))")
+        code.append(f" {put(name, f'at(get({key!r}, 0))')}")
     for name, key in plan.nodes:
-        code.append(f" v = get({key!r}); put(node, {name!r}, None if v is None else self.node(v))")
+        code.append(f" v = get({key!r}); {put(name, 'None if v is None else child(v)')}")
     for name, key in plan.lists:
-        code.append(f" v = get({key!r}); put(node, {name!r}, None if v is None else "
-                    "tuple([self.node(x) for x in v]))")  # fmt: skip
+        value = "None if v is None else tuple([child(x) for x in v])"
+        code.append(f" v = get({key!r}); {put(name, value)}")
     for n, (name, key, members, default) in enumerate(plan.enums):
         env[f"m{n}"], env[f"e{n}"] = members, default
-        code.append(f" v = get({key!r}); put(node, {name!r}, e{n} if v is None else m{n}[v])")
+        code.append(f" v = get({key!r}); {put(name, f'e{n} if v is None else m{n}[v]')}")
     for n, (name, key, struct) in enumerate(plan.structs):
         env[f"s{n}"] = struct
-        code.append(f" v = get({key!r}); put(node, {name!r}, None if v is None else "
-                    f"self.build(s{n}, v))")  # fmt: skip
+        value = f"None if v is None else self.build(s{n}, v)"
+        code.append(f" v = get({key!r}); {put(name, value)}")
     if cls in _NAMING:
         code.append(" add_names(node, self.names)")
     code.append(" return node")

@@ -13,12 +13,14 @@ import pytest
 from pglast.stream import RawStream
 from pglast.visitors import Visitor, populate_ancestors
 from tests.unit.sql.test_cases import sections
+from tests.unit.sql.test_trees import strictly_same
 
 from migration_rollback.errors import UnsafeOutputError
 from migration_rollback.sql import generate_rollback, parse_script
+from migration_rollback.sql._ast import ast, make
 from migration_rollback.sql.checks import order_findings
 from migration_rollback.sql.classify import classify
-from migration_rollback.sql.generator import checked_statement, checked_statements
+from migration_rollback.sql.generator import build_history, checked_statement, checked_statements
 from migration_rollback.sql.names import deparse
 from migration_rollback.sql.parse import parse_single_statements
 
@@ -164,3 +166,63 @@ def test_drop_order_findings_come_in_the_same_order_on_every_run() -> None:
     wrong = parse_script("drop table z; drop table x; drop table b; drop table a; drop table c;")
     found = order_findings(forward, wrong, "r.sql")
     assert [f.message.split(" ")[1] for f in found] == ["a", "b", "x", "z"]
+
+
+EARLIER = """create view public.v as select 1 as a;
+create or replace function public.f() returns int language sql as $$ select 1 $$;
+create policy p on public.t for select using (true);
+"""
+RESTATED = [  # each undone by an earlier statement's own text
+    "drop view public.v;",
+    "create or replace function public.f() returns int language sql as $$ select 2 $$;",
+    "alter policy p on public.t using (false);",
+]
+
+
+@pytest.mark.parametrize("forward", RESTATED)
+def test_an_earlier_statement_restated_keeps_its_tree_and_checks_as_parsed(forward: str) -> None:
+    earlier = parse_script(EARLIER, "1_earlier.sql")
+    plan = generate_rollback(parse_script(forward, "2_later.sql"), "2_later", history=None)
+    history_plan = generate_rollback(
+        parse_script(forward, "2_later.sql"), "2_later", build_history([earlier])
+    )
+    assert plan.steps != history_plan.steps  # the earlier definition is what is restored
+    trees = {id(st.node) for st in earlier.statements}
+    reused = [s for s in history_plan.steps if s.parsed is not None and id(s.parsed.node) in trees]
+    assert reused, "the restated text should keep the earlier statement's tree"
+    for step in reused:
+        assert step.parsed is not None
+        assert step.sql is not None
+        alone = checked_statement(step.sql)  # the long way: the safety belt's own parse
+        assert (step.parsed.text, step.parsed.node) == (alone.text, alone.node)
+        c = classify(alone)
+        assert (step.transactional, step.destroys_data, step.lock) == (
+            c.transactional,
+            c.destroys_data,
+            c.lock,
+        )
+
+
+FLIPPED = [
+    "grant select, update (a) on public.t, s.v to anon, authenticated with grant option;",
+    "revoke all on function public.f(int) from public cascade;",
+    "grant usage on schema s to r granted by postgres;",
+    "alter default privileges in schema public grant select on tables to anon;",
+    "grant r1, r2 to u with admin option;",
+    "comment on column public.t.c is 'x';",
+]
+
+
+@pytest.mark.parametrize("text", FLIPPED)
+def test_a_node_made_from_parsed_parts_is_what_pglast_makes(text: str) -> None:
+    node = parse_script(text).statements[0].node
+    fields = {name: getattr(node, name) for name in node}
+    for changed in ({}, dict.fromkeys(list(fields)[:1])):
+        given = {**fields, **changed}
+        assert strictly_same(make(type(node), **given), type(node)(**given)) is None
+    assert strictly_same(make(type(node)), type(node)()) is None
+
+
+def test_a_node_made_with_a_field_it_has_not_is_refused() -> None:
+    with pytest.raises(TypeError, match="CommentStmt has no field nope"):
+        make(ast.CommentStmt, comment="x", nope=1)

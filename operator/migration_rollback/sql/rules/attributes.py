@@ -15,7 +15,7 @@ from typing import Any
 from pglast.enums.parsenodes import ObjectType as OT
 
 from migration_rollback.sql import kinds
-from migration_rollback.sql._ast import ast
+from migration_rollback.sql._ast import ast, make
 from migration_rollback.sql.comments import comment_target
 from migration_rollback.sql.history import History
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
@@ -86,7 +86,8 @@ def _qualified_objects(objects: Any, default_schema: str) -> Any:
 
 def _flipped(grant: Any, objects: Any, **extra: Any) -> Any:
     """The same GRANT with the opposite verb (never WITH GRANT OPTION, never CASCADE)."""
-    return ast.GrantStmt(
+    return make(
+        ast.GrantStmt,
         is_grant=not grant.is_grant,
         targtype=grant.targtype,
         objtype=grant.objtype,
@@ -109,7 +110,8 @@ def grant(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
 
 
 def grant_role(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
-    flipped = ast.GrantRoleStmt(
+    flipped = make(
+        ast.GrantRoleStmt,
         granted_roles=node.granted_roles,
         grantee_roles=node.grantee_roles,
         is_grant=not node.is_grant,
@@ -122,7 +124,8 @@ def grant_role(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
 
 def default_privileges(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     action = _flipped(node.action, node.action.objects)
-    yield Inverse(deparse(ast.AlterDefaultPrivilegesStmt(options=node.options, action=action)))
+    flipped = make(ast.AlterDefaultPrivilegesStmt, options=node.options, action=action)
+    yield Inverse(deparse(flipped))
 
 
 # --- COMMENT --------------------------------------------------------------------------------
@@ -153,7 +156,7 @@ def _made_without_comment(ref: ObjectRef, history: History) -> bool:
 
 
 def _comment_sql(node: Any, text: str | None) -> str:
-    return deparse(ast.CommentStmt(objtype=node.objtype, object=node.object, comment=text))
+    return deparse(make(ast.CommentStmt, objtype=node.objtype, object=node.object, comment=text))
 
 
 def comment(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:

@@ -39,6 +39,9 @@ class Inverse:
     manual: ManualItem | None = None
     notes: tuple[str, ...] = ()
     recreates: ObjectRef | None = None  # the object the SQL recreates from an earlier migration
+    # The parse tree of `sql` when it is the text of a statement already parsed (an earlier
+    # migration's own): the safety belt has nothing new to check in it.
+    tree: Any = None
 
 
 class CreatedObjects:

@@ -39,10 +39,13 @@ def _restore(ref: ObjectRef, previous: Any, drop: str) -> Iterator[Inverse]:
     if ref.kind == "view":
         # CREATE OR REPLACE VIEW cannot drop columns the forward added: recreate it.
         yield Inverse(drop, notes=(f"recreated below from {where}",))
-        yield Inverse(previous.text, notes=(f"restores the definition from {where}",))
+        yield Inverse(previous.text, notes=(f"restores the definition from {where}",),
+                      tree=previous.tree)  # fmt: skip
     else:
         restored = as_create_or_replace(previous.text)
-        yield Inverse(restored, notes=(f"restores the definition from {where}",))
+        same = restored == previous.text  # then its tree is the earlier statement's
+        yield Inverse(restored, notes=(f"restores the definition from {where}",),
+                      tree=previous.tree if same else None)  # fmt: skip
 
 
 _PLAIN_CREATE = re.compile(
@@ -69,7 +72,9 @@ def alter_policy(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     elif previous is not None and previous.statement.kind == "CreatePolicyStmt":
         yield Inverse(drop_sql(ref))
         yield Inverse(
-            previous.text, notes=(f"restores {ref.describe()} from {previous.statement.location}",)
+            previous.text,
+            notes=(f"restores {ref.describe()} from {previous.statement.location}",),
+            tree=previous.tree,
         )
     else:
         yield manual(ManualNeed.PRIOR_DEFINITION, f"restore the previous {ref.describe()}", ref)
