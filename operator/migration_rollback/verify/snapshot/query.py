@@ -85,9 +85,11 @@ SCOPE_TABLE = "pg_temp._mr_scope"
 
 
 def scope_rows(category: str) -> str:
-    """The scope's OIDs of one category, as the relation a scoped read starts from: the planner
-    then reaches each catalog row by its OID index (a filter `oid = ANY(...)` let the cached
-    generic plan scan whole catalogs, at a cost that grew with the schema)."""
+    """The scope's OIDs of one category, as the relation a scoped read starts from. Each kind's
+    query then runs once per OID, given it as a parameter (OFFSET 0 keeps the planner from
+    merging the two), so the cached generic plan reaches each catalog row by its OID index
+    whatever the catalogs held when it was made: a filter `oid = ANY(...)` had let it scan
+    whole catalogs, at a cost that grew with the schema."""
     return f"(SELECT DISTINCT s.oid FROM {SCOPE_TABLE} s WHERE s.category = '{category}') sc"
 
 
@@ -148,7 +150,8 @@ class Kind:
             # One branch per way into the scope; a row in two would be read twice, and the
             # reader keys objects by identity, so twice is once.
             return "\nUNION ALL\n".join(
-                _query(cols, f"{scope_rows(category)}, {self.tables}", conditions, exprs)
+                f"SELECT q.* FROM {scope_rows(category)} CROSS JOIN LATERAL "
+                f"({_query(cols, self.tables, conditions, exprs)} OFFSET 0) q"
                 for category, exprs in self.scope
             )
         if scoped:
