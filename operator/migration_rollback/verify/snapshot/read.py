@@ -144,11 +144,11 @@ class PendingScopedSnapshot:
 
 
 def queue_scoped_snapshot(conn: psycopg.Connection[Any]) -> PendingScopedSnapshot:
-    """Send the scoped read: every kind, each by its own statement, reading the scope table
-    (filled before in the same pipeline, so that no round trip separates the two).
+    """Send the scoped read of every kind, reading the scope table (filled before in the same
+    pipeline, so that no round trip separates the two). A kind with nothing in scope costs the
+    server a scan of that small table.
 
-    A kind with nothing in scope costs the server a scan of that small table. Separate
-    statements, not one: a migration that creates or drops a schema makes the server drop
+    A few statements, not one: a migration that creates or drops a schema makes the server drop
     every cached plan, and planning the read of all kinds at once took longer than running it.
     """
     kinds = kinds_for(conn.info.server_version)
@@ -162,10 +162,15 @@ def _full_sql(kinds: tuple[Kind, ...]) -> dict[str, str]:
 
 @functools.cache
 def _scoped_sql(kinds: tuple[Kind, ...]) -> tuple[str, ...]:
-    return tuple(
-        f"SELECT {n}, pg_catalog.row_to_json(q)::text FROM ({kind.select(scoped=True)}) q"
-        for n, kind in enumerate(kinds)
-    )
+    """The scoped read in a few statements, one per way in (the small kinds read whole, then
+    by relation, function or type OIDs), each a UNION ALL of its kinds' reads: sent every time,
+    one statement per kind cost the client and the server more than their plans."""
+    ways: dict[str, list[str]] = {}
+    for n, kind in enumerate(kinds):
+        way = kind.scope[0][0] if kind.scope else "group"
+        select = f"SELECT {n}, pg_catalog.row_to_json(q)::text FROM ({kind.select(scoped=True)}) q"
+        ways.setdefault(way, []).append(select)
+    return tuple("\nUNION ALL\n".join(selects) for selects in ways.values())
 
 
 def take_snapshot(conn: psycopg.Connection[Any]) -> Snapshot:
