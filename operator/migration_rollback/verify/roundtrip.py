@@ -119,8 +119,11 @@ class _RoundTrip:
         )
         if s.members_kept:
             return begin
-        s.pipeline(*begin)
-        self.members_before = s.active_platform().member_state()
+        with self.conn.pipeline():  # read in the reset session, in the round trip of BEGIN
+            for statement in begin:
+                self.conn.execute(statement, prepare=False)
+            before = s.active_platform().queue_member_state()
+        self.members_before = before()
         return ()
 
     def after_forward(self) -> tuple[capture.Check | None, Snapshot | None]:
