@@ -181,10 +181,10 @@ class _RoundTrip:
 
     def _compare(self, script: Script, as_runner: AsRunner) -> Callable[[], Snapshot]:
         out = self.out
-        as_runner.clear(self.conn)
         out.notes.extend(n for n in as_runner.notes() if n not in out.notes)
         rollback_nodes = [st.node for st in executable(script.statements)]
-        out.differences, state = self.s.compare(self.forward_nodes + rollback_nodes, out.notes)
+        executed = self.forward_nodes + rollback_nodes
+        out.differences, state = self.s.compare(executed, out.notes, as_runner.clearing())
         if self.members_before is not None:
             after = self.s.active_platform().member_state()
             out.differences.extend(member_differences(self.members_before, after))
@@ -303,9 +303,8 @@ def _judge_restored(
     out: Outcome,
 ) -> None:
     """The schema must still come back; then the MANUAL markers the captures answer."""
-    as_runner.clear(s.c())
     nodes = [st.node for st in executable([*forward.statements, *script.statements])]
-    differences, _ = s.compare(nodes, out.notes)
+    differences, _ = s.compare(nodes, out.notes, as_runner.clearing())
     if any(not s.tolerated(d) for d in differences):
         out.differences = differences
         out.notes.append("the schema differs only with the restores from captures")
