@@ -78,7 +78,7 @@ def _tree_cpu_ms(pid: int) -> float:
     for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
         try:
             ticks += sum(int(fields(child)[k]) for k in (11, 12))
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):  # it exited meanwhile
             continue
     return ticks * 1000.0 / os.sysconf("SC_CLK_TCK")
 

@@ -36,7 +36,7 @@ from migration_rollback.runner.naming import (
     collision_free_name,
 )
 from migration_rollback.runner.plan import PlannedStatement
-from migration_rollback.runner.relations import relation_ident, relation_name, resolve_relation
+from migration_rollback.runner.relations import relation_name, resolve_relation
 from migration_rollback.runner.result import ArchivedObject
 from migration_rollback.runner.session import Connection
 
@@ -74,13 +74,17 @@ def count_rows(conn: Connection, oid: int) -> int | None:
     run nothing but the number.
     """
     row = conn.execute(
-        "SELECT reltuples::bigint, pg_relation_size(oid) FROM pg_class WHERE oid = %s", [oid]
+        "SELECT c.reltuples::bigint, pg_relation_size(c.oid), n.nspname, c.relname "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = %s",
+        [oid],
     ).fetchone()
-    estimate = int(row[0]) if row and row[0] is not None else -1
-    size = int(row[1]) if row and row[1] is not None else 0
+    if row is None:
+        raise LookupError(f"relation {oid} vanished")
+    estimate = int(row[0]) if row[0] is not None else -1
+    size = int(row[1]) if row[1] is not None else 0
     if estimate >= EXACT_COUNT_BELOW or (estimate < 0 and size > UNANALYSED_COUNT_MAX_BYTES):
         return estimate if estimate >= 0 else None
-    table = relation_ident(conn, oid)
+    table = sql.Identifier(str(row[2]), str(row[3]))
     try:
         with conn.pipeline():  # a cancelled count skips the RELEASE: rolled back to below
             conn.execute(sql.SQL("SAVEPOINT {}").format(_COUNT))
@@ -203,14 +207,17 @@ def _table_restore_hint(conn: Connection, schema: str, name: str, new_name: str)
     )
 
 
+_IN_ARCHIVE = """
+SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %(archive)s AND c.relname = {0}
+UNION ALL SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE n.nspname = %(archive)s AND t.typname = {0}
+"""
+
+
 def _exists_in_archive(conn: Connection, name: str) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = %s AND c.relname = %s "
-        "UNION ALL SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
-        "WHERE n.nspname = %s AND t.typname = %s",
-        [ARCHIVE_SCHEMA, name, ARCHIVE_SCHEMA, name],
-    ).fetchone()
+    query = _IN_ARCHIVE.format("%(name)s")
+    row = conn.execute(query, {"archive": ARCHIVE_SCHEMA, "name": name}).fetchone()
     return row is not None
 
 
@@ -223,27 +230,30 @@ def free_archive_name(conn: Connection, name: str) -> str:
     return candidate
 
 
+# A table's indexes and owned sequences, each with whether its name is taken in the archive:
+# one round trip, whatever their number.
+_PARTS = f"""
+SELECT n.nspname, c.relname, c.relkind, EXISTS ({_IN_ARCHIVE.format("c.relname")})
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = %(table)s)
+   OR c.oid IN (SELECT d.objid FROM pg_depend d
+                WHERE d.classid = 'pg_class'::regclass
+                  AND d.refclassid = 'pg_class'::regclass
+                  AND d.refobjid = %(table)s AND d.deptype IN ('a', 'i'))
+      AND c.relkind = 'S'
+"""
+
+
 def _rename_clashing_parts(conn: Connection, oid: int, owner: str) -> None:
     """Indexes and owned sequences move with the table; rename any whose name is taken there."""
-    parts = conn.execute(
-        """
-        SELECT c.oid, c.relname, c.relkind FROM pg_class c
-        WHERE c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = %s)
-           OR c.oid IN (SELECT d.objid FROM pg_depend d
-                        WHERE d.classid = 'pg_class'::regclass
-                          AND d.refclassid = 'pg_class'::regclass
-                          AND d.refobjid = %s AND d.deptype IN ('a', 'i'))
-              AND c.relkind = 'S'
-        """,
-        [oid, oid],
-    ).fetchall()
-    for part_oid, relname, relkind in parts:
-        if not _exists_in_archive(conn, relname):
+    parts = conn.execute(_PARTS, {"table": oid, "archive": ARCHIVE_SCHEMA}).fetchall()
+    for schema, relname, relkind, taken in parts:
+        if not taken:
             continue
         new_name = free_archive_name(conn, collision_free_name(relname, owner))
         kind = sql.SQL("INDEX" if relkind in ("i", "I") else "SEQUENCE")
         conn.execute(
             sql.SQL("ALTER {} {} RENAME TO {}").format(
-                kind, relation_ident(conn, int(part_oid)), sql.Identifier(new_name)
+                kind, sql.Identifier(schema, relname), sql.Identifier(new_name)
             )
         )

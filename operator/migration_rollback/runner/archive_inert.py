@@ -9,121 +9,65 @@ constraints and indexes over functions that are not built in go, and columns of 
 not built in (enums, domains, composites, extensions' types) are kept as text with the type
 recorded in the column's comment (this rewrites those tables). The verifier's round trip runs
 the same code (verify/as_runner.py), so what it proves is what `execute` runs.
+
+Every read goes in one round trip and every change in one more, whatever the number of tables
+and columns: the reads name what they find, and the changes are planned from them in order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from psycopg import sql
 
 from migration_rollback.runner.session import Connection
 
-_TABLE_NAME = (
-    "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c "
-    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = %s"
+# Each read gives the table (or index) it names as schema and name, after what it finds.
+_NAMED = (
+    "JOIN pg_catalog.pg_class c ON c.oid = {0} "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 )
 
-
-def _table(conn: Connection, oid: int) -> sql.Identifier:
-    row = conn.execute(_TABLE_NAME, [oid]).fetchone()
-    if row is None:
-        raise LookupError(f"relation {oid} vanished")
-    return sql.Identifier(str(row[0]), str(row[1]))
-
-
-def make_inert(conn: Connection, oids: Sequence[int]) -> list[str]:
-    """Cut every tie from the archived tables `oids` to live functions and types."""
-    done = drop_generation_expressions(conn, oids)
-    done += drop_function_uses(conn, oids)
-    return done + untype_columns(conn, oids)
-
-
-# --- generated columns: the values stay, the expression goes ------------------------------
-
 # Inherited columns follow their parent's DROP EXPRESSION (PostgreSQL refuses it on the child).
-_GENERATED_COLUMNS = """
-SELECT a.attrelid, a.attname FROM pg_catalog.pg_attribute a
-WHERE a.attrelid = ANY(%s) AND a.attgenerated <> '' AND a.attinhcount = 0
+_GENERATED_COLUMNS = f"""
+SELECT a.attname, n.nspname, c.relname FROM pg_catalog.pg_attribute a {_NAMED.format("a.attrelid")}
+WHERE a.attrelid = ANY(%(m)s) AND a.attgenerated <> '' AND a.attinhcount = 0
   AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum
 """
 
-
-def drop_generation_expressions(conn: Connection, oids: Sequence[int]) -> list[str]:
-    """Generated columns become plain columns holding the values they had: the expression
-    would keep the functions and the other columns' types it reads."""
-    done: list[str] = []
-    for oid, column in conn.execute(_GENERATED_COLUMNS, [list(oids)]).fetchall():
-        table = _table(conn, int(oid))
-        conn.execute(
-            sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP EXPRESSION").format(
-                table, sql.Identifier(column)
-            )
-        )
-        done.append(
-            f"archived generated column {table.as_string(conn)}.{column} kept as a plain column"
-        )
-    return done
-
-
-# --- CHECK constraints and indexes over functions that are not built in --------------------
-
-_USES_USER_FUNCTION = sql.SQL("""
+_CONSTRAINTS = "'pg_catalog.pg_constraint'::pg_catalog.regclass"
+_RELATIONS = "'pg_catalog.pg_class'::pg_catalog.regclass"
+_USES_USER_FUNCTION = """
 EXISTS (SELECT FROM pg_catalog.pg_depend d
         JOIN pg_catalog.pg_proc p ON p.oid = d.refobjid
-        WHERE d.classid = {classid}::pg_catalog.regclass AND d.objid = {objid}
+        WHERE d.classid = {0} AND d.objid = {1}
           AND d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
           AND p.pronamespace <> 'pg_catalog'::pg_catalog.regnamespace)
-""")
-_FUNCTION_CHECKS = sql.SQL("{} {} {}").format(
-    sql.SQL(
-        "SELECT k.conrelid, k.conname FROM pg_catalog.pg_constraint k "
-        "WHERE k.conrelid = ANY(%s) AND k.contype = 'c' AND k.coninhcount = 0 AND"
-    ),
-    _USES_USER_FUNCTION.format(
-        classid=sql.Literal("pg_catalog.pg_constraint"), objid=sql.SQL("k.oid")
-    ),
-    sql.SQL("ORDER BY 1, 2"),
-)
-_FUNCTION_INDEXES = sql.SQL("{} {} {}").format(
-    sql.SQL(
-        "SELECT i.indexrelid FROM pg_catalog.pg_index i "
-        "WHERE i.indrelid = ANY(%s) AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint k "
-        "WHERE k.conindid = i.indexrelid) AND"
-    ),
-    _USES_USER_FUNCTION.format(
-        classid=sql.Literal("pg_catalog.pg_class"), objid=sql.SQL("i.indexrelid")
-    ),
-    sql.SQL("ORDER BY 1"),
-)
-
-
-def drop_function_uses(conn: Connection, oids: Sequence[int]) -> list[str]:
-    """CHECK constraints and indexes of the archive that call functions outside pg_catalog go:
-    they would keep the function (the data does not need them)."""
-    done: list[str] = []
-    for oid, conname in conn.execute(_FUNCTION_CHECKS, [list(oids)]).fetchall():
-        table = _table(conn, int(oid))
-        conn.execute(
-            sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, sql.Identifier(conname))
-        )
-        what = f"{table.as_string(conn)}"
-        done.append(f"dropped check {conname} of archived {what} (it calls a function)")
-    for (index,) in conn.execute(_FUNCTION_INDEXES, [list(oids)]).fetchall():
-        name = _table(conn, int(index))
-        conn.execute(sql.SQL("DROP INDEX {}").format(name))
-        done.append(f"dropped index {name.as_string(conn)} of the archive (it calls a function)")
-    return done
-
-
-# --- columns of types that are not built in: kept as text -------------------------------
+"""
+_FUNCTION_CHECKS = f"""
+SELECT k.conrelid, k.conname, n.nspname, c.relname FROM pg_catalog.pg_constraint k
+{_NAMED.format("k.conrelid")}
+WHERE k.conrelid = ANY(%(m)s) AND k.contype = 'c' AND k.coninhcount = 0
+  AND {_USES_USER_FUNCTION.format(_CONSTRAINTS, "k.oid")}
+ORDER BY 1, 2
+"""
+_FUNCTION_INDEXES = f"""
+SELECT i.indexrelid, n.nspname, c.relname FROM pg_catalog.pg_index i
+{_NAMED.format("i.indexrelid")}
+WHERE i.indrelid = ANY(%(m)s)
+  AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid)
+  AND {_USES_USER_FUNCTION.format(_RELATIONS, "i.indexrelid")}
+ORDER BY 1
+"""
 
 # Columns of archived tables whose type is not built in (an enum, a domain, a composite or an
 # extension's type), with what to record of the type: PostgreSQL's description and, for an
 # enum, its labels. The rollback often drops that type next (it created it with the table).
 _FOREIGN_TYPED_COLUMNS = """
-SELECT a.attrelid, a.attname, a.attnum,
+SELECT a.attrelid, a.attnum, a.attname, tn.nspname, c.relname,
        pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(t.typname)
          || CASE WHEN t.oid <> at.oid THEN '[]' ELSE '' END,
        CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain over '
@@ -137,60 +81,164 @@ JOIN pg_catalog.pg_type at ON at.oid = a.atttypid
 JOIN pg_catalog.pg_type t ON t.oid = CASE WHEN at.typelem <> 0 AND at.typlen = -1
                                           AND at.typcategory = 'A' THEN at.typelem ELSE at.oid END
 JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace tn ON tn.oid = c.relnamespace
+WHERE a.attrelid = ANY(%(m)s) AND a.attnum > 0 AND NOT a.attisdropped
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
 ORDER BY a.attrelid, a.attnum
 """
 
-# What on an archived table would stop its column changing type: CHECK, exclusion and foreign
+# What on an archived table would stop a column changing type: CHECK, exclusion and foreign
 # key constraints on the column, indexes with an expression or predicate over it. A CHECK
 # comparing an enum column with the enum's literals cannot be rebuilt over text.
 _BLOCKING_CONSTRAINTS = """
-SELECT c.conname FROM pg_catalog.pg_constraint c
-WHERE c.conrelid = %s AND %s = ANY(c.conkey) AND c.contype IN ('c', 'x', 'f')
-ORDER BY c.conname
+SELECT k.conrelid, a.attnum, k.conname FROM pg_catalog.pg_constraint k
+JOIN pg_catalog.pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = ANY(k.conkey)
+WHERE k.conrelid = ANY(%(m)s) AND k.contype IN ('c', 'x', 'f')
+ORDER BY k.conrelid, a.attnum, k.conname
 """
-_BLOCKING_INDEXES = """
-SELECT DISTINCT i.indexrelid FROM pg_catalog.pg_index i
+_BLOCKING_INDEXES = f"""
+SELECT DISTINCT i.indrelid, d.refobjsubid, i.indexrelid, n.nspname, c.relname
+FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
-  AND d.objid = i.indexrelid AND d.refobjid = i.indrelid AND d.refobjsubid = %s
-WHERE i.indrelid = %s AND (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL)
+  AND d.objid = i.indexrelid AND d.refobjid = i.indrelid
+{_NAMED.format("i.indexrelid")}
+WHERE i.indrelid = ANY(%(m)s) AND (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL)
   AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid)
+ORDER BY 1, 2, 3
 """
+
+_FUNCTION_READS = (_GENERATED_COLUMNS, _FUNCTION_CHECKS, _FUNCTION_INDEXES)
+_TYPE_READS = (_FOREIGN_TYPED_COLUMNS, _BLOCKING_CONSTRAINTS, _BLOCKING_INDEXES)
+_Rows = list[tuple[Any, ...]]
+
+
+@dataclass
+class _Changes:
+    """The statements that make the archive inert, in order, and the notes for the result.
+    A constraint or index is dropped once, though a read may name it again (for a second
+    column, or as calling a function and blocking a type change)."""
+
+    statements: list[sql.Composed] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    dropped: set[tuple[int, str] | int] = field(default_factory=set)
+
+    def drop_once(self, key: tuple[int, str] | int, statement: sql.Composed) -> bool:
+        if key in self.dropped:
+            return False
+        self.dropped.add(key)
+        self.statements.append(statement)
+        return True
+
+
+def make_inert(conn: Connection, oids: Sequence[int]) -> list[str]:
+    """Cut every tie from the archived tables `oids` to live functions and types."""
+    rows = _read(conn, oids, (*_FUNCTION_READS, *_TYPE_READS))
+    changes = _Changes()
+    _drop_generation_expressions(changes, rows[0])
+    _drop_function_uses(changes, rows[1], rows[2])
+    _untype_columns(changes, rows[3], rows[4], rows[5])
+    return _apply(conn, changes)
 
 
 def untype_columns(conn: Connection, oids: Sequence[int]) -> list[str]:
     """Turn archived columns of non-built-in types into text (what the type was goes into the
     column's comment), so that the rollback can drop the type (or extension) it created with
     the table, and the archive keeps its data readable without it. Rewrites those tables."""
-    done: list[str] = []
-    rows = conn.execute(_FOREIGN_TYPED_COLUMNS, [list(oids)]).fetchall()
-    for oid, column, attnum, type_sql, variety, labels in rows:
-        table = _table(conn, int(oid))
-        col = sql.Identifier(column)
-        for (conname,) in conn.execute(_BLOCKING_CONSTRAINTS, [oid, attnum]).fetchall():
-            conn.execute(
-                sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(
-                    table, sql.Identifier(conname)
-                )
-            )
-        for (index,) in conn.execute(_BLOCKING_INDEXES, [attnum, oid]).fetchall():
-            conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(_table(conn, int(index))))
-        conn.execute(
-            sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE text USING {}::text").format(
-                table, col, col
+    changes = _Changes()
+    _untype_columns(changes, *_read(conn, oids, _TYPE_READS))
+    return _apply(conn, changes)
+
+
+def _read(conn: Connection, oids: Sequence[int], queries: Sequence[str]) -> list[_Rows]:
+    with conn.pipeline():  # every read in one round trip
+        cursors = [conn.execute(query, {"m": list(oids)}) for query in queries]
+    return [cursor.fetchall() for cursor in cursors]
+
+
+def _apply(conn: Connection, changes: _Changes) -> list[str]:
+    if changes.statements:
+        with conn.pipeline():  # and every change in one more; the first failure raises
+            for statement in changes.statements:
+                conn.execute(statement)
+    return changes.notes
+
+
+# --- generated columns: the values stay, the expression goes ------------------------------
+
+
+def _drop_generation_expressions(changes: _Changes, generated: _Rows) -> None:
+    """Generated columns become plain columns holding the values they had: the expression
+    would keep the functions and the other columns' types it reads."""
+    for column, schema, table in generated:
+        changes.statements.append(
+            sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP EXPRESSION").format(
+                sql.Identifier(schema, table), sql.Identifier(column)
             )
         )
-        what = f"{type_sql} ({variety}" + (f": {labels})" if labels else ")")
-        conn.execute(
-            sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(
-                table,
-                col,
-                sql.Literal(
-                    f"was {what}; stored as text by migration-rollback so that the archive "
-                    "does not depend on the type"
+        changes.notes.append(
+            f"archived generated column {_shown(schema, table)}.{column} kept as a plain column"
+        )
+
+
+# --- CHECK constraints and indexes over functions that are not built in --------------------
+
+
+def _drop_function_uses(changes: _Changes, checks: _Rows, indexes: _Rows) -> None:
+    """CHECK constraints and indexes of the archive that call functions outside pg_catalog go:
+    they would keep the function (the data does not need them)."""
+    for relid, conname, schema, table in checks:
+        statement = sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+            sql.Identifier(schema, table), sql.Identifier(conname)
+        )
+        changes.drop_once((int(relid), str(conname)), statement)
+        changes.notes.append(
+            f"dropped check {conname} of archived {_shown(schema, table)} (it calls a function)"
+        )
+    for index, schema, name in indexes:
+        changes.drop_once(int(index), sql.SQL("DROP INDEX {}").format(sql.Identifier(schema, name)))
+        changes.notes.append(
+            f"dropped index {_shown(schema, name)} of the archive (it calls a function)"
+        )
+
+
+# --- columns of types that are not built in: kept as text -------------------------------
+
+
+def _untype_columns(changes: _Changes, columns: _Rows, blocking: _Rows, indexes: _Rows) -> None:
+    for relid, attnum, column, schema, table, type_sql, variety, labels in columns:
+        key = (relid, attnum)
+        target = sql.Identifier(schema, table)
+        for conname in (r[2] for r in blocking if (r[0], r[1]) == key):
+            changes.drop_once(
+                (int(relid), str(conname)),
+                sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(
+                    target, sql.Identifier(conname)
                 ),
             )
+        for index, index_schema, name in (r[2:] for r in indexes if (r[0], r[1]) == key):
+            changes.drop_once(
+                int(index),
+                sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(index_schema, name)),
+            )
+        what = f"{type_sql} ({variety}" + (f": {labels})" if labels else ")")
+        changes.statements += _as_text(target, sql.Identifier(column), what)
+        changes.notes.append(
+            f"archived column {_shown(schema, table)}.{column} of type {what} kept as text"
         )
-        done.append(f"archived column {table.as_string(conn)}.{column} of type {what} kept as text")
-    return done
+
+
+def _as_text(table: sql.Identifier, col: sql.Identifier, what: str) -> list[sql.Composed]:
+    comment = (
+        f"was {what}; stored as text by migration-rollback so that the archive does not "
+        "depend on the type"
+    )
+    return [
+        sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE text USING {}::text").format(table, col, col),
+        sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(table, col, sql.Literal(comment)),
+    ]
+
+
+def _shown(schema: str, name: str) -> str:
+    """A table or index as the notes name it: quoted, as SQL would."""
+    return sql.Identifier(schema, name).as_string()

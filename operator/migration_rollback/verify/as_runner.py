@@ -107,17 +107,18 @@ class AsRunner:
 
     def clear(self, conn: psycopg.Connection[Any]) -> None:
         """Remove what the archiving added, so that the comparison sees the rollback alone."""
+        for statement in self.clearing():
+            conn.execute(statement, prepare=False)
+
+    def clearing(self) -> list[sql.Composed]:
+        """The statements of `clear`, for the caller to send with what follows them."""
         if not self.archived:
-            return
+            return []
         if not self._schema_existed:
-            conn.execute(
-                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(ARCHIVE_SCHEMA)),
-                prepare=False,
-            )
-            return
-        for name in self.archived:
-            schema, _, table = name.partition(".")
-            conn.execute(
-                sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(schema, table)),
-                prepare=False,
-            )
+            return [
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(ARCHIVE_SCHEMA))
+            ]
+        return [
+            sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(schema, table))
+            for schema, _, table in (name.partition(".") for name in self.archived)
+        ]

@@ -291,14 +291,18 @@ def grant_targets(nodes: Iterable[Any]) -> GrantTargets:
 
 @dataclass
 class PendingCheck:
-    """A scoped read queued in a pipeline: the scope and the objects found in it."""
+    """A scoped check queued in a pipeline: the fill statements' cursors (what the scope is)
+    and the read of the objects in it."""
 
-    scope: Scope
-    reason: str | None  # set: the scope may be incomplete (see Check.full_reason)
+    fills: list[psycopg.Cursor[Any]]
+    grants: GrantTargets
     pending: PendingScopedSnapshot
 
     def collect(self) -> Check:
-        return Check(self.scope, self.pending.collect(), self.reason)
+        """After the pipeline's sync: the scope, why it may be incomplete, what is in it."""
+        rows = (row for cursor in self.fills for row in cursor.fetchall())
+        scope, reason = _scope_of(rows, self.grants)
+        return Check(scope, self.pending.collect(), reason)
 
 
 def _scope_of(rows: Iterable[tuple[Any, ...]], grants: GrantTargets) -> tuple[Scope, str | None]:
@@ -339,15 +343,13 @@ class Check:
 
 
 def queue_check(conn: psycopg.Connection[Any], executed: Iterable[Any]) -> PendingCheck:
-    """Inside `catalog.reading(conn)`: compute the scope (one sync), then queue the read of
-    the kinds it can hold (collect after the next sync)."""
+    """Inside `catalog.reading(conn)`: fill the scope table, then read what it holds, in the
+    one pipeline (collect after its sync: one round trip for the check)."""
     grants = grant_targets(executed)
-    with conn.pipeline():  # synced at its end: the scope is known before it is read
-        cursors = [catalog.execute(conn, FILL_SCOPE_SQL)]
-        if grants.count:
-            cursors.append(catalog.execute(conn, FILL_GRANTS_SQL, grants.args()))
-    scope, reason = _scope_of((row for cursor in cursors for row in cursor.fetchall()), grants)
-    return PendingCheck(scope, reason, queue_scoped_snapshot(conn, scope))
+    fills = [catalog.execute(conn, FILL_SCOPE_SQL)]
+    if grants.count:
+        fills.append(catalog.execute(conn, FILL_GRANTS_SQL, grants.args()))
+    return PendingCheck(fills, grants, queue_scoped_snapshot(conn))
 
 
 # --- keeping the refs table in step with the model -----------------------------------------------

@@ -119,8 +119,11 @@ class _RoundTrip:
         )
         if s.members_kept:
             return begin
-        s.pipeline(*begin)
-        self.members_before = s.active_platform().member_state()
+        with self.conn.pipeline():  # read in the reset session, in the round trip of BEGIN
+            for statement in begin:
+                self.conn.execute(statement, prepare=False)
+            before = s.active_platform().queue_member_state()
+        self.members_before = before()
         return ()
 
     def after_forward(self) -> tuple[capture.Check | None, Snapshot | None]:
@@ -178,10 +181,10 @@ class _RoundTrip:
 
     def _compare(self, script: Script, as_runner: AsRunner) -> Callable[[], Snapshot]:
         out = self.out
-        as_runner.clear(self.conn)
         out.notes.extend(n for n in as_runner.notes() if n not in out.notes)
         rollback_nodes = [st.node for st in executable(script.statements)]
-        out.differences, state = self.s.compare(self.forward_nodes + rollback_nodes, out.notes)
+        executed = self.forward_nodes + rollback_nodes
+        out.differences, state = self.s.compare(executed, out.notes, as_runner.clearing())
         if self.members_before is not None:
             after = self.s.active_platform().member_state()
             out.differences.extend(member_differences(self.members_before, after))
@@ -300,9 +303,8 @@ def _judge_restored(
     out: Outcome,
 ) -> None:
     """The schema must still come back; then the MANUAL markers the captures answer."""
-    as_runner.clear(s.c())
     nodes = [st.node for st in executable([*forward.statements, *script.statements])]
-    differences, _ = s.compare(nodes, out.notes)
+    differences, _ = s.compare(nodes, out.notes, as_runner.clearing())
     if any(not s.tolerated(d) for d in differences):
         out.differences = differences
         out.notes.append("the schema differs only with the restores from captures")

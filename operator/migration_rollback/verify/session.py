@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Self
 
 import psycopg
+from psycopg import sql
 
 from migration_rollback.sql import Script, Statement, classify
 from migration_rollback.verify import capture, catalog
@@ -155,15 +156,21 @@ class ShadowSession:
         )
 
     def compare(
-        self, executed: list[Any], notes: list[str]
+        self, executed: list[Any], notes: list[str], first: Sequence[sql.Composed] = ()
     ) -> tuple[list[Difference], Callable[[], Snapshot]]:
-        """Inside the round trip, after the rollback: what differs from S(i-1), and the state
-        (built only when asked for: it costs O(schema))."""
+        """Inside the round trip, after the rollback (and the statements `first`, sent in
+        the same round trip): what differs from S(i-1), and the state (built only when asked
+        for: it costs O(schema))."""
         conn = self.c()
+        if self.installed or not self.capturing:
+            for statement in first:
+                conn.execute(statement, prepare=False)
         if self.installed:
             notes.append("compared full snapshots: a stand-in extension was installed")
         elif self.capturing:
             with catalog.reading(conn):
+                for statement in first:
+                    conn.execute(statement, prepare=False)
                 pending = capture.queue_check(conn, executed)
             check = pending.collect()
             if check.full_reason is None:

@@ -84,8 +84,13 @@ class Comment:
 SCOPE_TABLE = "pg_temp._mr_scope"
 
 
-def scope_oids(category: str) -> str:
-    return f"ARRAY(SELECT s.oid FROM {SCOPE_TABLE} s WHERE s.category = '{category}')"
+def scope_rows(category: str) -> str:
+    """The scope's OIDs of one category, as the relation a scoped read starts from. Each kind's
+    query then runs once per OID, given it as a parameter (OFFSET 0 keeps the planner from
+    merging the two), so the cached generic plan reaches each catalog row by its OID index
+    whatever the catalogs held when it was made: a filter `oid = ANY(...)` had let it scan
+    whole catalogs, at a cost that grew with the schema."""
+    return f"(SELECT DISTINCT s.oid FROM {SCOPE_TABLE} s WHERE s.category = '{category}') sc"
 
 
 @dataclass(frozen=True)
@@ -142,15 +147,25 @@ class Kind:
         cols.extend(f"{expr} AS x_{n}" for n, (_, expr) in enumerate(self.extras))
         conditions = [self.where] if self.where else []
         if scoped and self.scope:
-            alternatives = [
-                " AND ".join(f"{e} = ANY({scope_oids(category)})" for e in exprs)
+            # One branch per way into the scope; a row in two would be read twice, and the
+            # reader keys objects by identity, so twice is once.
+            return "\nUNION ALL\n".join(
+                f"SELECT q.* FROM {scope_rows(category)} CROSS JOIN LATERAL "
+                f"({_query(cols, self.tables, conditions, exprs)} OFFSET 0) q"
                 for category, exprs in self.scope
-            ]
-            conditions.append("((" + ") OR (".join(alternatives) + "))")
-        elif scoped:
+            )
+        if scoped:
             conditions.append(
                 f"EXISTS (SELECT FROM {SCOPE_TABLE} s WHERE s.category = 'group' "
                 f"AND s.name = '{self.label}')"
             )
-        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        return f"SELECT {', '.join(cols)} FROM {self.tables}{where}"
+        return _query(cols, self.tables, conditions)
+
+
+def _query(
+    cols: list[str], tables: str, conditions: list[str], scoped_by: tuple[str, ...] = ()
+) -> str:
+    """SELECT cols FROM tables WHERE the conditions hold and each of `scoped_by` is `sc.oid`."""
+    everything = [*conditions, *(f"{expr} = sc.oid" for expr in scoped_by)]
+    where = f" WHERE {' AND '.join(everything)}" if everything else ""
+    return f"SELECT {', '.join(cols)} FROM {tables}{where}"

@@ -143,30 +143,16 @@ class PendingScopedSnapshot:
         return Snapshot(objects, (time.perf_counter() - self._started) * 1000.0)
 
 
-def queue_scoped_snapshot(
-    conn: psycopg.Connection[Any], scope: Scope | None = None
-) -> PendingScopedSnapshot:
-    """Send the scoped read (the scope table filled first, in the same pipeline).
+def queue_scoped_snapshot(conn: psycopg.Connection[Any]) -> PendingScopedSnapshot:
+    """Send the scoped read of every kind, reading the scope table (filled before in the same
+    pipeline, so that no round trip separates the two). A kind with nothing in scope costs the
+    server a scan of that small table.
 
-    Given the scope it reads, only the kinds that can have rows in it are asked for, each by
-    its own statement. A migration that creates or drops a schema (the runner's archive schema
-    too) makes the server drop every cached plan, and planning the read of all kinds at once
-    took longer than running it.
+    A few statements, not one: a migration that creates or drops a schema makes the server drop
+    every cached plan, and planning the read of all kinds at once took longer than running it.
     """
     kinds = kinds_for(conn.info.server_version)
-    statements = _scoped_sql(kinds)
-    if scope is None:
-        return PendingScopedSnapshot(kinds, [catalog.execute(conn, _scoped_union(kinds))])
-    wanted = [n for n, kind in enumerate(kinds) if _may_hold(kind, scope)]
-    return PendingScopedSnapshot(kinds, [catalog.execute(conn, statements[n]) for n in wanted])
-
-
-def _may_hold(kind: Kind, scope: Scope) -> bool:
-    """Whether `kind.select(scoped=True)` can return a row for this scope."""
-    if not kind.scope:
-        return kind.label in scope.groups
-    oids = {"rel": scope.rels, "func": scope.funcs, "type": scope.types}
-    return any(oids[category] for category, _ in kind.scope)
+    return PendingScopedSnapshot(kinds, [catalog.execute(conn, q) for q in _scoped_sql(kinds)])
 
 
 @functools.cache
@@ -176,15 +162,15 @@ def _full_sql(kinds: tuple[Kind, ...]) -> dict[str, str]:
 
 @functools.cache
 def _scoped_sql(kinds: tuple[Kind, ...]) -> tuple[str, ...]:
-    return tuple(
-        f"SELECT {n}, pg_catalog.row_to_json(q)::text FROM ({kind.select(scoped=True)}) q"
-        for n, kind in enumerate(kinds)
-    )
-
-
-@functools.cache
-def _scoped_union(kinds: tuple[Kind, ...]) -> str:
-    return "\nUNION ALL\n".join(_scoped_sql(kinds))
+    """The scoped read in a few statements, one per way in (the small kinds read whole, then
+    by relation, function or type OIDs), each a UNION ALL of its kinds' reads: sent every time,
+    one statement per kind cost the client and the server more than their plans."""
+    ways: dict[str, list[str]] = {}
+    for n, kind in enumerate(kinds):
+        way = kind.scope[0][0] if kind.scope else "group"
+        select = f"SELECT {n}, pg_catalog.row_to_json(q)::text FROM ({kind.select(scoped=True)}) q"
+        ways.setdefault(way, []).append(select)
+    return tuple("\nUNION ALL\n".join(selects) for selects in ways.values())
 
 
 def take_snapshot(conn: psycopg.Connection[Any]) -> Snapshot:

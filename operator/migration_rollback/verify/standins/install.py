@@ -15,7 +15,7 @@ cannot be dropped alone, and snapshots show the extension and its version, not i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +26,12 @@ from pglast.stream import RawStream
 from migration_rollback.sql import Statement
 from migration_rollback.sql.compose import quote_ident
 from migration_rollback.verify.standins import CURRENT_SCHEMA, StandIn, standin
-from migration_rollback.verify.standins.members import Members, member_state, read_members
+from migration_rollback.verify.standins.members import (
+    Members,
+    member_state,
+    queue_member_state,
+    read_members,
+)
 
 # Catalogs whose rows CREATE EXTENSION records as members, with the filter that keeps the rows
 # a script creates at top level (indexes, row types, array types come along with their owner).
@@ -108,6 +113,10 @@ class Platform:
     def member_state(self, names: Iterable[str] | None = None) -> dict[tuple[str, str], str]:
         """(extension, member) -> its state, for the given (default: all) stand-ins."""
         return member_state(self.conn, self.available, names)
+
+    def queue_member_state(self) -> Callable[[], dict[tuple[str, str], str]]:
+        """`member_state()` of every stand-in, sent in the caller's pipeline (members.py)."""
+        return queue_member_state(self.conn, self.available)
 
     def members(self) -> Members:
         """What names the stand-ins' members, and the enabled event triggers (members.py)."""

@@ -10,9 +10,10 @@ extensions, install.py) are read the same way.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 import psycopg
@@ -79,8 +80,10 @@ WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptyp
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def _canonical(state: str | None) -> str:
-    """A member's state with its privileges as a set (a revoke and a re-grant reorder them)."""
+    """A member's state with its privileges as a set (a revoke and a re-grant reorder them).
+    Cached: the same states come back at every read."""
     if not state:
         return ""
     value = json.loads(state)
@@ -123,10 +126,22 @@ def member_state(
     conn: psycopg.Connection[Any], available: Iterable[str], names: Iterable[str] | None = None
 ) -> dict[tuple[str, str], str]:
     """(extension, member) -> its state, for the given (default: all) stand-ins."""
+    return queue_member_state(conn, available, names)()
+
+
+def queue_member_state(
+    conn: psycopg.Connection[Any], available: Iterable[str], names: Iterable[str] | None = None
+) -> Callable[[], dict[tuple[str, str], str]]:
+    """`member_state` sent (in the caller's pipeline, if any); call the result for it."""
     # Run twice per round trip (and members once): prepared once (the server re-analyzes it
     # should the session's search_path have changed), it skips a parse and plan each time.
-    rows = catalog.execute(conn, _MEMBER_STATE, _which(names, available)).fetchall()
-    return {(str(ext), str(member)): _canonical(state) for ext, member, state in rows}
+    cursor = catalog.execute(conn, _MEMBER_STATE, _which(names, available))
+
+    def collect() -> dict[tuple[str, str], str]:
+        rows = cursor.fetchall()
+        return {(str(ext), str(member)): _canonical(state) for ext, member, state in rows}
+
+    return collect
 
 
 def read_members(conn: psycopg.Connection[Any], available: Iterable[str]) -> Members:

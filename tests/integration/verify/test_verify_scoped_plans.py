@@ -1,0 +1,76 @@
+"""A scoped check costs what the migration touched, not the size of the schema.
+
+Its reads are prepared once and run with cached generic plans, made whatever the catalogs held
+then. Filtered with `oid = ANY(...)`, those plans scanned pg_class (once per schema) and
+pg_attribute whole at every check, so a replay of N migrations cost O(N²). Each kind's read now
+starts from the scope's OIDs; its plan must reach every large catalog through an index.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from migration_rollback.verify import capture
+from migration_rollback.verify.baseline import load_baseline
+from migration_rollback.verify.snapshot import kinds_for
+from migration_rollback.verify.snapshot.read import _scoped_sql
+
+pytestmark = pytest.mark.integration
+
+# Catalogs with rows per table, column or function: scanning one whole is O(schema).
+LARGE = (
+    "pg_class", "pg_attribute", "pg_attrdef", "pg_constraint", "pg_index", "pg_proc",
+    "pg_type", "pg_depend", "pg_description", "pg_trigger", "pg_policy", "pg_rewrite",
+)  # fmt: skip
+TABLES = 150
+
+
+@pytest.fixture
+def conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
+    with psycopg.connect(database_url, autocommit=True) as c:
+        load_baseline(c)
+        c.execute("create table public.t0 (id bigint generated always as identity primary key)")
+        for k in range(1, TABLES):
+            c.execute(
+                f"create table public.t{k} (id bigint generated always as identity primary key,"
+                f" v text default 'x' check (v <> ''), w bigint references public.t0 (id))"
+            )
+            c.execute(f"comment on table public.t{k} is 'table {k}'")
+            c.execute(f"create index t{k}_idx on public.t{k} (w)")
+            c.execute(f"create policy t{k}_read on public.t{k} for select using (w > 0)")
+        assert capture.install(c)
+        c.execute("INSERT INTO pg_temp._mr_scope VALUES ('rel', 'public.t7'::regclass, NULL)")
+        c.execute("SET search_path = pg_catalog; SET plan_cache_mode = force_generic_plan")
+        yield c
+
+
+def test_every_scoped_read_reaches_large_catalogs_by_index(conn: psycopg.Connection[Any]) -> None:
+    kinds = kinds_for(conn.info.server_version)
+    scanned, read = {}, []
+    for n, query in enumerate(_scoped_sql(kinds)):
+        conn.execute(f"PREPARE scoped_{n} AS {query}")
+        plan = "\n".join(r[0] for r in conn.execute(f"EXPLAIN EXECUTE scoped_{n}"))
+        labels = [kinds[int(k)].label for k in re.findall(r"SELECT (\d+), pg_catalog", query)]
+        read += labels
+        scanned[", ".join(labels)] = sorted(
+            c for c in re.findall(r"Seq Scan on (\w+)", plan) if c in LARGE
+        )
+    assert sorted(read) == sorted(kind.label for kind in kinds)  # each read once
+    assert scanned == {labels: [] for labels in scanned}
+
+
+def test_the_scoped_read_finds_the_tables_family(conn: psycopg.Connection[Any]) -> None:
+    rows = [
+        row
+        for n, query in enumerate(_scoped_sql(kinds_for(conn.info.server_version)))
+        for row in conn.execute(query)
+    ]
+    texts = [text for _, text in rows]
+    assert len([t for t in texts if '"k":"column"' in t]) == 3, texts
+    assert any('"i":"public.t7_idx"' in t for t in texts)
+    assert all("public.t7" in t for t in texts), texts
