@@ -207,16 +207,18 @@ def _table_restore_hint(conn: Connection, schema: str, name: str, new_name: str)
     )
 
 
-_IN_ARCHIVE = """
-SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = %(archive)s AND c.relname = {0}
-UNION ALL SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-WHERE n.nspname = %(archive)s AND t.typname = {0}
-"""
+# Whether a name is taken in the archive schema, by a relation or a type. Its own aliases
+# (`ac`, `ty`), so it can sit inside a query that has a `c` of its own.
+_IN_ARCHIVE = sql.SQL("""
+SELECT 1 FROM pg_class ac JOIN pg_namespace an ON an.oid = ac.relnamespace
+WHERE an.nspname = %(archive)s AND ac.relname = {0}
+UNION ALL SELECT 1 FROM pg_type ty JOIN pg_namespace tn ON tn.oid = ty.typnamespace
+WHERE tn.nspname = %(archive)s AND ty.typname = {0}
+""")
 
 
 def _exists_in_archive(conn: Connection, name: str) -> bool:
-    query = _IN_ARCHIVE.format("%(name)s")
+    query = _IN_ARCHIVE.format(sql.Placeholder("name"))
     row = conn.execute(query, {"archive": ARCHIVE_SCHEMA, "name": name}).fetchone()
     return row is not None
 
@@ -232,16 +234,16 @@ def free_archive_name(conn: Connection, name: str) -> str:
 
 # A table's indexes and owned sequences, each with whether its name is taken in the archive:
 # one round trip, whatever their number.
-_PARTS = f"""
-SELECT n.nspname, c.relname, c.relkind, EXISTS ({_IN_ARCHIVE.format("c.relname")})
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = %(table)s)
-   OR c.oid IN (SELECT d.objid FROM pg_depend d
-                WHERE d.classid = 'pg_class'::regclass
-                  AND d.refclassid = 'pg_class'::regclass
-                  AND d.refobjid = %(table)s AND d.deptype IN ('a', 'i'))
-      AND c.relkind = 'S'
-"""
+_PARTS = sql.SQL("""
+SELECT n.nspname, part.relname, part.relkind, EXISTS ({0})
+FROM pg_class part JOIN pg_namespace n ON n.oid = part.relnamespace
+WHERE part.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = %(table)s)
+   OR part.oid IN (SELECT d.objid FROM pg_depend d
+                   WHERE d.classid = 'pg_class'::regclass
+                     AND d.refclassid = 'pg_class'::regclass
+                     AND d.refobjid = %(table)s AND d.deptype IN ('a', 'i'))
+      AND part.relkind = 'S'
+""").format(_IN_ARCHIVE.format(sql.Identifier("part", "relname")))
 
 
 def _rename_clashing_parts(conn: Connection, oid: int, owner: str) -> None:

@@ -342,6 +342,34 @@ def test_archiving_twice_does_not_collide_on_index_names(project: Project) -> No
         "SELECT count(*) FROM pg_tables WHERE schemaname = 'migration_rollback_archive'"
     )
     assert tables == 2
+    indexes = project.sql(
+        "SELECT indexname FROM pg_indexes WHERE schemaname = 'migration_rollback_archive'"
+    )
+    names = {r[0] for r in indexes}
+    assert {"items_pkey", "items_sku_key"} <= names  # the first archive's, as they were
+    assert len(names) == 4  # the second's renamed
+
+
+def test_parts_keep_their_names_where_the_archive_has_them_free(project: Project) -> None:
+    # An archive that already holds another table: only a name taken there is changed.
+    project.add(
+        "20251201000000_other", "CREATE TABLE public.other (id int);", "DROP TABLE public.other;\n"
+    )
+    assert project.execute("20251201000000_other", tag="first").returncode == 0
+    project.add(
+        "20251201000001_items",
+        "CREATE TABLE public.items (id serial PRIMARY KEY, sku text UNIQUE);",
+        "DROP TABLE public.items;\n",
+    )
+
+    run = project.execute("20251201000001_items", tag="second")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    parts = project.sql(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'migration_rollback_archive' AND c.relkind IN ('i', 'S') ORDER BY 1"
+    )
+    assert [r[0] for r in parts] == ["items_id_seq", "items_pkey", "items_sku_key"]
 
 
 def test_partitioned_table_moves_with_its_partitions(project: Project) -> None:
