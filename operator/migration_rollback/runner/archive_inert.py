@@ -25,48 +25,54 @@ from psycopg import sql
 from migration_rollback.runner.session import Connection
 
 # Each read gives the table (or index) it names as schema and name, after what it finds.
-_NAMED = (
+_NAMED = sql.SQL(
     "JOIN pg_catalog.pg_class c ON c.oid = {0} "
     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 )
 
 # Inherited columns follow their parent's DROP EXPRESSION (PostgreSQL refuses it on the child).
-_GENERATED_COLUMNS = f"""
-SELECT a.attname, n.nspname, c.relname FROM pg_catalog.pg_attribute a {_NAMED.format("a.attrelid")}
+_GENERATED_COLUMNS = sql.SQL("""
+SELECT a.attname, n.nspname, c.relname FROM pg_catalog.pg_attribute a {named}
 WHERE a.attrelid = ANY(%(m)s) AND a.attgenerated <> '' AND a.attinhcount = 0
   AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum
-"""
+""").format(named=_NAMED.format(sql.SQL("a.attrelid")))
 
-_CONSTRAINTS = "'pg_catalog.pg_constraint'::pg_catalog.regclass"
-_RELATIONS = "'pg_catalog.pg_class'::pg_catalog.regclass"
-_USES_USER_FUNCTION = """
+_CONSTRAINTS = sql.SQL("'pg_catalog.pg_constraint'::pg_catalog.regclass")
+_RELATIONS = sql.SQL("'pg_catalog.pg_class'::pg_catalog.regclass")
+_USES_USER_FUNCTION = sql.SQL("""
 EXISTS (SELECT FROM pg_catalog.pg_depend d
         JOIN pg_catalog.pg_proc p ON p.oid = d.refobjid
         WHERE d.classid = {0} AND d.objid = {1}
           AND d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
           AND p.pronamespace <> 'pg_catalog'::pg_catalog.regnamespace)
-"""
-_FUNCTION_CHECKS = f"""
+""")
+_FUNCTION_CHECKS = sql.SQL("""
 SELECT k.conrelid, k.conname, n.nspname, c.relname FROM pg_catalog.pg_constraint k
-{_NAMED.format("k.conrelid")}
+{named}
 WHERE k.conrelid = ANY(%(m)s) AND k.contype = 'c' AND k.coninhcount = 0
-  AND {_USES_USER_FUNCTION.format(_CONSTRAINTS, "k.oid")}
+  AND {uses}
 ORDER BY 1, 2
-"""
-_FUNCTION_INDEXES = f"""
+""").format(
+    named=_NAMED.format(sql.SQL("k.conrelid")),
+    uses=_USES_USER_FUNCTION.format(_CONSTRAINTS, sql.SQL("k.oid")),
+)
+_FUNCTION_INDEXES = sql.SQL("""
 SELECT i.indexrelid, n.nspname, c.relname FROM pg_catalog.pg_index i
-{_NAMED.format("i.indexrelid")}
+{named}
 WHERE i.indrelid = ANY(%(m)s)
   AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid)
-  AND {_USES_USER_FUNCTION.format(_RELATIONS, "i.indexrelid")}
+  AND {uses}
 ORDER BY 1
-"""
+""").format(
+    named=_NAMED.format(sql.SQL("i.indexrelid")),
+    uses=_USES_USER_FUNCTION.format(_RELATIONS, sql.SQL("i.indexrelid")),
+)
 
 # Columns of archived tables whose type is not built in (an enum, a domain, a composite or an
 # extension's type), with what to record of the type: PostgreSQL's description and, for an
 # enum, its labels. The rollback often drops that type next (it created it with the table).
-_FOREIGN_TYPED_COLUMNS = """
+_FOREIGN_TYPED_COLUMNS = sql.SQL("""
 SELECT a.attrelid, a.attnum, a.attname, tn.nspname, c.relname,
        pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(t.typname)
          || CASE WHEN t.oid <> at.oid THEN '[]' ELSE '' END,
@@ -86,27 +92,27 @@ JOIN pg_catalog.pg_namespace tn ON tn.oid = c.relnamespace
 WHERE a.attrelid = ANY(%(m)s) AND a.attnum > 0 AND NOT a.attisdropped
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
 ORDER BY a.attrelid, a.attnum
-"""
+""")
 
 # What on an archived table would stop a column changing type: CHECK, exclusion and foreign
 # key constraints on the column, indexes with an expression or predicate over it. A CHECK
 # comparing an enum column with the enum's literals cannot be rebuilt over text.
-_BLOCKING_CONSTRAINTS = """
+_BLOCKING_CONSTRAINTS = sql.SQL("""
 SELECT k.conrelid, a.attnum, k.conname FROM pg_catalog.pg_constraint k
 JOIN pg_catalog.pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = ANY(k.conkey)
 WHERE k.conrelid = ANY(%(m)s) AND k.contype IN ('c', 'x', 'f')
 ORDER BY k.conrelid, a.attnum, k.conname
-"""
-_BLOCKING_INDEXES = f"""
+""")
+_BLOCKING_INDEXES = sql.SQL("""
 SELECT DISTINCT i.indrelid, d.refobjsubid, i.indexrelid, n.nspname, c.relname
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
   AND d.objid = i.indexrelid AND d.refobjid = i.indrelid
-{_NAMED.format("i.indexrelid")}
+{named}
 WHERE i.indrelid = ANY(%(m)s) AND (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL)
   AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid)
 ORDER BY 1, 2, 3
-"""
+""").format(named=_NAMED.format(sql.SQL("i.indexrelid")))
 
 _FUNCTION_READS = (_GENERATED_COLUMNS, _FUNCTION_CHECKS, _FUNCTION_INDEXES)
 _TYPE_READS = (_FOREIGN_TYPED_COLUMNS, _BLOCKING_CONSTRAINTS, _BLOCKING_INDEXES)
@@ -150,7 +156,9 @@ def untype_columns(conn: Connection, oids: Sequence[int]) -> list[str]:
     return _apply(conn, changes)
 
 
-def _read(conn: Connection, oids: Sequence[int], queries: Sequence[str]) -> list[_Rows]:
+def _read(
+    conn: Connection, oids: Sequence[int], queries: Sequence[sql.SQL | sql.Composed]
+) -> list[_Rows]:
     with conn.pipeline():  # every read in one round trip
         cursors = [conn.execute(query, {"m": list(oids)}) for query in queries]
     return [cursor.fetchall() for cursor in cursors]
