@@ -48,7 +48,7 @@ from migration_rollback.runner.capture_catalog import (
     stamp_transaction,
 )
 from migration_rollback.runner.capture_plan import capture_specs
-from migration_rollback.runner.errors import PreconditionError
+from migration_rollback.runner.errors import DeferredStatementError, PreconditionError
 from migration_rollback.runner.history import applied_versions
 from migration_rollback.runner.relations import relation_exists
 from migration_rollback.runner.rollback_file import sha256_hex
@@ -318,11 +318,14 @@ class _Applier:
                 try:
                     conn.execute(stmt.text)
                 except psycopg.Error as exc:
-                    raise translate(
-                        exc,
-                        self.redactor,
-                        location=str(stmt.location),
-                        context="committed, but a statement that runs after COMMIT failed",
+                    # Never a retryable error: the history row is committed, so a second run
+                    # would skip this migration and the statement would never run.
+                    error = translate(exc, self.redactor, location=str(stmt.location))
+                    raise DeferredStatementError(
+                        "committed, but a statement that runs after COMMIT failed: "
+                        f"{error.message}; run it (and the ones after it) by hand",
+                        sqlstate=error.sqlstate,
+                        location=error.location,
                     ) from None
         finally:
             conn.autocommit = False

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
+from capture_support import apply
 from runner_support import TIMELINE, Project, schema_fingerprint, timeline_project
 
 pytestmark = pytest.mark.integration
@@ -19,6 +20,7 @@ LOCK_TIMEOUT = 4
 SQL_ERROR = 5
 CONNECTION_LOST = 8
 STATEMENT_TIMEOUT = 9
+DEFERRED_FAILED = 12
 INTERRUPTED = 13
 TRANSACTION_CONFLICT = 14
 
@@ -352,3 +354,22 @@ def waiting_on(project: Project, table: str) -> bool:
             [f"public.{table}"],
         )
     )
+
+
+def test_apply_statement_after_commit_failing_is_not_retryable(project: Project) -> None:
+    """`apply` runs CONCURRENTLY after COMMIT: the migration is recorded by then, so its
+    failure is exit 12 (run it by hand), never one a retry would skip silently."""
+    (project.migrations / "20251203000000_unique_email.sql").write_text(
+        "CREATE TABLE public.users (email text);\n"
+        "INSERT INTO public.users VALUES ('a@x'), ('a@x');\n"
+        "CREATE UNIQUE INDEX CONCURRENTLY users_email ON public.users (email);\n"
+    )
+
+    code, doc, out = apply(project)
+
+    assert code == DEFERRED_FAILED, out
+    assert doc["exit_code"] == DEFERRED_FAILED
+    assert doc["error"].startswith("committed, but a statement that runs after COMMIT failed")
+    assert "run it (and the ones after it) by hand" in doc["error"]
+    assert doc["committed"] == ["20251203000000"]
+    assert "20251203000000" in project.versions()
