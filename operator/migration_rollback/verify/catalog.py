@@ -51,9 +51,13 @@ def prepare_connection(conn: psycopg.Connection[Any]) -> None:
 
 
 @contextlib.contextmanager
-def reading(conn: psycopg.Connection[Any]) -> Iterator[None]:
-    """A pipeline with the settings catalog queries need, restored when it ends."""
+def reading(conn: psycopg.Connection[Any], before: Sequence[sql.Composed] = ()) -> Iterator[None]:
+    """A pipeline with the settings catalog queries need, restored when it ends. `before` run
+    first in the same round trip, under the session's own settings (a DROP there may fire a
+    migration's event trigger, which must not see the catalog reads' search_path)."""
     with conn.pipeline():
+        for statement in before:
+            conn.execute(statement, prepare=False)
         conn.execute(_ENTER, prepare=False)
         try:
             yield

@@ -168,9 +168,7 @@ class ShadowSession:
         if self.installed:
             notes.append("compared full snapshots: a stand-in extension was installed")
         elif self.capturing:
-            with catalog.reading(conn):
-                for statement in first:
-                    conn.execute(statement, prepare=False)
+            with catalog.reading(conn, before=first):
                 pending = capture.queue_check(conn, executed)
             check = pending.collect()
             if check.full_reason is None:

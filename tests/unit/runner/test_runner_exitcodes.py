@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from psycopg import errors as pg_errors
 
 from migration_rollback.errors import DatabaseUnavailableError, SourceLocation, SqlSyntaxError
+from migration_rollback.redact import Redactor
 from migration_rollback.runner.errors import (
     BackupError,
     ConnectionFailedError,
@@ -17,6 +19,7 @@ from migration_rollback.runner.errors import (
     is_retryable,
 )
 from migration_rollback.runner.exitcodes import ExitCode, exit_code_help
+from migration_rollback.runner.session import translate
 
 
 @pytest.mark.parametrize(
@@ -48,3 +51,18 @@ def test_codes_are_distinct_and_documented() -> None:
     text = exit_code_help()
     for code in ExitCode:
         assert f"{code.value:>3}  {code.name}: " in text
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (pg_errors.DeadlockDetected("deadlock detected"), ExitCode.TRANSACTION_CONFLICT),
+        (pg_errors.SerializationFailure("could not serialize"), ExitCode.TRANSACTION_CONFLICT),
+        (pg_errors.LockNotAvailable("lock timeout"), ExitCode.LOCK_TIMEOUT),
+        (pg_errors.DivisionByZero("division by zero"), ExitCode.SQL_ERROR),
+    ],
+)
+def test_server_errors_are_classified_by_sqlstate(error: Exception, code: ExitCode) -> None:
+    translated = translate(error, Redactor.none())
+    assert exit_code_for(translated) is code
+    assert is_retryable(translated) is code.retryable

@@ -41,7 +41,7 @@ class Inverse:
     recreates: ObjectRef | None = None  # the object the SQL recreates from an earlier migration
     # The parse tree of `sql` when it is the text of a statement already parsed (an earlier
     # migration's own): the safety belt has nothing new to check in it.
-    tree: Any = None
+    tree: Any = field(default=None, compare=False, repr=False)
 
 
 class CreatedObjects:
