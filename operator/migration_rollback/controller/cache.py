@@ -1,5 +1,6 @@
-"""The last state the watches showed of each rollback's Jobs and workloads (an informer's
-store, kept small): observations read from here instead of asking the API server each time.
+"""The last state the watches showed of each rollback's Jobs, workloads and their
+ReplicaSets (an informer's store, kept small): observations read from here instead of asking
+the API server each time.
 
 Entries come from watch events (controller.handlers) and from the answers to the controller's
 own writes, so a decision never sees the world from before its own last action. A write's
@@ -14,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from migration_rollback.kube.workloads import TEMPLATE_HASH_LABEL
+
 Key = tuple[str, str, str]  # namespace, kind, name
 
 
@@ -26,6 +29,37 @@ class WorkloadState:
     resource_version: str
     terminating: int | None = None  # status.terminatingReplicas, where the cluster reports it
     settled: bool = True  # its controller acted on its latest spec (observedGeneration)
+
+
+@dataclass(frozen=True)
+class ReplicaSetState:
+    """One of a Deployment's ReplicaSets: whether its controller can still create a pod."""
+
+    name: str
+    template_hash: str  # its pods' pod-template-hash label
+    desired: int
+    synced: bool  # its controller acted on its latest spec (observedGeneration)
+    resource_version: str
+
+
+def replica_set_state(obj: Mapping[str, Any]) -> ReplicaSetState:
+    meta, spec, status = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status") or {}
+    replicas = spec.get("replicas")
+    return ReplicaSetState(
+        name=str(meta.get("name")),
+        template_hash=str((meta.get("labels") or {}).get(TEMPLATE_HASH_LABEL) or ""),
+        desired=int(replicas if replicas is not None else 1),
+        synced=int(status.get("observedGeneration") or 0) >= int(meta.get("generation") or 0),
+        resource_version=str(meta.get("resourceVersion") or ""),
+    )
+
+
+def owner_deployment(obj: Mapping[str, Any]) -> str | None:
+    """The Deployment a ReplicaSet belongs to (its controller owner), if any."""
+    for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
+        if ref.get("kind") == "Deployment" and ref.get("controller"):
+            return str(ref.get("name"))
+    return None
 
 
 def _newer(new: str, old: str) -> bool:
@@ -57,6 +91,8 @@ class WatchCache:
         self._lock = threading.Lock()
         self._jobs: dict[Key, dict[str, Any]] = {}
         self._workloads: dict[Key, WorkloadState] = {}
+        # (namespace, "ReplicaSet", Deployment name) -> its ReplicaSets by name
+        self._sets: dict[Key, dict[str, ReplicaSetState]] = {}
 
     @staticmethod
     def _key(kind: str, obj: Mapping[str, Any]) -> Key:
@@ -100,6 +136,21 @@ class WatchCache:
                     settled=old.settled and replicas == old.desired,
                 )
 
+    def put_replica_set(self, deployment: str, obj: Mapping[str, Any], gone: bool = False) -> None:
+        meta, state = obj.get("metadata") or {}, replica_set_state(obj)
+        key = (str(meta.get("namespace")), "ReplicaSet", deployment)
+        with self._lock:
+            sets = self._sets.setdefault(key, {})
+            old = sets.get(state.name)
+            if gone:
+                sets.pop(state.name, None)
+            elif old is None or _newer(state.resource_version, old.resource_version):
+                sets[state.name] = state
+
+    def replica_sets(self, namespace: str, deployment: str) -> tuple[ReplicaSetState, ...]:
+        with self._lock:
+            return tuple(self._sets.get((namespace, "ReplicaSet", deployment), {}).values())
+
     def workload(self, namespace: str, kind: str, name: str) -> WorkloadState | None:
         with self._lock:
             return self._workloads.get((namespace, kind, name))
@@ -118,3 +169,4 @@ class WatchCache:
                 self._jobs.pop((namespace, "Job", name), None)
             for key in workloads:
                 self._workloads.pop(key, None)
+                self._sets.pop((key[0], "ReplicaSet", key[2]), None)
