@@ -107,26 +107,29 @@ def _hurry_pods(plan: Plan) -> None:
     is kept."""
     for key in plan.ctx.status.original_replicas:
         seen = plan.ctx.obs.workload(key)
-        if seen is None or seen.kind != "Deployment" or seen.desired or not seen.settled:
+        if seen is None or seen.kind != "Deployment" or seen.desired:
             continue
-        if hashes := hurried_replica_sets(seen.pod_groups, seen.replica_sets):
+        sets = seen.replica_sets
+        if hashes := hurried_replica_sets(seen.pod_groups, sets, seen.settled):
             plan.act(DeletePods(key, hashes))
 
 
 def hurried_replica_sets(
-    groups: tuple[PodGroup, ...], sets: tuple[ReplicaSetView, ...] = ()
+    groups: tuple[PodGroup, ...], sets: tuple[ReplicaSetView, ...] = (), settled: bool = True
 ) -> tuple[str, ...]:
     """The ReplicaSets with a pod not yet deleted whose spec is at 0 (the Deployment's
-    controller scaled them), or whose controller has begun deleting their pods (it saw the
-    zero: the sign when their watch is not read). A controller that has not yet seen the zero
-    could replace a deleted pod: the scale-down counts that pod and waits for the controller
-    to act on the zero (`pods_remaining`). Each ReplicaSet of a Deployment mid-rollout on its
-    own; pods without a pod-template-hash are no ReplicaSet's, and never hurried."""
+    controller scaled them: no need to wait for it to record that in its status), or, once
+    the Deployment's controller has acted on the scale, whose controller has begun deleting
+    their pods (it saw the zero: the sign when their watch is not read). A controller that
+    has not yet seen the zero could replace a deleted pod: the scale-down counts that pod and
+    waits for the controller to act on the zero (`pods_remaining`). Each ReplicaSet of a
+    Deployment mid-rollout on its own; pods without a pod-template-hash are no ReplicaSet's,
+    and never hurried."""
     zero = {s.template_hash for s in sets if s.desired == 0}
     return tuple(
         g.template_hash
         for g in groups
-        if g.template_hash and g.undeleted and (g.deleting or g.template_hash in zero)
+        if g.template_hash and g.undeleted and (g.template_hash in zero or (settled and g.deleting))
     )
 
 

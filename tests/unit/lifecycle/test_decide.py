@@ -420,6 +420,12 @@ CASES: dict[str, Case] = {
         phaseTransitionTime=EARLIER), obs(workloads=web(0, live=3, undeleted=2,
         settled=False)), "ScalingDown", (), 5.0,
     ),
+    "the Deployment's status not yet updated, its ReplicaSet at 0 already: its pods go": Case(
+        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
+        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=2, undeleted=2,
+        settled=False, sets=(ReplicaSetView("h1", 0, synced=False),))),
+        "ScalingDown", (a.DeletePods,), 5.0,
+    ),
     "a StatefulSet's pods stop in its own order: never deleted by the operator": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
         phaseTransitionTime=EARLIER), obs(workloads=web(0, live=3, undeleted=2,

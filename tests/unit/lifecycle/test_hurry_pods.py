@@ -73,6 +73,13 @@ def test_replica_sets_at_zero_are_hurried(
     assert hurried_replica_sets(groups, sets) == hurried
 
 
+def test_a_replica_set_at_zero_needs_no_settled_deployment_its_deleting_pods_do() -> None:
+    groups = (PodGroup("a", undeleted=1, deleting=1), PodGroup("b", undeleted=2))
+    sets = (ReplicaSetView("b", 0, synced=False),)
+    assert hurried_replica_sets(groups, sets, settled=False) == ("b",)
+    assert hurried_replica_sets(groups, sets, settled=True) == ("a", "b")
+
+
 def live(template_hash: str, deleting: bool) -> PodState:
     return PodState("p", "1", False, False, True, deleting, True, template_hash=template_hash)
 
