@@ -43,13 +43,12 @@ class ReplicaSetState:
 
 
 def replica_set_state(obj: Mapping[str, Any]) -> ReplicaSetState:
-    meta, spec, status = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status") or {}
-    replicas = spec.get("replicas")
+    meta = obj.get("metadata") or {}
     return ReplicaSetState(
         name=str(meta.get("name")),
         template_hash=str((meta.get("labels") or {}).get(TEMPLATE_HASH_LABEL) or ""),
-        desired=int(replicas if replicas is not None else 1),
-        synced=int(status.get("observedGeneration") or 0) >= int(meta.get("generation") or 0),
+        desired=_desired(obj),
+        synced=_synced(obj),
         resource_version=str(meta.get("resourceVersion") or ""),
     )
 
@@ -62,6 +61,18 @@ def owner_deployment(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _desired(obj: Mapping[str, Any]) -> int:
+    """spec.replicas, 1 when unset (the API's default)."""
+    replicas = (obj.get("spec") or {}).get("replicas")
+    return int(replicas if replicas is not None else 1)
+
+
+def _synced(obj: Mapping[str, Any]) -> bool:
+    """Its controller has acted on its latest spec (status.observedGeneration)."""
+    observed = (obj.get("status") or {}).get("observedGeneration")
+    return int(observed or 0) >= int((obj.get("metadata") or {}).get("generation") or 0)
+
+
 def _newer(new: str, old: str) -> bool:
     """resourceVersions are opaque, but etcd's are increasing integers; anything else wins."""
     if new.isdigit() and old.isdigit():
@@ -71,9 +82,8 @@ def _newer(new: str, old: str) -> bool:
 
 def workload_state(obj: Mapping[str, Any]) -> WorkloadState:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    replicas = spec.get("replicas")
     return WorkloadState(
-        desired=int(replicas if replicas is not None else 1),
+        desired=_desired(obj),
         ready=int(status.get("readyReplicas") or 0),
         current_pods=int(status.get("replicas") or 0),
         match_labels=dict((spec.get("selector") or {}).get("matchLabels") or {}),
@@ -81,8 +91,7 @@ def workload_state(obj: Mapping[str, Any]) -> WorkloadState:
         terminating=int(status["terminatingReplicas"])
         if status.get("terminatingReplicas") is not None
         else None,
-        settled=int(status.get("observedGeneration") or 0)
-        >= int((obj.get("metadata") or {}).get("generation") or 0),
+        settled=_synced(obj),
     )
 
 
