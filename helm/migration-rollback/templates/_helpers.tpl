@@ -83,8 +83,7 @@ are bound by one ClusterRole or by a Role per watched namespace. */}}
   verbs: [patch]
 - apiGroups: [apps]
   resources: [replicasets]
-  # Watched: a scaled-down Deployment's ReplicaSet at 0 lets its pods be deleted at once.
-  verbs: [get, list, watch]
+  verbs: [get, list]
 - apiGroups: [apps]
   resources: [deployments/scale, statefulsets/scale]
   verbs: [get, patch]

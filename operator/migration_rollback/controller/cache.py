@@ -1,6 +1,5 @@
-"""The last state the watches showed of each rollback's Jobs, workloads and their
-ReplicaSets (an informer's store, kept small): observations read from here instead of asking
-the API server each time.
+"""The last state the watches showed of each rollback's Jobs and workloads (an informer's
+store, kept small): observations read from here instead of asking the API server each time.
 
 Entries come from watch events (controller.handlers) and from the answers to the controller's
 own writes, so a decision never sees the world from before its own last action. A write's
@@ -14,8 +13,6 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from migration_rollback.kube.workloads import TEMPLATE_HASH_LABEL
 
 Key = tuple[str, str, str]  # namespace, kind, name
 
@@ -31,48 +28,6 @@ class WorkloadState:
     settled: bool = True  # its controller acted on its latest spec (observedGeneration)
 
 
-@dataclass(frozen=True)
-class ReplicaSetState:
-    """One of a Deployment's ReplicaSets: whether its controller can still create a pod."""
-
-    name: str
-    template_hash: str  # its pods' pod-template-hash label
-    desired: int
-    synced: bool  # its controller acted on its latest spec (observedGeneration)
-    resource_version: str
-
-
-def replica_set_state(obj: Mapping[str, Any]) -> ReplicaSetState:
-    meta = obj.get("metadata") or {}
-    return ReplicaSetState(
-        name=str(meta.get("name")),
-        template_hash=str((meta.get("labels") or {}).get(TEMPLATE_HASH_LABEL) or ""),
-        desired=_desired(obj),
-        synced=_synced(obj),
-        resource_version=str(meta.get("resourceVersion") or ""),
-    )
-
-
-def owner_deployment(obj: Mapping[str, Any]) -> str | None:
-    """The Deployment a ReplicaSet belongs to (its controller owner), if any."""
-    for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
-        if ref.get("kind") == "Deployment" and ref.get("controller"):
-            return str(ref.get("name"))
-    return None
-
-
-def _desired(obj: Mapping[str, Any]) -> int:
-    """spec.replicas, 1 when unset (the API's default)."""
-    replicas = (obj.get("spec") or {}).get("replicas")
-    return int(replicas if replicas is not None else 1)
-
-
-def _synced(obj: Mapping[str, Any]) -> bool:
-    """Its controller has acted on its latest spec (status.observedGeneration)."""
-    observed = (obj.get("status") or {}).get("observedGeneration")
-    return int(observed or 0) >= int((obj.get("metadata") or {}).get("generation") or 0)
-
-
 def _newer(new: str, old: str) -> bool:
     """resourceVersions are opaque, but etcd's are increasing integers; anything else wins."""
     if new.isdigit() and old.isdigit():
@@ -82,8 +37,9 @@ def _newer(new: str, old: str) -> bool:
 
 def workload_state(obj: Mapping[str, Any]) -> WorkloadState:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    replicas = spec.get("replicas")
     return WorkloadState(
-        desired=_desired(obj),
+        desired=int(replicas if replicas is not None else 1),
         ready=int(status.get("readyReplicas") or 0),
         current_pods=int(status.get("replicas") or 0),
         match_labels=dict((spec.get("selector") or {}).get("matchLabels") or {}),
@@ -91,7 +47,8 @@ def workload_state(obj: Mapping[str, Any]) -> WorkloadState:
         terminating=int(status["terminatingReplicas"])
         if status.get("terminatingReplicas") is not None
         else None,
-        settled=_synced(obj),
+        settled=int(status.get("observedGeneration") or 0)
+        >= int((obj.get("metadata") or {}).get("generation") or 0),
     )
 
 
@@ -100,8 +57,6 @@ class WatchCache:
         self._lock = threading.Lock()
         self._jobs: dict[Key, dict[str, Any]] = {}
         self._workloads: dict[Key, WorkloadState] = {}
-        # (namespace, "ReplicaSet", Deployment name) -> its ReplicaSets by name
-        self._sets: dict[Key, dict[str, ReplicaSetState]] = {}
 
     @staticmethod
     def _key(kind: str, obj: Mapping[str, Any]) -> Key:
@@ -145,21 +100,6 @@ class WatchCache:
                     settled=old.settled and replicas == old.desired,
                 )
 
-    def put_replica_set(self, deployment: str, obj: Mapping[str, Any], gone: bool = False) -> None:
-        meta, state = obj.get("metadata") or {}, replica_set_state(obj)
-        key = (str(meta.get("namespace")), "ReplicaSet", deployment)
-        with self._lock:
-            sets = self._sets.setdefault(key, {})
-            old = sets.get(state.name)
-            if gone:
-                sets.pop(state.name, None)
-            elif old is None or _newer(state.resource_version, old.resource_version):
-                sets[state.name] = state
-
-    def replica_sets(self, namespace: str, deployment: str) -> tuple[ReplicaSetState, ...]:
-        with self._lock:
-            return tuple(self._sets.get((namespace, "ReplicaSet", deployment), {}).values())
-
     def workload(self, namespace: str, kind: str, name: str) -> WorkloadState | None:
         with self._lock:
             return self._workloads.get((namespace, kind, name))
@@ -178,4 +118,3 @@ class WatchCache:
                 self._jobs.pop((namespace, "Job", name), None)
             for key in workloads:
                 self._workloads.pop(key, None)
-                self._sets.pop((key[0], "ReplicaSet", key[2]), None)

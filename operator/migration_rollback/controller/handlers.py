@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import kopf
 
 from migration_rollback import api
-from migration_rollback.controller.cache import WatchCache, owner_deployment
+from migration_rollback.controller.cache import WatchCache
 from migration_rollback.controller.events import EventPoster
 from migration_rollback.controller.flow import RollbackFlow, Stopped
 from migration_rollback.controller.interpreter import restore_on_delete
@@ -145,22 +145,6 @@ def workload_changed(event: kopf.RawEvent, resource: kopf.Resource, **_: Any) ->
                 Context.cache.forget(kind, obj)
             else:
                 Context.cache.put_workload(kind, obj)
-            waker = Context.wakers.get((flow_namespace, flow_name))
-            if waker is not None:
-                waker.set()
-
-
-@kopf.on.event("apps", "v1", "replicasets")
-def replica_set_changed(event: kopf.RawEvent, **_: Any) -> None:
-    """A ReplicaSet of a Deployment a flow scales changed: once it is at 0, its pods can be
-    deleted without waiting for its controller (controller.observe, lifecycle.phase_window).
-    One shared watch, kept only for the Deployments being acted on."""
-    obj = event.get("object") or {}
-    namespace = str((obj.get("metadata") or {}).get("namespace"))
-    deployment = owner_deployment(obj)
-    for (flow_namespace, flow_name), flow in list(Context.flows.items()):
-        if flow_namespace == namespace and ("Deployment", deployment) in flow.watched:
-            Context.cache.put_replica_set(str(deployment), obj, event.get("type") == "DELETED")
             waker = Context.wakers.get((flow_namespace, flow_name))
             if waker is not None:
                 waker.set()

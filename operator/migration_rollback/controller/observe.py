@@ -18,7 +18,7 @@ from typing import Any
 
 from migration_rollback import conninfo
 from migration_rollback.controller import podwatch
-from migration_rollback.controller.cache import ReplicaSetState, WatchCache, WorkloadState
+from migration_rollback.controller.cache import WatchCache, WorkloadState
 from migration_rollback.jobresult import JobResult
 from migration_rollback.kube import jobs, leases, sources, workloads
 from migration_rollback.kube.client import Clients
@@ -33,7 +33,6 @@ from migration_rollback.lifecycle.observation import (
     Observation,
     PodEnd,
     PodGroup,
-    ReplicaSetView,
     RevisionView,
     WorkloadView,
 )
@@ -270,8 +269,7 @@ class Observer:
             self.cache.put_workload(w.kind, workloads.read(self.clients, self.namespace, w))
             state = self.cache.workload(self.namespace, w.kind, w.name)
         assert state is not None  # just stored
-        sets = self.cache.replica_sets(self.namespace, w.name) if counted else ()
-        live, groups = self.live_pods(state, sets) if counted else (None, ())
+        live, groups = self.live_pods(state) if counted else (None, ())
         return WorkloadView(
             key,
             state.desired,
@@ -281,17 +279,10 @@ class Observer:
             live_pods=live,
             settled=state.settled,
             pod_groups=groups,
-            replica_sets=tuple(
-                ReplicaSetView(r.template_hash, r.desired, r.synced)
-                for r in sets
-                if w.kind == "Deployment"
-            ),
             kind=w.kind,
         )
 
-    def live_pods(
-        self, state: WorkloadState, sets: tuple[ReplicaSetState, ...] = ()
-    ) -> tuple[int | None, tuple[PodGroup, ...]]:
+    def live_pods(self, state: WorkloadState) -> tuple[int | None, tuple[PodGroup, ...]]:
         """The workload's pods not yet gone, terminating ones included (they may still
         write), and their counts by ReplicaSet: from a watch of its selector's pods,
         listed once when it starts. Without the watch (it broke), from the workload's status:
@@ -303,20 +294,13 @@ class Observer:
         pods = self.pods.pods(selector, listed=True)
         if pods is not None:
             live = [p for p in pods if not p.ended]
-            if not live and not self.pods.reached(selector, _newest(sets)):
-                return self.listed_pods(state), ()
             return len(live), podwatch.pod_groups(live)
         if state.desired or state.current_pods or state.terminating:
             return None, ()
         if state.terminating is not None:
             return 0, ()
-        return self.listed_pods(state), ()
-
-    def listed_pods(self, state: WorkloadState) -> int:
-        """A list is as of now: none left means none, even a pod a ReplicaSet made (in place
-        of one the operator deleted) just before its controller saw the zero, which the pod
-        watch, a stream of its own, may not have delivered yet when the ReplicaSet's did."""
-        return workloads.pods_matching(self.clients, self.namespace, dict(state.match_labels))
+        found = workloads.pods_matching(self.clients, self.namespace, dict(state.match_labels))
+        return found, ()
 
     def first_look(self, base: Observation, spec: RollbackSpec) -> Observation:
         try:
@@ -384,14 +368,6 @@ class Observer:
         )
         self.memory.trackers[check.name] = tracker
         return tracker
-
-
-def _newest(sets: tuple[ReplicaSetState, ...]) -> str:
-    """The newest version among the ReplicaSets at 0 ("0" for none: any watch is past it)."""
-    versions = [
-        int(r.resource_version) for r in sets if r.desired == 0 and r.resource_version.isdigit()
-    ]
-    return str(max(versions, default=0))
 
 
 def _with(base: Observation, **fields: Any) -> Observation:

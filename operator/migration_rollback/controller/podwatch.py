@@ -122,13 +122,6 @@ class PodWatch:
         with self._lock:
             return tuple(self._pods.values())
 
-    def reached(self, version: str) -> bool:
-        """Its pods are as of `version` or later (etcd's revisions are one sequence over every
-        kind, so an event of another watch can be placed against this one's)."""
-        with self._lock:
-            mine = self._version or ""
-        return mine.isdigit() and version.isdigit() and int(mine) >= int(version)
-
     def _list(self) -> str:
         found = self.clients.core.list_namespaced_pod(self.namespace, label_selector=self.selector)
         with self._lock:
@@ -167,7 +160,6 @@ class PodWatch:
             meta = obj.get("metadata") or {}
             version = str(meta.get("resourceVersion") or version or "")
             with self._lock:
-                self._version = version
                 if event.get("type") == "DELETED":
                     self._pods.pop(str(meta.get("name")), None)
                 else:
@@ -207,11 +199,6 @@ class PodWatches:
             self._broken.add(selector)
             return None
         return found.pods()
-
-    def reached(self, selector: str, version: str) -> bool:
-        """The selector's watch shows its pods as of `version` or later."""
-        found = self._watches.get(selector)
-        return found is not None and found.synced and found.reached(version)
 
     def keep_only_used(self) -> None:
         """After an observation: stop the watches it did not read."""

@@ -48,16 +48,6 @@ class PodGroup:
 
 
 @dataclass(frozen=True)
-class ReplicaSetView:
-    """One of a Deployment's ReplicaSets, as its watch last showed it: at 0 and `synced`, its
-    controller creates no pod any more, even in place of one deleted under it."""
-
-    template_hash: str
-    desired: int
-    synced: bool = True  # its controller acted on its latest spec (observedGeneration)
-
-
-@dataclass(frozen=True)
 class WorkloadView:
     """One selected workload, as its last watch event (or a read) showed it."""
 
@@ -69,7 +59,6 @@ class WorkloadView:
     live_pods: int | None = None  # its pods not yet gone (terminating ones count); None: uncounted
     settled: bool = True  # its controller acted on its latest spec (observedGeneration)
     pod_groups: tuple[PodGroup, ...] = ()  # the live pods by ReplicaSet (when counted)
-    replica_sets: tuple[ReplicaSetView, ...] = ()  # a Deployment's, those the watch showed
     kind: str = "Deployment"
 
 

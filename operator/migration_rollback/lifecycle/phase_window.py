@@ -20,7 +20,7 @@ from migration_rollback.lifecycle.actions import (
 )
 from migration_rollback.lifecycle.ending import downtime_metrics, finish, success_message
 from migration_rollback.lifecycle.health import Verdict
-from migration_rollback.lifecycle.observation import PodGroup, ReplicaSetView, WorkloadView
+from migration_rollback.lifecycle.observation import PodGroup
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
 from migration_rollback.lifecycle.record import Context, Plan, iso
 
@@ -85,52 +85,34 @@ def _scale_down(plan: Plan) -> None:
 def pods_remaining(ctx: Context) -> int | None:
     """The scaled-down workloads' pods not yet gone (terminating ones count: they may still
     write), as counted from their pods, not the workloads' status (which lags the pods). None
-    until each workload is at 0 and its controller, and that of each ReplicaSet seen at 0,
-    has acted on that (no new pod can come), or while its pods are not counted."""
+    until each workload is at 0 and its controller has acted on that (no new pod can come),
+    or while its pods are not counted."""
     views = [ctx.obs.workload(key) for key in ctx.status.original_replicas]
     counts = [v.live_pods for v in views if v is not None and not v.desired and v.settled]
-    if len(counts) < len(views) or None in counts or not all(map(_sets_settled, views)):
+    if len(counts) < len(views) or None in counts:
         return None
     return sum(c for c in counts if c is not None)
 
 
-def _sets_settled(view: WorkloadView | None) -> bool:
-    """Each ReplicaSet seen at 0 has had its controller act on the zero: one that has not may
-    still create a pod in place of one the operator deleted (`_hurry_pods`)."""
-    return view is None or all(s.synced for s in view.replica_sets if s.desired == 0)
-
-
 def _hurry_pods(plan: Plan) -> None:
-    """A Deployment at 0: the pods of each of its ReplicaSets at 0 are deleted now rather
-    than when that ReplicaSet's controller gets to them (its rate-limited client: seconds with
-    many at once). Not a StatefulSet's pods: they stop in order, one at a time, and that order
-    is kept."""
+    """A Deployment at 0: the pods of each ReplicaSet whose controller has begun deleting
+    them are deleted now rather than at that controller's rate-limited pace. Only then: a pod
+    deleted before its ReplicaSet's controller has seen the zero would be replaced, and the
+    first pod it deletes shows it has (the Deployment's controller acting on the scale does
+    not, nor does another ReplicaSet's pod mid-rollout: each ReplicaSet is synced on its own).
+    Not a StatefulSet's pods: they stop in order, one at a time, and that order is kept."""
     for key in plan.ctx.status.original_replicas:
         seen = plan.ctx.obs.workload(key)
-        if seen is None or seen.kind != "Deployment" or seen.desired:
+        if seen is None or seen.kind != "Deployment" or seen.desired or not seen.settled:
             continue
-        sets = seen.replica_sets
-        if hashes := hurried_replica_sets(seen.pod_groups, sets, seen.settled):
+        if hashes := hurried_replica_sets(seen.pod_groups):
             plan.act(DeletePods(key, hashes))
 
 
-def hurried_replica_sets(
-    groups: tuple[PodGroup, ...], sets: tuple[ReplicaSetView, ...] = (), settled: bool = True
-) -> tuple[str, ...]:
-    """The ReplicaSets with a pod not yet deleted whose spec is at 0 (the Deployment's
-    controller scaled them: no need to wait for it to record that in its status), or, once
-    the Deployment's controller has acted on the scale, whose controller has begun deleting
-    their pods (it saw the zero: the sign when their watch is not read). A controller that
-    has not yet seen the zero could replace a deleted pod: the scale-down counts that pod and
-    waits for the controller to act on the zero (`pods_remaining`). Each ReplicaSet of a
-    Deployment mid-rollout on its own; pods without a pod-template-hash are no ReplicaSet's,
-    and never hurried."""
-    zero = {s.template_hash for s in sets if s.desired == 0}
-    return tuple(
-        g.template_hash
-        for g in groups
-        if g.template_hash and g.undeleted and (g.template_hash in zero or (settled and g.deleting))
-    )
+def hurried_replica_sets(groups: tuple[PodGroup, ...]) -> tuple[str, ...]:
+    """The ReplicaSets with a pod being deleted (their controller saw the zero) and a pod
+    not yet: pods without a pod-template-hash are no ReplicaSet's, and never hurried."""
+    return tuple(g.template_hash for g in groups if g.template_hash and g.deleting and g.undeleted)
 
 
 def _record_replicas(plan: Plan) -> None:

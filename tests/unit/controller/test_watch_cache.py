@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from migration_rollback.controller.cache import WatchCache, owner_deployment, workload_state
+from migration_rollback.controller.cache import WatchCache, workload_state
 
 
 def deployment(version: str, replicas: int, ready: int = 0, **status: Any) -> dict[str, Any]:
@@ -97,59 +97,3 @@ def test_our_own_scale_is_not_settled_until_a_watch_event_says_so() -> None:
     state = cache.workload("shop", "Deployment", "web")
     assert state is not None
     assert (state.desired, state.settled) == (0, False)
-
-
-def replica_set(
-    version: str, replicas: int, generation: int, observed: int, owner: str = "web"
-) -> dict[str, Any]:
-    return {
-        "metadata": {
-            "namespace": "shop",
-            "name": f"{owner}-h1",
-            "resourceVersion": version,
-            "generation": generation,
-            "labels": {"app": "web", "pod-template-hash": "h1"},
-            "ownerReferences": [{"kind": "Deployment", "name": owner, "controller": True}],
-        },
-        "spec": {"replicas": replicas},
-        "status": {"observedGeneration": observed},
-    }
-
-
-def test_a_replica_set_at_zero_is_synced_once_its_controller_observed_that_generation() -> None:
-    cache = WatchCache()
-    cache.put_replica_set("web", replica_set("20", 0, generation=3, observed=2))
-    (state,) = cache.replica_sets("shop", "web")
-    assert (state.template_hash, state.desired, state.synced) == ("h1", 0, False)
-    cache.put_replica_set("web", replica_set("22", 0, generation=3, observed=3))
-    cache.put_replica_set("web", replica_set("21", 0, generation=3, observed=2))  # late event
-    (state,) = cache.replica_sets("shop", "web")
-    assert (state.synced, state.resource_version) == (True, "22")
-
-
-def test_replica_sets_are_kept_per_deployment_and_forgotten_with_the_rollback() -> None:
-    cache = WatchCache()
-    cache.put_replica_set("web", replica_set("5", 0, 1, 1))
-    cache.put_replica_set("api", replica_set("6", 1, 1, 1, owner="api"))
-    assert [s.name for s in cache.replica_sets("shop", "web")] == ["web-h1"]
-    cache.forget_rollback("shop", [], [("shop", "Deployment", "web")])
-    assert cache.replica_sets("shop", "web") == ()
-    assert len(cache.replica_sets("shop", "api")) == 1
-    cache.put_replica_set("api", replica_set("7", 1, 1, 1, owner="api"), gone=True)
-    assert cache.replica_sets("shop", "api") == ()
-
-
-@pytest.mark.parametrize(
-    ("refs", "owner"),
-    [
-        ([{"kind": "Deployment", "name": "web", "controller": True}], "web"),
-        ([{"kind": "Deployment", "name": "web"}], None),
-        ([{"kind": "Rollout", "name": "web", "controller": True}], None),
-        ([], None),
-    ],
-    ids=["its Deployment", "not its controller", "another kind's", "a bare ReplicaSet"],
-)
-def test_only_a_deployment_controlling_a_replica_set_owns_it(
-    refs: list[dict[str, Any]], owner: str | None
-) -> None:
-    assert owner_deployment({"metadata": {"ownerReferences": refs}}) == owner

@@ -27,7 +27,6 @@ from migration_rollback.lifecycle.observation import (
     Observation,
     PodEnd,
     PodGroup,
-    ReplicaSetView,
     RevisionView,
     WorkloadView,
 )
@@ -135,7 +134,6 @@ def web(
     undeleted: int = 0,
     kind: str = "Deployment",
     groups: tuple[PodGroup, ...] | None = None,
-    sets: tuple[ReplicaSetView, ...] = (),
 ) -> tuple[WorkloadView, ...]:
     """One ReplicaSet's pods ("h1") unless `groups` says otherwise."""
     if groups is None:
@@ -143,7 +141,7 @@ def web(
     return (
         WorkloadView(
             "web", desired, ready, pods, live_pods=live, settled=settled,
-            pod_groups=groups, kind=kind, replica_sets=sets,
+            pod_groups=groups, kind=kind,
         ),
     )  # fmt: skip
 
@@ -375,41 +373,6 @@ CASES: dict[str, Case] = {
         phaseTransitionTime=EARLIER), obs(workloads=web(0, live=2, undeleted=2)),
         "ScalingDown", (), 5.0,
     ),
-    "its ReplicaSet at 0 (the Deployment's controller scaled it): its pods go at once, "
-    "before that ReplicaSet's controller gets to them": Case(
-        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
-        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=2, undeleted=2,
-        sets=(ReplicaSetView("h1", 0, synced=False),))), "ScalingDown", (a.DeletePods,), 5.0,
-    ),
-    "its ReplicaSet still at 2 in the watch: not deleted (it would replace them)": Case(
-        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
-        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=2, undeleted=2,
-        sets=(ReplicaSetView("h1", 2),))), "ScalingDown", (), 5.0,
-    ),
-    "mid-rollout, one ReplicaSet at 0: only its pods go": Case(
-        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
-        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=4, groups=(
-            PodGroup("old", undeleted=2), PodGroup("new", undeleted=2)),
-        sets=(ReplicaSetView("old", 0, synced=False), ReplicaSetView("new", 2)))),
-        "ScalingDown", (a.DeletePods,), 5.0,
-    ),
-    "no pod left, but a ReplicaSet at 0 not yet acted on by its controller: it may still "
-    "replace a pod the operator deleted, so the Job waits": Case(
-        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
-        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=0,
-        sets=(ReplicaSetView("h1", 0, synced=False),))), "ScalingDown", (), 5.0,
-    ),
-    "no pod left and each ReplicaSet at 0 acted on: the Job starts": Case(
-        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)]),
-        obs(workloads=web(0, live=0, sets=(ReplicaSetView("h1", 0),
-        ReplicaSetView("h0", 0)))), "RollingBack", (P, a.CreateJob, E), 10.0,
-    ),
-    "a ReplicaSet the Deployment has not scaled yet (stale watch) does not stand in the "
-    "way of a settled Deployment with no pod": Case(
-        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)]),
-        obs(workloads=web(0, live=0, sets=(ReplicaSetView("h1", 2, synced=False),))),
-        "RollingBack", (P, a.CreateJob, E), 10.0,
-    ),
     "every pod already being deleted: nothing to hurry": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
         phaseTransitionTime=EARLIER), obs(workloads=web(0, live=2, undeleted=0)),
@@ -419,12 +382,6 @@ CASES: dict[str, Case] = {
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
         phaseTransitionTime=EARLIER), obs(workloads=web(0, live=3, undeleted=2,
         settled=False)), "ScalingDown", (), 5.0,
-    ),
-    "the Deployment's status not yet updated, its ReplicaSet at 0 already: its pods go": Case(
-        spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
-        phaseTransitionTime=EARLIER), obs(workloads=web(0, live=2, undeleted=2,
-        settled=False, sets=(ReplicaSetView("h1", 0, synced=False),))),
-        "ScalingDown", (a.DeletePods,), 5.0,
     ),
     "a StatefulSet's pods stop in its own order: never deleted by the operator": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],

@@ -1,7 +1,6 @@
-"""Which pods the scale-down deletes early (pure: no API server): only those of ReplicaSets at
-0 in their own spec, or whose own controller has begun deleting, since a ReplicaSet still
-above 0 replaces a pod deleted under it; each of a Deployment's ReplicaSets mid-rollout on its
-own."""
+"""Which pods the scale-down deletes early (pure: no API server): only those of ReplicaSets
+whose own controller has begun deleting, since a ReplicaSet that has not seen the zero yet
+replaces a pod deleted under it; each of a Deployment's ReplicaSets mid-rollout on its own."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ import pytest
 
 from migration_rollback.controller.podwatch import PodState, pod_groups
 from migration_rollback.kube.workloads import replica_set_pods_selector
-from migration_rollback.lifecycle.observation import PodGroup, ReplicaSetView
+from migration_rollback.lifecycle.observation import PodGroup
 from migration_rollback.lifecycle.phase_window import hurried_replica_sets
 
 
@@ -40,44 +39,6 @@ def test_only_replica_sets_whose_controller_began_are_hurried(
     groups: tuple[PodGroup, ...], hurried: tuple[str, ...]
 ) -> None:
     assert hurried_replica_sets(groups) == hurried
-
-
-@pytest.mark.parametrize(
-    ("groups", "sets", "hurried"),
-    [
-        ((PodGroup("a", undeleted=2),), (ReplicaSetView("a", 0, synced=False),), ("a",)),
-        ((PodGroup("a", undeleted=2),), (ReplicaSetView("a", 0),), ("a",)),
-        ((PodGroup("a", undeleted=2),), (ReplicaSetView("a", 2),), ()),
-        ((PodGroup("a", undeleted=2),), (ReplicaSetView("b", 0),), ()),
-        ((PodGroup("a", deleting=2),), (ReplicaSetView("a", 0),), ()),
-        (
-            (PodGroup("old", undeleted=1), PodGroup("new", undeleted=2)),
-            (ReplicaSetView("old", 0), ReplicaSetView("new", 3)),
-            ("old",),
-        ),
-        ((PodGroup("", undeleted=1),), (ReplicaSetView("", 0),), ()),
-    ],
-    ids=[
-        "at 0, its controller not yet acted: the pods go now",
-        "at 0 and acted on",
-        "still at 2 in the watch: it would replace them",
-        "another ReplicaSet at 0: not this one's pods",
-        "at 0, all already being deleted: nothing left to hurry",
-        "mid-rollout: the set at 0 goes, the other not",
-        "pods without a pod-template-hash are no ReplicaSet's",
-    ],
-)
-def test_replica_sets_at_zero_are_hurried(
-    groups: tuple[PodGroup, ...], sets: tuple[ReplicaSetView, ...], hurried: tuple[str, ...]
-) -> None:
-    assert hurried_replica_sets(groups, sets) == hurried
-
-
-def test_a_replica_set_at_zero_needs_no_settled_deployment_its_deleting_pods_do() -> None:
-    groups = (PodGroup("a", undeleted=1, deleting=1), PodGroup("b", undeleted=2))
-    sets = (ReplicaSetView("b", 0, synced=False),)
-    assert hurried_replica_sets(groups, sets, settled=False) == ("b",)
-    assert hurried_replica_sets(groups, sets, settled=True) == ("a", "b")
 
 
 def live(template_hash: str, deleting: bool) -> PodState:
