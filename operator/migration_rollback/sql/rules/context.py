@@ -13,7 +13,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from pglast.enums.parsenodes import DropBehavior
+
 from migration_rollback.sql import kinds
+from migration_rollback.sql._ast import ast, make
 from migration_rollback.sql.compose import (
     EMPTY,
     SQL,
@@ -39,8 +42,9 @@ class Inverse:
     manual: ManualItem | None = None
     notes: tuple[str, ...] = ()
     recreates: ObjectRef | None = None  # the object the SQL recreates from an earlier migration
-    # The parse tree of `sql` when it is the text of a statement already parsed (an earlier
-    # migration's own): the safety belt has nothing new to check in it.
+    # The parse tree of `sql` when it is known without parsing it: the text of a statement
+    # already parsed (an earlier migration's own), or a DROP made from the same parts as its
+    # text (`drop`). The safety belt has nothing new to check in it.
     tree: Any = None
 
 
@@ -219,6 +223,15 @@ def nothing(reason: str) -> Inverse:
     return Inverse(notes=(reason,))
 
 
+def drop(ref: ObjectRef, *, concurrently: bool = False, notes: tuple[str, ...] = ()) -> Inverse:
+    """`DROP <kind> IF EXISTS …` of exactly this object, with its parse tree when made here."""
+    return Inverse(
+        drop_sql(ref, concurrently=concurrently),
+        notes=notes,
+        tree=drop_tree(ref, concurrently=concurrently),
+    )
+
+
 def drop_sql(ref: ObjectRef, *, concurrently: bool = False) -> str:
     """`DROP <kind> IF EXISTS …` of exactly this object, never CASCADE."""
     keyword = SQL(kinds.KINDS[ref.kind].keyword)
@@ -227,6 +240,30 @@ def drop_sql(ref: ObjectRef, *, concurrently: bool = False) -> str:
         return sql("DROP {} IF EXISTS {} ON {}", keyword, Identifier(ref.name), on)
     how = SQL(" CONCURRENTLY") if concurrently else EMPTY
     return sql("DROP {}{} IF EXISTS {}{}", keyword, how, name_of(ref), arguments(ref))
+
+
+def drop_tree(ref: ObjectRef, *, concurrently: bool = False) -> Any:
+    """The tree pglast parses `drop_sql(ref)` into, from the same parts, where the grammar
+    names the object by its dotted name alone (relations; triggers, policies and rules on
+    their table): the commonest rollback statement then needs no parse. None for the other
+    kinds (a type's TypeName, a routine's argument types): the safety belt parses those."""
+    kind = kinds.KINDS[ref.kind]
+    parts: tuple[str | None, ...]
+    if kind.on_table and ref.table:
+        parts, concurrently = (ref.schema, ref.table, ref.name), False
+    elif kind.relation and not ref.table and ref.args is None:
+        parts = (ref.schema, ref.name)
+    else:
+        return None
+    names = tuple(make(ast.String, sval=part) for part in parts if part)
+    return make(
+        ast.DropStmt,
+        objects=(names,),
+        removeType=kind.object_type,
+        behavior=DropBehavior.DROP_RESTRICT,
+        missing_ok=True,
+        concurrent=concurrently,
+    )
 
 
 # --- ALTER TABLE subcommands ----------------------------------------------------------------
