@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from pglast.enums.parsenodes import AlterTableType as AT
 from pglast.enums.parsenodes import DropBehavior
 
 from migration_rollback.sql import kinds
@@ -276,7 +277,7 @@ class Subcommand:
     cmd: Any
     rel: ObjectRef  # the relation altered
     kind: kinds.ObjectKind  # what the statement says it is: TABLE, VIEW…
-    prefix: Composable  # `ALTER TABLE [IF EXISTS] s.t`
+    if_exists: bool  # ALTER … IF EXISTS
     ctx: Context
 
     @property
@@ -304,9 +305,66 @@ class Subcommand:
         """The column as this migration has left it so far."""
         return self.ctx.moment(self.schema, self.rel.name, str(self.cmd.name))
 
+    @property
+    def prefix(self) -> Composable:
+        """`ALTER TABLE [IF EXISTS] s.t`"""
+        if_exists = SQL(" IF EXISTS") if self.if_exists else EMPTY
+        return SQL("ALTER {}{} {}").format(SQL(self.kind.keyword), if_exists, name_of(self.rel))
+
     def statement(self, template: str, *args: Composable) -> str:
         """`<prefix> <template>`: a statement on the same relation."""
         return sql("{} " + template, self.prefix, *args)
+
+    def undo(self, subtype: AT, name: str | None = None, notes: tuple[str, ...] = ()) -> Inverse:
+        """`<prefix> <one of WORDS>` naming `name`, with the tree pglast parses it into."""
+        template, missing_ok = WORDS[subtype]
+        prefix = self.prefix
+        text = sql("{} " + template, prefix, *(() if name is None else (Identifier(name),)))
+        cmd = make(
+            ast.AlterTableCmd,
+            subtype=subtype,
+            name=name,
+            num=0,
+            behavior=DropBehavior.DROP_RESTRICT,
+            missing_ok=missing_ok,
+            recurse=False,
+        )
+        at = len(prefix.as_string()) - len(name_of(self.rel).as_string())  # where the name is
+        rel = make(
+            ast.RangeVar,
+            schemaname=self.rel.schema or None,
+            relname=self.rel.name,
+            inh=True,
+            relpersistence="p",
+            location=at,
+        )
+        tree = make(
+            ast.AlterTableStmt,
+            relation=rel,
+            cmds=(cmd,),
+            objtype=self.kind.object_type,
+            missing_ok=self.if_exists,
+        )
+        return Inverse(text, notes=notes, tree=tree)
+
+
+# Subcommands an undo writes as fixed words and at most one name (a column, constraint or
+# trigger): the template and whether it says IF EXISTS. `Subcommand.undo` writes both its
+# text and its tree from here, so the safety belt needs no parse of them.
+WORDS: dict[AT, tuple[str, bool]] = {
+    AT.AT_DropColumn: ("DROP COLUMN IF EXISTS {}", True),
+    AT.AT_DropConstraint: ("DROP CONSTRAINT IF EXISTS {}", True),
+    AT.AT_ColumnDefault: ("ALTER COLUMN {} DROP DEFAULT", False),
+    AT.AT_SetNotNull: ("ALTER COLUMN {} SET NOT NULL", False),
+    AT.AT_DropNotNull: ("ALTER COLUMN {} DROP NOT NULL", False),
+    AT.AT_DropIdentity: ("ALTER COLUMN {} DROP IDENTITY IF EXISTS", True),
+    AT.AT_EnableTrig: ("ENABLE TRIGGER {}", False),
+    AT.AT_DisableTrig: ("DISABLE TRIGGER {}", False),
+    AT.AT_EnableRowSecurity: ("ENABLE ROW LEVEL SECURITY", False),
+    AT.AT_DisableRowSecurity: ("DISABLE ROW LEVEL SECURITY", False),
+    AT.AT_ForceRowSecurity: ("FORCE ROW LEVEL SECURITY", False),
+    AT.AT_NoForceRowSecurity: ("NO FORCE ROW LEVEL SECURITY", False),
+}
 
 
 SubRule = Callable[[Subcommand], Iterator[Inverse]]

@@ -1,18 +1,20 @@
-"""A DROP the rules compose comes with its parse tree for the safety belt (no parse of it):
-that tree must be exactly what pglast parses the composed text into, for every kind and
-every way of naming the object."""
+"""A DROP or an ALTER … subcommand the rules compose comes with its parse tree for the safety
+belt (no parse of it): that tree must be exactly what pglast parses the composed text into,
+for every kind and every way of naming the object."""
 
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pglast
 import pytest
+from pglast.enums.parsenodes import AlterTableType as AT
 
 from migration_rollback.sql import kinds
 from migration_rollback.sql.generator import checked_statement
 from migration_rollback.sql.model import ObjectRef
-from migration_rollback.sql.rules.context import drop, drop_tree
+from migration_rollback.sql.rules.context import WORDS, Context, Subcommand, drop, drop_tree
 from migration_rollback.sql.touched import touched_names
 
 # Bare, upper case, a reserved word, a space and a quote, an unreserved keyword.
@@ -66,3 +68,32 @@ def test_relations_and_objects_on_a_table_get_their_tree(kind: str) -> None:
 @pytest.mark.parametrize("kind", ["type", "domain", "function", "schema", "extension"])
 def test_kinds_named_otherwise_are_left_to_the_safety_belt(kind: str) -> None:
     assert drop_tree(ObjectRef(kind, "x", None if kinds.KINDS[kind].schemaless else "s")) is None
+
+
+_RELATIONS = [k for k in kinds.KINDS.values() if k.relation]
+_ALTERS = [
+    pytest.param(
+        kind, subtype, schema, if_exists, id=f"{kind.name}-{subtype.name}-{schema}-{if_exists}"
+    )
+    for kind in _RELATIONS
+    for subtype in WORDS
+    for schema in _SCHEMAS
+    for if_exists in (False, True)
+]
+
+
+@pytest.mark.parametrize(("kind", "subtype", "schema", "if_exists"), _ALTERS)
+def test_an_alter_subcommand_tree_is_pglast_parse_of_its_text(
+    kind: kinds.ObjectKind, subtype: AT, schema: str | None, if_exists: bool
+) -> None:
+    for table, name in zip(_NAMES, reversed(_NAMES), strict=True):
+        rel = ObjectRef(kind.name, table, schema)
+        sub = Subcommand(None, rel, kind, if_exists, Context(history=None))
+        named = "{}" in WORDS[subtype][0]
+        inverse = sub.undo(subtype, name if named else None)
+        assert inverse.sql is not None
+        (parsed,) = pglast.parse_sql(inverse.sql)
+        stmt: Any = parsed.stmt
+        assert inverse.tree == stmt
+        assert inverse.tree.relation.location == stmt.relation.location
+        assert touched_names(inverse.tree) == touched_names(checked_statement(inverse.sql).node)
