@@ -14,7 +14,7 @@ from pglast.enums.parsenodes import AlterTableType as AT
 from migration_rollback.sql import kinds
 from migration_rollback.sql.generator import checked_statement
 from migration_rollback.sql.model import ObjectRef
-from migration_rollback.sql.rules.context import WORDS, Context, Subcommand, drop, drop_tree
+from migration_rollback.sql.rules.context import WORDS, Context, Subcommand, drop
 from migration_rollback.sql.touched import touched_names
 
 # Bare, upper case, a reserved word, a space and a quote, an unreserved keyword.
@@ -54,20 +54,30 @@ def test_a_composed_drop_tree_is_pglast_parse_of_its_text(
     assert inverse.sql is not None
     (parsed,) = pglast.parse_sql(inverse.sql)
     assert inverse.tree == parsed.stmt
+    assert _locations(inverse.tree) == _locations(parsed.stmt)
     # What coverage and ordering read of it: the same as from the belt's own parse.
     assert touched_names(inverse.tree) == touched_names(checked_statement(inverse.sql).node)
 
 
 @pytest.mark.parametrize("kind", ["table", "view", "materialized view", "index", "sequence",
-                                  "foreign table", "policy", "trigger", "rule"])  # fmt: skip
+                                  "foreign table", "policy", "trigger", "rule", "type",
+                                  "domain"])  # fmt: skip
 def test_relations_and_objects_on_a_table_get_their_tree(kind: str) -> None:
     ref = ObjectRef(kind, "x", "public", table="t" if kinds.KINDS[kind].on_table else None)
-    assert drop_tree(ref) is not None
+    assert drop(ref).tree is not None
 
 
-@pytest.mark.parametrize("kind", ["type", "domain", "function", "schema", "extension"])
-def test_kinds_named_otherwise_are_left_to_the_safety_belt(kind: str) -> None:
-    assert drop_tree(ObjectRef(kind, "x", None if kinds.KINDS[kind].schemaless else "s")) is None
+@pytest.mark.parametrize(
+    "ref",
+    [
+        ObjectRef("function", "f", "s", args="integer"),
+        ObjectRef("schema", "s"),
+        ObjectRef("extension", "x"),
+        ObjectRef("type", "int"),  # a bare type name may be a built-in's alias
+    ],
+)
+def test_kinds_named_otherwise_are_left_to_the_safety_belt(ref: ObjectRef) -> None:
+    assert drop(ref).tree is None
 
 
 _RELATIONS = [k for k in kinds.KINDS.values() if k.relation]
@@ -97,3 +107,15 @@ def test_an_alter_subcommand_tree_is_pglast_parse_of_its_text(
         assert inverse.tree == stmt
         assert inverse.tree.relation.location == stmt.relation.location
         assert touched_names(inverse.tree) == touched_names(checked_statement(inverse.sql).node)
+
+
+def _locations(node: Any) -> list[int]:
+    """Every `location` in a tree, in walk order (node equality leaves them out)."""
+    if isinstance(node, tuple):
+        return [at for item in node for at in _locations(item)]
+    if not isinstance(node, pglast.ast.Node):
+        return []
+    own = [node.location] if "location" in node else []
+    return own + [
+        at for name in node if name != "location" for at in _locations(getattr(node, name))
+    ]

@@ -226,11 +226,8 @@ def nothing(reason: str) -> Inverse:
 
 def drop(ref: ObjectRef, *, concurrently: bool = False, notes: tuple[str, ...] = ()) -> Inverse:
     """`DROP <kind> IF EXISTS …` of exactly this object, with its parse tree when made here."""
-    return Inverse(
-        drop_sql(ref, concurrently=concurrently),
-        notes=notes,
-        tree=drop_tree(ref, concurrently=concurrently),
-    )
+    text = drop_sql(ref, concurrently=concurrently)
+    return Inverse(text, notes=notes, tree=drop_tree(ref, text, concurrently=concurrently))
 
 
 def drop_sql(ref: ObjectRef, *, concurrently: bool = False) -> str:
@@ -243,28 +240,39 @@ def drop_sql(ref: ObjectRef, *, concurrently: bool = False) -> str:
     return sql("DROP {}{} IF EXISTS {}{}", keyword, how, name_of(ref), arguments(ref))
 
 
-def drop_tree(ref: ObjectRef, *, concurrently: bool = False) -> Any:
-    """The tree pglast parses `drop_sql(ref)` into, from the same parts, where the grammar
-    names the object by its dotted name alone (relations; triggers, policies and rules on
-    their table): the commonest rollback statement then needs no parse. None for the other
-    kinds (a type's TypeName, a routine's argument types): the safety belt parses those."""
+def drop_tree(ref: ObjectRef, text: str, *, concurrently: bool = False) -> Any:
+    """The tree pglast parses `text` (`drop_sql(ref)`) into, from the same parts, where the
+    grammar names the object by its dotted name alone (relations; triggers, policies and
+    rules on their table; a schema's type or domain, a TypeName): the commonest rollback
+    statements then need no parse. None for the other kinds (a routine's argument types):
+    the safety belt parses those."""
     kind = kinds.KINDS[ref.kind]
     parts: tuple[str | None, ...]
     if kind.on_table and ref.table:
         parts, concurrently = (ref.schema, ref.table, ref.name), False
-    elif kind.relation and not ref.table and ref.args is None:
+    elif ref.table or ref.args is not None:
+        return None
+    elif kind.relation or (ref.kind in _TYPE_KINDS and ref.schema):
         parts = (ref.schema, ref.name)
     else:
         return None
     names = tuple(make(ast.String, sval=part) for part in parts if part)
+    named: Any = names
+    if ref.kind in _TYPE_KINDS:  # a bare name could be a built-in's alias: `int` is int4
+        at = len(text) - len(name_of(ref).as_string())
+        named = make(ast.TypeName, names=names, setof=False, pct_type=False, typemod=-1,
+                     location=at)  # fmt: skip
     return make(
         ast.DropStmt,
-        objects=(names,),
+        objects=(named,),
         removeType=kind.object_type,
         behavior=DropBehavior.DROP_RESTRICT,
         missing_ok=True,
         concurrent=concurrently,
     )
+
+
+_TYPE_KINDS = frozenset({"type", "domain"})  # named by a TypeName in DROP
 
 
 # --- ALTER TABLE subcommands ----------------------------------------------------------------
