@@ -31,7 +31,8 @@ def _refs(kind: kinds.ObjectKind) -> list[ObjectRef]:
     if kind.schemaless:
         return [ObjectRef(kind.name, name) for name in _NAMES]
     refs = [ObjectRef(kind.name, n, s) for n, s in itertools.product(_NAMES, _SCHEMAS)]
-    return [*refs, ObjectRef(kind.name, "f", "public", args="integer, text")]
+    with_args = [ObjectRef(kind.name, n, "public", args=a) for n in _NAMES for a in ("", "int")]
+    return refs + with_args
 
 
 _DROPPABLE = [k for k in kinds.KINDS.values() if k.object_type is not None and k.name != "column"]
@@ -61,9 +62,10 @@ def test_a_composed_drop_tree_is_pglast_parse_of_its_text(
 
 @pytest.mark.parametrize("kind", ["table", "view", "materialized view", "index", "sequence",
                                   "foreign table", "policy", "trigger", "rule", "type",
-                                  "domain"])  # fmt: skip
+                                  "domain", "function", "procedure"])  # fmt: skip
 def test_relations_and_objects_on_a_table_get_their_tree(kind: str) -> None:
-    ref = ObjectRef(kind, "x", "public", table="t" if kinds.KINDS[kind].on_table else None)
+    table = "t" if kinds.KINDS[kind].on_table else None
+    ref = ObjectRef(kind, "x", "public", table=table, args="" if "function" in kind else None)
     assert drop(ref).tree is not None
 
 
@@ -71,6 +73,7 @@ def test_relations_and_objects_on_a_table_get_their_tree(kind: str) -> None:
     "ref",
     [
         ObjectRef("function", "f", "s", args="integer"),
+        ObjectRef("aggregate", "a", "s", args=""),
         ObjectRef("schema", "s"),
         ObjectRef("extension", "x"),
         ObjectRef("type", "int"),  # a bare type name may be a built-in's alias

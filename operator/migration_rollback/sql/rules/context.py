@@ -243,16 +243,16 @@ def drop_sql(ref: ObjectRef, *, concurrently: bool = False) -> str:
 def drop_tree(ref: ObjectRef, text: str, *, concurrently: bool = False) -> Any:
     """The tree pglast parses `text` (`drop_sql(ref)`) into, from the same parts, where the
     grammar names the object by its dotted name alone (relations; triggers, policies and
-    rules on their table; a schema's type or domain, a TypeName): the commonest rollback
-    statements then need no parse. None for the other kinds (a routine's argument types):
-    the safety belt parses those."""
+    rules on their table; a schema's type or domain, a TypeName; a routine without
+    arguments): the commonest rollback statements then need no parse. None for the others
+    (a routine's argument types, how pglast spells them): the safety belt parses those."""
     kind = kinds.KINDS[ref.kind]
     parts: tuple[str | None, ...]
     if kind.on_table and ref.table:
         parts, concurrently = (ref.schema, ref.table, ref.name), False
-    elif ref.table or ref.args is not None:
-        return None
-    elif kind.relation or (ref.kind in _TYPE_KINDS and ref.schema):
+    elif ref.table or not (ref.args is None or (ref.args == "" and ref.kind in _ROUTINE_KINDS)):
+        return None  # argument types: only a parse knows how pglast spells them
+    elif kind.relation or ref.kind in _ROUTINE_KINDS or (ref.kind in _TYPE_KINDS and ref.schema):
         parts = (ref.schema, ref.name)
     else:
         return None
@@ -262,6 +262,8 @@ def drop_tree(ref: ObjectRef, text: str, *, concurrently: bool = False) -> Any:
         at = len(text) - len(name_of(ref).as_string())
         named = make(ast.TypeName, names=names, setof=False, pct_type=False, typemod=-1,
                      location=at)  # fmt: skip
+    elif ref.kind in _ROUTINE_KINDS:  # `f()`, or `f` when the arguments are not given
+        named = make(ast.ObjectWithArgs, objname=names, args_unspecified=ref.args is None)
     return make(
         ast.DropStmt,
         objects=(named,),
@@ -273,6 +275,7 @@ def drop_tree(ref: ObjectRef, text: str, *, concurrently: bool = False) -> Any:
 
 
 _TYPE_KINDS = frozenset({"type", "domain"})  # named by a TypeName in DROP
+_ROUTINE_KINDS = frozenset({"function", "procedure"})  # by an ObjectWithArgs
 
 
 # --- ALTER TABLE subcommands ----------------------------------------------------------------
