@@ -49,6 +49,10 @@ def test_batched_belt_gives_each_statement_as_parsed_alone() -> None:
     assert _key(checked_statements(GENERATED)) == _key([checked_statement(s) for s in GENERATED])
 
 
+def test_a_rollback_whose_trees_are_all_known_checks_nothing() -> None:
+    assert checked_statements([]) == []
+
+
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
