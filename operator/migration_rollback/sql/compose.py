@@ -64,7 +64,7 @@ class Composed(Composable):
         self.parts = tuple(parts)
 
     def as_string(self) -> str:
-        return "".join(p.as_string() for p in self.parts)
+        return "".join([p.as_string() for p in self.parts])  # a list joins faster
 
 
 _FORMATTER = string.Formatter()
@@ -125,7 +125,7 @@ class Identifier(Composable):
         self.names = names
 
     def as_string(self) -> str:
-        return ".".join(quote_ident(n) for n in self.names)
+        return ".".join([quote_ident(n) for n in self.names])
 
 
 class Literal(Composable):

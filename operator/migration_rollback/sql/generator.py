@@ -79,6 +79,8 @@ def checked_statements(sqls: Sequence[str]) -> list[Statement]:
     Each text is first checked to be exactly one statement by the C parser alone; when one is
     not (or needs clean-up), each is checked on its own, which says which and why.
     """
+    if not sqls:
+        return []  # every statement's tree is known: nothing new to parse
     batch = parse_single_statements(sqls, "<generated>")
     return batch if batch is not None else [checked_statement(sql) for sql in sqls]
 

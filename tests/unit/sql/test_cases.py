@@ -42,6 +42,12 @@ def test_generated_rollback_matches_case(case: Path) -> None:
     expected = [normalize(s.text) for s in parse_script(parts.get("rollback", "")).statements]
     assert [normalize(s.sql or "") for s in plan.sql_steps] == expected
 
+    # Each step's tree (the safety belt's parse, or one made with its text) is pglast's parse.
+    for step in plan.sql_steps:
+        assert step.parsed is not None
+        assert step.sql is not None
+        assert (step.parsed.node,) == tuple(raw.stmt for raw in parse_sql(step.sql)), step.sql
+
     wanted_manual = parts.get("manual", "").split()
     assert [str(item.need) for _, item in plan.manual_items] == wanted_manual
 

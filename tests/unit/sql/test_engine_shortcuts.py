@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pglast
 import pytest
 from pglast.stream import RawStream
 from pglast.visitors import Visitor, populate_ancestors
@@ -21,8 +22,10 @@ from migration_rollback.sql._ast import ast, make
 from migration_rollback.sql.checks import order_findings
 from migration_rollback.sql.classify import classify
 from migration_rollback.sql.generator import build_history, checked_statement, checked_statements
+from migration_rollback.sql.inverse import Context, invert
 from migration_rollback.sql.names import deparse
 from migration_rollback.sql.parse import parse_single_statements
+from migration_rollback.sql.touched import touched_names
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.sql"))
 
@@ -44,6 +47,10 @@ def _key(statements: list) -> list:
 
 def test_batched_belt_gives_each_statement_as_parsed_alone() -> None:
     assert _key(checked_statements(GENERATED)) == _key([checked_statement(s) for s in GENERATED])
+
+
+def test_a_rollback_whose_trees_are_all_known_checks_nothing() -> None:
+    assert checked_statements([]) == []
 
 
 @pytest.mark.parametrize(
@@ -226,3 +233,25 @@ def test_a_node_made_from_parsed_parts_is_what_pglast_makes(text: str) -> None:
 def test_a_node_made_with_a_field_it_has_not_is_refused() -> None:
     with pytest.raises(TypeError, match="CommentStmt has no field nope"):
         make(ast.CommentStmt, comment="x", nope=1)
+
+
+PRINTED = [  # each undone by SQL printed from a tree the rule made (the belt parses none)
+    *FLIPPED[:5],
+    "create table public.t (c int); comment on column public.t.c is 'x';",
+    "create schema s; comment on schema s is 'y';",
+    "create table public.t (c int); comment on table public.t is 'it''s';",
+]
+
+
+@pytest.mark.parametrize("text", PRINTED)
+def test_sql_printed_from_a_made_tree_keeps_it_and_it_is_pglast_parse(text: str) -> None:
+    ctx = Context(history=None)
+    made = [i for st in parse_script(text).statements for i in invert(st, ctx) if i.sql]
+    printed = [i for i in made if not str(i.sql).startswith("DROP ")]
+    assert printed
+    for inverse in printed:
+        assert inverse.tree is not None
+        assert inverse.sql is not None
+        (parsed,) = pglast.parse_sql(inverse.sql)
+        assert inverse.tree == parsed.stmt
+        assert touched_names(inverse.tree) == touched_names(checked_statement(inverse.sql).node)

@@ -16,7 +16,7 @@ from pglast.enums.parsenodes import AlterTableType as AT
 
 from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.compose import EMPTY, SQL, Identifier, name_of
+from migration_rollback.sql.compose import SQL, name_of
 from migration_rollback.sql.created import constraint_name
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import relation
@@ -36,9 +36,7 @@ from migration_rollback.sql.rules.context import (
 def alter_table(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     rel = relation(node.relation, ctx.default_schema)
     kind = kinds.relation_of_type(node.objtype)
-    if_exists = SQL(" IF EXISTS") if node.missing_ok else EMPTY
-    prefix = SQL("ALTER {}{} {}").format(SQL(kind.keyword), if_exists, name_of(rel))
-    subs = [Subcommand(cmd, rel, kind, prefix, ctx) for cmd in node.cmds or ()]
+    subs = [Subcommand(cmd, rel, kind, bool(node.missing_ok), ctx) for cmd in node.cmds or ()]
     pieces = [list(RULES[sub.cmd.subtype](sub)) for sub in subs]
     for piece in reversed(pieces):
         yield from piece
@@ -51,7 +49,7 @@ def _add_constraint(sub: Subcommand) -> Iterator[Inverse]:
     name = constraint_name(sub.rel.name, sub.cmd.def_)
     derived = f"constraint name {name} derived as PostgreSQL names it"
     notes = () if sub.cmd.def_.conname else (derived,)
-    yield Inverse(sub.statement("DROP CONSTRAINT IF EXISTS {}", Identifier(name)), notes=notes)
+    yield sub.undo(AT.AT_DropConstraint, name, notes)
 
 
 def _drop_constraint(sub: Subcommand) -> Iterator[Inverse]:
@@ -76,16 +74,16 @@ def _drop_constraint(sub: Subcommand) -> Iterator[Inverse]:
 class _Switch:
     """A row level security switch: its opposite, and the history's record of the flag."""
 
-    back: str
+    back: AT
     flag: str  # the History set that holds the tables with the flag on
     sets: bool  # whether the subcommand turns the flag on
 
 
 _RLS: dict[AT, _Switch] = {
-    AT.AT_EnableRowSecurity: _Switch("DISABLE ROW LEVEL SECURITY", "rls_enabled", True),
-    AT.AT_DisableRowSecurity: _Switch("ENABLE ROW LEVEL SECURITY", "rls_enabled", False),
-    AT.AT_ForceRowSecurity: _Switch("NO FORCE ROW LEVEL SECURITY", "rls_forced", True),
-    AT.AT_NoForceRowSecurity: _Switch("FORCE ROW LEVEL SECURITY", "rls_forced", False),
+    AT.AT_EnableRowSecurity: _Switch(AT.AT_DisableRowSecurity, "rls_enabled", True),
+    AT.AT_DisableRowSecurity: _Switch(AT.AT_EnableRowSecurity, "rls_enabled", False),
+    AT.AT_ForceRowSecurity: _Switch(AT.AT_NoForceRowSecurity, "rls_forced", True),
+    AT.AT_NoForceRowSecurity: _Switch(AT.AT_ForceRowSecurity, "rls_forced", False),
 }
 
 
@@ -95,17 +93,16 @@ def _row_security(sub: Subcommand) -> Iterator[Inverse]:
     if history is not None and (table in getattr(history, switch.flag)) == switch.sets:
         yield nothing(f"row level security on {sub.rel.qualified} was already so")
     else:
-        yield Inverse(sub.statement("{}", SQL(switch.back)))
+        yield sub.undo(switch.back)
 
 
 def _trigger_switch(sub: Subcommand) -> Iterator[Inverse]:
-    back = "DISABLE" if sub.cmd.subtype == AT.AT_EnableTrig else "ENABLE"
-    column = sub.column if sub.cmd.name else EMPTY
-    yield Inverse(sub.statement("{} TRIGGER {}", SQL(back), column))
+    back = AT.AT_DisableTrig if sub.cmd.subtype == AT.AT_EnableTrig else AT.AT_EnableTrig
+    yield sub.undo(back, sub.cmd.name)
 
 
 def _add_identity(sub: Subcommand) -> Iterator[Inverse]:
-    yield Inverse(sub.statement("ALTER COLUMN {} DROP IDENTITY IF EXISTS", sub.column))
+    yield sub.undo(AT.AT_DropIdentity, str(sub.cmd.name))
 
 
 def _change_owner(sub: Subcommand) -> Iterator[Inverse]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from pglast.enums.parsenodes import DropBehavior
 from pglast.enums.parsenodes import ObjectType as OT
 
 from migration_rollback.sql import kinds
@@ -95,7 +96,7 @@ def _flipped(grant: Any, objects: Any, **extra: Any) -> Any:
         privileges=grant.privileges,
         grantees=grant.grantees,
         grant_option=False,
-        behavior=None,
+        behavior=DropBehavior.DROP_RESTRICT,
         **extra,
     )
 
@@ -106,7 +107,7 @@ def grant(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     notes: tuple[str, ...] = ()
     if not node.is_grant:
         notes = ("re-grants what was revoked; if it was never granted, remove this line",)
-    yield Inverse(deparse(flipped), notes=notes)
+    yield Inverse(deparse(flipped), notes=notes, tree=flipped)
 
 
 def grant_role(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
@@ -117,15 +118,15 @@ def grant_role(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         is_grant=not node.is_grant,
         opt=None,
         grantor=node.grantor,
-        behavior=None,
+        behavior=DropBehavior.DROP_RESTRICT,
     )
-    yield Inverse(deparse(flipped))
+    yield Inverse(deparse(flipped), tree=flipped)
 
 
 def default_privileges(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     action = _flipped(node.action, node.action.objects)
     flipped = make(ast.AlterDefaultPrivilegesStmt, options=node.options, action=action)
-    yield Inverse(deparse(flipped))
+    yield Inverse(deparse(flipped), tree=flipped)
 
 
 # --- COMMENT --------------------------------------------------------------------------------
@@ -155,22 +156,24 @@ def _made_without_comment(ref: ObjectRef, history: History) -> bool:
     return ref.kind not in _COMMENTED_BY_CREATE and history.knows(_table_of(ref))
 
 
-def _comment_sql(node: Any, text: str | None) -> str:
-    return deparse(make(ast.CommentStmt, objtype=node.objtype, object=node.object, comment=text))
+def _comment(node: Any, text: str | None, note: str) -> Inverse:
+    """`COMMENT ON <the same object> IS <text>`, printed from its tree (which the safety belt
+    then needs no parse to know)."""
+    tree = make(ast.CommentStmt, objtype=node.objtype, object=node.object, comment=text)
+    return Inverse(deparse(tree), notes=(note,), tree=tree)
 
 
 def comment(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     ref = comment_target(node, ctx.default_schema)
     if _comment_on_new_object(ref, ctx):
-        yield Inverse(_comment_sql(node, None), notes=("the object is new in this migration",))
+        yield _comment(node, None, "the object is new in this migration")
         return
     history = ctx.history
     if history is not None and ref is not None and ref.key in history.comments:
-        restored = _comment_sql(node, history.comments[ref.key])
-        yield Inverse(restored, notes=("restores the comment set by an earlier migration",))
+        restored = history.comments[ref.key]
+        yield _comment(node, restored, "restores the comment set by an earlier migration")
     elif history is not None and ref is not None and _made_without_comment(ref, history):
-        reset = _comment_sql(node, None)
-        yield Inverse(reset, notes=("earlier migrations created it without a comment",))
+        yield _comment(node, None, "earlier migrations created it without a comment")
     else:
         yield manual(
             ManualNeed.PRIOR_DEFINITION,

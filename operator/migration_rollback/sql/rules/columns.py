@@ -14,7 +14,7 @@ from pglast.enums.parsenodes import AlterTableType as AT
 
 from migration_rollback.sql import casts
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.compose import EMPTY, SQL, Identifier
+from migration_rollback.sql.compose import EMPTY, SQL
 from migration_rollback.sql.created import ColumnState
 from migration_rollback.sql.model import ManualNeed, ObjectRef
 from migration_rollback.sql.names import deparse
@@ -46,7 +46,7 @@ def add_column(sub: Subcommand) -> Iterator[Inverse]:
     if sub.cmd.missing_ok and history is None:
         notes += (maybe_existed(ref),)
     sub.ctx.created_here.add(ref)
-    yield Inverse(sub.statement("DROP COLUMN IF EXISTS {}", Identifier(name)), notes=notes)
+    yield sub.undo(AT.AT_DropColumn, name, notes)
 
 
 def drop_column(sub: Subcommand) -> Iterator[Inverse]:
@@ -119,7 +119,7 @@ def _type_back(
     note = f"previous type {prior}; rewrites the table"
     column = sub.column
     if with_default:
-        yield Inverse(sub.statement("ALTER COLUMN {} DROP DEFAULT", column), notes=(note,))
+        yield sub.undo(AT.AT_ColumnDefault, str(sub.cmd.name), (note,))
     expression = casts.cast_back(column, new_type, prior)
     yield Inverse(
         sub.statement("ALTER COLUMN {} TYPE {} USING {}", column, SQL(prior), expression),
@@ -139,15 +139,15 @@ def _takes_from_sequence(default: Any) -> bool:
 def set_default(sub: Subcommand) -> Iterator[Inverse]:
     moment, cmd = sub.moment(), sub.cmd
     prior = moment.default_before(sub.state)
-    drop_default = sub.statement("ALTER COLUMN {} DROP DEFAULT", sub.column)
+    drop_default = sub.undo(AT.AT_ColumnDefault, str(cmd.name))
     if sub.table_is_new and _takes_from_sequence(cmd.def_):
         # pg_dump's order: the sequence is made after the table, so the rollback drops it
         # first; the default must let go of it before then.
-        yield Inverse(drop_default)
+        yield drop_default
     elif sub.table_is_new:
         yield nothing(_NEW_HERE)
     elif prior is None:
-        yield Inverse(drop_default)
+        yield drop_default
     elif prior is not UNKNOWN:
         yield Inverse(sub.statement("ALTER COLUMN {} SET DEFAULT {}", sub.column, SQL(prior)))
     else:
@@ -177,6 +177,5 @@ def nullability(sub: Subcommand) -> Iterator[Inverse]:
     elif was_not_null == sets:
         yield nothing(f"{where} nullability was already so")
     else:
-        back = SQL("SET NOT NULL" if was_not_null else "DROP NOT NULL")
-        yield Inverse(sub.statement("ALTER COLUMN {} {}", sub.column, back))
+        yield sub.undo(AT.AT_SetNotNull if was_not_null else AT.AT_DropNotNull, str(sub.cmd.name))
     moment.not_null = sets

@@ -13,7 +13,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from pglast.enums.parsenodes import AlterTableType as AT
+from pglast.enums.parsenodes import DropBehavior
+
 from migration_rollback.sql import kinds
+from migration_rollback.sql._ast import ast, make
 from migration_rollback.sql.compose import (
     EMPTY,
     SQL,
@@ -39,8 +43,9 @@ class Inverse:
     manual: ManualItem | None = None
     notes: tuple[str, ...] = ()
     recreates: ObjectRef | None = None  # the object the SQL recreates from an earlier migration
-    # The parse tree of `sql` when it is the text of a statement already parsed (an earlier
-    # migration's own): the safety belt has nothing new to check in it.
+    # The parse tree of `sql` when it is known without parsing it: the text of a statement
+    # already parsed (an earlier migration's own), or a DROP made from the same parts as its
+    # text (`drop`). The safety belt has nothing new to check in it.
     tree: Any = field(default=None, compare=False, repr=False)
 
 
@@ -219,6 +224,12 @@ def nothing(reason: str) -> Inverse:
     return Inverse(notes=(reason,))
 
 
+def drop(ref: ObjectRef, *, concurrently: bool = False, notes: tuple[str, ...] = ()) -> Inverse:
+    """`DROP <kind> IF EXISTS …` of exactly this object, with its parse tree when made here."""
+    text = drop_sql(ref, concurrently=concurrently)
+    return Inverse(text, notes=notes, tree=drop_tree(ref, text, concurrently=concurrently))
+
+
 def drop_sql(ref: ObjectRef, *, concurrently: bool = False) -> str:
     """`DROP <kind> IF EXISTS …` of exactly this object, never CASCADE."""
     keyword = SQL(kinds.KINDS[ref.kind].keyword)
@@ -227,6 +238,44 @@ def drop_sql(ref: ObjectRef, *, concurrently: bool = False) -> str:
         return sql("DROP {} IF EXISTS {} ON {}", keyword, Identifier(ref.name), on)
     how = SQL(" CONCURRENTLY") if concurrently else EMPTY
     return sql("DROP {}{} IF EXISTS {}{}", keyword, how, name_of(ref), arguments(ref))
+
+
+def drop_tree(ref: ObjectRef, text: str, *, concurrently: bool = False) -> Any:
+    """The tree pglast parses `text` (`drop_sql(ref)`) into, from the same parts, where the
+    grammar names the object by its dotted name alone (relations; triggers, policies and
+    rules on their table; a schema's type or domain, a TypeName; a routine without
+    arguments): the commonest rollback statements then need no parse. None for the others
+    (a routine's argument types, how pglast spells them): the safety belt parses those."""
+    kind = kinds.KINDS[ref.kind]
+    parts: tuple[str | None, ...]
+    if kind.on_table and ref.table:
+        parts, concurrently = (ref.schema, ref.table, ref.name), False
+    elif ref.table or not (ref.args is None or (ref.args == "" and ref.kind in _ROUTINE_KINDS)):
+        return None  # argument types: only a parse knows how pglast spells them
+    elif kind.relation or ref.kind in _ROUTINE_KINDS or (ref.kind in _TYPE_KINDS and ref.schema):
+        parts = (ref.schema, ref.name)
+    else:
+        return None
+    names = tuple(make(ast.String, sval=part) for part in parts if part)
+    named: Any = names
+    if ref.kind in _TYPE_KINDS:  # a bare name could be a built-in's alias: `int` is int4
+        at = len(text) - len(name_of(ref).as_string())
+        named = make(ast.TypeName, names=names, setof=False, pct_type=False, typemod=-1,
+                     location=at)  # fmt: skip
+    elif ref.kind in _ROUTINE_KINDS:  # `f()`, or `f` when the arguments are not given
+        named = make(ast.ObjectWithArgs, objname=names, args_unspecified=ref.args is None)
+    return make(
+        ast.DropStmt,
+        objects=(named,),
+        removeType=kind.object_type,
+        behavior=DropBehavior.DROP_RESTRICT,
+        missing_ok=True,
+        concurrent=concurrently,
+    )
+
+
+_TYPE_KINDS = frozenset({"type", "domain"})  # named by a TypeName in DROP
+_ROUTINE_KINDS = frozenset({"function", "procedure"})  # by an ObjectWithArgs
 
 
 # --- ALTER TABLE subcommands ----------------------------------------------------------------
@@ -239,7 +288,7 @@ class Subcommand:
     cmd: Any
     rel: ObjectRef  # the relation altered
     kind: kinds.ObjectKind  # what the statement says it is: TABLE, VIEW…
-    prefix: Composable  # `ALTER TABLE [IF EXISTS] s.t`
+    if_exists: bool  # ALTER … IF EXISTS
     ctx: Context
 
     @property
@@ -267,9 +316,66 @@ class Subcommand:
         """The column as this migration has left it so far."""
         return self.ctx.moment(self.schema, self.rel.name, str(self.cmd.name))
 
+    @property
+    def prefix(self) -> Composable:
+        """`ALTER TABLE [IF EXISTS] s.t`"""
+        if_exists = SQL(" IF EXISTS") if self.if_exists else EMPTY
+        return SQL("ALTER {}{} {}").format(SQL(self.kind.keyword), if_exists, name_of(self.rel))
+
     def statement(self, template: str, *args: Composable) -> str:
         """`<prefix> <template>`: a statement on the same relation."""
         return sql("{} " + template, self.prefix, *args)
+
+    def undo(self, subtype: AT, name: str | None = None, notes: tuple[str, ...] = ()) -> Inverse:
+        """`<prefix> <one of WORDS>` naming `name`, with the tree pglast parses it into."""
+        template, missing_ok = WORDS[subtype]
+        prefix = self.prefix
+        text = sql("{} " + template, prefix, *(() if name is None else (Identifier(name),)))
+        cmd = make(
+            ast.AlterTableCmd,
+            subtype=subtype,
+            name=name,
+            num=0,
+            behavior=DropBehavior.DROP_RESTRICT,
+            missing_ok=missing_ok,
+            recurse=False,
+        )
+        at = len(prefix.as_string()) - len(name_of(self.rel).as_string())  # where the name is
+        rel = make(
+            ast.RangeVar,
+            schemaname=self.rel.schema or None,
+            relname=self.rel.name,
+            inh=True,
+            relpersistence="p",
+            location=at,
+        )
+        tree = make(
+            ast.AlterTableStmt,
+            relation=rel,
+            cmds=(cmd,),
+            objtype=self.kind.object_type,
+            missing_ok=self.if_exists,
+        )
+        return Inverse(text, notes=notes, tree=tree)
+
+
+# Subcommands an undo writes as fixed words and at most one name (a column, constraint or
+# trigger): the template and whether it says IF EXISTS. `Subcommand.undo` writes both its
+# text and its tree from here, so the safety belt needs no parse of them.
+WORDS: dict[AT, tuple[str, bool]] = {
+    AT.AT_DropColumn: ("DROP COLUMN IF EXISTS {}", True),
+    AT.AT_DropConstraint: ("DROP CONSTRAINT IF EXISTS {}", True),
+    AT.AT_ColumnDefault: ("ALTER COLUMN {} DROP DEFAULT", False),
+    AT.AT_SetNotNull: ("ALTER COLUMN {} SET NOT NULL", False),
+    AT.AT_DropNotNull: ("ALTER COLUMN {} DROP NOT NULL", False),
+    AT.AT_DropIdentity: ("ALTER COLUMN {} DROP IDENTITY IF EXISTS", True),
+    AT.AT_EnableTrig: ("ENABLE TRIGGER {}", False),
+    AT.AT_DisableTrig: ("DISABLE TRIGGER {}", False),
+    AT.AT_EnableRowSecurity: ("ENABLE ROW LEVEL SECURITY", False),
+    AT.AT_DisableRowSecurity: ("DISABLE ROW LEVEL SECURITY", False),
+    AT.AT_ForceRowSecurity: ("FORCE ROW LEVEL SECURITY", False),
+    AT.AT_NoForceRowSecurity: ("NO FORCE ROW LEVEL SECURITY", False),
+}
 
 
 SubRule = Callable[[Subcommand], Iterator[Inverse]]

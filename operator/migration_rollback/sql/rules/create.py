@@ -18,7 +18,7 @@ from migration_rollback.sql._ast import ast
 from migration_rollback.sql.created import object_key_for_index, simple_object_ref
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import function_args, relation, split_qualified, strings
-from migration_rollback.sql.rules.context import Context, Inverse, drop_sql, manual, nothing
+from migration_rollback.sql.rules.context import Context, Inverse, drop, manual, nothing
 from migration_rollback.sql.rules.redefine import replaced
 
 # Extensions a Supabase project has before its first migration; `CREATE EXTENSION IF NOT
@@ -94,15 +94,14 @@ def _plain(node: Any, ref: ObjectRef, spec: Creates, ctx: Context) -> Iterator[I
         notes += (maybe_existed(ref),)
     ctx.created_here.add(ref)
     concurrently = bool(getattr(node, "concurrent", False))
-    yield Inverse(drop_sql(ref, concurrently=concurrently), notes=notes)
+    yield drop(ref, concurrently=concurrently, notes=notes)
 
 
 def _create_or_replace(node: Any, ref: ObjectRef, ctx: Context) -> Iterator[Inverse]:
-    drop = drop_sql(ref)
     if node.replace:
-        yield from replaced(ref, ctx, drop)
+        yield from replaced(ref, ctx, drop(ref))
     else:
-        yield Inverse(drop)
+        yield drop(ref)
     if not ctx.existed_before(ref):
         ctx.created_here.add(ref)
 

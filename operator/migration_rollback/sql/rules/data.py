@@ -16,7 +16,7 @@ from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import SQL, Composable, Identifier, name_of, sql
 from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import deparse, relation
-from migration_rollback.sql.rules.context import Context, Inverse, drop_sql, manual, nothing
+from migration_rollback.sql.rules.context import Context, Inverse, drop, manual, nothing
 
 
 def insert(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
@@ -129,7 +129,7 @@ def select(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
             yield nothing("a temporary table ends with the session")
             return
         ctx.created_here.add(ref)
-        yield Inverse(drop_sql(ref))
+        yield drop(ref)
         return
     calls = platform_calls.plain_calls(node)
     if calls is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from pglast.enums.parsenodes import AlterPublicationAction, ObjectType
@@ -14,31 +15,33 @@ from pglast.enums.parsenodes import AlterPublicationAction, ObjectType
 from migration_rollback.sql.compose import SQL, Identifier, Literal, name_of, sql
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import object_with_args, relation, split_qualified, strings
-from migration_rollback.sql.rules.context import Context, Inverse, drop_sql, manual, nothing
+from migration_rollback.sql.rules.context import Context, Inverse, drop, manual, nothing
 
 
-def replaced(ref: ObjectRef, ctx: Context, drop: str) -> Iterator[Inverse]:
-    """CREATE OR REPLACE: drop it when new, restore the earlier definition when known."""
+def replaced(ref: ObjectRef, ctx: Context, dropped: Inverse) -> Iterator[Inverse]:
+    """CREATE OR REPLACE: drop it when new (`dropped`: its DROP), restore the earlier
+    definition when known."""
     existed = ctx.existed_before(ref)
     previous = ctx.previous(ref)
     if existed is False:
-        yield Inverse(drop, notes=(f"{ref.describe()} is new in this migration",))
+        yield replace(dropped, notes=(f"{ref.describe()} is new in this migration",))
     elif existed and previous is not None:
-        yield from _restore(ref, previous, drop)
+        yield from _restore(ref, previous, dropped)
     else:
         yield manual(
             ManualNeed.PRIOR_DEFINITION,
             f"{ref.describe()} is created with OR REPLACE and earlier migrations are not "
-            f"known: if it existed before, restore its previous definition; if not, run: {drop}",
+            f"known: if it existed before, restore its previous definition; if not, run: "
+            f"{dropped.sql}",
             ref,
         )
 
 
-def _restore(ref: ObjectRef, previous: Any, drop: str) -> Iterator[Inverse]:
+def _restore(ref: ObjectRef, previous: Any, dropped: Inverse) -> Iterator[Inverse]:
     where = previous.statement.location
     if ref.kind == "view":
         # CREATE OR REPLACE VIEW cannot drop columns the forward added: recreate it.
-        yield Inverse(drop, notes=(f"recreated below from {where}",))
+        yield replace(dropped, notes=(f"recreated below from {where}",))
         yield Inverse(previous.text, notes=(f"restores the definition from {where}",),
                       tree=previous.tree)  # fmt: skip
     else:
@@ -70,7 +73,7 @@ def alter_policy(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     if ctx.is_new(ref):
         yield _new_here(ref)
     elif previous is not None and previous.statement.kind == "CreatePolicyStmt":
-        yield Inverse(drop_sql(ref))
+        yield drop(ref)
         yield Inverse(
             previous.text,
             notes=(f"restores {ref.describe()} from {previous.statement.location}",),
