@@ -106,8 +106,12 @@ MIGRATIONS = [
         "drop aggregate public.mean_of(float8);\n"
         "drop aggregate public.most_of(int);\n",
     ),
+    # 8, 9. a privilege granted with its grant option, then the option alone revoked: each
+    # undo puts back exactly what was there (the privilege stays in 9's)
+    ("granted_with_option", "grant select on public.notes to anon with grant option;\n"),
+    ("grant_option_revoked", "revoke grant option for select on public.notes from anon;\n"),
 ]
-DROPS_ELSEWHERE = MIGRATIONS[-1][1]
+DROPS_ELSEWHERE = MIGRATIONS[-3][1]
 
 
 @pytest.fixture(scope="module")
@@ -244,3 +248,13 @@ def test_the_lock_a_drop_is_classed_with_is_the_one_postgresql_takes(
         conn.rollback()
     strongest = max(held, default=LockLevel.NONE)
     assert strongest == classify(parse_script(drop).statements[0]).lock
+
+
+def test_revoking_a_grant_option_is_undone_by_the_rule_alone(
+    generated: dict[str, GeneratedRollback],
+) -> None:
+    # The rule's own GRANT ... WITH GRANT OPTION restores it: no state-aware repair needed.
+    rollback = generated["grant_option_revoked"]
+    assert_verified(rollback)
+    assert "GRANT SELECT ON TABLE public.notes TO anon WITH GRANT OPTION;" in rollback.sql_body
+    assert "state-aware repair" not in rollback.sql_body

@@ -217,6 +217,8 @@ FLIPPED = [
     "alter default privileges in schema public grant select on tables to anon;",
     "grant r1, r2 to u with admin option;",
     "comment on column public.t.c is 'x';",
+    "revoke grant option for select on public.t from u cascade;",
+    "revoke admin option for r from u;",
 ]
 
 
@@ -237,6 +239,7 @@ def test_a_node_made_with_a_field_it_has_not_is_refused() -> None:
 
 PRINTED = [  # each undone by SQL printed from a tree the rule made (the belt parses none)
     *FLIPPED[:5],
+    FLIPPED[6],  # (admin option given back: printed, then parsed by the belt)
     "create table public.t (c int); comment on column public.t.c is 'x';",
     "create schema s; comment on schema s is 'y';",
     "create table public.t (c int); comment on table public.t is 'it''s';",
@@ -255,3 +258,36 @@ def test_sql_printed_from_a_made_tree_keeps_it_and_it_is_pglast_parse(text: str)
         (parsed,) = pglast.parse_sql(inverse.sql)
         assert inverse.tree == parsed.stmt
         assert touched_names(inverse.tree) == touched_names(checked_statement(inverse.sql).node)
+
+
+@pytest.mark.parametrize(
+    ("forward", "undo"),
+    [
+        # Revoking an option took the option only: its undo gives the option back.
+        (
+            "revoke grant option for select on public.t from u;",
+            "GRANT SELECT ON TABLE public.t TO u WITH GRANT OPTION",
+        ),
+        ("revoke admin option for r from u;", "GRANT r TO u WITH ADMIN OPTION"),
+        ("revoke inherit option for r from u;", "GRANT r TO u WITH INHERIT OPTION"),
+        # Granting with an option: the undo revokes the privilege or membership whole.
+        (
+            "grant select on public.t to u with grant option;",
+            "REVOKE SELECT ON TABLE public.t FROM u",
+        ),
+        ("grant r to u with admin option;", "REVOKE r FROM u"),
+        ("revoke r from u;", "GRANT r TO u"),
+    ],
+)
+def test_the_undo_of_a_grant_or_revoke_restores_the_options_it_changed(
+    forward: str, undo: str
+) -> None:
+    (inverse,) = invert(parse_script(forward).statements[0], Context(history=None))
+    assert inverse.sql == undo
+
+
+def test_the_undo_of_a_cascading_revoke_says_what_it_cannot_grant_back() -> None:
+    forward = "revoke select on public.t from u cascade;"
+    (inverse,) = invert(parse_script(forward).statements[0], Context(history=None))
+    assert inverse.sql == "GRANT SELECT ON TABLE public.t TO u"
+    assert any("CASCADE" in note and "by hand" in note for note in inverse.notes)

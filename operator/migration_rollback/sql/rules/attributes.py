@@ -86,7 +86,9 @@ def _qualified_objects(objects: Any, default_schema: str) -> Any:
 
 
 def _flipped(grant: Any, objects: Any, **extra: Any) -> Any:
-    """The same GRANT with the opposite verb (never WITH GRANT OPTION, never CASCADE)."""
+    """The same GRANT with the opposite verb, never CASCADE. A GRANT's undo revokes the
+    privilege whole; a `REVOKE GRANT OPTION FOR`'s undo grants it back WITH GRANT OPTION (the
+    privilege itself was never revoked)."""
     return make(
         ast.GrantStmt,
         is_grant=not grant.is_grant,
@@ -95,19 +97,39 @@ def _flipped(grant: Any, objects: Any, **extra: Any) -> Any:
         objects=objects,
         privileges=grant.privileges,
         grantees=grant.grantees,
-        grant_option=False,
+        grant_option=not grant.is_grant and bool(grant.grant_option),
         behavior=DropBehavior.DROP_RESTRICT,
         **extra,
     )
 
 
+def _revoke_notes(node: Any) -> tuple[str, ...]:
+    """What the undo of a REVOKE cannot know, said beside it."""
+    notes = ["re-grants what was revoked; if it was never granted, remove this line"]
+    if node.behavior == DropBehavior.DROP_CASCADE:
+        notes.append(
+            "the REVOKE was CASCADE: what the grantees had granted others in turn is not "
+            "granted back; re-grant it by hand"
+        )
+    return tuple(notes)
+
+
 def grant(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     objects = _qualified_objects(node.objects, ctx.default_schema)
     flipped = _flipped(node, objects, grantor=node.grantor)
-    notes: tuple[str, ...] = ()
-    if not node.is_grant:
-        notes = ("re-grants what was revoked; if it was never granted, remove this line",)
+    notes = () if node.is_grant else _revoke_notes(node)
     yield Inverse(deparse(flipped), notes=notes, tree=flipped)
+
+
+def _options_back(node: Any) -> Any:
+    """A `REVOKE <option> OPTION FOR role` revoked the option, not the membership: its undo
+    grants the membership WITH that option. A GRANT's undo revokes the membership whole."""
+    if node.is_grant or not node.opt:
+        return None
+    return tuple(
+        make(ast.DefElem, defname=o.defname, arg=make(ast.Boolean, boolval=True), location=-1)
+        for o in node.opt
+    )
 
 
 def grant_role(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
@@ -116,11 +138,13 @@ def grant_role(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         granted_roles=node.granted_roles,
         grantee_roles=node.grantee_roles,
         is_grant=not node.is_grant,
-        opt=None,
+        opt=_options_back(node),
         grantor=node.grantor,
         behavior=DropBehavior.DROP_RESTRICT,
     )
-    yield Inverse(deparse(flipped), tree=flipped)
+    notes = () if node.is_grant else _revoke_notes(node)
+    # An option's position in the text is in pglast's tree: with options, the belt parses it.
+    yield Inverse(deparse(flipped), notes=notes, tree=None if flipped.opt else flipped)
 
 
 def default_privileges(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
