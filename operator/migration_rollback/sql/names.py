@@ -112,7 +112,12 @@ def function_args(parameters: Iterable[Any] | None) -> str:
 
 def object_with_args(owa: Any, default_schema: str, kind: str = "function") -> ObjectRef:
     schema, name = split_qualified(strings(owa.objname), default_schema)
-    args = None if owa.args_unspecified else ", ".join(type_name(t) for t in owa.objargs or ())
+    # A prefix operator's missing left operand is None in the tree, NONE in SQL: `-(NONE, int)`.
+    args = (
+        None
+        if owa.args_unspecified
+        else ", ".join("NONE" if t is None else type_name(t) for t in owa.objargs or ())
+    )
     return ObjectRef(kind=kind, schema=schema, name=name, args=args)
 
 
