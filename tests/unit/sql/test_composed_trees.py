@@ -17,8 +17,9 @@ from migration_rollback.sql.model import ObjectRef
 from migration_rollback.sql.rules.context import WORDS, Context, Subcommand, drop
 from migration_rollback.sql.touched import touched_names
 
-# Bare, upper case, a reserved word, a space and a quote, an unreserved keyword.
-_NAMES = ("t", "Mixed", "user", 'a b"c', "index")
+# Bare, upper case, a reserved word, a space and a quote, an unreserved keyword, multibyte
+# within NAMEDATALEN, and one over it (the parser truncates it).
+_NAMES = ("t", "Mixed", "user", 'a b"c', "index", "é" * 31, "x" * 64)
 _SCHEMAS = (None, "public", "My Schema")
 
 
@@ -105,6 +106,9 @@ def test_an_alter_subcommand_tree_is_pglast_parse_of_its_text(
         named = "{}" in WORDS[subtype][0]
         inverse = sub.undo(subtype, name if named else None)
         assert inverse.sql is not None
+        if any(len(n.encode()) > 63 for n in (table, name if named else "")):
+            assert inverse.tree is None  # the parser would truncate it: the belt parses it
+            continue
         (parsed,) = pglast.parse_sql(inverse.sql)
         stmt: Any = parsed.stmt
         assert inverse.tree == stmt
@@ -122,3 +126,18 @@ def _locations(node: Any) -> list[int]:
     return own + [
         at for name in node if name != "location" for at in _locations(getattr(node, name))
     ]
+
+
+@pytest.mark.parametrize("name", ["x" * 64, "é" * 32])
+def test_a_name_the_parser_would_truncate_gets_no_made_tree(name: str) -> None:
+    assert drop(ObjectRef("table", name, "public")).tree is None
+    assert drop(ObjectRef("index", "i", name)).tree is None
+
+
+def test_an_undo_whose_name_and_words_disagree_is_refused() -> None:
+    sub = Subcommand(None, ObjectRef("table", "t", "public"), kinds.KINDS["table"], False,
+                     Context(history=None))  # fmt: skip
+    with pytest.raises(ValueError, match="AT_DropColumn"):
+        sub.undo(AT.AT_DropColumn)
+    with pytest.raises(ValueError, match="AT_EnableRowSecurity"):
+        sub.undo(AT.AT_EnableRowSecurity, "c")

@@ -32,7 +32,7 @@ from migration_rollback.sql.compose import (
 from migration_rollback.sql.created import ColumnState
 from migration_rollback.sql.history import History
 from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
-from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse, qualified_name
+from migration_rollback.sql.names import DEFAULT_SCHEMA, NAMEDATALEN, deparse, qualified_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +256,8 @@ def drop_tree(ref: ObjectRef, text: str, *, concurrently: bool = False) -> Any:
         parts = (ref.schema, ref.name)
     else:
         return None
+    if not _parser_keeps(*parts):
+        return None
     names = tuple(make(ast.String, sval=part) for part in parts if part)
     named: Any = names
     if ref.kind in _TYPE_KINDS:  # a bare name could be a built-in's alias: `int` is int4
@@ -272,6 +274,12 @@ def drop_tree(ref: ObjectRef, text: str, *, concurrently: bool = False) -> Any:
         missing_ok=True,
         concurrent=concurrently,
     )
+
+
+def _parser_keeps(*names: str | None) -> bool:
+    """Whether the parser keeps these names as written: it truncates one over NAMEDATALEN
+    bytes, so a tree made from the long name would not be the parse of its text."""
+    return all(len(n.encode()) <= NAMEDATALEN for n in names if n)
 
 
 _TYPE_KINDS = frozenset({"type", "domain"})  # named by a TypeName in DROP
@@ -329,6 +337,8 @@ class Subcommand:
     def undo(self, subtype: AT, name: str | None = None, notes: tuple[str, ...] = ()) -> Inverse:
         """`<prefix> <one of WORDS>` naming `name`, with the tree pglast parses it into."""
         template, missing_ok = WORDS[subtype]
+        if ("{}" in template) != (name is not None):
+            raise ValueError(f"{subtype.name}: {template!r} and name {name!r} disagree")
         prefix = self.prefix
         text = sql("{} " + template, prefix, *(() if name is None else (Identifier(name),)))
         cmd = make(
@@ -356,7 +366,8 @@ class Subcommand:
             objtype=self.kind.object_type,
             missing_ok=self.if_exists,
         )
-        return Inverse(text, notes=notes, tree=tree)
+        keeps = _parser_keeps(self.rel.schema, self.rel.name, name)
+        return Inverse(text, notes=notes, tree=tree if keeps else None)
 
 
 # Subcommands an undo writes as fixed words and at most one name (a column, constraint or
