@@ -139,7 +139,7 @@ def _in_block(
             table=".".join(spec.table),
         )  # fmt: skip
         said = exc.diag.message_primary or exc.sqlstate or type(exc).__name__
-        return _refusal(spec, base, f"DO block: its capture failed before the block ran ({said})")
+        return _refusal(base, f"DO block: its capture failed before the block ran ({said})")
     return pending
 
 
@@ -165,7 +165,7 @@ def run_checked(
     return [r for p in pendings for r in p.records]
 
 
-def _refusal(spec: CaptureSpec, base: CaptureRecord, reason: str) -> PendingCapture:
+def _refusal(base: CaptureRecord, reason: str) -> PendingCapture:
     base.status = "manual"
     base.reason = reason
     return PendingCapture(base)
@@ -188,7 +188,7 @@ def capture(
     )
     if spec.manual:
         base.table = ".".join(spec.table)
-        return _refusal(spec, base, spec.manual)
+        return _refusal(base, spec.manual)
     oid = resolve_relation(conn, spec.table)
     if oid is None:
         return None  # the statement errors, or is a no-op with IF EXISTS: nothing to keep
@@ -196,13 +196,13 @@ def capture(
     key = row_key(conn, oid) if spec.kind.needs_key else []
     edges = _edges_or_problem(conn, oid, spec, key)
     if isinstance(edges, str):
-        return _refusal(spec, base, edges)
+        return _refusal(base, edges)
     triggers = row_triggers(conn, oid, spec.kind)
     if isinstance(triggers, str):
-        return _refusal(spec, base, triggers)
+        return _refusal(base, triggers)
     child_triggers = cascade_triggers(conn, edges)
     if isinstance(child_triggers, str):
-        return _refusal(spec, base, child_triggers)
+        return _refusal(base, child_triggers)
     if triggers:  # they change the row's other columns too: keep whole rows
         base.detail = {"row_triggers": as_detail(triggers)}
         spec = replace(spec, columns=()) if spec.kind is CaptureKind.UPDATE else spec

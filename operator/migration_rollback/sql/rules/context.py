@@ -261,7 +261,7 @@ def drop_tree(ref: ObjectRef, text: str, *, concurrently: bool = False) -> Any:
     names = tuple(make(ast.String, sval=part) for part in parts if part)
     named: Any = names
     if ref.kind in _TYPE_KINDS:  # a bare name could be a built-in's alias: `int` is int4
-        at = len(text) - len(name_of(ref).as_string())
+        at = _name_at(text, ref)
         named = make(ast.TypeName, names=names, setof=False, pct_type=False, typemod=-1,
                      location=at)  # fmt: skip
     elif ref.kind in _ROUTINE_KINDS:  # `f()`, or `f` when the arguments are not given
@@ -274,6 +274,11 @@ def drop_tree(ref: ObjectRef, text: str, *, concurrently: bool = False) -> Any:
         missing_ok=True,
         concurrent=concurrently,
     )
+
+
+def _name_at(text: str, ref: ObjectRef) -> int:
+    """Where `ref`'s name starts in `text`, which ends with it (the location pglast records)."""
+    return len(text) - len(name_of(ref).as_string())
 
 
 def _parser_keeps(*names: str | None) -> bool:
@@ -350,7 +355,7 @@ class Subcommand:
             missing_ok=missing_ok,
             recurse=False,
         )
-        at = len(prefix.as_string()) - len(name_of(self.rel).as_string())  # where the name is
+        at = _name_at(prefix.as_string(), self.rel)
         rel = make(
             ast.RangeVar,
             schemaname=self.rel.schema or None,
