@@ -361,6 +361,19 @@ class Shop:
     def events(self, name: str) -> list[str]:
         return [reason for reason, _ in self.event_texts(name)]
 
+    def wait_events(self, name: str, *reasons: str, timeout: float = 30) -> list[str]:
+        """Every event reason about the resource, once all of these are among them.
+
+        kopf posts events from a queue of its own, after the status patch that a phase wait
+        sees: an event can arrive a moment after the phase it belongs to.
+        """
+
+        def seen() -> list[str] | None:
+            got = self.events(name)
+            return got if set(reasons) <= set(got) else None
+
+        return wait_for(f"events {', '.join(reasons)} about {name}", seen, timeout)
+
     def event_texts(self, name: str) -> list[tuple[str, str]]:
         """(reason, message) of every event about the resource."""
         items = self.core.list_namespaced_event(

@@ -64,7 +64,7 @@ def test_an_unparsable_url_fails_naming_the_secret_and_shows_no_password(
     assert "databaseLock" not in status
     assert shop.replicas() == 3
     assert shop.endpoints.maintenance_calls() == []
-    assert "InvalidDatabaseURL" in shop.events("bad-url")
+    shop.wait_events("bad-url", "InvalidDatabaseURL")
     assert leaked(password, everything_written(shop, "bad-url", operator, log_from)) == set()
     assert "Traceback" not in everything_written(shop, "bad-url", operator, log_from)
 

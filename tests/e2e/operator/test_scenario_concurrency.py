@@ -47,7 +47,10 @@ def test_two_resources_on_one_database_never_overlap(shop: Shop) -> None:
     )
     (a_start, a_end), (b_start, b_end) = window(a), window(b)
     assert a_end <= b_start or b_end <= a_start, "the two rollbacks overlapped on one database"
-    assert "WaitingForDatabase" in shop.events("first") + shop.events("second")
+    wait_for(
+        "a WaitingForDatabase event",
+        lambda: "WaitingForDatabase" in shop.events("first") + shop.events("second"),
+    )
 
 
 def test_metrics_count_outcomes(shop: Shop, operator: OperatorProcess) -> None:

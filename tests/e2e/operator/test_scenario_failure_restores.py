@@ -79,7 +79,7 @@ def test_a_restore_that_fails_stops_there_and_says_so(shop: Shop) -> None:
     assert "injected failure" in status["message"]
     assert "restoring the application failed" in status["message"]
     assert status["failure"]["reason"] == "SQLError"
-    assert "HeldForHuman" in shop.events("undo-stuck")
+    shop.wait_events("undo-stuck", "HeldForHuman")
     # It stopped: no loop of restore attempts once Failed.
     calls = len(shop.endpoints.maintenance_calls())
     time.sleep(3)

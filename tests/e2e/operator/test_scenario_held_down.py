@@ -26,7 +26,7 @@ def test_scale_up_during_the_window_is_held_down(shop: Shop, operator: OperatorP
         "the operator to hold it down",
         lambda: (shop.get("undo-held")["status"].get("heldDown") or 0) >= 1,
     )
-    assert "HeldDown" in shop.events("undo-held")
+    shop.wait_events("undo-held", "HeldDown")
     # The alerting gauges see the app down and the rollback sitting in its phase.
     assert operator.metric("migration_rollback_app_down_seconds") > 0
     assert operator.metric("migration_rollback_resources", 'phase="RollingBack"') >= 1

@@ -39,5 +39,5 @@ def test_a_lock_timeout_is_retried_and_the_blocker_named(shop: Shop) -> None:
     done = shop.wait_phase("rehearse-busy", "Succeeded", "Failed", timeout=120)["status"]
     assert done["reason"] == "DryRunSucceeded", done.get("message")
     assert done["attempts"]["dryrun"] >= 2
-    assert "TransientError" in shop.events("rehearse-busy")
+    shop.wait_events("rehearse-busy", "TransientError")
     assert shop.replicas() == 3

@@ -68,9 +68,7 @@ def test_rollback_succeeds_end_to_end(shop: Shop) -> None:
     assert metrics["durationSeconds"] >= metrics["downtimeSeconds"]
     assert metrics["statements"] >= 10
     assert status["backup"]["verified"] is True
-    reasons = shop.events("undo-social")
-    assert "ScaleDownDone" in reasons
-    assert "RollbackSucceeded" in reasons
+    shop.wait_events("undo-social", "ScaleDownDone", "RollbackSucceeded")
     assert status["observedGeneration"] == done["metadata"]["generation"]
 
 

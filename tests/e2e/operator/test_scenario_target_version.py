@@ -146,7 +146,7 @@ def test_an_unknown_target_fails_before_anything_is_touched(shop: Shop) -> None:
     assert "spec.targetVersion 20251102000000 is not a migration in ConfigMap" in done["message"]
     assert "20251113000001" in done["message"]  # it names the versions there are
     assert shop.condition("undo-to-nowhere", "Failed")["status"] == "True"
-    assert "UnknownTargetVersion" in shop.events("undo-to-nowhere")
+    shop.wait_events("undo-to-nowhere", "UnknownTargetVersion")
     assert not done.get("jobName")
     assert shop.history() == before
     assert shop.replicas() == 3

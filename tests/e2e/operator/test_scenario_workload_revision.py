@@ -53,7 +53,7 @@ def test_previous_revision_comes_back_after_the_rollback(shop: Shop) -> None:
     assert (recorded["current"], recorded["target"]) == (2, 1)
     assert image(shop) == "shop/web:1"
     assert shop.replicas() == 3
-    assert "RevisionRestored" in shop.events("undo-with-app")
+    shop.wait_events("undo-with-app", "RevisionRestored")
     assert not shop.table_exists("public.idx_timeline_comments_event")
 
 
