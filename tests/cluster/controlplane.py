@@ -97,9 +97,20 @@ def find_binaries(build: bool = False) -> Path:
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """TCP ports on 127.0.0.1 that were free a moment ago, all different: each socket stays
+    bound until all are picked, since a port given back at once can be the next bind's answer."""
+    with contextlib.ExitStack() as stack:
+        sockets = [
+            stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            for _ in range(count)
+        ]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
 
 
 def _now() -> str:
@@ -233,8 +244,8 @@ class ControlPlane:
             atexit.register(self.stop)
             self._install_signal_handlers()
         self.pki = pki = make_pki(self.state_dir / "pki")
-        for name in ("etcd", "etcd-peer", "apiserver", "controller-manager", "scheduler"):
-            self.ports[name] = free_port()
+        names = ("etcd", "etcd-peer", "apiserver", "controller-manager", "scheduler")
+        self.ports.update(zip(names, free_ports(len(names)), strict=True))
         serving = self._serving_pair(pki)
         kubeconfigs = {
             "admin": self._write_kubeconfig(self.kubeconfig, pki.admin),

@@ -166,7 +166,7 @@ def test_deployment_gets_ready_pods_on_kwok_nodes_and_scales_to_zero(
         status = apps.read_namespaced_deployment_status("web", namespace).status
         return not status.replicas and not status.ready_replicas
 
-    wait_for("the Deployment's status to show 0 replicas", scaled_down, timeout=30)
+    wait_for("the Deployment's status to show 0 replicas", scaled_down)
 
 
 def test_kwok_plays_pod_stages_with_the_configured_workers(control_plane: ControlPlane) -> None:
@@ -341,7 +341,7 @@ def test_deleting_a_job_kills_its_process(k8s: ApiClient, namespace: str) -> Non
     pid = wait_for("the sleeper pod to run", lambda: running_pid(core, namespace, "sleeper"))
     assert pid_alive(pid)
     batch.delete_namespaced_job("sleeper", namespace, propagation_policy="Foreground")
-    wait_for("the process to be killed", lambda: not pid_alive(pid), timeout=40)
+    wait_for("the process to be killed", lambda: not pid_alive(pid))
     wait_for(
         "the pod to be removed",
         lambda: (
@@ -496,10 +496,11 @@ def test_init_containers_and_on_failure_restarts(
 
 def test_job_active_deadline_kills_the_process(k8s: ApiClient, namespace: str) -> None:
     batch, core = client.BatchV1Api(k8s), client.CoreV1Api(k8s)
-    body = job("deadline", ["sleep", "300"])
-    body["spec"]["activeDeadlineSeconds"] = 3
-    batch.create_namespaced_job(namespace, body=body)
+    batch.create_namespaced_job(namespace, body=job("deadline", ["sleep", "300"]))
     pid = wait_for("the pod to run", lambda: running_pid(core, namespace, "deadline"))
+    # The deadline is set once the process runs: one set at creation could pass while a loaded
+    # machine is still starting the pod, and the Job would fail before there is a process.
+    batch.patch_namespaced_job("deadline", namespace, {"spec": {"activeDeadlineSeconds": 1}})
 
     def failed_reason() -> str | None:
         status = batch.read_namespaced_job_status("deadline", namespace).status
@@ -509,4 +510,4 @@ def test_job_active_deadline_kills_the_process(k8s: ApiClient, namespace: str) -
         return None
 
     assert wait_for("the Job to fail", failed_reason) == "DeadlineExceeded"
-    wait_for("the process to be killed", lambda: not pid_alive(pid), timeout=40)
+    wait_for("the process to be killed", lambda: not pid_alive(pid))

@@ -42,7 +42,7 @@ from typing import Any
 import pytest
 import yaml
 from tests.cluster import JOB_NODE_SELECTOR, JOB_TOLERATIONS, ControlPlane
-from tests.cluster.controlplane import free_port
+from tests.cluster.controlplane import free_ports
 from tests.cluster.executor import EXECUTOR_ENV, PODMAN, PODMAN_LIMITS, PROBLEM_ENV
 from tests.cluster.rest import ApiError
 from tests.integration.runner.runner_support import Project, schema_fingerprint
@@ -736,7 +736,7 @@ def operator_run(
     Deployment runs it, watching only its own namespace, leader election on."""
     namespace = control_plane.create_namespace("image-operator")
     identity = f"image-test-{os.getpid()}"
-    metrics_port, health_port = free_port(), free_port()
+    metrics_port, health_port = free_ports(2)
     kubeconfig = self_contained_kubeconfig(control_plane.kubeconfig, tmp_path / "kubeconfig")
     env = {
         "OPERATOR_NAMESPACE": namespace,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +26,7 @@ import psycopg
 import pytest
 from kubernetes import client
 from tests.cluster import JOB_NODE_SELECTOR, JOB_TOLERATIONS
+from tests.cluster.controlplane import free_ports
 
 from migration_rollback import api
 from migration_rollback.conninfo import database_identity
@@ -37,12 +37,18 @@ MIGRATIONS = REPO / "examples" / "supabase" / "migrations"
 OPERATOR_NAMESPACE = "migration-rollback-system"
 SOCIAL = "20251113000001_timeline_social_features"
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+# A rollback of SOCIAL whose real run (the rehearsal's audit row is finished by then) waits in
+# its transaction until the test opens the gate (Shop.open_gate): the phase it runs in lasts
+# as long as the test needs it, however slow the machine, where a pg_sleep would guess.
+GATED = f"""-- ROLLBACK: {SOCIAL}
+DO $$ BEGIN
+  IF EXISTS (SELECT 1 FROM migration_rollback.audit_log WHERE dry_run AND finished_at IS NOT NULL)
+  THEN
+    WHILE NOT EXISTS (SELECT 1 FROM public.e2e_gate) LOOP PERFORM pg_sleep(0.1); END LOOP;
+  END IF;
+END $$;
+DROP INDEX IF EXISTS public.idx_timeline_comments_event;
+"""
 
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 90.0) -> T:
@@ -65,12 +71,16 @@ class OperatorProcess:
 
     kubeconfig: Path
     log_path: Path
-    metrics_port: int = field(default_factory=free_port)
-    health_port: int = field(default_factory=free_port)
+    metrics_port: int = 0  # 0: two free ports are picked
+    health_port: int = 0
     identity: str = field(default_factory=lambda: f"operator-e2e-{os.getpid()}")
     # Overrides of the environment below (the chart scenario runs it with the chart's own).
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.metrics_port and self.health_port):
+            self.metrics_port, self.health_port = free_ports(2)
 
     def start(self, wait_ready: bool = True) -> None:
         env = {
@@ -144,11 +154,34 @@ class OperatorProcess:
             return str(r.read().decode())
 
     def metric(self, name: str, labels: str = "") -> float:
-        wanted = f"{name}{{{labels}}}" if labels else name
-        for line in self.metrics().splitlines():
-            if line.startswith(wanted + " "):
-                return float(line.split()[-1])
-        return 0.0
+        return self.metric_values([(name, labels)])[(name, labels)]
+
+    def metric_values(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], float]:
+        """(name, labels) -> value (0 when not exported) of each, from one scrape."""
+        lines = self.metrics().splitlines()
+        values = {}
+        for name, labels in keys:
+            wanted = f"{name}{{{labels}}} " if labels else f"{name} "
+            found = [float(line.split()[-1]) for line in lines if line.startswith(wanted)]
+            values[(name, labels)] = found[0] if found else 0.0
+        return values
+
+    def wait_metrics(
+        self,
+        what: str,
+        keys: list[tuple[str, str]],
+        until: Callable[[dict[tuple[str, str], float]], bool],
+        timeout: float = 30,
+    ) -> dict[tuple[str, str], float]:
+        """The values once `until` holds of them. A counter moves when the operator's status
+        patch has returned (controller.telemetry), a moment after a phase wait can see the
+        phase; the activity gauges follow kopf's watch of the statuses, later still."""
+
+        def probe() -> tuple[dict[tuple[str, str], float]] | None:
+            values = self.metric_values(keys)
+            return (values,) if until(values) else None
+
+        return wait_for(what, probe, timeout)[0]
 
 
 # --- the shop application's endpoints ------------------------------------------------------------
@@ -380,6 +413,13 @@ class Shop:
             self.namespace, field_selector=f"involvedObject.name={name}"
         ).items
         return [(str(e.reason), str(e.message)) for e in items]
+
+    def close_gate(self) -> None:
+        """Hold GATED's real run until open_gate (each of its statements sees new rows)."""
+        apply_sql(self.database_url, "CREATE TABLE public.e2e_gate (opened boolean)")
+
+    def open_gate(self) -> None:
+        apply_sql(self.database_url, "INSERT INTO public.e2e_gate VALUES (true)")
 
     def database_lease(self, url: str | None = None) -> dict[str, Any] | None:
         """The per-database Lease the operator holds for this URL's database, if any."""

@@ -9,7 +9,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from scenario import SOCIAL, OperatorProcess, Shop, free_port
+from scenario import SOCIAL, OperatorProcess, Shop
+from tests.cluster.controlplane import free_port
 from tests.leaks import leaked
 
 pytestmark = pytest.mark.e2e

@@ -53,8 +53,18 @@ def test_two_resources_on_one_database_never_overlap(shop: Shop) -> None:
     )
 
 
+# What one successful rollback adds to: each counts once when the terminal status patch has
+# returned (controller.telemetry), which a phase wait can see a moment before.
+COUNTED = [
+    ("migration_rollback_runs_total", 'outcome="succeeded"'),
+    ("migration_rollback_step_duration_seconds_count", 'step="Rollback"'),
+    ("migration_rollback_downtime_seconds_count", ""),
+]
+IN_PROGRESS = [("migration_rollback_in_progress", "")]
+
+
 def test_metrics_count_outcomes(shop: Shop, operator: OperatorProcess) -> None:
-    before = operator.metric("migration_rollback_runs_total", 'outcome="succeeded"')
+    before = operator.metric_values(COUNTED)
     quick = f"-- ROLLBACK: {SOCIAL}\nDROP INDEX IF EXISTS public.idx_timeline_comments_event;"
     shop.mrb(
         "counted",
@@ -63,11 +73,14 @@ def test_metrics_count_outcomes(shop: Shop, operator: OperatorProcess) -> None:
         backup={"mode": "none"},
     )
     shop.wait_phase("counted", "Succeeded", timeout=180)
-    assert operator.metric("migration_rollback_runs_total", 'outcome="succeeded"') == before + 1
-    text = operator.metrics()
-    assert 'migration_rollback_step_duration_seconds_count{step="Rollback"}' in text
-    assert "migration_rollback_downtime_seconds_count" in text
-    assert operator.metric("migration_rollback_in_progress") == 0
+    after = operator.wait_metrics(
+        "the rollback counted",
+        COUNTED,
+        lambda now: all(now[key] > before[key] for key in COUNTED),
+    )
+    assert after == {key: before[key] + 1 for key in COUNTED}
+    # The gauge drops when the rollback's daemon returns, after its last status patch.
+    operator.wait_metrics("no rollback in progress", IN_PROGRESS, lambda now: not any(now.values()))
 
 
 def test_a_second_operator_waits_for_the_lease_then_takes_over(
