@@ -97,17 +97,15 @@ def _retry(
     verdict: outcomes.JobVerdict,
     finished_at: dt.datetime | None,
 ) -> bool:
-    """A retryable failure with retries left: wait out the backoff, then move to the next
-    attempt (whose Job the next decision creates). False: the failure stands."""
+    """A retryable failure with retries left: announced once, then the backoff waited out
+    and the next attempt begun (whose Job the next decision creates). Announced also when the
+    backoff had passed by the time the failure was seen (a slow watch): status and events
+    always say why there is another attempt. False: the failure stands."""
     ctx = plan.ctx
     retries = ctx.spec.job.retries
     delay = policy.retry_delay(verdict.retryable, attempt, retries)
     if delay is None:
         return False
-    left = delay - ((ctx.now - finished_at).total_seconds() if finished_at else delay)
-    if left <= 0:
-        plan.patch(attempts={**ctx.status.attempts, purpose: attempt + 1}).wake_in(0)
-        return True
     message = (
         f"{purpose} attempt {attempt} of {retries + 1} failed with nothing applied: "
         f"{verdict.message}; trying again in {delay:g}s"
@@ -115,6 +113,10 @@ def _retry(
     if ctx.status.message != message:
         plan.patch(reason=str(Reason.TRANSIENT_ERROR), message=message)
         plan.event(str(Reason.TRANSIENT_ERROR), message, warning=True)
+    left = delay - ((ctx.now - finished_at).total_seconds() if finished_at else delay)
+    if left <= 0:
+        plan.patch(attempts={**ctx.status.attempts, purpose: attempt + 1}).wake_in(0)
+        return True
     plan.wake_in(left)
     return True
 

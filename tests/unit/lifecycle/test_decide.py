@@ -274,10 +274,10 @@ CASES: dict[str, Case] = {
         ExitCode.LOCK_TIMEOUT, at=NOW - dt.timedelta(seconds=0.5)), job_seen=True),
         "Preparing", (P, E), 1.5, {"reason": "TransientError"},
     ),
-    "once the backoff has passed the next attempt begins": Case(
+    "a failure first seen after its backoff is announced as the next attempt begins": Case(
         spec(), status("Preparing", **LOCKED, jobName=DRY), obs(job=finished(DRY,
         ExitCode.LOCK_TIMEOUT, at=NOW - dt.timedelta(seconds=3)), job_seen=True),
-        "Preparing", (P,), 0, {"attempts": {"dryrun": 2}},
+        "Preparing", (P, E), 0, {"attempts": {"dryrun": 2}, "reason": "TransientError"},
     ),
     "the next attempt's Job has its own name and a longer lock timeout": Case(
         spec(), status("Preparing", **LOCKED, jobName=DRY, attempts={"dryrun": 2}),
@@ -647,6 +647,16 @@ def test_a_retried_failure_is_announced_once() -> None:
         NOW,
     )
     assert not again.of(a.RecordEvent)
+    # Its backoff over, the next attempt begins without a second announcement.
+    later = decide(
+        spec(),
+        status("Preparing", **LOCKED, jobName=DRY, message=message, reason="TransientError"),
+        obs(job=job, job_seen=True),
+        NOW + dt.timedelta(seconds=3),
+    )
+    assert not later.of(a.RecordEvent)
+    assert later.patch()["attempts"] == {"dryrun": 2}
+    assert "message" not in later.patch()
 
 
 @pytest.mark.parametrize(
