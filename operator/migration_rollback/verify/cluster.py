@@ -115,6 +115,12 @@ def _major_of(bindir: Path) -> int:
     return 0
 
 
+# A port picked free can be taken before the server binds it (initdb runs in between, other
+# clusters start at the same time): the server then exits with this, and tries another port.
+PORT_TAKEN = "could not create any TCP/IP sockets"
+PORT_ATTEMPTS = 5
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -158,6 +164,17 @@ class TemporaryCluster:
         return list(args)
 
     def start(self, timeout: float = 30.0) -> None:
+        self._init()
+        for attempt in range(PORT_ATTEMPTS):
+            if attempt:
+                self.port = _free_port()
+            if self._serve(timeout):
+                return
+        raise DatabaseUnavailableError(
+            f"temporary PostgreSQL: the port was taken before it could bind, {PORT_ATTEMPTS} times"
+        )
+
+    def _init(self) -> None:
         self.socket_dir.mkdir(parents=True, exist_ok=True)
         if self.run_as:
             entry = pwd.getpwnam(self.run_as)
@@ -176,42 +193,55 @@ class TemporaryCluster:
             check=True,
             capture_output=True,
         )  # fmt: skip
-        log = self.base_dir / "postgres.log"
-        self._proc = subprocess.Popen(
-            self._cmd(
-                str(self.bindir / "postgres"),
-                "-D", str(self.data_dir),
-                "-p", str(self.port),
-                "-k", str(self.socket_dir),
-                "-c", "listen_addresses=127.0.0.1",
-                "-c", "fsync=off",
-                "-c", "synchronous_commit=off",
-                "-c", "full_page_writes=off",
-                "-c", "max_connections=100",
-                "-c", "wal_level=logical",
-            ),
-            stdout=subprocess.DEVNULL,
-            stderr=log.open("wb"),
-            start_new_session=True,
-        )  # fmt: skip
-        self._wait_ready(timeout, log)
 
-    def _wait_ready(self, timeout: float, log: Path) -> None:
+    def _serve(self, timeout: float) -> bool:
+        """Start the server on `self.port`; False when another process had bound it."""
+        log = self.base_dir / "postgres.log"
+        with log.open("wb") as stderr:
+            self._proc = subprocess.Popen(
+                self._cmd(
+                    str(self.bindir / "postgres"),
+                    "-D", str(self.data_dir),
+                    "-p", str(self.port),
+                    "-k", str(self.socket_dir),
+                    "-c", "listen_addresses=127.0.0.1",
+                    "-c", "fsync=off",
+                    "-c", "synchronous_commit=off",
+                    "-c", "full_page_writes=off",
+                    "-c", "max_connections=100",
+                    "-c", "wal_level=logical",
+                ),
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,
+            )  # fmt: skip
+        return self._wait_ready(timeout, log)
+
+    def _wait_ready(self, timeout: float, log: Path) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc is not None and self._proc.poll() is not None:
-                raise DatabaseUnavailableError(
-                    f"temporary PostgreSQL exited early: {log.read_text(errors='replace')[-2000:]}"
-                )
+                text = log.read_text(errors="replace")
+                if PORT_TAKEN in text:
+                    return False
+                raise DatabaseUnavailableError(f"temporary PostgreSQL exited early: {text[-2000:]}")
             if self._accepts_connections():
-                return
+                return True
             time.sleep(0.05)
         raise DatabaseUnavailableError(f"temporary PostgreSQL not ready after {timeout:.0f}s")
 
     def _accepts_connections(self) -> bool:
+        """Asked on the cluster's own unix socket: over TCP, whatever server holds the port
+        would answer (the postmaster binds TCP before it creates the socket)."""
         # psycopg rather than pg_isready: not every server bundle ships the client tools.
         try:
-            psycopg.connect(self.url(), connect_timeout=1).close()
+            psycopg.connect(
+                host=str(self.socket_dir),
+                port=self.port,
+                user=self.superuser,
+                dbname="postgres",
+                connect_timeout=1,
+            ).close()
         except psycopg.Error:
             return False
         return True
