@@ -20,7 +20,7 @@ from migration_rollback.controller.observe import Memory
 from migration_rollback.controller.poddeletes import PodDeletes
 from migration_rollback.controller.telemetry import record_metrics
 from migration_rollback.kube import jobs, leases, maintenance, resources, workloads
-from migration_rollback.kube.client import Clients
+from migration_rollback.kube.client import Clients, is_not_found
 from migration_rollback.lifecycle import actions as a
 from migration_rollback.lifecycle import policy
 from migration_rollback.lifecycle.decide import DATABASE_LEASE_SECONDS
@@ -220,12 +220,22 @@ def restore_on_delete(
     deletes: PodDeletes,
 ) -> str:
     """Deleting a resource mid-flow: bring the app back and let go of everything it holds
-    (the restore actions the Restoring phase applies, plus the Job and the Lease)."""
+    (the restore actions the Restoring phase applies, plus the Job and the Lease). A workload
+    already gone (deleted first, or with its namespace) has nothing to bring back: a scale of
+    it would fail the finalizer at every retry, and the resource and namespace never go."""
     spec, status = RollbackSpec.from_obj(obj), RollbackStatus.from_obj(obj)
-    restore = policy.restore_actions(spec, status, deleting=True)
     interpreter = Interpreter(clients, settings, cache, Memory(), dict(obj), events, deletes)
-    interpreter.apply(a.Decision(tuple(restore), status.phase, str(status.reason or "")))
-    return "; ".join(map(_describe, restore)) or "nothing to restore"
+    done = []
+    for action in policy.restore_actions(spec, status, deleting=True):
+        try:
+            interpreter.apply(a.Decision((action,), status.phase, str(status.reason or "")))
+        except Exception as exc:
+            if not (isinstance(action, a.ScaleTo) and is_not_found(exc)):
+                raise
+            done.append(f"{action.workload} is gone")
+        else:
+            done.append(_describe(action))
+    return "; ".join(done) or "nothing to restore"
 
 
 def _describe(action: a.Action) -> str:
