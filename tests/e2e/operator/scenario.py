@@ -37,18 +37,27 @@ MIGRATIONS = REPO / "examples" / "supabase" / "migrations"
 OPERATOR_NAMESPACE = "migration-rollback-system"
 SOCIAL = "20251113000001_timeline_social_features"
 T = TypeVar("T")
-# A rollback of SOCIAL whose real run (the rehearsal's audit row is finished by then) waits in
-# its transaction until the test opens the gate (Shop.open_gate): the phase it runs in lasts
-# as long as the test needs it, however slow the machine, where a pg_sleep would guess.
-GATED = f"""-- ROLLBACK: {SOCIAL}
-DO $$ BEGIN
-  IF EXISTS (SELECT 1 FROM migration_rollback.audit_log WHERE dry_run AND finished_at IS NOT NULL)
-  THEN
-    WHILE NOT EXISTS (SELECT 1 FROM public.e2e_gate) LOOP PERFORM pg_sleep(0.1); END LOOP;
-  END IF;
-END $$;
-DROP INDEX IF EXISTS public.idx_timeline_comments_event;
-"""
+# Waits in the rollback's transaction until the test opens the gate (Shop.open_gate): each
+# statement of a DO block sees rows committed since, the runner's timeouts are minutes.
+_WAIT = "WHILE NOT EXISTS (SELECT 1 FROM public.e2e_gate) LOOP PERFORM pg_sleep(0.1); END LOOP;"
+# The rehearsal's audit row is finished: this is the real run.
+_REAL_RUN = (
+    "EXISTS (SELECT 1 FROM migration_rollback.audit_log WHERE dry_run AND finished_at IS NOT NULL)"
+)
+
+
+def gated(*, rehearsal: bool = False) -> str:
+    """A rollback of SOCIAL whose real run (and the rehearsal too, if asked) waits at the gate:
+    the phase it runs in lasts as long as the test needs it, however slow the machine, where a
+    pg_sleep would guess."""
+    wait = _WAIT if rehearsal else f"IF {_REAL_RUN} THEN {_WAIT} END IF;"
+    return (
+        f"-- ROLLBACK: {SOCIAL}\nDO $$ BEGIN {wait} END $$;\n"
+        "DROP INDEX IF EXISTS public.idx_timeline_comments_event;\n"
+    )
+
+
+GATED = gated()
 
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 90.0) -> T:

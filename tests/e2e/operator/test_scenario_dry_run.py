@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from scenario import SOCIAL, Shop, wait_for
+from scenario import SOCIAL, Shop, gated, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -41,9 +41,15 @@ def test_a_finished_dry_run_frees_the_database_at_once(shop: Shop) -> None:
     """During an incident the real rollback follows the rehearsal at once: it must not wait
     for the dry run's Lease to run out (600 s)."""
     quick = f"-- ROLLBACK: {SOCIAL}\nDROP INDEX IF EXISTS public.idx_timeline_comments_event;\n"
-    shop.mrb("rehearse-first", migration=SOCIAL, rollback={"sql": quick}, dryRun=True)
-    # The Lease is held while the rehearsal runs...
-    wait_for("the dry run to take the database's Lease", shop.database_lease, timeout=120)
+    shop.close_gate()
+    shop.mrb(
+        "rehearse-first", migration=SOCIAL, rollback={"sql": gated(rehearsal=True)}, dryRun=True
+    )
+    try:
+        # The Lease is held while the rehearsal runs (it waits at the gate)...
+        wait_for("the dry run to take the database's Lease", shop.database_lease, timeout=120)
+    finally:
+        shop.open_gate()
     status = shop.wait_phase("rehearse-first", "Succeeded", "Failed", timeout=120)["status"]
     assert status["reason"] == "DryRunSucceeded", status.get("message")
     # ...and released before the phase says Succeeded.
