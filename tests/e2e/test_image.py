@@ -679,7 +679,8 @@ def test_job_entry_point_dry_run_on_postgres(
 
 def http_get(url: str) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (http://127.0.0.1 only)
+        # Generous: the asserts after wait_ready ask once, of a container on a loaded machine.
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (http://127.0.0.1 only)
             return int(response.status), response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, ""

@@ -157,8 +157,9 @@ class OperatorProcess:
                 self.kill()
 
     def metrics(self) -> str:
+        # A scrape is answered between the operator's busy threads: seconds on a loaded machine.
         with urllib.request.urlopen(
-            f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5
+            f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=30
         ) as r:
             return str(r.read().decode())
 
@@ -424,7 +425,7 @@ class Shop:
         return [(str(e.reason), str(e.message)) for e in items]
 
     def close_gate(self) -> None:
-        """Hold GATED's real run until open_gate (each of its statements sees new rows)."""
+        """A gated() rollback reaching the gate waits there until open_gate."""
         apply_sql(self.database_url, "CREATE TABLE public.e2e_gate (opened boolean)")
 
     def open_gate(self) -> None:
