@@ -42,10 +42,7 @@ def scaling_down(ctx: Context) -> Decision:
         return plan.record_first().decision(0)
     maintenance = ctx.spec.maintenance
     if maintenance and plan.step_state(StepName.MAINTENANCE_ON) != str(StepState.DONE):
-        # Users see the maintenance page from now on: the downtime starts here.
-        plan.record_first().patch(maintenanceEnabled=True, downtimeStartedAt=iso(ctx.now))
-        plan.act(SetMaintenance(True))
-        plan.step(StepName.MAINTENANCE_ON, StepState.DONE, "maintenance mode on")
+        _turn_maintenance_on(plan)
     if plan.step_state(StepName.SCALE_DOWN) is None:
         _scale_down(plan)
         return plan.decision(WORKLOAD_FALLBACK_SECONDS)
@@ -64,6 +61,17 @@ def scaling_down(ctx: Context) -> Decision:
     return plan.decision(WORKLOAD_FALLBACK_SECONDS)
 
 
+def _turn_maintenance_on(plan: Plan) -> None:
+    """Users see the maintenance page from now on: the downtime starts here. Recorded as
+    begun before the call (a failure or a restart then turns it off) and done only after it:
+    a restart in between calls again (idempotent) rather than never."""
+    plan.step(StepName.MAINTENANCE_ON, StepState.RUNNING, "turning maintenance mode on")
+    stamp = plan.current("downtimeStartedAt") or iso(plan.ctx.now)
+    plan.first(maintenanceEnabled=True, downtimeStartedAt=stamp, steps=plan.current("steps"))
+    plan.act(SetMaintenance(True))
+    plan.step(StepName.MAINTENANCE_ON, StepState.DONE, "maintenance mode on")
+
+
 def _scale_down(plan: Plan) -> None:
     """Every workload to 0, the downtime starting now. The scale goes before its record (the
     replicas to restore are recorded already; should the operator die in between, the next
@@ -75,8 +83,8 @@ def _scale_down(plan: Plan) -> None:
     original = dict(ctx.status.original_replicas)
     changed = {k: w.desired for k in original if (w := ctx.obs.workload(k)) and w.desired}
     if any(original[k] != n for k, n in changed.items()):
-        plan.record_first().patch(originalReplicas={**original, **changed})
-    if ctx.status.downtime_started_at is None:  # maintenance mode may have started it
+        plan.first(originalReplicas={**original, **changed})
+    if plan.current("downtimeStartedAt") is None:  # maintenance mode may have started it
         plan.patch(downtimeStartedAt=iso(ctx.now))
     plan.step(StepName.SCALE_DOWN, StepState.RUNNING, f"scaling {len(original)} workload(s) to 0")
     plan.act(*(ScaleTo(key, 0) for key in original))

@@ -4,6 +4,8 @@
 fields already set in the same decision, so two steps recorded in one decision both land.
 The patch goes after the actions whose results it records unless `record_first()` says it
 must go before them (what a restart has to know before an action happens); events go last.
+`first(...)` splits the record: those fields before the actions, the rest after them (an
+action announced before it happens and marked done only once it has).
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ class Plan:
         self.phase = ctx.phase
         self.reason = str(ctx.status.reason or "")
         self._first = False
+        self._early: dict[str, Any] = {}
         self.requeue: float | None = None
 
     def wake_in(self, seconds: float) -> Plan:
@@ -82,6 +85,8 @@ class Plan:
         """A status field as it stands once this decision's patch is applied."""
         if key in self.fields:
             return self.fields[key]
+        if key in self._early:
+            return self._early[key]
         value = getattr(self.ctx.status, STATUS_KEYS[key], None)
         return default if value is None else value
 
@@ -91,6 +96,11 @@ class Plan:
 
     def record_first(self) -> Plan:
         self._first = True
+        return self
+
+    def first(self, **fields: Any) -> Plan:
+        """These fields in a patch of their own before the actions, whatever follows."""
+        self._early.update(fields)
         return self
 
     def act(self, *actions: Action) -> Plan:
@@ -153,8 +163,10 @@ class Plan:
         # Events go last: status is the record, an event announces what it already says.
         events = [x for x in self.actions if isinstance(x, RecordEvent)]
         actions: list[Action] = [x for x in self.actions if not isinstance(x, RecordEvent)]
-        if self.fields:
-            patch = PatchStatus(dict(self.fields))
-            actions = [patch, *actions] if self._first else [*actions, patch]
+        early, late = (self._early | self.fields, {}) if self._first else (self._early, self.fields)
+        if early:
+            actions.insert(0, PatchStatus(dict(early)))
+        if late:
+            actions.append(PatchStatus(dict(late)))
         actions += events
         return Decision(tuple(actions), str(self.phase), self.reason, self.requeue)

@@ -43,6 +43,7 @@ DESTROYS = "-- ROLLBACK: 20250101000001_x\nDROP TABLE public.x;\n"
 DRY = job_name("undo", "dryrun", 1, SHA)
 ROLLBACK = job_name("undo", "rollback", 1, SHA)
 MAINTENANCE = {"configMap": {"name": "flags", "key": "maintenance"}}
+MAINTENANCE_ON = "maintenance goes on recorded as begun, done after the call, before the scale"
 HEALTH = [{"name": "api", "url": "http://web/health", "periodSeconds": 3}]
 # spec.targetVersion: a migrations directory as its ConfigMap holds it; the target is the
 # first migration, so the set is the two newer ones, newest first.
@@ -305,7 +306,7 @@ CASES: dict[str, Case] = {
     ),
     "replicas changed since they were recorded: the new count is recorded first": Case(
         spec(), status("ScalingDown", **LOCKED, originalReplicas={"web": 3}),
-        obs(workloads=web(4)), "ScalingDown", (P, a.ScaleTo), 5.0,
+        obs(workloads=web(4)), "ScalingDown", (P, a.ScaleTo, P), 5.0,
         {"originalReplicas": {"web": 4}},
     ),
     "restarted between the scale and its record: scaled again, the recorded count kept": Case(
@@ -313,11 +314,17 @@ CASES: dict[str, Case] = {
         obs(workloads=web(0)), "ScalingDown", (a.ScaleTo, P), 5.0,
         {"originalReplicas": None},
     ),
-    "maintenance goes on after it is recorded, before the scale": Case(
+    MAINTENANCE_ON: Case(
         spec(maintenance=MAINTENANCE), status("ScalingDown", **LOCKED,
         originalReplicas={"web": 2}), obs(workloads=web(2)), "ScalingDown",
-        (P, a.SetMaintenance, a.ScaleTo, E), 5.0,
+        (P, a.SetMaintenance, a.ScaleTo, P, E), 5.0,
         {"maintenanceEnabled": True, "downtimeStartedAt": "2026-12-01T12:00:00.000Z"},
+    ),
+    "restarted after maintenance was recorded as begun: it is turned on again": Case(
+        spec(maintenance=MAINTENANCE), status("ScalingDown", **LOCKED,
+        originalReplicas={"web": 2}, maintenanceEnabled=True, downtimeStartedAt=LONG_AGO,
+        steps=[step(StepName.MAINTENANCE_ON)]), obs(workloads=web(2)), "ScalingDown",
+        (P, a.SetMaintenance, a.ScaleTo, P, E), 5.0, {"downtimeStartedAt": LONG_AGO},
     ),
     "a downtime already started (maintenance on, then a restart): its start is kept": Case(
         spec(), status("ScalingDown", **DOWN), obs(workloads=web(3)), "ScalingDown",
@@ -588,10 +595,23 @@ def test_the_early_delete_names_only_the_replica_sets_that_began() -> None:
     assert decision.of(a.DeletePods) == [a.DeletePods("web", ("old",))]
 
 
-def test_the_patch_is_one_per_decision() -> None:
+def test_a_decision_patches_at_most_once_before_its_actions_and_once_after() -> None:
     for case in CASES.values():
-        decision = decide(case.spec, case.status, case.obs, NOW)
-        assert len(decision.of(a.PatchStatus)) <= 1
+        kinds = [type(x) for x in decide(case.spec, case.status, case.obs, NOW).actions]
+        inner = [k for k in kinds[1:-1] if k is not a.RecordEvent]
+        assert a.PatchStatus not in inner[:-1], kinds
+        assert kinds.count(a.PatchStatus) <= 2, kinds
+
+
+def test_maintenance_is_done_only_in_the_patch_after_the_call() -> None:
+    case = CASES[MAINTENANCE_ON]
+    actions = decide(case.spec, case.status, case.obs, NOW).actions
+    before, after = (x for x in actions if isinstance(x, a.PatchStatus))
+    assert actions.index(before) < actions.index(a.SetMaintenance(True)) < actions.index(after)
+    states = [{s["name"]: s["state"] for s in p.fields["steps"]} for p in (before, after)]
+    assert states[0][str(StepName.MAINTENANCE_ON)] == "Running"
+    assert states[1][str(StepName.MAINTENANCE_ON)] == "Done"
+    assert before.fields["maintenanceEnabled"] is True
 
 
 @pytest.mark.parametrize(
