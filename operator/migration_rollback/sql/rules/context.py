@@ -303,6 +303,7 @@ class Subcommand:
     kind: kinds.ObjectKind  # what the statement says it is: TABLE, VIEW…
     if_exists: bool  # ALTER … IF EXISTS
     ctx: Context
+    only: bool = False  # ALTER TABLE ONLY: the undo keeps to the same table (rules/only.py)
 
     @property
     def schema(self) -> str:
@@ -331,9 +332,11 @@ class Subcommand:
 
     @property
     def prefix(self) -> Composable:
-        """`ALTER TABLE [IF EXISTS] s.t`"""
+        """`ALTER TABLE [IF EXISTS] [ONLY] s.t`"""
         if_exists = SQL(" IF EXISTS") if self.if_exists else EMPTY
-        return SQL("ALTER {}{} {}").format(SQL(self.kind.keyword), if_exists, name_of(self.rel))
+        only = SQL(" ONLY") if self.only else EMPTY
+        keyword = SQL(self.kind.keyword)
+        return SQL("ALTER {}{}{} {}").format(keyword, if_exists, only, name_of(self.rel))
 
     def statement(self, template: str, *args: Composable) -> str:
         """`<prefix> <template>`: a statement on the same relation."""
@@ -360,7 +363,7 @@ class Subcommand:
             ast.RangeVar,
             schemaname=self.rel.schema or None,
             relname=self.rel.name,
-            inh=True,
+            inh=not self.only,
             relpersistence="p",
             location=at,
         )
