@@ -14,6 +14,7 @@ from pglast.stream import RawStream
 
 from migration_rollback.sql import ManualNeed, build_history, generate_rollback, parse_script
 from migration_rollback.sql.rules.only import ONLY_UNDO, Reach
+from migration_rollback.sql.rules.only import reach as only_reach
 
 _COLUMNS = "(a int, b int default 1, c int not null, constraint k check (a > 0))"
 _TRIGGER = "create trigger tg before insert on public.t for each row execute function public.f();\n"
@@ -121,3 +122,21 @@ def test_an_attached_index_not_new_here_is_left_to_a_human() -> None:
     assert not plan.sql_steps  # PostgreSQL has no DETACH PARTITION for an index
     ((_, item),) = plan.manual_items
     assert "public.p1_idx was attached to public.p_idx: PostgreSQL cannot detach" in item.reason
+
+
+@pytest.mark.parametrize(
+    ("earlier", "reach"),
+    [
+        ("create table public.t (a int); create table public.kid () inherits (public.t);",
+         Reach.INHERITED),
+        ("create table public.t (a int); create table public.kid (a int);"
+         "alter table public.kid inherit public.t;", Reach.INHERITED),
+        ("create table public.t (a int) partition by list (a);", Reach.PARTITIONED),
+        ("create table public.t (a int) partition by list (a); drop table public.t;"
+         "create table public.t (a int);", Reach.TABLE),  # dropped: a new table of the name
+        ("create table public.t (a int); create table public.u (a int);", Reach.TABLE),
+    ],
+)  # fmt: skip
+def test_what_earlier_migrations_tell_of_a_tables_children(earlier: str, reach: Reach) -> None:
+    history = build_history([parse_script(earlier, "earlier.sql")])
+    assert only_reach(history, "public", "t") is reach
