@@ -44,7 +44,8 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
     if node.if_not_exists and h.knows(rel):
         return
     h.define(rel, st)
-    _observe_descent(h, rel, node)
+    if node.partspec is not None or node.inhRelations:
+        _observe_descent(h, rel, node)
     pk: tuple[str, ...] = ()
     uniques: list[tuple[str, ...]] = []
     for elt in node.tableElts or ():

@@ -41,15 +41,11 @@ def alter_table(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     kind = kinds.relation_of_type(node.objtype)
     if_exists, alone = bool(node.missing_ok), not node.relation.inh  # alone: ONLY
     subs = [Subcommand(cmd, rel, kind, if_exists, ctx, alone) for cmd in node.cmds or ()]
-    pieces = [list(_undo(sub)) for sub in subs]
+    pieces = [list(RULES[sub.cmd.subtype](sub)) for sub in subs]
+    if alone:  # kept to the same table, or by hand (only.py)
+        pieces = [list(only.within(sub, piece)) for sub, piece in zip(subs, pieces, strict=True)]
     for piece in reversed(pieces):
         yield from piece
-
-
-def _undo(sub: Subcommand) -> Iterator[Inverse]:
-    """The subcommand's inverse; written with ONLY, kept to the same table (only.py)."""
-    built = RULES[sub.cmd.subtype](sub)
-    return only.within(sub, built) if sub.only else built
 
 
 def _add_constraint(sub: Subcommand) -> Iterator[Inverse]:

@@ -334,9 +334,8 @@ class Subcommand:
     def prefix(self) -> Composable:
         """`ALTER TABLE [IF EXISTS] [ONLY] s.t`"""
         if_exists = SQL(" IF EXISTS") if self.if_exists else EMPTY
-        only = SQL(" ONLY") if self.only else EMPTY
-        keyword = SQL(self.kind.keyword)
-        return SQL("ALTER {}{}{} {}").format(keyword, if_exists, only, name_of(self.rel))
+        template = "ALTER {}{} ONLY {}" if self.only else "ALTER {}{} {}"  # each parsed once
+        return SQL(template).format(SQL(self.kind.keyword), if_exists, name_of(self.rel))
 
     def statement(self, template: str, *args: Composable) -> str:
         """`<prefix> <template>`: a statement on the same relation."""
@@ -347,8 +346,8 @@ class Subcommand:
         template, missing_ok = WORDS[subtype]
         if ("{}" in template) != (name is not None):
             raise ValueError(f"{subtype.name}: {template!r} and name {name!r} disagree")
-        prefix = self.prefix
-        text = sql("{} " + template, prefix, *(() if name is None else (Identifier(name),)))
+        prefix = self.prefix.as_string()  # written once, for the text and the name's place
+        text = sql("{} " + template, SQL(prefix), *(() if name is None else (Identifier(name),)))
         cmd = make(
             ast.AlterTableCmd,
             subtype=subtype,
@@ -358,7 +357,7 @@ class Subcommand:
             missing_ok=missing_ok,
             recurse=False,
         )
-        at = _name_at(prefix.as_string(), self.rel)
+        at = _name_at(prefix, self.rel)
         rel = make(
             ast.RangeVar,
             schemaname=self.rel.schema or None,
