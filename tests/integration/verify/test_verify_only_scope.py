@@ -8,10 +8,19 @@ as they were, and each rollback must say ONLY where the forward did.
 
 from __future__ import annotations
 
-import pytest
-from verify_support import assert_verified, body_of, generate_replays
+from pathlib import Path
 
-from migration_rollback.verify import GeneratedRollback
+import pytest
+from verify_support import (
+    assert_verified,
+    body_of,
+    explain,
+    generate_replays,
+    statuses,
+    write_project,
+)
+
+from migration_rollback.verify import GeneratedRollback, verify_project
 
 pytestmark = pytest.mark.integration
 
@@ -89,3 +98,18 @@ def test_a_column_dropped_from_an_inheritance_parent_alone_is_left_to_a_human(
     # Not the form PostgreSQL refuses while the child exists (the verifier's own fill, which
     # merges with the child's column, may follow).
     assert "ALTER TABLE ONLY public.par ADD COLUMN" not in (g.sql_body or "")
+
+
+@pytest.mark.parametrize("child", ["public.ch", "public.pt1"])
+def test_a_rollback_that_changes_a_child_is_not_verified(
+    tmp_path: Path, shadow_url: str, child: str
+) -> None:
+    """Written by hand without ONLY, the undo recurses into the child and drops its own
+    default: the check reads the child too (the event triggers name only the parent)."""
+    parent = "public.par" if child == "public.ch" else "public.pt"
+    forward = f"alter table only {parent} alter column b set default 7;\n"
+    rollback = f"alter table {parent} alter column b drop default;\n"
+    pairs = write_project(tmp_path, [("base", BASE, None), ("default", forward, rollback)])
+    results = verify_project(pairs, shadow_url)
+    assert statuses(results)[-1] != "verified", explain(results)
+    assert f"{child}" in explain(results)
