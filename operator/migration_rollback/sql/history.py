@@ -53,6 +53,10 @@ class History:
     primary_keys: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     # UNIQUE constraints declared with the table: other keys an inserted row is found by.
     unique_keys: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    # Tables declared PARTITION BY, and tables others inherit from (INHERITS, PARTITION OF,
+    # INHERIT): how far an `ALTER TABLE ONLY` undo may reach (rules/only.py).
+    partitioned: set[tuple[str, str]] = field(default_factory=set)
+    parents: set[tuple[str, str]] = field(default_factory=set)
     default_schema: str = DEFAULT_SCHEMA
 
     def knows(self, ref: ObjectRef) -> bool:
@@ -79,6 +83,8 @@ class History:
             comments=dict(self.comments),
             primary_keys=dict(self.primary_keys),
             unique_keys=dict(self.unique_keys),
+            partitioned=set(self.partitioned),
+            parents=set(self.parents),
         )
 
     def begin_file(self) -> None:
@@ -100,3 +106,5 @@ class History:
         self.definitions.pop(ref.key, None)
         if ref.kind == "table" and ref.schema:
             self.columns.pop((ref.schema, ref.name), None)
+            self.partitioned.discard((ref.schema, ref.name))
+            self.parents.discard((ref.schema, ref.name))

@@ -44,6 +44,8 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
     if node.if_not_exists and h.knows(rel):
         return
     h.define(rel, st)
+    if node.partspec is not None or node.inhRelations:
+        _observe_descent(h, rel, node)
     pk: tuple[str, ...] = ()
     uniques: list[tuple[str, ...]] = []
     for elt in node.tableElts or ():
@@ -65,6 +67,18 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
         h.primary_keys[(str(rel.schema), rel.name)] = pk
     if uniques:
         h.unique_keys[(str(rel.schema), rel.name)] = tuple(uniques)
+
+
+def _observe_descent(h: History, rel: ObjectRef, node: Any) -> None:
+    """A partitioned table, and the tables this one inherits from or is a partition of."""
+    if node.partspec is not None:
+        h.partitioned.add((str(rel.schema), rel.name))
+    for parent in node.inhRelations or ():
+        h.parents.add(_key(relation(parent, h.default_schema)))
+
+
+def _key(rel: ObjectRef) -> tuple[str, str]:
+    return str(rel.schema), rel.name
 
 
 def _observe_constraint(
@@ -166,6 +180,8 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
             h.rls_forced.add(key)
         elif sub == AT.AT_NoForceRowSecurity:
             h.rls_forced.discard(key)
+        elif sub == AT.AT_AddInherit and isinstance(cmd.def_, ast.RangeVar):
+            h.parents.add(_key(relation(cmd.def_, h.default_schema)))
 
 
 def _observe_drop(h: History, st: Statement, node: Any) -> None:

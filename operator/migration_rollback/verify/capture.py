@@ -99,9 +99,11 @@ _DROPPED_GROUPS = "VALUES ('pg_namespace', 'schema'), ('pg_extension', 'extensio
     for group in _PUBLICATION_GROUPS
 )
 
-# Fills the scope table from the capture table.
+# Fills the scope table from the capture table. A table's inheritance children and partitions
+# come with it (`scoped`): an ALTER TABLE without ONLY recurses into them, yet the event
+# triggers report the table named alone.
 FILL_SCOPE_SQL = f"""
-WITH emptied AS (DELETE FROM {SCOPE_TABLE}),
+WITH RECURSIVE emptied AS (DELETE FROM {SCOPE_TABLE}),
 cap AS (SELECT DISTINCT classid, objid, objsubid, tag, dropped FROM {CAPTURE_TABLE}),
 live AS (SELECT classid, objid FROM cap WHERE NOT dropped AND objid IS NOT NULL),
 found(category, oid, name) AS (
@@ -159,8 +161,14 @@ SELECT 'unexplained', NULL, cap.tag FROM cap WHERE cap.objid IS NULL AND NOT cap
 UNION
 SELECT 'grants', NULL, pg_catalog.count(*)::text FROM {CAPTURE_TABLE}
   WHERE objid IS NULL AND tag IN ('GRANT', 'REVOKE')
+),
+scoped(category, oid, name) AS (
+SELECT category, oid, name FROM found
+UNION
+SELECT 'rel'::text, i.inhrelid, NULL::text FROM scoped s
+  JOIN pg_catalog.pg_inherits i ON i.inhparent = s.oid AND s.category = 'rel'
 )
-INSERT INTO {SCOPE_TABLE} SELECT * FROM found RETURNING category, oid, name
+INSERT INTO {SCOPE_TABLE} SELECT * FROM scoped RETURNING category, oid, name
 """
 
 # Adds the targets of GRANT/REVOKE statements, read from their parse trees ($1-$8: schema and

@@ -3,7 +3,9 @@
 The table below is keyed by pglast's `AlterTableType` and covers every member: a subcommand
 has a builder, or is listed as undone by hand (its earlier setting is not in the SQL), or as
 one only PostgreSQL itself creates. Subcommands are undone in reverse order, so a statement
-that adds a column and then a constraint on it drops the constraint first.
+that adds a column and then a constraint on it drops the constraint first. A subcommand
+written with ONLY is undone with ONLY, or by hand where PostgreSQL would not keep to the same
+table (only.py).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from migration_rollback.sql.compose import SQL, name_of
 from migration_rollback.sql.created import constraint_name
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import relation
-from migration_rollback.sql.rules import columns
+from migration_rollback.sql.rules import columns, only
 from migration_rollback.sql.rules.attributes import owner_back
 from migration_rollback.sql.rules.context import (
     Context,
@@ -28,6 +30,7 @@ from migration_rollback.sql.rules.context import (
     Subcommand,
     SubRule,
     by_hand,
+    drop,
     manual,
     nothing,
 )
@@ -36,8 +39,11 @@ from migration_rollback.sql.rules.context import (
 def alter_table(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     rel = relation(node.relation, ctx.default_schema)
     kind = kinds.relation_of_type(node.objtype)
-    subs = [Subcommand(cmd, rel, kind, bool(node.missing_ok), ctx) for cmd in node.cmds or ()]
+    if_exists, alone = bool(node.missing_ok), not node.relation.inh  # alone: ONLY
+    subs = [Subcommand(cmd, rel, kind, if_exists, ctx, alone) for cmd in node.cmds or ()]
     pieces = [list(RULES[sub.cmd.subtype](sub)) for sub in subs]
+    if alone:  # kept to the same table, or by hand (only.py)
+        pieces = [list(only.within(sub, piece)) for sub, piece in zip(subs, pieces, strict=True)]
     for piece in reversed(pieces):
         yield from piece
 
@@ -133,8 +139,27 @@ def _attach_partition(sub: Subcommand) -> Iterator[Inverse]:
     if part is None:
         yield manual(ManualNeed.UNSUPPORTED, "detach the partition attached here")
         return
+    if sub.kind.name == "index":
+        yield _index_attached(sub, relation(part, sub.ctx.default_schema, "index"))
+        return
     partition = name_of(relation(part, sub.ctx.default_schema))
     yield Inverse(sub.statement("DETACH PARTITION {}", partition))
+
+
+def _index_attached(sub: Subcommand, part: ObjectRef) -> Inverse:
+    """PostgreSQL has no DETACH PARTITION for an index: an attached index goes only with its
+    parent, which drops it too. When both are new here, dropping the parent first is their
+    undo (the later DROP INDEX IF EXISTS of each then finds nothing)."""
+    parent = ObjectRef("index", sub.rel.name, sub.schema)
+    if sub.ctx.is_new(parent) and sub.ctx.is_new(part):
+        note = f"drops index {part.qualified} with it (an attached index cannot be detached)"
+        return drop(parent, notes=(note,))
+    return manual(
+        ManualNeed.UNSUPPORTED,
+        f"index {part.qualified} was attached to {parent.qualified}: PostgreSQL cannot detach "
+        "it, and drops it only with its parent (or the parent's constraint); undo by hand",
+        parent,
+    )
 
 
 # Subcommands whose earlier setting the forward SQL does not say: a human restores it.

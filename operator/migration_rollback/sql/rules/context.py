@@ -303,6 +303,7 @@ class Subcommand:
     kind: kinds.ObjectKind  # what the statement says it is: TABLE, VIEW…
     if_exists: bool  # ALTER … IF EXISTS
     ctx: Context
+    only: bool = False  # ALTER TABLE ONLY: the undo keeps to the same table (rules/only.py)
 
     @property
     def schema(self) -> str:
@@ -331,9 +332,10 @@ class Subcommand:
 
     @property
     def prefix(self) -> Composable:
-        """`ALTER TABLE [IF EXISTS] s.t`"""
+        """`ALTER TABLE [IF EXISTS] [ONLY] s.t`"""
         if_exists = SQL(" IF EXISTS") if self.if_exists else EMPTY
-        return SQL("ALTER {}{} {}").format(SQL(self.kind.keyword), if_exists, name_of(self.rel))
+        template = "ALTER {}{} ONLY {}" if self.only else "ALTER {}{} {}"  # each parsed once
+        return SQL(template).format(SQL(self.kind.keyword), if_exists, name_of(self.rel))
 
     def statement(self, template: str, *args: Composable) -> str:
         """`<prefix> <template>`: a statement on the same relation."""
@@ -344,8 +346,8 @@ class Subcommand:
         template, missing_ok = WORDS[subtype]
         if ("{}" in template) != (name is not None):
             raise ValueError(f"{subtype.name}: {template!r} and name {name!r} disagree")
-        prefix = self.prefix
-        text = sql("{} " + template, prefix, *(() if name is None else (Identifier(name),)))
+        prefix = self.prefix.as_string()  # written once, for the text and the name's place
+        text = sql("{} " + template, SQL(prefix), *(() if name is None else (Identifier(name),)))
         cmd = make(
             ast.AlterTableCmd,
             subtype=subtype,
@@ -355,12 +357,12 @@ class Subcommand:
             missing_ok=missing_ok,
             recurse=False,
         )
-        at = _name_at(prefix.as_string(), self.rel)
+        at = _name_at(prefix, self.rel)
         rel = make(
             ast.RangeVar,
             schemaname=self.rel.schema or None,
             relname=self.rel.name,
-            inh=True,
+            inh=not self.only,
             relpersistence="p",
             location=at,
         )

@@ -16,6 +16,7 @@ from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import SQL, Composable, Identifier, name_of, sql
 from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import deparse, relation
+from migration_rollback.sql.rules import only
 from migration_rollback.sql.rules.context import Context, Inverse, drop, manual, nothing
 
 
@@ -109,9 +110,28 @@ def data_change(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         ManualNeed.DATA_CHANGE,
         f"{st.kind.removesuffix('Stmt').upper()} changed rows"
         + (f" of {rel.qualified}" if rel else "")
+        + _reach(node, ctx)
         + ": restore them from the backup taken before the migration",
         rel,
     )
+
+
+def _reach(node: Any, ctx: Context) -> str:
+    """Which tables' rows the restore covers, where that is not just the table named: ONLY
+    keeps to it, and without ONLY its known children and partitions changed too. TRUNCATE
+    names its tables; the others name one, already said."""
+    many = getattr(node, "relations", None)
+    said = []
+    for rv in many or (getattr(node, "relation", None),):
+        if not isinstance(rv, ast.RangeVar):
+            continue
+        ref = relation(rv, ctx.default_schema)
+        name = f"{ref.qualified} " if many else ""
+        if not rv.inh:
+            said.append(f"{name}ONLY: not its children or partitions")
+        elif only.reach(ctx.history, str(ref.schema), ref.name) is not only.Reach.TABLE:
+            said.append(f"{name}with its children or partitions")
+    return f" ({'; '.join(said)})" if said else ""
 
 
 def dynamic(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:

@@ -16,7 +16,15 @@ from pglast.enums.parsenodes import ObjectType as OT
 
 from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.compose import SQL, Identifier, arguments, name_of, qualified, sql
+from migration_rollback.sql.compose import (
+    EMPTY,
+    SQL,
+    Identifier,
+    arguments,
+    name_of,
+    qualified,
+    sql,
+)
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import object_with_args, relation, split_qualified, strings
 from migration_rollback.sql.rules.context import Context, Inverse, manual
@@ -70,9 +78,11 @@ def _rename_member(node: Any, st: Statement, ctx: Context) -> Inverse | None:
     old, new = str(node.subname), str(node.newname)
     if node.renameType == OT.OBJECT_COLUMN:
         _follow_column_rename(ctx, rel, old, new)
+    # With ONLY the forward met no child with the member (PostgreSQL refuses it), nor does this.
+    only = EMPTY if node.relation.inh else SQL("ONLY ")
     return Inverse(
-        sql("ALTER {} {} RENAME {} {} TO {}", keyword, name_of(rel), what, Identifier(new),
-            Identifier(old))
+        sql("ALTER {} {}{} RENAME {} {} TO {}", keyword, only, name_of(rel), what,
+            Identifier(new), Identifier(old))
     )  # fmt: skip
 
 

@@ -8,6 +8,6 @@ alter sequence public.html_id_seq owned by public.html.id;
 alter table only public.html alter column id set default nextval('public.html_id_seq'::regclass);
 alter table only public.html alter column body set default '';
 -- rollback
-ALTER TABLE public.html ALTER COLUMN id DROP DEFAULT;
+ALTER TABLE ONLY public.html ALTER COLUMN id DROP DEFAULT;
 DROP SEQUENCE IF EXISTS public.html_id_seq;
 DROP TABLE IF EXISTS public.html;

@@ -1,0 +1,142 @@
+"""`ALTER TABLE ONLY`'s undo, row by row of `rules/only.ONLY_UNDO`: each subcommand written with
+ONLY, on a plain table, an inheritance parent and a partitioned table. The undo keeps ONLY,
+or is a MANUAL item saying why (PostgreSQL 15 refuses it, or it would reach other tables);
+tests/integration/verify/test_verify_only_scope.py proves the kept ones on a real server."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pytest
+from pglast import parse_sql
+from pglast.enums.parsenodes import AlterTableType as AT
+from pglast.stream import RawStream
+
+from migration_rollback.sql import ManualNeed, build_history, generate_rollback, parse_script
+from migration_rollback.sql.rules.only import ONLY_UNDO, Reach
+from migration_rollback.sql.rules.only import reach as only_reach
+
+_COLUMNS = "(a int, b int default 1, c int not null, constraint k check (a > 0))"
+_TRIGGER = "create trigger tg before insert on public.t for each row execute function public.f();\n"
+HISTORY = {
+    Reach.TABLE: f"create table public.t {_COLUMNS};\n{_TRIGGER}",
+    Reach.INHERITED: f"create table public.t {_COLUMNS};\n{_TRIGGER}"
+    "create table public.kid () inherits (public.t);\n",
+    Reach.PARTITIONED: f"create table public.t {_COLUMNS} partition by range (a);\n{_TRIGGER}"
+    "create table public.t1 partition of public.t for values from (0) to (10);\n",
+}
+
+
+class Case(NamedTuple):
+    subtype: AT
+    forward: str  # after `ALTER TABLE ONLY public.t`
+    undo: str | None  # after `ALTER TABLE ONLY public.t`; None: its undo is no SQL
+    refused: tuple[Reach, ...] = ()  # where the undo is a MANUAL item instead
+    setup: str = ""  # more history
+
+
+CASES = [
+    Case(AT.AT_AddColumn, "add column d int", "DROP COLUMN IF EXISTS d"),
+    Case(AT.AT_AlterColumnType, "alter column a type bigint",
+         "ALTER COLUMN a TYPE int USING a::int"),
+    Case(AT.AT_DropColumn, "drop column a", "ADD COLUMN IF NOT EXISTS a int", (Reach.INHERITED,)),
+    Case(AT.AT_ColumnDefault, "alter column b set default 2", "ALTER COLUMN b SET DEFAULT 1"),
+    Case(AT.AT_SetNotNull, "alter column a set not null", "ALTER COLUMN a DROP NOT NULL"),
+    Case(AT.AT_DropNotNull, "alter column c drop not null", "ALTER COLUMN c SET NOT NULL"),
+    Case(AT.AT_AddConstraint, "add constraint k2 check (a > 1) no inherit",
+         "DROP CONSTRAINT IF EXISTS k2", (Reach.PARTITIONED,)),
+    Case(AT.AT_DropConstraint, "drop constraint k", "ADD CONSTRAINT k CHECK (a > 0)",
+         (Reach.INHERITED, Reach.PARTITIONED)),
+    Case(AT.AT_EnableTrig, "enable trigger tg", "DISABLE TRIGGER tg"),
+    Case(AT.AT_DisableTrig, "disable trigger tg", "ENABLE TRIGGER tg"),
+    Case(AT.AT_EnableRowSecurity, "enable row level security", "DISABLE ROW LEVEL SECURITY"),
+    Case(AT.AT_DisableRowSecurity, "disable row level security", "ENABLE ROW LEVEL SECURITY",
+         setup="alter table public.t enable row level security;"),
+    Case(AT.AT_ForceRowSecurity, "force row level security", "NO FORCE ROW LEVEL SECURITY"),
+    Case(AT.AT_NoForceRowSecurity, "no force row level security", "FORCE ROW LEVEL SECURITY",
+         setup="alter table public.t force row level security;"),
+    Case(AT.AT_AddIdentity, "alter column c add generated always as identity",
+         "ALTER COLUMN c DROP IDENTITY IF EXISTS"),
+    Case(AT.AT_AttachPartition, "attach partition public.t2 for values from (10) to (20)",
+         "DETACH PARTITION public.t2"),
+    Case(AT.AT_ValidateConstraint, "validate constraint k", None),
+    Case(AT.AT_ChangeOwner, "owner to bob", None),
+    Case(AT.AT_ReplicaIdentity, "replica identity full", None),
+]  # fmt: skip
+
+
+def _normalize(text: str) -> str:
+    return str(RawStream()(parse_sql(text)[0].stmt))
+
+
+@pytest.mark.parametrize("reach", list(Reach), ids=lambda r: r.name)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.subtype.name)
+def test_only_undo(case: Case, reach: Reach) -> None:
+    history = build_history([parse_script(HISTORY[reach] + case.setup, "earlier.sql")])
+    forward = parse_script(f"alter table only public.t {case.forward};", "m.sql")
+    assert forward.statements[0].node.cmds[0].subtype == case.subtype
+    plan = generate_rollback(forward, "m", history)
+    refused = reach in case.refused
+    wanted = [] if refused or case.undo is None else [f"ALTER TABLE ONLY public.t {case.undo}"]
+    assert [_normalize(s.sql or "") for s in plan.sql_steps] == [_normalize(w) for w in wanted]
+    scoped = [i for _, i in plan.manual_items if i.reason.startswith("ALTER TABLE ONLY")]
+    assert [i.need for i in scoped] == ([ManualNeed.UNSUPPORTED] if refused else [])
+    for item in scoped:  # says what, where, and why
+        assert (
+            f"public.t {case.subtype.name.removeprefix('AT_')}, on {reach.value}: " in item.reason
+        )
+
+
+def test_every_row_of_the_table_has_cases() -> None:
+    assert sorted(c.subtype for c in CASES) == sorted(ONLY_UNDO)
+
+
+def test_without_only_the_undo_reaches_the_children_as_the_forward_did() -> None:
+    history = build_history([parse_script(HISTORY[Reach.INHERITED], "earlier.sql")])
+    forward = parse_script("alter table public.t alter column b set default 2;", "m.sql")
+    (step,) = generate_rollback(forward, "m", history).sql_steps
+    assert step.sql == "ALTER TABLE public.t ALTER COLUMN b SET DEFAULT 1"
+
+
+@pytest.mark.parametrize(
+    ("forward", "says"),
+    [
+        ("truncate only public.t, public.kid", "(public.t ONLY: not its children or partitions)"),
+        ("truncate public.t", "(public.t with its children or partitions)"),
+        ("delete from only public.t", "rows of public.t (ONLY: not its children or partitions)"),
+        ("update public.t set a = 1", "rows of public.t (with its children or partitions)"),
+        ("delete from public.kid", "rows of public.kid: restore"),  # no children known
+    ],
+)
+def test_a_data_change_says_which_tables_rows_to_restore(forward: str, says: str) -> None:
+    history = build_history([parse_script(HISTORY[Reach.INHERITED], "earlier.sql")])
+    plan = generate_rollback(parse_script(forward + ";", "m.sql"), "m", history)
+    ((_, item),) = plan.manual_items
+    assert item.need == ManualNeed.DATA_CHANGE
+    assert says in item.reason
+
+
+def test_an_attached_index_not_new_here_is_left_to_a_human() -> None:
+    forward = parse_script("alter index public.p_idx attach partition public.p1_idx;", "m.sql")
+    plan = generate_rollback(forward, "m", None)
+    assert not plan.sql_steps  # PostgreSQL has no DETACH PARTITION for an index
+    ((_, item),) = plan.manual_items
+    assert "public.p1_idx was attached to public.p_idx: PostgreSQL cannot detach" in item.reason
+
+
+@pytest.mark.parametrize(
+    ("earlier", "reach"),
+    [
+        ("create table public.t (a int); create table public.kid () inherits (public.t);",
+         Reach.INHERITED),
+        ("create table public.t (a int); create table public.kid (a int);"
+         "alter table public.kid inherit public.t;", Reach.INHERITED),
+        ("create table public.t (a int) partition by list (a);", Reach.PARTITIONED),
+        ("create table public.t (a int) partition by list (a); drop table public.t;"
+         "create table public.t (a int);", Reach.TABLE),  # dropped: a new table of the name
+        ("create table public.t (a int); create table public.u (a int);", Reach.TABLE),
+    ],
+)  # fmt: skip
+def test_what_earlier_migrations_tell_of_a_tables_children(earlier: str, reach: Reach) -> None:
+    history = build_history([parse_script(earlier, "earlier.sql")])
+    assert only_reach(history, "public", "t") is reach
