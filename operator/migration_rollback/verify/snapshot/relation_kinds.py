@@ -123,11 +123,7 @@ COLUMNS = Kind(
     tables=(
         "pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
         "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-        "LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum "
-        "LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation "
-        "AND a.attcollation <> 100 AND a.attcollation <> (SELECT ty.typcollation "
-        "FROM pg_catalog.pg_type ty WHERE ty.oid = a.atttypid) "
-        "LEFT JOIN pg_catalog.pg_namespace con ON con.oid = co.collnamespace"
+        "LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum"
     ),
     where=(
         "a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
@@ -153,8 +149,15 @@ COLUMNS = Kind(
             "CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END",
         ),
         (
+            # Looked up only when not the type's own (rarely): joining pg_collation cost every
+            # row a probe of a table of hundreds of ICU collations.
             "collation",
-            "pg_catalog.quote_ident(con.nspname) || '.' || pg_catalog.quote_ident(co.collname)",
+            "CASE WHEN a.attcollation <> 0 AND a.attcollation <> 100 AND a.attcollation <> "
+            "(SELECT ty.typcollation FROM pg_catalog.pg_type ty WHERE ty.oid = a.atttypid) "
+            "THEN (SELECT pg_catalog.quote_ident(con.nspname) || '.' || "
+            "pg_catalog.quote_ident(co.collname) FROM pg_catalog.pg_collation co "
+            "JOIN pg_catalog.pg_namespace con ON con.oid = co.collnamespace "
+            "WHERE co.oid = a.attcollation) END",
         ),
     ),
     acl=Acl("a.attacl", "c.relowner", None),
