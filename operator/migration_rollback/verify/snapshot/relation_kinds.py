@@ -149,8 +149,8 @@ COLUMNS = Kind(
             "CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END",
         ),
         (
-            # Looked up only when not the type's own (rarely): joining pg_collation cost every
-            # row a probe of a table of hundreds of ICU collations.
+            # Looked up only when not the type's own (rarely): a join hashed all of pg_collation
+            # (hundreds of ICU collations) at every read.
             "collation",
             "CASE WHEN a.attcollation <> 0 AND a.attcollation <> 100 AND a.attcollation <> "
             "(SELECT ty.typcollation FROM pg_catalog.pg_type ty WHERE ty.oid = a.atttypid) "
