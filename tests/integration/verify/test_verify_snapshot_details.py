@@ -90,3 +90,44 @@ def test_a_read_turns_jit_off_and_puts_it_back(conn: psycopg.Connection[Any]) ->
     take_snapshot(conn)
     assert conn.execute("show jit").fetchone() == ("on",)
     conn.execute("reset jit")
+
+
+# Indexes behind primary keys and unique constraints, in every shape the snapshot must print as
+# pg_get_indexdef does (most are read from their constraint's definition: see relation_kinds).
+SHAPES = """
+create schema "Sh ape";
+create table "Sh ape".a (id int primary key, v varchar(10) unique, t text collate "C" unique);
+alter table "Sh ape".a rename column id to "Id 2";
+alter index "Sh ape".a_pkey rename to "A pk";
+create table "Sh ape"."Mixed" ("Weird Col" text, b varchar(10), primary key ("Weird Col", b));
+create table "Sh ape".u (a int, b int, c int, d int, unique (a, b) include (c),
+  constraint u_ff unique (c) with (fillfactor = 70), constraint u_def unique (d) deferrable);
+create table "Sh ape".u2 (a int);
+create unique index u2_a_idx on "Sh ape".u2 (a);
+alter table "Sh ape".u2 add constraint u2_a unique using index u2_a_idx;
+create table "Sh ape".p (id int, k int, primary key (id, k)) partition by range (k);
+create table "Sh ape".p1 partition of "Sh ape".p for values from (0) to (10);
+create table "Sh ape".x (r int4range, exclude using gist (r with &&));
+"""
+
+
+def test_indexes_print_as_pg_get_indexdef(conn: psycopg.Connection[Any]) -> None:
+    conn.execute("begin")
+    try:
+        conn.execute(SHAPES)
+        if conn.info.server_version >= 150000:
+            conn.execute('alter table "Sh ape".u2 add unique nulls not distinct (a)')
+        snap = take_snapshot(conn)
+        conn.execute("set local search_path = pg_catalog")
+        expected = dict(
+            conn.execute(
+                "select quote_ident(n.nspname) || '.' || quote_ident(c.relname), "
+                "pg_get_indexdef(c.oid) from pg_class c join pg_namespace n "
+                "on n.oid = c.relnamespace where n.nspname = 'Sh ape' and c.relkind in ('i', 'I')"
+            ).fetchall()
+        )
+    finally:
+        conn.execute("rollback")
+    ours = {o.id.name: o.get("definition") for o in snap.of_kind("index")}
+    assert len(expected) >= 11  # (12 from PostgreSQL 15)
+    assert {name: ours.get(name) for name in expected} == expected

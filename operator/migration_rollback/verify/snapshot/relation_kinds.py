@@ -3,6 +3,8 @@ indexes, triggers, policies and rules. A scoped read selects them by relation OI
 
 from __future__ import annotations
 
+import dataclasses
+
 from migration_rollback.verify.snapshot.query import (
     EXTENSION_MEMBERSHIP,
     Acl,
@@ -228,6 +230,28 @@ CONSTRAINTS = Kind(
     ),
 )
 
+
+# pg_get_indexdef costs the server most of an index's read (it looks for the default operator
+# class of every key column); pg_get_constraintdef a fifth of that. A plain index behind a primary
+# key or unique constraint (ADD CONSTRAINT insists on default operator classes, collations and
+# ordering, no expressions, no predicate) is its constraint's column list after
+# `CREATE UNIQUE INDEX name ON table USING btree`, the very text pg_get_indexdef gives, as long as
+# nothing else shows in either: no storage options, tablespace, deferrability, NULLS NOT
+# DISTINCT (from PostgreSQL 15; `_index_definition(False)` before it), or partitioned index.
+def _index_definition(nulls_not_distinct: bool) -> str:
+    plain = (
+        "k.contype IN ('p', 'u') AND ic.relkind = 'i' AND ic.reloptions IS NULL "
+        "AND ic.reltablespace = 0 AND NOT k.condeferrable"
+        + (" AND NOT i.indnullsnotdistinct" if nulls_not_distinct else "")
+    )
+    return (
+        f"CASE WHEN {plain} THEN 'CREATE UNIQUE INDEX ' || pg_catalog.quote_ident(ic.relname) "
+        f"|| ' ON ' || {rel_ident('tn', 'c')} || ' USING btree ' || pg_catalog.regexp_replace("
+        "pg_catalog.pg_get_constraintdef(k.oid), '^[^(]*', '') "
+        "ELSE pg_catalog.pg_get_indexdef(i.indexrelid) END"
+    )
+
+
 INDEXES = Kind(
     label="index",
     ref="'pg_class:' || i.indexrelid::text",
@@ -248,7 +272,7 @@ INDEXES = Kind(
     where=f"{user_ns('n')} AND {not_member('pg_class', 'c.oid')}",
     attrs=(
         ("table", rel_ident("tn", "c")),
-        ("definition", "pg_catalog.pg_get_indexdef(i.indexrelid)"),
+        ("definition", _index_definition(nulls_not_distinct=True)),
         ("constraint", "pg_catalog.quote_ident(k.conname)"),
         ("valid", "i.indisvalid"),
         ("clustered", "i.indisclustered"),
@@ -348,4 +372,14 @@ RULES = Kind(
         ("enabled", "r.ev_enabled::text"),
     ),
     comment=Comment("pg_rewrite", "r.oid"),
+)
+
+# Before PostgreSQL 15 no index has NULLS NOT DISTINCT (nor pg_index.indnullsnotdistinct).
+NULLS_NOT_DISTINCT_SINCE = 150000
+INDEXES_BEFORE_15 = dataclasses.replace(
+    INDEXES,
+    attrs=tuple(
+        (name, _index_definition(nulls_not_distinct=False) if name == "definition" else expr)
+        for name, expr in INDEXES.attrs
+    ),
 )
