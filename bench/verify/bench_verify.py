@@ -10,7 +10,9 @@
    - the time of the verify round trip over all of them (`run_verification`);
    - their ratio (target: <= 3).
 2. The time of one full schema snapshot of a 200-table schema (target: < 50 ms), and the part
-   of it spent in Python turning rows into the model (it overlaps the server's next queries).
+   of it spent in Python turning rows into the model (it overlaps the server's next queries);
+   then, per kind of object, its rows and the server's CPU time reading them (temporary
+   cluster only).
 3. The five costliest functions (cProfile, own time) of a verify run over the first 60
    migrations and of ten snapshots: `connection.py:wait` is the time spent waiting for the
    server.
@@ -44,12 +46,12 @@ from psycopg._pipeline_base import BasePipeline  # noqa: E402
 from synth import write_project  # noqa: E402
 
 from migration_rollback.sql import parse_script  # noqa: E402
-from migration_rollback.verify import MigrationPair, run_verification  # noqa: E402
+from migration_rollback.verify import MigrationPair, catalog, run_verification  # noqa: E402
 from migration_rollback.verify.baseline import load_baseline  # noqa: E402
 from migration_rollback.verify.cluster import temporary_cluster  # noqa: E402
 from migration_rollback.verify.shadow import ShadowServer  # noqa: E402
+from migration_rollback.verify.snapshot import kinds_for, take_snapshot  # noqa: E402
 from migration_rollback.verify.snapshot import read as snapshot_module  # noqa: E402
-from migration_rollback.verify.snapshot import take_snapshot  # noqa: E402
 
 # CPU time the temporary cluster's processes used (live backends, and those that exited),
 # in ms: unlike wall time, it hardly moves with the machine's load. None on a given server.
@@ -178,6 +180,7 @@ def snapshot_200(srv: ShadowServer, tables: int, profile: bool) -> tuple[list[fl
             finally:
                 snapshot_module._add_rows = add_rows
             objects = len(snap)
+            per_kind(conn)
             if profile:
                 print("  top five costs of ten snapshots:")
                 print(top_costs(lambda: [take_snapshot(conn) for _ in range(10)]))
@@ -185,6 +188,32 @@ def snapshot_200(srv: ShadowServer, tables: int, profile: bool) -> tuple[list[fl
         return sizes[2:], python[2:]  # the first reads prepare the statements
     finally:
         srv.drop_database(name)
+
+
+def per_kind(conn: psycopg.Connection[Any], runs: int = 50) -> None:
+    """Each kind's rows and the CPU time of the backend reading them (as take_snapshot does)."""
+    if not server_cpu_ms:
+        return
+    pid = conn.execute("SELECT pg_catalog.pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+    statements = snapshot_module._full_sql(kinds_for(conn.info.server_version))
+    shown = []
+    for label, query in statements.items():
+        with catalog.reading(conn):
+            rows = len(catalog.execute(conn, query).fetchall())
+            before = _backend_cpu_ms(pid)
+            for cursor in [catalog.execute(conn, query) for _ in range(runs)]:
+                cursor.fetchall()
+            spent = (_backend_cpu_ms(pid) - before) / runs
+        if spent >= 0.5:
+            shown.append(f"{label} {spent:.1f} ({rows} rows)")
+    print(f"  server CPU per kind, ms (mean of {runs} reads):")
+    for at in range(0, len(shown), 4):
+        print("    " + "; ".join(shown[at : at + 4]))
+
+
+def _backend_cpu_ms(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
 
 
 def top_costs(fn: Callable[[], object], count: int = 5) -> str:

@@ -12,6 +12,10 @@ Two things make catalog queries slow or wrong inside a replay, and this module h
   ROLLBACK or DROP, which a replay issues constantly; SQL-level prepared statements survive
   rollbacks. Connections used here should have `prepare_threshold = None` so psycopg never
   prepares (and so never deallocates) anything itself.
+- JIT: a catalog query's estimated cost grows with the rows the planner expects (a correlated
+  subquery costed per row), and once the catalogs are analyzed it can pass `jit_above_cost`:
+  compiling then took ~180 ms per execution of a 1 ms query (the functions' read, at 200
+  tables). JIT is off while these queries run.
 """
 
 from __future__ import annotations
@@ -30,14 +34,19 @@ _ENTER = (
     "pg_catalog.current_setting('search_path'), false), "
     "pg_catalog.set_config('migration_rollback.saved_plan_cache_mode', "
     "pg_catalog.current_setting('plan_cache_mode'), false), "
+    "pg_catalog.set_config('migration_rollback.saved_jit', "
+    "pg_catalog.current_setting('jit'), false), "
     "pg_catalog.set_config('search_path', 'pg_catalog', false), "
-    "pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', false)"
+    "pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', false), "
+    "pg_catalog.set_config('jit', 'off', false)"
 )
 _LEAVE = (
     "SELECT pg_catalog.set_config('search_path', "
     "pg_catalog.current_setting('migration_rollback.saved_search_path'), false), "
     "pg_catalog.set_config('plan_cache_mode', "
-    "pg_catalog.current_setting('migration_rollback.saved_plan_cache_mode'), false)"
+    "pg_catalog.current_setting('migration_rollback.saved_plan_cache_mode'), false), "
+    "pg_catalog.set_config('jit', "
+    "pg_catalog.current_setting('migration_rollback.saved_jit'), false)"
 )
 
 _prepared: weakref.WeakKeyDictionary[psycopg.Connection[Any], set[str]] = (

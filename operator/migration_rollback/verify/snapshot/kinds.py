@@ -18,6 +18,8 @@ from migration_rollback.verify.snapshot.relation_kinds import (
     COLUMNS,
     CONSTRAINTS,
     INDEXES,
+    INDEXES_BEFORE_15,
+    NULLS_NOT_DISTINCT_SINCE,
     POLICIES,
     RELATIONS,
     RULES,
@@ -356,10 +358,13 @@ EVENT_TRIGGERS = Kind(
 def kinds_for(server_version_num: int) -> tuple[Kind, ...]:
     """The catalog queries a server of this version can run (KINDS from PostgreSQL 15 on)."""
     tables, schemas = _publication_kinds(server_version_num)
-    return tuple(
-        tables if k is PUBLICATION_TABLES else schemas if k is PUBLICATION_SCHEMAS else k
-        for k in KINDS
-    )
+    nulls_not_distinct = server_version_num >= NULLS_NOT_DISTINCT_SINCE
+    by_version = {
+        PUBLICATION_TABLES.label: tables,
+        PUBLICATION_SCHEMAS.label: schemas,
+        INDEXES.label: INDEXES if nulls_not_distinct else INDEXES_BEFORE_15,
+    }
+    return tuple(by_version.get(k.label, k) for k in KINDS)
 
 
 KINDS: tuple[Kind, ...] = (

@@ -7,8 +7,8 @@ also valid SQL; `sql.compose.quote_ident` gives the same text, for names built o
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from migration_rollback.sql.compose import Identifier
@@ -63,6 +63,50 @@ class SnapshotObject:
         if self.parent is not None:
             out["parent"] = str(self.parent)
         return out
+
+
+# A frozen dataclass's __init__ sets each field through object.__setattr__: building the objects
+# of a full snapshot that way took a third of turning its rows into objects. The reader sets
+# the slots directly instead (`identity`, `make_object`); the result is the same object.
+def _slot_setters(cls: type) -> dict[str, Callable[[object, object], None]]:
+    return {f.name: cls.__dict__[f.name].__set__ for f in fields(cls)}
+
+
+_new = object.__new__
+_ID = _slot_setters(ObjectId)
+_set_kind, _set_name = _ID.pop("kind"), _ID.pop("name")
+_OBJ = _slot_setters(SnapshotObject)
+_set_id, _set_attrs, _set_parent = _OBJ.pop("id"), _OBJ.pop("attrs"), _OBJ.pop("parent")
+_set_extra, _set_ref, _set_family = _OBJ.pop("extra"), _OBJ.pop("ref"), _OBJ.pop("family")
+if _ID or _OBJ:
+    raise TypeError(f"fields the fast constructors do not set: {[*_ID, *_OBJ]}")
+
+
+def identity(kind: str, name: str) -> ObjectId:
+    """`ObjectId(kind, name)`, made faster."""
+    oid: ObjectId = _new(ObjectId)
+    _set_kind(oid, kind)
+    _set_name(oid, name)
+    return oid
+
+
+def make_object(
+    oid: ObjectId,
+    attrs: Mapping[str, Value],
+    parent: ObjectId | None,
+    extra: Mapping[str, Value],
+    ref: str,
+    family: str,
+) -> SnapshotObject:
+    """`SnapshotObject(oid, attrs, parent, extra, ref, family)`, made faster."""
+    obj: SnapshotObject = _new(SnapshotObject)
+    _set_id(obj, oid)
+    _set_attrs(obj, attrs)
+    _set_parent(obj, parent)
+    _set_extra(obj, extra)
+    _set_ref(obj, ref)
+    _set_family(obj, family)
+    return obj
 
 
 @dataclass(frozen=True)

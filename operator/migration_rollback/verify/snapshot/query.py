@@ -134,8 +134,11 @@ class Kind:
                 if self.acl.objtype
                 else self.acl.acl
             )
+            owner = f"pg_catalog.pg_get_userbyid({self.acl.owner})::text"
+            if not self.acl.objtype:  # no ACL, no owner to read it with (most columns)
+                owner = f"CASE WHEN {self.acl.acl} IS NOT NULL THEN {owner} END"
             cols.append(f"{source}::text[] AS acl")
-            cols.append(f"pg_catalog.pg_get_userbyid({self.acl.owner})::text AS acl_owner")
+            cols.append(f"{owner} AS acl_owner")
         if self.comment is not None and scoped:
             c = self.comment
             cols.append(

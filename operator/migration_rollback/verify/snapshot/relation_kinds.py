@@ -3,6 +3,8 @@ indexes, triggers, policies and rules. A scoped read selects them by relation OI
 
 from __future__ import annotations
 
+import dataclasses
+
 from migration_rollback.verify.snapshot.query import (
     EXTENSION_MEMBERSHIP,
     Acl,
@@ -123,11 +125,7 @@ COLUMNS = Kind(
     tables=(
         "pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
         "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-        "LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum "
-        "LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation "
-        "AND a.attcollation <> 100 AND a.attcollation <> (SELECT ty.typcollation "
-        "FROM pg_catalog.pg_type ty WHERE ty.oid = a.atttypid) "
-        "LEFT JOIN pg_catalog.pg_namespace con ON con.oid = co.collnamespace"
+        "LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum"
     ),
     where=(
         "a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
@@ -153,8 +151,15 @@ COLUMNS = Kind(
             "CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END",
         ),
         (
+            # Looked up only when not the type's own (rarely): a join hashed all of pg_collation
+            # (hundreds of ICU collations) at every read.
             "collation",
-            "pg_catalog.quote_ident(con.nspname) || '.' || pg_catalog.quote_ident(co.collname)",
+            "CASE WHEN a.attcollation <> 0 AND a.attcollation <> 100 AND a.attcollation <> "
+            "(SELECT ty.typcollation FROM pg_catalog.pg_type ty WHERE ty.oid = a.atttypid) "
+            "THEN (SELECT pg_catalog.quote_ident(con.nspname) || '.' || "
+            "pg_catalog.quote_ident(co.collname) FROM pg_catalog.pg_collation co "
+            "JOIN pg_catalog.pg_namespace con ON con.oid = co.collnamespace "
+            "WHERE co.oid = a.attcollation) END",
         ),
     ),
     acl=Acl("a.attacl", "c.relowner", None),
@@ -225,6 +230,28 @@ CONSTRAINTS = Kind(
     ),
 )
 
+
+# pg_get_indexdef costs the server most of an index's read (it looks for the default operator
+# class of every key column); pg_get_constraintdef a fifth of that. A plain index behind a primary
+# key or unique constraint (ADD CONSTRAINT insists on default operator classes, collations and
+# ordering, no expressions, no predicate) is its constraint's column list after
+# `CREATE UNIQUE INDEX name ON table USING btree`, the very text pg_get_indexdef gives, as long as
+# nothing else shows in either: no storage options, tablespace, deferrability, NULLS NOT
+# DISTINCT (from PostgreSQL 15; `_index_definition(False)` before it), or partitioned index.
+def _index_definition(nulls_not_distinct: bool) -> str:
+    plain = (
+        "k.contype IN ('p', 'u') AND ic.relkind = 'i' AND ic.reloptions IS NULL "
+        "AND ic.reltablespace = 0 AND NOT k.condeferrable"
+        + (" AND NOT i.indnullsnotdistinct" if nulls_not_distinct else "")
+    )
+    return (
+        f"CASE WHEN {plain} THEN 'CREATE UNIQUE INDEX ' || pg_catalog.quote_ident(ic.relname) "
+        f"|| ' ON ' || {rel_ident('tn', 'c')} || ' USING btree ' || pg_catalog.regexp_replace("
+        "pg_catalog.pg_get_constraintdef(k.oid), '^[^(]*', '') "
+        "ELSE pg_catalog.pg_get_indexdef(i.indexrelid) END"
+    )
+
+
 INDEXES = Kind(
     label="index",
     ref="'pg_class:' || i.indexrelid::text",
@@ -245,7 +272,7 @@ INDEXES = Kind(
     where=f"{user_ns('n')} AND {not_member('pg_class', 'c.oid')}",
     attrs=(
         ("table", rel_ident("tn", "c")),
-        ("definition", "pg_catalog.pg_get_indexdef(i.indexrelid)"),
+        ("definition", _index_definition(nulls_not_distinct=True)),
         ("constraint", "pg_catalog.quote_ident(k.conname)"),
         ("valid", "i.indisvalid"),
         ("clustered", "i.indisclustered"),
@@ -345,4 +372,14 @@ RULES = Kind(
         ("enabled", "r.ev_enabled::text"),
     ),
     comment=Comment("pg_rewrite", "r.oid"),
+)
+
+# Before PostgreSQL 15 no index has NULLS NOT DISTINCT (nor pg_index.indnullsnotdistinct).
+NULLS_NOT_DISTINCT_SINCE = 150000
+INDEXES_BEFORE_15 = dataclasses.replace(
+    INDEXES,
+    attrs=tuple(
+        (name, _index_definition(nulls_not_distinct=False) if name == "definition" else expr)
+        for name, expr in INDEXES.attrs
+    ),
 )
