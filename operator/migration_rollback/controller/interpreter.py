@@ -17,7 +17,7 @@ from migration_rollback.controller.cache import WatchCache
 from migration_rollback.controller.events import Event, EventPoster
 from migration_rollback.controller.jobrequest import job_request
 from migration_rollback.controller.observe import Memory
-from migration_rollback.controller.poddeletes import PodDeletes
+from migration_rollback.controller.poddeletes import DeleteInFlight, PodDeletes
 from migration_rollback.controller.telemetry import record_metrics
 from migration_rollback.kube import jobs, leases, maintenance, resources, workloads
 from migration_rollback.kube.client import Clients, is_not_found
@@ -222,20 +222,33 @@ def restore_on_delete(
     """Deleting a resource mid-flow: bring the app back and let go of everything it holds
     (the restore actions the Restoring phase applies, plus the Job and the Lease). A workload
     already gone (deleted first, or with its namespace) has nothing to bring back: a scale of
-    it would fail the finalizer at every retry, and the resource and namespace never go."""
+    it would fail the finalizer at every retry, and the resource and namespace never go; so
+    has a maintenance ConfigMap already gone. Every action is tried before a failure is raised
+    (for the finalizer's retry): a maintenance call that fails must not keep the Lease held."""
     spec, status = RollbackSpec.from_obj(obj), RollbackStatus.from_obj(obj)
     interpreter = Interpreter(clients, settings, cache, Memory(), dict(obj), events, deletes)
-    done = []
+    done: list[str] = []
+    failures: list[Exception] = []
     for action in policy.restore_actions(spec, status, deleting=True):
         try:
             interpreter.apply(a.Decision((action,), status.phase, str(status.reason or "")))
+        except DeleteInFlight:
+            raise
         except Exception as exc:
-            if not (isinstance(action, a.ScaleTo) and is_not_found(exc)):
-                raise
-            done.append(f"{action.workload} is gone")
+            if not (isinstance(action, _GONE_IS_DONE) and is_not_found(exc)):
+                failures.append(exc)
+                continue
+            done.append(f"{_describe(action)}: already gone")
         else:
             done.append(_describe(action))
+    if failures:
+        raise failures[0]
     return "; ".join(done) or "nothing to restore"
+
+
+# Restore actions on an object that may be deleted before the resource (with its namespace):
+# a workload gone has no replicas to restore, a ConfigMap gone no flag to turn off.
+_GONE_IS_DONE = (a.ScaleTo, a.SetMaintenance)
 
 
 def _describe(action: a.Action) -> str:

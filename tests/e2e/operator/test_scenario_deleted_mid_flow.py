@@ -36,14 +36,21 @@ def test_delete_mid_flow_restores_the_app(shop: Shop) -> None:
 
 
 def test_a_resource_whose_workload_is_gone_can_still_be_deleted(shop: Shop) -> None:
-    """Deleting a namespace removes the Deployment and the resource in no set order: the
-    finalizer's restore must not fail forever on a Deployment that is already gone."""
-    shop.mrb("undo-orphan", migration=SOCIAL, rollback={"sql": "-- MANUAL: wait here\nSELECT 1;"})
+    """Deleting a namespace removes the Deployment, the maintenance ConfigMap and the
+    resource in no set order: the finalizer's restore must not fail forever on a Deployment
+    or a ConfigMap that is already gone."""
+    flag = {"configMap": {"name": "shop-flags", "key": "maintenance"}}  # never created
+    shop.mrb(
+        "undo-orphan",
+        migration=SOCIAL,
+        rollback={"sql": "-- MANUAL: wait here\nSELECT 1;"},
+        maintenance=flag,
+    )
     shop.wait_phase("undo-orphan", "AwaitingApproval")
     # What a rollback that stopped the app keeps in its status (a Failed one left down, too).
     shop.custom.patch_namespaced_custom_object_status(
         api.GROUP, api.VERSION, shop.namespace, api.PLURAL, "undo-orphan",
-        {"status": {"originalReplicas": {"shop-web": 3}}},
+        {"status": {"originalReplicas": {"shop-web": 3}, "maintenanceEnabled": True}},
     )  # fmt: skip
     shop.apps.delete_namespaced_deployment("shop-web", shop.namespace)
     wait_for("the Deployment to be gone", lambda: not deployments(shop))
