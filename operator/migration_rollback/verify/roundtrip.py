@@ -184,11 +184,14 @@ class _RoundTrip:
         out.notes.extend(n for n in as_runner.notes() if n not in out.notes)
         rollback_nodes = [st.node for st in executable(script.statements)]
         executed = self.forward_nodes + rollback_nodes
-        out.differences, state = self.s.compare(executed, out.notes, as_runner.clearing())
-        if self.members_before is not None:
-            after = self.s.active_platform().member_state()
-            out.differences.extend(member_differences(self.members_before, after))
-        return state
+        before = self.members_before
+        compared = self.s.compare(
+            executed, out.notes, as_runner.clearing(), members=before is not None
+        )
+        out.differences = compared.differences
+        if before is not None and compared.members is not None:
+            out.differences.extend(member_differences(before, compared.members))
+        return compared.state
 
     def _following(
         self,
@@ -304,7 +307,7 @@ def _judge_restored(
 ) -> None:
     """The schema must still come back; then the MANUAL markers the captures answer."""
     nodes = [st.node for st in executable([*forward.statements, *script.statements])]
-    differences, _ = s.compare(nodes, out.notes, as_runner.clearing())
+    differences = s.compare(nodes, out.notes, as_runner.clearing()).differences
     if any(not s.tolerated(d) for d in differences):
         out.differences = differences
         out.notes.append("the schema differs only with the restores from captures")
