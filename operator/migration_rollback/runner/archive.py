@@ -30,7 +30,7 @@ from migration_rollback.runner.archive_detach import (
     remaining_dependents,
     wholesale_publications_query,
 )
-from migration_rollback.runner.archive_inert import make_inert
+from migration_rollback.runner.archive_inert import TIES, Tie, make_inert
 from migration_rollback.runner.impact import EXACT_COUNT_BELOW, UNANALYSED_COUNT_MAX_BYTES
 from migration_rollback.runner.naming import (
     ARCHIVE_SCHEMA,
@@ -115,21 +115,23 @@ def _counted(conn: Connection, oid: int, row: tuple[Any, ...] | None) -> int | N
 def archive_tables(conn: Connection, planned: PlannedStatement, when: datetime) -> ArchiveOutcome:
     """Carry out a `DROP TABLE` by moving its tables into the archive schema."""
     outcome = ArchiveOutcome()
-    found, wholesale = _probe(conn, planned)
-    if not found:
+    found = _probe(conn, planned)
+    if not found.members:
         return outcome  # DROP TABLE IF EXISTS of tables that are not there: a no-op, as written.
-    members = [oid for oid, _ in found]
+    members = [oid for oid, _ in found.members]
     first = archive_schema_statements()
     if planned.cascade:
         ensure_archive_schema(conn)
         first = []
         outcome.dependents += drop_inbound_foreign_keys(conn, members)
         outcome.dependents += drop_dependent_views(conn, members)
-    outcome.dependents += detach_from_live_schema(conn, members, wholesale=wholesale, first=first)
-    for oid, name in found:
+    outcome.dependents += detach_from_live_schema(
+        conn, members, wholesale=found.wholesale, first=first
+    )
+    for oid, name in found.members:
         outcome.archived.append(_move(conn, oid, name, planned, when))
         outcome.moved_oids.append(oid)
-    outcome.dependents += make_inert(conn, members)
+    outcome.dependents += make_inert(conn, members, found.ties)
     outcome.dependents += [
         f"{what} still depends on archived {', '.join(a.archive for a in outcome.archived)}"
         for what in remaining_dependents(conn, members)
@@ -140,24 +142,35 @@ def archive_tables(conn: Connection, planned: PlannedStatement, when: datetime) 
 Member = tuple[int, tuple[str, str]]  # a table the DROP removes: oid, (schema, name)
 
 # The tables a DROP names (resolved as `to_regclass` resolves them) and their partitions /
-# inheritance children (a DROP removes those too), parents first, each with its name.
-_MEMBERS = """
+# inheritance children (a DROP removes those too), parents first, each with its name and the
+# kinds of tie to live objects it holds (archive_inert.py; detaching and moving add none).
+_MEMBERS = sql.SQL("""
 WITH RECURSIVE tree(oid, depth) AS (
   SELECT r.oid, 0 FROM (SELECT pg_catalog.to_regclass(n)::oid AS oid
                         FROM pg_catalog.unnest(%s::text[]) AS n) r
   WHERE r.oid IS NOT NULL
   UNION
   SELECT i.inhrelid, t.depth + 1 FROM pg_inherits i JOIN tree t ON i.inhparent = t.oid)
-SELECT t.oid, n.nspname, c.relname
-FROM (SELECT oid, min(depth) AS depth FROM tree GROUP BY oid) t
-JOIN pg_class c ON c.oid = t.oid JOIN pg_namespace n ON n.oid = c.relnamespace
-ORDER BY t.depth, t.oid
-"""
+SELECT member.oid, n.nspname, c.relname, {ties}
+FROM (SELECT oid, min(depth) AS depth FROM tree GROUP BY oid) member
+JOIN pg_class c ON c.oid = member.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+ORDER BY member.depth, member.oid
+""").format(ties=sql.SQL(", ").join(TIES[tie].format(sql.SQL("member.oid")) for tie in Tie))
 
 
-def _probe(conn: Connection, planned: PlannedStatement) -> tuple[list[Member], bool]:
+@dataclass
+class _Found:
+    """What the probe of a DROP found: the tables it removes, the ties they hold, whether a
+    publication may take them unnamed."""
+
+    members: list[Member]
+    ties: set[Tie]
+    wholesale: bool
+
+
+def _probe(conn: Connection, planned: PlannedStatement) -> _Found:
     """Run the original DROP and undo it: it fails (or is a no-op) exactly as it would. Then
-    the tables it removes, and whether a publication may take them unnamed."""
+    what it removes."""
     names = [regclass_text(conn, name) for name in planned.tables]
     with conn.pipeline():  # one round trip; a failing DROP raises here, as run alone
         conn.execute(sql.SQL("SAVEPOINT {}").format(_PROBE))
@@ -166,9 +179,13 @@ def _probe(conn: Connection, planned: PlannedStatement) -> tuple[list[Member], b
         conn.execute(sql.SQL("RELEASE SAVEPOINT {}").format(_PROBE))
         members = conn.execute(_MEMBERS, [names])
         wholesale = conn.execute(wholesale_publications_query(conn))
-    found = [(int(oid), (str(schema), str(name))) for oid, schema, name in members.fetchall()]
+    rows = members.fetchall()
     published = wholesale.fetchone()
-    return found, bool(published and published[0])
+    return _Found(
+        [(int(row[0]), (str(row[1]), str(row[2]))) for row in rows],
+        {tie for row in rows for tie, held in zip(Tie, row[3:], strict=True) if held},
+        bool(published and published[0]),
+    )
 
 
 def _move(
