@@ -22,7 +22,7 @@ from migration_rollback.verify.baseline import load_baseline
 from migration_rollback.verify.causes import in_code_body
 from migration_rollback.verify.diff import Difference, diff_objects
 from migration_rollback.verify.model import SchemaModel
-from migration_rollback.verify.pipelined import run_statements
+from migration_rollback.verify.pipelined import Lead, run_statements
 from migration_rollback.verify.replay_support import (
     code_bodies,
     error_text,
@@ -229,7 +229,7 @@ class ShadowSession:
         text: str,
         runner: StatementHook | None = None,
         *,
-        lead: Sequence[str] = (),
+        lead: Sequence[Lead] = (),
         tail: Sequence[str] = (),
     ) -> Failure | None:
         """Run a script in the open transaction (`lead` may open it; see pipelined.py)."""
@@ -243,7 +243,7 @@ class ShadowSession:
         text: str,
         runner: StatementHook | None = None,
         *,
-        lead: Sequence[str] = (),
+        lead: Sequence[Lead] = (),
         tail: Sequence[str] = (),
     ) -> Failure | None:
         """Run statements as the shadow must (stand-ins for missing extensions, see
