@@ -120,7 +120,7 @@ class Tie(Enum):
     """What an archived table may hold that ties it to live objects."""
 
     GENERATED = "generated column"
-    CHECK = "check constraint"
+    CHECK = "check constraint calling a function"
     EXPRESSION_INDEX = "index with an expression or predicate"
     FOREIGN_TYPE = "column of a type that is not built in"
 
@@ -135,7 +135,10 @@ TIES: dict[Tie, sql.SQL] = {
         "WHERE tie_a.attrelid = {0} AND tie_a.attgenerated <> '')"
     ),
     Tie.CHECK: sql.SQL(
-        "EXISTS (SELECT FROM pg_catalog.pg_constraint tie_k "
+        "EXISTS (SELECT FROM pg_catalog.pg_constraint tie_k JOIN pg_catalog.pg_depend tie_d "
+        "ON tie_d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass "
+        "AND tie_d.objid = tie_k.oid "
+        "AND tie_d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass "
         "WHERE tie_k.conrelid = {0} AND tie_k.contype = 'c')"
     ),
     # Only an expression or a predicate makes an index depend on a function.
@@ -213,6 +216,8 @@ def _read(
     ties: Collection[Tie] = frozenset(Tie),
 ) -> list[_Rows]:
     """The rows of each read (none for a tie the tables do not hold)."""
+    if not any(tie in ties for _, tie in reads):
+        return [[] for _ in reads]
     with conn.pipeline():  # every read in one round trip
         cursors = [conn.execute(q, {"m": list(oids)}) if t in ties else None for q, t in reads]
     return [cursor.fetchall() if cursor is not None else [] for cursor in cursors]
