@@ -119,12 +119,11 @@ def archive_tables(conn: Connection, planned: PlannedStatement, when: datetime) 
     if not found.members:
         return outcome  # DROP TABLE IF EXISTS of tables that are not there: a no-op, as written.
     members = [oid for oid, _ in found.members]
-    first = archive_schema_statements()
     if planned.cascade:
-        ensure_archive_schema(conn)
-        first = []
+        ensure_archive_schema(conn)  # first, as ever; else it goes with the detach's reads
         outcome.dependents += drop_inbound_foreign_keys(conn, members)
         outcome.dependents += drop_dependent_views(conn, members)
+    first = [] if planned.cascade else archive_schema_statements()
     outcome.dependents += detach_from_live_schema(
         conn, members, wholesale=found.wholesale, first=first
     )
