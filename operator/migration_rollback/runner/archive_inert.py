@@ -128,31 +128,36 @@ class Tie(Enum):
 # Whether the table {0} holds a tie of the kind: cheap to plan (the reads above cost some 3 ms
 # to plan for a table), and never false where a read it gates would find something, so that a
 # caller who asks these first sends only the reads that can find something. Their aliases are
-# their own (`tie_...`), so that {0} can name a column of the caller's query.
+# their own (`tie_...`), so that {0} can name a column of the caller's query; OFFSET 0 keeps
+# each an index probe per table (without it the planner may hash the whole catalog instead).
 TIES: dict[Tie, sql.SQL] = {
     Tie.GENERATED: sql.SQL(
         "EXISTS (SELECT FROM pg_catalog.pg_attribute tie_a "
-        "WHERE tie_a.attrelid = {0} AND tie_a.attgenerated <> '')"
+        "WHERE tie_a.attrelid = {0} AND tie_a.attgenerated <> '' OFFSET 0)"
     ),
     Tie.CHECK: sql.SQL(
         "EXISTS (SELECT FROM pg_catalog.pg_constraint tie_k JOIN pg_catalog.pg_depend tie_d "
         "ON tie_d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass "
         "AND tie_d.objid = tie_k.oid "
         "AND tie_d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass "
-        "WHERE tie_k.conrelid = {0} AND tie_k.contype = 'c')"
+        "WHERE tie_k.conrelid = {0} AND tie_k.contype = 'c' OFFSET 0)"
     ),
     # Only an expression or a predicate makes an index depend on a function.
     Tie.EXPRESSION_INDEX: sql.SQL(
         "EXISTS (SELECT FROM pg_catalog.pg_index tie_i WHERE tie_i.indrelid = {0} "
-        "AND (tie_i.indexprs IS NOT NULL OR tie_i.indpred IS NOT NULL))"
+        "AND (tie_i.indexprs IS NOT NULL OR tie_i.indpred IS NOT NULL) OFFSET 0)"
     ),
-    # The column's type or, for an array, its element's (as _FOREIGN_TYPED_COLUMNS reads).
+    # The column's type or, for an array, its element's (as _FOREIGN_TYPED_COLUMNS reads);
+    # each joined by its key (a join on either of two keys would scan pg_type per column).
     Tie.FOREIGN_TYPE: sql.SQL("""EXISTS (SELECT FROM pg_catalog.pg_attribute tie_a
-  JOIN pg_catalog.pg_type tie_at ON tie_at.oid = tie_a.atttypid
-  JOIN pg_catalog.pg_type tie_t ON tie_t.oid = tie_at.oid OR tie_t.oid = tie_at.typelem
-  JOIN pg_catalog.pg_namespace tie_n ON tie_n.oid = tie_t.typnamespace
+  JOIN pg_catalog.pg_type tie_t ON tie_t.oid = tie_a.atttypid
+  LEFT JOIN pg_catalog.pg_type tie_e ON tie_e.oid = tie_t.typelem
   WHERE tie_a.attrelid = {0} AND tie_a.attnum > 0 AND NOT tie_a.attisdropped
-    AND tie_n.nspname NOT IN ('pg_catalog', 'information_schema'))"""),
+    AND (tie_t.typnamespace NOT IN (SELECT oid FROM pg_catalog.pg_namespace
+                                    WHERE nspname IN ('pg_catalog', 'information_schema'))
+         OR tie_e.typnamespace NOT IN (SELECT oid FROM pg_catalog.pg_namespace
+                                       WHERE nspname IN ('pg_catalog', 'information_schema')))
+  OFFSET 0)"""),
 }
 
 # Each read, and the tie it looks for (the type reads matter only with such a column).
