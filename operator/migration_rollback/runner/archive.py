@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -27,8 +28,9 @@ from migration_rollback.runner.archive_detach import (
     drop_dependent_views,
     drop_inbound_foreign_keys,
     remaining_dependents,
+    wholesale_publications_query,
 )
-from migration_rollback.runner.archive_inert import make_inert
+from migration_rollback.runner.archive_inert import TIES, Tie, make_inert
 from migration_rollback.runner.impact import EXACT_COUNT_BELOW, UNANALYSED_COUNT_MAX_BYTES
 from migration_rollback.runner.naming import (
     ARCHIVE_SCHEMA,
@@ -36,7 +38,7 @@ from migration_rollback.runner.naming import (
     collision_free_name,
 )
 from migration_rollback.runner.plan import PlannedStatement
-from migration_rollback.runner.relations import relation_name, resolve_relation
+from migration_rollback.runner.relations import regclass_text
 from migration_rollback.runner.result import ArchivedObject
 from migration_rollback.runner.session import Connection
 
@@ -52,32 +54,42 @@ class ArchiveOutcome:
     copied_columns: list[tuple[int, int]] = field(default_factory=list)
 
 
+def archive_schema_statements() -> list[sql.Composed]:
+    """What makes the archive schema (when missing): their answers decide nothing, so callers
+    send them in the round trip of what follows."""
+    schema = sql.Identifier(ARCHIVE_SCHEMA)
+    return [
+        sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema),
+        sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
+            schema,
+            sql.Literal(
+                "Data set aside by migration-rollback instead of being dropped; "
+                "see migration_rollback.audit_log"
+            ),
+        ),
+    ]
+
+
 def ensure_archive_schema(conn: Connection) -> None:
-    with conn.pipeline():  # statements whose answers decide nothing: one round trip
-        schema = sql.Identifier(ARCHIVE_SCHEMA)
-        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
-        conn.execute(
-            sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
-                schema,
-                sql.Literal(
-                    "Data set aside by migration-rollback instead of being dropped; "
-                    "see migration_rollback.audit_log"
-                ),
-            )
-        )
+    with conn.pipeline():  # one round trip
+        for statement in archive_schema_statements():
+            conn.execute(statement)
+
+
+_COUNT_FACTS = (
+    "SELECT c.reltuples::bigint, pg_relation_size(c.oid), n.nspname, c.relname "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = %s"
+)
 
 
 def count_rows(conn: Connection, oid: int) -> int | None:
-    """Rows of an archived table, for the record: exact when cheap, else the estimate.
+    """Rows of an archived table, for the record: exact when cheap, else the estimate."""
+    return _counted(conn, oid, conn.execute(_COUNT_FACTS, [oid]).fetchone())
 
-    Counted inside a savepoint, so that a count cut short by statement_timeout costs the
-    run nothing but the number.
-    """
-    row = conn.execute(
-        "SELECT c.reltuples::bigint, pg_relation_size(c.oid), n.nspname, c.relname "
-        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = %s",
-        [oid],
-    ).fetchone()
+
+def _counted(conn: Connection, oid: int, row: tuple[Any, ...] | None) -> int | None:
+    """The count given the table's `_COUNT_FACTS`: counted inside a savepoint, so that a count
+    cut short by statement_timeout costs the run nothing but the number."""
     if row is None:
         raise LookupError(f"relation {oid} vanished")
     estimate = int(row[0]) if row[0] is not None else -1
@@ -103,20 +115,22 @@ def count_rows(conn: Connection, oid: int) -> int | None:
 def archive_tables(conn: Connection, planned: PlannedStatement, when: datetime) -> ArchiveOutcome:
     """Carry out a `DROP TABLE` by moving its tables into the archive schema."""
     outcome = ArchiveOutcome()
-    _probe(conn, planned.sql)
-    roots = [oid for oid in (resolve_relation(conn, n) for n in planned.tables) if oid is not None]
-    if not roots:
+    found = _probe(conn, planned)
+    if not found.members:
         return outcome  # DROP TABLE IF EXISTS of tables that are not there: a no-op, as written.
-    members = _with_descendants(conn, roots)
-    ensure_archive_schema(conn)
+    members = [oid for oid, _ in found.members]
     if planned.cascade:
+        ensure_archive_schema(conn)  # first, as ever; else it goes with the detach's reads
         outcome.dependents += drop_inbound_foreign_keys(conn, members)
         outcome.dependents += drop_dependent_views(conn, members)
-    outcome.dependents += detach_from_live_schema(conn, members)
-    for oid in members:
-        outcome.archived.append(_move(conn, oid, planned, when))
+    first = [] if planned.cascade else archive_schema_statements()
+    outcome.dependents += detach_from_live_schema(
+        conn, members, wholesale=found.wholesale, first=first
+    )
+    for oid, name in found.members:
+        outcome.archived.append(_move(conn, oid, name, planned, when))
         outcome.moved_oids.append(oid)
-    outcome.dependents += make_inert(conn, members)
+    outcome.dependents += make_inert(conn, members, found.ties)
     outcome.dependents += [
         f"{what} still depends on archived {', '.join(a.archive for a in outcome.archived)}"
         for what in remaining_dependents(conn, members)
@@ -124,55 +138,87 @@ def archive_tables(conn: Connection, planned: PlannedStatement, when: datetime) 
     return outcome
 
 
-def _probe(conn: Connection, statement: str) -> None:
-    """Run the original DROP and undo it: it fails (or is a no-op) exactly as it would."""
+Member = tuple[int, tuple[str, str]]  # a table the DROP removes: oid, (schema, name)
+
+# The tables a DROP names (resolved as `to_regclass` resolves them) and their partitions /
+# inheritance children (a DROP removes those too), parents first, each with its name and the
+# kinds of tie to live objects it holds (archive_inert.py; detaching and moving add none).
+_MEMBERS = sql.SQL("""
+WITH RECURSIVE tree(oid, depth) AS (
+  SELECT r.oid, 0 FROM (SELECT pg_catalog.to_regclass(n)::oid AS oid
+                        FROM pg_catalog.unnest(%s::text[]) AS n) r
+  WHERE r.oid IS NOT NULL
+  UNION
+  SELECT i.inhrelid, t.depth + 1 FROM pg_inherits i JOIN tree t ON i.inhparent = t.oid)
+SELECT member.oid, n.nspname, c.relname, {ties}
+FROM (SELECT oid, min(depth) AS depth FROM tree GROUP BY oid) member
+JOIN pg_class c ON c.oid = member.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+ORDER BY member.depth, member.oid
+""").format(ties=sql.SQL(", ").join(TIES[tie].format(sql.SQL("member.oid")) for tie in Tie))
+
+
+@dataclass
+class _Found:
+    """What the probe of a DROP found: the tables it removes, the ties they hold, whether a
+    publication may take them unnamed."""
+
+    members: list[Member]
+    ties: set[Tie]
+    wholesale: bool
+
+
+def _probe(conn: Connection, planned: PlannedStatement) -> _Found:
+    """Run the original DROP and undo it: it fails (or is a no-op) exactly as it would. Then
+    what it removes."""
+    names = [regclass_text(conn, name) for name in planned.tables]
     with conn.pipeline():  # one round trip; a failing DROP raises here, as run alone
         conn.execute(sql.SQL("SAVEPOINT {}").format(_PROBE))
-        conn.execute(statement)
+        conn.execute(planned.sql)
         conn.execute(sql.SQL("ROLLBACK TO SAVEPOINT {}").format(_PROBE))
         conn.execute(sql.SQL("RELEASE SAVEPOINT {}").format(_PROBE))
+        members = conn.execute(_MEMBERS, [names])
+        wholesale = conn.execute(wholesale_publications_query(conn))
+    rows = members.fetchall()
+    published = wholesale.fetchone()
+    return _Found(
+        [(int(row[0]), (str(row[1]), str(row[2]))) for row in rows],
+        {tie for row in rows for tie, held in zip(Tie, row[3:], strict=True) if held},
+        bool(published and published[0]),
+    )
 
 
-def _with_descendants(conn: Connection, roots: list[int]) -> list[int]:
-    """The tables and their partitions / inheritance children (a DROP removes those too)."""
-    rows = conn.execute(
-        """
-        WITH RECURSIVE tree(oid, depth) AS (
-          SELECT unnest(%s::oid[]), 0
-          UNION
-          SELECT i.inhrelid, t.depth + 1 FROM pg_inherits i JOIN tree t ON i.inhparent = t.oid)
-        SELECT oid FROM tree GROUP BY oid ORDER BY min(depth), oid
-        """,
-        [roots],
-    ).fetchall()
-    return [int(r[0]) for r in rows]
-
-
-def _move(conn: Connection, oid: int, planned: PlannedStatement, when: datetime) -> ArchivedObject:
-    schema, name = relation_name(conn, oid)
-    new_name = free_archive_name(conn, archived_table_name(name, planned.version, when))
-    _rename_clashing_parts(conn, oid, new_name)
-    _relocate(conn, (schema, name), new_name, planned, when)
+def _move(
+    conn: Connection,
+    oid: int,
+    table: tuple[str, str],
+    planned: PlannedStatement,
+    when: datetime,
+) -> ArchivedObject:
+    schema, name = table
+    new_name = _free_name_moving_parts(conn, oid, archived_table_name(name, planned.version, when))
+    rows = _relocate(conn, oid, table, new_name, (planned, when))
     return ArchivedObject(
         kind="table",
         source=f"{schema}.{name}",
         archive=f"{ARCHIVE_SCHEMA}.{new_name}",
         statement=planned.number,
-        rows=count_rows(conn, oid),
+        rows=rows,
         restore_hint=_table_restore_hint(conn, schema, name, new_name),
     )
 
 
 def _relocate(
     conn: Connection,
+    oid: int,
     table: tuple[str, str],
     new_name: str,
-    planned: PlannedStatement,
-    when: datetime,
-) -> None:
-    """Rename the table into the archive schema, with a comment saying where it came from."""
+    why: tuple[PlannedStatement, datetime],
+) -> int | None:
+    """Rename the table into the archive schema, with a comment saying where it came from;
+    then its rows (see `count_rows`)."""
     schema, name = table
-    with conn.pipeline():  # one round trip for the three
+    planned, when = why
+    with conn.pipeline():  # one round trip for the three and the count's facts
         conn.execute(
             sql.SQL("ALTER TABLE {} RENAME TO {}").format(
                 sql.Identifier(schema, name), sql.Identifier(new_name)
@@ -192,6 +238,8 @@ def _relocate(
                 ),
             )
         )
+        facts = conn.execute(_COUNT_FACTS, [oid])
+    return _counted(conn, oid, facts.fetchone())
 
 
 def _table_restore_hint(conn: Connection, schema: str, name: str, new_name: str) -> str:
@@ -218,17 +266,27 @@ WHERE tn.nspname = %(archive)s AND ty.typname = {0}
 
 
 def _exists_in_archive(conn: Connection, name: str) -> bool:
-    query = _IN_ARCHIVE.format(sql.Placeholder("name"))
-    row = conn.execute(query, {"archive": ARCHIVE_SCHEMA, "name": name}).fetchone()
-    return row is not None
+    return conn.execute(*in_archive_query(name)).fetchone() is not None
 
 
 def free_archive_name(conn: Connection, name: str) -> str:
+    return next_free_name(conn, name, _exists_in_archive(conn, name))
+
+
+def in_archive_query(name: str) -> tuple[sql.Composed, dict[str, str]]:
+    """Whether `name` is taken in the archive: the query and its parameters, for a caller to
+    send with others (then `next_free_name`)."""
+    return _IN_ARCHIVE.format(sql.Placeholder("name")), {"archive": ARCHIVE_SCHEMA, "name": name}
+
+
+def next_free_name(conn: Connection, name: str, taken: bool) -> str:
+    """`name`, or the first free variant of it when `taken`."""
     candidate = name
     attempt = 0
-    while _exists_in_archive(conn, candidate):
+    while taken:
         attempt += 1
         candidate = collision_free_name(name, f"{name}#{attempt}")
+        taken = _exists_in_archive(conn, candidate)
     return candidate
 
 
@@ -246,9 +304,18 @@ WHERE part.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = %(table)s)
 """).format(_IN_ARCHIVE.format(sql.Identifier("part", "relname")))
 
 
-def _rename_clashing_parts(conn: Connection, oid: int, owner: str) -> None:
+def _free_name_moving_parts(conn: Connection, oid: int, name: str) -> str:
+    """A free archive name for the table (`name` when it is), its clashing parts renamed."""
+    with conn.pipeline():  # the name's and the parts' reads in one round trip
+        taken = conn.execute(*in_archive_query(name))
+        parts = conn.execute(_PARTS, {"table": oid, "archive": ARCHIVE_SCHEMA})
+    new_name = next_free_name(conn, name, taken.fetchone() is not None)
+    _rename_clashing_parts(conn, parts.fetchall(), new_name)
+    return new_name
+
+
+def _rename_clashing_parts(conn: Connection, parts: list[tuple[Any, ...]], owner: str) -> None:
     """Indexes and owned sequences move with the table; rename any whose name is taken there."""
-    parts = conn.execute(_PARTS, {"table": oid, "archive": ARCHIVE_SCHEMA}).fetchall()
     for schema, relname, relkind, taken in parts:
         if not taken:
             continue

@@ -14,39 +14,47 @@ from psycopg import sql
 
 from migration_rollback.runner.archive import (
     ArchiveOutcome,
-    ensure_archive_schema,
-    free_archive_name,
+    archive_schema_statements,
+    in_archive_query,
+    next_free_name,
 )
 from migration_rollback.runner.archive_inert import untype_columns
 from migration_rollback.runner.naming import ARCHIVE_SCHEMA, archived_column_name
 from migration_rollback.runner.plan import PlannedStatement
 from migration_rollback.runner.relations import (
-    all_columns,
-    relation_name,
-    resolve_relation,
-    row_key,
+    ALL_COLUMNS,
+    RESOLVE,
+    ROW_KEY_CANDIDATES,
+    key_of,
+    regclass_text,
+    resolved,
 )
 from migration_rollback.runner.result import ArchivedObject
 from migration_rollback.runner.session import Connection
+
+# A column of a table named as `to_regclass` resolves it: the table's oid and name, the
+# column's number and type. No row: no such table or column (the statement itself errors, or
+# is a no-op with IF EXISTS).
+_DROPPED_COLUMN = """
+SELECT c.oid, n.nspname, c.relname, a.attnum, format_type(a.atttypid, a.atttypmod)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid
+WHERE c.oid = pg_catalog.to_regclass(%s)::oid
+  AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped
+"""
 
 
 def copy_columns(conn: Connection, planned: PlannedStatement, when: datetime) -> ArchiveOutcome:
     """Copy each column the statement drops (with the row's key) into the archive schema."""
     outcome = ArchiveOutcome()
     for table, column in planned.columns:
-        oid = resolve_relation(conn, table)
-        if oid is None:
-            continue  # the statement itself errors (or is a no-op with IF EXISTS)
-        attribute = conn.execute(
-            "SELECT attnum, format_type(atttypid, atttypmod) FROM pg_attribute "
-            "WHERE attrelid = %s AND attname = %s AND attnum > 0 AND NOT attisdropped",
-            [oid, column],
-        ).fetchone()
-        if attribute is None:
+        found = conn.execute(_DROPPED_COLUMN, [regclass_text(conn, table), column]).fetchone()
+        if found is None:
             continue
-        ensure_archive_schema(conn)
-        outcome.archived.append(_copy_column(conn, planned, when, oid, column, str(attribute[1])))
-        outcome.copied_columns.append((oid, int(attribute[0])))
+        oid, schema, name, attnum, type_sql = found
+        source = (int(oid), (str(schema), str(name)), column)
+        outcome.archived.append(_copy_column(conn, planned, when, source, str(type_sql)))
+        outcome.copied_columns.append((int(oid), int(attnum)))
     return outcome
 
 
@@ -54,16 +62,22 @@ def _copy_column(
     conn: Connection,
     planned: PlannedStatement,
     when: datetime,
-    oid: int,
-    column: str,
+    source: tuple[int, tuple[str, str], str],
     type_sql: str,
 ) -> ArchivedObject:
-    schema, table = relation_name(conn, oid)
-    key = row_key(conn, oid)
+    oid, (schema, table), column = source
+    wanted = archived_column_name(table, column, planned.version, when)
+    with conn.pipeline():  # the archive schema made, and what the copy needs read: one trip
+        for statement in archive_schema_statements():
+            conn.execute(statement)
+        candidates = conn.execute(ROW_KEY_CANDIDATES, [oid])
+        columns = conn.execute(ALL_COLUMNS, [oid])
+        taken = conn.execute(*in_archive_query(wanted))
+    key = key_of(candidates.fetchall())
     copied: Sequence[str] = [*key, column] if column not in key else key
-    if not key:
-        copied = all_columns(conn, oid)  # no key: whole rows, so values can still be matched
-    name = free_archive_name(conn, archived_column_name(table, column, planned.version, when))
+    if not key:  # whole rows, so values can still be matched
+        copied = [str(row[0]) for row in columns.fetchall()]
+    name = next_free_name(conn, wanted, taken.fetchone() is not None)
     rows = _copy_out(conn, (schema, table), copied, name)
     conn.execute(
         sql.SQL("COMMENT ON TABLE {} IS {}").format(
@@ -90,15 +104,17 @@ def _copy_out(
     conn: Connection, source: tuple[str, str], copied: Sequence[str], name: str
 ) -> int | None:
     """The copy as a plain table of the archive; how many rows it holds, when known."""
-    cur = conn.execute(
-        sql.SQL("CREATE TABLE {} AS SELECT {} FROM {}").format(
-            sql.Identifier(ARCHIVE_SCHEMA, name),
-            sql.SQL(", ").join(sql.Identifier(c) for c in copied),
-            sql.Identifier(*source),
+    with conn.pipeline():  # the copy and its oid in one round trip
+        cur = conn.execute(
+            sql.SQL("CREATE TABLE {} AS SELECT {} FROM {}").format(
+                sql.Identifier(ARCHIVE_SCHEMA, name),
+                sql.SQL(", ").join(sql.Identifier(c) for c in copied),
+                sql.Identifier(*source),
+            )
         )
-    )
+        copy = conn.execute(RESOLVE, [regclass_text(conn, (ARCHIVE_SCHEMA, name))])
     rows = cur.rowcount if cur.rowcount >= 0 else None
-    copy_oid = resolve_relation(conn, (ARCHIVE_SCHEMA, name))
+    copy_oid = resolved(copy.fetchone())
     if copy_oid is not None:
         untype_columns(conn, [copy_oid])
     return rows

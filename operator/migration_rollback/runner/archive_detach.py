@@ -8,7 +8,7 @@ What still depends on an archived table afterwards is listed, not removed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from psycopg import sql
 
@@ -103,7 +103,8 @@ JOIN pg_publication p ON p.oid = r.prpubid
 WHERE r.prrelid = ANY(%(m)s) ORDER BY p.pubname, r.prrelid
 """
 # Publications that take the table without naming it (FOR ALL TABLES, FOR TABLES IN SCHEMA):
-# pg_publication_tables answers on every major (pg_publication_namespace is 15+).
+# pg_publication_tables answers on every major (pg_publication_namespace is 15+). Planning a
+# query over that view costs some 4 ms, so it is sent only when such a publication exists.
 _WHOLESALE_PUBLICATIONS = """
 SELECT n.nspname, c.relname, p.pubname, CASE WHEN p.puballtables THEN 'all' ELSE 'schema' END
 FROM pg_publication_tables pt
@@ -178,12 +179,36 @@ _DETACHES: tuple[tuple[str, Callable[..., _Detach]], ...] = (
     (_PUBLICATIONS, _publication),
     (_WHOLESALE_PUBLICATIONS, _wholesale_publication),
 )
+_WHOLESALE = _DETACHES[-1]
+
+_SCHEMA_PUBLICATIONS_FROM = 150000  # pg_publication_namespace: FOR TABLES IN SCHEMA, 15+
 
 
-def detach_from_live_schema(conn: Connection, members: list[int]) -> list[str]:
-    """Remove what ties the archived data to live objects, as the DROP would have."""
+def wholesale_publications_query(conn: Connection) -> str:
+    """Whether any publication takes tables without naming them: one cheap read, for the
+    caller to send with others and pass its answer to `detach_from_live_schema`."""
+    query = "SELECT EXISTS (SELECT FROM pg_catalog.pg_publication WHERE puballtables)"
+    if conn.info.server_version >= _SCHEMA_PUBLICATIONS_FROM:
+        query += " OR EXISTS (SELECT FROM pg_catalog.pg_publication_namespace)"
+    return query
+
+
+def detach_from_live_schema(
+    conn: Connection,
+    members: list[int],
+    *,
+    wholesale: bool = True,
+    first: Sequence[sql.Composed] = (),
+) -> list[str]:
+    """Remove what ties the archived data to live objects, as the DROP would have.
+    `wholesale`: whether a publication may take them unnamed (see
+    `wholesale_publications_query`; False skips that read). `first`: statements sent ahead of
+    the reads, in their round trip."""
+    reads = [d for d in _DETACHES if wholesale or d is not _WHOLESALE]
     with conn.pipeline():  # every read in one round trip
-        read = [(make, conn.execute(query, {"m": members})) for query, make in _DETACHES]
+        for ahead in first:
+            conn.execute(ahead)
+        read = [(make, conn.execute(query, {"m": members})) for query, make in reads]
     statements = [make(*map(str, row)) for make, cursor in read for row in cursor.fetchall()]
     if any(statement for statement, _ in statements):
         with conn.pipeline():  # and every detaching statement in one more

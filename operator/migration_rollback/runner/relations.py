@@ -6,6 +6,8 @@ The archive, the capture and its cascade all name tables the way `to_regclass` r
 
 from __future__ import annotations
 
+from typing import Any
+
 from psycopg import sql
 
 from migration_rollback.runner.plan import QName
@@ -23,8 +25,15 @@ def relation_exists(conn: Connection, name: sql.Identifier) -> bool:
     return row is not None and row[0] is not None
 
 
+RESOLVE = "SELECT to_regclass(%s)::oid"  # its parameter: `regclass_text`
+
+
 def resolve_relation(conn: Connection, name: QName) -> int | None:
-    row = conn.execute("SELECT to_regclass(%s)::oid", [regclass_text(conn, name)]).fetchone()
+    return resolved(conn.execute(RESOLVE, [regclass_text(conn, name)]).fetchone())
+
+
+def resolved(row: tuple[Any, ...] | None) -> int | None:
+    """The oid in the answer of `RESOLVE` (None: no such relation)."""
     return int(row[0]) if row and row[0] is not None else None
 
 
@@ -50,33 +59,38 @@ def name_if_exists(conn: Connection, oid: int) -> tuple[str, str] | None:
         return None
 
 
+# The unique indexes that could identify a table's rows, primary key first (see `key_of`).
+ROW_KEY_CANDIDATES = """
+SELECT i.indexrelid, i.indisprimary,
+       array_agg(a.attname ORDER BY k.ord) AS cols,
+       bool_and(a.attnotnull) AS not_null
+FROM pg_index i
+CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+WHERE i.indrelid = %s AND (i.indisprimary OR i.indisunique) AND i.indisvalid
+  AND i.indpred IS NULL AND NOT (0 = ANY(i.indkey::int2[]))
+GROUP BY i.indexrelid, i.indisprimary
+ORDER BY i.indisprimary DESC, i.indexrelid
+"""
+
+ALL_COLUMNS = (
+    "SELECT attname FROM pg_attribute WHERE attrelid = %s AND attnum > 0 "
+    "AND NOT attisdropped ORDER BY attnum"
+)
+
+
 def row_key(conn: Connection, oid: int) -> list[str]:
     """The columns that identify a row: the primary key, else a NOT NULL unique index."""
-    rows = conn.execute(
-        """
-        SELECT i.indexrelid, i.indisprimary,
-               array_agg(a.attname ORDER BY k.ord) AS cols,
-               bool_and(a.attnotnull) AS not_null
-        FROM pg_index i
-        CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-        JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-        WHERE i.indrelid = %s AND (i.indisprimary OR i.indisunique) AND i.indisvalid
-          AND i.indpred IS NULL AND NOT (0 = ANY(i.indkey::int2[]))
-        GROUP BY i.indexrelid, i.indisprimary
-        ORDER BY i.indisprimary DESC, i.indexrelid
-        """,
-        [oid],
-    ).fetchall()
-    for _index, primary, cols, not_null in rows:
+    return key_of(conn.execute(ROW_KEY_CANDIDATES, [oid]).fetchall())
+
+
+def key_of(candidates: list[tuple[Any, ...]]) -> list[str]:
+    """The row key among the rows of `ROW_KEY_CANDIDATES` ([]: none)."""
+    for _index, primary, cols, not_null in candidates:
         if primary or not_null:
             return [str(c) for c in cols]
     return []
 
 
 def all_columns(conn: Connection, oid: int) -> list[str]:
-    rows = conn.execute(
-        "SELECT attname FROM pg_attribute WHERE attrelid = %s AND attnum > 0 "
-        "AND NOT attisdropped ORDER BY attnum",
-        [oid],
-    ).fetchall()
-    return [str(r[0]) for r in rows]
+    return [str(r[0]) for r in conn.execute(ALL_COLUMNS, [oid]).fetchall()]

@@ -67,11 +67,19 @@ def reading(conn: psycopg.Connection[Any], before: Sequence[sql.Composed] = ()) 
     with conn.pipeline():
         for statement in before:
             conn.execute(statement, prepare=False)
-        conn.execute(_ENTER, prepare=False)
-        try:
+        with settings(conn):
             yield
-        finally:
-            conn.execute(_LEAVE, prepare=False)
+
+
+@contextlib.contextmanager
+def settings(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """Inside the caller's pipeline: the catalog queries' settings, restored when it ends (so
+    that what the caller sends next in that pipeline runs under the session's own)."""
+    conn.execute(_ENTER, prepare=False)
+    try:
+        yield
+    finally:
+        conn.execute(_LEAVE, prepare=False)
 
 
 def statement_name(query: str) -> str:

@@ -10,9 +10,9 @@ are still run alone, in their place; outside a transaction every statement is se
 a pipeline would make them one implicit transaction.
 
 What frames a script inside its transaction goes in the same pipelines (`lead`: BEGIN, the
-session reset, a SAVEPOINT; `tail`: SET CONSTRAINTS ALL IMMEDIATE), so that framing costs no
-round trip of its own. A failure of a lead statement is raised as it would be alone; one of a
-tail statement raises `TailError`: the script itself ran.
+session reset, a SAVEPOINT, a read queued by the caller; `tail`: SET CONSTRAINTS ALL
+IMMEDIATE), so that framing costs no round trip of its own. A failure of a lead statement is
+raised as it would be alone; one of a tail statement raises `TailError`: the script itself ran.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from psycopg.pq import TransactionStatus
 from migration_rollback.sql import Statement
 
 Failed = tuple[Statement, psycopg.Error]
+# A statement sent before the script, or a read the caller queues there (it gives its cursor).
+Lead = str | Callable[[psycopg.Connection[Any]], psycopg.Cursor[Any]]
 
 
 class TailError(Exception):
@@ -42,7 +44,7 @@ def run_statements(
     alone: Callable[[Statement], bool],
     run_alone: Callable[[Statement], None],
     *,
-    lead: Sequence[str] = (),
+    lead: Sequence[Lead] = (),
     tail: Sequence[str] = (),
 ) -> Failed | None:
     """Run in order; the first statement that fails and its error, or None. `lead` and `tail`
@@ -66,7 +68,7 @@ def run_statements(
 def _send(
     conn: psycopg.Connection[Any],
     batch: Sequence[Statement],
-    lead: Sequence[str] = (),
+    lead: Sequence[Lead] = (),
     tail: Sequence[str] = (),
 ) -> Failed | None:
     framed = bool(lead or tail)
@@ -80,12 +82,18 @@ def _send(
     cursors: list[psycopg.Cursor[Any]] = []
     try:
         with conn.pipeline():
-            for text in (*lead, *(st.text for st in batch), *tail):
-                cursors.append(conn.execute(text, prepare=False))
+            for item in (*lead, *(st.text for st in batch), *tail):
+                cursors.append(
+                    conn.execute(item, prepare=False) if isinstance(item, str) else item(conn)
+                )
     except psycopg.Error as exc:
         answered = sum(1 for cursor in cursors if cursor.statusmessage is not None)
         return _failed_at(answered - len(lead), batch, bool(tail), exc)
     return None
+
+
+def _queue(conn: psycopg.Connection[Any], item: Lead) -> psycopg.Cursor[Any]:
+    return conn.execute(item, prepare=False) if isinstance(item, str) else item(conn)
 
 
 def _failed_at(index: int, batch: Sequence[Statement], tail: bool, exc: psycopg.Error) -> Failed:

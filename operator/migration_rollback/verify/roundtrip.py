@@ -33,7 +33,7 @@ from migration_rollback.verify import capture, catalog
 from migration_rollback.verify.as_apply import AsApply
 from migration_rollback.verify.as_runner import AsRunner
 from migration_rollback.verify.model import SchemaModel
-from migration_rollback.verify.pipelined import TailError
+from migration_rollback.verify.pipelined import Lead, TailError
 from migration_rollback.verify.replay_support import (
     error_text,
     executable,
@@ -43,6 +43,7 @@ from migration_rollback.verify.replay_support import (
 from migration_rollback.verify.rollback_source import Attempts, Prepared, RollbackSource
 from migration_rollback.verify.session import RESET_SESSION, SAVEPOINT, ShadowSession
 from migration_rollback.verify.snapshot import Snapshot, take_snapshot
+from migration_rollback.verify.standins.members import PendingMemberState
 from migration_rollback.verify.standins.reach import may_change_members
 from migration_rollback.verify.verdict import Failure, Outcome
 
@@ -80,6 +81,7 @@ class _RoundTrip:
         self.member_words: frozenset[str] = frozenset()
         # The stand-ins' member state before the forward, read when it may change.
         self.members_before: dict[tuple[str, str], str] | None = None
+        self.members_pending: PendingMemberState | None = None  # its read, sent with BEGIN
         self.forward_nodes: list[Any] = []
 
     # --- the forward ---------------------------------------------------------------------------
@@ -97,6 +99,8 @@ class _RoundTrip:
             self.conn.execute("ROLLBACK", prepare=False)
             self.out.forward_failure = failure
             return False
+        if self.members_pending is not None:
+            self.members_before = self.members_pending()
         self.forward_nodes = [st.node for st in executable(self.forward.statements)]
         return True
 
@@ -107,9 +111,10 @@ class _RoundTrip:
             return _at_end(exc)
         return None
 
-    def _begin(self) -> tuple[str, ...]:
-        """What opens the transaction, left to send with the forward's first statements unless
-        the stand-ins' members must be read first (in the reset session, before the forward)."""
+    def _begin(self) -> tuple[Lead, ...]:
+        """What opens the transaction, to send with the forward's first statements: with the
+        stand-ins' member state read when the forward may change it (in the reset session,
+        before the forward; collected by `run_forward`)."""
         s = self.s
         begin = ("BEGIN", *RESET_SESSION, *s.clear())
         members = s.stand_in_members()
@@ -119,12 +124,12 @@ class _RoundTrip:
         )
         if s.members_kept:
             return begin
-        with self.conn.pipeline():  # read in the reset session, in the round trip of BEGIN
-            for statement in begin:
-                self.conn.execute(statement, prepare=False)
-            before = s.active_platform().queue_member_state()
-        self.members_before = before()
-        return ()
+
+        def read_members(conn: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
+            self.members_pending = s.active_platform().queue_member_state()
+            return self.members_pending.cursor
+
+        return (*begin, read_members)
 
     def after_forward(self) -> tuple[capture.Check | None, Snapshot | None]:
         """The families the forward touched, in their new state (for the kept model); a full
@@ -184,11 +189,14 @@ class _RoundTrip:
         out.notes.extend(n for n in as_runner.notes() if n not in out.notes)
         rollback_nodes = [st.node for st in executable(script.statements)]
         executed = self.forward_nodes + rollback_nodes
-        out.differences, state = self.s.compare(executed, out.notes, as_runner.clearing())
-        if self.members_before is not None:
-            after = self.s.active_platform().member_state()
-            out.differences.extend(member_differences(self.members_before, after))
-        return state
+        before = self.members_before
+        compared = self.s.compare(
+            executed, out.notes, as_runner.clearing(), members=before is not None
+        )
+        out.differences = compared.differences
+        if before is not None and compared.members is not None:
+            out.differences.extend(member_differences(before, compared.members))
+        return compared.state
 
     def _following(
         self,
@@ -304,7 +312,7 @@ def _judge_restored(
 ) -> None:
     """The schema must still come back; then the MANUAL markers the captures answer."""
     nodes = [st.node for st in executable([*forward.statements, *script.statements])]
-    differences, _ = s.compare(nodes, out.notes, as_runner.clearing())
+    differences = s.compare(nodes, out.notes, as_runner.clearing()).differences
     if any(not s.tolerated(d) for d in differences):
         out.differences = differences
         out.notes.append("the schema differs only with the restores from captures")

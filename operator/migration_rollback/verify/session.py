@@ -10,7 +10,7 @@ what is committed. This module holds that shared state and those shared steps, o
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 import psycopg
 from psycopg import sql
@@ -22,7 +22,7 @@ from migration_rollback.verify.baseline import load_baseline
 from migration_rollback.verify.causes import in_code_body
 from migration_rollback.verify.diff import Difference, diff_objects
 from migration_rollback.verify.model import SchemaModel
-from migration_rollback.verify.pipelined import run_statements
+from migration_rollback.verify.pipelined import Lead, run_statements
 from migration_rollback.verify.replay_support import (
     code_bodies,
     error_text,
@@ -42,6 +42,14 @@ SAVEPOINT = "_mr_forward"
 STATEMENT_SAVEPOINT = "_mr_statement"
 # A rollback runs as a new session would: settings, role and search_path as the server gives.
 RESET_SESSION = ("RESET ALL", "RESET ROLE", "RESET SESSION AUTHORIZATION")
+
+
+class Compared(NamedTuple):
+    """What `ShadowSession.compare` found."""
+
+    differences: list[Difference]
+    state: Callable[[], Snapshot]  # the state compared (built when called: O(schema))
+    members: dict[tuple[str, str], str] | None  # the stand-ins' member state, when asked for
 
 
 class ShadowSession:
@@ -156,11 +164,17 @@ class ShadowSession:
         )
 
     def compare(
-        self, executed: list[Any], notes: list[str], first: Sequence[sql.Composed] = ()
-    ) -> tuple[list[Difference], Callable[[], Snapshot]]:
+        self,
+        executed: list[Any],
+        notes: list[str],
+        first: Sequence[sql.Composed] = (),
+        *,
+        members: bool = False,
+    ) -> Compared:
         """Inside the round trip, after the rollback (and the statements `first`, sent in
-        the same round trip): what differs from S(i-1), and the state (built only when asked
-        for: it costs O(schema))."""
+        the same round trip): what differs from S(i-1), the state (built only when asked
+        for: it costs O(schema)), and with `members` the stand-ins' member state, read in
+        the session's own settings after the rest."""
         conn = self.c()
         if self.installed or not self.capturing:
             for statement in first:
@@ -168,18 +182,24 @@ class ShadowSession:
         if self.installed:
             notes.append("compared full snapshots: a stand-in extension was installed")
         elif self.capturing:
-            with catalog.reading(conn, before=first):
-                pending = capture.queue_check(conn, executed)
+            with conn.pipeline():  # one round trip, whatever is read
+                for statement in first:
+                    conn.execute(statement, prepare=False)
+                with catalog.settings(conn):
+                    pending = capture.queue_check(conn, executed)
+                member_state = self.active_platform().queue_member_state() if members else None
             check = pending.collect()
+            after = member_state() if member_state is not None else None
             if check.full_reason is None:
                 self.scoped_checks += 1
                 diffs = diff_objects(self.model.view(check.scope), check.found.objects)
                 model = self.model
-                return diffs, lambda: merged(model, check)
+                return Compared(diffs, lambda: merged(model, check), after)
             notes.append(f"compared full snapshots: {check.full_reason}")
         self.full_checks += 1
         state = take_snapshot(conn)
-        return diff_objects(self.model.objects, state.objects), lambda: state
+        after = self.active_platform().member_state() if members else None
+        return Compared(diff_objects(self.model.objects, state.objects), lambda: state, after)
 
     # --- running SQL -----------------------------------------------------------------------
 
@@ -209,7 +229,7 @@ class ShadowSession:
         text: str,
         runner: StatementHook | None = None,
         *,
-        lead: Sequence[str] = (),
+        lead: Sequence[Lead] = (),
         tail: Sequence[str] = (),
     ) -> Failure | None:
         """Run a script in the open transaction (`lead` may open it; see pipelined.py)."""
@@ -223,7 +243,7 @@ class ShadowSession:
         text: str,
         runner: StatementHook | None = None,
         *,
-        lead: Sequence[str] = (),
+        lead: Sequence[Lead] = (),
         tail: Sequence[str] = (),
     ) -> Failure | None:
         """Run statements as the shadow must (stand-ins for missing extensions, see

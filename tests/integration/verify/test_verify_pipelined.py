@@ -116,6 +116,28 @@ def test_the_lead_opens_the_transaction_in_the_first_send(
     assert _tables(conn) == []
 
 
+def test_a_read_in_the_lead_sees_the_state_before_the_statements(
+    conn: psycopg.Connection[object],
+) -> None:
+    """A read the caller queues in the lead (the stand-ins' member state, roundtrip.py) runs
+    before the statements, in their round trip; a failure is still the statement's."""
+    conn.execute("create table z (id int)")
+    statements = _statements(SCRIPT)
+    read: list[psycopg.Cursor[object]] = []
+
+    def tables_now(c: psycopg.Connection[object]) -> psycopg.Cursor[object]:
+        read.append(c.execute("SELECT count(*) FROM pg_class WHERE relname IN ('a', 'z')"))
+        return read[0]
+
+    lead = ("BEGIN", tables_now)
+    failed = run_statements(conn, statements, lambda st: False, lambda st: None, lead=lead)
+    assert failed is not None
+    assert failed[0] is statements[2]
+    assert read[0].fetchone() == (1,)  # z only: read before `create table a`
+    conn.execute("ROLLBACK")
+    assert _tables(conn) == ["z"]
+
+
 def test_the_lead_goes_before_a_first_statement_run_alone(
     conn: psycopg.Connection[object],
 ) -> None:

@@ -15,7 +15,7 @@ cannot be dropped alone, and snapshots show the extension and its version, not i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from migration_rollback.sql.compose import quote_ident
 from migration_rollback.verify.standins import CURRENT_SCHEMA, StandIn, standin
 from migration_rollback.verify.standins.members import (
     Members,
+    PendingMemberState,
     member_state,
     queue_member_state,
     read_members,
@@ -114,7 +115,7 @@ class Platform:
         """(extension, member) -> its state, for the given (default: all) stand-ins."""
         return member_state(self.conn, self.available, names)
 
-    def queue_member_state(self) -> Callable[[], dict[tuple[str, str], str]]:
+    def queue_member_state(self) -> PendingMemberState:
         """`member_state()` of every stand-in, sent in the caller's pipeline (members.py)."""
         return queue_member_state(self.conn, self.available)
 

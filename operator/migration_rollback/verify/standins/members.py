@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 import psycopg
@@ -129,19 +129,24 @@ def member_state(
     return queue_member_state(conn, available, names)()
 
 
+class PendingMemberState:
+    """`member_state` sent in a pipeline: call it (after the sync) for the state."""
+
+    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
+        self.cursor = cursor
+
+    def __call__(self) -> dict[tuple[str, str], str]:
+        rows = self.cursor.fetchall()
+        return {(str(ext), str(member)): _canonical(state) for ext, member, state in rows}
+
+
 def queue_member_state(
     conn: psycopg.Connection[Any], available: Iterable[str], names: Iterable[str] | None = None
-) -> Callable[[], dict[tuple[str, str], str]]:
+) -> PendingMemberState:
     """`member_state` sent (in the caller's pipeline, if any); call the result for it."""
     # Run twice per round trip (and members once): prepared once (the server re-analyzes it
     # should the session's search_path have changed), it skips a parse and plan each time.
-    cursor = catalog.execute(conn, _MEMBER_STATE, _which(names, available))
-
-    def collect() -> dict[tuple[str, str], str]:
-        rows = cursor.fetchall()
-        return {(str(ext), str(member)): _canonical(state) for ext, member, state in rows}
-
-    return collect
+    return PendingMemberState(catalog.execute(conn, _MEMBER_STATE, _which(names, available)))
 
 
 def read_members(conn: psycopg.Connection[Any], available: Iterable[str]) -> Members:
