@@ -9,6 +9,7 @@ the output unquoted by accident.
 
 from __future__ import annotations
 
+import enum
 import functools
 import re
 import string
@@ -20,9 +21,22 @@ from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME
 if TYPE_CHECKING:
     from migration_rollback.sql.model import ObjectRef
 
-# What PostgreSQL's quote_ident() leaves bare: lower-case letters, digits and `_`, not a keyword.
+
+class Quoting(enum.Enum):
+    """Whose rule decides which names need quotes."""
+
+    SERVER = "PostgreSQL's quote_ident(): every keyword but the unreserved ones is quoted"
+    # The text the engine must print as pglast's printer would (a flipped GRANT or COMMENT
+    # written without it): pglast leaves column-name keywords (`time`, `int`) bare.
+    PGLAST = "pglast's printer: reserved and type/function-name keywords are quoted"
+
+
+# What stays bare: lower-case letters, digits and `_`, and not one of the quoting's keywords.
 _PLAIN = re.compile("[a-z_][a-z0-9_]*")
-_KEYWORDS = frozenset((*RESERVED_KEYWORDS, *TYPE_FUNC_NAME_KEYWORDS, *COL_NAME_KEYWORDS))
+_KEYWORDS: dict[Quoting, frozenset[str]] = {
+    Quoting.SERVER: frozenset((*RESERVED_KEYWORDS, *TYPE_FUNC_NAME_KEYWORDS, *COL_NAME_KEYWORDS)),
+    Quoting.PGLAST: frozenset((*RESERVED_KEYWORDS, *TYPE_FUNC_NAME_KEYWORDS)),
+}
 
 
 def quote_literal(value: str) -> str:
@@ -31,9 +45,10 @@ def quote_literal(value: str) -> str:
 
 
 @functools.lru_cache(maxsize=8192)  # a migration names the same few objects again and again
-def quote_ident(name: str) -> str:
-    """Quote an identifier only when PostgreSQL needs it (as its quote_ident() does)."""
-    if _PLAIN.fullmatch(name) and name not in _KEYWORDS:
+def quote_ident(name: str, quoting: Quoting = Quoting.SERVER) -> str:
+    """Quote an identifier only when PostgreSQL needs it (as its quote_ident() does), or where
+    pglast's printer would quote it."""
+    if _PLAIN.fullmatch(name) and name not in _KEYWORDS[quoting]:
         return name
     return '"' + name.replace('"', '""') + '"'
 
