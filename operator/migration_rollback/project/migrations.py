@@ -112,12 +112,13 @@ def file_problem(path: Path, directory: Path) -> SourceFileError | None:
     """Why `path` cannot be read as a migration, found without opening it; None if it can."""
     if _CONTROL.search(path.name):
         return _problem(path, "the file name holds control characters: rename it")
-    if path.is_symlink():
-        problem = _symlink_problem(path, directory)
-        if problem:
-            return problem
-    try:
-        mode = path.stat().st_mode
+    try:  # one lstat, and a stat only through a link: each file is asked at scan and at read
+        mode = os.lstat(path).st_mode
+        if stat.S_ISLNK(mode):
+            problem = _symlink_problem(path, directory)
+            if problem:
+                return problem
+            mode = os.stat(path).st_mode
     except OSError as exc:
         return _problem(path, f"cannot read it: {exc.strerror}")
     if not stat.S_ISREG(mode):
@@ -203,12 +204,16 @@ def read_regular_file(path: Path) -> bytes:
     """
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
-        mode = os.fstat(fd).st_mode
+        status = os.fstat(fd)
+        mode, size = status.st_mode, status.st_size
         if not stat.S_ISREG(mode):
             raise OSError(errno.EINVAL, f"{_kind(mode)}, not a regular file", str(path))
         os.set_blocking(fd, True)
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read()
+        # os.read, not a file object over the descriptor: that costs more than the read itself.
+        chunks = [os.read(fd, size + 1)]
+        while chunks[-1]:  # the file may have grown since fstat: read to its end
+            chunks.append(os.read(fd, 1 << 16))
+        return b"".join(chunks)
     finally:
         os.close(fd)
 
