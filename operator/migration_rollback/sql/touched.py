@@ -171,25 +171,37 @@ class CoverageIndex:
     """A rollback's statements by (kind, name): each expected inverse is a lookup, not a scan.
 
     Scanning the whole rollback for each of its inverses made `validate` quadratic on a large
-    migration.
+    migration. A rollback `validate` reads as the generator wrote it holds the generator's own
+    trees (`parse_script(known=...)`): an inverse whose very tree is in it is covered, asked
+    nothing; the names of every statement are gathered only when one inverse is not found so.
     """
 
     def __init__(self, rollback: Iterable[Statement]) -> None:
+        self._rollback = tuple(rollback)
+        self._trees = {id(st.node) for st in self._rollback}  # the statements hold the trees
         self._kinds: set[str] = set()
-        self._by_name: dict[tuple[str, str], list[frozenset[str]]] = {}
-        for candidate in rollback:
-            kind, names = signature(candidate)
-            self._kinds.add(kind)
-            for name in names:
-                self._by_name.setdefault((kind, name), []).append(names)
+        self._by_name: dict[tuple[str, str], list[frozenset[str]]] | None = None
+
+    def _names(self) -> dict[tuple[str, str], list[frozenset[str]]]:
+        if self._by_name is None:
+            self._by_name = {}
+            for candidate in self._rollback:
+                kind, names = signature(candidate)
+                self._kinds.add(kind)
+                for name in names:
+                    self._by_name.setdefault((kind, name), []).append(names)
+        return self._by_name
 
     def covers(self, expected: Statement) -> bool:
         """True when a rollback statement of the same kind mentions every name it does."""
+        if id(expected.node) in self._trees:
+            return True  # the same tree: the same kind, the same names
+        by_name = self._names()
         kind, names = signature(expected)
         if not names:
             return kind in self._kinds
         # A covering statement mentions every name: search under the rarest one only.
-        rarest = min((self._by_name.get((kind, n), []) for n in names), key=len)
+        rarest = min((by_name.get((kind, n), []) for n in names), key=len)
         return any(names <= candidate for candidate in rarest)
 
 
