@@ -13,6 +13,7 @@ because an odd encoding must not crash a rollback tool.
 
 from __future__ import annotations
 
+import codecs
 import errno
 import hashlib
 import os
@@ -28,6 +29,7 @@ MIGRATION_NAME = re.compile(r"^(?P<version>\d+)_(?P<title>.+)$")
 ROLLBACK_SUFFIX = "_rollback"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_UTF8_BOM = codecs.BOM_UTF8
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +233,10 @@ def read_source(path: Path) -> SourceText:
     _check_text(path, data)
     digest = hashlib.sha256(data).hexdigest()
     try:
-        return SourceText(data.decode("utf-8-sig"), digest)
+        # "utf-8-sig" only with the mark: its decoder is Python code, "utf-8"'s is C.
+        return SourceText(
+            data.decode("utf-8-sig" if data.startswith(_UTF8_BOM) else "utf-8"), digest
+        )
     except UnicodeDecodeError as exc:
         text = data.decode("cp1252", errors="replace")
         line = data.count(b"\n", 0, exc.start) + 1
