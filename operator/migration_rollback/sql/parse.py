@@ -98,10 +98,8 @@ def parse_script(
 
     `known` maps statement texts (as `Statement.text`) to parse trees already built for them,
     e.g. the generator's own statements when `validate` reads the rollback it wrote. When every
-    statement of the file is known, the file is only split and the trees are reused: building
-    pglast's Python nodes is what a parse costs. A file of known statements closed by quotes
-    alone, with line comments between (what the generator writes), is split without the
-    parser; any other by libpg_query's parser (in C). Otherwise, or when
+    statement of the file is known, the file is only split (libpg_query's parser, in C) and the
+    trees are reused: building pglast's Python nodes is what a parse costs. Otherwise, or when
     the split fails, the whole file is parsed as usual. The result is the same either way, bar
     the character offsets inside reused trees (relative to their own text), which nothing reads.
     """
@@ -197,13 +195,11 @@ def _reuse_known(
     cleaned: str, source: str, lines: LineIndex, known: Mapping[str, Any]
 ) -> list[Statement] | None:
     """The statements with their known trees, or None when one is not known (or no split)."""
-    spans: Sequence[slice] | None = _known_spans(cleaned, known)
-    if spans is None:
-        try:
-            # The same spans as parse_sql's statements, stripped of surrounding whitespace.
-            spans = split(cleaned, with_parser=True, only_slices=True)
-        except ParseError:
-            return None  # the full parse reports it, located
+    try:
+        # The same spans as parse_sql's statements, stripped of surrounding whitespace.
+        spans = split(cleaned, with_parser=True, only_slices=True)
+    except ParseError:
+        return None  # the full parse reports it, located
     statements: list[Statement] = []
     for span in spans:
         statement_text = _strip_leading_comments(cleaned[span])
@@ -220,55 +216,6 @@ def _reuse_known(
             )
         )
     return statements
-
-
-# Between statements of a file written as the known statements: the lexer's whitespace, and
-# line comments (the header, `-- undoes`, `-- note:`, `-- MANUAL:`).
-_GAP = re.compile(r"(?:[ \t\n\r\f\v]+|--[^\n\r]*)*")
-# What decides where a statement ends: quotes, and what this module leaves to the parser.
-_LEXICAL = re.compile(r"['\";\\$]|--|/\*")
-
-
-def _known_spans(cleaned: str, known: Mapping[str, Any]) -> list[slice] | None:
-    """The spans `split` gives (each statement from its first token to its end), found without
-    a parse when the text is known statements each ended by `;`, with only whitespace and line
-    comments between them. None at anything else (a statement not known, or not closed by
-    quotes alone): `split` decides."""
-    spans: list[slice] = []
-    longest = max(map(len, known), default=0)
-    start = _after_gap(cleaned, 0)
-    while start < len(cleaned):
-        end = _known_end(cleaned, start, known, longest)
-        if end < 0:
-            return None
-        spans.append(slice(start, end))
-        start = _after_gap(cleaned, end + 1)
-    return spans
-
-
-def _after_gap(cleaned: str, at: int) -> int:
-    found = _GAP.match(cleaned, at)  # it matches, if only the empty string
-    return at if found is None else found.end()
-
-
-def _known_end(cleaned: str, start: int, known: Mapping[str, Any], longest: int) -> int:
-    """Where the known statement starting at `start` ends (its `;`), or -1."""
-    end = cleaned.find(";", start)
-    while end >= 0 and not (cleaned[start:end] in known and _plainly_closed(cleaned[start:end])):
-        end = cleaned.find(";", end + 1) if end - start <= longest else -1
-    return end
-
-
-def _plainly_closed(statement: str) -> bool:
-    """Whether the lexer ends `statement` outside any quote with no `;` inside, which only
-    quotes decide here: a comment, a dollar quote or a backslash (E'' escapes) is left to it."""
-    inside: str | None = None
-    for token in _LEXICAL.finditer(statement):
-        char = token.group()
-        if inside is None and char not in ("'", '"'):
-            return False
-        inside = char if inside is None else None if char == inside else inside
-    return inside is None
 
 
 # Line boundaries of str.splitlines other than \n (\r is gone after normalize_text).

@@ -9,12 +9,10 @@ does not know means a full parse.
 from __future__ import annotations
 
 import pytest
-from pglast.parser import ParseError, split
 
 from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.sql import generate_rollback, parse_script
 from migration_rollback.sql.model import Script
-from migration_rollback.sql.parse import _known_spans
 
 TEXTS = [
     "drop table public.a;\n\n-- note: x\n-- MANUAL: y\ndrop index if exists public.i;\n",
@@ -76,45 +74,3 @@ def test_a_generated_rollback_reads_back_with_the_generator_trees() -> None:
     reused = parse_script(body, "f_rollback.sql", known=known)
     same(parse_script(body, "f_rollback.sql"), reused)
     assert all(s.node is known[s.text] for s in reused.statements)
-
-
-# Texts whose statements the lexical split may find (quotes holding `;`, `--` or `/*`; names
-# quoted; comment lines between) and texts it must leave to the parser (block comments, dollar
-# quotes, backslashes, no final `;`, an empty statement, a blank the lexer does not skip).
-SPLITS = [
-    "-- ROLLBACK: m\n-- Generated: x\n\n-- undoes f.sql:1: a\nDROP TABLE public.a;\n",
-    "comment on table t is 'a;b -- c /* d';\n\n-- note\ncomment on table u is 'it''s';\n",
-    'drop table "a;b";\r\ndrop table "x""y";\f\vdrop table c;\t\n',
-    "comment on table t is 'café 表';\ndrop table \"表\";\n",
-    "drop table a; /* c */ drop table b;\n",
-    "create function f() returns int language sql as $$ select 1; $$;\n",
-    "comment on table t is E'it\\'s; x';\n",
-    "drop table a;\ndrop table b",
-    "drop table a;;\ndrop table b;\n",
-    "drop table a;\u00a0\ndrop table b;\n",
-    "drop table a; -- trailing\n",
-]
-PLAIN = 4  # the first ones are found without a parse
-
-
-@pytest.mark.parametrize("text", SPLITS)
-def test_the_lexical_split_is_the_parsers_or_none(text: str) -> None:
-    try:
-        spans: list[slice] | None = list(split(text, with_parser=True, only_slices=True))
-    except ParseError:  # `\u00a0` is no blank to the lexer
-        spans = None
-    known = {piece.strip(): object() for piece in text.split(";") if piece.strip()}
-    known.update((text[s], object()) for s in spans or ())
-    found = _known_spans(text, known)
-    if SPLITS.index(text) < PLAIN:
-        assert found == spans
-    assert found is None or found == spans
-
-
-def test_a_statement_not_known_is_left_to_the_parser() -> None:
-    text = "drop table a;\ndrop table b;\n"
-    assert _known_spans(text, {"drop table a": object()}) is None
-    # a known prefix ending inside a quote is no statement: the one after the quote is
-    quoted = "comment on table t is 'a;b';\n"
-    assert _known_spans(quoted, {"comment on table t is 'a": 1}) is None
-    assert _known_spans(quoted, {"comment on table t is 'a;b'": 1}) == [slice(0, 27)]
