@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 HEADER_FIELDS = ("ROLLBACK", "Generated", "Source", "Source-SHA256", "Body-SHA256", "Generator")
-_HEADER_LINE = re.compile(r"-- (?P<key>[A-Za-z0-9-]+): ?(?P<value>.*)$")  # matched at a line start
+_HEADER_LINE = re.compile(r"^-- (?P<key>[A-Za-z0-9-]+): ?(?P<value>.*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,18 +66,16 @@ def compose(header: RollbackHeader, body: str) -> str:
 
 def split_file(text: str) -> RollbackFile:
     """Separate the generated header from the body; files without one are all body."""
-    normalized = text.replace("\r\n", "\n")
+    lines = text.replace("\r\n", "\n").split("\n")
     values: dict[str, str] = {}
-    count = start = 0
-    while start < len(normalized):  # line by line from the top: the body is never split
-        end = normalized.find("\n", start)
-        end = len(normalized) if end < 0 else end
-        match = _HEADER_LINE.match(normalized, start, end)
+    count = 0
+    for line in lines:
+        match = _HEADER_LINE.match(line)
         if match is None or match.group("key") not in HEADER_FIELDS:
             break
         values[match.group("key")] = match.group("value").strip()
-        count, start = count + 1, end + 1
-    body = normalized[start:]
+        count += 1
+    body = "\n".join(lines[count:])
     if "ROLLBACK" not in values:
         return RollbackFile(header=None, body=text, header_lines=0)
     header = RollbackHeader(
