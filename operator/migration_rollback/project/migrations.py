@@ -21,6 +21,7 @@ import re
 import stat
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from pathlib import Path
 
 from migration_rollback.errors import ProjectError, SourceFileError, SourceLocation
@@ -105,7 +106,8 @@ def _entries(directory: Path) -> list[Path]:
     if not directory.is_dir():
         raise ProjectError(f"{directory}: not a directory (use --dir to point at the migrations)")
     try:
-        return sorted(directory.iterdir())
+        # By name: the order of Paths of one folder, without Path's own (slow) comparison.
+        return sorted(directory.iterdir(), key=attrgetter("name"))
     except OSError as exc:
         raise ProjectError(f"{directory}: cannot list the folder: {exc.strerror}") from None
 

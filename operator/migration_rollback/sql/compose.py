@@ -96,21 +96,7 @@ class SQL(Composable):
 
     def format(self, *args: Composable, **kwargs: Composable) -> Composed:
         """Fill `{}` / `{name}` placeholders with pieces (never with plain strings)."""
-        parts: list[Composable] = []
-        auto = 0
-        for literal, field in _template(self.text):
-            if literal is not None:
-                parts.append(literal)
-            if field is None:
-                continue
-            if field == "":
-                piece, auto = args[auto], auto + 1
-            else:
-                piece = args[int(field)] if field.isdigit() else kwargs[field]
-            if not isinstance(piece, Composable):
-                raise TypeError(f"SQL template {self.text!r} given {type(piece).__name__}")
-            parts.append(piece)
-        return Composed(parts)
+        return Composed(_filled(self.text, args, kwargs))
 
     def join(self, pieces: Iterable[Composable]) -> Composed:
         """The pieces with this text between each two."""
@@ -120,6 +106,27 @@ class SQL(Composable):
                 out.append(self)
             out.append(piece)
         return Composed(out)
+
+
+def _filled(
+    template: str, args: tuple[Composable, ...], kwargs: dict[str, Composable]
+) -> list[Composable]:
+    """A template's fixed texts with its placeholders' pieces between them, in order."""
+    parts: list[Composable] = []
+    auto = 0
+    for literal, field in _template(template):
+        if literal is not None:
+            parts.append(literal)
+        if field is None:
+            continue
+        if field == "":
+            piece, auto = args[auto], auto + 1
+        else:
+            piece = args[int(field)] if field.isdigit() else kwargs[field]
+        if not isinstance(piece, Composable):
+            raise TypeError(f"SQL template {template!r} given {type(piece).__name__}")
+        parts.append(piece)
+    return parts
 
 
 @functools.lru_cache(maxsize=1024)  # the engine's templates: a fixed set, parsed once each
@@ -172,5 +179,5 @@ def arguments(ref: ObjectRef) -> Composable:
 
 
 def sql(template: str, *args: Composable, **kwargs: Composable) -> str:
-    """A statement as text: `sql("DROP TABLE {}", name)`."""
-    return SQL(template).format(*args, **kwargs).as_string()
+    """A statement as text: `sql("DROP TABLE {}", name)` (no Composed made only to be read)."""
+    return "".join([part.as_string() for part in _filled(template, args, kwargs)])
