@@ -14,6 +14,7 @@ because an odd encoding must not crash a rollback tool.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import errno
 import hashlib
 import os
@@ -200,13 +201,14 @@ def find(directory: Path, name: str) -> Migration:
     raise ProjectError(f"{directory}: no migration named {name!r} (latest: {known})")
 
 
-def read_regular_file(path: Path) -> bytes:
-    """The bytes of a regular file; OSError (with a clear strerror) for anything else.
+def read_regular_file(path: Path, *, follow: bool = True) -> bytes:
+    """The bytes of a regular file; OSError (with a clear strerror) for anything else, and
+    for a symbolic link when not to `follow` one.
 
     Opened non-blocking and checked after opening: a named pipe would otherwise block forever
     and a path could be swapped between a check and the read.
     """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW))
     try:
         status = os.fstat(fd)
         mode, size = status.st_mode, status.st_size
@@ -225,13 +227,7 @@ def read_regular_file(path: Path) -> bytes:
 def read_source(path: Path) -> SourceText:
     """Decode a SQL file, never failing on a legacy 8-bit encoding; SourceFileError when it is
     not readable text at all."""
-    problem = file_problem(path, path.parent)
-    if problem is not None:
-        raise problem
-    try:
-        data = read_regular_file(path)
-    except OSError as exc:
-        raise _problem(path, f"cannot read it: {exc.strerror}") from None
+    data = _read_migration_file(path)
     _check_text(path, data)
     digest = hashlib.sha256(data).hexdigest()
     try:
@@ -248,6 +244,22 @@ def read_source(path: Path) -> SourceText:
             f"{path.name}:{line}: not UTF-8 (byte 0x{data[exc.start]:02X}); read as "
             "Windows-1252: save the file as UTF-8",
         )
+
+
+def _read_migration_file(path: Path) -> bytes:
+    """A plain regular file is opened without following a link, which needs no look at it
+    first; a link, or anything that is not a plain regular file, is judged by `file_problem`
+    (an outside link refused, a pipe or folder named) and only then read."""
+    if not _CONTROL.search(path.name):
+        with contextlib.suppress(OSError):  # a link, not a regular file, not there...
+            return read_regular_file(path, follow=False)
+    problem = file_problem(path, path.parent)
+    if problem is not None:
+        raise problem
+    try:
+        return read_regular_file(path)
+    except OSError as exc:
+        raise _problem(path, f"cannot read it: {exc.strerror}") from None
 
 
 def _check_text(path: Path, data: bytes) -> None:

@@ -5,10 +5,12 @@ warning at the first bad byte's line; the whole file is read, however large."""
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from migration_rollback.errors import SourceFileError
 from migration_rollback.project.migrations import read_source
 
 
@@ -44,3 +46,33 @@ def test_a_large_file_is_read_whole(tmp_path: Path) -> None:
     body = "select 1;\n" * 200_000  # past any one read's buffer
     path.write_text(body)
     assert read_source(path).text == body
+
+
+def test_a_link_inside_the_folder_is_read_through(tmp_path: Path) -> None:
+    (tmp_path / "real.sql").write_text("select 1;\n")
+    (tmp_path / "m.sql").symlink_to(tmp_path / "real.sql")
+    assert read_source(tmp_path / "m.sql").text == "select 1;\n"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p, out: p.symlink_to(out), "outside the migrations folder: refused"),
+        (lambda p, out: p.symlink_to(p.parent / "gone.sql"), "broken symbolic link"),
+        (lambda p, out: p.mkdir(), "is a directory, not a SQL file"),
+        (lambda p, out: None, "cannot read it: No such file or directory"),
+    ],
+)
+def test_what_is_no_plain_file_says_what_it_is(
+    tmp_path: Path, make: Callable[[Path, Path], None], message: str
+) -> None:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    outside = tmp_path / "outside.sql"
+    outside.write_text("select 1;\n")
+    path = folder / "m.sql"
+    make(path, outside)
+    with pytest.raises(SourceFileError) as raised:
+        read_source(path)
+    assert message in raised.value.message
+    assert raised.value.location.file == "m.sql"
