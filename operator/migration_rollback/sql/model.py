@@ -7,16 +7,12 @@ and the verifier can share one description of what a statement does.
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from migration_rollback.errors import SourceLocation
 from migration_rollback.sql.compose import qualified
 from migration_rollback.sql.compose import quote_ident as quote_ident  # the package exports it
-
-# Where str.splitlines breaks a line (\r\n breaks at its \r).
-_LINE_BREAK = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 class LockLevel(enum.IntEnum):
@@ -60,10 +56,7 @@ class Statement:
 
     @property
     def first_line(self) -> str:
-        # `splitlines()[0]` without splitting a long statement (a function body) into lines.
-        text = self.text.strip()
-        found = _LINE_BREAK.search(text)
-        line = text if found is None else text[: found.start()]
+        line = self.text.strip().splitlines()[0] if self.text.strip() else ""
         return line if len(line) <= 100 else line[:97] + "..."
 
 
