@@ -10,7 +10,7 @@ else while parse-tree access stays readable.
 import enum
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 import pglast.ast as _pglast_ast
 
@@ -49,33 +49,30 @@ def make(cls: type, **fields: Any) -> Any:
     """`cls(**fields)` (the fields not given: None) without pglast checking and coercing each
     value on assignment: parts of parsed trees already are what it would make of them, and a
     rule's flipped GRANT or COMMENT cost more in those checks than in printing it."""
-    found = _MAKERS.get(cls)
-    maker = found if found is not None else _maker(cls)
-    if not fields.keys() <= maker.names:
-        unknown = ", ".join(sorted(fields.keys() - maker.names))
-        raise TypeError(f"{cls.__name__} has no field {unknown}")
-    return maker.build(fields.get)
+    build = _BUILDERS.get(cls) or _builder(cls)
+    try:
+        return build(**fields)
+    except TypeError:
+        unknown = ", ".join(sorted(set(fields) - set(getattr(cls, "__slots__"))))  # noqa: B009
+        raise TypeError(f"{cls.__name__} has no field {unknown}") from None
 
 
-class _Maker(NamedTuple):
-    names: frozenset[str]
-    build: Callable[[Callable[[str], Any]], Any]
+_BUILDERS: dict[type, Callable[..., Any]] = {}
 
 
-_MAKERS: dict[type, _Maker] = {}
-
-
-def _maker(cls: type) -> _Maker:
-    """One class's node built by straight-line code, each slot set through its own descriptor:
-    a loop over the slots (a tuple unpacked and `object.__setattr__` looking the slot up, per
-    field) cost more than the assignments, and the rules make thousands of small nodes."""
+def _builder(cls: type) -> Callable[..., Any]:
+    """One class's node built by straight-line code taking its fields as keyword arguments
+    (None by default; Python itself refuses an unknown one), each slot set through its own
+    descriptor: a loop over the slots cost more than the assignments, and the rules make
+    thousands of small nodes."""
     names = tuple(getattr(cls, "__slots__"))  # noqa: B009 (pglast: name -> its type)
     env: dict[str, Any] = {"new": object.__new__, "cls": cls}
-    code = ["def build(get):", " node = new(cls)"]
+    code = [f"def build(*, {', '.join(f'{name}=None' for name in names)}):", " node = new(cls)"]
     for n, name in enumerate(names):
         env[f"set{n}"] = getattr(cls, name).__set__
-        code.append(f" set{n}(node, get({name!r}))")
+        code.append(f" set{n}(node, {name})")
     code.append(" return node")
     exec("\n".join(code), env)  # noqa: S102 (slot names from pglast's declarations)
-    _MAKERS[cls] = found = _Maker(frozenset(names), env["build"])
+    found: Callable[..., Any] = env["build"]
+    _BUILDERS[cls] = found
     return found
