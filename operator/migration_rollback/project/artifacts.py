@@ -51,9 +51,13 @@ class RollbackFile:
         return body_sha256(self.body) != self.header.body_sha256
 
 
+def normalized_body(body: str) -> str:
+    """A body as its hash reads it: line ends and surrounding blank space do not count."""
+    return body.replace("\r\n", "\n").strip() + "\n"
+
+
 def body_sha256(body: str) -> str:
-    normalized = body.replace("\r\n", "\n").strip() + "\n"
-    return hashlib.sha256(normalized.encode()).hexdigest()
+    return hashlib.sha256(normalized_body(body).encode()).hexdigest()
 
 
 def compose(header: RollbackHeader, body: str) -> str:

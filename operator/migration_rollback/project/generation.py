@@ -13,7 +13,13 @@ from pathlib import Path
 
 from migration_rollback import __version__
 from migration_rollback.errors import SourceFileError
-from migration_rollback.project.artifacts import RollbackHeader, body_sha256, compose, split_file
+from migration_rollback.project.artifacts import (
+    RollbackHeader,
+    body_sha256,
+    compose,
+    normalized_body,
+    split_file,
+)
 from migration_rollback.project.docs import render_rollback_doc, table_rebuilds
 from migration_rollback.project.migrations import read_source
 from migration_rollback.project.workspace import LoadedMigration, meta_command_notes
@@ -73,7 +79,7 @@ def _generate(
             )
         if (
             existing.header is not None
-            and body_sha256(existing.body) == body_sha256(body)
+            and normalized_body(existing.body) == normalized_body(body)  # the hashes' input
             and existing.header.source_sha256 == item.source.sha256
         ):
             return _result(item, Outcome.UNCHANGED)

@@ -13,6 +13,8 @@ because an odd encoding must not crash a rollback tool.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import errno
 import hashlib
 import os
@@ -20,6 +22,7 @@ import re
 import stat
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from pathlib import Path
 
 from migration_rollback.errors import ProjectError, SourceFileError, SourceLocation
@@ -28,6 +31,7 @@ MIGRATION_NAME = re.compile(r"^(?P<version>\d+)_(?P<title>.+)$")
 ROLLBACK_SUFFIX = "_rollback"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_UTF8_BOM = codecs.BOM_UTF8
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +107,8 @@ def _entries(directory: Path) -> list[Path]:
     if not directory.is_dir():
         raise ProjectError(f"{directory}: not a directory (use --dir to point at the migrations)")
     try:
-        return sorted(directory.iterdir())
+        # By name: the order of Paths of one folder, without Path's own (slow) comparison.
+        return sorted(directory.iterdir(), key=attrgetter("name"))
     except OSError as exc:
         raise ProjectError(f"{directory}: cannot list the folder: {exc.strerror}") from None
 
@@ -112,12 +117,13 @@ def file_problem(path: Path, directory: Path) -> SourceFileError | None:
     """Why `path` cannot be read as a migration, found without opening it; None if it can."""
     if _CONTROL.search(path.name):
         return _problem(path, "the file name holds control characters: rename it")
-    if path.is_symlink():
-        problem = _symlink_problem(path, directory)
-        if problem:
-            return problem
-    try:
-        mode = path.stat().st_mode
+    try:  # one lstat, and a stat only through a link: each file is asked at scan and at read
+        mode = os.lstat(path).st_mode
+        if stat.S_ISLNK(mode):
+            problem = _symlink_problem(path, directory)
+            if problem:
+                return problem
+            mode = os.stat(path).st_mode
     except OSError as exc:
         return _problem(path, f"cannot read it: {exc.strerror}")
     if not stat.S_ISREG(mode):
@@ -195,20 +201,25 @@ def find(directory: Path, name: str) -> Migration:
     raise ProjectError(f"{directory}: no migration named {name!r} (latest: {known})")
 
 
-def read_regular_file(path: Path) -> bytes:
-    """The bytes of a regular file; OSError (with a clear strerror) for anything else.
+def read_regular_file(path: Path, *, follow: bool = True) -> bytes:
+    """The bytes of a regular file; OSError (with a clear strerror) for anything else, and
+    for a symbolic link when not to `follow` one.
 
     Opened non-blocking and checked after opening: a named pipe would otherwise block forever
     and a path could be swapped between a check and the read.
     """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW))
     try:
-        mode = os.fstat(fd).st_mode
+        status = os.fstat(fd)
+        mode, size = status.st_mode, status.st_size
         if not stat.S_ISREG(mode):
             raise OSError(errno.EINVAL, f"{_kind(mode)}, not a regular file", str(path))
         os.set_blocking(fd, True)
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read()
+        # os.read, not a file object over the descriptor: that costs more than the read itself.
+        chunks = [os.read(fd, size + 1)]
+        while chunks[-1]:  # the file may have grown since fstat: read to its end
+            chunks.append(os.read(fd, 1 << 16))
+        return b"".join(chunks)
     finally:
         os.close(fd)
 
@@ -216,17 +227,14 @@ def read_regular_file(path: Path) -> bytes:
 def read_source(path: Path) -> SourceText:
     """Decode a SQL file, never failing on a legacy 8-bit encoding; SourceFileError when it is
     not readable text at all."""
-    problem = file_problem(path, path.parent)
-    if problem is not None:
-        raise problem
-    try:
-        data = read_regular_file(path)
-    except OSError as exc:
-        raise _problem(path, f"cannot read it: {exc.strerror}") from None
+    data = _read_migration_file(path)
     _check_text(path, data)
     digest = hashlib.sha256(data).hexdigest()
     try:
-        return SourceText(data.decode("utf-8-sig"), digest)
+        # "utf-8-sig" only with the mark: its decoder is Python code, "utf-8"'s is C.
+        return SourceText(
+            data.decode("utf-8-sig" if data.startswith(_UTF8_BOM) else "utf-8"), digest
+        )
     except UnicodeDecodeError as exc:
         text = data.decode("cp1252", errors="replace")
         line = data.count(b"\n", 0, exc.start) + 1
@@ -236,6 +244,22 @@ def read_source(path: Path) -> SourceText:
             f"{path.name}:{line}: not UTF-8 (byte 0x{data[exc.start]:02X}); read as "
             "Windows-1252: save the file as UTF-8",
         )
+
+
+def _read_migration_file(path: Path) -> bytes:
+    """A plain regular file is opened without following a link, which needs no look at it
+    first; a link, or anything that is not a plain regular file, is judged by `file_problem`
+    (an outside link refused, a pipe or folder named) and only then read."""
+    if not _CONTROL.search(path.name):
+        with contextlib.suppress(OSError):  # a link, not a regular file, not there...
+            return read_regular_file(path, follow=False)
+    problem = file_problem(path, path.parent)
+    if problem is not None:
+        raise problem
+    try:
+        return read_regular_file(path)
+    except OSError as exc:
+        raise _problem(path, f"cannot read it: {exc.strerror}") from None
 
 
 def _check_text(path: Path, data: bytes) -> None:

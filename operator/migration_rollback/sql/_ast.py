@@ -8,6 +8,7 @@ else while parse-tree access stays readable.
 """
 
 import enum
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -48,9 +49,30 @@ def make(cls: type, **fields: Any) -> Any:
     """`cls(**fields)` (the fields not given: None) without pglast checking and coercing each
     value on assignment: parts of parsed trees already are what it would make of them, and a
     rule's flipped GRANT or COMMENT cost more in those checks than in printing it."""
-    node: Any = object.__new__(cls)
-    for name in getattr(cls, "__slots__"):  # noqa: B009 (pglast: name -> its type)
-        object.__setattr__(node, name, fields.pop(name, None))
-    if fields:
-        raise TypeError(f"{cls.__name__} has no field {', '.join(sorted(fields))}")
-    return node
+    build = _BUILDERS.get(cls) or _builder(cls)
+    try:
+        return build(**fields)
+    except TypeError:
+        unknown = ", ".join(sorted(set(fields) - set(getattr(cls, "__slots__"))))  # noqa: B009
+        raise TypeError(f"{cls.__name__} has no field {unknown}") from None
+
+
+_BUILDERS: dict[type, Callable[..., Any]] = {}
+
+
+def _builder(cls: type) -> Callable[..., Any]:
+    """One class's node built by straight-line code taking its fields as keyword arguments
+    (None by default; Python itself refuses an unknown one), each slot set through its own
+    descriptor: a loop over the slots cost more than the assignments, and the rules make
+    thousands of small nodes."""
+    names = tuple(getattr(cls, "__slots__"))  # noqa: B009 (pglast: name -> its type)
+    env: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    code = [f"def build(*, {', '.join(f'{name}=None' for name in names)}):", " node = new(cls)"]
+    for n, name in enumerate(names):
+        env[f"set{n}"] = getattr(cls, name).__set__
+        code.append(f" set{n}(node, {name})")
+    code.append(" return node")
+    exec("\n".join(code), env)  # noqa: S102 (slot names from pglast's declarations)
+    found: Callable[..., Any] = env["build"]
+    _BUILDERS[cls] = found
+    return found

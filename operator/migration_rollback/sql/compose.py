@@ -9,6 +9,7 @@ the output unquoted by accident.
 
 from __future__ import annotations
 
+import enum
 import functools
 import re
 import string
@@ -20,9 +21,22 @@ from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME
 if TYPE_CHECKING:
     from migration_rollback.sql.model import ObjectRef
 
-# What PostgreSQL's quote_ident() leaves bare: lower-case letters, digits and `_`, not a keyword.
+
+class Quoting(enum.Enum):
+    """Whose rule decides which names need quotes."""
+
+    SERVER = "PostgreSQL's quote_ident(): every keyword but the unreserved ones is quoted"
+    # The text the engine must print as pglast's printer would (a flipped GRANT or COMMENT
+    # written without it): pglast leaves column-name keywords (`time`, `int`) bare.
+    PGLAST = "pglast's printer: reserved and type/function-name keywords are quoted"
+
+
+# What stays bare: lower-case letters, digits and `_`, and not one of the quoting's keywords.
 _PLAIN = re.compile("[a-z_][a-z0-9_]*")
-_KEYWORDS = frozenset((*RESERVED_KEYWORDS, *TYPE_FUNC_NAME_KEYWORDS, *COL_NAME_KEYWORDS))
+_KEYWORDS: dict[Quoting, frozenset[str]] = {
+    Quoting.SERVER: frozenset((*RESERVED_KEYWORDS, *TYPE_FUNC_NAME_KEYWORDS, *COL_NAME_KEYWORDS)),
+    Quoting.PGLAST: frozenset((*RESERVED_KEYWORDS, *TYPE_FUNC_NAME_KEYWORDS)),
+}
 
 
 def quote_literal(value: str) -> str:
@@ -31,9 +45,10 @@ def quote_literal(value: str) -> str:
 
 
 @functools.lru_cache(maxsize=8192)  # a migration names the same few objects again and again
-def quote_ident(name: str) -> str:
-    """Quote an identifier only when PostgreSQL needs it (as its quote_ident() does)."""
-    if _PLAIN.fullmatch(name) and name not in _KEYWORDS:
+def quote_ident(name: str, quoting: Quoting = Quoting.SERVER) -> str:
+    """Quote an identifier only when PostgreSQL needs it (as its quote_ident() does), or where
+    pglast's printer would quote it."""
+    if _PLAIN.fullmatch(name) and name not in _KEYWORDS[quoting]:
         return name
     return '"' + name.replace('"', '""') + '"'
 
@@ -81,21 +96,7 @@ class SQL(Composable):
 
     def format(self, *args: Composable, **kwargs: Composable) -> Composed:
         """Fill `{}` / `{name}` placeholders with pieces (never with plain strings)."""
-        parts: list[Composable] = []
-        auto = 0
-        for literal, field in _template(self.text):
-            if literal is not None:
-                parts.append(literal)
-            if field is None:
-                continue
-            if field == "":
-                piece, auto = args[auto], auto + 1
-            else:
-                piece = args[int(field)] if field.isdigit() else kwargs[field]
-            if not isinstance(piece, Composable):
-                raise TypeError(f"SQL template {self.text!r} given {type(piece).__name__}")
-            parts.append(piece)
-        return Composed(parts)
+        return Composed(_filled(self.text, args, kwargs))
 
     def join(self, pieces: Iterable[Composable]) -> Composed:
         """The pieces with this text between each two."""
@@ -105,6 +106,27 @@ class SQL(Composable):
                 out.append(self)
             out.append(piece)
         return Composed(out)
+
+
+def _filled(
+    template: str, args: tuple[Composable, ...], kwargs: dict[str, Composable]
+) -> list[Composable]:
+    """A template's fixed texts with its placeholders' pieces between them, in order."""
+    parts: list[Composable] = []
+    auto = 0
+    for literal, field in _template(template):
+        if literal is not None:
+            parts.append(literal)
+        if field is None:
+            continue
+        if field == "":
+            piece, auto = args[auto], auto + 1
+        else:
+            piece = args[int(field)] if field.isdigit() else kwargs[field]
+        if not isinstance(piece, Composable):
+            raise TypeError(f"SQL template {template!r} given {type(piece).__name__}")
+        parts.append(piece)
+    return parts
 
 
 @functools.lru_cache(maxsize=1024)  # the engine's templates: a fixed set, parsed once each
@@ -157,5 +179,5 @@ def arguments(ref: ObjectRef) -> Composable:
 
 
 def sql(template: str, *args: Composable, **kwargs: Composable) -> str:
-    """A statement as text: `sql("DROP TABLE {}", name)`."""
-    return SQL(template).format(*args, **kwargs).as_string()
+    """A statement as text: `sql("DROP TABLE {}", name)` (no Composed made only to be read)."""
+    return "".join([part.as_string() for part in _filled(template, args, kwargs)])

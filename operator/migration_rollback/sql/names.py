@@ -18,6 +18,7 @@ from pglast.visitors import Ancestor
 from migration_rollback.sql._ast import ast, branch_slots
 from migration_rollback.sql.compose import qualified
 from migration_rollback.sql.model import ObjectRef
+from migration_rollback.sql.printing import direct_text
 
 DEFAULT_SCHEMA = "public"
 NAMEDATALEN = 63
@@ -47,6 +48,9 @@ def deparse(node: Any) -> str:
     printing a small node; the walk below sets the same ancestors without it, and the items of
     a tuple (a name list) are printed the way `RawStream.__call__` prints them.
     """
+    direct = direct_text(node)  # a flipped GRANT or COMMENT: written from its parts
+    if direct is not None:
+        return direct
     tree = (node,) if isinstance(node, ast.Node) else node
     if not (isinstance(tree, tuple) and tree and isinstance(tree[0], ast.Node)):
         return str(RawStream()(node))  # pglast's own answer: empty, or its error

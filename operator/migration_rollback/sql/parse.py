@@ -224,9 +224,11 @@ _OTHER_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 def _strip_leading_comments(chunk: str) -> str:
     """pglast's statement span starts after the previous `;`, so it may begin with comments."""
-    if not chunk.lstrip().startswith("--") and _OTHER_LINE_BREAKS.search(chunk) is None:
-        # No comment first, only \n line breaks: the line-by-line rewrite below changes nothing.
-        return chunk.strip()
+    stripped = chunk.strip()
+    if not stripped.startswith("--") and _OTHER_LINE_BREAKS.search(stripped) is None:
+        # No comment first, only \n line breaks inside: the line-by-line rewrite below changes
+        # nothing (another break among the blanks around it goes with them).
+        return stripped
     lines = chunk.splitlines()
     while lines and (not lines[0].strip() or lines[0].lstrip().startswith("--")):
         lines.pop(0)

@@ -15,7 +15,6 @@ from typing import Any, NamedTuple
 from migration_rollback.sql import mentions
 from migration_rollback.sql._ast import ast, branch_slots
 from migration_rollback.sql.model import Statement
-from migration_rollback.sql.names import strings
 
 
 def walk(root: Any) -> Iterator[Any]:
@@ -58,12 +57,16 @@ def touched_names(node: Any) -> frozenset[str]:
 
 
 # Per node class: its children getter, and whether it names something (these classes have
-# no subclasses: one look-up by type).
-_VISITS: dict[type, tuple[Callable[[Any], tuple[Any, ...]], bool]] = {}
+# no subclasses: one look-up by type); `()` for a class with neither (a String, a name part:
+# most nodes of a made DROP), passed over without a call.
+_Visit = tuple[Callable[[Any], tuple[Any, ...]], bool] | tuple[()]
+_VISITS: dict[type, _Visit] = {}
 
 
-def _visit(cls: type) -> tuple[Callable[[Any], tuple[Any, ...]], bool]:
-    _VISITS[cls] = found = (_children_getter(cls), cls in mentions.NAMING_CLASSES)
+def _visit(cls: type) -> _Visit:
+    naming = cls in mentions.NAMING_CLASSES
+    found: _Visit = (_children_getter(cls), naming) if naming or branch_slots(cls) else ()
+    _VISITS[cls] = found
     return found
 
 
@@ -79,13 +82,22 @@ def _touched_names(node: Any) -> frozenset[str]:
         if isinstance(value, tuple):
             for item in value:
                 if isinstance(item, tuple):
-                    names.update(strings(item)[-1:])
+                    _add_last_string(item, names)
                 elif isinstance(item, ast.String):
                     names.add(item.sval)
-            names.update(strings(value)[-1:])
+            _add_last_string(value, names)
     if kind is ast.AlterEnumStmt:
         names.update(v for v in (node.oldVal, node.newVal) if v)
-    return frozenset(n.lower() for n in names)
+    return frozenset(map(str.lower, names))
+
+
+def _add_last_string(items: tuple[Any, ...], names: set[Any]) -> None:
+    """The last String of a name list (`strings(items)[-1:]` without building the list)."""
+    string = ast.String
+    for item in reversed(items):
+        if isinstance(item, string):
+            names.add(item.sval)
+            return
 
 
 class _Own(NamedTuple):
@@ -142,6 +154,8 @@ def _walked_names(node: Any) -> list[Any]:
                     push(n)
                 continue  # a leaf (none is in a branch slot of a parsed tree)
             visit = _visit(kind)
+        if not visit:
+            continue
         children, naming = visit
         push(filter(None, children(n)))  # nodes; tuples unless empty (no None, no leaf)
         if naming:
@@ -157,25 +171,37 @@ class CoverageIndex:
     """A rollback's statements by (kind, name): each expected inverse is a lookup, not a scan.
 
     Scanning the whole rollback for each of its inverses made `validate` quadratic on a large
-    migration.
+    migration. A rollback `validate` reads as the generator wrote it holds the generator's own
+    trees (`parse_script(known=...)`): an inverse whose very tree is in it is covered, asked
+    nothing; the names of every statement are gathered only when one inverse is not found so.
     """
 
     def __init__(self, rollback: Iterable[Statement]) -> None:
+        self._rollback = tuple(rollback)
+        self._trees = {id(st.node) for st in self._rollback}  # the statements hold the trees
         self._kinds: set[str] = set()
-        self._by_name: dict[tuple[str, str], list[frozenset[str]]] = {}
-        for candidate in rollback:
-            kind, names = signature(candidate)
-            self._kinds.add(kind)
-            for name in names:
-                self._by_name.setdefault((kind, name), []).append(names)
+        self._by_name: dict[tuple[str, str], list[frozenset[str]]] | None = None
+
+    def _names(self) -> dict[tuple[str, str], list[frozenset[str]]]:
+        if self._by_name is None:
+            self._by_name = {}
+            for candidate in self._rollback:
+                kind, names = signature(candidate)
+                self._kinds.add(kind)
+                for name in names:
+                    self._by_name.setdefault((kind, name), []).append(names)
+        return self._by_name
 
     def covers(self, expected: Statement) -> bool:
         """True when a rollback statement of the same kind mentions every name it does."""
+        if id(expected.node) in self._trees:
+            return True  # the same tree: the same kind, the same names
+        by_name = self._names()
         kind, names = signature(expected)
         if not names:
             return kind in self._kinds
         # A covering statement mentions every name: search under the rarest one only.
-        rarest = min((self._by_name.get((kind, n), []) for n in names), key=len)
+        rarest = min((by_name.get((kind, n), []) for n in names), key=len)
         return any(names <= candidate for candidate in rarest)
 
 
