@@ -1,7 +1,7 @@
 """`ALTER TABLE ONLY`'s undo, row by row of `rules/only.ONLY_UNDO`: each subcommand written with
 ONLY, on a plain table, an inheritance parent and a partitioned table. The undo keeps ONLY,
-or is a MANUAL item saying why (PostgreSQL 15 refuses it, or it would reach other tables);
-tests/integration/verify/test_verify_only_scope.py proves the kept ones on a real server."""
+goes without it (where ONLY changed nothing in the forward), or is a MANUAL item saying why;
+tests/integration/verify/test_verify_only_scope.py runs every row on a real server."""
 
 from __future__ import annotations
 
@@ -16,15 +16,22 @@ from migration_rollback.sql import ManualNeed, build_history, generate_rollback,
 from migration_rollback.sql.rules.only import ONLY_UNDO, Reach
 from migration_rollback.sql.rules.only import reach as only_reach
 
-_COLUMNS = "(a int, b int default 1, c int not null, constraint k check (a > 0))"
+COLUMNS = "(a int, b int default 1, c int not null, e int, constraint k check (a > 0))"
 _TRIGGER = "create trigger tg before insert on public.t for each row execute function public.f();\n"
-HISTORY = {
-    Reach.TABLE: f"create table public.t {_COLUMNS};\n{_TRIGGER}",
-    Reach.INHERITED: f"create table public.t {_COLUMNS};\n{_TRIGGER}"
-    "create table public.kid () inherits (public.t);\n",
-    Reach.PARTITIONED: f"create table public.t {_COLUMNS} partition by range (a);\n{_TRIGGER}"
-    "create table public.t1 partition of public.t for values from (0) to (10);\n",
+_PLAIN = f"create table public.t {COLUMNS};\n{_TRIGGER}"
+BASE = {  # the table, without its child
+    Reach.TABLE: _PLAIN,
+    Reach.INHERITED: _PLAIN,
+    Reach.PARTITIONED: f"create table public.t {COLUMNS} partition by range (a);\n{_TRIGGER}",
 }
+CHILD = {  # with settings of its own, which an undo reaching it would overwrite
+    Reach.TABLE: "",
+    Reach.INHERITED: "create table public.kid (a int not null, b int default 3)"
+    " inherits (public.t);\n",
+    Reach.PARTITIONED: "create table public.t1 partition of public.t (a not null, b default 3)"
+    " for values from (0) to (10);\n",
+}
+HISTORY = {reach: BASE[reach] + CHILD[reach] for reach in Reach}
 
 
 class Case(NamedTuple):
@@ -33,21 +40,29 @@ class Case(NamedTuple):
     undo: str | None  # after `ALTER TABLE ONLY public.t`; None: its undo is no SQL
     refused: tuple[Reach, ...] = ()  # where the undo is a MANUAL item instead
     setup: str = ""  # more history
+    widened: tuple[Reach, ...] = ()  # where the undo goes without ONLY
+
+
+ALL = tuple(Reach)
 
 
 CASES = [
-    Case(AT.AT_AddColumn, "add column d int", "DROP COLUMN IF EXISTS d"),
-    Case(AT.AT_AlterColumnType, "alter column a type bigint",
-         "ALTER COLUMN a TYPE int USING a::int"),
-    Case(AT.AT_DropColumn, "drop column a", "ADD COLUMN IF NOT EXISTS a int", (Reach.INHERITED,)),
+    Case(AT.AT_AddColumn, "add column d int", "DROP COLUMN IF EXISTS d", widened=ALL),
+    Case(AT.AT_AlterColumnType, "alter column e type bigint",
+         "ALTER COLUMN e TYPE int USING e::int", widened=ALL),
+    Case(AT.AT_DropColumn, "drop column e", "ADD COLUMN IF NOT EXISTS e int", (Reach.INHERITED,),
+         widened=(Reach.PARTITIONED,)),
     Case(AT.AT_ColumnDefault, "alter column b set default 2", "ALTER COLUMN b SET DEFAULT 1"),
-    Case(AT.AT_SetNotNull, "alter column a set not null", "ALTER COLUMN a DROP NOT NULL"),
-    Case(AT.AT_DropNotNull, "alter column c drop not null", "ALTER COLUMN c SET NOT NULL"),
+    Case(AT.AT_SetNotNull, "alter column a set not null", "ALTER COLUMN a DROP NOT NULL",
+         (Reach.PARTITIONED,)),
+    Case(AT.AT_DropNotNull, "alter column c drop not null", "ALTER COLUMN c SET NOT NULL",
+         widened=(Reach.PARTITIONED,)),
     Case(AT.AT_AddConstraint, "add constraint k2 check (a > 1) no inherit",
          "DROP CONSTRAINT IF EXISTS k2", (Reach.PARTITIONED,)),
     Case(AT.AT_DropConstraint, "drop constraint k", "ADD CONSTRAINT k CHECK (a > 0)",
-         (Reach.INHERITED, Reach.PARTITIONED)),
-    Case(AT.AT_EnableTrig, "enable trigger tg", "DISABLE TRIGGER tg"),
+         (Reach.INHERITED,), widened=(Reach.PARTITIONED,)),
+    Case(AT.AT_EnableTrig, "enable trigger tg", "DISABLE TRIGGER tg",
+         setup="alter table public.t disable trigger tg;"),
     Case(AT.AT_DisableTrig, "disable trigger tg", "ENABLE TRIGGER tg"),
     Case(AT.AT_EnableRowSecurity, "enable row level security", "DISABLE ROW LEVEL SECURITY"),
     Case(AT.AT_DisableRowSecurity, "disable row level security", "ENABLE ROW LEVEL SECURITY",
@@ -60,7 +75,7 @@ CASES = [
     Case(AT.AT_AttachPartition, "attach partition public.t2 for values from (10) to (20)",
          "DETACH PARTITION public.t2"),
     Case(AT.AT_ValidateConstraint, "validate constraint k", None),
-    Case(AT.AT_ChangeOwner, "owner to bob", None),
+    Case(AT.AT_ChangeOwner, "owner to bob", None, setup="create role bob;"),
     Case(AT.AT_ReplicaIdentity, "replica identity full", None),
 ]  # fmt: skip
 
@@ -77,7 +92,8 @@ def test_only_undo(case: Case, reach: Reach) -> None:
     assert forward.statements[0].node.cmds[0].subtype == case.subtype
     plan = generate_rollback(forward, "m", history)
     refused = reach in case.refused
-    wanted = [] if refused or case.undo is None else [f"ALTER TABLE ONLY public.t {case.undo}"]
+    prefix = "ALTER TABLE public.t" if reach in case.widened else "ALTER TABLE ONLY public.t"
+    wanted = [] if refused or case.undo is None else [f"{prefix} {case.undo}"]
     assert [_normalize(s.sql or "") for s in plan.sql_steps] == [_normalize(w) for w in wanted]
     scoped = [i for _, i in plan.manual_items if i.reason.startswith("ALTER TABLE ONLY")]
     assert [i.need for i in scoped] == ([ManualNeed.UNSUPPORTED] if refused else [])

@@ -41,6 +41,8 @@ def alter_table(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     kind = kinds.relation_of_type(node.objtype)
     if_exists, alone = bool(node.missing_ok), not node.relation.inh  # alone: ONLY
     subs = [Subcommand(cmd, rel, kind, if_exists, ctx, alone) for cmd in node.cmds or ()]
+    if alone:  # some undo reach further than ONLY: where it changed nothing (only.py)
+        subs = [only.widened(sub) for sub in subs]
     pieces = [list(RULES[sub.cmd.subtype](sub)) for sub in subs]
     if alone:  # kept to the same table, or by hand (only.py)
         pieces = [list(only.within(sub, piece)) for sub, piece in zip(subs, pieces, strict=True)]
