@@ -215,9 +215,21 @@ def _observe_comment(h: History, st: Statement, node: Any) -> None:
         h.comments[ref.key] = node.comment
 
 
+# What names a relation, in RENAME and SET SCHEMA: relations share one namespace, so renaming
+# a view to a table's old name is as much a move as renaming the table.
+_RELATIONS = frozenset(
+    {
+        ObjectType.OBJECT_TABLE,
+        ObjectType.OBJECT_FOREIGN_TABLE,
+        ObjectType.OBJECT_VIEW,
+        ObjectType.OBJECT_MATVIEW,
+    }
+)
+
+
 def _observe_rename(h: History, st: Statement, node: Any) -> None:
-    """A column or table renamed keeps what is known of it (types, defaults) under its new
-    name: a later type change back must know the type it had."""
+    """A column or table renamed keeps what is known of it (types, defaults, its children)
+    under its new name: a later type change back must know the type it had."""
     if node.renameType in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN) and node.newname:
         _observe_type_rename(h, node)
         return
@@ -230,8 +242,14 @@ def _observe_rename(h: History, st: Statement, node: Any) -> None:
         h.drop_column(*key, str(node.subname))
         if state is not None:
             h.set_column(*key, str(node.newname), state)
-    elif node.renameType == ObjectType.OBJECT_TABLE and node.newname and key in h.columns:
-        h.columns[(key[0], str(node.newname))] = h.columns.pop(key)
+    elif node.renameType in _RELATIONS and node.newname:
+        h.move_table(key, (key[0], str(node.newname)))
+
+
+def _observe_set_schema(h: History, st: Statement, node: Any) -> None:
+    if node.objectType in _RELATIONS and node.relation is not None and node.newschema:
+        rel = relation(node.relation, h.default_schema)
+        h.move_table(_key(rel), (str(node.newschema), rel.name))
 
 
 def _observe_type_rename(h: History, node: Any) -> None:
@@ -285,4 +303,5 @@ OBSERVERS: dict[type, Observer] = {
     ast.CommentStmt: _observe_comment,
     ast.SelectStmt: _observe_select,
     ast.RenameStmt: _observe_rename,
+    ast.AlterObjectSchemaStmt: _observe_set_schema,
 }
