@@ -45,7 +45,7 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
         return
     h.define(rel, st)
     if node.partspec is not None or node.inhRelations:
-        _observe_descent(h, rel, node)
+        learn_descent(h, node, h.default_schema)
     pk: tuple[str, ...] = ()
     uniques: list[tuple[str, ...]] = []
     for elt in node.tableElts or ():
@@ -69,12 +69,21 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
         h.unique_keys[(str(rel.schema), rel.name)] = tuple(uniques)
 
 
-def _observe_descent(h: History, rel: ObjectRef, node: Any) -> None:
-    """A partitioned table, and the tables this one inherits from or is a partition of."""
-    if node.partspec is not None:
-        h.partitioned.add((str(rel.schema), rel.name))
-    for parent in node.inhRelations or ():
-        h.parents.add(_key(relation(parent, h.default_schema)))
+def learn_descent(h: History, node: Any, default_schema: str) -> None:
+    """Record the tables a CREATE TABLE or ALTER TABLE puts others below: declared PARTITION
+    BY, or named a parent (INHERITS, PARTITION OF, INHERIT, ATTACH PARTITION). The history
+    learns it of earlier migrations; the rules, of this one (rules/only.py)."""
+    rel = relation(node.relation, default_schema)
+    if isinstance(node, ast.CreateStmt):
+        if node.partspec is not None:
+            h.partitioned.add(_key(rel))
+        h.parents.update(_key(relation(p, default_schema)) for p in node.inhRelations or ())
+        return
+    for cmd in node.cmds or ():
+        if cmd.subtype == AT.AT_AttachPartition:
+            h.partitioned.add(_key(rel))
+        elif cmd.subtype == AT.AT_AddInherit and isinstance(cmd.def_, ast.RangeVar):
+            h.parents.add(_key(relation(cmd.def_, default_schema)))
 
 
 def _key(rel: ObjectRef) -> tuple[str, str]:
@@ -180,8 +189,8 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
             h.rls_forced.add(key)
         elif sub == AT.AT_NoForceRowSecurity:
             h.rls_forced.discard(key)
-        elif sub == AT.AT_AddInherit and isinstance(cmd.def_, ast.RangeVar):
-            h.parents.add(_key(relation(cmd.def_, h.default_schema)))
+        elif sub in (AT.AT_AddInherit, AT.AT_AttachPartition):
+            learn_descent(h, node, h.default_schema)
 
 
 def _observe_drop(h: History, st: Statement, node: Any) -> None:

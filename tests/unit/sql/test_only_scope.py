@@ -13,6 +13,8 @@ from pglast.enums.parsenodes import AlterTableType as AT
 from pglast.stream import RawStream
 
 from migration_rollback.sql import ManualNeed, build_history, generate_rollback, parse_script
+from migration_rollback.sql.inverse import invert
+from migration_rollback.sql.rules.context import Context
 from migration_rollback.sql.rules.only import ONLY_UNDO, Reach
 from migration_rollback.sql.rules.only import reach as only_reach
 
@@ -155,4 +157,61 @@ def test_an_attached_index_not_new_here_is_left_to_a_human() -> None:
 )  # fmt: skip
 def test_what_earlier_migrations_tell_of_a_tables_children(earlier: str, reach: Reach) -> None:
     history = build_history([parse_script(earlier, "earlier.sql")])
-    assert only_reach(history, "public", "t") is reach
+    assert only_reach(Context(history), "public", "t") is reach
+
+
+@pytest.mark.parametrize(
+    ("here", "reach"),
+    [
+        ("create table public.kid () inherits (public.t);", Reach.INHERITED),
+        ("create table public.kid (a int); alter table public.kid inherit public.t;",
+         Reach.INHERITED),
+        ("create table public.t1 partition of public.t for values in (1);", Reach.INHERITED),
+        ("create table public.t2 (a int);"
+         "alter table public.t attach partition public.t2 for values in (2);", Reach.PARTITIONED),
+        ("set search_path = s; create table kid () inherits (t);", Reach.TABLE),  # s.t's child
+        ("create table public.u (a int);", Reach.TABLE),
+    ],
+)  # fmt: skip
+def test_what_this_migrations_statements_so_far_tell(here: str, reach: Reach) -> None:
+    """Learned as the statements are inverted: an undo runs while the children made here
+    still exist (they are dropped after it)."""
+    ctx = Context(build_history([parse_script("create table public.t (a int);", "e.sql")]))
+    for statement in parse_script(here, "m.sql").statements:
+        invert(statement, ctx)
+    assert only_reach(ctx, "public", "t") is reach
+
+
+def test_a_table_renamed_here_is_known_by_its_earlier_name() -> None:
+    earlier = "create table public.t (a int) partition by list (a);"
+    ctx = Context(build_history([parse_script(earlier, "e.sql")]))
+    for statement in parse_script("alter table public.t rename to u;", "m.sql").statements:
+        invert(statement, ctx)
+    assert only_reach(ctx, "public", "u") is Reach.PARTITIONED
+    assert only_reach(ctx, "public", "t") is Reach.TABLE  # gone: a new table of the name
+
+
+def test_a_child_made_earlier_in_the_migration_keeps_the_undo_off_its_parent() -> None:
+    """`ADD COLUMN ONLY` back is refused while the child made here exists: the undo of the
+    ONLY runs before the child is dropped."""
+    history = build_history([parse_script("create table public.t (a int);", "e.sql")])
+    forward = (
+        "create table public.kid () inherits (public.t); alter table only public.t drop column a;"
+    )
+    plan = generate_rollback(parse_script(forward, "m.sql"), "m", history)
+    assert [s.sql for s in plan.sql_steps] == ["DROP TABLE IF EXISTS public.kid"]
+    assert any("ONLY public.t DropColumn, on an inheritance parent" in i.reason
+               for _, i in plan.manual_items)  # fmt: skip
+
+
+def test_an_only_undo_on_a_table_new_here_is_left_to_its_drop() -> None:
+    forward = (
+        "create table public.p (a int) partition by list (a);"
+        "create table public.p1 partition of public.p for values in (1);"
+        "alter table only public.p add constraint p_pk primary key (a);"
+    )
+    plan = generate_rollback(parse_script(forward, "m.sql"), "m", None)
+    assert [s.sql for s in plan.sql_steps] == [
+        "DROP TABLE IF EXISTS public.p1", "DROP TABLE IF EXISTS public.p"
+    ]  # fmt: skip
+    assert not plan.manual_items

@@ -17,25 +17,31 @@ from dataclasses import dataclass, replace
 
 from pglast.enums.parsenodes import AlterTableType as AT
 
-from migration_rollback.sql.history import History
 from migration_rollback.sql.model import ManualNeed
-from migration_rollback.sql.rules.context import Inverse, Subcommand, manual
+from migration_rollback.sql.rules.context import Context, Inverse, Subcommand, manual, nothing
 
 
 class Reach(enum.Enum):
-    """What earlier migrations tell of the tables below this one."""
+    """What earlier migrations, and this one's statements so far, tell of the tables below
+    this one."""
 
     TABLE = "a table with no children known"
     INHERITED = "an inheritance parent"
     PARTITIONED = "a partitioned table"
 
 
-def reach(history: History | None, schema: str, name: str) -> Reach:
-    if history is None:
-        return Reach.TABLE
-    if (schema, name) in history.partitioned:
+def reach(ctx: Context, schema: str, name: str) -> Reach:
+    """Earlier migrations know the table by the name it had before this one renamed it (and
+    nothing of one this migration dropped and made anew); this one's statements so far, by
+    either name."""
+    now = (schema, name)
+    before = ctx.renamed_relations.get(now)
+    known = [(ctx.descent, now)] + ([(ctx.descent, before)] if before else [])
+    if ctx.history is not None and (before is not None or now not in ctx.gone_here):
+        known.append((ctx.history, before or now))
+    if any(key in h.partitioned for h, key in known):
         return Reach.PARTITIONED
-    return Reach.INHERITED if (schema, name) in history.parents else Reach.TABLE
+    return Reach.INHERITED if any(key in h.parents for h, key in known) else Reach.TABLE
 
 
 class Undo(enum.Enum):
@@ -131,7 +137,7 @@ ONLY_UNDO: dict[AT, dict[Reach, Scope]] = {
 
 def scope(sub: Subcommand) -> tuple[Reach, Scope | None]:
     """Where the subcommand's table stands, and its row's scope there (None: no row)."""
-    where = reach(sub.ctx.history, sub.schema, sub.rel.name)
+    where = reach(sub.ctx, sub.schema, sub.rel.name)
     row = ONLY_UNDO.get(sub.cmd.subtype)
     return where, None if row is None else row[where]
 
@@ -148,6 +154,10 @@ def within(sub: Subcommand, inverses: Iterable[Inverse]) -> Iterator[Inverse]:
     where, found = scope(sub)
     if found is None or found.undo is not Undo.BY_HAND or all(i.sql is None for i in built):
         yield from built
+        return
+    if sub.ctx.is_new(sub.rel):  # refused or reaching too far, but the table goes anyway
+        yield nothing(f"{sub.rel.qualified} is new in this migration: dropping it undoes this")
+        yield from (i for i in built if i.sql is None)
         return
     what = sub.cmd.subtype.name.removeprefix("AT_")
     yield manual(
