@@ -45,7 +45,7 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
         return
     h.define(rel, st)
     if node.partspec is not None or node.inhRelations:
-        learn_descent(h, node, h.default_schema)
+        learn_created(h, node, h.default_schema)
     pk: tuple[str, ...] = ()
     uniques: list[tuple[str, ...]] = []
     for elt in node.tableElts or ():
@@ -69,21 +69,21 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
         h.unique_keys[(str(rel.schema), rel.name)] = tuple(uniques)
 
 
-def learn_descent(h: History, node: Any, default_schema: str) -> None:
-    """Record the tables a CREATE TABLE or ALTER TABLE puts others below: declared PARTITION
-    BY, or named a parent (INHERITS, PARTITION OF, INHERIT, ATTACH PARTITION). The history
-    learns it of earlier migrations; the rules, of this one (rules/only.py)."""
-    rel = relation(node.relation, default_schema)
-    if isinstance(node, ast.CreateStmt):
-        if node.partspec is not None:
-            h.partitioned.add(_key(rel))
-        h.parents.update(_key(relation(p, default_schema)) for p in node.inhRelations or ())
-        return
-    for cmd in node.cmds or ():
-        if cmd.subtype == AT.AT_AttachPartition:
-            h.partitioned.add(_key(rel))
-        elif cmd.subtype == AT.AT_AddInherit and isinstance(cmd.def_, ast.RangeVar):
-            h.parents.add(_key(relation(cmd.def_, default_schema)))
+def learn_created(h: History, node: Any, default_schema: str) -> None:
+    """Record the tables a CREATE TABLE puts others below: itself declared PARTITION BY, the
+    tables it INHERITS from or is a PARTITION OF. The history learns it of earlier migrations;
+    the rules, of this one (rules/only.py)."""
+    if node.partspec is not None:
+        h.partitioned.add(_key(relation(node.relation, default_schema)))
+    h.parents.update(_key(relation(p, default_schema)) for p in node.inhRelations or ())
+
+
+def learn_subcommand(h: History, table: tuple[str, str], cmd: Any, default_schema: str) -> None:
+    """The same of an ALTER TABLE subcommand: ATTACH PARTITION, INHERIT."""
+    if cmd.subtype == AT.AT_AttachPartition:
+        h.partitioned.add(table)
+    elif cmd.subtype == AT.AT_AddInherit and isinstance(cmd.def_, ast.RangeVar):
+        h.parents.add(_key(relation(cmd.def_, default_schema)))
 
 
 def _key(rel: ObjectRef) -> tuple[str, str]:
@@ -190,7 +190,7 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
         elif sub == AT.AT_NoForceRowSecurity:
             h.rls_forced.discard(key)
         elif sub in (AT.AT_AddInherit, AT.AT_AttachPartition):
-            learn_descent(h, node, h.default_schema)
+            learn_subcommand(h, key, cmd, h.default_schema)
 
 
 def _observe_drop(h: History, st: Statement, node: Any) -> None:

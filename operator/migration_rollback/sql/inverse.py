@@ -19,7 +19,6 @@ from pglast.enums.parsenodes import DropBehavior
 from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import Identifier, sql
-from migration_rollback.sql.history_observers import learn_descent
 from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse, search_path_schema
 from migration_rollback.sql.rules import attributes, data, redefine, renames
@@ -146,9 +145,4 @@ def invert(statement: Statement, ctx: Context) -> list[Inverse]:
                 f"{statement.kind} ({statement.first_line}) has no automatic inverse",
             )
         ]
-    if type(statement.node) in _DESCENT:  # before the rule: only.py reads what it declares
-        learn_descent(ctx.descent, statement.node, ctx.default_schema)
     return list(rule(statement.node, statement, ctx))
-
-
-_DESCENT = (ast.CreateStmt, ast.AlterTableStmt)  # what may put a table below another
