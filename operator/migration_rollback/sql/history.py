@@ -78,17 +78,9 @@ class History:
         self.columns.get((schema, table), {}).pop(column, None)
 
     def copy(self) -> History:
-        return History(
-            definitions=dict(self.definitions),
-            columns={table: dict(cols) for table, cols in self.columns.items()},
-            rls_enabled=set(self.rls_enabled),
-            rls_forced=set(self.rls_forced),
-            comments=dict(self.comments),
-            primary_keys=dict(self.primary_keys),
-            unique_keys=dict(self.unique_keys),
-            partitioned=set(self.partitioned),
-            parents=set(self.parents),
-        )
+        """An independent copy: every map and set of it copied (each table's columns too), so
+        a map added to the fields is copied without being listed here."""
+        return History(**{f.name: _copied(getattr(self, f.name)) for f in fields(self)})
 
     def begin_file(self) -> None:
         """Each migration file starts with the default search_path again."""
@@ -123,6 +115,12 @@ class History:
                 record = records.pop(old)
                 if new is not None:
                     records[new] = record
+
+
+def _copied(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: dict(v) if isinstance(v, dict) else v for k, v in value.items()}
+    return set(value) if isinstance(value, set) else value
 
 
 def _per_table() -> tuple[str, ...]:

@@ -62,3 +62,13 @@ def test_a_moved_partitioned_table_keeps_its_guard(move: str) -> None:
     ((_, item),) = plan.manual_items
     assert item.need is ManualNeed.UNSUPPORTED
     assert f"{schema}.{name} AddConstraint, on a partitioned table" in item.reason
+
+
+def test_a_copy_holds_every_record_and_shares_none() -> None:
+    history = build_history([parse_script(EARLIER, "earlier.sql")])
+    copy = history.copy()
+    assert _holding(copy, ("public", "t")) == set(PER_TABLE)
+    copy.columns[("public", "t")].clear()  # a table's own columns: copied too
+    copy.move_table(("public", "t"), None)
+    assert _holding(history, ("public", "t")) == set(PER_TABLE)
+    assert set(history.columns[("public", "t")]) == {"a", "b"}
