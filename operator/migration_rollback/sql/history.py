@@ -9,8 +9,8 @@ teaches it is in history_observers.py; how created objects are named, in created
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, get_type_hints
 
 from migration_rollback.sql.created import ColumnState
 from migration_rollback.sql.history_observers import OBSERVERS
@@ -40,23 +40,26 @@ class Definition:
         return self.statement.node if self.fragment is None else None
 
 
+TableKey = tuple[str, str]  # (schema, table): what keys a per-table record (see PER_TABLE)
+
+
 @dataclass
 class History:
     """Objects, definitions and column states accumulated statement by statement."""
 
     definitions: dict[str, Definition] = field(default_factory=dict)
     # Per table, so dropping a table forgets its columns without scanning every column known.
-    columns: dict[tuple[str, str], dict[str, ColumnState]] = field(default_factory=dict)
-    rls_enabled: set[tuple[str, str]] = field(default_factory=set)
-    rls_forced: set[tuple[str, str]] = field(default_factory=set)
+    columns: dict[TableKey, dict[str, ColumnState]] = field(default_factory=dict)
+    rls_enabled: set[TableKey] = field(default_factory=set)
+    rls_forced: set[TableKey] = field(default_factory=set)
     comments: dict[str, str | None] = field(default_factory=dict)  # by ObjectRef.key
-    primary_keys: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    primary_keys: dict[TableKey, tuple[str, ...]] = field(default_factory=dict)
     # UNIQUE constraints declared with the table: other keys an inserted row is found by.
-    unique_keys: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    unique_keys: dict[TableKey, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     # Tables declared PARTITION BY, and tables others inherit from (INHERITS, PARTITION OF,
     # INHERIT): how far an `ALTER TABLE ONLY` undo may reach (rules/only.py).
-    partitioned: set[tuple[str, str]] = field(default_factory=set)
-    parents: set[tuple[str, str]] = field(default_factory=set)
+    partitioned: set[TableKey] = field(default_factory=set)
+    parents: set[TableKey] = field(default_factory=set)
     default_schema: str = DEFAULT_SCHEMA
 
     def knows(self, ref: ObjectRef) -> bool:
@@ -75,17 +78,9 @@ class History:
         self.columns.get((schema, table), {}).pop(column, None)
 
     def copy(self) -> History:
-        return History(
-            definitions=dict(self.definitions),
-            columns={table: dict(cols) for table, cols in self.columns.items()},
-            rls_enabled=set(self.rls_enabled),
-            rls_forced=set(self.rls_forced),
-            comments=dict(self.comments),
-            primary_keys=dict(self.primary_keys),
-            unique_keys=dict(self.unique_keys),
-            partitioned=set(self.partitioned),
-            parents=set(self.parents),
-        )
+        """An independent copy: every map and set of it copied (each table's columns too), so
+        a map added to the fields is copied without being listed here."""
+        return History(**{f.name: _copied(getattr(self, f.name)) for f in fields(self)})
 
     def begin_file(self) -> None:
         """Each migration file starts with the default search_path again."""
@@ -105,6 +100,39 @@ class History:
     def forget(self, ref: ObjectRef) -> None:
         self.definitions.pop(ref.key, None)
         if ref.kind == "table" and ref.schema:
-            self.columns.pop((ref.schema, ref.name), None)
-            self.partitioned.discard((ref.schema, ref.name))
-            self.parents.discard((ref.schema, ref.name))
+            self.move_table((ref.schema, ref.name), None)
+
+    def move_table(self, old: TableKey, new: TableKey | None) -> None:
+        """Every per-table record of `old` moved to `new` (renamed, SET SCHEMA), or dropped."""
+        for name in PER_TABLE:
+            records = getattr(self, name)
+            if isinstance(records, set):
+                if old in records:
+                    records.discard(old)
+                    if new is not None:
+                        records.add(new)
+            elif old in records:
+                record = records.pop(old)
+                if new is not None:
+                    records[new] = record
+
+
+def _copied(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: dict(v) if isinstance(v, dict) else v for k, v in value.items()}
+    return set(value) if isinstance(value, set) else value
+
+
+def _per_table() -> tuple[str, ...]:
+    """The History fields keyed by TableKey, read from their types: a new one is moved with
+    its table without being listed anywhere."""
+    hints = get_type_hints(History)
+    return tuple(
+        f.name
+        for f in fields(History)
+        if getattr(hints[f.name], "__origin__", None) in (dict, set)
+        and hints[f.name].__args__[0] == TableKey
+    )
+
+
+PER_TABLE = _per_table()

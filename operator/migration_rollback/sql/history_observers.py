@@ -45,7 +45,7 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
         return
     h.define(rel, st)
     if node.partspec is not None or node.inhRelations:
-        _observe_descent(h, rel, node)
+        learn_created(h, node, h.default_schema)
     pk: tuple[str, ...] = ()
     uniques: list[tuple[str, ...]] = []
     for elt in node.tableElts or ():
@@ -69,12 +69,21 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
         h.unique_keys[(str(rel.schema), rel.name)] = tuple(uniques)
 
 
-def _observe_descent(h: History, rel: ObjectRef, node: Any) -> None:
-    """A partitioned table, and the tables this one inherits from or is a partition of."""
+def learn_created(h: History, node: Any, default_schema: str) -> None:
+    """Record the tables a CREATE TABLE puts others below: itself declared PARTITION BY, the
+    tables it INHERITS from or is a PARTITION OF. The history learns it of earlier migrations;
+    the rules, of this one (rules/only.py)."""
     if node.partspec is not None:
-        h.partitioned.add((str(rel.schema), rel.name))
-    for parent in node.inhRelations or ():
-        h.parents.add(_key(relation(parent, h.default_schema)))
+        h.partitioned.add(_key(relation(node.relation, default_schema)))
+    h.parents.update(_key(relation(p, default_schema)) for p in node.inhRelations or ())
+
+
+def learn_subcommand(h: History, table: tuple[str, str], cmd: Any, default_schema: str) -> None:
+    """The same of an ALTER TABLE subcommand: ATTACH PARTITION, INHERIT."""
+    if cmd.subtype == AT.AT_AttachPartition:
+        h.partitioned.add(table)
+    elif cmd.subtype == AT.AT_AddInherit and isinstance(cmd.def_, ast.RangeVar):
+        h.parents.add(_key(relation(cmd.def_, default_schema)))
 
 
 def _key(rel: ObjectRef) -> tuple[str, str]:
@@ -180,8 +189,8 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
             h.rls_forced.add(key)
         elif sub == AT.AT_NoForceRowSecurity:
             h.rls_forced.discard(key)
-        elif sub == AT.AT_AddInherit and isinstance(cmd.def_, ast.RangeVar):
-            h.parents.add(_key(relation(cmd.def_, h.default_schema)))
+        elif sub in (AT.AT_AddInherit, AT.AT_AttachPartition):
+            learn_subcommand(h, key, cmd, h.default_schema)
 
 
 def _observe_drop(h: History, st: Statement, node: Any) -> None:
@@ -215,9 +224,21 @@ def _observe_comment(h: History, st: Statement, node: Any) -> None:
         h.comments[ref.key] = node.comment
 
 
+# What names a relation, in RENAME and SET SCHEMA: relations share one namespace, so renaming
+# a view to a table's old name is as much a move as renaming the table.
+_RELATIONS = frozenset(
+    {
+        ObjectType.OBJECT_TABLE,
+        ObjectType.OBJECT_FOREIGN_TABLE,
+        ObjectType.OBJECT_VIEW,
+        ObjectType.OBJECT_MATVIEW,
+    }
+)
+
+
 def _observe_rename(h: History, st: Statement, node: Any) -> None:
-    """A column or table renamed keeps what is known of it (types, defaults) under its new
-    name: a later type change back must know the type it had."""
+    """A column or table renamed keeps what is known of it (types, defaults, its children)
+    under its new name: a later type change back must know the type it had."""
     if node.renameType in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN) and node.newname:
         _observe_type_rename(h, node)
         return
@@ -230,8 +251,14 @@ def _observe_rename(h: History, st: Statement, node: Any) -> None:
         h.drop_column(*key, str(node.subname))
         if state is not None:
             h.set_column(*key, str(node.newname), state)
-    elif node.renameType == ObjectType.OBJECT_TABLE and node.newname and key in h.columns:
-        h.columns[(key[0], str(node.newname))] = h.columns.pop(key)
+    elif node.renameType in _RELATIONS and node.newname:
+        h.move_table(key, (key[0], str(node.newname)))
+
+
+def _observe_set_schema(h: History, st: Statement, node: Any) -> None:
+    if node.objectType in _RELATIONS and node.relation is not None and node.newschema:
+        rel = relation(node.relation, h.default_schema)
+        h.move_table(_key(rel), (str(node.newschema), rel.name))
 
 
 def _observe_type_rename(h: History, node: Any) -> None:
@@ -285,4 +312,5 @@ OBSERVERS: dict[type, Observer] = {
     ast.CommentStmt: _observe_comment,
     ast.SelectStmt: _observe_select,
     ast.RenameStmt: _observe_rename,
+    ast.AlterObjectSchemaStmt: _observe_set_schema,
 }

@@ -8,9 +8,15 @@ as they were, and each rollback must say ONLY where the forward did.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
+from pglast.enums.parsenodes import AlterTableType as AT
+from tests.unit.sql.test_only_scope import BASE as TABLES
+from tests.unit.sql.test_only_scope import CASES, CHILD, COLUMNS, HISTORY, Case
 from verify_support import (
     assert_verified,
     body_of,
@@ -20,6 +26,8 @@ from verify_support import (
     write_project,
 )
 
+from migration_rollback.sql import build_history, generate_rollback, parse_script
+from migration_rollback.sql.rules.only import Reach
 from migration_rollback.verify import GeneratedRollback, verify_project
 
 pytestmark = pytest.mark.integration
@@ -113,3 +121,120 @@ def test_a_rollback_that_changes_a_child_is_not_verified(
     results = verify_project(pairs, shadow_url)
     assert statuses(results)[-1] != "verified", explain(results)
     assert f"{child}" in explain(results)
+
+
+# --- every row of ONLY_UNDO, forward then back, on a real server ---------------------------
+
+# The unit cases' forwards that no table of this reach accepts at all.
+NEVER_RUNS = {
+    (AT.AT_AttachPartition, Reach.TABLE),  # not partitioned
+    (AT.AT_AttachPartition, Reach.INHERITED),
+    (AT.AT_AddConstraint, Reach.PARTITIONED),  # NO INHERIT on a partitioned table
+}
+_FUNCTION = (
+    "create function public.f() returns trigger language plpgsql as $$ begin return new; end $$;\n"
+)
+_PARTITION = f"create table public.t2 {COLUMNS};\n"  # for ATTACH PARTITION
+
+# What an undo must give back: every table's columns, constraints, triggers, row security.
+CATALOG = """
+select c.relname, c.relrowsecurity, c.relforcerowsecurity,
+  (select array_agg(row(a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+     pg_get_expr(d.adbin, d.adrelid), a.attislocal, a.attinhcount, a.attidentity)::text
+     order by a.attname)
+   from pg_attribute a left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+   where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped),
+  (select array_agg(row(conname, pg_get_constraintdef(k.oid), conislocal, coninhcount)::text
+     order by conname) from pg_constraint k where k.conrelid = c.oid),
+  (select array_agg(row(tgname, tgenabled)::text order by tgname)
+   from pg_trigger g where g.tgrelid = c.oid)
+from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p')
+order by 1"""
+
+
+@pytest.fixture(scope="module")
+def only_db(pg_server: object) -> Iterator[str]:
+    name = pg_server.create_database("only")  # type: ignore[attr-defined]
+    try:
+        yield pg_server.url_for(name)  # type: ignore[attr-defined]
+    finally:
+        pg_server.drop_database(name)  # type: ignore[attr-defined]
+
+
+def _run(conn: psycopg.Connection[Any], *scripts: str) -> str | None:
+    """Run the scripts in a savepoint: None, or the first error PostgreSQL gave."""
+    try:
+        with conn.transaction():
+            for script in scripts:
+                conn.execute(script.encode())
+    except psycopg.Error as e:
+        return str(e).splitlines()[0]
+    return None
+
+
+def _after(conn: psycopg.Connection[Any], *scripts: str) -> Any:
+    """The catalog after the scripts (rolled back), or PostgreSQL's refusal."""
+    with conn.transaction(force_rollback=True):
+        refused = _run(conn, *scripts)
+        return refused if refused is not None else conn.execute(CATALOG).fetchall()
+
+
+@pytest.mark.parametrize("reach", list(Reach), ids=lambda r: r.name)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.subtype.name)
+def test_each_row_runs_forward_and_back(only_db: str, case: Case, reach: Reach) -> None:
+    """With the child there before the forward, or (where PostgreSQL refused the forward with
+    the child there) attached after it: PostgreSQL accepts the undo and it leaves every table
+    as it was; an undo left to a human is one no form of which would."""
+    base = _FUNCTION + TABLES[reach] + case.setup + _PARTITION
+    forward = f"alter table only public.t {case.forward};"
+    history = build_history([parse_script(HISTORY[reach] + case.setup, "earlier.sql")])
+    plan = generate_rollback(parse_script(forward, "m.sql"), "m", history)
+    undo = ";\n".join(s.sql for s in plan.sql_steps if s.sql)
+    with psycopg.connect(only_db, autocommit=True) as conn:
+        before = _after(conn, base, CHILD[reach])
+        orders = [(base, CHILD[reach], forward), (base, forward, CHILD[reach])]
+        ran = [order for order in orders if _run_rolled_back(conn, *order) is None][:1]
+        if (case.subtype, reach) in NEVER_RUNS:
+            assert not ran
+            return
+        assert ran, f"{forward} never runs on {reach.value}"
+        if reach in case.refused:
+            assert not undo, undo
+            for alone in ("ONLY ", ""):
+                other = f"alter table {alone}public.t {case.undo}"
+                assert any(_after(conn, *order, other) != before for order in ran), other
+            return
+        for order in ran:
+            assert _after(conn, *order, undo) == before, (order, undo)
+
+
+def _run_rolled_back(conn: psycopg.Connection[Any], *scripts: str) -> str | None:
+    with conn.transaction(force_rollback=True):
+        return _run(conn, *scripts)
+
+
+@pytest.mark.parametrize(
+    "forward",
+    [
+        "create table public.kid () inherits (public.t); alter table only public.t drop column e;",
+        "create table public.kid (like public.t including all);"
+        "alter table public.kid inherit public.t;"
+        "alter table only public.t drop column e;",
+        "alter table only public.t add column d int;"
+        "create table public.kid () inherits (public.t);",
+    ],
+)
+def test_children_made_in_the_migration_itself_are_reached(only_db: str, forward: str) -> None:
+    """The undo runs while the children this migration made still exist (they are dropped
+    after it): PostgreSQL accepts every step, and the table ends as it began but for what a
+    human is told to restore."""
+    earlier = _FUNCTION + HISTORY[Reach.TABLE]
+    history = build_history([parse_script(earlier, "earlier.sql")])
+    plan = generate_rollback(parse_script(forward, "m.sql"), "m", history)
+    undo = ";\n".join(s.sql for s in plan.sql_steps if s.sql)
+    with psycopg.connect(only_db, autocommit=True) as conn:
+        before = _after(conn, earlier)
+        after = _after(conn, earlier, forward, undo)
+    assert not isinstance(after, str), after  # PostgreSQL's refusal
+    told = [i.reason for _, i in plan.manual_items if i.reason.startswith("ALTER TABLE ONLY")]
+    assert after == before or told, undo

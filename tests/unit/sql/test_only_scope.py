@@ -1,7 +1,7 @@
 """`ALTER TABLE ONLY`'s undo, row by row of `rules/only.ONLY_UNDO`: each subcommand written with
 ONLY, on a plain table, an inheritance parent and a partitioned table. The undo keeps ONLY,
-or is a MANUAL item saying why (PostgreSQL 15 refuses it, or it would reach other tables);
-tests/integration/verify/test_verify_only_scope.py proves the kept ones on a real server."""
+goes without it (where ONLY changed nothing in the forward), or is a MANUAL item saying why;
+tests/integration/verify/test_verify_only_scope.py runs every row on a real server."""
 
 from __future__ import annotations
 
@@ -13,18 +13,27 @@ from pglast.enums.parsenodes import AlterTableType as AT
 from pglast.stream import RawStream
 
 from migration_rollback.sql import ManualNeed, build_history, generate_rollback, parse_script
+from migration_rollback.sql.inverse import invert
+from migration_rollback.sql.rules.context import Context
 from migration_rollback.sql.rules.only import ONLY_UNDO, Reach
 from migration_rollback.sql.rules.only import reach as only_reach
 
-_COLUMNS = "(a int, b int default 1, c int not null, constraint k check (a > 0))"
+COLUMNS = "(a int, b int default 1, c int not null, e int, constraint k check (a > 0))"
 _TRIGGER = "create trigger tg before insert on public.t for each row execute function public.f();\n"
-HISTORY = {
-    Reach.TABLE: f"create table public.t {_COLUMNS};\n{_TRIGGER}",
-    Reach.INHERITED: f"create table public.t {_COLUMNS};\n{_TRIGGER}"
-    "create table public.kid () inherits (public.t);\n",
-    Reach.PARTITIONED: f"create table public.t {_COLUMNS} partition by range (a);\n{_TRIGGER}"
-    "create table public.t1 partition of public.t for values from (0) to (10);\n",
+_PLAIN = f"create table public.t {COLUMNS};\n{_TRIGGER}"
+BASE = {  # the table, without its child
+    Reach.TABLE: _PLAIN,
+    Reach.INHERITED: _PLAIN,
+    Reach.PARTITIONED: f"create table public.t {COLUMNS} partition by range (a);\n{_TRIGGER}",
 }
+CHILD = {  # with settings of its own, which an undo reaching it would overwrite
+    Reach.TABLE: "",
+    Reach.INHERITED: "create table public.kid (a int not null, b int default 3)"
+    " inherits (public.t);\n",
+    Reach.PARTITIONED: "create table public.t1 partition of public.t (a not null, b default 3)"
+    " for values from (0) to (10);\n",
+}
+HISTORY = {reach: BASE[reach] + CHILD[reach] for reach in Reach}
 
 
 class Case(NamedTuple):
@@ -33,21 +42,29 @@ class Case(NamedTuple):
     undo: str | None  # after `ALTER TABLE ONLY public.t`; None: its undo is no SQL
     refused: tuple[Reach, ...] = ()  # where the undo is a MANUAL item instead
     setup: str = ""  # more history
+    widened: tuple[Reach, ...] = ()  # where the undo goes without ONLY
+
+
+ALL = tuple(Reach)
 
 
 CASES = [
-    Case(AT.AT_AddColumn, "add column d int", "DROP COLUMN IF EXISTS d"),
-    Case(AT.AT_AlterColumnType, "alter column a type bigint",
-         "ALTER COLUMN a TYPE int USING a::int"),
-    Case(AT.AT_DropColumn, "drop column a", "ADD COLUMN IF NOT EXISTS a int", (Reach.INHERITED,)),
+    Case(AT.AT_AddColumn, "add column d int", "DROP COLUMN IF EXISTS d", widened=ALL),
+    Case(AT.AT_AlterColumnType, "alter column e type bigint",
+         "ALTER COLUMN e TYPE int USING e::int", widened=ALL),
+    Case(AT.AT_DropColumn, "drop column e", "ADD COLUMN IF NOT EXISTS e int", (Reach.INHERITED,),
+         widened=(Reach.PARTITIONED,)),
     Case(AT.AT_ColumnDefault, "alter column b set default 2", "ALTER COLUMN b SET DEFAULT 1"),
-    Case(AT.AT_SetNotNull, "alter column a set not null", "ALTER COLUMN a DROP NOT NULL"),
-    Case(AT.AT_DropNotNull, "alter column c drop not null", "ALTER COLUMN c SET NOT NULL"),
+    Case(AT.AT_SetNotNull, "alter column a set not null", "ALTER COLUMN a DROP NOT NULL",
+         (Reach.PARTITIONED,)),
+    Case(AT.AT_DropNotNull, "alter column c drop not null", "ALTER COLUMN c SET NOT NULL",
+         widened=(Reach.PARTITIONED,)),
     Case(AT.AT_AddConstraint, "add constraint k2 check (a > 1) no inherit",
          "DROP CONSTRAINT IF EXISTS k2", (Reach.PARTITIONED,)),
     Case(AT.AT_DropConstraint, "drop constraint k", "ADD CONSTRAINT k CHECK (a > 0)",
-         (Reach.INHERITED, Reach.PARTITIONED)),
-    Case(AT.AT_EnableTrig, "enable trigger tg", "DISABLE TRIGGER tg"),
+         (Reach.INHERITED,), widened=(Reach.PARTITIONED,)),
+    Case(AT.AT_EnableTrig, "enable trigger tg", "DISABLE TRIGGER tg",
+         setup="alter table public.t disable trigger tg;"),
     Case(AT.AT_DisableTrig, "disable trigger tg", "ENABLE TRIGGER tg"),
     Case(AT.AT_EnableRowSecurity, "enable row level security", "DISABLE ROW LEVEL SECURITY"),
     Case(AT.AT_DisableRowSecurity, "disable row level security", "ENABLE ROW LEVEL SECURITY",
@@ -60,7 +77,7 @@ CASES = [
     Case(AT.AT_AttachPartition, "attach partition public.t2 for values from (10) to (20)",
          "DETACH PARTITION public.t2"),
     Case(AT.AT_ValidateConstraint, "validate constraint k", None),
-    Case(AT.AT_ChangeOwner, "owner to bob", None),
+    Case(AT.AT_ChangeOwner, "owner to bob", None, setup="create role bob;"),
     Case(AT.AT_ReplicaIdentity, "replica identity full", None),
 ]  # fmt: skip
 
@@ -77,7 +94,8 @@ def test_only_undo(case: Case, reach: Reach) -> None:
     assert forward.statements[0].node.cmds[0].subtype == case.subtype
     plan = generate_rollback(forward, "m", history)
     refused = reach in case.refused
-    wanted = [] if refused or case.undo is None else [f"ALTER TABLE ONLY public.t {case.undo}"]
+    prefix = "ALTER TABLE public.t" if reach in case.widened else "ALTER TABLE ONLY public.t"
+    wanted = [] if refused or case.undo is None else [f"{prefix} {case.undo}"]
     assert [_normalize(s.sql or "") for s in plan.sql_steps] == [_normalize(w) for w in wanted]
     scoped = [i for _, i in plan.manual_items if i.reason.startswith("ALTER TABLE ONLY")]
     assert [i.need for i in scoped] == ([ManualNeed.UNSUPPORTED] if refused else [])
@@ -139,4 +157,61 @@ def test_an_attached_index_not_new_here_is_left_to_a_human() -> None:
 )  # fmt: skip
 def test_what_earlier_migrations_tell_of_a_tables_children(earlier: str, reach: Reach) -> None:
     history = build_history([parse_script(earlier, "earlier.sql")])
-    assert only_reach(history, "public", "t") is reach
+    assert only_reach(Context(history), "public", "t") is reach
+
+
+@pytest.mark.parametrize(
+    ("here", "reach"),
+    [
+        ("create table public.kid () inherits (public.t);", Reach.INHERITED),
+        ("create table public.kid (a int); alter table public.kid inherit public.t;",
+         Reach.INHERITED),
+        ("create table public.t1 partition of public.t for values in (1);", Reach.INHERITED),
+        ("create table public.t2 (a int);"
+         "alter table public.t attach partition public.t2 for values in (2);", Reach.PARTITIONED),
+        ("set search_path = s; create table kid () inherits (t);", Reach.TABLE),  # s.t's child
+        ("create table public.u (a int);", Reach.TABLE),
+    ],
+)  # fmt: skip
+def test_what_this_migrations_statements_so_far_tell(here: str, reach: Reach) -> None:
+    """Learned as the statements are inverted: an undo runs while the children made here
+    still exist (they are dropped after it)."""
+    ctx = Context(build_history([parse_script("create table public.t (a int);", "e.sql")]))
+    for statement in parse_script(here, "m.sql").statements:
+        invert(statement, ctx)
+    assert only_reach(ctx, "public", "t") is reach
+
+
+def test_a_table_renamed_here_is_known_by_its_earlier_name() -> None:
+    earlier = "create table public.t (a int) partition by list (a);"
+    ctx = Context(build_history([parse_script(earlier, "e.sql")]))
+    for statement in parse_script("alter table public.t rename to u;", "m.sql").statements:
+        invert(statement, ctx)
+    assert only_reach(ctx, "public", "u") is Reach.PARTITIONED
+    assert only_reach(ctx, "public", "t") is Reach.TABLE  # gone: a new table of the name
+
+
+def test_a_child_made_earlier_in_the_migration_keeps_the_undo_off_its_parent() -> None:
+    """`ADD COLUMN ONLY` back is refused while the child made here exists: the undo of the
+    ONLY runs before the child is dropped."""
+    history = build_history([parse_script("create table public.t (a int);", "e.sql")])
+    forward = (
+        "create table public.kid () inherits (public.t); alter table only public.t drop column a;"
+    )
+    plan = generate_rollback(parse_script(forward, "m.sql"), "m", history)
+    assert [s.sql for s in plan.sql_steps] == ["DROP TABLE IF EXISTS public.kid"]
+    assert any("ONLY public.t DropColumn, on an inheritance parent" in i.reason
+               for _, i in plan.manual_items)  # fmt: skip
+
+
+def test_an_only_undo_on_a_table_new_here_is_left_to_its_drop() -> None:
+    forward = (
+        "create table public.p (a int) partition by list (a);"
+        "create table public.p1 partition of public.p for values in (1);"
+        "alter table only public.p add constraint p_pk primary key (a);"
+    )
+    plan = generate_rollback(parse_script(forward, "m.sql"), "m", None)
+    assert [s.sql for s in plan.sql_steps] == [
+        "DROP TABLE IF EXISTS public.p1", "DROP TABLE IF EXISTS public.p"
+    ]  # fmt: skip
+    assert not plan.manual_items

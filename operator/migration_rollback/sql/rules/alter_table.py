@@ -20,6 +20,7 @@ from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import SQL, name_of
 from migration_rollback.sql.created import constraint_name
+from migration_rollback.sql.history_observers import learn_subcommand
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import relation
 from migration_rollback.sql.rules import columns, only
@@ -41,11 +42,19 @@ def alter_table(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     kind = kinds.relation_of_type(node.objtype)
     if_exists, alone = bool(node.missing_ok), not node.relation.inh  # alone: ONLY
     subs = [Subcommand(cmd, rel, kind, if_exists, ctx, alone) for cmd in node.cmds or ()]
+    if alone:  # some undo reach further than ONLY: where it changed nothing (only.py)
+        subs = [only.widened(sub) for sub in subs]
+    for sub in subs:
+        if sub.cmd.subtype in _DESCENT:  # a child or partition from here on (only.py)
+            learn_subcommand(ctx.descent, (sub.schema, rel.name), sub.cmd, ctx.default_schema)
     pieces = [list(RULES[sub.cmd.subtype](sub)) for sub in subs]
     if alone:  # kept to the same table, or by hand (only.py)
         pieces = [list(only.within(sub, piece)) for sub, piece in zip(subs, pieces, strict=True)]
     for piece in reversed(pieces):
         yield from piece
+
+
+_DESCENT = frozenset({AT.AT_AddInherit, AT.AT_AttachPartition})
 
 
 def _add_constraint(sub: Subcommand) -> Iterator[Inverse]:

@@ -33,6 +33,7 @@ from migration_rollback.sql.created import ColumnState
 from migration_rollback.sql.history import History
 from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import DEFAULT_SCHEMA, NAMEDATALEN, deparse, qualified_name
+from migration_rollback.sql.rules.created_here import CreatedObjects
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,44 +48,6 @@ class Inverse:
     # already parsed (an earlier migration's own), or a DROP made from the same parts as its
     # text (`drop`). The safety belt has nothing new to check in it.
     tree: Any = field(default=None, compare=False, repr=False)
-
-
-class CreatedObjects:
-    """The objects this migration created, also indexed by namespace, schema and name.
-
-    COMMENT and OWNER TO ask "was an object of this name created here?" without the arguments
-    or the exact kind a statement may leave out (`COMMENT ON FUNCTION f`, `ALTER TABLE v OWNER`
-    of a view); scanning every object for each made a large migration quadratic. A column is
-    not its table: adding one leaves the table as old as it was.
-    """
-
-    def __init__(self) -> None:
-        self._keys: set[str] = set()
-        self._names: set[tuple[str, str, str]] = set()
-
-    def add(self, ref: ObjectRef) -> None:
-        self._keys.add(ref.key)
-        self._names.add(_named(ref))
-
-    def __contains__(self, ref: object) -> bool:
-        return isinstance(ref, ObjectRef) and ref.key in self._keys
-
-    def has_name(self, ref: ObjectRef) -> bool:
-        """Whether an object of `ref`'s namespace, schema and name was created here."""
-        return _named(ref) in self._names
-
-
-def _named(ref: ObjectRef) -> tuple[str, str, str]:
-    """What PostgreSQL keeps unique: relations share one namespace, types and domains
-    another, routines a third (their arguments apart); a member, its table's name too."""
-    kind = kinds.KINDS.get(ref.kind)
-    relation = kind is not None and kind.relation
-    space = "relation" if relation else _NAMESPACE.get(ref.kind, ref.kind)
-    name = ref.name if ref.column is None else f"{ref.name}.{ref.column}"
-    return space, ref.schema or "", name if ref.table is None else f"{ref.table}.{name}"
-
-
-_NAMESPACE = {"domain": "type", "procedure": "function", "aggregate": "function"}
 
 
 class _Unknown:
@@ -129,6 +92,8 @@ class Context:
     history: History | None
     default_schema: str = DEFAULT_SCHEMA
     created_here: CreatedObjects = field(default_factory=CreatedObjects)
+    # Tables this migration declared partitioned or gave children so far (rules/only.py).
+    descent: History = field(default_factory=History)
     columns: dict[tuple[str, str, str], ColumnMoment] = field(default_factory=dict)
 
     # Types this migration renamed so far: (schema, new name) -> old name. The rollback undoes

@@ -16,6 +16,7 @@ from pglast.enums.parsenodes import ObjectType
 
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.created import object_key_for_index, simple_object_ref
+from migration_rollback.sql.history_observers import learn_created
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import function_args, relation, split_qualified, strings
 from migration_rollback.sql.rules.context import Context, Inverse, drop, manual, nothing
@@ -69,6 +70,8 @@ def _platform_extension(node: Any, ref: ObjectRef, spec: Creates) -> bool:
 def create(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     """The undo of any CREATE in `CREATES`."""
     spec = CREATES[type(node)]
+    if type(node) is ast.CreateStmt and (node.partspec is not None or node.inhRelations):
+        learn_created(ctx.descent, node, ctx.default_schema)  # for only.py: children made here
     if _temporary(node):
         yield nothing("a temporary table ends with the session")
         return

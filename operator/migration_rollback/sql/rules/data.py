@@ -129,7 +129,7 @@ def _reach(node: Any, ctx: Context) -> str:
         name = f"{ref.qualified} " if many else ""
         if not rv.inh:
             said.append(f"{name}ONLY: not its children or partitions")
-        elif only.reach(ctx.history, str(ref.schema), ref.name) is not only.Reach.TABLE:
+        elif only.reach(ctx, str(ref.schema), ref.name) is not only.Reach.TABLE:
             said.append(f"{name}with its children or partitions")
     return f" ({'; '.join(said)})" if said else ""
 
