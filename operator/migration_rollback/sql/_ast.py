@@ -66,12 +66,14 @@ def _builder(cls: type) -> Callable[..., Any]:
     descriptor: a loop over the slots cost more than the assignments, and the rules make
     thousands of small nodes."""
     names = tuple(getattr(cls, "__slots__"))  # noqa: B009 (pglast: name -> its type)
-    env: dict[str, Any] = {"new": object.__new__, "cls": cls}
-    code = [f"def build(*, {', '.join(f'{name}=None' for name in names)}):", " node = new(cls)"]
+    # The code's own names start with "_mr_", which no slot name does (one is called "node").
+    env: dict[str, Any] = {"_mr_new": object.__new__, "_mr_cls": cls}
+    params = "".join(f"{name}=None, " for name in names)
+    code = [f"def build({'*, ' + params if names else ''}):", " _mr_node = _mr_new(_mr_cls)"]
     for n, name in enumerate(names):
-        env[f"set{n}"] = getattr(cls, name).__set__
-        code.append(f" set{n}(node, {name})")
-    code.append(" return node")
+        env[f"_mr_set{n}"] = getattr(cls, name).__set__
+        code.append(f" _mr_set{n}(_mr_node, {name})")
+    code.append(" return _mr_node")
     exec("\n".join(code), env)  # noqa: S102 (slot names from pglast's declarations)
     found: Callable[..., Any] = env["build"]
     _BUILDERS[cls] = found

@@ -75,7 +75,10 @@ def learn_created(h: History, node: Any, default_schema: str) -> None:
     the rules, of this one (rules/only.py)."""
     if node.partspec is not None:
         h.partitioned.add(_key(relation(node.relation, default_schema)))
-    h.parents.update(_key(relation(p, default_schema)) for p in node.inhRelations or ())
+    above = {_key(relation(p, default_schema)) for p in node.inhRelations or ()}
+    h.parents.update(above)
+    if node.partbound is not None:  # PARTITION OF: its parent is partitioned, wherever made
+        h.partitioned.update(above)
 
 
 def learn_subcommand(h: History, table: tuple[str, str], cmd: Any, default_schema: str) -> None:

@@ -83,9 +83,7 @@ def _send(
     try:
         with conn.pipeline():
             for item in (*lead, *(st.text for st in batch), *tail):
-                cursors.append(
-                    conn.execute(item, prepare=False) if isinstance(item, str) else item(conn)
-                )
+                cursors.append(_queue(conn, item))
     except psycopg.Error as exc:
         answered = sum(1 for cursor in cursors if cursor.statusmessage is not None)
         return _failed_at(answered - len(lead), batch, bool(tail), exc)

@@ -299,3 +299,26 @@ def test_the_undo_of_a_cascading_revoke_says_what_it_cannot_grant_back() -> None
     (inverse,) = invert(parse_script(forward).statements[0], Context(history=None))
     assert inverse.sql == "GRANT SELECT ON TABLE public.t TO u"
     assert any("CASCADE" in note and "by hand" in note for note in inverse.notes)
+
+
+# The concrete ones: pglast declares their slots as a dict (name -> type); Node and Expr are
+# abstract (a tuple), and pglast itself makes no instance of them.
+NODE_CLASSES = sorted(
+    (
+        c
+        for c in vars(ast).values()
+        if isinstance(c, type) and isinstance(c.__dict__.get("__slots__"), dict)
+    ),
+    key=lambda c: c.__name__,
+)
+
+
+@pytest.mark.parametrize("cls", NODE_CLASSES, ids=lambda c: c.__name__)
+def test_every_node_class_is_made_as_pglast_makes_it(cls: type) -> None:
+    """Whatever its slots are called ("node" is one) or however few it has (none)."""
+    assert strictly_same(make(cls), cls()) is None
+    for slot in getattr(cls, "__slots__"):  # noqa: B009
+        part = ast.String(sval="x")
+        made = make(cls, **{slot: part})
+        assert getattr(made, slot) is part, slot
+        assert made is not part

@@ -150,6 +150,8 @@ def test_an_attached_index_not_new_here_is_left_to_a_human() -> None:
         ("create table public.t (a int); create table public.kid (a int);"
          "alter table public.kid inherit public.t;", Reach.INHERITED),
         ("create table public.t (a int) partition by list (a);", Reach.PARTITIONED),
+        # The parent made outside the known migrations (a baseline): its partition tells.
+        ("create table public.t1 partition of public.t for values in (1);", Reach.PARTITIONED),
         ("create table public.t (a int) partition by list (a); drop table public.t;"
          "create table public.t (a int);", Reach.TABLE),  # dropped: a new table of the name
         ("create table public.t (a int); create table public.u (a int);", Reach.TABLE),
@@ -166,7 +168,7 @@ def test_what_earlier_migrations_tell_of_a_tables_children(earlier: str, reach: 
         ("create table public.kid () inherits (public.t);", Reach.INHERITED),
         ("create table public.kid (a int); alter table public.kid inherit public.t;",
          Reach.INHERITED),
-        ("create table public.t1 partition of public.t for values in (1);", Reach.INHERITED),
+        ("create table public.t1 partition of public.t for values in (1);", Reach.PARTITIONED),
         ("create table public.t2 (a int);"
          "alter table public.t attach partition public.t2 for values in (2);", Reach.PARTITIONED),
         ("set search_path = s; create table kid () inherits (t);", Reach.TABLE),  # s.t's child
@@ -215,3 +217,14 @@ def test_an_only_undo_on_a_table_new_here_is_left_to_its_drop() -> None:
         "DROP TABLE IF EXISTS public.p1", "DROP TABLE IF EXISTS public.p"
     ]  # fmt: skip
     assert not plan.manual_items
+
+
+def test_a_parent_known_only_by_its_partitions_is_partitioned_for_the_undo() -> None:
+    """The parent made outside the known migrations, a partition made in one: dropping the
+    ONLY primary key back would take the partition's attached key with it."""
+    earlier = "create table public.p1 partition of public.p for values in (1);"
+    history = build_history([parse_script(earlier, "e.sql")])
+    forward = "alter table only public.p add constraint p_pk primary key (a);"
+    plan = generate_rollback(parse_script(forward, "m.sql"), "m", history)
+    assert not plan.sql_steps
+    assert plan.manual_items
