@@ -37,6 +37,16 @@ create index indexed_f_idx on g.indexed (g.f(id));
 create table g.typed (m g.mood);
 create table g.typed_array (m g.mood[]);
 create table g.domained (p g.positive);
+create table g.partial (id int);
+create index partial_f_idx on g.partial (id) where g.f(id) > 0;
+create schema other;
+create type other.color as enum ('red');
+create table g.colored (c other.color);
+create table g.parted (id int, note text) partition by list (id);
+create table g.parted_1 partition of g.parted (constraint parted_1_f check (g.f(id) > 0))
+  for values in (1);
+create table g.parted_2 partition of g.parted for values in (2);
+create index parted_2_f_idx on g.parted_2 (g.f(id));
 """
 
 # Each table, the ties TIES sees, and whether make_inert cuts one (a gate may say "maybe"
@@ -51,6 +61,10 @@ TABLES = {
     "typed": ({Tie.FOREIGN_TYPE}, True),
     "typed_array": ({Tie.FOREIGN_TYPE}, True),
     "domained": ({Tie.FOREIGN_TYPE}, True),
+    "partial": ({Tie.EXPRESSION_INDEX}, True),  # a predicate calling a function
+    "colored": ({Tie.FOREIGN_TYPE}, True),  # a type of another schema than the table's
+    "parted": (set(), False),  # its partitions hold the ties (below)
+    "parted_1": ({Tie.CHECK}, True),
 }
 
 
@@ -115,6 +129,22 @@ def test_archiving_a_table_leaves_it_no_tie_a_read_finds(
     try:
         archive_tables(conn, _planned(f"DROP TABLE g.{table};"), WHEN)
         left = make_inert(conn, [oid])
+    finally:
+        conn.execute("ROLLBACK")
+
+    assert left == []
+
+
+def test_archiving_a_partitioned_table_leaves_its_partitions_no_tie(
+    conn: psycopg.Connection[Any],
+) -> None:
+    """The ties are the partitions' own: a gate read of the parent alone would say none."""
+    oids = [_oid(conn, table) for table in ("parted", "parted_1", "parted_2")]
+    assert [_ties(conn, oid) for oid in oids] == [set(), {Tie.CHECK}, {Tie.EXPRESSION_INDEX}]
+    conn.execute("BEGIN")
+    try:
+        archive_tables(conn, _planned("DROP TABLE g.parted;"), WHEN)
+        left = make_inert(conn, oids)
     finally:
         conn.execute("ROLLBACK")
 
