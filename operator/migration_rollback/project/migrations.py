@@ -237,11 +237,13 @@ def read_source(path: Path) -> SourceText:
         )
     except UnicodeDecodeError as exc:
         text = data.decode("cp1252", errors="replace")
-        line = data.count(b"\n", 0, exc.start) + 1
+        # utf-8-sig counts its error's offset from after the mark.
+        bad = exc.start + (len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0)
+        line = data.count(b"\n", 0, bad) + 1
         return SourceText(
             text,
             digest,
-            f"{path.name}:{line}: not UTF-8 (byte 0x{data[exc.start]:02X}); read as "
+            f"{path.name}:{line}: not UTF-8 (byte 0x{data[bad]:02X}); read as "
             "Windows-1252: save the file as UTF-8",
         )
 

@@ -38,7 +38,7 @@ def test_not_utf8_is_windows_1252_with_the_bad_bytes_line(tmp_path: Path, mark: 
     source = read_source(path)
     assert source.text.endswith("select 'café';\n")
     assert source.warning is not None
-    assert source.warning.startswith("m.sql:2: not UTF-8 (byte 0x")
+    assert source.warning.startswith("m.sql:2: not UTF-8 (byte 0xE9); read as Windows-1252")
 
 
 def test_a_large_file_is_read_whole(tmp_path: Path) -> None:
