@@ -14,8 +14,10 @@ from typing import Any, get_type_hints
 
 from migration_rollback.sql.created import ColumnState
 from migration_rollback.sql.history_observers import OBSERVERS
+from migration_rollback.sql.kinds import KINDS
 from migration_rollback.sql.model import ObjectRef, Statement
 from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse
+from migration_rollback.sql.settings import Fires, Identity, Options
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,11 @@ class History:
     # INHERIT): how far an `ALTER TABLE ONLY` undo may reach (rules/only.py).
     partitioned: set[TableKey] = field(default_factory=set)
     parents: set[TableKey] = field(default_factory=set)
+    # Settings switched in place (settings.py), per relation made by the migrations and
+    # followed since: absent where the history cannot tell (made elsewhere, USING INDEX...).
+    replica_identity: dict[TableKey, Identity] = field(default_factory=dict)
+    triggers: dict[TableKey, dict[str, Fires]] = field(default_factory=dict)  # by trigger name
+    reloptions: dict[TableKey, Options] = field(default_factory=dict)
     default_schema: str = DEFAULT_SCHEMA
 
     def knows(self, ref: ObjectRef) -> bool:
@@ -99,8 +106,11 @@ class History:
 
     def forget(self, ref: ObjectRef) -> None:
         self.definitions.pop(ref.key, None)
-        if ref.kind == "table" and ref.schema:
+        kind = KINDS.get(ref.kind)
+        if kind is not None and kind.relation and ref.schema:  # one namespace: a view too
             self.move_table((ref.schema, ref.name), None)
+        elif ref.kind == "trigger" and ref.schema and ref.table:
+            self.triggers.get((ref.schema, ref.table), {}).pop(ref.name, None)
 
     def move_table(self, old: TableKey, new: TableKey | None) -> None:
         """Every per-table record of `old` moved to `new` (renamed, SET SCHEMA), or dropped."""

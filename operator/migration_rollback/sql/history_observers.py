@@ -23,6 +23,12 @@ from migration_rollback.sql.created import (
     object_key_for_index,
     simple_object_ref,
 )
+from migration_rollback.sql.history_settings import (
+    SETTING_OBSERVERS,
+    learn_relation,
+    learn_trigger,
+    rename_trigger,
+)
 from migration_rollback.sql.model import ObjectRef, Statement
 from migration_rollback.sql.names import (
     function_args,
@@ -32,6 +38,7 @@ from migration_rollback.sql.names import (
     strings,
 )
 from migration_rollback.sql.platform_calls import Effect, cron_job_ref, plain_calls
+from migration_rollback.sql.settings import options_of, view_options
 
 if TYPE_CHECKING:
     from migration_rollback.sql.history import History
@@ -44,6 +51,7 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
     if node.if_not_exists and h.knows(rel):
         return
     h.define(rel, st)
+    learn_relation(h, _key(rel), options_of(node.options))
     if node.partspec is not None or node.inhRelations:
         learn_created(h, node, h.default_schema)
     pk: tuple[str, ...] = ()
@@ -121,12 +129,16 @@ def _observe_function(h: History, st: Statement, node: Any) -> None:
 
 
 def _observe_view(h: History, st: Statement, node: Any) -> None:
-    h.define(relation(node.view, h.default_schema, "view"), st)
+    rel = relation(node.view, h.default_schema, "view")
+    h.define(rel, st)
+    learn_relation(h, _key(rel), view_options(node), table=False)  # OR REPLACE: replaced
 
 
 def _observe_matview(h: History, st: Statement, node: Any) -> None:
     kind = "materialized view" if node.objtype == ObjectType.OBJECT_MATVIEW else "table"
-    h.define(relation(node.into.rel, h.default_schema, kind), st)
+    rel = relation(node.into.rel, h.default_schema, kind)
+    h.define(rel, st)
+    learn_relation(h, _key(rel), options_of(node.into.options))
 
 
 def _observe_foreign_table(h: History, st: Statement, node: Any) -> None:
@@ -145,6 +157,7 @@ def _observe_named(kind: str, name_attr: str) -> Observer:
 def _observe_trigger(h: History, st: Statement, node: Any) -> None:
     rel = relation(node.relation, h.default_schema)
     h.define(ObjectRef("trigger", str(node.trigname), rel.schema, table=rel.name), st)
+    learn_trigger(h, _key(rel), str(node.trigname))
 
 
 def _observe_policy(h: History, st: Statement, node: Any) -> None:
@@ -194,6 +207,8 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
             h.rls_forced.discard(key)
         elif sub in (AT.AT_AddInherit, AT.AT_AttachPartition):
             learn_subcommand(h, key, cmd, h.default_schema)
+        elif sub in SETTING_OBSERVERS:
+            SETTING_OBSERVERS[sub](h, key, cmd)
 
 
 def _observe_drop(h: History, st: Statement, node: Any) -> None:
@@ -256,6 +271,8 @@ def _observe_rename(h: History, st: Statement, node: Any) -> None:
             h.set_column(*key, str(node.newname), state)
     elif node.renameType in _RELATIONS and node.newname:
         h.move_table(key, (key[0], str(node.newname)))
+    elif node.renameType == ObjectType.OBJECT_TRIGGER and node.subname and node.newname:
+        rename_trigger(h, key, str(node.subname), str(node.newname))
 
 
 def _observe_set_schema(h: History, st: Statement, node: Any) -> None:

@@ -78,7 +78,13 @@ CASES = [
          "DETACH PARTITION public.t2"),
     Case(AT.AT_ValidateConstraint, "validate constraint k", None),
     Case(AT.AT_ChangeOwner, "owner to bob", None, setup="create role bob;"),
-    Case(AT.AT_ReplicaIdentity, "replica identity full", None),
+    Case(AT.AT_ReplicaIdentity, "replica identity full", "REPLICA IDENTITY DEFAULT"),
+    Case(AT.AT_EnableAlwaysTrig, "enable always trigger tg", "ENABLE TRIGGER tg"),
+    Case(AT.AT_EnableReplicaTrig, "enable replica trigger tg", "DISABLE TRIGGER tg",
+         setup="alter table public.t disable trigger tg;"),
+    Case(AT.AT_SetRelOptions, "set (fillfactor = 50)", "RESET (fillfactor)"),
+    Case(AT.AT_ResetRelOptions, "reset (fillfactor)", "SET (fillfactor = 70)",
+         setup="alter table public.t set (fillfactor = 70);"),
 ]  # fmt: skip
 
 

@@ -18,13 +18,21 @@ from pglast.enums.parsenodes import AlterTableType as AT
 from migration_rollback.sql import (
     ManualNeed,
     ObjectRef,
+    build_history,
     comments,
     generate_rollback,
     kinds,
     parse_script,
 )
 from migration_rollback.sql.inverse import RULES
-from migration_rollback.sql.rules import alter_table, attributes, create, redefine, renames
+from migration_rollback.sql.rules import (
+    alter_table,
+    attributes,
+    create,
+    redefine,
+    renames,
+    settings,
+)
 from migration_rollback.sql.rules.context import by_hand
 
 # A statement the parser turns into each subcommand (the first one of the ALTER).
@@ -88,12 +96,18 @@ SUBCOMMANDS: dict[AT, str] = {
 }
 
 
+# What the history needs to follow a setting (rules/settings.py): the table and its trigger.
+MADE = """create table public.t (c int);
+create trigger g before insert on public.t for each row execute function f();"""
+
+
 def _node(sql: str) -> Any:
     return parse_sql(sql)[0].stmt
 
 
-def _manual_needs(sql: str) -> list[ManualNeed]:
-    plan = generate_rollback(parse_script(sql + ";"), "m")
+def _manual_needs(sql: str, history: str | None = None) -> list[ManualNeed]:
+    known = build_history([parse_script(history, "earlier.sql")]) if history else None
+    plan = generate_rollback(parse_script(sql + ";"), "m", known)
     return [item.need for _, item in plan.manual_items]
 
 
@@ -118,6 +132,9 @@ def test_the_parser_produces_the_subcommand_and_the_table_answers_as_it_claims(
     needs = _manual_needs(sql)
     if subtype in alter_table.BY_HAND:
         assert needs == [ManualNeed.UNSUPPORTED]
+    elif subtype in settings.FOLLOWED:  # by hand, unless earlier migrations made the table
+        assert len(needs) == 1
+        assert _manual_needs(sql, MADE) == []
     else:
         assert ManualNeed.UNSUPPORTED not in needs
 

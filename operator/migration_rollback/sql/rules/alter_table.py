@@ -23,7 +23,7 @@ from migration_rollback.sql.created import constraint_name
 from migration_rollback.sql.history_observers import learn_subcommand
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import relation
-from migration_rollback.sql.rules import columns, only
+from migration_rollback.sql.rules import columns, only, settings
 from migration_rollback.sql.rules.attributes import owner_back
 from migration_rollback.sql.rules.context import (
     Context,
@@ -104,16 +104,12 @@ _RLS: dict[AT, _Switch] = {
 
 def _row_security(sub: Subcommand) -> Iterator[Inverse]:
     switch, history = _RLS[sub.cmd.subtype], sub.ctx.history
-    table = (sub.schema, sub.rel.name)
-    if history is not None and (table in getattr(history, switch.flag)) == switch.sets:
+    table = sub.ctx.table_before(sub.schema, sub.rel.name)  # None: made here, nothing known
+    known = history is not None and table is not None
+    if known and (table in getattr(history, switch.flag)) == switch.sets:
         yield nothing(f"row level security on {sub.rel.qualified} was already so")
     else:
         yield sub.undo(switch.back)
-
-
-def _trigger_switch(sub: Subcommand) -> Iterator[Inverse]:
-    back = AT.AT_DisableTrig if sub.cmd.subtype == AT.AT_EnableTrig else AT.AT_EnableTrig
-    yield sub.undo(back, sub.cmd.name)
 
 
 def _add_identity(sub: Subcommand) -> Iterator[Inverse]:
@@ -130,17 +126,6 @@ def _change_owner(sub: Subcommand) -> Iterator[Inverse]:
 
 def _validate(sub: Subcommand) -> Iterator[Inverse]:
     yield nothing("validating a constraint needs no undo")
-
-
-def _replica_identity(sub: Subcommand) -> Iterator[Inverse]:
-    if sub.table_is_new:
-        yield nothing("the table is new in this migration")
-    else:
-        yield manual(
-            ManualNeed.PRIOR_REPLICA_IDENTITY,
-            f"replica identity of {sub.rel.qualified} changed; set the previous one back",
-            sub.rel,
-        )
 
 
 def _attach_partition(sub: Subcommand) -> Iterator[Inverse]:
@@ -171,14 +156,14 @@ def _index_attached(sub: Subcommand, part: ObjectRef) -> Inverse:
     )
 
 
-# Subcommands whose earlier setting the forward SQL does not say: a human restores it.
+# Subcommands whose earlier setting neither the forward SQL nor the history (settings.py
+# follows some) says: a human restores it.
 BY_HAND = frozenset({
     AT.AT_SetExpression, AT.AT_DropExpression, AT.AT_SetStatistics, AT.AT_SetOptions,
     AT.AT_ResetOptions, AT.AT_SetStorage, AT.AT_SetCompression, AT.AT_AlterConstraint,
     AT.AT_AlterColumnGenericOptions, AT.AT_ClusterOn, AT.AT_DropCluster, AT.AT_SetLogged,
     AT.AT_SetUnLogged, AT.AT_DropOids, AT.AT_SetAccessMethod, AT.AT_SetTableSpace,
-    AT.AT_SetRelOptions, AT.AT_ResetRelOptions, AT.AT_EnableAlwaysTrig,
-    AT.AT_EnableReplicaTrig, AT.AT_EnableTrigAll, AT.AT_DisableTrigAll, AT.AT_EnableTrigUser,
+    AT.AT_EnableTrigAll, AT.AT_DisableTrigAll, AT.AT_EnableTrigUser,
     AT.AT_DisableTrigUser, AT.AT_EnableRule, AT.AT_EnableAlwaysRule, AT.AT_EnableReplicaRule,
     AT.AT_DisableRule, AT.AT_AddInherit, AT.AT_DropInherit, AT.AT_AddOf, AT.AT_DropOf,
     AT.AT_GenericOptions, AT.AT_DetachPartition, AT.AT_DetachPartitionFinalize,
@@ -204,14 +189,12 @@ def _rules() -> dict[AT, SubRule]:
         AT.AT_AddConstraint: _add_constraint,
         AT.AT_DropConstraint: _drop_constraint,
         AT.AT_ValidateConstraint: _validate,
-        AT.AT_EnableTrig: _trigger_switch,
-        AT.AT_DisableTrig: _trigger_switch,
         AT.AT_AddIdentity: _add_identity,
         AT.AT_ChangeOwner: _change_owner,
-        AT.AT_ReplicaIdentity: _replica_identity,
         AT.AT_AttachPartition: _attach_partition,
     }
     built.update(dict.fromkeys(_RLS, _row_security))
+    built.update(settings.FOLLOWED)
     built.update(dict.fromkeys(BY_HAND | INTERNAL, by_hand))
     return built
 

@@ -152,6 +152,16 @@ class Context:
         self.gone_here.add((schema, name))
         self.renamed_relations[now] = self.renamed_relations.pop((schema, name), (schema, name))
 
+    def table_before(self, schema: str, name: str) -> tuple[str, str] | None:
+        """The table as earlier migrations knew it: by its name before this migration renamed
+        or moved it; None when this migration renamed it away or dropped it and this is
+        another made since."""
+        now = (schema, name)
+        before = self.renamed_relations.get(now)
+        if before is not None:
+            return before
+        return None if now in self.gone_here else now
+
     def moment(self, schema: str, table: str, column: str) -> ColumnMoment:
         return self.columns.setdefault((schema, table, column), ColumnMoment())
 
@@ -354,6 +364,8 @@ WORDS: dict[AT, tuple[str, bool]] = {
     AT.AT_DropIdentity: ("ALTER COLUMN {} DROP IDENTITY IF EXISTS", True),
     AT.AT_EnableTrig: ("ENABLE TRIGGER {}", False),
     AT.AT_DisableTrig: ("DISABLE TRIGGER {}", False),
+    AT.AT_EnableAlwaysTrig: ("ENABLE ALWAYS TRIGGER {}", False),
+    AT.AT_EnableReplicaTrig: ("ENABLE REPLICA TRIGGER {}", False),
     AT.AT_EnableRowSecurity: ("ENABLE ROW LEVEL SECURITY", False),
     AT.AT_DisableRowSecurity: ("DISABLE ROW LEVEL SECURITY", False),
     AT.AT_ForceRowSecurity: ("FORCE ROW LEVEL SECURITY", False),

@@ -123,6 +123,8 @@ ONLY_UNDO: dict[AT, dict[Reach, Scope]] = {
     ),
     AT.AT_EnableTrig: _row("the partitions' triggers keep their own switch"),
     AT.AT_DisableTrig: _row("the partitions' triggers keep their own switch"),
+    AT.AT_EnableAlwaysTrig: _row("the partitions' triggers keep their own switch"),
+    AT.AT_EnableReplicaTrig: _row("the partitions' triggers keep their own switch"),
     AT.AT_EnableRowSecurity: _row("row level security is each table's own"),
     AT.AT_DisableRowSecurity: _row("row level security is each table's own"),
     AT.AT_ForceRowSecurity: _row("row level security is each table's own"),
@@ -131,7 +133,9 @@ ONLY_UNDO: dict[AT, dict[Reach, Scope]] = {
     AT.AT_AttachPartition: _row("ONLY changes nothing in ATTACH or DETACH PARTITION"),
     AT.AT_ValidateConstraint: _row("its undo is no SQL"),
     AT.AT_ChangeOwner: _row("its undo is no SQL on the table"),
-    AT.AT_ReplicaIdentity: _row("its undo is no SQL"),
+    AT.AT_ReplicaIdentity: _row("replica identity is each table's own"),
+    AT.AT_SetRelOptions: _row("storage parameters are each table's own"),
+    AT.AT_ResetRelOptions: _row("storage parameters are each table's own"),
 }
 
 

@@ -1,0 +1,89 @@
+"""How the migration history follows the settings a relation carries (settings.py): set when
+the relation or trigger is created, changed by each ALTER seen since, moved by renames with the
+rest of the table's records (History.move_table), forgotten with it.
+
+A change the history cannot follow forgets the setting rather than guess it: REPLICA IDENTITY
+USING INDEX, a switch of a trigger it never saw created (a partition's clone), a parameter of a
+relation made outside the migrations. The rules then leave the undo to a human.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pglast.enums.parsenodes import AlterTableType as AT
+
+from migration_rollback.sql.settings import (
+    OPTIONS_SET,
+    TRIGGER_SWITCH,
+    Fires,
+    Identity,
+    Options,
+    identity_set,
+    options_after,
+)
+
+if TYPE_CHECKING:
+    from migration_rollback.sql.history import History, TableKey
+
+
+def learn_relation(h: History, key: TableKey, options: Options, *, table: bool = True) -> None:
+    """A relation created: its parameters as written, and a table's replica identity DEFAULT
+    and no trigger switched yet."""
+    h.reloptions[key] = options
+    if table:
+        h.replica_identity[key] = Identity.DEFAULT
+        h.triggers[key] = {}
+
+
+def learn_trigger(h: History, key: TableKey, name: str) -> None:
+    """CREATE [OR REPLACE] TRIGGER: it fires on origin (a replace switches it back on)."""
+    h.triggers.setdefault(key, {})[name] = Fires.ORIGIN
+
+
+def rename_trigger(h: History, key: TableKey, old: str, new: str) -> None:
+    switches = h.triggers.get(key, {})
+    if old in switches:
+        switches[new] = switches.pop(old)
+
+
+def _replica_identity(h: History, key: TableKey, cmd: Any) -> None:
+    identity = identity_set(cmd)
+    if identity is None:
+        h.replica_identity.pop(key, None)
+    else:
+        h.replica_identity[key] = identity
+
+
+def _one_trigger(h: History, key: TableKey, cmd: Any) -> None:
+    switches = h.triggers.get(key, {})
+    if str(cmd.name) in switches:  # a trigger never seen created stays unknown
+        switches[str(cmd.name)] = TRIGGER_SWITCH[cmd.subtype]
+
+
+def _every_trigger(fires: Fires) -> Callable[[History, TableKey, Any], None]:
+    """ENABLE / DISABLE TRIGGER ALL or USER: every trigger the history knows on the table."""
+
+    def observe(h: History, key: TableKey, cmd: Any) -> None:
+        switches = h.triggers.get(key, {})
+        for name in switches:
+            switches[name] = fires
+
+    return observe
+
+
+def _options(h: History, key: TableKey, cmd: Any) -> None:
+    if key in h.reloptions:
+        h.reloptions[key] = options_after(h.reloptions[key], cmd)
+
+
+SETTING_OBSERVERS: dict[AT, Callable[[History, TableKey, Any], None]] = {
+    AT.AT_ReplicaIdentity: _replica_identity,
+    **dict.fromkeys(TRIGGER_SWITCH, _one_trigger),
+    AT.AT_EnableTrigAll: _every_trigger(Fires.ORIGIN),
+    AT.AT_EnableTrigUser: _every_trigger(Fires.ORIGIN),
+    AT.AT_DisableTrigAll: _every_trigger(Fires.DISABLED),
+    AT.AT_DisableTrigUser: _every_trigger(Fires.DISABLED),
+    **dict.fromkeys(OPTIONS_SET, _options),
+}

@@ -1,0 +1,126 @@
+"""ALTER TABLE subcommands that switch a setting in place (settings.py): REPLICA IDENTITY, a
+trigger's ENABLE / DISABLE / ENABLE ALWAYS / ENABLE REPLICA, SET / RESET (storage parameters).
+
+Each is undone to the state the table had before this migration, read from the history by
+the name the table had then; nothing when it was already so. Where the history does not know
+that state (a table made outside the migrations, a trigger it never saw created, a change it
+could not follow), the undo is a MANUAL item saying so: the opposite switch would be a guess.
+Every undo restores the state before the migration, so a migration that switches a setting
+twice is undone whatever order its undos run in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pglast.enums.parsenodes import AlterTableType as AT
+
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.compose import SQL
+from migration_rollback.sql.history import TableKey
+from migration_rollback.sql.model import ManualNeed, ObjectRef
+from migration_rollback.sql.names import deparse
+from migration_rollback.sql.rules.context import Inverse, Subcommand, SubRule, manual, nothing
+from migration_rollback.sql.rules.only import Reach, reach
+from migration_rollback.sql.settings import (
+    OPTIONS_SET,
+    SWITCH_BACK,
+    TRIGGER_SWITCH,
+    identity_set,
+    options_back,
+)
+
+
+def _known(sub: Subcommand, field: str) -> Any:
+    """What the history holds in `field` for the table as it was named before this migration
+    (None: nothing, or the table was dropped or renamed away and made anew here)."""
+    key: TableKey | None = sub.ctx.table_before(sub.schema, sub.rel.name)
+    history = sub.ctx.history
+    return None if history is None or key is None else getattr(history, field).get(key)
+
+
+def replica_identity(sub: Subcommand) -> Iterator[Inverse]:
+    before = _known(sub, "replica_identity")
+    if _new_here(sub):
+        yield nothing("the table is new in this migration")
+    elif before is None:
+        yield manual(
+            ManualNeed.PRIOR_REPLICA_IDENTITY,
+            f"replica identity of {sub.rel.qualified} changed and earlier migrations do not "
+            "say what it was; set the previous one back",
+            sub.rel,
+        )
+    elif before == identity_set(sub.cmd):
+        yield nothing(f"replica identity of {sub.rel.qualified} was already {before.words}")
+    else:
+        note = f"replica identity {before.words}, as earlier migrations left it"
+        yield Inverse(sub.statement("REPLICA IDENTITY {}", SQL(before.words)), notes=(note,))
+
+
+def trigger_switch(sub: Subcommand) -> Iterator[Inverse]:
+    name = str(sub.cmd.name)
+    trigger = ObjectRef("trigger", name, sub.schema, table=sub.rel.name)
+    was = sub.ctx.was_named(trigger)
+    before = (_known(sub, "triggers") or {}).get(was.name if was is not None else name)
+    where = f"trigger {name} on {sub.rel.qualified}"
+    if _new_here(sub) or sub.ctx.is_new(trigger):
+        yield nothing(f"{where} is new in this migration")
+    elif before is None:
+        yield _unknown(sub, f"{where} was switched and earlier migrations do not say how it fired")
+    elif not sub.only and reach(sub.ctx, sub.schema, sub.rel.name) is Reach.PARTITIONED:
+        yield _unknown(
+            sub, f"{where} was switched on the partitions' clones too, whose switches earlier "
+            "migrations do not tell",
+        )  # fmt: skip
+    elif before is TRIGGER_SWITCH[sub.cmd.subtype]:
+        yield nothing(f"{where} already fired so ({before.name})")
+    else:
+        note = f"the trigger fired {before.name} before, as earlier migrations left it"
+        yield sub.undo(SWITCH_BACK[before], name, (note,))
+
+
+def rel_options(sub: Subcommand) -> Iterator[Inverse]:
+    before = _known(sub, "reloptions")
+    if _new_here(sub):
+        yield nothing(f"{sub.rel.qualified} is new in this migration")
+    elif before is None:
+        yield _unknown(sub, f"the parameters of {sub.rel.qualified} changed and earlier "
+                       "migrations do not say what they were")  # fmt: skip
+    else:
+        again, reset = options_back(before, sub.cmd)
+        note = "the parameters as earlier migrations left them"
+        for subtype, elems in ((AT.AT_SetRelOptions, again), (AT.AT_ResetRelOptions, reset)):
+            if elems:
+                yield Inverse(_options_statement(sub, subtype, elems), notes=(note,))
+
+
+def _options_statement(sub: Subcommand, subtype: AT, elems: tuple[Any, ...]) -> str:
+    """`ALTER <kind> [IF EXISTS] [ONLY] <table> SET (...)` or `RESET (...)`, printed from its
+    tree (the safety belt parses it back)."""
+    rel = ast.RangeVar(schemaname=sub.schema, relname=sub.rel.name, inh=not sub.only,
+                       relpersistence="p")  # fmt: skip
+    cmd = ast.AlterTableCmd(subtype=subtype, def_=elems)
+    return deparse(
+        ast.AlterTableStmt(
+            relation=rel, cmds=(cmd,), objtype=sub.kind.object_type, missing_ok=sub.if_exists
+        )
+    )
+
+
+def _new_here(sub: Subcommand) -> bool:
+    """The relation was made by this migration (a view or materialized view too: ALTER TABLE
+    names any relation, the context keys it by its kind)."""
+    return sub.table_is_new or sub.ctx.created_here.has_name(sub.rel)
+
+
+def _unknown(sub: Subcommand, why: str) -> Inverse:
+    return manual(ManualNeed.UNSUPPORTED, f"{why}: undo it by hand", sub.rel)
+
+
+# The subcommands undone here, each to the state the history knows (rules/alter_table.py).
+FOLLOWED: dict[AT, SubRule] = {
+    AT.AT_ReplicaIdentity: replica_identity,
+    **dict.fromkeys(TRIGGER_SWITCH, trigger_switch),
+    **dict.fromkeys(OPTIONS_SET, rel_options),
+}

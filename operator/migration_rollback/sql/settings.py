@@ -1,0 +1,109 @@
+"""Settings a relation carries besides its columns, which migrations switch in place: its
+replica identity, each trigger's firing switch, its storage parameters (`WITH (...)`).
+
+Their undo needs the state before, which the forward SQL does not say but the migration history
+often does: a table created by the project's migrations starts with replica identity DEFAULT,
+each trigger created on it fires on origin (`O`, also after `CREATE OR REPLACE TRIGGER`), and
+its parameters are those its CREATE wrote (`CREATE OR REPLACE VIEW` replaces them). This module
+says, purely, what each statement sets; the history records it (history_observers.py) and the
+rules restore it (rules/settings.py). A state the history cannot follow is simply not recorded.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pglast.enums.parsenodes import AlterTableType as AT
+from pglast.enums.parsenodes import ViewCheckOption
+
+from migration_rollback.sql._ast import ast
+
+
+class Identity(enum.StrEnum):
+    """A replica identity the history can follow, by its `pg_class.relreplident` letter (USING
+    INDEX is not: the index may be renamed or dropped after)."""
+
+    DEFAULT = "d"
+    FULL = "f"
+    NOTHING = "n"
+
+    @property
+    def words(self) -> str:
+        return self.name
+
+
+class Fires(enum.StrEnum):
+    """A trigger's firing switch, by its `pg_trigger.tgenabled` letter."""
+
+    ORIGIN = "O"
+    DISABLED = "D"
+    ALWAYS = "A"
+    REPLICA = "R"
+
+
+# The subcommand that sets each switch on one named trigger (ALL / USER reach triggers the
+# history may not know: partitions' clones, the internal ones of foreign keys).
+TRIGGER_SWITCH: dict[AT, Fires] = {
+    AT.AT_EnableTrig: Fires.ORIGIN,
+    AT.AT_DisableTrig: Fires.DISABLED,
+    AT.AT_EnableAlwaysTrig: Fires.ALWAYS,
+    AT.AT_EnableReplicaTrig: Fires.REPLICA,
+}
+SWITCH_BACK: dict[Fires, AT] = {fires: subtype for subtype, fires in TRIGGER_SWITCH.items()}
+
+# Storage parameters: the subcommands that change them, and whether each sets (or resets) them.
+OPTIONS_SET: dict[AT, bool] = {AT.AT_SetRelOptions: True, AT.AT_ResetRelOptions: False}
+
+Options = dict[str, Any]  # "namespace.name" (or "name") -> its DefElem as written
+
+
+def identity_set(cmd: Any) -> Identity | None:
+    """The replica identity a REPLICA IDENTITY subcommand sets; None for USING INDEX."""
+    letter = str(getattr(cmd.def_, "identity_type", ""))
+    return Identity(letter) if letter in Identity._value2member_map_ else None
+
+
+def option_key(elem: Any) -> str:
+    return f"{elem.defnamespace}.{elem.defname}" if elem.defnamespace else str(elem.defname)
+
+
+def options_of(elems: Iterable[Any] | None) -> Options:
+    """The parameters a CREATE's `WITH (...)` gives."""
+    return {option_key(e): e for e in elems or ()}
+
+
+def view_options(node: Any) -> Options:
+    """A view's parameters: its `WITH (...)` and its `WITH CHECK OPTION`, which PostgreSQL
+    keeps as the `check_option` parameter."""
+    options = options_of(node.options)
+    check = node.withCheckOption
+    if check is not None and check != ViewCheckOption.NO_CHECK_OPTION:
+        level = "local" if check == ViewCheckOption.LOCAL_CHECK_OPTION else "cascaded"
+        options["check_option"] = ast.DefElem(defname="check_option", arg=ast.String(sval=level))
+    return options
+
+
+def options_after(before: Mapping[str, Any], cmd: Any) -> Options:
+    """The parameters after a SET (...) or RESET (...) subcommand."""
+    after = dict(before)
+    for elem in cmd.def_ or ():
+        if OPTIONS_SET[cmd.subtype]:
+            after[option_key(elem)] = elem
+        else:
+            after.pop(option_key(elem), None)
+    return after
+
+
+def options_back(before: Mapping[str, Any], cmd: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """What restores the parameters a SET / RESET subcommand touched: the DefElems to SET
+    again (their earlier values) and those to RESET (they had none)."""
+    keys = [option_key(e) for e in cmd.def_ or ()]
+    again = tuple(before[k] for k in keys if k in before)
+    reset = tuple(_bare(e) for e in cmd.def_ or () if option_key(e) not in before)
+    return again, reset
+
+
+def _bare(elem: Any) -> Any:
+    return ast.DefElem(defnamespace=elem.defnamespace, defname=elem.defname)
