@@ -130,15 +130,18 @@ NEVER_RUNS = {
     (AT.AT_AttachPartition, Reach.TABLE),  # not partitioned
     (AT.AT_AttachPartition, Reach.INHERITED),
     (AT.AT_AddConstraint, Reach.PARTITIONED),  # NO INHERIT on a partitioned table
+    (AT.AT_SetRelOptions, Reach.PARTITIONED),  # a partitioned table takes no parameters
+    (AT.AT_ResetRelOptions, Reach.PARTITIONED),
 }
 _FUNCTION = (
     "create function public.f() returns trigger language plpgsql as $$ begin return new; end $$;\n"
 )
 _PARTITION = f"create table public.t2 {COLUMNS};\n"  # for ATTACH PARTITION
 
-# What an undo must give back: every table's columns, constraints, triggers, row security.
+# What an undo must give back: every table's columns, constraints, triggers, row security,
+# replica identity and storage parameters.
 CATALOG = """
-select c.relname, c.relrowsecurity, c.relforcerowsecurity,
+select c.relname, c.relrowsecurity, c.relforcerowsecurity, c.relreplident, c.reloptions::text,
   (select array_agg(row(a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
      pg_get_expr(d.adbin, d.adrelid), a.attislocal, a.attinhcount, a.attidentity)::text
      order by a.attname)

@@ -1,0 +1,162 @@
+"""Settings undone to the state the history followed (rules/settings.py), run on a real
+PostgreSQL: the earlier migrations, then the forward, then the generated undo must leave every
+relation's replica identity, storage parameters and trigger switches as they were.
+
+Each row is one automatic undo the static rules now write without a human: the catalog is
+read before the forward and after the undo and compared whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from migration_rollback.sql import build_history, generate_rollback, parse_script
+
+pytestmark = pytest.mark.integration
+
+BASE = r"""
+create function public.f() returns trigger language plpgsql as $$ begin return new; end $$;
+create table public.t (id int primary key, b int);
+create trigger a before insert on public.t for each row execute function public.f();
+create trigger b before update on public.t for each row execute function public.f();
+"""
+
+# (history after BASE, forward): each undo is SQL only, and must give the catalog back.
+ROWS: dict[str, tuple[str, str]] = {
+    "replica_full_on_default": ("", "alter table public.t replica identity full;"),
+    "replica_default_on_full": (
+        "alter table public.t replica identity full;",
+        "alter table public.t replica identity default;",
+    ),
+    "replica_renamed_earlier": (
+        "alter table public.t replica identity nothing; alter table public.t rename to u;",
+        "alter table public.u replica identity full;",
+    ),
+    "replica_renamed_here_twice": (
+        "",
+        "alter table public.t rename to u; alter table public.u replica identity nothing;"
+        "alter table public.u replica identity full;",
+    ),
+    "replica_only_partitioned": (
+        "create table public.p (id int) partition by range (id);"
+        "create table public.p1 partition of public.p for values from (0) to (10);"
+        "alter table public.p1 replica identity full;",
+        "alter table only public.p replica identity full;",
+    ),
+    "trigger_disable": ("", "alter table public.t disable trigger a;"),
+    "trigger_enable_disabled": (
+        "alter table public.t disable trigger a;",
+        "alter table public.t enable trigger a;",
+    ),
+    "trigger_already_disabled": (
+        "alter table public.t disable trigger user;",
+        "alter table public.t disable trigger a; alter table public.t enable trigger b;",
+    ),
+    "trigger_always_back": (
+        "alter table public.t enable always trigger a;",
+        "alter table public.t disable trigger a;",
+    ),
+    "trigger_replica_both_ways": (
+        "alter table public.t enable replica trigger a;",
+        "alter table public.t enable always trigger a; alter table public.t enable trigger b;"
+        "alter table public.t enable replica trigger b;",
+    ),
+    "trigger_off_and_on_again": (
+        "",
+        "alter table public.t disable trigger a; alter table public.t enable trigger a;"
+        "alter table public.t disable trigger a;",
+    ),
+    "trigger_renamed": (
+        "alter trigger a on public.t rename to a2; alter table public.t disable trigger a2;",
+        "alter trigger a2 on public.t rename to a3; alter table public.t enable trigger a3;",
+    ),
+    "trigger_replaced_earlier": (
+        "alter table public.t disable trigger a;"
+        "create or replace trigger a before insert on public.t"
+        " for each row execute function public.f();",
+        "alter table public.t disable trigger a;",
+    ),
+    "trigger_only_partitioned": (
+        "create table public.p (id int) partition by range (id);"
+        "create trigger pt before insert on public.p for each row execute function public.f();"
+        "create table public.p1 partition of public.p for values from (0) to (10);"
+        "alter table public.p1 disable trigger pt;",
+        "alter table only public.p disable trigger pt;",
+    ),
+    "view_security_invoker": (
+        "create view public.v as select id from public.t;",
+        "alter view public.v set (security_invoker = on);",
+    ),
+    "view_replaced_options": (
+        "create view public.v with (security_barrier) as select id from public.t;"
+        "create or replace view public.v with (security_invoker = true)"
+        " as select id from public.t;",
+        "alter view public.v set (security_invoker = false, security_barrier = true);",
+    ),
+    "view_check_option": (
+        "create view public.v as select id, b from public.t with local check option;",
+        "alter view public.v reset (check_option);",
+    ),
+    "view_renamed_then_set": (
+        "create view public.v with (security_invoker = on) as select id from public.t;",
+        "alter view public.v rename to w; alter view public.w set (security_invoker = off);",
+    ),
+    "table_parameters": (
+        "alter table public.t set (fillfactor = 70, toast.autovacuum_enabled = false);",
+        "alter table public.t set (fillfactor = 90, autovacuum_enabled = false);"
+        "alter table public.t reset (toast.autovacuum_enabled);",
+    ),
+    "table_created_with_parameters": (
+        "create table public.w (id int) with (fillfactor = 60);",
+        "alter table public.w reset (fillfactor); alter table public.w set (fillfactor = 80);",
+    ),
+    "matview_parameters": (
+        "create materialized view public.m with (fillfactor = 60) as select 1 as x;",
+        "alter materialized view public.m set (fillfactor = 100);",
+    ),
+}
+
+# Every public relation's replica identity and parameters, and every user trigger's switch.
+CATALOG = """
+select c.relname, c.relkind, c.relreplident, c.reloptions::text,
+  (select array_agg(row(tgname, tgenabled)::text order by tgname)
+   from pg_trigger g where g.tgrelid = c.oid and not g.tgisinternal)
+from pg_class c where c.relnamespace = 'public'::regnamespace
+order by 1"""
+
+
+@pytest.fixture(scope="module")
+def settings_db(pg_server: object) -> Iterator[str]:
+    name = pg_server.create_database("settings")  # type: ignore[attr-defined]
+    try:
+        yield pg_server.url_for(name)  # type: ignore[attr-defined]
+    finally:
+        pg_server.drop_database(name)  # type: ignore[attr-defined]
+
+
+def _catalog(conn: psycopg.Connection[Any], *scripts: str) -> list[Any]:
+    """The catalog after the scripts, all rolled back afterwards."""
+    with conn.transaction(force_rollback=True):
+        for script in scripts:
+            if script:
+                conn.execute(script.encode())
+        return conn.execute(CATALOG).fetchall()
+
+
+@pytest.mark.parametrize("row", list(ROWS))
+def test_each_row_runs_forward_and_back(settings_db: str, row: str) -> None:
+    earlier, forward = ROWS[row]
+    history = build_history([parse_script(BASE + earlier, "earlier.sql")])
+    plan = generate_rollback(parse_script(forward, "m.sql"), "m", history)
+    assert not plan.manual_items, [i.reason for _, i in plan.manual_items]
+    undo = ";\n".join(s.sql for s in plan.sql_steps if s.sql)
+    with psycopg.connect(settings_db, autocommit=True) as conn:
+        before = _catalog(conn, BASE, earlier)
+        changed = _catalog(conn, BASE, earlier, forward)
+        after = _catalog(conn, BASE, earlier, forward, undo)
+    assert changed != before, "the forward changes nothing: the row proves nothing"
+    assert after == before, undo
