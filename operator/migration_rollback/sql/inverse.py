@@ -21,7 +21,7 @@ from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import Identifier, sql
 from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse, search_path_schema
-from migration_rollback.sql.rules import attributes, data, redefine, renames
+from migration_rollback.sql.rules import attributes, data, redefine, renames, settings
 from migration_rollback.sql.rules.alter_table import alter_table
 from migration_rollback.sql.rules.context import Context, Inverse, Rule, manual, nothing
 from migration_rollback.sql.rules.create import CREATES, create
@@ -37,7 +37,10 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         ref = _with_default_schema(target, ctx.default_schema)
         if ref.table is None and ref.column is None:
             ctx.gone_here.add((ref.schema or "", ref.name))
-        yield _recreate(ref, ctx, cascade=cascade)
+        recreated = _recreate(ref, ctx, cascade=cascade)
+        yield recreated
+        if recreated.recreates is not None:  # as the history followed it since (settings.py)
+            yield from settings.recreated_settings(ref, ctx.previous(ref), ctx)
 
 
 def _recreate(ref: ObjectRef, ctx: Context, *, cascade: bool) -> Inverse:

@@ -101,9 +101,9 @@ def options_back(before: Mapping[str, Any], cmd: Any) -> tuple[tuple[Any, ...], 
     again (their earlier values) and those to RESET (they had none)."""
     keys = [option_key(e) for e in cmd.def_ or ()]
     again = tuple(before[k] for k in keys if k in before)
-    reset = tuple(_bare(e) for e in cmd.def_ or () if option_key(e) not in before)
+    reset = tuple(bare(e) for e in cmd.def_ or () if option_key(e) not in before)
     return again, reset
 
 
-def _bare(elem: Any) -> Any:
+def bare(elem: Any) -> Any:
     return ast.DefElem(defnamespace=elem.defnamespace, defname=elem.defname)

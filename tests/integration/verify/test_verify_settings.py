@@ -118,6 +118,27 @@ ROWS: dict[str, tuple[str, str]] = {
         "create materialized view public.m with (fillfactor = 60) as select 1 as x;",
         "alter materialized view public.m set (fillfactor = 100);",
     ),
+    # recreated from the earlier text: the settings changed since are set again
+    "dropped_trigger_keeps_switch": (
+        "alter table public.t disable trigger a;",
+        "drop trigger a on public.t;",
+    ),
+    "replaced_trigger_keeps_switch": (
+        "alter table public.t enable always trigger a;",
+        "create or replace trigger a before insert on public.t"
+        " for each row execute function public.f();",
+    ),
+    "dropped_view_keeps_parameters": (
+        "create view public.v as select id from public.t;"
+        "alter view public.v set (security_invoker = on);",
+        "drop view public.v;",
+    ),
+    "replaced_view_keeps_parameters": (
+        "create view public.v with (security_barrier) as select id from public.t;"
+        "alter view public.v set (security_invoker = on);"
+        "alter view public.v reset (security_barrier);",
+        "create or replace view public.v as select id, b from public.t;",
+    ),
 }
 
 # Every public relation's replica identity and parameters, and every user trigger's switch.

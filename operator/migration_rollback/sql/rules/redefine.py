@@ -16,6 +16,7 @@ from migration_rollback.sql.compose import SQL, Identifier, Literal, name_of, sq
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import object_with_args, relation, split_qualified, strings
 from migration_rollback.sql.rules.context import Context, Inverse, drop, manual, nothing
+from migration_rollback.sql.rules.settings import recreated_settings
 
 
 def replaced(ref: ObjectRef, ctx: Context, dropped: Inverse) -> Iterator[Inverse]:
@@ -27,6 +28,7 @@ def replaced(ref: ObjectRef, ctx: Context, dropped: Inverse) -> Iterator[Inverse
         yield replace(dropped, notes=(f"{ref.describe()} is new in this migration",))
     elif existed and previous is not None:
         yield from _restore(ref, previous, dropped)
+        yield from recreated_settings(ref, previous, ctx)
     else:
         yield manual(
             ManualNeed.PRIOR_DEFINITION,

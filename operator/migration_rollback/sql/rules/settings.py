@@ -16,19 +16,31 @@ from typing import Any
 
 from pglast.enums.parsenodes import AlterTableType as AT
 
+from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.compose import SQL
-from migration_rollback.sql.history import TableKey
+from migration_rollback.sql.compose import SQL, Identifier, qualified, sql
+from migration_rollback.sql.history import History, TableKey
 from migration_rollback.sql.model import ManualNeed, ObjectRef
 from migration_rollback.sql.names import deparse
-from migration_rollback.sql.rules.context import Inverse, Subcommand, SubRule, manual, nothing
+from migration_rollback.sql.rules.context import (
+    Context,
+    Inverse,
+    Subcommand,
+    SubRule,
+    manual,
+    nothing,
+)
 from migration_rollback.sql.rules.only import Reach, reach
 from migration_rollback.sql.settings import (
     OPTIONS_SET,
     SWITCH_BACK,
     TRIGGER_SWITCH,
+    Fires,
+    Options,
+    bare,
     identity_set,
     options_back,
+    view_options,
 )
 
 
@@ -98,14 +110,18 @@ def rel_options(sub: Subcommand) -> Iterator[Inverse]:
 def _options_statement(sub: Subcommand, subtype: AT, elems: tuple[Any, ...]) -> str:
     """`ALTER <kind> [IF EXISTS] [ONLY] <table> SET (...)` or `RESET (...)`, printed from its
     tree (the safety belt parses it back)."""
-    rel = ast.RangeVar(schemaname=sub.schema, relname=sub.rel.name, inh=not sub.only,
-                       relpersistence="p")  # fmt: skip
+    tree = _options_tree(sub.rel, sub.kind.name, subtype, elems, sub.only, sub.if_exists)
+    return deparse(tree)
+
+
+def _options_tree(
+    rel: ObjectRef, kind: str, subtype: AT, elems: tuple[Any, ...], only: bool, if_exists: bool
+) -> Any:
+    name = ast.RangeVar(schemaname=rel.schema, relname=rel.name, inh=not only,
+                        relpersistence="p")  # fmt: skip
     cmd = ast.AlterTableCmd(subtype=subtype, def_=elems)
-    return deparse(
-        ast.AlterTableStmt(
-            relation=rel, cmds=(cmd,), objtype=sub.kind.object_type, missing_ok=sub.if_exists
-        )
-    )
+    object_type = kinds.KINDS[kind].object_type
+    return ast.AlterTableStmt(relation=name, cmds=(cmd,), objtype=object_type, missing_ok=if_exists)
 
 
 def _new_here(sub: Subcommand) -> bool:
@@ -116,6 +132,50 @@ def _new_here(sub: Subcommand) -> bool:
 
 def _unknown(sub: Subcommand, why: str) -> Inverse:
     return manual(ManualNeed.UNSUPPORTED, f"{why}: undo it by hand", sub.rel)
+
+
+# --- an object recreated from its earlier text ----------------------------------------------
+
+# How a trigger is switched back after CREATE [OR REPLACE] TRIGGER left it on origin.
+_SWITCH_WORDS: dict[Fires, str] = {
+    Fires.DISABLED: "DISABLE",
+    Fires.ALWAYS: "ENABLE ALWAYS",
+    Fires.REPLICA: "ENABLE REPLICA",
+}
+
+
+def recreated_settings(ref: ObjectRef, previous: Any, ctx: Context) -> Iterator[Inverse]:
+    """What recreating `ref` from `previous` (the earlier migration's statement) leaves out of
+    the state the history followed since: a trigger's switch (the CREATE leaves it on
+    origin), a view's parameters (SET / RESET after its CREATE)."""
+    history, tree = ctx.history, getattr(previous, "tree", None)
+    if history is None or ref.schema is None:
+        return
+    if ref.kind == "trigger" and ref.table is not None:
+        fires = history.triggers.get((ref.schema, ref.table), {}).get(ref.name)
+        if fires in _SWITCH_WORDS:
+            on, name = qualified(ref.schema, ref.table), Identifier(ref.name)
+            text = sql("ALTER TABLE {} {} TRIGGER {}", on, SQL(_SWITCH_WORDS[fires]), name)
+            yield Inverse(text, notes=(f"the trigger fired {fires.name} before",))
+    elif ref.kind == "view" and isinstance(tree, ast.ViewStmt):
+        yield from _parameters_since(ref, view_options(tree), history)
+
+
+def _parameters_since(ref: ObjectRef, written: Options, history: History) -> Iterator[Inverse]:
+    """SET / RESET from the parameters `written` to those the history followed since."""
+    since = history.reloptions.get((str(ref.schema), ref.name))
+    if since is None or (
+        since.keys() == written.keys()
+        and all(deparse(since[k]) == deparse(written[k]) for k in since)
+    ):
+        return
+    again = tuple(since.values())
+    reset = tuple(bare(written[k]) for k in written if k not in since)
+    note = "the parameters earlier migrations set after its CREATE"
+    for subtype, elems in ((AT.AT_SetRelOptions, again), (AT.AT_ResetRelOptions, reset)):
+        if elems:
+            tree = _options_tree(ref, "view", subtype, elems, only=False, if_exists=False)
+            yield Inverse(deparse(tree), notes=(note,))
 
 
 # The subcommands undone here, each to the state the history knows (rules/alter_table.py).
