@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from pglast import parse_sql
 from pglast.enums.parsenodes import AlterTableType as AT
 from pglast.enums.parsenodes import ConstrType, ObjectType
 
@@ -31,6 +32,7 @@ from migration_rollback.sql.history_settings import (
 )
 from migration_rollback.sql.model import ObjectRef, Statement
 from migration_rollback.sql.names import (
+    deparse,
     function_args,
     relation,
     search_path_schema,
@@ -163,6 +165,26 @@ def _observe_trigger(h: History, st: Statement, node: Any) -> None:
 def _observe_policy(h: History, st: Statement, node: Any) -> None:
     rel = relation(node.table, h.default_schema)
     h.define(ObjectRef("policy", str(node.policy_name), rel.schema, table=rel.name), st)
+
+
+def _observe_alter_policy(h: History, st: Statement, node: Any) -> None:
+    """ALTER POLICY changes what a later restore must write: the CREATE POLICY as it now
+    stands (a restore of the first CREATE would undo this one too)."""
+    rel = relation(node.table, h.default_schema)
+    ref = ObjectRef("policy", str(node.policy_name), rel.schema, table=rel.name)
+    previous = h.definition(ref)
+    if previous is None or not isinstance(previous.tree, ast.CreatePolicyStmt):
+        return
+    old = previous.tree
+    text = deparse(
+        ast.CreatePolicyStmt(
+            policy_name=old.policy_name, table=old.table, cmd_name=old.cmd_name,
+            permissive=old.permissive, roles=node.roles or old.roles,
+            qual=old.qual if node.qual is None else node.qual,
+            with_check=old.with_check if node.with_check is None else node.with_check,
+        )
+    )  # fmt: skip
+    h.define(ref, Statement(text, st.location, st.index, parse_sql(text)[0].stmt))
 
 
 def _observe_simple(kind: str) -> Observer:
@@ -319,6 +341,7 @@ OBSERVERS: dict[type, Observer] = {
     ast.CreateForeignServerStmt: _observe_named("server", "servername"),
     ast.CreateFdwStmt: _observe_named("foreign data wrapper", "fdwname"),
     ast.CreatePolicyStmt: _observe_policy,
+    ast.AlterPolicyStmt: _observe_alter_policy,
     ast.CreateEnumStmt: _observe_simple("type"),
     ast.CompositeTypeStmt: _observe_simple("type"),
     ast.CreateDomainStmt: _observe_simple("domain"),

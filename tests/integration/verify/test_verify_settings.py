@@ -1,6 +1,6 @@
 """Settings undone to the state the history followed (rules/settings.py), run on a real
 PostgreSQL: the earlier migrations, then the forward, then the generated undo must leave every
-relation's replica identity, storage parameters and trigger switches as they were.
+relation's replica identity, storage parameters, trigger switches and policies as they were.
 
 Each row is one automatic undo the static rules now write without a human: the catalog is
 read before the forward and after the undo and compared whole.
@@ -23,6 +23,7 @@ create function public.f() returns trigger language plpgsql as $$ begin return n
 create table public.t (id int primary key, b int);
 create trigger a before insert on public.t for each row execute function public.f();
 create trigger b before update on public.t for each row execute function public.f();
+create role settings_reader;
 """
 
 # (history after BASE, forward): each undo is SQL only, and must give the catalog back.
@@ -119,6 +120,17 @@ ROWS: dict[str, tuple[str, str]] = {
         "alter materialized view public.m set (fillfactor = 100);",
     ),
     # recreated from the earlier text: the settings changed since are set again
+    # a policy altered by an earlier migration is restored as that migration left it
+    "policy_altered_twice": (
+        "create policy r on public.t for select to public using (id > 0);"
+        "alter policy r on public.t to settings_reader using (id > 1);",
+        "alter policy r on public.t using (true);",
+    ),
+    "policy_altered_then_dropped": (
+        "create policy w on public.t for insert with check (false);"
+        "alter policy w on public.t with check (b > 0);",
+        "drop policy w on public.t;",
+    ),
     "dropped_trigger_keeps_switch": (
         "alter table public.t disable trigger a;",
         "drop trigger a on public.t;",
@@ -145,7 +157,10 @@ ROWS: dict[str, tuple[str, str]] = {
 CATALOG = """
 select c.relname, c.relkind, c.relreplident, c.reloptions::text,
   (select array_agg(row(tgname, tgenabled)::text order by tgname)
-   from pg_trigger g where g.tgrelid = c.oid and not g.tgisinternal)
+   from pg_trigger g where g.tgrelid = c.oid and not g.tgisinternal),
+  (select array_agg(row(polname, polcmd, polroles::regrole[], pg_get_expr(polqual, polrelid),
+     pg_get_expr(polwithcheck, polrelid))::text order by polname)
+   from pg_policy p where p.polrelid = c.oid)
 from pg_class c where c.relnamespace = 'public'::regnamespace
 order by 1"""
 
