@@ -67,6 +67,10 @@ class History:
     replica_identity: dict[TableKey, Identity] = field(default_factory=dict)
     triggers: dict[TableKey, dict[str, Fires]] = field(default_factory=dict)  # by trigger name
     reloptions: dict[TableKey, Options] = field(default_factory=dict)
+    # The owner an OWNER TO named since the object was created (its creator is not in the SQL):
+    # relations by table, so a rename moves it; other objects by ObjectRef.key.
+    relation_owners: dict[TableKey, str] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)
     default_schema: str = DEFAULT_SCHEMA
 
     def knows(self, ref: ObjectRef) -> bool:
@@ -102,12 +106,16 @@ class History:
             observer(self, statement, node)
 
     def define(self, ref: ObjectRef, statement: Statement, fragment: Any = None) -> None:
+        if ref.key not in self.definitions:  # made anew: owned by whoever ran it, unknown
+            self.owners.pop(ref.key, None)
+            if _is_relation(ref) and ref.schema:
+                self.relation_owners.pop((ref.schema, ref.name), None)
         self.definitions[ref.key] = Definition(ref, statement, fragment)
 
     def forget(self, ref: ObjectRef) -> None:
         self.definitions.pop(ref.key, None)
-        kind = KINDS.get(ref.kind)
-        if kind is not None and kind.relation and ref.schema:  # one namespace: a view too
+        self.owners.pop(ref.key, None)
+        if _is_relation(ref) and ref.schema:  # one namespace: a view too
             self.move_table((ref.schema, ref.name), None)
         elif ref.kind == "trigger" and ref.schema and ref.table:
             self.triggers.get((ref.schema, ref.table), {}).pop(ref.name, None)
@@ -125,6 +133,11 @@ class History:
                 record = records.pop(old)
                 if new is not None:
                     records[new] = record
+
+
+def _is_relation(ref: ObjectRef) -> bool:
+    kind = KINDS.get(ref.kind)
+    return kind is not None and kind.relation
 
 
 def _copied(value: Any) -> Any:

@@ -25,7 +25,10 @@ from migration_rollback.sql.created import (
     simple_object_ref,
 )
 from migration_rollback.sql.history_settings import (
+    RELATION_OWNER,
     SETTING_OBSERVERS,
+    forget_owners,
+    learn_owner,
     learn_relation,
     learn_trigger,
     rename_trigger,
@@ -40,7 +43,7 @@ from migration_rollback.sql.names import (
     strings,
 )
 from migration_rollback.sql.platform_calls import Effect, cron_job_ref, plain_calls
-from migration_rollback.sql.settings import options_of, view_options
+from migration_rollback.sql.settings import OWNED_RELATIONS, options_of, view_options
 
 if TYPE_CHECKING:
     from migration_rollback.sql.history import History
@@ -231,6 +234,8 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
             learn_subcommand(h, key, cmd, h.default_schema)
         elif sub in SETTING_OBSERVERS:
             SETTING_OBSERVERS[sub](h, key, cmd)
+        elif sub == AT.AT_ChangeOwner and node.objtype in OWNED_RELATIONS:
+            RELATION_OWNER(h, key, cmd)
 
 
 def _observe_drop(h: History, st: Statement, node: Any) -> None:
@@ -342,6 +347,9 @@ OBSERVERS: dict[type, Observer] = {
     ast.CreateFdwStmt: _observe_named("foreign data wrapper", "fdwname"),
     ast.CreatePolicyStmt: _observe_policy,
     ast.AlterPolicyStmt: _observe_alter_policy,
+    ast.AlterOwnerStmt: learn_owner,
+    ast.ReassignOwnedStmt: forget_owners,
+    ast.DropOwnedStmt: forget_owners,
     ast.CreateEnumStmt: _observe_simple("type"),
     ast.CompositeTypeStmt: _observe_simple("type"),
     ast.CreateDomainStmt: _observe_simple("domain"),

@@ -1,6 +1,7 @@
-"""How the migration history follows the settings a relation carries (settings.py): set when
+"""How the migration history follows the settings an object carries (settings.py): set when
 the relation or trigger is created, changed by each ALTER seen since, moved by renames with the
-rest of the table's records (History.move_table), forgotten with it.
+rest of the table's records (History.move_table), forgotten with it; an owner from the first
+OWNER TO that names one.
 
 A change the history cannot follow forgets the setting rather than guess it: REPLICA IDENTITY
 USING INDEX, a switch of a trigger it never saw created (a partition's clone), a parameter of a
@@ -22,10 +23,13 @@ from migration_rollback.sql.settings import (
     Options,
     identity_set,
     options_after,
+    owned_ref,
+    role_named,
 )
 
 if TYPE_CHECKING:
     from migration_rollback.sql.history import History, TableKey
+    from migration_rollback.sql.model import Statement
 
 
 def learn_relation(h: History, key: TableKey, options: Options, *, table: bool = True) -> None:
@@ -73,6 +77,30 @@ def _every_trigger(fires: Fires) -> Callable[[History, TableKey, Any], None]:
     return observe
 
 
+def _owner(h: History, key: TableKey, cmd: Any) -> None:
+    role = role_named(cmd.newowner)
+    if role is None:
+        h.relation_owners.pop(key, None)
+    else:
+        h.relation_owners[key] = role
+
+
+def learn_owner(h: History, st: Statement, node: Any) -> None:
+    """ALTER <kind> … OWNER TO a named role; CURRENT_USER and the like forget it."""
+    ref = owned_ref(node, h.default_schema)
+    role = role_named(node.newowner)
+    if ref is not None and role is not None:
+        h.owners[ref.key] = role
+    elif ref is not None:
+        h.owners.pop(ref.key, None)
+
+
+def forget_owners(h: History, st: Statement, node: Any) -> None:
+    """REASSIGN OWNED / DROP OWNED change owners the history cannot list."""
+    h.owners.clear()
+    h.relation_owners.clear()
+
+
 def _options(h: History, key: TableKey, cmd: Any) -> None:
     if key in h.reloptions:
         h.reloptions[key] = options_after(h.reloptions[key], cmd)
@@ -87,3 +115,6 @@ SETTING_OBSERVERS: dict[AT, Callable[[History, TableKey, Any], None]] = {
     AT.AT_DisableTrigUser: _every_trigger(Fires.DISABLED),
     **dict.fromkeys(OPTIONS_SET, _options),
 }
+# Owners of the relations the history follows (settings.OWNED_RELATIONS); ALTER TABLE names
+# any relation, so the statement's object type says whether it is one.
+RELATION_OWNER = _owner

@@ -1,10 +1,12 @@
-"""Settings a relation carries besides its columns, which migrations switch in place: its
-replica identity, each trigger's firing switch, its storage parameters (`WITH (...)`).
+"""Settings an object carries besides its definition, which migrations switch in place: a
+relation's replica identity, each trigger's firing switch, storage parameters (`WITH (...)`),
+and an object's owner once a migration named it (`OWNER TO`).
 
 Their undo needs the state before, which the forward SQL does not say but the migration history
 often does: a table created by the project's migrations starts with replica identity DEFAULT,
 each trigger created on it fires on origin (`O`, also after `CREATE OR REPLACE TRIGGER`), and
-its parameters are those its CREATE wrote (`CREATE OR REPLACE VIEW` replaces them). This module
+its parameters are those its CREATE wrote (`CREATE OR REPLACE VIEW` replaces them); its owner is
+whoever ran the CREATE, which the SQL does not say, until an OWNER TO names one. This module
 says, purely, what each statement sets; the history records it (history_observers.py) and the
 rules restore it (rules/settings.py). A state the history cannot follow is simply not recorded.
 """
@@ -16,9 +18,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pglast.enums.parsenodes import AlterTableType as AT
-from pglast.enums.parsenodes import ViewCheckOption
+from pglast.enums.parsenodes import ObjectType as OT
+from pglast.enums.parsenodes import RoleSpecType, ViewCheckOption
 
+from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast
+from migration_rollback.sql.model import ObjectRef
+from migration_rollback.sql.names import object_with_args, split_qualified, strings
 
 
 class Identity(enum.StrEnum):
@@ -107,3 +113,41 @@ def options_back(before: Mapping[str, Any], cmd: Any) -> tuple[tuple[Any, ...], 
 
 def bare(elem: Any) -> Any:
     return ast.DefElem(defnamespace=elem.defnamespace, defname=elem.defname)
+
+
+# --- owners ----------------------------------------------------------------------------------
+
+# Objects whose owner `ALTER <kind> … OWNER TO` changes and an undo can name; relations change
+# owner through ALTER TABLE. Any other object type is given back by hand.
+OWNER: dict[OT, kinds.ObjectKind] = {
+    t: kinds.BY_TYPE[t]
+    for t in (OT.OBJECT_FUNCTION, OT.OBJECT_PROCEDURE, OT.OBJECT_AGGREGATE, OT.OBJECT_TYPE,
+              OT.OBJECT_DOMAIN, OT.OBJECT_SCHEMA, OT.OBJECT_PUBLICATION, OT.OBJECT_EXTENSION)
+}  # fmt: skip
+
+# Relations whose owner the history follows: a sequence or index changes owner with its table
+# (OWNED BY, serial, identity), which the history would not see.
+OWNED_RELATIONS = frozenset({OT.OBJECT_TABLE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW,
+                             OT.OBJECT_FOREIGN_TABLE})  # fmt: skip
+
+
+def owned_ref(node: Any, default_schema: str) -> ObjectRef | None:
+    """The object an `ALTER <kind> … OWNER TO` names (None: a kind not in OWNER)."""
+    kind, obj = OWNER.get(node.objectType), node.object
+    if kind is None:
+        return None
+    if isinstance(obj, ast.ObjectWithArgs):
+        return object_with_args(obj, default_schema, kind.name)
+    if isinstance(obj, ast.String):
+        return ObjectRef(kind.name, str(obj.sval))
+    if isinstance(obj, tuple):
+        schema, name = split_qualified(strings(obj), default_schema)
+        return ObjectRef(kind.name, name, schema)
+    return None
+
+
+def role_named(spec: Any) -> str | None:
+    """The role an OWNER TO names; None for CURRENT_USER and the like (who ran it)."""
+    if spec is None or spec.roletype != RoleSpecType.ROLESPEC_CSTRING:
+        return None
+    return str(spec.rolename)

@@ -1,6 +1,7 @@
 """Settings undone to the state the history followed (rules/settings.py), run on a real
 PostgreSQL: the earlier migrations, then the forward, then the generated undo must leave every
-relation's replica identity, storage parameters, trigger switches and policies as they were.
+relation's replica identity, storage parameters, trigger switches and policies, and every
+object's owner, as they were.
 
 Each row is one automatic undo the static rules now write without a human: the catalog is
 read before the forward and after the undo and compared whole.
@@ -24,6 +25,8 @@ create table public.t (id int primary key, b int);
 create trigger a before insert on public.t for each row execute function public.f();
 create trigger b before update on public.t for each row execute function public.f();
 create role settings_reader;
+create role settings_owner_a;
+create role settings_owner_b;
 """
 
 # (history after BASE, forward): each undo is SQL only, and must give the catalog back.
@@ -131,6 +134,28 @@ ROWS: dict[str, tuple[str, str]] = {
         "alter policy w on public.t with check (b > 0);",
         "drop policy w on public.t;",
     ),
+    # an owner an earlier migration named is given back
+    "table_owner_named_earlier": (
+        "alter table public.t owner to settings_owner_a;",
+        "alter table public.t owner to settings_owner_b;",
+    ),
+    "view_owner_named_earlier": (
+        "create view public.v as select id from public.t;"
+        "alter view public.v owner to settings_owner_a;",
+        "alter table public.v owner to settings_owner_b;",
+    ),
+    "function_owner_named_earlier": (
+        "alter function public.f() owner to settings_owner_a;",
+        "set search_path = public; alter function f() owner to settings_owner_b;",
+    ),
+    "type_owner_named_earlier": (
+        "create type public.k as enum ('a'); alter type public.k owner to settings_owner_a;",
+        "alter type public.k owner to settings_owner_b;",
+    ),
+    "schema_owner_named_earlier": (
+        "create schema sx; alter schema sx owner to settings_owner_a;",
+        "alter schema sx owner to settings_owner_b;",
+    ),
     "dropped_trigger_keeps_switch": (
         "alter table public.t disable trigger a;",
         "drop trigger a on public.t;",
@@ -155,7 +180,7 @@ ROWS: dict[str, tuple[str, str]] = {
 
 # Every public relation's replica identity and parameters, and every user trigger's switch.
 CATALOG = """
-select c.relname, c.relkind, c.relreplident, c.reloptions::text,
+select c.relname, c.relkind, c.relreplident, c.reloptions::text, pg_get_userbyid(c.relowner),
   (select array_agg(row(tgname, tgenabled)::text order by tgname)
    from pg_trigger g where g.tgrelid = c.oid and not g.tgisinternal),
   (select array_agg(row(polname, polcmd, polroles::regrole[], pg_get_expr(polqual, polrelid),
@@ -163,6 +188,14 @@ select c.relname, c.relkind, c.relreplident, c.reloptions::text,
    from pg_policy p where p.polrelid = c.oid)
 from pg_class c where c.relnamespace = 'public'::regnamespace
 order by 1"""
+# Who owns each routine, type and schema.
+OWNERS = """
+select 'f', p.oid::regprocedure::text, pg_get_userbyid(p.proowner) from pg_proc p
+  where p.pronamespace = 'public'::regnamespace
+union all select 't', t.typname, pg_get_userbyid(t.typowner) from pg_type t
+  where t.typnamespace = 'public'::regnamespace
+union all select 'n', n.nspname, pg_get_userbyid(n.nspowner) from pg_namespace n
+order by 1, 2"""
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +213,7 @@ def _catalog(conn: psycopg.Connection[Any], *scripts: str) -> list[Any]:
         for script in scripts:
             if script:
                 conn.execute(script.encode())
-        return conn.execute(CATALOG).fetchall()
+        return conn.execute(CATALOG).fetchall() + conn.execute(OWNERS).fetchall()
 
 
 @pytest.mark.parametrize("row", list(ROWS))

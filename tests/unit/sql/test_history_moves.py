@@ -18,6 +18,7 @@ create table public.t (a int primary key, b int unique) partition by list (a);
 create table public.c () inherits (public.t);
 alter table public.t enable row level security;
 alter table public.t force row level security;
+alter table public.t owner to alice;
 """
 MOVES = {
     "rename": ("alter table public.t rename to u;", ("public", "u")),

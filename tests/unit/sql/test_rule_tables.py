@@ -14,6 +14,7 @@ import pytest
 from pglast import parse_sql
 from pglast.enums.parsenodes import AlterPublicationAction, ObjectType
 from pglast.enums.parsenodes import AlterTableType as AT
+from pglast.stream import RawStream
 
 from migration_rollback.sql import (
     ManualNeed,
@@ -27,13 +28,13 @@ from migration_rollback.sql import (
 from migration_rollback.sql.inverse import RULES
 from migration_rollback.sql.rules import (
     alter_table,
-    attributes,
     create,
     redefine,
     renames,
     settings,
 )
 from migration_rollback.sql.rules.context import by_hand
+from migration_rollback.sql.settings import OWNER
 
 # A statement the parser turns into each subcommand (the first one of the ALTER).
 SUBCOMMANDS: dict[AT, str] = {
@@ -236,11 +237,30 @@ def test_each_owner_kind_is_a_prior_owner_item_naming_its_kind(object_type: Obje
     if object_type is not ObjectType.OBJECT_EXTENSION:  # the grammar has no such statement
         assert _node(sql).objectType == object_type
         assert _manual_needs(sql) == [ManualNeed.PRIOR_OWNER]
-    assert attributes.OWNER[object_type] is kinds.BY_TYPE[object_type]
+    assert OWNER[object_type] is kinds.BY_TYPE[object_type]
+
+
+@pytest.mark.parametrize(
+    "object_type", [t for t in OWNERS if t is not ObjectType.OBJECT_EXTENSION], ids=lambda t: t.name
+)
+def test_an_owner_an_earlier_migration_named_is_given_back(object_type: ObjectType) -> None:
+    sql = OWNERS[object_type]
+    earlier = build_history([parse_script(sql.replace(" bob", " alice") + ";", "earlier.sql")])
+    plan = generate_rollback(parse_script(sql + ";"), "m", earlier)
+    assert not plan.manual_items
+    assert [s.sql for s in plan.sql_steps] == [_qualified(sql).replace(" bob", " alice")]
+    again = generate_rollback(parse_script(sql.replace(" bob", " alice") + ";"), "m", earlier)
+    assert not again.sql_steps  # already so
+    assert not again.manual_items
+
+
+def _qualified(sql: str) -> str:
+    """The statement as the undo prints it: pglast's spelling, `s.` written out."""
+    return str(RawStream()(parse_sql(sql)[0].stmt))
 
 
 def test_the_owner_table_claims_exactly_the_sampled_types_and_others_are_by_hand() -> None:
-    assert set(attributes.OWNER) == set(OWNERS)
+    assert set(OWNER) == set(OWNERS)
     assert _manual_needs("alter server s owner to bob") == [ManualNeed.UNSUPPORTED]
 
 

@@ -18,7 +18,7 @@ from pglast.enums.parsenodes import AlterTableType as AT
 
 from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.compose import SQL, name_of
+from migration_rollback.sql.compose import SQL, Identifier, name_of
 from migration_rollback.sql.created import constraint_name
 from migration_rollback.sql.history_observers import learn_subcommand
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
@@ -35,6 +35,7 @@ from migration_rollback.sql.rules.context import (
     manual,
     nothing,
 )
+from migration_rollback.sql.settings import OWNED_RELATIONS, role_named
 
 
 def alter_table(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
@@ -121,7 +122,17 @@ def _change_owner(sub: Subcommand) -> Iterator[Inverse]:
         # PostgreSQL warns and changes nothing (an index is owned with its table).
         yield nothing(f"index {sub.rel.qualified} has no owner of its own; nothing changed")
         return
-    yield from owner_back(ObjectRef(sub.kind.name, sub.rel.name, sub.schema), sub.ctx)
+    ref = ObjectRef(sub.kind.name, sub.rel.name, sub.schema)
+    prior = None
+    if sub.kind.object_type in OWNED_RELATIONS and sub.ctx.history is not None:
+        table = sub.ctx.table_before(sub.schema, sub.rel.name)
+        prior = sub.ctx.history.relation_owners.get(table) if table else None
+
+    def back(owner: str) -> Inverse:
+        return Inverse(sub.statement("OWNER TO {}", Identifier(owner)),
+                       notes=(f"the owner an earlier migration gave it: {owner}",))  # fmt: skip
+
+    yield from owner_back(ref, sub.ctx, prior, role_named(sub.cmd.newowner), back)
 
 
 def _validate(sub: Subcommand) -> Iterator[Inverse]:

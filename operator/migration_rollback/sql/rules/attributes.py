@@ -3,66 +3,79 @@
 
 Grants and comments invert exactly, built as parse trees and printed: the same GRANT with the
 opposite verb, the comment an earlier migration set (or none on an object made without one).
-An owner change cannot: the SQL of earlier migrations does not say who ran them, so the
-previous owner is a MANUAL item (the shadow database knows it).
+An owner change goes back to the owner an earlier migration named (OWNER TO), which the history
+follows; where none did, the SQL does not say who ran the CREATE, so the previous owner is a
+MANUAL item (the shadow database knows it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from pglast.enums.parsenodes import DropBehavior
-from pglast.enums.parsenodes import ObjectType as OT
+from pglast.enums.parsenodes import DropBehavior, RoleSpecType
 
-from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast, make
 from migration_rollback.sql.comments import comment_target
 from migration_rollback.sql.history import History
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
-from migration_rollback.sql.names import deparse, object_with_args, split_qualified, strings
+from migration_rollback.sql.names import deparse
 from migration_rollback.sql.rules.context import Context, Inverse, manual, nothing
+from migration_rollback.sql.settings import owned_ref, role_named
 
 
-def owner_back(ref: ObjectRef, ctx: Context) -> Iterator[Inverse]:
-    """OWNER TO: nothing when the object is new here; else the previous owner (the shadow
-    knows it; the SQL of earlier migrations does not say who ran them)."""
+def owner_back(
+    ref: ObjectRef, ctx: Context, prior: str | None, now: str | None, back: OwnerBack
+) -> Iterator[Inverse]:
+    """OWNER TO: nothing when the object is new here or already had that owner; else the
+    owner an earlier migration named (`back(prior)`), or a MANUAL item when none did (the
+    shadow knows it; the SQL does not say who ran a CREATE)."""
     if ctx.is_new(ref) or ctx.created_here.has_name(ref):
         yield nothing(f"{ref.describe()} is new in this migration")
-        return
-    yield manual(
-        ManualNeed.PRIOR_OWNER, f"{ref.describe()} changed owner; give it back to its previous "
-        "owner (ALTER ... OWNER TO <previous>)", ref,
-    )  # fmt: skip
+    elif prior is None:
+        yield manual(
+            ManualNeed.PRIOR_OWNER, f"{ref.describe()} changed owner; give it back to its "
+            "previous owner (ALTER ... OWNER TO <previous>)", ref,
+        )  # fmt: skip
+    elif prior == now:
+        yield nothing(f"{ref.describe()} was already owned by {prior}")
+    else:
+        yield back(prior)
 
 
-# Objects whose owner `ALTER <kind> … OWNER TO` changes and the undo can name; relations
-# change owner through ALTER TABLE. Any other object type is given back by hand.
-OWNER: dict[OT, kinds.ObjectKind] = {
-    t: kinds.BY_TYPE[t]
-    for t in (OT.OBJECT_FUNCTION, OT.OBJECT_PROCEDURE, OT.OBJECT_AGGREGATE, OT.OBJECT_TYPE,
-              OT.OBJECT_DOMAIN, OT.OBJECT_SCHEMA, OT.OBJECT_PUBLICATION, OT.OBJECT_EXTENSION)
-}  # fmt: skip
+OwnerBack = Callable[[str], Inverse]  # the previous owner's name -> the statement giving it back
 
 
-def _owned(kind: kinds.ObjectKind, obj: Any, default_schema: str) -> ObjectRef | None:
-    if isinstance(obj, ast.ObjectWithArgs):
-        return object_with_args(obj, default_schema, kind.name)
-    if isinstance(obj, ast.String):
-        return ObjectRef(kind.name, str(obj.sval))
-    if isinstance(obj, tuple):
-        schema, name = split_qualified(strings(obj), default_schema)
-        return ObjectRef(kind.name, name, schema)
-    return None
+def owner_known(ctx: Context, ref: ObjectRef) -> str | None:
+    """The owner an earlier migration gave `ref` (by its name before this one renamed it)."""
+    if ctx.history is None:
+        return None
+    return ctx.history.owners.get((ctx.was_named(ref) or ref).key)
 
 
 def alter_owner(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
-    kind = OWNER.get(node.objectType)
-    ref = _owned(kind, node.object, ctx.default_schema) if kind is not None else None
+    ref = owned_ref(node, ctx.default_schema)
     if ref is None:
         yield manual(ManualNeed.UNSUPPORTED, f"give back the previous owner: {st.first_line}")
         return
-    yield from owner_back(ref, ctx)
+    obj = _qualified_owned(node.object, ref, ctx.default_schema)
+
+    def back(prior: str) -> Inverse:
+        role = make(ast.RoleSpec, roletype=RoleSpecType.ROLESPEC_CSTRING, rolename=prior,
+                    location=-1)  # fmt: skip
+        tree = ast.AlterOwnerStmt(objectType=node.objectType, object=obj, newowner=role)
+        return Inverse(deparse(tree), notes=(f"the owner an earlier migration gave it: {prior}",))
+
+    yield from owner_back(ref, ctx, owner_known(ctx, ref), role_named(node.newowner), back)
+
+
+def _qualified_owned(obj: Any, ref: ObjectRef, default_schema: str) -> Any:
+    """The object named with its schema, so the undo reaches it whatever the search_path."""
+    if isinstance(obj, ast.ObjectWithArgs):
+        return _qualified_objects((obj,), default_schema)[0]
+    if isinstance(obj, tuple) and len(obj) == 1 and ref.schema:
+        return (ast.String(sval=ref.schema), *obj)
+    return obj
 
 
 def _qualified_objects(objects: Any, default_schema: str) -> Any:
