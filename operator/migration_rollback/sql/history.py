@@ -71,13 +71,16 @@ class History:
     # relations by table, so a rename moves it; other objects by ObjectRef.key.
     relation_owners: dict[TableKey, str] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)
+    # Definitions (by ObjectRef.key) a later change left unsaid (ALTER FUNCTION ... SET ...
+    # FROM CURRENT): the object is known, its definition is not.
+    stale: set[str] = field(default_factory=set)
     default_schema: str = DEFAULT_SCHEMA
 
     def knows(self, ref: ObjectRef) -> bool:
         return ref.key in self.definitions
 
     def definition(self, ref: ObjectRef) -> Definition | None:
-        return self.definitions.get(ref.key)
+        return None if ref.key in self.stale else self.definitions.get(ref.key)
 
     def column(self, schema: str, table: str, column: str) -> ColumnState | None:
         return self.columns.get((schema, table), {}).get(column)
@@ -111,10 +114,12 @@ class History:
             if _is_relation(ref) and ref.schema:
                 self.relation_owners.pop((ref.schema, ref.name), None)
         self.definitions[ref.key] = Definition(ref, statement, fragment)
+        self.stale.discard(ref.key)
 
     def forget(self, ref: ObjectRef) -> None:
         self.definitions.pop(ref.key, None)
         self.owners.pop(ref.key, None)
+        self.stale.discard(ref.key)
         if _is_relation(ref) and ref.schema:  # one namespace: a view too
             self.move_table((ref.schema, ref.name), None)
         elif ref.kind == "trigger" and ref.schema and ref.table:

@@ -30,6 +30,7 @@ from migration_rollback.sql.history_settings import (
     forget_owners,
     learn_owner,
     learn_relation,
+    learn_routine_alter,
     learn_trigger,
     rename_trigger,
 )
@@ -348,6 +349,7 @@ OBSERVERS: dict[type, Observer] = {
     ast.CreatePolicyStmt: _observe_policy,
     ast.AlterPolicyStmt: _observe_alter_policy,
     ast.AlterOwnerStmt: learn_owner,
+    ast.AlterFunctionStmt: learn_routine_alter,
     ast.ReassignOwnedStmt: forget_owners,
     ast.DropOwnedStmt: forget_owners,
     ast.CreateEnumStmt: _observe_simple("type"),

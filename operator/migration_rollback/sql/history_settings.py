@@ -11,10 +11,15 @@ relation made outside the migrations. The rules then leave the undo to a human.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from pglast import parse_sql
 from pglast.enums.parsenodes import AlterTableType as AT
+from pglast.enums.parsenodes import ObjectType
 
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.names import deparse, object_with_args
 from migration_rollback.sql.settings import (
     OPTIONS_SET,
     TRIGGER_SWITCH,
@@ -25,6 +30,7 @@ from migration_rollback.sql.settings import (
     options_after,
     owned_ref,
     role_named,
+    routine_after,
 )
 
 if TYPE_CHECKING:
@@ -93,6 +99,23 @@ def learn_owner(h: History, st: Statement, node: Any) -> None:
         h.owners[ref.key] = role
     elif ref is not None:
         h.owners.pop(ref.key, None)
+
+
+def learn_routine_alter(h: History, st: Statement, node: Any) -> None:
+    """ALTER FUNCTION changes what a restore of the routine must write: the CREATE as the
+    ALTER leaves it (restoring the first CREATE would lose the ALTER); one the history cannot
+    write out leaves the definition stale (a restore is then a human's)."""
+    kind = "procedure" if node.objtype == ObjectType.OBJECT_PROCEDURE else "function"
+    ref = object_with_args(node.func, h.default_schema, kind)
+    previous = h.definition(ref)
+    if previous is None or not isinstance(previous.tree, ast.CreateFunctionStmt):
+        return
+    after = routine_after(previous.tree, node)
+    if after is None:
+        h.stale.add(ref.key)
+        return
+    text = deparse(after)
+    h.define(ref, replace(st, text=text, node=parse_sql(text)[0].stmt))
 
 
 def forget_owners(h: History, st: Statement, node: Any) -> None:

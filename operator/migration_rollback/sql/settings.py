@@ -19,7 +19,7 @@ from typing import Any
 
 from pglast.enums.parsenodes import AlterTableType as AT
 from pglast.enums.parsenodes import ObjectType as OT
-from pglast.enums.parsenodes import RoleSpecType, ViewCheckOption
+from pglast.enums.parsenodes import RoleSpecType, VariableSetKind, ViewCheckOption
 
 from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast
@@ -151,3 +151,40 @@ def role_named(spec: Any) -> str | None:
     if spec is None or spec.roletype != RoleSpecType.ROLESPEC_CSTRING:
         return None
     return str(spec.rolename)
+
+
+# --- a routine's attributes ------------------------------------------------------------------
+
+
+def routine_after(create: Any, alter: Any) -> Any:
+    """The CREATE FUNCTION / PROCEDURE tree `create` as ALTER FUNCTION `alter` leaves it: its
+    attributes (volatility, SECURITY, COST...) replaced, its SET list changed; re-run with
+    OR REPLACE it restores every one of them. None when a change cannot be written out
+    (SET ... FROM CURRENT takes the session's value)."""
+    options = list(create.options or ())
+    for action in alter.actions or ():
+        if action.defname != "set":
+            options = [o for o in options if o.defname != action.defname] + [action]
+            continue
+        kind = action.arg.kind
+        if kind not in _SET_KINDS:
+            return None
+        everything = kind == VariableSetKind.VAR_RESET_ALL
+        options = [o for o in options if not _sets(o, None if everything else action.arg.name)]
+        if kind == VariableSetKind.VAR_SET_VALUE:
+            options.append(action)
+    return ast.CreateFunctionStmt(
+        is_procedure=create.is_procedure, replace=create.replace, funcname=create.funcname,
+        parameters=create.parameters, returnType=create.returnType, options=tuple(options),
+        sql_body=create.sql_body,
+    )  # fmt: skip
+
+
+_SET_KINDS = frozenset(
+    {VariableSetKind.VAR_SET_VALUE, VariableSetKind.VAR_RESET, VariableSetKind.VAR_RESET_ALL}
+)
+
+
+def _sets(option: Any, name: str | None) -> bool:
+    """Whether `option` is a SET of `name` (of any setting for None)."""
+    return option.defname == "set" and (name is None or option.arg.name == name)

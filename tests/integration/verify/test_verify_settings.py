@@ -29,6 +29,12 @@ create role settings_owner_a;
 create role settings_owner_b;
 """
 
+_ALTERED = (
+    "create function public.g() returns int language sql stable set work_mem = '1MB'"
+    " as 'select 1';"
+    "alter function public.g() set search_path = public reset work_mem security definer;"
+)
+
 # (history after BASE, forward): each undo is SQL only, and must give the catalog back.
 ROWS: dict[str, tuple[str, str]] = {
     "replica_full_on_default": ("", "alter table public.t replica identity full;"),
@@ -156,6 +162,20 @@ ROWS: dict[str, tuple[str, str]] = {
         "create schema sx; alter schema sx owner to settings_owner_a;",
         "alter schema sx owner to settings_owner_b;",
     ),
+    # a routine's attributes: its definition as earlier ALTER FUNCTIONs left it
+    "function_settings": (
+        "create function public.g() returns int language sql as 'select 1';",
+        "alter function public.g() set search_path = public security definer;",
+    ),
+    "function_altered_earlier_then_again": (
+        _ALTERED,
+        "alter function public.g() reset all volatile cost 5;",
+    ),
+    "function_altered_earlier_then_dropped": (_ALTERED, "drop function public.g();"),
+    "function_altered_earlier_then_replaced": (
+        _ALTERED,
+        "create or replace function public.g() returns int language sql as 'select 2';",
+    ),
     "dropped_trigger_keeps_switch": (
         "alter table public.t disable trigger a;",
         "drop trigger a on public.t;",
@@ -188,13 +208,15 @@ select c.relname, c.relkind, c.relreplident, c.reloptions::text, pg_get_userbyid
    from pg_policy p where p.polrelid = c.oid)
 from pg_class c where c.relnamespace = 'public'::regnamespace
 order by 1"""
-# Who owns each routine, type and schema.
+# Who owns each routine, type and schema; each routine's definition.
 OWNERS = """
-select 'f', p.oid::regprocedure::text, pg_get_userbyid(p.proowner) from pg_proc p
+select 'f', p.oid::regprocedure::text, pg_get_userbyid(p.proowner)::text from pg_proc p
   where p.pronamespace = 'public'::regnamespace
 union all select 't', t.typname, pg_get_userbyid(t.typowner) from pg_type t
   where t.typnamespace = 'public'::regnamespace
 union all select 'n', n.nspname, pg_get_userbyid(n.nspowner) from pg_namespace n
+union all select 'd', p.oid::regprocedure::text, pg_get_functiondef(p.oid) from pg_proc p
+  where p.pronamespace = 'public'::regnamespace
 order by 1, 2"""
 
 
