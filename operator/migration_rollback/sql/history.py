@@ -66,6 +66,8 @@ class History:
     # followed since: absent where the history cannot tell (made elsewhere, USING INDEX...).
     replica_identity: dict[TableKey, Identity] = field(default_factory=dict)
     triggers: dict[TableKey, dict[str, Fires]] = field(default_factory=dict)  # by trigger name
+    rules: dict[TableKey, dict[str, Fires]] = field(default_factory=dict)  # by rule name
+    logged: dict[TableKey, bool] = field(default_factory=dict)  # False: UNLOGGED
     reloptions: dict[TableKey, Options] = field(default_factory=dict)
     # The owner an OWNER TO named since the object was created (its creator is not in the SQL):
     # relations by table, so a rename moves it; other objects by ObjectRef.key.
@@ -122,8 +124,9 @@ class History:
         self.stale.discard(ref.key)
         if _is_relation(ref) and ref.schema:  # one namespace: a view too
             self.move_table((ref.schema, ref.name), None)
-        elif ref.kind == "trigger" and ref.schema and ref.table:
-            self.triggers.get((ref.schema, ref.table), {}).pop(ref.name, None)
+        elif ref.kind in ("trigger", "rule") and ref.schema and ref.table:
+            members = self.triggers if ref.kind == "trigger" else self.rules
+            members.get((ref.schema, ref.table), {}).pop(ref.name, None)
 
     def move_table(self, old: TableKey, new: TableKey | None) -> None:
         """Every per-table record of `old` moved to `new` (renamed, SET SCHEMA), or dropped."""

@@ -31,8 +31,9 @@ from migration_rollback.sql.history_settings import (
     learn_owner,
     learn_relation,
     learn_routine_alter,
+    learn_rule,
     learn_trigger,
-    rename_trigger,
+    rename_member,
 )
 from migration_rollback.sql.model import ObjectRef, Statement
 from migration_rollback.sql.names import (
@@ -57,7 +58,9 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
     if node.if_not_exists and h.knows(rel):
         return
     h.define(rel, st)
-    learn_relation(h, _key(rel), options_of(node.options))
+    persistence = node.relation.relpersistence
+    if persistence != "t":  # a temporary table ends with its session
+        learn_relation(h, _key(rel), options_of(node.options), logged=persistence != "u")
     if node.partspec is not None or node.inhRelations:
         learn_created(h, node, h.default_schema)
     pk: tuple[str, ...] = ()
@@ -299,8 +302,18 @@ def _observe_rename(h: History, st: Statement, node: Any) -> None:
             h.set_column(*key, str(node.newname), state)
     elif node.renameType in _RELATIONS and node.newname:
         h.move_table(key, (key[0], str(node.newname)))
-    elif node.renameType == ObjectType.OBJECT_TRIGGER and node.subname and node.newname:
-        rename_trigger(h, key, str(node.subname), str(node.newname))
+    elif node.renameType in _MEMBERS and node.subname and node.newname:
+        rename_member(h, _MEMBERS[node.renameType], key, str(node.subname), str(node.newname))
+
+
+# Members of a table whose switch the history follows, by the History map holding them.
+_MEMBERS = {ObjectType.OBJECT_TRIGGER: "triggers", ObjectType.OBJECT_RULE: "rules"}
+
+
+def _observe_rule(h: History, st: Statement, node: Any) -> None:
+    rel = relation(node.relation, h.default_schema)
+    h.define(ObjectRef("rule", str(node.rulename), rel.schema, table=rel.name), st)
+    learn_rule(h, _key(rel), str(node.rulename), bool(node.replace))
 
 
 def _observe_set_schema(h: History, st: Statement, node: Any) -> None:
@@ -343,6 +356,7 @@ OBSERVERS: dict[type, Observer] = {
     ast.ViewStmt: _observe_view,
     ast.CreateTableAsStmt: _observe_matview,
     ast.CreateTrigStmt: _observe_trigger,
+    ast.RuleStmt: _observe_rule,
     ast.CreateForeignTableStmt: _observe_foreign_table,
     ast.CreateForeignServerStmt: _observe_named("server", "servername"),
     ast.CreateFdwStmt: _observe_named("foreign data wrapper", "fdwname"),

@@ -21,7 +21,9 @@ from pglast.enums.parsenodes import ObjectType
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.names import deparse, object_with_args
 from migration_rollback.sql.settings import (
+    LOGGED,
     OPTIONS_SET,
+    RULE_SWITCH,
     TRIGGER_SWITCH,
     Fires,
     Identity,
@@ -38,13 +40,24 @@ if TYPE_CHECKING:
     from migration_rollback.sql.model import Statement
 
 
-def learn_relation(h: History, key: TableKey, options: Options, *, table: bool = True) -> None:
-    """A relation created: its parameters as written, and a table's replica identity DEFAULT
-    and no trigger switched yet."""
+def learn_relation(
+    h: History, key: TableKey, options: Options, *, table: bool = True, logged: bool = True
+) -> None:
+    """A relation created: its parameters as written, and a table's replica identity DEFAULT,
+    persistence, and no trigger or rule switched yet."""
     h.reloptions[key] = options
+    h.rules[key] = {}
     if table:
         h.replica_identity[key] = Identity.DEFAULT
         h.triggers[key] = {}
+        h.logged[key] = logged
+
+
+def learn_rule(h: History, key: TableKey, name: str, replace: bool) -> None:
+    """CREATE RULE fires on origin; CREATE OR REPLACE RULE keeps the switch it had."""
+    rules = h.rules.setdefault(key, {})
+    if not (replace and name in rules):
+        rules[name] = Fires.ORIGIN
 
 
 def learn_trigger(h: History, key: TableKey, name: str) -> None:
@@ -52,8 +65,9 @@ def learn_trigger(h: History, key: TableKey, name: str) -> None:
     h.triggers.setdefault(key, {})[name] = Fires.ORIGIN
 
 
-def rename_trigger(h: History, key: TableKey, old: str, new: str) -> None:
-    switches = h.triggers.get(key, {})
+def rename_member(h: History, field: str, key: TableKey, old: str, new: str) -> None:
+    """A trigger or rule renamed (`field`: the History map of their switches)."""
+    switches = getattr(h, field).get(key, {})
     if old in switches:
         switches[new] = switches.pop(old)
 
@@ -66,10 +80,20 @@ def _replica_identity(h: History, key: TableKey, cmd: Any) -> None:
         h.replica_identity[key] = identity
 
 
-def _one_trigger(h: History, key: TableKey, cmd: Any) -> None:
-    switches = h.triggers.get(key, {})
-    if str(cmd.name) in switches:  # a trigger never seen created stays unknown
-        switches[str(cmd.name)] = TRIGGER_SWITCH[cmd.subtype]
+def _one_member(field: str, sets: dict[AT, Fires]) -> Callable[[History, TableKey, Any], None]:
+    """ENABLE / DISABLE … TRIGGER or RULE name: `field` is the History map of their switches."""
+
+    def observe(h: History, key: TableKey, cmd: Any) -> None:
+        switches = getattr(h, field).get(key, {})
+        if str(cmd.name) in switches:  # one never seen created stays unknown
+            switches[str(cmd.name)] = sets[cmd.subtype]
+
+    return observe
+
+
+def _logged(h: History, key: TableKey, cmd: Any) -> None:
+    if key in h.logged:
+        h.logged[key] = LOGGED[cmd.subtype]
 
 
 def _every_trigger(fires: Fires) -> Callable[[History, TableKey, Any], None]:
@@ -131,7 +155,9 @@ def _options(h: History, key: TableKey, cmd: Any) -> None:
 
 SETTING_OBSERVERS: dict[AT, Callable[[History, TableKey, Any], None]] = {
     AT.AT_ReplicaIdentity: _replica_identity,
-    **dict.fromkeys(TRIGGER_SWITCH, _one_trigger),
+    **dict.fromkeys(TRIGGER_SWITCH, _one_member("triggers", TRIGGER_SWITCH)),
+    **dict.fromkeys(RULE_SWITCH, _one_member("rules", RULE_SWITCH)),
+    **dict.fromkeys(LOGGED, _logged),
     AT.AT_EnableTrigAll: _every_trigger(Fires.ORIGIN),
     AT.AT_EnableTrigUser: _every_trigger(Fires.ORIGIN),
     AT.AT_DisableTrigAll: _every_trigger(Fires.DISABLED),

@@ -58,6 +58,17 @@ TRIGGER_SWITCH: dict[AT, Fires] = {
     AT.AT_EnableReplicaTrig: Fires.REPLICA,
 }
 SWITCH_BACK: dict[Fires, AT] = {fires: subtype for subtype, fires in TRIGGER_SWITCH.items()}
+# A rule's switch, by its `pg_rewrite.ev_enabled` letter (CREATE OR REPLACE RULE keeps it).
+RULE_SWITCH: dict[AT, Fires] = {
+    AT.AT_EnableRule: Fires.ORIGIN,
+    AT.AT_DisableRule: Fires.DISABLED,
+    AT.AT_EnableAlwaysRule: Fires.ALWAYS,
+    AT.AT_EnableReplicaRule: Fires.REPLICA,
+}
+RULE_BACK: dict[Fires, AT] = {fires: subtype for subtype, fires in RULE_SWITCH.items()}
+
+# SET LOGGED / SET UNLOGGED, by whether each leaves the table logged.
+LOGGED: dict[AT, bool] = {AT.AT_SetLogged: True, AT.AT_SetUnLogged: False}
 
 # Storage parameters: the subcommands that change them, and whether each sets (or resets) them.
 OPTIONS_SET: dict[AT, bool] = {AT.AT_SetRelOptions: True, AT.AT_ResetRelOptions: False}

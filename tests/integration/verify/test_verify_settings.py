@@ -1,7 +1,7 @@
 """Settings undone to the state the history followed (rules/settings.py), run on a real
 PostgreSQL: the earlier migrations, then the forward, then the generated undo must leave every
-relation's replica identity, storage parameters, trigger switches and policies, and every
-object's owner, as they were.
+relation's replica identity, storage parameters, persistence, inheritance, trigger and rule
+switches and policies, and every object's owner, as they were.
 
 Each row is one automatic undo the static rules now write without a human: the catalog is
 read before the forward and after the undo and compared whole.
@@ -29,6 +29,7 @@ create role settings_owner_a;
 create role settings_owner_b;
 """
 
+_RULE = "create rule r as on insert to public.t do also notify t;"
 _ALTERED = (
     "create function public.g() returns int language sql stable set work_mem = '1MB'"
     " as 'select 1';"
@@ -176,6 +177,33 @@ ROWS: dict[str, tuple[str, str]] = {
         _ALTERED,
         "create or replace function public.g() returns int language sql as 'select 2';",
     ),
+    # rules' switches, persistence, inheritance
+    "rule_switch_back": (
+        _RULE + "alter table public.t disable rule r;",
+        "alter table public.t enable rule r;",
+    ),
+    "rule_always_back": (
+        _RULE + "alter table public.t enable always rule r;",
+        "alter table public.t disable rule r;",
+    ),
+    "rule_replaced_keeps_switch": (
+        _RULE + "alter table public.t disable rule r;",
+        "create or replace rule r as on insert to public.t do also notify t2;",
+    ),
+    "rule_dropped_keeps_switch": (
+        _RULE + "alter table public.t enable replica rule r;",
+        "drop rule r on public.t;",
+    ),
+    "set_unlogged_back": ("", "alter table public.t set unlogged;"),
+    "set_logged_back": (
+        "create unlogged table public.u (id int generated always as identity, b int);",
+        "alter table public.u set logged;",
+    ),
+    "inherit_back": (
+        "create table public.par (id int, b int constraint bpos check (b > 0));"
+        "create table public.kid (id int, b int constraint bpos check (b > 0), c int);",
+        "alter table public.kid inherit public.par;",
+    ),
     "dropped_trigger_keeps_switch": (
         "alter table public.t disable trigger a;",
         "drop trigger a on public.t;",
@@ -201,6 +229,14 @@ ROWS: dict[str, tuple[str, str]] = {
 # Every public relation's replica identity and parameters, and every user trigger's switch.
 CATALOG = """
 select c.relname, c.relkind, c.relreplident, c.reloptions::text, pg_get_userbyid(c.relowner),
+  c.relpersistence,
+  (select array_agg(row(rulename, ev_enabled, pg_get_ruledef(r.oid))::text order by rulename)
+   from pg_rewrite r where r.ev_class = c.oid),
+  (select array_agg(i.inhparent::regclass::text) from pg_inherits i where i.inhrelid = c.oid),
+  (select array_agg(row(attname, attislocal, attinhcount)::text order by attname)
+   from pg_attribute a where a.attrelid = c.oid and a.attnum > 0),
+  (select array_agg(row(conname, conislocal, coninhcount)::text order by conname)
+   from pg_constraint k where k.conrelid = c.oid),
   (select array_agg(row(tgname, tgenabled)::text order by tgname)
    from pg_trigger g where g.tgrelid = c.oid and not g.tgisinternal),
   (select array_agg(row(polname, polcmd, polroles::regrole[], pg_get_expr(polqual, polrelid),

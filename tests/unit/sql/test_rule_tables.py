@@ -97,9 +97,10 @@ SUBCOMMANDS: dict[AT, str] = {
 }
 
 
-# What the history needs to follow a setting (rules/settings.py): the table and its trigger.
+# What the history needs to follow a setting (rules/settings.py): the table, its trigger, rule.
 MADE = """create table public.t (c int);
-create trigger g before insert on public.t for each row execute function f();"""
+create trigger g before insert on public.t for each row execute function f();
+create rule r as on insert to public.t do also notify t;"""
 
 
 def _node(sql: str) -> Any:

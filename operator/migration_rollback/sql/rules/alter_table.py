@@ -151,6 +151,16 @@ def _attach_partition(sub: Subcommand) -> Iterator[Inverse]:
     yield Inverse(sub.statement("DETACH PARTITION {}", partition))
 
 
+def _add_inherit(sub: Subcommand) -> Iterator[Inverse]:
+    """INHERIT p: PostgreSQL took it only because the table already had every column and
+    CHECK of p as its own, and NO INHERIT leaves them its own: the table as it was."""
+    if not isinstance(sub.cmd.def_, ast.RangeVar):
+        yield from by_hand(sub)
+        return
+    parent = name_of(relation(sub.cmd.def_, sub.ctx.default_schema))
+    yield Inverse(sub.statement("NO INHERIT {}", parent))
+
+
 def _index_attached(sub: Subcommand, part: ObjectRef) -> Inverse:
     """PostgreSQL has no DETACH PARTITION for an index: an attached index goes only with its
     parent, which drops it too. When both are new here, dropping the parent first is their
@@ -172,11 +182,10 @@ def _index_attached(sub: Subcommand, part: ObjectRef) -> Inverse:
 BY_HAND = frozenset({
     AT.AT_SetExpression, AT.AT_DropExpression, AT.AT_SetStatistics, AT.AT_SetOptions,
     AT.AT_ResetOptions, AT.AT_SetStorage, AT.AT_SetCompression, AT.AT_AlterConstraint,
-    AT.AT_AlterColumnGenericOptions, AT.AT_ClusterOn, AT.AT_DropCluster, AT.AT_SetLogged,
-    AT.AT_SetUnLogged, AT.AT_DropOids, AT.AT_SetAccessMethod, AT.AT_SetTableSpace,
+    AT.AT_AlterColumnGenericOptions, AT.AT_ClusterOn, AT.AT_DropCluster,
+    AT.AT_DropOids, AT.AT_SetAccessMethod, AT.AT_SetTableSpace,
     AT.AT_EnableTrigAll, AT.AT_DisableTrigAll, AT.AT_EnableTrigUser,
-    AT.AT_DisableTrigUser, AT.AT_EnableRule, AT.AT_EnableAlwaysRule, AT.AT_EnableReplicaRule,
-    AT.AT_DisableRule, AT.AT_AddInherit, AT.AT_DropInherit, AT.AT_AddOf, AT.AT_DropOf,
+    AT.AT_DisableTrigUser, AT.AT_DropInherit, AT.AT_AddOf, AT.AT_DropOf,
     AT.AT_GenericOptions, AT.AT_DetachPartition, AT.AT_DetachPartitionFinalize,
     AT.AT_SetIdentity, AT.AT_DropIdentity,
 })  # fmt: skip
@@ -203,6 +212,7 @@ def _rules() -> dict[AT, SubRule]:
         AT.AT_AddIdentity: _add_identity,
         AT.AT_ChangeOwner: _change_owner,
         AT.AT_AttachPartition: _attach_partition,
+        AT.AT_AddInherit: _add_inherit,
     }
     built.update(dict.fromkeys(_RLS, _row_security))
     built.update(settings.FOLLOWED)

@@ -167,7 +167,7 @@ CREATES: dict[type, Creates] = {
     ast.CreateFunctionStmt: Creates(_function, replaceable=True),
     ast.CreateTrigStmt: Creates(_on_table("trigger", "trigname", "relation"), replaceable=True),
     ast.CreatePolicyStmt: Creates(_on_table("policy", "policy_name", "table")),
-    ast.RuleStmt: Creates(_on_table("rule", "rulename", "relation")),
+    ast.RuleStmt: Creates(_on_table("rule", "rulename", "relation"), replaceable=True),
     ast.CreateEventTrigStmt: Creates(_named("event trigger", "trigname")),
     ast.CreateEnumStmt: _simple("type"),
     ast.CompositeTypeStmt: _simple("type"),

@@ -54,7 +54,7 @@ def _restore(ref: ObjectRef, previous: Any, dropped: Inverse) -> Iterator[Invers
 
 
 _PLAIN_CREATE = re.compile(
-    r"^\s*create\s+(?!or\s+replace\b)(?=(function|procedure|view|trigger)\b)",
+    r"^\s*create\s+(?!or\s+replace\b)(?=(function|procedure|view|trigger|rule)\b)",
     re.IGNORECASE,
 )
 

@@ -1,5 +1,6 @@
 """ALTER TABLE subcommands that switch a setting in place (settings.py): REPLICA IDENTITY, a
-trigger's ENABLE / DISABLE / ENABLE ALWAYS / ENABLE REPLICA, SET / RESET (storage parameters).
+trigger's or rule's ENABLE / DISABLE / ENABLE ALWAYS / ENABLE REPLICA, SET / RESET (storage
+parameters), SET LOGGED / UNLOGGED.
 
 Each is undone to the state the table had before this migration, read from the history by
 the name the table had then; nothing when it was already so. Where the history does not know
@@ -12,6 +13,7 @@ twice is undone whatever order its undos run in.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from pglast.enums.parsenodes import AlterTableType as AT
@@ -32,7 +34,10 @@ from migration_rollback.sql.rules.context import (
 )
 from migration_rollback.sql.rules.only import Reach, reach
 from migration_rollback.sql.settings import (
+    LOGGED,
     OPTIONS_SET,
+    RULE_BACK,
+    RULE_SWITCH,
     SWITCH_BACK,
     TRIGGER_SWITCH,
     Fires,
@@ -70,26 +75,61 @@ def replica_identity(sub: Subcommand) -> Iterator[Inverse]:
         yield Inverse(sub.statement("REPLICA IDENTITY {}", SQL(before.words)), notes=(note,))
 
 
-def trigger_switch(sub: Subcommand) -> Iterator[Inverse]:
-    name = str(sub.cmd.name)
-    trigger = ObjectRef("trigger", name, sub.schema, table=sub.rel.name)
-    was = sub.ctx.was_named(trigger)
-    before = (_known(sub, "triggers") or {}).get(was.name if was is not None else name)
-    where = f"trigger {name} on {sub.rel.qualified}"
-    if _new_here(sub) or sub.ctx.is_new(trigger):
+@dataclass(frozen=True, slots=True)
+class _Member:
+    """A table's members whose switch the history follows: triggers or rules."""
+
+    kind: str  # ObjectRef kind
+    field: str  # the History map of their switches
+    sets: dict[AT, Fires]  # what each subcommand switches to
+    back: dict[Fires, AT]  # the subcommand switching back to each
+    recurses: bool  # without ONLY, onto the partitions' clones
+
+
+_MEMBERS = (
+    _Member("trigger", "triggers", TRIGGER_SWITCH, SWITCH_BACK, recurses=True),
+    _Member("rule", "rules", RULE_SWITCH, RULE_BACK, recurses=False),
+)
+_MEMBER_OF: dict[AT, _Member] = {at: m for m in _MEMBERS for at in m.sets}
+
+
+def member_switch(sub: Subcommand) -> Iterator[Inverse]:
+    member, name = _MEMBER_OF[sub.cmd.subtype], str(sub.cmd.name)
+    ref = ObjectRef(member.kind, name, sub.schema, table=sub.rel.name)
+    was = sub.ctx.was_named(ref)
+    before = (_known(sub, member.field) or {}).get(was.name if was is not None else name)
+    where = f"{member.kind} {name} on {sub.rel.qualified}"
+    if _new_here(sub) or sub.ctx.is_new(ref):
         yield nothing(f"{where} is new in this migration")
     elif before is None:
         yield _unknown(sub, f"{where} was switched and earlier migrations do not say how it fired")
-    elif not sub.only and reach(sub.ctx, sub.schema, sub.rel.name) is Reach.PARTITIONED:
+    elif member.recurses and not sub.only and _partitioned(sub):
         yield _unknown(
             sub, f"{where} was switched on the partitions' clones too, whose switches earlier "
             "migrations do not tell",
         )  # fmt: skip
-    elif before is TRIGGER_SWITCH[sub.cmd.subtype]:
+    elif before is member.sets[sub.cmd.subtype]:
         yield nothing(f"{where} already fired so ({before.name})")
     else:
-        note = f"the trigger fired {before.name} before, as earlier migrations left it"
-        yield sub.undo(SWITCH_BACK[before], name, (note,))
+        note = f"the {member.kind} fired {before.name} before, as earlier migrations left it"
+        yield sub.undo(member.back[before], name, (note,))
+
+
+def _partitioned(sub: Subcommand) -> bool:
+    return reach(sub.ctx, sub.schema, sub.rel.name) is Reach.PARTITIONED
+
+
+def persistence(sub: Subcommand) -> Iterator[Inverse]:
+    """SET LOGGED / UNLOGGED (the table's sequences follow it, both ways)."""
+    before, sets = _known(sub, "logged"), LOGGED[sub.cmd.subtype]
+    if _new_here(sub):
+        yield nothing(f"{sub.rel.qualified} is new in this migration")
+    elif before is None:
+        yield _unknown(sub, f"{sub.rel.qualified} was made elsewhere: logged or not")
+    elif before == sets:
+        yield nothing(f"{sub.rel.qualified} was already {'logged' if sets else 'unlogged'}")
+    else:
+        yield sub.undo(AT.AT_SetLogged if before else AT.AT_SetUnLogged)
 
 
 def rel_options(sub: Subcommand) -> Iterator[Inverse]:
@@ -151,12 +191,14 @@ def recreated_settings(ref: ObjectRef, previous: Any, ctx: Context) -> Iterator[
     history, tree = ctx.history, getattr(previous, "tree", None)
     if history is None or ref.schema is None:
         return
-    if ref.kind == "trigger" and ref.table is not None:
-        fires = history.triggers.get((ref.schema, ref.table), {}).get(ref.name)
+    if ref.kind in ("trigger", "rule") and ref.table is not None:
+        switches = history.triggers if ref.kind == "trigger" else history.rules
+        fires = switches.get((ref.schema, ref.table), {}).get(ref.name)
         if fires in _SWITCH_WORDS:
             on, name = qualified(ref.schema, ref.table), Identifier(ref.name)
-            text = sql("ALTER TABLE {} {} TRIGGER {}", on, SQL(_SWITCH_WORDS[fires]), name)
-            yield Inverse(text, notes=(f"the trigger fired {fires.name} before",))
+            what = SQL(f"{_SWITCH_WORDS[fires]} {ref.kind.upper()}")
+            text = sql("ALTER TABLE {} {} {}", on, what, name)
+            yield Inverse(text, notes=(f"the {ref.kind} fired {fires.name} before",))
     elif ref.kind == "view" and isinstance(tree, ast.ViewStmt):
         yield from _parameters_since(ref, view_options(tree), history)
 
@@ -181,6 +223,7 @@ def _parameters_since(ref: ObjectRef, written: Options, history: History) -> Ite
 # The subcommands undone here, each to the state the history knows (rules/alter_table.py).
 FOLLOWED: dict[AT, SubRule] = {
     AT.AT_ReplicaIdentity: replica_identity,
-    **dict.fromkeys(TRIGGER_SWITCH, trigger_switch),
+    **dict.fromkeys(_MEMBER_OF, member_switch),
+    **dict.fromkeys(LOGGED, persistence),
     **dict.fromkeys(OPTIONS_SET, rel_options),
 }
