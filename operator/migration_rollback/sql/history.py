@@ -54,7 +54,13 @@ class History:
     columns: dict[TableKey, dict[str, ColumnState]] = field(default_factory=dict)
     rls_enabled: set[TableKey] = field(default_factory=set)
     rls_forced: set[TableKey] = field(default_factory=set)
-    comments: dict[str, str | None] = field(default_factory=dict)  # by ObjectRef.key
+    # Comments earlier migrations set: of a relation and what lives on it by table (so a rename
+    # moves them and a drop forgets them), keyed by (kind, member), ("relation", None) for the
+    # relation itself; of any other object by ObjectRef.key.
+    relation_comments: dict[TableKey, dict[tuple[str, str | None], str | None]] = field(
+        default_factory=dict
+    )
+    comments: dict[str, str | None] = field(default_factory=dict)
     primary_keys: dict[TableKey, tuple[str, ...]] = field(default_factory=dict)
     # UNIQUE constraints declared with the table: other keys an inserted row is found by.
     unique_keys: dict[TableKey, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
@@ -92,6 +98,24 @@ class History:
 
     def drop_column(self, schema: str, table: str, column: str) -> None:
         self.columns.get((schema, table), {}).pop(column, None)
+        self.relation_comments.get((schema, table), {}).pop(("column", column), None)
+
+    def comment(self, ref: ObjectRef) -> tuple[bool, str | None]:
+        """Whether an earlier migration commented on `ref`, and the comment it left."""
+        table, member = _comment_slot(ref)
+        found = self.relation_comments.get(table, {}) if table else self.comments
+        return member in found, found.get(member)
+
+    def set_comment(self, ref: ObjectRef, text: str | None) -> None:
+        table, member = _comment_slot(ref)
+        found = self.relation_comments.setdefault(table, {}) if table else self.comments
+        found[member] = text
+
+    def rename_member(self, table: TableKey, kind: str, old: str, new: str) -> None:
+        """A column, constraint, trigger, policy or rule renamed: its comment goes with it."""
+        comments = self.relation_comments.get(table, {})
+        if (kind, old) in comments:
+            comments[(kind, new)] = comments.pop((kind, old))
 
     def copy(self) -> History:
         """An independent copy: every map and set of it copied (each table's columns too), so
@@ -124,9 +148,11 @@ class History:
         self.stale.discard(ref.key)
         if _is_relation(ref) and ref.schema:  # one namespace: a view too
             self.move_table((ref.schema, ref.name), None)
-        elif ref.kind in ("trigger", "rule") and ref.schema and ref.table:
-            members = self.triggers if ref.kind == "trigger" else self.rules
-            members.get((ref.schema, ref.table), {}).pop(ref.name, None)
+        elif ref.schema and ref.table:
+            self.relation_comments.get((ref.schema, ref.table), {}).pop((ref.kind, ref.name), None)
+            if ref.kind in ("trigger", "rule"):
+                members = self.triggers if ref.kind == "trigger" else self.rules
+                members.get((ref.schema, ref.table), {}).pop(ref.name, None)
 
     def move_table(self, old: TableKey, new: TableKey | None) -> None:
         """Every per-table record of `old` moved to `new` (renamed, SET SCHEMA), or dropped."""
@@ -141,6 +167,18 @@ class History:
                 record = records.pop(old)
                 if new is not None:
                     records[new] = record
+
+
+def _comment_slot(ref: ObjectRef) -> tuple[TableKey | None, Any]:
+    """Where a comment on `ref` is kept: (its table, (kind, member)), or (None, its key)."""
+    schema = ref.schema or ""
+    if ref.kind == "column" and ref.column:
+        return (schema, ref.name), ("column", ref.column)
+    if ref.table:
+        return (schema, ref.table), (ref.kind, ref.name)
+    if _is_relation(ref):
+        return (schema, ref.name), ("relation", None)
+    return None, ref.key
 
 
 def _is_relation(ref: ObjectRef) -> bool:

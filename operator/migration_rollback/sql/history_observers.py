@@ -270,7 +270,7 @@ def _observe_select(h: History, st: Statement, node: Any) -> None:
 def _observe_comment(h: History, st: Statement, node: Any) -> None:
     ref = comment_target(node, h.default_schema)
     if ref is not None:
-        h.comments[ref.key] = node.comment
+        h.set_comment(ref, node.comment)
 
 
 # What names a relation, in RENAME and SET SCHEMA: relations share one namespace, so renaming
@@ -295,9 +295,12 @@ def _observe_rename(h: History, st: Statement, node: Any) -> None:
         return
     rel = relation(node.relation, h.default_schema)
     key = (str(rel.schema), rel.name)
+    member = _MEMBER_KINDS.get(node.renameType)
+    if member is not None and node.subname and node.newname:
+        h.rename_member(key, member, str(node.subname), str(node.newname))
     if node.renameType == ObjectType.OBJECT_COLUMN and node.subname and node.newname:
         state = h.column(*key, str(node.subname))
-        h.drop_column(*key, str(node.subname))
+        h.columns.get(key, {}).pop(str(node.subname), None)
         if state is not None:
             h.set_column(*key, str(node.newname), state)
     elif node.renameType in _RELATIONS and node.newname:
@@ -306,6 +309,14 @@ def _observe_rename(h: History, st: Statement, node: Any) -> None:
         rename_member(h, _MEMBERS[node.renameType], key, str(node.subname), str(node.newname))
 
 
+# What lives on a table, by the kind its comment is kept under when renamed.
+_MEMBER_KINDS = {
+    ObjectType.OBJECT_COLUMN: "column",
+    ObjectType.OBJECT_TABCONSTRAINT: "constraint",
+    ObjectType.OBJECT_TRIGGER: "trigger",
+    ObjectType.OBJECT_POLICY: "policy",
+    ObjectType.OBJECT_RULE: "rule",
+}
 # Members of a table whose switch the history follows, by the History map holding them.
 _MEMBERS = {ObjectType.OBJECT_TRIGGER: "triggers", ObjectType.OBJECT_RULE: "rules"}
 

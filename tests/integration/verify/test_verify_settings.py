@@ -1,7 +1,7 @@
 """Settings undone to the state the history followed (rules/settings.py), run on a real
 PostgreSQL: the earlier migrations, then the forward, then the generated undo must leave every
 relation's replica identity, storage parameters, persistence, inheritance, trigger and rule
-switches and policies, and every object's owner, as they were.
+switches, policies and comments, and every object's owner, as they were.
 
 Each row is one automatic undo the static rules now write without a human: the catalog is
 read before the forward and after the undo and compared whole.
@@ -204,6 +204,18 @@ ROWS: dict[str, tuple[str, str]] = {
         "create table public.kid (id int, b int constraint bpos check (b > 0), c int);",
         "alter table public.kid inherit public.par;",
     ),
+    # comments go with their table: renamed, dropped and made anew
+    "comments_follow_the_table": (
+        "create table public.a (id int, c int constraint c_pos check (c > 0));"
+        "comment on table public.a is 'first a'; comment on column public.a.c is 'the c';"
+        "alter table public.a rename column c to d; alter table public.a rename to b;"
+        "create table public.a (id int, c int);"
+        "create table public.x (id int); comment on table public.x is 'old x';"
+        "drop table public.x; create table public.x (id int);",
+        "comment on table public.a is 'new a'; comment on table public.b is 'renamed';"
+        "comment on column public.b.d is 'the d'; comment on column public.a.c is 'new c';"
+        "comment on table public.x is 'new x';",
+    ),
     "dropped_trigger_keeps_switch": (
         "alter table public.t disable trigger a;",
         "drop trigger a on public.t;",
@@ -233,9 +245,12 @@ select c.relname, c.relkind, c.relreplident, c.reloptions::text, pg_get_userbyid
   (select array_agg(row(rulename, ev_enabled, pg_get_ruledef(r.oid))::text order by rulename)
    from pg_rewrite r where r.ev_class = c.oid),
   (select array_agg(i.inhparent::regclass::text) from pg_inherits i where i.inhrelid = c.oid),
-  (select array_agg(row(attname, attislocal, attinhcount)::text order by attname)
+  obj_description(c.oid, 'pg_class'),
+  (select array_agg(row(attname, attislocal, attinhcount, col_description(c.oid, attnum))::text
+     order by attname)
    from pg_attribute a where a.attrelid = c.oid and a.attnum > 0),
-  (select array_agg(row(conname, conislocal, coninhcount)::text order by conname)
+  (select array_agg(row(conname, conislocal, coninhcount, obj_description(k.oid))::text
+     order by conname)
    from pg_constraint k where k.conrelid = c.oid),
   (select array_agg(row(tgname, tgenabled)::text order by tgname)
    from pg_trigger g where g.tgrelid = c.oid and not g.tgisinternal),

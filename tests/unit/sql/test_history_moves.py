@@ -19,6 +19,7 @@ create table public.c () inherits (public.t);
 alter table public.t enable row level security;
 alter table public.t force row level security;
 alter table public.t owner to alice;
+comment on table public.t is 'kept';
 """
 MOVES = {
     "rename": ("alter table public.t rename to u;", ("public", "u")),

@@ -206,8 +206,8 @@ def comment(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         yield _comment(node, None, "the object is new in this migration")
         return
     history = ctx.history
-    if history is not None and ref is not None and ref.key in history.comments:
-        restored = history.comments[ref.key]
+    known, restored = history.comment(ref) if history and ref else (False, None)
+    if known:
         yield _comment(node, restored, "restores the comment set by an earlier migration")
     elif history is not None and ref is not None and _made_without_comment(ref, history):
         yield _comment(node, None, "earlier migrations created it without a comment")
