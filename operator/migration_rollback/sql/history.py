@@ -73,6 +73,9 @@ class History:
     replica_identity: dict[TableKey, Identity] = field(default_factory=dict)
     triggers: dict[TableKey, dict[str, Fires]] = field(default_factory=dict)  # by trigger name
     rules: dict[TableKey, dict[str, Fires]] = field(default_factory=dict)  # by rule name
+    # The publications a table is in, each with its PublicationTable as written (a column
+    # list, a WHERE): what adding it back must say. A dropped table leaves them all.
+    published: dict[TableKey, dict[str, Any]] = field(default_factory=dict)
     logged: dict[TableKey, bool] = field(default_factory=dict)  # False: UNLOGGED
     reloptions: dict[TableKey, Options] = field(default_factory=dict)
     # The owner an OWNER TO named since the object was created (its creator is not in the SQL):
@@ -148,6 +151,9 @@ class History:
         self.stale.discard(ref.key)
         if _is_relation(ref) and ref.schema:  # one namespace: a view too
             self.move_table((ref.schema, ref.name), None)
+        elif ref.kind == "publication":
+            for publications in self.published.values():
+                publications.pop(ref.name, None)
         elif ref.schema and ref.table:
             self.relation_comments.get((ref.schema, ref.table), {}).pop((ref.kind, ref.name), None)
             if ref.kind in ("trigger", "rule"):

@@ -29,6 +29,7 @@ from migration_rollback.sql.history_settings import (
     SETTING_OBSERVERS,
     forget_owners,
     learn_owner,
+    learn_published,
     learn_relation,
     learn_routine_alter,
     learn_rule,
@@ -201,6 +202,11 @@ def _observe_simple(kind: str) -> Observer:
             h.define(ref, st)
 
     return observe
+
+
+def _observe_publication(h: History, st: Statement, node: Any) -> None:
+    h.define(ObjectRef("publication", str(node.pubname)), st)
+    learn_published(h, st, node)
 
 
 def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
@@ -383,7 +389,8 @@ OBSERVERS: dict[type, Observer] = {
     ast.CreateSeqStmt: _observe_simple("sequence"),
     ast.CreateSchemaStmt: _observe_simple("schema"),
     ast.CreateExtensionStmt: _observe_simple("extension"),
-    ast.CreatePublicationStmt: _observe_simple("publication"),
+    ast.CreatePublicationStmt: _observe_publication,
+    ast.AlterPublicationStmt: learn_published,
     ast.AlterTableStmt: _observe_alter_table,
     ast.DropStmt: _observe_drop,
     ast.VariableSetStmt: _observe_set,

@@ -15,11 +15,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pglast import parse_sql
+from pglast.enums.parsenodes import AlterPublicationAction, ObjectType
 from pglast.enums.parsenodes import AlterTableType as AT
-from pglast.enums.parsenodes import ObjectType
 
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.names import deparse, object_with_args
+from migration_rollback.sql.names import deparse, object_with_args, relation
 from migration_rollback.sql.settings import (
     LOGGED,
     OPTIONS_SET,
@@ -140,6 +140,26 @@ def learn_routine_alter(h: History, st: Statement, node: Any) -> None:
         return
     text = deparse(after)
     h.define(ref, replace(st, text=text, node=parse_sql(text)[0].stmt))
+
+
+def learn_published(h: History, st: Statement, node: Any) -> None:
+    """CREATE PUBLICATION … FOR TABLE and ALTER PUBLICATION ADD / DROP / SET TABLE: which
+    tables each publication holds, and how each was added."""
+    name = str(node.pubname)
+    action = getattr(node, "action", AlterPublicationAction.AP_AddObjects)
+    if action == AlterPublicationAction.AP_SetObjects:
+        for publications in h.published.values():
+            publications.pop(name, None)
+    for spec in node.pubobjects or ():
+        table = getattr(spec, "pubtable", None)
+        if table is None:
+            continue
+        rel = relation(table.relation, h.default_schema)
+        key = (str(rel.schema), rel.name)
+        if action == AlterPublicationAction.AP_DropObjects:
+            h.published.get(key, {}).pop(name, None)
+        else:
+            h.published.setdefault(key, {})[name] = table
 
 
 def forget_owners(h: History, st: Statement, node: Any) -> None:

@@ -1,7 +1,8 @@
 """Settings undone to the state the history followed (rules/settings.py), run on a real
 PostgreSQL: the earlier migrations, then the forward, then the generated undo must leave every
 relation's replica identity, storage parameters, persistence, inheritance, trigger and rule
-switches, policies and comments, and every object's owner, as they were.
+switches, policies and comments, every object's owner, and what each publication holds, as
+they were.
 
 Each row is one automatic undo the static rules now write without a human: the catalog is
 read before the forward and after the undo and compared whole.
@@ -216,6 +217,13 @@ ROWS: dict[str, tuple[str, str]] = {
         "comment on column public.b.d is 'the d'; comment on column public.a.c is 'new c';"
         "comment on table public.x is 'new x';",
     ),
+    # a table dropped from a publication comes back as it was added
+    "publication_table_added_back_as_added": (
+        "create table public.w (id int primary key, x int);"
+        "create publication settings_pub for table public.w (id, x) where (x > 1), public.t;"
+        "alter table public.w rename to w2;",
+        "alter publication settings_pub drop table public.w2, public.t;",
+    ),
     "dropped_trigger_keeps_switch": (
         "alter table public.t disable trigger a;",
         "drop trigger a on public.t;",
@@ -259,13 +267,16 @@ select c.relname, c.relkind, c.relreplident, c.reloptions::text, pg_get_userbyid
    from pg_policy p where p.polrelid = c.oid)
 from pg_class c where c.relnamespace = 'public'::regnamespace
 order by 1"""
-# Who owns each routine, type and schema; each routine's definition.
+# Who owns each routine, type and schema; each routine's definition; each publication's tables.
 OWNERS = """
 select 'f', p.oid::regprocedure::text, pg_get_userbyid(p.proowner)::text from pg_proc p
   where p.pronamespace = 'public'::regnamespace
 union all select 't', t.typname, pg_get_userbyid(t.typowner) from pg_type t
   where t.typnamespace = 'public'::regnamespace
 union all select 'n', n.nspname, pg_get_userbyid(n.nspowner) from pg_namespace n
+union all select 'p', p.pubname::text, pr.prrelid::regclass::text || ' '
+  || coalesce(pg_get_expr(pr.prqual, pr.prrelid), '') || ' ' || coalesce(pr.prattrs::text, '')
+  from pg_publication_rel pr join pg_publication p on p.oid = pr.prpubid
 union all select 'd', p.oid::regprocedure::text, pg_get_functiondef(p.oid) from pg_proc p
   where p.pronamespace = 'public'::regnamespace
 order by 1, 2"""

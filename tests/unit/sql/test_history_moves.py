@@ -20,6 +20,7 @@ alter table public.t enable row level security;
 alter table public.t force row level security;
 alter table public.t owner to alice;
 comment on table public.t is 'kept';
+create publication pub for table public.t;
 """
 MOVES = {
     "rename": ("alter table public.t rename to u;", ("public", "u")),

@@ -2,8 +2,11 @@
 
 The table below is keyed by pglast's `AlterTableType` and covers every member: a subcommand
 has a builder, or is listed as undone by hand (its earlier setting is not in the SQL), or as
-one only PostgreSQL itself creates. Subcommands are undone in reverse order, so a statement
-that adds a column and then a constraint on it drops the constraint first. A subcommand
+one only PostgreSQL itself creates. Settings switched in place (replica identity, a trigger's or
+rule's switch, storage parameters, persistence) go back to the state the history followed
+(settings.py), and are by hand only where it does not know it. Subcommands are undone in
+reverse order, so a statement that adds a column and then a constraint on it drops the
+constraint first. A subcommand
 written with ONLY is undone with ONLY, or by hand where PostgreSQL would not keep to the same
 table (only.py).
 """

@@ -10,11 +10,18 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from pglast.enums.parsenodes import AlterPublicationAction, ObjectType
+from pglast.enums.parsenodes import AlterPublicationAction, ObjectType, PublicationObjSpecType
 
+from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import SQL, Identifier, Literal, name_of, sql
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
-from migration_rollback.sql.names import object_with_args, relation, split_qualified, strings
+from migration_rollback.sql.names import (
+    deparse,
+    object_with_args,
+    relation,
+    split_qualified,
+    strings,
+)
 from migration_rollback.sql.rules.context import Context, Inverse, drop, manual, nothing
 from migration_rollback.sql.rules.settings import recreated_settings
 
@@ -151,7 +158,39 @@ def alter_publication(node: Any, st: Statement, ctx: Context) -> Iterator[Invers
     if any(table is None for table in tables):
         yield manual(ManualNeed.UNSUPPORTED, f"undo by hand: {st.first_line}")
         return
-    objects = SQL(", ").join(
-        name_of(relation(table.relation, ctx.default_schema)) for table in tables
-    )
+    refs = [relation(table.relation, ctx.default_schema) for table in tables]
+    added = [_as_added(ctx, name, ref) for ref in refs] if back == "ADD" else []
+    if any(spec is not None for spec in added):  # a column list or WHERE to say again
+        yield _add_back(name, refs, added)
+        return
+    objects = SQL(", ").join(name_of(ref) for ref in refs)
     yield Inverse(sql("ALTER PUBLICATION {} {} TABLE {}", Identifier(name), SQL(back), objects))
+
+
+def _as_added(ctx: Context, publication: str, ref: ObjectRef) -> Any:
+    """How an earlier migration added the table to the publication, when that said more than
+    its name (a column list, a WHERE); None otherwise or when no earlier migration did."""
+    table = ctx.table_before(str(ref.schema), ref.name)
+    spec = ctx.history.published.get(table, {}).get(publication) if ctx.history and table else None
+    return spec if spec is not None and (spec.columns or spec.whereClause) else None
+
+
+def _add_back(publication: str, refs: list[ObjectRef], added: list[Any]) -> Inverse:
+    """`ALTER PUBLICATION … ADD TABLE …`, each table as an earlier migration added it."""
+    specs = tuple(
+        ast.PublicationObjSpec(
+            pubobjtype=PublicationObjSpecType.PUBLICATIONOBJ_TABLE,
+            pubtable=ast.PublicationTable(
+                relation=ast.RangeVar(schemaname=ref.schema, relname=ref.name, inh=True,
+                                      relpersistence="p"),
+                whereClause=spec.whereClause if spec is not None else None,
+                columns=spec.columns if spec is not None else None,
+            ),
+        )
+        for ref, spec in zip(refs, added, strict=True)
+    )  # fmt: skip
+    tree = ast.AlterPublicationStmt(
+        pubname=publication, pubobjects=specs, action=AlterPublicationAction.AP_AddObjects
+    )
+    note = "adds the table back with the column list or WHERE an earlier migration gave it"
+    return Inverse(deparse(tree), notes=(note,))
