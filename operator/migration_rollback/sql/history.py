@@ -151,6 +151,8 @@ class History:
         self.stale.discard(ref.key)
         if _is_relation(ref) and ref.schema:  # one namespace: a view too
             self.move_table((ref.schema, ref.name), None)
+        elif ref.kind == "schema":
+            self._forget_schema(ref.name)
         elif ref.kind == "publication":
             for publications in self.published.values():
                 publications.pop(ref.name, None)
@@ -159,6 +161,18 @@ class History:
             if ref.kind in ("trigger", "rule"):
                 members = self.triggers if ref.kind == "trigger" else self.rules
                 members.get((ref.schema, ref.table), {}).pop(ref.name, None)
+
+    def _forget_schema(self, schema: str) -> None:
+        """A dropped schema took everything in it (with CASCADE; without, it was empty): an
+        object made again under the same name there is new, its settings unknown."""
+        for definition in [d for d in self.definitions.values() if d.ref.schema == schema]:
+            self.forget(definition.ref)
+        for name in PER_TABLE:
+            for key in [k for k in getattr(self, name) if k[0] == schema]:
+                self.move_table(key, None)
+        for keyed in (self.owners, self.comments):
+            for key in [k for k in keyed if k.split(":", 2)[1:2] == [schema]]:
+                del keyed[key]
 
     def move_table(self, old: TableKey, new: TableKey | None) -> None:
         """Every per-table record of `old` moved to `new` (renamed, SET SCHEMA), or dropped."""
