@@ -176,6 +176,7 @@ class ShadowSession:
         for: it costs O(schema)), and with `members` the stand-ins' member state, read in
         the session's own settings after the rest."""
         conn = self.c()
+        after: dict[tuple[str, str], str] | None = None
         if self.installed or not self.capturing:
             for statement in first:
                 conn.execute(statement, prepare=False)
@@ -198,7 +199,8 @@ class ShadowSession:
             notes.append(f"compared full snapshots: {check.full_reason}")
         self.full_checks += 1
         state = take_snapshot(conn)
-        after = self.active_platform().member_state() if members else None
+        if members and after is None:  # read with the scoped check, it stands (read once)
+            after = self.active_platform().member_state()
         return Compared(diff_objects(self.model.objects, state.objects), lambda: state, after)
 
     # --- running SQL -----------------------------------------------------------------------
