@@ -34,6 +34,7 @@ import psycopg
 from pglast.enums.parsenodes import GrantTargetType, ObjectType
 
 from migration_rollback.verify import catalog
+from migration_rollback.verify.batch import Fetched, Target
 from migration_rollback.verify.snapshot import (
     HELPER_SCHEMA,
     SCOPE_TABLE,
@@ -302,7 +303,7 @@ class PendingCheck:
     """A scoped check queued in a pipeline: the fill statements' cursors (what the scope is)
     and the read of the objects in it."""
 
-    fills: list[psycopg.Cursor[Any]]
+    fills: list[Fetched]
     grants: GrantTargets
     pending: PendingScopedSnapshot
 
@@ -350,7 +351,7 @@ class Check:
     full_reason: str | None = None  # set: the scope may be incomplete; compare everything
 
 
-def queue_check(conn: psycopg.Connection[Any], executed: Iterable[Any]) -> PendingCheck:
+def queue_check(conn: Target, executed: Iterable[Any]) -> PendingCheck:
     """Inside `catalog.reading(conn)`: fill the scope table, then read what it holds, in the
     one pipeline (collect after its sync: one round trip for the check)."""
     grants = grant_targets(executed)
@@ -370,13 +371,13 @@ def _ref_row(obj: SnapshotObject) -> tuple[str, str, int | None, str | None]:
     return obj.ref, "group", None, kind
 
 
-def queue_refs_reset(conn: psycopg.Connection[Any], objects: Iterable[SnapshotObject]) -> None:
+def queue_refs_reset(conn: Target, objects: Iterable[SnapshotObject]) -> None:
     conn.execute(f"DELETE FROM {REFS_TABLE}", prepare=False)
     queue_refs_update(conn, (), objects)
 
 
 def queue_refs_update(
-    conn: psycopg.Connection[Any], removed: Sequence[str], added: Iterable[SnapshotObject]
+    conn: Target, removed: Sequence[str], added: Iterable[SnapshotObject]
 ) -> None:
     """Remove refs, then upsert those of the objects given (inside a pipeline or not)."""
     if removed:

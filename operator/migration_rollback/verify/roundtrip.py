@@ -32,6 +32,7 @@ from migration_rollback.sql import Script
 from migration_rollback.verify import capture, catalog
 from migration_rollback.verify.as_apply import AsApply
 from migration_rollback.verify.as_runner import AsRunner
+from migration_rollback.verify.batch import Batch
 from migration_rollback.verify.model import SchemaModel
 from migration_rollback.verify.pipelined import Lead, TailError
 from migration_rollback.verify.replay_support import (
@@ -47,6 +48,7 @@ from migration_rollback.verify.standins.members import PendingMemberState
 from migration_rollback.verify.standins.reach import may_change_members
 from migration_rollback.verify.verdict import Failure, Outcome
 
+_SAVE = f"SAVEPOINT {SAVEPOINT}"
 _UNDO = f"ROLLBACK TO SAVEPOINT {SAVEPOINT}"
 _END_FORWARD = ("SET CONSTRAINTS ALL IMMEDIATE",)  # what COMMIT would check, checked now
 _MAX_ATTEMPTS = 3  # the first rollback, then at most two regenerated or repaired
@@ -90,7 +92,9 @@ class _RoundTrip:
         """In the open transaction; False: it failed (rolled back, out.forward_failure)."""
         lead = self._begin()
         try:
-            failure = self.s.run(self.forward, text, as_apply, lead=lead, tail=_END_FORWARD)
+            failure = self.s.run(
+                self.forward, text, as_apply, lead=lead, tail=_END_FORWARD, rewind=()
+            )
         except TailError as exc:
             failure = _at_end(exc.error)
         if failure is None:
@@ -127,7 +131,9 @@ class _RoundTrip:
 
         def read_members(conn: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
             self.members_pending = s.active_platform().queue_member_state()
-            return self.members_pending.cursor
+            cursor = self.members_pending.cursor
+            assert isinstance(cursor, psycopg.Cursor)  # queued on the connection
+            return cursor
 
         return (*begin, read_members)
 
@@ -135,9 +141,13 @@ class _RoundTrip:
         """The families the forward touched, in their new state (for the kept model); a full
         snapshot too when those cannot be trusted alone."""
         touched: capture.Check | None = None
+        batch = Batch(self.conn)
         if self.s.capturing:
-            with catalog.reading(self.conn):
-                pending = capture.queue_check(self.conn, self.forward_nodes)
+            with catalog.settings(batch):
+                pending = capture.queue_check(batch, self.forward_nodes)
+        batch.execute(_SAVE)  # what the attempts go back to (in the same round trip)
+        batch.send()
+        if self.s.capturing:
             touched = pending.collect()
         if touched is None or touched.full_reason is not None or self.s.installed:
             return touched, take_snapshot(self.conn)
@@ -176,8 +186,8 @@ class _RoundTrip:
         if self.members_before is None and may_change_members(script.statements, self.member_words):
             self.members_before = s.active_platform().member_state()  # the forward left them be
         as_runner = AsRunner(self.forward.source)
-        lead = (f"SAVEPOINT {SAVEPOINT}", *RESET_SESSION)
-        failure = s.run(script, prepared.text, as_runner, lead=lead)
+        # Under the savepoint `after_forward` made (an undone attempt leaves it there).
+        failure = s.run(script, prepared.text, as_runner, lead=RESET_SESSION, rewind=(_UNDO,))
         self.undo = [_UNDO]
         self.out.rollback_failure = failure
         if failure is not None:
@@ -247,11 +257,12 @@ class _RoundTrip:
             s.pipeline(*self.undo, "COMMIT")
             s.reload_model()
             return
-        with self.conn.pipeline():
-            for statement in self.undo:
-                self.conn.execute(statement, prepare=False)
-            capture.queue_refs_update(self.conn, removed, touched.found.objects.values())
-            self.conn.execute("COMMIT", prepare=False)
+        batch = Batch(self.conn)
+        for statement in self.undo:
+            batch.execute(statement)
+        capture.queue_refs_update(batch, removed, touched.found.objects.values())
+        batch.execute("COMMIT")
+        batch.send()
 
 
 def _at_end(exc: psycopg.Error) -> Failure:
@@ -275,7 +286,7 @@ def restore_pass(
     restore = as_apply.restore_for(conn, prepared.text, script) if script else None
     if script is None or restore is None:
         return undo
-    s.pipeline(*undo, f"SAVEPOINT {SAVEPOINT}", *RESET_SESSION)
+    s.pipeline(*undo, _SAVE, *RESET_SESSION)
     as_runner = AsRunner(forward.source, restore)
     failure = _run_restoring(s, script, prepared.text, as_runner)
     if failure is not None:

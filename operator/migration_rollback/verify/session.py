@@ -19,6 +19,7 @@ from migration_rollback.sql import Script, Statement, classify
 from migration_rollback.verify import capture, catalog
 from migration_rollback.verify.as_runner import StatementHook, make_archive_schema
 from migration_rollback.verify.baseline import load_baseline
+from migration_rollback.verify.batch import Batch
 from migration_rollback.verify.causes import in_code_body
 from migration_rollback.verify.diff import Difference, diff_objects
 from migration_rollback.verify.model import SchemaModel
@@ -144,8 +145,9 @@ class ShadowSession:
     def reset_refs(self) -> None:
         """The capture's references follow the model (nothing to do without capture)."""
         if self.capturing:
-            with self.c().pipeline():
-                capture.queue_refs_reset(self.c(), self.model.objects.values())
+            batch = Batch(self.c())
+            capture.queue_refs_reset(batch, self.model.objects.values())
+            batch.send()
 
     def consistency(self) -> list[Difference]:
         """The kept model against a fresh full snapshot (empty: the bookkeeping held)."""
@@ -183,12 +185,14 @@ class ShadowSession:
         if self.installed:
             notes.append("compared full snapshots: a stand-in extension was installed")
         elif self.capturing:
-            with conn.pipeline():  # one round trip, whatever is read
-                for statement in first:
-                    conn.execute(statement, prepare=False)
-                with catalog.settings(conn):
-                    pending = capture.queue_check(conn, executed)
-                member_state = self.active_platform().queue_member_state() if members else None
+            batch = Batch(conn)  # one statement sent, one round trip, whatever is read
+            for statement in first:
+                batch.execute(statement)
+            with catalog.settings(batch):
+                pending = capture.queue_check(batch, executed)
+            platform = self.active_platform()
+            member_state = platform.queue_member_state(batch) if members else None
+            batch.send()
             check = pending.collect()
             after = member_state() if member_state is not None else None
             if check.full_reason is None:
@@ -233,10 +237,12 @@ class ShadowSession:
         *,
         lead: Sequence[Lead] = (),
         tail: Sequence[str] = (),
+        rewind: Sequence[str] | None = None,
     ) -> Failure | None:
-        """Run a script in the open transaction (`lead` may open it; see pipelined.py)."""
+        """Run a script in the open transaction (`lead` may open it; `rewind` undoes it: see
+        pipelined.py)."""
         statements = list(executable(script.statements))
-        return self.run_on(self.c(), statements, text, runner, lead=lead, tail=tail)
+        return self.run_on(self.c(), statements, text, runner, lead=lead, tail=tail, rewind=rewind)
 
     def run_on(
         self,
@@ -247,6 +253,7 @@ class ShadowSession:
         *,
         lead: Sequence[Lead] = (),
         tail: Sequence[str] = (),
+        rewind: Sequence[str] | None = None,
     ) -> Failure | None:
         """Run statements as the shadow must (stand-ins for missing extensions, see
         standins/install.py); the first failure, with file:line:column. With `runner`, as
@@ -265,12 +272,13 @@ class ShadowSession:
             self.installed = self.installed or ran.installed
             self.notes.extend(n for n in ran.notes if n not in self.notes)
 
-        failed = run_statements(conn, statements, alone, run_alone, lead=lead, tail=tail)
+        failed = run_statements(
+            conn, statements, alone, run_alone, lead=lead, tail=tail, rewind=rewind
+        )
         return None if failed is None else _failure(text, *failed)
 
 
-def _failure(text: str, st: Statement, exc: psycopg.Error) -> Failure:
-    position = int(exc.diag.statement_position or 0) or None
+def _failure(text: str, st: Statement, exc: psycopg.Error, position: int | None) -> Failure:
     return Failure(
         error_text(exc),
         statement_line(text, st, position),
