@@ -47,6 +47,7 @@ from synth import write_project  # noqa: E402
 
 from migration_rollback.sql import parse_script  # noqa: E402
 from migration_rollback.verify import MigrationPair, catalog, run_verification  # noqa: E402
+from migration_rollback.verify import batch as batch_module  # noqa: E402
 from migration_rollback.verify.baseline import load_baseline  # noqa: E402
 from migration_rollback.verify.cluster import temporary_cluster  # noqa: E402
 from migration_rollback.verify.shadow import ShadowServer  # noqa: E402
@@ -124,20 +125,27 @@ def counted_round_trips() -> Iterator[list[int]]:
 
 @contextmanager
 def counted_executes() -> Iterator[list[int]]:
-    """Count the client's statements sent while the block runs (psycopg's cursor executes: a
-    statement costs the client some 0.1 ms of psycopg, a batch of several commands one)."""
+    """Count the client's statements sent while the block runs: psycopg's cursor executes
+    (each costs the client some 0.1 ms of psycopg) and the verifier's batches (one message of
+    several commands each, sent below psycopg's cursors: verify/batch.py)."""
     count = [0]
-    execute = psycopg.Cursor.execute
+    execute, run = psycopg.Cursor.execute, batch_module.run
 
     def counting(self: psycopg.Cursor[Any], *args: Any, **kwargs: Any) -> Any:
         count[0] += 1
         return execute(self, *args, **kwargs)
 
+    def counting_run(*args: Any, **kwargs: Any) -> Any:
+        count[0] += 1
+        return run(*args, **kwargs)
+
     psycopg.Cursor.execute = counting  # type: ignore[method-assign]
+    batch_module.run = counting_run
     try:
         yield count
     finally:
         psycopg.Cursor.execute = execute  # type: ignore[method-assign]
+        batch_module.run = run
 
 
 def apply_forwards(srv: ShadowServer, pairs: list[MigrationPair]) -> tuple[float, float]:

@@ -21,12 +21,14 @@ are there after `send`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import psycopg
 from psycopg import errors, generators, sql
+from psycopg.adapt import Transformer
 from psycopg.pq import ExecStatus
+from psycopg.pq.abc import PGresult
 
 Command = str | sql.Composable
 # After each command: a newline ends a `--` comment the command's text may end with.
@@ -45,21 +47,6 @@ class BatchError(NamedTuple):
 def batchable(text: str) -> bool:
     """The text parses the same in a batch as alone, whatever a command before it sets."""
     return "\\" not in text
-
-
-def run(conn: psycopg.Connection[Any], commands: Sequence[Command]) -> BatchError | None:
-    """Send the commands as one message (outside a pipeline); the first that failed, or None.
-    Index 0 also stands for a text the server's parser refused: nothing of it ran."""
-    texts = [_text(conn, c) for c in commands]
-    encoding = conn.info.encoding
-    with conn.lock:
-        conn.pgconn.send_query(SEPARATOR.join(texts).encode(encoding))
-        results = conn.wait(generators.execute(conn.pgconn))
-    for index, result in enumerate(results):
-        if result.status == ExecStatus.FATAL_ERROR:
-            error = errors.error_from_result(result, encoding=encoding)
-            return BatchError(index, error, _position(error, texts, index))
-    return None
 
 
 class Rows:
@@ -81,6 +68,10 @@ class Batch:
         self.conn = conn
         self.commands: list[Command] = []
         self.results: list[Rows] = []
+        # Server-side statements its commands PREPARE: known to exist only once it ran (a
+        # batch sent after a forward never runs when the forward fails).
+        self.preparing: set[str] = set()
+        self.on_sent: list[Callable[[], None]] = []
 
     @property
     def info(self) -> psycopg.ConnectionInfo:
@@ -93,11 +84,8 @@ class Batch:
 
     def send(self) -> None:
         """Run the commands (an error is raised as psycopg raises it); then their rows."""
-        if not self.commands:
-            return
-        for rows, fetched in zip(self.results, read(self.conn, self.commands), strict=True):
-            rows.rows = fetched
-        self.commands, self.results = [], []
+        if self.commands:
+            run(self.conn, (), self)
 
 
 # Where a command goes: to the server at once, or into a batch; and what gives its rows.
@@ -105,16 +93,39 @@ Target = psycopg.Connection[Any] | Batch
 Fetched = psycopg.Cursor[Any] | Rows
 
 
-def read(conn: psycopg.Connection[Any], commands: Sequence[Command]) -> list[list[Any]]:
-    """Send the commands as one message; each one's rows ([] for a command without rows).
-    An error is raised as psycopg raises it."""
-    cursor = conn.cursor()
-    cursor.execute(SEPARATOR.join(_text(conn, c) for c in commands), prepare=False)
-    out: list[list[Any]] = []
-    while True:
-        out.append(cursor.fetchall() if cursor.description is not None else [])
-        if not cursor.nextset():
-            return out
+def run(
+    conn: psycopg.Connection[Any], commands: Sequence[Command], then: Batch | None = None
+) -> BatchError | None:
+    """Send the commands, then those of `then`, as one message (outside a pipeline): the first
+    of `commands` that failed, or None. Index 0 also stands for a text the server's parser
+    refused: nothing of it ran. An error in `then` is raised; when all ran, `then`'s commands
+    have their rows (and `then` is emptied)."""
+    texts = [_text(conn, c) for c in (*commands, *(then.commands if then else ()))]
+    encoding = conn.info.encoding
+    with conn.lock:
+        conn.pgconn.send_query(SEPARATOR.join(texts).encode(encoding))
+        results = conn.wait(generators.execute(conn.pgconn))
+    for index, result in enumerate(results):
+        if result.status == ExecStatus.FATAL_ERROR:
+            error = errors.error_from_result(result, encoding=encoding)
+            if index >= len(commands):
+                raise error
+            return BatchError(index, error, _position(error, texts, index))
+    if then is not None:
+        _load(conn, results[len(commands) :], then)
+    return None
+
+
+def _load(conn: psycopg.Connection[Any], results: Sequence[PGresult], batch: Batch) -> None:
+    """Each command's rows, loaded as a cursor loads them (psycopg's adapters)."""
+    loader = Transformer.from_context(conn)
+    for rows, result in zip(batch.results, results, strict=True):
+        loader.set_pgresult(result)
+        tuples = result.status == ExecStatus.TUPLES_OK
+        rows.rows = loader.load_rows(0, result.ntuples, tuple) if tuples else []
+    for hook in batch.on_sent:
+        hook()
+    batch.commands, batch.results, batch.preparing, batch.on_sent = [], [], set(), []
 
 
 def _text(conn: psycopg.Connection[Any], command: Command) -> str:

@@ -101,11 +101,15 @@ def execute(
     """
     name = statement_name(query)
     known = _prepared.setdefault(conn.conn if isinstance(conn, Batch) else conn, set())
-    if name not in known:
+    if name not in known and not (isinstance(conn, Batch) and name in conn.preparing):
         types = ", ".join(t for _, t in args)
         header = f"PREPARE {name}({types})" if args else f"PREPARE {name}"
         conn.execute(f"{header} AS {query}", prepare=False)
-        known.add(name)
+        if isinstance(conn, Batch):  # known once the batch ran
+            conn.preparing.add(name)
+            conn.on_sent.append(lambda: known.add(name))
+        else:
+            known.add(name)
     if not args:
         return conn.execute(f"EXECUTE {name}", prepare=False)
     # EXECUTE is a utility statement: its arguments cannot be bound parameters of unknown

@@ -64,10 +64,12 @@ def run_statements(
     lead: Sequence[Lead] = (),
     tail: Sequence[str] = (),
     rewind: Sequence[str] | None = None,
+    then: batches.Batch | None = None,
 ) -> Failed | None:
     """Run in order; the first statement that fails and its error, or None. `lead` and `tail`
     (for a run inside a transaction, which `lead` may open) go with the first and last sends;
-    with `rewind` (see above), the first send may be a batch."""
+    with `rewind` (see above), the first send may be a batch. `then`: the caller's reads, sent
+    when all ran (with the last send when that is a batch)."""
     batch: list[Statement] = []
     for st in statements:
         if not alone(st):
@@ -81,7 +83,10 @@ def run_statements(
             run_alone(st)
         except psycopg.Error as exc:
             return _failed(st, exc)
-    return _send(conn, batch, lead, tail, rewind)
+    failed = _send(conn, batch, lead, tail, rewind, then)
+    if failed is None and then is not None:
+        then.send()  # unless the last send took it
+    return failed
 
 
 def _failed(st: Statement, exc: psycopg.Error) -> Failed:
@@ -94,10 +99,11 @@ def _send(
     lead: Sequence[Lead] = (),
     tail: Sequence[str] = (),
     rewind: Sequence[str] | None = None,
+    then: batches.Batch | None = None,
 ) -> Failed | None:
     commands = _batch_lead(batch, lead) if rewind is not None else None
     if commands is not None and rewind is not None:
-        sent = batches.run(conn, [*commands, *(st.text for st in batch), *tail])
+        sent = batches.run(conn, [*commands, *(st.text for st in batch), *tail], then)
         if sent is None or sent.at > 0:
             return None if sent is None else _batch_failed(sent, len(lead), batch)
         for command in rewind:  # the text was refused: nothing of it ran

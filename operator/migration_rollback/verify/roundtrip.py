@@ -85,15 +85,21 @@ class _RoundTrip:
         self.members_before: dict[tuple[str, str], str] | None = None
         self.members_pending: PendingMemberState | None = None  # its read, sent with BEGIN
         self.forward_nodes: list[Any] = []
+        # The reads after the forward (`after_forward`), sent with it when they may be.
+        self.reads = Batch(self.conn)
+        self.read_with_forward = False
+        self.pending: capture.PendingCheck | None = None
 
     # --- the forward ---------------------------------------------------------------------------
 
     def run_forward(self, text: str, as_apply: AsApply) -> bool:
         """In the open transaction; False: it failed (rolled back, out.forward_failure)."""
         lead = self._begin()
+        self.forward_nodes = [st.node for st in executable(self.forward.statements)]
+        then = self._queue_reads(as_apply)
         try:
             failure = self.s.run(
-                self.forward, text, as_apply, lead=lead, tail=_END_FORWARD, rewind=()
+                self.forward, text, as_apply, lead=lead, tail=_END_FORWARD, rewind=(), then=then
             )
         except TailError as exc:
             failure = _at_end(exc.error)
@@ -105,7 +111,6 @@ class _RoundTrip:
             return False
         if self.members_pending is not None:
             self.members_before = self.members_pending()
-        self.forward_nodes = [st.node for st in executable(self.forward.statements)]
         return True
 
     def _commit_records(self, as_apply: AsApply) -> Failure | None:
@@ -137,18 +142,24 @@ class _RoundTrip:
 
         return (*begin, read_members)
 
+    def _queue_reads(self, as_apply: AsApply) -> Batch | None:
+        """Queue the reads of `after_forward`, and the savepoint the attempts go back to; to
+        go with the forward (None) unless apply's records may come between (they are written
+        after the forward, and must stay when an attempt is undone)."""
+        if self.s.capturing:
+            with catalog.settings(self.reads):
+                self.pending = capture.queue_check(self.reads, self.forward_nodes)
+        self.reads.execute(_SAVE)
+        acting = any(as_apply.acts_on(st) for st in executable(self.forward.statements))
+        self.read_with_forward = not acting
+        return None if acting else self.reads
+
     def after_forward(self) -> tuple[capture.Check | None, Snapshot | None]:
         """The families the forward touched, in their new state (for the kept model); a full
         snapshot too when those cannot be trusted alone."""
-        touched: capture.Check | None = None
-        batch = Batch(self.conn)
-        if self.s.capturing:
-            with catalog.settings(batch):
-                pending = capture.queue_check(batch, self.forward_nodes)
-        batch.execute(_SAVE)  # what the attempts go back to (in the same round trip)
-        batch.send()
-        if self.s.capturing:
-            touched = pending.collect()
+        if not self.read_with_forward:
+            self.reads.send()
+        touched = self.pending.collect() if self.pending is not None else None
         if touched is None or touched.full_reason is not None or self.s.installed:
             return touched, take_snapshot(self.conn)
         return touched, None

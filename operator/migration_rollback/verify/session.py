@@ -238,11 +238,14 @@ class ShadowSession:
         lead: Sequence[Lead] = (),
         tail: Sequence[str] = (),
         rewind: Sequence[str] | None = None,
+        then: Batch | None = None,
     ) -> Failure | None:
-        """Run a script in the open transaction (`lead` may open it; `rewind` undoes it: see
-        pipelined.py)."""
+        """Run a script in the open transaction (`lead` may open it; `rewind` undoes it;
+        `then` is read after it: see pipelined.py)."""
         statements = list(executable(script.statements))
-        return self.run_on(self.c(), statements, text, runner, lead=lead, tail=tail, rewind=rewind)
+        return self.run_on(
+            self.c(), statements, text, runner, lead=lead, tail=tail, rewind=rewind, then=then
+        )
 
     def run_on(
         self,
@@ -254,6 +257,7 @@ class ShadowSession:
         lead: Sequence[Lead] = (),
         tail: Sequence[str] = (),
         rewind: Sequence[str] | None = None,
+        then: Batch | None = None,
     ) -> Failure | None:
         """Run statements as the shadow must (stand-ins for missing extensions, see
         standins/install.py); the first failure, with file:line:column. With `runner`, as
@@ -273,7 +277,7 @@ class ShadowSession:
             self.notes.extend(n for n in ran.notes if n not in self.notes)
 
         failed = run_statements(
-            conn, statements, alone, run_alone, lead=lead, tail=tail, rewind=rewind
+            conn, statements, alone, run_alone, lead=lead, tail=tail, rewind=rewind, then=then
         )
         return None if failed is None else _failure(text, *failed)
 
