@@ -42,7 +42,12 @@ from migration_rollback.verify.replay_support import (
     merged,
 )
 from migration_rollback.verify.rollback_source import Attempts, Prepared, RollbackSource
-from migration_rollback.verify.session import RESET_SESSION, SAVEPOINT, ShadowSession
+from migration_rollback.verify.session import (
+    RESET_SESSION,
+    SAVEPOINT,
+    QueuedCompare,
+    ShadowSession,
+)
 from migration_rollback.verify.snapshot import Snapshot, take_snapshot
 from migration_rollback.verify.standins.members import PendingMemberState
 from migration_rollback.verify.standins.reach import may_change_members
@@ -197,22 +202,41 @@ class _RoundTrip:
         if self.members_before is None and may_change_members(script.statements, self.member_words):
             self.members_before = s.active_platform().member_state()  # the forward left them be
         as_runner = AsRunner(self.forward.source)
+        rollback_nodes = [st.node for st in executable(script.statements)]
+        executed = self.forward_nodes + rollback_nodes
+        queued, then = self._queue_compare(script, as_runner, executed)
         # Under the savepoint `after_forward` made (an undone attempt leaves it there).
-        failure = s.run(script, prepared.text, as_runner, lead=RESET_SESSION, rewind=(_UNDO,))
+        failure = s.run(
+            script, prepared.text, as_runner, lead=RESET_SESSION, rewind=(_UNDO,), then=then
+        )
         self.undo = [_UNDO]
         self.out.rollback_failure = failure
         if failure is not None:
             return failure, None
-        return None, self._compare(script, as_runner)
+        return None, self._compare(as_runner, executed, queued)
 
-    def _compare(self, script: Script, as_runner: AsRunner) -> Callable[[], Snapshot]:
+    def _queue_compare(
+        self, script: Script, as_runner: AsRunner, executed: list[Any]
+    ) -> tuple[QueuedCompare | None, Batch | None]:
+        """The comparison's reads, to go with the rollback's statements, when what they read
+        is known before it runs: a scoped check, and nothing archived to clear first."""
+        s = self.s
+        if not s.capturing or s.installed:
+            return None, None
+        if any(as_runner.acts_on(st) for st in executable(script.statements)):
+            return None, None
+        then = Batch(self.conn)
+        members = self.members_before is not None
+        return s.queue_compare(then, executed, members=members), then
+
+    def _compare(
+        self, as_runner: AsRunner, executed: list[Any], queued: QueuedCompare | None
+    ) -> Callable[[], Snapshot]:
         out = self.out
         out.notes.extend(n for n in as_runner.notes() if n not in out.notes)
-        rollback_nodes = [st.node for st in executable(script.statements)]
-        executed = self.forward_nodes + rollback_nodes
         before = self.members_before
         compared = self.s.compare(
-            executed, out.notes, as_runner.clearing(), members=before is not None
+            executed, out.notes, as_runner.clearing(), members=before is not None, queued=queued
         )
         out.differences = compared.differences
         if before is not None and compared.members is not None:

@@ -34,7 +34,7 @@ from migration_rollback.verify.replay_support import (
 from migration_rollback.verify.shadow import ShadowDatabase
 from migration_rollback.verify.snapshot import Snapshot, take_snapshot
 from migration_rollback.verify.standins.install import Platform
-from migration_rollback.verify.standins.members import Members
+from migration_rollback.verify.standins.members import Members, PendingMemberState
 from migration_rollback.verify.verdict import Failure
 
 Progress = Callable[[str], None]
@@ -51,6 +51,13 @@ class Compared(NamedTuple):
     differences: list[Difference]
     state: Callable[[], Snapshot]  # the state compared (built when called: O(schema))
     members: dict[tuple[str, str], str] | None  # the stand-ins' member state, when asked for
+
+
+class QueuedCompare(NamedTuple):
+    """The reads of a scoped comparison, queued in a batch (`ShadowSession.queue_compare`)."""
+
+    check: capture.PendingCheck
+    members: PendingMemberState | None
 
 
 class ShadowSession:
@@ -165,6 +172,24 @@ class ShadowSession:
             and difference.object.kind == "column"
         )
 
+    def queue_compare(
+        self,
+        batch: Batch,
+        executed: list[Any],
+        first: Sequence[sql.Composed] = (),
+        *,
+        members: bool = False,
+    ) -> QueuedCompare:
+        """The reads of a scoped `compare` (capturing), queued in `batch`: `first`, the
+        check, and with `members` the stand-ins' member state, read in the session's own
+        settings after the rest."""
+        for statement in first:
+            batch.execute(statement)
+        with catalog.settings(batch):
+            pending = capture.queue_check(batch, executed)
+        platform = self.active_platform()
+        return QueuedCompare(pending, platform.queue_member_state(batch) if members else None)
+
     def compare(
         self,
         executed: list[Any],
@@ -172,29 +197,26 @@ class ShadowSession:
         first: Sequence[sql.Composed] = (),
         *,
         members: bool = False,
+        queued: QueuedCompare | None = None,
     ) -> Compared:
         """Inside the round trip, after the rollback (and the statements `first`, sent in
         the same round trip): what differs from S(i-1), the state (built only when asked
-        for: it costs O(schema)), and with `members` the stand-ins' member state, read in
-        the session's own settings after the rest."""
+        for: it costs O(schema)), and with `members` the stand-ins' member state. `queued`:
+        its reads were sent already (`queue_compare`, with `first`)."""
         conn = self.c()
         after: dict[tuple[str, str], str] | None = None
-        if self.installed or not self.capturing:
+        if queued is None and (self.installed or not self.capturing):
             for statement in first:
                 conn.execute(statement, prepare=False)
         if self.installed:
             notes.append("compared full snapshots: a stand-in extension was installed")
         elif self.capturing:
-            batch = Batch(conn)  # one statement sent, one round trip, whatever is read
-            for statement in first:
-                batch.execute(statement)
-            with catalog.settings(batch):
-                pending = capture.queue_check(batch, executed)
-            platform = self.active_platform()
-            member_state = platform.queue_member_state(batch) if members else None
-            batch.send()
-            check = pending.collect()
-            after = member_state() if member_state is not None else None
+            if queued is None:
+                batch = Batch(conn)  # one statement sent, one round trip, whatever is read
+                queued = self.queue_compare(batch, executed, first, members=members)
+                batch.send()
+            check = queued.check.collect()
+            after = queued.members() if queued.members is not None else None
             if check.full_reason is None:
                 self.scoped_checks += 1
                 diffs = diff_objects(self.model.view(check.scope), check.found.objects)
