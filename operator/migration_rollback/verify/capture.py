@@ -9,7 +9,7 @@ with its domain constraints; a few small kinds whole) and compares them with the
 (`model.py`). Rows written in a rolled-back subtransaction vanish from the temporary table with
 it, so after `ROLLBACK TO SAVEPOINT` the table lists exactly what the forward migration touched.
 
-The scope is computed by the server in the same pipeline as the scoped read (one round trip):
+The scope is computed by the server in the same batch as the scoped read (one round trip):
 `pg_temp._mr_refs` mirrors which family each object of the model belongs to, so that the
 families of dropped objects (whose catalog rows are gone) are found too.
 
@@ -300,7 +300,7 @@ def grant_targets(nodes: Iterable[Any]) -> GrantTargets:
 
 @dataclass
 class PendingCheck:
-    """A scoped check queued in a pipeline: the fill statements' cursors (what the scope is)
+    """A scoped check queued in a batch: the fill statements' rows (what the scope is)
     and the read of the objects in it."""
 
     fills: list[Fetched]
@@ -308,7 +308,7 @@ class PendingCheck:
     pending: PendingScopedSnapshot
 
     def collect(self) -> Check:
-        """After the pipeline's sync: the scope, why it may be incomplete, what is in it."""
+        """After the batch ran: the scope, why it may be incomplete, what is in it."""
         rows = (row for cursor in self.fills for row in cursor.fetchall())
         scope, reason = _scope_of(rows, self.grants)
         return Check(scope, self.pending.collect(), reason)
@@ -353,7 +353,7 @@ class Check:
 
 def queue_check(conn: Target, executed: Iterable[Any]) -> PendingCheck:
     """Inside `catalog.reading(conn)`: fill the scope table, then read what it holds, in the
-    one pipeline (collect after its sync: one round trip for the check)."""
+    one batch (batch.py; collect after it ran: one round trip for the check)."""
     grants = grant_targets(executed)
     fills = [catalog.execute(conn, FILL_SCOPE_SQL)]
     if grants.count:

@@ -14,6 +14,11 @@ database holding migrations 1..i-1 (state S(i-1), whose model is kept in memory)
       ROLLBACK TO SAVEPOINT                   (the rollback is undone, the forward stays)
     COMMIT                                    (migration i is applied for real)
 
+Each migration costs the client a few messages, not a statement each (batch.py): BEGIN, the
+session reset, the forward, SET CONSTRAINTS, the reads and the SAVEPOINT go as one; the reset,
+the rollback and its comparison's reads as another (what the runner archives runs in its place,
+between them); the undoing, the references' update and COMMIT as a third.
+
 A migration or rollback with a statement that cannot run in a transaction block is checked on a
 copy of the shadow instead (clone_trip.py). When the change-capture triggers cannot be installed
 (the shadow role is not a superuser), every check compares full snapshots: correct, O(schema)

@@ -146,8 +146,10 @@ class PendingScopedSnapshot:
 
 def queue_scoped_snapshot(conn: Target) -> PendingScopedSnapshot:
     """Send the scoped read of every kind, reading the scope table (filled before in the same
-    pipeline, so that no round trip separates the two). A kind with nothing in scope costs the
-    server a scan of that small table.
+    batch, so that no round trip separates the two). A kind with nothing in scope costs the
+    server a scan of that small table: a way in (relations, functions, types) with nothing in
+    scope took 0.02 ms a read (pg_stat_statements, 300 migrations), not worth a round trip to
+    leave it out.
 
     A few statements, not one: a migration that creates or drops a schema makes the server drop
     every cached plan, and planning the read of all kinds at once took longer than running it.

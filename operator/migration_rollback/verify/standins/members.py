@@ -131,7 +131,7 @@ def member_state(
 
 
 class PendingMemberState:
-    """`member_state` sent in a pipeline: call it (after the sync) for the state."""
+    """`member_state` sent in a pipeline or a batch: call it (after either ran) for the state."""
 
     def __init__(self, cursor: Fetched) -> None:
         self.cursor = cursor
@@ -144,7 +144,7 @@ class PendingMemberState:
 def queue_member_state(
     conn: Target, available: Iterable[str], names: Iterable[str] | None = None
 ) -> PendingMemberState:
-    """`member_state` sent (in the caller's pipeline, if any); call the result for it."""
+    """`member_state` sent (in the caller's pipeline or batch, if any); call the result for it."""
     # Run twice per round trip (and members once): prepared once (the server re-analyzes it
     # should the session's search_path have changed), it skips a parse and plan each time.
     return PendingMemberState(catalog.execute(conn, _MEMBER_STATE, _which(names, available)))
