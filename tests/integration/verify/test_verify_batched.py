@@ -168,8 +168,3 @@ def test_a_batch_reads_the_rows_of_each_command(conn: psycopg.Connection[object]
     failing.execute("SELECT nosuch")
     with pytest.raises(psycopg.errors.UndefinedColumn):
         failing.send()
-
-
-def test_a_text_with_a_backslash_is_not_batched() -> None:
-    assert batch.batchable("comment on table t is 'x'")
-    assert not batch.batchable("comment on table t is E'a\\nb'")
