@@ -22,6 +22,10 @@ Event triggers do not report every command; the gaps are covered explicitly:
 - any other command reported without an object makes the check ask for a full comparison.
 Creating event triggers needs a superuser; without one, `install` returns False and the caller
 compares full snapshots at every migration (correct, O(schema) each).
+
+The capture and scope tables are emptied at each commit (ON COMMIT DELETE ROWS): no check needs
+their rows past its transaction, and a DELETE left dead rows that every later check scanned
+again (temporary tables are never vacuumed): 26 pages of them after 300 migrations, growing.
 """
 
 from __future__ import annotations
@@ -51,8 +55,9 @@ REFS_TABLE = "pg_temp._mr_refs"
 SESSION_SQL = """
 CREATE TEMPORARY TABLE IF NOT EXISTS _mr_capture (
   classid oid, objid oid, objsubid integer, tag text, dropped boolean
-);
-CREATE TEMPORARY TABLE IF NOT EXISTS _mr_scope (category text, oid oid, name text);
+) ON COMMIT DELETE ROWS;
+CREATE TEMPORARY TABLE IF NOT EXISTS _mr_scope (category text, oid oid, name text)
+  ON COMMIT DELETE ROWS;
 CREATE TEMPORARY TABLE IF NOT EXISTS _mr_refs (
   ref text PRIMARY KEY, category text, oid oid, name text
 );
