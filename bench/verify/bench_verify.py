@@ -47,6 +47,7 @@ from synth import write_project  # noqa: E402
 
 from migration_rollback.sql import parse_script  # noqa: E402
 from migration_rollback.verify import MigrationPair, catalog, run_verification  # noqa: E402
+from migration_rollback.verify import batch as batch_module  # noqa: E402
 from migration_rollback.verify.baseline import load_baseline  # noqa: E402
 from migration_rollback.verify.cluster import temporary_cluster  # noqa: E402
 from migration_rollback.verify.shadow import ShadowServer  # noqa: E402
@@ -120,6 +121,31 @@ def counted_round_trips() -> Iterator[list[int]]:
     finally:
         psycopg.Connection.wait = wait  # type: ignore[method-assign]
         BasePipeline._fetch_gen = fetch  # type: ignore[method-assign]
+
+
+@contextmanager
+def counted_executes() -> Iterator[list[int]]:
+    """Count the client's statements sent while the block runs: psycopg's cursor executes
+    (each costs the client some 0.1 ms of psycopg) and the verifier's batches (one message of
+    several commands each, sent below psycopg's cursors: verify/batch.py)."""
+    count = [0]
+    execute, run = psycopg.Cursor.execute, batch_module.run
+
+    def counting(self: psycopg.Cursor[Any], *args: Any, **kwargs: Any) -> Any:
+        count[0] += 1
+        return execute(self, *args, **kwargs)
+
+    def counting_run(*args: Any, **kwargs: Any) -> Any:
+        count[0] += 1
+        return run(*args, **kwargs)
+
+    psycopg.Cursor.execute = counting  # type: ignore[method-assign]
+    batch_module.run = counting_run
+    try:
+        yield count
+    finally:
+        psycopg.Cursor.execute = execute  # type: ignore[method-assign]
+        batch_module.run = run
 
 
 def apply_forwards(srv: ShadowServer, pairs: list[MigrationPair]) -> tuple[float, float]:
@@ -269,7 +295,11 @@ def replay(srv: ShadowServer, tmp: Path, args: argparse.Namespace) -> None:
     forward_total, forward_loop = apply_forwards(srv, pairs)
     print(f"  apply all forward migrations once: {forward_total:7.2f} s "
           f"(migrations alone {forward_loop:.2f} s)")  # fmt: skip
-    with cpu("verify round trip", len(pairs), "migration"), counted_round_trips() as trips:
+    with (
+        cpu("verify round trip", len(pairs), "migration"),
+        counted_round_trips() as trips,
+        counted_executes() as executes,
+    ):
         run = run_verification(pairs, srv.admin_url)
     verify_total = run.elapsed_ms / 1000.0
     loop = sum(r.elapsed_ms for r in run.results) / 1000.0
@@ -279,7 +309,8 @@ def replay(srv: ShadowServer, tmp: Path, args: argparse.Namespace) -> None:
     print(f"  verdicts: {counts['verified']}/{len(pairs)} verified; "
           f"{run.scoped_checks} scoped checks, {run.full_checks} full; "
           f"model drift at the end: {len(run.drift)}")  # fmt: skip
-    print(f"  server round trips per migration: {trips[0] / len(pairs):.1f}")
+    print(f"  server round trips per migration: {trips[0] / len(pairs):.1f}; "
+          f"statements sent (executes): {executes[0] / len(pairs):.1f}")  # fmt: skip
     print(f"  ratio verify / forward: {verify_total / forward_total:5.2f}  (target <= 3)")
     print(f"  ratio, migrations alone: {loop / forward_loop:5.2f}")
     if args.full:

@@ -29,6 +29,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from migration_rollback.verify.batch import Batch, Fetched, Target
+
 _ENTER = (
     "SELECT pg_catalog.set_config('migration_rollback.saved_search_path', "
     "pg_catalog.current_setting('search_path'), false), "
@@ -72,7 +74,7 @@ def reading(conn: psycopg.Connection[Any], before: Sequence[sql.Composed] = ()) 
 
 
 @contextlib.contextmanager
-def settings(conn: psycopg.Connection[Any]) -> Iterator[None]:
+def settings(conn: Target) -> Iterator[None]:
     """Inside the caller's pipeline: the catalog queries' settings, restored when it ends (so
     that what the caller sends next in that pipeline runs under the session's own)."""
     conn.execute(_ENTER, prepare=False)
@@ -87,22 +89,27 @@ def statement_name(query: str) -> str:
 
 
 def execute(
-    conn: psycopg.Connection[Any],
+    conn: Target,
     query: str,
     args: Sequence[tuple[Any, str]] = (),
-) -> psycopg.Cursor[Any]:
+) -> Fetched:
     """Run a query (parameters written $1, $2...) as a server-side prepared statement.
 
     `args` pairs each value with its SQL type (e.g. `([1, 2], "oid[]")`). Call it inside
-    `reading(conn)`: the statement must be analyzed and run with the same search_path.
+    `reading(conn)`: the statement must be analyzed and run with the same search_path. `conn`
+    may be a batch (batch.py): the statement then runs when the batch is sent.
     """
     name = statement_name(query)
-    known = _prepared.setdefault(conn, set())
-    if name not in known:
+    known = _prepared.setdefault(conn.conn if isinstance(conn, Batch) else conn, set())
+    if name not in known and not (isinstance(conn, Batch) and name in conn.preparing):
         types = ", ".join(t for _, t in args)
         header = f"PREPARE {name}({types})" if args else f"PREPARE {name}"
         conn.execute(f"{header} AS {query}", prepare=False)
-        known.add(name)
+        if isinstance(conn, Batch):  # known once the batch ran
+            conn.preparing.add(name)
+            conn.on_sent.append(lambda: known.add(name))
+        else:
+            known.add(name)
     if not args:
         return conn.execute(f"EXECUTE {name}", prepare=False)
     # EXECUTE is a utility statement: its arguments cannot be bound parameters of unknown

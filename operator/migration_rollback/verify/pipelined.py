@@ -13,19 +13,36 @@ What frames a script inside its transaction goes in the same pipelines (`lead`: 
 session reset, a SAVEPOINT, a read queued by the caller; `tail`: SET CONSTRAINTS ALL
 IMMEDIATE), so that framing costs no round trip of its own. A failure of a lead statement is
 raised as it would be alone; one of a tail statement raises `TailError`: the script itself ran.
+
+A pipeline still costs the client a statement's handling per statement. When the caller says
+how to undo the lead (`rewind`) and the lead holds only commands, the first of which cannot fail
+when run (BEGIN, RESET ALL), the lead, the statements and the tail go as one simple-query batch
+instead (batch.py): one statement sent. Should the server refuse the batch's text before running
+any of it (a syntax only pglast's newer parser knows), nothing ran: after `rewind` (nothing
+after a BEGIN; a ROLLBACK TO a savepoint made before, inside a transaction the refusal aborted)
+the pipeline runs it, and finds the statement that fails first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg.pq import TransactionStatus
 
 from migration_rollback.sql import Statement
+from migration_rollback.verify import batch as batches
 
-Failed = tuple[Statement, psycopg.Error]
+
+class Failed(NamedTuple):
+    """The statement that failed, its error, and the error's position within its text."""
+
+    statement: Statement
+    error: psycopg.Error
+    position: int | None
+
+
 # A statement sent before the script, or a read the caller queues there (it gives its cursor).
 Lead = str | Callable[[psycopg.Connection[Any]], psycopg.Cursor[Any]]
 
@@ -46,23 +63,34 @@ def run_statements(
     *,
     lead: Sequence[Lead] = (),
     tail: Sequence[str] = (),
+    rewind: Sequence[str] | None = None,
+    then: batches.Batch | None = None,
 ) -> Failed | None:
     """Run in order; the first statement that fails and its error, or None. `lead` and `tail`
-    (for a run inside a transaction, which `lead` may open) go with the first and last sends."""
+    (for a run inside a transaction, which `lead` may open) go with the first and last sends;
+    with `rewind` (see above), the first send may be a batch. `then`: the caller's reads, sent
+    when all ran (with the last send when that is a batch)."""
     batch: list[Statement] = []
     for st in statements:
         if not alone(st):
             batch.append(st)
             continue
-        failed = _send(conn, batch, lead)
-        batch, lead = [], ()
+        failed = _send(conn, batch, lead, rewind=rewind)
+        batch, lead, rewind = [], (), None
         if failed is not None:
             return failed
         try:
             run_alone(st)
         except psycopg.Error as exc:
-            return st, exc
-    return _send(conn, batch, lead, tail)
+            return _failed(st, exc)
+    failed = _send(conn, batch, lead, tail, rewind, then)
+    if failed is None and then is not None:
+        then.send()  # unless the last send took it
+    return failed
+
+
+def _failed(st: Statement, exc: psycopg.Error) -> Failed:
+    return Failed(st, exc, int(exc.diag.statement_position or 0) or None)
 
 
 def _send(
@@ -70,14 +98,23 @@ def _send(
     batch: Sequence[Statement],
     lead: Sequence[Lead] = (),
     tail: Sequence[str] = (),
+    rewind: Sequence[str] | None = None,
+    then: batches.Batch | None = None,
 ) -> Failed | None:
+    commands = _batch_lead(batch, lead) if rewind is not None else None
+    if commands is not None and rewind is not None:
+        sent = batches.run(conn, [*commands, *(st.text for st in batch), *tail], then)
+        if sent is None or sent.at > 0:
+            return None if sent is None else _batch_failed(sent, len(lead), batch)
+        for command in rewind:  # the text was refused: nothing of it ran
+            conn.execute(command, prepare=False)
     framed = bool(lead or tail)
     if not framed and (len(batch) < 2 or conn.info.transaction_status != TransactionStatus.INTRANS):
         for st in batch:
             try:
                 conn.execute(st.text, prepare=False)
             except psycopg.Error as exc:
-                return st, exc
+                return _failed(st, exc)
         return None
     cursors: list[psycopg.Cursor[Any]] = []
     try:
@@ -90,6 +127,26 @@ def _send(
     return None
 
 
+def _batch_lead(batch: Sequence[Statement], lead: Sequence[Lead]) -> list[str] | None:
+    """The lead's commands when one batch will do: there is a lead, it asks for no result,
+    and the statements parse alike in a batch (None: it will not)."""
+    commands = [item for item in lead if isinstance(item, str)]
+    if not commands or len(commands) < len(lead):
+        return None
+    plain = all(st.kind != "CopyStmt" and batches.batchable(st.text) for st in batch)
+    return commands if plain else None
+
+
+def _batch_failed(sent: batches.BatchError, leading: int, batch: Sequence[Statement]) -> Failed:
+    """The batch's command `sent.at` failed (counted with the lead), after the first."""
+    at = sent.at - leading
+    if at < 0:
+        raise sent.error
+    if at >= len(batch):
+        raise TailError(sent.error) from sent.error
+    return Failed(batch[at], sent.error, sent.position)
+
+
 def _queue(conn: psycopg.Connection[Any], item: Lead) -> psycopg.Cursor[Any]:
     return conn.execute(item, prepare=False) if isinstance(item, str) else item(conn)
 
@@ -100,4 +157,4 @@ def _failed_at(index: int, batch: Sequence[Statement], tail: bool, exc: psycopg.
         raise TailError(exc) from exc
     if index < 0 or not batch:
         raise exc
-    return batch[min(index, len(batch) - 1)], exc
+    return _failed(batch[min(index, len(batch) - 1)], exc)

@@ -14,6 +14,11 @@ database holding migrations 1..i-1 (state S(i-1), whose model is kept in memory)
       ROLLBACK TO SAVEPOINT                   (the rollback is undone, the forward stays)
     COMMIT                                    (migration i is applied for real)
 
+Each migration costs the client a few messages, not a statement each (batch.py): BEGIN, the
+session reset, the forward, SET CONSTRAINTS, the reads and the SAVEPOINT go as one; the reset,
+the rollback and its comparison's reads as another (what the runner archives runs in its place,
+between them); the undoing, the references' update and COMMIT as a third.
+
 A migration or rollback with a statement that cannot run in a transaction block is checked on a
 copy of the shadow instead (clone_trip.py). When the change-capture triggers cannot be installed
 (the shadow role is not a superuser), every check compares full snapshots: correct, O(schema)
@@ -32,6 +37,7 @@ from migration_rollback.sql import Script
 from migration_rollback.verify import capture, catalog
 from migration_rollback.verify.as_apply import AsApply
 from migration_rollback.verify.as_runner import AsRunner
+from migration_rollback.verify.batch import Batch
 from migration_rollback.verify.model import SchemaModel
 from migration_rollback.verify.pipelined import Lead, TailError
 from migration_rollback.verify.replay_support import (
@@ -41,12 +47,18 @@ from migration_rollback.verify.replay_support import (
     merged,
 )
 from migration_rollback.verify.rollback_source import Attempts, Prepared, RollbackSource
-from migration_rollback.verify.session import RESET_SESSION, SAVEPOINT, ShadowSession
+from migration_rollback.verify.session import (
+    RESET_SESSION,
+    SAVEPOINT,
+    QueuedCompare,
+    ShadowSession,
+)
 from migration_rollback.verify.snapshot import Snapshot, take_snapshot
 from migration_rollback.verify.standins.members import PendingMemberState
 from migration_rollback.verify.standins.reach import may_change_members
 from migration_rollback.verify.verdict import Failure, Outcome
 
+_SAVE = f"SAVEPOINT {SAVEPOINT}"
 _UNDO = f"ROLLBACK TO SAVEPOINT {SAVEPOINT}"
 _END_FORWARD = ("SET CONSTRAINTS ALL IMMEDIATE",)  # what COMMIT would check, checked now
 _MAX_ATTEMPTS = 3  # the first rollback, then at most two regenerated or repaired
@@ -83,14 +95,22 @@ class _RoundTrip:
         self.members_before: dict[tuple[str, str], str] | None = None
         self.members_pending: PendingMemberState | None = None  # its read, sent with BEGIN
         self.forward_nodes: list[Any] = []
+        # The reads after the forward (`after_forward`), sent with it when they may be.
+        self.reads = Batch(self.conn)
+        self.read_with_forward = False
+        self.pending: capture.PendingCheck | None = None
 
     # --- the forward ---------------------------------------------------------------------------
 
     def run_forward(self, text: str, as_apply: AsApply) -> bool:
         """In the open transaction; False: it failed (rolled back, out.forward_failure)."""
         lead = self._begin()
+        self.forward_nodes = [st.node for st in executable(self.forward.statements)]
+        then = self._queue_reads(as_apply)
         try:
-            failure = self.s.run(self.forward, text, as_apply, lead=lead, tail=_END_FORWARD)
+            failure = self.s.run(
+                self.forward, text, as_apply, lead=lead, tail=_END_FORWARD, rewind=(), then=then
+            )
         except TailError as exc:
             failure = _at_end(exc.error)
         if failure is None:
@@ -101,7 +121,6 @@ class _RoundTrip:
             return False
         if self.members_pending is not None:
             self.members_before = self.members_pending()
-        self.forward_nodes = [st.node for st in executable(self.forward.statements)]
         return True
 
     def _commit_records(self, as_apply: AsApply) -> Failure | None:
@@ -127,18 +146,30 @@ class _RoundTrip:
 
         def read_members(conn: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
             self.members_pending = s.active_platform().queue_member_state()
-            return self.members_pending.cursor
+            cursor = self.members_pending.cursor
+            assert isinstance(cursor, psycopg.Cursor)  # queued on the connection
+            return cursor
 
         return (*begin, read_members)
+
+    def _queue_reads(self, as_apply: AsApply) -> Batch | None:
+        """Queue the reads of `after_forward`, and the savepoint the attempts go back to; to
+        go with the forward (None) unless apply's records may come between (they are written
+        after the forward, and must stay when an attempt is undone)."""
+        if self.s.capturing:
+            with catalog.settings(self.reads):
+                self.pending = capture.queue_check(self.reads, self.forward_nodes)
+        self.reads.execute(_SAVE)
+        acting = any(as_apply.acts_on(st) for st in executable(self.forward.statements))
+        self.read_with_forward = not acting
+        return None if acting else self.reads
 
     def after_forward(self) -> tuple[capture.Check | None, Snapshot | None]:
         """The families the forward touched, in their new state (for the kept model); a full
         snapshot too when those cannot be trusted alone."""
-        touched: capture.Check | None = None
-        if self.s.capturing:
-            with catalog.reading(self.conn):
-                pending = capture.queue_check(self.conn, self.forward_nodes)
-            touched = pending.collect()
+        if not self.read_with_forward:
+            self.reads.send()
+        touched = self.pending.collect() if self.pending is not None else None
         if touched is None or touched.full_reason is not None or self.s.installed:
             return touched, take_snapshot(self.conn)
         return touched, None
@@ -176,22 +207,41 @@ class _RoundTrip:
         if self.members_before is None and may_change_members(script.statements, self.member_words):
             self.members_before = s.active_platform().member_state()  # the forward left them be
         as_runner = AsRunner(self.forward.source)
-        lead = (f"SAVEPOINT {SAVEPOINT}", *RESET_SESSION)
-        failure = s.run(script, prepared.text, as_runner, lead=lead)
+        rollback_nodes = [st.node for st in executable(script.statements)]
+        executed = self.forward_nodes + rollback_nodes
+        queued, then = self._queue_compare(script, as_runner, executed)
+        # Under the savepoint `after_forward` made (an undone attempt leaves it there).
+        failure = s.run(
+            script, prepared.text, as_runner, lead=RESET_SESSION, rewind=(_UNDO,), then=then
+        )
         self.undo = [_UNDO]
         self.out.rollback_failure = failure
         if failure is not None:
             return failure, None
-        return None, self._compare(script, as_runner)
+        return None, self._compare(as_runner, executed, queued)
 
-    def _compare(self, script: Script, as_runner: AsRunner) -> Callable[[], Snapshot]:
+    def _queue_compare(
+        self, script: Script, as_runner: AsRunner, executed: list[Any]
+    ) -> tuple[QueuedCompare | None, Batch | None]:
+        """The comparison's reads, to go with the rollback's statements, when what they read
+        is known before it runs: a scoped check, and nothing archived to clear first."""
+        s = self.s
+        if not s.capturing or s.installed:
+            return None, None
+        if any(as_runner.acts_on(st) for st in executable(script.statements)):
+            return None, None
+        then = Batch(self.conn)
+        members = self.members_before is not None
+        return s.queue_compare(then, executed, members=members), then
+
+    def _compare(
+        self, as_runner: AsRunner, executed: list[Any], queued: QueuedCompare | None
+    ) -> Callable[[], Snapshot]:
         out = self.out
         out.notes.extend(n for n in as_runner.notes() if n not in out.notes)
-        rollback_nodes = [st.node for st in executable(script.statements)]
-        executed = self.forward_nodes + rollback_nodes
         before = self.members_before
         compared = self.s.compare(
-            executed, out.notes, as_runner.clearing(), members=before is not None
+            executed, out.notes, as_runner.clearing(), members=before is not None, queued=queued
         )
         out.differences = compared.differences
         if before is not None and compared.members is not None:
@@ -247,11 +297,12 @@ class _RoundTrip:
             s.pipeline(*self.undo, "COMMIT")
             s.reload_model()
             return
-        with self.conn.pipeline():
-            for statement in self.undo:
-                self.conn.execute(statement, prepare=False)
-            capture.queue_refs_update(self.conn, removed, touched.found.objects.values())
-            self.conn.execute("COMMIT", prepare=False)
+        batch = Batch(self.conn)
+        for statement in self.undo:
+            batch.execute(statement)
+        capture.queue_refs_update(batch, removed, touched.found.objects.values())
+        batch.execute("COMMIT")
+        batch.send()
 
 
 def _at_end(exc: psycopg.Error) -> Failure:
@@ -275,7 +326,7 @@ def restore_pass(
     restore = as_apply.restore_for(conn, prepared.text, script) if script else None
     if script is None or restore is None:
         return undo
-    s.pipeline(*undo, f"SAVEPOINT {SAVEPOINT}", *RESET_SESSION)
+    s.pipeline(*undo, _SAVE, *RESET_SESSION)
     as_runner = AsRunner(forward.source, restore)
     failure = _run_restoring(s, script, prepared.text, as_runner)
     if failure is not None:

@@ -19,6 +19,7 @@ from migration_rollback.sql import Script, Statement, classify
 from migration_rollback.verify import capture, catalog
 from migration_rollback.verify.as_runner import StatementHook, make_archive_schema
 from migration_rollback.verify.baseline import load_baseline
+from migration_rollback.verify.batch import Batch
 from migration_rollback.verify.causes import in_code_body
 from migration_rollback.verify.diff import Difference, diff_objects
 from migration_rollback.verify.model import SchemaModel
@@ -33,7 +34,7 @@ from migration_rollback.verify.replay_support import (
 from migration_rollback.verify.shadow import ShadowDatabase
 from migration_rollback.verify.snapshot import Snapshot, take_snapshot
 from migration_rollback.verify.standins.install import Platform
-from migration_rollback.verify.standins.members import Members
+from migration_rollback.verify.standins.members import Members, PendingMemberState
 from migration_rollback.verify.verdict import Failure
 
 Progress = Callable[[str], None]
@@ -50,6 +51,13 @@ class Compared(NamedTuple):
     differences: list[Difference]
     state: Callable[[], Snapshot]  # the state compared (built when called: O(schema))
     members: dict[tuple[str, str], str] | None  # the stand-ins' member state, when asked for
+
+
+class QueuedCompare(NamedTuple):
+    """The reads of a scoped comparison, queued in a batch (`ShadowSession.queue_compare`)."""
+
+    check: capture.PendingCheck
+    members: PendingMemberState | None
 
 
 class ShadowSession:
@@ -144,8 +152,9 @@ class ShadowSession:
     def reset_refs(self) -> None:
         """The capture's references follow the model (nothing to do without capture)."""
         if self.capturing:
-            with self.c().pipeline():
-                capture.queue_refs_reset(self.c(), self.model.objects.values())
+            batch = Batch(self.c())
+            capture.queue_refs_reset(batch, self.model.objects.values())
+            batch.send()
 
     def consistency(self) -> list[Difference]:
         """The kept model against a fresh full snapshot (empty: the bookkeeping held)."""
@@ -163,6 +172,24 @@ class ShadowSession:
             and difference.object.kind == "column"
         )
 
+    def queue_compare(
+        self,
+        batch: Batch,
+        executed: list[Any],
+        first: Sequence[sql.Composed] = (),
+        *,
+        members: bool = False,
+    ) -> QueuedCompare:
+        """The reads of a scoped `compare` (capturing), queued in `batch`: `first`, the
+        check, and with `members` the stand-ins' member state, read in the session's own
+        settings after the rest."""
+        for statement in first:
+            batch.execute(statement)
+        with catalog.settings(batch):
+            pending = capture.queue_check(batch, executed)
+        platform = self.active_platform()
+        return QueuedCompare(pending, platform.queue_member_state(batch) if members else None)
+
     def compare(
         self,
         executed: list[Any],
@@ -170,26 +197,26 @@ class ShadowSession:
         first: Sequence[sql.Composed] = (),
         *,
         members: bool = False,
+        queued: QueuedCompare | None = None,
     ) -> Compared:
         """Inside the round trip, after the rollback (and the statements `first`, sent in
         the same round trip): what differs from S(i-1), the state (built only when asked
-        for: it costs O(schema)), and with `members` the stand-ins' member state, read in
-        the session's own settings after the rest."""
+        for: it costs O(schema)), and with `members` the stand-ins' member state. `queued`:
+        its reads were sent already (`queue_compare`, with `first`)."""
         conn = self.c()
-        if self.installed or not self.capturing:
+        after: dict[tuple[str, str], str] | None = None
+        if queued is None and (self.installed or not self.capturing):
             for statement in first:
                 conn.execute(statement, prepare=False)
         if self.installed:
             notes.append("compared full snapshots: a stand-in extension was installed")
         elif self.capturing:
-            with conn.pipeline():  # one round trip, whatever is read
-                for statement in first:
-                    conn.execute(statement, prepare=False)
-                with catalog.settings(conn):
-                    pending = capture.queue_check(conn, executed)
-                member_state = self.active_platform().queue_member_state() if members else None
-            check = pending.collect()
-            after = member_state() if member_state is not None else None
+            if queued is None:
+                batch = Batch(conn)  # one statement sent, one round trip, whatever is read
+                queued = self.queue_compare(batch, executed, first, members=members)
+                batch.send()
+            check = queued.check.collect()
+            after = queued.members() if queued.members is not None else None
             if check.full_reason is None:
                 self.scoped_checks += 1
                 diffs = diff_objects(self.model.view(check.scope), check.found.objects)
@@ -198,7 +225,8 @@ class ShadowSession:
             notes.append(f"compared full snapshots: {check.full_reason}")
         self.full_checks += 1
         state = take_snapshot(conn)
-        after = self.active_platform().member_state() if members else None
+        if members and after is None:  # read with the scoped check, it stands (read once)
+            after = self.active_platform().member_state()
         return Compared(diff_objects(self.model.objects, state.objects), lambda: state, after)
 
     # --- running SQL -----------------------------------------------------------------------
@@ -231,10 +259,15 @@ class ShadowSession:
         *,
         lead: Sequence[Lead] = (),
         tail: Sequence[str] = (),
+        rewind: Sequence[str] | None = None,
+        then: Batch | None = None,
     ) -> Failure | None:
-        """Run a script in the open transaction (`lead` may open it; see pipelined.py)."""
+        """Run a script in the open transaction (`lead` may open it; `rewind` undoes it;
+        `then` is read after it: see pipelined.py)."""
         statements = list(executable(script.statements))
-        return self.run_on(self.c(), statements, text, runner, lead=lead, tail=tail)
+        return self.run_on(
+            self.c(), statements, text, runner, lead=lead, tail=tail, rewind=rewind, then=then
+        )
 
     def run_on(
         self,
@@ -245,6 +278,8 @@ class ShadowSession:
         *,
         lead: Sequence[Lead] = (),
         tail: Sequence[str] = (),
+        rewind: Sequence[str] | None = None,
+        then: Batch | None = None,
     ) -> Failure | None:
         """Run statements as the shadow must (stand-ins for missing extensions, see
         standins/install.py); the first failure, with file:line:column. With `runner`, as
@@ -263,12 +298,13 @@ class ShadowSession:
             self.installed = self.installed or ran.installed
             self.notes.extend(n for n in ran.notes if n not in self.notes)
 
-        failed = run_statements(conn, statements, alone, run_alone, lead=lead, tail=tail)
+        failed = run_statements(
+            conn, statements, alone, run_alone, lead=lead, tail=tail, rewind=rewind, then=then
+        )
         return None if failed is None else _failure(text, *failed)
 
 
-def _failure(text: str, st: Statement, exc: psycopg.Error) -> Failure:
-    position = int(exc.diag.statement_position or 0) or None
+def _failure(text: str, st: Statement, exc: psycopg.Error, position: int | None) -> Failure:
     return Failure(
         error_text(exc),
         statement_line(text, st, position),

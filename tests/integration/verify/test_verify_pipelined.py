@@ -42,7 +42,7 @@ def test_in_a_transaction_the_failing_statement_is_named(conn: psycopg.Connectio
     conn.execute("BEGIN")
     failed = run_statements(conn, statements, lambda st: False, lambda st: None)
     assert failed is not None
-    st, exc = failed
+    st, exc, _ = failed
     assert st is statements[2]
     assert exc.sqlstate == "42P07"
     conn.execute("ROLLBACK")

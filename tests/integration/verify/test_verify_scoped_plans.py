@@ -44,6 +44,7 @@ def conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
             c.execute(f"create index t{k}_idx on public.t{k} (w)")
             c.execute(f"create policy t{k}_read on public.t{k} for select using (w > 0)")
         assert capture.install(c)
+        c.execute("BEGIN")  # the scope lasts as long as the transaction, as in a round trip
         c.execute("INSERT INTO pg_temp._mr_scope VALUES ('rel', 'public.t7'::regclass, NULL)")
         c.execute("SET search_path = pg_catalog; SET plan_cache_mode = force_generic_plan")
         yield c

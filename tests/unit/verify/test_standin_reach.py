@@ -56,3 +56,37 @@ def test_without_members_only_the_kind_decides() -> None:
     named = parse_script("grant select on vault.secrets to x;").statements
     assert not may_change_members(named, ())
     assert may_change_members(parse_script("do $$ begin end $$;").statements, ())
+
+
+# pgsodium's `key` table, pgjwt's `sign`, `verify`: words SQL also spells as keywords.
+KEYWORD_MEMBERS = frozenset({"key", "sign", "verify", "exception", "valid"})
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "create table public.t (id int primary key, k int references public.u (id));",
+        "create table public.e (id int, unique (id), constraint c foreign key (id) "
+        "references public.u (id) on delete cascade);",
+        "alter table public.t add constraint c check (id > 0) not valid;",
+        "alter table public.t validate constraint c;",
+    ],
+)
+def test_a_keyword_is_no_members_name(sql: str) -> None:
+    assert not may_change_members(parse_script(sql).statements, KEYWORD_MEMBERS)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "alter table key add column x int;",  # the member named bare, as an identifier
+        'create index on public.t ("key");',
+        "create view public.v as select public.sign(1);",
+        "create policy p on public.t using (x = 'key');",  # a literal: it may be run as SQL
+        "create function public.f() returns int language plpgsql as $$ begin return 1; "
+        "exception when others then return 0; end $$;",  # a code body's words count
+        "comment on column public.t.key is 'x';",
+    ],
+)
+def test_a_name_literal_or_body_holding_a_members_word_reaches(sql: str) -> None:
+    assert may_change_members(parse_script(sql).statements, KEYWORD_MEMBERS)

@@ -25,6 +25,7 @@ from pglast.stream import RawStream
 
 from migration_rollback.sql import Statement
 from migration_rollback.sql.compose import quote_ident
+from migration_rollback.verify.batch import Target
 from migration_rollback.verify.standins import CURRENT_SCHEMA, StandIn, standin
 from migration_rollback.verify.standins.members import (
     Members,
@@ -115,9 +116,10 @@ class Platform:
         """(extension, member) -> its state, for the given (default: all) stand-ins."""
         return member_state(self.conn, self.available, names)
 
-    def queue_member_state(self) -> PendingMemberState:
-        """`member_state()` of every stand-in, sent in the caller's pipeline (members.py)."""
-        return queue_member_state(self.conn, self.available)
+    def queue_member_state(self, target: Target | None = None) -> PendingMemberState:
+        """`member_state()` of every stand-in, sent in the caller's pipeline or `target` (a
+        batch; members.py)."""
+        return queue_member_state(target or self.conn, self.available)
 
     def members(self) -> Members:
         """What names the stand-ins' members, and the enabled event triggers (members.py)."""

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import psycopg
 
 from migration_rollback.verify import catalog
+from migration_rollback.verify.batch import Fetched, Target
 from migration_rollback.verify.standins.reach import words
 
 # The extensions asked for ($1), or when NULL the stand-ins: installed, yet not among the server's
@@ -130,9 +131,9 @@ def member_state(
 
 
 class PendingMemberState:
-    """`member_state` sent in a pipeline: call it (after the sync) for the state."""
+    """`member_state` sent in a pipeline or a batch: call it (after either ran) for the state."""
 
-    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
+    def __init__(self, cursor: Fetched) -> None:
         self.cursor = cursor
 
     def __call__(self) -> dict[tuple[str, str], str]:
@@ -141,9 +142,9 @@ class PendingMemberState:
 
 
 def queue_member_state(
-    conn: psycopg.Connection[Any], available: Iterable[str], names: Iterable[str] | None = None
+    conn: Target, available: Iterable[str], names: Iterable[str] | None = None
 ) -> PendingMemberState:
-    """`member_state` sent (in the caller's pipeline, if any); call the result for it."""
+    """`member_state` sent (in the caller's pipeline or batch, if any); call the result for it."""
     # Run twice per round trip (and members once): prepared once (the server re-analyzes it
     # should the session's search_path have changed), it skips a parse and plan each time.
     return PendingMemberState(catalog.execute(conn, _MEMBER_STATE, _which(names, available)))

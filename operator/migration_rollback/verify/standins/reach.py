@@ -2,7 +2,9 @@
 that a migration that cannot reach them skips the two member-state reads of its round trip.
 
 Conservative by construction: only statement kinds that act on the objects they name (DDL)
-can be cleared, and only when no word of their text is a member's name or schema, they run
+can be cleared, and only when no word of their names and literals is a member's name or schema
+(read from the parse tree: SQL's own keywords name nothing, yet `primary key` had matched
+pgsodium's `key` table and sent every CREATE TABLE to the reads), they run
 no function this project does not know (an ALTER TABLE default, an index expression), cascade
 nothing and rename no role (member state shows owners and grantees by name). A DO block,
 a function call, SET, any extension command or anything else may reach anything. Code that any
@@ -13,7 +15,7 @@ member state for every migration once there is one).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 from pglast.enums.parsenodes import DropBehavior, GrantTargetType, ObjectType
@@ -44,7 +46,21 @@ def _may_reach(statement: Statement, member_words: Collection[str]) -> bool:
     node = statement.node
     if statement.kind not in _NAMED_ONLY or _indirect(node):
         return True
-    return any(word in member_words for word in words(statement.text))
+    return any(word in member_words for text in _strings(node) for word in words(text))
+
+
+def _strings(root: Any) -> Iterator[str]:
+    """Every string a parse tree holds: the names, the literals and the code bodies written
+    (a keyword of the grammar is a node's shape, never a string)."""
+    stack = [root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, ast.Node):
+            stack.extend(getattr(item, attr) for attr in item)
+        elif isinstance(item, tuple | list):
+            stack.extend(item)
 
 
 def _indirect(node: Any) -> bool:
