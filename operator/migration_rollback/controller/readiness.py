@@ -63,13 +63,14 @@ class Readiness:
     def report(self) -> tuple[bool, str]:
         """(ready, what it waits for): the answer and body of /readyz."""
         with self._lock:
-            if self._waiting_for or not self._expected:
-                return False, f"waiting for {self._waiting_for or 'the watches to start'}"
-            missing = sorted(self._expected - self._listed, key=lambda k: _describe(k))
+            waiting_for, expected = self._waiting_for, self._expected
+            missing = sorted(_describe(k) for k in expected - self._listed)
+        if waiting_for or not expected:
+            return False, f"waiting for {waiting_for or 'the watches to start'}"
         if missing:
-            names = "; ".join(_describe(k) for k in missing)
+            names = "; ".join(missing)
             return False, f"waiting for the first listing of {names} (refused or not done yet)"
-        return True, "watching " + "; ".join(sorted(_describe(k) for k in self._expected))
+        return True, "watching " + "; ".join(sorted(_describe(k) for k in expected))
 
 
 def observe_kopf_watches(readiness: Readiness) -> None:
