@@ -177,6 +177,7 @@ class ControlPlane:
         self._lock = threading.Lock()
         self._old_handlers: dict[int, Any] = {}
         self._t0: float | None = None
+        self.deleting: list[str] = []  # namespaces being deleted (delete_namespace)
 
     # -- paths and clients -------------------------------------------------------------
 
@@ -613,13 +614,25 @@ class ControlPlane:
         )
         return name
 
-    def delete_namespace(self, name: str, wait: bool = False, timeout: float = 60.0) -> None:
+    def delete_namespace(self, name: str, wait: bool = True) -> None:
+        """Deletes the namespace and, with ``wait``, returns once it is gone: until then its
+        objects are still being deleted (finalizers run, Jobs and pods end), and a test that
+        starts meanwhile sees their events, logs and metrics as its own. Without ``wait``,
+        ``settle_namespaces`` waits for it later."""
         with contextlib.suppress(ApiError):
             self.rest.delete(f"/api/v1/namespaces/{name}", {"propagationPolicy": "Background"})
+        self.deleting.append(name)
         if wait:
+            self.settle_namespaces()
+
+    def settle_namespaces(self, timeout: float = 120.0) -> None:
+        """Every namespace deleted so far is gone. The namespace controller finishes even an
+        empty namespace about 5 s after its deletion (it checks again after its estimate)."""
+        while self.deleting:
+            name = self.deleting.pop(0)  # one that never goes fails one wait, not every later one
             self._wait(
                 f"namespace {name} gone",
-                lambda: not self._exists(f"/api/v1/namespaces/{name}"),
+                lambda: not self._exists(f"/api/v1/namespaces/{name}"),  # noqa: B023 (called here)
                 timeout,
             )
 
