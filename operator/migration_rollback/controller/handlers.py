@@ -29,6 +29,11 @@ from migration_rollback.settings import Settings
 log = logging.getLogger("migration_rollback.controller")
 # How often a waiting flow checks that its daemon is not being stopped (no API request).
 STOP_CHECK_SECONDS = 0.25
+# A deleted resource keeps its finalizer until its daemon has returned. kopf looks whether it
+# has after `instant_exit` (a flow notices the stop within STOP_CHECK_SECONDS), then again after
+# the backoff (its step in flight returned); without them only after cancellation_timeout (30 s).
+STOP_INSTANT_EXIT_SECONDS = 2 * STOP_CHECK_SECONDS
+STOP_BACKOFF_SECONDS = 2.0
 # What kopf watches (the handlers below): the operator is ready once each has listed.
 ROLLBACKS = Watched(api.GROUP, api.VERSION, api.PLURAL)
 JOBS = Watched("batch", "v1", "jobs")
@@ -64,6 +69,7 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     # Each rollback's daemon is a thread blocked on I/O most of the time; asyncio's default
     # pool (cores + 4) would queue the 7th concurrent rollback behind the first six.
     settings.execution.max_workers = Context.settings.max_workers
+    settings.background.instant_exit_timeout = STOP_INSTANT_EXIT_SECONDS
     settings.watching.server_timeout = 60
     # No watching of CRDs and namespaces: the namespaces are an explicit list and the CRD is
     # checked at startup (controller.main), so the chart's RBAC needs no cluster-wide reads.
@@ -76,7 +82,7 @@ def _clients() -> tuple[Clients, EventPoster, PodDeletes]:
     return Context.clients, Context.events, Context.deletes
 
 
-@kopf.daemon(*ROLLBACKS, cancellation_timeout=30)
+@kopf.daemon(*ROLLBACKS, cancellation_backoff=STOP_BACKOFF_SECONDS, cancellation_timeout=30)
 def run_rollback(
     stopped: kopf.DaemonStopped,
     name: str | None,
