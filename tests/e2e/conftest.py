@@ -88,7 +88,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for plane in _planes:
         waits = plane.settle_seconds
         terminalreporter.write_line(
-            f"namespaces awaited gone: {len(waits)}, {sum(waits):.1f} s waiting in all "
+            f"namespaces awaited emptied: {len(waits)}, {sum(waits):.1f} s waiting in all "
             f"(longest {max(waits, default=0):.1f} s)"
         )
 
