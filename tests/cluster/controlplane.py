@@ -177,6 +177,8 @@ class ControlPlane:
         self._lock = threading.Lock()
         self._old_handlers: dict[int, Any] = {}
         self._t0: float | None = None
+        self.deleting: list[str] = []  # namespaces being deleted (delete_namespace)
+        self.settle_seconds: list[float] = []  # how long each wait for one to go took
 
     # -- paths and clients -------------------------------------------------------------
 
@@ -613,15 +615,39 @@ class ControlPlane:
         )
         return name
 
-    def delete_namespace(self, name: str, wait: bool = False, timeout: float = 60.0) -> None:
+    def delete_namespace(self, name: str, wait: bool = True) -> None:
+        """Deletes the namespace and its workloads at once and, with ``wait``, returns once none
+        is left (``settle_namespaces``): until then they are still going (Jobs and pods ending,
+        watch events sent), and a test that starts meanwhile sees their events, logs and
+        metrics as its own."""
         with contextlib.suppress(ApiError):
             self.rest.delete(f"/api/v1/namespaces/{name}", {"propagationPolicy": "Background"})
+        # Terminating now, so nothing recreates them. The namespace controller would start on
+        # them only after its fixed 5 s grace, and look again after half a pod's grace period.
+        for path in _workload_paths(name):
+            with contextlib.suppress(ApiError):
+                self.rest.delete(path, {"propagationPolicy": "Background", "gracePeriodSeconds": 0})
+        self.deleting.append(name)
         if wait:
+            self.settle_namespaces()
+
+    def settle_namespaces(self, timeout: float = 120.0) -> None:
+        """No namespace deleted so far holds a workload any more (pods, Jobs, ReplicaSets,
+        Deployments, StatefulSets): nothing of an earlier test runs or changes. What remains
+        (ServiceAccounts, ConfigMaps, Secrets, Events: nothing a controller acts on) goes with
+        the namespace a few seconds later."""
+        while self.deleting:
+            name = self.deleting.pop(
+                0
+            )  # one that never settles fails one wait, not every later one
+            started = time.monotonic()
             self._wait(
-                f"namespace {name} gone",
-                lambda: not self._exists(f"/api/v1/namespaces/{name}"),
-                timeout,
+                f"the workloads of namespace {name} gone", partial(self._emptied, name), timeout
             )
+            self.settle_seconds.append(time.monotonic() - started)
+
+    def _emptied(self, namespace: str) -> bool:
+        return not any(self.rest.get(path).get("items") for path in _workload_paths(namespace))
 
     # -- the executor's pods --------------------------------------------------------------
 
@@ -717,6 +743,17 @@ def stop_in_order(processes: Sequence[procs.Proc]) -> list[str]:
         if phase:
             killed += procs.stop_all(phase)
     return killed
+
+
+def _workload_paths(namespace: str) -> list[str]:
+    """The collections of what runs in a namespace, dependents before owners."""
+    return [
+        f"/api/v1/namespaces/{namespace}/pods",
+        f"/apis/batch/v1/namespaces/{namespace}/jobs",
+        f"/apis/apps/v1/namespaces/{namespace}/replicasets",
+        f"/apis/apps/v1/namespaces/{namespace}/deployments",
+        f"/apis/apps/v1/namespaces/{namespace}/statefulsets",
+    ]
 
 
 def _belongs_to(pid: int, state_dir: Path) -> bool:

@@ -5,7 +5,10 @@
   ``tests/cluster/build.sh`` (scripts/setup runs it); without them the tests error with a
   message saying so.
 * ``k8s`` (session): a ``kubernetes.client.ApiClient`` with the admin kubeconfig.
-* ``namespace`` (function): a fresh namespace for one test, deleted afterwards.
+* ``namespace`` (function): a fresh namespace for one test, deleted afterwards with its
+  workloads; none of them is left when the next test's body starts (``settle_namespaces``):
+  what is still going (Jobs and pods ending, watch events) would otherwise land in that test's
+  operator log, events and metrics. The wait overlaps the next test's fixtures.
 
 The job executor runs the project's Job pods in the image (podman) or as local processes
 (``$MIGRATION_ROLLBACK_EXECUTOR``, see tests/cluster/executor.py): which one is printed when the
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
 _runtime: list[Runtime] = []
+_planes: list[ControlPlane] = []  # for the summary of namespace waits
 
 
 def executor_runtime() -> Runtime:
@@ -81,6 +85,12 @@ def _rebuilt(runtime: Runtime) -> Runtime:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if _runtime:
         terminalreporter.write_line(_runtime[0].header())
+    for plane in _planes:
+        waits = plane.settle_seconds
+        terminalreporter.write_line(
+            f"namespaces awaited emptied: {len(waits)}, {sum(waits):.1f} s waiting in all "
+            f"(longest {max(waits, default=0):.1f} s)"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -93,6 +103,7 @@ def control_plane(pytestconfig: pytest.Config) -> Iterator[ControlPlane]:
     if runtime.problem is not None or runtime.note.startswith("WARNING"):
         warnings.warn(runtime.header(), stacklevel=1)
     cp = ControlPlane()
+    _planes.append(cp)
     cp.start()
     try:
         yield cp
@@ -115,4 +126,14 @@ def namespace(control_plane: ControlPlane, request: pytest.FixtureRequest) -> It
     try:
         yield name
     finally:
-        control_plane.delete_namespace(name)
+        control_plane.delete_namespace(name, wait=False)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    """No earlier test's namespace holds a workload when this test's body runs: checked after its
+    fixtures, which overlap the deletion. One that never empties fails here, named after its
+    test."""
+    control_plane = getattr(item, "funcargs", {}).get("control_plane")
+    if isinstance(control_plane, ControlPlane):
+        control_plane.settle_namespaces()

@@ -19,6 +19,7 @@ from migration_rollback.controller.events import EventPoster
 from migration_rollback.controller.flow import RollbackFlow, Stopped
 from migration_rollback.controller.interpreter import restore_on_delete
 from migration_rollback.controller.poddeletes import DeleteInFlight, PodDeletes
+from migration_rollback.controller.readiness import Readiness, Watched
 from migration_rollback.kube import jobs
 from migration_rollback.kube.client import Clients
 from migration_rollback.lifecycle.phases import Phase
@@ -28,6 +29,17 @@ from migration_rollback.settings import Settings
 log = logging.getLogger("migration_rollback.controller")
 # How often a waiting flow checks that its daemon is not being stopped (no API request).
 STOP_CHECK_SECONDS = 0.25
+# A deleted resource keeps its finalizer until its daemon has returned. kopf looks whether it
+# has after `instant_exit` (a flow notices the stop within STOP_CHECK_SECONDS), then again after
+# the backoff (its step in flight returned); without them only after cancellation_timeout (30 s).
+STOP_INSTANT_EXIT_SECONDS = 2 * STOP_CHECK_SECONDS
+STOP_BACKOFF_SECONDS = 2.0
+# What kopf watches (the handlers below): the operator is ready once each has listed.
+ROLLBACKS = Watched(api.GROUP, api.VERSION, api.PLURAL)
+JOBS = Watched("batch", "v1", "jobs")
+DEPLOYMENTS = Watched("apps", "v1", "deployments")
+STATEFULSETS = Watched("apps", "v1", "statefulsets")
+WATCHED = (ROLLBACKS, JOBS, DEPLOYMENTS, STATEFULSETS)
 
 
 class Context:
@@ -37,7 +49,7 @@ class Context:
     events: EventPoster | None = None
     deletes: PodDeletes | None = None  # one for every flow: see controller.poddeletes
     settings: Settings = Settings()
-    ready = threading.Event()
+    readiness = Readiness()
     # (namespace, name) of each running rollback -> set when one of its Jobs, workloads or
     # watched pods changes, so the flow's wait ends at once instead of at its next poll.
     wakers: ClassVar[dict[tuple[str, str], threading.Event]] = {}
@@ -57,11 +69,11 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     # Each rollback's daemon is a thread blocked on I/O most of the time; asyncio's default
     # pool (cores + 4) would queue the 7th concurrent rollback behind the first six.
     settings.execution.max_workers = Context.settings.max_workers
+    settings.background.instant_exit_timeout = STOP_INSTANT_EXIT_SECONDS
     settings.watching.server_timeout = 60
     # No watching of CRDs and namespaces: the namespaces are an explicit list and the CRD is
     # checked at startup (controller.main), so the chart's RBAC needs no cluster-wide reads.
     settings.scanning.disabled = True
-    Context.ready.set()
 
 
 def _clients() -> tuple[Clients, EventPoster, PodDeletes]:
@@ -70,7 +82,7 @@ def _clients() -> tuple[Clients, EventPoster, PodDeletes]:
     return Context.clients, Context.events, Context.deletes
 
 
-@kopf.daemon(api.GROUP, api.VERSION, api.PLURAL, cancellation_timeout=30)
+@kopf.daemon(*ROLLBACKS, cancellation_backoff=STOP_BACKOFF_SECONDS, cancellation_timeout=30)
 def run_rollback(
     stopped: kopf.DaemonStopped,
     name: str | None,
@@ -115,7 +127,7 @@ def run_rollback(
         Context.flows.pop((namespace, name), None)
 
 
-@kopf.on.event("batch", "v1", "jobs", labels={jobs.LABEL_MANAGED: jobs.MANAGED_BY})
+@kopf.on.event(*JOBS, labels={jobs.LABEL_MANAGED: jobs.MANAGED_BY})
 def job_changed(event: kopf.RawEvent, **_: Any) -> None:
     """A rollback's Job changed (started, finished, vanished): note it, wake its flow."""
     obj = event.get("object") or {}
@@ -130,14 +142,14 @@ def job_changed(event: kopf.RawEvent, **_: Any) -> None:
         waker.set()
 
 
-@kopf.on.event("apps", "v1", "deployments")
-@kopf.on.event("apps", "v1", "statefulsets")
+@kopf.on.event(*DEPLOYMENTS)
+@kopf.on.event(*STATEFULSETS)
 def workload_changed(event: kopf.RawEvent, resource: kopf.Resource, **_: Any) -> None:
     """A workload changed (scaled up by someone, pods Ready): wake the flows acting on it."""
     obj = event.get("object") or {}
     meta = obj.get("metadata") or {}
     namespace = str(meta.get("namespace"))
-    kind = "StatefulSet" if resource.plural == "statefulsets" else "Deployment"
+    kind = "StatefulSet" if resource.plural == STATEFULSETS.plural else "Deployment"
     key = (kind, meta.get("name"))
     for (flow_namespace, flow_name), flow in list(Context.flows.items()):
         if flow_namespace == namespace and key in flow.watched:
@@ -150,7 +162,7 @@ def workload_changed(event: kopf.RawEvent, resource: kopf.Resource, **_: Any) ->
                 waker.set()
 
 
-@kopf.on.delete(api.GROUP, api.VERSION, api.PLURAL, optional=False)
+@kopf.on.delete(*ROLLBACKS, optional=False)
 def restore_before_delete(body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
     """The finalizer: nothing the resource did to the app outlives it. (Returns nothing: kopf
     would store a result in status, which the CRD's schema does not have.)"""
@@ -164,7 +176,7 @@ def restore_before_delete(body: kopf.Body, logger: kopf.Logger, **_: Any) -> Non
     logger.info("deleted: %s", done)
 
 
-@kopf.on.event(api.GROUP, api.VERSION, api.PLURAL)
+@kopf.on.event(*ROLLBACKS)
 def track_activity(event: kopf.RawEvent, **_: Any) -> None:
     """Keep the alerting gauges' view of every resource current (see lifecycle.activity)."""
     obj = event.get("object") or {}

@@ -19,7 +19,24 @@ from scenario import (
 )
 from tests.cluster import ControlPlane
 
+from migration_rollback import api
 from migration_rollback.verify.baseline import load_baseline
+
+
+@pytest.fixture
+def namespace(namespace: str, control_plane: ControlPlane) -> Iterator[str]:
+    """The test's namespace; at its end its MigrationRollbacks are deleted and finalized by the
+    operator before the namespace goes: the namespace controller would only start after its
+    5 s grace, then wait 8 s more for the finalizers it found."""
+    yield namespace
+    custom = client.CustomObjectsApi(control_plane.api_client())
+    custom.delete_collection_namespaced_custom_object(api.GROUP, api.VERSION, namespace, api.PLURAL)
+
+    def finalized() -> bool:
+        listed = custom.list_namespaced_custom_object(api.GROUP, api.VERSION, namespace, api.PLURAL)
+        return not listed["items"]
+
+    wait_for(f"the MigrationRollbacks in {namespace} finalized by the operator", finalized, 60)
 
 
 @pytest.fixture(scope="session")
@@ -101,6 +118,9 @@ def shop(
         },
     )
     wait_for("shop-web to have 3 ready pods", lambda: shop.ready_replicas() == 3)
+    # Earlier tests' namespaces emptied (overlapping this setup) before a fixture stops the
+    # operator or the test starts.
+    control_plane.settle_namespaces()
     try:
         yield shop
     finally:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +26,8 @@ from typing import Any, TypeVar
 import psycopg
 import pytest
 from kubernetes import client
-from tests.cluster import JOB_NODE_SELECTOR, JOB_TOLERATIONS
+from tests.chart.helm import RELEASE, container_env, one, render, token_kubeconfig
+from tests.cluster import JOB_NODE_SELECTOR, JOB_TOLERATIONS, ControlPlane
 from tests.cluster.controlplane import free_ports
 
 from migration_rollback import api
@@ -36,6 +38,7 @@ REPO = Path(__file__).resolve().parents[3]
 MIGRATIONS = REPO / "examples" / "supabase" / "migrations"
 OPERATOR_NAMESPACE = "migration-rollback-system"
 SOCIAL = "20251113000001_timeline_social_features"
+CHART_SKIPPED = {"ServiceMonitor", "PrometheusRule"}  # no Prometheus Operator CRDs here
 T = TypeVar("T")
 # Waits in the rollback's transaction until the test opens the gate (Shop.open_gate): each
 # statement of a DO block sees rows committed since, the runner's timeouts are minutes.
@@ -139,6 +142,22 @@ class OperatorProcess:
         """Leading and watching resources."""
         return self._probe("/readyz")
 
+    def readiness(self) -> str:
+        """What /readyz says: what the operator waits for, or what it watches ("" if it does
+        not answer yet)."""
+        self._probe("/healthz")  # fails the test, with the log, if the operator exited
+        url = f"http://127.0.0.1:{self.health_port}/readyz"
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                return str(r.read().decode())
+        except urllib.error.HTTPError as refused:
+            return str(refused.read().decode())
+        except OSError:
+            return ""
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
     def alive(self) -> bool:
         return self._probe("/healthz")
 
@@ -192,6 +211,32 @@ class OperatorProcess:
             return (values,) if until(values) else None
 
         return wait_for(what, probe, timeout)[0]
+
+
+def chart_docs(values: dict[str, Any], system: str) -> list[dict[str, Any]]:
+    """The chart rendered into namespace `system`, less what needs the Prometheus Operator."""
+    return [d for d in render(values, namespace=system) if d["kind"] not in CHART_SKIPPED]
+
+
+def chart_operator(
+    control_plane: ControlPlane, docs: list[dict[str, Any]], system: str, log_path: Path
+) -> OperatorProcess:
+    """The operator as the chart's Deployment runs it (not started yet): with a token of the
+    chart's ServiceAccount, so with exactly its RBAC, and the Deployment's environment."""
+    deployment = one(docs, "Deployment")
+    account = deployment["spec"]["template"]["spec"]["serviceAccountName"]
+    kubeconfig = token_kubeconfig(
+        control_plane.kubeconfig, system, account, log_path.with_suffix(".kubeconfig")
+    )
+    env = {
+        **container_env(deployment),
+        # What the Deployment's fieldRefs would give the pod:
+        "OPERATOR_NAMESPACE": system,
+        "POD_NAME": f"{RELEASE}-operator-0",
+    }
+    # The chart's ports would collide on this machine; OperatorProcess picks free ones.
+    del env["METRICS_PORT"], env["HEALTH_PORT"]
+    return OperatorProcess(kubeconfig, log_path, env=env)
 
 
 # --- the shop application's endpoints ------------------------------------------------------------

@@ -15,14 +15,13 @@ from typing import Any
 import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
-from scenario import OperatorProcess, Shop, wait_for
-from tests.chart.helm import RELEASE, apply, container_env, find, one, render, token_kubeconfig
+from scenario import OperatorProcess, Shop, chart_docs, chart_operator, wait_for
+from tests.chart.helm import apply, find
 from tests.cluster import JOB_NODE_SELECTOR, JOB_TOLERATIONS, ControlPlane
 
 from migration_rollback import api
 
 pytestmark = pytest.mark.e2e
-SKIP_KINDS = {"ServiceMonitor", "PrometheusRule"}  # no Prometheus Operator CRDs here
 
 
 def as_account(kubeconfig: Path) -> client.ApiClient:
@@ -49,27 +48,13 @@ def chart(
         "podDisruptionBudget": {"enabled": True},
         "grafanaDashboard": {"enabled": True},
     }
-    docs = [d for d in render(values, namespace=system) if d["kind"] not in SKIP_KINDS]
-    k8s = control_plane.api_client()
-    apply(k8s, docs)
-    deployment = one(docs, "Deployment")
-    account = deployment["spec"]["template"]["spec"]["serviceAccountName"]
-    kubeconfig = token_kubeconfig(
-        control_plane.kubeconfig, system, account, tmp_path / "operator.kubeconfig"
-    )
-    env = {
-        **container_env(deployment),
-        # What the Deployment's fieldRefs would give the pod:
-        "OPERATOR_NAMESPACE": system,
-        "POD_NAME": f"{RELEASE}-operator-0",
-    }
-    # The chart's ports would collide on this machine; OperatorProcess picks free ones.
-    del env["METRICS_PORT"], env["HEALTH_PORT"]
-    ours = OperatorProcess(kubeconfig, tmp_path / "chart-operator.log", env=env)
+    docs = chart_docs(values, system)
+    apply(control_plane.api_client(), docs)
+    ours = chart_operator(control_plane, docs, system, tmp_path / "chart-operator.log")
     operator.stop()  # only one operator may serve the shop's namespace
     try:
         ours.start()
-        yield ours, as_account(kubeconfig), docs
+        yield ours, as_account(ours.kubeconfig), docs
     finally:
         ours.stop()
         operator.start()

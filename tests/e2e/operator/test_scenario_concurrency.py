@@ -92,6 +92,9 @@ def test_a_second_operator_waits_for_the_lease_then_takes_over(
     try:
         # Alive but not leading: /healthz answers, /readyz does not, it acts on nothing.
         wait_for("the standby to serve /healthz", standby.alive)
+        # /readyz says why: the lease, and who holds it.
+        waiting = f"the leader lease migration-rollback-operator (held by {operator.identity})"
+        wait_for("the standby to wait for the lease", lambda: waiting in standby.readiness())
         assert not standby.ready()
         operator.kill()
         wait_for("the standby to take the lease", standby.ready, timeout=60)

@@ -3,8 +3,6 @@ right, the app comes back at exactly its replicas, and nothing runs twice."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from kubernetes import client
 from scenario import OperatorProcess, Shop, wait_for
@@ -37,8 +35,7 @@ def test_operator_killed_in_each_phase_resumes(
         return phase if phase and ORDER.index(phase) >= ORDER.index(kill_in) else None
 
     at_kill = wait_for(f"{name} to reach {kill_in}", reached, timeout=120)
-    operator.kill()
-    time.sleep(1)
+    operator.kill()  # returns once the process is gone
     operator.start()
 
     done = shop.wait_phase(name, "Succeeded", "Failed", timeout=180)

@@ -7,7 +7,7 @@ brings the app back and checks it.
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
 import pytest
 from kubernetes import client
@@ -17,6 +17,7 @@ from migration_rollback import api
 
 pytestmark = pytest.mark.e2e
 MIGRATION = "20251113000001_timeline_social_features"
+HANDLED = f"{api.GROUP}/last-handled-configuration"  # kopf's diff base (controller.handlers)
 
 
 def test_rollback_succeeds_end_to_end(shop: Shop) -> None:
@@ -85,9 +86,17 @@ def test_applying_a_finished_resource_again_does_nothing(shop: Shop) -> None:
     job = first["status"]["jobName"]
     # A metadata change (as a GitOps re-sync makes) must not start anything again.
     shop.annotate("undo-index", {"example.com/resynced": "yes"})
-    time.sleep(3)  # the operator sees the update within its poll interval
-    again = shop.get("undo-index")
+    # kopf stores each change it has handled (its diff base): once that holds the re-sync, the
+    # operator has seen it and decided on it, whatever the time it took.
+    again = wait_for("the operator to handle the re-sync", lambda: handled(shop, "undo-index"))
     assert again["status"]["finishedAt"] == first["status"]["finishedAt"]
     assert again["status"]["jobName"] == job
     jobs = client.BatchV1Api(shop.k8s).list_namespaced_job(shop.namespace).items
     assert len([j for j in jobs if "-rollback-" in j.metadata.name]) == 1
+
+
+def handled(shop: Shop, name: str) -> dict[str, Any] | None:
+    """The resource, once kopf's record of what it handled holds the re-sync annotation."""
+    obj = shop.get(name)
+    diff_base = obj["metadata"].get("annotations", {}).get(HANDLED, "")
+    return obj if "example.com/resynced" in diff_base else None
