@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import sql
 
+from migration_rollback.runner import prepared
 from migration_rollback.runner.archive_count import count_rows as count_rows  # its old home
 from migration_rollback.runner.archive_count import counted_after
 from migration_rollback.runner.archive_detach import (
@@ -167,6 +168,7 @@ FROM (SELECT oid, min(depth) AS depth FROM tree GROUP BY oid) member
 JOIN pg_class c ON c.oid = member.oid JOIN pg_namespace n ON n.oid = c.relnamespace
 ORDER BY member.depth, member.oid
 """).format(ties=sql.SQL(", ").join(TIES[tie].format(sql.SQL("member.oid")) for tie in Tie))
+_MEMBERS_READ = prepared.read(_MEMBERS, ("", "text[]"))
 
 
 @dataclass
@@ -184,11 +186,12 @@ def _probe(conn: Connection, planned: PlannedStatement) -> _Found:
     what it removes."""
     names = [regclass_text(conn, name) for name in planned.tables]
     with conn.pipeline():  # one round trip; a failing DROP raises here, as run alone
+        prepared.prepare(conn)
         conn.execute(sql.SQL("SAVEPOINT {}").format(_PROBE))
         conn.execute(planned.sql)
         conn.execute(sql.SQL("ROLLBACK TO SAVEPOINT {}").format(_PROBE))
         conn.execute(sql.SQL("RELEASE SAVEPOINT {}").format(_PROBE))
-        members = conn.execute(_MEMBERS, [names])
+        members = prepared.execute(conn, _MEMBERS_READ, [names])
         wholesale = conn.execute(wholesale_publications_query(conn))
     rows = members.fetchall()
     published = wholesale.fetchone()
@@ -301,17 +304,22 @@ WHERE tn.nspname = %(archive)s AND ty.typname = {0}
 
 
 def _exists_in_archive(conn: Connection, name: str) -> bool:
-    return conn.execute(*in_archive_query(name)).fetchone() is not None
+    return in_archive(conn, name).fetchone() is not None
 
 
 def free_archive_name(conn: Connection, name: str) -> str:
     return next_free_name(conn, name, _exists_in_archive(conn, name))
 
 
-def in_archive_query(name: str) -> tuple[sql.Composed, dict[str, str]]:
-    """Whether `name` is taken in the archive: the query and its parameters, for a caller to
-    send with others (then `next_free_name`)."""
-    return _IN_ARCHIVE.format(sql.Placeholder("name")), {"archive": ARCHIVE_SCHEMA, "name": name}
+_IN_ARCHIVE_READ = prepared.read(
+    _IN_ARCHIVE.format(sql.Placeholder("name")), ("archive", "text"), ("name", "text")
+)
+
+
+def in_archive(conn: Connection, name: str) -> psycopg.Cursor[Any]:
+    """Whether `name` is taken in the archive (a row: taken); the caller may send it with
+    others, then `next_free_name`."""
+    return prepared.execute(conn, _IN_ARCHIVE_READ, {"archive": ARCHIVE_SCHEMA, "name": name})
 
 
 def next_free_name(conn: Connection, name: str, taken: bool) -> str:
@@ -337,6 +345,7 @@ WHERE part.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = %(table)s)
                      AND d.refobjid = %(table)s AND d.deptype IN ('a', 'i'))
       AND part.relkind = 'S'
 """).format(_IN_ARCHIVE.format(sql.Identifier("part", "relname")))
+_PARTS_READ = prepared.read(_PARTS, ("table", "oid"), ("archive", "text"))
 
 
 @dataclass
@@ -357,8 +366,8 @@ class _Names:
 def _queue_names(conn: Connection, oid: int, name: str) -> _Names:
     """Inside the caller's pipeline: the reads of `_Names` for table `oid`, archived as `name`."""
     return _Names(
-        conn.execute(*in_archive_query(name)),
-        conn.execute(_PARTS, {"table": oid, "archive": ARCHIVE_SCHEMA}),
+        in_archive(conn, name),
+        prepared.execute(conn, _PARTS_READ, {"table": oid, "archive": ARCHIVE_SCHEMA}),
     )
 
 

@@ -15,11 +15,12 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from migration_rollback.runner import prepared
 from migration_rollback.runner.archive import (
     ArchiveOutcome,
     archive_schema_statements,
     free_archive_name,
-    in_archive_query,
+    in_archive,
     next_free_name,
 )
 from migration_rollback.runner.archive_inert import TIES, Tie, untype_columns
@@ -52,6 +53,10 @@ _COPY_FACTS = sql.SQL(
     "SELECT made.oid, {typed} FROM (SELECT pg_catalog.to_regclass(%s)::oid AS oid) made "
     "WHERE made.oid IS NOT NULL"
 ).format(typed=TIES[Tie.FOREIGN_TYPE].format(sql.Identifier("made", "oid")))
+_COPY_FACTS_READ = prepared.read(_COPY_FACTS, ("", "text"))
+_DROPPED_COLUMN_READ = prepared.read(_DROPPED_COLUMN, ("", "text"), ("", "text"))
+_ROW_KEY_CANDIDATES_READ = prepared.read(ROW_KEY_CANDIDATES_BY_NAME, ("", "text"))
+_ALL_COLUMNS_READ = prepared.read(ALL_COLUMNS_BY_NAME, ("", "text"))
 
 
 @dataclass
@@ -72,6 +77,7 @@ def copy_columns(conn: Connection, planned: PlannedStatement, when: datetime) ->
         # The name `to_regclass` finds is the one written: the copy's name is known before.
         wanted = archived_column_name(table[-1], column, planned.version, when)
         with conn.pipeline():  # the column, and what its copy needs read: one round trip
+            prepared.prepare(conn)
             source = _read_source(conn, regclass_text(conn, table), column, wanted)
         found = source.column.fetchone()
         if found is None:
@@ -86,10 +92,10 @@ def copy_columns(conn: Connection, planned: PlannedStatement, when: datetime) ->
 def _read_source(conn: Connection, table: str, column: str, wanted: str) -> _Source:
     """Inside the caller's pipeline: the reads of `_Source`, the table named as `table`."""
     return _Source(
-        conn.execute(_DROPPED_COLUMN, [table, column]),
-        conn.execute(ROW_KEY_CANDIDATES_BY_NAME, [table]),
-        conn.execute(ALL_COLUMNS_BY_NAME, [table]),
-        conn.execute(*in_archive_query(wanted)),
+        prepared.execute(conn, _DROPPED_COLUMN_READ, [table, column]),
+        prepared.execute(conn, _ROW_KEY_CANDIDATES_READ, [table]),
+        prepared.execute(conn, _ALL_COLUMNS_READ, [table]),
+        in_archive(conn, wanted),
         wanted,
     )
 
@@ -147,7 +153,9 @@ def _copy_out(
             )
         )
         conn.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(archived, sql.Literal(comment)))
-        facts = conn.execute(_COPY_FACTS, [regclass_text(conn, (ARCHIVE_SCHEMA, name))])
+        facts = prepared.execute(
+            conn, _COPY_FACTS_READ, [regclass_text(conn, (ARCHIVE_SCHEMA, name))]
+        )
     rows = cur.rowcount if cur.rowcount >= 0 else None
     copied_table = facts.fetchone()
     if copied_table is not None and copied_table[1]:

@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from migration_rollback.runner import prepared
 from migration_rollback.runner.relations import name_if_exists, relation_name
 from migration_rollback.runner.session import Connection
 
@@ -174,13 +175,14 @@ def _wholesale_publication(schema: str, table: str, pubname: str, how: str) -> _
 
 
 # What a DROP TABLE takes with the table, in the order it is detached.
-_DETACHES: tuple[tuple[str, Callable[..., _Detach]], ...] = (
-    (_OUTBOUND_FOREIGN_KEYS, _outbound_foreign_key),
-    (_TRIGGERS, _on_table("TRIGGER")),
-    (_POLICIES, _on_table("POLICY")),
-    (_COLUMN_DEFAULTS, _column_default),
-    (_PUBLICATIONS, _publication),
-    (_WHOLESALE_PUBLICATIONS, _wholesale_publication),
+_MEMBERS = ("m", "oid[]")
+_DETACHES: tuple[tuple[prepared.Read, Callable[..., _Detach]], ...] = (
+    (prepared.read(_OUTBOUND_FOREIGN_KEYS, _MEMBERS), _outbound_foreign_key),
+    (prepared.read(_TRIGGERS, _MEMBERS), _on_table("TRIGGER")),
+    (prepared.read(_POLICIES, _MEMBERS), _on_table("POLICY")),
+    (prepared.read(_COLUMN_DEFAULTS, _MEMBERS), _column_default),
+    (prepared.read(_PUBLICATIONS, _MEMBERS), _publication),
+    (prepared.read(_WHOLESALE_PUBLICATIONS, _MEMBERS), _wholesale_publication),
 )
 _WHOLESALE = _DETACHES[-1]
 
@@ -224,7 +226,9 @@ def queue_detach_reads(
     `wholesale`: whether a publication may take them unnamed (see
     `wholesale_publications_query`; False skips that read)."""
     reads = [d for d in _DETACHES if wholesale or d is not _WHOLESALE]
-    return PendingDetach([(make, conn.execute(query, {"m": members})) for query, make in reads])
+    return PendingDetach(
+        [(make, prepared.execute(conn, query, {"m": members})) for query, make in reads]
+    )
 
 
 def detach_from_live_schema(
@@ -237,7 +241,7 @@ def detach_from_live_schema(
 
 
 # Objects outside the archive still depending on an archived table (or its row type).
-_REMAINING_DEPENDENTS = """
+_REMAINING_DEPENDENTS_SQL = """
 SELECT DISTINCT pg_describe_object(d.classid, d.objid, d.objsubid)
 FROM pg_depend d
 WHERE d.deptype = 'n'
@@ -251,11 +255,12 @@ WHERE d.deptype = 'n'
            AND d.objid IN (SELECT reltype FROM pg_class WHERE oid = ANY(%(m)s)))
 ORDER BY 1
 """
+_REMAINING_DEPENDENTS = prepared.read(_REMAINING_DEPENDENTS_SQL, _MEMBERS)
 
 
 def queue_remaining_dependents(conn: Connection, members: list[int]) -> psycopg.Cursor[Any]:
     """Inside the caller's pipeline: the read of `remaining_dependents` (then `dependents`)."""
-    return conn.execute(_REMAINING_DEPENDENTS, {"m": members})
+    return prepared.execute(conn, _REMAINING_DEPENDENTS, {"m": members})
 
 
 def dependents(cursor: psycopg.Cursor[Any]) -> list[str]:

@@ -24,6 +24,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from migration_rollback.runner import prepared
 from migration_rollback.runner.session import Connection
 
 # Each read gives the table (or index) it names as schema and name, after what it finds.
@@ -162,15 +163,16 @@ TIES: dict[Tie, sql.SQL] = {
 }
 
 # Each read, and the tie it looks for (the type reads matter only with such a column).
+_MEMBERS = ("m", "oid[]")
 _FUNCTION_READS = (
-    (_GENERATED_COLUMNS, Tie.GENERATED),
-    (_FUNCTION_CHECKS, Tie.CHECK),
-    (_FUNCTION_INDEXES, Tie.EXPRESSION_INDEX),
+    (prepared.read(_GENERATED_COLUMNS, _MEMBERS), Tie.GENERATED),
+    (prepared.read(_FUNCTION_CHECKS, _MEMBERS), Tie.CHECK),
+    (prepared.read(_FUNCTION_INDEXES, _MEMBERS), Tie.EXPRESSION_INDEX),
 )
 _TYPE_READS = (
-    (_FOREIGN_TYPED_COLUMNS, Tie.FOREIGN_TYPE),
-    (_BLOCKING_CONSTRAINTS, Tie.FOREIGN_TYPE),
-    (_BLOCKING_INDEXES, Tie.FOREIGN_TYPE),
+    (prepared.read(_FOREIGN_TYPED_COLUMNS, _MEMBERS), Tie.FOREIGN_TYPE),
+    (prepared.read(_BLOCKING_CONSTRAINTS, _MEMBERS), Tie.FOREIGN_TYPE),
+    (prepared.read(_BLOCKING_INDEXES, _MEMBERS), Tie.FOREIGN_TYPE),
 )
 _Rows = list[tuple[Any, ...]]
 
@@ -227,7 +229,7 @@ def queue_inert_reads(
     """Inside the caller's pipeline: the reads of `make_inert` for the kinds of tie `ties`."""
     reads = (*_FUNCTION_READS, *_TYPE_READS)
     return PendingInert(
-        [conn.execute(q, {"m": list(oids)}) if t in ties else None for q, t in reads]
+        [prepared.execute(conn, q, {"m": list(oids)}) if t in ties else None for q, t in reads]
     )
 
 
@@ -237,7 +239,7 @@ def untype_columns(conn: Connection, oids: Sequence[int]) -> list[str]:
     the table, and the archive keeps its data readable without it. Rewrites those tables."""
     changes = InertChanges()
     with conn.pipeline():  # every read in one round trip
-        cursors = [conn.execute(q, {"m": list(oids)}) for q, _ in _TYPE_READS]
+        cursors = [prepared.execute(conn, q, {"m": list(oids)}) for q, _ in _TYPE_READS]
     _untype_columns(changes, *(cursor.fetchall() for cursor in cursors))
     return _apply(conn, changes)
 
