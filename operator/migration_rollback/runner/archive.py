@@ -105,8 +105,9 @@ def archive_tables(conn: Connection, planned: PlannedStatement, when: datetime) 
     with conn.pipeline():  # the detach's reads and the first table's names: one round trip
         for statement in [] if planned.cascade else archive_schema_statements():
             conn.execute(statement)
-        detach = queue_detach_reads(conn, members, wholesale=found.wholesale)
-        names = _queue_names(conn, first_oid, first_wanted)
+        with prepared.generic_plans(conn):
+            detach = queue_detach_reads(conn, members, wholesale=found.wholesale)
+            names = _queue_names(conn, first_oid, first_wanted)
     ahead, notes = detach.planned()  # run in the first move's round trip, before it
     outcome.dependents += notes
     first: _FirstMove | None = _FirstMove(names, ahead)
@@ -133,9 +134,10 @@ def _queue_last(
 ) -> PendingInert | psycopg.Cursor[Any]:
     """Sent after the last move, in its round trip: the reads of `make_inert`; else (nothing
     for it to change) already the read of what still depends on the archived tables."""
-    if ties:
-        return queue_inert_reads(conn, members, ties)
-    return queue_remaining_dependents(conn, members)
+    with prepared.generic_plans(conn):
+        if ties:
+            return queue_inert_reads(conn, members, ties)
+        return queue_remaining_dependents(conn, members)
 
 
 def _finish_last(
@@ -147,7 +149,8 @@ def _finish_last(
     changes = queued.changes()
     with conn.pipeline():  # the changes, then that read: one round trip
         queue_changes(conn, changes)
-        remaining = queue_remaining_dependents(conn, members)
+        with prepared.generic_plans(conn):
+            remaining = queue_remaining_dependents(conn, members)
     return changes.notes, remaining
 
 
@@ -191,8 +194,9 @@ def _probe(conn: Connection, planned: PlannedStatement) -> _Found:
         conn.execute(planned.sql)
         conn.execute(sql.SQL("ROLLBACK TO SAVEPOINT {}").format(_PROBE))
         conn.execute(sql.SQL("RELEASE SAVEPOINT {}").format(_PROBE))
-        members = prepared.execute(conn, _MEMBERS_READ, [names])
-        wholesale = conn.execute(wholesale_publications_query(conn))
+        with prepared.generic_plans(conn):
+            members = prepared.execute(conn, _MEMBERS_READ, [names])
+            wholesale = conn.execute(wholesale_publications_query(conn))
     rows = members.fetchall()
     published = wholesale.fetchone()
     return _Found(

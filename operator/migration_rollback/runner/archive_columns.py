@@ -78,7 +78,8 @@ def copy_columns(conn: Connection, planned: PlannedStatement, when: datetime) ->
         wanted = archived_column_name(table[-1], column, planned.version, when)
         with conn.pipeline():  # the column, and what its copy needs read: one round trip
             prepared.prepare(conn)
-            source = _read_source(conn, regclass_text(conn, table), column, wanted)
+            with prepared.generic_plans(conn):
+                source = _read_source(conn, regclass_text(conn, table), column, wanted)
         found = source.column.fetchone()
         if found is None:
             continue
@@ -153,9 +154,10 @@ def _copy_out(
             )
         )
         conn.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(archived, sql.Literal(comment)))
-        facts = prepared.execute(
-            conn, _COPY_FACTS_READ, [regclass_text(conn, (ARCHIVE_SCHEMA, name))]
-        )
+        with prepared.generic_plans(conn):
+            facts = prepared.execute(
+                conn, _COPY_FACTS_READ, [regclass_text(conn, (ARCHIVE_SCHEMA, name))]
+            )
     rows = cur.rowcount if cur.rowcount >= 0 else None
     copied_table = facts.fetchone()
     if copied_table is not None and copied_table[1]:

@@ -12,10 +12,11 @@ written. The PREPAREs ride in the round trip of the first read that wants them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,6 +108,37 @@ def prepare(conn: Connection) -> None:
     for what in _READS:
         if what.name not in session.done:
             session.sent[what.name] = conn.execute(what.preparing(), prepare=False)
+
+
+# The reads' parameters are oid arrays of unknown length: costed for such an array, a generic plan
+# looks dearer than a custom one for a single table, so `auto` would plan each EXECUTE afresh.
+# Generic plans for them (index lookups on the catalogs, the same for one table or ten), the
+# session's own setting put back after them, in the same trip; were the trip to fail between
+# the two, the failed transaction (or savepoint) undoes the first.
+_GENERIC = (
+    "SELECT pg_catalog.set_config('migration_rollback.archive_plan_cache_mode', "
+    "pg_catalog.current_setting('plan_cache_mode'), false), "
+    "pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', false)"
+)
+_RESTORE = (
+    "SELECT pg_catalog.set_config('plan_cache_mode', "
+    "pg_catalog.current_setting('migration_rollback.archive_plan_cache_mode'), false)"
+)
+
+
+@contextlib.contextmanager
+def generic_plans(conn: Connection) -> Iterator[None]:
+    """Inside the caller's pipeline, around reads: their EXECUTEs take generic plans (nothing
+    is sent where no read is prepared)."""
+    session = _sessions.get(conn)
+    if session is None or not session.done:
+        yield
+        return
+    conn.execute(_GENERIC, prepare=False)
+    try:
+        yield
+    finally:
+        conn.execute(_RESTORE, prepare=False)
 
 
 def execute(

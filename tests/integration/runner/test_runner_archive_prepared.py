@@ -97,3 +97,16 @@ def test_a_first_trip_that_fails_keeps_its_prepares_and_sends_none_twice(
     row = verifier_session.execute(EXECUTED).fetchone()
     assert row is not None
     assert row[1] > 0
+
+
+def test_the_sessions_plan_cache_mode_is_put_back_after_the_reads(
+    verifier_session: psycopg.Connection[Any],
+) -> None:
+    verifier_session.execute("SET plan_cache_mode = force_custom_plan")
+    _archive(verifier_session)  # prepares
+    verifier_session.execute("BEGIN")
+    copy_columns(verifier_session, _planned("ALTER TABLE busy DROP COLUMN note;"), WHEN)
+    archive_tables(verifier_session, _planned("DROP TABLE busy CASCADE;"), WHEN)
+
+    assert verifier_session.execute("SHOW plan_cache_mode").fetchone() == ("force_custom_plan",)
+    verifier_session.execute("ROLLBACK")
