@@ -12,6 +12,12 @@ rollback can drop them; the verifier's round trip archives the same way (verify/
 What the DROP would have removed from the live schema is in archive_detach.py; a dropped
 column is copied out first (archive_columns.py). Everything happens inside the run's
 transaction, so a dry run or a failure leaves nothing.
+
+The verifier archives every table its rollbacks drop, so a DROP costs a round trip per stage,
+not per object: the probe; the detach's reads with the first table's names; each move, with the
+detach's statements before it and its count and the next stage's reads after it; make_inert's
+changes with the read of what still depends on the archive. On the verifier's session the reads
+are prepared statements (prepared.py).
 """
 
 from __future__ import annotations
