@@ -12,26 +12,42 @@ rollback can drop them; the verifier's round trip archives the same way (verify/
 What the DROP would have removed from the live schema is in archive_detach.py; a dropped
 column is copied out first (archive_columns.py). Everything happens inside the run's
 transaction, so a dry run or a failure leaves nothing.
+
+The verifier archives every table its rollbacks drop, so a DROP costs a round trip per stage,
+not per object: the probe; the detach's reads with the first table's names; each move, with the
+detach's statements before it and its count and the next stage's reads after it; make_inert's
+changes with the read of what still depends on the archive. On the verifier's session the reads
+are prepared statements (prepared.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql
 
+from migration_rollback.runner import prepared
+from migration_rollback.runner.archive_count import count_rows as count_rows  # its old home
+from migration_rollback.runner.archive_count import counted_after
 from migration_rollback.runner.archive_detach import (
-    detach_from_live_schema,
+    dependents,
     drop_dependent_views,
     drop_inbound_foreign_keys,
-    remaining_dependents,
+    queue_detach_reads,
+    queue_remaining_dependents,
     wholesale_publications_query,
 )
-from migration_rollback.runner.archive_inert import TIES, Tie, make_inert
-from migration_rollback.runner.impact import EXACT_COUNT_BELOW, UNANALYSED_COUNT_MAX_BYTES
+from migration_rollback.runner.archive_inert import (
+    TIES,
+    PendingInert,
+    Tie,
+    queue_changes,
+    queue_inert_reads,
+)
 from migration_rollback.runner.naming import (
     ARCHIVE_SCHEMA,
     archived_table_name,
@@ -43,7 +59,7 @@ from migration_rollback.runner.result import ArchivedObject
 from migration_rollback.runner.session import Connection
 
 _PROBE = sql.Identifier("migration_rollback_probe")
-_COUNT = sql.Identifier("migration_rollback_count")
+T = TypeVar("T")
 
 
 @dataclass
@@ -76,39 +92,6 @@ def ensure_archive_schema(conn: Connection) -> None:
             conn.execute(statement)
 
 
-_COUNT_FACTS = (
-    "SELECT c.reltuples::bigint, pg_relation_size(c.oid), n.nspname, c.relname "
-    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = %s"
-)
-
-
-def count_rows(conn: Connection, oid: int) -> int | None:
-    """Rows of an archived table, for the record: exact when cheap, else the estimate."""
-    return _counted(conn, oid, conn.execute(_COUNT_FACTS, [oid]).fetchone())
-
-
-def _counted(conn: Connection, oid: int, row: tuple[Any, ...] | None) -> int | None:
-    """The count given the table's `_COUNT_FACTS`: counted inside a savepoint, so that a count
-    cut short by statement_timeout costs the run nothing but the number."""
-    if row is None:
-        raise LookupError(f"relation {oid} vanished")
-    estimate = int(row[0]) if row[0] is not None else -1
-    size = int(row[1]) if row[1] is not None else 0
-    if estimate >= EXACT_COUNT_BELOW or (estimate < 0 and size > UNANALYSED_COUNT_MAX_BYTES):
-        return estimate if estimate >= 0 else None
-    table = sql.Identifier(str(row[2]), str(row[3]))
-    try:
-        with conn.pipeline():  # a cancelled count skips the RELEASE: rolled back to below
-            conn.execute(sql.SQL("SAVEPOINT {}").format(_COUNT))
-            cursor = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table))
-            conn.execute(sql.SQL("RELEASE SAVEPOINT {}").format(_COUNT))
-    except psycopg.errors.QueryCanceled:
-        conn.execute(sql.SQL("ROLLBACK TO SAVEPOINT {}").format(_COUNT))
-        return estimate if estimate >= 0 else None
-    counted = cursor.fetchone()
-    return int(counted[0]) if counted else None
-
-
 # --- DROP TABLE -> archive ---------------------------------------------------------------
 
 
@@ -123,19 +106,58 @@ def archive_tables(conn: Connection, planned: PlannedStatement, when: datetime) 
         ensure_archive_schema(conn)  # first, as ever; else it goes with the detach's reads
         outcome.dependents += drop_inbound_foreign_keys(conn, members)
         outcome.dependents += drop_dependent_views(conn, members)
-    first = [] if planned.cascade else archive_schema_statements()
-    outcome.dependents += detach_from_live_schema(
-        conn, members, wholesale=found.wholesale, first=first
+    first_oid, (_, first_name) = found.members[0]
+    first_wanted = archived_table_name(first_name, planned.version, when)
+    with conn.pipeline():  # the detach's reads and the first table's names: one round trip
+        for statement in [] if planned.cascade else archive_schema_statements():
+            conn.execute(statement)
+        with prepared.generic_plans(conn):
+            detach = queue_detach_reads(conn, members, wholesale=found.wholesale)
+            names = _queue_names(conn, first_oid, first_wanted)
+    ahead, notes = detach.planned()  # run in the first move's round trip, before it
+    outcome.dependents += notes
+    first: _FirstMove | None = _FirstMove(names, ahead)
+    *moved, last = found.members
+    for member in moved:
+        outcome.archived.append(_move(conn, member, (planned, when), first, lambda: None)[0])
+        first = None  # each next table reads its names after the moves before it
+    archived, queued = _move(
+        conn, last, (planned, when), first, lambda: _queue_last(conn, members, found.ties)
     )
-    for oid, name in found.members:
-        outcome.archived.append(_move(conn, oid, name, planned, when))
-        outcome.moved_oids.append(oid)
-    outcome.dependents += make_inert(conn, members, found.ties)
+    outcome.archived.append(archived)
+    outcome.moved_oids += members
+    notes, remaining = _finish_last(conn, members, queued)
+    outcome.dependents += notes
     outcome.dependents += [
         f"{what} still depends on archived {', '.join(a.archive for a in outcome.archived)}"
-        for what in remaining_dependents(conn, members)
+        for what in dependents(remaining)
     ]
     return outcome
+
+
+def _queue_last(
+    conn: Connection, members: list[int], ties: set[Tie]
+) -> PendingInert | psycopg.Cursor[Any]:
+    """Sent after the last move, in its round trip: the reads of `make_inert`; else (nothing
+    for it to change) already the read of what still depends on the archived tables."""
+    with prepared.generic_plans(conn):
+        if ties:
+            return queue_inert_reads(conn, members, ties)
+        return queue_remaining_dependents(conn, members)
+
+
+def _finish_last(
+    conn: Connection, members: list[int], queued: PendingInert | psycopg.Cursor[Any]
+) -> tuple[list[str], psycopg.Cursor[Any]]:
+    """What `make_inert` did, and the read of what still depends on the archive after it."""
+    if not isinstance(queued, PendingInert):
+        return [], queued
+    changes = queued.changes()
+    with conn.pipeline():  # the changes, then that read: one round trip
+        queue_changes(conn, changes)
+        with prepared.generic_plans(conn):
+            remaining = queue_remaining_dependents(conn, members)
+    return changes.notes, remaining
 
 
 Member = tuple[int, tuple[str, str]]  # a table the DROP removes: oid, (schema, name)
@@ -155,6 +177,7 @@ FROM (SELECT oid, min(depth) AS depth FROM tree GROUP BY oid) member
 JOIN pg_class c ON c.oid = member.oid JOIN pg_namespace n ON n.oid = c.relnamespace
 ORDER BY member.depth, member.oid
 """).format(ties=sql.SQL(", ").join(TIES[tie].format(sql.SQL("member.oid")) for tie in Tie))
+_MEMBERS_READ = prepared.read(_MEMBERS, ("", "text[]"))
 
 
 @dataclass
@@ -172,12 +195,14 @@ def _probe(conn: Connection, planned: PlannedStatement) -> _Found:
     what it removes."""
     names = [regclass_text(conn, name) for name in planned.tables]
     with conn.pipeline():  # one round trip; a failing DROP raises here, as run alone
+        prepared.prepare(conn)
         conn.execute(sql.SQL("SAVEPOINT {}").format(_PROBE))
         conn.execute(planned.sql)
         conn.execute(sql.SQL("ROLLBACK TO SAVEPOINT {}").format(_PROBE))
         conn.execute(sql.SQL("RELEASE SAVEPOINT {}").format(_PROBE))
-        members = conn.execute(_MEMBERS, [names])
-        wholesale = conn.execute(wholesale_publications_query(conn))
+        with prepared.generic_plans(conn):
+            members = prepared.execute(conn, _MEMBERS_READ, [names])
+            wholesale = conn.execute(wholesale_publications_query(conn))
     rows = members.fetchall()
     published = wholesale.fetchone()
     return _Found(
@@ -187,17 +212,39 @@ def _probe(conn: Connection, planned: PlannedStatement) -> _Found:
     )
 
 
+@dataclass
+class _FirstMove:
+    """What the first table's move needs, sent in an earlier round trip: its names' reads,
+    and the statements that go before it (the detach's)."""
+
+    names: _Names
+    ahead: list[sql.Composed]
+
+
 def _move(
     conn: Connection,
-    oid: int,
-    table: tuple[str, str],
-    planned: PlannedStatement,
-    when: datetime,
-) -> ArchivedObject:
-    schema, name = table
-    new_name = _free_name_moving_parts(conn, oid, archived_table_name(name, planned.version, when))
-    rows = _relocate(conn, oid, table, new_name, (planned, when))
-    return ArchivedObject(
+    member: Member,
+    why: tuple[PlannedStatement, datetime],
+    first: _FirstMove | None,
+    then: Callable[[], T],
+) -> tuple[ArchivedObject, T]:
+    """Move one table into the archive. `first`: what was read for it, and what goes before
+    it, when it is the first; `then` sends reads that go in the move's round trip, after it."""
+    oid, (schema, name) = member
+    planned, when = why
+    wanted = archived_table_name(name, planned.version, when)
+    if first is None:
+        with conn.pipeline():  # the name's and the parts' reads in one round trip
+            first = _FirstMove(_queue_names(conn, oid, wanted), [])
+    new_name = first.names.free_name(conn, wanted)
+    ahead = first.ahead
+    rows, queued = counted_after(
+        conn,
+        oid,
+        sql.Identifier(ARCHIVE_SCHEMA, new_name),
+        lambda: _queue_relocation(conn, (member, new_name), why, ahead, then),
+    )
+    archived = ArchivedObject(
         kind="table",
         source=f"{schema}.{name}",
         archive=f"{ARCHIVE_SCHEMA}.{new_name}",
@@ -205,41 +252,42 @@ def _move(
         rows=rows,
         restore_hint=_table_restore_hint(conn, schema, name, new_name),
     )
+    return archived, queued
 
 
-def _relocate(
+def _queue_relocation(
     conn: Connection,
-    oid: int,
-    table: tuple[str, str],
-    new_name: str,
+    moving: tuple[Member, str],
     why: tuple[PlannedStatement, datetime],
-) -> int | None:
-    """Rename the table into the archive schema, with a comment saying where it came from;
-    then its rows (see `count_rows`)."""
-    schema, name = table
+    ahead: list[sql.Composed],
+    then: Callable[[], T],
+) -> T:
+    """Inside the caller's pipeline: the statements `ahead`, then rename the table into the
+    archive schema, with a comment saying where it came from; then what `then` sends."""
+    (_, (schema, name)), new_name = moving
     planned, when = why
-    with conn.pipeline():  # one round trip for the three and the count's facts
-        conn.execute(
-            sql.SQL("ALTER TABLE {} RENAME TO {}").format(
-                sql.Identifier(schema, name), sql.Identifier(new_name)
-            )
+    for statement in ahead:
+        conn.execute(statement)
+    conn.execute(
+        sql.SQL("ALTER TABLE {} RENAME TO {}").format(
+            sql.Identifier(schema, name), sql.Identifier(new_name)
         )
-        conn.execute(
-            sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
-                sql.Identifier(schema, new_name), sql.Identifier(ARCHIVE_SCHEMA)
-            )
+    )
+    conn.execute(
+        sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
+            sql.Identifier(schema, new_name), sql.Identifier(ARCHIVE_SCHEMA)
         )
-        conn.execute(
-            sql.SQL("COMMENT ON TABLE {} IS {}").format(
-                sql.Identifier(ARCHIVE_SCHEMA, new_name),
-                sql.Literal(
-                    f"{schema}.{name}, archived by migration-rollback instead of DROP TABLE "
-                    f"(rollback of {planned.version}, {when.isoformat()})"
-                ),
-            )
+    )
+    conn.execute(
+        sql.SQL("COMMENT ON TABLE {} IS {}").format(
+            sql.Identifier(ARCHIVE_SCHEMA, new_name),
+            sql.Literal(
+                f"{schema}.{name}, archived by migration-rollback instead of DROP TABLE "
+                f"(rollback of {planned.version}, {when.isoformat()})"
+            ),
         )
-        facts = conn.execute(_COUNT_FACTS, [oid])
-    return _counted(conn, oid, facts.fetchone())
+    )
+    return then()
 
 
 def _table_restore_hint(conn: Connection, schema: str, name: str, new_name: str) -> str:
@@ -266,17 +314,22 @@ WHERE tn.nspname = %(archive)s AND ty.typname = {0}
 
 
 def _exists_in_archive(conn: Connection, name: str) -> bool:
-    return conn.execute(*in_archive_query(name)).fetchone() is not None
+    return in_archive(conn, name).fetchone() is not None
 
 
 def free_archive_name(conn: Connection, name: str) -> str:
     return next_free_name(conn, name, _exists_in_archive(conn, name))
 
 
-def in_archive_query(name: str) -> tuple[sql.Composed, dict[str, str]]:
-    """Whether `name` is taken in the archive: the query and its parameters, for a caller to
-    send with others (then `next_free_name`)."""
-    return _IN_ARCHIVE.format(sql.Placeholder("name")), {"archive": ARCHIVE_SCHEMA, "name": name}
+_IN_ARCHIVE_READ = prepared.read(
+    _IN_ARCHIVE.format(sql.Placeholder("name")), ("archive", "text"), ("name", "text")
+)
+
+
+def in_archive(conn: Connection, name: str) -> psycopg.Cursor[Any]:
+    """Whether `name` is taken in the archive (a row: taken); the caller may send it with
+    others, then `next_free_name`."""
+    return prepared.execute(conn, _IN_ARCHIVE_READ, {"archive": ARCHIVE_SCHEMA, "name": name})
 
 
 def next_free_name(conn: Connection, name: str, taken: bool) -> str:
@@ -302,16 +355,30 @@ WHERE part.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = %(table)s)
                      AND d.refobjid = %(table)s AND d.deptype IN ('a', 'i'))
       AND part.relkind = 'S'
 """).format(_IN_ARCHIVE.format(sql.Identifier("part", "relname")))
+_PARTS_READ = prepared.read(_PARTS, ("table", "oid"), ("archive", "text"))
 
 
-def _free_name_moving_parts(conn: Connection, oid: int, name: str) -> str:
-    """A free archive name for the table (`name` when it is), its clashing parts renamed."""
-    with conn.pipeline():  # the name's and the parts' reads in one round trip
-        taken = conn.execute(*in_archive_query(name))
-        parts = conn.execute(_PARTS, {"table": oid, "archive": ARCHIVE_SCHEMA})
-    new_name = next_free_name(conn, name, taken.fetchone() is not None)
-    _rename_clashing_parts(conn, parts.fetchall(), new_name)
-    return new_name
+@dataclass
+class _Names:
+    """The reads that choose a table's archive name: whether the name is taken, and its indexes
+    and owned sequences (each with whether its name is taken there)."""
+
+    taken: psycopg.Cursor[Any]
+    parts: psycopg.Cursor[Any]
+
+    def free_name(self, conn: Connection, name: str) -> str:
+        """A free archive name for the table (`name` when it is), its clashing parts renamed."""
+        new_name = next_free_name(conn, name, self.taken.fetchone() is not None)
+        _rename_clashing_parts(conn, self.parts.fetchall(), new_name)
+        return new_name
+
+
+def _queue_names(conn: Connection, oid: int, name: str) -> _Names:
+    """Inside the caller's pipeline: the reads of `_Names` for table `oid`, archived as `name`."""
+    return _Names(
+        in_archive(conn, name),
+        prepared.execute(conn, _PARTS_READ, {"table": oid, "archive": ARCHIVE_SCHEMA}),
+    )
 
 
 def _rename_clashing_parts(conn: Connection, parts: list[tuple[Any, ...]], owner: str) -> None:

@@ -8,26 +8,29 @@ result carries the SQL that puts the column back.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import psycopg
 from psycopg import sql
 
+from migration_rollback.runner import prepared
 from migration_rollback.runner.archive import (
     ArchiveOutcome,
     archive_schema_statements,
-    in_archive_query,
+    free_archive_name,
+    in_archive,
     next_free_name,
 )
-from migration_rollback.runner.archive_inert import untype_columns
+from migration_rollback.runner.archive_inert import TIES, Tie, untype_columns
 from migration_rollback.runner.naming import ARCHIVE_SCHEMA, archived_column_name
 from migration_rollback.runner.plan import PlannedStatement
 from migration_rollback.runner.relations import (
-    ALL_COLUMNS,
-    RESOLVE,
-    ROW_KEY_CANDIDATES,
+    ALL_COLUMNS_BY_NAME,
+    ROW_KEY_CANDIDATES_BY_NAME,
     key_of,
     regclass_text,
-    resolved,
 )
 from migration_rollback.runner.result import ArchivedObject
 from migration_rollback.runner.session import Connection
@@ -44,51 +47,84 @@ WHERE c.oid = pg_catalog.to_regclass(%s)::oid
 """
 
 
+# The copy's oid, and whether a column of it has a type that is not built in (which it must
+# not keep: see `untype_columns`); no row: no copy.
+_COPY_FACTS = sql.SQL(
+    "SELECT made.oid, {typed} FROM (SELECT pg_catalog.to_regclass(%s)::oid AS oid) made "
+    "WHERE made.oid IS NOT NULL"
+).format(typed=TIES[Tie.FOREIGN_TYPE].format(sql.Identifier("made", "oid")))
+_COPY_FACTS_READ = prepared.read(_COPY_FACTS, ("", "text"))
+_DROPPED_COLUMN_READ = prepared.read(_DROPPED_COLUMN, ("", "text"), ("", "text"))
+_ROW_KEY_CANDIDATES_READ = prepared.read(ROW_KEY_CANDIDATES_BY_NAME, ("", "text"))
+_ALL_COLUMNS_READ = prepared.read(ALL_COLUMNS_BY_NAME, ("", "text"))
+
+
+@dataclass
+class _Source:
+    """What a copy needs read of the table a column is dropped from (all in one round trip)."""
+
+    column: psycopg.Cursor[Any]  # `_DROPPED_COLUMN`
+    candidates: psycopg.Cursor[Any]  # its row key's candidates
+    columns: psycopg.Cursor[Any]  # all its columns
+    taken: psycopg.Cursor[Any]  # whether `wanted`, the copy's name, is taken in the archive
+    wanted: str
+
+
 def copy_columns(conn: Connection, planned: PlannedStatement, when: datetime) -> ArchiveOutcome:
     """Copy each column the statement drops (with the row's key) into the archive schema."""
     outcome = ArchiveOutcome()
     for table, column in planned.columns:
-        found = conn.execute(_DROPPED_COLUMN, [regclass_text(conn, table), column]).fetchone()
+        # The name `to_regclass` finds is the one written: the copy's name is known before.
+        wanted = archived_column_name(table[-1], column, planned.version, when)
+        with conn.pipeline():  # the column, and what its copy needs read: one round trip
+            prepared.prepare(conn)
+            with prepared.generic_plans(conn):
+                source = _read_source(conn, regclass_text(conn, table), column, wanted)
+        found = source.column.fetchone()
         if found is None:
             continue
         oid, schema, name, attnum, type_sql = found
-        source = (int(oid), (str(schema), str(name)), column)
-        outcome.archived.append(_copy_column(conn, planned, when, source, str(type_sql)))
+        where = (int(oid), (str(schema), str(name)), column)
+        outcome.archived.append(_copy_column(conn, planned, when, where, (str(type_sql), source)))
         outcome.copied_columns.append((int(oid), int(attnum)))
     return outcome
+
+
+def _read_source(conn: Connection, table: str, column: str, wanted: str) -> _Source:
+    """Inside the caller's pipeline: the reads of `_Source`, the table named as `table`."""
+    return _Source(
+        prepared.execute(conn, _DROPPED_COLUMN_READ, [table, column]),
+        prepared.execute(conn, _ROW_KEY_CANDIDATES_READ, [table]),
+        prepared.execute(conn, _ALL_COLUMNS_READ, [table]),
+        in_archive(conn, wanted),
+        wanted,
+    )
 
 
 def _copy_column(
     conn: Connection,
     planned: PlannedStatement,
     when: datetime,
-    source: tuple[int, tuple[str, str], str],
-    type_sql: str,
+    where: tuple[int, tuple[str, str], str],
+    read: tuple[str, _Source],
 ) -> ArchivedObject:
-    oid, (schema, table), column = source
+    _, (schema, table), column = where
+    type_sql, source = read
     wanted = archived_column_name(table, column, planned.version, when)
-    with conn.pipeline():  # the archive schema made, and what the copy needs read: one trip
-        for statement in archive_schema_statements():
-            conn.execute(statement)
-        candidates = conn.execute(ROW_KEY_CANDIDATES, [oid])
-        columns = conn.execute(ALL_COLUMNS, [oid])
-        taken = conn.execute(*in_archive_query(wanted))
-    key = key_of(candidates.fetchall())
+    key = key_of(source.candidates.fetchall())
     copied: Sequence[str] = [*key, column] if column not in key else key
     if not key:  # whole rows, so values can still be matched
-        copied = [str(row[0]) for row in columns.fetchall()]
-    name = next_free_name(conn, wanted, taken.fetchone() is not None)
-    rows = _copy_out(conn, (schema, table), copied, name)
-    conn.execute(
-        sql.SQL("COMMENT ON TABLE {} IS {}").format(
-            sql.Identifier(ARCHIVE_SCHEMA, name),
-            sql.Literal(
-                f"column {schema}.{table}.{column} ({type_sql}), copied by migration-rollback "
-                f"before DROP COLUMN (rollback of {planned.version}, {when.isoformat()}); "
-                f"key: {', '.join(key) or 'none (whole rows)'}"
-            ),
-        )
+        copied = [str(row[0]) for row in source.columns.fetchall()]
+    if wanted == source.wanted:
+        name = next_free_name(conn, wanted, source.taken.fetchone() is not None)
+    else:  # the table's name is not the one written (never seen): its own read
+        name = free_archive_name(conn, wanted)
+    comment = (
+        f"column {schema}.{table}.{column} ({type_sql}), copied by migration-rollback "
+        f"before DROP COLUMN (rollback of {planned.version}, {when.isoformat()}); "
+        f"key: {', '.join(key) or 'none (whole rows)'}"
     )
+    rows = _copy_out(conn, (schema, table), copied, (name, comment))
     return ArchivedObject(
         kind="column",
         source=f"{schema}.{table}.{column}",
@@ -101,22 +137,31 @@ def _copy_column(
 
 
 def _copy_out(
-    conn: Connection, source: tuple[str, str], copied: Sequence[str], name: str
+    conn: Connection, source: tuple[str, str], copied: Sequence[str], copy: tuple[str, str]
 ) -> int | None:
-    """The copy as a plain table of the archive; how many rows it holds, when known."""
-    with conn.pipeline():  # the copy and its oid in one round trip
+    """The copy as a plain table of the archive, with its comment; how many rows it holds,
+    when known."""
+    name, comment = copy
+    archived = sql.Identifier(ARCHIVE_SCHEMA, name)
+    with conn.pipeline():  # the archive schema made, the copy and its facts: one round trip
+        for statement in archive_schema_statements():
+            conn.execute(statement)
         cur = conn.execute(
             sql.SQL("CREATE TABLE {} AS SELECT {} FROM {}").format(
-                sql.Identifier(ARCHIVE_SCHEMA, name),
+                archived,
                 sql.SQL(", ").join(sql.Identifier(c) for c in copied),
                 sql.Identifier(*source),
             )
         )
-        copy = conn.execute(RESOLVE, [regclass_text(conn, (ARCHIVE_SCHEMA, name))])
+        conn.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(archived, sql.Literal(comment)))
+        with prepared.generic_plans(conn):
+            facts = prepared.execute(
+                conn, _COPY_FACTS_READ, [regclass_text(conn, (ARCHIVE_SCHEMA, name))]
+            )
     rows = cur.rowcount if cur.rowcount >= 0 else None
-    copy_oid = resolved(copy.fetchone())
-    if copy_oid is not None:
-        untype_columns(conn, [copy_oid])
+    copied_table = facts.fetchone()
+    if copied_table is not None and copied_table[1]:
+        untype_columns(conn, [int(copied_table[0])])
     return rows
 
 

@@ -8,10 +8,14 @@ What still depends on an archived table afterwards is listed, not removed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
+import psycopg
 from psycopg import sql
 
+from migration_rollback.runner import prepared
 from migration_rollback.runner.relations import name_if_exists, relation_name
 from migration_rollback.runner.session import Connection
 
@@ -171,13 +175,14 @@ def _wholesale_publication(schema: str, table: str, pubname: str, how: str) -> _
 
 
 # What a DROP TABLE takes with the table, in the order it is detached.
-_DETACHES: tuple[tuple[str, Callable[..., _Detach]], ...] = (
-    (_OUTBOUND_FOREIGN_KEYS, _outbound_foreign_key),
-    (_TRIGGERS, _on_table("TRIGGER")),
-    (_POLICIES, _on_table("POLICY")),
-    (_COLUMN_DEFAULTS, _column_default),
-    (_PUBLICATIONS, _publication),
-    (_WHOLESALE_PUBLICATIONS, _wholesale_publication),
+_MEMBERS = ("m", "oid[]")
+_DETACHES: tuple[tuple[prepared.Read, Callable[..., _Detach]], ...] = (
+    (prepared.read(_OUTBOUND_FOREIGN_KEYS, _MEMBERS), _outbound_foreign_key),
+    (prepared.read(_TRIGGERS, _MEMBERS), _on_table("TRIGGER")),
+    (prepared.read(_POLICIES, _MEMBERS), _on_table("POLICY")),
+    (prepared.read(_COLUMN_DEFAULTS, _MEMBERS), _column_default),
+    (prepared.read(_PUBLICATIONS, _MEMBERS), _publication),
+    (prepared.read(_WHOLESALE_PUBLICATIONS, _MEMBERS), _wholesale_publication),
 )
 _WHOLESALE = _DETACHES[-1]
 
@@ -193,48 +198,75 @@ def wholesale_publications_query(conn: Connection) -> str:
     return query
 
 
-def detach_from_live_schema(
-    conn: Connection,
-    members: list[int],
-    *,
-    wholesale: bool = True,
-    first: Sequence[sql.Composed] = (),
-) -> list[str]:
-    """Remove what ties the archived data to live objects, as the DROP would have.
-    `wholesale`: whether a publication may take them unnamed (see
-    `wholesale_publications_query`; False skips that read). `first`: statements sent ahead of
-    the reads, in their round trip."""
-    reads = [d for d in _DETACHES if wholesale or d is not _WHOLESALE]
-    with conn.pipeline():  # every read in one round trip
-        for ahead in first:
-            conn.execute(ahead)
-        read = [(make, conn.execute(query, {"m": members})) for query, make in reads]
-    statements = [make(*map(str, row)) for make, cursor in read for row in cursor.fetchall()]
-    if any(statement for statement, _ in statements):
-        with conn.pipeline():  # and every detaching statement in one more
-            for statement, _ in statements:
-                if statement is not None:
+@dataclass
+class PendingDetach:
+    """The detach's reads, sent in the caller's round trip; `finish` runs what they found."""
+
+    read: list[tuple[Callable[..., _Detach], psycopg.Cursor[Any]]]
+
+    def planned(self) -> tuple[list[sql.Composed], list[str]]:
+        """The detaching statements, in order, and the notes for the result."""
+        found = [make(*map(str, row)) for make, cursor in self.read for row in cursor.fetchall()]
+        return [s for s, _ in found if s is not None], [note for _, note in found if note]
+
+    def finish(self, conn: Connection) -> list[str]:
+        """Every detaching statement in one round trip; the notes for the result."""
+        statements, notes = self.planned()
+        if statements:
+            with conn.pipeline():
+                for statement in statements:
                     conn.execute(statement)
-    return [note for _, note in statements if note]
+        return notes
+
+
+def queue_detach_reads(
+    conn: Connection, members: list[int], *, wholesale: bool = True
+) -> PendingDetach:
+    """Inside the caller's pipeline: the reads of what ties the archived data to live objects.
+    `wholesale`: whether a publication may take them unnamed (see
+    `wholesale_publications_query`; False skips that read)."""
+    reads = [d for d in _DETACHES if wholesale or d is not _WHOLESALE]
+    return PendingDetach(
+        [(make, prepared.execute(conn, query, {"m": members})) for query, make in reads]
+    )
+
+
+def detach_from_live_schema(
+    conn: Connection, members: list[int], *, wholesale: bool = True
+) -> list[str]:
+    """Remove what ties the archived data to live objects, as the DROP would have."""
+    with conn.pipeline():  # every read in one round trip
+        pending = queue_detach_reads(conn, members, wholesale=wholesale)
+    return pending.finish(conn)
+
+
+# Objects outside the archive still depending on an archived table (or its row type).
+_REMAINING_DEPENDENTS_SQL = """
+SELECT DISTINCT pg_describe_object(d.classid, d.objid, d.objsubid)
+FROM pg_depend d
+WHERE d.deptype = 'n'
+  AND ((d.refclassid = 'pg_class'::regclass AND d.refobjid = ANY(%(m)s))
+       OR (d.refclassid = 'pg_type'::regclass
+           AND d.refobjid IN (SELECT reltype FROM pg_class WHERE oid = ANY(%(m)s))))
+  AND NOT (d.classid = 'pg_class'::regclass AND d.objid = ANY(%(m)s))
+  AND NOT (d.classid = 'pg_constraint'::regclass
+           AND d.objid IN (SELECT oid FROM pg_constraint WHERE conrelid = ANY(%(m)s)))
+  AND NOT (d.classid = 'pg_type'::regclass
+           AND d.objid IN (SELECT reltype FROM pg_class WHERE oid = ANY(%(m)s)))
+ORDER BY 1
+"""
+_REMAINING_DEPENDENTS = prepared.read(_REMAINING_DEPENDENTS_SQL, _MEMBERS)
+
+
+def queue_remaining_dependents(conn: Connection, members: list[int]) -> psycopg.Cursor[Any]:
+    """Inside the caller's pipeline: the read of `remaining_dependents` (then `dependents`)."""
+    return prepared.execute(conn, _REMAINING_DEPENDENTS, {"m": members})
+
+
+def dependents(cursor: psycopg.Cursor[Any]) -> list[str]:
+    return [str(r[0]) for r in cursor.fetchall()]
 
 
 def remaining_dependents(conn: Connection, members: list[int]) -> list[str]:
     """Objects outside the archive still depending on an archived table (or its row type)."""
-    rows = conn.execute(
-        """
-        SELECT DISTINCT pg_describe_object(d.classid, d.objid, d.objsubid)
-        FROM pg_depend d
-        WHERE d.deptype = 'n'
-          AND ((d.refclassid = 'pg_class'::regclass AND d.refobjid = ANY(%(m)s))
-               OR (d.refclassid = 'pg_type'::regclass
-                   AND d.refobjid IN (SELECT reltype FROM pg_class WHERE oid = ANY(%(m)s))))
-          AND NOT (d.classid = 'pg_class'::regclass AND d.objid = ANY(%(m)s))
-          AND NOT (d.classid = 'pg_constraint'::regclass
-                   AND d.objid IN (SELECT oid FROM pg_constraint WHERE conrelid = ANY(%(m)s)))
-          AND NOT (d.classid = 'pg_type'::regclass
-                   AND d.objid IN (SELECT reltype FROM pg_class WHERE oid = ANY(%(m)s)))
-        ORDER BY 1
-        """,
-        {"m": members},
-    ).fetchall()
-    return [str(r[0]) for r in rows]
+    return dependents(queue_remaining_dependents(conn, members))

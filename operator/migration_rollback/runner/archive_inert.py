@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+import psycopg
 from psycopg import sql
 
+from migration_rollback.runner import prepared
 from migration_rollback.runner.session import Connection
 
 # Each read gives the table (or index) it names as schema and name, after what it finds.
@@ -161,21 +163,22 @@ TIES: dict[Tie, sql.SQL] = {
 }
 
 # Each read, and the tie it looks for (the type reads matter only with such a column).
+_MEMBERS = ("m", "oid[]")
 _FUNCTION_READS = (
-    (_GENERATED_COLUMNS, Tie.GENERATED),
-    (_FUNCTION_CHECKS, Tie.CHECK),
-    (_FUNCTION_INDEXES, Tie.EXPRESSION_INDEX),
+    (prepared.read(_GENERATED_COLUMNS, _MEMBERS), Tie.GENERATED),
+    (prepared.read(_FUNCTION_CHECKS, _MEMBERS), Tie.CHECK),
+    (prepared.read(_FUNCTION_INDEXES, _MEMBERS), Tie.EXPRESSION_INDEX),
 )
 _TYPE_READS = (
-    (_FOREIGN_TYPED_COLUMNS, Tie.FOREIGN_TYPE),
-    (_BLOCKING_CONSTRAINTS, Tie.FOREIGN_TYPE),
-    (_BLOCKING_INDEXES, Tie.FOREIGN_TYPE),
+    (prepared.read(_FOREIGN_TYPED_COLUMNS, _MEMBERS), Tie.FOREIGN_TYPE),
+    (prepared.read(_BLOCKING_CONSTRAINTS, _MEMBERS), Tie.FOREIGN_TYPE),
+    (prepared.read(_BLOCKING_INDEXES, _MEMBERS), Tie.FOREIGN_TYPE),
 )
 _Rows = list[tuple[Any, ...]]
 
 
 @dataclass
-class _Changes:
+class InertChanges:
     """The statements that make the archive inert, in order, and the notes for the result.
     A constraint or index is dropped once, though a read may name it again (for a second
     column, or as calling a function and blocking a type change)."""
@@ -197,49 +200,67 @@ def make_inert(
 ) -> list[str]:
     """Cut every tie from the archived tables `oids` to live functions and types. `ties`:
     the kinds they may hold (see `TIES`); the reads for the others are not sent."""
-    rows = _read(conn, oids, (*_FUNCTION_READS, *_TYPE_READS), ties)
-    changes = _Changes()
-    _drop_generation_expressions(changes, rows[0])
-    _drop_function_uses(changes, rows[1], rows[2])
-    _untype_columns(changes, rows[3], rows[4], rows[5])
-    return _apply(conn, changes)
+    if not ties:
+        return []
+    with conn.pipeline():  # every read in one round trip
+        pending = queue_inert_reads(conn, oids, ties)
+    return _apply(conn, pending.changes())
+
+
+@dataclass
+class PendingInert:
+    """The reads of `make_inert`, sent in the caller's round trip (None: a read not sent)."""
+
+    cursors: list[psycopg.Cursor[Any] | None]
+
+    def changes(self) -> InertChanges:
+        """The statements that make the archive inert, planned from what the reads found."""
+        rows = [cursor.fetchall() if cursor is not None else [] for cursor in self.cursors]
+        changes = InertChanges()
+        _drop_generation_expressions(changes, rows[0])
+        _drop_function_uses(changes, rows[1], rows[2])
+        _untype_columns(changes, rows[3], rows[4], rows[5])
+        return changes
+
+
+def queue_inert_reads(
+    conn: Connection, oids: Sequence[int], ties: Collection[Tie] = frozenset(Tie)
+) -> PendingInert:
+    """Inside the caller's pipeline: the reads of `make_inert` for the kinds of tie `ties`."""
+    reads = (*_FUNCTION_READS, *_TYPE_READS)
+    return PendingInert(
+        [prepared.execute(conn, q, {"m": list(oids)}) if t in ties else None for q, t in reads]
+    )
 
 
 def untype_columns(conn: Connection, oids: Sequence[int]) -> list[str]:
     """Turn archived columns of non-built-in types into text (what the type was goes into the
     column's comment), so that the rollback can drop the type (or extension) it created with
     the table, and the archive keeps its data readable without it. Rewrites those tables."""
-    changes = _Changes()
-    _untype_columns(changes, *_read(conn, oids, _TYPE_READS))
+    changes = InertChanges()
+    with conn.pipeline():  # every read in one round trip
+        cursors = [prepared.execute(conn, q, {"m": list(oids)}) for q, _ in _TYPE_READS]
+    _untype_columns(changes, *(cursor.fetchall() for cursor in cursors))
     return _apply(conn, changes)
 
 
-def _read(
-    conn: Connection,
-    oids: Sequence[int],
-    reads: Sequence[tuple[sql.SQL | sql.Composed, Tie]],
-    ties: Collection[Tie] = frozenset(Tie),
-) -> list[_Rows]:
-    """The rows of each read (none for a tie the tables do not hold)."""
-    if not any(tie in ties for _, tie in reads):
-        return [[] for _ in reads]
-    with conn.pipeline():  # every read in one round trip
-        cursors = [conn.execute(q, {"m": list(oids)}) if t in ties else None for q, t in reads]
-    return [cursor.fetchall() if cursor is not None else [] for cursor in cursors]
-
-
-def _apply(conn: Connection, changes: _Changes) -> list[str]:
+def _apply(conn: Connection, changes: InertChanges) -> list[str]:
     if changes.statements:
         with conn.pipeline():  # and every change in one more; the first failure raises
-            for statement in changes.statements:
-                conn.execute(statement)
+            queue_changes(conn, changes)
     return changes.notes
+
+
+def queue_changes(conn: Connection, changes: InertChanges) -> None:
+    """Inside the caller's pipeline: the statements, in order; the first failure raises."""
+    for statement in changes.statements:
+        conn.execute(statement)
 
 
 # --- generated columns: the values stay, the expression goes ------------------------------
 
 
-def _drop_generation_expressions(changes: _Changes, generated: _Rows) -> None:
+def _drop_generation_expressions(changes: InertChanges, generated: _Rows) -> None:
     """Generated columns become plain columns holding the values they had: the expression
     would keep the functions and the other columns' types it reads."""
     for column, schema, table in generated:
@@ -256,7 +277,7 @@ def _drop_generation_expressions(changes: _Changes, generated: _Rows) -> None:
 # --- CHECK constraints and indexes over functions that are not built in --------------------
 
 
-def _drop_function_uses(changes: _Changes, checks: _Rows, indexes: _Rows) -> None:
+def _drop_function_uses(changes: InertChanges, checks: _Rows, indexes: _Rows) -> None:
     """CHECK constraints and indexes of the archive that call functions outside pg_catalog go:
     they would keep the function (the data does not need them)."""
     for relid, conname, schema, table in checks:
@@ -277,7 +298,7 @@ def _drop_function_uses(changes: _Changes, checks: _Rows, indexes: _Rows) -> Non
 # --- columns of types that are not built in: kept as text -------------------------------
 
 
-def _untype_columns(changes: _Changes, columns: _Rows, blocking: _Rows, indexes: _Rows) -> None:
+def _untype_columns(changes: InertChanges, columns: _Rows, blocking: _Rows, indexes: _Rows) -> None:
     for relid, attnum, column, schema, table, type_sql, variety, labels in columns:
         key = (relid, attnum)
         target = sql.Identifier(schema, table)

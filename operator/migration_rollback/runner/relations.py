@@ -59,24 +59,32 @@ def name_if_exists(conn: Connection, oid: int) -> tuple[str, str] | None:
         return None
 
 
+# Reads of one relation, `{relation}` its oid: a parameter, or its name resolved on the server
+# (`BY_NAME`), so that the read can go in the round trip that finds the relation.
+_BY_NAME = sql.SQL("pg_catalog.to_regclass({})::oid").format(sql.Placeholder())
+
 # The unique indexes that could identify a table's rows, primary key first (see `key_of`).
-ROW_KEY_CANDIDATES = """
+_ROW_KEY_CANDIDATES = sql.SQL("""
 SELECT i.indexrelid, i.indisprimary,
        array_agg(a.attname ORDER BY k.ord) AS cols,
        bool_and(a.attnotnull) AS not_null
 FROM pg_index i
 CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-WHERE i.indrelid = %s AND (i.indisprimary OR i.indisunique) AND i.indisvalid
+WHERE i.indrelid = {relation} AND (i.indisprimary OR i.indisunique) AND i.indisvalid
   AND i.indpred IS NULL AND NOT (0 = ANY(i.indkey::int2[]))
 GROUP BY i.indexrelid, i.indisprimary
 ORDER BY i.indisprimary DESC, i.indexrelid
-"""
+""")
+ROW_KEY_CANDIDATES = _ROW_KEY_CANDIDATES.format(relation=sql.Placeholder())
+ROW_KEY_CANDIDATES_BY_NAME = _ROW_KEY_CANDIDATES.format(relation=_BY_NAME)
 
-ALL_COLUMNS = (
-    "SELECT attname FROM pg_attribute WHERE attrelid = %s AND attnum > 0 "
+_ALL_COLUMNS = sql.SQL(
+    "SELECT attname FROM pg_attribute WHERE attrelid = {relation} AND attnum > 0 "
     "AND NOT attisdropped ORDER BY attnum"
 )
+ALL_COLUMNS = _ALL_COLUMNS.format(relation=sql.Placeholder())
+ALL_COLUMNS_BY_NAME = _ALL_COLUMNS.format(relation=_BY_NAME)
 
 
 def row_key(conn: Connection, oid: int) -> list[str]:

@@ -1,0 +1,82 @@
+"""How many rows an archived table holds, for the record: exact when cheap, else the estimate.
+
+The rule for "cheap" (impact.py's thresholds) is applied by the server, in the query that
+reads the estimate: the count then rides in the round trip of the statements before it (the
+move into the archive) instead of needing one of its own. It runs inside a savepoint, so that a
+count cut short by statement_timeout costs the run nothing but the number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import sql
+
+from migration_rollback.runner.impact import EXACT_COUNT_BELOW, UNANALYSED_COUNT_MAX_BYTES
+from migration_rollback.runner.relations import relation_ident
+from migration_rollback.runner.session import Connection
+
+_COUNT = sql.Identifier("migration_rollback_count")
+
+_FACTS = sql.SQL(
+    "SELECT c.reltuples::bigint, "
+    "COALESCE(pg_catalog.pg_relation_size(c.oid), 0) AS size, {count} "
+    "FROM pg_catalog.pg_class c WHERE c.oid = %s"
+)
+# The exact count, or NULL where impact.py would rather give the estimate. The uncounted branch
+# never runs the count: a scalar subquery is evaluated when first needed, not before.
+_EXACT = sql.SQL(
+    "CASE WHEN c.reltuples::bigint < {below} "
+    "AND (c.reltuples::bigint >= 0 OR "
+    "COALESCE(pg_catalog.pg_relation_size(c.oid), 0) <= {unanalysed}) "
+    "THEN (SELECT pg_catalog.count(*) FROM {table}) END"
+)
+_ESTIMATE_ONLY = _FACTS.format(count=sql.SQL("NULL::bigint"))
+
+T = TypeVar("T")
+
+
+def count_rows(conn: Connection, oid: int) -> int | None:
+    """Rows of an archived table."""
+    table = relation_ident(conn, oid)
+    return counted_after(conn, oid, table, lambda: None)[0]
+
+
+def counted_after(
+    conn: Connection, oid: int, table: sql.Identifier, queue: Callable[[], T]
+) -> tuple[int | None, T]:
+    """`queue` sends its statements, then the count of `table` (oid `oid`) follows in the same
+    round trip: their results, and the count."""
+    savepoint: psycopg.Cursor[Any] | None = None
+    try:
+        with conn.pipeline():  # a cancelled count skips the RELEASE: rolled back to below
+            queued = queue()
+            savepoint = conn.execute(sql.SQL("SAVEPOINT {}").format(_COUNT))
+            facts = conn.execute(_counting(table), [oid])
+            conn.execute(sql.SQL("RELEASE SAVEPOINT {}").format(_COUNT))
+    except psycopg.errors.QueryCanceled:
+        if savepoint is None or savepoint.statusmessage != "SAVEPOINT":
+            raise  # what `queue` sent was cancelled, not the count
+        conn.execute(sql.SQL("ROLLBACK TO SAVEPOINT {}").format(_COUNT))
+        return _rows(conn.execute(_ESTIMATE_ONLY, [oid]).fetchone(), oid), queued
+    return _rows(facts.fetchone(), oid), queued
+
+
+def _counting(table: sql.Identifier) -> sql.Composed:
+    exact = _EXACT.format(
+        below=sql.Literal(EXACT_COUNT_BELOW),
+        unanalysed=sql.Literal(UNANALYSED_COUNT_MAX_BYTES),
+        table=table,
+    )
+    return _FACTS.format(count=exact)
+
+
+def _rows(row: tuple[Any, ...] | None, oid: int) -> int | None:
+    if row is None:
+        raise LookupError(f"relation {oid} vanished")
+    if row[2] is not None:
+        return int(row[2])
+    estimate = int(row[0]) if row[0] is not None else -1
+    return estimate if estimate >= 0 else None

@@ -1,0 +1,153 @@
+"""The archive's catalog reads, planned once per session where the same session runs them often.
+
+The verifier archives every table its rollbacks drop, hundreds of times on one session, and
+each archive's reads cost more to plan than to run (the catalogs' joins). There they are
+server-side prepared statements: PREPAREd with SQL, because psycopg deallocates its own after
+any ROLLBACK or DROP, which the verifier issues constantly (verify/catalog.py does the same
+for its own reads). That is safe only on a connection where psycopg prepares nothing itself
+(`prepare_threshold` None: it then never sends DEALLOCATE ALL), which is how the verifier sets
+its session up; elsewhere (`execute`, where each read runs once or twice) a read is sent as
+written. The PREPAREs ride in the round trip of the first read that wants them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from migration_rollback.runner.session import Connection
+
+# A placeholder as psycopg writes it: positional `%s` or named `%(name)s`.
+_PLACEHOLDER = re.compile(r"%(?:\((?P<name>\w+)\))?s")
+
+
+@dataclass(frozen=True)
+class Read:
+    """A catalog read and its parameters' SQL types, in order (named: `(name, type)`;
+    positional: `("", type)`)."""
+
+    query: str
+    params: tuple[tuple[str, str], ...]
+
+    @property
+    def name(self) -> str:
+        digest = hashlib.sha1(self.query.encode(), usedforsecurity=False).hexdigest()[:16]
+        return f"_mr_archive_{digest}"
+
+    def preparing(self) -> sql.Composed:
+        """PREPARE, its placeholders numbered as PostgreSQL's."""
+        named = {name: k for k, (name, _) in enumerate(self.params, 1) if name}
+        positional = iter(k for k, (name, _) in enumerate(self.params, 1) if not name)
+        body = _PLACEHOLDER.sub(
+            lambda m: f"${named[m['name']] if m['name'] else next(positional)}", self.query
+        )
+        types = sql.SQL(", ").join(sql.SQL(kind) for _, kind in self.params)
+        return sql.SQL("PREPARE {}{} AS {}").format(
+            sql.Identifier(self.name), _listed(types, self.params), sql.SQL(body)
+        )
+
+    def executing(self, values: Sequence[Any]) -> sql.Composed:
+        """EXECUTE with typed literals: a utility statement takes no bound parameters."""
+        args = sql.SQL(", ").join(
+            sql.SQL("{}::{}").format(sql.Literal(value), sql.SQL(kind))
+            for value, (_, kind) in zip(values, self.params, strict=True)
+        )
+        return sql.SQL("EXECUTE {}{}").format(sql.Identifier(self.name), _listed(args, values))
+
+
+def _listed(items: sql.Composed, present: Sequence[Any]) -> sql.Composable:
+    """`(items)`, or nothing at all: PREPARE and EXECUTE refuse an empty list."""
+    return sql.SQL("({})").format(items) if present else sql.SQL("")
+
+
+_READS: list[Read] = []  # every read of the archive, prepared together
+
+
+def read(query: str | sql.Composable, *params: tuple[str, str]) -> Read:
+    """Declare a read (a query with only pg_catalog names, not depending on the session)."""
+    text = query if isinstance(query, str) else query.as_string(None)
+    found = Read(text, params)
+    _READS.append(found)
+    return found
+
+
+@dataclass
+class _Session:
+    """The reads prepared on a session, and the PREPAREs sent whose answers were not looked at."""
+
+    done: set[str] = field(default_factory=set)
+    sent: dict[str, psycopg.Cursor[Any]] = field(default_factory=dict)
+
+    def settle(self) -> None:
+        """Between round trips: a PREPARE whose answer came back is done; one that did not run
+        (its trip failed before it) is forgotten, to be sent again."""
+        for name, cursor in self.sent.items():
+            if cursor.statusmessage == "PREPARE":
+                self.done.add(name)
+        self.sent.clear()
+
+
+_sessions: weakref.WeakKeyDictionary[Connection, _Session] = weakref.WeakKeyDictionary()
+
+
+def prepare(conn: Connection) -> None:
+    """First in a round trip of the archive: the PREPAREs this session still needs, if it wants
+    them. Until their answers are back (the next trip that calls this), reads run as written."""
+    if conn.prepare_threshold is not None:
+        return
+    session = _sessions.setdefault(conn, _Session())
+    session.settle()
+    for what in _READS:
+        if what.name not in session.done:
+            session.sent[what.name] = conn.execute(what.preparing(), prepare=False)
+
+
+# The reads' parameters are oid arrays of unknown length: costed for such an array, a generic plan
+# looks dearer than a custom one for a single table, so `auto` would plan each EXECUTE afresh.
+# Generic plans for them (index lookups on the catalogs, the same for one table or ten), the
+# session's own setting put back after them, in the same trip; were the trip to fail between
+# the two, the failed transaction (or savepoint) undoes the first.
+_GENERIC = (
+    "SELECT pg_catalog.set_config('migration_rollback.archive_plan_cache_mode', "
+    "pg_catalog.current_setting('plan_cache_mode'), false), "
+    "pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', false)"
+)
+_RESTORE = (
+    "SELECT pg_catalog.set_config('plan_cache_mode', "
+    "pg_catalog.current_setting('migration_rollback.archive_plan_cache_mode'), false)"
+)
+
+
+@contextlib.contextmanager
+def generic_plans(conn: Connection) -> Iterator[None]:
+    """Inside the caller's pipeline, around reads: their EXECUTEs take generic plans (nothing
+    is sent where no read is prepared)."""
+    session = _sessions.get(conn)
+    if session is None or not session.done:
+        yield
+        return
+    conn.execute(_GENERIC, prepare=False)
+    try:
+        yield
+    finally:
+        conn.execute(_RESTORE, prepare=False)
+
+
+def execute(
+    conn: Connection, what: Read, values: Sequence[Any] | Mapping[str, Any]
+) -> psycopg.Cursor[Any]:
+    """Run a read: EXECUTE where it is prepared, else as written."""
+    session = _sessions.get(conn)
+    if session is None or what.name not in session.done:
+        return conn.execute(what.query, values)
+    if isinstance(values, Mapping):
+        values = [values[name] for name, _ in what.params]
+    return conn.execute(what.executing(values), prepare=False)
