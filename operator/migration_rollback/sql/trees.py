@@ -145,7 +145,7 @@ def _compile(cls: type) -> _Build:
     (identifiers, written with repr); the values come from the plan.
     """
     plan = _PLANS.get(cls) or _plan(cls)
-    env: dict[str, Any] = {"twin": twin(cls), "cls": cls, "add_names": mentions.add_names}
+    env: dict[str, Any] = {"twin": twin(cls), "cls": cls, "add_names": mentions.NAMERS.get(cls)}
     code = ["def build(self, body):", " node = twin()"]
     if plan.nodes or plan.lists:
         code.append(" child = self.node")
