@@ -99,7 +99,7 @@ class _Builder:
         return None
 
     def list(self, body: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple([self.node(item) for item in body.get("items", ())])
+        return tuple(map(self.node, body.get("items", ())))
 
     def constant(self, body: dict[str, Any]) -> Any:
         isnull = bool(body.get("isnull", False))
@@ -166,7 +166,7 @@ def _compile(cls: type) -> _Build:
     for name, key in plan.nodes:
         put(name, key, "child({})", "None")
     for name, key in plan.lists:
-        put(name, key, "tuple([child(x) for x in {}])", "None")
+        put(name, key, "tuple(map(child, {}))", "None")
     for n, (name, key, members, default) in enumerate(plan.enums):
         env[f"m{n}"], env[f"e{n}"] = members, default
         put(name, key, f"m{n}[{{}}]", f"e{n}")
