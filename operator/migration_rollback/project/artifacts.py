@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 
 HEADER_FIELDS = ("ROLLBACK", "Generated", "Source", "Source-SHA256", "Body-SHA256", "Generator")
-_HEADER_LINE = re.compile(r"^-- (?P<key>[A-Za-z0-9-]+): ?(?P<value>.*)$")
+# One whole line: matched from its start, up to its end (`match(text, start, end)`).
+_HEADER_LINE = re.compile(r"-- (?P<key>[A-Za-z0-9-]+): ?(?P<value>.*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,16 +67,18 @@ def compose(header: RollbackHeader, body: str) -> str:
 
 def split_file(text: str) -> RollbackFile:
     """Separate the generated header from the body; files without one are all body."""
-    lines = text.replace("\r\n", "\n").split("\n")
+    text_lf = text.replace("\r\n", "\n")
     values: dict[str, str] = {}
-    count = 0
-    for line in lines:
-        match = _HEADER_LINE.match(line)
+    count = start = 0  # the header's lines, and where the line after them starts
+    while start <= len(text_lf):  # line by line from the top; the body is not split
+        end = text_lf.find("\n", start)
+        end = len(text_lf) if end < 0 else end
+        match = _HEADER_LINE.match(text_lf, start, end)
         if match is None or match.group("key") not in HEADER_FIELDS:
             break
         values[match.group("key")] = match.group("value").strip()
-        count += 1
-    body = "\n".join(lines[count:])
+        count, start = count + 1, end + 1
+    body = text_lf[start:]
     if "ROLLBACK" not in values:
         return RollbackFile(header=None, body=text, header_lines=0)
     header = RollbackHeader(

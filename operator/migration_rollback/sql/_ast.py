@@ -8,6 +8,7 @@ else while parse-tree access stays readable.
 """
 
 import enum
+import functools
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -62,19 +63,32 @@ _BUILDERS: dict[type, Callable[..., Any]] = {}
 
 def _builder(cls: type) -> Callable[..., Any]:
     """One class's node built by straight-line code taking its fields as keyword arguments
-    (None by default; Python itself refuses an unknown one), each slot set through its own
-    descriptor: a loop over the slots cost more than the assignments, and the rules make
-    thousands of small nodes."""
+    (None by default; Python itself refuses an unknown one), made as the class's `twin`: a
+    loop over the slots cost more than the assignments, and the rules make thousands of
+    small nodes."""
     names = tuple(getattr(cls, "__slots__"))  # noqa: B009 (pglast: name -> its type)
     # The code's own names start with "_mr_", which no slot name does (one is called "node").
-    env: dict[str, Any] = {"_mr_new": object.__new__, "_mr_cls": cls}
+    env: dict[str, Any] = {"_mr_twin": twin(cls), "_mr_cls": cls}
     params = "".join(f"{name}=None, " for name in names)
-    code = [f"def build({'*, ' + params if names else ''}):", " _mr_node = _mr_new(_mr_cls)"]
-    for n, name in enumerate(names):
-        env[f"_mr_set{n}"] = getattr(cls, name).__set__
-        code.append(f" _mr_set{n}(_mr_node, {name})")
-    code.append(" return _mr_node")
+    code = [f"def build({'*, ' + params if names else ''}):", " _mr_node = _mr_twin()"]
+    code += [f" _mr_node.{name} = {name}" for name in names]
+    code += [" _mr_node.__class__ = _mr_cls", " return _mr_node"]
     exec("\n".join(code), env)  # noqa: S102 (slot names from pglast's declarations)
     found: Callable[..., Any] = env["build"]
     _BUILDERS[cls] = found
     return found
+
+
+@functools.cache
+def twin(cls: type) -> type:
+    """A subclass of a node class adding no slot, with Python's plain attribute assignment:
+    its instances are laid out as the class's, so one becomes a node of the class itself by
+    assigning `__class__`, once its slots are filled in.
+
+    pglast's `__setattr__` checks and coerces every value (what the C parser, or the part of a
+    parsed tree a rule reuses, already guarantees); a plain assignment to a slot is a single
+    interpreter step where setting it through the slot's descriptor is a call. Calling the
+    twin, which keeps `object`'s own `__init__`, also costs less than `object.__new__(cls)`.
+    """
+    namespace = {"__slots__": (), "__setattr__": object.__setattr__, "__init__": object.__init__}
+    return type(cls.__name__, (cls,), namespace)

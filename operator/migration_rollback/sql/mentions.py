@@ -8,6 +8,8 @@ the second walk over every tree was the largest part of `validate`'s own work.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 from migration_rollback.sql._ast import ast
@@ -26,19 +28,29 @@ QUALIFIED_NAME_ATTRS: dict[type, str] = {ast.ObjectWithArgs: "objname", ast.Type
 
 def add_names(node: Any, names: list[Any]) -> None:
     """Append the names `node` itself carries (not its children's) to `names`."""
-    kind = type(node)
-    attr = NAME_ATTRS.get(kind)
-    if attr is not None:
-        value = getattr(node, attr)
-        if value or kind is ast.RangeVar:
-            names.append(value)
-        return
-    attr = QUALIFIED_NAME_ATTRS.get(kind)
-    if attr is not None:
-        names.extend(strings(getattr(node, attr))[-1:])
+    adder = NAMERS.get(type(node))
+    if adder is not None:
+        adder(node, names)
 
 
-NAMING_CLASSES = frozenset((*NAME_ATTRS, *QUALIFIED_NAME_ATTRS))
+Namer = Callable[[Any, list[Any]], None]
+
+
+def _namer(cls: type) -> Namer:
+    """`add_names` for the nodes of one naming class, its attribute read without a look-up by
+    class (the tree builder calls it for every naming node it makes)."""
+    attr = NAME_ATTRS.get(cls)
+    if attr is not None:
+        read = attrgetter(attr)
+        if cls is ast.RangeVar:  # named even when empty: a RangeVar always names a relation
+            return lambda node, names: names.append(read(node))
+        return lambda node, names: names.append(value) if (value := read(node)) else None
+    parts = attrgetter(QUALIFIED_NAME_ATTRS[cls])
+    return lambda node, names: names.extend(strings(parts(node))[-1:])
+
+
+NAMERS: dict[type, Namer] = {cls: _namer(cls) for cls in (*NAME_ATTRS, *QUALIFIED_NAME_ATTRS)}
+NAMING_CLASSES = frozenset(NAMERS)
 
 # The names recorded while a statement's tree was built: id -> (the node, its names). pglast's
 # nodes take no weak reference, so the entry keeps its tree alive: bounded (a project of 1,000

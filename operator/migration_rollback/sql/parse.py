@@ -99,7 +99,8 @@ def parse_script(
     `known` maps statement texts (as `Statement.text`) to parse trees already built for them,
     e.g. the generator's own statements when `validate` reads the rollback it wrote. When every
     statement of the file is known, the file is only split (libpg_query's parser, in C) and the
-    trees are reused: building pglast's Python nodes is what a parse costs. Otherwise, or when
+    trees are reused: building pglast's Python nodes is what a parse costs; a file holding just
+    the known texts in their order (a rollback as generated) is not even split. Otherwise, or when
     the split fails, the whole file is parsed as usual. The result is the same either way, bar
     the character offsets inside reused trees (relative to their own text), which nothing reads.
     """
@@ -195,18 +196,20 @@ def _reuse_known(
     cleaned: str, source: str, lines: LineIndex, known: Mapping[str, Any]
 ) -> list[Statement] | None:
     """The statements with their known trees, or None when one is not known (or no split)."""
-    try:
-        # The same spans as parse_sql's statements, stripped of surrounding whitespace.
-        spans = split(cleaned, with_parser=True, only_slices=True)
-    except ParseError:
-        return None  # the full parse reports it, located
+    found = _known_in_order(cleaned, known)
+    if found is None:
+        try:
+            # The same spans as parse_sql's statements, stripped of surrounding whitespace.
+            spans = split(cleaned, with_parser=True, only_slices=True)
+        except ParseError:
+            return None  # the full parse reports it, located
+        found = [(span.start, _strip_leading_comments(cleaned[span])) for span in spans]
     statements: list[Statement] = []
-    for span in spans:
-        statement_text = _strip_leading_comments(cleaned[span])
+    for start, statement_text in found:
         node = known.get(statement_text)
         if node is None:
             return None
-        line, column = lines.locate(span.start)
+        line, column = lines.locate(start)
         statements.append(
             Statement(
                 text=statement_text,
@@ -216,6 +219,42 @@ def _reuse_known(
             )
         )
     return statements
+
+
+# What the generator writes between two statements: blanks and whole `--` comment lines.
+_GAP = re.compile(r"(?:[ \t\n]|--[^\n]*(?:\n|\Z))*")
+
+
+def _known_in_order(cleaned: str, known: Mapping[str, Any]) -> list[tuple[int, str]] | None:
+    """(where `split` starts each statement, its text) when the text is `known`'s texts in
+    the mapping's order, each ended by `;`, with only blanks and `--` lines around them: a
+    rollback as generated. None otherwise, and the file is split (libpg_query's parse).
+
+    Each known text is one whole statement (its tree is the parse of it): unless its last
+    line holds a `--` comment, the `;` written right after it ends it, and, unless it opens
+    with a comment (a text made by a rule, not parsed), it starts where `split` starts a
+    statement, at its first token.
+    """
+    found: list[tuple[int, str]] = []
+    position = 0
+    for text in known:
+        begins = _gap_end(cleaned, position)
+        ends = begins + len(text)
+        if (
+            text.startswith(("--", "/*"))
+            or "--" in text[text.rfind("\n") + 1 :]
+            or not cleaned.startswith(text, begins)
+            or cleaned[ends : ends + 1] != ";"
+        ):
+            return None
+        found.append((begins, text))
+        position = ends + 1
+    return found if _gap_end(cleaned, position) == len(cleaned) else None
+
+
+def _gap_end(text: str, position: int) -> int:
+    gap = _GAP.match(text, position)
+    return position if gap is None else gap.end()  # it matches the empty string: never None
 
 
 # Line boundaries of str.splitlines other than \n (\r is gone after normalize_text).

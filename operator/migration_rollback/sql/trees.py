@@ -27,7 +27,7 @@ from pglast import enums
 from pglast.parser import parse_sql_json
 
 from migration_rollback.sql import mentions
-from migration_rollback.sql._ast import ast
+from migration_rollback.sql._ast import ast, make, twin
 
 _INTEGERS = frozenset(
     (
@@ -81,98 +81,99 @@ class _Builder:
         return self.chars[n] + offset - self.bytes[n]
 
     def raw_statement(self, raw: dict[str, Any]) -> Any:
-        node = _new(ast.RawStmt)
         start = raw.get("stmt_location", 0)
         self.names = []
         statement = self.node(raw["stmt"]) if "stmt" in raw else None
-        _set(node, "stmt", statement)
         if statement is not None:
             mentions.record(statement, self.names)
-        _set(node, "stmt_location", self.at(start))
+        location = self.at(start)
         # As pglast computes it: the end's position less the start's (None when past the end).
         end = self.at(start + raw.get("stmt_len", 0))
-        _set(node, "stmt_len", end - self.at(start))  # type: ignore[operator]
-        return node
+        length = end - location  # type: ignore[operator]
+        return make(ast.RawStmt, stmt=statement, stmt_location=location, stmt_len=length)
 
     def node(self, wrapped: dict[str, Any]) -> Any:
         """A `{"Tag": {...}}` value: a node, or a tuple for a List (`{}`: a NULL in a list)."""
-        if not wrapped:
-            return None
-        ((tag, body),) = wrapped.items()
-        return (_BY_TAG.get(tag) or _compile_tag(tag))(self, body)
+        for tag in wrapped:  # its one key (a loop step costs less than unpacking the items)
+            return _BY_TAG[tag](self, wrapped[tag])
+        return None
 
     def list(self, body: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple([self.node(item) for item in body.get("items", ())])
+        return tuple(map(self.node, body.get("items", ())))
 
     def constant(self, body: dict[str, Any]) -> Any:
-        node = _new(ast.A_Const)
         isnull = bool(body.get("isnull", False))
         value = None
         if not isnull:
-            ((field, inner),) = ((k, v) for k, v in body.items() if k in _CONSTANT_VALUES)
-            value = self.build(_CONSTANT_VALUES[field], inner)
-        _set(node, "isnull", isnull)
-        _set(node, "val", value)
-        return node
+            (field,) = [key for key in body if key in _CONSTANT_VALUES]
+            value = self.build(_CONSTANT_VALUES[field], body[field])
+        return make(ast.A_Const, isnull=isnull, val=value)
 
     def build(self, cls: type, body: dict[str, Any]) -> Any:
         return (_BUILDS.get(cls) or _compile(cls))(self, body)
 
 
 _NAMING = mentions.NAMING_CLASSES
-_new: Callable[[type], Any] = object.__new__
-_set: Callable[[Any, str, Any], None] = object.__setattr__  # pglast's own __setattr__ validates
 
 
 _Build = Callable[[_Builder, dict[str, Any]], Any]
 _BUILDS: dict[type, _Build] = {}
-_BY_TAG: dict[str, _Build] = {"List": _Builder.list, "A_Const": _Builder.constant}
 
 
-def _compile_tag(tag: str) -> _Build:
-    _BY_TAG[tag] = found = _BUILDS.get(_class(tag)) or _compile(_class(tag))
-    return found
+class _ByTag(dict[str, _Build]):
+    """The builder of each JSON tag, compiled when the tag is first met."""
+
+    def __init__(self) -> None:
+        super().__init__(List=_Builder.list, A_Const=_Builder.constant)
+
+    def __missing__(self, tag: str) -> _Build:
+        self[tag] = found = _BUILDS.get(_class(tag)) or _compile(_class(tag))
+        return found
+
+
+_BY_TAG = _ByTag()
 
 
 def _compile(cls: type) -> _Build:
     """The builder of one node class: its plan unrolled into straight-line code, compiled once.
 
     A loop over the plan cost more than the assignments themselves (per attribute: a tuple
-    unpacked, a loop step), and every node of every statement pays it. Each attribute is set
-    through its slot's own descriptor (`object.__setattr__` looks the slot up on the class
-    first), and the children are built through `node` and `at` looked up once per node. The
-    code holds only attribute and key names (identifiers, written with repr); the values
-    come from the plan.
+    unpacked, a loop step), and every node of every statement pays it. The node is made as
+    the class's `twin` and its attributes assigned as plain slots (no call per attribute),
+    then it becomes an instance of the class itself. The children are built through `node`
+    and `at` looked up once per node. The code holds only attribute and key names
+    (identifiers, written with repr); the values come from the plan.
     """
     plan = _PLANS.get(cls) or _plan(cls)
-    env: dict[str, Any] = {"new": _new, "cls": cls, "add_names": mentions.add_names}
-    code = ["def build(self, body):", " node = new(cls)", " get = body.get"]
+    env: dict[str, Any] = {"twin": twin(cls), "cls": cls, "add_names": mentions.NAMERS.get(cls)}
+    code = ["def build(self, body):", " node = twin()"]
     if plan.nodes or plan.lists:
         code.append(" child = self.node")
     if plan.locations:
         code.append(" at = self.at")
 
-    def put(name: str, value: str) -> str:
-        env[f"set_{name}"] = getattr(cls, name).__set__  # the slot's member descriptor
-        return f"set_{name}(node, {value})"
+    def put(name: str, key: str, value: str, absent: str) -> None:
+        # The JSON leaves out what is zero, false or NULL: most keys are absent, and testing
+        # for one costs less than a call to `get`.
+        present = value.format(f"body[{key!r}]")
+        code.append(f" node.{name} = {present} if {key!r} in body else {absent}")
 
     for n, (name, key, default) in enumerate(plan.plain):
         env[f"d{n}"] = default
-        code.append(f" {put(name, f'get({key!r}, d{n})')}")
+        put(name, key, "{}", f"d{n}")
     for name, key in plan.locations:
-        code.append(f" {put(name, f'at(get({key!r}, 0))')}")
+        put(name, key, "at({})", "at(0)")
     for name, key in plan.nodes:
-        code.append(f" v = get({key!r}); {put(name, 'None if v is None else child(v)')}")
+        put(name, key, "child({})", "None")
     for name, key in plan.lists:
-        value = "None if v is None else tuple([child(x) for x in v])"
-        code.append(f" v = get({key!r}); {put(name, value)}")
+        put(name, key, "tuple(map(child, {}))", "None")
     for n, (name, key, members, default) in enumerate(plan.enums):
         env[f"m{n}"], env[f"e{n}"] = members, default
-        code.append(f" v = get({key!r}); {put(name, f'e{n} if v is None else m{n}[v]')}")
+        put(name, key, f"m{n}[{{}}]", f"e{n}")
     for n, (name, key, struct) in enumerate(plan.structs):
         env[f"s{n}"] = struct
-        value = f"None if v is None else self.build(s{n}, v)"
-        code.append(f" v = get({key!r}); {put(name, value)}")
+        put(name, key, f"self.build(s{n}, {{}})", "None")
+    code.append(" node.__class__ = cls")
     if cls in _NAMING:
         code.append(" add_names(node, self.names)")
     code.append(" return node")

@@ -112,7 +112,7 @@ def test_a_syntax_error_is_pglasts(text: str) -> None:
 
 def test_a_node_it_does_not_know_is_left_to_pglast(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(trees, "_class", lambda tag: (_ for _ in ()).throw(trees._Unknown(tag)))
-    monkeypatch.setattr(trees, "_BY_TAG", {})  # the builders compiled by earlier tests
+    monkeypatch.setattr(trees, "_BY_TAG", type(trees._BY_TAG)())  # none compiled yet
     monkeypatch.setattr(trees.pglast, "parse_sql", _counted(trees.pglast.parse_sql, calls := []))
     text = "create table t (id int);"
     built = trees.parse_trees(text)
