@@ -18,7 +18,7 @@ runs them in order, each as if sent alone, and stops at the first error. What di
   the other commands. No batch is sent while an event trigger other than the verifier's and
   the platform's own is enabled (roundtrip.py); a row trigger reading it still sees the batch.
 
-`run` says which command failed (the results before it say how many ran). `Batch` gathers the
+`run` says whether a command failed (the caller then undoes what ran). `Batch` gathers the
 verifier's own commands (catalog reads, bookkeeping) where a connection would take them one by
 one, and sends them in one message: the rows of each are there after `send`.
 """
@@ -26,7 +26,7 @@ one, and sends them in one message: the rows of each are there after `send`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import psycopg
 from psycopg import errors, generators, sql
@@ -37,15 +37,6 @@ from psycopg.pq.abc import PGresult
 Command = str | sql.Composable
 # After each command: a newline ends a `--` comment the command's text may end with.
 SEPARATOR = "\n;\n"
-
-
-class BatchError(NamedTuple):
-    """The command of a batch that failed (its index, `at`), the error, and its position within
-    that command (None: the error has none)."""
-
-    at: int
-    error: psycopg.Error
-    position: int | None
 
 
 # Statement kinds that change how the text after them parses or what code DDL runs.
@@ -119,11 +110,11 @@ Fetched = psycopg.Cursor[Any] | Rows
 
 def run(
     conn: psycopg.Connection[Any], commands: Sequence[Command], then: Batch | None = None
-) -> BatchError | None:
-    """Send the commands, then those of `then`, as one message (outside a pipeline): the first
-    of `commands` that failed, or None. Index 0 also stands for a text the server's parser
-    refused: nothing of it ran. An error in `then` is raised; when all ran, `then`'s commands
-    have their rows (and `then` is emptied)."""
+) -> psycopg.Error | None:
+    """Send the commands, then those of `then`, as one message (outside a pipeline): the error
+    of the first of `commands` that failed (or of a text the server's parser refused), or None.
+    An error in `then` is raised; when all ran, `then`'s commands have their rows (and `then`
+    is emptied)."""
     texts = [_text(conn, c) for c in (*commands, *(then.commands if then else ()))]
     encoding = conn.info.encoding
     with conn.lock:
@@ -137,7 +128,7 @@ def run(
                     _ran(then, index - len(commands))
                     then.commands, then.results, then.preparing, then.on_sent = [], [], set(), []
                 raise error
-            return BatchError(index, error, _position(error, texts, index))
+            return error
     if then is not None:
         _load(conn, results[len(commands) :], then)
     return None
@@ -163,13 +154,3 @@ def _ran(batch: Batch, count: int) -> None:
 
 def _text(conn: psycopg.Connection[Any], command: Command) -> str:
     return command if isinstance(command, str) else command.as_string(conn)
-
-
-def _position(error: psycopg.Error, texts: Sequence[str], index: int) -> int | None:
-    """The error's position in the text of command `index` (the server counts from the start
-    of the whole message, in characters)."""
-    position = int(error.diag.statement_position or 0)
-    if not position:
-        return None
-    start = sum(len(t) + len(SEPARATOR) for t in texts[:index])
-    return position - start if 0 < position - start <= len(texts[index]) else None

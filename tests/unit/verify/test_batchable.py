@@ -1,34 +1,11 @@
-"""Where an error of a batch is: the server counts its position from the start of the whole
-message; a failure names it within the failing command (pure arithmetic, no server)."""
+"""What a batch may hold: its commands stay apart, and what the server would parse or run
+otherwise in a batch is not batched (pure, no server)."""
 
 from __future__ import annotations
-
-from types import SimpleNamespace
-from typing import Any
 
 import pytest
 
 from migration_rollback.verify import batch
-
-TEXTS = ["BEGIN", "create table a (id int) -- é", "select nosuch from a"]
-
-
-def _error(position: int | None) -> Any:
-    return SimpleNamespace(diag=SimpleNamespace(statement_position=position and str(position)))
-
-
-def _start(index: int) -> int:
-    return sum(len(t) + len(batch.SEPARATOR) for t in TEXTS[:index])
-
-
-def test_a_position_is_counted_within_its_command() -> None:
-    at = TEXTS[2].index("nosuch") + 1
-    assert batch._position(_error(_start(2) + at), TEXTS, 2) == at
-
-
-@pytest.mark.parametrize("position", [None, 1, 10_000])
-def test_no_position_or_one_outside_the_command_is_none(position: int | None) -> None:
-    assert batch._position(_error(position), TEXTS, 2) is None
 
 
 def test_a_comment_at_a_commands_end_cannot_swallow_the_next() -> None:
