@@ -107,7 +107,7 @@ def execute(
         conn.execute(f"{header} AS {query}", prepare=False)
         if isinstance(conn, Batch):  # known once the batch ran
             conn.preparing.add(name)
-            conn.on_sent.append(lambda: known.add(name))
+            conn.once_ran(lambda: known.add(name))
         else:
             known.add(name)
     if not args:

@@ -17,10 +17,11 @@ raised as it would be alone; one of a tail statement raises `TailError`: the scr
 A pipeline still costs the client a statement's handling per statement. When the caller says
 how to undo the lead (`rewind`) and the lead holds only commands, the first of which cannot fail
 when run (BEGIN, RESET ALL), the lead, the statements and the tail go as one simple-query batch
-instead (batch.py): one statement sent. Should the server refuse the batch's text before running
-any of it (a syntax only pglast's newer parser knows), nothing ran: after `rewind` (nothing
-after a BEGIN; a ROLLBACK TO a savepoint made before, inside a transaction the refusal aborted)
-the pipeline runs it, and finds the statement that fails first.
+instead (batch.py): one statement sent. A batch is for the success path only: should any of it
+fail (or the server refuse its text before running any of it), what ran is undone (`rewind`:
+ROLLBACK after a BEGIN; a ROLLBACK TO a savepoint made before, inside a transaction) and the
+pipeline runs the script again: its failure, position and verdict are the pipeline's by
+construction.
 """
 
 from __future__ import annotations
@@ -103,11 +104,11 @@ def _send(
 ) -> Failed | None:
     commands = _batch_lead(batch, lead) if rewind is not None else None
     if commands is not None and rewind is not None:
-        sent = batches.run(conn, [*commands, *(st.text for st in batch), *tail], then)
-        if sent is None or sent.at > 0:
-            return None if sent is None else _batch_failed(sent, len(lead), batch)
-        for command in rewind:  # the text was refused: nothing of it ran
-            conn.execute(command, prepare=False)
+        if batches.run(conn, [*commands, *(st.text for st in batch), *tail], then) is None:
+            return None
+        if conn.info.transaction_status != TransactionStatus.IDLE:  # else nothing of it stays
+            for command in rewind:
+                conn.execute(command, prepare=False)
     framed = bool(lead or tail)
     if not framed and (len(batch) < 2 or conn.info.transaction_status != TransactionStatus.INTRANS):
         for st in batch:
@@ -133,18 +134,8 @@ def _batch_lead(batch: Sequence[Statement], lead: Sequence[Lead]) -> list[str] |
     commands = [item for item in lead if isinstance(item, str)]
     if not commands or len(commands) < len(lead):
         return None
-    plain = all(st.kind != "CopyStmt" and batches.batchable(st.text) for st in batch)
+    plain = all(batches.batchable(st.text, st.kind) for st in batch)
     return commands if plain else None
-
-
-def _batch_failed(sent: batches.BatchError, leading: int, batch: Sequence[Statement]) -> Failed:
-    """The batch's command `sent.at` failed (counted with the lead), after the first."""
-    at = sent.at - leading
-    if at < 0:
-        raise sent.error
-    if at >= len(batch):
-        raise TailError(sent.error) from sent.error
-    return Failed(batch[at], sent.error, sent.position)
 
 
 def _queue(conn: psycopg.Connection[Any], item: Lead) -> psycopg.Cursor[Any]:

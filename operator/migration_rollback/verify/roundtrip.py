@@ -99,17 +99,22 @@ class _RoundTrip:
         self.reads = Batch(self.conn)
         self.read_with_forward = False
         self.pending: capture.PendingCheck | None = None
+        # Its scripts may go as batches (batch.py): no event trigger but the verifier's and the
+        # platform's own is enabled, nor made or altered by the forward (they would read the
+        # whole batch as current_query()).
+        self.batching = False
 
     # --- the forward ---------------------------------------------------------------------------
 
     def run_forward(self, text: str, as_apply: AsApply) -> bool:
         """In the open transaction; False: it failed (rolled back, out.forward_failure)."""
         lead = self._begin()
+        rewind = ("ROLLBACK",) if self.batching else None
         self.forward_nodes = [st.node for st in executable(self.forward.statements)]
         then = self._queue_reads(as_apply)
         try:
             failure = self.s.run(
-                self.forward, text, as_apply, lead=lead, tail=_END_FORWARD, rewind=(), then=then
+                self.forward, text, as_apply, lead=lead, tail=_END_FORWARD, rewind=rewind, then=then
             )
         except TailError as exc:
             failure = _at_end(exc.error)
@@ -138,6 +143,9 @@ class _RoundTrip:
         begin = ("BEGIN", *RESET_SESSION, *s.clear())
         members = s.stand_in_members()
         self.member_words = members.words
+        self.batching = members.event_triggers <= s.own_event_triggers and not any(
+            st.kind in _EVENT_TRIGGER_KINDS for st in self.forward.statements
+        )
         s.members_kept = members.event_triggers <= s.own_event_triggers and not (
             may_change_members(self.forward.statements, self.member_words)
         )
@@ -211,8 +219,9 @@ class _RoundTrip:
         executed = self.forward_nodes + rollback_nodes
         queued, then = self._queue_compare(script, as_runner, executed)
         # Under the savepoint `after_forward` made (an undone attempt leaves it there).
+        rewind = (_UNDO,) if self.batching else None
         failure = s.run(
-            script, prepared.text, as_runner, lead=RESET_SESSION, rewind=(_UNDO,), then=then
+            script, prepared.text, as_runner, lead=RESET_SESSION, rewind=rewind, then=then
         )
         self.undo = [_UNDO]
         self.out.rollback_failure = failure
@@ -303,6 +312,9 @@ class _RoundTrip:
         capture.queue_refs_update(batch, removed, touched.found.objects.values())
         batch.execute("COMMIT")
         batch.send()
+
+
+_EVENT_TRIGGER_KINDS = frozenset({"CreateEventTrigStmt", "AlterEventTrigStmt"})
 
 
 def _at_end(exc: psycopg.Error) -> Failure:

@@ -14,7 +14,7 @@ import pytest
 from verify_support import explain, statuses, write_project
 
 from migration_rollback.sql import Statement, parse_script
-from migration_rollback.verify import batch, pipelined, verify_project
+from migration_rollback.verify import batch, catalog, pipelined, verify_project
 from migration_rollback.verify.pipelined import TailError, run_statements
 
 TABLE = "create table public.a (id int primary key);\n"
@@ -143,14 +143,14 @@ def test_the_tail_and_the_lead_fail_as_in_a_pipeline(conn: psycopg.Connection[ob
     with pytest.raises(TailError) as raised:
         run_statements(
             conn, statements, lambda st: False, lambda st: None,
-            lead=("BEGIN",), tail=("SET CONSTRAINTS ALL IMMEDIATE",), rewind=(),
+            lead=("BEGIN",), tail=("SET CONSTRAINTS ALL IMMEDIATE",), rewind=("ROLLBACK",),
         )  # fmt: skip
     assert raised.value.error.sqlstate == "23503"
     conn.execute("ROLLBACK")
     with pytest.raises(psycopg.errors.UndefinedTable):
         run_statements(
             conn, statements, lambda st: False, lambda st: None,
-            lead=("BEGIN", "DELETE FROM public.no_such_table"), rewind=(),
+            lead=("BEGIN", "DELETE FROM public.no_such_table"), rewind=("ROLLBACK",),
         )  # fmt: skip
     conn.execute("ROLLBACK")
 
@@ -168,3 +168,131 @@ def test_a_batch_reads_the_rows_of_each_command(conn: psycopg.Connection[object]
     failing.execute("SELECT nosuch")
     with pytest.raises(psycopg.errors.UndefinedColumn):
         failing.send()
+
+
+def _same_batched_or_pipelined(
+    tmp_path: Path,
+    shadow_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    migrations: list[tuple[str, str, str]],
+) -> list[dict[str, Any]]:
+    """The verdicts' JSON when batched, asserted equal to the pipelined run's."""
+
+    def outcomes() -> list[dict[str, Any]]:
+        results = verify_project(write_project(tmp_path, migrations), shadow_url)
+        return [{**r.to_json(), "elapsed_ms": None} for r in results]
+
+    batched = outcomes()
+    with monkeypatch.context() as patched:
+        patched.setattr(pipelined, "_batch_lead", lambda *_: None)
+        assert batched == outcomes()
+    return batched
+
+
+BODY = "create function public.{} returns int language {} as {};\n"
+PLPGSQL_BODY = "$$\nbegin\n  x := 1;\n  return x;\nend\n$$"
+
+
+@pytest.mark.parametrize(
+    ("forward", "rollback", "status", "location"),
+    [
+        (  # the same body twice: the server cannot place the error by searching the text
+            TABLE + BODY.format("f(x int)", "sql", "$$ select x $$")
+            + BODY.format("g()", "sql", "$$ select x $$"),
+            "drop table public.a;\n",
+            "forward_failed",
+            "m1.sql:3:66",
+        ),
+        (  # a PL/pgSQL body's error ("x" is not a known variable), the body written twice
+            BODY.format("f()", "plpgsql", PLPGSQL_BODY)
+            + BODY.format("g()", "plpgsql", PLPGSQL_BODY),
+            "",
+            "forward_failed",
+            "m1.sql:3:",
+        ),
+        (  # the body's text in an unrelated COMMENT before it
+            TABLE,
+            "comment on table public.a is $$ select x $$;\n"
+            + BODY.format("g()", "sql", "' select x '")
+            + "drop table public.a;\n",
+            "rollback_failed",
+            "m1_rollback.sql:2:",
+        ),
+    ],
+    ids=["same-body-twice", "plpgsql-unknown-variable", "body-in-a-comment"],
+)  # fmt: skip
+def test_a_code_bodys_error_is_placed_as_in_a_pipeline(
+    tmp_path: Path,
+    shadow_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    forward: str,
+    rollback: str,
+    status: str,
+    location: str,
+) -> None:
+    (result,) = _same_batched_or_pipelined(
+        tmp_path, shadow_url, monkeypatch, [("m1", forward, rollback)]
+    )
+    assert result["status"] == status, result
+    assert location in result["location"], result
+
+
+def test_a_setting_that_changes_how_the_rest_parses_is_not_batched(
+    tmp_path: Path, shadow_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server parses a batch under the settings in force when it arrives: a U& literal
+    after `standard_conforming_strings = off` would pass in a batch, and fails alone."""
+    rollback = (
+        "set standard_conforming_strings = off;\n"
+        "comment on table public.t is U&'d0061t';\ndrop table public.t;\n"
+    )
+    migrations = [("m1", "create table public.t (id int);\n", rollback)]
+    (result,) = _same_batched_or_pipelined(tmp_path, shadow_url, monkeypatch, migrations)
+    assert result["status"] == "rollback_failed", result
+    assert result["location"].endswith("m1_rollback.sql:2:30"), result
+    assert "[0A000]" in result["message"], result
+
+
+GUARDS = {
+    # the COMMENT would fail for the DROP VIEW after it
+    "fails for another": "current_query() ~* 'drop\\s+view'",
+    # the DROP VIEW would pass for the COMMENT before it (a failure hidden: verified)
+    "passes for another": "tg_tag = 'DROP VIEW' and current_query() !~* 'confirmed'",
+}
+
+
+@pytest.mark.parametrize("condition", GUARDS.values(), ids=GUARDS.keys())
+def test_no_batch_while_an_event_trigger_of_a_migration_is_enabled(
+    tmp_path: Path, shadow_url: str, monkeypatch: pytest.MonkeyPatch, condition: str
+) -> None:
+    """An event trigger reading current_query() would see the whole batch."""
+    guard = (
+        "create function public.guard() returns event_trigger language plpgsql as $$\n"
+        f"begin if {condition} then raise exception 'no drop view'; end if; end $$;\n"
+        "create event trigger guard on ddl_command_start execute function public.guard();\n"
+    )
+    view = "create view public.v as select 1 as one;\n"
+    migrations = [
+        ("m1", guard, "drop event trigger guard;\ndrop function public.guard();\n"),
+        ("m2", view, "comment on view public.v is 'confirmed';\ndrop view public.v;\n"),
+    ]
+    results = _same_batched_or_pipelined(tmp_path, shadow_url, monkeypatch, migrations)
+    assert [r["status"] for r in results] == ["verified", "rollback_failed"], results
+    assert results[1]["location"].endswith("m2_rollback.sql:2:1"), results[1]
+
+
+def test_a_statement_prepared_before_a_failing_read_is_known(
+    conn: psycopg.Connection[object],
+) -> None:
+    """PREPARE is not undone by a rollback: once it ran, a later batch EXECUTEs it (a second
+    PREPARE would fail, 42P05), though a command after it failed."""
+    query = "SELECT 41 + 1"
+    failing = batch.Batch(conn)  # type: ignore[arg-type]
+    catalog.execute(failing, query)
+    failing.execute("SELECT nosuch")
+    with pytest.raises(psycopg.errors.UndefinedColumn):
+        failing.send()
+    reads = batch.Batch(conn)  # type: ignore[arg-type]
+    rows = catalog.execute(reads, query)
+    reads.send()
+    assert rows.fetchall() == [(42,)]
