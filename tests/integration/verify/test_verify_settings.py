@@ -164,14 +164,17 @@ ROWS: dict[str, tuple[str, str]] = {
         "create schema sx; alter schema sx owner to settings_owner_a;",
         "alter schema sx owner to settings_owner_b;",
     ),
-    # a routine's attributes: its definition as earlier ALTER FUNCTIONs left it
-    "function_settings": (
-        "create function public.g() returns int language sql as 'select 1';",
-        "alter function public.g() set search_path = public security definer;",
+    # a routine's attributes: its definition as earlier ALTER FUNCTIONs left it (an ALTER
+    # FUNCTION itself is undone by hand), its arguments however spelled
+    "function_args_spelled_otherwise": (
+        "create function public.g(x integer) returns int language sql as 'select x';"
+        "alter function public.g(int4) security definer;",
+        "drop function public.g(int);",
     ),
-    "function_altered_earlier_then_again": (
-        _ALTERED,
-        "alter function public.g() reset all volatile cost 5;",
+    # CREATE UNLOGGED TABLE ... AS: unlogged from the start
+    "unlogged_table_as": (
+        "create unlogged table public.t2 as select 1 as a;",
+        "alter table public.t2 set logged;",
     ),
     "function_altered_earlier_then_dropped": (_ALTERED, "drop function public.g();"),
     "function_altered_earlier_then_replaced": (

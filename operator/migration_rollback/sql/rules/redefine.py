@@ -94,15 +94,12 @@ def alter_policy(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
 
 def alter_function(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     """ALTER FUNCTION … SET / RESET / SECURITY / COST …: nothing on a function made here; else
-    its definition before, re-run with OR REPLACE (which restates every attribute), as the
-    history followed it; the shadow's when earlier migrations do not say it."""
+    by hand. Re-running the earlier CREATE would also revert what the history cannot see (a
+    body replaced elsewhere) and name the routine as it was before a rename."""
     kind = "procedure" if node.objtype == ObjectType.OBJECT_PROCEDURE else "function"
     ref = object_with_args(node.func, ctx.default_schema, kind)
-    previous = ctx.previous(ctx.was_named(ref) or ref)
     if ctx.is_new(ref):
         yield nothing(f"{ref.describe()} is new in this migration")
-    elif previous is not None and previous.statement.kind == "CreateFunctionStmt":
-        yield from _restore(ref, previous, drop(ref))
     else:
         yield manual(
             ManualNeed.PRIOR_DEFINITION,
