@@ -27,6 +27,7 @@ from migration_rollback.sql.created import (
 from migration_rollback.sql.history_settings import (
     RELATION_OWNER,
     SETTING_OBSERVERS,
+    blur_published,
     forget_moved,
     forget_owners,
     forget_unread,
@@ -228,6 +229,7 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
             h.set_column(*key, str(cmd.def_.colname), column_state(cmd.def_))
         elif sub == AT.AT_DropColumn:
             h.drop_column(*key, column)
+            blur_published(h, key)
         elif sub == AT.AT_AlterColumnType and state and isinstance(cmd.def_, ast.ColumnDef):
             h.set_column(*key, column, replace(state, type_node=cmd.def_.typeName))
         elif sub == AT.AT_ColumnDefault and state:
@@ -317,8 +319,9 @@ def _observe_rename(h: History, st: Statement, node: Any) -> None:
         h.columns.get(key, {}).pop(str(node.subname), None)
         if state is not None:
             h.set_column(*key, str(node.newname), state)
+        blur_published(h, key)
     elif node.renameType in _RENAMED_RELATIONS and node.newname:
-        h.move_table(key, (key[0], str(node.newname)))
+        h.move_table(key, (key[0], str(node.newname)))  # a column list or WHERE holds still
     elif node.renameType in _MEMBERS and node.subname and node.newname:
         rename_member(h, _MEMBERS[node.renameType], key, str(node.subname), str(node.newname))
 

@@ -231,6 +231,21 @@ def forget_unread(h: History, st: Statement, node: Any) -> None:
         del h.owners[owned]
 
 
+# Stands for how a table was added to a publication once its columns or name changed since:
+# its column list or WHERE may no longer say the same, so adding it back is a human's.
+UNSURE_SPEC = "column list or WHERE unsure"
+
+
+def blur_published(h: History, key: TableKey) -> None:
+    """A column of the table renamed or dropped: each column list or WHERE it was published
+    with is unsure (one by name alone stays so). A table renamed keeps them: PostgreSQL holds
+    them by column number."""
+    publications = h.published.get(key, {})
+    for name, spec in publications.items():
+        if spec is not UNSURE_SPEC and (spec.columns or spec.whereClause):
+            publications[name] = UNSURE_SPEC
+
+
 def forget_owners(h: History, st: Statement, node: Any) -> None:
     """REASSIGN OWNED / DROP OWNED change owners the history cannot list."""
     h.owners.clear()

@@ -14,6 +14,7 @@ from pglast.enums.parsenodes import AlterPublicationAction, ObjectType, Publicat
 
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import SQL, Identifier, Literal, name_of, sql
+from migration_rollback.sql.history_settings import UNSURE_SPEC
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import (
     deparse,
@@ -157,6 +158,13 @@ def alter_publication(node: Any, st: Statement, ctx: Context) -> Iterator[Invers
         return
     refs = [relation(table.relation, ctx.default_schema) for table in tables]
     added = [_as_added(ctx, name, ref) for ref in refs] if back == "ADD" else []
+    if UNSURE_SPEC in added:
+        yield manual(
+            ManualNeed.PRIOR_DEFINITION,
+            f"add the table back to publication {name} with its column list or WHERE, as the "
+            "columns now are (renamed or dropped since an earlier migration added it)",
+        )
+        return
     if any(spec is not None for spec in added):  # a column list or WHERE to say again
         yield _add_back(name, refs, added)
         return
@@ -169,6 +177,8 @@ def _as_added(ctx: Context, publication: str, ref: ObjectRef) -> Any:
     its name (a column list, a WHERE); None otherwise or when no earlier migration did."""
     table = ctx.table_before(str(ref.schema), ref.name)
     spec = ctx.history.published.get(table, {}).get(publication) if ctx.history and table else None
+    if spec is UNSURE_SPEC:
+        return spec
     return spec if spec is not None and (spec.columns or spec.whereClause) else None
 
 
