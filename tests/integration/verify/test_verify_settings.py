@@ -171,6 +171,15 @@ ROWS: dict[str, tuple[str, str]] = {
         "alter function public.g(int4) security definer;",
         "drop function public.g(int);",
     ),
+    # a comment on a table renamed here first: the one it had under its earlier name
+    "comment_after_rename_here": (
+        "comment on table public.t is 'orig';",
+        "alter table public.t rename to u; comment on table public.u is 'new';",
+    ),
+    "comment_after_column_rename_here": (
+        "comment on column public.t.b is 'orig';",
+        "alter table public.t rename column b to c; comment on column public.t.c is 'new';",
+    ),
     # CREATE UNLOGGED TABLE ... AS: unlogged from the start
     "unlogged_table_as": (
         "create unlogged table public.t2 as select 1 as a;",
