@@ -180,6 +180,15 @@ ROWS: dict[str, tuple[str, str]] = {
         "comment on column public.t.b is 'orig';",
         "alter table public.t rename column b to c; comment on column public.t.c is 'new';",
     ),
+    # dropped and recreated from its CREATE: the owner and comment earlier migrations gave it
+    "dropped_keeps_owner_and_comment": (
+        "create view public.v as select * from public.t;"
+        "alter view public.v owner to settings_owner_a; comment on view public.v is 'vc';"
+        "create function public.g() returns int language sql as 'select 1';"
+        "alter function public.g() owner to settings_owner_b;"
+        "comment on function public.g() is 'it''s g';",
+        "drop view public.v; drop function public.g();",
+    ),
     # CREATE UNLOGGED TABLE ... AS: unlogged from the start
     "unlogged_table_as": (
         "create unlogged table public.t2 as select 1 as a;",
