@@ -27,6 +27,8 @@ class Definition:
     ref: ObjectRef
     statement: Statement
     fragment: Any = None  # e.g. a table constraint inside CREATE TABLE
+    # The schema unqualified names went to when it ran: its text re-run elsewhere may not.
+    search_path: str = DEFAULT_SCHEMA
 
     @property
     def is_statement(self) -> bool:
@@ -91,7 +93,11 @@ class History:
         return ref.key in self.definitions
 
     def definition(self, ref: ObjectRef) -> Definition | None:
-        return None if ref.key in self.stale else self.definitions.get(ref.key)
+        """The text that defined `ref`, when re-running it makes the same object: not after
+        a change it does not say (stale), nor when written under another search_path (its
+        unqualified names would land in, or read from, the rollback's)."""
+        found = None if ref.key in self.stale else self.definitions.get(ref.key)
+        return found if found is not None and found.search_path == DEFAULT_SCHEMA else None
 
     def column(self, schema: str, table: str, column: str) -> ColumnState | None:
         return self.columns.get((schema, table), {}).get(column)
@@ -147,7 +153,7 @@ class History:
 
     def redefine(self, ref: ObjectRef, statement: Statement, fragment: Any = None) -> None:
         """The same object's definition rewritten (ALTER FUNCTION, ALTER POLICY)."""
-        self.definitions[ref.key] = Definition(ref, statement, fragment)
+        self.definitions[ref.key] = Definition(ref, statement, fragment, self.default_schema)
         self.stale.discard(ref.key)
 
     def _start_over(self, ref: ObjectRef) -> None:
