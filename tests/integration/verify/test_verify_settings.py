@@ -166,6 +166,24 @@ ROWS: dict[str, tuple[str, str]] = {
     ),
     # a routine's attributes: its definition as earlier ALTER FUNCTIONs left it (an ALTER
     # FUNCTION itself is undone by hand), its arguments however spelled
+    "function_settings": (
+        "create function public.g() returns int language sql as 'select 1';",
+        "alter function public.g() set search_path = public security definer;",
+    ),
+    "function_altered_earlier_then_again": (
+        _ALTERED,
+        "alter function public.g() reset all volatile cost 5 strict;",
+    ),
+    "function_every_attribute_back": (
+        "create function public.g(x int) returns setof int language sql stable leakproof"
+        " parallel safe cost 7 rows 5 set work_mem = '2MB' as 'select x';",
+        "alter function public.g(integer) volatile not leakproof parallel restricted cost 9"
+        " rows 6 strict security definer set work_mem = '3MB' set search_path = public;",
+    ),
+    "function_renamed_here_then_altered": (
+        "create function public.g(x int) returns int language sql as 'select x';",
+        "alter function public.g(int) rename to h; alter function public.h(int4) security definer;",
+    ),
     "function_args_spelled_otherwise": (
         "create function public.g(x integer) returns int language sql as 'select x';"
         "alter function public.g(int4) security definer;",

@@ -24,6 +24,7 @@ from migration_rollback.sql.names import (
     strings,
 )
 from migration_rollback.sql.rules.context import Context, Inverse, drop, manual, nothing
+from migration_rollback.sql.rules.routine_attributes import attributes_back
 from migration_rollback.sql.rules.settings import recreated_settings
 
 
@@ -95,12 +96,23 @@ def alter_policy(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
 
 def alter_function(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     """ALTER FUNCTION … SET / RESET / SECURITY / COST …: nothing on a function made here; else
-    by hand. Re-running the earlier CREATE would also revert what the history cannot see (a
-    body replaced elsewhere) and name the routine as it was before a rename."""
+    each attribute set back to what earlier migrations left (routine_attributes.py), naming the
+    routine as it is now; by hand when they do not say it."""
     kind = "procedure" if node.objtype == ObjectType.OBJECT_PROCEDURE else "function"
     ref = object_with_args(node.func, ctx.default_schema, kind)
+    previous = None if node.func.args_unspecified else ctx.previous(ctx.was_named(ref) or ref)
+    tree = getattr(previous, "tree", None)
+    back = attributes_back(tree, node) if isinstance(tree, ast.CreateFunctionStmt) else None
     if ctx.is_new(ref):
         yield nothing(f"{ref.describe()} is new in this migration")
+    elif back:
+        func = ast.ObjectWithArgs(
+            objname=(ast.String(sval=str(ref.schema)), ast.String(sval=ref.name)),
+            objargs=node.func.objargs, args_unspecified=False,
+        )  # fmt: skip
+        undo = ast.AlterFunctionStmt(objtype=node.objtype, func=func, actions=back)
+        note = "the attributes as earlier migrations left them"
+        yield Inverse(deparse(undo), notes=(note,))
     else:
         yield manual(
             ManualNeed.PRIOR_DEFINITION,
