@@ -219,7 +219,7 @@ _SETTINGS = ("replica_identity", "triggers", "rules", "reloptions", "logged", "r
 def forget_unread(h: History, st: Statement, node: Any) -> None:
     """A DO block runs SQL the history cannot read (EXECUTE of a string, too): each table it
     names, by its own name or a trigger's or rule's, has its settings unknown from then on,
-    and so has each other object it names its owner."""
+    each other object it names its owner, each routine it names its definition."""
     words = {w.lower() for w in re.findall(r"\w+", st.text)}
     tables = {key for field in _SETTINGS for key in getattr(h, field)}
     for key in tables:
@@ -229,6 +229,9 @@ def forget_unread(h: History, st: Statement, node: Any) -> None:
                 getattr(h, field).pop(key, None)
     for owned in [k for k in h.owners if k.split(":")[2].lower() in words]:
         del h.owners[owned]
+    for key, definition in h.definitions.items():  # a routine it names may be altered
+        if definition.ref.kind in _ROUTINE_KINDS and definition.ref.name.lower() in words:
+            h.stale.add(key)
 
 
 # Stands for how a table was added to a publication once its columns or name changed since:

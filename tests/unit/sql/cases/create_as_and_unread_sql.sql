@@ -1,6 +1,6 @@
 -- CREATE UNLOGGED TABLE ... AS is unlogged from the start; CREATE TABLE [AS] IF NOT EXISTS
 -- of a table the history does not know, and a DO block naming a table or its trigger, leave
--- its settings unknown: their undo is by hand (the opposite switch would be a guess).
+-- its settings unknown (a DO block naming a routine, its attributes): their undo is by hand.
 -- history
 create unlogged table public.u as select 1 as a;
 create table public.c as select 1 as a;
@@ -12,13 +12,16 @@ create table public.t (id int primary key, a int);
 create function public.f() returns trigger language plpgsql as $$begin return new; end$$;
 create trigger tg before insert on public.t for each row execute function public.f();
 do $$ begin execute 'alter table x disable trigger tg'; end $$;
+create function public.r() returns int language sql as $$select 1$$;
+do $$ begin execute 'alter function public.r() security definer'; end $$;
 -- forward
 alter table public.u set logged;
 alter table public.c replica identity default, reset (fillfactor);
 alter table public.d replica identity default;
 alter table public.t enable trigger tg;
+alter function public.r() security invoker;
 -- manual
-UNSUPPORTED PRIOR_REPLICA_IDENTITY
+PRIOR_DEFINITION UNSUPPORTED PRIOR_REPLICA_IDENTITY
 -- rollback
 ALTER TABLE public.c SET (fillfactor = 40);
 ALTER TABLE public.c REPLICA IDENTITY FULL;
