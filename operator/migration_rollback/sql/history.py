@@ -27,6 +27,8 @@ class Definition:
     ref: ObjectRef
     statement: Statement
     fragment: Any = None  # e.g. a table constraint inside CREATE TABLE
+    # The schema unqualified names went to when it ran: its text re-run elsewhere may not.
+    search_path: str = DEFAULT_SCHEMA
 
     @property
     def is_statement(self) -> bool:
@@ -91,7 +93,11 @@ class History:
         return ref.key in self.definitions
 
     def definition(self, ref: ObjectRef) -> Definition | None:
-        return None if ref.key in self.stale else self.definitions.get(ref.key)
+        """The text that defined `ref`, when re-running it makes the same object: not after
+        a change it does not say (stale), nor when written under another search_path (its
+        unqualified names would land in, or read from, the rollback's)."""
+        found = None if ref.key in self.stale else self.definitions.get(ref.key)
+        return found if found is not None and found.search_path == DEFAULT_SCHEMA else None
 
     def column(self, schema: str, table: str, column: str) -> ColumnState | None:
         return self.columns.get((schema, table), {}).get(column)
@@ -138,16 +144,31 @@ class History:
             observer(self, statement, node)
 
     def define(self, ref: ObjectRef, statement: Statement, fragment: Any = None) -> None:
-        if ref.key not in self.definitions:  # made anew: owned by whoever ran it, unknown
-            self.owners.pop(ref.key, None)
-            if _is_relation(ref) and ref.schema:
-                self.relation_owners.pop((ref.schema, ref.name), None)
-        self.definitions[ref.key] = Definition(ref, statement, fragment)
+        """`ref` created by `statement`: one not known, or made by a plain CREATE (neither OR
+        REPLACE nor IF NOT EXISTS, so it succeeded on no object), is a new object whatever
+        the name held before (renamed away, dropped by CASCADE): its records start over."""
+        if ref.key not in self.definitions or _makes_new(statement.node):
+            self._start_over(ref)
+        self.redefine(ref, statement, fragment)
+
+    def redefine(self, ref: ObjectRef, statement: Statement, fragment: Any = None) -> None:
+        """The same object's definition rewritten (ALTER FUNCTION, ALTER POLICY)."""
+        self.definitions[ref.key] = Definition(ref, statement, fragment, self.default_schema)
         self.stale.discard(ref.key)
+
+    def _start_over(self, ref: ObjectRef) -> None:
+        """A new object: owned by whoever ran it (unknown), no comment, settings as made."""
+        self.owners.pop(ref.key, None)
+        self.comments.pop(ref.key, None)
+        if _is_relation(ref) and ref.schema:
+            self.move_table((ref.schema, ref.name), None)
+        elif ref.schema and ref.table:
+            self.relation_comments.get((ref.schema, ref.table), {}).pop((ref.kind, ref.name), None)
 
     def forget(self, ref: ObjectRef) -> None:
         self.definitions.pop(ref.key, None)
         self.owners.pop(ref.key, None)
+        self.comments.pop(ref.key, None)
         self.stale.discard(ref.key)
         if _is_relation(ref) and ref.schema:  # one namespace: a view too
             self.move_table((ref.schema, ref.name), None)
@@ -161,6 +182,15 @@ class History:
             if ref.kind in ("trigger", "rule"):
                 members = self.triggers if ref.kind == "trigger" else self.rules
                 members.get((ref.schema, ref.table), {}).pop(ref.name, None)
+
+    def forget_key(self, key: str) -> None:
+        """forget() of an object known by its key alone (not a relation nor on one)."""
+        definition = self.definitions.get(key)
+        if definition is not None:
+            self.forget(definition.ref)
+        for keyed in (self.owners, self.comments):
+            keyed.pop(key, None)
+        self.stale.discard(key)
 
     def _forget_schema(self, schema: str) -> None:
         """A dropped schema took everything in it (with CASCADE; without, it was empty): an
@@ -199,6 +229,12 @@ def _comment_slot(ref: ObjectRef) -> tuple[TableKey | None, Any]:
     if _is_relation(ref):
         return (schema, ref.name), ("relation", None)
     return None, ref.key
+
+
+def _makes_new(node: Any) -> bool:
+    """Whether a statement that defines an object succeeds only where none is (a plain CREATE;
+    ALTER TABLE ADD CONSTRAINT too)."""
+    return not (getattr(node, "replace", False) or getattr(node, "if_not_exists", False))
 
 
 def _is_relation(ref: ObjectRef) -> bool:

@@ -27,7 +27,10 @@ from migration_rollback.sql.created import (
 from migration_rollback.sql.history_settings import (
     RELATION_OWNER,
     SETTING_OBSERVERS,
+    blur_published,
+    forget_moved,
     forget_owners,
+    forget_unread,
     learn_owner,
     learn_published,
     learn_relation,
@@ -60,7 +63,9 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
         return
     h.define(rel, st)
     persistence = node.relation.relpersistence
-    if persistence != "t":  # a temporary table ends with its session
+    # A temporary table ends with its session; IF NOT EXISTS may have met a table made
+    # elsewhere (a DO block, the dashboard), whose settings are unknown.
+    if persistence != "t" and not node.if_not_exists:
         learn_relation(h, _key(rel), options_of(node.options), logged=persistence != "u")
     if node.partspec is not None or node.inhRelations:
         learn_created(h, node, h.default_schema)
@@ -147,8 +152,12 @@ def _observe_view(h: History, st: Statement, node: Any) -> None:
 def _observe_matview(h: History, st: Statement, node: Any) -> None:
     kind = "materialized view" if node.objtype == ObjectType.OBJECT_MATVIEW else "table"
     rel = relation(node.into.rel, h.default_schema, kind)
+    if node.if_not_exists and h.knows(rel):
+        return
     h.define(rel, st)
-    learn_relation(h, _key(rel), options_of(node.into.options))
+    persistence = node.into.rel.relpersistence
+    if persistence != "t" and not node.if_not_exists:  # as CREATE TABLE (above)
+        learn_relation(h, _key(rel), options_of(node.into.options), logged=persistence != "u")
 
 
 def _observe_foreign_table(h: History, st: Statement, node: Any) -> None:
@@ -192,7 +201,7 @@ def _observe_alter_policy(h: History, st: Statement, node: Any) -> None:
             with_check=old.with_check if node.with_check is None else node.with_check,
         )
     )  # fmt: skip
-    h.define(ref, Statement(text, st.location, st.index, parse_sql(text)[0].stmt))
+    h.redefine(ref, Statement(text, st.location, st.index, parse_sql(text)[0].stmt))
 
 
 def _observe_simple(kind: str) -> Observer:
@@ -220,6 +229,7 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
             h.set_column(*key, str(cmd.def_.colname), column_state(cmd.def_))
         elif sub == AT.AT_DropColumn:
             h.drop_column(*key, column)
+            blur_published(h, key)
         elif sub == AT.AT_AlterColumnType and state and isinstance(cmd.def_, ast.ColumnDef):
             h.set_column(*key, column, replace(state, type_node=cmd.def_.typeName))
         elif sub == AT.AT_ColumnDefault and state:
@@ -296,8 +306,8 @@ def _observe_rename(h: History, st: Statement, node: Any) -> None:
     under its new name: a later type change back must know the type it had."""
     if node.renameType in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN) and node.newname:
         _observe_type_rename(h, node)
-        return
     if node.relation is None:
+        forget_moved(h, node.renameType, node.object, node.subname)
         return
     rel = relation(node.relation, h.default_schema)
     key = (str(rel.schema), rel.name)
@@ -309,11 +319,15 @@ def _observe_rename(h: History, st: Statement, node: Any) -> None:
         h.columns.get(key, {}).pop(str(node.subname), None)
         if state is not None:
             h.set_column(*key, str(node.newname), state)
-    elif node.renameType in _RELATIONS and node.newname:
-        h.move_table(key, (key[0], str(node.newname)))
+        blur_published(h, key)
+    elif node.renameType in _RENAMED_RELATIONS and node.newname:
+        h.move_table(key, (key[0], str(node.newname)))  # a column list or WHERE holds still
     elif node.renameType in _MEMBERS and node.subname and node.newname:
         rename_member(h, _MEMBERS[node.renameType], key, str(node.subname), str(node.newname))
 
+
+# ALTER INDEX / SEQUENCE … RENAME rename any relation too (a table by ALTER INDEX).
+_RENAMED_RELATIONS = _RELATIONS | {ObjectType.OBJECT_INDEX, ObjectType.OBJECT_SEQUENCE}
 
 # What lives on a table, by the kind its comment is kept under when renamed.
 _MEMBER_KINDS = {
@@ -334,9 +348,11 @@ def _observe_rule(h: History, st: Statement, node: Any) -> None:
 
 
 def _observe_set_schema(h: History, st: Statement, node: Any) -> None:
-    if node.objectType in _RELATIONS and node.relation is not None and node.newschema:
+    if node.objectType in _RENAMED_RELATIONS and node.relation is not None and node.newschema:
         rel = relation(node.relation, h.default_schema)
         h.move_table(_key(rel), (str(node.newschema), rel.name))
+    elif node.relation is None:
+        forget_moved(h, node.objectType, node.object, None)
 
 
 def _observe_type_rename(h: History, node: Any) -> None:
@@ -383,6 +399,7 @@ OBSERVERS: dict[type, Observer] = {
     ast.AlterFunctionStmt: learn_routine_alter,
     ast.ReassignOwnedStmt: forget_owners,
     ast.DropOwnedStmt: forget_owners,
+    ast.DoStmt: forget_unread,
     ast.CreateEnumStmt: _observe_simple("type"),
     ast.CompositeTypeStmt: _observe_simple("type"),
     ast.CreateDomainStmt: _observe_simple("domain"),

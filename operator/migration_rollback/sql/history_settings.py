@@ -10,8 +10,10 @@ relation made outside the migrations. The rules then leave the undo to a human.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from pglast import parse_sql
@@ -19,7 +21,14 @@ from pglast.enums.parsenodes import AlterPublicationAction, ObjectType
 from pglast.enums.parsenodes import AlterTableType as AT
 
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.names import deparse, object_with_args, relation
+from migration_rollback.sql.model import ObjectRef
+from migration_rollback.sql.names import (
+    deparse,
+    object_with_args,
+    relation,
+    split_qualified,
+    strings,
+)
 from migration_rollback.sql.settings import (
     LOGGED,
     OPTIONS_SET,
@@ -116,7 +125,12 @@ def _owner(h: History, key: TableKey, cmd: Any) -> None:
 
 
 def learn_owner(h: History, st: Statement, node: Any) -> None:
-    """ALTER <kind> … OWNER TO a named role; CURRENT_USER and the like forget it."""
+    """ALTER <kind> … OWNER TO a named role; CURRENT_USER and the like forget it, and so
+    does a routine named without its arguments (or by ROUTINE): which one is unknown."""
+    if node.objectType in _ROUTINES and _unsure_routine(node.objectType, node.object):
+        for key in routine_keys(h, node.object):
+            h.owners.pop(key, None)
+        return
     ref = owned_ref(node, h.default_schema)
     role = role_named(node.newowner)
     if ref is not None and role is not None:
@@ -125,10 +139,46 @@ def learn_owner(h: History, st: Statement, node: Any) -> None:
         h.owners.pop(ref.key, None)
 
 
+_ROUTINES = frozenset({ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE,
+                       ObjectType.OBJECT_ROUTINE, ObjectType.OBJECT_AGGREGATE})  # fmt: skip
+_ROUTINE_KINDS = ("function", "procedure", "aggregate")
+
+
+def _unsure_routine(objtype: ObjectType, owa: Any) -> bool:
+    """A routine named so that the history cannot tell which one (no argument list: any
+    overload; ROUTINE: a function or a procedure)."""
+    return objtype == ObjectType.OBJECT_ROUTINE or bool(owa.args_unspecified)
+
+
+def routine_keys(h: History, owa: Any) -> list[str]:
+    """The keys of every routine the history holds anything of under `owa`'s name."""
+    schema, name = split_qualified(strings(owa.objname), h.default_schema)
+    prefixes = tuple(f"{kind}:{schema}:{name}:(" for kind in _ROUTINE_KINDS)
+    held = {*h.definitions, *h.owners, *h.comments}
+    return [key for key in held if key.startswith(prefixes)]
+
+
+def forget_moved(h: History, objtype: ObjectType, obj: Any, schema_name: str | None) -> None:
+    """An object renamed or moved to another schema: what the history held under its old
+    name is gone (a later CREATE there makes a new one)."""
+    if objtype == ObjectType.OBJECT_SCHEMA and schema_name:
+        h.forget(ObjectRef("schema", schema_name))
+    elif objtype in _ROUTINES and isinstance(obj, ast.ObjectWithArgs):
+        for key in routine_keys(h, obj):
+            h.forget_key(key)
+    else:
+        ref = owned_ref(SimpleNamespace(objectType=objtype, object=obj), h.default_schema)
+        if ref is not None:
+            h.forget(ref)
+
+
 def learn_routine_alter(h: History, st: Statement, node: Any) -> None:
     """ALTER FUNCTION changes what a restore of the routine must write: the CREATE as the
     ALTER leaves it (restoring the first CREATE would lose the ALTER); one the history cannot
     write out leaves the definition stale (a restore is then a human's)."""
+    if _unsure_routine(node.objtype, node.func):
+        h.stale.update(routine_keys(h, node.func))
+        return
     kind = "procedure" if node.objtype == ObjectType.OBJECT_PROCEDURE else "function"
     ref = object_with_args(node.func, h.default_schema, kind)
     previous = h.definition(ref)
@@ -139,7 +189,7 @@ def learn_routine_alter(h: History, st: Statement, node: Any) -> None:
         h.stale.add(ref.key)
         return
     text = deparse(after)
-    h.define(ref, replace(st, text=text, node=parse_sql(text)[0].stmt))
+    h.redefine(ref, replace(st, text=text, node=parse_sql(text)[0].stmt))
 
 
 def learn_published(h: History, st: Statement, node: Any) -> None:
@@ -160,6 +210,43 @@ def learn_published(h: History, st: Statement, node: Any) -> None:
             h.published.get(key, {}).pop(name, None)
         else:
             h.published.setdefault(key, {})[name] = table
+
+
+# What a table's settings are kept in: unknown once SQL the history cannot read names it.
+_SETTINGS = ("replica_identity", "triggers", "rules", "reloptions", "logged", "relation_owners")
+
+
+def forget_unread(h: History, st: Statement, node: Any) -> None:
+    """A DO block runs SQL the history cannot read (EXECUTE of a string, too): each table it
+    names, by its own name or a trigger's or rule's, has its settings unknown from then on,
+    each other object it names its owner, each routine it names its definition."""
+    words = {w.lower() for w in re.findall(r"\w+", st.text)}
+    tables = {key for field in _SETTINGS for key in getattr(h, field)}
+    for key in tables:
+        members = {*h.triggers.get(key, {}), *h.rules.get(key, {})}
+        if key[1].lower() in words or any(m.lower() in words for m in members):
+            for field in _SETTINGS:
+                getattr(h, field).pop(key, None)
+    for owned in [k for k in h.owners if k.split(":")[2].lower() in words]:
+        del h.owners[owned]
+    for key, definition in h.definitions.items():  # a routine it names may be altered
+        if definition.ref.kind in _ROUTINE_KINDS and definition.ref.name.lower() in words:
+            h.stale.add(key)
+
+
+# Stands for how a table was added to a publication once its columns or name changed since:
+# its column list or WHERE may no longer say the same, so adding it back is a human's.
+UNSURE_SPEC = "column list or WHERE unsure"
+
+
+def blur_published(h: History, key: TableKey) -> None:
+    """A column of the table renamed or dropped: each column list or WHERE it was published
+    with is unsure (one by name alone stays so). A table renamed keeps them: PostgreSQL holds
+    them by column number."""
+    publications = h.published.get(key, {})
+    for name, spec in publications.items():
+        if spec is not UNSURE_SPEC and (spec.columns or spec.whereClause):
+            publications[name] = UNSURE_SPEC
 
 
 def forget_owners(h: History, st: Statement, node: Any) -> None:

@@ -41,6 +41,7 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         yield recreated
         if recreated.recreates is not None:  # as the history followed it since (settings.py)
             yield from settings.recreated_settings(ref, ctx.previous(ref), ctx)
+            yield from settings.recreated_attributes(ref, ctx)
 
 
 def _recreate(ref: ObjectRef, ctx: Context, *, cascade: bool) -> Inverse:

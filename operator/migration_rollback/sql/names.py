@@ -100,6 +100,25 @@ def type_name(node: Any) -> str:
     return deparse(node)
 
 
+# Built-in types spelled by their internal name, which pglast prints as written (`int4`), while
+# the SQL spelling (`integer`, `int`) comes out as the standard name: one spelling per type, so
+# `f(int4)` and `f(integer)` are one routine.
+_INTERNAL_NAMES = {
+    "int4": "integer", "int2": "smallint", "int8": "bigint", "float4": "real",
+    "float8": "double precision", "bool": "boolean", "decimal": "numeric",
+    "timestamptz": "timestamp with time zone", "timetz": "time with time zone",
+}  # fmt: skip
+
+
+def arg_type_name(node: Any) -> str:
+    """An argument's type as a routine's identity says it (see _INTERNAL_NAMES)."""
+    text = type_name(node)
+    head, _, rest = text.partition("[")
+    if len(getattr(node, "names", None) or ()) == 1 and head in _INTERNAL_NAMES:
+        return _INTERNAL_NAMES[head] + (f"[{rest}" if rest else "")
+    return text
+
+
 def function_args(parameters: Iterable[Any] | None) -> str:
     """The identity argument list of a function: IN, INOUT and VARIADIC types only."""
     kept: list[str] = []
@@ -107,7 +126,7 @@ def function_args(parameters: Iterable[Any] | None) -> str:
         mode = getattr(param, "mode", None)
         if mode in (FunctionParameterMode.FUNC_PARAM_OUT, FunctionParameterMode.FUNC_PARAM_TABLE):
             continue
-        text = type_name(param.argType)
+        text = arg_type_name(param.argType)
         if mode == FunctionParameterMode.FUNC_PARAM_VARIADIC:
             text = f"VARIADIC {text}"
         kept.append(text)
@@ -120,7 +139,7 @@ def object_with_args(owa: Any, default_schema: str, kind: str = "function") -> O
     args = (
         None
         if owa.args_unspecified
-        else ", ".join("NONE" if t is None else type_name(t) for t in owa.objargs or ())
+        else ", ".join("NONE" if t is None else arg_type_name(t) for t in owa.objargs or ())
     )
     return ObjectRef(kind=kind, schema=schema, name=name, args=args)
 

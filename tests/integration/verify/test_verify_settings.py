@@ -164,14 +164,53 @@ ROWS: dict[str, tuple[str, str]] = {
         "create schema sx; alter schema sx owner to settings_owner_a;",
         "alter schema sx owner to settings_owner_b;",
     ),
-    # a routine's attributes: its definition as earlier ALTER FUNCTIONs left it
+    # a routine's attributes: its definition as earlier ALTER FUNCTIONs left it (an ALTER
+    # FUNCTION itself is undone by hand), its arguments however spelled
     "function_settings": (
         "create function public.g() returns int language sql as 'select 1';",
         "alter function public.g() set search_path = public security definer;",
     ),
     "function_altered_earlier_then_again": (
         _ALTERED,
-        "alter function public.g() reset all volatile cost 5;",
+        "alter function public.g() reset all volatile cost 5 strict;",
+    ),
+    "function_every_attribute_back": (
+        "create function public.g(x int) returns setof int language sql stable leakproof"
+        " parallel safe cost 7 rows 5 set work_mem = '2MB' as 'select x';",
+        "alter function public.g(integer) volatile not leakproof parallel restricted cost 9"
+        " rows 6 strict security definer set work_mem = '3MB' set search_path = public;",
+    ),
+    "function_renamed_here_then_altered": (
+        "create function public.g(x int) returns int language sql as 'select x';",
+        "alter function public.g(int) rename to h; alter function public.h(int4) security definer;",
+    ),
+    "function_args_spelled_otherwise": (
+        "create function public.g(x integer) returns int language sql as 'select x';"
+        "alter function public.g(int4) security definer;",
+        "drop function public.g(int);",
+    ),
+    # a comment on a table renamed here first: the one it had under its earlier name
+    "comment_after_rename_here": (
+        "comment on table public.t is 'orig';",
+        "alter table public.t rename to u; comment on table public.u is 'new';",
+    ),
+    "comment_after_column_rename_here": (
+        "comment on column public.t.b is 'orig';",
+        "alter table public.t rename column b to c; comment on column public.t.c is 'new';",
+    ),
+    # dropped and recreated from its CREATE: the owner and comment earlier migrations gave it
+    "dropped_keeps_owner_and_comment": (
+        "create view public.v as select * from public.t;"
+        "alter view public.v owner to settings_owner_a; comment on view public.v is 'vc';"
+        "create function public.g() returns int language sql as 'select 1';"
+        "alter function public.g() owner to settings_owner_b;"
+        "comment on function public.g() is 'it''s g';",
+        "drop view public.v; drop function public.g();",
+    ),
+    # CREATE UNLOGGED TABLE ... AS: unlogged from the start
+    "unlogged_table_as": (
+        "create unlogged table public.t2 as select 1 as a;",
+        "alter table public.t2 set logged;",
     ),
     "function_altered_earlier_then_dropped": (_ALTERED, "drop function public.g();"),
     "function_altered_earlier_then_replaced": (

@@ -11,6 +11,7 @@ MANUAL item (the shadow database knows it).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from pglast.enums.parsenodes import DropBehavior, RoleSpecType
@@ -189,6 +190,23 @@ def _comment_on_new_object(ref: ObjectRef | None, ctx: Context) -> bool:
 _COMMENTED_BY_CREATE = frozenset({"extension"})
 
 
+def _named_before(ref: ObjectRef, ctx: Context) -> ObjectRef | None:
+    """`ref` as earlier migrations named it, before this migration renamed it, its table or
+    its column (None: its table was dropped or renamed away here, this is another)."""
+    schema = ref.schema or ctx.default_schema
+    on = ref.name if ref.kind == "column" else ref.table
+    if on is None:
+        return ctx.was_named(ref) or ref
+    table = ctx.table_before(schema, on)
+    if table is None:
+        return None
+    if ref.kind == "column" and ref.column:
+        column = ctx.renamed_columns.get((schema, on, ref.column), ref.column)
+        return replace(ref, schema=table[0], name=table[1], column=column)
+    member = ctx.was_named(ref) or ref
+    return replace(member, schema=table[0], table=table[1])
+
+
 def _made_without_comment(ref: ObjectRef, history: History) -> bool:
     return ref.kind not in _COMMENTED_BY_CREATE and history.knows(_table_of(ref))
 
@@ -205,11 +223,11 @@ def comment(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     if _comment_on_new_object(ref, ctx):
         yield _comment(node, None, "the object is new in this migration")
         return
-    history = ctx.history
-    known, restored = history.comment(ref) if history and ref else (False, None)
+    history, before = ctx.history, _named_before(ref, ctx) if ref else None
+    known, restored = history.comment(before) if history and before else (False, None)
     if known:
         yield _comment(node, restored, "restores the comment set by an earlier migration")
-    elif history is not None and ref is not None and _made_without_comment(ref, history):
+    elif history is not None and before is not None and _made_without_comment(before, history):
         yield _comment(node, None, "earlier migrations created it without a comment")
     else:
         yield manual(

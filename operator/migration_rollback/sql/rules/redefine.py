@@ -14,6 +14,7 @@ from pglast.enums.parsenodes import AlterPublicationAction, ObjectType, Publicat
 
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import SQL, Identifier, Literal, name_of, sql
+from migration_rollback.sql.history_settings import UNSURE_SPEC
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import (
     deparse,
@@ -23,6 +24,7 @@ from migration_rollback.sql.names import (
     strings,
 )
 from migration_rollback.sql.rules.context import Context, Inverse, drop, manual, nothing
+from migration_rollback.sql.rules.routine_attributes import attributes_back
 from migration_rollback.sql.rules.settings import recreated_settings
 
 
@@ -94,15 +96,23 @@ def alter_policy(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
 
 def alter_function(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     """ALTER FUNCTION … SET / RESET / SECURITY / COST …: nothing on a function made here; else
-    its definition before, re-run with OR REPLACE (which restates every attribute), as the
-    history followed it; the shadow's when earlier migrations do not say it."""
+    each attribute set back to what earlier migrations left (routine_attributes.py), naming the
+    routine as it is now; by hand when they do not say it."""
     kind = "procedure" if node.objtype == ObjectType.OBJECT_PROCEDURE else "function"
     ref = object_with_args(node.func, ctx.default_schema, kind)
-    previous = ctx.previous(ctx.was_named(ref) or ref)
+    previous = None if node.func.args_unspecified else ctx.previous(ctx.was_named(ref) or ref)
+    tree = getattr(previous, "tree", None)
+    back = attributes_back(tree, node) if isinstance(tree, ast.CreateFunctionStmt) else None
     if ctx.is_new(ref):
         yield nothing(f"{ref.describe()} is new in this migration")
-    elif previous is not None and previous.statement.kind == "CreateFunctionStmt":
-        yield from _restore(ref, previous, drop(ref))
+    elif back:
+        func = ast.ObjectWithArgs(
+            objname=(ast.String(sval=str(ref.schema)), ast.String(sval=ref.name)),
+            objargs=node.func.objargs, args_unspecified=False,
+        )  # fmt: skip
+        undo = ast.AlterFunctionStmt(objtype=node.objtype, func=func, actions=back)
+        note = "the attributes as earlier migrations left them"
+        yield Inverse(deparse(undo), notes=(note,))
     else:
         yield manual(
             ManualNeed.PRIOR_DEFINITION,
@@ -160,6 +170,13 @@ def alter_publication(node: Any, st: Statement, ctx: Context) -> Iterator[Invers
         return
     refs = [relation(table.relation, ctx.default_schema) for table in tables]
     added = [_as_added(ctx, name, ref) for ref in refs] if back == "ADD" else []
+    if UNSURE_SPEC in added:
+        yield manual(
+            ManualNeed.PRIOR_DEFINITION,
+            f"add the table back to publication {name} with its column list or WHERE, as the "
+            "columns now are (renamed or dropped since an earlier migration added it)",
+        )
+        return
     if any(spec is not None for spec in added):  # a column list or WHERE to say again
         yield _add_back(name, refs, added)
         return
@@ -172,6 +189,8 @@ def _as_added(ctx: Context, publication: str, ref: ObjectRef) -> Any:
     its name (a column list, a WHERE); None otherwise or when no earlier migration did."""
     table = ctx.table_before(str(ref.schema), ref.name)
     spec = ctx.history.published.get(table, {}).get(publication) if ctx.history and table else None
+    if spec is UNSURE_SPEC:
+        return spec
     return spec if spec is not None and (spec.columns or spec.whereClause) else None
 
 

@@ -20,7 +20,15 @@ from pglast.enums.parsenodes import AlterTableType as AT
 
 from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.compose import SQL, Identifier, qualified, sql
+from migration_rollback.sql.compose import (
+    SQL,
+    Identifier,
+    Literal,
+    arguments,
+    name_of,
+    qualified,
+    sql,
+)
 from migration_rollback.sql.history import History, TableKey
 from migration_rollback.sql.model import ManualNeed, ObjectRef
 from migration_rollback.sql.names import deparse
@@ -201,6 +209,26 @@ def recreated_settings(ref: ObjectRef, previous: Any, ctx: Context) -> Iterator[
             yield Inverse(text, notes=(f"the {ref.kind} fired {fires.name} before",))
     elif ref.kind == "view" and isinstance(tree, ast.ViewStmt):
         yield from _parameters_since(ref, view_options(tree), history)
+
+
+def recreated_attributes(ref: ObjectRef, ctx: Context) -> Iterator[Inverse]:
+    """The owner and comment earlier migrations gave an object dropped here and recreated
+    from its CREATE (which leaves it owned by whoever runs the rollback, uncommented)."""
+    history, kind = ctx.history, kinds.KINDS.get(ref.kind)
+    if history is None or kind is None or ref.table is not None or ref.column is not None:
+        return
+    target = sql("{} {}{}", SQL(kind.keyword), name_of(ref), arguments(ref))
+    if kind.relation:
+        owner = history.relation_owners.get((str(ref.schema), ref.name))
+    else:
+        owner = history.owners.get(ref.key)
+    if owner is not None:
+        note = f"the owner an earlier migration gave it: {owner}"
+        yield Inverse(sql("ALTER {} OWNER TO {}", SQL(target), Identifier(owner)), notes=(note,))
+    known, text = history.comment(ref)
+    if known and text is not None:
+        note = "the comment an earlier migration gave it"
+        yield Inverse(sql("COMMENT ON {} IS {}", SQL(target), Literal(text)), notes=(note,))
 
 
 def _parameters_since(ref: ObjectRef, written: Options, history: History) -> Iterator[Inverse]:

@@ -1,7 +1,7 @@
--- ALTER FUNCTION … SET: the settings before are the definition an earlier migration wrote, as
--- its later ALTER FUNCTIONs left it (re-run with OR REPLACE, which restates every attribute);
--- the shadow's (PRIOR_DEFINITION) for a function made elsewhere or after SET ... FROM CURRENT;
--- on a function this migration creates, nothing.
+-- ALTER FUNCTION … SET: each attribute set back to what earlier migrations left, by one
+-- ALTER FUNCTION naming the routine (not the whole CREATE again); by hand (PRIOR_DEFINITION)
+-- for a function made elsewhere or after SET ... FROM CURRENT; nothing on one made here. A
+-- dropped function is restored as its later ALTER FUNCTIONs left it.
 -- history
 create function public.f() returns int language sql as 'select 1';
 create function public.h() returns int language sql stable set work_mem = '1MB' as 'select 3';
@@ -19,7 +19,7 @@ drop function public.h();
 -- manual
 PRIOR_DEFINITION PRIOR_DEFINITION
 -- rollback
-CREATE FUNCTION public.h() RETURNS integer LANGUAGE sql STABLE AS $$select 3$$ SET search_path TO public SECURITY DEFINER;
-CREATE OR REPLACE FUNCTION public.h() RETURNS integer LANGUAGE sql STABLE AS $$select 3$$ SET search_path TO public SECURITY DEFINER;
+CREATE FUNCTION public.h() RETURNS integer LANGUAGE sql STABLE AS $$select 3$$ SET search_path TO 'public' SECURITY DEFINER;
+ALTER FUNCTION public.h () SET search_path TO 'public';
 DROP FUNCTION IF EXISTS public.g();
-CREATE OR REPLACE FUNCTION public.f() RETURNS int LANGUAGE sql AS 'select 1';
+ALTER FUNCTION public.f () RESET search_path;
