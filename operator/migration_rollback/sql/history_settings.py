@@ -216,11 +216,20 @@ def learn_published(h: History, st: Statement, node: Any) -> None:
 _SETTINGS = ("replica_identity", "triggers", "rules", "reloptions", "logged", "relation_owners")
 
 
+# The words without which SQL cannot change a setting, owner or routine definition: DDL, or a
+# string run as SQL (a function called here is unread whatever the block says).
+_CHANGING_WORDS = frozenset({"alter", "create", "drop", "execute", "reassign", "comment"})
+
+
 def forget_unread(h: History, st: Statement, node: Any) -> None:
     """A DO block runs SQL the history cannot read (EXECUTE of a string, too): each table it
     names, by its own name or a trigger's or rule's, has its settings unknown from then on,
-    each other object it names its owner, each routine it names its definition."""
+    each other object it names its owner, each routine it names its definition. Only a block
+    that can change them: one with DDL or dynamic SQL (a block that only reads or raises
+    notices naming a table, a common check at a migration's end, changes none of them)."""
     words = {w.lower() for w in re.findall(r"\w+", st.text)}
+    if words.isdisjoint(_CHANGING_WORDS):
+        return
     tables = {key for field in _SETTINGS for key in getattr(h, field)}
     for key in tables:
         members = {*h.triggers.get(key, {}), *h.rules.get(key, {})}
