@@ -216,9 +216,14 @@ def learn_published(h: History, st: Statement, node: Any) -> None:
 _SETTINGS = ("replica_identity", "triggers", "rules", "reloptions", "logged", "relation_owners")
 
 
-# The words without which SQL cannot change a setting, owner or routine definition: DDL, or a
-# string run as SQL (a function called here is unread whatever the block says).
-_CHANGING_WORDS = frozenset({"alter", "create", "drop", "execute", "reassign", "comment"})
+# The words without which SQL cannot change a setting, owner or routine definition: DDL, a
+# string run as SQL, or a routine called (whose body may do either).
+_CHANGING_WORDS = frozenset(
+    {"alter", "create", "drop", "execute", "reassign", "comment", "perform", "call"}
+)
+# EXECUTE of a string built at run time (format(), a variable, a concatenation): what it names
+# is not in the text, so it may change any table, owner or routine.
+_DYNAMIC = re.compile(r"\bexecute\s+(?!['$])", re.IGNORECASE)
 
 
 def forget_unread(h: History, st: Statement, node: Any) -> None:
@@ -228,7 +233,13 @@ def forget_unread(h: History, st: Statement, node: Any) -> None:
     that can change them: one with DDL or dynamic SQL (a block that only reads or raises
     notices naming a table, a common check at a migration's end, changes none of them)."""
     words = {w.lower() for w in re.findall(r"\w+", st.text)}
-    if words.isdisjoint(_CHANGING_WORDS):
+    routines = {
+        k: d.ref.name.lower() for k, d in h.definitions.items() if d.ref.kind in _ROUTINE_KINDS
+    }
+    if words.isdisjoint(_CHANGING_WORDS) and words.isdisjoint(routines.values()):
+        return
+    if _DYNAMIC.search(st.text):
+        _forget_all(h, routines)
         return
     tables = {key for field in _SETTINGS for key in getattr(h, field)}
     for key in tables:
@@ -238,9 +249,15 @@ def forget_unread(h: History, st: Statement, node: Any) -> None:
                 getattr(h, field).pop(key, None)
     for owned in [k for k in h.owners if k.split(":")[2].lower() in words]:
         del h.owners[owned]
-    for key, definition in h.definitions.items():  # a routine it names may be altered
-        if definition.ref.kind in _ROUTINE_KINDS and definition.ref.name.lower() in words:
-            h.stale.add(key)
+    h.stale.update(key for key, name in routines.items() if name in words)
+
+
+def _forget_all(h: History, routines: dict[str, str]) -> None:
+    """SQL built at run time may have changed any table's settings, owner or routine."""
+    for field in _SETTINGS:
+        getattr(h, field).clear()
+    h.owners.clear()
+    h.stale.update(routines)
 
 
 # Stands for how a table was added to a publication once its columns or name changed since:

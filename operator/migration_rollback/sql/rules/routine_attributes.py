@@ -53,13 +53,21 @@ def attributes_back(create: Any, alter: Any) -> tuple[Any, ...] | None:
 def _setting_back(change: Any, before: dict[str, Any]) -> Iterable[Any] | None:
     """SET x / RESET x / RESET ALL undone: each setting touched set again, or reset."""
     if change.kind == VariableSetKind.VAR_RESET_ALL:
-        return tuple(before.values())
+        kept = tuple(before.values())
+        return None if any(_from_current(s) for s in kept) else kept
     if change.kind not in (VariableSetKind.VAR_SET_VALUE, VariableSetKind.VAR_RESET):
         return None  # FROM CURRENT: the value is the session's
     if change.name in before:
-        return (before[change.name],)
+        earlier = before[change.name]
+        return None if _from_current(earlier) else (earlier,)
     reset = ast.VariableSetStmt(kind=VariableSetKind.VAR_RESET, name=change.name)
     return (ast.DefElem(defname="set", arg=reset),)
+
+
+def _from_current(setting: Any) -> bool:
+    """SET x FROM CURRENT took the value of the session that ran the CREATE: written back, it
+    would take the rollback session's."""
+    return bool(setting.arg.kind == VariableSetKind.VAR_SET_CURRENT)
 
 
 def _default_cost(options: dict[str, Any]) -> Any:
