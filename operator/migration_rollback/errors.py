@@ -57,6 +57,11 @@ class SourceFileError(ProjectError):
         self.code = code
 
 
+class ConfigurationError(MigrationRollbackError):
+    """A setting the operator starts with (an environment variable, the kubeconfig) is
+    unusable; the message names it and what it accepts."""
+
+
 class DatabaseUnavailableError(MigrationRollbackError):
     """A PostgreSQL server could not be reached or started."""
 

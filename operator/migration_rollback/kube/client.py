@@ -9,6 +9,8 @@ from kubernetes import client, config
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
+from migration_rollback.errors import ConfigurationError
+
 
 @dataclass(frozen=True)
 class Clients:
@@ -63,9 +65,16 @@ def _configuration(kubeconfig: str | None) -> client.Configuration:
             return configuration
         except config.ConfigException:
             pass
-    config.load_kube_config(  # type: ignore[no-untyped-call]
-        config_file=kubeconfig, client_configuration=configuration
-    )
+    try:
+        config.load_kube_config(  # type: ignore[no-untyped-call]
+            config_file=kubeconfig, client_configuration=configuration
+        )
+    except (config.ConfigException, OSError) as exc:
+        where = kubeconfig or "$KUBECONFIG or ~/.kube/config"
+        raise ConfigurationError(
+            f"no usable Kubernetes configuration: not in a pod with a service account, and "
+            f"{where}: {exc}"
+        ) from None
     return configuration
 
 
