@@ -49,6 +49,12 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def run_json(*args: str) -> tuple[int, str]:
+    """stdout alone: the warnings about ignored files go to stderr."""
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout
+
+
 def make_nasty(migrations: Path) -> None:
     """One good migration and one of each kind of bad file."""
     migrations.mkdir(parents=True)
@@ -103,7 +109,7 @@ def test_generate_writes_each_file_of_a_shared_version_with_a_warning(nasty: Pat
 
 def test_validate_marks_each_bad_file_invalid_with_its_file(nasty: Path) -> None:
     run("generate")
-    code, out = run("validate", "--format", "json")
+    code, out = run_json("validate", "--format", "json")
     assert code == 1
     reports = {m["migration"]: m for m in json.loads(out)["migrations"]}
     assert reports[GOOD]["status"] == "valid"
@@ -149,7 +155,7 @@ def test_latin1_is_read_with_a_located_warning(nasty: Path) -> None:
     code, out = run("generate", "--only", "20250101000009")
     assert code == 0, out
     assert "20250101000009_latin1.sql:2: not UTF-8 (byte 0xE9)" in out
-    code, out = run("validate", "--format", "json")
+    code, out = run_json("validate", "--format", "json")
     reports = {m["migration"]: m for m in json.loads(out)["migrations"]}
     latin = reports["20250101000009_latin1"]
     assert latin["status"] == "valid"
@@ -161,7 +167,7 @@ def test_a_bad_rollback_file_is_invalid_and_the_others_are_validated(nasty: Path
     rollback = nasty / f"{GOOD}_rollback.sql"
     rollback.unlink()
     os.mkfifo(rollback)
-    code, out = run("validate", "--format", "json")
+    code, out = run_json("validate", "--format", "json")
     reports = {m["migration"]: m for m in json.loads(out)["migrations"]}
     assert code == 1
     (finding,) = reports[GOOD]["findings"]

@@ -26,8 +26,18 @@ COMMANDS = (generate, validate, emergency, execute, apply, captures, operate)
 TRACEBACK_ENV = "MIGRATION_ROLLBACK_TRACEBACK"
 
 
+def _tolerant_streams() -> None:
+    """A name no encoding can print (a file name's non-UTF-8 bytes, kept by Python as lone
+    surrogates) shows as escapes instead of ending the run in the middle of its output."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 def main() -> None:
     """Run the CLI; a bug still ends in one line, not a traceback (unless asked for)."""
+    _tolerant_streams()
     try:
         app()
     except KeyboardInterrupt:

@@ -13,9 +13,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from migration_rollback.errors import MigrationRollbackError
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
+
+    from migration_rollback.project.workspace import LoadedMigration
 
 # A line that starts a new item: a bullet, a numbered step, or a right-aligned exit code
 # ("  4  LOCK_TIMEOUT: ...").
@@ -186,3 +190,19 @@ def progress_bar(total: int, label: str) -> Iterator[Progress]:
 def advance(progress: Progress, description: str) -> None:
     task = progress.task_ids[0]
     progress.update(task, advance=1, description=description)
+
+
+def load_project(directory: Path, label: str) -> list[LoadedMigration]:
+    """The parsed project, or one error line and exit 2; ignored files are named on stderr."""
+    from migration_rollback.project.migrations import scan
+    from migration_rollback.project.workspace import load
+
+    try:
+        found = scan(directory)
+        for line in found.ignored:
+            err_console.print(f"[yellow]warning:[/yellow] {escape(line)}")
+        with progress_bar(len(found.migrations), label) as bar:
+            return load(directory, progress=lambda name: advance(bar, name))
+    except MigrationRollbackError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None

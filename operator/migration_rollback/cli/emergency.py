@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app, console, escape
-from migration_rollback.cli.generate import load_project
+from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app, console, escape, load_project
 
 
 @app.command("emergency")

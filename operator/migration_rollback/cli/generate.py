@@ -6,7 +6,6 @@ it is registered: `--version` and `--help` stay fast.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -19,8 +18,8 @@ from migration_rollback.cli.app import (
     advance,
     app,
     console,
-    err_console,
     escape,
+    load_project,
     progress_bar,
 )
 from migration_rollback.cli.shadow_major import (
@@ -29,7 +28,7 @@ from migration_rollback.cli.shadow_major import (
     major_label,
     shadow_requirement,
 )
-from migration_rollback.errors import DatabaseUnavailableError, MigrationRollbackError
+from migration_rollback.errors import DatabaseUnavailableError
 
 if TYPE_CHECKING:
     from migration_rollback.project.generation import GenerateResult
@@ -85,22 +84,6 @@ def generate(
             console.print(f"  [yellow]![/yellow] {escape(note)}")
     if failed:
         raise typer.Exit(1)
-
-
-def load_project(directory: Path, label: str) -> list[LoadedMigration]:
-    """The parsed project, or one error line and exit 2; ignored files are named on stderr."""
-    from migration_rollback.project.migrations import scan
-    from migration_rollback.project.workspace import load
-
-    try:
-        found = scan(directory)
-        for line in found.ignored:
-            err_console.print(f"[yellow]warning:[/yellow] {escape(line)}")
-        with progress_bar(len(found.migrations), label) as bar:
-            return load(directory, progress=lambda name: advance(bar, name))
-    except MigrationRollbackError as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from None
 
 
 def select(loaded: list[LoadedMigration], only: str | None) -> list[LoadedMigration]:

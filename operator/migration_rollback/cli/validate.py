@@ -17,6 +17,7 @@ from migration_rollback.cli.app import (
     app,
     console,
     escape,
+    load_project,
     progress_bar,
 )
 from migration_rollback.cli.shadow_major import (
@@ -25,7 +26,7 @@ from migration_rollback.cli.shadow_major import (
     major_label,
     shadow_requirement,
 )
-from migration_rollback.errors import DatabaseUnavailableError, MigrationRollbackError
+from migration_rollback.errors import DatabaseUnavailableError
 
 if TYPE_CHECKING:
     # The engine (pglast) and the project layer are imported when the command runs.
@@ -76,17 +77,10 @@ def validate(
     Exit 0 only when no rollback is invalid, missing, stale or (with --verify) mismatched
     ('manual' still passes: the items are listed for a human).
     """
-    from migration_rollback.project.migrations import discover
     from migration_rollback.project.validation import validate_all
-    from migration_rollback.project.workspace import load
 
-    try:
-        total = len(discover(directory))
-        with progress_bar(total, "validating") as bar:
-            loaded = load(directory, progress=lambda name: advance(bar, name))
-    except MigrationRollbackError as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from None
+    # As generate does: a file that is not read as a migration is named, never skipped mutely.
+    loaded = load_project(directory, "validating")
     reports = validate_all(loaded)
     proofs: dict[str, VerifyResult] = {}
     if verify:

@@ -74,7 +74,21 @@ def is_rollback_file(path: Path) -> bool:
 
 
 def _problem(path: Path, message: str, code: str = "FILE", line: int = 0) -> SourceFileError:
-    return SourceFileError(SourceLocation(path.name, line, 0), message, code)
+    return SourceFileError(SourceLocation(printable(path.name), line, 0), message, code)
+
+
+def printable(name: str) -> str:
+    """A file name as it can be shown: bytes that are not UTF-8 (which Python keeps as lone
+    surrogates, and which no output can encode) as \\xNN escapes."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def _name_problem(path: Path) -> SourceFileError | None:
+    if _CONTROL.search(path.name):
+        return _problem(path, "the file name holds control characters: rename it")
+    if printable(path.name) != path.name:
+        return _problem(path, "the file name is not UTF-8 text: rename it", "ENCODING")
+    return None
 
 
 def scan(directory: Path) -> Scan:
@@ -83,13 +97,17 @@ def scan(directory: Path) -> Scan:
     found: list[Migration] = []
     ignored: list[str] = []
     for path in entries:
-        if path.suffix != ".sql" or is_rollback_file(path):
+        if path.suffix.lower() != ".sql" or is_rollback_file(path):
             continue
-        match = MIGRATION_NAME.match(path.stem)
-        if match is None:
-            ignored.append(f"{path}: ignored: not named <timestamp>_<name>.sql")
+        stem = printable(path.stem)
+        match = MIGRATION_NAME.match(stem)
+        if match is None or path.suffix != ".sql":
+            why = (
+                "not named <timestamp>_<name>.sql" if match is None else "not '.sql' in lower case"
+            )
+            ignored.append(f"{printable(str(path))}: ignored: {why} (Supabase skips it too)")
             continue
-        migration = Migration(path.stem, match.group("version"), path)
+        migration = Migration(stem, match.group("version"), path)
         found.append(replace(migration, problem=file_problem(path, directory)))
     found = _flag_duplicate_versions(found)
     return Scan(sorted(found, key=lambda m: (m.version, m.path.name)), ignored)
@@ -115,8 +133,9 @@ def _entries(directory: Path) -> list[Path]:
 
 def file_problem(path: Path, directory: Path) -> SourceFileError | None:
     """Why `path` cannot be read as a migration, found without opening it; None if it can."""
-    if _CONTROL.search(path.name):
-        return _problem(path, "the file name holds control characters: rename it")
+    named = _name_problem(path)
+    if named is not None:
+        return named
     try:  # one lstat, and a stat only through a link: each file is asked at scan and at read
         mode = os.lstat(path).st_mode
         if stat.S_ISLNK(mode):
@@ -252,7 +271,7 @@ def _read_migration_file(path: Path) -> bytes:
     """A plain regular file is opened without following a link, which needs no look at it
     first; a link, or anything that is not a plain regular file, is judged by `file_problem`
     (an outside link refused, a pipe or folder named) and only then read."""
-    if not _CONTROL.search(path.name):
+    if _name_problem(path) is None:
         with contextlib.suppress(OSError):  # a link, not a regular file, not there...
             return read_regular_file(path, follow=False)
     problem = file_problem(path, path.parent)

@@ -132,6 +132,13 @@ def meta_command_notes(item: LoadedMigration) -> list[str]:
     ]
 
 
+# A file that was cut short, or saved before it was written, passes every other check.
+_EMPTY = (
+    "holds no SQL statement (empty, blank or only comments): was it saved whole? Applied as "
+    "is, it records a version that changed nothing"
+)
+
+
 def forward_findings(item: LoadedMigration) -> list[Finding]:
     """What `validate` reports about the forward file itself: encoding, meta-commands."""
     found: list[Finding] = []
@@ -142,6 +149,8 @@ def forward_findings(item: LoadedMigration) -> list[Finding]:
         )
     if item.source.warning:
         found.append(Finding("ENCODING", Severity.WARNING, item.source.warning))
+    if item.script is not None and not item.script.statements and not item.meta_commands:
+        found.append(Finding("EMPTY", Severity.WARNING, _EMPTY, None, item.display_path))
     found += [
         Finding(
             "META_COMMAND",
