@@ -56,7 +56,8 @@ def apply(
         typer.Option(
             "--to",
             metavar="VERSION",
-            help="Apply pending migrations up to and including VERSION only.",
+            help="Apply pending migrations up to and including VERSION only (a version no "
+            "migration file has is refused, exit 3).",
             show_default=False,
         ),
     ] = None,

@@ -86,7 +86,8 @@ def execute(
             "--to",
             metavar="VERSION",
             help="Roll back every applied migration newer than VERSION, newest first, in one "
-            "transaction (instead of <migration>).",
+            "transaction (instead of <migration>). VERSION must be applied itself (0: roll back "
+            "all); another is refused, exit 3.",
             show_default=False,
         ),
     ] = None,

@@ -25,8 +25,9 @@ from pglast import ast
 from pglast.enums.parsenodes import TransactionStmtKind as TK
 from psycopg import sql
 
+from migration_rollback.errors import SourceFileError
 from migration_rollback.jobresult import version_key
-from migration_rollback.project.migrations import Migration, discover, read_regular_file
+from migration_rollback.project.migrations import Migration, discover, read_source
 from migration_rollback.redact import Redactor
 from migration_rollback.runner.apply_result import (
     AppliedMigration,
@@ -51,7 +52,6 @@ from migration_rollback.runner.capture_plan import capture_specs
 from migration_rollback.runner.errors import DeferredStatementError, PreconditionError
 from migration_rollback.runner.history import applied_versions
 from migration_rollback.runner.relations import relation_exists
-from migration_rollback.runner.rollback_file import sha256_hex
 from migration_rollback.runner.session import (
     Connection,
     acquire_run_lock,
@@ -165,11 +165,17 @@ class _Applier:
         recorded = relation_exists(conn, sql.Identifier(table.schema, table.name))
         applied = applied_versions(conn, table) if recorded else []
         latest = max(applied, key=version_key, default=None)
+        found = discover(self.options.migrations_dir)
+        self._check_target(found, applied)
         return [
-            self._load(migration)
-            for migration in discover(self.options.migrations_dir)
-            if self._wanted(migration, applied, latest)
+            self._load(migration) for migration in found if self._wanted(migration, applied, latest)
         ]
+
+    def _check_target(self, found: list[Migration], applied: list[str]) -> None:
+        """A typo or a short version ("2025") in --to would otherwise apply all up to it."""
+        to = self.options.to_version
+        if to is not None and to not in applied and all(m.version != to for m in found):
+            raise PreconditionError(f"--to {to}: no migration in the folder has this version")
 
     def _wanted(self, migration: Migration, applied: list[str], latest: str | None) -> bool:
         """Not applied yet and within --to; refused when it cannot be applied safely."""
@@ -191,9 +197,15 @@ class _Applier:
         return True
 
     def _load(self, migration: Migration) -> _Loaded:
-        data = read_regular_file(migration.path)
-        script = parse_script(data.decode("utf-8"), str(migration.path))
-        return _Loaded(migration, script, sha256_hex(data))
+        # Text PostgreSQL would reject or store mangled is refused, naming file and line.
+        try:
+            source = read_source(migration.path)
+        except SourceFileError as exc:
+            raise PreconditionError(f"{migration.path.parent}/{exc}") from None
+        if source.warning:
+            raise PreconditionError(f"{migration.path}: refused, not UTF-8: {source.warning}")
+        script = parse_script(source.text, str(migration.path))
+        return _Loaded(migration, script, source.sha256)
 
     def _prepare(self, conn: Connection) -> None:
         """The history table (as the Supabase CLI creates it) and the capture schema."""

@@ -54,6 +54,12 @@ def versions_to_roll_back(applied: list[str], *, single: str | None, to: str | N
             )
         return [single]
     assert to is not None
+    if to not in applied and to.strip("0"):
+        # A typo or a short version ("2025") would otherwise roll back everything after it.
+        raise PreconditionError(
+            f"--to {to} is not an applied version: the target must be one, or 0 for all "
+            f"(applied, newest last: {', '.join(sorted(applied, key=version_key)[-5:]) or 'none'})"
+        )
     newer = [v for v in applied if version_key(v) > version_key(to)]
     if not newer:
         raise PreconditionError(f"no applied migration is newer than {to}: nothing to roll back")

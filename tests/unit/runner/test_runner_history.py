@@ -26,6 +26,13 @@ def test_to_version_is_every_newer_one_newest_first() -> None:
         versions_to_roll_back(APPLIED, single=None, to="20251202000000")
 
 
+@pytest.mark.parametrize("target", ["2025", "20251113000000", "2025111300000", "abc"])
+def test_a_target_that_is_not_applied_is_refused_not_read_as_a_bound(target: str) -> None:
+    # "2025" rolled back all four, "20251113000000" (a typo) three.
+    with pytest.raises(PreconditionError, match=rf"--to {target} is not an applied version"):
+        versions_to_roll_back(APPLIED, single=None, to=target)
+
+
 def test_later_versions_stay_applied() -> None:
     assert later_versions(APPLIED, ["20251113000001"]) == ["20251201000000", "20251202000000"]
     assert later_versions(APPLIED, ["20251202000000"]) == []
