@@ -84,6 +84,43 @@ def test_ambiguous_or_unparsable_strings_are_refused_without_echo(
         assert not leaked(secret_part, message), message
 
 
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("postgresql://u:pw@h/db?sslmode=requre", "its sslmode is not one libpq knows"),
+        ("host=h password=pw sslmode=Zq7xK9", "its sslmode is not one libpq knows"),
+        ("postgresql://h/db?sslmode=", "its sslmode is not one libpq knows"),
+        ("postgresql://h/db?target_session_attrs=master", "its target_session_attrs is not"),
+        ("postgresql://h/db?gssencmode=yes", "its gssencmode is not one libpq knows"),
+        ("postgresql://h/db?channel_binding=on", "its channel_binding is not"),
+        ("postgresql://h/db?ssl_min_protocol_version=TLS1.2", "is not a TLS version"),
+        ("postgresql://h/db?connect_timeout=ten", "its connect_timeout is not a whole number"),
+        ("host=h keepalives_idle=Zq7xK9", "its keepalives_idle is not a whole number"),
+    ],
+)
+def test_an_option_value_libpq_would_refuse_only_on_connect_is_refused_now(
+    url: str, problem: str
+) -> None:
+    # Checked by libpq only when connecting: for the operator, after the app was scaled down.
+    with pytest.raises(InvalidDatabaseUrlError) as caught:
+        parse_database_url(url, where="Secret shop-db key url")
+    assert str(caught.value).startswith("Secret shop-db key url: its ")
+    assert problem in str(caught.value)
+    assert "Zq7x" not in str(caught.value)  # the value itself is never quoted
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://h/db?sslmode=verify-full&target_session_attrs=read-write",
+        "host=h sslmode=disable connect_timeout=10 keepalives=1",
+        "postgresql://h/db?ssl_min_protocol_version=tlsv1.2&sslnegotiation=direct",
+    ],
+)
+def test_every_value_libpq_knows_passes(url: str) -> None:
+    assert parse_database_url(url).display.startswith("postgresql://")
+
+
 def test_identity_names_the_database_not_the_credentials() -> None:
     a = database_identity("postgresql://alice:one@DB.example:5432/shop")
     b = database_identity("host=db.example user=bob password=two dbname=shop")
