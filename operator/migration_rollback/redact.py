@@ -74,11 +74,15 @@ class Redactor:
         )
 
     def scrub_obj(self, value: Any) -> Any:
-        """A copy of JSON-like data (dicts, lists, strings) with every string scrubbed."""
+        """A copy of JSON-like data (dicts, lists, strings) with every value scrubbed.
+
+        Keys are left as they are: they are the document's field names, which the operator
+        reads back (a password that happens to be "committed" must not rename the field that
+        says whether the rollback committed), never text from the database or the driver."""
         if isinstance(value, str):
             return self.scrub(value)
         if isinstance(value, Mapping):
-            return {self.scrub(str(k)): self.scrub_obj(item) for k, item in value.items()}
+            return {str(k): self.scrub_obj(item) for k, item in value.items()}
         if isinstance(value, list | tuple):
             return [self.scrub_obj(item) for item in value]
         return value

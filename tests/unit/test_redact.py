@@ -1,0 +1,50 @@
+"""What the redactor may change in a document the operator reads back: the values, never the
+field names. A password that is also one of the result's field names ("committed",
+"migrations", "backup") renamed that field to "***", and the operator then read a committed
+rollback as not committed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from migration_rollback.jobresult import JobResult
+from migration_rollback.redact import Redactor
+from migration_rollback.runner.exitcodes import ExitCode
+from migration_rollback.runner.result import Outcome, RunResult
+
+START = datetime(2026, 11, 24, 3, 15, tzinfo=UTC)
+
+
+def committed_run() -> RunResult:
+    return RunResult(
+        tool_version="0.1.0",
+        target="20251113000001_timeline",
+        dry_run=False,
+        database="postgresql://u:***@h/db",
+        started_at=START,
+        migrations=["20251113000001"],
+        outcome=Outcome.SUCCEEDED,
+        exit_code=ExitCode.OK,
+        committed=True,
+        finished_at=START + timedelta(seconds=2),
+    )
+
+
+@pytest.mark.parametrize("password", ["committed", "migrations", "duration_ms", "exit_code"])
+def test_a_password_equal_to_a_field_name_leaves_the_document_readable(password: str) -> None:
+    doc = committed_run().to_dict()
+    before = JobResult.from_dict(doc)
+
+    scrubbed = Redactor.of([password]).scrub_obj(doc)
+
+    assert list(scrubbed) == list(doc)
+    assert JobResult.from_dict(scrubbed).committed is before.committed is True
+    assert JobResult.from_dict(scrubbed).migrations == ("20251113000001",)
+
+
+def test_values_are_still_scrubbed_at_every_depth() -> None:
+    doc = {"error": {"message": "auth failed for Zq7xK9pw"}, "notes": ["Zq7xK9pw"], "n": 1}
+    scrubbed = Redactor.of(["Zq7xK9pw"]).scrub_obj(doc)
+    assert scrubbed == {"error": {"message": "auth failed for ***"}, "notes": ["***"], "n": 1}
