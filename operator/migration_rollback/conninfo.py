@@ -69,6 +69,12 @@ def parse_database_url(text: str, *, where: str = "the database URL") -> Databas
     dsn = text.strip()
     if not dsn:
         raise InvalidDatabaseUrlError(where, "it is empty")
+    if not _utf8(dsn):
+        # Bytes Python keeps as lone surrogates (an environment variable, a Secret's value):
+        # libpq would never see them, the encoder would fail first.
+        raise InvalidDatabaseUrlError(
+            where, "it holds bytes that are not UTF-8 text (in a URL, percent-encode them)"
+        )
     try:
         parsed = conninfo_to_dict(dsn)
     except psycopg.Error as exc:
@@ -92,6 +98,14 @@ def parse_database_url(text: str, *, where: str = "the database URL") -> Databas
         secrets=secrets,
         typed_secrets=frozenset({typed} - secrets if typed else ()),
     )
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _typed_url_password(dsn: str) -> str | None:

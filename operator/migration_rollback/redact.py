@@ -27,11 +27,15 @@ MIN_SCRUB_LENGTH = 4
 def spellings(secret: str) -> set[str]:
     """Every form in which `secret` may reach a sink: libpq shows it decoded, URLs encoded,
     JSON and Python's repr escaped, libpq keyword strings backslash-escaped."""
+    # Bytes that are not UTF-8 (from the environment) are lone surrogates here: URL-encode the
+    # bytes themselves, and match the \\xNN escapes the CLI's streams print them as.
+    raw = secret.encode("utf-8", "surrogateescape")
     forms = {
         secret,
-        quote(secret, safe=""),
-        quote(secret),
-        quote_plus(secret),
+        raw.decode("utf-8", "backslashreplace"),
+        quote(raw, safe=""),
+        quote(raw),
+        quote_plus(raw),
         json.dumps(secret)[1:-1],
         json.dumps(secret, ensure_ascii=False)[1:-1],
         repr(secret)[1:-1],

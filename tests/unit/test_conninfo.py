@@ -121,6 +121,20 @@ def test_every_value_libpq_knows_passes(url: str) -> None:
     assert parse_database_url(url).display.startswith("postgresql://")
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://u:pw\udcffZq7x@h/db", "host=h user=u password=pw\udcffZq7x"],
+    ids=["url", "keywords"],
+)
+def test_bytes_that_are_not_utf8_are_refused_by_name(url: str) -> None:
+    # As an environment variable (the Job's, from a Secret) gives them: the encoder failed
+    # before libpq and the run ended as "internal error", without a result.
+    with pytest.raises(InvalidDatabaseUrlError) as caught:
+        parse_database_url(url, where="Secret shop-db key url")
+    assert "holds bytes that are not UTF-8 text" in str(caught.value)
+    assert "Zq7x" not in str(caught.value)
+
+
 def test_identity_names_the_database_not_the_credentials() -> None:
     a = database_identity("postgresql://alice:one@DB.example:5432/shop")
     b = database_identity("host=db.example user=bob password=two dbname=shop")

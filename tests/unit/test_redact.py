@@ -48,3 +48,12 @@ def test_values_are_still_scrubbed_at_every_depth() -> None:
     doc = {"error": {"message": "auth failed for Zq7xK9pw"}, "notes": ["Zq7xK9pw"], "n": 1}
     scrubbed = Redactor.of(["Zq7xK9pw"]).scrub_obj(doc)
     assert scrubbed == {"error": {"message": "auth failed for ***"}, "notes": ["***"], "n": 1}
+
+
+def test_a_secret_with_bytes_that_are_not_utf8_is_scrubbed_in_each_spelling() -> None:
+    # From the environment (PGPASSWORD, a Secret's value): Python keeps the byte 0xFF as the
+    # lone surrogate U+DCFF, which the URL quoting of the redactor could not encode (exit 1).
+    secret = "pw\udcffZq7x"
+    redactor = Redactor.of([secret])
+    for shown in (secret, "pw\\xffZq7x", "pw%FFZq7x"):
+        assert redactor.scrub(f"said {shown} here") == "said *** here"

@@ -50,8 +50,12 @@ def secret_values(clients: Clients, namespace: str, name: str, field: str) -> di
 
 
 def secret_value(clients: Clients, namespace: str, name: str, key: str, field: str) -> str:
-    """One key of a Secret, decoded (never logged); SourceNotFoundError when it is missing."""
-    values = secret_values(clients, namespace, name, field)
-    if key not in values:
+    """One key of a Secret (never logged); SourceNotFoundError when it is missing. Bytes that
+    are not UTF-8 are kept as Python keeps them in an environment variable (lone surrogates),
+    which is how the Job will see them: the URL's parser then refuses them by name, where a
+    U+FFFD stand-in would have passed and failed only in the Job."""
+    secret = _read(clients.core.read_namespaced_secret, namespace, name, "Secret", field)
+    data = secret.data or {}
+    if key not in data:
         raise SourceNotFoundError(f"{field}: key {key!r} not in Secret {name}")
-    return values[key]
+    return base64.b64decode(data[key]).decode(errors="surrogateescape")
