@@ -121,6 +121,21 @@ def _typed_url_password(dsn: str) -> str | None:
     return password if colon and password else None
 
 
+def unparsed_secrets(text: str) -> frozenset[str]:
+    """What may be a password in a string that did not parse: the whole string, and in a URL
+    the credentials by libpq's rule (the first '@') and by a reader's (the last '@' before
+    the host), whatever they hold."""
+    found = {text.strip()}
+    typed = _typed_url_password(text.strip())
+    if typed:
+        found.add(typed)
+    if text.strip().startswith(_URL_PREFIXES):
+        rest = text.strip().split("://", 1)[1]
+        credentials = rest.rsplit("@", 1)[0] if "@" in rest else ""
+        found.add(credentials.partition(":")[2])
+    return frozenset(f for f in found if f)
+
+
 def database_identity(text: str, *, where: str = "the database URL") -> str:
     return parse_database_url(text, where=where).identity
 

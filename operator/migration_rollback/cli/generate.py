@@ -25,6 +25,7 @@ from migration_rollback.cli.app import (
 from migration_rollback.cli.shadow_major import (
     AllowOtherMajorOption,
     PgMajorOption,
+    check_shadow_url,
     major_label,
     shadow_requirement,
 )
@@ -64,6 +65,9 @@ def generate(
     hand are kept unless --force. Exit code 1 when a migration does not parse.
     """
     from migration_rollback.project.generation import Outcome, generate_one
+
+    if verify:
+        check_shadow_url(shadow_url)
 
     loaded = load_project(directory, "parsing")
     selected = select(loaded, only)

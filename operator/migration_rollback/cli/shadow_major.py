@@ -40,6 +40,21 @@ AllowOtherMajorOption = Annotated[
 ]
 
 
+def check_shadow_url(url: str | None) -> None:
+    """A shadow URL libpq cannot use is one error line and exit 2, before any work (it ended
+    as "internal error ... a bug" once every migration had been parsed)."""
+    if url is None:
+        return
+    from migration_rollback.conninfo import InvalidDatabaseUrlError, parse_database_url
+    from migration_rollback.verify.shadow import SHADOW_WHERE
+
+    try:
+        parse_database_url(url, where=SHADOW_WHERE)
+    except InvalidDatabaseUrlError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+
+
 def shadow_requirement(
     directory: Path, pg_major: int | None, allow_other: bool
 ) -> MajorRequirement:

@@ -23,6 +23,7 @@ from migration_rollback.cli.app import (
 from migration_rollback.cli.shadow_major import (
     AllowOtherMajorOption,
     PgMajorOption,
+    check_shadow_url,
     major_label,
     shadow_requirement,
 )
@@ -78,6 +79,9 @@ def validate(
     ('manual' still passes: the items are listed for a human).
     """
     from migration_rollback.project.validation import validate_all
+
+    if verify:
+        check_shadow_url(shadow_url)
 
     # As generate does: a file that is not read as a migration is named, never skipped mutely.
     loaded = load_project(directory, "validating")
