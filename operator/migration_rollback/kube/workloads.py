@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,22 @@ class WorkloadNotFoundError(LookupError):
     pass
 
 
+# Kubernetes' label syntax. The selector is sent as text, so a key or value outside it changes
+# what is selected: a key "tier!" makes "tier!=web", every workload NOT labelled tier=web.
+_LABEL_NAME = r"([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]"
+_LABEL_KEY = re.compile(rf"^([a-z0-9]([-a-z0-9.]{{0,251}}[a-z0-9])?/)?{_LABEL_NAME}$")
+_LABEL_VALUE = re.compile(rf"^({_LABEL_NAME})?$")
+
+
+def check_match_labels(labels: Mapping[str, str], where: str) -> None:
+    """WorkloadNotFoundError naming the first key or value that is not a label's."""
+    for key, value in labels.items():
+        if not _LABEL_KEY.match(key):
+            raise WorkloadNotFoundError(f"{where}: {key!r} is not a label key")
+        if not _LABEL_VALUE.match(value):
+            raise WorkloadNotFoundError(f"{where}.{key}: {value!r} is not a label value")
+
+
 def selector_string(match_labels: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(match_labels.items()))
 
@@ -54,6 +71,7 @@ def resolve_refs(
             found[workload] = ref
             continue
         labels = dict(ref.match_labels or {})
+        check_match_labels(labels, f"spec.workloads[{index}].selector.matchLabels")
         items = _list(clients, namespace, kind, selector_string(labels))
         if not items:
             raise WorkloadNotFoundError(

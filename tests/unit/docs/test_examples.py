@@ -231,10 +231,19 @@ def test_the_emergency_plan_manifest_validates_against_the_crd() -> None:
         (lambda s: s["workloads"][0].update(selector={}), "exactly one of name or selector"),
         (lambda s: s["job"].update(timeoutSeconds=5), "spec.job.timeoutSeconds: 5 is below 30"),
         (lambda s: s["job"].update(lockTimeout="5 seconds"), "spec.job.lockTimeout"),
+        # PostgreSQL reads 0 as no limit; the Job refused it only once the app was down.
+        (lambda s: s["job"].update(lockTimeout="0ms"), "spec.job.lockTimeout: '0ms'"),
+        (lambda s: s["job"].update(statementTimeout="00s"), "spec.job.statementTimeout: '00s'"),
         (lambda s: s.update(dryRun="yes"), "spec.dryRun: expected boolean"),
         (lambda s: s.update(workloads=[]), "spec.workloads: fewer than 1 items"),
         (lambda s: s.pop("workloads"), "spec: missing required field 'workloads'"),
         (lambda s: s["workloads"][0].update(name=""), "spec.workloads[0].name: shorter than 1"),
+        (
+            lambda s: s["workloads"].append(
+                {"kind": "Deployment", "selector": {"matchLabels": {"app": "shop,tier!=db"}}}
+            ),
+            "spec.workloads[1].selector.matchLabels.app: 'shop,tier!=db' does not match",
+        ),
     ],
 )
 def test_the_checker_refuses_what_the_api_server_refuses(change: Any, expected: str) -> None:
