@@ -57,7 +57,11 @@ class DatabaseTarget:
 
     def redactor(self) -> Redactor:
         # The whole string, should it ever be echoed, shows as its safe form.
-        return Redactor.of(self.secrets | self.typed_secrets, masked={self.dsn: self.display})
+        return Redactor.of(
+            self.secrets | self.typed_secrets,
+            masked={self.dsn: self.display},
+            kept=[self.display],
+        )
 
     def with_database(self, dbname: str) -> str:
         """The same server and credentials, another database (a libpq keyword string)."""

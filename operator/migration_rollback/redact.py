@@ -52,11 +52,20 @@ class Redactor:
     replacements: Mapping[str, str]
 
     @classmethod
-    def of(cls, secrets: Iterable[str], masked: Mapping[str, str] | None = None) -> Redactor:
+    def of(
+        cls,
+        secrets: Iterable[str],
+        masked: Mapping[str, str] | None = None,
+        kept: Iterable[str] = (),
+    ) -> Redactor:
+        """`kept`: texts built without any secret (a URL's safe form) that stay whole even when
+        a secret is also a piece of them: a password "shop" must not turn the database
+        "shop_prod" into "***_prod", which would tell what the password is."""
         table: dict[str, str] = {}
         for secret in secrets:
             table.update(dict.fromkeys(spellings(secret), MASK))
         table.update({k: v for k, v in (masked or {}).items() if len(k) >= MIN_SCRUB_LENGTH})
+        table.update({k: k for k in kept if len(k) >= MIN_SCRUB_LENGTH and k not in table})
         return cls(table)
 
     @classmethod

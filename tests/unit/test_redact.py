@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from migration_rollback.conninfo import parse_database_url
 from migration_rollback.jobresult import JobResult
 from migration_rollback.redact import Redactor
 from migration_rollback.runner.exitcodes import ExitCode
@@ -57,3 +58,25 @@ def test_a_secret_with_bytes_that_are_not_utf8_is_scrubbed_in_each_spelling() ->
     redactor = Redactor.of([secret])
     for shown in (secret, "pw\\xffZq7x", "pw%FFZq7x"):
         assert redactor.scrub(f"said {shown} here") == "said *** here"
+
+
+@pytest.mark.parametrize(
+    ("url", "password"),
+    [
+        ("postgresql://app:shop@db.internal:5432/shop_prod", "shop"),
+        ("postgresql://app:internal@db.internal:5432/shop", "internal"),
+        ("host=db.internal user=app password=5432 port=5432 dbname=shop", "5432"),
+    ],
+    ids=["database-name", "host-name", "port"],
+)
+def test_the_safe_form_of_the_url_is_shown_whole_when_the_password_is_a_piece_of_it(
+    url: str, password: str
+) -> None:
+    # It showed as postgresql://app:***@db.internal:5432/***_prod: the mask itself told the
+    # password. The safe form is built from the parsed parts, never from the password.
+    target = parse_database_url(url)
+    line = f"connected to {target.display}; driver said: bad password {password}!"
+    assert target.redactor().scrub(line) == (
+        f"connected to {target.display}; driver said: bad password ***!"
+    )
+    assert "***" not in target.display.replace(":***@", "")
