@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -206,3 +207,21 @@ def load_project(directory: Path, label: str) -> list[LoadedMigration]:
     except MigrationRollbackError as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
+
+
+def output_path_problem(option: str, path: Path | None) -> str | None:
+    """Why a file a command is asked to write cannot be written, found before it does any work:
+    after a COMMIT, a result or report that cannot be written is lost, or ends the run as an
+    internal error (exit 1) although the database changed."""
+    if path is None:
+        return None
+    if path.is_dir():
+        return f"{option} {path}: is a directory, not a file"
+    if path.exists():  # /dev/termination-log: writable in a folder that is not
+        return None if os.access(path, os.W_OK) else f"{option} {path}: is not writable"
+    folder = path.parent
+    if not folder.is_dir():
+        return f"{option} {path}: the folder {folder} does not exist"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"{option} {path}: the folder {folder} is not writable"
+    return None

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app
+from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app, output_path_problem
 
 # Pure modules (no psycopg); the runner itself is imported when the command runs.
 from migration_rollback.runner.exitcodes import ExitCode
@@ -121,6 +121,9 @@ def apply(
     """
     if not database_url:
         raise _usage_error(f"give --database-url or set {URL_ENV}")
+    problem = output_path_problem("--result-file", result_file)
+    if problem:
+        raise _usage_error(problem)
     for value, option in (
         (capture_max_rows, "--capture-max-rows"),
         (capture_max_bytes, "--capture-max-bytes"),

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app
+from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app, output_path_problem
 from migration_rollback.errors import MigrationRollbackError
 
 # Pure modules (no psycopg): the options and the exit codes of the help text. The runner
@@ -214,6 +214,10 @@ def execute(
     """
     if not database_url:
         raise _usage_error(f"give --database-url or set {URL_ENV}")
+    for option, path in (("--result-file", result_file), ("--report", report)):
+        problem = output_path_problem(option, path)
+        if problem:
+            raise _usage_error(problem)
     try:
         options = RunOptions(
             database_url=database_url,
