@@ -50,6 +50,11 @@ def _candidates() -> list[Path]:
     found: list[Path] = []
     env = os.environ.get("MIGRATION_ROLLBACK_PG_BINDIR")
     if env:
+        if not ((Path(env) / "initdb").exists() and (Path(env) / "postgres").exists()):
+            # Asked for by name: never replaced by whatever other binaries there are.
+            raise DatabaseUnavailableError(
+                f"MIGRATION_ROLLBACK_PG_BINDIR={env}: no initdb and postgres there"
+            )
         found.append(Path(env))
     for pattern in _SEARCH_GLOBS:
         found.extend(sorted(Path("/").glob(pattern.lstrip("/")), key=_major_of, reverse=True))
@@ -262,7 +267,14 @@ class TemporaryCluster:
 def _server_user() -> str | None:
     if os.geteuid() != 0:
         return None
-    return os.environ.get("MIGRATION_ROLLBACK_PG_USER", "postgres")
+    user = os.environ.get("MIGRATION_ROLLBACK_PG_USER", "postgres")
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        raise DatabaseUnavailableError(
+            f"MIGRATION_ROLLBACK_PG_USER={user}: no such user to run the shadow server as"
+        ) from None
+    return user
 
 
 def _reachable_by(user: str, bindir: Path) -> bool:

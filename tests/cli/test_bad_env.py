@@ -1,0 +1,51 @@
+"""Environment variables of the shadow cluster with values that cannot be used: each is named,
+exit 2, before any cluster is started. MIGRATION_ROLLBACK_PG_BINDIR pointing nowhere was
+skipped in silence (the proof then ran on whatever other binaries there were), and an unknown
+MIGRATION_ROLLBACK_PG_USER ended as "internal error: KeyError"."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"MIGRATION_ROLLBACK_PG_BINDIR": "/nonexistent/bin"},
+            "MIGRATION_ROLLBACK_PG_BINDIR=/nonexistent/bin: no initdb and postgres there",
+        ),
+        pytest.param(
+            {"MIGRATION_ROLLBACK_PG_USER": "no-such-user-zq"},
+            "MIGRATION_ROLLBACK_PG_USER=no-such-user-zq: no such user",
+            marks=pytest.mark.skipif(os.geteuid() != 0, reason="the user is read as root only"),
+        ),
+    ],
+    ids=["bindir", "user"],
+)
+def test_a_shadow_setting_that_cannot_be_used_is_named(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    migrations = tmp_path / "supabase" / "migrations"
+    migrations.mkdir(parents=True)
+    (migrations / "20250101000001_a.sql").write_text("create table public.a (id int);\n")
+    full = {**os.environ, "PYTHONPATH": f"{REPO / 'operator'}{os.pathsep}{REPO}", **env}
+    full.pop("MIGRATION_ROLLBACK_SHADOW_URL", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "migration_rollback", "validate", "--verify"],
+        cwd=tmp_path,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert message in proc.stdout
+    assert "internal error" not in proc.stdout + proc.stderr
