@@ -110,3 +110,23 @@ def test_a_domain_error_is_an_error_not_a_bug(
     assert ended.value.code == 2
     err = capsys.readouterr().err
     assert err == "migration-rollback: error: supabase/migrations: not a folder\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["execute", "20250101000001", f"postgresql://app:{quote(PASSWORD, safe='')}@db/shop"],
+        ["execute", "20250101000001", f"postgresql://app:{PASSWORD}@db/shop"],
+        ["apply", f"host=db user=app password='{PASSWORD}'"],
+        ["validate", "--dir", f"postgresql://app:{quote(PASSWORD, safe='')}@db/shop"],
+        ["captures", "list", f"--bogus=postgresql://app:{quote(PASSWORD, safe='')}@db/shop"],
+    ],
+    ids=["extra-argument", "extra-unparsable", "extra-keywords", "as-the-folder", "bad-option"],
+)
+def test_a_url_pasted_where_another_argument_belongs_is_never_echoed(
+    tmp_path: Path, args: list[str]
+) -> None:
+    # click quoted it back: "Got unexpected extra argument (postgresql://app:<password>@...)".
+    proc = run(tmp_path, *args, env={})
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert not leaked(PASSWORD, proc.stdout + proc.stderr), proc.stdout + proc.stderr

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Mapping
 
 from migration_rollback.cli import (
     apply,
@@ -21,8 +20,8 @@ from migration_rollback.cli import (
     validate,
 )
 from migration_rollback.cli.app import app
+from migration_rollback.cli.guard import guard_streams, secrets_redactor
 from migration_rollback.errors import MigrationRollbackError
-from migration_rollback.redact import Redactor
 
 COMMANDS = (generate, validate, emergency, execute, apply, captures, operate)
 
@@ -45,6 +44,7 @@ def main() -> None:
     process was given before it is printed."""
     _tolerant_streams()
     try:
+        guard_streams(sys.argv[1:], os.environ)
         app()
     except KeyboardInterrupt:
         print("migration-rollback: interrupted", file=sys.stderr)
@@ -62,39 +62,6 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(1)
-
-
-URL_ENVS = ("MIGRATION_ROLLBACK_DATABASE_URL", "MIGRATION_ROLLBACK_SHADOW_URL")
-URL_FLAGS = ("--database-url", "--shadow-url")
-
-
-def given_urls(argv: list[str], env: Mapping[str, str]) -> list[str]:
-    """Every connection string the process was given, by environment or command line."""
-    found = [env[name] for name in URL_ENVS if env.get(name)]
-    for index, arg in enumerate(argv):
-        flag, equals, value = arg.partition("=")
-        if flag in URL_FLAGS:
-            found.append(value if equals else (argv[index + 1] if index + 1 < len(argv) else ""))
-    return [url for url in found if url]
-
-
-def secrets_redactor(argv: list[str], env: Mapping[str, str]) -> Redactor:
-    """The passwords of every given URL (parsed as libpq does; an unparsable one whole)."""
-    from migration_rollback.conninfo import (
-        InvalidDatabaseUrlError,
-        parse_database_url,
-        unparsed_secrets,
-    )
-
-    secrets: set[str] = set()
-    for url in given_urls(argv, env):
-        try:
-            target = parse_database_url(url)
-        except InvalidDatabaseUrlError:
-            secrets |= unparsed_secrets(url)
-            continue
-        secrets |= target.secrets | target.typed_secrets | {target.dsn}
-    return Redactor.of(secrets).with_env(env)
 
 
 def _scrub(text: str) -> str:
