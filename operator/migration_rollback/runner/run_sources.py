@@ -33,8 +33,14 @@ def load_rollback(options: RunOptions, version: str) -> RollbackSource:
             f"cannot read the rollback for {migration.name}: {path}: {exc.strerror}"
         ) from None
     source = parse_rollback(migration, str(path), data, expect_sha256=options.expect_sha256)
-    forward_name = source.header.get("Source") or f"{migration.name}.sql"
-    forward = options.migrations_dir / Path(forward_name).name
+    forward_name = Path(source.header.get("Source") or f"{migration.name}.sql").name
+    pinned = source.header.get("Source-SHA256")
+    if pinned and not migration.version_only and forward_name != f"{migration.name}.sql":
+        # Its Source-SHA256 pins another migration's file: checking that one proves nothing.
+        raise PreconditionError(
+            f"{path}: generated from {forward_name} (its Source line), not {migration.name}.sql"
+        )
+    forward = options.migrations_dir / forward_name
     check_source_checksum(source, forward.read_bytes() if forward.is_file() else None)
     return source
 

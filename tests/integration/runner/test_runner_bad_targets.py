@@ -67,3 +67,26 @@ def test_apply_refuses_a_file_that_is_not_utf8_naming_file_and_line(
     assert "internal error" not in printed
     assert "UnicodeDecodeError" not in printed
     assert project.versions() == []  # refused before the first file ran
+
+
+def test_a_rollback_whose_source_line_names_another_migration_is_refused(
+    project: Project,
+) -> None:
+    # Copied from the base migration's rollback with only its ROLLBACK line changed: its
+    # Source-SHA256 pinned the base file, which still matched, so it ran unchecked.
+    timeline_project(project)
+    base = (project.migrations / "20251101000000_base_rollback.sql").read_text()
+    own = project.migrations / "20251113000001_timeline_social_features_rollback.sql"
+    own.write_text(
+        base.replace("-- ROLLBACK: 20251101000000_base", "-- ROLLBACK: " + own.stem[:-9])
+    )
+    before = schema_fingerprint(project.url)
+
+    run = project.execute(own.stem[:-9], "--dry-run")
+
+    assert run.returncode == PRECONDITION_FAILED, run.stdout + run.stderr
+    assert run.result is not None
+    assert (
+        "generated from 20251101000000_base.sql (its Source line)" in run.result["error"]["message"]
+    )
+    assert schema_fingerprint(project.url) == before
