@@ -6,6 +6,7 @@ MIGRATION_ROLLBACK_PG_USER ended as "internal error: KeyError"."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -49,3 +50,28 @@ def test_a_shadow_setting_that_cannot_be_used_is_named(
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert message in proc.stdout
     assert "internal error" not in proc.stdout + proc.stderr
+
+
+def test_a_port_in_use_is_named_not_a_bug() -> None:
+    # It ended "internal error: OSError: [Errno 98] Address already in use (a bug ...)".
+    with socket.socket() as held:
+        held.bind(("0.0.0.0", 0))  # noqa: S104 (the operator listens on every address)
+        held.listen()
+        port = held.getsockname()[1]
+        env = {
+            **os.environ,
+            "PYTHONPATH": f"{REPO / 'operator'}{os.pathsep}{REPO}",
+            "METRICS_PORT": str(port),
+            "KUBECONFIG": "/nonexistent/kubeconfig",
+        }
+        env["HEALTH_PORT"] = str(port - 1 if port > 1025 else port + 1)
+        proc = subprocess.run(
+            [sys.executable, "-m", "migration_rollback", "operator"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 2, proc.stderr
+    assert f"METRICS_PORT {port}" in proc.stderr
+    assert "internal error" not in proc.stderr

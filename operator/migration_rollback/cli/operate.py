@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 from collections.abc import Mapping
 from typing import Annotated
@@ -69,4 +70,14 @@ def operator_command(
         run(settings, kubeconfig)
     except ConfigurationError as exc:
         typer.echo(f"migration-rollback operator: error: {exc}", err=True)
+        raise typer.Exit(int(ExitCode.USAGE)) from None
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        # The only ports it opens are these two, at start.
+        typer.echo(
+            f"migration-rollback operator: error: METRICS_PORT {settings.metrics_port} or "
+            f"HEALTH_PORT {settings.health_port}: {exc.strerror}",
+            err=True,
+        )
         raise typer.Exit(int(ExitCode.USAGE)) from None
