@@ -48,6 +48,12 @@ _PERMANENT_CONNECT_FAILURES = (
     "no password supplied",
     "invalid",
     "sslmode",
+    # The client's own configuration: the same on every try.
+    "definition of service",
+    "service file",
+    "does not support ssl",
+    "certificate verify failed",
+    "root certificate file",
 )
 _SHUTDOWN = (pg_errors.AdminShutdown, pg_errors.CrashShutdown, pg_errors.CannotConnectNow)
 # The server aborted the transaction to let another session on: a new try can succeed.

@@ -2,7 +2,8 @@
 with such a value gives the Job's environment) ends each command with its documented exit
 code and a message naming the URL, with a result file and no piece of the secret anywhere.
 It ended every command as "internal error: UnicodeEncodeError" (exit 1) and, for `execute`,
-without the result the operator reads."""
+without the result the operator reads. And a connection the client itself configured wrong (an
+unknown service, SSL required of a server without it) is not retryable."""
 
 from __future__ import annotations
 
@@ -80,3 +81,29 @@ def test_a_pgpassword_with_such_bytes_is_used_and_never_shown(
     status, printed = run_with_bytes(project, command, {b"PGPASSWORD": SECRET})
     assert status == 0, printed
     assert_no_piece(printed)
+
+
+@pytest.mark.parametrize(
+    ("url", "env", "said"),
+    [
+        ("service=nosuch", {b"PGSERVICEFILE": b"/nonexistent"}, 'definition of service "nosuch"'),
+        (None, {}, "server does not support SSL"),
+    ],
+    ids=["unknown-service", "ssl-required"],
+)
+def test_a_connection_the_client_configured_wrong_is_not_retried(
+    project: Project, tmp_path: Path, url: str | None, env: dict[bytes, bytes], said: str
+) -> None:
+    # Both were retryable: the operator ran the Job again, up to spec.job.retries times,
+    # while the application was down, for a failure no retry can change.
+    target = url or f"{project.url}?sslmode=require"  # the test server has no SSL
+    result = tmp_path / "result.json"
+    status, printed = run_with_bytes(
+        project,
+        ["execute", TIMELINE, "--dry-run", "--result-file", str(result)],
+        {b"MIGRATION_ROLLBACK_DATABASE_URL": target.encode(), **env},
+    )
+    assert status == 7, printed
+    doc = json.loads(result.read_text())
+    assert said in doc["error"]["message"]
+    assert doc["retryable"] is False
