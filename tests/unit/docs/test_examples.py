@@ -65,6 +65,8 @@ _ONE_OF_MANY = re.compile(
 # Both or neither: `a` on this object and `c` on its child `b` (targetVersion, migrationsFrom).
 _BOTH_OR_NEITHER = re.compile(r"^has\(self\.(\w+)\) == has\(self\.(\w+)\.(\w+)\)$")
 _SIZE_AT_MOST = re.compile(r"^self\.size\(\) <= (\d+)$")
+# `a` needs `b`: expectValue without jsonField would be ignored.
+_IMPLIES = re.compile(r"^!has\(self\.(\w+)\) \|\| has\(self\.(\w+)\)$")
 # `a` other than its default needs `b` to be one value: revision other than current, Deployment.
 _NEEDS = re.compile(
     r"^!has\(self\.(\w+)\) \|\| self\.\1 == '(\w+)' \|\| "
@@ -93,6 +95,10 @@ def _rule_errors(value: Any, node: Mapping[str, Any], path: str) -> list[str]:
             nested = value.get(child)
             if (field in value) != (isinstance(nested, Mapping) and grandchild in nested):
                 errors.append(f"{path}: {' '.join(str(entry['message']).split())}")
+            continue
+        if implies := _IMPLIES.match(rule):
+            if implies.group(1) in value and implies.group(2) not in value:
+                errors.append(f"{path}: {entry.get('message', rule)}")
             continue
         if limit := _SIZE_AT_MOST.match(rule):
             if len(value) > int(limit.group(1)):
@@ -231,6 +237,10 @@ def test_the_emergency_plan_manifest_validates_against_the_crd() -> None:
         (lambda s: s["workloads"][0].update(selector={}), "exactly one of name or selector"),
         (lambda s: s["job"].update(timeoutSeconds=5), "spec.job.timeoutSeconds: 5 is below 30"),
         (lambda s: s["job"].update(lockTimeout="5 seconds"), "spec.job.lockTimeout"),
+        (
+            lambda s: s["healthChecks"][0].pop("jsonField"),
+            "spec.healthChecks[0]: expectValue needs jsonField",
+        ),
         # PostgreSQL reads 0 as no limit; the Job refused it only once the app was down.
         (lambda s: s["job"].update(lockTimeout="0ms"), "spec.job.lockTimeout: '0ms'"),
         (lambda s: s["job"].update(statementTimeout="00s"), "spec.job.statementTimeout: '00s'"),
