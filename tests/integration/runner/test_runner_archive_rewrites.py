@@ -57,7 +57,8 @@ def test_columns_of_dropped_types_are_changed_in_one_rewrite(project: Project) -
     run = project.execute(NAME, "--allow-data-loss")
 
     assert run.returncode == 0, run.everything()
-    assert run.result is not None and run.result["outcome"] == "succeeded"
+    assert run.result is not None
+    assert run.result["outcome"] == "succeeded"
     assert project.sql("SELECT table_oid FROM rewrites.seen") == [(table_oid,)]
     archive = next(a["archive"] for a in run.result["archived"] if a["kind"] == "table")
     assert project.sql(f"SELECT * FROM {archive} ORDER BY id") == [
