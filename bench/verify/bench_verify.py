@@ -1,7 +1,7 @@
 """Benchmark of the verifier: prints figures, asserts nothing.
 
     python bench/verify/bench_verify.py [--migrations 300] [--repeat 3] [--tables 200] [--full]
-        [--snapshot-only] [--no-profile]
+        [--snapshot-only | --replay-only] [--no-profile]
 
 1. 300 synthetic migrations (tables, columns, indexes, functions, triggers, views, policies,
    enums...; see synth.py), each with a correct rollback, `--repeat` times (each run on fresh
@@ -300,6 +300,7 @@ def main() -> None:
         "--full", action="store_true", help="also time the replay comparing full snapshots"
     )
     parser.add_argument("--snapshot-only", action="store_true", help="only part 2")
+    parser.add_argument("--replay-only", action="store_true", help="only part 1")
     parser.add_argument("--no-profile", action="store_true", help="no cProfile runs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, server() as srv:
@@ -308,6 +309,8 @@ def main() -> None:
               f"on {os.cpu_count()} CPUs")  # fmt: skip
         if not args.snapshot_only:
             replay(srv, Path(tmp), args)
+        if args.replay_only:
+            return
         print(f"\n2. full snapshot of a {args.tables}-table schema")
         times, python = snapshot_200(srv, args.tables, not args.no_profile)
         print(f"  take_snapshot: median {statistics.median(times):6.1f} ms, "
