@@ -59,17 +59,25 @@ def _strings(root: Any) -> list[str]:
     while stack:
         item = stack.pop()
         kind = type(item)
-        if kind is str:
+        getter = _FIELDS.get(kind)
+        if getter is not None:
+            stack.extend(getter(item))
+        elif kind is str:
             found.append(item)
         elif kind is tuple or kind is list:
             stack.extend(item)
+        elif kind in _LEAVES:
+            continue
         elif isinstance(item, ast.Node):
             stack.extend(_fields(kind)(item))
         elif isinstance(item, str):  # a str subclass (none expected): still a string
             found.append(item)
+        else:
+            _LEAVES.add(kind)  # None, numbers, enums: nothing written in them
     return found
 
 
+_LEAVES: set[type[Any]] = set()
 _FIELDS: dict[type[Any], Callable[[Any], tuple[Any, ...]]] = {}
 
 
