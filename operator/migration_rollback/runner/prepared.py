@@ -164,3 +164,12 @@ def execute(
     if isinstance(values, Mapping):
         values = [values[name] for name, _ in what.params]
     return conn.execute(what.executing(values), prepare=False)
+
+
+def keep_only(conn: Connection, held: set[str]) -> None:
+    """The server holds only `held` of the session's prepared statements (a DEALLOCATE ALL or
+    DISCARD ALL ran on it): the others are prepared again with the next read that wants them."""
+    session = _sessions.get(conn)
+    if session is not None:
+        session.settle()  # those sent before it ran are gone too
+        session.done &= held
