@@ -1,14 +1,18 @@
 """Benchmark of the verifier: prints figures, asserts nothing.
 
-    python bench/verify/bench_verify.py [--migrations 300] [--tables 200] [--full]
-        [--snapshot-only] [--no-profile]
+    python bench/verify/bench_verify.py [--migrations 300] [--repeat 3] [--tables 200] [--full]
+        [--snapshot-only | --replay-only] [--no-profile]
 
 1. 300 synthetic migrations (tables, columns, indexes, functions, triggers, views, policies,
-   enums...; see synth.py), each with a correct rollback:
-   - the time to apply every forward migration once (one transaction per file, on the Supabase
-     baseline) - what `supabase db push` costs;
+   enums...; see synth.py), each with a correct rollback, `--repeat` times (each run on fresh
+   databases, the forward apply and the verify round trip taking turns, so that a change in the
+   machine's load weighs on both):
+   - the time to apply every forward migration once (one transaction per file, each statement
+     sent, on the Supabase baseline) - what `supabase db push` costs;
    - the time of the verify round trip over all of them (`run_verification`);
-   - their ratio (target: <= 3).
+   - every run's times and CPU per migration, the median of each, and the ratio of the medians
+     (target: <= 3). One run's ratio moves some 2x with the load (the forward apply is short);
+     the CPU per migration hardly moves.
 2. The time of one full schema snapshot of a 200-table schema (target: < 50 ms), and the part
    of it spent in Python turning rows into the model (it overlaps the server's next queries);
    then, per kind of object, its rows and the server's CPU time reading them (temporary
@@ -34,6 +38,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -86,17 +91,39 @@ def _tree_cpu_ms(pid: int) -> float:
     return ticks * 1000.0 / os.sysconf("SC_CLK_TCK")
 
 
+@dataclass
+class Timed:
+    """A block's wall time (s) and CPU time per unit (ms): the server's (None: not known on a
+    given server) and this process's."""
+
+    wall: float = 0.0
+    server: float | None = None
+    client: float = 0.0
+
+    def cpu_text(self) -> str:
+        shown = f"client {self.client:5.1f} ms"
+        return shown if self.server is None else f"server {self.server:5.1f} ms, " + shown
+
+
+@contextmanager
+def timed(per: int) -> Iterator[Timed]:
+    """Time the block: wall time, and the server's and this process's CPU per one of `per`."""
+    out = Timed()
+    server_start = server_cpu_ms() if server_cpu_ms else 0.0
+    client_start, wall_start = time.process_time(), time.perf_counter()
+    yield out
+    out.wall = time.perf_counter() - wall_start
+    out.client = (time.process_time() - client_start) * 1000.0 / per
+    if server_cpu_ms:
+        out.server = (server_cpu_ms() - server_start) / per
+
+
 @contextmanager
 def cpu(label: str, per: int, unit: str) -> Iterator[None]:
     """Print the server's and this process's CPU time of the block, per `unit`."""
-    server_start = server_cpu_ms() if server_cpu_ms else 0.0
-    client_start = time.process_time()
-    yield
-    client = (time.process_time() - client_start) * 1000.0 / per
-    shown = f"client {client:6.1f} ms"
-    if server_cpu_ms:
-        shown = f"server {(server_cpu_ms() - server_start) / per:6.1f} ms, " + shown
-    print(f"  CPU per {unit}, {label}: {shown}")
+    with timed(per) as spent:
+        yield
+    print(f"  CPU per {unit}, {label}: {spent.cpu_text()}")
 
 
 @contextmanager
@@ -148,8 +175,9 @@ def counted_executes() -> Iterator[list[int]]:
         batch_module.run = run
 
 
-def apply_forwards(srv: ShadowServer, pairs: list[MigrationPair]) -> tuple[float, float]:
-    """(seconds for the whole run, seconds for the migrations alone) applying each forward."""
+def apply_forwards(srv: ShadowServer, pairs: list[MigrationPair]) -> tuple[float, Timed]:
+    """Seconds for the whole run (a database, the baseline, every forward), and the time of
+    applying the forwards alone."""
     started = time.perf_counter()
     name = srv.create_database("bench_forward")
     try:
@@ -157,13 +185,11 @@ def apply_forwards(srv: ShadowServer, pairs: list[MigrationPair]) -> tuple[float
             load_baseline(conn)
         with psycopg.connect(srv.url_for(name), autocommit=True) as conn:
             scripts = [parse_script(p.forward_path.read_text(), str(p.forward_path)) for p in pairs]
-            loop = time.perf_counter()
-            with cpu("applying forwards", len(scripts), "migration"):
+            with timed(len(scripts)) as alone:
                 _apply(conn, scripts)
-            migrations_only = time.perf_counter() - loop
     finally:
         srv.drop_database(name)
-    return time.perf_counter() - started, migrations_only
+    return time.perf_counter() - started, alone
 
 
 def _apply(conn: psycopg.Connection[Any], scripts: list[Any]) -> None:
@@ -266,11 +292,15 @@ def write_project_tables(count: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--migrations", type=int, default=300)
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of part 1 (each printed, then the medians)"
+    )
     parser.add_argument("--tables", type=int, default=200)
     parser.add_argument(
         "--full", action="store_true", help="also time the replay comparing full snapshots"
     )
     parser.add_argument("--snapshot-only", action="store_true", help="only part 2")
+    parser.add_argument("--replay-only", action="store_true", help="only part 1")
     parser.add_argument("--no-profile", action="store_true", help="no cProfile runs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, server() as srv:
@@ -279,6 +309,8 @@ def main() -> None:
               f"on {os.cpu_count()} CPUs")  # fmt: skip
         if not args.snapshot_only:
             replay(srv, Path(tmp), args)
+        if args.replay_only:
+            return
         print(f"\n2. full snapshot of a {args.tables}-table schema")
         times, python = snapshot_200(srv, args.tables, not args.no_profile)
         print(f"  take_snapshot: median {statistics.median(times):6.1f} ms, "
@@ -286,42 +318,85 @@ def main() -> None:
               f"in Python: median {statistics.median(python):5.1f} ms")  # fmt: skip
 
 
+@dataclass
+class Run:
+    """One run of part 1: the forward apply (whole, and its migrations alone), the verify
+    round trip (whole, and its round trips alone)."""
+
+    forward: float
+    forward_alone: Timed
+    verify: Timed
+    verify_alone: float
+
+    def show(self, n: int) -> str:
+        return (
+            f"  run {n}: forward {self.forward:5.2f} s (alone {self.forward_alone.wall:4.2f} s; "
+            f"{self.forward_alone.cpu_text()}); verify {self.verify.wall:5.2f} s "
+            f"(alone {self.verify_alone:5.2f} s; {self.verify.cpu_text()}); "
+            f"ratio {self.verify.wall / self.forward:4.2f}"
+        )
+
+
 def replay(srv: ShadowServer, tmp: Path, args: argparse.Namespace) -> None:
-    """Part 1: apply the forwards once, then the verify round trip over them."""
+    """Part 1: apply the forwards once, then the verify round trip over them, `--repeat`
+    times; every run, then the medians."""
     files = write_project(tmp / "migrations", args.migrations)
     pairs = [MigrationPair(n, f, r) for n, f, r in files]
 
-    print(f"\n1. {len(pairs)} synthetic migrations")
-    forward_total, forward_loop = apply_forwards(srv, pairs)
-    print(f"  apply all forward migrations once: {forward_total:7.2f} s "
-          f"(migrations alone {forward_loop:.2f} s)")  # fmt: skip
-    with (
-        cpu("verify round trip", len(pairs), "migration"),
-        counted_round_trips() as trips,
-        counted_executes() as executes,
-    ):
-        run = run_verification(pairs, srv.admin_url)
-    verify_total = run.elapsed_ms / 1000.0
-    loop = sum(r.elapsed_ms for r in run.results) / 1000.0
-    counts = {s: sum(1 for r in run.results if r.status == s) for s in ("verified",)}
-    print(f"  verify round trip over all of them: {verify_total:7.2f} s "
-          f"(round trips alone {loop:.2f} s)")  # fmt: skip
-    print(f"  verdicts: {counts['verified']}/{len(pairs)} verified; "
-          f"{run.scoped_checks} scoped checks, {run.full_checks} full; "
-          f"model drift at the end: {len(run.drift)}")  # fmt: skip
-    print(f"  server round trips per migration: {trips[0] / len(pairs):.1f}; "
-          f"statements sent (executes): {executes[0] / len(pairs):.1f}")  # fmt: skip
-    print(f"  ratio verify / forward: {verify_total / forward_total:5.2f}  (target <= 3)")
-    print(f"  ratio, migrations alone: {loop / forward_loop:5.2f}")
+    print(f"\n1. {len(pairs)} synthetic migrations, {args.repeat} runs (CPU: per migration; "
+          "forward: one transaction per file, each statement sent)")  # fmt: skip
+    runs = [_one_run(srv, pairs, n + 1) for n in range(args.repeat)]
+    _show_medians(runs)
     if args.full:
         full = run_verification(pairs, srv.admin_url, incremental=False)
+        forward = statistics.median(r.forward for r in runs)
         print(f"  same, comparing full snapshots at every migration: "
               f"{full.elapsed_ms / 1000:7.2f} s "
-              f"(ratio {full.elapsed_ms / 1000 / forward_total:.2f})")  # fmt: skip
+              f"(ratio {full.elapsed_ms / 1000 / forward:.2f})")  # fmt: skip
 
     if not args.no_profile:
         print("  top five costs of a verify run over the first 60 migrations:")
         print(top_costs(lambda: run_verification(pairs[:60], srv.admin_url)))
+
+
+def _one_run(srv: ShadowServer, pairs: list[MigrationPair], n: int) -> Run:
+    forward, alone = apply_forwards(srv, pairs)
+    with (
+        timed(len(pairs)) as spent,
+        counted_round_trips() as trips,
+        counted_executes() as executes,
+    ):
+        run = run_verification(pairs, srv.admin_url)
+    spent.wall = run.elapsed_ms / 1000.0
+    verified = sum(1 for r in run.results if r.status == "verified")
+    result = Run(forward, alone, spent, sum(r.elapsed_ms for r in run.results) / 1000.0)
+    print(result.show(n))
+    print(f"         verdicts: {verified}/{len(pairs)} verified; {run.scoped_checks} scoped "
+          f"checks, {run.full_checks} full; model drift at the end: {len(run.drift)}; per "
+          f"migration: {trips[0] / len(pairs):.1f} round trips, "
+          f"{executes[0] / len(pairs):.1f} statements sent (executes)")  # fmt: skip
+    return result
+
+
+def _show_medians(runs: list[Run]) -> None:
+    def median(values: list[float | None]) -> str:
+        known = [v for v in values if v is not None]
+        return f"{statistics.median(known):5.1f} ms" if known else "n/a"
+
+    forward = statistics.median(r.forward for r in runs)
+    forward_alone = statistics.median(r.forward_alone.wall for r in runs)
+    verify = statistics.median(r.verify.wall for r in runs)
+    verify_alone = statistics.median(r.verify_alone for r in runs)
+    print(f"  median: apply all forward migrations once {forward:5.2f} s (migrations alone "
+          f"{forward_alone:4.2f} s); verify round trip over all of them {verify:5.2f} s "
+          f"(round trips alone {verify_alone:5.2f} s)")  # fmt: skip
+    forwards, verifies = [r.forward_alone for r in runs], [r.verify for r in runs]
+    print(f"  median CPU per migration: forward server {median([t.server for t in forwards])}, "
+          f"client {median([t.client for t in forwards])}; verify server "
+          f"{median([t.server for t in verifies])}, client "
+          f"{median([t.client for t in verifies])}")  # fmt: skip
+    print(f"  ratio of the medians, verify / forward: {verify / forward:5.2f}  (target <= 3); "
+          f"migrations alone: {verify_alone / forward_alone:5.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -344,16 +344,17 @@ def next_free_name(conn: Connection, name: str, taken: bool) -> str:
 
 
 # A table's indexes and owned sequences, each with whether its name is taken in the archive:
-# one round trip, whatever their number.
+# one round trip, whatever their number. Both ways in make one array (computed once), so that
+# pg_class is probed by OID: `IN (SELECT ...) OR IN (SELECT ...)` scanned the whole of it.
 _PARTS = sql.SQL("""
 SELECT n.nspname, part.relname, part.relkind, EXISTS ({0})
 FROM pg_class part JOIN pg_namespace n ON n.oid = part.relnamespace
-WHERE part.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = %(table)s)
-   OR part.oid IN (SELECT d.objid FROM pg_depend d
-                   WHERE d.classid = 'pg_class'::regclass
-                     AND d.refclassid = 'pg_class'::regclass
-                     AND d.refobjid = %(table)s AND d.deptype IN ('a', 'i'))
-      AND part.relkind = 'S'
+WHERE part.oid = ANY(ARRAY(SELECT indexrelid FROM pg_index WHERE indrelid = %(table)s)
+                     || ARRAY(SELECT d.objid FROM pg_depend d
+                              JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+                              WHERE d.classid = 'pg_class'::regclass
+                                AND d.refclassid = 'pg_class'::regclass
+                                AND d.refobjid = %(table)s AND d.deptype IN ('a', 'i')))
 """).format(_IN_ARCHIVE.format(sql.Identifier("part", "relname")))
 _PARTS_READ = prepared.read(_PARTS, ("table", "oid"), ("archive", "text"))
 

@@ -240,14 +240,16 @@ def detach_from_live_schema(
     return pending.finish(conn)
 
 
-# Objects outside the archive still depending on an archived table (or its row type).
+# Objects outside the archive still depending on an archived table (or its row type). The row
+# types are an array (computed once) so that both ways in are probes of pg_depend's reference
+# index: `IN (SELECT ...)` under the OR read every dependency on any type (0.4-1 ms a call).
 _REMAINING_DEPENDENTS_SQL = """
 SELECT DISTINCT pg_describe_object(d.classid, d.objid, d.objsubid)
 FROM pg_depend d
 WHERE d.deptype = 'n'
   AND ((d.refclassid = 'pg_class'::regclass AND d.refobjid = ANY(%(m)s))
        OR (d.refclassid = 'pg_type'::regclass
-           AND d.refobjid IN (SELECT reltype FROM pg_class WHERE oid = ANY(%(m)s))))
+           AND d.refobjid = ANY(ARRAY(SELECT reltype FROM pg_class WHERE oid = ANY(%(m)s)))))
   AND NOT (d.classid = 'pg_class'::regclass AND d.objid = ANY(%(m)s))
   AND NOT (d.classid = 'pg_constraint'::regclass
            AND d.objid IN (SELECT oid FROM pg_constraint WHERE conrelid = ANY(%(m)s)))

@@ -299,37 +299,69 @@ def _drop_function_uses(changes: InertChanges, checks: _Rows, indexes: _Rows) ->
 
 
 def _untype_columns(changes: InertChanges, columns: _Rows, blocking: _Rows, indexes: _Rows) -> None:
-    for relid, attnum, column, schema, table, type_sql, variety, labels in columns:
-        key = (relid, attnum)
-        target = sql.Identifier(schema, table)
-        for conname in (r[2] for r in blocking if (r[0], r[1]) == key):
-            changes.drop_once(
-                (int(relid), str(conname)),
-                sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(
-                    target, sql.Identifier(conname)
-                ),
+    """Per table, what blocks its columns' type change goes, then one ALTER TABLE changes them
+    all: each ALTER COLUMN ... TYPE in a statement of its own rewrote the table once more."""
+    by_table: dict[int, list[tuple[Any, ...]]] = {}
+    for row in columns:
+        by_table.setdefault(int(row[0]), []).append(row)
+    for relid, table_columns in by_table.items():
+        keys = {(row[0], row[1]) for row in table_columns}
+        _drop_blockers(changes, relid, table_columns[0][3:5], keys, (blocking, indexes))
+        changes.statements += _as_text(sql.Identifier(*table_columns[0][3:5]), table_columns)
+        for _, _, column, schema, table, type_sql, variety, labels in table_columns:
+            changes.notes.append(
+                f"archived column {_shown(schema, table)}.{column} of type "
+                f"{_what(type_sql, variety, labels)} kept as text"
             )
-        for index, index_schema, name in (r[2:] for r in indexes if (r[0], r[1]) == key):
-            changes.drop_once(
-                int(index),
-                sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(index_schema, name)),
-            )
-        what = f"{type_sql} ({variety}" + (f": {labels})" if labels else ")")
-        changes.statements += _as_text(target, sql.Identifier(column), what)
-        changes.notes.append(
-            f"archived column {_shown(schema, table)}.{column} of type {what} kept as text"
+
+
+def _drop_blockers(
+    changes: InertChanges,
+    relid: int,
+    named: tuple[str, str],
+    keys: set[tuple[Any, Any]],
+    found: tuple[_Rows, _Rows],
+) -> None:
+    """The constraints and indexes over the columns `keys` of table `relid` that would stop
+    their type change (the reads' order: by column)."""
+    blocking, indexes = found
+    target = sql.Identifier(*named)
+    for conname in (r[2] for r in blocking if (r[0], r[1]) in keys):
+        changes.drop_once(
+            (relid, str(conname)),
+            sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(
+                target, sql.Identifier(conname)
+            ),
+        )
+    for index, index_schema, name in (r[2:] for r in indexes if (r[0], r[1]) in keys):
+        changes.drop_once(
+            int(index),
+            sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(index_schema, name)),
         )
 
 
-def _as_text(table: sql.Identifier, col: sql.Identifier, what: str) -> list[sql.Composed]:
-    comment = (
-        f"was {what}; stored as text by migration-rollback so that the archive does not "
-        "depend on the type"
+def _what(type_sql: str, variety: str, labels: str | None) -> str:
+    return f"{type_sql} ({variety}" + (f": {labels})" if labels else ")")
+
+
+def _as_text(table: sql.Identifier, columns: _Rows) -> list[sql.Composed]:
+    """One ALTER TABLE turning the columns into text (one rewrite), then each one's comment."""
+    changes = sql.SQL(", ").join(
+        sql.SQL("ALTER COLUMN {0} TYPE text USING {0}::text").format(sql.Identifier(row[2]))
+        for row in columns
     )
-    return [
-        sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE text USING {}::text").format(table, col, col),
-        sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(table, col, sql.Literal(comment)),
-    ]
+    statements = [sql.SQL("ALTER TABLE {} {}").format(table, changes)]
+    for row in columns:
+        comment = (
+            f"was {_what(*row[5:8])}; stored as text by migration-rollback so that the archive "
+            "does not depend on the type"
+        )
+        statements.append(
+            sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(
+                table, sql.Identifier(row[2]), sql.Literal(comment)
+            )
+        )
+    return statements
 
 
 def _shown(schema: str, name: str) -> str:

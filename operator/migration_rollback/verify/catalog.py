@@ -29,6 +29,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from migration_rollback.runner import prepared as runner_prepared
 from migration_rollback.verify.batch import Batch, Fetched, Target
 
 _ENTER = (
@@ -51,7 +52,9 @@ _LEAVE = (
     "pg_catalog.current_setting('migration_rollback.saved_jit'), false)"
 )
 
-_prepared: weakref.WeakKeyDictionary[psycopg.Connection[Any], set[str]] = (
+# What each session has prepared: name -> its PREPARE, to send again when a migration's
+# DEALLOCATE ALL (or DISCARD) dropped them all.
+_prepared: weakref.WeakKeyDictionary[psycopg.Connection[Any], dict[str, str]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -100,16 +103,17 @@ def execute(
     may be a batch (batch.py): the statement then runs when the batch is sent.
     """
     name = statement_name(query)
-    known = _prepared.setdefault(conn.conn if isinstance(conn, Batch) else conn, set())
+    known = _prepared.setdefault(conn.conn if isinstance(conn, Batch) else conn, {})
     if name not in known and not (isinstance(conn, Batch) and name in conn.preparing):
         types = ", ".join(t for _, t in args)
         header = f"PREPARE {name}({types})" if args else f"PREPARE {name}"
-        conn.execute(f"{header} AS {query}", prepare=False)
+        preparing = f"{header} AS {query}"
+        conn.execute(preparing, prepare=False)
         if isinstance(conn, Batch):  # known once the batch ran
             conn.preparing.add(name)
-            conn.once_ran(lambda: known.add(name))
+            conn.once_ran(lambda: known.__setitem__(name, preparing))
         else:
-            known.add(name)
+            known[name] = preparing
     if not args:
         return conn.execute(f"EXECUTE {name}", prepare=False)
     # EXECUTE is a utility statement: its arguments cannot be bound parameters of unknown
@@ -126,6 +130,23 @@ def execute(
     )
 
 
-def forget(conn: psycopg.Connection[Any]) -> None:
-    """After a DISCARD ALL / DEALLOCATE ALL the server forgot our statements: so do we."""
-    _prepared.pop(conn, None)
+# Statements after which the session's prepared statements may be gone (DEALLOCATE ALL or
+# a name; DISCARD ALL).
+DEALLOCATING = frozenset({"DeallocateStmt", "DiscardStmt"})
+
+
+def prepare_again(conn: psycopg.Connection[Any]) -> None:
+    """After a migration's statement of `DEALLOCATING` ran on the session: those of its reads
+    the server no longer holds are prepared again (under the catalog reads' settings, as first
+    prepared), and the archive's are prepared again with the next archive (runner/prepared.py).
+    Without this the next read failed: prepared statement "_mr_..." does not exist."""
+    held = {str(row[0]) for row in conn.execute(_HELD, prepare=False)}
+    runner_prepared.keep_only(conn, held)
+    missing = [text for name, text in _prepared.get(conn, {}).items() if name not in held]
+    if missing:
+        with reading(conn):
+            for preparing in missing:
+                conn.execute(preparing, prepare=False)
+
+
+_HELD = "SELECT name FROM pg_catalog.pg_prepared_statements"

@@ -288,7 +288,8 @@ class ShadowSession:
 
         def alone(st: Statement) -> bool:  # anything but plain SQL: see pipelined.py
             acts = runner is not None and runner.acts_on(st)
-            return acts or not (platform.plain(st) and classify(st).transactional)
+            deallocates = st.kind in catalog.DEALLOCATING  # our reads are prepared again
+            return acts or deallocates or not (platform.plain(st) and classify(st).transactional)
 
         def run_alone(st: Statement) -> None:
             if runner is not None and runner.run(conn, st):
@@ -297,6 +298,8 @@ class ShadowSession:
             self.standins.update(ran.standins)
             self.installed = self.installed or ran.installed
             self.notes.extend(n for n in ran.notes if n not in self.notes)
+            if st.kind in catalog.DEALLOCATING:
+                catalog.prepare_again(conn)
 
         failed = run_statements(
             conn, statements, alone, run_alone, lead=lead, tail=tail, rewind=rewind, then=then

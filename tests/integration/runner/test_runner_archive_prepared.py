@@ -99,14 +99,21 @@ def test_a_first_trip_that_fails_keeps_its_prepares_and_sends_none_twice(
     assert row[1] > 0
 
 
-def test_the_sessions_plan_cache_mode_is_put_back_after_the_reads(
+def test_the_sessions_planner_settings_are_put_back_after_the_reads(
     verifier_session: psycopg.Connection[Any],
 ) -> None:
+    """The reads are planned generic and without hash or merge joins; the session's own
+    settings hold again after them."""
     verifier_session.execute("SET plan_cache_mode = force_custom_plan")
+    verifier_session.execute("SET enable_mergejoin = off")
     _archive(verifier_session)  # prepares
     verifier_session.execute("BEGIN")
     copy_columns(verifier_session, _planned("ALTER TABLE busy DROP COLUMN note;"), WHEN)
     archive_tables(verifier_session, _planned("DROP TABLE busy CASCADE;"), WHEN)
 
-    assert verifier_session.execute("SHOW plan_cache_mode").fetchone() == ("force_custom_plan",)
+    settings = verifier_session.execute(
+        "SELECT current_setting('plan_cache_mode'), current_setting('enable_hashjoin'), "
+        "current_setting('enable_mergejoin')"
+    ).fetchone()
+    assert settings == ("force_custom_plan", "on", "off")
     verifier_session.execute("ROLLBACK")

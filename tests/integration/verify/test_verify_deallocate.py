@@ -1,0 +1,44 @@
+"""A migration that deallocates the session's prepared statements still verifies.
+
+The verifier's catalog reads (and the archive's, runner/prepared.py) are prepared once per
+session. A migration or rollback running DEALLOCATE ALL (or DEALLOCATE PREPARE ALL) dropped them
+on the server while the verifier still counted them as prepared: the next read failed with
+'prepared statement "_mr_..." does not exist' and the replay stopped. After such a statement,
+what the server no longer holds is prepared again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from verify_support import explain, statuses, write_project
+
+from migration_rollback.verify import verify_project
+
+pytestmark = pytest.mark.integration
+
+TABLE_A = "create table public.a (id int primary key);\n"
+DROP_A = "drop table if exists public.a;\n"
+TABLE_B = "create table public.b (id int primary key, note text);\n"
+DROP_B = "drop table if exists public.b;\n"
+TABLE_C = "create table public.c (id int primary key);\ncreate index c_id on public.c (id);\n"
+DROP_C = "drop table if exists public.c;\n"
+
+
+@pytest.mark.parametrize("statement", ["deallocate all;\n", "deallocate prepare all;\n"])
+@pytest.mark.parametrize("where", ["forward", "rollback"])
+def test_a_deallocating_migration_verifies(
+    tmp_path: Path, shadow_url: str, statement: str, where: str
+) -> None:
+    forward_b = statement + TABLE_B if where == "forward" else TABLE_B
+    rollback_b = statement + DROP_B if where == "rollback" else DROP_B
+    migrations = [
+        ("a", TABLE_A, DROP_A),  # its rollback archives a table: the archive's reads prepared
+        ("b", forward_b, rollback_b),
+        ("c", TABLE_C, DROP_C),  # every read again, after the deallocation
+    ]
+
+    results = verify_project(write_project(tmp_path, migrations), shadow_url)
+
+    assert statuses(results) == ["verified"] * 3, explain(results)
