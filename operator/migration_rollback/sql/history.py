@@ -17,6 +17,7 @@ from migration_rollback.sql.history_observers import OBSERVERS
 from migration_rollback.sql.kinds import KINDS
 from migration_rollback.sql.model import ObjectRef, Statement
 from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse
+from migration_rollback.sql.renamed import Renamed
 from migration_rollback.sql.settings import Fires, Identity, Options
 
 
@@ -29,6 +30,14 @@ class Definition:
     fragment: Any = None  # e.g. a table constraint inside CREATE TABLE
     # The schema unqualified names went to when it ran: its text re-run elsewhere may not.
     search_path: str = DEFAULT_SCHEMA
+    # How many of the history's renames had happened when the text was written: those after
+    # it are names the text may say that mean something else now (renamed.py).
+    renames_seen: int = 0
+
+    @property
+    def node(self) -> Any:
+        """The tree of what the text says: the fragment, or the statement."""
+        return self.statement.node if self.fragment is None else self.fragment
 
     @property
     def is_statement(self) -> bool:
@@ -87,6 +96,8 @@ class History:
     # Definitions (by ObjectRef.key) a later change left unsaid (ALTER FUNCTION ... SET ...
     # FROM CURRENT): the object is known, its definition is not.
     stale: set[str] = field(default_factory=set)
+    # Every name changed so far (renamed, moved; a `*` widened by an added column), in order.
+    renames: tuple[Renamed, ...] = ()
     default_schema: str = DEFAULT_SCHEMA
 
     def knows(self, ref: ObjectRef) -> bool:
@@ -98,6 +109,10 @@ class History:
         unqualified names would land in, or read from, the rollback's)."""
         found = None if ref.key in self.stale else self.definitions.get(ref.key)
         return found if found is not None and found.search_path == DEFAULT_SCHEMA else None
+
+    def renamed_since(self, definition: Definition) -> tuple[Renamed, ...]:
+        """The names changed since `definition` was written."""
+        return self.renames[definition.renames_seen :]
 
     def column(self, schema: str, table: str, column: str) -> ColumnState | None:
         return self.columns.get((schema, table), {}).get(column)
@@ -149,11 +164,18 @@ class History:
         the name held before (renamed away, dropped by CASCADE): its records start over."""
         if ref.key not in self.definitions or _makes_new(statement.node):
             self._start_over(ref)
-        self.redefine(ref, statement, fragment)
+        self.redefine(ref, statement, fragment, new=True)
 
-    def redefine(self, ref: ObjectRef, statement: Statement, fragment: Any = None) -> None:
-        """The same object's definition rewritten (ALTER FUNCTION, ALTER POLICY)."""
-        self.definitions[ref.key] = Definition(ref, statement, fragment, self.default_schema)
+    def redefine(
+        self, ref: ObjectRef, statement: Statement, fragment: Any = None, *, new: bool = False
+    ) -> None:
+        """The same object's definition rewritten (ALTER FUNCTION, ALTER POLICY): parts of it
+        kept from the earlier text are as old as that text, unless it is all `new`."""
+        earlier = self.definitions.get(ref.key)
+        seen = len(self.renames)
+        if earlier is not None and not new:
+            seen = earlier.renames_seen
+        self.definitions[ref.key] = Definition(ref, statement, fragment, self.default_schema, seen)
         self.stale.discard(ref.key)
 
     def _start_over(self, ref: ObjectRef) -> None:

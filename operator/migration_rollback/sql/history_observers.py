@@ -49,6 +49,7 @@ from migration_rollback.sql.names import (
     strings,
 )
 from migration_rollback.sql.platform_calls import Effect, cron_job_ref, plain_calls
+from migration_rollback.sql.renamed import column_added, renamed_by
 from migration_rollback.sql.settings import OWNED_RELATIONS, options_of, view_options
 
 if TYPE_CHECKING:
@@ -227,6 +228,7 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
         state = h.column(*key, column)
         if sub == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
             h.set_column(*key, str(cmd.def_.colname), column_state(cmd.def_))
+            h.renames += (column_added(rel, str(cmd.def_.colname), st),)
         elif sub == AT.AT_DropColumn:
             h.drop_column(*key, column)
             blur_published(h, key)
@@ -304,6 +306,7 @@ _RELATIONS = frozenset(
 def _observe_rename(h: History, st: Statement, node: Any) -> None:
     """A column or table renamed keeps what is known of it (types, defaults, its children)
     under its new name: a later type change back must know the type it had."""
+    h.renames += renamed_by(node, st, h.default_schema)
     if node.renameType in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN) and node.newname:
         _observe_type_rename(h, node)
     if node.relation is None:
@@ -348,11 +351,17 @@ def _observe_rule(h: History, st: Statement, node: Any) -> None:
 
 
 def _observe_set_schema(h: History, st: Statement, node: Any) -> None:
+    h.renames += renamed_by(node, st, h.default_schema)
     if node.objectType in _RENAMED_RELATIONS and node.relation is not None and node.newschema:
         rel = relation(node.relation, h.default_schema)
         h.move_table(_key(rel), (str(node.newschema), rel.name))
     elif node.relation is None:
         forget_moved(h, node.objectType, node.object, None)
+
+
+def _observe_enum(h: History, st: Statement, node: Any) -> None:
+    """An enum value renamed: a text saying the old one as a literal means another now."""
+    h.renames += renamed_by(node, st, h.default_schema)
 
 
 def _observe_type_rename(h: History, node: Any) -> None:
@@ -415,4 +424,5 @@ OBSERVERS: dict[type, Observer] = {
     ast.SelectStmt: _observe_select,
     ast.RenameStmt: _observe_rename,
     ast.AlterObjectSchemaStmt: _observe_set_schema,
+    ast.AlterEnumStmt: _observe_enum,
 }

@@ -30,9 +30,10 @@ from migration_rollback.sql.compose import (
     sql,
 )
 from migration_rollback.sql.created import ColumnState
-from migration_rollback.sql.history import History
+from migration_rollback.sql.history import Definition, History
 from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import DEFAULT_SCHEMA, NAMEDATALEN, deparse, qualified_name
+from migration_rollback.sql.renamed import Renamed, first_named
 from migration_rollback.sql.rules.created_here import CreatedObjects
 
 
@@ -111,6 +112,16 @@ class Context:
     # their names are not `schema.name` (arguments; a table), so the relations' map cannot hold
     # them.
     renamed_members: dict[tuple[str, str, str | None, str], ObjectRef] = field(default_factory=dict)
+    # Every name this migration changed so far, in order: an earlier text re-run at this
+    # point of the rollback sees them still (they are undone after it).
+    renamed_here: list[Renamed] = field(default_factory=list)
+
+    def renamed_since(self, previous: Definition) -> Renamed | None:
+        """A name `previous` (an earlier migration's text) says that was changed since it was
+        written, here or by a migration in between."""
+        since = self.history.renamed_since(previous) if self.history else ()
+        on = previous.ref.table or previous.ref.name  # a fragment does not name its table
+        return first_named(previous.node, (*since, *self.renamed_here), on=on)
 
     def column_before(self, schema: str, table: str, column: str) -> ColumnState | None:
         """What earlier migrations tell of a column, by the name it had before this one."""
@@ -192,6 +203,17 @@ Rule = Callable[[Any, Statement, Context], Iterator[Inverse]]
 
 def manual(need: ManualNeed, reason: str, target: ObjectRef | None = None) -> Inverse:
     return Inverse(manual=ManualItem(need=need, reason=reason, target=target))
+
+
+def renamed_manual(
+    need: ManualNeed, ref: ObjectRef, previous: Definition, renamed: Renamed
+) -> Inverse:
+    """Re-running `previous` would not make `ref` again: a name it says changed since."""
+    reason = (
+        f"{ref.describe()} is defined by {previous.statement.location}, which names what was "
+        f"changed since ({renamed.what}): write it again under today's names"
+    )
+    return Inverse(manual=ManualItem(need, reason, ref))
 
 
 def nothing(reason: str) -> Inverse:
