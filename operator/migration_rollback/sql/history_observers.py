@@ -28,6 +28,7 @@ from migration_rollback.sql.history_settings import (
     RELATION_OWNER,
     SETTING_OBSERVERS,
     blur_published,
+    forget_called,
     forget_moved,
     forget_owners,
     forget_unread,
@@ -274,7 +275,9 @@ def _observe_set(h: History, st: Statement, node: Any) -> None:
 
 
 def _observe_select(h: History, st: Statement, node: Any) -> None:
-    """A named cron job is an object too: its last schedule is what an undo restores."""
+    """A named cron job is an object too: its last schedule is what an undo restores. A
+    routine called may change settings the history follows (forget_called)."""
+    forget_called(h, st, node)
     for call in plain_calls(node) or ():
         ref = cron_job_ref(call)
         if ref is None:
@@ -409,6 +412,7 @@ OBSERVERS: dict[type, Observer] = {
     ast.ReassignOwnedStmt: forget_owners,
     ast.DropOwnedStmt: forget_owners,
     ast.DoStmt: forget_unread,
+    ast.CallStmt: forget_called,
     ast.CreateEnumStmt: _observe_simple("type"),
     ast.CompositeTypeStmt: _observe_simple("type"),
     ast.CreateDomainStmt: _observe_simple("domain"),
