@@ -96,17 +96,28 @@ class History:
     # Definitions (by ObjectRef.key) a later change left unsaid (ALTER FUNCTION ... SET ...
     # FROM CURRENT): the object is known, its definition is not.
     stale: set[str] = field(default_factory=set)
+    # A procedure named by its full argument list, OUT arguments too (PostgreSQL 14+ accepts
+    # both): that key -> the procedure as its identity (IN, INOUT, VARIADIC) names it.
+    routine_aliases: dict[str, ObjectRef] = field(default_factory=dict)
     # Every name changed so far (renamed, moved; a `*` widened by an added column), in order.
     renames: tuple[Renamed, ...] = ()
     default_schema: str = DEFAULT_SCHEMA
 
+    def identity(self, ref: ObjectRef) -> ObjectRef:
+        """`ref` as the history keys it: a procedure named with its OUT arguments too, as the
+        procedure of that name whose identity is its IN arguments (when none is keyed so)."""
+        if ref.key in self.definitions:
+            return ref
+        return self.routine_aliases.get(ref.key, ref)
+
     def knows(self, ref: ObjectRef) -> bool:
-        return ref.key in self.definitions
+        return self.identity(ref).key in self.definitions
 
     def definition(self, ref: ObjectRef) -> Definition | None:
         """The text that defined `ref`, when re-running it makes the same object: not after
         a change it does not say (stale), nor when written under another search_path (its
         unqualified names would land in, or read from, the rollback's)."""
+        ref = self.identity(ref)
         found = None if ref.key in self.stale else self.definitions.get(ref.key)
         return found if found is not None and found.search_path == DEFAULT_SCHEMA else None
 
@@ -126,12 +137,12 @@ class History:
 
     def comment(self, ref: ObjectRef) -> tuple[bool, str | None]:
         """Whether an earlier migration commented on `ref`, and the comment it left."""
-        table, member = _comment_slot(ref)
+        table, member = _comment_slot(self.identity(ref))
         found = self.relation_comments.get(table, {}) if table else self.comments
         return member in found, found.get(member)
 
     def set_comment(self, ref: ObjectRef, text: str | None) -> None:
-        table, member = _comment_slot(ref)
+        table, member = _comment_slot(self.identity(ref))
         found = self.relation_comments.setdefault(table, {}) if table else self.comments
         found[member] = text
 
@@ -187,7 +198,12 @@ class History:
         elif ref.schema and ref.table:
             self.relation_comments.get((ref.schema, ref.table), {}).pop((ref.kind, ref.name), None)
 
+    def owner(self, ref: ObjectRef) -> str | None:
+        """The owner an OWNER TO gave `ref` (not a relation: those are per table)."""
+        return self.owners.get(self.identity(ref).key)
+
     def forget(self, ref: ObjectRef) -> None:
+        ref = self.identity(ref)
         self.definitions.pop(ref.key, None)
         self.owners.pop(ref.key, None)
         self.comments.pop(ref.key, None)

@@ -142,7 +142,12 @@ def _observe_index(h: History, st: Statement, node: Any) -> None:
 def _observe_function(h: History, st: Statement, node: Any) -> None:
     schema, name = split_qualified(strings(node.funcname), h.default_schema)
     kind = "procedure" if node.is_procedure else "function"
-    h.define(ObjectRef(kind, name, schema, args=function_args(node.parameters)), st)
+    ref = ObjectRef(kind, name, schema, args=function_args(node.parameters))
+    h.define(ref, st)
+    if node.is_procedure:  # PostgreSQL 14+: also named by its full list, OUT arguments too
+        full = ObjectRef(kind, name, schema, args=function_args(node.parameters, with_out=True))
+        if full != ref:
+            h.routine_aliases[full.key] = ref
 
 
 def _observe_view(h: History, st: Statement, node: Any) -> None:

@@ -134,6 +134,7 @@ def learn_owner(h: History, st: Statement, node: Any) -> None:
             h.owners.pop(key, None)
         return
     ref = owned_ref(node, h.default_schema)
+    ref = h.identity(ref) if ref is not None else None
     role = role_named(node.newowner)
     if ref is not None and role is not None:
         h.owners[ref.key] = role
@@ -182,7 +183,7 @@ def learn_routine_alter(h: History, st: Statement, node: Any) -> None:
         h.stale.update(routine_keys(h, node.func))
         return
     kind = "procedure" if node.objtype == ObjectType.OBJECT_PROCEDURE else "function"
-    ref = object_with_args(node.func, h.default_schema, kind)
+    ref = h.identity(object_with_args(node.func, h.default_schema, kind))
     previous = h.definition(ref)
     if previous is None or not isinstance(previous.tree, ast.CreateFunctionStmt):
         return

@@ -119,6 +119,8 @@ def alter_function(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     back = attributes_back(tree, node) if isinstance(tree, ast.CreateFunctionStmt) else None
     if ctx.is_new(ref):
         yield nothing(f"{ref.describe()} is new in this migration")
+    elif back == ():  # RESET ALL of a routine earlier migrations gave no setting
+        yield nothing(f"{ref.describe()} had no setting for RESET ALL to clear")
     elif back:
         func = ast.ObjectWithArgs(
             objname=(ast.String(sval=str(ref.schema)), ast.String(sval=ref.name)),
