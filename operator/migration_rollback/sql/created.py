@@ -34,6 +34,11 @@ class ColumnState:
     default_node: Any
     not_null: bool
     generated_node: Any = None  # GENERATED ALWAYS AS (expr) STORED: the expression
+    # How many of the history's renames had happened when the column was made: its type,
+    # default or expression may name what was renamed since (renamed.py).
+    renames_seen: int = 0
+    # Set by the rules' context when one of them does: what changed (the text is unsure).
+    unsure: Any = None
 
     @property
     def generated(self) -> str | None:

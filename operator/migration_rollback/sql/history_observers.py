@@ -75,7 +75,7 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
     uniques: list[tuple[str, ...]] = []
     for elt in node.tableElts or ():
         if isinstance(elt, ast.ColumnDef):
-            h.set_column(str(rel.schema), rel.name, str(elt.colname), column_state(elt))
+            h.add_column(str(rel.schema), rel.name, str(elt.colname), column_state(elt))
             for c in elt.constraints or ():
                 if c.contype == ConstrType.CONSTR_PRIMARY:
                     pk = (str(elt.colname),)
@@ -233,7 +233,7 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
         column = str(cmd.name)
         state = h.column(*key, column)
         if sub == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
-            h.set_column(*key, str(cmd.def_.colname), column_state(cmd.def_))
+            h.add_column(*key, str(cmd.def_.colname), column_state(cmd.def_))
             h.renames += (column_added(rel, str(cmd.def_.colname), st),)
         elif sub == AT.AT_DropColumn:
             h.drop_column(*key, column)

@@ -41,6 +41,7 @@ class Renamed:
     table: str | None = None  # a column's table: a text must name it too
     literal: bool = False  # named in a string literal rather than as an identifier
     qualifier: bool = False  # a schema: named only before a dot (`s.t`), not as a column
+    kind: str = ""  # what was renamed: "column", "type"...
 
 
 def renamed_by(node: Any, st: Statement, default_schema: str) -> tuple[Renamed, ...]:
@@ -48,7 +49,8 @@ def renamed_by(node: Any, st: Statement, default_schema: str) -> tuple[Renamed, 
     where = f"{st.location.file}:{st.location.line}"
     if isinstance(node, ast.AlterEnumStmt):  # ADD VALUE changes no name
         what = f"value '{node.oldVal}' renamed to '{node.newVal}' at {where}"
-        return (Renamed(str(node.oldVal), what, literal=True),) if node.oldVal else ()
+        value = Renamed(str(node.oldVal), what, literal=True, kind="enum value")
+        return (value,) if node.oldVal else ()
     old, table = _old_name(node, default_schema)
     if old is None:
         return ()
@@ -62,13 +64,14 @@ def renamed_by(node: Any, st: Statement, default_schema: str) -> tuple[Renamed, 
     sequence = _object_type(node) == OT.OBJECT_SEQUENCE
     on = table.name if table else None
     what = f"{kind} {old}{of} {to} at {where}"
-    return (Renamed(old, what, on, literal=sequence, qualifier=kind == "schema"),)
+    return (Renamed(old, what, on, literal=sequence, qualifier=kind == "schema", kind=kind),)
 
 
 def column_added(table: ObjectRef, column: str, st: Statement) -> Renamed:
     """A column added to `table`: a `*` over it, expanded again, takes the column in."""
     where = f"{st.location.file}:{st.location.line}"
-    return Renamed(STAR, f"column {column} added to {table.qualified} at {where}", table.name)
+    what = f"column {column} added to {table.qualified} at {where}"
+    return Renamed(STAR, what, table.name, kind="column")
 
 
 def _object_type(node: Any) -> Any:

@@ -169,6 +169,37 @@ BY_HAND: dict[str, tuple[str, str, str, str]] = {
         "column a of public.t renamed to b",
         "DROP POLICY IF EXISTS p ON public.t; create policy p on public.t using (a > 0)",
     ),
+    # a column recreated, or its default or type set back, from the text that made it
+    "generated_column_expression": (
+        "alter table public.t add column total int generated always as (a * 2) stored;" + _RENAME_A,
+        "alter table public.t drop column total;",
+        "column a of public.t renamed to b",
+        "ALTER TABLE public.t ADD COLUMN IF NOT EXISTS total integer"
+        " GENERATED ALWAYS AS (a * 2) STORED",
+    ),
+    "default_calls_renamed_function": (
+        "create function public.next_code() returns int language sql as 'select 1';"
+        "alter table public.t add column code int default public.next_code();"
+        "alter function public.next_code() rename to next_code2;",
+        "alter table public.t alter column code set default 0;",
+        "function next_code renamed to next_code2",
+        "ALTER TABLE public.t ALTER COLUMN code SET DEFAULT public.next_code()",
+    ),
+    "default_names_renamed_sequence": (
+        "create sequence public.counter;"
+        "alter table public.t add column n bigint default nextval('public.counter');"
+        "alter sequence public.counter rename to counter2;",
+        "alter table public.t alter column n drop default;",
+        "sequence counter renamed to counter2",
+        "ALTER TABLE public.t ALTER COLUMN n SET DEFAULT nextval('public.counter')",
+    ),
+    "type_in_renamed_schema": (
+        "create schema ts; create type ts.mood as enum ('ok', 'bad');"
+        "alter table public.t add column m ts.mood; alter schema ts rename to ts2;",
+        "alter table public.t alter column m type text;",
+        "schema ts renamed to ts2",
+        "ALTER TABLE public.t ALTER COLUMN m TYPE ts.mood USING m::ts.mood",
+    ),
     "publication_column_list_rename_here": (
         "create publication renamed_pub for table public.t (id, a);",
         _RENAME_A + "alter publication renamed_pub drop table public.t;",

@@ -10,7 +10,7 @@ created here needs no undo of its own).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pglast.enums.parsenodes import AlterTableType as AT
@@ -72,13 +72,13 @@ class ColumnMoment:
     def type_before(self, state: ColumnState | None) -> str | None:
         if self.type_node is not None:
             return deparse(self.type_node)
-        return state.type if state is not None else None
+        return state.type if state is not None and state.unsure is None else None
 
     def default_before(self, state: ColumnState | None) -> Any:
         """The default SQL, None for no default, or UNKNOWN."""
         if self.default_known:
             return None if self.default_node is None else deparse(self.default_node)
-        return state.default if state is not None else UNKNOWN
+        return state.default if state is not None and state.unsure is None else UNKNOWN
 
     def not_null_before(self, state: ColumnState | None) -> bool | None:
         if self.not_null is not None:
@@ -124,11 +124,21 @@ class Context:
         return first_named(previous.node, (*since, *self.renamed_here), on=on)
 
     def column_before(self, schema: str, table: str, column: str) -> ColumnState | None:
-        """What earlier migrations tell of a column, by the name it had before this one."""
+        """What earlier migrations tell of a column, by the name it had before this one;
+        `unsure` when its type, default or expression names what was changed since."""
         if self.history is None:
             return None
         name = self.renamed_columns.get((schema, table, column), column)
-        return self.history.column(schema, table, name)
+        state = self.history.column(schema, table, name)
+        if state is None:
+            return None
+        earlier = self.history.renamed_since_column(state)
+        # A type renamed here is called by its new name where the rollback needs it (type_now)
+        here = [r for r in self.renamed_here if r.kind not in ("type", "domain")]
+        renamed = first_named(state.type_node, (*earlier, *here), on=table) or first_named(
+            (state.default_node, state.generated_node), (*earlier, *self.renamed_here), on=table
+        )
+        return state if renamed is None else replace(state, unsure=renamed)
 
     def type_now(self, type_sql: str) -> str:
         """A type as the rollback must name it at this point: after a rename made here, by
