@@ -62,7 +62,8 @@ def renamed_by(node: Any, st: Statement, default_schema: str) -> tuple[Renamed, 
         to = f"moved to schema {node.newschema}"
     of = f" of {table.qualified}" if table else ""
     sequence = _object_type(node) == OT.OBJECT_SEQUENCE
-    on = table.name if table else None
+    # A column is named with its table; an attribute through a value of its type, unnamed.
+    on = table.name if table and kind == "column" else None
     what = f"{kind} {old}{of} {to} at {where}"
     return (Renamed(old, what, on, literal=sequence, qualifier=kind == "schema", kind=kind),)
 
@@ -116,27 +117,26 @@ _KIND: dict[Any, str] = {
 
 
 def first_named(tree: Any, since: Iterable[Renamed], *, on: str | None = None) -> Renamed | None:
-    """The first of `since` that `tree` (a statement or a fragment of one on table `on`)
-    names; None when it names none of them."""
+    """The first of `since` that `tree` (a statement, or a fragment of one on table `on`: a
+    column of `on` it names is that table's) names; None when it names none of them."""
     renames = tuple(since)
     if not renames:
         return None
     identifiers, qualifiers, literals = _names(tree)
-    if on is not None:
-        identifiers.add(on)
+    tables = identifiers if on is None else identifiers | {on}
     for renamed in renames:
         found = literals if renamed.literal else qualifiers if renamed.qualifier else identifiers
-        if _named(renamed, found, identifiers):
+        if _named(renamed, found, identifiers, tables):
             return renamed
     return None
 
 
-def _named(renamed: Renamed, found: set[str], identifiers: set[str]) -> bool:
+def _named(renamed: Renamed, found: set[str], identifiers: set[str], tables: set[str]) -> bool:
     if ANY in identifiers:
         return True
     if renamed.literal:
         return any(text == renamed.old or text.endswith("." + renamed.old) for text in found)
-    if renamed.table is not None and renamed.table not in identifiers:
+    if renamed.table is not None and renamed.table not in tables:
         return False
     return renamed.old in found or (renamed.table is not None and STAR in identifiers)
 

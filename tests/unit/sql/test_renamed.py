@@ -55,6 +55,12 @@ def test_a_fragment_names_its_table_through_on() -> None:
     assert first_named(check, [COLUMN_A], on="t") is COLUMN_A
 
 
+def test_a_fragment_does_not_name_its_table() -> None:
+    check = _tree("alter table public.t add constraint ck check (a > 0)").cmds[0].def_
+    table_renamed = Renamed("t", "table t renamed to u")
+    assert first_named(check, [table_renamed], on="t") is None
+
+
 def test_nothing_renamed_since_names_nothing() -> None:
     assert first_named(_tree("create view v as select * from t"), []) is None
 
@@ -64,6 +70,7 @@ def test_nothing_renamed_since_names_nothing() -> None:
     [
         ("alter table public.t rename column a to b", "a", "column a of public.t renamed to b"),
         ("alter table public.t rename to u", "t", "table t renamed to u"),
+        ("alter type ty rename attribute x to y", "x", "attribute x of public.ty renamed to y"),
         ("alter table public.t set schema x", "t", "table t moved to schema x"),
         ("alter schema s rename to s2", "s", "schema s renamed to s2"),
         ("alter type public.ty rename to ty2", "ty", "type ty renamed to ty2"),
@@ -76,6 +83,12 @@ def test_renamed_by_says_the_old_name_and_where(statement: str, old: str, what: 
     (renamed,) = renamed_by(st.node, st, "public")
     assert renamed.old == old
     assert renamed.what == f"{what} at m.sql:1"
+
+
+def test_an_attribute_is_named_without_its_type() -> None:
+    st = parse_script("alter type public.ty rename attribute x to y", "m.sql").statements[0]
+    (renamed,) = renamed_by(st.node, st, "public")
+    assert first_named(_tree("create view v as select (r).x from public.t"), [renamed])
 
 
 def test_adding_an_enum_value_renames_nothing() -> None:

@@ -120,7 +120,7 @@ class Context:
         """A name `previous` (an earlier migration's text) says that was changed since it was
         written, here or by a migration in between."""
         since = self.history.renamed_since(previous) if self.history else ()
-        on = previous.ref.table or previous.ref.name  # a fragment does not name its table
+        on = previous.ref.table  # a fragment (a constraint) does not name its table
         return first_named(previous.node, (*since, *self.renamed_here), on=on)
 
     def column_before(self, schema: str, table: str, column: str) -> ColumnState | None:
