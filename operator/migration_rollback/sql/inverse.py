@@ -59,7 +59,12 @@ def _recreate(ref: ObjectRef, ctx: Context, *, cascade: bool) -> Inverse:
     loses_rows = kind is not None and kind.drop_loses_rows(cascade=cascade)
     renamed = ctx.renamed_since(previous) if previous is not None else None
     if renamed is not None and not loses_rows and previous.is_statement:
-        return renamed_manual(ManualNeed.RECREATE_DROPPED, ref, previous, renamed)
+        now = ctx.called_now(previous)
+        if now is None:
+            return renamed_manual(ManualNeed.RECREATE_DROPPED, ref, previous, renamed)
+        where = previous.statement.location
+        note = f"recreates {ref.describe()} from {where}, naming what was renamed since as now"
+        return Inverse(now, notes=(note,), recreates=ref)
     if previous is not None and not loses_rows and previous.is_statement:
         where = previous.statement.location
         return Inverse(previous.text, notes=(f"recreates {ref.describe()} from {where}",),

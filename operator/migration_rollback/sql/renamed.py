@@ -24,7 +24,13 @@ from pglast.parser import ParseError
 
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.model import ObjectRef, Statement
-from migration_rollback.sql.names import relation, split_qualified, strings
+from migration_rollback.sql.names import (
+    DEFAULT_SCHEMA,
+    deparse,
+    relation,
+    split_qualified,
+    strings,
+)
 
 STAR = "\x00*"  # what a `*` in a select list names: every column, as it was then (not `*`,
 # which the tree also holds as the multiplication operator's name)
@@ -42,6 +48,9 @@ class Renamed:
     literal: bool = False  # named in a string literal rather than as an identifier
     qualifier: bool = False  # a schema: named only before a dot (`s.t`), not as a column
     kind: str = ""  # what was renamed: "column", "type"...
+    # A relation renamed or moved: (schema, name) before and after, which a text naming it by
+    # a RangeVar can say instead (called_now).
+    moved: tuple[tuple[str, str], tuple[str, str]] | None = None
 
 
 def renamed_by(node: Any, st: Statement, default_schema: str) -> tuple[Renamed, ...]:
@@ -65,7 +74,20 @@ def renamed_by(node: Any, st: Statement, default_schema: str) -> tuple[Renamed, 
     # A column is named with its table; an attribute through a value of its type, unnamed.
     on = table.name if table and kind == "column" else None
     what = f"{kind} {old}{of} {to} at {where}"
-    return (Renamed(old, what, on, literal=sequence, qualifier=kind == "schema", kind=kind),)
+    moved = _moved(node, default_schema) if kind in _RELATION_KINDS else None
+    renamed = Renamed(old, what, on, sequence, kind == "schema", kind, moved)
+    return (renamed,)
+
+
+def _moved(node: Any, default_schema: str) -> tuple[tuple[str, str], tuple[str, str]] | None:
+    """A relation's (schema, name) before and after a RENAME or SET SCHEMA."""
+    if node.relation is None:
+        return None
+    rel = relation(node.relation, default_schema)
+    before = (str(rel.schema), rel.name)
+    if isinstance(node, ast.RenameStmt):
+        return (before, (before[0], str(node.newname))) if node.newname else None
+    return (before, (str(node.newschema), rel.name)) if node.newschema else None
 
 
 def column_added(table: ObjectRef, column: str, st: Statement) -> Renamed:
@@ -97,6 +119,7 @@ def _old_name(node: Any, default_schema: str) -> tuple[str | None, ObjectRef | N
 
 
 _ON_RELATION = frozenset({OT.OBJECT_COLUMN, OT.OBJECT_ATTRIBUTE})
+_RELATION_KINDS = frozenset({"table", "view", "materialized view", "foreign table", "sequence"})
 # What a rename changes that another object's text can name, by what a reader calls it.
 _KIND: dict[Any, str] = {
     OT.OBJECT_COLUMN: "column",
@@ -139,6 +162,47 @@ def _named(renamed: Renamed, found: set[str], identifiers: set[str], tables: set
     if renamed.table is not None and renamed.table not in tables:
         return False
     return renamed.old in found or (renamed.table is not None and STAR in identifiers)
+
+
+def called_now(text: str, since: Iterable[Renamed]) -> str | None:
+    """`text` naming each relation renamed since by its name now, when that is certain: each
+    RangeVar of it rewritten (no CTE could take the name), and nothing else it says changed
+    (a column renamed, the old name left in `t.a`): None otherwise, and when none was."""
+    renames = tuple(since)
+    moves = [r for r in renames if r.moved is not None]
+    original = parse_sql(text)[0].stmt
+    now = parse_sql(text)[0].stmt
+    if not moves or any(_unsure_reference(n) for n in _walk(now)):
+        return None
+    for renamed in moves:
+        _call_now(now, renamed)
+    others = [r for r in renames if r.moved is None]
+    # A table moved keeps its name: `t.a` still says it; one renamed must not be named so.
+    renamed_away = [r for r in moves if r.moved and r.moved[0][1] != r.moved[1][1]]
+    if first_named(now, renamed_away) or first_named((original, now), others):
+        return None
+    return deparse(now)
+
+
+def _call_now(tree: Any, renamed: Renamed) -> None:
+    """Each RangeVar of `tree` naming the relation `renamed` moved, named as it is after."""
+    before, after = renamed.moved or ((None, None), (None, None))
+    for node in _walk(tree):
+        named = (node.schemaname or DEFAULT_SCHEMA, node.relname) if _is_range(node) else None
+        if named == before:
+            node.schemaname, node.relname = after
+
+
+def _unsure_reference(node: Any) -> bool:
+    """A name a RangeVar rewrite would not follow: a CTE that may take a relation's name, a
+    column named with its schema (`s.t.a`)."""
+    if isinstance(node, ast.CommonTableExpr):
+        return True
+    return isinstance(node, ast.ColumnRef) and len(node.fields or ()) > 2
+
+
+def _is_range(node: Any) -> bool:
+    return isinstance(node, ast.RangeVar)
 
 
 def _names(tree: Any) -> tuple[set[str], set[str], set[str]]:

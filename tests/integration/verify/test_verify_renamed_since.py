@@ -54,6 +54,26 @@ AUTOMATIC: dict[str, tuple[str, str]] = {
         "create view public.v as select * from public.t;",
         "drop view public.v;" + _RENAME_A,
     ),
+    # a table renamed or moved since is named as it is now, when it is all that changed
+    "index_table_renamed_earlier": (
+        "create index i on public.t (a); alter table public.t rename to t2;",
+        "drop index public.i;",
+    ),
+    "view_table_renamed_earlier": (
+        "create view public.v as select id, a from public.t where a > 0;"
+        "alter table public.t rename to t2;",
+        "drop view public.v;",
+    ),
+    "view_table_moved_earlier": (
+        "create schema arch; create view public.v as select id from public.t;"
+        "alter table public.t set schema arch;",
+        "drop view public.v;",
+    ),
+    "index_table_set_aside_here": (
+        "create table public.w (id int primary key, x int); create index wi on public.w (x);",
+        "alter table public.w rename to w_bkp; drop index public.wi;"
+        "create table public.w (id int primary key, x int);",
+    ),
     # names none of what was renamed
     "trigger_on_other_column": (
         "create trigger tw before update on public.t for each row when (new.c > 0)"
@@ -136,11 +156,11 @@ BY_HAND: dict[str, tuple[str, str, str, str]] = {
         "column a of public.t renamed to b",
         "create function public.fs() returns int language sql as 'select a from public.t'",
     ),
-    "index_table_renamed": (
-        "create index i on public.t (a); alter table public.t rename to t2;",
-        "drop index public.i;",
+    "view_names_old_table_in_column": (
+        "create view public.vq as select t.id from public.t;alter table public.t rename to t2;",
+        "drop view public.vq;",
         "table t renamed to t2",
-        "create index i on public.t (a)",
+        "create view public.vq as select t.id from public.t",
     ),
     "enum_value_literal": (
         "create policy ep on public.e using (s = 'on');"

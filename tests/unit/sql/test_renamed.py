@@ -6,7 +6,7 @@ import pytest
 from pglast import parse_sql
 
 from migration_rollback.sql import parse_script
-from migration_rollback.sql.renamed import STAR, Renamed, first_named, renamed_by
+from migration_rollback.sql.renamed import STAR, Renamed, called_now, first_named, renamed_by
 
 COLUMN_A = Renamed("a", "column a of public.t renamed to b", table="t")
 SCHEMA_S = Renamed("s", "schema s renamed to s2", qualifier=True)
@@ -94,3 +94,27 @@ def test_an_attribute_is_named_without_its_type() -> None:
 def test_adding_an_enum_value_renames_nothing() -> None:
     st = parse_script("alter type public.st add value 'x'", "m.sql").statements[0]
     assert renamed_by(st.node, st, "public") == ()
+
+
+T_TO_T2 = Renamed("t", "table t renamed to t2", moved=(("public", "t"), ("public", "t2")))
+T_TO_ARCH = Renamed("t", "table t moved", moved=(("public", "t"), ("arch", "t")))
+
+
+@pytest.mark.parametrize(
+    ("text", "since", "now"),
+    [
+        ("create index i on t (a)", [T_TO_T2], "CREATE INDEX i ON public.t2 (a)"),
+        ("create view v as select id from public.t join u on true", [T_TO_T2],
+         "CREATE VIEW v AS SELECT id FROM public.t2 INNER JOIN u ON TRUE"),
+        ("create view v as select t.id from public.t", [T_TO_ARCH],
+         "CREATE VIEW v AS SELECT t.id FROM arch.t"),  # a move keeps the name `t.id` says
+        ("create view v as select t.id from public.t", [T_TO_T2], None),  # `t` still said
+        ("create view v as select id from other.t", [T_TO_T2], None),  # another t: unchanged
+        ("create view v as with t as (select 1 as id) select id from t", [T_TO_T2], None),
+        ("create view v as select public.t.id from public.t", [T_TO_ARCH], None),
+        ("create view v as select a from public.t", [T_TO_T2, COLUMN_A], None),
+        ("create view v as select a from public.t", [COLUMN_A], None),  # no table renamed
+    ],
+)  # fmt: skip
+def test_called_now(text: str, since: list[Renamed], now: str | None) -> None:
+    assert called_now(text, since) == now

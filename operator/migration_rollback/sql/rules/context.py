@@ -33,7 +33,7 @@ from migration_rollback.sql.created import ColumnState
 from migration_rollback.sql.history import Definition, History
 from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import DEFAULT_SCHEMA, NAMEDATALEN, deparse, qualified_name
-from migration_rollback.sql.renamed import Renamed, first_named
+from migration_rollback.sql.renamed import Renamed, called_now, first_named
 from migration_rollback.sql.rules.created_here import CreatedObjects
 
 
@@ -122,6 +122,12 @@ class Context:
         since = self.history.renamed_since(previous) if self.history else ()
         on = previous.ref.table  # a fragment (a constraint) does not name its table
         return first_named(previous.node, (*since, *self.renamed_here), on=on)
+
+    def called_now(self, previous: Definition) -> str | None:
+        """`previous`'s text naming each relation renamed since as it is called now, when that
+        is all that changed in what it says (renamed.called_now)."""
+        since = self.history.renamed_since(previous) if self.history else ()
+        return called_now(previous.text, (*since, *self.renamed_here))
 
     def column_before(self, schema: str, table: str, column: str) -> ColumnState | None:
         """What earlier migrations tell of a column, by the name it had before this one;
