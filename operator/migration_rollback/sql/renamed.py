@@ -10,6 +10,9 @@ statement still hold there (those made after it are undone first), so they decid
 body kept as a string (PL/pgSQL, LANGUAGE sql) is what PostgreSQL stored too and is resolved
 when called, except that a LANGUAGE sql body is checked when it is created: its statements
 count. An enum value or a sequence renamed is named in a literal (`'active'`, `nextval('s')`).
+
+Such a text is written again only where that is certain: a relation renamed or moved, named
+by its RangeVars alone (called_now). Anything else is the rules' MANUAL item naming the change.
 """
 
 from __future__ import annotations
@@ -66,17 +69,15 @@ def renamed_by(node: Any, st: Statement, default_schema: str) -> tuple[Renamed, 
     kind = _KIND.get(_object_type(node))
     if kind is None:
         return ()
-    to = f"renamed to {node.newname}" if isinstance(node, ast.RenameStmt) else "moved"
-    if isinstance(node, ast.AlterObjectSchemaStmt):
-        to = f"moved to schema {node.newschema}"
+    renamed = isinstance(node, ast.RenameStmt)
+    to = f"renamed to {node.newname}" if renamed else f"moved to schema {node.newschema}"
     of = f" of {table.qualified}" if table else ""
     sequence = _object_type(node) == OT.OBJECT_SEQUENCE
     # A column is named with its table; an attribute through a value of its type, unnamed.
     on = table.name if table and kind == "column" else None
     what = f"{kind} {old}{of} {to} at {where}"
     moved = _moved(node, default_schema) if kind in _RELATION_KINDS else None
-    renamed = Renamed(old, what, on, sequence, kind == "schema", kind, moved)
-    return (renamed,)
+    return (Renamed(old, what, on, sequence, kind == "schema", kind, moved),)
 
 
 def _moved(node: Any, default_schema: str) -> tuple[tuple[str, str], tuple[str, str]] | None:
