@@ -9,7 +9,7 @@ teaches it is in history_observers.py; how created objects are named, in created
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from typing import Any, get_type_hints
 
 from migration_rollback.sql.created import ColumnState
@@ -127,10 +127,6 @@ class History:
 
     def column(self, schema: str, table: str, column: str) -> ColumnState | None:
         return self.columns.get((schema, table), {}).get(column)
-
-    def add_column(self, schema: str, table: str, column: str, state: ColumnState) -> None:
-        """A column made (CREATE TABLE, ADD COLUMN): its text is as old as now."""
-        self.set_column(schema, table, column, replace(state, renames_seen=len(self.renames)))
 
     def renamed_since_column(self, state: ColumnState) -> tuple[Renamed, ...]:
         return self.renames[state.renames_seen :]

@@ -75,7 +75,8 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
     uniques: list[tuple[str, ...]] = []
     for elt in node.tableElts or ():
         if isinstance(elt, ast.ColumnDef):
-            h.add_column(str(rel.schema), rel.name, str(elt.colname), column_state(elt))
+            state = column_state(elt, len(h.renames))
+            h.set_column(str(rel.schema), rel.name, str(elt.colname), state)
             for c in elt.constraints or ():
                 if c.contype == ConstrType.CONSTR_PRIMARY:
                     pk = (str(elt.colname),)
@@ -233,7 +234,7 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
         column = str(cmd.name)
         state = h.column(*key, column)
         if sub == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
-            h.add_column(*key, str(cmd.def_.colname), column_state(cmd.def_))
+            h.set_column(*key, str(cmd.def_.colname), column_state(cmd.def_, len(h.renames)))
             h.renames += (column_added(rel, str(cmd.def_.colname), st),)
         elif sub == AT.AT_DropColumn:
             h.drop_column(*key, column)

@@ -94,7 +94,7 @@ def _moved(node: Any, default_schema: str) -> tuple[tuple[str, str], tuple[str, 
 def column_added(table: ObjectRef, column: str, st: Statement) -> Renamed:
     """A column added to `table`: a `*` over it, expanded again, takes the column in."""
     where = f"{st.location.file}:{st.location.line}"
-    what = f"column {column} added to {table.qualified} at {where}"
+    what = f"column {column} added to {table.schema}.{table.name} at {where}"  # often: no quoting
     return Renamed(STAR, what, table.name, kind="column")
 
 
