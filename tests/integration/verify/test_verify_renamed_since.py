@@ -69,6 +69,10 @@ AUTOMATIC: dict[str, tuple[str, str]] = {
         "alter table public.t set schema arch;",
         "drop view public.v;",
     ),
+    "replaced_view_table_renamed_earlier": (
+        "create view public.v as select id, a from public.t;alter table public.t rename to t2;",
+        "create or replace view public.v as select id, a, 1 as one from public.t2;",
+    ),
     "index_table_set_aside_here": (
         "create table public.w (id int primary key, x int); create index wi on public.w (x);",
         "alter table public.w rename to w_bkp; drop index public.wi;"

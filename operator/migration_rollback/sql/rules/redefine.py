@@ -42,12 +42,13 @@ def replaced(ref: ObjectRef, ctx: Context, dropped: Inverse) -> Iterator[Inverse
     existed = ctx.existed_before(ref)
     previous = ctx.previous(ref)
     renamed = ctx.renamed_since(previous) if previous is not None else None
+    now = ctx.called_now(previous) if renamed is not None else None  # relations renamed
     if existed is False:
         yield replace(dropped, notes=(f"{ref.describe()} is new in this migration",))
-    elif existed and previous is not None and renamed is not None:
+    elif existed and previous is not None and renamed is not None and now is None:
         yield renamed_manual(ManualNeed.PRIOR_DEFINITION, ref, previous, renamed)
     elif existed and previous is not None:
-        yield from _restore(ref, previous, dropped)
+        yield from _restore(ref, previous, dropped, now)
         yield from recreated_settings(ref, previous, ctx)
     else:
         yield manual(
@@ -59,18 +60,19 @@ def replaced(ref: ObjectRef, ctx: Context, dropped: Inverse) -> Iterator[Inverse
         )
 
 
-def _restore(ref: ObjectRef, previous: Any, dropped: Inverse) -> Iterator[Inverse]:
+def _restore(ref: ObjectRef, previous: Any, dropped: Inverse, now: str | None) -> Iterator[Inverse]:
+    """The earlier definition again; `now`: its text naming relations renamed since as now."""
     where = previous.statement.location
+    text, tree = (previous.text, previous.tree) if now is None else (now, None)
     if ref.kind == "view":
         # CREATE OR REPLACE VIEW cannot drop columns the forward added: recreate it.
         yield replace(dropped, notes=(f"recreated below from {where}",))
-        yield Inverse(previous.text, notes=(f"restores the definition from {where}",),
-                      tree=previous.tree)  # fmt: skip
+        yield Inverse(text, notes=(f"restores the definition from {where}",), tree=tree)
     else:
-        restored = as_create_or_replace(previous.text)
-        same = restored == previous.text  # then its tree is the earlier statement's
+        restored = as_create_or_replace(text)
+        same = restored == text  # then its tree is the earlier statement's
         yield Inverse(restored, notes=(f"restores the definition from {where}",),
-                      tree=previous.tree if same else None)  # fmt: skip
+                      tree=tree if same else None)  # fmt: skip
 
 
 _PLAIN_CREATE = re.compile(
