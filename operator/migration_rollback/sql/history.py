@@ -106,9 +106,10 @@ class History:
     def identity(self, ref: ObjectRef) -> ObjectRef:
         """`ref` as the history keys it: a procedure named with its OUT arguments too, as the
         procedure of that name whose identity is its IN arguments (when none is keyed so)."""
-        if ref.key in self.definitions:
+        if not self.routine_aliases:
             return ref
-        return self.routine_aliases.get(ref.key, ref)
+        key = ref.key
+        return ref if key in self.definitions else self.routine_aliases.get(key, ref)
 
     def knows(self, ref: ObjectRef) -> bool:
         return self.identity(ref).key in self.definitions
@@ -185,12 +186,11 @@ class History:
     ) -> None:
         """The same object's definition rewritten (ALTER FUNCTION, ALTER POLICY): parts of it
         kept from the earlier text are as old as that text, unless it is all `new`."""
-        earlier = self.definitions.get(ref.key)
-        seen = len(self.renames)
-        if earlier is not None and not new:
-            seen = earlier.renames_seen
-        self.definitions[ref.key] = Definition(ref, statement, fragment, self.default_schema, seen)
-        self.stale.discard(ref.key)
+        key = ref.key
+        earlier = None if new else self.definitions.get(key)
+        seen = len(self.renames) if earlier is None else earlier.renames_seen
+        self.definitions[key] = Definition(ref, statement, fragment, self.default_schema, seen)
+        self.stale.discard(key)
 
     def _start_over(self, ref: ObjectRef) -> None:
         """A new object: owned by whoever ran it (unknown), no comment, settings as made."""

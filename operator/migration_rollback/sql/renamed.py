@@ -17,6 +17,7 @@ by its RangeVars alone (called_now). Anything else is the rules' MANUAL item nam
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -140,10 +141,13 @@ _KIND: dict[Any, str] = {
 }
 
 
-def first_named(tree: Any, since: Iterable[Renamed], *, on: str | None = None) -> Renamed | None:
+def first_named(
+    tree: Any, since: Iterable[Renamed], *, on: str | None = None, text: str | None = None
+) -> Renamed | None:
     """The first of `since` that `tree` (a statement, or a fragment of one on table `on`: a
-    column of `on` it names is that table's) names; None when it names none of them."""
-    renames = tuple(since)
+    column of `on` it names is that table's) names; None when it names none of them. `text`,
+    the tree's SQL, spares walking it when no name changed appears in it at all."""
+    renames = tuple(since) if text is None else _in_text(since, text)
     if not renames:
         return None
     identifiers, qualifiers, literals = _names(tree)
@@ -153,6 +157,32 @@ def first_named(tree: Any, since: Iterable[Renamed], *, on: str | None = None) -
         if _named(renamed, found, identifiers, tables):
             return renamed
     return None
+
+
+def _in_text(since: Iterable[Renamed], text: str) -> tuple[Renamed, ...]:
+    """The renames `text` may name, as written in any case: a name the text says is in it
+    (unless spelled with escapes: then all of them)."""
+    lowered = text.lower()
+    if "u&" in lowered or '""' in lowered:
+        return tuple(since)
+    words = set(_WORD.findall(lowered))
+    return tuple(r for r in since if _in(r, lowered, words))
+
+
+_WORD = re.compile(r"[\w$]+")
+
+
+def _in(renamed: Renamed, lowered: str, words: set[str]) -> bool:
+    """Whether a text may say the name: its old name in it, or a `*` and a column's table."""
+    if renamed.old != STAR and _said(renamed.old, lowered, words):
+        return True
+    star = renamed.table is not None and "*" in lowered
+    return star and _said(str(renamed.table), lowered, words)
+
+
+def _said(name: str, lowered: str, words: set[str]) -> bool:
+    name = name.lower()
+    return name in words if _WORD.fullmatch(name) else name in lowered
 
 
 def _named(renamed: Renamed, found: set[str], identifiers: set[str], tables: set[str]) -> bool:

@@ -118,3 +118,22 @@ T_TO_ARCH = Renamed("t", "table t moved", moved=(("public", "t"), ("arch", "t"))
 )  # fmt: skip
 def test_called_now(text: str, since: list[Renamed], now: str | None) -> None:
     assert called_now(text, since) == now
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "create view v as select * from public.t",  # `*` and the column's table
+        "CREATE POLICY p ON public.T USING (A > 0)",  # any case
+        'create policy p on public.t using (U&"\\0061" > 0)',  # escaped: walked
+    ],
+)
+def test_the_text_spares_no_walk_that_matters(text: str) -> None:
+    assert first_named(_tree(text), [COLUMN_A], text=text) is COLUMN_A
+
+
+def test_a_text_without_the_name_is_not_walked() -> None:
+    tree = _tree("create policy p on public.t using (a > 0)")
+    assert first_named(tree, [COLUMN_A]) is COLUMN_A
+    # the text decides first: not saying `a`, the tree is not read
+    assert first_named(tree, [COLUMN_A], text="create policy p on public.t using (c > 0)") is None

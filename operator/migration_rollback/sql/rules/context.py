@@ -120,8 +120,11 @@ class Context:
         """A name `previous` (an earlier migration's text) says that was changed since it was
         written, here or by a migration in between."""
         since = self.history.renamed_since(previous) if self.history else ()
+        renames = (*since, *self.renamed_here)
+        if not renames:
+            return None
         on = previous.ref.table  # a fragment (a constraint) does not name its table
-        return first_named(previous.node, (*since, *self.renamed_here), on=on)
+        return first_named(previous.node, renames, on=on, text=previous.text)
 
     def called_now(self, previous: Definition) -> str | None:
         """`previous`'s text naming each relation renamed since as it is called now, when that
