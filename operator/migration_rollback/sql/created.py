@@ -34,6 +34,11 @@ class ColumnState:
     default_node: Any
     not_null: bool
     generated_node: Any = None  # GENERATED ALWAYS AS (expr) STORED: the expression
+    # How many of the history's renames had happened when the column was made: its type,
+    # default or expression may name what was renamed since (renamed.py).
+    renames_seen: int = 0
+    # Set by the rules' context when one of them does: what changed (the text is unsure).
+    unsure: Any = None
 
     @property
     def generated(self) -> str | None:
@@ -48,7 +53,8 @@ class ColumnState:
         return None if self.default_node is None else deparse(self.default_node)
 
 
-def column_state(col: Any) -> ColumnState:
+def column_state(col: Any, renames_seen: int = 0) -> ColumnState:
+    """A column as its definition makes it, `renames_seen` renames into the history."""
     default = generated = None
     not_null = False
     for c in col.constraints or ():
@@ -58,7 +64,7 @@ def column_state(col: Any) -> ColumnState:
             generated = c.raw_expr
         elif c.contype in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY):
             not_null = True
-    return ColumnState(col.typeName, default, not_null, generated)
+    return ColumnState(col.typeName, default, not_null, generated, renames_seen)
 
 
 def object_key_for_index(node: Any, schema: str) -> ObjectRef:

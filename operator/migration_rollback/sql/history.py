@@ -17,6 +17,7 @@ from migration_rollback.sql.history_observers import OBSERVERS
 from migration_rollback.sql.kinds import KINDS
 from migration_rollback.sql.model import ObjectRef, Statement
 from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse
+from migration_rollback.sql.renamed import Renamed
 from migration_rollback.sql.settings import Fires, Identity, Options
 
 
@@ -29,6 +30,14 @@ class Definition:
     fragment: Any = None  # e.g. a table constraint inside CREATE TABLE
     # The schema unqualified names went to when it ran: its text re-run elsewhere may not.
     search_path: str = DEFAULT_SCHEMA
+    # How many of the history's renames had happened when the text was written: those after
+    # it are names the text may say that mean something else now (renamed.py).
+    renames_seen: int = 0
+
+    @property
+    def node(self) -> Any:
+        """The tree of what the text says: the fragment, or the statement."""
+        return self.statement.node if self.fragment is None else self.fragment
 
     @property
     def is_statement(self) -> bool:
@@ -87,20 +96,41 @@ class History:
     # Definitions (by ObjectRef.key) a later change left unsaid (ALTER FUNCTION ... SET ...
     # FROM CURRENT): the object is known, its definition is not.
     stale: set[str] = field(default_factory=set)
+    # A procedure named by its full argument list, OUT arguments too (PostgreSQL 14+ accepts
+    # both): that key -> the procedure as its identity (IN, INOUT, VARIADIC) names it.
+    routine_aliases: dict[str, ObjectRef] = field(default_factory=dict)
+    # Every name changed so far (renamed, moved; a `*` widened by an added column), in order.
+    renames: tuple[Renamed, ...] = ()
     default_schema: str = DEFAULT_SCHEMA
 
+    def identity(self, ref: ObjectRef) -> ObjectRef:
+        """`ref` as the history keys it: a procedure named with its OUT arguments too, as the
+        procedure of that name whose identity is its IN arguments (when none is keyed so)."""
+        if not self.routine_aliases:
+            return ref
+        key = ref.key
+        return ref if key in self.definitions else self.routine_aliases.get(key, ref)
+
     def knows(self, ref: ObjectRef) -> bool:
-        return ref.key in self.definitions
+        return self.identity(ref).key in self.definitions
 
     def definition(self, ref: ObjectRef) -> Definition | None:
         """The text that defined `ref`, when re-running it makes the same object: not after
         a change it does not say (stale), nor when written under another search_path (its
         unqualified names would land in, or read from, the rollback's)."""
+        ref = self.identity(ref)
         found = None if ref.key in self.stale else self.definitions.get(ref.key)
         return found if found is not None and found.search_path == DEFAULT_SCHEMA else None
 
+    def renamed_since(self, definition: Definition) -> tuple[Renamed, ...]:
+        """The names changed since `definition` was written."""
+        return self.renames[definition.renames_seen :]
+
     def column(self, schema: str, table: str, column: str) -> ColumnState | None:
         return self.columns.get((schema, table), {}).get(column)
+
+    def renamed_since_column(self, state: ColumnState) -> tuple[Renamed, ...]:
+        return self.renames[state.renames_seen :]
 
     def set_column(self, schema: str, table: str, column: str, state: ColumnState) -> None:
         self.columns.setdefault((schema, table), {})[column] = state
@@ -111,12 +141,12 @@ class History:
 
     def comment(self, ref: ObjectRef) -> tuple[bool, str | None]:
         """Whether an earlier migration commented on `ref`, and the comment it left."""
-        table, member = _comment_slot(ref)
+        table, member = _comment_slot(self.identity(ref))
         found = self.relation_comments.get(table, {}) if table else self.comments
         return member in found, found.get(member)
 
     def set_comment(self, ref: ObjectRef, text: str | None) -> None:
-        table, member = _comment_slot(ref)
+        table, member = _comment_slot(self.identity(ref))
         found = self.relation_comments.setdefault(table, {}) if table else self.comments
         found[member] = text
 
@@ -149,12 +179,18 @@ class History:
         the name held before (renamed away, dropped by CASCADE): its records start over."""
         if ref.key not in self.definitions or _makes_new(statement.node):
             self._start_over(ref)
-        self.redefine(ref, statement, fragment)
+        self.redefine(ref, statement, fragment, new=True)
 
-    def redefine(self, ref: ObjectRef, statement: Statement, fragment: Any = None) -> None:
-        """The same object's definition rewritten (ALTER FUNCTION, ALTER POLICY)."""
-        self.definitions[ref.key] = Definition(ref, statement, fragment, self.default_schema)
-        self.stale.discard(ref.key)
+    def redefine(
+        self, ref: ObjectRef, statement: Statement, fragment: Any = None, *, new: bool = False
+    ) -> None:
+        """The same object's definition rewritten (ALTER FUNCTION, ALTER POLICY): parts of it
+        kept from the earlier text are as old as that text, unless it is all `new`."""
+        key = ref.key
+        earlier = None if new else self.definitions.get(key)
+        seen = len(self.renames) if earlier is None else earlier.renames_seen
+        self.definitions[key] = Definition(ref, statement, fragment, self.default_schema, seen)
+        self.stale.discard(key)
 
     def _start_over(self, ref: ObjectRef) -> None:
         """A new object: owned by whoever ran it (unknown), no comment, settings as made."""
@@ -165,7 +201,12 @@ class History:
         elif ref.schema and ref.table:
             self.relation_comments.get((ref.schema, ref.table), {}).pop((ref.kind, ref.name), None)
 
+    def owner(self, ref: ObjectRef) -> str | None:
+        """The owner an OWNER TO gave `ref` (not a relation: those are per table)."""
+        return self.owners.get(self.identity(ref).key)
+
     def forget(self, ref: ObjectRef) -> None:
+        ref = self.identity(ref)
         self.definitions.pop(ref.key, None)
         self.owners.pop(ref.key, None)
         self.comments.pop(ref.key, None)

@@ -28,6 +28,7 @@ from migration_rollback.sql.history_settings import (
     RELATION_OWNER,
     SETTING_OBSERVERS,
     blur_published,
+    forget_called,
     forget_moved,
     forget_owners,
     forget_unread,
@@ -49,6 +50,7 @@ from migration_rollback.sql.names import (
     strings,
 )
 from migration_rollback.sql.platform_calls import Effect, cron_job_ref, plain_calls
+from migration_rollback.sql.renamed import column_added, renamed_by
 from migration_rollback.sql.settings import OWNED_RELATIONS, options_of, view_options
 
 if TYPE_CHECKING:
@@ -73,7 +75,8 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
     uniques: list[tuple[str, ...]] = []
     for elt in node.tableElts or ():
         if isinstance(elt, ast.ColumnDef):
-            h.set_column(str(rel.schema), rel.name, str(elt.colname), column_state(elt))
+            state = column_state(elt, len(h.renames))
+            h.set_column(str(rel.schema), rel.name, str(elt.colname), state)
             for c in elt.constraints or ():
                 if c.contype == ConstrType.CONSTR_PRIMARY:
                     pk = (str(elt.colname),)
@@ -140,7 +143,12 @@ def _observe_index(h: History, st: Statement, node: Any) -> None:
 def _observe_function(h: History, st: Statement, node: Any) -> None:
     schema, name = split_qualified(strings(node.funcname), h.default_schema)
     kind = "procedure" if node.is_procedure else "function"
-    h.define(ObjectRef(kind, name, schema, args=function_args(node.parameters)), st)
+    ref = ObjectRef(kind, name, schema, args=function_args(node.parameters))
+    h.define(ref, st)
+    if node.is_procedure:  # PostgreSQL 14+: also named by its full list, OUT arguments too
+        full = ObjectRef(kind, name, schema, args=function_args(node.parameters, with_out=True))
+        if full != ref:
+            h.routine_aliases[full.key] = ref
 
 
 def _observe_view(h: History, st: Statement, node: Any) -> None:
@@ -226,7 +234,8 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
         column = str(cmd.name)
         state = h.column(*key, column)
         if sub == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
-            h.set_column(*key, str(cmd.def_.colname), column_state(cmd.def_))
+            h.set_column(*key, str(cmd.def_.colname), column_state(cmd.def_, len(h.renames)))
+            h.renames += (column_added(rel, str(cmd.def_.colname), st),)
         elif sub == AT.AT_DropColumn:
             h.drop_column(*key, column)
             blur_published(h, key)
@@ -272,7 +281,9 @@ def _observe_set(h: History, st: Statement, node: Any) -> None:
 
 
 def _observe_select(h: History, st: Statement, node: Any) -> None:
-    """A named cron job is an object too: its last schedule is what an undo restores."""
+    """A named cron job is an object too: its last schedule is what an undo restores. A
+    routine called may change settings the history follows (forget_called)."""
+    forget_called(h, st, node)
     for call in plain_calls(node) or ():
         ref = cron_job_ref(call)
         if ref is None:
@@ -304,6 +315,7 @@ _RELATIONS = frozenset(
 def _observe_rename(h: History, st: Statement, node: Any) -> None:
     """A column or table renamed keeps what is known of it (types, defaults, its children)
     under its new name: a later type change back must know the type it had."""
+    h.renames += renamed_by(node, st, h.default_schema)
     if node.renameType in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN) and node.newname:
         _observe_type_rename(h, node)
     if node.relation is None:
@@ -348,11 +360,17 @@ def _observe_rule(h: History, st: Statement, node: Any) -> None:
 
 
 def _observe_set_schema(h: History, st: Statement, node: Any) -> None:
+    h.renames += renamed_by(node, st, h.default_schema)
     if node.objectType in _RENAMED_RELATIONS and node.relation is not None and node.newschema:
         rel = relation(node.relation, h.default_schema)
         h.move_table(_key(rel), (str(node.newschema), rel.name))
     elif node.relation is None:
         forget_moved(h, node.objectType, node.object, None)
+
+
+def _observe_enum(h: History, st: Statement, node: Any) -> None:
+    """An enum value renamed: a text saying the old one as a literal means another now."""
+    h.renames += renamed_by(node, st, h.default_schema)
 
 
 def _observe_type_rename(h: History, node: Any) -> None:
@@ -400,6 +418,7 @@ OBSERVERS: dict[type, Observer] = {
     ast.ReassignOwnedStmt: forget_owners,
     ast.DropOwnedStmt: forget_owners,
     ast.DoStmt: forget_unread,
+    ast.CallStmt: forget_called,
     ast.CreateEnumStmt: _observe_simple("type"),
     ast.CompositeTypeStmt: _observe_simple("type"),
     ast.CreateDomainStmt: _observe_simple("domain"),
@@ -415,4 +434,5 @@ OBSERVERS: dict[type, Observer] = {
     ast.SelectStmt: _observe_select,
     ast.RenameStmt: _observe_rename,
     ast.AlterObjectSchemaStmt: _observe_set_schema,
+    ast.AlterEnumStmt: _observe_enum,
 }

@@ -21,6 +21,7 @@ from pglast.enums.parsenodes import AlterPublicationAction, ObjectType
 from pglast.enums.parsenodes import AlterTableType as AT
 
 from migration_rollback.sql._ast import ast
+from migration_rollback.sql.effects import unknown_calls
 from migration_rollback.sql.model import ObjectRef
 from migration_rollback.sql.names import (
     deparse,
@@ -29,6 +30,7 @@ from migration_rollback.sql.names import (
     split_qualified,
     strings,
 )
+from migration_rollback.sql.platform_calls import EFFECTS
 from migration_rollback.sql.settings import (
     LOGGED,
     OPTIONS_SET,
@@ -132,6 +134,7 @@ def learn_owner(h: History, st: Statement, node: Any) -> None:
             h.owners.pop(key, None)
         return
     ref = owned_ref(node, h.default_schema)
+    ref = h.identity(ref) if ref is not None else None
     role = role_named(node.newowner)
     if ref is not None and role is not None:
         h.owners[ref.key] = role
@@ -180,7 +183,7 @@ def learn_routine_alter(h: History, st: Statement, node: Any) -> None:
         h.stale.update(routine_keys(h, node.func))
         return
     kind = "procedure" if node.objtype == ObjectType.OBJECT_PROCEDURE else "function"
-    ref = object_with_args(node.func, h.default_schema, kind)
+    ref = h.identity(object_with_args(node.func, h.default_schema, kind))
     previous = h.definition(ref)
     if previous is None or not isinstance(previous.tree, ast.CreateFunctionStmt):
         return
@@ -232,13 +235,77 @@ def forget_unread(h: History, st: Statement, node: Any) -> None:
     each other object it names its owner, each routine it names its definition. Only a block
     that can change them: one with DDL or dynamic SQL (a block that only reads or raises
     notices naming a table, a common check at a migration's end, changes none of them)."""
-    words = {w.lower() for w in re.findall(r"\w+", st.text)}
-    routines = {
-        k: d.ref.name.lower() for k, d in h.definitions.items() if d.ref.kind in _ROUTINE_KINDS
-    }
+    words = _words(st.text)
+    routines = _routines(h)
     if words.isdisjoint(_CHANGING_WORDS) and words.isdisjoint(routines.values()):
         return
-    if _DYNAMIC.search(st.text):
+    _forget_named(h, st.text, words, routines, stale=True)
+
+
+def forget_called(h: History, st: Statement, node: Any) -> None:
+    """A top-level SELECT or CALL of a routine that is neither a built-in nor a platform call
+    the engine knows runs code the history cannot follow either (a platform's audit helper
+    switching a table's triggers, a migration's routine running ALTER TABLE): as a DO block,
+    read with the bodies of the migrations' routines it calls, and what they call. A routine
+    made elsewhere (its body unseen) may change any table the call names; one the migrations
+    made whose body, and its callees', has no DDL, dynamic SQL or call changes nothing."""
+    called = {name.lower() for _, name in unknown_calls(node, EFFECTS)}
+    if not called:
+        return
+    routines = _routines(h)
+    bodies, unseen = _bodies(h, called)
+    text = " ".join((st.text, *bodies))
+    words = _words(text)
+    changes = not words.isdisjoint(_CHANGING_WORDS)
+    if changes or unseen:
+        _forget_named(h, text, words, routines, stale=changes)
+
+
+def _bodies(h: History, called: set[str]) -> tuple[list[str], bool]:
+    """The texts of the migrations' routines named `called` and of those they name in turn;
+    whether any called is not one of them (made elsewhere: its body unseen)."""
+    by_name: dict[str, list[str]] = {}
+    for definition in h.definitions.values():
+        if definition.ref.kind in _ROUTINE_KINDS:
+            by_name.setdefault(definition.ref.name.lower(), []).append(_body(definition.tree))
+    unseen = not called <= by_name.keys()
+    seen: set[str] = set()
+    todo = called & by_name.keys()
+    while todo:
+        seen |= todo
+        named = _words(" ".join(text for name in todo for text in by_name[name]))
+        todo = (named & by_name.keys()) - seen
+    return [text for name in sorted(seen) for text in by_name[name]], unseen
+
+
+def _body(tree: Any) -> str:
+    """What a routine runs: its `AS` string(s) or its SQL-standard body (not the CREATE's
+    own words)."""
+    if getattr(tree, "sql_body", None) is not None:
+        return deparse(tree.sql_body)
+    for option in getattr(tree, "options", None) or ():
+        if getattr(option, "defname", None) == "as":
+            return " ".join(str(part.sval) for part in option.arg)
+    return ""
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"\w+", text)}
+
+
+def _routines(h: History) -> dict[str, str]:
+    """Each routine the migrations made: its key, and its name as a word."""
+    return {k: d.ref.name.lower() for k, d in h.definitions.items() if d.ref.kind in _ROUTINE_KINDS}
+
+
+def _forget_named(
+    h: History, text: str, words: set[str], routines: dict[str, str], *, stale: bool
+) -> None:
+    """What SQL the history cannot read may have changed: the settings of each table `words`
+    names (by its name, a trigger's or a rule's) and the owner of each object they name; with
+    `stale`, each routine they name (its definition); all of them when the SQL is built at run
+    time."""
+    if _DYNAMIC.search(text):
         _forget_all(h, routines)
         return
     tables = {key for field in _SETTINGS for key in getattr(h, field)}
@@ -249,7 +316,8 @@ def forget_unread(h: History, st: Statement, node: Any) -> None:
                 getattr(h, field).pop(key, None)
     for owned in [k for k in h.owners if k.split(":")[2].lower() in words]:
         del h.owners[owned]
-    h.stale.update(key for key, name in routines.items() if name in words)
+    if stale:
+        h.stale.update(key for key, name in routines.items() if name in words)
 
 
 def _forget_all(h: History, routines: dict[str, str]) -> None:

@@ -23,7 +23,14 @@ from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Stat
 from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse, search_path_schema
 from migration_rollback.sql.rules import attributes, data, redefine, renames, settings
 from migration_rollback.sql.rules.alter_table import alter_table
-from migration_rollback.sql.rules.context import Context, Inverse, Rule, manual, nothing
+from migration_rollback.sql.rules.context import (
+    Context,
+    Inverse,
+    Rule,
+    manual,
+    nothing,
+    renamed_manual,
+)
 from migration_rollback.sql.rules.create import CREATES, create
 
 __all__ = ["RULES", "Context", "Inverse", "invert"]
@@ -50,6 +57,14 @@ def _recreate(ref: ObjectRef, ctx: Context, *, cascade: bool) -> Inverse:
     previous = ctx.previous(ref)
     kind = kinds.KINDS.get(ref.kind)
     loses_rows = kind is not None and kind.drop_loses_rows(cascade=cascade)
+    renamed = ctx.renamed_since(previous) if previous is not None else None
+    if renamed is not None and not loses_rows and previous.is_statement:
+        now = ctx.called_now(previous)
+        if now is None:
+            return renamed_manual(ManualNeed.RECREATE_DROPPED, ref, previous, renamed)
+        where = previous.statement.location
+        note = f"recreates {ref.describe()} from {where}, naming what was renamed since as now"
+        return Inverse(now, notes=(note,), recreates=ref)
     if previous is not None and not loses_rows and previous.is_statement:
         where = previous.statement.location
         return Inverse(previous.text, notes=(f"recreates {ref.describe()} from {where}",),

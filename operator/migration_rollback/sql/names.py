@@ -119,12 +119,16 @@ def arg_type_name(node: Any) -> str:
     return text
 
 
-def function_args(parameters: Iterable[Any] | None) -> str:
-    """The identity argument list of a function: IN, INOUT and VARIADIC types only."""
+def function_args(parameters: Iterable[Any] | None, *, with_out: bool = False) -> str:
+    """The identity argument list of a function: IN, INOUT and VARIADIC types only (OUT too
+    `with_out`: the full list a procedure may also be named by)."""
     kept: list[str] = []
+    skipped = {FunctionParameterMode.FUNC_PARAM_TABLE}
+    if not with_out:
+        skipped.add(FunctionParameterMode.FUNC_PARAM_OUT)
     for param in parameters or ():
         mode = getattr(param, "mode", None)
-        if mode in (FunctionParameterMode.FUNC_PARAM_OUT, FunctionParameterMode.FUNC_PARAM_TABLE):
+        if mode in skipped:
             continue
         text = arg_type_name(param.argType)
         if mode == FunctionParameterMode.FUNC_PARAM_VARIADIC:

@@ -37,6 +37,7 @@ from migration_rollback.sql.rules.context import (
     drop,
     manual,
     nothing,
+    renamed_manual,
 )
 from migration_rollback.sql.settings import OWNED_RELATIONS, role_named
 
@@ -75,10 +76,14 @@ def _drop_constraint(sub: Subcommand) -> Iterator[Inverse]:
     name = sub.cmd.name
     ref = ObjectRef("constraint", str(name), sub.schema, table=sub.rel.name)
     previous = sub.ctx.previous(ref)
-    if previous is not None and not previous.is_statement:
+    fragment = previous if previous is not None and not previous.is_statement else None
+    renamed = sub.ctx.renamed_since(fragment) if fragment is not None else None
+    if fragment is not None and renamed is not None:
+        yield renamed_manual(ManualNeed.RECREATE_DROPPED, ref, fragment, renamed)
+    elif fragment is not None:
         yield Inverse(
-            sub.statement("ADD {}", SQL(previous.text)),
-            notes=(f"recreates constraint {name} from {previous.statement.location}",),
+            sub.statement("ADD {}", SQL(fragment.text)),
+            notes=(f"recreates constraint {name} from {fragment.statement.location}",),
             recreates=ref,
         )
     else:

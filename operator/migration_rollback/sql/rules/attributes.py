@@ -51,7 +51,7 @@ def owner_known(ctx: Context, ref: ObjectRef) -> str | None:
     """The owner an earlier migration gave `ref` (by its name before this one renamed it)."""
     if ctx.history is None:
         return None
-    return ctx.history.owners.get((ctx.was_named(ref) or ref).key)
+    return ctx.history.owner(ctx.was_named(ref) or ref)
 
 
 def alter_owner(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:

@@ -52,7 +52,16 @@ def add_column(sub: Subcommand) -> Iterator[Inverse]:
 def drop_column(sub: Subcommand) -> Iterator[Inverse]:
     """The column again as it was; its values only a backup brings back (unless computed)."""
     state = sub.state
-    if state is None:
+    if state is not None and state.unsure is not None:
+        yield manual(
+            ManualNeed.RECREATE_DROPPED,
+            f"column {sub.cmd.name} of {sub.rel.qualified} was dropped with its values; its "
+            f"type, default or expression as written earlier names what was changed since "
+            f"({state.unsure.what}): recreate it under today's names and restore the values "
+            "from a backup",
+            sub.column_ref,
+        )
+    elif state is None:
         yield manual(
             ManualNeed.RECREATE_DROPPED,
             f"column {sub.cmd.name} of {sub.rel.qualified} was dropped with its values; "
@@ -102,7 +111,8 @@ def alter_type(sub: Subcommand) -> Iterator[Inverse]:
         yield manual(
             ManualNeed.PRIOR_COLUMN_TYPE,
             f"column {cmd.name} of {sub.rel.qualified} changed type; restore the previous type "
-            "(ALTER COLUMN ... TYPE <old> USING ...); values that do not fit are lost",
+            "(ALTER COLUMN ... TYPE <old> USING ...); values that do not fit are lost"
+            + _changed_since(state),
             sub.column_ref,
         )
     if isinstance(cmd.def_, ast.ColumnDef):
@@ -154,10 +164,18 @@ def set_default(sub: Subcommand) -> Iterator[Inverse]:
         yield manual(
             ManualNeed.PRIOR_COLUMN_DEFAULT,
             f"default of {sub.rel.qualified}.{sub.column.as_string()} changed; restore the "
-            "previous default",
+            "previous default" + _changed_since(sub.state),
             sub.column_ref,
         )
     moment.default_known, moment.default_node = True, cmd.def_
+
+
+def _changed_since(state: ColumnState | None) -> str:
+    """Why the earlier text of a column is not written back, when a name it says changed."""
+    unsure = state.unsure if state is not None else None
+    if unsure is None:
+        return ""
+    return f" (as written earlier it names what changed since: {unsure.what})"
 
 
 def nullability(sub: Subcommand) -> Iterator[Inverse]:

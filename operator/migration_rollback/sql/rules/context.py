@@ -10,7 +10,7 @@ created here needs no undo of its own).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pglast.enums.parsenodes import AlterTableType as AT
@@ -30,9 +30,10 @@ from migration_rollback.sql.compose import (
     sql,
 )
 from migration_rollback.sql.created import ColumnState
-from migration_rollback.sql.history import History
+from migration_rollback.sql.history import Definition, History
 from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import DEFAULT_SCHEMA, NAMEDATALEN, deparse, qualified_name
+from migration_rollback.sql.renamed import Renamed, called_now, first_named
 from migration_rollback.sql.rules.created_here import CreatedObjects
 
 
@@ -71,13 +72,13 @@ class ColumnMoment:
     def type_before(self, state: ColumnState | None) -> str | None:
         if self.type_node is not None:
             return deparse(self.type_node)
-        return state.type if state is not None else None
+        return state.type if state is not None and state.unsure is None else None
 
     def default_before(self, state: ColumnState | None) -> Any:
         """The default SQL, None for no default, or UNKNOWN."""
         if self.default_known:
             return None if self.default_node is None else deparse(self.default_node)
-        return state.default if state is not None else UNKNOWN
+        return state.default if state is not None and state.unsure is None else UNKNOWN
 
     def not_null_before(self, state: ColumnState | None) -> bool | None:
         if self.not_null is not None:
@@ -111,13 +112,42 @@ class Context:
     # their names are not `schema.name` (arguments; a table), so the relations' map cannot hold
     # them.
     renamed_members: dict[tuple[str, str, str | None, str], ObjectRef] = field(default_factory=dict)
+    # Every name this migration changed so far, in order: an earlier text re-run at this
+    # point of the rollback sees them still (they are undone after it).
+    renamed_here: list[Renamed] = field(default_factory=list)
+
+    def renamed_since(self, previous: Definition) -> Renamed | None:
+        """A name `previous` (an earlier migration's text) says that was changed since it was
+        written, here or by a migration in between."""
+        since = self.history.renamed_since(previous) if self.history else ()
+        renames = (*since, *self.renamed_here)
+        if not renames:
+            return None
+        on = previous.ref.table  # a fragment (a constraint) does not name its table
+        return first_named(previous.node, renames, on=on, text=previous.text)
+
+    def called_now(self, previous: Definition) -> str | None:
+        """`previous`'s text naming each relation renamed since as it is called now, when that
+        is all that changed in what it says (renamed.called_now)."""
+        since = self.history.renamed_since(previous) if self.history else ()
+        return called_now(previous.text, (*since, *self.renamed_here))
 
     def column_before(self, schema: str, table: str, column: str) -> ColumnState | None:
-        """What earlier migrations tell of a column, by the name it had before this one."""
+        """What earlier migrations tell of a column, by the name it had before this one;
+        `unsure` when its type, default or expression names what was changed since."""
         if self.history is None:
             return None
         name = self.renamed_columns.get((schema, table, column), column)
-        return self.history.column(schema, table, name)
+        state = self.history.column(schema, table, name)
+        if state is None:
+            return None
+        earlier = self.history.renamed_since_column(state)
+        # A type renamed here is called by its new name where the rollback needs it (type_now)
+        here = [r for r in self.renamed_here if r.kind not in ("type", "domain")]
+        renamed = first_named(state.type_node, (*earlier, *here), on=table) or first_named(
+            (state.default_node, state.generated_node), (*earlier, *self.renamed_here), on=table
+        )
+        return state if renamed is None else replace(state, unsure=renamed)
 
     def type_now(self, type_sql: str) -> str:
         """A type as the rollback must name it at this point: after a rename made here, by
@@ -192,6 +222,17 @@ Rule = Callable[[Any, Statement, Context], Iterator[Inverse]]
 
 def manual(need: ManualNeed, reason: str, target: ObjectRef | None = None) -> Inverse:
     return Inverse(manual=ManualItem(need=need, reason=reason, target=target))
+
+
+def renamed_manual(
+    need: ManualNeed, ref: ObjectRef, previous: Definition, renamed: Renamed
+) -> Inverse:
+    """Re-running `previous` would not make `ref` again: a name it says changed since."""
+    reason = (
+        f"{ref.describe()} is defined by {previous.statement.location}, which names what was "
+        f"changed since ({renamed.what}): write it again under today's names"
+    )
+    return Inverse(manual=ManualItem(need, reason, ref))
 
 
 def nothing(reason: str) -> Inverse:

@@ -23,7 +23,15 @@ from migration_rollback.sql.names import (
     split_qualified,
     strings,
 )
-from migration_rollback.sql.rules.context import Context, Inverse, drop, manual, nothing
+from migration_rollback.sql.renamed import first_named, renamed_by
+from migration_rollback.sql.rules.context import (
+    Context,
+    Inverse,
+    drop,
+    manual,
+    nothing,
+    renamed_manual,
+)
 from migration_rollback.sql.rules.routine_attributes import attributes_back
 from migration_rollback.sql.rules.settings import recreated_settings
 
@@ -33,10 +41,14 @@ def replaced(ref: ObjectRef, ctx: Context, dropped: Inverse) -> Iterator[Inverse
     definition when known."""
     existed = ctx.existed_before(ref)
     previous = ctx.previous(ref)
+    renamed = ctx.renamed_since(previous) if previous is not None else None
+    now = ctx.called_now(previous) if renamed is not None else None  # relations renamed
     if existed is False:
         yield replace(dropped, notes=(f"{ref.describe()} is new in this migration",))
+    elif existed and previous is not None and renamed is not None and now is None:
+        yield renamed_manual(ManualNeed.PRIOR_DEFINITION, ref, previous, renamed)
     elif existed and previous is not None:
-        yield from _restore(ref, previous, dropped)
+        yield from _restore(ref, previous, dropped, now)
         yield from recreated_settings(ref, previous, ctx)
     else:
         yield manual(
@@ -48,18 +60,19 @@ def replaced(ref: ObjectRef, ctx: Context, dropped: Inverse) -> Iterator[Inverse
         )
 
 
-def _restore(ref: ObjectRef, previous: Any, dropped: Inverse) -> Iterator[Inverse]:
+def _restore(ref: ObjectRef, previous: Any, dropped: Inverse, now: str | None) -> Iterator[Inverse]:
+    """The earlier definition again; `now`: its text naming relations renamed since as now."""
     where = previous.statement.location
+    text, tree = (previous.text, previous.tree) if now is None else (now, None)
     if ref.kind == "view":
         # CREATE OR REPLACE VIEW cannot drop columns the forward added: recreate it.
         yield replace(dropped, notes=(f"recreated below from {where}",))
-        yield Inverse(previous.text, notes=(f"restores the definition from {where}",),
-                      tree=previous.tree)  # fmt: skip
+        yield Inverse(text, notes=(f"restores the definition from {where}",), tree=tree)
     else:
-        restored = as_create_or_replace(previous.text)
-        same = restored == previous.text  # then its tree is the earlier statement's
+        restored = as_create_or_replace(text)
+        same = restored == text  # then its tree is the earlier statement's
         yield Inverse(restored, notes=(f"restores the definition from {where}",),
-                      tree=previous.tree if same else None)  # fmt: skip
+                      tree=tree if same else None)  # fmt: skip
 
 
 _PLAIN_CREATE = re.compile(
@@ -81,8 +94,11 @@ def alter_policy(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     rel = relation(node.table, ctx.default_schema)
     ref = ObjectRef("policy", str(node.policy_name), rel.schema, table=rel.name)
     previous = ctx.previous(ref)
+    renamed = ctx.renamed_since(previous) if previous is not None else None
     if ctx.is_new(ref):
         yield _new_here(ref)
+    elif previous is not None and renamed is not None:
+        yield renamed_manual(ManualNeed.PRIOR_DEFINITION, ref, previous, renamed)
     elif previous is not None and previous.statement.kind == "CreatePolicyStmt":
         yield drop(ref)
         yield Inverse(
@@ -105,6 +121,8 @@ def alter_function(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     back = attributes_back(tree, node) if isinstance(tree, ast.CreateFunctionStmt) else None
     if ctx.is_new(ref):
         yield nothing(f"{ref.describe()} is new in this migration")
+    elif back == ():  # RESET ALL of a routine earlier migrations gave no setting
+        yield nothing(f"{ref.describe()} had no setting for RESET ALL to clear")
     elif back:
         func = ast.ObjectWithArgs(
             objname=(ast.String(sval=str(ref.schema)), ast.String(sval=ref.name)),
@@ -133,6 +151,7 @@ def alter_enum(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     schema, name = split_qualified(strings(node.typeName), ctx.default_schema)
     ref = ObjectRef("type", name, schema)
     if node.oldVal:
+        ctx.renamed_here.extend(renamed_by(node, st, ctx.default_schema))
         old, new = Literal(str(node.oldVal)), Literal(str(node.newVal))
         yield Inverse(sql("ALTER TYPE {} RENAME VALUE {} TO {}", name_of(ref), new, old))
         return
@@ -189,9 +208,16 @@ def _as_added(ctx: Context, publication: str, ref: ObjectRef) -> Any:
     its name (a column list, a WHERE); None otherwise or when no earlier migration did."""
     table = ctx.table_before(str(ref.schema), ref.name)
     spec = ctx.history.published.get(table, {}).get(publication) if ctx.history and table else None
-    if spec is UNSURE_SPEC:
-        return spec
+    if spec is UNSURE_SPEC or (spec is not None and _renamed_here(ctx, spec)):
+        return UNSURE_SPEC
     return spec if spec is not None and (spec.columns or spec.whereClause) else None
+
+
+def _renamed_here(ctx: Context, spec: Any) -> bool:
+    """A column list or WHERE naming a column this migration renamed before dropping the
+    table from the publication: the undo adds it back before the rename is undone."""
+    columns = [r for r in ctx.renamed_here if r.table is not None]
+    return first_named(spec, columns) is not None
 
 
 def _add_back(publication: str, refs: list[ObjectRef], added: list[Any]) -> Inverse:

@@ -27,6 +27,7 @@ from migration_rollback.sql.compose import (
 )
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import object_with_args, relation, split_qualified, strings
+from migration_rollback.sql.renamed import renamed_by
 from migration_rollback.sql.rules.context import Context, Inverse, manual
 
 Handler = Callable[[Any, Statement, Context], Inverse | None]  # None: cannot read it
@@ -151,7 +152,12 @@ RENAME: dict[OT, Handler] = {
     OT.OBJECT_TYPE: _rename_type,
     OT.OBJECT_DOMAIN: _rename_type,
 }  # fmt: skip
-rename = ByObjectType("renameType", "rename back", RENAME)
+_rename = ByObjectType("renameType", "rename back", RENAME)
+
+
+def rename(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    ctx.renamed_here.extend(renamed_by(node, st, ctx.default_schema))
+    yield from _rename(node, st, ctx)
 
 
 # --- SET SCHEMA ---------------------------------------------------------------------------
@@ -192,4 +198,9 @@ SET_SCHEMA: dict[OT, Handler] = {
     OT.OBJECT_TYPE: _move_type,
     OT.OBJECT_DOMAIN: _move_type,
 }  # fmt: skip
-set_schema = ByObjectType("objectType", "move back", SET_SCHEMA)
+_set_schema = ByObjectType("objectType", "move back", SET_SCHEMA)
+
+
+def set_schema(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    ctx.renamed_here.extend(renamed_by(node, st, ctx.default_schema))
+    yield from _set_schema(node, st, ctx)

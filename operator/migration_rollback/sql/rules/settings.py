@@ -221,7 +221,7 @@ def recreated_attributes(ref: ObjectRef, ctx: Context) -> Iterator[Inverse]:
     if kind.relation:
         owner = history.relation_owners.get((str(ref.schema), ref.name))
     else:
-        owner = history.owners.get(ref.key)
+        owner = history.owner(ref)
     if owner is not None:
         note = f"the owner an earlier migration gave it: {owner}"
         yield Inverse(sql("ALTER {} OWNER TO {}", SQL(target), Identifier(owner)), notes=(note,))
