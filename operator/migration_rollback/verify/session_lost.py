@@ -66,8 +66,8 @@ def own_failure(exc: psycopg.Error, forward: Script, text: str) -> Outcome:
     culprit = _culprit(forward)
     where = statement_line(text, culprit, None) if culprit is not None else None
     blamed = (
-        f"; {culprit.kind} at {where} may have taken the verifier's session state (its prepared "
-        "statements or temporary tables)"
+        f"; `{_shown(culprit)}` at {where} may have taken the verifier's session state (its "
+        "prepared statements or temporary tables)"
         if culprit is not None
         else "; a DEALLOCATE or DISCARD in the rollback (or in code it calls) may have taken "
         "the verifier's session state"
@@ -83,3 +83,9 @@ def _culprit(forward: Script) -> Statement | None:
         if st.kind in DEALLOCATING or any(w in st.text.lower() for w in _TAKING_WORDS):
             return st
     return None
+
+
+def _shown(st: Statement) -> str:
+    """The statement as a message quotes it: on one line, its start."""
+    flat = " ".join(st.text.split())
+    return flat if len(flat) <= 60 else flat[:57] + "..."
