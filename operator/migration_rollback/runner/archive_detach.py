@@ -79,6 +79,16 @@ def drop_dependent_views(conn: Connection, members: list[int]) -> list[str]:
 # one round trip and the detaching statements in another, whatever the number of objects.
 _OF = "JOIN pg_class c ON c.oid = {0} JOIN pg_namespace n ON n.oid = c.relnamespace"
 
+# Parents outside the DROP: dropping a partition or an inheritance child alone takes it out of
+# its parent's tree; moved as it is, it would stay there (its rows still read through the live
+# parent) and its inherited columns could not change type (archive_inert.py).
+_PARENTS = f"""
+SELECT n.nspname, c.relname, pn.nspname, p.relname, p.relkind FROM pg_inherits i
+{_OF.format("i.inhrelid")}
+JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
+WHERE i.inhrelid = ANY(%(m)s) AND NOT i.inhparent = ANY(%(m)s)
+ORDER BY i.inhrelid, i.inhseqno
+"""
 _OUTBOUND_FOREIGN_KEYS = f"""
 SELECT n.nspname, c.relname, k.conname, fn.nspname || '.' || f.relname FROM pg_constraint k
 {_OF.format("k.conrelid")}
@@ -119,6 +129,20 @@ WHERE c.oid = ANY(%(m)s)
   AND NOT EXISTS (SELECT 1 FROM pg_publication_rel r WHERE r.prpubid = p.oid AND r.prrelid = c.oid)
 ORDER BY p.pubname, c.oid
 """
+
+
+def _from_parent(schema: str, table: str, parent_schema: str, parent: str, kind: str) -> _Detach:
+    child, owner = sql.Identifier(schema, table), sql.Identifier(parent_schema, parent)
+    statement = (
+        sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(owner, child)
+        if kind == "p"
+        else sql.SQL("ALTER TABLE {} NO INHERIT {}").format(child, owner)
+    )
+    how = "partition" if kind == "p" else "inheritance child"
+    return statement, (
+        f"detached archived {schema}.{table} from {parent_schema}.{parent} (a {how}: the DROP "
+        "would have removed it from there)"
+    )
 
 
 def _outbound_foreign_key(schema: str, table: str, conname: str, target: str) -> _Detach:
@@ -177,6 +201,7 @@ def _wholesale_publication(schema: str, table: str, pubname: str, how: str) -> _
 # What a DROP TABLE takes with the table, in the order it is detached.
 _MEMBERS = ("m", "oid[]")
 _DETACHES: tuple[tuple[prepared.Read, Callable[..., _Detach]], ...] = (
+    (prepared.read(_PARENTS, _MEMBERS), _from_parent),
     (prepared.read(_OUTBOUND_FOREIGN_KEYS, _MEMBERS), _outbound_foreign_key),
     (prepared.read(_TRIGGERS, _MEMBERS), _on_table("TRIGGER")),
     (prepared.read(_POLICIES, _MEMBERS), _on_table("POLICY")),

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg import sql
@@ -75,6 +75,9 @@ ORDER BY 1
 # Columns of archived tables whose type is not built in (an enum, a domain, a composite or an
 # extension's type), with what to record of the type: PostgreSQL's description and, for an
 # enum, its labels. The rollback often drops that type next (it created it with the table).
+# The last field: whether the column is the table's own. An inherited one (a partition's, an
+# inheritance child's) changes type with its parent's ALTER, which recurses; PostgreSQL refuses
+# it on the child ("cannot alter inherited column"). Tables in the order given (parents first).
 _FOREIGN_TYPED_COLUMNS = sql.SQL("""
 SELECT a.attrelid, a.attnum, a.attname, tn.nspname, c.relname,
        pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(t.typname)
@@ -84,7 +87,8 @@ SELECT a.attrelid, a.attnum, a.attname, tn.nspname, c.relname,
             WHEN 'c' THEN 'composite' WHEN 'r' THEN 'range' ELSE 'type' END,
        (SELECT pg_catalog.string_agg(pg_catalog.quote_literal(e.enumlabel), ', '
                                      ORDER BY e.enumsortorder)
-        FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid)
+        FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid),
+       a.attinhcount = 0
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_type at ON at.oid = a.atttypid
 JOIN pg_catalog.pg_type t ON t.oid = CASE WHEN at.typelem <> 0 AND at.typlen = -1
@@ -94,8 +98,30 @@ JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace tn ON tn.oid = c.relnamespace
 WHERE a.attrelid = ANY(%(m)s) AND a.attnum > 0 AND NOT a.attisdropped
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-ORDER BY a.attrelid, a.attnum
+ORDER BY pg_catalog.array_position(%(m)s, a.attrelid), a.attnum
 """)
+
+
+class _TypedColumn(NamedTuple):
+    """A row of _FOREIGN_TYPED_COLUMNS."""
+
+    relid: int
+    attnum: int
+    column: str
+    schema: str
+    table: str
+    type_sql: str
+    variety: str
+    labels: str | None
+    own: bool
+
+    @property
+    def named(self) -> sql.Identifier:
+        return sql.Identifier(self.schema, self.table)
+
+    def described(self) -> str:
+        return _what(self.type_sql, self.variety, self.labels)
+
 
 # What on an archived table would stop a column changing type: CHECK, exclusion and foreign
 # key constraints on the column, indexes with an expression or predicate over it. A CHECK
@@ -299,33 +325,36 @@ def _drop_function_uses(changes: InertChanges, checks: _Rows, indexes: _Rows) ->
 
 
 def _untype_columns(changes: InertChanges, columns: _Rows, blocking: _Rows, indexes: _Rows) -> None:
-    """Per table, what blocks its columns' type change goes, then one ALTER TABLE changes them
-    all: each ALTER COLUMN ... TYPE in a statement of its own rewrote the table once more."""
-    by_table: dict[int, list[tuple[Any, ...]]] = {}
-    for row in columns:
-        by_table.setdefault(int(row[0]), []).append(row)
+    """First every constraint and index that blocks a column's type change (an inherited
+    column's too: its parent's ALTER changes it); then per table, parents first, one ALTER TABLE
+    changes its own columns (each ALTER COLUMN ... TYPE in a statement of its own rewrote the
+    table once more), and each column's comment says what it was."""
+    typed = [_TypedColumn(*row) for row in columns]
+    by_table: dict[int, list[_TypedColumn]] = {}
+    for column in typed:
+        by_table.setdefault(int(column.relid), []).append(column)
     for relid, table_columns in by_table.items():
-        keys = {(row[0], row[1]) for row in table_columns}
-        _drop_blockers(changes, relid, table_columns[0][3:5], keys, (blocking, indexes))
-        changes.statements += _as_text(sql.Identifier(*table_columns[0][3:5]), table_columns)
-        for _, _, column, schema, table, type_sql, variety, labels in table_columns:
-            changes.notes.append(
-                f"archived column {_shown(schema, table)}.{column} of type "
-                f"{_what(type_sql, variety, labels)} kept as text"
-            )
+        keys = {(column.relid, column.attnum) for column in table_columns}
+        _drop_blockers(changes, relid, table_columns[0].named, keys, (blocking, indexes))
+    for table_columns in by_table.values():
+        changes.statements += _as_text(table_columns)
+        changes.notes += [
+            f"archived column {_shown(c.schema, c.table)}.{c.column} of type "
+            f"{c.described()} kept as text"
+            for c in table_columns
+        ]
 
 
 def _drop_blockers(
     changes: InertChanges,
     relid: int,
-    named: tuple[str, str],
+    target: sql.Identifier,
     keys: set[tuple[Any, Any]],
     found: tuple[_Rows, _Rows],
 ) -> None:
     """The constraints and indexes over the columns `keys` of table `relid` that would stop
     their type change (the reads' order: by column)."""
     blocking, indexes = found
-    target = sql.Identifier(*named)
     for conname in (r[2] for r in blocking if (r[0], r[1]) in keys):
         changes.drop_once(
             (relid, str(conname)),
@@ -344,21 +373,25 @@ def _what(type_sql: str, variety: str, labels: str | None) -> str:
     return f"{type_sql} ({variety}" + (f": {labels})" if labels else ")")
 
 
-def _as_text(table: sql.Identifier, columns: _Rows) -> list[sql.Composed]:
-    """One ALTER TABLE turning the columns into text (one rewrite), then each one's comment."""
-    changes = sql.SQL(", ").join(
-        sql.SQL("ALTER COLUMN {0} TYPE text USING {0}::text").format(sql.Identifier(row[2]))
-        for row in columns
-    )
-    statements = [sql.SQL("ALTER TABLE {} {}").format(table, changes)]
-    for row in columns:
+def _as_text(columns: Sequence[_TypedColumn]) -> list[sql.Composed]:
+    """One ALTER TABLE turning the table's own columns into text (one rewrite; none when all
+    are inherited), then each column's comment."""
+    table = columns[0].named
+    own = [sql.Identifier(c.column) for c in columns if c.own]
+    statements: list[sql.Composed] = []
+    if own:
+        changes = sql.SQL(", ").join(
+            sql.SQL("ALTER COLUMN {0} TYPE text USING {0}::text").format(name) for name in own
+        )
+        statements.append(sql.SQL("ALTER TABLE {} {}").format(table, changes))
+    for column in columns:
         comment = (
-            f"was {_what(*row[5:8])}; stored as text by migration-rollback so that the archive "
-            "does not depend on the type"
+            f"was {column.described()}; stored as text by migration-rollback so that the "
+            "archive does not depend on the type"
         )
         statements.append(
             sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(
-                table, sql.Identifier(row[2]), sql.Literal(comment)
+                table, sql.Identifier(column.column), sql.Literal(comment)
             )
         )
     return statements

@@ -117,6 +117,9 @@ def prepare(conn: Connection) -> None:
 # the two, the failed transaction (or savepoint) undoes the first. Costed for ten tables, a
 # generic plan hashed whole catalogs (pg_class, pg_type: 0.3-0.7 ms a read, growing with the
 # schema) where a few index probes per table do: the plans are made without hash or merge joins.
+# Both are set (and the values saved) local to the transaction (is_local): set for the session,
+# the put-back value of a migration's SET LOCAL outlived its transaction. A pipeline outside a
+# transaction block is one implicit transaction up to its end, so there they hold as long.
 _PLANNING = (
     ("plan_cache_mode", "force_generic_plan"),
     ("enable_hashjoin", "off"),
@@ -129,12 +132,12 @@ def _saved(name: str) -> str:
 
 
 _GENERIC = "SELECT " + ", ".join(
-    f"pg_catalog.set_config({_saved(name)}, pg_catalog.current_setting('{name}'), false), "
-    f"pg_catalog.set_config('{name}', '{value}', false)"
+    f"pg_catalog.set_config({_saved(name)}, pg_catalog.current_setting('{name}'), true), "
+    f"pg_catalog.set_config('{name}', '{value}', true)"
     for name, value in _PLANNING
 )
 _RESTORE = "SELECT " + ", ".join(
-    f"pg_catalog.set_config('{name}', pg_catalog.current_setting({_saved(name)}), false)"
+    f"pg_catalog.set_config('{name}', pg_catalog.current_setting({_saved(name)}), true)"
     for name, _ in _PLANNING
 )
 

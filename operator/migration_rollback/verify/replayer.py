@@ -41,6 +41,7 @@ from migration_rollback.verify.session import (
     Progress,
     ShadowSession,
 )
+from migration_rollback.verify.session_lost import guarded
 from migration_rollback.verify.shadow import ShadowDatabase
 from migration_rollback.verify.standins import StandIn, standin
 from migration_rollback.verify.standins.members import uses
@@ -118,7 +119,9 @@ class Replayer(ShadowSession):
             self.members = None  # read again: they may have changed
         result.standins = self._relied_on(text, outcome)
         self._note_partial(result)
-        if outcome.forward_failure is not None:
+        if outcome.forward_failure is not None and outcome.forward_failure.own:
+            self.failed[name] = would_create(forward)  # not applied: later failures say so
+        elif outcome.forward_failure is not None:
             result.cause = self._cause(outcome.forward_failure)
             self.failed[name] = would_create(forward)
             go_past(self, name, forward, text, result, self)
@@ -131,8 +134,8 @@ class Replayer(ShadowSession):
 
     def _trip(self, forward: Script, text: str, rollback: RollbackSource) -> Outcome:
         if any(not classify(st).transactional for st in forward.statements):
-            return clone_trip(self, forward, text, rollback)
-        return round_trip(self, forward, text, rollback)
+            return guarded(self, lambda: clone_trip(self, forward, text, rollback), forward, text)
+        return guarded(self, lambda: round_trip(self, forward, text, rollback), forward, text)
 
     def _cause(self, failure: Failure) -> Cause:
         return classify_failure(

@@ -95,6 +95,9 @@ class ShadowSession:
         # The event triggers of the platform and the verifier, enabled at open: a migration's
         # own may run on any DDL, so once there is one every migration reads member state.
         self.own_event_triggers: frozenset[str] = frozenset()
+        # Each statement run alone and the verifier's reads prepared again after it: a trip run
+        # again after a migration took them in a way not seen (session_lost.py).
+        self.careful = False
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -136,6 +139,13 @@ class ShadowSession:
             self.capturing = capture.install(conn)
         elif self.capturing:
             capture.attach(conn)
+
+    def start_over(self) -> None:
+        """A fresh session, the open transaction (a trip's) dropped with the old one, after the
+        verifier's own reads failed: S(i-1) is what is committed, as the model says."""
+        self.connect(install=False)
+        self.reset_refs()
+        self.begin_migration()
 
     def begin_migration(self) -> None:
         """Forget what the previous migration's statements did to the shadow."""
@@ -288,7 +298,7 @@ class ShadowSession:
 
         def alone(st: Statement) -> bool:  # anything but plain SQL: see pipelined.py
             acts = runner is not None and runner.acts_on(st)
-            deallocates = st.kind in catalog.DEALLOCATING  # our reads are prepared again
+            deallocates = self.careful or st.kind in catalog.DEALLOCATING  # reads prepared again
             return acts or deallocates or not (platform.plain(st) and classify(st).transactional)
 
         def run_alone(st: Statement) -> None:
@@ -298,7 +308,7 @@ class ShadowSession:
             self.standins.update(ran.standins)
             self.installed = self.installed or ran.installed
             self.notes.extend(n for n in ran.notes if n not in self.notes)
-            if st.kind in catalog.DEALLOCATING:
+            if self.careful or st.kind in catalog.DEALLOCATING:
                 catalog.prepare_again(conn)
 
         failed = run_statements(

@@ -128,6 +128,7 @@ class Failure:
     primary: str = ""  # the server's primary message alone (for classification)
     context: str = ""  # the server's error context ("compilation of PL/pgSQL function …")
     in_body: bool = False  # the error's position is inside a DO block's or function's code
+    own: bool = False  # the verifier's own read failed, not a statement (session_lost.py)
 
 
 @dataclass
@@ -149,7 +150,10 @@ def verdict_of(name: str, out: Outcome, tolerated: Callable[[Difference], bool])
         result.notes.extend(prepared.notes)
     if out.forward_failure is not None:
         result.status = "forward_failed"
-        result.message = f"the forward migration failed: {out.forward_failure.message}"
+        own = out.forward_failure.own  # the message says whose read failed
+        result.message = ("" if own else "the forward migration failed: ") + (
+            out.forward_failure.message
+        )
         result.location = out.forward_failure.location
         return result
     if prepared is None or prepared.script is None:

@@ -117,3 +117,29 @@ def test_the_sessions_planner_settings_are_put_back_after_the_reads(
     ).fetchone()
     assert settings == ("force_custom_plan", "on", "off")
     verifier_session.execute("ROLLBACK")
+
+
+def test_a_migrations_local_settings_stay_local(
+    verifier_session: psycopg.Connection[Any],
+) -> None:
+    """A migration's SET LOCAL before an archive in the same transaction ends with it: the
+    reads' settings, and their putting back, are local to the transaction too."""
+    _archive(verifier_session)  # prepares
+    verifier_session.execute("BEGIN")
+    verifier_session.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+    verifier_session.execute("SET LOCAL enable_hashjoin = off")
+    archive_tables(verifier_session, _planned("DROP TABLE busy CASCADE;"), WHEN)
+    inside = verifier_session.execute(
+        "SELECT current_setting('plan_cache_mode'), current_setting('enable_hashjoin')"
+    ).fetchone()
+    verifier_session.execute("COMMIT")
+
+    after = verifier_session.execute(
+        "SELECT current_setting('plan_cache_mode'), current_setting('enable_hashjoin'), "
+        "current_setting('enable_mergejoin'), "
+        "current_setting('migration_rollback.archive_plan_cache_mode', true)"
+    ).fetchone()
+    assert inside == ("force_custom_plan", "off")
+    assert after is not None
+    assert after[:3] == ("auto", "on", "on")
+    assert after[3] in (None, "")  # nothing of the reads' outlives the transaction

@@ -42,3 +42,47 @@ def test_a_deallocating_migration_verifies(
     results = verify_project(write_project(tmp_path, migrations), shadow_url)
 
     assert statuses(results) == ["verified"] * 3, explain(results)
+
+
+# Not seen from the statement's kind: the verifier's read finds its statement gone, and the
+# migration's trip runs again, each statement alone with the reads prepared again after it.
+IN_CODE = {
+    "do": "do $$ begin execute 'deallocate all'; end $$;\n",
+    "function": (
+        "create function public.f() returns void language plpgsql "
+        "as $$ begin execute 'deallocate all'; end $$;\nselect public.f();\n"
+        "drop function public.f();\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("code", sorted(IN_CODE))
+@pytest.mark.parametrize("where", ["forward", "rollback"])
+def test_a_deallocation_inside_code_verifies(
+    tmp_path: Path, shadow_url: str, code: str, where: str
+) -> None:
+    statement = IN_CODE[code]
+    forward_b = statement + TABLE_B if where == "forward" else TABLE_B
+    rollback_b = statement + DROP_B if where == "rollback" else DROP_B
+    migrations = [("a", TABLE_A, DROP_A), ("b", forward_b, rollback_b), ("c", TABLE_C, DROP_C)]
+
+    results = verify_project(write_project(tmp_path, migrations), shadow_url)
+
+    assert statuses(results) == ["verified"] * 3, explain(results)
+
+
+@pytest.mark.parametrize("where", ["forward", "rollback"])
+def test_a_discard_of_the_verifiers_temporary_tables_is_a_clean_failure(
+    tmp_path: Path, shadow_url: str, where: str
+) -> None:
+    forward_b = "discard temp;\n" + TABLE_B if where == "forward" else TABLE_B
+    rollback_b = "discard temp;\n" + DROP_B if where == "rollback" else DROP_B
+    migrations = [("a", TABLE_A, DROP_A), ("b", forward_b, rollback_b), ("c", TABLE_C, DROP_C)]
+
+    results = verify_project(write_project(tmp_path, migrations), shadow_url)
+
+    assert statuses(results) == ["verified", "forward_failed", "verified"], explain(results)
+    failed = results[1]
+    assert failed.message.startswith("the verifier's own catalog read failed"), failed.message
+    named = "`discard temp` at" if where == "forward" else "a DEALLOCATE or DISCARD in the rollback"
+    assert named in failed.message, failed.message

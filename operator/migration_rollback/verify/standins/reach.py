@@ -72,6 +72,8 @@ def _strings(root: Any) -> list[str]:
             stack.extend(_fields(kind)(item))
         elif isinstance(item, str):  # a str subclass (none expected): still a string
             found.append(item)
+        elif isinstance(item, tuple | list):  # a subclass (none expected): still walked
+            stack.extend(item)
         else:
             _LEAVES.add(kind)  # None, numbers, enums: nothing written in them
     return found
