@@ -89,12 +89,15 @@ JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnam
 WHERE i.inhrelid = ANY(%(m)s) AND NOT i.inhparent = ANY(%(m)s)
 ORDER BY i.inhrelid, i.inhseqno
 """
+# A key cloned from a parent outside the DROP becomes the table's own once it is detached
+# (it runs first, _PARENTS): it must go too, or the archived rows hold live rows in place.
 _OUTBOUND_FOREIGN_KEYS = f"""
 SELECT n.nspname, c.relname, k.conname, fn.nspname || '.' || f.relname FROM pg_constraint k
 {_OF.format("k.conrelid")}
 JOIN pg_class f ON f.oid = k.confrelid JOIN pg_namespace fn ON fn.oid = f.relnamespace
 WHERE k.contype = 'f' AND k.conrelid = ANY(%(m)s) AND NOT k.confrelid = ANY(%(m)s)
-  AND k.conparentid = 0
+  AND (k.conparentid = 0 OR NOT EXISTS (
+    SELECT 1 FROM pg_constraint pk WHERE pk.oid = k.conparentid AND pk.conrelid = ANY(%(m)s)))
 ORDER BY k.conrelid, k.conname
 """
 _TRIGGERS = f"""

@@ -112,3 +112,26 @@ def test_a_child_dropped_alone_leaves_its_parent(project: Project, forward: str)
     assert project.sql(f"SELECT id, state::text FROM {child}")[0][1] in ("new", "done")
     notes = " ".join(map(str, result.get("dependents", [])))
     assert "detached archived public.events_1 from public.events" in notes, result
+
+
+PARTITIONED_WITH_KEY = """
+create table public.kinds (id int primary key);
+insert into public.kinds values (1), (2);
+create table public.events (id int, kind int references public.kinds (id)) partition by list (kind);
+create table public.events_1 partition of public.events for values in (1);
+create table public.events_2 partition of public.events for values in (2);
+insert into public.events values (10, 1), (20, 2);
+"""
+
+
+def test_a_partition_dropped_alone_keeps_no_foreign_key_to_live_tables(project: Project) -> None:
+    # Detaching turns the key the partition got from its parent into its own; left on the
+    # archived copy, it would refuse deleting kinds(1) for the archived row's sake.
+    result = _executed(project, PARTITIONED_WITH_KEY, "drop table public.events_1;\n")
+
+    child = _archive(result, "public.events_1")
+    keys = "SELECT count(*) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'"
+    assert project.value(keys, [child]) == 0
+    assert project.value(keys, ["public.events_2"]) == 1
+    project.sql("DELETE FROM public.kinds WHERE id = 1")
+    assert project.sql(f"SELECT id, kind FROM {child}") == [(10, 1)]
