@@ -10,8 +10,10 @@ runs, and prints the median wall and CPU seconds, the Python import time of the 
 how many modules the command loaded.
 
 Run: `python bench/operator/bench_job.py [N]` (default 5). `--profile FILE` also writes a
-cProfile of one run (read it with `python -m pstats FILE`). The load average is printed: a
-figure from a busier machine does not compare.
+cProfile of one run (read it with `python -m pstats FILE`); `--source DIR` runs another
+checkout's package (`git archive <commit> operator | tar -x -C DIR`, compiled with
+`python -m compileall`, as the image's are) to compare on the same load. The load average is
+printed: a figure from a busier machine does not compare.
 """
 
 from __future__ import annotations
@@ -45,9 +47,8 @@ COMMAND = [sys.executable, "-m", "migration_rollback"]
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)")
 
 
-def _env(url: str) -> dict[str, str]:
-    source = str(REPO / "operator")
-    path = os.pathsep.join(p for p in (source, os.environ.get("PYTHONPATH", "")) if p)
+def _env(url: str, source: Path = REPO / "operator") -> dict[str, str]:
+    path = os.pathsep.join(p for p in (str(source), os.environ.get("PYTHONPATH", "")) if p)
     return dict(os.environ, PYTHONPATH=path, MIGRATION_ROLLBACK_DATABASE_URL=url)
 
 
@@ -129,12 +130,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="?", type=int, default=5)
     parser.add_argument("--profile", type=Path, help="write a cProfile of one run here")
+    parser.add_argument(
+        "--source", type=Path, default=REPO / "operator",
+        help="the package's folder to run (another commit's, to compare on the same load)",
+    )  # fmt: skip
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-job-"))
     pg = create_cluster()
     try:
         url, rollback = prepare(pg, work)
-        env = _env(url)
+        env = _env(url, args.source)
         walls, cpus, imports, modules = [], [], [], []
         per_package: collections.Counter[str] = collections.Counter()
         for i in range(args.runs):

@@ -20,9 +20,11 @@ What it showed (2026-12-02, 20 at once, load 3.5 to 14 from others' work): coord
 last pod's end) 0.3 s and the control plane's chain (Deployment controller, ReplicaSet
 controller, kwok) the rest; one rollback alone: 0.05 s. Every core was busy the whole run:
 the Job processes (about 0.6 CPU-s each, 40 of them) took 43% of the machine, others' work
-30%, the API server 13%, the operator 5%. Raising the controller manager's client limits
-(--kube-api-qps 500) changed nothing at 20: its controllers wait for a core, not for their
-rate limiter. At 50 the Job controller's pod creation is the slow hop (15 s at the median).
+30%, the API server 13%, the operator 5%. (One Job process alone, bench/operator/bench_job.py:
+0.62 CPU-s before the cut of its start-up, 0.47 after: no pydantic, no generator.) Raising the
+controller manager's client limits (--kube-api-qps 500) changed nothing at 20: its controllers
+wait for a core, not for their rate limiter. At 50 the Job controller's pod creation is the
+slow hop (15 s at the median).
 
 Deleting a ReplicaSet's pods as soon as its watch shows it at 0 (not waiting for its
 controller to begin) was measured on 2026-12-01 and not kept: the ReplicaSet controller

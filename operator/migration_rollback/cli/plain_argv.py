@@ -30,7 +30,11 @@ from typer.models import ArgumentInfo, OptionInfo, ParameterInfo
 # What a value may be converted to here; any other type leaves the line to typer.
 _PLAIN = (str, Path, bool)
 # Typer's checks beyond the type: a parameter that asks for any of these is typer's to read.
-_CHECKS = ("callback", "parser", "exists", "resolve_path", "min", "max", "prompt", "is_eager")
+_CHECKS = (
+    "callback", "parser", "exists", "resolve_path", "min", "max", "prompt", "is_eager",
+    "default_factory",
+)  # fmt: skip
+_TYPERS = object()  # a value only typer can judge
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +62,14 @@ def plain_call(command: Callable[..., Any], argv: Sequence[str]) -> dict[str, An
     return values
 
 
-_TYPERS = object()  # a value only typer can judge
-
-
 def _params(command: Callable[..., Any]) -> list[_Param] | None:
     hints = typing.get_type_hints(command, include_extras=True)
     out = []
     for name, sig in inspect.signature(command).parameters.items():
         kind, info = _declared(hints[name])
         if kind is None or info is None or any(getattr(info, c, None) for c in _CHECKS):
+            return None
+        if not info.expose_value:
             return None
         out.append(_Param(name, kind, info, sig.default))
     return out
