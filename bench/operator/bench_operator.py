@@ -1,52 +1,60 @@
 """Benchmark: N MigrationRollbacks at once across N namespaces, on the local control plane.
 
-Prints the operator's peak memory (VmHWM), the API requests its client sent per rollback, and
-per-rollback timings: downtime, SQL time, the Job's run time, the wait for pods to come back,
-and the operator's own overhead (downtime minus SQL time minus pod restart time, as the issue
-defines it; and downtime minus Job run time minus pod restart time, which removes the Job's
-process start-up too). Targets: overhead under 2 s, memory under 150 MB.
+Prints the operator's peak memory (VmHWM), its CPU time and API requests per rollback, the
+per-rollback timings (downtime, SQL, the Job's run time, the pods' return, and the
+coordination overhead the issue sets a target for: downtime minus Job minus ScaleUp), and the
+timeline of every hand-off in the window (bench/operator/timeline.py): who acts in each gap,
+the operator or the control plane, with the median per gap. The operator's own action
+latencies (its API writes as its client saw them) and its decisions come from its metrics.
 
 Run: `python bench/operator/bench_operator.py [N]` (default 50; about 3 minutes on 2 cores).
+Figures from different load averages do not compare: both ends' are printed.
 
 The cluster's node agent is kwok, run with 100 pod workers (tests/cluster/README.md, "How many
 pods kwok works at once"): kwok's default, 4 workers for every kwok node together, made the
-40 pods of 20 rollbacks wait their turn, which no cluster of kubelets does. The operator and
-this measurement are the same either way; `MIGRATION_ROLLBACK_KWOK_POD_PARALLELISM=4` gives
-kwok's default back to compare. With 20 rollbacks (2026-12-01, load
-average 2 to 11 from others' work): the scale-down's "last pod gone" row, median / max, was
-2.83 / 5.67, 0.58 / 1.92 and 1.71 / 3.32 s with 4 workers, 0.63 to 1.29 / 1.19 to 2.55 s over
-five runs with 100; coordination's median 1.5 to 4.7 s against 1.9 to 3.7 s.
+40 pods of 20 rollbacks wait their turn, which no cluster of kubelets does.
+`MIGRATION_ROLLBACK_KWOK_POD_PARALLELISM=4` gives kwok's default back to compare.
 
-Coordination is the scale-down's wait: the operator's scale, the Deployment controller scaling
-the ReplicaSet, the ReplicaSet controller deleting the pods, kwok removing them, each a write
-through the loaded API server. Deleting a ReplicaSet's pods as soon as its watch shows it at 0
-(not waiting for its controller) was measured against main, alternating runs at load 6 to 10:
-median 2.75 / 2.99 s against 2.69 / 2.08 s (2026-12-01): the ReplicaSet controller deletes the
-pods as soon as the operator could, so the change was not kept. The load average is printed
-with each run, as figures from different loads do not compare.
+What it showed (2026-12-02, 20 at once, load 3.5 to 14 from others' work): coordination
+2.0 to 2.5 s at the median, of which the operator's own hops (its scale, its decision on the
+last pod's end) 0.3 s and the control plane's chain (Deployment controller, ReplicaSet
+controller, kwok) the rest; one rollback alone: 0.05 s. Every core was busy the whole run:
+the Job processes (about 0.6 CPU-s each, 40 of them) took 43% of the machine, others' work
+30%, the API server 13%, the operator 5%. (One Job process alone, bench/operator/bench_job.py:
+0.62 CPU-s before the cut of its start-up, 0.47 after: no pydantic, no generator.) Raising the
+controller manager's client limits (--kube-api-qps 500) changed nothing at 20: its controllers
+wait for a core, not for their rate limiter. At 50 the Job controller's pod creation is the
+slow hop (15 s at the median).
+
+Deleting a ReplicaSet's pods as soon as its watch shows it at 0 (not waiting for its
+controller to begin) was measured on 2026-12-01 and not kept: the ReplicaSet controller
+deletes them as soon as the operator could, and one it has not yet seen at 0 replaces a pod
+deleted under it (lifecycle.phase_window._hurry_pods).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from kubernetes import client
+from kubernetes import client, watch
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(REPO), str(REPO / "tests" / "e2e" / "operator"), str(HERE)]
 
-from scaledown_trace import Timeline, breakdown  # noqa: E402
 from scenario import OperatorProcess  # noqa: E402
 from tests.cluster import ControlPlane  # noqa: E402
+from timeline import Timeline, breakdown, coordination_shares, marks  # noqa: E402
 
 from migration_rollback import api  # noqa: E402
 from migration_rollback.verify.cluster import create_cluster  # noqa: E402
@@ -61,13 +69,16 @@ INSERT INTO supabase_migrations.schema_migrations VALUES ('20250101000001', 'ben
 CREATE TABLE public.items (id int PRIMARY KEY, name text);
 CREATE INDEX idx_items_name ON public.items (name);
 """
+METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
+# The operator's histograms read as sum / count: its actions by kind, its decisions.
+HISTOGRAMS = ("migration_rollback_action_seconds", "migration_rollback_decision_seconds")
 
 
 def seconds(a: str, b: str) -> float:
     return (dt.datetime.fromisoformat(b) - dt.datetime.fromisoformat(a)).total_seconds()
 
 
-def step(status: dict[str, Any], name: str) -> float:
+def step(status: Mapping[str, Any], name: str) -> float:
     for s in status.get("steps", []):
         if s["name"] == name and s.get("finishedAt"):
             return seconds(s["startedAt"], s["finishedAt"])
@@ -81,6 +92,164 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process so far, with its children's it has waited for
+    (the job executor's: the Job processes)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return float("nan")
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine spent busy (not idle, not waiting on I/O)."""
+    ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(cp: ControlPlane, operator: OperatorProcess) -> dict[str, float]:
+    """Each process's CPU seconds so far: the control plane's, the operator's, this bench's
+    own, and the whole machine's (the rest is other work on it and PostgreSQL)."""
+    assert operator.proc is not None
+    taken = {p.name: cpu_seconds(p.pid) for p in cp.procs}
+    taken["operator"] = cpu_seconds(operator.proc.pid)
+    taken["bench (watches, polling)"] = sum(os.times()[:2])
+    taken["machine"] = machine_busy_seconds()
+    return taken
+
+
+def cpu_lines(before: Mapping[str, float], after: Mapping[str, float], wall: float) -> list[str]:
+    used = {name: after[name] - before[name] for name in after}
+    machine = used.pop("machine")
+    named = sum(v for v in used.values() if v == v)
+    lines = [f"CPU seconds during the run ({wall:.0f} s wall, {os.cpu_count()} cores):"]
+    for name, seconds in sorted(used.items(), key=lambda kv: -kv[1]):
+        lines.append(f"  {name:28} {seconds:6.1f} s")
+    lines.append(f"  {'anything else (PostgreSQL, other work)':28} {machine - named:6.1f} s")
+    return lines
+
+
+def row(name: str, values: Sequence[float]) -> str:
+    p90 = sorted(values)[max(0, int(len(values) * 0.9) - 1)]
+    median = statistics.median(values)
+    return f"{name:40} median {median:6.2f} s   p90 {p90:6.2f} s   max {max(values):6.2f} s"
+
+
+def scrape(operator: OperatorProcess) -> dict[str, float]:
+    """Every sample of the operator's metrics, by its name and labels."""
+    samples: dict[str, float] = {}
+    for line in operator.metrics().splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            samples[key] = float(value)
+    return samples
+
+
+def setup(count: int, pg: Any, k8s: client.ApiClient) -> None:
+    core, apps = client.CoreV1Api(k8s), client.AppsV1Api(k8s)
+    for i in range(count):
+        ns, db = f"bench-{i}", f"bench_{i}"
+        with psycopg.connect(pg.url(), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {db}")  # type: ignore[call-overload]
+        with psycopg.connect(pg.url(db), autocommit=True) as conn:
+            conn.execute(SCHEMA)  # type: ignore[call-overload]
+        core.create_namespace({"metadata": {"name": ns}})
+        core.create_namespaced_secret(
+            ns, {"metadata": {"name": "db"}, "stringData": {"url": pg.url(db)}}
+        )
+        labels = {"app": "web"}
+        pod = {"containers": [{"name": "web", "image": "web:1"}]}
+        apps.create_namespaced_deployment(ns, {
+            "metadata": {"name": "web"},
+            "spec": {"replicas": 2, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels}, "spec": pod}},
+        })  # fmt: skip
+
+
+def run_all(count: int, custom: client.CustomObjectsApi) -> dict[int, dict[str, Any]]:
+    """Create every rollback at once; their final statuses once each is terminal."""
+    for i in range(count):
+        body = {
+            "apiVersion": api.API_VERSION,
+            "kind": api.KIND,
+            "metadata": {"name": "undo"},
+            "spec": {
+                "migration": "20250101000001_bench",
+                "rollback": {"sql": SQL},
+                "database": {"urlSecretRef": {"name": "db"}},
+                "workloads": [{"name": "web"}],
+                "backup": {"mode": "none"},
+            },
+        }
+        custom.create_namespaced_custom_object(
+            api.GROUP, api.VERSION, f"bench-{i}", api.PLURAL, body
+        )
+    return wait_terminal(count, custom)
+
+
+def wait_terminal(count: int, custom: client.CustomObjectsApi) -> dict[int, dict[str, Any]]:
+    """Each rollback's final status, from one watch (a poll of each would load the API
+    server the bench measures)."""
+    done: dict[int, dict[str, Any]] = {}
+    w = watch.Watch()  # type: ignore[no-untyped-call]
+    events = w.stream(  # type: ignore[no-untyped-call]
+        custom.list_cluster_custom_object, api.GROUP, api.VERSION, api.PLURAL, timeout_seconds=1800
+    )
+    for event in events:
+        obj = event["object"]
+        status = obj.get("status") or {}
+        if status.get("phase") in ("Succeeded", "Failed"):
+            done[int(obj["metadata"]["namespace"].removeprefix("bench-"))] = status
+        if len(done) == count:
+            w.stop()  # type: ignore[no-untyped-call]
+    return done
+
+
+def operator_lines(before: dict[str, float], after: dict[str, float], count: int) -> list[str]:
+    """API requests per rollback by method; each kind of action's and decision's mean time
+    and count per rollback, from the histograms' sums and counts."""
+
+    def delta(key: str) -> float:
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    per = {m: delta(f'migration_rollback_api_requests_total{{method="{m}"}}') / count
+           for m in METHODS}  # fmt: skip
+    lines = [
+        f"API requests per rollback (its client): {sum(per.values()):6.1f}",
+        "  by method: " + ", ".join(f"{m} {n:.1f}" for m, n in per.items()),
+        "operator's own latencies (mean as its client saw them; count per rollback):",
+    ]
+    for key in sorted(k for k in after if k.startswith(HISTOGRAMS) and "_count" in k):
+        n = delta(key)
+        if n:
+            total = delta(key.replace("_count", "_sum"))
+            label = re.sub(r"migration_rollback_|_count", "", key)
+            lines.append(f"  {label:52} {1000 * total / n:7.1f} ms  x{n / count:.1f}")
+    return lines
+
+
+def report(done: dict[int, dict[str, Any]], count: int, timeline: Timeline) -> list[str]:
+    ok = {i: s for i, s in done.items() if s["phase"] == "Succeeded"}
+    statuses = list(ok.values())
+    downtime = [s["metrics"]["downtimeSeconds"] for s in statuses]
+    sql = [s["metrics"].get("sqlSeconds", 0.0) for s in statuses]
+    job = [step(s, "Rollback") for s in statuses]
+    scale_up = [step(s, "ScaleUp") for s in statuses]
+    coordination = [d - j - u for d, j, u in zip(downtime, job, scale_up, strict=True)]
+    rows = [marks(timeline.of(f"bench-{i}"), s) for i, s in ok.items()]
+    return [
+        f"rollbacks: {len(ok)}/{count} succeeded",
+        row("downtime", downtime),
+        row("SQL time (transaction)", sql),
+        row("rollback Job run time", job),
+        row("pods back Ready (ScaleUp)", scale_up),
+        row("coordination = downtime - Job - ScaleUp", coordination) + "   (target <= 1 s)",
+        *coordination_shares(rows),
+        *breakdown(rows),
+    ]
+
+
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 50
     work = Path(tempfile.mkdtemp(prefix="mr-bench-"))
@@ -90,113 +259,26 @@ def main() -> None:
     operator = OperatorProcess(cp.kubeconfig, work / "operator.log")
     try:
         k8s = cp.api_client()
-        core, apps = client.CoreV1Api(k8s), client.AppsV1Api(k8s)
-        custom = client.CustomObjectsApi(k8s)
-        core.create_namespace({"metadata": {"name": "migration-rollback-system"}})
+        client.CoreV1Api(k8s).create_namespace({"metadata": {"name": "migration-rollback-system"}})
         operator.start()
-        for i in range(count):
-            ns, db = f"bench-{i}", f"bench_{i}"
-            with psycopg.connect(pg.url(), autocommit=True) as conn:
-                conn.execute(f"CREATE DATABASE {db}")  # type: ignore[call-overload]
-            with psycopg.connect(pg.url(db), autocommit=True) as conn:
-                conn.execute(SCHEMA)  # type: ignore[call-overload]
-            core.create_namespace({"metadata": {"name": ns}})
-            core.create_namespaced_secret(
-                ns, {"metadata": {"name": "db"}, "stringData": {"url": pg.url(db)}}
-            )
-            labels = {"app": "web"}
-            pod = {"containers": [{"name": "web", "image": "web:1"}]}
-            apps.create_namespaced_deployment(ns, {
-                "metadata": {"name": "web"},
-                "spec": {"replicas": 2, "selector": {"matchLabels": labels},
-                         "template": {"metadata": {"labels": labels}, "spec": pod}},
-            })  # fmt: skip
-        methods = ("GET", "POST", "PATCH", "PUT", "DELETE")
-        before = {
-            m: operator.metric("migration_rollback_api_requests_total", f'method="{m}"')
-            for m in methods
-        }
-        total_before = sum(before.values())
-        timeline = Timeline(cp.api_client(), "app=web").start()
-        load = os.getloadavg()
-        started = time.monotonic()
-        for i in range(count):
-            body = {
-                "apiVersion": api.API_VERSION,
-                "kind": api.KIND,
-                "metadata": {"name": "undo"},
-                "spec": {
-                    "migration": "20250101000001_bench",
-                    "rollback": {"sql": SQL},
-                    "database": {"urlSecretRef": {"name": "db"}},
-                    "workloads": [{"name": "web"}],
-                    "backup": {"mode": "none"},
-                },
-            }
-            custom.create_namespaced_custom_object(
-                api.GROUP, api.VERSION, f"bench-{i}", api.PLURAL, body
-            )
-        done: dict[int, dict[str, Any]] = {}
-        while len(done) < count and time.monotonic() - started < 1800:
-            for i in range(count):
-                if i in done:
-                    continue
-                obj = custom.get_namespaced_custom_object(
-                    api.GROUP, api.VERSION, f"bench-{i}", api.PLURAL, "undo"
-                )
-                if (obj.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
-                    done[i] = obj["status"]
-            time.sleep(1)
-        wall = time.monotonic() - started
-        after = {
-            m: operator.metric("migration_rollback_api_requests_total", f'method="{m}"')
-            for m in methods
-        }
-        total_after = sum(after.values())
         assert operator.proc is not None
-        peak = peak_rss_mb(operator.proc.pid)
-        ok = [s for s in done.values() if s["phase"] == "Succeeded"]
-        downtime = [s["metrics"]["downtimeSeconds"] for s in ok]
-        sql = [s["metrics"].get("sqlSeconds", 0.0) for s in ok]
-        job = [step(s, "Rollback") for s in ok]
-        scale_up = [step(s, "ScaleUp") for s in ok]
-        overhead = [d - q - u for d, q, u in zip(downtime, sql, scale_up, strict=True)]
-        coordination = [d - j - u for d, j, u in zip(downtime, job, scale_up, strict=True)]
-
-        def row(name: str, values: list[float]) -> str:
-            p90 = sorted(values)[max(0, int(len(values) * 0.9) - 1)]
-            median = statistics.median(values)
-            return f"{name:38} median {median:6.2f} s   p90 {p90:6.2f} s   max {max(values):6.2f} s"
-
-        print(f"rollbacks: {len(ok)}/{count} succeeded in {wall:.1f} s wall clock")
+        setup(count, pg, k8s)
+        timeline = Timeline(cp.api_client(), "app=web").start()
+        before, cpu_before = scrape(operator), cpu_snapshot(cp, operator)
+        load, started = os.getloadavg(), time.monotonic()
+        done = run_all(count, client.CustomObjectsApi(k8s))
+        wall = time.monotonic() - started
+        after, cpu_after = scrape(operator), cpu_snapshot(cp, operator)
+        timeline.stop()
+        print(f"{count} rollbacks at once: all terminal in {wall:.1f} s wall clock")
         print("load average (1, 5, 15 min) at start: {:.2f} {:.2f} {:.2f}".format(*load))
         print("load average (1, 5, 15 min) at end:   {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-        print(f"operator peak memory (VmHWM):          {peak:6.1f} MB   (target < 150 MB)")
-        print(
-            f"API requests per rollback (its client): {(total_after - total_before) / count:6.1f}"
-        )
-        print("  by method: " + ", ".join(
-            f"{m} {(after[m] - before[m]) / count:.1f}" for m in methods
-        ))  # fmt: skip
-        print(row("downtime", downtime))
-        print(row("SQL time (transaction)", sql))
-        print(row("rollback Job run time", job))
-        print(row("pods back Ready (ScaleUp)", scale_up))
-        print(row("overhead = downtime - SQL - ScaleUp", overhead) + "   (target < 2 s)")
-        print(row("coordination = downtime - Job - ScaleUp", coordination))
-        # Where the coordination goes: waiting for the pods to be gone, and the hand-offs
-        # between steps (a finished Job noticed, the next step started).
-        scale_down = [step(s, "ScaleDown") for s in ok]
-        print(row("  of which ScaleDown (pods gone)", scale_down))
-        print(
-            row(
-                "  of which hand-offs",
-                [c - d for c, d in zip(coordination, scale_down, strict=True)],
-            )
-        )
-        timeline.stop()
-        succeeded = {f"bench-{i}": s for i, s in done.items() if s["phase"] == "Succeeded"}
-        print("\n".join(breakdown(timeline, succeeded)))
+        print(f"operator peak memory (VmHWM): {peak_rss_mb(operator.proc.pid):6.1f} MB (<= 150)")
+        used = cpu_after["operator"] - cpu_before["operator"]
+        print(f"operator CPU per rollback:    {used / count:6.2f} s")
+        print("\n".join(cpu_lines(cpu_before, cpu_after, wall)))
+        print("\n".join(operator_lines(before, after, count)))
+        print("\n".join(report(done, count, timeline)))
         print(f"operator log: {work / 'operator.log'}")
     finally:
         operator.stop()

@@ -63,6 +63,25 @@ HELD_DOWN = Counter(
     "Times something scaled a workload back up during the window and it was held down.",
     registry=REGISTRY,
 )
+# How long the operator itself takes: each kind of action (its API writes, as its client sees
+# them: the server's answer and any wait for a connection) and each decision (the reads it
+# needed and the CPU). What a rollback's window spends in the operator, not in the cluster.
+_FAST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+ACTION_SECONDS = Histogram(
+    "migration_rollback_action_seconds",
+    "Time to apply one action of a decision, by kind of action.",
+    ["action"],
+    buckets=_FAST_BUCKETS,
+    registry=REGISTRY,
+)
+DECISION_SECONDS = Histogram(
+    "migration_rollback_decision_seconds",
+    "Time to observe and decide one turn of a rollback's loop (before its actions), by the "
+    "phase it was in.",
+    ["phase"],
+    buckets=_FAST_BUCKETS,
+    registry=REGISTRY,
+)
 API_REQUESTS = Counter(
     "migration_rollback_api_requests_total",
     "Requests the operator's Kubernetes client sent (kopf's own watches and patches excluded).",

@@ -10,6 +10,8 @@ import os
 import sys
 import traceback
 
+import typer
+
 from migration_rollback.cli import (
     apply,
     captures,
@@ -17,6 +19,7 @@ from migration_rollback.cli import (
     execute,
     generate,
     operate,
+    plain_argv,
     validate,
 )
 from migration_rollback.cli.app import app
@@ -45,6 +48,7 @@ def main() -> None:
     _tolerant_streams()
     try:
         guard_streams(sys.argv[1:], os.environ)
+        _plain_execute(sys.argv[1:])
         app()
     except KeyboardInterrupt:
         print("migration-rollback: interrupted", file=sys.stderr)
@@ -69,6 +73,20 @@ def _scrub(text: str) -> str:
         return secrets_redactor(sys.argv[1:], os.environ).scrub(text)
     except Exception:  # the redactor itself failed: print nothing of the message
         return "(message withheld: it could not be checked for secrets)"
+
+
+def _plain_execute(argv: list[str]) -> None:
+    """The rollback Job's `execute` line run without typer's parse (cli/plain_argv.py): exits.
+
+    Returns when the line is not plain: typer parses it (help, a mistake's message).
+    """
+    kwargs = plain_argv.plain_call(execute.execute, argv[1:]) if argv[:1] == ["execute"] else None
+    if kwargs is not None:
+        try:
+            execute.execute(**kwargs)
+        except typer.Exit as done:
+            sys.exit(done.exit_code)
+        sys.exit(0)
 
 
 __all__ = ["COMMANDS", "app", "main"]

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from migration_rollback.kube import jobs
+
 Key = tuple[str, str, str]  # namespace, kind, name
 
 
@@ -66,23 +68,32 @@ class WatchCache:
     def _version(self, obj: Mapping[str, Any]) -> str:
         return str((obj.get("metadata") or {}).get("resourceVersion") or "")
 
-    def put_job(self, obj: Mapping[str, Any]) -> None:
+    def put_job(self, obj: Mapping[str, Any]) -> bool:
+        """True when a decision could see a change: the Job is new here or its end changed
+        (not its counters and timestamps on the way: they wake no decision)."""
         key = self._key("Job", obj)
         with self._lock:
             old = self._jobs.get(key)
-            if old is None or _newer(self._version(obj), self._version(old)):
-                self._jobs[key] = dict(obj)
+            if old is not None and not _newer(self._version(obj), self._version(old)):
+                return False
+            self._jobs[key] = dict(obj)
+        return old is None or jobs.completion(dict(old)) != jobs.completion(dict(obj))
 
     def job(self, namespace: str, name: str) -> dict[str, Any] | None:
         with self._lock:
             return self._jobs.get((namespace, "Job", name))
 
-    def put_workload(self, kind: str, obj: Mapping[str, Any]) -> None:
+    def put_workload(self, kind: str, obj: Mapping[str, Any]) -> bool:
+        """True when a decision could see a change: new here, or a field it reads changed."""
         key, state = self._key(kind, obj), workload_state(obj)
         with self._lock:
             old = self._workloads.get(key)
-            if old is None or _newer(state.resource_version, old.resource_version):
-                self._workloads[key] = state
+            if old is not None and not _newer(state.resource_version, old.resource_version):
+                return False
+            self._workloads[key] = state
+        return old is None or dataclasses.replace(old, resource_version="") != dataclasses.replace(
+            state, resource_version=""
+        )
 
     def scaled(self, namespace: str, kind: str, name: str, scale: Mapping[str, Any]) -> None:
         """The answer to our own scale: the desired replicas changed, nothing else yet (its

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -31,6 +32,7 @@ from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.phases import Phase
 from migration_rollback.lifecycle.record import Failure
 from migration_rollback.lifecycle.status import RollbackStatus
+from migration_rollback.metrics import DECISION_SECONDS
 from migration_rollback.settings import Settings
 
 log = logging.getLogger("migration_rollback.flow")
@@ -109,6 +111,7 @@ class RollbackFlow:
 
     def turn(self) -> Decision:
         """One observe -> decide -> interpret."""
+        started = time.perf_counter()
         self.obj["metadata"] = dict(self.body["metadata"])
         self.seen = self.decided_on(self.obj["metadata"])
         self.obj["spec"] = dict(self.body.get("spec") or {})
@@ -116,6 +119,7 @@ class RollbackFlow:
         observation = self.observer.observe(self.obj, spec, status)
         now = dt.datetime.now(dt.UTC)
         decision = decide(spec, status, observation, now)
+        DECISION_SECONDS.labels(status.phase).observe(time.perf_counter() - started)
         again = Decision((), status.phase, str(status.reason or ""), LEASE_RACE_SECONDS)
         try:
             self.interpreter.apply(decision)

@@ -128,13 +128,14 @@ def run_rollback(
 
 
 @kopf.on.event(*JOBS, labels={jobs.LABEL_MANAGED: jobs.MANAGED_BY})
-def job_changed(event: kopf.RawEvent, **_: Any) -> None:
-    """A rollback's Job changed (started, finished, vanished): note it, wake its flow."""
+async def job_changed(event: kopf.RawEvent, **_: Any) -> None:
+    """A rollback's Job appeared, ended or vanished: note it, wake its flow. (In the event
+    loop, not a worker thread: it only updates the cache and sets an Event.)"""
     obj = event.get("object") or {}
     if event.get("type") == "DELETED":
         Context.cache.forget("Job", obj)
-    else:
-        Context.cache.put_job(obj)
+    elif not Context.cache.put_job(obj):
+        return  # its counters moved on the way: no decision reads them
     meta = obj.get("metadata") or {}
     owner = (meta.get("labels") or {}).get(jobs.LABEL_RESOURCE)
     waker = Context.wakers.get((str(meta.get("namespace")), str(owner)))
@@ -144,22 +145,27 @@ def job_changed(event: kopf.RawEvent, **_: Any) -> None:
 
 @kopf.on.event(*DEPLOYMENTS)
 @kopf.on.event(*STATEFULSETS)
-def workload_changed(event: kopf.RawEvent, resource: kopf.Resource, **_: Any) -> None:
-    """A workload changed (scaled up by someone, pods Ready): wake the flows acting on it."""
+async def workload_changed(event: kopf.RawEvent, resource: kopf.Resource, **_: Any) -> None:
+    """A workload changed (scaled up by someone, pods Ready): wake the flows acting on it,
+    unless nothing a decision reads of it changed (its status's timestamps, its version)."""
     obj = event.get("object") or {}
     meta = obj.get("metadata") or {}
     namespace = str(meta.get("namespace"))
     kind = "StatefulSet" if resource.plural == STATEFULSETS.plural else "Deployment"
     key = (kind, meta.get("name"))
-    for (flow_namespace, flow_name), flow in list(Context.flows.items()):
-        if flow_namespace == namespace and key in flow.watched:
-            if event.get("type") == "DELETED":
-                Context.cache.forget(kind, obj)
-            else:
-                Context.cache.put_workload(kind, obj)
-            waker = Context.wakers.get((flow_namespace, flow_name))
-            if waker is not None:
-                waker.set()
+    acting = [
+        k for k, flow in list(Context.flows.items()) if k[0] == namespace and key in flow.watched
+    ]
+    if not acting:
+        return
+    if event.get("type") == "DELETED":
+        Context.cache.forget(kind, obj)
+    elif not Context.cache.put_workload(kind, obj):
+        return
+    for rollback in acting:
+        waker = Context.wakers.get(rollback)
+        if waker is not None:
+            waker.set()
 
 
 @kopf.on.delete(*ROLLBACKS, optional=False)
@@ -177,7 +183,7 @@ def restore_before_delete(body: kopf.Body, logger: kopf.Logger, **_: Any) -> Non
 
 
 @kopf.on.event(*ROLLBACKS)
-def track_activity(event: kopf.RawEvent, **_: Any) -> None:
+async def track_activity(event: kopf.RawEvent, **_: Any) -> None:
     """Keep the alerting gauges' view of every resource current (see lifecycle.activity)."""
     obj = event.get("object") or {}
     uid = str((obj.get("metadata") or {}).get("uid", ""))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -28,6 +29,7 @@ from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.phases import Reason, StepName
 from migration_rollback.lifecycle.record import Failure
 from migration_rollback.lifecycle.status import RollbackStatus
+from migration_rollback.metrics import ACTION_SECONDS
 from migration_rollback.settings import Settings
 
 log = logging.getLogger("migration_rollback.flow")
@@ -65,7 +67,9 @@ class Interpreter:
 
     def apply(self, decision: a.Decision) -> None:
         for action in decision.actions:
+            started = time.perf_counter()
             APPLY[type(action)](self, action)
+            ACTION_SECONDS.labels(type(action).__name__).observe(time.perf_counter() - started)
 
     def scrub(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         redactor = self.memory.redactor

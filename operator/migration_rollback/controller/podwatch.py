@@ -11,6 +11,7 @@ being `synced`; the observer then reads as it would without it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -129,9 +130,14 @@ class PodWatch:
                 self._put(obj)
         return str(found.metadata.resource_version or "")
 
-    def _put(self, obj: Mapping[str, Any]) -> None:
+    def _put(self, obj: Mapping[str, Any]) -> bool:
+        """True when the pod is new here or a field a decision reads changed."""
         pod = pod_state(obj)
+        old = self._pods.get(pod.name)
         self._pods[pod.name] = pod
+        return old is None or dataclasses.replace(old, resource_version="") != dataclasses.replace(
+            pod, resource_version=""
+        )
 
     def _run(self) -> None:
         try:
@@ -161,10 +167,11 @@ class PodWatch:
             version = str(meta.get("resourceVersion") or version or "")
             with self._lock:
                 if event.get("type") == "DELETED":
-                    self._pods.pop(str(meta.get("name")), None)
+                    changed = self._pods.pop(str(meta.get("name")), None) is not None
                 else:
-                    self._put(obj)
-            self._wake()
+                    changed = self._put(obj)
+            if changed:  # a status update that moves nothing a decision reads wakes none
+                self._wake()
             if self._stopped.is_set():
                 break
         return version

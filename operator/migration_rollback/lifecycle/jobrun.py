@@ -87,7 +87,10 @@ def create(plan: Plan, phase: Phase, attempt: int, dry_run: bool) -> None:
     purpose, step = PURPOSE[phase]
     name = job_name(plan.ctx.obs.resource, purpose, attempt, str(plan.current("sqlSha256")))
     plan.record_first().patch(jobName=name).step(step, StepState.RUNNING, f"Job {name}")
-    plan.act(CreateJob(name, purpose, attempt, dry_run)).wake_in(JOB_FALLBACK_SECONDS)
+    # Looked at again at once: that observation starts the watch of the Job's pod, whose end
+    # (with the runner's result) shows a second before the Job's own status; the Job's status
+    # updates on the way wake no decision (controller.cache).
+    plan.act(CreateJob(name, purpose, attempt, dry_run)).wake_in(0)
 
 
 def _retry(

@@ -18,8 +18,8 @@ from pglast.enums.parsenodes import ConstrType, DropBehavior
 
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.classify import classify
-from migration_rollback.sql.generator import MANUAL_PREFIX, RollbackPlan
-from migration_rollback.sql.model import LockLevel, Script, Statement
+from migration_rollback.sql.generator import RollbackPlan
+from migration_rollback.sql.model import MANUAL_PREFIX, LockLevel, Script, Statement
 from migration_rollback.sql.names import strings
 from migration_rollback.sql.parse import split_comment_lines
 from migration_rollback.sql.touched import CoverageIndex, touched_names, walk

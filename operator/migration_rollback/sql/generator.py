@@ -18,12 +18,17 @@ from migration_rollback.sql._ast import ast
 from migration_rollback.sql.classify import classify
 from migration_rollback.sql.history import History
 from migration_rollback.sql.inverse import Context, Inverse, invert
-from migration_rollback.sql.model import LockLevel, ManualItem, RollbackStep, Script, Statement
+from migration_rollback.sql.model import (
+    MANUAL_PREFIX,
+    NON_TRANSACTIONAL_MARK,
+    LockLevel,
+    ManualItem,
+    RollbackStep,
+    Script,
+    Statement,
+)
 from migration_rollback.sql.names import DEFAULT_SCHEMA
 from migration_rollback.sql.parse import parse_script, parse_single_statements
-
-MANUAL_PREFIX = "-- MANUAL:"
-NON_TRANSACTIONAL_MARK = "-- migration-rollback: non-transactional"
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,11 @@ from migration_rollback.errors import SourceLocation
 from migration_rollback.sql.compose import qualified
 from migration_rollback.sql.compose import quote_ident as quote_ident  # the package exports it
 
+# The marks a generated rollback carries: written by the generator, read by the runner (which
+# imports no generator).
+MANUAL_PREFIX = "-- MANUAL:"
+NON_TRANSACTIONAL_MARK = "-- migration-rollback: non-transactional"
+
 
 class LockLevel(enum.IntEnum):
     """PostgreSQL table lock modes, ordered by strength (what a statement blocks)."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from migration_rollback.controller.podwatch import PodWatches, ended_pod, pod_state
+from migration_rollback.controller.podwatch import PodWatch, PodWatches, ended_pod, pod_state
 from migration_rollback.kube import jobs
 from migration_rollback.kube.client import Clients
 
@@ -102,3 +102,35 @@ def test_a_pod_names_its_replica_set_by_its_template_hash() -> None:
     assert pod_state(obj).template_hash == ""
     obj["metadata"]["labels"] = {"app": "web", "pod-template-hash": "5d9c"}
     assert pod_state(obj).template_hash == "5d9c"
+
+
+class _Events:
+    """A watch that replays these events, then ends."""
+
+    def __init__(self, events: list[dict[str, Any]]) -> None:
+        self.events = events
+
+    def stream(self, *_: Any, **__: Any) -> Any:
+        return iter(self.events)
+
+
+def test_only_a_change_a_decision_reads_wakes_the_flow() -> None:
+    """A pod's status updates that move nothing the decision reads (its version, a timestamp)
+    wake nothing: each wake is a decision, and twenty rollbacks' decisions share two cores."""
+    bound = pod(phase="Pending")
+    again = {**bound, "metadata": {**bound["metadata"], "resourceVersion": "4"}}
+    events = [
+        {"type": "ADDED", "object": bound},
+        {"type": "MODIFIED", "object": again},
+        {"type": "MODIFIED", "object": pod(deleting=True)},
+        {"type": "DELETED", "object": pod(deleting=True)},
+        {"type": "DELETED", "object": pod()},  # gone already
+    ]
+    woken: list[int] = []
+    core = _Forbidden()  # never called: the events come from the fake watch
+    clients = Clients(None, core, None, None, None, None, None)
+    watch = PodWatch(clients, "shop", "app=web", lambda: woken.append(1), listed=False)
+    watch._watch = _Events(events)  # type: ignore[assignment]
+    assert watch._stream(None) == "3"
+    assert len(woken) == 3  # added, being deleted, gone
+    assert watch.pods() == ()

@@ -97,3 +97,22 @@ def test_our_own_scale_is_not_settled_until_a_watch_event_says_so() -> None:
     state = cache.workload("shop", "Deployment", "web")
     assert state is not None
     assert (state.desired, state.settled) == (0, False)
+
+
+def test_only_a_change_a_decision_reads_counts_as_one() -> None:
+    """What wakes a flow: a Job new here or ending, a workload's counts or generation moving;
+    not the Job's counters on the way nor a workload's version alone."""
+    cache = WatchCache()
+    meta = {"namespace": "shop", "name": "undo-rollback-1"}
+    running = {"metadata": {**meta, "resourceVersion": "5"}, "status": {"active": 1}}
+    ready = {"metadata": {**meta, "resourceVersion": "6"}, "status": {"active": 1, "ready": 1}}
+    complete = {"type": "Complete", "status": "True", "lastTransitionTime": "t"}
+    done = {"metadata": {**meta, "resourceVersion": "8"}, "status": {"conditions": [complete]}}
+    assert cache.put_job(running)
+    assert not cache.put_job(ready)
+    assert not cache.put_job(running)  # stale
+    assert cache.put_job(done)
+    assert cache.put_workload("Deployment", deployment("10", 3, 3))
+    assert not cache.put_workload("Deployment", deployment("11", 3, 3))
+    assert cache.put_workload("Deployment", deployment("12", 3, 2))
+    assert not cache.put_workload("Deployment", deployment("9", 0, 0))  # stale

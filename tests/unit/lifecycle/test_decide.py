@@ -254,7 +254,7 @@ CASES: dict[str, Case] = {
         obs(lease=LeaseView("mrb-db-x", "ns/other", False)), "Preparing", (), 2.0,
     ),
     "the rehearsal Job is created, its name recorded first": Case(
-        spec(), status("Preparing", **LOCKED), obs(), "Preparing", (P, a.CreateJob), 10.0,
+        spec(), status("Preparing", **LOCKED), obs(), "Preparing", (P, a.CreateJob), 0,
         {"jobName": DRY},
     ),
     "a running rehearsal is waited for": Case(
@@ -282,7 +282,7 @@ CASES: dict[str, Case] = {
     ),
     "the next attempt's Job has its own name and a longer lock timeout": Case(
         spec(), status("Preparing", **LOCKED, jobName=DRY, attempts={"dryrun": 2}),
-        obs(), "Preparing", (P, a.CreateJob), 10.0,
+        obs(), "Preparing", (P, a.CreateJob), 0,
         {"jobName": job_name("undo", "dryrun", 2, SHA)},
     ),
     "no retries left: the rehearsal fails, the app never touched": Case(
@@ -397,12 +397,12 @@ CASES: dict[str, Case] = {
     ),
     "no pod left: the rollback Job starts in the same decision, recorded first": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)]),
-        obs(workloads=web(0, live=0)), "RollingBack", (P, a.CreateJob, E), 10.0,
+        obs(workloads=web(0, live=0)), "RollingBack", (P, a.CreateJob, E), 0,
         {"databaseChanged": True, "jobName": ROLLBACK},
     ),
     "the pods are gone while the workload's status still shows them: the Job starts": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)]),
-        obs(workloads=web(0, pods=3, live=0)), "RollingBack", (P, a.CreateJob, E), 10.0,
+        obs(workloads=web(0, pods=3, live=0)), "RollingBack", (P, a.CreateJob, E), 0,
     ),
     "scaled back up during the window: held down": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)], heldDown=1,
@@ -417,7 +417,7 @@ CASES: dict[str, Case] = {
     ),
     "the rollback Job starts with the database marked possibly changed": Case(
         spec(), status("RollingBack", **DOWN), obs(workloads=web(0)), "RollingBack",
-        (P, a.CreateJob), 10.0, {"databaseChanged": True, "jobName": ROLLBACK},
+        (P, a.CreateJob), 0, {"databaseChanged": True, "jobName": ROLLBACK},
     ),
     "scaled up while the Job runs: held down": Case(
         spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True),
