@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app, output_path_problem
+from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app, fail, output_path_problem
 
 # Pure modules (no psycopg); the runner itself is imported when the command runs.
 from migration_rollback.runner.exitcodes import ExitCode
@@ -28,8 +28,7 @@ URL_ENV = "MIGRATION_ROLLBACK_DATABASE_URL"
 
 
 def _usage_error(message: str) -> typer.Exit:
-    typer.echo(f"migration-rollback apply: error: {message}", err=True)
-    return typer.Exit(int(ExitCode.USAGE))
+    return fail("apply", message, int(ExitCode.USAGE))
 
 
 def _timeout(option: str, text: str) -> timedelta:

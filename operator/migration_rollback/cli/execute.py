@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app, output_path_problem
+from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app, fail, output_path_problem
 from migration_rollback.errors import MigrationRollbackError
 
 # Pure modules (no psycopg): the options and the exit codes of the help text. The runner
@@ -40,9 +40,7 @@ def _duration(option: str, text: str) -> timedelta:
 
 
 def _usage_error(message: str) -> typer.Exit:
-    """One line on stderr and the usage exit code: nothing was done."""
-    typer.echo(f"migration-rollback execute: error: {message}", err=True)
-    return typer.Exit(int(ExitCode.USAGE))
+    return fail("execute", message, int(ExitCode.USAGE))
 
 
 def _epilog() -> str:
