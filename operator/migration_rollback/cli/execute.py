@@ -84,8 +84,8 @@ def execute(
             "--to",
             metavar="VERSION",
             help="Roll back every applied migration newer than VERSION, newest first, in one "
-            "transaction (instead of <migration>). VERSION must be applied itself (0: roll back "
-            "all); another is refused, exit 3.",
+            "transaction (instead of <migration>). VERSION must be applied or have a migration "
+            "file in --dir (0: roll back all); another (a typo, '2025') is refused, exit 3.",
             show_default=False,
         ),
     ] = None,

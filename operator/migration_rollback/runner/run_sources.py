@@ -70,6 +70,16 @@ def check_set(options: RunOptions, sources: list[RollbackSource]) -> None:
         )
 
 
+def has_migration_file(directory: Path, version: str) -> bool:
+    """A forward migration file of this version is in the folder (a --to target may be one
+    whose migration is no longer applied)."""
+    if not (version.isascii() and version.isdigit()):  # no migration file is named so
+        return False
+    return any(
+        not path.name.endswith(ROLLBACK_SUFFIX) for path in directory.glob(f"{version}_*.sql")
+    )
+
+
 def find_rollback_file(directory: Path, version: str) -> Path:
     candidates = {p.name: p for p in directory.glob(f"{version}_*{ROLLBACK_SUFFIX}")}
     # `<v>_undo_rollback.sql` may be a forward migration whose own rollback is also listed.

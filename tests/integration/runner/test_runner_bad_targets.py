@@ -30,6 +30,28 @@ def test_execute_to_a_version_that_is_not_applied_changes_nothing(
     assert project.versions() == ["20251101000000", "20251113000001"]
 
 
+def test_execute_to_a_version_with_a_file_but_no_history_row_rolls_back_past_it(
+    project: Project,
+) -> None:
+    # Applied 1, 2, 4; 3 was undone alone earlier (or never recorded) but has its file: the
+    # target is a migration's version, as it is for apply, and only 4 is newer.
+    for version, applied in (("1", True), ("2", True), ("3", False), ("4", True)):
+        name = f"2025010100000{version}_t{version}"
+        project.add(
+            name,
+            f"CREATE TABLE public.t{version} (id int);\n",
+            f"DROP TABLE public.t{version};\n",
+            apply=applied,
+        )
+
+    run = project.execute("--to", "20250101000003")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert project.versions() == ["20250101000001", "20250101000002"]
+    assert project.value("SELECT to_regclass('public.t4')") is None
+    assert project.value("SELECT to_regclass('public.t2')::text") == "t2"
+
+
 def test_apply_to_a_version_no_file_has_applies_nothing(project: Project) -> None:
     write(project, "20250101000001_one", "CREATE TABLE public.one (id int);\n")
     write(project, "20250101000002_two", "CREATE TABLE public.two (id int);\n")

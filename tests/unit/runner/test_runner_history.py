@@ -33,6 +33,14 @@ def test_a_target_that_is_not_applied_is_refused_not_read_as_a_bound(target: str
         versions_to_roll_back(APPLIED, single=None, to=target)
 
 
+def test_a_target_with_a_migration_file_is_a_target_though_not_applied() -> None:
+    # Applied 1, 2, 4 and a file for 3: --to 3 rolls back 4 (it refused, exit 3).
+    applied = ["1", "2", "4"]
+    assert versions_to_roll_back(applied, single=None, to="3", has_file={"3"}.__contains__) == ["4"]
+    with pytest.raises(PreconditionError, match="no migration file has it"):
+        versions_to_roll_back(applied, single=None, to="5", has_file={"3"}.__contains__)
+
+
 def test_later_versions_stay_applied() -> None:
     assert later_versions(APPLIED, ["20251113000001"]) == ["20251201000000", "20251202000000"]
     assert later_versions(APPLIED, ["20251202000000"]) == []
