@@ -91,11 +91,13 @@ def test_apply_refuses_a_file_that_is_not_utf8_naming_file_and_line(
     assert project.versions() == []  # refused before the first file ran
 
 
+@pytest.mark.parametrize("given", ["name", "version-and-file"])
 def test_a_rollback_whose_source_line_names_another_migration_is_refused(
-    project: Project,
+    project: Project, given: str
 ) -> None:
     # Copied from the base migration's rollback with only its ROLLBACK line changed: its
-    # Source-SHA256 pinned the base file, which still matched, so it ran unchecked.
+    # Source-SHA256 pinned the base file, which still matched, so it ran unchecked (and still
+    # did for a bare version with --rollback-file).
     timeline_project(project)
     base = (project.migrations / "20251101000000_base_rollback.sql").read_text()
     own = project.migrations / "20251113000001_timeline_social_features_rollback.sql"
@@ -104,7 +106,8 @@ def test_a_rollback_whose_source_line_names_another_migration_is_refused(
     )
     before = schema_fingerprint(project.url)
 
-    run = project.execute(own.stem[:-9], "--dry-run")
+    args = [own.stem[:-9]] if given == "name" else ["20251113000001", "--rollback-file", str(own)]
+    run = project.execute(*args, "--dry-run")
 
     assert run.returncode == PRECONDITION_FAILED, run.stdout + run.stderr
     assert run.result is not None
