@@ -33,7 +33,7 @@ class MigrationState(enum.StrEnum):
 def version_key(version: str) -> tuple[int, int | str]:
     """Sort key for history versions: numeric when they are digits, text otherwise. The runner's
     `--to` and the operator's `spec.targetVersion` order the set by it."""
-    return (0, int(version)) if version.isdigit() else (1, version)
+    return (0, int(version)) if version.isascii() and version.isdigit() else (1, version)
 
 
 @dataclass(frozen=True, slots=True)
