@@ -36,6 +36,12 @@ def version_key(version: str) -> tuple[int, int | str]:
     return (0, int(version)) if version.isascii() and version.isdigit() else (1, version)
 
 
+def before_all(version: str) -> bool:
+    """`--to 0` (or 00...): the state before the first migration, for execute and apply alike:
+    execute rolls back every applied migration, apply applies none."""
+    return version.isascii() and version.isdigit() and not version.strip("0")
+
+
 @dataclass(frozen=True, slots=True)
 class SetMember:
     """One rollback of a set: the migration (file stem) it undoes and the sha256 of its file."""

@@ -55,7 +55,8 @@ def apply(
         typer.Option(
             "--to",
             metavar="VERSION",
-            help="Apply pending migrations up to and including VERSION only (a version no "
+            help="Apply pending migrations up to and including VERSION only (0: apply none, the "
+            "state before the first migration, as execute --to 0 rolls back to; a version no "
             "migration file has is refused, exit 3).",
             show_default=False,
         ),

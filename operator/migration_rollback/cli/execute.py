@@ -85,7 +85,8 @@ def execute(
             metavar="VERSION",
             help="Roll back every applied migration newer than VERSION, newest first, in one "
             "transaction (instead of <migration>). VERSION must be applied or have a migration "
-            "file in --dir (0: roll back all); another (a typo, '2025') is refused, exit 3.",
+            "file in --dir (0: roll back all, to the state before the first migration, which "
+            "apply --to 0 keeps); another (a typo, '2025') is refused, exit 3.",
             show_default=False,
         ),
     ] = None,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from psycopg import sql
 
-from migration_rollback.jobresult import version_key
+from migration_rollback.jobresult import before_all, version_key
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.options import MigrationId, TableName
 from migration_rollback.runner.session import Connection
@@ -63,7 +63,7 @@ def versions_to_roll_back(
             )
         return [single]
     assert to is not None
-    if to not in applied and to.strip("0") and not has_file(to):
+    if to not in applied and not before_all(to) and not has_file(to):
         # A typo or a short version ("2025") would otherwise roll back everything after it.
         # A version whose own migration was already undone (or never recorded) still has
         # its file, and is a target as it is for apply.

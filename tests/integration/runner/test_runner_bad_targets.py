@@ -64,6 +64,22 @@ def test_apply_to_a_version_no_file_has_applies_nothing(project: Project) -> Non
     assert project.versions() == []
 
 
+@pytest.mark.parametrize("zero", ["0", "00"])
+def test_apply_to_0_is_the_state_before_the_first_migration_and_applies_none(
+    project: Project, zero: str
+) -> None:
+    # execute --to 0 rolls back every migration; apply --to 0 was refused (exit 3) instead of
+    # meaning the same point in the history.
+    write(project, "20250101000001_one", "CREATE TABLE public.one (id int);\n")
+
+    code, result, printed = apply(project, "--to", zero)
+
+    assert code == 0, printed
+    assert result["pending"] == []
+    assert project.versions() == []
+    assert project.value("SELECT to_regclass('public.one')") is None
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

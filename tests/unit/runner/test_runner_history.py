@@ -22,11 +22,14 @@ def test_to_version_is_every_newer_one_newest_first() -> None:
         "20251201000000",
     ]
     assert versions_to_roll_back(APPLIED, single=None, to="0") == list(reversed(APPLIED))
+    assert versions_to_roll_back(APPLIED, single=None, to="000") == list(reversed(APPLIED))
     with pytest.raises(PreconditionError, match="nothing to roll back"):
         versions_to_roll_back(APPLIED, single=None, to="20251202000000")
 
 
-@pytest.mark.parametrize("target", ["2025", "20251113000000", "2025111300000", "abc"])
+@pytest.mark.parametrize(
+    "target", ["2025", "20251113000000", "2025111300000", "abc", "\u0660", "0\u0660"]
+)
 def test_a_target_that_is_not_applied_is_refused_not_read_as_a_bound(target: str) -> None:
     # "2025" rolled back all four, "20251113000000" (a typo) three.
     with pytest.raises(PreconditionError, match=rf"--to {target} is not an applied version"):
