@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 from migration_rollback.cli.guard import scrub_given
 from migration_rollback.errors import MigrationRollbackError
+from migration_rollback.url_env import SHADOW_URL_ENV
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -148,7 +149,7 @@ ShadowOption = Annotated[
         "--shadow-url",
         help="Superuser URL of a scratch PostgreSQL server for --verify (a database is created "
         "and dropped on it). Default: a throwaway local cluster from PostgreSQL's binaries.",
-        envvar="MIGRATION_ROLLBACK_SHADOW_URL",
+        envvar=SHADOW_URL_ENV,
         show_default=False,
     ),
 ]

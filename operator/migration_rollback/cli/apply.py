@@ -23,8 +23,7 @@ from migration_rollback.runner.options import (
     parse_duration,
     parse_table_name,
 )
-
-URL_ENV = "MIGRATION_ROLLBACK_DATABASE_URL"
+from migration_rollback.url_env import DATABASE_URL_ENV as URL_ENV
 
 
 def _usage_error(message: str) -> typer.Exit:

@@ -14,8 +14,8 @@ from migration_rollback.cli.app import app, fail
 
 # Pure module; psycopg (conninfo, session) and the capture queries load when a command runs.
 from migration_rollback.runner.exitcodes import ExitCode
+from migration_rollback.url_env import DATABASE_URL_ENV as URL_ENV
 
-URL_ENV = "MIGRATION_ROLLBACK_DATABASE_URL"
 T = TypeVar("T")
 captures_app = typer.Typer(
     help="The data `apply` kept for restoring: list it, prune it (never removed silently).",

@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from migration_rollback.redact import Redactor
+from migration_rollback.url_env import URL_ENVS
 
-URL_ENVS = ("MIGRATION_ROLLBACK_DATABASE_URL", "MIGRATION_ROLLBACK_SHADOW_URL")
 URL_FLAGS = ("--database-url", "--shadow-url")
 # Anywhere in an argument, in any case: ' postgresql://...', '--database-url postgresql://...'
 # and 'POSTGRESQL://...' all hold a password a reader would take for one.
