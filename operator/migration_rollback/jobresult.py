@@ -33,7 +33,13 @@ class MigrationState(enum.StrEnum):
 def version_key(version: str) -> tuple[int, int | str]:
     """Sort key for history versions: numeric when they are digits, text otherwise. The runner's
     `--to` and the operator's `spec.targetVersion` order the set by it."""
-    return (0, int(version)) if version.isdigit() else (1, version)
+    return (0, int(version)) if version.isascii() and version.isdigit() else (1, version)
+
+
+def before_all(version: str) -> bool:
+    """`--to 0` (or 00...): the state before the first migration, for execute and apply alike:
+    execute rolls back every applied migration, apply applies none."""
+    return version.isascii() and version.isdigit() and not version.strip("0")
 
 
 @dataclass(frozen=True, slots=True)

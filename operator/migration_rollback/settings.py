@@ -43,7 +43,7 @@ POD_OVERRIDE_FIELDS = frozenset(
 )
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
-_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 MAX_WORKERS_LIMIT = 1024
 
 
@@ -79,7 +79,7 @@ def _word(name: str, text: str) -> str:
 def _namespaces(name: str, text: str) -> tuple[str, ...]:
     found = tuple(n.strip() for n in text.split(",") if n.strip())
     for namespace in found:
-        if not _NAMESPACE.match(namespace):
+        if not _NAMESPACE.fullmatch(namespace):
             raise ConfigurationError(
                 f"{name}: {namespace!r} is not a namespace name (lower-case letters, digits and "
                 "'-', at most 63 characters; separate several with ',')"

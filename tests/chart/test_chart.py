@@ -15,7 +15,7 @@ import yaml
 from tests.chart.helm import CHART, REPO, container_env, find, helm, one, render
 
 from migration_rollback.metrics import REGISTRY
-from migration_rollback.settings import Settings
+from migration_rollback.settings import POD_OVERRIDE_FIELDS, Settings
 
 CRD_SOURCE = REPO / "crds" / "rollback.migrations.dev_migrationrollbacks.yaml"
 EVERYTHING_ON = {
@@ -105,6 +105,42 @@ def test_the_operator_reads_exactly_the_settings_the_chart_gives_it() -> None:
     assert (settings.metrics_port, settings.health_port) == (9100, 9101)
     assert settings.image == "registry.example/mr:1.2.3"
     assert settings.job_service_account == "migration-rollback-job"
+
+
+ONE_OF_EACH_OVERRIDE: dict[str, Any] = {
+    "affinity": {"nodeAffinity": {}},
+    "dnsConfig": {"options": [{"name": "ndots", "value": "2"}]},
+    "dnsPolicy": "ClusterFirst",
+    "hostAliases": [{"ip": "10.0.0.9", "hostnames": ["db.internal"]}],
+    "imagePullSecrets": [{"name": "registry"}],
+    "nodeName": "node-1",
+    "nodeSelector": {"pool": "db-tools"},
+    "preemptionPolicy": "Never",
+    "priority": 1000,
+    "priorityClassName": "tools",
+    "runtimeClassName": "gvisor",
+    "schedulerName": "default-scheduler",
+    "tolerations": [{"key": "tools", "operator": "Exists"}],
+    "topologySpreadConstraints": [],
+}
+
+
+def test_the_chart_allows_exactly_the_pod_overrides_the_operator_takes() -> None:
+    # The schema allowed 5 fields and the operator 14: a chart user could not set the other
+    # nine, and a field the schema allowed but the operator refused would stop it at start.
+    schema = json.loads((CHART / "values.schema.json").read_text(encoding="utf-8"))
+    overrides = schema["properties"]["operator"]["properties"]["jobPodOverrides"]
+    assert set(overrides["properties"]) == POD_OVERRIDE_FIELDS == set(ONE_OF_EACH_OVERRIDE)
+    assert overrides["additionalProperties"] is False
+    env = container_env(
+        one(render({"operator": {"jobPodOverrides": ONE_OF_EACH_OVERRIDE}}), "Deployment")
+    )
+    assert Settings.from_env(env).job_pod_overrides == ONE_OF_EACH_OVERRIDE
+
+
+def test_the_chart_refuses_a_pod_override_the_operator_would_refuse() -> None:
+    with pytest.raises(ValueError, match="hostUsers"):
+        render({"operator": {"jobPodOverrides": {"hostUsers": False}}})
 
 
 def test_a_digest_pins_the_image_for_the_operator_and_its_jobs() -> None:

@@ -128,7 +128,7 @@ def test_manifests_are_valid_yaml_or_explained(hostile: Path) -> None:
     manifests = [yaml.safe_load(block) for block in fenced_blocks(plan, "yaml")]
     assert [m["spec"]["migration"] for m in manifests] == [SAFE]
     manifest = manifests[0]
-    assert DNS1123_LABEL.match(manifest["metadata"]["name"])
+    assert DNS1123_LABEL.fullmatch(manifest["metadata"]["name"])
     assert manifest["spec"]["rollback"]["configMapRef"]["key"] == f"{SAFE}_rollback.sql"
     assert plan.count("No MigrationRollback manifest for this migration") == len(HOSTILE)
     doc = (hostile / f"{HOSTILE[0]}_rollback.md").read_text()
@@ -167,7 +167,7 @@ def test_the_migration_pattern_is_the_crds() -> None:
 @given(st.text(min_size=1, max_size=300))
 def test_resource_names_are_always_dns1123_labels(title: str) -> None:
     name = resource_name(f"20250101000000_{title}")
-    assert DNS1123_LABEL.match(name), name
+    assert DNS1123_LABEL.fullmatch(name), name
 
 
 def test_resource_names_do_not_collide_when_cut_or_changed() -> None:

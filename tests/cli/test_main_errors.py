@@ -5,6 +5,7 @@ process was given. A shadow URL libpq cannot use ended `validate --verify` and `
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -56,7 +57,7 @@ def test_a_shadow_url_libpq_cannot_use_is_an_error_before_any_work(
 
 
 def crash_with(exc: Exception):  # type: ignore[no-untyped-def]
-    def app() -> None:
+    def app(**_options: object) -> None:
         raise exc
 
     return app
@@ -130,3 +131,52 @@ def test_a_url_pasted_where_another_argument_belongs_is_never_echoed(
     proc = run(tmp_path, *args, env={})
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert not leaked(PASSWORD, proc.stdout + proc.stderr), proc.stdout + proc.stderr
+
+
+LONG = "Kj8vQ2mZr7TxWp4LnB9sHc3Y"
+POOLER = "aws-0-eu-central-1.pooler.supabase.com:6543/postgres"
+
+
+@pytest.mark.parametrize(
+    "arg",
+    [
+        # rich wraps the error panel at 80 columns: the password fell across two lines
+        f"postgresql://postgres.abcdefghijklmnopqrstuvwxyz0123456789:{LONG}@{POOLER}",
+        f" postgresql://app:{LONG}@db/shop",
+        f"--database-url postgresql://app:{LONG}@db/shop",
+        f"POSTGRESQL://app:{LONG}@db/shop",
+        f"Postgres://app:{LONG}@db/shop",
+        f"--shadow-url=POSTGRES://app:{LONG}@db/shop",
+        f"host=db PASSWORD = {LONG}",
+    ],
+    ids=["wrapped", "leading-space", "flag-inside", "upper-case", "mixed-case", "eq-upper", "kw"],
+)
+@pytest.mark.parametrize("command", ["execute 20250101000001", "validate", "no-such-command"])
+def test_a_url_anywhere_in_an_argument_is_scrubbed_from_a_usage_error(
+    tmp_path: Path, arg: str, command: str
+) -> None:
+    proc = run(tmp_path, *command.split(), arg, env={"COLUMNS": "80", "TERM": "dumb"})
+    shown = proc.stdout + proc.stderr
+    assert proc.returncode == 2, shown
+    assert "Error" in shown or "error" in shown
+    assert not leaked(LONG, "".join(line.strip(" │") for line in shown.splitlines())), shown
+
+
+def test_a_url_given_as_the_folder_is_scrubbed_from_the_command_error(tmp_path: Path) -> None:
+    proc = run(tmp_path, "validate", "--dir", f"postgresql://app:{LONG}@db/shop", env={})
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "error:" in proc.stdout + proc.stderr
+    assert not leaked(LONG, proc.stdout + proc.stderr), proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("password", ["true", "null", "2024", "valid", "status", "migration"])
+def test_pgpassword_never_rewrites_json_output(tmp_path: Path, password: str) -> None:
+    # The streams were scrubbed as text: `"ok": ***`, `"migration": "***0101000000_init"`.
+    migrations = tmp_path / "supabase" / "migrations"
+    migrations.mkdir(parents=True)
+    (migrations / "20240101000000_init.sql").write_text("create table public.a (id int);\n")
+    (migrations / "20240101000000_init_rollback.sql").write_text("drop table public.a;\n")
+    plain = run(tmp_path, "validate", "--format", "json", env={"PGPASSWORD": ""})
+    given = run(tmp_path, "validate", "--format", "json", env={"PGPASSWORD": password})
+    assert given.stdout == plain.stdout
+    json.loads(given.stdout)

@@ -96,6 +96,23 @@ def test_ambiguous_or_unparsable_strings_are_refused_without_echo(
         ("postgresql://h/db?ssl_min_protocol_version=TLS1.2", "is not a TLS version"),
         ("postgresql://h/db?connect_timeout=ten", "its connect_timeout is not a whole number"),
         ("host=h keepalives_idle=Zq7xK9", "its keepalives_idle is not a whole number"),
+        # Unicode digits and spaces, and numbers past a C int: libpq 18 refuses them on connect
+        ("postgresql://h/db?connect_timeout=%D9%A3", "its connect_timeout is not a whole"),
+        ("postgresql://h/db?keepalives=%C2%A01", "its keepalives is not a whole number"),
+        ("postgresql://h/db?connect_timeout=2147483648", "its connect_timeout is not a whole"),
+        ("postgresql://h/db?tcp_user_timeout=-2147483649", "its tcp_user_timeout is not a"),
+        ("postgresql://h:%D9%A3/db", "its port is not a number"),
+        ("host=h port=0", "its port is not from 1 to 65535"),
+        ("host=h port=5432,65536", "its port is not from 1 to 65535"),
+        ("postgresql://h/db?require_auth=bogus", "its require_auth is not a list of"),
+        ("postgresql://h/db?require_auth=SCRAM-SHA-256", "its require_auth is not a list of"),
+        ("postgresql://h/db?require_auth=md5,", "its require_auth is not a list of"),
+        ("postgresql://h/db?require_auth=!!md5", "its require_auth is not a list of"),
+        ("postgresql://h/db?require_auth=md5,!password", "its require_auth mixes"),
+        ("postgresql://h/db?require_auth=md5,md5", "its require_auth mixes"),
+        ("postgresql://h/db?hostaddr=999.1.1.1", "its hostaddr is not an IP address"),
+        ("host=db hostaddr=db.internal", "its hostaddr is not an IP address"),
+        ("host=a,b hostaddr=10.0.0.1,Zq7xK9", "its hostaddr is not an IP address"),
     ],
 )
 def test_an_option_value_libpq_would_refuse_only_on_connect_is_refused_now(
@@ -115,6 +132,14 @@ def test_an_option_value_libpq_would_refuse_only_on_connect_is_refused_now(
         "postgresql://h/db?sslmode=verify-full&target_session_attrs=read-write",
         "host=h sslmode=disable connect_timeout=10 keepalives=1",
         "postgresql://h/db?ssl_min_protocol_version=tlsv1.2&sslnegotiation=direct",
+        "postgresql://h/db?connect_timeout=%2010%20&keepalives_idle=-2147483648",
+        "postgresql://h/db?connect_timeout=%0B5%0A&tcp_user_timeout=2147483647",
+        "host=h port=65535 require_auth=scram-sha-256,gss",
+        "host=h require_auth=!password,!md5",
+        "host=h require_auth=none,oauth",
+        "host=h,h2 hostaddr=10.0.0.1,::1",
+        "host=h hostaddr=fe80::1%eth0",
+        "host=h,h2 hostaddr=,10.0.0.2 port=5432,5433",
     ],
 )
 def test_every_value_libpq_knows_passes(url: str) -> None:

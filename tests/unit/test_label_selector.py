@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from migration_rollback.kube.workloads import WorkloadNotFoundError, check_match_labels
+from migration_rollback.kube.workloads import LabelSyntaxError, check_match_labels
 
 WHERE = "spec.workloads[1].selector.matchLabels"
 
@@ -19,10 +19,14 @@ WHERE = "spec.workloads[1].selector.matchLabels"
         ({"app in (a, b)": "x"}, f"{WHERE}: 'app in (a, b)' is not a label key"),
         ({"app": "x" * 64}, f"{WHERE}.app: "),
         ({"Example.com/app": "x"}, f"{WHERE}: 'Example.com/app' is not a label key"),
+        # `$` with .match let a final newline through: the selector became "tier=web\n"
+        ({"tier": "web\n"}, f"{WHERE}.tier: 'web\\n' is not a label value"),
+        ({"tier\n": "web"}, f"{WHERE}: 'tier\\n' is not a label key"),
+        ({"example.com/tier\n": "web"}, f"{WHERE}: 'example.com/tier\\n' is not a label key"),
     ],
 )
 def test_what_would_change_the_selection_is_refused(labels: dict[str, str], message: str) -> None:
-    with pytest.raises(WorkloadNotFoundError) as caught:
+    with pytest.raises(LabelSyntaxError) as caught:
         check_match_labels(labels, WHERE)
     assert str(caught.value).startswith(message)
 

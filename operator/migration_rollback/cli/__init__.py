@@ -23,7 +23,7 @@ from migration_rollback.cli import (
     validate,
 )
 from migration_rollback.cli.app import app
-from migration_rollback.cli.guard import guard_streams, secrets_redactor
+from migration_rollback.cli.guard import scrub_click_error, scrub_given
 from migration_rollback.errors import MigrationRollbackError
 
 COMMANDS = (generate, validate, emergency, execute, apply, captures, operate)
@@ -47,32 +47,44 @@ def main() -> None:
     process was given before it is printed."""
     _tolerant_streams()
     try:
-        guard_streams(sys.argv[1:], os.environ)
         _plain_execute(sys.argv[1:])
-        app()
+        sys.exit(_run_app())
     except KeyboardInterrupt:
         print("migration-rollback: interrupted", file=sys.stderr)
         sys.exit(130)
     except MigrationRollbackError as exc:
-        print(f"migration-rollback: error: {_scrub(str(exc))}", file=sys.stderr)
+        print(f"migration-rollback: error: {scrub_given(str(exc))}", file=sys.stderr)
         sys.exit(2)
     except Exception as exc:
         if os.environ.get(TRACEBACK_ENV):
-            print(_scrub(traceback.format_exc()), file=sys.stderr)
+            print(scrub_given(traceback.format_exc()), file=sys.stderr)
             sys.exit(1)
         print(
-            f"migration-rollback: internal error: {type(exc).__name__}: {_scrub(str(exc))} (a "
+            f"migration-rollback: internal error: {type(exc).__name__}: {scrub_given(str(exc))} (a "
             f"bug: please report it; {TRACEBACK_ENV}=1 shows where)",
             file=sys.stderr,
         )
         sys.exit(1)
 
 
-def _scrub(text: str) -> str:
+def _run_app() -> int:
+    """The app's exit code. Click's own errors are caught here rather than shown by click:
+    they may quote an argument holding a URL, and are scrubbed before rich lays them out."""
     try:
-        return secrets_redactor(sys.argv[1:], os.environ).scrub(text)
-    except Exception:  # the redactor itself failed: print nothing of the message
-        return "(message withheld: it could not be checked for secrets)"
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        from typer import rich_utils
+
+        rich_utils.rich_abort_error()
+        return 1
+    except typer.TyperException as exc:  # click's ClickException and its usage errors
+        if type(exc).__name__ != "NoArgsIsHelpError":  # its help text is already printed
+            from typer import rich_utils
+
+            scrub_click_error(exc)
+            rich_utils.rich_format_error(exc)  # type: ignore[arg-type]
+        return exc.exit_code
+    return code if isinstance(code, int) else 0
 
 
 def _plain_execute(argv: list[str]) -> None:

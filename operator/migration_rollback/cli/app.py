@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from migration_rollback.cli.guard import scrub_given
 from migration_rollback.errors import MigrationRollbackError
+from migration_rollback.url_env import SHADOW_URL_ENV
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -119,6 +121,18 @@ def escape(markup: str) -> str:
     return rich_escape(markup)
 
 
+def error_markup(message: str) -> str:
+    """An error line for a rich console. The message may repeat an argument (a URL pasted as
+    the folder or a file), so it is scrubbed of every secret the process was given."""
+    return f"[red]error:[/red] {escape(scrub_given(message))}"
+
+
+def fail(command: str, message: str, code: int = 2) -> typer.Exit:
+    """One scrubbed line on stderr and the exit to raise (the usage code unless told)."""
+    typer.echo(f"migration-rollback {command}: error: {scrub_given(message)}", err=True)
+    return typer.Exit(code)
+
+
 DirOption = Annotated[
     Path,
     typer.Option(
@@ -135,7 +149,7 @@ ShadowOption = Annotated[
         "--shadow-url",
         help="Superuser URL of a scratch PostgreSQL server for --verify (a database is created "
         "and dropped on it). Default: a throwaway local cluster from PostgreSQL's binaries.",
-        envvar="MIGRATION_ROLLBACK_SHADOW_URL",
+        envvar=SHADOW_URL_ENV,
         show_default=False,
     ),
 ]
@@ -205,7 +219,7 @@ def load_project(directory: Path, label: str) -> list[LoadedMigration]:
         with progress_bar(len(found.migrations), label) as bar:
             return load(directory, progress=lambda name: advance(bar, name))
     except MigrationRollbackError as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        console.print(error_markup(str(exc)))
         raise typer.Exit(2) from None
 
 

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app, output_path_problem
+from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app, fail, output_path_problem
 
 # Pure modules (no psycopg); the runner itself is imported when the command runs.
 from migration_rollback.runner.exitcodes import ExitCode
@@ -23,13 +23,11 @@ from migration_rollback.runner.options import (
     parse_duration,
     parse_table_name,
 )
-
-URL_ENV = "MIGRATION_ROLLBACK_DATABASE_URL"
+from migration_rollback.url_env import DATABASE_URL_ENV as URL_ENV
 
 
 def _usage_error(message: str) -> typer.Exit:
-    typer.echo(f"migration-rollback apply: error: {message}", err=True)
-    return typer.Exit(int(ExitCode.USAGE))
+    return fail("apply", message, int(ExitCode.USAGE))
 
 
 def _timeout(option: str, text: str) -> timedelta:
@@ -56,7 +54,8 @@ def apply(
         typer.Option(
             "--to",
             metavar="VERSION",
-            help="Apply pending migrations up to and including VERSION only (a version no "
+            help="Apply pending migrations up to and including VERSION only (0: apply none, the "
+            "state before the first migration, as execute --to 0 rolls back to; a version no "
             "migration file has is refused, exit 3).",
             show_default=False,
         ),

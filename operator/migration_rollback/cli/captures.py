@@ -10,12 +10,12 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from migration_rollback.cli.app import app
+from migration_rollback.cli.app import app, fail
 
 # Pure module; psycopg (conninfo, session) and the capture queries load when a command runs.
 from migration_rollback.runner.exitcodes import ExitCode
+from migration_rollback.url_env import DATABASE_URL_ENV as URL_ENV
 
-URL_ENV = "MIGRATION_ROLLBACK_DATABASE_URL"
 T = TypeVar("T")
 captures_app = typer.Typer(
     help="The data `apply` kept for restoring: list it, prune it (never removed silently).",
@@ -36,8 +36,7 @@ UrlOption = Annotated[
 
 
 def _fail(message: str, code: ExitCode) -> typer.Exit:
-    typer.echo(f"migration-rollback captures: error: {message}", err=True)
-    return typer.Exit(int(code))
+    return fail("captures", message, int(code))
 
 
 def _on_database(database_url: str, work: Callable[[Any], T]) -> T:

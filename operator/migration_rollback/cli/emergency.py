@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app, console, escape, load_project
+from migration_rollback.cli.app import (
+    DEFAULT_DIR,
+    DirOption,
+    app,
+    console,
+    error_markup,
+    escape,
+    load_project,
+)
 
 
 @app.command("emergency")
@@ -33,7 +41,7 @@ def emergency(
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(plan, encoding="utf-8")
     except OSError as exc:
-        console.print(f"[red]error:[/red] cannot write the plan: {escape(_why(exc, output))}")
+        console.print(error_markup(f"cannot write the plan: {_why(exc, output)}"))
         raise typer.Exit(2) from None
     console.print(f"wrote {escape(str(output))} ({min(latest, len(loaded))} migrations)")
 

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app, output_path_problem
+from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app, fail, output_path_problem
 from migration_rollback.errors import MigrationRollbackError
 
 # Pure modules (no psycopg): the options and the exit codes of the help text. The runner
@@ -28,8 +28,7 @@ from migration_rollback.runner.options import (
     parse_duration,
     parse_table_name,
 )
-
-URL_ENV = "MIGRATION_ROLLBACK_DATABASE_URL"
+from migration_rollback.url_env import DATABASE_URL_ENV as URL_ENV
 
 
 def _duration(option: str, text: str) -> timedelta:
@@ -40,9 +39,7 @@ def _duration(option: str, text: str) -> timedelta:
 
 
 def _usage_error(message: str) -> typer.Exit:
-    """One line on stderr and the usage exit code: nothing was done."""
-    typer.echo(f"migration-rollback execute: error: {message}", err=True)
-    return typer.Exit(int(ExitCode.USAGE))
+    return fail("execute", message, int(ExitCode.USAGE))
 
 
 def _epilog() -> str:
@@ -86,8 +83,9 @@ def execute(
             "--to",
             metavar="VERSION",
             help="Roll back every applied migration newer than VERSION, newest first, in one "
-            "transaction (instead of <migration>). VERSION must be applied itself (0: roll back "
-            "all); another is refused, exit 3.",
+            "transaction (instead of <migration>). VERSION must be applied or have a migration "
+            "file in --dir (0: roll back all, to the state before the first migration, which "
+            "apply --to 0 keeps); another (a typo, '2025') is refused, exit 3.",
             show_default=False,
         ),
     ] = None,

@@ -18,6 +18,7 @@ from migration_rollback.cli.app import (
     advance,
     app,
     console,
+    error_markup,
     escape,
     load_project,
     progress_bar,
@@ -98,10 +99,7 @@ def select(loaded: list[LoadedMigration], only: str | None) -> list[LoadedMigrat
     chosen = [i for i in loaded if wanted in (i.migration.name, i.migration.version)]
     if not chosen:
         latest = ", ".join(i.migration.name for i in loaded[-3:])
-        console.print(
-            f"[red]error:[/red] --only {escape(only)!r}: no such migration (latest: "
-            f"{escape(latest)})"
-        )
+        console.print(error_markup(f"--only {only!r}: no such migration (latest: {latest})"))
         raise typer.Exit(2)
     return chosen
 
@@ -152,7 +150,7 @@ def state_aware_bodies(
                 strict_column_order=exact_column_order,
             )
     except DatabaseUnavailableError as exc:
-        console.print(f"[red]error:[/red] shadow database: {escape(str(exc))}")
+        console.print(error_markup(f"shadow database: {exc}"))
         raise typer.Exit(2) from None
     bodies: dict[str, str] = {}
     for g in generated:

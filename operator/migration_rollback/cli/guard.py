@@ -1,29 +1,38 @@
-"""The secrets the CLI process was given, and the streams that never print them.
+"""The secrets the CLI process was given, and the errors that must never show them.
 
-A command's own outputs are scrubbed where they are written, but some text reaches the
-terminal before any command runs or after one failed: click's usage errors quote a stray
-argument ("Got unexpected extra argument (postgresql://app:pw@db/shop)", a URL pasted where
-the migration belongs), and an internal error's message is whatever the exception says. So
-when the process was given a password (a URL in the environment or anywhere on the command
-line, PGPASSWORD), stdout and stderr themselves are scrubbed of it.
+A command's own outputs are scrubbed where they are written, but an error can quote an argument
+before any command has parsed a URL: click's usage errors ("Got unexpected extra argument
+(postgresql://app:pw@db/shop)", a URL pasted where the migration belongs), a command's error
+naming the value it was given as a folder or a file, an internal error's message. Those texts
+are scrubbed where they are made, before rich lays them out: a password wrapped across two
+lines of a panel can no longer be recognised in the printed stream.
 """
 
 from __future__ import annotations
 
-import io
+import os
+import re
 import sys
 from collections.abc import Mapping
-from typing import TextIO
+from typing import Any
 
 from migration_rollback.redact import Redactor
+from migration_rollback.url_env import URL_ENVS
 
-URL_ENVS = ("MIGRATION_ROLLBACK_DATABASE_URL", "MIGRATION_ROLLBACK_SHADOW_URL")
 URL_FLAGS = ("--database-url", "--shadow-url")
-_URL_PREFIXES = ("postgresql://", "postgres://")
+# Anywhere in an argument, in any case: ' postgresql://...', '--database-url postgresql://...'
+# and 'POSTGRESQL://...' all hold a password a reader would take for one.
+_SCHEME = re.compile(r"postgres(?:ql)?://", re.IGNORECASE)
+_PASSWORD_KEYWORD = re.compile(r"password\s*=", re.IGNORECASE)
 
 
-def looks_like_conninfo(text: str) -> bool:
-    return text.startswith(_URL_PREFIXES) or "password=" in text
+def pasted_conninfo(text: str) -> str | None:
+    """The connection string held in a piece of text, its scheme in lower case (so libpq reads
+    the parts), or None."""
+    scheme = _SCHEME.search(text)
+    if scheme is not None:
+        return scheme.group(0).lower() + text[scheme.end() :].strip()
+    return text.strip() if _PASSWORD_KEYWORD.search(text) else None
 
 
 def given_urls(argv: list[str], env: Mapping[str, str]) -> list[str]:
@@ -34,11 +43,10 @@ def given_urls(argv: list[str], env: Mapping[str, str]) -> list[str]:
         flag, equals, value = arg.partition("=")
         if flag in URL_FLAGS:
             found.append(value if equals else (argv[index + 1] if index + 1 < len(argv) else ""))
-        elif looks_like_conninfo(arg):
-            found.append(arg)
-        elif equals and looks_like_conninfo(value):
-            found.append(value)
-    return [url for url in found if url]
+        pasted = pasted_conninfo(arg)
+        if pasted is not None:
+            found.extend([pasted, arg])
+    return [url for url in found if url.strip()]
 
 
 def secrets_redactor(argv: list[str], env: Mapping[str, str]) -> Redactor:
@@ -63,43 +71,20 @@ def secrets_redactor(argv: list[str], env: Mapping[str, str]) -> Redactor:
     return Redactor(table).with_env(env)
 
 
-class ScrubbingStream(io.TextIOBase):
-    """A text stream that writes through to `inner`, each piece scrubbed first."""
-
-    def __init__(self, inner: TextIO, redactor: Redactor) -> None:
-        super().__init__()
-        self.inner = inner
-        self.redactor = redactor
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return self.inner.encoding
-
-    @property
-    def errors(self) -> str | None:  # type: ignore[override]
-        return self.inner.errors
-
-    def write(self, text: str) -> int:
-        self.inner.write(self.redactor.scrub(text))
-        return len(text)
-
-    def flush(self) -> None:
-        self.inner.flush()
-
-    def isatty(self) -> bool:
-        return self.inner.isatty()
-
-    def fileno(self) -> int:
-        return self.inner.fileno()
-
-    def writable(self) -> bool:
-        return True
+def scrub_given(text: str) -> str:
+    """`text` without any secret this process was given; when the check itself fails, nothing
+    of `text` is shown."""
+    try:
+        return secrets_redactor(sys.argv[1:], os.environ).scrub(text)
+    except Exception:
+        return "(message withheld: it could not be checked for secrets)"
 
 
-def guard_streams(argv: list[str], env: Mapping[str, str]) -> Redactor:
-    """Scrub stdout and stderr when the process holds a secret; the redactor either way."""
-    redactor = secrets_redactor(argv, env)
-    if redactor.replacements:
-        sys.stdout = ScrubbingStream(sys.stdout, redactor)
-        sys.stderr = ScrubbingStream(sys.stderr, redactor)
-    return redactor
+def scrub_click_error(exc: Any) -> None:
+    """Scrub what a click error will print (its message, and the file name a FileError
+    repeats) in place, before it is laid out. Any: typer's click classes are private."""
+    exc.message = scrub_given(exc.message)
+    for attribute in ("ui_filename", "filename"):
+        value = getattr(exc, attribute, None)
+        if isinstance(value, str):
+            setattr(exc, attribute, scrub_given(value))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from migration_rollback.cli.app import console, escape
+from migration_rollback.cli.app import console, error_markup
 
 if TYPE_CHECKING:
     from migration_rollback.verify import VerifyResult
@@ -51,7 +51,7 @@ def check_shadow_url(url: str | None) -> None:
     try:
         parse_database_url(url, where=SHADOW_WHERE)
     except InvalidDatabaseUrlError as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        console.print(error_markup(str(exc)))
         raise typer.Exit(2) from None
 
 
@@ -64,7 +64,7 @@ def shadow_requirement(
     try:
         config = read_config_major(directory) if pg_major is None else None
     except MajorConfigError as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        console.print(error_markup(str(exc)))
         raise typer.Exit(2) from None
     return choose_major(flag=pg_major, config=config, allow_other=allow_other)
 

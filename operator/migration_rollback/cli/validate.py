@@ -16,6 +16,7 @@ from migration_rollback.cli.app import (
     advance,
     app,
     console,
+    error_markup,
     escape,
     load_project,
     progress_bar,
@@ -129,7 +130,7 @@ def run_shadow(
                 strict_column_order=exact_column_order,
             )
     except DatabaseUnavailableError as exc:
-        console.print(f"[red]error:[/red] shadow database: {escape(str(exc))}")
+        console.print(error_markup(f"shadow database: {exc}"))
         raise typer.Exit(2) from None
 
 

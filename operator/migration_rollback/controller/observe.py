@@ -305,7 +305,7 @@ class Observer:
     def first_look(self, base: Observation, spec: RollbackSpec) -> Observation:
         try:
             refs = workloads.resolve_refs(self.clients, self.namespace, list(spec.workloads))
-        except workloads.WorkloadNotFoundError as exc:
+        except (workloads.WorkloadNotFoundError, workloads.LabelSyntaxError) as exc:
             return _with(base, workload_error=str(exc))
         for w in refs:
             self.memory.hpas[w.key] = workloads.hpa_min_replicas(self.clients, self.namespace, w)

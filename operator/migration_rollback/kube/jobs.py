@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migration_rollback.kube.client import Clients, is_conflict, is_not_found
+from migration_rollback.url_env import DATABASE_URL_ENV as URL_ENV
 
-URL_ENV = "MIGRATION_ROLLBACK_DATABASE_URL"
 SQL_MOUNT = "/rollback"
 SQL_FILE = "rollback.sql"
 BACKUP_MOUNT = "/backups"

@@ -31,20 +31,25 @@ class WorkloadNotFoundError(LookupError):
     pass
 
 
+class LabelSyntaxError(ValueError):
+    """A matchLabels key or value outside Kubernetes' label syntax (the spec is wrong)."""
+
+
 # Kubernetes' label syntax. The selector is sent as text, so a key or value outside it changes
 # what is selected: a key "tier!" makes "tier!=web", every workload NOT labelled tier=web.
 _LABEL_NAME = r"([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]"
-_LABEL_KEY = re.compile(rf"^([a-z0-9]([-a-z0-9.]{{0,251}}[a-z0-9])?/)?{_LABEL_NAME}$")
-_LABEL_VALUE = re.compile(rf"^({_LABEL_NAME})?$")
+# fullmatch: `$` also matches before a final newline, which "web\n" would carry through.
+_LABEL_KEY = re.compile(rf"([a-z0-9]([-a-z0-9.]{{0,251}}[a-z0-9])?/)?{_LABEL_NAME}")
+_LABEL_VALUE = re.compile(rf"({_LABEL_NAME})?")
 
 
 def check_match_labels(labels: Mapping[str, str], where: str) -> None:
-    """WorkloadNotFoundError naming the first key or value that is not a label's."""
+    """LabelSyntaxError naming the first key or value that is not a label's."""
     for key, value in labels.items():
-        if not _LABEL_KEY.match(key):
-            raise WorkloadNotFoundError(f"{where}: {key!r} is not a label key")
-        if not _LABEL_VALUE.match(value):
-            raise WorkloadNotFoundError(f"{where}.{key}: {value!r} is not a label value")
+        if not _LABEL_KEY.fullmatch(key):
+            raise LabelSyntaxError(f"{where}: {key!r} is not a label key")
+        if not _LABEL_VALUE.fullmatch(value):
+            raise LabelSyntaxError(f"{where}.{key}: {value!r} is not a label value")
 
 
 def selector_string(match_labels: dict[str, str]) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-_DURATION = re.compile(r"^(?P<n>\d+)(?P<unit>ms|s|m|h)$")
+_DURATION = re.compile(r"(?P<n>[0-9]+)(?P<unit>ms|s|m|h)")
 _SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def parse_duration(text: str) -> float:
-    match = _DURATION.match(text.strip())
+    match = _DURATION.fullmatch(text.strip())
     if match is None:
         raise ValueError(f"{text!r} is not a duration like 5s, 10m or 1h")
     return int(match.group("n")) * _SECONDS[match.group("unit")]

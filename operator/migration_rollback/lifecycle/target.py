@@ -24,7 +24,7 @@ from migration_rollback.lifecycle.phases import Reason
 ROLLBACK_SUFFIX = "_rollback.sql"
 FIELD = "spec.rollback.migrationsFrom"
 # A migration file as Supabase names it: <version>_<description>.sql
-_FILE = re.compile(r"^(?P<version>[0-9]+)_[A-Za-z0-9_.-]+\.sql$")
+_FILE = re.compile(r"(?P<version>[0-9]+)_[A-Za-z0-9_.-]+\.sql")
 
 
 class TargetError(Exception):
@@ -78,7 +78,7 @@ def _index(data: Mapping[str, str], config_map: str) -> tuple[set[str], dict[str
     known: set[str] = set()
     rollbacks: dict[str, tuple[str, str]] = {}
     for key in sorted(data):
-        match = _FILE.match(key)
+        match = _FILE.fullmatch(key)
         if match is None:
             continue
         version = match["version"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from migration_rollback.project.manifests import manifest_problem, rollback_manifest, to_yaml
 from migration_rollback.project.markdown import code, fenced, shell
 from migration_rollback.sql import RollbackPlan
+from migration_rollback.url_env import DATABASE_URL_ENV
 
 # How a rollback that rebuilds a table for its column order says so (verify's repair writes it
 # as a comment; this document lists it beside the locks).
@@ -28,7 +29,7 @@ def execute_commands(name: str, *flags: str) -> list[str]:
     return [
         "# 1. rehearse: everything, then ROLLBACK",
         shell("migration-rollback", "execute", name, "--dry-run"),
-        "# 2. for real (the database URL comes from MIGRATION_ROLLBACK_DATABASE_URL)",
+        f"# 2. for real (the database URL comes from {DATABASE_URL_ENV})",
         shell("migration-rollback", "execute", name, "--backup", "pg-dump", "--backup-dir",
               "./backups", *flags),
     ]  # fmt: skip

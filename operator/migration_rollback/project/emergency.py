@@ -10,6 +10,7 @@ from migration_rollback.project.markdown import code, fenced, shell
 from migration_rollback.project.migrations import sha256_file
 from migration_rollback.project.validation import MigrationReport, Status
 from migration_rollback.project.workspace import LoadedMigration
+from migration_rollback.url_env import DATABASE_URL_ENV
 
 _STATE = {
     Status.VALID: "automatic",
@@ -102,7 +103,7 @@ def _migration_section(item: LoadedMigration, report: MigrationReport) -> list[s
     commands = execute_commands(name, *flags, "--report", "incident.md")
     lines += [
         "",
-        *fenced("bash", ["export MIGRATION_ROLLBACK_DATABASE_URL=...   # never on the command line",
+        *fenced("bash", [f"export {DATABASE_URL_ENV}=...   # never on the command line",
                          *commands]),
         "",
         *manifest_block(name, sha, allow_data_loss=report.destroys_data),

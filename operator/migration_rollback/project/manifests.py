@@ -11,9 +11,9 @@ import yaml
 from migration_rollback import api
 
 # spec.migration in crds/ (a test keeps them equal); it is also the ConfigMap key's stem.
-MIGRATION_PATTERN = re.compile(r"^[0-9]+_[A-Za-z0-9_.-]+$")
+MIGRATION_PATTERN = re.compile(r"^[0-9]+_[A-Za-z0-9_.-]+$")  # the CRD's; read with fullmatch
 MIGRATION_MAX_LENGTH = 200
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
 def resource_name(migration: str) -> str:
@@ -34,7 +34,7 @@ def manifest_problem(migration: str) -> str | None:
     """Why no MigrationRollback can name this migration (the CRD's rule), or None."""
     if len(migration) > MIGRATION_MAX_LENGTH:
         return f"the migration name is longer than {MIGRATION_MAX_LENGTH} characters"
-    if not MIGRATION_PATTERN.match(migration):
+    if not MIGRATION_PATTERN.fullmatch(migration):
         return (
             "the migration name has characters a MigrationRollback (and a ConfigMap key) does "
             "not allow: only letters, digits, '_', '.' and '-' after the version; rename the file"

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from migration_rollback.errors import ProjectError, SourceFileError, SourceLocation
 
-MIGRATION_NAME = re.compile(r"^(?P<version>\d+)_(?P<title>.+)$")
+MIGRATION_NAME = re.compile(r"(?P<version>[0-9]+)_(?P<title>.+)", re.DOTALL)
 ROLLBACK_SUFFIX = "_rollback"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -100,7 +100,7 @@ def scan(directory: Path) -> Scan:
         if path.suffix.lower() != ".sql" or is_rollback_file(path):
             continue
         stem = printable(path.stem)
-        match = MIGRATION_NAME.match(stem)
+        match = MIGRATION_NAME.fullmatch(stem)
         if match is None or path.suffix != ".sql":
             why = (
                 "not named <timestamp>_<name>.sql" if match is None else "not '.sql' in lower case"

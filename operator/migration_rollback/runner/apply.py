@@ -26,7 +26,7 @@ from pglast.enums.parsenodes import TransactionStmtKind as TK
 from psycopg import sql
 
 from migration_rollback.errors import SourceFileError
-from migration_rollback.jobresult import version_key
+from migration_rollback.jobresult import before_all, version_key
 from migration_rollback.project.migrations import Migration, discover, read_source
 from migration_rollback.redact import Redactor
 from migration_rollback.runner.apply_result import (
@@ -174,7 +174,9 @@ class _Applier:
     def _check_target(self, found: list[Migration], applied: list[str]) -> None:
         """A typo or a short version ("2025") in --to would otherwise apply all up to it."""
         to = self.options.to_version
-        if to is not None and to not in applied and all(m.version != to for m in found):
+        if to is None or before_all(to) or to in applied:
+            return
+        if all(m.version != to for m in found):
             raise PreconditionError(f"--to {to}: no migration in the folder has this version")
 
     def _wanted(self, migration: Migration, applied: list[str], latest: str | None) -> bool:

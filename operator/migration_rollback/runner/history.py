@@ -7,9 +7,11 @@ column is required, so any table of that shape can be named with `--history-tabl
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from psycopg import sql
 
-from migration_rollback.jobresult import version_key
+from migration_rollback.jobresult import before_all, version_key
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.options import MigrationId, TableName
 from migration_rollback.runner.session import Connection
@@ -44,8 +46,15 @@ def applied_versions(conn: Connection, table: TableName) -> list[str]:
     return sorted((str(r[0]) for r in rows if r[0] is not None), key=version_key)
 
 
-def versions_to_roll_back(applied: list[str], *, single: str | None, to: str | None) -> list[str]:
-    """The versions this run removes, newest first; refuse a single one that is not applied."""
+def versions_to_roll_back(
+    applied: list[str],
+    *,
+    single: str | None,
+    to: str | None,
+    has_file: Callable[[str], bool] = lambda _version: False,
+) -> list[str]:
+    """The versions this run removes, newest first; refuse a single one that is not applied,
+    and a --to target that names no migration (`has_file`: a migration file has the version)."""
     if single is not None:
         if single not in applied:
             raise PreconditionError(
@@ -54,11 +63,14 @@ def versions_to_roll_back(applied: list[str], *, single: str | None, to: str | N
             )
         return [single]
     assert to is not None
-    if to not in applied and to.strip("0"):
+    if to not in applied and not before_all(to) and not has_file(to):
         # A typo or a short version ("2025") would otherwise roll back everything after it.
+        # A version whose own migration was already undone (or never recorded) still has
+        # its file, and is a target as it is for apply.
         raise PreconditionError(
-            f"--to {to} is not an applied version: the target must be one, or 0 for all "
-            f"(applied, newest last: {', '.join(sorted(applied, key=version_key)[-5:]) or 'none'})"
+            f"--to {to} is not an applied version and no migration file has it: the target must "
+            f"be a migration's version, or 0 for all (applied, newest last: "
+            f"{', '.join(sorted(applied, key=version_key)[-5:]) or 'none'})"
         )
     newer = [v for v in applied if version_key(v) > version_key(to)]
     if not newer:

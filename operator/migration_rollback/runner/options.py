@@ -23,7 +23,7 @@ ON_CONFLICT = ("fail", "keep-current", "restore-captured")
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_VERSION = re.compile(r"^(\d+)")
+_VERSION = re.compile(r"^([0-9]+)")  # ASCII: a Unicode digit is no version Supabase reads
 
 
 class BackupMode(enum.StrEnum):

@@ -9,6 +9,7 @@ are written. Nothing is committed unless every check passed.
 from __future__ import annotations
 
 import signal
+from functools import partial
 from types import FrameType
 
 import psycopg
@@ -32,7 +33,7 @@ from migration_rollback.runner.restore import prepare_restore
 from migration_rollback.runner.result import BackupInfo, RunResult, StatementOutcome
 from migration_rollback.runner.rollback_file import RollbackSource, check_manual
 from migration_rollback.runner.run_record import RunIO, RunState
-from migration_rollback.runner.run_sources import check_set, load_rollback
+from migration_rollback.runner.run_sources import check_set, has_migration_file, load_rollback
 from migration_rollback.runner.session import (
     acquire_run_lock,
     backend_pid,
@@ -127,7 +128,10 @@ class _Run(RunState):
             applied = applied_versions(self._work, table)
             single = self.options.migration.version if self.options.migration else None
             self.versions = versions_to_roll_back(
-                applied, single=single, to=self.options.to_version
+                applied,
+                single=single,
+                to=self.options.to_version,
+                has_file=partial(has_migration_file, self.options.migrations_dir),
             )
             self.result.migrations = list(self.versions)
             self._warn_later(later_versions(applied, self.versions))

@@ -35,14 +35,24 @@ def load_rollback(options: RunOptions, version: str) -> RollbackSource:
     source = parse_rollback(migration, str(path), data, expect_sha256=options.expect_sha256)
     forward_name = Path(source.header.get("Source") or f"{migration.name}.sql").name
     pinned = source.header.get("Source-SHA256")
-    if pinned and not migration.version_only and forward_name != f"{migration.name}.sql":
+    if pinned and not _generated_from(migration, forward_name):
         # Its Source-SHA256 pins another migration's file: checking that one proves nothing.
         raise PreconditionError(
-            f"{path}: generated from {forward_name} (its Source line), not {migration.name}.sql"
+            f"{path}: generated from {forward_name} (its Source line), not from migration "
+            f"{migration.name}"
         )
     forward = options.migrations_dir / forward_name
     check_source_checksum(source, forward.read_bytes() if forward.is_file() else None)
     return source
+
+
+def _generated_from(migration: MigrationId, forward_name: str) -> bool:
+    """The Source line names this migration: the same file, or (for a migration given as a
+    bare version, with --rollback-file) a file of the same version."""
+    try:
+        return migration.same_as(MigrationId.parse(forward_name))
+    except PreconditionError:  # no version at all: not this migration's file
+        return False
 
 
 def _rollback_path(options: RunOptions, version: str) -> tuple[MigrationId, Path]:
@@ -68,6 +78,16 @@ def check_set(options: RunOptions, sources: list[RollbackSource]) -> None:
             f"{', '.join(m.name for m in members)}; their rollbacks hash to {digest}, but "
             f"--expect-set-sha256 pins {pinned}: the set changed since it was reviewed"
         )
+
+
+def has_migration_file(directory: Path, version: str) -> bool:
+    """A forward migration file of this version is in the folder (a --to target may be one
+    whose migration is no longer applied)."""
+    if not (version.isascii() and version.isdigit()):  # no migration file is named so
+        return False
+    return any(
+        not path.name.endswith(ROLLBACK_SUFFIX) for path in directory.glob(f"{version}_*.sql")
+    )
 
 
 def find_rollback_file(directory: Path, version: str) -> Path:

@@ -29,6 +29,7 @@ from migration_rollback.runner.errors import (
     TransactionConflictError,
 )
 from migration_rollback.runner.options import postgres_interval
+from migration_rollback.url_env import DATABASE_URL_ENV
 
 APPLICATION_NAME = "migration-rollback"
 LOCK_NAME = "migration-rollback"
@@ -37,7 +38,7 @@ CONNECT_TIMEOUT_SECONDS = 10
 Connection = psycopg.Connection[tuple[Any, ...]]
 
 # Where a bad URL came from, for the error (`execute` and `apply` take it the same way).
-URL_WHERE = "the database URL (--database-url or MIGRATION_ROLLBACK_DATABASE_URL)"
+URL_WHERE = f"the database URL (--database-url or {DATABASE_URL_ENV})"
 
 # libpq says these when the request itself is wrong: retrying cannot help.
 _PERMANENT_CONNECT_FAILURES = (

@@ -30,6 +30,28 @@ def test_execute_to_a_version_that_is_not_applied_changes_nothing(
     assert project.versions() == ["20251101000000", "20251113000001"]
 
 
+def test_execute_to_a_version_with_a_file_but_no_history_row_rolls_back_past_it(
+    project: Project,
+) -> None:
+    # Applied 1, 2, 4; 3 was undone alone earlier (or never recorded) but has its file: the
+    # target is a migration's version, as it is for apply, and only 4 is newer.
+    for version, applied in (("1", True), ("2", True), ("3", False), ("4", True)):
+        name = f"2025010100000{version}_t{version}"
+        project.add(
+            name,
+            f"CREATE TABLE public.t{version} (id int);\n",
+            f"DROP TABLE public.t{version};\n",
+            apply=applied,
+        )
+
+    run = project.execute("--to", "20250101000003")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert project.versions() == ["20250101000001", "20250101000002"]
+    assert project.value("SELECT to_regclass('public.t4')") is None
+    assert project.value("SELECT to_regclass('public.t2')::text") == "t2"
+
+
 def test_apply_to_a_version_no_file_has_applies_nothing(project: Project) -> None:
     write(project, "20250101000001_one", "CREATE TABLE public.one (id int);\n")
     write(project, "20250101000002_two", "CREATE TABLE public.two (id int);\n")
@@ -40,6 +62,22 @@ def test_apply_to_a_version_no_file_has_applies_nothing(project: Project) -> Non
     assert "--to 2025: no migration in the folder has this version" in printed
     assert "--to 2025" in result["error"]
     assert project.versions() == []
+
+
+@pytest.mark.parametrize("zero", ["0", "00"])
+def test_apply_to_0_is_the_state_before_the_first_migration_and_applies_none(
+    project: Project, zero: str
+) -> None:
+    # execute --to 0 rolls back every migration; apply --to 0 was refused (exit 3) instead of
+    # meaning the same point in the history.
+    write(project, "20250101000001_one", "CREATE TABLE public.one (id int);\n")
+
+    code, result, printed = apply(project, "--to", zero)
+
+    assert code == 0, printed
+    assert result["pending"] == []
+    assert project.versions() == []
+    assert project.value("SELECT to_regclass('public.one')") is None
 
 
 @pytest.mark.parametrize(
@@ -69,11 +107,13 @@ def test_apply_refuses_a_file_that_is_not_utf8_naming_file_and_line(
     assert project.versions() == []  # refused before the first file ran
 
 
+@pytest.mark.parametrize("given", ["name", "version-and-file"])
 def test_a_rollback_whose_source_line_names_another_migration_is_refused(
-    project: Project,
+    project: Project, given: str
 ) -> None:
     # Copied from the base migration's rollback with only its ROLLBACK line changed: its
-    # Source-SHA256 pinned the base file, which still matched, so it ran unchecked.
+    # Source-SHA256 pinned the base file, which still matched, so it ran unchecked (and still
+    # did for a bare version with --rollback-file).
     timeline_project(project)
     base = (project.migrations / "20251101000000_base_rollback.sql").read_text()
     own = project.migrations / "20251113000001_timeline_social_features_rollback.sql"
@@ -82,7 +122,8 @@ def test_a_rollback_whose_source_line_names_another_migration_is_refused(
     )
     before = schema_fingerprint(project.url)
 
-    run = project.execute(own.stem[:-9], "--dry-run")
+    args = [own.stem[:-9]] if given == "name" else ["20251113000001", "--rollback-file", str(own)]
+    run = project.execute(*args, "--dry-run")
 
     assert run.returncode == PRECONDITION_FAILED, run.stdout + run.stderr
     assert run.result is not None

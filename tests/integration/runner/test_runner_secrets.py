@@ -287,3 +287,17 @@ def test_raw_special_characters_in_the_url_never_leak_through_the_cli(
     assert not leaked(password, run.everything(), baseline="postgresql")
     if not connects:
         assert "percent-encoded" in run.result["error"]["message"]
+
+
+@pytest.mark.parametrize("password", ["2025", "true", "duration_ms"])
+def test_pgpassword_never_rewrites_the_step_log(project: Project, password: str) -> None:
+    # The CLI's streams were scrubbed as text: a digit password broke the step log's numbers,
+    # "true" its literals (not JSON any more), a field name its keys. Its values are still
+    # scrubbed (scrub_obj): a password may be a piece of a driver message.
+    timeline_project(project)
+    plain = project.execute(TIMELINE, "--dry-run", tag="plain")
+    given = project.execute(TIMELINE, "--dry-run", env={"PGPASSWORD": password}, tag="given")
+
+    assert given.returncode == plain.returncode == 0, given.stdout + given.stderr
+    assert [sorted(s) for s in given.steps] == [sorted(s) for s in plain.steps]
+    assert all(isinstance(s["duration_ms"], int) for s in given.steps if "duration_ms" in s)
