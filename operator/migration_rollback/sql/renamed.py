@@ -50,6 +50,9 @@ class Renamed:
     what: str  # for a reader: "column a of public.t renamed to b at m.sql:3"
     table: str | None = None  # a column's table: a text must name it too
     literal: bool = False  # named in a string literal rather than as an identifier
+    # A relation is named as an identifier and in a literal too (`'public.t'::regclass`,
+    # `to_regclass('t')`, `nextval('s')`).
+    also_literal: bool = False
     qualifier: bool = False  # a schema: named only before a dot (`s.t`), not as a column
     kind: str = ""  # what was renamed: "column", "type"...
     # A relation renamed or moved: (schema, name) before and after, which a text naming it by
@@ -73,12 +76,13 @@ def renamed_by(node: Any, st: Statement, default_schema: str) -> tuple[Renamed, 
     renamed = isinstance(node, ast.RenameStmt)
     to = f"renamed to {node.newname}" if renamed else f"moved to schema {node.newschema}"
     of = f" of {table.qualified}" if table else ""
-    sequence = _object_type(node) == OT.OBJECT_SEQUENCE
+    relation_kind = kind in _RELATION_KINDS
     # A column is named with its table; an attribute through a value of its type, unnamed.
     on = table.name if table and kind == "column" else None
     what = f"{kind} {old}{of} {to} at {where}"
-    moved = _moved(node, default_schema) if kind in _RELATION_KINDS else None
-    return (Renamed(old, what, on, sequence, kind == "schema", kind, moved),)
+    moved = _moved(node, default_schema) if relation_kind else None
+    schema = kind == "schema"
+    return (Renamed(old, what, on, False, relation_kind, schema, kind, moved),)
 
 
 def _moved(node: Any, default_schema: str) -> tuple[tuple[str, str], tuple[str, str]] | None:
@@ -156,6 +160,8 @@ def first_named(
         found = literals if renamed.literal else qualifiers if renamed.qualifier else identifiers
         if _named(renamed, found, identifiers, tables):
             return renamed
+        if renamed.also_literal and _in_literal(renamed.old, literals):
+            return renamed
     return None
 
 
@@ -195,24 +201,39 @@ def _named(renamed: Renamed, found: set[str], identifiers: set[str], tables: set
     return renamed.old in found or (renamed.table is not None and STAR in identifiers)
 
 
-def called_now(text: str, since: Iterable[Renamed]) -> str | None:
+def _in_literal(old: str, literals: set[str]) -> bool:
+    """Whether a literal may name relation `old` (`'t'`, `'public.t'`, `'"T"'`): in any
+    case, as a regclass cast of it would find it or another of the same name."""
+    return any(text.replace('"', "").lower().split(".")[-1] == old.lower() for text in literals)
+
+
+def called_now(text: str, since: Iterable[Renamed], *, name: str | None = None) -> str | None:
     """`text` naming each relation renamed since by its name now, when that is certain: each
-    RangeVar of it rewritten (no CTE could take the name), and nothing else it says changed
-    (a column renamed, the old name left in `t.a`): None otherwise, and when none was."""
+    RangeVar of it rewritten (no CTE could take the name, no alias, relation or `x.a` in it
+    says the new name, which the rewritten one would take or clash with), and nothing else it
+    says changed (a column renamed, the old name in `t.a` or a literal, a row type): None
+    otherwise, and when none was. An unnamed index gets `name`, the one it had: PostgreSQL
+    would name it after the table as it is called now."""
     renames = tuple(since)
     moves = [r for r in renames if r.moved is not None]
     original = parse_sql(text)[0].stmt
     now = parse_sql(text)[0].stmt
     if not moves or any(_unsure_reference(n) for n in _walk(now)):
         return None
+    # (An alias keeping the old name would bind the same, but PostgreSQL would print it.)
+    taken = _refnames(original, moves)
+    # A table moved keeps its name: `t.a` still says it; one renamed must not be named so.
+    renamed_away = [r for r in moves if r.moved and r.moved[0][1] != r.moved[1][1]]
+    if any(r.moved and r.moved[1][1] in taken for r in renamed_away):
+        return None
     for renamed in moves:
         _call_now(now, renamed)
     others = [r for r in renames if r.moved is None]
-    # A table moved keeps its name: `t.a` still says it; one renamed must not be named so.
-    renamed_away = [r for r in moves if r.moved and r.moved[0][1] != r.moved[1][1]]
     if first_named(now, renamed_away) or first_named((original, now), others):
         return None
-    return deparse(now)
+    if isinstance(now, ast.IndexStmt) and not now.idxname:
+        now.idxname = name
+    return None if _said_otherwise(now, moves) else deparse(now)
 
 
 def _call_now(tree: Any, renamed: Renamed) -> None:
@@ -222,6 +243,33 @@ def _call_now(tree: Any, renamed: Renamed) -> None:
         named = (node.schemaname or DEFAULT_SCHEMA, node.relname) if _is_range(node) else None
         if named == before:
             node.schemaname, node.relname = after
+
+
+def _refnames(tree: Any, moves: Iterable[Renamed]) -> set[str]:
+    """The names a text binds or qualifies with that a relation renamed to one would take or
+    clash with: aliases, `x` of `x.a`, relations that keep their name."""
+    away = {r.moved[0] for r in moves if r.moved}
+    found: set[str] = set()
+    for node in _walk(tree):
+        if isinstance(node, ast.Alias):
+            found.add(str(node.aliasname))
+        elif _is_range(node) and (node.schemaname or DEFAULT_SCHEMA, node.relname) not in away:
+            found.add(str(node.relname))
+        elif isinstance(node, ast.ColumnRef) and len(node.fields or ()) > 1:
+            found.update(str(f.sval) for f in node.fields[:-1] if isinstance(f, ast.String))
+    return found
+
+
+def _said_otherwise(tree: Any, moves: Iterable[Renamed]) -> bool:
+    """Whether the text names a relation moved other than by a RangeVar: in a literal
+    (`'public.t'::regclass`, `to_regclass('t')`) or as its row type (`x::public.t`)."""
+    _, _, literals = _names(tree)
+    types = {
+        str(node.names[-1].sval)
+        for node in _walk(tree)
+        if isinstance(node, ast.TypeName) and node.names
+    }
+    return any(_in_literal(r.old, literals) or r.old in types for r in moves)
 
 
 def _unsure_reference(node: Any) -> bool:

@@ -130,7 +130,8 @@ class Context:
         """`previous`'s text naming each relation renamed since as it is called now, when that
         is all that changed in what it says (renamed.called_now)."""
         since = self.history.renamed_since(previous) if self.history else ()
-        return called_now(previous.text, (*since, *self.renamed_here))
+        name = previous.ref.name if previous.ref.kind == "index" else None
+        return called_now(previous.text, (*since, *self.renamed_here), name=name)
 
     def column_before(self, schema: str, table: str, column: str) -> ColumnState | None:
         """What earlier migrations tell of a column, by the name it had before this one;
