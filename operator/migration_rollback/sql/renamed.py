@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from pglast import parse_sql
@@ -41,6 +42,26 @@ STAR = "\x00*"  # what a `*` in a select list names: every column, as it was the
 ANY = "\x00any"  # what a text that cannot be read names: anything
 
 
+class RenamedKind(StrEnum):
+    """What was renamed, as a reader calls it."""
+
+    COLUMN = "column"
+    ATTRIBUTE = "attribute"
+    TABLE = "table"
+    VIEW = "view"
+    MATVIEW = "materialized view"
+    FOREIGN_TABLE = "foreign table"
+    SEQUENCE = "sequence"
+    SCHEMA = "schema"
+    TYPE = "type"
+    DOMAIN = "domain"
+    FUNCTION = "function"
+    PROCEDURE = "procedure"
+    AGGREGATE = "aggregate"
+    ROUTINE = "routine"
+    ENUM_VALUE = "enum value"
+
+
 @dataclass(frozen=True, slots=True)
 class Renamed:
     """A name that stopped meaning what it meant: renamed or moved, or (a column added) a `*`
@@ -54,7 +75,7 @@ class Renamed:
     # `to_regclass('t')`, `nextval('s')`).
     also_literal: bool = False
     qualifier: bool = False  # a schema: named only before a dot (`s.t`), not as a column
-    kind: str = ""  # what was renamed: "column", "type"...
+    kind: RenamedKind | None = None  # what was renamed (None: a test's bare name)
     # A relation renamed or moved: (schema, name) before and after, which a text naming it by
     # a RangeVar can say instead (called_now).
     moved: tuple[tuple[str, str], tuple[str, str]] | None = None
@@ -65,7 +86,7 @@ def renamed_by(node: Any, st: Statement, default_schema: str) -> tuple[Renamed, 
     where = f"{st.location.file}:{st.location.line}"
     if isinstance(node, ast.AlterEnumStmt):  # ADD VALUE changes no name
         what = f"value '{node.oldVal}' renamed to '{node.newVal}' at {where}"
-        value = Renamed(str(node.oldVal), what, literal=True, kind="enum value")
+        value = Renamed(str(node.oldVal), what, literal=True, kind=RenamedKind.ENUM_VALUE)
         return (value,) if node.oldVal else ()
     old, table = _old_name(node, default_schema)
     if old is None:
@@ -78,10 +99,10 @@ def renamed_by(node: Any, st: Statement, default_schema: str) -> tuple[Renamed, 
     of = f" of {table.qualified}" if table else ""
     relation_kind = kind in _RELATION_KINDS
     # A column is named with its table; an attribute through a value of its type, unnamed.
-    on = table.name if table and kind == "column" else None
+    on = table.name if table and kind == RenamedKind.COLUMN else None
     what = f"{kind} {old}{of} {to} at {where}"
     moved = _moved(node, default_schema) if relation_kind else None
-    schema = kind == "schema"
+    schema = kind == RenamedKind.SCHEMA
     return (Renamed(old, what, on, False, relation_kind, schema, kind, moved),)
 
 
@@ -100,7 +121,7 @@ def column_added(table: ObjectRef, column: str, st: Statement) -> Renamed:
     """A column added to `table`: a `*` over it, expanded again, takes the column in."""
     where = f"{st.location.file}:{st.location.line}"
     what = f"column {column} added to {table.schema}.{table.name} at {where}"  # often: no quoting
-    return Renamed(STAR, what, table.name, kind="column")
+    return Renamed(STAR, what, table.name, kind=RenamedKind.COLUMN)
 
 
 def _object_type(node: Any) -> Any:
@@ -125,24 +146,27 @@ def _old_name(node: Any, default_schema: str) -> tuple[str | None, ObjectRef | N
 
 
 _ON_RELATION = frozenset({OT.OBJECT_COLUMN, OT.OBJECT_ATTRIBUTE})
-_RELATION_KINDS = frozenset({"table", "view", "materialized view", "foreign table", "sequence"})
-# What a rename changes that another object's text can name, by what a reader calls it.
-_KIND: dict[Any, str] = {
-    OT.OBJECT_COLUMN: "column",
-    OT.OBJECT_ATTRIBUTE: "attribute",
-    OT.OBJECT_TABLE: "table",
-    OT.OBJECT_VIEW: "view",
-    OT.OBJECT_MATVIEW: "materialized view",
-    OT.OBJECT_FOREIGN_TABLE: "foreign table",
-    OT.OBJECT_SEQUENCE: "sequence",
-    OT.OBJECT_SCHEMA: "schema",
-    OT.OBJECT_TYPE: "type",
-    OT.OBJECT_DOMAIN: "domain",
-    OT.OBJECT_FUNCTION: "function",
-    OT.OBJECT_PROCEDURE: "procedure",
-    OT.OBJECT_AGGREGATE: "aggregate",
-    OT.OBJECT_ROUTINE: "routine",
+K = RenamedKind
+_RELATION_KINDS = frozenset({K.TABLE, K.VIEW, K.MATVIEW, K.FOREIGN_TABLE, K.SEQUENCE})
+# What a rename changes that another object's text can name, by the object type renamed.
+_KIND: dict[Any, RenamedKind] = {
+    OT.OBJECT_COLUMN: K.COLUMN,
+    OT.OBJECT_ATTRIBUTE: K.ATTRIBUTE,
+    OT.OBJECT_TABLE: K.TABLE,
+    OT.OBJECT_VIEW: K.VIEW,
+    OT.OBJECT_MATVIEW: K.MATVIEW,
+    OT.OBJECT_FOREIGN_TABLE: K.FOREIGN_TABLE,
+    OT.OBJECT_SEQUENCE: K.SEQUENCE,
+    OT.OBJECT_SCHEMA: K.SCHEMA,
+    OT.OBJECT_TYPE: K.TYPE,
+    OT.OBJECT_DOMAIN: K.DOMAIN,
+    OT.OBJECT_FUNCTION: K.FUNCTION,
+    OT.OBJECT_PROCEDURE: K.PROCEDURE,
+    OT.OBJECT_AGGREGATE: K.AGGREGATE,
+    OT.OBJECT_ROUTINE: K.ROUTINE,
 }
+# A type or domain renamed: followed exactly (the history writes the new name, type_now).
+TYPE_KINDS = frozenset({K.TYPE, K.DOMAIN})
 
 
 def first_named(

@@ -33,7 +33,7 @@ from migration_rollback.sql.created import ColumnState
 from migration_rollback.sql.history import Definition, History
 from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import DEFAULT_SCHEMA, NAMEDATALEN, deparse, qualified_name
-from migration_rollback.sql.renamed import Renamed, called_now, first_named
+from migration_rollback.sql.renamed import TYPE_KINDS, Renamed, called_now, first_named
 from migration_rollback.sql.rules.created_here import CreatedObjects
 
 
@@ -144,7 +144,7 @@ class Context:
             return None
         earlier = self.history.renamed_since_column(state)
         # A type renamed here is called by its new name where the rollback needs it (type_now)
-        here = [r for r in self.renamed_here if r.kind not in ("type", "domain")]
+        here = [r for r in self.renamed_here if r.kind not in TYPE_KINDS]
         renamed = first_named(state.type_node, (*earlier, *here), on=table) or first_named(
             (state.default_node, state.generated_node), (*earlier, *self.renamed_here), on=table
         )
