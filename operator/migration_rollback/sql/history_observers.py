@@ -28,10 +28,8 @@ from migration_rollback.sql.history_settings import (
     RELATION_OWNER,
     SETTING_OBSERVERS,
     blur_published,
-    forget_called,
     forget_moved,
     forget_owners,
-    forget_unread,
     learn_owner,
     learn_published,
     learn_relation,
@@ -40,12 +38,15 @@ from migration_rollback.sql.history_settings import (
     learn_trigger,
     rename_member,
 )
+from migration_rollback.sql.history_unread import forget_called, forget_unread
 from migration_rollback.sql.model import ObjectRef, Statement
 from migration_rollback.sql.names import (
+    RUN_TIME,
     deparse,
     function_args,
     relation,
     search_path_schema,
+    set_config_schema,
     split_qualified,
     strings,
 )
@@ -163,6 +164,7 @@ def _observe_matview(h: History, st: Statement, node: Any) -> None:
     if node.if_not_exists and h.knows(rel):
         return
     h.define(rel, st)
+    forget_called(h, st, node)
     persistence = node.into.rel.relpersistence
     if persistence != "t" and not node.if_not_exists:  # as CREATE TABLE (above)
         learn_relation(h, _key(rel), options_of(node.into.options), logged=persistence != "u")
@@ -282,8 +284,12 @@ def _observe_set(h: History, st: Statement, node: Any) -> None:
 
 def _observe_select(h: History, st: Statement, node: Any) -> None:
     """A named cron job is an object too: its last schedule is what an undo restores. A
-    routine called may change settings the history follows (forget_called)."""
+    routine called may change settings the history follows (forget_called). A constant
+    set_config('search_path', …) is a SET."""
     forget_called(h, st, node)
+    schema = set_config_schema(node)
+    if schema and schema != RUN_TIME:
+        h.default_schema = schema
     for call in plain_calls(node) or ():
         ref = cron_job_ref(call)
         if ref is None:
@@ -419,6 +425,7 @@ OBSERVERS: dict[type, Observer] = {
     ast.DropOwnedStmt: forget_owners,
     ast.DoStmt: forget_unread,
     ast.CallStmt: forget_called,
+    **dict.fromkeys((ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt), forget_called),
     ast.CreateEnumStmt: _observe_simple("type"),
     ast.CompositeTypeStmt: _observe_simple("type"),
     ast.CreateDomainStmt: _observe_simple("domain"),

@@ -10,7 +10,6 @@ relation made outside the migrations. The rules then leave the undo to a human.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from types import SimpleNamespace
@@ -21,7 +20,6 @@ from pglast.enums.parsenodes import AlterPublicationAction, ObjectType
 from pglast.enums.parsenodes import AlterTableType as AT
 
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.effects import unknown_calls
 from migration_rollback.sql.model import ObjectRef
 from migration_rollback.sql.names import (
     deparse,
@@ -30,7 +28,6 @@ from migration_rollback.sql.names import (
     split_qualified,
     strings,
 )
-from migration_rollback.sql.platform_calls import EFFECTS
 from migration_rollback.sql.settings import (
     LOGGED,
     OPTIONS_SET,
@@ -144,7 +141,7 @@ def learn_owner(h: History, st: Statement, node: Any) -> None:
 
 _ROUTINES = frozenset({ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE,
                        ObjectType.OBJECT_ROUTINE, ObjectType.OBJECT_AGGREGATE})  # fmt: skip
-_ROUTINE_KINDS = ("function", "procedure", "aggregate")
+ROUTINE_KINDS = ("function", "procedure", "aggregate")
 
 
 def _unsure_routine(objtype: ObjectType, owa: Any) -> bool:
@@ -156,7 +153,7 @@ def _unsure_routine(objtype: ObjectType, owa: Any) -> bool:
 def routine_keys(h: History, owa: Any) -> list[str]:
     """The keys of every routine the history holds anything of under `owa`'s name."""
     schema, name = split_qualified(strings(owa.objname), h.default_schema)
-    prefixes = tuple(f"{kind}:{schema}:{name}:(" for kind in _ROUTINE_KINDS)
+    prefixes = tuple(f"{kind}:{schema}:{name}:(" for kind in ROUTINE_KINDS)
     held = {*h.definitions, *h.owners, *h.comments}
     return [key for key in held if key.startswith(prefixes)]
 
@@ -213,119 +210,6 @@ def learn_published(h: History, st: Statement, node: Any) -> None:
             h.published.get(key, {}).pop(name, None)
         else:
             h.published.setdefault(key, {})[name] = table
-
-
-# What a table's settings are kept in: unknown once SQL the history cannot read names it.
-_SETTINGS = ("replica_identity", "triggers", "rules", "reloptions", "logged", "relation_owners")
-
-
-# The words without which SQL cannot change a setting, owner or routine definition: DDL, a
-# string run as SQL, or a routine called (whose body may do either).
-_CHANGING_WORDS = frozenset(
-    {"alter", "create", "drop", "execute", "reassign", "comment", "perform", "call"}
-)
-# EXECUTE of a string built at run time (format(), a variable, a concatenation): what it names
-# is not in the text, so it may change any table, owner or routine.
-_DYNAMIC = re.compile(r"\bexecute\s+(?!['$])", re.IGNORECASE)
-
-
-def forget_unread(h: History, st: Statement, node: Any) -> None:
-    """A DO block runs SQL the history cannot read (EXECUTE of a string, too): each table it
-    names, by its own name or a trigger's or rule's, has its settings unknown from then on,
-    each other object it names its owner, each routine it names its definition. Only a block
-    that can change them: one with DDL or dynamic SQL (a block that only reads or raises
-    notices naming a table, a common check at a migration's end, changes none of them)."""
-    words = _words(st.text)
-    routines = _routines(h)
-    if words.isdisjoint(_CHANGING_WORDS) and words.isdisjoint(routines.values()):
-        return
-    _forget_named(h, st.text, words, routines, stale=True)
-
-
-def forget_called(h: History, st: Statement, node: Any) -> None:
-    """A top-level SELECT or CALL of a routine that is neither a built-in nor a platform call
-    the engine knows runs code the history cannot follow either (a platform's audit helper
-    switching a table's triggers, a migration's routine running ALTER TABLE): as a DO block,
-    read with the bodies of the migrations' routines it calls, and what they call. A routine
-    made elsewhere (its body unseen) may change any table the call names; one the migrations
-    made whose body, and its callees', has no DDL, dynamic SQL or call changes nothing."""
-    called = {name.lower() for _, name in unknown_calls(node, EFFECTS)}
-    if not called:
-        return
-    routines = _routines(h)
-    bodies, unseen = _bodies(h, called)
-    text = " ".join((st.text, *bodies))
-    words = _words(text)
-    changes = not words.isdisjoint(_CHANGING_WORDS)
-    if changes or unseen:
-        _forget_named(h, text, words, routines, stale=changes)
-
-
-def _bodies(h: History, called: set[str]) -> tuple[list[str], bool]:
-    """The texts of the migrations' routines named `called` and of those they name in turn;
-    whether any called is not one of them (made elsewhere: its body unseen)."""
-    by_name: dict[str, list[str]] = {}
-    for definition in h.definitions.values():
-        if definition.ref.kind in _ROUTINE_KINDS:
-            by_name.setdefault(definition.ref.name.lower(), []).append(_body(definition.tree))
-    unseen = not called <= by_name.keys()
-    seen: set[str] = set()
-    todo = called & by_name.keys()
-    while todo:
-        seen |= todo
-        named = _words(" ".join(text for name in todo for text in by_name[name]))
-        todo = (named & by_name.keys()) - seen
-    return [text for name in sorted(seen) for text in by_name[name]], unseen
-
-
-def _body(tree: Any) -> str:
-    """What a routine runs: its `AS` string(s) or its SQL-standard body (not the CREATE's
-    own words)."""
-    if getattr(tree, "sql_body", None) is not None:
-        return deparse(tree.sql_body)
-    for option in getattr(tree, "options", None) or ():
-        if getattr(option, "defname", None) == "as":
-            return " ".join(str(part.sval) for part in option.arg)
-    return ""
-
-
-def _words(text: str) -> set[str]:
-    return {w.lower() for w in re.findall(r"\w+", text)}
-
-
-def _routines(h: History) -> dict[str, str]:
-    """Each routine the migrations made: its key, and its name as a word."""
-    return {k: d.ref.name.lower() for k, d in h.definitions.items() if d.ref.kind in _ROUTINE_KINDS}
-
-
-def _forget_named(
-    h: History, text: str, words: set[str], routines: dict[str, str], *, stale: bool
-) -> None:
-    """What SQL the history cannot read may have changed: the settings of each table `words`
-    names (by its name, a trigger's or a rule's) and the owner of each object they name; with
-    `stale`, each routine they name (its definition); all of them when the SQL is built at run
-    time."""
-    if _DYNAMIC.search(text):
-        _forget_all(h, routines)
-        return
-    tables = {key for field in _SETTINGS for key in getattr(h, field)}
-    for key in tables:
-        members = {*h.triggers.get(key, {}), *h.rules.get(key, {})}
-        if key[1].lower() in words or any(m.lower() in words for m in members):
-            for field in _SETTINGS:
-                getattr(h, field).pop(key, None)
-    for owned in [k for k in h.owners if k.split(":")[2].lower() in words]:
-        del h.owners[owned]
-    if stale:
-        h.stale.update(key for key, name in routines.items() if name in words)
-
-
-def _forget_all(h: History, routines: dict[str, str]) -> None:
-    """SQL built at run time may have changed any table's settings, owner or routine."""
-    for field in _SETTINGS:
-        getattr(h, field).clear()
-    h.owners.clear()
-    h.stale.update(routines)
 
 
 # Stands for how a table was added to a publication once its columns or name changed since:

@@ -8,7 +8,7 @@ derived with its own rule, so rollbacks always name exactly one object.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from pglast.enums.parsenodes import FunctionParameterMode
@@ -178,6 +178,44 @@ def index_column_names(params: Iterable[Any] | None) -> list[str]:
 
 def qualified_name(schema: str | None, name: str) -> str:
     return qualified(schema, name).as_string()
+
+
+RUN_TIME = "\x00run time"  # a search_path set to a value the text does not hold
+
+
+def set_config_schema(node: Any) -> str | None:
+    """The first schema of the search_path a `set_config('search_path', 'a, b', …)` the
+    statement calls sets, as `SET search_path` (search_path_schema): "" for an empty path
+    (unqualified names go nowhere: no default changes), RUN_TIME when the setting's name or
+    value is not a constant; None when it calls none."""
+    found = None
+    for call in _set_config_calls(node):
+        args = list(call.args or ())
+        setting = _constant(args[0]) if args else None
+        if setting is not None and setting.lower() != "search_path":
+            continue
+        value = _constant(args[1]) if setting is not None and len(args) > 1 else None
+        found = RUN_TIME if value is None else value.split(",")[0].strip().strip('"')
+    return found
+
+
+def _set_config_calls(node: Any) -> Iterator[Any]:
+    if isinstance(node, ast.FuncCall):
+        names = [n.lower() for n in strings(node.funcname)]
+        if names[-1] == "set_config" and names[:-1] in ([], ["pg_catalog"]):
+            yield node
+    if isinstance(node, ast.Node):
+        for attr in node:
+            yield from _set_config_calls(getattr(node, attr))
+    elif isinstance(node, tuple | list):
+        for item in node:
+            yield from _set_config_calls(item)
+
+
+def _constant(node: Any) -> str | None:
+    value = getattr(node, "val", None) if isinstance(node, ast.A_Const) else None
+    sval = getattr(value, "sval", None)
+    return None if sval is None else str(sval)
 
 
 def search_path_schema(node: Any) -> str | None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from pglast import parse_sql
@@ -41,6 +42,26 @@ STAR = "\x00*"  # what a `*` in a select list names: every column, as it was the
 ANY = "\x00any"  # what a text that cannot be read names: anything
 
 
+class RenamedKind(StrEnum):
+    """What was renamed, as a reader calls it."""
+
+    COLUMN = "column"
+    ATTRIBUTE = "attribute"
+    TABLE = "table"
+    VIEW = "view"
+    MATVIEW = "materialized view"
+    FOREIGN_TABLE = "foreign table"
+    SEQUENCE = "sequence"
+    SCHEMA = "schema"
+    TYPE = "type"
+    DOMAIN = "domain"
+    FUNCTION = "function"
+    PROCEDURE = "procedure"
+    AGGREGATE = "aggregate"
+    ROUTINE = "routine"
+    ENUM_VALUE = "enum value"
+
+
 @dataclass(frozen=True, slots=True)
 class Renamed:
     """A name that stopped meaning what it meant: renamed or moved, or (a column added) a `*`
@@ -50,8 +71,11 @@ class Renamed:
     what: str  # for a reader: "column a of public.t renamed to b at m.sql:3"
     table: str | None = None  # a column's table: a text must name it too
     literal: bool = False  # named in a string literal rather than as an identifier
+    # A relation is named as an identifier and in a literal too (`'public.t'::regclass`,
+    # `to_regclass('t')`, `nextval('s')`).
+    also_literal: bool = False
     qualifier: bool = False  # a schema: named only before a dot (`s.t`), not as a column
-    kind: str = ""  # what was renamed: "column", "type"...
+    kind: RenamedKind | None = None  # what was renamed (None: a test's bare name)
     # A relation renamed or moved: (schema, name) before and after, which a text naming it by
     # a RangeVar can say instead (called_now).
     moved: tuple[tuple[str, str], tuple[str, str]] | None = None
@@ -62,7 +86,7 @@ def renamed_by(node: Any, st: Statement, default_schema: str) -> tuple[Renamed, 
     where = f"{st.location.file}:{st.location.line}"
     if isinstance(node, ast.AlterEnumStmt):  # ADD VALUE changes no name
         what = f"value '{node.oldVal}' renamed to '{node.newVal}' at {where}"
-        value = Renamed(str(node.oldVal), what, literal=True, kind="enum value")
+        value = Renamed(str(node.oldVal), what, literal=True, kind=RenamedKind.ENUM_VALUE)
         return (value,) if node.oldVal else ()
     old, table = _old_name(node, default_schema)
     if old is None:
@@ -73,12 +97,13 @@ def renamed_by(node: Any, st: Statement, default_schema: str) -> tuple[Renamed, 
     renamed = isinstance(node, ast.RenameStmt)
     to = f"renamed to {node.newname}" if renamed else f"moved to schema {node.newschema}"
     of = f" of {table.qualified}" if table else ""
-    sequence = _object_type(node) == OT.OBJECT_SEQUENCE
+    relation_kind = kind in _RELATION_KINDS
     # A column is named with its table; an attribute through a value of its type, unnamed.
-    on = table.name if table and kind == "column" else None
+    on = table.name if table and kind == RenamedKind.COLUMN else None
     what = f"{kind} {old}{of} {to} at {where}"
-    moved = _moved(node, default_schema) if kind in _RELATION_KINDS else None
-    return (Renamed(old, what, on, sequence, kind == "schema", kind, moved),)
+    moved = _moved(node, default_schema) if relation_kind else None
+    schema = kind == RenamedKind.SCHEMA
+    return (Renamed(old, what, on, False, relation_kind, schema, kind, moved),)
 
 
 def _moved(node: Any, default_schema: str) -> tuple[tuple[str, str], tuple[str, str]] | None:
@@ -96,7 +121,7 @@ def column_added(table: ObjectRef, column: str, st: Statement) -> Renamed:
     """A column added to `table`: a `*` over it, expanded again, takes the column in."""
     where = f"{st.location.file}:{st.location.line}"
     what = f"column {column} added to {table.schema}.{table.name} at {where}"  # often: no quoting
-    return Renamed(STAR, what, table.name, kind="column")
+    return Renamed(STAR, what, table.name, kind=RenamedKind.COLUMN)
 
 
 def _object_type(node: Any) -> Any:
@@ -121,24 +146,27 @@ def _old_name(node: Any, default_schema: str) -> tuple[str | None, ObjectRef | N
 
 
 _ON_RELATION = frozenset({OT.OBJECT_COLUMN, OT.OBJECT_ATTRIBUTE})
-_RELATION_KINDS = frozenset({"table", "view", "materialized view", "foreign table", "sequence"})
-# What a rename changes that another object's text can name, by what a reader calls it.
-_KIND: dict[Any, str] = {
-    OT.OBJECT_COLUMN: "column",
-    OT.OBJECT_ATTRIBUTE: "attribute",
-    OT.OBJECT_TABLE: "table",
-    OT.OBJECT_VIEW: "view",
-    OT.OBJECT_MATVIEW: "materialized view",
-    OT.OBJECT_FOREIGN_TABLE: "foreign table",
-    OT.OBJECT_SEQUENCE: "sequence",
-    OT.OBJECT_SCHEMA: "schema",
-    OT.OBJECT_TYPE: "type",
-    OT.OBJECT_DOMAIN: "domain",
-    OT.OBJECT_FUNCTION: "function",
-    OT.OBJECT_PROCEDURE: "procedure",
-    OT.OBJECT_AGGREGATE: "aggregate",
-    OT.OBJECT_ROUTINE: "routine",
+K = RenamedKind
+_RELATION_KINDS = frozenset({K.TABLE, K.VIEW, K.MATVIEW, K.FOREIGN_TABLE, K.SEQUENCE})
+# What a rename changes that another object's text can name, by the object type renamed.
+_KIND: dict[Any, RenamedKind] = {
+    OT.OBJECT_COLUMN: K.COLUMN,
+    OT.OBJECT_ATTRIBUTE: K.ATTRIBUTE,
+    OT.OBJECT_TABLE: K.TABLE,
+    OT.OBJECT_VIEW: K.VIEW,
+    OT.OBJECT_MATVIEW: K.MATVIEW,
+    OT.OBJECT_FOREIGN_TABLE: K.FOREIGN_TABLE,
+    OT.OBJECT_SEQUENCE: K.SEQUENCE,
+    OT.OBJECT_SCHEMA: K.SCHEMA,
+    OT.OBJECT_TYPE: K.TYPE,
+    OT.OBJECT_DOMAIN: K.DOMAIN,
+    OT.OBJECT_FUNCTION: K.FUNCTION,
+    OT.OBJECT_PROCEDURE: K.PROCEDURE,
+    OT.OBJECT_AGGREGATE: K.AGGREGATE,
+    OT.OBJECT_ROUTINE: K.ROUTINE,
 }
+# A type or domain renamed: followed exactly (the history writes the new name, type_now).
+TYPE_KINDS = frozenset({K.TYPE, K.DOMAIN})
 
 
 def first_named(
@@ -155,6 +183,8 @@ def first_named(
     for renamed in renames:
         found = literals if renamed.literal else qualifiers if renamed.qualifier else identifiers
         if _named(renamed, found, identifiers, tables):
+            return renamed
+        if renamed.also_literal and _in_literal(renamed.old, literals):
             return renamed
     return None
 
@@ -195,24 +225,39 @@ def _named(renamed: Renamed, found: set[str], identifiers: set[str], tables: set
     return renamed.old in found or (renamed.table is not None and STAR in identifiers)
 
 
-def called_now(text: str, since: Iterable[Renamed]) -> str | None:
+def _in_literal(old: str, literals: set[str]) -> bool:
+    """Whether a literal may name relation `old` (`'t'`, `'public.t'`, `'"T"'`): in any
+    case, as a regclass cast of it would find it or another of the same name."""
+    return any(text.replace('"', "").lower().split(".")[-1] == old.lower() for text in literals)
+
+
+def called_now(text: str, since: Iterable[Renamed], *, name: str | None = None) -> str | None:
     """`text` naming each relation renamed since by its name now, when that is certain: each
-    RangeVar of it rewritten (no CTE could take the name), and nothing else it says changed
-    (a column renamed, the old name left in `t.a`): None otherwise, and when none was."""
+    RangeVar of it rewritten (no CTE could take the name, no alias, relation or `x.a` in it
+    says the new name, which the rewritten one would take or clash with), and nothing else it
+    says changed (a column renamed, the old name in `t.a` or a literal, a row type): None
+    otherwise, and when none was. An unnamed index gets `name`, the one it had: PostgreSQL
+    would name it after the table as it is called now."""
     renames = tuple(since)
     moves = [r for r in renames if r.moved is not None]
     original = parse_sql(text)[0].stmt
     now = parse_sql(text)[0].stmt
     if not moves or any(_unsure_reference(n) for n in _walk(now)):
         return None
+    # (An alias keeping the old name would bind the same, but PostgreSQL would print it.)
+    taken = _refnames(original, moves)
+    # A table moved keeps its name: `t.a` still says it; one renamed must not be named so.
+    renamed_away = [r for r in moves if r.moved and r.moved[0][1] != r.moved[1][1]]
+    if any(r.moved and r.moved[1][1] in taken for r in renamed_away):
+        return None
     for renamed in moves:
         _call_now(now, renamed)
     others = [r for r in renames if r.moved is None]
-    # A table moved keeps its name: `t.a` still says it; one renamed must not be named so.
-    renamed_away = [r for r in moves if r.moved and r.moved[0][1] != r.moved[1][1]]
     if first_named(now, renamed_away) or first_named((original, now), others):
         return None
-    return deparse(now)
+    if isinstance(now, ast.IndexStmt) and not now.idxname:
+        now.idxname = name
+    return None if _said_otherwise(now, moves) else deparse(now)
 
 
 def _call_now(tree: Any, renamed: Renamed) -> None:
@@ -222,6 +267,33 @@ def _call_now(tree: Any, renamed: Renamed) -> None:
         named = (node.schemaname or DEFAULT_SCHEMA, node.relname) if _is_range(node) else None
         if named == before:
             node.schemaname, node.relname = after
+
+
+def _refnames(tree: Any, moves: Iterable[Renamed]) -> set[str]:
+    """The names a text binds or qualifies with that a relation renamed to one would take or
+    clash with: aliases, `x` of `x.a`, relations that keep their name."""
+    away = {r.moved[0] for r in moves if r.moved}
+    found: set[str] = set()
+    for node in _walk(tree):
+        if isinstance(node, ast.Alias):
+            found.add(str(node.aliasname))
+        elif _is_range(node) and (node.schemaname or DEFAULT_SCHEMA, node.relname) not in away:
+            found.add(str(node.relname))
+        elif isinstance(node, ast.ColumnRef) and len(node.fields or ()) > 1:
+            found.update(str(f.sval) for f in node.fields[:-1] if isinstance(f, ast.String))
+    return found
+
+
+def _said_otherwise(tree: Any, moves: Iterable[Renamed]) -> bool:
+    """Whether the text names a relation moved other than by a RangeVar: in a literal
+    (`'public.t'::regclass`, `to_regclass('t')`) or as its row type (`x::public.t`)."""
+    _, _, literals = _names(tree)
+    types = {
+        str(node.names[-1].sval)
+        for node in _walk(tree)
+        if isinstance(node, ast.TypeName) and node.names
+    }
+    return any(_in_literal(r.old, literals) or r.old in types for r in moves)
 
 
 def _unsure_reference(node: Any) -> bool:

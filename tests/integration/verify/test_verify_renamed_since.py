@@ -78,6 +78,20 @@ AUTOMATIC: dict[str, tuple[str, str]] = {
         "alter table public.w rename to w_bkp; drop index public.wi;"
         "create table public.w (id int primary key, x int);",
     ),
+    # named as PostgreSQL named it, not after the table as it is now (t2_a_idx)
+    "unnamed_index_table_renamed_earlier": (
+        "create index on public.t (a); alter table public.t rename to t2;",
+        "drop index public.t_a_idx;",
+    ),
+    "sequence_read_as_table_renamed_earlier": (
+        "create sequence public.s; create view public.sv as select last_value from public.s;"
+        "alter sequence public.s rename to s2;",
+        "drop view public.sv;",
+    ),
+    "sequence_read_as_table_set_aside": (
+        "create sequence public.s; create view public.sv as select last_value from public.s;",
+        "alter sequence public.s rename to s2; create sequence public.s; drop view public.sv;",
+    ),
     # names none of what was renamed
     "trigger_on_other_column": (
         "create trigger tw before update on public.t for each row when (new.c > 0)"
@@ -88,6 +102,41 @@ AUTOMATIC: dict[str, tuple[str, str]] = {
 
 # (history after BASE, forward, what the MANUAL item must name, the undo the engine wrote before)
 BY_HAND: dict[str, tuple[str, str, str, str]] = {
+    # a relation named otherwise than by a RangeVar: a regclass literal, its row type
+    "view_regclass_literal_table_set_aside": (
+        "create view public.v as select id from public.t where tableoid = 'public.t'::regclass;",
+        "alter table public.t rename to t_old; create table public.t (id int primary key);"
+        "drop view public.v;",
+        "table t renamed to t_old",
+        "CREATE VIEW public.v AS SELECT id FROM public.t_old WHERE tableoid ="
+        " CAST('public.t' AS regclass); DROP TABLE IF EXISTS public.t;"
+        "ALTER TABLE IF EXISTS public.t_old RENAME TO t",
+    ),
+    "view_row_type_table_moved": (
+        "create schema archive;"
+        "create view public.v as select x.id, x::public.t as r from public.t x;",
+        "alter table public.t set schema archive; create table public.t (id int primary key,"
+        " a int, c int); drop view public.v;",
+        "table t moved to schema archive",
+        "CREATE VIEW public.v AS SELECT x.id, CAST(x AS public.t) AS r FROM archive.t AS x;"
+        "DROP TABLE IF EXISTS public.t; ALTER TABLE IF EXISTS archive.t SET SCHEMA public",
+    ),
+    # the new name said already: the rewritten table would take `t2.x` (bound t2_1 before)
+    "view_subquery_outer_alias_new_name": (
+        "create view public.w as select t2.id, (select count(*) from public.t where a = t2.x)"
+        " as n from public.o t2; alter table public.t rename to t2;",
+        "drop view public.w;",
+        "table t renamed to t2",
+        "CREATE VIEW public.w AS SELECT t2.id, (SELECT count(*) FROM public.t2 WHERE a = t2.x)"
+        " AS n FROM public.o AS t2",
+    ),
+    "view_same_scope_alias_new_name": (
+        "create view public.w as select a, t2.x from public.t, public.o t2 where t2.id = a;"
+        "alter table public.t rename to t2;",
+        "drop view public.w;",
+        "table t renamed to t2",
+        "CREATE VIEW public.w AS SELECT a, t2.x FROM public.t2, public.o AS t2 WHERE t2.id = a",
+    ),
     "policy_using": (
         "create policy p on public.t using (a > 0);" + _RENAME_A,
         "drop policy p on public.t;",

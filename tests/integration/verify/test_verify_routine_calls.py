@@ -1,8 +1,9 @@
-"""A routine called by a top-level SELECT or CALL of an earlier migration switched a trigger
-(history_settings.forget_called), run on a real PostgreSQL: the engine used to take the
-trigger as still firing and undo the forward's ENABLE with nothing; the trigger was in fact
-disabled before the forward, so nothing left it enabled. Each row is MANUAL now, and the
-catalog after the forward alone (the old undo) is not the catalog before it.
+"""A routine called by a top-level statement of an earlier migration (SELECT, CALL, INSERT,
+UPDATE, DELETE, DO) switched a trigger (history_unread.forget_called), run on a real
+PostgreSQL: the engine used to take the trigger as still firing and undo the forward's ENABLE
+with nothing; the trigger was in fact disabled before the forward, so nothing left it
+enabled. Each row is MANUAL now, and the catalog after the forward alone (the old undo) is
+not the catalog before it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ PLATFORM = r"""
 create schema if not exists audit;
 create or replace function audit.enable_tracking(r regclass) returns void language plpgsql
   as $$ begin execute format('alter table %s disable trigger a', r); end $$;
+create or replace function audit.pause_all_triggers() returns void language plpgsql
+  as $$ begin alter table public.t disable trigger a; end $$;
+create or replace function audit.quiet() returns void language plpgsql
+  as $$ begin alter table public.t disable trigger a; end $$;
 """
 
 _ENABLE = "alter table public.t enable trigger a;"
@@ -53,6 +58,34 @@ ROWS: dict[str, tuple[str, str]] = {
         "create function public.outer_off() returns void language plpgsql"
         " as $$ begin perform public.inner_off(); end $$;"
         "select public.outer_off();",
+        _ENABLE,
+    ),
+    # a platform routine naming no table may switch any table's triggers
+    "platform_helper_names_no_table": ("select audit.pause_all_triggers();", _ENABLE),
+    "platform_helper_in_do": ("do $$ begin perform audit.pause_all_triggers(); end $$;", _ENABLE),
+    # a migration's routine whose body calls a platform helper, in SQL or PL/pgSQL
+    "sql_body_calls_platform_helper": (
+        "create function public.quiet() returns void language sql"
+        " as $$ select audit.enable_tracking('public.t') $$; select public.quiet();",
+        _ENABLE,
+    ),
+    "plpgsql_assignment_calls_platform_helper": (
+        "create function public.quiet() returns void language plpgsql as $$ declare x text;"
+        " begin x := audit.enable_tracking('public.t')::text; end $$; select public.quiet();",
+        _ENABLE,
+    ),
+    # a platform routine sharing a bare name with a read-only one of the migrations
+    "platform_routine_same_bare_name": (
+        "create function public.quiet() returns int language sql as $$ select 1 $$;"
+        "select audit.quiet();",
+        _ENABLE,
+    ),
+    # called from top-level DML
+    "routine_called_in_insert": (
+        "create table public.cfg (k text primary key, v text);"
+        "create function public.pause() returns text language plpgsql"
+        " as $$ begin alter table public.t disable trigger a; return 'p'; end $$;"
+        "insert into public.cfg values ('s', public.pause());",
         _ENABLE,
     ),
 }

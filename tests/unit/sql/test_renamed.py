@@ -11,7 +11,8 @@ from migration_rollback.sql.renamed import STAR, Renamed, called_now, first_name
 COLUMN_A = Renamed("a", "column a of public.t renamed to b", table="t")
 SCHEMA_S = Renamed("s", "schema s renamed to s2", qualifier=True)
 VALUE_ON = Renamed("on", "value 'on' renamed to 'up'", literal=True)
-SEQUENCE = Renamed("sq", "sequence sq renamed to sq2", literal=True)
+SEQUENCE = Renamed("sq", "sequence sq renamed to sq2", also_literal=True)
+TABLE_T = Renamed("t", "table t renamed to t2", also_literal=True)
 STAR_T = Renamed(STAR, "column z added to public.t", table="t")
 
 
@@ -35,6 +36,10 @@ def _tree(text: str) -> object:
         ("create policy p on public.e using (s = 'on')", VALUE_ON, True),
         ("create view v as select nextval('public.sq') as n", SEQUENCE, True),
         ("create view v as select nextval('public.sqx') as n", SEQUENCE, False),
+        ("create view v as select last_value from public.sq", SEQUENCE, True),  # read as a table
+        ("create view v as select to_regclass('T') as r", TABLE_T, True),  # a literal only
+        ("create view v as select 'public.t'::regclass as r", TABLE_T, True),
+        ("create view v as select 'tx'::regclass as r", TABLE_T, False),
         # a LANGUAGE sql body is checked when created; a PL/pgSQL one when called
         ("create function f() returns int language sql as 'select a from public.t'", COLUMN_A,
          True),
@@ -98,6 +103,9 @@ def test_adding_an_enum_value_renames_nothing() -> None:
 
 T_TO_T2 = Renamed("t", "table t renamed to t2", moved=(("public", "t"), ("public", "t2")))
 T_TO_ARCH = Renamed("t", "table t moved", moved=(("public", "t"), ("arch", "t")))
+T2_TO_T3 = Renamed("t2", "table t2 renamed to t3", moved=(("public", "t2"), ("public", "t3")))
+S_MOVE = (("public", "s"), ("public", "s2"))
+S_TO_S2 = Renamed("s", "sequence s renamed", also_literal=True, moved=S_MOVE)
 
 
 @pytest.mark.parametrize(
@@ -106,6 +114,26 @@ T_TO_ARCH = Renamed("t", "table t moved", moved=(("public", "t"), ("arch", "t"))
         ("create index i on t (a)", [T_TO_T2], "CREATE INDEX i ON public.t2 (a)"),
         ("create view v as select id from public.t join u on true", [T_TO_T2],
          "CREATE VIEW v AS SELECT id FROM public.t2 INNER JOIN u ON TRUE"),
+        # the new name said already: the rewritten one would take `t2.k` or clash with it
+        ("create view w as select t2.id, (select count(*) from public.t where a = t2.k) as n"
+         " from public.o t2", [T_TO_T2], None),
+        ("create view w as select a from public.t, public.o t2", [T_TO_T2], None),
+        ("create view w as select a from public.t, other.t2", [T_TO_T2], None),
+        ("create view w as select a, t2.k from public.t, public.o", [T_TO_T2], None),
+        ("create view w as select x.a from public.t x", [T_TO_T2],
+         "CREATE VIEW w AS SELECT x.a FROM public.t2 AS x"),  # its alias kept
+        # t2 renamed away before t takes its name: not a clash, but the old name t2 is said
+        # again (needless, left to a human)
+        ("create view w as select a, k from public.t, public.t2", [T2_TO_T3, T_TO_T2], None),
+        # named otherwise than by a RangeVar: a literal, a row type
+        ("create view v as select id from public.t where tableoid = 'public.t'::regclass",
+         [T_TO_T2], None),
+        ("create view v as select id from public.t where to_regclass('t') is not null",
+         [T_TO_ARCH], None),
+        ("create view v as select x::public.t as r from public.t x", [T_TO_ARCH], None),
+        ("create view v as select last_value from public.s", [S_TO_S2],
+         "CREATE VIEW v AS SELECT last_value FROM public.s2"),
+        ("create view v as select nextval('s') as n, last_value from public.s", [S_TO_S2], None),
         ("create view v as select t.id from public.t", [T_TO_ARCH],
          "CREATE VIEW v AS SELECT t.id FROM arch.t"),  # a move keeps the name `t.id` says
         ("create view v as select t.id from public.t", [T_TO_T2], None),  # `t` still said
@@ -118,6 +146,12 @@ T_TO_ARCH = Renamed("t", "table t moved", moved=(("public", "t"), ("arch", "t"))
 )  # fmt: skip
 def test_called_now(text: str, since: list[Renamed], now: str | None) -> None:
     assert called_now(text, since) == now
+
+
+def test_an_unnamed_index_keeps_its_name() -> None:
+    """PostgreSQL would name it after the table as it is called now (t2_a_idx)."""
+    now = called_now("create index on public.t (a)", [T_TO_T2], name="t_a_idx")
+    assert now == "CREATE INDEX t_a_idx ON public.t2 (a)"
 
 
 @pytest.mark.parametrize(

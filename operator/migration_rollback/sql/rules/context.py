@@ -33,7 +33,7 @@ from migration_rollback.sql.created import ColumnState
 from migration_rollback.sql.history import Definition, History
 from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import DEFAULT_SCHEMA, NAMEDATALEN, deparse, qualified_name
-from migration_rollback.sql.renamed import Renamed, called_now, first_named
+from migration_rollback.sql.renamed import TYPE_KINDS, Renamed, called_now, first_named
 from migration_rollback.sql.rules.created_here import CreatedObjects
 
 
@@ -130,7 +130,8 @@ class Context:
         """`previous`'s text naming each relation renamed since as it is called now, when that
         is all that changed in what it says (renamed.called_now)."""
         since = self.history.renamed_since(previous) if self.history else ()
-        return called_now(previous.text, (*since, *self.renamed_here))
+        name = previous.ref.name if previous.ref.kind == "index" else None
+        return called_now(previous.text, (*since, *self.renamed_here), name=name)
 
     def column_before(self, schema: str, table: str, column: str) -> ColumnState | None:
         """What earlier migrations tell of a column, by the name it had before this one;
@@ -143,7 +144,7 @@ class Context:
             return None
         earlier = self.history.renamed_since_column(state)
         # A type renamed here is called by its new name where the rollback needs it (type_now)
-        here = [r for r in self.renamed_here if r.kind not in ("type", "domain")]
+        here = [r for r in self.renamed_here if r.kind not in TYPE_KINDS]
         renamed = first_named(state.type_node, (*earlier, *here), on=table) or first_named(
             (state.default_node, state.generated_node), (*earlier, *self.renamed_here), on=table
         )

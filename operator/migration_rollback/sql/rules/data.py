@@ -15,7 +15,7 @@ from migration_rollback.sql import effects, platform_calls
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import SQL, Composable, Identifier, name_of, sql
 from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
-from migration_rollback.sql.names import deparse, relation
+from migration_rollback.sql.names import RUN_TIME, deparse, relation, set_config_schema
 from migration_rollback.sql.rules import only
 from migration_rollback.sql.rules.context import Context, Inverse, drop, manual, nothing
 
@@ -151,6 +151,13 @@ def select(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         ctx.created_here.add(ref)
         yield drop(ref)
         return
+    # set_config('search_path', …): a constant is `SET search_path`; one set at run time
+    # leaves where the rollback's unqualified names go unknown.
+    schema = set_config_schema(node)
+    if schema == RUN_TIME:
+        yield manual(ManualNeed.UNSUPPORTED, _RUN_TIME_PATH)
+        return
+    ctx.default_schema = schema or ctx.default_schema
     calls = platform_calls.plain_calls(node)
     if calls is not None:
         undone = [_undo_call(call, ctx) for call in reversed(calls)]
@@ -161,6 +168,12 @@ def select(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         yield nothing("a query of functions with no lasting effect changes nothing")
     else:
         yield from dynamic(node, st, ctx)
+
+
+_RUN_TIME_PATH = (
+    "set_config('search_path', …) sets a path not known before it runs: check that each"
+    " unqualified name the rollback uses after it is in the schema it names"
+)
 
 
 def _undo_call(call: platform_calls.Call, ctx: Context) -> Inverse | None:
