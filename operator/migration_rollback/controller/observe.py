@@ -37,6 +37,7 @@ from migration_rollback.lifecycle.observation import (
     WorkloadView,
 )
 from migration_rollback.lifecycle.phases import Phase
+from migration_rollback.lifecycle.podstart import PodBlock
 from migration_rollback.lifecycle.status import RollbackStatus
 from migration_rollback.metrics import HEALTH_CHECK_FAILURES
 from migration_rollback.redact import Redactor
@@ -194,14 +195,18 @@ class Observer:
         if obj is None:
             return None
         end = jobs.completion(obj)
-        pods = self.pods.pods(jobs.pod_selector(name), listed=False) if not end.finished else None
-        if any(p.started for p in pods or ()):
+        # Read after the Job's end too: a pod that never started tells a Job that failed
+        # before the database from one whose runner left no result.
+        pods = self.pods.pods(jobs.pod_selector(name), listed=False) or ()
+        if any(p.started for p in pods):
             self.reread_target(spec, name)
-        pod = podwatch.ended_pod(pods or ())
+        pod = podwatch.ended_pod(pods)
+        block = podwatch.blocked_pod(pods)
         running = JobView(
             name,
             pod_end=PodEnd(pod.succeeded, parse_timestamp(pod.finished_at)) if pod else None,
             replaceable=not jobs.single_pod(obj),
+            pod_block=self.scrubbed(block),
         )
         if not end.finished and (pod is None or jobs.parse_result(pod.message) is None):
             return running  # a pod that ended without the runner's result: the Job says why
@@ -209,6 +214,11 @@ class Observer:
         if jobrun.ended(view) is not None:
             self.memory.finished[name] = view
         return view
+
+    def scrubbed(self, block: PodBlock | None) -> PodBlock | None:
+        if block is None:
+            return None
+        return dataclasses.replace(block, message=self.memory.redactor.scrub(block.message))
 
     def reread_target(self, spec: RollbackSpec, job: str) -> None:
         """The Job's pod read the Secret when it started: scrub with that value should the

@@ -22,6 +22,7 @@ from kubernetes import watch
 from migration_rollback.kube.client import Clients
 from migration_rollback.kube.workloads import TEMPLATE_HASH_LABEL
 from migration_rollback.lifecycle.observation import PodGroup
+from migration_rollback.lifecycle.podstart import PodBlock, block_of, ran
 
 log = logging.getLogger("migration_rollback.podwatch")
 # The API server ends a watch after this long; it is then resumed from its last version. Short:
@@ -41,6 +42,7 @@ class PodState:
     finished_at: str | None = None  # the last container's finishedAt
     message: str = ""  # the first terminated container's termination message
     template_hash: str = ""  # its pod-template-hash label: which of a Deployment's ReplicaSets
+    block: PodBlock | None = None  # no container started yet: why (lifecycle.podstart)
 
 
 def pod_state(obj: Mapping[str, Any]) -> PodState:
@@ -59,10 +61,11 @@ def pod_state(obj: Mapping[str, Any]) -> PodState:
         or (all_ended and all(int(e.get("exitCode", 1)) == 0 for e in ends)),
         ready=conditions.get("Ready") == "True" and not meta.get("deletionTimestamp"),
         deleting=bool(meta.get("deletionTimestamp")),
-        started=any(s.get("running") or s.get("terminated") for s in states),
+        started=ran(status),
         finished_at=max((str(e["finishedAt"]) for e in ends if e.get("finishedAt")), default=None),
         message=next((str(e.get("message") or "") for e in ends if e.get("message")), ""),
         template_hash=str((meta.get("labels") or {}).get(TEMPLATE_HASH_LABEL) or ""),
+        block=block_of(obj),
     )
 
 
@@ -215,3 +218,11 @@ class PodWatches:
 def ended_pod(pods: Iterable[PodState]) -> PodState | None:
     """The pod that ended, if any (a Job that cannot start another has one)."""
     return next((p for p in pods if p.ended), None)
+
+
+def blocked_pod(pods: Iterable[PodState]) -> PodBlock | None:
+    """Why the Job's pod has not started, when none of its pods has (a Job that started one
+    and then another may have run the runner)."""
+    found = list(pods)
+    blocks = [p.block for p in found if p.block is not None]
+    return blocks[0] if found and len(blocks) == len(found) else None

@@ -13,11 +13,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from migration_rollback.jobresult import JobResult
-from migration_rollback.lifecycle import analysis, outcomes, policy, target
-from migration_rollback.lifecycle.actions import CreateJob
+from migration_rollback.lifecycle import analysis, outcomes, podstart, policy, target
+from migration_rollback.lifecycle.actions import CreateJob, DeleteJob
 from migration_rollback.lifecycle.observation import JobView
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
-from migration_rollback.lifecycle.record import Plan
+from migration_rollback.lifecycle.record import Failure, Plan
 from migration_rollback.lifecycle.status import RollbackStatus
 
 # Which Job each phase runs, and the step that records it.
@@ -56,6 +56,9 @@ def run(plan: Plan, dry_run: bool) -> outcomes.JobVerdict | None:
             raise plan.failure(Reason.JOB_FAILED, f"Job {name} disappeared", step)
         create(plan, ctx.phase, attempt, dry_run)
         return None
+    block = job.pod_block
+    if block is not None and job.result is None and (job.finished or block.overdue(ctx.now)):
+        raise never_started(plan, name, block)
     end = ended(job)
     if end is None:
         if plan.current("jobName") != name:  # created just before a restart
@@ -80,6 +83,19 @@ def ended(job: JobView) -> tuple[bool, dt.datetime | None] | None:
     if job.pod_end is not None and not job.replaceable and job.result is not None:
         return job.pod_end.succeeded, job.pod_end.finished_at
     return None
+
+
+def never_started(plan: Plan, name: str, block: podstart.PodBlock) -> Failure:
+    """The Job failed before the database: no container of it ever ran. It is deleted
+    (so its pod cannot start later, once a Secret is back, behind the restored app) and the
+    database counts as unchanged, so the usual failure policy restores the app at once. Not
+    retried: a missing Secret or a bad image name is not fixed by running the Job again."""
+    purpose, step = PURPOSE[plan.ctx.phase]
+    plan.act(DeleteJob(name))
+    if plan.current("databaseChanged"):  # recorded before the Job was created
+        plan.patch(databaseChanged=False)
+    message = f"the {purpose} Job {name} failed: {block.describe()}; nothing ran on the database"
+    return plan.failure(Reason.JOB_NOT_STARTED, message, step)
 
 
 def create(plan: Plan, phase: Phase, attempt: int, dry_run: bool) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from migration_rollback.jobresult import JobResult
 from migration_rollback.lifecycle.health import Verdict
+from migration_rollback.lifecycle.podstart import PodBlock
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,8 @@ class PodEnd:
 class JobView:
     """The current Job (status.jobName's, or the one the phase would create next).
     `finished`/`succeeded` are the Job's own conditions; `pod_end` its pod's end, seen before
-    the Job controller's status catches up; `replaceable`: the Job may start another pod."""
+    the Job controller's status catches up; `replaceable`: the Job may start another pod;
+    `pod_block`: why its pod has not started a container (none of its pods ever has)."""
 
     name: str
     finished: bool = False
@@ -35,6 +37,7 @@ class JobView:
     finished_at: dt.datetime | None = None
     pod_end: PodEnd | None = None
     replaceable: bool = True
+    pod_block: PodBlock | None = None
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,7 @@ class Reason(enum.StrEnum):
     INVALID_SQL = "InvalidRollbackSQL"
     DATA_LOSS_NOT_ALLOWED = "DataLossNotAllowed"
     JOB_FAILED = "JobFailed"
+    JOB_NOT_STARTED = "JobNotStarted"
     PRECONDITION_FAILED = "PreconditionFailed"
     LOCK_TIMEOUT = "LockTimeout"
     TRANSACTION_CONFLICT = "TransactionConflict"
