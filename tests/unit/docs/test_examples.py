@@ -65,6 +65,9 @@ _ONE_OF_MANY = re.compile(
 # Both or neither: `a` on this object and `c` on its child `b` (targetVersion, migrationsFrom).
 _BOTH_OR_NEITHER = re.compile(r"^has\(self\.(\w+)\) == has\(self\.(\w+)\.(\w+)\)$")
 _SIZE_AT_MOST = re.compile(r"^self\.size\(\) <= (\d+)$")
+# A field declared only to be refused (a reference into another namespace). CEL escapes a
+# reserved word as a property name: `namespace` is `__namespace__`.
+_ABSENT = re.compile(r"^!has\(self\.(?:__)?(\w+?)(?:__)?\)$")
 # `a` other than its default needs `b` to be one value: revision other than current, Deployment.
 _NEEDS = re.compile(
     r"^!has\(self\.(\w+)\) \|\| self\.\1 == '(\w+)' \|\| "
@@ -92,6 +95,10 @@ def _rule_errors(value: Any, node: Mapping[str, Any], path: str) -> list[str]:
             field, child, grandchild = both.groups()
             nested = value.get(child)
             if (field in value) != (isinstance(nested, Mapping) and grandchild in nested):
+                errors.append(f"{path}: {' '.join(str(entry['message']).split())}")
+            continue
+        if absent := _ABSENT.match(rule):
+            if absent.group(1) in value:
                 errors.append(f"{path}: {' '.join(str(entry['message']).split())}")
             continue
         if limit := _SIZE_AT_MOST.match(rule):
@@ -235,6 +242,14 @@ def test_the_emergency_plan_manifest_validates_against_the_crd() -> None:
         (lambda s: s.update(workloads=[]), "spec.workloads: fewer than 1 items"),
         (lambda s: s.pop("workloads"), "spec: missing required field 'workloads'"),
         (lambda s: s["workloads"][0].update(name=""), "spec.workloads[0].name: shorter than 1"),
+        (
+            lambda s: s["database"]["urlSecretRef"].update(namespace="prod"),
+            "spec.database.urlSecretRef: the Secret is the one in the resource's own namespace",
+        ),
+        (
+            lambda s: s["workloads"][0].update(namespace="prod"),
+            "spec.workloads[0]: the workload is the one in the resource's own namespace",
+        ),
     ],
 )
 def test_the_checker_refuses_what_the_api_server_refuses(change: Any, expected: str) -> None:
