@@ -64,6 +64,8 @@ def run(plan: Plan, dry_run: bool) -> outcomes.JobVerdict | None:
         if plan.current("jobName") != name:  # created just before a restart
             plan.patch(jobName=name)
         plan.wake_in(JOB_FALLBACK_SECONDS)
+        if block is not None:  # its grace ends without a watch event
+            plan.wake_in(block.seconds_left(ctx.now))
         return None
     succeeded, finished_at = end
     verdict = outcomes.judge(succeeded, job.result, job.message, ctx.obs.url_where)

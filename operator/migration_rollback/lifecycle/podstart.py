@@ -68,10 +68,14 @@ class PodBlock:
     since: dt.datetime | None
 
     def overdue(self, now: dt.datetime) -> bool:
+        return self.seconds_left(now) <= 0
+
+    def seconds_left(self, now: dt.datetime) -> float:
+        """Of its grace; the whole grace while its start is unknown (zero stays zero)."""
         grace = GRACE_SECONDS[self.reason]
-        if grace == 0:
-            return True
-        return self.since is not None and (now - self.since).total_seconds() >= grace
+        if self.since is None or grace == 0:
+            return grace
+        return grace - (now - self.since).total_seconds()
 
     def describe(self) -> str:
         detail = f": {self.message}" if self.message else ""

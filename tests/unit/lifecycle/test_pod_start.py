@@ -182,7 +182,7 @@ def test_a_pod_within_its_grace_is_waited_for(reason: Blocked, phase: str) -> No
     decision = decide(spec("restore"), STATUS[phase], observed(phase, block(reason, almost)), NOW)
     assert decision.phase == phase
     assert not decision.of(a.DeleteJob)
-    assert decision.requeue_after is not None  # looked at again without a watch event
+    assert decision.requeue_after == 1.0  # looked at again when its grace ends
 
 
 def test_a_job_ended_with_its_pod_never_started_restores_whatever_the_grace() -> None:
@@ -196,4 +196,5 @@ def test_a_job_ended_with_its_pod_never_started_restores_whatever_the_grace() ->
 def test_a_block_without_a_time_waits_out_only_the_zero_grace_causes() -> None:
     timeless = PodBlock(Blocked.IMAGE_PULL, "", None)
     assert not timeless.overdue(NOW)
+    assert timeless.seconds_left(NOW) == GRACE_SECONDS[Blocked.IMAGE_PULL]
     assert PodBlock(Blocked.CONFIG_ERROR, "", None).overdue(NOW)
