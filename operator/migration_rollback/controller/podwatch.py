@@ -105,6 +105,9 @@ class PodWatch:
         self._watch = watch.Watch()  # type: ignore[no-untyped-call]
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"pods {selector}")
         self._version: str | None = None  # where the watch resumes: the list's, then events'
+        # A pod of it started a container, though it may be gone since (deleted between two
+        # looks): a Job stopped for not starting must not count as never started then.
+        self.ever_started = False
 
     def start(self) -> PodWatch:
         if self._listed:
@@ -135,6 +138,7 @@ class PodWatch:
     def _put(self, obj: Mapping[str, Any]) -> None:
         pod = pod_state(obj)
         self._pods[pod.name] = pod
+        self.ever_started = self.ever_started or pod.started
 
     def _run(self) -> None:
         try:
@@ -164,6 +168,7 @@ class PodWatch:
             version = str(meta.get("resourceVersion") or version or "")
             with self._lock:
                 if event.get("type") == "DELETED":
+                    self.ever_started = self.ever_started or ran(obj.get("status") or {})
                     self._pods.pop(str(meta.get("name")), None)
                 else:
                     self._put(obj)
@@ -202,6 +207,11 @@ class PodWatches:
             self._broken.add(selector)
             return None
         return found.pods()
+
+    def ever_started(self, selector: str) -> bool:
+        """A pod its watch showed started a container, gone or not."""
+        found = self._watches.get(selector)
+        return found is not None and found.ever_started
 
     def keep_only_used(self) -> None:
         """After an observation: stop the watches it did not read."""

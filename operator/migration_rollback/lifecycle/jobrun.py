@@ -15,9 +15,10 @@ from typing import Any
 from migration_rollback.jobresult import JobResult
 from migration_rollback.lifecycle import analysis, outcomes, podstart, policy, target
 from migration_rollback.lifecycle.actions import CreateJob, DeleteJob
+from migration_rollback.lifecycle.durations import parse_timestamp
 from migration_rollback.lifecycle.observation import JobView
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
-from migration_rollback.lifecycle.record import Failure, Plan
+from migration_rollback.lifecycle.record import Failure, Plan, iso
 from migration_rollback.lifecycle.status import RollbackStatus
 
 # Which Job each phase runs, and the step that records it.
@@ -51,6 +52,9 @@ def run(plan: Plan, dry_run: bool) -> outcomes.JobVerdict | None:
     attempt = ctx.status.attempts.get(purpose, 1)
     name = job_name(ctx.obs.resource, purpose, attempt, str(ctx.status.sql_sha256))
     job = ctx.obs.job
+    if ctx.status.job_stopped.get("job") == name:
+        after_stop(plan, name, job)
+        return None
     if job is None or job.name != name:
         if ctx.obs.job_seen:
             raise plan.failure(Reason.JOB_FAILED, f"Job {name} disappeared", step)
@@ -58,7 +62,8 @@ def run(plan: Plan, dry_run: bool) -> outcomes.JobVerdict | None:
         return None
     block = job.pod_block
     if block is not None and job.result is None and (job.finished or block.overdue(ctx.now)):
-        raise never_started(plan, name, block)
+        stop(plan, name, block)
+        return None
     end = ended(job)
     if end is None:
         if plan.current("jobName") != name:  # created just before a restart
@@ -80,6 +85,8 @@ def ended(job: JobView) -> tuple[bool, dt.datetime | None] | None:
     Without them yet (the Job controller batches its status updates, ~1 s), its pod's end
     decides when the Job cannot start another pod and the pod left the runner's result; a pod
     that ended without one (killed at the deadline, out of memory) waits for the Job's reason."""
+    if job.finished and job.result is None and job.pods is None:
+        return None  # its pods not yet known (a restart): one that never started changes it
     if job.finished:
         return job.succeeded, job.finished_at
     if job.pod_end is not None and not job.replaceable and job.result is not None:
@@ -87,16 +94,53 @@ def ended(job: JobView) -> tuple[bool, dt.datetime | None] | None:
     return None
 
 
-def never_started(plan: Plan, name: str, block: podstart.PodBlock) -> Failure:
-    """The Job failed before the database: no container of it ever ran. It is deleted
-    (so its pod cannot start later, once a Secret is back, behind the restored app) and the
-    database counts as unchanged, so the usual failure policy restores the app at once. Not
-    retried: a missing Secret or a bad image name is not fixed by running the Job again."""
+def stop(plan: Plan, name: str, block: podstart.PodBlock) -> None:
+    """No container of the Job ever ran: it is deleted, its pods first (foreground), and the
+    app is left as it is until they are gone (`after_stop`): a pod restored beside it could
+    meet the rollback's, should the Secret or image come back before it goes."""
+    purpose, _ = PURPOSE[plan.ctx.phase]
+    cause = block.describe()
+    plan.act(DeleteJob(name, foreground=True))
+    plan.patch(jobStopped={"job": name, "cause": cause, "at": iso(plan.ctx.now)})
+    message = f"the {purpose} Job {name} is deleted: {cause}; waiting for its pod to be gone"
+    plan.patch(reason=str(Reason.JOB_NOT_STARTED), message=message)
+    plan.event(str(Reason.JOB_NOT_STARTED), message, warning=True).wake_in(JOB_FALLBACK_SECONDS)
+
+
+def after_stop(plan: Plan, name: str, job: JobView | None) -> None:
+    """A Job deleted by `stop`: its pods gone and none ever started, it failed before the
+    database; one that started meanwhile may have run, so it is judged as a Job that vanished.
+    Until then the app stays as it is, past `GONE_SECONDS` with a warning (raises `Failure`)."""
+    ctx = plan.ctx
+    purpose, step = PURPOSE[ctx.phase]
+    cause = ctx.status.job_stopped.get("cause", "its pod never started")
+    if job is not None and job.pod_ran:
+        message = f"Job {name} was deleted ({cause}) but its pod started before it was gone"
+        raise plan.failure(Reason.JOB_FAILED, f"{message}: the database may have changed", step)
+    if job is None or job.pods == 0:
+        raise never_started(plan, name, cause)
+    since = parse_timestamp(ctx.status.job_stopped.get("at")) or ctx.now
+    left = podstart.GONE_SECONDS - (ctx.now - since).total_seconds()
+    plan.wake_in(left if 0 < left < JOB_FALLBACK_SECONDS else JOB_FALLBACK_SECONDS)
+    if left > 0 or ctx.status.reason == Reason.JOB_POD_NOT_GONE:
+        return
+    message = (
+        f"the {purpose} Job {name} was deleted ({cause}) but {job.pods} pod(s) of it are not "
+        f"gone after {podstart.GONE_SECONDS:g}s (a node not answering?): the app stays as it "
+        "is until they are (force-delete them once the node is known down)"
+    )
+    plan.patch(reason=str(Reason.JOB_POD_NOT_GONE), message=message)
+    plan.event(str(Reason.JOB_POD_NOT_GONE), message, warning=True)
+
+
+def never_started(plan: Plan, name: str, cause: str) -> Failure:
+    """The Job failed before the database: no container of it ever ran, and its pods are
+    gone. The database counts as unchanged, so the usual failure policy restores the app at
+    once. Not retried: a missing Secret or a bad image name is not fixed by running it again."""
     purpose, step = PURPOSE[plan.ctx.phase]
-    plan.act(DeleteJob(name))
     if plan.current("databaseChanged"):  # recorded before the Job was created
         plan.patch(databaseChanged=False)
-    message = f"the {purpose} Job {name} failed: {block.describe()}; nothing ran on the database"
+    message = f"the {purpose} Job {name} failed: {cause}; nothing ran on the database"
     return plan.failure(Reason.JOB_NOT_STARTED, message, step)
 
 

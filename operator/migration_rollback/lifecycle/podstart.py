@@ -55,6 +55,10 @@ GRACE_SECONDS: dict[Blocked, float] = {
     Blocked.NOT_STARTED: 300,
 }
 _WAITING = {b.value: b for b in Blocked}
+# Seconds a deleted Job's pods get to be gone before the operator says they are stuck (a node
+# that stopped answering keeps a pod terminating until it is force-deleted). Meanwhile and after,
+# the app is not restored: its pods must never run beside a rollback pod that could start.
+GONE_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
