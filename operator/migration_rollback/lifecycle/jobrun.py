@@ -100,8 +100,9 @@ def stop(plan: Plan, name: str, block: podstart.PodBlock) -> None:
     meet the rollback's, should the Secret or image come back before it goes."""
     purpose, _ = PURPOSE[plan.ctx.phase]
     cause = block.describe()
+    # Recorded first: a restart between the two still knows why the Job went.
+    plan.record_first().patch(jobStopped={"job": name, "cause": cause, "at": iso(plan.ctx.now)})
     plan.act(DeleteJob(name, foreground=True))
-    plan.patch(jobStopped={"job": name, "cause": cause, "at": iso(plan.ctx.now)})
     message = f"the {purpose} Job {name} is deleted: {cause}; waiting for its pod to be gone"
     plan.patch(reason=str(Reason.JOB_NOT_STARTED), message=message)
     plan.event(str(Reason.JOB_NOT_STARTED), message, warning=True).wake_in(JOB_FALLBACK_SECONDS)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from migration_rollback.controller.podwatch import PodWatches, ended_pod, pod_state
+from migration_rollback.controller.podwatch import PodWatch, PodWatches, ended_pod, pod_state
 from migration_rollback.kube import jobs
 from migration_rollback.kube.client import Clients
 
@@ -102,3 +102,32 @@ def test_a_pod_names_its_replica_set_by_its_template_hash() -> None:
     assert pod_state(obj).template_hash == ""
     obj["metadata"]["labels"] = {"app": "web", "pod-template-hash": "5d9c"}
     assert pod_state(obj).template_hash == "5d9c"
+
+
+class _Events:
+    """A watch that replays events (the API server's order)."""
+
+    def __init__(self, *events: tuple[str, dict[str, Any]]) -> None:
+        self.events = [{"type": t, "object": o} for t, o in events]
+
+    def stream(self, *_: Any, **__: Any) -> list[dict[str, Any]]:
+        return self.events
+
+
+@pytest.mark.parametrize(
+    ("last", "started"),
+    [(pod(phase="Pending"), False), (pod(containerStatuses=[RUNNING]), True)],
+    ids=["gone-never-started", "started-then-gone"],
+)
+def test_a_pod_that_started_is_remembered_after_it_is_gone(
+    last: dict[str, Any], started: bool
+) -> None:
+    """A Job deleted for not starting: its pod may start and go between two looks; the watch
+    saw it start, so the Job is not counted as never started."""
+    clients = Clients(None, _Forbidden(), None, None, None, None, None)
+    watch = PodWatch(clients, "shop", "j", lambda: None, listed=True)
+    events = _Events(("ADDED", pod(phase="Pending")), ("MODIFIED", last), ("DELETED", last))
+    watch._watch = events  # type: ignore[assignment]
+    watch._stream(None)
+    assert watch.pods() == ()
+    assert watch.ever_started is started

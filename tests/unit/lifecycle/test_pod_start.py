@@ -173,6 +173,8 @@ def test_a_pod_past_its_grace_has_its_job_deleted_and_the_app_waits_for_it(
     assert patch["jobStopped"] == {"job": JOB[phase], "cause": cause, "at": iso(NOW)}
     assert patch["reason"] == "JobNotStarted"
     assert "databaseChanged" not in patch  # not until its pods are gone
+    kinds = [type(x) for x in decision.actions]  # recorded before the Job goes (a restart)
+    assert kinds.index(a.PatchStatus) < kinds.index(a.DeleteJob)
     assert [e.reason for e in decision.of(a.RecordEvent)] == ["JobNotStarted"]
     assert decision.requeue_after == 10.0
 
