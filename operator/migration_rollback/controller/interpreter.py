@@ -196,7 +196,7 @@ class Interpreter:
         leases.release(self.clients, self.settings.namespace, action.name, self.identity)
 
     def delete_job(self, action: a.DeleteJob) -> None:
-        jobs.delete_job(self.clients, self.namespace, action.name)
+        jobs.delete_job(self.clients, self.namespace, action.name, action.foreground)
 
 
 APPLY: dict[type, Callable[[Interpreter, Any], None]] = {

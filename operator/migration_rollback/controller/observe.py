@@ -37,6 +37,7 @@ from migration_rollback.lifecycle.observation import (
     WorkloadView,
 )
 from migration_rollback.lifecycle.phases import Phase
+from migration_rollback.lifecycle.podstart import PodBlock
 from migration_rollback.lifecycle.status import RollbackStatus
 from migration_rollback.metrics import HEALTH_CHECK_FAILURES
 from migration_rollback.redact import Redactor
@@ -179,7 +180,11 @@ class Observer:
         if name is None:
             return base
         recorded = status.job_name == name
-        view = self.memory.finished.get(name) or self.job_view(spec, name, recorded)
+        stopped = status.job_stopped.get("job") == name  # its pods are counted until gone
+        cached = None if stopped else self.memory.finished.get(name)
+        view = cached or self.job_view(spec, name, recorded)
+        if view is None and stopped:  # deleted by us: its pods (orphans) may still be there
+            view = self.pods_of_gone_job(name)
         if view is not None:
             self.memory.seen_jobs.add(name)
         seen = name in self.memory.seen_jobs
@@ -194,14 +199,22 @@ class Observer:
         if obj is None:
             return None
         end = jobs.completion(obj)
-        pods = self.pods.pods(jobs.pod_selector(name), listed=False) if not end.finished else None
-        if any(p.started for p in pods or ()):
+        # Read after the Job's end too: a pod that never started tells a Job that failed
+        # before the database from one whose runner left no result.
+        selector = jobs.pod_selector(name)
+        pods = self.job_pods(selector)
+        ran = self.pods.ever_started(selector) or any(p.started for p in pods)
+        if ran:
             self.reread_target(spec, name)
-        pod = podwatch.ended_pod(pods or ())
+        pod = podwatch.ended_pod(pods)
+        block = podwatch.blocked_pod(pods)
         running = JobView(
             name,
             pod_end=PodEnd(pod.succeeded, parse_timestamp(pod.finished_at)) if pod else None,
             replaceable=not jobs.single_pod(obj),
+            pod_block=self.scrubbed(block),
+            pods=len(pods),
+            pod_ran=ran,
         )
         if not end.finished and (pod is None or jobs.parse_result(pod.message) is None):
             return running  # a pod that ended without the runner's result: the Job says why
@@ -209,6 +222,27 @@ class Observer:
         if jobrun.ended(view) is not None:
             self.memory.finished[name] = view
         return view
+
+    def pods_of_gone_job(self, name: str) -> JobView:
+        selector = jobs.pod_selector(name)
+        pods = self.job_pods(selector)
+        ran = self.pods.ever_started(selector) or any(p.started for p in pods)
+        return JobView(name, gone=True, pods=len(pods), pod_ran=ran)
+
+    def job_pods(self, selector: str) -> tuple[podwatch.PodState, ...]:
+        """Listed before watched, so none is an answer: a Job stopped for not starting waits
+        for its pods to be gone, and a restarted operator knows them at its first look."""
+        pods = self.pods.pods(selector, listed=True)
+        if pods is not None:
+            return pods
+        found = self.clients.core.list_namespaced_pod(self.namespace, label_selector=selector)
+        items = self.clients.api.sanitize_for_serialization(found.items)
+        return tuple(podwatch.pod_state(obj) for obj in items)
+
+    def scrubbed(self, block: PodBlock | None) -> PodBlock | None:
+        if block is None:
+            return None
+        return dataclasses.replace(block, message=self.memory.redactor.scrub(block.message))
 
     def reread_target(self, spec: RollbackSpec, job: str) -> None:
         """The Job's pod read the Secret when it started: scrub with that value should the

@@ -23,6 +23,7 @@ from kubernetes import watch
 from migration_rollback.kube.client import Clients
 from migration_rollback.kube.workloads import TEMPLATE_HASH_LABEL
 from migration_rollback.lifecycle.observation import PodGroup
+from migration_rollback.lifecycle.podstart import PodBlock, block_of, ran
 
 log = logging.getLogger("migration_rollback.podwatch")
 # The API server ends a watch after this long; it is then resumed from its last version. Short:
@@ -42,6 +43,7 @@ class PodState:
     finished_at: str | None = None  # the last container's finishedAt
     message: str = ""  # the first terminated container's termination message
     template_hash: str = ""  # its pod-template-hash label: which of a Deployment's ReplicaSets
+    block: PodBlock | None = None  # no container started yet: why (lifecycle.podstart)
 
 
 def pod_state(obj: Mapping[str, Any]) -> PodState:
@@ -60,10 +62,11 @@ def pod_state(obj: Mapping[str, Any]) -> PodState:
         or (all_ended and all(int(e.get("exitCode", 1)) == 0 for e in ends)),
         ready=conditions.get("Ready") == "True" and not meta.get("deletionTimestamp"),
         deleting=bool(meta.get("deletionTimestamp")),
-        started=any(s.get("running") or s.get("terminated") for s in states),
+        started=ran(status),
         finished_at=max((str(e["finishedAt"]) for e in ends if e.get("finishedAt")), default=None),
         message=next((str(e.get("message") or "") for e in ends if e.get("message")), ""),
         template_hash=str((meta.get("labels") or {}).get(TEMPLATE_HASH_LABEL) or ""),
+        block=block_of(obj),
     )
 
 
@@ -103,6 +106,9 @@ class PodWatch:
         self._watch = watch.Watch()  # type: ignore[no-untyped-call]
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"pods {selector}")
         self._version: str | None = None  # where the watch resumes: the list's, then events'
+        # A pod of it started a container, though it may be gone since (deleted between two
+        # looks): a Job stopped for not starting must not count as never started then.
+        self.ever_started = False
 
     def start(self) -> PodWatch:
         if self._listed:
@@ -135,6 +141,7 @@ class PodWatch:
         pod = pod_state(obj)
         old = self._pods.get(pod.name)
         self._pods[pod.name] = pod
+        self.ever_started = self.ever_started or pod.started
         return old is None or dataclasses.replace(old, resource_version="") != dataclasses.replace(
             pod, resource_version=""
         )
@@ -167,6 +174,7 @@ class PodWatch:
             version = str(meta.get("resourceVersion") or version or "")
             with self._lock:
                 if event.get("type") == "DELETED":
+                    self.ever_started = self.ever_started or ran(obj.get("status") or {})
                     changed = self._pods.pop(str(meta.get("name")), None) is not None
                 else:
                     changed = self._put(obj)
@@ -207,6 +215,11 @@ class PodWatches:
             return None
         return found.pods()
 
+    def ever_started(self, selector: str) -> bool:
+        """A pod its watch showed started a container, gone or not."""
+        found = self._watches.get(selector)
+        return found is not None and found.ever_started
+
     def keep_only_used(self) -> None:
         """After an observation: stop the watches it did not read."""
         for selector in set(self._watches) - self._wanted:
@@ -222,3 +235,11 @@ class PodWatches:
 def ended_pod(pods: Iterable[PodState]) -> PodState | None:
     """The pod that ended, if any (a Job that cannot start another has one)."""
     return next((p for p in pods if p.ended), None)
+
+
+def blocked_pod(pods: Iterable[PodState]) -> PodBlock | None:
+    """Why the Job's pod has not started, when none of its pods has (a Job that started one
+    and then another may have run the runner)."""
+    found = list(pods)
+    blocks = [p.block for p in found if p.block is not None]
+    return blocks[0] if found and len(blocks) == len(found) else None

@@ -297,9 +297,10 @@ def parse_result(message: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def delete_job(clients: Clients, namespace: str, name: str) -> None:
+def delete_job(clients: Clients, namespace: str, name: str, foreground: bool = False) -> None:
+    policy = "Foreground" if foreground else "Background"
     try:
-        clients.batch.delete_namespaced_job(name, namespace, propagation_policy="Background")
+        clients.batch.delete_namespaced_job(name, namespace, propagation_policy=policy)
     except Exception as exc:
         if not is_not_found(exc):
             raise

@@ -95,7 +95,10 @@ class ReleaseLease:
 
 @dataclass(frozen=True)
 class DeleteJob:
+    """`foreground`: the Job object stays until its pods are gone, so its absence says so."""
+
     name: str
+    foreground: bool = False
 
 
 Action = (

@@ -13,11 +13,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from migration_rollback.jobresult import JobResult
-from migration_rollback.lifecycle import analysis, outcomes, policy, target
-from migration_rollback.lifecycle.actions import CreateJob
+from migration_rollback.lifecycle import analysis, outcomes, podstart, policy, target
+from migration_rollback.lifecycle.actions import CreateJob, DeleteJob
+from migration_rollback.lifecycle.durations import parse_timestamp
 from migration_rollback.lifecycle.observation import JobView
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
-from migration_rollback.lifecycle.record import Plan
+from migration_rollback.lifecycle.record import Failure, Plan, iso
 from migration_rollback.lifecycle.status import RollbackStatus
 
 # Which Job each phase runs, and the step that records it.
@@ -51,16 +52,25 @@ def run(plan: Plan, dry_run: bool) -> outcomes.JobVerdict | None:
     attempt = ctx.status.attempts.get(purpose, 1)
     name = job_name(ctx.obs.resource, purpose, attempt, str(ctx.status.sql_sha256))
     job = ctx.obs.job
+    if ctx.status.job_stopped.get("job") == name:
+        after_stop(plan, name, job)
+        return None
     if job is None or job.name != name:
         if ctx.obs.job_seen:
             raise plan.failure(Reason.JOB_FAILED, f"Job {name} disappeared", step)
         create(plan, ctx.phase, attempt, dry_run)
+        return None
+    block = job.pod_block
+    if block is not None and job.result is None and (job.finished or block.overdue(ctx.now)):
+        stop(plan, name, block)
         return None
     end = ended(job)
     if end is None:
         if plan.current("jobName") != name:  # created just before a restart
             plan.patch(jobName=name)
         plan.wake_in(JOB_FALLBACK_SECONDS)
+        if block is not None:  # its grace ends without a watch event
+            plan.wake_in(block.seconds_left(ctx.now))
         return None
     succeeded, finished_at = end
     verdict = outcomes.judge(succeeded, job.result, job.message, ctx.obs.url_where)
@@ -75,11 +85,64 @@ def ended(job: JobView) -> tuple[bool, dt.datetime | None] | None:
     Without them yet (the Job controller batches its status updates, ~1 s), its pod's end
     decides when the Job cannot start another pod and the pod left the runner's result; a pod
     that ended without one (killed at the deadline, out of memory) waits for the Job's reason."""
+    if job.finished and job.result is None and job.pods is None:
+        return None  # its pods not yet known (a restart): one that never started changes it
     if job.finished:
         return job.succeeded, job.finished_at
     if job.pod_end is not None and not job.replaceable and job.result is not None:
         return job.pod_end.succeeded, job.pod_end.finished_at
     return None
+
+
+def stop(plan: Plan, name: str, block: podstart.PodBlock) -> None:
+    """No container of the Job ever ran: it is deleted, its pods first (foreground), and the
+    app is left as it is until they are gone (`after_stop`): a pod restored beside it could
+    meet the rollback's, should the Secret or image come back before it goes."""
+    purpose, _ = PURPOSE[plan.ctx.phase]
+    cause = block.describe()
+    # Recorded first: a restart between the two still knows why the Job went.
+    plan.record_first().patch(jobStopped={"job": name, "cause": cause, "at": iso(plan.ctx.now)})
+    plan.act(DeleteJob(name, foreground=True))
+    message = f"the {purpose} Job {name} is deleted: {cause}; waiting for its pod to be gone"
+    plan.patch(reason=str(Reason.JOB_NOT_STARTED), message=message)
+    plan.event(str(Reason.JOB_NOT_STARTED), message, warning=True).wake_in(JOB_FALLBACK_SECONDS)
+
+
+def after_stop(plan: Plan, name: str, job: JobView | None) -> None:
+    """A Job deleted by `stop`: its pods gone and none ever started, it failed before the
+    database; one that started meanwhile may have run, so it is judged as a Job that vanished.
+    Until then the app stays as it is, past `GONE_SECONDS` with a warning (raises `Failure`)."""
+    ctx = plan.ctx
+    purpose, step = PURPOSE[ctx.phase]
+    cause = ctx.status.job_stopped.get("cause", "its pod never started")
+    if job is not None and job.pod_ran:
+        message = f"Job {name} was deleted ({cause}) but its pod started before it was gone"
+        raise plan.failure(Reason.JOB_FAILED, f"{message}: the database may have changed", step)
+    if job is None or job.pods == 0:
+        raise never_started(plan, name, cause)
+    since = parse_timestamp(ctx.status.job_stopped.get("at")) or ctx.now
+    left = podstart.GONE_SECONDS - (ctx.now - since).total_seconds()
+    plan.wake_in(left if 0 < left < JOB_FALLBACK_SECONDS else JOB_FALLBACK_SECONDS)
+    if left > 0 or ctx.status.reason == Reason.JOB_POD_NOT_GONE:
+        return
+    message = (
+        f"the {purpose} Job {name} was deleted ({cause}) but {job.pods} pod(s) of it are not "
+        f"gone after {podstart.GONE_SECONDS:g}s (a node not answering?): the app stays as it "
+        "is until they are (force-delete them once the node is known down)"
+    )
+    plan.patch(reason=str(Reason.JOB_POD_NOT_GONE), message=message)
+    plan.event(str(Reason.JOB_POD_NOT_GONE), message, warning=True)
+
+
+def never_started(plan: Plan, name: str, cause: str) -> Failure:
+    """The Job failed before the database: no container of it ever ran, and its pods are
+    gone. The database counts as unchanged, so the usual failure policy restores the app at
+    once. Not retried: a missing Secret or a bad image name is not fixed by running it again."""
+    purpose, step = PURPOSE[plan.ctx.phase]
+    if plan.current("databaseChanged"):  # recorded before the Job was created
+        plan.patch(databaseChanged=False)
+    message = f"the {purpose} Job {name} failed: {cause}; nothing ran on the database"
+    return plan.failure(Reason.JOB_NOT_STARTED, message, step)
 
 
 def create(plan: Plan, phase: Phase, attempt: int, dry_run: bool) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from migration_rollback.jobresult import JobResult
 from migration_rollback.lifecycle.health import Verdict
+from migration_rollback.lifecycle.podstart import PodBlock
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,11 @@ class PodEnd:
 class JobView:
     """The current Job (status.jobName's, or the one the phase would create next).
     `finished`/`succeeded` are the Job's own conditions; `pod_end` its pod's end, seen before
-    the Job controller's status catches up; `replaceable`: the Job may start another pod."""
+    the Job controller's status catches up; `replaceable`: the Job may start another pod;
+    `pod_block`: why its pod has not started a container (none of its pods ever has);
+    `pods`: its pods not yet gone (None: not known, its pods not listed); `pod_ran`: one of them
+    started a container, though it may be gone since; `gone`: the Job object is (a Job the
+    operator deleted for not starting, still looked at for its pods)."""
 
     name: str
     finished: bool = False
@@ -35,6 +40,10 @@ class JobView:
     finished_at: dt.datetime | None = None
     pod_end: PodEnd | None = None
     replaceable: bool = True
+    pod_block: PodBlock | None = None
+    pods: int | None = 0
+    pod_ran: bool = False
+    gone: bool = False
 
 
 @dataclass(frozen=True)

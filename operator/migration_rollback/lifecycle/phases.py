@@ -71,6 +71,8 @@ class Reason(enum.StrEnum):
     INVALID_SQL = "InvalidRollbackSQL"
     DATA_LOSS_NOT_ALLOWED = "DataLossNotAllowed"
     JOB_FAILED = "JobFailed"
+    JOB_NOT_STARTED = "JobNotStarted"
+    JOB_POD_NOT_GONE = "JobPodNotGone"
     PRECONDITION_FAILED = "PreconditionFailed"
     LOCK_TIMEOUT = "LockTimeout"
     TRANSACTION_CONFLICT = "TransactionConflict"

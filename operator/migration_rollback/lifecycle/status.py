@@ -23,6 +23,7 @@ STATUS_KEYS = {
     "sqlConfigMap": "sql_config_map",
     "approved": "approved",
     "jobName": "job_name",
+    "jobStopped": "job_stopped",
     "databaseLock": "database_lock",
     "maintenanceEnabled": "maintenance_enabled",
     "databaseChanged": "database_changed",
@@ -62,6 +63,9 @@ class RollbackStatus:
     sql_config_map: str | None = None
     approved: bool | None = None
     job_name: str | None = None
+    # A Job deleted because its pod never started: {job, cause, at}. The app waits for its pods
+    # to be gone (lifecycle.jobrun.after_stop), across a restart too.
+    job_stopped: Mapping[str, str] = field(default_factory=dict)
     database_lock: str | None = None
     maintenance_enabled: bool = False
     database_changed: bool | None = None
@@ -93,6 +97,8 @@ class RollbackStatus:
         for attr in ("maintenance_enabled",):
             if attr in kw:
                 kw[attr] = bool(kw[attr])
+        if "job_stopped" in kw:
+            kw["job_stopped"] = {str(k): str(v) for k, v in as_map(kw["job_stopped"]).items()}
         for attr in ("original_replicas", "hpa_min_replicas", "attempts"):
             if attr in kw:
                 kw[attr] = {str(k): int(v) for k, v in as_map(kw[attr]).items()}

@@ -134,3 +134,28 @@ def test_only_a_change_a_decision_reads_wakes_the_flow() -> None:
     assert watch._stream(None) == "3"
     assert len(woken) == 3  # added, being deleted, gone
     assert watch.pods() == ()
+
+
+@pytest.mark.parametrize(
+    ("last", "started"),
+    [(pod(phase="Pending"), False), (pod(containerStatuses=[RUNNING]), True)],
+    ids=["gone-never-started", "started-then-gone"],
+)
+def test_a_pod_that_started_is_remembered_after_it_is_gone(
+    last: dict[str, Any], started: bool
+) -> None:
+    """A Job deleted for not starting: its pod may start and go between two looks; the watch
+    saw it start, so the Job is not counted as never started."""
+    clients = Clients(None, _Forbidden(), None, None, None, None, None)
+    watch = PodWatch(clients, "shop", "j", lambda: None, listed=True)
+    events = _Events(
+        [
+            {"type": "ADDED", "object": pod(phase="Pending")},
+            {"type": "MODIFIED", "object": last},
+            {"type": "DELETED", "object": last},
+        ]
+    )
+    watch._watch = events  # type: ignore[assignment]
+    watch._stream(None)
+    assert watch.pods() == ()
+    assert watch.ever_started is started

@@ -67,6 +67,9 @@ _BOTH_OR_NEITHER = re.compile(r"^has\(self\.(\w+)\) == has\(self\.(\w+)\.(\w+)\)
 _SIZE_AT_MOST = re.compile(r"^self\.size\(\) <= (\d+)$")
 # `a` needs `b`: expectValue without jsonField would be ignored.
 _IMPLIES = re.compile(r"^!has\(self\.(\w+)\) \|\| has\(self\.(\w+)\)$")
+# A field declared only to be refused (a reference into another namespace). CEL escapes a
+# reserved word as a property name: `namespace` is `__namespace__`.
+_ABSENT = re.compile(r"^!has\(self\.(?:__)?(\w+?)(?:__)?\)$")
 # `a` other than its default needs `b` to be one value: revision other than current, Deployment.
 _NEEDS = re.compile(
     r"^!has\(self\.(\w+)\) \|\| self\.\1 == '(\w+)' \|\| "
@@ -99,6 +102,10 @@ def _rule_errors(value: Any, node: Mapping[str, Any], path: str) -> list[str]:
         if implies := _IMPLIES.match(rule):
             if implies.group(1) in value and implies.group(2) not in value:
                 errors.append(f"{path}: {entry.get('message', rule)}")
+            continue
+        if absent := _ABSENT.match(rule):
+            if absent.group(1) in value:
+                errors.append(f"{path}: {' '.join(str(entry['message']).split())}")
             continue
         if limit := _SIZE_AT_MOST.match(rule):
             if len(value) > int(limit.group(1)):
@@ -253,6 +260,14 @@ def test_the_emergency_plan_manifest_validates_against_the_crd() -> None:
                 {"kind": "Deployment", "selector": {"matchLabels": {"app": "shop,tier!=db"}}}
             ),
             "spec.workloads[1].selector.matchLabels.app: 'shop,tier!=db' does not match",
+        ),
+        (
+            lambda s: s["database"]["urlSecretRef"].update(namespace="prod"),
+            "spec.database.urlSecretRef: the Secret is the one in the resource's own namespace",
+        ),
+        (
+            lambda s: s["workloads"][0].update(namespace="prod"),
+            "spec.workloads[0]: the workload is the one in the resource's own namespace",
         ),
     ],
 )

@@ -1,0 +1,128 @@
+"""A Job's pod that cannot start (pure): read from the pod's own status, judged by a table.
+
+A pod whose container never started never ran the runner, so the database was not touched:
+a Secret or key deleted after validation (CreateContainerConfigError), an image that cannot
+be pulled or named, a runtime that refuses the container, a pod no node fits, a pod evicted
+before its container ran. Without this the Job would wait out `spec.job.timeoutSeconds` with
+the app at zero. Each cause has a grace here (one table): how long the kubelet or the
+scheduler is given to get past it before the Job counts as failed before the database.
+
+Not seen: a volume that cannot be mounted (`FailedMount` is an Event, not a pod status; the pod
+only stays `ContainerCreating`). It is bounded by `NOT_STARTED`'s grace, as is any other way a
+pod can fail to start that the status does not name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from migration_rollback.lifecycle.durations import parse_timestamp
+
+MESSAGE_LIMIT = 300
+
+
+class Blocked(enum.StrEnum):
+    """Why a pod has not started a container: the kubelet's waiting reasons, and the pod's."""
+
+    CONFIG_ERROR = "CreateContainerConfigError"  # a Secret/ConfigMap or key it reads is missing
+    INVALID_IMAGE = "InvalidImageName"
+    IMAGE_PULL = "ErrImagePull"
+    IMAGE_BACKOFF = "ImagePullBackOff"
+    CREATE_ERROR = "CreateContainerError"
+    RUN_ERROR = "RunContainerError"
+    UNSCHEDULABLE = "Unschedulable"  # PodScheduled=False: no node fits its requests
+    POD_FAILED = "PodFailed"  # phase Failed (evicted, rejected by the node) before a start
+    NOT_STARTED = "NotStarted"  # pending for another reason (ContainerCreating: a mount)
+
+
+# Seconds a cause may last before the Job counts as failed. Zero: the kubelet retries it, but
+# only a person can fix it (a Secret, an image name). A pull gets a few of the kubelet's
+# retries (10, 20, 40 s back-off) for a registry's hiccup; scheduling gets time for an
+# autoscaler to add a node; anything unnamed gets the time a slow image pull takes.
+GRACE_SECONDS: dict[Blocked, float] = {
+    Blocked.CONFIG_ERROR: 0,
+    Blocked.INVALID_IMAGE: 0,
+    Blocked.IMAGE_PULL: 60,
+    Blocked.IMAGE_BACKOFF: 60,
+    Blocked.CREATE_ERROR: 0,
+    Blocked.RUN_ERROR: 0,
+    Blocked.UNSCHEDULABLE: 120,
+    Blocked.POD_FAILED: 0,
+    Blocked.NOT_STARTED: 300,
+}
+_WAITING = {b.value: b for b in Blocked}
+# Seconds a deleted Job's pods get to be gone before the operator says they are stuck (a node
+# that stopped answering keeps a pod terminating until it is force-deleted). Meanwhile and after,
+# the app is not restored: its pods must never run beside a rollback pod that could start.
+GONE_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class PodBlock:
+    """A pod none of whose containers has started: why, the kubelet's or scheduler's words
+    (a Secret's name and key, never a value: the kubelet never reads one into a message),
+    and since when (from the pod's own timestamps, so a restarted operator keeps the clock)."""
+
+    reason: Blocked
+    message: str
+    since: dt.datetime | None
+
+    def overdue(self, now: dt.datetime) -> bool:
+        return self.seconds_left(now) <= 0
+
+    def seconds_left(self, now: dt.datetime) -> float:
+        """Of its grace; the whole grace while its start is unknown (zero stays zero)."""
+        grace = GRACE_SECONDS[self.reason]
+        if self.since is None or grace == 0:
+            return grace
+        return grace - (now - self.since).total_seconds()
+
+    def describe(self) -> str:
+        detail = f": {self.message}" if self.message else ""
+        return f"its pod never started ({self.reason}{detail})"
+
+
+def block_of(pod: Mapping[str, Any]) -> PodBlock | None:
+    """None once any container has run (the runner may have touched the database)."""
+    status = pod.get("status") or {}
+    if ran(status):
+        return None
+    states = [s.get("state") or {} for s in status.get("containerStatuses") or []]
+    meta = pod.get("metadata") or {}
+    since = parse_timestamp(status.get("startTime") or meta.get("creationTimestamp"))
+    waiting = [s["waiting"] for s in states if s.get("waiting")]
+    named = next((w for w in waiting if w.get("reason") in _WAITING), None)
+    if status.get("phase") == "Failed":
+        why = status.get("reason") or (named or {}).get("reason") or "Failed"
+        return _block(Blocked.POD_FAILED, f"{why}: {status.get('message') or ''}", since)
+    if named is not None:
+        return _block(_WAITING[named["reason"]], str(named.get("message") or ""), since)
+    scheduled = _condition(status, "PodScheduled")
+    if scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
+        when = parse_timestamp(scheduled.get("lastTransitionTime")) or since
+        return _block(Blocked.UNSCHEDULABLE, str(scheduled.get("message") or ""), when)
+    if status.get("phase") in (None, "Pending"):
+        return _block(Blocked.NOT_STARTED, str(waiting[0].get("reason") if waiting else ""), since)
+    return None
+
+
+def ran(status: Mapping[str, Any]) -> bool:
+    """A container has started (running, ended, or ended before a restart): keys, not
+    values, count (a running state may carry nothing yet)."""
+    for s in status.get("containerStatuses") or []:
+        state, last = s.get("state") or {}, s.get("lastState") or {}
+        if "running" in state or "terminated" in state or "terminated" in last:
+            return True
+    return False
+
+
+def _condition(status: Mapping[str, Any], kind: str) -> Mapping[str, Any]:
+    return next((c for c in status.get("conditions") or [] if c.get("type") == kind), {})
+
+
+def _block(reason: Blocked, message: str, since: dt.datetime | None) -> PodBlock:
+    return PodBlock(reason, message.strip().rstrip(":")[:MESSAGE_LIMIT], since)

@@ -1,0 +1,324 @@
+"""A Job's pod that cannot start: what the pod's status says (`podstart.block_of`, pure), and
+what `decide` does with it, as a table over each cause x app touched x onFailure, with a fake
+clock. The database was never touched, so the app comes back at once instead of staying at
+zero until `spec.job.timeoutSeconds`."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from migration_rollback.controller.podwatch import blocked_pod, pod_state
+from migration_rollback.lifecycle import actions as a
+from migration_rollback.lifecycle.decide import decide
+from migration_rollback.lifecycle.jobrun import job_name
+from migration_rollback.lifecycle.model import RollbackSpec
+from migration_rollback.lifecycle.observation import JobView, Observation, WorkloadView
+from migration_rollback.lifecycle.phases import Reason
+from migration_rollback.lifecycle.podstart import (
+    GONE_SECONDS,
+    GRACE_SECONDS,
+    Blocked,
+    PodBlock,
+    block_of,
+)
+from migration_rollback.lifecycle.record import iso
+from migration_rollback.lifecycle.status import RollbackStatus
+
+NOW = dt.datetime(2026, 12, 1, 12, 0, 0, tzinfo=dt.UTC)
+CREATED = "2026-12-01T11:59:00Z"  # a minute before NOW
+SHA = "a" * 64
+DRY = job_name("undo", "dryrun", 1, SHA)
+ROLLBACK = job_name("undo", "rollback", 1, SHA)
+SQL = "-- ROLLBACK: 20250101000001_x\nDROP INDEX IF EXISTS public.idx_x;\n"
+MISSING_KEY = "couldn't find key url in Secret shop/db"
+
+
+def pod(*containers: dict[str, Any], **status: Any) -> dict[str, Any]:
+    meta = {"name": "p", "resourceVersion": "1", "creationTimestamp": CREATED}
+    statuses = [{"name": "c", "state": c} for c in containers]
+    return {"metadata": meta, "spec": {"containers": [{"name": "c"}]},
+            "status": {"containerStatuses": statuses, **status}}  # fmt: skip
+
+
+def waiting(reason: str, message: str = "") -> dict[str, Any]:
+    return {"waiting": {"reason": reason, "message": message}}
+
+
+UNSCHEDULABLE = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                 "message": "0/3 nodes: Insufficient memory",
+                 "lastTransitionTime": "2026-12-01T11:58:00Z"}  # fmt: skip
+SINCE = dt.datetime(2026, 12, 1, 11, 59, tzinfo=dt.UTC)
+
+
+BLOCKS = [
+    (pod(waiting("CreateContainerConfigError", MISSING_KEY), phase="Pending"),
+     Blocked.CONFIG_ERROR, MISSING_KEY, SINCE),
+    (pod(waiting("InvalidImageName", 'invalid reference "Bad:Image"')),
+     Blocked.INVALID_IMAGE, 'invalid reference "Bad:Image"', SINCE),
+    (pod(waiting("ErrImagePull")), Blocked.IMAGE_PULL, "", SINCE),
+    (pod(waiting("ImagePullBackOff"), startTime="2026-12-01T11:59:30Z"),
+     Blocked.IMAGE_BACKOFF, "", SINCE + dt.timedelta(seconds=30)),
+    (pod(waiting("CreateContainerError")), Blocked.CREATE_ERROR, "", SINCE),
+    (pod(waiting("RunContainerError")), Blocked.RUN_ERROR, "", SINCE),
+    (pod(phase="Pending", conditions=[UNSCHEDULABLE]), Blocked.UNSCHEDULABLE,
+     "0/3 nodes: Insufficient memory", SINCE - dt.timedelta(minutes=1)),
+    (pod(waiting("ContainerCreating"), phase="Failed", reason="Evicted",
+         message="low on memory"), Blocked.POD_FAILED, "Evicted: low on memory", SINCE),
+    (pod(phase="Failed"), Blocked.POD_FAILED, "Failed", SINCE),
+    (pod(waiting("ContainerCreating"), phase="Pending"), Blocked.NOT_STARTED,
+     "ContainerCreating", SINCE),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("obj", "reason", "message", "since"), BLOCKS, ids=[str(b[1]) for b in BLOCKS]
+)
+def test_the_pods_status_says_why_it_has_not_started(
+    obj: dict[str, Any], reason: Blocked, message: str, since: dt.datetime
+) -> None:
+    assert block_of(obj) == PodBlock(reason, message, since)
+    assert pod_state(obj).block == block_of(obj)
+
+
+@pytest.mark.parametrize(
+    "state", [{"running": {}}, {"terminated": {"exitCode": 1}}], ids=["running", "terminated"]
+)
+def test_a_pod_whose_container_ran_is_never_blocked(state: dict[str, Any]) -> None:
+    """The runner may have touched the database: that Job is judged by its result."""
+    assert block_of(pod(state, waiting("CreateContainerConfigError"))) is None
+    assert block_of(pod(state, phase="Failed", reason="Evicted")) is None
+
+
+def test_a_job_is_blocked_only_when_none_of_its_pods_started() -> None:
+    blocked = pod_state(pod(waiting("CreateContainerConfigError", MISSING_KEY)))
+    ran = pod_state({**pod({"terminated": {"exitCode": 1}}), "metadata": {"name": "q"}})
+    assert blocked_pod([blocked]) == blocked.block
+    assert blocked_pod([blocked, ran]) is None
+    assert blocked_pod([]) is None
+
+
+def test_every_cause_has_a_grace() -> None:
+    assert set(GRACE_SECONDS) == set(Blocked)
+    assert str(Reason.JOB_NOT_STARTED) == "JobNotStarted"
+
+
+# --- decide ------------------------------------------------------------------------------------
+
+
+def spec(on_failure: str) -> RollbackSpec:
+    return RollbackSpec.from_obj({"spec": {
+        "migration": "20250101000001_x", "rollback": {"sql": SQL}, "onFailure": on_failure,
+        "database": {"urlSecretRef": {"name": "db"}}, "workloads": [{"name": "web"}],
+    }})  # fmt: skip
+
+
+LOCKED = {"sqlSha256": SHA, "sqlConfigMap": "undo-sql-aaaaaaaa", "databaseLock": "mrb-db-x",
+          "observedGeneration": 1}  # fmt: skip
+# Preparing: the app is untouched. RollingBack: at zero, databaseChanged set before the Job.
+STATUS = {
+    "Preparing": RollbackStatus.from_obj({"phase": "Preparing", "jobName": DRY, **LOCKED}),
+    "RollingBack": RollbackStatus.from_obj({
+        "phase": "RollingBack", "jobName": ROLLBACK, "databaseChanged": True,
+        "originalReplicas": {"web": 3}, "downtimeStartedAt": "2026-12-01T11:58:00Z", **LOCKED,
+    }),
+}  # fmt: skip
+JOB = {"Preparing": DRY, "RollingBack": ROLLBACK}
+# (phase, onFailure) -> the phase the failure leads to.
+LEADS_TO = {
+    ("Preparing", "restore"): "Failed",
+    ("Preparing", "hold"): "Failed",
+    ("RollingBack", "restore"): "Restoring",
+    ("RollingBack", "hold"): "Failed",
+}
+
+
+def observed(phase: str, block: PodBlock, finished: bool = False) -> Observation:
+    job = JobView(JOB[phase], finished=finished, pod_block=block, replaceable=False)
+    down = phase == "RollingBack"
+    workloads = (WorkloadView("web", 0, live_pods=0),) if down else ()
+    return Observation(
+        resource="undo", url_where="Secret db key url", lease_renewed_at=NOW,
+        job=job, job_seen=True, workloads=workloads,
+    )  # fmt: skip
+
+
+def block(reason: Blocked, seconds_ago: float) -> PodBlock:
+    return PodBlock(reason, f"{reason} details", NOW - dt.timedelta(seconds=seconds_ago))
+
+
+CASES = [
+    (reason, phase, on_failure)
+    for reason in Blocked
+    for phase in ("Preparing", "RollingBack")
+    for on_failure in ("restore", "hold")
+]
+
+
+@pytest.mark.parametrize(("reason", "phase", "on_failure"), CASES)
+def test_a_pod_past_its_grace_has_its_job_deleted_and_the_app_waits_for_it(
+    reason: Blocked, phase: str, on_failure: str
+) -> None:
+    grace = GRACE_SECONDS[reason]
+    decision = decide(spec(on_failure), STATUS[phase], observed(phase, block(reason, grace)), NOW)
+    patch = decision.patch()
+    assert decision.phase == phase, patch.get("message")  # nothing restored yet
+    assert not decision.of(a.ScaleTo)
+    assert decision.of(a.DeleteJob) == [a.DeleteJob(JOB[phase], foreground=True)]
+    assert a.CreateJob not in {type(x) for x in decision.actions}  # no retry spent on it
+    cause = f"its pod never started ({reason}: {reason} details)"
+    assert patch["jobStopped"] == {"job": JOB[phase], "cause": cause, "at": iso(NOW)}
+    assert patch["reason"] == "JobNotStarted"
+    assert "databaseChanged" not in patch  # not until its pods are gone
+    kinds = [type(x) for x in decision.actions]  # recorded before the Job goes (a restart)
+    assert kinds.index(a.PatchStatus) < kinds.index(a.DeleteJob)
+    assert [e.reason for e in decision.of(a.RecordEvent)] == ["JobNotStarted"]
+    assert decision.requeue_after == 10.0
+
+
+def stopped(phase: str, seconds_ago: float = 5) -> RollbackStatus:
+    """The status `stop` left, `seconds_ago` (the fake clock)."""
+    at = (NOW - dt.timedelta(seconds=seconds_ago)).isoformat().replace("+00:00", "Z")
+    cause = "its pod never started (CreateContainerConfigError: couldn't find key url)"
+    obj = {**STATUS[phase].to_patch()["status"], "reason": "JobNotStarted",
+           "jobStopped": {"job": JOB[phase], "cause": cause, "at": at}}  # fmt: skip
+    return RollbackStatus.from_obj(obj)
+
+
+def after(phase: str, job: JobView | None) -> Observation:
+    return dataclasses.replace(observed(phase, block(Blocked.CONFIG_ERROR, 5)), job=job)
+
+
+def deleting(phase: str, pods: int, ran: bool = False) -> JobView:
+    """The Job object still there (foreground deletion) with `pods` left."""
+    blocked = block(Blocked.CONFIG_ERROR, 5) if pods and not ran else None
+    return JobView(JOB[phase], pods=pods, pod_ran=ran, replaceable=False, pod_block=blocked)
+
+
+def gone(phase: str, pods: int = 0, ran: bool = False) -> JobView:
+    return JobView(JOB[phase], gone=True, pods=pods, pod_ran=ran)
+
+
+PHASES = [(p, f) for p in ("Preparing", "RollingBack") for f in ("restore", "hold")]
+
+
+@pytest.mark.parametrize(("phase", "on_failure"), PHASES)
+@pytest.mark.parametrize(
+    "job",
+    [lambda p: deleting(p, 0), lambda p: gone(p), lambda p: None],
+    ids=["job-deleting-no-pods", "job-and-pods-gone", "job-gone-unlisted"],
+)
+def test_once_its_pods_are_gone_and_none_started_the_app_is_restored(
+    job: Any, phase: str, on_failure: str
+) -> None:
+    """Foreground deletion: the Job object goes after its pods; either way, none left."""
+    decision = decide(spec(on_failure), stopped(phase), after(phase, job(phase)), NOW)
+    patch = decision.patch()
+    assert decision.phase == LEADS_TO[(phase, on_failure)], patch.get("message")
+    assert patch["failure"]["reason"] == "JobNotStarted"
+    assert "couldn't find key url" in patch["failure"]["message"]
+    assert "nothing ran on the database" in patch["failure"]["message"]
+    assert not decision.of(a.DeleteJob)
+    assert not decision.of(a.CreateJob)
+    if phase == "RollingBack":
+        assert patch["databaseChanged"] is False
+    if (phase, on_failure) == ("RollingBack", "hold"):
+        assert "onFailure is hold" in patch["message"]
+
+
+WAITS = [
+    ("pod-still-blocked", lambda p: deleting(p, 1)),
+    ("job-gone-orphan-pod-left", lambda p: gone(p, pods=1)),
+    ("pods-not-yet-listed", lambda p: JobView(JOB[p], pods=None)),
+]
+
+
+@pytest.mark.parametrize("phase", ["Preparing", "RollingBack"])
+@pytest.mark.parametrize(("case", "job"), WAITS, ids=[w[0] for w in WAITS])
+def test_while_a_pod_of_the_deleted_job_exists_nothing_is_restored(
+    case: str, job: Any, phase: str
+) -> None:
+    decision = decide(spec("restore"), stopped(phase), after(phase, job(phase)), NOW)
+    assert decision.phase == phase, decision.patch().get("message")
+    assert not decision.of(a.ScaleTo)
+    assert not decision.of(a.RecordEvent)
+    assert "failure" not in decision.patch()
+    assert decision.requeue_after == 10.0
+
+
+@pytest.mark.parametrize("phase", ["Preparing", "RollingBack"])
+@pytest.mark.parametrize(
+    "job",
+    [lambda p: deleting(p, 1, ran=True), lambda p: gone(p, ran=True)],
+    ids=["started-still-there", "started-and-gone"],
+)
+def test_a_pod_that_started_before_it_was_gone_is_a_job_that_may_have_run(
+    job: Any, phase: str
+) -> None:
+    """The Secret came back first: the runner may have run, so it is not 'never started':
+    the app (down in RollingBack) stays down for a person, as after a vanished Job."""
+    decision = decide(spec("restore"), stopped(phase), after(phase, job(phase)), NOW)
+    patch = decision.patch()
+    assert patch["failure"]["reason"] == "JobFailed"
+    assert "may have changed" in patch["failure"]["message"]
+    assert decision.phase == "Failed"
+    assert not decision.of(a.ScaleTo)
+    assert "databaseChanged" not in patch or patch["databaseChanged"] is True
+
+
+def test_a_pod_not_gone_past_the_bound_is_reported_once_and_the_app_stays_down() -> None:
+    late = stopped("RollingBack", seconds_ago=GONE_SECONDS)
+    decision = decide(spec("restore"), late, after("RollingBack", deleting("RollingBack", 1)), NOW)
+    patch = decision.patch()
+    assert decision.phase == "RollingBack"
+    assert not decision.of(a.ScaleTo)
+    assert patch["reason"] == "JobPodNotGone", patch
+    assert "1 pod(s) of it are not gone after 120s" in patch["message"]
+    assert [e.reason for e in decision.of(a.RecordEvent)] == ["JobPodNotGone"]
+    again = RollbackStatus.from_obj({**late.to_patch()["status"], **patch})
+    later = decide(spec("restore"), again, after("RollingBack", deleting("RollingBack", 1)), NOW)
+    assert not later.of(a.RecordEvent)
+    assert not later.of(a.ScaleTo)
+    # ... and once it goes, the app comes back.
+    done = decide(spec("restore"), again, after("RollingBack", gone("RollingBack")), NOW)
+    assert done.phase == "Restoring"
+
+
+def test_within_the_bound_it_is_looked_at_again_when_the_bound_ends() -> None:
+    nearly = stopped("RollingBack", seconds_ago=GONE_SECONDS - 3)
+    still = after("RollingBack", deleting("RollingBack", 1))
+    decision = decide(spec("restore"), nearly, still, NOW)
+    assert decision.requeue_after == 3.0
+
+
+def test_a_job_ended_with_its_pod_never_started_is_stopped_whatever_the_grace() -> None:
+    """Past its deadline (timeoutSeconds shorter than a grace): nothing ran, so nothing changed;
+    its pod still goes first."""
+    late = observed("RollingBack", block(Blocked.UNSCHEDULABLE, 1), finished=True)
+    decision = decide(spec("restore"), STATUS["RollingBack"], late, NOW)
+    assert decision.phase == "RollingBack"
+    assert decision.of(a.DeleteJob) == [a.DeleteJob(ROLLBACK, foreground=True)]
+    assert decision.patch()["jobStopped"]["job"] == ROLLBACK
+
+
+def test_after_a_restart_a_job_ended_without_a_result_waits_for_its_pods_to_be_known() -> None:
+    """Its pods not yet listed: a pod that never started would make it JobNotStarted; the
+    decision waits for them instead of counting the database as changed for good."""
+    ended = JobView(ROLLBACK, finished=True, replaceable=False, pods=None, message="deadline")
+    obs = dataclasses.replace(observed("RollingBack", block(Blocked.CONFIG_ERROR, 0)), job=ended)
+    decision = decide(spec("restore"), STATUS["RollingBack"], obs, NOW)
+    assert decision.phase == "RollingBack"
+    assert "failure" not in decision.patch()
+    known = dataclasses.replace(obs, job=dataclasses.replace(ended, pods=0))
+    decision = decide(spec("restore"), STATUS["RollingBack"], known, NOW)
+    assert decision.patch()["failure"]["reason"] == "JobFailed"  # gone: cannot tell, held
+
+
+def test_a_block_without_a_time_waits_out_only_the_zero_grace_causes() -> None:
+    timeless = PodBlock(Blocked.IMAGE_PULL, "", None)
+    assert not timeless.overdue(NOW)
+    assert timeless.seconds_left(NOW) == GRACE_SECONDS[Blocked.IMAGE_PULL]
+    assert PodBlock(Blocked.CONFIG_ERROR, "", None).overdue(NOW)
