@@ -694,6 +694,11 @@ class PodRunner(threading.Thread):
                 c.state = {
                     "waiting": {"reason": "PodInitializing" if not c.init else "ContainerCreating"}
                 }
+                if self.initialized and not c.init:
+                    # What a kubelet (1.27+) writes for it: an end with no container, no start.
+                    c.state = {"terminated": {"exitCode": 137, "reason": "ContainerStatusUnknown",
+                               "message": "The container could not be located when the pod "
+                               "was terminated", "finishedAt": now()}}  # fmt: skip
         ran = [c for c in self.containers if c.exit_code is not None]
         ok = (
             self.initialized

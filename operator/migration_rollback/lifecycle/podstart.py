@@ -111,13 +111,20 @@ def block_of(pod: Mapping[str, Any]) -> PodBlock | None:
 
 
 def ran(status: Mapping[str, Any]) -> bool:
-    """A container has started (running, ended, or ended before a restart): keys, not
-    values, count (a running state may carry nothing yet)."""
+    """A container has started: running (keys, not values: a running state may carry
+    nothing yet), or ended after a start. An end counts only with a container or a start
+    time: the kubelet (1.27+) rewrites a container that never started as terminated
+    (ContainerStatusUnknown, exit 137, neither) when its pod is deleted or evicted."""
     for s in status.get("containerStatuses") or []:
         state, last = s.get("state") or {}, s.get("lastState") or {}
-        if "running" in state or "terminated" in state or "terminated" in last:
+        if "running" in state or _started_end(state) or _started_end(last):
             return True
     return False
+
+
+def _started_end(state: Mapping[str, Any]) -> bool:
+    end = state.get("terminated")
+    return isinstance(end, Mapping) and bool(end.get("containerID") or end.get("startedAt"))
 
 
 def _condition(status: Mapping[str, Any], kind: str) -> Mapping[str, Any]:

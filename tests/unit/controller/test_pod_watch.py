@@ -22,10 +22,13 @@ def pod(containers: int = 1, deleting: bool = False, **status: Any) -> dict[str,
 
 
 def terminated(code: int, message: str = "", at: str = "2026-01-01T00:00:01Z") -> dict[str, Any]:
-    return {"state": {"terminated": {"exitCode": code, "message": message, "finishedAt": at}}}
+    end = {"exitCode": code, "message": message, "finishedAt": at, "containerID": "cri-o://9a"}
+    return {"state": {"terminated": end}}
 
 
 RUNNING = {"state": {"running": {}}}
+# What the kubelet (1.27+) writes for a container that never started when its pod is deleted.
+KUBELET_FINAL = {"state": {"terminated": {"exitCode": 137, "reason": "ContainerStatusUnknown"}}}
 
 
 def test_a_pod_ends_when_every_container_has_terminated() -> None:
@@ -138,8 +141,13 @@ def test_only_a_change_a_decision_reads_wakes_the_flow() -> None:
 
 @pytest.mark.parametrize(
     ("last", "started"),
-    [(pod(phase="Pending"), False), (pod(containerStatuses=[RUNNING]), True)],
-    ids=["gone-never-started", "started-then-gone"],
+    [
+        (pod(phase="Pending"), False),
+        (pod(phase="Failed", containerStatuses=[KUBELET_FINAL]), False),
+        (pod(containerStatuses=[RUNNING]), True),
+        (pod(phase="Failed", containerStatuses=[terminated(137)]), True),
+    ],
+    ids=["gone-never-started", "kubelet-final-never-started", "started-then-gone", "ran-killed"],
 )
 def test_a_pod_that_started_is_remembered_after_it_is_gone(
     last: dict[str, Any], started: bool

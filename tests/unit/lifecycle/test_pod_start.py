@@ -84,18 +84,54 @@ def test_the_pods_status_says_why_it_has_not_started(
     assert pod_state(obj).block == block_of(obj)
 
 
-@pytest.mark.parametrize(
-    "state", [{"running": {}}, {"terminated": {"exitCode": 1}}], ids=["running", "terminated"]
-)
-def test_a_pod_whose_container_ran_is_never_blocked(state: dict[str, Any]) -> None:
+CID = "containerd://1f2e"
+# A container that ran: running, or ended with the runtime's id or a start time (now or before).
+STARTED = {
+    "running": {"state": {"running": {}}},
+    "terminated": {"state": {"terminated": {"exitCode": 1, "containerID": CID}}},
+    "terminated-started-at": {"state": {"terminated": {"exitCode": 0, "startedAt": CREATED}}},
+    "last-terminated": {"state": waiting("CrashLoopBackOff"),
+                        "lastState": {"terminated": {"exitCode": 1, "containerID": CID}}},
+}  # fmt: skip
+# The kubelet's (1.27+) rewrite of a container that never started, once its pod is deleted or
+# evicted: terminated, exit 137, no containerID, no startedAt. Not a start.
+UNKNOWN = {"terminated": {"exitCode": 137, "reason": "ContainerStatusUnknown",
+                          "message": "The container could not be located when the pod was "
+                          "terminated", "finishedAt": None}}  # fmt: skip
+NEVER_STARTED = {
+    "kubelet-final-deleted": ({"state": UNKNOWN}, "Failed"),
+    "kubelet-final-last-state": ({"state": waiting("ContainerCreating"), "lastState": UNKNOWN},
+                                 "Pending"),
+    "terminated-empty-id": ({"state": {"terminated": {"exitCode": 137, "containerID": ""}}},
+                            "Failed"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("status", STARTED.values(), ids=list(STARTED))
+def test_a_pod_whose_container_ran_is_never_blocked(status: dict[str, Any]) -> None:
     """The runner may have touched the database: that Job is judged by its result."""
-    assert block_of(pod(state, waiting("CreateContainerConfigError"))) is None
-    assert block_of(pod(state, phase="Failed", reason="Evicted")) is None
+    for obj in (pod(), pod(phase="Failed", reason="Evicted")):
+        obj["status"]["containerStatuses"] = [{"name": "c", **status}, {"name": "d",
+                                              **waiting("CreateContainerConfigError")}]  # fmt: skip
+        assert block_of(obj) is None
+        assert pod_state(obj).started
+
+
+@pytest.mark.parametrize(("status", "phase"), NEVER_STARTED.values(), ids=list(NEVER_STARTED))
+def test_the_kubelets_final_status_of_a_container_that_never_ran_is_no_start(
+    status: dict[str, Any], phase: str
+) -> None:
+    obj = pod(phase=phase)
+    obj["status"]["containerStatuses"] = [{"name": "c", **status}]
+    block = block_of(obj)
+    assert block is not None
+    assert not pod_state(obj).started
+    assert block.reason == (Blocked.POD_FAILED if phase == "Failed" else Blocked.NOT_STARTED)
 
 
 def test_a_job_is_blocked_only_when_none_of_its_pods_started() -> None:
     blocked = pod_state(pod(waiting("CreateContainerConfigError", MISSING_KEY)))
-    ran = pod_state({**pod({"terminated": {"exitCode": 1}}), "metadata": {"name": "q"}})
+    ran = pod_state({**pod(STARTED["terminated"]["state"]), "metadata": {"name": "q"}})
     assert blocked_pod([blocked]) == blocked.block
     assert blocked_pod([blocked, ran]) is None
     assert blocked_pod([]) is None
