@@ -215,6 +215,7 @@ class Observer:
             pod_block=self.scrubbed(block),
             pods=len(pods),
             pod_ran=ran,
+            deleting=bool((obj.get("metadata") or {}).get("deletionTimestamp")),
         )
         if not end.finished and (pod is None or jobs.parse_result(pod.message) is None):
             return running  # a pod that ended without the runner's result: the Job says why

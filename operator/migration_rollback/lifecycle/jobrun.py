@@ -118,6 +118,11 @@ def after_stop(plan: Plan, name: str, job: JobView | None) -> None:
     if job is not None and job.pod_ran:
         message = f"Job {name} was deleted ({cause}) but its pod started before it was gone"
         raise plan.failure(Reason.JOB_FAILED, f"{message}: the database may have changed", step)
+    if job is not None and not job.gone and not job.deleting:
+        # The delete failed, or a restart came between the record and it: sent again
+        # (idempotent) and waited for, as the Job could still start a pod meanwhile.
+        plan.act(DeleteJob(name, foreground=True)).wake_in(JOB_FALLBACK_SECONDS)
+        return
     if job is None or job.pods == 0:
         raise never_started(plan, name, cause)
     since = parse_timestamp(ctx.status.job_stopped.get("at")) or ctx.now

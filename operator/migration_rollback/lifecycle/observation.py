@@ -30,7 +30,8 @@ class JobView:
     `pod_block`: why its pod has not started a container (none of its pods ever has);
     `pods`: its pods not yet gone (None: not known, its pods not listed); `pod_ran`: one of them
     started a container, though it may be gone since; `gone`: the Job object is (a Job the
-    operator deleted for not starting, still looked at for its pods)."""
+    operator deleted for not starting, still looked at for its pods); `deleting`: the Job
+    object has a deletionTimestamp (a delete reached the API server)."""
 
     name: str
     finished: bool = False
@@ -44,6 +45,7 @@ class JobView:
     pods: int | None = 0
     pod_ran: bool = False
     gone: bool = False
+    deleting: bool = False
 
 
 @dataclass(frozen=True)

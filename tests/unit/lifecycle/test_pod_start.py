@@ -231,7 +231,26 @@ def after(phase: str, job: JobView | None) -> Observation:
 def deleting(phase: str, pods: int, ran: bool = False) -> JobView:
     """The Job object still there (foreground deletion) with `pods` left."""
     blocked = block(Blocked.CONFIG_ERROR, 5) if pods and not ran else None
-    return JobView(JOB[phase], pods=pods, pod_ran=ran, replaceable=False, pod_block=blocked)
+    return JobView(JOB[phase], pods=pods, pod_ran=ran, replaceable=False, pod_block=blocked,
+                   deleting=True)  # fmt: skip
+
+
+def undeleted(phase: str, pods: int) -> JobView:
+    """The Job object still there with no deletionTimestamp: the delete never landed."""
+    return dataclasses.replace(deleting(phase, pods), deleting=False)
+
+
+@pytest.mark.parametrize("phase", ["Preparing", "RollingBack"])
+@pytest.mark.parametrize("pods", [0, 1], ids=["no-pods", "pod-blocked"])
+def test_a_stopped_job_the_delete_never_reached_is_deleted_again(phase: str, pods: int) -> None:
+    """A failed DeleteJob or a restart between the record and the delete: sent again, and
+    nothing is concluded while the Job could still start a pod."""
+    decision = decide(spec("restore"), stopped(phase), after(phase, undeleted(phase, pods)), NOW)
+    assert decision.of(a.DeleteJob) == [a.DeleteJob(JOB[phase], foreground=True)]
+    assert decision.phase == phase
+    assert "failure" not in decision.patch()
+    assert not decision.of(a.ScaleTo)
+    assert decision.requeue_after == 10.0
 
 
 def gone(phase: str, pods: int = 0, ran: bool = False) -> JobView:
