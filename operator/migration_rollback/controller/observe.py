@@ -216,6 +216,7 @@ class Observer:
             pods=len(pods),
             pod_ran=ran,
             deleting=bool((obj.get("metadata") or {}).get("deletionTimestamp")),
+            watch=self.pods.continuous(selector),
         )
         if not end.finished and (pod is None or jobs.parse_result(pod.message) is None):
             return running  # a pod that ended without the runner's result: the Job says why
@@ -228,7 +229,8 @@ class Observer:
         selector = jobs.pod_selector(name)
         pods = self.job_pods(selector)
         ran = self.pods.ever_started(selector) or any(p.started for p in pods)
-        return JobView(name, gone=True, pods=len(pods), pod_ran=ran)
+        watch = self.pods.continuous(selector)
+        return JobView(name, gone=True, pods=len(pods), pod_ran=ran, watch=watch)
 
     def job_pods(self, selector: str) -> tuple[podwatch.PodState, ...]:
         """Listed before watched, so none is an answer: a Job stopped for not starting waits

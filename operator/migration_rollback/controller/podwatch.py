@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -109,6 +111,10 @@ class PodWatch:
         # A pod of it started a container, though it may be gone since (deleted between two
         # looks): a Job stopped for not starting must not count as never started then.
         self.ever_started = False
+        # Names this watch: one that breaks is never resumed (the selector is read by lists
+        # from then on), so while it is synced it has seen every change since it started.
+        # Random, not the pid (pid 1 in every container): a restarted operator's differs.
+        self.identity = f"{os.getpid()}-{uuid.uuid4().hex[:16]}"
 
     def start(self) -> PodWatch:
         if self._listed:
@@ -214,6 +220,12 @@ class PodWatches:
             self._broken.add(selector)
             return None
         return found.pods()
+
+    def continuous(self, selector: str) -> str | None:
+        """The identity of the selector's watch while it has watched without a break (None:
+        no watch, or it broke): a decision compares it with the one recorded earlier."""
+        found = self._watches.get(selector)
+        return found.identity if found is not None and found.synced else None
 
     def ever_started(self, selector: str) -> bool:
         """A pod its watch showed started a container, gone or not."""

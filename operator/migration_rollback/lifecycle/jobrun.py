@@ -62,7 +62,7 @@ def run(plan: Plan, dry_run: bool) -> outcomes.JobVerdict | None:
         return None
     block = job.pod_block
     if block is not None and job.result is None and (job.finished or block.overdue(ctx.now)):
-        stop(plan, name, block)
+        stop(plan, job, block)
         return None
     end = ended(job)
     if end is None:
@@ -94,14 +94,16 @@ def ended(job: JobView) -> tuple[bool, dt.datetime | None] | None:
     return None
 
 
-def stop(plan: Plan, name: str, block: podstart.PodBlock) -> None:
+def stop(plan: Plan, job: JobView, block: podstart.PodBlock) -> None:
     """No container of the Job ever ran: it is deleted, its pods first (foreground), and the
     app is left as it is until they are gone (`after_stop`): a pod restored beside it could
-    meet the rollback's, should the Secret or image come back before it goes."""
+    meet the rollback's, should the Secret or image come back before it goes. The watch of
+    its pods is recorded: only that watch, unbroken, can say none started meanwhile."""
     purpose, _ = PURPOSE[plan.ctx.phase]
-    cause = block.describe()
+    name, cause = job.name, block.describe()
+    stopped = {"job": name, "cause": cause, "at": iso(plan.ctx.now)}
     # Recorded first: a restart between the two still knows why the Job went.
-    plan.record_first().patch(jobStopped={"job": name, "cause": cause, "at": iso(plan.ctx.now)})
+    plan.record_first().patch(jobStopped=stopped | ({"watch": job.watch} if job.watch else {}))
     plan.act(DeleteJob(name, foreground=True))
     message = f"the {purpose} Job {name} is deleted: {cause}; waiting for its pod to be gone"
     plan.patch(reason=str(Reason.JOB_NOT_STARTED), message=message)
@@ -124,6 +126,8 @@ def after_stop(plan: Plan, name: str, job: JobView | None) -> None:
         plan.act(DeleteJob(name, foreground=True)).wake_in(JOB_FALLBACK_SECONDS)
         return
     if job is None or job.pods == 0:
+        if job is None or not job.watch or job.watch != ctx.status.job_stopped.get("watch"):
+            raise plan.failure(Reason.JOB_FAILED, unwatched(name, cause), step)
         raise never_started(plan, name, cause)
     since = parse_timestamp(ctx.status.job_stopped.get("at")) or ctx.now
     left = podstart.GONE_SECONDS - (ctx.now - since).total_seconds()
@@ -137,6 +141,17 @@ def after_stop(plan: Plan, name: str, job: JobView | None) -> None:
     )
     plan.patch(reason=str(Reason.JOB_POD_NOT_GONE), message=message)
     plan.event(str(Reason.JOB_POD_NOT_GONE), message, warning=True)
+
+
+def unwatched(name: str, cause: str) -> str:
+    """Its pods are gone, but not seen going by the watch that saw the stop (the operator
+    restarted, or the watch broke): a start in between cannot be ruled out, so no guess."""
+    return (
+        f"Job {name} was deleted ({cause}) and its pods are gone, but the operator did not "
+        "watch them without a break since (it restarted, or its watch was lost), so a start "
+        "of the runner cannot be ruled out: the database may have changed. Check the pods' "
+        f"Events (reason Started) and the database's migration history before restoring the app"
+    )
 
 
 def never_started(plan: Plan, name: str, cause: str) -> Failure:

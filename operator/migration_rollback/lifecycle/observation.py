@@ -31,7 +31,8 @@ class JobView:
     `pods`: its pods not yet gone (None: not known, its pods not listed); `pod_ran`: one of them
     started a container, though it may be gone since; `gone`: the Job object is (a Job the
     operator deleted for not starting, still looked at for its pods); `deleting`: the Job
-    object has a deletionTimestamp (a delete reached the API server)."""
+    object has a deletionTimestamp (a delete reached the API server); `watch`: the identity of
+    the watch of its pods while unbroken (None: not watched, or the watch broke)."""
 
     name: str
     finished: bool = False
@@ -46,6 +47,7 @@ class JobView:
     pod_ran: bool = False
     gone: bool = False
     deleting: bool = False
+    watch: str | None = None
 
 
 @dataclass(frozen=True)

@@ -167,3 +167,19 @@ def test_a_pod_that_started_is_remembered_after_it_is_gone(
     watch._stream(None)
     assert watch.pods() == ()
     assert watch.ever_started is started
+
+
+def test_a_watch_names_itself_only_while_unbroken() -> None:
+    """`jobStopped.watch` is compared with it: a restart (another watch) or a broken one
+    (None) is no evidence that nothing started."""
+    clients = Clients(None, _Forbidden(), None, None, None, None, None)
+    watches = PodWatches(clients, "shop", lambda: None)
+    first = PodWatch(clients, "shop", "j", lambda: None, listed=False)
+    first._synced = True
+    watches._watches["j"] = first
+    assert watches.continuous("j") == first.identity
+    assert watches.continuous("other") is None
+    again = PodWatch(clients, "shop", "j", lambda: None, listed=False)
+    assert again.identity != first.identity  # a restarted operator's watch
+    first.stop()
+    assert watches.continuous("j") is None

@@ -35,6 +35,7 @@ DRY = job_name("undo", "dryrun", 1, SHA)
 ROLLBACK = job_name("undo", "rollback", 1, SHA)
 SQL = "-- ROLLBACK: 20250101000001_x\nDROP INDEX IF EXISTS public.idx_x;\n"
 MISSING_KEY = "couldn't find key url in Secret shop/db"
+WATCH = "1-5e1f"  # the operator's watch of the Job's pods, unbroken since the stop
 
 
 def pod(*containers: dict[str, Any], **status: Any) -> dict[str, Any]:
@@ -173,7 +174,7 @@ LEADS_TO = {
 
 
 def observed(phase: str, block: PodBlock, finished: bool = False) -> Observation:
-    job = JobView(JOB[phase], finished=finished, pod_block=block, replaceable=False)
+    job = JobView(JOB[phase], finished=finished, pod_block=block, replaceable=False, watch=WATCH)
     down = phase == "RollingBack"
     workloads = (WorkloadView("web", 0, live_pods=0),) if down else ()
     return Observation(
@@ -206,7 +207,8 @@ def test_a_pod_past_its_grace_has_its_job_deleted_and_the_app_waits_for_it(
     assert decision.of(a.DeleteJob) == [a.DeleteJob(JOB[phase], foreground=True)]
     assert a.CreateJob not in {type(x) for x in decision.actions}  # no retry spent on it
     cause = f"its pod never started ({reason}: {reason} details)"
-    assert patch["jobStopped"] == {"job": JOB[phase], "cause": cause, "at": iso(NOW)}
+    stopped = {"job": JOB[phase], "cause": cause, "at": iso(NOW), "watch": WATCH}
+    assert patch["jobStopped"] == stopped
     assert patch["reason"] == "JobNotStarted"
     assert "databaseChanged" not in patch  # not until its pods are gone
     kinds = [type(x) for x in decision.actions]  # recorded before the Job goes (a restart)
@@ -220,7 +222,7 @@ def stopped(phase: str, seconds_ago: float = 5) -> RollbackStatus:
     at = (NOW - dt.timedelta(seconds=seconds_ago)).isoformat().replace("+00:00", "Z")
     cause = "its pod never started (CreateContainerConfigError: couldn't find key url)"
     obj = {**STATUS[phase].to_patch()["status"], "reason": "JobNotStarted",
-           "jobStopped": {"job": JOB[phase], "cause": cause, "at": at}}  # fmt: skip
+           "jobStopped": {"job": JOB[phase], "cause": cause, "at": at, "watch": WATCH}}  # fmt: skip
     return RollbackStatus.from_obj(obj)
 
 
@@ -232,7 +234,7 @@ def deleting(phase: str, pods: int, ran: bool = False) -> JobView:
     """The Job object still there (foreground deletion) with `pods` left."""
     blocked = block(Blocked.CONFIG_ERROR, 5) if pods and not ran else None
     return JobView(JOB[phase], pods=pods, pod_ran=ran, replaceable=False, pod_block=blocked,
-                   deleting=True)  # fmt: skip
+                   deleting=True, watch=WATCH)  # fmt: skip
 
 
 def undeleted(phase: str, pods: int) -> JobView:
@@ -254,7 +256,36 @@ def test_a_stopped_job_the_delete_never_reached_is_deleted_again(phase: str, pod
 
 
 def gone(phase: str, pods: int = 0, ran: bool = False) -> JobView:
-    return JobView(JOB[phase], gone=True, pods=pods, pod_ran=ran)
+    return JobView(JOB[phase], gone=True, pods=pods, pod_ran=ran, watch=WATCH)
+
+
+# (watch recorded at the stop, watch now) with the pods gone and no start seen: only the same
+# unbroken watch rules a start out; anything else is no evidence, and nothing is restored.
+UNWATCHED = {
+    "operator-restarted": (WATCH, "7-0f0f"),
+    "watch-broke": (WATCH, None),
+    "stopped-without-a-watch": (None, WATCH),
+    "neither": (None, None),
+}
+
+
+@pytest.mark.parametrize("phase", ["Preparing", "RollingBack"])
+@pytest.mark.parametrize(("recorded", "now"), UNWATCHED.values(), ids=list(UNWATCHED))
+def test_pods_gone_unwatched_may_have_run_and_the_app_is_held(
+    recorded: str | None, now: str | None, phase: str
+) -> None:
+    record = {k: v for k, v in stopped(phase).job_stopped.items() if k != "watch"}
+    record |= {"watch": recorded} if recorded else {}
+    status = dataclasses.replace(stopped(phase), job_stopped=record)
+    job = dataclasses.replace(gone(phase), watch=now)
+    decision = decide(spec("restore"), status, after(phase, job), NOW)
+    patch = decision.patch()
+    assert patch["failure"]["reason"] == "JobFailed"
+    assert "did not watch them without a break" in patch["failure"]["message"]
+    assert "database may have changed" in patch["failure"]["message"]
+    assert "databaseChanged" not in patch
+    assert not decision.of(a.ScaleTo)
+    assert decision.phase == "Failed", patch.get("message")
 
 
 PHASES = [(p, f) for p in ("Preparing", "RollingBack") for f in ("restore", "hold")]
@@ -263,8 +294,8 @@ PHASES = [(p, f) for p in ("Preparing", "RollingBack") for f in ("restore", "hol
 @pytest.mark.parametrize(("phase", "on_failure"), PHASES)
 @pytest.mark.parametrize(
     "job",
-    [lambda p: deleting(p, 0), lambda p: gone(p), lambda p: None],
-    ids=["job-deleting-no-pods", "job-and-pods-gone", "job-gone-unlisted"],
+    [lambda p: deleting(p, 0), lambda p: gone(p)],
+    ids=["job-deleting-no-pods", "job-and-pods-gone"],
 )
 def test_once_its_pods_are_gone_and_none_started_the_app_is_restored(
     job: Any, phase: str, on_failure: str
