@@ -40,19 +40,30 @@ class Blocked(enum.StrEnum):
 
 
 # Seconds a cause may last before the Job counts as failed. Zero: the kubelet retries it, but
-# only a person can fix it (a Secret, an image name). A pull gets a few of the kubelet's
-# retries (10, 20, 40 s back-off) for a registry's hiccup; scheduling gets time for an
-# autoscaler to add a node; anything unnamed gets the time a slow image pull takes.
+# only a person can fix it (an image name). The kubelet and runtime also report passing
+# trouble under the container errors ("failed to sync secret cache: timed out", "context
+# deadline exceeded" on a loaded node): those get a few of its retries, unless the message
+# names a permanent cause (`PERMANENT`). A pull gets a few retries (10, 20, 40 s back-off)
+# for a registry's hiccup; scheduling gets time for an autoscaler to add a node; anything
+# unnamed gets the time a slow image pull takes.
 GRACE_SECONDS: dict[Blocked, float] = {
-    Blocked.CONFIG_ERROR: 0,
+    Blocked.CONFIG_ERROR: 30,
     Blocked.INVALID_IMAGE: 0,
     Blocked.IMAGE_PULL: 60,
     Blocked.IMAGE_BACKOFF: 60,
-    Blocked.CREATE_ERROR: 0,
-    Blocked.RUN_ERROR: 0,
+    Blocked.CREATE_ERROR: 30,
+    Blocked.RUN_ERROR: 30,
     Blocked.UNSCHEDULABLE: 120,
     Blocked.POD_FAILED: 0,
     Blocked.NOT_STARTED: 300,
+}
+# Words (lower case) in a cause's message that name what only a person can fix: a Secret,
+# ConfigMap, key or executable that is not there, a root image under runAsNonRoot. No grace.
+_MISSING = ("not found", "couldn't find key", "runasnonroot", "cannot verify user is non-root")
+PERMANENT: dict[Blocked, tuple[str, ...]] = {
+    Blocked.CONFIG_ERROR: _MISSING,
+    Blocked.CREATE_ERROR: _MISSING,
+    Blocked.RUN_ERROR: _MISSING,
 }
 _WAITING = {b.value: b for b in Blocked}
 # Seconds a deleted Job's pods get to be gone before the operator says they are stuck (a node
@@ -76,10 +87,16 @@ class PodBlock:
 
     def seconds_left(self, now: dt.datetime) -> float:
         """Of its grace; the whole grace while its start is unknown (zero stays zero)."""
-        grace = GRACE_SECONDS[self.reason]
+        grace = self.grace()
         if self.since is None or grace == 0:
             return grace
         return grace - (now - self.since).total_seconds()
+
+    def grace(self) -> float:
+        said = self.message.lower()
+        if any(words in said for words in PERMANENT.get(self.reason, ())):
+            return 0
+        return GRACE_SECONDS[self.reason]
 
     def describe(self) -> str:
         detail = f": {self.message}" if self.message else ""

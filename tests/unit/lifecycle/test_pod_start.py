@@ -407,4 +407,36 @@ def test_a_block_without_a_time_waits_out_only_the_zero_grace_causes() -> None:
     timeless = PodBlock(Blocked.IMAGE_PULL, "", None)
     assert not timeless.overdue(NOW)
     assert timeless.seconds_left(NOW) == GRACE_SECONDS[Blocked.IMAGE_PULL]
-    assert PodBlock(Blocked.CONFIG_ERROR, "", None).overdue(NOW)
+    assert PodBlock(Blocked.CONFIG_ERROR, MISSING_KEY, None).overdue(NOW)
+
+
+SYNC = "failed to sync secret cache: timed out waiting for the condition"
+DEADLINE = "context deadline exceeded"
+# (cause, the kubelet's or runtime's message) -> its grace: a passing trouble gets a few of
+# the kubelet's retries; a message naming what only a person can fix gets none.
+GRACES = [
+    (Blocked.CONFIG_ERROR, SYNC, 30),
+    (Blocked.CONFIG_ERROR, 'secret "shop-db" not found', 0),
+    (Blocked.CONFIG_ERROR, 'configmap "cfg" not found', 0),
+    (Blocked.CONFIG_ERROR, MISSING_KEY, 0),
+    (Blocked.CONFIG_ERROR, "container has runAsNonRoot and image will run as root", 0),
+    (Blocked.CONFIG_ERROR, "image has non-numeric user (app), cannot verify user is non-root",
+     0),
+    (Blocked.CONFIG_ERROR, "", 30),
+    (Blocked.CREATE_ERROR, DEADLINE, 30),
+    (Blocked.CREATE_ERROR, 'exec: "runner": executable file not found in $PATH', 0),
+    (Blocked.RUN_ERROR, DEADLINE, 30),
+    (Blocked.RUN_ERROR, "OCI runtime create failed: exec: not found", 0),
+    (Blocked.INVALID_IMAGE, 'invalid reference "Bad:Image"', 0),
+    (Blocked.IMAGE_PULL, "not found", 60),  # a registry's 404 may be a mirror's hiccup
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("reason", "message", "grace"), GRACES)
+def test_a_container_error_gets_a_grace_unless_its_message_is_permanent(
+    reason: Blocked, message: str, grace: float
+) -> None:
+    pending = PodBlock(reason, message, NOW - dt.timedelta(seconds=10))
+    assert pending.grace() == grace
+    assert pending.overdue(NOW) is (grace <= 10)
+    assert pending.seconds_left(NOW) == (grace - 10 if grace else 0)
