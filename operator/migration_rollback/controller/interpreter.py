@@ -38,6 +38,8 @@ log = logging.getLogger("migration_rollback.flow")
 # the URL's secrets on every write. Not the others: timestamps and names must stay intact.
 FREE_TEXT_FIELDS = frozenset({"message", "failure", "result", "impact", "backup"})
 MESSAGE_LISTS = frozenset({"steps", "conditions", "healthChecks"})
+# Objects with free text under these keys only (the rest names things, read back as written).
+FREE_TEXT_KEYS: dict[str, frozenset[str]] = {"jobStopped": frozenset({"cause"})}
 
 
 class LeaseTaken(Exception):
@@ -77,6 +79,9 @@ class Interpreter:
         for key, value in fields.items():
             if key in FREE_TEXT_FIELDS:
                 value = redactor.scrub_obj(value)
+            elif key in FREE_TEXT_KEYS and isinstance(value, Mapping):
+                texts = FREE_TEXT_KEYS[key]
+                value = {k: redactor.scrub(str(v)) if k in texts else v for k, v in value.items()}
             elif key in MESSAGE_LISTS and isinstance(value, list):
                 value = [
                     {**v, "message": redactor.scrub(str(v["message"]))} if v.get("message") else v

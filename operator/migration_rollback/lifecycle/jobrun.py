@@ -61,7 +61,8 @@ def run(plan: Plan, dry_run: bool) -> outcomes.JobVerdict | None:
         create(plan, ctx.phase, attempt, dry_run)
         return None
     block = job.pod_block
-    if block is not None and job.result is None and (job.finished or block.overdue(ctx.now)):
+    stoppable = job.result is None and not job.pod_ran  # one that ran is judged by its end
+    if block is not None and stoppable and (job.finished or block.overdue(ctx.now)):
         stop(plan, job, block)
         return None
     end = ended(job)

@@ -4,13 +4,16 @@ pod."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from migration_rollback.controller.interpreter import Interpreter
 from migration_rollback.controller.podwatch import PodWatch, PodWatches, ended_pod, pod_state
 from migration_rollback.kube import jobs
 from migration_rollback.kube.client import Clients
+from migration_rollback.redact import Redactor
 
 
 def pod(containers: int = 1, deleting: bool = False, **status: Any) -> dict[str, Any]:
@@ -183,3 +186,26 @@ def test_a_watch_names_itself_only_while_unbroken() -> None:
     assert again.identity != first.identity  # a restarted operator's watch
     first.stop()
     assert watches.continuous("j") is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "scrubbed"),
+    [
+        (
+            {"jobStopped": {"job": "j", "cause": "bad s3cr3tpw", "at": "t"}},
+            {"jobStopped": {"job": "j", "cause": "bad ***", "at": "t"}},
+        ),
+        (
+            {"jobStopped": {"job": "s3cr3tpw-job", "watch": "s3cr3tpw"}},
+            {"jobStopped": {"job": "s3cr3tpw-job", "watch": "s3cr3tpw"}},
+        ),  # names stay whole
+        ({"message": "s3cr3tpw"}, {"message": "***"}),
+    ],
+    ids=["cause-scrubbed", "names-kept", "message"],
+)
+def test_the_stopped_jobs_cause_is_scrubbed_on_write(
+    fields: dict[str, Any], scrubbed: dict[str, Any]
+) -> None:
+    interpreter = Interpreter.__new__(Interpreter)
+    interpreter.memory = SimpleNamespace(redactor=Redactor.of(["s3cr3tpw"]))  # type: ignore[assignment]
+    assert interpreter.scrub(fields) == scrubbed

@@ -21,12 +21,14 @@ from migration_rollback.lifecycle.phases import Reason
 from migration_rollback.lifecycle.podstart import (
     GONE_SECONDS,
     GRACE_SECONDS,
+    MESSAGE_LIMIT,
     Blocked,
     PodBlock,
     block_of,
 )
 from migration_rollback.lifecycle.record import iso
 from migration_rollback.lifecycle.status import RollbackStatus
+from migration_rollback.redact import Redactor
 
 NOW = dt.datetime(2026, 12, 1, 12, 0, 0, tzinfo=dt.UTC)
 CREATED = "2026-12-01T11:59:00Z"  # a minute before NOW
@@ -440,3 +442,29 @@ def test_a_container_error_gets_a_grace_unless_its_message_is_permanent(
     assert pending.grace() == grace
     assert pending.overdue(NOW) is (grace <= 10)
     assert pending.seconds_left(NOW) == (grace - 10 if grace else 0)
+
+
+def test_a_job_one_of_whose_pods_ran_is_not_stopped_as_never_started() -> None:
+    """A first pod that ran and went, a second one blocked: judged by the Job's end."""
+    obs = observed("RollingBack", block(Blocked.CONFIG_ERROR, 60))
+    ran = dataclasses.replace(obs, job=dataclasses.replace(obs.job, pod_ran=True))
+    decision = decide(spec("restore"), STATUS["RollingBack"], ran, NOW)
+    assert not decision.of(a.DeleteJob)
+    assert not decision.of(a.RecordEvent)
+    assert "jobStopped" not in decision.patch()
+
+
+SECRET = "s3cr3t-pa55w0rd"
+
+
+@pytest.mark.parametrize("at", [MESSAGE_LIMIT - 20, MESSAGE_LIMIT - 5, MESSAGE_LIMIT + 10])
+def test_a_long_message_is_scrubbed_whole_then_cut(at: int) -> None:
+    """A secret across the cut would escape the redactor were the message cut first."""
+    said = "x" * at + SECRET + " tail"
+    found = block_of(pod(waiting("CreateContainerConfigError", said)))
+    assert found is not None
+    assert found.message == said
+    scrubbed = dataclasses.replace(found, message=Redactor.of([SECRET]).scrub(found.message))
+    cause = scrubbed.describe()
+    assert SECRET[:5] not in cause
+    assert len(cause) <= len("its pod never started (CreateContainerConfigError: )") + MESSAGE_LIMIT
