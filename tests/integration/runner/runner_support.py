@@ -13,7 +13,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -275,3 +276,26 @@ def timeline_project(project: Project) -> None:
     project.add(BASE, BASE_SQL, BASE_ROLLBACK)
     project.add(TIMELINE, TIMELINE_SQL, TIMELINE_ROLLBACK)
     project.sql(SEED_DATA)
+
+
+@contextmanager
+def lock_held(database_url: str, locked: str) -> Iterator[psycopg.Connection[Any]]:
+    """A session in a transaction with a 300 ms statement_timeout while another holds table
+    `locked` in ACCESS EXCLUSIVE mode: a statement that needs it there is cancelled. Tables
+    `locked`, `counted` and its inheritance child `counted_child` (count(*) of the parent
+    reads the child) are made first."""
+    with (
+        psycopg.connect(database_url, autocommit=True) as holder,
+        psycopg.connect(database_url, autocommit=True) as conn,
+    ):
+        holder.execute("CREATE TABLE locked (id int)")
+        holder.execute("CREATE TABLE counted (id int)")
+        holder.execute("CREATE TABLE counted_child () INHERITS (counted)")
+        holder.execute("BEGIN")
+        lock = sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(sql.Identifier(locked))
+        holder.execute(lock)
+        conn.execute("BEGIN")
+        conn.execute("SET LOCAL statement_timeout = '300ms'")
+        yield conn
+        conn.execute("ROLLBACK")
+        holder.execute("ROLLBACK")

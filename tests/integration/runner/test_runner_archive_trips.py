@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg._pipeline_base import BasePipeline
+from runner_support import lock_held
 
 from migration_rollback.runner.archive import archive_tables
 from migration_rollback.runner.archive_columns import copy_columns
@@ -107,18 +108,9 @@ def test_copying_a_column_takes_two_trips_unless_its_type_must_go(
 def test_what_goes_before_the_count_keeps_its_results_when_the_count_is_cancelled(
     database_url: str,
 ) -> None:
-    with (
-        psycopg.connect(database_url, autocommit=True) as holder,
-        psycopg.connect(database_url, autocommit=True) as conn,
-    ):
-        holder.execute("CREATE TABLE counted (id int)")
-        holder.execute("CREATE TABLE counted_child () INHERITS (counted)")
+    with lock_held(database_url, "counted_child") as conn:  # the count waits
         row = conn.execute("SELECT 'counted'::regclass::oid").fetchone()
         assert row is not None
-        holder.execute("BEGIN")
-        holder.execute("LOCK TABLE counted_child IN ACCESS EXCLUSIVE MODE")  # the count waits
-        conn.execute("BEGIN")
-        conn.execute("SET LOCAL statement_timeout = '300ms'")
         table = psycopg.sql.Identifier("public", "counted")
 
         rows, before = counted_after(conn, int(row[0]), table, lambda: conn.execute("SELECT 42"))
@@ -126,29 +118,15 @@ def test_what_goes_before_the_count_keeps_its_results_when_the_count_is_cancelle
         assert rows is None  # never analysed: no estimate either
         assert before.fetchone() == (42,)
         assert conn.execute("SELECT 1").fetchone() == (1,)  # not aborted
-        conn.execute("ROLLBACK")
-        holder.execute("ROLLBACK")
 
 
 def test_a_cancelled_statement_before_the_count_is_not_taken_for_the_count(
     database_url: str,
 ) -> None:
-    with (
-        psycopg.connect(database_url, autocommit=True) as holder,
-        psycopg.connect(database_url, autocommit=True) as conn,
-    ):
-        holder.execute("CREATE TABLE locked (id int)")
-        holder.execute("CREATE TABLE counted (id int)")
+    with lock_held(database_url, "locked") as conn:
         row = conn.execute("SELECT 'counted'::regclass::oid").fetchone()
         assert row is not None
-        holder.execute("BEGIN")
-        holder.execute("LOCK TABLE locked IN ACCESS EXCLUSIVE MODE")
-        conn.execute("BEGIN")
-        conn.execute("SET LOCAL statement_timeout = '300ms'")
         table = psycopg.sql.Identifier("public", "counted")
 
         with pytest.raises(psycopg.errors.QueryCanceled):
             counted_after(conn, int(row[0]), table, lambda: conn.execute("LOCK TABLE locked"))
-
-        conn.execute("ROLLBACK")
-        holder.execute("ROLLBACK")
