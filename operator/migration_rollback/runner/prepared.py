@@ -13,6 +13,7 @@ written. The PREPAREs ride in the round trip of the first read that wants them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import re
 import weakref
@@ -37,10 +38,14 @@ class Read:
     query: str
     params: tuple[tuple[str, str], ...]
 
-    @property
+    @functools.cached_property
     def name(self) -> str:
         digest = hashlib.sha1(self.query.encode(), usedforsecurity=False).hexdigest()[:16]
         return f"_mr_archive_{digest}"
+
+    @functools.cached_property
+    def _execute(self) -> sql.Composed:
+        return sql.SQL("EXECUTE {}").format(sql.Identifier(self.name))
 
     def preparing(self) -> sql.Composed:
         """PREPARE, its placeholders numbered as PostgreSQL's."""
@@ -55,12 +60,19 @@ class Read:
         )
 
     def executing(self, values: Sequence[Any]) -> sql.Composed:
-        """EXECUTE with typed literals: a utility statement takes no bound parameters."""
-        args = sql.SQL(", ").join(
-            sql.SQL("{}::{}").format(sql.Literal(value), sql.SQL(kind))
+        """EXECUTE with typed literals: a utility statement takes no bound parameters. Sent
+        hundreds of times a replay: its parts are joined, no template parsed per call."""
+        if not values and not self.params:
+            return self._execute  # EXECUTE refuses an empty list
+        args = _COMMA.join(
+            sql.Composed([sql.Literal(value), _CAST, sql.SQL(kind)])
             for value, (_, kind) in zip(values, self.params, strict=True)
         )
-        return sql.SQL("EXECUTE {}{}").format(sql.Identifier(self.name), _listed(args, values))
+        return sql.Composed([self._execute, _OPEN, args, _CLOSE])
+
+
+_CAST, _COMMA = sql.SQL("::"), sql.SQL(", ")
+_OPEN, _CLOSE = sql.SQL("("), sql.SQL(")")
 
 
 def _listed(items: sql.Composed, present: Sequence[Any]) -> sql.Composable:

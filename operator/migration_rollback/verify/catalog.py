@@ -21,6 +21,7 @@ Two things make catalog queries slow or wrong inside a replay, and this module h
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import weakref
 from collections.abc import Iterator, Sequence
@@ -87,8 +88,25 @@ def settings(conn: Target) -> Iterator[None]:
         conn.execute(_LEAVE, prepare=False)
 
 
+@functools.cache  # the queries are the module constants of their callers: a few dozen
 def statement_name(query: str) -> str:
     return "_mr_" + hashlib.sha1(query.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+@functools.cache
+def _executing(name: str) -> sql.Composed:
+    return sql.SQL("EXECUTE {}").format(sql.Identifier(name))
+
+
+_CAST = sql.SQL("::")
+_COMMA = sql.SQL(", ")
+_OPEN, _CLOSE = sql.SQL("("), sql.SQL(")")
+
+
+def _typed(value: Any, type_name: str) -> sql.Composed:
+    """`value::type` (the parts joined as they are: no template parsed per call)."""
+    literal = sql.Literal(list(value) if isinstance(value, tuple | list) else value)
+    return sql.Composed([literal, _CAST, sql.SQL(type_name)])
 
 
 def execute(
@@ -118,16 +136,8 @@ def execute(
         return conn.execute(f"EXECUTE {name}", prepare=False)
     # EXECUTE is a utility statement: its arguments cannot be bound parameters of unknown
     # type (an empty list), so they are passed as typed literals.
-    values = sql.SQL(", ").join(
-        sql.SQL("{}::{}").format(
-            sql.Literal(list(value) if isinstance(value, tuple | list) else value),
-            sql.SQL(type_name),
-        )
-        for value, type_name in args
-    )
-    return conn.execute(
-        sql.SQL("EXECUTE {}({})").format(sql.Identifier(name), values), prepare=False
-    )
+    values = _COMMA.join(_typed(value, type_name) for value, type_name in args)
+    return conn.execute(sql.Composed([_executing(name), _OPEN, values, _CLOSE]), prepare=False)
 
 
 # Statements after which the session's prepared statements may be gone (DEALLOCATE ALL or

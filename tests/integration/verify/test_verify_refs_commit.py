@@ -1,0 +1,72 @@
+"""Each commit of a round trip keeps `pg_temp._mr_refs` in step with the model: it removes the
+refs of the objects the migration replaced. The table is temporary, so never vacuumed nor
+analyzed: the upserts' dead rows grow with the replay, and the prepared removal kept the plan
+it was given while the table held the baseline's few hundred refs, a scan of every row (0.5 ms
+a commit after 300 migrations). It must reach the refs through the key's index."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from migration_rollback.verify import capture
+from migration_rollback.verify.batch import Batch
+from migration_rollback.verify.snapshot.objects import SnapshotObject, identity, make_object
+
+pytestmark = pytest.mark.integration
+
+
+def _objects(first: int, count: int) -> list[SnapshotObject]:
+    return [
+        make_object(identity("table", f"public.t{k}"), {}, None, {}, f"pg_class:{k}", f"rel:{k}")
+        for k in range(first, first + count)
+    ]
+
+
+@pytest.fixture
+def conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
+    with psycopg.connect(database_url, autocommit=True, prepare_threshold=None) as c:
+        capture.attach(c)
+        reset = Batch(c)
+        capture.queue_refs_reset(reset, _objects(0, 400))  # the baseline's, at open
+        reset.send()
+        c.execute("ANALYZE")  # as the baseline's load ends: the planner knows a small table
+        for k in range(40):  # commits: the plan theirs while it is small, then dead rows
+            grow = Batch(c)
+            grow.execute("BEGIN")
+            upserted = _objects(k, 2) if k < 10 else _objects(0, 100 * k)
+            capture.queue_refs_update(grow, [f"pg_class:{k}"], upserted)
+            grow.execute("COMMIT")
+            grow.send()
+        yield c
+
+
+def _plans(conn: psycopg.Connection[Any]) -> list[str]:
+    """The plans of what runs next on the session, as notices (auto_explain)."""
+    notices: list[str] = []
+    conn.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
+    conn.execute("LOAD 'auto_explain'")
+    conn.execute("SET auto_explain.log_min_duration = 0")
+    conn.execute("SET auto_explain.log_level = notice")
+    conn.execute("SET auto_explain.log_nested_statements = on")
+    return notices
+
+
+def test_a_commit_removes_refs_through_the_key_index(conn: psycopg.Connection[Any]) -> None:
+    notices = _plans(conn)
+    removed = [f"pg_class:{k}" for k in range(7, 19)]
+    commit = Batch(conn)
+    commit.execute("BEGIN")
+    capture.queue_refs_update(commit, removed, _objects(7, 2))
+    commit.execute("COMMIT")
+    commit.send()
+    deletes = [n for n in notices if "Delete on _mr_refs" in n]
+    assert deletes, notices
+    assert all("Seq Scan" not in plan and "_mr_refs_pkey" in plan for plan in deletes), deletes
+    left = conn.execute("SELECT count(*) FROM pg_temp._mr_refs WHERE ref = ANY(%s)", [removed])
+    assert left.fetchone() == (2,)  # the two upserted again after the removal
+    setting = conn.execute("SELECT pg_catalog.current_setting('enable_seqscan')").fetchone()
+    assert setting == ("on",)  # set for the commit's transaction only
