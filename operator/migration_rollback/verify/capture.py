@@ -364,10 +364,29 @@ def queue_check(conn: Target, executed: Iterable[Any]) -> PendingCheck:
     """Inside `catalog.reading(conn)`: fill the scope table, then read what it holds, in the
     one batch (batch.py; collect after it ran: one round trip for the check)."""
     grants = grant_targets(executed)
+    conn.execute(_BY_INDEX, prepare=False)
     fills = [catalog.execute(conn, FILL_SCOPE_SQL)]
     if grants.count:
         fills.append(catalog.execute(conn, FILL_GRANTS_SQL, grants.args()))
+    conn.execute(_AS_BEFORE, prepare=False)
     return PendingCheck(fills, grants, queue_scoped_snapshot(conn))
+
+
+# The fill's generic plan is made at the first check, when the catalogs and the refs hold the
+# baseline alone: hashing whole scans of pg_constraint, pg_trigger, pg_policy, pg_attrdef and
+# the refs looked cheapest then, and the plan kept them as the schema grew (0.1 ms a fill at
+# first, 0.5 ms after 300 migrations). It finds what the capture names by OID and ref, each
+# through its index: planned (and run) with sequential scans off, the setting put back after
+# it (local to the transaction, as the round trip's reads run inside one).
+_BY_INDEX = (
+    "SELECT pg_catalog.set_config('migration_rollback.saved_enable_seqscan', "
+    "pg_catalog.current_setting('enable_seqscan'), true), "
+    "pg_catalog.set_config('enable_seqscan', 'off', true)"
+)
+_AS_BEFORE = (
+    "SELECT pg_catalog.set_config('enable_seqscan', "
+    "pg_catalog.current_setting('migration_rollback.saved_enable_seqscan'), true)"
+)
 
 
 # --- keeping the refs table in step with the model -----------------------------------------------

@@ -1,4 +1,8 @@
-"""Each commit of a round trip keeps `pg_temp._mr_refs` in step with the model: it removes the
+"""The verifier's bookkeeping statements are prepared once, with the plans made while the schema
+held little more than the baseline; they must reach what they look up through indexes, or they
+cost more at every migration as the replay grows the schema (O(N^2) over a project).
+
+Each commit of a round trip keeps `pg_temp._mr_refs` in step with the model: it removes the
 refs of the objects the migration replaced. The table is temporary, so never vacuumed nor
 analyzed: the upserts' dead rows grow with the replay, and the prepared removal kept the plan
 it was given while the table held the baseline's few hundred refs, a scan of every row (0.5 ms
@@ -6,13 +10,15 @@ a commit after 300 migrations). It must reach the refs through the key's index."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 
-from migration_rollback.verify import capture
+from migration_rollback.verify import capture, catalog
+from migration_rollback.verify.baseline import load_baseline
 from migration_rollback.verify.batch import Batch
 from migration_rollback.verify.snapshot.objects import SnapshotObject, identity, make_object
 
@@ -70,3 +76,43 @@ def test_a_commit_removes_refs_through_the_key_index(conn: psycopg.Connection[An
     assert left.fetchone() == (2,)  # the two upserted again after the removal
     setting = conn.execute("SELECT pg_catalog.current_setting('enable_seqscan')").fetchone()
     assert setting == ("on",)  # set for the commit's transaction only
+
+
+# Catalogs with rows per table, column or function: scanning one whole is O(schema).
+LARGE = (
+    "pg_class", "pg_attribute", "pg_attrdef", "pg_constraint", "pg_index", "pg_proc",
+    "pg_type", "pg_depend", "pg_description", "pg_trigger", "pg_policy", "pg_rewrite",
+    "_mr_refs",
+)  # fmt: skip
+
+
+@pytest.fixture
+def baseline(database_url: str) -> Iterator[psycopg.Connection[Any]]:
+    """The baseline alone, analyzed, with the capture installed: what the first check sees."""
+    with psycopg.connect(database_url, autocommit=True, prepare_threshold=None) as c:
+        load_baseline(c)
+        assert capture.install(c)
+        c.execute("ANALYZE")
+        yield c
+
+
+def test_the_scope_fill_reaches_catalogs_and_refs_by_index(
+    baseline: psycopg.Connection[Any],
+) -> None:
+    conn = baseline
+    notices = _plans(conn)
+    conn.execute("BEGIN")
+    conn.execute("CREATE TABLE public.t (id int PRIMARY KEY CHECK (id > 0), v text DEFAULT 'x')")
+    conn.execute("CREATE POLICY p ON public.t USING (true)")
+    conn.execute("DROP TABLE public.t")  # the dropped objects are found through the refs
+    reads = Batch(conn)
+    with catalog.settings(reads):
+        pending = capture.queue_check(reads, [])
+    reads.send()
+    pending.collect()
+    fills = [n for n in notices if "Insert on _mr_scope" in n]
+    assert len(fills) == 1, notices
+    assert sorted(set(re.findall(r"Seq Scan on (\w+)", fills[0])) & set(LARGE)) == [], fills[0]
+    setting = conn.execute("SELECT pg_catalog.current_setting('enable_seqscan')").fetchone()
+    assert setting == ("on",)  # the session's own, for what the transaction runs next
+    conn.execute("ROLLBACK")
