@@ -20,7 +20,9 @@ import pytest
 from migration_rollback.verify import capture, catalog
 from migration_rollback.verify.baseline import load_baseline
 from migration_rollback.verify.batch import Batch
+from migration_rollback.verify.snapshot import kinds_for
 from migration_rollback.verify.snapshot.objects import SnapshotObject, identity, make_object
+from migration_rollback.verify.snapshot.read import _scoped_sql
 
 pytestmark = pytest.mark.integration
 
@@ -96,7 +98,7 @@ def baseline(database_url: str) -> Iterator[psycopg.Connection[Any]]:
         yield c
 
 
-def test_the_scope_fill_reaches_catalogs_and_refs_by_index(
+def test_the_scoped_check_reaches_catalogs_and_refs_by_index(
     baseline: psycopg.Connection[Any],
 ) -> None:
     conn = baseline
@@ -110,9 +112,11 @@ def test_the_scope_fill_reaches_catalogs_and_refs_by_index(
         pending = capture.queue_check(reads, [])
     reads.send()
     pending.collect()
-    fills = [n for n in notices if "Insert on _mr_scope" in n]
-    assert len(fills) == 1, notices
-    assert sorted(set(re.findall(r"Seq Scan on (\w+)", fills[0])) & set(LARGE)) == [], fills[0]
+    check = [n for n in notices if "on _mr_scope" in n]  # (not the settings' SELECTs)
+    assert len([n for n in check if "Insert on _mr_scope" in n]) == 1, notices
+    assert len(check) == 1 + len(set(_scoped_sql(kinds_for(conn.info.server_version))))
+    for plan in check:  # the fill, then the scoped read
+        assert sorted(set(re.findall(r"Seq Scan on (\w+)", plan)) & set(LARGE)) == [], plan
     setting = conn.execute("SELECT pg_catalog.current_setting('enable_seqscan')").fetchone()
     assert setting == ("on",)  # the session's own, for what the transaction runs next
     conn.execute("ROLLBACK")
