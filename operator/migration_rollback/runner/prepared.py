@@ -136,10 +136,6 @@ _PLANNING = (
     ("plan_cache_mode", "force_generic_plan"),
     ("enable_hashjoin", "off"),
     ("enable_mergejoin", "off"),
-    # Planned at the first archive, on a schema little more than the baseline, a nested loop
-    # still scanned pg_class, pg_constraint, pg_trigger, pg_policy or pg_attrdef whole where
-    # those were small, and kept doing so as they grew: each catalog by its index instead.
-    ("enable_seqscan", "off"),
 )
 
 

@@ -194,8 +194,12 @@ def take_snapshot(conn: psycopg.Connection[Any]) -> Snapshot:
         queued = _queue(conn, statements, first)
         texts = dict(comments.fetchall())
         for stage in rest:
-            fetched = [(kind, cursor.fetchall()) for kind, cursor in queued]
+            # The first fetch waits for the whole stage; the next stage is sent before the
+            # other kinds' rows are loaded, so that the server does not wait for the client.
+            (first_kind, first_rows), *others = queued
+            fetched = [(first_kind, first_rows.fetchall())]
             queued = _queue(conn, statements, stage)
+            fetched += [(kind, cursor.fetchall()) for kind, cursor in others]
             _convert(fetched, read, texts)  # while the server runs this stage
         _convert([(kind, cursor.fetchall()) for kind, cursor in queued], read, texts)
     return Snapshot(_assemble(kinds, read), (time.perf_counter() - started) * 1000.0)
