@@ -83,7 +83,9 @@ are bound by one ClusterRole or by a Role per watched namespace. */}}
   verbs: [patch]
 - apiGroups: [apps]
   resources: [replicasets]
-  verbs: [get, list]
+  # patch: a Deployment scaled to 0 has its ReplicaSets set to 0 at once (the value its
+  # controller writes), so their pods stop one controller hop sooner.
+  verbs: [get, list, patch]
 - apiGroups: [apps]
   resources: [deployments/scale, statefulsets/scale]
   verbs: [get, patch]
