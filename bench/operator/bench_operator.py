@@ -54,7 +54,13 @@ sys.path[:0] = [str(REPO), str(REPO / "tests" / "e2e" / "operator"), str(HERE)]
 
 from scenario import OperatorProcess  # noqa: E402
 from tests.cluster import ControlPlane  # noqa: E402
-from timeline import Timeline, breakdown, coordination_shares, marks  # noqa: E402
+from timeline import (  # noqa: E402
+    Timeline,
+    breakdown,
+    coordination_shares,
+    marks,
+    replica_sets_back_up,
+)
 
 from migration_rollback import api  # noqa: E402
 from migration_rollback.verify.cluster import create_cluster  # noqa: E402
@@ -247,6 +253,8 @@ def report(done: dict[int, dict[str, Any]], count: int, timeline: Timeline) -> l
         row("coordination = downtime - Job - ScaleUp", coordination) + "   (target <= 1 s)",
         *coordination_shares(rows),
         *breakdown(rows),
+        "ReplicaSets back above 0 after the operator's zero, in the window: "
+        f"{sum(replica_sets_back_up(timeline.of(f'bench-{i}'), s) for i, s in ok.items())}",
     ]
 
 

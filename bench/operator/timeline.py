@@ -201,6 +201,24 @@ def marks(events: Sequence[Seen], status: Mapping[str, Any]) -> dict[str, float]
     }
 
 
+def replica_sets_back_up(events: Sequence[Seen], status: Mapping[str, Any]) -> int:
+    """ReplicaSet events, from the scale-down to the decision that saw the pods gone, showing
+    one above 0 after it was seen at 0: the Deployment controller, acting on a Deployment it
+    had not yet seen at 0, undoing the operator's own zero (pods would be created)."""
+    start = _epoch(status.get("downtimeStartedAt") or _step(status, "ScaleDown").get("startedAt"))
+    end = _epoch(_step(status, "ScaleDown").get("finishedAt"))
+    zero: set[str] = set()
+    back = 0
+    for e in events:
+        if e.kind != "ReplicaSet" or not start <= e.at <= end:
+            continue
+        if _at_zero(e):
+            zero.add(e.name)
+        elif e.name in zero:
+            back += 1
+    return back
+
+
 def _median_max(values: Sequence[float]) -> str:
     return f"{statistics.median(values):6.2f} s  {max(values):6.2f} s"
 

@@ -95,13 +95,19 @@ class RollbackFlow:
         return meta.get("generation"), dict(meta.get("annotations") or {})
 
     def run(self) -> None:
+        """A decision that asks to be made again at once (its record done, the next step
+        decided on what it did) sends its status patch with the next one's."""
         while not self.phase.terminal:
             decision = self.turn()
+            wait = decision.requeue_after if decision.requeue_after is not None else IDLE_SECONDS
+            if wait > 0 or Phase(decision.phase).terminal:
+                self.interpreter.flush()
             if Phase(decision.phase).terminal:
                 return
-            wait = decision.requeue_after if decision.requeue_after is not None else IDLE_SECONDS
             if self._wait_or_stop(wait):
+                self.interpreter.flush()
                 raise Stopped()
+        self.interpreter.flush()
 
     def forget(self) -> None:
         """The watch cache's entries only this rollback read; its pod watches."""
