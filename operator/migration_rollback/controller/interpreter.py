@@ -84,6 +84,10 @@ class Interpreter:
             if not isinstance(action, a.PatchStatus):
                 ACTION_SECONDS.labels(type(action).__name__).observe(time.perf_counter() - started)
 
+    @property
+    def unsent(self) -> bool:
+        return bool(self._unsent)
+
     def flush(self) -> None:
         """Send the status patches not sent yet, as one (before the flow waits or stops)."""
         if not self._unsent:
