@@ -59,6 +59,7 @@ from timeline import (  # noqa: E402
     breakdown,
     coordination_shares,
     marks,
+    pods_added_in_window,
     replica_sets_back_up,
 )
 
@@ -255,6 +256,8 @@ def report(done: dict[int, dict[str, Any]], count: int, timeline: Timeline) -> l
         *breakdown(rows),
         "ReplicaSets back above 0 after the operator's zero, in the window: "
         f"{sum(replica_sets_back_up(timeline.of(f'bench-{i}'), s) for i, s in ok.items())}",
+        "app pods created in the window (a replacement for a pod deleted too soon): "
+        f"{sum(pods_added_in_window(timeline.of(f'bench-{i}'), s) for i, s in ok.items())}",
     ]
 
 

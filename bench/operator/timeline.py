@@ -219,6 +219,14 @@ def replica_sets_back_up(events: Sequence[Seen], status: Mapping[str, Any]) -> i
     return back
 
 
+def pods_added_in_window(events: Sequence[Seen], status: Mapping[str, Any]) -> int:
+    """App pods created from the scale-down to the decision that saw the pods gone: a
+    ReplicaSet replacing a pod deleted under it before it saw the zero (none is right)."""
+    start = _epoch(status.get("downtimeStartedAt") or _step(status, "ScaleDown").get("startedAt"))
+    end = _epoch(_step(status, "ScaleDown").get("finishedAt"))
+    return sum(1 for e in events if e.kind == "Pod" and e.type == "ADDED" and start <= e.at <= end)
+
+
 def _median_max(values: Sequence[float]) -> str:
     return f"{statistics.median(values):6.2f} s  {max(values):6.2f} s"
 

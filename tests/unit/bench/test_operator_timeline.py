@@ -96,3 +96,13 @@ def test_a_replica_set_back_above_zero_in_the_window_is_counted() -> None:
     ]
     assert timeline.replica_sets_back_up(fight, STATUS) == 1
     assert timeline.replica_sets_back_up(EVENTS, STATUS) == 0
+
+
+def test_an_app_pod_created_in_the_window_is_counted() -> None:
+    created = [
+        seen(-1, "Pod", "a", "ADDED"),  # the app before the window
+        seen(0.7, "Pod", "r", "ADDED"),  # a replacement
+        seen(3.5, "Pod", "n", "ADDED"),  # the scale-up, after the window
+    ]
+    assert timeline.pods_added_in_window(created, STATUS) == 1
+    assert timeline.pods_added_in_window(EVENTS, STATUS) == 0
