@@ -181,8 +181,8 @@ class Interpreter:
                 emptied = workloads.empty_replica_set(
                     self.clients, self.namespace, w.name, state.uid, template_hash
                 )
-            except Exception:
-                log.warning("%s: could not set ReplicaSet %s to 0", self.identity, name)
+            except Exception as exc:  # its text names a refusal: "(403) Reason: Forbidden"
+                log.warning("%s: could not set ReplicaSet %s to 0: %s", self.identity, name, exc)
                 continue
             if emptied:
                 log.info("%s: ReplicaSet %s set to 0 replicas", self.identity, name)
@@ -245,8 +245,10 @@ class Interpreter:
         self.memory.lease_renewed_at = dt.datetime.now(dt.UTC)
         try:
             holder = self._try_lease(action.name)
-        except Exception:  # the next renewal tries again; the Lease has minutes left
-            log.warning("%s: could not renew the database Lease %s", self.identity, action.name)
+        except Exception as exc:  # the next renewal tries again; the Lease has minutes left
+            log.warning(
+                "%s: could not renew the database Lease %s: %s", self.identity, action.name, exc
+            )
             return
         if holder is not None:
             log.error("%s: the database Lease %s is held by %s", self.identity, action.name, holder)
