@@ -29,7 +29,17 @@ slow hop (15 s at the median).
 Deleting a ReplicaSet's pods as soon as its watch shows it at 0 (not waiting for its
 controller to begin) was measured on 2026-12-01 and not kept: the ReplicaSet controller
 deletes them as soon as the operator could, and one it has not yet seen at 0 replaces a pod
-deleted under it (lifecycle.phase_window._hurry_pods).
+deleted under it (lifecycle.phase_window._hurry_pods). Measured again on 2026-12-02 (load 10
+to 12): deleting them right after the operator's own patch of the ReplicaSet to 0 answered
+(persisted, but its controller's informer may not have it: the ReplicaSet and pod watches are
+separate streams with no order between them) left the first pod deleting 1.3 s after the zero,
+no sooner than its controller (1.5 s in the run before): the API server was the slow hop.
+
+Since 2026-12-02 the operator sets a Deployment's ReplicaSets to 0 itself right after the
+Deployment's scale (lifecycle.actions.EmptyReplicaSets), so the row "ReplicaSet at 0 seen" is
+its own patch, not the Deployment controller's turn. The last two lines count what must stay
+0: a ReplicaSet back above 0 in the window (a Deployment controller that had not seen the
+Deployment at 0 undoing the zero), and an app pod created in the window (a replacement).
 """
 
 from __future__ import annotations
