@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import urllib3
 from kubernetes import client, watch
 
 REPO = Path(__file__).resolve().parents[2]
@@ -207,19 +208,35 @@ def run_all(count: int, custom: client.CustomObjectsApi) -> dict[int, dict[str, 
 
 def wait_terminal(count: int, custom: client.CustomObjectsApi) -> dict[int, dict[str, Any]]:
     """Each rollback's final status, from one watch (a poll of each would load the API
-    server the bench measures)."""
+    server the bench measures), resumed where it ends before all are terminal (the API server
+    closes a watch when it likes: the run must not be reported half done)."""
     done: dict[int, dict[str, Any]] = {}
-    w = watch.Watch()  # type: ignore[no-untyped-call]
-    events = w.stream(  # type: ignore[no-untyped-call]
-        custom.list_cluster_custom_object, api.GROUP, api.VERSION, api.PLURAL, timeout_seconds=1800
-    )
-    for event in events:
-        obj = event["object"]
-        status = obj.get("status") or {}
-        if status.get("phase") in ("Succeeded", "Failed"):
-            done[int(obj["metadata"]["namespace"].removeprefix("bench-"))] = status
-        if len(done) == count:
-            w.stop()  # type: ignore[no-untyped-call]
+    version: str | None = None
+    deadline = time.monotonic() + 1800
+    while len(done) < count and time.monotonic() < deadline:
+        w = watch.Watch()  # type: ignore[no-untyped-call]
+        since = {"resource_version": version} if version else {}
+        try:
+            for event in w.stream(  # type: ignore[no-untyped-call]
+                custom.list_cluster_custom_object,
+                api.GROUP,
+                api.VERSION,
+                api.PLURAL,
+                timeout_seconds=300,
+                **since,
+            ):
+                obj = event["object"]
+                version = str(obj["metadata"].get("resourceVersion") or "") or version
+                status = obj.get("status") or {}
+                if status.get("phase") in ("Succeeded", "Failed"):
+                    done[int(obj["metadata"]["namespace"].removeprefix("bench-"))] = status
+                if len(done) == count:
+                    w.stop()  # type: ignore[no-untyped-call]
+        except (client.exceptions.ApiException, urllib3.exceptions.HTTPError) as exc:
+            # Too old (410), or newer than a loaded API server's watch cache has yet (504),
+            # or the stream cut: listed again.
+            print(f"bench: watch of the rollbacks ended ({exc}); listing again", file=sys.stderr)
+            version = None
     return done
 
 

@@ -101,6 +101,7 @@ def test_a_replica_set_back_above_zero_in_the_window_is_counted() -> None:
 def test_an_app_pod_created_in_the_window_is_counted() -> None:
     created = [
         seen(-1, "Pod", "a", "ADDED"),  # the app before the window
+        seen(0.5, "Pod", "a", "ADDED"),  # listed again: not created
         seen(0.7, "Pod", "r", "ADDED"),  # a replacement
         seen(3.5, "Pod", "n", "ADDED"),  # the scale-up, after the window
     ]
