@@ -83,9 +83,7 @@ are bound by one ClusterRole or by a Role per watched namespace. */}}
   verbs: [patch]
 - apiGroups: [apps]
   resources: [replicasets]
-  # patch: a Deployment scaled to 0 has its ReplicaSets set to 0 at once (the value its
-  # controller writes), so their pods stop one controller hop sooner.
-  verbs: [get, list, patch]
+  verbs: [get, list]
 - apiGroups: [apps]
   resources: [deployments/scale, statefulsets/scale]
   verbs: [get, patch]

@@ -28,7 +28,6 @@ class WorkloadState:
     resource_version: str
     terminating: int | None = None  # status.terminatingReplicas, where the cluster reports it
     settled: bool = True  # its controller acted on its latest spec (observedGeneration)
-    uid: str = ""  # its ReplicaSets' controller reference names it by this
 
 
 def _newer(new: str, old: str) -> bool:
@@ -52,7 +51,6 @@ def workload_state(obj: Mapping[str, Any]) -> WorkloadState:
         else None,
         settled=int(status.get("observedGeneration") or 0)
         >= int((obj.get("metadata") or {}).get("generation") or 0),
-        uid=str((obj.get("metadata") or {}).get("uid") or ""),
     )
 
 

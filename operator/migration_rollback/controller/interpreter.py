@@ -168,25 +168,6 @@ class Interpreter:
         answer = workloads.scale(self.clients, self.namespace, w, action.replicas)
         self.cache.scaled(self.namespace, w.kind, w.name, answer)
 
-    def empty_replica_sets(self, action: a.EmptyReplicaSets) -> None:
-        """Only a speed-up (the Deployment's controller writes the same zero): a ReplicaSet
-        not patched is left to it, and a failure is logged, not the rollback's."""
-        w = workloads.Workload.from_key(action.workload)
-        state = self.cache.workload(self.namespace, w.kind, w.name)
-        if state is None or not state.uid:
-            return
-        for template_hash in action.template_hashes:
-            name = f"{w.name}-{template_hash}"
-            try:
-                emptied = workloads.empty_replica_set(
-                    self.clients, self.namespace, w.name, state.uid, template_hash
-                )
-            except Exception as exc:  # its text names a refusal: "(403) Reason: Forbidden"
-                log.warning("%s: could not set ReplicaSet %s to 0: %s", self.identity, name, exc)
-                continue
-            if emptied:
-                log.info("%s: ReplicaSet %s set to 0 replicas", self.identity, name)
-
     def delete_pods(self, action: a.DeletePods) -> None:
         """In a thread of its own: a collection delete answers only once every pod is marked
         (over a second on a loaded API server), and the flow must act on the pods' end the
@@ -269,7 +250,6 @@ APPLY: dict[type, Callable[[Interpreter, Any], None]] = {
     a.EnsureSqlConfigMap: Interpreter.config_map,
     a.CreateJob: Interpreter.create_job,
     a.ScaleTo: Interpreter.scale,
-    a.EmptyReplicaSets: Interpreter.empty_replica_sets,
     a.DeletePods: Interpreter.delete_pods,
     a.SetMaintenance: Interpreter.maintenance,
     a.RestoreRevision: Interpreter.restore_revision,

@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-
 from migration_rollback.kube.client import Clients, is_not_found
 from migration_rollback.lifecycle.model import WorkloadRef
 
@@ -130,35 +128,6 @@ def scale(clients: Clients, namespace: str, workload: Workload, replicas: int) -
     else:
         done = clients.apps.patch_namespaced_deployment_scale(workload.name, namespace, body)
     return dict(clients.api.sanitize_for_serialization(done))
-
-
-def empty_replica_set(
-    clients: Clients, namespace: str, deployment: str, owner_uid: str, template_hash: str
-) -> bool:
-    """Set the Deployment's ReplicaSet of this pod-template-hash to 0 replicas; False when
-    there is no such ReplicaSet of it. Named as the Deployment controller names them
-    (`<deployment>-<hash>`), and patched only if the one found is that Deployment's (its
-    controller reference's uid) with that hash, in the same request (JSON patch `test`s): a
-    ReplicaSet of the same name that is not its own is never touched."""
-    ops = [
-        {"op": "test", "path": "/metadata/ownerReferences/0/uid", "value": owner_uid},
-        {"op": "test", "path": "/metadata/ownerReferences/0/controller", "value": True},
-        {"op": "test", "path": f"/metadata/labels/{TEMPLATE_HASH_LABEL}", "value": template_hash},
-        {"op": "replace", "path": "/spec/replicas", "value": 0},
-    ]
-    name = f"{deployment}-{template_hash}"
-    try:
-        clients.apps.patch_namespaced_replica_set(name, namespace, ops)
-    except ApiException as exc:
-        if exc.status in NOT_THIS_REPLICA_SET:
-            return False
-        raise
-    return True
-
-
-# Gone (404), or a `test` that failed (422, as tests/e2e/operator checks: never a partial
-# patch, JSON patch applies all its operations or none).
-NOT_THIS_REPLICA_SET = frozenset({404, 422})
 
 
 def delete_replica_set_pods(

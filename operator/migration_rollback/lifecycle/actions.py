@@ -53,17 +53,6 @@ class ScaleTo:
 
 
 @dataclass(frozen=True)
-class EmptyReplicaSets:
-    """A Deployment just scaled to 0: its ReplicaSets running pods set to 0 replicas now, the
-    value its controller would write (whatever the rollout state: a scale to 0 sets every
-    ReplicaSet to 0, paused or not; an HPA does not act on a workload at 0), so their
-    controller starts deleting without waiting for the Deployment controller's turn."""
-
-    workload: str  # a status.originalReplicas key (a Deployment)
-    template_hashes: tuple[str, ...]  # the ReplicaSets' pod-template-hash labels
-
-
-@dataclass(frozen=True)
 class DeletePods:
     """A Deployment scaled to 0, the ReplicaSets whose controller has begun deleting their
     pods: the rest of their pods deleted now, each with its own grace period (as that
@@ -118,7 +107,6 @@ Action = (
     | EnsureSqlConfigMap
     | CreateJob
     | ScaleTo
-    | EmptyReplicaSets
     | DeletePods
     | SetMaintenance
     | RestoreRevision

@@ -14,14 +14,13 @@ from migration_rollback.lifecycle import jobrun, policy
 from migration_rollback.lifecycle.actions import (
     Decision,
     DeletePods,
-    EmptyReplicaSets,
     RestoreRevision,
     ScaleTo,
     SetMaintenance,
 )
 from migration_rollback.lifecycle.ending import downtime_metrics, finish, success_message
 from migration_rollback.lifecycle.health import Verdict
-from migration_rollback.lifecycle.observation import PodGroup, WorkloadView
+from migration_rollback.lifecycle.observation import PodGroup
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
 from migration_rollback.lifecycle.record import Context, Plan, iso
 
@@ -89,20 +88,6 @@ def _scale_down(plan: Plan) -> None:
         plan.patch(downtimeStartedAt=iso(ctx.now))
     plan.step(StepName.SCALE_DOWN, StepState.RUNNING, f"scaling {len(original)} workload(s) to 0")
     plan.act(*(ScaleTo(key, 0) for key in original))
-    emptied = (empty_replica_sets(ctx.obs.workload(key)) for key in original)
-    plan.act(*(e for e in emptied if e is not None))
-
-
-def empty_replica_sets(seen: WorkloadView | None) -> EmptyReplicaSets | None:
-    """A Deployment's ReplicaSets with pods not yet deleted, set to 0 right after the
-    Deployment's own scale (each is one of its controller's hops sooner at 0). Only a speed-up:
-    a ReplicaSet without pods yet is left to the Deployment's controller, and the Job still
-    waits for that controller to have acted (`settled`) and every pod to be gone. Not a
-    StatefulSet: it has no ReplicaSets."""
-    if seen is None or seen.kind != "Deployment":
-        return None
-    hashes = tuple(g.template_hash for g in seen.pod_groups if g.template_hash and g.undeleted)
-    return EmptyReplicaSets(seen.key, hashes) if hashes else None
 
 
 def pods_remaining(ctx: Context) -> int | None:

@@ -304,24 +304,16 @@ CASES: dict[str, Case] = {
         obs(workloads=web(3)), "ScalingDown", (a.ScaleTo, P), 5.0,
         {"downtimeStartedAt": "2026-12-01T12:00:00.000Z", "originalReplicas": None},
     ),
-    "the Deployment's ReplicaSet running pods goes to 0 right after its scale, then the record":
-    Case(
+    "the scale deletes no pod itself: a ReplicaSet not yet at 0 would replace it": Case(
         spec(), status("ScalingDown", **LOCKED, originalReplicas={"web": 3}),
-        obs(workloads=web(3, live=3, undeleted=3)), "ScalingDown",
-        (a.ScaleTo, a.EmptyReplicaSets, P), 5.0,
+        obs(workloads=web(3, live=3, undeleted=3)), "ScalingDown", (a.ScaleTo, P), 5.0,
     ),
-    "restarted between the scale and its record: its ReplicaSets set to 0 again (harmless)":
-    Case(
-        spec(), status("ScalingDown", **LOCKED, originalReplicas={"web": 3}),
-        obs(workloads=web(0, live=3, undeleted=3)), "ScalingDown",
-        (a.ScaleTo, a.EmptyReplicaSets, P), 5.0,
-    ),
-    "a StatefulSet keeps today's path: scaled, no ReplicaSet touched": Case(
+    "a StatefulSet is scaled the same way": Case(
         spec(), status("ScalingDown", **LOCKED, originalReplicas={"web": 3}),
         obs(workloads=web(3, live=3, undeleted=3, kind="StatefulSet")), "ScalingDown",
         (a.ScaleTo, P), 5.0,
     ),
-    "held down during the wait: the Deployment again, not its ReplicaSets": Case(
+    "held down during the wait: scaled to 0 again, counted": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
         phaseTransitionTime=EARLIER, heldDown=1), obs(workloads=web(2, live=3, undeleted=3)),
         "ScalingDown", (a.ScaleTo, P, E), 5.0, {"heldDown": 2},

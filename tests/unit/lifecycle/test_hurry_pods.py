@@ -1,7 +1,6 @@
 """Which pods the scale-down deletes early (pure: no API server): only those of ReplicaSets
 whose own controller has begun deleting, since a ReplicaSet that has not seen the zero yet
-replaces a pod deleted under it; each of a Deployment's ReplicaSets mid-rollout on its own.
-And which ReplicaSets it sets to 0 itself, right after the Deployment's scale."""
+replaces a pod deleted under it; each of a Deployment's ReplicaSets mid-rollout on its own."""
 
 from __future__ import annotations
 
@@ -9,9 +8,8 @@ import pytest
 
 from migration_rollback.controller.podwatch import PodState, pod_groups
 from migration_rollback.kube.workloads import replica_set_pods_selector
-from migration_rollback.lifecycle.actions import EmptyReplicaSets
-from migration_rollback.lifecycle.observation import PodGroup, WorkloadView
-from migration_rollback.lifecycle.phase_window import empty_replica_sets, hurried_replica_sets
+from migration_rollback.lifecycle.observation import PodGroup
+from migration_rollback.lifecycle.phase_window import hurried_replica_sets
 
 
 @pytest.mark.parametrize(
@@ -68,41 +66,3 @@ def test_the_delete_selects_the_named_replica_sets_only(
 def test_no_replica_set_named_deletes_nothing() -> None:
     with pytest.raises(ValueError, match="no ReplicaSet named"):
         replica_set_pods_selector({"app": "web"}, ())
-
-
-def deployment(*groups: PodGroup, kind: str = "Deployment") -> WorkloadView:
-    return WorkloadView("web", 3, live_pods=sum(g.undeleted + g.deleting for g in groups),
-                        pod_groups=groups, kind=kind)  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    ("seen", "emptied"),
-    [
-        (deployment(PodGroup("a", undeleted=3)), EmptyReplicaSets("web", ("a",))),
-        (
-            deployment(PodGroup("old", undeleted=1), PodGroup("new", undeleted=2)),
-            EmptyReplicaSets("web", ("old", "new")),
-        ),
-        (
-            deployment(PodGroup("old", deleting=2), PodGroup("new", undeleted=1, deleting=1)),
-            EmptyReplicaSets("web", ("new",)),
-        ),
-        (deployment(PodGroup("", undeleted=1)), None),
-        (deployment(), None),
-        (deployment(PodGroup("a", undeleted=3), kind="StatefulSet"), None),
-        (None, None),
-    ],
-    ids=[
-        "one ReplicaSet running pods: to 0",
-        "mid-rollout: every ReplicaSet running pods (the controller sets them all to 0)",
-        "a ReplicaSet whose pods all stop is at 0 already",
-        "pods without a pod-template-hash are no ReplicaSet's",
-        "no pod: nothing to hurry (a ReplicaSet without pods is left to its Deployment)",
-        "a StatefulSet has no ReplicaSets: today's path",
-        "a workload not seen",
-    ],
-)
-def test_a_deployment_at_0_has_its_running_replica_sets_set_to_0(
-    seen: WorkloadView | None, emptied: EmptyReplicaSets | None
-) -> None:
-    assert empty_replica_sets(seen) == emptied
