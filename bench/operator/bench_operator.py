@@ -29,7 +29,20 @@ slow hop (15 s at the median).
 Deleting a ReplicaSet's pods as soon as its watch shows it at 0 (not waiting for its
 controller to begin) was measured on 2026-12-01 and not kept: the ReplicaSet controller
 deletes them as soon as the operator could, and one it has not yet seen at 0 replaces a pod
-deleted under it (lifecycle.phase_window._hurry_pods).
+deleted under it (lifecycle.phase_window._hurry_pods). Measured again on 2026-12-02 (load 10
+to 12): deleting them right after the operator's own patch of the ReplicaSet to 0 answered
+(persisted, but its controller's informer may not have it: the ReplicaSet and pod watches are
+separate streams with no order between them) left the first pod deleting 1.3 s after the zero,
+no sooner than its controller (1.5 s in the run before): the API server was the slow hop.
+
+Setting a Deployment's ReplicaSets to 0 from the operator right after the Deployment's scale
+(skipping the Deployment controller's turn) was built and measured on 2026-12-02 and not kept:
+at 50 at once (load 11 to 17) one ReplicaSet went back above 0 in the window (a Deployment
+controller that had not yet seen its Deployment at 0 undoing the zero: the Deployment and
+ReplicaSet watches are separate streams), and at 20 the row it shortens was 0.3 to 0.56 s
+against the controller's 0.48 s, the chain staying bound by the ReplicaSet controller and
+kwok. The last two lines count what must stay 0: a ReplicaSet back above 0 in the window, and
+an app pod created in the window (a replacement for a pod deleted too soon).
 """
 
 from __future__ import annotations
@@ -46,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import urllib3
 from kubernetes import client, watch
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,7 +68,14 @@ sys.path[:0] = [str(REPO), str(REPO / "tests" / "e2e" / "operator"), str(HERE)]
 
 from scenario import OperatorProcess  # noqa: E402
 from tests.cluster import ControlPlane  # noqa: E402
-from timeline import Timeline, breakdown, coordination_shares, marks  # noqa: E402
+from timeline import (  # noqa: E402
+    Timeline,
+    breakdown,
+    coordination_shares,
+    marks,
+    pods_added_in_window,
+    replica_sets_back_up,
+)
 
 from migration_rollback import api  # noqa: E402
 from migration_rollback.verify.cluster import create_cluster  # noqa: E402
@@ -190,19 +211,35 @@ def run_all(count: int, custom: client.CustomObjectsApi) -> dict[int, dict[str, 
 
 def wait_terminal(count: int, custom: client.CustomObjectsApi) -> dict[int, dict[str, Any]]:
     """Each rollback's final status, from one watch (a poll of each would load the API
-    server the bench measures)."""
+    server the bench measures), resumed where it ends before all are terminal (the API server
+    closes a watch when it likes: the run must not be reported half done)."""
     done: dict[int, dict[str, Any]] = {}
-    w = watch.Watch()  # type: ignore[no-untyped-call]
-    events = w.stream(  # type: ignore[no-untyped-call]
-        custom.list_cluster_custom_object, api.GROUP, api.VERSION, api.PLURAL, timeout_seconds=1800
-    )
-    for event in events:
-        obj = event["object"]
-        status = obj.get("status") or {}
-        if status.get("phase") in ("Succeeded", "Failed"):
-            done[int(obj["metadata"]["namespace"].removeprefix("bench-"))] = status
-        if len(done) == count:
-            w.stop()  # type: ignore[no-untyped-call]
+    version: str | None = None
+    deadline = time.monotonic() + 1800
+    while len(done) < count and time.monotonic() < deadline:
+        w = watch.Watch()  # type: ignore[no-untyped-call]
+        since = {"resource_version": version} if version else {}
+        try:
+            for event in w.stream(  # type: ignore[no-untyped-call]
+                custom.list_cluster_custom_object,
+                api.GROUP,
+                api.VERSION,
+                api.PLURAL,
+                timeout_seconds=300,
+                **since,
+            ):
+                obj = event["object"]
+                version = str(obj["metadata"].get("resourceVersion") or "") or version
+                status = obj.get("status") or {}
+                if status.get("phase") in ("Succeeded", "Failed"):
+                    done[int(obj["metadata"]["namespace"].removeprefix("bench-"))] = status
+                if len(done) == count:
+                    w.stop()  # type: ignore[no-untyped-call]
+        except (client.exceptions.ApiException, urllib3.exceptions.HTTPError) as exc:
+            # Too old (410), or newer than a loaded API server's watch cache has yet (504),
+            # or the stream cut: listed again.
+            print(f"bench: watch of the rollbacks ended ({exc}); listing again", file=sys.stderr)
+            version = None
     return done
 
 
@@ -247,6 +284,10 @@ def report(done: dict[int, dict[str, Any]], count: int, timeline: Timeline) -> l
         row("coordination = downtime - Job - ScaleUp", coordination) + "   (target <= 1 s)",
         *coordination_shares(rows),
         *breakdown(rows),
+        "ReplicaSets back above 0 after the operator's zero, in the window: "
+        f"{sum(replica_sets_back_up(timeline.of(f'bench-{i}'), s) for i, s in ok.items())}",
+        "app pods created in the window (a replacement for a pod deleted too soon): "
+        f"{sum(pods_added_in_window(timeline.of(f'bench-{i}'), s) for i, s in ok.items())}",
     ]
 
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import urllib3
 from kubernetes import client, watch
 
 Lister = Callable[..., Any]
@@ -116,17 +117,34 @@ class Timeline:
                 raise
 
     def _follow(self, w: watch.Watch, kind: str, lister: Lister, selector: str) -> None:
+        """Resumed from its last event where the API server cuts it (a loaded one does);
+        a version it has not caught up with yet (504) is tried again."""
+        version = ""
         while not self._stop.is_set():
-            stream = w.stream(  # type: ignore[no-untyped-call]
-                lister, label_selector=selector, deserialize=False, timeout_seconds=300
+            since = {"resource_version": version} if version else {}
+            try:
+                version = self._stream(w, kind, lister, selector, since) or version
+            except (client.exceptions.ApiException, urllib3.exceptions.HTTPError) as exc:
+                if getattr(exc, "status", None) == 410:
+                    version = ""  # listed again: Pods seen before are not counted again
+                time.sleep(0.2)
+
+    def _stream(
+        self, w: watch.Watch, kind: str, lister: Lister, selector: str, since: dict[str, str]
+    ) -> str:
+        version = ""
+        stream = w.stream(  # type: ignore[no-untyped-call]
+            lister, label_selector=selector, deserialize=False, timeout_seconds=300, **since
+        )
+        for event in stream:
+            obj = event.get("object") or {}
+            meta = obj.get("metadata") or {}
+            namespace, name = str(meta.get("namespace")), str(meta.get("name"))
+            version = str(meta.get("resourceVersion") or version)
+            self.events.append(
+                Seen(time.time(), kind, str(event.get("type")), namespace, name, obj)
             )
-            for event in stream:
-                obj = event.get("object") or {}
-                meta = obj.get("metadata") or {}
-                namespace, name = str(meta.get("namespace")), str(meta.get("name"))
-                self.events.append(
-                    Seen(time.time(), kind, str(event.get("type")), namespace, name, obj)
-                )
+        return version
 
     def of(self, namespace: str) -> list[Seen]:
         return [e for e in list(self.events) if e.namespace == namespace]
@@ -199,6 +217,36 @@ def marks(events: Sequence[Seen], status: Mapping[str, Any]) -> dict[str, float]
         ),
         "pods Ready decided": _epoch(up.get("finishedAt")),
     }
+
+
+def replica_sets_back_up(events: Sequence[Seen], status: Mapping[str, Any]) -> int:
+    """ReplicaSet events, from the scale-down to the decision that saw the pods gone, showing
+    one above 0 after it was seen at 0: the Deployment controller, acting on a Deployment it
+    had not yet seen at 0, undoing the operator's own zero (pods would be created)."""
+    start = _epoch(status.get("downtimeStartedAt") or _step(status, "ScaleDown").get("startedAt"))
+    end = _epoch(_step(status, "ScaleDown").get("finishedAt"))
+    zero: set[str] = set()
+    back = 0
+    for e in events:
+        if e.kind != "ReplicaSet" or not start <= e.at <= end:
+            continue
+        if _at_zero(e):
+            zero.add(e.name)
+        elif e.name in zero:
+            back += 1
+    return back
+
+
+def pods_added_in_window(events: Sequence[Seen], status: Mapping[str, Any]) -> int:
+    """App pods created from the scale-down to the decision that saw the pods gone: a
+    ReplicaSet replacing a pod deleted under it before it saw the zero (none is right)."""
+    start = _epoch(status.get("downtimeStartedAt") or _step(status, "ScaleDown").get("startedAt"))
+    end = _epoch(_step(status, "ScaleDown").get("finishedAt"))
+    first: dict[str, float] = {}
+    for e in events:
+        if e.kind == "Pod" and e.type == "ADDED":
+            first.setdefault(e.name, e.at)
+    return sum(1 for at in first.values() if start <= at <= end)
 
 
 def _median_max(values: Sequence[float]) -> str:

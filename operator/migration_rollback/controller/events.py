@@ -85,8 +85,8 @@ class EventPoster:
             event = self._queue.get()
             try:
                 self._send(event)
-            except Exception:  # never fail anything over an event
-                log.warning("could not post event %s for %s", event.reason, _where(event))
+            except Exception as exc:  # never fail anything over an event (its message: scrubbed)
+                log.warning("could not post event %s for %s: %s", event.reason, _where(event), exc)
 
 
 def _where(event: Event) -> str:

@@ -26,9 +26,10 @@ from migration_rollback.controller.observe import Memory, Observer
 from migration_rollback.controller.poddeletes import DeleteInFlight, PodDeletes
 from migration_rollback.controller.podwatch import PodWatches
 from migration_rollback.kube.client import Clients
-from migration_rollback.lifecycle.actions import Decision
+from migration_rollback.lifecycle.actions import Decision, PatchStatus
 from migration_rollback.lifecycle.decide import decide, failed_action
 from migration_rollback.lifecycle.model import RollbackSpec
+from migration_rollback.lifecycle.observation import Observation
 from migration_rollback.lifecycle.phases import Phase
 from migration_rollback.lifecycle.record import Failure
 from migration_rollback.lifecycle.status import RollbackStatus
@@ -95,19 +96,40 @@ class RollbackFlow:
         return meta.get("generation"), dict(meta.get("annotations") or {})
 
     def run(self) -> None:
+        """A decision that asks to be made again at once (its record done, the next step
+        decided on what it did) sends its status patch with the next one's."""
         while not self.phase.terminal:
             decision = self.turn()
+            wait = decision.requeue_after if decision.requeue_after is not None else IDLE_SECONDS
+            if wait > 0 or Phase(decision.phase).terminal:
+                self.interpreter.flush()
             if Phase(decision.phase).terminal:
                 return
-            wait = decision.requeue_after if decision.requeue_after is not None else IDLE_SECONDS
             if self._wait_or_stop(wait):
+                self.interpreter.flush()
                 raise Stopped()
+        self.interpreter.flush()
 
     def forget(self) -> None:
         """The watch cache's entries only this rollback read; its pod watches."""
         self.pods.stop_all()
         keys = [(self.namespace, kind, name) for kind, name in self.watched]
         self.cache.forget_rollback(self.namespace, sorted(self.memory.seen_jobs), keys)
+
+    def decide(
+        self, spec: RollbackSpec, status: RollbackStatus, observation: Observation
+    ) -> tuple[Decision, dt.datetime]:
+        """A decision that does not begin with a status patch has the last one's unsent
+        record go out before its first action: it is made again after that, so the times it
+        records (the downtime's start) are not earlier than what they time."""
+        now = dt.datetime.now(dt.UTC)
+        decision = decide(spec, status, observation, now)
+        leading = decision.actions[0] if decision.actions else None
+        if self.interpreter.unsent and leading and not isinstance(leading, PatchStatus):
+            self.interpreter.flush()
+            now = dt.datetime.now(dt.UTC)
+            decision = decide(spec, status, observation, now)
+        return decision, now
 
     def turn(self) -> Decision:
         """One observe -> decide -> interpret."""
@@ -117,8 +139,7 @@ class RollbackFlow:
         self.obj["spec"] = dict(self.body.get("spec") or {})
         spec, status = RollbackSpec.from_obj(self.obj), RollbackStatus.from_obj(self.obj)
         observation = self.observer.observe(self.obj, spec, status)
-        now = dt.datetime.now(dt.UTC)
-        decision = decide(spec, status, observation, now)
+        decision, now = self.decide(spec, status, observation)
         DECISION_SECONDS.labels(status.phase).observe(time.perf_counter() - started)
         again = Decision((), status.phase, str(status.reason or ""), LEASE_RACE_SECONDS)
         try:

@@ -42,6 +42,10 @@ MESSAGE_LISTS = frozenset({"steps", "conditions", "healthChecks"})
 FREE_TEXT_KEYS: dict[str, frozenset[str]] = {"jobStopped": frozenset({"cause"})}
 
 
+# Actions a status patch may be sent after: an Event announces what status says already.
+UNORDERED = (a.PatchStatus, a.RecordEvent)
+
+
 class LeaseTaken(Exception):
     """Another rollback took the database's Lease first: the rest of the decision waits."""
 
@@ -60,6 +64,7 @@ class Interpreter:
         self.clients, self.settings, self.cache, self.memory = clients, settings, cache, memory
         self.events, self.deletes = events, deletes
         self.obj = obj  # the controller's copy: status is updated here as it is patched
+        self._unsent: dict[str, Any] = {}  # status fields patched here, not yet sent
         meta = obj["metadata"]
         self.namespace, self.name = str(meta["namespace"]), str(meta["name"])
 
@@ -68,10 +73,29 @@ class Interpreter:
         return f"{self.namespace}/{self.name}"
 
     def apply(self, decision: a.Decision) -> None:
+        """The status patches wait for the next action that is not one (or for `flush`): a
+        decision made at once after this one sends its record together with this one's, in
+        the same order relative to every other action as if sent apart."""
         for action in decision.actions:
+            if not isinstance(action, UNORDERED):
+                self.flush()
             started = time.perf_counter()
             APPLY[type(action)](self, action)
-            ACTION_SECONDS.labels(type(action).__name__).observe(time.perf_counter() - started)
+            if not isinstance(action, a.PatchStatus):
+                ACTION_SECONDS.labels(type(action).__name__).observe(time.perf_counter() - started)
+
+    @property
+    def unsent(self) -> bool:
+        return bool(self._unsent)
+
+    def flush(self) -> None:
+        """Send the status patches not sent yet, as one (before the flow waits or stops)."""
+        if not self._unsent:
+            return
+        started = time.perf_counter()
+        resources.patch_status(self.clients, self.namespace, self.name, self._unsent)
+        self._unsent = {}
+        ACTION_SECONDS.labels(a.PatchStatus.__name__).observe(time.perf_counter() - started)
 
     def scrub(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         redactor = self.memory.redactor
@@ -95,7 +119,9 @@ class Interpreter:
         changed = {k: v for k, v in self.scrub(action.fields).items() if status.get(k) != v}
         if not changed:
             return
-        resources.patch_status(self.clients, self.namespace, self.name, changed)
+        # A field patched twice before a flush: the later value was decided with the earlier
+        # one in view (it is in our copy already), and replaces it.
+        self._unsent.update(changed)
         before = dict(status)
         for key, value in changed.items():
             if value is None:
@@ -131,6 +157,8 @@ class Interpreter:
         created = jobs.ensure_job(self.clients, jobs.build_job(request))
         if created is not None:
             self.cache.put_job(created)
+            version = str((created.get("metadata") or {}).get("resourceVersion") or "")
+            self.memory.job_versions[action.name] = version
         self.memory.seen_jobs.add(action.name)
 
     def scale(self, action: a.ScaleTo) -> None:
@@ -176,9 +204,16 @@ class Interpreter:
 
     def _try_lease(self, name: str) -> str | None:
         """Take or renew the database's Lease; the holder's identity when another has it."""
-        return leases.try_acquire(
-            self.clients, self.settings.namespace, name, self.identity, DATABASE_LEASE_SECONDS
+        held = leases.try_acquire(
+            self.clients,
+            self.settings.namespace,
+            name,
+            self.identity,
+            DATABASE_LEASE_SECONDS,
+            self.memory.lease_held,
         )
+        self.memory.lease_held = held if held.holder is None else None
+        return held.holder
 
     def acquire(self, action: a.AcquireLease) -> None:
         holder = self._try_lease(action.name)
@@ -191,14 +226,19 @@ class Interpreter:
         self.memory.lease_renewed_at = dt.datetime.now(dt.UTC)
         try:
             holder = self._try_lease(action.name)
-        except Exception:  # the next renewal tries again; the Lease has minutes left
-            log.warning("%s: could not renew the database Lease %s", self.identity, action.name)
+        except Exception as exc:  # the next renewal tries again; the Lease has minutes left
+            log.warning(
+                "%s: could not renew the database Lease %s: %s", self.identity, action.name, exc
+            )
             return
         if holder is not None:
             log.error("%s: the database Lease %s is held by %s", self.identity, action.name, holder)
 
     def release(self, action: a.ReleaseLease) -> None:
-        leases.release(self.clients, self.settings.namespace, action.name, self.identity)
+        held = self.memory.lease_held
+        version = held.version if held is not None else ""
+        leases.release(self.clients, self.settings.namespace, action.name, self.identity, version)
+        self.memory.lease_held = None
 
     def delete_job(self, action: a.DeleteJob) -> None:
         jobs.delete_job(self.clients, self.namespace, action.name, action.foreground)
@@ -250,6 +290,7 @@ def restore_on_delete(
             done.append(f"{_describe(action)}: already gone")
         else:
             done.append(_describe(action))
+    interpreter.flush()
     if failures:
         raise failures[0]
     return "; ".join(done) or "nothing to restore"

@@ -65,30 +65,33 @@ def _lead(settings: Settings, kubeconfig: str | None, readiness: Readiness) -> N
     with exit-on-loss cannot, which is what a rollback needs.
     """
     clients = connect(kubeconfig)
-    while (holder := leases.try_acquire(
+    while (held := leases.try_acquire(
         clients, settings.namespace, LEADER_LEASE, settings.identity, LEASE_SECONDS
-    )) is not None:  # fmt: skip
-        log.info("waiting for the leader lease (held by %s)", holder)
-        readiness.waiting(f"the leader lease {LEADER_LEASE} (held by {holder})")
+    )).holder is not None:  # fmt: skip
+        log.info("waiting for the leader lease (held by %s)", held.holder)
+        readiness.waiting(f"the leader lease {LEADER_LEASE} (held by {held.holder})")
         time.sleep(2)
     log.info("leading as %s", settings.identity)
     readiness.waiting("the watches to start")
 
-    def renew() -> None:
+    def renew(held: leases.Attempt) -> None:
         while True:
             time.sleep(LEASE_SECONDS / 3)
             try:
-                holder = leases.try_acquire(
-                    clients, settings.namespace, LEADER_LEASE, settings.identity, LEASE_SECONDS
-                )
+                held = leases.try_acquire(
+                    clients, settings.namespace, LEADER_LEASE, settings.identity, LEASE_SECONDS,
+                    held,
+                )  # fmt: skip
             except Exception:
                 log.exception("could not renew the leader lease")
-                holder = "unknown"
-            if holder is not None:
-                log.error("lost the leader lease to %s: exiting so only one replica acts", holder)
+                held = leases.Attempt("unknown")
+            if held.holder is not None:
+                log.error(
+                    "lost the leader lease to %s: exiting so only one replica acts", held.holder
+                )
                 os._exit(70)
 
-    threading.Thread(target=renew, daemon=True, name="leader").start()
+    threading.Thread(target=renew, args=(held,), daemon=True, name="leader").start()
 
 
 def _await_served(clients: Clients, readiness: Readiness) -> None:

@@ -67,6 +67,8 @@ class Memory:
     probed_at: dict[str, float] = field(default_factory=dict)
     lease_renewed_at: dt.datetime | None = None
     lease_holder: str | None = None  # another holder the last attempt to take the Lease met
+    lease_held: leases.Attempt | None = None  # our last write of it: renewed, released by it
+    job_versions: dict[str, str] = field(default_factory=dict)  # Jobs created here: their version
     secret_read_for: str | None = None  # the Job whose start the URL was re-read after
     hpas: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -202,7 +204,7 @@ class Observer:
         # Read after the Job's end too: a pod that never started tells a Job that failed
         # before the database from one whose runner left no result.
         selector = jobs.pod_selector(name)
-        pods = self.job_pods(selector)
+        pods = self.job_pods(name)
         ran = self.pods.ever_started(selector) or any(p.started for p in pods)
         if ran:
             self.reread_target(spec, name)
@@ -227,15 +229,17 @@ class Observer:
 
     def pods_of_gone_job(self, name: str) -> JobView:
         selector = jobs.pod_selector(name)
-        pods = self.job_pods(selector)
+        pods = self.job_pods(name)
         ran = self.pods.ever_started(selector) or any(p.started for p in pods)
         watch = self.pods.continuous(selector)
         return JobView(name, gone=True, pods=len(pods), pod_ran=ran, watch=watch)
 
-    def job_pods(self, selector: str) -> tuple[podwatch.PodState, ...]:
+    def job_pods(self, name: str) -> tuple[podwatch.PodState, ...]:
         """Listed before watched, so none is an answer: a Job stopped for not starting waits
-        for its pods to be gone, and a restarted operator knows them at its first look."""
-        pods = self.pods.pods(selector, listed=True)
+        for its pods to be gone, and a restarted operator knows them at its first look. A Job
+        this controller created is watched from its creation instead (none before it)."""
+        selector, since = jobs.pod_selector(name), self.memory.job_versions.get(name, "")
+        pods = self.pods.pods(selector, listed=True, since=since)
         if pods is not None:
             return pods
         found = self.clients.core.list_namespaced_pod(self.namespace, label_selector=selector)
@@ -344,13 +348,14 @@ class Observer:
             refs = workloads.resolve_refs(self.clients, self.namespace, list(spec.workloads))
         except (workloads.WorkloadNotFoundError, workloads.LabelSyntaxError) as exc:
             return _with(base, workload_error=str(exc))
-        for w in refs:
+        for w, found in refs.items():
+            self.cache.put_workload(w.kind, found.obj)  # the views below read it from here
             self.memory.hpas[w.key] = workloads.hpa_min_replicas(self.clients, self.namespace, w)
         views = tuple(self.workload_view(w.key, counted=True) for w in sorted(refs))
         revisions = tuple(
-            self.revision_view(w, ref.revision)
-            for w, ref in sorted(refs.items())
-            if ref.revision != "current"
+            self.revision_view(w, found.ref.revision)
+            for w, found in sorted(refs.items())
+            if found.ref.revision != "current"
         )
         return _with(base, workloads=views, revisions=revisions)
 

@@ -92,8 +92,9 @@ class PodDeletes:
     ) -> None:
         try:
             self._delete(key[0], labels, template_hashes)
-        except Exception:  # only a speed-up: its ReplicaSets delete them all the same
-            log.warning("could not delete the pods of %s/%s", *key)
+        except Exception as exc:  # only a speed-up: its ReplicaSets delete them all the same
+            # Its text names a refusal ("(403) Reason: Forbidden"): RBAC missing is seen.
+            log.warning("could not delete the pods of %s/%s: %s", *key, exc)
         finally:
             with self._lock:
                 self._running.pop(key, None)

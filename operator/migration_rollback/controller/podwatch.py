@@ -98,9 +98,10 @@ class PodWatch:
         selector: str,
         wake: Callable[[], None],
         listed: bool,
+        since: str = "",
     ) -> None:
         self.clients, self.namespace, self.selector = clients, namespace, selector
-        self._wake, self._listed = wake, listed
+        self._wake, self._listed, self._since = wake, listed, since
         self._lock = threading.Lock()
         self._pods: dict[str, PodState] = {}
         self._synced = False
@@ -117,7 +118,9 @@ class PodWatch:
         self.identity = f"{os.getpid()}-{uuid.uuid4().hex[:16]}"
 
     def start(self) -> PodWatch:
-        if self._listed:
+        if self._since:  # no pod of it exists from before this version: the list is empty
+            self._version = self._since
+        elif self._listed:
             self._version = self._list()
         self._synced = True
         self._thread.start()
@@ -201,16 +204,18 @@ class PodWatches:
         self._wanted: set[str] = set()
         self._broken: set[str] = set()  # not watched again: read without the watch
 
-    def pods(self, selector: str, listed: bool) -> tuple[PodState, ...] | None:
+    def pods(self, selector: str, listed: bool, since: str = "") -> tuple[PodState, ...] | None:
         """The selector's pods, from its watch (started now if needed); None when the watch
-        is not in sync (it broke, or could not start)."""
+        is not in sync (it broke, or could not start). `since`: a resourceVersion before
+        which none of its pods can exist (their Job's creation): watched from there, the
+        list it would start with is known to be empty."""
         self._wanted.add(selector)
         if selector in self._broken:
             return None
         found = self._watches.get(selector)
         if found is None:
             found = self._watches[selector] = PodWatch(
-                self.clients, self.namespace, selector, self._wake, listed
+                self.clients, self.namespace, selector, self._wake, listed, since
             )
             try:
                 found.start()

@@ -7,6 +7,7 @@ crashed holder cannot block others forever, and a live one is never overtaken.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from migration_rollback.kube.client import Clients, is_conflict, is_not_found
@@ -27,45 +28,88 @@ def _expired(lease: Any, now: dt.datetime) -> bool:
     return bool(now > expiry)
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """One try at a Lease: `holder` another identity that has it (None: ours now); once ours,
+    its resourceVersion and acquireTime, so the next renewal or the release needs no read."""
+
+    holder: str | None
+    version: str = ""
+    acquired: str = ""
+
+
 def try_acquire(
-    clients: Clients, namespace: str, name: str, identity: str, duration: int = 30
-) -> str | None:
-    """Take or renew the lease; return None when held, else the current holder."""
-    now = _now()
+    clients: Clients,
+    namespace: str,
+    name: str,
+    identity: str,
+    duration: int = 30,
+    held: Attempt | None = None,
+) -> Attempt:
+    """Take or renew the lease. `held`: our last successful attempt; the renewal then goes
+    by its version (a conflict means it changed since: read, and judged as any other)."""
+    now = _now().isoformat()
+    acquired = held.acquired if held is not None and held.holder is None else ""
     body: dict[str, Any] = {
         "metadata": {"name": name, "namespace": namespace},
         "spec": {
             "holderIdentity": identity,
             "leaseDurationSeconds": duration,
-            "acquireTime": now.isoformat(),
-            "renewTime": now.isoformat(),
+            "acquireTime": acquired or now,
+            "renewTime": now,
         },
     }
+    if held is not None and held.holder is None and held.version:
+        body["metadata"]["resourceVersion"] = held.version
+        written = _write(clients, namespace, name, body, replace=True)
+    else:  # created at once where it does not exist (the usual case: no read before)
+        written = _write(clients, namespace, name, body, replace=False)
+    return written or _take(clients, namespace, name, identity, body)
+
+
+def _write(
+    clients: Clients, namespace: str, name: str, body: dict[str, Any], replace: bool
+) -> Attempt | None:
+    """Create, or replace at the body's version; None when it exists or changed since."""
+    try:
+        if replace:
+            lease = clients.coordination.replace_namespaced_lease(name, namespace, body)
+        else:
+            lease = clients.coordination.create_namespaced_lease(namespace, body)
+    except Exception as exc:
+        if is_conflict(exc) or (replace and is_not_found(exc)):
+            return None
+        raise
+    return _ours(lease)
+
+
+def _ours(lease: Any) -> Attempt:
+    acquired = lease.spec.acquire_time.isoformat() if lease.spec.acquire_time else ""
+    return Attempt(None, str(lease.metadata.resource_version or ""), acquired)
+
+
+def _take(
+    clients: Clients, namespace: str, name: str, identity: str, body: dict[str, Any]
+) -> Attempt:
+    """The Lease as it is now: ours to renew, free or expired to take, or another's."""
     try:
         lease = clients.coordination.read_namespaced_lease(name, namespace)
     except Exception as exc:
         if not is_not_found(exc):
             raise
-        try:
-            clients.coordination.create_namespaced_lease(namespace, body)
-            return None
-        except Exception as create_exc:
-            if is_conflict(create_exc):
-                return "another holder (just created)"
-            raise
+        body["metadata"].pop("resourceVersion", None)
+        return _write(clients, namespace, name, body, False) or Attempt("another (just created)")
+    now = _now()
     holder = lease.spec.holder_identity if lease.spec else None
     if holder not in (identity, None, "") and not _expired(lease, now):
-        return str(holder)
+        return Attempt(str(holder))
+    spec = body["spec"]
+    spec["acquireTime"] = now.isoformat()
     if holder == identity and lease.spec.acquire_time:
-        body["spec"]["acquireTime"] = lease.spec.acquire_time.isoformat()
+        spec["acquireTime"] = lease.spec.acquire_time.isoformat()
     body["metadata"]["resourceVersion"] = lease.metadata.resource_version
-    try:
-        clients.coordination.replace_namespaced_lease(name, namespace, body)
-    except Exception as exc:
-        if is_conflict(exc):  # someone else renewed or took it in between
-            return "another holder (raced)"
-        raise
-    return None
+    # Someone else renewed or took it in between.
+    return _write(clients, namespace, name, body, replace=True) or Attempt("another (raced)")
 
 
 def holder(clients: Clients, namespace: str, name: str) -> str | None:
@@ -81,8 +125,11 @@ def holder(clients: Clients, namespace: str, name: str) -> str | None:
     return str(lease.spec.holder_identity)
 
 
-def release(clients: Clients, namespace: str, name: str, identity: str) -> None:
-    """Give the lease up, only if we hold it."""
+def release(clients: Clients, namespace: str, name: str, identity: str, version: str = "") -> None:
+    """Give the lease up, only if we hold it: at `version` (ours, as last written) without a
+    read; else, or if it changed since, read and deleted only if still ours."""
+    if version and _delete(clients, namespace, name, version):
+        return
     try:
         lease = clients.coordination.read_namespaced_lease(name, namespace)
     except Exception as exc:
@@ -90,12 +137,19 @@ def release(clients: Clients, namespace: str, name: str, identity: str) -> None:
             return
         raise
     if lease.spec and lease.spec.holder_identity == identity:
-        try:
-            clients.coordination.delete_namespaced_lease(
-                name,
-                namespace,
-                body={"preconditions": {"resourceVersion": lease.metadata.resource_version}},
-            )
-        except Exception as exc:
-            if not (is_not_found(exc) or is_conflict(exc)):
-                raise
+        _delete(clients, namespace, name, str(lease.metadata.resource_version))
+
+
+def _delete(clients: Clients, namespace: str, name: str, version: str) -> bool:
+    """False when the Lease changed since `version` (someone else's now, or renewed)."""
+    try:
+        clients.coordination.delete_namespaced_lease(
+            name, namespace, body={"preconditions": {"resourceVersion": version}}
+        )
+    except Exception as exc:
+        if is_not_found(exc):
+            return True
+        if is_conflict(exc):
+            return False
+        raise
+    return True

@@ -56,24 +56,33 @@ def selector_string(match_labels: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(match_labels.items()))
 
 
+@dataclass(frozen=True)
+class Found:
+    """A workload the spec names: the (last) entry of spec.workloads naming it, and the
+    workload as API JSON (as a watch event carries it: the observer needs no second read)."""
+
+    ref: WorkloadRef
+    obj: Mapping[str, Any]
+
+
 def resolve_refs(
     clients: Clients, namespace: str, refs: list[WorkloadRef]
-) -> dict[Workload, WorkloadRef]:
-    """Each workload the spec names, with the (last) entry of spec.workloads naming it."""
-    found: dict[Workload, WorkloadRef] = {}
+) -> dict[Workload, Found]:
+    """Each workload the spec names, as read now."""
+    found: dict[Workload, Found] = {}
     for index, ref in enumerate(refs):
         kind = ref.kind
         if ref.name:
             workload = Workload(kind, ref.name)
             try:
-                _read(clients, namespace, workload)
+                obj = _read(clients, namespace, workload)
             except Exception as exc:
                 if is_not_found(exc):
                     raise WorkloadNotFoundError(
                         f"spec.workloads[{index}]: {kind} {namespace}/{workload.name} not found"
                     ) from None
                 raise
-            found[workload] = ref
+            found[workload] = Found(ref, _json(clients, obj))
             continue
         labels = dict(ref.match_labels or {})
         check_match_labels(labels, f"spec.workloads[{index}].selector.matchLabels")
@@ -82,8 +91,14 @@ def resolve_refs(
             raise WorkloadNotFoundError(
                 f"spec.workloads[{index}]: no {kind} in {namespace} matches {labels}"
             )
-        found.update({Workload(kind, item.metadata.name): ref for item in items})
+        found.update(
+            {Workload(kind, i.metadata.name): Found(ref, _json(clients, i)) for i in items}
+        )
     return found
+
+
+def _json(clients: Clients, obj: Any) -> dict[str, Any]:
+    return dict(clients.api.sanitize_for_serialization(obj))
 
 
 def _read(clients: Clients, namespace: str, workload: Workload) -> Any:
@@ -102,7 +117,7 @@ def _list(clients: Clients, namespace: str, kind: str, selector: str) -> list[An
 
 def read(clients: Clients, namespace: str, workload: Workload) -> dict[str, Any]:
     """The workload as API JSON (as a watch event carries it)."""
-    return dict(clients.api.sanitize_for_serialization(_read(clients, namespace, workload)))
+    return _json(clients, _read(clients, namespace, workload))
 
 
 def scale(clients: Clients, namespace: str, workload: Workload, replicas: int) -> dict[str, Any]:

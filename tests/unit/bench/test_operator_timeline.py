@@ -83,3 +83,27 @@ def test_coordination_is_split_between_the_operator_and_the_control_plane(
     (line,) = timeline.coordination_shares([timeline.marks(EVENTS, STATUS)])
     assert f"operator's hops {ours:6.2f} s" in line
     assert f"control plane's {theirs:6.2f} s" in line
+
+
+def test_a_replica_set_back_above_zero_in_the_window_is_counted() -> None:
+    fight = [
+        seen(-1, "ReplicaSet", "rs", spec={"replicas": 3}),  # before the window
+        seen(0.2, "ReplicaSet", "rs", spec={"replicas": 0}),
+        seen(0.3, "ReplicaSet", "rs", spec={"replicas": 3}),  # undone
+        seen(0.4, "ReplicaSet", "other", spec={"replicas": 2}),  # never at 0 here
+        seen(0.5, "ReplicaSet", "rs", spec={"replicas": 0}),
+        seen(3.5, "ReplicaSet", "rs", spec={"replicas": 3}),  # the scale-up, after the window
+    ]
+    assert timeline.replica_sets_back_up(fight, STATUS) == 1
+    assert timeline.replica_sets_back_up(EVENTS, STATUS) == 0
+
+
+def test_an_app_pod_created_in_the_window_is_counted() -> None:
+    created = [
+        seen(-1, "Pod", "a", "ADDED"),  # the app before the window
+        seen(0.5, "Pod", "a", "ADDED"),  # listed again: not created
+        seen(0.7, "Pod", "r", "ADDED"),  # a replacement
+        seen(3.5, "Pod", "n", "ADDED"),  # the scale-up, after the window
+    ]
+    assert timeline.pods_added_in_window(created, STATUS) == 1
+    assert timeline.pods_added_in_window(EVENTS, STATUS) == 0

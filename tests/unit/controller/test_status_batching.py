@@ -1,0 +1,79 @@
+"""Status patches wait for the next action that is not one (pure: the API calls recorded
+here): a decision made at once after another sends both records as one request, and every
+other action still meets the status its decision meant it to meet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from migration_rollback.controller import interpreter as module
+from migration_rollback.controller.interpreter import Interpreter
+from migration_rollback.controller.observe import Memory
+from migration_rollback.lifecycle import actions as a
+
+P, DELETE = a.PatchStatus, a.DeleteJob("undo-rollback-1")
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    sent: list[Any] = []
+    monkeypatch.setattr(
+        module.resources, "patch_status", lambda _c, _ns, _n, fields: sent.append(dict(fields))
+    )
+    monkeypatch.setattr(module.jobs, "delete_job", lambda *_: sent.append("delete"))
+    return sent
+
+
+class Events:
+    def __init__(self, calls: list[Any]) -> None:
+        self.calls = calls
+
+    def post(self, event: Any) -> None:
+        self.calls.append(event.reason)
+
+
+def interpreter(calls: list[Any], status: dict[str, Any] | None = None) -> Interpreter:
+    obj = {"metadata": {"namespace": "shop", "name": "undo"}, "status": dict(status or {})}
+    events = Events(calls)
+    return Interpreter(None, None, None, Memory(), obj, events, None)  # type: ignore[arg-type]
+
+
+def decision(*actions: a.Action) -> a.Decision:
+    return a.Decision(actions, "Preparing", "Preparing", 0)
+
+
+def test_patches_in_a_row_go_as_one_before_the_next_action(calls: list[Any]) -> None:
+    run = interpreter(calls)
+    run.apply(decision(P({"phase": "Preparing", "databaseLock": "db"})))
+    run.apply(decision(P({"jobName": "j", "phase": "Preparing"})))
+    assert calls == []  # nothing else happened yet: nothing to be ordered before
+    run.apply(decision(DELETE))
+    assert calls == [{"phase": "Preparing", "databaseLock": "db", "jobName": "j"}, "delete"]
+
+
+def test_a_later_value_replaces_an_earlier_one_and_our_copy_has_it_at_once(
+    calls: list[Any],
+) -> None:
+    run = interpreter(calls, {"heldDown": 1, "message": "held down"})
+    run.apply(decision(P({"heldDown": 2}), P({"heldDown": 3, "message": None})))
+    assert run.obj["status"] == {"heldDown": 3}
+    run.flush()
+    assert calls == [{"heldDown": 3, "message": None}]
+
+
+def test_a_patch_after_an_action_is_sent_after_it(calls: list[Any]) -> None:
+    run = interpreter(calls)
+    run.apply(decision(DELETE, P({"phase": "RollingBack"}), a.RecordEvent("R", "m")))
+    assert calls == ["delete", "R"]  # an Event announces what status says: not held for it
+    run.flush()
+    run.flush()  # nothing left: no request
+    assert calls == ["delete", "R", {"phase": "RollingBack"}]
+
+
+def test_what_status_has_already_is_never_sent(calls: list[Any]) -> None:
+    run = interpreter(calls, {"phase": "Preparing"})
+    run.apply(decision(P({"phase": "Preparing"})))
+    run.flush()
+    assert calls == []
