@@ -64,13 +64,15 @@ class _Builder:
         self.bytes: list[int] = []  # each byte of a multi-byte character: its offset,
         self.chars: list[int] = []  # and the character's
         extra = 0
-        for found in _MULTIBYTE.finditer(text):
+        for found in () if text.isascii() else _MULTIBYTE.finditer(text):
             index = found.start()
             size = len(found.group().encode())
             self.bytes += range(index + extra, index + extra + size)
             self.chars += [index] * size
             extra += size - 1
         self.last = len(text) + extra - 1
+        # Up to this offset a byte offset is the character's own: taken as is, no call to `at`.
+        self.plain = min(self.last, self.bytes[0] - 1) if self.bytes else self.last
 
     def at(self, offset: int) -> int | None:
         if not 0 <= offset <= self.last:
@@ -140,17 +142,18 @@ def _compile(cls: type) -> _Build:
     A loop over the plan cost more than the assignments themselves (per attribute: a tuple
     unpacked, a loop step), and every node of every statement pays it. The node is made as
     the class's `twin` and its attributes assigned as plain slots (no call per attribute),
-    then it becomes an instance of the class itself. The children are built through `node`
-    and `at` looked up once per node. The code holds only attribute and key names
-    (identifiers, written with repr); the values come from the plan.
+    then it becomes an instance of the class itself. A child is built by its tag's builder
+    called from here (through `node`, a call more per child, only in a list holding a NULL),
+    and a position up to the text's first multi-byte character is taken as it is (`at` for
+    the others). The code holds only attribute and key names (identifiers, written with
+    repr); the values come from the plan.
     """
     plan = _PLANS.get(cls) or _plan(cls)
     env: dict[str, Any] = {"twin": twin(cls), "cls": cls, "add_names": mentions.NAMERS.get(cls)}
+    env["by_tag"] = _BY_TAG
     code = ["def build(self, body):", " node = twin()"]
-    if plan.nodes or plan.lists:
-        code.append(" child = self.node")
     if plan.locations:
-        code.append(" at = self.at")
+        code += [" at = self.at", " plain = self.plain"]
 
     def put(name: str, key: str, value: str, absent: str) -> None:
         # The JSON leaves out what is zero, false or NULL: most keys are absent, and testing
@@ -161,12 +164,17 @@ def _compile(cls: type) -> _Build:
     for n, (name, key, default) in enumerate(plan.plain):
         env[f"d{n}"] = default
         put(name, key, "{}", f"d{n}")
-    for name, key in plan.locations:
-        put(name, key, "at({})", "at(0)")
-    for name, key in plan.nodes:
-        put(name, key, "child({})", "None")
-    for name, key in plan.lists:
-        put(name, key, "tuple(map(child, {}))", "None")
+    for name, key in plan.locations:  # absent: at(0), which is 0 unless the text is empty
+        code.append(f" v = body[{key!r}] if {key!r} in body else 0")
+        code.append(f" node.{name} = v if 0 <= v <= plain else at(v)")
+    for name, key in plan.nodes:  # `{"Tag": {...}}`, its one key unpacked (`{}` raises)
+        code += [f" if {key!r} in body:", f"  w = body[{key!r}]", "  (t,) = w"]
+        code += [f"  node.{name} = by_tag[t](self, w[t])", " else:", f"  node.{name} = None"]
+    for name, key in plan.lists:  # a NULL item (`{}`) yields none here: then item by item
+        code += [f" if {key!r} in body:", f"  items = body[{key!r}]"]
+        code.append("  built = [by_tag[t](self, w[t]) for w in items for t in w]")
+        code.append("  if len(built) != len(items): built = list(map(self.node, items))")
+        code += [f"  node.{name} = tuple(built)", " else:", f"  node.{name} = None"]
     for n, (name, key, members, default) in enumerate(plan.enums):
         env[f"m{n}"], env[f"e{n}"] = members, default
         put(name, key, f"m{n}[{{}}]", f"e{n}")
