@@ -1,18 +1,21 @@
 """`parse_trees` builds the very trees `pglast.parse_sql` builds: same classes, values, value
 types, enums and character positions, node for node; and fails the same way.
 
-Each text is built by the fast path alone (pglast's own build is made to fail inside it), so a
-silent fall-back cannot pass for equality.
+Each text is built with pglast's checking assignment made to fail, so a build that went
+through pglast's node classes cannot pass for equality; pglast's parser is left as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from pathlib import Path
 from typing import Any
 
 import pglast
 import pytest
+from pglast import parser
+from pglast.enums.parsenodes import SortByDir
 from pglast.parser import ParseError
 
 from migration_rollback.sql import trees
@@ -43,8 +46,15 @@ TEXTS = [
 ERRORS = ["select from where;", "create table é (", "select 'ü' frm t;", "select (1"]
 
 
-def _refuse(text: str) -> Any:
-    raise AssertionError("parse_trees fell back to pglast's build")
+def _refuse(node: Any, name: str, value: Any) -> None:
+    raise AssertionError("a node was made through pglast's checking __setattr__")
+
+
+def _fast(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, ...]:
+    """`parse_trees(text)`, no node of it made by pglast's classes themselves."""
+    with monkeypatch.context() as patch:
+        patch.setattr(ast.Node, "__setattr__", _refuse)
+        return trees.parse_trees(text)
 
 
 def strictly_same(a: Any, b: Any, path: str = "$") -> str | None:
@@ -73,10 +83,7 @@ def strictly_same(a: Any, b: Any, path: str = "$") -> str | None:
 @pytest.mark.parametrize("text", TEXTS)
 def test_the_same_trees_as_pglast(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     expected = tuple(pglast.parse_sql(text))
-    with monkeypatch.context() as patch:
-        patch.setattr(trees.pglast, "parse_sql", _refuse)
-        built = trees.parse_trees(text)
-    found = strictly_same(expected, built)
+    found = strictly_same(expected, _fast(text, monkeypatch))
     assert found is None, found
 
 
@@ -94,10 +101,7 @@ def test_the_same_trees_for_the_repository_sql(path: Path, monkeypatch: pytest.M
             trees.parse_trees(text)
         assert found.value.args == expected_error
         return
-    with monkeypatch.context() as patch:
-        patch.setattr(trees.pglast, "parse_sql", _refuse)
-        built = trees.parse_trees(text)
-    found = strictly_same(expected, built)
+    found = strictly_same(expected, _fast(text, monkeypatch))
     assert found is None, found
 
 
@@ -110,20 +114,19 @@ def test_a_syntax_error_is_pglasts(text: str) -> None:
     assert found.value.args == expected.value.args  # message, and the character index
 
 
-def test_a_node_it_does_not_know_is_left_to_pglast(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(trees, "_class", lambda tag: (_ for _ in ()).throw(trees._Unknown(tag)))
-    monkeypatch.setattr(trees, "_BY_TAG", type(trees._BY_TAG)())  # none compiled yet
-    monkeypatch.setattr(trees.pglast, "parse_sql", _counted(trees.pglast.parse_sql, calls := []))
-    text = "create table t (id int);"
-    built = trees.parse_trees(text)
-    assert calls == [text]  # pglast's build, not this module's
-    found = strictly_same(tuple(pglast.parse_sql(text)), built)
-    assert found is None, found
+def test_pglasts_parser_is_left_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    for text in ("create table t (id int);", "select from where;"):
+        with contextlib.suppress(ParseError):
+            trees.parse_trees(text)
+        assert (parser.ast, parser.enums) == (pglast.ast, pglast.enums)
+    with monkeypatch.context() as patch:  # its own build again: through the checks
+        patch.setattr(ast.Node, "__setattr__", _refuse)
+        with pytest.raises(AssertionError, match="checking __setattr__"):
+            pglast.parse_sql("select 1;")
 
 
-def _counted(parse: Any, calls: list[str]) -> Any:
-    def counting(text: str) -> Any:
-        calls.append(text)
-        return parse(text)
-
-    return counting
+def test_an_enum_value_without_a_member_is_the_enum_classs_answer() -> None:
+    members = trees._Members(SortByDir)
+    assert members[SortByDir.SORTBY_DESC.value] is SortByDir.SORTBY_DESC
+    with pytest.raises(ValueError, match="99 is not a valid SortByDir"):
+        members[99]
