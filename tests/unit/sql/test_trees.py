@@ -18,7 +18,7 @@ from pglast import parser
 from pglast.enums.parsenodes import SortByDir
 from pglast.parser import ParseError
 
-from migration_rollback.sql import trees
+from migration_rollback.sql import mentions, trees
 from migration_rollback.sql._ast import ast
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -130,3 +130,19 @@ def test_an_enum_value_without_a_member_is_the_enum_classs_answer() -> None:
     assert members[SortByDir.SORTBY_DESC.value] is SortByDir.SORTBY_DESC
     with pytest.raises(ValueError, match="99 is not a valid SortByDir"):
         members[99]
+
+
+def test_another_parse_meanwhile_gets_the_same_nodes_and_records_no_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What a pglast parse elsewhere (another thread) meets while the stand-ins are bound."""
+    text = "create table t (id int references u (id));"
+    expected = tuple(pglast.parse_sql(text))
+    with monkeypatch.context() as patch:
+        patch.setattr(parser, "ast", trees._NODES)
+        patch.setattr(parser, "enums", trees._ENUMS)
+        patch.setattr(ast.Node, "__setattr__", _refuse)  # made by the stand-ins, not pglast
+        built = tuple(parser.parse_sql(text))
+    found = strictly_same(expected, built)
+    assert found is None, found
+    assert mentions.recorded(built[0].stmt) is None
