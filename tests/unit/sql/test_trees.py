@@ -2,13 +2,17 @@
 types, enums and character positions, node for node; and fails the same way.
 
 Each text is built with pglast's checking assignment made to fail, so a build that went
-through pglast's node classes cannot pass for equality; pglast's parser is left as it was.
+through pglast's node classes cannot pass for equality; the expected trees are built with
+pglast's own classes bound again for the test (importing `trees` binds the stand-ins for the
+process).
 """
 
 from __future__ import annotations
 
 import contextlib
 import enum
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +54,20 @@ def _refuse(node: Any, name: str, value: Any) -> None:
     raise AssertionError("a node was made through pglast's checking __setattr__")
 
 
+@contextlib.contextmanager
+def _pglasts_own() -> Iterator[None]:
+    """pglast's parser with its own node classes and enums, for the duration."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parser, "ast", pglast.ast)
+        patch.setattr(parser, "enums", pglast.enums)
+        yield
+
+
+def _expected(text: str) -> tuple[Any, ...]:
+    with _pglasts_own():
+        return tuple(pglast.parse_sql(text))
+
+
 def _fast(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, ...]:
     """`parse_trees(text)`, no node of it made by pglast's classes themselves."""
     with monkeypatch.context() as patch:
@@ -82,8 +100,7 @@ def strictly_same(a: Any, b: Any, path: str = "$") -> str | None:
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_the_same_trees_as_pglast(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    expected = tuple(pglast.parse_sql(text))
-    found = strictly_same(expected, _fast(text, monkeypatch))
+    found = strictly_same(_expected(text), _fast(text, monkeypatch))
     assert found is None, found
 
 
@@ -91,7 +108,7 @@ def test_the_same_trees_as_pglast(text: str, monkeypatch: pytest.MonkeyPatch) ->
 def test_the_same_trees_for_the_repository_sql(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = path.read_text(encoding="utf-8")
     try:
-        expected = tuple(pglast.parse_sql(text))
+        expected = _expected(text)
     except ParseError as error:  # a case file in sections, not one script
         expected_error = error.args
     else:
@@ -107,22 +124,26 @@ def test_the_same_trees_for_the_repository_sql(path: Path, monkeypatch: pytest.M
 
 @pytest.mark.parametrize("text", ERRORS)
 def test_a_syntax_error_is_pglasts(text: str) -> None:
-    with pytest.raises(ParseError) as expected:
+    with pytest.raises(ParseError) as expected, _pglasts_own():
         pglast.parse_sql(text)
     with pytest.raises(ParseError) as found:
         trees.parse_trees(text)
     assert found.value.args == expected.value.args  # message, and the character index
+    assert trees._NAMES.found is None  # no names left recorded for a parse that failed
 
 
-def test_pglasts_parser_is_left_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
-    for text in ("create table t (id int);", "select from where;"):
-        with contextlib.suppress(ParseError):
-            trees.parse_trees(text)
-        assert (parser.ast, parser.enums) == (pglast.ast, pglast.enums)
-    with monkeypatch.context() as patch:  # its own build again: through the checks
+def test_every_parse_in_the_process_goes_through_the_stand_ins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Bound once for good: a failed parse leaves them bound, pglast's own `parse_sql` makes
+    no node through pglast's checks and records no names."""
+    with pytest.raises(ParseError):
+        trees.parse_trees("select from where;")
+    assert (parser.ast, parser.enums) == (trees._NODES, trees._ENUMS)
+    with monkeypatch.context() as patch:
         patch.setattr(ast.Node, "__setattr__", _refuse)
-        with pytest.raises(AssertionError, match="checking __setattr__"):
-            pglast.parse_sql("select 1;")
+        built = tuple(pglast.parse_sql("create table t (id int references u (id));"))
+    assert mentions.recorded(built[0].stmt) is None
 
 
 def test_an_enum_value_without_a_member_is_the_enum_classs_answer() -> None:
@@ -132,15 +153,46 @@ def test_an_enum_value_without_a_member_is_the_enum_classs_answer() -> None:
         members[99]
 
 
+def _names(statements: tuple[Any, ...]) -> list[frozenset[str] | None]:
+    return [mentions.recorded(raw.stmt) for raw in statements]
+
+
+def test_a_parse_begun_inside_a_stand_in_keeps_the_outer_statements_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A `parse_trees` on this thread (re-entered) or another's, run while a statement is half
+    built: each parse records its own names, the outer statement's are kept."""
+    inner: list[tuple[Any, ...]] = []
+    made, calls = trees._NODES.RangeVar, []
+
+    def range_var(*values: Any) -> Any:
+        calls.append(values)
+        if len(calls) == 1:  # once, after `a_t` is named and before `b_t` is
+            inner.append(trees.parse_trees("select * from inner_t;"))
+            thread = threading.Thread(
+                target=lambda: inner.append(trees.parse_trees("select 1 from other_t;"))
+            )
+            thread.start()
+            thread.join()
+        return made(*values)
+
+    monkeypatch.setattr(trees._NODES, "RangeVar", range_var)
+    outer = trees.parse_trees("select * from a_t join b_t on true;")
+    assert _names(outer) == [frozenset({"a_t", "b_t"})]
+    assert [_names(statements) for statements in inner] == [
+        [frozenset({"inner_t"})],
+        [frozenset({"other_t"})],
+    ]
+    assert trees._NAMES.found is None
+
+
 def test_another_parse_meanwhile_gets_the_same_nodes_and_records_no_names(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """What a pglast parse elsewhere (another thread) meets while the stand-ins are bound."""
+    """What a pglast parse elsewhere (another caller, another thread) gets from the stand-ins."""
     text = "create table t (id int references u (id));"
-    expected = tuple(pglast.parse_sql(text))
+    expected = _expected(text)
     with monkeypatch.context() as patch:
-        patch.setattr(parser, "ast", trees._NODES)
-        patch.setattr(parser, "enums", trees._ENUMS)
         patch.setattr(ast.Node, "__setattr__", _refuse)  # made by the stand-ins, not pglast
         built = tuple(parser.parse_sql(text))
     found = strictly_same(expected, built)
