@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import inspect
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -198,3 +200,100 @@ def test_another_parse_meanwhile_gets_the_same_nodes_and_records_no_names(
     found = strictly_same(expected, built)
     assert found is None, found
     assert mentions.recorded(built[0].stmt) is None
+
+
+# Every concrete node class; not ValUnion, pglast's own holder of a constant's value, which its
+# parser never makes (an A_Const holds the value node itself).
+NODE_CLASSES = [
+    cls
+    for _, cls in sorted(vars(pglast.ast).items())
+    if isinstance(cls, type)
+    and isinstance(cls.__dict__.get("__slots__"), dict)
+    and issubclass(cls, ast.Node)
+    and cls is not pglast.ast.ValUnion
+]
+
+
+def _sample(info: Any, n: int) -> Any:
+    """A value of slot `n` as pglast's parser passes it for the slot's C type, unlike its
+    neighbours' (a value landing in the wrong slot shows)."""
+    members = list(getattr(pglast.enums, info.c_type, ()))
+    declared = info.py_type if isinstance(info.py_type, tuple) else (info.py_type,)
+    if members:
+        return members[n % len(members)]
+    if info.c_type == "Bitmapset*":  # declared a list, passed as a set
+        return {n}
+    if list in declared:
+        return (ast.String(f"item{n}"),)
+    if declared == (bool, int):
+        return bool(n % 2)
+    if declared == (str, int):  # a C char
+        return chr(ord("a") + n % 26)
+    if str in declared:
+        return f"text{n}"
+    if declared in ((int,), (float,)):
+        return declared[0](n)
+    node = next((t for t in declared if isinstance(t, type) and issubclass(t, ast.Node)), None)
+    if node is not None:
+        return ast.String(f"node{n}") if node is ast.Node else node()
+    raise AssertionError(f"no sample for a slot declared {info!r}: a new kind of slot")
+
+
+@pytest.mark.parametrize("cls", NODE_CLASSES, ids=lambda cls: cls.__name__)
+def test_each_stand_in_fills_the_slots_as_pglasts_init_does(cls: type) -> None:
+    """For every node class: the stand-in called as the parser calls the class (positionally)
+    makes what pglast's own `__init__` makes of the same values, order and coercions."""
+    declared = list(cls.__slots__)  # type: ignore[attr-defined]
+    assert list(inspect.signature(cls.__init__).parameters)[1:] == declared
+    values = [_sample(info, n) for n, info in enumerate(cls.__slots__.values())]  # type: ignore[attr-defined]
+    found = strictly_same(cls(*values), getattr(trees._NODES, cls.__name__)(*values))
+    assert found is None, found
+
+
+PYX = Path(pglast.__file__).parent / "ast.pyx"
+# A node made by the parser: `ast.Class(arguments)`, each argument a `v_` variable made by one
+# expression, or (A_Const's values) a C field passed as it is.
+_CALL = re.compile(r"ast\.(\w+)\(([^()]*(?:\([^()]*\))?[^()]*)\)$", re.MULTILINE)
+_VARIABLE = re.compile(r"cdef (?:object|tuple|set) (v_\w+) = (.+)$", re.MULTILINE)
+# The kinds of expression a node's argument is made by, each a value of the slot's declared
+# type (`_sample`'s); a C field passed as it is (`data.`) is a C number, its bools ints.
+_KINDS = (
+    "bool(",
+    "getattr(enums, ",
+    ".decode(",
+    "chr(",
+    "create(",
+    "create_",  # a node embedded in another (a foreign table's CreateStmt)
+    "_pg_list_to_tuple(",
+    "offset_to_index(",
+    "_pg_bitmapset_to_set(",
+)
+
+
+def _raw(expression: str, info: Any, n: int) -> Any:
+    """The value the parser passes for `expression`, coercions left to the class."""
+    if any(kind in expression for kind in _KINDS) or expression.startswith("v_"):
+        return _sample(info, n)  # (a `v_` set in branches: A_Const's value, a node)
+    assert expression.startswith("data."), f"ast.pyx: an argument made by {expression!r}"
+    return float(n) if info.py_type is float else n
+
+
+@pytest.mark.skipif(not PYX.exists(), reason="pglast's ast.pyx not installed beside it")
+def test_the_parsers_calls_match_the_stand_ins() -> None:
+    """Every call to a node class in pglast's parser source (its ast.pyx): its arguments in the
+    class's slot order, and the stand-in makes of their values what the class makes."""
+    functions = PYX.read_text(encoding="utf-8").split("\ncdef create_")
+    calls = [(call, function) for function in functions for call in _CALL.findall(function)]
+    assert len({name for (name, _), _ in calls}) > 200, "ast.pyx no longer read: update the test"
+    for (name, arguments), function in calls:
+        variables = dict(_VARIABLE.findall(function))
+        cls, given = getattr(pglast.ast, name), [a.strip() for a in arguments.split(",") if a]
+        infos = list(cls.__slots__.values())
+        if all(a.startswith("v_") for a in given):
+            assert [a.removeprefix("v_") for a in given] == list(cls.__slots__), name
+        values = [
+            _raw(variables.get(a, a), i, n)
+            for n, (a, i) in enumerate(zip(given, infos, strict=True))
+        ]
+        found = strictly_same(cls(*values), getattr(trees._NODES, name)(*values))
+        assert found is None, f"{name}: {found}"
