@@ -78,7 +78,7 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
     for elt in node.tableElts or ():
         if isinstance(elt, ast.ColumnDef):
             state = column_state(elt, len(h.renames))
-            h.set_column(str(rel.schema), rel.name, str(elt.colname), state)
+            h.set_column(*table_key(rel), str(elt.colname), state)
             for c in elt.constraints or ():
                 if c.contype == ConstrType.CONSTR_PRIMARY:
                     pk = (str(elt.colname),)
@@ -92,9 +92,9 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
                 uniques.append(tuple(strings(elt.keys)))
             _observe_constraint(h, st, rel, elt, None)
     if pk:
-        h.primary_keys[(str(rel.schema), rel.name)] = pk
+        h.primary_keys[table_key(rel)] = pk
     if uniques:
-        h.unique_keys[(str(rel.schema), rel.name)] = tuple(uniques)
+        h.unique_keys[table_key(rel)] = tuple(uniques)
 
 
 def learn_created(h: History, node: Any, default_schema: str) -> None:
@@ -227,7 +227,7 @@ def _observe_publication(h: History, st: Statement, node: Any) -> None:
 
 def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
     rel = relation(node.relation, h.default_schema)
-    key = (str(rel.schema), rel.name)
+    key = table_key(rel)
     for cmd in node.cmds or ():
         sub = cmd.subtype
         column = str(cmd.name)

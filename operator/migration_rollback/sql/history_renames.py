@@ -9,18 +9,20 @@ rollback that re-runs an earlier definition must know what it names now.
 from __future__ import annotations
 
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from pglast.enums.parsenodes import ObjectType
 
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.history_settings import blur_published, forget_moved, rename_member
-from migration_rollback.sql.model import Statement
+from migration_rollback.sql.history_settings import ROUTINE_TYPES, blur_published, routine_keys
+from migration_rollback.sql.model import ObjectRef, Statement
 from migration_rollback.sql.names import relation, split_qualified, strings, table_key
 from migration_rollback.sql.renamed import renamed_by
+from migration_rollback.sql.settings import owned_ref
 
 if TYPE_CHECKING:
-    from migration_rollback.sql.history import History
+    from migration_rollback.sql.history import History, TableKey
 
 
 # What names a relation, in RENAME and SET SCHEMA: relations share one namespace, so renaming
@@ -42,10 +44,10 @@ def observe_rename(h: History, st: Statement, node: Any) -> None:
     if node.renameType in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN) and node.newname:
         _observe_type_rename(h, node)
     if node.relation is None:
-        forget_moved(h, node.renameType, node.object, node.subname)
+        _forget_moved(h, node.renameType, node.object, node.subname)
         return
     rel = relation(node.relation, h.default_schema)
-    key = (str(rel.schema), rel.name)
+    key = table_key(rel)
     member = _MEMBER_KINDS.get(node.renameType)
     if member is not None and node.subname and node.newname:
         h.rename_member(key, member, str(node.subname), str(node.newname))
@@ -58,7 +60,7 @@ def observe_rename(h: History, st: Statement, node: Any) -> None:
     elif node.renameType in _RENAMED_RELATIONS and node.newname:
         h.move_table(key, (key[0], str(node.newname)))  # a column list or WHERE holds still
     elif node.renameType in _MEMBERS and node.subname and node.newname:
-        rename_member(h, _MEMBERS[node.renameType], key, str(node.subname), str(node.newname))
+        _rename_switch(h, _MEMBERS[node.renameType], key, str(node.subname), str(node.newname))
 
 
 # ALTER INDEX / SEQUENCE … RENAME rename any relation too (a table by ALTER INDEX).
@@ -82,7 +84,7 @@ def observe_set_schema(h: History, st: Statement, node: Any) -> None:
         rel = relation(node.relation, h.default_schema)
         h.move_table(table_key(rel), (str(node.newschema), rel.name))
     elif node.relation is None:
-        forget_moved(h, node.objectType, node.object, None)
+        _forget_moved(h, node.objectType, node.object, None)
 
 
 def observe_enum(h: History, st: Statement, node: Any) -> None:
@@ -115,3 +117,24 @@ def _renamed_type(typ: Any, schema: str, old: str, new: str) -> Any:
         names=(*typ.names[:-1], ast.String(sval=new)),
         typmods=typ.typmods, arrayBounds=typ.arrayBounds, typemod=typ.typemod,
     )  # fmt: skip
+
+
+def _rename_switch(h: History, field: str, key: TableKey, old: str, new: str) -> None:
+    """A trigger or rule renamed (`field`: the History map of their switches)."""
+    switches = getattr(h, field).get(key, {})
+    if old in switches:
+        switches[new] = switches.pop(old)
+
+
+def _forget_moved(h: History, objtype: ObjectType, obj: Any, schema_name: str | None) -> None:
+    """An object renamed or moved to another schema: what the history held under its old
+    name is gone (a later CREATE there makes a new one)."""
+    if objtype == ObjectType.OBJECT_SCHEMA and schema_name:
+        h.forget(ObjectRef("schema", schema_name))
+    elif objtype in ROUTINE_TYPES and isinstance(obj, ast.ObjectWithArgs):
+        for key in routine_keys(h, obj):
+            h.forget_key(key)
+    else:
+        ref = owned_ref(SimpleNamespace(objectType=objtype, object=obj), h.default_schema)
+        if ref is not None:
+            h.forget(ref)
