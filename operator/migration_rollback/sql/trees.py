@@ -25,9 +25,10 @@ inside a stand-in would add its names to the statement being built).
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pglast import enums
@@ -46,6 +47,18 @@ def parse_trees(text: str) -> tuple[Any, ...]:
         return tuple(parser.parse_sql(text))
     finally:
         _NAMES.found = outer
+
+
+@contextlib.contextmanager
+def pglasts_own() -> Iterator[None]:
+    """pglast's parser with its own node classes and enums, for the duration: the baseline a
+    bench measures against, the build a test compares with. Process-wide, as the binding is:
+    for where nothing else parses meanwhile (another parse would get the same nodes)."""
+    parser.ast, parser.enums = ast, enums
+    try:
+        yield
+    finally:
+        _bind()
 
 
 # The Cython module, whose globals `ast` and `enums` its node makers read on each call (its

@@ -9,12 +9,10 @@ process).
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import inspect
 import re
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,17 +54,8 @@ def _refuse(node: Any, name: str, value: Any) -> None:
     raise AssertionError("a node was made through pglast's checking __setattr__")
 
 
-@contextlib.contextmanager
-def _pglasts_own() -> Iterator[None]:
-    """pglast's parser with its own node classes and enums, for the duration."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(parser, "ast", pglast.ast)
-        patch.setattr(parser, "enums", pglast.enums)
-        yield
-
-
 def _expected(text: str) -> tuple[Any, ...]:
-    with _pglasts_own():
+    with trees.pglasts_own():
         return tuple(pglast.parse_sql(text))
 
 
@@ -126,7 +115,7 @@ def test_the_same_trees_for_the_repository_sql(path: Path, monkeypatch: pytest.M
 
 @pytest.mark.parametrize("text", ERRORS)
 def test_a_syntax_error_is_pglasts(text: str) -> None:
-    with pytest.raises(ParseError) as expected, _pglasts_own():
+    with pytest.raises(ParseError) as expected, trees.pglasts_own():
         pglast.parse_sql(text)
     with pytest.raises(ParseError) as found:
         trees.parse_trees(text)
@@ -141,6 +130,11 @@ def test_every_parse_in_the_process_goes_through_the_stand_ins(
     no node through pglast's checks and records no names."""
     with pytest.raises(ParseError):
         trees.parse_trees("select from where;")
+    assert (parser.ast, parser.enums) == (trees._NODES, trees._ENUMS)
+    with trees.pglasts_own():  # the baseline's build: pglast's own, bound again after
+        assert (parser.ast, parser.enums) == (pglast.ast, pglast.enums)
+        with pytest.raises(ParseError):
+            pglast.parse_sql("select from where;")
     assert (parser.ast, parser.enums) == (trees._NODES, trees._ENUMS)
     with monkeypatch.context() as patch:
         patch.setattr(ast.Node, "__setattr__", _refuse)
