@@ -50,7 +50,7 @@ def make(cls: type, **fields: Any) -> Any:
     """`cls(**fields)` (the fields not given: None) without pglast checking and coercing each
     value on assignment: parts of parsed trees already are what it would make of them, and a
     rule's flipped GRANT or COMMENT cost more in those checks than in printing it."""
-    build = _BUILDERS.get(cls) or _builder(cls)
+    build = _BUILDERS.get(cls) or builder(cls)
     try:
         return build(**fields)
     except TypeError:
@@ -61,22 +61,25 @@ def make(cls: type, **fields: Any) -> Any:
 _BUILDERS: dict[type, Callable[..., Any]] = {}
 
 
-def _builder(cls: type) -> Callable[..., Any]:
-    """One class's node built by straight-line code taking its fields as keyword arguments
-    (None by default; Python itself refuses an unknown one), made as the class's `twin`: a
-    loop over the slots cost more than the assignments, and the rules make thousands of
-    small nodes."""
+def builder(cls: type) -> Callable[..., Any]:
+    """One class's node built by straight-line code taking its fields, in slot order (as
+    pglast's parser passes them) or by name (as `make` does), None by default (Python itself
+    refuses an unknown one), made as the class's `twin`: a loop over the slots cost more than
+    the assignments, and the rules make thousands of small nodes, the parser all of them."""
+    found = _BUILDERS.get(cls)
+    if found is not None:
+        return found
     names = tuple(getattr(cls, "__slots__"))  # noqa: B009 (pglast: name -> its type)
     # The code's own names start with "_mr_", which no slot name does (one is called "node").
     env: dict[str, Any] = {"_mr_twin": twin(cls), "_mr_cls": cls}
-    params = "".join(f"{name}=None, " for name in names)
-    code = [f"def build({'*, ' + params if names else ''}):", " _mr_node = _mr_twin()"]
+    params = ", ".join(f"{name}=None" for name in names)
+    code = [f"def build({params}):", " _mr_node = _mr_twin()"]
     code += [f" _mr_node.{name} = {name}" for name in names]
     code += [" _mr_node.__class__ = _mr_cls", " return _mr_node"]
     exec("\n".join(code), env)  # noqa: S102 (slot names from pglast's declarations)
-    found: Callable[..., Any] = env["build"]
-    _BUILDERS[cls] = found
-    return found
+    made: Callable[..., Any] = env["build"]
+    _BUILDERS[cls] = made
+    return made
 
 
 @functools.cache

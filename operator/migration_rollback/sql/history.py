@@ -177,25 +177,29 @@ class History:
         """`ref` created by `statement`: one not known, or made by a plain CREATE (neither OR
         REPLACE nor IF NOT EXISTS, so it succeeded on no object), is a new object whatever
         the name held before (renamed away, dropped by CASCADE): its records start over."""
-        if ref.key not in self.definitions or _makes_new(statement.node):
-            self._start_over(ref)
-        self.redefine(ref, statement, fragment, new=True)
+        key = ref.key  # a string built on each read: read once here
+        if key not in self.definitions or _makes_new(statement.node):
+            self._start_over(ref, key)
+        self._record(
+            key, Definition(ref, statement, fragment, self.default_schema, len(self.renames))
+        )
 
-    def redefine(
-        self, ref: ObjectRef, statement: Statement, fragment: Any = None, *, new: bool = False
-    ) -> None:
+    def redefine(self, ref: ObjectRef, statement: Statement, fragment: Any = None) -> None:
         """The same object's definition rewritten (ALTER FUNCTION, ALTER POLICY): parts of it
-        kept from the earlier text are as old as that text, unless it is all `new`."""
+        kept from the earlier text are as old as that text."""
         key = ref.key
-        earlier = None if new else self.definitions.get(key)
+        earlier = self.definitions.get(key)
         seen = len(self.renames) if earlier is None else earlier.renames_seen
-        self.definitions[key] = Definition(ref, statement, fragment, self.default_schema, seen)
+        self._record(key, Definition(ref, statement, fragment, self.default_schema, seen))
+
+    def _record(self, key: str, definition: Definition) -> None:
+        self.definitions[key] = definition
         self.stale.discard(key)
 
-    def _start_over(self, ref: ObjectRef) -> None:
+    def _start_over(self, ref: ObjectRef, key: str) -> None:
         """A new object: owned by whoever ran it (unknown), no comment, settings as made."""
-        self.owners.pop(ref.key, None)
-        self.comments.pop(ref.key, None)
+        self.owners.pop(key, None)
+        self.comments.pop(key, None)
         if _is_relation(ref) and ref.schema:
             self.move_table((ref.schema, ref.name), None)
         elif ref.schema and ref.table:

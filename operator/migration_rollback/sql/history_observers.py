@@ -2,8 +2,9 @@
 
 Every statement of the earlier migrations passes here (History.observe); the observer of its
 kind records what it defined, forgot, or changed (a column's type, a table's row security, a
-comment, the search_path the rest of the file runs with). The table at the end is the one place
-that says which statement kinds teach the history anything.
+comment, the search_path the rest of the file runs with; a name changed: history_renames).
+The table at the end is the one place that says which statement kinds teach the history
+anything.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from migration_rollback.sql.created import (
     object_key_for_index,
     simple_object_ref,
 )
+from migration_rollback.sql.history_renames import observe_enum, observe_rename, observe_set_schema
 from migration_rollback.sql.history_settings import (
     RELATION_OWNER,
     SETTING_OBSERVERS,
     blur_published,
-    forget_moved,
     forget_owners,
     learn_owner,
     learn_published,
@@ -36,7 +37,6 @@ from migration_rollback.sql.history_settings import (
     learn_routine_alter,
     learn_rule,
     learn_trigger,
-    rename_member,
 )
 from migration_rollback.sql.history_unread import forget_called, forget_unread
 from migration_rollback.sql.model import ObjectRef, Statement
@@ -49,9 +49,10 @@ from migration_rollback.sql.names import (
     set_config_schema,
     split_qualified,
     strings,
+    table_key,
 )
 from migration_rollback.sql.platform_calls import Effect, cron_job_ref, plain_calls
-from migration_rollback.sql.renamed import column_added, renamed_by
+from migration_rollback.sql.renamed import column_added
 from migration_rollback.sql.settings import OWNED_RELATIONS, options_of, view_options
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
     # A temporary table ends with its session; IF NOT EXISTS may have met a table made
     # elsewhere (a DO block, the dashboard), whose settings are unknown.
     if persistence != "t" and not node.if_not_exists:
-        learn_relation(h, _key(rel), options_of(node.options), logged=persistence != "u")
+        learn_relation(h, table_key(rel), options_of(node.options), logged=persistence != "u")
     if node.partspec is not None or node.inhRelations:
         learn_created(h, node, h.default_schema)
     pk: tuple[str, ...] = ()
@@ -77,7 +78,7 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
     for elt in node.tableElts or ():
         if isinstance(elt, ast.ColumnDef):
             state = column_state(elt, len(h.renames))
-            h.set_column(str(rel.schema), rel.name, str(elt.colname), state)
+            h.set_column(*table_key(rel), str(elt.colname), state)
             for c in elt.constraints or ():
                 if c.contype == ConstrType.CONSTR_PRIMARY:
                     pk = (str(elt.colname),)
@@ -91,9 +92,9 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
                 uniques.append(tuple(strings(elt.keys)))
             _observe_constraint(h, st, rel, elt, None)
     if pk:
-        h.primary_keys[(str(rel.schema), rel.name)] = pk
+        h.primary_keys[table_key(rel)] = pk
     if uniques:
-        h.unique_keys[(str(rel.schema), rel.name)] = tuple(uniques)
+        h.unique_keys[table_key(rel)] = tuple(uniques)
 
 
 def learn_created(h: History, node: Any, default_schema: str) -> None:
@@ -101,8 +102,8 @@ def learn_created(h: History, node: Any, default_schema: str) -> None:
     tables it INHERITS from or is a PARTITION OF. The history learns it of earlier migrations;
     the rules, of this one (rules/only.py)."""
     if node.partspec is not None:
-        h.partitioned.add(_key(relation(node.relation, default_schema)))
-    above = {_key(relation(p, default_schema)) for p in node.inhRelations or ()}
+        h.partitioned.add(table_key(relation(node.relation, default_schema)))
+    above = {table_key(relation(p, default_schema)) for p in node.inhRelations or ()}
     h.parents.update(above)
     if node.partbound is not None:  # PARTITION OF: its parent is partitioned, wherever made
         h.partitioned.update(above)
@@ -113,11 +114,7 @@ def learn_subcommand(h: History, table: tuple[str, str], cmd: Any, default_schem
     if cmd.subtype == AT.AT_AttachPartition:
         h.partitioned.add(table)
     elif cmd.subtype == AT.AT_AddInherit and isinstance(cmd.def_, ast.RangeVar):
-        h.parents.add(_key(relation(cmd.def_, default_schema)))
-
-
-def _key(rel: ObjectRef) -> tuple[str, str]:
-    return str(rel.schema), rel.name
+        h.parents.add(table_key(relation(cmd.def_, default_schema)))
 
 
 def _observe_constraint(
@@ -155,7 +152,7 @@ def _observe_function(h: History, st: Statement, node: Any) -> None:
 def _observe_view(h: History, st: Statement, node: Any) -> None:
     rel = relation(node.view, h.default_schema, "view")
     h.define(rel, st)
-    learn_relation(h, _key(rel), view_options(node), table=False)  # OR REPLACE: replaced
+    learn_relation(h, table_key(rel), view_options(node), table=False)  # OR REPLACE: replaced
 
 
 def _observe_matview(h: History, st: Statement, node: Any) -> None:
@@ -167,7 +164,7 @@ def _observe_matview(h: History, st: Statement, node: Any) -> None:
     forget_called(h, st, node)
     persistence = node.into.rel.relpersistence
     if persistence != "t" and not node.if_not_exists:  # as CREATE TABLE (above)
-        learn_relation(h, _key(rel), options_of(node.into.options), logged=persistence != "u")
+        learn_relation(h, table_key(rel), options_of(node.into.options), logged=persistence != "u")
 
 
 def _observe_foreign_table(h: History, st: Statement, node: Any) -> None:
@@ -186,7 +183,7 @@ def _observe_named(kind: str, name_attr: str) -> Observer:
 def _observe_trigger(h: History, st: Statement, node: Any) -> None:
     rel = relation(node.relation, h.default_schema)
     h.define(ObjectRef("trigger", str(node.trigname), rel.schema, table=rel.name), st)
-    learn_trigger(h, _key(rel), str(node.trigname))
+    learn_trigger(h, table_key(rel), str(node.trigname))
 
 
 def _observe_policy(h: History, st: Statement, node: Any) -> None:
@@ -230,7 +227,7 @@ def _observe_publication(h: History, st: Statement, node: Any) -> None:
 
 def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
     rel = relation(node.relation, h.default_schema)
-    key = (str(rel.schema), rel.name)
+    key = table_key(rel)
     for cmd in node.cmds or ():
         sub = cmd.subtype
         column = str(cmd.name)
@@ -306,104 +303,10 @@ def _observe_comment(h: History, st: Statement, node: Any) -> None:
         h.set_comment(ref, node.comment)
 
 
-# What names a relation, in RENAME and SET SCHEMA: relations share one namespace, so renaming
-# a view to a table's old name is as much a move as renaming the table.
-_RELATIONS = frozenset(
-    {
-        ObjectType.OBJECT_TABLE,
-        ObjectType.OBJECT_FOREIGN_TABLE,
-        ObjectType.OBJECT_VIEW,
-        ObjectType.OBJECT_MATVIEW,
-    }
-)
-
-
-def _observe_rename(h: History, st: Statement, node: Any) -> None:
-    """A column or table renamed keeps what is known of it (types, defaults, its children)
-    under its new name: a later type change back must know the type it had."""
-    h.renames += renamed_by(node, st, h.default_schema)
-    if node.renameType in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN) and node.newname:
-        _observe_type_rename(h, node)
-    if node.relation is None:
-        forget_moved(h, node.renameType, node.object, node.subname)
-        return
-    rel = relation(node.relation, h.default_schema)
-    key = (str(rel.schema), rel.name)
-    member = _MEMBER_KINDS.get(node.renameType)
-    if member is not None and node.subname and node.newname:
-        h.rename_member(key, member, str(node.subname), str(node.newname))
-    if node.renameType == ObjectType.OBJECT_COLUMN and node.subname and node.newname:
-        state = h.column(*key, str(node.subname))
-        h.columns.get(key, {}).pop(str(node.subname), None)
-        if state is not None:
-            h.set_column(*key, str(node.newname), state)
-        blur_published(h, key)
-    elif node.renameType in _RENAMED_RELATIONS and node.newname:
-        h.move_table(key, (key[0], str(node.newname)))  # a column list or WHERE holds still
-    elif node.renameType in _MEMBERS and node.subname and node.newname:
-        rename_member(h, _MEMBERS[node.renameType], key, str(node.subname), str(node.newname))
-
-
-# ALTER INDEX / SEQUENCE … RENAME rename any relation too (a table by ALTER INDEX).
-_RENAMED_RELATIONS = _RELATIONS | {ObjectType.OBJECT_INDEX, ObjectType.OBJECT_SEQUENCE}
-
-# What lives on a table, by the kind its comment is kept under when renamed.
-_MEMBER_KINDS = {
-    ObjectType.OBJECT_COLUMN: "column",
-    ObjectType.OBJECT_TABCONSTRAINT: "constraint",
-    ObjectType.OBJECT_TRIGGER: "trigger",
-    ObjectType.OBJECT_POLICY: "policy",
-    ObjectType.OBJECT_RULE: "rule",
-}
-# Members of a table whose switch the history follows, by the History map holding them.
-_MEMBERS = {ObjectType.OBJECT_TRIGGER: "triggers", ObjectType.OBJECT_RULE: "rules"}
-
-
 def _observe_rule(h: History, st: Statement, node: Any) -> None:
     rel = relation(node.relation, h.default_schema)
     h.define(ObjectRef("rule", str(node.rulename), rel.schema, table=rel.name), st)
-    learn_rule(h, _key(rel), str(node.rulename), bool(node.replace))
-
-
-def _observe_set_schema(h: History, st: Statement, node: Any) -> None:
-    h.renames += renamed_by(node, st, h.default_schema)
-    if node.objectType in _RENAMED_RELATIONS and node.relation is not None and node.newschema:
-        rel = relation(node.relation, h.default_schema)
-        h.move_table(_key(rel), (str(node.newschema), rel.name))
-    elif node.relation is None:
-        forget_moved(h, node.objectType, node.object, None)
-
-
-def _observe_enum(h: History, st: Statement, node: Any) -> None:
-    """An enum value renamed: a text saying the old one as a literal means another now."""
-    h.renames += renamed_by(node, st, h.default_schema)
-
-
-def _observe_type_rename(h: History, node: Any) -> None:
-    """Columns of a renamed type keep it under its new name (their type, and the cast of a
-    default such as `'a'::t`)."""
-    schema, old = split_qualified(strings(node.object), h.default_schema)
-    new = str(node.newname)
-    for columns in h.columns.values():
-        for name, state in list(columns.items()):
-            typ = _renamed_type(state.type_node, schema, old, new)
-            default = state.default_node
-            if isinstance(default, ast.TypeCast):
-                cast = _renamed_type(default.typeName, schema, old, new)
-                if cast is not default.typeName:
-                    default = ast.TypeCast(arg=default.arg, typeName=cast)
-            columns[name] = replace(state, type_node=typ, default_node=default)
-
-
-def _renamed_type(typ: Any, schema: str, old: str, new: str) -> Any:
-    """`typ` naming the renamed type by its new name (the same node when it names another)."""
-    names = [str(n.sval) for n in getattr(typ, "names", None) or ()]
-    if not names or names[-1] != old or (len(names) > 1 and names[-2] != schema):
-        return typ
-    return ast.TypeName(
-        names=(*typ.names[:-1], ast.String(sval=new)),
-        typmods=typ.typmods, arrayBounds=typ.arrayBounds, typemod=typ.typemod,
-    )  # fmt: skip
+    learn_rule(h, table_key(rel), str(node.rulename), bool(node.replace))
 
 
 OBSERVERS: dict[type, Observer] = {
@@ -439,7 +342,7 @@ OBSERVERS: dict[type, Observer] = {
     ast.VariableSetStmt: _observe_set,
     ast.CommentStmt: _observe_comment,
     ast.SelectStmt: _observe_select,
-    ast.RenameStmt: _observe_rename,
-    ast.AlterObjectSchemaStmt: _observe_set_schema,
-    ast.AlterEnumStmt: _observe_enum,
+    ast.RenameStmt: observe_rename,
+    ast.AlterObjectSchemaStmt: observe_set_schema,
+    ast.AlterEnumStmt: observe_enum,
 }

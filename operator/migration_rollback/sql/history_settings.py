@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from pglast import parse_sql
@@ -20,7 +19,6 @@ from pglast.enums.parsenodes import AlterPublicationAction, ObjectType
 from pglast.enums.parsenodes import AlterTableType as AT
 
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.model import ObjectRef
 from migration_rollback.sql.names import (
     deparse,
     object_with_args,
@@ -73,13 +71,6 @@ def learn_trigger(h: History, key: TableKey, name: str) -> None:
     h.triggers.setdefault(key, {})[name] = Fires.ORIGIN
 
 
-def rename_member(h: History, field: str, key: TableKey, old: str, new: str) -> None:
-    """A trigger or rule renamed (`field`: the History map of their switches)."""
-    switches = getattr(h, field).get(key, {})
-    if old in switches:
-        switches[new] = switches.pop(old)
-
-
 def _replica_identity(h: History, key: TableKey, cmd: Any) -> None:
     identity = identity_set(cmd)
     if identity is None:
@@ -126,7 +117,7 @@ def _owner(h: History, key: TableKey, cmd: Any) -> None:
 def learn_owner(h: History, st: Statement, node: Any) -> None:
     """ALTER <kind> … OWNER TO a named role; CURRENT_USER and the like forget it, and so
     does a routine named without its arguments (or by ROUTINE): which one is unknown."""
-    if node.objectType in _ROUTINES and _unsure_routine(node.objectType, node.object):
+    if node.objectType in ROUTINE_TYPES and _unsure_routine(node.objectType, node.object):
         for key in routine_keys(h, node.object):
             h.owners.pop(key, None)
         return
@@ -139,7 +130,7 @@ def learn_owner(h: History, st: Statement, node: Any) -> None:
         h.owners.pop(ref.key, None)
 
 
-_ROUTINES = frozenset({ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE,
+ROUTINE_TYPES = frozenset({ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE,
                        ObjectType.OBJECT_ROUTINE, ObjectType.OBJECT_AGGREGATE})  # fmt: skip
 ROUTINE_KINDS = ("function", "procedure", "aggregate")
 
@@ -156,20 +147,6 @@ def routine_keys(h: History, owa: Any) -> list[str]:
     prefixes = tuple(f"{kind}:{schema}:{name}:(" for kind in ROUTINE_KINDS)
     held = {*h.definitions, *h.owners, *h.comments}
     return [key for key in held if key.startswith(prefixes)]
-
-
-def forget_moved(h: History, objtype: ObjectType, obj: Any, schema_name: str | None) -> None:
-    """An object renamed or moved to another schema: what the history held under its old
-    name is gone (a later CREATE there makes a new one)."""
-    if objtype == ObjectType.OBJECT_SCHEMA and schema_name:
-        h.forget(ObjectRef("schema", schema_name))
-    elif objtype in _ROUTINES and isinstance(obj, ast.ObjectWithArgs):
-        for key in routine_keys(h, obj):
-            h.forget_key(key)
-    else:
-        ref = owned_ref(SimpleNamespace(objectType=objtype, object=obj), h.default_schema)
-        if ref is not None:
-            h.forget(ref)
 
 
 def learn_routine_alter(h: History, st: Statement, node: Any) -> None:

@@ -1,8 +1,8 @@
 """Which parse-tree nodes name an object, a column or a constraint, and where the name is.
 
-One table read two ways: `trees` records the names while it builds a statement's tree (one
-pass over the parser's JSON), and `touched` walks a tree it did not build (pglast's own build,
-or a subtree) for the same names. Every statement of a project is asked what it mentions, so
+One table read two ways: `trees` records the names as the parser makes each naming node of a
+statement, and `touched` walks a tree it did not build (pglast's own build, or a subtree) for
+the same names. Every statement of a project is asked what it mentions, so
 the second walk over every tree was the largest part of `validate`'s own work.
 """
 

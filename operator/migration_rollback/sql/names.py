@@ -40,6 +40,11 @@ def relation(rv: Any, default_schema: str, kind: str = "table") -> ObjectRef:
     return ObjectRef(kind=kind, schema=rv.schemaname or default_schema, name=rv.relname)
 
 
+def table_key(rel: ObjectRef) -> tuple[str, str]:
+    """(schema, name) of a relation: what keys the history's per-table records."""
+    return str(rel.schema), rel.name
+
+
 def deparse(node: Any) -> str:
     """SQL text for a parse tree node or a tuple of them, as pglast prints it (`RawStream()`).
 

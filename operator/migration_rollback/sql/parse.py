@@ -174,20 +174,18 @@ def _parse(cleaned: str, source: str, lines: LineIndex) -> list[Statement]:
         offset = int(at) if at is not None else len(cleaned)  # None: at the end of input
         line, column = lines.locate(offset)
         raise SqlSyntaxError(SourceLocation(source, line, column), str(exc.args[0])) from None
+    # Asked once of the file, not of each statement: a line break other than \n (rare).
+    other_breaks = _OTHER_LINE_BREAKS.search(cleaned) is not None
+    end, locate = len(cleaned), lines.locate
     statements: list[Statement] = []
-    for raw_stmt in raw:
+    for index, raw_stmt in enumerate(raw):
         start = raw_stmt.stmt_location or 0
-        length = raw_stmt.stmt_len or (len(cleaned) - start)
-        chunk = cleaned[start : start + length]
+        chunk = cleaned[start : start + (raw_stmt.stmt_len or end - start)]
         lead = len(chunk) - len(chunk.lstrip())
-        line, column = lines.locate(start + lead)
+        line, column = locate(start + lead)
+        text = _strip_leading_comments(chunk, other_breaks=other_breaks)
         statements.append(
-            Statement(
-                text=_strip_leading_comments(chunk.strip()),
-                location=SourceLocation(source, line, column),
-                index=len(statements),
-                node=raw_stmt.stmt,
-            )
+            Statement(text, SourceLocation(source, line, column), index, raw_stmt.stmt)
         )
     return statements
 
@@ -261,10 +259,13 @@ def _gap_end(text: str, position: int) -> int:
 _OTHER_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
-def _strip_leading_comments(chunk: str) -> str:
-    """pglast's statement span starts after the previous `;`, so it may begin with comments."""
+def _strip_leading_comments(chunk: str, *, other_breaks: bool = True) -> str:
+    """pglast's statement span starts after the previous `;`, so it may begin with comments.
+    `other_breaks=False`: the caller knows the text holds no line break but \n."""
     stripped = chunk.strip()
-    if not stripped.startswith("--") and _OTHER_LINE_BREAKS.search(stripped) is None:
+    if not stripped.startswith("--") and not (
+        other_breaks and _OTHER_LINE_BREAKS.search(stripped) is not None
+    ):
         # No comment first, only \n line breaks inside: the line-by-line rewrite below changes
         # nothing (another break among the blanks around it goes with them).
         return stripped

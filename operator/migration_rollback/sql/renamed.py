@@ -35,6 +35,7 @@ from migration_rollback.sql.names import (
     relation,
     split_qualified,
     strings,
+    table_key,
 )
 
 STAR = "\x00*"  # what a `*` in a select list names: every column, as it was then (not `*`,
@@ -111,7 +112,7 @@ def _moved(node: Any, default_schema: str) -> tuple[tuple[str, str], tuple[str, 
     if node.relation is None:
         return None
     rel = relation(node.relation, default_schema)
-    before = (str(rel.schema), rel.name)
+    before = table_key(rel)
     if isinstance(node, ast.RenameStmt):
         return (before, (before[0], str(node.newname))) if node.newname else None
     return (before, (str(node.newschema), rel.name)) if node.newschema else None

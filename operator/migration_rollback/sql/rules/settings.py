@@ -31,7 +31,7 @@ from migration_rollback.sql.compose import (
 )
 from migration_rollback.sql.history import History, TableKey
 from migration_rollback.sql.model import ManualNeed, ObjectRef
-from migration_rollback.sql.names import deparse
+from migration_rollback.sql.names import deparse, table_key
 from migration_rollback.sql.rules.context import (
     Context,
     Inverse,
@@ -218,10 +218,7 @@ def recreated_attributes(ref: ObjectRef, ctx: Context) -> Iterator[Inverse]:
     if history is None or kind is None or ref.table is not None or ref.column is not None:
         return
     target = sql("{} {}{}", SQL(kind.keyword), name_of(ref), arguments(ref))
-    if kind.relation:
-        owner = history.relation_owners.get((str(ref.schema), ref.name))
-    else:
-        owner = history.owner(ref)
+    owner = history.relation_owners.get(table_key(ref)) if kind.relation else history.owner(ref)
     if owner is not None:
         note = f"the owner an earlier migration gave it: {owner}"
         yield Inverse(sql("ALTER {} OWNER TO {}", SQL(target), Identifier(owner)), notes=(note,))
@@ -233,7 +230,7 @@ def recreated_attributes(ref: ObjectRef, ctx: Context) -> Iterator[Inverse]:
 
 def _parameters_since(ref: ObjectRef, written: Options, history: History) -> Iterator[Inverse]:
     """SET / RESET from the parameters `written` to those the history followed since."""
-    since = history.reloptions.get((str(ref.schema), ref.name))
+    since = history.reloptions.get(table_key(ref))
     if since is None or (
         since.keys() == written.keys()
         and all(deparse(since[k]) == deparse(written[k]) for k in since)
