@@ -63,13 +63,32 @@ def test_a_later_value_replaces_an_earlier_one_and_our_copy_has_it_at_once(
     assert calls == [{"heldDown": 3, "message": None}]
 
 
-def test_a_patch_after_an_action_is_sent_after_it(calls: list[Any]) -> None:
+def test_a_patch_after_an_action_is_sent_after_it_and_its_event_after_the_patch(
+    calls: list[Any],
+) -> None:
     run = interpreter(calls)
     run.apply(decision(DELETE, P({"phase": "RollingBack"}), a.RecordEvent("R", "m")))
-    assert calls == ["delete", "R"]  # an Event announces what status says: not held for it
+    assert calls == ["delete"]  # the Event announces a status not sent yet: held with it
     run.flush()
-    run.flush()  # nothing left: no request
-    assert calls == ["delete", "R", {"phase": "RollingBack"}]
+    run.flush()  # nothing left: no request, no Event twice
+    assert calls == ["delete", {"phase": "RollingBack"}, "R"]
+
+
+def test_held_events_go_out_after_the_patch_another_action_sends_first(
+    calls: list[Any],
+) -> None:
+    run = interpreter(calls)
+    run.apply(decision(P({"phase": "ScalingDown"}), a.RecordEvent("DryRunDone", "m")))
+    run.apply(decision(P({"heldDown": 1})))
+    assert calls == []
+    run.apply(decision(DELETE))
+    assert calls == [{"phase": "ScalingDown", "heldDown": 1}, "DryRunDone", "delete"]
+
+
+def test_an_event_with_nothing_unsent_is_posted_at_once(calls: list[Any]) -> None:
+    run = interpreter(calls, {"phase": "Preparing"})
+    run.apply(decision(P({"phase": "Preparing"}), a.RecordEvent("R", "m")))
+    assert calls == ["R"]  # its status is recorded already
 
 
 def test_what_status_has_already_is_never_sent(calls: list[Any]) -> None:
