@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from kubernetes.client.rest import ApiException
 
+from migration_rollback.controller import podwatch
 from migration_rollback.controller.observe import Memory, Observer
 from migration_rollback.controller.podwatch import PodWatches
 from migration_rollback.kube.client import Clients
@@ -123,3 +124,30 @@ def test_the_first_look_reads_each_deployment_once() -> None:
         ("web", 2, 0),
     ]
     assert apps.reads == 2
+
+
+# (answers to the watch requests, in order; how many were sent)
+RETRY_ROWS = [
+    ((504, 504, 410), 3),  # the watch cache not there yet: the same version again, then Gone
+    ((503, 429, 410), 3),  # a busy server: the same
+    ((410,), 1),  # compacted away: never from there again
+    ((504, 403), 2),  # refused: the reader lists from now on
+]
+
+
+@pytest.mark.parametrize(("answers", "sent"), RETRY_ROWS, ids=["504", "busy", "410", "403"])
+def test_a_watch_not_served_yet_is_asked_again_at_the_same_version(
+    monkeypatch: pytest.MonkeyPatch, answers: tuple[int, ...], sent: int
+) -> None:
+    monkeypatch.setattr(podwatch, "BACKOFF_SECONDS", (0.0,))
+    pods = Pods(*answers)
+    watches = PodWatches(clients(pods), "shop", lambda: None)
+    assert watches.pods(SELECTOR, listed=True, since="999") == ()
+    assert pods.watched.wait(WAIT)
+    assert watches.pods(SELECTOR, listed=True, since="999") == ()  # in sync while retried
+    assert watches.continuous(SELECTOR) is not None
+    thread = watches._watches[SELECTOR]._thread
+    pods.release.set()
+    thread.join(WAIT)
+    assert watches.pods(SELECTOR, listed=True, since="999") is None  # ended by the last
+    assert [c["resource_version"] for c in pods.calls] == ["999"] * sent
