@@ -220,7 +220,7 @@ class Interpreter:
             DATABASE_LEASE_SECONDS,
             self.memory.lease_held,
         )
-        self.memory.lease_held = held if held.holder is None else None
+        self.memory.lease_held = held  # another's: the next try reads first, no 409
         return held.holder
 
     def acquire(self, action: a.AcquireLease) -> None:
@@ -244,7 +244,7 @@ class Interpreter:
 
     def release(self, action: a.ReleaseLease) -> None:
         held = self.memory.lease_held
-        version = held.version if held is not None else ""
+        version = held.version if held is not None and held.holder is None else ""
         leases.release(self.clients, self.settings.namespace, action.name, self.identity, version)
         self.memory.lease_held = None
 

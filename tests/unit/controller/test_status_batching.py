@@ -96,3 +96,27 @@ def test_what_status_has_already_is_never_sent(calls: list[Any]) -> None:
     run.apply(decision(P({"phase": "Preparing"})))
     run.flush()
     assert calls == []
+
+
+def test_a_database_lease_another_holds_is_read_first_on_the_next_try(
+    monkeypatch: pytest.MonkeyPatch, calls: list[Any]
+) -> None:
+    """A rollback waiting for the database's Lease costs one read per try, not a 409 first;
+    once it is ours, it is released by its version, and another's never by ours."""
+    tries: list[Any] = []
+
+    def try_acquire(*args: Any) -> Any:
+        tries.append(args[-1])
+        return module.leases.Attempt("shop/other")
+
+    monkeypatch.setattr(module.leases, "try_acquire", try_acquire)
+    run = interpreter(calls)
+    run.settings = type("S", (), {"namespace": "op"})()  # type: ignore[assignment]
+    for _ in range(2):
+        with pytest.raises(module.LeaseTaken):
+            run.apply(decision(a.AcquireLease("db")))
+    assert tries == [None, module.leases.Attempt("shop/other")]
+    released: list[str] = []
+    monkeypatch.setattr(module.leases, "release", lambda *args: released.append(args[-1]))
+    run.apply(decision(a.ReleaseLease("db")))
+    assert released == [""]  # not ours: read before any delete

@@ -122,3 +122,30 @@ def test_a_lease_gone_since_our_version_is_created_again() -> None:
     fake.lease = None  # deleted by hand
     assert acquire(fake, "a", mine).holder is None
     assert fake.calls == ["POST", "PUT", "GET", "POST"]
+
+
+# (who holds it between the polls, the calls of the second poll, who holds it after)
+POLL_ROWS = [
+    ("b", ["GET"], "b"),  # still the leader's: one read, no create to meet a 409
+    (None, ["GET", "POST"], "a"),  # released: created
+    ("expired", ["GET", "PUT"], "a"),  # its holder stopped renewing: taken
+]
+
+
+@pytest.mark.parametrize(("between", "calls", "after"), POLL_ROWS)
+def test_a_standby_poll_after_a_409_reads_first(
+    between: str | None, calls: list[str], after: str
+) -> None:
+    fake = FakeLeases()
+    fake.put("b", NOW)
+    first = acquire(fake, "a")
+    assert first.holder == "b"
+    assert fake.calls == ["POST", "GET"]
+    fake.calls.clear()
+    if between is None:
+        fake.lease = None
+    elif between == "expired":
+        fake.put("b", NOW - dt.timedelta(hours=1))
+    assert acquire(fake, "a", first).holder == (None if after == "a" else "b")
+    assert fake.calls == calls
+    assert fake.lease.spec.holder_identity == after
