@@ -284,7 +284,7 @@ def report(done: dict[int, dict[str, Any]], count: int, timeline: Timeline) -> l
         row("coordination = downtime - Job - ScaleUp", coordination) + "   (target <= 1 s)",
         *coordination_shares(rows),
         *breakdown(rows),
-        "ReplicaSets back above 0 after the operator's zero, in the window: "
+        "ReplicaSets back above 0 after they were seen at 0, in the window: "
         f"{sum(replica_sets_back_up(timeline.of(f'bench-{i}'), s) for i, s in ok.items())}",
         "app pods created in the window (a replacement for a pod deleted too soon): "
         f"{sum(pods_added_in_window(timeline.of(f'bench-{i}'), s) for i, s in ok.items())}",

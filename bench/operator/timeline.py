@@ -221,8 +221,7 @@ def marks(events: Sequence[Seen], status: Mapping[str, Any]) -> dict[str, float]
 
 def replica_sets_back_up(events: Sequence[Seen], status: Mapping[str, Any]) -> int:
     """ReplicaSet events, from the scale-down to the decision that saw the pods gone, showing
-    one above 0 after it was seen at 0: the Deployment controller, acting on a Deployment it
-    had not yet seen at 0, undoing the operator's own zero (pods would be created)."""
+    one above 0 after it was seen at 0: a zero undone in the window (pods would be created)."""
     start = _epoch(status.get("downtimeStartedAt") or _step(status, "ScaleDown").get("startedAt"))
     end = _epoch(_step(status, "ScaleDown").get("finishedAt"))
     zero: set[str] = set()

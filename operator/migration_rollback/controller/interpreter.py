@@ -42,7 +42,8 @@ MESSAGE_LISTS = frozenset({"steps", "conditions", "healthChecks"})
 FREE_TEXT_KEYS: dict[str, frozenset[str]] = {"jobStopped": frozenset({"cause"})}
 
 
-# Actions a status patch may be sent after: an Event announces what status says already.
+# Actions a status patch may wait past. An Event announces what status says already: it is
+# held with the patch and posted right after the request that sends it.
 UNORDERED = (a.PatchStatus, a.RecordEvent)
 
 
@@ -65,6 +66,7 @@ class Interpreter:
         self.events, self.deletes = events, deletes
         self.obj = obj  # the controller's copy: status is updated here as it is patched
         self._unsent: dict[str, Any] = {}  # status fields patched here, not yet sent
+        self._held: list[Event] = []  # Events announcing what `_unsent` records
         meta = obj["metadata"]
         self.namespace, self.name = str(meta["namespace"]), str(meta["name"])
 
@@ -89,13 +91,16 @@ class Interpreter:
         return bool(self._unsent)
 
     def flush(self) -> None:
-        """Send the status patches not sent yet, as one (before the flow waits or stops)."""
-        if not self._unsent:
-            return
-        started = time.perf_counter()
-        resources.patch_status(self.clients, self.namespace, self.name, self._unsent)
-        self._unsent = {}
-        ACTION_SECONDS.labels(a.PatchStatus.__name__).observe(time.perf_counter() - started)
+        """Send the status patches not sent yet, as one (before the flow waits or stops), then
+        the Events announcing them: an operator stopped before the patch posts none of them."""
+        if self._unsent:
+            started = time.perf_counter()
+            resources.patch_status(self.clients, self.namespace, self.name, self._unsent)
+            self._unsent = {}
+            ACTION_SECONDS.labels(a.PatchStatus.__name__).observe(time.perf_counter() - started)
+        held, self._held = self._held, []
+        for event in held:
+            self.events.post(event)
 
     def scrub(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         redactor = self.memory.redactor
@@ -139,11 +144,14 @@ class Interpreter:
             )
 
     def event(self, action: a.RecordEvent) -> None:
-        """Handed to the poster threads: the next decision does not wait for it."""
+        """Handed to the poster threads (the next decision does not wait for it) once the
+        status it announces is sent: at once, or by the flush that sends it."""
         message = self.memory.redactor.scrub(action.message)
         meta = dict(self.obj["metadata"])
         now = dt.datetime.now(dt.UTC)
-        self.events.post(Event(meta, action.reason, message, action.warning, now))
+        self._held.append(Event(meta, action.reason, message, action.warning, now))
+        if not self._unsent:
+            self.flush()
 
     def config_map(self, action: a.EnsureSqlConfigMap) -> None:
         owner = resources.owner_reference(self.obj)
@@ -212,7 +220,7 @@ class Interpreter:
             DATABASE_LEASE_SECONDS,
             self.memory.lease_held,
         )
-        self.memory.lease_held = held if held.holder is None else None
+        self.memory.lease_held = held  # another's: the next try reads first, no 409
         return held.holder
 
     def acquire(self, action: a.AcquireLease) -> None:
@@ -236,7 +244,7 @@ class Interpreter:
 
     def release(self, action: a.ReleaseLease) -> None:
         held = self.memory.lease_held
-        version = held.version if held is not None else ""
+        version = held.version if held is not None and held.holder is None else ""
         leases.release(self.clients, self.settings.namespace, action.name, self.identity, version)
         self.memory.lease_held = None
 

@@ -65,8 +65,9 @@ def _lead(settings: Settings, kubeconfig: str | None, readiness: Readiness) -> N
     with exit-on-loss cannot, which is what a rollback needs.
     """
     clients = connect(kubeconfig)
+    held: leases.Attempt | None = None  # the last poll's: after a 409, a poll is one read
     while (held := leases.try_acquire(
-        clients, settings.namespace, LEADER_LEASE, settings.identity, LEASE_SECONDS
+        clients, settings.namespace, LEADER_LEASE, settings.identity, LEASE_SECONDS, held
     )).holder is not None:  # fmt: skip
         log.info("waiting for the leader lease (held by %s)", held.holder)
         readiness.waiting(f"the leader lease {LEADER_LEASE} (held by {held.holder})")

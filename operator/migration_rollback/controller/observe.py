@@ -67,7 +67,7 @@ class Memory:
     probed_at: dict[str, float] = field(default_factory=dict)
     lease_renewed_at: dt.datetime | None = None
     lease_holder: str | None = None  # another holder the last attempt to take the Lease met
-    lease_held: leases.Attempt | None = None  # our last write of it: renewed, released by it
+    lease_held: leases.Attempt | None = None  # our last try at it: ours, renewed/released by it
     job_versions: dict[str, str] = field(default_factory=dict)  # Jobs created here: their version
     secret_read_for: str | None = None  # the Job whose start the URL was re-read after
     hpas: dict[str, dict[str, int]] = field(default_factory=dict)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubernetes import watch
+from kubernetes.client.exceptions import ApiException
 
 from migration_rollback.kube.client import Clients
 from migration_rollback.kube.workloads import TEMPLATE_HASH_LABEL
@@ -31,6 +32,12 @@ log = logging.getLogger("migration_rollback.podwatch")
 # The API server ends a watch after this long; it is then resumed from its last version. Short:
 # a watch stopped before its request was sent lingers until then.
 WATCH_SECONDS = 60
+# Answers to a watch request that say "not now", not "never from there": a 504 is the watch
+# cache not at the version yet ("Too large resource version", a loaded server), the others a
+# server too busy. The same version is asked for again after a pause that doubles up to the
+# last; any other answer (410 Gone: the version is compacted away) ends the watch for good.
+RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
+BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0, 16.0)
 
 
 @dataclass(frozen=True)
@@ -156,15 +163,28 @@ class PodWatch:
         )
 
     def _run(self) -> None:
+        tries = 0
         try:
             while not self._stopped.is_set():
-                self._version = self._stream(self._version)
+                try:
+                    self._version, tries = self._stream(self._version), 0
+                except ApiException as exc:
+                    if exc.status not in RETRIED_STATUSES:
+                        raise
+                    self._pause(exc, tries)
+                    tries += 1
         except Exception as exc:  # the observer reads without the watch from now on
             if not self._stopped.is_set():
                 log.warning("%s: pod watch %s ended: %s", self.namespace, self.selector, exc)
         finally:
             self._synced = False
             self._wake()
+
+    def _pause(self, exc: ApiException, tries: int) -> None:
+        delay = BACKOFF_SECONDS[min(tries, len(BACKOFF_SECONDS) - 1)]
+        log.info("%s: pod watch %s at %s: %s (%s), again in %gs", self.namespace,
+                 self.selector, self._version, exc.status, exc.reason, delay)  # fmt: skip
+        self._stopped.wait(delay)
 
     def _stream(self, version: str | None) -> str | None:
         kwargs: dict[str, Any] = {"label_selector": self.selector}

@@ -46,8 +46,9 @@ def try_acquire(
     duration: int = 30,
     held: Attempt | None = None,
 ) -> Attempt:
-    """Take or renew the lease. `held`: our last successful attempt; the renewal then goes
-    by its version (a conflict means it changed since: read, and judged as any other)."""
+    """Take or renew the lease. `held`: our last attempt. Ours: the renewal goes by its
+    version (a conflict means it changed since: read, and judged as any other). Another's
+    (a standby polling): read first, as a create would only meet it again."""
     now = _now().isoformat()
     acquired = held.acquired if held is not None and held.holder is None else ""
     body: dict[str, Any] = {
@@ -59,6 +60,8 @@ def try_acquire(
             "renewTime": now,
         },
     }
+    if held is not None and held.holder is not None:
+        return _take(clients, namespace, name, identity, body)
     if held is not None and held.holder is None and held.version:
         body["metadata"]["resourceVersion"] = held.version
         written = _write(clients, namespace, name, body, replace=True)

@@ -91,7 +91,7 @@ def test_a_lingering_pod_holds_the_job_and_no_pod_replaces_a_deleted_one(
     request.addfinalizer(lambda: release(shop, held))
     order = PodOrder(shop)
 
-    shop.mrb("undo-direct", migration=SOCIAL, rollback={"sql": SQL}, backup={"mode": "none"})
+    shop.mrb("undo-lingering", migration=SOCIAL, rollback={"sql": SQL}, backup={"mode": "none"})
     wait_for(
         "every app pod gone but the lingering one, which is deleting",
         lambda: order.deleting_seen and order.live == {held},
@@ -101,14 +101,14 @@ def test_a_lingering_pod_holds_the_job_and_no_pod_replaces_a_deleted_one(
         shop.namespace, label_selector="app=shop-web"
     ).items
     assert [rs.spec.replicas for rs in replica_sets] == [0]
-    assert shop.phase("undo-direct") == "ScalingDown"
+    assert shop.phase("undo-lingering") == "ScalingDown"
     jobs = client.BatchV1Api(shop.k8s).list_namespaced_job(
         shop.namespace, label_selector=f"{LABEL_PURPOSE}=rollback"
     )
     assert not jobs.items, "the rollback Job was created while an app pod was terminating"
 
     release(shop, held)
-    done = shop.wait_phase("undo-direct", "Succeeded", "Failed", timeout=120)
+    done = shop.wait_phase("undo-lingering", "Succeeded", "Failed", timeout=120)
     assert done["status"]["phase"] == "Succeeded", done["status"].get("message")
     wait_for("the rollback pod's event", lambda: order.live_at_rollback is not None or None)
     assert not order.errors

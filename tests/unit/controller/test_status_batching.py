@@ -63,13 +63,32 @@ def test_a_later_value_replaces_an_earlier_one_and_our_copy_has_it_at_once(
     assert calls == [{"heldDown": 3, "message": None}]
 
 
-def test_a_patch_after_an_action_is_sent_after_it(calls: list[Any]) -> None:
+def test_a_patch_after_an_action_is_sent_after_it_and_its_event_after_the_patch(
+    calls: list[Any],
+) -> None:
     run = interpreter(calls)
     run.apply(decision(DELETE, P({"phase": "RollingBack"}), a.RecordEvent("R", "m")))
-    assert calls == ["delete", "R"]  # an Event announces what status says: not held for it
+    assert calls == ["delete"]  # the Event announces a status not sent yet: held with it
     run.flush()
-    run.flush()  # nothing left: no request
-    assert calls == ["delete", "R", {"phase": "RollingBack"}]
+    run.flush()  # nothing left: no request, no Event twice
+    assert calls == ["delete", {"phase": "RollingBack"}, "R"]
+
+
+def test_held_events_go_out_after_the_patch_another_action_sends_first(
+    calls: list[Any],
+) -> None:
+    run = interpreter(calls)
+    run.apply(decision(P({"phase": "ScalingDown"}), a.RecordEvent("DryRunDone", "m")))
+    run.apply(decision(P({"heldDown": 1})))
+    assert calls == []
+    run.apply(decision(DELETE))
+    assert calls == [{"phase": "ScalingDown", "heldDown": 1}, "DryRunDone", "delete"]
+
+
+def test_an_event_with_nothing_unsent_is_posted_at_once(calls: list[Any]) -> None:
+    run = interpreter(calls, {"phase": "Preparing"})
+    run.apply(decision(P({"phase": "Preparing"}), a.RecordEvent("R", "m")))
+    assert calls == ["R"]  # its status is recorded already
 
 
 def test_what_status_has_already_is_never_sent(calls: list[Any]) -> None:
@@ -77,3 +96,27 @@ def test_what_status_has_already_is_never_sent(calls: list[Any]) -> None:
     run.apply(decision(P({"phase": "Preparing"})))
     run.flush()
     assert calls == []
+
+
+def test_a_database_lease_another_holds_is_read_first_on_the_next_try(
+    monkeypatch: pytest.MonkeyPatch, calls: list[Any]
+) -> None:
+    """A rollback waiting for the database's Lease costs one read per try, not a 409 first;
+    once it is ours, it is released by its version, and another's never by ours."""
+    tries: list[Any] = []
+
+    def try_acquire(*args: Any) -> Any:
+        tries.append(args[-1])
+        return module.leases.Attempt("shop/other")
+
+    monkeypatch.setattr(module.leases, "try_acquire", try_acquire)
+    run = interpreter(calls)
+    run.settings = type("S", (), {"namespace": "op"})()  # type: ignore[assignment]
+    for _ in range(2):
+        with pytest.raises(module.LeaseTaken):
+            run.apply(decision(a.AcquireLease("db")))
+    assert tries == [None, module.leases.Attempt("shop/other")]
+    released: list[str] = []
+    monkeypatch.setattr(module.leases, "release", lambda *args: released.append(args[-1]))
+    run.apply(decision(a.ReleaseLease("db")))
+    assert released == [""]  # not ours: read before any delete

@@ -304,18 +304,10 @@ CASES: dict[str, Case] = {
         obs(workloads=web(3)), "ScalingDown", (a.ScaleTo, P), 5.0,
         {"downtimeStartedAt": "2026-12-01T12:00:00.000Z", "originalReplicas": None},
     ),
-    "the scale deletes no pod itself: a ReplicaSet not yet at 0 would replace it": Case(
-        spec(), status("ScalingDown", **LOCKED, originalReplicas={"web": 3}),
-        obs(workloads=web(3, live=3, undeleted=3)), "ScalingDown", (a.ScaleTo, P), 5.0,
-    ),
-    "a StatefulSet is scaled the same way": Case(
-        spec(), status("ScalingDown", **LOCKED, originalReplicas={"web": 3}),
-        obs(workloads=web(3, live=3, undeleted=3, kind="StatefulSet")), "ScalingDown",
-        (a.ScaleTo, P), 5.0,
-    ),
-    "held down during the wait: scaled to 0 again, counted": Case(
+    "scaled back up with its pods being deleted: scaled to 0 again, none deleted (the "
+    "ReplicaSet not at 0 again yet would replace them)": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)],
-        phaseTransitionTime=EARLIER, heldDown=1), obs(workloads=web(2, live=3, undeleted=3)),
+        phaseTransitionTime=EARLIER, heldDown=1), obs(workloads=web(2, live=3, undeleted=2)),
         "ScalingDown", (a.ScaleTo, P, E), 5.0, {"heldDown": 2},
     ),
     "replicas changed since they were recorded: the new count is recorded first": Case(
