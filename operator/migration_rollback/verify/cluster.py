@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL cluster: initdb in a temp dir, a random port, a unix socket.
+"""A throwaway PostgreSQL cluster: initdb in a private folder, a random port, a unix socket.
 
 The shadow database of `validate --verify` and the test fixtures both use it, so what the tests
 exercise is what users run. It needs PostgreSQL server binaries: Debian's (or any system
@@ -10,6 +10,9 @@ that user cannot reach (a cache under /root) are linked into the cluster's own d
 Without a required major, the first binaries found serve: `MIGRATION_ROLLBACK_PG_BINDIR`, then
 system installs (newest first), then `initdb` on PATH, then cached ones (newest first). With
 one (`create_cluster(major=17)`), only binaries of that major do, wherever they are.
+
+The private folder is made in memory (/dev/shm) when that is safe, else in the system temp dir,
+or in the directory `scratch.SCRATCH_DIR_ENV` names: see scratch.py for the rule.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +35,10 @@ import psycopg
 
 from migration_rollback.errors import DatabaseUnavailableError
 from migration_rollback.verify.majors import parse_version_output
+from migration_rollback.verify.scratch import Medium, ScratchBase, scratch_base, user_enters
+
+PG_BINDIR_ENV = "MIGRATION_ROLLBACK_PG_BINDIR"
+PG_USER_ENV = "MIGRATION_ROLLBACK_PG_USER"
 
 _SEARCH_GLOBS = (
     "/usr/lib/postgresql/*/bin",
@@ -48,13 +55,11 @@ def cache_root() -> Path:
 
 def _candidates() -> list[Path]:
     found: list[Path] = []
-    env = os.environ.get("MIGRATION_ROLLBACK_PG_BINDIR")
+    env = os.environ.get(PG_BINDIR_ENV)
     if env:
         if not ((Path(env) / "initdb").exists() and (Path(env) / "postgres").exists()):
             # Asked for by name: never replaced by whatever other binaries there are.
-            raise DatabaseUnavailableError(
-                f"MIGRATION_ROLLBACK_PG_BINDIR={env}: no initdb and postgres there"
-            )
+            raise DatabaseUnavailableError(f"{PG_BINDIR_ENV}={env}: no initdb and postgres there")
         found.append(Path(env))
     for pattern in _SEARCH_GLOBS:
         found.extend(sorted(Path("/").glob(pattern.lstrip("/")), key=_major_of, reverse=True))
@@ -140,6 +145,10 @@ class TemporaryCluster:
     base_dir: Path
     port: int
     run_as: str | None
+    medium: Medium = Medium.DISK
+    settings: Mapping[str, str] = field(default_factory=dict)
+    # Binaries linked for the server's user, kept on disk apart from the (maybe in-memory) data.
+    install_dir: Path | None = None
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -215,6 +224,7 @@ class TemporaryCluster:
                     "-c", "full_page_writes=off",
                     "-c", "max_connections=100",
                     "-c", "wal_level=logical",
+                    *(arg for k, v in self.settings.items() for arg in ("-c", f"{k}={v}")),
                 ),
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
@@ -262,26 +272,21 @@ class TemporaryCluster:
                 os.killpg(self._proc.pid, signal.SIGKILL)
                 self._proc.wait()
         shutil.rmtree(self.base_dir, ignore_errors=True)
+        if self.install_dir is not None:
+            shutil.rmtree(self.install_dir, ignore_errors=True)
 
 
 def _server_user() -> str | None:
     if os.geteuid() != 0:
         return None
-    user = os.environ.get("MIGRATION_ROLLBACK_PG_USER", "postgres")
+    user = os.environ.get(PG_USER_ENV, "postgres")
     try:
         pwd.getpwnam(user)
     except KeyError:
         raise DatabaseUnavailableError(
-            f"MIGRATION_ROLLBACK_PG_USER={user}: no such user to run the shadow server as"
+            f"{PG_USER_ENV}={user}: no such user to run the shadow server as"
         ) from None
     return user
-
-
-def _reachable_by(user: str, bindir: Path) -> bool:
-    probe = subprocess.run(
-        ["runuser", "-u", user, "--", "test", "-x", str(bindir / "postgres")], capture_output=True
-    )
-    return probe.returncode == 0
 
 
 def _link_or_copy(src: str, dst: str) -> None:
@@ -291,27 +296,46 @@ def _link_or_copy(src: str, dst: str) -> None:
         shutil.copy2(src, dst)
 
 
-def _runnable_bindir(bindir: Path, run_as: str | None, base: Path) -> Path:
-    """`bindir`, or a linked copy of its install inside `base` when `run_as` cannot reach it.
+def _staged_install(bindir: Path, run_as: str | None) -> tuple[Path, Path | None]:
+    """`bindir`, or a linked copy of its install when `run_as` cannot reach it; and the folder
+    of that copy, to remove with the cluster.
 
     A self-contained install (bin/, lib/, share/ side by side, like the cached ones) under a
-    private home (/root is 0700) is invisible to the `postgres` user the server runs as.
+    private home (/root is 0700) is invisible to the `postgres` user the server runs as. The
+    copy goes to the system temp dir, not beside the data: on disk it is hard links, in memory
+    (/dev/shm) it would be a full copy of the binaries.
     """
-    if run_as is None or _reachable_by(run_as, bindir):
-        return bindir
+    if run_as is None or user_enters(run_as, bindir / "postgres"):
+        return bindir, None
     root = bindir.resolve().parent
     if not (root / "share").is_dir():
-        return bindir  # not relocatable: leave it, initdb will say what it cannot read
-    staged = base / "install"
-    shutil.copytree(root, staged, symlinks=True, copy_function=_link_or_copy)
-    return staged / bindir.name
+        return bindir, None  # not relocatable: leave it, initdb will say what it cannot read
+    folder = Path(tempfile.mkdtemp(prefix="migration-rollback-pg-install-"))
+    try:
+        entry = pwd.getpwnam(run_as)
+        os.chown(folder, entry.pw_uid, entry.pw_gid)
+        shutil.copytree(root, folder / "install", symlinks=True, copy_function=_link_or_copy)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder / "install" / bindir.name, folder
+
+
+def _private_folder(scratch: ScratchBase) -> Path:
+    try:
+        return Path(tempfile.mkdtemp(prefix="migration-rollback-pg-", dir=scratch.path))
+    except OSError as exc:
+        raise DatabaseUnavailableError(
+            f"cannot make the temporary cluster's folder in {scratch.path} ({scratch.why}): "
+            f"{exc.strerror}"
+        ) from None
 
 
 def _no_binaries(major: int | None) -> DatabaseUnavailableError:
     which = f"PostgreSQL {major} server binaries" if major else "PostgreSQL server binaries"
     get = f"scripts/pg-binaries.sh {major}" if major else "Debian's postgresql package"
     return DatabaseUnavailableError(
-        f"no {which} found (install them with {get}, or set MIGRATION_ROLLBACK_PG_BINDIR), "
+        f"no {which} found (install them with {get}, or set {PG_BINDIR_ENV}), "
         "and no --shadow-url was given"
     )
 
@@ -324,14 +348,23 @@ def create_cluster(bindir: Path | None = None, *, major: int | None = None) -> T
     found = bindir or (find_major_bindir(major) if major else find_server_bindir())
     if found is None:
         raise _no_binaries(major)
-    base = Path(tempfile.mkdtemp(prefix="migration-rollback-pg-"))
     run_as = _server_user()
+    scratch = scratch_base(run_as)
+    base = _private_folder(scratch)
     try:
-        runnable = _runnable_bindir(found, run_as, base)
+        runnable, install_dir = _staged_install(found, run_as)
     except BaseException:
         shutil.rmtree(base, ignore_errors=True)
         raise
-    cluster = TemporaryCluster(bindir=runnable, base_dir=base, port=_free_port(), run_as=run_as)
+    cluster = TemporaryCluster(
+        bindir=runnable,
+        base_dir=base,
+        port=_free_port(),
+        run_as=run_as,
+        medium=scratch.medium,
+        settings=scratch.server_settings,
+        install_dir=install_dir,
+    )
     try:
         cluster.start()
     except BaseException:

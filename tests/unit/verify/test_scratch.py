@@ -1,0 +1,99 @@
+"""Where the throwaway cluster lives: /dev/shm only when it is a tmpfs with room (a Docker
+default /dev/shm is 64 MiB and must not be used), a named directory first, the system temp dir
+otherwise; and a named directory that cannot serve is said what is wrong with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import migration_rollback
+from migration_rollback.verify.scratch import (
+    MEMORY_SETTINGS,
+    MIN_MEMORY_FREE,
+    SCRATCH_DIR_ENV,
+    SHM,
+    DirState,
+    Medium,
+    Mount,
+    choose_base,
+    dir_problem,
+    memory_refusal,
+)
+
+GIB = 1024**3
+TMP = Path("/var/tmp-system")
+ROOMY_SHM = Mount("tmpfs", 20 * GIB, 20 * GIB)
+EXT4 = Mount("ext4", 500 * GIB)
+UNKNOWN = Mount(None, None)
+
+
+def test_a_roomy_tmpfs_holds_the_cluster_with_its_wal_bounded() -> None:
+    base = choose_base(None, ROOMY_SHM, TMP, UNKNOWN)
+    assert (base.path, base.medium) == (SHM, Medium.MEMORY)
+    assert base.server_settings == MEMORY_SETTINGS
+    assert set(MEMORY_SETTINGS) == {"min_wal_size", "max_wal_size"}
+
+
+@pytest.mark.parametrize(
+    ("shm", "said"),
+    [
+        (Mount("tmpfs", 64 * 1024**2, 20 * GIB), "64 MiB free"),  # Docker's default
+        (Mount("tmpfs", MIN_MEMORY_FREE - 1, 20 * GIB), "free, under 2.0 GiB"),
+        (Mount("tmpfs", 20 * GIB, 1 * GIB), "1.0 GiB free"),  # a tmpfs claiming more than RAM
+        (Mount("tmpfs", None, None), "unknown free"),
+        (Mount("ext4", 20 * GIB, 20 * GIB), "not a tmpfs (ext4)"),
+        (UNKNOWN, "not a tmpfs (filesystem unknown)"),  # no /dev/shm, not Linux
+    ],
+    ids=["docker-64MiB", "just-under", "little-memory", "free-unknown", "ext4", "absent"],
+)
+def test_the_system_temp_dir_serves_when_shm_cannot(shm: Mount, said: str) -> None:
+    base = choose_base(None, shm, TMP, UNKNOWN)
+    assert (base.path, base.medium) == (TMP, Medium.DISK)
+    assert base.server_settings == {}
+    assert said in base.why
+
+
+def test_the_threshold_itself_is_enough() -> None:
+    assert memory_refusal(Mount("tmpfs", MIN_MEMORY_FREE, MIN_MEMORY_FREE)) is None
+
+
+@pytest.mark.parametrize(
+    ("named", "medium"), [(EXT4, Medium.DISK), (Mount("tmpfs", 1, 1), Medium.MEMORY)]
+)
+def test_a_named_directory_wins_and_its_own_filesystem_sets_the_medium(
+    named: Mount, medium: Medium
+) -> None:
+    # Named, it is used even on a small tmpfs (the user chose it), with the WAL bounded there.
+    base = choose_base("/srv/scratch", ROOMY_SHM, TMP, named)
+    assert (base.path, base.medium) == (Path("/srv/scratch"), medium)
+    assert SCRATCH_DIR_ENV in base.why
+    assert (base.server_settings == MEMORY_SETTINGS) is (medium is Medium.MEMORY)
+
+
+def test_an_empty_name_is_no_name() -> None:
+    assert choose_base("", ROOMY_SHM, TMP, UNKNOWN).path == SHM
+
+
+@pytest.mark.parametrize(
+    ("state", "problem"),
+    [
+        (DirState(False, False, False, False), "no such directory"),
+        (DirState(True, False, False, False), "not a directory"),
+        (DirState(True, True, False, True), "not writable by this user"),
+        (DirState(True, True, True, False), "the server's user (postgres) cannot enter it"),
+        (DirState(True, True, True, True), None),
+    ],
+    ids=["missing", "file", "read-only", "server-locked-out", "fine"],
+)
+def test_a_named_directory_that_cannot_serve_says_why(state: DirState, problem: str) -> None:
+    assert dir_problem(state, "postgres") == problem
+
+
+def test_the_variable_is_spelled_only_in_scratch() -> None:
+    package = Path(migration_rollback.__file__).parent
+    spelled = {
+        path.name for path in package.rglob("*.py") if SCRATCH_DIR_ENV in path.read_text("utf-8")
+    }
+    assert spelled == {"scratch.py"}
