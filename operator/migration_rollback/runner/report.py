@@ -105,7 +105,7 @@ def render_summary(result: RunResult) -> str:
         lines.append(f"  after commit [{d.number}] {d.status}: {d.sql}")
     lines += _summary_changes(result)
     lines += [f"  data: {_restore_line(entry)}" for entry in result.restore]
-    for note in [*result.notes, *source_notes(result)]:
+    for note in [*result.notes, *_source_notes(result)]:
         lines.append(f"  note: {note}")
     for warning in result.warnings:
         lines.append(f"  warning: {warning}")
@@ -114,7 +114,7 @@ def render_summary(result: RunResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def source_notes(result: RunResult) -> list[str]:
+def _source_notes(result: RunResult) -> list[str]:
     return [
         f"source check skipped: {path} is not there, so the rollback's Source-SHA256 (that the "
         "migration is still the one it was generated from) was not checked"
@@ -256,7 +256,7 @@ def render_report(result: RunResult) -> str:
     out += _report_changes(result)
     if result.notes or result.unchecked_sources:
         out += ["", "## Notes", ""]
-        out += [f"- {note}" for note in [*result.notes, *source_notes(result)]]
+        out += [f"- {note}" for note in [*result.notes, *_source_notes(result)]]
     if result.warnings:
         out += ["", "## Warnings", ""]
         out += [f"- {w}" for w in result.warnings]

@@ -5,7 +5,8 @@ exercise is what users run. It needs PostgreSQL server binaries: Debian's (or an
 install), or the ones `scripts/pg-binaries.sh MAJOR` caches in
 `~/.cache/migration-rollback/postgres/<major>/` (`$XDG_CACHE_HOME` if set). When the current
 user is root, the server runs as the `postgres` user because PostgreSQL refuses root; binaries
-that user cannot reach (a cache under /root) are linked into the cluster's own directory first.
+that user cannot reach (a cache under /root) are first linked into a folder of the system temp
+dir, removed with the cluster.
 
 Without a required major, the first binaries found serve: `MIGRATION_ROLLBACK_PG_BINDIR`, then
 system installs (newest first), then `initdb` on PATH, then cached ones (newest first). With
