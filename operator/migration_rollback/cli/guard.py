@@ -61,14 +61,14 @@ def secrets_redactor(argv: list[str], env: Mapping[str, str]) -> Redactor:
         unparsed_secrets,
     )
 
-    merged = Redactor.none()
+    table: dict[str, str] = {}
     for url in urls:
         try:
             redactor = parse_database_url(url).redactor()
         except InvalidDatabaseUrlError:
             redactor = Redactor.of(unparsed_secrets(url))
-        merged = merged.combined(redactor)
-    return merged.with_env(env)
+        table.update(redactor.replacements)
+    return Redactor(table).with_env(env)
 
 
 def scrub_given(text: str) -> str:
