@@ -130,6 +130,7 @@ def _major_of(bindir: Path) -> int:
 # clusters start at the same time): the server then exits with this, and tries another port.
 PORT_TAKEN = "could not create any TCP/IP sockets"
 PORT_ATTEMPTS = 5
+NO_SPACE = "No space left on device"  # strerror(ENOSPC)
 
 
 def _free_port() -> int:
@@ -150,6 +151,7 @@ class TemporaryCluster:
     settings: Mapping[str, str] = field(default_factory=dict)
     # Binaries linked for the server's user, kept on disk apart from the (maybe in-memory) data.
     install_dir: Path | None = None
+    scratch: ScratchBase | None = None  # where base_dir was made, and why there
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -262,6 +264,15 @@ class TemporaryCluster:
             return False
         return True
 
+    def out_of_space(self) -> bool:
+        """The server's log says a write found its directory full (the server runs in the C
+        locale: the words are these)."""
+        try:
+            text = (self.base_dir / "postgres.log").read_text(errors="replace")
+        except OSError:
+            return False
+        return NO_SPACE in text
+
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
             # SIGINT is PostgreSQL's "fast" shutdown; sent to the group so runuser's child gets it.
@@ -365,6 +376,7 @@ def create_cluster(bindir: Path | None = None, *, major: int | None = None) -> T
         medium=scratch.medium,
         settings=scratch.server_settings,
         install_dir=install_dir,
+        scratch=scratch,
     )
     try:
         cluster.start()

@@ -121,6 +121,27 @@ def dir_problem(state: DirState, server_user: str | None) -> str | None:
     return None
 
 
+# SQLSTATE class 53, insufficient resources (disk full, out of memory, too many connections): the
+# shadow server ran out of room, which says nothing of the migration that was running.
+RESOURCES_CLASS = "53"
+
+
+class ShadowResourcesError(DatabaseUnavailableError):
+    """The shadow server ran out of resources during the replay (not a migration's failure)."""
+
+
+def out_of_resources(sqlstate: str | None) -> bool:
+    return (sqlstate or "").startswith(RESOURCES_CLASS)
+
+
+def exhausted_message(base: ScratchBase, said: str) -> str:
+    """What to say when the throwaway cluster ran out of room in `base`, and what to do."""
+    return (
+        f"the temporary PostgreSQL ran out of room in {base.path} (chosen because {base.why}): "
+        f"{said}; set {SCRATCH_DIR_ENV}=/tmp (or another directory with more room) and run again"
+    )
+
+
 def _size(n: int) -> str:
     return f"{n / 1024**3:.1f} GiB" if n >= 1024**3 else f"{n // 1024**2} MiB"
 
