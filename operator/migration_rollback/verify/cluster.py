@@ -36,7 +36,14 @@ import psycopg
 
 from migration_rollback.errors import DatabaseUnavailableError
 from migration_rollback.verify.majors import parse_version_output
-from migration_rollback.verify.scratch import Medium, ScratchBase, scratch_base, user_enters
+from migration_rollback.verify.scratch import (
+    OVERRIDE_HINT,
+    Medium,
+    ScratchBase,
+    placed,
+    scratch_base,
+    user_enters,
+)
 
 PG_BINDIR_ENV = "MIGRATION_ROLLBACK_PG_BINDIR"
 PG_USER_ENV = "MIGRATION_ROLLBACK_PG_USER"
@@ -197,7 +204,7 @@ class TemporaryCluster:
             entry = pwd.getpwnam(self.run_as)
             os.chown(self.base_dir, entry.pw_uid, entry.pw_gid)
             os.chown(self.socket_dir, entry.pw_uid, entry.pw_gid)
-        subprocess.run(
+        done = subprocess.run(
             self._cmd(
                 str(self.bindir / "initdb"),
                 "-D", str(self.data_dir),
@@ -207,9 +214,19 @@ class TemporaryCluster:
                 "--locale=C",
                 "--no-sync",
             ),
-            check=True,
+            check=False,
             capture_output=True,
         )  # fmt: skip
+        if done.returncode != 0:
+            said = done.stderr.decode(errors="replace").strip() or "(nothing on stderr)"
+            raise DatabaseUnavailableError(self._failed("initdb failed", said))
+
+    def _failed(self, what: str, said: str) -> str:
+        """`what` went wrong in the scratch directory (named, with why it was chosen, and how
+        to choose another when it is full), with the tail of what the program said."""
+        where = placed(self.scratch) if self.scratch else str(self.base_dir.parent)
+        hint = f"; {OVERRIDE_HINT}" if NO_SPACE in said else ""
+        return f"{what} in {where}: {said[-1500:]}{hint}"
 
     def _serve(self, timeout: float) -> bool:
         """Start the server on `self.port`; False when another process had bound it."""
@@ -242,7 +259,9 @@ class TemporaryCluster:
                 text = log.read_text(errors="replace")
                 if PORT_TAKEN in text:
                     return False
-                raise DatabaseUnavailableError(f"temporary PostgreSQL exited early: {text[-2000:]}")
+                raise DatabaseUnavailableError(
+                    self._failed("temporary PostgreSQL exited early", text)
+                )
             if self._accepts_connections():
                 return True
             time.sleep(0.05)
@@ -338,8 +357,7 @@ def _private_folder(scratch: ScratchBase) -> Path:
         return Path(tempfile.mkdtemp(prefix="migration-rollback-pg-", dir=scratch.path))
     except OSError as exc:
         raise DatabaseUnavailableError(
-            f"cannot make the temporary cluster's folder in {scratch.path} ({scratch.why}): "
-            f"{exc.strerror}"
+            f"cannot make the temporary cluster's folder in {placed(scratch)}: {exc.strerror}"
         ) from None
 
 

@@ -136,10 +136,14 @@ def out_of_resources(sqlstate: str | None) -> bool:
 
 def exhausted_message(base: ScratchBase, said: str) -> str:
     """What to say when the throwaway cluster ran out of room in `base`, and what to do."""
-    return (
-        f"the temporary PostgreSQL ran out of room in {base.path} (chosen because {base.why}): "
-        f"{said}; set {SCRATCH_DIR_ENV}=/tmp (or another directory with more room) and run again"
-    )
+    return f"the temporary PostgreSQL ran out of room in {placed(base)}: {said}; {OVERRIDE_HINT}"
+
+
+def placed(base: ScratchBase) -> str:
+    return f"{base.path} (chosen because {base.why})"
+
+
+OVERRIDE_HINT = f"set {SCRATCH_DIR_ENV}=/tmp (or another directory with more room) and run again"
 
 
 def _size(n: int) -> str:

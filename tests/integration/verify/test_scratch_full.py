@@ -1,10 +1,12 @@
-"""A scratch directory that fills during a replay is said as such, not as the migration's
-failure: the run stops with a DatabaseUnavailableError naming the directory, why it was chosen
-and the override, whether PostgreSQL reported it (SQLSTATE 53100, a sort spilling to disk) or
-restarted because it could not write its WAL (the session lost). On a real 64 MiB tmpfs."""
+"""A scratch directory that fills is said as such: initdb's failure names the directory, why it
+was chosen, initdb's own words and the override; during a replay it is not the migration's
+failure but a DatabaseUnavailableError saying the same, whether PostgreSQL reported it (SQLSTATE
+53100, a sort spilling to disk) or restarted because it could not write its WAL (the session
+lost). On real tmpfs mounts of 2 and 64 MiB."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -14,7 +16,7 @@ import pytest
 from verify_support import write_project
 
 from migration_rollback.errors import DatabaseUnavailableError
-from migration_rollback.verify import verify_project
+from migration_rollback.verify import cluster, verify_project
 from migration_rollback.verify.scratch import SCRATCH_DIR_ENV
 
 pytestmark = pytest.mark.integration
@@ -31,12 +33,12 @@ WAL_FILL = (
 )
 
 
-@pytest.fixture
-def small_tmpfs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A 64 MiB tmpfs named in the scratch variable (mounting needs root, or is skipped)."""
+@contextlib.contextmanager
+def tmpfs_named(size: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A tmpfs of `size` named in the scratch variable (mounting needs root, or is skipped)."""
     point = Path(tempfile.mkdtemp(prefix="scratch-full-"))
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64m,mode=0711", "tmpfs", str(point)],
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0711", "tmpfs", str(point)],
         capture_output=True,
         text=True,
         check=False,
@@ -52,6 +54,12 @@ def small_tmpfs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         point.rmdir()
 
 
+@pytest.fixture
+def small_tmpfs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    with tmpfs_named("64m", monkeypatch) as point:
+        yield point
+
+
 @pytest.mark.parametrize("forward", [SORT_SPILL, WAL_FILL], ids=["sqlstate-53100", "wal-restart"])
 def test_a_full_scratch_directory_is_said_not_a_migration_failure(
     small_tmpfs: Path, tmp_path: Path, forward: str
@@ -64,3 +72,21 @@ def test_a_full_scratch_directory_is_said_not_a_migration_failure(
     assert "No space left on device" in said
     assert f"set {SCRATCH_DIR_ENV}=/tmp" in said
     assert list(small_tmpfs.iterdir()) == []  # the cluster removed all the same
+
+
+def test_initdb_out_of_room_is_said_with_the_directory_and_its_tail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # It was a bare CalledProcessError: no directory, no reason, no way out.
+    with tmpfs_named("2m", monkeypatch) as point:
+        with pytest.raises(DatabaseUnavailableError) as caught:
+            cluster.create_cluster()
+        said = str(caught.value)
+        assert said.startswith(
+            f"initdb failed in {point} (chosen because {SCRATCH_DIR_ENV} names it): "
+        )
+        assert "No space left on device" in said
+        assert said.endswith(
+            f"set {SCRATCH_DIR_ENV}=/tmp (or another directory with more room) and run again"
+        )
+        assert list(point.iterdir()) == []
