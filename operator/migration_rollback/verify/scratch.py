@@ -50,7 +50,9 @@ class Mount:
 
     fstype: str | None
     free_bytes: int | None
-    memory_available: int | None = None  # MemAvailable: a tmpfs may claim more than there is
+    # MemAvailable, or the container's room under its cgroup limit when lower: a tmpfs may
+    # claim more than there is, and the host's MemAvailable is not a container's.
+    memory_available: int | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,34 @@ def placed(base: ScratchBase) -> str:
 OVERRIDE_HINT = f"set {SCRATCH_DIR_ENV}=/tmp (or another directory with more room) and run again"
 
 
+# cgroup v1 writes "no limit" as the largest page-aligned long; v2 writes "max".
+_NO_LIMIT = 2**62
+
+
+def cgroup_room(limit: str, usage: str) -> int | None:
+    """What a cgroup may still take, from its limit and usage files' text (None: no limit)."""
+    try:
+        most, used = int(limit), int(usage)
+    except ValueError:
+        return None  # "max"
+    return None if most >= _NO_LIMIT else max(most - used, 0)
+
+
+def cgroup_path(proc_cgroup: str, controller: str) -> str | None:
+    """This process's cgroup for `controller` ("" is cgroup v2's single hierarchy), read from
+    /proc/self/cgroup's lines ("0::/path", "4:memory:/path")."""
+    for line in proc_cgroup.splitlines():
+        _, controllers, path = [*line.split(":", 2), "", ""][:3]
+        if controller in controllers.split(",") and (controllers == "") == (controller == ""):
+            return path
+    return None
+
+
+def least(*amounts: int | None) -> int | None:
+    known = [n for n in amounts if n is not None]
+    return min(known) if known else None
+
+
 def _size(n: int) -> str:
     return f"{n / 1024**3:.1f} GiB" if n >= 1024**3 else f"{n // 1024**2} MiB"
 
@@ -189,7 +219,8 @@ def probe_mount(path: Path) -> Mount:
         stats = os.statvfs(path)
     except OSError:
         return Mount(None, None)
-    return Mount(_fstype(path), stats.f_bavail * stats.f_frsize, _memory_available())
+    room = least(_memory_available(), probe_cgroup_room())
+    return Mount(_fstype(path), stats.f_bavail * stats.f_frsize, room)
 
 
 def _fstype(path: Path) -> str | None:
@@ -223,3 +254,41 @@ def _memory_available() -> int | None:
         if name == "MemAvailable":
             return int(value.split()[0]) * 1024
     return None
+
+
+# Where the memory controller's files are: cgroup v2's, then v1's (controller, mount, files).
+_CGROUP_MEMORY = (
+    ("", Path("/sys/fs/cgroup"), "memory.max", "memory.current"),
+    ("memory", Path("/sys/fs/cgroup/memory"), "memory.limit_in_bytes", "memory.usage_in_bytes"),
+)
+
+
+def probe_cgroup_room(
+    proc_cgroup: Path = Path("/proc/self/cgroup"),
+    hierarchies: tuple[tuple[str, Path, str, str], ...] = _CGROUP_MEMORY,
+) -> int | None:
+    """The least room under this process's cgroup and those above it (a limit may be set on a
+    parent); a cgroup path not visible here (another namespace's) falls back to the mount."""
+    try:
+        proc = proc_cgroup.read_text()
+    except OSError:
+        return None
+    for controller, mount, limit, usage in hierarchies:
+        relative = cgroup_path(proc, controller)
+        if relative is None:
+            continue
+        own = mount / relative.lstrip("/")
+        folders = [own, *own.parents] if own.is_dir() else [mount]
+        room = least(
+            *(_read_room(f / limit, f / usage) for f in folders if f.is_relative_to(mount))
+        )
+        if room is not None:  # else no limit, or no such hierarchy: the next may have one
+            return room
+    return None
+
+
+def _read_room(limit: Path, usage: Path) -> int | None:
+    try:
+        return cgroup_room(limit.read_text(), usage.read_text())
+    except OSError:
+        return None

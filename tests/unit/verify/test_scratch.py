@@ -18,11 +18,15 @@ from migration_rollback.verify.scratch import (
     Medium,
     Mount,
     ScratchBase,
+    cgroup_path,
+    cgroup_room,
     choose_base,
     dir_problem,
     exhausted_message,
+    least,
     memory_refusal,
     out_of_resources,
+    probe_cgroup_room,
 )
 
 GIB = 1024**3
@@ -128,3 +132,74 @@ def test_a_full_scratch_directory_is_said_with_why_and_the_override() -> None:
         "with room): could not extend file: No space left on device [53100]; "
         f"set {SCRATCH_DIR_ENV}=/tmp (or another directory with more room) and run again"
     )
+
+
+# --- a container's memory: its cgroup's room, not the host's MemAvailable ----------------------
+
+
+@pytest.mark.parametrize(
+    ("limit", "usage", "room"),
+    [
+        ("4294967296\n", "1073741824\n", 3 * GIB),  # v2 memory.max / memory.current
+        ("max\n", "1073741824\n", None),  # v2: no limit
+        ("9223372036854771712\n", "2456780800\n", None),  # v1: "no limit" is LONG_MAX, paged
+        ("1073741824", "2147483648", 0),  # over the limit (reclaimable cache): no room
+        ("", "0", None),  # unreadable: unknown, not zero
+    ],
+)
+def test_a_cgroups_room_is_its_limit_less_its_usage(
+    limit: str, usage: str, room: int | None
+) -> None:
+    assert cgroup_room(limit, usage) == room
+
+
+V1_AND_V2 = "9:name=systemd:/\n4:memory,hugetlb:/kubepods/pod1\n1:cpu:/\n0::/kubepods/pod2\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "controller", "path"),
+    [
+        (V1_AND_V2, "memory", "/kubepods/pod1"),
+        (V1_AND_V2, "", "/kubepods/pod2"),
+        ("0::/\n", "memory", None),  # v2 only: no v1 memory controller
+        ("4:memory:/x\n", "", None),  # v1 only
+        ("", "", None),
+    ],
+)
+def test_the_cgroup_of_a_controller_is_read_from_proc(
+    text: str, controller: str, path: str | None
+) -> None:
+    assert cgroup_path(text, controller) == path
+
+
+@pytest.mark.parametrize(
+    ("amounts", "expected"),
+    [((None, None), None), ((5, None), 5), ((None, 3), 3), ((5, 3), 3), ((3, 5), 3)],
+)
+def test_the_lower_room_wins(amounts: tuple[int | None, int | None], expected: int | None) -> None:
+    assert least(*amounts) == expected
+
+
+def test_a_tmpfs_with_host_memory_but_a_small_container_limit_is_refused() -> None:
+    # The host has 20 GiB available; the container may take 1 GiB more: memory would run out.
+    shm = Mount("tmpfs", 20 * GIB, least(20 * GIB, cgroup_room(str(4 * GIB), str(3 * GIB))))
+    assert memory_refusal(shm) == f"{SHM} has 1.0 GiB free, under 2.0 GiB"
+    assert choose_base(None, shm, TMP, UNKNOWN).path == TMP
+
+
+def test_the_least_room_of_the_cgroup_and_its_parents_is_taken(tmp_path: Path) -> None:
+    # The limit set on the parent (the pod) binds the child (the container), whose own is max.
+    mount = tmp_path / "cgroup"
+    child = mount / "kubepods" / "pod1"
+    child.mkdir(parents=True)
+    for folder, limit, used in ((mount, "max", 0), (mount / "kubepods", 3 * GIB, GIB)):
+        (folder / "memory.max").write_text(f"{limit}\n")
+        (folder / "memory.current").write_text(f"{used}\n")
+    (child / "memory.max").write_text("max\n")
+    (child / "memory.current").write_text(f"{GIB}\n")
+    proc = tmp_path / "cgroup.txt"
+    proc.write_text("0::/kubepods/pod1\n")
+    hierarchies = (("", mount, "memory.max", "memory.current"),)
+    assert probe_cgroup_room(proc, hierarchies) == 2 * GIB
+    proc.write_text("0::/elsewhere/not-visible\n")  # another namespace's path: the mount's
+    assert probe_cgroup_room(proc, hierarchies) is None
