@@ -35,6 +35,7 @@ from pathlib import Path
 import psycopg
 
 from migration_rollback.errors import DatabaseUnavailableError
+from migration_rollback.verify.leftovers import PREFIX, sweep
 from migration_rollback.verify.majors import parse_version_output
 from migration_rollback.verify.scratch import (
     OVERRIDE_HINT,
@@ -320,6 +321,11 @@ def _server_user() -> str | None:
     return user
 
 
+def _owners(run_as: str | None) -> set[int]:
+    """Who owns the folders of our clusters: us, and the user our servers run as (as root)."""
+    return {os.geteuid(), *([pwd.getpwnam(run_as).pw_uid] if run_as else [])}
+
+
 def _link_or_copy(src: str, dst: str) -> None:
     try:
         os.link(src, dst)
@@ -354,7 +360,7 @@ def _staged_install(bindir: Path, run_as: str | None) -> tuple[Path, Path | None
 
 def _private_folder(scratch: ScratchBase) -> Path:
     try:
-        return Path(tempfile.mkdtemp(prefix="migration-rollback-pg-", dir=scratch.path))
+        return Path(tempfile.mkdtemp(prefix=PREFIX, dir=scratch.path))
     except OSError as exc:
         raise DatabaseUnavailableError(
             f"cannot make the temporary cluster's folder in {placed(scratch)}: {exc.strerror}"
@@ -380,6 +386,7 @@ def create_cluster(bindir: Path | None = None, *, major: int | None = None) -> T
         raise _no_binaries(major)
     run_as = _server_user()
     scratch = scratch_base(run_as)
+    sweep(scratch.path, _owners(run_as))
     base = _private_folder(scratch)
     try:
         runnable, install_dir = _staged_install(found, run_as)

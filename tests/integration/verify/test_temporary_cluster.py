@@ -1,14 +1,16 @@
 """The throwaway cluster is the one it started: a port picked free but taken before the server
 binds it (by another cluster starting at the same moment) is given up for another, and the
 readiness check cannot be answered by whatever server holds the port. It lives where the
-scratch rule says (in memory with its WAL bounded, or in the directory named), and leaves
-nothing behind on any path out."""
+scratch rule says (in memory with its WAL bounded, or in the directory named), leaves
+nothing behind on any path out, and removes what a killed one left (never a live one)."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from psycopg import sql
 
 from migration_rollback.errors import DatabaseUnavailableError
 from migration_rollback.verify import cluster
+from migration_rollback.verify.leftovers import PREFIX
 from migration_rollback.verify.scratch import (
     MEMORY_SETTINGS,
     SCRATCH_DIR_ENV,
@@ -156,3 +159,71 @@ def test_a_named_directory_the_server_user_cannot_enter_is_refused(
         f"{SCRATCH_DIR_ENV}={locked}: the server's user (postgres) cannot enter it"
     )
     assert list(locked.iterdir()) == []
+
+
+# --- what a SIGKILL left behind -----------------------------------------------------------------
+
+LONG_AGO = 3 * 60.0
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited (and was reaped)."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    return gone.pid
+
+
+def leftover(base: Path, name: str, pid: int | None, age: float = LONG_AGO) -> Path:
+    folder = base / f"{PREFIX}{name}"
+    (folder / "data").mkdir(parents=True)
+    if pid is not None:
+        (folder / "data" / "postmaster.pid").write_text(f"{pid}\n{folder / 'data'}\n")
+    aged(folder, age)
+    return folder
+
+
+def aged(folder: Path, age: float) -> None:
+    then = time.time() - age
+    for path in (folder, folder / "data" / "postmaster.pid"):
+        if path.exists():
+            os.utime(path, (then, then))
+
+
+def test_a_dead_clusters_folder_is_removed_and_nothing_else(scratch_dir: Path) -> None:
+    dead = leftover(scratch_dir, "dead", dead_pid())
+    kept = [
+        leftover(scratch_dir, "young", dead_pid(), age=5.0),  # may be starting right now
+        leftover(scratch_dir, "alive", os.getpid()),  # a live process: another worker's
+        leftover(scratch_dir, "initdb", None),  # no postmaster.pid: being made
+    ]
+    with cluster.temporary_cluster() as ours:
+        assert not dead.exists()
+        assert all(folder.is_dir() for folder in kept)
+        assert ours.base_dir.is_dir()
+    assert sorted(scratch_dir.iterdir()) == sorted(kept)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a folder of another owner needs root to make")
+def test_another_users_dead_cluster_is_left(scratch_dir: Path) -> None:
+    theirs = leftover(scratch_dir, "theirs", dead_pid())
+    os.chown(theirs, 65534, 65534)  # nobody
+    with cluster.temporary_cluster():
+        assert theirs.is_dir()
+
+
+def test_a_live_cluster_is_never_removed_even_when_its_pid_looks_dead(scratch_dir: Path) -> None:
+    # Another worker's cluster, old: its pid alive. Then its pid as seen from another pid
+    # namespace (a /dev/shm shared with another container): dead here, but it answers on its
+    # socket, so it stays.
+    with cluster.temporary_cluster() as other:
+        pid_file = other.data_dir / "postmaster.pid"
+        aged(other.base_dir, LONG_AGO)
+        with cluster.temporary_cluster():
+            assert other.data_dir.is_dir()
+        lines = pid_file.read_text().split("\n", 1)
+        pid_file.write_text(f"{dead_pid()}\n{lines[1]}")
+        aged(other.base_dir, LONG_AGO)
+        with cluster.temporary_cluster():
+            assert other.data_dir.is_dir()
+        with psycopg.connect(other.url()) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
