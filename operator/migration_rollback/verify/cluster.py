@@ -5,8 +5,8 @@ exercise is what users run. It needs PostgreSQL server binaries: Debian's (or an
 install), or the ones `scripts/pg-binaries.sh MAJOR` caches in
 `~/.cache/migration-rollback/postgres/<major>/` (`$XDG_CACHE_HOME` if set). When the current
 user is root, the server runs as the `postgres` user because PostgreSQL refuses root; binaries
-that user cannot reach (a cache under /root) are first linked into a folder of the system temp
-dir, removed with the cluster.
+that user cannot reach (a cache under /root) are first linked into a folder of the named scratch
+directory when it is on disk, else of the system temp dir, removed with the cluster.
 
 Without a required major, the first binaries found serve: `MIGRATION_ROLLBACK_PG_BINDIR`, then
 system installs (newest first), then `initdb` on PATH, then cached ones (newest first). With
@@ -166,6 +166,12 @@ class TemporaryCluster:
     def major(self) -> int | None:
         """The server's major version (from its binaries)."""
         return bindir_major(self.bindir)
+
+    @property
+    def placement(self) -> str:
+        """Where its files are and why there, for a bench's or a report's first lines."""
+        where = placed(self.scratch) if self.scratch else str(self.base_dir.parent)
+        return f"files in {self.medium.value}: {where}"
 
     @property
     def socket_dir(self) -> Path:
@@ -333,21 +339,27 @@ def _link_or_copy(src: str, dst: str) -> None:
         shutil.copy2(src, dst)
 
 
-def _staged_install(bindir: Path, run_as: str | None) -> tuple[Path, Path | None]:
+def _staged_install(
+    bindir: Path, run_as: str | None, scratch: ScratchBase
+) -> tuple[Path, Path | None]:
     """`bindir`, or a linked copy of its install when `run_as` cannot reach it; and the folder
     of that copy, to remove with the cluster.
 
     A self-contained install (bin/, lib/, share/ side by side, like the cached ones) under a
     private home (/root is 0700) is invisible to the `postgres` user the server runs as. The
-    copy goes to the system temp dir, not beside the data: on disk it is hard links, in memory
-    (/dev/shm) it would be a full copy of the binaries.
+    copy goes beside the data when the user named a directory on disk (where this tool may
+    write), else to the system temp dir; never to memory (/dev/shm), where it would be a full
+    copy of the binaries rather than hard links.
     """
     if run_as is None or user_enters(run_as, bindir / "postgres"):
         return bindir, None
     root = bindir.resolve().parent
     if not (root / "share").is_dir():
         return bindir, None  # not relocatable: leave it, initdb will say what it cannot read
-    folder = Path(tempfile.mkdtemp(prefix="migration-rollback-pg-install-"))
+    on_disk = scratch.named and scratch.medium is Medium.DISK
+    folder = Path(
+        tempfile.mkdtemp(prefix=f"{PREFIX}install-", dir=scratch.path if on_disk else None)
+    )
     try:
         entry = pwd.getpwnam(run_as)
         os.chown(folder, entry.pw_uid, entry.pw_gid)
@@ -389,7 +401,7 @@ def create_cluster(bindir: Path | None = None, *, major: int | None = None) -> T
     sweep(scratch.path, _owners(run_as))
     base = _private_folder(scratch)
     try:
-        runnable, install_dir = _staged_install(found, run_as)
+        runnable, install_dir = _staged_install(found, run_as, scratch)
     except BaseException:
         shutil.rmtree(base, ignore_errors=True)
         raise

@@ -62,6 +62,7 @@ class ScratchBase:
     path: Path
     medium: Medium
     why: str
+    named: bool = False  # the user named it (SCRATCH_DIR_ENV)
 
     @property
     def server_settings(self) -> Mapping[str, str]:
@@ -90,7 +91,8 @@ def choose_base(override: str | None, shm: Mount, system_tmp: Path, named: Mount
     """The named directory first, then /dev/shm when it may hold the cluster, then the system
     temp dir. `named` is the mount of the named directory (ignored without one)."""
     if override:
-        return ScratchBase(Path(override), medium_of(named), f"{SCRATCH_DIR_ENV} names it")
+        why = f"{SCRATCH_DIR_ENV} names it"
+        return ScratchBase(Path(override), medium_of(named), why, named=True)
     refusal = memory_refusal(shm)
     if refusal is None:
         return ScratchBase(SHM, Medium.MEMORY, f"{SHM} is a tmpfs with room")
@@ -177,7 +179,8 @@ def least(*amounts: int | None) -> int | None:
 
 
 def _size(n: int) -> str:
-    return f"{n / 1024**3:.1f} GiB" if n >= 1024**3 else f"{n // 1024**2} MiB"
+    """Rounded down: a size just under the minimum must not read as the minimum."""
+    return f"{n * 10 // 1024**3 / 10:.1f} GiB" if n >= 1024**3 else f"{n // 1024**2} MiB"
 
 
 # --- I/O: the probes --------------------------------------------------------------------------

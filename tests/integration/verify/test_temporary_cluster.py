@@ -136,14 +136,37 @@ CACHED = [b for b in cluster.server_bindirs() if cluster.cache_root() in b.paren
 def test_binaries_staged_for_the_server_user_are_removed_with_the_cluster(
     scratch_dir: Path,
 ) -> None:
-    # Staged on disk beside nothing of the cluster's: in memory they would be a full copy.
+    # Staged on disk: in the named directory when it is on disk (the user said where to write),
+    # else in the system temp dir; in memory they would be a full copy.
     with cluster.temporary_cluster(CACHED[0]) as ours:
         staged = ours.install_dir
         assert staged is not None
         assert staged.is_dir()
-        assert scratch_dir not in staged.parents
+        on_disk = ours.medium is Medium.DISK
+        assert (staged.parent == scratch_dir) is on_disk
+        assert (Path(tempfile.gettempdir()) == staged.parent) is not on_disk
     assert not staged.exists()
     assert list(scratch_dir.iterdir()) == []
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not CACHED or probe_mount(SHM).fstype != "tmpfs",
+    reason="staging is for cached binaries run as root; needs a tmpfs at /dev/shm",
+)
+def test_binaries_are_never_staged_in_a_named_directory_in_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="scratch-test-", dir=SHM))
+    folder.chmod(0o711)
+    monkeypatch.setenv(SCRATCH_DIR_ENV, str(folder))
+    try:
+        with cluster.temporary_cluster(CACHED[0]) as ours:
+            assert ours.medium is Medium.MEMORY
+            assert ours.install_dir is not None
+            assert ours.install_dir.parent == Path(tempfile.gettempdir())
+        assert list(folder.iterdir()) == []
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the server runs as another user only under root")

@@ -203,3 +203,17 @@ def test_the_least_room_of_the_cgroup_and_its_parents_is_taken(tmp_path: Path) -
     assert probe_cgroup_room(proc, hierarchies) == 2 * GIB
     proc.write_text("0::/elsewhere/not-visible\n")  # another namespace's path: the mount's
     assert probe_cgroup_room(proc, hierarchies) is None
+
+
+@pytest.mark.parametrize(
+    ("free", "said"),
+    [
+        (MIN_MEMORY_FREE - 1, "1.9 GiB"),  # it read "has 2.0 GiB free, under 2.0 GiB"
+        (MIN_MEMORY_FREE - 1024**2, "1.9 GiB"),
+        (GIB + GIB // 2, "1.5 GiB"),
+        (GIB - 1, "1023 MiB"),
+        (64 * 1024**2, "64 MiB"),
+    ],
+)
+def test_a_size_under_the_minimum_never_reads_as_the_minimum(free: int, said: str) -> None:
+    assert memory_refusal(Mount("tmpfs", free, 20 * GIB)) == f"{SHM} has {said} free, under 2.0 GiB"
