@@ -35,7 +35,7 @@ from pathlib import Path
 import psycopg
 
 from migration_rollback.errors import DatabaseUnavailableError
-from migration_rollback.verify.leftovers import PREFIX, sweep
+from migration_rollback.verify.leftovers import PREFIX, owners, sweep
 from migration_rollback.verify.majors import parse_version_output
 from migration_rollback.verify.scratch import (
     OVERRIDE_HINT,
@@ -43,8 +43,8 @@ from migration_rollback.verify.scratch import (
     ScratchBase,
     placed,
     scratch_base,
-    user_enters,
 )
+from migration_rollback.verify.staging import staged_install
 
 PG_BINDIR_ENV = "MIGRATION_ROLLBACK_PG_BINDIR"
 PG_USER_ENV = "MIGRATION_ROLLBACK_PG_USER"
@@ -327,49 +327,6 @@ def _server_user() -> str | None:
     return user
 
 
-def _owners(run_as: str | None) -> set[int]:
-    """Who owns the folders of our clusters: us, and the user our servers run as (as root)."""
-    return {os.geteuid(), *([pwd.getpwnam(run_as).pw_uid] if run_as else [])}
-
-
-def _link_or_copy(src: str, dst: str) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
-
-
-def _staged_install(
-    bindir: Path, run_as: str | None, scratch: ScratchBase
-) -> tuple[Path, Path | None]:
-    """`bindir`, or a linked copy of its install when `run_as` cannot reach it; and the folder
-    of that copy, to remove with the cluster.
-
-    A self-contained install (bin/, lib/, share/ side by side, like the cached ones) under a
-    private home (/root is 0700) is invisible to the `postgres` user the server runs as. The
-    copy goes beside the data when the user named a directory on disk (where this tool may
-    write), else to the system temp dir; never to memory (/dev/shm), where it would be a full
-    copy of the binaries rather than hard links.
-    """
-    if run_as is None or user_enters(run_as, bindir / "postgres"):
-        return bindir, None
-    root = bindir.resolve().parent
-    if not (root / "share").is_dir():
-        return bindir, None  # not relocatable: leave it, initdb will say what it cannot read
-    on_disk = scratch.named and scratch.medium is Medium.DISK
-    folder = Path(
-        tempfile.mkdtemp(prefix=f"{PREFIX}install-", dir=scratch.path if on_disk else None)
-    )
-    try:
-        entry = pwd.getpwnam(run_as)
-        os.chown(folder, entry.pw_uid, entry.pw_gid)
-        shutil.copytree(root, folder / "install", symlinks=True, copy_function=_link_or_copy)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return folder / "install" / bindir.name, folder
-
-
 def _private_folder(scratch: ScratchBase) -> Path:
     try:
         return Path(tempfile.mkdtemp(prefix=PREFIX, dir=scratch.path))
@@ -398,10 +355,10 @@ def create_cluster(bindir: Path | None = None, *, major: int | None = None) -> T
         raise _no_binaries(major)
     run_as = _server_user()
     scratch = scratch_base(run_as)
-    sweep(scratch.path, _owners(run_as))
+    sweep(scratch.path, owners(run_as))
     base = _private_folder(scratch)
     try:
-        runnable, install_dir = _staged_install(found, run_as, scratch)
+        runnable, install_dir = staged_install(found, run_as, scratch)
     except BaseException:
         shutil.rmtree(base, ignore_errors=True)
         raise

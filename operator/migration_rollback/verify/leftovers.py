@@ -12,6 +12,7 @@ now, by initdb) nothing tells it is dead: it stays.
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import socket
 import time
@@ -48,6 +49,11 @@ def pid_in(pid_file_text: str) -> int | None:
 
 
 # --- I/O --------------------------------------------------------------------------------------
+
+
+def owners(run_as: str | None) -> set[int]:
+    """Who owns the folders of our clusters: us, and the user our servers run as (as root)."""
+    return {os.geteuid(), *([pwd.getpwnam(run_as).pw_uid] if run_as else [])}
 
 
 def sweep(base: Path, ours: Collection[int]) -> list[Path]:

@@ -105,11 +105,11 @@ def _raise(*_args: object, **_kwargs: object) -> None:
     raise Boom
 
 
-@pytest.mark.parametrize("where", ["_staged_install", "start"])
+@pytest.mark.parametrize("where", ["staged_install", "start"])
 def test_a_cluster_that_fails_to_start_leaves_nothing(
     scratch_dir: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
-    target = cluster if where == "_staged_install" else cluster.TemporaryCluster
+    target = cluster if where == "staged_install" else cluster.TemporaryCluster
     monkeypatch.setattr(target, where, _raise)
     with pytest.raises(Boom):
         cluster.create_cluster()
