@@ -375,6 +375,7 @@ def scratch_server(major: int | None) -> Iterator[Scratch]:
     from migration_rollback.verify.cluster import temporary_cluster
 
     with temporary_cluster(server_bindir(major)) as cluster:
+        print(f"scratch cluster (PostgreSQL {cluster.major}): {cluster.placement}", file=sys.stderr)
         scratch = Scratch(cluster, client_bindir(cluster.major or 0))
         scratch.setup()
         yield scratch

@@ -295,6 +295,7 @@ def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 50
     work = Path(tempfile.mkdtemp(prefix="mr-bench-"))
     pg = create_cluster()
+    print(f"database: temporary cluster, {pg.placement}")
     cp = ControlPlane()
     cp.start()
     operator = OperatorProcess(cp.kubeconfig, work / "operator.log")

@@ -74,7 +74,9 @@ def server() -> Iterator[ShadowServer]:
     with temporary_cluster() as cluster:
         postmaster = int((cluster.data_dir / "postmaster.pid").read_text().split()[0])
         server_cpu_ms = lambda: _tree_cpu_ms(postmaster)  # noqa: E731
-        yield ShadowServer(cluster.url(), f"temporary cluster on port {cluster.port}")
+        yield ShadowServer(
+            cluster.url(), f"temporary cluster on port {cluster.port}, {cluster.placement}"
+        )
 
 
 def _tree_cpu_ms(pid: int) -> float:

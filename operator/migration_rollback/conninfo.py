@@ -23,12 +23,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from migration_rollback.conninfo_values import value_problem
 from migration_rollback.errors import MigrationRollbackError
-from migration_rollback.redact import Redactor
+from migration_rollback.redact import SECRET_KEYWORDS, Redactor
 
-# libpq keywords whose values are secrets.
-SECRET_KEYWORDS = frozenset(
-    {"password", "sslpassword", "scram_client_key", "scram_server_key", "oauth_client_secret"}
-)
 _URL_PREFIXES = ("postgresql://", "postgres://")
 _DEFAULT_PORT = "5432"
 

@@ -3,7 +3,14 @@
 The secrets are known exactly: `conninfo` parses every connection string the way libpq does and
 hands over the password (and `sslpassword`) it found. A `Redactor` removes each of them, in every
 spelling a sink could produce (raw, percent-encoded, JSON- or repr-escaped), from text and from
-nested JSON-like data. No guessing over text: what is scrubbed is what was parsed.
+nested JSON-like data, wherever it stands, even inside other text (glued to quotes, escapes,
+ports, paths, markup). No guessing over text: what is scrubbed is what was parsed. One addition
+that needs no guess: where a password stands (a URL's password field, `password=`,
+`PGPASSWORD=`), whatever stands there is masked, however short.
+
+Known limit: a password that is also a common word or number ("public", "2025") is masked inside
+the names that hold it too (`***.users`); masking only whole words would let a password glued to
+other text through, and safety comes first.
 """
 
 from __future__ import annotations
@@ -20,8 +27,14 @@ MASK = "***"
 # Shorter secrets are not searched for in free text: masking every "ab" would mangle the
 # output while protecting little. Structure keeps them out instead: no message we write holds
 # the connection string, and `conninfo` refuses URLs whose parts would smuggle a password into
-# a host or database name that libpq echoes.
+# a host or database name that libpq echoes; and a password place is masked whatever it holds.
 MIN_SCRUB_LENGTH = 4
+
+# libpq keywords whose values are secrets, and the environment variables libpq reads them from.
+SECRET_KEYWORDS = frozenset(
+    {"password", "sslpassword", "scram_client_key", "scram_server_key", "oauth_client_secret"}
+)
+SECRET_ENV = ("PGPASSWORD", "PGSSLPASSWORD")
 
 
 def spellings(secret: str) -> set[str]:
@@ -47,9 +60,11 @@ def spellings(secret: str) -> set[str]:
 @dataclass(frozen=True)
 class Redactor:
     """Scrubs known secrets from text and nested data; `replacements` maps a literal to what
-    stands in its place (a password to `***`, a whole connection string to its safe form)."""
+    stands in its place (a password to `***`, a whole connection string to its safe form);
+    `places`: password places are masked too (set once any secret, however short, was given)."""
 
     replacements: Mapping[str, str]
+    places: bool = False
 
     @classmethod
     def of(
@@ -61,30 +76,36 @@ class Redactor:
         """`kept`: texts built without any secret (a URL's safe form) that stay whole even when
         a secret is also a piece of them: a password "shop" must not turn the database
         "shop_prod" into "***_prod", which would tell what the password is."""
+        given = [secret for secret in secrets if secret]
         table: dict[str, str] = {}
-        for secret in secrets:
+        for secret in given:
             table.update(dict.fromkeys(spellings(secret), MASK))
         table.update({k: v for k, v in (masked or {}).items() if len(k) >= MIN_SCRUB_LENGTH})
         table.update({k: k for k in kept if len(k) >= MIN_SCRUB_LENGTH and k not in table})
-        return cls(table)
+        return cls(table, places=bool(given))
 
     @classmethod
     def none(cls) -> Redactor:
         return cls({})
 
+    def combined(self, other: Redactor) -> Redactor:
+        return Redactor({**self.replacements, **other.replacements}, self.places or other.places)
+
     def with_env(self, env: Mapping[str, str]) -> Redactor:
         """Also scrub the password libpq would take from the environment."""
-        extra = [env[key] for key in ("PGPASSWORD", "PGSSLPASSWORD") if env.get(key)]
-        if not extra:
-            return self
-        return Redactor({**self.replacements, **Redactor.of(extra).replacements})
+        extra = [env[key] for key in SECRET_ENV if env.get(key)]
+        return self.combined(Redactor.of(extra)) if extra else self
 
     def scrub(self, text: str) -> str:
-        if not self.replacements or not text:
+        if not text:
             return text
-        return _pattern(tuple(sorted(self.replacements))).sub(
-            lambda match: self.replacements[match.group(0)], text
-        )
+        if self.replacements:
+            text = _pattern(tuple(sorted(self.replacements))).sub(self._replace, text)
+        return mask_places(text) if self.places else text
+
+    def _replace(self, match: re.Match[str]) -> str:
+        # Not in the table: a spelling whose escapes' hex digits differ in case (%3a for %3A).
+        return self.replacements.get(match.group(0), MASK)
 
     def scrub_obj(self, value: Any) -> Any:
         """A copy of JSON-like data (dicts, lists, strings) with every value scrubbed.
@@ -109,6 +130,43 @@ def _pattern(literals: tuple[str, ...]) -> re.Pattern[str]:
     pattern = _PATTERNS.get(literals)
     if pattern is None:
         ordered = sorted(literals, key=len, reverse=True)
-        pattern = re.compile("|".join(re.escape(literal) for literal in ordered))
+        pattern = re.compile("|".join(_any_hex_case(re.escape(literal)) for literal in ordered))
         _PATTERNS[literals] = pattern
     return pattern
+
+
+# The hex digits of an escape (%3A, \xff, \u00e4) in an escaped literal: encoders differ in
+# their case, and %3a decodes to the same password as %3A.
+_ESCAPE_HEX = re.compile(r"(%|\\\\x)([0-9A-Fa-f]{2})|(\\\\u)([0-9A-Fa-f]{4})")
+
+
+def _any_hex_case(escaped: str) -> str:
+    return _ESCAPE_HEX.sub(_hex_either_case, escaped)
+
+
+def _hex_either_case(match: re.Match[str]) -> str:
+    return f"{match.group(1) or match.group(3)}(?i:{match.group(2) or match.group(4)})"
+
+
+# Where a password stands, as (before)(password)(after): a URL's password field (to the last
+# '@' of the authority, as a reader would read it); the value of a libpq secret keyword or of
+# PGPASSWORD, quoted (spaces around '=' allowed, as libpq allows them; unclosed: to the line's
+# end) or not.
+_KEYWORDS = "|".join(sorted(SECRET_KEYWORDS | {name.lower() for name in SECRET_ENV}))
+_PASSWORD_PLACES = (
+    re.compile(r"([a-z][a-z0-9+.-]*://[^\s/@:]*:)([^\s/]+)(@)", re.IGNORECASE),
+    re.compile(rf"(?<!\w)((?:{_KEYWORDS})\s*=\s*')((?:[^'\\\n]|\\.)*)('?)", re.IGNORECASE),
+    re.compile(rf'(?<!\w)((?:{_KEYWORDS})\s*=\s*")((?:[^"\\\n]|\\.)*)("?)', re.IGNORECASE),
+    re.compile(rf"(?<!\w)((?:{_KEYWORDS})=)((?:[^\s\"'\\]|\\.)+)()", re.IGNORECASE),
+)
+
+
+def mask_places(text: str) -> str:
+    """`text` with whatever stands in a password place masked."""
+    for place in _PASSWORD_PLACES:
+        text = place.sub(_masked_place, text)
+    return text
+
+
+def _masked_place(match: re.Match[str]) -> str:
+    return f"{match.group(1)}{MASK}{match.group(3)}"

@@ -1,7 +1,8 @@
 """Environment variables of the shadow cluster with values that cannot be used: each is named,
 exit 2, before any cluster is started. MIGRATION_ROLLBACK_PG_BINDIR pointing nowhere was
 skipped in silence (the proof then ran on whatever other binaries there were), and an unknown
-MIGRATION_ROLLBACK_PG_USER ended as "internal error: KeyError"."""
+MIGRATION_ROLLBACK_PG_USER ended as "internal error: KeyError". A scratch directory that cannot
+hold the cluster is named the same way, never a traceback."""
 
 from __future__ import annotations
 
@@ -28,8 +29,16 @@ REPO = Path(__file__).resolve().parents[2]
             "MIGRATION_ROLLBACK_PG_USER=no-such-user-zq: no such user",
             marks=pytest.mark.skipif(os.geteuid() != 0, reason="the user is read as root only"),
         ),
+        (
+            {"MIGRATION_ROLLBACK_SCRATCH_DIR": "/nonexistent/scratch"},
+            "MIGRATION_ROLLBACK_SCRATCH_DIR=/nonexistent/scratch: no such directory",
+        ),
+        (
+            {"MIGRATION_ROLLBACK_SCRATCH_DIR": "/etc/passwd"},
+            "MIGRATION_ROLLBACK_SCRATCH_DIR=/etc/passwd: not a directory",
+        ),
     ],
-    ids=["bindir", "user"],
+    ids=["bindir", "user", "scratch-missing", "scratch-file"],
 )
 def test_a_shadow_setting_that_cannot_be_used_is_named(
     tmp_path: Path, env: dict[str, str], message: str

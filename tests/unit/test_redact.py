@@ -5,13 +5,14 @@ rollback as not committed."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from migration_rollback.conninfo import parse_database_url
 from migration_rollback.jobresult import JobResult
-from migration_rollback.redact import Redactor
+from migration_rollback.redact import MASK, Redactor, spellings
 from migration_rollback.runner.exitcodes import ExitCode
 from migration_rollback.runner.result import Outcome, RunResult
 
@@ -80,3 +81,129 @@ def test_the_safe_form_of_the_url_is_shown_whole_when_the_password_is_a_piece_of
         f"connected to {target.display}; driver said: bad password ***!"
     )
     assert "***" not in target.display.replace(":***@", "")
+
+
+# --- a password glued to other text ------------------------------------------------------------
+# Sinks glue it to its neighbours: JSON and repr escapes (\" \n \t), ports, paths, markup, ANSI
+# colours, localized quotes, a scrubbed json.dumps, a traceback, a log tail. A rule that masked
+# only whole words let 22 of these through; every one must be masked. (password, text)
+HUNTER = "hunter2"
+GLUED = [
+    (HUNTER, json.dumps({"error": 'missing "=" after "hunter2" in connection info string'})),
+    (HUNTER, json.dumps({"error": "FATAL: x\nhunter2 rejected"})),
+    (HUNTER, repr({"msg": "line1\nhunter2"})),
+    (HUNTER, repr({"msg": "tab\thunter2"})),
+    (HUNTER, "(the password is hunter2.)"),
+    (HUNTER, "hunter2..."),
+    (HUNTER, "host hunter2:5432"),
+    (HUNTER, "**hunter2**"),
+    (HUNTER, "|hunter2|"),
+    (HUNTER, "\x1b[31mhunter2\x1b[0m"),
+    (HUNTER, "«hunter2»"),
+    (HUNTER, "“hunter2”"),
+    (HUNTER, "/tmp/hunter2/x"),
+    (HUNTER, "user/hunter2@db"),
+    (HUNTER, "#hunter2"),
+    (HUNTER, "hunter2%"),
+    (HUNTER, "&hunter2&"),
+    ("p@ss:w/rd#1", "postgresql://u:p%40ss%3Aw%2Frd%231@h/db"),
+    ("p@ss:w/rd#1", "postgresql://u:p%40ss%3aw%2frd%231@h/db"),
+    ("pässwörd", "x=p\\u00e4ssw\\u00f6rd,"),
+    ("pass word", "postgresql://u:pass%20word@h/db"),
+    ("pass word", "postgresql://u:pass+word@h/db"),
+    ("secret!", "secret!!"),
+    ("!secret", "x !!secret"),
+    ("abc\\def", json.dumps("pw abc\\def end")),
+    ("abc'def", repr("pw abc'def end")),
+    ("abc'def\"", repr("pw abc'def\" end")),
+    (HUNTER, "password=hunter2"),
+    (HUNTER, 'password="hunter2"'),
+    ('ab"cd', 'PGPASSWORD="ab\\"cd"'),
+    (HUNTER, "PASSWORD 'hunter2'"),
+    (HUNTER, "-hunter2-"),
+    (HUNTER, "hunter2_"),
+    (HUNTER, "\\hunter2"),
+    (HUNTER, "hunter2\\"),
+    (HUNTER, "'hunter2\\'"),
+]
+
+
+def leaked(password: str, text: str) -> bool:
+    # Compared without case: %3a and %3A spell the same password.
+    return any(form.lower() in text.lower() for form in {password} | spellings(password))
+
+
+@pytest.mark.parametrize(("password", "text"), GLUED)
+def test_a_password_glued_to_other_text_is_masked(password: str, text: str) -> None:
+    assert leaked(password, text)  # the case holds the password, in a spelling we know
+    scrubbed = Redactor.of([password]).scrub(text)
+    assert MASK in scrubbed
+    assert not leaked(password, scrubbed), scrubbed
+
+
+@pytest.mark.parametrize(
+    ("password", "text", "expected"),
+    [
+        ("pässwörd", "x=p\\u00E4ssw\\u00F6rd", "x=***"),
+        ("p\udcffZq7x", "p\\xFFZq7x", "***"),
+        ("a/b:c@d", "a%2fb%3Ac%40d", "***"),
+    ],
+)
+def test_escapes_match_whatever_the_case_of_their_hex_digits(
+    password: str, text: str, expected: str
+) -> None:
+    assert Redactor.of([password]).scrub(text) == expected
+
+
+# --- a short password where a password stands ---------------------------------------------------
+# Under MIN_SCRUB_LENGTH characters a password is not searched for in free text; where a
+# password stands, whatever stands there is masked, however short. `{}` is the password.
+PLACES = [
+    ("postgresql://app:{}@db:5432/shop", "postgresql://app:***@db:5432/shop"),
+    (
+        "postgres://app:{}@[::1]/shop?sslmode=require",
+        "postgres://app:***@[::1]/shop?sslmode=require",
+    ),
+    ("host=db password={} user=app", "host=db password=*** user=app"),
+    ("host=db password = '{}' user=app", "host=db password = '***' user=app"),
+    ('{{"dsn": "host=db password={}"}}', '{{"dsn": "host=db password=***"}}'),
+    ('env: PGPASSWORD="{}" psql', 'env: PGPASSWORD="***" psql'),
+    ("PGSSLPASSWORD={}", "PGSSLPASSWORD=***"),
+    ("could not parse 'host=db sslpassword={}'", "could not parse 'host=db sslpassword=***'"),
+]
+
+
+@pytest.mark.parametrize(("template", "expected"), PLACES)
+@pytest.mark.parametrize("password", ["pw", "7", "a:b", "Zq7xK9pw"])
+def test_a_password_where_a_password_stands_is_masked_however_short(
+    password: str, template: str, expected: str
+) -> None:
+    assert Redactor.of([password]).scrub(template.format(password)) == expected.format()
+
+
+def test_a_short_password_from_the_environment_is_masked_where_it_stands() -> None:
+    redactor = Redactor.none().with_env({"PGPASSWORD": "pw"})
+    assert redactor.scrub("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
+
+
+def test_a_short_password_in_free_text_is_left_as_before() -> None:
+    # Masking every "pw" would mangle the output while protecting little (MIN_SCRUB_LENGTH).
+    assert Redactor.of(["pw"]).scrub("pw pwd upgrade") == "pw pwd upgrade"
+
+
+def test_a_redactor_given_no_secret_changes_nothing() -> None:
+    text = "postgresql://u:x@h/db password=y PGPASSWORD=z"
+    assert Redactor.none().scrub(text) == text
+    assert Redactor.of([""]).scrub(text) == text
+
+
+def test_combined_redactors_keep_every_rule() -> None:
+    # The CLI guard merges the redactors of every URL it was given, then PGPASSWORD's.
+    merged = Redactor.none().combined(Redactor.of(["Zq7xK9pw"])).combined(Redactor.of(["ab"]))
+    assert merged.scrub("Zq7xK9pw postgresql://u:ab@h/d") == "*** postgresql://u:***@h/d"
+
+
+def test_known_limit_a_common_word_password_is_masked_inside_names_too() -> None:
+    # Documented (README, runbook): masking only whole words let glued passwords through.
+    scrubbed = Redactor.of(["public"]).scrub("archived public.users")
+    assert scrubbed == "archived ***.users"

@@ -61,14 +61,14 @@ def secrets_redactor(argv: list[str], env: Mapping[str, str]) -> Redactor:
         unparsed_secrets,
     )
 
-    table: dict[str, str] = {}
+    merged = Redactor.none()
     for url in urls:
         try:
             redactor = parse_database_url(url).redactor()
         except InvalidDatabaseUrlError:
             redactor = Redactor.of(unparsed_secrets(url))
-        table.update(redactor.replacements)
-    return Redactor(table).with_env(env)
+        merged = merged.combined(redactor)
+    return merged.with_env(env)
 
 
 def scrub_given(text: str) -> str:

@@ -105,13 +105,21 @@ def render_summary(result: RunResult) -> str:
         lines.append(f"  after commit [{d.number}] {d.status}: {d.sql}")
     lines += _summary_changes(result)
     lines += [f"  data: {_restore_line(entry)}" for entry in result.restore]
-    for note in result.notes:
+    for note in [*result.notes, *_source_notes(result)]:
         lines.append(f"  note: {note}")
     for warning in result.warnings:
         lines.append(f"  warning: {warning}")
     if result.error:
         lines.append(f"  error: {result.error.error_class}: {result.error.message}")
     return "\n".join(lines) + "\n"
+
+
+def _source_notes(result: RunResult) -> list[str]:
+    return [
+        f"source check skipped: {path} is not there, so the rollback's Source-SHA256 (that the "
+        "migration is still the one it was generated from) was not checked"
+        for path in result.unchecked_sources
+    ]
 
 
 def _summary_changes(result: RunResult) -> list[str]:
@@ -246,9 +254,9 @@ def render_report(result: RunResult) -> str:
             ],
         )
     out += _report_changes(result)
-    if result.notes:
+    if result.notes or result.unchecked_sources:
         out += ["", "## Notes", ""]
-        out += [f"- {note}" for note in result.notes]
+        out += [f"- {note}" for note in [*result.notes, *_source_notes(result)]]
     if result.warnings:
         out += ["", "## Warnings", ""]
         out += [f"- {w}" for w in result.warnings]

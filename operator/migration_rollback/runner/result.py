@@ -170,6 +170,9 @@ class RunResult:
     # Data restored from `apply` captures, per object: loss and conflicts (runner/restore.py).
     restore: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Forward files a pinned Source-SHA256 was not checked against: for the summary and report
+    # only (in the Job only rollbacks are mounted: every termination message would carry it).
+    unchecked_sources: list[str] = field(default_factory=list)
     error: ErrorInfo | None = None
     blocking_sessions: list[BlockingSessionInfo] = field(default_factory=list)
 

@@ -33,7 +33,12 @@ from migration_rollback.runner.restore import prepare_restore
 from migration_rollback.runner.result import BackupInfo, RunResult, StatementOutcome
 from migration_rollback.runner.rollback_file import RollbackSource, check_manual
 from migration_rollback.runner.run_record import RunIO, RunState
-from migration_rollback.runner.run_sources import check_set, has_migration_file, load_rollback
+from migration_rollback.runner.run_sources import (
+    check_set,
+    has_migration_file,
+    load_rollback,
+    unchecked_source,
+)
 from migration_rollback.runner.session import (
     acquire_run_lock,
     backend_pid,
@@ -136,6 +141,8 @@ class _Run(RunState):
             self.result.migrations = list(self.versions)
             self._warn_later(later_versions(applied, self.versions))
             sources = [load_rollback(self.options, version) for version in self.versions]
+            unchecked = (unchecked_source(self.options, source) for source in sources)
+            self.result.unchecked_sources = [str(path) for path in unchecked if path]
             check_set(self.options, sources)
             check_recorded_names(self._work, table, [s.migration for s in sources])
             # Captures kept by `apply` answer the MANUAL markers of the data they restore.

@@ -33,17 +33,30 @@ def load_rollback(options: RunOptions, version: str) -> RollbackSource:
             f"cannot read the rollback for {migration.name}: {path}: {exc.strerror}"
         ) from None
     source = parse_rollback(migration, str(path), data, expect_sha256=options.expect_sha256)
-    forward_name = Path(source.header.get("Source") or f"{migration.name}.sql").name
-    pinned = source.header.get("Source-SHA256")
-    if pinned and not _generated_from(migration, forward_name):
+    forward = forward_path(options, source)
+    if source.header.get("Source-SHA256") and not _generated_from(migration, forward.name):
         # Its Source-SHA256 pins another migration's file: checking that one proves nothing.
         raise PreconditionError(
-            f"{path}: generated from {forward_name} (its Source line), not from migration "
+            f"{path}: generated from {forward.name} (its Source line), not from migration "
             f"{migration.name}"
         )
-    forward = options.migrations_dir / forward_name
     check_source_checksum(source, forward.read_bytes() if forward.is_file() else None)
     return source
+
+
+def forward_path(options: RunOptions, source: RollbackSource) -> Path:
+    """The forward migration the rollback was generated from, in the migrations folder."""
+    name = Path(source.header.get("Source") or f"{source.migration.name}.sql").name
+    return options.migrations_dir / name
+
+
+def unchecked_source(options: RunOptions, source: RollbackSource) -> Path | None:
+    """The forward migration a pinned Source-SHA256 could not be checked against: not in the
+    folder. By design in the operator's Job (its ConfigMap holds the rollbacks only); from the
+    command line, a migration deleted or renamed since, or the wrong --dir."""
+    forward = forward_path(options, source)
+    pinned = source.header.get("Source-SHA256")
+    return forward if pinned and not forward.is_file() else None
 
 
 def _generated_from(migration: MigrationId, forward_name: str) -> bool:

@@ -1,15 +1,19 @@
-"""A throwaway PostgreSQL cluster: initdb in a temp dir, a random port, a unix socket.
+"""A throwaway PostgreSQL cluster: initdb in a private folder, a random port, a unix socket.
 
 The shadow database of `validate --verify` and the test fixtures both use it, so what the tests
 exercise is what users run. It needs PostgreSQL server binaries: Debian's (or any system
 install), or the ones `scripts/pg-binaries.sh MAJOR` caches in
 `~/.cache/migration-rollback/postgres/<major>/` (`$XDG_CACHE_HOME` if set). When the current
 user is root, the server runs as the `postgres` user because PostgreSQL refuses root; binaries
-that user cannot reach (a cache under /root) are linked into the cluster's own directory first.
+that user cannot reach (a cache under /root) are first linked into a folder of the named scratch
+directory when it is on disk, else of the system temp dir, removed with the cluster.
 
 Without a required major, the first binaries found serve: `MIGRATION_ROLLBACK_PG_BINDIR`, then
 system installs (newest first), then `initdb` on PATH, then cached ones (newest first). With
 one (`create_cluster(major=17)`), only binaries of that major do, wherever they are.
+
+The private folder is made in memory (/dev/shm) when that is safe, else in the system temp dir,
+or in the directory `scratch.SCRATCH_DIR_ENV` names: see scratch.py for the rule.
 """
 
 from __future__ import annotations
@@ -24,14 +28,26 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 
 from migration_rollback.errors import DatabaseUnavailableError
+from migration_rollback.verify.leftovers import PREFIX, owners, sweep
 from migration_rollback.verify.majors import parse_version_output
+from migration_rollback.verify.scratch import (
+    OVERRIDE_HINT,
+    Medium,
+    ScratchBase,
+    placed,
+    scratch_base,
+)
+from migration_rollback.verify.staging import staged_install
+
+PG_BINDIR_ENV = "MIGRATION_ROLLBACK_PG_BINDIR"
+PG_USER_ENV = "MIGRATION_ROLLBACK_PG_USER"
 
 _SEARCH_GLOBS = (
     "/usr/lib/postgresql/*/bin",
@@ -48,13 +64,11 @@ def cache_root() -> Path:
 
 def _candidates() -> list[Path]:
     found: list[Path] = []
-    env = os.environ.get("MIGRATION_ROLLBACK_PG_BINDIR")
+    env = os.environ.get(PG_BINDIR_ENV)
     if env:
         if not ((Path(env) / "initdb").exists() and (Path(env) / "postgres").exists()):
             # Asked for by name: never replaced by whatever other binaries there are.
-            raise DatabaseUnavailableError(
-                f"MIGRATION_ROLLBACK_PG_BINDIR={env}: no initdb and postgres there"
-            )
+            raise DatabaseUnavailableError(f"{PG_BINDIR_ENV}={env}: no initdb and postgres there")
         found.append(Path(env))
     for pattern in _SEARCH_GLOBS:
         found.extend(sorted(Path("/").glob(pattern.lstrip("/")), key=_major_of, reverse=True))
@@ -124,6 +138,7 @@ def _major_of(bindir: Path) -> int:
 # clusters start at the same time): the server then exits with this, and tries another port.
 PORT_TAKEN = "could not create any TCP/IP sockets"
 PORT_ATTEMPTS = 5
+NO_SPACE = "No space left on device"  # strerror(ENOSPC)
 
 
 def _free_port() -> int:
@@ -140,12 +155,23 @@ class TemporaryCluster:
     base_dir: Path
     port: int
     run_as: str | None
+    medium: Medium = Medium.DISK
+    settings: Mapping[str, str] = field(default_factory=dict)
+    # Binaries linked for the server's user, kept on disk apart from the (maybe in-memory) data.
+    install_dir: Path | None = None
+    scratch: ScratchBase | None = None  # where base_dir was made, and why there
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
     def major(self) -> int | None:
         """The server's major version (from its binaries)."""
         return bindir_major(self.bindir)
+
+    @property
+    def placement(self) -> str:
+        """Where its files are and why there, for a bench's or a report's first lines."""
+        where = placed(self.scratch) if self.scratch else str(self.base_dir.parent)
+        return f"files in {self.medium.value}: {where}"
 
     @property
     def socket_dir(self) -> Path:
@@ -185,7 +211,7 @@ class TemporaryCluster:
             entry = pwd.getpwnam(self.run_as)
             os.chown(self.base_dir, entry.pw_uid, entry.pw_gid)
             os.chown(self.socket_dir, entry.pw_uid, entry.pw_gid)
-        subprocess.run(
+        done = subprocess.run(
             self._cmd(
                 str(self.bindir / "initdb"),
                 "-D", str(self.data_dir),
@@ -195,9 +221,19 @@ class TemporaryCluster:
                 "--locale=C",
                 "--no-sync",
             ),
-            check=True,
+            check=False,
             capture_output=True,
         )  # fmt: skip
+        if done.returncode != 0:
+            said = done.stderr.decode(errors="replace").strip() or "(nothing on stderr)"
+            raise DatabaseUnavailableError(self._failed("initdb failed", said))
+
+    def _failed(self, what: str, said: str) -> str:
+        """`what` went wrong in the scratch directory (named, with why it was chosen, and how
+        to choose another when it is full), with the tail of what the program said."""
+        where = placed(self.scratch) if self.scratch else str(self.base_dir.parent)
+        hint = f"; {OVERRIDE_HINT}" if NO_SPACE in said else ""
+        return f"{what} in {where}: {said[-1500:]}{hint}"
 
     def _serve(self, timeout: float) -> bool:
         """Start the server on `self.port`; False when another process had bound it."""
@@ -215,6 +251,7 @@ class TemporaryCluster:
                     "-c", "full_page_writes=off",
                     "-c", "max_connections=100",
                     "-c", "wal_level=logical",
+                    *(arg for k, v in self.settings.items() for arg in ("-c", f"{k}={v}")),
                 ),
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
@@ -229,7 +266,9 @@ class TemporaryCluster:
                 text = log.read_text(errors="replace")
                 if PORT_TAKEN in text:
                     return False
-                raise DatabaseUnavailableError(f"temporary PostgreSQL exited early: {text[-2000:]}")
+                raise DatabaseUnavailableError(
+                    self._failed("temporary PostgreSQL exited early", text)
+                )
             if self._accepts_connections():
                 return True
             time.sleep(0.05)
@@ -251,6 +290,15 @@ class TemporaryCluster:
             return False
         return True
 
+    def out_of_space(self) -> bool:
+        """The server's log says a write found its directory full (the server runs in the C
+        locale: the words are these)."""
+        try:
+            text = (self.base_dir / "postgres.log").read_text(errors="replace")
+        except OSError:
+            return False
+        return NO_SPACE in text
+
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
             # SIGINT is PostgreSQL's "fast" shutdown; sent to the group so runuser's child gets it.
@@ -262,56 +310,37 @@ class TemporaryCluster:
                 os.killpg(self._proc.pid, signal.SIGKILL)
                 self._proc.wait()
         shutil.rmtree(self.base_dir, ignore_errors=True)
+        if self.install_dir is not None:
+            shutil.rmtree(self.install_dir, ignore_errors=True)
 
 
 def _server_user() -> str | None:
     if os.geteuid() != 0:
         return None
-    user = os.environ.get("MIGRATION_ROLLBACK_PG_USER", "postgres")
+    user = os.environ.get(PG_USER_ENV, "postgres")
     try:
         pwd.getpwnam(user)
     except KeyError:
         raise DatabaseUnavailableError(
-            f"MIGRATION_ROLLBACK_PG_USER={user}: no such user to run the shadow server as"
+            f"{PG_USER_ENV}={user}: no such user to run the shadow server as"
         ) from None
     return user
 
 
-def _reachable_by(user: str, bindir: Path) -> bool:
-    probe = subprocess.run(
-        ["runuser", "-u", user, "--", "test", "-x", str(bindir / "postgres")], capture_output=True
-    )
-    return probe.returncode == 0
-
-
-def _link_or_copy(src: str, dst: str) -> None:
+def _private_folder(scratch: ScratchBase) -> Path:
     try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
-
-
-def _runnable_bindir(bindir: Path, run_as: str | None, base: Path) -> Path:
-    """`bindir`, or a linked copy of its install inside `base` when `run_as` cannot reach it.
-
-    A self-contained install (bin/, lib/, share/ side by side, like the cached ones) under a
-    private home (/root is 0700) is invisible to the `postgres` user the server runs as.
-    """
-    if run_as is None or _reachable_by(run_as, bindir):
-        return bindir
-    root = bindir.resolve().parent
-    if not (root / "share").is_dir():
-        return bindir  # not relocatable: leave it, initdb will say what it cannot read
-    staged = base / "install"
-    shutil.copytree(root, staged, symlinks=True, copy_function=_link_or_copy)
-    return staged / bindir.name
+        return Path(tempfile.mkdtemp(prefix=PREFIX, dir=scratch.path))
+    except OSError as exc:
+        raise DatabaseUnavailableError(
+            f"cannot make the temporary cluster's folder in {placed(scratch)}: {exc.strerror}"
+        ) from None
 
 
 def _no_binaries(major: int | None) -> DatabaseUnavailableError:
     which = f"PostgreSQL {major} server binaries" if major else "PostgreSQL server binaries"
     get = f"scripts/pg-binaries.sh {major}" if major else "Debian's postgresql package"
     return DatabaseUnavailableError(
-        f"no {which} found (install them with {get}, or set MIGRATION_ROLLBACK_PG_BINDIR), "
+        f"no {which} found (install them with {get}, or set {PG_BINDIR_ENV}), "
         "and no --shadow-url was given"
     )
 
@@ -324,14 +353,25 @@ def create_cluster(bindir: Path | None = None, *, major: int | None = None) -> T
     found = bindir or (find_major_bindir(major) if major else find_server_bindir())
     if found is None:
         raise _no_binaries(major)
-    base = Path(tempfile.mkdtemp(prefix="migration-rollback-pg-"))
     run_as = _server_user()
+    scratch = scratch_base(run_as)
+    sweep(scratch.path, owners(run_as))
+    base = _private_folder(scratch)
     try:
-        runnable = _runnable_bindir(found, run_as, base)
+        runnable, install_dir = staged_install(found, run_as, scratch)
     except BaseException:
         shutil.rmtree(base, ignore_errors=True)
         raise
-    cluster = TemporaryCluster(bindir=runnable, base_dir=base, port=_free_port(), run_as=run_as)
+    cluster = TemporaryCluster(
+        bindir=runnable,
+        base_dir=base,
+        port=_free_port(),
+        run_as=run_as,
+        medium=scratch.medium,
+        settings=scratch.server_settings,
+        install_dir=install_dir,
+        scratch=scratch,
+    )
     try:
         cluster.start()
     except BaseException:

@@ -163,10 +163,12 @@ def requirement_for_target(
 
 def how_to_get(major: int) -> str:
     """The ways to a shadow of `major`, for messages."""
+    from migration_rollback.verify.cluster import PG_BINDIR_ENV  # cluster imports this module
+
     return (
         f"get PostgreSQL {major} server binaries with `{BINARIES_SCRIPT} {major}` (from the "
         f"migration-rollback repository; cached in ~/.cache/migration-rollback/postgres/{major}) "
-        f"or set MIGRATION_ROLLBACK_PG_BINDIR to a PostgreSQL {major} bin directory, or pass "
+        f"or set {PG_BINDIR_ENV} to a PostgreSQL {major} bin directory, or pass "
         f"--shadow-url to a PostgreSQL {major} server (a `supabase start` stack: "
         f"{SUPABASE_LOCAL_URL})"
     )

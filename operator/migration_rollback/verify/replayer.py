@@ -35,6 +35,7 @@ from migration_rollback.verify.replay_support import (
 )
 from migration_rollback.verify.rollback_source import RollbackSource, read_text
 from migration_rollback.verify.roundtrip import round_trip
+from migration_rollback.verify.scratch import ShadowResourcesError, out_of_resources
 from migration_rollback.verify.session import (
     RESET_SESSION,
     STATEMENT_SAVEPOINT,
@@ -109,6 +110,7 @@ class Replayer(ShadowSession):
         self, name: str, forward: Script, text: str, rollback: RollbackSource
     ) -> VerifyResult:
         outcome = self._trip(forward, text, rollback)
+        _refuse_exhausted(name, outcome)
         enabled = self._enable_for(outcome)
         if enabled is not None:
             self.standins, self.notes = {enabled}, [_enabled_note(enabled)]
@@ -193,6 +195,14 @@ def _enabled_note(extension: str) -> str:
 # --- going on past a failed forward ---------------------------------------------------------
 
 Skipped = list[tuple[Statement, Failure]]
+
+
+def _refuse_exhausted(name: str, outcome: Outcome) -> None:
+    """A failure for want of the shadow's resources (disk full...) is no verdict on the
+    migration: the run stops, saying so (the throwaway cluster's caller adds where and why)."""
+    for failure in (outcome.forward_failure, outcome.rollback_failure):
+        if failure is not None and out_of_resources(failure.sqlstate):
+            raise ShadowResourcesError(f"replaying {name}: {failure.message}")
 
 
 class Past(Protocol):

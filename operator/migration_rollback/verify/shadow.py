@@ -26,7 +26,12 @@ from psycopg import sql
 from migration_rollback.conninfo import parse_database_url
 from migration_rollback.errors import DatabaseUnavailableError
 from migration_rollback.redact import Redactor
-from migration_rollback.verify.cluster import available_majors, temporary_cluster
+from migration_rollback.verify.cluster import (
+    NO_SPACE,
+    TemporaryCluster,
+    available_majors,
+    temporary_cluster,
+)
 from migration_rollback.verify.majors import (
     MajorRequirement,
     ShadowMajorError,
@@ -34,6 +39,7 @@ from migration_rollback.verify.majors import (
     missing_binaries_message,
     server_major,
 )
+from migration_rollback.verify.scratch import ShadowResourcesError, exhausted_message
 
 
 def with_database(url: str, dbname: str) -> str:
@@ -158,7 +164,26 @@ def shadow_server(
         server = ShadowServer(cluster.url(), description, actual)
         if actual is not None:
             server.off_major = judge(req, actual, description)
-        yield server
+        with _scratch_said(cluster):
+            yield server
+
+
+@contextlib.contextmanager
+def _scratch_said(cluster: TemporaryCluster) -> Iterator[None]:
+    """The throwaway cluster out of room is said with its scratch directory, why that one, and
+    how to choose another: a statement's error of class 53, or a lost session (a server that
+    cannot write its WAL restarts) with the log saying the directory is full."""
+    try:
+        yield
+    except ShadowResourcesError as exc:
+        if cluster.scratch is None:
+            raise
+        raise DatabaseUnavailableError(exhausted_message(cluster.scratch, str(exc))) from None
+    except psycopg.OperationalError as exc:
+        if cluster.scratch is None or not cluster.out_of_space():
+            raise
+        said = f"{NO_SPACE}, the session lost ({str(exc).strip().splitlines()[0]})"
+        raise DatabaseUnavailableError(exhausted_message(cluster.scratch, said)) from None
 
 
 @contextlib.contextmanager

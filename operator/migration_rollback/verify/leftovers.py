@@ -1,0 +1,108 @@
+"""Clusters a killed process left behind: found and removed when the next one is made.
+
+A cluster's folder is removed when it stops, on every path out but SIGKILL (an OOM kill, a
+cancelled CI job). In /dev/shm what is left holds memory until someone deletes it. So, before
+making a folder, the folders of dead clusters in the same directory go. Never a live one (another
+test worker's, another user's run): a folder is removed only when its `postmaster.pid` names a
+process that is gone (and nothing answers on its socket: a pid namespace may differ), it is
+older than a minute, and it is ours. Without a `postmaster.pid` (a cluster being made right
+now, by initdb) nothing tells it is dead: it stays.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import time
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+PREFIX = "migration-rollback-pg-"
+# A folder younger than this may be one being made or started right now.
+MIN_AGE_S = 60.0
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """What was found about a cluster folder in the scratch directory."""
+
+    path: Path
+    owner: int
+    pid: int | None  # from its postmaster.pid (None: none, or unreadable)
+    pid_alive: bool
+    age_s: float
+
+
+def removable(found: Leftover, ours: Collection[int]) -> bool:
+    """A dead cluster's folder, old enough, owned by us (or by the user our servers run as)."""
+    dead = found.pid is not None and not found.pid_alive
+    return dead and found.age_s >= MIN_AGE_S and found.owner in ours
+
+
+def pid_in(pid_file_text: str) -> int | None:
+    """The postmaster's pid: the first line of postmaster.pid."""
+    first = pid_file_text.split("\n", 1)[0].strip()
+    return int(first) if first.isascii() and first.isdigit() and int(first) > 0 else None
+
+
+# --- I/O --------------------------------------------------------------------------------------
+
+
+def owners(run_as: str | None) -> set[int]:
+    """Who owns the folders of our clusters: us, and the user our servers run as (as root)."""
+    return {os.geteuid(), *([pwd.getpwnam(run_as).pw_uid] if run_as else [])}
+
+
+def sweep(base: Path, ours: Collection[int]) -> list[Path]:
+    """Remove the dead clusters' folders in `base`; the ones removed."""
+    gone = [found.path for found in survey(base) if removable(found, ours)]
+    for path in gone:
+        shutil.rmtree(path, ignore_errors=True)
+    return gone
+
+
+def survey(base: Path) -> list[Leftover]:
+    try:
+        folders = [p for p in base.glob(f"{PREFIX}*") if p.is_dir() and not p.is_symlink()]
+    except OSError:
+        return []
+    return [found for found in map(_probe, folders) if found is not None]
+
+
+def _probe(folder: Path) -> Leftover | None:
+    pid_file = folder / "data" / "postmaster.pid"
+    try:
+        stat = folder.stat()
+        pid = pid_in(pid_file.read_text(errors="replace")) if pid_file.exists() else None
+        newest = max(stat.st_mtime, pid_file.stat().st_mtime if pid_file.exists() else 0.0)
+    except OSError:
+        return None
+    alive = pid is not None and (_alive(pid) or _listening(folder / "socket"))
+    return Leftover(folder, stat.st_uid, pid, alive, time.time() - newest)
+
+
+def _listening(socket_dir: Path) -> bool:
+    """A server answers on the folder's unix socket: alive, though its pid is not one of ours
+    (a /dev/shm shared with a container of another pid namespace)."""
+    for path in socket_dir.glob(".s.PGSQL.*[0-9]"):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(1.0)
+            try:
+                probe.connect(str(path))
+            except OSError:
+                continue
+            return True
+    return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: alive
+    return True
