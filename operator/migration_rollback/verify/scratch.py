@@ -125,9 +125,11 @@ def dir_problem(state: DirState, server_user: str | None) -> str | None:
     return None
 
 
-# SQLSTATE class 53, insufficient resources (disk full, out of memory, too many connections): the
-# shadow server ran out of room, which says nothing of the migration that was running.
-RESOURCES_CLASS = "53"
+# SQLSTATE 53100 disk_full: the shadow server's directory ran out of room, which says nothing of
+# the migration that was running. The rest of class 53 is left a verdict: "out of shared memory"
+# (53200) comes of a migration taking more locks than max_locks_per_transaction allows, as it
+# would in production; configuration limits (53400) likewise.
+DISK_FULL = "53100"
 
 
 class ShadowResourcesError(DatabaseUnavailableError):
@@ -135,7 +137,7 @@ class ShadowResourcesError(DatabaseUnavailableError):
 
 
 def out_of_resources(sqlstate: str | None) -> bool:
-    return (sqlstate or "").startswith(RESOURCES_CLASS)
+    return sqlstate == DISK_FULL
 
 
 def exhausted_message(base: ScratchBase, said: str) -> str:

@@ -171,7 +171,7 @@ def shadow_server(
 @contextlib.contextmanager
 def _scratch_said(cluster: TemporaryCluster) -> Iterator[None]:
     """The throwaway cluster out of room is said with its scratch directory, why that one, and
-    how to choose another: a statement's error of class 53, or a lost session (a server that
+    how to choose another: a statement's disk_full error (53100), or a lost session (a server that
     cannot write its WAL restarts) with the log saying the directory is full."""
     try:
         yield

@@ -110,9 +110,9 @@ def test_the_variable_is_spelled_only_in_scratch() -> None:
     ("sqlstate", "expected"),
     [
         ("53100", True),  # disk_full
-        ("53200", True),  # out_of_memory
-        ("53300", True),  # too_many_connections
-        ("53400", True),  # configuration_limit_exceeded
+        ("53200", False),  # out_of_memory
+        ("53300", False),  # too_many_connections
+        ("53400", False),  # configuration_limit_exceeded
         ("23505", False),  # the migration's own failure
         ("42P01", False),
         ("35300", False),  # "53" elsewhere than the class
@@ -120,7 +120,9 @@ def test_the_variable_is_spelled_only_in_scratch() -> None:
         (None, False),
     ],
 )
-def test_only_class_53_is_the_shadow_out_of_resources(sqlstate: str | None, expected: bool) -> None:
+def test_only_disk_full_is_the_shadow_out_of_resources(
+    sqlstate: str | None, expected: bool
+) -> None:
     assert out_of_resources(sqlstate) is expected
 
 
