@@ -150,14 +150,16 @@ def _hex_either_case(match: re.Match[str]) -> str:
 
 # Where a password stands, as (before)(password)(after): a URL's password field (to the last
 # '@' of the authority, as a reader would read it); the value of a libpq secret keyword or of
-# PGPASSWORD, quoted (spaces around '=' allowed, as libpq allows them; unclosed: to the line's
-# end) or not.
+# PGPASSWORD, quoted or not (spaces around '=' allowed, as libpq allows them; quoted and
+# unclosed: to the line's end). A scheme starts a word: tried from every letter of a long run
+# (a base64 or hex literal in a failed statement's text), the search took the square of its
+# length (a 60 kB line: 3 s).
 _KEYWORDS = "|".join(sorted(SECRET_KEYWORDS | {name.lower() for name in SECRET_ENV}))
 _PASSWORD_PLACES = (
-    re.compile(r"([a-z][a-z0-9+.-]*://[^\s/@:]*:)([^\s/]+)(@)", re.IGNORECASE),
+    re.compile(r"(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*://[^\s/@:]*:)([^\s/]+)(@)", re.IGNORECASE),
     re.compile(rf"(?<!\w)((?:{_KEYWORDS})\s*=\s*')((?:[^'\\\n]|\\.)*)('?)", re.IGNORECASE),
     re.compile(rf'(?<!\w)((?:{_KEYWORDS})\s*=\s*")((?:[^"\\\n]|\\.)*)("?)', re.IGNORECASE),
-    re.compile(rf"(?<!\w)((?:{_KEYWORDS})=)((?:[^\s\"'\\]|\\.)+)()", re.IGNORECASE),
+    re.compile(rf"(?<!\w)((?:{_KEYWORDS})\s*=\s*)((?:[^\s\"'\\]|\\.)+)()", re.IGNORECASE),
 )
 
 

@@ -170,6 +170,9 @@ PLACES = [
     ('env: PGPASSWORD="{}" psql', 'env: PGPASSWORD="***" psql'),
     ("PGSSLPASSWORD={}", "PGSSLPASSWORD=***"),
     ("could not parse 'host=db sslpassword={}'", "could not parse 'host=db sslpassword=***'"),
+    ("host=db password = {} user=app", "host=db password = *** user=app"),  # libpq's spaces
+    ("b64 0x3f9a postgresql://app:{}@db", "b64 0x3f9a postgresql://app:***@db"),
+    ("two: a://u:{0}@h b://v:{0}@k", "two: a://u:***@h b://v:***@k"),
 ]
 
 
@@ -207,3 +210,12 @@ def test_known_limit_a_common_word_password_is_masked_inside_names_too() -> None
     # Documented (README, runbook): masking only whole words let glued passwords through.
     scrubbed = Redactor.of(["public"]).scrub("archived public.users")
     assert scrubbed == "archived ***.users"
+
+
+def test_a_long_run_of_scheme_letters_is_read_once() -> None:
+    # A base64 literal in a failed statement's text: every letter was tried as the start of a
+    # URL scheme, each try scanning the run (a 60 kB line took seconds); now a scheme starts a
+    # word. What is asserted is the result: the run is left, the URL after it is masked.
+    run = "QUJD" * 50_000
+    text = f"{run} postgresql://app:pw@db"
+    assert Redactor.of(["pw"]).scrub(text) == f"{run} postgresql://app:***@db"

@@ -97,7 +97,22 @@ class RollbackFlow:
 
     def run(self) -> None:
         """A decision that asks to be made again at once (its record done, the next step
-        decided on what it did) sends its status patch with the next one's."""
+        decided on what it did) sends its status patch with the next one's. A turn that
+        fails still sends what is unsent: it belongs to decisions whose actions were done
+        (a record always goes out before the next action)."""
+        try:
+            self._turns()
+        except Exception:
+            self._flush_quietly()
+            raise
+
+    def _flush_quietly(self) -> None:
+        try:
+            self.interpreter.flush()
+        except Exception as exc:  # the API is what failed: the turn's error is the one to raise
+            log.warning("%s/%s: unsent status not sent: %s", self.namespace, self.name, exc)
+
+    def _turns(self) -> None:
         while not self.phase.terminal:
             decision = self.turn()
             wait = decision.requeue_after if decision.requeue_after is not None else IDLE_SECONDS

@@ -38,6 +38,9 @@ WATCH_SECONDS = 60
 # last; any other answer (410 Gone: the version is compacted away) ends the watch for good.
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0, 16.0)
+# Retries in a row before the watch ends (~31 s with the pauses above): while it fails, the
+# pods it shows may be stale; the observer lists them from then on.
+RETRIES = 5
 
 
 @dataclass(frozen=True)
@@ -169,7 +172,7 @@ class PodWatch:
                 try:
                     self._version, tries = self._stream(self._version), 0
                 except ApiException as exc:
-                    if exc.status not in RETRIED_STATUSES:
+                    if exc.status not in RETRIED_STATUSES or tries >= RETRIES:
                         raise
                     self._pause(exc, tries)
                     tries += 1

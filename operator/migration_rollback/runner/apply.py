@@ -121,7 +121,9 @@ class _Applier:
         self.work: Connection | None = None
 
     def log(self, **fields: Any) -> None:
-        self.stderr.write(self.redactor.scrub(json.dumps(fields, default=str)) + "\n")
+        # The values scrubbed, then serialized: a mask never lands inside JSON syntax.
+        scrubbed = self.redactor.scrub_obj(json.loads(json.dumps(fields, default=str)))
+        self.stderr.write(json.dumps(scrubbed) + "\n")
 
     def run(self) -> None:
         work = self._connect()

@@ -115,6 +115,7 @@ class Replayer(ShadowSession):
         if enabled is not None:
             self.standins, self.notes = {enabled}, [_enabled_note(enabled)]
             outcome = self._trip(forward, text, rollback)
+            _refuse_exhausted(name, outcome)
         result = verdict_of(name, outcome, self.tolerated)
         result.notes.extend(self.notes)
         if not (self.members_kept and outcome.forward_failure is None and enabled is None):
@@ -266,6 +267,8 @@ def replay_partly(s: ShadowSession, forward: Script, text: str) -> Skipped | Non
             failure = s.run_on(conn, [st], text)
             end = "ROLLBACK TO" if failure is not None else "RELEASE"
             conn.execute(f"{end} SAVEPOINT {STATEMENT_SAVEPOINT}", prepare=False)
+            if failure is not None and out_of_resources(failure.sqlstate):
+                raise ShadowResourcesError(f"replaying {forward.source}: {failure.message}")
             if failure is not None:
                 skipped.append((st, failure))
         conn.execute("SET CONSTRAINTS ALL IMMEDIATE", prepare=False)

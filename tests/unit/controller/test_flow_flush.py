@@ -116,3 +116,33 @@ def test_a_decision_not_beginning_with_a_patch_is_made_again_after_the_flush(
     assert asked == NOW[:decisions]
     assert now == NOW[decisions - 1]
     assert log.count("flush") == flushes
+
+
+class TurnFailed(Exception):
+    """An observation's API call failing inside a turn."""
+
+
+@pytest.mark.parametrize("flush_fails", [False, True], ids=["sent", "API down too"])
+def test_a_failing_turn_still_sends_the_unsent_status_and_raises_its_own_error(
+    flush_fails: bool,
+) -> None:
+    log: list[str] = []
+    run = flow(log, [made("Preparing", 0), made("Preparing", 0)])
+    run.namespace, run.name = "shop", "undo"
+    turns = run.turn
+
+    def second_turn_fails() -> a.Decision:
+        if "turn" in log:
+            raise TurnFailed()
+        return turns()
+
+    def flush() -> None:
+        log.append("flush")
+        if flush_fails:
+            raise RuntimeError("the API server is gone")
+
+    run.turn = second_turn_fails  # type: ignore[method-assign]
+    run.interpreter.flush = flush  # type: ignore[method-assign]
+    with pytest.raises(TurnFailed):
+        run.run()
+    assert log == ["turn", "wait 0", "flush"]

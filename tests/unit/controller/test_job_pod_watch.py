@@ -132,10 +132,13 @@ RETRY_ROWS = [
     ((503, 429, 410), 3),  # a busy server: the same
     ((410,), 1),  # compacted away: never from there again
     ((504, 403), 2),  # refused: the reader lists from now on
+    ((503,) * 6, 6),  # failing on: ended after RETRIES retries (its pods may be stale)
 ]
 
 
-@pytest.mark.parametrize(("answers", "sent"), RETRY_ROWS, ids=["504", "busy", "410", "403"])
+@pytest.mark.parametrize(
+    ("answers", "sent"), RETRY_ROWS, ids=["504", "busy", "410", "403", "endless"]
+)
 def test_a_watch_not_served_yet_is_asked_again_at_the_same_version(
     monkeypatch: pytest.MonkeyPatch, answers: tuple[int, ...], sent: int
 ) -> None:
