@@ -12,7 +12,11 @@ from kubernetes.client.rest import ApiException
 
 from migration_rollback.kube import leases
 
-NOW = dt.datetime.now(dt.UTC)
+
+def now() -> dt.datetime:
+    """The time when a test runs (a module-level time goes stale in a long suite: a Lease
+    "renewed now" is expired 600 s after collection)."""
+    return dt.datetime.now(dt.UTC)
 
 
 class FakeLeases:
@@ -100,7 +104,7 @@ def test_a_409_on_create_reads_and_judges_the_lease(
     holder: str, ago: dt.timedelta, calls: list[str], answer: str | None, after: str
 ) -> None:
     fake = FakeLeases()
-    fake.put(holder, NOW - ago)
+    fake.put(holder, now() - ago)
     assert acquire(fake, "a").holder == answer
     assert fake.calls == calls
     assert fake.lease.spec.holder_identity == after
@@ -109,7 +113,7 @@ def test_a_409_on_create_reads_and_judges_the_lease(
 def test_a_stale_version_another_holds_now_is_neither_renewed_over_nor_released() -> None:
     fake = FakeLeases()
     mine = acquire(fake, "a")
-    fake.put("b", NOW)  # taken over after it expired: our version is stale
+    fake.put("b", now())  # taken over after it expired: our version is stale
     assert acquire(fake, "a", mine).holder == "b"
     leases.release(NS(coordination=fake), "op", "db", "a", mine.version)  # type: ignore[arg-type]
     assert fake.lease.spec.holder_identity == "b"
@@ -137,7 +141,7 @@ def test_a_standby_poll_after_a_409_reads_first(
     between: str | None, calls: list[str], after: str
 ) -> None:
     fake = FakeLeases()
-    fake.put("b", NOW)
+    fake.put("b", now())
     first = acquire(fake, "a")
     assert first.holder == "b"
     assert fake.calls == ["POST", "GET"]
@@ -145,7 +149,7 @@ def test_a_standby_poll_after_a_409_reads_first(
     if between is None:
         fake.lease = None
     elif between == "expired":
-        fake.put("b", NOW - dt.timedelta(hours=1))
+        fake.put("b", now() - dt.timedelta(hours=1))
     assert acquire(fake, "a", first).holder == (None if after == "a" else "b")
     assert fake.calls == calls
     assert fake.lease.spec.holder_identity == after
