@@ -43,10 +43,6 @@ class Read:
         digest = hashlib.sha1(self.query.encode(), usedforsecurity=False).hexdigest()[:16]
         return f"_mr_archive_{digest}"
 
-    @functools.cached_property
-    def _execute(self) -> sql.Composed:
-        return sql.SQL("EXECUTE {}").format(sql.Identifier(self.name))
-
     def preparing(self) -> sql.Composed:
         """PREPARE, its placeholders numbered as PostgreSQL's."""
         named = {name: k for k, (name, _) in enumerate(self.params, 1) if name}
@@ -60,15 +56,28 @@ class Read:
         )
 
     def executing(self, values: Sequence[Any]) -> sql.Composed:
-        """EXECUTE with typed literals: a utility statement takes no bound parameters. Sent
-        hundreds of times a replay: its parts are joined, no template parsed per call."""
-        if not values and not self.params:
-            return self._execute  # EXECUTE refuses an empty list
-        args = _COMMA.join(
-            sql.Composed([sql.Literal(value), _CAST, sql.SQL(kind)])
-            for value, (_, kind) in zip(values, self.params, strict=True)
-        )
-        return sql.Composed([self._execute, _OPEN, args, _CLOSE])
+        return executing(self.name, list(zip(values, (k for _, k in self.params), strict=True)))
+
+
+def executing(name: str, args: Sequence[tuple[Any, str]]) -> sql.Composed:
+    """EXECUTE with typed literals (`args`: value and SQL type each; a list or tuple is an
+    array): a utility statement takes no bound parameters. Sent hundreds of times a replay: its
+    parts are joined, no template parsed per call."""
+    if not args:
+        return _execute(name)  # EXECUTE refuses an empty list
+    values = _COMMA.join(
+        sql.Composed([_literal(value), _CAST, sql.SQL(kind)]) for value, kind in args
+    )
+    return sql.Composed([_execute(name), _OPEN, values, _CLOSE])
+
+
+def _literal(value: Any) -> sql.Literal:
+    return sql.Literal(list(value) if isinstance(value, tuple | list) else value)
+
+
+@functools.cache
+def _execute(name: str) -> sql.Composed:
+    return sql.SQL("EXECUTE {}").format(sql.Identifier(name))
 
 
 _CAST, _COMMA = sql.SQL("::"), sql.SQL(", ")

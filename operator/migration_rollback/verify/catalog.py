@@ -93,22 +93,6 @@ def statement_name(query: str) -> str:
     return "_mr_" + hashlib.sha1(query.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
-@functools.cache
-def _executing(name: str) -> sql.Composed:
-    return sql.SQL("EXECUTE {}").format(sql.Identifier(name))
-
-
-_CAST = sql.SQL("::")
-_COMMA = sql.SQL(", ")
-_OPEN, _CLOSE = sql.SQL("("), sql.SQL(")")
-
-
-def _typed(value: Any, type_name: str) -> sql.Composed:
-    """`value::type` (the parts joined as they are: no template parsed per call)."""
-    literal = sql.Literal(list(value) if isinstance(value, tuple | list) else value)
-    return sql.Composed([literal, _CAST, sql.SQL(type_name)])
-
-
 def execute(
     conn: Target,
     query: str,
@@ -132,12 +116,9 @@ def execute(
             conn.once_ran(lambda: known.__setitem__(name, preparing))
         else:
             known[name] = preparing
-    if not args:
-        return conn.execute(f"EXECUTE {name}", prepare=False)
     # EXECUTE is a utility statement: its arguments cannot be bound parameters of unknown
     # type (an empty list), so they are passed as typed literals.
-    values = _COMMA.join(_typed(value, type_name) for value, type_name in args)
-    return conn.execute(sql.Composed([_executing(name), _OPEN, values, _CLOSE]), prepare=False)
+    return conn.execute(runner_prepared.executing(name, args), prepare=False)
 
 
 # Statements after which the session's prepared statements may be gone (DEALLOCATE ALL or
