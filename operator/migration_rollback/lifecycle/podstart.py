@@ -44,6 +44,9 @@ class Blocked(enum.StrEnum):
     UNSCHEDULABLE = "Unschedulable"  # PodScheduled=False: no node fits its requests
     POD_FAILED = "PodFailed"  # phase Failed (evicted, rejected by the node) before a start
     NOT_STARTED = "NotStarted"  # pending for another reason (ContainerCreating: a mount)
+    # No pod at all: the Job controller's pod was refused (an admission policy or webhook,
+    # PodSecurity, a quota), said only in its FailedCreate Event.
+    CREATE_REFUSED = "FailedCreate"
 
 
 # Seconds a cause may last before the Job counts as failed. Zero: the kubelet retries it, but
@@ -64,6 +67,7 @@ GRACE_SECONDS: dict[Blocked, float] = {
     Blocked.UNSCHEDULABLE: 120,
     Blocked.POD_FAILED: 0,
     Blocked.NOT_STARTED: 300,
+    Blocked.CREATE_REFUSED: 60,  # a quota another pod's end frees
 }
 # Words (lower case) in a cause's message that name what only a person can fix: a Secret,
 # ConfigMap, key or executable that is not there, a root image under runAsNonRoot. No grace.
@@ -72,6 +76,9 @@ PERMANENT: dict[Blocked, tuple[str, ...]] = {
     Blocked.CONFIG_ERROR: _MISSING,
     Blocked.CREATE_ERROR: _MISSING,
     Blocked.RUN_ERROR: _MISSING,
+    # An admission policy or webhook's "denied", PodSecurity's "violates": only a person (or
+    # the policy's owner) changes them. A quota's "exceeded quota" keeps its grace.
+    Blocked.CREATE_REFUSED: ("denied", "violates podsecurity"),
 }
 _WAITING = {b.value: b for b in Blocked}
 # Seconds a deleted Job's pods get to be gone before the operator says they are stuck (a node
@@ -201,6 +208,11 @@ def _failed(
     why = status.get("reason") or (culprit.waiting.get("reason") if culprit else None) or "Failed"
     block = _block(Blocked.POD_FAILED, f"{why}: {status.get('message') or ''}", since)
     return block if culprit is None else culprit.block(block.reason, block.message, since)
+
+
+def refused(message: str, since: dt.datetime | None) -> PodBlock:
+    """A Job that has no pod because the Job controller's were refused (its FailedCreate)."""
+    return _block(Blocked.CREATE_REFUSED, message, since)
 
 
 def ran(status: Mapping[str, Any]) -> bool:

@@ -13,6 +13,7 @@ import pytest
 
 from migration_rollback.controller.podwatch import blocked_pod, pod_state
 from migration_rollback.lifecycle import actions as a
+from migration_rollback.lifecycle import podstart
 from migration_rollback.lifecycle.decide import decide
 from migration_rollback.lifecycle.jobrun import job_name
 from migration_rollback.lifecycle.model import RollbackSpec
@@ -555,3 +556,47 @@ def test_an_init_containers_pull_is_bounded_by_the_pull_grace_not_the_pods(
     assert decision.patch()["jobStopped"]["cause"] == (
         "its pod never started (ImagePullBackOff in init container i0: Back-off pulling agent:9)"
     )
+
+
+QUOTA = (
+    'Error creating: pods "p" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=5'
+)
+DENIED = (
+    "Error creating: pods \"p\" is forbidden: ValidatingAdmissionPolicy 'no-runs' with binding "
+    "'no-runs' denied request: no rollback pods here"
+)
+PODSECURITY = 'Error creating: pods "p" is forbidden: violates PodSecurity "restricted:latest"'
+
+
+@pytest.mark.parametrize(
+    ("said", "grace"), [(QUOTA, 60), (DENIED, 0), (PODSECURITY, 0)], ids=["quota", "denied", "pss"]
+)
+def test_a_job_whose_pod_is_refused_is_stopped_once_its_grace_is_out(
+    said: str, grace: float
+) -> None:
+    """No pod at all (the Job controller's FailedCreate): a quota may free up, an admission
+    refusal will not; either way the app does not wait out the Job's deadline at zero."""
+    refused = podstart.refused(said, NOW - dt.timedelta(seconds=30))
+    assert refused.grace() == grace
+    job = JobView(ROLLBACK, pod_block=refused, pods=0, replaceable=False, watch=WATCH)
+    obs = dataclasses.replace(observed("RollingBack", refused), job=job)
+    decision = decide(spec("restore"), STATUS["RollingBack"], obs, NOW)
+    if grace > 30:
+        assert not decision.of(a.DeleteJob)
+        return
+    assert decision.of(a.DeleteJob) == [a.DeleteJob(ROLLBACK, foreground=True)]
+    cause = decision.patch()["jobStopped"]["cause"]
+    assert cause == f"its pod never started (FailedCreate: {said})"
+    # Its pods (none) gone, under the same watch: failed before the database, the app restored.
+    after_it = decide(spec("restore"), stopped_for(cause), after("RollingBack", gone_job()), NOW)
+    assert after_it.phase == "Restoring"
+    assert after_it.patch()["databaseChanged"] is False
+
+
+def stopped_for(cause: str) -> RollbackStatus:
+    status = stopped("RollingBack")
+    return dataclasses.replace(status, job_stopped={**status.job_stopped, "cause": cause})
+
+
+def gone_job() -> JobView:
+    return gone("RollingBack")
