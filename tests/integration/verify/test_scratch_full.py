@@ -23,7 +23,7 @@ from verify_support import write_project
 
 from migration_rollback.cli import app
 from migration_rollback.errors import DatabaseUnavailableError
-from migration_rollback.verify import cluster, verify_project
+from migration_rollback.verify import batch, cluster, verify_project
 from migration_rollback.verify.as_apply import AsApply
 from migration_rollback.verify.scratch import SCRATCH_DIR_ENV, ShadowResourcesError
 from migration_rollback.verify.shadow import shadow_database
@@ -228,3 +228,34 @@ def test_a_session_lost_with_the_room_short_is_said_as_such(small_tmpfs: Path, f
     if full:
         said_full(str(raised.value), small_tmpfs)
         assert "the server dropped every session" in str(raised.value)
+
+
+SPILL_QUERY = (
+    "select count(*) from (select g, repeat(md5(g::text), 30) from generate_series(1, 300000) g "
+    "order by 2) s"
+)
+
+
+def send_alone(conn: Any) -> None:
+    conn.execute(SPILL_QUERY)
+
+
+def send_in_a_pipeline(conn: Any) -> None:
+    with conn.pipeline():
+        conn.execute("select 1")
+        conn.execute(SPILL_QUERY)
+
+
+def send_in_a_batch(conn: Any) -> None:
+    batch.run(conn, ["select 1", SPILL_QUERY])
+
+
+@pytest.mark.parametrize("send", [send_alone, send_in_a_pipeline, send_in_a_batch])
+def test_every_way_a_statement_is_sent_stops_on_disk_full(small_tmpfs: Path, send: Any) -> None:
+    # psycopg raises from a statement sent alone or in a pipeline; batch.py reads its results
+    # itself and returned the error to its caller (who took it for the script's failure).
+    with shadow_database(None) as db, db.connect() as conn:
+        with pytest.raises(ShadowResourcesError) as raised:
+            send(conn)
+        said_full(str(raised.value), small_tmpfs)
+        assert "pgsql_tmp" in str(raised.value)
