@@ -70,7 +70,8 @@ are bound by one ClusterRole or by a Role per watched namespace. */}}
   verbs: [get, list, watch, deletecollection]
 - apiGroups: [""]
   resources: [events]
-  verbs: [create]
+  # list: a rollback Job without a pod is read its FailedCreate Events (an admission refusal).
+  verbs: [create, list]
 - apiGroups: [batch]
   resources: [jobs]
   verbs: [get, list, watch, create, delete]

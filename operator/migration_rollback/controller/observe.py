@@ -22,7 +22,7 @@ from migration_rollback.controller.cache import WatchCache, WorkloadState
 from migration_rollback.jobresult import JobResult
 from migration_rollback.kube import jobs, leases, sources, workloads
 from migration_rollback.kube.client import Clients
-from migration_rollback.lifecycle import analysis, health, jobrun, target
+from migration_rollback.lifecycle import analysis, health, jobrun, podstart, target
 from migration_rollback.lifecycle.durations import parse_timestamp
 from migration_rollback.lifecycle.health import CheckSpec, Tracker
 from migration_rollback.lifecycle.model import ConfigMapKeyRef, RollbackSpec
@@ -45,6 +45,8 @@ from migration_rollback.redact import Redactor
 log = logging.getLogger("migration_rollback.observe")
 URL_FIELD = "spec.database.urlSecretRef"
 Prober = Callable[[str, float], health.Probe]
+# A Job's pod usually exists a second after the Job; past this, its FailedCreate Events are read.
+CREATE_LOOK_SECONDS = 5.0
 
 
 def http_probe(url: str, timeout: float) -> health.Probe:
@@ -210,6 +212,8 @@ class Observer:
             self.reread_target(spec, name)
         pod = podwatch.ended_pod(pods)
         block = podwatch.blocked_pod(pods)
+        if block is None and not pods and not end.finished:
+            block = self.create_refused(name, obj)
         running = JobView(
             name,
             pod_end=PodEnd(pod.succeeded, parse_timestamp(pod.finished_at)) if pod else None,
@@ -226,6 +230,17 @@ class Observer:
         if jobrun.ended(view) is not None:
             self.memory.finished[name] = view
         return view
+
+    def create_refused(self, name: str, obj: Mapping[str, Any]) -> PodBlock | None:
+        """A Job still without a pod some seconds after its creation: its FailedCreate Events
+        say why. Read only then: a Job's pod usually exists within a second (no request)."""
+        meta = obj.get("metadata") or {}
+        created = parse_timestamp(meta.get("creationTimestamp"))
+        age = (dt.datetime.now(dt.UTC) - created).total_seconds() if created else 0.0
+        if age < CREATE_LOOK_SECONDS or not meta.get("uid"):
+            return None
+        found = jobs.create_refusal(self.clients, self.namespace, name, str(meta["uid"]))
+        return None if found is None else podstart.refused(found[0], parse_timestamp(found[1]))
 
     def pods_of_gone_job(self, name: str) -> JobView:
         selector = jobs.pod_selector(name)

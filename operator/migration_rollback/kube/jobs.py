@@ -233,6 +233,31 @@ def read_job(clients: Clients, namespace: str, name: str) -> dict[str, Any] | No
     return dict(clients.api.sanitize_for_serialization(job))
 
 
+def create_refusal(
+    clients: Clients, namespace: str, job: str, uid: str
+) -> tuple[str, str | None] | None:
+    """Why the Job controller could not create the pod of `job` (this one: `uid`, not an
+    earlier Job of the same name), from its FailedCreate Events (an admission policy or
+    webhook, PodSecurity, a quota): the latest message, and when it was first said. None: no
+    such Event (or they may not be read: the operator then waits for the Job's deadline)."""
+    selector = (
+        f"involvedObject.kind=Job,involvedObject.name={job},involvedObject.uid={uid},"
+        "reason=FailedCreate"
+    )
+    try:
+        found = clients.core.list_namespaced_event(namespace, field_selector=selector).items
+    except Exception as exc:
+        if getattr(exc, "status", None) in (403, 404):
+            return None
+        raise
+    events = [clients.api.sanitize_for_serialization(e) for e in found]
+    if not events:
+        return None
+    latest = max(events, key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
+    first = min(str(e.get("firstTimestamp") or e.get("eventTime") or "") for e in events)
+    return str(latest.get("message") or ""), first or None
+
+
 @dataclass(frozen=True)
 class Completion:
     """A Job's end as its conditions say: finished, succeeded, why it failed, and when."""

@@ -7,6 +7,12 @@ before its container ran. Without this the Job would wait out `spec.job.timeoutS
 the app at zero. Each cause has a grace here (one table): how long the kubelet or the
 scheduler is given to get past it before the Job counts as failed before the database.
 
+Init containers (none in the Job's template, but an admission webhook may add one: a secrets
+agent, a mesh's network setup) run first, and meanwhile the runner's container only waits
+(`PodInitializing`): their own states say why, and which. One that cannot start is judged as a
+container would be, one that failed fails the pod (restartPolicy Never), one that runs and never
+ends is bounded by `NOT_STARTED`'s grace. Whichever container it is, the cause names it.
+
 Not seen: a volume that cannot be mounted (`FailedMount` is an Event, not a pod status; the pod
 only stays `ContainerCreating`). It is bounded by `NOT_STARTED`'s grace, as is any other way a
 pod can fail to start that the status does not name.
@@ -34,9 +40,13 @@ class Blocked(enum.StrEnum):
     IMAGE_BACKOFF = "ImagePullBackOff"
     CREATE_ERROR = "CreateContainerError"
     RUN_ERROR = "RunContainerError"
+    CRASH_LOOP = "CrashLoopBackOff"  # an init container restarted (a native sidecar's)
     UNSCHEDULABLE = "Unschedulable"  # PodScheduled=False: no node fits its requests
     POD_FAILED = "PodFailed"  # phase Failed (evicted, rejected by the node) before a start
     NOT_STARTED = "NotStarted"  # pending for another reason (ContainerCreating: a mount)
+    # No pod at all: the Job controller's pod was refused (an admission policy or webhook,
+    # PodSecurity, a quota), said only in its FailedCreate Event.
+    CREATE_REFUSED = "FailedCreate"
 
 
 # Seconds a cause may last before the Job counts as failed. Zero: the kubelet retries it, but
@@ -53,9 +63,11 @@ GRACE_SECONDS: dict[Blocked, float] = {
     Blocked.IMAGE_BACKOFF: 60,
     Blocked.CREATE_ERROR: 30,
     Blocked.RUN_ERROR: 30,
+    Blocked.CRASH_LOOP: 60,
     Blocked.UNSCHEDULABLE: 120,
     Blocked.POD_FAILED: 0,
     Blocked.NOT_STARTED: 300,
+    Blocked.CREATE_REFUSED: 60,  # a quota another pod's end frees
 }
 # Words (lower case) in a cause's message that name what only a person can fix: a Secret,
 # ConfigMap, key or executable that is not there, a root image under runAsNonRoot. No grace.
@@ -64,6 +76,9 @@ PERMANENT: dict[Blocked, tuple[str, ...]] = {
     Blocked.CONFIG_ERROR: _MISSING,
     Blocked.CREATE_ERROR: _MISSING,
     Blocked.RUN_ERROR: _MISSING,
+    # An admission policy or webhook's "denied", PodSecurity's "violates": only a person (or
+    # the policy's owner) changes them. A quota's "exceeded quota" keeps its grace.
+    Blocked.CREATE_REFUSED: ("denied", "violates podsecurity"),
 }
 _WAITING = {b.value: b for b in Blocked}
 # Seconds a deleted Job's pods get to be gone before the operator says they are stuck (a node
@@ -81,6 +96,8 @@ class PodBlock:
     reason: Blocked
     message: str
     since: dt.datetime | None
+    container: str = ""  # the container it is about ("": the pod's own cause)
+    init: bool = False  # an init container
 
     def overdue(self, now: dt.datetime) -> bool:
         return self.seconds_left(now) <= 0
@@ -103,7 +120,9 @@ class PodBlock:
         in two would no longer be found by the redactor."""
         message = self.message[:MESSAGE_LIMIT]
         detail = f": {message}" if message else ""
-        return f"its pod never started ({self.reason}{detail})"
+        kind = "init container" if self.init else "container"
+        which = f" in {kind} {self.container}" if self.container else ""
+        return f"its pod never started ({self.reason}{which}{detail})"
 
 
 def block_of(pod: Mapping[str, Any]) -> PodBlock | None:
@@ -111,23 +130,89 @@ def block_of(pod: Mapping[str, Any]) -> PodBlock | None:
     status = pod.get("status") or {}
     if ran(status):
         return None
-    states = [s.get("state") or {} for s in status.get("containerStatuses") or []]
     meta = pod.get("metadata") or {}
     since = parse_timestamp(status.get("startTime") or meta.get("creationTimestamp"))
-    waiting = [s["waiting"] for s in states if s.get("waiting")]
-    named = next((w for w in waiting if w.get("reason") in _WAITING), None)
-    if status.get("phase") == "Failed":
-        why = status.get("reason") or (named or {}).get("reason") or "Failed"
-        return _block(Blocked.POD_FAILED, f"{why}: {status.get('message') or ''}", since)
+    inits = _statuses(status, "initContainerStatuses", init=True)
+    # Init containers run first: while one is in trouble, the others only wait for it.
+    containers = [*inits, *_statuses(status, "containerStatuses", init=False)]
+    named = next((c for c in containers if c.waiting.get("reason") in _WAITING), None)
+    failed = next((c for c in inits if c.failed), None)
+    if status.get("phase") == "Failed" or failed is not None:
+        return _failed(status, failed or named, since)
     if named is not None:
-        return _block(_WAITING[named["reason"]], str(named.get("message") or ""), since)
+        return named.block(_WAITING[named.waiting["reason"]], named.said, since)
     scheduled = _condition(status, "PodScheduled")
     if scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
         when = parse_timestamp(scheduled.get("lastTransitionTime")) or since
         return _block(Blocked.UNSCHEDULABLE, str(scheduled.get("message") or ""), when)
     if status.get("phase") in (None, "Pending"):
-        return _block(Blocked.NOT_STARTED, str(waiting[0].get("reason") if waiting else ""), since)
+        running = next((c for c in inits if c.running), None)
+        if running is not None:  # never ends: bounded by NOT_STARTED's grace
+            return running.block(Blocked.NOT_STARTED, "running, not finished", since)
+        waiting = next((c for c in containers if c.waiting), None)
+        said = str(waiting.waiting.get("reason") or "") if waiting else ""
+        return _block(Blocked.NOT_STARTED, said, since)
     return None
+
+
+@dataclass(frozen=True)
+class _Container:
+    """One container's status, as far as a start is concerned."""
+
+    name: str
+    init: bool
+    state: Mapping[str, Any]
+
+    @property
+    def waiting(self) -> Mapping[str, Any]:
+        return self.state.get("waiting") or {}
+
+    @property
+    def said(self) -> str:
+        return str(self.waiting.get("message") or "")
+
+    @property
+    def running(self) -> bool:
+        return "running" in self.state
+
+    @property
+    def failed(self) -> bool:
+        """An init container that ended unsuccessfully (the pod cannot go on: restartPolicy
+        Never)."""
+        end = self.state.get("terminated")
+        return isinstance(end, Mapping) and end.get("exitCode") not in (0, None)
+
+    def ended(self) -> str:
+        end = self.state.get("terminated") or {}
+        why = f" ({end['reason']})" if end.get("reason") else ""
+        said = f": {end['message']}" if end.get("message") else ""
+        return f"exited {end.get('exitCode')}{why}{said}"
+
+    def block(self, reason: Blocked, message: str, since: dt.datetime | None) -> PodBlock:
+        return PodBlock(reason, _clean(message), since, self.name, self.init)
+
+
+def _statuses(status: Mapping[str, Any], key: str, *, init: bool) -> list[_Container]:
+    return [
+        _Container(str(s.get("name") or "?"), init, s.get("state") or {})
+        for s in status.get(key) or []
+    ]
+
+
+def _failed(
+    status: Mapping[str, Any], culprit: _Container | None, since: dt.datetime | None
+) -> PodBlock:
+    """The pod failed (or will: an init container failed) before the runner's container ran."""
+    if culprit is not None and culprit.failed:
+        return culprit.block(Blocked.POD_FAILED, culprit.ended(), since)
+    why = status.get("reason") or (culprit.waiting.get("reason") if culprit else None) or "Failed"
+    block = _block(Blocked.POD_FAILED, f"{why}: {status.get('message') or ''}", since)
+    return block if culprit is None else culprit.block(block.reason, block.message, since)
+
+
+def refused(message: str, since: dt.datetime | None) -> PodBlock:
+    """A Job that has no pod because the Job controller's were refused (its FailedCreate)."""
+    return _block(Blocked.CREATE_REFUSED, message, since)
 
 
 def ran(status: Mapping[str, Any]) -> bool:
@@ -152,4 +237,8 @@ def _condition(status: Mapping[str, Any], kind: str) -> Mapping[str, Any]:
 
 
 def _block(reason: Blocked, message: str, since: dt.datetime | None) -> PodBlock:
-    return PodBlock(reason, message.strip().rstrip(":"), since)
+    return PodBlock(reason, _clean(message), since)
+
+
+def _clean(message: str) -> str:
+    return message.strip().rstrip(":")

@@ -74,12 +74,12 @@ def _check_on(
     before: Snapshot,
     out: Outcome,
 ) -> None:
-    with psycopg.connect(url, autocommit=True, prepare_threshold=None) as setup:
+    with s.db.server.connect(url) as setup:
         # The copy lacks the database-level settings (search_path...).
         for lost in copy_database_settings(setup, s.db.name, copy):
             out.notes.append(f"the copy could not take the setting {lost}")
     assert prepared.script is not None
-    with psycopg.connect(url, autocommit=True, prepare_threshold=None) as clone:
+    with s.db.server.connect(url) as clone:
         as_runner = AsRunner(forward.source)
         failure = run_grouped(s, prepared.script, prepared.text, clone, as_runner)
         if failure is not None:

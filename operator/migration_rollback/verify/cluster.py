@@ -37,6 +37,7 @@ import psycopg
 from migration_rollback.errors import DatabaseUnavailableError
 from migration_rollback.verify.leftovers import PREFIX, owners, sweep
 from migration_rollback.verify.majors import parse_version_output
+from migration_rollback.verify.room import NO_SPACE
 from migration_rollback.verify.scratch import (
     OVERRIDE_HINT,
     Medium,
@@ -138,7 +139,6 @@ def _major_of(bindir: Path) -> int:
 # clusters start at the same time): the server then exits with this, and tries another port.
 PORT_TAKEN = "could not create any TCP/IP sockets"
 PORT_ATTEMPTS = 5
-NO_SPACE = "No space left on device"  # strerror(ENOSPC)
 
 
 def _free_port() -> int:
@@ -180,6 +180,10 @@ class TemporaryCluster:
     @property
     def data_dir(self) -> Path:
         return self.base_dir / "data"
+
+    @property
+    def log(self) -> Path:
+        return self.base_dir / "postgres.log"
 
     @property
     def superuser(self) -> str:
@@ -237,7 +241,7 @@ class TemporaryCluster:
 
     def _serve(self, timeout: float) -> bool:
         """Start the server on `self.port`; False when another process had bound it."""
-        log = self.base_dir / "postgres.log"
+        log = self.log
         with log.open("wb") as stderr:
             self._proc = subprocess.Popen(
                 self._cmd(
@@ -289,15 +293,6 @@ class TemporaryCluster:
         except psycopg.Error:
             return False
         return True
-
-    def out_of_space(self) -> bool:
-        """The server's log says a write found its directory full (the server runs in the C
-        locale: the words are these)."""
-        try:
-            text = (self.base_dir / "postgres.log").read_text(errors="replace")
-        except OSError:
-            return False
-        return NO_SPACE in text
 
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
@@ -358,7 +353,7 @@ def create_cluster(bindir: Path | None = None, *, major: int | None = None) -> T
     sweep(scratch.path, owners(run_as))
     base = _private_folder(scratch)
     try:
-        runnable, install_dir = staged_install(found, run_as, scratch)
+        runnable, install_dir = staged_install(found, run_as, scratch, base)
     except BaseException:
         shutil.rmtree(base, ignore_errors=True)
         raise

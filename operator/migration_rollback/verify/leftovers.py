@@ -1,4 +1,5 @@
-"""Clusters a killed process left behind: found and removed when the next one is made.
+"""Clusters, and copies of server binaries, a killed process left behind: found and removed
+when the next cluster is made.
 
 A cluster's folder is removed when it stops, on every path out but SIGKILL (an OOM kill, a
 cancelled CI job). In /dev/shm what is left holds memory until someone deletes it. So, before
@@ -7,6 +8,12 @@ test worker's, another user's run): a folder is removed only when its `postmaste
 process that is gone (and nothing answers on its socket: a pid namespace may differ), it is
 older than a minute, and it is ours. Without a `postmaster.pid` (a cluster being made right
 now, by initdb) nothing tells it is dead: it stays.
+
+The binaries staged for the server's user (staging.py) are a folder of their own, on disk, which
+nothing removed after a SIGKILL either. It holds an `owner` file: the pid of the process that
+made it and the cluster folder it serves. It goes when that process is gone, that cluster's
+folder too (its server may still run from these binaries), it is older than a minute, and it is
+ours. Without the file (made by an older version, or being made) it stays.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PREFIX = "migration-rollback-pg-"
+INSTALL_PREFIX = f"{PREFIX}install-"  # a copy of server binaries (staging.py)
+OWNER_FILE = "owner"  # in a copy: the pid that made it, the cluster folder it serves
 # A folder younger than this may be one being made or started right now.
 MIN_AGE_S = 60.0
 
@@ -40,6 +49,28 @@ def removable(found: Leftover, ours: Collection[int]) -> bool:
     """A dead cluster's folder, old enough, owned by us (or by the user our servers run as)."""
     dead = found.pid is not None and not found.pid_alive
     return dead and found.age_s >= MIN_AGE_S and found.owner in ours
+
+
+@dataclass(frozen=True)
+class StagedCopy:
+    """What was found about a copy of server binaries (staging.py)."""
+
+    path: Path
+    owner: int
+    pid: int | None  # of the process that made it (None: no owner file, or unreadable)
+    pid_alive: bool
+    serves_a_cluster: bool  # the cluster folder it was made for is still there
+    age_s: float
+
+
+def removable_copy(found: StagedCopy, ours: Collection[int]) -> bool:
+    """Its maker dead and its cluster gone, old enough, owned by us (or our servers' user)."""
+    dead = found.pid is not None and not found.pid_alive
+    return dead and not found.serves_a_cluster and found.age_s >= MIN_AGE_S and found.owner in ours
+
+
+def owner_text(pid: int, cluster: Path) -> str:
+    return f"{pid}\n{cluster}\n"
 
 
 def pid_in(pid_file_text: str) -> int | None:
@@ -64,12 +95,47 @@ def sweep(base: Path, ours: Collection[int]) -> list[Path]:
     return gone
 
 
+def sweep_copies(base: Path, ours: Collection[int]) -> list[Path]:
+    """Remove the copies of server binaries in `base` nobody uses; the ones removed."""
+    gone = [found.path for found in survey_copies(base) if removable_copy(found, ours)]
+    for path in gone:
+        shutil.rmtree(path, ignore_errors=True)
+    return gone
+
+
 def survey(base: Path) -> list[Leftover]:
+    folders = [p for p in _folders(base, PREFIX) if not p.name.startswith(INSTALL_PREFIX)]
+    return [found for found in map(_probe, folders) if found is not None]
+
+
+def survey_copies(base: Path) -> list[StagedCopy]:
+    return [found for found in map(_probe_copy, _folders(base, INSTALL_PREFIX)) if found]
+
+
+def _folders(base: Path, prefix: str) -> list[Path]:
     try:
-        folders = [p for p in base.glob(f"{PREFIX}*") if p.is_dir() and not p.is_symlink()]
+        return [p for p in base.glob(f"{prefix}*") if p.is_dir() and not p.is_symlink()]
     except OSError:
         return []
-    return [found for found in map(_probe, folders) if found is not None]
+
+
+def _probe_copy(folder: Path) -> StagedCopy | None:
+    owner_file = folder / OWNER_FILE
+    try:
+        stat = folder.stat()
+        text = _owner_of(owner_file)
+    except OSError:
+        return None
+    first, _, rest = text.partition("\n")
+    pid = pid_in(first)
+    cluster = rest.split("\n", 1)[0].strip()
+    serves = bool(cluster) and Path(cluster).exists()
+    alive = pid is not None and _alive(pid)
+    return StagedCopy(folder, stat.st_uid, pid, alive, serves, time.time() - stat.st_mtime)
+
+
+def _owner_of(owner_file: Path) -> str:
+    return owner_file.read_text(errors="replace") if owner_file.exists() else ""
 
 
 def _probe(folder: Path) -> Leftover | None:

@@ -35,7 +35,7 @@ from migration_rollback.verify.replay_support import (
 )
 from migration_rollback.verify.rollback_source import RollbackSource, read_text
 from migration_rollback.verify.roundtrip import round_trip
-from migration_rollback.verify.scratch import ShadowResourcesError, out_of_resources
+from migration_rollback.verify.scratch import ShadowResourcesError
 from migration_rollback.verify.session import (
     RESET_SESSION,
     STATEMENT_SAVEPOINT,
@@ -86,10 +86,13 @@ class Replayer(ShadowSession):
         self.begin_migration()
         text = normalize_text(read_text(forward_path))
         try:
-            forward = parse_script(text, str(forward_path))
-        except SqlSyntaxError as exc:
-            return self._unparsed(name, forward_path, text, exc)
-        result = self._checked(name, forward, text, rollback)
+            try:
+                forward = parse_script(text, str(forward_path))
+            except SqlSyntaxError as exc:
+                return self._unparsed(name, forward_path, text, exc)
+            result = self._checked(name, forward, text, rollback)
+        except ShadowResourcesError as exc:  # no verdict: the run stops (room.py)
+            raise ShadowResourcesError(f"while replaying {name}, {exc}") from None
         result.elapsed_ms = (time.perf_counter() - started) * 1000.0
         return result
 
@@ -110,12 +113,10 @@ class Replayer(ShadowSession):
         self, name: str, forward: Script, text: str, rollback: RollbackSource
     ) -> VerifyResult:
         outcome = self._trip(forward, text, rollback)
-        _refuse_exhausted(name, outcome)
         enabled = self._enable_for(outcome)
         if enabled is not None:
             self.standins, self.notes = {enabled}, [_enabled_note(enabled)]
             outcome = self._trip(forward, text, rollback)
-            _refuse_exhausted(name, outcome)
         result = verdict_of(name, outcome, self.tolerated)
         result.notes.extend(self.notes)
         if not (self.members_kept and outcome.forward_failure is None and enabled is None):
@@ -198,14 +199,6 @@ def _enabled_note(extension: str) -> str:
 Skipped = list[tuple[Statement, Failure]]
 
 
-def _refuse_exhausted(name: str, outcome: Outcome) -> None:
-    """A failure for want of the shadow's resources (disk full...) is no verdict on the
-    migration: the run stops, saying so (the throwaway cluster's caller adds where and why)."""
-    for failure in (outcome.forward_failure, outcome.rollback_failure):
-        if failure is not None and out_of_resources(failure.sqlstate):
-            raise ShadowResourcesError(f"replaying {name}: {failure.message}")
-
-
 class Past(Protocol):
     """What the replay remembers of the failed migrations before this one."""
 
@@ -267,8 +260,6 @@ def replay_partly(s: ShadowSession, forward: Script, text: str) -> Skipped | Non
             failure = s.run_on(conn, [st], text)
             end = "ROLLBACK TO" if failure is not None else "RELEASE"
             conn.execute(f"{end} SAVEPOINT {STATEMENT_SAVEPOINT}", prepare=False)
-            if failure is not None and out_of_resources(failure.sqlstate):
-                raise ShadowResourcesError(f"replaying {forward.source}: {failure.message}")
             if failure is not None:
                 skipped.append((st, failure))
         conn.execute("SET CONSTRAINTS ALL IMMEDIATE", prepare=False)

@@ -125,24 +125,9 @@ def dir_problem(state: DirState, server_user: str | None) -> str | None:
     return None
 
 
-# SQLSTATE 53100 disk_full: the shadow server's directory ran out of room, which says nothing of
-# the migration that was running. The rest of class 53 is left a verdict: "out of shared memory"
-# (53200) comes of a migration taking more locks than max_locks_per_transaction allows, as it
-# would in production; configuration limits (53400) likewise.
-DISK_FULL = "53100"
-
-
 class ShadowResourcesError(DatabaseUnavailableError):
-    """The shadow server ran out of resources during the replay (not a migration's failure)."""
-
-
-def out_of_resources(sqlstate: str | None) -> bool:
-    return sqlstate == DISK_FULL
-
-
-def exhausted_message(base: ScratchBase, said: str) -> str:
-    """What to say when the throwaway cluster ran out of room in `base`, and what to do."""
-    return f"the temporary PostgreSQL ran out of room in {placed(base)}: {said}; {OVERRIDE_HINT}"
+    """The shadow server ran out of room during the replay (not a migration's failure): said
+    with where its files are, why there, and how to choose another (see room.py)."""
 
 
 def placed(base: ScratchBase) -> str:

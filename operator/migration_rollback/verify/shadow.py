@@ -18,7 +18,6 @@ import contextlib
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -27,7 +26,6 @@ from migration_rollback.conninfo import parse_database_url
 from migration_rollback.errors import DatabaseUnavailableError
 from migration_rollback.redact import Redactor
 from migration_rollback.verify.cluster import (
-    NO_SPACE,
     TemporaryCluster,
     available_majors,
     temporary_cluster,
@@ -39,7 +37,8 @@ from migration_rollback.verify.majors import (
     missing_binaries_message,
     server_major,
 )
-from migration_rollback.verify.scratch import ShadowResourcesError, exhausted_message
+from migration_rollback.verify.room import UNPLACED, Room, ShadowConnection
+from migration_rollback.verify.scratch import OVERRIDE_HINT, placed
 
 
 def with_database(url: str, dbname: str) -> str:
@@ -63,10 +62,15 @@ class ShadowServer:
     description: str
     major: int | None = None  # the server's PostgreSQL major
     off_major: str | None = None  # set when it is not the required major (allowed): the label
+    room: Room = UNPLACED  # where its files are: running out of room there stops the run
 
-    def connect_admin(self) -> psycopg.Connection[Any]:
+    def connect(self, url: str) -> ShadowConnection:
+        """A session on one of its databases (every connection to the shadow is made here)."""
+        return ShadowConnection.open(url, self.room)
+
+    def connect_admin(self) -> ShadowConnection:
         try:
-            return psycopg.connect(self.admin_url, autocommit=True, prepare_threshold=None)
+            return self.connect(self.admin_url)
         except psycopg.OperationalError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise DatabaseUnavailableError(
@@ -114,9 +118,9 @@ class ShadowDatabase:
     def url(self) -> str:
         return self.server.url_for(self.name)
 
-    def connect(self) -> psycopg.Connection[Any]:
+    def connect(self) -> ShadowConnection:
         """An autocommit session that never lets psycopg prepare statements (see catalog.py)."""
-        return psycopg.connect(self.url, autocommit=True, prepare_threshold=None)
+        return self.server.connect(self.url)
 
 
 def _server_version_num(server: ShadowServer) -> int:
@@ -127,7 +131,9 @@ def _server_version_num(server: ShadowServer) -> int:
 
 def _given_server(shadow_url: str, req: MajorRequirement) -> ShadowServer:
     parse_database_url(shadow_url, where=SHADOW_WHERE)  # refuse an ambiguous URL first
-    server = ShadowServer(shadow_url, f"shadow server {redact(shadow_url)}")
+    server = ShadowServer(
+        shadow_url, f"shadow server {redact(shadow_url)}", room=_given_room(shadow_url)
+    )
     server.major = server_major(_server_version_num(server))
     server.off_major = judge(req, server.major, server.description)
     server.description += f", PostgreSQL {server.major}"
@@ -161,29 +167,29 @@ def shadow_server(
         actual = cluster.major
         which = f"PostgreSQL {actual}, " if actual else ""
         description = f"temporary PostgreSQL cluster ({which}port {cluster.port})"
-        server = ShadowServer(cluster.url(), description, actual)
+        server = ShadowServer(cluster.url(), description, actual, room=_room_of(cluster))
         if actual is not None:
             server.off_major = judge(req, actual, description)
-        with _scratch_said(cluster):
-            yield server
+        yield server
 
 
-@contextlib.contextmanager
-def _scratch_said(cluster: TemporaryCluster) -> Iterator[None]:
-    """The throwaway cluster out of room is said with its scratch directory, why that one, and
-    how to choose another: a statement's disk_full error (53100), or a lost session (a server that
-    cannot write its WAL restarts) with the log saying the directory is full."""
-    try:
-        yield
-    except ShadowResourcesError as exc:
-        if cluster.scratch is None:
-            raise
-        raise DatabaseUnavailableError(exhausted_message(cluster.scratch, str(exc))) from None
-    except psycopg.OperationalError as exc:
-        if cluster.scratch is None or not cluster.out_of_space():
-            raise
-        said = f"{NO_SPACE}, the session lost ({str(exc).strip().splitlines()[0]})"
-        raise DatabaseUnavailableError(exhausted_message(cluster.scratch, said)) from None
+def _given_room(shadow_url: str) -> Room:
+    return Room(
+        f"the shadow server {redact(shadow_url)} ran out of room",
+        "free room on it, or give --shadow-url another server, and run again",
+    )
+
+
+def _room_of(cluster: TemporaryCluster) -> Room:
+    """The throwaway cluster's room: its scratch directory, why that one, and how to choose
+    another; its data directory and log, to tell a restart for want of room."""
+    where = placed(cluster.scratch) if cluster.scratch else str(cluster.base_dir.parent)
+    return Room(
+        f"the temporary PostgreSQL ran out of room in {where}",
+        OVERRIDE_HINT,
+        cluster.data_dir,
+        cluster.log,
+    )
 
 
 @contextlib.contextmanager

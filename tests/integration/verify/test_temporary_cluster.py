@@ -21,7 +21,7 @@ from psycopg import sql
 
 from migration_rollback.errors import DatabaseUnavailableError
 from migration_rollback.verify import cluster
-from migration_rollback.verify.leftovers import PREFIX
+from migration_rollback.verify.leftovers import INSTALL_PREFIX, OWNER_FILE, PREFIX, owner_text
 from migration_rollback.verify.scratch import (
     MEMORY_SETTINGS,
     SCRATCH_DIR_ENV,
@@ -265,3 +265,75 @@ def test_a_live_cluster_is_never_removed_even_when_its_pid_looks_dead(scratch_di
             assert other.data_dir.is_dir()
         with psycopg.connect(other.url()) as conn:
             assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+# --- the binaries' copies a SIGKILL left behind, and a copy that cannot be made ------------------
+
+
+def staged_copy(base: Path, name: str, pid: int | None, cluster_dir: Path, age: float) -> Path:
+    folder = base / f"{INSTALL_PREFIX}{name}"
+    (folder / "install" / "bin").mkdir(parents=True)
+    if pid is not None:
+        (folder / OWNER_FILE).write_text(owner_text(pid, cluster_dir))
+    then = time.time() - age
+    os.utime(folder, (then, then))
+    return folder
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not CACHED, reason="staging is for cached binaries run as root"
+)
+def test_a_dead_processs_copy_of_the_binaries_is_removed_and_nothing_else(
+    scratch_dir: Path,
+) -> None:
+    gone_cluster = scratch_dir / "no-such-cluster"
+    live_cluster = leftover(scratch_dir, "live", os.getpid())  # a cluster still there
+    dead = staged_copy(scratch_dir, "dead", dead_pid(), gone_cluster, LONG_AGO)
+    kept = [
+        staged_copy(scratch_dir, "young", dead_pid(), gone_cluster, 5.0),
+        staged_copy(scratch_dir, "maker-alive", os.getpid(), gone_cluster, LONG_AGO),
+        staged_copy(scratch_dir, "serving", dead_pid(), live_cluster, LONG_AGO),
+        staged_copy(scratch_dir, "no-owner", None, gone_cluster, LONG_AGO),
+    ]
+    with cluster.temporary_cluster(CACHED[0]) as ours:
+        assert ours.install_dir is not None  # staged: so the sweep ran where it stages
+        assert ours.install_dir.parent == scratch_dir
+        assert not dead.exists()
+        assert all(folder.is_dir() for folder in kept)
+    assert sorted(scratch_dir.iterdir()) == sorted([live_cluster, *kept])
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not CACHED, reason="staging is for cached binaries run as root"
+)
+def test_a_copy_of_the_binaries_that_cannot_be_made_says_where_and_what_to_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The system temp dir on a 2 MiB filesystem: the copy (hard links fail across filesystems,
+    # so a real copy) runs out of room. It was a bare OSError out of shutil.
+    point = Path(tempfile.mkdtemp(prefix="staging-full-"))
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0711", "tmpfs", str(point)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        point.rmdir()
+        pytest.skip("cannot mount a tmpfs here")
+    monkeypatch.delenv(SCRATCH_DIR_ENV, raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(point))
+    try:
+        with pytest.raises(DatabaseUnavailableError) as caught:
+            cluster.create_cluster(CACHED[0])
+        said = str(caught.value)
+        assert said.startswith(
+            f"cannot copy the PostgreSQL server binaries where postgres can run them, in {point} "
+            "(the system temp dir: "
+        )
+        assert "No space left on device" in said
+        assert said.endswith(f"set {SCRATCH_DIR_ENV}=/tmp (or another directory with more room) "
+                             "and run again")  # fmt: skip
+        assert list(point.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(point)], check=True)
+        point.rmdir()

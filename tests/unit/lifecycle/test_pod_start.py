@@ -13,6 +13,7 @@ import pytest
 
 from migration_rollback.controller.podwatch import blocked_pod, pod_state
 from migration_rollback.lifecycle import actions as a
+from migration_rollback.lifecycle import podstart
 from migration_rollback.lifecycle.decide import decide
 from migration_rollback.lifecycle.jobrun import job_name
 from migration_rollback.lifecycle.model import RollbackSpec
@@ -55,39 +56,102 @@ UNSCHEDULABLE = {"type": "PodScheduled", "status": "False", "reason": "Unschedul
                  "message": "0/3 nodes: Insufficient memory",
                  "lastTransitionTime": "2026-12-01T11:58:00Z"}  # fmt: skip
 SINCE = dt.datetime(2026, 12, 1, 11, 59, tzinfo=dt.UTC)
+CID = "containerd://1f2e"
+CID_INIT = "containerd://0a0b"
 
 
 BLOCKS = [
     (pod(waiting("CreateContainerConfigError", MISSING_KEY), phase="Pending"),
-     Blocked.CONFIG_ERROR, MISSING_KEY, SINCE),
+     Blocked.CONFIG_ERROR, MISSING_KEY, SINCE, "c"),
     (pod(waiting("InvalidImageName", 'invalid reference "Bad:Image"')),
-     Blocked.INVALID_IMAGE, 'invalid reference "Bad:Image"', SINCE),
-    (pod(waiting("ErrImagePull")), Blocked.IMAGE_PULL, "", SINCE),
+     Blocked.INVALID_IMAGE, 'invalid reference "Bad:Image"', SINCE, "c"),
+    (pod(waiting("ErrImagePull")), Blocked.IMAGE_PULL, "", SINCE, "c"),
     (pod(waiting("ImagePullBackOff"), startTime="2026-12-01T11:59:30Z"),
-     Blocked.IMAGE_BACKOFF, "", SINCE + dt.timedelta(seconds=30)),
-    (pod(waiting("CreateContainerError")), Blocked.CREATE_ERROR, "", SINCE),
-    (pod(waiting("RunContainerError")), Blocked.RUN_ERROR, "", SINCE),
+     Blocked.IMAGE_BACKOFF, "", SINCE + dt.timedelta(seconds=30), "c"),
+    (pod(waiting("CreateContainerError")), Blocked.CREATE_ERROR, "", SINCE, "c"),
+    (pod(waiting("RunContainerError")), Blocked.RUN_ERROR, "", SINCE, "c"),
     (pod(phase="Pending", conditions=[UNSCHEDULABLE]), Blocked.UNSCHEDULABLE,
-     "0/3 nodes: Insufficient memory", SINCE - dt.timedelta(minutes=1)),
+     "0/3 nodes: Insufficient memory", SINCE - dt.timedelta(minutes=1), ""),
     (pod(waiting("ContainerCreating"), phase="Failed", reason="Evicted",
-         message="low on memory"), Blocked.POD_FAILED, "Evicted: low on memory", SINCE),
-    (pod(phase="Failed"), Blocked.POD_FAILED, "Failed", SINCE),
+         message="low on memory"), Blocked.POD_FAILED, "Evicted: low on memory", SINCE, ""),
+    (pod(phase="Failed"), Blocked.POD_FAILED, "Failed", SINCE, ""),
     (pod(waiting("ContainerCreating"), phase="Pending"), Blocked.NOT_STARTED,
-     "ContainerCreating", SINCE),
+     "ContainerCreating", SINCE, ""),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    ("obj", "reason", "message", "since"), BLOCKS, ids=[str(b[1]) for b in BLOCKS]
+    ("obj", "reason", "message", "since", "container"), BLOCKS, ids=[str(b[1]) for b in BLOCKS]
 )
 def test_the_pods_status_says_why_it_has_not_started(
-    obj: dict[str, Any], reason: Blocked, message: str, since: dt.datetime
+    obj: dict[str, Any], reason: Blocked, message: str, since: dt.datetime, container: str
 ) -> None:
-    assert block_of(obj) == PodBlock(reason, message, since)
+    assert block_of(obj) == PodBlock(reason, message, since, container)
     assert pod_state(obj).block == block_of(obj)
 
 
-CID = "containerd://1f2e"
+def with_init(obj: dict[str, Any], *states: dict[str, Any]) -> dict[str, Any]:
+    """`obj` with init containers `i0`, `i1`... in these states."""
+    inits = [{"name": f"i{n}", "state": st} for n, st in enumerate(states)]
+    obj["status"]["initContainerStatuses"] = inits
+    return obj
+
+
+INIT_WAITS = waiting("PodInitializing")  # the runner's container while init containers run
+DONE = {"terminated": {"exitCode": 0, "reason": "Completed", "containerID": CID_INIT}}
+# An init container (added by an admission webhook: a secrets agent, a mesh's setup) in
+# trouble: the runner's container only says PodInitializing; the init container's own state
+# says why, and the cause names it.
+INIT_BLOCKS = {
+    "init-image-backoff": (
+        with_init(pod(INIT_WAITS), DONE, waiting("ImagePullBackOff", "Back-off pulling agent:9")),
+        Blocked.IMAGE_BACKOFF, "Back-off pulling agent:9", "i1"),
+    "init-config-error": (
+        with_init(pod(INIT_WAITS), waiting("CreateContainerConfigError", MISSING_KEY)),
+        Blocked.CONFIG_ERROR, MISSING_KEY, "i0"),
+    "init-failed-pending": (  # the kubelet has not yet marked the pod Failed
+        with_init(pod(INIT_WAITS), {"terminated": {"exitCode": 3, "reason": "Error",
+                                                   "message": "vault: permission denied"}}),
+        Blocked.POD_FAILED, "exited 3 (Error): vault: permission denied", "i0"),
+    "init-failed-pod-failed": (
+        with_init(pod(INIT_WAITS, phase="Failed"), DONE, {"terminated": {"exitCode": 1}}),
+        Blocked.POD_FAILED, "exited 1", "i1"),
+    "init-crash-loop": (  # a native sidecar (restartPolicy Always) that keeps failing
+        with_init(pod(INIT_WAITS), waiting("CrashLoopBackOff", "back-off 20s restarting")),
+        Blocked.CRASH_LOOP, "back-off 20s restarting", "i0"),
+    "init-running-forever": (
+        with_init(pod(INIT_WAITS, phase="Pending"), DONE, {"running": {"startedAt": CREATED}}),
+        Blocked.NOT_STARTED, "running, not finished", "i1"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("obj", "reason", "message", "name"), INIT_BLOCKS.values(),
+                         ids=list(INIT_BLOCKS))  # fmt: skip
+def test_an_init_container_in_trouble_is_read_and_named(
+    obj: dict[str, Any], reason: Blocked, message: str, name: str
+) -> None:
+    found = block_of(obj)
+    assert found == PodBlock(reason, message, SINCE, name, init=True)
+    assert f"({reason} in init container {name}" in found.describe()
+    assert not pod_state(obj).started  # an init container is not the runner
+
+
+def test_init_containers_that_finished_leave_the_runners_container_to_say_why() -> None:
+    obj = with_init(pod(waiting("CreateContainerConfigError", MISSING_KEY)), DONE, DONE)
+    assert block_of(obj) == PodBlock(Blocked.CONFIG_ERROR, MISSING_KEY, SINCE, "c")
+    assert block_of(with_init(pod(waiting("PodInitializing")), DONE)) == PodBlock(
+        Blocked.NOT_STARTED, "PodInitializing", SINCE
+    )
+
+
+def test_the_cause_names_the_container() -> None:
+    found = block_of(pod(waiting("CreateContainerConfigError", MISSING_KEY)))
+    assert found is not None
+    assert found.describe() == (
+        f"its pod never started (CreateContainerConfigError in container c: {MISSING_KEY})"
+    )
+
+
 # A container that ran: running, or ended with the runtime's id or a start time (now or before).
 STARTED = {
     "running": {"state": {"running": {}}},
@@ -467,4 +531,72 @@ def test_a_long_message_is_scrubbed_whole_then_cut(at: int) -> None:
     scrubbed = dataclasses.replace(found, message=Redactor.of([SECRET]).scrub(found.message))
     cause = scrubbed.describe()
     assert SECRET[:5] not in cause
-    assert len(cause) <= len("its pod never started (CreateContainerConfigError: )") + MESSAGE_LIMIT
+    bare = "its pod never started (CreateContainerConfigError in container c: )"
+    assert len(cause) <= len(bare) + MESSAGE_LIMIT
+
+
+@pytest.mark.parametrize("seconds", [30, 61], ids=["within-the-pull-grace", "past-it"])
+def test_an_init_containers_pull_is_bounded_by_the_pull_grace_not_the_pods(
+    seconds: float,
+) -> None:
+    """The runner's container said only PodInitializing: that was 300 s (NOT_STARTED) of the
+    app at zero, and a cause naming no container. Read from the init container: 60 s, named;
+    and within them nothing is done (a pull that resolves lets the Job run)."""
+    obj = with_init(pod(INIT_WAITS), waiting("ImagePullBackOff", "Back-off pulling agent:9"))
+    obj["status"]["startTime"] = iso(NOW - dt.timedelta(seconds=seconds))
+    found = blocked_pod([pod_state(obj)])
+    assert found is not None
+    decision = decide(spec("restore"), STATUS["RollingBack"], observed("RollingBack", found), NOW)
+    if seconds < GRACE_SECONDS[Blocked.IMAGE_BACKOFF]:
+        assert not decision.of(a.DeleteJob)
+        assert decision.requeue_after is not None
+        assert decision.requeue_after <= GRACE_SECONDS[Blocked.IMAGE_BACKOFF] - 30
+        return
+    assert decision.of(a.DeleteJob) == [a.DeleteJob(ROLLBACK, foreground=True)]
+    assert decision.patch()["jobStopped"]["cause"] == (
+        "its pod never started (ImagePullBackOff in init container i0: Back-off pulling agent:9)"
+    )
+
+
+QUOTA = (
+    'Error creating: pods "p" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=5'
+)
+DENIED = (
+    "Error creating: pods \"p\" is forbidden: ValidatingAdmissionPolicy 'no-runs' with binding "
+    "'no-runs' denied request: no rollback pods here"
+)
+PODSECURITY = 'Error creating: pods "p" is forbidden: violates PodSecurity "restricted:latest"'
+
+
+@pytest.mark.parametrize(
+    ("said", "grace"), [(QUOTA, 60), (DENIED, 0), (PODSECURITY, 0)], ids=["quota", "denied", "pss"]
+)
+def test_a_job_whose_pod_is_refused_is_stopped_once_its_grace_is_out(
+    said: str, grace: float
+) -> None:
+    """No pod at all (the Job controller's FailedCreate): a quota may free up, an admission
+    refusal will not; either way the app does not wait out the Job's deadline at zero."""
+    refused = podstart.refused(said, NOW - dt.timedelta(seconds=30))
+    assert refused.grace() == grace
+    job = JobView(ROLLBACK, pod_block=refused, pods=0, replaceable=False, watch=WATCH)
+    obs = dataclasses.replace(observed("RollingBack", refused), job=job)
+    decision = decide(spec("restore"), STATUS["RollingBack"], obs, NOW)
+    if grace > 30:
+        assert not decision.of(a.DeleteJob)
+        return
+    assert decision.of(a.DeleteJob) == [a.DeleteJob(ROLLBACK, foreground=True)]
+    cause = decision.patch()["jobStopped"]["cause"]
+    assert cause == f"its pod never started (FailedCreate: {said})"
+    # Its pods (none) gone, under the same watch: failed before the database, the app restored.
+    after_it = decide(spec("restore"), stopped_for(cause), after("RollingBack", gone_job()), NOW)
+    assert after_it.phase == "Restoring"
+    assert after_it.patch()["databaseChanged"] is False
+
+
+def stopped_for(cause: str) -> RollbackStatus:
+    status = stopped("RollingBack")
+    return dataclasses.replace(status, job_stopped={**status.job_stopped, "cause": cause})
+
+
+def gone_job() -> JobView:
+    return gone("RollingBack")

@@ -1,5 +1,7 @@
 """Which leftover cluster folders may go: only a dead cluster's (its postmaster.pid names a
-process that is gone), older than a minute, and ours. Anything less certain stays."""
+process that is gone), older than a minute, and ours; and which copies of server binaries: only
+one whose maker is gone and whose cluster is gone, older than a minute, and ours. Anything less
+certain stays."""
 
 from __future__ import annotations
 
@@ -7,7 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from migration_rollback.verify.leftovers import MIN_AGE_S, Leftover, pid_in, removable
+from migration_rollback.verify.leftovers import (
+    INSTALL_PREFIX,
+    MIN_AGE_S,
+    OWNER_FILE,
+    Leftover,
+    StagedCopy,
+    owner_text,
+    pid_in,
+    removable,
+    removable_copy,
+    survey,
+    survey_copies,
+)
 
 US, SERVER_USER, SOMEONE = 0, 104, 1000
 OURS = {US, SERVER_USER}
@@ -50,3 +64,44 @@ def test_only_an_old_dead_cluster_of_ours_is_removable(leftover: Leftover, expec
 )
 def test_the_pid_is_the_first_line_of_postmaster_pid(text: str, pid: int | None) -> None:
     assert pid_in(text) == pid
+
+
+def copy(
+    pid: int | None = 4242,
+    alive: bool = False,
+    serves: bool = False,
+    age: float = OLD,
+    owner: int = US,
+) -> StagedCopy:
+    return StagedCopy(Path("/tmp/migration-rollback-pg-install-x"), owner, pid, alive, serves, age)
+
+
+@pytest.mark.parametrize(
+    ("leftover", "expected"),
+    [
+        (copy(), True),  # its maker dead, its cluster gone, old, ours
+        (copy(owner=SERVER_USER), True),  # chowned to the server's user
+        (copy(alive=True), False),  # its maker alive: in use
+        (copy(serves=True), False),  # its cluster still there: a server may run from it
+        (copy(pid=None), False),  # no owner file: an older version's, or being made
+        (copy(age=MIN_AGE_S - 1), False),
+        (copy(owner=SOMEONE), False),
+    ],
+)
+def test_only_an_old_copy_of_ours_nobody_uses_is_removable(
+    leftover: StagedCopy, expected: bool
+) -> None:
+    assert removable_copy(leftover, OURS) is expected
+
+
+def test_a_copys_owner_file_reads_back(tmp_path: Path) -> None:
+    cluster = tmp_path / "migration-rollback-pg-abc"
+    folder = tmp_path / f"{INSTALL_PREFIX}x"
+    folder.mkdir()
+    (folder / OWNER_FILE).write_text(owner_text(4242, cluster))
+    (found_copy,) = survey_copies(tmp_path)
+    assert (found_copy.pid, found_copy.serves_a_cluster) == (4242, False)
+    cluster.mkdir()
+    assert survey_copies(tmp_path)[0].serves_a_cluster
+    assert survey(tmp_path) != []  # the cluster folder
+    assert all(not f.path.name.startswith(INSTALL_PREFIX) for f in survey(tmp_path))

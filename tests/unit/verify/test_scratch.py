@@ -17,15 +17,12 @@ from migration_rollback.verify.scratch import (
     DirState,
     Medium,
     Mount,
-    ScratchBase,
     cgroup_path,
     cgroup_room,
     choose_base,
     dir_problem,
-    exhausted_message,
     least,
     memory_refusal,
-    out_of_resources,
     probe_cgroup_room,
 )
 
@@ -104,36 +101,6 @@ def test_the_variable_is_spelled_only_in_scratch() -> None:
         path.name for path in package.rglob("*.py") if SCRATCH_DIR_ENV in path.read_text("utf-8")
     }
     assert spelled == {"scratch.py"}
-
-
-@pytest.mark.parametrize(
-    ("sqlstate", "expected"),
-    [
-        ("53100", True),  # disk_full
-        ("53200", False),  # out_of_memory
-        ("53300", False),  # too_many_connections
-        ("53400", False),  # configuration_limit_exceeded
-        ("23505", False),  # the migration's own failure
-        ("42P01", False),
-        ("35300", False),  # "53" elsewhere than the class
-        ("", False),
-        (None, False),
-    ],
-)
-def test_only_disk_full_is_the_shadow_out_of_resources(
-    sqlstate: str | None, expected: bool
-) -> None:
-    assert out_of_resources(sqlstate) is expected
-
-
-def test_a_full_scratch_directory_is_said_with_why_and_the_override() -> None:
-    base = ScratchBase(SHM, Medium.MEMORY, f"{SHM} is a tmpfs with room")
-    said = exhausted_message(base, "could not extend file: No space left on device [53100]")
-    assert said == (
-        f"the temporary PostgreSQL ran out of room in {SHM} (chosen because {SHM} is a tmpfs "
-        "with room): could not extend file: No space left on device [53100]; "
-        f"set {SCRATCH_DIR_ENV}=/tmp (or another directory with more room) and run again"
-    )
 
 
 # --- a container's memory: its cgroup's room, not the host's MemAvailable ----------------------
