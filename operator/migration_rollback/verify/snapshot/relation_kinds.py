@@ -17,6 +17,7 @@ from migration_rollback.verify.snapshot.query import (
     role,
     sorted_array,
     user_ns,
+    user_relations,
 )
 
 RELATIONS = Kind(
@@ -119,18 +120,15 @@ COLUMNS = Kind(
     family="'rel:' || a.attrelid::text",
     scope=(("rel", ("a.attrelid", "c.oid")),),
     kind="'column'",
-    ident=rel_ident("n", "c") + " || '.' || pg_catalog.quote_ident(a.attname)",
-    parent_kind=rel_kind("c"),
-    parent=rel_ident("n", "c"),
+    ident="c.ident || '.' || pg_catalog.quote_ident(a.attname)",
+    parent_kind="c.kind",
+    parent="c.ident",
     tables=(
-        "pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
-        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        user_relations("'r', 'p', 'v', 'm', 'f'")
+        + " JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid "
         "LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum"
     ),
-    where=(
-        "a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
-        f"AND {user_ns('n')} AND {not_member('pg_class', 'c.oid')}"
-    ),
+    where="a.attnum > 0 AND NOT a.attisdropped",
     attrs=(
         (
             "position",
@@ -165,7 +163,7 @@ COLUMNS = Kind(
     acl=Acl("a.attacl", "c.relowner", None),
     comment=Comment("pg_class", "c.oid", "a.attnum"),
     extras=(
-        ("schema", "n.nspname"),
+        ("schema", "c.nspname"),
         ("table", "c.relname"),
         ("column", "a.attname"),
         ("attnum", "a.attnum::text"),
@@ -322,14 +320,14 @@ POLICIES = Kind(
     family="'rel:' || pol.polrelid::text",
     scope=(("rel", ("pol.polrelid", "c.oid")),),
     kind="'policy'",
-    ident=rel_ident("n", "c") + " || '.' || pg_catalog.quote_ident(pol.polname)",
-    parent_kind=rel_kind("c"),
-    parent=rel_ident("n", "c"),
+    ident="c.ident || '.' || pg_catalog.quote_ident(pol.polname)",
+    parent_kind="c.kind",
+    parent="c.ident",
+    # (only tables have policies: CREATE POLICY refuses any other relation)
     tables=(
-        "pg_catalog.pg_policy pol JOIN pg_catalog.pg_class c ON c.oid = pol.polrelid "
-        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+        user_relations("'r', 'p'") + " JOIN pg_catalog.pg_policy pol ON pol.polrelid = c.oid"
     ),
-    where=f"{user_ns('n')} AND {not_member('pg_class', 'c.oid')}",
+    where="",
     attrs=(
         (
             "command",
@@ -350,7 +348,7 @@ POLICIES = Kind(
         ("with check", "pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid)"),
     ),
     comment=Comment("pg_policy", "pol.oid"),
-    extras=(("schema", "n.nspname"), ("table", "c.relname"), ("name", "pol.polname")),
+    extras=(("schema", "c.nspname"), ("table", "c.relname"), ("name", "pol.polname")),
 )
 
 RULES = Kind(
