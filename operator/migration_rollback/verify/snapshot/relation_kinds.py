@@ -244,7 +244,7 @@ def _index_definition(nulls_not_distinct: bool) -> str:
     )
     return (
         f"CASE WHEN {plain} THEN 'CREATE UNIQUE INDEX ' || pg_catalog.quote_ident(ic.relname) "
-        f"|| ' ON ' || {rel_ident('tn', 'c')} || ' USING btree ' || pg_catalog.regexp_replace("
+        "|| ' ON ' || c.ident || ' USING btree ' || pg_catalog.regexp_replace("
         "pg_catalog.pg_get_constraintdef(k.oid), '^[^(]*', '') "
         "ELSE pg_catalog.pg_get_indexdef(i.indexrelid) END"
     )
@@ -257,19 +257,20 @@ INDEXES = Kind(
     scope=(("rel", ("i.indrelid", "c.oid")),),
     kind="'index'",
     ident=rel_ident("n", "ic"),
-    parent_kind=rel_kind("c"),
-    parent=rel_ident("tn", "c"),
+    parent_kind="c.kind",
+    parent="c.ident",
+    # (only tables, partitioned tables and materialized views have indexes)
     tables=(
-        "pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+        user_relations("'r', 'p', 'm'")
+        + " JOIN pg_catalog.pg_index i ON i.indrelid = c.oid "
+        "JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
         "JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace "
-        "JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "
-        "JOIN pg_catalog.pg_namespace tn ON tn.oid = c.relnamespace "
         "LEFT JOIN pg_catalog.pg_constraint k ON k.conindid = i.indexrelid "
         "AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x')"
     ),
-    where=f"{user_ns('n')} AND {not_member('pg_class', 'c.oid')}",
+    where=user_ns("n"),
     attrs=(
-        ("table", rel_ident("tn", "c")),
+        ("table", "c.ident"),
         ("definition", _index_definition(nulls_not_distinct=True)),
         ("constraint", "pg_catalog.quote_ident(k.conname)"),
         ("valid", "i.indisvalid"),
