@@ -136,6 +136,10 @@ class Kind:
     acl: Acl | None = None
     comment: Comment | None = None
     extras: tuple[tuple[str, str], ...] = ()
+    # An attribute whose SQL gives a sort key the reader replaces by the object's rank among
+    # its parent's objects of this kind, from 1 (a window function cost the server a sort of
+    # every row: see `read._rank`).
+    ranked: str | None = None
 
     def select(self, scoped: bool = False) -> str:
         """The query; scoped: only rows of the families in the session's scope table."""

@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 
@@ -239,6 +239,7 @@ def _add_rows(
     attr_at, acl_at, comment_at, extra_at = _layout(kind, comments is None)
     texts = comments if comments and kind.comment is not None else None
     parents: dict[tuple[str, str], ObjectId] = {}  # one ObjectId per parent (columns share)
+    ranked: dict[ObjectId | None, list[dict[str, Value]]] | None = {} if kind.ranked else None
     for row in rows:
         oid = identity(row[0], row[1])
         parent = None
@@ -266,6 +267,23 @@ def _add_rows(
             if (value := row[at]) is not None
         }
         objects[oid] = make_object(oid, attrs, parent, extra, row[2], row[3])
+        if ranked is not None:
+            ranked.setdefault(parent, []).append(attrs)
+    if ranked is not None and kind.ranked is not None:
+        _rank(ranked, kind.ranked)
+
+
+def _rank(by_parent: Mapping[ObjectId | None, list[dict[str, Value]]], attr: str) -> None:
+    """Replace each object's `attr` (a distinct positive number within its parent: a column's
+    attnum) by its rank there, from 1. Ranks are the numbers themselves when they run 1..n,
+    as they do for a relation no column was ever dropped from."""
+    for siblings in by_parent.values():
+        keys = sorted(cast(int, attrs[attr]) for attrs in siblings)
+        if keys[-1] == len(keys):
+            continue
+        rank = {key: n for n, key in enumerate(keys, 1)}
+        for attrs in siblings:
+            attrs[attr] = rank[cast(int, attrs[attr])]
 
 
 _Layout = tuple[tuple[tuple[str, int], ...], int | None, int | None, tuple[tuple[str, int], ...]]

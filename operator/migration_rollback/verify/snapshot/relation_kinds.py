@@ -130,10 +130,7 @@ COLUMNS = Kind(
     ),
     where="a.attnum > 0 AND NOT a.attisdropped",
     attrs=(
-        (
-            "position",
-            "pg_catalog.row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum)",
-        ),
+        ("position", "a.attnum"),  # ranked by the reader: dropped columns leave gaps
         ("type", "pg_catalog.format_type(a.atttypid, a.atttypmod)"),
         ("not null", "a.attnotnull"),
         (
@@ -169,6 +166,7 @@ COLUMNS = Kind(
         ("attnum", "a.attnum::text"),
         ("foreign options", "CASE WHEN c.relkind = 'f' THEN a.attfdwoptions END"),
     ),
+    ranked="position",
 )
 
 CONSTRAINTS = Kind(
