@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import psycopg
 
@@ -278,12 +278,18 @@ def _rank(by_parent: Mapping[ObjectId | None, list[dict[str, Value]]], attr: str
     attnum) by its rank there, from 1. Ranks are the numbers themselves when they run 1..n,
     as they do for a relation no column was ever dropped from."""
     for siblings in by_parent.values():
-        keys = sorted(cast(int, attrs[attr]) for attrs in siblings)
+        keys = sorted(_number(attrs[attr]) for attrs in siblings)
         if keys[-1] == len(keys):
             continue
         rank = {key: n for n, key in enumerate(keys, 1)}
         for attrs in siblings:
-            attrs[attr] = rank[cast(int, attrs[attr])]
+            attrs[attr] = rank[_number(attrs[attr])]
+
+
+def _number(value: Value) -> int:
+    if not isinstance(value, int):
+        raise TypeError(f"a ranked attribute holds {value!r}, not a number")
+    return value
 
 
 _Layout = tuple[tuple[tuple[str, int], ...], int | None, int | None, tuple[tuple[str, int], ...]]
