@@ -17,6 +17,7 @@ from migration_rollback.verify.snapshot.query import (
     role,
     sorted_array,
     user_ns,
+    user_relations,
 )
 
 RELATIONS = Kind(
@@ -29,13 +30,13 @@ RELATIONS = Kind(
     tables=(
         "pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
         "LEFT JOIN pg_catalog.pg_sequence s ON s.seqrelid = c.oid "
-        "LEFT JOIN LATERAL (SELECT "
-        + rel_ident("stn", "st")
-        + " || '.' || pg_catalog.quote_ident(sa.attname) AS owned_by, sd.deptype = 'i' AS ident "
-        "FROM pg_catalog.pg_depend sd JOIN pg_catalog.pg_class st ON st.oid = sd.refobjid "
-        "JOIN pg_catalog.pg_namespace stn ON stn.oid = st.relnamespace "
-        "JOIN pg_catalog.pg_attribute sa ON sa.attrelid = sd.refobjid "
-        "AND sa.attnum = sd.refobjsubid "
+        # The owning column, as pg_identify_object writes a column: its table's schema and name
+        # and its own name, each as quote_ident quotes it (the table is in the sequence's schema:
+        # OWNED BY insists on it, so never a temporary one). Through the system caches: joining
+        # pg_class, pg_namespace and pg_attribute cost the server twice as much per sequence.
+        "LEFT JOIN LATERAL (SELECT (pg_catalog.pg_identify_object(sd.refclassid, sd.refobjid, "
+        "sd.refobjsubid)).identity AS owned_by, sd.deptype = 'i' AS ident "
+        "FROM pg_catalog.pg_depend sd "
         "WHERE c.relkind = 'S' AND sd.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
         "AND sd.objid = c.oid AND sd.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
         "AND sd.deptype IN ('a', 'i') AND sd.refobjsubid > 0 LIMIT 1) own ON true "
@@ -119,23 +120,17 @@ COLUMNS = Kind(
     family="'rel:' || a.attrelid::text",
     scope=(("rel", ("a.attrelid", "c.oid")),),
     kind="'column'",
-    ident=rel_ident("n", "c") + " || '.' || pg_catalog.quote_ident(a.attname)",
-    parent_kind=rel_kind("c"),
-    parent=rel_ident("n", "c"),
+    ident="c.ident || '.' || pg_catalog.quote_ident(a.attname)",
+    parent_kind="c.kind",
+    parent="c.ident",
     tables=(
-        "pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
-        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        user_relations("'r', 'p', 'v', 'm', 'f'")
+        + " JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid "
         "LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum"
     ),
-    where=(
-        "a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
-        f"AND {user_ns('n')} AND {not_member('pg_class', 'c.oid')}"
-    ),
+    where="a.attnum > 0 AND NOT a.attisdropped",
     attrs=(
-        (
-            "position",
-            "pg_catalog.row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum)",
-        ),
+        ("position", "a.attnum"),  # ranked by the reader: dropped columns leave gaps
         ("type", "pg_catalog.format_type(a.atttypid, a.atttypmod)"),
         ("not null", "a.attnotnull"),
         (
@@ -165,12 +160,13 @@ COLUMNS = Kind(
     acl=Acl("a.attacl", "c.relowner", None),
     comment=Comment("pg_class", "c.oid", "a.attnum"),
     extras=(
-        ("schema", "n.nspname"),
+        ("schema", "c.nspname"),
         ("table", "c.relname"),
         ("column", "a.attname"),
         ("attnum", "a.attnum::text"),
         ("foreign options", "CASE WHEN c.relkind = 'f' THEN a.attfdwoptions END"),
     ),
+    ranked="position",
 )
 
 CONSTRAINTS = Kind(
@@ -246,7 +242,7 @@ def _index_definition(nulls_not_distinct: bool) -> str:
     )
     return (
         f"CASE WHEN {plain} THEN 'CREATE UNIQUE INDEX ' || pg_catalog.quote_ident(ic.relname) "
-        f"|| ' ON ' || {rel_ident('tn', 'c')} || ' USING btree ' || pg_catalog.regexp_replace("
+        "|| ' ON ' || c.ident || ' USING btree ' || pg_catalog.regexp_replace("
         "pg_catalog.pg_get_constraintdef(k.oid), '^[^(]*', '') "
         "ELSE pg_catalog.pg_get_indexdef(i.indexrelid) END"
     )
@@ -259,19 +255,19 @@ INDEXES = Kind(
     scope=(("rel", ("i.indrelid", "c.oid")),),
     kind="'index'",
     ident=rel_ident("n", "ic"),
-    parent_kind=rel_kind("c"),
-    parent=rel_ident("tn", "c"),
+    parent_kind="c.kind",
+    parent="c.ident",
+    # (only tables, partitioned tables and materialized views have indexes)
     tables=(
-        "pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+        user_relations("'r', 'p', 'm'") + " JOIN pg_catalog.pg_index i ON i.indrelid = c.oid "
+        "JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
         "JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace "
-        "JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "
-        "JOIN pg_catalog.pg_namespace tn ON tn.oid = c.relnamespace "
         "LEFT JOIN pg_catalog.pg_constraint k ON k.conindid = i.indexrelid "
         "AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x')"
     ),
-    where=f"{user_ns('n')} AND {not_member('pg_class', 'c.oid')}",
+    where=user_ns("n"),
     attrs=(
-        ("table", rel_ident("tn", "c")),
+        ("table", "c.ident"),
         ("definition", _index_definition(nulls_not_distinct=True)),
         ("constraint", "pg_catalog.quote_ident(k.conname)"),
         ("valid", "i.indisvalid"),
@@ -322,14 +318,12 @@ POLICIES = Kind(
     family="'rel:' || pol.polrelid::text",
     scope=(("rel", ("pol.polrelid", "c.oid")),),
     kind="'policy'",
-    ident=rel_ident("n", "c") + " || '.' || pg_catalog.quote_ident(pol.polname)",
-    parent_kind=rel_kind("c"),
-    parent=rel_ident("n", "c"),
-    tables=(
-        "pg_catalog.pg_policy pol JOIN pg_catalog.pg_class c ON c.oid = pol.polrelid "
-        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-    ),
-    where=f"{user_ns('n')} AND {not_member('pg_class', 'c.oid')}",
+    ident="c.ident || '.' || pg_catalog.quote_ident(pol.polname)",
+    parent_kind="c.kind",
+    parent="c.ident",
+    # (only tables have policies: CREATE POLICY refuses any other relation)
+    tables=(user_relations("'r', 'p'") + " JOIN pg_catalog.pg_policy pol ON pol.polrelid = c.oid"),
+    where="",
     attrs=(
         (
             "command",
@@ -350,7 +344,7 @@ POLICIES = Kind(
         ("with check", "pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid)"),
     ),
     comment=Comment("pg_policy", "pol.oid"),
-    extras=(("schema", "n.nspname"), ("table", "c.relname"), ("name", "pol.polname")),
+    extras=(("schema", "c.nspname"), ("table", "c.relname"), ("name", "pol.polname")),
 )
 
 RULES = Kind(
