@@ -46,7 +46,9 @@ from migration_rollback.verify.snapshot import (
     Scope,
     Snapshot,
     SnapshotObject,
+    kinds_for,
     queue_scoped_snapshot,
+    scoped,
 )
 
 CAPTURE_TABLE = "pg_temp._mr_capture"
@@ -214,7 +216,8 @@ RETURNING category, oid, name
 
 
 def install(conn: psycopg.Connection[Any]) -> bool:
-    """Create the capture triggers (autocommit); False when the role may not (not superuser)."""
+    """Create the capture triggers and the scoped read (snapshot/scoped.py), autocommit; False
+    when the role may not (not superuser)."""
     row = conn.execute(
         "SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user", prepare=False
     ).fetchone()
@@ -222,6 +225,7 @@ def install(conn: psycopg.Connection[Any]) -> bool:
         return False
     conn.execute(SESSION_SQL, prepare=False)
     conn.execute(TRIGGERS_SQL, prepare=False)
+    conn.execute(scoped.function_sql(kinds_for(conn.info.server_version)), prepare=False)
     return True
 
 

@@ -18,12 +18,14 @@ are objects that belong to an extension (the extension and its version stand for
 
 Two ways to read the same model (`read.py`):
 - `take_snapshot(conn)`: every object of the database;
-- `queue_scoped_snapshot(conn, scope)`: the objects of the families a migration touched (change
-  capture names them), to compare with the kept model.
+- `queue_scoped_snapshot(conn)`: the objects of the families a migration touched (change
+  capture names them), to compare with the kept model; the server runs it as one function
+  (`scoped.py`) that reads only the kinds with a row in scope.
 
 Both work inside an open transaction (they see its uncommitted changes) and leave the session's
 search_path as they found it. The parts: `objects.py` (the model's types), `query.py` (how one kind
-is read), `kinds.py` and `relation_kinds.py` (every kind), `privileges.py` (ACLs), `read.py`.
+is read), `kinds.py` and `relation_kinds.py` (every kind), `privileges.py` (ACLs), `read.py`,
+`scoped.py`.
 """
 
 from migration_rollback.sql.compose import quote_ident  # re-exported: its one home is compose

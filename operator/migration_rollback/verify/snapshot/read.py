@@ -14,6 +14,7 @@ import psycopg
 
 from migration_rollback.verify import catalog
 from migration_rollback.verify.batch import Fetched, Target
+from migration_rollback.verify.snapshot import scoped
 from migration_rollback.verify.snapshot.kinds import kinds_for
 from migration_rollback.verify.snapshot.objects import (
     ObjectId,
@@ -146,34 +147,15 @@ class PendingScopedSnapshot:
 
 def queue_scoped_snapshot(conn: Target) -> PendingScopedSnapshot:
     """Send the scoped read of every kind, reading the scope table (filled before in the same
-    batch, so that no round trip separates the two). A kind with nothing in scope costs the
-    server a scan of that small table: a way in (relations, functions, types) with nothing in
-    scope took 0.02 ms a read (pg_stat_statements, 300 migrations), not worth a round trip to
-    leave it out.
-
-    A few statements, not one: a migration that creates or drops a schema makes the server drop
-    every cached plan, and planning the read of all kinds at once took longer than running it.
-    """
+    batch, so that no round trip separates the two): one call of the function that runs only
+    the kinds with a row in scope (scoped.py; made with the change capture)."""
     kinds = kinds_for(conn.info.server_version)
-    return PendingScopedSnapshot(kinds, [catalog.execute(conn, q) for q in _scoped_sql(kinds)])
+    return PendingScopedSnapshot(kinds, [catalog.execute(conn, scoped.READ_SQL)])
 
 
 @functools.cache
 def _full_sql(kinds: tuple[Kind, ...]) -> dict[str, str]:
     return {kind.label: kind.select() for kind in kinds}
-
-
-@functools.cache
-def _scoped_sql(kinds: tuple[Kind, ...]) -> tuple[str, ...]:
-    """The scoped read in a few statements, one per way in (the small kinds read whole, then
-    by relation, function or type OIDs), each a UNION ALL of its kinds' reads: sent every time,
-    one statement per kind cost the client and the server more than their plans."""
-    ways: dict[str, list[str]] = {}
-    for n, kind in enumerate(kinds):
-        way = kind.scope[0][0] if kind.scope else "group"
-        select = f"SELECT {n}, pg_catalog.row_to_json(q)::text FROM ({kind.select(scoped=True)}) q"
-        ways.setdefault(way, []).append(select)
-    return tuple("\nUNION ALL\n".join(selects) for selects in ways.values())
 
 
 def _queue(conn: psycopg.Connection[Any], statements: dict[str, str], stage: list[Kind]) -> _Queued:
