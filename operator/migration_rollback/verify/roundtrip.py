@@ -301,7 +301,7 @@ class _RoundTrip:
             s.reset_refs()
             return
         renamed = s.model.renamed(touched.found)
-        removed = s.model.replace(touched.scope, touched.found)
+        removed, added = s.model.replace(touched.scope, touched.found)
         if renamed:
             s.pipeline(*self.undo, "COMMIT")
             s.reload_model()
@@ -309,7 +309,7 @@ class _RoundTrip:
         batch = Batch(self.conn)
         for statement in self.undo:
             batch.execute(statement)
-        capture.queue_refs_update(batch, removed, touched.found.objects.values())
+        capture.queue_refs_update(batch, removed, added)
         batch.execute("COMMIT")
         batch.send()
 
