@@ -6,15 +6,14 @@ from __future__ import annotations
 import functools
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
 from migration_rollback.verify import catalog
-from migration_rollback.verify.batch import Fetched, Target
-from migration_rollback.verify.snapshot import scoped
+from migration_rollback.verify.batch import Fetched
 from migration_rollback.verify.snapshot.kinds import kinds_for
 from migration_rollback.verify.snapshot.objects import (
     ObjectId,
@@ -125,32 +124,19 @@ _COMMENTS_SQL = (
 )
 
 
-class PendingScopedSnapshot:
-    """The scoped read: rows as JSON (a scope holds few objects)."""
-
-    def __init__(self, kinds: tuple[Kind, ...], cursors: Sequence[Fetched]) -> None:
-        self._kinds = kinds
-        self._cursors = cursors
-        self._started = time.perf_counter()
-
-    def collect(self) -> Snapshot:
-        objects: dict[ObjectId, SnapshotObject] = {}
-        by_kind: dict[int, list[tuple[Any, ...]]] = {}
-        for cursor in self._cursors:
-            for index, text in cursor.fetchall():
-                values = json.loads(text)
-                by_kind.setdefault(int(index), []).append(tuple(values.values()))
-        for index, rows in by_kind.items():
-            _add_rows(objects, self._kinds[index], rows)
-        return Snapshot(objects, (time.perf_counter() - self._started) * 1000.0)
-
-
-def queue_scoped_snapshot(conn: Target) -> PendingScopedSnapshot:
-    """Send the scoped read of every kind, reading the scope table (filled before in the same
-    batch, so that no round trip separates the two): one call of the function that runs only
-    the kinds with a row in scope (scoped.py; made with the change capture)."""
-    kinds = kinds_for(conn.info.server_version)
-    return PendingScopedSnapshot(kinds, [catalog.execute(conn, scoped.READ_SQL)])
+def scoped_snapshot(
+    kinds: tuple[Kind, ...], rows: Iterable[tuple[int, str]], started: float
+) -> Snapshot:
+    """The objects of a scoped read (snapshot/scoped.py): rows of (kind's index, the row as
+    JSON), a scope holding few objects; `started` (perf_counter) when it was sent."""
+    objects: dict[ObjectId, SnapshotObject] = {}
+    by_kind: dict[int, list[tuple[Any, ...]]] = {}
+    for index, text in rows:
+        values = json.loads(text)
+        by_kind.setdefault(int(index), []).append(tuple(values.values()))
+    for index, kind_rows in by_kind.items():
+        _add_rows(objects, kinds[index], kind_rows)
+    return Snapshot(objects, (time.perf_counter() - started) * 1000.0)
 
 
 @functools.cache
