@@ -3,12 +3,12 @@
 A check was six statements in the round trip's batch: the catalog reads' settings and the
 planner's (index scans only), the fill of the scope table from the change capture, the scoped
 read, and the settings put back, each parsed and planned by the server and written and loaded
-by the client, twice a migration. `check()` (PL/pgSQL, made with the change capture in the
-verifier's helper schema) does the same in one: its SET clauses hold the settings while it runs
-(and put the caller's back when it returns), it fills the scope (and the GRANT/REVOKE targets
-its arguments name, when there are some), then returns the scope's rows and the objects of the
-kinds with a row in scope (snapshot/scoped.py). Its rows: (category, oid, name) of the scope,
-then (kind's index, the object as JSON), each with the other columns NULL.
+by the client, twice a migration. `scoped_check()` (PL/pgSQL, made with the change capture in
+the verifier's helper schema) does the same in one: its SET clauses hold the settings while it
+runs (and put the caller's back when it returns), it fills the scope (and the GRANT/REVOKE
+targets its arguments name, when there are some), then returns the scope's rows and the
+objects of the kinds with a row in scope (snapshot/scoped.py). Its rows: (category, oid, name)
+of the scope, then (kind's index, the object as JSON), each with the other columns NULL.
 
 The fill's statements keep the plans made at the first check: planned with sequential scans
 off, they find what the capture names, and the families in scope, by OID and ref through the
@@ -21,7 +21,7 @@ from migration_rollback.verify.snapshot import HELPER_SCHEMA, SCOPE_TABLE, scope
 
 CAPTURE_TABLE = "pg_temp._mr_capture"
 REFS_TABLE = "pg_temp._mr_refs"
-FUNCTION = f"{HELPER_SCHEMA}.check"
+FUNCTION = f"{HELPER_SCHEMA}.scoped_check"
 
 _PUBLICATION_GROUPS = ("publication", "publication table", "publication schema")
 # Matched with to_regclass: pg_publication_namespace only exists from PostgreSQL 15 on.
