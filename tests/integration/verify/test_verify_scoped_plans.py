@@ -1,9 +1,11 @@
 """A scoped check costs what the migration touched, not the size of the schema.
 
-Its reads are prepared once and run with cached generic plans, made whatever the catalogs held
-then. Filtered with `oid = ANY(...)`, those plans scanned pg_class (once per schema) and
-pg_attribute whole at every check, so a replay of N migrations cost O(N²). Each kind's read now
-starts from the scope's OIDs; its plan must reach every large catalog through an index.
+Its reads run with cached generic plans (PL/pgSQL's, in snapshot/scoped.py's function), made
+whatever the catalogs held then. Filtered with `oid = ANY(...)`, those plans scanned pg_class
+(once per schema) and pg_attribute whole at every check, so a replay of N migrations cost
+O(N²). Each kind's read, and the probe that decides whether it runs, starts from the scope's
+OIDs; its plan must reach every large catalog through an index. A kind the function skips must
+have had nothing to read.
 """
 
 from __future__ import annotations
