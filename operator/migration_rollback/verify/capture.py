@@ -9,9 +9,9 @@ with its domain constraints; a few small kinds whole) and compares them with the
 (`model.py`). Rows written in a rolled-back subtransaction vanish from the temporary table with
 it, so after `ROLLBACK TO SAVEPOINT` the table lists exactly what the forward migration touched.
 
-The scope is computed by the server in the same batch as the scoped read (one round trip):
-`pg_temp._mr_refs` mirrors which family each object of the model belongs to, so that the
-families of dropped objects (whose catalog rows are gone) are found too.
+The scope is computed by the server in the same call as the scoped read (scoped_check.py: one
+statement): `pg_temp._mr_refs` mirrors which family each object of the model belongs to, so
+that the families of dropped objects (whose catalog rows are gone) are found too.
 
 Event triggers do not report every command; the gaps are covered explicitly:
 - GRANT/REVOKE come without object ids: their targets are read from the statements' parse trees
@@ -30,6 +30,7 @@ again (temporary tables are never vacuumed): 26 pages of them after 300 migratio
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,20 +38,21 @@ from typing import Any
 import psycopg
 from pglast.enums.parsenodes import GrantTargetType, ObjectType
 
-from migration_rollback.verify import catalog
+from migration_rollback.verify import catalog, scoped_check
 from migration_rollback.verify.batch import Fetched, Target
+from migration_rollback.verify.scoped_check import CAPTURE_TABLE, REFS_TABLE
 from migration_rollback.verify.snapshot import (
     HELPER_SCHEMA,
-    SCOPE_TABLE,
-    PendingScopedSnapshot,
     Scope,
     Snapshot,
     SnapshotObject,
-    queue_scoped_snapshot,
+    kinds_for,
+    scoped,
+    scoped_snapshot,
 )
+from migration_rollback.verify.snapshot.query import Kind
 
-CAPTURE_TABLE = "pg_temp._mr_capture"
-REFS_TABLE = "pg_temp._mr_refs"
+__all__ = ["CAPTURE_TABLE", "REFS_TABLE"]  # their home is scoped_check, which reads them
 
 # The tables emptied at each commit hold no text column: `name` (command tags, categories and
 # group labels are short) has no TOAST table, and each commit truncates every file of these
@@ -101,120 +103,10 @@ ALTER EVENT TRIGGER _migration_rollback_capture_end ENABLE ALWAYS;
 ALTER EVENT TRIGGER _migration_rollback_capture_drop ENABLE ALWAYS;
 """
 
-_PUBLICATION_GROUPS = ("publication", "publication table", "publication schema")
-# Matched with to_regclass: pg_publication_namespace only exists from PostgreSQL 15 on.
-_DROPPED_GROUPS = "VALUES ('pg_namespace', 'schema'), ('pg_extension', 'extension'), " + ", ".join(
-    f"('{catalog_name}', '{group}')"
-    for catalog_name in ("pg_publication", "pg_publication_rel", "pg_publication_namespace")
-    for group in _PUBLICATION_GROUPS
-)
-
-# Fills the scope table from the capture table. A table's inheritance children and partitions
-# come with it (`scoped`): an ALTER TABLE without ONLY recurses into them, yet the event
-# triggers report the table named alone.
-FILL_SCOPE_SQL = f"""
-WITH RECURSIVE emptied AS (DELETE FROM {SCOPE_TABLE}),
-cap AS (SELECT DISTINCT classid, objid, objsubid, tag, dropped FROM {CAPTURE_TABLE}),
-live AS (SELECT classid, objid FROM cap WHERE NOT dropped AND objid IS NOT NULL),
-found(category, oid, name) AS (
-SELECT 'rel', CASE WHEN c.relkind IN ('i', 'I')
-    THEN (SELECT i.indrelid FROM pg_catalog.pg_index i WHERE i.indexrelid = c.oid)
-    ELSE c.oid END, NULL
-  FROM live JOIN pg_catalog.pg_class c ON c.oid = live.objid
-  WHERE live.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND c.relkind <> 't'
-UNION
-SELECT CASE WHEN t.typrelid <> 0 AND tc.relkind <> 'c' THEN 'rel' ELSE 'type' END,
-    CASE WHEN t.typrelid <> 0 AND tc.relkind <> 'c' THEN t.typrelid ELSE t.oid END, NULL
-  FROM live JOIN pg_catalog.pg_type t ON t.oid = live.objid
-  LEFT JOIN pg_catalog.pg_class tc ON tc.oid = t.typrelid
-  WHERE live.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
-UNION
-SELECT 'func', live.objid, NULL FROM live
-  WHERE live.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
-UNION
-SELECT CASE WHEN co.conrelid <> 0 THEN 'rel' ELSE 'type' END,
-    CASE WHEN co.conrelid <> 0 THEN co.conrelid ELSE co.contypid END, NULL
-  FROM live JOIN pg_catalog.pg_constraint co ON co.oid = live.objid
-  WHERE live.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass
-UNION
-SELECT 'rel', tg.tgrelid, NULL FROM live JOIN pg_catalog.pg_trigger tg ON tg.oid = live.objid
-  WHERE live.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass
-UNION
-SELECT 'rel', pol.polrelid, NULL FROM live
-  JOIN pg_catalog.pg_policy pol ON pol.oid = live.objid
-  WHERE live.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass
-UNION
-SELECT 'rel', r.ev_class, NULL FROM live JOIN pg_catalog.pg_rewrite r ON r.oid = live.objid
-  WHERE live.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
-UNION
-SELECT 'rel', ad.adrelid, NULL FROM live JOIN pg_catalog.pg_attrdef ad ON ad.oid = live.objid
-  WHERE live.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass
-UNION
-SELECT 'group', NULL, g.name FROM cap
-  JOIN ({_DROPPED_GROUPS}) g(catalog_name, name)
-    ON cap.classid = pg_catalog.to_regclass('pg_catalog.' || g.catalog_name)
-  WHERE cap.objid IS NOT NULL
-UNION
-SELECT r.category, r.oid, r.name FROM cap JOIN {REFS_TABLE} r ON r.ref = CASE
-    WHEN cap.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND cap.objsubid <> 0
-    THEN 'pg_attribute:' || cap.objid::text || '.' || cap.objsubid::text
-    ELSE cap.classid::pg_catalog.regclass::text || ':' || cap.objid::text END
-  WHERE cap.dropped
-UNION
-SELECT 'group', NULL, 'default privileges' FROM cap
-  WHERE cap.objid IS NULL AND cap.tag = 'ALTER DEFAULT PRIVILEGES'
-UNION
-SELECT 'group', NULL, 'event trigger'
-UNION
-SELECT 'unexplained', NULL, cap.tag::text FROM cap WHERE cap.objid IS NULL AND NOT cap.dropped
-  AND cap.tag NOT IN ('GRANT', 'REVOKE', 'ALTER DEFAULT PRIVILEGES')
-UNION
-SELECT 'grants', NULL, pg_catalog.count(*)::text FROM {CAPTURE_TABLE}
-  WHERE objid IS NULL AND tag IN ('GRANT', 'REVOKE')
-),
-scoped(category, oid, name) AS (
-SELECT category, oid, name FROM found
-UNION
-SELECT 'rel'::text, i.inhrelid, NULL::text FROM scoped s
-  JOIN pg_catalog.pg_inherits i ON i.inhparent = s.oid AND s.category = 'rel'
-)
-INSERT INTO {SCOPE_TABLE} SELECT * FROM scoped RETURNING category, oid, name
-"""
-
-# Adds the targets of GRANT/REVOKE statements, read from their parse trees ($1-$8: schema and
-# name lists; $9: whether a schema was granted on). Run only when there were some.
-FILL_GRANTS_SQL = f"""
-INSERT INTO {SCOPE_TABLE} (category, oid, name)
-SELECT 'rel', c.oid, NULL FROM pg_catalog.pg_class c
-  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  JOIN ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) w(s, r)
-    ON c.relname = w.r AND (w.s IS NULL OR n.nspname = w.s)
-UNION
-SELECT 'rel', c.oid, NULL FROM pg_catalog.pg_class c
-  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  WHERE n.nspname = ANY($3) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-UNION
-SELECT 'func', p.oid, NULL FROM pg_catalog.pg_proc p
-  JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-  JOIN ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5)) w(s, f)
-    ON p.proname = w.f AND (w.s IS NULL OR n.nspname = w.s)
-UNION
-SELECT 'func', p.oid, NULL FROM pg_catalog.pg_proc p
-  JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-  WHERE n.nspname = ANY($6)
-UNION
-SELECT 'type', t.oid, NULL FROM pg_catalog.pg_type t
-  JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-  JOIN ROWS FROM (pg_catalog.unnest($7), pg_catalog.unnest($8)) w(s, t)
-    ON t.typname = w.t AND (w.s IS NULL OR n.nspname = w.s)
-UNION
-SELECT 'group', NULL, 'schema' WHERE $9
-RETURNING category, oid, name
-"""
-
 
 def install(conn: psycopg.Connection[Any]) -> bool:
-    """Create the capture triggers (autocommit); False when the role may not (not superuser)."""
+    """Create the capture triggers and the scoped read (snapshot/scoped.py), autocommit; False
+    when the role may not (not superuser)."""
     row = conn.execute(
         "SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user", prepare=False
     ).fetchone()
@@ -222,6 +114,8 @@ def install(conn: psycopg.Connection[Any]) -> bool:
         return False
     conn.execute(SESSION_SQL, prepare=False)
     conn.execute(TRIGGERS_SQL, prepare=False)
+    conn.execute(scoped.function_sql(kinds_for(conn.info.server_version)), prepare=False)
+    conn.execute(scoped_check.function_sql(), prepare=False)
     return True
 
 
@@ -309,18 +203,25 @@ def grant_targets(nodes: Iterable[Any]) -> GrantTargets:
 
 @dataclass
 class PendingCheck:
-    """A scoped check queued in a batch: the fill statements' rows (what the scope is)
-    and the read of the objects in it."""
+    """A scoped check queued in a batch (one call: scoped_check.py): its rows, once sent, are
+    the scope and the objects in it."""
 
-    fills: list[Fetched]
+    call: Fetched
     grants: GrantTargets
-    pending: PendingScopedSnapshot
+    kinds: tuple[Kind, ...]
+    started: float
 
     def collect(self) -> Check:
         """After the batch ran: the scope, why it may be incomplete, what is in it."""
-        rows = (row for cursor in self.fills for row in cursor.fetchall())
-        scope, reason = _scope_of(rows, self.grants)
-        return Check(scope, self.pending.collect(), reason)
+        scope_rows: list[tuple[Any, ...]] = []
+        object_rows: list[tuple[int, str]] = []
+        for category, oid, name, kind, row in self.call.fetchall():
+            if kind is None:
+                scope_rows.append((category, oid, name))
+            else:
+                object_rows.append((kind, row))
+        scope, reason = _scope_of(scope_rows, self.grants)
+        return Check(scope, scoped_snapshot(self.kinds, object_rows, self.started), reason)
 
 
 def _scope_of(rows: Iterable[tuple[Any, ...]], grants: GrantTargets) -> tuple[Scope, str | None]:
@@ -361,35 +262,17 @@ class Check:
 
 
 def queue_check(conn: Target, executed: Iterable[Any]) -> PendingCheck:
-    """Inside `catalog.reading(conn)`: fill the scope table, then read what it holds, in the
-    one batch (batch.py; collect after it ran: one round trip for the check)."""
+    """Fill the scope table, then read what it holds: one statement, in a batch or a pipeline
+    (batch.py; collect after it ran: one round trip for the check). It sets the settings the
+    catalog reads need while it runs, whatever the session's (scoped_check.py)."""
+    started = time.perf_counter()
     grants = grant_targets(executed)
-    conn.execute(_BY_INDEX, prepare=False)
-    fills = [catalog.execute(conn, FILL_SCOPE_SQL)]
     if grants.count:
-        fills.append(catalog.execute(conn, FILL_GRANTS_SQL, grants.args()))
-    read = queue_scoped_snapshot(conn)
-    conn.execute(_AS_BEFORE, prepare=False)
-    return PendingCheck(fills, grants, read)
-
-
-# The check's generic plans are made at the first check, when the catalogs and the refs hold
-# the baseline alone: whole scans of pg_class, pg_constraint, pg_trigger, pg_policy, pg_attrdef
-# and the refs looked cheapest then, and the plans kept them as the schema grew (O(schema) a
-# check; at 200 tables their cost did not show yet: those scans sat in branches that seldom
-# run). The check finds what the capture names, and the families in scope, by OID and ref,
-# each through its index: planned (and run) with sequential scans off (JIT is off for the
-# catalog reads: a disabled path's cost passes jit_above_cost), the setting put back after it
-# (local to the transaction, as the round trip's reads run inside one).
-_BY_INDEX = (
-    "SELECT pg_catalog.set_config('migration_rollback.saved_enable_seqscan', "
-    "pg_catalog.current_setting('enable_seqscan'), true), "
-    "pg_catalog.set_config('enable_seqscan', 'off', true)"
-)
-_AS_BEFORE = (
-    "SELECT pg_catalog.set_config('enable_seqscan', "
-    "pg_catalog.current_setting('migration_rollback.saved_enable_seqscan'), true)"
-)
+        args = [*grants.args(), (grants.count, "integer")]
+        call = catalog.execute(conn, scoped_check.WITH_GRANTS, args)
+    else:
+        call = catalog.execute(conn, scoped_check.CHECK_SQL)
+    return PendingCheck(call, grants, kinds_for(conn.info.server_version), started)
 
 
 # --- keeping the refs table in step with the model -----------------------------------------------

@@ -79,17 +79,22 @@ class SchemaModel:
                 out.append((old, obj.id))
         return out
 
-    def replace(self, scope: Scope, fresh: Snapshot) -> list[str]:
+    def replace(self, scope: Scope, fresh: Snapshot) -> tuple[list[str], list[SnapshotObject]]:
         """Make the scope's families what a scoped read of the new state found.
 
-        Returns the refs of the objects taken out (for the server-side mirror of the refs).
+        Returns how the server-side mirror of the refs (ref -> family, capture.py) changes: the
+        refs taken out, and the objects whose ref is new or now in another family. An object
+        read again as it was (most of a family a migration altered) needs no write.
         """
-        removed: list[str] = []
+        before: dict[str, str] = {}
         for key in list(self.view(scope)):
-            ref = self.objects[key].ref
+            obj = self.objects[key]
             self._remove(key)
-            if ref:
-                removed.append(ref)
+            if obj.ref:
+                before[obj.ref] = obj.family
+        added: list[SnapshotObject] = []
         for obj in fresh.objects.values():
             self._add(obj)
-        return removed
+            if obj.ref and before.pop(obj.ref, None) != obj.family:
+                added.append(obj)
+        return list(before), added

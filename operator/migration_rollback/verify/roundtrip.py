@@ -34,7 +34,7 @@ from typing import Any
 import psycopg
 
 from migration_rollback.sql import Script
-from migration_rollback.verify import capture, catalog
+from migration_rollback.verify import capture
 from migration_rollback.verify.as_apply import AsApply
 from migration_rollback.verify.as_runner import AsRunner
 from migration_rollback.verify.batch import Batch
@@ -165,8 +165,7 @@ class _RoundTrip:
         go with the forward (None) unless apply's records may come between (they are written
         after the forward, and must stay when an attempt is undone)."""
         if self.s.capturing:
-            with catalog.settings(self.reads):
-                self.pending = capture.queue_check(self.reads, self.forward_nodes)
+            self.pending = capture.queue_check(self.reads, self.forward_nodes)
         self.reads.execute(_SAVE)
         acting = any(as_apply.acts_on(st) for st in executable(self.forward.statements))
         self.read_with_forward = not acting
@@ -301,7 +300,7 @@ class _RoundTrip:
             s.reset_refs()
             return
         renamed = s.model.renamed(touched.found)
-        removed = s.model.replace(touched.scope, touched.found)
+        removed, added = s.model.replace(touched.scope, touched.found)
         if renamed:
             s.pipeline(*self.undo, "COMMIT")
             s.reload_model()
@@ -309,7 +308,7 @@ class _RoundTrip:
         batch = Batch(self.conn)
         for statement in self.undo:
             batch.execute(statement)
-        capture.queue_refs_update(batch, removed, touched.found.objects.values())
+        capture.queue_refs_update(batch, removed, added)
         batch.execute("COMMIT")
         batch.send()
 

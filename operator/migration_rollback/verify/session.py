@@ -195,8 +195,7 @@ class ShadowSession:
         settings after the rest."""
         for statement in first:
             batch.execute(statement)
-        with catalog.settings(batch):
-            pending = capture.queue_check(batch, executed)
+        pending = capture.queue_check(batch, executed)
         platform = self.active_platform()
         return QueuedCompare(pending, platform.queue_member_state(batch) if members else None)
 

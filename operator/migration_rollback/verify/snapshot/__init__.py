@@ -18,12 +18,15 @@ are objects that belong to an extension (the extension and its version stand for
 
 Two ways to read the same model (`read.py`):
 - `take_snapshot(conn)`: every object of the database;
-- `queue_scoped_snapshot(conn, scope)`: the objects of the families a migration touched (change
-  capture names them), to compare with the kept model.
+- the scoped read: the objects of the families a migration touched (change capture names
+  them), to compare with the kept model; the server runs it as one function (`scoped.py`)
+  that reads only the kinds with a row in scope, and `scoped_snapshot` turns its rows into
+  objects.
 
 Both work inside an open transaction (they see its uncommitted changes) and leave the session's
 search_path as they found it. The parts: `objects.py` (the model's types), `query.py` (how one kind
-is read), `kinds.py` and `relation_kinds.py` (every kind), `privileges.py` (ACLs), `read.py`.
+is read), `kinds.py` and `relation_kinds.py` (every kind), `privileges.py` (ACLs), `read.py`,
+`scoped.py`.
 """
 
 from migration_rollback.sql.compose import quote_ident  # re-exported: its one home is compose
@@ -39,12 +42,7 @@ from migration_rollback.verify.snapshot.objects import (
 )
 from migration_rollback.verify.snapshot.privileges import Grant, normalize_acl, parse_aclitem
 from migration_rollback.verify.snapshot.query import HELPER_SCHEMA, SCOPE_TABLE
-from migration_rollback.verify.snapshot.read import (
-    PendingScopedSnapshot,
-    Scope,
-    queue_scoped_snapshot,
-    take_snapshot,
-)
+from migration_rollback.verify.snapshot.read import Scope, scoped_snapshot, take_snapshot
 
 __all__ = [
     "HELPER_SCHEMA",
@@ -54,7 +52,6 @@ __all__ = [
     "SCOPE_TABLE",
     "Grant",
     "ObjectId",
-    "PendingScopedSnapshot",
     "Scope",
     "Snapshot",
     "SnapshotObject",
@@ -63,8 +60,8 @@ __all__ = [
     "normalize_acl",
     "parse_aclitem",
     "qualified",
-    "queue_scoped_snapshot",
     "quote_ident",
+    "scoped_snapshot",
     "snapshot_to_json",
     "take_snapshot",
 ]

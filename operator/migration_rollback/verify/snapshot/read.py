@@ -8,14 +8,14 @@ import functools
 import gc
 import json
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
 from migration_rollback.verify import catalog
-from migration_rollback.verify.batch import Fetched, Target
+from migration_rollback.verify.batch import Fetched
 from migration_rollback.verify.snapshot.kinds import kinds_for
 from migration_rollback.verify.snapshot.objects import (
     ObjectId,
@@ -126,60 +126,31 @@ _COMMENTS_SQL = (
 )
 
 
-class PendingScopedSnapshot:
-    """The scoped read: rows as JSON (a scope holds few objects)."""
-
-    def __init__(self, kinds: tuple[Kind, ...], cursors: Sequence[Fetched]) -> None:
-        self._kinds = kinds
-        self._cursors = cursors
-        self._started = time.perf_counter()
-
-    def collect(self) -> Snapshot:
-        with _no_cycle_collection():
-            return self._collect()
-
-    def _collect(self) -> Snapshot:
-        objects: dict[ObjectId, SnapshotObject] = {}
-        by_kind: dict[int, list[tuple[Any, ...]]] = {}
-        for cursor in self._cursors:
-            for index, text in cursor.fetchall():
-                values = json.loads(text)
-                by_kind.setdefault(int(index), []).append(tuple(values.values()))
-        for index, rows in by_kind.items():
-            _add_rows(objects, self._kinds[index], rows)
-        return Snapshot(objects, (time.perf_counter() - self._started) * 1000.0)
+def scoped_snapshot(
+    kinds: tuple[Kind, ...], rows: Iterable[tuple[int, str]], started: float
+) -> Snapshot:
+    """The objects of a scoped read (snapshot/scoped.py): rows of (kind's index, the row as
+    JSON), a scope holding few objects; `started` (perf_counter) when it was sent."""
+    with _no_cycle_collection():
+        return _scoped_objects(kinds, rows, started)
 
 
-def queue_scoped_snapshot(conn: Target) -> PendingScopedSnapshot:
-    """Send the scoped read of every kind, reading the scope table (filled before in the same
-    batch, so that no round trip separates the two). A kind with nothing in scope costs the
-    server a scan of that small table: a way in (relations, functions, types) with nothing in
-    scope took 0.02 ms a read (pg_stat_statements, 300 migrations), not worth a round trip to
-    leave it out.
-
-    A few statements, not one: a migration that creates or drops a schema makes the server drop
-    every cached plan, and planning the read of all kinds at once took longer than running it.
-    """
-    kinds = kinds_for(conn.info.server_version)
-    return PendingScopedSnapshot(kinds, [catalog.execute(conn, q) for q in _scoped_sql(kinds)])
+def _scoped_objects(
+    kinds: tuple[Kind, ...], rows: Iterable[tuple[int, str]], started: float
+) -> Snapshot:
+    objects: dict[ObjectId, SnapshotObject] = {}
+    by_kind: dict[int, list[tuple[Any, ...]]] = {}
+    for index, text in rows:
+        values = json.loads(text)
+        by_kind.setdefault(int(index), []).append(tuple(values.values()))
+    for index, kind_rows in by_kind.items():
+        _add_rows(objects, kinds[index], kind_rows)
+    return Snapshot(objects, (time.perf_counter() - started) * 1000.0)
 
 
 @functools.cache
 def _full_sql(kinds: tuple[Kind, ...]) -> dict[str, str]:
     return {kind.label: kind.select() for kind in kinds}
-
-
-@functools.cache
-def _scoped_sql(kinds: tuple[Kind, ...]) -> tuple[str, ...]:
-    """The scoped read in a few statements, one per way in (the small kinds read whole, then
-    by relation, function or type OIDs), each a UNION ALL of its kinds' reads: sent every time,
-    one statement per kind cost the client and the server more than their plans."""
-    ways: dict[str, list[str]] = {}
-    for n, kind in enumerate(kinds):
-        way = kind.scope[0][0] if kind.scope else "group"
-        select = f"SELECT {n}, pg_catalog.row_to_json(q)::text FROM ({kind.select(scoped=True)}) q"
-        ways.setdefault(way, []).append(select)
-    return tuple("\nUNION ALL\n".join(selects) for selects in ways.values())
 
 
 def _queue(conn: psycopg.Connection[Any], statements: dict[str, str], stage: list[Kind]) -> _Queued:
