@@ -40,23 +40,42 @@ def probe(kind: Kind) -> str:
             f"EXISTS (SELECT FROM {SCOPE_TABLE} s WHERE s.category = 'group' "
             f"AND s.name = '{kind.label}')"
         )
-    return " OR ".join(_probe_way(kind, category, exprs[0]) for category, exprs in kind.scope)
+    return " OR ".join(_probe_way(kind, category, exprs) for category, exprs in kind.scope)
 
 
-def _probe_way(kind: Kind, category: str, expr: str) -> str:
-    """Some row of the catalog the query starts from has `expr` among the category's OIDs."""
-    alias, _, column = expr.partition(".")
-    leading = re.match(rf"pg_catalog\.(pg_\w+) {re.escape(alias)}\b", kind.tables)
-    if leading is None or not column:
-        raise ValueError(
-            f"kind {kind.label!r}: its scope names {expr!r}, not a column of the catalog its "
-            f"query starts from ({kind.tables[:60]!r}...)"
-        )
-    # Started from the scope's OIDs, as the kinds' queries are: each probed by index.
-    return (
-        f"EXISTS (SELECT FROM {scope_rows(category)} CROSS JOIN LATERAL (SELECT FROM "
-        f"pg_catalog.{leading.group(1)} x WHERE x.{column} = sc.oid OFFSET 0) q)"
+def _probe_way(kind: Kind, category: str, exprs: tuple[str, ...]) -> str:
+    """Some row of a catalog the query's rows come from has an OID of the category in scope,
+    in the column one of `exprs` (each equal to the scope's OID in the query) reads."""
+    for expr in exprs:
+        alias, _, column = expr.partition(".")
+        catalog = _source_catalog(kind.tables, alias, column)
+        if catalog is not None:
+            # Started from the scope's OIDs, as the kinds' queries are: each probed by index.
+            return (
+                f"EXISTS (SELECT FROM {scope_rows(category)} CROSS JOIN LATERAL (SELECT FROM "
+                f"pg_catalog.{catalog} x WHERE x.{column} = sc.oid OFFSET 0) q)"
+            )
+    raise ValueError(
+        f"kind {kind.label!r}: its scope {exprs!r} names no column of the catalog its query "
+        f"starts from ({kind.tables[:60]!r}...)"
     )
+
+
+def _source_catalog(tables: str, alias: str, column: str) -> str | None:
+    """The catalog every row of `tables` comes from under `alias`, read as is in `column`:
+    the leading catalog, one joined (inner, outside parentheses), or the leading catalog of
+    a leading subquery that selects `alias.column` unchanged (query.py `user_relations`)."""
+    a = re.escape(alias)
+    if not column or re.search(r"\b(RIGHT|FULL)\b", tables):
+        return None
+    for found in re.finditer(rf"(?:^|\b(\w+) JOIN )pg_catalog\.(pg_\w+) {a}\b", tables):
+        outside = tables[: found.start()].count("(") == tables[: found.start()].count(")")
+        if outside and (found.group(1) or "").upper() not in ("LEFT", "OUTER"):
+            return found.group(2)
+    sub = re.match(rf"\(SELECT (.*?) FROM pg_catalog\.(pg_\w+) {a}\b.*?\) {a}\b", tables, re.S)
+    if sub is None or f"{alias}.{column}" not in (c.strip() for c in sub.group(1).split(",")):
+        return None
+    return sub.group(2)
 
 
 @functools.cache
