@@ -36,7 +36,6 @@ NO_SPACE = "No space left on device"  # strerror(ENOSPC), as the server (C local
 # The server begins each WAL segment by writing it whole (16 MiB by default): with less free
 # than that, a server that lost every session could not write its WAL.
 WAL_SEGMENT = 16 * 1024**2
-_WAIT_INTERVAL = 0.1  # psycopg's own default for Connection.wait
 
 
 @dataclass(frozen=True)
@@ -113,11 +112,11 @@ class ShadowConnection(psycopg.Connection[Any]):
         conn.room = room
         return conn
 
-    def wait(
-        self, gen: PQGen[RV], interval: float = _WAIT_INTERVAL, timeout: float | None = None
-    ) -> RV:
+    # Passed through as given: psycopg 3.2 to 3.3.4 take (gen, interval), later ones add a
+    # timeout; naming either here would break on the other.
+    def wait(self, gen: PQGen[RV], *args: Any, **kwargs: Any) -> RV:
         try:
-            done = super().wait(gen, interval, timeout)
+            done = super().wait(gen, *args, **kwargs)
         except psycopg.Error as exc:
             refused = refusal(self.room, exc, lost=self.broken)
             if refused is not None:
