@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migration_rollback.kube.client import Clients, is_conflict, is_not_found
+from migration_rollback.lifecycle.podstart import RUNNER_CONTAINER, Blocked
 from migration_rollback.url_env import DATABASE_URL_ENV as URL_ENV
 
 SQL_MOUNT = "/rollback"
@@ -99,7 +100,7 @@ def build_job(req: JobRequest) -> dict[str, Any]:
         else {"emptyDir": {}}
     )
     container = {
-        "name": "rollback",
+        "name": RUNNER_CONTAINER,
         "image": req.image,
         "imagePullPolicy": "IfNotPresent",
         "command": ["migration-rollback"],
@@ -242,7 +243,7 @@ def create_refusal(
     such Event (or they may not be read: the operator then waits for the Job's deadline)."""
     selector = (
         f"involvedObject.kind=Job,involvedObject.name={job},involvedObject.uid={uid},"
-        "reason=FailedCreate"
+        f"reason={Blocked.CREATE_REFUSED}"
     )
     try:
         found = clients.core.list_namespaced_event(namespace, field_selector=selector).items
