@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import errors, pq
 from psycopg.abc import RV, PQGen
-from psycopg.pq import DiagnosticField, ExecStatus
+from psycopg.pq import ExecStatus
 
 from migration_rollback.verify.scratch import ShadowResourcesError
 
@@ -123,16 +124,19 @@ class ShadowConnection(psycopg.Connection[Any]):
                 raise refused from None
             raise
         if isinstance(done, list):  # results read without raising (batch.py's own reads)
-            self._refuse_full(done)
+            self._refuse_failed(done)
         return done
 
-    def _refuse_full(self, results: list[Any]) -> None:
+    def _refuse_failed(self, results: list[Any]) -> None:
+        """Judge a failed result as a raised error is judged (`refusal`): its caller may turn
+        it into a verdict, or raise it past this wait."""
         for result in results:
-            if getattr(result, "status", None) != ExecStatus.FATAL_ERROR:
+            if not isinstance(result, pq.PGresult) or result.status != ExecStatus.FATAL_ERROR:
                 continue
-            if result.error_field(DiagnosticField.SQLSTATE) == DISK_FULL.encode():
-                said = result.error_field(DiagnosticField.MESSAGE_PRIMARY) or b""
-                raise self.room.exhausted(said.decode(errors="replace"))
+            exc = errors.error_from_result(result, encoding=self.info.encoding)
+            refused = refusal(self.room, exc, lost=self.broken)
+            if refused is not None:
+                raise refused from None
 
 
 def free_bytes(path: Path) -> int | None:
