@@ -26,7 +26,12 @@ from psycopg import errors, pq
 from psycopg.abc import RV, PQGen
 from psycopg.pq import ExecStatus
 
-from migration_rollback.verify.scratch import ShadowResourcesError
+from migration_rollback.verify.scratch import (
+    ShadowResourcesError,
+    least,
+    probe_cgroup_room,
+    probe_oom_kills,
+)
 
 # SQLSTATE 53100 disk_full. The rest of class 53 stays a verdict: "out of shared memory" (53200)
 # comes of a migration taking more locks than max_locks_per_transaction allows, as it would in
@@ -47,6 +52,10 @@ class Room:
     hint: str  # how to give it another place
     data_dir: Path | None = None  # None: not on this machine (a --shadow-url server)
     log: Path | None = None
+    # In memory (a tmpfs): its room is also the memory cgroup's, whose limit reached means an
+    # OOM kill (every session lost, the tmpfs still showing room); the count when it started.
+    memory: bool = False
+    oom_kills: int | None = None
 
     def exhausted(self, said: str) -> ShadowResourcesError:
         return ShadowResourcesError(f"{self.what}: {said}; {self.hint}")
@@ -55,16 +64,27 @@ class Room:
         """The room is short, in words (None: not known to be)."""
         if self.data_dir is None:
             return None
-        return short_of_room(free_bytes(self.data_dir), log_says_full(self.log))
+        free, killed = free_bytes(self.data_dir), 0
+        if self.memory:
+            free = least(free, probe_cgroup_room())
+            now = probe_oom_kills()
+            killed = now - self.oom_kills if now is not None and self.oom_kills is not None else 0
+        return short_of_room(free, log_says_full(self.log), killed)
 
 
 # Tests and tools that build a ShadowServer of their own: a disk_full is still never a verdict.
 UNPLACED = Room("the shadow PostgreSQL ran out of room", "give it more room and run again")
 
 
-def short_of_room(free: int | None, log_says: bool) -> str | None:
-    """The words for `free` bytes left (None: unknown) and the server's log saying a write
-    found the directory full, or None when neither points to a want of room."""
+def short_of_room(free: int | None, log_says: bool, oom_killed: int = 0) -> str | None:
+    """The words for `free` bytes left (None: unknown), the server's log saying a write found
+    the directory full and processes OOM-killed since the server started (in memory), or
+    None when none points to a want of room."""
+    if oom_killed > 0:
+        return (
+            f"out of memory: the memory cgroup's limit was reached ({oom_killed} process(es) "
+            "OOM-killed since the server started)"
+        )
     if free is not None and free < WAL_SEGMENT:
         left = f"{free // 1024**2} MiB" if free >= 1024**2 else f"{free // 1024} KiB"
         return (

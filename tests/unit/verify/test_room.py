@@ -19,7 +19,13 @@ from migration_rollback.verify.room import (
     refusal,
     short_of_room,
 )
-from migration_rollback.verify.scratch import SCRATCH_DIR_ENV, SHM, Medium, ScratchBase
+from migration_rollback.verify.scratch import (
+    SCRATCH_DIR_ENV,
+    SHM,
+    Medium,
+    ScratchBase,
+    probe_oom_kills,
+)
 from migration_rollback.verify.shadow import _given_room, _room_of
 
 MIB = 1024**2
@@ -126,3 +132,24 @@ def test_a_given_server_is_named_without_its_password() -> None:
 
 def test_a_server_built_without_a_place_still_stops_the_run() -> None:
     assert refusal(UNPLACED, error("53100"), lost=False) is not None
+
+
+def test_an_oom_kill_since_the_start_is_a_want_of_room_in_memory() -> None:
+    # A cluster in /dev/shm that reaches the memory cgroup's limit: the OOM killer takes a
+    # backend, the postmaster restarts, every session is lost, and the tmpfs still has room.
+    said = short_of_room(2 * 1024**3, log_says=False, oom_killed=1)
+    assert said is not None
+    assert "memory cgroup's limit was reached (1 process(es) OOM-killed" in said
+    assert short_of_room(2 * 1024**3, log_says=False, oom_killed=0) is None
+
+
+def test_a_cluster_in_memory_counts_oom_kills_from_its_start(tmp_path: Path) -> None:
+    scratch = ScratchBase(SHM, Medium.MEMORY, f"{SHM} is a tmpfs with room")
+    cluster = TemporaryCluster(Path("/bin"), SHM / "migration-rollback-pg-x", 5432, None,
+                               scratch=scratch)  # fmt: skip
+    room = _room_of(cluster)
+    assert room.memory
+    assert room.oom_kills == probe_oom_kills()
+    on_disk = ScratchBase(tmp_path, Medium.DISK, "named")
+    assert not _room_of(TemporaryCluster(Path("/bin"), tmp_path / "x", 5432, None,
+                                         scratch=on_disk)).memory  # fmt: skip
