@@ -255,6 +255,10 @@ class TemporaryCluster:
                     "-c", "full_page_writes=off",
                     "-c", "max_connections=100",
                     "-c", "wal_level=logical",
+                    # No parallel query or index build: their shared memory is in /dev/shm
+                    # whatever the scratch directory, and a verdict needs none of their speed.
+                    "-c", "max_parallel_workers_per_gather=0",
+                    "-c", "max_parallel_maintenance_workers=0",
                     *(arg for k, v in self.settings.items() for arg in ("-c", f"{k}={v}")),
                 ),
                 stdout=subprocess.DEVNULL,

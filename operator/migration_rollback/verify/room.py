@@ -39,6 +39,15 @@ from migration_rollback.verify.scratch import (
 DISK_FULL = "53100"
 INTERNAL_ERROR = "XX000"
 NO_SPACE = "No space left on device"  # strerror(ENOSPC), as the server (C locale) logs it
+# A parallel query's (or index build's) dynamic shared memory is a file in /dev/shm on the
+# server's host, whatever its data directory: that one full is said as such (our own clusters
+# run none, cluster.py; a --shadow-url server may).
+SHARED_MEMORY = "could not resize shared memory segment"
+SHARED_MEMORY_FULL = "the shadow PostgreSQL ran out of shared memory (/dev/shm on its host)"
+SHARED_MEMORY_HINT = (
+    "give /dev/shm more room (a container's --shm-size) or set max_parallel_workers_per_gather"
+    " = 0 on the server, and run again"
+)
 # The server begins each WAL segment by writing it whole (16 MiB by default): with less free
 # than that, a server that lost every session could not write its WAL.
 WAL_SEGMENT = 16 * 1024**2
@@ -100,7 +109,10 @@ def refusal(room: Room, exc: psycopg.Error, lost: bool) -> ShadowResourcesError 
     or, with the room short, a lost session or an internal error (a CREATE DATABASE whose
     checkpoint could not be written says only "checkpoint request failed")."""
     if exc.sqlstate == DISK_FULL:
-        return room.exhausted(exc.diag.message_primary or str(exc))
+        said = exc.diag.message_primary or str(exc)
+        if SHARED_MEMORY in said:  # /dev/shm on the server's host, not its data directory
+            return ShadowResourcesError(f"{SHARED_MEMORY_FULL}: {said}; {SHARED_MEMORY_HINT}")
+        return room.exhausted(said)
     if not (lost or exc.sqlstate == INTERNAL_ERROR):
         return None
     why = room.short()

@@ -153,3 +153,12 @@ def test_a_cluster_in_memory_counts_oom_kills_from_its_start(tmp_path: Path) -> 
     on_disk = ScratchBase(tmp_path, Medium.DISK, "named")
     assert not _room_of(TemporaryCluster(Path("/bin"), tmp_path / "x", 5432, None,
                                          scratch=on_disk)).memory  # fmt: skip
+
+
+def test_a_full_dev_shm_in_a_parallel_query_is_not_blamed_on_the_scratch_directory() -> None:
+    said = 'could not resize shared memory segment "/PostgreSQL.1" to 8388608 bytes: No space left'
+    room = Room("the temporary PostgreSQL ran out of room in /var/tmp", "hint", data_dir=None)
+    refused = str(refusal(room, error("53100", said), lost=False))
+    assert refused.startswith("the shadow PostgreSQL ran out of shared memory (/dev/shm on its")
+    assert "/var/tmp" not in refused
+    assert "max_parallel_workers_per_gather" in refused
