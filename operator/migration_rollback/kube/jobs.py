@@ -245,18 +245,23 @@ def create_refusal(
         f"involvedObject.kind=Job,involvedObject.name={job},involvedObject.uid={uid},"
         f"reason={Blocked.CREATE_REFUSED}"
     )
-    try:
-        found = clients.core.list_namespaced_event(namespace, field_selector=selector).items
-    except Exception as exc:
-        if getattr(exc, "status", None) in (403, 404):
-            return None
-        raise
-    events = [clients.api.sanitize_for_serialization(e) for e in found]
+    events = _events(clients, namespace, selector)
     if not events:
         return None
     latest = max(events, key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
     first = min(str(e.get("firstTimestamp") or e.get("eventTime") or "") for e in events)
     return str(latest.get("message") or ""), first or None
+
+
+def _events(clients: Clients, namespace: str, selector: str) -> list[dict[str, Any]]:
+    """The Events `selector` picks, as plain data (none when they may not be read)."""
+    try:
+        found = clients.core.list_namespaced_event(namespace, field_selector=selector).items
+    except Exception as exc:
+        if getattr(exc, "status", None) in (403, 404):
+            return []
+        raise
+    return [clients.api.sanitize_for_serialization(e) for e in found]
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,9 @@ GRACE_SECONDS: dict[Blocked, float] = {
     Blocked.NOT_STARTED: 300,
     Blocked.CREATE_REFUSED: 60,  # a quota another pod's end frees
 }
+# A Job's pod usually exists a second after the Job: past this, a Job with none has its
+# FailedCreate Events read (a request each look), and CREATE_REFUSED's grace may begin.
+CREATE_LOOK_SECONDS = 5.0
 # Words (lower case) in a cause's message that name what only a person can fix: a Secret,
 # ConfigMap, key or executable that is not there, a root image under runAsNonRoot. No grace.
 _MISSING = ("not found", "couldn't find key", "runasnonroot", "cannot verify user is non-root")

@@ -141,6 +141,11 @@ PORT_TAKEN = "could not create any TCP/IP sockets"
 PORT_ATTEMPTS = 5
 
 
+def c_messages(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` with a program's messages in English: initdb's are read for NO_SPACE."""
+    return {**environ, "LC_ALL": "C"}
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -227,6 +232,7 @@ class TemporaryCluster:
             ),
             check=False,
             capture_output=True,
+            env=c_messages(os.environ),
         )  # fmt: skip
         if done.returncode != 0:
             said = done.stderr.decode(errors="replace").strip() or "(nothing on stderr)"

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from migration_rollback.verify.cluster import TemporaryCluster
+from migration_rollback.verify.cluster import TemporaryCluster, c_messages
 from migration_rollback.verify.room import (
     NO_SPACE,
     UNPLACED,
@@ -162,3 +162,11 @@ def test_a_full_dev_shm_in_a_parallel_query_is_not_blamed_on_the_scratch_directo
     assert refused.startswith("the shadow PostgreSQL ran out of shared memory (/dev/shm on its")
     assert "/var/tmp" not in refused
     assert "max_parallel_workers_per_gather" in refused
+
+
+def test_initdb_speaks_english_whatever_the_callers_locale() -> None:
+    # Its stderr is searched for NO_SPACE to add the override: a translated message would not
+    # hold it (this machine has no other locale to run initdb under, so the rule is checked).
+    env = c_messages({"LANG": "de_DE.UTF-8", "LC_ALL": "de_DE.UTF-8", "LC_MESSAGES": "de_DE"})
+    assert env["LC_ALL"] == "C"
+    assert env["LANG"] == "de_DE.UTF-8"  # the rest passed on
