@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from migration_rollback.lifecycle.durations import parse_timestamp
@@ -202,6 +202,7 @@ class _Container:
     init: bool
     state: Mapping[str, Any]
     restartable: bool = False  # an init container with restartPolicy Always (a native sidecar)
+    last: Mapping[str, Any] = field(default_factory=dict)  # its lastState (before a restart)
 
     @property
     def waiting(self) -> Mapping[str, Any]:
@@ -238,8 +239,10 @@ class _Container:
     def let_through(self) -> dt.datetime | None:
         """When the next container could begin: this init container's successful end, or a
         sidecar's start (None: not yet, or not said)."""
-        if self.restartable:
-            return parse_timestamp((self.state.get("running") or {}).get("startedAt"))
+        if self.restartable:  # its earliest start known: a restart does not reset the clock
+            runs = (self.state.get("running"), self.ended_state, self.last.get("terminated"))
+            starts = [parse_timestamp(r.get("startedAt")) for r in runs if isinstance(r, Mapping)]
+            return min((t for t in starts if t is not None), default=None)
         if self.ended_state and not self.failed:
             return parse_timestamp(self.ended_state.get("finishedAt"))
         return None
@@ -298,7 +301,7 @@ def _restartable(pod: Mapping[str, Any]) -> frozenset[str]:
 def _statuses(status: Mapping[str, Any], key: str, restartable: frozenset[str]) -> list[_Container]:
     init = key == "initContainerStatuses"
     return [
-        _Container(name, init, s.get("state") or {}, name in restartable)
+        _Container(name, init, s.get("state") or {}, name in restartable, s.get("lastState") or {})
         for s in status.get(key) or []
         for name in [str(s.get("name") or "?")]
     ]

@@ -121,3 +121,15 @@ def test_an_image_the_kubelet_names_is_shown_for_any_container(reason: str) -> N
                          INITIALIZING, [{"name": "agent"}]))  # fmt: skip
     assert found is not None
     assert said in found.describe()
+
+
+def test_a_sidecars_restart_does_not_restart_the_clock_of_the_cause_after_it() -> None:
+    restarted = {
+        "name": "istio-proxy",
+        "state": {"running": {"startedAt": "2026-12-01T12:00:40Z"}},
+        "lastState": {"terminated": {"exitCode": 1, "startedAt": "2026-12-01T11:59:20Z"}},
+    }
+    backoff = {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling r:1"}}
+    found = block_of(pod([restarted], backoff, [SIDECAR]))
+    assert found is not None
+    assert found.since == SINCE + dt.timedelta(seconds=20)  # its first start, not its restart
