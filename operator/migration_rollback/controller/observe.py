@@ -45,8 +45,6 @@ from migration_rollback.redact import Redactor
 log = logging.getLogger("migration_rollback.observe")
 URL_FIELD = "spec.database.urlSecretRef"
 Prober = Callable[[str, float], health.Probe]
-# A Job's pod usually exists a second after the Job; past this, its FailedCreate Events are read.
-CREATE_LOOK_SECONDS = 5.0
 
 
 def http_probe(url: str, timeout: float) -> health.Probe:
@@ -237,7 +235,7 @@ class Observer:
         meta = obj.get("metadata") or {}
         created = parse_timestamp(meta.get("creationTimestamp"))
         age = (dt.datetime.now(dt.UTC) - created).total_seconds() if created else 0.0
-        if age < CREATE_LOOK_SECONDS or not meta.get("uid"):
+        if age < podstart.CREATE_LOOK_SECONDS or not meta.get("uid"):
             return None
         found = jobs.create_refusal(self.clients, self.namespace, name, str(meta["uid"]))
         return None if found is None else podstart.refused(found[0], parse_timestamp(found[1]))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migration_rollback.kube.client import Clients, is_conflict, is_not_found
+from migration_rollback.lifecycle.podstart import RUNNER_CONTAINER, Blocked
 from migration_rollback.url_env import DATABASE_URL_ENV as URL_ENV
 
 SQL_MOUNT = "/rollback"
@@ -99,7 +100,7 @@ def build_job(req: JobRequest) -> dict[str, Any]:
         else {"emptyDir": {}}
     )
     container = {
-        "name": "rollback",
+        "name": RUNNER_CONTAINER,
         "image": req.image,
         "imagePullPolicy": "IfNotPresent",
         "command": ["migration-rollback"],
@@ -242,20 +243,25 @@ def create_refusal(
     such Event (or they may not be read: the operator then waits for the Job's deadline)."""
     selector = (
         f"involvedObject.kind=Job,involvedObject.name={job},involvedObject.uid={uid},"
-        "reason=FailedCreate"
+        f"reason={Blocked.CREATE_REFUSED}"
     )
-    try:
-        found = clients.core.list_namespaced_event(namespace, field_selector=selector).items
-    except Exception as exc:
-        if getattr(exc, "status", None) in (403, 404):
-            return None
-        raise
-    events = [clients.api.sanitize_for_serialization(e) for e in found]
+    events = _events(clients, namespace, selector)
     if not events:
         return None
     latest = max(events, key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
     first = min(str(e.get("firstTimestamp") or e.get("eventTime") or "") for e in events)
     return str(latest.get("message") or ""), first or None
+
+
+def _events(clients: Clients, namespace: str, selector: str) -> list[dict[str, Any]]:
+    """The Events `selector` picks, as plain data (none when they may not be read)."""
+    try:
+        found = clients.core.list_namespaced_event(namespace, field_selector=selector).items
+    except Exception as exc:
+        if getattr(exc, "status", None) in (403, 404):
+            return []
+        raise
+    return [clients.api.sanitize_for_serialization(e) for e in found]
 
 
 @dataclass(frozen=True)

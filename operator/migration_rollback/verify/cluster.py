@@ -141,6 +141,11 @@ PORT_TAKEN = "could not create any TCP/IP sockets"
 PORT_ATTEMPTS = 5
 
 
+def c_messages(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` with a program's messages in English: initdb's are read for NO_SPACE."""
+    return {**environ, "LC_ALL": "C"}
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -227,6 +232,7 @@ class TemporaryCluster:
             ),
             check=False,
             capture_output=True,
+            env=c_messages(os.environ),
         )  # fmt: skip
         if done.returncode != 0:
             said = done.stderr.decode(errors="replace").strip() or "(nothing on stderr)"
@@ -255,6 +261,10 @@ class TemporaryCluster:
                     "-c", "full_page_writes=off",
                     "-c", "max_connections=100",
                     "-c", "wal_level=logical",
+                    # No parallel query or index build: their shared memory is in /dev/shm
+                    # whatever the scratch directory, and a verdict needs none of their speed.
+                    "-c", "max_parallel_workers_per_gather=0",
+                    "-c", "max_parallel_maintenance_workers=0",
                     *(arg for k, v in self.settings.items() for arg in ("-c", f"{k}={v}")),
                 ),
                 stdout=subprocess.DEVNULL,

@@ -22,10 +22,16 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import errors, pq
 from psycopg.abc import RV, PQGen
-from psycopg.pq import DiagnosticField, ExecStatus
+from psycopg.pq import ExecStatus
 
-from migration_rollback.verify.scratch import ShadowResourcesError
+from migration_rollback.verify.scratch import (
+    ShadowResourcesError,
+    least,
+    probe_cgroup_room,
+    probe_oom_kills,
+)
 
 # SQLSTATE 53100 disk_full. The rest of class 53 stays a verdict: "out of shared memory" (53200)
 # comes of a migration taking more locks than max_locks_per_transaction allows, as it would in
@@ -33,10 +39,18 @@ from migration_rollback.verify.scratch import ShadowResourcesError
 DISK_FULL = "53100"
 INTERNAL_ERROR = "XX000"
 NO_SPACE = "No space left on device"  # strerror(ENOSPC), as the server (C locale) logs it
+# A parallel query's (or index build's) dynamic shared memory is a file in /dev/shm on the
+# server's host, whatever its data directory: that one full is said as such (our own clusters
+# run none, cluster.py; a --shadow-url server may).
+SHARED_MEMORY = "could not resize shared memory segment"
+SHARED_MEMORY_FULL = "the shadow PostgreSQL ran out of shared memory (/dev/shm on its host)"
+SHARED_MEMORY_HINT = (
+    "give /dev/shm more room (a container's --shm-size) or set max_parallel_workers_per_gather"
+    " = 0 on the server, and run again"
+)
 # The server begins each WAL segment by writing it whole (16 MiB by default): with less free
 # than that, a server that lost every session could not write its WAL.
 WAL_SEGMENT = 16 * 1024**2
-_WAIT_INTERVAL = 0.1  # psycopg's own default for Connection.wait
 
 
 @dataclass(frozen=True)
@@ -47,6 +61,10 @@ class Room:
     hint: str  # how to give it another place
     data_dir: Path | None = None  # None: not on this machine (a --shadow-url server)
     log: Path | None = None
+    # In memory (a tmpfs): its room is also the memory cgroup's, whose limit reached means an
+    # OOM kill (every session lost, the tmpfs still showing room); the count when it started.
+    memory: bool = False
+    oom_kills: int | None = None
 
     def exhausted(self, said: str) -> ShadowResourcesError:
         return ShadowResourcesError(f"{self.what}: {said}; {self.hint}")
@@ -55,16 +73,27 @@ class Room:
         """The room is short, in words (None: not known to be)."""
         if self.data_dir is None:
             return None
-        return short_of_room(free_bytes(self.data_dir), log_says_full(self.log))
+        free, killed = free_bytes(self.data_dir), 0
+        if self.memory:
+            free = least(free, probe_cgroup_room())
+            now = probe_oom_kills()
+            killed = now - self.oom_kills if now is not None and self.oom_kills is not None else 0
+        return short_of_room(free, log_says_full(self.log), killed)
 
 
 # Tests and tools that build a ShadowServer of their own: a disk_full is still never a verdict.
 UNPLACED = Room("the shadow PostgreSQL ran out of room", "give it more room and run again")
 
 
-def short_of_room(free: int | None, log_says: bool) -> str | None:
-    """The words for `free` bytes left (None: unknown) and the server's log saying a write
-    found the directory full, or None when neither points to a want of room."""
+def short_of_room(free: int | None, log_says: bool, oom_killed: int = 0) -> str | None:
+    """The words for `free` bytes left (None: unknown), the server's log saying a write found
+    the directory full and processes OOM-killed since the server started (in memory), or
+    None when none points to a want of room."""
+    if oom_killed > 0:
+        return (
+            f"out of memory: the memory cgroup's limit was reached ({oom_killed} process(es) "
+            "OOM-killed since the server started)"
+        )
     if free is not None and free < WAL_SEGMENT:
         left = f"{free // 1024**2} MiB" if free >= 1024**2 else f"{free // 1024} KiB"
         return (
@@ -80,7 +109,10 @@ def refusal(room: Room, exc: psycopg.Error, lost: bool) -> ShadowResourcesError 
     or, with the room short, a lost session or an internal error (a CREATE DATABASE whose
     checkpoint could not be written says only "checkpoint request failed")."""
     if exc.sqlstate == DISK_FULL:
-        return room.exhausted(exc.diag.message_primary or str(exc))
+        said = exc.diag.message_primary or str(exc)
+        if SHARED_MEMORY in said:  # /dev/shm on the server's host, not its data directory
+            return ShadowResourcesError(f"{SHARED_MEMORY_FULL}: {said}; {SHARED_MEMORY_HINT}")
+        return room.exhausted(said)
     if not (lost or exc.sqlstate == INTERNAL_ERROR):
         return None
     why = room.short()
@@ -113,27 +145,30 @@ class ShadowConnection(psycopg.Connection[Any]):
         conn.room = room
         return conn
 
-    def wait(
-        self, gen: PQGen[RV], interval: float = _WAIT_INTERVAL, timeout: float | None = None
-    ) -> RV:
+    # Passed through as given: psycopg 3.2 to 3.3.4 take (gen, interval), later ones add a
+    # timeout; naming either here would break on the other.
+    def wait(self, gen: PQGen[RV], *args: Any, **kwargs: Any) -> RV:
         try:
-            done = super().wait(gen, interval, timeout)
+            done = super().wait(gen, *args, **kwargs)
         except psycopg.Error as exc:
             refused = refusal(self.room, exc, lost=self.broken)
             if refused is not None:
                 raise refused from None
             raise
         if isinstance(done, list):  # results read without raising (batch.py's own reads)
-            self._refuse_full(done)
+            self._refuse_failed(done)
         return done
 
-    def _refuse_full(self, results: list[Any]) -> None:
+    def _refuse_failed(self, results: list[Any]) -> None:
+        """Judge a failed result as a raised error is judged (`refusal`): its caller may turn
+        it into a verdict, or raise it past this wait."""
         for result in results:
-            if getattr(result, "status", None) != ExecStatus.FATAL_ERROR:
+            if not isinstance(result, pq.PGresult) or result.status != ExecStatus.FATAL_ERROR:
                 continue
-            if result.error_field(DiagnosticField.SQLSTATE) == DISK_FULL.encode():
-                said = result.error_field(DiagnosticField.MESSAGE_PRIMARY) or b""
-                raise self.room.exhausted(said.decode(errors="replace"))
+            exc = errors.error_from_result(result, encoding=self.info.encoding)
+            refused = refusal(self.room, exc, lost=self.broken)
+            if refused is not None:
+                raise refused from None
 
 
 def free_bytes(path: Path) -> int | None:

@@ -282,3 +282,45 @@ def _read_room(limit: Path, usage: Path) -> int | None:
         return cgroup_room(limit.read_text(), usage.read_text())
     except OSError:
         return None
+
+
+# Where the kernel counts processes its OOM killer took in a cgroup (and those below it):
+# cgroup v2's memory.events, v1's memory.oom_control (both "oom_kill N" lines).
+_CGROUP_OOM = (
+    ("", Path("/sys/fs/cgroup"), "memory.events"),
+    ("memory", Path("/sys/fs/cgroup/memory"), "memory.oom_control"),
+)
+
+
+def oom_kills(events: str) -> int | None:
+    """The "oom_kill" count in a memory.events or memory.oom_control text (None: not said)."""
+    for line in events.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "oom_kill" and value.strip().isdigit():
+            return int(value)
+    return None
+
+
+def probe_oom_kills(
+    proc_cgroup: Path = Path("/proc/self/cgroup"),
+    hierarchies: tuple[tuple[str, Path, str], ...] = _CGROUP_OOM,
+) -> int | None:
+    """Processes OOM-killed in this process's cgroup so far (a server it started is in it):
+    a cluster in memory that reaches the cgroup's limit loses a backend to the OOM killer
+    while its tmpfs still shows room."""
+    try:
+        proc = proc_cgroup.read_text()
+    except OSError:
+        return None
+    for controller, mount, name in hierarchies:
+        relative = cgroup_path(proc, controller)
+        if relative is None:
+            continue
+        own = mount / relative.lstrip("/")
+        try:  # a path not visible here (another namespace's): the mount's
+            found = oom_kills(((own if own.is_dir() else mount) / name).read_text())
+        except OSError:
+            continue
+        if found is not None:
+            return found
+    return None

@@ -38,7 +38,7 @@ from migration_rollback.verify.majors import (
     server_major,
 )
 from migration_rollback.verify.room import UNPLACED, Room, ShadowConnection
-from migration_rollback.verify.scratch import OVERRIDE_HINT, placed
+from migration_rollback.verify.scratch import OVERRIDE_HINT, Medium, placed, probe_oom_kills
 
 
 def with_database(url: str, dbname: str) -> str:
@@ -184,11 +184,14 @@ def _room_of(cluster: TemporaryCluster) -> Room:
     """The throwaway cluster's room: its scratch directory, why that one, and how to choose
     another; its data directory and log, to tell a restart for want of room."""
     where = placed(cluster.scratch) if cluster.scratch else str(cluster.base_dir.parent)
+    memory = cluster.scratch is not None and cluster.scratch.medium is Medium.MEMORY
     return Room(
         f"the temporary PostgreSQL ran out of room in {where}",
         OVERRIDE_HINT,
         cluster.data_dir,
         cluster.log,
+        memory=memory,
+        oom_kills=probe_oom_kills() if memory else None,
     )
 
 

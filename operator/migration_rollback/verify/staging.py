@@ -63,19 +63,23 @@ def staged_install(
     sweep_copies(base, owners(run_as))
     try:
         folder = Path(tempfile.mkdtemp(prefix=INSTALL_PREFIX, dir=base))
+        _fill_copy(folder, root, run_as, cluster)
     except OSError as exc:
         raise DatabaseUnavailableError(_cannot(run_as, scratch, on_disk, base, exc)) from None
+    return folder / "install" / bindir.name, folder
+
+
+def _fill_copy(folder: Path, root: Path, run_as: str, cluster: Path) -> None:
+    """The owner file, the folder given to `run_as`, the install linked in; all removed when
+    any part fails (an interrupt too)."""
     try:
         (folder / OWNER_FILE).write_text(owner_text(os.getpid(), cluster))
         entry = pwd.getpwnam(run_as)
         os.chown(folder, entry.pw_uid, entry.pw_gid)
         shutil.copytree(root, folder / "install", symlinks=True, copy_function=link_or_copy)
-    except BaseException as exc:
+    except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
-        if isinstance(exc, OSError):
-            raise DatabaseUnavailableError(_cannot(run_as, scratch, on_disk, base, exc)) from None
         raise
-    return folder / "install" / bindir.name, folder
 
 
 def _cannot(run_as: str, scratch: ScratchBase, on_disk: bool, base: Path, exc: OSError) -> str:

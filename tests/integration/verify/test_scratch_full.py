@@ -25,6 +25,7 @@ from migration_rollback.cli import app
 from migration_rollback.errors import DatabaseUnavailableError
 from migration_rollback.verify import batch, cluster, verify_project
 from migration_rollback.verify.as_apply import AsApply
+from migration_rollback.verify.room import WAL_SEGMENT, free_bytes
 from migration_rollback.verify.scratch import SCRATCH_DIR_ENV, ShadowResourcesError
 from migration_rollback.verify.shadow import shadow_database
 
@@ -210,23 +211,33 @@ def fill(path: Path) -> None:
 
 
 @pytest.mark.parametrize("full", [True, False], ids=["room-short", "room-left"])
-def test_a_session_lost_with_the_room_short_is_said_as_such(small_tmpfs: Path, full: bool) -> None:
+def test_a_session_lost_with_the_room_short_is_said_as_such(
+    full: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A server that cannot write its WAL drops every session; its log is on the same full
     # filesystem. The free room (statvfs) tells: a session ended with the room short stops the
-    # run, one ended with room left stays the error it was.
-    with shadow_database(None) as db, db.connect() as conn, db.connect() as killer:
-        pid = conn.info.backend_pid
+    # run, one ended with room left stays the error it was. Room left: a tmpfs large enough
+    # that a fresh cluster leaves well over a WAL segment free (asserted, not assumed).
+    with (
+        tmpfs_named("64m" if full else "256m", monkeypatch) as point,
+        shadow_database(None) as db,
+        db.connect() as conn,
+        db.connect() as killer,
+    ):
         if full:
-            fill(small_tmpfs / "filler")
+            fill(point / "filler")
+        free = free_bytes(point)
+        assert free is not None
+        assert (free < WAL_SEGMENT) is full, f"{point}: {free} bytes free"
         try:
-            killer.execute("select pg_terminate_backend(%s)", [pid])
+            killer.execute("select pg_terminate_backend(%s)", [conn.info.backend_pid])
             caught = ShadowResourcesError if full else psycopg.OperationalError
             with pytest.raises(caught) as raised:
                 conn.execute("select 1")
         finally:
-            (small_tmpfs / "filler").unlink(missing_ok=True)
+            (point / "filler").unlink(missing_ok=True)
     if full:
-        said_full(str(raised.value), small_tmpfs)
+        said_full(str(raised.value), point)
         assert "the server dropped every session" in str(raised.value)
 
 
@@ -259,3 +270,34 @@ def test_every_way_a_statement_is_sent_stops_on_disk_full(small_tmpfs: Path, sen
             send(conn)
         said_full(str(raised.value), small_tmpfs)
         assert "pgsql_tmp" in str(raised.value)
+
+
+INTERNAL = "do $$ begin raise exception using errcode = 'XX000', message = 'checkpoint request failed'; end $$"  # noqa: E501
+
+
+def batch_returns(conn: Any) -> None:
+    assert batch.run(conn, ["select 1", INTERNAL]) is not None  # returned, not raised
+
+
+def batch_then_raises(conn: Any) -> None:
+    then = batch.Batch(conn)
+    then.execute(INTERNAL)
+    batch.run(conn, ["select 1"], then)
+
+
+@pytest.mark.parametrize("send", [batch_returns, batch_then_raises], ids=["returned", "then"])
+def test_a_batchs_internal_error_with_the_room_short_is_judged_as_a_raised_one(
+    small_tmpfs: Path, send: Any
+) -> None:
+    # batch.py reads its results without psycopg raising; the one rule (room.refusal) must still
+    # judge them: an internal error with the room short stops the run, whether batch.run
+    # returns it (a script's command) or raises it (a `then` command's).
+    with shadow_database(None) as db, db.connect() as conn:
+        fill(small_tmpfs / "filler")
+        try:
+            with pytest.raises(ShadowResourcesError) as raised:
+                send(conn)
+        finally:
+            (small_tmpfs / "filler").unlink(missing_ok=True)
+    said_full(str(raised.value), small_tmpfs)
+    assert "the server said: checkpoint request failed" in str(raised.value)

@@ -283,6 +283,7 @@ def staged_copy(base: Path, name: str, pid: int | None, cluster_dir: Path, age: 
 @pytest.mark.skipif(
     os.geteuid() != 0 or not CACHED, reason="staging is for cached binaries run as root"
 )
+@pytest.mark.usefixtures("private_cache")
 def test_a_dead_processs_copy_of_the_binaries_is_removed_and_nothing_else(
     scratch_dir: Path,
 ) -> None:
@@ -306,6 +307,7 @@ def test_a_dead_processs_copy_of_the_binaries_is_removed_and_nothing_else(
 @pytest.mark.skipif(
     os.geteuid() != 0 or not CACHED, reason="staging is for cached binaries run as root"
 )
+@pytest.mark.usefixtures("private_cache")
 def test_a_copy_of_the_binaries_that_cannot_be_made_says_where_and_what_to_do(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -112,7 +112,7 @@ INIT_BLOCKS = {
     "init-failed-pending": (  # the kubelet has not yet marked the pod Failed
         with_init(pod(INIT_WAITS), {"terminated": {"exitCode": 3, "reason": "Error",
                                                    "message": "vault: permission denied"}}),
-        Blocked.POD_FAILED, "exited 3 (Error): vault: permission denied", "i0"),
+        Blocked.POD_FAILED, "exited 3 (Error)", "i0"),  # its own message: see ..._inits.py
     "init-failed-pod-failed": (
         with_init(pod(INIT_WAITS, phase="Failed"), DONE, {"terminated": {"exitCode": 1}}),
         Blocked.POD_FAILED, "exited 1", "i1"),

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from migration_rollback.verify.cluster import TemporaryCluster
+from migration_rollback.verify.cluster import TemporaryCluster, c_messages
 from migration_rollback.verify.room import (
     NO_SPACE,
     UNPLACED,
@@ -19,7 +19,13 @@ from migration_rollback.verify.room import (
     refusal,
     short_of_room,
 )
-from migration_rollback.verify.scratch import SCRATCH_DIR_ENV, SHM, Medium, ScratchBase
+from migration_rollback.verify.scratch import (
+    SCRATCH_DIR_ENV,
+    SHM,
+    Medium,
+    ScratchBase,
+    probe_oom_kills,
+)
 from migration_rollback.verify.shadow import _given_room, _room_of
 
 MIB = 1024**2
@@ -126,3 +132,41 @@ def test_a_given_server_is_named_without_its_password() -> None:
 
 def test_a_server_built_without_a_place_still_stops_the_run() -> None:
     assert refusal(UNPLACED, error("53100"), lost=False) is not None
+
+
+def test_an_oom_kill_since_the_start_is_a_want_of_room_in_memory() -> None:
+    # A cluster in /dev/shm that reaches the memory cgroup's limit: the OOM killer takes a
+    # backend, the postmaster restarts, every session is lost, and the tmpfs still has room.
+    said = short_of_room(2 * 1024**3, log_says=False, oom_killed=1)
+    assert said is not None
+    assert "memory cgroup's limit was reached (1 process(es) OOM-killed" in said
+    assert short_of_room(2 * 1024**3, log_says=False, oom_killed=0) is None
+
+
+def test_a_cluster_in_memory_counts_oom_kills_from_its_start(tmp_path: Path) -> None:
+    scratch = ScratchBase(SHM, Medium.MEMORY, f"{SHM} is a tmpfs with room")
+    cluster = TemporaryCluster(Path("/bin"), SHM / "migration-rollback-pg-x", 5432, None,
+                               scratch=scratch)  # fmt: skip
+    room = _room_of(cluster)
+    assert room.memory
+    assert room.oom_kills == probe_oom_kills()
+    on_disk = ScratchBase(tmp_path, Medium.DISK, "named")
+    assert not _room_of(TemporaryCluster(Path("/bin"), tmp_path / "x", 5432, None,
+                                         scratch=on_disk)).memory  # fmt: skip
+
+
+def test_a_full_dev_shm_in_a_parallel_query_is_not_blamed_on_the_scratch_directory() -> None:
+    said = 'could not resize shared memory segment "/PostgreSQL.1" to 8388608 bytes: No space left'
+    room = Room("the temporary PostgreSQL ran out of room in /var/tmp", "hint", data_dir=None)
+    refused = str(refusal(room, error("53100", said), lost=False))
+    assert refused.startswith("the shadow PostgreSQL ran out of shared memory (/dev/shm on its")
+    assert "/var/tmp" not in refused
+    assert "max_parallel_workers_per_gather" in refused
+
+
+def test_initdb_speaks_english_whatever_the_callers_locale() -> None:
+    # Its stderr is searched for NO_SPACE to add the override: a translated message would not
+    # hold it (this machine has no other locale to run initdb under, so the rule is checked).
+    env = c_messages({"LANG": "de_DE.UTF-8", "LC_ALL": "de_DE.UTF-8", "LC_MESSAGES": "de_DE"})
+    assert env["LC_ALL"] == "C"
+    assert env["LANG"] == "de_DE.UTF-8"  # the rest passed on

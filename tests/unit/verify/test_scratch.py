@@ -23,7 +23,9 @@ from migration_rollback.verify.scratch import (
     dir_problem,
     least,
     memory_refusal,
+    oom_kills,
     probe_cgroup_room,
+    probe_oom_kills,
 )
 
 GIB = 1024**3
@@ -186,3 +188,32 @@ def test_the_least_room_of_the_cgroup_and_its_parents_is_taken(tmp_path: Path) -
 )
 def test_a_size_under_the_minimum_never_reads_as_the_minimum(free: int, said: str) -> None:
     assert memory_refusal(Mount("tmpfs", free, 20 * GIB)) == f"{SHM} has {said} free, under 2.0 GiB"
+
+
+V2_EVENTS = "low 0\nhigh 0\nmax 12\noom 2\noom_kill 2\noom_group_kill 0\n"
+V1_OOM_CONTROL = "oom_kill_disable 0\nunder_oom 0\noom_kill 5\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "count"), [(V2_EVENTS, 2), (V1_OOM_CONTROL, 5), ("oom_kill_disable 0\n", None)]
+)
+def test_the_oom_kill_count_is_read_from_either_cgroup_version(
+    text: str, count: int | None
+) -> None:
+    assert oom_kills(text) == count
+
+
+def test_the_oom_kills_of_this_processs_cgroup_are_read(tmp_path: Path) -> None:
+    mount = tmp_path / "cgroup"
+    own = mount / "kubepods" / "pod1"
+    own.mkdir(parents=True)
+    (own / "memory.events").write_text(V2_EVENTS)
+    (mount / "memory.events").write_text("oom_kill 40\n")
+    proc = tmp_path / "cgroup.txt"
+    proc.write_text("0::/kubepods/pod1\n")
+    hierarchies = (("", mount, "memory.events"),)
+    assert probe_oom_kills(proc, hierarchies) == 2
+    proc.write_text("0::/elsewhere/not-visible\n")  # another namespace's path: the mount's
+    assert probe_oom_kills(proc, hierarchies) == 40
+    proc.write_text("4:memory:/x\n")  # no v2 hierarchy for this process
+    assert probe_oom_kills(proc, hierarchies) is None
