@@ -51,6 +51,8 @@ class DatabaseTarget:
     secrets: frozenset[str] = field(repr=False)
     # The password as typed in a URL (partly percent-encoded, say), where it differs.
     typed_secrets: frozenset[str] = field(default=frozenset(), repr=False)
+    # What was ignored in the text as given (surrounding whitespace), said once, never the text.
+    notes: tuple[str, ...] = ()
 
     def redactor(self) -> Redactor:
         # The whole string, should it ever be echoed, shows as its safe form.
@@ -99,7 +101,17 @@ def parse_database_url(text: str, *, where: str = "the database URL") -> Databas
         identity=_identity(params),
         secrets=secrets,
         typed_secrets=frozenset({typed} - secrets if typed else ()),
+        notes=_whitespace_note(text, dsn, where),
     )
+
+
+def _whitespace_note(text: str, dsn: str, where: str) -> tuple[str, ...]:
+    """Surrounding whitespace (the trailing newline of `echo url > file`, a Secret made with
+    --from-file) is never part of a URL: it is dropped, here only, and said so; `dsn` is then
+    the one string every connection uses, so what is shown is what is connected to."""
+    if text == dsn:
+        return ()
+    return (f"{where}: surrounding whitespace (a trailing newline?) was ignored",)
 
 
 def _utf8(text: str) -> bool:

@@ -75,6 +75,30 @@ def test_hand_edits_are_kept_unless_forced(project: Path) -> None:
     assert path.read_text() != edited
 
 
+@pytest.mark.parametrize("where", ["appended", "inside"])
+def test_a_hand_edited_doc_is_kept_when_the_forward_changes(project: Path, where: str) -> None:
+    """The .md as the .sql: a reviewer's notes (even below the generated mark) are kept."""
+    run("generate")
+    doc = project / f"{SOCIAL}_rollback.md"
+    text = doc.read_text()
+    edited = (
+        text + "\nREVIEWED BY alice\n"
+        if where == "appended"
+        else text.replace("## Manual checklist", "## Manual checklist\n\nREVIEWED BY alice")
+    )
+    doc.write_text(edited)
+    forward = project / f"{SOCIAL}.sql"
+    forward.write_text(forward.read_text() + "\nCREATE TABLE public.extra (id int);\n")
+
+    code, out = run("generate")
+
+    assert code == 0, out
+    assert doc.read_text() == edited
+    assert f"{SOCIAL}_rollback.md was edited by hand: kept" in " ".join(out.split())
+    run("generate", "--force")
+    assert "REVIEWED BY alice" not in doc.read_text()
+
+
 def test_regenerating_an_unchanged_project_rewrites_nothing(project: Path) -> None:
     run("generate")
     path = project / f"{SOCIAL}_rollback.sql"

@@ -148,6 +148,9 @@ def apply(
         )
     except ValueError as exc:
         raise _usage_error(str(exc)) from None
+    from migration_rollback.runner.run import install_signal_handlers
+
+    install_signal_handlers()  # SIGTERM (a CI job cancelled) rolls back and reports, as execute
     result = apply_migrations(options, sys.stdout, sys.stderr, os.environ)
     raise typer.Exit(result.exit_code)
 

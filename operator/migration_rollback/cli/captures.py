@@ -50,6 +50,8 @@ def _on_database(database_url: str, work: Callable[[Any], T]) -> T:
     except InvalidDatabaseUrlError as exc:
         raise _fail(str(exc), ExitCode.USAGE) from None
     redactor = target.redactor().with_env(os.environ)
+    for note in target.notes:
+        typer.echo(f"warning: {note}", err=True)
     try:
         with connect(target.dsn, redactor, purpose="captures") as conn:
             return work(conn)

@@ -70,7 +70,8 @@ def _generate(
     body = body if body is not None else item.plan.render_body()
     path = item.migration.rollback_path
     if os.path.lexists(path):
-        existing = split_file(read_source(path).text)
+        text = read_source(path).text
+        existing = split_file(text)
         if existing.hand_edited and not force:
             return GenerateResult(
                 name,
@@ -82,6 +83,9 @@ def _generate(
             and normalized_body(existing.body) == normalized_body(body)  # the hashes' input
             and existing.header.source_sha256 == item.source.sha256
         ):
+            if force:  # --force replaces a hand-edited .md even when the .sql is current
+                digest = hashlib.sha256(text.encode()).hexdigest()
+                _write_doc(item, digest, force, tuple(table_rebuilds(body)))
             return _result(item, Outcome.UNCHANGED)
     header = RollbackHeader(
         migration=name,
@@ -94,15 +98,22 @@ def _generate(
     content = compose(header, body)
     _write_atomically(path, content)
     rebuilds = tuple(table_rebuilds(body))
-    _write_doc(item, hashlib.sha256(content.encode()).hexdigest(), force, rebuilds)
-    return _result(item, Outcome.WRITTEN)
+    doc_kept = not _write_doc(item, hashlib.sha256(content.encode()).hexdigest(), force, rebuilds)
+    note = (
+        f"; {item.migration.doc_path.name} was edited by hand: kept, now out of date with the "
+        "new rollback (merge your edits, or use --force to replace it)"
+        if doc_kept
+        else ""
+    )
+    return _result(item, Outcome.WRITTEN, note)
 
 
-def _result(item: LoadedMigration, outcome: Outcome) -> GenerateResult:
+def _result(item: LoadedMigration, outcome: Outcome, message: str = "") -> GenerateResult:
     assert item.plan is not None
     return GenerateResult(
         item.migration.name,
         outcome,
+        message,
         manual_items=len(item.plan.manual_items) + len(item.meta_commands),
         destroys_data=item.plan.destroys_data,
     )
@@ -110,23 +121,27 @@ def _result(item: LoadedMigration, outcome: Outcome) -> GenerateResult:
 
 def _write_doc(
     item: LoadedMigration, rollback_sha256: str, force: bool, rebuilds: tuple[str, ...] = ()
-) -> None:
+) -> bool:
+    """Write the .md unless edited by hand (kept, as the .sql is, unless --force); written?"""
     assert item.plan is not None
     path = item.migration.doc_path
     if os.path.lexists(path) and not force and _doc_hand_edited(read_source(path).text):
-        return
+        return False
     notes = tuple(meta_command_notes(item))
     content = render_rollback_doc(item.plan, rollback_sha256, notes, rebuilds).rstrip() + "\n"
     digest = hashlib.sha256(content.encode()).hexdigest()
     _write_atomically(path, f"{content}\n{DOC_MARK}{digest} -->\n")
+    return True
 
 
 def _doc_hand_edited(text: str) -> bool:
     head, sep, tail = text.rpartition(DOC_MARK)
     if not sep:
         return True
-    digest = tail.split(" ", 1)[0].strip()
-    return hashlib.sha256((head.rstrip() + "\n").encode()).hexdigest() != digest
+    digest, closed, after = tail.partition(" -->")
+    if not closed or after.strip():  # text added after the mark line is an edit too
+        return True
+    return hashlib.sha256((head.rstrip() + "\n").encode()).hexdigest() != digest.strip()
 
 
 def _write_atomically(path: Path, content: str) -> None:

@@ -117,6 +117,20 @@ def discover(directory: Path) -> list[Migration]:
     return scan(directory).migrations
 
 
+def require_migrations(directory: Path, found: Scan) -> None:
+    """For the commands that need migrations: a folder without one is an error naming it (a
+    wrong --dir must not read as "nothing to do"); the files it skipped are the caller's
+    warnings (`found.ignored`), the same lines for every command."""
+    if not found.migrations:
+        skipped = (
+            f"; {len(found.ignored)} file(s) skipped, see the warnings" if found.ignored else ""
+        )
+        raise ProjectError(
+            f"{directory}: no migrations in this folder (expected <timestamp>_<name>.sql "
+            f"files{skipped})"
+        )
+
+
 def _entries(directory: Path) -> list[Path]:
     if not directory.exists():
         raise ProjectError(

@@ -13,8 +13,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from migration_rollback.errors import ProjectError, SourceFileError, SqlSyntaxError
-from migration_rollback.project.migrations import Migration, SourceText, read_source, scan
+from migration_rollback.errors import SourceFileError, SqlSyntaxError
+from migration_rollback.project.migrations import (
+    Migration,
+    SourceText,
+    read_source,
+    require_migrations,
+    scan,
+)
 from migration_rollback.sql import History, RollbackPlan, Script, generate_rollback, parse_script
 from migration_rollback.sql.checks import Finding, Severity
 from migration_rollback.sql.metacommands import MetaCommand, find_meta_commands
@@ -65,11 +71,9 @@ Progress = Callable[[str], None]
 
 def load(directory: Path, progress: Progress | None = None) -> list[LoadedMigration]:
     """Parse every migration in order, learning history as we go."""
-    migrations = scan(directory).migrations
-    if not migrations:
-        raise ProjectError(
-            f"{directory}: no migrations in this folder (expected <timestamp>_<name>.sql files)"
-        )
+    found = scan(directory)
+    require_migrations(directory, found)
+    migrations = found.migrations
     loaded: list[LoadedMigration] = []
     history = History()
     with paused_gc():

@@ -8,8 +8,11 @@ transaction (`CREATE INDEX CONCURRENTLY`...) run after its COMMIT, as `execute` 
 Unlike it, before every statement that changes or destroys data, what the statement is about to
 change is kept in the capture schema (see capture.py), so the migration's rollback can put the
 data back exactly. The same per-database advisory lock as `execute` keeps a rollback and an
-apply from interleaving. The password never appears in any output: every line is scrubbed with
-the redactor of the parsed URL.
+apply from interleaving, and is checked right before each COMMIT and each statement after it
+(the lock lives on a session of its own, which can end while the work session goes on). The
+statements after COMMIT are recorded as pending with the history row, so a run stopped between
+them is finished or named by the next (deferred_steps.py). The password never appears in any
+output: every line is scrubbed with the redactor of the parsed URL.
 """
 
 from __future__ import annotations
@@ -21,24 +24,34 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 import psycopg
-from pglast import ast
-from pglast.enums.parsenodes import TransactionStmtKind as TK
 from psycopg import sql
 
 from migration_rollback.errors import SourceFileError
 from migration_rollback.jobresult import before_all, version_key
-from migration_rollback.project.migrations import Migration, discover, read_source
+from migration_rollback.project.migrations import (
+    Migration,
+    read_source,
+    require_migrations,
+    scan,
+)
 from migration_rollback.redact import Redactor
 from migration_rollback.runner.apply_result import (
     AppliedMigration,
     ApplyOptions,
     ApplyResult,
     brief,
-    describe_capture,
     fail,
     render_apply,
 )
-from migration_rollback.runner.capture import PendingCapture, run_checked, take_captures
+from migration_rollback.runner.apply_steps import (
+    body_of,
+    deferred_step,
+    opted_out,
+    record_history,
+    span,
+    tally,
+)
+from migration_rollback.runner.capture import run_checked, take_captures
 from migration_rollback.runner.capture_catalog import (
     CaptureRecord,
     ensure_capture_schema,
@@ -49,12 +62,21 @@ from migration_rollback.runner.capture_catalog import (
     stamp_transaction,
 )
 from migration_rollback.runner.capture_plan import capture_specs
-from migration_rollback.runner.errors import DeferredStatementError, PreconditionError
+from migration_rollback.runner.deferred_steps import Step, record_pending, run_step
+from migration_rollback.runner.errors import (
+    DeferredStatementError,
+    InterruptedRunError,
+    PostCheckError,
+    PreconditionError,
+)
 from migration_rollback.runner.history import applied_versions
+from migration_rollback.runner.leftovers import settle_leftovers
 from migration_rollback.runner.relations import relation_exists
 from migration_rollback.runner.session import (
     Connection,
     acquire_run_lock,
+    backend_pid,
+    check_run_lock,
     close_sessions,
     connect,
     parse_target,
@@ -62,8 +84,6 @@ from migration_rollback.runner.session import (
     translate,
 )
 from migration_rollback.sql import Script, Statement, classify, parse_script
-
-_OPENERS = {TK.TRANS_STMT_BEGIN, TK.TRANS_STMT_START}
 
 
 @dataclass
@@ -86,12 +106,13 @@ def apply_migrations(
         return _finish(result, options, stdout, redactor)
     redactor = target.redactor().with_env(env)
     result = ApplyResult(database=target.display, dry_run=options.dry_run)
-    applier = _Applier(options, result, redactor, stderr)
+    result.warnings += target.notes
+    applier = _Applier(options, result, redactor, stderr, target.dsn)
     try:
         applier.run()
     except BaseException as exc:  # every way out is reported, scrubbed
-        if isinstance(exc, KeyboardInterrupt):
-            exc = PreconditionError("interrupted")
+        if isinstance(exc, KeyboardInterrupt):  # SIGINT, or SIGTERM turned into it
+            exc = InterruptedRunError(f"stopped by {exc.args[0] if exc.args else 'SIGINT'}")
         fail(result, exc, redactor)
     finally:
         applier.close()
@@ -111,14 +132,21 @@ def _finish(
 
 class _Applier:
     def __init__(
-        self, options: ApplyOptions, result: ApplyResult, redactor: Redactor, stderr: TextIO
+        self,
+        options: ApplyOptions,
+        result: ApplyResult,
+        redactor: Redactor,
+        stderr: TextIO,
+        dsn: str,
     ) -> None:
         self.options = options
+        self.dsn = dsn  # the parsed string: the one shown is the one connected to
         self.result = result
         self.redactor = redactor
         self.stderr = stderr
         self.control: Connection | None = None
         self.work: Connection | None = None
+        self.control_pid = 0
 
     def log(self, **fields: Any) -> None:
         # The values scrubbed, then serialized: a mask never lands inside JSON syntax.
@@ -126,20 +154,42 @@ class _Applier:
         self.stderr.write(json.dumps(scrubbed) + "\n")
 
     def run(self) -> None:
+        found = scan(self.options.migrations_dir)  # before connecting: a wrong --dir is named
+        self.result.warnings += found.ignored  # the lines validate and generate print
+        require_migrations(self.options.migrations_dir, found)
         work = self._connect()
-        pending = self._pending(work)
+        self._leftovers(work)
+        pending = self._pending(work, found.migrations)
         self.result.pending = [m.migration.name for m in pending]
         if pending:
             self._apply_all(work, pending)
 
     def _connect(self) -> Connection:
-        url = self.options.database_url
+        url = self.dsn
         self.control = connect(url, self.redactor, purpose="lock")
         self.work = connect(url, self.redactor, purpose="apply")
         for conn in (self.control, self.work):
             set_timeouts(conn, self.options.lock_timeout, self.options.statement_timeout)
         acquire_run_lock(self.control, self.options.lock_timeout)
+        self.control_pid = backend_pid(self.control)
         return self.work
+
+    def check_lock(self) -> None:
+        """Right before each COMMIT and each statement after it (as execute does)."""
+        assert self.work is not None
+        check_run_lock(self.work, self.control_pid)
+
+    def _leftovers(self, work: Connection) -> None:
+        try:
+            self.result.warnings += settle_leftovers(
+                work,
+                dry_run=self.options.dry_run,
+                check_lock=self.check_lock,
+                lock_wait=self.options.lock_timeout,
+                redactor=self.redactor,
+            )
+        except psycopg.Error as exc:
+            raise translate(exc, self.redactor, context="finishing an earlier run") from None
 
     def _apply_all(self, work: Connection, pending: list[_Loaded]) -> None:
         work.autocommit = False
@@ -162,24 +212,29 @@ class _Applier:
 
     # --- what to apply -----------------------------------------------------------------
 
-    def _pending(self, conn: Connection) -> list[_Loaded]:
+    def _pending(self, conn: Connection, found: list[Migration]) -> list[_Loaded]:
         table = self.options.history_table
         recorded = relation_exists(conn, sql.Identifier(table.schema, table.name))
         applied = applied_versions(conn, table) if recorded else []
         latest = max(applied, key=version_key, default=None)
-        found = discover(self.options.migrations_dir)
         self._check_target(found, applied)
         return [
             self._load(migration) for migration in found if self._wanted(migration, applied, latest)
         ]
 
     def _check_target(self, found: list[Migration], applied: list[str]) -> None:
-        """A typo or a short version ("2025") in --to would otherwise apply all up to it."""
+        """A typo or a short version ("2025") in --to would otherwise apply all up to it, and
+        one in --no-capture would keep the captures it meant to skip: both are refused."""
+        versions = {m.version for m in found}
         to = self.options.to_version
-        if to is None or before_all(to) or to in applied:
-            return
-        if all(m.version != to for m in found):
+        if to is not None and not before_all(to) and to not in applied and to not in versions:
             raise PreconditionError(f"--to {to}: no migration in the folder has this version")
+        unknown = sorted(set(self.options.no_capture) - versions)
+        if unknown:
+            raise PreconditionError(
+                f"--no-capture {', '.join(unknown)}: no migration in the folder has this "
+                f"version (the folder holds {span(sorted(versions, key=version_key))})"
+            )
 
     def _wanted(self, migration: Migration, applied: list[str], latest: str | None) -> bool:
         """Not applied yet and within --to; refused when it cannot be applied safely."""
@@ -245,29 +300,32 @@ class _Applier:
                 migration=migration.name,
                 sha256=loaded.sha256,
             )
-        self._record_history(conn, item, [s.text for _, s in statements])
+        record_history(conn, self.options.history_table, item, [s.text for _, s in statements])
         stamp_transaction(conn, applied_id)
-        _tally(item, len(statements), deferred, records)
+        tally(item, len(statements), deferred, records)
         if not self.options.dry_run:
+            steps = [deferred_step(migration.version, number, stmt) for number, stmt in deferred]
+            ids = record_pending(conn, "apply", steps)  # with the history row: a stop shows
+            self.check_lock()
             conn.commit()
             self.result.committed.append(migration.version)
-            self._run_deferred(conn, deferred)
+            self._run_deferred(conn, list(zip(ids, steps, strict=True)))
         item.duration_ms = int((time.monotonic() - start) * 1000)
         self.log(step="migration", version=migration.version, **brief(item))
 
     def _run_body(
         self, conn: Connection, loaded: _Loaded, applied_id: str
-    ) -> tuple[list[tuple[int, Statement]], list[CaptureRecord], list[Statement]]:
+    ) -> tuple[list[tuple[int, Statement]], list[CaptureRecord], list[tuple[int, Statement]]]:
         """Run the transactional statements, each with its captures; the others are deferred."""
         version = loaded.migration.version
         capturing = version not in self.options.no_capture
         sequences_before = sequence_values(conn)
-        statements = _body(loaded.script)
-        deferred: list[Statement] = []
+        statements = body_of(loaded.script)
+        deferred: list[tuple[int, Statement]] = []
         records: list[CaptureRecord] = []
         for number, stmt in statements:
             if not classify(stmt).transactional:
-                deferred.append(stmt)
+                deferred.append((number, stmt))
                 continue
             records += self._run_statement(conn, stmt, number, (version, applied_id), capturing)
         if capturing:
@@ -290,100 +348,35 @@ class _Applier:
                     limits=self.options.limits,
                 )  # fmt: skip
             else:
-                pendings = [_opted_out(stmt, number, s.kind, s.table) for s in capture_specs(stmt)]
+                pendings = [opted_out(stmt, number, s.kind, s.table) for s in capture_specs(stmt)]
             return run_checked(conn, stmt, pendings)
         except psycopg.Error as exc:
             raise translate(
                 exc, self.redactor, statement=number, location=str(stmt.location)
             ) from None
 
-    def _record_history(
-        self, conn: Connection, item: AppliedMigration, statements: list[str]
-    ) -> None:
-        """The row as the Supabase CLI writes it: version, name and the statements array."""
-        table = self.options.history_table
-        present = {
-            str(r[0])
-            for r in conn.execute(
-                "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) "
-                "AND attnum > 0 AND NOT attisdropped",
-                [sql.Identifier(table.schema, table.name).as_string(conn)],
-            )
-        }
-        values: dict[str, Any] = {"version": item.version}
-        if "name" in present:
-            values["name"] = item.name
-        if "statements" in present:
-            values["statements"] = statements
-        conn.execute(
-            sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
-                sql.Identifier(table.schema, table.name),
-                sql.SQL(", ").join(sql.Identifier(k) for k in values),
-                sql.SQL(", ").join(sql.Placeholder() for _ in values),
-            ),
-            list(values.values()),
-        )
-
-    def _run_deferred(self, conn: Connection, deferred: list[Statement]) -> None:
-        """After COMMIT, one by one, each in its own implicit transaction (as execute does)."""
+    def _run_deferred(self, conn: Connection, deferred: list[tuple[int, Step]]) -> None:
+        """After COMMIT, one by one, each in its own implicit transaction (as execute does);
+        each recorded as pending until it ran, so a run stopped here is seen by the next."""
         if not deferred:
             return
         conn.autocommit = True
         try:
-            for stmt in deferred:
+            for step_id, step in deferred:
                 try:
-                    conn.execute(stmt.text)
-                except psycopg.Error as exc:
-                    # Never a retryable error: the history row is committed, so a second run
-                    # would skip this migration and the statement would never run.
-                    error = translate(exc, self.redactor, location=str(stmt.location))
+                    self.check_lock()
+                    run_step(conn, step_id, step.sql, None)
+                except (psycopg.Error, PostCheckError) as exc:
+                    # Never a retryable error: the history row is committed; the step stays
+                    # pending, so the next run finishes it or says what to run.
+                    error = translate(exc, self.redactor, location=step.location)
                     raise DeferredStatementError(
                         "committed, but a statement that runs after COMMIT failed: "
-                        f"{error.message}; run it (and the ones after it) by hand",
+                        f"{error.message}; it and the ones after it are recorded as pending: "
+                        "the next apply finishes them when that is proven safe, else says "
+                        "what to run by hand",
                         sqlstate=error.sqlstate,
                         location=error.location,
                     ) from None
         finally:
             conn.autocommit = False
-
-
-def _body(script: Script) -> list[tuple[int, Statement]]:
-    """Numbered statements without the file's own BEGIN/COMMIT (apply owns the transaction)."""
-    numbered = list(enumerate(script.statements, start=1))
-    kept = []
-    for position, (number, stmt) in enumerate(numbered):
-        node = stmt.node
-        if isinstance(node, ast.TransactionStmt):
-            first = position == 0 and node.kind in _OPENERS
-            last = position == len(numbered) - 1 and node.kind == TK.TRANS_STMT_COMMIT
-            if first or last:
-                continue
-            raise PreconditionError(
-                f"{stmt.location}: {stmt.first_line!r}: apply runs each migration in one "
-                "transaction; a migration may only wrap itself in one BEGIN ... COMMIT"
-            )
-        kept.append((number, stmt))
-    return kept
-
-
-def _tally(
-    item: AppliedMigration, statements: int, deferred: list[Statement], records: list[CaptureRecord]
-) -> None:
-    item.statements = statements
-    item.deferred = len(deferred)
-    item.captures = [describe_capture(r) for r in records]
-    item.captured_rows = sum(r.rows for r in records)
-    item.captured_bytes = sum(r.bytes for r in records)
-
-
-def _opted_out(stmt: Statement, number: int, kind: Any, table: tuple[str, ...]) -> PendingCapture:
-    return PendingCapture(
-        CaptureRecord(
-            statement=number,
-            line=stmt.location.line,
-            kind=kind,
-            status="opted-out",
-            table=".".join(table),
-            reason="--no-capture: not kept; the rollback restores from the backup",
-        )
-    )

@@ -61,6 +61,7 @@ class ApplyResult:
     committed: list[str] = field(default_factory=list)
     exit_code: int = 0
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,6 +96,7 @@ def render_apply(result: ApplyResult) -> str:
                     f"    statement {entry['statement']} ({entry['kind']} {entry['target']}): "
                     f"{entry['status']}: {entry.get('reason') or ''}".rstrip()
                 )
+    lines += [f"  warning: {warning}" for warning in result.warnings]
     if result.error:
         lines.append(f"  error: {result.error}")
     return "\n".join(lines) + "\n"

@@ -116,6 +116,34 @@ def take_dump(
     # A dump holds every row of the database: readable by its owner only, from the first byte.
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.close(fd)
+    try:
+        entries = _dump_into(pg_dump, pg_restore, partial, target, secret_env, base_env, redactor)
+        partial.rename(final)
+    except BaseException:
+        # Failed, or stopped (SIGTERM turns into KeyboardInterrupt, and subprocess.run kills
+        # pg_dump): an incomplete dump must not stay beside the good ones.
+        partial.unlink(missing_ok=True)
+        raise
+    return BackupInfo(
+        mode="pg-dump",
+        path=str(final),
+        size_bytes=final.stat().st_size,
+        verified=True,
+        entries=entries,
+        note=f"{pg_dump} (server {server_major})",
+    )
+
+
+def _dump_into(
+    pg_dump: Path,
+    pg_restore: Path,
+    partial: Path,
+    target: str,
+    secret_env: dict[str, str],
+    base_env: Mapping[str, str] | None,
+    redactor: Redactor,
+) -> int:
+    """pg_dump into `partial`, then pg_restore --list of it; the entry count."""
     env = {**(base_env if base_env is not None else os.environ), **secret_env}
     proc = subprocess.run(
         [
@@ -130,24 +158,10 @@ def take_dump(
         env=env,
     )
     if proc.returncode != 0:
-        partial.unlink(missing_ok=True)
         raise BackupError(
             f"pg_dump failed (exit {proc.returncode}): {redactor.scrub(proc.stderr.strip())[-800:]}"
         )
-    try:
-        entries = verify_dump(pg_restore, partial, redactor)
-    except BackupError:
-        partial.unlink(missing_ok=True)
-        raise
-    partial.rename(final)
-    return BackupInfo(
-        mode="pg-dump",
-        path=str(final),
-        size_bytes=final.stat().st_size,
-        verified=True,
-        entries=entries,
-        note=f"{pg_dump} (server {server_major})",
-    )
+    return verify_dump(pg_restore, partial, redactor)
 
 
 def plan_dump(backup_dir: Path, *, server_major: int) -> BackupInfo:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from psycopg import sql
 
 from migration_rollback.runner.capture_catalog import CAPTURE_SCHEMA, catalog_ident
+from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.relations import relation_exists
 from migration_rollback.runner.session import Connection, acquire_run_lock, release_run_lock
 
@@ -73,16 +74,18 @@ def prune_captures(
     dry_run: bool,
     lock_timeout: timedelta,
 ) -> list[CaptureSummary]:
-    """Drop the chosen captures (tables and catalog rows); returns what was (or would go)."""
-    chosen = [
-        c
-        for c in list_captures(conn)
-        if c.version in versions or (restored and c.status == "restored")
-    ]
-    if dry_run or not chosen:
-        return chosen
+    """Drop the chosen captures (tables and catalog rows); returns what was (or would go).
+
+    The lock is taken on the session that commits (unlike apply and execute, whose lock lives
+    on a session of its own): it cannot be lost without the transaction. It is taken before
+    the captures are chosen, so none is chosen while an apply writes the catalog."""
+    if dry_run:
+        return _chosen(conn, versions, restored)
     acquire_run_lock(conn, lock_timeout)
     try:
+        chosen = _chosen(conn, versions, restored)
+        if not chosen:
+            return chosen
         with conn.transaction():
             for capture in chosen:
                 if capture.capture_table:
@@ -100,3 +103,16 @@ def prune_captures(
     finally:
         release_run_lock(conn)
     return chosen
+
+
+def _chosen(conn: Connection, versions: list[str], restored: bool) -> list[CaptureSummary]:
+    """What goes; a --version without any capture is refused (a typo must not read as done)."""
+    captures = list_captures(conn)
+    held = sorted({c.version for c in captures})
+    unknown = [v for v in versions if v not in held]
+    if unknown:
+        raise PreconditionError(
+            f"--version {', '.join(unknown)}: no capture is kept for this version; captures "
+            f"exist for: {', '.join(held) if held else 'no version (the catalog is empty)'}"
+        )
+    return [c for c in captures if c.version in versions or (restored and c.status == "restored")]

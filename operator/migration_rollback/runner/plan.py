@@ -146,7 +146,7 @@ def _drop_targets(node: Any) -> tuple[DropTarget, ...]:
     return ()
 
 
-def _idempotent(node: Any) -> tuple[str, QName | None]:
+def idempotent_form(node: Any) -> tuple[str, QName | None]:
     """SQL for a deferred statement that is safe to run again, and an index to check first."""
     node = copy.deepcopy(node)
     invalid_index: QName | None = None
@@ -178,7 +178,7 @@ def plan_statement(number: int, version: str, stmt: Statement, purge: bool) -> P
         destroys_data=cls.destroys_data,
     )
     if not cls.transactional:
-        sql, invalid_index = _idempotent(node)
+        sql, invalid_index = idempotent_form(node)
         return replace(base, action=Action.DEFERRED, sql=sql, replaces_invalid_index=invalid_index)
     if purge:
         return base

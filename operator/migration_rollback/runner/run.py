@@ -26,6 +26,7 @@ from migration_rollback.runner.history import (
     versions_to_roll_back,
 )
 from migration_rollback.runner.impact import assess
+from migration_rollback.runner.leftovers import settle_leftovers
 from migration_rollback.runner.options import BackupMode, RunOptions
 from migration_rollback.runner.plan import Plan, PlannedStatement, build_plan
 from migration_rollback.runner.preflight import blocking_sessions
@@ -42,6 +43,7 @@ from migration_rollback.runner.run_sources import (
 from migration_rollback.runner.session import (
     acquire_run_lock,
     backend_pid,
+    check_run_lock,
     connect,
     holds_run_lock,
     set_timeouts,
@@ -84,6 +86,7 @@ class _Run(RunState):
         self._audit_start()
         with self.log.step("lock"):
             acquire_run_lock(self._control, self.options.lock_timeout)
+            self._leftovers()
         sources = self._preconditions()
         plan = build_plan(sources, purge=self.options.purge)
         self._record_plan(plan)
@@ -101,7 +104,7 @@ class _Run(RunState):
         with self.log.step("connect") as step:
             if self.url_error is not None:
                 raise self.url_error
-            url = self.options.database_url
+            url = self.dsn
             self.control = connect(url, self.redactor, purpose="lock and audit")
             self.work = connect(url, self.redactor, purpose="rollback")
             for conn in (self.control, self.work):
@@ -125,6 +128,21 @@ class _Run(RunState):
                     f"({error.message}); the role needs CREATE on the database the first time"
                 ) from None
             step.fields["audit_id"] = self.audit_id
+
+    def _leftovers(self) -> None:
+        """What a dead earlier run left: finished when proven safe, else the run stops."""
+        control_pid = backend_pid(self._control)
+        try:
+            self.result.warnings += settle_leftovers(
+                self._work,
+                dry_run=self.options.dry_run,
+                check_lock=partial(check_run_lock, self._work, control_pid),
+                lock_wait=self.options.lock_timeout,
+                redactor=self.redactor,
+                own_audit_id=self.audit_id,
+            )
+        except psycopg.Error as exc:
+            raise translate(exc, self.redactor, context="finishing an earlier run") from None
 
     def _preconditions(self) -> list[RollbackSource]:
         with self.log.step("preconditions") as step:
@@ -251,7 +269,7 @@ class _Run(RunState):
         if options.dry_run:
             return backup.plan_dump(options.backup_dir, server_major=major)
         return backup.take_dump(
-            options.database_url,
+            self.dsn,
             options.backup_dir,
             server_major=major,
             label=f"{self._work.info.dbname}__{'_'.join(self.versions)}"[:120],
@@ -261,7 +279,7 @@ class _Run(RunState):
         )
 
     def _transaction(self, plan: Plan) -> None:
-        settings = self._settings()
+        settings = self._tx_settings = self._settings()
         with self.log.step(SQL_STEP) as step:
             try:
                 run_transaction(self._work, plan, self.outcomes, settings, self.tx)
@@ -295,7 +313,7 @@ class _Run(RunState):
     def _read_back_commit(self) -> bool | None:
         """After a broken COMMIT: True if the history rows are gone, False if all still there."""
         try:
-            with connect(self.options.database_url, self.redactor, purpose="read-back") as conn:
+            with connect(self.dsn, self.redactor, purpose="read-back") as conn:
                 left = present_versions(conn, self.options.history_table, self.versions)
         except (psycopg.Error, RunnerError):
             return None
@@ -309,9 +327,7 @@ class _Run(RunState):
         with self.log.step("deferred") as step:
             if not plan.deferred:
                 step.outcome = "skipped"
-            run_deferred(
-                self._work, plan, self.outcomes, self.redactor, dry_run=self.options.dry_run
-            )
+            run_deferred(self._work, plan, self.outcomes, self._tx_settings, self.tx)
 
 
 def _outcome(planned: PlannedStatement) -> StatementOutcome:

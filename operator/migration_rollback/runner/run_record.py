@@ -87,6 +87,14 @@ class RunState:
         self.tx = TransactionReport()
         self.versions: list[str] = []
         self.restore = DataRestore()
+        if self.target is not None:
+            self.result.warnings += self.target.notes
+
+    @property
+    def dsn(self) -> str:
+        """The parsed connection string: every session and pg_dump use it, so the database
+        shown is the one connected to (the raw text may carry a trailing newline)."""
+        return self.target.dsn if self.target is not None else self.options.database_url
 
     @property
     def _work(self) -> Connection:
@@ -141,9 +149,7 @@ class RunState:
                 conn = self.control
                 if conn is None or connection_broken(conn):
                     # The lock session died with the failure: the record must still be written.
-                    conn = fresh = connect(
-                        self.options.database_url, self.redactor, purpose="audit"
-                    )
+                    conn = fresh = connect(self.dsn, self.redactor, purpose="audit")
                 self._write_audit(conn, self.audit_id)
             except (psycopg.Error, RunnerError) as exc:
                 step.outcome = "failed"

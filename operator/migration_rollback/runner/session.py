@@ -23,6 +23,7 @@ from migration_rollback.runner.errors import (
     ConnectionFailedError,
     ConnectionLostError,
     LockTimeoutError,
+    PostCheckError,
     RollbackSqlError,
     RunnerError,
     StatementTimeoutError,
@@ -173,6 +174,19 @@ def holds_run_lock(conn: Connection, pid: int) -> bool:
     """Whether session `pid` still holds the run lock (asked from any session)."""
     row = conn.execute(_HOLDS_LOCK, [pid]).fetchone()
     return bool(row and row[0])
+
+
+RUN_LOCK_LOST = (
+    "the run lock was lost (the lock session ended, so another runner may hold it now); "
+    "not committing"
+)
+
+
+def check_run_lock(work: Connection, holder_pid: int) -> None:
+    """Right before a COMMIT made under the run lock: still ours, asked on the session that
+    commits (a lock session that died took the lock with it, and another runner may have it)."""
+    if not holds_run_lock(work, holder_pid):
+        raise PostCheckError(RUN_LOCK_LOST)
 
 
 def release_run_lock(conn: Connection) -> None:

@@ -23,6 +23,7 @@ from migration_rollback.redact import Redactor
 from migration_rollback.runner.archive import ArchiveOutcome, archive_tables
 from migration_rollback.runner.archive_columns import copy_columns
 from migration_rollback.runner.audit import AUDIT_SCHEMA
+from migration_rollback.runner.deferred_steps import Step, record_pending, resumable, run_step
 from migration_rollback.runner.errors import (
     CommitUnknownError,
     ConnectionLostError,
@@ -36,7 +37,7 @@ from migration_rollback.runner.options import TableName
 from migration_rollback.runner.plan import Action, DropTarget, Plan, PlannedStatement
 from migration_rollback.runner.relations import regclass_text, resolve_relation
 from migration_rollback.runner.result import StatementOutcome
-from migration_rollback.runner.session import Connection, translate
+from migration_rollback.runner.session import RUN_LOCK_LOST, Connection, translate
 
 
 @dataclass
@@ -50,6 +51,11 @@ class TransactionSettings:
     still_locked: Callable[[], bool]
     committed_after_all: Callable[[], bool | None]
     restore: RestoreHook | None = None  # data restored from `apply` captures, if any
+
+    def check_lock(self) -> None:
+        """Before each statement after COMMIT too: another runner may hold the lock now."""
+        if not self.still_locked():
+            raise PostCheckError(RUN_LOCK_LOST)
 
 
 class RestoreHook(Protocol):
@@ -70,6 +76,7 @@ class TransactionReport:
     data_loss: list[str] = field(default_factory=list)
     committed: bool = False
     warnings: list[str] = field(default_factory=list)
+    deferred_ids: list[int] = field(default_factory=list)  # their pending records, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +108,8 @@ def run_transaction(
         if hook is not None:
             hook.finish(conn)
         _forget_versions(conn, settings)
+        if not settings.dry_run:  # pending with the history change: a stop after COMMIT shows
+            report.deferred_ids = record_pending(conn, "execute", deferred_steps(plan))
         _post_checks(conn, resolved, before, settings, report)
     except BaseException as exc:
         _abandon(conn)
@@ -235,7 +244,7 @@ def _post_checks(
     elif lost:
         report.data_loss = lost  # permitted: recorded as destroyed, with the backup to show
     if not settings.still_locked():
-        problems.append("the run lock was lost (the lock session ended); not committing")
+        problems.append(RUN_LOCK_LOST)
     if problems:
         raise PostCheckError("check before COMMIT failed: " + "; ".join(problems))
 
@@ -322,50 +331,58 @@ def _commit(conn: Connection, settings: TransactionSettings, report: Transaction
     report.committed = True
 
 
+def deferred_steps(plan: Plan) -> list[Step]:
+    """The plan's deferred statements as recorded before COMMIT (already idempotent forms)."""
+    return [
+        Step(
+            version=p.version,
+            number=p.number,
+            location=p.location,
+            sql=p.sql,
+            resume_sql=p.sql if resumable(p.statement.node) else None,
+            invalid_index=p.replaces_invalid_index,
+        )
+        for p in plan.deferred
+    ]
+
+
 def run_deferred(
     conn: Connection,
     plan: Plan,
     outcomes: dict[int, StatementOutcome],
-    redactor: Redactor,
-    *,
-    dry_run: bool,
+    settings: TransactionSettings,
+    report: TransactionReport,
 ) -> None:
     """Statements that cannot run in a transaction, after COMMIT, each idempotent."""
-    if dry_run:
+    if settings.dry_run:
         for planned in plan.deferred:
             outcomes[planned.number].status = "listed"
         return
+    ids: list[int | None] = [*report.deferred_ids] or [None] * len(plan.deferred)
     for position, planned in enumerate(plan.deferred):
         outcome = outcomes[planned.number]
         start = time.monotonic()
         try:
-            if planned.replaces_invalid_index:
-                _drop_invalid_index(conn, planned.replaces_invalid_index)
-            cur = conn.execute(planned.sql)
+            settings.check_lock()
+            outcome.command = run_step(
+                conn, ids[position], planned.sql, planned.replaces_invalid_index
+            )
             outcome.status = "done"
-            outcome.command = cur.statusmessage
-        except psycopg.Error as exc:
-            error = translate(exc, redactor, statement=planned.number, location=planned.location)
+        except (psycopg.Error, PostCheckError) as exc:
+            error = translate(
+                exc, settings.redactor, statement=planned.number, location=planned.location
+            )
             outcome.status = "failed"
             outcome.error = error.message
             for later in plan.deferred[position + 1 :]:
                 outcomes[later.number].status = "not run"
             raise DeferredStatementError(
                 f"committed, but deferred statement {planned.number} failed: {error.message}; "
-                "it and the ones after it are idempotent: run them by hand",
+                "it and the ones after it are recorded as pending: the next run finishes them "
+                "(they are idempotent), or run them by hand",
                 sqlstate=error.sqlstate,
                 statement=planned.number,
                 location=planned.location,
             ) from None
         finally:
             outcome.duration_ms = int((time.monotonic() - start) * 1000)
-
-
-def _drop_invalid_index(conn: Connection, name: tuple[str, ...]) -> None:
-    """A failed earlier CREATE INDEX CONCURRENTLY leaves an INVALID index: remove it first."""
-    row = conn.execute(
-        "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)",
-        [regclass_text(conn, name)],
-    ).fetchone()
-    if row is not None and not row[0]:
-        conn.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(*name)))

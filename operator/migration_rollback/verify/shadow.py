@@ -195,6 +195,22 @@ def _room_of(cluster: TemporaryCluster) -> Room:
     )
 
 
+def _reachable(database: ShadowDatabase) -> None:
+    """The scratch database is a new name on the shadow server: credentials that reach only the
+    URL's own database (a .pgpass line naming it, a pg_hba rule) fail here, said as such."""
+    try:
+        database.connect().close()
+    except psycopg.OperationalError as exc:
+        server = database.server
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatabaseUnavailableError(
+            f"cannot connect to the scratch database {database.name} the replay created on "
+            f"the shadow server {redact(server.admin_url)}: {server.redactor().scrub(first)}; "
+            "the shadow URL's role and password must reach every database of that server "
+            "(a .pgpass line or pg_hba rule for one database only does not)"
+        ) from None
+
+
 @contextlib.contextmanager
 def shadow_database(
     shadow_url: str | None, major: MajorRequirement | None = None
@@ -203,7 +219,9 @@ def shadow_database(
     with shadow_server(shadow_url, major) as server:
         name = server.create_database()
         try:
-            yield ShadowDatabase(server, name)
+            database = ShadowDatabase(server, name)
+            _reachable(database)
+            yield database
         finally:
             with contextlib.suppress(psycopg.Error, DatabaseUnavailableError):
                 server.drop_database(name)

@@ -390,6 +390,6 @@ def test_apply_statement_after_commit_failing_is_not_retryable(project: Project)
     assert code == DEFERRED_FAILED, out
     assert doc["exit_code"] == DEFERRED_FAILED
     assert doc["error"].startswith("committed, but a statement that runs after COMMIT failed")
-    assert "run it (and the ones after it) by hand" in doc["error"]
+    assert "recorded as pending" in doc["error"]
     assert doc["committed"] == ["20251203000000"]
     assert "20251203000000" in project.versions()

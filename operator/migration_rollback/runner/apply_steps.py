@@ -1,0 +1,111 @@
+"""The parts of `apply` that shape one migration: its statements, history row and tallies.
+
+apply.py runs the migrations (sessions, lock, order, transactions); this module holds what it
+does to each file's text and record, as the Supabase CLI does it: the file's own BEGIN/COMMIT
+dropped (apply owns the transaction), the history row with the columns the table has, and the
+statements run after COMMIT as recorded beforehand (see deferred_steps.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pglast import ast
+from pglast.enums.parsenodes import TransactionStmtKind as TK
+from psycopg import sql
+
+from migration_rollback.runner.apply_result import AppliedMigration, describe_capture
+from migration_rollback.runner.capture import PendingCapture
+from migration_rollback.runner.capture_catalog import CaptureRecord
+from migration_rollback.runner.deferred_steps import Step, resumable
+from migration_rollback.runner.errors import PreconditionError
+from migration_rollback.runner.options import TableName
+from migration_rollback.runner.plan import idempotent_form
+from migration_rollback.runner.session import Connection
+from migration_rollback.sql import Script, Statement
+
+_OPENERS = {TK.TRANS_STMT_BEGIN, TK.TRANS_STMT_START}
+
+
+def record_history(
+    conn: Connection, table: TableName, item: AppliedMigration, statements: list[str]
+) -> None:
+    """The row as the Supabase CLI writes it: version, name and the statements array."""
+    present = {
+        str(r[0])
+        for r in conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+            "AND attnum > 0 AND NOT attisdropped",
+            [sql.Identifier(table.schema, table.name).as_string(conn)],
+        )
+    }
+    values: dict[str, Any] = {"version": item.version}
+    if "name" in present:
+        values["name"] = item.name
+    if "statements" in present:
+        values["statements"] = statements
+    conn.execute(
+        sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+            sql.Identifier(table.schema, table.name),
+            sql.SQL(", ").join(sql.Identifier(k) for k in values),
+            sql.SQL(", ").join(sql.Placeholder() for _ in values),
+        ),
+        list(values.values()),
+    )
+
+
+def span(versions: list[str]) -> str:
+    if len(versions) <= 3:
+        return ", ".join(versions)
+    return f"{len(versions)} migrations, {versions[0]} to {versions[-1]}"
+
+
+def deferred_step(version: str, number: int, stmt: Statement) -> Step:
+    """As recorded before COMMIT: the text to run now, and the form safe to run again."""
+    resume, invalid_index = idempotent_form(stmt.node) if resumable(stmt.node) else (None, None)
+    return Step(version, number, str(stmt.location), stmt.text, resume, invalid_index)
+
+
+def body_of(script: Script) -> list[tuple[int, Statement]]:
+    """Numbered statements without the file's own BEGIN/COMMIT (apply owns the transaction)."""
+    numbered = list(enumerate(script.statements, start=1))
+    kept = []
+    for position, (number, stmt) in enumerate(numbered):
+        node = stmt.node
+        if isinstance(node, ast.TransactionStmt):
+            first = position == 0 and node.kind in _OPENERS
+            last = position == len(numbered) - 1 and node.kind == TK.TRANS_STMT_COMMIT
+            if first or last:
+                continue
+            raise PreconditionError(
+                f"{stmt.location}: {stmt.first_line!r}: apply runs each migration in one "
+                "transaction; a migration may only wrap itself in one BEGIN ... COMMIT"
+            )
+        kept.append((number, stmt))
+    return kept
+
+
+def tally(
+    item: AppliedMigration,
+    statements: int,
+    deferred: list[tuple[int, Statement]],
+    records: list[CaptureRecord],
+) -> None:
+    item.statements = statements
+    item.deferred = len(deferred)
+    item.captures = [describe_capture(r) for r in records]
+    item.captured_rows = sum(r.rows for r in records)
+    item.captured_bytes = sum(r.bytes for r in records)
+
+
+def opted_out(stmt: Statement, number: int, kind: Any, table: tuple[str, ...]) -> PendingCapture:
+    return PendingCapture(
+        CaptureRecord(
+            statement=number,
+            line=stmt.location.line,
+            kind=kind,
+            status="opted-out",
+            table=".".join(table),
+            reason="--no-capture: not kept; the rollback restores from the backup",
+        )
+    )
