@@ -35,12 +35,31 @@ WATCH_SECONDS = 60
 # Answers to a watch request that say "not now", not "never from there": a 504 is the watch
 # cache not at the version yet ("Too large resource version", a loaded server), the others a
 # server too busy. The same version is asked for again after a pause that doubles up to the
-# last; any other answer (410 Gone: the version is compacted away) ends the watch for good.
+# last; a 410 relists (GONE below); any other answer (403...) ends the watch for good. Each
+# comes as the HTTP status or as an ERROR event inside the stream (RawWatch).
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0, 16.0)
-# Retries in a row before the watch ends (~31 s with the pauses above): while it fails, the
-# pods it shows may be stale; the observer lists them from then on.
+# Retries and relists in a row before the watch ends (~31 s with the pauses above): while it
+# fails, the pods it shows may be stale; the observer lists them from then on.
 RETRIES = 5
+# The version it would resume from is gone (compacted, or older than the watch cache holds):
+# the pods are listed again at once and watched from the list's version (a relist, as an
+# informer does), under a new identity: what happened in between is not known.
+GONE = 410
+
+
+class RawWatch(watch.Watch):
+    """The client's watch with events as plain dicts (no model is built: a pod watch reads a
+    few fields) and an ERROR event inside the stream raised as the ApiException it carries (its
+    Status code: 410, 504, 429...), the same as that answer given as the HTTP status.
+
+    Not the client's ``deserialize=False``: that skips the model, but an ERROR event then
+    raises KeyError ('raw_object', a key only its decoder sets; kubernetes 37.0.2), and the
+    watch ended on what was only a busy server's "not now". With no return type, its decoder
+    keeps the event's object as the dict it is and handles ERROR events itself."""
+
+    def get_return_type(self, func: Any) -> None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -116,16 +135,17 @@ class PodWatch:
         self._pods: dict[str, PodState] = {}
         self._synced = False
         self._stopped = threading.Event()
-        self._watch = watch.Watch()  # type: ignore[no-untyped-call]
+        self._watch = RawWatch()  # type: ignore[no-untyped-call]
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"pods {selector}")
         self._version: str | None = None  # where the watch resumes: the list's, then events'
         # A pod of it started a container, though it may be gone since (deleted between two
         # looks): a Job stopped for not starting must not count as never started then.
         self.ever_started = False
         # Names this watch: one that breaks is never resumed (the selector is read by lists
-        # from then on), so while it is synced it has seen every change since it started.
-        # Random, not the pid (pid 1 in every container): a restarted operator's differs.
-        self.identity = f"{os.getpid()}-{uuid.uuid4().hex[:16]}"
+        # from then on), and a relist (after a 410) names it anew, so while one identity is
+        # synced it has seen every change since it started. Random, not the pid (pid 1 in
+        # every container): a restarted operator's differs.
+        self.identity = _new_identity()
 
     def start(self) -> PodWatch:
         if self._since:  # no pod of it exists from before this version: the list is empty
@@ -149,11 +169,23 @@ class PodWatch:
             return tuple(self._pods.values())
 
     def _list(self) -> str:
+        """The selector's pods as listed now, replacing any seen before; the list's version."""
         found = self.clients.core.list_namespaced_pod(self.namespace, label_selector=self.selector)
+        items = self.clients.api.sanitize_for_serialization(found.items)
         with self._lock:
-            for obj in self.clients.api.sanitize_for_serialization(found.items):
+            self._pods.clear()
+            for obj in items:
                 self._put(obj)
         return str(found.metadata.resource_version or "")
+
+    def _relist(self) -> str:
+        """After a 410: listed again under a new identity (a decision that recorded the old
+        one sees the break), the flow woken to read the pods as they are now."""
+        self.identity = _new_identity()  # first: pods read from now on are the relist's
+        version = self._list()
+        log.info("%s: pod watch %s relisted at %s", self.namespace, self.selector, version)
+        self._wake()
+        return version
 
     def _put(self, obj: Mapping[str, Any]) -> bool:
         """True when the pod is new here or a field a decision reads changed."""
@@ -166,15 +198,19 @@ class PodWatch:
         )
 
     def _run(self) -> None:
-        tries = 0
+        tries, relist = 0, False
         try:
             while not self._stopped.is_set():
                 try:
+                    if relist:
+                        self._version, relist = self._relist(), False
                     self._version, tries = self._stream(self._version), 0
                 except ApiException as exc:
-                    if exc.status not in RETRIED_STATUSES or tries >= RETRIES:
+                    if exc.status not in {*RETRIED_STATUSES, GONE} or tries >= RETRIES:
                         raise
-                    self._pause(exc, tries)
+                    relist = relist or exc.status == GONE
+                    if exc.status != GONE:  # a relist goes at once: the pods shown are stale
+                        self._pause(exc, tries)
                     tries += 1
         except Exception as exc:  # the observer reads without the watch from now on
             if not self._stopped.is_set():
@@ -196,11 +232,12 @@ class PodWatch:
         events = self._watch.stream(  # type: ignore[no-untyped-call]
             self.clients.core.list_namespaced_pod,
             self.namespace,
-            deserialize=False,
             timeout_seconds=WATCH_SECONDS,
             **kwargs,
         )
         for event in events:
+            if not isinstance(event, dict):  # a blank or undecodable line
+                continue
             obj = event.get("object") or {}
             meta = obj.get("metadata") or {}
             version = str(meta.get("resourceVersion") or version or "")
@@ -215,6 +252,10 @@ class PodWatch:
             if self._stopped.is_set():
                 break
         return version
+
+
+def _new_identity() -> str:
+    return f"{os.getpid()}-{uuid.uuid4().hex[:16]}"
 
 
 class PodWatches:
