@@ -30,10 +30,10 @@ the Job processes (about 0.6 CPU-s each, 40 of them) took 43% of the machine, ot
 0.62 CPU-s before the cut of its start-up, 0.47 after: no pydantic, no generator.) Raising the
 controller manager's client limits (--kube-api-qps 500) changed nothing at 20: its controllers
 wait for a core, not for their rate limiter. Measured again with the throttling printed
-(2026-12-02, 7 runs of each setting, interleaved, load 3 to 11): the upstream limits made the
-controller manager's requests wait 9 to 38 s in all per run, nearly all outside the
-scale-down; the coordination median was 1.85 s (median of the runs' medians) upstream and
-1.93 s production-like: no difference the noise lets show. At 50 the Job controller's pod
+(2026-12-02, 13 runs of each setting, interleaved, load 3 to 16): the upstream limits made
+the controller manager's requests wait 4 to 38 s in all per run, nearly all outside the
+scale-down; the coordination median was 2.07 s (median of the runs' medians) upstream and
+2.10 s production-like: no difference the noise lets show. At 50 the Job controller's pod
 creation is the slow hop (15 s at the median; 10 s in both settings on 2026-12-02, its work
 items waiting 5.9 to 6.4 s on average for one of its 5 workers, not for its rate limiter).
 

@@ -5,7 +5,7 @@ where production control planes do not. With ``--use-service-account-credentials
 controller (Deployment, ReplicaSet, Job, ...) has a client of its own, each with a token bucket
 of ``--kube-api-qps`` (default 20) refilling a ``--kube-api-burst`` (default 30); its Events go
 through the same client. The operator bench at 20 rollbacks at once measured its requests
-waiting 9 to 38 s in all per run in those buckets (the Job pods' and the scale-up's pod
+waiting 4 to 38 s in all per run in those buckets (the Job pods' and the scale-up's pod
 creations, status updates, Events), none with the limits below. Kubernetes' own scalability
 tests run the controller manager with ``--kube-api-qps=100 --kube-api-burst=100`` (the release
 scalability validation reports' ``CONTROLLER_MANAGER_TEST_ARGS``), and Huawei Cloud CCE's
