@@ -44,8 +44,11 @@ BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0, 16.0)
 RETRIES = 5
 # The version it would resume from is gone (compacted, or older than the watch cache holds):
 # the pods are listed again at once and watched from the list's version (a relist, as an
-# informer does), under a new identity: what happened in between is not known.
+# informer does), under a new identity: what happened in between is not known. A 410 again
+# before a watch has ended normally relists after a short pause (doubling): at once, a server
+# that keeps answering 410 would be sent a list and a watch in a tight loop.
 GONE = 410
+GONE_BACKOFF_SECONDS = (0.25, 0.5, 1.0, 2.0)
 
 
 class RawWatch(watch.Watch):
@@ -60,6 +63,16 @@ class RawWatch(watch.Watch):
 
     def get_return_type(self, func: Any) -> None:
         return None
+
+
+@dataclass(frozen=True)
+class PodView:
+    """One look at a selector's pods, taken in one step under its watch's lock: the identity
+    always names the watch that showed these very pods (a relist changes both at once)."""
+
+    pods: tuple[PodState, ...]
+    ever_started: bool  # a pod of it started a container, gone or not
+    watch: str | None  # its watch's identity while unbroken; None: read without one
 
 
 @dataclass(frozen=True)
@@ -165,27 +178,36 @@ class PodWatch:
         return self._synced and not self._stopped.is_set()
 
     def pods(self) -> tuple[PodState, ...]:
-        with self._lock:
-            return tuple(self._pods.values())
+        return self.view().pods
 
-    def _list(self) -> str:
-        """The selector's pods as listed now, replacing any seen before; the list's version."""
+    def view(self) -> PodView:
+        """Pods, ever_started and identity read together: none of them can be from before a
+        relist while another is from after it."""
+        with self._lock:
+            identity = self.identity if self.synced else None
+            return PodView(tuple(self._pods.values()), self.ever_started, identity)
+
+    def _list(self, renamed: bool = False) -> str:
+        """The selector's pods as listed now, replacing any seen before; the list's version.
+        `renamed`: the watch takes a new identity in the same step, once the list is in hand
+        (named before it, a reader during the list would pair the new name with old pods)."""
         found = self.clients.core.list_namespaced_pod(self.namespace, label_selector=self.selector)
         items = self.clients.api.sanitize_for_serialization(found.items)
         with self._lock:
             self._pods.clear()
             for obj in items:
                 self._put(obj)
+            if renamed:
+                self.identity = _new_identity()
         return str(found.metadata.resource_version or "")
 
-    def _relist(self) -> str:
+    def _relist(self, gone: ApiException) -> None:
         """After a 410: listed again under a new identity (a decision that recorded the old
         one sees the break), the flow woken to read the pods as they are now."""
-        self.identity = _new_identity()  # first: pods read from now on are the relist's
-        version = self._list()
-        log.info("%s: pod watch %s relisted at %s", self.namespace, self.selector, version)
+        self._version = self._list(renamed=True)
+        log.info("%s: pod watch %s relisted at %s after %s (%s)", self.namespace,
+                 self.selector, self._version, gone.status, gone.reason)  # fmt: skip
         self._wake()
-        return version
 
     def _put(self, obj: Mapping[str, Any]) -> bool:
         """True when the pod is new here or a field a decision reads changed."""
@@ -198,37 +220,46 @@ class PodWatch:
         )
 
     def _run(self) -> None:
-        tries, relist = 0, False
+        failures: list[ApiException] = []  # in a row, since a watch last ended normally
+        gone: ApiException | None = None  # the 410 a relist is owed for
         try:
             while not self._stopped.is_set():
                 try:
-                    if relist:
-                        self._version, relist = self._relist(), False
-                    self._version, tries = self._stream(self._version), 0
+                    if gone is not None:
+                        self._relist(gone)
+                        gone = None
+                    self._stream()
+                    failures.clear()
                 except ApiException as exc:
-                    if exc.status not in {*RETRIED_STATUSES, GONE} or tries >= RETRIES:
-                        raise
-                    relist = relist or exc.status == GONE
-                    if exc.status != GONE:  # a relist goes at once: the pods shown are stale
-                        self._pause(exc, tries)
-                    tries += 1
+                    gone = self._failed(exc, failures) or gone
         except Exception as exc:  # the observer reads without the watch from now on
             if not self._stopped.is_set():
                 log.warning("%s: pod watch %s ended: %s", self.namespace, self.selector, exc)
         finally:
-            self._synced = False
+            with self._lock:  # a reader never pairs this watch's identity with a broken one
+                self._synced = False
             self._wake()
 
-    def _pause(self, exc: ApiException, tries: int) -> None:
-        delay = BACKOFF_SECONDS[min(tries, len(BACKOFF_SECONDS) - 1)]
+    def _failed(self, exc: ApiException, failures: list[ApiException]) -> ApiException | None:
+        """Raised again when it ends the watch; else paused after, and returned if a 410."""
+        if exc.status not in {*RETRIED_STATUSES, GONE} or len(failures) >= RETRIES:
+            raise exc
+        failures.append(exc)
+        self._pause(exc, retry_delay(failures))
+        return exc if exc.status == GONE else None
+
+    def _pause(self, exc: ApiException, delay: float) -> None:
         log.info("%s: pod watch %s at %s: %s (%s), again in %gs", self.namespace,
                  self.selector, self._version, exc.status, exc.reason, delay)  # fmt: skip
         self._stopped.wait(delay)
 
-    def _stream(self, version: str | None) -> str | None:
+    def _stream(self) -> None:
+        """Watched from `_version` to the stream's end, `_version` following each event: a
+        retry after an error mid-stream resumes from the last event seen, not from the start
+        (a version further back is likelier compacted away: a 410 and a relist)."""
         kwargs: dict[str, Any] = {"label_selector": self.selector}
-        if version:
-            kwargs["resource_version"] = version
+        if self._version:
+            kwargs["resource_version"] = self._version
         events = self._watch.stream(  # type: ignore[no-untyped-call]
             self.clients.core.list_namespaced_pod,
             self.namespace,
@@ -236,22 +267,42 @@ class PodWatch:
             **kwargs,
         )
         for event in events:
-            if not isinstance(event, dict):  # a blank or undecodable line
-                continue
-            obj = event.get("object") or {}
-            meta = obj.get("metadata") or {}
-            version = str(meta.get("resourceVersion") or version or "")
-            with self._lock:
-                if event.get("type") == "DELETED":
-                    self.ever_started = self.ever_started or ran(obj.get("status") or {})
-                    changed = self._pods.pop(str(meta.get("name")), None) is not None
-                else:
-                    changed = self._put(obj)
-            if changed:  # a status update that moves nothing a decision reads wakes none
-                self._wake()
+            if isinstance(event, dict):  # not a blank or undecodable line
+                self._take(event)
             if self._stopped.is_set():
                 break
-        return version
+
+    def _take(self, event: Mapping[str, Any]) -> None:
+        """One event: its version kept, its pod stored (a BOOKMARK carries only a version)."""
+        obj = event.get("object") or {}
+        meta = obj.get("metadata") or {}
+        self._version = str(meta.get("resourceVersion") or self._version or "")
+        if event.get("type") == "BOOKMARK":
+            return
+        with self._lock:
+            if event.get("type") == "DELETED":
+                self.ever_started = self.ever_started or ran(obj.get("status") or {})
+                changed = self._pods.pop(str(meta.get("name")), None) is not None
+            else:
+                changed = self._put(obj)
+        if changed:  # a status update that moves nothing a decision reads wakes none
+            self._wake()
+
+
+def retry_delay(failures: list[ApiException]) -> float:
+    """The pause before the next try: a busy server's codes back off; a first 410 relists at
+    once (the pods shown are stale), a 410 again after it only after a short pause."""
+    status = failures[-1].status
+    if status != GONE:
+        return BACKOFF_SECONDS[min(len(failures) - 1, len(BACKOFF_SECONDS) - 1)]
+    gones = 0
+    for failure in reversed(failures):
+        if failure.status != GONE:
+            break
+        gones += 1
+    return (
+        0.0 if gones == 1 else GONE_BACKOFF_SECONDS[min(gones - 2, len(GONE_BACKOFF_SECONDS) - 1)]
+    )
 
 
 def _new_identity() -> str:
@@ -268,11 +319,12 @@ class PodWatches:
         self._wanted: set[str] = set()
         self._broken: set[str] = set()  # not watched again: read without the watch
 
-    def pods(self, selector: str, listed: bool, since: str = "") -> tuple[PodState, ...] | None:
-        """The selector's pods, from its watch (started now if needed); None when the watch
-        is not in sync (it broke, or could not start). `since`: a resourceVersion before
-        which none of its pods can exist (their Job's creation): watched from there, the
-        list it would start with is known to be empty."""
+    def view(self, selector: str, listed: bool, since: str = "") -> PodView | None:
+        """The selector's pods, whether one ever started and its watch's identity (a decision
+        compares it with the one it recorded earlier), from its watch (started now if
+        needed), in one look; None when the watch is not in sync (it broke, or could not
+        start). `since`: a resourceVersion before which none of its pods can exist (their
+        Job's creation): watched from there, the list it would start with is known empty."""
         self._wanted.add(selector)
         if selector in self._broken:
             return None
@@ -285,21 +337,17 @@ class PodWatches:
                 found.start()
             except Exception as exc:
                 log.warning("%s: could not watch pods %s: %s", self.namespace, selector, exc)
-        if not found.synced:
+        seen = found.view()
+        if seen.watch is None:  # broke (or never started): read without it from now on
             self._broken.add(selector)
             return None
-        return found.pods()
-
-    def continuous(self, selector: str) -> str | None:
-        """The identity of the selector's watch while it has watched without a break (None:
-        no watch, or it broke): a decision compares it with the one recorded earlier."""
-        found = self._watches.get(selector)
-        return found.identity if found is not None and found.synced else None
+        return seen
 
     def ever_started(self, selector: str) -> bool:
-        """A pod its watch showed started a container, gone or not."""
+        """A pod its watch showed started, the watch broken since: for a read without it
+        (it only ever turns True, so no look can pair it with the wrong pods)."""
         found = self._watches.get(selector)
-        return found is not None and found.ever_started
+        return found is not None and found.view().ever_started
 
     def keep_only_used(self) -> None:
         """After an observation: stop the watches it did not read."""

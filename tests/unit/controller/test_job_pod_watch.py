@@ -15,6 +15,7 @@ from migration_rollback.controller.podwatch import PodWatches
 from migration_rollback.kube.client import Clients
 
 SELECTOR = "batch.kubernetes.io/job-name=j"
+EMPTY = podwatch.PodView((), ever_started=False, watch=None)  # what a broken watch reads as
 WAIT = 30.0  # a bound on a thread's first request, never reached when it works
 
 
@@ -68,7 +69,9 @@ def test_a_jobs_pods_are_watched_from_its_creation_without_a_list(
 ) -> None:
     pods = Pods(403)
     watches = PodWatches(clients(pods), "shop", lambda: None)
-    assert watches.pods(SELECTOR, listed=listed, since=since) == ()
+    seen = watches.view(SELECTOR, listed=listed, since=since)
+    assert seen is not None
+    assert seen.pods == ()
     assert pods.watched.wait(WAIT)
     pods.release.set()
     watches.stop_all()
@@ -79,17 +82,17 @@ class Watches:
     def __init__(self) -> None:
         self.asked: list[tuple[str, bool, str]] = []
 
-    def pods(self, selector: str, listed: bool, since: str = "") -> tuple[Any, ...]:
+    def view(self, selector: str, listed: bool, since: str = "") -> podwatch.PodView:
         self.asked.append((selector, listed, since))
-        return ()
+        return podwatch.PodView((), ever_started=False, watch="w")
 
 
 def test_the_observer_watches_a_job_it_created_from_the_version_it_was_created_at() -> None:
     memory, watches = Memory(), Watches()
     memory.job_versions["j"] = "7"
     observer = Observer(None, None, memory, "shop", ("op", "shop/undo"), watches)  # type: ignore[arg-type]
-    assert observer.job_pods("j") == ()  # from the watch: no list (clients would raise)
-    assert observer.job_pods("k") == ()
+    assert observer.job_pods("j").pods == ()  # from the watch: no list (clients would raise)
+    assert observer.job_pods("k").pods == ()
     assert watches.asked == [(SELECTOR, True, "7"), ("batch.kubernetes.io/job-name=k", True, "")]
 
 
@@ -152,14 +155,13 @@ def test_a_watch_not_served_yet_is_asked_again_at_the_same_version(
     monkeypatch.setattr(podwatch, "BACKOFF_SECONDS", (0.0,))
     pods = Pods(*answers)
     watches = PodWatches(clients(pods), "shop", lambda: None)
-    assert watches.pods(SELECTOR, listed=True, since="999") == ()
+    assert watches.view(SELECTOR, listed=True, since="999") is not None
     assert pods.watched.wait(WAIT)
-    assert watches.pods(SELECTOR, listed=True, since="999") == ()  # in sync while retried
-    assert watches.continuous(SELECTOR) is not None
+    assert watches.view(SELECTOR, listed=True, since="999") is not None  # in sync, retried
     thread = watches._watches[SELECTOR]._thread
     pods.release.set()
     thread.join(WAIT)
-    assert watches.pods(SELECTOR, listed=True, since="999") is None  # ended by the last
+    assert watches.view(SELECTOR, listed=True, since="999") is None  # ended by the last
     assert requested(pods) == sent
 
 
@@ -191,12 +193,13 @@ def test_a_relist_replaces_the_pods_and_names_the_watch_anew() -> None:
     count it as unbroken (a pod may have started and gone in between, unseen)."""
     pods, woken = Relisted(), threading.Event()
     watches = PodWatches(clients(pods), "shop", woken.set)
-    assert [p.name for p in watches.pods(SELECTOR, listed=True) or ()] == ["a"]
-    before = watches.continuous(SELECTOR)
+    assert [p.name for p in (watches.view(SELECTOR, listed=True) or EMPTY).pods] == ["a"]
+    before = (watches.view(SELECTOR, listed=True) or EMPTY).watch
     pods.looked.set()
     assert pods.watched.wait(WAIT)  # relisted and watching from the new list's version
     assert woken.is_set()
-    assert [p.name for p in watches.pods(SELECTOR, listed=True) or ()] == ["b"]
-    assert watches.continuous(SELECTOR) not in (None, before)
+    after = watches.view(SELECTOR, listed=True) or EMPTY
+    assert [p.name for p in after.pods] == ["b"]
+    assert after.watch not in (None, before)
     pods.release.set()
     watches.stop_all()
