@@ -15,9 +15,9 @@ pods kwok works at once"): kwok's default, 4 workers for every kwok node togethe
 40 pods of 20 rollbacks wait their turn, which no cluster of kubelets does.
 `MIGRATION_ROLLBACK_KWOK_POD_PARALLELISM=4` gives kwok's default back to compare.
 
-The controller manager runs with production-like client limits (tests/cluster/limits.py:
---kube-api-qps 100 --kube-api-burst 100 per controller); `--limits upstream` runs the
-binary's own defaults (20 and 30) to compare. The first line says which ran, and the
+The controller manager runs with the binary's own client limits (tests/cluster/limits.py:
+--kube-api-qps 20 --kube-api-burst 30 per controller), as CI does; `--limits production` runs
+production-like ones (100 and 100) to compare. The first line says which ran, and the
 controller manager's block how long its requests waited in their clients' rate limiters and
 its Deployment, ReplicaSet and Job queues for a worker (bench/operator/throttling.py).
 
@@ -312,7 +312,7 @@ def arguments() -> argparse.Namespace:
         "--limits",
         choices=sorted(cluster_limits.LIMITS),
         help="the controller manager's client limits (tests/cluster/limits.py; default: "
-        f"${cluster_limits.LIMITS_ENV} or {cluster_limits.PRODUCTION.name})",
+        f"${cluster_limits.LIMITS_ENV} or {cluster_limits.DEFAULT.name})",
     )
     return parser.parse_args()
 

@@ -827,7 +827,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--limits",
         choices=sorted(cluster_limits.LIMITS),
         help="the controller manager's client limits (tests/cluster/limits.py; default: "
-        f"${cluster_limits.LIMITS_ENV} or {cluster_limits.PRODUCTION.name})",
+        f"${cluster_limits.LIMITS_ENV} or {cluster_limits.DEFAULT.name})",
     )
     up.add_argument("--no-executor", action="store_true", help="do not run the job executor")
     up.add_argument("--crd-dir", type=Path, action="append", help="CRD directory (default: crds/)")

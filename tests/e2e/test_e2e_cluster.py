@@ -183,8 +183,10 @@ def test_kwok_plays_pod_stages_with_the_configured_workers(control_plane: Contro
 
 def test_controller_manager_runs_with_the_cluster_limits(control_plane: ControlPlane) -> None:
     """The configuration the controller manager reports it runs with (/configz) carries the
-    cluster's limits (tests/cluster/limits.py), not the binary's defaults; and it serves the
-    client-go metrics the operator bench reads its client-side throttling from."""
+    cluster's limits (tests/cluster/limits.py): the flags reach it (with
+    MIGRATION_ROLLBACK_CLUSTER_LIMITS=production this fails if they do not; the default,
+    upstream, is the binary's own); and it serves the client-go metrics the operator bench
+    reads its client-side throttling from."""
     config = json.loads(control_plane.component_page("/configz"))
     running = config["kubecontrollermanager.config.k8s.io"]
     limits = control_plane.limits

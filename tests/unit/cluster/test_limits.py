@@ -1,6 +1,6 @@
 """Which client limits the test cluster gives its controller manager (pure: nothing is
-started): production-like by default, the upstream defaults on request, a clear error naming
-the variable otherwise; and the flags each setting turns into."""
+started): the binary's own (upstream) defaults by default, production-like ones on request,
+a clear error naming the variable otherwise; and the flags each setting turns into."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from tests.cluster.limits import LIMITS_ENV, PRODUCTION, UPSTREAM, ControllerLim
 @pytest.mark.parametrize(
     ("env", "argument", "limits"),
     [
-        (None, None, PRODUCTION),
-        ("", None, PRODUCTION),
-        ("upstream", None, UPSTREAM),
+        (None, None, UPSTREAM),
+        ("", None, UPSTREAM),
         ("production", None, PRODUCTION),
-        ("upstream", PRODUCTION, PRODUCTION),
+        ("upstream", None, UPSTREAM),
+        ("production", UPSTREAM, UPSTREAM),
     ],
-    ids=["default", "empty", "environment", "environment, production", "argument over env"],
+    ids=["default", "empty", "environment", "environment, upstream", "argument over env"],
 )
 def test_cluster_limits(
     tmp_path: Path,
