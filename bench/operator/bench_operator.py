@@ -15,6 +15,12 @@ pods kwok works at once"): kwok's default, 4 workers for every kwok node togethe
 40 pods of 20 rollbacks wait their turn, which no cluster of kubelets does.
 `MIGRATION_ROLLBACK_KWOK_POD_PARALLELISM=4` gives kwok's default back to compare.
 
+The controller manager runs with the binary's own client limits (tests/cluster/limits.py:
+--kube-api-qps 20 --kube-api-burst 30 per controller), as CI does; `--limits production` runs
+production-like ones (100 and 100) to compare. The first line says which ran, and the
+controller manager's block how long its requests waited in their clients' rate limiters and
+its Deployment, ReplicaSet and Job queues for a worker (bench/operator/throttling.py).
+
 What it showed (2026-12-02, 20 at once, load 3.5 to 14 from others' work): coordination
 2.0 to 2.5 s at the median, of which the operator's own hops (its scale, its decision on the
 last pod's end) 0.3 s and the control plane's chain (Deployment controller, ReplicaSet
@@ -23,8 +29,13 @@ the Job processes (about 0.6 CPU-s each, 40 of them) took 43% of the machine, ot
 30%, the API server 13%, the operator 5%. (One Job process alone, bench/operator/bench_job.py:
 0.62 CPU-s before the cut of its start-up, 0.47 after: no pydantic, no generator.) Raising the
 controller manager's client limits (--kube-api-qps 500) changed nothing at 20: its controllers
-wait for a core, not for their rate limiter. At 50 the Job controller's pod creation is the
-slow hop (15 s at the median).
+wait for a core, not for their rate limiter. Measured again with the throttling printed
+(2026-12-02, 13 runs of each setting, interleaved, load 3 to 16): the upstream limits made
+the controller manager's requests wait 4 to 38 s in all per run, nearly all outside the
+scale-down; the coordination median was 2.07 s (median of the runs' medians) upstream and
+2.10 s production-like: no difference the noise lets show. At 50 the Job controller's pod
+creation is the slow hop (15 s at the median; 10 s in both settings on 2026-12-02, its work
+items waiting 5.9 to 6.4 s on average for one of its 5 workers, not for its rate limiter).
 
 Deleting a ReplicaSet's pods as soon as its watch shows it at 0 (not waiting for its
 controller to begin) was measured on 2026-12-01 and not kept: the ReplicaSet controller
@@ -47,6 +58,7 @@ an app pod created in the window (a replacement for a pod deleted too soon).
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import os
 import re
@@ -66,8 +78,10 @@ REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(REPO), str(REPO / "tests" / "e2e" / "operator"), str(HERE)]
 
+import throttling  # noqa: E402
 from scenario import OperatorProcess  # noqa: E402
 from tests.cluster import ControlPlane  # noqa: E402
+from tests.cluster import limits as cluster_limits  # noqa: E402
 from timeline import (  # noqa: E402
     Timeline,
     breakdown,
@@ -291,13 +305,27 @@ def report(done: dict[int, dict[str, Any]], count: int, timeline: Timeline) -> l
     ]
 
 
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    parser.add_argument("count", nargs="?", type=int, default=50, help="rollbacks at once")
+    parser.add_argument(
+        "--limits",
+        choices=sorted(cluster_limits.LIMITS),
+        help="the controller manager's client limits (tests/cluster/limits.py; default: "
+        f"${cluster_limits.LIMITS_ENV} or {cluster_limits.DEFAULT.name})",
+    )
+    return parser.parse_args()
+
+
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    args = arguments()
+    count: int = args.count
     work = Path(tempfile.mkdtemp(prefix="mr-bench-"))
     pg = create_cluster()
     print(f"database: temporary cluster, {pg.placement}")
-    cp = ControlPlane()
+    cp = ControlPlane(limits=cluster_limits.LIMITS[args.limits] if args.limits else None)
     cp.start()
+    print(f"control plane: {cp.limits.describe()}; kwok pod workers {cp.kwok_pod_parallelism}")
     operator = OperatorProcess(cp.kubeconfig, work / "operator.log")
     try:
         k8s = cp.api_client()
@@ -307,10 +335,12 @@ def main() -> None:
         setup(count, pg, k8s)
         timeline = Timeline(cp.api_client(), "app=web").start()
         before, cpu_before = scrape(operator), cpu_snapshot(cp, operator)
+        cm_before = throttling.parse(cp.component_page("/metrics"))
         load, started = os.getloadavg(), time.monotonic()
         done = run_all(count, client.CustomObjectsApi(k8s))
         wall = time.monotonic() - started
         after, cpu_after = scrape(operator), cpu_snapshot(cp, operator)
+        cm_after = throttling.parse(cp.component_page("/metrics"))
         timeline.stop()
         print(f"{count} rollbacks at once: all terminal in {wall:.1f} s wall clock")
         print("load average (1, 5, 15 min) at start: {:.2f} {:.2f} {:.2f}".format(*load))
@@ -320,6 +350,7 @@ def main() -> None:
         print(f"operator CPU per rollback:    {used / count:6.2f} s")
         print("\n".join(cpu_lines(cpu_before, cpu_after, wall)))
         print("\n".join(operator_lines(before, after, count)))
+        print("\n".join(throttling.lines(cm_before, cm_after)))
         print("\n".join(report(done, count, timeline)))
         print(f"operator log: {work / 'operator.log'}")
     finally:

@@ -26,6 +26,8 @@ from typing import Any
 import urllib3
 from kubernetes import client, watch
 
+from migration_rollback.controller.podwatch import RawWatch
+
 Lister = Callable[..., Any]
 MANAGED = "app.kubernetes.io/managed-by=migration-rollback"
 NAN = float("nan")
@@ -98,7 +100,7 @@ class Timeline:
             ("Job", batch.list_job_for_all_namespaces, MANAGED),
             ("JobPod", core.list_pod_for_all_namespaces, MANAGED),
         ):
-            w = watch.Watch()  # type: ignore[no-untyped-call]
+            w = RawWatch()  # type: ignore[no-untyped-call]  # ERROR events as ApiException
             self._watches.append(w)
             args = (w, kind, lister, selector)
             threading.Thread(target=self._run, args=args, daemon=True).start()
@@ -134,9 +136,11 @@ class Timeline:
     ) -> str:
         version = ""
         stream = w.stream(  # type: ignore[no-untyped-call]
-            lister, label_selector=selector, deserialize=False, timeout_seconds=300, **since
+            lister, label_selector=selector, timeout_seconds=300, **since
         )
         for event in stream:
+            if not isinstance(event, dict):  # a blank or undecodable line
+                continue
             obj = event.get("object") or {}
             meta = obj.get("metadata") or {}
             namespace, name = str(meta.get("namespace")), str(meta.get("name"))

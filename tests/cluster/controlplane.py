@@ -35,6 +35,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
+from . import limits as cluster_limits
 from . import procs
 from .constants import (
     CLUSTER_NAME,
@@ -46,6 +47,7 @@ from .constants import (
     KWOK_POD_PARALLELISM_ENV,
     SERVICE_CIDR,
 )
+from .limits import ControllerLimits
 from .pki import CertPair, Pki, make_pki
 from .rest import ApiError, KubeRest
 
@@ -148,6 +150,7 @@ class ControlPlane:
         *,
         kwok_nodes: int = 1,
         kwok_pod_parallelism: int | None = None,
+        limits: ControllerLimits | None = None,
         crd_dirs: Sequence[Path] = DEFAULT_CRD_DIRS,
         executor: bool = True,
         detached: bool = False,
@@ -161,6 +164,7 @@ class ControlPlane:
         ).resolve()
         self.kwok_nodes = kwok_nodes
         self.kwok_pod_parallelism = kwok_pod_parallelism or _kwok_pod_parallelism()
+        self.limits = limits or _limits_from_environment()
         self.crd_dirs = tuple(crd_dirs)
         self.run_executor = executor
         self.detached = detached
@@ -331,6 +335,10 @@ class ControlPlane:
                 "--use-service-account-credentials=true",
                 "--leader-elect=false",
                 "--profiling=false",
+                # Its client-go metrics (rate-limiter waits, work queues) for the benches, and the
+                # configuration it runs with (/configz) for the tests.
+                "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics,/configz",
+                *self.limits.flags(),
             ],
         )  # fmt: skip
         self._spawn(
@@ -669,6 +677,16 @@ class ControlPlane:
 
     # -- figures --------------------------------------------------------------------------
 
+    def component_page(self, path: str, component: str = "controller-manager") -> str:
+        """A page the controller manager serves to anyone: ``/metrics`` (its client-go
+        metrics, Prometheus text) or ``/configz`` (the configuration it runs with, JSON)."""
+        assert self.pki is not None, "the control plane has not been started"
+        probe = KubeRest("127.0.0.1", self.ports[component], self.pki.ca.cert, timeout=10)
+        try:
+            return str(probe.request("GET", path, raw=True).get("text") or "")
+        finally:
+            probe.close()
+
     def rss_bytes(self) -> dict[str, int]:
         """Resident memory of each component (its whole process group), in bytes."""
         members = procs.group_members(p.pid for p in self.procs)
@@ -783,6 +801,13 @@ def _kwok_pod_parallelism() -> int:
     return int(raw)
 
 
+def _limits_from_environment() -> ControllerLimits:
+    try:
+        return cluster_limits.from_environment()
+    except ValueError as e:
+        raise ControlPlaneError(str(e)) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tests.cluster",
@@ -797,6 +822,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         help=f"pod stages kwok plays at once (default: ${KWOK_POD_PARALLELISM_ENV} "
         f"or {KWOK_POD_PARALLELISM})",
+    )
+    up.add_argument(
+        "--limits",
+        choices=sorted(cluster_limits.LIMITS),
+        help="the controller manager's client limits (tests/cluster/limits.py; default: "
+        f"${cluster_limits.LIMITS_ENV} or {cluster_limits.DEFAULT.name})",
     )
     up.add_argument("--no-executor", action="store_true", help="do not run the job executor")
     up.add_argument("--crd-dir", type=Path, action="append", help="CRD directory (default: crds/)")
@@ -825,6 +856,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         state_dir,
         kwok_nodes=args.kwok_nodes,
         kwok_pod_parallelism=args.kwok_pod_parallelism,
+        limits=cluster_limits.LIMITS[args.limits] if args.limits else None,
         crd_dirs=args.crd_dir or DEFAULT_CRD_DIRS,
         executor=not args.no_executor,
         detached=True,
@@ -836,6 +868,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print(
         f"control plane ready in {cp.timings['ready']:.1f}s: {cp.server}; "
+        f"limits {cp.limits.name}; "
         f"stop it with: python -m tests.cluster down --state-dir {state_dir}",
         file=sys.stderr,
     )

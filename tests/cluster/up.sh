@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts a detached local control plane (see README.md) and prints its kubeconfig path.
-#   tests/cluster/up.sh [STATE_DIR] [--kwok-nodes N] [--kwok-pod-parallelism N] [--no-executor] [--crd-dir DIR]...
+#   tests/cluster/up.sh [STATE_DIR] [--kwok-nodes N] [--kwok-pod-parallelism N] [--limits production|upstream] [--no-executor] [--crd-dir DIR]...
 # STATE_DIR defaults to ${TMPDIR:-/tmp}/migration-rollback-cluster. Stop it with down.sh.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

@@ -181,6 +181,32 @@ def test_kwok_plays_pod_stages_with_the_configured_workers(control_plane: Contro
     assert [d for d in docs[1:] if "kind: Stage" not in d] == []
 
 
+def test_controller_manager_runs_with_the_cluster_limits(control_plane: ControlPlane) -> None:
+    """The configuration the controller manager reports it runs with (/configz) carries the
+    cluster's limits (tests/cluster/limits.py): the flags reach it (with
+    MIGRATION_ROLLBACK_CLUSTER_LIMITS=production this fails if they do not; the default,
+    upstream, is the binary's own); and it serves the client-go metrics the operator bench
+    reads its client-side throttling from."""
+    config = json.loads(control_plane.component_page("/configz"))
+    running = config["kubecontrollermanager.config.k8s.io"]
+    limits = control_plane.limits
+    client_connection = running["Generic"]["ClientConnection"]
+    assert (client_connection["qps"], client_connection["burst"]) == (
+        limits.kube_api_qps,
+        limits.kube_api_burst,
+    )
+    assert running["DeploymentController"]["ConcurrentDeploymentSyncs"] == (
+        limits.concurrent_deployment_syncs
+    )
+    assert running["ReplicaSetController"]["ConcurrentRSSyncs"] == (
+        limits.concurrent_replicaset_syncs
+    )
+    assert running["JobController"]["ConcurrentJobSyncs"] == limits.concurrent_job_syncs
+    metrics = control_plane.component_page("/metrics")
+    assert "rest_client_rate_limiter_duration_seconds_count" in metrics
+    assert 'workqueue_queue_duration_seconds_count{name="replicaset"}' in metrics
+
+
 def test_job_running_the_cli_completes_through_the_executor(
     control_plane: ControlPlane, k8s: ApiClient, namespace: str
 ) -> None:

@@ -203,9 +203,8 @@ class Observer:
         end = jobs.completion(obj)
         # Read after the Job's end too: a pod that never started tells a Job that failed
         # before the database from one whose runner left no result.
-        selector = jobs.pod_selector(name)
-        pods = self.job_pods(name)
-        ran = self.pods.ever_started(selector) or any(p.started for p in pods)
+        seen = self.job_pods(name)  # pods, ever-started and identity from one look
+        pods, ran = seen.pods, seen.ever_started or any(p.started for p in seen.pods)
         if ran:
             self.reread_target(spec, name)
         pod = podwatch.ended_pod(pods)
@@ -220,7 +219,7 @@ class Observer:
             pods=len(pods),
             pod_ran=ran,
             deleting=bool((obj.get("metadata") or {}).get("deletionTimestamp")),
-            watch=self.pods.continuous(selector),
+            watch=seen.watch,
         )
         if not end.finished and (pod is None or jobs.parse_result(pod.message) is None):
             return running  # a pod that ended without the runner's result: the Job says why
@@ -241,23 +240,24 @@ class Observer:
         return None if found is None else podstart.refused(found[0], parse_timestamp(found[1]))
 
     def pods_of_gone_job(self, name: str) -> JobView:
-        selector = jobs.pod_selector(name)
-        pods = self.job_pods(name)
-        ran = self.pods.ever_started(selector) or any(p.started for p in pods)
-        watch = self.pods.continuous(selector)
-        return JobView(name, gone=True, pods=len(pods), pod_ran=ran, watch=watch)
+        seen = self.job_pods(name)
+        ran = seen.ever_started or any(p.started for p in seen.pods)
+        return JobView(name, gone=True, pods=len(seen.pods), pod_ran=ran, watch=seen.watch)
 
-    def job_pods(self, name: str) -> tuple[podwatch.PodState, ...]:
+    def job_pods(self, name: str) -> podwatch.PodView:
         """Listed before watched, so none is an answer: a Job stopped for not starting waits
         for its pods to be gone, and a restarted operator knows them at its first look. A Job
-        this controller created is watched from its creation instead (none before it)."""
+        this controller created is watched from its creation instead (none before it).
+        Without the watch, listed: no identity (nothing shows what happened between looks),
+        but what the broken watch saw start still counts."""
         selector, since = jobs.pod_selector(name), self.memory.job_versions.get(name, "")
-        pods = self.pods.pods(selector, listed=True, since=since)
-        if pods is not None:
-            return pods
+        seen = self.pods.view(selector, listed=True, since=since)
+        if seen is not None:
+            return seen
         found = self.clients.core.list_namespaced_pod(self.namespace, label_selector=selector)
         items = self.clients.api.sanitize_for_serialization(found.items)
-        return tuple(podwatch.pod_state(obj) for obj in items)
+        pods = tuple(podwatch.pod_state(obj) for obj in items)
+        return podwatch.PodView(pods, self.pods.ever_started(selector), watch=None)
 
     def scrubbed(self, block: PodBlock | None) -> PodBlock | None:
         if block is None:
@@ -345,9 +345,9 @@ class Observer:
         if not state.match_labels:
             return 0, ()
         selector = workloads.selector_string(dict(state.match_labels))
-        pods = self.pods.pods(selector, listed=True)
-        if pods is not None:
-            live = [p for p in pods if not p.ended]
+        seen = self.pods.view(selector, listed=True)
+        if seen is not None:
+            live = [p for p in seen.pods if not p.ended]
             return len(live), podwatch.pod_groups(live)
         if state.desired or state.current_pods or state.terminating:
             return None, ()

@@ -35,12 +35,44 @@ WATCH_SECONDS = 60
 # Answers to a watch request that say "not now", not "never from there": a 504 is the watch
 # cache not at the version yet ("Too large resource version", a loaded server), the others a
 # server too busy. The same version is asked for again after a pause that doubles up to the
-# last; any other answer (410 Gone: the version is compacted away) ends the watch for good.
+# last; a 410 relists (GONE below); any other answer (403...) ends the watch for good. Each
+# comes as the HTTP status or as an ERROR event inside the stream (RawWatch).
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0, 16.0)
-# Retries in a row before the watch ends (~31 s with the pauses above): while it fails, the
-# pods it shows may be stale; the observer lists them from then on.
+# Retries and relists in a row before the watch ends (~31 s with the pauses above): while it
+# fails, the pods it shows may be stale; the observer lists them from then on.
 RETRIES = 5
+# The version it would resume from is gone (compacted, or older than the watch cache holds):
+# the pods are listed again at once and watched from the list's version (a relist, as an
+# informer does), under a new identity: what happened in between is not known. A 410 again
+# before a watch has ended normally relists after a short pause (doubling): at once, a server
+# that keeps answering 410 would be sent a list and a watch in a tight loop.
+GONE = 410
+GONE_BACKOFF_SECONDS = (0.25, 0.5, 1.0, 2.0)
+
+
+class RawWatch(watch.Watch):
+    """The client's watch with events as plain dicts (no model is built: a pod watch reads a
+    few fields) and an ERROR event inside the stream raised as the ApiException it carries (its
+    Status code: 410, 504, 429...), the same as that answer given as the HTTP status.
+
+    Not the client's ``deserialize=False``: that skips the model, but an ERROR event then
+    raises KeyError ('raw_object', a key only its decoder sets; kubernetes 37.0.2), and the
+    watch ended on what was only a busy server's "not now". With no return type, its decoder
+    keeps the event's object as the dict it is and handles ERROR events itself."""
+
+    def get_return_type(self, func: Any) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class PodView:
+    """One look at a selector's pods, taken in one step under its watch's lock: the identity
+    always names the watch that showed these very pods (a relist changes both at once)."""
+
+    pods: tuple[PodState, ...]
+    ever_started: bool  # a pod of it started a container, gone or not
+    watch: str | None  # its watch's identity while unbroken; None: read without one
 
 
 @dataclass(frozen=True)
@@ -116,16 +148,17 @@ class PodWatch:
         self._pods: dict[str, PodState] = {}
         self._synced = False
         self._stopped = threading.Event()
-        self._watch = watch.Watch()  # type: ignore[no-untyped-call]
+        self._watch = RawWatch()  # type: ignore[no-untyped-call]
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"pods {selector}")
         self._version: str | None = None  # where the watch resumes: the list's, then events'
         # A pod of it started a container, though it may be gone since (deleted between two
         # looks): a Job stopped for not starting must not count as never started then.
         self.ever_started = False
         # Names this watch: one that breaks is never resumed (the selector is read by lists
-        # from then on), so while it is synced it has seen every change since it started.
-        # Random, not the pid (pid 1 in every container): a restarted operator's differs.
-        self.identity = f"{os.getpid()}-{uuid.uuid4().hex[:16]}"
+        # from then on), and a relist (after a 410) names it anew, so while one identity is
+        # synced it has seen every change since it started. Random, not the pid (pid 1 in
+        # every container): a restarted operator's differs.
+        self.identity = _new_identity()
 
     def start(self) -> PodWatch:
         if self._since:  # no pod of it exists from before this version: the list is empty
@@ -145,15 +178,36 @@ class PodWatch:
         return self._synced and not self._stopped.is_set()
 
     def pods(self) -> tuple[PodState, ...]:
-        with self._lock:
-            return tuple(self._pods.values())
+        return self.view().pods
 
-    def _list(self) -> str:
-        found = self.clients.core.list_namespaced_pod(self.namespace, label_selector=self.selector)
+    def view(self) -> PodView:
+        """Pods, ever_started and identity read together: none of them can be from before a
+        relist while another is from after it."""
         with self._lock:
-            for obj in self.clients.api.sanitize_for_serialization(found.items):
+            identity = self.identity if self.synced else None
+            return PodView(tuple(self._pods.values()), self.ever_started, identity)
+
+    def _list(self, renamed: bool = False) -> str:
+        """The selector's pods as listed now, replacing any seen before; the list's version.
+        `renamed`: the watch takes a new identity in the same step, once the list is in hand
+        (named before it, a reader during the list would pair the new name with old pods)."""
+        found = self.clients.core.list_namespaced_pod(self.namespace, label_selector=self.selector)
+        items = self.clients.api.sanitize_for_serialization(found.items)
+        with self._lock:
+            self._pods.clear()
+            for obj in items:
                 self._put(obj)
+            if renamed:
+                self.identity = _new_identity()
         return str(found.metadata.resource_version or "")
+
+    def _relist(self, gone: ApiException) -> None:
+        """After a 410: listed again under a new identity (a decision that recorded the old
+        one sees the break), the flow woken to read the pods as they are now."""
+        self._version = self._list(renamed=True)
+        log.info("%s: pod watch %s relisted at %s after %s (%s)", self.namespace,
+                 self.selector, self._version, gone.status, gone.reason)  # fmt: skip
+        self._wake()
 
     def _put(self, obj: Mapping[str, Any]) -> bool:
         """True when the pod is new here or a field a decision reads changed."""
@@ -166,55 +220,93 @@ class PodWatch:
         )
 
     def _run(self) -> None:
-        tries = 0
+        failures: list[ApiException] = []  # in a row, since a watch last ended normally
+        gone: ApiException | None = None  # the 410 a relist is owed for
         try:
             while not self._stopped.is_set():
                 try:
-                    self._version, tries = self._stream(self._version), 0
+                    if gone is not None:
+                        self._relist(gone)
+                        gone = None
+                    self._stream()
+                    failures.clear()
                 except ApiException as exc:
-                    if exc.status not in RETRIED_STATUSES or tries >= RETRIES:
-                        raise
-                    self._pause(exc, tries)
-                    tries += 1
+                    gone = self._failed(exc, failures) or gone
         except Exception as exc:  # the observer reads without the watch from now on
             if not self._stopped.is_set():
                 log.warning("%s: pod watch %s ended: %s", self.namespace, self.selector, exc)
         finally:
-            self._synced = False
+            with self._lock:  # a reader never pairs this watch's identity with a broken one
+                self._synced = False
             self._wake()
 
-    def _pause(self, exc: ApiException, tries: int) -> None:
-        delay = BACKOFF_SECONDS[min(tries, len(BACKOFF_SECONDS) - 1)]
+    def _failed(self, exc: ApiException, failures: list[ApiException]) -> ApiException | None:
+        """Raised again when it ends the watch; else paused after, and returned if a 410."""
+        if exc.status not in {*RETRIED_STATUSES, GONE} or len(failures) >= RETRIES:
+            raise exc
+        failures.append(exc)
+        self._pause(exc, retry_delay(failures))
+        return exc if exc.status == GONE else None
+
+    def _pause(self, exc: ApiException, delay: float) -> None:
         log.info("%s: pod watch %s at %s: %s (%s), again in %gs", self.namespace,
                  self.selector, self._version, exc.status, exc.reason, delay)  # fmt: skip
         self._stopped.wait(delay)
 
-    def _stream(self, version: str | None) -> str | None:
+    def _stream(self) -> None:
+        """Watched from `_version` to the stream's end, `_version` following each event: a
+        retry after an error mid-stream resumes from the last event seen, not from the start
+        (a version further back is likelier compacted away: a 410 and a relist)."""
         kwargs: dict[str, Any] = {"label_selector": self.selector}
-        if version:
-            kwargs["resource_version"] = version
+        if self._version:
+            kwargs["resource_version"] = self._version
         events = self._watch.stream(  # type: ignore[no-untyped-call]
             self.clients.core.list_namespaced_pod,
             self.namespace,
-            deserialize=False,
             timeout_seconds=WATCH_SECONDS,
             **kwargs,
         )
         for event in events:
-            obj = event.get("object") or {}
-            meta = obj.get("metadata") or {}
-            version = str(meta.get("resourceVersion") or version or "")
-            with self._lock:
-                if event.get("type") == "DELETED":
-                    self.ever_started = self.ever_started or ran(obj.get("status") or {})
-                    changed = self._pods.pop(str(meta.get("name")), None) is not None
-                else:
-                    changed = self._put(obj)
-            if changed:  # a status update that moves nothing a decision reads wakes none
-                self._wake()
+            if isinstance(event, dict):  # not a blank or undecodable line
+                self._take(event)
             if self._stopped.is_set():
                 break
-        return version
+
+    def _take(self, event: Mapping[str, Any]) -> None:
+        """One event: its version kept, its pod stored (a BOOKMARK carries only a version)."""
+        obj = event.get("object") or {}
+        meta = obj.get("metadata") or {}
+        self._version = str(meta.get("resourceVersion") or self._version or "")
+        if event.get("type") == "BOOKMARK":
+            return
+        with self._lock:
+            if event.get("type") == "DELETED":
+                self.ever_started = self.ever_started or ran(obj.get("status") or {})
+                changed = self._pods.pop(str(meta.get("name")), None) is not None
+            else:
+                changed = self._put(obj)
+        if changed:  # a status update that moves nothing a decision reads wakes none
+            self._wake()
+
+
+def retry_delay(failures: list[ApiException]) -> float:
+    """The pause before the next try: a busy server's codes back off; a first 410 relists at
+    once (the pods shown are stale), a 410 again after it only after a short pause."""
+    status = failures[-1].status
+    if status != GONE:
+        return BACKOFF_SECONDS[min(len(failures) - 1, len(BACKOFF_SECONDS) - 1)]
+    gones = 0
+    for failure in reversed(failures):
+        if failure.status != GONE:
+            break
+        gones += 1
+    return (
+        0.0 if gones == 1 else GONE_BACKOFF_SECONDS[min(gones - 2, len(GONE_BACKOFF_SECONDS) - 1)]
+    )
+
+
+def _new_identity() -> str:
+    return f"{os.getpid()}-{uuid.uuid4().hex[:16]}"
 
 
 class PodWatches:
@@ -227,11 +319,12 @@ class PodWatches:
         self._wanted: set[str] = set()
         self._broken: set[str] = set()  # not watched again: read without the watch
 
-    def pods(self, selector: str, listed: bool, since: str = "") -> tuple[PodState, ...] | None:
-        """The selector's pods, from its watch (started now if needed); None when the watch
-        is not in sync (it broke, or could not start). `since`: a resourceVersion before
-        which none of its pods can exist (their Job's creation): watched from there, the
-        list it would start with is known to be empty."""
+    def view(self, selector: str, listed: bool, since: str = "") -> PodView | None:
+        """The selector's pods, whether one ever started and its watch's identity (a decision
+        compares it with the one it recorded earlier), from its watch (started now if
+        needed), in one look; None when the watch is not in sync (it broke, or could not
+        start). `since`: a resourceVersion before which none of its pods can exist (their
+        Job's creation): watched from there, the list it would start with is known empty."""
         self._wanted.add(selector)
         if selector in self._broken:
             return None
@@ -244,21 +337,17 @@ class PodWatches:
                 found.start()
             except Exception as exc:
                 log.warning("%s: could not watch pods %s: %s", self.namespace, selector, exc)
-        if not found.synced:
+        seen = found.view()
+        if seen.watch is None:  # broke (or never started): read without it from now on
             self._broken.add(selector)
             return None
-        return found.pods()
-
-    def continuous(self, selector: str) -> str | None:
-        """The identity of the selector's watch while it has watched without a break (None:
-        no watch, or it broke): a decision compares it with the one recorded earlier."""
-        found = self._watches.get(selector)
-        return found.identity if found is not None and found.synced else None
+        return seen
 
     def ever_started(self, selector: str) -> bool:
-        """A pod its watch showed started a container, gone or not."""
+        """A pod its watch showed started, the watch broken since: for a read without it
+        (it only ever turns True, so no look can pair it with the wrong pods)."""
         found = self._watches.get(selector)
-        return found is not None and found.ever_started
+        return found is not None and found.view().ever_started
 
     def keep_only_used(self) -> None:
         """After an observation: stop the watches it did not read."""

@@ -96,8 +96,8 @@ def test_a_watch_that_cannot_start_is_not_retried_and_the_reader_falls_back() ->
     core = _Forbidden()
     clients = Clients(None, core, None, None, None, None, None)
     watches = PodWatches(clients, "shop", lambda: None)
-    assert watches.pods("app=web", listed=True) is None
-    assert watches.pods("app=web", listed=True) is None
+    assert watches.view("app=web", listed=True) is None
+    assert watches.view("app=web", listed=True) is None
     assert core.calls == 1  # not listed again on every decision
     watches.keep_only_used()
     watches.stop_all()
@@ -137,7 +137,8 @@ def test_only_a_change_a_decision_reads_wakes_the_flow() -> None:
     clients = Clients(None, core, None, None, None, None, None)
     watch = PodWatch(clients, "shop", "app=web", lambda: woken.append(1), listed=False)
     watch._watch = _Events(events)  # type: ignore[assignment]
-    assert watch._stream(None) == "3"
+    watch._stream()
+    assert watch._version == "3"
     assert len(woken) == 3  # added, being deleted, gone
     assert watch.pods() == ()
 
@@ -167,7 +168,7 @@ def test_a_pod_that_started_is_remembered_after_it_is_gone(
         ]
     )
     watch._watch = events  # type: ignore[assignment]
-    watch._stream(None)
+    watch._stream()
     assert watch.pods() == ()
     assert watch.ever_started is started
 
@@ -180,12 +181,14 @@ def test_a_watch_names_itself_only_while_unbroken() -> None:
     first = PodWatch(clients, "shop", "j", lambda: None, listed=False)
     first._synced = True
     watches._watches["j"] = first
-    assert watches.continuous("j") == first.identity
-    assert watches.continuous("other") is None
+    seen = watches.view("j", listed=False)
+    assert seen is not None
+    assert seen.watch == first.identity
     again = PodWatch(clients, "shop", "j", lambda: None, listed=False)
     assert again.identity != first.identity  # a restarted operator's watch
     first.stop()
-    assert watches.continuous("j") is None
+    assert first.view().watch is None
+    assert watches.view("j", listed=False) is None
 
 
 @pytest.mark.parametrize(
