@@ -1,8 +1,10 @@
-"""A migration may turn `quote_all_identifiers` on for its session: the catalog reads must not
-follow it. With it on, every name the server deparses came out quoted (`"public"."t"`), so the
-snapshot after the migration named every object differently from the one before, and the full
-read's comments (keyed by the quoted catalog name) were all lost: a sound rollback was judged
-a failure."""
+"""A migration's script may turn `quote_all_identifiers` on for its session: the catalog reads
+must not follow it. With it on, every name the server deparses came out quoted (`"public"."t"`),
+so the snapshot after the rollback named every object differently from the one before, and the
+full read's comments (keyed by the quoted catalog name) were all lost: a sound rollback was
+judged a mismatch. The rollback script sets it here: the forward's settings are reset (RESET
+ALL) before the rollback runs, while the rollback's last until the reads that judge it.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ comment on function public.f() is 'a function';
 """
 
 
-def test_a_migration_quoting_every_identifier_does_not_change_the_verdict(
+def test_a_rollback_quoting_every_identifier_is_still_verified(
     tmp_path: Path, shadow_url: str
 ) -> None:
     pairs = write_project(
