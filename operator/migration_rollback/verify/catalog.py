@@ -16,6 +16,9 @@ Two things make catalog queries slow or wrong inside a replay, and this module h
   subquery costed per row), and once the catalogs are analyzed it can pass `jit_above_cost`:
   compiling then took ~180 ms per execution of a 1 ms query (the functions' read, at 200
   tables). JIT is off while these queries run.
+- Quoting: a migration may turn `quote_all_identifiers` on; every deparsed name then came out
+  quoted (`"public"."t"`), so each object's identity changed and the full read's comments,
+  keyed by `classoid::regclass::text`, were all lost. It is off while these queries run.
 """
 
 from __future__ import annotations
@@ -40,9 +43,12 @@ _ENTER = (
     "pg_catalog.current_setting('plan_cache_mode'), false), "
     "pg_catalog.set_config('migration_rollback.saved_jit', "
     "pg_catalog.current_setting('jit'), false), "
+    "pg_catalog.set_config('migration_rollback.saved_quote_all_identifiers', "
+    "pg_catalog.current_setting('quote_all_identifiers'), false), "
     "pg_catalog.set_config('search_path', 'pg_catalog', false), "
     "pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', false), "
-    "pg_catalog.set_config('jit', 'off', false)"
+    "pg_catalog.set_config('jit', 'off', false), "
+    "pg_catalog.set_config('quote_all_identifiers', 'off', false)"
 )
 _LEAVE = (
     "SELECT pg_catalog.set_config('search_path', "
@@ -50,7 +56,9 @@ _LEAVE = (
     "pg_catalog.set_config('plan_cache_mode', "
     "pg_catalog.current_setting('migration_rollback.saved_plan_cache_mode'), false), "
     "pg_catalog.set_config('jit', "
-    "pg_catalog.current_setting('migration_rollback.saved_jit'), false)"
+    "pg_catalog.current_setting('migration_rollback.saved_jit'), false), "
+    "pg_catalog.set_config('quote_all_identifiers', "
+    "pg_catalog.current_setting('migration_rollback.saved_quote_all_identifiers'), false)"
 )
 
 # What each session has prepared: name -> its PREPARE, to send again when a migration's
@@ -86,6 +94,28 @@ def settings(conn: Target) -> Iterator[None]:
         yield
     finally:
         conn.execute(_LEAVE, prepare=False)
+
+
+_UNQUOTED = (
+    "SELECT pg_catalog.set_config('migration_rollback.saved_quote_all_identifiers', "
+    "pg_catalog.current_setting('quote_all_identifiers'), false), "
+    "pg_catalog.set_config('quote_all_identifiers', 'off', false)"
+)
+_QUOTED_BACK = (
+    "SELECT pg_catalog.set_config('quote_all_identifiers', "
+    "pg_catalog.current_setting('migration_rollback.saved_quote_all_identifiers'), false)"
+)
+
+
+@contextlib.contextmanager
+def unquoted(conn: Target) -> Iterator[None]:
+    """For the reads that run under the session's own search_path (the stand-ins' members):
+    only `quote_all_identifiers` off, as `settings` sets it, restored when it ends."""
+    conn.execute(_UNQUOTED, prepare=False)
+    try:
+        yield
+    finally:
+        conn.execute(_QUOTED_BACK, prepare=False)
 
 
 @functools.cache  # the queries are the module constants of their callers: a few dozen

@@ -127,7 +127,9 @@ def member_state(
     conn: psycopg.Connection[Any], available: Iterable[str], names: Iterable[str] | None = None
 ) -> dict[tuple[str, str], str]:
     """(extension, member) -> its state, for the given (default: all) stand-ins."""
-    return queue_member_state(conn, available, names)()
+    with conn.pipeline():  # one round trip with the setting around it
+        pending = queue_member_state(conn, available, names)
+    return pending()
 
 
 class PendingMemberState:
@@ -147,12 +149,15 @@ def queue_member_state(
     """`member_state` sent (in the caller's pipeline or batch, if any); call the result for it."""
     # Run twice per round trip (and members once): prepared once (the server re-analyzes it
     # should the session's search_path have changed), it skips a parse and plan each time.
-    return PendingMemberState(catalog.execute(conn, _MEMBER_STATE, _which(names, available)))
+    # Names as pg_identify_object gives them unquoted: a migration may turn quoting on.
+    with catalog.unquoted(conn):
+        cursor = catalog.execute(conn, _MEMBER_STATE, _which(names, available))
+    return PendingMemberState(cursor)
 
 
 def read_members(conn: psycopg.Connection[Any], available: Iterable[str]) -> Members:
     """What names the stand-ins' members, and the enabled event triggers: one round trip."""
-    with conn.pipeline():
+    with conn.pipeline(), catalog.unquoted(conn):
         named = catalog.execute(conn, _MEMBER_NAMES, _which(None, available))
         triggers = catalog.execute(conn, _EVENT_TRIGGERS)
     rows = named.fetchall()
