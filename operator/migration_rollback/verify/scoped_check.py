@@ -150,6 +150,7 @@ _SETTINGS = (
     ("plan_cache_mode", "force_generic_plan"),
     ("enable_seqscan", "off"),
     ("jit", "off"),
+    ("quote_all_identifiers", "off"),  # a rollback may turn it on: names deparse as always
 )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,18 +25,18 @@ from typing import Any, TypeVar
 import psycopg
 import pytest
 
-from migration_rollback.verify import catalog
+from migration_rollback.verify import capture, catalog
 from migration_rollback.verify.baseline import load_baseline
-from migration_rollback.verify.capture import SESSION_SQL
 from migration_rollback.verify.snapshot import (
     SCOPE_TABLE,
     Snapshot,
     SnapshotObject,
     Value,
     kinds_for,
-    queue_scoped_snapshot,
+    scoped_snapshot,
     take_snapshot,
 )
+from migration_rollback.verify.snapshot import scoped as scoped_read
 
 pytestmark = pytest.mark.integration
 
@@ -215,18 +216,20 @@ def test_the_scoped_read_of_everything_is_the_full_read(conn: psycopg.Connection
     """Every user relation, function and type in scope, and every kind read whole: the scoped
     read (the one each rollback's check takes) must give the full read's model, field for
     field (a column's position ranked past dropped columns, comments, refs, families)."""
-    conn.execute(SESSION_SQL)
+    assert capture.install(conn)  # the scoped read is a function it makes
 
     def both(c: psycopg.Connection[Any]) -> tuple[Snapshot, Snapshot]:
         full = take_snapshot(c)
         c.execute(f"DELETE FROM {SCOPE_TABLE}")
         c.execute(_EVERYTHING_IN_SCOPE)
-        groups = [(k.label,) for k in kinds_for(c.info.server_version) if not k.scope]
+        kinds = kinds_for(c.info.server_version)
+        groups = [(k.label,) for k in kinds if not k.scope]
         with c.cursor() as cur:
             cur.executemany(f"INSERT INTO {SCOPE_TABLE} VALUES ('group', NULL, %s)", groups)
+        started = time.perf_counter()
         with catalog.reading(c):
-            pending = queue_scoped_snapshot(c)
-        return full, pending.collect()
+            rows = c.execute(scoped_read.READ_SQL).fetchall()
+        return full, scoped_snapshot(kinds, rows, started)
 
     full, scoped = _uncommitted(conn, both)
     assert len(full.objects) > 120
