@@ -137,6 +137,7 @@ def preparing(ctx: Context) -> Decision:
             raise plan.failure(
                 verdict.reason, f"the rehearsal failed: {verdict.message}", StepName.DRY_RUN
             )
+        _pin_database(plan)
         plan.step(StepName.DRY_RUN, StepState.DONE, verdict.message or "dry run passed")
         _warn_blocking_sessions(plan)
     if ctx.spec.dry_run:
@@ -170,6 +171,22 @@ def _hold_database(plan: Plan) -> Decision:
             warning=True,
         )
     return plan.act(AcquireLease(obs.lease.name)).patch(databaseLock=obs.lease.name).decision(0)
+
+
+def _pin_database(plan: Plan) -> None:
+    """The database the rehearsal ran on, for the rollback Job to insist on: the Secret is
+    read again when that Job's pod starts, and an edit in between must not send the real run
+    to a database nobody rehearsed. A rehearsal that does not say which it was proves nothing."""
+    job = plan.ctx.obs.job
+    identity = job.result.database_identity if job is not None and job.result else None
+    if not identity:
+        raise plan.failure(
+            Reason.PRECONDITION_FAILED,
+            "the rehearsal did not report which database it ran on (database_identity): "
+            "the rollback cannot be pinned to it; is the Job's image older than the operator?",
+            StepName.DRY_RUN,
+        )
+    plan.patch(databaseIdentity=identity)
 
 
 def _warn_blocking_sessions(plan: Plan) -> None:

@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from migration_rollback.runner.errors import PreconditionError
+from migration_rollback.runner.identity import check_expected
 
 DEFAULT_HISTORY_TABLE = "supabase_migrations.schema_migrations"
 # What `--on-conflict` accepts: how restore.py treats captured rows written again since.
@@ -161,6 +162,7 @@ class RunOptions:
     rollback_file: Path | None = None
     expect_sha256: str | None = None
     expect_set_sha256: str | None = None  # with to_version: jobresult.set_sha256 of the set
+    expect_database: str | None = None  # runner.identity of the database a rehearsal ran on
     dry_run: bool = False
     backup: BackupMode = BackupMode.NONE
     backup_dir: Path | None = None
@@ -196,6 +198,8 @@ class RunOptions:
             r"[0-9a-fA-F]{64}", self.expect_sha256
         ):
             raise ValueError("--expect-sha256 must be 64 hexadecimal digits")
+        if self.expect_database is not None:
+            check_expected("--expect-database", self.expect_database)
         if self.purge and not self.allow_data_loss:
             raise ValueError("--purge destroys data: it needs --allow-data-loss")
         check_timeout("--lock-timeout", self.lock_timeout)
