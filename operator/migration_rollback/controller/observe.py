@@ -90,18 +90,22 @@ class Observer:
         self.pods = pods
         self.probe = probe
 
-    def observe(
-        self, obj: dict[str, Any], spec: RollbackSpec, status: RollbackStatus
-    ) -> Observation:
+    def bare(self, obj: dict[str, Any], spec: RollbackSpec) -> Observation:
+        """What is known without a request: what a failure found mid-observation decides on."""
         meta = obj["metadata"]
-        phase = Phase(status.phase)
-        base = Observation(
+        return Observation(
             resource=str(meta["name"]),
             generation=int(meta.get("generation", 1)),
             annotations=dict(meta.get("annotations") or {}),
             url_where=self.url_where(spec),
             lease_renewed_at=self.memory.lease_renewed_at,
         )
+
+    def observe(
+        self, obj: dict[str, Any], spec: RollbackSpec, status: RollbackStatus
+    ) -> Observation:
+        phase = Phase(status.phase)
+        base = self.bare(obj, spec)
         reader = READERS.get(phase)
         observed = base if reader is None else reader(self, base, spec, status)
         self.pods.keep_only_used()

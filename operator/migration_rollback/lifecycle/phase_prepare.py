@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from migration_rollback.errors import SqlSyntaxError
-from migration_rollback.lifecycle import analysis, approval, jobrun, target
+from migration_rollback.lifecycle import analysis, approval, jobrun, spec_check, target
 from migration_rollback.lifecycle.actions import AcquireLease, Decision, EnsureSqlConfigMap
 from migration_rollback.lifecycle.ending import finish
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
@@ -37,6 +37,9 @@ def _waiting_for_source(plan: Plan, missing: str) -> Decision:
 
 def validating(ctx: Context) -> Decision:
     plan, obs = Plan(ctx), ctx.obs
+    invalid = spec_check.problems(ctx.spec)
+    if invalid:
+        raise plan.failure(Reason.INVALID_SPEC, "; ".join(invalid), StepName.VALIDATE)
     if obs.url_error is not None:
         raise plan.failure(Reason.INVALID_DATABASE_URL, obs.url_error, StepName.VALIDATE)
     if ctx.spec.target_version:

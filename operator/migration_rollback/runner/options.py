@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from migration_rollback.limits import MAX_TIMEOUT_MS
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.identity import check_expected
 
@@ -61,7 +62,8 @@ def _seconds(seconds: float, text: str) -> timedelta:
     raise ValueError(f"duration out of range: {text[:40]!r}")
 
 
-MAX_TIMEOUT = timedelta(hours=24)
+# The CRD's limit too (one source: migration_rollback.limits).
+MAX_TIMEOUT = timedelta(milliseconds=MAX_TIMEOUT_MS)
 
 
 def check_timeout(option: str, value: timedelta, maximum: timedelta = MAX_TIMEOUT) -> None:
