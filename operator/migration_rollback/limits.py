@@ -11,6 +11,9 @@ from __future__ import annotations
 # rollback is not waiting for a lock or a statement, it is stuck (runner.options.MAX_TIMEOUT).
 MAX_TIMEOUT_MS = 24 * 3600 * 1000
 MAX_TIMEOUT_TEXT = "24h"
+# backup.maxAge (`--max-age`): a dump older than a year is no backup for a rollback.
+MAX_AGE_MS = 366 * 24 * 3600 * 1000
+MAX_AGE_TEXT = "8784h"
 # A duration's text: a positive count and a unit. Short, so CEL's cost stays small and no
 # count overflows int64 milliseconds (15 digits of hours are 5.4e21 ms: refused by length).
 DURATION_MAX_LENGTH = 12

@@ -12,6 +12,7 @@ from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.lifecycle import analysis, approval, jobrun, spec_check, target
 from migration_rollback.lifecycle.actions import AcquireLease, Decision, EnsureSqlConfigMap
 from migration_rollback.lifecycle.ending import finish
+from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
 from migration_rollback.lifecycle.record import Context, Plan, iso
 
@@ -45,9 +46,11 @@ def validating(ctx: Context) -> Decision:
     if ctx.spec.target_version:
         if obs.missing is not None or obs.migration_files is None:
             return _waiting_for_source(plan, obs.missing or "the migrations ConfigMap")
+        _refuse_binary(plan, obs.migration_files)
         return _validating_set(plan, ctx.spec.target_version, obs.migration_files)
     if obs.missing is not None or obs.sql_text is None:
         return _waiting_for_source(plan, obs.missing or "the rollback SQL")
+    _refuse_binary(plan, {"": obs.sql_text})
     try:
         result = analysis.analyze(obs.sql_text, "rollback.sql")
     except SqlSyntaxError as exc:
@@ -64,6 +67,30 @@ def validating(ctx: Context) -> Decision:
         f"{'destroys data' if s.destroys_data else 'no data loss'}, lock {s.strongest_lock}"
     )
     return _validated(plan, result.sql, result.sha256, s, message)
+
+
+def _refuse_binary(plan: Plan, texts: Mapping[str, str]) -> None:
+    """A NUL byte in the SQL (key -> text of its source): refused as the CLI refuses a file."""
+    for key, text in texts.items():
+        problem = spec_check.sql_text_problem(_source_path(plan.ctx.spec, key), text)
+        if problem:
+            raise plan.failure(Reason.INVALID_SQL, problem, StepName.VALIDATE)
+
+
+def _source_path(spec: RollbackSpec, key: str) -> str:
+    """Where the SQL came from, as the spec names it (`key`: a file of the migrations set)."""
+    source = spec.rollback
+    if source.migrations_from is not None:
+        return f"spec.rollback.migrationsFrom (ConfigMap {source.migrations_from} key {key})"
+    if source.sql is not None:
+        return "spec.rollback.sql"
+    ref, field = (
+        (source.config_map, "configMapRef")
+        if source.config_map is not None
+        else (source.generate_from, "generateFrom.configMapRef")
+    )
+    named = f" (ConfigMap {ref.name} key {ref.key})" if ref is not None else ""
+    return f"spec.rollback.{field}{named}"
 
 
 def _validating_set(plan: Plan, version: str, files: Mapping[str, str]) -> Decision:

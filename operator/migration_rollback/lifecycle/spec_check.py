@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from migration_rollback import limits
 from migration_rollback.lifecycle.durations import parse_millis
 from migration_rollback.lifecycle.model import HttpMaintenance, RollbackSpec
+from migration_rollback.sqltext import NUL_PROBLEM, nul_line
 
 _DNS_SUBDOMAIN = re.compile(limits.DNS_SUBDOMAIN)
 _CONFIG_MAP_KEY = re.compile(limits.CONFIG_MAP_KEY)
@@ -25,10 +26,12 @@ _CONFIG_MAP_KEY = re.compile(limits.CONFIG_MAP_KEY)
 def problems(spec: RollbackSpec) -> list[str]:
     """Every value the operator or its Job would refuse, as `<field path>: <what is wrong>`."""
     return [
-        *_source(spec),
         *_job(spec),
         *_maintenance(spec),
         *_health(spec),
+        *_timeout(
+            "spec.backup.maxAge", spec.backup.max_age, limits.MAX_AGE_MS, limits.MAX_AGE_TEXT
+        ),
         *_at_most(
             "spec.scaleDownTimeoutSeconds",
             spec.scale_down_timeout_seconds,
@@ -37,11 +40,11 @@ def problems(spec: RollbackSpec) -> list[str]:
     ]
 
 
-def _source(spec: RollbackSpec) -> Iterator[str]:
-    """The CLI refuses a rollback file with a NUL byte (PostgreSQL cannot take one in a query
-    text); inline SQL is refused by the same rule."""
-    if spec.rollback.sql is not None and "\x00" in spec.rollback.sql:
-        yield "spec.rollback.sql: contains a NUL byte (PostgreSQL cannot run it)"
+def sql_text_problem(where: str, text: str) -> str | None:
+    """The CLI's rule for a rollback file (migration_rollback.sqltext), for a text the operator
+    was given: inline, or from a ConfigMap."""
+    line = nul_line(text.encode("utf-8", "surrogatepass"))
+    return None if line is None else f"{where}: line {line}: {NUL_PROBLEM}"
 
 
 def _job(spec: RollbackSpec) -> Iterator[str]:
@@ -49,8 +52,11 @@ def _job(spec: RollbackSpec) -> Iterator[str]:
     yield from _at_most(
         "spec.job.timeoutSeconds", job.timeout_seconds, limits.JOB_TIMEOUT_SECONDS_MAX
     )
-    yield from _timeout("spec.job.lockTimeout", job.lock_timeout)
-    yield from _timeout("spec.job.statementTimeout", job.statement_timeout)
+    for path, text in (
+        ("spec.job.lockTimeout", job.lock_timeout),
+        ("spec.job.statementTimeout", job.statement_timeout),
+    ):
+        yield from _timeout(path, text, limits.MAX_TIMEOUT_MS, limits.MAX_TIMEOUT_TEXT)
     if job.service_account_name is not None:
         yield from _name("spec.job.serviceAccountName", job.service_account_name)
 
@@ -91,7 +97,7 @@ def _at_most(path: str, value: float, most: int) -> Iterator[str]:
         yield f"{path}: must be at most {most}, got {value:g}"
 
 
-def _timeout(path: str, text: str) -> Iterator[str]:
+def _timeout(path: str, text: str, most: int, most_text: str) -> Iterator[str]:
     try:
         millis = parse_millis(text)
     except ValueError as exc:
@@ -99,8 +105,8 @@ def _timeout(path: str, text: str) -> Iterator[str]:
         return
     if millis < 1:
         yield f"{path}: must be at least 1ms (PostgreSQL reads 0 as no limit at all)"
-    elif millis > limits.MAX_TIMEOUT_MS:
-        yield f"{path}: must be at most {limits.MAX_TIMEOUT_TEXT}, got {text}"
+    elif millis > most:
+        yield f"{path}: must be at most {most_text} (what the rollback Job accepts), got {text}"
 
 
 def _name(path: str, value: str) -> Iterator[str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from migration_rollback.limits import MAX_TIMEOUT_MS
+from migration_rollback.limits import MAX_AGE_MS, MAX_TIMEOUT_MS
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.identity import check_expected
 
@@ -207,4 +207,4 @@ class RunOptions:
         check_timeout("--lock-timeout", self.lock_timeout)
         check_timeout("--statement-timeout", self.statement_timeout)
         # A dump older than a year is no backup for a rollback; beyond it, date maths overflow.
-        check_timeout("--max-age", self.max_age, maximum=timedelta(days=366))
+        check_timeout("--max-age", self.max_age, maximum=timedelta(milliseconds=MAX_AGE_MS))

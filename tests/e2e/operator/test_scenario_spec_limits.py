@@ -25,6 +25,7 @@ REFUSED: dict[str, dict[str, object]] = {
     "spec.job.statementTimeout": {"job": {"statementTimeout": "25h"}},
     "spec.job.lockTimeout": {"job": {"lockTimeout": "1500m"}},
     "spec.job.timeoutSeconds": {"job": {"timeoutSeconds": BIG}},
+    "spec.backup.maxAge": {"backup": {"mode": "requireRecent", "maxAge": "8785h"}},
 }
 
 
@@ -66,3 +67,12 @@ def test_a_maintenance_switch_refused_for_good_ends_the_rollback(shop: Shop) -> 
     assert "422" in status["message"]
     assert shop.replicas() == 3
     wait_for("3 ready pods", lambda: shop.ready_replicas() == 3)
+
+
+def test_inline_sql_with_a_nul_byte_is_refused_as_the_cli_refuses_a_file(shop: Shop) -> None:
+    shop.mrb("undo-nul", migration=SOCIAL, rollback={"sql": f"-- ROLLBACK: {SOCIAL}\n\x00"})
+    status = shop.wait_phase("undo-nul", "Failed", "Succeeded", "AwaitingApproval")["status"]
+    assert (status["phase"], status["reason"]) == ("Failed", "InvalidRollbackSQL")
+    assert status["message"].startswith("spec.rollback.sql: line 2: NUL byte"), status["message"]
+    assert "sqlConfigMap" not in status  # nothing created, nothing run
+    assert shop.replicas() == 3

@@ -25,7 +25,7 @@ from migration_rollback import api
 from migration_rollback.lifecycle.durations import parse_millis
 from migration_rollback.lifecycle.phases import Phase
 from migration_rollback.lifecycle.spec_check import url_problem
-from migration_rollback.limits import MAX_TIMEOUT_MS
+from migration_rollback.limits import MAX_AGE_MS, MAX_TIMEOUT_MS
 from migration_rollback.project.manifests import rollback_manifest
 
 REPO = Path(__file__).resolve().parents[3]
@@ -84,9 +84,9 @@ def _url_ok(value: Any) -> bool:
     return url_problem(str(value)) is None
 
 
-def _duration_ok(value: Any) -> bool:
+def _duration_ok(value: Any, most: int = MAX_TIMEOUT_MS) -> bool:
     try:
-        return parse_millis(str(value)) <= MAX_TIMEOUT_MS
+        return parse_millis(str(value)) <= most
     except ValueError:
         return False
 
@@ -96,6 +96,7 @@ _SCALAR_RULES: dict[str, Callable[[Any], bool]] = {
     "isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() "
     "!= '' && !self.matches('[\\\\s\\\\x00-\\\\x1f\\\\x7f]')": _url_ok,
     "duration(self) <= duration('24h')": _duration_ok,
+    "duration(self) <= duration('8784h')": lambda v: _duration_ok(v, MAX_AGE_MS),
     "self != '.' && !self.startsWith('..')": lambda v: v != "." and not str(v).startswith(".."),
 }
 

@@ -17,10 +17,12 @@ from migration_rollback import limits
 from migration_rollback.lifecycle import actions as a
 from migration_rollback.lifecycle import policy
 from migration_rollback.lifecycle.decide import decide
+from migration_rollback.lifecycle.durations import parse_millis
 from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.observation import Observation
 from migration_rollback.lifecycle.spec_check import problems
 from migration_rollback.lifecycle.status import RollbackStatus
+from migration_rollback.sqltext import NUL_PROBLEM
 
 BIG = 9223372036854775807
 CRD = (
@@ -58,7 +60,7 @@ BAD: dict[str, dict[str, Any]] = {
     "spec.job.lockTimeout": {"job": {"lockTimeout": "1500m"}},
     "spec.job.timeoutSeconds": {"job": {"timeoutSeconds": BIG}},
     "spec.scaleDownTimeoutSeconds": {"scaleDownTimeoutSeconds": BIG},
-    "spec.rollback.sql": {"rollback": {"sql": "DROP INDEX i;\x00"}},
+    "spec.backup.maxAge": {"backup": {"mode": "requireRecent", "maxAge": "8785h"}},
 }
 GOOD: dict[str, dict[str, Any]] = {
     "the defaults": {},
@@ -97,6 +99,25 @@ def test_an_invalid_spec_fails_validation_before_anything_is_touched() -> None:
     assert not [x for x in decision.actions if isinstance(x, touching)]
 
 
+@pytest.mark.parametrize(
+    ("fields", "where"),
+    [
+        ({"rollback": {"sql": "DROP INDEX i;\n\x00"}}, "spec.rollback.sql: line 2:"),
+        ({"rollback": {"configMapRef": {"name": "m", "key": "r.sql"}}},
+         "spec.rollback.configMapRef (ConfigMap m key r.sql): line 2:"),
+    ],
+    ids=["inline", "configMap"],
+)  # fmt: skip
+def test_sql_with_a_nul_byte_is_refused_as_the_cli_refuses_a_file(
+    fields: dict[str, Any], where: str
+) -> None:
+    status = RollbackStatus.from_obj({"phase": "Validating", "observedGeneration": 1})
+    obs = Observation(resource="undo", sql_text="DROP INDEX i;\n\x00")
+    decision = decide(spec(**fields), status, obs, NOW)
+    assert (decision.phase, decision.reason) == ("Failed", "InvalidRollbackSQL")
+    assert decision.patch()["message"] == f"{where} {NUL_PROBLEM}"
+
+
 def test_retries_double_the_lock_timeout_in_integers_up_to_what_the_job_accepts() -> None:
     # Once a float: 99999999999999m was sent as 5999999999999939584ms (the Job refused it).
     assert policy.attempt_lock_timeout("99999999999999m", 1) == f"{limits.MAX_TIMEOUT_MS}ms"
@@ -130,7 +151,11 @@ PATTERNS = {
     "spec.maintenance.configMap.name": (limits.DNS_SUBDOMAIN, limits.DNS_SUBDOMAIN_MAX_LENGTH),
     "spec.maintenance.configMap.key": (limits.CONFIG_MAP_KEY, limits.CONFIG_MAP_KEY_MAX_LENGTH),
 }
-DURATIONS = ("spec.job.lockTimeout", "spec.job.statementTimeout")
+DURATIONS = {
+    "spec.job.lockTimeout": limits.MAX_TIMEOUT_TEXT,
+    "spec.job.statementTimeout": limits.MAX_TIMEOUT_TEXT,
+    "spec.backup.maxAge": limits.MAX_AGE_TEXT,
+}
 URLS = ("spec.maintenance.http.url", "spec.healthChecks.[].url")
 
 
@@ -144,12 +169,14 @@ def test_the_crd_pattern_is_the_operators(path: str, rule: tuple[str, int]) -> N
     assert (field(path)["pattern"], field(path)["maxLength"]) == rule
 
 
-@pytest.mark.parametrize("path", DURATIONS)
-def test_the_crd_caps_a_timeout_where_the_job_does(path: str) -> None:
+@pytest.mark.parametrize(("path", "most"), DURATIONS.items(), ids=DURATIONS.keys())
+def test_the_crd_caps_a_duration_where_the_job_does(path: str, most: str) -> None:
     node = field(path)
     rules = [v["rule"] for v in node["x-kubernetes-validations"]]
-    assert f"duration(self) <= duration('{limits.MAX_TIMEOUT_TEXT}')" in rules
-    assert limits.MAX_TIMEOUT_MS == 24 * 3600 * 1000  # what MAX_TIMEOUT_TEXT spells
+    assert f"duration(self) <= duration('{most}')" in rules
+    # What the texts spell, in the operator's milliseconds.
+    assert parse_millis(limits.MAX_TIMEOUT_TEXT) == limits.MAX_TIMEOUT_MS
+    assert parse_millis(limits.MAX_AGE_TEXT) == limits.MAX_AGE_MS
     assert node["maxLength"] == limits.DURATION_MAX_LENGTH
 
 
