@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from migration_rollback import limits
 from migration_rollback.lifecycle.durations import parse_millis
 from migration_rollback.lifecycle.model import HttpMaintenance, RollbackSpec
+from migration_rollback.lifecycle.spec_keys import suggestion
 from migration_rollback.sqltext import NUL_PROBLEM, nul_line
 
 _DNS_SUBDOMAIN = re.compile(limits.DNS_SUBDOMAIN)
@@ -26,6 +27,7 @@ _CONFIG_MAP_KEY = re.compile(limits.CONFIG_MAP_KEY)
 def problems(spec: RollbackSpec) -> list[str]:
     """Every value the operator or its Job would refuse, as `<field path>: <what is wrong>`."""
     return [
+        *(f"{path}: unknown field{suggestion(path)}" for path in spec.unknown),
         *_job(spec),
         *_maintenance(spec),
         *_health(spec),

@@ -13,6 +13,7 @@ pytestmark = pytest.mark.e2e
 
 BIG = 9223372036854775807
 CHECK = {"name": "h", "url": "http://127.0.0.1:9/"}
+INDEX = "public.idx_timeline_comments_event"
 
 # field path -> the spec fields the CRD accepted before (/work/advE op_stuck_specs.py and the
 # review's timeout cases)
@@ -76,3 +77,21 @@ def test_inline_sql_with_a_nul_byte_is_refused_as_the_cli_refuses_a_file(shop: S
     assert status["message"].startswith("spec.rollback.sql: line 2: NUL byte"), status["message"]
     assert "sqlConfigMap" not in status  # nothing created, nothing run
     assert shop.replicas() == 3
+
+
+def test_a_typo_in_a_safety_field_is_refused_not_dropped(shop: Shop) -> None:
+    """`dryrun: true` (for dryRun) from a client without strict field validation: once pruned
+    by the API server, and the real rollback ran. Now kept, and refused by its path before
+    anything is touched."""
+    shop.mrb(
+        "undo-typo",
+        migration=SOCIAL,
+        rollback={"sql": f"-- ROLLBACK: {SOCIAL}\nDROP INDEX IF EXISTS {INDEX};\n"},
+        dryrun=True,
+    )
+    status = shop.wait_phase("undo-typo", "Failed", "Succeeded", "AwaitingApproval")["status"]
+    assert (status["phase"], status["reason"]) == ("Failed", "InvalidSpec"), status
+    assert "spec.dryrun: unknown field (did you mean dryRun?)" in status["message"]
+    assert shop.sql(f"SELECT to_regclass('{INDEX}') IS NOT NULL")[0][0]
+    assert shop.replicas() == 3
+    assert shop.endpoints.maintenance_calls() == []

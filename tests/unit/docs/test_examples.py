@@ -25,6 +25,7 @@ from migration_rollback import api
 from migration_rollback.lifecycle.durations import parse_millis
 from migration_rollback.lifecycle.phases import Phase
 from migration_rollback.lifecycle.spec_check import url_problem
+from migration_rollback.lifecycle.spec_keys import KNOWN
 from migration_rollback.limits import MAX_AGE_MS, MAX_TIMEOUT_MS
 from migration_rollback.project.manifests import rollback_manifest
 
@@ -169,6 +170,8 @@ def check(value: Any, node: Mapping[str, Any], path: str = "") -> list[str]:
                 errors += check(item, additional, child)
             elif not free:
                 errors.append(f"{child}: unknown field (the API server would drop it)")
+            elif path in KNOWN:  # kept by the API server for the operator to refuse
+                errors.append(f"{child}: unknown field (the operator refuses it)")
         return errors + _rule_errors(value, node, path)
     if kind == "array":
         if not isinstance(value, list):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from migration_rollback.lifecycle.durations import parse_millis
 from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.observation import Observation
 from migration_rollback.lifecycle.spec_check import problems
+from migration_rollback.lifecycle.spec_keys import KNOWN
 from migration_rollback.lifecycle.status import RollbackStatus
 from migration_rollback.sqltext import NUL_PROBLEM
 
@@ -185,3 +187,42 @@ def test_the_crd_checks_a_url_as_a_url(path: str) -> None:
     rules = " ".join(v["rule"] for v in field(path)["x-kubernetes-validations"])
     assert re.search(r"isURL\(self\)", rules)
     assert "getHostname() != ''" in rules
+
+
+# --- unknown keys: kept by the CRD at these levels, refused by the operator -------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"dryrun": True}, "spec.dryrun: unknown field (did you mean dryRun?)"),
+        ({"rollback": {"sql": "SELECT 1;", "sha265": "a"}}, "spec.rollback.sha265: unknown field"),
+        ({"job": {"timeoutSecond": 60}}, "spec.job.timeoutSecond: unknown field"),
+        ({"backup": {"Mode": "none"}}, "spec.backup.Mode: unknown field (did you mean mode?)"),
+        ({"allow_data_loss": True},
+         "spec.allow_data_loss: unknown field (did you mean allowDataLoss?)"),
+    ],
+    ids=["dryrun", "rollback", "job", "backup", "snake"],
+)  # fmt: skip
+def test_an_unknown_key_is_refused_by_its_path(fields: dict[str, Any], expected: str) -> None:
+    assert expected in problems(spec(**fields))
+
+
+def test_the_operator_knows_the_keys_the_crd_defines_where_it_keeps_unknown_ones() -> None:
+    doc = yaml.safe_load(CRD.read_text())
+    root: dict[str, Any] = doc["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    preserved = {
+        path: frozenset(node["properties"])
+        for path, node in _objects(root["properties"]["spec"], "spec")
+        if node.get("x-kubernetes-preserve-unknown-fields")
+    }
+    assert preserved == KNOWN
+
+
+def _objects(node: dict[str, Any], path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    if "properties" in node:
+        yield path, node
+        for key, child in node["properties"].items():
+            yield from _objects(child, f"{path}.{key}")
+    if "items" in node:
+        yield from _objects(node["items"], f"{path}[]")
