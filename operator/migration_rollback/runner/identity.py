@@ -66,5 +66,5 @@ def require_same(actual: str, expected: str | None) -> None:
         raise PreconditionError(
             f"the database URL now leads to {actual}, not to the rehearsed {expected} "
             "(--expect-database): was the Secret changed after the rehearsal? Nothing was "
-            "changed; rehearse against the new database with a new rollback."
+            "changed; rehearse against the new database with a new rollback"
         )

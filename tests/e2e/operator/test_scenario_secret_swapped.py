@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from scenario import SOCIAL, Shop, shop_database, wait_for
+from scenario import SOCIAL, Shop, gated, shop_database, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -55,3 +55,31 @@ def test_a_secret_swapped_after_the_rehearsal_runs_nothing(shop: Shop, other_dat
     assert shop.replicas() == 3
     wait_for("3 ready pods", lambda: shop.ready_replicas() == 3)
     assert shop.endpoints.maintenance_calls() == ['{"enabled":true}', '{"enabled":false}']
+
+
+def test_a_secret_swapped_during_the_rehearsal_stops_before_the_downtime(
+    shop: Shop, other_database: str
+) -> None:
+    """The rehearsal read the Secret when its pod started; the Secret changes while it runs.
+    The look before the downtime reads it again: nothing is touched, not even maintenance."""
+    shop.close_gate()
+    shop.mrb("undo-early", migration=SOCIAL, rollback={"sql": gated(rehearsal=True)})
+
+    def rehearsing() -> bool:
+        if not shop.table_exists("migration_rollback.audit_log"):
+            return False
+        query = "SELECT count(*) FROM migration_rollback.audit_log WHERE finished_at IS NULL"
+        return bool(shop.sql(query)[0][0])
+
+    wait_for("the rehearsal connected (its audit row open)", rehearsing, 120)
+    encoded = base64.b64encode(other_database.encode()).decode()
+    shop.core.patch_namespaced_secret("shop-db", shop.namespace, {"data": {"url": encoded}})
+    shop.open_gate()
+    status = shop.wait_phase("undo-early", "Failed", "Succeeded", timeout=180)["status"]
+
+    assert (status["phase"], status["reason"]) == ("Failed", "PreconditionFailed"), status
+    assert "Secret shop-db key url" in status["message"]
+    assert "nothing was touched" in status["message"]
+    assert shop.endpoints.maintenance_calls() == []
+    assert "originalReplicas" not in status
+    assert shop.replicas() == 3

@@ -304,6 +304,14 @@ CASES: dict[str, Case] = {
         (a.ReleaseLease, P, E, E), None, {"reason": "JobFailed"},
     ),
     # --- the downtime window ---------------------------------------------------------------
+    "a Secret leading to another database than the locked one stops before the downtime": Case(
+        spec(), status("ScalingDown", **LOCKED), obs(workloads=web(3), database="mrb-db-y"),
+        "Failed", (a.ReleaseLease, P, E, E), None, {"reason": "PreconditionFailed"},
+    ),
+    "the Secret still leading to the locked database: the first look goes on": Case(
+        spec(), status("ScalingDown", **LOCKED), obs(workloads=web(3), database="mrb-db-x"),
+        "ScalingDown", (P, E), 0, {"originalReplicas": {"web": 3}},
+    ),
     "the first look records the replicas in a decision of its own, before any scale": Case(
         spec(), status("ScalingDown", **LOCKED), obs(workloads=web(3)), "ScalingDown",
         (P, E), 0, {"originalReplicas": {"web": 3}, "downtimeStartedAt": None},
