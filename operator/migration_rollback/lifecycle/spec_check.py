@@ -96,7 +96,10 @@ def _health(spec: RollbackSpec) -> Iterator[str]:
 
 def _at_most(path: str, value: float, most: int) -> Iterator[str]:
     if value > most:
-        yield f"{path}: must be at most {most}, got {value:g}"
+        # An int as written; a float-read one (health checks) past 2**53 is not exact: 9.2e+18.
+        exact = isinstance(value, int) or (value.is_integer() and value < 2**53)
+        shown = f"{int(value)}" if exact else f"{value:.2g}"
+        yield f"{path}: must be at most {most}, got {shown}"
 
 
 def _timeout(path: str, text: str, most: int, most_text: str) -> Iterator[str]:
