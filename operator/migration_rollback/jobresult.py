@@ -118,6 +118,7 @@ class JobResult:
     blocking_sessions: tuple[BlockingSession, ...] = ()
     truncated: bool = False
     migration_states: Mapping[str, MigrationState] = field(default_factory=dict)
+    database_identity: str | None = None  # runner.identity of the database it connected to
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -176,6 +177,9 @@ class JobResult:
             ),
             truncated=bool(doc.get("truncated")),
             migration_states=_states(doc.get("migration_states")),
+            database_identity=str(doc["database_identity"])
+            if doc.get("database_identity")
+            else None,
             extra={k: doc[k] for k in ("target", "sha256") if k in doc},
         )
 

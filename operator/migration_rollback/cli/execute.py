@@ -117,6 +117,17 @@ def execute(
             show_default=False,
         ),
     ] = None,
+    expect_database: Annotated[
+        str | None,
+        typer.Option(
+            "--expect-database",
+            metavar="IDENTITY",
+            help="Refuse, before writing anything, unless the URL leads to exactly this "
+            "database (the database_identity a dry run reported: the operator pins the real "
+            "run to the database it rehearsed on).",
+            show_default=False,
+        ),
+    ] = None,
     backup: Annotated[
         BackupMode,
         typer.Option(
@@ -225,6 +236,7 @@ def execute(
             rollback_file=rollback_file,
             expect_sha256=expect_sha256,
             expect_set_sha256=expect_set_sha256,
+            expect_database=expect_database,
             dry_run=dry_run,
             backup=backup,
             backup_dir=backup_dir,

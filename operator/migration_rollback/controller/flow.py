@@ -23,6 +23,7 @@ from migration_rollback.controller.cache import WatchCache
 from migration_rollback.controller.events import EventPoster
 from migration_rollback.controller.interpreter import Interpreter, LeaseTaken
 from migration_rollback.controller.observe import Memory, Observer
+from migration_rollback.controller.permanent import as_failure
 from migration_rollback.controller.poddeletes import DeleteInFlight, PodDeletes
 from migration_rollback.controller.podwatch import PodWatches
 from migration_rollback.kube.client import Clients
@@ -147,21 +148,29 @@ class RollbackFlow:
         return decision, now
 
     def turn(self) -> Decision:
-        """One observe -> decide -> interpret."""
+        """One observe -> decide -> interpret. An error no retry fixes, wherever in the turn,
+        ends the rollback through the failure policy (controller.permanent); others go to
+        kopf, which runs the flow again after a while."""
         started = time.perf_counter()
         self.obj["metadata"] = dict(self.body["metadata"])
         self.seen = self.decided_on(self.obj["metadata"])
         self.obj["spec"] = dict(self.body.get("spec") or {})
         spec, status = RollbackSpec.from_obj(self.obj), RollbackStatus.from_obj(self.obj)
-        observation = self.observer.observe(self.obj, spec, status)
-        decision, now = self.decide(spec, status, observation)
-        DECISION_SECONDS.labels(status.phase).observe(time.perf_counter() - started)
+        observation = self.observer.bare(self.obj, spec)
+        now = dt.datetime.now(dt.UTC)
         again = Decision((), status.phase, str(status.reason or ""), LEASE_RACE_SECONDS)
         try:
+            observation = self.observer.observe(self.obj, spec, status)
+            decision, now = self.decide(spec, status, observation)
+            DECISION_SECONDS.labels(status.phase).observe(time.perf_counter() - started)
             self.interpreter.apply(decision)
         except (LeaseTaken, DeleteInFlight):  # the decision is made again in a moment
             return again
-        except Failure as failure:
+        except Exception as exc:
+            failure = exc if isinstance(exc, Failure) else as_failure(exc)
+            if failure is None:
+                raise
+            log.warning("%s/%s: failed: %s", self.namespace, self.name, failure.message)
             after = RollbackStatus.from_obj(self.obj)  # what was applied before it failed
             decision = failed_action(spec, after, observation, now, failure)
             try:

@@ -22,7 +22,8 @@ def job_request(
 ) -> jobs.JobRequest:
     """The rollback Job dumps right before its transaction, once the app is down: the dump
     then holds every write, which one taken while the app still served would miss. Each retry
-    doubles the lock timeout."""
+    doubles the lock timeout. The rollback Job is pinned to the database the rehearsal ran on
+    (the Secret is read again when its pod starts)."""
     meta, job, db = obj["metadata"], spec.job, spec.database.url_secret_ref
     return jobs.JobRequest(
         name=action.name,
@@ -50,4 +51,5 @@ def job_request(
         service_account=job.service_account_name or settings.job_service_account,
         pod_overrides=settings.job_pod_overrides,
         purpose=action.purpose,
+        expect_database=None if action.dry_run else status.database_identity,
     )

@@ -90,18 +90,22 @@ class Observer:
         self.pods = pods
         self.probe = probe
 
-    def observe(
-        self, obj: dict[str, Any], spec: RollbackSpec, status: RollbackStatus
-    ) -> Observation:
+    def bare(self, obj: dict[str, Any], spec: RollbackSpec) -> Observation:
+        """What is known without a request: what a failure found mid-observation decides on."""
         meta = obj["metadata"]
-        phase = Phase(status.phase)
-        base = Observation(
+        return Observation(
             resource=str(meta["name"]),
             generation=int(meta.get("generation", 1)),
             annotations=dict(meta.get("annotations") or {}),
             url_where=self.url_where(spec),
             lease_renewed_at=self.memory.lease_renewed_at,
         )
+
+    def observe(
+        self, obj: dict[str, Any], spec: RollbackSpec, status: RollbackStatus
+    ) -> Observation:
+        phase = Phase(status.phase)
+        base = self.bare(obj, spec)
         reader = READERS.get(phase)
         observed = base if reader is None else reader(self, base, spec, status)
         self.pods.keep_only_used()
@@ -169,7 +173,7 @@ class Observer:
             target = self.memory.target or self.read_target(spec)
         except (sources.SourceNotFoundError, conninfo.InvalidDatabaseUrlError) as exc:
             return _with(base, missing=str(exc))
-        name = f"mrb-db-{target.identity}"
+        name = lease_name(target)
         if self.memory.lease_holder is not None:  # it was taken: look who holds it now
             self.memory.lease_holder = leases.holder(self.clients, self.lease_namespace, name)
         holder = self.memory.lease_holder
@@ -310,7 +314,9 @@ class Observer:
     ) -> Observation:
         if not status.original_replicas:  # only the scale-down records them
             scaling_down = Phase(status.phase) is Phase.SCALING_DOWN
-            return self.first_look(base, spec) if scaling_down else base
+            if not scaling_down:
+                return base
+            return _with(self.first_look(base, spec), database=self.database_now(spec))
         counted = Phase(status.phase) is Phase.SCALING_DOWN
         views = tuple(self.workload_view(key, counted) for key in status.original_replicas)
         return _with(base, workloads=views)
@@ -372,6 +378,15 @@ class Observer:
         )
         return _with(base, workloads=views, revisions=revisions)
 
+    def database_now(self, spec: RollbackSpec) -> str | None:
+        """The Lease name of the database the Secret leads to now, read again before the
+        downtime: one edited since the rehearsal stops the rollback before anything is
+        touched. None when it cannot be read (the Job then fails on it, with its reason)."""
+        try:
+            return lease_name(self.read_target(spec))
+        except (sources.SourceNotFoundError, conninfo.InvalidDatabaseUrlError):
+            return None
+
     def revision_view(self, w: workloads.Workload, wanted: str) -> RevisionView:
         if w.kind != "Deployment":
             return RevisionView(w.key, w.kind, wanted)
@@ -423,6 +438,11 @@ class Observer:
         )
         self.memory.trackers[check.name] = tracker
         return tracker
+
+
+def lease_name(target: conninfo.DatabaseTarget) -> str:
+    """The per-database Lease: one rollback at a time per host, port and database."""
+    return f"mrb-db-{target.identity}"
 
 
 def _with(base: Observation, **fields: Any) -> Observation:

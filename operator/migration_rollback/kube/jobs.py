@@ -57,6 +57,8 @@ class JobRequest:
     # spec.targetVersion: `--to` over the set's files in the ConfigMap, pinned by the set's digest
     # (`sha256`); `migration` is then unused.
     target_version: str | None = None
+    # The rehearsal's runner.identity: the real run refuses any other database.
+    expect_database: str | None = None
 
 
 _BACKUP_FLAG = {"pgDump": "pg-dump", "requireRecent": "require-recent", "none": "none"}
@@ -84,6 +86,8 @@ def job_args(req: JobRequest) -> list[str]:
         args += ["--max-age", req.max_age]
     if req.dry_run:
         args.append("--dry-run")
+    if req.expect_database is not None:
+        args += ["--expect-database", req.expect_database]
     if req.allow_data_loss:
         args.append("--allow-data-loss")
     if req.allow_manual:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
+from kubernetes.client.exceptions import ApiException
 
 from migration_rollback.kube.client import Clients
 from migration_rollback.kube.sources import secret_values
@@ -15,6 +18,19 @@ from migration_rollback.lifecycle.model import (
 
 class MaintenanceError(RuntimeError):
     pass
+
+
+# The ConfigMap's patch refused for what it says (a bad key, an immutable ConfigMap): the same
+# on every retry. A 404 stays an ApiException: deleting a resource treats it as done.
+REFUSED = frozenset({400, 422})
+
+
+def _why(exc: ApiException) -> str:
+    try:
+        said = json.loads(exc.body or "{}").get("message")
+    except ValueError:
+        said = None
+    return f": {str(said)[:300]}" if said else ""
 
 
 def set_maintenance(clients: Clients, namespace: str, spec: MaintenanceSpec, enabled: bool) -> str:
@@ -43,6 +59,10 @@ def _http(clients: Clients, namespace: str, spec: HttpMaintenance, enabled: bool
     except httpx.HTTPError as exc:
         # The exception text may include the URL but never the headers (where tokens live).
         raise MaintenanceError(f"maintenance call to {url} failed: {type(exc).__name__}") from None
+    except (httpx.InvalidURL, ValueError) as exc:  # a URL the CRD's rule did not catch
+        raise MaintenanceError(
+            f"spec.maintenance.http.url: {url!r} cannot be called: {exc}"
+        ) from None
     if response.status_code >= 300:
         raise MaintenanceError(f"maintenance call to {url} answered {response.status_code}")
     return f"{'enabled' if enabled else 'disabled'} via {url} ({response.status_code})"
@@ -50,5 +70,13 @@ def _http(clients: Clients, namespace: str, spec: HttpMaintenance, enabled: bool
 
 def _config_map(clients: Clients, namespace: str, spec: ConfigMapMaintenance, enabled: bool) -> str:
     value = spec.enabled_value if enabled else spec.disabled_value
-    clients.core.patch_namespaced_config_map(spec.name, namespace, {"data": {spec.key: value}})
+    try:
+        clients.core.patch_namespaced_config_map(spec.name, namespace, {"data": {spec.key: value}})
+    except ApiException as exc:
+        if exc.status not in REFUSED:
+            raise  # the API server's state (restarting, a conflict): kopf retries
+        raise MaintenanceError(
+            f"spec.maintenance.configMap: setting {spec.name} key {spec.key!r} was refused "
+            f"({exc.status} {exc.reason}){_why(exc)}"
+        ) from None
     return f"set ConfigMap {spec.name} {spec.key}={value}"

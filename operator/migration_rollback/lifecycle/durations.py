@@ -6,14 +6,20 @@ import datetime as dt
 import re
 
 _DURATION = re.compile(r"(?P<n>[0-9]+)(?P<unit>ms|s|m|h)")
-_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+# Integer milliseconds: a float loses the count past 2**53 (99999999999999m was sent as
+# 5999999999999939584ms).
+_MILLIS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
 
 
-def parse_duration(text: str) -> float:
+def parse_millis(text: str) -> int:
     match = _DURATION.fullmatch(text.strip())
     if match is None:
         raise ValueError(f"{text!r} is not a duration like 5s, 10m or 1h")
-    return int(match.group("n")) * _SECONDS[match.group("unit")]
+    return int(match.group("n")) * _MILLIS[match.group("unit")]
+
+
+def parse_duration(text: str) -> float:
+    return parse_millis(text) / 1000
 
 
 def human(seconds: float) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from migration_rollback.api import DEFAULT_HISTORY_TABLE
 from migration_rollback.lifecycle.apijson import as_map, camel, present
 from migration_rollback.lifecycle.health import CheckSpec
+from migration_rollback.lifecycle.spec_keys import unknown_keys
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,8 @@ class RollbackSpec:
     job: JobSpec = field(default_factory=JobSpec)
     on_failure: str = "restore"
     scale_down_timeout_seconds: int = 300
+    # Keys the CRD does not define, kept by it to be refused (lifecycle.spec_keys): paths.
+    unknown: tuple[str, ...] = ()
 
     @classmethod
     def from_obj(cls, obj: Mapping[str, Any]) -> RollbackSpec:
@@ -265,6 +268,7 @@ class RollbackSpec:
             backup=BackupSpec.from_obj(s.get("backup")),
             health_checks=tuple(_check(c) for c in s.get("healthChecks") or ()),
             job=JobSpec.from_obj(s.get("job")),
+            unknown=unknown_keys(s),
             **kw,
         )
 
@@ -320,6 +324,10 @@ def _to_api(value: object) -> Any:
         return {
             camel(f.name): _to_api(getattr(value, f.name))
             for f in fields(value)  # type: ignore[arg-type]
-            if getattr(value, f.name) is not None
+            if getattr(value, f.name) is not None and f.name not in _NOT_API
         }
     return value
+
+
+# Model fields that are not the API's (what the operator found in it).
+_NOT_API = frozenset({"unknown"})

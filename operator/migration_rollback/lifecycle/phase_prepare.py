@@ -9,9 +9,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from migration_rollback.errors import SqlSyntaxError
-from migration_rollback.lifecycle import analysis, approval, jobrun, target
+from migration_rollback.lifecycle import analysis, approval, jobrun, spec_check, target
 from migration_rollback.lifecycle.actions import AcquireLease, Decision, EnsureSqlConfigMap
 from migration_rollback.lifecycle.ending import finish
+from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
 from migration_rollback.lifecycle.record import Context, Plan, iso
 
@@ -37,14 +38,19 @@ def _waiting_for_source(plan: Plan, missing: str) -> Decision:
 
 def validating(ctx: Context) -> Decision:
     plan, obs = Plan(ctx), ctx.obs
+    invalid = spec_check.problems(ctx.spec)
+    if invalid:
+        raise plan.failure(Reason.INVALID_SPEC, "; ".join(invalid), StepName.VALIDATE)
     if obs.url_error is not None:
         raise plan.failure(Reason.INVALID_DATABASE_URL, obs.url_error, StepName.VALIDATE)
     if ctx.spec.target_version:
         if obs.missing is not None or obs.migration_files is None:
             return _waiting_for_source(plan, obs.missing or "the migrations ConfigMap")
+        _refuse_binary(plan, obs.migration_files)
         return _validating_set(plan, ctx.spec.target_version, obs.migration_files)
     if obs.missing is not None or obs.sql_text is None:
         return _waiting_for_source(plan, obs.missing or "the rollback SQL")
+    _refuse_binary(plan, {"": obs.sql_text})
     try:
         result = analysis.analyze(obs.sql_text, "rollback.sql")
     except SqlSyntaxError as exc:
@@ -61,6 +67,30 @@ def validating(ctx: Context) -> Decision:
         f"{'destroys data' if s.destroys_data else 'no data loss'}, lock {s.strongest_lock}"
     )
     return _validated(plan, result.sql, result.sha256, s, message)
+
+
+def _refuse_binary(plan: Plan, texts: Mapping[str, str]) -> None:
+    """A NUL byte in the SQL (key -> text of its source): refused as the CLI refuses a file."""
+    for key, text in texts.items():
+        problem = spec_check.sql_text_problem(_source_path(plan.ctx.spec, key), text)
+        if problem:
+            raise plan.failure(Reason.INVALID_SQL, problem, StepName.VALIDATE)
+
+
+def _source_path(spec: RollbackSpec, key: str) -> str:
+    """Where the SQL came from, as the spec names it (`key`: a file of the migrations set)."""
+    source = spec.rollback
+    if source.migrations_from is not None:
+        return f"spec.rollback.migrationsFrom (ConfigMap {source.migrations_from} key {key})"
+    if source.sql is not None:
+        return "spec.rollback.sql"
+    ref, field = (
+        (source.config_map, "configMapRef")
+        if source.config_map is not None
+        else (source.generate_from, "generateFrom.configMapRef")
+    )
+    named = f" (ConfigMap {ref.name} key {ref.key})" if ref is not None else ""
+    return f"spec.rollback.{field}{named}"
 
 
 def _validating_set(plan: Plan, version: str, files: Mapping[str, str]) -> Decision:
@@ -137,6 +167,7 @@ def preparing(ctx: Context) -> Decision:
             raise plan.failure(
                 verdict.reason, f"the rehearsal failed: {verdict.message}", StepName.DRY_RUN
             )
+        _pin_database(plan)
         plan.step(StepName.DRY_RUN, StepState.DONE, verdict.message or "dry run passed")
         _warn_blocking_sessions(plan)
     if ctx.spec.dry_run:
@@ -170,6 +201,22 @@ def _hold_database(plan: Plan) -> Decision:
             warning=True,
         )
     return plan.act(AcquireLease(obs.lease.name)).patch(databaseLock=obs.lease.name).decision(0)
+
+
+def _pin_database(plan: Plan) -> None:
+    """The database the rehearsal ran on, for the rollback Job to insist on: the Secret is
+    read again when that Job's pod starts, and an edit in between must not send the real run
+    to a database nobody rehearsed. A rehearsal that does not say which it was proves nothing."""
+    job = plan.ctx.obs.job
+    identity = job.result.database_identity if job is not None and job.result else None
+    if not identity:
+        raise plan.failure(
+            Reason.PRECONDITION_FAILED,
+            "the rehearsal did not report which database it ran on (database_identity): "
+            "the rollback cannot be pinned to it; is the Job's image older than the operator?",
+            StepName.DRY_RUN,
+        )
+    plan.patch(databaseIdentity=identity)
 
 
 def _warn_blocking_sessions(plan: Plan) -> None:

@@ -36,6 +36,7 @@ def _timed_out(ctx: Context) -> bool:
 def scaling_down(ctx: Context) -> Decision:
     plan = Plan(ctx)
     if not ctx.status.original_replicas:
+        _same_database(plan)
         # Recorded in a decision of their own, before anything is touched: a restart must
         # restore these, not the zero. The scale then needs no write before it.
         _record_replicas(plan)
@@ -59,6 +60,22 @@ def scaling_down(ctx: Context) -> Decision:
         message = f"{remaining or 'some'} pod(s) still running after the scale-down timeout"
         raise plan.failure(Reason.SCALE_TIMEOUT, message, StepName.SCALE_DOWN)
     return plan.decision(WORKLOAD_FALLBACK_SECONDS)
+
+
+def _same_database(plan: Plan) -> None:
+    """The Secret read again before the downtime leads to the database rehearsed and locked,
+    or nothing is touched. (An edit after this look is the rollback Job's to refuse: it is
+    pinned to the rehearsed database, `--expect-database`.)"""
+    ctx = plan.ctx
+    now, locked = ctx.obs.database, ctx.status.database_lock
+    if now is not None and locked and now != locked:
+        raise plan.failure(
+            Reason.PRECONDITION_FAILED,
+            f"{ctx.obs.url_where} leads to another database than the one rehearsed and "
+            "locked (it changed after the rehearsal): nothing was touched; rehearse the new "
+            "database with a new rollback",
+            StepName.SCALE_DOWN,
+        )
 
 
 def _turn_maintenance_on(plan: Plan) -> None:

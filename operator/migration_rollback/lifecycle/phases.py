@@ -87,6 +87,7 @@ class Reason(enum.StrEnum):
     DELETED = "Deleted"
     HELD_FOR_HUMAN = "HeldForHuman"
     TRANSIENT_ERROR = "TransientError"
+    UNEXPECTED_ERROR = "UnexpectedError"
 
 
 class StepName(enum.StrEnum):

@@ -19,10 +19,11 @@ from migration_rollback.lifecycle.actions import (
     ScaleTo,
     SetMaintenance,
 )
-from migration_rollback.lifecycle.durations import parse_duration
+from migration_rollback.lifecycle.durations import parse_millis
 from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.phases import Phase
 from migration_rollback.lifecycle.status import RollbackStatus
+from migration_rollback.limits import MAX_TIMEOUT_MS
 
 
 class Outcome(enum.StrEnum):
@@ -120,8 +121,9 @@ def retry_delay(
 
 
 def attempt_lock_timeout(base: str, attempt: int) -> str:
-    """The Job's lock_timeout on its `attempt`-th run: `base` doubled for each retry."""
-    milliseconds = round(parse_duration(base) * 1000) * 2 ** (attempt - 1)
+    """The Job's lock_timeout on its `attempt`-th run: `base` doubled for each retry, up to
+    the most the Job accepts (a retry must not be refused for the doubling)."""
+    milliseconds = min(parse_millis(base) * 2 ** (attempt - 1), MAX_TIMEOUT_MS)
     return f"{milliseconds}ms"
 
 

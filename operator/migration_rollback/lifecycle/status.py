@@ -25,6 +25,7 @@ STATUS_KEYS = {
     "jobName": "job_name",
     "jobStopped": "job_stopped",
     "databaseLock": "database_lock",
+    "databaseIdentity": "database_identity",
     "maintenanceEnabled": "maintenance_enabled",
     "databaseChanged": "database_changed",
     "heldDown": "held_down",
@@ -67,6 +68,8 @@ class RollbackStatus:
     # to be gone (lifecycle.jobrun.after_stop), across a restart too.
     job_stopped: Mapping[str, str] = field(default_factory=dict)
     database_lock: str | None = None
+    # The database the rehearsal ran on (runner.identity): the rollback Job is pinned to it.
+    database_identity: str | None = None
     maintenance_enabled: bool = False
     database_changed: bool | None = None
     held_down: int = 0

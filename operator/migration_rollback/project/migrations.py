@@ -26,6 +26,7 @@ from operator import attrgetter
 from pathlib import Path
 
 from migration_rollback.errors import ProjectError, SourceFileError, SourceLocation
+from migration_rollback.sqltext import NUL_PROBLEM, looks_utf16, nul_line
 
 MIGRATION_NAME = re.compile(r"(?P<version>[0-9]+)_(?P<title>.+)", re.DOTALL)
 ROLLBACK_SUFFIX = "_rollback"
@@ -306,12 +307,10 @@ def _check_text(path: Path, data: bytes) -> None:
             "(iconv -f UTF-16 -t UTF-8)",
             "ENCODING",
         )
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        line = data.count(b"\n", 0, nul) + 1
-        zeros = max(data[0::2].count(0), data[1::2].count(0))
-        hint = " (UTF-16 without a byte-order mark?)" if zeros > len(data) // 4 else ""
-        raise _problem(path, f"NUL byte: not a SQL text file{hint}", "ENCODING", line)
+    line = nul_line(data)
+    if line is not None:
+        hint = " (UTF-16 without a byte-order mark?)" if looks_utf16(data) else ""
+        raise _problem(path, f"{NUL_PROBLEM}{hint}", "ENCODING", line)
 
 
 def sha256_file(path: Path) -> str:

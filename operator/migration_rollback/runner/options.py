@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from migration_rollback.limits import MAX_AGE_MS, MAX_TIMEOUT_MS
 from migration_rollback.runner.errors import PreconditionError
+from migration_rollback.runner.identity import check_expected
 
 DEFAULT_HISTORY_TABLE = "supabase_migrations.schema_migrations"
 # What `--on-conflict` accepts: how restore.py treats captured rows written again since.
@@ -60,7 +62,8 @@ def _seconds(seconds: float, text: str) -> timedelta:
     raise ValueError(f"duration out of range: {text[:40]!r}")
 
 
-MAX_TIMEOUT = timedelta(hours=24)
+# The CRD's limit too (one source: migration_rollback.limits).
+MAX_TIMEOUT = timedelta(milliseconds=MAX_TIMEOUT_MS)
 
 
 def check_timeout(option: str, value: timedelta, maximum: timedelta = MAX_TIMEOUT) -> None:
@@ -161,6 +164,7 @@ class RunOptions:
     rollback_file: Path | None = None
     expect_sha256: str | None = None
     expect_set_sha256: str | None = None  # with to_version: jobresult.set_sha256 of the set
+    expect_database: str | None = None  # runner.identity of the database a rehearsal ran on
     dry_run: bool = False
     backup: BackupMode = BackupMode.NONE
     backup_dir: Path | None = None
@@ -196,9 +200,11 @@ class RunOptions:
             r"[0-9a-fA-F]{64}", self.expect_sha256
         ):
             raise ValueError("--expect-sha256 must be 64 hexadecimal digits")
+        if self.expect_database is not None:
+            check_expected("--expect-database", self.expect_database)
         if self.purge and not self.allow_data_loss:
             raise ValueError("--purge destroys data: it needs --allow-data-loss")
         check_timeout("--lock-timeout", self.lock_timeout)
         check_timeout("--statement-timeout", self.statement_timeout)
         # A dump older than a year is no backup for a rollback; beyond it, date maths overflow.
-        check_timeout("--max-age", self.max_age, maximum=timedelta(days=366))
+        check_timeout("--max-age", self.max_age, maximum=timedelta(milliseconds=MAX_AGE_MS))

@@ -48,6 +48,7 @@ _ESSENTIAL = (
     "dry_run",
     "migrations",
     "migration_states",
+    "database_identity",  # the rehearsal's: the operator pins the real run to it
 )
 
 
@@ -152,6 +153,7 @@ class RunResult:
     dry_run: bool
     database: str
     started_at: datetime
+    database_identity: str | None = None  # runner.identity: what a real run pins
     migrations: list[str] = field(default_factory=list)
     sha256: dict[str, str] = field(default_factory=dict)
     outcome: Outcome = Outcome.RUNNING
@@ -271,6 +273,7 @@ class RunResult:
             "migration_states": self.migration_states,
             "error": _error_dict(self.error),
             "database": self.database,
+            "database_identity": self.database_identity,
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "duration_ms": self.duration_ms,

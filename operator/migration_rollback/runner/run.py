@@ -25,6 +25,7 @@ from migration_rollback.runner.history import (
     present_versions,
     versions_to_roll_back,
 )
+from migration_rollback.runner.identity import identify, require_same
 from migration_rollback.runner.impact import assess
 from migration_rollback.runner.leftovers import settle_leftovers
 from migration_rollback.runner.options import BackupMode, RunOptions
@@ -111,6 +112,14 @@ class _Run(RunState):
                 set_timeouts(conn, self.options.lock_timeout, self.options.statement_timeout)
             step.fields["server_version"] = self.work.info.server_version
             step.fields["database"] = self.result.database
+            self._identify()
+
+    def _identify(self) -> None:
+        """Before the audit row (the first write): a pinned database that is not this one
+        leaves this one untouched."""
+        where = self.target.identity if self.target else "unknown"
+        self.result.database_identity = identify(self._control, where)
+        require_same(self.result.database_identity, self.options.expect_database)
 
     def _audit_start(self) -> None:
         with self.log.step("audit") as step:

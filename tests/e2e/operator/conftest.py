@@ -5,22 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
 import pytest
 from kubernetes import client
 from scenario import (
-    MIGRATIONS,
     OPERATOR_NAMESPACE,
     OperatorProcess,
     Shop,
     ShopEndpoints,
-    apply_sql,
+    shop_database,
     wait_for,
 )
 from tests.cluster import ControlPlane
 
 from migration_rollback import api
-from migration_rollback.verify.baseline import load_baseline
 
 
 @pytest.fixture
@@ -77,19 +74,7 @@ def shop(
     operator: OperatorProcess,
 ) -> Iterator[Shop]:
     """The example Supabase project applied up to its third migration, and its app running."""
-    dbname = pg_server.create_database("shop")
-    url = pg_server.url_for(dbname)
-    with psycopg.connect(url, autocommit=True) as conn:
-        load_baseline(conn)  # the platform's extensions through the verifier's stand-ins
-    files = [f for f in sorted(MIGRATIONS.glob("*.sql")) if not f.stem.endswith("_rollback")][:3]
-    for f in files:
-        apply_sql(url, f.read_text())
-        version, _, title = f.stem.partition("_")
-        apply_sql(
-            url,
-            "INSERT INTO supabase_migrations.schema_migrations (version, name) "
-            f"VALUES ('{version}', '{title}')",
-        )
+    dbname, url, files = shop_database(pg_server)
     k8s = control_plane.api_client()
     shop = Shop(namespace, url, k8s, endpoints, [f.stem for f in files])
     shop.core.create_namespaced_secret(

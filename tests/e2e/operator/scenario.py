@@ -33,6 +33,7 @@ from tests.cluster.controlplane import free_ports
 from migration_rollback import api
 from migration_rollback.conninfo import database_identity
 from migration_rollback.sql import build_history, generate_rollback, parse_script
+from migration_rollback.verify.baseline import load_baseline
 
 REPO = Path(__file__).resolve().parents[3]
 MIGRATIONS = REPO / "examples" / "supabase" / "migrations"
@@ -251,6 +252,9 @@ class ShopEndpoints:
         self.maintenance_responses: list[int] = []
         self.calls: list[tuple[str, str, str]] = []
         self.headers: list[dict[str, str]] = []
+        # Called with each maintenance POST's body before it is answered (the operator waits
+        # for the answer): a test's change lands at that exact step of the flow.
+        self.on_maintenance: Callable[[str], None] = lambda _body: None
         endpoints = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -266,6 +270,7 @@ class ShopEndpoints:
                 body = self.rfile.read(length).decode()
                 endpoints.calls.append(("POST", self.path, body))
                 endpoints.headers.append(dict(self.headers))
+                endpoints.on_maintenance(body)
                 queued = endpoints.maintenance_responses
                 self.send_response(queued.pop(0) if queued else 204)
                 self.end_headers()
@@ -294,6 +299,25 @@ class ShopEndpoints:
 def apply_sql(url: str, sql: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(sql)  # type: ignore[call-overload]
+
+
+def shop_database(pg_server: Any, name: str = "shop") -> tuple[str, str, list[Path]]:
+    """A database with the example project applied up to its third migration: (its name,
+    its URL, the migration files applied)."""
+    dbname = pg_server.create_database(name)
+    url = pg_server.url_for(dbname)
+    with psycopg.connect(url, autocommit=True) as conn:
+        load_baseline(conn)  # the platform's extensions through the verifier's stand-ins
+    files = [f for f in sorted(MIGRATIONS.glob("*.sql")) if not f.stem.endswith("_rollback")][:3]
+    for f in files:
+        apply_sql(url, f.read_text())
+        version, _, title = f.stem.partition("_")
+        apply_sql(
+            url,
+            "INSERT INTO supabase_migrations.schema_migrations (version, name) "
+            f"VALUES ('{version}', '{title}')",
+        )
+    return dbname, url, files
 
 
 def rollback_sql_for(name: str) -> str:

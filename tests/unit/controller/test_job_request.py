@@ -85,3 +85,10 @@ def test_a_rehearsal_of_the_set_is_a_dry_run() -> None:
 def test_every_job_the_operator_builds_ends_with_its_one_pod() -> None:
     assert jobs.single_pod(jobs.build_job(request(TO_TARGET)))
     assert jobs.single_pod(jobs.build_job(request(TO_TARGET, attempt=2, dry_run=True)))
+
+
+def test_the_rollback_job_is_pinned_to_the_rehearsed_database_and_the_rehearsal_is_not() -> None:
+    identity = "7714676338064080190/app(oid 16384)@0123456789abcdef"
+    obj = {**TO_TARGET, "status": {**TO_TARGET["status"], "databaseIdentity": identity}}
+    assert args_after(jobs.job_args(request(obj)), "--expect-database") == identity
+    assert "--expect-database" not in jobs.job_args(request(obj, dry_run=True))

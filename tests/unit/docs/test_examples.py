@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,11 @@ import pytest
 import yaml
 
 from migration_rollback import api
+from migration_rollback.lifecycle.durations import parse_millis
 from migration_rollback.lifecycle.phases import Phase
+from migration_rollback.lifecycle.spec_check import url_problem
+from migration_rollback.lifecycle.spec_keys import KNOWN
+from migration_rollback.limits import MAX_AGE_MS, MAX_TIMEOUT_MS
 from migration_rollback.project.manifests import rollback_manifest
 
 REPO = Path(__file__).resolve().parents[3]
@@ -77,12 +81,37 @@ _NEEDS = re.compile(
 )
 
 
+def _url_ok(value: Any) -> bool:
+    return url_problem(str(value)) is None
+
+
+def _duration_ok(value: Any, most: int = MAX_TIMEOUT_MS) -> bool:
+    try:
+        return parse_millis(str(value)) <= most
+    except ValueError:
+        return False
+
+
+# Rules on one scalar, read as the operator reads the value (lifecycle.spec_check).
+_SCALAR_RULES: dict[str, Callable[[Any], bool]] = {
+    "isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() "
+    "!= '' && !self.matches('[\\\\s\\\\x00-\\\\x1f\\\\x7f]')": _url_ok,
+    "duration(self) <= duration('24h')": _duration_ok,
+    "duration(self) <= duration('8784h')": lambda v: _duration_ok(v, MAX_AGE_MS),
+    "self != '.' && !self.startsWith('..')": lambda v: v != "." and not str(v).startswith(".."),
+}
+
+
 def _rule_errors(value: Any, node: Mapping[str, Any], path: str) -> list[str]:
     errors = []
     for entry in node.get("x-kubernetes-validations") or ():
         rule = " ".join(str(entry["rule"]).split())
         if "oldSelf" in rule:
             continue  # a transition rule: only checked on update
+        if rule in _SCALAR_RULES:
+            if not _SCALAR_RULES[rule](value):
+                errors.append(f"{path}: {entry.get('message', rule)}")
+            continue
         if _ONE_OF_TWO.match(rule) or _ONE_OF_MANY.match(rule):
             present = [name for name in _HAS.findall(rule) if name in value]
             if len(present) != 1:
@@ -141,6 +170,8 @@ def check(value: Any, node: Mapping[str, Any], path: str = "") -> list[str]:
                 errors += check(item, additional, child)
             elif not free:
                 errors.append(f"{child}: unknown field (the API server would drop it)")
+            elif path in KNOWN:  # kept by the API server for the operator to refuse
+                errors.append(f"{child}: unknown field (the operator refuses it)")
         return errors + _rule_errors(value, node, path)
     if kind == "array":
         if not isinstance(value, list):

@@ -41,6 +41,7 @@ SHA = "a" * 64
 QUICK = "-- ROLLBACK: 20250101000001_x\nDROP INDEX IF EXISTS public.idx_x;\n"
 DESTROYS = "-- ROLLBACK: 20250101000001_x\nDROP TABLE public.x;\n"
 DRY = job_name("undo", "dryrun", 1, SHA)
+IDENTITY = "7714676338064080190/app(oid 16384)@0123456789abcdef"  # runner.identity's shape
 ROLLBACK = job_name("undo", "rollback", 1, SHA)
 MAINTENANCE = {"configMap": {"name": "flags", "key": "maintenance"}}
 MAINTENANCE_ON = "maintenance goes on recorded as begun, done after the call, before the scale"
@@ -104,6 +105,7 @@ def finished(
     committed: bool = False,
     at: dt.datetime = NOW,
     migration_states: Mapping[str, str] | None = None,
+    identity: str | None = IDENTITY,
 ) -> JobView:
     result = JobResult(
         exit_code=code,
@@ -111,6 +113,7 @@ def finished(
         committed=committed,
         statements=1,
         migration_states={v: MigrationState(s) for v, s in (migration_states or {}).items()},
+        database_identity=identity,
     )
     return JobView(name, True, code is ExitCode.OK, result, code.name, at)
 
@@ -264,6 +267,12 @@ CASES: dict[str, Case] = {
     "a passed rehearsal stops the application next": Case(
         spec(), status("Preparing", **LOCKED, jobName=DRY, steps=[step(StepName.DRY_RUN)]),
         obs(job=finished(DRY, ExitCode.OK), job_seen=True), "ScalingDown", (P, E), 0,
+        {"databaseIdentity": IDENTITY},
+    ),
+    "a rehearsal that does not say which database it ran on pins nothing: it fails": Case(
+        spec(), status("Preparing", **LOCKED, jobName=DRY, steps=[step(StepName.DRY_RUN)]),
+        obs(job=finished(DRY, ExitCode.OK, identity=None), job_seen=True), "Failed",
+        (a.ReleaseLease, P, E, E), None, {"reason": "PreconditionFailed"},
     ),
     "a passed dry run ends Succeeded and frees the database": Case(
         spec(dryRun=True), status("Preparing", **LOCKED, jobName=DRY),
@@ -295,6 +304,14 @@ CASES: dict[str, Case] = {
         (a.ReleaseLease, P, E, E), None, {"reason": "JobFailed"},
     ),
     # --- the downtime window ---------------------------------------------------------------
+    "a Secret leading to another database than the locked one stops before the downtime": Case(
+        spec(), status("ScalingDown", **LOCKED), obs(workloads=web(3), database="mrb-db-y"),
+        "Failed", (a.ReleaseLease, P, E, E), None, {"reason": "PreconditionFailed"},
+    ),
+    "the Secret still leading to the locked database: the first look goes on": Case(
+        spec(), status("ScalingDown", **LOCKED), obs(workloads=web(3), database="mrb-db-x"),
+        "ScalingDown", (P, E), 0, {"originalReplicas": {"web": 3}},
+    ),
     "the first look records the replicas in a decision of its own, before any scale": Case(
         spec(), status("ScalingDown", **LOCKED), obs(workloads=web(3)), "ScalingDown",
         (P, E), 0, {"originalReplicas": {"web": 3}, "downtimeStartedAt": None},
@@ -648,7 +665,9 @@ def test_a_lease_being_released_is_not_renewed() -> None:
 
 def test_the_rehearsal_names_the_sessions_in_the_way() -> None:
     blocker = BlockingSession(pid=42, state="idle in transaction", seconds=3, application="bi")
-    result = JobResult(exit_code=ExitCode.OK, blocking_sessions=(blocker,))
+    result = JobResult(
+        exit_code=ExitCode.OK, blocking_sessions=(blocker,), database_identity=IDENTITY
+    )
     job = JobView(DRY, True, True, result, "ok", NOW)
     decision = decide(
         spec(), status("Preparing", **LOCKED, jobName=DRY), obs(job=job, job_seen=True), NOW
