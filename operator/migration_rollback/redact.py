@@ -39,22 +39,26 @@ SECRET_ENV = ("PGPASSWORD", "PGSSLPASSWORD")
 
 def spellings(secret: str) -> set[str]:
     """Every form in which `secret` may reach a sink: libpq shows it decoded, URLs encoded,
-    JSON and Python's repr escaped, libpq keyword strings backslash-escaped."""
+    JSON and Python's repr escaped, libpq keyword strings backslash-escaped, and that keyword
+    spelling as JSON or repr shows it in turn (a pasted keyword string quoted in an error)."""
     # Bytes that are not UTF-8 (from the environment) are lone surrogates here: URL-encode the
     # bytes themselves, and match the \\xNN escapes the CLI's streams print them as.
     raw = secret.encode("utf-8", "surrogateescape")
+    typed = secret.replace("\\", "\\\\").replace("'", "\\'")
     forms = {
         secret,
         raw.decode("utf-8", "backslashreplace"),
         quote(raw, safe=""),
         quote(raw),
         quote_plus(raw),
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-        repr(secret)[1:-1],
-        secret.replace("\\", "\\\\").replace("'", "\\'"),
+        typed,
+        *(escaped for text in (secret, typed) for escaped in _escaped(text)),
     }
     return {form for form in forms if len(form) >= MIN_SCRUB_LENGTH}
+
+
+def _escaped(text: str) -> tuple[str, str, str]:
+    return json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1], repr(text)[1:-1]
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,9 @@ class Redactor:
             return text
         if self.replacements:
             text = _pattern(tuple(sorted(self.replacements))).sub(self._replace, text)
+            secrets = tuple(sorted(k for k, v in self.replacements.items() if v == MASK))
+            if secrets:
+                text = _edge_pattern(secrets).sub(MASK, text)
         return mask_places(text) if self.places else text
 
     def _replace(self, match: re.Match[str]) -> str:
@@ -133,6 +140,49 @@ def _pattern(literals: tuple[str, ...]) -> re.Pattern[str]:
         pattern = re.compile("|".join(_any_hex_case(re.escape(literal)) for literal in ordered))
         _PATTERNS[literals] = pattern
     return pattern
+
+
+# Where text was cut (see `clip`): what stands against the cut may be the first or the last
+# part of a secret, which is no longer the secret the literal search knows.
+CUT_MARK = "..."
+_EDGE_PATTERNS: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, the cut marked with CUT_MARK: the one way to
+    shorten text that may reach an output, so a secret cut in two is still masked (a scrubbed
+    text's piece of a secret stands against the mark, or at the text's start or end)."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - len(CUT_MARK))] + CUT_MARK
+
+
+def _edge_pattern(secrets: tuple[str, ...]) -> re.Pattern[str]:
+    """A secret's head of MIN_SCRUB_LENGTH or more characters against a cut or the text's
+    end; its tail at the text's start or right after a cut."""
+    pattern = _EDGE_PATTERNS.get(secrets)
+    if pattern is None:
+        long_enough = [s for s in secrets if len(s) > MIN_SCRUB_LENGTH]
+        heads = "|".join(_head(s) for s in long_enough)
+        tails = "|".join(
+            re.escape(s[i:]) for s in long_enough for i in range(1, len(s) - MIN_SCRUB_LENGTH + 1)
+        )
+        after_cut = rf"(?:\A|(?<={re.escape(CUT_MARK)})|(?<=\u2026))"
+        before_cut = rf"(?={re.escape(CUT_MARK)}|\u2026|\Z)"
+        pattern = re.compile(
+            f"(?:{heads}){before_cut}|{after_cut}(?:{tails})" if long_enough else r"(?!)"
+        )
+        _EDGE_PATTERNS[secrets] = pattern
+    return pattern
+
+
+def _head(secret: str) -> str:
+    """Any head of `secret` at least MIN_SCRUB_LENGTH long (and shorter than it), longest
+    first: the first characters, then each next one optional in turn."""
+    tail = ""
+    for char in reversed(secret[MIN_SCRUB_LENGTH:-1]):
+        tail = f"(?:{re.escape(char)}{tail})?"
+    return re.escape(secret[:MIN_SCRUB_LENGTH]) + tail
 
 
 # The hex digits of an escape (%3A, \xff, \u00e4) in an escaped literal: encoders differ in
@@ -172,3 +222,28 @@ def mask_places(text: str) -> str:
 
 def _masked_place(match: re.Match[str]) -> str:
     return f"{match.group(1)}{MASK}{match.group(3)}"
+
+
+# What makes a piece of text a connection string (or part of one) a reader would take for
+# one: a PostgreSQL URL scheme anywhere, or a secret keyword followed by '='.
+_CONNINFO_SIGNS = re.compile(rf"postgres(?:ql)?://|(?:{_KEYWORDS})\s*=", re.IGNORECASE)
+# Longer values are described, not quoted: cut, a value is no longer what the scrubber knows.
+SHOWN_INPUT_LIMIT = 60
+
+
+def looks_like_conninfo(text: str) -> bool:
+    """Whether `text` holds a connection string (or a password place of one)."""
+    return _CONNINFO_SIGNS.search(text) is not None
+
+
+def shown_input(text: str, limit: int = SHOWN_INPUT_LIMIT) -> str:
+    """A value the user gave, as an error may quote it: whole, or described without any of it.
+
+    Never a piece: a password cut in half is neither the secret the scrubber knows nor in a
+    password place any more, so the first half would print. A connection string is never
+    quoted at all (its password may be one no redactor was told about)."""
+    if looks_like_conninfo(text):
+        return "(a connection string: not shown)"
+    if len(text) > limit:
+        return f"(a {len(text)}-character value: not shown)"
+    return repr(text)

@@ -2,8 +2,9 @@
 
 A backup only counts once `pg_restore --list` has read it back and found entries. pg_dump must
 be at least as new as the server, so the one matching the server's major version is preferred
-(Debian installs each under /usr/lib/postgresql/<major>/bin). The password goes to pg_dump in
-its environment, never on the command line where `ps` would show it.
+(Debian installs each under /usr/lib/postgresql/<major>/bin). No secret goes on pg_dump's
+command line, where `ps` would show it: the password goes in its environment, the other secret
+keywords (sslpassword) in a private service file.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from migration_rollback.redact import Redactor
+from migration_rollback.redact import SECRET_KEYWORDS, Redactor
 from migration_rollback.runner.errors import BackupError
 from migration_rollback.runner.naming import run_stamp
 from migration_rollback.runner.result import BackupInfo
@@ -57,15 +60,57 @@ def tool_major(tool: Path) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def libpq_target(url: str) -> tuple[str, dict[str, str]]:
-    """A connection string without the password, and the environment that carries it."""
-    params = conninfo_to_dict(url)
-    password = params.pop("password", None)
-    env: dict[str, str] = {"PGAPPNAME": "migration-rollback-backup"}
-    if password is not None:
-        env["PGPASSWORD"] = str(password)
+# The service (a section of a private service file) that carries the secrets libpq has no
+# environment variable for: `sslpassword` above all (the key file's passphrase).
+_SERVICE = "migration_rollback_backup"
+
+
+@contextmanager
+def libpq_target(url: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """A connection string for a client tool's command line that holds no secret, and the
+    environment that carries them: the password in PGPASSWORD, every other secret keyword in a
+    service file only this user can read (in a private folder, removed on leaving). A command
+    line is readable by every local user (`ps`, /proc/<pid>/cmdline) for as long as it runs."""
+    params = {k: str(v) for k, v in conninfo_to_dict(url).items() if v is not None}
     params.pop("application_name", None)
-    return make_conninfo(**{k: str(v) for k, v in params.items() if v is not None}), env
+    env: dict[str, str] = {"PGAPPNAME": "migration-rollback-backup"}
+    password = params.pop("password", None)
+    if password is not None:
+        env["PGPASSWORD"] = password
+    hidden = {key: params.pop(key) for key in sorted(SECRET_KEYWORDS & params.keys())}
+    if not hidden:
+        yield make_conninfo(**params), env
+        return
+    _check_service_values(params, hidden)
+    with tempfile.TemporaryDirectory(prefix="migration-rollback-") as folder:  # mode 0700
+        path = Path(folder) / "pg_service.conf"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(f"[{_SERVICE}]\n" + "".join(f"{k}={v}\n" for k, v in hidden.items()))
+        yield make_conninfo(**params, service=_SERVICE), {**env, "PGSERVICEFILE": str(path)}
+
+
+def _check_service_values(params: Mapping[str, str], hidden: Mapping[str, str]) -> None:
+    """A service file holds one `key=value` a line, trimmed: what it cannot hold as it is, or
+    a service of the user's own it would replace, is refused (naming the key, not the value)."""
+    if "service" in params:
+        raise BackupError(
+            f"cannot hand {', '.join(hidden)} to pg_dump off its command line together with "
+            "the connection string's own service=: put it in that service file instead"
+        )
+    for key, value in hidden.items():
+        if value != value.strip() or "\n" in value or "\r" in value:
+            raise BackupError(
+                f"the connection string's {key} starts or ends with a space or holds a line "
+                "break: pg_dump cannot be given it off its command line (a service file cannot "
+                "hold it)"
+            )
+
+
+def dump_command(pg_dump: Path, partial: Path, target: str) -> list[str]:
+    """pg_dump's command line: `target` is libpq_target's, which holds no secret."""
+    return [str(pg_dump), "--format=custom", "--no-password", f"--file={partial}",
+            f"--dbname={target}"]  # fmt: skip
 
 
 def check_backup_dir(backup_dir: Path, *, writable: bool) -> None:
@@ -110,25 +155,18 @@ def take_dump(
     check_backup_dir(backup_dir, writable=True)
     pg_dump = find_client_tool("pg_dump", server_major)
     pg_restore = find_client_tool("pg_restore", server_major)
-    target, secret_env = libpq_target(url)
     final = backup_dir / f"{label}__{run_stamp(when)}{DUMP_SUFFIX}"
     partial = final.with_name(final.name + ".partial")
-    # A dump holds every row of the database: readable by its owner only, from the first byte.
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.close(fd)
-    env = {**(base_env if base_env is not None else os.environ), **secret_env}
-    proc = subprocess.run(
-        [
-            str(pg_dump),
-            "--format=custom",
-            "--no-password",
-            f"--file={partial}",
-            f"--dbname={target}",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    with libpq_target(url) as (target, secret_env):
+        # A dump holds every row of the database: readable by its owner only, from the first
+        # byte.
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+        proc = subprocess.run(
+            dump_command(pg_dump, partial, target),
+            capture_output=True,
+            text=True,
+            env={**(base_env if base_env is not None else os.environ), **secret_env},
+        )
     if proc.returncode != 0:
         partial.unlink(missing_ok=True)
         raise BackupError(

@@ -1,0 +1,67 @@
+"""A connection string on the command line anywhere but --database-url / --shadow-url is refused
+before anything runs, with an error that names where it stands and quotes none of it; a value
+that must be a version is checked as one before any connection is made."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.leaks import leaked
+
+REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "Zq7Head/TailOfThePassw0rd"
+KEYWORD = f"host=127.0.0.1 port=1 user=app password='{PASSWORD}' dbname=shop"
+URL = "postgresql://app:Zq7Head%2FTailOfThePassw0rd@127.0.0.1:1/shop"
+UNREACHABLE = "postgresql://app@127.0.0.1:1/shop"  # nothing listens: a connection would fail
+
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIGRATION_ROLLBACK_", "PG"))}
+    env.update(PYTHONPATH=f"{REPO / 'operator'}{os.pathsep}{REPO}")
+    env["MIGRATION_ROLLBACK_DATABASE_URL"] = UNREACHABLE
+    return subprocess.run(
+        [sys.executable, "-m", "migration_rollback", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["execute", "--to", URL, "--dry-run"],
+        ["execute", f"20250101000001_x {KEYWORD}", "--dry-run"],
+        ["execute", "--to", "0", "--lock-timeout", URL],
+        ["execute", "--to", "0", "--history-table", URL],
+        ["apply", "--no-capture", URL],
+        ["captures", "prune", "--version", KEYWORD],
+    ],
+)
+def test_a_pasted_connection_string_is_refused_unquoted(tmp_path: Path, args: list[str]) -> None:
+    done = run(tmp_path, *args)
+    assert done.returncode == 2, done.stderr
+    assert "looks like a connection string (not shown)" in done.stderr
+    assert not leaked(PASSWORD, done.stdout + done.stderr)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["execute", "--to", "2025-01-01", "--dry-run"],
+        ["apply", "--to", "v2"],
+        ["apply", "--no-capture", "latest"],
+        ["captures", "prune", "--version", "20250101000001_x"],
+    ],
+)
+def test_a_version_is_checked_before_connecting(tmp_path: Path, args: list[str]) -> None:
+    # Exit 2 with the reason, not the unreachable database's connection error (exit 7).
+    done = run(tmp_path, *args)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "is not a version" in done.stderr
