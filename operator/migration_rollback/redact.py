@@ -142,24 +142,25 @@ def _pattern(literals: tuple[str, ...]) -> re.Pattern[str]:
     return pattern
 
 
-# Where text was cut (see `clip`): what stands against the cut may be the first or the last
-# part of a secret, which is no longer the secret the literal search knows.
+# Where text was cut (see `clip`): what stands against the mark may be the first or the last
+# part of a secret, which is no longer the secret the literal search knows. Only against the
+# mark: a password "Winter2025" must not mask every version that starts with its tail "2025".
 CUT_MARK = "..."
 _EDGE_PATTERNS: dict[tuple[str, ...], re.Pattern[str]] = {}
 
 
 def clip(text: str, limit: int) -> str:
     """`text` cut to at most `limit` characters, the cut marked with CUT_MARK: the one way to
-    shorten text that may reach an output, so a secret cut in two is still masked (a scrubbed
-    text's piece of a secret stands against the mark, or at the text's start or end)."""
+    shorten text that may reach an output before it is scrubbed, so a secret cut in two is
+    still masked (the piece left stands against the mark)."""
     if len(text) <= limit:
         return text
     return text[: max(0, limit - len(CUT_MARK))] + CUT_MARK
 
 
 def _edge_pattern(secrets: tuple[str, ...]) -> re.Pattern[str]:
-    """A secret's head of MIN_SCRUB_LENGTH or more characters against a cut or the text's
-    end; its tail at the text's start or right after a cut."""
+    """A secret's head of MIN_SCRUB_LENGTH or more characters right before a cut mark, or its
+    tail right after one."""
     pattern = _EDGE_PATTERNS.get(secrets)
     if pattern is None:
         long_enough = [s for s in secrets if len(s) > MIN_SCRUB_LENGTH]
@@ -167,10 +168,9 @@ def _edge_pattern(secrets: tuple[str, ...]) -> re.Pattern[str]:
         tails = "|".join(
             re.escape(s[i:]) for s in long_enough for i in range(1, len(s) - MIN_SCRUB_LENGTH + 1)
         )
-        after_cut = rf"(?:\A|(?<={re.escape(CUT_MARK)})|(?<=\u2026))"
-        before_cut = rf"(?={re.escape(CUT_MARK)}|\u2026|\Z)"
+        mark = re.escape(CUT_MARK)
         pattern = re.compile(
-            f"(?:{heads}){before_cut}|{after_cut}(?:{tails})" if long_enough else r"(?!)"
+            f"(?:{heads})(?={mark})|(?<={mark})(?:{tails})" if long_enough else r"(?!)"
         )
         _EDGE_PATTERNS[secrets] = pattern
     return pattern
