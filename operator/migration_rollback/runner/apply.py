@@ -300,7 +300,10 @@ class _Applier:
     def _record_history(
         self, conn: Connection, item: AppliedMigration, statements: list[str]
     ) -> None:
-        """The row as the Supabase CLI writes it: version, name and the statements array."""
+        """The row as the Supabase CLI writes it: version, name and the statements array, the
+        statements scrubbed (a migration that sets the role's password would keep it in a table
+        anyone reading the history can read). Version and name stay whole: they are read back,
+        and come from the file's name."""
         table = self.options.history_table
         present = {
             str(r[0])
@@ -314,7 +317,7 @@ class _Applier:
         if "name" in present:
             values["name"] = item.name
         if "statements" in present:
-            values["statements"] = statements
+            values["statements"] = self.redactor.scrub_obj(statements)
         conn.execute(
             sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
                 sql.Identifier(table.schema, table.name),

@@ -126,3 +126,22 @@ def test_a_secret_a_service_file_cannot_hold_is_refused_unquoted(value: str) -> 
         pass
     assert "sslpassword" in caught.value.message
     assert value.strip() not in caught.value.message
+
+
+def test_the_history_row_apply_writes_keeps_no_secret(project: Project) -> None:
+    # The test server trusts local connections: the URL's password is never checked, but the
+    # run knows it as its secret, as it would a real one.
+    secret = "Zq7HistorySecretPw"
+    url = f"{project.url}?password={secret}"
+    sql_text = f"CREATE TABLE public.t (id int);\nCOMMENT ON TABLE public.t IS 'pw {secret}';\n"
+    (project.migrations / "20250101000001_t.sql").write_text(sql_text)
+    env = {**project.environment(url), "PGPASSWORD": ""}
+    done = subprocess.run(
+        [*project.command()[:-1], "apply"], cwd=project.root, env=env,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    stored = project.value("SELECT statements::text FROM supabase_migrations.schema_migrations")
+    assert "COMMENT ON TABLE public.t IS 'pw ***'" in stored
+    assert not leaked(secret, stored)
