@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -104,11 +105,23 @@ class Redactor:
         if not text:
             return text
         if self.replacements:
-            text = _pattern(tuple(sorted(self.replacements))).sub(self._replace, text)
-            secrets = tuple(sorted(k for k, v in self.replacements.items() if v == MASK))
-            if secrets:
-                text = _edge_pattern(secrets).sub(MASK, text)
+            text = self._literals.sub(self._replace, text)
+            if CUT_MARK in text and self._secrets:
+                text = _mask_cut_edges(text, self._secrets)
         return mask_places(text) if self.places else text
+
+    @cached_property
+    def _literals(self) -> re.Pattern[str]:
+        """One alternation, longest literal first, so a secret holding another goes whole;
+        built once per Redactor (a long password's spellings make a long pattern)."""
+        ordered = sorted(self.replacements, key=len, reverse=True)
+        return re.compile("|".join(_any_hex_case(re.escape(literal)) for literal in ordered))
+
+    @cached_property
+    def _secrets(self) -> tuple[str, ...]:
+        """The spellings masked (not safe forms kept), long enough to have a head or tail."""
+        masked = (k for k, v in self.replacements.items() if v == MASK)
+        return tuple(sorted(k for k in masked if len(k) > MIN_SCRUB_LENGTH))
 
     def _replace(self, match: re.Match[str]) -> str:
         # Not in the table: a spelling whose escapes' hex digits differ in case (%3a for %3A).
@@ -129,24 +142,10 @@ class Redactor:
         return value
 
 
-_PATTERNS: dict[tuple[str, ...], re.Pattern[str]] = {}
-
-
-def _pattern(literals: tuple[str, ...]) -> re.Pattern[str]:
-    """One alternation, longest literal first, so a secret holding another goes whole."""
-    pattern = _PATTERNS.get(literals)
-    if pattern is None:
-        ordered = sorted(literals, key=len, reverse=True)
-        pattern = re.compile("|".join(_any_hex_case(re.escape(literal)) for literal in ordered))
-        _PATTERNS[literals] = pattern
-    return pattern
-
-
 # Where text was cut (see `clip`): what stands against the mark may be the first or the last
 # part of a secret, which is no longer the secret the literal search knows. Only against the
 # mark: a password "Winter2025" must not mask every version that starts with its tail "2025".
 CUT_MARK = "..."
-_EDGE_PATTERNS: dict[tuple[str, ...], re.Pattern[str]] = {}
 
 
 def clip(text: str, limit: int) -> str:
@@ -158,31 +157,48 @@ def clip(text: str, limit: int) -> str:
     return text[: max(0, limit - len(CUT_MARK))] + CUT_MARK
 
 
-def _edge_pattern(secrets: tuple[str, ...]) -> re.Pattern[str]:
-    """A secret's head of MIN_SCRUB_LENGTH or more characters right before a cut mark, or its
-    tail right after one."""
-    pattern = _EDGE_PATTERNS.get(secrets)
-    if pattern is None:
-        long_enough = [s for s in secrets if len(s) > MIN_SCRUB_LENGTH]
-        heads = "|".join(_head(s) for s in long_enough)
-        tails = "|".join(
-            re.escape(s[i:]) for s in long_enough for i in range(1, len(s) - MIN_SCRUB_LENGTH + 1)
-        )
-        mark = re.escape(CUT_MARK)
-        pattern = re.compile(
-            f"(?:{heads})(?={mark})|(?<={mark})(?:{tails})" if long_enough else r"(?!)"
-        )
-        _EDGE_PATTERNS[secrets] = pattern
-    return pattern
+def _mask_cut_edges(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` with a secret's head (MIN_SCRUB_LENGTH or more of its first characters, not all)
+    masked right before each cut mark, and a secret's tail right after one. Checked at each
+    mark rather than by a pattern of every head and tail: that pattern grows with the square
+    of a password's length (a 2000-character cloud token: millions of characters)."""
+    pieces = text.split(CUT_MARK)
+    for index in range(len(pieces) - 1):
+        pieces[index] = _without_head(pieces[index], secrets)
+        pieces[index + 1] = _without_tail(pieces[index + 1], secrets)
+    return CUT_MARK.join(pieces)
 
 
-def _head(secret: str) -> str:
-    """Any head of `secret` at least MIN_SCRUB_LENGTH long (and shorter than it), longest
-    first: the first characters, then each next one optional in turn."""
-    tail = ""
-    for char in reversed(secret[MIN_SCRUB_LENGTH:-1]):
-        tail = f"(?:{re.escape(char)}{tail})?"
-    return re.escape(secret[:MIN_SCRUB_LENGTH]) + tail
+def _without_head(before: str, secrets: tuple[str, ...]) -> str:
+    """`before` with the longest secret head it ends with masked."""
+    longest = max((_head_length(before, s) for s in secrets), default=0)
+    return before[: len(before) - longest] + MASK if longest else before
+
+
+def _head_length(before: str, secret: str) -> int:
+    # Where the last characters could begin a head: at a copy of the secret's first ones.
+    window = before[len(before) - len(secret) + 1 :] if len(before) >= len(secret) else before
+    start = window.find(secret[:MIN_SCRUB_LENGTH])
+    while start != -1 and not secret.startswith(window[start:]):
+        start = window.find(secret[:MIN_SCRUB_LENGTH], start + 1)
+    return 0 if start == -1 else len(window) - start
+
+
+def _without_tail(after: str, secrets: tuple[str, ...]) -> str:
+    """`after` with the longest secret tail it starts with masked."""
+    longest = max((_tail_length(after, s) for s in secrets), default=0)
+    return MASK + after[longest:] if longest else after
+
+
+def _tail_length(after: str, secret: str) -> int:
+    # Where the first characters could end a tail: at a copy of them inside the secret.
+    window, key = after[: len(secret) - 1], after[:MIN_SCRUB_LENGTH]
+    if len(key) < MIN_SCRUB_LENGTH:
+        return 0
+    start = secret.find(key, 1)
+    while start != -1 and not window.startswith(secret[start:]):
+        start = secret.find(key, start + 1)
+    return 0 if start == -1 else len(secret) - start
 
 
 # The hex digits of an escape (%3A, \xff, \u00e4) in an escaped literal: encoders differ in

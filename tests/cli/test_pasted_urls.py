@@ -65,3 +65,14 @@ def test_a_version_is_checked_before_connecting(tmp_path: Path, args: list[str])
     done = run(tmp_path, *args)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "is not a version" in done.stderr
+
+
+def test_a_cloud_token_length_password_runs(tmp_path: Path) -> None:
+    # Cloud IAM tokens are 1-2k characters: the scrubber's cut-edge pattern nested one group
+    # per character and every command died of RecursionError before it started.
+    token = "".join(chr(ord("A") + i % 26) + str(i % 7) for i in range(1000))
+    url = f"postgresql://app:{token}@127.0.0.1:1/shop"
+    done = run(tmp_path, "execute", "--database-url", url, "--to", "0", "--dry-run")
+    assert "Recursion" not in done.stdout + done.stderr
+    assert "127.0.0.1" in done.stdout + done.stderr, done.stdout + done.stderr  # got to connect
+    assert not leaked(token, done.stdout + done.stderr)

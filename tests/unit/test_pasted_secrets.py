@@ -133,3 +133,12 @@ def test_only_a_piece_against_a_cut_is_masked() -> None:
     for text in ("20251113000001", "Wint", "done 2025", "Winter is coming"):
         assert redactor.scrub(text) == text
     assert redactor.scrub(clip("x Winter2025", 9)) == "x ***..."
+
+
+def test_a_cloud_token_length_password_cut_in_two_is_masked() -> None:
+    # 2000 characters: the head pattern once nested a group per character (RecursionError).
+    token = "".join(chr(ord("a") + i % 26) + str(i % 9) for i in range(1000))
+    redactor = Redactor.of([token])
+    for limit in (30, 1000, 2010):
+        shown = clip(f"postgresql://u:{token}@h/db", limit) + " ..." + token[limit:]
+        assert not leaked(token, redactor.scrub(shown)), limit
