@@ -123,6 +123,12 @@ class Redactor:
         masked = (k for k, v in self.replacements.items() if v == MASK)
         return tuple(sorted(k for k in masked if len(k) > MIN_SCRUB_LENGTH))
 
+    def holds_secret(self, text: str) -> bool:
+        """Whether `text` holds one of the known secrets (in any spelling), not counting a safe
+        form kept whole that a secret is a piece of."""
+        found = self._literals.finditer(text) if self.replacements else ()
+        return any(self._replace(match) == MASK for match in found)
+
     def _replace(self, match: re.Match[str]) -> str:
         # Not in the table: a spelling whose escapes' hex digits differ in case (%3a for %3A).
         return self.replacements.get(match.group(0), MASK)

@@ -209,7 +209,21 @@ class _Applier:
         if source.warning:
             raise PreconditionError(f"{migration.path}: refused, not UTF-8: {source.warning}")
         script = parse_script(source.text, str(migration.path))
+        self._check_no_own_password(script)
         return _Loaded(migration, script, source.sha256)
+
+    def _check_no_own_password(self, script: Script) -> None:
+        """The history row keeps the statements as they ran (as the Supabase CLI writes them,
+        and `supabase migration fetch` writes them back to files): a statement holding the
+        connection's own password would keep it there, so the migration is refused, naming
+        the statement's place and not its text."""
+        for stmt in script.statements:
+            if self.redactor.holds_secret(stmt.text):
+                raise PreconditionError(
+                    f"{stmt.location}: this statement holds the password of the connection "
+                    "apply runs with (not shown): refused, the history table would keep it; "
+                    "set that password outside the migration files"
+                )
 
     def _prepare(self, conn: Connection) -> None:
         """The history table (as the Supabase CLI creates it) and the capture schema."""
@@ -300,10 +314,9 @@ class _Applier:
     def _record_history(
         self, conn: Connection, item: AppliedMigration, statements: list[str]
     ) -> None:
-        """The row as the Supabase CLI writes it: version, name and the statements array, the
-        statements scrubbed (a migration that sets the role's password would keep it in a table
-        anyone reading the history can read). Version and name stay whole: they are read back,
-        and come from the file's name."""
+        """The row as the Supabase CLI writes it: version, name and the statements array, each
+        statement as it ran (fetched back into files, a masked statement would no longer be
+        the migration; one holding the run's own password was refused when loaded)."""
         table = self.options.history_table
         present = {
             str(r[0])
@@ -317,7 +330,7 @@ class _Applier:
         if "name" in present:
             values["name"] = item.name
         if "statements" in present:
-            values["statements"] = self.redactor.scrub_obj(statements)
+            values["statements"] = statements
         conn.execute(
             sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
                 sql.Identifier(table.schema, table.name),

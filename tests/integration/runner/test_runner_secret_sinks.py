@@ -128,20 +128,42 @@ def test_a_secret_a_service_file_cannot_hold_is_refused_unquoted(value: str) -> 
     assert value.strip() not in caught.value.message
 
 
-def test_the_history_row_apply_writes_keeps_no_secret(project: Project) -> None:
-    # The test server trusts local connections: the URL's password is never checked, but the
-    # run knows it as its secret, as it would a real one.
-    secret = "Zq7HistorySecretPw"
-    url = f"{project.url}?password={secret}"
-    sql_text = f"CREATE TABLE public.t (id int);\nCOMMENT ON TABLE public.t IS 'pw {secret}';\n"
-    (project.migrations / "20250101000001_t.sql").write_text(sql_text)
+def apply_run(project: Project, url: str) -> subprocess.CompletedProcess[str]:
     env = {**project.environment(url), "PGPASSWORD": ""}
-    done = subprocess.run(
+    return subprocess.run(
         [*project.command()[:-1], "apply"], cwd=project.root, env=env,
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 
+
+def test_a_migration_holding_the_runs_own_password_is_refused(project: Project) -> None:
+    # The history row keeps statements as they ran: the password would stay in it. The test
+    # server trusts local connections, so the URL's password is never checked, but the run
+    # knows it as its secret, as it would a real one.
+    secret = "Zq7Xk9Vw3Jp8Lm2"
+    sql_text = f"CREATE TABLE public.t (id int);\nALTER ROLE app PASSWORD '{secret}';\n"
+    (project.migrations / "20250101000001_t.sql").write_text(sql_text)
+    done = apply_run(project, f"{project.url}?password={secret}")
+
+    assert done.returncode != 0, done.stdout + done.stderr
+    assert "20250101000001_t.sql:2:1: this statement holds the password" in done.stdout
+    assert not leaked(secret, done.stdout + done.stderr)
+    assert project.value("SELECT to_regclass('public.t') IS NULL") is True  # nothing ran
+
+
+def test_the_history_row_keeps_the_statements_as_they_ran(project: Project) -> None:
+    # As the Supabase CLI stores them (`migration fetch` writes them back to files): a
+    # password of someone else's, an identifier that looks like a password place, unmasked.
+    sql_text = (
+        "CREATE TABLE public.t (id int);\n"
+        "COMMENT ON TABLE public.t IS 'set password = rotate via TO vault_fdw';\n"
+    )
+    (project.migrations / "20250101000001_t.sql").write_text(sql_text)
+    done = apply_run(project, f"{project.url}?password=Zq7OtherPw")
+
     assert done.returncode == 0, done.stdout + done.stderr
-    stored = project.value("SELECT statements::text FROM supabase_migrations.schema_migrations")
-    assert "COMMENT ON TABLE public.t IS 'pw ***'" in stored
-    assert not leaked(secret, stored)
+    stored = project.value("SELECT statements FROM supabase_migrations.schema_migrations")
+    assert stored == [
+        "CREATE TABLE public.t (id int)",
+        "COMMENT ON TABLE public.t IS 'set password = rotate via TO vault_fdw'",
+    ]
