@@ -93,6 +93,11 @@ class Redactor:
     def none(cls) -> Redactor:
         return cls({})
 
+    @classmethod
+    def places_only(cls) -> Redactor:
+        """Knows no secret, masks whatever stands in a password place."""
+        return cls({}, places=True)
+
     def combined(self, other: Redactor) -> Redactor:
         return Redactor({**self.replacements, **other.replacements}, self.places or other.places)
 
@@ -220,15 +225,16 @@ def _hex_either_case(match: re.Match[str]) -> str:
     return f"{match.group(1) or match.group(3)}(?i:{match.group(2) or match.group(4)})"
 
 
-# Where a password stands, as (before)(password)(after): a URL's password field (to the last
-# '@' of the authority, as a reader would read it); the value of a libpq secret keyword or of
-# PGPASSWORD, quoted or not (spaces around '=' allowed, as libpq allows them; quoted and
-# unclosed: to the line's end). A scheme starts a word: tried from every letter of a long run
-# (a base64 or hex literal in a failed statement's text), the search took the square of its
-# length (a 60 kB line: 3 s).
+# Where a password stands. A URL's password field: from the user's ':' to the last '@' before
+# the next space (a pasted password may hold a raw '/' or '@'). A scheme starts a word: tried
+# from every letter of a long run (a base64 or hex literal in a failed statement's text), the
+# search took the square of its length (a 60 kB line: 3 s).
+_URL_CREDENTIALS = re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^\s/@:]*:", re.IGNORECASE)
+_SPACE = re.compile(r"\s")
+# The value of a libpq secret keyword or of PGPASSWORD, as (before)(password)(after), quoted or
+# not (spaces around '=' allowed, as libpq allows them; quoted and unclosed: to the line's end).
 _KEYWORDS = "|".join(sorted(SECRET_KEYWORDS | {name.lower() for name in SECRET_ENV}))
-_PASSWORD_PLACES = (
-    re.compile(r"(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*://[^\s/@:]*:)([^\s/]+)(@)", re.IGNORECASE),
+_KEYWORD_PLACES = (
     re.compile(rf"(?<!\w)((?:{_KEYWORDS})\s*=\s*')((?:[^'\\\n]|\\.)*)('?)", re.IGNORECASE),
     re.compile(rf'(?<!\w)((?:{_KEYWORDS})\s*=\s*")((?:[^"\\\n]|\\.)*)("?)', re.IGNORECASE),
     re.compile(rf"(?<!\w)((?:{_KEYWORDS})\s*=\s*)((?:[^\s\"'\\]|\\.)+)()", re.IGNORECASE),
@@ -237,9 +243,29 @@ _PASSWORD_PLACES = (
 
 def mask_places(text: str) -> str:
     """`text` with whatever stands in a password place masked."""
-    for place in _PASSWORD_PLACES:
+    text = _mask_url_passwords(text)
+    for place in _KEYWORD_PLACES:
         text = place.sub(_masked_place, text)
     return text
+
+
+def _mask_url_passwords(text: str) -> str:
+    """Each URL's password field masked, in one pass: a word without '@' after a URL start
+    has none after any later start either, so it is skipped whole (`a://a://...` stays
+    linear)."""
+    out: list[str] = []
+    pos = 0
+    while (start := _URL_CREDENTIALS.search(text, pos)) is not None:
+        space = _SPACE.search(text, start.end())
+        word_end = space.start() if space else len(text)
+        at = text.rfind("@", start.end(), word_end)
+        if at <= start.end():  # no '@' after it (or an empty password): none in the word
+            out.append(text[pos:word_end])
+            pos = word_end
+            continue
+        out.append(f"{text[pos : start.end()]}{MASK}@")
+        pos = at + 1
+    return "".join(out) + text[pos:]
 
 
 def _masked_place(match: re.Match[str]) -> str:
@@ -247,9 +273,17 @@ def _masked_place(match: re.Match[str]) -> str:
 
 
 # What makes a piece of text a connection string (or part of one) a reader would take for
-# one: a PostgreSQL URL scheme anywhere, or a secret keyword followed by '='.
-_CONNINFO_SIGNS = re.compile(rf"postgres(?:ql)?://|(?:{_KEYWORDS})\s*=", re.IGNORECASE)
-# Longer values are described, not quoted: cut, a value is no longer what the scrubber knows.
+# one: a PostgreSQL URL scheme anywhere (SQLAlchemy's `postgresql+psycopg2://` too), any URL
+# with credentials (`scheme://...@`), or a secret keyword followed by '=' where keywords stand
+# (first, or after a space, quote or separator): not inside a file name ('/srv/password=x.sql').
+POSTGRES_SCHEME = r"postgres(?:ql)?(?:\+\w+)?://"
+_CONNINFO_SIGNS = re.compile(
+    rf"{POSTGRES_SCHEME}|(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://\S*@"
+    rf"|(?<![^\s\"'`(;,])(?:{_KEYWORDS})\s*=",
+    re.IGNORECASE,
+)
+# Short values longer than this are described, not quoted: cut, a value is no longer what the
+# scrubber knows.
 SHOWN_INPUT_LIMIT = 60
 
 
@@ -258,14 +292,16 @@ def looks_like_conninfo(text: str) -> bool:
     return _CONNINFO_SIGNS.search(text) is not None
 
 
-def shown_input(text: str, limit: int = SHOWN_INPUT_LIMIT) -> str:
+def shown_input(text: str, limit: int | None = SHOWN_INPUT_LIMIT) -> str:
     """A value the user gave, as an error may quote it: whole, or described without any of it.
 
     Never a piece: a password cut in half is neither the secret the scrubber knows nor in a
     password place any more, so the first half would print. A connection string is never
-    quoted at all (its password may be one no redactor was told about)."""
+    quoted at all (its password may be one no redactor was told about). A short value
+    (a duration, a version) longer than `limit` is described: a raw password pasted there is
+    nothing the scrubber knows. `limit=None` for values that are long by nature (paths)."""
     if looks_like_conninfo(text):
         return "(a connection string: not shown)"
-    if len(text) > limit:
+    if limit is not None and len(text) > limit:
         return f"(a {len(text)}-character value: not shown)"
     return repr(text)

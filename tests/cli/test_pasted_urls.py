@@ -39,6 +39,8 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
         ["execute", "--to", URL, "--dry-run"],
         ["execute", f"20250101000001_x {KEYWORD}", "--dry-run"],
         ["execute", "--to", "0", "--lock-timeout", URL],
+        ["execute", "--to", URL.replace("postgresql:", "postgresql+psycopg2:"), "--dry-run"],
+        ["execute", "--to", "0", f"--lock-timeout=postgres+asyncpg://app:{PASSWORD}@db/x"],
         ["execute", "--to", "0", "--history-table", URL],
         ["apply", "--no-capture", URL],
         ["captures", "prune", "--version", KEYWORD],

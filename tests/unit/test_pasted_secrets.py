@@ -142,3 +142,62 @@ def test_a_cloud_token_length_password_cut_in_two_is_masked() -> None:
     for limit in (30, 1000, 2010):
         shown = clip(f"postgresql://u:{token}@h/db", limit) + " ..." + token[limit:]
         assert not leaked(token, redactor.scrub(shown)), limit
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        f"postgresql+psycopg2://app:{PASSWORD}@db/x",
+        f"POSTGRES+asyncpg://app:{PASSWORD}@db/x",
+        f"jdbc:mysql://app:{PASSWORD}@db/x",
+        f"postgresql://app:{SLASHED}@db/x",  # a raw '/' in a pasted password
+    ],
+)
+@pytest.mark.parametrize("flag", ["--to", "--lock-timeout", "--history-table"])
+def test_any_url_with_credentials_is_refused_where_no_url_belongs(pasted: str, flag: str) -> None:
+    # Only postgres(ql):// counted: SQLAlchemy's driver URLs were echoed with their password.
+    problem = pasted_argument_problem(["execute", flag, pasted])
+    assert problem is not None
+    assert problem.startswith(f"the argument after {flag}")
+    assert not leaked(PASSWORD, problem)
+    assert not leaked(SLASHED, problem)
+
+
+@pytest.mark.parametrize(
+    ("url", "password"),
+    [
+        (f"postgresql+psycopg2://app:{PASSWORD}@db/x", PASSWORD),
+        (f"postgresql://app:{SLASHED}@db/x", SLASHED),
+        ("postgresql://app:a/b@c/d@db.internal:5432/x", "a/b@c/d"),
+    ],
+)
+def test_a_url_password_place_is_masked_whole_even_holding_a_slash(url: str, password: str) -> None:
+    scrubbed = Redactor.places_only().scrub(f"connecting to {url} failed")
+    assert scrubbed.startswith("connecting to postgres")
+    assert ":***@" in scrubbed
+    assert not leaked(password, scrubbed)
+
+
+def test_the_cli_masks_password_places_when_it_was_given_no_secret() -> None:
+    from migration_rollback.cli.guard import secrets_redactor
+
+    redactor = secrets_redactor(["execute", "--to", "0"], {})
+    assert redactor.scrub("see postgresql://u:Zq7xPw@h/d") == "see postgresql://u:***@h/d"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["execute", "--dir", "./migrations/set_password=true"],
+        ["execute", "x", "--rollback-file", "/srv/sql/password=rotate.sql"],
+        ["execute", "x", "--result-file", "/tmp/pgpassword=x.json"],
+        ["execute", "x", "--result-file", "/tmp/my_sslpassword = y.json"],
+    ],
+)
+def test_a_secret_keyword_inside_a_word_is_not_a_connection_string(argv: list[str]) -> None:
+    assert pasted_argument_problem(argv) is None
+
+
+def test_a_long_migration_path_is_quoted_whole() -> None:
+    path = "supabase/migrations/archive/2025/q4/" + "long_folder_name/" * 4 + "not_a_migration.sql"
+    assert f"migration {path!r} does not start" in message(MigrationId.parse, path)

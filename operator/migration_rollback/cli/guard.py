@@ -21,21 +21,22 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from migration_rollback.redact import Redactor, looks_like_conninfo
+from migration_rollback.redact import POSTGRES_SCHEME, Redactor, looks_like_conninfo
 from migration_rollback.url_env import DATABASE_URL_ENV, URL_ENVS
 
 URL_FLAGS = ("--database-url", "--shadow-url")
-# Anywhere in an argument, in any case: ' postgresql://...', '--database-url postgresql://...'
-# and 'POSTGRESQL://...' all hold a password a reader would take for one.
-_SCHEME = re.compile(r"postgres(?:ql)?://", re.IGNORECASE)
+# Anywhere in an argument, in any case: ' postgresql://...', '--database-url postgresql://...',
+# 'POSTGRESQL://...' and SQLAlchemy's 'postgresql+psycopg2://...' all hold a password a reader
+# would take for one.
+_SCHEME = re.compile(POSTGRES_SCHEME, re.IGNORECASE)
 
 
 def pasted_conninfo(text: str) -> str | None:
-    """The connection string held in a piece of text, its scheme in lower case (so libpq reads
-    the parts), or None."""
+    """The connection string held in a piece of text, with the scheme libpq reads (so libpq
+    reads the parts: lower case, no driver), or None."""
     scheme = _SCHEME.search(text)
     if scheme is not None:
-        return scheme.group(0).lower() + text[scheme.end() :].strip()
+        return "postgresql://" + text[scheme.end() :].strip()
     return text.strip() if looks_like_conninfo(text) else None
 
 
@@ -86,15 +87,17 @@ def secrets_redactor(argv: list[str], env: Mapping[str, str]) -> Redactor:
     """The passwords of every given URL (parsed as libpq does; an unparsable one's possible
     credentials and the whole string) and of PGPASSWORD."""
     urls = given_urls(argv, env)
+    # Password places are masked whatever the run was given: a password typed where no
+    # option takes a URL is nothing the process parsed.
     if not urls:  # psycopg (under conninfo) is imported only when there is a URL to read
-        return Redactor.none().with_env(env)
+        return Redactor.places_only().with_env(env)
     from migration_rollback.conninfo import (
         InvalidDatabaseUrlError,
         parse_database_url,
         unparsed_secrets,
     )
 
-    merged = Redactor.none()
+    merged = Redactor.places_only()
     for url in urls:
         try:
             redactor = parse_database_url(url).redactor()

@@ -132,13 +132,14 @@ class MigrationId:
 
     @classmethod
     def parse(cls, given: str) -> MigrationId:
-        """A file stem or path; the error quotes what was given whole, never the name cut
-        from it (the "name" of a pasted keyword string is its password's tail)."""
+        """A file stem or path; the error quotes what was given whole, however long (paths
+        are), never the name cut from it (the "name" of a pasted keyword string is its
+        password's tail)."""
         stem = Path(given).name.removesuffix(".sql")
         match = _VERSION.match(stem)
         if not match or looks_like_conninfo(given):
             raise PreconditionError(
-                f"migration {shown_input(given)} does not start with a version "
+                f"migration {shown_input(given, limit=None)} does not start with a version "
                 "(e.g. 20251113000001_name)"
             )
         return cls(version=match.group(1), name=stem)
