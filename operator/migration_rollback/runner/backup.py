@@ -19,12 +19,13 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import make_conninfo
 
 from migration_rollback.redact import SECRET_KEYWORDS, Redactor
 from migration_rollback.runner.errors import BackupError
 from migration_rollback.runner.naming import run_stamp
 from migration_rollback.runner.result import BackupInfo
+from migration_rollback.runner.session import Connection
 
 DUMP_SUFFIX = ".dump"
 _BINDIR_TEMPLATE = "/usr/lib/postgresql/{major}/bin"
@@ -65,23 +66,56 @@ def tool_major(tool: Path) -> int | None:
 _SERVICE = "migration_rollback_backup"
 
 
+# What is carried over from the live connection: libpq's keywords that every pg_dump since
+# PostgreSQL 14 knows (the driver's newer libpq reports more, `sslcertmode`, which an older
+# pg_dump refuses). Not the service (its values are already resolved into these, and the
+# user's own would be read again, or replaced by the private one), nor the password (it goes
+# in the environment), nor the ways to choose among several hosts (the one reached is named).
+_CARRIED = frozenset(
+    {"host", "hostaddr", "port", "dbname", "user", "passfile", "options", "client_encoding",
+     "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
+     "keepalives_count", "tcp_user_timeout", "sslmode", "sslcompression", "sslcert", "sslkey",
+     "sslpassword", "sslrootcert", "sslcrl", "sslcrldir", "sslsni", "requirepeer",
+     "ssl_min_protocol_version", "ssl_max_protocol_version", "krbsrvname", "gsslib",
+     "gssencmode", "channel_binding", "scram_client_key", "scram_server_key",
+     "oauth_client_secret"}
+)  # fmt: skip
+
+
+def connected_target(conn: Connection) -> tuple[dict[str, str], str | None]:
+    """The parameters of the server `conn` is connected to, as libpq resolved them (from the
+    URL, the environment, a service file), with the host and port it reached, and the
+    password it used: what pg_dump must connect to, and nothing else."""
+    info = conn.info
+    params = {k: v for k, v in info.get_parameters().items() if k in _CARRIED}
+    params.update(host=info.host, port=str(info.port), dbname=info.dbname, user=info.user)
+    if "hostaddr" in params:
+        params["hostaddr"] = info.hostaddr
+    return params, info.password or None
+
+
+# The environment variables that would choose another server than the parameters name.
+_SERVICE_ENV = ("PGSERVICE", "PGSERVICEFILE")
+
+
 @contextmanager
-def libpq_target(url: str) -> Iterator[tuple[str, dict[str, str]]]:
+def libpq_target(
+    params: Mapping[str, str], password: str | None
+) -> Iterator[tuple[str, dict[str, str]]]:
     """A connection string for a client tool's command line that holds no secret, and the
     environment that carries them: the password in PGPASSWORD, every other secret keyword in a
     service file only this user can read (in a private folder, removed on leaving). A command
-    line is readable by every local user (`ps`, /proc/<pid>/cmdline) for as long as it runs."""
-    params = {k: str(v) for k, v in conninfo_to_dict(url).items() if v is not None}
-    params.pop("application_name", None)
+    line is readable by every local user (`ps`, /proc/<pid>/cmdline) for as long as it runs.
+    `params` are resolved (connected_target): no service of the user's is read again."""
+    params = dict(params)
     env: dict[str, str] = {"PGAPPNAME": "migration-rollback-backup"}
-    password = params.pop("password", None)
     if password is not None:
         env["PGPASSWORD"] = password
     hidden = {key: params.pop(key) for key in sorted(SECRET_KEYWORDS & params.keys())}
     if not hidden:
         yield make_conninfo(**params), env
         return
-    _check_service_values(params, hidden)
+    _check_service_values(hidden)
     with tempfile.TemporaryDirectory(prefix="migration-rollback-") as folder:  # mode 0700
         path = Path(folder) / "pg_service.conf"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -90,14 +124,9 @@ def libpq_target(url: str) -> Iterator[tuple[str, dict[str, str]]]:
         yield make_conninfo(**params, service=_SERVICE), {**env, "PGSERVICEFILE": str(path)}
 
 
-def _check_service_values(params: Mapping[str, str], hidden: Mapping[str, str]) -> None:
-    """A service file holds one `key=value` a line, trimmed: what it cannot hold as it is, or
-    a service of the user's own it would replace, is refused (naming the key, not the value)."""
-    if "service" in params:
-        raise BackupError(
-            f"cannot hand {', '.join(hidden)} to pg_dump off its command line together with "
-            "the connection string's own service=: put it in that service file instead"
-        )
+def _check_service_values(hidden: Mapping[str, str]) -> None:
+    """A service file holds one `key=value` a line, trimmed: what it cannot hold as it is is
+    refused (naming the key, not the value)."""
     for key, value in hidden.items():
         if value != value.strip() or "\n" in value or "\r" in value:
             raise BackupError(
@@ -142,7 +171,7 @@ def verify_dump(pg_restore: Path, path: Path, redactor: Redactor) -> int:
 
 
 def take_dump(
-    url: str,
+    conn: Connection,
     backup_dir: Path,
     *,
     server_major: int,
@@ -151,13 +180,19 @@ def take_dump(
     redactor: Redactor,
     base_env: Mapping[str, str] | None = None,
 ) -> BackupInfo:
-    """`pg_dump -Fc` into the backup directory, verified, then renamed into place."""
+    """`pg_dump -Fc` of the database `conn` is connected to, into the backup directory,
+    verified, then renamed into place."""
     check_backup_dir(backup_dir, writable=True)
     pg_dump = find_client_tool("pg_dump", server_major)
     pg_restore = find_client_tool("pg_restore", server_major)
     final = backup_dir / f"{label}__{run_stamp(when)}{DUMP_SUFFIX}"
     partial = final.with_name(final.name + ".partial")
-    with libpq_target(url) as (target, secret_env):
+    base = {
+        k: v
+        for k, v in (base_env if base_env is not None else os.environ).items()
+        if k not in _SERVICE_ENV
+    }
+    with libpq_target(*connected_target(conn)) as (target, secret_env):
         # A dump holds every row of the database: readable by its owner only, from the first
         # byte.
         os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
@@ -165,7 +200,7 @@ def take_dump(
             dump_command(pg_dump, partial, target),
             capture_output=True,
             text=True,
-            env={**(base_env if base_env is not None else os.environ), **secret_env},
+            env={**base, **secret_env},
         )
     if proc.returncode != 0:
         partial.unlink(missing_ok=True)

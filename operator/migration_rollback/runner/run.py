@@ -253,7 +253,7 @@ class _Run(RunState):
         if options.dry_run:
             return backup.plan_dump(options.backup_dir, server_major=major)
         return backup.take_dump(
-            options.database_url,
+            self._work,
             options.backup_dir,
             server_major=major,
             label=f"{self._work.info.dbname}__{'_'.join(self.versions)}"[:120],

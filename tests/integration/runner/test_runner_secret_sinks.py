@@ -101,13 +101,11 @@ def test_no_secret_reaches_pg_dumps_command_line(
     project.sql("CREATE TABLE public.kept (id int PRIMARY KEY); INSERT INTO public.kept VALUES (1)")
     passphrase = "SslKeyPassphrase42"
     url = f"{project.url}?sslmode=disable&sslpassword={passphrase}"
-    with psycopg.connect(project.url) as conn:
-        major = conn.info.server_version // 10000
-
-    info = backup.take_dump(
-        url, tmp_path, server_major=major, label="t", when=datetime.now(UTC),
-        redactor=Redactor.of([passphrase]),
-    )  # fmt: skip
+    with psycopg.connect(url) as conn:
+        info = backup.take_dump(
+            conn, tmp_path, server_major=conn.info.server_version // 10000, label="t",
+            when=datetime.now(UTC), redactor=Redactor.of([passphrase]),
+        )  # fmt: skip
 
     assert info.verified
     assert info.entries
@@ -119,10 +117,38 @@ def test_no_secret_reaches_pg_dumps_command_line(
     assert not Path(dump["service"]).parent.exists()  # removed once pg_dump is done
 
 
+def test_pg_dump_dumps_the_server_the_run_connected_to(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The user's PGSERVICE names the server; sslpassword in the URL needs the private service
+    # file, which replaced the user's: pg_dump connected to another server (or none).
+    project.sql("CREATE TABLE public.only_here (id int)")
+    with psycopg.connect(project.url) as probe:
+        where = {"host": probe.info.host, "port": probe.info.port, "user": probe.info.user}
+        database, major = probe.info.dbname, probe.info.server_version // 10000
+    services = tmp_path / "services.conf"
+    services.write_text("[mine]\n" + "".join(f"{k}={v}\n" for k, v in where.items()))
+    monkeypatch.setenv("PGSERVICE", "mine")
+    monkeypatch.setenv("PGSERVICEFILE", str(services))
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    with psycopg.connect(f"dbname={database} sslmode=disable sslpassword=Zq7Pass") as conn:
+        info = backup.take_dump(
+            conn, folder, server_major=major, label="t", when=datetime.now(UTC),
+            redactor=Redactor.of(["Zq7Pass"]),
+        )  # fmt: skip
+
+    listing = subprocess.run(
+        [str(backup.find_client_tool("pg_restore", major)), "--list", info.path],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "only_here" in listing
+
+
 @pytest.mark.parametrize("value", [" padded", "two\nlines"])
 def test_a_secret_a_service_file_cannot_hold_is_refused_unquoted(value: str) -> None:
-    url = psycopg.conninfo.make_conninfo("host=db dbname=shop", sslpassword=value)
-    with pytest.raises(backup.BackupError) as caught, backup.libpq_target(url):
+    params = {"host": "db", "dbname": "shop", "sslpassword": value}
+    with pytest.raises(backup.BackupError) as caught, backup.libpq_target(params, None):
         pass
     assert "sslpassword" in caught.value.message
     assert value.strip() not in caught.value.message
