@@ -4,7 +4,7 @@ A backup only counts once `pg_restore --list` has read it back and found entries
 be at least as new as the server, so the one matching the server's major version is preferred
 (Debian installs each under /usr/lib/postgresql/<major>/bin). No secret goes on pg_dump's
 command line, where `ps` would show it: the password goes in its environment, the other secret
-keywords (sslpassword) in a private service file.
+keywords (sslpassword) in a service file that is never on disk (a memory file it inherits).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from psycopg.conninfo import make_conninfo
 
@@ -98,14 +98,21 @@ def connected_target(conn: Connection) -> tuple[dict[str, str], str | None]:
 _SERVICE_ENV = ("PGSERVICE", "PGSERVICEFILE")
 
 
+class ClientTarget(NamedTuple):
+    """What a client tool is started with: a connection string that holds no secret, the
+    environment that carries the secrets, and the descriptors it must inherit."""
+
+    conninfo: str
+    env: dict[str, str]
+    fds: tuple[int, ...] = ()
+
+
 @contextmanager
-def libpq_target(
-    params: Mapping[str, str], password: str | None
-) -> Iterator[tuple[str, dict[str, str]]]:
-    """A connection string for a client tool's command line that holds no secret, and the
-    environment that carries them: the password in PGPASSWORD, every other secret keyword in a
-    service file only this user can read (in a private folder, removed on leaving). A command
-    line is readable by every local user (`ps`, /proc/<pid>/cmdline) for as long as it runs.
+def libpq_target(params: Mapping[str, str], password: str | None) -> Iterator[ClientTarget]:
+    """The password goes in PGPASSWORD, every other secret keyword in a service file that is
+    never on disk: an anonymous memory file the tool inherits, named /proc/self/fd/N (a file
+    in /tmp stayed behind, sslpassword in it, when the process was killed). A command line is
+    readable by every local user (`ps`, /proc/<pid>/cmdline) for as long as it runs.
     `params` are resolved (connected_target): no service of the user's is read again."""
     params = dict(params)
     env: dict[str, str] = {"PGAPPNAME": "migration-rollback-backup"}
@@ -113,15 +120,17 @@ def libpq_target(
         env["PGPASSWORD"] = password
     hidden = {key: params.pop(key) for key in sorted(SECRET_KEYWORDS & params.keys())}
     if not hidden:
-        yield make_conninfo(**params), env
+        yield ClientTarget(make_conninfo(**params), env)
         return
     _check_service_values(hidden)
-    with tempfile.TemporaryDirectory(prefix="migration-rollback-") as folder:  # mode 0700
-        path = Path(folder) / "pg_service.conf"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(f"[{_SERVICE}]\n" + "".join(f"{k}={v}\n" for k, v in hidden.items()))
-        yield make_conninfo(**params, service=_SERVICE), {**env, "PGSERVICEFILE": str(path)}
+    text = f"[{_SERVICE}]\n" + "".join(f"{k}={v}\n" for k, v in hidden.items())
+    fd = os.memfd_create("migration-rollback-service")  # close-on-exec but for pass_fds
+    try:
+        os.write(fd, text.encode("utf-8"))
+        service_env = {**env, "PGSERVICEFILE": f"/proc/self/fd/{fd}"}
+        yield ClientTarget(make_conninfo(**params, service=_SERVICE), service_env, (fd,))
+    finally:
+        os.close(fd)
 
 
 def _check_service_values(hidden: Mapping[str, str]) -> None:
@@ -192,15 +201,16 @@ def take_dump(
         for k, v in (base_env if base_env is not None else os.environ).items()
         if k not in _SERVICE_ENV
     }
-    with libpq_target(*connected_target(conn)) as (target, secret_env):
+    with libpq_target(*connected_target(conn)) as target:
         # A dump holds every row of the database: readable by its owner only, from the first
         # byte.
         os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
         proc = subprocess.run(
-            dump_command(pg_dump, partial, target),
+            dump_command(pg_dump, partial, target.conninfo),
             capture_output=True,
             text=True,
-            env={**base, **secret_env},
+            env={**base, **target.env},
+            pass_fds=target.fds,
         )
     if proc.returncode != 0:
         partial.unlink(missing_ok=True)

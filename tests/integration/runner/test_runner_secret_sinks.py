@@ -10,7 +10,6 @@ command line: every secret now goes in its environment or a private service file
 from __future__ import annotations
 
 import os
-import stat
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,10 +83,10 @@ def recorded_runs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     def recording(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[Any]:
         service = (kwargs.get("env") or {}).get("PGSERVICEFILE")
         seen = {"args": list(args), "service": service}
-        if service:
-            seen["mode"] = stat.S_IMODE(os.stat(service).st_mode)
-            seen["folder_mode"] = stat.S_IMODE(os.stat(Path(service).parent).st_mode)
+        if service:  # /proc/self/fd/N: the parent's descriptor the child inherits
+            seen["target"] = os.readlink(service)
             seen["text"] = Path(service).read_text()
+            seen["inherited"] = Path(service).name in map(str, kwargs.get("pass_fds", ()))
         runs.append(seen)
         return real(args, **kwargs)
 
@@ -111,10 +110,11 @@ def test_no_secret_reaches_pg_dumps_command_line(
     assert info.entries
     dump = next(r for r in recorded_runs if r["args"][0].endswith("pg_dump"))
     assert not any(passphrase in arg for arg in dump["args"]), dump["args"]
-    assert dump["mode"] == 0o600
-    assert dump["folder_mode"] == 0o700
     assert f"sslpassword={passphrase}" in dump["text"]
-    assert not Path(dump["service"]).parent.exists()  # removed once pg_dump is done
+    # Never on disk (a file in /tmp stayed, the passphrase in it, when the run was killed):
+    # an anonymous memory file, gone with the last process holding it.
+    assert dump["target"].startswith("/memfd:"), dump["target"]
+    assert dump["inherited"]
 
 
 def test_pg_dump_dumps_the_server_the_run_connected_to(
