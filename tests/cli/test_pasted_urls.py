@@ -19,10 +19,11 @@ URL = "postgresql://app:Zq7Head%2FTailOfThePassw0rd@127.0.0.1:1/shop"
 UNREACHABLE = "postgresql://app@127.0.0.1:1/shop"  # nothing listens: a connection would fail
 
 
-def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run(cwd: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MIGRATION_ROLLBACK_", "PG"))}
     env.update(PYTHONPATH=f"{REPO / 'operator'}{os.pathsep}{REPO}")
     env["MIGRATION_ROLLBACK_DATABASE_URL"] = UNREACHABLE
+    env.update(extra)
     return subprocess.run(
         [sys.executable, "-m", "migration_rollback", *args],
         cwd=cwd,
@@ -78,3 +79,14 @@ def test_a_cloud_token_length_password_runs(tmp_path: Path) -> None:
     assert "Recursion" not in done.stdout + done.stderr
     assert "127.0.0.1" in done.stdout + done.stderr, done.stdout + done.stderr  # got to connect
     assert not leaked(token, done.stdout + done.stderr)
+
+
+@pytest.mark.parametrize("value", [URL, KEYWORD])
+def test_a_connection_string_in_an_options_environment_variable_is_refused(
+    tmp_path: Path, value: str
+) -> None:
+    # MIGRATION_ROLLBACK_DIR stands for --dir: its value was echoed as the folder not found.
+    done = run(tmp_path, "execute", "--to", "0", "--dry-run", MIGRATION_ROLLBACK_DIR=value)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "MIGRATION_ROLLBACK_DIR looks like a connection string (not shown)" in done.stderr
+    assert not leaked(PASSWORD, done.stdout + done.stderr)

@@ -40,6 +40,23 @@ def pasted_conninfo(text: str) -> str | None:
     return text.strip() if looks_like_conninfo(text) else None
 
 
+# Options read from the environment when not on the command line: their values are echoed in
+# errors as an argument's are.
+VALUE_ENVS = ("MIGRATION_ROLLBACK_DIR", "MIGRATION_ROLLBACK_PG_MAJOR")
+
+
+def pasted_env_problem(env: Mapping[str, str]) -> str | None:
+    """Why the run is refused when an option's environment variable holds a connection
+    string, naming the variable and never quoting it."""
+    for name in VALUE_ENVS:
+        if looks_like_conninfo(env.get(name, "")):
+            return (
+                f"the environment variable {name} looks like a connection string (not shown); "
+                f"give the database URL only with --database-url or {DATABASE_URL_ENV}"
+            )
+    return None
+
+
 def pasted_argument_problem(argv: list[str]) -> str | None:
     """Why the command line is refused when a connection string stands anywhere but as the
     value of a URL option, naming where it stands and never quoting it.
