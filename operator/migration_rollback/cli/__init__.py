@@ -23,7 +23,12 @@ from migration_rollback.cli import (
     validate,
 )
 from migration_rollback.cli.app import app
-from migration_rollback.cli.guard import scrub_click_error, scrub_given
+from migration_rollback.cli.guard import (
+    pasted_argument_problem,
+    pasted_env_problem,
+    scrub_click_error,
+    scrub_given,
+)
 from migration_rollback.errors import MigrationRollbackError
 
 COMMANDS = (generate, validate, emergency, execute, apply, captures, operate)
@@ -46,6 +51,10 @@ def main() -> None:
     error no command handled is an error, not a bug; either is scrubbed of every secret the
     process was given before it is printed."""
     _tolerant_streams()
+    pasted = pasted_argument_problem(sys.argv[1:]) or pasted_env_problem(os.environ)
+    if pasted is not None:
+        print(f"migration-rollback: error: {pasted}", file=sys.stderr)
+        sys.exit(2)
     try:
         _plain_execute(sys.argv[1:])
         sys.exit(_run_app())

@@ -20,6 +20,7 @@ from migration_rollback.runner.exitcodes import ExitCode
 from migration_rollback.runner.options import (
     DEFAULT_HISTORY_TABLE,
     check_timeout,
+    check_version,
     parse_duration,
     parse_table_name,
 )
@@ -31,7 +32,10 @@ def _usage_error(message: str) -> typer.Exit:
 
 
 def _timeout(option: str, text: str) -> timedelta:
-    value = parse_duration(text)
+    try:
+        value = parse_duration(text)
+    except ValueError as exc:
+        raise ValueError(f"{option}: {exc}") from None
     check_timeout(option, value)
     return value
 
@@ -137,11 +141,11 @@ def apply(
         options = ApplyOptions(
             database_url=database_url,
             migrations_dir=directory,
-            to_version=to,
+            to_version=check_version("--to", to) if to is not None else None,
             dry_run=dry_run,
             history_table=parse_table_name(history_table),
             limits=CaptureLimits(max_rows=capture_max_rows, max_bytes=capture_max_bytes),
-            no_capture=frozenset(no_capture or ()),
+            no_capture=frozenset(check_version("--no-capture", v) for v in no_capture or ()),
             lock_timeout=_timeout("--lock-timeout", lock_timeout),
             statement_timeout=_timeout("--statement-timeout", statement_timeout),
             result_file=result_file,

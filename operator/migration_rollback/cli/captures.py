@@ -97,13 +97,18 @@ def prune_command(
     if not version and not restored:
         raise _fail("say what to prune: --version VERSION and/or --restored", ExitCode.USAGE)
     from migration_rollback.runner.capture_admin import prune_captures
-    from migration_rollback.runner.options import parse_duration
+    from migration_rollback.runner.options import check_version, parse_duration
+
+    try:
+        versions = [check_version("--version", v) for v in version or ()]
+    except ValueError as exc:
+        raise _fail(str(exc), ExitCode.USAGE) from None
 
     dropped = _on_database(
         database_url,
         lambda conn: prune_captures(
             conn,
-            versions=list(version or ()),
+            versions=versions,
             restored=restored,
             dry_run=dry_run,
             lock_timeout=parse_duration("5s"),

@@ -264,7 +264,21 @@ class _Applier:
         if source.warning:
             raise PreconditionError(f"{migration.path}: refused, not UTF-8: {source.warning}")
         script = parse_script(source.text, str(migration.path))
+        self._check_no_own_password(script)
         return _Loaded(migration, script, source.sha256)
+
+    def _check_no_own_password(self, script: Script) -> None:
+        """The history row keeps the statements as they ran (as the Supabase CLI writes them,
+        and `supabase migration fetch` writes them back to files): a statement holding the
+        connection's own password would keep it there, so the migration is refused, naming
+        the statement's place and not its text."""
+        for stmt in script.statements:
+            if self.redactor.holds_secret(stmt.text):
+                raise PreconditionError(
+                    f"{stmt.location}: this statement holds the password of the connection "
+                    "apply runs with (not shown): refused, the history table would keep it; "
+                    "set that password outside the migration files"
+                )
 
     def _prepare(self, conn: Connection) -> None:
         """The history table (as the Supabase CLI creates it) and the capture schema."""

@@ -5,6 +5,12 @@ connection, so it survives the rollback transaction being rolled back (or a dry 
 run killed half-way still leaves a `running` row behind. Who ran it is recorded three ways:
 the database role, the OS user, and `MIGRATION_ROLLBACK_ACTOR` (the human behind a GitOps
 commit or a `kubectl apply`, which the operator passes down).
+
+The table is kept for good, in the target database, readable by whoever can read it: every
+value that holds text from outside (the migration or target as given, who, host, statements,
+the error) goes through `_scrubbed` on its way in, with password places masked whether or not
+the run's own URL held a password. What the tool computes (outcome, sha256, times, flags) is
+written as it is: a digest masked because a password is "2025" would be a wrong record.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from migration_rollback.redact import Redactor
 from migration_rollback.runner.session import Connection
 
 AUDIT_SCHEMA = "migration_rollback"
@@ -71,11 +78,13 @@ def start(
     migration: str,
     dry_run: bool,
     env: Mapping[str, str],
+    redactor: Redactor,
 ) -> int:
     ensure_audit_table(conn)
     who: dict[str, Any] = {"os_user": os_user()}
     if env.get(ACTOR_ENV):
         who["actor"] = env[ACTOR_ENV]
+    text = _scrubbed(redactor, {"migration": migration, "who": who, "host": socket.gethostname()})
     row = conn.execute(
         sql.SQL(
             """
@@ -85,7 +94,7 @@ def start(
             RETURNING id
             """
         ).format(_TABLE),
-        [migration, Jsonb(who), socket.gethostname(), dry_run],
+        [text["migration"], Jsonb(text["who"]), text["host"], dry_run],
     ).fetchone()
     if row is None:
         raise RuntimeError("INSERT ... RETURNING returned nothing")
@@ -102,7 +111,9 @@ def finish(
     statements: list[dict[str, Any]],
     archived: list[dict[str, Any]],
     error: str | None,
+    redactor: Redactor,
 ) -> None:
+    text = _scrubbed(redactor, {"statements": statements, "archived": archived, "error": error})
     conn.execute(
         sql.SQL(
             """
@@ -111,5 +122,14 @@ def finish(
             WHERE id = %s
             """
         ).format(_TABLE),
-        [finished_at, outcome, sha256, Jsonb(statements), Jsonb(archived), error, audit_id],
-    )
+        [finished_at, outcome, sha256, Jsonb(text["statements"]), Jsonb(text["archived"]),
+         text["error"], audit_id],
+    )  # fmt: skip
+
+
+def _scrubbed(redactor: Redactor, values: dict[str, Any]) -> dict[str, Any]:
+    """The row's values that hold text from outside, text and JSON alike, scrubbed of the
+    run's secrets and of whatever stands in a password place (a connection string no redactor
+    was told about)."""
+    strict = Redactor(redactor.replacements, places=True)
+    return {name: strict.scrub_obj(value) for name, value in values.items()}

@@ -2,8 +2,9 @@
 
 A backup only counts once `pg_restore --list` has read it back and found entries. pg_dump must
 be at least as new as the server, so the one matching the server's major version is preferred
-(Debian installs each under /usr/lib/postgresql/<major>/bin). The password goes to pg_dump in
-its environment, never on the command line where `ps` would show it.
+(Debian installs each under /usr/lib/postgresql/<major>/bin). No secret goes on pg_dump's
+command line, where `ps` would show it: the password goes in its environment, the other secret
+keywords (sslpassword) in a service file that is never on disk (a memory file it inherits).
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import make_conninfo
 
-from migration_rollback.redact import Redactor
+from migration_rollback.redact import SECRET_KEYWORDS, Redactor
 from migration_rollback.runner.errors import BackupError
 from migration_rollback.runner.naming import run_stamp
 from migration_rollback.runner.result import BackupInfo
+from migration_rollback.runner.session import Connection
 
 DUMP_SUFFIX = ".dump"
 _BINDIR_TEMPLATE = "/usr/lib/postgresql/{major}/bin"
@@ -57,15 +61,94 @@ def tool_major(tool: Path) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def libpq_target(url: str) -> tuple[str, dict[str, str]]:
-    """A connection string without the password, and the environment that carries it."""
-    params = conninfo_to_dict(url)
-    password = params.pop("password", None)
+# The service (a section of a private service file) that carries the secrets libpq has no
+# environment variable for: `sslpassword` above all (the key file's passphrase).
+_SERVICE = "migration_rollback_backup"
+
+
+# What is carried over from the live connection: libpq's keywords that every pg_dump since
+# PostgreSQL 14 knows (the driver's newer libpq reports more, `sslcertmode`, which an older
+# pg_dump refuses). Not the service (its values are already resolved into these, and the
+# user's own would be read again, or replaced by the private one), nor the password (it goes
+# in the environment), nor the ways to choose among several hosts (the one reached is named).
+_CARRIED = frozenset(
+    {"host", "hostaddr", "port", "dbname", "user", "passfile", "options", "client_encoding",
+     "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
+     "keepalives_count", "tcp_user_timeout", "sslmode", "sslcompression", "sslcert", "sslkey",
+     "sslpassword", "sslrootcert", "sslcrl", "sslcrldir", "sslsni", "requirepeer",
+     "ssl_min_protocol_version", "ssl_max_protocol_version", "krbsrvname", "gsslib",
+     "gssencmode", "channel_binding", "scram_client_key", "scram_server_key",
+     "oauth_client_secret"}
+)  # fmt: skip
+
+
+def connected_target(conn: Connection) -> tuple[dict[str, str], str | None]:
+    """The parameters of the server `conn` is connected to, as libpq resolved them (from the
+    URL, the environment, a service file), with the host and port it reached, and the
+    password it used: what pg_dump must connect to, and nothing else."""
+    info = conn.info
+    params = {k: v for k, v in info.get_parameters().items() if k in _CARRIED}
+    params.update(host=info.host, port=str(info.port), dbname=info.dbname, user=info.user)
+    if "hostaddr" in params:
+        params["hostaddr"] = info.hostaddr
+    return params, info.password or None
+
+
+# The environment variables that would choose another server than the parameters name.
+_SERVICE_ENV = ("PGSERVICE", "PGSERVICEFILE")
+
+
+class ClientTarget(NamedTuple):
+    """What a client tool is started with: a connection string that holds no secret, the
+    environment that carries the secrets, and the descriptors it must inherit."""
+
+    conninfo: str
+    env: dict[str, str]
+    fds: tuple[int, ...] = ()
+
+
+@contextmanager
+def libpq_target(params: Mapping[str, str], password: str | None) -> Iterator[ClientTarget]:
+    """The password goes in PGPASSWORD, every other secret keyword in a service file that is
+    never on disk: an anonymous memory file the tool inherits, named /proc/self/fd/N (a file
+    in /tmp stayed behind, sslpassword in it, when the process was killed). A command line is
+    readable by every local user (`ps`, /proc/<pid>/cmdline) for as long as it runs.
+    `params` are resolved (connected_target): no service of the user's is read again."""
+    params = dict(params)
     env: dict[str, str] = {"PGAPPNAME": "migration-rollback-backup"}
     if password is not None:
-        env["PGPASSWORD"] = str(password)
-    params.pop("application_name", None)
-    return make_conninfo(**{k: str(v) for k, v in params.items() if v is not None}), env
+        env["PGPASSWORD"] = password
+    hidden = {key: params.pop(key) for key in sorted(SECRET_KEYWORDS & params.keys())}
+    if not hidden:
+        yield ClientTarget(make_conninfo(**params), env)
+        return
+    _check_service_values(hidden)
+    text = f"[{_SERVICE}]\n" + "".join(f"{k}={v}\n" for k, v in hidden.items())
+    fd = os.memfd_create("migration-rollback-service")  # close-on-exec but for pass_fds
+    try:
+        os.write(fd, text.encode("utf-8"))
+        service_env = {**env, "PGSERVICEFILE": f"/proc/self/fd/{fd}"}
+        yield ClientTarget(make_conninfo(**params, service=_SERVICE), service_env, (fd,))
+    finally:
+        os.close(fd)
+
+
+def _check_service_values(hidden: Mapping[str, str]) -> None:
+    """A service file holds one `key=value` a line, trimmed: what it cannot hold as it is is
+    refused (naming the key, not the value)."""
+    for key, value in hidden.items():
+        if value != value.strip() or "\n" in value or "\r" in value:
+            raise BackupError(
+                f"the connection string's {key} starts or ends with a space or holds a line "
+                "break: pg_dump cannot be given it off its command line (a service file cannot "
+                "hold it)"
+            )
+
+
+def dump_command(pg_dump: Path, partial: Path, target: str) -> list[str]:
+    """pg_dump's command line: `target` is libpq_target's, which holds no secret."""
+    return [str(pg_dump), "--format=custom", "--no-password", f"--file={partial}",
+            f"--dbname={target}"]  # fmt: skip
 
 
 def check_backup_dir(backup_dir: Path, *, writable: bool) -> None:
@@ -97,7 +180,7 @@ def verify_dump(pg_restore: Path, path: Path, redactor: Redactor) -> int:
 
 
 def take_dump(
-    url: str,
+    conn: Connection,
     backup_dir: Path,
     *,
     server_major: int,
@@ -106,18 +189,23 @@ def take_dump(
     redactor: Redactor,
     base_env: Mapping[str, str] | None = None,
 ) -> BackupInfo:
-    """`pg_dump -Fc` into the backup directory, verified, then renamed into place."""
+    """`pg_dump -Fc` of the database `conn` is connected to, into the backup directory,
+    verified, then renamed into place."""
     check_backup_dir(backup_dir, writable=True)
     pg_dump = find_client_tool("pg_dump", server_major)
     pg_restore = find_client_tool("pg_restore", server_major)
-    target, secret_env = libpq_target(url)
     final = backup_dir / f"{label}__{run_stamp(when)}{DUMP_SUFFIX}"
     partial = final.with_name(final.name + ".partial")
+    base = {
+        k: v
+        for k, v in (base_env if base_env is not None else os.environ).items()
+        if k not in _SERVICE_ENV
+    }
     # A dump holds every row of the database: readable by its owner only, from the first byte.
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.close(fd)
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
     try:
-        entries = _dump_into(pg_dump, pg_restore, partial, target, secret_env, base_env, redactor)
+        with libpq_target(*connected_target(conn)) as target:
+            entries = _dump_into(pg_dump, pg_restore, partial, target, base, redactor)
         partial.rename(final)
     except BaseException:
         # Failed, or stopped (SIGTERM turns into KeyboardInterrupt, and subprocess.run kills
@@ -138,24 +226,17 @@ def _dump_into(
     pg_dump: Path,
     pg_restore: Path,
     partial: Path,
-    target: str,
-    secret_env: dict[str, str],
-    base_env: Mapping[str, str] | None,
+    target: ClientTarget,
+    base_env: Mapping[str, str],
     redactor: Redactor,
 ) -> int:
     """pg_dump into `partial`, then pg_restore --list of it; the entry count."""
-    env = {**(base_env if base_env is not None else os.environ), **secret_env}
     proc = subprocess.run(
-        [
-            str(pg_dump),
-            "--format=custom",
-            "--no-password",
-            f"--file={partial}",
-            f"--dbname={target}",
-        ],
+        dump_command(pg_dump, partial, target.conninfo),
         capture_output=True,
         text=True,
-        env=env,
+        env={**base_env, **target.env},
+        pass_fds=target.fds,
     )
     if proc.returncode != 0:
         raise BackupError(

@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from migration_rollback.limits import MAX_AGE_MS, MAX_TIMEOUT_MS
+from migration_rollback.redact import looks_like_conninfo, shown_input
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.identity import check_expected
 
@@ -26,6 +27,7 @@ ON_CONFLICT = ("fail", "keep-current", "restore-captured")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _VERSION = re.compile(r"^([0-9]+)")  # ASCII: a Unicode digit is no version Supabase reads
+_WHOLE_VERSION = re.compile(r"[0-9]+")
 
 
 class BackupMode(enum.StrEnum):
@@ -49,7 +51,7 @@ def parse_duration(text: str) -> timedelta:
         seconds += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
         pos = match.end()
     if pos != len(cleaned) or not cleaned:
-        raise ValueError(f"not a duration: {text[:40]!r} (use e.g. 500ms, 5s, 10m, 1h30m)")
+        raise ValueError(f"not a duration: {shown_input(text)} (use e.g. 500ms, 5s, 10m, 1h30m)")
     return _seconds(seconds, text)
 
 
@@ -59,7 +61,19 @@ def _seconds(seconds: float, text: str) -> timedelta:
             return timedelta(seconds=seconds)
     except OverflowError:
         pass
-    raise ValueError(f"duration out of range: {text[:40]!r}")
+    raise ValueError(f"duration out of range: {shown_input(text)}")
+
+
+def check_version(option: str, text: str) -> str:
+    """A migration version as a command takes one (`--to`, `--no-capture`, `--version`): ASCII
+    digits only, as Supabase names files and the resource's targetVersion allows. Checked
+    before any connection, so nothing else (a pasted URL) is stored in the audit log."""
+    if not _WHOLE_VERSION.fullmatch(text):
+        raise ValueError(
+            f"{option}: {shown_input(text)} is not a version (the digits a migration's file "
+            "name starts with, e.g. 20251113000001; 0 for before the first)"
+        )
+    return text
 
 
 # The CRD's limit too (one source: migration_rollback.limits).
@@ -103,11 +117,13 @@ class TableName:
 def parse_table_name(text: str) -> TableName:
     """`schema.table` (a bare name means `public`); identifiers as stored, not quoted."""
     parts = [p.strip().strip('"') for p in text.split(".")]
+    if looks_like_conninfo(text):  # 'postgresql://u:pw@db.internal/x' has two dotted parts
+        parts = []
     if len(parts) == 1 and parts[0]:
         return TableName("public", parts[0])
     if len(parts) == 2 and all(parts):
         return TableName(parts[0], parts[1])
-    raise ValueError(f"not a table name: {text!r} (expected schema.table)")
+    raise ValueError(f"not a table name: {shown_input(text)} (expected schema.table)")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -118,12 +134,16 @@ class MigrationId:
     name: str
 
     @classmethod
-    def parse(cls, stem: str) -> MigrationId:
-        stem = Path(stem).name.removesuffix(".sql")
+    def parse(cls, given: str) -> MigrationId:
+        """A file stem or path; the error quotes what was given whole, however long (paths
+        are), never the name cut from it (the "name" of a pasted keyword string is its
+        password's tail)."""
+        stem = Path(given).name.removesuffix(".sql")
         match = _VERSION.match(stem)
-        if not match:
+        if not match or looks_like_conninfo(given):
             raise PreconditionError(
-                f"migration {stem!r} does not start with a version (e.g. 20251113000001_name)"
+                f"migration {shown_input(given, limit=None)} does not start with a version "
+                "(e.g. 20251113000001_name)"
             )
         return cls(version=match.group(1), name=stem)
 
@@ -184,8 +204,8 @@ class RunOptions:
             raise ValueError("--on-conflict must be fail, keep-current or restore-captured")
         if (self.migration is None) == (self.to_version is None):
             raise ValueError("give exactly one of <migration> or --to VERSION")
-        if self.to_version is not None and not self.to_version.strip():
-            raise ValueError("--to needs a version")
+        if self.to_version is not None:
+            check_version("--to", self.to_version)
         if self.to_version is not None and (self.rollback_file or self.expect_sha256):
             raise ValueError("--rollback-file and --expect-sha256 pin one migration; not with --to")
         if self.expect_set_sha256 is not None and self.to_version is None:

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from migration_rollback.jobresult import MigrationState
+from migration_rollback.redact import clip
 from migration_rollback.runner.exitcodes import ExitCode
 
 TERMINATION_MESSAGE_LIMIT = 4096
@@ -311,8 +312,7 @@ def _may_draw_sequence_values(statement: StatementOutcome) -> bool:
 
 
 def _shorten(text: str, limit: int) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."
+    return clip(" ".join(text.split()), limit)
 
 
 def _error_dict(error: ErrorInfo | None) -> dict[str, Any] | None:
@@ -337,7 +337,7 @@ def _size(doc: dict[str, Any]) -> int:
 
 
 def _truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(0, limit - 3)] + "..."
+    return clip(text, limit)
 
 
 def termination_text(doc: dict[str, Any]) -> str:

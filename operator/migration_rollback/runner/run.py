@@ -15,6 +15,7 @@ from types import FrameType
 import psycopg
 
 from migration_rollback.jobresult import SQL_STEP
+from migration_rollback.redact import clip
 from migration_rollback.runner import audit, backup
 from migration_rollback.runner.errors import PreconditionError, RunnerError
 from migration_rollback.runner.history import (
@@ -129,6 +130,7 @@ class _Run(RunState):
                     migration=self.result.target,
                     dry_run=self.options.dry_run,
                     env=self.io.env,
+                    redactor=self.redactor,
                 )
             except psycopg.Error as exc:
                 error = translate(exc, self.redactor)
@@ -278,7 +280,7 @@ class _Run(RunState):
         if options.dry_run:
             return backup.plan_dump(options.backup_dir, server_major=major)
         return backup.take_dump(
-            self.dsn,
+            self._work,
             options.backup_dir,
             server_major=major,
             label=f"{self._work.info.dbname}__{'_'.join(self.versions)}"[:120],
@@ -346,6 +348,6 @@ def _outcome(planned: PlannedStatement) -> StatementOutcome:
         location=planned.location,
         kind=planned.statement.kind,
         action=str(planned.action),
-        sql=planned.summary if planned.sql == planned.statement.text else planned.sql[:100],
+        sql=planned.summary if planned.sql == planned.statement.text else clip(planned.sql, 100),
         lock=planned.classification.lock.label,
     )

@@ -171,6 +171,7 @@ class RunState:
             statements=doc["statements"] + doc["deferred"],
             archived=doc["archived"],
             error=doc["error"]["message"] if doc["error"] else None,
+            redactor=self.redactor,
         )
 
     def _write_outputs(self) -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from migration_rollback.redact import clip
+
 
 def normalize_text(text: str) -> str:
     """Drop a byte-order mark and Windows line endings; both confuse offsets, neither is SQL."""
@@ -42,7 +44,7 @@ class MetaCommand:
 
     @property
     def shown(self) -> str:
-        return self.text if len(self.text) <= 60 else self.text[:57] + "..."
+        return clip(self.text, 60)
 
 
 def find_meta_commands(text: str) -> tuple[MetaCommand, ...]:

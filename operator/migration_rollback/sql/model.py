@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migration_rollback.errors import SourceLocation
+from migration_rollback.redact import clip
 from migration_rollback.sql.compose import qualified
 from migration_rollback.sql.compose import quote_ident as quote_ident  # the package exports it
 
@@ -62,7 +63,7 @@ class Statement:
     @property
     def first_line(self) -> str:
         line = self.text.strip().splitlines()[0] if self.text.strip() else ""
-        return line if len(line) <= 100 else line[:97] + "..."
+        return clip(line, 100)
 
 
 @dataclass(frozen=True, slots=True)

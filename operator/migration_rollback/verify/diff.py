@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from migration_rollback.redact import clip
 from migration_rollback.verify.deparse_fixpoint import canonical
 from migration_rollback.verify.snapshot import ObjectId, SnapshotObject, Value
 
@@ -129,7 +130,7 @@ def _short(value: Value, limit: int = 120) -> str:
         text = repr(value) if "\n" not in value else repr(value.strip().splitlines()[0] + " ...")
     else:
         text = str(value).lower() if isinstance(value, bool) else str(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return clip(text, limit)  # marked as redact knows, so a secret cut in two stays masked
 
 
 def _text_diff(before: str, after: str) -> list[str]:

@@ -18,6 +18,7 @@ from typing import Protocol
 
 import psycopg
 
+from migration_rollback.redact import clip
 from migration_rollback.sql import Script, Statement
 from migration_rollback.verify.catalog import DEALLOCATING
 from migration_rollback.verify.replay_support import error_text, executable, statement_line
@@ -87,5 +88,4 @@ def _culprit(forward: Script) -> Statement | None:
 
 def _shown(st: Statement) -> str:
     """The statement as a message quotes it: on one line, its start."""
-    flat = " ".join(st.text.split())
-    return flat if len(flat) <= 60 else flat[:57] + "..."
+    return clip(" ".join(st.text.split()), 60)
