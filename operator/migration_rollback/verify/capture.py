@@ -19,7 +19,8 @@ Event triggers do not report every command; the gaps are covered explicitly:
   so and the caller compares full snapshots instead);
 - ALTER DEFAULT PRIVILEGES comes without ids: the default privileges are re-read whole;
 - commands on event triggers are never reported: event triggers are re-read whole every time;
-- any other command reported without an object makes the check ask for a full comparison.
+- any other command reported without an object makes the check ask for a full comparison, as
+  does ALTER EXTENSION (reported as the extension, whatever member ADD/DROP changed).
 Creating event triggers needs a superuser; without one, `install` returns False and the caller
 compares full snapshots at every migration (correct, O(schema) each).
 
@@ -231,6 +232,7 @@ def _scope_of(rows: Iterable[tuple[Any, ...]], grants: GrantTargets) -> tuple[Sc
     types: set[int] = set()
     groups: set[str] = set()
     unexplained: set[str] = set()
+    whole: set[str] = set()
     grants_reported = 0
     for category, oid, name in rows:
         if category == "rel":
@@ -243,12 +245,16 @@ def _scope_of(rows: Iterable[tuple[Any, ...]], grants: GrantTargets) -> tuple[Sc
             groups.add(str(name))
         elif category == "unexplained":
             unexplained.add(str(name))
+        elif category == "whole":
+            whole.add(str(name))
         elif category == "grants":
             grants_reported = int(name)
     scope = Scope(frozenset(rels), frozenset(funcs), frozenset(types), frozenset(groups))
     reason = None
     if unexplained:
         reason = f"commands reported without objects: {', '.join(sorted(unexplained))}"
+    elif whole:
+        reason = f"commands reported without the objects they change: {', '.join(sorted(whole))}"
     elif grants_reported != grants.count:
         reason = "GRANT/REVOKE ran inside code (a DO block or a function)"
     return scope, reason

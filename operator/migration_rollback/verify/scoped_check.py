@@ -33,15 +33,19 @@ _DROPPED_GROUPS = "VALUES ('pg_namespace', 'schema'), ('pg_extension', 'extensio
 
 # Fills the scope table from the capture table. A table's inheritance children and partitions
 # come with it (`scoped`): an ALTER TABLE without ONLY recurses into them, yet the event
-# triggers report the table named alone.
+# triggers report the table named alone. ALTER TYPE on a composite's attributes is reported as
+# its pg_class row (relkind 'c'), which no relation kind reads: its attributes are the type
+# kind's, so the row stands for its type (reltype). ALTER EXTENSION is reported as the
+# extension alone, though ADD/DROP changes a member (and UPDATE may change any): 'whole' asks
+# for the full comparison.
 _FILL_SCOPE = f"""
 WITH RECURSIVE emptied AS (DELETE FROM {SCOPE_TABLE}),
 cap AS (SELECT DISTINCT classid, objid, objsubid, tag, dropped FROM {CAPTURE_TABLE}),
 live AS (SELECT classid, objid FROM cap WHERE NOT dropped AND objid IS NOT NULL),
 found(category, oid, name) AS (
-SELECT 'rel', CASE WHEN c.relkind IN ('i', 'I')
+SELECT CASE WHEN c.relkind = 'c' THEN 'type' ELSE 'rel' END, CASE WHEN c.relkind IN ('i', 'I')
     THEN (SELECT i.indrelid FROM pg_catalog.pg_index i WHERE i.indexrelid = c.oid)
-    ELSE c.oid END, NULL
+    WHEN c.relkind = 'c' THEN c.reltype ELSE c.oid END, NULL
   FROM live JOIN pg_catalog.pg_class c ON c.oid = live.objid
   WHERE live.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND c.relkind <> 't'
 UNION
@@ -87,6 +91,8 @@ SELECT 'group', NULL, 'default privileges' FROM cap
   WHERE cap.objid IS NULL AND cap.tag = 'ALTER DEFAULT PRIVILEGES'
 UNION
 SELECT 'group', NULL, 'event trigger'
+UNION
+SELECT 'whole', NULL, cap.tag::text FROM cap WHERE cap.tag = 'ALTER EXTENSION'
 UNION
 SELECT 'unexplained', NULL, cap.tag::text FROM cap WHERE cap.objid IS NULL AND NOT cap.dropped
   AND cap.tag NOT IN ('GRANT', 'REVOKE', 'ALTER DEFAULT PRIVILEGES')
