@@ -52,6 +52,7 @@ from migration_rollback.verify.snapshot import (
     scoped_snapshot,
 )
 from migration_rollback.verify.snapshot.query import Kind
+from migration_rollback.verify.snapshot.relation_kinds import PARTITION_PARENT
 
 __all__ = ["CAPTURE_TABLE", "REFS_TABLE"]  # their home is scoped_check, which reads them
 
@@ -68,6 +69,7 @@ CREATE TEMPORARY TABLE IF NOT EXISTS _mr_scope (category name, oid oid, name nam
 CREATE TEMPORARY TABLE IF NOT EXISTS _mr_refs (
   ref text PRIMARY KEY, category text, oid oid, name text
 );
+CREATE INDEX IF NOT EXISTS _mr_refs_parent ON _mr_refs (name) WHERE category = 'rel';
 """
 
 TRIGGERS_SQL = f"""
@@ -285,9 +287,11 @@ def queue_check(conn: Target, executed: Iterable[Any]) -> PendingCheck:
 
 
 def _ref_row(obj: SnapshotObject) -> tuple[str, str, int | None, str | None]:
+    """The ref's family; a partition's own row names its parent's OID (the fill brings the
+    partitions a table had in the model into scope with it)."""
     kind, _, oid = obj.family.partition(":")
     if oid:
-        return obj.ref, kind, int(oid), None
+        return obj.ref, kind, int(oid), obj.extra_text(PARTITION_PARENT)
     return obj.ref, "group", None, kind
 
 

@@ -1,6 +1,7 @@
 """The scoped check against the full comparison: the same verdict for statements whose event
 trigger report names another object than the one they change (a composite type's pg_class row
-for its attributes, an extension for its members), where a scope built from the report alone
+for its attributes, an extension for its members, a partitioned table for the partition it
+detached), where a scope built from the report alone
 missed the change and a wrong rollback came out verified."""
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ create type s.comp3 as (x int);
 create type s.comp4 as (x int, y int);
 create extension citext schema s;
 create function s.loose() returns int language sql as 'select 1';
+create table s.par (id int) partition by range (id);
+create table s.par1 partition of s.par for values from (0) to (10);
+create table s.par2 partition of s.par for values from (10) to (20);
 """
 
 
@@ -78,3 +82,19 @@ def test_extension_members_added_or_dropped_are_in_scope(tmp_path: Path, shadow_
         ],
     )
     assert verdicts == ["verified", "mismatch", "mismatch", "verified"]
+
+
+def test_a_detached_partition_is_in_scope(tmp_path: Path, shadow_url: str) -> None:
+    verdicts = assert_scoped_is_full(
+        tmp_path,
+        shadow_url,
+        [
+            ("detached", "alter table s.par detach partition s.par2;", NOTHING),
+            (
+                "undone",
+                "alter table s.par detach partition s.par1;",
+                "alter table s.par attach partition s.par1 for values from (0) to (10);",
+            ),
+        ],
+    )
+    assert verdicts == ["verified", "mismatch", "verified"]
