@@ -1,7 +1,7 @@
 """The scoped check against the full comparison: the same verdict for statements whose event
 trigger report names another object than the one they change (a composite type's pg_class row
 for its attributes, an extension for its members, a partitioned table for the partition it
-detached), where a scope built from the report alone
+detached), or nothing at all (REASSIGN OWNED), where a scope built from the report alone
 missed the change and a wrong rollback came out verified."""
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ create function s.loose() returns int language sql as 'select 1';
 create table s.par (id int) partition by range (id);
 create table s.par1 partition of s.par for values from (0) to (10);
 create table s.par2 partition of s.par for values from (10) to (20);
+do $$ begin create role mr_parity_owner; exception when duplicate_object then null; end $$;
+create table s.owned (a int);
+alter table s.owned owner to mr_parity_owner;
 """
 
 
@@ -95,6 +98,20 @@ def test_a_detached_partition_is_in_scope(tmp_path: Path, shadow_url: str) -> No
                 "alter table s.par detach partition s.par1;",
                 "alter table s.par attach partition s.par1 for values from (0) to (10);",
             ),
+        ],
+    )
+    assert verdicts == ["verified", "mismatch", "verified"]
+
+
+def test_reassign_owned_asks_for_the_full_comparison(tmp_path: Path, shadow_url: str) -> None:
+    """No event trigger reports REASSIGN OWNED (nor ALTER ROLE ... RENAME, not replayed here:
+    a role's name is the whole cluster's, and a wrong rollback would leave it renamed)."""
+    verdicts = assert_scoped_is_full(
+        tmp_path,
+        shadow_url,
+        [
+            ("reassigned", "reassign owned by mr_parity_owner to postgres;", NOTHING),
+            ("nothing_left", "reassign owned by mr_parity_owner to postgres;", NOTHING),
         ],
     )
     assert verdicts == ["verified", "mismatch", "verified"]
