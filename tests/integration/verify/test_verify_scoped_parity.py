@@ -36,11 +36,11 @@ alter table s.owned owner to mr_parity_owner;
 
 
 def assert_scoped_is_full(
-    tmp_path: Path, shadow_url: str, cases: Sequence[tuple[str, str, str]]
+    tmp_path: Path, shadow_url: str, cases: Sequence[tuple[str, str, str]], base: str = BASE
 ) -> list[str]:
-    """Replay BASE then each (name, forward, rollback) with scoped checks and with full
+    """Replay `base` then each (name, forward, rollback) with scoped checks and with full
     snapshots: the same verdicts and differences, per migration. Returns the verdicts."""
-    pairs = write_project(tmp_path, [("base", BASE, "drop schema s cascade;\n"), *cases])
+    pairs = write_project(tmp_path, [("base", base, "drop schema s cascade;\n"), *cases])
     scoped = run_verification(pairs, shadow_url).results
     full = run_verification(pairs, shadow_url, incremental=False).results
     for pair, s, f in zip(pairs, scoped, full, strict=True):
@@ -113,5 +113,28 @@ def test_reassign_owned_asks_for_the_full_comparison(tmp_path: Path, shadow_url:
             ("reassigned", "reassign owned by mr_parity_owner to postgres;", NOTHING),
             ("nothing_left", "reassign owned by mr_parity_owner to postgres;", NOTHING),
         ],
+    )
+    assert verdicts == ["verified", "mismatch", "verified"]
+
+
+def test_the_checks_types_are_not_the_migrations(tmp_path: Path, shadow_url: str) -> None:
+    """A migration's search_path holds a type named text: the check's arguments (text[]) are
+    still pg_catalog's, and a GRANT's check runs (it failed: no such function)."""
+    verdicts = assert_scoped_is_full(
+        tmp_path,
+        shadow_url,
+        [
+            (
+                "granted",
+                "set search_path = s, pg_catalog; grant select on s.owned to public;",
+                NOTHING,
+            ),
+            (
+                "undone",
+                "set search_path = s, pg_catalog; grant update on s.owned to public;",
+                "revoke update on s.owned from public;",
+            ),
+        ],
+        base=BASE + "create type s.text as enum ('zz');\n",
     )
     assert verdicts == ["verified", "mismatch", "verified"]
