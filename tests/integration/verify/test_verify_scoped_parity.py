@@ -138,3 +138,24 @@ def test_the_checks_types_are_not_the_migrations(tmp_path: Path, shadow_url: str
         base=BASE + "create type s.text as enum ('zz');\n",
     )
     assert verdicts == ["verified", "mismatch", "verified"]
+
+
+def test_a_migration_that_drops_the_verifiers_helpers_is_told_so(
+    tmp_path: Path, shadow_url: str
+) -> None:
+    """It fails closed, saying what it removed, and the migrations after it are still checked
+    (a wrong rollback after it is a mismatch, scoped as full)."""
+    pairs = write_project(
+        tmp_path,
+        [
+            ("base", BASE, "drop schema s cascade;\n"),
+            ("helpers", "drop schema _migration_rollback_verify cascade;\n", NOTHING),
+            ("after", "create table s.after (a int);\n", NOTHING),
+        ],
+    )
+    scoped = run_verification(pairs, shadow_url)
+    assert statuses(scoped.results) == ["verified", "forward_failed", "mismatch"]
+    report = scoped.results[1].report()
+    assert "the migration removed the verifier's helpers" in report, report
+    assert "DEALLOCATE" not in report, report
+    assert "table s.after" in scoped.results[2].report()
