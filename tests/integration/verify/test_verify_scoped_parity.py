@@ -93,6 +93,14 @@ def test_a_detached_partition_is_in_scope(tmp_path: Path, shadow_url: str) -> No
         shadow_url,
         [
             ("detached", "alter table s.par detach partition s.par2;", NOTHING),
+            # attached by a migration kept: the model's refs learn its parent
+            ("lone", "create table s.par3 (id int);", "drop table s.par3;"),
+            (
+                "attached",
+                "alter table s.par attach partition s.par3 for values from (20) to (30);",
+                "alter table s.par detach partition s.par3;",
+            ),
+            ("detached_after", "alter table s.par detach partition s.par3;", NOTHING),
             (
                 "undone",
                 "alter table s.par detach partition s.par1;",
@@ -100,7 +108,7 @@ def test_a_detached_partition_is_in_scope(tmp_path: Path, shadow_url: str) -> No
             ),
         ],
     )
-    assert verdicts == ["verified", "mismatch", "verified"]
+    assert verdicts == ["verified", "mismatch", "verified", "verified", "mismatch", "verified"]
 
 
 def test_reassign_owned_asks_for_the_full_comparison(tmp_path: Path, shadow_url: str) -> None:
