@@ -11,7 +11,9 @@ def test_a_named_placeholder_used_twice_is_one_parameter() -> None:
 
     prepared = read.preparing().as_string(None)
 
-    assert prepared == f'PREPARE "{read.name}"(text, oid[]) AS SELECT $1, $2, $1'
+    assert (
+        prepared == f'PREPARE "{read.name}"(pg_catalog.text, pg_catalog.oid[]) AS SELECT $1, $2, $1'
+    )
 
 
 def test_positional_placeholders_are_numbered_in_order() -> None:
@@ -26,8 +28,8 @@ def test_execute_passes_typed_literals_in_the_declared_order() -> None:
     executed = read.executing([[1, 2], "it's"]).as_string(None)
 
     assert executed.startswith(f'EXECUTE "{read.name}"(')
-    assert "::oid[]" in executed
-    assert "'it''s'::text" in executed
+    assert "::pg_catalog.oid[]" in executed
+    assert "'it''s'::pg_catalog.text" in executed
 
 
 def test_a_read_without_parameters_has_no_empty_list() -> None:

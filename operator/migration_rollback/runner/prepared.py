@@ -30,6 +30,22 @@ from migration_rollback.runner.session import Connection
 _PLACEHOLDER = re.compile(r"%(?:\((?P<name>\w+)\))?s")
 
 
+# Parameters' types are named from pg_catalog: the session's search_path is the migration's,
+# which may hold a type of the same name (`create type s.text ...; set search_path = s,
+# pg_catalog`), and `'{}'::text[]` would then be s.text[]. Keyword-named types (integer,
+# boolean...) are the grammar's own, never looked up.
+_KEYWORD_TYPES = frozenset({"integer", "int", "boolean", "bigint", "smallint", "real"})
+
+
+@functools.cache
+def qualified(kind: str) -> str:
+    """`kind` (a parameter's SQL type) named so that no search_path changes what it is."""
+    base = kind.removesuffix("[]")
+    if "." in base or base in _KEYWORD_TYPES:
+        return kind
+    return f"pg_catalog.{kind}"
+
+
 @dataclass(frozen=True)
 class Read:
     """A catalog read and its parameters' SQL types, in order (named: `(name, type)`;
@@ -50,7 +66,7 @@ class Read:
         body = _PLACEHOLDER.sub(
             lambda m: f"${named[m['name']] if m['name'] else next(positional)}", self.query
         )
-        types = sql.SQL(", ").join(sql.SQL(kind) for _, kind in self.params)
+        types = sql.SQL(", ").join(sql.SQL(qualified(kind)) for _, kind in self.params)
         return sql.SQL("PREPARE {}{} AS {}").format(
             sql.Identifier(self.name), _listed(types, self.params), sql.SQL(body)
         )
@@ -66,7 +82,7 @@ def executing(name: str, args: Sequence[tuple[Any, str]]) -> sql.Composed:
     if not args:
         return _execute(name)  # EXECUTE refuses an empty list
     values = _COMMA.join(
-        sql.Composed([_literal(value), _CAST, sql.SQL(kind)]) for value, kind in args
+        sql.Composed([_literal(value), _CAST, sql.SQL(qualified(kind))]) for value, kind in args
     )
     return sql.Composed([_execute(name), _OPEN, values, _CLOSE])
 

@@ -137,7 +137,7 @@ def execute(
     name = statement_name(query)
     known = _prepared.setdefault(conn.conn if isinstance(conn, Batch) else conn, {})
     if name not in known and not (isinstance(conn, Batch) and name in conn.preparing):
-        types = ", ".join(t for _, t in args)
+        types = ", ".join(runner_prepared.qualified(t) for _, t in args)
         header = f"PREPARE {name}({types})" if args else f"PREPARE {name}"
         preparing = f"{header} AS {query}"
         conn.execute(preparing, prepare=False)

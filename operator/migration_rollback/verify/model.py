@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from migration_rollback.sql.kinds import KINDS
 from migration_rollback.verify.snapshot import ObjectId, Scope, Snapshot, SnapshotObject
+from migration_rollback.verify.snapshot.relation_kinds import PARTITION_PARENT
 
 # Kinds of objects other objects refer to by name: renaming one changes how its dependents
 # render (a view's definition, a column's type), which a scoped re-read would not notice.
@@ -83,18 +84,25 @@ class SchemaModel:
         """Make the scope's families what a scoped read of the new state found.
 
         Returns how the server-side mirror of the refs (ref -> family, capture.py) changes: the
-        refs taken out, and the objects whose ref is new or now in another family. An object
+        refs taken out, and the objects whose ref is new, now in another family or another
+        partition parent (`_mirrored`). An object
         read again as it was (most of a family a migration altered) needs no write.
         """
-        before: dict[str, str] = {}
+        before: dict[str, tuple[str, str | None]] = {}
         for key in list(self.view(scope)):
             obj = self.objects[key]
             self._remove(key)
             if obj.ref:
-                before[obj.ref] = obj.family
+                before[obj.ref] = _mirrored(obj)
         added: list[SnapshotObject] = []
         for obj in fresh.objects.values():
             self._add(obj)
-            if obj.ref and before.pop(obj.ref, None) != obj.family:
+            if obj.ref and before.pop(obj.ref, None) != _mirrored(obj):
                 added.append(obj)
         return list(before), added
+
+
+def _mirrored(obj: SnapshotObject) -> tuple[str, str | None]:
+    """What the refs' mirror holds of an object besides its ref: its family, and a partition's
+    parent (capture.py): a partition attached or detached is written again."""
+    return obj.family, obj.extra_text(PARTITION_PARENT)

@@ -310,7 +310,12 @@ class _RoundTrip:
             batch.execute(statement)
         capture.queue_refs_update(batch, removed, added)
         batch.execute("COMMIT")
-        batch.send()
+        try:
+            batch.send()
+        except psycopg.Error:
+            # The model is S(i) already; the database may still be S(i-1) (start_over reads it).
+            s.model_unsure = True
+            raise
 
 
 _EVENT_TRIGGER_KINDS = frozenset({"CreateEventTrigStmt", "AlterEventTrigStmt"})

@@ -33,15 +33,21 @@ _DROPPED_GROUPS = "VALUES ('pg_namespace', 'schema'), ('pg_extension', 'extensio
 
 # Fills the scope table from the capture table. A table's inheritance children and partitions
 # come with it (`scoped`): an ALTER TABLE without ONLY recurses into them, yet the event
-# triggers report the table named alone.
+# triggers report the table named alone; so do the partitions it had in the model (a relation's
+# ref row names its partition parent, capture.py): ALTER TABLE ... DETACH PARTITION is reported
+# as the parent, after which the partition is no longer its child. ALTER TYPE on a composite's
+# attributes is reported as its pg_class row (relkind 'c'), which no relation kind reads: its
+# attributes are the type kind's, so the row stands for its type (reltype). ALTER EXTENSION is
+# reported as the extension alone, though ADD/DROP changes a member (and UPDATE may change
+# any): 'whole' asks for the full comparison.
 _FILL_SCOPE = f"""
 WITH RECURSIVE emptied AS (DELETE FROM {SCOPE_TABLE}),
 cap AS (SELECT DISTINCT classid, objid, objsubid, tag, dropped FROM {CAPTURE_TABLE}),
 live AS (SELECT classid, objid FROM cap WHERE NOT dropped AND objid IS NOT NULL),
 found(category, oid, name) AS (
-SELECT 'rel', CASE WHEN c.relkind IN ('i', 'I')
+SELECT CASE WHEN c.relkind = 'c' THEN 'type' ELSE 'rel' END, CASE WHEN c.relkind IN ('i', 'I')
     THEN (SELECT i.indrelid FROM pg_catalog.pg_index i WHERE i.indexrelid = c.oid)
-    ELSE c.oid END, NULL
+    WHEN c.relkind = 'c' THEN c.reltype ELSE c.oid END, NULL
   FROM live JOIN pg_catalog.pg_class c ON c.oid = live.objid
   WHERE live.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND c.relkind <> 't'
 UNION
@@ -77,7 +83,8 @@ SELECT 'group', NULL, g.name FROM cap
     ON cap.classid = pg_catalog.to_regclass('pg_catalog.' || g.catalog_name)
   WHERE cap.objid IS NOT NULL
 UNION
-SELECT r.category, r.oid, r.name FROM cap JOIN {REFS_TABLE} r ON r.ref = CASE
+SELECT r.category, r.oid, CASE WHEN r.category = 'group' THEN r.name END
+  FROM cap JOIN {REFS_TABLE} r ON r.ref = CASE
     WHEN cap.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND cap.objsubid <> 0
     THEN 'pg_attribute:' || cap.objid::text || '.' || cap.objsubid::text
     ELSE cap.classid::pg_catalog.regclass::text || ':' || cap.objid::text END
@@ -88,6 +95,8 @@ SELECT 'group', NULL, 'default privileges' FROM cap
 UNION
 SELECT 'group', NULL, 'event trigger'
 UNION
+SELECT 'whole', NULL, cap.tag::text FROM cap WHERE cap.tag = 'ALTER EXTENSION'
+UNION
 SELECT 'unexplained', NULL, cap.tag::text FROM cap WHERE cap.objid IS NULL AND NOT cap.dropped
   AND cap.tag NOT IN ('GRANT', 'REVOKE', 'ALTER DEFAULT PRIVILEGES')
 UNION
@@ -97,8 +106,11 @@ SELECT 'grants', NULL, pg_catalog.count(*)::text FROM {CAPTURE_TABLE}
 scoped(category, oid, name) AS (
 SELECT category, oid, name FROM found
 UNION
-SELECT 'rel'::text, i.inhrelid, NULL::text FROM scoped s
-  JOIN pg_catalog.pg_inherits i ON i.inhparent = s.oid AND s.category = 'rel'
+SELECT 'rel'::text, k.child, NULL::text FROM scoped s CROSS JOIN LATERAL (
+  SELECT i.inhrelid FROM pg_catalog.pg_inherits i WHERE i.inhparent = s.oid
+  UNION ALL
+  SELECT r.oid FROM {REFS_TABLE} r WHERE r.category = 'rel' AND r.name = s.oid::text) k(child)
+  WHERE s.category = 'rel'
 )
 INSERT INTO {SCOPE_TABLE} SELECT * FROM scoped
 """

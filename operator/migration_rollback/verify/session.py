@@ -80,6 +80,8 @@ class ShadowSession:
         self.conn: psycopg.Connection[Any] | None = None
         self.capturing = False
         self.model = SchemaModel({})
+        # The model was changed for a commit that then failed: it may not be what is committed.
+        self.model_unsure = False
         self.full_checks = 0
         self.scoped_checks = 0
         self.platform: Platform | None = None
@@ -144,7 +146,11 @@ class ShadowSession:
         """A fresh session, the open transaction (a trip's) dropped with the old one, after the
         verifier's own reads failed: S(i-1) is what is committed, as the model says."""
         self.connect(install=False)
-        self.reset_refs()
+        if self.model_unsure:
+            self.reload_model()  # read again from what is committed, and the refs with it
+            self.model_unsure = False
+        else:
+            self.reset_refs()
         self.begin_migration()
 
     def begin_migration(self) -> None:

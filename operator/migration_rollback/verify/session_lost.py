@@ -8,7 +8,9 @@ run. Such a failure is the verifier's, raised by its own reads, not by a migrati
 (those become the migration's failure where they run). So: a read whose prepared statement is
 gone ("_mr_...", 26000) makes the trip run once more on a fresh session, carefully (each
 statement alone, the reads prepared again after it); any other failure of the verifier's own
-reads, or a second one, is this migration's failure, naming the statement that likely caused it.
+reads, or a second one, is this migration's failure, naming the statement that likely caused it
+(a migration that drops the verifier's helper schema, whose functions the check calls, is told
+so).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from migration_rollback.redact import clip
 from migration_rollback.sql import Script, Statement
 from migration_rollback.verify.catalog import DEALLOCATING
 from migration_rollback.verify.replay_support import error_text, executable, statement_line
+from migration_rollback.verify.snapshot import HELPER_SCHEMA
 from migration_rollback.verify.verdict import Failure, Outcome
 
 # Prepared statement "..." does not exist.
@@ -64,18 +67,39 @@ def guarded(s: Careful, trip: Callable[[], Outcome], forward: Script, text: str)
 
 def own_failure(exc: psycopg.Error, forward: Script, text: str) -> Outcome:
     """The migration's outcome when the verifier's own read failed: its rollback unchecked."""
-    culprit = _culprit(forward)
-    where = statement_line(text, culprit, None) if culprit is not None else None
-    blamed = (
-        f"; `{_shown(culprit)}` at {where} may have taken the verifier's session state (its "
-        "prepared statements or temporary tables)"
-        if culprit is not None
-        else "; a DEALLOCATE or DISCARD in the rollback (or in code it calls) may have taken "
-        "the verifier's session state"
-    )
+    if HELPER_SCHEMA in (exc.diag.message_primary or ""):
+        culprit = _naming_helpers(forward)
+        where = statement_line(text, culprit, None) if culprit is not None else None
+        blamed = f"; the migration removed the verifier's helpers (schema {HELPER_SCHEMA}" + (
+            f": `{_shown(culprit)}` at {where})" if culprit is not None else ")"
+        )
+    else:
+        culprit = _culprit(forward)
+        where = statement_line(text, culprit, None) if culprit is not None else None
+        blamed = _taken(culprit, where)
     message = f"the verifier's own catalog read failed: {error_text(exc)}{blamed}"
     primary = exc.diag.message_primary or ""
     return Outcome(forward_failure=Failure(message, where, exc.sqlstate, primary, own=True))
+
+
+def _taken(culprit: Statement | None, where: str | None) -> str:
+    if culprit is None:
+        return (
+            "; a DEALLOCATE or DISCARD in the rollback (or in code it calls) may have taken "
+            "the verifier's session state"
+        )
+    return (
+        f"; `{_shown(culprit)}` at {where} may have taken the verifier's session state (its "
+        "prepared statements or temporary tables)"
+    )
+
+
+def _naming_helpers(forward: Script) -> Statement | None:
+    """The forward's first statement that names the verifier's helper schema, if any."""
+    for st in executable(forward.statements):
+        if HELPER_SCHEMA in st.text.lower():
+            return st
+    return None
 
 
 def _culprit(forward: Script) -> Statement | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from verify_support import explain, statuses, write_project
 
-from migration_rollback.verify import verify_project
+from migration_rollback.verify import run_verification, verify_project
 
 pytestmark = pytest.mark.integration
 
@@ -86,3 +86,21 @@ def test_a_discard_of_the_verifiers_temporary_tables_is_a_clean_failure(
     assert failed.message.startswith("the verifier's own catalog read failed"), failed.message
     named = "`discard temp` at" if where == "forward" else "a DEALLOCATE or DISCARD in the rollback"
     assert named in failed.message, failed.message
+
+
+def test_a_commit_that_fails_leaves_the_model_what_is_committed(
+    tmp_path: Path, shadow_url: str
+) -> None:
+    """The kept model is changed before the commit's batch is sent; when the batch fails (here
+    the refs' mirror refuses a write: the migration put a constraint on it), the fresh session
+    reads the model again from what is committed, and the replay goes on without drift."""
+    refuse = (
+        "alter table pg_temp._mr_refs\n"
+        "  add constraint mr_refuse check (category <> 'rel') not valid;\n"
+    )
+    migrations = [("a", TABLE_A, DROP_A), ("b", TABLE_B + refuse, DROP_B), ("c", TABLE_C, DROP_C)]
+
+    run = run_verification(write_project(tmp_path, migrations), shadow_url)
+
+    assert statuses(run.results) == ["verified", "forward_failed", "verified"], explain(run.results)
+    assert run.drift == []

@@ -7,6 +7,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from migration_rollback.sql import parse_script
 from migration_rollback.verify.baseline import supabase_baseline_sql
+from migration_rollback.verify.capture import unreported
 from migration_rollback.verify.shadow import redact, with_database
 from migration_rollback.verify.snapshot import (
     Grant,
@@ -115,3 +116,17 @@ def test_function_arguments_normalize_like_regprocedure() -> None:
     )
     assert _normalize_args("") == ()
     assert literal("it's") == "'it''s'"
+
+
+@pytest.mark.parametrize(
+    ("script", "named"),
+    [
+        ("reassign owned by a to b;", ["REASSIGN OWNED"]),
+        ("alter role a rename to b;", ["ALTER ROLE RENAME"]),
+        ("alter table t rename to u; alter role a set search_path = s;", []),
+        ("do $$ begin reassign owned by a to b; end $$;", []),  # not seen: see capture.py
+    ],
+)
+def test_statements_no_event_trigger_reports(script: str, named: list[str]) -> None:
+    nodes = [st.node for st in parse_script(script).statements]
+    assert unreported(nodes) == named

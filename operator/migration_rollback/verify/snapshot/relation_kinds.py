@@ -20,6 +20,9 @@ from migration_rollback.verify.snapshot.query import (
     user_relations,
 )
 
+# An extra of a partition: its parent's OID, which capture.py's refs keep (see scoped_check.py).
+PARTITION_PARENT = "partition parent"
+
 RELATIONS = Kind(
     label="relation",
     ref="'pg_class:' || c.oid::text",
@@ -99,6 +102,11 @@ RELATIONS = Kind(
         ("schema", "n.nspname"),
         ("name", "c.relname"),
         ("identity", "own.ident"),
+        (
+            PARTITION_PARENT,
+            "CASE WHEN c.relispartition THEN (SELECT ih.inhparent::text "
+            "FROM pg_catalog.pg_inherits ih WHERE ih.inhrelid = c.oid) END",
+        ),
         # what a foreign table is recreated with (`CREATE FOREIGN TABLE … SERVER … OPTIONS`)
         (
             "server",

@@ -38,38 +38,44 @@ SELECT x.extname, o.type || ' ' || o.identity,
   WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN (
     SELECT pg_catalog.jsonb_build_object('kind', o.type, 'identity', o.identity,
       'acl', coalesce(c.relacl, pg_catalog.acldefault(
-        CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char", c.relowner))::text[],
+        CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::pg_catalog."char", c.relowner)
+      )::pg_catalog.text[],
       'owner', pg_catalog.pg_get_userbyid(c.relowner),
       'rest', pg_catalog.concat_ws('|', c.relrowsecurity, c.relforcerowsecurity,
       (SELECT pg_catalog.string_agg(a.attname || ' ' || pg_catalog.format_type(a.atttypid,
-         a.atttypmod) || ' ' || a.attnotnull || ' ' || coalesce(a.attacl::text, ''), ', '
+         a.atttypmod) || ' ' || a.attnotnull || ' ' || coalesce(a.attacl::pg_catalog.text, ''), ', '
          ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
-      (SELECT pg_catalog.string_agg(p.polname || ' ' || p.polcmd::text || ' ' || p.polroles::text
+      (SELECT pg_catalog.string_agg(p.polname || ' ' || p.polcmd::pg_catalog.text || ' '
+         || p.polroles::pg_catalog.text
          || ' ' || coalesce(pg_catalog.pg_get_expr(p.polqual, p.polrelid), '') || ' '
          || coalesce(pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid), ''), ', '
          ORDER BY p.polname) FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid),
-      (SELECT pg_catalog.string_agg(t.tgname || ' ' || t.tgenabled::text, ', ' ORDER BY t.tgname)
+      (SELECT pg_catalog.string_agg(t.tgname || ' ' || t.tgenabled::pg_catalog.text, ', '
+         ORDER BY t.tgname)
        FROM pg_catalog.pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal),
       (SELECT pg_catalog.string_agg(pg_catalog.pg_get_indexdef(i.indexrelid), ', '
-         ORDER BY 1) FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid)))::text
+         ORDER BY 1) FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid)))::pg_catalog.text
     FROM pg_catalog.pg_class c WHERE c.oid = d.objid)
   WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN (
     SELECT pg_catalog.jsonb_build_object('kind', o.type, 'identity', o.identity,
-      'acl', coalesce(p.proacl, pg_catalog.acldefault('f'::"char", p.proowner))::text[],
+      'acl', coalesce(p.proacl, pg_catalog.acldefault('f'::pg_catalog."char", p.proowner)
+      )::pg_catalog.text[],
       'owner', pg_catalog.pg_get_userbyid(p.proowner), 'config', p.proconfig,
       'rest', pg_catalog.concat_ws('|', pg_catalog.md5(p.prosrc), p.prosecdef,
-        p.provolatile))::text
+        p.provolatile))::pg_catalog.text
     FROM pg_catalog.pg_proc p WHERE p.oid = d.objid)
   WHEN 'pg_catalog.pg_namespace'::pg_catalog.regclass THEN (
     SELECT pg_catalog.jsonb_build_object('kind', o.type, 'identity', o.identity,
-      'acl', coalesce(n.nspacl, pg_catalog.acldefault('n'::"char", n.nspowner))::text[],
-      'owner', pg_catalog.pg_get_userbyid(n.nspowner))::text
+      'acl', coalesce(n.nspacl, pg_catalog.acldefault('n'::pg_catalog."char", n.nspowner)
+      )::pg_catalog.text[],
+      'owner', pg_catalog.pg_get_userbyid(n.nspowner))::pg_catalog.text
     FROM pg_catalog.pg_namespace n WHERE n.oid = d.objid)
   WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN (
     SELECT pg_catalog.jsonb_build_object('kind', o.type, 'identity', o.identity,
-      'acl', coalesce(t.typacl, pg_catalog.acldefault('T'::"char", t.typowner))::text[],
-      'owner', pg_catalog.pg_get_userbyid(t.typowner))::text
+      'acl', coalesce(t.typacl, pg_catalog.acldefault('T'::pg_catalog."char", t.typowner)
+      )::pg_catalog.text[],
+      'owner', pg_catalog.pg_get_userbyid(t.typowner))::pg_catalog.text
     FROM pg_catalog.pg_type t WHERE t.oid = d.objid)
   ELSE '' END
 FROM pg_catalog.pg_depend d
@@ -100,7 +106,7 @@ SELECT m.*, EXISTS (SELECT FROM pg_catalog.pg_proc p WHERE p.proname = m.name
                    AND p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace) FROM (
 SELECT x.extname, o.type, o.schema,
   CASE WHEN d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
-       THEN (SELECT p.proname::text FROM pg_catalog.pg_proc p WHERE p.oid = d.objid)
+       THEN (SELECT p.proname::pg_catalog.text FROM pg_catalog.pg_proc p WHERE p.oid = d.objid)
        ELSE coalesce(o.name, o.identity) END AS name
 FROM pg_catalog.pg_depend d
 JOIN pg_catalog.pg_extension x ON x.oid = d.refobjid
