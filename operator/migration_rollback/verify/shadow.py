@@ -63,6 +63,7 @@ class ShadowServer:
     description: str
     major: int | None = None  # the server's PostgreSQL major
     off_major: str | None = None  # set when it is not the required major (allowed): the label
+    notes: tuple[str, ...] = ()  # what parsing the given URL dropped (surrounding whitespace)
 
     def connect_admin(self) -> psycopg.Connection[Any]:
         try:
@@ -126,8 +127,9 @@ def _server_version_num(server: ShadowServer) -> int:
 
 
 def _given_server(shadow_url: str, req: MajorRequirement) -> ShadowServer:
-    parse_database_url(shadow_url, where=SHADOW_WHERE)  # refuse an ambiguous URL first
-    server = ShadowServer(shadow_url, f"shadow server {redact(shadow_url)}")
+    # Refuse an ambiguous URL first; connect with what was parsed (whitespace dropped, said).
+    target = parse_database_url(shadow_url, where=SHADOW_WHERE)
+    server = ShadowServer(target.dsn, f"shadow server {redact(target.dsn)}", notes=target.notes)
     server.major = server_major(_server_version_num(server))
     server.off_major = judge(req, server.major, server.description)
     server.description += f", PostgreSQL {server.major}"
