@@ -183,7 +183,9 @@ class _Applier:
         table = self.options.history_table
         recorded = relation_exists(work, sql.Identifier(table.schema, table.name))
         try:
-            self.result.warnings += dead_runs(work, None, self.options.lock_timeout)
+            self.result.warnings += dead_runs(
+                work, None, self.options.lock_timeout, dry_run=self.options.dry_run
+            )
             self.result.warnings += settle_for_apply(
                 work,
                 pending_steps(work, table),

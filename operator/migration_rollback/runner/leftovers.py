@@ -12,6 +12,7 @@ since it was recorded is obsolete either way: closed, not run.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -154,8 +155,12 @@ def _row(conn: Connection, query: str, params: list[object]) -> bool:
     return bool(row and row[0])
 
 
-def dead_runs(conn: Connection, own_audit_id: int | None, lock_wait: timedelta) -> list[str]:
-    """Audit rows still `running` while this run holds the lock: their runs died.
+def dead_runs(
+    conn: Connection, own_audit_id: int | None, lock_wait: timedelta, *, dry_run: bool = False
+) -> list[str]:
+    """Audit rows still `running` while this run holds the lock: their runs died. Each is
+    reported once: then marked `died` (a dry run writes nothing; a role that may not update
+    the audit log reports it again, nothing else).
 
     A run writes its row before it waits for the lock, so a row younger than this run's lock
     wait may belong to a run still waiting behind this one: those are left out (a run waiting
@@ -170,9 +175,23 @@ def dead_runs(conn: Connection, own_audit_id: int | None, lock_wait: timedelta) 
         ).format(_AUDIT),
         [own_audit_id, lock_wait],
     ).fetchall()
+    if rows and not dry_run:
+        _mark_died(conn, [int(r[0]) for r in rows])
     return [
-        f"audit row {r[0]} ({'dry run of ' if r[3] else ''}{r[1]}, started {r[2]}) still says "
+        f"audit row {r[0]} ({'dry run of ' if r[3] else ''}{r[1]}, started {r[2]}) still said "
         "'running' while this run holds the run lock: that run died without recording how it "
         "ended (or still waits for the lock with a longer --lock-timeout); check what it did"
+        + ("" if dry_run else " (the row now says 'died')")
         for r in rows
     ]
+
+
+def _mark_died(conn: Connection, ids: list[int]) -> None:
+    # A role that may not update the audit log reports the row again next time: better than
+    # stopping the run over bookkeeping.
+    with contextlib.suppress(psycopg.errors.InsufficientPrivilege):
+        conn.execute(
+            sql.SQL("UPDATE {} SET outcome = 'died' WHERE id = ANY(%s) AND outcome = 'running'")
+            .format(_AUDIT),
+            [ids],
+        )  # fmt: skip

@@ -145,7 +145,8 @@ def test_execute_killed_before_its_deferred_drop_is_reported_then_finished_by_ap
     warnings = "\n".join(run.result["warnings"])
     assert "left pending, not run by execute: execute of 20250101000002" in warnings, warnings
     assert f"audit row {dead['id']}" in warnings, warnings
-    assert "still says 'running' while this run holds the run lock" in warnings
+    assert "still said 'running' while this run holds the run lock" in warnings
+    assert [a["outcome"] for a in project.audit() if a["id"] == dead["id"]] == ["died"]
     assert "not recorded" in run.result["error"]["message"]  # nothing left to roll back
     # The migration is gone for good: the next apply finishes the drop (the very index).
     (project.migrations / f"{INDEX}.sql").unlink()
@@ -153,6 +154,7 @@ def test_execute_killed_before_its_deferred_drop_is_reported_then_finished_by_ap
     assert code == 0, out
     assert _index(project) is None
     assert "finished what an earlier execute of 20250101000002 left" in out
+    assert f"audit row {dead['id']}" not in out  # not reported again
 
 
 def test_a_step_not_proven_safe_to_run_again_is_refused_with_the_statement(
