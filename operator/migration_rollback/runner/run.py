@@ -140,7 +140,9 @@ class _Run(RunState):
         this is the emergency path (see leftovers.py); the steps are sorted once the versions
         to roll back are known."""
         try:
-            self.result.warnings += dead_runs(self._work, self.audit_id, self.options.lock_timeout)
+            self.result.warnings += dead_runs(
+                self._work, self.audit_id, self.options.lock_timeout, dry_run=self.options.dry_run
+            )
             self.pending = pending_steps(self._work, self.options.history_table)
         except psycopg.Error as exc:
             raise translate(exc, self.redactor, context="reading what earlier runs left") from None
