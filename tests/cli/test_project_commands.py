@@ -99,6 +99,19 @@ def test_a_hand_edited_doc_is_kept_when_the_forward_changes(project: Path, where
     assert "REVIEWED BY alice" not in doc.read_text()
 
 
+def test_forcing_over_a_hand_edited_doc_says_it_was_replaced(project: Path) -> None:
+    """The .sql current, the .md edited: --force replaces the .md and says so (not unchanged)."""
+    run("generate")
+    doc = project / f"{SOCIAL}_rollback.md"
+    doc.write_text(doc.read_text() + "\nREVIEWED BY alice\n")
+
+    code, out = run("generate", "--force")
+
+    assert code == 0, out
+    assert "REVIEWED BY alice" not in doc.read_text()
+    assert f"{SOCIAL}_rollback.md was edited by hand: replaced (--force)" in " ".join(out.split())
+
+
 def test_regenerating_an_unchanged_project_rewrites_nothing(project: Path) -> None:
     run("generate")
     path = project / f"{SOCIAL}_rollback.sql"

@@ -114,6 +114,7 @@ def run_shadow(
 ) -> list[VerifyResult]:
     from migration_rollback.verify import MigrationPair, verify_project
 
+    _url_notes(shadow_url)
     # Unreadable files (a pipe, a directory...) are already reported; the shadow skips them.
     pairs = [
         MigrationPair(item.migration.name, item.migration.path, item.usable_rollback)
@@ -132,6 +133,22 @@ def run_shadow(
     except DatabaseUnavailableError as exc:
         console.print(error_markup(f"shadow database: {exc}"))
         raise typer.Exit(2) from None
+
+
+def _url_notes(shadow_url: str | None) -> None:
+    """What parsing --shadow-url dropped (a trailing newline), said on stderr (JSON stays clean);
+    an invalid URL is reported by the verification itself."""
+    from migration_rollback.conninfo import InvalidDatabaseUrlError, parse_database_url
+    from migration_rollback.verify.shadow import SHADOW_WHERE
+
+    if shadow_url is None:
+        return
+    try:
+        notes = parse_database_url(shadow_url, where=SHADOW_WHERE).notes
+    except InvalidDatabaseUrlError:
+        return
+    for note in notes:
+        typer.echo(note, err=True)
 
 
 def _json(reports: list[MigrationReport], proofs: dict[str, VerifyResult]) -> dict[str, object]:

@@ -64,31 +64,56 @@ def generate_one(
 def _generate(
     item: LoadedMigration, *, force: bool, now: datetime | None, body: str | None
 ) -> GenerateResult:
-    name = item.migration.name
     if item.error is not None or item.plan is None:
-        return GenerateResult(name, Outcome.FAILED, str(item.error))
+        return GenerateResult(item.migration.name, Outcome.FAILED, str(item.error))
     body = body if body is not None else item.plan.render_body()
+    if os.path.lexists(item.migration.rollback_path):
+        settled = _settled(item, body, force)
+        if settled is not None:
+            return settled
+    return _write_rollback(item, body, force, now)
+
+
+def _settled(item: LoadedMigration, body: str, force: bool) -> GenerateResult | None:
+    """The result when the existing .sql stays (edited by hand, or current); None: rewrite it."""
     path = item.migration.rollback_path
-    if os.path.lexists(path):
-        text = read_source(path).text
-        existing = split_file(text)
-        if existing.hand_edited and not force:
-            return GenerateResult(
-                name,
-                Outcome.KEPT_HAND_EDITED,
-                f"{path.name} was edited by hand; not overwritten (use --force to replace it)",
-            )
-        if (
-            existing.header is not None
-            and normalized_body(existing.body) == normalized_body(body)  # the hashes' input
-            and existing.header.source_sha256 == item.source.sha256
-        ):
-            if force:  # --force replaces a hand-edited .md even when the .sql is current
-                digest = hashlib.sha256(text.encode()).hexdigest()
-                _write_doc(item, digest, force, tuple(table_rebuilds(body)))
-            return _result(item, Outcome.UNCHANGED)
+    text = read_source(path).text
+    existing = split_file(text)
+    if existing.hand_edited and not force:
+        return GenerateResult(
+            item.migration.name,
+            Outcome.KEPT_HAND_EDITED,
+            f"{path.name} was edited by hand; not overwritten (use --force to replace it)",
+        )
+    current = (
+        existing.header is not None
+        and normalized_body(existing.body) == normalized_body(body)  # the hashes' input
+        and existing.header.source_sha256 == item.source.sha256
+    )
+    if not current:
+        return None
+    edited = _doc_edited(item)
+    if force and edited is not False:  # --force replaces a hand-edited .md (.sql current)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        _write_doc(item, digest, force, tuple(table_rebuilds(body)))
+        doc = item.migration.doc_path.name
+        what = "was edited by hand: replaced (--force)" if edited else "was missing: written"
+        return _result(item, Outcome.WRITTEN, f"; {doc} {what}")
+    return _result(item, Outcome.UNCHANGED)
+
+
+def _doc_edited(item: LoadedMigration) -> bool | None:
+    """Whether the .md was edited by hand; None when there is none."""
+    path = item.migration.doc_path
+    return _doc_hand_edited(read_source(path).text) if os.path.lexists(path) else None
+
+
+def _write_rollback(
+    item: LoadedMigration, body: str, force: bool, now: datetime | None
+) -> GenerateResult:
+    """A new .sql with its header; the .md with it, unless edited by hand (said)."""
     header = RollbackHeader(
-        migration=name,
+        migration=item.migration.name,
         generated=(now or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z"),
         source=item.migration.path.name,
         source_sha256=item.source.sha256,
@@ -96,7 +121,7 @@ def _generate(
         generator=f"migration-rollback {__version__}",
     )
     content = compose(header, body)
-    _write_atomically(path, content)
+    _write_atomically(item.migration.rollback_path, content)
     rebuilds = tuple(table_rebuilds(body))
     doc_kept = not _write_doc(item, hashlib.sha256(content.encode()).hexdigest(), force, rebuilds)
     note = (

@@ -62,7 +62,7 @@ from migration_rollback.runner.capture_catalog import (
     stamp_transaction,
 )
 from migration_rollback.runner.capture_plan import capture_specs
-from migration_rollback.runner.deferred_steps import Step, record_pending, run_step
+from migration_rollback.runner.deferred_steps import Step, pending_steps, record_pending, run_step
 from migration_rollback.runner.errors import (
     DeferredStatementError,
     InterruptedRunError,
@@ -70,7 +70,7 @@ from migration_rollback.runner.errors import (
     PreconditionError,
 )
 from migration_rollback.runner.history import applied_versions
-from migration_rollback.runner.leftovers import settle_leftovers
+from migration_rollback.runner.leftovers import dead_runs, settle_for_apply
 from migration_rollback.runner.relations import relation_exists
 from migration_rollback.runner.session import (
     Connection,
@@ -180,12 +180,18 @@ class _Applier:
         check_run_lock(self.work, self.control_pid)
 
     def _leftovers(self, work: Connection) -> None:
+        table = self.options.history_table
+        recorded = relation_exists(work, sql.Identifier(table.schema, table.name))
         try:
-            self.result.warnings += settle_leftovers(
+            self.result.warnings += dead_runs(
+                work, None, self.options.lock_timeout, dry_run=self.options.dry_run
+            )
+            self.result.warnings += settle_for_apply(
                 work,
+                pending_steps(work, table),
+                applied=applied_versions(work, table) if recorded else [],
                 dry_run=self.options.dry_run,
                 check_lock=self.check_lock,
-                lock_wait=self.options.lock_timeout,
                 redactor=self.redactor,
             )
         except psycopg.Error as exc:
@@ -319,7 +325,8 @@ class _Applier:
         tally(item, len(statements), deferred, records)
         if not self.options.dry_run:
             steps = [deferred_step(migration.version, number, stmt) for number, stmt in deferred]
-            ids = record_pending(conn, "apply", steps)  # with the history row: a stop shows
+            # With the history row: a stop after COMMIT shows.
+            ids = record_pending(conn, "apply", self.options.history_table, steps)
             self.check_lock()
             conn.commit()
             self.result.committed.append(migration.version)
@@ -379,7 +386,7 @@ class _Applier:
             for step_id, step in deferred:
                 try:
                     self.check_lock()
-                    run_step(conn, step_id, step.sql, None)
+                    run_step(conn, step_id, step.sql, step)
                 except (psycopg.Error, PostCheckError) as exc:
                     # Never a retryable error: the history row is committed; the step stays
                     # pending, so the next run finishes it or says what to run.
@@ -390,7 +397,7 @@ class _Applier:
                         "the next apply finishes them when that is proven safe, else says "
                         "what to run by hand",
                         sqlstate=error.sqlstate,
-                        location=error.location,
+                        location=step.location,
                     ) from None
         finally:
             conn.autocommit = False

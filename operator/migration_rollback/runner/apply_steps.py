@@ -17,6 +17,7 @@ from psycopg import sql
 from migration_rollback.runner.apply_result import AppliedMigration, describe_capture
 from migration_rollback.runner.capture import PendingCapture
 from migration_rollback.runner.capture_catalog import CaptureRecord
+from migration_rollback.runner.deferred_index import dropped_index
 from migration_rollback.runner.deferred_steps import Step, resumable
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.options import TableName
@@ -63,7 +64,10 @@ def span(versions: list[str]) -> str:
 def deferred_step(version: str, number: int, stmt: Statement) -> Step:
     """As recorded before COMMIT: the text to run now, and the form safe to run again."""
     resume, invalid_index = idempotent_form(stmt.node) if resumable(stmt.node) else (None, None)
-    return Step(version, number, str(stmt.location), stmt.text, resume, invalid_index)
+    location = str(stmt.location)
+    return Step(
+        version, number, location, stmt.text, resume, invalid_index, dropped_index(stmt.node)
+    )
 
 
 def body_of(script: Script) -> list[tuple[int, Statement]]:

@@ -17,6 +17,7 @@ import psycopg
 from migration_rollback.jobresult import SQL_STEP
 from migration_rollback.redact import clip
 from migration_rollback.runner import audit, backup
+from migration_rollback.runner.deferred_steps import pending_steps
 from migration_rollback.runner.errors import PreconditionError, RunnerError
 from migration_rollback.runner.history import (
     applied_versions,
@@ -28,7 +29,11 @@ from migration_rollback.runner.history import (
 )
 from migration_rollback.runner.identity import identify, require_same
 from migration_rollback.runner.impact import assess
-from migration_rollback.runner.leftovers import settle_leftovers
+from migration_rollback.runner.leftovers import (
+    dead_runs,
+    invalid_left,
+    sort_for_execute,
+)
 from migration_rollback.runner.options import BackupMode, RunOptions
 from migration_rollback.runner.plan import Plan, PlannedStatement, build_plan
 from migration_rollback.runner.preflight import blocking_sessions
@@ -45,7 +50,6 @@ from migration_rollback.runner.run_sources import (
 from migration_rollback.runner.session import (
     acquire_run_lock,
     backend_pid,
-    check_run_lock,
     connect,
     holds_run_lock,
     set_timeouts,
@@ -101,6 +105,8 @@ class _Run(RunState):
         self._backup()
         self._transaction(plan)
         self._deferred(plan)
+        if not self.options.dry_run:
+            self.result.warnings += invalid_left(self._work, self.leftovers.superseded)
 
     def _connect(self) -> None:
         with self.log.step("connect") as step:
@@ -141,19 +147,16 @@ class _Run(RunState):
             step.fields["audit_id"] = self.audit_id
 
     def _leftovers(self) -> None:
-        """What a dead earlier run left: finished when proven safe, else the run stops."""
-        control_pid = backend_pid(self._control)
+        """What a dead earlier run left is reported, never finished and never a reason to stop:
+        this is the emergency path (see leftovers.py); the steps are sorted once the versions
+        to roll back are known."""
         try:
-            self.result.warnings += settle_leftovers(
-                self._work,
-                dry_run=self.options.dry_run,
-                check_lock=partial(check_run_lock, self._work, control_pid),
-                lock_wait=self.options.lock_timeout,
-                redactor=self.redactor,
-                own_audit_id=self.audit_id,
+            self.result.warnings += dead_runs(
+                self._work, self.audit_id, self.options.lock_timeout, dry_run=self.options.dry_run
             )
+            self.pending = pending_steps(self._work, self.options.history_table)
         except psycopg.Error as exc:
-            raise translate(exc, self.redactor, context="finishing an earlier run") from None
+            raise translate(exc, self.redactor, context="reading what earlier runs left") from None
 
     def _preconditions(self) -> list[RollbackSource]:
         with self.log.step("preconditions") as step:
@@ -161,12 +164,15 @@ class _Run(RunState):
             check_history_table(self._work, table)
             applied = applied_versions(self._work, table)
             single = self.options.migration.version if self.options.migration else None
-            self.versions = versions_to_roll_back(
-                applied,
-                single=single,
-                to=self.options.to_version,
-                has_file=partial(has_migration_file, self.options.migrations_dir),
-            )
+            try:
+                self.versions = versions_to_roll_back(
+                    applied,
+                    single=single,
+                    to=self.options.to_version,
+                    has_file=partial(has_migration_file, self.options.migrations_dir),
+                )
+            finally:  # reported even when there is nothing to roll back
+                self._sort_leftovers(applied)
             self.result.migrations = list(self.versions)
             self._warn_later(later_versions(applied, self.versions))
             sources = [load_rollback(self.options, version) for version in self.versions]
@@ -182,6 +188,10 @@ class _Run(RunState):
             self.result.sha256 = {s.migration.version: s.sha256 for s in sources}
             step.fields["versions"] = self.versions
             return sources
+
+    def _sort_leftovers(self, applied: list[str]) -> None:
+        self.leftovers = sort_for_execute(self.pending, applied, self.versions)
+        self.result.warnings += self.leftovers.warnings()
 
     def _warn_later(self, later: list[str]) -> None:
         if later:
@@ -319,6 +329,7 @@ class _Run(RunState):
             still_locked=lambda: holds_run_lock(work, control_pid),
             committed_after_all=self._read_back_commit,
             restore=self.restore if self.restore.active else None,
+            closes=self.leftovers.closes(),
         )
 
     def _read_back_commit(self) -> bool | None:

@@ -21,6 +21,7 @@ from migration_rollback import __version__
 from migration_rollback.errors import MigrationRollbackError
 from migration_rollback.redact import Redactor
 from migration_rollback.runner import audit
+from migration_rollback.runner.deferred_steps import PendingStep
 from migration_rollback.runner.errors import (
     CommitUnknownError,
     InterruptedRunError,
@@ -28,6 +29,7 @@ from migration_rollback.runner.errors import (
     exit_code_for,
     is_retryable,
 )
+from migration_rollback.runner.leftovers import ExecuteLeftovers
 from migration_rollback.runner.options import RunOptions
 from migration_rollback.runner.report import render_report, render_summary
 from migration_rollback.runner.restore import DataRestore
@@ -86,6 +88,8 @@ class RunState:
         self.outcomes: dict[int, StatementOutcome] = {}
         self.tx = TransactionReport()
         self.versions: list[str] = []
+        self.pending: list[PendingStep] = []  # steps earlier runs left (leftovers.py)
+        self.leftovers = ExecuteLeftovers()
         self.restore = DataRestore()
         if self.target is not None:
             self.result.warnings += self.target.notes

@@ -23,7 +23,14 @@ from migration_rollback.redact import Redactor
 from migration_rollback.runner.archive import ArchiveOutcome, archive_tables
 from migration_rollback.runner.archive_columns import copy_columns
 from migration_rollback.runner.audit import AUDIT_SCHEMA
-from migration_rollback.runner.deferred_steps import Step, record_pending, resumable, run_step
+from migration_rollback.runner.deferred_index import dropped_index
+from migration_rollback.runner.deferred_steps import (
+    Step,
+    close,
+    record_pending,
+    resumable,
+    run_step,
+)
 from migration_rollback.runner.errors import (
     CommitUnknownError,
     ConnectionLostError,
@@ -51,6 +58,8 @@ class TransactionSettings:
     still_locked: Callable[[], bool]
     committed_after_all: Callable[[], bool | None]
     restore: RestoreHook | None = None  # data restored from `apply` captures, if any
+    # Leftover steps closed with the history delete (leftovers.ExecuteLeftovers.closes).
+    closes: dict[str, list[int]] = field(default_factory=dict)
 
     def check_lock(self) -> None:
         """Before each statement after COMMIT too: another runner may hold the lock now."""
@@ -109,7 +118,10 @@ def run_transaction(
             hook.finish(conn)
         _forget_versions(conn, settings)
         if not settings.dry_run:  # pending with the history change: a stop after COMMIT shows
-            report.deferred_ids = record_pending(conn, "execute", deferred_steps(plan))
+            history = settings.history_table
+            report.deferred_ids = record_pending(conn, "execute", history, deferred_steps(plan))
+            for how, ids in settings.closes.items():
+                close(conn, ids, how)
         _post_checks(conn, resolved, before, settings, report)
     except BaseException as exc:
         _abandon(conn)
@@ -341,6 +353,7 @@ def deferred_steps(plan: Plan) -> list[Step]:
             sql=p.sql,
             resume_sql=p.sql if resumable(p.statement.node) else None,
             invalid_index=p.replaces_invalid_index,
+            dropped_index=dropped_index(p.statement.node),
         )
         for p in plan.deferred
     ]
@@ -359,14 +372,13 @@ def run_deferred(
             outcomes[planned.number].status = "listed"
         return
     ids: list[int | None] = [*report.deferred_ids] or [None] * len(plan.deferred)
+    steps = deferred_steps(plan)
     for position, planned in enumerate(plan.deferred):
         outcome = outcomes[planned.number]
         start = time.monotonic()
         try:
             settings.check_lock()
-            outcome.command = run_step(
-                conn, ids[position], planned.sql, planned.replaces_invalid_index
-            )
+            outcome.command = run_step(conn, ids[position], planned.sql, steps[position])
             outcome.status = "done"
         except (psycopg.Error, PostCheckError) as exc:
             error = translate(

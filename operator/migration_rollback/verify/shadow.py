@@ -63,6 +63,7 @@ class ShadowServer:
     major: int | None = None  # the server's PostgreSQL major
     off_major: str | None = None  # set when it is not the required major (allowed): the label
     room: Room = UNPLACED  # where its files are: running out of room there stops the run
+    notes: tuple[str, ...] = ()  # what parsing the given URL dropped (surrounding whitespace)
 
     def connect(self, url: str) -> ShadowConnection:
         """A session on one of its databases (every connection to the shadow is made here)."""
@@ -130,9 +131,13 @@ def _server_version_num(server: ShadowServer) -> int:
 
 
 def _given_server(shadow_url: str, req: MajorRequirement) -> ShadowServer:
-    parse_database_url(shadow_url, where=SHADOW_WHERE)  # refuse an ambiguous URL first
+    # Refuse an ambiguous URL first; connect with what was parsed (whitespace dropped, said).
+    target = parse_database_url(shadow_url, where=SHADOW_WHERE)
     server = ShadowServer(
-        shadow_url, f"shadow server {redact(shadow_url)}", room=_given_room(shadow_url)
+        target.dsn,
+        f"shadow server {redact(target.dsn)}",
+        room=_given_room(target.dsn),
+        notes=target.notes,
     )
     server.major = server_major(_server_version_num(server))
     server.off_major = judge(req, server.major, server.description)

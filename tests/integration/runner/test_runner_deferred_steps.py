@@ -3,7 +3,8 @@
 A run killed (SIGKILL: the pod deleted, OOM) after its COMMIT while a `... CONCURRENTLY`
 statement waits left a history that claims the work done: the next run said "nothing to apply"
 or "not recorded as applied". The steps are now recorded as pending with the history change,
-and the next run finishes those proven safe to run again, or refuses naming each statement.
+and the next apply finishes those proven safe to run again, or refuses naming each statement;
+execute only reports them (test_runner_deferred_leftovers.py).
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def test_apply_killed_before_its_index_is_built_is_finished_by_the_next_apply(
     )
 
 
-def test_execute_killed_before_its_deferred_drop_is_finished_and_reported(
+def test_execute_killed_before_its_deferred_drop_is_reported_then_finished_by_apply(
     project: Project,
 ) -> None:
     _write_index_migrations(project)
@@ -139,13 +140,21 @@ def test_execute_killed_before_its_deferred_drop_is_finished_and_reported(
 
     run = project.execute(INDEX, "--allow-data-loss", "--backup", "none", "--lock-timeout", "1s")
 
-    assert _index(project) is None
+    assert _index(project) is not None  # execute never finishes what an earlier run left
     assert run.result is not None
     warnings = "\n".join(run.result["warnings"])
-    assert "finished what an earlier execute of 20250101000002 left" in warnings, warnings
+    assert "left pending, not run by execute: execute of 20250101000002" in warnings, warnings
     assert f"audit row {dead['id']}" in warnings, warnings
-    assert "still says 'running' while this run holds the run lock" in warnings
+    assert "still said 'running' while this run holds the run lock" in warnings
+    assert [a["outcome"] for a in project.audit() if a["id"] == dead["id"]] == ["died"]
     assert "not recorded" in run.result["error"]["message"]  # nothing left to roll back
+    # The migration is gone for good: the next apply finishes the drop (the very index).
+    (project.migrations / f"{INDEX}.sql").unlink()
+    code, _doc, out = apply(project)
+    assert code == 0, out
+    assert _index(project) is None
+    assert "finished what an earlier execute of 20250101000002 left" in out
+    assert f"audit row {dead['id']}" not in out  # not reported again
 
 
 def test_a_step_not_proven_safe_to_run_again_is_refused_with_the_statement(
@@ -155,15 +164,16 @@ def test_a_step_not_proven_safe_to_run_again_is_refused_with_the_statement(
     _write_index_migrations(project)
     assert apply(project)[0] == 0
     project.sql(
-        "INSERT INTO migration_rollback.deferred_steps (command, version, statement, location, "
-        "sql) VALUES ('apply', '20250101000003', 1, 'x.sql:1', 'CREATE DATABASE adv_other')"
+        "INSERT INTO migration_rollback.deferred_steps (history_table, command, version, "
+        "statement, location, sql) VALUES ('supabase_migrations.schema_migrations', 'apply', "
+        "'20250101000002', 1, 'x.sql:1', 'CREATE DATABASE adv_other')"
     )
 
     code, doc, out = apply(project)
     dry = cli(project, "apply", "--dry-run")
 
     assert code == PRECONDITION_FAILED, out
-    assert "apply of 20250101000003 committed" in doc["error"]
+    assert "apply of 20250101000002 committed" in doc["error"]
     assert "CREATE DATABASE adv_other" in doc["error"]
-    assert "UPDATE migration_rollback.deferred_steps SET done_at = now() WHERE id IN (" in out
+    assert "SET done_at = now(), closed_as = 'done' WHERE id IN (" in out
     assert dry.returncode == PRECONDITION_FAILED, dry.stdout + dry.stderr

@@ -49,3 +49,22 @@ def test_apply_execute_and_captures_connect_to_the_database_they_show(project: P
     assert any(NOTE in w for w in executed_doc["warnings"])
     assert listed.returncode == 0, listed.stdout + listed.stderr
     assert NOTE in listed.stderr
+
+
+def test_validate_verify_connects_to_the_shadow_server_it_shows(project: Project) -> None:
+    """--shadow-url with a trailing newline: the scratch databases are made on that server."""
+    project.add("20250101000001_t", "CREATE TABLE public.t (id int);", "DROP TABLE public.t;")
+    admin = project.url.rsplit("/", 1)[0] + "/postgres\n"
+    command = ["validate", "--verify", "--shadow-url", admin]
+    proc = subprocess.run(
+        [sys.executable, "-m", "migration_rollback", *command],
+        cwd=project.root,
+        env=project.environment(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert NOTE in out
+    assert 'database "postgres\n' not in out
