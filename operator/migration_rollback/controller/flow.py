@@ -120,7 +120,7 @@ class RollbackFlow:
         while not self.phase.terminal:
             decision = self.turn()
             wait = decision.requeue_after if decision.requeue_after is not None else IDLE_SECONDS
-            if wait > 0 or Phase(decision.phase).terminal:
+            if wait > 0 or decision.send or Phase(decision.phase).terminal:
                 self.interpreter.flush()
             if Phase(decision.phase).terminal:
                 return
