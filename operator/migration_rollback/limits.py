@@ -24,7 +24,9 @@ JOB_TIMEOUT_SECONDS_MAX = 2 * 24 * 3600
 HEALTH_PERIOD_SECONDS_MAX = 300
 HEALTH_TIMEOUT_SECONDS_MAX = 60
 HEALTH_THRESHOLD_MAX = 100
-SCALE_DOWN_TIMEOUT_SECONDS_MAX = 3600
+# Pods may take their terminationGracePeriodSeconds to go (a worker draining for an hour or
+# more); longer waits are the user's to choose, with the app down meanwhile.
+SCALE_DOWN_TIMEOUT_SECONDS_MAX = 6 * 3600
 # Kubernetes' own rules for the names the operator writes into objects it creates or patches.
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 DNS_SUBDOMAIN_MAX_LENGTH = 253

@@ -23,15 +23,16 @@ from migration_rollback.controller.cache import WatchCache
 from migration_rollback.controller.events import EventPoster
 from migration_rollback.controller.interpreter import Interpreter, LeaseTaken
 from migration_rollback.controller.observe import Memory, Observer
-from migration_rollback.controller.permanent import as_failure
+from migration_rollback.controller.permanent import refusal
 from migration_rollback.controller.poddeletes import DeleteInFlight, PodDeletes
 from migration_rollback.controller.podwatch import PodWatches
 from migration_rollback.kube.client import Clients
-from migration_rollback.lifecycle.actions import Decision, PatchStatus
+from migration_rollback.lifecycle.actions import Decision, PatchStatus, RecordEvent
 from migration_rollback.lifecycle.decide import decide, failed_action
+from migration_rollback.lifecycle.errorbudget import ErrorStep, after_error
 from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.observation import Observation
-from migration_rollback.lifecycle.phases import Phase
+from migration_rollback.lifecycle.phases import Phase, Reason
 from migration_rollback.lifecycle.record import Failure
 from migration_rollback.lifecycle.status import RollbackStatus
 from migration_rollback.metrics import DECISION_SECONDS
@@ -80,6 +81,8 @@ class RollbackFlow:
             clients, settings, cache, self.memory, self.obj, events, deletes
         )
         self._wait_or_stop = stopped  # True when asked to stop
+        # Consecutive turns that failed on an error no retry seems to fix, since (monotonic).
+        self.errors: tuple[int, float] | None = None
 
     @property
     def phase(self) -> Phase:
@@ -117,7 +120,7 @@ class RollbackFlow:
         while not self.phase.terminal:
             decision = self.turn()
             wait = decision.requeue_after if decision.requeue_after is not None else IDLE_SECONDS
-            if wait > 0 or Phase(decision.phase).terminal:
+            if wait > 0 or decision.send or Phase(decision.phase).terminal:
                 self.interpreter.flush()
             if Phase(decision.phase).terminal:
                 return
@@ -148,9 +151,10 @@ class RollbackFlow:
         return decision, now
 
     def turn(self) -> Decision:
-        """One observe -> decide -> interpret. An error no retry fixes, wherever in the turn,
-        ends the rollback through the failure policy (controller.permanent); others go to
-        kopf, which runs the flow again after a while."""
+        """One observe -> decide -> interpret. An error no retry seems to fix, wherever in
+        the turn, ends the rollback through the failure policy or is tried again, as
+        lifecycle.errorbudget says for the phase; others go to kopf, which runs the flow
+        again after a while."""
         started = time.perf_counter()
         self.obj["metadata"] = dict(self.body["metadata"])
         self.seen = self.decided_on(self.obj["metadata"])
@@ -166,15 +170,52 @@ class RollbackFlow:
             self.interpreter.apply(decision)
         except (LeaseTaken, DeleteInFlight):  # the decision is made again in a moment
             return again
+        except Failure as failure:
+            return self._fail(spec, observation, now, failure) or again
         except Exception as exc:
-            failure = exc if isinstance(exc, Failure) else as_failure(exc)
-            if failure is None:
-                raise
-            log.warning("%s/%s: failed: %s", self.namespace, self.name, failure.message)
-            after = RollbackStatus.from_obj(self.obj)  # what was applied before it failed
-            decision = failed_action(spec, after, observation, now, failure)
-            try:
-                self.interpreter.apply(decision)
-            except DeleteInFlight:  # its restore scales up: made again, not a daemon crash
-                return again
+            return self._after_error(exc, spec, observation, now) or again
+        self.errors = None
+        return decision
+
+    def _after_error(
+        self, exc: Exception, spec: RollbackSpec, observation: Observation, now: dt.datetime
+    ) -> Decision | None:
+        """An error of the turn: left to kopf (raised) when a retry may get past it; else
+        counted, and the rollback ended or looked at again as the phase's budget says."""
+        error = refusal(exc)
+        if error is None:
+            raise exc
+        tries, first = self.errors or (0, time.monotonic())
+        self.errors = (tries + 1, first)
+        step = after_error(self.phase, tries + 1, time.monotonic() - first, error)
+        log.warning("%s/%s: %s", self.namespace, self.name, step.message)
+        if step.end:
+            failure = Failure(Reason.UNEXPECTED_ERROR, step.message)
+            return self._fail(spec, observation, now, failure)
+        return self._retry(step)
+
+    def _retry(self, step: ErrorStep) -> Decision:
+        """Look again after the step's delay; a Warning Event says what failed and that it is
+        tried again (its own failure to post is only logged: the retry is what matters)."""
+        status = self.obj["status"]
+        warning = RecordEvent(str(Reason.TRANSIENT_ERROR), step.message, warning=True)
+        decision = Decision((warning,), self.phase, str(status.get("reason") or ""), step.delay)
+        try:
+            self.interpreter.apply(decision)
+        except Exception as exc:  # the API is what fails: the warning waits for the next one
+            log.warning("%s/%s: warning not posted: %s", self.namespace, self.name, exc)
+        return decision
+
+    def _fail(
+        self, spec: RollbackSpec, observation: Observation, now: dt.datetime, failure: Failure
+    ) -> Decision | None:
+        """The failure policy applied to what was applied before the failure; None when its
+        restore met a pod delete in flight (the decision is made again in a moment)."""
+        log.warning("%s/%s: failed: %s", self.namespace, self.name, failure.message)
+        after = RollbackStatus.from_obj(self.obj)  # what was applied before it failed
+        decision = failed_action(spec, after, observation, now, failure)
+        try:
+            self.interpreter.apply(decision)
+        except DeleteInFlight:  # its restore scales up: made again, not a daemon crash
+            return None
         return decision

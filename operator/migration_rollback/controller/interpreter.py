@@ -95,12 +95,23 @@ class Interpreter:
         the Events announcing them: an operator stopped before the patch posts none of them."""
         if self._unsent:
             started = time.perf_counter()
-            resources.patch_status(self.clients, self.namespace, self.name, self._unsent)
+            stored = resources.patch_status(self.clients, self.namespace, self.name, self._unsent)
+            self._drop_pruned(self._unsent, stored)
             self._unsent = {}
             ACTION_SECONDS.labels(a.PatchStatus.__name__).observe(time.perf_counter() - started)
         held, self._held = self._held, []
         for event in held:
             self.events.post(event)
+
+    def _drop_pruned(self, sent: Mapping[str, Any], stored: Mapping[str, Any]) -> None:
+        """Fields sent that the API server did not keep (a CRD older than the operator prunes
+        those its schema lacks) leave our copy too: decisions judge what is stored."""
+        pruned = sorted(k for k, v in sent.items() if v is not None and k not in stored)
+        if not pruned:
+            return
+        log.warning("%s: status fields not kept by the API server: %s", self.identity, pruned)
+        for key in pruned:
+            self.obj["status"].pop(key, None)
 
     def scrub(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         redactor = self.memory.redactor

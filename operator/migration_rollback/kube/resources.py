@@ -10,11 +10,16 @@ from migration_rollback import api
 from migration_rollback.kube.client import Clients
 
 
-def patch_status(clients: Clients, namespace: str, name: str, status: dict[str, Any]) -> None:
-    """Merge-patch the status subresource (progress is recorded before each action)."""
-    clients.custom.patch_namespaced_custom_object_status(
+def patch_status(
+    clients: Clients, namespace: str, name: str, status: dict[str, Any]
+) -> dict[str, Any]:
+    """Merge-patch the status subresource (progress is recorded before each action); the
+    status as stored (a CRD older than the operator prunes the fields it does not know)."""
+    stored = clients.custom.patch_namespaced_custom_object_status(
         api.GROUP, api.VERSION, namespace, api.PLURAL, name, {"status": status}
     )
+    found = stored.get("status") if isinstance(stored, dict) else None
+    return dict(found) if isinstance(found, dict) else {}
 
 
 def owner_reference(obj: dict[str, Any]) -> dict[str, Any]:

@@ -127,6 +127,8 @@ class Decision:
     phase: str
     reason: str
     requeue_after: float | None = None
+    # Its status is sent before the next decision, which must see what the API server kept.
+    send: bool = False
 
     def patch(self) -> Mapping[str, Any]:
         """The decision's status patch (empty when it has none)."""

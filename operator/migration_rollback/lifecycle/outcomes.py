@@ -36,6 +36,9 @@ REASON_BY_EXIT: dict[ExitCode, Reason] = {
 # Exits that mean the URL's database could not be reached: the message then says which Secret
 # key holds the URL, since that is the first thing to check.
 _CONNECTION_EXITS = frozenset({ExitCode.CONNECTION_FAILED, ExitCode.CONNECTION_LOST})
+# What runner.identity's refusal names: the URL led elsewhere than the rehearsal, so the
+# Secret and key it came from are what to look at.
+PIN = "(--expect-database"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +81,7 @@ def judge(
     error = result.error
     message = (error.message if error else "") or result.outcome or job_message
     where = f" (statement {error.statement})" if error and error.statement else ""
-    if code in _CONNECTION_EXITS:
+    if code in _CONNECTION_EXITS or (code is ExitCode.PRECONDITION_FAILED and PIN in message):
         where = f" with the URL in {database}"
     # A Job that failed while the runner said OK (killed after writing its result): JobFailed.
     reason = REASON_BY_EXIT[code] if code is not ExitCode.OK else Reason.JOB_FAILED

@@ -174,8 +174,11 @@ def preparing(ctx: Context) -> Decision:
         return finish(
             plan, Phase.SUCCEEDED, Reason.DRY_RUN_SUCCEEDED, "dry run passed; nothing was changed"
         )
-    return plan.enter(Phase.SCALING_DOWN, Reason.SCALING_DOWN, "stopping the application").decision(
-        0
+    # Sent before the scale-down's first look, which checks the pin was kept.
+    return (
+        plan.enter(Phase.SCALING_DOWN, Reason.SCALING_DOWN, "stopping the application")
+        .send_now()
+        .decision(0)
     )
 
 

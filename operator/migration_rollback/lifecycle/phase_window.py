@@ -36,6 +36,7 @@ def _timed_out(ctx: Context) -> bool:
 def scaling_down(ctx: Context) -> Decision:
     plan = Plan(ctx)
     if not ctx.status.original_replicas:
+        _pin_kept(plan)
         _same_database(plan)
         # Recorded in a decision of their own, before anything is touched: a restart must
         # restore these, not the zero. The scale then needs no write before it.
@@ -60,6 +61,19 @@ def scaling_down(ctx: Context) -> Decision:
         message = f"{remaining or 'some'} pod(s) still running after the scale-down timeout"
         raise plan.failure(Reason.SCALE_TIMEOUT, message, StepName.SCALE_DOWN)
     return plan.decision(WORKLOAD_FALLBACK_SECONDS)
+
+
+def _pin_kept(plan: Plan) -> None:
+    """The rehearsal's database, recorded in Preparing, is still in status: a CRD older than
+    the operator prunes status.databaseIdentity, and the rollback Job would run unpinned."""
+    if not plan.ctx.status.database_identity:
+        raise plan.failure(
+            Reason.PRECONDITION_FAILED,
+            "status.databaseIdentity, recorded after the rehearsal, was not kept by the API "
+            "server: the MigrationRollback CRD is older than the operator (was the chart "
+            "installed with CRDs skipped?): upgrade it; nothing was touched",
+            StepName.SCALE_DOWN,
+        )
 
 
 def _same_database(plan: Plan) -> None:

@@ -66,7 +66,10 @@ def on_failure(
             True,
         )
     if phase in _AFTER_COMMIT:
-        text = f"{message}; the rollback committed and the application was scaled back"
+        # Verifying is entered once the workloads were Ready again; in ScalingUp their
+        # scale-back was asked for, and nothing seen says it took effect.
+        done = "was scaled back" if phase is Phase.VERIFYING else "was asked to scale back"
+        text = f"{message}; the rollback committed and the application {done}"
         if maintenance_on:
             text += ", with maintenance mode still on"
         return FailurePlan(Outcome.SCALED_BACK, Phase.FAILED, text, True)

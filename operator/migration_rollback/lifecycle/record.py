@@ -73,6 +73,7 @@ class Plan:
         self.phase = ctx.phase
         self.reason = str(ctx.status.reason or "")
         self._first = False
+        self._send = False
         self._early: dict[str, Any] = {}
         self.requeue: float | None = None
 
@@ -92,6 +93,12 @@ class Plan:
 
     def patch(self, **fields: Any) -> Plan:
         self.fields.update(fields)
+        return self
+
+    def send_now(self) -> Plan:
+        """The record goes to the API server before the next decision is made (that one
+        judges what the server kept of it, not the copy here)."""
+        self._send = True
         return self
 
     def record_first(self) -> Plan:
@@ -169,4 +176,4 @@ class Plan:
         if late:
             actions.append(PatchStatus(dict(late)))
         actions += events
-        return Decision(tuple(actions), str(self.phase), self.reason, self.requeue)
+        return Decision(tuple(actions), str(self.phase), self.reason, self.requeue, self._send)

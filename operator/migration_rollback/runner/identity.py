@@ -26,6 +26,22 @@ from migration_rollback.runner.errors import PreconditionError
 # What `identify` returns: `<system identifier>/<database>(oid <n>)@<URL digest>`. The database
 # name may hold any character but a NUL; the rest is digits and the URL's host display.
 _SHAPE = re.compile(r"(?:[0-9]+|unknown)/.+\(oid [0-9]+\)@.+", re.DOTALL)
+# Its three parts, to say which one differs (the name may hold "/", "(" or "@": greedy in the
+# middle, anchored at both ends).
+_PARTS = re.compile(
+    r"(?P<cluster>[^/]*)/(?P<database>.*\(oid [0-9]+\))@(?P<where>[^@]*)", re.DOTALL
+)
+_PART_NAMES = {
+    "cluster": "the cluster (system identifier)",
+    "database": "the database name and oid",
+    "where": "the host, port and database the URL names (its digest)",
+}
+# pg_control_system() revoked, missing (PostgreSQL < 9.6) or not offered by a proxy.
+_NO_IDENTIFIER = (
+    psycopg.errors.InsufficientPrivilege,
+    psycopg.errors.FeatureNotSupported,
+    psycopg.errors.UndefinedFunction,
+)
 MAX_LENGTH = 512
 # runner.session's (imported from here, session would import options, which imports this).
 Connection = psycopg.Connection[tuple[Any, ...]]
@@ -46,7 +62,7 @@ def _system_identifier(conn: Connection) -> str:
     try:
         with conn.transaction():
             row = conn.execute("SELECT system_identifier FROM pg_control_system()").fetchone()
-    except psycopg.errors.InsufficientPrivilege:
+    except _NO_IDENTIFIER:
         return "unknown"
     return str(row[0]) if row else "unknown"
 
@@ -65,6 +81,17 @@ def require_same(actual: str, expected: str | None) -> None:
     if expected is not None and actual != expected:
         raise PreconditionError(
             f"the database URL now leads to {actual}, not to the rehearsed {expected} "
-            "(--expect-database): was the Secret changed after the rehearsal? Nothing was "
+            f"(--expect-database; {differing(actual, expected)} differs): was the Secret "
+            "changed after the rehearsal? Nothing was "
             "changed; rehearse against the new database with a new rollback"
         )
+
+
+def differing(actual: str, expected: str) -> str:
+    """Which parts of two identities differ, named for a reader ("the identity" when one of
+    them is not of the shape)."""
+    one, other = _PARTS.fullmatch(actual), _PARTS.fullmatch(expected)
+    if one is None or other is None:
+        return "the identity"
+    names = [text for key, text in _PART_NAMES.items() if one[key] != other[key]]
+    return " and ".join(names) or "the identity"

@@ -54,6 +54,7 @@ def test_another_database_is_refused_before_any_write(timeline: Project) -> None
     assert schema_fingerprint(timeline.url) == before
     assert run.result is not None
     assert "not to the rehearsed" in run.result["error"]["message"]
+    assert "the database name and oid differs" in run.result["error"]["message"]
     assert run.result["database_identity"] == identity
     assert len(timeline.audit()) == audit_rows  # not even the audit row
 

@@ -59,11 +59,13 @@ ROWS = [
     ([made("Preparing", 0.5)], False, ["turn", "flush", "wait 0.5"]),
     ([made("Preparing", None)], False, ["turn", "flush", "wait 30"]),
     ([made("Preparing", 0)], True, ["turn", "wait 0", "flush"]),
+    # its record must be judged as stored by the next decision (the rehearsal's pin)
+    ([a.Decision((), "ScalingDown", "x", 0, send=True)], False, ["turn", "flush", "wait 0"]),
 ]
 
 
 @pytest.mark.parametrize(
-    ("decisions", "stop", "done"), ROWS, ids=["zero", "wait", "short", "idle", "stop"]
+    ("decisions", "stop", "done"), ROWS, ids=["zero", "wait", "short", "idle", "stop", "send"]
 )
 def test_the_unsent_status_goes_before_a_wait_at_the_end_and_at_a_stop(
     decisions: list[a.Decision], stop: bool, done: list[str]

@@ -19,9 +19,12 @@ P, DELETE = a.PatchStatus, a.DeleteJob("undo-rollback-1")
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     sent: list[Any] = []
-    monkeypatch.setattr(
-        module.resources, "patch_status", lambda _c, _ns, _n, fields: sent.append(dict(fields))
-    )
+
+    def patch_status(_c: Any, _ns: str, _n: str, fields: dict[str, Any]) -> dict[str, Any]:
+        sent.append(dict(fields))  # stored as a CRD older than the operator stores it
+        return {k: v for k, v in fields.items() if v is not None and k != "databaseIdentity"}
+
+    monkeypatch.setattr(module.resources, "patch_status", patch_status)
     monkeypatch.setattr(module.jobs, "delete_job", lambda *_: sent.append("delete"))
     return sent
 
@@ -120,3 +123,13 @@ def test_a_database_lease_another_holds_is_read_first_on_the_next_try(
     monkeypatch.setattr(module.leases, "release", lambda *args: released.append(args[-1]))
     run.apply(decision(a.ReleaseLease("db")))
     assert released == [""]  # not ours: read before any delete
+
+
+def test_a_field_the_api_server_did_not_keep_leaves_our_copy(calls: list[Any]) -> None:
+    """The next decision judges what is stored (a CRD older than the operator prunes
+    status.databaseIdentity: the scale-down's first look must see it missing)."""
+    run = interpreter(calls)
+    run.apply(decision(P({"phase": "ScalingDown", "databaseIdentity": "7714/app"})))
+    assert run.obj["status"]["databaseIdentity"] == "7714/app"
+    run.flush()
+    assert run.obj["status"] == {"phase": "ScalingDown"}

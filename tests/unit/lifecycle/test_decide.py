@@ -86,7 +86,8 @@ def status(phase: str, **fields: Any) -> RollbackStatus:
     return RollbackStatus.from_obj({"phase": phase, "observedGeneration": 1, **fields})
 
 
-LOCKED = {"sqlSha256": SHA, "sqlConfigMap": "undo-sql-aaaaaaaa", "databaseLock": "mrb-db-x"}
+LOCKED = {"sqlSha256": SHA, "sqlConfigMap": "undo-sql-aaaaaaaa", "databaseLock": "mrb-db-x",
+          "databaseIdentity": IDENTITY}  # fmt: skip
 DOWN = {**LOCKED, "originalReplicas": {"web": 3}, "downtimeStartedAt": EARLIER}
 
 
@@ -307,6 +308,11 @@ CASES: dict[str, Case] = {
     "a Secret leading to another database than the locked one stops before the downtime": Case(
         spec(), status("ScalingDown", **LOCKED), obs(workloads=web(3), database="mrb-db-y"),
         "Failed", (a.ReleaseLease, P, E, E), None, {"reason": "PreconditionFailed"},
+    ),
+    "a CRD older than the operator pruned the pin: refused before the downtime": Case(
+        spec(), status("ScalingDown", **{**LOCKED, "databaseIdentity": None}),
+        obs(workloads=web(3), database="mrb-db-x"), "Failed", (a.ReleaseLease, P, E, E), None,
+        {"reason": "PreconditionFailed", "originalReplicas": None},
     ),
     "the Secret still leading to the locked database: the first look goes on": Case(
         spec(), status("ScalingDown", **LOCKED), obs(workloads=web(3), database="mrb-db-x"),
@@ -745,3 +751,11 @@ def test_a_result_without_states_leaves_the_set_as_it_was() -> None:
     decision = decide(to_target(), current, obs(job=job, job_seen=True), NOW)
     assert decision.phase == "ScalingDown"
     assert "migrations" not in decision.patch()
+
+
+def test_the_rehearsals_pin_is_sent_before_the_scale_downs_first_look() -> None:
+    """That look refuses a pin the API server did not keep: it must judge what is stored."""
+    case = CASES["a passed rehearsal stops the application next"]
+    assert decide(case.spec, case.status, case.obs, NOW).send
+    later = CASES["the first look records the replicas in a decision of its own, before any scale"]
+    assert not decide(later.spec, later.status, later.obs, NOW).send

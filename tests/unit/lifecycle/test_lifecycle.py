@@ -173,6 +173,24 @@ def test_a_connection_failure_names_the_secret_key_holding_the_url(exit_name: st
     assert verdict.message == f"{exit_name} with the URL in {where}: connection refused"
 
 
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [("the database URL now leads to a, not to the rehearsed b (--expect-database; the "
+      "cluster (system identifier) differs)", True),
+     ("syntax error at or near SELEC", False)],
+)  # fmt: skip
+def test_a_refused_pin_names_the_secret_key_holding_the_url(text: str, named: bool) -> None:
+    """The pin's refusal is about where the URL came from; another precondition is not."""
+    where = "Secret shop-db key url (spec.database.urlSecretRef)"
+    verdict = outcomes.judge(
+        False,
+        {"exit_name": "PRECONDITION_FAILED", "committed": False, "error": {"message": text}},
+        "", where,
+    )  # fmt: skip
+    assert verdict.reason is Reason.PRECONDITION_FAILED
+    assert (f"PRECONDITION_FAILED with the URL in {where}: " in verdict.message) is named
+
+
 def test_the_crd_refuses_names_longer_than_the_labels_derived_from_them() -> None:
     """The Job and ConfigMap labels carry the resource's name, and label values stop at 63."""
     version: Any = crd_version()

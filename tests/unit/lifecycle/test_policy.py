@@ -58,6 +58,18 @@ def test_held_messages_say_why() -> None:
     assert after.message.endswith("with maintenance mode still on")
 
 
+@pytest.mark.parametrize(
+    ("phase", "says"),
+    [(Phase.SCALING_UP, "the application was asked to scale back"),
+     (Phase.VERIFYING, "the application was scaled back")],
+)  # fmt: skip
+def test_after_the_commit_the_message_claims_only_what_the_phase_saw(
+    phase: Phase, says: str
+) -> None:
+    """ScalingUp fails before the workloads were seen Ready: "scaled back" would be a guess."""
+    assert policy.on_failure(phase, True, True, True, "boom").message.endswith(says)
+
+
 SPEC = RollbackSpec.from_obj(
     {
         "database": {"urlSecretRef": {"name": "db"}},

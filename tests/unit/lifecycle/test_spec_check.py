@@ -72,7 +72,7 @@ GOOD: dict[str, dict[str, Any]] = {
         "healthChecks": [check(periodSeconds=300, timeoutSeconds=60, failureThreshold=100,
                                successThreshold=100, url="https://[::1]:8443/healthz")],
         "maintenance": {"configMap": {"name": "flags", "key": "MAINTENANCE_mode.v-1"}},
-        "scaleDownTimeoutSeconds": 3600,
+        "scaleDownTimeoutSeconds": 21600,
     },
 }  # fmt: skip
 
