@@ -18,7 +18,6 @@ from pathlib import Path
 from migration_rollback.limits import MAX_AGE_MS, MAX_TIMEOUT_MS
 from migration_rollback.redact import looks_like_conninfo, shown_input
 from migration_rollback.runner.errors import PreconditionError
-from migration_rollback.runner.identity import check_expected
 
 DEFAULT_HISTORY_TABLE = "supabase_migrations.schema_migrations"
 # What `--on-conflict` accepts: how restore.py treats captured rows written again since.
@@ -221,6 +220,10 @@ class RunOptions:
         ):
             raise ValueError("--expect-sha256 must be 64 hexadecimal digits")
         if self.expect_database is not None:
+            # Here, not at the top: identity.py needs psycopg, which `--version` and the
+            # commands that never connect do not load (0.1 s of start-up).
+            from migration_rollback.runner.identity import check_expected
+
             check_expected("--expect-database", self.expect_database)
         if self.purge and not self.allow_data_loss:
             raise ValueError("--purge destroys data: it needs --allow-data-loss")
