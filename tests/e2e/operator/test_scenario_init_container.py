@@ -79,10 +79,28 @@ def admission_policy(shop: Shop, kind: str, spec: dict[str, Any]) -> Iterator[No
         raise
     custom.create_cluster_custom_object(GROUP, VERSION, f"{kind.lower()}bindings", binding)
     try:
+        # The API server loads policies and bindings through its own watches: a pod created
+        # right after them may be admitted as if they were not there. Wait until they act.
+        wait_for(f"the {kind} to act on pods", lambda: _acts(shop, kind))
         yield
     finally:
         custom.delete_cluster_custom_object(GROUP, VERSION, f"{kind.lower()}bindings", name)
         custom.delete_cluster_custom_object(GROUP, VERSION, plural, name)
+
+
+def _acts(shop: Shop, kind: str) -> bool:
+    """A rollback pod created as a dry run is refused (validating) or changed (mutating)."""
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"generateName": "policy-probe-", "labels": {LABEL_PURPOSE: "rollback"}},
+        "spec": {"containers": [{"name": "probe", "image": "unused.invalid/probe:1"}]},
+    }
+    try:
+        made = shop.core.create_namespaced_pod(shop.namespace, pod, dry_run="All")
+    except client.exceptions.ApiException as exc:
+        return kind.startswith("Valid") and exc.status in (400, 403, 422)
+    return kind.startswith("Mutat") and bool(made.spec.init_containers)
 
 
 def rollback_pod(shop: Shop) -> Any:
