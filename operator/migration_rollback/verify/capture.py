@@ -21,8 +21,9 @@ Event triggers do not report every command; the gaps are covered explicitly:
 - commands on event triggers are never reported: event triggers are re-read whole every time;
 - any other command reported without an object makes the check ask for a full comparison, as
   does ALTER EXTENSION (reported as the extension, whatever member ADD/DROP changed), and so do
-  REASSIGN OWNED and ALTER ROLE ... RENAME, never reported, read from the parse trees (inside a
-  DO block or a function they are not seen: see the report).
+  the statements no event trigger reports (REASSIGN OWNED, ALTER ROLE ... RENAME, DROP OWNED's
+  revokes, writes to system catalogs), at the top level or in code the migration runs (a DO
+  block, a function it calls, dynamic SQL): hidden_commands.py.
 Creating event triggers needs a superuser; without one, `install` returns False and the caller
 compares full snapshots at every migration (correct, O(schema) each).
 
@@ -41,7 +42,7 @@ from typing import Any
 import psycopg
 from pglast.enums.parsenodes import GrantTargetType, ObjectType
 
-from migration_rollback.verify import catalog, scoped_check
+from migration_rollback.verify import catalog, hidden_commands, scoped_check
 from migration_rollback.verify.batch import Fetched, Target
 from migration_rollback.verify.scoped_check import CAPTURE_TABLE, REFS_TABLE
 from migration_rollback.verify.snapshot import (
@@ -203,23 +204,6 @@ def grant_targets(nodes: Iterable[Any]) -> GrantTargets:
     return out
 
 
-# Statements no event trigger reports, yet which change what a snapshot holds: owners and
-# names in every owner and ACL. A check whose statements hold one compares everything.
-_UNREPORTED = {"ReassignOwnedStmt": "REASSIGN OWNED"}
-
-
-def unreported(nodes: Iterable[Any]) -> list[str]:
-    """The top-level statements among `nodes` that the event triggers never report."""
-    out: list[str] = []
-    for node in nodes:
-        name = type(node).__name__
-        if name in _UNREPORTED:
-            out.append(_UNREPORTED[name])
-        elif name == "RenameStmt" and node.renameType == ObjectType.OBJECT_ROLE:
-            out.append("ALTER ROLE RENAME")
-    return out
-
-
 # --- the check ----------------------------------------------------------------------------------
 
 
@@ -245,7 +229,7 @@ class PendingCheck:
                 object_rows.append((kind, row))
         scope, reason = _scope_of(scope_rows, self.grants)
         if self.unreported and reason is None:
-            reason = f"commands no event trigger reports: {', '.join(sorted(self.unreported))}"
+            reason = f"commands no event trigger reports: {', '.join(self.unreported)}"
         return Check(scope, scoped_snapshot(self.kinds, object_rows, self.started), reason)
 
 
@@ -291,10 +275,15 @@ class Check:
     full_reason: str | None = None  # set: the scope may be incomplete; compare everything
 
 
-def queue_check(conn: Target, executed: Iterable[Any]) -> PendingCheck:
+def queue_check(
+    conn: Target,
+    executed: Iterable[Any],
+    functions: hidden_commands.Lookup = hidden_commands.no_functions,
+) -> PendingCheck:
     """Fill the scope table, then read what it holds: one statement, in a batch or a pipeline
     (batch.py; collect after it ran: one round trip for the check). It sets the settings the
-    catalog reads need while it runs, whatever the session's (scoped_check.py)."""
+    catalog reads need while it runs, whatever the session's (scoped_check.py). `functions`:
+    the code of the functions the statements may call (hidden_commands.py)."""
     started = time.perf_counter()
     executed = list(executed)
     grants = grant_targets(executed)
@@ -304,7 +293,8 @@ def queue_check(conn: Target, executed: Iterable[Any]) -> PendingCheck:
     else:
         call = catalog.execute(conn, scoped_check.CHECK_SQL)
     kinds = kinds_for(conn.info.server_version)
-    return PendingCheck(call, grants, kinds, started, unreported(executed))
+    hidden = hidden_commands.reasons(executed, functions)
+    return PendingCheck(call, grants, kinds, started, hidden)
 
 
 # --- keeping the refs table in step with the model -----------------------------------------------

@@ -23,6 +23,9 @@ _REFERENCED = frozenset(
 )  # fmt: skip
 
 
+_ROUTINES = frozenset({"function", "procedure"})
+
+
 def _families(scope: Scope) -> Iterator[str]:
     yield from (f"rel:{oid}" for oid in scope.rels)
     yield from (f"func:{oid}" for oid in scope.funcs)
@@ -37,6 +40,8 @@ class SchemaModel:
         self.objects: dict[ObjectId, SnapshotObject] = {}
         self._by_family: dict[str, set[ObjectId]] = {}
         self._by_ref: dict[str, ObjectId] = {}
+        # Functions and procedures by name: the code a call may run (hidden_commands.py).
+        self._routines: dict[str, set[ObjectId]] = {}
         for obj in objects.values():
             self._add(obj)
 
@@ -55,6 +60,8 @@ class SchemaModel:
         self._by_family.setdefault(obj.family, set()).add(obj.id)
         if obj.ref:
             self._by_ref[obj.ref] = obj.id
+        if obj.id.kind in _ROUTINES:
+            self._routines.setdefault(str(obj.extra_text("name")), set()).add(obj.id)
 
     def _remove(self, key: ObjectId) -> None:
         obj = self.objects.pop(key)
@@ -63,6 +70,13 @@ class SchemaModel:
             members.discard(key)
         if obj.ref and self._by_ref.get(obj.ref) == key:
             del self._by_ref[obj.ref]
+        if obj.id.kind in _ROUTINES:
+            self._routines.get(str(obj.extra_text("name")), set()).discard(key)
+
+    def routine_code(self, name: str) -> list[str]:
+        """The code of every function or procedure named `name` (any schema)."""
+        keys = self._routines.get(name, ())
+        return [self.objects[k].text("body") or "" for k in keys]
 
     def view(self, scope: Scope) -> dict[ObjectId, SnapshotObject]:
         out: dict[ObjectId, SnapshotObject] = {}

@@ -165,7 +165,9 @@ class _RoundTrip:
         go with the forward (None) unless apply's records may come between (they are written
         after the forward, and must stay when an attempt is undone)."""
         if self.s.capturing:
-            self.pending = capture.queue_check(self.reads, self.forward_nodes)
+            self.pending = capture.queue_check(
+                self.reads, self.forward_nodes, self.s.model.routine_code
+            )
         self.reads.execute(_SAVE)
         acting = any(as_apply.acts_on(st) for st in executable(self.forward.statements))
         self.read_with_forward = not acting

@@ -201,7 +201,7 @@ class ShadowSession:
         settings after the rest."""
         for statement in first:
             batch.execute(statement)
-        pending = capture.queue_check(batch, executed)
+        pending = capture.queue_check(batch, executed, self.model.routine_code)
         platform = self.active_platform()
         return QueuedCompare(pending, platform.queue_member_state(batch) if members else None)
 

@@ -7,7 +7,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from migration_rollback.sql import parse_script
 from migration_rollback.verify.baseline import supabase_baseline_sql
-from migration_rollback.verify.capture import unreported
+from migration_rollback.verify.hidden_commands import reasons
 from migration_rollback.verify.shadow import redact, with_database
 from migration_rollback.verify.snapshot import (
     Grant,
@@ -124,9 +124,41 @@ def test_function_arguments_normalize_like_regprocedure() -> None:
         ("reassign owned by a to b;", ["REASSIGN OWNED"]),
         ("alter role a rename to b;", ["ALTER ROLE RENAME"]),
         ("alter table t rename to u; alter role a set search_path = s;", []),
-        ("do $$ begin reassign owned by a to b; end $$;", []),  # not seen: see capture.py
+        ("drop owned by a;", ["DROP OWNED"]),
+        ("update pg_catalog.pg_class set relname = 'x' where false;", ["a write to pg_class"]),
+        ("delete from pg_description where false;", ["a write to pg_description"]),
+        ("update public.pg_notes set a = 1;", []),  # a user's table, not a catalog
+        (
+            "do $$ begin reassign owned by a to b; end $$;",
+            ["a DO block running REASSIGN/DROP OWNED"],
+        ),
+        ("do $$ begin execute 'select 1'; end $$;", ["a DO block running dynamic SQL"]),
+        ("do $$ begin create table t (a int); perform now(); end $$;", []),
+        (
+            "create function f() returns void language sql as 'alter role a rename to b';"
+            " select f();",
+            ["f() running ALTER ROLE"],
+        ),
+        (
+            "create function f() returns void language sql as 'update pg_proc set procost = 1';"
+            " create function g() returns void language plpgsql as $$ begin perform f(); end $$;"
+            " do $$ begin perform g(); end $$;",
+            ["a DO block running a write to a system catalog (in f()) (in g())"],
+        ),
+        ("create function f() returns void language plpgsql as $$ begin execute 'x'; end $$;", []),
     ],
 )
 def test_statements_no_event_trigger_reports(script: str, named: list[str]) -> None:
     nodes = [st.node for st in parse_script(script).statements]
-    assert unreported(nodes) == named
+    assert reasons(nodes) == named
+
+
+def test_called_code_is_read_from_the_model() -> None:
+    """A function of the kept model, called by name: its code, and the code it calls."""
+    code = {"outer": ["begin perform inner_one(1); end"], "inner_one": ["execute 'drop owned'"]}
+    nodes = [st.node for st in parse_script("select s.outer(); call Inner_One(2);").statements]
+    found = reasons(nodes, lambda name: code.get(name, ()))
+    assert found == [
+        "outer() running dynamic SQL (in inner_one())",
+        "inner_one() running dynamic SQL",  # the parser folds the name
+    ]

@@ -1,0 +1,190 @@
+"""Statements no event trigger reports: seen at the top level, or in code the migration runs.
+
+The change capture (capture.py) learns what DDL touched from event triggers, and some
+statements that change what a snapshot holds fire none, or report less than they change:
+REASSIGN OWNED (owners), ALTER ROLE ... RENAME (every owner and privilege naming the role),
+DROP OWNED (the privileges it revokes: only the objects it drops are reported), and a write to a
+system catalog (any row). At the top level they are read from the parse trees. Run where no
+top-level statement shows them - in a DO block, in a function or procedure the migration calls
+(followed through the functions their code names), or built by dynamic SQL, whose text nobody
+can read beforehand - they are found by a conservative rule on the code's text: code that may
+run one of them, or runs EXECUTE, makes the check compare full snapshots. A false full check
+costs time; a missed statement could verify a wrong rollback.
+
+Pure: the caller hands in `Lookup`, the code of the functions a name may mean (the kept model's,
+the check adds those the statements themselves create). Ordinary migrations pay a walk of the
+trees of the statements that may call code and a dictionary lookup per call.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from pglast.enums.parsenodes import ObjectType
+
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.touched import walk
+
+# A function's name (as written, last part) -> the code of every function it may mean.
+Lookup = Callable[[str], Sequence[str]]
+
+
+def no_functions(_name: str) -> Sequence[str]:
+    return ()
+
+
+# In code, what may run a statement no event trigger reports: the statements themselves, and
+# dynamic SQL (PL/pgSQL's EXECUTE, plpython's plpy.execute, plperl's and pltcl's spi_exec*).
+_HIDDEN_IN_CODE = re.compile(
+    r"""\b(?:
+        (?P<dynamic>execute|spi_exec\w*)\b
+      | (?P<owned>reassign\s+owned|drop\s+owned)\b
+      | (?P<role>alter\s+(?:role|user|group))\b
+      | (?P<catalog>(?:update|insert\s+into|delete\s+from|merge\s+into)\s+(?:only\s+)?
+            (?:"?pg_catalog"?\s*\.\s*)?"?pg_\w+)
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_WHAT = {
+    "dynamic": "dynamic SQL",
+    "owned": "REASSIGN/DROP OWNED",
+    "role": "ALTER ROLE",
+    "catalog": "a write to a system catalog",
+}
+# A call in code: a name before "(" (a keyword too: it names no function, and costs a lookup).
+_CALLED = re.compile(r'"?([A-Za-z_][\w$]*)"?\s*\(')
+_MAX_FUNCTIONS = 64  # code followed through at most this many definitions; past it, full check
+
+
+def reasons(nodes: Iterable[Any], functions: Lookup = no_functions) -> list[str]:
+    """Why the statements `nodes` may change what no event trigger reports (empty: nothing)."""
+    nodes = list(nodes)
+    out = [r for node in nodes for r in top_level(node)]
+    lookup = _with_created(nodes, functions)
+    for node in nodes:
+        out.extend(_code_reasons(node, lookup))
+    return list(dict.fromkeys(out))
+
+
+def top_level(node: Any) -> list[str]:
+    """The statement itself, when no event trigger reports (all of) what it changes."""
+    if isinstance(node, ast.ReassignOwnedStmt):
+        return ["REASSIGN OWNED"]
+    if isinstance(node, ast.DropOwnedStmt):
+        return ["DROP OWNED"]
+    if isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_ROLE:
+        return ["ALTER ROLE RENAME"]
+    if isinstance(node, _WRITES) and _is_catalog(node.relation):
+        return [f"a write to {node.relation.relname}"]
+    return []
+
+
+_WRITES = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
+
+
+def _is_catalog(rv: Any) -> bool:
+    """pg_catalog's tables, named with or without their schema (a pg_ name resolves there
+    first unless the search_path says otherwise: conservative)."""
+    if rv is None or not str(rv.relname).startswith("pg_"):
+        return False
+    return rv.schemaname in (None, "pg_catalog")
+
+
+def _code_reasons(node: Any, lookup: Lookup) -> Iterator[str]:
+    """A DO block's code, and the code of what the statement calls."""
+    if isinstance(node, ast.CreateFunctionStmt):
+        return  # defined, not run (a call runs it: found then)
+    if isinstance(node, ast.DoStmt):
+        body = _option(node.args, "as") or ""
+        found = code_reason(body, lookup)
+        if found is not None:
+            yield f"a DO block running {found}"
+        return
+    for name in _calls(node):
+        found = _called_reason(name, lookup, set())
+        if found is not None:
+            yield f"{name}() running {found}"
+
+
+def _calls(node: Any) -> Iterator[str]:
+    for child in walk(node):
+        if isinstance(child, ast.FuncCall):
+            yield str(child.funcname[-1].sval)
+
+
+def code_reason(code: str, lookup: Lookup, seen: set[str] | None = None) -> str | None:
+    """What in `code`, or in a function it names, may run a statement no event trigger
+    reports (None: nothing)."""
+    seen = set() if seen is None else seen
+    match = _HIDDEN_IN_CODE.search(code)
+    if match is not None:
+        return _WHAT[str(match.lastgroup)]
+    for name in dict.fromkeys(m.group(1) for m in _CALLED.finditer(code)):
+        found = _called_reason(name, lookup, seen)
+        if found is not None:
+            return f"{found} (in {name}())"
+    return None
+
+
+def _called_reason(name: str, lookup: Lookup, seen: set[str]) -> str | None:
+    for key in dict.fromkeys((name, name.lower())):
+        if key in seen:
+            continue
+        seen.add(key)
+        if len(seen) > _MAX_FUNCTIONS:
+            return "more code than is followed"
+        for code in lookup(key):
+            found = code_reason(code, lookup, seen)
+            if found is not None:
+                return found
+    return None
+
+
+def _with_created(nodes: Sequence[Any], functions: Lookup) -> Lookup:
+    """`functions`, and the functions and procedures the statements create (not in the model
+    yet), whose code runs when a later statement calls them."""
+    created: dict[str, list[str]] = {}
+    for node in nodes:
+        if isinstance(node, ast.CreateFunctionStmt):
+            name = str(node.funcname[-1].sval)
+            created.setdefault(name, []).append(_function_code(node))
+    if not created:
+        return functions
+
+    def lookup(name: str) -> Sequence[str]:
+        return [*created.get(name, ()), *functions(name)]
+
+    return lookup
+
+
+def _function_code(node: Any) -> str:
+    """A CREATE FUNCTION's code as text: its AS string, or its SQL-standard body's calls and
+    writes (read as the statements they are)."""
+    code = _option(node.options, "as")
+    if code is not None:
+        return code
+    if node.sql_body is None:
+        return ""
+    parts = [f"{name}()" for name in _calls(node.sql_body)]
+    parts += [f"update {r}" for r in _catalog_writes(node.sql_body)]
+    return "\n".join(parts)
+
+
+def _catalog_writes(root: Any) -> Iterator[str]:
+    for child in walk(root):
+        if isinstance(child, _WRITES) and _is_catalog(child.relation):
+            yield str(child.relation.relname)
+
+
+def _option(options: Any, name: str) -> str | None:
+    """A DefElem list's string option (a C function's AS is two strings: its symbol last)."""
+    for option in options or ():
+        if option.defname != name:
+            continue
+        value = option.arg
+        if isinstance(value, tuple | list):
+            return "\n".join(str(getattr(v, "sval", "")) for v in value)
+        return str(getattr(value, "sval", "")) or None
+    return None
