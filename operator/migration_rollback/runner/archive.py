@@ -168,7 +168,7 @@ Member = tuple[int, tuple[str, str]]  # a table the DROP removes: oid, (schema, 
 _MEMBERS = sql.SQL("""
 WITH RECURSIVE tree(oid, depth) AS (
   SELECT r.oid, 0 FROM (SELECT pg_catalog.to_regclass(n)::oid AS oid
-                        FROM pg_catalog.unnest(%s::text[]) AS n) r
+                        FROM pg_catalog.unnest(%s::pg_catalog.text[]) AS n) r
   WHERE r.oid IS NOT NULL
   UNION
   SELECT i.inhrelid, t.depth + 1 FROM pg_inherits i JOIN tree t ON i.inhparent = t.oid)

@@ -124,3 +124,48 @@ def test_plain_code_keeps_the_scoped_check(tmp_path: Path, shadow_url: str) -> N
     run = run_verification(pairs, shadow_url)
     assert statuses(run.results) == ["verified", "verified"], explain(run.results)
     assert "compared full snapshots" not in run.results[1].report(), run.results[1].report()
+
+
+SHADOWING = """
+create domain s.text as pg_catalog.int4;
+"""
+
+
+def test_a_search_path_with_types_named_like_built_ins_is_not_the_verifiers(
+    tmp_path: Path, shadow_url: str
+) -> None:
+    """The rollback puts a schema with a domain named text (over int4) before
+    pg_catalog (a SET, a SET LOCAL, a set_config); the verifier's reads (and the runner's),
+    in the same session after it, mean pg_catalog's: verified, and a wrong one a mismatch,
+    scoped as full."""
+    verdicts = assert_scoped_is_full(
+        tmp_path,
+        shadow_url,
+        [
+            (
+                "set",
+                "create table s.t1 (a pg_catalog.int4 default 1);\n"
+                "alter table s.owned add column b pg_catalog.int4;\n",
+                "set search_path = s, pg_catalog;\ndrop table s.t1;\n"
+                "alter table s.owned drop column b;\n",
+            ),
+            (
+                "set_local",
+                "create function s.f1() returns pg_catalog.int4 language sql as 'select 1';\n",
+                "set local search_path = s, pg_catalog, public;\ndrop function s.f1();\n",
+            ),
+            (
+                "set_config",
+                "create view s.v1 as select 1 as one;\n",
+                "select pg_catalog.set_config('search_path', 's, pg_catalog', false);\n"
+                "drop view s.v1;\n",
+            ),
+            (
+                "wrong",
+                "create table s.t2 (a pg_catalog.int4);\n",
+                "set search_path = s, pg_catalog;\n",
+            ),
+        ],
+        base=BASE + SHADOWING,
+    )
+    assert verdicts == ["verified", "verified", "verified", "verified", "mismatch"]

@@ -153,10 +153,13 @@ def queue_member_state(
     conn: Target, available: Iterable[str], names: Iterable[str] | None = None
 ) -> PendingMemberState:
     """`member_state` sent (in the caller's pipeline or batch, if any); call the result for it."""
-    # Run twice per round trip (and members once): prepared once (the server re-analyzes it
-    # should the session's search_path have changed), it skips a parse and plan each time.
-    # Names as pg_identify_object gives them unquoted: a migration may turn quoting on.
-    with catalog.unquoted(conn):
+    # Run twice per round trip (and members once): prepared once, it skips a parse and plan
+    # each time. Under the catalog reads' settings (catalog.settings), not the session's: the
+    # state before is read in a reset session, the state after in the rollback's, whose
+    # search_path may put a type named text first (format_type, pg_get_indexdef and the
+    # policies' expressions then qualified pg_catalog's: every member differed), or quote
+    # every identifier.
+    with catalog.settings(conn):
         cursor = catalog.execute(conn, _MEMBER_STATE, _which(names, available))
     return PendingMemberState(cursor)
 
