@@ -134,7 +134,10 @@ def _drop_targets(node: Any) -> tuple[DropTarget, ...]:
             return tuple(DropTarget("relation", n) for n in names_of(node.objects))
         if node.removeType == ObjectType.OBJECT_SCHEMA:
             return tuple(DropTarget("schema", n) for n in names_of(node.objects))
-    if isinstance(node, ast.AlterTableStmt):
+    # ALTER TYPE ... DROP ATTRIBUTE parses as an ALTER TABLE's DROP COLUMN on the composite
+    # type's pg_class row: no table, no rows of its own to copy out (its values live in the
+    # columns of that type, which stay, each losing the attribute: see classify).
+    if isinstance(node, ast.AlterTableStmt) and node.objtype != ObjectType.OBJECT_TYPE:
         table = range_var_name(node.relation)
         if not table:
             return ()

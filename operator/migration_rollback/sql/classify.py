@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pglast.enums.parsenodes import AlterTableType as AT
-from pglast.enums.parsenodes import ConstrType, DropBehavior
+from pglast.enums.parsenodes import ConstrType, DropBehavior, ObjectType
 
 from migration_rollback.sql import effects, kinds
 from migration_rollback.sql._ast import ast
@@ -117,6 +117,8 @@ def _drop_target(kind: str, obj: Any) -> ObjectRef:
 
 
 def _alter_table(node: Any) -> Classification:
+    if node.objtype == ObjectType.OBJECT_TYPE:
+        return _alter_composite_type(node)
     table = relation(node.relation, DEFAULT_SCHEMA)
     targets = [table]
     lock = L.NONE
@@ -152,6 +154,27 @@ def _alter_table(node: Any) -> Classification:
         needs_manual=manual,
         notes=tuple(notes),
         targets=tuple(targets),
+    )
+
+
+def _alter_composite_type(node: Any) -> Classification:
+    """ALTER TYPE ... ADD/DROP/ALTER/RENAME ATTRIBUTE, which parses as an ALTER TABLE on the
+    composite type's pg_class row: the target is the type, no table (no rows of its own to
+    count or copy out). A dropped attribute's values are lost in every column of the type."""
+    target = relation(node.relation, DEFAULT_SCHEMA, kind="type")
+    notes: list[str] = []
+    for cmd in node.cmds or ():
+        if cmd.subtype == AT.AT_DropColumn:
+            notes.append(
+                f"drops attribute {cmd.name} of type {target.name}, and its values in every "
+                "column of that type"
+            )
+    return Classification(
+        lock=L.ACCESS_EXCLUSIVE,
+        destroys_data=bool(notes),
+        needs_manual=any(cmd.subtype in _AT_NEEDS_PRIOR for cmd in node.cmds or ()),
+        notes=tuple(notes),
+        targets=(target,),
     )
 
 

@@ -169,3 +169,31 @@ def test_a_search_path_with_types_named_like_built_ins_is_not_the_verifiers(
         base=BASE + SHADOWING,
     )
     assert verdicts == ["verified", "verified", "verified", "verified", "mismatch"]
+
+
+def test_a_rollback_drops_a_composite_types_attribute(tmp_path: Path, shadow_url: str) -> None:
+    """ALTER TYPE ... DROP ATTRIBUTE is no table column's drop: verified (it failed, the
+    runner archiving a column of a table that is no table), also with a table column of that
+    type; a wrong one a mismatch."""
+    verdicts = assert_scoped_is_full(
+        tmp_path,
+        shadow_url,
+        [
+            (
+                "added",
+                "alter type s.comp add attribute y int;\n",
+                "alter type s.comp drop attribute y;\n",
+            ),
+            (
+                "used",
+                "create table s.uses (c s.comp2);\nalter type s.comp2 add attribute z text;\n",
+                "alter type s.comp2 drop attribute if exists z cascade;\ndrop table s.uses;\n",
+            ),
+            (
+                "wrong",
+                "alter type s.comp3 add attribute y int, add attribute z int;\n",
+                "alter type s.comp3 drop attribute z;\n",
+            ),
+        ],
+    )
+    assert verdicts == ["verified", "verified", "verified", "mismatch"]

@@ -45,6 +45,21 @@ def test_drop_column_is_copied_out_first() -> None:
     assert not step.destroys_data
 
 
+def test_a_composite_types_attribute_is_no_table_column() -> None:
+    """ALTER TYPE ... DROP ATTRIBUTE parses as DROP COLUMN on the type's pg_class row: it runs
+    as written (nothing to copy out), its target the type, its values in columns of the type
+    lost (it failed in verify: the archive copied a column of a table that is no table)."""
+    plan = build_plan([source("ALTER TYPE s.comp DROP ATTRIBUTE y CASCADE;")], purge=False)
+    (step,) = plan.statements
+    assert step.action is Action.EXECUTE
+    assert step.drops == ()
+    assert [t.describe() for t in step.classification.targets] == ["type s.comp"]
+    assert step.classification.notes == (
+        "drops attribute y of type comp, and its values in every column of that type",
+    )
+    assert plan.destructive == (step,)
+
+
 @pytest.mark.parametrize(
     "sql", ["TRUNCATE t;", "DELETE FROM t;", "DROP SCHEMA s CASCADE;", "DROP SEQUENCE q;"]
 )
