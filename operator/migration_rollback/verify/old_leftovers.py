@@ -87,8 +87,9 @@ def sweep_elsewhere(base: Path, scratch: Path, ours: Collection[int]) -> list[Pa
 
 
 def survey_old(base: Path) -> list[OldFolder]:
-    used = _paths_in_use()
-    found = (_probe(path, used) for path in _candidates(base))
+    candidates = _candidates(base)
+    used = _paths_in_use() if candidates else []  # /proc is read only when there is a folder
+    found = (_probe(path, used) for path in candidates)
     return [f for f in found if f is not None]
 
 
