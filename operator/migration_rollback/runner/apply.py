@@ -48,6 +48,7 @@ from migration_rollback.runner.apply_result import (
 from migration_rollback.runner.apply_steps import (
     body_of,
     deferred_step,
+    landed_probe,
     opted_out,
     record_history,
     run_after_commit,
@@ -71,7 +72,7 @@ from migration_rollback.runner.errors import (
     InterruptedRunError,
     PreconditionError,
 )
-from migration_rollback.runner.history import applied_versions, present_versions
+from migration_rollback.runner.history import applied_versions
 from migration_rollback.runner.leftovers import dead_runs, settle_for_apply
 from migration_rollback.runner.relations import relation_exists
 from migration_rollback.runner.session import (
@@ -342,7 +343,7 @@ class _Applier:
         answer = commit_or_read_back(
             conn,
             partial(read_back, self.dsn, self.redactor, backend_pid(conn),
-                    lambda c: bool(present_versions(c, table, [version]))),
+                    landed_probe(table, version, ids)),
         )  # fmt: skip
         if answer.read_back is not None:
             self.result.commit_read_back[version] = str(answer.read_back)

@@ -21,13 +21,14 @@ from migration_rollback.runner.apply_result import AppliedMigration, describe_ca
 from migration_rollback.runner.capture import PendingCapture
 from migration_rollback.runner.capture_catalog import CaptureRecord
 from migration_rollback.runner.deferred_index import dropped_index
-from migration_rollback.runner.deferred_steps import Step, resumable, run_step
+from migration_rollback.runner.deferred_steps import Step, count_recorded, resumable, run_step
 from migration_rollback.runner.errors import (
     DeferredStatementError,
     PostCheckError,
     PreconditionError,
     RunnerError,
 )
+from migration_rollback.runner.history import present_versions
 from migration_rollback.runner.options import TableName
 from migration_rollback.runner.plan import idempotent_form
 from migration_rollback.runner.session import Connection, translate
@@ -156,3 +157,19 @@ def _after_commit_failure(exc: Exception, step: Step, redactor: Redactor) -> Run
         sqlstate=error.sqlstate,
         location=step.location,
     )
+
+
+def landed_probe(
+    table: TableName, version: str, step_ids: list[int]
+) -> Callable[[Connection], bool | None]:
+    """After a COMMIT whose answer was lost: landed when the history row and every step
+    written with it are there, not landed when none is; anything between is unknown."""
+
+    def landed(conn: Connection) -> bool | None:
+        row = bool(present_versions(conn, table, [version]))
+        steps = count_recorded(conn, step_ids)
+        if row and steps == len(step_ids):
+            return True
+        return False if not row and steps == 0 else None
+
+    return landed

@@ -14,6 +14,7 @@ import signal
 
 import psycopg
 import pytest
+from capture_support import apply
 from gate_support import GATE, gated, gated_apply, wait_for
 from runner_support import Project
 
@@ -39,6 +40,8 @@ def _gated_at_commit(project: Project, *, swallow: bool) -> None:
         "CREATE CONSTRAINT TRIGGER at_commit AFTER INSERT ON public.a "
         "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.at_commit();\n"
         "INSERT INTO public.a VALUES (1);\n"
+        # Runs after COMMIT: its pending record is written with the history row and read back.
+        "CREATE INDEX CONCURRENTLY a_id_idx ON public.a (id);\n"
     )
 
 
@@ -61,7 +64,12 @@ def test_a_commit_that_landed_despite_sigterm_is_reported_as_landed(project: Pro
     assert doc["committed"] == [VERSION]
     assert "during the COMMIT of migration 20250101000001; read back" in str(doc["error"])
     assert "it landed" in out
-    assert f"{VERSION}_a: 4 statement(s), committed" in out
+    assert f"{VERSION}_a: 5 statement(s), committed" in out
+    # Stopped: the index is left to the next apply, recorded as pending with the history row.
+    assert project.value("SELECT to_regclass('public.a_id_idx')") is None
+    code, _doc, out = apply(project)
+    assert code == 0, out
+    assert project.value("SELECT to_regclass('public.a_id_idx')") is not None
 
 
 def test_a_commit_that_sigterm_stopped_is_reported_as_not_landed(project: Project) -> None:
