@@ -318,8 +318,7 @@ def _snapshot(conn: Connection, *, include_archive: bool) -> dict[int, RelationS
 
 
 def _commit(conn: Connection, settings: TransactionSettings, report: TransactionReport) -> None:
-    """COMMIT; when its answer is lost (a signal, a broken connection), read back whether it
-    landed (commit_readback.py) and say so."""
+    """COMMIT; a lost answer (signal, broken connection) is read back (commit_readback.py)."""
     try:
         answer = commit_or_read_back(conn, settings.committed_after_all)
     except psycopg.Error as exc:
