@@ -308,6 +308,7 @@ class _Run(RunState):
                 run_transaction(self._work, plan, self.outcomes, settings, self.tx)
             finally:
                 self.result.committed = self.tx.committed
+                self.result.commit_read_back = self.tx.read_back
                 self.result.archived = self.tx.archive.archived
                 self.result.dependents = self.tx.archive.dependents
                 self.result.data_loss = self.tx.data_loss

@@ -83,6 +83,7 @@ class TransactionReport:
     archive: ArchiveOutcome = field(default_factory=ArchiveOutcome)
     data_loss: list[str] = field(default_factory=list)
     committed: bool = False
+    read_back: str | None = None  # of a COMMIT whose answer was lost (commit_readback.py)
     warnings: list[str] = field(default_factory=list)
     deferred_ids: list[int] = field(default_factory=list)  # their pending records, in order
 
@@ -324,6 +325,7 @@ def _commit(conn: Connection, settings: TransactionSettings, report: Transaction
     except psycopg.Error as exc:
         raise translate(exc, settings.redactor, context="COMMIT") from None
     report.committed = answer.landed
+    report.read_back = str(answer.read_back) if answer.read_back else None
     warning = raise_for(answer, "the rollback of " + ", ".join(settings.versions))
     if warning is not None:
         report.warnings.append(warning)

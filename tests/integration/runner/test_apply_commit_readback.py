@@ -117,6 +117,7 @@ def test_execute_stopped_during_commit_reads_back_whether_it_landed(
     assert run.result is not None
     assert project.versions() == ([] if landed else [VERSION])
     assert run.result["committed"] is landed
+    assert run.result["commit_read_back"] == ("landed" if landed else "not landed")
     said = "it landed" if landed else "it did not land"
     assert said in run.result["error"]["message"], run.everything()
 
