@@ -21,11 +21,12 @@ from urllib.parse import quote
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from migration_rollback.conninfo_syntax import URL_PREFIXES as _URL_PREFIXES
+from migration_rollback.conninfo_syntax import trimmed
 from migration_rollback.conninfo_values import value_problem
 from migration_rollback.errors import MigrationRollbackError
 from migration_rollback.redact import SECRET_KEYWORDS, Redactor
 
-_URL_PREFIXES = ("postgresql://", "postgres://")
 _DEFAULT_PORT = "5432"
 
 
@@ -69,7 +70,7 @@ class DatabaseTarget:
 
 def parse_database_url(text: str, *, where: str = "the database URL") -> DatabaseTarget:
     """Parse a URL or keyword=value string as libpq does; refuse what libpq would misread."""
-    dsn = text.strip()
+    dsn = trimmed(text)  # by libpq's rules: `password=abc\ ` keeps its space
     if not dsn:
         raise InvalidDatabaseUrlError(where, "it is empty")
     if not _utf8(dsn):
@@ -139,12 +140,13 @@ def unparsed_secrets(text: str) -> frozenset[str]:
     """What may be a password in a string that did not parse: the whole string, and in a URL
     the credentials by libpq's rule (the first '@') and by a reader's (the last '@' before
     the host), whatever they hold."""
-    found = {text.strip()}
-    typed = _typed_url_password(text.strip())
+    text = trimmed(text)
+    found = {text}
+    typed = _typed_url_password(text)
     if typed:
         found.add(typed)
-    if text.strip().startswith(_URL_PREFIXES):
-        rest = text.strip().split("://", 1)[1]
+    if text.startswith(_URL_PREFIXES):
+        rest = text.split("://", 1)[1]
         credentials = rest.rsplit("@", 1)[0] if "@" in rest else ""
         found.add(credentials.partition(":")[2])
     return frozenset(f for f in found if f)

@@ -63,11 +63,12 @@ _MEANING: dict[ExitCode, str] = {
     ExitCode.STATEMENT_TIMEOUT: "a statement ran past statement_timeout (or was cancelled); "
     "nothing applied",
     ExitCode.POST_CHECK_FAILED: "the checks before COMMIT failed; the transaction was rolled back",
-    ExitCode.COMMIT_UNKNOWN: "the connection broke during COMMIT and the outcome could not be "
-    "read back; inspect the history table",
+    ExitCode.COMMIT_UNKNOWN: "COMMIT's answer was lost (the connection broke, or a signal came "
+    "during it) and the outcome could not be read back; inspect the history table",
     ExitCode.DEFERRED_FAILED: "committed, but a statement that must run outside a transaction "
     "(CONCURRENTLY...) failed; run the listed statements by hand",
-    ExitCode.INTERRUPTED: "stopped by SIGTERM/SIGINT; the result says whether it had committed",
+    ExitCode.INTERRUPTED: "stopped by SIGTERM/SIGINT; the result says whether it had committed "
+    "(a COMMIT it stopped is read back on a new connection)",
     ExitCode.TRANSACTION_CONFLICT: "the server aborted the transaction for a deadlock or a "
     "serialization failure with another session; nothing applied; retryable",
 }

@@ -23,6 +23,8 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from migration_rollback.conninfo_syntax import BARE_VALUE, QUOTED_BODY, SPACE_CLASS
+
 MASK = "***"
 
 # Shorter secrets are not searched for in free text: masking every "ab" would mangle the
@@ -230,14 +232,17 @@ def _hex_either_case(match: re.Match[str]) -> str:
 # from every letter of a long run (a base64 or hex literal in a failed statement's text), the
 # search took the square of its length (a 60 kB line: 3 s).
 _URL_CREDENTIALS = re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^\s/@:]*:", re.IGNORECASE)
-_SPACE = re.compile(r"\s")
+_SPACE = re.compile(SPACE_CLASS)  # libpq's whitespace: a no-break space is password
 # The value of a libpq secret keyword or of PGPASSWORD, as (before)(password)(after), quoted or
-# not (spaces around '=' allowed, as libpq allows them; quoted and unclosed: to the line's end).
+# not, by libpq's rules (conninfo_syntax): a bare value runs to libpq whitespace, quotes inside
+# it included (`password=ab"cd`); a closed single-quoted one may hold a line break; unclosed,
+# to the line's end. Spaces around '=' allowed, as libpq allows them.
 _KEYWORDS = "|".join(sorted(SECRET_KEYWORDS | {name.lower() for name in SECRET_ENV}))
 _KEYWORD_PLACES = (
+    re.compile(rf"(?<!\w)((?:{_KEYWORDS})\s*=\s*')({QUOTED_BODY})(')", re.IGNORECASE),
     re.compile(rf"(?<!\w)((?:{_KEYWORDS})\s*=\s*')((?:[^'\\\n]|\\.)*)('?)", re.IGNORECASE),
     re.compile(rf'(?<!\w)((?:{_KEYWORDS})\s*=\s*")((?:[^"\\\n]|\\.)*)("?)', re.IGNORECASE),
-    re.compile(rf"(?<!\w)((?:{_KEYWORDS})\s*=\s*)((?:[^\s\"'\\]|\\.)+)()", re.IGNORECASE),
+    re.compile(rf"(?<!\w)((?:{_KEYWORDS})\s*=\s*)({BARE_VALUE})()", re.IGNORECASE),
 )
 
 

@@ -247,6 +247,7 @@ REFUSALS = {
         "postgresql://u:%80@h/d",
         "postgresql://u:a@[::1/d",
         "postgresql://u:a@[]/d",
+        "postgresql://u:a@[::1]x/d",  # a password holding ',[' ends the host early
         "postgresql://u:a@h/d?x",
         "postgresql://u:a@h/d?x=1=2",
         "postgresql://u:a@h/d?bogus=1",

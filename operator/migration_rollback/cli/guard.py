@@ -21,6 +21,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from migration_rollback.conninfo_syntax import trimmed
 from migration_rollback.redact import POSTGRES_SCHEME, Redactor, looks_like_conninfo
 from migration_rollback.url_env import DATABASE_URL_ENV, URL_ENVS
 
@@ -36,8 +37,8 @@ def pasted_conninfo(text: str) -> str | None:
     reads the parts: lower case, no driver), or None."""
     scheme = _SCHEME.search(text)
     if scheme is not None:
-        return "postgresql://" + text[scheme.end() :].strip()
-    return text.strip() if looks_like_conninfo(text) else None
+        return trimmed("postgresql://" + text[scheme.end() :])
+    return trimmed(text) if looks_like_conninfo(text) else None
 
 
 # Options read from the environment when not on the command line: their values are echoed in
@@ -97,7 +98,7 @@ def given_urls(argv: list[str], env: Mapping[str, str]) -> list[str]:
         pasted = pasted_conninfo(arg)
         if pasted is not None:
             found.extend([pasted, arg])
-    return [url for url in found if url.strip()]
+    return [url for url in found if trimmed(url)]
 
 
 def secrets_redactor(argv: list[str], env: Mapping[str, str]) -> Redactor:

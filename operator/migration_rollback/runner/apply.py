@@ -17,10 +17,12 @@ output: every line is scrubbed with the redactor of the parsed URL.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TextIO
 
 import psycopg
@@ -46,8 +48,10 @@ from migration_rollback.runner.apply_result import (
 from migration_rollback.runner.apply_steps import (
     body_of,
     deferred_step,
+    landed_probe,
     opted_out,
     record_history,
+    run_after_commit,
     span,
     tally,
 )
@@ -62,11 +66,10 @@ from migration_rollback.runner.capture_catalog import (
     stamp_transaction,
 )
 from migration_rollback.runner.capture_plan import capture_specs
-from migration_rollback.runner.deferred_steps import Step, pending_steps, record_pending, run_step
+from migration_rollback.runner.commit_readback import commit_or_read_back, raise_for, read_back
+from migration_rollback.runner.deferred_steps import Step, pending_steps, record_pending
 from migration_rollback.runner.errors import (
-    DeferredStatementError,
     InterruptedRunError,
-    PostCheckError,
     PreconditionError,
 )
 from migration_rollback.runner.history import applied_versions
@@ -206,12 +209,15 @@ class _Applier:
             if self.options.dry_run:
                 work.rollback()
         except BaseException:
-            if not (work.closed or work.broken):
-                work.rollback()
+            # A session ended by a COMMIT's read-back fails here: the error said is the first.
+            with contextlib.suppress(psycopg.Error):
+                if not (work.closed or work.broken):
+                    work.rollback()
             raise
         finally:
-            if not (work.closed or work.broken):
-                work.autocommit = True
+            with contextlib.suppress(psycopg.Error):
+                if not (work.closed or work.broken):
+                    work.autocommit = True
 
     def close(self) -> None:
         close_sessions(self.control, self.work)
@@ -309,30 +315,42 @@ class _Applier:
             statements=0,
         )
         self.result.applied.append(item)
-        applied_id = new_applied_id()
+        steps = self._write(conn, loaded, item)
+        if not self.options.dry_run:
+            self._commit(conn, migration.version, steps)
+        item.duration_ms = int((time.monotonic() - start) * 1000)
+        self.log(step="migration", version=migration.version, **brief(item))
+
+    def _write(self, conn: Connection, loaded: _Loaded, item: AppliedMigration) -> list[Step]:
+        """The migration's statements, captures and history row, in its transaction; the
+        statements that must run after COMMIT, as steps."""
+        migration, applied_id = loaded.migration, new_applied_id()
         statements, records, deferred = self._run_body(conn, loaded, applied_id)
         for record in records:
-            record_capture(
-                conn,
-                record,
-                applied=applied_id,
-                version=migration.version,
-                migration=migration.name,
-                sha256=loaded.sha256,
-            )
+            record_capture(conn, record, applied=applied_id, version=migration.version,
+                           migration=migration.name, sha256=loaded.sha256)  # fmt: skip
         record_history(conn, self.options.history_table, item, [s.text for _, s in statements])
         stamp_transaction(conn, applied_id)
         tally(item, len(statements), deferred, records)
-        if not self.options.dry_run:
-            steps = [deferred_step(migration.version, number, stmt) for number, stmt in deferred]
-            # With the history row: a stop after COMMIT shows.
-            ids = record_pending(conn, "apply", self.options.history_table, steps)
-            self.check_lock()
-            conn.commit()
-            self.result.committed.append(migration.version)
-            self._run_deferred(conn, list(zip(ids, steps, strict=True)))
-        item.duration_ms = int((time.monotonic() - start) * 1000)
-        self.log(step="migration", version=migration.version, **brief(item))
+        return [deferred_step(migration.version, number, stmt) for number, stmt in deferred]
+
+    def _commit(self, conn: Connection, version: str, steps: list[Step]) -> None:
+        """COMMIT (its outcome read back when its answer is lost), then the deferred steps."""
+        # With the history row: a stop after COMMIT shows.
+        ids = record_pending(conn, "apply", self.options.history_table, steps)
+        self.check_lock()
+        table = self.options.history_table
+        answer = commit_or_read_back(
+            conn,
+            partial(read_back, self.dsn, self.redactor, backend_pid(conn),
+                    landed_probe(table, version, ids)),
+        )  # fmt: skip
+        if answer.read_back is not None:
+            self.result.commit_read_back[version] = str(answer.read_back)
+        if answer.landed:
+            self.result.committed.append(version)
+        self.result.warnings += filter(None, [raise_for(answer, f"migration {version}")])
+        run_after_commit(conn, list(zip(ids, steps, strict=True)), self.check_lock, self.redactor)
 
     def _run_body(
         self, conn: Connection, loaded: _Loaded, applied_id: str
@@ -375,29 +393,3 @@ class _Applier:
             raise translate(
                 exc, self.redactor, statement=number, location=str(stmt.location)
             ) from None
-
-    def _run_deferred(self, conn: Connection, deferred: list[tuple[int, Step]]) -> None:
-        """After COMMIT, one by one, each in its own implicit transaction (as execute does);
-        each recorded as pending until it ran, so a run stopped here is seen by the next."""
-        if not deferred:
-            return
-        conn.autocommit = True
-        try:
-            for step_id, step in deferred:
-                try:
-                    self.check_lock()
-                    run_step(conn, step_id, step.sql, step)
-                except (psycopg.Error, PostCheckError) as exc:
-                    # Never a retryable error: the history row is committed; the step stays
-                    # pending, so the next run finishes it or says what to run.
-                    error = translate(exc, self.redactor, location=step.location)
-                    raise DeferredStatementError(
-                        "committed, but a statement that runs after COMMIT failed: "
-                        f"{error.message}; it and the ones after it are recorded as pending: "
-                        "the next apply finishes them when that is proven safe, else says "
-                        "what to run by hand",
-                        sqlstate=error.sqlstate,
-                        location=step.location,
-                    ) from None
-        finally:
-            conn.autocommit = False

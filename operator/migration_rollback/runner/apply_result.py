@@ -59,6 +59,9 @@ class ApplyResult:
     pending: list[str] = field(default_factory=list)
     applied: list[AppliedMigration] = field(default_factory=list)
     committed: list[str] = field(default_factory=list)
+    # A COMMIT whose answer was lost (a signal, a broken connection), by version: what the
+    # history table said on a new connection: landed, not landed, unknown (commit_readback.py).
+    commit_read_back: dict[str, str] = field(default_factory=dict)
     exit_code: int = 0
     error: str | None = None
     warnings: list[str] = field(default_factory=list)

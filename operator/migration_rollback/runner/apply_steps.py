@@ -8,21 +8,30 @@ statements run after COMMIT as recorded beforehand (see deferred_steps.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import psycopg
 from pglast import ast
 from pglast.enums.parsenodes import TransactionStmtKind as TK
 from psycopg import sql
 
+from migration_rollback.redact import Redactor
 from migration_rollback.runner.apply_result import AppliedMigration, describe_capture
 from migration_rollback.runner.capture import PendingCapture
 from migration_rollback.runner.capture_catalog import CaptureRecord
 from migration_rollback.runner.deferred_index import dropped_index
-from migration_rollback.runner.deferred_steps import Step, resumable
-from migration_rollback.runner.errors import PreconditionError
+from migration_rollback.runner.deferred_steps import Step, count_recorded, resumable, run_step
+from migration_rollback.runner.errors import (
+    DeferredStatementError,
+    PostCheckError,
+    PreconditionError,
+    RunnerError,
+)
+from migration_rollback.runner.history import present_versions
 from migration_rollback.runner.options import TableName
 from migration_rollback.runner.plan import idempotent_form
-from migration_rollback.runner.session import Connection
+from migration_rollback.runner.session import Connection, translate
 from migration_rollback.sql import Script, Statement
 
 _OPENERS = {TK.TRANS_STMT_BEGIN, TK.TRANS_STMT_START}
@@ -113,3 +122,54 @@ def opted_out(stmt: Statement, number: int, kind: Any, table: tuple[str, ...]) -
             reason="--no-capture: not kept; the rollback restores from the backup",
         )
     )
+
+
+def run_after_commit(
+    conn: Connection,
+    deferred: list[tuple[int, Step]],
+    check_lock: Callable[[], None],
+    redactor: Redactor,
+) -> None:
+    """After COMMIT, one by one, each in its own implicit transaction (as execute does);
+    each recorded as pending until it ran, so a run stopped here is seen by the next."""
+    if not deferred:
+        return
+    conn.autocommit = True
+    try:
+        for step_id, step in deferred:
+            try:
+                check_lock()
+                run_step(conn, step_id, step.sql, step)
+            except (psycopg.Error, PostCheckError) as exc:
+                raise _after_commit_failure(exc, step, redactor) from None
+    finally:
+        conn.autocommit = False
+
+
+def _after_commit_failure(exc: Exception, step: Step, redactor: Redactor) -> RunnerError:
+    # Never a retryable error: the history row is committed; the step stays pending, so the
+    # next run finishes it or says what to run.
+    error = translate(exc, redactor, location=step.location)
+    return DeferredStatementError(
+        "committed, but a statement that runs after COMMIT failed: "
+        f"{error.message}; it and the ones after it are recorded as pending: "
+        "the next apply finishes them when that is proven safe, else says what to run by hand",
+        sqlstate=error.sqlstate,
+        location=step.location,
+    )
+
+
+def landed_probe(
+    table: TableName, version: str, step_ids: list[int]
+) -> Callable[[Connection], bool | None]:
+    """After a COMMIT whose answer was lost: landed when the history row and every step
+    written with it are there, not landed when none is; anything between is unknown."""
+
+    def landed(conn: Connection) -> bool | None:
+        row = bool(present_versions(conn, table, [version]))
+        steps = count_recorded(conn, step_ids)
+        if row and steps == len(step_ids):
+            return True
+        return False if not row and steps == 0 else None
+
+    return landed

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from migration_rollback.runner.errors import BackupError
 from migration_rollback.runner.naming import run_stamp
 from migration_rollback.runner.result import BackupInfo
 from migration_rollback.runner.session import Connection
+from migration_rollback.verify.old_leftovers import sweep_old
 
 DUMP_SUFFIX = ".dump"
 _BINDIR_TEMPLATE = "/usr/lib/postgresql/{major}/bin"
@@ -192,6 +194,9 @@ def take_dump(
     """`pg_dump -Fc` of the database `conn` is connected to, into the backup directory,
     verified, then renamed into place."""
     check_backup_dir(backup_dir, writable=True)
+    # Older versions wrote pg_dump's service file (sslpassword) in a temp folder a killed run
+    # left behind: gone now, when ours and not in use.
+    sweep_old(Path(tempfile.gettempdir()), {os.geteuid()})
     pg_dump = find_client_tool("pg_dump", server_major)
     pg_restore = find_client_tool("pg_restore", server_major)
     final = backup_dir / f"{label}__{run_stamp(when)}{DUMP_SUFFIX}"
@@ -248,6 +253,9 @@ def _dump_into(
 def plan_dump(backup_dir: Path, *, server_major: int) -> BackupInfo:
     """Dry run: check a dump could be taken (directory, pg_dump), without taking it."""
     check_backup_dir(backup_dir, writable=True)
+    # Older versions wrote pg_dump's service file (sslpassword) in a temp folder a killed run
+    # left behind: gone now, when ours and not in use.
+    sweep_old(Path(tempfile.gettempdir()), {os.geteuid()})
     pg_dump = find_client_tool("pg_dump", server_major)
     return BackupInfo(
         mode="pg-dump",

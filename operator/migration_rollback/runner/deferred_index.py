@@ -2,9 +2,10 @@
 
 `CREATE INDEX CONCURRENTLY IF NOT EXISTS` skips any index of that name, whatever it indexes,
 and a stopped build leaves an INVALID one a later run must replace. A recorded step is only
-finished when the index of that name is the one it means: the same definition (compared as
-parsed SQL, not text), not being built right now by someone else, and, for a DROP, the very
-index (by OID) that existed when the step was recorded. Anything else stops with both named.
+finished when the index of that name is the one it means: the same definition (as the
+server stores both: index_definition.py), not being built right now by someone else, and, for
+a DROP, the very index (by OID) that existed when the step was recorded. Anything else stops
+with both named.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pglast.enums.parsenodes import ObjectType
 from psycopg import sql
 
 from migration_rollback.runner.errors import PostCheckError
+from migration_rollback.runner.index_definition import same_definition
 from migration_rollback.runner.plan import QName
 from migration_rollback.runner.relations import resolve_relation
 from migration_rollback.runner.session import Connection
@@ -84,15 +86,22 @@ def _compare(conn: Connection, oid: int, name: QName, intended: str) -> tuple[st
     if row is None:
         raise PostCheckError(f"{_shown(name)} is not an index")
     definition, valid, table_oid, schema, table, building = row
-    wanted = _normal(intended, (str(schema), str(table)))
     table_meant = resolve_relation(conn, _relation_of(intended))
-    if table_meant != table_oid or wanted != _normal(definition, (str(schema), str(table))):
+    if table_meant != table_oid or not _same(conn, str(definition), intended, (schema, table)):
         raise PostCheckError(
             f"index {_shown(name)} exists with another definition: {definition}; this step "
             f"means: {intended}; it is not marked done: drop or rename that index, or finish "
             "the step by hand"
         )
     return str(definition), bool(valid), bool(building)
+
+
+def _same(conn: Connection, definition: str, intended: str, table: tuple[str, str]) -> bool:
+    """As the server stores both (index_definition.py); where it cannot tell, as parsed."""
+    same = same_definition(conn, definition, intended, table)
+    if same is None:
+        return _normal(intended, table) == _normal(definition, table)
+    return same
 
 
 def _normal(text: str, table: tuple[str, str]) -> str:

@@ -237,3 +237,13 @@ def run_step(conn: Connection, step_id: int | None, text: str, step: Step,
     if step_id is not None:
         mark_done(conn, step_id)
     return status
+
+
+def count_recorded(conn: Connection, step_ids: Sequence[int]) -> int:
+    """How many of these steps exist (a COMMIT's read-back: they were written with it)."""
+    if not step_ids or not relation_exists(conn, _IDENT):
+        return 0
+    found = _row(
+        conn, f"SELECT count(*) FROM {SCHEMA}.{TABLE} WHERE id = ANY(%s)", [list(step_ids)]
+    )
+    return int(str(found))

@@ -122,6 +122,10 @@ class InterruptedRunError(RunnerError):
     exit_code = ExitCode.INTERRUPTED
 
 
+class CommitInterruptedError(InterruptedRunError):
+    """A signal came during COMMIT; whether it landed was read back (the message says)."""
+
+
 def exit_code_for(error: BaseException | None) -> ExitCode:
     """The exit code for how a run ended; None means it succeeded."""
     if error is None:

@@ -159,6 +159,8 @@ class RunResult:
     sha256: dict[str, str] = field(default_factory=dict)
     outcome: Outcome = Outcome.RUNNING
     committed: bool = False
+    # A COMMIT whose answer was lost, read back: landed / not landed / unknown (None: answered).
+    commit_read_back: str | None = None
     exit_code: ExitCode = ExitCode.OK
     retryable: bool = False
     finished_at: datetime | None = None
@@ -268,6 +270,7 @@ class RunResult:
             "retryable": self.retryable,
             "committed": self.committed,
             "changed": self.changes_kept,
+            "commit_read_back": self.commit_read_back,
             "dry_run": self.dry_run,
             "target": self.target,
             "migrations": list(self.migrations),

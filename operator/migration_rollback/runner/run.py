@@ -17,8 +17,9 @@ import psycopg
 from migration_rollback.jobresult import SQL_STEP
 from migration_rollback.redact import clip
 from migration_rollback.runner import audit, backup
+from migration_rollback.runner.commit_readback import read_back
 from migration_rollback.runner.deferred_steps import pending_steps
-from migration_rollback.runner.errors import PreconditionError, RunnerError
+from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.history import (
     applied_versions,
     check_history_table,
@@ -48,6 +49,7 @@ from migration_rollback.runner.run_sources import (
     unchecked_source,
 )
 from migration_rollback.runner.session import (
+    Connection,
     acquire_run_lock,
     backend_pid,
     connect,
@@ -306,6 +308,7 @@ class _Run(RunState):
                 run_transaction(self._work, plan, self.outcomes, settings, self.tx)
             finally:
                 self.result.committed = self.tx.committed
+                self.result.commit_read_back = self.tx.read_back
                 self.result.archived = self.tx.archive.archived
                 self.result.dependents = self.tx.archive.dependents
                 self.result.data_loss = self.tx.data_loss
@@ -327,18 +330,17 @@ class _Run(RunState):
             and (verified_backup or planned_backup),
             redactor=self.redactor,
             still_locked=lambda: holds_run_lock(work, control_pid),
-            committed_after_all=self._read_back_commit,
+            committed_after_all=partial(
+                read_back, self.dsn, self.redactor, backend_pid(work), self._rows_gone
+            ),
             restore=self.restore if self.restore.active else None,
             closes=self.leftovers.closes(),
         )
 
-    def _read_back_commit(self) -> bool | None:
-        """After a broken COMMIT: True if the history rows are gone, False if all still there."""
-        try:
-            with connect(self.dsn, self.redactor, purpose="read-back") as conn:
-                left = present_versions(conn, self.options.history_table, self.versions)
-        except (psycopg.Error, RunnerError):
-            return None
+    def _rows_gone(self, conn: Connection) -> bool | None:
+        """After a COMMIT whose answer was lost (commit_readback.py): landed if the history
+        rows are gone, not landed if all are still there."""
+        left = present_versions(conn, self.options.history_table, self.versions)
         if not left:
             return True
         return False if len(left) == len(self.versions) else None

@@ -23,6 +23,7 @@ from migration_rollback.redact import Redactor
 from migration_rollback.runner.archive import ArchiveOutcome, archive_tables
 from migration_rollback.runner.archive_columns import copy_columns
 from migration_rollback.runner.audit import AUDIT_SCHEMA
+from migration_rollback.runner.commit_readback import ReadBack, commit_or_read_back, raise_for
 from migration_rollback.runner.deferred_index import dropped_index
 from migration_rollback.runner.deferred_steps import (
     Step,
@@ -32,8 +33,6 @@ from migration_rollback.runner.deferred_steps import (
     run_step,
 )
 from migration_rollback.runner.errors import (
-    CommitUnknownError,
-    ConnectionLostError,
     DeferredStatementError,
     PostCheckError,
 )
@@ -56,7 +55,7 @@ class TransactionSettings:
     data_loss_permitted: bool
     redactor: Redactor
     still_locked: Callable[[], bool]
-    committed_after_all: Callable[[], bool | None]
+    committed_after_all: Callable[[], ReadBack]  # after a COMMIT whose answer was lost
     restore: RestoreHook | None = None  # data restored from `apply` captures, if any
     # Leftover steps closed with the history delete (leftovers.ExecuteLeftovers.closes).
     closes: dict[str, list[int]] = field(default_factory=dict)
@@ -84,6 +83,7 @@ class TransactionReport:
     archive: ArchiveOutcome = field(default_factory=ArchiveOutcome)
     data_loss: list[str] = field(default_factory=list)
     committed: bool = False
+    read_back: str | None = None  # of a COMMIT whose answer was lost (commit_readback.py)
     warnings: list[str] = field(default_factory=list)
     deferred_ids: list[int] = field(default_factory=list)  # their pending records, in order
 
@@ -319,28 +319,16 @@ def _snapshot(conn: Connection, *, include_archive: bool) -> dict[int, RelationS
 
 
 def _commit(conn: Connection, settings: TransactionSettings, report: TransactionReport) -> None:
+    """COMMIT; a lost answer (signal, broken connection) is read back (commit_readback.py)."""
     try:
-        conn.commit()
-    except psycopg.OperationalError as exc:
-        if not (conn.closed or conn.broken):
-            raise translate(exc, settings.redactor, context="COMMIT") from None
-        # The COMMIT may or may not have reached the server: ask the database, do not guess.
-        state = settings.committed_after_all()
-        if state is None:
-            raise CommitUnknownError(
-                "the connection broke during COMMIT and the history table could not be read "
-                f"back: check whether {', '.join(settings.versions)} are still recorded in "
-                f"{settings.history_table}"
-            ) from None
-        if not state:
-            raise ConnectionLostError(
-                "the connection broke during COMMIT; the history rows are still there, so the "
-                "transaction did not commit"
-            ) from None
-        report.warnings.append("the connection broke during COMMIT; read back: it committed")
+        answer = commit_or_read_back(conn, settings.committed_after_all)
     except psycopg.Error as exc:
         raise translate(exc, settings.redactor, context="COMMIT") from None
-    report.committed = True
+    report.committed = answer.landed
+    report.read_back = str(answer.read_back) if answer.read_back else None
+    warning = raise_for(answer, "the rollback of " + ", ".join(settings.versions))
+    if warning is not None:
+        report.warnings.append(warning)
 
 
 def deferred_steps(plan: Plan) -> list[Step]:
@@ -377,24 +365,38 @@ def run_deferred(
         outcome = outcomes[planned.number]
         start = time.monotonic()
         try:
-            settings.check_lock()
-            outcome.command = run_step(conn, ids[position], planned.sql, steps[position])
-            outcome.status = "done"
-        except (psycopg.Error, PostCheckError) as exc:
-            error = translate(
-                exc, settings.redactor, statement=planned.number, location=planned.location
-            )
-            outcome.status = "failed"
-            outcome.error = error.message
+            _run_one_deferred(conn, planned, (ids[position], steps[position]), outcome, settings)
+        except DeferredStatementError:
             for later in plan.deferred[position + 1 :]:
                 outcomes[later.number].status = "not run"
-            raise DeferredStatementError(
-                f"committed, but deferred statement {planned.number} failed: {error.message}; "
-                "it and the ones after it are recorded as pending: the next run finishes them "
-                "(they are idempotent), or run them by hand",
-                sqlstate=error.sqlstate,
-                statement=planned.number,
-                location=planned.location,
-            ) from None
+            raise
         finally:
             outcome.duration_ms = int((time.monotonic() - start) * 1000)
+
+
+def _run_one_deferred(
+    conn: Connection,
+    planned: PlannedStatement,
+    recorded: tuple[int | None, Step],
+    outcome: StatementOutcome,
+    settings: TransactionSettings,
+) -> None:
+    """One deferred statement, its outcome filled in; a failure as DeferredStatementError."""
+    try:
+        settings.check_lock()
+        outcome.command = run_step(conn, recorded[0], planned.sql, recorded[1])
+        outcome.status = "done"
+    except (psycopg.Error, PostCheckError) as exc:
+        error = translate(
+            exc, settings.redactor, statement=planned.number, location=planned.location
+        )
+        outcome.status = "failed"
+        outcome.error = error.message
+        raise DeferredStatementError(
+            f"committed, but deferred statement {planned.number} failed: {error.message}; "
+            "it and the ones after it are recorded as pending: the next run finishes them "
+            "(they are idempotent), or run them by hand",
+            sqlstate=error.sqlstate,
+            statement=planned.number,
+            location=planned.location,
+        ) from None

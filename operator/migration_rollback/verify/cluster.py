@@ -37,6 +37,7 @@ import psycopg
 from migration_rollback.errors import DatabaseUnavailableError
 from migration_rollback.verify.leftovers import PREFIX, owners, sweep
 from migration_rollback.verify.majors import parse_version_output
+from migration_rollback.verify.old_leftovers import sweep_elsewhere, sweep_old
 from migration_rollback.verify.room import NO_SPACE
 from migration_rollback.verify.scratch import (
     OVERRIDE_HINT,
@@ -360,7 +361,7 @@ def create_cluster(bindir: Path | None = None, *, major: int | None = None) -> T
         raise _no_binaries(major)
     run_as = _server_user()
     scratch = scratch_base(run_as)
-    sweep(scratch.path, owners(run_as))
+    _sweep(scratch.path, owners(run_as))
     base = _private_folder(scratch)
     try:
         runnable, install_dir = staged_install(found, run_as, scratch, base)
@@ -395,3 +396,12 @@ def temporary_cluster(
         yield cluster
     finally:
         cluster.stop()
+
+
+def _sweep(scratch: Path, ours: set[int]) -> None:
+    """What killed runs left: dead clusters in the scratch directory, and in the temp directory
+    what older versions made there, under today's names and the old ones (old_leftovers.py)."""
+    sweep(scratch, ours)
+    temp = Path(tempfile.gettempdir())
+    sweep_elsewhere(temp, scratch, ours)
+    sweep_old(temp, ours)

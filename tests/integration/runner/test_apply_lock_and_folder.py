@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable
 
 import psycopg
 import pytest
 from capture_support import apply, cli
+from gate_support import GATE, gated_apply, wait_for
 from runner_support import Project
 
 pytestmark = pytest.mark.integration
@@ -25,33 +22,11 @@ pytestmark = pytest.mark.integration
 PRECONDITION_FAILED = 3
 POST_CHECK_FAILED = 10
 INTERRUPTED = 13
-GATE = 424242  # one bigint key (objsubid 1): never the run lock's two int4 keys
 RUN_LOCK_HOLDER = (
     "SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted "
     "AND l.objsubid = 2 AND l.database = (SELECT oid FROM pg_database "
     "WHERE datname = current_database())"
 )
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 60.0) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
-
-
-def _gated(project: Project) -> bool:
-    """apply's session waits at the gate, inside migration 2's transaction."""
-    return bool(
-        project.value(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-            "AND objsubid = 1 AND objid = %s",
-            [GATE],
-        )
-    )
 
 
 def test_apply_does_not_commit_after_losing_its_run_lock(project: Project) -> None:
@@ -60,18 +35,7 @@ def test_apply_does_not_commit_after_losing_its_run_lock(project: Project) -> No
         f"CREATE TABLE public.b (id int);\nSELECT pg_advisory_lock({GATE});\n"
     )
     assert apply(project, "--to", "20250101000001")[0] == 0
-    result = project.root / "lost.json"
-    with psycopg.connect(project.url, autocommit=True) as gate:
-        gate.execute("SELECT pg_advisory_lock(%s)", [GATE])
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "migration_rollback", "apply", "--result-file", str(result)],
-            cwd=project.root,
-            env=project.environment(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        wait_for(lambda: _gated(project))
+    with gated_apply(project, project.root / "lost.json") as (gate, proc):
         project.value("SELECT pg_terminate_backend(%s)", [project.value(RUN_LOCK_HOLDER)])
         # Another runner can take the lock now, while apply's transaction is still open.
         taken = cli(project, "captures", "prune", "--restored")
@@ -129,17 +93,7 @@ def test_apply_stopped_by_sigterm_rolls_back_and_reports(project: Project) -> No
         f"CREATE TABLE public.a (id int);\nSELECT pg_advisory_lock({GATE});\n"
     )
     result = project.root / "term.json"
-    with psycopg.connect(project.url, autocommit=True) as gate:
-        gate.execute("SELECT pg_advisory_lock(%s)", [GATE])
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "migration_rollback", "apply", "--result-file", str(result)],
-            cwd=project.root,
-            env=project.environment(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        wait_for(lambda: _gated(project))
+    with gated_apply(project, result) as (_gate, proc):
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=120)
 

@@ -12,12 +12,11 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 
 import psycopg
 import pytest
 from capture_support import apply, cli
+from gate_support import wait_for
 from runner_support import Project
 
 pytestmark = pytest.mark.integration
@@ -25,16 +24,6 @@ pytestmark = pytest.mark.integration
 PRECONDITION_FAILED = 3
 TABLE = "20250101000001_t"
 INDEX = "20250101000002_idx"
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 60.0) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def _waiting(project: Project, prefix: str) -> object:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import contextlib
 import signal
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import psycopg
 import pytest
 from capture_support import apply
+from gate_support import wait_for
 from runner_support import TIMELINE, Project, schema_fingerprint, timeline_project
 
 pytestmark = pytest.mark.integration
@@ -29,15 +29,6 @@ SLOW = "20251201000000_slow"
 
 # Runners are Python processes started per test: on a loaded machine one can take many
 # seconds to reach its first statement.
-def wait_for(condition: Callable[[], object], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
-
-
 def sleeping_backend(project: Project) -> int | None:
     """The pid of the runner's session while it sits in the rollback's pg_sleep."""
     return project.value(
