@@ -119,9 +119,8 @@ def install(conn: psycopg.Connection[Any]) -> bool:
         return False
     conn.execute(SESSION_SQL, prepare=False)
     conn.execute(TRIGGERS_SQL, prepare=False)
-    kinds = kinds_for(conn.info.server_version)
-    conn.execute(scoped.function_sql(kinds), prepare=False)
-    conn.execute(scoped_check.function_sql(kinds), prepare=False)
+    conn.execute(scoped.function_sql(kinds_for(conn.info.server_version)), prepare=False)
+    conn.execute(scoped_check.function_sql(), prepare=False)
     return True
 
 

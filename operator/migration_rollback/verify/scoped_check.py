@@ -7,9 +7,8 @@ by the client, twice a migration. `scoped_check()` (PL/pgSQL, made with the chan
 the verifier's helper schema) does the same in one: its SET clauses hold the settings while it
 runs (and put the caller's back when it returns), it fills the scope (and the GRANT/REVOKE
 targets its arguments name, when there are some), then returns the scope's rows and the
-objects of the kinds with a row in scope (snapshot/scoped.py's statements, inline). Its rows:
-(category, oid, name) of the scope, then (kind's index, the object as JSON), each with the
-other columns NULL.
+objects of the kinds with a row in scope (snapshot/scoped.py). Its rows: (category, oid, name)
+of the scope, then (kind's index, the object as JSON), each with the other columns NULL.
 
 The fill's statements keep the plans made at the first check: planned with sequential scans
 off, they find what the capture names, and the families in scope, by OID and ref through the
@@ -19,7 +18,6 @@ catalogs' indexes whatever the catalogs held then (test_verify_bookkeeping_plans
 from __future__ import annotations
 
 from migration_rollback.verify.snapshot import HELPER_SCHEMA, SCOPE_TABLE, scoped
-from migration_rollback.verify.snapshot.query import Kind
 
 CAPTURE_TABLE = "pg_temp._mr_capture"
 REFS_TABLE = "pg_temp._mr_refs"
@@ -168,14 +166,14 @@ _SETTINGS = (
 )
 
 
-def function_sql(kinds: tuple[Kind, ...]) -> str:
-    """CREATE OR REPLACE the function for these kinds (a server version's)."""
-    # The scoped read inline: called as a function, it cost the server a call, its own
-    # tuplestore of rows copied into this one's, and the revalidation of the call's plan.
+def function_sql() -> str:
+    """CREATE OR REPLACE the function (after snapshot/scoped.py's, which it calls)."""
     body = (
-        f"{scoped.DECLARE}\nBEGIN\n{_FILL_SCOPE};\nIF $10 > 0 THEN\n{_FILL_GRANTS};\nEND IF;\n"
+        f"BEGIN\n{_FILL_SCOPE};\nIF $10 > 0 THEN\n{_FILL_GRANTS};\nEND IF;\n"
         f"RETURN QUERY SELECT s.category::text, s.oid, s.name::text, NULL::integer, NULL::text "
-        f"FROM {SCOPE_TABLE} s;\n{scoped.steps(kinds, 'NULL::text, NULL::oid, NULL::text, ')}\nEND"
+        f"FROM {SCOPE_TABLE} s;\n"
+        f"RETURN QUERY SELECT NULL::text, NULL::oid, NULL::text, r.mr_kind, r.mr_row "
+        f"FROM {scoped.FUNCTION}() r;\nEND"
     )
     if _QUOTE in body:
         raise ValueError(f"the check's statements hold {_QUOTE}, the function body's quote")

@@ -10,9 +10,8 @@ kind's query starts from holds a row for an OID in scope, and runs the query onl
 catalog row, joined on that column), so a kind skipped had nothing to read. A kind read whole
 ("group" scope) runs when its label is in scope, as its query's own condition says.
 
-The check (verify/scoped_check.py) runs these statements inline (`steps`), all probes in one
-statement; `scoped_read()` holds the same, alone. Their plans are cached by PL/pgSQL for the
-session, made (and remade after an invalidation) under the settings of the check.
+Its queries' plans are cached by PL/pgSQL for the session, made (and remade after an
+invalidation) under the settings of its caller, the check (verify/scoped_check.py).
 """
 
 from __future__ import annotations
@@ -28,13 +27,10 @@ READ_SQL = f"SELECT mr_kind, mr_row FROM {FUNCTION}()"
 _QUOTE = "$mr_scoped$"
 
 
-def kind_query(index: int, kind: Kind, leading: str = "") -> str:
+def kind_query(index: int, kind: Kind) -> str:
     """One kind's scoped read: its index in `kinds` and each row as JSON (the kinds' columns
-    differ, one text column holds any of them), after the columns `leading` gives."""
-    return (
-        f"SELECT {leading}{index}, pg_catalog.row_to_json(q)::text "
-        f"FROM ({kind.select(scoped=True)}) q"
-    )
+    differ, one text column holds any of them)."""
+    return f"SELECT {index}, pg_catalog.row_to_json(q)::text FROM ({kind.select(scoped=True)}) q"
 
 
 def probe(kind: Kind) -> str:
@@ -82,36 +78,18 @@ def _source_catalog(tables: str, alias: str, column: str) -> str | None:
     return sub.group(2)
 
 
-# The probes' answers, one flag a kind: the body's variable (see `steps`).
-FLAGS = "mr_in"
-DECLARE = f"DECLARE {FLAGS} boolean[];"
-
-
-@functools.cache
-def steps(kinds: tuple[Kind, ...], leading: str = "") -> str:
-    """The PL/pgSQL statements of a scoped read, for a body that declares `DECLARE`: every
-    probe in one statement, then each kind's query whose probe held, its rows preceded by
-    `leading` (the caller's other columns, NULL). A statement of a PL/pgSQL body costs the
-    server its cached plan's revalidation (a lock on each relation it reads) and an executor's
-    start and end, whatever it returns: one probe per kind cost more than the probes' reads."""
-    flags = ",\n".join(probe(kind) for kind in kinds)
-    reads = "\n".join(
-        f"IF {FLAGS}[{n + 1}] THEN\nRETURN QUERY {kind_query(n, kind, leading)};\nEND IF;"
-        for n, kind in enumerate(kinds)
-    )
-    text = f"{FLAGS} := ARRAY[{flags}];\n{reads}"
-    if _QUOTE in text:
-        raise ValueError(f"a kind's query holds {_QUOTE}, the function body's quote")
-    return text
-
-
 @functools.cache
 def function_sql(kinds: tuple[Kind, ...]) -> str:
-    """CREATE OR REPLACE the function for these kinds (a server version's): the scoped read
-    alone, as the check (scoped_check.py) runs it inline."""
+    """CREATE OR REPLACE the function for these kinds (a server version's)."""
+    steps = "\n".join(
+        f"IF {probe(kind)} THEN\nRETURN QUERY {kind_query(n, kind)};\nEND IF;"
+        for n, kind in enumerate(kinds)
+    )
+    if _QUOTE in steps:
+        raise ValueError(f"a kind's query holds {_QUOTE}, the function body's quote")
     # Its column names are PL/pgSQL variables too: names no query uses, and columns win.
     return (
         f"CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS TABLE (mr_kind integer, mr_row text) "
-        f"LANGUAGE plpgsql AS {_QUOTE}\n#variable_conflict use_column\n{DECLARE}\nBEGIN\n"
-        f"{steps(kinds)}\nEND\n{_QUOTE}"
+        f"LANGUAGE plpgsql AS {_QUOTE}\n#variable_conflict use_column\nBEGIN\n{steps}\n"
+        f"END\n{_QUOTE}"
     )
