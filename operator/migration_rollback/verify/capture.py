@@ -34,6 +34,7 @@ again (temporary tables are never vacuumed): 26 pages of them after 300 migratio
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -333,16 +334,16 @@ def queue_refs_update(
         )
     rows = [_ref_row(o) for o in added if o.ref]
     if rows:
-        catalog.execute(
-            conn,
-            f"INSERT INTO {REFS_TABLE} SELECT * FROM ROWS FROM (pg_catalog.unnest($1), "
-            "pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)) "
-            "ON CONFLICT (ref) DO UPDATE SET category = EXCLUDED.category, "
-            "oid = EXCLUDED.oid, name = EXCLUDED.name",
-            [
-                ([r[0] for r in rows], "text[]"),
-                ([r[1] for r in rows], "text[]"),
-                ([r[2] for r in rows], "oid[]"),
-                ([r[3] for r in rows], "text[]"),
-            ],
-        )
+        catalog.execute(conn, _UPSERT_REFS, [(json.dumps(rows, ensure_ascii=False), "json")])
+
+
+# The rows as one JSON array of [ref, category, oid, name]: as four arrays (one literal per
+# element, each through psycopg's adapters) writing the statement cost the client 0.11 ms for
+# a table's 15 refs, as JSON 0.03 ms. Operators qualified: no search_path changes them.
+_ELEMENT = "r OPERATOR(pg_catalog.->>) "
+_UPSERT_REFS = (
+    f"INSERT INTO {REFS_TABLE} SELECT {_ELEMENT}0, {_ELEMENT}1, ({_ELEMENT}2)::pg_catalog.oid, "
+    f"{_ELEMENT}3 FROM pg_catalog.json_array_elements($1) r "
+    "ON CONFLICT (ref) DO UPDATE SET category = EXCLUDED.category, "
+    "oid = EXCLUDED.oid, name = EXCLUDED.name"
+)

@@ -22,6 +22,7 @@ from migration_rollback.verify.baseline import load_baseline
 from migration_rollback.verify.batch import Batch
 from migration_rollback.verify.snapshot import kinds_for
 from migration_rollback.verify.snapshot.objects import SnapshotObject, identity, make_object
+from migration_rollback.verify.snapshot.relation_kinds import PARTITION_PARENT
 
 pytestmark = pytest.mark.integration
 
@@ -77,6 +78,25 @@ def test_a_commit_removes_refs_through_the_key_index(conn: psycopg.Connection[An
     assert left.fetchone() == (2,)  # the two upserted again after the removal
     setting = conn.execute("SELECT pg_catalog.current_setting('enable_seqscan')").fetchone()
     assert setting == ("on",)  # set for the commit's transaction only
+
+
+def test_the_refs_upserted_are_the_models(conn: psycopg.Connection[Any]) -> None:
+    """Each ref row as `_ref_row` writes it: a family's OID, a group's label (no OID), a
+    partition's parent, names outside ASCII; an upsert replaces the row of a ref kept."""
+    parent = {PARTITION_PARENT: "4294967295"}
+    part = make_object(identity("table", "public.é"), {}, None, parent, "pg_class:é5", "rel:5")
+    group = make_object(identity("schema", "public"), {}, None, {}, "pg_namespace:9", "schema")
+    upsert = Batch(conn)
+    capture.queue_refs_update(upsert, [], [part, group])
+    upsert.send()
+    rows = conn.execute(
+        "SELECT ref, category, oid, name FROM pg_temp._mr_refs"
+        " WHERE ref IN ('pg_class:é5', 'pg_namespace:9') ORDER BY ref"
+    ).fetchall()
+    assert rows == [
+        ("pg_class:é5", "rel", 5, "4294967295"),
+        ("pg_namespace:9", "group", None, "schema"),
+    ]
 
 
 # Catalogs with rows per table, column or function: scanning one whole is O(schema).
