@@ -21,10 +21,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
 from psycopg import sql
 
 from migration_rollback.runner.session import Connection
+from migration_rollback.runner.trip import Fetched, Trip
 
 # A placeholder as psycopg writes it: positional `%s` or named `%(name)s`.
 _PLACEHOLDER = re.compile(r"%(?:\((?P<name>\w+)\))?s")
@@ -121,7 +121,7 @@ class _Session:
     """The reads prepared on a session, and the PREPAREs sent whose answers were not looked at."""
 
     done: set[str] = field(default_factory=set)
-    sent: dict[str, psycopg.Cursor[Any]] = field(default_factory=dict)
+    sent: dict[str, Fetched] = field(default_factory=dict)
 
     def settle(self) -> None:
         """Between round trips: a PREPARE whose answer came back is done; one that did not run
@@ -135,16 +135,16 @@ class _Session:
 _sessions: weakref.WeakKeyDictionary[Connection, _Session] = weakref.WeakKeyDictionary()
 
 
-def prepare(conn: Connection) -> None:
+def prepare(trip: Trip) -> None:
     """First in a round trip of the archive: the PREPAREs this session still needs, if it wants
     them. Until their answers are back (the next trip that calls this), reads run as written."""
-    if conn.prepare_threshold is not None:
+    if trip.conn.prepare_threshold is not None:
         return
-    session = _sessions.setdefault(conn, _Session())
+    session = _sessions.setdefault(trip.conn, _Session())
     session.settle()
     for what in _READS:
         if what.name not in session.done:
-            session.sent[what.name] = conn.execute(what.preparing(), prepare=False)
+            session.sent[what.name] = trip.execute(what.preparing(), prepare=False)
 
 
 # The reads' parameters are oid arrays of unknown length: costed for such an array, a generic plan
@@ -180,30 +180,28 @@ _RESTORE = "SELECT " + ", ".join(
 
 
 @contextlib.contextmanager
-def generic_plans(conn: Connection) -> Iterator[None]:
-    """Inside the caller's pipeline, around reads: their EXECUTEs take generic plans (nothing
-    is sent where no read is prepared)."""
-    session = _sessions.get(conn)
+def generic_plans(trip: Trip) -> Iterator[None]:
+    """In the caller's trip, around reads: their EXECUTEs take generic plans (nothing is sent
+    where no read is prepared)."""
+    session = _sessions.get(trip.conn)
     if session is None or not session.done:
         yield
         return
-    conn.execute(_GENERIC, prepare=False)
+    trip.execute(_GENERIC, prepare=False)
     try:
         yield
     finally:
-        conn.execute(_RESTORE, prepare=False)
+        trip.execute(_RESTORE, prepare=False)
 
 
-def execute(
-    conn: Connection, what: Read, values: Sequence[Any] | Mapping[str, Any]
-) -> psycopg.Cursor[Any]:
-    """Run a read: EXECUTE where it is prepared, else as written."""
-    session = _sessions.get(conn)
+def execute(trip: Trip, what: Read, values: Sequence[Any] | Mapping[str, Any]) -> Fetched:
+    """Queue a read: EXECUTE where it is prepared, else as written."""
+    session = _sessions.get(trip.conn)
     if session is None or what.name not in session.done:
-        return conn.execute(what.query, values)
+        return trip.execute(what.query, values)
     if isinstance(values, Mapping):
         values = [values[name] for name, _ in what.params]
-    return conn.execute(what.executing(values), prepare=False)
+    return trip.execute(what.executing(values), prepare=False)
 
 
 def keep_only(conn: Connection, held: set[str]) -> None:
