@@ -37,9 +37,10 @@ import psycopg  # noqa: E402
 from bench_verify import _backend_cpu_ms, counted_round_trips  # noqa: E402
 from synth import Synthetic, _column, _enum, _table  # noqa: E402
 
+from migration_rollback.runner import trip as trip_module  # noqa: E402
 from migration_rollback.runner.archive import archive_tables  # noqa: E402
 from migration_rollback.runner.archive_columns import copy_columns  # noqa: E402
-from migration_rollback.runner.plan import Action, plan_statement  # noqa: E402
+from migration_rollback.runner.plan import Action, PlannedStatement, plan_statement  # noqa: E402
 from migration_rollback.sql import parse_script  # noqa: E402
 from migration_rollback.verify.as_runner import make_archive_schema  # noqa: E402
 from migration_rollback.verify.baseline import load_baseline  # noqa: E402
@@ -76,39 +77,53 @@ class Figures:
 
 @contextmanager
 def counted_statements() -> Iterator[list[int]]:
-    """The client's cursor executes while the block runs."""
+    """The statements sent while the block runs: psycopg's cursor executes, and the commands
+    of the archive's trips sent as one message (runner/trip.py)."""
     count = [0]
-    execute = psycopg.Cursor.execute
+    execute, batch = psycopg.Cursor.execute, trip_module._send_batch
 
     def counting(self: psycopg.Cursor[Any], *args: Any, **kwargs: Any) -> Any:
         count[0] += 1
         return execute(self, *args, **kwargs)
 
+    def counting_batch(conn: psycopg.Connection[Any], commands: list[Any]) -> None:
+        count[0] += len(commands)
+        batch(conn, commands)
+
     psycopg.Cursor.execute = counting  # type: ignore[method-assign]
+    trip_module._send_batch = counting_batch
     try:
         yield count
     finally:
         psycopg.Cursor.execute = execute  # type: ignore[method-assign]
+        trip_module._send_batch = batch
 
 
-def archive(conn: psycopg.Connection[Any], rollback: str) -> None:
-    """Carry out the rollback's archiving statements as the runner does."""
+def planned(rollback: str) -> list[PlannedStatement]:
+    """The rollback's archiving statements, planned as the runner plans them."""
+    statements = parse_script(rollback).statements
+    found = [plan_statement(0, "20250101000000", st, purge=False) for st in statements]
+    return [p for p in found if p.action in (Action.ARCHIVE_TABLES, Action.COPY_COLUMNS)]
+
+
+def archive(conn: psycopg.Connection[Any], statements: list[PlannedStatement]) -> None:
+    """Carry out the archiving statements as the runner does."""
     when = datetime.now(UTC).replace(microsecond=0)
-    for statement in parse_script(rollback).statements:
-        planned = plan_statement(0, "20250101000000", statement, purge=False)
-        if planned.action is Action.ARCHIVE_TABLES:
-            archive_tables(conn, planned, when)
-        elif planned.action is Action.COPY_COLUMNS:
-            copy_columns(conn, planned, when)
+    for statement in statements:
+        if statement.action is Action.ARCHIVE_TABLES:
+            archive_tables(conn, statement, when)
+        else:
+            copy_columns(conn, statement, when)
 
 
 def one_run(conn: psycopg.Connection[Any], shape: Synthetic, out: Figures, pid: int) -> None:
     """Make the shape's objects, archive them (measured), roll back."""
     conn.execute("BEGIN")
     conn.execute(shape.forward, prepare=False)
+    statements = planned(shape.rollback)
     with counted_round_trips() as trips, counted_statements() as sent:
         server, client, wall = _backend_cpu_ms(pid), time.process_time(), time.perf_counter()
-        archive(conn, shape.rollback)
+        archive(conn, statements)
         out.wall.append((time.perf_counter() - wall) * 1000.0)
         out.client.append((time.process_time() - client) * 1000.0)
         out.server.append(_backend_cpu_ms(pid) - server)

@@ -17,11 +17,12 @@ The verifier archives every table its rollbacks drop, so a DROP costs a round tr
 not per object: the probe; the detach's reads with the first table's names; each move, with the
 detach's statements before it and its count and the next stage's reads after it; make_inert's
 changes with the read of what still depends on the archive. On the verifier's session the reads
-are prepared statements (prepared.py).
+are prepared statements (prepared.py), and each round trip is one message (trip.py).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -75,20 +76,23 @@ class ArchiveOutcome:
     copied_columns: list[tuple[int, int]] = field(default_factory=list)
 
 
-def archive_schema_statements() -> list[sql.Composed]:
+@functools.cache
+def archive_schema_statements() -> tuple[str, ...]:
     """What makes the archive schema (when missing): their answers decide nothing, so callers
-    send them in the round trip of what follows."""
+    send them in the round trip of what follows. Written once (psycopg.sql is slow)."""
     schema = sql.Identifier(ARCHIVE_SCHEMA)
-    return [
-        sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema),
-        sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
+    return (
+        sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema).as_string(None),
+        sql.SQL("COMMENT ON SCHEMA {} IS {}")
+        .format(
             schema,
             sql.Literal(
                 "Data set aside by migration-rollback instead of being dropped; "
                 "see migration_rollback.audit_log"
             ),
-        ),
-    ]
+        )
+        .as_string(None),
+    )
 
 
 def ensure_archive_schema(conn: Connection) -> None:
@@ -114,7 +118,7 @@ def archive_tables(conn: Connection, planned: PlannedStatement, when: datetime) 
     first_oid, (_, first_name) = found.members[0]
     first_wanted = archived_table_name(first_name, planned.version, when)
     with trip(conn) as reads:  # the detach's reads and the first table's names: one round trip
-        for statement in [] if planned.cascade else archive_schema_statements():
+        for statement in () if planned.cascade else archive_schema_statements():
             reads.execute(statement)
         with prepared.generic_plans(reads):
             detach = queue_detach_reads(reads, members, wholesale=found.wholesale)

@@ -53,7 +53,7 @@ def counted_after(
     queued_trip = Trip(conn)  # a cancelled count skips the RELEASE: rolled back to below
     queued = queue(queued_trip)
     savepoint = queued_trip.execute(_SAVEPOINT)
-    facts = queued_trip.execute(_counting(table, oid))
+    facts = queued_trip.execute(_counting(conn, table, oid))
     queued_trip.execute(_RELEASE)
     return _counted(conn, (oid, savepoint, facts), queued_trip), queued
 
@@ -76,14 +76,20 @@ _RELEASE = sql.SQL("RELEASE SAVEPOINT {}").format(_COUNT).as_string(None)
 _ROLLBACK = sql.SQL("ROLLBACK TO SAVEPOINT {}").format(_COUNT).as_string(None)
 
 
-def _counting(table: sql.Identifier, oid: int) -> sql.Composed:
-    """The count's read, the oid written in: the trip then needs no parameter."""
-    exact = _EXACT.format(
+# The count's read, its table and oid left to fill in (composed once: psycopg.sql is slow).
+_COUNTING = _FACTS.format(
+    count=_EXACT.format(
         below=sql.Literal(EXACT_COUNT_BELOW),
         unanalysed=sql.Literal(UNANALYSED_COUNT_MAX_BYTES),
-        table=table,
-    )
-    return _FACTS.format(count=exact, oid=sql.Literal(oid))
+        table=sql.SQL("{table}"),
+    ),
+    oid=sql.SQL("{oid}"),
+).as_string(None)
+
+
+def _counting(conn: Connection, table: sql.Identifier, oid: int) -> str:
+    """The count's read, the oid written in: the trip then needs no parameter."""
+    return _COUNTING.format(table=table.as_string(conn), oid=int(oid))
 
 
 def _rows(row: tuple[Any, ...] | None, oid: int) -> int | None:

@@ -113,7 +113,9 @@ def test_what_goes_before_the_count_keeps_its_results_when_the_count_is_cancelle
         assert row is not None
         table = psycopg.sql.Identifier("public", "counted")
 
-        rows, before = counted_after(conn, int(row[0]), table, lambda sent: sent.execute("SELECT 42"))
+        rows, before = counted_after(
+            conn, int(row[0]), table, lambda sent: sent.execute("SELECT 42")
+        )
 
         assert rows is None  # never analysed: no estimate either
         assert before.fetchone() == (42,)
