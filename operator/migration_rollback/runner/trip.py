@@ -57,6 +57,7 @@ class Answer:
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     status: str | None = None
     count: int = -1
+    returns_rows: bool = False
     _at: int = 0
 
     @property
@@ -70,14 +71,23 @@ class Answer:
     def fetchone(self) -> tuple[Any, ...] | None:
         if self.cursor is not None:
             return self.cursor.fetchone()
+        self._check()
         self._at += 1
         return self.rows[self._at - 1] if self._at <= len(self.rows) else None
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         if self.cursor is not None:
             return self.cursor.fetchall()
+        self._check()
         rest, self._at = self.rows[self._at :], len(self.rows)
         return rest
+
+    def _check(self) -> None:
+        """As psycopg's cursor: rows only from a command that returns them."""
+        if not self.returns_rows:
+            raise psycopg.ProgrammingError(
+                f"the last operation didn't produce records (command status: {self.status})"
+            )
 
 
 class _Command(NamedTuple):
@@ -157,6 +167,7 @@ def _send_batch(conn: Connection, commands: list[_Command]) -> None:
 def _load(loader: Loading, result: pq.abc.PGresult, answer: Answer, encoding: str) -> None:
     """The answer as psycopg's cursor reads it (its loaders, its status and row count)."""
     if result.status == pq.ExecStatus.TUPLES_OK:
+        answer.returns_rows = True
         loader.set_pgresult(result)
         answer.rows = loader.load_rows(0, result.ntuples, tuple)
     status = result.command_status
