@@ -6,14 +6,17 @@ parameters can instead go as one simple-query message: the server runs them in o
 if sent alone, and stops at the first error, as a pipeline does up to its sync. The archive
 sends only its own composed statements and the DROP it carries out, none of which sets how the
 text after it parses, so the server's parsing the whole text first changes nothing. What does
-differ is an error's position (from the start of the message): the only command of the archive
-that may fail as written is the DROP it probes, whose errors (RemoveRelations') carry none, as
-the text parsed already. And a trigger reading `current_query()` sees the whole message.
+differ: an error's position counts from the start of the message (the archive's commands were
+parsed or composed already, so their errors are the server's runtime ones, which carry none),
+and a trigger reading `current_query()` sees the whole message.
 
-A trip holding a command with parameters (a read sent as written: `execute`'s session, or the
-verifier's before its reads are prepared, prepared.py) goes as a pipeline, as before; so does
-one on a connection already in a pipeline. Either way a command's answer is read the same way
-(`Answer`), once the trip is sent: what ran has its status, what did not has none.
+So only the verifier's session sends one message (the one prepared.py prepares on, psycopg
+preparing nothing itself): the verifier batches its own commands the same way (verify/batch.py).
+`execute`'s session keeps its pipelines, each statement on its own on a production database;
+the statements and their order are the same. A trip holding a command with parameters (a read
+sent as written, before it is prepared) or on a connection already in a pipeline is pipelined
+too. Either way a command's answer is read the same way (`Answer`) once the trip is sent: what
+ran has its status, what did not has none.
 """
 
 from __future__ import annotations
