@@ -107,10 +107,6 @@ class Trip:
     conn: Connection
     commands: list[_Command] = field(default_factory=list)
 
-    @property
-    def info(self) -> psycopg.ConnectionInfo:
-        return self.conn.info
-
     def execute(
         self, query: Query, params: Params = None, *, prepare: bool | None = None
     ) -> Answer:
