@@ -25,7 +25,7 @@ def test_positional_placeholders_are_numbered_in_order() -> None:
 def test_execute_passes_typed_literals_in_the_declared_order() -> None:
     read = Read("SELECT %(m)s, %(n)s", (("m", "oid[]"), ("n", "text")))
 
-    executed = read.executing([[1, 2], "it's"]).as_string(None)
+    executed = read.executing([[1, 2], "it's"])
 
     assert executed.startswith(f'EXECUTE "{read.name}"(')
     assert "::pg_catalog.oid[]" in executed
@@ -36,5 +36,5 @@ def test_a_read_without_parameters_has_no_empty_list() -> None:
     read = Read("SELECT 1", ())
 
     assert read.preparing().as_string(None) == f'PREPARE "{read.name}" AS SELECT 1'
-    assert read.executing([]).as_string(None) == f'EXECUTE "{read.name}"'
+    assert read.executing([]) == f'EXECUTE "{read.name}"'
     assert Read("SELECT 2", ()).name != read.name

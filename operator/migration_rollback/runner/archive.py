@@ -17,17 +17,17 @@ The verifier archives every table its rollbacks drop, so a DROP costs a round tr
 not per object: the probe; the detach's reads with the first table's names; each move, with the
 detach's statements before it and its count and the next stage's reads after it; make_inert's
 changes with the read of what still depends on the archive. On the verifier's session the reads
-are prepared statements (prepared.py).
+are prepared statements (prepared.py), and each round trip is one message (trip.py).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-import psycopg
 from psycopg import sql
 
 from migration_rollback.runner import prepared
@@ -57,8 +57,14 @@ from migration_rollback.runner.plan import PlannedStatement
 from migration_rollback.runner.relations import regclass_text
 from migration_rollback.runner.result import ArchivedObject
 from migration_rollback.runner.session import Connection
+from migration_rollback.runner.trip import Fetched, Trip, trip
 
 _PROBE = sql.Identifier("migration_rollback_probe")
+_PROBE_SAVEPOINT = sql.SQL("SAVEPOINT {}").format(_PROBE).as_string(None)
+_PROBE_UNDONE = tuple(
+    sql.SQL(undo).format(_PROBE).as_string(None)
+    for undo in ("ROLLBACK TO SAVEPOINT {}", "RELEASE SAVEPOINT {}")
+)
 T = TypeVar("T")
 
 
@@ -70,20 +76,23 @@ class ArchiveOutcome:
     copied_columns: list[tuple[int, int]] = field(default_factory=list)
 
 
-def archive_schema_statements() -> list[sql.Composed]:
+@functools.cache
+def archive_schema_statements() -> tuple[str, ...]:
     """What makes the archive schema (when missing): their answers decide nothing, so callers
-    send them in the round trip of what follows."""
+    send them in the round trip of what follows. Written once (psycopg.sql is slow)."""
     schema = sql.Identifier(ARCHIVE_SCHEMA)
-    return [
-        sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema),
-        sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
+    return (
+        sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema).as_string(None),
+        sql.SQL("COMMENT ON SCHEMA {} IS {}")
+        .format(
             schema,
             sql.Literal(
                 "Data set aside by migration-rollback instead of being dropped; "
                 "see migration_rollback.audit_log"
             ),
-        ),
-    ]
+        )
+        .as_string(None),
+    )
 
 
 def ensure_archive_schema(conn: Connection) -> None:
@@ -108,21 +117,21 @@ def archive_tables(conn: Connection, planned: PlannedStatement, when: datetime) 
         outcome.dependents += drop_dependent_views(conn, members)
     first_oid, (_, first_name) = found.members[0]
     first_wanted = archived_table_name(first_name, planned.version, when)
-    with conn.pipeline():  # the detach's reads and the first table's names: one round trip
-        for statement in [] if planned.cascade else archive_schema_statements():
-            conn.execute(statement)
-        with prepared.generic_plans(conn):
-            detach = queue_detach_reads(conn, members, wholesale=found.wholesale)
-            names = _queue_names(conn, first_oid, first_wanted)
+    with trip(conn) as reads:  # the detach's reads and the first table's names: one round trip
+        for statement in () if planned.cascade else archive_schema_statements():
+            reads.execute(statement)
+        with prepared.generic_plans(reads):
+            detach = queue_detach_reads(reads, members, wholesale=found.wholesale)
+            names = _queue_names(reads, first_oid, first_wanted)
     ahead, notes = detach.planned()  # run in the first move's round trip, before it
     outcome.dependents += notes
     first: _FirstMove | None = _FirstMove(names, ahead)
     *moved, last = found.members
     for member in moved:
-        outcome.archived.append(_move(conn, member, (planned, when), first, lambda: None)[0])
+        outcome.archived.append(_move(conn, member, (planned, when), first, lambda _: None)[0])
         first = None  # each next table reads its names after the moves before it
     archived, queued = _move(
-        conn, last, (planned, when), first, lambda: _queue_last(conn, members, found.ties)
+        conn, last, (planned, when), first, lambda sent: _queue_last(sent, members, found.ties)
     )
     outcome.archived.append(archived)
     outcome.moved_oids += members
@@ -135,28 +144,26 @@ def archive_tables(conn: Connection, planned: PlannedStatement, when: datetime) 
     return outcome
 
 
-def _queue_last(
-    conn: Connection, members: list[int], ties: set[Tie]
-) -> PendingInert | psycopg.Cursor[Any]:
+def _queue_last(sent: Trip, members: list[int], ties: set[Tie]) -> PendingInert | Fetched:
     """Sent after the last move, in its round trip: the reads of `make_inert`; else (nothing
     for it to change) already the read of what still depends on the archived tables."""
-    with prepared.generic_plans(conn):
+    with prepared.generic_plans(sent):
         if ties:
-            return queue_inert_reads(conn, members, ties)
-        return queue_remaining_dependents(conn, members)
+            return queue_inert_reads(sent, members, ties)
+        return queue_remaining_dependents(sent, members)
 
 
 def _finish_last(
-    conn: Connection, members: list[int], queued: PendingInert | psycopg.Cursor[Any]
-) -> tuple[list[str], psycopg.Cursor[Any]]:
+    conn: Connection, members: list[int], queued: PendingInert | Fetched
+) -> tuple[list[str], Fetched]:
     """What `make_inert` did, and the read of what still depends on the archive after it."""
     if not isinstance(queued, PendingInert):
         return [], queued
     changes = queued.changes()
-    with conn.pipeline():  # the changes, then that read: one round trip
-        queue_changes(conn, changes)
-        with prepared.generic_plans(conn):
-            remaining = queue_remaining_dependents(conn, members)
+    with trip(conn) as sent:  # the changes, then that read: one round trip
+        queue_changes(sent, changes)
+        with prepared.generic_plans(sent):
+            remaining = queue_remaining_dependents(sent, members)
     return changes.notes, remaining
 
 
@@ -194,15 +201,13 @@ def _probe(conn: Connection, planned: PlannedStatement) -> _Found:
     """Run the original DROP and undo it: it fails (or is a no-op) exactly as it would. Then
     what it removes."""
     names = [regclass_text(conn, name) for name in planned.tables]
-    with conn.pipeline():  # one round trip; a failing DROP raises here, as run alone
-        prepared.prepare(conn)
-        conn.execute(sql.SQL("SAVEPOINT {}").format(_PROBE))
-        conn.execute(planned.sql)
-        conn.execute(sql.SQL("ROLLBACK TO SAVEPOINT {}").format(_PROBE))
-        conn.execute(sql.SQL("RELEASE SAVEPOINT {}").format(_PROBE))
-        with prepared.generic_plans(conn):
-            members = prepared.execute(conn, _MEMBERS_READ, [names])
-            wholesale = conn.execute(wholesale_publications_query(conn))
+    with trip(conn) as probe:  # one round trip; a failing DROP raises here, as run alone
+        prepared.prepare(probe)
+        for statement in (_PROBE_SAVEPOINT, planned.sql, *_PROBE_UNDONE):
+            probe.execute(statement)
+        with prepared.generic_plans(probe):
+            members = prepared.execute(probe, _MEMBERS_READ, [names])
+            wholesale = probe.execute(wholesale_publications_query(conn))
     rows = members.fetchall()
     published = wholesale.fetchone()
     return _Found(
@@ -226,7 +231,7 @@ def _move(
     member: Member,
     why: tuple[PlannedStatement, datetime],
     first: _FirstMove | None,
-    then: Callable[[], T],
+    then: Callable[[Trip], T],
 ) -> tuple[ArchivedObject, T]:
     """Move one table into the archive. `first`: what was read for it, and what goes before
     it, when it is the first; `then` sends reads that go in the move's round trip, after it."""
@@ -234,15 +239,15 @@ def _move(
     planned, when = why
     wanted = archived_table_name(name, planned.version, when)
     if first is None:
-        with conn.pipeline():  # the name's and the parts' reads in one round trip
-            first = _FirstMove(_queue_names(conn, oid, wanted), [])
+        with trip(conn) as reads:  # the name's and the parts' reads in one round trip
+            first = _FirstMove(_queue_names(reads, oid, wanted), [])
     new_name = first.names.free_name(conn, wanted)
     ahead = first.ahead
     rows, queued = counted_after(
         conn,
         oid,
         sql.Identifier(ARCHIVE_SCHEMA, new_name),
-        lambda: _queue_relocation(conn, (member, new_name), why, ahead, then),
+        lambda sent: _queue_relocation(sent, (member, new_name), why, ahead, then),
     )
     archived = ArchivedObject(
         kind="table",
@@ -256,29 +261,29 @@ def _move(
 
 
 def _queue_relocation(
-    conn: Connection,
+    sent: Trip,
     moving: tuple[Member, str],
     why: tuple[PlannedStatement, datetime],
     ahead: list[sql.Composed],
-    then: Callable[[], T],
+    then: Callable[[Trip], T],
 ) -> T:
-    """Inside the caller's pipeline: the statements `ahead`, then rename the table into the
-    archive schema, with a comment saying where it came from; then what `then` sends."""
+    """In the caller's trip: the statements `ahead`, then rename the table into the archive
+    schema, with a comment saying where it came from; then what `then` sends."""
     (_, (schema, name)), new_name = moving
     planned, when = why
     for statement in ahead:
-        conn.execute(statement)
-    conn.execute(
+        sent.execute(statement)
+    sent.execute(
         sql.SQL("ALTER TABLE {} RENAME TO {}").format(
             sql.Identifier(schema, name), sql.Identifier(new_name)
         )
     )
-    conn.execute(
+    sent.execute(
         sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
             sql.Identifier(schema, new_name), sql.Identifier(ARCHIVE_SCHEMA)
         )
     )
-    conn.execute(
+    sent.execute(
         sql.SQL("COMMENT ON TABLE {} IS {}").format(
             sql.Identifier(ARCHIVE_SCHEMA, new_name),
             sql.Literal(
@@ -287,7 +292,7 @@ def _queue_relocation(
             ),
         )
     )
-    return then()
+    return then(sent)
 
 
 def _table_restore_hint(conn: Connection, schema: str, name: str, new_name: str) -> str:
@@ -314,7 +319,9 @@ WHERE tn.nspname = %(archive)s AND ty.typname = {0}
 
 
 def _exists_in_archive(conn: Connection, name: str) -> bool:
-    return in_archive(conn, name).fetchone() is not None
+    with trip(conn) as read:
+        taken = in_archive(read, name)
+    return taken.fetchone() is not None
 
 
 def free_archive_name(conn: Connection, name: str) -> str:
@@ -326,10 +333,10 @@ _IN_ARCHIVE_READ = prepared.read(
 )
 
 
-def in_archive(conn: Connection, name: str) -> psycopg.Cursor[Any]:
-    """Whether `name` is taken in the archive (a row: taken); the caller may send it with
-    others, then `next_free_name`."""
-    return prepared.execute(conn, _IN_ARCHIVE_READ, {"archive": ARCHIVE_SCHEMA, "name": name})
+def in_archive(sent: Trip, name: str) -> Fetched:
+    """Whether `name` is taken in the archive (a row: taken), queued in the caller's trip;
+    then `next_free_name`."""
+    return prepared.execute(sent, _IN_ARCHIVE_READ, {"archive": ARCHIVE_SCHEMA, "name": name})
 
 
 def next_free_name(conn: Connection, name: str, taken: bool) -> str:
@@ -364,8 +371,8 @@ class _Names:
     """The reads that choose a table's archive name: whether the name is taken, and its indexes
     and owned sequences (each with whether its name is taken there)."""
 
-    taken: psycopg.Cursor[Any]
-    parts: psycopg.Cursor[Any]
+    taken: Fetched
+    parts: Fetched
 
     def free_name(self, conn: Connection, name: str) -> str:
         """A free archive name for the table (`name` when it is), its clashing parts renamed."""
@@ -374,11 +381,11 @@ class _Names:
         return new_name
 
 
-def _queue_names(conn: Connection, oid: int, name: str) -> _Names:
-    """Inside the caller's pipeline: the reads of `_Names` for table `oid`, archived as `name`."""
+def _queue_names(sent: Trip, oid: int, name: str) -> _Names:
+    """In the caller's trip: the reads of `_Names` for table `oid`, archived as `name`."""
     return _Names(
-        in_archive(conn, name),
-        prepared.execute(conn, _PARTS_READ, {"table": oid, "archive": ARCHIVE_SCHEMA}),
+        in_archive(sent, name),
+        prepared.execute(sent, _PARTS_READ, {"table": oid, "archive": ARCHIVE_SCHEMA}),
     )
 
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-import psycopg
 from psycopg import sql
 
 from migration_rollback.runner import prepared
@@ -34,6 +32,7 @@ from migration_rollback.runner.relations import (
 )
 from migration_rollback.runner.result import ArchivedObject
 from migration_rollback.runner.session import Connection
+from migration_rollback.runner.trip import Fetched, Trip, trip
 
 # A column of a table named as `to_regclass` resolves it: the table's oid and name, the
 # column's number and type. No row: no such table or column (the statement itself errors, or
@@ -63,10 +62,10 @@ _ALL_COLUMNS_READ = prepared.read(ALL_COLUMNS_BY_NAME, ("", "text"))
 class _Source:
     """What a copy needs read of the table a column is dropped from (all in one round trip)."""
 
-    column: psycopg.Cursor[Any]  # `_DROPPED_COLUMN`
-    candidates: psycopg.Cursor[Any]  # its row key's candidates
-    columns: psycopg.Cursor[Any]  # all its columns
-    taken: psycopg.Cursor[Any]  # whether `wanted`, the copy's name, is taken in the archive
+    column: Fetched  # `_DROPPED_COLUMN`
+    candidates: Fetched  # its row key's candidates
+    columns: Fetched  # all its columns
+    taken: Fetched  # whether `wanted`, the copy's name, is taken in the archive
     wanted: str
 
 
@@ -76,10 +75,10 @@ def copy_columns(conn: Connection, planned: PlannedStatement, when: datetime) ->
     for table, column in planned.columns:
         # The name `to_regclass` finds is the one written: the copy's name is known before.
         wanted = archived_column_name(table[-1], column, planned.version, when)
-        with conn.pipeline():  # the column, and what its copy needs read: one round trip
-            prepared.prepare(conn)
-            with prepared.generic_plans(conn):
-                source = _read_source(conn, regclass_text(conn, table), column, wanted)
+        with trip(conn) as reads:  # the column, and what its copy needs read: one round trip
+            prepared.prepare(reads)
+            with prepared.generic_plans(reads):
+                source = _read_source(reads, regclass_text(conn, table), column, wanted)
         found = source.column.fetchone()
         if found is None:
             continue
@@ -90,13 +89,13 @@ def copy_columns(conn: Connection, planned: PlannedStatement, when: datetime) ->
     return outcome
 
 
-def _read_source(conn: Connection, table: str, column: str, wanted: str) -> _Source:
-    """Inside the caller's pipeline: the reads of `_Source`, the table named as `table`."""
+def _read_source(reads: Trip, table: str, column: str, wanted: str) -> _Source:
+    """In the caller's trip: the reads of `_Source`, the table named as `table`."""
     return _Source(
-        prepared.execute(conn, _DROPPED_COLUMN_READ, [table, column]),
-        prepared.execute(conn, _ROW_KEY_CANDIDATES_READ, [table]),
-        prepared.execute(conn, _ALL_COLUMNS_READ, [table]),
-        in_archive(conn, wanted),
+        prepared.execute(reads, _DROPPED_COLUMN_READ, [table, column]),
+        prepared.execute(reads, _ROW_KEY_CANDIDATES_READ, [table]),
+        prepared.execute(reads, _ALL_COLUMNS_READ, [table]),
+        in_archive(reads, wanted),
         wanted,
     )
 
@@ -143,20 +142,20 @@ def _copy_out(
     when known."""
     name, comment = copy
     archived = sql.Identifier(ARCHIVE_SCHEMA, name)
-    with conn.pipeline():  # the archive schema made, the copy and its facts: one round trip
+    with trip(conn) as sent:  # the archive schema made, the copy and its facts: one round trip
         for statement in archive_schema_statements():
-            conn.execute(statement)
-        cur = conn.execute(
+            sent.execute(statement)
+        cur = sent.execute(
             sql.SQL("CREATE TABLE {} AS SELECT {} FROM {}").format(
                 archived,
                 sql.SQL(", ").join(sql.Identifier(c) for c in copied),
                 sql.Identifier(*source),
             )
         )
-        conn.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(archived, sql.Literal(comment)))
-        with prepared.generic_plans(conn):
+        sent.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(archived, sql.Literal(comment)))
+        with prepared.generic_plans(sent):
             facts = prepared.execute(
-                conn, _COPY_FACTS_READ, [regclass_text(conn, (ARCHIVE_SCHEMA, name))]
+                sent, _COPY_FACTS_READ, [regclass_text(conn, (ARCHIVE_SCHEMA, name))]
             )
     rows = cur.rowcount if cur.rowcount >= 0 else None
     copied_table = facts.fetchone()

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-import psycopg
 from psycopg import sql
 
 from migration_rollback.runner import prepared
 from migration_rollback.runner.relations import name_if_exists, relation_name
 from migration_rollback.runner.session import Connection
+from migration_rollback.runner.trip import Fetched, Trip, trip
 
 # A statement that detaches an archived table (None: nothing to run, only to say), and its note
 # for the result ("": none).
@@ -230,7 +229,7 @@ def wholesale_publications_query(conn: Connection) -> str:
 class PendingDetach:
     """The detach's reads, sent in the caller's round trip; `finish` runs what they found."""
 
-    read: list[tuple[Callable[..., _Detach], psycopg.Cursor[Any]]]
+    read: list[tuple[Callable[..., _Detach], Fetched]]
 
     def planned(self) -> tuple[list[sql.Composed], list[str]]:
         """The detaching statements, in order, and the notes for the result."""
@@ -240,22 +239,19 @@ class PendingDetach:
     def finish(self, conn: Connection) -> list[str]:
         """Every detaching statement in one round trip; the notes for the result."""
         statements, notes = self.planned()
-        if statements:
-            with conn.pipeline():
-                for statement in statements:
-                    conn.execute(statement)
+        with trip(conn) as sent:
+            for statement in statements:
+                sent.execute(statement)
         return notes
 
 
-def queue_detach_reads(
-    conn: Connection, members: list[int], *, wholesale: bool = True
-) -> PendingDetach:
-    """Inside the caller's pipeline: the reads of what ties the archived data to live objects.
+def queue_detach_reads(sent: Trip, members: list[int], *, wholesale: bool = True) -> PendingDetach:
+    """In the caller's trip: the reads of what ties the archived data to live objects.
     `wholesale`: whether a publication may take them unnamed (see
     `wholesale_publications_query`; False skips that read)."""
     reads = [d for d in _DETACHES if wholesale or d is not _WHOLESALE]
     return PendingDetach(
-        [(make, prepared.execute(conn, query, {"m": members})) for query, make in reads]
+        [(make, prepared.execute(sent, query, {"m": members})) for query, make in reads]
     )
 
 
@@ -263,8 +259,8 @@ def detach_from_live_schema(
     conn: Connection, members: list[int], *, wholesale: bool = True
 ) -> list[str]:
     """Remove what ties the archived data to live objects, as the DROP would have."""
-    with conn.pipeline():  # every read in one round trip
-        pending = queue_detach_reads(conn, members, wholesale=wholesale)
+    with trip(conn) as sent:  # every read in one round trip
+        pending = queue_detach_reads(sent, members, wholesale=wholesale)
     return pending.finish(conn)
 
 
@@ -288,15 +284,17 @@ ORDER BY 1
 _REMAINING_DEPENDENTS = prepared.read(_REMAINING_DEPENDENTS_SQL, _MEMBERS)
 
 
-def queue_remaining_dependents(conn: Connection, members: list[int]) -> psycopg.Cursor[Any]:
-    """Inside the caller's pipeline: the read of `remaining_dependents` (then `dependents`)."""
-    return prepared.execute(conn, _REMAINING_DEPENDENTS, {"m": members})
+def queue_remaining_dependents(sent: Trip, members: list[int]) -> Fetched:
+    """In the caller's trip: the read of `remaining_dependents` (then `dependents`)."""
+    return prepared.execute(sent, _REMAINING_DEPENDENTS, {"m": members})
 
 
-def dependents(cursor: psycopg.Cursor[Any]) -> list[str]:
+def dependents(cursor: Fetched) -> list[str]:
     return [str(r[0]) for r in cursor.fetchall()]
 
 
 def remaining_dependents(conn: Connection, members: list[int]) -> list[str]:
     """Objects outside the archive still depending on an archived table (or its row type)."""
-    return dependents(queue_remaining_dependents(conn, members))
+    with trip(conn) as sent:
+        read = queue_remaining_dependents(sent, members)
+    return dependents(read)

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, NamedTuple
 
-import psycopg
 from psycopg import sql
 
 from migration_rollback.runner import prepared
 from migration_rollback.runner.session import Connection
+from migration_rollback.runner.trip import Fetched, Trip, trip
 
 # Each read gives the table (or index) it names as schema and name, after what it finds.
 _NAMED = sql.SQL(
@@ -228,8 +228,8 @@ def make_inert(
     the kinds they may hold (see `TIES`); the reads for the others are not sent."""
     if not ties:
         return []
-    with conn.pipeline():  # every read in one round trip
-        pending = queue_inert_reads(conn, oids, ties)
+    with trip(conn) as sent:  # every read in one round trip
+        pending = queue_inert_reads(sent, oids, ties)
     return _apply(conn, pending.changes())
 
 
@@ -237,7 +237,7 @@ def make_inert(
 class PendingInert:
     """The reads of `make_inert`, sent in the caller's round trip (None: a read not sent)."""
 
-    cursors: list[psycopg.Cursor[Any] | None]
+    cursors: list[Fetched | None]
 
     def changes(self) -> InertChanges:
         """The statements that make the archive inert, planned from what the reads found."""
@@ -250,12 +250,12 @@ class PendingInert:
 
 
 def queue_inert_reads(
-    conn: Connection, oids: Sequence[int], ties: Collection[Tie] = frozenset(Tie)
+    sent: Trip, oids: Sequence[int], ties: Collection[Tie] = frozenset(Tie)
 ) -> PendingInert:
-    """Inside the caller's pipeline: the reads of `make_inert` for the kinds of tie `ties`."""
+    """In the caller's trip: the reads of `make_inert` for the kinds of tie `ties`."""
     reads = (*_FUNCTION_READS, *_TYPE_READS)
     return PendingInert(
-        [prepared.execute(conn, q, {"m": list(oids)}) if t in ties else None for q, t in reads]
+        [prepared.execute(sent, q, {"m": list(oids)}) if t in ties else None for q, t in reads]
     )
 
 
@@ -264,23 +264,22 @@ def untype_columns(conn: Connection, oids: Sequence[int]) -> list[str]:
     column's comment), so that the rollback can drop the type (or extension) it created with
     the table, and the archive keeps its data readable without it. Rewrites those tables."""
     changes = InertChanges()
-    with conn.pipeline():  # every read in one round trip
-        cursors = [prepared.execute(conn, q, {"m": list(oids)}) for q, _ in _TYPE_READS]
+    with trip(conn) as sent:  # every read in one round trip
+        cursors = [prepared.execute(sent, q, {"m": list(oids)}) for q, _ in _TYPE_READS]
     _untype_columns(changes, *(cursor.fetchall() for cursor in cursors))
     return _apply(conn, changes)
 
 
 def _apply(conn: Connection, changes: InertChanges) -> list[str]:
-    if changes.statements:
-        with conn.pipeline():  # and every change in one more; the first failure raises
-            queue_changes(conn, changes)
+    with trip(conn) as sent:  # and every change in one more; the first failure raises
+        queue_changes(sent, changes)
     return changes.notes
 
 
-def queue_changes(conn: Connection, changes: InertChanges) -> None:
-    """Inside the caller's pipeline: the statements, in order; the first failure raises."""
+def queue_changes(sent: Trip, changes: InertChanges) -> None:
+    """In the caller's trip: the statements, in order; the first failure raises."""
     for statement in changes.statements:
-        conn.execute(statement)
+        sent.execute(statement)
 
 
 # --- generated columns: the values stay, the expression goes ------------------------------

@@ -105,28 +105,39 @@ def test_copying_a_column_takes_two_trips_unless_its_type_must_go(
     assert outcome.archived[0].rows in (1, 2)
 
 
+# The verifier's session (it prepares nothing itself) sends each trip as one message
+# (runner/trip.py); `execute`'s sends it as a pipeline: a cancel is told apart alike on both.
+SESSIONS = pytest.mark.parametrize("batched", [True, False], ids=["one message", "pipeline"])
+
+
+@SESSIONS
 def test_what_goes_before_the_count_keeps_its_results_when_the_count_is_cancelled(
-    database_url: str,
+    database_url: str, batched: bool
 ) -> None:
     with lock_held(database_url, "counted_child") as conn:  # the count waits
+        conn.prepare_threshold = None if batched else conn.prepare_threshold
         row = conn.execute("SELECT 'counted'::regclass::oid").fetchone()
         assert row is not None
         table = psycopg.sql.Identifier("public", "counted")
 
-        rows, before = counted_after(conn, int(row[0]), table, lambda: conn.execute("SELECT 42"))
+        rows, before = counted_after(
+            conn, int(row[0]), table, lambda sent: sent.execute("SELECT 42")
+        )
 
         assert rows is None  # never analysed: no estimate either
         assert before.fetchone() == (42,)
         assert conn.execute("SELECT 1").fetchone() == (1,)  # not aborted
 
 
+@SESSIONS
 def test_a_cancelled_statement_before_the_count_is_not_taken_for_the_count(
-    database_url: str,
+    database_url: str, batched: bool
 ) -> None:
     with lock_held(database_url, "locked") as conn:
+        conn.prepare_threshold = None if batched else conn.prepare_threshold
         row = conn.execute("SELECT 'counted'::regclass::oid").fetchone()
         assert row is not None
         table = psycopg.sql.Identifier("public", "counted")
 
         with pytest.raises(psycopg.errors.QueryCanceled):
-            counted_after(conn, int(row[0]), table, lambda: conn.execute("LOCK TABLE locked"))
+            counted_after(conn, int(row[0]), table, lambda sent: sent.execute("LOCK TABLE locked"))
