@@ -1,4 +1,4 @@
-"""`execute` reads the rollback file `validate` judged: a symbolic link out of the folder is refused.
+"""`execute` reads the rollback file `validate` judged: a link out of the folder is refused.
 
 `validate` (and `emergency`) refuse a `<migration>_rollback.sql` that is a symbolic link leading
 out of the migrations folder: what it runs would be whatever the link names, a file nobody
