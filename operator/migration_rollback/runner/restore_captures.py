@@ -27,6 +27,7 @@ from migration_rollback.runner.rollback_file import RollbackSource
 from migration_rollback.runner.session import Connection
 from migration_rollback.sql import Statement, parse_script
 from migration_rollback.sql._ast import ast
+from migration_rollback.sql.parse import numbered_lines
 
 _UNDOES = re.compile(r"^\s*--\s*undoes\s+(?P<file>.+?):(?P<line>\d+):")
 DATA_STATEMENTS = (
@@ -146,7 +147,7 @@ def groups_of(source: RollbackSource) -> list[Group]:
 def groups_in(text: str, version: str) -> list[Group]:
     """The `-- undoes <file>:<line>:` groups of a rollback's text."""
     starts: list[tuple[int, int]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in numbered_lines(text):  # numbered as the statements are
         match = _UNDOES.match(line)
         if match:
             starts.append((number, int(match.group("line"))))
