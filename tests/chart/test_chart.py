@@ -269,3 +269,27 @@ def test_bad_values_are_refused_with_the_field_named(
 ) -> None:
     with pytest.raises(ValueError, match=re.escape(complaint)):
         render(values)
+
+
+@pytest.mark.parametrize(
+    ("values", "complaint"),
+    [
+        # Two operators without a leader Lease would both act on every MigrationRollback.
+        (
+            {"operator": {"replicas": 2, "leaderElection": False}},
+            "operator.replicas is 2 but operator.leaderElection is false",
+        ),
+        # The operator refuses one port for both at start: a CrashLoopBackOff after the install.
+        ({"ports": {"metrics": 8081, "health": 8081}}, "ports.metrics and ports.health are both"),
+    ],
+)
+def test_values_the_operator_cannot_run_with_fail_the_install(
+    values: dict[str, Any], complaint: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(complaint)):
+        render(values)
+
+
+def test_one_replica_may_run_without_leader_election() -> None:
+    docs = render({"operator": {"replicas": 1, "leaderElection": False}})
+    assert one(docs, "Deployment")["spec"]["replicas"] == 1

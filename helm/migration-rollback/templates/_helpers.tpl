@@ -107,3 +107,17 @@ Jobs never mount its token). */}}
 {{- .Values.jobServiceAccount.name }}
 {{- end }}
 {{- end }}
+
+{{/*
+Values the schema cannot relate to each other but the operator cannot run with: refused at
+install, naming them, rather than installed into a crash loop or two operators acting at once.
+*/}}
+{{- define "mr.checkValues" -}}
+{{- $o := .Values.operator }}
+{{- if and (gt (int $o.replicas) 1) (not $o.leaderElection) }}
+{{- fail (printf "operator.replicas is %d but operator.leaderElection is false: every replica would act on every MigrationRollback (scale, run Jobs, write status); keep leaderElection true, or run 1 replica" (int $o.replicas)) }}
+{{- end }}
+{{- if eq (int .Values.ports.metrics) (int .Values.ports.health) }}
+{{- fail (printf "ports.metrics and ports.health are both %d: the operator refuses to start so; give each its own port" (int .Values.ports.health)) }}
+{{- end }}
+{{- end }}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from migration_rollback.project.docs import execute_commands, manifest_block
@@ -19,6 +20,10 @@ _STATE = {
     Status.MISSING: "MISSING: run generate",
     Status.STALE: "STALE: regenerate",
 }
+
+# Warnings that change what the plan's commands mean, shown with the errors and MANUAL items.
+_SHOWN_WARNINGS = frozenset({"DUPLICATE_VERSION"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def render_emergency_plan(
@@ -42,7 +47,7 @@ def render_emergency_plan(
     ]
     for item, report in pairs:
         out.append(
-            f"| {_cell(item.migration.name)} | {_STATE[report.status]} | {report.manual_items} | "
+            f"| {_cell(item.migration.name)} | {_state(item, report)} | {report.manual_items} | "
             f"{'yes' if report.destroys_data else 'no'} |"
         )
     out += _phases(pairs[0][0].migration.name if pairs else None)
@@ -54,7 +59,22 @@ def render_emergency_plan(
 
 def _cell(text: str) -> str:
     """A table cell: a `|` in a file name would split it."""
-    return code(text).replace("|", "\\|")
+    return _name(text).replace("|", "\\|")
+
+
+def _name(text: str) -> str:
+    return code(_escaped(text))
+
+
+def _escaped(text: str) -> str:
+    """Control characters (of a file name) escaped: a line break would end the table row, the
+    heading or the list item it stands in."""
+    return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
+
+
+def _state(item: LoadedMigration, report: MigrationReport) -> str:
+    shared = item.migration.duplicate is not None
+    return _STATE[report.status] + ("; version shared by other files" if shared else "")
 
 
 def _phases(newest: str | None) -> list[str]:
@@ -95,11 +115,11 @@ def _migration_section(item: LoadedMigration, report: MigrationReport) -> list[s
     flags = ["--expect-sha256", sha] if sha else []
     if report.destroys_data:
         flags.append("--allow-data-loss")
-    lines = [f"### {code(name)} — {_STATE[report.status]}", ""]
+    lines = [f"### {_name(name)} — {_state(item, report)}", ""]
     for finding in report.findings:
-        if finding.severity in ("error", "manual"):
+        if finding.severity in ("error", "manual") or finding.code in _SHOWN_WARNINGS:
             where = f" (line {finding.line})" if finding.line else ""
-            lines.append(f"- {finding.code}{where}: {finding.message}")
+            lines.append(f"- {finding.code}{where}: {_escaped(finding.message)}")
     commands = execute_commands(name, *flags, "--report", "incident.md")
     lines += [
         "",

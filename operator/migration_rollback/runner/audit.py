@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from psycopg import sql
+from psycopg import errors, sql
 from psycopg.types.json import Jsonb
 
 from migration_rollback.redact import Redactor
@@ -55,6 +55,25 @@ _CREATE = [
     ).format(_TABLE),
 ]
 
+# What to do when the audit row cannot be written, by the SQLSTATE that refused it.
+_REFUSAL_HINTS = {
+    errors.ReadOnlySqlTransaction.sqlstate: (
+        "the database is read-only (a standby in recovery, or default_transaction_read_only "
+        "on): execute writes, run it against the primary"
+    ),
+    errors.InsufficientPrivilege.sqlstate: (
+        f"the role needs USAGE on schema {AUDIT_SCHEMA} and SELECT, INSERT, UPDATE on "
+        f"{AUDIT_SCHEMA}.{AUDIT_TABLE} and USAGE on its sequence, and CREATE on the database "
+        "while the table does not exist yet"
+    ),
+}
+_FIRST_RUN_HINT = "the role needs CREATE on the database the first time"
+
+
+def refusal_hint(sqlstate: str | None) -> str:
+    """What to tell the person whose run could not write its audit row."""
+    return _REFUSAL_HINTS.get(sqlstate or "", _FIRST_RUN_HINT)
+
 
 def os_user() -> str:
     try:
@@ -65,11 +84,21 @@ def os_user() -> str:
 
 def ensure_audit_table(conn: Connection) -> None:
     """Create the audit table once; a transaction-scoped advisory lock stops two first runs
-    from racing on CREATE ... IF NOT EXISTS (which is not atomic in PostgreSQL)."""
+    from racing on CREATE ... IF NOT EXISTS (which is not atomic in PostgreSQL).
+
+    Only when it is missing: `CREATE SCHEMA IF NOT EXISTS` checks CREATE on the database before
+    it looks for the schema, so running it every time would ask every run for that right."""
+    if _audit_table_exists(conn):
+        return
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('migration-rollback audit'))")
         for statement in _CREATE:
             conn.execute(statement)
+
+
+def _audit_table_exists(conn: Connection) -> bool:
+    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [_TABLE.as_string(conn)]).fetchone()
+    return bool(row and row[0])
 
 
 def start(

@@ -46,6 +46,7 @@ from migration_rollback.runner.restore_conflicts import (
     account_capture,
     account_removed,
     freeze_conflicts,
+    run_xids,
 )
 from migration_rollback.runner.restore_place import later_spots
 from migration_rollback.runner.restore_steps import restore_one
@@ -148,7 +149,7 @@ class DataRestore:
         self.entries = []
         for capture in self.captures:
             if capture.usable:
-                self.entries.append(account_capture(conn, capture))
+                self.entries.append(account_capture(conn, capture, run_xids(self.captures)))
             elif capture.kind is not CaptureKind.SEQUENCE:
                 self.entries.append(
                     {
@@ -190,7 +191,7 @@ class DataRestore:
                 and capture.kind.needs_key
                 and capture.kind is not (CaptureKind.DROP_COLUMN)
             ):
-                freeze_conflicts(conn, capture)
+                freeze_conflicts(conn, capture, run_xids(self.captures))
 
     def before_statement(self, conn: Connection, number: int) -> None:
         for capture in self.before.pop(number, []):

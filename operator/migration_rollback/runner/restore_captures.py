@@ -17,14 +17,17 @@ from typing import Any
 from pglast.enums.parsenodes import AlterTableType
 from psycopg import sql
 
-from migration_rollback.project.migrations import read_regular_file
+from migration_rollback.errors import SourceFileError
+from migration_rollback.project.migrations import read_source
 from migration_rollback.runner.capture_catalog import CAPTURE_SCHEMA, catalog_ident
 from migration_rollback.runner.capture_plan import CaptureKind, capture_specs
+from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.relations import relation_exists
 from migration_rollback.runner.rollback_file import RollbackSource
 from migration_rollback.runner.session import Connection
 from migration_rollback.sql import Statement, parse_script
 from migration_rollback.sql._ast import ast
+from migration_rollback.sql.parse import numbered_lines
 
 _UNDOES = re.compile(r"^\s*--\s*undoes\s+(?P<file>.+?):(?P<line>\d+):")
 DATA_STATEMENTS = (
@@ -137,14 +140,14 @@ class Group:
 
 
 def groups_of(source: RollbackSource) -> list[Group]:
-    text = read_regular_file(Path(source.path)).decode("utf-8", errors="replace")
-    return groups_in(text, source.migration.version)
+    """The groups of the text that was checked and parsed, not of the file as it is now."""
+    return groups_in(source.text, source.migration.version)
 
 
 def groups_in(text: str, version: str) -> list[Group]:
     """The `-- undoes <file>:<line>:` groups of a rollback's text."""
     starts: list[tuple[int, int]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in numbered_lines(text):  # numbered as the statements are
         match = _UNDOES.match(line)
         if match:
             starts.append((number, int(match.group("line"))))
@@ -158,7 +161,11 @@ def forward_statements(source: RollbackSource, migrations_dir: Path) -> dict[int
     path = migrations_dir / name
     if not path.is_file():
         return {}
-    script = parse_script(read_regular_file(path).decode("utf-8"), str(path))
+    try:  # decoded as validate and apply decode it (a legacy 8-bit file too)
+        text = read_source(path).text
+    except SourceFileError as exc:
+        raise PreconditionError(f"cannot read the forward migration: {exc}") from None
+    script = parse_script(text, str(path))
     return {s.location.line: s for s in script.statements}
 
 

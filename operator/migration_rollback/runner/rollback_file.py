@@ -10,7 +10,7 @@ Pure: the caller reads the bytes.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.options import MigrationId
@@ -37,6 +37,9 @@ class RollbackSource:
     header: dict[str, str]
     manual: tuple[ManualMarker, ...]
     script: Script
+    # The text checked and parsed: what else is read from the file is read from this (a
+    # second read of the path could see another file: an edit, a checkout, a regeneration).
+    text: str = field(default="", repr=False)
 
 
 def sha256_hex(data: bytes) -> str:
@@ -92,7 +95,7 @@ def parse_rollback(
     # A rollback of data changes only is MANUAL markers only: a capture (or a human) does it.
     if not script.statements and not manual:
         raise PreconditionError(f"{path}: contains no SQL statements")
-    return RollbackSource(migration, path, digest, header, manual, script)
+    return RollbackSource(migration, path, digest, header, manual, script, text)
 
 
 def _refuse_meta_commands(path: str, text: str) -> None:

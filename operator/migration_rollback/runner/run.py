@@ -144,7 +144,7 @@ class _Run(RunState):
                 error = translate(exc, self.redactor)
                 raise PreconditionError(
                     f"cannot write the audit log {audit.AUDIT_SCHEMA}.{audit.AUDIT_TABLE} "
-                    f"({error.message}); the role needs CREATE on the database the first time"
+                    f"({error.message}); {audit.refusal_hint(exc.sqlstate)}"
                 ) from None
             step.fields["audit_id"] = self.audit_id
 

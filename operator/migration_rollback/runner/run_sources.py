@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from migration_rollback.jobresult import SetMember, set_sha256
-from migration_rollback.project.migrations import read_regular_file
+from migration_rollback.project.migrations import file_problem, read_regular_file
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.options import MigrationId, RunOptions
 from migration_rollback.runner.rollback_file import (
@@ -26,6 +26,8 @@ ROLLBACK_SUFFIX = "_rollback.sql"
 def load_rollback(options: RunOptions, version: str) -> RollbackSource:
     """The parsed, checked rollback of one applied version."""
     migration, path = _rollback_path(options, version)
+    if options.rollback_file is None:
+        _refuse_link_out(options.migrations_dir, path)
     try:
         data = read_regular_file(path)  # a named pipe would block forever
     except OSError as exc:
@@ -42,6 +44,15 @@ def load_rollback(options: RunOptions, version: str) -> RollbackSource:
         )
     check_source_checksum(source, forward.read_bytes() if forward.is_file() else None)
     return source
+
+
+def _refuse_link_out(directory: Path, path: Path) -> None:
+    """The folder's rollback file by the rule `validate` judged it with: a symbolic link out of
+    the folder (or a broken one) names a file nobody reviewed with the project. A path given
+    with --rollback-file is the caller's own choice, read as named."""
+    problem = file_problem(path, directory) if path.is_symlink() else None
+    if problem is not None:
+        raise PreconditionError(f"cannot use the rollback file {path}: {problem.message}")
 
 
 def forward_path(options: RunOptions, source: RollbackSource) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pglast.parser import ParseError, split
@@ -275,12 +275,25 @@ def _strip_leading_comments(chunk: str, *, other_breaks: bool = True) -> str:
     return "\n".join(lines).strip()
 
 
+def numbered_lines(text: str) -> Iterator[tuple[int, str]]:
+    """The lines of a SQL text numbered as statement locations number them (`\n` only, after
+    `normalize_text`), so a marker's or a group's line is the line of the statements beside it.
+    A line holding another break (a form feed, U+2028...) comes in its pieces, each with that
+    line's number: a `-- MANUAL:` after such a break is still found."""
+    for number, line in enumerate(normalize_text(text).split("\n"), start=1):
+        if _OTHER_LINE_BREAKS.search(line) is None:
+            yield number, line
+        else:
+            for piece in line.splitlines():
+                yield number, piece
+
+
 def split_comment_lines(text: str, prefix: str) -> list[tuple[int, str]]:
     """Lines that start with a given comment prefix (e.g. `-- MANUAL:`), with line numbers."""
     found: list[tuple[int, str]] = []
     if prefix not in text:  # the common case, decided without splitting the text
         return found
-    for number, line in enumerate(normalize_text(text).splitlines(), start=1):
+    for number, line in numbered_lines(text):
         stripped = line.strip()
         if stripped.startswith(prefix):
             found.append((number, stripped[len(prefix) :].strip()))
