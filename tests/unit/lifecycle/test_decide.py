@@ -448,6 +448,16 @@ CASES: dict[str, Case] = {
         spec(), status("RollingBack", **DOWN), obs(workloads=web(0)), "RollingBack",
         (P, a.CreateJob), 0, {"databaseChanged": True, "jobName": ROLLBACK},
     ),
+    "no pin (upgraded past ScalingDown): no unpinned Job, the app restored": Case(
+        spec(), status("RollingBack", **{**DOWN, "databaseIdentity": None}),
+        obs(workloads=web(0)), "Restoring", (P, E), 0,
+        {"databaseChanged": False, "reason": "RestoringApplication"},
+    ),
+    "no pin when the pods are gone: no unpinned Job starts, the app restored": Case(
+        spec(), status("ScalingDown", **{**DOWN, "databaseIdentity": None},
+        steps=[step(StepName.SCALE_DOWN)]), obs(workloads=web(0, live=0)), "Restoring",
+        (P, E, E), 0, {"databaseChanged": False, "phase": "Restoring"},
+    ),
     "scaled up while the Job runs: held down": Case(
         spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True),
         obs(workloads=web(2), job=JobView(ROLLBACK), job_seen=True), "RollingBack",
