@@ -155,8 +155,9 @@ class JobReader(ObserverBase):
     def job_fate(self, resource: str, status: RollbackStatus) -> tuple[JobFate, bool | None]:
         """The phase's Job's fate, read on its own after a failed turn, and whether the
         database changed as far as its end says (None: cannot tell). A Job not recorded in
-        status was never created (its name is recorded first); one recorded but gone, or
-        that cannot be read, may still commit (its pod may outlive it)."""
+        status was never created (its name is recorded first), nor one absent whose creation
+        the API server refused and that has no pod. One recorded but gone otherwise, or that
+        cannot be read, may still commit (its pod may outlive it)."""
         name = jobrun.current_job(resource, status)
         if name is None or status.job_name != name:
             return JobFate.NEVER_CREATED, False
@@ -164,12 +165,20 @@ class JobReader(ObserverBase):
             obj = self.cache.job(self.namespace, name) or jobs.read_job(
                 self.clients, self.namespace, name
             )
-            if obj is None or not jobs.completion(obj).finished:
+            if obj is None:
+                return self.absent_job(name)
+            end = jobs.completion(obj)
+            if not end.finished:
                 return JobFate.MAY_COMMIT, None
-            return JobFate.ENDED, self.changed_by(name, jobs.completion(obj).succeeded)
+            return JobFate.ENDED, self.changed_by(name, end.succeeded)
         except Exception as exc:  # unknown: the Job may still commit
             log.warning("%s/%s: its fate could not be read: %s", self.namespace, name, exc)
             return JobFate.MAY_COMMIT, None
+
+    def absent_job(self, name: str) -> tuple[JobFate, bool | None]:
+        if name not in self.memory.create_refused or self.job_pods(name).pods:
+            return JobFate.MAY_COMMIT, None
+        return JobFate.NEVER_CREATED, False
 
     def changed_by(self, name: str, succeeded: bool) -> bool | None:
         """What the ended Job's result says of the database (only the yes/no is used)."""
