@@ -20,7 +20,7 @@ from kubernetes import client
 from scenario import GATED, SOCIAL, Shop, wait_for
 
 from migration_rollback import api
-from migration_rollback.kube.jobs import LABEL_MANAGED, MANAGED_BY
+from migration_rollback.kube.jobs import LABEL_MANAGED, LABEL_PURPOSE, MANAGED_BY
 
 pytestmark = pytest.mark.e2e
 
@@ -33,6 +33,11 @@ OUR_CONFIG_MAPS = {
     "resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"],
                        "resources": ["configmaps"]}],
     "objectSelector": {"matchLabels": {LABEL_MANAGED: MANAGED_BY}},
+}  # fmt: skip
+ROLLBACK_JOBS = {
+    "resourceRules": [{"apiGroups": ["batch"], "apiVersions": ["v1"], "operations": ["CREATE"],
+                       "resources": ["jobs"]}],
+    "objectSelector": {"matchLabels": {LABEL_PURPOSE: "rollback"}},
 }  # fmt: skip
 SCALES = {
     "resourceRules": [{"apiGroups": ["apps"], "apiVersions": ["v1"],
@@ -101,6 +106,25 @@ def config_map_refused(shop: Shop) -> bool:
     probe = {"metadata": {"generateName": "probe-", "labels": {LABEL_MANAGED: MANAGED_BY}}}
     return refused(
         lambda: shop.core.create_namespaced_config_map(shop.namespace, probe, dry_run="All")
+    )
+
+
+def rollback_job_refused(shop: Shop) -> bool:
+    probe = {
+        "metadata": {"generateName": "probe-", "labels": {LABEL_PURPOSE: "rollback"}},
+        "spec": {
+            "template": {
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [{"name": "probe", "image": "unused.invalid/probe:1"}],
+                }
+            }
+        },
+    }
+    return refused(
+        lambda: client.BatchV1Api(shop.k8s).create_namespaced_job(
+            shop.namespace, probe, dry_run="All"
+        )
     )
 
 
@@ -184,6 +208,24 @@ def test_an_error_in_rolling_back_waits_for_the_job_then_ends(shop: Shop) -> Non
     shop.delete("undo-refused-scale")
     wait_for("the resource to be gone", lambda: gone(shop, "undo-refused-scale"), timeout=60)
     assert shop.endpoints.maintenance_calls()[-1] == '{"enabled":false}'
+
+
+def test_a_refused_rollback_job_was_never_created_so_the_app_is_restored(shop: Shop) -> None:
+    """The create refused for what it says (422) and no pod of it: the Job provably never
+    ran, so RollingBack does not wait on it with the app down: the failure policy restores."""
+    with refusing(shop, "rollback-jobs", ROLLBACK_JOBS, "false",
+                  lambda: rollback_job_refused(shop)):  # fmt: skip
+        shop.mrb("undo-refused-job", migration=SOCIAL, rollback={"sql": ROLLBACK})
+        done = shop.wait_phase("undo-refused-job", "Failed", "Succeeded", timeout=180)["status"]
+    assert done["reason"] == "UnexpectedError", done.get("message")
+    assert "the rollback Job was never created" in done["message"]
+    assert "e2e refuses rollback-jobs" in done["message"]
+    assert "restored" in done["message"]
+    assert done["databaseChanged"] is False
+    assert shop.table_exists("public.idx_timeline_comments_event")  # nothing ran
+    assert shop.replicas() == 3
+    assert shop.endpoints.maintenance_calls() == ['{"enabled":true}', '{"enabled":false}']
+    assert shop.database_lease() is None
 
 
 def retried(shop: Shop, times: int) -> dict[str, Any] | None:
