@@ -135,9 +135,9 @@ def retrying(ctx: Context, step: ErrorStep, budget: Budget) -> Decision:
 
 
 def ending(ctx: Context, step: ErrorStep, database_changed: bool | None) -> Failure:
-    """The failure the rollback ends with: the count cleared (Restoring counts its own), and
-    what the Job's fate says of the database (unknown: left as recorded, i.e. changed)."""
-    plan = Plan(ctx).patch(errorRetries=None)
+    """The failure the rollback ends with (lifecycle.ending clears the count), and what the
+    Job's fate says of the database (unknown: left as recorded, i.e. changed)."""
+    plan = Plan(ctx)
     if database_changed is not None:
         plan.patch(databaseChanged=database_changed)
     return plan.failure(Reason.UNEXPECTED_ERROR, step.message)

@@ -769,3 +769,19 @@ def test_the_rehearsals_pin_is_sent_before_the_scale_downs_first_look() -> None:
     assert decide(case.spec, case.status, case.obs, NOW).send
     later = CASES["the first look records the replicas in a decision of its own, before any scale"]
     assert not decide(later.spec, later.status, later.obs, NOW).send
+
+
+def test_a_failure_after_failed_turns_clears_their_count() -> None:
+    """Restoring (or the end) counts its own failed turns, not the ones before the failure."""
+    failing = status(
+        "ScalingUp",
+        **DOWN,
+        steps=[step(StepName.SCALE_UP)],
+        phaseTransitionTime=LONG_AGO,
+        errorRetries={"tries": 3, "since": EARLIER},
+    )
+    decision = decide(spec(), failing, obs(workloads=web(3, ready=0)), NOW)
+    patch = decision.patch()
+    assert decision.phase == "Failed"
+    assert "errorRetries" in patch
+    assert patch["errorRetries"] is None
