@@ -27,13 +27,14 @@ from migration_rollback.controller.permanent import refusal
 from migration_rollback.controller.poddeletes import DeleteInFlight, PodDeletes
 from migration_rollback.controller.podwatch import PodWatches
 from migration_rollback.kube.client import Clients
-from migration_rollback.lifecycle.actions import Decision, PatchStatus, RecordEvent
-from migration_rollback.lifecycle.decide import decide, failed_action
-from migration_rollback.lifecycle.errorbudget import ErrorStep, after_error
+from migration_rollback.lifecycle import errorbudget
+from migration_rollback.lifecycle.actions import Decision, PatchStatus
+from migration_rollback.lifecycle.decide import decide, failed_action, renewal
+from migration_rollback.lifecycle.errorbudget import Budget, JobFate, after_error
 from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.observation import Observation
-from migration_rollback.lifecycle.phases import Phase, Reason
-from migration_rollback.lifecycle.record import Failure
+from migration_rollback.lifecycle.phases import Phase
+from migration_rollback.lifecycle.record import Context, Failure
 from migration_rollback.lifecycle.status import RollbackStatus
 from migration_rollback.metrics import DECISION_SECONDS
 from migration_rollback.settings import Settings
@@ -81,8 +82,6 @@ class RollbackFlow:
             clients, settings, cache, self.memory, self.obj, events, deletes
         )
         self._wait_or_stop = stopped  # True when asked to stop
-        # Consecutive turns that failed on an error no retry seems to fix, since (monotonic).
-        self.errors: tuple[int, float] | None = None
 
     @property
     def phase(self) -> Phase:
@@ -173,38 +172,68 @@ class RollbackFlow:
         except Failure as failure:
             return self._fail(spec, observation, now, failure) or again
         except Exception as exc:
+            self._keep_lease()  # whatever failed: the Lease must not lapse under the Job
             return self._after_error(exc, spec, observation, now) or again
-        self.errors = None
+        self._cleared(spec, observation)
         return decision
+
+    def _keep_lease(self) -> None:
+        """Renew the database's Lease if due, apart from the turn that failed (renewal
+        failures are logged by the interpreter: the next turn tries again)."""
+        status = RollbackStatus.from_obj(self.obj)
+        renew = renewal(status, self.memory.lease_renewed_at, dt.datetime.now(dt.UTC))
+        try:
+            if renew is not None:
+                self.interpreter.renew(renew)
+        except Exception as exc:  # the turn's error is the one to handle
+            log.warning("%s/%s: Lease not renewed: %s", self.namespace, self.name, exc)
 
     def _after_error(
         self, exc: Exception, spec: RollbackSpec, observation: Observation, now: dt.datetime
     ) -> Decision | None:
         """An error of the turn: left to kopf (raised) when a retry may get past it; else
-        counted, and the rollback ended or looked at again as the phase's budget says."""
+        counted in status, and the rollback ended or looked at again as the phase's budget
+        says (in RollingBack, as its Job's fate says)."""
         error = refusal(exc)
         if error is None:
             raise exc
-        tries, first = self.errors or (0, time.monotonic())
-        self.errors = (tries + 1, first)
-        step = after_error(self.phase, tries + 1, time.monotonic() - first, error)
+        status = RollbackStatus.from_obj(self.obj)
+        budget = Budget.counted(status.error_retries, now)
+        fate, changed = self._fate(status)
+        step = after_error(self.phase, budget.tries, budget.seconds(now), error, fate)
         log.warning("%s/%s: %s", self.namespace, self.name, step.message)
+        ctx = Context(spec, status, observation, now)
         if step.end:
-            failure = Failure(Reason.UNEXPECTED_ERROR, step.message)
-            return self._fail(spec, observation, now, failure)
-        return self._retry(step)
+            return self._fail(spec, observation, now, errorbudget.ending(ctx, step, changed))
+        return self._retry(errorbudget.retrying(ctx, step, budget))
 
-    def _retry(self, step: ErrorStep) -> Decision:
-        """Look again after the step's delay; a Warning Event says what failed and that it is
-        tried again (its own failure to post is only logged: the retry is what matters)."""
-        status = self.obj["status"]
-        warning = RecordEvent(str(Reason.TRANSIENT_ERROR), step.message, warning=True)
-        decision = Decision((warning,), self.phase, str(status.get("reason") or ""), step.delay)
+    def _fate(self, status: RollbackStatus) -> tuple[JobFate, bool | None]:
+        """The phase's Job's fate, read only in a phase whose ending waits on it."""
+        if self.phase not in errorbudget.JOB_PHASES:
+            return JobFate.MAY_COMMIT, None
+        return self.observer.job_fate(self.name, status)
+
+    def _retry(self, decision: Decision) -> Decision:
+        """Look again after the step's delay; status and a Warning Event say what failed and
+        that it is tried again (their own failure is only logged: the retry is what matters,
+        and the count then stays where it was)."""
         try:
             self.interpreter.apply(decision)
-        except Exception as exc:  # the API is what fails: the warning waits for the next one
-            log.warning("%s/%s: warning not posted: %s", self.namespace, self.name, exc)
+        except Exception as exc:  # the API is what fails: the record waits for the next one
+            log.warning("%s/%s: the retry not recorded: %s", self.namespace, self.name, exc)
         return decision
+
+    def _cleared(self, spec: RollbackSpec, observation: Observation) -> None:
+        """A turn went through: a count of failed turns before it is cleared (its own
+        failure only logged: the next good turn clears it)."""
+        ctx = Context(spec, RollbackStatus.from_obj(self.obj), observation, dt.datetime.now(dt.UTC))
+        done = errorbudget.cleared(ctx)
+        if done is None:
+            return
+        try:
+            self.interpreter.apply(done)
+        except Exception as exc:
+            log.warning("%s/%s: error count not cleared: %s", self.namespace, self.name, exc)
 
     def _fail(
         self, spec: RollbackSpec, observation: Observation, now: dt.datetime, failure: Failure

@@ -17,7 +17,8 @@ from typing import Any
 from migration_rollback.controller.cache import WatchCache
 from migration_rollback.controller.events import Event, EventPoster
 from migration_rollback.controller.jobrequest import job_request
-from migration_rollback.controller.observe import Memory
+from migration_rollback.controller.observe_base import Memory
+from migration_rollback.controller.permanent import refusal
 from migration_rollback.controller.poddeletes import DeleteInFlight, PodDeletes
 from migration_rollback.controller.telemetry import record_metrics
 from migration_rollback.kube import jobs, leases, maintenance, resources, workloads
@@ -172,8 +173,14 @@ class Interpreter:
 
     def create_job(self, action: a.CreateJob) -> None:
         spec, status = RollbackSpec.from_obj(self.obj), RollbackStatus.from_obj(self.obj)
-        request = job_request(self.obj, spec, status, self.settings, action)
-        created = jobs.ensure_job(self.clients, jobs.build_job(request))
+        try:
+            request = job_request(self.obj, spec, status, self.settings, action)
+            created = jobs.ensure_job(self.clients, jobs.build_job(request))
+        except Exception as exc:
+            if refusal(exc) is not None:  # refused for what it says: this try created nothing
+                self.memory.create_refused.add(action.name)
+            raise
+        self.memory.create_refused.discard(action.name)
         if created is not None:
             self.cache.put_job(created)
             version = str((created.get("metadata") or {}).get("resourceVersion") or "")

@@ -25,6 +25,8 @@ def job_request(
     doubles the lock timeout. The rollback Job is pinned to the database the rehearsal ran on
     (the Secret is read again when its pod starts)."""
     meta, job, db = obj["metadata"], spec.job, spec.database.url_secret_ref
+    if not action.dry_run and not status.database_identity:  # lifecycle.jobrun refuses first
+        raise ValueError(f"the rollback Job {action.name} would run unpinned: not created")
     return jobs.JobRequest(
         name=action.name,
         namespace=str(meta["namespace"]),

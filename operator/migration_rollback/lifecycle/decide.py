@@ -54,17 +54,26 @@ def decide(
 def _renewing(ctx: Context, decision: Decision) -> Decision:
     """Keep the database's Lease while the rollback holds it: a long Job must not let a
     second rollback of the same database start when the Lease would otherwise run out."""
-    lock = ctx.status.database_lock
-    renewed = ctx.obs.lease_renewed_at
-    due = renewed is None or (ctx.now - renewed).total_seconds() >= LEASE_RENEW_SECONDS
-    if not lock or not due or decision.of(ReleaseLease):
+    renew = renewal(ctx.status, ctx.obs.lease_renewed_at, ctx.now)
+    if renew is None or decision.of(ReleaseLease):
         return decision
     return Decision(
-        (RenewLease(lock), *decision.actions),
+        (renew, *decision.actions),
         decision.phase,
         decision.reason,
         decision.requeue_after,
     )
+
+
+def renewal(
+    status: RollbackStatus, renewed_at: dt.datetime | None, now: dt.datetime
+) -> RenewLease | None:
+    """The Lease's renewal when one is due: the rollback holds it and it was not renewed in
+    the last LEASE_RENEW_SECONDS (by this operator process: a restart renews at once). The
+    flow asks this on a failed turn too, so no handler error lets the Lease lapse."""
+    lock = status.database_lock
+    due = renewed_at is None or (now - renewed_at).total_seconds() >= LEASE_RENEW_SECONDS
+    return RenewLease(lock) if lock and due else None
 
 
 def failed_action(

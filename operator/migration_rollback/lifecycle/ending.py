@@ -22,6 +22,8 @@ def fail(ctx: Context, failure: Failure) -> Decision:
     if failure.step is not None:
         plan.step(failure.step, StepState.FAILED, failure.message)
     status = ctx.status
+    if status.error_retries:  # the failed turns before this one: Restoring counts its own
+        plan.patch(errorRetries=None)
     touched = bool(plan.current("originalReplicas")) or plan.current("maintenanceEnabled", False)
     verdict = policy.on_failure(
         ctx.phase,

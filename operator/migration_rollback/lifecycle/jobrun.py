@@ -169,12 +169,30 @@ def never_started(plan: Plan, name: str, cause: str) -> Failure:
 def create(plan: Plan, phase: Phase, attempt: int, dry_run: bool) -> None:
     """The phase's Job, its name recorded first: a restart finds the one it created."""
     purpose, step = PURPOSE[phase]
+    if not dry_run and not plan.current("databaseIdentity"):
+        raise unpinned(plan, step)
     name = job_name(plan.ctx.obs.resource, purpose, attempt, str(plan.current("sqlSha256")))
     plan.record_first().patch(jobName=name).step(step, StepState.RUNNING, f"Job {name}")
     # Looked at again at once: that observation starts the watch of the Job's pod, whose end
     # (with the runner's result) shows a second before the Job's own status; the Job's status
     # updates on the way wake no decision (controller.cache).
     plan.act(CreateJob(name, purpose, attempt, dry_run)).wake_in(0)
+
+
+def unpinned(plan: Plan, step: StepName) -> Failure:
+    """The real Job runs only pinned to the database its rehearsal ran on. A resource without
+    that pin (one past ScalingDown when an operator that records none was upgraded, or a CRD
+    that prunes it) ends before its Job exists: nothing ran on the database, so the failure
+    policy restores the app now, rather than rehearsing in the downtime to get a pin."""
+    plan.patch(databaseChanged=False)
+    return plan.failure(
+        Reason.PRECONDITION_FAILED,
+        "the rollback Job was not created: status.databaseIdentity (the database the "
+        "rehearsal ran on, which pins the real Job) is missing: the resource predates the "
+        "operator's upgrade, or the CRD is older than the operator (upgrade it). Nothing ran "
+        "on the database; create a new MigrationRollback to rehearse and roll back",
+        step,
+    )
 
 
 def _retry(

@@ -87,6 +87,10 @@ class Reason(enum.StrEnum):
     DELETED = "Deleted"
     HELD_FOR_HUMAN = "HeldForHuman"
     TRANSIENT_ERROR = "TransientError"
+    # An error no retry seems to fix, met from RollingBack on (lifecycle.errorbudget): tried
+    # again, saying so; in RollingBack, while the Job may still commit, a human is needed.
+    RETRYING_AFTER_ERROR = "RetryingAfterError"
+    ERROR_WAITING_FOR_JOB = "ErrorWaitingForJobNeedsHuman"
     UNEXPECTED_ERROR = "UnexpectedError"
 
 

@@ -42,6 +42,7 @@ STATUS_KEYS = {
     "blockingSessions": "blocking_sessions",
     "migrations": "migrations",
     "healthChecks": "health_checks",
+    "errorRetries": "error_retries",
 }
 
 
@@ -88,6 +89,9 @@ class RollbackStatus:
     migrations: tuple[Mapping[str, Any], ...] = ()
     # Each health check's counts so far (CheckView.to_status), so a restart does not reset them.
     health_checks: tuple[Mapping[str, Any], ...] = ()
+    # Consecutive turns failed on an error no retry seems to fix: {tries, since}
+    # (lifecycle.errorbudget). Here, not in memory, so a restarted operator counts on.
+    error_retries: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_obj(cls, obj: Mapping[str, Any]) -> RollbackStatus:
@@ -100,6 +104,8 @@ class RollbackStatus:
         for attr in ("maintenance_enabled",):
             if attr in kw:
                 kw[attr] = bool(kw[attr])
+        if "error_retries" in kw:
+            kw["error_retries"] = dict(as_map(kw["error_retries"]))
         if "job_stopped" in kw:
             kw["job_stopped"] = {str(k): str(v) for k, v in as_map(kw["job_stopped"]).items()}
         for attr in ("original_replicas", "hpa_min_replicas", "attempts"):

@@ -1,18 +1,23 @@
 """The flow on an error no retry seems to fix, turn after turn (the interpreter a fake that
-records what it is given; the decisions the real pure ones): in RollingBack it never ends
-the rollback nor frees the Lease; from ScalingUp on it ends once the budget is spent, saying
-so; before anything is touched it ends at once; an error a retry may pass goes to kopf."""
+records what it is given, the Job's fate a given; the decisions the real pure ones): in
+RollingBack it never ends the rollback nor frees the Lease while the Job may commit, saying
+a human is needed, and ends through the failure policy once the Job's fate is known; from
+ScalingUp on it ends once the budget is spent, counted in status across a restart; before
+anything is touched it ends at once; an error a retry may pass goes to kopf; whatever the
+error, the Lease is renewed when due."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
 import pytest
 
 from migration_rollback.controller.flow import RollbackFlow
+from migration_rollback.controller.observe import Memory
 from migration_rollback.lifecycle import actions as a
-from migration_rollback.lifecycle.errorbudget import TRIES
+from migration_rollback.lifecycle.errorbudget import TRIES, JobFate
 from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.observation import Observation
 from migration_rollback.lifecycle.phases import Phase
@@ -33,15 +38,44 @@ class Recorder:
     def __init__(self, obj: dict[str, Any]) -> None:
         self.obj, self.applied = obj, []  # type: list[a.Decision]
 
+        self.renewed: list[str] = []
+
     def apply(self, decision: a.Decision) -> None:
         self.applied.append(decision)
         self.obj["status"].update(decision.patch())
 
+    def renew(self, action: a.RenewLease) -> None:
+        self.renewed.append(action.name)
 
-def flow(phase: Phase) -> tuple[RollbackFlow, Recorder]:
+
+class Fates:
+    """The Job's fate as the observer would read it; a turn's observation that fails."""
+
+    def __init__(self, fate: JobFate, changed: bool | None, error: Exception) -> None:
+        self.fate, self.changed, self.error = fate, changed, error
+        self.asked = 0
+
+    def job_fate(self, resource: str, status: Any) -> tuple[JobFate, bool | None]:
+        self.asked += 1
+        return self.fate, self.changed
+
+    def bare(self, obj: dict[str, Any], spec: RollbackSpec) -> Observation:
+        return Observation(resource="undo")
+
+    def observe(self, *_: Any) -> Observation:
+        raise self.error
+
+
+def flow(
+    phase: Phase,
+    fate: JobFate = JobFate.MAY_COMMIT,
+    changed: bool | None = None,
+    obj: dict[str, Any] | None = None,
+) -> tuple[RollbackFlow, Recorder]:
     run = RollbackFlow.__new__(RollbackFlow)
-    run.namespace, run.name, run.errors = "shop", "undo", None
-    run.obj = {
+    run.namespace, run.name, run.memory = "shop", "undo", Memory()
+    run.observer = Fates(fate, changed, ValueError("bad"))  # type: ignore[assignment]
+    run.obj = obj or {
         "metadata": {"name": "undo", "namespace": "shop"},
         "status": {
             "phase": str(phase),
@@ -49,8 +83,10 @@ def flow(phase: Phase) -> tuple[RollbackFlow, Recorder]:
             "jobName": "undo-rollback-abc",
             "databaseLock": "mrb-db-x",
             "databaseChanged": phase is not Phase.SCALING_DOWN,
+            "sqlSha256": "abc",
         },
     }
+    run.body = run.obj
     run.interpreter = recorder = Recorder(run.obj)  # type: ignore[assignment]
     return run, recorder
 
@@ -59,13 +95,80 @@ def errors(run: RollbackFlow, times: int, exc: Exception) -> list[a.Decision]:
     return [run._after_error(exc, SPEC, Observation(resource="undo"), NOW) for _ in range(times)]  # type: ignore[misc]
 
 
-def test_rolling_back_never_ends_nor_frees_the_lease() -> None:
+def test_rolling_back_never_ends_nor_frees_the_lease_while_the_job_may_commit() -> None:
     run, recorder = flow(Phase.ROLLING_BACK)
     made = errors(run, TRIES * 3, ValueError("bad"))
     assert all(d.phase == "RollingBack" for d in made)
     assert not any(d.of(a.ReleaseLease) for d in recorder.applied)
     assert all(d.of(a.RecordEvent)[0].warning for d in recorder.applied)
-    assert run.obj["status"]["phase"] == "RollingBack"
+    status = run.obj["status"]
+    assert status["phase"] == "RollingBack"
+    assert status["reason"] == "ErrorWaitingForJobNeedsHuman"
+    assert "waiting for the rollback Job" in status["message"]
+    assert "A human is needed" in status["message"]
+    reconciling = [c for c in status["conditions"] if c["type"] == "Reconciling"]
+    assert reconciling[0]["reason"] == "ErrorWaitingForJobNeedsHuman"
+    assert status["errorRetries"]["tries"] == TRIES * 3
+
+
+@pytest.mark.parametrize(
+    ("fate", "changed", "phase", "says"),
+    [
+        (JobFate.ENDED, False, "Restoring", "has ended"),
+        (JobFate.ENDED, None, "Failed", "left down for a human"),
+        (JobFate.ENDED, True, "Failed", "left down for a human"),
+        (JobFate.NEVER_CREATED, False, "Restoring", "never created"),
+    ],
+)
+def test_rolling_back_ends_through_the_policy_once_the_job_fate_is_known(
+    fate: JobFate, changed: bool | None, phase: str, says: str
+) -> None:
+    run, recorder = flow(Phase.ROLLING_BACK, fate, changed)
+    (made,) = errors(run, 1, ValueError("bad"))
+    status = run.obj["status"]
+    assert made.phase == phase == status["phase"]
+    assert says in status["message"]
+    assert "bad" in status["message"]
+    assert status["failure"]["reason"] == "UnexpectedError"
+    assert status.get("errorRetries") is None
+    if phase == "Failed":  # the Lease is freed only where the rollback ends
+        assert any(d.of(a.ReleaseLease) for d in recorder.applied)
+
+
+def test_the_count_lives_in_status_so_a_restart_counts_on() -> None:
+    run, _ = flow(Phase.SCALING_UP)
+    errors(run, TRIES - 1, ValueError("bad"))
+    restarted, _ = flow(Phase.SCALING_UP, obj=run.obj)  # a new flow: nothing in memory
+    (made,) = errors(restarted, 1, ValueError("bad"))
+    assert made.phase == "Failed"
+    assert f"{TRIES} tries" in run.obj["status"]["message"]
+
+
+def test_a_turn_that_goes_through_clears_the_count_and_the_reason() -> None:
+    run, _ = flow(Phase.SCALING_UP)
+    errors(run, 2, ValueError("bad"))
+    assert run.obj["status"]["reason"] == "RetryingAfterError"
+    run._cleared(SPEC, Observation(resource="undo"))
+    status = run.obj["status"]
+    assert status["errorRetries"] is None
+    assert status["reason"] == "ScalingUp"
+    assert "after 2 failed turn(s)" in status["message"]
+
+
+@pytest.mark.parametrize("error", [ValueError("bad"), KeyError("watch race")])
+def test_the_lease_is_renewed_whatever_the_turn_error(error: Exception) -> None:
+    run, recorder = flow(Phase.ROLLING_BACK)
+    run.observer.error = error  # type: ignore[attr-defined]
+    run.decided_on = RollbackFlow.decided_on  # type: ignore[method-assign]
+    with contextlib.suppress(KeyError):  # kopf's to retry: the Lease renewed all the same
+        run.turn()
+    assert recorder.renewed == ["mrb-db-x"]
+    recorder.renewed.clear()
+    run.memory.lease_renewed_at = NOW.replace(year=3000)  # renewed just now: not due
+    run.observer.error = KeyError("again")  # type: ignore[attr-defined]
+    with pytest.raises(KeyError):
+        run.turn()
+    assert recorder.renewed == []
 
 
 @pytest.mark.parametrize("phase", [Phase.SCALING_UP, Phase.VERIFYING, Phase.RESTORING])

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from migration_rollback.controller.jobrequest import job_request
 from migration_rollback.kube import jobs
 from migration_rollback.lifecycle.actions import CreateJob
@@ -26,7 +28,11 @@ def resource(**spec: Any) -> dict[str, Any]:
     return {
         "metadata": {"namespace": "shop", "name": "undo", "uid": "u-1"},
         "spec": {**base, **spec},
-        "status": {"sqlSha256": SET_SHA, "sqlConfigMap": "undo-sql-bbbbbbbb"},
+        "status": {
+            "sqlSha256": SET_SHA,
+            "sqlConfigMap": "undo-sql-bbbbbbbb",
+            "databaseIdentity": "1/app(oid 5)@00",
+        },
     }
 
 
@@ -91,4 +97,12 @@ def test_the_rollback_job_is_pinned_to_the_rehearsed_database_and_the_rehearsal_
     identity = "7714676338064080190/app(oid 16384)@0123456789abcdef"
     obj = {**TO_TARGET, "status": {**TO_TARGET["status"], "databaseIdentity": identity}}
     assert args_after(jobs.job_args(request(obj)), "--expect-database") == identity
+    assert "--expect-database" not in jobs.job_args(request(obj, dry_run=True))
+
+
+def test_no_rollback_job_is_built_unpinned() -> None:
+    """The decision refuses first (lifecycle.jobrun.unpinned); this is the last guard."""
+    obj = {**TO_TARGET, "status": {**TO_TARGET["status"], "databaseIdentity": None}}
+    with pytest.raises(ValueError, match="unpinned"):
+        request(obj)
     assert "--expect-database" not in jobs.job_args(request(obj, dry_run=True))

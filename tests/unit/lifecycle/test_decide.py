@@ -448,6 +448,16 @@ CASES: dict[str, Case] = {
         spec(), status("RollingBack", **DOWN), obs(workloads=web(0)), "RollingBack",
         (P, a.CreateJob), 0, {"databaseChanged": True, "jobName": ROLLBACK},
     ),
+    "no pin (upgraded past ScalingDown): no unpinned Job, the app restored": Case(
+        spec(), status("RollingBack", **{**DOWN, "databaseIdentity": None}),
+        obs(workloads=web(0)), "Restoring", (P, E), 0,
+        {"databaseChanged": False, "reason": "RestoringApplication"},
+    ),
+    "no pin when the pods are gone: no unpinned Job starts, the app restored": Case(
+        spec(), status("ScalingDown", **{**DOWN, "databaseIdentity": None},
+        steps=[step(StepName.SCALE_DOWN)]), obs(workloads=web(0, live=0)), "Restoring",
+        (P, E, E), 0, {"databaseChanged": False, "phase": "Restoring"},
+    ),
     "scaled up while the Job runs: held down": Case(
         spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True),
         obs(workloads=web(2), job=JobView(ROLLBACK), job_seen=True), "RollingBack",
@@ -759,3 +769,19 @@ def test_the_rehearsals_pin_is_sent_before_the_scale_downs_first_look() -> None:
     assert decide(case.spec, case.status, case.obs, NOW).send
     later = CASES["the first look records the replicas in a decision of its own, before any scale"]
     assert not decide(later.spec, later.status, later.obs, NOW).send
+
+
+def test_a_failure_after_failed_turns_clears_their_count() -> None:
+    """Restoring (or the end) counts its own failed turns, not the ones before the failure."""
+    failing = status(
+        "ScalingUp",
+        **DOWN,
+        steps=[step(StepName.SCALE_UP)],
+        phaseTransitionTime=LONG_AGO,
+        errorRetries={"tries": 3, "since": EARLIER},
+    )
+    decision = decide(spec(), failing, obs(workloads=web(3, ready=0)), NOW)
+    patch = decision.patch()
+    assert decision.phase == "Failed"
+    assert "errorRetries" in patch
+    assert patch["errorRetries"] is None
