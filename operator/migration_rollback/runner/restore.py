@@ -46,7 +46,6 @@ from migration_rollback.runner.restore_conflicts import (
     account_capture,
     account_removed,
     freeze_conflicts,
-    run_xids,
 )
 from migration_rollback.runner.restore_place import later_spots
 from migration_rollback.runner.restore_steps import restore_one
@@ -149,7 +148,7 @@ class DataRestore:
         self.entries = []
         for capture in self.captures:
             if capture.usable:
-                self.entries.append(account_capture(conn, capture, run_xids(self.captures)))
+                self.entries.append(account_capture(conn, capture))
             elif capture.kind is not CaptureKind.SEQUENCE:
                 self.entries.append(
                     {
@@ -191,7 +190,7 @@ class DataRestore:
                 and capture.kind.needs_key
                 and capture.kind is not (CaptureKind.DROP_COLUMN)
             ):
-                freeze_conflicts(conn, capture, run_xids(self.captures))
+                freeze_conflicts(conn, capture)
 
     def before_statement(self, conn: Connection, number: int) -> None:
         for capture in self.before.pop(number, []):

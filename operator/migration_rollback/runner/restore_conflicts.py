@@ -19,25 +19,9 @@ from migration_rollback.runner.restore_captures import Capture
 from migration_rollback.runner.session import Connection
 
 
-def _since(xid: int, ours: frozenset[int] = frozenset()) -> sql.Composable:
-    """`xmin` newer than the migration's transaction: written after it, by another transaction
-    than those of the later migrations this run rolls back too (`ours`: what they wrote is
-    undone with them, it is no one's change to keep)."""
-    newer = sql.SQL("age(t.xmin) < age({})").format(_xid(xid))
-    others = sorted(ours - {xid})
-    if not others:
-        return newer
-    listed = sql.SQL(", ").join(_xid(x) for x in others)
-    return sql.SQL("{} AND t.xmin <> ALL (ARRAY[{}])").format(newer, listed)
-
-
-def _xid(xid: int) -> sql.Composable:
-    return sql.SQL("xid({}::xid8)").format(sql.Literal(str(xid)))
-
-
-def run_xids(captures: list[Capture]) -> frozenset[int]:
-    """The transactions that applied the migrations of this run (known from their captures)."""
-    return frozenset(c.xid for c in captures if c.xid is not None)
+def _since(xid: int) -> sql.Composable:
+    """`xmin` newer than the migration's transaction: written after it."""
+    return sql.SQL("age(t.xmin) < age(xid({}::xid8))").format(sql.Literal(str(xid)))
 
 
 def key_match(capture: Capture, left: str, right: str) -> sql.Composable:
@@ -53,7 +37,7 @@ def table_exists(conn: Connection, capture: Capture) -> bool:
     return relation_exists(conn, capture.target)
 
 
-def conflict_query(capture: Capture, ours: frozenset[int] = frozenset()) -> sql.Composable | None:
+def conflict_query(capture: Capture) -> sql.Composable | None:
     """Captured keys whose row was written since the migration (or, for removed rows, exists
     again); None when there is nothing to conflict with."""
     if not capture.key or capture.kind is CaptureKind.DROP_COLUMN:
@@ -64,15 +48,13 @@ def conflict_query(capture: Capture, ours: frozenset[int] = frozenset()) -> sql.
     if capture.kind.removes_rows:
         where = match
     else:
-        where = sql.SQL("{} AND {}").format(match, _since(capture.xid, ours))
+        where = sql.SQL("{} AND {}").format(match, _since(capture.xid))
     return sql.SQL("SELECT {} FROM {} c JOIN {} t ON {}").format(
         keys, capture.kept, capture.target, where
     )
 
 
-def account_capture(
-    conn: Connection, capture: Capture, ours: frozenset[int] = frozenset()
-) -> dict[str, Any]:
+def account_capture(conn: Connection, capture: Capture) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "object": capture.describe(),
         "version": capture.version,
@@ -88,12 +70,10 @@ def account_capture(
         return entry
     assert capture.xid is not None
     row = conn.execute(
-        sql.SQL("SELECT count(*) FROM {} t WHERE {}").format(
-            capture.target, _since(capture.xid, ours)
-        )
+        sql.SQL("SELECT count(*) FROM {} t WHERE {}").format(capture.target, _since(capture.xid))
     ).fetchone()
     entry["rows_written_since"] = int(row[0]) if row else 0
-    query = conflict_query(capture, ours)
+    query = conflict_query(capture)
     if query is not None:
         row = conn.execute(sql.SQL("SELECT count(*) FROM ({}) x").format(query)).fetchone()
         entry["conflicts"] = int(row[0]) if row else 0
@@ -103,7 +83,6 @@ def account_capture(
 def account_removed(conn: Connection, plan: Plan, captures: list[Capture]) -> list[dict[str, Any]]:
     """Rows written since the migration into tables and columns the rollback removes."""
     xids = {c.version: c.xid for c in captures if c.xid is not None}
-    ours = run_xids(captures)
     entries = []
     for planned in plan.all:
         xid = xids.get(planned.version)
@@ -120,7 +99,7 @@ def account_removed(conn: Connection, plan: Plan, captures: list[Capture]) -> li
                 continue
             count = conn.execute(
                 sql.SQL("SELECT count(*) FROM {} t WHERE {}").format(
-                    sql.Identifier(*drop.name), _since(xid, ours)
+                    sql.Identifier(*drop.name), _since(xid)
                 )
             ).fetchone()
             entries.append(
@@ -143,10 +122,8 @@ def _conflicts_name(capture: Capture) -> str:
     return f"migration_rollback_conflicts_{capture.id}"
 
 
-def freeze_conflicts(
-    conn: Connection, capture: Capture, ours: frozenset[int] = frozenset()
-) -> None:
-    query = conflict_query(capture, ours)
+def freeze_conflicts(conn: Connection, capture: Capture) -> None:
+    query = conflict_query(capture)
     if query is None or not table_exists(conn, capture):
         return
     conn.execute(
