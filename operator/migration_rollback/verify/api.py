@@ -211,10 +211,13 @@ class _Worker:
 
     def _catch_up(self, replayer: Replayer, plan: Plan) -> None:
         """Migrations [0, a) applied as the checked replay applies them, rollbacks unchecked."""
-        for pair in self.migrations[: self.span[0]]:
-            self._step()
-            replayer.replay(pair.name, pair.forward_path, FORWARD_ONLY)
-            plan.learn(pair)
+        if self.span[0] == 0:
+            return
+        with replayer.catch_up():
+            for pair in self.migrations[: self.span[0]]:
+                self._step()
+                replayer.replay(pair.name, pair.forward_path, FORWARD_ONLY)
+                plan.learn(pair)
 
     def _check(self, replayer: Replayer, plan: Plan, pair: MigrationPair) -> VerifyResult:
         self._step()

@@ -31,7 +31,7 @@ MAX_AUTO_JOBS = 4  # beyond this the shadow server's CPU, not the client, is wha
 # baseline, the catch-up): measured with bench/verify/bench_verify.py.
 MIN_PER_WORKER = 60
 # A catch-up migration's time relative to a checked one's (bench_verify.py, quiet machine).
-CATCH_UP_COST = 0.2
+CATCH_UP_COST = 0.15
 _SWITCH_INTERVAL = 0.0005  # seconds: a woken worker gets the GIL back soon
 
 
