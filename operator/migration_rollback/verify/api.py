@@ -9,6 +9,11 @@ with its file:line; a file that does not parse is cut into the statements that d
 verify/lenient.py), so that later migrations find what the rest of it created. Their verdicts
 note that they ran after a partial replay, and a later failure that comes from a skipped
 statement says it depends on that migration.
+
+With `jobs` the migrations are split across shadow databases of the same server (parallel.py):
+each worker replays the migrations before its share forward only (`Replayer.catch_up`: the same
+code path, so failures, partial replays and dashboard extensions come out the same), then checks
+its share as one database would; the results and the progress come back in migration order.
 """
 
 from __future__ import annotations
