@@ -1,7 +1,7 @@
 """Benchmark of the verifier: prints figures, asserts nothing.
 
     python bench/verify/bench_verify.py [--migrations 300] [--repeat 3] [--tables 200] [--full]
-        [--snapshot-only | --replay-only] [--no-profile]
+        [--snapshot-only | --replay-only] [--no-profile] [--jobs N]
 
 1. 300 synthetic migrations (tables, columns, indexes, functions, triggers, views, policies,
    enums...; see synth.py), each with a correct rollback, `--repeat` times (each run on fresh
@@ -55,6 +55,7 @@ from migration_rollback.verify import MigrationPair, catalog, run_verification  
 from migration_rollback.verify import batch as batch_module  # noqa: E402
 from migration_rollback.verify.baseline import load_baseline  # noqa: E402
 from migration_rollback.verify.cluster import temporary_cluster  # noqa: E402
+from migration_rollback.verify.parallel import resolve_jobs  # noqa: E402
 from migration_rollback.verify.shadow import ShadowServer  # noqa: E402
 from migration_rollback.verify.snapshot import kinds_for, take_snapshot  # noqa: E402
 from migration_rollback.verify.snapshot import read as snapshot_module  # noqa: E402
@@ -309,6 +310,10 @@ def main() -> None:
     parser.add_argument("--snapshot-only", action="store_true", help="only part 2")
     parser.add_argument("--replay-only", action="store_true", help="only part 1")
     parser.add_argument("--no-profile", action="store_true", help="no cProfile runs")
+    parser.add_argument(
+        "--jobs", type=int, default=None,
+        help="shadow databases checking at once (default: the CLI's automatic choice)",
+    )  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, server() as srv:
         # Wall times move with the machine's load (CPU times much less): say what it was.
@@ -352,7 +357,9 @@ def replay(srv: ShadowServer, tmp: Path, args: argparse.Namespace) -> None:
 
     print(f"\n1. {len(pairs)} synthetic migrations, {args.repeat} runs (CPU: per migration; "
           "forward: one transaction per file, each statement sent)")  # fmt: skip
-    runs = [_one_run(srv, pairs, n + 1) for n in range(args.repeat)]
+    jobs = resolve_jobs(args.jobs, len(pairs))
+    print(f"  jobs: {jobs} (CPU per migration: the sum over the workers)")
+    runs = [_one_run(srv, pairs, n + 1, jobs) for n in range(args.repeat)]
     _show_medians(runs)
     if args.full:
         full = run_verification(pairs, srv.admin_url, incremental=False)
@@ -366,14 +373,14 @@ def replay(srv: ShadowServer, tmp: Path, args: argparse.Namespace) -> None:
         print(top_costs(lambda: run_verification(pairs[:60], srv.admin_url)))
 
 
-def _one_run(srv: ShadowServer, pairs: list[MigrationPair], n: int) -> Run:
+def _one_run(srv: ShadowServer, pairs: list[MigrationPair], n: int, jobs: int) -> Run:
     forward, alone = apply_forwards(srv, pairs)
     with (
         timed(len(pairs)) as spent,
         counted_round_trips() as trips,
         counted_executes() as executes,
     ):
-        run = run_verification(pairs, srv.admin_url)
+        run = run_verification(pairs, srv.admin_url, jobs=jobs)
     spent.wall = run.elapsed_ms / 1000.0
     verified = sum(1 for r in run.results if r.status == "verified")
     result = Run(forward, alone, spent, sum(r.elapsed_ms for r in run.results) / 1000.0)

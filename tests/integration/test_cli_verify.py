@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -102,3 +103,31 @@ def test_files_sharing_a_version_each_get_a_verdict_in_name_order(
         codes = [f["code"] for f in reports[name]["findings"]]
         assert "DUPLICATE_VERSION" in codes
     assert code == 0, out  # a warning does not fail validate
+
+
+def test_jobs_split_the_replay_and_change_no_verdict(project: Path, pg_server: Any) -> None:
+    shadow = pg_server.admin_url
+    code, out = invoke("generate", "--verify", "--shadow-url", shadow, "--jobs", "2")
+    assert code == 0, out
+    bodies = {p.name: p.read_text() for p in sorted(project.glob("*_rollback.sql"))}
+    invoke("generate", "--verify", "--shadow-url", shadow, "--jobs", "1", "--force")
+    assert {p.name: p.read_text() for p in sorted(project.glob("*_rollback.sql"))} == bodies
+    docs = []
+    for jobs in ("1", "3"):
+        code, out = invoke(
+            "validate", "--verify", "--shadow-url", shadow, "--format", "json", "--jobs", jobs
+        )
+        assert code == 0, out
+        docs.append([_verdict(m) for m in json.loads(out)["migrations"]])
+    assert docs[0] == docs[1]
+    code, out = invoke("validate", "--verify", "--shadow-url", shadow, "--jobs", "0")
+    assert code == 2
+    assert "--jobs" in out
+
+
+def _verdict(migration: dict[str, Any]) -> Any:
+    """The verdict without its times (elapsed, archive tables' time stamps)."""
+    proof = dict(migration["verification"])
+    proof.pop("elapsed_ms", None)
+    text = json.dumps({"migration": migration["migration"], **proof})
+    return json.loads(re.sub(r"__\d{8}t\d{6}z", "__<time>", text))

@@ -165,6 +165,19 @@ ExactColumnOrderOption = Annotated[
 ]
 
 
+JobsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        min=1,
+        help="With --verify: shadow databases checking migrations at once, on the same shadow "
+        "server (each replays the migrations before its share first; the verdicts are the "
+        "same). Default: one a CPU, at most 4, fewer for a small project.",
+        show_default=False,
+    ),
+]
+
+
 def _version(value: bool) -> None:
     if value:
         from migration_rollback import __version__

@@ -14,6 +14,7 @@ from migration_rollback.cli.app import (
     DEFAULT_DIR,
     DirOption,
     ExactColumnOrderOption,
+    JobsOption,
     ShadowOption,
     advance,
     app,
@@ -59,6 +60,7 @@ def generate(
     pg_major: PgMajorOption = None,
     allow_other_major: AllowOtherMajorOption = False,
     exact_column_order: ExactColumnOrderOption = False,
+    jobs: JobsOption = None,
 ) -> None:
     """Write <migration>_rollback.sql and <migration>_rollback.md beside each migration.
 
@@ -76,7 +78,7 @@ def generate(
     bodies: dict[str, str] = {}
     if verify:
         major = shadow_requirement(directory, pg_major, allow_other_major)
-        bodies = state_aware_bodies(loaded, shadow_url, major, exact_column_order)
+        bodies = state_aware_bodies(loaded, shadow_url, major, exact_column_order, jobs)
     failed = 0
     for item in selected:
         result = generate_one(item, force=force, body=bodies.get(item.migration.name))
@@ -134,6 +136,7 @@ def state_aware_bodies(
     shadow_url: str | None,
     major: MajorRequirement | None = None,
     exact_column_order: bool = False,
+    jobs: int | None = None,
 ) -> dict[str, str]:
     """Rollback bodies proven on a shadow database (the static ones where it could not)."""
     from migration_rollback.verify import MigrationPair, generate_verified
@@ -148,6 +151,7 @@ def state_aware_bodies(
                 progress=lambda n: advance(bar, n),
                 major=major,
                 strict_column_order=exact_column_order,
+                jobs=jobs,
             )
     except DatabaseUnavailableError as exc:
         console.print(error_markup(f"shadow database: {exc}"))

@@ -12,6 +12,7 @@ from migration_rollback.cli.app import (
     DEFAULT_DIR,
     DirOption,
     ExactColumnOrderOption,
+    JobsOption,
     ShadowOption,
     advance,
     app,
@@ -69,6 +70,7 @@ def validate(
     pg_major: PgMajorOption = None,
     allow_other_major: AllowOtherMajorOption = False,
     exact_column_order: ExactColumnOrderOption = False,
+    jobs: JobsOption = None,
 ) -> None:
     """Check that each rollback exists, parses, covers the migration, runs in a sound order and
     is current; report data-loss and lock hazards.
@@ -92,7 +94,7 @@ def validate(
         major = shadow_requirement(directory, pg_major, allow_other_major)
         proofs = {
             r.migration: r
-            for r in run_shadow(loaded, shadow_url, output, major, exact_column_order)
+            for r in run_shadow(loaded, shadow_url, output, major, exact_column_order, jobs)
         }
     if output is Format.JSON:
         print(json.dumps(_json(reports, proofs), indent=2))
@@ -111,6 +113,7 @@ def run_shadow(
     output: Format,
     major: MajorRequirement | None = None,
     exact_column_order: bool = False,
+    jobs: int | None = None,
 ) -> list[VerifyResult]:
     from migration_rollback.verify import MigrationPair, verify_project
 
@@ -129,6 +132,7 @@ def run_shadow(
                 progress=lambda name: advance(bar, name),
                 major=major,
                 strict_column_order=exact_column_order,
+                jobs=jobs,
             )
     except DatabaseUnavailableError as exc:
         console.print(error_markup(f"shadow database: {exc}"))

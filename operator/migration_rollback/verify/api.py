@@ -9,29 +9,48 @@ with its file:line; a file that does not parse is cut into the statements that d
 verify/lenient.py), so that later migrations find what the rest of it created. Their verdicts
 note that they ran after a partial replay, and a later failure that comes from a skipped
 statement says it depends on that migration.
+
+With `jobs` the migrations are split across shadow databases of the same server (parallel.py):
+each worker replays the migrations before its share forward only (`Replayer.catch_up`: the same
+code path, so failures, partial replays and dashboard extensions come out the same), then checks
+its share as one database would; the results and the progress come back in migration order.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.sql import History, Script, parse_script
 from migration_rollback.verify.diff import Difference, render
 from migration_rollback.verify.generated_attempts import generated_source
 from migration_rollback.verify.majors import MajorRequirement
+from migration_rollback.verify.parallel import (
+    OrderedProgress,
+    Stopped,
+    resolve_jobs,
+    run_workers,
+    split,
+)
 from migration_rollback.verify.replayer import Progress, Replayer
 from migration_rollback.verify.rollback_source import (
     Attempts,
+    Once,
     Prepared,
     RollbackSource,
     file_rollback,
 )
-from migration_rollback.verify.shadow import shadow_database
+from migration_rollback.verify.shadow import (
+    ShadowDatabase,
+    ShadowServer,
+    scratch_database,
+    shadow_server,
+)
 from migration_rollback.verify.snapshot import Snapshot
 from migration_rollback.verify.stateful import Filled, StillManual
 from migration_rollback.verify.verdict import MigrationPair, VerifyResult
@@ -82,48 +101,141 @@ class GeneratedRollback:
         }
 
 
+class Plan(Protocol):
+    """What one worker asks of its caller: each migration's rollback source, and what to learn
+    from each forward it replays (its catch-up's too)."""
+
+    def source_for(self, pair: MigrationPair) -> RollbackSource: ...
+
+    def learn(self, pair: MigrationPair) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Files:
+    """`validate --verify`: the rollback files, nothing to learn."""
+
+    def source_for(self, pair: MigrationPair) -> RollbackSource:
+        return file_rollback(pair.rollback_path)
+
+    def learn(self, pair: MigrationPair) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class _Options:
+    incremental: bool = True
+    strict_column_order: bool = False
+    check_drift: bool = True
+
+
 def _replay(
     migrations: Sequence[MigrationPair],
     shadow_url: str | None,
     progress: Progress | None,
-    source_for: Callable[[MigrationPair], RollbackSource],
+    plan: Callable[[], Plan],
     *,
-    incremental: bool = True,
-    strict_column_order: bool = False,
-    check_drift: bool = True,
-    after_each: Callable[[MigrationPair, VerifyResult], None] | None = None,
+    options: _Options = _Options(),
     major: MajorRequirement | None = None,
+    jobs: int | None = None,
 ) -> VerifyRun:
+    """The replay on one shadow database, or split across `jobs` (parallel.py): one run."""
     say = progress or (lambda _message: None)
     started = time.perf_counter()
-    results: list[VerifyResult] = []
-    with shadow_database(shadow_url, major) as db:
-        say(f"shadow database {db.name} on the {db.server.description}")
-        with Replayer(
-            db, progress=say, incremental=incremental, strict_column_order=strict_column_order
-        ) as replayer:
-            if not replayer.capturing and incremental:
-                say("change capture unavailable (not a superuser): comparing full snapshots")
-            for pair in migrations:
-                result = replayer.replay(pair.name, pair.forward_path, source_for(pair))
-                if db.server.off_major:  # allowed on another major: every verdict says so
-                    result.notes.append(db.server.off_major)
-                results.append(result)
-                say(f"{pair.name}: {result.verdict} ({result.elapsed_ms:.0f} ms)")
-                if after_each is not None:
-                    after_each(pair, result)
-            drift = replayer.consistency() if check_drift else []
-            if drift:
-                say("internal: the kept schema model drifted from the database:\n" + render(drift))
-            return VerifyRun(
-                results,
-                db.server.description,
-                (time.perf_counter() - started) * 1000.0,
-                replayer.scoped_checks,
-                replayer.full_checks,
-                replayer.capturing,
-                drift,
-            )
+    with shadow_server(shadow_url, major) as server:
+        ranges = split(len(migrations), resolve_jobs(jobs, len(migrations)))
+        ordered = OrderedProgress(say, len(ranges))
+
+        def work(k: int, stop: threading.Event) -> VerifyRun:
+            try:
+                worker = _Worker(server, migrations, ranges[k], ordered.of(k), stop)
+                return worker.run(plan(), options, first=k == 0)
+            finally:
+                ordered.done(k)
+
+        parts = run_workers(len(ranges), work)
+    return _joined(parts, server.description, (time.perf_counter() - started) * 1000.0)
+
+
+_NO_CAPTURE = "change capture unavailable (not a superuser): comparing full snapshots"
+
+
+def _joined(parts: Sequence[VerifyRun], shadow: str, elapsed_ms: float) -> VerifyRun:
+    return VerifyRun(
+        [r for part in parts for r in part.results],
+        shadow,
+        elapsed_ms,
+        sum(part.scoped_checks for part in parts),
+        sum(part.full_checks for part in parts),
+        all(part.capture for part in parts),
+        [d for part in parts for d in part.drift],
+    )
+
+
+@dataclass
+class _Worker:
+    """Migrations [a, b) checked on a shadow database of their own, after the catch-up."""
+
+    server: ShadowServer
+    migrations: Sequence[MigrationPair]
+    span: tuple[int, int]
+    say: Progress
+    stop: threading.Event
+
+    def run(self, plan: Plan, options: _Options, *, first: bool) -> VerifyRun:
+        with scratch_database(self.server) as db:
+            self.say(self._opening(db))
+            with Replayer(
+                db,
+                progress=self.say if first else None,  # the baseline's notes: said once
+                incremental=options.incremental,
+                strict_column_order=options.strict_column_order,
+            ) as replayer:
+                if first and not replayer.capturing and options.incremental:
+                    self.say(_NO_CAPTURE)
+                self._catch_up(replayer, plan)
+                results = [self._check(replayer, plan, pair) for pair in self._own()]
+                drift = replayer.consistency() if options.check_drift else []
+                if drift:
+                    self.say(
+                        "internal: the kept schema model drifted from the database:\n"
+                        + render(drift)
+                    )
+                return VerifyRun(
+                    results, db.server.description, 0.0, replayer.scoped_checks,
+                    replayer.full_checks, replayer.capturing, drift,
+                )  # fmt: skip
+
+    def _opening(self, db: ShadowDatabase) -> str:
+        a, b = self.span
+        whole = (a, b) == (0, len(self.migrations))
+        which = "" if whole else f" (migrations {a + 1}-{b} of {len(self.migrations)})"
+        return f"shadow database {db.name}{which} on the {db.server.description}"
+
+    def _own(self) -> Sequence[MigrationPair]:
+        return self.migrations[self.span[0] : self.span[1]]
+
+    def _catch_up(self, replayer: Replayer, plan: Plan) -> None:
+        """Migrations [0, a) applied as the checked replay applies them, rollbacks unchecked."""
+        if self.span[0] == 0:
+            return
+        with replayer.catch_up():
+            for pair in self.migrations[: self.span[0]]:
+                self._step()
+                replayer.replay(pair.name, pair.forward_path, FORWARD_ONLY)
+                plan.learn(pair)
+
+    def _check(self, replayer: Replayer, plan: Plan, pair: MigrationPair) -> VerifyResult:
+        self._step()
+        result = replayer.replay(pair.name, pair.forward_path, plan.source_for(pair))
+        if self.server.off_major:  # allowed on another major: every verdict says so
+            result.notes.append(self.server.off_major)
+        self.say(f"{pair.name}: {result.verdict} ({result.elapsed_ms:.0f} ms)")
+        plan.learn(pair)
+        return result
+
+    def _step(self) -> None:
+        if self.stop.is_set():
+            raise Stopped
 
 
 def run_verification(
@@ -134,17 +246,19 @@ def run_verification(
     incremental: bool = True,
     strict_column_order: bool = False,
     major: MajorRequirement | None = None,
+    jobs: int | None = None,
 ) -> VerifyRun:
     """`validate --verify`, with the replay's statistics.
 
     `incremental=False` compares full snapshots at every migration (O(schema) each; the
     reference the incremental checks are tested against). `strict_column_order=True` counts a
-    column that came back in another position as a mismatch.
+    column that came back in another position as a mismatch. `jobs`: the shadow databases
+    checking at once (None: chosen from the CPUs and the project's size, parallel.py).
     """
+    options = _Options(incremental=incremental, strict_column_order=strict_column_order)
     return _replay(
-        migrations, shadow_url, progress, lambda p: file_rollback(p.rollback_path),
-        incremental=incremental, strict_column_order=strict_column_order, major=major,
-    )  # fmt: skip
+        migrations, shadow_url, progress, _Files, options=options, major=major, jobs=jobs
+    )
 
 
 def verify_project(
@@ -154,13 +268,44 @@ def verify_project(
     major: MajorRequirement | None = None,
     *,
     strict_column_order: bool = False,
+    jobs: int | None = None,
 ) -> list[VerifyResult]:
     """`validate --verify`: replay the migrations and prove (or refute) each rollback file.
 
     `major`: the PostgreSQL major the shadow must run (see verify/majors.py)."""
     return run_verification(
-        migrations, shadow_url, progress, major=major, strict_column_order=strict_column_order
-    ).results
+        migrations, shadow_url, progress, major=major, strict_column_order=strict_column_order,
+        jobs=jobs,
+    ).results  # fmt: skip
+
+
+class _Generated:
+    """`generate --verify`'s plan for one worker: the generator, with the static-plan history
+    of every forward the worker replayed; what it offered first, kept by migration."""
+
+    def __init__(self, sources: dict[str, Prepared]) -> None:
+        self.history = History()
+        self.sources = sources  # shared by the workers: each writes its own migrations
+
+    def source_for(self, pair: MigrationPair) -> RollbackSource:
+        inner = generated_source(pair.name, self.history)
+        sources = self.sources
+
+        def provide(forward: Script, before: Snapshot, after: Callable[[], Snapshot]) -> Attempts:
+            attempts = inner(forward, before, after)
+            sources[pair.name] = attempts.first()
+            return attempts
+
+        return provide
+
+    def learn(self, pair: MigrationPair) -> None:
+        try:
+            forward = parse_script(_read(pair.forward_path), str(pair.forward_path))
+        except SqlSyntaxError:
+            return
+        self.history.begin_file()
+        for statement in forward.statements:
+            self.history.observe(statement)
 
 
 def generate_verified(
@@ -170,6 +315,7 @@ def generate_verified(
     *,
     strict_column_order: bool = False,
     major: MajorRequirement | None = None,
+    jobs: int | None = None,
 ) -> list[GeneratedRollback]:
     """`generate --verify`: state-aware rollback bodies, each proven by a round trip.
 
@@ -177,51 +323,37 @@ def generate_verified(
     filled from the shadow's schema before the migration, then checked; if the round trip still
     finds differences (objects a CASCADE removed, objects a DO block created...), repair SQL is
     appended and checked again (at most twice). `sql_body` is what to write as the rollback
-    file's body (the CLI adds the header); its verdict is `result`.
+    file's body (the CLI adds the header); its verdict is `result`. `jobs`: as
+    `run_verification`'s.
     """
-    history = History()
     sources: dict[str, Prepared] = {}
-
-    def source_for(pair: MigrationPair) -> RollbackSource:
-        inner = generated_source(pair.name, history)
-
-        def provide(forward: Script, before: Snapshot, after: Callable[[], Snapshot]) -> Attempts:
-            attempts = inner(forward, before, after)
-            sources[pair.name] = attempts.first()
-            return attempts
-
-        return provide
-
-    def learn(pair: MigrationPair, result: VerifyResult) -> None:
-        try:
-            forward = parse_script(_read(pair.forward_path), str(pair.forward_path))
-        except SqlSyntaxError:
-            return
-        history.begin_file()
-        for statement in forward.statements:
-            history.observe(statement)
-
+    options = _Options(strict_column_order=strict_column_order)
     run = _replay(
-        migrations, shadow_url, progress, source_for,
-        after_each=learn, strict_column_order=strict_column_order, major=major,
+        migrations, shadow_url, progress, lambda: _Generated(sources),
+        options=options, major=major, jobs=jobs,
     )  # fmt: skip
-    out: list[GeneratedRollback] = []
-    for result in run.results:
-        prepared = sources.get(result.migration)
-        if prepared is None:
-            out.append(GeneratedRollback(result.migration, None, result))
-            continue
-        out.append(
-            GeneratedRollback(
-                result.migration,
-                result.rollback_sql or prepared.sql_body,
-                result,
-                list(prepared.filled),
-                list(prepared.still_manual),
-                list(prepared.data_loss),
-            )
-        )
-    return out
+    return [_generated(result, sources.get(result.migration)) for result in run.results]
+
+
+def _generated(result: VerifyResult, prepared: Prepared | None) -> GeneratedRollback:
+    if prepared is None:
+        return GeneratedRollback(result.migration, None, result)
+    return GeneratedRollback(
+        result.migration,
+        result.rollback_sql or prepared.sql_body,
+        result,
+        list(prepared.filled),
+        list(prepared.still_manual),
+        list(prepared.data_loss),
+    )
+
+
+def _forward_only(forward: Script, before: Snapshot, after: Callable[[], Snapshot]) -> Attempts:
+    """The catch-up's source: no rollback, so the trip applies the forward and nothing else."""
+    return Once(Prepared(None, problem="catch-up: not checked"))
+
+
+FORWARD_ONLY: RollbackSource = _forward_only
 
 
 def _read(path: Path) -> str:

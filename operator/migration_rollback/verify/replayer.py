@@ -16,7 +16,8 @@ partial replay.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -73,6 +74,9 @@ class Replayer(ShadowSession):
         # Migrations whose forward failed -> the names of what they would have created.
         self.failed: dict[str, frozenset[str]] = {}
         self.partial: list[str] = []  # failed migrations replayed in part (statements skipped)
+        # Forwards applied, rollbacks not checked, the model not kept (a worker's catch-up:
+        # see `catch_up`).
+        self.forward_only = False
 
     def replay(self, name: str, forward_path: Path, rollback: RollbackSource) -> VerifyResult:
         """Apply one forward migration (for real) and check its rollback on the way.
@@ -139,7 +143,21 @@ class Replayer(ShadowSession):
     def _trip(self, forward: Script, text: str, rollback: RollbackSource) -> Outcome:
         if any(not classify(st).transactional for st in forward.statements):
             return guarded(self, lambda: clone_trip(self, forward, text, rollback), forward, text)
-        return guarded(self, lambda: round_trip(self, forward, text, rollback), forward, text)
+        only = self.forward_only
+        trip = lambda: round_trip(self, forward, text, rollback, forward_only=only)  # noqa: E731
+        return guarded(self, trip, forward, text)
+
+    @contextmanager
+    def catch_up(self) -> Iterator[None]:
+        """Replays in the block apply the forwards as a checked replay does (failures,
+        partial replays, dashboard extensions alike) but check no rollback and keep no model:
+        it is read once at the end."""
+        self.forward_only = True
+        try:
+            yield
+        finally:
+            self.forward_only = False
+        self.reload_model()
 
     def _cause(self, failure: Failure) -> Cause:
         return classify_failure(

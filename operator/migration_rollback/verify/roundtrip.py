@@ -64,11 +64,25 @@ _END_FORWARD = ("SET CONSTRAINTS ALL IMMEDIATE",)  # what COMMIT would check, ch
 _MAX_ATTEMPTS = 3  # the first rollback, then at most two regenerated or repaired
 
 
-def round_trip(s: ShadowSession, forward: Script, text: str, rollback: RollbackSource) -> Outcome:
-    """Migration i applied for real, its rollback checked inside (the protocol above)."""
+def round_trip(
+    s: ShadowSession,
+    forward: Script,
+    text: str,
+    rollback: RollbackSource,
+    *,
+    forward_only: bool = False,
+) -> Outcome:
+    """Migration i applied for real, its rollback checked inside (the protocol above).
+    `forward_only`: applied and committed, nothing read nor checked, the model left as it
+    was (a worker's catch-up, api.py: it reads the model again once at its end)."""
     trip = _RoundTrip(s, forward)
+    trip.forward_only = forward_only
     as_apply = AsApply(forward)  # the capture steps `apply` takes (as_apply.py)
     if not trip.run_forward(text, as_apply):
+        return trip.out
+    if forward_only:
+        as_apply.clear(s.c())
+        s.pipeline("COMMIT")
         return trip.out
     touched, after_full = trip.after_forward()
     prepared = trip.attempts(rollback, touched, after_full)
@@ -103,6 +117,7 @@ class _RoundTrip:
         # platform's own is enabled, nor made or altered by the forward (they would read the
         # whole batch as current_query()).
         self.batching = False
+        self.forward_only = False  # nothing read after the forward (see round_trip)
 
     # --- the forward ---------------------------------------------------------------------------
 
@@ -164,6 +179,8 @@ class _RoundTrip:
         """Queue the reads of `after_forward`, and the savepoint the attempts go back to; to
         go with the forward (None) unless apply's records may come between (they are written
         after the forward, and must stay when an attempt is undone)."""
+        if self.forward_only:
+            return None
         if self.s.capturing:
             self.pending = capture.queue_check(
                 self.reads, self.forward_nodes, self.s.model.routine_code

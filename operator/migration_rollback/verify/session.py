@@ -104,7 +104,7 @@ class ShadowSession:
     # --- lifecycle -------------------------------------------------------------------------
 
     def open(self) -> None:
-        with self.db.connect() as conn:
+        with self.db.server.baseline_lock, self.db.connect() as conn:
             for note in load_baseline(conn, self.baseline):
                 self.progress(f"baseline: {note}")
             make_archive_schema(conn)

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 from psycopg import sql
@@ -64,6 +65,9 @@ class ShadowServer:
     off_major: str | None = None  # set when it is not the required major (allowed): the label
     room: Room = UNPLACED  # where its files are: running out of room there stops the run
     notes: tuple[str, ...] = ()  # what parsing the given URL dropped (surrounding whitespace)
+    # Held while a baseline loads: it alters the server's roles, which concurrent loads on
+    # several shadow databases would update at once ("tuple concurrently updated").
+    baseline_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def connect(self, url: str) -> ShadowConnection:
         """A session on one of its databases (every connection to the shadow is made here)."""
@@ -221,12 +225,18 @@ def shadow_database(
     shadow_url: str | None, major: MajorRequirement | None = None
 ) -> Iterator[ShadowDatabase]:
     """A fresh scratch database, dropped (or its cluster removed) when the block ends."""
-    with shadow_server(shadow_url, major) as server:
-        name = server.create_database()
-        try:
-            database = ShadowDatabase(server, name)
-            _reachable(database)
-            yield database
-        finally:
-            with contextlib.suppress(psycopg.Error, DatabaseUnavailableError):
-                server.drop_database(name)
+    with shadow_server(shadow_url, major) as server, scratch_database(server) as database:
+        yield database
+
+
+@contextlib.contextmanager
+def scratch_database(server: ShadowServer) -> Iterator[ShadowDatabase]:
+    """A fresh scratch database on `server`, dropped when the block ends, whatever happens."""
+    name = server.create_database()
+    try:
+        database = ShadowDatabase(server, name)
+        _reachable(database)
+        yield database
+    finally:
+        with contextlib.suppress(psycopg.Error, DatabaseUnavailableError):
+            server.drop_database(name)
