@@ -20,16 +20,16 @@ from __future__ import annotations
 LIBPQ_SPACE = " \t\n\v\f\r"
 URL_PREFIXES = ("postgresql://", "postgres://")
 
-# Regex pieces: one character of libpq whitespace; a single-quoted value's body (line breaks
-# too); a bare value as it stands in other text, escapes kept. libpq reads quotes inside a bare
-# value as characters (`ab"cd` is one value), but in a message or JSON a quote right before a
-# space, a separator or the end closes the text the value was quoted in (`{"dsn": "...=pw"}`):
-# there it ends the value. A value that starts with a quote is left to the quoted patterns.
+# Regex pieces, libpq's rules as they are (its conninfo_parse): whitespace is the six C
+# characters above (Python's `\s` is not: it takes a no-break space, which libpq reads as part
+# of a value); a single-quoted value's body (line breaks too); a bare value runs to the next
+# whitespace, a backslash keeping the character after it, and quotes inside it are characters
+# (`ab",xyz` is one value: a quote never ends it, whatever follows the quote).
 SPACE_CLASS = r"[ \t\n\v\f\r]"
 QUOTED_BODY = r"(?:[^'\\]|\\[\s\S])*"
-_PLAIN = r"[^ \t\n\v\f\r\\'\"]|\\[\s\S]"
-_INNER_QUOTE = r"['\"](?![ \t\n\v\f\r,;:)}\]>'\"]|$)"
-BARE_VALUE = rf"(?:{_PLAIN})(?:{_PLAIN}|{_INNER_QUOTE})*"
+BARE_VALUE = r"(?:[^ \t\n\v\f\r\\]|\\[\s\S])+"
+# A keyword's '=' with the whitespace libpq skips around it.
+EQUALS = rf"{SPACE_CLASS}*={SPACE_CLASS}*"
 
 
 def is_url(text: str) -> bool:

@@ -65,8 +65,9 @@ _MEANING: dict[ExitCode, str] = {
     ExitCode.POST_CHECK_FAILED: "the checks before COMMIT failed; the transaction was rolled back",
     ExitCode.COMMIT_UNKNOWN: "COMMIT's answer was lost (the connection broke, or a signal came "
     "during it) and the outcome could not be read back; inspect the history table",
-    ExitCode.DEFERRED_FAILED: "committed, but a statement that must run outside a transaction "
-    "(CONCURRENTLY...) failed; run the listed statements by hand",
+    ExitCode.DEFERRED_FAILED: "committed, but what had to run after it did not: a statement that "
+    "must run outside a transaction (CONCURRENTLY...) failed, or (apply) the connection broke "
+    "during a COMMIT read back as landed; the result says what is left",
     ExitCode.INTERRUPTED: "stopped by SIGTERM/SIGINT; the result says whether it had committed "
     "(a COMMIT it stopped is read back on a new connection)",
     ExitCode.TRANSACTION_CONFLICT: "the server aborted the transaction for a deadlock or a "

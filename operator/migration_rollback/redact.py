@@ -23,7 +23,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from migration_rollback.conninfo_syntax import BARE_VALUE, QUOTED_BODY, SPACE_CLASS
+from migration_rollback.conninfo_syntax import BARE_VALUE, EQUALS, QUOTED_BODY, SPACE_CLASS
 
 MASK = "***"
 
@@ -233,16 +233,21 @@ def _hex_either_case(match: re.Match[str]) -> str:
 # search took the square of its length (a 60 kB line: 3 s).
 _URL_CREDENTIALS = re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^\s/@:]*:", re.IGNORECASE)
 _SPACE = re.compile(SPACE_CLASS)  # libpq's whitespace: a no-break space is password
-# The value of a libpq secret keyword or of PGPASSWORD, as (before)(password)(after), quoted or
-# not, by libpq's rules (conninfo_syntax): a bare value runs to libpq whitespace, quotes inside
-# it included (`password=ab"cd`); a closed single-quoted one may hold a line break; unclosed,
-# to the line's end. Spaces around '=' allowed, as libpq allows them.
+# The value of a libpq secret keyword or of PGPASSWORD, as (before)(password)(after), by
+# libpq's rules (conninfo_syntax, the parser's own): a value opened by a single quote runs to
+# the closing one (line breaks too; unclosed, libpq refuses it: masked to the line's end);
+# any other runs to libpq whitespace, quotes and all (`password=ab",xyz` is one value). A value
+# opened by a double quote (a shell's `PGPASSWORD="a b"`) is masked to its closing quote and
+# then as a bare value, which covers what libpq reads too. Whitespace around '=' is libpq's
+# (a no-break space is the password's). The patterns run in turn; each leaves the masks of
+# the ones before it as they are.
 _KEYWORDS = "|".join(sorted(SECRET_KEYWORDS | {name.lower() for name in SECRET_ENV}))
+_KEYWORD = rf"(?<!\w)((?:{_KEYWORDS}){EQUALS}"
 _KEYWORD_PLACES = (
-    re.compile(rf"(?<!\w)((?:{_KEYWORDS})\s*=\s*')({QUOTED_BODY})(')", re.IGNORECASE),
-    re.compile(rf"(?<!\w)((?:{_KEYWORDS})\s*=\s*')((?:[^'\\\n]|\\.)*)('?)", re.IGNORECASE),
-    re.compile(rf'(?<!\w)((?:{_KEYWORDS})\s*=\s*")((?:[^"\\\n]|\\.)*)("?)', re.IGNORECASE),
-    re.compile(rf"(?<!\w)((?:{_KEYWORDS})\s*=\s*)({BARE_VALUE})()", re.IGNORECASE),
+    re.compile(rf"{_KEYWORD}')({QUOTED_BODY})(')", re.IGNORECASE),
+    re.compile(rf"{_KEYWORD}')((?:[^'\\\n]|\\.)*)('?)", re.IGNORECASE),
+    re.compile(rf'{_KEYWORD})("(?:[^"\\\n]|\\.)*"?(?:{BARE_VALUE})?)()', re.IGNORECASE),
+    re.compile(rf"{_KEYWORD})(?!')({BARE_VALUE})()", re.IGNORECASE),
 )
 
 

@@ -7,6 +7,7 @@ whole value libpq would read, so no piece of the password shows.
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -119,3 +120,40 @@ def test_any_escaped_password_parses_as_libpq_reads_it(password: str, tail: str)
     if len(password) >= 4:
         masked = mask_places("failed: " + text)
         assert _bare(password) not in masked
+
+
+@pytest.mark.parametrize(
+    ("value", "password"),
+    [
+        ('ab",xyz', 'ab",xyz'),  # a quote before a separator does not end a bare value
+        ("ab'c)def", "ab'c)def"),
+        (f"{NBSP}secret", f"{NBSP}secret"),  # a leading no-break space is the password's
+        ('a")}b', 'a")}b'),
+        ("a\\\"b;'c", "a\"b;'c"),  # an escaped quote
+    ],
+)
+def test_no_piece_of_a_bare_value_shows_whatever_quote_it_holds(value: str, password: str) -> None:
+    text = f"host=h password={value} dbname=d"
+    assert conninfo_to_dict(text)["password"] == password  # libpq reads it whole
+    assert mask_places("failed: " + text) == "failed: host=h password=*** dbname=d"
+
+
+# Pieces libpq's lexer treats apart: quotes, escapes, its whitespace and what is not.
+_PIECES = ["a", "b", " ", "\\", "'", '"', "\t", "\n", "\v", NBSP, "=", ",", ")", "}", ";", ":"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(value=st.lists(st.sampled_from(_PIECES), min_size=1, max_size=9).map("".join))
+def test_mask_places_leaves_no_character_of_what_libpq_reads_as_the_password(value: str) -> None:
+    text = f"host=h password={value} dbname=d"
+    try:
+        read = conninfo_to_dict(text)
+    except psycopg.ProgrammingError:  # libpq refused the string: no password was used
+        return
+    if read.get("dbname") != "d" or not read.get("password"):
+        return
+    masked = mask_places("failed: " + text)
+    shown = masked.split("password=", 1)[1].rsplit(" dbname=d", 1)[0]
+    assert MASK in shown, masked
+    # Only libpq's own quoting (the quotes of a quoted value, its escapes) and whitespace stay.
+    assert not shown.replace(MASK, "", 1).strip(LIBPQ_SPACE).strip("'\\"), masked

@@ -166,10 +166,12 @@ PLACES = [
     ),
     ("host=db password={} user=app", "host=db password=*** user=app"),
     ("host=db password = '{}' user=app", "host=db password = '***' user=app"),
-    ('{{"dsn": "host=db password={}"}}', '{{"dsn": "host=db password=***"}}'),
-    ('env: PGPASSWORD="{}" psql', 'env: PGPASSWORD="***" psql'),
+    # libpq reads a bare value to whitespace, quotes and all: what closed the JSON string or
+    # the shell's quotes may be the password's, so it goes with the mask.
+    ('{{"dsn": "host=db password={}"}}', '{{"dsn": "host=db password=***'),
+    ('env: PGPASSWORD="{}" psql', "env: PGPASSWORD=*** psql"),
     ("PGSSLPASSWORD={}", "PGSSLPASSWORD=***"),
-    ("could not parse 'host=db sslpassword={}'", "could not parse 'host=db sslpassword=***'"),
+    ("could not parse 'host=db sslpassword={}'", "could not parse 'host=db sslpassword=***"),
     ("host=db password = {} user=app", "host=db password = *** user=app"),  # libpq's spaces
     ("b64 0x3f9a postgresql://app:{}@db", "b64 0x3f9a postgresql://app:***@db"),
     ("two: a://u:{0}@h b://v:{0}@k", "two: a://u:***@h b://v:***@k"),

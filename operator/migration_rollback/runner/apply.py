@@ -47,6 +47,7 @@ from migration_rollback.runner.apply_result import (
 )
 from migration_rollback.runner.apply_steps import (
     body_of,
+    committed_then_lost,
     deferred_step,
     landed_probe,
     opted_out,
@@ -69,6 +70,7 @@ from migration_rollback.runner.capture_plan import capture_specs
 from migration_rollback.runner.commit_readback import commit_or_read_back, raise_for, read_back
 from migration_rollback.runner.deferred_steps import Step, pending_steps, record_pending
 from migration_rollback.runner.errors import (
+    CommittedSessionLostError,
     InterruptedRunError,
     PreconditionError,
 )
@@ -339,18 +341,27 @@ class _Applier:
         # With the history row: a stop after COMMIT shows.
         ids = record_pending(conn, "apply", self.options.history_table, steps)
         self.check_lock()
-        table = self.options.history_table
-        answer = commit_or_read_back(
-            conn,
-            partial(read_back, self.dsn, self.redactor, backend_pid(conn),
-                    landed_probe(table, version, ids)),
-        )  # fmt: skip
+        probe = landed_probe(self.options.history_table, version, ids)
+        answer = commit_or_read_back(conn, partial(read_back, self.dsn, self.redactor, probe))
         if answer.read_back is not None:
             self.result.commit_read_back[version] = str(answer.read_back)
         if answer.landed:
             self.result.committed.append(version)
-        self.result.warnings += filter(None, [raise_for(answer, f"migration {version}")])
+        landed_on_a_lost_session = raise_for(answer, f"migration {version}")
+        if landed_on_a_lost_session is not None:
+            self._stop_after(landed_on_a_lost_session, steps)
+            return
         run_after_commit(conn, list(zip(ids, steps, strict=True)), self.check_lock, self.redactor)
+
+    def _stop_after(self, landed: str, steps: list[Step]) -> None:
+        """A broken COMMIT read back as landed: the session is gone, so nothing more runs on
+        it. The last migration with nothing after its COMMIT is done (the warning says how);
+        else the run stops, saying it committed and what did not run."""
+        later = self.result.pending[len(self.result.applied) :]
+        if not steps and not later:
+            self.result.warnings.append(landed)
+            return
+        raise CommittedSessionLostError(committed_then_lost(landed, len(steps), later))
 
     def _run_body(
         self, conn: Connection, loaded: _Loaded, applied_id: str

@@ -159,6 +159,19 @@ def _after_commit_failure(exc: Exception, step: Step, redactor: Redactor) -> Run
     )
 
 
+def committed_then_lost(landed: str, deferred: int, later: list[str]) -> str:
+    """What a run stopped after a COMMIT that landed on a lost session says did not run."""
+    left = []
+    if deferred:
+        left.append(
+            f"its {deferred} statement(s) that run after COMMIT did not run: they are "
+            "recorded as pending, and the next apply finishes them"
+        )
+    if later:
+        left.append(f"not applied: {span(later)} (the next apply applies them)")
+    return f"{landed}: committed; the session is gone, so the run stopped: {'; '.join(left)}"
+
+
 def landed_probe(
     table: TableName, version: str, step_ids: list[int]
 ) -> Callable[[Connection], bool | None]:

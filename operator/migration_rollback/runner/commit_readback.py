@@ -7,11 +7,14 @@ commit record is not undone by a cancel. Saying "rolled back" then is false (a r
 apply the migration twice, or roll back a rollback that already happened); saying "committed"
 is a guess. So the old session is ended first (once it is gone its outcome is final), then a new
 connection reads the history table: landed, not landed, or unknown (the session would not end,
-or the read failed). `apply` and `execute` both commit through `commit_or_read_back`, and both
-report the answer the same way (`raise_for`): one table, keyed by (interrupted?, read-back).
+the read failed, or a second signal cut the read-back short). `apply` and `execute` both commit
+through `commit_or_read_back`, and both report the answer the same way (`raise_for`): one
+table, keyed by (interrupted?, read-back).
 
-Known limit: a second signal during the read-back (at most `SESSION_END_S`) stops it; the run
-then reports a plain interruption.
+The old session is known by the server's own identity of it (`Session`: its pid and start time,
+read inside the transaction that commits), not by the pid the client was given: behind a
+transaction pooler that is the pooler's key, and a pid can be reused. Only that very backend is
+told to end and waited for.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from migration_rollback.runner.errors import (
     ConnectionLostError,
     RunnerError,
 )
-from migration_rollback.runner.session import Connection, connect
+from migration_rollback.runner.session import Connection, Session, connect, session_of
 
 # How long the old session may take to end once told to: its COMMIT is then final.
 SESSION_END_S = 10.0
@@ -68,17 +71,26 @@ _VERDICTS: dict[tuple[bool, ReadBack], tuple[type[RunnerError] | None, str]] = {
 }
 
 
-def commit_or_read_back(conn: Connection, read_back: Callable[[], ReadBack]) -> CommitAnswer:
+def commit_or_read_back(conn: Connection, read_back: Callable[[Session], ReadBack]) -> CommitAnswer:
     """COMMIT; when its answer is lost (a signal, a broken connection), what the database says."""
+    old = session_of(conn)  # in the transaction: the backend that runs its COMMIT
     try:
         conn.commit()
     except KeyboardInterrupt as stop:  # SIGINT, or SIGTERM turned into it (run.py)
-        return CommitAnswer(read_back(), str(stop.args[0]) if stop.args else "SIGINT")
+        return CommitAnswer(_read(read_back, old), str(stop.args[0]) if stop.args else "SIGINT")
     except psycopg.OperationalError:
         if not (conn.closed or conn.broken):
             raise
-        return CommitAnswer(read_back())
+        return CommitAnswer(_read(read_back, old))
     return CommitAnswer()
+
+
+def _read(read_back: Callable[[Session], ReadBack], old: Session) -> ReadBack:
+    # A second signal cuts the read-back short: the outcome is then unknown, never "not landed".
+    try:
+        return read_back(old)
+    except KeyboardInterrupt:
+        return ReadBack.UNKNOWN
 
 
 def raise_for(answer: CommitAnswer, what: str) -> str | None:
@@ -95,12 +107,12 @@ def raise_for(answer: CommitAnswer, what: str) -> str | None:
 
 
 def read_back(
-    dsn: str, redactor: Redactor, old_pid: int, landed: Callable[[Connection], bool | None]
+    dsn: str, redactor: Redactor, landed: Callable[[Connection], bool | None], old: Session
 ) -> ReadBack:
     """End the old session, then ask `landed` (None: the history is neither before nor after)."""
     try:
         with connect(dsn, redactor, purpose="read-back") as conn:
-            if not _ended(conn, old_pid):
+            if not _ended(conn, old):
                 return ReadBack.UNKNOWN
             state = landed(conn)
     except (psycopg.Error, RunnerError):
@@ -108,20 +120,23 @@ def read_back(
     return {True: ReadBack.LANDED, False: ReadBack.NOT_LANDED, None: ReadBack.UNKNOWN}[state]
 
 
-_ALIVE = "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)"
+# That backend and no other: the same pid with another start time is another session.
+_THE_SESSION = "FROM pg_stat_activity WHERE pid = %s AND backend_start = %s"
+_END = f"SELECT pg_terminate_backend(pid) {_THE_SESSION}"
+_ALIVE = f"SELECT EXISTS (SELECT 1 {_THE_SESSION})"
 
 
-def _ended(conn: Connection, pid: int) -> bool:
-    """The session `pid` gone (told to end if still there): a COMMIT it ran is final then."""
-    conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = %s", [pid])
+def _ended(conn: Connection, old: Session) -> bool:
+    """The session `old` gone (told to end if still there): a COMMIT it ran is final then."""
+    conn.execute(_END, list(old))
     deadline = time.monotonic() + SESSION_END_S
-    while _alive(conn, pid):
+    while _alive(conn, old):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.05)
     return True
 
 
-def _alive(conn: Connection, pid: int) -> bool:
-    row = conn.execute(_ALIVE, [pid]).fetchone()
+def _alive(conn: Connection, old: Session) -> bool:
+    row = conn.execute(_ALIVE, list(old)).fetchone()
     return bool(row and row[0])

@@ -116,6 +116,13 @@ class DeferredStatementError(RunnerError):
     exit_code = ExitCode.DEFERRED_FAILED
 
 
+class CommittedSessionLostError(RunnerError):
+    """apply: the connection broke during a COMMIT that landed (read back on a new one); what
+    comes after it (its statements after COMMIT, later migrations) did not run."""
+
+    exit_code = ExitCode.DEFERRED_FAILED
+
+
 class InterruptedRunError(RunnerError):
     """SIGTERM (the Job's deadline, a deleted pod) or SIGINT stopped the run."""
 

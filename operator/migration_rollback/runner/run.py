@@ -330,9 +330,7 @@ class _Run(RunState):
             and (verified_backup or planned_backup),
             redactor=self.redactor,
             still_locked=lambda: holds_run_lock(work, control_pid),
-            committed_after_all=partial(
-                read_back, self.dsn, self.redactor, backend_pid(work), self._rows_gone
-            ),
+            committed_after_all=partial(read_back, self.dsn, self.redactor, self._rows_gone),
             restore=self.restore if self.restore.active else None,
             closes=self.leftovers.closes(),
         )

@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -111,6 +111,24 @@ def set_timeouts(conn: Connection, lock_timeout: timedelta, statement_timeout: t
 
 def backend_pid(conn: Connection) -> int:
     return int(conn.info.backend_pid)
+
+
+class Session(NamedTuple):
+    """A backend as the server knows it. The pid the client was given is a pooler's key behind
+    a transaction pooler, and a pid can be reused: with its start time it is that backend."""
+
+    pid: int
+    started: datetime
+
+
+_SESSION = "SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+
+
+def session_of(conn: Connection) -> Session:
+    """The backend `conn` runs on now (inside a transaction: the one that will COMMIT it)."""
+    row = conn.execute(_SESSION).fetchone()
+    assert row is not None  # a backend always sees its own row
+    return Session(int(row[0]), row[1])
 
 
 _TRY_LOCK = sql.SQL(

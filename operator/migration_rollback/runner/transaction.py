@@ -43,7 +43,7 @@ from migration_rollback.runner.options import TableName
 from migration_rollback.runner.plan import Action, DropTarget, Plan, PlannedStatement
 from migration_rollback.runner.relations import regclass_text, resolve_relation
 from migration_rollback.runner.result import StatementOutcome
-from migration_rollback.runner.session import RUN_LOCK_LOST, Connection, translate
+from migration_rollback.runner.session import RUN_LOCK_LOST, Connection, Session, translate
 
 
 @dataclass
@@ -55,7 +55,7 @@ class TransactionSettings:
     data_loss_permitted: bool
     redactor: Redactor
     still_locked: Callable[[], bool]
-    committed_after_all: Callable[[], ReadBack]  # after a COMMIT whose answer was lost
+    committed_after_all: Callable[[Session], ReadBack]  # after a COMMIT whose answer was lost
     restore: RestoreHook | None = None  # data restored from `apply` captures, if any
     # Leftover steps closed with the history delete (leftovers.ExecuteLeftovers.closes).
     closes: dict[str, list[int]] = field(default_factory=dict)

@@ -44,7 +44,7 @@ def gated(project: Project, query: str | None = None) -> bool:
 
 @contextmanager
 def gated_apply(
-    project: Project, result: Path, query: str | None = None
+    project: Project, result: Path, query: str | None = None, url: str | None = None
 ) -> Iterator[tuple[psycopg.Connection[tuple[object, ...]], subprocess.Popen[str]]]:
     """`apply --result-file result` started with the gate held, yielded once it waits there;
     the gate is released on leaving."""
@@ -53,7 +53,7 @@ def gated_apply(
         proc = subprocess.Popen(
             [sys.executable, "-m", "migration_rollback", "apply", "--result-file", str(result)],
             cwd=project.root,
-            env=project.environment(),
+            env=project.environment(url),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import signal
+import threading
 
 import psycopg
 import pytest
@@ -139,3 +140,48 @@ def test_a_session_ended_during_commit_is_read_back_as_not_landed(project: Proje
     assert doc["commit_read_back"] == {VERSION: "not landed"}, out
     assert "the connection broke during the COMMIT" in str(doc["error"])
     assert project.versions() == []
+
+
+COMMIT_UNKNOWN = 11
+HISTORY = "supabase_migrations.schema_migrations"
+
+
+def _read_back_waits(project: Project) -> bool:
+    """apply's read-back session waits on a table lock (the history table the test holds)."""
+    return bool(
+        project.value(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND application_name LIKE 'migration-rollback%%' "
+            "AND query LIKE '%%schema_migrations%%'"
+        )
+    )
+
+
+def test_a_second_signal_during_the_read_back_says_unknown(project: Project) -> None:
+    """The read-back is held on the history table (a lock queued behind apply's transaction,
+    granted once the first SIGTERM aborts its COMMIT); a second SIGTERM cuts it short. What the
+    COMMIT did was never read: unknown (11), never "not landed"."""
+    _gated_at_commit(project, swallow=False)
+    result = project.root / "twice.json"
+    with psycopg.connect(project.url) as locker:
+        with gated_apply(project, result, query="COMMIT") as (_gate, proc):
+            queued = threading.Thread(
+                target=locker.execute, args=[f"LOCK TABLE {HISTORY} IN ACCESS EXCLUSIVE MODE"]
+            )
+            queued.start()
+            wait_for(lambda: project.value(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'relation' AND NOT granted "
+                "AND mode = 'AccessExclusiveLock'"))  # fmt: skip
+            proc.send_signal(signal.SIGTERM)
+            wait_for(lambda: _read_back_waits(project) or proc.poll() is not None)
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=120)
+            queued.join(timeout=60)
+        locker.rollback()
+    doc = json.loads(result.read_text())
+
+    assert proc.returncode == COMMIT_UNKNOWN, out + err
+    assert doc["commit_read_back"] == {VERSION: "unknown"}, out
+    assert doc["committed"] == []
+    assert "its outcome could not be read back" in str(doc["error"])
+    assert project.versions() == []  # it had not landed: unknown was the true answer
