@@ -27,9 +27,18 @@ from migration_rollback.runner.errors import BackupError
 from migration_rollback.runner.naming import run_stamp
 from migration_rollback.runner.result import BackupInfo
 from migration_rollback.runner.session import Connection
-from migration_rollback.verify.old_leftovers import sweep_old
 
 DUMP_SUFFIX = ".dump"
+
+
+def _sweep_old_temp_folders() -> None:
+    """Imported here, not at the top: importing the verify package loads the verifier, which
+    the rollback Job's `execute` must not load (test_job_imports.py)."""
+    from migration_rollback.verify.old_leftovers import sweep_old
+
+    sweep_old(Path(tempfile.gettempdir()), {os.geteuid()})
+
+
 _BINDIR_TEMPLATE = "/usr/lib/postgresql/{major}/bin"
 _VERSION = re.compile(r"\(PostgreSQL\)\s+(\d+)")
 
@@ -196,7 +205,7 @@ def take_dump(
     check_backup_dir(backup_dir, writable=True)
     # Older versions wrote pg_dump's service file (sslpassword) in a temp folder a killed run
     # left behind: gone now, when ours and not in use.
-    sweep_old(Path(tempfile.gettempdir()), {os.geteuid()})
+    _sweep_old_temp_folders()
     pg_dump = find_client_tool("pg_dump", server_major)
     pg_restore = find_client_tool("pg_restore", server_major)
     final = backup_dir / f"{label}__{run_stamp(when)}{DUMP_SUFFIX}"
@@ -255,7 +264,7 @@ def plan_dump(backup_dir: Path, *, server_major: int) -> BackupInfo:
     check_backup_dir(backup_dir, writable=True)
     # Older versions wrote pg_dump's service file (sslpassword) in a temp folder a killed run
     # left behind: gone now, when ours and not in use.
-    sweep_old(Path(tempfile.gettempdir()), {os.geteuid()})
+    _sweep_old_temp_folders()
     pg_dump = find_client_tool("pg_dump", server_major)
     return BackupInfo(
         mode="pg-dump",
