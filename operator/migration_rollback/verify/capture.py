@@ -36,14 +36,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from pglast.enums.parsenodes import GrantTargetType, ObjectType
+from psycopg import sql
 
-from migration_rollback.verify import catalog, hidden_commands, scoped_check
+from migration_rollback.verify import catalog, hidden_commands, ran_code, scoped_check
 from migration_rollback.verify.batch import Fetched, Target
 from migration_rollback.verify.scoped_check import CAPTURE_TABLE, REFS_TABLE
 from migration_rollback.verify.snapshot import (
@@ -123,6 +124,15 @@ def install(conn: psycopg.Connection[Any]) -> bool:
     conn.execute(TRIGGERS_SQL, prepare=False)
     conn.execute(scoped.function_sql(kinds_for(conn.info.server_version)), prepare=False)
     conn.execute(scoped_check.function_sql(), prepare=False)
+    conn.execute(ran_code.function_sql(conn.info.server_version), prepare=False)
+    # Every session after this one counts the calls of every function (ran_code.py): the
+    # setting is the database's, which RESET ALL (a rollback's new session) gives back.
+    conn.execute(
+        sql.SQL("ALTER DATABASE {} SET track_functions = 'all'").format(
+            sql.Identifier(conn.info.dbname)
+        ),
+        prepare=False,
+    )
     return True
 
 
@@ -218,6 +228,9 @@ class PendingCheck:
     kinds: tuple[Kind, ...]
     started: float
     unreported: list[str]
+    ran: Fetched
+    executed: list[Any]
+    code_of: CodeOf
 
     def collect(self) -> Check:
         """After the batch ran: the scope, why it may be incomplete, what is in it."""
@@ -229,8 +242,13 @@ class PendingCheck:
             else:
                 object_rows.append((kind, row))
         scope, reason = _scope_of(scope_rows, self.grants)
-        if self.unreported and reason is None:
-            reason = f"commands no event trigger reports: {', '.join(self.unreported)}"
+        if reason is None:
+            hidden = [
+                *self.unreported,
+                *ran_code.reasons(self.ran.fetchall(), self.executed, self.code_of),
+            ]
+            if hidden:
+                reason = f"commands no event trigger reports: {', '.join(hidden)}"
         return Check(scope, scoped_snapshot(self.kinds, object_rows, self.started), reason)
 
 
@@ -276,15 +294,25 @@ class Check:
     full_reason: str | None = None  # set: the scope may be incomplete; compare everything
 
 
+# A function's (language, code) by OID, as the kept model has it (None: not there).
+CodeOf = Callable[[int], tuple[str, str] | None]
+
+
+def _no_code(_oid: int) -> tuple[str, str] | None:
+    return None
+
+
 def queue_check(
     conn: Target,
     executed: Iterable[Any],
     functions: hidden_commands.Lookup = hidden_commands.no_functions,
+    code_of: CodeOf = _no_code,
 ) -> PendingCheck:
     """Fill the scope table, then read what it holds: one statement, in a batch or a pipeline
     (batch.py; collect after it ran: one round trip for the check). It sets the settings the
     catalog reads need while it runs, whatever the session's (scoped_check.py). `functions`:
-    the code of the functions the statements may call (hidden_commands.py)."""
+    the code of the functions the statements may call (hidden_commands.py); `code_of`, of
+    those the server says ran and were dropped (ran_code.py, read in the same round trip)."""
     started = time.perf_counter()
     executed = list(executed)
     grants = grant_targets(executed)
@@ -295,7 +323,9 @@ def queue_check(
         call = catalog.execute(conn, scoped_check.CHECK_SQL)
     kinds = kinds_for(conn.info.server_version)
     hidden = hidden_commands.reasons(executed, functions)
-    return PendingCheck(call, grants, kinds, started, hidden)
+    writes = ran_code.may_write(executed)
+    ran = catalog.execute(conn, ran_code.READ_SQL, [(writes, "boolean")])
+    return PendingCheck(call, grants, kinds, started, hidden, ran, executed, code_of)
 
 
 # --- keeping the refs table in step with the model -----------------------------------------------

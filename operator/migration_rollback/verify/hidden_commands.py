@@ -36,22 +36,27 @@ def no_functions(_name: str) -> Sequence[str]:
 
 
 # In code, what may run a statement no event trigger reports: the statements themselves, and
-# dynamic SQL (PL/pgSQL's EXECUTE, plpython's plpy.execute, plperl's and pltcl's spi_exec*).
+# dynamic SQL (PL/pgSQL's EXECUTE, plpython's plpy.execute, plperl's and pltcl's spi_exec*), and
+# a change of the setting the check learns what ran from (ran_code.py). Between words: blanks
+# or comments (`reassign/**/owned` runs as REASSIGN OWNED).
+_GAP = r"(?:\s|/\*.*?\*/|--[^\n]*(?:\n|$))+"
 _HIDDEN_IN_CODE = re.compile(
-    r"""\b(?:
+    rf"""\b(?:
         (?P<dynamic>execute|spi_exec\w*)\b
-      | (?P<owned>reassign\s+owned|drop\s+owned)\b
-      | (?P<role>alter\s+(?:role|user|group))\b
-      | (?P<catalog>(?:update|insert\s+into|delete\s+from|merge\s+into)\s+(?:only\s+)?
-            (?:"?pg_catalog"?\s*\.\s*)?"?pg_\w+)
+      | (?P<owned>reassign{_GAP}owned|drop{_GAP}owned)\b
+      | (?P<role>alter{_GAP}(?:role|user|group))\b
+      | (?P<catalog>(?:update|insert{_GAP}into|delete{_GAP}from|merge{_GAP}into|copy)
+            {_GAP}(?:only{_GAP})?(?:"?pg_catalog"?{_GAP}?\.{_GAP}?)?"?pg_\w+)
+      | (?P<tracking>track_functions)
     )""",
-    re.IGNORECASE | re.VERBOSE,
+    re.IGNORECASE | re.VERBOSE | re.DOTALL,
 )
 _WHAT = {
     "dynamic": "dynamic SQL",
     "owned": "REASSIGN/DROP OWNED",
     "role": "ALTER ROLE",
     "catalog": "a write to a system catalog",
+    "tracking": "a change of track_functions",
 }
 # A call in code: a name before "(" (a keyword too: it names no function, and costs a lookup).
 _CALLED = re.compile(r'"?([A-Za-z_][\w$]*)"?\s*\(')
@@ -78,10 +83,31 @@ def top_level(node: Any) -> list[str]:
         return ["ALTER ROLE RENAME"]
     if isinstance(node, _WRITES) and _is_catalog(node.relation):
         return [f"a write to {node.relation.relname}"]
+    if isinstance(node, ast.CopyStmt) and node.is_from and _is_catalog(node.relation):
+        return [f"a COPY into {node.relation.relname}"]
+    if isinstance(node, ast.VariableSetStmt) and _tracking(node.name):
+        return ["a change of track_functions"]
     return []
 
 
 _WRITES = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
+
+
+def _tracking(name: Any) -> bool:
+    """SET/RESET of the setting ran_code.py reads what ran by (RESET ALL gives it back)."""
+    return str(name or "").lower() == "track_functions"
+
+
+def writes_rows(nodes: Iterable[Any]) -> bool:
+    """Whether the statements may write rows: DML anywhere in their trees (a CTE, a rule's
+    action), a COPY FROM, or a DO block (whose code is not parsed)."""
+    for node in nodes:
+        if isinstance(node, ast.DoStmt):
+            return True
+        for child in walk(node):
+            if isinstance(child, _WRITES) or (isinstance(child, ast.CopyStmt) and child.is_from):
+                return True
+    return False
 
 
 def _is_catalog(rv: Any) -> bool:
@@ -103,6 +129,9 @@ def _code_reasons(node: Any, lookup: Lookup) -> Iterator[str]:
             yield f"a DO block running {found}"
         return
     for name in _calls(node):
+        if name.startswith("set_config("):
+            yield "a change of track_functions"
+            continue
         found = _called_reason(name, lookup, set())
         if found is not None:
             yield f"{name}() running {found}"
@@ -112,6 +141,8 @@ def _calls(node: Any) -> Iterator[str]:
     for child in walk(node):
         if isinstance(child, ast.FuncCall):
             yield str(child.funcname[-1].sval)
+        elif isinstance(child, ast.String) and _tracking(child.sval):
+            yield "set_config('track_functions')"  # no function's name: found by its code
 
 
 def code_reason(code: str, lookup: Lookup, seen: set[str] | None = None) -> str | None:
@@ -159,9 +190,31 @@ def _with_created(nodes: Sequence[Any], functions: Lookup) -> Lookup:
     return lookup
 
 
+def created_code(nodes: Iterable[Any]) -> list[tuple[str, str]]:
+    """The (language, code) of each function or procedure the statements create."""
+    return [
+        (_language(node), _function_code(node))
+        for node in nodes
+        if isinstance(node, ast.CreateFunctionStmt)
+    ]
+
+
+def _language(node: Any) -> str:
+    """A CREATE FUNCTION's language (SQL when it has a SQL-standard body and says none)."""
+    return (_option(node.options, "language") or "sql").lower()
+
+
+# Code in these languages is read as text; in another one it is unknown (ran_code.py says
+# which run), but C: the code of extensions a superuser installed, which a call names.
+_READABLE = frozenset({"plpgsql", "sql", "c", "internal"})
+
+
 def _function_code(node: Any) -> str:
     """A CREATE FUNCTION's code as text: its AS string, or its SQL-standard body's calls and
-    writes (read as the statements they are)."""
+    writes (read as the statements they are); code in a language not read, as a dynamic
+    statement (nothing can say what it runs)."""
+    if _language(node) not in _READABLE:
+        return "execute"
     code = _option(node.options, "as")
     if code is not None:
         return code

@@ -78,6 +78,14 @@ class SchemaModel:
         keys = self._routines.get(name, ())
         return [self.objects[k].text("body") or "" for k in keys]
 
+    def routine_by_oid(self, oid: int) -> tuple[str, str] | None:
+        """The (language, code) of the function or procedure with this OID (ran_code.py)."""
+        for key in self._by_family.get(f"func:{oid}", ()):
+            if key.kind in _ROUTINES:
+                obj = self.objects[key]
+                return obj.text("language") or "", obj.text("body") or ""
+        return None
+
     def view(self, scope: Scope) -> dict[ObjectId, SnapshotObject]:
         out: dict[ObjectId, SnapshotObject] = {}
         for family in _families(scope):

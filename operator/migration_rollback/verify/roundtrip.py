@@ -182,8 +182,9 @@ class _RoundTrip:
         if self.forward_only:
             return None
         if self.s.capturing:
+            model = self.s.model
             self.pending = capture.queue_check(
-                self.reads, self.forward_nodes, self.s.model.routine_code
+                self.reads, self.forward_nodes, model.routine_code, model.routine_by_oid
             )
         self.reads.execute(_SAVE)
         acting = any(as_apply.acts_on(st) for st in executable(self.forward.statements))

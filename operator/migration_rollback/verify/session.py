@@ -139,6 +139,8 @@ class ShadowSession:
             self.capturing = False
         elif install:
             self.capturing = capture.install(conn)
+            if self.capturing:  # a new session takes the database's settings install made
+                self.connect(install=False)
         elif self.capturing:
             capture.attach(conn)
 
@@ -201,7 +203,9 @@ class ShadowSession:
         settings after the rest."""
         for statement in first:
             batch.execute(statement)
-        pending = capture.queue_check(batch, executed, self.model.routine_code)
+        pending = capture.queue_check(
+            batch, executed, self.model.routine_code, self.model.routine_by_oid
+        )
         platform = self.active_platform()
         return QueuedCompare(pending, platform.queue_member_state(batch) if members else None)
 

@@ -1,0 +1,170 @@
+"""Code that ran where the migration's text does not show it: read from the server, not guessed.
+
+A scoped check is sound only if every statement that ran is one an event trigger reports or one
+hidden_commands.py has read. Reading the migration's text finds its own statements, its DO
+blocks and the functions it names; it cannot find the code PostgreSQL runs on its behalf: a
+trigger fired by an INSERT, a rule, a user's event trigger, a function behind a DEFAULT, a
+CHECK, an index expression, an operator, a cast, a view, a policy. Listing those ways is a
+list that is never complete, so the server is asked instead: with `track_functions = all`
+(set on the shadow database by `install`), `pg_stat_get_xact_function_calls` names every
+function of the schema called in the transaction (calls in a rolled-back savepoint count too),
+and their code is read as the migration's own is. What stays unseen makes the check full:
+
+- a function that ran and was dropped since (its code is gone from the catalog): read from the
+  kept model, or when the migration created it, from its CREATE statement; otherwise unknown;
+- a language this reads nothing of (not plpgsql or SQL), but for C, the code of extensions
+  installed by a superuser, trusted except the few functions that run SQL (dblink's);
+- function calls not tracked (the setting is not `all`: the database lost it, or the
+  migration changed it: hidden_commands.py says so too);
+- code that runs with no function call: a rule whose action writes a system catalog (every
+  rule on INSERT/UPDATE/DELETE is read: whether it fired is not known), and a write through
+  a view over one (auto-updatable), when anything may have written.
+
+An inlined SQL function is not counted; its body is a single SELECT, whose calls are.
+The counts are flushed after a check that found some, or the next transaction would see them
+again (pending statistics are flushed only when the session is idle, at most once a second).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from migration_rollback.verify import hidden_commands
+from migration_rollback.verify.scoped_check import CAPTURE_TABLE
+from migration_rollback.verify.snapshot import HELPER_SCHEMA
+
+FUNCTION = f"{HELPER_SCHEMA}.ran_code"
+READ_SQL = f"SELECT mr_what, mr_oid, mr_name, mr_code FROM {FUNCTION}($1)"
+_QUOTE = "$mr_ran$"
+_FIRST_USER_OID = 16384  # FirstNormalObjectId: below it, the system's own
+
+# Functions of languages read here; C is the code of extensions, trusted but for these.
+_READ = frozenset({"plpgsql", "sql"})
+_TRUSTED = frozenset({"c", "internal"})
+_RUN_SQL = frozenset({"dblink", "dblink_exec", "dblink_open", "dblink_send_query"})
+
+
+def function_sql(server_version: int) -> str:
+    """CREATE OR REPLACE the read (one statement a check sends with its scope's)."""
+    body = (
+        "pg_catalog.pg_get_function_sqlbody(p.oid), p.prosrc"
+        if server_version >= 140000
+        else "p.prosrc"
+    )
+    flush = (
+        "UNION ALL SELECT 'flushed', NULL, f.x, NULL FROM (SELECT "
+        "pg_catalog.pg_stat_force_next_flush()::text AS x WHERE EXISTS (SELECT FROM ran)) f "
+        "WHERE f.x IS NULL"
+        if server_version >= 150000
+        else ""
+    )
+    query = f"""
+WITH ran AS MATERIALIZED (
+  SELECT p.oid, l.lanname::text AS language, p.proname::text AS name,
+         coalesce({body}) AS code
+  FROM pg_catalog.pg_proc p
+  JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+  JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+  WHERE p.oid >= {_FIRST_USER_OID} AND n.nspname <> '{HELPER_SCHEMA}'
+    AND pg_catalog.pg_stat_get_xact_function_calls(p.oid) IS NOT NULL
+)
+SELECT 'ran', oid, language || ' ' || name, code FROM ran
+UNION ALL
+SELECT 'dropped', c.objid, NULL, NULL FROM {CAPTURE_TABLE} c
+WHERE c.dropped AND c.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+  AND pg_catalog.pg_stat_get_xact_function_calls(c.objid) IS NOT NULL
+UNION ALL
+SELECT 'untracked', NULL, pg_catalog.current_setting('track_functions'), NULL
+WHERE pg_catalog.current_setting('track_functions') <> 'all'
+UNION ALL
+SELECT 'rule', r.oid, r.rulename::text, pg_catalog.pg_get_ruledef(r.oid)
+FROM pg_catalog.pg_rewrite r WHERE r.oid >= {_FIRST_USER_OID} AND r.ev_type <> '1'
+UNION ALL
+SELECT 'view', v.oid, v.relname::text, NULL FROM pg_catalog.pg_class v
+WHERE ($1 OR EXISTS (SELECT FROM ran)) AND v.relkind = 'v' AND v.oid >= {_FIRST_USER_OID}
+  AND pg_catalog.pg_relation_is_updatable(v.oid, false) > 0
+  AND EXISTS (SELECT FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_depend d
+    ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid
+    WHERE r.ev_class = v.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND d.refobjid < {_FIRST_USER_OID})
+{flush}
+"""
+    if _QUOTE in query:
+        raise ValueError(f"the read holds {_QUOTE}, its body's quote")
+    return (
+        f"CREATE OR REPLACE FUNCTION {FUNCTION}(boolean) RETURNS TABLE (mr_what text, "
+        "mr_oid oid, mr_name text, mr_code text) LANGUAGE sql VOLATILE "
+        f"SET search_path = pg_catalog, pg_temp AS {_QUOTE}{query}{_QUOTE}"
+    )
+
+
+def may_write(nodes: Iterable[Any]) -> bool:
+    """Whether the statements may write rows themselves (a view over a catalog would pass the
+    write on): DML anywhere in them, or a DO block."""
+    return hidden_commands.writes_rows(nodes)
+
+
+def reasons(
+    rows: Iterable[tuple[Any, ...]],
+    nodes: Sequence[Any],
+    code_of: Callable[[int], tuple[str, str] | None],
+) -> list[str]:
+    """Why the code the server says ran may have changed what no event trigger reports.
+    `code_of`: a function's (language, code) by OID in the kept model (None: not there)."""
+    out: list[str] = []
+    for what, oid, name, code in rows:
+        found = _reason(str(what), oid, name, code, nodes, code_of)
+        if found is not None:
+            out.append(found)
+    return list(dict.fromkeys(out))
+
+
+def _reason(
+    what: str,
+    oid: Any,
+    name: str | None,
+    code: str | None,
+    nodes: Sequence[Any],
+    code_of: Callable[[int], tuple[str, str] | None],
+) -> str | None:
+    if what == "ran":
+        language, _, proname = str(name).partition(" ")
+        return _code_reason(language, proname, code or "")
+    if what == "dropped":
+        return _dropped_reason(int(oid), nodes, code_of)
+    if what == "untracked":
+        return f"function calls were not tracked (track_functions = {name})"
+    if what == "rule":  # a rule on INSERT/UPDATE/DELETE (few): its actions, read as code
+        found = hidden_commands.code_reason(str(code), hidden_commands.no_functions)
+        return None if found is None else f"rule {name} running {found}"
+    if what == "view":
+        return f"a write may have gone through view {name} to a system catalog"
+    return None
+
+
+def _code_reason(language: str, name: str, code: str) -> str | None:
+    if language in _TRUSTED:
+        return f"{name}() running SQL (dblink)" if name in _RUN_SQL else None
+    if language not in _READ:
+        return f"{name}() in language {language}, whose code is not read"
+    found = hidden_commands.code_reason(code, hidden_commands.no_functions)
+    return None if found is None else f"{name}() running {found}"
+
+
+def _dropped_reason(
+    oid: int, nodes: Sequence[Any], code_of: Callable[[int], tuple[str, str] | None]
+) -> str | None:
+    """A function that ran and is gone: its code as the model kept it, or as the migration
+    created it (any of the functions it created: which one is not known by OID)."""
+    kept = code_of(oid)
+    if kept is not None:
+        return _code_reason(kept[0], f"dropped function {oid}", kept[1])
+    created = hidden_commands.created_code(nodes)
+    if not created:
+        return f"function {oid} ran and was dropped; its code is not known"
+    for language, code in created:
+        found = _code_reason(language, f"dropped function {oid}", code)
+        if found is not None:
+            return found
+    return None
