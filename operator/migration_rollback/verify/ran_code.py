@@ -8,7 +8,8 @@ CHECK, an index expression, an operator, a cast, a view, a policy. Listing those
 list that is never complete, so the server is asked instead: with `track_functions = all`
 (set on the shadow database by `install`), `pg_stat_get_xact_function_calls` names every
 function of the schema called in the transaction (calls in a rolled-back savepoint count too),
-and their code is read as the migration's own is. What stays unseen makes the check full:
+and their code is read as the migration's own is (with their SET clauses: one setting
+track_functions hides the calls it makes). What stays unseen makes the check full:
 
 - a function that ran and was dropped since (its code is gone from the catalog): read from the
   kept model, or when the migration created it, from its CREATE statement; otherwise unknown;
@@ -62,7 +63,8 @@ def function_sql(server_version: int) -> str:
     query = f"""
 WITH ran AS MATERIALIZED (
   SELECT p.oid, l.lanname::text AS language, p.proname::text AS name,
-         coalesce({body}) AS code
+         coalesce({body}, '') || coalesce(' ' || pg_catalog.array_to_string(p.proconfig, ' '), '')
+           AS code
   FROM pg_catalog.pg_proc p
   JOIN pg_catalog.pg_language l ON l.oid = p.prolang
   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
