@@ -23,7 +23,10 @@ Event triggers do not report every command; the gaps are covered explicitly:
   does ALTER EXTENSION (reported as the extension, whatever member ADD/DROP changed), and so do
   the statements no event trigger reports (REASSIGN OWNED, ALTER ROLE ... RENAME, DROP OWNED's
   revokes, writes to system catalogs), at the top level or in code the migration runs (a DO
-  block, a function it calls, dynamic SQL): hidden_commands.py.
+  block, a function it calls, dynamic SQL): hidden_commands.py; and in code PostgreSQL runs
+  for it where its text does not show it (a trigger, a rule, an event trigger, a DEFAULT, a
+  CHECK, an operator...): the server says which functions ran, read in the same call
+  (ran_code.py).
 Creating event triggers needs a superuser; without one, `install` returns False and the caller
 compares full snapshots at every migration (correct, O(schema) each).
 
@@ -36,7 +39,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,8 +128,10 @@ def install(conn: psycopg.Connection[Any]) -> bool:
     conn.execute(scoped.function_sql(kinds_for(conn.info.server_version)), prepare=False)
     conn.execute(scoped_check.function_sql(), prepare=False)
     conn.execute(ran_code.function_sql(conn.info.server_version), prepare=False)
-    # Every session after this one counts the calls of every function (ran_code.py): the
-    # setting is the database's, which RESET ALL (a rollback's new session) gives back.
+    # Every session counts the calls of every function (ran_code.py): this one from now, the
+    # next ones by the database's setting, which RESET ALL (a rollback's new session) gives
+    # back (a session that began before it has none to go back to: the caller opens another).
+    conn.execute("SET track_functions = 'all'", prepare=False)
     conn.execute(
         sql.SQL("ALTER DATABASE {} SET track_functions = 'all'").format(
             sql.Identifier(conn.info.dbname)
@@ -294,11 +299,10 @@ class Check:
     full_reason: str | None = None  # set: the scope may be incomplete; compare everything
 
 
-# A function's (language, code) by OID, as the kept model has it (None: not there).
-CodeOf = Callable[[int], tuple[str, str] | None]
+CodeOf = ran_code.CodeOf
 
 
-def _no_code(_oid: int) -> tuple[str, str] | None:
+def _no_code(_ref: str) -> tuple[str, str] | None:
     return None
 
 

@@ -67,6 +67,9 @@ def reasons(nodes: Iterable[Any], functions: Lookup = no_functions) -> list[str]
     """Why the statements `nodes` may change what no event trigger reports (empty: nothing)."""
     nodes = list(nodes)
     out = [r for node in nodes for r in top_level(node)]
+    if writes_rows(nodes):  # a view over a catalog may pass a write on, and be gone by the end
+        out += [f"a write may go through view {name} over a system catalog" for name in
+                catalog_views(nodes)]  # fmt: skip
     lookup = _with_created(nodes, functions)
     for node in nodes:
         out.extend(_code_reasons(node, lookup))
@@ -87,6 +90,8 @@ def top_level(node: Any) -> list[str]:
         return [f"a COPY into {node.relation.relname}"]
     if isinstance(node, ast.VariableSetStmt) and _tracking(node.name):
         return ["a change of track_functions"]
+    if isinstance(node, ast.RuleStmt):  # it may fire in this transaction and be gone by its end
+        return [f"a rule writing {name}" for name in dict.fromkeys(_catalog_writes(node))]
     return []
 
 
@@ -96,6 +101,26 @@ _WRITES = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
 def _tracking(name: Any) -> bool:
     """SET/RESET of the setting ran_code.py reads what ran by (RESET ALL gives it back)."""
     return str(name or "").lower() == "track_functions"
+
+
+def catalog_views(nodes: Iterable[Any]) -> list[str]:
+    """The views the statements create whose query reads a system catalog (one may be
+    auto-updatable: a write to it is a write to the catalog)."""
+    out: list[str] = []
+    for node in nodes:
+        if isinstance(node, ast.ViewStmt) and any(
+            isinstance(child, ast.RangeVar) and _is_catalog(child) for child in walk(node.query)
+        ):
+            out.append(str(node.view.relname))
+    return out
+
+
+# A view's definition (pg_get_viewdef) reading a system catalog: as FROM or JOIN names it.
+_READS_CATALOG = re.compile(r'\b(?:from|join)\s+(?:"?pg_catalog"?\.)?"?pg_\w+', re.IGNORECASE)
+
+
+def reads_catalog(definition: str) -> bool:
+    return _READS_CATALOG.search(definition) is not None
 
 
 def writes_rows(nodes: Iterable[Any]) -> bool:

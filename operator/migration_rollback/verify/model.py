@@ -78,12 +78,17 @@ class SchemaModel:
         keys = self._routines.get(name, ())
         return [self.objects[k].text("body") or "" for k in keys]
 
-    def routine_by_oid(self, oid: int) -> tuple[str, str] | None:
-        """The (language, code) of the function or procedure with this OID (ran_code.py)."""
-        for key in self._by_family.get(f"func:{oid}", ()):
-            if key.kind in _ROUTINES:
-                obj = self.objects[key]
-                return obj.text("language") or "", obj.text("body") or ""
+    def code_by_ref(self, ref: str) -> tuple[str, str] | None:
+        """A function's or procedure's (language, code), a rule's ("rule", definition), a
+        view's ("view", definition), by ref (ran_code.py); None for anything else."""
+        key = self._by_ref.get(ref)
+        if key is None:
+            return None
+        obj = self.objects[key]
+        if key.kind in _ROUTINES:
+            return obj.text("language") or "", obj.text("body") or ""
+        if key.kind in ("rule", "view"):
+            return key.kind, obj.text("definition") or ""
         return None
 
     def view(self, scope: Scope) -> dict[ObjectId, SnapshotObject]:

@@ -13,13 +13,17 @@ track_functions hides the calls it makes). What stays unseen makes the check ful
 
 - a function that ran and was dropped since (its code is gone from the catalog): read from the
   kept model, or when the migration created it, from its CREATE statement; otherwise unknown;
+  a rule dropped since is read from the kept model (one the migration created, from its
+  statement: hidden_commands.py), and so is a view dropped since, when anything may have
+  written (a view over a catalog the migration created: hidden_commands.py);
 - a language this reads nothing of (not plpgsql or SQL), but for C, the code of extensions
   installed by a superuser, trusted except the few functions that run SQL (dblink's);
 - function calls not tracked (the setting is not `all`: the database lost it, or the
   migration changed it: hidden_commands.py says so too);
 - code that runs with no function call: a rule whose action writes a system catalog (every
   rule on INSERT/UPDATE/DELETE is read: whether it fired is not known), and a write through
-  a view over one (auto-updatable), when anything may have written.
+  a view over one (auto-updatable), when anything may have written. A view's dependency on a
+  catalog is not in pg_depend (system objects are pinned): its query tree names it, by OID.
 
 An inlined SQL function is not counted; its body is a single SELECT, whose calls are.
 The counts are flushed after a check that found some, or the next transaction would see them
@@ -36,6 +40,8 @@ from migration_rollback.verify.scoped_check import CAPTURE_TABLE
 from migration_rollback.verify.snapshot import HELPER_SCHEMA
 
 FUNCTION = f"{HELPER_SCHEMA}.ran_code"
+# An object's code in the kept model by its ref (see `reasons`).
+CodeOf = Callable[[str], tuple[str, str] | None]
 READ_SQL = f"SELECT mr_what, mr_oid, mr_name, mr_code FROM {FUNCTION}($1)"
 _QUOTE = "$mr_ran$"
 _FIRST_USER_OID = 16384  # FirstNormalObjectId: below it, the system's own
@@ -77,6 +83,13 @@ SELECT 'dropped', c.objid, NULL, NULL FROM {CAPTURE_TABLE} c
 WHERE c.dropped AND c.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
   AND pg_catalog.pg_stat_get_xact_function_calls(c.objid) IS NOT NULL
 UNION ALL
+SELECT 'dropped rule', c.objid, NULL, NULL FROM {CAPTURE_TABLE} c
+WHERE c.dropped AND c.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+UNION ALL
+SELECT 'dropped relation', c.objid, NULL, NULL FROM {CAPTURE_TABLE} c
+WHERE ($1 OR EXISTS (SELECT FROM ran)) AND c.dropped AND c.objsubid = 0
+  AND c.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+UNION ALL
 SELECT 'untracked', NULL, pg_catalog.current_setting('track_functions'), NULL
 WHERE pg_catalog.current_setting('track_functions') <> 'all'
 UNION ALL
@@ -84,12 +97,11 @@ SELECT 'rule', r.oid, r.rulename::text, pg_catalog.pg_get_ruledef(r.oid)
 FROM pg_catalog.pg_rewrite r WHERE r.oid >= {_FIRST_USER_OID} AND r.ev_type <> '1'
 UNION ALL
 SELECT 'view', v.oid, v.relname::text, NULL FROM pg_catalog.pg_class v
+JOIN pg_catalog.pg_rewrite r ON r.ev_class = v.oid AND r.ev_type = '1'
 WHERE ($1 OR EXISTS (SELECT FROM ran)) AND v.relkind = 'v' AND v.oid >= {_FIRST_USER_OID}
-  AND pg_catalog.pg_relation_is_updatable(v.oid, false) > 0
-  AND EXISTS (SELECT FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_depend d
-    ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid
-    WHERE r.ev_class = v.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
-      AND d.refobjid < {_FIRST_USER_OID})
+  AND CASE WHEN EXISTS (SELECT FROM pg_catalog.regexp_matches(r.ev_action::text,
+      ':relid (\\d+)', 'g') m WHERE m[1]::pg_catalog.oid < {_FIRST_USER_OID})
+    THEN pg_catalog.pg_relation_is_updatable(v.oid, false) > 0 ELSE false END
 {flush}
 """
     if _QUOTE in query:
@@ -110,10 +122,11 @@ def may_write(nodes: Iterable[Any]) -> bool:
 def reasons(
     rows: Iterable[tuple[Any, ...]],
     nodes: Sequence[Any],
-    code_of: Callable[[int], tuple[str, str] | None],
+    code_of: CodeOf,
 ) -> list[str]:
     """Why the code the server says ran may have changed what no event trigger reports.
-    `code_of`: a function's (language, code) by OID in the kept model (None: not there)."""
+    `code_of`: a function's (language, code) or a rule's ("rule", definition) in the kept
+    model, by its ref ("pg_proc:<oid>", "pg_rewrite:<oid>"; None: not there)."""
     out: list[str] = []
     for what, oid, name, code in rows:
         found = _reason(str(what), oid, name, code, nodes, code_of)
@@ -128,7 +141,7 @@ def _reason(
     name: str | None,
     code: str | None,
     nodes: Sequence[Any],
-    code_of: Callable[[int], tuple[str, str] | None],
+    code_of: CodeOf,
 ) -> str | None:
     if what == "ran":
         language, _, proname = str(name).partition(" ")
@@ -138,11 +151,23 @@ def _reason(
     if what == "untracked":
         return f"function calls were not tracked (track_functions = {name})"
     if what == "rule":  # a rule on INSERT/UPDATE/DELETE (few): its actions, read as code
-        found = hidden_commands.code_reason(str(code), hidden_commands.no_functions)
-        return None if found is None else f"rule {name} running {found}"
+        return _rule_reason(str(name), str(code))
+    if what == "dropped relation":  # a kept view over a catalog, written through, then gone
+        kept = code_of(f"pg_class:{oid}")
+        if kept is None or kept[0] != "view" or not hidden_commands.reads_catalog(kept[1]):
+            return None
+        return f"a write may have gone through view {oid} (dropped) to a system catalog"
+    if what == "dropped rule":  # as the model kept it; a view's, or one created since: None
+        kept = code_of(f"pg_rewrite:{oid}")
+        return None if kept is None else _rule_reason(f"{oid} (dropped)", kept[1])
     if what == "view":
         return f"a write may have gone through view {name} to a system catalog"
     return None
+
+
+def _rule_reason(name: str, definition: str) -> str | None:
+    found = hidden_commands.code_reason(definition, hidden_commands.no_functions)
+    return None if found is None else f"rule {name} running {found}"
 
 
 def _code_reason(language: str, name: str, code: str) -> str | None:
@@ -154,12 +179,10 @@ def _code_reason(language: str, name: str, code: str) -> str | None:
     return None if found is None else f"{name}() running {found}"
 
 
-def _dropped_reason(
-    oid: int, nodes: Sequence[Any], code_of: Callable[[int], tuple[str, str] | None]
-) -> str | None:
+def _dropped_reason(oid: int, nodes: Sequence[Any], code_of: CodeOf) -> str | None:
     """A function that ran and is gone: its code as the model kept it, or as the migration
     created it (any of the functions it created: which one is not known by OID)."""
-    kept = code_of(oid)
+    kept = code_of(f"pg_proc:{oid}")
     if kept is not None:
         return _code_reason(kept[0], f"dropped function {oid}", kept[1])
     created = hidden_commands.created_code(nodes)

@@ -204,7 +204,7 @@ class ShadowSession:
         for statement in first:
             batch.execute(statement)
         pending = capture.queue_check(
-            batch, executed, self.model.routine_code, self.model.routine_by_oid
+            batch, executed, self.model.routine_code, self.model.code_by_ref
         )
         platform = self.active_platform()
         return QueuedCompare(pending, platform.queue_member_state(batch) if members else None)

@@ -40,6 +40,7 @@ CASES = (
     "dropped_after",
     "in_rollback",
     "cte_call",  # regression: the text shows the call
+    "kept_catalog_view",
 )
 
 
@@ -89,7 +90,6 @@ UNSEEN_BASE = (
     + "create function s.e_event() returns event_trigger language plpgsql as $$ begin"
     " if tg_tag = 'CREATE TABLE' and pg_catalog.to_regclass('s.fire') is not null then"
     f" {_give('event_trigger')}; end if; end $$;\n"
-    + "create event trigger mr_hid_event on ddl_command_end execute function s.e_event();\n"
     + _hidden("default")
     + "create table s.w_default (a int, b int default s.h_default());\n"
     + _hidden("check", "boolean", "true")
@@ -112,9 +112,6 @@ UNSEEN_BASE = (
     + "create table s.w_rule (a int);\n"
     + "create rule r as on insert to s.w_rule do also select s.h_rule_calls();\n"
     + "create table s.w_rule2 (a int);\n"
-    + "create rule r as on insert to s.w_rule2 do also update pg_catalog.pg_class"
-    " set relowner = 10 where oid = 's.o_rule_writes'::regclass;\n"
-    + "create view s.v_class as select oid, relowner from pg_catalog.pg_class;\n"
     + "create table s.w_dropped (a int);\n"
     + _trigger_function("dropped_after")
     + "create trigger t after insert on s.w_dropped for each row execute function"
@@ -122,11 +119,13 @@ UNSEEN_BASE = (
     + "create table s.w_rollback (a int);\n"
     + _trigger_function("in_rollback")
     + "create trigger t after insert on s.w_rollback for each row execute function"
-    " s.t_in_rollback();\n" + _hidden("cte_call")
+    " s.t_in_rollback();\n"
+    + _hidden("cte_call")
+    + "create view s.v_kept as select oid, relowner from pg_catalog.pg_class;\n"
 )
 
 DROPPED_BACK = (
-    _trigger_function("dropped_after").replace("create function", "create function")
+    _trigger_function("dropped_after")
     + "create trigger t after insert on s.w_dropped for each row execute function"
     " s.t_dropped_after();\n"
 )
@@ -140,7 +139,6 @@ MIGRATIONS = [
         " s.t_trigger_in_forward();\ninsert into s.w_forward values (1);",
         "drop trigger t on s.w_forward;",
     ),
-    ("event_trigger", "create table s.fire (a int);", "drop table s.fire;"),
     ("default", "insert into s.w_default (a) values (1);", NOTHING),
     ("check", "insert into s.w_check values (1);", NOTHING),
     ("index_expression", "insert into s.w_index values (1);", NOTHING),
@@ -148,13 +146,6 @@ MIGRATIONS = [
     ("view", "select * from s.v_view;", NOTHING),
     ("operator", "select 1 operator(s.###) 2;", NOTHING),
     ("rule_calls", "insert into s.w_rule values (1);", NOTHING),
-    ("rule_writes", "insert into s.w_rule2 values (1);", NOTHING),
-    (
-        "catalog_view",
-        "update s.v_class set relowner = 'postgres'::regrole"
-        " where oid = 's.o_catalog_view'::regclass;",
-        NOTHING,
-    ),
     (
         "dropped_after",
         "insert into s.w_dropped values (1);\ndrop trigger t on s.w_dropped;\n"
@@ -164,13 +155,68 @@ MIGRATIONS = [
     ("in_rollback", "create table s.x (a int);", "insert into s.w_rollback values (1);\n"
      "drop table s.x;"),
     ("cte_call", "with c as (select s.h_cte_call()) select * from c;", NOTHING),
+    (
+        "kept_catalog_view",
+        "update s.v_kept set relowner = 10 where oid = 's.o_kept_catalog_view'::regclass;\n"
+        "drop view s.v_kept;",
+        "create view s.v_kept as select oid, relowner from pg_catalog.pg_class;",
+    ),
+    # What stays once created, last: a rule, a view, an event trigger (the rollback drops it).
+    (
+        "rule_writes",
+        "create rule r as on insert to s.w_rule2 do also update pg_catalog.pg_class"
+        " set relowner = 10 where oid = 's.o_rule_writes'::regclass;\n"
+        "insert into s.w_rule2 values (1);",
+        "drop rule r on s.w_rule2;",
+    ),
+    (
+        "catalog_view",
+        "create view s.v_class as select oid, relowner from pg_catalog.pg_class;\n"
+        "update s.v_class set relowner = 10 where oid = 's.o_catalog_view'::regclass;",
+        "drop view s.v_class;",
+    ),
+    (
+        "event_trigger",
+        "create event trigger mr_hid_event on ddl_command_end execute function s.e_event();\n"
+        "create table s.fire (a int);",
+        "drop table s.fire;\ndrop event trigger mr_hid_event;",
+    ),
 ]  # fmt: skip
 
 
+# What each case's note must name (its own cause, not one a case before it left behind).
+CAUSES = {
+    "row_trigger": "t_row_trigger()",
+    "statement_trigger": "t_statement_trigger()",
+    "trigger_in_forward": "t_trigger_in_forward()",
+    "default": "h_default()",
+    "check": "h_check()",
+    "index_expression": "h_index_expression()",
+    "generated": "h_generated()",
+    "view": "h_view()",
+    "operator": "h_operator()",
+    "rule_calls": "h_rule_calls()",
+    "dropped_after": "dropped function",
+    "in_rollback": "t_in_rollback()",
+    "cte_call": "h_cte_call()",
+    "kept_catalog_view": "(dropped) to a system catalog",
+    "rule_writes": "a rule writing pg_class",
+    "catalog_view": "through view v_class",  # created, written through, dropped
+    "event_trigger": "e_event()",
+}
+
+
 def test_code_run_unseen_asks_for_the_full_comparison(tmp_path: Path, shadow_url: str) -> None:
-    """Every case changes an owner the rollback leaves changed: mismatch, scoped as full."""
+    """Every case changes an owner the rollback leaves changed: mismatch, scoped as full,
+    each for its own cause."""
     verdicts = assert_scoped_is_full(tmp_path, shadow_url, MIGRATIONS, base=UNSEEN_BASE)
     assert verdicts == ["verified", *["mismatch"] * len(MIGRATIONS)]
+    pairs = write_project(tmp_path / "again", [("base", UNSEEN_BASE, None), *MIGRATIONS])
+    results = run_verification(pairs, shadow_url).results[1:]
+    for (name, _, _), result in zip(MIGRATIONS, results, strict=True):
+        full = [n for n in result.notes if n.startswith("compared full snapshots")]
+        assert full, (name, result.notes)
+        assert CAUSES[name] in full[0], (name, result.notes)
 
 
 def test_code_that_runs_nothing_hidden_keeps_the_scoped_check(

@@ -57,6 +57,16 @@ def test_code_words_through_comments(code: str, found: str | None) -> None:
             ["f() running dynamic SQL"],  # its code is not read: anything
         ),
         ("create function f() returns int language c as 'lib', 'f'; select f();", []),
+        (
+            "create rule r as on insert to t do also update pg_catalog.pg_class set relowner = 10;",
+            ["a rule writing pg_class"],
+        ),
+        ("create rule r as on insert to t do also delete from u;", []),
+        (
+            "create view v as select * from pg_catalog.pg_class; update v set relname = 'x';",
+            ["a write may go through view v over a system catalog"],
+        ),
+        ("create view v as select * from pg_class; select 1;", []),  # nothing writes
     ],
 )
 def test_statements_that_hide_what_runs(script: str, named: list[str]) -> None:
@@ -86,8 +96,18 @@ def test_created_code_keeps_the_language() -> None:
     assert created_code(nodes) == [("plpgsql", " begin return 1; end "), ("sql", "")]
 
 
-def _model(oid: int) -> tuple[str, str] | None:
-    return {7: ("plpgsql", "begin reassign owned by a to b; end"), 8: ("sql", "select 1")}.get(oid)
+_KEPT = {
+    "pg_proc:7": ("plpgsql", "begin reassign owned by a to b; end"),
+    "pg_proc:8": ("sql", "select 1"),
+    "pg_rewrite:5": ("rule", "CREATE RULE r AS ON INSERT TO t DO ALSO DELETE FROM pg_depend"),
+    "pg_class:11": ("view", " SELECT pg_class.oid\n   FROM pg_class;"),
+    "pg_class:12": ("view", " SELECT t.a\n   FROM s.t;"),
+    "pg_class:13": ("table", ""),
+}
+
+
+def _model(ref: str) -> tuple[str, str] | None:
+    return _KEPT.get(ref)
 
 
 @pytest.mark.parametrize(
@@ -110,6 +130,11 @@ def _model(oid: int) -> tuple[str, str] | None:
             ["rule r running a write to a system catalog"],
         ),
         (("view", 4, "v", None), ["a write may have gone through view v"]),
+        (("dropped rule", 5, None, None), ["rule 5 (dropped) running a write"]),
+        (("dropped rule", 6, None, None), []),  # a view's, or created since: read elsewhere
+        (("dropped relation", 11, None, None), ["a write may have gone through view 11"]),
+        (("dropped relation", 12, None, None), []),
+        (("dropped relation", 13, None, None), []),
         (("flushed", None, "", None), []),
     ],
 )
