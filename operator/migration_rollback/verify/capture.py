@@ -311,12 +311,14 @@ def queue_check(
     executed: Iterable[Any],
     functions: hidden_commands.Lookup = hidden_commands.no_functions,
     code_of: CodeOf = _no_code,
+    catalog_views: Iterable[int] = (),
 ) -> PendingCheck:
     """Fill the scope table, then read what it holds: one statement, in a batch or a pipeline
     (batch.py; collect after it ran: one round trip for the check). It sets the settings the
     catalog reads need while it runs, whatever the session's (scoped_check.py). `functions`:
     the code of the functions the statements may call (hidden_commands.py); `code_of`, of
-    those the server says ran and were dropped (ran_code.py, read in the same round trip)."""
+    those the server says ran and were dropped (ran_code.py, read in the same round trip);
+    `catalog_views`, the OIDs of the kept views that read a system catalog."""
     started = time.perf_counter()
     executed = list(executed)
     grants = grant_targets(executed)
@@ -328,7 +330,8 @@ def queue_check(
     kinds = kinds_for(conn.info.server_version)
     hidden = hidden_commands.reasons(executed, functions)
     writes = ran_code.may_write(executed)
-    ran = catalog.execute(conn, ran_code.READ_SQL, [(writes, "boolean")])
+    views = (list(catalog_views), "oid[]")
+    ran = catalog.execute(conn, ran_code.READ_SQL, [(writes, "boolean"), views])
     return PendingCheck(call, grants, kinds, started, hidden, ran, executed, code_of)
 
 

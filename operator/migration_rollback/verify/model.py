@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migration_rollback.sql.kinds import KINDS
+from migration_rollback.verify.hidden_commands import reads_catalog
 from migration_rollback.verify.snapshot import ObjectId, Scope, Snapshot, SnapshotObject
 from migration_rollback.verify.snapshot.relation_kinds import PARTITION_PARENT
 
@@ -42,6 +43,9 @@ class SchemaModel:
         self._by_ref: dict[str, ObjectId] = {}
         # Functions and procedures by name: the code a call may run (hidden_commands.py).
         self._routines: dict[str, set[ObjectId]] = {}
+        # Views whose query reads a system catalog, by OID: a write may pass through one
+        # (ran_code.py; few or none).
+        self.catalog_views: set[int] = set()
         for obj in objects.values():
             self._add(obj)
 
@@ -62,6 +66,8 @@ class SchemaModel:
             self._by_ref[obj.ref] = obj.id
         if obj.id.kind in _ROUTINES:
             self._routines.setdefault(str(obj.extra_text("name")), set()).add(obj.id)
+        if obj.id.kind == "view" and reads_catalog(obj.text("definition") or ""):
+            self.catalog_views.add(_oid(obj))
 
     def _remove(self, key: ObjectId) -> None:
         obj = self.objects.pop(key)
@@ -72,6 +78,8 @@ class SchemaModel:
             del self._by_ref[obj.ref]
         if obj.id.kind in _ROUTINES:
             self._routines.get(str(obj.extra_text("name")), set()).discard(key)
+        if obj.id.kind == "view":
+            self.catalog_views.discard(_oid(obj))
 
     def routine_code(self, name: str) -> list[str]:
         """The code of every function or procedure named `name` (any schema)."""
@@ -127,6 +135,11 @@ class SchemaModel:
             if obj.ref and before.pop(obj.ref, None) != _mirrored(obj):
                 added.append(obj)
         return list(before), added
+
+
+def _oid(obj: SnapshotObject) -> int:
+    """A relation's OID, from its family ("rel:<oid>")."""
+    return int(obj.family.partition(":")[2] or 0)
 
 
 def _mirrored(obj: SnapshotObject) -> tuple[str, str | None]:

@@ -22,8 +22,11 @@ track_functions hides the calls it makes). What stays unseen makes the check ful
   migration changed it: hidden_commands.py says so too);
 - code that runs with no function call: a rule whose action writes a system catalog (every
   rule on INSERT/UPDATE/DELETE is read: whether it fired is not known), and a write through
-  a view over one (auto-updatable), when anything may have written. A view's dependency on a
-  catalog is not in pg_depend (system objects are pinned): its query tree names it, by OID.
+  a view over one (auto-updatable), when anything may have written. The views looked at are
+  those the kept model says read a catalog (model.py) and those this transaction created or
+  altered: a cost that follows what the migration touched, not the schema. A view's
+  dependency on a catalog is not in pg_depend (system objects are pinned): its query tree
+  names it, by OID.
 
 An inlined SQL function is not counted; its body is a single SELECT, whose calls are.
 The counts are flushed after a check that found some, or the next transaction would see them
@@ -42,7 +45,7 @@ from migration_rollback.verify.snapshot import HELPER_SCHEMA
 FUNCTION = f"{HELPER_SCHEMA}.ran_code"
 # An object's code in the kept model by its ref (see `reasons`).
 CodeOf = Callable[[str], tuple[str, str] | None]
-READ_SQL = f"SELECT mr_what, mr_oid, mr_name, mr_code FROM {FUNCTION}($1)"
+READ_SQL = f"SELECT mr_what, mr_oid, mr_name, mr_code FROM {FUNCTION}($1, $2)"
 _QUOTE = "$mr_ran$"
 _FIRST_USER_OID = 16384  # FirstNormalObjectId: below it, the system's own
 
@@ -97,19 +100,23 @@ SELECT 'rule', r.oid, r.rulename::text, pg_catalog.pg_get_ruledef(r.oid)
 FROM pg_catalog.pg_rewrite r WHERE r.oid >= {_FIRST_USER_OID} AND r.ev_type <> '1'
 UNION ALL
 SELECT 'view', v.oid, v.relname::text, NULL FROM pg_catalog.pg_class v
-JOIN pg_catalog.pg_rewrite r ON r.ev_class = v.oid AND r.ev_type = '1'
-WHERE ($1 OR EXISTS (SELECT FROM ran)) AND v.relkind = 'v' AND v.oid >= {_FIRST_USER_OID}
-  AND CASE WHEN EXISTS (SELECT FROM pg_catalog.regexp_matches(r.ev_action::text,
-      ':relid (\\d+)', 'g') m WHERE m[1]::pg_catalog.oid < {_FIRST_USER_OID})
+WHERE ($1 OR EXISTS (SELECT FROM ran)) AND v.relkind = 'v'
+  AND (v.oid = ANY ($2) OR v.oid IN (SELECT c.objid FROM {CAPTURE_TABLE} c
+    WHERE c.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND NOT c.dropped))
+  AND CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_rewrite r,
+      pg_catalog.regexp_matches(r.ev_action::text, ':relid (\\d+)', 'g') m
+      WHERE r.ev_class = v.oid AND m[1]::pg_catalog.oid < {_FIRST_USER_OID})
     THEN pg_catalog.pg_relation_is_updatable(v.oid, false) > 0 ELSE false END
 {flush}
 """
     if _QUOTE in query:
         raise ValueError(f"the read holds {_QUOTE}, its body's quote")
+    # PL/pgSQL: its plan is made once a session (a SQL function's, at each call: 0.3 ms).
     return (
-        f"CREATE OR REPLACE FUNCTION {FUNCTION}(boolean) RETURNS TABLE (mr_what text, "
-        "mr_oid oid, mr_name text, mr_code text) LANGUAGE sql VOLATILE "
-        f"SET search_path = pg_catalog, pg_temp AS {_QUOTE}{query}{_QUOTE}"
+        f"CREATE OR REPLACE FUNCTION {FUNCTION}(boolean, oid[]) RETURNS TABLE (mr_what text, "
+        "mr_oid oid, mr_name text, mr_code text) LANGUAGE plpgsql VOLATILE "
+        "SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_generic_plan "
+        f"AS {_QUOTE}\n#variable_conflict use_column\nBEGIN\nRETURN QUERY {query};\nEND\n{_QUOTE}"
     )
 
 

@@ -184,7 +184,11 @@ class _RoundTrip:
         if self.s.capturing:
             model = self.s.model
             self.pending = capture.queue_check(
-                self.reads, self.forward_nodes, model.routine_code, model.code_by_ref
+                self.reads,
+                self.forward_nodes,
+                model.routine_code,
+                model.code_by_ref,
+                model.catalog_views,
             )
         self.reads.execute(_SAVE)
         acting = any(as_apply.acts_on(st) for st in executable(self.forward.statements))

@@ -203,8 +203,9 @@ class ShadowSession:
         settings after the rest."""
         for statement in first:
             batch.execute(statement)
+        model = self.model
         pending = capture.queue_check(
-            batch, executed, self.model.routine_code, self.model.code_by_ref
+            batch, executed, model.routine_code, model.code_by_ref, model.catalog_views
         )
         platform = self.active_platform()
         return QueuedCompare(pending, platform.queue_member_state(batch) if members else None)
