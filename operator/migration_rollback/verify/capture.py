@@ -233,7 +233,6 @@ class PendingCheck:
     kinds: tuple[Kind, ...]
     started: float
     unreported: list[str]
-    ran: Fetched
     executed: list[Any]
     code_of: CodeOf
 
@@ -241,17 +240,18 @@ class PendingCheck:
         """After the batch ran: the scope, why it may be incomplete, what is in it."""
         scope_rows: list[tuple[Any, ...]] = []
         object_rows: list[tuple[int, str]] = []
+        ran_rows: list[tuple[Any, ...]] = []
         for category, oid, name, kind, row in self.call.fetchall():
-            if kind is None:
-                scope_rows.append((category, oid, name))
-            else:
+            if kind is not None:
                 object_rows.append((kind, row))
+            elif category.startswith(scoped_check.RAN):
+                ran_rows.append((category[len(scoped_check.RAN) :], oid, name, row))
+            else:
+                scope_rows.append((category, oid, name))
         scope, reason = _scope_of(scope_rows, self.grants)
         if reason is None:
-            hidden = [
-                *self.unreported,
-                *ran_code.reasons(self.ran.fetchall(), self.executed, self.code_of),
-            ]
+            ran = ran_code.reasons(ran_rows, self.executed, self.code_of)
+            hidden = [*self.unreported, *ran]
             if hidden:
                 reason = f"commands no event trigger reports: {', '.join(hidden)}"
         return Check(scope, scoped_snapshot(self.kinds, object_rows, self.started), reason)
@@ -322,17 +322,16 @@ def queue_check(
     started = time.perf_counter()
     executed = list(executed)
     grants = grant_targets(executed)
-    if grants.count:
-        args = [*grants.args(), (grants.count, "integer")]
+    writes = ran_code.may_write(executed)
+    views = list(catalog_views)
+    if grants.count or views:
+        args = [*grants.args(), (grants.count, "integer"), (writes, "boolean"), (views, "oid[]")]
         call = catalog.execute(conn, scoped_check.WITH_GRANTS, args)
     else:
-        call = catalog.execute(conn, scoped_check.CHECK_SQL)
+        call = catalog.execute(conn, scoped_check.CHECK_SQL[writes])
     kinds = kinds_for(conn.info.server_version)
     hidden = hidden_commands.reasons(executed, functions)
-    writes = ran_code.may_write(executed)
-    views = (list(catalog_views), "oid[]")
-    ran = catalog.execute(conn, ran_code.READ_SQL, [(writes, "boolean"), views])
-    return PendingCheck(call, grants, kinds, started, hidden, ran, executed, code_of)
+    return PendingCheck(call, grants, kinds, started, hidden, executed, code_of)
 
 
 # --- keeping the refs table in step with the model -----------------------------------------------

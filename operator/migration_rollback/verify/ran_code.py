@@ -39,14 +39,13 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from migration_rollback.verify import hidden_commands
-from migration_rollback.verify.scoped_check import CAPTURE_TABLE
-from migration_rollback.verify.snapshot import HELPER_SCHEMA
+from migration_rollback.verify.scoped_check import CAPTURE_TABLE, RAN_FUNCTION
 
-FUNCTION = f"{HELPER_SCHEMA}.ran_code"
+FUNCTION = RAN_FUNCTION  # called by the check's function (scoped_check.py), in its statement
 # An object's code in the kept model by its ref (see `reasons`).
 CodeOf = Callable[[str], tuple[str, str] | None]
-READ_SQL = f"SELECT mr_what, mr_oid, mr_name, mr_code FROM {FUNCTION}($1, $2)"
 _QUOTE = "$mr_ran$"
+_HELPER = RAN_FUNCTION.partition(".")[0]  # the verifier's own functions: not the migration's
 _FIRST_USER_OID = 16384  # FirstNormalObjectId: below it, the system's own
 
 # Functions of languages read here; C is the code of extensions, trusted but for these.
@@ -77,7 +76,7 @@ WITH ran AS MATERIALIZED (
   FROM pg_catalog.pg_proc p
   JOIN pg_catalog.pg_language l ON l.oid = p.prolang
   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-  WHERE p.oid >= {_FIRST_USER_OID} AND n.nspname <> '{HELPER_SCHEMA}'
+  WHERE p.oid >= {_FIRST_USER_OID} AND n.nspname <> '{_HELPER}'
     AND pg_catalog.pg_stat_get_xact_function_calls(p.oid) IS NOT NULL
 )
 SELECT 'ran', oid, language || ' ' || name, code FROM ran

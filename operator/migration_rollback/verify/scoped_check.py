@@ -147,11 +147,21 @@ SELECT 'group', NULL, 'schema' WHERE $9
 """
 
 # GRANT/REVOKE targets ($1-$9, as _FILL_GRANTS reads them), and how many there were ($10).
-_ARGUMENTS = ", ".join(["pg_catalog.text[]"] * 8 + ["boolean", "integer"])
+# The read of the code that ran (ran_code.py), returned with the check's rows: its arguments
+# are the check's last two (whether the statements may write rows; the kept catalog views).
+RAN_FUNCTION = f"{HELPER_SCHEMA}.ran_code"
+RAN = "ran:"  # the category of its rows: "ran:" and its own
+_ARGUMENTS = ", ".join(["pg_catalog.text[]"] * 8 + ["boolean", "integer", "boolean", "oid[]"])
 _COLUMNS = "mr_category, mr_oid, mr_name, mr_kind, mr_row"
-# What a check sends, with no GRANT/REVOKE among the statements; with some, `WITH_GRANTS`.
-CHECK_SQL = f"SELECT {_COLUMNS} FROM {FUNCTION}(" + ", ".join(["'{}'"] * 8 + ["false", "0"]) + ")"
-WITH_GRANTS = f"SELECT {_COLUMNS} FROM {FUNCTION}(" + ", ".join(f"${n}" for n in range(1, 11)) + ")"
+# What a check sends, with no GRANT/REVOKE among the statements and no kept view over a
+# catalog, by whether they may write rows; with some, `WITH_GRANTS` (every argument).
+CHECK_SQL = {
+    writes: f"SELECT {_COLUMNS} FROM {FUNCTION}("
+    + ", ".join(["'{}'"] * 8 + ["false", "0", str(writes).lower(), "'{}'"])
+    + ")"
+    for writes in (False, True)
+}
+WITH_GRANTS = f"SELECT {_COLUMNS} FROM {FUNCTION}(" + ", ".join(f"${n}" for n in range(1, 13)) + ")"
 _QUOTE = "$mr_check$"
 
 # While it runs: names come out schema-qualified (search_path), its plans are made once and
@@ -173,7 +183,9 @@ def function_sql() -> str:
         f"RETURN QUERY SELECT s.category::text, s.oid, s.name::text, NULL::integer, NULL::text "
         f"FROM {SCOPE_TABLE} s;\n"
         f"RETURN QUERY SELECT NULL::text, NULL::oid, NULL::text, r.mr_kind, r.mr_row "
-        f"FROM {scoped.FUNCTION}() r;\nEND"
+        f"FROM {scoped.FUNCTION}() r;\n"
+        f"RETURN QUERY SELECT '{RAN}' || r.mr_what, r.mr_oid, r.mr_name, NULL::integer, "
+        f"r.mr_code FROM {RAN_FUNCTION}($11, $12) r;\nEND"
     )
     if _QUOTE in body:
         raise ValueError(f"the check's statements hold {_QUOTE}, the function body's quote")
