@@ -11,6 +11,12 @@ can read beforehand - they are found by a conservative rule on the code's text: 
 run one of them, or runs EXECUTE, makes the check compare full snapshots. A false full check
 costs time; a missed statement could verify a wrong rollback.
 
+What PostgreSQL runs on the migration's behalf where its text shows no call (a trigger, a
+rule, an event trigger, a DEFAULT, an operator...) is not guessed here: the server says which
+functions ran (ran_code.py), and their code is read with `code_reason`. What runs as no
+function and may be gone by the check is read here: a rule or a view over a catalog the
+statements create.
+
 Pure: the caller hands in `Lookup`, the code of the functions a name may mean (the kept model's,
 the check adds those the statements themselves create). Ordinary migrations pay a walk of the
 trees of the statements that may call code and a dictionary lookup per call.
