@@ -8,7 +8,6 @@ from datetime import datetime
 from migration_rollback.project.docs import execute_commands, manifest_block
 from migration_rollback.project.manifests import manifest_problem, resource_name
 from migration_rollback.project.markdown import code, fenced, shell
-from migration_rollback.project.migrations import sha256_file
 from migration_rollback.project.validation import MigrationReport, Status
 from migration_rollback.project.workspace import LoadedMigration
 from migration_rollback.url_env import DATABASE_URL_ENV
@@ -111,7 +110,7 @@ def _phases(newest: str | None) -> list[str]:
 
 def _migration_section(item: LoadedMigration, report: MigrationReport) -> list[str]:
     name = item.migration.name
-    sha = _rollback_sha256(item)
+    sha = report.rollback_sha256
     flags = ["--expect-sha256", sha] if sha else []
     if report.destroys_data:
         flags.append("--allow-data-loss")
@@ -130,11 +129,3 @@ def _migration_section(item: LoadedMigration, report: MigrationReport) -> list[s
         "",
     ]  # fmt: skip
     return lines
-
-
-def _rollback_sha256(item: LoadedMigration) -> str | None:
-    """The rollback file's sha256 to pin, or None when there is no readable one."""
-    try:
-        return sha256_file(item.migration.rollback_path)
-    except OSError:  # missing, a directory, a pipe...: validate reports why
-        return None
