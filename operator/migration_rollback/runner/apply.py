@@ -74,9 +74,8 @@ from migration_rollback.runner.errors import (
     InterruptedRunError,
     PreconditionError,
 )
-from migration_rollback.runner.history import applied_versions
+from migration_rollback.runner.history import applied_versions, history_recorded
 from migration_rollback.runner.leftovers import dead_runs, settle_for_apply
-from migration_rollback.runner.relations import relation_exists
 from migration_rollback.runner.session import (
     Connection,
     acquire_run_lock,
@@ -186,7 +185,7 @@ class _Applier:
 
     def _leftovers(self, work: Connection) -> None:
         table = self.options.history_table
-        recorded = relation_exists(work, sql.Identifier(table.schema, table.name))
+        recorded = history_recorded(work, table)
         try:
             self.result.warnings += dead_runs(
                 work, None, self.options.lock_timeout, dry_run=self.options.dry_run
@@ -228,7 +227,7 @@ class _Applier:
 
     def _pending(self, conn: Connection, found: list[Migration]) -> list[_Loaded]:
         table = self.options.history_table
-        recorded = relation_exists(conn, sql.Identifier(table.schema, table.name))
+        recorded = history_recorded(conn, table)
         applied = applied_versions(conn, table) if recorded else []
         latest = max(applied, key=version_key, default=None)
         self._check_target(found, applied)
@@ -297,13 +296,17 @@ class _Applier:
     def _prepare(self, conn: Connection) -> None:
         """The history table (as the Supabase CLI creates it) and the capture schema."""
         table = self.options.history_table
-        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(table.schema)))
-        conn.execute(
-            sql.SQL(
-                "CREATE TABLE IF NOT EXISTS {} (version text PRIMARY KEY, statements text[], "
-                "name text)"
-            ).format(sql.Identifier(table.schema, table.name))
-        )
+        # Only when missing: IF NOT EXISTS asks for CREATE on the database even when it is there.
+        if not history_recorded(conn, table):
+            conn.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(table.schema))
+            )
+            conn.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (version text PRIMARY KEY, statements text[], "
+                    "name text)"
+                ).format(sql.Identifier(table.schema, table.name))
+            )
         ensure_capture_schema(conn)
 
     # --- one migration ---------------------------------------------------------------------
