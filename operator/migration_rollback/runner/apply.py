@@ -67,6 +67,7 @@ from migration_rollback.runner.capture_catalog import (
     stamp_transaction,
 )
 from migration_rollback.runner.capture_plan import capture_specs
+from migration_rollback.runner.catalog_path import CatalogPath
 from migration_rollback.runner.commit_readback import commit_or_read_back, raise_for, read_back
 from migration_rollback.runner.deferred_steps import Step, pending_steps, record_pending
 from migration_rollback.runner.errors import (
@@ -372,6 +373,8 @@ class _Applier:
         """Run the transactional statements, each with its captures; the others are deferred."""
         version = loaded.migration.version
         capturing = version not in self.options.no_capture
+        path = CatalogPath(conn)
+        path.guard()  # a role's search_path may already put another schema first
         sequences_before = sequence_values(conn)
         statements = body_of(loaded.script)
         deferred: list[tuple[int, Statement]] = []
@@ -380,20 +383,21 @@ class _Applier:
             if not classify(stmt).transactional:
                 deferred.append((number, stmt))
                 continue
-            records += self._run_statement(conn, stmt, number, (version, applied_id), capturing)
+            records += self._run_statement(path, stmt, number, (version, applied_id), capturing)
         if capturing:
             records += sequence_records(sequences_before, sequence_values(conn))
         return statements, records, deferred
 
     def _run_statement(
         self,
-        conn: Connection,
+        path: CatalogPath,
         stmt: Statement,
         number: int,
         run: tuple[str, str],
         capturing: bool,
     ) -> list[CaptureRecord]:
         version, applied_id = run
+        conn = path.conn
         try:
             if capturing:
                 pendings = take_captures(
@@ -402,7 +406,7 @@ class _Applier:
                 )  # fmt: skip
             else:
                 pendings = [opted_out(stmt, number, s.kind, s.table) for s in capture_specs(stmt)]
-            return run_checked(conn, stmt, pendings)
+            return run_checked(conn, stmt, pendings, path)
         except psycopg.Error as exc:
             raise translate(
                 exc, self.redactor, statement=number, location=str(stmt.location)
