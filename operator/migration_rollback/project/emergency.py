@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from migration_rollback.project.docs import execute_commands, manifest_block
@@ -10,6 +9,7 @@ from migration_rollback.project.manifests import manifest_problem, resource_name
 from migration_rollback.project.markdown import code, fenced, shell
 from migration_rollback.project.validation import MigrationReport, Status
 from migration_rollback.project.workspace import LoadedMigration
+from migration_rollback.shown import shown
 from migration_rollback.url_env import DATABASE_URL_ENV
 
 _STATE = {
@@ -22,7 +22,6 @@ _STATE = {
 
 # Warnings that change what the plan's commands mean, shown with the errors and MANUAL items.
 _SHOWN_WARNINGS = frozenset({"DUPLICATE_VERSION"})
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def render_emergency_plan(
@@ -66,9 +65,8 @@ def _name(text: str) -> str:
 
 
 def _escaped(text: str) -> str:
-    """Control characters (of a file name) escaped: a line break would end the table row, the
-    heading or the list item it stands in."""
-    return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
+    """A name or message as it may stand in a table row, a heading or a list item."""
+    return shown(text)
 
 
 def _state(item: LoadedMigration, report: MigrationReport) -> str:

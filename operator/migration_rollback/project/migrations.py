@@ -26,6 +26,7 @@ from operator import attrgetter
 from pathlib import Path
 
 from migration_rollback.errors import ProjectError, SourceFileError, SourceLocation
+from migration_rollback.shown import shown
 from migration_rollback.sqltext import NUL_PROBLEM, looks_utf16, nul_line
 
 MIGRATION_NAME = re.compile(r"(?P<version>[0-9]+)_(?P<title>.+)", re.DOTALL)
@@ -75,7 +76,7 @@ def is_rollback_file(path: Path) -> bool:
 
 
 def _problem(path: Path, message: str, code: str = "FILE", line: int = 0) -> SourceFileError:
-    return SourceFileError(SourceLocation(printable(path.name), line, 0), message, code)
+    return SourceFileError(SourceLocation(shown(printable(path.name)), line, 0), message, code)
 
 
 def printable(name: str) -> str:
@@ -106,7 +107,7 @@ def scan(directory: Path) -> Scan:
             why = (
                 "not named <timestamp>_<name>.sql" if match is None else "not '.sql' in lower case"
             )
-            ignored.append(f"{printable(str(path))}: ignored: {why} (Supabase skips it too)")
+            ignored.append(f"{shown(printable(str(path)))}: ignored: {why} (Supabase skips it too)")
             continue
         migration = Migration(stem, match.group("version"), path)
         found.append(replace(migration, problem=file_problem(path, directory)))

@@ -88,6 +88,7 @@ from migration_rollback.runner.session import (
     set_timeouts,
     translate,
 )
+from migration_rollback.shown import shown_lines
 from migration_rollback.sql import Script, Statement, classify, parse_script
 
 
@@ -127,7 +128,7 @@ def apply_migrations(
 def _finish(
     result: ApplyResult, options: ApplyOptions, stdout: TextIO, redactor: Redactor
 ) -> ApplyResult:
-    stdout.write(redactor.scrub(render_apply(result)))
+    stdout.write(shown_lines(redactor.scrub(render_apply(result))))
     stdout.flush()
     if options.result_file is not None:
         doc = redactor.scrub_obj(result.to_dict())
