@@ -67,7 +67,7 @@ from migration_rollback.runner.capture_catalog import (
     stamp_transaction,
 )
 from migration_rollback.runner.capture_plan import capture_specs
-from migration_rollback.runner.catalog_path import CatalogPath
+from migration_rollback.runner.catalog_path import CatalogPath, guard_session
 from migration_rollback.runner.commit_readback import commit_or_read_back, raise_for, read_back
 from migration_rollback.runner.deferred_steps import Step, pending_steps, record_pending
 from migration_rollback.runner.errors import (
@@ -356,6 +356,7 @@ class _Applier:
         if landed_on_a_lost_session is not None:
             self._stop_after(landed_on_a_lost_session, steps)
             return
+        guard_session(conn)  # a plain SET search_path of the migration outlives its COMMIT
         run_after_commit(conn, list(zip(ids, steps, strict=True)), self.check_lock, self.redactor)
 
     def _stop_after(self, landed: str, steps: list[Step]) -> None:

@@ -46,13 +46,18 @@ def _first(path: str) -> str:
 
 
 def guard_session(conn: Connection) -> None:
-    """At connect (autocommit): a path a role or the database set with another schema before
+    """At connect (autocommit), and after a COMMIT (a migration's plain SET outlives its
+    transaction): a path a role, the database or the migration set with another schema before
     pg_catalog is set aside for the session, pg_catalog put first; `CatalogPath.run` gives
     the migration's statements the path set aside."""
+    if conn.closed or conn.broken:  # a session lost at COMMIT: nothing more runs on it
+        return
     path, safe = _read(conn)
     if not safe:
         conn.execute(_SET_SESSION, [_first(path)])
         _SET_ASIDE[conn] = (path, _first(path))
+    if not conn.autocommit:  # the reads opened a transaction: it holds nothing, close it
+        conn.commit()
 
 
 def _catalog_first(schemas: list[str]) -> bool:

@@ -23,7 +23,7 @@ from migration_rollback.redact import Redactor
 from migration_rollback.runner.archive import ArchiveOutcome, archive_tables
 from migration_rollback.runner.archive_columns import copy_columns
 from migration_rollback.runner.audit import AUDIT_SCHEMA
-from migration_rollback.runner.catalog_path import CatalogPath
+from migration_rollback.runner.catalog_path import CatalogPath, guard_session
 from migration_rollback.runner.commit_readback import ReadBack, commit_or_read_back, raise_for
 from migration_rollback.runner.deferred_index import dropped_index
 from migration_rollback.runner.deferred_steps import (
@@ -138,6 +138,7 @@ def run_transaction(
         return
     _commit(conn, settings, report)
     conn.autocommit = True
+    guard_session(conn)  # a plain SET search_path of the rollback outlives its COMMIT
 
 
 def _abandon(conn: Connection) -> None:

@@ -111,3 +111,20 @@ def test_a_database_search_path_that_shadows_the_catalog(project: Project) -> No
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert project.value("SELECT pg_catalog.to_regclass('public.gone')") is None
+
+
+def test_a_plain_set_outlives_the_commit_and_the_deferred_steps_still_run(
+    project: Project,
+) -> None:
+    """`SET` (not LOCAL) stays in force after COMMIT, where the deferred statements run and
+    the runner reads their outcome: the catalog is still read first there."""
+    project.sql(SHADOWS)
+    project.sql("CREATE TABLE public.kept (id int PRIMARY KEY, note text)")
+    (project.migrations / f"{NAME}.sql").write_text(
+        SHADOWED + "CREATE INDEX CONCURRENTLY kept_note ON public.kept (note);\n"
+    )
+
+    code, _, said = apply(project)
+
+    assert code == 0, said
+    assert project.value("SELECT pg_catalog.to_regclass('public.kept_note')") is not None
