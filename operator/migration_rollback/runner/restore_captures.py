@@ -17,9 +17,8 @@ from typing import Any
 from pglast.enums.parsenodes import AlterTableType
 from psycopg import sql
 
-from migration_rollback.runner.capture_catalog import CAPTURE_SCHEMA, catalog_ident
+from migration_rollback.runner.capture_catalog import CAPTURE_SCHEMA, catalog_ident, catalog_present
 from migration_rollback.runner.capture_plan import CaptureKind, capture_specs
-from migration_rollback.runner.relations import relation_exists
 from migration_rollback.runner.rollback_file import RollbackSource
 from migration_rollback.runner.session import Connection
 from migration_rollback.sql import Statement, parse_script
@@ -97,7 +96,7 @@ ORDER BY version, statement DESC, id DESC
 
 def load_captures(conn: Connection, versions: Sequence[str]) -> list[Capture]:
     """The captures of the latest application of each version; none without a catalog."""
-    if not relation_exists(conn, catalog_ident()):
+    if not catalog_present(conn):
         return []
     rows = conn.execute(sql.SQL(_LOAD).format(catalog=catalog_ident()), [list(versions)])
     return [

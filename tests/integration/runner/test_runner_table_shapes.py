@@ -148,3 +148,19 @@ def test_an_archive_schema_of_another_role_is_named_then_used(flags: Project) ->
     assert flags.value("SELECT to_regclass('public.flags')") is None
     archived = "SELECT count(*) FROM pg_tables WHERE schemaname = 'migration_rollback_archive'"
     assert flags.value(archived) == 1
+
+
+def test_a_capture_catalog_of_another_shape_is_named_by_apply_and_execute(
+    flags: Project,
+) -> None:
+    flags.sql("CREATE SCHEMA migration_rollback_capture")
+    flags.sql("CREATE VIEW migration_rollback_capture.captures AS SELECT 1 AS id")
+
+    message = refused(flags, NAME, "--allow-data-loss")
+    (flags.migrations / "20251202000000_more.sql").write_text("CREATE TABLE public.more (i int);")
+    code, _, said = apply(flags)
+
+    for text in (message, said):
+        assert "migration_rollback_capture.captures exists but is a view" in text
+    assert code == PRECONDITION_FAILED
+    assert flags.value("SELECT to_regclass('public.more')") is None
