@@ -57,11 +57,10 @@ def _read_rollback(options: RunOptions, migration: MigrationId, path: Path) -> b
             return read_in_folder(path)
         return read_regular_file(path)  # a named pipe would block forever
     except SourceFileError as exc:
-        raise PreconditionError(f"cannot use the rollback file {path}: {exc.message}") from None
+        why = exc.message
     except OSError as exc:
-        raise PreconditionError(
-            f"cannot read the rollback for {migration.name}: {path}: {exc.strerror}"
-        ) from None
+        why = str(exc.strerror)
+    raise PreconditionError(f"cannot read the rollback for {migration.name}: {path}: {why}")
 
 
 def _read_forward(path: Path) -> SourceText | None:
