@@ -35,3 +35,18 @@ def test_a_captured_table_with_control_characters_is_listed_escaped(project: Pro
             assert char not in output, repr(output)
     assert "odd\\nname\\x1b[2J\\u202e" in listed.stdout
     assert not any(line.startswith("name") for line in listed.stdout.splitlines())
+
+
+def test_an_archived_table_with_control_characters_is_summarised_escaped(
+    project: Project,
+) -> None:
+    quoted = '"' + TABLE.replace('"', '""') + '"'
+    name = "20251201000000_odd"
+    project.add(name, f"CREATE TABLE public.{quoted} (id int);", f"DROP TABLE public.{quoted};\n")
+
+    run = project.execute(name, "--allow-data-loss")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    for char in RAW:
+        assert char not in run.stdout, repr(run.stdout)
+    assert not any(line.startswith("name") for line in run.stdout.splitlines()), run.stdout
