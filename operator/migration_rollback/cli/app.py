@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 from migration_rollback.cli.guard import scrub_given
 from migration_rollback.errors import MigrationRollbackError
+from migration_rollback.shown import shown, shown_lines
 from migration_rollback.url_env import SHADOW_URL_ENV
 
 if TYPE_CHECKING:
@@ -115,10 +116,17 @@ err_console = LazyConsole(stderr=True)
 
 
 def escape(markup: str) -> str:
-    """`rich.markup.escape`, imported on first use."""
+    """Text for a rich console: unprintable characters escaped (a file or object name's ESC,
+    carriage return, BiDi override; the message's own line breaks kept) and rich markup
+    escaped (`rich.markup.escape`, imported on first use)."""
     from rich.markup import escape as rich_escape
 
-    return rich_escape(markup)
+    return rich_escape(shown_lines(markup))
+
+
+def escape_name(name: str) -> str:
+    """A file, migration or object name for a rich console: a line break in it escaped too."""
+    return escape(shown(name))
 
 
 def error_markup(message: str) -> str:

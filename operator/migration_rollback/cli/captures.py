@@ -14,6 +14,7 @@ from migration_rollback.cli.app import app, fail
 
 # Pure module; psycopg (conninfo, session) and the capture queries load when a command runs.
 from migration_rollback.runner.exitcodes import ExitCode
+from migration_rollback.shown import shown, shown_lines
 from migration_rollback.url_env import DATABASE_URL_ENV as URL_ENV
 
 T = TypeVar("T")
@@ -51,7 +52,7 @@ def _on_database(database_url: str, work: Callable[[Any], T]) -> T:
         raise _fail(str(exc), ExitCode.USAGE) from None
     redactor = target.redactor().with_env(os.environ)
     for note in target.notes:
-        typer.echo(f"warning: {note}", err=True)
+        typer.echo(f"warning: {shown_lines(note)}", err=True)
     try:
         with connect(target.dsn, redactor, purpose="captures") as conn:
             return work(conn)
@@ -75,8 +76,8 @@ def list_command(
         typer.echo("no captures")
     for c in found:
         typer.echo(
-            f"{c.version} #{c.statement} {c.kind} {c.target}: {c.status}, {c.rows} row(s), "
-            f"{c.bytes} bytes{', ' + c.capture_table if c.capture_table else ''}"
+            f"{c.version} #{c.statement} {c.kind} {shown(c.target)}: {c.status}, {c.rows} row(s), "
+            f"{c.bytes} bytes{', ' + shown(c.capture_table) if c.capture_table else ''}"
         )
     typer.echo(f"total: {sum(c.rows for c in found)} row(s), {sum(c.bytes for c in found)} bytes")
 
@@ -116,5 +117,6 @@ def prune_command(
     )
     verb = "would drop" if dry_run else "dropped"
     for c in dropped:
-        typer.echo(f"{verb} {c.version} #{c.statement} {c.kind} {c.target} ({c.rows} row(s))")
+        shown_target = shown(c.target)  # names read from the database: nothing raw
+        typer.echo(f"{verb} {c.version} #{c.statement} {c.kind} {shown_target} ({c.rows} row(s))")
     typer.echo(f"{verb} {len(dropped)} capture(s)")

@@ -21,6 +21,7 @@ from migration_rollback.cli.app import (
     console,
     error_markup,
     escape,
+    escape_name,
     load_project,
     progress_bar,
 )
@@ -84,7 +85,7 @@ def generate(
         result = generate_one(item, force=force, body=bodies.get(item.migration.name))
         if result.outcome is Outcome.FAILED:
             failed += 1
-            console.print(f"[red]✗[/red] {escape(result.migration)}: {escape(result.message)}")
+            console.print(f"[red]✗[/red] {escape_name(result.migration)}: {escape(result.message)}")
             continue
         _print_result(result)
         for note in _notes(item):
@@ -117,7 +118,7 @@ def _print_result(result: GenerateResult) -> None:
     suffix = f" ({', '.join(extras)})" if extras else ""
     mark = "[yellow]![/yellow]" if result.outcome is Outcome.KEPT_HAND_EDITED else "✓"
     console.print(
-        f"{mark} {escape(result.migration)}: {result.outcome}{suffix} {escape(result.message)}"
+        f"{mark} {escape_name(result.migration)}: {result.outcome}{suffix} {escape(result.message)}"
     )
 
 
@@ -159,7 +160,7 @@ def state_aware_bodies(
     bodies: dict[str, str] = {}
     for g in generated:
         console.print(
-            f"  {g.result.status:15} {g.migration}{escape(g.result.order_note)} "
+            f"  {g.result.status:15} {escape_name(g.migration)}{escape(g.result.order_note)} "
             f"({len(g.filled)} filled from the shadow state)"
             f"{escape(major_label(g.result))}"
         )

@@ -19,6 +19,7 @@ from migration_rollback.cli.app import (
     console,
     error_markup,
     escape,
+    escape_name,
     load_project,
     progress_bar,
 )
@@ -30,6 +31,7 @@ from migration_rollback.cli.shadow_major import (
     shadow_requirement,
 )
 from migration_rollback.errors import DatabaseUnavailableError
+from migration_rollback.shown import shown_lines
 
 if TYPE_CHECKING:
     # The engine (pglast) and the project layer are imported when the command runs.
@@ -189,12 +191,15 @@ def _print_text(reports: list[MigrationReport], proofs: dict[str, VerifyResult])
             if proof
             else ""
         )
-        console.print(f"[{color}]{report.status:8}[/{color}] {escape(report.migration)}{verdict}")
+        console.print(
+            f"[{color}]{report.status:8}[/{color}] {escape_name(report.migration)}{verdict}"
+        )
         if proof is not None and proof.status != "verified":
-            console.print(proof.report(), markup=False, soft_wrap=True)
+            console.print(shown_lines(proof.report()), markup=False, soft_wrap=True)
         for f in report.grouped_findings:  # one line per object: `file: lines 2, 9: ...`
             line = f"           {f.severity}: {f.code}: {f.where}{f.message}"
-            console.print(line, markup=False, soft_wrap=True)  # file names are not markup
+            # Not markup; a file name's control or BiDi characters escaped.
+            console.print(shown_lines(line), markup=False, soft_wrap=True)
     counts = ", ".join(
         f"{sum(1 for r in reports if r.status is s)} {s}"
         for s in Status

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from migration_rollback.project.docs import execute_commands, manifest_block
 from migration_rollback.project.manifests import manifest_problem, resource_name
 from migration_rollback.project.markdown import code, fenced, shell
-from migration_rollback.project.migrations import sha256_file
 from migration_rollback.project.validation import MigrationReport, Status
 from migration_rollback.project.workspace import LoadedMigration
+from migration_rollback.shown import shown
 from migration_rollback.url_env import DATABASE_URL_ENV
 
 _STATE = {
@@ -23,7 +22,6 @@ _STATE = {
 
 # Warnings that change what the plan's commands mean, shown with the errors and MANUAL items.
 _SHOWN_WARNINGS = frozenset({"DUPLICATE_VERSION"})
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def render_emergency_plan(
@@ -67,9 +65,8 @@ def _name(text: str) -> str:
 
 
 def _escaped(text: str) -> str:
-    """Control characters (of a file name) escaped: a line break would end the table row, the
-    heading or the list item it stands in."""
-    return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
+    """A name or message as it may stand in a table row, a heading or a list item."""
+    return shown(text)
 
 
 def _state(item: LoadedMigration, report: MigrationReport) -> str:
@@ -111,7 +108,7 @@ def _phases(newest: str | None) -> list[str]:
 
 def _migration_section(item: LoadedMigration, report: MigrationReport) -> list[str]:
     name = item.migration.name
-    sha = _rollback_sha256(item)
+    sha = report.rollback_sha256
     flags = ["--expect-sha256", sha] if sha else []
     if report.destroys_data:
         flags.append("--allow-data-loss")
@@ -130,11 +127,3 @@ def _migration_section(item: LoadedMigration, report: MigrationReport) -> list[s
         "",
     ]  # fmt: skip
     return lines
-
-
-def _rollback_sha256(item: LoadedMigration) -> str | None:
-    """The rollback file's sha256 to pin, or None when there is no readable one."""
-    try:
-        return sha256_file(item.migration.rollback_path)
-    except OSError:  # missing, a directory, a pipe...: validate reports why
-        return None

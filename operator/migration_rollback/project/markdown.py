@@ -14,8 +14,24 @@ _BACKTICKS = re.compile(r"`+")
 
 
 def shell(*words: str) -> str:
-    """One shell command line, every word quoted as needed (`shlex.quote`)."""
-    return shlex.join(words)
+    """One shell command line, every word quoted as needed (`shlex.quote`); a word with an
+    unprintable character (a file name's ESC, newline, BiDi override) in bash's $'...' form,
+    its escapes written out: the same word when pasted, nothing raw on the page."""
+    return " ".join(shlex.quote(w) if w.isprintable() else _ansi_c(w) for w in words)
+
+
+def _ansi_c(word: str) -> str:
+    body = "".join(c if c.isprintable() and c not in "\\'" else _ansi_c_escape(c) for c in word)
+    return f"$'{body}'"
+
+
+def _ansi_c_escape(char: str) -> str:
+    if char in "\\'":
+        return "\\" + char
+    code_point = ord(char)
+    if code_point < 0x80:
+        return f"\\x{code_point:02x}"
+    return f"\\u{code_point:04x}" if code_point <= 0xFFFF else f"\\U{code_point:08x}"
 
 
 def _longest_backtick_run(text: str) -> int:

@@ -26,6 +26,7 @@ from operator import attrgetter
 from pathlib import Path
 
 from migration_rollback.errors import ProjectError, SourceFileError, SourceLocation
+from migration_rollback.shown import shown
 from migration_rollback.sqltext import NUL_PROBLEM, looks_utf16, nul_line
 
 MIGRATION_NAME = re.compile(r"(?P<version>[0-9]+)_(?P<title>.+)", re.DOTALL)
@@ -75,7 +76,7 @@ def is_rollback_file(path: Path) -> bool:
 
 
 def _problem(path: Path, message: str, code: str = "FILE", line: int = 0) -> SourceFileError:
-    return SourceFileError(SourceLocation(printable(path.name), line, 0), message, code)
+    return SourceFileError(SourceLocation(shown(printable(path.name)), line, 0), message, code)
 
 
 def printable(name: str) -> str:
@@ -106,7 +107,7 @@ def scan(directory: Path) -> Scan:
             why = (
                 "not named <timestamp>_<name>.sql" if match is None else "not '.sql' in lower case"
             )
-            ignored.append(f"{printable(str(path))}: ignored: {why} (Supabase skips it too)")
+            ignored.append(f"{shown(printable(str(path)))}: ignored: {why} (Supabase skips it too)")
             continue
         migration = Migration(stem, match.group("version"), path)
         found.append(replace(migration, problem=file_problem(path, directory)))
@@ -261,7 +262,11 @@ def read_regular_file(path: Path, *, follow: bool = True) -> bytes:
 def read_source(path: Path) -> SourceText:
     """Decode a SQL file, never failing on a legacy 8-bit encoding; SourceFileError when it is
     not readable text at all."""
-    data = _read_migration_file(path)
+    return decode_source(path, read_in_folder(path))
+
+
+def decode_source(path: Path, data: bytes) -> SourceText:
+    """The text of a SQL file's bytes (read once by the caller): see `read_source`."""
     _check_text(path, data)
     digest = hashlib.sha256(data).hexdigest()
     try:
@@ -282,10 +287,14 @@ def read_source(path: Path) -> SourceText:
         )
 
 
-def _read_migration_file(path: Path) -> bytes:
-    """A plain regular file is opened without following a link, which needs no look at it
+def read_in_folder(path: Path) -> bytes:
+    """The bytes of a file of the migrations folder (`path.parent`), read once, by the folder's
+    rule: a plain regular file is opened without following a link, which needs no look at it
     first; a link, or anything that is not a plain regular file, is judged by `file_problem`
-    (an outside link refused, a pipe or folder named) and only then read."""
+    (a link out of the folder or a broken one refused, a pipe or folder named). A link is read
+    through the target it was judged by, opened without following a link again, so a link
+    swapped after the check cannot lead the read out of the folder. The one reader of every
+    file `validate`, `apply` and `execute` check and use: what is checked is what is used."""
     if _name_problem(path) is None:
         with contextlib.suppress(OSError):  # a link, not a regular file, not there...
             return read_regular_file(path, follow=False)
@@ -293,9 +302,20 @@ def _read_migration_file(path: Path) -> bytes:
     if problem is not None:
         raise problem
     try:
-        return read_regular_file(path)
+        return read_regular_file(_judged_target(path), follow=False)
     except OSError as exc:
         raise _problem(path, f"cannot read it: {exc.strerror}") from None
+
+
+def _judged_target(path: Path) -> Path:
+    """Where a link leads, checked again to be in the folder (it may have changed since
+    `file_problem` looked); the path itself when it is no link."""
+    if not path.is_symlink():
+        return path
+    target = path.resolve(strict=True)
+    if not target.is_relative_to(path.parent.resolve()):
+        raise _problem(path, f"symbolic link to {target}, outside the migrations folder: refused")
+    return target
 
 
 def _check_text(path: Path, data: bytes) -> None:
@@ -311,7 +331,3 @@ def _check_text(path: Path, data: bytes) -> None:
     if line is not None:
         hint = " (UTF-16 without a byte-order mark?)" if looks_utf16(data) else ""
         raise _problem(path, f"{NUL_PROBLEM}{hint}", "ENCODING", line)
-
-
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(read_regular_file(path)).hexdigest()

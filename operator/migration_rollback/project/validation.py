@@ -110,6 +110,8 @@ class MigrationReport:
     destroys_data: bool = False
     manual_items: int = 0
     statements: int = 0
+    # The sha256 of the bytes judged here: `emergency` pins these, not a second read's.
+    rollback_sha256: str | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -167,6 +169,7 @@ def validate_one(
         )
         report.status = Status.INVALID
         return report
+    report.rollback_sha256 = source.sha256
     file = split_file(source.text)
     if source.warning:
         report.findings.append(Finding("ENCODING", Severity.WARNING, source.warning))

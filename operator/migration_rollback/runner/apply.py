@@ -67,6 +67,7 @@ from migration_rollback.runner.capture_catalog import (
     stamp_transaction,
 )
 from migration_rollback.runner.capture_plan import capture_specs
+from migration_rollback.runner.catalog_path import CatalogPath, guard_session
 from migration_rollback.runner.commit_readback import commit_or_read_back, raise_for, read_back
 from migration_rollback.runner.deferred_steps import Step, pending_steps, record_pending
 from migration_rollback.runner.errors import (
@@ -74,9 +75,8 @@ from migration_rollback.runner.errors import (
     InterruptedRunError,
     PreconditionError,
 )
-from migration_rollback.runner.history import applied_versions
+from migration_rollback.runner.history import applied_versions, history_recorded
 from migration_rollback.runner.leftovers import dead_runs, settle_for_apply
-from migration_rollback.runner.relations import relation_exists
 from migration_rollback.runner.session import (
     Connection,
     acquire_run_lock,
@@ -88,6 +88,7 @@ from migration_rollback.runner.session import (
     set_timeouts,
     translate,
 )
+from migration_rollback.shown import shown_lines
 from migration_rollback.sql import Script, Statement, classify, parse_script
 
 
@@ -127,7 +128,7 @@ def apply_migrations(
 def _finish(
     result: ApplyResult, options: ApplyOptions, stdout: TextIO, redactor: Redactor
 ) -> ApplyResult:
-    stdout.write(redactor.scrub(render_apply(result)))
+    stdout.write(shown_lines(redactor.scrub(render_apply(result))))
     stdout.flush()
     if options.result_file is not None:
         doc = redactor.scrub_obj(result.to_dict())
@@ -186,7 +187,7 @@ class _Applier:
 
     def _leftovers(self, work: Connection) -> None:
         table = self.options.history_table
-        recorded = relation_exists(work, sql.Identifier(table.schema, table.name))
+        recorded = history_recorded(work, table)
         try:
             self.result.warnings += dead_runs(
                 work, None, self.options.lock_timeout, dry_run=self.options.dry_run
@@ -228,7 +229,7 @@ class _Applier:
 
     def _pending(self, conn: Connection, found: list[Migration]) -> list[_Loaded]:
         table = self.options.history_table
-        recorded = relation_exists(conn, sql.Identifier(table.schema, table.name))
+        recorded = history_recorded(conn, table)
         applied = applied_versions(conn, table) if recorded else []
         latest = max(applied, key=version_key, default=None)
         self._check_target(found, applied)
@@ -297,13 +298,17 @@ class _Applier:
     def _prepare(self, conn: Connection) -> None:
         """The history table (as the Supabase CLI creates it) and the capture schema."""
         table = self.options.history_table
-        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(table.schema)))
-        conn.execute(
-            sql.SQL(
-                "CREATE TABLE IF NOT EXISTS {} (version text PRIMARY KEY, statements text[], "
-                "name text)"
-            ).format(sql.Identifier(table.schema, table.name))
-        )
+        # Only when missing: IF NOT EXISTS asks for CREATE on the database even when it is there.
+        if not history_recorded(conn, table):
+            conn.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(table.schema))
+            )
+            conn.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (version text PRIMARY KEY, statements text[], "
+                    "name text)"
+                ).format(sql.Identifier(table.schema, table.name))
+            )
         ensure_capture_schema(conn)
 
     # --- one migration ---------------------------------------------------------------------
@@ -351,6 +356,7 @@ class _Applier:
         if landed_on_a_lost_session is not None:
             self._stop_after(landed_on_a_lost_session, steps)
             return
+        guard_session(conn)  # a plain SET search_path of the migration outlives its COMMIT
         run_after_commit(conn, list(zip(ids, steps, strict=True)), self.check_lock, self.redactor)
 
     def _stop_after(self, landed: str, steps: list[Step]) -> None:
@@ -369,6 +375,8 @@ class _Applier:
         """Run the transactional statements, each with its captures; the others are deferred."""
         version = loaded.migration.version
         capturing = version not in self.options.no_capture
+        path = CatalogPath(conn)
+        path.guard()  # a role's search_path may already put another schema first
         sequences_before = sequence_values(conn)
         statements = body_of(loaded.script)
         deferred: list[tuple[int, Statement]] = []
@@ -377,20 +385,21 @@ class _Applier:
             if not classify(stmt).transactional:
                 deferred.append((number, stmt))
                 continue
-            records += self._run_statement(conn, stmt, number, (version, applied_id), capturing)
+            records += self._run_statement(path, stmt, number, (version, applied_id), capturing)
         if capturing:
             records += sequence_records(sequences_before, sequence_values(conn))
         return statements, records, deferred
 
     def _run_statement(
         self,
-        conn: Connection,
+        path: CatalogPath,
         stmt: Statement,
         number: int,
         run: tuple[str, str],
         capturing: bool,
     ) -> list[CaptureRecord]:
         version, applied_id = run
+        conn = path.conn
         try:
             if capturing:
                 pendings = take_captures(
@@ -399,7 +408,7 @@ class _Applier:
                 )  # fmt: skip
             else:
                 pendings = [opted_out(stmt, number, s.kind, s.table) for s in capture_specs(stmt)]
-            return run_checked(conn, stmt, pendings)
+            return run_checked(conn, stmt, pendings, path)
         except psycopg.Error as exc:
             raise translate(
                 exc, self.redactor, statement=number, location=str(stmt.location)

@@ -79,20 +79,35 @@ class ArchiveOutcome:
 @functools.cache
 def archive_schema_statements() -> tuple[str, ...]:
     """What makes the archive schema (when missing): their answers decide nothing, so callers
-    send them in the round trip of what follows. Written once (psycopg.sql is slow)."""
+    send them in the round trip of what follows. Written once (psycopg.sql is slow).
+
+    Only when missing, in one block: `CREATE SCHEMA IF NOT EXISTS` asks for CREATE on the
+    database even when the schema is there, and `COMMENT ON SCHEMA` for its ownership. A
+    schema of that name that this role may not create in (made by another role) is named, with
+    the GRANT that fixes it, before a table is moved: not a bare "permission denied"."""
     schema = sql.Identifier(ARCHIVE_SCHEMA)
-    return (
-        sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema).as_string(None),
-        sql.SQL("COMMENT ON SCHEMA {} IS {}")
-        .format(
-            schema,
-            sql.Literal(
-                "Data set aside by migration-rollback instead of being dropped; "
-                "see migration_rollback.audit_log"
-            ),
-        )
-        .as_string(None),
+    name = sql.Literal(ARCHIVE_SCHEMA)
+    comment = sql.Literal(
+        "Data set aside by migration-rollback instead of being dropped; "
+        "see migration_rollback.audit_log"
     )
+    block = sql.SQL(
+        """DO $migration_rollback$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_namespace
+                 WHERE nspname OPERATOR(pg_catalog.=) {name}) THEN
+    CREATE SCHEMA {schema};
+    COMMENT ON SCHEMA {schema} IS {comment};
+  ELSIF NOT pg_catalog.has_schema_privilege({name}, 'CREATE') THEN
+    RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege', MESSAGE = pg_catalog.format(
+      'the archive schema %s exists (owned by %s) but role %s may not create in it: an '
+      'owner runs GRANT USAGE, CREATE ON SCHEMA %s TO %s', {name},
+      (SELECT pg_catalog.pg_get_userbyid(nspowner) FROM pg_catalog.pg_namespace
+       WHERE nspname OPERATOR(pg_catalog.=) {name}),
+      current_user, {name}, pg_catalog.quote_ident(current_user));
+  END IF;
+END $migration_rollback$"""
+    ).format(schema=schema, name=name, comment=comment)
+    return (block.as_string(None),)
 
 
 def ensure_archive_schema(conn: Connection) -> None:

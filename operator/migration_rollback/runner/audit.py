@@ -27,6 +27,7 @@ from psycopg.types.json import Jsonb
 
 from migration_rollback.redact import Redactor
 from migration_rollback.runner.session import Connection
+from migration_rollback.runner.table_shape import require_own_table
 
 AUDIT_SCHEMA = "migration_rollback"
 AUDIT_TABLE = "audit_log"
@@ -67,12 +68,30 @@ _REFUSAL_HINTS = {
         "while the table does not exist yet"
     ),
 }
-_FIRST_RUN_HINT = "the role needs CREATE on the database the first time"
+# Any other refusal says its own cause: a guess at a privilege ("needs CREATE") misled when the
+# table was there in another shape, or the server refused for another reason.
+_OTHER_HINT = "nothing was rolled back: the run writes its audit row before anything else"
+# The columns the runner writes and reads (`format_type` spelling): a table of the name
+# without them is another tool's, refused by name before any row is written.
+AUDIT_COLUMNS: dict[str, str | None] = {
+    "id": "bigint",
+    "migration": "text",
+    "sha256": "text",
+    "who": "jsonb",
+    "host": "text",
+    "started_at": "timestamp with time zone",
+    "finished_at": "timestamp with time zone",
+    "outcome": "text",
+    "dry_run": "boolean",
+    "statements": "jsonb",
+    "archived": "jsonb",
+    "error": "text",
+}
 
 
 def refusal_hint(sqlstate: str | None) -> str:
     """What to tell the person whose run could not write its audit row."""
-    return _REFUSAL_HINTS.get(sqlstate or "", _FIRST_RUN_HINT)
+    return _REFUSAL_HINTS.get(sqlstate or "", _OTHER_HINT)
 
 
 def os_user() -> str:
@@ -89,11 +108,17 @@ def ensure_audit_table(conn: Connection) -> None:
     Only when it is missing: `CREATE SCHEMA IF NOT EXISTS` checks CREATE on the database before
     it looks for the schema, so running it every time would ask every run for that right."""
     if _audit_table_exists(conn):
+        check_shape(conn)
         return
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('migration-rollback audit'))")
         for statement in _CREATE:
             conn.execute(statement)
+
+
+def check_shape(conn: Connection) -> None:
+    """The table found is the one the runner writes (not a view, no column missing)."""
+    require_own_table(conn, AUDIT_SCHEMA, AUDIT_TABLE, AUDIT_COLUMNS, "the audit log")
 
 
 def _audit_table_exists(conn: Connection) -> bool:

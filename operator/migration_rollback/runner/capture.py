@@ -47,6 +47,7 @@ from migration_rollback.runner.capture_triggers import (
     row_triggers,
 )
 from migration_rollback.runner.capture_upsert import capture_upsert, unkept_updates
+from migration_rollback.runner.catalog_path import CatalogPath
 from migration_rollback.runner.errors import PostCheckError, PreconditionError
 from migration_rollback.runner.relations import relation_name, resolve_relation, row_key
 from migration_rollback.runner.session import Connection
@@ -154,12 +155,15 @@ def _guarded(exc: psycopg.Error) -> bool:
 
 
 def run_checked(
-    conn: Connection, statement: Statement, pendings: list[PendingCapture]
+    conn: Connection,
+    statement: Statement,
+    pendings: list[PendingCapture],
+    path: CatalogPath | None = None,
 ) -> list[CaptureRecord]:
-    """Run the statement (rewritten when a capture needs its inserted keys), then check it
-    touched exactly the captured rows."""
+    """Run the statement (rewritten when a capture needs its inserted keys), on its own
+    search_path when the runner's is guarded, then check it touched exactly the captured rows."""
     text = next((p.rewritten for p in pendings if p.rewritten), statement.text)
-    cur = conn.execute(text)
+    cur = path.run(text) if path is not None else conn.execute(text)
     for pending in pendings:
         check_statement(pending, cur.rowcount, conn)
     return [r for p in pendings for r in p.records]

@@ -12,9 +12,8 @@ from datetime import timedelta
 
 from psycopg import sql
 
-from migration_rollback.runner.capture_catalog import CAPTURE_SCHEMA, catalog_ident
+from migration_rollback.runner.capture_catalog import CAPTURE_SCHEMA, catalog_ident, catalog_present
 from migration_rollback.runner.errors import PreconditionError
-from migration_rollback.runner.relations import relation_exists
 from migration_rollback.runner.session import Connection, acquire_run_lock, release_run_lock
 
 
@@ -34,7 +33,7 @@ class CaptureSummary:
 
 
 def _catalog_exists(conn: Connection) -> bool:
-    return relation_exists(conn, catalog_ident())
+    return catalog_present(conn)
 
 
 def list_captures(conn: Connection) -> list[CaptureSummary]:

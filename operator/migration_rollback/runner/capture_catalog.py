@@ -17,7 +17,9 @@ from psycopg import sql
 
 from migration_rollback.runner.capture_plan import CaptureKind
 from migration_rollback.runner.naming import fit_identifier
+from migration_rollback.runner.relations import relation_exists
 from migration_rollback.runner.session import Connection
+from migration_rollback.runner.table_shape import require_own_table
 
 CAPTURE_SCHEMA = "migration_rollback_capture"
 CATALOG = "captures"
@@ -78,7 +80,39 @@ def catalog_ident() -> sql.Identifier:
     return sql.Identifier(CAPTURE_SCHEMA, CATALOG)
 
 
+# The catalog's columns as `format_type` spells them: a table of its name without them is not
+# the runner's (see table_shape).
+_COLUMNS: dict[str, str | None] = {
+    "id": "bigint",
+    **dict.fromkeys(("applied_id", "version", "migration", "kind", "status"), "text"),
+    "statement": "integer",
+    "line": "integer",
+    **dict.fromkeys(("reason", "target_schema", "target_table", "capture_table"), "text"),
+    **dict.fromkeys(("key_columns", "columns", "column_types"), "text[]"),
+    "rows": "bigint",
+    "bytes": "bigint",
+    "xid": "xid8",
+    "source_sha256": "text",
+    "detail": "jsonb",
+    "created_at": "timestamp with time zone",
+    "restored_at": "timestamp with time zone",
+}
+
+
+def catalog_present(conn: Connection) -> bool:
+    """The catalog is there, and is the runner's (one of its name in another shape is
+    refused, saying what it is, before a row is read or written)."""
+    if not relation_exists(conn, catalog_ident()):
+        return False
+    require_own_table(conn, CAPTURE_SCHEMA, CATALOG, _COLUMNS, "the capture catalog")
+    return True
+
+
 def ensure_capture_schema(conn: Connection) -> None:
+    """The catalog, made when missing (IF NOT EXISTS asks for CREATE on the database even
+    when the schema is there)."""
+    if catalog_present(conn):
+        return
     conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(CAPTURE_SCHEMA)))
     conn.execute(sql.SQL(_CATALOG_DDL).format(catalog=catalog_ident()))
 

@@ -28,6 +28,7 @@ from migration_rollback.runner.options import TableName
 from migration_rollback.runner.plan import QName
 from migration_rollback.runner.relations import relation_exists, resolve_relation
 from migration_rollback.runner.session import Connection
+from migration_rollback.runner.table_shape import require_own_table
 
 SCHEMA = "migration_rollback"
 TABLE = "deferred_steps"
@@ -61,6 +62,19 @@ _TABLE_SQL = sql.SQL(
     )
     """
 ).format(_IDENT)
+# The columns written and read (`format_type` spelling): see table_shape.
+_COLUMNS: dict[str, str | None] = {
+    "id": "bigint",
+    **dict.fromkeys(("history_table", "command", "version", "location", "sql"), "text"),
+    "statement": "integer",
+    "resume_sql": "text",
+    "invalid_index": "text[]",
+    "dropped_index": "text[]",
+    "index_oid": "oid",
+    "recorded_at": "timestamp with time zone",
+    "done_at": "timestamp with time zone",
+    "closed_as": "text",
+}
 _SCHEMA_EXISTS = "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %s)"
 
 
@@ -125,7 +139,7 @@ def _array(name: QName | None) -> list[str] | None:
 def ensure_table(conn: Connection) -> None:
     """Create the schema and table only when missing: `IF NOT EXISTS` needs CREATE even when
     they exist, which a role that only applies migrations may not have."""
-    if relation_exists(conn, _IDENT):
+    if _exists(conn):
         return
     try:
         if not _row(conn, _SCHEMA_EXISTS, [SCHEMA]):
@@ -137,6 +151,14 @@ def ensure_table(conn: Connection) -> None:
             f"CREATE on schema {SCHEMA} (or on the database, to create that schema) once, or "
             "an owner creates it first; see the README (privileges)"
         ) from None
+
+
+def _exists(conn: Connection) -> bool:
+    """The table is there, and is the runner's own (else refused, saying what it is)."""
+    if not relation_exists(conn, _IDENT):
+        return False
+    require_own_table(conn, SCHEMA, TABLE, _COLUMNS, "the deferred-steps table")
+    return True
 
 
 def _row(conn: Connection, query: str, params: list[object]) -> object:
@@ -161,7 +183,7 @@ def mark_done(conn: Connection, step_id: int) -> None:
 
 def pending_steps(conn: Connection, history: TableName) -> list[PendingStep]:
     """Every step of this history table recorded and not closed, oldest first."""
-    if not relation_exists(conn, _IDENT):
+    if not _exists(conn):
         return []
     rows = conn.execute(
         sql.SQL(

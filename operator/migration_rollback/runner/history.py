@@ -14,7 +14,9 @@ from psycopg import sql
 from migration_rollback.jobresult import before_all, version_key
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.options import MigrationId, TableName
+from migration_rollback.runner.relations import relation_exists
 from migration_rollback.runner.session import Connection
+from migration_rollback.runner.table_shape import shape_problem
 
 
 def _ident(table: TableName) -> sql.Identifier:
@@ -22,22 +24,38 @@ def _ident(table: TableName) -> sql.Identifier:
 
 
 def check_history_table(conn: Connection, table: TableName) -> None:
-    row = conn.execute(
-        """
-        SELECT c.oid IS NOT NULL,
-               EXISTS (SELECT 1 FROM pg_attribute a
-                       WHERE a.attrelid = c.oid AND a.attname = 'version' AND NOT a.attisdropped)
-        FROM (SELECT to_regclass(%s) AS oid) c
-        """,
-        [_ident(table).as_string(conn)],
-    ).fetchone()
-    if row is None or not row[0]:
+    """The table named is there and is a table with a `version` column (a view of that name
+    is not where the history is kept: rows deleted through it go wherever it says)."""
+    if not relation_exists(conn, _ident(table)):
         raise PreconditionError(
             f"history table {table} does not exist: is this the right database, or pass "
             "--history-table"
         )
-    if not row[1]:
-        raise PreconditionError(f"history table {table} has no `version` column")
+    problem = history_shape_problem(conn, table)
+    if problem is not None:
+        raise PreconditionError(f"history table {problem}")
+
+
+def history_recorded(conn: Connection, table: TableName) -> bool:
+    """For `apply`, which creates the table when missing: whether it is there, refused when
+    it is there in another shape (its rows would not be written, or read, where they belong)."""
+    if not relation_exists(conn, _ident(table)):
+        return False
+    problem = history_shape_problem(conn, table)
+    if problem is not None:
+        raise PreconditionError(f"cannot record applied migrations: {problem}")
+    return True
+
+
+def history_shape_problem(conn: Connection, table: TableName) -> str | None:
+    """What is wrong with an existing history table, and what to do; None when it is usable."""
+    problem = shape_problem(conn, table.schema, table.name, {"version": None})
+    if problem is None:
+        return None
+    return (
+        f"{problem}: --history-table must name the table that records applied migrations "
+        "(Supabase's is supabase_migrations.schema_migrations)"
+    )
 
 
 def applied_versions(conn: Connection, table: TableName) -> list[str]:

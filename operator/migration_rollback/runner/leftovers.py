@@ -22,6 +22,7 @@ from psycopg import sql
 
 from migration_rollback.redact import Redactor
 from migration_rollback.runner.audit import AUDIT_SCHEMA, AUDIT_TABLE
+from migration_rollback.runner.audit import check_shape as check_audit_shape
 from migration_rollback.runner.deferred_steps import (
     PendingStep,
     close,
@@ -167,6 +168,7 @@ def dead_runs(
     with a longer --lock-timeout is the one case the wording allows for)."""
     if not relation_exists(conn, _AUDIT):
         return []
+    check_audit_shape(conn)
     rows = conn.execute(
         sql.SQL(
             "SELECT id, migration, started_at::text, dry_run FROM {} "

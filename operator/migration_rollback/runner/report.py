@@ -12,6 +12,7 @@ nothing was changed.
 from __future__ import annotations
 
 from migration_rollback.runner.result import Outcome, RunResult
+from migration_rollback.shown import shown
 
 _NEXT_STEPS: dict[str, str] = {
     "OK": "Verify the application's health checks, then scale it back up.",
@@ -84,7 +85,7 @@ def render_summary(result: RunResult) -> str:
         for item in result.impact:
             where = "" if item.exists else " (absent)"
             lines.append(
-                f"    [{item.statement}] {item.object}{where}: {item.action}, "
+                f"    [{item.statement}] {shown(item.object)}{where}: {item.action}, "
                 f"rows {_rows(item.rows, item.rows_exact)}, lock {item.lock}"
             )
     if result.backup:
@@ -129,11 +130,12 @@ def _summary_changes(result: RunResult) -> list[str]:
         return [f"  database: {_UNCHANGED}", *undone] if result.statements else undone
     prefix = "" if kept else "if the commit went through: "
     lines = [
-        f"  {prefix}archived {a.kind} {a.source} -> {a.archive} ({_rows(a.rows)} rows)"
+        f"  {prefix}archived {a.kind} {shown(a.source)} -> {shown(a.archive)} "
+        f"({_rows(a.rows)} rows)"
         for a in result.archived
     ]
-    lines += [f"  {prefix}note: {note}" for note in result.dependents]
-    lines += [f"  {prefix}data destroyed (allowed): {lost}" for lost in result.data_loss]
+    lines += [f"  {prefix}note: {shown(note)}" for note in result.dependents]
+    lines += [f"  {prefix}data destroyed (allowed): {shown(lost)}" for lost in result.data_loss]
     return lines
 
 
@@ -142,7 +144,7 @@ _UNCHANGED = "unchanged: the transaction was rolled back, nothing was changed or
 
 def _restore_line(entry: dict[str, object]) -> str:
     """One object of the data restore: what happens to it, rows written since, conflicts."""
-    parts = [f"[{entry.get('version')}:{entry.get('statement')}] {entry.get('object')}"]
+    parts = [f"[{entry.get('version')}:{entry.get('statement')}] {shown(str(entry.get('object')))}"]
     parts.append(str(entry.get("action")))
     for key in ("captured_rows", "rows_written_since", "conflicts", "restored", "note"):
         if entry.get(key) is not None:

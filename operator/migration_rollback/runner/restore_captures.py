@@ -17,12 +17,8 @@ from typing import Any
 from pglast.enums.parsenodes import AlterTableType
 from psycopg import sql
 
-from migration_rollback.errors import SourceFileError
-from migration_rollback.project.migrations import read_source
-from migration_rollback.runner.capture_catalog import CAPTURE_SCHEMA, catalog_ident
+from migration_rollback.runner.capture_catalog import CAPTURE_SCHEMA, catalog_ident, catalog_present
 from migration_rollback.runner.capture_plan import CaptureKind, capture_specs
-from migration_rollback.runner.errors import PreconditionError
-from migration_rollback.runner.relations import relation_exists
 from migration_rollback.runner.rollback_file import RollbackSource
 from migration_rollback.runner.session import Connection
 from migration_rollback.sql import Statement, parse_script
@@ -100,7 +96,7 @@ ORDER BY version, statement DESC, id DESC
 
 def load_captures(conn: Connection, versions: Sequence[str]) -> list[Capture]:
     """The captures of the latest application of each version; none without a catalog."""
-    if not relation_exists(conn, catalog_ident()):
+    if not catalog_present(conn):
         return []
     rows = conn.execute(sql.SQL(_LOAD).format(catalog=catalog_ident()), [list(versions)])
     return [
@@ -156,16 +152,12 @@ def groups_in(text: str, version: str) -> list[Group]:
 
 
 def forward_statements(source: RollbackSource, migrations_dir: Path) -> dict[int, Statement]:
-    """The forward migration's statements by line (what each group undoes)."""
-    name = Path(source.header.get("Source") or f"{source.migration.name}.sql").name
-    path = migrations_dir / name
-    if not path.is_file():
+    """The forward migration's statements by line (what each group undoes), parsed from the
+    text read when the rollback was loaded (its checksum was checked on those bytes)."""
+    if source.forward is None:
         return {}
-    try:  # decoded as validate and apply decode it (a legacy 8-bit file too)
-        text = read_source(path).text
-    except SourceFileError as exc:
-        raise PreconditionError(f"cannot read the forward migration: {exc}") from None
-    script = parse_script(text, str(path))
+    name = Path(source.header.get("Source") or f"{source.migration.name}.sql").name
+    script = parse_script(source.forward.text, str(migrations_dir / name))
     return {s.location.line: s for s in script.statements}
 
 

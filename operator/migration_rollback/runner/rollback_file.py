@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from migration_rollback.project.migrations import SourceText
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.options import MigrationId
 from migration_rollback.sql import MANUAL_PREFIX, Script, parse_script
@@ -40,6 +41,9 @@ class RollbackSource:
     # The text checked and parsed: what else is read from the file is read from this (a
     # second read of the path could see another file: an edit, a checkout, a regeneration).
     text: str = field(default="", repr=False)
+    # The forward migration it was generated from, read once from the folder (None: not
+    # there): its checksum is checked and its statements are read from these same bytes.
+    forward: SourceText | None = field(default=None, repr=False)
 
 
 def sha256_hex(data: bytes) -> str:
@@ -125,12 +129,12 @@ def check_manual(sources: list[RollbackSource], allow_manual: bool) -> None:
         )
 
 
-def check_source_checksum(source: RollbackSource, forward: bytes | None) -> None:
+def check_source_checksum(source: RollbackSource) -> None:
     """The forward migration must still be the one the rollback was generated from."""
     pinned = source.header.get("Source-SHA256")
-    if forward is None or not pinned:
+    if source.forward is None or not pinned:
         return
-    actual = sha256_hex(forward)
+    actual = source.forward.sha256
     if actual != pinned.lower():
         raise PreconditionError(
             f"{source.path}: generated from a migration with sha256 {pinned}, but "

@@ -50,6 +50,7 @@ from migration_rollback.runner.session import (
 )
 from migration_rollback.runner.steplog import StepLog
 from migration_rollback.runner.transaction import TransactionReport
+from migration_rollback.shown import shown_lines
 
 
 @dataclass
@@ -184,8 +185,9 @@ class RunState:
         if self.options.result_file is not None:
             self._write(self.options.result_file, termination_text(doc))
         if self.options.report_file is not None:
-            self._write(self.options.report_file, self.redactor.scrub(render_report(result)))
-        self.io.stdout.write(self.redactor.scrub(render_summary(result)))
+            report = shown_lines(self.redactor.scrub(render_report(result)))
+            self._write(self.options.report_file, report)
+        self.io.stdout.write(shown_lines(self.redactor.scrub(render_summary(result))))
         self.io.stdout.flush()
         self.log.emit(
             {

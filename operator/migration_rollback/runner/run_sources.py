@@ -8,10 +8,18 @@ migration's checksum; with `--expect-set-sha256` the whole set must be the revie
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
 from pathlib import Path
 
+from migration_rollback.errors import SourceFileError
 from migration_rollback.jobresult import SetMember, set_sha256
-from migration_rollback.project.migrations import file_problem, read_regular_file
+from migration_rollback.project.migrations import (
+    SourceText,
+    read_in_folder,
+    read_regular_file,
+    read_source,
+)
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.options import MigrationId, RunOptions
 from migration_rollback.runner.rollback_file import (
@@ -26,14 +34,7 @@ ROLLBACK_SUFFIX = "_rollback.sql"
 def load_rollback(options: RunOptions, version: str) -> RollbackSource:
     """The parsed, checked rollback of one applied version."""
     migration, path = _rollback_path(options, version)
-    if options.rollback_file is None:
-        _refuse_link_out(options.migrations_dir, path)
-    try:
-        data = read_regular_file(path)  # a named pipe would block forever
-    except OSError as exc:
-        raise PreconditionError(
-            f"cannot read the rollback for {migration.name}: {path}: {exc.strerror}"
-        ) from None
+    data = _read_rollback(options, migration, path)
     source = parse_rollback(migration, str(path), data, expect_sha256=options.expect_sha256)
     forward = forward_path(options, source)
     if source.header.get("Source-SHA256") and not _generated_from(migration, forward.name):
@@ -42,17 +43,36 @@ def load_rollback(options: RunOptions, version: str) -> RollbackSource:
             f"{path}: generated from {forward.name} (its Source line), not from migration "
             f"{migration.name}"
         )
-    check_source_checksum(source, forward.read_bytes() if forward.is_file() else None)
+    source = replace(source, forward=_read_forward(forward))
+    check_source_checksum(source)
     return source
 
 
-def _refuse_link_out(directory: Path, path: Path) -> None:
-    """The folder's rollback file by the rule `validate` judged it with: a symbolic link out of
-    the folder (or a broken one) names a file nobody reviewed with the project. A path given
-    with --rollback-file is the caller's own choice, read as named."""
-    problem = file_problem(path, directory) if path.is_symlink() else None
-    if problem is not None:
-        raise PreconditionError(f"cannot use the rollback file {path}: {problem.message}")
+def _read_rollback(options: RunOptions, migration: MigrationId, path: Path) -> bytes:
+    """The folder's rollback file by the rule `validate` judged it with (a link out of the
+    folder, or a broken one, names a file nobody reviewed with the project), read once; a
+    path given with --rollback-file is the caller's own choice, read as named."""
+    try:
+        if options.rollback_file is None:
+            return read_in_folder(path)
+        return read_regular_file(path)  # a named pipe would block forever
+    except SourceFileError as exc:
+        why = exc.message
+    except OSError as exc:
+        why = str(exc.strerror)
+    raise PreconditionError(f"cannot read the rollback for {migration.name}: {path}: {why}")
+
+
+def _read_forward(path: Path) -> SourceText | None:
+    """The forward migration, read once by the folder's rule; None when it is not there (the
+    operator's Job has the rollbacks only). A link out of the folder is refused as `validate`
+    refuses it: its statements would answer the rollback's MANUAL markers."""
+    if not os.path.lexists(path):
+        return None
+    try:
+        return read_source(path)
+    except SourceFileError as exc:
+        raise PreconditionError(f"cannot use the forward migration {path}: {exc.message}") from None
 
 
 def forward_path(options: RunOptions, source: RollbackSource) -> Path:
@@ -65,9 +85,8 @@ def unchecked_source(options: RunOptions, source: RollbackSource) -> Path | None
     """The forward migration a pinned Source-SHA256 could not be checked against: not in the
     folder. By design in the operator's Job (its ConfigMap holds the rollbacks only); from the
     command line, a migration deleted or renamed since, or the wrong --dir."""
-    forward = forward_path(options, source)
     pinned = source.header.get("Source-SHA256")
-    return forward if pinned and not forward.is_file() else None
+    return forward_path(options, source) if pinned and source.forward is None else None
 
 
 def _generated_from(migration: MigrationId, forward_name: str) -> bool:

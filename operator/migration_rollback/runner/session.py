@@ -19,6 +19,7 @@ from psycopg import sql
 
 from migration_rollback.conninfo import DatabaseTarget, InvalidDatabaseUrlError, parse_database_url
 from migration_rollback.redact import Redactor
+from migration_rollback.runner.catalog_path import guard_session
 from migration_rollback.runner.errors import (
     ConnectionFailedError,
     ConnectionLostError,
@@ -73,12 +74,14 @@ def parse_target(url: str) -> tuple[DatabaseTarget | None, ConnectionFailedError
 def connect(url: str, redactor: Redactor, *, purpose: str) -> Connection:
     """An autocommit connection; fail fast, with a message that names the cause, not the URL."""
     try:
-        return psycopg.connect(
+        conn = psycopg.connect(
             url,
             autocommit=True,
             application_name=APPLICATION_NAME,
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
         )
+        guard_session(conn)  # a role's search_path must not decide what the catalog means
+        return conn
     except psycopg.ProgrammingError as exc:
         # Raised for a malformed URL/DSN; psycopg quotes the string, password included.
         raise ConnectionFailedError(

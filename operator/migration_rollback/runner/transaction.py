@@ -23,6 +23,7 @@ from migration_rollback.redact import Redactor
 from migration_rollback.runner.archive import ArchiveOutcome, archive_tables
 from migration_rollback.runner.archive_columns import copy_columns
 from migration_rollback.runner.audit import AUDIT_SCHEMA
+from migration_rollback.runner.catalog_path import CatalogPath, guard_session
 from migration_rollback.runner.commit_readback import ReadBack, commit_or_read_back, raise_for
 from migration_rollback.runner.deferred_index import dropped_index
 from migration_rollback.runner.deferred_steps import (
@@ -104,7 +105,9 @@ def run_transaction(
 ) -> None:
     """Apply the plan's transactional part and COMMIT (ROLLBACK for a dry run)."""
     conn.autocommit = False
+    path = CatalogPath(conn)
     try:
+        path.guard()  # a role's search_path may already put another schema first
         before = _snapshot(conn, include_archive=False)
         resolved: list[ResolvedDrop] = []
         hook = settings.restore
@@ -113,7 +116,8 @@ def run_transaction(
         for planned in plan.statements:
             if hook is not None:
                 hook.before_statement(conn, planned.number)
-            resolved += _run_statement(conn, planned, outcomes[planned.number], settings, report)
+            outcome = outcomes[planned.number]
+            resolved += _run_statement(path, planned, outcome, settings, report)
         if hook is not None:
             hook.finish(conn)
         _forget_versions(conn, settings)
@@ -134,6 +138,7 @@ def run_transaction(
         return
     _commit(conn, settings, report)
     conn.autocommit = True
+    guard_session(conn)  # a plain SET search_path of the rollback outlives its COMMIT
 
 
 def _abandon(conn: Connection) -> None:
@@ -147,13 +152,13 @@ def _abandon(conn: Connection) -> None:
 
 
 def _run_statement(
-    conn: Connection,
+    path: CatalogPath,
     planned: PlannedStatement,
     outcome: StatementOutcome,
     settings: TransactionSettings,
     report: TransactionReport,
 ) -> list[ResolvedDrop]:
-    start = time.monotonic()
+    start, conn = time.monotonic(), path.conn
     try:
         resolved = _resolve_drops(conn, planned.drops)
         if planned.action is Action.ARCHIVE_TABLES:
@@ -164,7 +169,7 @@ def _run_statement(
         else:
             if planned.action is Action.COPY_COLUMNS:
                 _merge(report.archive, copy_columns(conn, planned, settings.when))
-            cur = conn.execute(planned.sql)
+            cur = path.run(planned.sql)
             outcome.command = cur.statusmessage
             outcome.rows = cur.rowcount if cur.rowcount >= 0 else None
         outcome.status = "done"

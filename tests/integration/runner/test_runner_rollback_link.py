@@ -60,3 +60,37 @@ def test_a_rollback_linked_inside_the_folder_is_read(flags: Project) -> None:
     run = flags.execute(NAME, "--dry-run", "--allow-data-loss")
 
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_a_forward_migration_linked_out_of_the_folder_is_refused(
+    flags: Project, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The forward file is read by the same rule (it was followed by a plain read_bytes): its
+    checksum, and the statements that answer MANUAL markers, would come from outside."""
+    forward = flags.migrations / f"{NAME}.sql"
+    outside = tmp_path_factory.mktemp("elsewhere") / f"{NAME}.sql"
+    outside.write_bytes(forward.read_bytes())  # the very bytes: the checksum would pass
+    forward.unlink()
+    forward.symlink_to(outside)
+    before = schema_fingerprint(flags.url)
+
+    run = flags.execute(NAME, "--allow-data-loss")
+
+    assert run.returncode == PRECONDITION_FAILED, run.stdout + run.stderr
+    assert schema_fingerprint(flags.url) == before
+    assert run.result is not None
+    message = run.result["error"]["message"]
+    assert "outside the migrations folder" in message
+    assert forward.name in message
+
+
+def test_a_forward_migration_linked_inside_the_folder_is_read(flags: Project) -> None:
+    forward = flags.migrations / f"{NAME}.sql"
+    inside = flags.migrations / "..data" / forward.name
+    inside.parent.mkdir()
+    forward.rename(inside)
+    forward.symlink_to(inside)
+
+    run = flags.execute(NAME, "--dry-run", "--allow-data-loss")
+
+    assert run.returncode == 0, run.stdout + run.stderr

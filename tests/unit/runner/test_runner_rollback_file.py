@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 import pytest
 
 from migration_rollback.errors import SqlSyntaxError
+from migration_rollback.project.migrations import SourceText
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.options import MigrationId
 from migration_rollback.runner.rollback_file import (
+    RollbackSource,
     check_manual,
     check_source_checksum,
     parse_rollback,
@@ -71,9 +74,14 @@ def test_manual_markers_need_allow_manual() -> None:
     check_manual([source], allow_manual=True)
 
 
+def _with_forward(source: RollbackSource, data: bytes | None) -> RollbackSource:
+    forward = None if data is None else SourceText(data.decode(), hashlib.sha256(data).hexdigest())
+    return replace(source, forward=forward)
+
+
 def test_source_checksum() -> None:
     source = parse_rollback(M, "r.sql", TEXT.encode())
-    check_source_checksum(source, FORWARD)
-    check_source_checksum(source, None)  # the forward file is not always shipped
+    check_source_checksum(_with_forward(source, FORWARD))
+    check_source_checksum(_with_forward(source, None))  # the forward file is not always shipped
     with pytest.raises(PreconditionError, match="regenerate or review"):
-        check_source_checksum(source, FORWARD + b"-- edited\n")
+        check_source_checksum(_with_forward(source, FORWARD + b"-- edited\n"))
