@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
 from runner_support import TIMELINE, Project, timeline_project
@@ -241,6 +241,9 @@ def clock_like(piece: str) -> bool:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(right=PASSWORDS, wrong=PASSWORDS)
+# A drawn case: the space made "a space in the URL" name MIGRATION_ROLLBACK_DATABASE_URL, whose
+# "DATA" the neutral run (no space, so another message) did not print: a false leak.
+@example(right="00000000", wrong="000 DATA")
 def test_no_piece_of_any_password_reaches_any_output(
     secret_project: Project,
     password_cluster: TemporaryCluster,
