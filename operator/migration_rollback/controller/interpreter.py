@@ -172,6 +172,9 @@ class Interpreter:
         jobs.ensure_config_map(self.clients, manifest)
 
     def create_job(self, action: a.CreateJob) -> None:
+        """Only the request and the create are in the try: an error there created nothing
+        (a refusal is remembered, for the Job's fate). What follows a create that went
+        through must not say otherwise: the Job exists and may commit."""
         spec, status = RollbackSpec.from_obj(self.obj), RollbackStatus.from_obj(self.obj)
         try:
             request = job_request(self.obj, spec, status, self.settings, action)
@@ -181,11 +184,22 @@ class Interpreter:
                 self.memory.create_refused.add(action.name)
             raise
         self.memory.create_refused.discard(action.name)
-        if created is not None:
-            self.cache.put_job(created)
-            version = str((created.get("metadata") or {}).get("resourceVersion") or "")
-            self.memory.job_versions[action.name] = version
         self.memory.seen_jobs.add(action.name)
+        if created is not None:
+            self._remember_created(action.name, created)
+
+    def _remember_created(self, name: str, created: Any) -> None:
+        """The created Job in the watch cache and its version (its pod watch starts there).
+        Failing, it is only logged: the Job was created, the watch brings it (its pods are
+        then listed, with no version to start from), and the turn goes on."""
+        try:
+            obj = jobs.as_json(self.clients, created)
+            self.cache.put_job(obj)
+            version = str((obj.get("metadata") or {}).get("resourceVersion") or "")
+        except Exception as exc:
+            log.warning("%s: Job %s created; reading the answer failed: %s", self.identity, name, exc)
+            return
+        self.memory.job_versions[name] = version
 
     def scale(self, action: a.ScaleTo) -> None:
         if action.replicas:  # a late pod delete must not meet the pods this brings up

@@ -31,6 +31,7 @@ from migration_rollback.lifecycle.observation import (
     WorkloadView,
 )
 from migration_rollback.lifecycle.phases import Reason, StepName
+from migration_rollback.lifecycle.podstart import Blocked, PodBlock
 from migration_rollback.lifecycle.record import Failure
 from migration_rollback.lifecycle.status import RollbackStatus
 
@@ -785,3 +786,29 @@ def test_a_failure_after_failed_turns_clears_their_count() -> None:
     assert decision.phase == "Failed"
     assert "errorRetries" in patch
     assert patch["errorRetries"] is None
+
+
+def test_the_job_is_recorded_only_after_the_hold_down_before_it_is_sent() -> None:
+    """A workload scaled back up as the rollback Job is about to start: the scale back to 0
+    goes first, and the Job's name (with databaseChanged) is recorded only after it, just
+    before the create: a refused scale leaves no name of a Job never sent (its fate is then
+    "never created", not "may still commit")."""
+    decision = decide(spec(), status("RollingBack", **DOWN), obs(workloads=web(3, pods=3)), NOW)
+    kinds = [type(x) for x in decision.actions if not isinstance(x, a.RecordEvent)]
+    assert kinds[:3] == [a.ScaleTo, a.PatchStatus, a.CreateJob], kinds
+    recorded = decision.actions[kinds.index(a.PatchStatus)]
+    assert isinstance(recorded, a.PatchStatus)
+    assert recorded.fields["jobName"] == ROLLBACK
+    assert recorded.fields["databaseChanged"] is True
+    assert decision.patch()["heldDown"] == 1
+
+
+def test_a_stopped_job_is_recorded_only_after_the_hold_down_before_its_delete() -> None:
+    blocked = PodBlock(Blocked.INVALID_IMAGE, 'invalid reference "Bad:Image"', NOW)
+    job = JobView(ROLLBACK, False, pod_block=blocked, pods=1)
+    status_ = status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True)
+    decision = decide(spec(), status_, obs(workloads=web(3, pods=3), job=job), NOW)
+    kinds = [type(x) for x in decision.actions if not isinstance(x, a.RecordEvent)]
+    assert kinds[:3] == [a.ScaleTo, a.PatchStatus, a.DeleteJob], kinds
+    recorded = decision.actions[kinds.index(a.PatchStatus)]
+    assert isinstance(recorded, a.PatchStatus) and recorded.fields["jobStopped"]["job"] == ROLLBACK
