@@ -115,9 +115,12 @@ def test_rolling_back_never_ends_nor_frees_the_lease_while_the_job_may_commit() 
     ("fate", "changed", "phase", "says"),
     [
         (JobFate.ENDED, False, "Restoring", "has ended"),
-        (JobFate.ENDED, None, "Failed", "left down for a human"),
-        (JobFate.ENDED, True, "Failed", "left down for a human"),
+        # The turn's look failed: the workloads' replicas were not seen, so not "left down".
+        (JobFate.ENDED, None, "Failed", "left as it is for a human (the replicas of web"),
+        (JobFate.ENDED, True, "Failed", "the database may have changed"),
         (JobFate.NEVER_CREATED, False, "Restoring", "never created"),
+        (JobFate.GONE, None, "Failed", "was deleted and no pod of it is left running"),
+        (JobFate.GONE, False, "Restoring", "can commit nothing more"),
     ],
 )
 def test_rolling_back_ends_through_the_policy_once_the_job_fate_is_known(
