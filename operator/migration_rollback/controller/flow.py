@@ -13,6 +13,7 @@ counts are recorded once, and every action can safely be repeated.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -27,7 +28,7 @@ from migration_rollback.controller.permanent import refusal
 from migration_rollback.controller.poddeletes import DeleteInFlight, PodDeletes
 from migration_rollback.controller.podwatch import PodWatches
 from migration_rollback.kube.client import Clients
-from migration_rollback.lifecycle import errorbudget
+from migration_rollback.lifecycle import errorbudget, pruning
 from migration_rollback.lifecycle.actions import Decision, PatchStatus
 from migration_rollback.lifecycle.decide import decide, failed_action, renewal
 from migration_rollback.lifecycle.errorbudget import Budget, JobFate, after_error
@@ -201,6 +202,9 @@ class RollbackFlow:
         budget = Budget.counted(status.error_retries, now)
         fate, changed = self._fate(status)
         step = after_error(self.phase, budget.tries, budget.seconds(now), error, fate)
+        if "errorRetries" in self.memory.pruned:  # counted all the same: say where, and why
+            note = pruning.in_memory_note("errorRetries")
+            step = dataclasses.replace(step, message=step.message + note)
         log.warning("%s/%s: %s", self.namespace, self.name, step.message)
         ctx = Context(spec, status, observation, now)
         if step.end:

@@ -24,7 +24,7 @@ from migration_rollback.controller.telemetry import record_metrics
 from migration_rollback.kube import jobs, leases, maintenance, resources, workloads
 from migration_rollback.kube.client import Clients, is_not_found
 from migration_rollback.lifecycle import actions as a
-from migration_rollback.lifecycle import policy
+from migration_rollback.lifecycle import policy, pruning
 from migration_rollback.lifecycle.decide import DATABASE_LEASE_SECONDS
 from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.phases import Reason, StepName
@@ -106,13 +106,23 @@ class Interpreter:
 
     def _drop_pruned(self, sent: Mapping[str, Any], stored: Mapping[str, Any]) -> None:
         """Fields sent that the API server did not keep (a CRD older than the operator prunes
-        those its schema lacks) leave our copy too: decisions judge what is stored."""
-        pruned = sorted(k for k, v in sent.items() if v is not None and k not in stored)
+        those its schema lacks) stay in our copy, as lifecycle.pruning says why (but for
+        databaseIdentity, whose absence the flow judges); a Warning Event names the outdated
+        CRD once per field."""
+        pruned = pruning.pruned_fields(sent, stored)
         if not pruned:
             return
-        log.warning("%s: status fields not kept by the API server: %s", self.identity, pruned)
-        for key in pruned:
+        for key in pruning.JUDGED_ABSENT.intersection(pruned):
             self.obj["status"].pop(key, None)
+        new = sorted(set(pruned) - self.memory.pruned)
+        self.memory.pruned.update(pruned)
+        if not new:
+            return
+        message = pruning.outdated_crd(new)
+        log.warning("%s: %s", self.identity, message)
+        now = dt.datetime.now(dt.UTC)
+        meta = dict(self.obj["metadata"])
+        self._held.append(Event(meta, pruning.EVENT_REASON, message, True, now))
 
     def scrub(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         redactor = self.memory.redactor
@@ -197,7 +207,9 @@ class Interpreter:
             self.cache.put_job(obj)
             version = str((obj.get("metadata") or {}).get("resourceVersion") or "")
         except Exception as exc:
-            log.warning("%s: Job %s created; reading the answer failed: %s", self.identity, name, exc)
+            log.warning(
+                "%s: Job %s created; reading the answer failed: %s", self.identity, name, exc
+            )
             return
         self.memory.job_versions[name] = version
 

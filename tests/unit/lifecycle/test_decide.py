@@ -811,4 +811,5 @@ def test_a_stopped_job_is_recorded_only_after_the_hold_down_before_its_delete() 
     kinds = [type(x) for x in decision.actions if not isinstance(x, a.RecordEvent)]
     assert kinds[:3] == [a.ScaleTo, a.PatchStatus, a.DeleteJob], kinds
     recorded = decision.actions[kinds.index(a.PatchStatus)]
-    assert isinstance(recorded, a.PatchStatus) and recorded.fields["jobStopped"]["job"] == ROLLBACK
+    assert isinstance(recorded, a.PatchStatus)
+    assert recorded.fields["jobStopped"]["job"] == ROLLBACK

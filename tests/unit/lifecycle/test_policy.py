@@ -71,7 +71,8 @@ def test_a_held_application_is_said_down_only_when_it_was_seen_at_zero(
     held = policy.held_app({"web": 3, "api": 1}, seen)
     assert says in held
     plan = policy.on_failure(Phase.ROLLING_BACK, True, True, True, "boom", held=held)
-    assert plan.outcome is Outcome.HOLD and plan.message == f"boom; {held} (the database may have changed)"
+    assert plan.outcome is Outcome.HOLD
+    assert plan.message == f"boom; {held} (the database may have changed)"
 
 
 @pytest.mark.parametrize(
