@@ -208,7 +208,8 @@ class RollbackFlow:
         log.warning("%s/%s: %s", self.namespace, self.name, step.message)
         ctx = Context(spec, status, observation, now)
         if step.end:
-            return self._fail(spec, observation, now, errorbudget.ending(ctx, step, changed))
+            ended = errorbudget.ending(ctx, step, changed)
+            return self._fail(spec, observation, now, ended, routed=True)
         return self._retry(errorbudget.retrying(ctx, step, budget))
 
     def _fate(self, status: RollbackStatus) -> tuple[JobFate, bool | None]:
@@ -240,10 +241,18 @@ class RollbackFlow:
             log.warning("%s/%s: error count not cleared: %s", self.namespace, self.name, exc)
 
     def _fail(
-        self, spec: RollbackSpec, observation: Observation, now: dt.datetime, failure: Failure
+        self,
+        spec: RollbackSpec,
+        observation: Observation,
+        now: dt.datetime,
+        failure: Failure,
+        routed: bool = False,
     ) -> Decision | None:
         """The failure policy applied to what was applied before the failure; None when its
-        restore met a pod delete in flight (the decision is made again in a moment)."""
+        restore met a pod delete in flight (the decision is made again in a moment). An
+        action the failing decision carried that is refused for what it says (a hold-down's
+        scale to 0, refused every turn) is an error of the turn, as the error budget says:
+        else the flow would crash on it at every restart and never end (`routed`: once)."""
         log.warning("%s/%s: failed: %s", self.namespace, self.name, failure.message)
         after = RollbackStatus.from_obj(self.obj)  # what was applied before it failed
         decision = failed_action(spec, after, observation, now, failure)
@@ -251,4 +260,9 @@ class RollbackFlow:
             self.interpreter.apply(decision)
         except DeleteInFlight:  # its restore scales up: made again, not a daemon crash
             return None
+        except Exception as exc:
+            if routed or refusal(exc) is None:
+                raise
+            self._keep_lease()
+            return self._after_error(exc, spec, observation, now)
         return decision

@@ -43,7 +43,8 @@ class JobReader(ObserverBase):
             view = self.pods_of_gone_job(name)
         if view is not None:
             self.memory.seen_jobs.add(name)
-        seen = name in self.memory.seen_jobs
+        # Created as status says (a restarted operator's memory is empty): absent, it vanished
+        seen = name in self.memory.seen_jobs or status.job_created == name
         return with_fields(base, job=view, job_seen=seen)
 
     def job_view(self, spec: RollbackSpec, name: str, recorded: bool) -> JobView | None:

@@ -69,6 +69,8 @@ def run(plan: Plan, dry_run: bool) -> outcomes.JobVerdict | None:
     if end is None:
         if plan.current("jobName") != name:  # created just before a restart
             plan.patch(jobName=name)
+        if plan.current("jobCreated") != name:  # its create's record lost to a restart
+            plan.patch(jobCreated=name)
         plan.wake_in(JOB_FALLBACK_SECONDS)
         if block is not None:  # its grace ends without a watch event
             plan.wake_in(block.seconds_left(ctx.now))
@@ -183,6 +185,7 @@ def create(plan: Plan, phase: Phase, attempt: int, dry_run: bool) -> None:
     # (with the runner's result) shows a second before the Job's own status; the Job's status
     # updates on the way wake no decision (controller.cache).
     plan.act(CreateJob(name, purpose, attempt, dry_run)).wake_in(0)
+    plan.patch(jobCreated=name)  # after it: a Job gone once this is recorded is not made again
 
 
 def unpinned(plan: Plan, step: StepName) -> Failure:
