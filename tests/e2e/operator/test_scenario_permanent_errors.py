@@ -265,6 +265,9 @@ def test_a_job_deleted_with_its_pods_ends_the_wait(shop: Shop) -> None:
     assert not job_pods(shop, job)
     assert shop.database_lease() is None
     shop.wait_events(name, "HeldForHuman", "UnexpectedError")
+    # Deleted while the maintenance endpoint is still there (its finalizer turns it off).
+    shop.delete(name)
+    wait_for("the resource to be gone", lambda: gone(shop, name), timeout=60)
 
 
 def job_pods(shop: Shop, job: str) -> list[Any]:
