@@ -1,0 +1,150 @@
+"""Which migrations make a split replay (parallel.py) differ from one database's: their effects
+reach outside the worker's own shadow database, or outside what catch-up repeats.
+
+All workers use databases of ONE shadow server. Roles, tablespaces, databases, subscriptions
+and the server's configuration are the cluster's, not a database's: one worker's `CREATE ROLE
+app` makes another's fail, or pass, by timing. And catch-up replays the earlier migrations
+forward only, while one database also ran each one's rollback attempt: what that attempt leaves
+behind outside its transaction (a sequence advanced, an index built CONCURRENTLY, a VACUUM) is
+missing from the later workers. A project holding any such statement is verified on one shadow
+database (api.py), and the reason is said once. Conservative: a statement of the family anywhere
+in a forward file, or a non-transactional one anywhere in a rollback file, is enough. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from pglast.enums.parsenodes import ObjectType
+
+from migration_rollback.errors import SqlSyntaxError
+from migration_rollback.sql import Statement, parse_script
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.effects import calls
+from migration_rollback.verify.lenient import lenient_statements
+from migration_rollback.verify.verdict import MigrationPair
+
+_SHARED_OBJECTS = {
+    ObjectType.OBJECT_ROLE: "a role",
+    ObjectType.OBJECT_DATABASE: "a database",
+    ObjectType.OBJECT_TABLESPACE: "a tablespace",
+    ObjectType.OBJECT_SUBSCRIPTION: "a subscription",
+}
+_SEQUENCE_CALLS = frozenset({"nextval", "setval"})
+
+Rule = Callable[[Any], str | None]
+
+
+def _always(what: str) -> Rule:
+    return lambda _node: what
+
+
+def _on_shared(field: str) -> Rule:
+    """COMMENT ON, SECURITY LABEL ON, ALTER ... RENAME / OWNER: shared when the object is."""
+    return lambda node: _SHARED_OBJECTS.get(getattr(node, field, None))  # type: ignore[arg-type]
+
+
+def _concurrently(node: Any) -> str | None:
+    if getattr(node, "concurrent", False):
+        return "an index built or dropped CONCURRENTLY"
+    options = getattr(node, "params", None) or ()
+    if any(getattr(option, "defname", "") == "concurrently" for option in options):
+        return "an index rebuilt CONCURRENTLY"
+    return None
+
+
+def _sequence_call(node: Any) -> str | None:
+    if any(name.lower() in _SEQUENCE_CALLS for _schema, name in calls(node)):
+        return "a sequence advanced or set"
+    return None
+
+
+# Effects on the shadow CLUSTER, shared by all workers: in any file.
+_CLUSTER: dict[type, Rule] = {
+    ast.CreateRoleStmt: _always("a role"),
+    ast.AlterRoleStmt: _always("a role"),
+    ast.AlterRoleSetStmt: _always("a role's settings"),
+    ast.DropRoleStmt: _always("a role"),
+    ast.GrantRoleStmt: _always("a role membership"),
+    ast.CreateTableSpaceStmt: _always("a tablespace"),
+    ast.DropTableSpaceStmt: _always("a tablespace"),
+    ast.AlterTableSpaceOptionsStmt: _always("a tablespace"),
+    ast.CreatedbStmt: _always("a database"),
+    ast.DropdbStmt: _always("a database"),
+    ast.AlterDatabaseStmt: _always("a database"),
+    ast.AlterDatabaseSetStmt: _always("a database's settings"),
+    ast.AlterSystemStmt: _always("the server's configuration (ALTER SYSTEM)"),
+    ast.CreateSubscriptionStmt: _always("a subscription"),
+    ast.AlterSubscriptionStmt: _always("a subscription"),
+    ast.DropSubscriptionStmt: _always("a subscription"),
+    ast.CommentStmt: _on_shared("objtype"),
+    ast.SecLabelStmt: _on_shared("objtype"),
+    ast.RenameStmt: _on_shared("renameType"),
+    ast.AlterOwnerStmt: _on_shared("objectType"),
+}
+# Effects a rollback attempt leaves outside its transaction, which catch-up never makes.
+_OUTSIDE_TRANSACTION: dict[type, Rule] = {
+    ast.IndexStmt: _concurrently,
+    ast.DropStmt: _concurrently,
+    ast.ReindexStmt: _concurrently,
+    ast.VacuumStmt: _always("the effects of a VACUUM or ANALYZE"),
+}
+
+
+def first_shared_effect(
+    migrations: Sequence[MigrationPair], *, generated: bool = False
+) -> str | None:
+    """Why the project must be verified on one shadow database (the first migration, in order,
+    whose files need it), or None when a split replay is the same as one database's.
+    `generated`: the rollbacks are written by the generator from the forwards (not read), so a
+    forward is looked at as its rollback would be (its inverse is of the same kind)."""
+    for pair in migrations:
+        rollback = pair.forward_path if generated else pair.rollback_path
+        reason = _forward_reason(pair) or _rollback_reason(pair.name, rollback)
+        if reason:
+            return reason
+    return None
+
+
+_SHARED = "migration {name} touches {what}{where}, which all shadow databases share"
+_NOT_REPEATED = (
+    "migration {name}'s rollback leaves {what}, which a replay split across databases does not"
+    " repeat"
+)
+
+
+def _forward_reason(pair: MigrationPair) -> str | None:
+    what = next(_found(pair.forward_path, _CLUSTER), None)
+    return _SHARED.format(name=pair.name, what=what, where="") if what else None
+
+
+def _rollback_reason(name: str, path: Path | None) -> str | None:
+    if path is None or not path.is_file():
+        return None
+    if what := next(_found(path, _CLUSTER), None):
+        return _SHARED.format(name=name, what=what, where=" in its rollback")
+    if what := next(_found(path, _OUTSIDE_TRANSACTION, sequences=True), None):
+        return _NOT_REPEATED.format(name=name, what=what)
+    return None
+
+
+def _found(path: Path, table: dict[type, Rule], *, sequences: bool = False) -> Iterator[str]:
+    """What each statement of the file does of the table's kinds (and sequence calls)."""
+    for statement in _statements(path):
+        rule = table.get(type(statement.node))
+        if rule and (what := rule(statement.node)):
+            yield what
+        if sequences and (what := _sequence_call(statement.node)):
+            yield what
+
+
+def _statements(path: Path) -> list[Statement]:
+    from migration_rollback.project.migrations import read_source
+
+    text = read_source(path).text
+    try:
+        return list(parse_script(text, str(path)).statements)
+    except SqlSyntaxError:
+        return lenient_statements(text, str(path))[0]
