@@ -138,13 +138,12 @@ def _replay(
     options: _Options = _Options(),
     major: MajorRequirement | None = None,
     jobs: int | None = None,
-    generated: bool = False,
 ) -> VerifyRun:
     """The replay on one shadow database, or split across `jobs` (parallel.py): one run."""
     say = progress or (lambda _message: None)
     started = time.perf_counter()
     with shadow_server(shadow_url, major) as server:
-        count = _workers(migrations, resolve_jobs(jobs, len(migrations)), say, generated)
+        count = _workers(migrations, resolve_jobs(jobs, len(migrations)), say)
         ranges = split(len(migrations), count)
         ordered = OrderedProgress(say, len(ranges))
 
@@ -159,12 +158,12 @@ def _replay(
     return _joined(parts, server.description, (time.perf_counter() - started) * 1000.0)
 
 
-def _workers(migrations: Sequence[MigrationPair], jobs: int, say: Progress, generated: bool) -> int:
+def _workers(migrations: Sequence[MigrationPair], jobs: int, say: Progress) -> int:
     """`jobs`, unless a migration reaches outside its shadow database (shared_effects.py):
     then one, said once (an explicit --jobs too: the verdicts must be those of one database)."""
     if jobs == 1:
         return 1
-    reason = first_shared_effect(migrations, generated=generated)
+    reason = first_shared_effect(migrations)
     if reason is None:
         return jobs
     say(f"verifying with one shadow database: {reason}")
@@ -345,7 +344,7 @@ def generate_verified(
     options = _Options(strict_column_order=strict_column_order)
     run = _replay(
         migrations, shadow_url, progress, lambda: _Generated(sources),
-        options=options, major=major, jobs=jobs, generated=True,
+        options=options, major=major, jobs=jobs,
     )  # fmt: skip
     return [_generated(result, sources.get(result.migration)) for result in run.results]
 

@@ -5,10 +5,16 @@ All workers use databases of ONE shadow server. Roles, tablespaces, databases, s
 and the server's configuration are the cluster's, not a database's: one worker's `CREATE ROLE
 app` makes another's fail, or pass, by timing. And catch-up replays the earlier migrations
 forward only, while one database also ran each one's rollback attempt: what that attempt leaves
-behind outside its transaction (a sequence advanced, an index built CONCURRENTLY, a VACUUM) is
+behind outside its transaction (a sequence advanced: nextval/setval are never rolled back) is
 missing from the later workers. A project holding any such statement is verified on one shadow
 database (api.py), and the reason is said once. Conservative: a statement of the family anywhere
-in a forward file, or a non-transactional one anywhere in a rollback file, is enough. Pure.
+in a forward or rollback file is enough.
+
+Not of the family, by construction: a rollback statement that cannot run in a transaction
+(CREATE/DROP INDEX CONCURRENTLY, VACUUM). After a forward that cannot either, the rollback runs
+on a copy of the shadow database (clone_trip.py), dropped after; after a transactional forward
+it is refused inside the round trip's transaction block before it does anything, or run on a
+copy too. Either way nothing is left for a later migration (a parity case checks it). Pure.
 """
 
 from __future__ import annotations
@@ -46,19 +52,8 @@ def _on_shared(field: str) -> Rule:
     return lambda node: _SHARED_OBJECTS.get(getattr(node, field, None))  # type: ignore[arg-type]
 
 
-def _concurrently(node: Any) -> str | None:
-    if getattr(node, "concurrent", False):
-        return "an index built or dropped CONCURRENTLY"
-    options = getattr(node, "params", None) or ()
-    if any(getattr(option, "defname", "") == "concurrently" for option in options):
-        return "an index rebuilt CONCURRENTLY"
-    return None
-
-
-def _sequence_call(node: Any) -> str | None:
-    if any(name.lower() in _SEQUENCE_CALLS for _schema, name in calls(node)):
-        return "a sequence advanced or set"
-    return None
+def _sequence_call(node: Any) -> bool:
+    return any(name.lower() in _SEQUENCE_CALLS for _schema, name in calls(node))
 
 
 # Effects on the shadow CLUSTER, shared by all workers: in any file.
@@ -84,25 +79,17 @@ _CLUSTER: dict[type, Rule] = {
     ast.RenameStmt: _on_shared("renameType"),
     ast.AlterOwnerStmt: _on_shared("objectType"),
 }
-# Effects a rollback attempt leaves outside its transaction, which catch-up never makes.
-_OUTSIDE_TRANSACTION: dict[type, Rule] = {
-    ast.IndexStmt: _concurrently,
-    ast.DropStmt: _concurrently,
-    ast.ReindexStmt: _concurrently,
-    ast.VacuumStmt: _always("the effects of a VACUUM or ANALYZE"),
-}
 
 
-def first_shared_effect(
-    migrations: Sequence[MigrationPair], *, generated: bool = False
-) -> str | None:
+def first_shared_effect(migrations: Sequence[MigrationPair]) -> str | None:
     """Why the project must be verified on one shadow database (the first migration, in order,
     whose files need it), or None when a split replay is the same as one database's.
-    `generated`: the rollbacks are written by the generator from the forwards (not read), so a
-    forward is looked at as its rollback would be (its inverse is of the same kind)."""
+
+    For `generate` the rollback files are not read (the generator writes them): its inverses of
+    transactional statements are transactional and call no sequence function (sql/inverse.py),
+    and a forward that cannot run in a transaction is checked on a copy (clone_trip.py)."""
     for pair in migrations:
-        rollback = pair.forward_path if generated else pair.rollback_path
-        reason = _forward_reason(pair) or _rollback_reason(pair.name, rollback)
+        reason = _forward_reason(pair) or _rollback_reason(pair.name, pair.rollback_path)
         if reason:
             return reason
     return None
@@ -125,18 +112,17 @@ def _rollback_reason(name: str, path: Path | None) -> str | None:
         return None
     if what := next(_found(path, _CLUSTER), None):
         return _SHARED.format(name=name, what=what, where=" in its rollback")
-    if what := next(_found(path, _OUTSIDE_TRANSACTION, sequences=True), None):
+    if any(_sequence_call(statement.node) for statement in _statements(path)):
+        what = "a sequence advanced or set"
         return _NOT_REPEATED.format(name=name, what=what)
     return None
 
 
-def _found(path: Path, table: dict[type, Rule], *, sequences: bool = False) -> Iterator[str]:
-    """What each statement of the file does of the table's kinds (and sequence calls)."""
+def _found(path: Path, table: dict[type, Rule]) -> Iterator[str]:
+    """What each statement of the file does of the table's kinds."""
     for statement in _statements(path):
         rule = table.get(type(statement.node))
         if rule and (what := rule(statement.node)):
-            yield what
-        if sequences and (what := _sequence_call(statement.node)):
             yield what
 
 

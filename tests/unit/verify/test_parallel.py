@@ -133,5 +133,6 @@ def test_overlapping_runs_restore_the_switch_interval_when_the_last_ends() -> No
     assert sys.getswitchinterval() < original  # the second still runs
     second_may_end.set()
     second.join(5)
-    assert seen and all(value < original for value in seen)
+    assert seen
+    assert all(value < original for value in seen)
     assert sys.getswitchinterval() == original
