@@ -51,6 +51,7 @@ from migration_rollback.verify.shadow import (
     scratch_database,
     shadow_server,
 )
+from migration_rollback.verify.shared_effects import first_shared_effect
 from migration_rollback.verify.snapshot import Snapshot
 from migration_rollback.verify.stateful import Filled, StillManual
 from migration_rollback.verify.verdict import MigrationPair, VerifyResult
@@ -142,7 +143,8 @@ def _replay(
     say = progress or (lambda _message: None)
     started = time.perf_counter()
     with shadow_server(shadow_url, major) as server:
-        ranges = split(len(migrations), resolve_jobs(jobs, len(migrations)))
+        count = _workers(migrations, resolve_jobs(jobs, len(migrations)), say)
+        ranges = split(len(migrations), count)
         ordered = OrderedProgress(say, len(ranges))
 
         def work(k: int, stop: threading.Event) -> VerifyRun:
@@ -154,6 +156,18 @@ def _replay(
 
         parts = run_workers(len(ranges), work)
     return _joined(parts, server.description, (time.perf_counter() - started) * 1000.0)
+
+
+def _workers(migrations: Sequence[MigrationPair], jobs: int, say: Progress) -> int:
+    """`jobs`, unless a migration reaches outside its shadow database (shared_effects.py):
+    then one, said once (an explicit --jobs too: the verdicts must be those of one database)."""
+    if jobs == 1:
+        return 1
+    reason = first_shared_effect(migrations)
+    if reason is None:
+        return jobs
+    say(f"verifying with one shadow database: {reason}")
+    return 1
 
 
 _NO_CAPTURE = "change capture unavailable (not a superuser): comparing full snapshots"

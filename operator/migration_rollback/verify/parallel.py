@@ -9,7 +9,9 @@ worker's range, the shorter, so that they all finish together.
 The workers are threads: the client spends most of a replay waiting for the server, and
 psycopg releases the GIL while it waits. A thread woken by the server then waits for the GIL
 up to `sys.getswitchinterval()` while another computes, so the interval is shortened while
-workers run (and restored after).
+workers run. The interval is process-wide and the operator runs verifications concurrently: the
+first run to start sets it and the last to end restores it (a count under a lock), so that two
+overlapping runs cannot leave the process at the short interval.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import itertools
 import os
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from typing import TypeVar
 
 from migration_rollback.verify.session import Progress
@@ -114,16 +117,43 @@ class OrderedProgress:
                     self._kept[self._current].clear()
 
 
+class _SwitchInterval:
+    """The short interval while any run has workers: set by the first, restored by the last."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs = 0
+        self._saved = 0.0
+
+    @contextmanager
+    def short(self) -> Iterator[None]:
+        with self._lock:
+            if self._runs == 0:
+                self._saved = sys.getswitchinterval()
+                sys.setswitchinterval(_SWITCH_INTERVAL)
+            self._runs += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._runs -= 1
+                if self._runs == 0:
+                    sys.setswitchinterval(self._saved)
+
+
+_INTERVAL = _SwitchInterval()
+
+
 def run_workers(count: int, work: Callable[[int, threading.Event], T]) -> list[T]:
     """`work(k, stop)` for k in 0..count-1, at once; their results in order. The first to
     fail stops the others (they see `stop` set and raise `Stopped`), and its error is
-    raised once all have ended. One worker runs here, in this thread."""
+    raised once all have ended. With one worker it runs in the calling thread; with more,
+    all run in a pool and the calling thread only waits (an interrupt lands here: `stop` is
+    set and each worker ends at its next migration)."""
     stop = threading.Event()
     if count == 1:
         return [work(0, stop)]
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(_SWITCH_INTERVAL)
-    try:
+    with _INTERVAL.short():
         with ThreadPoolExecutor(count, thread_name_prefix="verify") as pool:
             futures = [pool.submit(work, k, stop) for k in range(count)]
             try:
@@ -132,8 +162,6 @@ def run_workers(count: int, work: Callable[[int, threading.Event], T]) -> list[T
                 if not all(f.done() and f.exception() is None for f in futures):
                     stop.set()
         return [f.result() for f in _first_failure_first(futures)]
-    finally:
-        sys.setswitchinterval(interval)
 
 
 def _first_failure_first(futures: Sequence[Future[T]]) -> Sequence[Future[T]]:

@@ -101,3 +101,38 @@ def test_results_come_back_in_order() -> None:
     assert run_workers(1, lambda k, _stop: threading.current_thread().name) == [
         threading.main_thread().name
     ]
+
+
+def test_overlapping_runs_restore_the_switch_interval_when_the_last_ends() -> None:
+    """Two runs in one process (the operator's concurrent handlers): the first ends while the
+    second still runs; the short interval holds until the second ends, then the caller's is
+    back (the old save/restore left the process at the short interval for good)."""
+    import sys
+
+    original = sys.getswitchinterval()
+    first_started, first_may_end, second_may_end = (threading.Event() for _ in range(3))
+    seen: list[float] = []
+
+    def first_work(k: int, stop: threading.Event) -> int:
+        first_started.set()
+        assert first_may_end.wait(5)
+        return k
+
+    def second_work(k: int, stop: threading.Event) -> int:
+        assert second_may_end.wait(5)
+        seen.append(sys.getswitchinterval())
+        return k
+
+    first = threading.Thread(target=run_workers, args=(2, first_work))
+    first.start()
+    assert first_started.wait(5)
+    second = threading.Thread(target=run_workers, args=(2, second_work))
+    second.start()
+    first_may_end.set()
+    first.join(5)
+    assert sys.getswitchinterval() < original  # the second still runs
+    second_may_end.set()
+    second.join(5)
+    assert seen
+    assert all(value < original for value in seen)
+    assert sys.getswitchinterval() == original

@@ -1,0 +1,136 @@
+"""Which migrations make a split replay (parallel.py) differ from one database's: their effects
+reach outside the worker's own shadow database, or outside what catch-up repeats.
+
+All workers use databases of ONE shadow server. Roles, tablespaces, databases, subscriptions
+and the server's configuration are the cluster's, not a database's: one worker's `CREATE ROLE
+app` makes another's fail, or pass, by timing. And catch-up replays the earlier migrations
+forward only, while one database also ran each one's rollback attempt: what that attempt leaves
+behind outside its transaction (a sequence advanced: nextval/setval are never rolled back) is
+missing from the later workers. A project holding any such statement is verified on one shadow
+database (api.py), and the reason is said once. Conservative: a statement of the family anywhere
+in a forward or rollback file is enough.
+
+Not of the family, by construction: a rollback statement that cannot run in a transaction
+(CREATE/DROP INDEX CONCURRENTLY, VACUUM). After a forward that cannot either, the rollback runs
+on a copy of the shadow database (clone_trip.py), dropped after; after a transactional forward
+it is refused inside the round trip's transaction block before it does anything, or run on a
+copy too. Either way nothing is left for a later migration (a parity case checks it). Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from pglast.enums.parsenodes import ObjectType
+
+from migration_rollback.errors import SqlSyntaxError
+from migration_rollback.sql import Statement, parse_script
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.effects import calls
+from migration_rollback.verify.lenient import lenient_statements
+from migration_rollback.verify.verdict import MigrationPair
+
+_SHARED_OBJECTS = {
+    ObjectType.OBJECT_ROLE: "a role",
+    ObjectType.OBJECT_DATABASE: "a database",
+    ObjectType.OBJECT_TABLESPACE: "a tablespace",
+    ObjectType.OBJECT_SUBSCRIPTION: "a subscription",
+}
+_SEQUENCE_CALLS = frozenset({"nextval", "setval"})
+
+Rule = Callable[[Any], str | None]
+
+
+def _always(what: str) -> Rule:
+    return lambda _node: what
+
+
+def _on_shared(field: str) -> Rule:
+    """COMMENT ON, SECURITY LABEL ON, ALTER ... RENAME / OWNER: shared when the object is."""
+    return lambda node: _SHARED_OBJECTS.get(getattr(node, field, None))  # type: ignore[arg-type]
+
+
+def _sequence_call(node: Any) -> bool:
+    return any(name.lower() in _SEQUENCE_CALLS for _schema, name in calls(node))
+
+
+# Effects on the shadow CLUSTER, shared by all workers: in any file.
+_CLUSTER: dict[type, Rule] = {
+    ast.CreateRoleStmt: _always("a role"),
+    ast.AlterRoleStmt: _always("a role"),
+    ast.AlterRoleSetStmt: _always("a role's settings"),
+    ast.DropRoleStmt: _always("a role"),
+    ast.GrantRoleStmt: _always("a role membership"),
+    ast.CreateTableSpaceStmt: _always("a tablespace"),
+    ast.DropTableSpaceStmt: _always("a tablespace"),
+    ast.AlterTableSpaceOptionsStmt: _always("a tablespace"),
+    ast.CreatedbStmt: _always("a database"),
+    ast.DropdbStmt: _always("a database"),
+    ast.AlterDatabaseStmt: _always("a database"),
+    ast.AlterDatabaseSetStmt: _always("a database's settings"),
+    ast.AlterSystemStmt: _always("the server's configuration (ALTER SYSTEM)"),
+    ast.CreateSubscriptionStmt: _always("a subscription"),
+    ast.AlterSubscriptionStmt: _always("a subscription"),
+    ast.DropSubscriptionStmt: _always("a subscription"),
+    ast.CommentStmt: _on_shared("objtype"),
+    ast.SecLabelStmt: _on_shared("objtype"),
+    ast.RenameStmt: _on_shared("renameType"),
+    ast.AlterOwnerStmt: _on_shared("objectType"),
+}
+
+
+def first_shared_effect(migrations: Sequence[MigrationPair]) -> str | None:
+    """Why the project must be verified on one shadow database (the first migration, in order,
+    whose files need it), or None when a split replay is the same as one database's.
+
+    For `generate` the rollback files are not read (the generator writes them): its inverses of
+    transactional statements are transactional and call no sequence function (sql/inverse.py),
+    and a forward that cannot run in a transaction is checked on a copy (clone_trip.py)."""
+    for pair in migrations:
+        reason = _forward_reason(pair) or _rollback_reason(pair.name, pair.rollback_path)
+        if reason:
+            return reason
+    return None
+
+
+_SHARED = "migration {name} touches {what}{where}, which all shadow databases share"
+_NOT_REPEATED = (
+    "migration {name}'s rollback leaves {what}, which a replay split across databases does not"
+    " repeat"
+)
+
+
+def _forward_reason(pair: MigrationPair) -> str | None:
+    what = next(_found(pair.forward_path, _CLUSTER), None)
+    return _SHARED.format(name=pair.name, what=what, where="") if what else None
+
+
+def _rollback_reason(name: str, path: Path | None) -> str | None:
+    if path is None or not path.is_file():
+        return None
+    if what := next(_found(path, _CLUSTER), None):
+        return _SHARED.format(name=name, what=what, where=" in its rollback")
+    if any(_sequence_call(statement.node) for statement in _statements(path)):
+        what = "a sequence advanced or set"
+        return _NOT_REPEATED.format(name=name, what=what)
+    return None
+
+
+def _found(path: Path, table: dict[type, Rule]) -> Iterator[str]:
+    """What each statement of the file does of the table's kinds."""
+    for statement in _statements(path):
+        rule = table.get(type(statement.node))
+        if rule and (what := rule(statement.node)):
+            yield what
+
+
+def _statements(path: Path) -> list[Statement]:
+    from migration_rollback.project.migrations import read_source
+
+    text = read_source(path).text
+    try:
+        return list(parse_script(text, str(path)).statements)
+    except SqlSyntaxError:
+        return lenient_statements(text, str(path))[0]
