@@ -18,6 +18,7 @@ its share as one database would; the results and the progress come back in migra
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -45,9 +46,11 @@ from migration_rollback.verify.rollback_source import (
     RollbackSource,
     file_rollback,
 )
+from migration_rollback.verify.session import prepare_shadow
 from migration_rollback.verify.shadow import (
     ShadowDatabase,
     ShadowServer,
+    prepared_template,
     scratch_database,
     shadow_server,
 )
@@ -142,14 +145,15 @@ def _replay(
     """The replay on one shadow database, or split across `jobs` (parallel.py): one run."""
     say = progress or (lambda _message: None)
     started = time.perf_counter()
-    with shadow_server(shadow_url, major) as server:
+    with shadow_server(shadow_url, major) as server, contextlib.ExitStack() as stack:
         count = _workers(migrations, resolve_jobs(jobs, len(migrations)), say)
         ranges = split(len(migrations), count)
         ordered = OrderedProgress(say, len(ranges))
+        template = _template(stack, server, say) if len(ranges) > 1 else None
 
         def work(k: int, stop: threading.Event) -> VerifyRun:
             try:
-                worker = _Worker(server, migrations, ranges[k], ordered.of(k), stop)
+                worker = _Worker(server, migrations, ranges[k], ordered.of(k), stop, template)
                 return worker.run(plan(), options, first=k == 0)
             finally:
                 ordered.done(k)
@@ -168,6 +172,12 @@ def _workers(migrations: Sequence[MigrationPair], jobs: int, say: Progress) -> i
         return jobs
     say(f"verifying with one shadow database: {reason}")
     return 1
+
+
+def _template(stack: contextlib.ExitStack, server: ShadowServer, say: Progress) -> str:
+    """The baseline loaded once, in a database the workers copy (issue #17: loaded by each,
+    under the server's lock, it was a fifth of a two-worker run); dropped with `stack`."""
+    return stack.enter_context(prepared_template(server, lambda db: prepare_shadow(db, say)))
 
 
 _NO_CAPTURE = "change capture unavailable (not a superuser): comparing full snapshots"
@@ -194,9 +204,10 @@ class _Worker:
     span: tuple[int, int]
     say: Progress
     stop: threading.Event
+    template: str | None = None  # the prepared database to copy (several workers)
 
     def run(self, plan: Plan, options: _Options, *, first: bool) -> VerifyRun:
-        with scratch_database(self.server) as db:
+        with scratch_database(self.server, self.template) as db:
             self.say(self._opening(db))
             with Replayer(
                 db,

@@ -60,6 +60,15 @@ class QueuedCompare(NamedTuple):
     members: PendingMemberState | None
 
 
+def prepare_shadow(db: ShadowDatabase, progress: Progress, baseline: str | None = None) -> None:
+    """The baseline and the archive schema loaded in `db`, its notes said; under the server's
+    lock, as the baseline alters the cluster's roles."""
+    with db.server.baseline_lock, db.connect() as conn:
+        for note in load_baseline(conn, baseline):
+            progress(f"baseline: {note}")
+        make_archive_schema(conn)
+
+
 class ShadowSession:
     """A shadow database with the baseline loaded and a model of its committed schema."""
 
@@ -104,10 +113,8 @@ class ShadowSession:
     # --- lifecycle -------------------------------------------------------------------------
 
     def open(self) -> None:
-        with self.db.server.baseline_lock, self.db.connect() as conn:
-            for note in load_baseline(conn, self.baseline):
-                self.progress(f"baseline: {note}")
-            make_archive_schema(conn)
+        if not self.db.prepared:  # a copy of a prepared template has it already
+            prepare_shadow(self.db, self.progress, self.baseline)
         self.connect(install=True)
         self.reload_model()
         self.own_event_triggers = self.stand_in_members().event_triggers

@@ -21,6 +21,13 @@ from verify_support import write_project
 from migration_rollback.verify import generate_verified, run_verification
 from migration_rollback.verify.parallel import split
 from migration_rollback.verify.replayer import Replayer
+from migration_rollback.verify.session import prepare_shadow
+from migration_rollback.verify.shadow import (
+    _strategy,
+    prepared_template,
+    scratch_database,
+    shadow_server,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -160,3 +167,41 @@ def test_a_failing_worker_stops_the_run_and_every_shadow_database_is_dropped(
             "SELECT datname FROM pg_database WHERE datname LIKE 'mr\\_shadow\\_%'"
         ).fetchall()
     assert left == []
+
+
+def _database_settings(conn: psycopg.Connection[Any], name: str) -> list[tuple[Any, ...]]:
+    return conn.execute(
+        "SELECT r.rolname, unnest(s.setconfig) FROM pg_db_role_setting s"
+        " LEFT JOIN pg_roles r ON r.oid = s.setrole JOIN pg_database d ON d.oid = s.setdatabase"
+        " WHERE d.datname = %s ORDER BY 1 NULLS FIRST, 2",
+        [name],
+    ).fetchall()
+
+
+def test_a_worker_copy_of_the_template_has_what_a_loaded_shadow_has(shadow_url: str) -> None:
+    """A copy does not inherit ALTER DATABASE ... SET (the baseline's search_path, capture's
+    track_functions): the worker's shadow gets them again, and both databases are dropped."""
+    with shadow_server(shadow_url) as server, psycopg.connect(shadow_url, autocommit=True) as c:
+        with scratch_database(server) as loaded, Replayer(loaded):
+            expected = _database_settings(c, loaded.name)
+        with (
+            prepared_template(server, lambda db: prepare_shadow(db, lambda _m: None)) as name,
+            scratch_database(server, name) as copy,
+            Replayer(copy) as replayer,
+        ):
+            assert copy.prepared
+            assert _database_settings(c, copy.name) == expected
+            assert replayer.consistency() == []
+        left = c.execute("SELECT 1 FROM pg_database WHERE datname IN (%s, %s)", [name, copy.name])
+        assert left.fetchall() == []
+
+
+@pytest.mark.parametrize(
+    ("version", "clause"),
+    [(140011, ""), (150008, " STRATEGY FILE_COPY"), (170002, " STRATEGY FILE_COPY")],
+)
+def test_the_copy_names_a_strategy_only_where_the_server_knows_one(
+    version: int, clause: str
+) -> None:
+    assert _strategy(version, file_copy=True) == clause
+    assert _strategy(version, file_copy=False) == ""
