@@ -8,7 +8,9 @@ forward only, while one database also ran each one's rollback attempt: what that
 behind outside its transaction (a sequence advanced: nextval/setval are never rolled back) is
 missing from the later workers. A project holding any such statement is verified on one shadow
 database (api.py), and the reason is said once. Conservative: a statement of the family anywhere
-in a forward or rollback file is enough.
+in a forward or rollback file is enough, and so is its text in a DO block's code (run there, or
+by EXECUTE). Not seen: such a statement in a function the files call, or whose name is built at
+run time.
 
 Not of the family, by construction: a rollback statement that cannot run in a transaction
 (CREATE/DROP INDEX CONCURRENTLY, VACUUM). After a forward that cannot either, the rollback runs
@@ -19,6 +21,7 @@ copy too. Either way nothing is left for a later migration (a parity case checks
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,15 @@ _SHARED_OBJECTS = {
     ObjectType.OBJECT_SUBSCRIPTION: "a subscription",
 }
 _SEQUENCE_CALLS = frozenset({"nextval", "setval"})
+# In a DO block's code, read as text (its statements, or the strings EXECUTE runs, name them):
+# a name built at run time is not seen (README: --jobs).
+_GAP = r"(?:\s|/\*.*?\*/)+"
+_CLUSTER_IN_CODE = re.compile(
+    rf"\b(?:(?:create|alter|drop){_GAP}(?:role|user|group|database|tablespace|subscription)"
+    rf"|alter{_GAP}system)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+_SEQUENCE_IN_CODE = re.compile(r"\b(?:nextval|setval)\b", re.IGNORECASE)
 
 Rule = Callable[[Any], str | None]
 
@@ -53,7 +65,24 @@ def _on_shared(field: str) -> Rule:
 
 
 def _sequence_call(node: Any) -> bool:
+    if isinstance(node, ast.DoStmt):
+        return bool(_SEQUENCE_IN_CODE.search(_do_code(node)))
     return any(name.lower() in _SEQUENCE_CALLS for _schema, name in calls(node))
+
+
+def _do_code(node: Any) -> str:
+    return next((str(o.arg.sval) for o in node.args or () if o.defname == "as"), "")
+
+
+_NOUNS = {"user": "a role", "group": "a role", "system": "the server's configuration"}
+
+
+def _in_do_block(node: Any) -> str | None:
+    found = _CLUSTER_IN_CODE.search(_do_code(node))
+    if not found:
+        return None
+    noun = re.split(_GAP, found.group(0).lower())[-1]
+    return f"{_NOUNS.get(noun, f'a {noun}')} (in a DO block)"
 
 
 # Effects on the shadow CLUSTER, shared by all workers: in any file.
@@ -78,6 +107,7 @@ _CLUSTER: dict[type, Rule] = {
     ast.SecLabelStmt: _on_shared("objtype"),
     ast.RenameStmt: _on_shared("renameType"),
     ast.AlterOwnerStmt: _on_shared("objectType"),
+    ast.DoStmt: _in_do_block,
 }
 
 

@@ -38,6 +38,11 @@ def _project(tmp_path: Path, forward: str, rollback: str | None) -> list[Migrati
         ("alter role anon rename to anon2;", "a role"),
         ("security label for dummy on role anon is 'x';", "a role"),
         ("create table public.a (id int);\nraise notice 'x';\ncreate role r;", "a role"),
+        # In a DO block's code, run directly or by EXECUTE: read as text.
+        ("do $$ begin if true then create role anon; end if; end $$;", "a role (in a DO block)"),
+        ("do $$ begin execute 'create user ' || 'u'; end $$;", "a role (in a DO block)"),
+        ("do $$ begin execute format('drop /**/ database %I', 'x'); end $$;", "a database"),
+        ("do $$ begin alter system set work_mem = '8MB'; end $$;", "the server's configuration"),
     ],
 )
 def test_a_cluster_global_statement_in_a_forward_is_named(
@@ -55,6 +60,7 @@ def test_a_cluster_global_statement_in_a_forward_is_named(
         ("drop role app_user;", "touches a role in its rollback"),
         ("select setval('public.s', 1);", "leaves a sequence advanced or set"),
         ("select nextval('public.s');", "leaves a sequence advanced or set"),
+        ("do $$ begin perform setval('public.s', 1); end $$;", "leaves a sequence advanced"),
     ],
 )
 def test_a_rollback_with_effects_outside_its_database_or_transaction_is_named(
@@ -77,6 +83,7 @@ def test_a_rollback_with_effects_outside_its_database_or_transaction_is_named(
         "create index concurrently i on public.t (id);",
         "drop index concurrently public.i;",
         "vacuum public.t;",
+        "do $$ begin create policy p on public.t using (true); end $$;",
     ],
 )
 def test_statements_of_one_database_split_freely(tmp_path: Path, sql: str) -> None:
