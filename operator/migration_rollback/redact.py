@@ -64,6 +64,14 @@ def _escaped(text: str) -> tuple[str, str, str]:
     return json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1], repr(text)[1:-1]
 
 
+# Fields whose values the tool builds from facts no secret is in, and which a later run compares
+# whole: the database identity (system identifier, database name and oid, the URL's digest),
+# which the operator passes back as --expect-database, and files' digests. Scrubbed, a password
+# equal to the database's name ("postgres", Supabase's local default) masked the name, and the
+# real run refused the identity its own rehearsal reported, every time.
+FACT_KEYS = frozenset({"database_identity", "databaseIdentity", "sha256"})
+
+
 @dataclass(frozen=True)
 class Redactor:
     """Scrubs known secrets from text and nested data; `replacements` maps a literal to what
@@ -145,11 +153,15 @@ class Redactor:
 
         Keys are left as they are: they are the document's field names, which the operator
         reads back (a password that happens to be "committed" must not rename the field that
-        says whether the rollback committed), never text from the database or the driver."""
+        says whether the rollback committed), never text from the database or the driver.
+        So are the values of FACT_KEYS (see there)."""
         if isinstance(value, str):
             return self.scrub(value)
         if isinstance(value, Mapping):
-            return {str(k): self.scrub_obj(item) for k, item in value.items()}
+            return {
+                str(k): item if k in FACT_KEYS else self.scrub_obj(item)
+                for k, item in value.items()
+            }
         if isinstance(value, list | tuple):
             return [self.scrub_obj(item) for item in value]
         return value

@@ -46,6 +46,14 @@ def test_a_password_equal_to_a_field_name_leaves_the_document_readable(password:
     assert JobResult.from_dict(scrubbed).migrations == ("20251113000001",)
 
 
+def test_a_password_equal_to_the_database_name_leaves_the_identity_whole() -> None:
+    """The identity is compared whole by the run it pins (--expect-database)."""
+    identity = "7312345678901234567/postgres(oid 5)@0123456789abcdef"
+    doc = {"database_identity": identity, "sha256": {"a.sql": "ab" * 32}, "note": "postgres"}
+    scrubbed = Redactor.of(["postgres", "abababab"]).scrub_obj(doc)
+    assert scrubbed == {**doc, "note": "***"}
+
+
 def test_values_are_still_scrubbed_at_every_depth() -> None:
     doc = {"error": {"message": "auth failed for Zq7xK9pw"}, "notes": ["Zq7xK9pw"], "n": 1}
     scrubbed = Redactor.of(["Zq7xK9pw"]).scrub_obj(doc)

@@ -64,3 +64,20 @@ def test_a_malformed_pin_is_a_usage_error(timeline: Project) -> None:
 
     assert run.returncode == USAGE, run.stdout + run.stderr
     assert "--expect-database must be an identity" in run.stdout + run.stderr
+
+
+def test_a_password_equal_to_the_database_name_keeps_the_pin(timeline: Project) -> None:
+    """Supabase's local default is postgres:postgres@.../postgres: the identity a rehearsal
+    reports names the database, and a password equal to that name masked it there, so the
+    real run refused its own rehearsal's identity (exit 3) every time."""
+    name = timeline.url.rsplit("/", 1)[1]
+    env = {"PGPASSWORD": name}
+    rehearsal = timeline.execute(TIMELINE, "--dry-run", env=env, tag="rehearsal")
+    assert rehearsal.returncode == 0, rehearsal.stdout + rehearsal.stderr
+    assert rehearsal.result is not None
+    identity = str(rehearsal.result["database_identity"])
+    assert f"/{name}(oid " in identity
+
+    run = timeline.execute(TIMELINE, "--expect-database", identity, env=env)
+
+    assert run.returncode == 0, run.stdout + run.stderr
