@@ -25,7 +25,7 @@ from migration_rollback.lifecycle import health
 from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.observation import JobView, Observation
 from migration_rollback.lifecycle.podstart import PodBlock
-from migration_rollback.redact import Redactor
+from migration_rollback.redact import Redactor, http_url_shown
 
 URL_FIELD = "spec.database.urlSecretRef"
 Prober = Callable[[str, float], health.Probe]
@@ -37,7 +37,9 @@ def http_probe(url: str, timeout: float) -> health.Probe:
     try:
         response = httpx.get(url, timeout=timeout)
     except httpx.HTTPError as exc:
-        return health.Probe(status=None, error=f"{type(exc).__name__} calling {url}")
+        return health.Probe(
+            status=None, error=f"{type(exc).__name__} calling {http_url_shown(url)}"
+        )
     return health.Probe(status=response.status_code, body=response.text[:65536])
 
 

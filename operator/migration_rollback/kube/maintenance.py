@@ -14,6 +14,7 @@ from migration_rollback.lifecycle.model import (
     HttpMaintenance,
     MaintenanceSpec,
 )
+from migration_rollback.redact import http_url_shown
 
 
 class MaintenanceError(RuntimeError):
@@ -58,14 +59,18 @@ def _http(clients: Clients, namespace: str, spec: HttpMaintenance, enabled: bool
         )
     except httpx.HTTPError as exc:
         # The exception text may include the URL but never the headers (where tokens live).
-        raise MaintenanceError(f"maintenance call to {url} failed: {type(exc).__name__}") from None
-    except (httpx.InvalidURL, ValueError) as exc:  # a URL the CRD's rule did not catch
         raise MaintenanceError(
-            f"spec.maintenance.http.url: {url!r} cannot be called: {exc}"
+            f"maintenance call to {http_url_shown(url)} failed: {type(exc).__name__}"
         ) from None
+    except (httpx.InvalidURL, ValueError) as exc:  # a URL the CRD's rule did not catch
+        raise MaintenanceError(  # the error's text may quote the URL, or a header's value
+            f"spec.maintenance.http.url: {http_url_shown(url)} cannot be called, or a header "
+            f"from its Secret cannot be sent: {type(exc).__name__}"
+        ) from None
+    shown = http_url_shown(url)
     if response.status_code >= 300:
-        raise MaintenanceError(f"maintenance call to {url} answered {response.status_code}")
-    return f"{'enabled' if enabled else 'disabled'} via {url} ({response.status_code})"
+        raise MaintenanceError(f"maintenance call to {shown} answered {response.status_code}")
+    return f"{'enabled' if enabled else 'disabled'} via {shown} ({response.status_code})"
 
 
 def _config_map(clients: Clients, namespace: str, spec: ConfigMapMaintenance, enabled: bool) -> str:

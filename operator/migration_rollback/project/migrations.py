@@ -75,6 +75,29 @@ def is_rollback_file(path: Path) -> bool:
     return path.stem.endswith(ROLLBACK_SUFFIX)
 
 
+def _forward_of(path: Path) -> Path:
+    return path.with_name(path.stem[: -len(ROLLBACK_SUFFIX)] + path.suffix)
+
+
+def _paired(path: Path) -> bool:
+    """A rollback file whose forward migration is in the folder: read with it, not as one."""
+    return is_rollback_file(path) and os.path.lexists(_forward_of(path))
+
+
+def _unpaired(path: Path) -> SourceFileError | None:
+    """A file named like a rollback with no forward beside it is one Supabase applies as a
+    migration: skipped, it was never checked, and a rollback left behind was never noticed."""
+    if not is_rollback_file(path):
+        return None
+    forward = shown(printable(_forward_of(path).name))
+    return _problem(
+        path,
+        f"named like a rollback file, but its forward migration {forward} is not here, so "
+        "Supabase applies it as a migration of its own: rename it if it is one (not ending in "
+        f"{ROLLBACK_SUFFIX}), or move it out of the folder if its forward was removed",
+    )
+
+
 def _problem(path: Path, message: str, code: str = "FILE", line: int = 0) -> SourceFileError:
     return SourceFileError(SourceLocation(shown(printable(path.name)), line, 0), message, code)
 
@@ -99,7 +122,7 @@ def scan(directory: Path) -> Scan:
     found: list[Migration] = []
     ignored: list[str] = []
     for path in entries:
-        if path.suffix.lower() != ".sql" or is_rollback_file(path):
+        if path.suffix.lower() != ".sql" or _paired(path):
             continue
         stem = printable(path.stem)
         match = MIGRATION_NAME.fullmatch(stem)
@@ -110,7 +133,8 @@ def scan(directory: Path) -> Scan:
             ignored.append(f"{shown(printable(str(path)))}: ignored: {why} (Supabase skips it too)")
             continue
         migration = Migration(stem, match.group("version"), path)
-        found.append(replace(migration, problem=file_problem(path, directory)))
+        problem = _unpaired(path) or file_problem(path, directory)
+        found.append(replace(migration, problem=problem))
     found = _flag_duplicate_versions(found)
     return Scan(sorted(found, key=lambda m: (m.version, m.path.name)), ignored)
 
