@@ -84,17 +84,16 @@ def _paired(path: Path) -> bool:
     return is_rollback_file(path) and os.path.lexists(_forward_of(path))
 
 
-def _unpaired(path: Path) -> SourceFileError | None:
-    """A file named like a rollback with no forward beside it is one Supabase applies as a
-    migration: skipped, it was never checked, and a rollback left behind was never noticed."""
-    if not is_rollback_file(path):
-        return None
+def _unpaired(path: Path) -> str:
+    """A file named like a rollback with no forward beside it: Supabase applies it as a migration
+    of its own. Not read as one here (`execute` of a migration whose file was removed reads its
+    rollback), but said, the same line for every command: it was skipped silently."""
     forward = shown(printable(_forward_of(path).name))
-    return _problem(
-        path,
-        f"named like a rollback file, but its forward migration {forward} is not here, so "
-        "Supabase applies it as a migration of its own: rename it if it is one (not ending in "
-        f"{ROLLBACK_SUFFIX}), or move it out of the folder if its forward was removed",
+    return (
+        f"{shown(printable(str(path)))}: named like a rollback file, but its forward migration "
+        f"{forward} is not here, so Supabase applies it as a migration of its own: rename it "
+        f"if it is one (not ending in {ROLLBACK_SUFFIX}), or move it out of the folder once "
+        "its migration is rolled back"
     )
 
 
@@ -124,6 +123,9 @@ def scan(directory: Path) -> Scan:
     for path in entries:
         if path.suffix.lower() != ".sql" or _paired(path):
             continue
+        if is_rollback_file(path):
+            ignored.append(_unpaired(path))
+            continue
         stem = printable(path.stem)
         match = MIGRATION_NAME.fullmatch(stem)
         if match is None or path.suffix != ".sql":
@@ -133,8 +135,7 @@ def scan(directory: Path) -> Scan:
             ignored.append(f"{shown(printable(str(path)))}: ignored: {why} (Supabase skips it too)")
             continue
         migration = Migration(stem, match.group("version"), path)
-        problem = _unpaired(path) or file_problem(path, directory)
-        found.append(replace(migration, problem=problem))
+        found.append(replace(migration, problem=file_problem(path, directory)))
     found = _flag_duplicate_versions(found)
     return Scan(sorted(found, key=lambda m: (m.version, m.path.name)), ignored)
 
