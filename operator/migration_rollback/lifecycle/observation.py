@@ -132,9 +132,7 @@ class Observation:
     workloads: tuple[WorkloadView, ...] = ()
     workload_error: str | None = None
     revisions: tuple[RevisionView, ...] = ()
-    # this controller saw the current Job exist, or status says its create was accepted
-    # (so absent = vanished)
-    job_seen: bool = False
+    job_seen: bool = False  # this controller saw the current Job exist (so absent = vanished)
     health: tuple[CheckView, ...] = ()
 
     def workload(self, key: str) -> WorkloadView | None:
