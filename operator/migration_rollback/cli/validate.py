@@ -166,6 +166,8 @@ def _json(reports: list[MigrationReport], proofs: dict[str, VerifyResult]) -> di
         doc = report.to_json()
         if report.migration in proofs:
             doc["verification"] = proofs[report.migration].to_json()
+            if _schema_only(report, proofs[report.migration]):
+                doc["verification"]["scope"] = SCHEMA_ONLY
         migrations.append(doc)
     blocked = any(p.status in FAILING for p in proofs.values())
     return {
@@ -173,6 +175,21 @@ def _json(reports: list[MigrationReport], proofs: dict[str, VerifyResult]) -> di
         "summary": counts,
         "migrations": migrations,
     }
+
+
+SCHEMA_ONLY = "schema only"
+
+
+def _schema_only(report: MigrationReport, proof: VerifyResult) -> bool:
+    """A rollback destroying data its migration never made was proven on catalogs only: its
+    "verified" must not read as a proof of the data (finding A3)."""
+    return proof.status == "verified" and any(f.code == "UNRELATED" for f in report.findings)
+
+
+def _verdict(report: MigrationReport, proof: VerifyResult) -> str:
+    scope = f" ({SCHEMA_ONLY})" if _schema_only(report, proof) else ""
+    color = "yellow" if scope else _proof_color(proof.status)
+    return f"  [{color}]{escape(proof.verdict)}{scope}[/]{escape(major_label(proof))}"
 
 
 def _proof_color(status: str) -> str:
@@ -185,12 +202,8 @@ def _print_text(reports: list[MigrationReport], proofs: dict[str, VerifyResult])
     for report in reports:
         color = _COLOR[report.status]
         proof = proofs.get(report.migration)
-        verdict = (  # the verdict names the stand-ins it relied on: "verified (stand-ins: …)"
-            f"  [{_proof_color(proof.status)}]{escape(proof.verdict)}[/]"
-            f"{escape(major_label(proof))}"
-            if proof
-            else ""
-        )
+        # The verdict names the stand-ins it relied on: "verified (stand-ins: …)".
+        verdict = _verdict(report, proof) if proof else ""
         console.print(
             f"[{color}]{report.status:8}[/{color}] {escape_name(report.migration)}{verdict}"
         )

@@ -23,6 +23,11 @@ from migration_rollback.sql.model import MANUAL_PREFIX, LockLevel, Script, State
 from migration_rollback.sql.names import strings
 from migration_rollback.sql.parse import split_comment_lines
 from migration_rollback.sql.touched import CoverageIndex, touched_names, walk
+from migration_rollback.sql.unrelated import (
+    ALLOW_UNRELATED_MARK,
+    forward_subjects,
+    unrelated_targets,
+)
 
 ALLOW_CASCADE_MARK = "-- migration-rollback: allow-cascade"
 
@@ -225,6 +230,32 @@ def hazard_findings(
                 )
             )
     return findings
+
+
+def unrelated_findings(
+    forward: Script, rollback: Script, text: str, rollback_file: str
+) -> list[Finding]:
+    """A rollback statement destroying what the migration never made undoes nothing of it, and
+    verification (catalogs only) cannot see the data it destroys: an error unless marked."""
+    allowed = ALLOW_UNRELATED_MARK in text
+    subjects = forward_subjects(forward)
+    findings: list[Finding] = []
+    for st in rollback.statements:
+        for what in unrelated_targets(st, subjects):
+            findings.append(_unrelated(what, allowed, st.location.line, rollback_file))
+    return findings
+
+
+def _unrelated(what: str, allowed: bool, line: int, rollback_file: str) -> Finding:
+    message = (
+        f"destroys {what}, which the migration did not create or change: this undoes nothing "
+        "of it, and verification (which compares catalogs) cannot see the data lost"
+    )
+    if allowed:
+        return Finding("UNRELATED", Severity.WARNING, f"{message} (kept: '{ALLOW_UNRELATED_MARK}')",
+                       line, rollback_file)  # fmt: skip
+    hint = f"; remove it, or add '{ALLOW_UNRELATED_MARK}' to keep it"
+    return Finding("UNRELATED", Severity.ERROR, message + hint, line, rollback_file)
 
 
 def manual_findings(text: str, rollback_file: str) -> list[Finding]:
