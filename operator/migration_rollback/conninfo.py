@@ -102,7 +102,7 @@ def parse_database_url(text: str, *, where: str = "the database URL") -> Databas
         identity=_identity(params),
         secrets=secrets,
         typed_secrets=frozenset({typed} - secrets if typed else ()),
-        notes=_whitespace_note(text, dsn, where),
+        notes=_whitespace_note(text, dsn, where) + _name_note(params, where),
     )
 
 
@@ -113,6 +113,21 @@ def _whitespace_note(text: str, dsn: str, where: str) -> tuple[str, ...]:
     if text == dsn:
         return ()
     return (f"{where}: surrounding whitespace (a trailing newline?) was ignored",)
+
+
+def _name_note(params: Mapping[str, str], where: str) -> tuple[str, ...]:
+    """A password equal to the user, database or host name is shown wherever that name is (the
+    safe display keeps the names whole: they are what tells one target from another). Said once,
+    naming neither the value nor which name it equals (that would narrow the guess)."""
+    password = params.get("password", "").casefold()
+    names = [params.get(k, "") for k in ("user", "dbname", "host", "hostaddr")]
+    shown = {n.casefold() for value in names for n in value.split(",")}
+    if not password or password not in shown:
+        return ()
+    return (
+        f"{where}: the password is the same as the user, database or host name, which every "
+        "output shows: anyone who reads them can guess it; use a password that is no name",
+    )
 
 
 def _utf8(text: str) -> bool:
