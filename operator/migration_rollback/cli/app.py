@@ -173,17 +173,48 @@ ExactColumnOrderOption = Annotated[
 ]
 
 
+# Each job is a shadow database and its connections: more than this would exhaust a default
+# server's max_connections (100) before it ran faster on any machine this tool runs on.
+MAX_JOBS = 32
+
 JobsOption = Annotated[
     int | None,
     typer.Option(
         "--jobs",
         min=1,
+        max=MAX_JOBS,
         help="With --verify: shadow databases checking migrations at once, on the same shadow "
         "server (each replays the migrations before its share first; the verdicts are the "
         "same). Default: one a CPU, at most 4, fewer for a small project.",
         show_default=False,
     ),
 ]
+
+
+# The options that only mean something with --verify, by parameter name.
+_VERIFY_ONLY = {
+    "shadow_url": "--shadow-url",
+    "pg_major": "--pg-major",
+    "allow_other_major": "--allow-other-major",
+    "exact_column_order": "--exact-column-order",
+    "jobs": "--jobs",
+}
+
+
+def typed_option(ctx: typer.Context, name: str) -> bool:
+    """Given on the command line, not left at its default nor read from the environment (by
+    name: typer carries its own copy of click's ParameterSource)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"
+
+
+def verify_only_problem(ctx: typer.Context, verify: bool) -> str | None:
+    """A --verify option typed without --verify was ignored silently: name it. One set in the
+    environment (the shadow URL, set for every command) is not a mistake."""
+    if verify:
+        return None
+    typed = [flag for name, flag in _VERIFY_ONLY.items() if typed_option(ctx, name)]
+    return f"{typed[0]} only applies with --verify (add --verify, or drop it)" if typed else None
 
 
 def _version(value: bool) -> None:

@@ -144,8 +144,13 @@ def execute(
         ),
     ] = None,
     max_age: Annotated[
-        str, typer.Option("--max-age", help="With require-recent: the oldest acceptable dump.")
-    ] = "1h",
+        str | None,
+        typer.Option(
+            "--max-age",
+            help="With require-recent: the oldest acceptable dump. [default: 1h]",
+            show_default=False,
+        ),
+    ] = None,  # None: not given (refused without require-recent), read as 1h
     lock_timeout: Annotated[
         str,
         typer.Option(
@@ -223,6 +228,8 @@ def execute(
     """
     if not database_url:
         raise _usage_error(f"give --database-url or set {URL_ENV}")
+    if backup is not BackupMode.REQUIRE_RECENT and max_age is not None:
+        raise _usage_error("--max-age is only read with --backup require-recent")
     for option, path in (("--result-file", result_file), ("--report", report)):
         problem = output_path_problem(option, path)
         if problem:
@@ -240,7 +247,7 @@ def execute(
             dry_run=dry_run,
             backup=backup,
             backup_dir=backup_dir,
-            max_age=_duration("--max-age", max_age),
+            max_age=_duration("--max-age", max_age or "1h"),
             lock_timeout=_duration("--lock-timeout", lock_timeout),
             statement_timeout=_duration("--statement-timeout", statement_timeout),
             allow_data_loss=allow_data_loss,

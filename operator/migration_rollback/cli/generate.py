@@ -22,8 +22,10 @@ from migration_rollback.cli.app import (
     error_markup,
     escape,
     escape_name,
+    fail,
     load_project,
     progress_bar,
+    verify_only_problem,
 )
 from migration_rollback.cli.shadow_major import (
     AllowOtherMajorOption,
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 
 @app.command("generate")
 def generate(
+    ctx: typer.Context,
     directory: DirOption = DEFAULT_DIR,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite rollback files edited by hand.")
@@ -70,6 +73,9 @@ def generate(
     """
     from migration_rollback.project.generation import Outcome, generate_one
 
+    problem = verify_only_problem(ctx, verify)
+    if problem:
+        raise fail("generate", problem)
     if verify:
         check_shadow_url(shadow_url)
 

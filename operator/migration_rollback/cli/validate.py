@@ -20,8 +20,10 @@ from migration_rollback.cli.app import (
     error_markup,
     escape,
     escape_name,
+    fail,
     load_project,
     progress_bar,
+    verify_only_problem,
 )
 from migration_rollback.cli.shadow_major import (
     AllowOtherMajorOption,
@@ -58,6 +60,7 @@ _COLOR = {
 
 @app.command("validate")
 def validate(
+    ctx: typer.Context,
     directory: DirOption = DEFAULT_DIR,
     output: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.TEXT,
     verify: Annotated[
@@ -85,6 +88,9 @@ def validate(
     """
     from migration_rollback.project.validation import validate_all
 
+    problem = verify_only_problem(ctx, verify)
+    if problem:
+        raise fail("validate", problem)
     if verify:
         check_shadow_url(shadow_url)
 

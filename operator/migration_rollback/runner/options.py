@@ -215,6 +215,9 @@ class RunOptions:
             raise ValueError("--expect-set-sha256 must be 64 lowercase hexadecimal digits")
         if self.backup is not BackupMode.NONE and self.backup_dir is None:
             raise ValueError(f"--backup {self.backup} needs --backup-dir")
+        if self.backup is BackupMode.NONE and self.backup_dir is not None:
+            # No dump is taken or looked for: the folder given would be ignored silently.
+            raise ValueError("--backup-dir is only read with --backup pg-dump or require-recent")
         if self.expect_sha256 is not None and not re.fullmatch(
             r"[0-9a-fA-F]{64}", self.expect_sha256
         ):
