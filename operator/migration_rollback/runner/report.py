@@ -12,7 +12,7 @@ nothing was changed.
 from __future__ import annotations
 
 from migration_rollback.runner.result import Outcome, RunResult
-from migration_rollback.shown import shown
+from migration_rollback.shown import shown, shown_lines
 
 _NEXT_STEPS: dict[str, str] = {
     "OK": "Verify the application's health checks, then scale it back up.",
@@ -44,11 +44,39 @@ _NEXT_STEPS: dict[str, str] = {
 
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
     def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
+        # `shown`: a line break in a name (a table called "a\nb") would end the row, and a
+        # space in its place made it read as another name; escaped, it reads as what it is.
+        return shown(text).replace("|", "\\|")
 
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines.extend("| " + " | ".join(cell(c) for c in row) + " |" for row in rows)
     return lines
+
+
+def _items(texts: list[str]) -> list[str]:
+    """A Markdown list, one line an item whatever the names in it hold."""
+    return [f"- {shown(text)}" for text in texts]
+
+
+def _code(text: str) -> str:
+    """A code span its text cannot end: fenced with one backtick more than its longest run."""
+    ticks = "`" * (_longest_run(text, "`") + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def _fence(text: str) -> list[str]:
+    """A fenced block its text cannot close (a line of ``` in an error message)."""
+    ticks = "`" * max(3, _longest_run(text, "`") + 1)
+    return [ticks, shown_lines(text), ticks]
+
+
+def _longest_run(text: str, char: str) -> int:
+    longest = run = 0
+    for c in text:
+        run = run + 1 if c == char else 0
+        longest = max(longest, run)
+    return longest
 
 
 def _rows(value: int | None, exact: bool = True) -> str:
@@ -72,7 +100,7 @@ def headline(result: RunResult) -> str:
 
 def render_summary(result: RunResult) -> str:
     """A few lines for stdout: the outcome, what was (or would be) done, and the error."""
-    lines = [f"migration-rollback: {headline(result)}"]
+    lines = [f"migration-rollback: {shown(headline(result))}"]
     lines.append(
         f"  exit {int(result.exit_code)} ({result.exit_code.name})"
         + (", retryable" if result.retryable else "")
@@ -101,17 +129,17 @@ def render_summary(result: RunResult) -> str:
         )
     for s in result.statements:
         if s.status == "failed":
-            lines.append(f"    failed [{s.number}] {s.location}: {s.sql}")
+            lines.append(f"    failed [{s.number}] {shown(s.location)}: {shown(s.sql)}")
     for d in result.deferred:
-        lines.append(f"  after commit [{d.number}] {d.status}: {d.sql}")
+        lines.append(f"  after commit [{d.number}] {d.status}: {shown(d.sql)}")
     lines += _summary_changes(result)
     lines += [f"  data: {_restore_line(entry)}" for entry in result.restore]
-    for note in [*result.notes, *_source_notes(result)]:
-        lines.append(f"  note: {note}")
-    for warning in result.warnings:
-        lines.append(f"  warning: {warning}")
+    lines += [f"  note: {shown(note)}" for note in [*result.notes, *_source_notes(result)]]
+    lines += [f"  warning: {shown(warning)}" for warning in result.warnings]
     if result.error:
-        lines.append(f"  error: {result.error.error_class}: {result.error.message}")
+        # A driver's DETAIL lines are its own, indented under it: none reads as a line of ours.
+        message = shown_lines(result.error.message).replace("\n", "\n    ")
+        lines.append(f"  error: {result.error.error_class}: {message}")
     return "\n".join(lines) + "\n"
 
 
@@ -126,7 +154,7 @@ def _source_notes(result: RunResult) -> list[str]:
 def _summary_changes(result: RunResult) -> list[str]:
     kept = result.changes_kept
     if kept is False:
-        undone = [f"  undone by the ROLLBACK: {item}" for item in result.rolled_back]
+        undone = [f"  undone by the ROLLBACK: {shown(item)}" for item in result.rolled_back]
         return [f"  database: {_UNCHANGED}", *undone] if result.statements else undone
     prefix = "" if kept else "if the commit went through: "
     lines = [
@@ -169,8 +197,8 @@ def _rows_fact(result: RunResult) -> str:
 
 def render_report(result: RunResult) -> str:
     """The Markdown incident report."""
-    out: list[str] = [f"# Migration rollback: {result.target}", ""]
-    out.append(f"**{headline(result)}**")
+    out: list[str] = [f"# Migration rollback: {shown(result.target)}", ""]
+    out.append(f"**{shown(headline(result))}**")
     out.append("")
     facts = [
         ["Outcome", str(result.outcome)],
@@ -196,8 +224,9 @@ def render_report(result: RunResult) -> str:
             f"`{e.error_class}`" + (f" (SQLSTATE {e.sqlstate})" if e.sqlstate else ""),
         ]
         if e.statement is not None:
-            out.append(f"at statement {e.statement}" + (f" ({e.location})" if e.location else ""))
-        out += ["", "```", e.message, "```", ""]
+            where = f" ({shown(e.location)})" if e.location else ""
+            out.append(f"at statement {e.statement}{where}")
+        out += ["", *_fence(e.message), ""]
     out += ["## Steps", ""]
     out += _table(
         ["Step", "Outcome", "ms", "Detail"],
@@ -250,7 +279,7 @@ def render_report(result: RunResult) -> str:
                     s.status,
                     (s.command or "") + (f" ({s.error})" if s.error else ""),
                     str(s.duration_ms) if s.duration_ms is not None else "",
-                    f"`{s.sql}`",
+                    _code(s.sql),
                 ]
                 for s in [*result.statements, *result.deferred]
             ],
@@ -258,10 +287,10 @@ def render_report(result: RunResult) -> str:
     out += _report_changes(result)
     if result.notes or result.unchecked_sources:
         out += ["", "## Notes", ""]
-        out += [f"- {note}" for note in [*result.notes, *_source_notes(result)]]
+        out += _items([*result.notes, *_source_notes(result)])
     if result.warnings:
         out += ["", "## Warnings", ""]
-        out += [f"- {w}" for w in result.warnings]
+        out += _items(result.warnings)
     out += ["", f"_migration-rollback {result.tool_version}_", ""]
     return "\n".join(out)
 
@@ -275,7 +304,7 @@ def _report_changes(result: RunResult) -> list[str]:
         undone = ["", "## Changes", "", f"None: the database is {_UNCHANGED}."]
         if result.rolled_back:
             undone += ["", "The transaction did this before it was rolled back (not kept):", ""]
-            undone += [f"- {item}" for item in result.rolled_back]
+            undone += _items(result.rolled_back)
         return undone
     out: list[str] = []
     if result.archived:
@@ -288,16 +317,17 @@ def _report_changes(result: RunResult) -> list[str]:
                 for a in result.archived
             ],
         )
-        out += ["", "To bring it back:", "", "```sql"]
-        out += [a.restore_hint for a in result.archived if a.restore_hint]
-        out += ["```"]
+        # Runnable as written (a quoted name keeps its line break): only the fence is sized.
+        hints = "\n".join(a.restore_hint for a in result.archived if a.restore_hint)
+        ticks = "`" * max(3, _longest_run(hints, "`") + 1)
+        out += ["", "To bring it back:", "", f"{ticks}sql", *([hints] if hints else []), ticks]
     if result.dependents:
         out += ["", "## Related objects", ""]
-        out += [f"- {note}" for note in result.dependents]
+        out += _items(result.dependents)
     if result.data_loss:
         out += ["", "## Data destroyed (allowed with --allow-data-loss)", ""]
-        out += [f"- {item}" for item in result.data_loss]
+        out += _items(result.data_loss)
     if result.restore:
         out += ["", "## Data restored from captures (apply)", ""]
-        out += [f"- {_restore_line(entry)}" for entry in result.restore]
+        out += _items([_restore_line(entry) for entry in result.restore])
     return out
