@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     # The engine (pglast) and the project layer are imported when the command runs.
     from migration_rollback.project.validation import MigrationReport
     from migration_rollback.project.workspace import LoadedMigration
-    from migration_rollback.verify import VerifyResult
+    from migration_rollback.verify import MigrationPair, VerifyResult
     from migration_rollback.verify.majors import MajorRequirement
 
 
@@ -100,9 +100,10 @@ def validate(
     proofs: dict[str, VerifyResult] = {}
     if verify:
         major = shadow_requirement(directory, pg_major, allow_other_major)
+        texts = {r.migration: r.rollback_text for r in reports}
         proofs = {
             r.migration: r
-            for r in run_shadow(loaded, shadow_url, output, major, exact_column_order, jobs)
+            for r in run_shadow(loaded, shadow_url, output, major, exact_column_order, jobs, texts)
         }
     if output is Format.JSON:
         print(json.dumps(_json(reports, proofs), indent=2))
@@ -122,16 +123,13 @@ def run_shadow(
     major: MajorRequirement | None = None,
     exact_column_order: bool = False,
     jobs: int | None = None,
+    texts: dict[str, str | None] | None = None,
 ) -> list[VerifyResult]:
-    from migration_rollback.verify import MigrationPair, verify_project
+    from migration_rollback.verify import verify_project
 
     _url_notes(shadow_url)
     # Unreadable files (a pipe, a directory...) are already reported; the shadow skips them.
-    pairs = [
-        MigrationPair(item.migration.name, item.migration.path, item.usable_rollback)
-        for item in loaded
-        if item.usable
-    ]
+    pairs = [_pair(item, texts) for item in loaded if item.usable]
     try:
         with progress_bar(len(pairs), "verifying") as bar:
             return verify_project(
@@ -145,6 +143,18 @@ def run_shadow(
     except DatabaseUnavailableError as exc:
         console.print(error_markup(f"shadow database: {exc}"))
         raise typer.Exit(2) from None
+
+
+def _pair(item: LoadedMigration, texts: dict[str, str | None] | None) -> MigrationPair:
+    """The shadow's pair: with the rollback text validation judged (read once, so what is
+    verified is what was validated), or the file when validation did not read it."""
+    from migration_rollback.verify import MigrationPair
+
+    name = item.migration.name
+    text = (texts or {}).get(name)
+    if text is None:
+        return MigrationPair(name, item.migration.path, item.usable_rollback)
+    return MigrationPair(name, item.migration.path, item.migration.rollback_path, text)
 
 
 def _url_notes(shadow_url: str | None) -> None:

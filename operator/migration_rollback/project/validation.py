@@ -113,6 +113,8 @@ class MigrationReport:
     statements: int = 0
     # The sha256 of the bytes judged here: `emergency` pins these, not a second read's.
     rollback_sha256: str | None = field(default=None, compare=False)
+    # And their text: `validate --verify` runs on the shadow what was judged here.
+    rollback_text: str | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -171,6 +173,7 @@ def validate_one(
         report.status = Status.INVALID
         return report
     report.rollback_sha256 = source.sha256
+    report.rollback_text = source.text
     file = split_file(source.text)
     if source.warning:
         report.findings.append(Finding("ENCODING", Severity.WARNING, source.warning))

@@ -85,20 +85,20 @@ class Once:
 RollbackSource = Callable[[Script, Snapshot, Callable[[], Snapshot]], Attempts]
 
 
-def file_rollback(path: Path | None) -> RollbackSource:
-    """The rollback written in a file (validate --verify)."""
+def file_rollback(path: Path | None, text: str | None = None) -> RollbackSource:
+    """The rollback written in a file (validate --verify): `text` when the caller read it."""
 
     def provide(forward: Script, before: Snapshot, after: Callable[[], Snapshot]) -> Attempts:
-        return Once(_read_rollback(path))
+        return Once(_read_rollback(path, text))
 
     return provide
 
 
-def _read_rollback(path: Path | None) -> Prepared:
+def _read_rollback(path: Path | None, given: str | None = None) -> Prepared:
     """The file's rollback parsed, with its MANUAL markers and what it destroys."""
     if path is None:
         return Prepared(None, problem="no rollback file")
-    text = normalize_text(read_text(path))
+    text = normalize_text(read_text(path) if given is None else given)
     manual = [f"{path.name}:{line}: {item}" for line, item in split_comment_lines(
         text, MANUAL_PREFIX
     )]  # fmt: skip

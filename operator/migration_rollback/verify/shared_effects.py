@@ -119,7 +119,7 @@ def first_shared_effect(migrations: Sequence[MigrationPair]) -> str | None:
     transactional statements are transactional and call no sequence function (sql/inverse.py),
     and a forward that cannot run in a transaction is checked on a copy (clone_trip.py)."""
     for pair in migrations:
-        reason = _forward_reason(pair) or _rollback_reason(pair.name, pair.rollback_path)
+        reason = _forward_reason(pair) or _rollback_reason(pair)
         if reason:
             return reason
     return None
@@ -137,29 +137,31 @@ def _forward_reason(pair: MigrationPair) -> str | None:
     return _SHARED.format(name=pair.name, what=what, where="") if what else None
 
 
-def _rollback_reason(name: str, path: Path | None) -> str | None:
-    if path is None or not path.is_file():
+def _rollback_reason(pair: MigrationPair) -> str | None:
+    name, path, text = pair.name, pair.rollback_path, pair.rollback_text
+    if path is None or (text is None and not path.is_file()):
         return None
-    if what := next(_found(path, _CLUSTER), None):
+    if what := next(_found(path, _CLUSTER, text), None):
         return _SHARED.format(name=name, what=what, where=" in its rollback")
-    if any(_sequence_call(statement.node) for statement in _statements(path)):
+    if any(_sequence_call(statement.node) for statement in _statements(path, text)):
         what = "a sequence advanced or set"
         return _NOT_REPEATED.format(name=name, what=what)
     return None
 
 
-def _found(path: Path, table: dict[type, Rule]) -> Iterator[str]:
+def _found(path: Path, table: dict[type, Rule], text: str | None = None) -> Iterator[str]:
     """What each statement of the file does of the table's kinds."""
-    for statement in _statements(path):
+    for statement in _statements(path, text):
         rule = table.get(type(statement.node))
         if rule and (what := rule(statement.node)):
             yield what
 
 
-def _statements(path: Path) -> list[Statement]:
+def _statements(path: Path, given: str | None = None) -> list[Statement]:
+    """The file's statements (`given`: its text as the caller read it)."""
     from migration_rollback.project.migrations import read_source
 
-    text = read_source(path).text
+    text = read_source(path).text if given is None else given
     try:
         return list(parse_script(text, str(path)).statements)
     except SqlSyntaxError:

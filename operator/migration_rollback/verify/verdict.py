@@ -24,6 +24,10 @@ class MigrationPair:
     name: str
     forward_path: Path
     rollback_path: Path | None = None
+    # The rollback's text as `validate` read and judged it: verified as is, never read again
+    # (a file changed between the two reads would be verified as one thing, validated as
+    # another). None: read from `rollback_path`.
+    rollback_text: str | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
