@@ -21,22 +21,18 @@ import contextlib
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, TextIO
 
 import psycopg
 from psycopg import sql
 
-from migration_rollback.errors import SourceFileError
-from migration_rollback.jobresult import before_all, version_key
 from migration_rollback.project.migrations import (
-    Migration,
-    read_source,
     require_migrations,
     scan,
 )
 from migration_rollback.redact import Redactor
+from migration_rollback.runner.apply_pending import Loaded, pending_migrations
 from migration_rollback.runner.apply_result import (
     AppliedMigration,
     ApplyOptions,
@@ -53,7 +49,6 @@ from migration_rollback.runner.apply_steps import (
     opted_out,
     record_history,
     run_after_commit,
-    span,
     tally,
 )
 from migration_rollback.runner.capture import run_checked, take_captures
@@ -73,7 +68,6 @@ from migration_rollback.runner.deferred_steps import Step, pending_steps, record
 from migration_rollback.runner.errors import (
     CommittedSessionLostError,
     InterruptedRunError,
-    PreconditionError,
 )
 from migration_rollback.runner.history import applied_versions, history_recorded
 from migration_rollback.runner.leftovers import dead_runs, settle_for_apply
@@ -89,14 +83,7 @@ from migration_rollback.runner.session import (
     translate,
 )
 from migration_rollback.shown import shown_lines
-from migration_rollback.sql import Script, Statement, classify, parse_script
-
-
-@dataclass
-class _Loaded:
-    migration: Migration
-    script: Script
-    sha256: str
+from migration_rollback.sql import Statement, classify
 
 
 def apply_migrations(
@@ -165,7 +152,7 @@ class _Applier:
         require_migrations(self.options.migrations_dir, found)
         work = self._connect()
         self._leftovers(work)
-        pending = self._pending(work, found.migrations)
+        pending = pending_migrations(work, found.migrations, self.options, self.redactor)
         self.result.pending = [m.migration.name for m in pending]
         if pending:
             self._apply_all(work, pending)
@@ -203,7 +190,7 @@ class _Applier:
         except psycopg.Error as exc:
             raise translate(exc, self.redactor, context="finishing an earlier run") from None
 
-    def _apply_all(self, work: Connection, pending: list[_Loaded]) -> None:
+    def _apply_all(self, work: Connection, pending: list[Loaded]) -> None:
         work.autocommit = False
         try:
             self._prepare(work)
@@ -225,76 +212,6 @@ class _Applier:
     def close(self) -> None:
         close_sessions(self.control, self.work)
 
-    # --- what to apply -----------------------------------------------------------------
-
-    def _pending(self, conn: Connection, found: list[Migration]) -> list[_Loaded]:
-        table = self.options.history_table
-        recorded = history_recorded(conn, table)
-        applied = applied_versions(conn, table) if recorded else []
-        latest = max(applied, key=version_key, default=None)
-        self._check_target(found, applied)
-        return [
-            self._load(migration) for migration in found if self._wanted(migration, applied, latest)
-        ]
-
-    def _check_target(self, found: list[Migration], applied: list[str]) -> None:
-        """A typo or a short version ("2025") in --to would otherwise apply all up to it, and
-        one in --no-capture would keep the captures it meant to skip: both are refused."""
-        versions = {m.version for m in found}
-        to = self.options.to_version
-        if to is not None and not before_all(to) and to not in applied and to not in versions:
-            raise PreconditionError(f"--to {to}: no migration in the folder has this version")
-        unknown = sorted(set(self.options.no_capture) - versions)
-        if unknown:
-            raise PreconditionError(
-                f"--no-capture {', '.join(unknown)}: no migration in the folder has this "
-                f"version (the folder holds {span(sorted(versions, key=version_key))})"
-            )
-
-    def _wanted(self, migration: Migration, applied: list[str], latest: str | None) -> bool:
-        """Not applied yet and within --to; refused when it cannot be applied safely."""
-        if migration.version in applied:
-            return False
-        to_version = self.options.to_version
-        if to_version is not None and version_key(migration.version) > version_key(to_version):
-            return False
-        # A shared version is ambiguous on a live database: its history row holds one file.
-        problem = migration.problem or migration.duplicate
-        if problem is not None:
-            raise PreconditionError(f"{migration.path}: {problem}")
-        if latest is not None and version_key(migration.version) < version_key(latest):
-            raise PreconditionError(
-                f"{migration.name} is older than the last applied migration {latest}: "
-                "applying it out of order is refused (as supabase db push does); rename it "
-                "with a newer version"
-            )
-        return True
-
-    def _load(self, migration: Migration) -> _Loaded:
-        # Text PostgreSQL would reject or store mangled is refused, naming file and line.
-        try:
-            source = read_source(migration.path)
-        except SourceFileError as exc:
-            raise PreconditionError(f"{migration.path.parent}/{exc}") from None
-        if source.warning:
-            raise PreconditionError(f"{migration.path}: refused, not UTF-8: {source.warning}")
-        script = parse_script(source.text, str(migration.path))
-        self._check_no_own_password(script)
-        return _Loaded(migration, script, source.sha256)
-
-    def _check_no_own_password(self, script: Script) -> None:
-        """The history row keeps the statements as they ran (as the Supabase CLI writes them,
-        and `supabase migration fetch` writes them back to files): a statement holding the
-        connection's own password would keep it there, so the migration is refused, naming
-        the statement's place and not its text."""
-        for stmt in script.statements:
-            if self.redactor.holds_secret(stmt.text):
-                raise PreconditionError(
-                    f"{stmt.location}: this statement holds the password of the connection "
-                    "apply runs with (not shown): refused, the history table would keep it; "
-                    "set that password outside the migration files"
-                )
-
     def _prepare(self, conn: Connection) -> None:
         """The history table (as the Supabase CLI creates it) and the capture schema."""
         table = self.options.history_table
@@ -313,7 +230,7 @@ class _Applier:
 
     # --- one migration ---------------------------------------------------------------------
 
-    def _apply_one(self, conn: Connection, loaded: _Loaded) -> None:
+    def _apply_one(self, conn: Connection, loaded: Loaded) -> None:
         migration = loaded.migration
         start = time.monotonic()
         item = AppliedMigration(
@@ -328,7 +245,7 @@ class _Applier:
         item.duration_ms = int((time.monotonic() - start) * 1000)
         self.log(step="migration", version=migration.version, **brief(item))
 
-    def _write(self, conn: Connection, loaded: _Loaded, item: AppliedMigration) -> list[Step]:
+    def _write(self, conn: Connection, loaded: Loaded, item: AppliedMigration) -> list[Step]:
         """The migration's statements, captures and history row, in its transaction; the
         statements that must run after COMMIT, as steps."""
         migration, applied_id = loaded.migration, new_applied_id()
@@ -370,7 +287,7 @@ class _Applier:
         raise CommittedSessionLostError(committed_then_lost(landed, len(steps), later))
 
     def _run_body(
-        self, conn: Connection, loaded: _Loaded, applied_id: str
+        self, conn: Connection, loaded: Loaded, applied_id: str
     ) -> tuple[list[tuple[int, Statement]], list[CaptureRecord], list[tuple[int, Statement]]]:
         """Run the transactional statements, each with its captures; the others are deferred."""
         version = loaded.migration.version
