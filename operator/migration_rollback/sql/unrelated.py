@@ -210,8 +210,48 @@ _TARGETS: dict[type, Callable[[Statement, Subjects], Iterator[str]]] = {
 def unrelated_targets(st: Statement, found: Subjects) -> list[str]:
     """What `st` destroys that the forward migration (or the rollback before it: a type renamed
     aside to be dropped) neither made nor changed. Call in the rollback's order."""
+    hidden = list(_hidden_writes(st.node, found))
     rule = _TARGETS.get(type(st.node))
     if rule is None:
-        _forward_one(st.node, found)  # a CREATE or RENAME of the rollback's own
-        return []
-    return list(rule(st, found))
+        _learn(st.node, found)
+        return hidden
+    return [*hidden, *rule(st, found)]
+
+
+def _learn(node: Any, found: Subjects) -> None:
+    """What a rollback statement makes is its own to drop later; rows it writes are still the
+    older table's, and a name something older is renamed to is still that older thing."""
+    if isinstance(node, (*_ROW_WRITES, ast.SelectStmt)):
+        return
+    if isinstance(node, ast.RenameStmt):
+        new = str(node.newname).lower()
+        old = set(touched_names(node)) | {n.lower() for n in _object_strings(node)}
+        if (old - {new}) & found.names:
+            found.names.add(new)
+        return
+    _forward_one(node, found)
+
+
+def _object_strings(node: Any) -> list[str]:
+    """The last name of a RenameStmt's `object` (a type's, a function's...), when it has one."""
+    obj = getattr(node, "object", None)
+    if isinstance(obj, tuple):
+        return strings(obj)[-1:]
+    names = getattr(obj, "names", None) or getattr(obj, "objname", None)
+    return strings(names)[-1:] if names else []
+
+
+def _hidden_writes(node: Any, found: Subjects) -> Iterator[str]:
+    """Row writes inside another statement: a data-modifying WITH (`WITH d AS (DELETE ...)
+    SELECT ...`), and an INSERT's ON CONFLICT DO UPDATE (an UPDATE of the rows it meets)."""
+    with_clause = getattr(node, "withClause", None)
+    for cte in (with_clause.ctes or ()) if with_clause is not None else ():
+        query = cte.ctequery
+        if isinstance(query, _ROW_DESTROYS):
+            yield from _row_targets(query, found)
+        yield from _hidden_writes(query, found)
+    conflict = getattr(node, "onConflictClause", None)
+    if conflict is not None and conflict.targetList:
+        for table in _relnames(node):
+            if table not in found.values:
+                yield f"the rows of table {table} (ON CONFLICT DO UPDATE)"

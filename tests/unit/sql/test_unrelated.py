@@ -32,6 +32,8 @@ FAMILY = {
     # The migration added rows to audit: deleting those is an undo, emptying it is not.
     "truncate public.audit;": "the rows of table audit",
     "delete from public.audit;": "the rows of table audit",
+    "with d as (delete from items returning id) select count(*) from d;": "rows of table items",
+    "insert into items (id) values (1) on conflict (id) do update set name = 'x';": "items",
     "merge into items using tags on items.id = tags.id when matched then delete;": "items",
     "drop table public.orders;": "table public.orders",
     "drop view public.report;": "view public.report",
@@ -53,6 +55,8 @@ RELATED = [
     "delete from public.audit where what = 'tags';",
     "alter table public.tags drop column label;",
     "update public.audit set what = null where what = 'tags';",
+    "insert into items (id) values (1) on conflict (id) do nothing;",
+    "with d as (delete from public.audit where what = 'tags' returning 1) select count(*) from d;",
     # An enum value taken back: the type is renamed aside, its columns moved, the old dropped.
     "alter type public.kind rename to kind__old; create type public.kind as enum ('a');"
     " alter table items alter column kind type public.kind using kind::text::public.kind;"
@@ -98,3 +102,14 @@ def test_no_generated_rollback_is_flagged(case: Path) -> None:
     text = "".join(f"{s.sql};\n" for s in plan.sql_steps)
     rollback = parse_script(text, "r.sql")
     assert unrelated_findings(forward, rollback, text, "r.sql") == []
+
+
+def test_rows_the_rollback_writes_itself_do_not_excuse_a_later_delete() -> None:
+    [finding] = _findings("insert into items (id) values (1);\ndelete from items;")
+    assert finding.line == 2
+
+
+def test_an_older_type_renamed_aside_is_still_older() -> None:
+    text = "alter type public.old_kind rename to old_kind__x;\ndrop type public.old_kind__x;"
+    [finding] = _findings(text)  # old_kind is older: renaming it aside is no licence
+    assert finding.line == 2
