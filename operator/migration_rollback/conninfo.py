@@ -54,6 +54,7 @@ class DatabaseTarget:
     typed_secrets: frozenset[str] = field(default=frozenset(), repr=False)
     # What was ignored in the text as given (surrounding whitespace), said once, never the text.
     notes: tuple[str, ...] = ()
+    notes_where: str = ""  # where the string came from, as the notes name it
 
     def redactor(self) -> Redactor:
         # The whole string, should it ever be echoed, shows as its safe form.
@@ -62,6 +63,15 @@ class DatabaseTarget:
             masked={self.dsn: self.display},
             kept=[self.display],
         )
+
+    def notes_with(self, env: Mapping[str, str]) -> tuple[str, ...]:
+        """The notes, and the name note for a password libpq takes from PGPASSWORD (used
+        only when the string has none)."""
+        password = env.get("PGPASSWORD", "")
+        if "password" in self.params or not password:
+            return self.notes
+        where = self.notes_where or "the database URL"
+        return self.notes + _name_note({**self.params, "password": password}, where)
 
     def with_database(self, dbname: str) -> str:
         """The same server and credentials, another database (a libpq keyword string)."""
@@ -103,6 +113,7 @@ def parse_database_url(text: str, *, where: str = "the database URL") -> Databas
         secrets=secrets,
         typed_secrets=frozenset({typed} - secrets if typed else ()),
         notes=_whitespace_note(text, dsn, where) + _name_note(params, where),
+        notes_where=where,
     )
 
 

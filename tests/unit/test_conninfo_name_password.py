@@ -44,3 +44,13 @@ def test_a_password_equal_to_a_shown_name_is_noted_without_it(url: str) -> None:
 )
 def test_other_passwords_are_not_noted(url: str) -> None:
     assert not [n for n in parse_database_url(url).notes if NOTE in n]
+
+
+def test_a_pgpassword_equal_to_a_shown_name_is_noted_too() -> None:
+    target = parse_database_url("postgresql://app@h/appdb", where="--database-url")
+    [note] = [n for n in target.notes_with({"PGPASSWORD": "AppDb"}) if NOTE in n]
+    assert note.startswith("--database-url: ")
+    assert not [n for n in target.notes_with({"PGPASSWORD": "other"}) if NOTE in n]
+    # The string's own password is the one libpq uses: PGPASSWORD is then not read.
+    given = parse_database_url("postgresql://app:s3cret@h/appdb")
+    assert not [n for n in given.notes_with({"PGPASSWORD": "appdb"}) if NOTE in n]

@@ -99,7 +99,7 @@ def apply_migrations(
         return _finish(result, options, stdout, redactor)
     redactor = target.redactor().with_env(env)
     result = ApplyResult(database=target.display, dry_run=options.dry_run)
-    result.warnings += target.notes
+    result.warnings += target.notes_with(env)
     applier = _Applier(options, result, redactor, stderr, target.dsn)
     try:
         applier.run()

@@ -93,7 +93,7 @@ class RunState:
         self.leftovers = ExecuteLeftovers()
         self.restore = DataRestore()
         if self.target is not None:
-            self.result.warnings += self.target.notes
+            self.result.warnings += self.target.notes_with(io.env)
 
     @property
     def dsn(self) -> str:

@@ -196,6 +196,10 @@ def test_a_password_equal_to_the_user_name_is_warned_of_once(
     assert run.result is not None
     [warning] = [w for w in run.result["warnings"] if note in w]
     assert warning.startswith("the database URL (--database-url or ")
+    by_env = execute(project, keyword_url(cluster, project), {"PGPASSWORD": ROLE}, "env")
+    assert by_env.returncode == 0, by_env.stdout + by_env.stderr
+    assert by_env.result is not None
+    assert len([w for w in by_env.result["warnings"] if note in w]) == 1
 
 
 # --- the shadow URL of generate / validate --------------------------------------------------
