@@ -87,28 +87,25 @@ def _forward_alter(node: Any, found: Subjects) -> None:
             found.names.add(str(cmd.def_.conname).lower())
 
 
+def _named(name: Callable[[Any], str]) -> Callable[[Any, Subjects], None]:
+    """A statement whose subject is the one object it names."""
+    return lambda node, found: found.names.add(name(node).lower())
+
+
+def _forward_rows(node: Any, found: Subjects) -> None:
+    for kept in (found.rows, found.values, found.names):
+        kept.update(_relnames(node))
+
+
+def _forward_other(node: Any, found: Subjects) -> None:
+    """The rest name their own subject (a function, a type, a server...): all of their names."""
+    found.names.update(touched_names(node))
+    found.names.update(v.lower() for v in map(node.__getattribute__, node) if type(v) is str)
+
+
 def _forward_one(node: Any, found: Subjects) -> None:
     """Add what one forward statement makes or changes (its subject, not what it reads)."""
-    if isinstance(node, ast.CreateStmt | ast.CreateTableAsStmt):
-        _forward_table(node, found)
-    elif isinstance(node, ast.AlterTableStmt):
-        _forward_alter(node, found)
-    elif isinstance(node, ast.ViewStmt):
-        found.names.add(str(node.view.relname).lower())
-    elif isinstance(node, ast.IndexStmt):
-        found.names.add(object_key_for_index(node, DEFAULT_SCHEMA).name.lower())
-    elif isinstance(node, ast.CreateTrigStmt):
-        found.names.add(str(node.trigname).lower())
-    elif isinstance(node, ast.CreatePolicyStmt | ast.AlterPolicyStmt):
-        found.names.add(str(node.policy_name).lower())
-    elif isinstance(node, _ROW_WRITES):
-        for kept in (found.rows, found.values, found.names):
-            kept.update(_relnames(node))
-    elif isinstance(node, ast.SelectStmt):
-        _forward_select(node, found)
-    else:  # the rest name their own subject (a function, a type, a server...): all of them
-        found.names.update(touched_names(node))
-        found.names.update(v.lower() for v in map(node.__getattribute__, node) if type(v) is str)
+    (_FORWARD.get(type(node)) or _forward_other)(node, found)
 
 
 def _forward_select(node: Any, found: Subjects) -> None:
@@ -120,6 +117,20 @@ def _forward_select(node: Any, found: Subjects) -> None:
     for call in effects.calls(node):
         found.rows.update(_PLATFORM_ROWS.get(EFFECTS.get(call), ()))
         found.values.update(_PLATFORM_ROWS.get(EFFECTS.get(call), ()))
+
+
+_FORWARD: dict[type, Callable[[Any, Subjects], None]] = {
+    ast.CreateStmt: _forward_table,
+    ast.CreateTableAsStmt: _forward_table,
+    ast.AlterTableStmt: _forward_alter,
+    ast.ViewStmt: _named(lambda node: str(node.view.relname)),
+    ast.IndexStmt: _named(lambda node: object_key_for_index(node, DEFAULT_SCHEMA).name),
+    ast.CreateTrigStmt: _named(lambda node: str(node.trigname)),
+    ast.CreatePolicyStmt: _named(lambda node: str(node.policy_name)),
+    ast.AlterPolicyStmt: _named(lambda node: str(node.policy_name)),
+    ast.SelectStmt: _forward_select,
+    **dict.fromkeys(_ROW_WRITES, _forward_rows),
+}
 
 
 def forward_subjects(forward: Script) -> Subjects:
