@@ -59,6 +59,8 @@ class Memory:
     hpas: dict[str, dict[str, int]] = field(default_factory=dict)
     # Jobs whose creation the API server refused for what it says (none of them was created)
     create_refused: set[str] = field(default_factory=set)
+    # Status fields the API server did not keep (an outdated CRD): our copy keeps them
+    pruned: set[str] = field(default_factory=set)
 
 
 class ObserverBase:

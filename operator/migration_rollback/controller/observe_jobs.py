@@ -19,7 +19,7 @@ from migration_rollback.jobresult import JobResult
 from migration_rollback.kube import jobs, sources
 from migration_rollback.lifecycle import jobrun, outcomes, podstart
 from migration_rollback.lifecycle.durations import parse_timestamp
-from migration_rollback.lifecycle.errorbudget import JobFate
+from migration_rollback.lifecycle.errorbudget import JobFate, absent_fate
 from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.observation import JobView, Observation, PodEnd
 from migration_rollback.lifecycle.podstart import PodBlock
@@ -43,7 +43,8 @@ class JobReader(ObserverBase):
             view = self.pods_of_gone_job(name)
         if view is not None:
             self.memory.seen_jobs.add(name)
-        seen = name in self.memory.seen_jobs
+        # Created as status says (a restarted operator's memory is empty): absent, it vanished
+        seen = name in self.memory.seen_jobs or status.job_created == name
         return with_fields(base, job=view, job_seen=seen)
 
     def job_view(self, spec: RollbackSpec, name: str, recorded: bool) -> JobView | None:
@@ -155,9 +156,8 @@ class JobReader(ObserverBase):
     def job_fate(self, resource: str, status: RollbackStatus) -> tuple[JobFate, bool | None]:
         """The phase's Job's fate, read on its own after a failed turn, and whether the
         database changed as far as its end says (None: cannot tell). A Job not recorded in
-        status was never created (its name is recorded first), nor one absent whose creation
-        the API server refused and that has no pod. One recorded but gone otherwise, or that
-        cannot be read, may still commit (its pod may outlive it)."""
+        status was never created (its name is recorded just before the create is sent). One
+        that cannot be read may still commit; one absent, as `absent_job` says."""
         name = jobrun.current_job(resource, status)
         if name is None or status.job_name != name:
             return JobFate.NEVER_CREATED, False
@@ -176,9 +176,29 @@ class JobReader(ObserverBase):
             return JobFate.MAY_COMMIT, None
 
     def absent_job(self, name: str) -> tuple[JobFate, bool | None]:
-        if name not in self.memory.create_refused or self.job_pods(name).pods:
-            return JobFate.MAY_COMMIT, None
-        return JobFate.NEVER_CREATED, False
+        """A recorded Job the API server does not have: while a pod of it may still run it
+        may commit (a pod outlives its Job); once none can (deleted by a human with its
+        pods), it can commit nothing more, and what it did is read from a pod it left or
+        its end seen here, else unknown."""
+        pods = self.job_pods(name).pods
+        running = sum(1 for p in pods if not p.ended or p.deleting)
+        fate = absent_fate(name in self.memory.create_refused, running)
+        if fate is not JobFate.GONE:
+            return fate, (False if fate is JobFate.NEVER_CREATED else None)
+        return fate, self.left_by(name, pods)
+
+    def left_by(self, name: str, pods: tuple[podwatch.PodState, ...]) -> bool | None:
+        """Whether the database changed, as an ended pod's result or the Job's end seen
+        here says; None: nothing says (the database then counts as changed)."""
+        for pod in pods:
+            result = jobs.parse_result(pod.message) if pod.ended else None
+            if result:
+                parsed = JobResult.from_dict(result)
+                return outcomes.judge(pod.succeeded, parsed, pod.message, "").database_changed
+        seen = self.memory.finished.get(name)
+        if seen is not None and seen.finished:
+            return outcomes.judge(seen.succeeded, seen.result, seen.message, "").database_changed
+        return None
 
     def changed_by(self, name: str, succeeded: bool) -> bool | None:
         """What the ended Job's result says of the database (only the yes/no is used)."""

@@ -69,6 +69,8 @@ def run(plan: Plan, dry_run: bool) -> outcomes.JobVerdict | None:
     if end is None:
         if plan.current("jobName") != name:  # created just before a restart
             plan.patch(jobName=name)
+        if plan.current("jobCreated") != name:  # its create's record lost to a restart
+            plan.patch(jobCreated=name)
         plan.wake_in(JOB_FALLBACK_SECONDS)
         if block is not None:  # its grace ends without a watch event
             plan.wake_in(block.seconds_left(ctx.now))
@@ -103,8 +105,9 @@ def stop(plan: Plan, job: JobView, block: podstart.PodBlock) -> None:
     purpose, _ = PURPOSE[plan.ctx.phase]
     name, cause = job.name, block.describe()
     stopped = {"job": name, "cause": cause, "at": iso(plan.ctx.now)}
-    # Recorded first: a restart between the two still knows why the Job went.
-    plan.record_first().patch(jobStopped=stopped | ({"watch": job.watch} if job.watch else {}))
+    # Recorded just before the delete: a restart between the two still knows why the Job
+    # went; a hold-down scale refused before it leaves no record of a delete never sent.
+    plan.record_now(jobStopped=stopped | ({"watch": job.watch} if job.watch else {}))
     plan.act(DeleteJob(name, foreground=True))
     message = f"the {purpose} Job {name} is deleted: {cause}; waiting for its pod to be gone"
     plan.patch(reason=str(Reason.JOB_NOT_STARTED), message=message)
@@ -167,16 +170,22 @@ def never_started(plan: Plan, name: str, cause: str) -> Failure:
 
 
 def create(plan: Plan, phase: Phase, attempt: int, dry_run: bool) -> None:
-    """The phase's Job, its name recorded first: a restart finds the one it created."""
+    """The phase's Job, its name recorded just before the create is sent: a restart finds
+    the one it created, and a name recorded says a create was sent (an action before it that
+    fails, such as a hold-down scale refused, leaves none: the Job's fate is "never created").
+    The real Job's record says, until its result does, that the database may have changed:
+    a Job that vanishes, or an operator that dies now, must never lead to "restore the app"."""
     purpose, step = PURPOSE[phase]
     if not dry_run and not plan.current("databaseIdentity"):
         raise unpinned(plan, step)
     name = job_name(plan.ctx.obs.resource, purpose, attempt, str(plan.current("sqlSha256")))
-    plan.record_first().patch(jobName=name).step(step, StepState.RUNNING, f"Job {name}")
+    changed = {} if dry_run else {"databaseChanged": True}
+    plan.step(step, StepState.RUNNING, f"Job {name}").record_now(jobName=name, **changed)
     # Looked at again at once: that observation starts the watch of the Job's pod, whose end
     # (with the runner's result) shows a second before the Job's own status; the Job's status
     # updates on the way wake no decision (controller.cache).
     plan.act(CreateJob(name, purpose, attempt, dry_run)).wake_in(0)
+    plan.patch(jobCreated=name)  # after it: a Job gone once this is recorded is not made again
 
 
 def unpinned(plan: Plan, step: StepName) -> Failure:

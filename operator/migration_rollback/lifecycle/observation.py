@@ -132,7 +132,9 @@ class Observation:
     workloads: tuple[WorkloadView, ...] = ()
     workload_error: str | None = None
     revisions: tuple[RevisionView, ...] = ()
-    job_seen: bool = False  # this controller saw the current Job exist (so absent = vanished)
+    # this controller saw the current Job exist, or status says its create was accepted
+    # (so absent = vanished)
+    job_seen: bool = False
     health: tuple[CheckView, ...] = ()
 
     def workload(self, key: str) -> WorkloadView | None:
