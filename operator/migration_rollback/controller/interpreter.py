@@ -18,7 +18,6 @@ from migration_rollback.controller.cache import WatchCache
 from migration_rollback.controller.events import Event, EventPoster
 from migration_rollback.controller.jobrequest import job_request
 from migration_rollback.controller.observe_base import Memory
-from migration_rollback.controller.permanent import refusal
 from migration_rollback.controller.poddeletes import DeleteInFlight, PodDeletes
 from migration_rollback.controller.telemetry import record_metrics
 from migration_rollback.kube import jobs, leases, maintenance, resources, workloads
@@ -182,18 +181,12 @@ class Interpreter:
         jobs.ensure_config_map(self.clients, manifest)
 
     def create_job(self, action: a.CreateJob) -> None:
-        """Only the request and the create are in the try: an error there created nothing
-        (a refusal is remembered, for the Job's fate). What follows a create that went
-        through must not say otherwise: the Job exists and may commit."""
+        """An error of the request or the create created nothing: it is raised, and the Job
+        counts as never created (nothing of it to see: `lifecycle.jobabsence`). What follows
+        a create that went through must not say otherwise: the Job exists and may commit."""
         spec, status = RollbackSpec.from_obj(self.obj), RollbackStatus.from_obj(self.obj)
-        try:
-            request = job_request(self.obj, spec, status, self.settings, action)
-            created = jobs.ensure_job(self.clients, jobs.build_job(request))
-        except Exception as exc:
-            if refusal(exc) is not None:  # refused for what it says: this try created nothing
-                self.memory.create_refused.add(action.name)
-            raise
-        self.memory.create_refused.discard(action.name)
+        request = job_request(self.obj, spec, status, self.settings, action)
+        created = jobs.ensure_job(self.clients, jobs.build_job(request))
         self.memory.seen_jobs.add(action.name)
         if created is not None:
             self._remember_created(action.name, created)

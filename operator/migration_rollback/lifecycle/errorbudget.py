@@ -80,15 +80,6 @@ END_THE_WAIT = (
 )
 
 
-def absent_fate(create_refused: bool, running: int) -> JobFate:
-    """A recorded Job the API server does not have, with `running` pods of it not ended or
-    being deleted (their containers may still write): while any is, it may commit; with none,
-    it was never created (its create refused here) or is gone and commits no more."""
-    if running:
-        return JobFate.MAY_COMMIT
-    return JobFate.NEVER_CREATED if create_refused else JobFate.GONE
-
-
 @dataclass(frozen=True)
 class ErrorStep:
     """`end`: fail now with `message`; otherwise look again after `delay` seconds, with

@@ -13,9 +13,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from migration_rollback.jobresult import JobResult
-from migration_rollback.lifecycle import analysis, outcomes, podstart, policy, target
+from migration_rollback.lifecycle import analysis, jobabsence, outcomes, podstart, policy, target
 from migration_rollback.lifecycle.actions import CreateJob, DeleteJob
 from migration_rollback.lifecycle.durations import parse_timestamp
+from migration_rollback.lifecycle.errorbudget import JobFate
 from migration_rollback.lifecycle.observation import JobView
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
 from migration_rollback.lifecycle.record import Failure, Plan, iso
@@ -48,17 +49,15 @@ def run(plan: Plan, dry_run: bool) -> outcomes.JobVerdict | None:
     """The finished Job's verdict; None while it is created, runs or waits for its retry
     (`plan` then holds what to do). A retried failure is not a verdict."""
     ctx = plan.ctx
-    purpose, step = PURPOSE[ctx.phase]
+    purpose, _ = PURPOSE[ctx.phase]
     attempt = ctx.status.attempts.get(purpose, 1)
     name = job_name(ctx.obs.resource, purpose, attempt, str(ctx.status.sql_sha256))
     job = ctx.obs.job
     if ctx.status.job_stopped.get("job") == name:
         after_stop(plan, name, job)
         return None
-    if job is None or job.name != name:
-        if ctx.obs.job_seen:
-            raise plan.failure(Reason.JOB_FAILED, f"Job {name} disappeared", step)
-        create(plan, ctx.phase, attempt, dry_run)
+    if job is None or job.name != name or job.gone:
+        absent(plan, name, job, attempt, dry_run)
         return None
     block = job.pod_block
     stoppable = job.result is None and not job.pod_ran  # one that ran is judged by its end
@@ -81,6 +80,35 @@ def run(plan: Plan, dry_run: bool) -> outcomes.JobVerdict | None:
     if verdict.succeeded or not _retry(plan, purpose, attempt, verdict, finished_at):
         return verdict
     return None
+
+
+def absent(plan: Plan, name: str, job: JobView | None, attempt: int, dry_run: bool) -> None:
+    """The phase's Job is not there (a GET of its name said so): created when nothing shows
+    it ever was, waited for while a pod of it may still write, else the rollback fails on it
+    (`jobabsence`). `job`: its pods, listed (None: it was never recorded, so none looked)."""
+    ctx = plan.ctx
+    purpose, step = PURPOSE[ctx.phase]
+    pods, running = (job.pods or 0, job.running) if job is not None else (0, 0)
+    fate = jobabsence.fate(jobabsence.AbsentJob(ctx.obs.job_seen, pods, running))
+    if fate is JobFate.NEVER_CREATED:
+        create(plan, ctx.phase, attempt, dry_run)
+        return
+    if fate is JobFate.MAY_COMMIT:
+        message = (
+            f"the {purpose} Job {name} was deleted but {running} pod(s) of it have not ended: "
+            "waiting for them (they may still write); the app stays as it is until then"
+        )
+        if ctx.status.message != message:
+            plan.patch(reason=str(Reason.JOB_POD_NOT_GONE), message=message)
+            plan.event(str(Reason.JOB_POD_NOT_GONE), message, warning=True)
+        plan.wake_in(JOB_FALLBACK_SECONDS)
+        return
+    raise plan.failure(
+        Reason.JOB_FAILED,
+        f"Job {name} disappeared: it was created, and is deleted with no pod of it left "
+        "running (by a human?)",
+        step,
+    )
 
 
 def ended(job: JobView) -> tuple[bool, dt.datetime | None] | None:
@@ -185,7 +213,9 @@ def create(plan: Plan, phase: Phase, attempt: int, dry_run: bool) -> None:
     # (with the runner's result) shows a second before the Job's own status; the Job's status
     # updates on the way wake no decision (controller.cache).
     plan.act(CreateJob(name, purpose, attempt, dry_run)).wake_in(0)
-    plan.patch(jobCreated=name)  # after it: a Job gone once this is recorded is not made again
+    # Only once the create went through, whatever else this decision records first: a Job
+    # absent once this is recorded was deleted, and is never created again (`jobabsence`).
+    plan.after(jobCreated=name)
 
 
 def unpinned(plan: Plan, step: StepName) -> Failure:

@@ -48,6 +48,7 @@ class JobView:
     gone: bool = False
     deleting: bool = False
     watch: str | None = None
+    running: int = 0  # of a gone Job: its pods not ended, or being deleted (they may write)
 
 
 @dataclass(frozen=True)

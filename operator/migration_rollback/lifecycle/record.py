@@ -111,14 +111,27 @@ class Plan:
     def record_now(self, **fields: Any) -> Plan:
         """The record so far, with `fields`, sent here: after the actions planned so far and
         before the next one (the record of an action about to be sent, which a restart must
-        find, yet never of one an earlier action's failure keeps from being sent). With no
-        action planned yet, it is `record_first`."""
+        find, yet never of one an earlier action's failure keeps from being sent). Fields
+        patched later go after the actions: never turned into `record_first`, which would
+        send a field saying an action was done before it."""
         self.fields.update(fields)
-        if self._first or not any(not isinstance(x, RecordEvent) for x in self.actions):
-            return self.record_first()
-        self._inline.update(self.fields)
-        self.actions.append(PatchStatus(dict(self.fields)))
-        self.fields = {}
+        if self._first:  # everything goes first already
+            return self
+        return self._inline_patch(self.fields)
+
+    def after(self, **fields: Any) -> Plan:
+        """`fields` sent once the actions planned so far went through, before any planned
+        next: what says an action was done (`jobCreated` after the create). Unlike `patch`,
+        never sent first, whatever `record_first` says."""
+        for key in fields:
+            self.fields.pop(key, None)
+        return self._inline_patch(fields)
+
+    def _inline_patch(self, fields: dict[str, Any]) -> Plan:
+        self._inline.update(fields)
+        self.actions.append(PatchStatus(dict(fields)))
+        if fields is self.fields:
+            self.fields = {}
         return self
 
     def first(self, **fields: Any) -> Plan:

@@ -54,9 +54,7 @@ def test_a_failure_reading_the_created_job_counts_it_as_created(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     run = make(Batch(), Api(TypeError("cannot serialize")), monkeypatch)
-    run.memory.create_refused.add(CREATE.name)  # an earlier try was refused
     run.create_job(CREATE)  # no error: the Job was created
-    assert CREATE.name not in run.memory.create_refused
     assert CREATE.name in run.memory.seen_jobs
     assert CREATE.name not in run.memory.job_versions
 
@@ -68,10 +66,9 @@ def test_a_created_job_is_remembered_with_its_version(monkeypatch: pytest.Monkey
     assert run.cache.job("shop", CREATE.name) == CREATED
 
 
-def test_a_refused_create_is_remembered_as_not_created(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_refused_create_is_not_seen_as_created(monkeypatch: pytest.MonkeyPatch) -> None:
     refused = ApiException(status=422, reason="Unprocessable Entity")
     run = make(Batch(refused), Api(None), monkeypatch)
     with pytest.raises(ApiException):
         run.create_job(CREATE)
-    assert CREATE.name in run.memory.create_refused
     assert CREATE.name not in run.memory.seen_jobs

@@ -258,9 +258,9 @@ CASES: dict[str, Case] = {
         spec(), status("Preparing", sqlSha256=SHA, reason="WaitingForDatabase"),
         obs(lease=LeaseView("mrb-db-x", "ns/other", False)), "Preparing", (), 2.0,
     ),
-    "the rehearsal Job is created, its name recorded first": Case(
-        spec(), status("Preparing", **LOCKED), obs(), "Preparing", (P, a.CreateJob), 0,
-        {"jobName": DRY},
+    "the rehearsal Job is created, its name recorded first, its create after it": Case(
+        spec(), status("Preparing", **LOCKED), obs(), "Preparing", (P, a.CreateJob, P), 0,
+        {"jobName": DRY, "jobCreated": DRY},
     ),
     "a running rehearsal is waited for": Case(
         spec(), status("Preparing", **LOCKED, jobName=DRY, jobCreated=DRY),
@@ -302,7 +302,7 @@ CASES: dict[str, Case] = {
     ),
     "the next attempt's Job has its own name and a longer lock timeout": Case(
         spec(), status("Preparing", **LOCKED, jobName=DRY, attempts={"dryrun": 2}),
-        obs(), "Preparing", (P, a.CreateJob), 0,
+        obs(), "Preparing", (P, a.CreateJob, P), 0,
         {"jobName": job_name("undo", "dryrun", 2, SHA)},
     ),
     "no retries left: the rehearsal fails, the app never touched": Case(
@@ -436,12 +436,12 @@ CASES: dict[str, Case] = {
     ),
     "no pod left: the rollback Job starts in the same decision, recorded first": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)]),
-        obs(workloads=web(0, live=0)), "RollingBack", (P, a.CreateJob, E), 0,
-        {"databaseChanged": True, "jobName": ROLLBACK},
+        obs(workloads=web(0, live=0)), "RollingBack", (P, a.CreateJob, P, E), 0,
+        {"databaseChanged": True, "jobName": ROLLBACK, "jobCreated": ROLLBACK},
     ),
     "the pods are gone while the workload's status still shows them: the Job starts": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)]),
-        obs(workloads=web(0, pods=3, live=0)), "RollingBack", (P, a.CreateJob, E), 0,
+        obs(workloads=web(0, pods=3, live=0)), "RollingBack", (P, a.CreateJob, P, E), 0,
     ),
     "scaled back up during the window: held down": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)], heldDown=1,
@@ -456,7 +456,24 @@ CASES: dict[str, Case] = {
     ),
     "the rollback Job starts with the database marked possibly changed": Case(
         spec(), status("RollingBack", **DOWN), obs(workloads=web(0)), "RollingBack",
-        (P, a.CreateJob), 0, {"databaseChanged": True, "jobName": ROLLBACK},
+        (P, a.CreateJob, P), 0, {"databaseChanged": True, "jobName": ROLLBACK},
+    ),
+    # --- a recorded Job the API server does not have (lifecycle.jobabsence) -----------------
+    "recorded, create never accepted, no pod of it (died before the create): created": Case(
+        spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True),
+        obs(workloads=web(0), job=JobView(ROLLBACK, gone=True, pods=0)), "RollingBack",
+        (P, a.CreateJob, P), 0, {"jobCreated": ROLLBACK},
+    ),
+    "create accepted, deleted, a pod of it still running: waited for, not created": Case(
+        spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, jobCreated=ROLLBACK,
+        databaseChanged=True), obs(workloads=web(0), job=JobView(ROLLBACK, gone=True,
+        pods=1, running=1), job_seen=True), "RollingBack", (P, E), 10.0,
+        {"reason": "JobPodNotGone"},
+    ),
+    "create not recorded but a pod of it left: it was created, gone, never again": Case(
+        spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True),
+        obs(workloads=web(0), job=JobView(ROLLBACK, gone=True, pods=1)), "Failed",
+        (a.ReleaseLease, P, E, E, E), None, {"reason": "JobFailed"},
     ),
     "no pin (upgraded past ScalingDown): no unpinned Job, the app restored": Case(
         spec(), status("RollingBack", **{**DOWN, "databaseIdentity": None}),

@@ -13,7 +13,6 @@ from migration_rollback.lifecycle.errorbudget import (
     TRIES,
     Budget,
     JobFate,
-    absent_fate,
     after_error,
 )
 from migration_rollback.lifecycle.phases import Phase, Reason
@@ -80,20 +79,6 @@ def test_the_count_goes_on_from_what_status_recorded() -> None:
 def test_the_delay_doubles_to_the_cap() -> None:
     delays = [after_error(Phase.RESTORING, n, 0.0, "x").delay for n in range(1, 8)]
     assert delays == [2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
-
-
-@pytest.mark.parametrize(
-    ("refused", "running", "fate"),
-    [(False, 1, JobFate.MAY_COMMIT), (True, 1, JobFate.MAY_COMMIT),
-     (True, 0, JobFate.NEVER_CREATED), (False, 0, JobFate.GONE)],
-)  # fmt: skip
-def test_an_absent_job_commits_no_more_once_no_pod_of_it_runs(
-    refused: bool, running: int, fate: JobFate
-) -> None:
-    """A recorded Job deleted by a human: its fate is decidable once no pod of it runs."""
-    assert absent_fate(refused, running) is fate
-    step = after_error(Phase.ROLLING_BACK, 3, 10.0, "refused", fate)
-    assert step.end is (fate is not JobFate.MAY_COMMIT)
 
 
 def test_the_wait_for_a_job_says_how_a_human_ends_it() -> None:
