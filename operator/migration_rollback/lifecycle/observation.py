@@ -125,6 +125,8 @@ class Observation:
     migration_files: Mapping[str, str] | None = None
     missing: str | None = None
     url_error: str | None = None
+    # A maintenance header (its Secret's key) that cannot be sent: why, never its value (final).
+    headers_error: str | None = None
     url_where: str = ""
     database: str | None = None  # host, port and database: the Lease's name
     lease: LeaseView | None = None
