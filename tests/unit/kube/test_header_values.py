@@ -9,8 +9,10 @@ import base64
 from types import SimpleNamespace
 
 import pytest
+from kubernetes.client.exceptions import ApiException
 
-from migration_rollback.kube import sources
+from migration_rollback.controller.permanent import refusal
+from migration_rollback.kube import maintenance, sources
 
 TOKEN = "Bearer s3cret-t0ken"
 WHERE = "spec.maintenance.http.headersSecretRef: Secret shop/admin key 'Authorization'"
@@ -60,3 +62,18 @@ def test_one_trailing_newline_is_taken_off_and_said() -> None:
     read = sources.header_values(clients, "shop", "admin", "f")  # type: ignore[arg-type]
     assert read.values == {"Authorization": TOKEN, "X-Tenant": "shop"}
     assert read.stripped == ("Authorization", "X-Tenant")
+
+
+def test_a_missing_headers_secret_is_a_bounded_retry_not_kopfs_endless_one() -> None:
+    """Deleted mid-rollback: an error the flow's error budget counts (controller.permanent),
+    naming the Secret; kopf would retry a LookupError every 60 s forever."""
+
+    def gone(name: str, namespace: str) -> None:
+        raise ApiException(status=404, reason="Not Found")
+
+    clients = SimpleNamespace(core=SimpleNamespace(read_namespaced_secret=gone))
+    with pytest.raises(maintenance.HeadersSecretMissing) as caught:
+        maintenance._headers(clients, "shop", "admin")  # type: ignore[arg-type]
+    said = refusal(caught.value)
+    assert said is not None
+    assert "headersSecretRef: Secret shop/admin not found" in said
