@@ -13,6 +13,7 @@ counts are recorded once, and every action can safely be repeated.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -27,7 +28,7 @@ from migration_rollback.controller.permanent import refusal
 from migration_rollback.controller.poddeletes import DeleteInFlight, PodDeletes
 from migration_rollback.controller.podwatch import PodWatches
 from migration_rollback.kube.client import Clients
-from migration_rollback.lifecycle import errorbudget
+from migration_rollback.lifecycle import errorbudget, pruning
 from migration_rollback.lifecycle.actions import Decision, PatchStatus
 from migration_rollback.lifecycle.decide import decide, failed_action, renewal
 from migration_rollback.lifecycle.errorbudget import Budget, JobFate, after_error
@@ -201,10 +202,14 @@ class RollbackFlow:
         budget = Budget.counted(status.error_retries, now)
         fate, changed = self._fate(status)
         step = after_error(self.phase, budget.tries, budget.seconds(now), error, fate)
+        if "errorRetries" in self.memory.pruned:  # counted all the same: say where, and why
+            note = pruning.in_memory_note("errorRetries")
+            step = dataclasses.replace(step, message=step.message + note)
         log.warning("%s/%s: %s", self.namespace, self.name, step.message)
         ctx = Context(spec, status, observation, now)
         if step.end:
-            return self._fail(spec, observation, now, errorbudget.ending(ctx, step, changed))
+            ended = errorbudget.ending(ctx, step, changed)
+            return self._fail(spec, observation, now, ended, routed=True)
         return self._retry(errorbudget.retrying(ctx, step, budget))
 
     def _fate(self, status: RollbackStatus) -> tuple[JobFate, bool | None]:
@@ -236,10 +241,18 @@ class RollbackFlow:
             log.warning("%s/%s: error count not cleared: %s", self.namespace, self.name, exc)
 
     def _fail(
-        self, spec: RollbackSpec, observation: Observation, now: dt.datetime, failure: Failure
+        self,
+        spec: RollbackSpec,
+        observation: Observation,
+        now: dt.datetime,
+        failure: Failure,
+        routed: bool = False,
     ) -> Decision | None:
         """The failure policy applied to what was applied before the failure; None when its
-        restore met a pod delete in flight (the decision is made again in a moment)."""
+        restore met a pod delete in flight (the decision is made again in a moment). An
+        action the failing decision carried that is refused for what it says (a hold-down's
+        scale to 0, refused every turn) is an error of the turn, as the error budget says:
+        else the flow would crash on it at every restart and never end (`routed`: once)."""
         log.warning("%s/%s: failed: %s", self.namespace, self.name, failure.message)
         after = RollbackStatus.from_obj(self.obj)  # what was applied before it failed
         decision = failed_action(spec, after, observation, now, failure)
@@ -247,4 +260,9 @@ class RollbackFlow:
             self.interpreter.apply(decision)
         except DeleteInFlight:  # its restore scales up: made again, not a daemon crash
             return None
+        except Exception as exc:
+            if routed or refusal(exc) is None:
+                raise
+            self._keep_lease()
+            return self._after_error(exc, spec, observation, now)
         return decision

@@ -18,13 +18,12 @@ from migration_rollback.controller.cache import WatchCache
 from migration_rollback.controller.events import Event, EventPoster
 from migration_rollback.controller.jobrequest import job_request
 from migration_rollback.controller.observe_base import Memory
-from migration_rollback.controller.permanent import refusal
 from migration_rollback.controller.poddeletes import DeleteInFlight, PodDeletes
 from migration_rollback.controller.telemetry import record_metrics
 from migration_rollback.kube import jobs, leases, maintenance, resources, workloads
 from migration_rollback.kube.client import Clients, is_not_found
 from migration_rollback.lifecycle import actions as a
-from migration_rollback.lifecycle import policy
+from migration_rollback.lifecycle import policy, pruning
 from migration_rollback.lifecycle.decide import DATABASE_LEASE_SECONDS
 from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.phases import Reason, StepName
@@ -106,13 +105,23 @@ class Interpreter:
 
     def _drop_pruned(self, sent: Mapping[str, Any], stored: Mapping[str, Any]) -> None:
         """Fields sent that the API server did not keep (a CRD older than the operator prunes
-        those its schema lacks) leave our copy too: decisions judge what is stored."""
-        pruned = sorted(k for k, v in sent.items() if v is not None and k not in stored)
+        those its schema lacks) stay in our copy, as lifecycle.pruning says why (but for
+        databaseIdentity, whose absence the flow judges); a Warning Event names the outdated
+        CRD once per field."""
+        pruned = pruning.pruned_fields(sent, stored)
         if not pruned:
             return
-        log.warning("%s: status fields not kept by the API server: %s", self.identity, pruned)
-        for key in pruned:
+        for key in pruning.JUDGED_ABSENT.intersection(pruned):
             self.obj["status"].pop(key, None)
+        new = sorted(set(pruned) - self.memory.pruned)
+        self.memory.pruned.update(pruned)
+        if not new:
+            return
+        message = pruning.outdated_crd(new)
+        log.warning("%s: %s", self.identity, message)
+        now = dt.datetime.now(dt.UTC)
+        meta = dict(self.obj["metadata"])
+        self._held.append(Event(meta, pruning.EVENT_REASON, message, True, now))
 
     def scrub(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         redactor = self.memory.redactor
@@ -172,20 +181,30 @@ class Interpreter:
         jobs.ensure_config_map(self.clients, manifest)
 
     def create_job(self, action: a.CreateJob) -> None:
+        """An error of the request or the create created nothing: it is raised, and the Job
+        counts as never created (nothing of it to see: `lifecycle.jobabsence`). What follows
+        a create that went through must not say otherwise: the Job exists and may commit."""
         spec, status = RollbackSpec.from_obj(self.obj), RollbackStatus.from_obj(self.obj)
-        try:
-            request = job_request(self.obj, spec, status, self.settings, action)
-            created = jobs.ensure_job(self.clients, jobs.build_job(request))
-        except Exception as exc:
-            if refusal(exc) is not None:  # refused for what it says: this try created nothing
-                self.memory.create_refused.add(action.name)
-            raise
-        self.memory.create_refused.discard(action.name)
-        if created is not None:
-            self.cache.put_job(created)
-            version = str((created.get("metadata") or {}).get("resourceVersion") or "")
-            self.memory.job_versions[action.name] = version
+        request = job_request(self.obj, spec, status, self.settings, action)
+        created = jobs.ensure_job(self.clients, jobs.build_job(request))
         self.memory.seen_jobs.add(action.name)
+        if created is not None:
+            self._remember_created(action.name, created)
+
+    def _remember_created(self, name: str, created: Any) -> None:
+        """The created Job in the watch cache and its version (its pod watch starts there).
+        Failing, it is only logged: the Job was created, the watch brings it (its pods are
+        then listed, with no version to start from), and the turn goes on."""
+        try:
+            obj = jobs.as_json(self.clients, created)
+            self.cache.put_job(obj)
+            version = str((obj.get("metadata") or {}).get("resourceVersion") or "")
+        except Exception as exc:
+            log.warning(
+                "%s: Job %s created; reading the answer failed: %s", self.identity, name, exc
+            )
+            return
+        self.memory.job_versions[name] = version
 
     def scale(self, action: a.ScaleTo) -> None:
         if action.replicas:  # a late pod delete must not meet the pods this brings up

@@ -24,6 +24,7 @@ from migration_rollback.controller.observe_base import (
 )
 from migration_rollback.controller.observe_jobs import JobReader
 from migration_rollback.kube import leases, sources, workloads
+from migration_rollback.kube.maintenance import HEADERS_FIELD
 from migration_rollback.lifecycle import analysis, health, target
 from migration_rollback.lifecycle.health import CheckSpec, Tracker
 from migration_rollback.lifecycle.model import ConfigMapKeyRef, RollbackSpec
@@ -63,11 +64,22 @@ class Observer(JobReader):
                 return with_fields(base, migration_files=files)
             text = self.resolve_sql(spec)
             self.read_target(spec)  # a URL libpq cannot parse ends here, before any Job
+            self.check_headers(spec)  # so does a maintenance header that cannot be sent
         except sources.SourceNotFoundError as exc:
             return with_fields(base, missing=str(exc))
         except conninfo.InvalidDatabaseUrlError as exc:
             return with_fields(base, url_error=str(exc))
+        except sources.InvalidHeaderError as exc:
+            return with_fields(base, headers_error=str(exc))
         return with_fields(base, sql_text=text)
+
+    def check_headers(self, spec: RollbackSpec) -> None:
+        """The maintenance call's headers Secret read and checked as the call will send it,
+        before anything is touched: missing, it is waited for as any source; a value that
+        cannot be sent fails the rollback naming the Secret and key (never the value)."""
+        http = spec.maintenance.http if spec.maintenance else None
+        if http is not None and http.headers_secret:
+            sources.header_values(self.clients, self.namespace, http.headers_secret, HEADERS_FIELD)
 
     def resolve_sql(self, spec: RollbackSpec) -> str:
         source = spec.rollback

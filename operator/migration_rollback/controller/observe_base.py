@@ -57,8 +57,8 @@ class Memory:
     job_versions: dict[str, str] = field(default_factory=dict)  # Jobs created here: their version
     secret_read_for: str | None = None  # the Job whose start the URL was re-read after
     hpas: dict[str, dict[str, int]] = field(default_factory=dict)
-    # Jobs whose creation the API server refused for what it says (none of them was created)
-    create_refused: set[str] = field(default_factory=set)
+    # Status fields the API server did not keep (an outdated CRD): our copy keeps them
+    pruned: set[str] = field(default_factory=set)
 
 
 class ObserverBase:

@@ -17,7 +17,7 @@ from migration_rollback.controller import podwatch
 from migration_rollback.controller.observe_base import URL_FIELD, ObserverBase, with_fields
 from migration_rollback.jobresult import JobResult
 from migration_rollback.kube import jobs, sources
-from migration_rollback.lifecycle import jobrun, outcomes, podstart
+from migration_rollback.lifecycle import jobabsence, jobrun, outcomes, podstart
 from migration_rollback.lifecycle.durations import parse_timestamp
 from migration_rollback.lifecycle.errorbudget import JobFate
 from migration_rollback.lifecycle.model import RollbackSpec
@@ -35,15 +35,19 @@ class JobReader(ObserverBase):
         name = jobrun.current_job(base.resource, status)
         if name is None:
             return base
-        recorded = status.job_name == name
+        # Its create accepted, as status says (a restarted operator's memory is empty)
+        accepted = status.job_created == name
+        recorded = status.job_name == name or accepted
         stopped = status.job_stopped.get("job") == name  # its pods are counted until gone
         cached = None if stopped else self.memory.finished.get(name)
         view = cached or self.job_view(spec, name, recorded)
-        if view is None and stopped:  # deleted by us: its pods (orphans) may still be there
-            view = self.pods_of_gone_job(name)
-        if view is not None:
+        if view is not None and not view.gone:
             self.memory.seen_jobs.add(name)
-        seen = name in self.memory.seen_jobs
+        seen = name in self.memory.seen_jobs or accepted
+        if view is None and (stopped or recorded or seen):
+            # Not there (a GET said so): its pods, listed after that GET, say whether it
+            # ever was and may still write (lifecycle.jobabsence)
+            view = self.pods_of_gone_job(name)
         return with_fields(base, job=view, job_seen=seen)
 
     def job_view(self, spec: RollbackSpec, name: str, recorded: bool) -> JobView | None:
@@ -96,7 +100,9 @@ class JobReader(ObserverBase):
     def pods_of_gone_job(self, name: str) -> JobView:
         seen = self.job_pods(name)
         ran = seen.ever_started or any(p.started for p in seen.pods)
-        return JobView(name, gone=True, pods=len(seen.pods), pod_ran=ran, watch=seen.watch)
+        running = running_pods(seen.pods)
+        pods = len(seen.pods)
+        return JobView(name, gone=True, pods=pods, pod_ran=ran, watch=seen.watch, running=running)
 
     def job_pods(self, name: str) -> podwatch.PodView:
         """Listed before watched, so none is an answer: a Job stopped for not starting waits
@@ -155,9 +161,8 @@ class JobReader(ObserverBase):
     def job_fate(self, resource: str, status: RollbackStatus) -> tuple[JobFate, bool | None]:
         """The phase's Job's fate, read on its own after a failed turn, and whether the
         database changed as far as its end says (None: cannot tell). A Job not recorded in
-        status was never created (its name is recorded first), nor one absent whose creation
-        the API server refused and that has no pod. One recorded but gone otherwise, or that
-        cannot be read, may still commit (its pod may outlive it)."""
+        status was never created (its name is recorded just before the create is sent). One
+        that cannot be read may still commit; one absent, as `absent_job` says."""
         name = jobrun.current_job(resource, status)
         if name is None or status.job_name != name:
             return JobFate.NEVER_CREATED, False
@@ -166,7 +171,7 @@ class JobReader(ObserverBase):
                 self.clients, self.namespace, name
             )
             if obj is None:
-                return self.absent_job(name)
+                return self.absent_job(name, status)
             end = jobs.completion(obj)
             if not end.finished:
                 return JobFate.MAY_COMMIT, None
@@ -175,13 +180,38 @@ class JobReader(ObserverBase):
             log.warning("%s/%s: its fate could not be read: %s", self.namespace, name, exc)
             return JobFate.MAY_COMMIT, None
 
-    def absent_job(self, name: str) -> tuple[JobFate, bool | None]:
-        if name not in self.memory.create_refused or self.job_pods(name).pods:
-            return JobFate.MAY_COMMIT, None
-        return JobFate.NEVER_CREATED, False
+    def absent_job(self, name: str, status: RollbackStatus) -> tuple[JobFate, bool | None]:
+        """A recorded Job the API server does not have, judged as `lifecycle.jobabsence`
+        says: while a pod of it may still run it may commit (a pod outlives its Job); once
+        none can, it was never created, or it can commit nothing more and what it did is
+        read from a pod it left or its end seen here, else unknown."""
+        pods = self.job_pods(name).pods
+        accepted = name in self.memory.seen_jobs or status.job_created == name
+        fate = jobabsence.fate(jobabsence.AbsentJob(accepted, len(pods), running_pods(pods)))
+        if fate is not JobFate.GONE:
+            return fate, (False if fate is JobFate.NEVER_CREATED else None)
+        return fate, self.left_by(name, pods)
+
+    def left_by(self, name: str, pods: tuple[podwatch.PodState, ...]) -> bool | None:
+        """Whether the database changed, as an ended pod's result or the Job's end seen
+        here says; None: nothing says (the database then counts as changed)."""
+        for pod in pods:
+            result = jobs.parse_result(pod.message) if pod.ended else None
+            if result:
+                parsed = JobResult.from_dict(result)
+                return outcomes.judge(pod.succeeded, parsed, pod.message, "").database_changed
+        seen = self.memory.finished.get(name)
+        if seen is not None and seen.finished:
+            return outcomes.judge(seen.succeeded, seen.result, seen.message, "").database_changed
+        return None
 
     def changed_by(self, name: str, succeeded: bool) -> bool | None:
         """What the ended Job's result says of the database (only the yes/no is used)."""
         result, message = jobs.termination(self.clients, self.namespace, name)
         parsed = JobResult.from_dict(result) if result else None
         return outcomes.judge(succeeded, parsed, message, "").database_changed
+
+
+def running_pods(pods: tuple[podwatch.PodState, ...]) -> int:
+    """Pods not ended, or being deleted: their containers may still write."""
+    return sum(1 for p in pods if not p.ended or p.deleting)

@@ -215,16 +215,21 @@ def ensure_config_map(clients: Clients, manifest: dict[str, Any]) -> None:
             raise
 
 
-def ensure_job(clients: Clients, manifest: dict[str, Any]) -> dict[str, Any] | None:
+def ensure_job(clients: Clients, manifest: dict[str, Any]) -> Any:
     """Create the Job unless it exists: a restarted operator must never run it twice.
-    Returns the created Job as API JSON; None when it existed."""
+    Returns the created Job as the client's object (`as_json` reads it); None when it
+    existed. Only the create is in here: an error raised here created nothing."""
     try:
-        job = clients.batch.create_namespaced_job(manifest["metadata"]["namespace"], manifest)
+        return clients.batch.create_namespaced_job(manifest["metadata"]["namespace"], manifest)
     except Exception as exc:
         if not is_conflict(exc):
             raise
         return None
-    return dict(clients.api.sanitize_for_serialization(job))
+
+
+def as_json(clients: Clients, obj: Any) -> dict[str, Any]:
+    """A client object as API JSON (as a watch event carries it)."""
+    return dict(clients.api.sanitize_for_serialization(obj))
 
 
 def read_job(clients: Clients, namespace: str, name: str) -> dict[str, Any] | None:

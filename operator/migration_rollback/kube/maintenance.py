@@ -8,7 +8,12 @@ import httpx
 from kubernetes.client.exceptions import ApiException
 
 from migration_rollback.kube.client import Clients
-from migration_rollback.kube.sources import secret_values
+from migration_rollback.kube.sources import (
+    Headers,
+    InvalidHeaderError,
+    SourceNotFoundError,
+    header_values,
+)
 from migration_rollback.lifecycle.model import (
     ConfigMapMaintenance,
     HttpMaintenance,
@@ -19,6 +24,14 @@ from migration_rollback.redact import http_url_shown
 
 class MaintenanceError(RuntimeError):
     pass
+
+
+class HeadersSecretMissing(ValueError):
+    """The headers Secret is gone: no call is sent without the headers it names. A
+    ValueError, so the flow's error budget bounds its retries (controller.permanent)."""
+
+
+HEADERS_FIELD = "spec.maintenance.http.headersSecretRef"
 
 
 # The ConfigMap's patch refused for what it says (a bad key, an immutable ConfigMap): the same
@@ -45,12 +58,8 @@ def set_maintenance(clients: Clients, namespace: str, spec: MaintenanceSpec, ena
 
 def _http(clients: Clients, namespace: str, spec: HttpMaintenance, enabled: bool) -> str:
     headers = {"Content-Type": "application/json"}
-    if spec.headers_secret:
-        headers.update(
-            secret_values(
-                clients, namespace, spec.headers_secret, "spec.maintenance.http.headersSecretRef"
-            )
-        )
+    read = _headers(clients, namespace, spec.headers_secret) if spec.headers_secret else None
+    headers.update(read.values if read else {})
     body = spec.enable_body if enabled else spec.disable_body
     url = spec.url
     try:
@@ -63,14 +72,35 @@ def _http(clients: Clients, namespace: str, spec: HttpMaintenance, enabled: bool
             f"maintenance call to {http_url_shown(url)} failed: {type(exc).__name__}"
         ) from None
     except (httpx.InvalidURL, ValueError) as exc:  # a URL the CRD's rule did not catch
-        raise MaintenanceError(  # the error's text may quote the URL, or a header's value
-            f"spec.maintenance.http.url: {http_url_shown(url)} cannot be called, or a header "
-            f"from its Secret cannot be sent: {type(exc).__name__}"
+        raise MaintenanceError(  # the headers were checked: the URL (never quoted whole)
+            f"spec.maintenance.http.url: {http_url_shown(url)} cannot be called: "
+            f"{type(exc).__name__}"
         ) from None
     shown = http_url_shown(url)
     if response.status_code >= 300:
         raise MaintenanceError(f"maintenance call to {shown} answered {response.status_code}")
-    return f"{'enabled' if enabled else 'disabled'} via {shown} ({response.status_code})"
+    done = f"{'enabled' if enabled else 'disabled'} via {shown} ({response.status_code})"
+    return done + stripped_note(read)
+
+
+def _headers(clients: Clients, namespace: str, name: str) -> Headers:
+    """The headers Secret, checked (lifecycle never sees it: a token). Missing, it is
+    `HeadersSecretMissing`, which the flow retries a bounded number of times (it may be
+    being recreated); a value that cannot be sent is final, naming the Secret and key."""
+    try:
+        return header_values(clients, namespace, name, HEADERS_FIELD)
+    except SourceNotFoundError as exc:
+        raise HeadersSecretMissing(str(exc)) from None
+    except InvalidHeaderError as exc:
+        raise MaintenanceError(str(exc)) from None
+
+
+def stripped_note(read: Headers | None) -> str:
+    """What a call says of the trailing newlines it took off the headers' values."""
+    if read is None or not read.stripped:
+        return ""
+    keys = ", ".join(repr(k) for k in read.stripped)
+    return f" (a trailing newline was taken off the value of {keys} in the headers Secret)"
 
 
 def _config_map(clients: Clients, namespace: str, spec: ConfigMapMaintenance, enabled: bool) -> str:

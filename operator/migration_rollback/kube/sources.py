@@ -1,4 +1,5 @@
-"""Read what the resource points at: ConfigMap keys (SQL) and Secret keys (the database URL).
+"""Read what the resource points at: ConfigMap keys (SQL) and Secret keys (the database URL,
+the maintenance call's headers).
 
 The database URL itself is only read to check it parses, to tell databases apart and to know
 what to scrub from what the operator writes (never logged or stored); the Job gets it by
@@ -8,7 +9,9 @@ environment.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from migration_rollback.kube.client import Clients, is_not_found
@@ -42,11 +45,60 @@ def config_map_data(clients: Clients, namespace: str, name: str, field: str) -> 
     return {str(k): str(v) for k, v in (cm.data or {}).items()}
 
 
-def secret_values(clients: Clients, namespace: str, name: str, field: str) -> dict[str, str]:
-    """All keys of a Secret, decoded (never logged). Bytes that are not UTF-8 become U+FFFD
-    rather than an exception: a bad value must end in a clear failure, not a retry loop."""
+class InvalidHeaderError(ValueError):
+    """A headers Secret's key or value that cannot be sent as an HTTP header: says which
+    Secret and key and why, never the value (a token)."""
+
+
+# A header's name (RFC 9110 token) and value (visible ASCII, spaces and tabs between).
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[\x21-\x7e]([\x20-\x7e\t]*[\x21-\x7e])?")
+
+
+@dataclass(frozen=True)
+class Headers:
+    """A headers Secret's keys and values, checked; `stripped`: keys whose value ended in one
+    newline that was taken off (what `kubectl create secret --from-file` leaves)."""
+
+    values: dict[str, str]
+    stripped: tuple[str, ...] = ()
+
+
+def header_values(clients: Clients, namespace: str, name: str, field: str) -> Headers:
+    """Every key of a Secret as an HTTP header (never logged). SourceNotFoundError when the
+    Secret is missing; InvalidHeaderError naming the Secret, the key and the cause when one
+    cannot be sent (httpx would say only LocalProtocolError, or quote the token's character)."""
     secret = _read(clients.core.read_namespaced_secret, namespace, name, "Secret", field)
-    return {k: base64.b64decode(v).decode(errors="replace") for k, v in (secret.data or {}).items()}
+    values, stripped = {}, []
+    for key, encoded in sorted((secret.data or {}).items()):
+        where = f"{field}: Secret {namespace}/{name} key {key!r}"
+        raw = base64.b64decode(encoded)
+        if raw.endswith(b"\n"):  # one trailing line end, as a file holding the token has
+            raw = raw.removesuffix(b"\n").removesuffix(b"\r")
+            stripped.append(key)
+        values[key] = header_value(raw, key, where)
+    return Headers(values, tuple(stripped))
+
+
+def header_value(raw: bytes, key: str, where: str) -> str:
+    """The value as a header may carry it, or InvalidHeaderError saying why (no value)."""
+    if not _HEADER_NAME.fullmatch(key):
+        raise InvalidHeaderError(f"{where}: the key is not a valid HTTP header name")
+    if b"\r" in raw or b"\n" in raw:
+        raise InvalidHeaderError(
+            f"{where}: the value holds a line break (CR/LF) inside it, which a header cannot carry"
+        )
+    if any(b > 0x7E for b in raw):
+        raise InvalidHeaderError(
+            f"{where}: the value is not ASCII (an HTTP header value must be printable ASCII)"
+        )
+    text = raw.decode("ascii")
+    if not _HEADER_VALUE.fullmatch(text):
+        raise InvalidHeaderError(
+            f"{where}: the value is empty, has a control character, or starts or ends with a "
+            "space (a header value cannot)"
+        )
+    return text
 
 
 def secret_value(clients: Clients, namespace: str, name: str, key: str, field: str) -> str:

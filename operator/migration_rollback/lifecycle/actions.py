@@ -131,8 +131,13 @@ class Decision:
     send: bool = False
 
     def patch(self) -> Mapping[str, Any]:
-        """The decision's status patch (empty when it has none)."""
-        return next((a.fields for a in self.actions if isinstance(a, PatchStatus)), {})
+        """The decision's status patches merged, in the order they are sent (empty when it
+        has none)."""
+        merged: dict[str, Any] = {}
+        for action in self.actions:
+            if isinstance(action, PatchStatus):
+                merged.update(action.fields)
+        return merged
 
     def of(self, kind: type[Any]) -> list[Any]:
         return [a for a in self.actions if isinstance(a, kind)]

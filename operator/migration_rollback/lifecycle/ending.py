@@ -32,6 +32,7 @@ def fail(ctx: Context, failure: Failure) -> Decision:
         database_changed=plan.current("databaseChanged"),
         message=failure.message,
         maintenance_on=plan.current("maintenanceEnabled", False),
+        held=held_app(ctx, plan),
     )
     if verdict.outcome is policy.Outcome.RESTORE_FAILED:
         first = status.failure
@@ -44,6 +45,13 @@ def fail(ctx: Context, failure: Failure) -> Decision:
     if verdict.held_for_human:
         plan.event(str(Reason.HELD_FOR_HUMAN), verdict.message, warning=True)
     return finish(plan, Phase.FAILED, failure.reason, verdict.message)
+
+
+def held_app(ctx: Context, plan: Plan) -> str:
+    """Where the application is, as this turn saw its workloads (a failed look saw none)."""
+    original = dict(plan.current("originalReplicas") or {})
+    seen = {k: (w.desired if (w := ctx.obs.workload(k)) else None) for k in original}
+    return policy.held_app(original, seen)
 
 
 def finish(plan: Plan, phase: Phase, reason: Reason | str, message: str) -> Decision:

@@ -57,13 +57,27 @@ class JobFate(enum.StrEnum):
     MAY_COMMIT = "may still commit"  # running, or it could not be read
     ENDED = "has ended"  # complete or failed: it can commit nothing more
     NEVER_CREATED = "was never created"  # nothing ran on the database
+    GONE = "is gone with its pods"  # deleted, and no pod of it can run: it commits no more
 
 
 # What each fate says when the rollback ends on the error.
 ENDINGS: dict[JobFate, str] = {
     JobFate.ENDED: "the rollback Job has ended, so it can commit nothing more",
     JobFate.NEVER_CREATED: "the rollback Job was never created: nothing ran on the database",
+    JobFate.GONE: (
+        "the rollback Job (status.jobName) was deleted and no pod of it is left running, so it "
+        "can commit nothing more"
+    ),
 }
+# How a human ends the wait on a Job that may still commit.
+END_THE_WAIT = (
+    "A human is needed: fix what the error names, and the rollback ends through its failure "
+    "policy once the Job has ended. To end it sooner, once the Job's pod is known to run no "
+    "more (it ended, or its node is down): delete the Job and its pods (kubectl delete job "
+    "<status.jobName> --cascade=foreground; force-delete a pod left on a node that is down). "
+    "With no pod of it left the rollback ends, the database counted as changed unless a pod's "
+    "result said otherwise: check its migration history before bringing the app back"
+)
 
 
 @dataclass(frozen=True)
@@ -120,8 +134,7 @@ def _job_phase(fate: JobFate, delay: float, error: str) -> ErrorStep:
     text = (
         f"{error}; waiting for the rollback Job (status.jobName): it may still be running and "
         "commit, so the database's Lease is kept and the rollback does not end until the Job "
-        "has. A human is needed: fix what the error names; the rollback ends through its "
-        "failure policy once the Job has ended (or delete the Job once its pod is known gone)"
+        f"has. {END_THE_WAIT}"
     )
     return ErrorStep(False, delay, text, Reason.ERROR_WAITING_FOR_JOB)
 

@@ -13,9 +13,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from migration_rollback.jobresult import JobResult
-from migration_rollback.lifecycle import analysis, outcomes, podstart, policy, target
+from migration_rollback.lifecycle import analysis, jobabsence, outcomes, podstart, policy, target
 from migration_rollback.lifecycle.actions import CreateJob, DeleteJob
 from migration_rollback.lifecycle.durations import parse_timestamp
+from migration_rollback.lifecycle.errorbudget import JobFate
 from migration_rollback.lifecycle.observation import JobView
 from migration_rollback.lifecycle.phases import Phase, Reason, StepName, StepState
 from migration_rollback.lifecycle.record import Failure, Plan, iso
@@ -48,17 +49,15 @@ def run(plan: Plan, dry_run: bool) -> outcomes.JobVerdict | None:
     """The finished Job's verdict; None while it is created, runs or waits for its retry
     (`plan` then holds what to do). A retried failure is not a verdict."""
     ctx = plan.ctx
-    purpose, step = PURPOSE[ctx.phase]
+    purpose, _ = PURPOSE[ctx.phase]
     attempt = ctx.status.attempts.get(purpose, 1)
     name = job_name(ctx.obs.resource, purpose, attempt, str(ctx.status.sql_sha256))
     job = ctx.obs.job
     if ctx.status.job_stopped.get("job") == name:
         after_stop(plan, name, job)
         return None
-    if job is None or job.name != name:
-        if ctx.obs.job_seen:
-            raise plan.failure(Reason.JOB_FAILED, f"Job {name} disappeared", step)
-        create(plan, ctx.phase, attempt, dry_run)
+    if job is None or job.name != name or job.gone:
+        absent(plan, name, job, attempt, dry_run)
         return None
     block = job.pod_block
     stoppable = job.result is None and not job.pod_ran  # one that ran is judged by its end
@@ -69,6 +68,8 @@ def run(plan: Plan, dry_run: bool) -> outcomes.JobVerdict | None:
     if end is None:
         if plan.current("jobName") != name:  # created just before a restart
             plan.patch(jobName=name)
+        if plan.current("jobCreated") != name:  # its create's record lost to a restart
+            plan.patch(jobCreated=name)
         plan.wake_in(JOB_FALLBACK_SECONDS)
         if block is not None:  # its grace ends without a watch event
             plan.wake_in(block.seconds_left(ctx.now))
@@ -79,6 +80,35 @@ def run(plan: Plan, dry_run: bool) -> outcomes.JobVerdict | None:
     if verdict.succeeded or not _retry(plan, purpose, attempt, verdict, finished_at):
         return verdict
     return None
+
+
+def absent(plan: Plan, name: str, job: JobView | None, attempt: int, dry_run: bool) -> None:
+    """The phase's Job is not there (a GET of its name said so): created when nothing shows
+    it ever was, waited for while a pod of it may still write, else the rollback fails on it
+    (`jobabsence`). `job`: its pods, listed (None: it was never recorded, so none looked)."""
+    ctx = plan.ctx
+    purpose, step = PURPOSE[ctx.phase]
+    pods, running = (job.pods or 0, job.running) if job is not None else (0, 0)
+    fate = jobabsence.fate(jobabsence.AbsentJob(ctx.obs.job_seen, pods, running))
+    if fate is JobFate.NEVER_CREATED:
+        create(plan, ctx.phase, attempt, dry_run)
+        return
+    if fate is JobFate.MAY_COMMIT:
+        message = (
+            f"the {purpose} Job {name} was deleted but {running} pod(s) of it have not ended: "
+            "waiting for them (they may still write); the app stays as it is until then"
+        )
+        if ctx.status.message != message:
+            plan.patch(reason=str(Reason.JOB_POD_NOT_GONE), message=message)
+            plan.event(str(Reason.JOB_POD_NOT_GONE), message, warning=True)
+        plan.wake_in(JOB_FALLBACK_SECONDS)
+        return
+    raise plan.failure(
+        Reason.JOB_FAILED,
+        f"Job {name} disappeared: it was created, and is deleted with no pod of it left "
+        "running (by a human?)",
+        step,
+    )
 
 
 def ended(job: JobView) -> tuple[bool, dt.datetime | None] | None:
@@ -103,8 +133,9 @@ def stop(plan: Plan, job: JobView, block: podstart.PodBlock) -> None:
     purpose, _ = PURPOSE[plan.ctx.phase]
     name, cause = job.name, block.describe()
     stopped = {"job": name, "cause": cause, "at": iso(plan.ctx.now)}
-    # Recorded first: a restart between the two still knows why the Job went.
-    plan.record_first().patch(jobStopped=stopped | ({"watch": job.watch} if job.watch else {}))
+    # Recorded just before the delete: a restart between the two still knows why the Job
+    # went; a hold-down scale refused before it leaves no record of a delete never sent.
+    plan.record_now(jobStopped=stopped | ({"watch": job.watch} if job.watch else {}))
     plan.act(DeleteJob(name, foreground=True))
     message = f"the {purpose} Job {name} is deleted: {cause}; waiting for its pod to be gone"
     plan.patch(reason=str(Reason.JOB_NOT_STARTED), message=message)
@@ -167,16 +198,24 @@ def never_started(plan: Plan, name: str, cause: str) -> Failure:
 
 
 def create(plan: Plan, phase: Phase, attempt: int, dry_run: bool) -> None:
-    """The phase's Job, its name recorded first: a restart finds the one it created."""
+    """The phase's Job, its name recorded just before the create is sent: a restart finds
+    the one it created, and a name recorded says a create was sent (an action before it that
+    fails, such as a hold-down scale refused, leaves none: the Job's fate is "never created").
+    The real Job's record says, until its result does, that the database may have changed:
+    a Job that vanishes, or an operator that dies now, must never lead to "restore the app"."""
     purpose, step = PURPOSE[phase]
     if not dry_run and not plan.current("databaseIdentity"):
         raise unpinned(plan, step)
     name = job_name(plan.ctx.obs.resource, purpose, attempt, str(plan.current("sqlSha256")))
-    plan.record_first().patch(jobName=name).step(step, StepState.RUNNING, f"Job {name}")
+    changed = {} if dry_run else {"databaseChanged": True}
+    plan.step(step, StepState.RUNNING, f"Job {name}").record_now(jobName=name, **changed)
     # Looked at again at once: that observation starts the watch of the Job's pod, whose end
     # (with the runner's result) shows a second before the Job's own status; the Job's status
     # updates on the way wake no decision (controller.cache).
     plan.act(CreateJob(name, purpose, attempt, dry_run)).wake_in(0)
+    # Only once the create went through, whatever else this decision records first: a Job
+    # absent once this is recorded was deleted, and is never created again (`jobabsence`).
+    plan.after(jobCreated=name)
 
 
 def unpinned(plan: Plan, step: StepName) -> Failure:

@@ -48,6 +48,7 @@ class JobView:
     gone: bool = False
     deleting: bool = False
     watch: str | None = None
+    running: int = 0  # of a gone Job: its pods not ended, or being deleted (they may write)
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,8 @@ class Observation:
     migration_files: Mapping[str, str] | None = None
     missing: str | None = None
     url_error: str | None = None
+    # A maintenance header (its Secret's key) that cannot be sent: why, never its value (final).
+    headers_error: str | None = None
     url_where: str = ""
     database: str | None = None  # host, port and database: the Lease's name
     lease: LeaseView | None = None
@@ -132,7 +135,9 @@ class Observation:
     workloads: tuple[WorkloadView, ...] = ()
     workload_error: str | None = None
     revisions: tuple[RevisionView, ...] = ()
-    job_seen: bool = False  # this controller saw the current Job exist (so absent = vanished)
+    # this controller saw the current Job exist, or status says its create was accepted
+    # (so absent = vanished)
+    job_seen: bool = False
     health: tuple[CheckView, ...] = ()
 
     def workload(self, key: str) -> WorkloadView | None:

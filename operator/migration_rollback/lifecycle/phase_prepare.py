@@ -43,6 +43,9 @@ def validating(ctx: Context) -> Decision:
         raise plan.failure(Reason.INVALID_SPEC, "; ".join(invalid), StepName.VALIDATE)
     if obs.url_error is not None:
         raise plan.failure(Reason.INVALID_DATABASE_URL, obs.url_error, StepName.VALIDATE)
+    if obs.headers_error is not None:  # nothing touched yet: fix the Secret, a new resource
+        message = f"{obs.headers_error}; nothing was touched"
+        raise plan.failure(Reason.MAINTENANCE_FAILED, message, StepName.VALIDATE)
     if ctx.spec.target_version:
         if obs.missing is not None or obs.migration_files is None:
             return _waiting_for_source(plan, obs.missing or "the migrations ConfigMap")

@@ -218,8 +218,6 @@ def _hold_down(plan: Plan) -> None:
 def rolling_back(ctx: Context) -> Decision:
     plan = Plan(ctx)
     _hold_down(plan)
-    if ctx.obs.job is None and not ctx.obs.job_seen:
-        plan.record_first().patch(databaseChanged=True)
     verdict = jobrun.run(plan, dry_run=False)
     if verdict is None:
         return plan.decision()
@@ -242,9 +240,7 @@ def rolling_back(ctx: Context) -> Decision:
 
 
 def _start_rollback(plan: Plan) -> None:
-    """Until the Job's result says otherwise, the database may have changed: a Job that
-    vanishes, or an operator that dies now, must never lead to "restore the app"."""
-    plan.record_first().patch(databaseChanged=True)
+    """The Job, recorded with the database as possibly changed (`jobrun.create`)."""
     jobrun.create(plan, Phase.ROLLING_BACK, attempt=1, dry_run=False)
 
 

@@ -10,6 +10,7 @@ back means; the flow's Restoring phase and the deletion finalizer both apply tha
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from migration_rollback.lifecycle.actions import (
@@ -28,7 +29,7 @@ from migration_rollback.limits import MAX_TIMEOUT_MS
 
 class Outcome(enum.StrEnum):
     RESTORE = "Restore"  # go to Restoring: bring the app back, maintenance off, then Failed
-    HOLD = "Hold"  # Failed, the application left down for a human (HeldForHuman event)
+    HOLD = "Hold"  # Failed, the application left as it is for a human (HeldForHuman event)
     SCALED_BACK = "ScaledBack"  # Failed after the commit; the app was scaled back (HeldForHuman)
     RESTORE_FAILED = "RestoreFailed"  # restoring failed too: Failed, stop (HeldForHuman)
     FAIL = "Fail"  # Failed; the application was never touched
@@ -42,6 +43,8 @@ class FailurePlan:
     held_for_human: bool
 
 
+# What a held application is said to be when each of its workloads was seen at 0 replicas.
+LEFT_DOWN = "the application is left down for a human"
 # Phases after the rollback committed: the app was (being) scaled back; nothing is undone.
 _AFTER_COMMIT = frozenset({Phase.SCALING_UP, Phase.VERIFYING})
 
@@ -53,10 +56,12 @@ def on_failure(
     database_changed: bool | None,
     message: str,
     maintenance_on: bool = False,
+    held: str = LEFT_DOWN,
 ) -> FailurePlan:
     """`database_changed` None means no rollback Job has run (status never set): unchanged.
     The rollback phase sets it to True before its Job starts, so a vanished Job or a dead
-    operator there can never lead to a restore."""
+    operator there can never lead to a restore. `held`: where an application left for a
+    human is, as seen (`held_app`)."""
     if phase is Phase.RESTORING:
         return FailurePlan(
             Outcome.RESTORE_FAILED,
@@ -79,13 +84,28 @@ def on_failure(
         return FailurePlan(
             Outcome.RESTORE, Phase.RESTORING, f"{message}; restoring the application", False
         )
-    why = "the database changed" if database_changed else "onFailure is hold"
-    return FailurePlan(
-        Outcome.HOLD,
-        Phase.FAILED,
-        f"{message}; the application is left down for a human ({why})",
-        True,
-    )
+    # True is recorded before the Job starts, and kept when its result cannot tell.
+    why = "the database may have changed" if database_changed else "onFailure is hold"
+    return FailurePlan(Outcome.HOLD, Phase.FAILED, f"{message}; {held} ({why})", True)
+
+
+def held_app(original: Mapping[str, int], seen: Mapping[str, int | None]) -> str:
+    """Where an application left for a human is, from each recorded workload's replicas as
+    last seen (`seen`; None: not seen): "left down" only when every one was at 0."""
+    up = {k: n for k in original if (n := seen.get(k))}
+    if up:
+        listed = ", ".join(f"{k}={n}" for k, n in sorted(up.items()))
+        return (
+            "the application is left as it is for a human: it is not down, its workloads "
+            f"were last seen scaled up ({listed}; by someone during the rollback?)"
+        )
+    unseen = sorted(k for k in original if seen.get(k) is None)
+    if unseen:
+        return (
+            "the application is left as it is for a human (the replicas of "
+            f"{', '.join(unseen)} could not be seen: check them)"
+        )
+    return LEFT_DOWN
 
 
 # --- restore actions ------------------------------------------------------------------------

@@ -75,6 +75,7 @@ class Plan:
         self._first = False
         self._send = False
         self._early: dict[str, Any] = {}
+        self._inline: dict[str, Any] = {}  # sent among the actions (`record_now`)
         self.requeue: float | None = None
 
     def wake_in(self, seconds: float) -> Plan:
@@ -86,6 +87,8 @@ class Plan:
         """A status field as it stands once this decision's patch is applied."""
         if key in self.fields:
             return self.fields[key]
+        if key in self._inline:
+            return self._inline[key]
         if key in self._early:
             return self._early[key]
         value = getattr(self.ctx.status, STATUS_KEYS[key], None)
@@ -103,6 +106,32 @@ class Plan:
 
     def record_first(self) -> Plan:
         self._first = True
+        return self
+
+    def record_now(self, **fields: Any) -> Plan:
+        """The record so far, with `fields`, sent here: after the actions planned so far and
+        before the next one (the record of an action about to be sent, which a restart must
+        find, yet never of one an earlier action's failure keeps from being sent). Fields
+        patched later go after the actions: never turned into `record_first`, which would
+        send a field saying an action was done before it."""
+        self.fields.update(fields)
+        if self._first:  # everything goes first already
+            return self
+        return self._inline_patch(self.fields)
+
+    def after(self, **fields: Any) -> Plan:
+        """`fields` sent once the actions planned so far went through, before any planned
+        next: what says an action was done (`jobCreated` after the create). Unlike `patch`,
+        never sent first, whatever `record_first` says."""
+        for key in fields:
+            self.fields.pop(key, None)
+        return self._inline_patch(fields)
+
+    def _inline_patch(self, fields: dict[str, Any]) -> Plan:
+        self._inline.update(fields)
+        self.actions.append(PatchStatus(dict(fields)))
+        if fields is self.fields:
+            self.fields = {}
         return self
 
     def first(self, **fields: Any) -> Plan:

@@ -23,6 +23,7 @@ STATUS_KEYS = {
     "sqlConfigMap": "sql_config_map",
     "approved": "approved",
     "jobName": "job_name",
+    "jobCreated": "job_created",
     "jobStopped": "job_stopped",
     "databaseLock": "database_lock",
     "databaseIdentity": "database_identity",
@@ -65,6 +66,8 @@ class RollbackStatus:
     sql_config_map: str | None = None
     approved: bool | None = None
     job_name: str | None = None
+    # The Job whose create was accepted: one gone after it vanished, and is not created again.
+    job_created: str | None = None
     # A Job deleted because its pod never started: {job, cause, at}. The app waits for its pods
     # to be gone (lifecycle.jobrun.after_stop), across a restart too.
     job_stopped: Mapping[str, str] = field(default_factory=dict)

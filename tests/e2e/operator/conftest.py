@@ -21,10 +21,16 @@ from migration_rollback import api
 
 
 @pytest.fixture
-def namespace(namespace: str, control_plane: ControlPlane) -> Iterator[str]:
+def namespace(
+    namespace: str, control_plane: ControlPlane, endpoints: ShopEndpoints
+) -> Iterator[str]:
     """The test's namespace; at its end its MigrationRollbacks are deleted and finalized by the
     operator before the namespace goes: the namespace controller would only start after its
-    5 s grace, then wait 8 s more for the finalizers it found."""
+    5 s grace, then wait 8 s more for the finalizers it found. `endpoints` is set up before
+    and so closed after this: a resource left in maintenance mode (a failure held for a
+    human) is finalized by turning it off there; closed first, its finalizer failed on every
+    try, and the resource, left behind, kept the next tests' app-down gauge up (CI at
+    68f62a4: held-down's gauge never cleared after crash-resume failed)."""
     yield namespace
     custom = client.CustomObjectsApi(control_plane.api_client())
     custom.delete_collection_namespaced_custom_object(api.GROUP, api.VERSION, namespace, api.PLURAL)

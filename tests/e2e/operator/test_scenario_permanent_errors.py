@@ -178,7 +178,9 @@ def test_an_error_in_rolling_back_waits_for_the_job_then_ends(shop: Shop) -> Non
             shop.apps.patch_namespaced_deployment_scale(
                 "shop-web", shop.namespace, {"spec": {"replicas": 3}}
             )
-            waiting = wait_for("the refusal retried twice", lambda: retried(shop, 2), 120)
+            waiting = wait_for(
+                "the refusal retried twice", lambda: retried(shop, 2, "undo-refused-scale"), 120
+            )
             assert waiting["phase"] == "RollingBack"
             assert "A human is needed" in waiting["message"]
             assert "e2e refuses scale-to-zero" in waiting["message"]
@@ -200,6 +202,10 @@ def test_an_error_in_rolling_back_waits_for_the_job_then_ends(shop: Shop) -> Non
     assert "the rollback Job has ended" in status["message"]
     assert "e2e refuses scale-to-zero" in status["message"]
     assert status["databaseChanged"] is True  # it committed: held for a human, not restored
+    # Held for a human, but not "left down": the app was scaled back up, the scale to 0 refused.
+    assert "left down" not in status["message"]
+    assert "it is not down, its workloads were last seen scaled up (shop-web=3" in status["message"]
+    assert shop.replicas() == 3
     assert not shop.table_exists("public.idx_timeline_comments_event")
     assert shop.database_lease() is None
     shop.wait_events("undo-refused-scale", "HeldForHuman", "UnexpectedError")
@@ -228,8 +234,52 @@ def test_a_refused_rollback_job_was_never_created_so_the_app_is_restored(shop: S
     assert shop.database_lease() is None
 
 
-def retried(shop: Shop, times: int) -> dict[str, Any] | None:
-    status = shop.get("undo-refused-scale").get("status") or {}
+def test_a_job_deleted_with_its_pods_ends_the_wait(shop: Shop) -> None:
+    """The advice of the wait, followed: the Job that may still commit is deleted with its
+    pods (foreground) by a human; once none of them is left it commits no more, and the
+    rollback ends through the failure policy (its result unknown: the database counts as
+    changed, the app held), not waiting on a Job that is gone."""
+    name = "undo-job-deleted"
+    shop.close_gate()
+    shop.mrb(name, migration=SOCIAL, rollback={"sql": GATED}, backup={"mode": "none"})
+    try:
+        shop.wait_phase(name, "RollingBack", timeout=180)
+        rule = "has(object.spec.replicas) && object.spec.replicas != 0"
+        with refusing(shop, "scale-to-zero", SCALES, rule, lambda: scale_to_zero_refused(shop)):
+            shop.apps.patch_namespaced_deployment_scale(
+                "shop-web", shop.namespace, {"spec": {"replicas": 3}}
+            )
+            waiting = wait_for("the refusal retried twice", lambda: retried(shop, 2, name), 120)
+            assert "delete the Job and its pods" in waiting["message"]
+            job = waiting["jobName"]
+            client.BatchV1Api(shop.k8s).delete_namespaced_job(
+                job, shop.namespace, propagation_policy="Foreground", grace_period_seconds=0
+            )
+            done = shop.wait_phase(name, "Failed", "Succeeded", timeout=180)
+    finally:
+        shop.open_gate()
+    status = done["status"]
+    assert status["reason"] == "UnexpectedError", status.get("message")
+    assert "was deleted and no pod of it is left running" in status["message"]
+    assert status["databaseChanged"] is True  # nothing said what it did: counted as changed
+    assert not job_pods(shop, job)
+    assert shop.database_lease() is None
+    shop.wait_events(name, "HeldForHuman", "UnexpectedError")
+    # Deleted while the maintenance endpoint is still there (its finalizer turns it off).
+    shop.delete(name)
+    wait_for("the resource to be gone", lambda: gone(shop, name), timeout=60)
+
+
+def job_pods(shop: Shop, job: str) -> list[Any]:
+    return list(
+        client.CoreV1Api(shop.k8s)
+        .list_namespaced_pod(shop.namespace, label_selector=f"job-name={job}")
+        .items
+    )
+
+
+def retried(shop: Shop, times: int, name: str) -> dict[str, Any] | None:
+    status = shop.get(name).get("status") or {}
     tries = (status.get("errorRetries") or {}).get("tries", 0)
     return status if status.get("reason") == WAITING and tries >= times else None
 

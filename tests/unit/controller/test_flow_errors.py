@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from kubernetes.client.exceptions import ApiException
 
 from migration_rollback.controller.flow import RollbackFlow
 from migration_rollback.controller.observe import Memory
@@ -20,7 +21,9 @@ from migration_rollback.lifecycle import actions as a
 from migration_rollback.lifecycle.errorbudget import TRIES, JobFate
 from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.observation import Observation
-from migration_rollback.lifecycle.phases import Phase
+from migration_rollback.lifecycle.phases import Phase, Reason
+from migration_rollback.lifecycle.record import Context, Plan
+from migration_rollback.lifecycle.status import RollbackStatus
 
 SPEC = RollbackSpec.from_obj(
     {
@@ -115,9 +118,12 @@ def test_rolling_back_never_ends_nor_frees_the_lease_while_the_job_may_commit() 
     ("fate", "changed", "phase", "says"),
     [
         (JobFate.ENDED, False, "Restoring", "has ended"),
-        (JobFate.ENDED, None, "Failed", "left down for a human"),
-        (JobFate.ENDED, True, "Failed", "left down for a human"),
+        # The turn's look failed: the workloads' replicas were not seen, so not "left down".
+        (JobFate.ENDED, None, "Failed", "left as it is for a human (the replicas of web"),
+        (JobFate.ENDED, True, "Failed", "the database may have changed"),
         (JobFate.NEVER_CREATED, False, "Restoring", "never created"),
+        (JobFate.GONE, None, "Failed", "was deleted and no pod of it is left running"),
+        (JobFate.GONE, False, "Restoring", "can commit nothing more"),
     ],
 )
 def test_rolling_back_ends_through_the_policy_once_the_job_fate_is_known(
@@ -191,3 +197,29 @@ def test_an_error_a_retry_may_pass_goes_to_kopf() -> None:
     with pytest.raises(KeyError):
         errors(run, 1, KeyError("x"))
     assert recorder.applied == []
+
+
+class RefusesScales(Recorder):
+    """The API server refuses every scale (an admission policy): 422."""
+
+    def apply(self, decision: a.Decision) -> None:
+        if decision.of(a.ScaleTo):
+            raise ApiException(status=422, reason="Unprocessable Entity")
+        super().apply(decision)
+
+
+def test_a_failure_whose_decision_carries_a_refused_scale_ends_as_an_error() -> None:
+    """The Job vanished while a hold-down's scale to 0 is refused every turn: the failure's
+    decision carries that scale. It must not crash the flow at every restart (never ending):
+    it goes to the error budget, which ends it from a plan of its own, on the Job's fate."""
+    run, _ = flow(Phase.ROLLING_BACK, JobFate.GONE, None)
+    run.interpreter = RefusesScales(run.obj)  # type: ignore[assignment]
+    status = RollbackStatus.from_obj(run.obj)
+    ctx = Context(SPEC, status, Observation(resource="undo"), NOW)
+    plan = Plan(ctx).act(a.ScaleTo("web", 0))
+    failure = plan.failure(Reason.JOB_FAILED, "Job undo-rollback-abc disappeared")
+    made = run._fail(SPEC, Observation(resource="undo"), NOW, failure)
+    assert made is not None
+    assert made.phase == "Failed" == run.obj["status"]["phase"]
+    assert "(422)" in run.obj["status"]["message"]
+    assert "no pod of it is left running" in run.obj["status"]["message"]

@@ -31,6 +31,7 @@ from migration_rollback.lifecycle.observation import (
     WorkloadView,
 )
 from migration_rollback.lifecycle.phases import Reason, StepName
+from migration_rollback.lifecycle.podstart import Blocked, PodBlock
 from migration_rollback.lifecycle.record import Failure
 from migration_rollback.lifecycle.status import RollbackStatus
 
@@ -257,13 +258,22 @@ CASES: dict[str, Case] = {
         spec(), status("Preparing", sqlSha256=SHA, reason="WaitingForDatabase"),
         obs(lease=LeaseView("mrb-db-x", "ns/other", False)), "Preparing", (), 2.0,
     ),
-    "the rehearsal Job is created, its name recorded first": Case(
-        spec(), status("Preparing", **LOCKED), obs(), "Preparing", (P, a.CreateJob), 0,
-        {"jobName": DRY},
+    "the rehearsal Job is created, its name recorded first, its create after it": Case(
+        spec(), status("Preparing", **LOCKED), obs(), "Preparing", (P, a.CreateJob, P), 0,
+        {"jobName": DRY, "jobCreated": DRY},
     ),
     "a running rehearsal is waited for": Case(
+        spec(), status("Preparing", **LOCKED, jobName=DRY, jobCreated=DRY),
+        obs(job=JobView(DRY), job_seen=True), "Preparing", (), 10.0,
+    ),
+    "a running Job whose create's record was lost to a restart: recorded": Case(
         spec(), status("Preparing", **LOCKED, jobName=DRY), obs(job=JobView(DRY),
-        job_seen=True), "Preparing", (), 10.0,
+        job_seen=True), "Preparing", (P,), 10.0, {"jobCreated": DRY},
+    ),
+    "a created Job gone after a restart vanished: never created again": Case(
+        spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, jobCreated=ROLLBACK,
+        databaseChanged=True), obs(workloads=web(0), job_seen=True), "Failed",
+        (a.ReleaseLease, P, E, E, E), None, {"reason": "JobFailed"},
     ),
     "a passed rehearsal stops the application next": Case(
         spec(), status("Preparing", **LOCKED, jobName=DRY, steps=[step(StepName.DRY_RUN)]),
@@ -292,7 +302,7 @@ CASES: dict[str, Case] = {
     ),
     "the next attempt's Job has its own name and a longer lock timeout": Case(
         spec(), status("Preparing", **LOCKED, jobName=DRY, attempts={"dryrun": 2}),
-        obs(), "Preparing", (P, a.CreateJob), 0,
+        obs(), "Preparing", (P, a.CreateJob, P), 0,
         {"jobName": job_name("undo", "dryrun", 2, SHA)},
     ),
     "no retries left: the rehearsal fails, the app never touched": Case(
@@ -426,12 +436,12 @@ CASES: dict[str, Case] = {
     ),
     "no pod left: the rollback Job starts in the same decision, recorded first": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)]),
-        obs(workloads=web(0, live=0)), "RollingBack", (P, a.CreateJob, E), 0,
-        {"databaseChanged": True, "jobName": ROLLBACK},
+        obs(workloads=web(0, live=0)), "RollingBack", (P, a.CreateJob, P, E), 0,
+        {"databaseChanged": True, "jobName": ROLLBACK, "jobCreated": ROLLBACK},
     ),
     "the pods are gone while the workload's status still shows them: the Job starts": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)]),
-        obs(workloads=web(0, pods=3, live=0)), "RollingBack", (P, a.CreateJob, E), 0,
+        obs(workloads=web(0, pods=3, live=0)), "RollingBack", (P, a.CreateJob, P, E), 0,
     ),
     "scaled back up during the window: held down": Case(
         spec(), status("ScalingDown", **DOWN, steps=[step(StepName.SCALE_DOWN)], heldDown=1,
@@ -446,7 +456,24 @@ CASES: dict[str, Case] = {
     ),
     "the rollback Job starts with the database marked possibly changed": Case(
         spec(), status("RollingBack", **DOWN), obs(workloads=web(0)), "RollingBack",
-        (P, a.CreateJob), 0, {"databaseChanged": True, "jobName": ROLLBACK},
+        (P, a.CreateJob, P), 0, {"databaseChanged": True, "jobName": ROLLBACK},
+    ),
+    # --- a recorded Job the API server does not have (lifecycle.jobabsence) -----------------
+    "recorded, create never accepted, no pod of it (died before the create): created": Case(
+        spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True),
+        obs(workloads=web(0), job=JobView(ROLLBACK, gone=True, pods=0)), "RollingBack",
+        (P, a.CreateJob, P), 0, {"jobCreated": ROLLBACK},
+    ),
+    "create accepted, deleted, a pod of it still running: waited for, not created": Case(
+        spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, jobCreated=ROLLBACK,
+        databaseChanged=True), obs(workloads=web(0), job=JobView(ROLLBACK, gone=True,
+        pods=1, running=1), job_seen=True), "RollingBack", (P, E), 10.0,
+        {"reason": "JobPodNotGone"},
+    ),
+    "create not recorded but a pod of it left: it was created, gone, never again": Case(
+        spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True),
+        obs(workloads=web(0), job=JobView(ROLLBACK, gone=True, pods=1)), "Failed",
+        (a.ReleaseLease, P, E, E, E), None, {"reason": "JobFailed"},
     ),
     "no pin (upgraded past ScalingDown): no unpinned Job, the app restored": Case(
         spec(), status("RollingBack", **{**DOWN, "databaseIdentity": None}),
@@ -495,12 +522,14 @@ CASES: dict[str, Case] = {
         {"failure": {"reason": "SQLError", "message": "SQL_ERROR: SQL_ERROR"}},
     ),
     "the pod ended but the Job may start another: wait for the Job": Case(
-        spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True),
+        spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, jobCreated=ROLLBACK,
+        databaseChanged=True),
         obs(workloads=web(0), job=pod_ended(ROLLBACK, ExitCode.SQL_ERROR, replaceable=True),
         job_seen=True), "RollingBack", (), 10.0,
     ),
     "the pod ended without a result (killed): the Job's reason is waited for": Case(
-        spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True),
+        spec(), status("RollingBack", **DOWN, jobName=ROLLBACK, jobCreated=ROLLBACK,
+        databaseChanged=True),
         obs(workloads=web(0), job=pod_ended(ROLLBACK, ExitCode.OK, result=False),
         job_seen=True), "RollingBack", (), 10.0,
     ),
@@ -785,3 +814,35 @@ def test_a_failure_after_failed_turns_clears_their_count() -> None:
     assert decision.phase == "Failed"
     assert "errorRetries" in patch
     assert patch["errorRetries"] is None
+
+
+def test_the_job_is_recorded_only_after_the_hold_down_before_it_is_sent() -> None:
+    """A workload scaled back up as the rollback Job is about to start: the scale back to 0
+    goes first, and the Job's name (with databaseChanged) is recorded only after it, just
+    before the create: a refused scale leaves no name of a Job never sent (its fate is then
+    "never created", not "may still commit")."""
+    decision = decide(spec(), status("RollingBack", **DOWN), obs(workloads=web(3, pods=3)), NOW)
+    kinds = [type(x) for x in decision.actions if not isinstance(x, a.RecordEvent)]
+    assert kinds[:3] == [a.ScaleTo, a.PatchStatus, a.CreateJob], kinds
+    recorded = decision.actions[kinds.index(a.PatchStatus)]
+    assert isinstance(recorded, a.PatchStatus)
+    assert recorded.fields["jobName"] == ROLLBACK
+    assert recorded.fields["databaseChanged"] is True
+    assert "jobCreated" not in recorded.fields
+    assert decision.patch()["heldDown"] == 1
+    after = [
+        x for x in decision.actions[kinds.index(a.CreateJob) :] if isinstance(x, a.PatchStatus)
+    ]
+    assert after[0].fields["jobCreated"] == ROLLBACK  # recorded once the create went through
+
+
+def test_a_stopped_job_is_recorded_only_after_the_hold_down_before_its_delete() -> None:
+    blocked = PodBlock(Blocked.INVALID_IMAGE, 'invalid reference "Bad:Image"', NOW)
+    job = JobView(ROLLBACK, False, pod_block=blocked, pods=1)
+    status_ = status("RollingBack", **DOWN, jobName=ROLLBACK, databaseChanged=True)
+    decision = decide(spec(), status_, obs(workloads=web(3, pods=3), job=job), NOW)
+    kinds = [type(x) for x in decision.actions if not isinstance(x, a.RecordEvent)]
+    assert kinds[:3] == [a.ScaleTo, a.PatchStatus, a.DeleteJob], kinds
+    recorded = decision.actions[kinds.index(a.PatchStatus)]
+    assert isinstance(recorded, a.PatchStatus)
+    assert recorded.fields["jobStopped"]["job"] == ROLLBACK

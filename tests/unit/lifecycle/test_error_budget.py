@@ -79,3 +79,9 @@ def test_the_count_goes_on_from_what_status_recorded() -> None:
 def test_the_delay_doubles_to_the_cap() -> None:
     delays = [after_error(Phase.RESTORING, n, 0.0, "x").delay for n in range(1, 8)]
     assert delays == [2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
+
+
+def test_the_wait_for_a_job_says_how_a_human_ends_it() -> None:
+    step = after_error(Phase.ROLLING_BACK, 1, 0.0, "refused", JobFate.MAY_COMMIT)
+    assert "delete the Job and its pods" in step.message
+    assert "--cascade=foreground" in step.message

@@ -51,11 +51,28 @@ def test_the_failure_table(
 
 def test_held_messages_say_why() -> None:
     changed = policy.on_failure(Phase.ROLLING_BACK, True, True, True, "SQL_ERROR")
-    assert changed.message.endswith("(the database changed)")
+    assert changed.message.endswith("left down for a human (the database may have changed)")
     hold = policy.on_failure(Phase.ROLLING_BACK, True, False, False, "SQL_ERROR")
     assert hold.message.endswith("(onFailure is hold)")
     after = policy.on_failure(Phase.VERIFYING, True, True, True, "unhealthy", maintenance_on=True)
     assert after.message.endswith("with maintenance mode still on")
+
+
+@pytest.mark.parametrize(
+    ("seen", "says"),
+    [({"web": 0, "api": 0}, "the application is left down for a human"),
+     ({"web": 3, "api": 0}, "it is not down, its workloads were last seen scaled up (web=3;"),
+     ({"web": 0, "api": None}, "left as it is for a human (the replicas of api could not be"),
+     ({"web": 2, "api": None}, "it is not down")],
+)  # fmt: skip
+def test_a_held_application_is_said_down_only_when_it_was_seen_at_zero(
+    seen: dict[str, int | None], says: str
+) -> None:
+    held = policy.held_app({"web": 3, "api": 1}, seen)
+    assert says in held
+    plan = policy.on_failure(Phase.ROLLING_BACK, True, True, True, "boom", held=held)
+    assert plan.outcome is Outcome.HOLD
+    assert plan.message == f"boom; {held} (the database may have changed)"
 
 
 @pytest.mark.parametrize(
