@@ -22,6 +22,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -146,10 +147,9 @@ def _replay(
     say = progress or (lambda _message: None)
     started = time.perf_counter()
     with shadow_server(shadow_url, major) as server, contextlib.ExitStack() as stack:
-        count = _workers(migrations, resolve_jobs(jobs, len(migrations)), say)
+        count, template = _workers_and_template(stack, server, migrations, jobs, say)
         ranges = split(len(migrations), count)
         ordered = OrderedProgress(say, len(ranges))
-        template = _template(stack, server, say) if len(ranges) > 1 else None
 
         def work(k: int, stop: threading.Event) -> VerifyRun:
             try:
@@ -162,12 +162,27 @@ def _replay(
     return _joined(parts, server.description, (time.perf_counter() - started) * 1000.0)
 
 
-def _workers(migrations: Sequence[MigrationPair], jobs: int, say: Progress) -> int:
+def _workers_and_template(
+    stack: contextlib.ExitStack,
+    server: ShadowServer,
+    migrations: Sequence[MigrationPair],
+    jobs: int | None,
+    say: Progress,
+) -> tuple[int, str | None]:
+    """The workers, and the template they copy when there may be several: the files are read
+    for shared effects (client CPU) while the server loads the template (its own CPU)."""
+    wanted = resolve_jobs(jobs, len(migrations))
+    if wanted == 1:
+        return 1, None
+    with ThreadPoolExecutor(1, thread_name_prefix="verify_scan") as scan:
+        reason = scan.submit(first_shared_effect, migrations)
+        template = _template(stack, server, say)
+        return _workers(wanted, reason.result(), say), template
+
+
+def _workers(jobs: int, reason: str | None, say: Progress) -> int:
     """`jobs`, unless a migration reaches outside its shadow database (shared_effects.py):
     then one, said once (an explicit --jobs too: the verdicts must be those of one database)."""
-    if jobs == 1:
-        return 1
-    reason = first_shared_effect(migrations)
     if reason is None:
         return jobs
     say(f"verifying with one shadow database: {reason}")
@@ -214,6 +229,7 @@ class _Worker:
                 progress=self.say if first else None,  # the baseline's notes: said once
                 incremental=options.incremental,
                 strict_column_order=options.strict_column_order,
+                read_model=self.span[0] == 0,  # else the catch-up reads it, at its end
             ) as replayer:
                 if first and not replayer.capturing and options.incremental:
                     self.say(_NO_CAPTURE)

@@ -63,6 +63,7 @@ class Replayer(ShadowSession):
         incremental: bool = True,
         baseline: str | None = None,
         strict_column_order: bool = False,
+        read_model: bool = True,
     ) -> None:
         super().__init__(
             db,
@@ -70,6 +71,7 @@ class Replayer(ShadowSession):
             incremental=incremental,
             baseline=baseline,
             strict_column_order=strict_column_order,
+            read_model=read_model,
         )
         # Migrations whose forward failed -> the names of what they would have created.
         self.failed: dict[str, frozenset[str]] = {}

@@ -116,11 +116,13 @@ INSERT INTO {SCOPE_TABLE} SELECT * FROM scoped
 """
 
 # Adds the targets of GRANT/REVOKE statements, read from their parse trees ($1-$8: schema and
-# name lists; $9: whether a schema was granted on: the function's arguments). Run only when
-# there were some.
+# name lists; $9: whether a schema was granted on: the function's arguments), those not in the
+# scope already (the scoped reads take each row of it once: query.py `scope_rows`). Run only
+# when there were some.
 _FILL_GRANTS = f"""
 INSERT INTO {SCOPE_TABLE} (category, oid, name)
-SELECT 'rel', c.oid, NULL FROM pg_catalog.pg_class c
+SELECT g.category, g.oid, g.name FROM (
+SELECT 'rel' AS category, c.oid, NULL AS name FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   JOIN ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) w(s, r)
     ON c.relname = w.r AND (w.s IS NULL OR n.nspname = w.s)
@@ -144,6 +146,8 @@ SELECT 'type', t.oid, NULL FROM pg_catalog.pg_type t
     ON t.typname = w.t AND (w.s IS NULL OR n.nspname = w.s)
 UNION
 SELECT 'group', NULL, 'schema' WHERE $9
+) g WHERE NOT EXISTS (SELECT FROM {SCOPE_TABLE} s WHERE s.category = g.category
+  AND s.oid IS NOT DISTINCT FROM g.oid AND s.name IS NOT DISTINCT FROM g.name)
 """
 
 # GRANT/REVOKE targets ($1-$9, as _FILL_GRANTS reads them), and how many there were ($10).

@@ -80,8 +80,12 @@ class ShadowSession:
         incremental: bool = True,
         baseline: str | None = None,
         strict_column_order: bool = False,
+        read_model: bool = True,
     ) -> None:
         self.db = db
+        # False: the caller reads the model itself before it is needed (a worker's catch-up
+        # reads it at its end: read at the start too, it cost that worker a full snapshot).
+        self.read_model = read_model
         self.strict_column_order = strict_column_order
         self.progress = progress or (lambda _message: None)
         self.incremental = incremental
@@ -116,7 +120,8 @@ class ShadowSession:
         if not self.db.prepared:  # a copy of a prepared template has it already
             prepare_shadow(self.db, self.progress, self.baseline)
         self.connect(install=True)
-        self.reload_model()
+        if self.read_model:
+            self.reload_model()
         self.own_event_triggers = self.stand_in_members().event_triggers
 
     def close(self) -> None:

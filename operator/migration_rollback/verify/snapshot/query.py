@@ -110,8 +110,9 @@ def scope_rows(category: str) -> str:
     query then runs once per OID, given it as a parameter (OFFSET 0 keeps the planner from
     merging the two), so the cached generic plan reaches each catalog row by its OID index
     whatever the catalogs held when it was made: a filter `oid = ANY(...)` had let it scan
-    whole catalogs, at a cost that grew with the schema."""
-    return f"(SELECT DISTINCT s.oid FROM {SCOPE_TABLE} s WHERE s.category = '{category}') sc"
+    whole catalogs, at a cost that grew with the schema. The table holds each (category, OID)
+    once (scoped_check.py fills it so): no DISTINCT, whose sort was a tenth of a check's cost."""
+    return f"(SELECT s.oid FROM {SCOPE_TABLE} s WHERE s.category = '{category}') sc"
 
 
 @dataclass(frozen=True)
