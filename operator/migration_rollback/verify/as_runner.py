@@ -5,9 +5,13 @@
 verbatim can fail under that transformation (an enum the rollback drops after the table is still
 used by the archived table's column); so the round trip plans each rollback statement with the
 runner's own `plan_statement` and carries it out with the runner's own archive functions. What
-the archive added is removed again before the schemas are compared: the archive is the
-runner's bookkeeping, not part of the schema the rollback must restore. With the captures the
-forward kept (as_apply.py), the runner's restore steps run where `execute` runs them.
+the archive holds stays there, as `execute` leaves it, until the round trip's savepoint is
+rolled back; the comparison leaves it out (no snapshot reads an object of the archive schema:
+snapshot/query.py): it is the runner's bookkeeping, not part of the schema the rollback must
+restore. (Dropped before comparing instead, it cost a DROP TABLE of each archived table and a
+round trip asking whether the schema was there before, for a third of bench_verify.py's
+migrations.) With the captures the forward kept (as_apply.py), the runner's restore steps run
+where `execute` runs them.
 
 The archive schema itself is made once per shadow (`make_archive_schema`), as it stays on a
 database `execute` has run on: made and dropped by each round trip, it cost the server a re-plan
@@ -21,11 +25,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import psycopg
-from psycopg import sql
 
 from migration_rollback.runner.archive import archive_tables, ensure_archive_schema
 from migration_rollback.runner.archive_columns import copy_columns
-from migration_rollback.runner.naming import ARCHIVE_SCHEMA
 from migration_rollback.runner.plan import Action, plan_statement
 from migration_rollback.runner.restore import DataRestore
 from migration_rollback.sql import Statement
@@ -56,7 +58,6 @@ class AsRunner:
         self.version = Path(forward_source).stem.split("_", 1)[0]
         self.when = datetime.now(UTC).replace(microsecond=0)
         self.archived: list[str] = []  # schema.name of what was archived
-        self._schema_existed: bool | None = None
         self.restore: DataRestore | None = restore[0] if restore is not None else None
         self._numbers: dict[int, int] = restore[1] if restore is not None else {}
 
@@ -84,11 +85,6 @@ class AsRunner:
         planned = plan_statement(0, self.version, statement, purge=False)
         if planned.action not in _ACTING:
             return False
-        if self._schema_existed is None:
-            row = conn.execute(
-                "SELECT pg_catalog.to_regnamespace(%s) IS NOT NULL", [ARCHIVE_SCHEMA]
-            ).fetchone()
-            self._schema_existed = bool(row and row[0])
         if planned.action is Action.ARCHIVE_TABLES:
             outcome = archive_tables(conn, planned, self.when)
             self.archived += [a.archive for a in outcome.archived]
@@ -102,23 +98,5 @@ class AsRunner:
             return []
         return [
             "checked as `execute` runs it: dropped tables moved to the archive schema "
-            f"({', '.join(self.archived)}), then removed before comparing"
-        ]
-
-    def clear(self, conn: psycopg.Connection[Any]) -> None:
-        """Remove what the archiving added, so that the comparison sees the rollback alone."""
-        for statement in self.clearing():
-            conn.execute(statement, prepare=False)
-
-    def clearing(self) -> list[sql.Composed]:
-        """The statements of `clear`, for the caller to send with what follows them."""
-        if not self.archived:
-            return []
-        if not self._schema_existed:
-            return [
-                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(ARCHIVE_SCHEMA))
-            ]
-        return [
-            sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(schema, table))
-            for schema, _, table in (name.partition(".") for name in self.archived)
+            f"({', '.join(self.archived)}), which the comparison leaves out"
         ]

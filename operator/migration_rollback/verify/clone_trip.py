@@ -85,7 +85,6 @@ def _check_on(
         if failure is not None:
             out.rollback_failure = failure
             return
-        as_runner.clear(clone)
         out.notes.extend(as_runner.notes())
         s.full_checks += 1
         out.differences = diff_objects(before.objects, take_snapshot(clone).objects)

@@ -240,7 +240,7 @@ class _RoundTrip:
         as_runner = AsRunner(self.forward.source)
         rollback_nodes = [st.node for st in executable(script.statements)]
         executed = self.forward_nodes + rollback_nodes
-        queued, then = self._queue_compare(script, as_runner, executed)
+        queued, then = self._queue_compare(executed)
         # Under the savepoint `after_forward` made (an undone attempt leaves it there).
         rewind = (_UNDO,) if self.batching else None
         failure = s.run(
@@ -252,15 +252,11 @@ class _RoundTrip:
             return failure, None
         return None, self._compare(as_runner, executed, queued)
 
-    def _queue_compare(
-        self, script: Script, as_runner: AsRunner, executed: list[Any]
-    ) -> tuple[QueuedCompare | None, Batch | None]:
+    def _queue_compare(self, executed: list[Any]) -> tuple[QueuedCompare | None, Batch | None]:
         """The comparison's reads, to go with the rollback's statements, when what they read
-        is known before it runs: a scoped check, and nothing archived to clear first."""
+        is known before it runs: a scoped check."""
         s = self.s
         if not s.capturing or s.installed:
-            return None, None
-        if any(as_runner.acts_on(st) for st in executable(script.statements)):
             return None, None
         then = Batch(self.conn)
         members = self.members_before is not None
@@ -272,9 +268,7 @@ class _RoundTrip:
         out = self.out
         out.notes.extend(n for n in as_runner.notes() if n not in out.notes)
         before = self.members_before
-        compared = self.s.compare(
-            executed, out.notes, as_runner.clearing(), members=before is not None, queued=queued
-        )
+        compared = self.s.compare(executed, out.notes, members=before is not None, queued=queued)
         out.differences = compared.differences
         if before is not None and compared.members is not None:
             out.differences.extend(member_differences(before, compared.members))
@@ -403,7 +397,7 @@ def _judge_restored(
 ) -> None:
     """The schema must still come back; then the MANUAL markers the captures answer."""
     nodes = [st.node for st in executable([*forward.statements, *script.statements])]
-    differences = s.compare(nodes, out.notes, as_runner.clearing()).differences
+    differences = s.compare(nodes, out.notes).differences
     if any(not s.tolerated(d) for d in differences):
         out.differences = differences
         out.notes.append("the schema differs only with the restores from captures")

@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Self
 
 import psycopg
-from psycopg import sql
 
 from migration_rollback.sql import Script, Statement, classify
 from migration_rollback.verify import capture, catalog
@@ -206,15 +205,11 @@ class ShadowSession:
         self,
         batch: Batch,
         executed: list[Any],
-        first: Sequence[sql.Composed] = (),
         *,
         members: bool = False,
     ) -> QueuedCompare:
-        """The reads of a scoped `compare` (capturing), queued in `batch`: `first`, the
-        check, and with `members` the stand-ins' member state, read in the session's own
-        settings after the rest."""
-        for statement in first:
-            batch.execute(statement)
+        """The reads of a scoped `compare` (capturing), queued in `batch`: the check, and with
+        `members` the stand-ins' member state, read in the session's own settings after it."""
         model = self.model
         pending = capture.queue_check(
             batch, executed, model.routine_code, model.code_by_ref, model.catalog_views
@@ -226,26 +221,21 @@ class ShadowSession:
         self,
         executed: list[Any],
         notes: list[str],
-        first: Sequence[sql.Composed] = (),
         *,
         members: bool = False,
         queued: QueuedCompare | None = None,
     ) -> Compared:
-        """Inside the round trip, after the rollback (and the statements `first`, sent in
-        the same round trip): what differs from S(i-1), the state (built only when asked
-        for: it costs O(schema)), and with `members` the stand-ins' member state. `queued`:
-        its reads were sent already (`queue_compare`, with `first`)."""
+        """Inside the round trip, after the rollback: what differs from S(i-1), the state
+        (built only when asked for: it costs O(schema)), and with `members` the stand-ins'
+        member state. `queued`: its reads were sent already (`queue_compare`)."""
         conn = self.c()
         after: dict[tuple[str, str], str] | None = None
-        if queued is None and (self.installed or not self.capturing):
-            for statement in first:
-                conn.execute(statement, prepare=False)
         if self.installed:
             notes.append("compared full snapshots: a stand-in extension was installed")
         elif self.capturing:
             if queued is None:
                 batch = Batch(conn)  # one statement sent, one round trip, whatever is read
-                queued = self.queue_compare(batch, executed, first, members=members)
+                queued = self.queue_compare(batch, executed, members=members)
                 batch.send()
             check = queued.check.collect()
             after = queued.members() if queued.members is not None else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from migration_rollback.runner.naming import ARCHIVE_SCHEMA
 from migration_rollback.verify.snapshot.query import (
     Acl,
     Comment,
@@ -257,7 +258,7 @@ PUBLICATION_TABLES = Kind(
         "JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid "
         "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
     ),
-    where="",
+    where=f"n.nspname <> '{ARCHIVE_SCHEMA}'",  # bookkeeping (query.py `user_ns`)
     attrs=(
         (
             "columns",

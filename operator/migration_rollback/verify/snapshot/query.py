@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from migration_rollback.runner.naming import ARCHIVE_SCHEMA
+
 # The verifier's own helpers (change capture) live in this schema; it is never part of a model.
 HELPER_SCHEMA = "_migration_rollback_verify"
 # What `apply` keeps for restoring (runner/capture.py), taken on the shadow too: bookkeeping.
 APPLY_CAPTURES = "migration_rollback_capture"
+# Where `execute` moves what a rollback drops (runner/archive.py), on the shadow too
+# (verify/as_runner.py): bookkeeping as well, which the comparison leaves out.
 
 
 def user_ns(alias: str) -> str:
     return (
         f"{alias}.nspname NOT IN ('pg_catalog', 'information_schema', '{HELPER_SCHEMA}', "
-        f"'{APPLY_CAPTURES}') "
+        f"'{APPLY_CAPTURES}', '{ARCHIVE_SCHEMA}') "
         f"AND {alias}.nspname !~ '^pg_(toast|temp_|toast_temp_)'"
     )
 
