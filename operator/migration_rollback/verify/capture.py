@@ -101,6 +101,15 @@ BEGIN
     INSERT INTO {CAPTURE_TABLE}
       SELECT d.classid, d.objid, d.objsubid, 'DROP', true
       FROM pg_catalog.pg_event_trigger_dropped_objects() d;
+    -- A column's default dropped with what it used (DROP SEQUENCE/FUNCTION/TYPE ... CASCADE):
+    -- its table, still there, changed, and no command names it. Gone with its table: nothing.
+    INSERT INTO {CAPTURE_TABLE}
+      SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, t.oid, 0, 'DROP', false
+      FROM pg_catalog.pg_event_trigger_dropped_objects() d
+      CROSS JOIN LATERAL (SELECT pg_catalog.to_regclass(
+        quote_ident(d.address_names[1]) || '.' || quote_ident(d.address_names[2]))::oid) t(oid)
+      WHERE d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass
+        AND t.oid IS NOT NULL;
   END IF;
 END
 $$;
@@ -193,11 +202,19 @@ def _split(parts: list[str]) -> tuple[str | None, str]:
 _ROUTINES = (ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE, ObjectType.OBJECT_ROUTINE)
 
 
+# GRANT/REVOKE on these fire no event trigger (shared objects): counted, a top-level one made the
+# count of those reported match while one run inside code went unseen.
+_SHARED = frozenset(
+    {ObjectType.OBJECT_DATABASE, ObjectType.OBJECT_TABLESPACE, ObjectType.OBJECT_PARAMETER_ACL}
+)
+
+
 def grant_targets(nodes: Iterable[Any]) -> GrantTargets:
-    """What the top-level GRANT/REVOKE statements among `nodes` name."""
+    """What the top-level GRANT/REVOKE statements among `nodes` name; `count`: those the
+    event triggers report (the check compares it with theirs)."""
     out = GrantTargets([], [], [], [], [])
     for node in nodes:
-        if type(node).__name__ != "GrantStmt":
+        if type(node).__name__ != "GrantStmt" or node.objtype in _SHARED:
             continue
         out.count += 1
         objtype = node.objtype

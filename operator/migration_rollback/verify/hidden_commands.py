@@ -3,12 +3,13 @@
 The change capture (capture.py) learns what DDL touched from event triggers, and some
 statements that change what a snapshot holds fire none, or report less than they change:
 REASSIGN OWNED (owners), ALTER ROLE ... RENAME (every owner and privilege naming the role),
-DROP OWNED (the privileges it revokes: only the objects it drops are reported), and a write to a
-system catalog (any row). At the top level they are read from the parse trees. Run where no
-top-level statement shows them - in a DO block, in a function or procedure the migration calls
-(followed through the functions their code names), or built by dynamic SQL, whose text nobody
-can read beforehand - they are found by a conservative rule on the code's text: code that may
-run one of them, or runs EXECUTE, makes the check compare full snapshots. A false full check
+DROP OWNED (the privileges it revokes: only the objects it drops are reported), CLUSTER ... USING
+(which index of the table is marked clustered), and a write to a system catalog (any row). At
+the top level they are read from the parse trees. Run where no top-level statement shows them -
+in a DO block, in a function or procedure the migration calls (followed through the functions
+their code names), or built by dynamic SQL, whose text nobody can read beforehand - they are
+found by a conservative rule on the code's text: code that may run one of them, or runs
+EXECUTE, makes the check compare full snapshots. A false full check
 costs time; a missed statement could verify a wrong rollback.
 
 What PostgreSQL runs on the migration's behalf where its text shows no call (a trigger, a
@@ -54,6 +55,7 @@ _HIDDEN_IN_CODE = re.compile(
       | (?P<catalog>(?:update|insert{_GAP}into|delete{_GAP}from|merge{_GAP}into|copy)
             {_GAP}(?:only{_GAP})?(?:"?pg_catalog"?{_GAP}?\.{_GAP}?)?"?pg_\w+)
       | (?P<tracking>track_functions)
+      | (?P<cluster>cluster)
     )""",
     re.IGNORECASE | re.VERBOSE | re.DOTALL,
 )
@@ -63,6 +65,7 @@ _WHAT = {
     "role": "ALTER ROLE",
     "catalog": "a write to a system catalog",
     "tracking": "a change of track_functions",
+    "cluster": "CLUSTER",
 }
 # A call in code: a name before "(" (a keyword too: it names no function, and costs a lookup).
 _CALLED = re.compile(r'"?([A-Za-z_][\w$]*)"?\s*\(')
@@ -96,6 +99,8 @@ def top_level(node: Any) -> list[str]:
         return [f"a COPY into {node.relation.relname}"]
     if isinstance(node, ast.VariableSetStmt) and _tracking(node.name):
         return ["a change of track_functions"]
+    if isinstance(node, ast.ClusterStmt) and node.indexname:  # marks the index clustered
+        return ["CLUSTER ... USING"]
     if isinstance(node, ast.RuleStmt):  # it may fire in this transaction and be gone by its end
         return [f"a rule writing {name}" for name in dict.fromkeys(_catalog_writes(node))]
     return []

@@ -39,11 +39,15 @@ _DROPPED_GROUPS = "VALUES ('pg_namespace', 'schema'), ('pg_extension', 'extensio
 # attributes is reported as its pg_class row (relkind 'c'), which no relation kind reads: its
 # attributes are the type kind's, so the row stands for its type (reltype). ALTER EXTENSION is
 # reported as the extension alone, though ADD/DROP changes a member (and UPDATE may change
-# any): 'whole' asks for the full comparison.
+# any): 'whole' asks for the full comparison. A relation's sequences (identity, serial, OWNED BY)
+# come with it: ALTER TABLE ... OWNER TO and SET LOGGED/UNLOGGED change them too, reported as the
+# table alone. A column dropped from a relation that stays (a composite type's attribute, by DROP
+# TYPE ... CASCADE) is its relation's change, as a default dropped so is its table's (capture.py).
 _FILL_SCOPE = f"""
 WITH RECURSIVE emptied AS (DELETE FROM {SCOPE_TABLE}),
 cap AS (SELECT DISTINCT classid, objid, objsubid, tag, dropped FROM {CAPTURE_TABLE}),
-live AS (SELECT classid, objid FROM cap WHERE NOT dropped AND objid IS NOT NULL),
+live AS (SELECT classid, objid FROM cap WHERE objid IS NOT NULL
+  AND (NOT dropped OR (objsubid <> 0 AND classid = 'pg_catalog.pg_class'::pg_catalog.regclass))),
 found(category, oid, name) AS (
 SELECT CASE WHEN c.relkind = 'c' THEN 'type' ELSE 'rel' END, CASE WHEN c.relkind IN ('i', 'I')
     THEN (SELECT i.indrelid FROM pg_catalog.pg_index i WHERE i.indexrelid = c.oid)
@@ -109,7 +113,13 @@ UNION
 SELECT 'rel'::text, k.child, NULL::text FROM scoped s CROSS JOIN LATERAL (
   SELECT i.inhrelid FROM pg_catalog.pg_inherits i WHERE i.inhparent = s.oid
   UNION ALL
-  SELECT r.oid FROM {REFS_TABLE} r WHERE r.category = 'rel' AND r.name = s.oid::text) k(child)
+  SELECT r.oid FROM {REFS_TABLE} r WHERE r.category = 'rel' AND r.name = s.oid::text
+  UNION ALL
+  SELECT d.objid FROM pg_catalog.pg_depend d
+    JOIN pg_catalog.pg_class sq ON sq.oid = d.objid AND sq.relkind = 'S'
+    WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = s.oid
+      AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype IN ('a', 'i')
+  ) k(child)
   WHERE s.category = 'rel'
 )
 INSERT INTO {SCOPE_TABLE} SELECT * FROM scoped

@@ -7,6 +7,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from migration_rollback.sql import parse_script
 from migration_rollback.verify.baseline import supabase_baseline_sql
+from migration_rollback.verify.capture import grant_targets
 from migration_rollback.verify.hidden_commands import reasons
 from migration_rollback.verify.shadow import redact, with_database
 from migration_rollback.verify.snapshot import (
@@ -125,6 +126,9 @@ def test_function_arguments_normalize_like_regprocedure() -> None:
         ("alter role a rename to b;", ["ALTER ROLE RENAME"]),
         ("alter table t rename to u; alter role a set search_path = s;", []),
         ("drop owned by a;", ["DROP OWNED"]),
+        ("cluster t using i;", ["CLUSTER ... USING"]),
+        ("cluster t; cluster;", []),  # the index marked clustered already: nothing changes
+        ("do $$ begin cluster t using i; end $$;", ["a DO block running CLUSTER"]),
         ("update pg_catalog.pg_class set relname = 'x' where false;", ["a write to pg_class"]),
         ("delete from pg_description where false;", ["a write to pg_description"]),
         ("update public.pg_notes set a = 1;", []),  # a user's table, not a catalog
@@ -162,3 +166,17 @@ def test_called_code_is_read_from_the_model() -> None:
         "outer() running dynamic SQL (in inner_one())",
         "inner_one() running dynamic SQL",  # the parser folds the name
     ]
+
+
+@pytest.mark.parametrize(
+    ("script", "count"),
+    [
+        ("grant select on t to a; revoke all on function f() from b;", 2),
+        # No event trigger fires for these (shared objects): counted, they hid one run in code.
+        ("grant set on parameter work_mem to a; grant connect on database d to a;", 0),
+        ("grant create on tablespace ts to a; grant usage on schema s to a;", 1),
+    ],
+)
+def test_grants_are_counted_as_the_event_triggers_report_them(script: str, count: int) -> None:
+    nodes = [st.node for st in parse_script(script).statements]
+    assert grant_targets(nodes).count == count

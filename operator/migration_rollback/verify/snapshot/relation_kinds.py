@@ -75,6 +75,18 @@ RELATIONS = Kind(
         ),
         ("inherits", "CASE WHEN NOT c.relispartition THEN inh.parents END"),
         ("row security", "CASE WHEN c.relkind IN ('r', 'p') THEN c.relrowsecurity END"),
+        # A foreign key (or a deferrable unique key) is enforced by internal triggers on its
+        # tables, which the trigger kind leaves out: ALTER TABLE ... DISABLE TRIGGER ALL turns
+        # them off, and the key, still in the catalog, is no longer checked. Named here when
+        # they are not in their normal state, on the table they fire on.
+        (
+            "constraint triggers",
+            "CASE WHEN c.relkind IN ('r', 'p') THEN (SELECT pg_catalog.array_agg(DISTINCT "
+            "co.conname::text || CASE tg.tgenabled WHEN 'D' THEN ' disabled' WHEN 'R' THEN "
+            "' replica only' WHEN 'A' THEN ' always' END) FROM pg_catalog.pg_trigger tg "
+            "JOIN pg_catalog.pg_constraint co ON co.oid = tg.tgconstraint "
+            "WHERE tg.tgrelid = c.oid AND tg.tgisinternal AND tg.tgenabled <> 'O') END",
+        ),
         ("force row security", "CASE WHEN c.relkind IN ('r', 'p') THEN c.relforcerowsecurity END"),
         (
             "replica identity",
