@@ -40,6 +40,9 @@ class InvalidDatabaseUrlError(MigrationRollbackError):
         self.problem = problem
 
 
+_SHOWN_KEYWORDS = ("host", "hostaddr", "port", "dbname", "user")
+
+
 @dataclass(frozen=True)
 class DatabaseTarget:
     """A parsed connection string: what may be shown, what identifies the database, and the
@@ -57,12 +60,21 @@ class DatabaseTarget:
     notes_where: str = ""  # where the string came from, as the notes name it
 
     def redactor(self) -> Redactor:
-        # The whole string, should it ever be echoed, shows as its safe form.
+        # The whole string, should it ever be echoed, shows as its safe form; the names it
+        # holds stay whole where libpq's messages echo them, as the safe form shows them: a
+        # password "shop" masked inside "shop_prod" there (`database "***_prod"`) next to the
+        # safe form's "shop_prod" told what the password is.
         return Redactor.of(
             self.secrets | self.typed_secrets,
             masked={self.dsn: self.display},
-            kept=[self.display],
+            kept=[self.display, *self._shown_names()],
         )
+
+    def _shown_names(self) -> list[str]:
+        """The values of the connection the safe form shows (hosts, ports, database, user)."""
+        return [
+            part for key in _SHOWN_KEYWORDS for part in self.params.get(key, "").split(",") if part
+        ]
 
     def notes_with(self, env: Mapping[str, str]) -> tuple[str, ...]:
         """The notes, and the name note for a password libpq takes from PGPASSWORD (used

@@ -91,6 +91,31 @@ def test_the_safe_form_of_the_url_is_shown_whole_when_the_password_is_a_piece_of
     assert "***" not in target.display.replace(":***@", "")
 
 
+@pytest.mark.parametrize(
+    ("url", "echoed"),
+    [
+        ("postgresql://app:shop@127.0.0.1:5432/shop_prod", 'FATAL: database "shop_prod" does not'),
+        ("postgresql://app:prod@prod-db.invalid:5432/shop", "could not resolve 'prod-db.invalid'"),
+        ("postgresql://app:6789@127.0.0.1:56789/shop", 'server at "127.0.0.1", port 56789 failed'),
+        (
+            "host=a,shop-b port=1,5432 user=shopadmin password=shop dbname=x",
+            "user shopadmin, shop-b",
+        ),
+    ],
+    ids=["database-name", "host-name", "port", "user-and-second-host"],
+)
+def test_a_name_libpq_echoes_alone_is_shown_as_the_safe_form_shows_it(
+    url: str, echoed: str
+) -> None:
+    # libpq's messages name the database, host, port and user alone: a password that is a piece
+    # of one was masked there ('"***_prod"') while the safe form showed it whole, and the two
+    # side by side told the password. The names stay whole; the password alone is still masked.
+    target = parse_database_url(url)
+    password = target.params["password"]
+    assert target.redactor().scrub(f"{echoed}; password {password}") == f"{echoed}; password ***"
+    assert MASK not in target.display.replace(f":{MASK}@", "")
+
+
 # --- a password glued to other text ------------------------------------------------------------
 # Sinks glue it to its neighbours: JSON and repr escapes (\" \n \t), ports, paths, markup, ANSI
 # colours, localized quotes, a scrubbed json.dumps, a traceback, a log tail. A rule that masked

@@ -18,6 +18,7 @@ from migration_rollback.runner.options import MigrationId
 from migration_rollback.sql import MANUAL_PREFIX, Script, parse_script
 from migration_rollback.sql.metacommands import find_meta_commands
 from migration_rollback.sql.parse import split_comment_lines
+from migration_rollback.sqltext import NUL_PROBLEM, nul_line
 
 _HEADER_KEYS = ("ROLLBACK", "Generated", "Source", "Source-SHA256")
 
@@ -65,6 +66,22 @@ def read_header(text: str) -> dict[str, str]:
     return header
 
 
+def _sql_text(path: str, data: bytes) -> str:
+    """The file's text, refused as `validate` refuses it: not UTF-8, or holding a NUL byte
+    (libpq sends a query as a C string: what follows the NUL would never run, and the run
+    would still succeed)."""
+    line = nul_line(data)
+    if line is not None:
+        raise PreconditionError(f"{path}:{line}: {NUL_PROBLEM}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise PreconditionError(
+            f"{path}:{line}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+
+
 def parse_rollback(
     migration: MigrationId,
     path: str,
@@ -79,12 +96,7 @@ def parse_rollback(
             f"{path}: sha256 is {digest}, but --expect-sha256 pins {expect_sha256.lower()}: "
             "the file changed since it was reviewed"
         )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise PreconditionError(
-            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
-        ) from None
+    text = _sql_text(path, data)
     header = read_header(text)
     named = header.get("ROLLBACK")
     if named and not MigrationId.parse(named).same_as(migration):

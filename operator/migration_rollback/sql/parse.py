@@ -166,6 +166,23 @@ def parse_single_statements(texts: Sequence[str], source: str) -> list[Statement
     return statements
 
 
+# The parser quotes the text "at or near" the error: for an unterminated string or comment, the
+# rest of the file, line breaks and all. Printed, those lines stood as lines of the tool's own
+# output (a forged "valid" line), the whole file long.
+_NEAR_LIMIT = 160
+
+
+def _one_line(message: object) -> str:
+    """The parser's message, its first line only and at most `_NEAR_LIMIT` characters."""
+    text = str(message)
+    lines = text.splitlines() or [""]
+    first = lines[0]
+    if len(lines) == 1 and len(first) <= _NEAR_LIMIT:
+        return first
+    cut = first[:_NEAR_LIMIT] + "…"
+    return cut + ('" (cut)' if '"' in first else " (cut)")
+
+
 def _parse(cleaned: str, source: str, lines: LineIndex) -> list[Statement]:
     try:
         raw = parse_trees(cleaned)
@@ -173,7 +190,7 @@ def _parse(cleaned: str, source: str, lines: LineIndex) -> list[Statement]:
         at = exc.args[1] if len(exc.args) > 1 else None
         offset = int(at) if at is not None else len(cleaned)  # None: at the end of input
         line, column = lines.locate(offset)
-        raise SqlSyntaxError(SourceLocation(source, line, column), str(exc.args[0])) from None
+        raise SqlSyntaxError(SourceLocation(source, line, column), _one_line(exc.args[0])) from None
     # Asked once of the file, not of each statement: a line break other than \n (rare).
     other_breaks = _OTHER_LINE_BREAKS.search(cleaned) is not None
     end, locate = len(cleaned), lines.locate

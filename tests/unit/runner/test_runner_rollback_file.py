@@ -59,8 +59,8 @@ def test_header_for_another_migration_is_refused() -> None:
 
 
 def test_not_utf8_empty_and_syntax_errors() -> None:
-    with pytest.raises(PreconditionError, match="not UTF-8"):
-        parse_rollback(M, "r.sql", b"\xff\xfe DROP")
+    with pytest.raises(PreconditionError, match=r"r\.sql:2: not UTF-8"):
+        parse_rollback(M, "r.sql", b"SELECT 1;\n\xff\xfe DROP")
     with pytest.raises(PreconditionError, match="no SQL statements"):
         parse_rollback(M, "r.sql", b"-- nothing\n")
     with pytest.raises(SqlSyntaxError, match=r"r.sql:2:"):
@@ -85,3 +85,16 @@ def test_source_checksum() -> None:
     check_source_checksum(_with_forward(source, None))  # the forward file is not always shipped
     with pytest.raises(PreconditionError, match="regenerate or review"):
         check_source_checksum(_with_forward(source, FORWARD + b"-- edited\n"))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"DROP TABLE IF EXISTS t2;\n\x00\nCREATE TABLE proof(id int);\n",
+        b"SELECT 1;\nDROP TABLE IF EXISTS t2\x00; SELECT 1/0;\n",
+    ],
+)
+def test_a_nul_byte_is_refused_with_its_line(data: bytes) -> None:
+    """libpq sends a query as a C string: what follows a NUL would silently never run."""
+    with pytest.raises(PreconditionError, match=r"^r\.sql:2: NUL byte: not a SQL text file$"):
+        parse_rollback(M, "r.sql", data)

@@ -135,3 +135,23 @@ def test_publication_options_change_is_a_manual_item_not_an_empty_table_list() -
     assert not plan.sql_steps
     ((_, item),) = plan.manual_items
     assert "options of publication feed" in str(item)
+
+
+@pytest.mark.parametrize(
+    ("text", "near"),
+    [
+        ("select 1;\nselect 'abc;\nvalid    x\n2 migrations: 2 valid\n", '"\'abc;…" (cut)'),
+        ("select /* open\nvalid    x\n", "(cut)"),
+        ("select $$ " + "x" * 500, '…" (cut)'),
+    ],
+    ids=["string", "comment", "long-dollar-quote"],
+)
+def test_a_syntax_error_quotes_one_short_line_of_the_file(text: str, near: str) -> None:
+    # The parser quotes the text at the error: for an unterminated string, the rest of the file,
+    # whose lines, printed, passed for lines of the tool's own output ("valid ...").
+    with pytest.raises(SqlSyntaxError) as caught:
+        parse_script(text, "f.sql")
+    message = str(caught.value)
+    assert "\n" not in message, message
+    assert len(message) < 200, message
+    assert message.endswith(near), message
