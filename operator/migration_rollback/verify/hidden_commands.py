@@ -9,8 +9,8 @@ the top level they are read from the parse trees. Run where no top-level stateme
 in a DO block, in a function or procedure the migration calls (followed through the functions
 their code names), or built by dynamic SQL, whose text nobody can read beforehand - they are
 found by a conservative rule on the code's text: code that may run one of them, or runs
-EXECUTE, makes the check compare full snapshots. A false full check
-costs time; a missed statement could verify a wrong rollback.
+EXECUTE, makes the check compare full snapshots. A false full check costs time; a missed
+statement could verify a wrong rollback.
 
 What PostgreSQL runs on the migration's behalf where its text shows no call (a trigger, a
 rule, an event trigger, a DEFAULT, an operator...) is not guessed here: the server says which
