@@ -7,10 +7,15 @@ from __future__ import annotations
 NUL_PROBLEM = "NUL byte: not a SQL text file"
 
 
+def line_of(data: bytes, offset: int) -> int:
+    """The line (from 1) of the byte at `offset`."""
+    return data.count(b"\n", 0, offset) + 1
+
+
 def nul_line(data: bytes) -> int | None:
     """The line (from 1) of the first NUL byte; None without one."""
     nul = data.find(b"\x00")
-    return None if nul < 0 else data.count(b"\n", 0, nul) + 1
+    return None if nul < 0 else line_of(data, nul)
 
 
 def looks_utf16(data: bytes) -> bool:

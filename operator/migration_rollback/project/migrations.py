@@ -27,7 +27,7 @@ from pathlib import Path
 
 from migration_rollback.errors import ProjectError, SourceFileError, SourceLocation
 from migration_rollback.shown import shown
-from migration_rollback.sqltext import NUL_PROBLEM, looks_utf16, nul_line
+from migration_rollback.sqltext import NUL_PROBLEM, line_of, looks_utf16, nul_line
 
 MIGRATION_NAME = re.compile(r"(?P<version>[0-9]+)_(?P<title>.+)", re.DOTALL)
 ROLLBACK_SUFFIX = "_rollback"
@@ -303,7 +303,7 @@ def decode_source(path: Path, data: bytes) -> SourceText:
         text = data.decode("cp1252", errors="replace")
         # utf-8-sig counts its error's offset from after the mark.
         bad = exc.start + (len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0)
-        line = data.count(b"\n", 0, bad) + 1
+        line = line_of(data, bad)
         return SourceText(
             text,
             digest,

@@ -18,7 +18,7 @@ from migration_rollback.runner.options import MigrationId
 from migration_rollback.sql import MANUAL_PREFIX, Script, parse_script
 from migration_rollback.sql.metacommands import find_meta_commands
 from migration_rollback.sql.parse import split_comment_lines
-from migration_rollback.sqltext import NUL_PROBLEM, nul_line
+from migration_rollback.sqltext import NUL_PROBLEM, line_of, nul_line
 
 _HEADER_KEYS = ("ROLLBACK", "Generated", "Source", "Source-SHA256")
 
@@ -76,9 +76,8 @@ def _sql_text(path: str, data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
         raise PreconditionError(
-            f"{path}:{line}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+            f"{path}:{line_of(data, exc.start)}: not UTF-8 text ({exc.reason} at byte {exc.start})"
         ) from None
 
 
