@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from verify_support import explain, statuses, write_project
 
-from migration_rollback.verify import run_verification
+from migration_rollback.verify import MigrationPair, run_verification
 
 pytestmark = pytest.mark.integration
 
@@ -24,22 +24,27 @@ BASE = (
 DROP_BASE = "drop table public.t;\ndrop table public.p;\n"
 
 
-@pytest.mark.parametrize("table", ["t", "p"])
-@pytest.mark.parametrize("incremental", [True, False], ids=["scoped", "full"])
-def test_triggers_of_a_foreign_key_left_disabled_are_a_mismatch(
-    tmp_path: Path, shadow_url: str, table: str, incremental: bool
-) -> None:
-    pairs = write_project(
+def _project(tmp_path: Path, table: str, rollback: str) -> list[MigrationPair]:
+    """The base, then a migration turning every trigger of `table` off, undone by `rollback`."""
+    return write_project(
         tmp_path,
         [
             ("base", BASE, DROP_BASE),
             (
                 "off",
                 f"alter table public.{table} disable trigger all;\n",
-                f"alter table public.{table} enable trigger user;\n",
+                f"alter table public.{table} {rollback};\n",
             ),
         ],
     )
+
+
+@pytest.mark.parametrize("table", ["t", "p"])
+@pytest.mark.parametrize("incremental", [True, False], ids=["scoped", "full"])
+def test_triggers_of_a_foreign_key_left_disabled_are_a_mismatch(
+    tmp_path: Path, shadow_url: str, table: str, incremental: bool
+) -> None:
+    pairs = _project(tmp_path, table, "enable trigger user")
 
     results = run_verification(pairs, shadow_url, jobs=1, incremental=incremental).results
 
@@ -48,14 +53,7 @@ def test_triggers_of_a_foreign_key_left_disabled_are_a_mismatch(
 
 
 def test_triggers_turned_back_on_verify(tmp_path: Path, shadow_url: str) -> None:
-    pairs = write_project(
-        tmp_path,
-        [
-            ("base", BASE, DROP_BASE),
-            ("off", "alter table public.t disable trigger all;\n",
-             "alter table public.t enable trigger all;\n"),
-        ],
-    )  # fmt: skip
+    pairs = _project(tmp_path, "t", "enable trigger all")
 
     results = run_verification(pairs, shadow_url, jobs=1).results
 
