@@ -33,6 +33,7 @@ from pglast.enums.parsenodes import ObjectType
 
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.touched import walk
+from migration_rollback.sql.tree_facts import tree_facts
 
 # A function's name (as written, last part) -> the code of every function it may mean.
 Lookup = Callable[[str], Sequence[str]]
@@ -137,13 +138,7 @@ def reads_catalog(definition: str) -> bool:
 def writes_rows(nodes: Iterable[Any]) -> bool:
     """Whether the statements may write rows: DML anywhere in their trees (a CTE, a rule's
     action), a COPY FROM, or a DO block (whose code is not parsed)."""
-    for node in nodes:
-        if isinstance(node, ast.DoStmt):
-            return True
-        for child in walk(node):
-            if isinstance(child, _WRITES) or (isinstance(child, ast.CopyStmt) and child.is_from):
-                return True
-    return False
+    return any(isinstance(node, ast.DoStmt) or tree_facts(node).writes for node in nodes)
 
 
 def _is_catalog(rv: Any) -> bool:
@@ -173,12 +168,11 @@ def _code_reasons(node: Any, lookup: Lookup) -> Iterator[str]:
             yield f"{name}() running {found}"
 
 
-def _calls(node: Any) -> Iterator[str]:
-    for child in walk(node):
-        if isinstance(child, ast.FuncCall):
-            yield str(child.funcname[-1].sval)
-        elif isinstance(child, ast.String) and _tracking(child.sval):
-            yield "set_config('track_functions')"  # no function's name: found by its code
+def _calls(node: Any) -> list[str]:
+    facts = tree_facts(node)
+    if any(_tracking(literal) for literal in facts.literals):
+        return [*facts.calls, "set_config('track_functions')"]  # no function's name: its code's
+    return list(facts.calls)
 
 
 def code_reason(code: str, lookup: Lookup, seen: set[str] | None = None) -> str | None:

@@ -4,10 +4,9 @@ DDL that names what it changes, with no word of a member's name, may skip the re
 from __future__ import annotations
 
 import pytest
-from pglast import ast
 
 from migration_rollback.sql import parse_script
-from migration_rollback.verify.standins.reach import _strings, may_change_members
+from migration_rollback.verify.standins.reach import may_change_members
 
 MEMBER_WORDS = frozenset({"vault", "secrets", "decrypted_secrets", "supabase_vault", "extensions"})
 
@@ -91,42 +90,3 @@ def test_a_keyword_is_no_members_name(sql: str) -> None:
 )
 def test_a_name_literal_or_body_holding_a_members_word_reaches(sql: str) -> None:
     assert may_change_members(parse_script(sql).statements, KEYWORD_MEMBERS)
-
-
-def _walked(root: object) -> list[str]:
-    """The plain walk `_strings` stands for: every string, in the same order."""
-    found: list[str] = []
-    stack = [root]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            found.append(item)
-        elif isinstance(item, ast.Node):
-            stack.extend(getattr(item, attr) for attr in item)
-        elif isinstance(item, tuple | list):
-            stack.extend(item)
-    return found
-
-
-WALKED = [
-    *CLEARED,
-    *REACHING.values(),
-    "create function f(a int) returns int language plpgsql as $b$ begin return a; end $b$;",
-    "insert into t (a, b) values (E'x\\ny', U&'d\\0061t'), (1.5, null) on conflict do nothing;",
-    "create table p (id int, s st) partition by range (id);",
-]
-
-
-@pytest.mark.parametrize("sql", WALKED)
-def test_the_strings_are_the_plain_walks(sql: str) -> None:
-    for st in parse_script(sql).statements:
-        assert _strings(st.node) == _walked(st.node)
-
-
-class _Pair(tuple[str, str]):
-    """A tuple of a subclass of its own: its strings are walked still (not taken for a leaf)."""
-
-
-def test_a_tuple_subclass_is_walked_not_skipped() -> None:
-    assert _strings(_Pair(("a", "b"))) == ["b", "a"]
-    assert _strings([_Pair(("c", "d"))]) == ["d", "c"]

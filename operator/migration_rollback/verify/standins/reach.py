@@ -14,9 +14,8 @@ member state for every migration once there is one).
 
 from __future__ import annotations
 
-import operator
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from pglast.enums.parsenodes import DropBehavior, GrantTargetType, ObjectType
@@ -24,6 +23,7 @@ from pglast.enums.parsenodes import DropBehavior, GrantTargetType, ObjectType
 from migration_rollback.sql import Statement
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.effects import unknown_calls
+from migration_rollback.sql.tree_facts import tree_facts
 
 # Statement kinds that change only what they name (and never run code at creation).
 _NAMED_ONLY = frozenset(
@@ -47,58 +47,7 @@ def _may_reach(statement: Statement, member_words: Collection[str]) -> bool:
     node = statement.node
     if statement.kind not in _NAMED_ONLY or _indirect(node):
         return True
-    return any(word in member_words for text in _strings(node) for word in words(text))
-
-
-def _strings(root: Any) -> list[str]:
-    """Every string a parse tree holds: the names, the literals and the code bodies written
-    (a keyword of the grammar is a node's shape, never a string). Asked of every statement
-    of every round trip: exact types first, a node's fields read at once."""
-    found: list[str] = []
-    stack = [root]
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        getter = _FIELDS.get(kind)
-        if getter is not None:
-            stack.extend(getter(item))
-        elif kind is str:
-            found.append(item)
-        elif kind is tuple or kind is list:
-            stack.extend(item)
-        elif kind in _LEAVES:
-            continue
-        elif isinstance(item, ast.Node):
-            stack.extend(_fields(kind)(item))
-        elif isinstance(item, str):  # a str subclass (none expected): still a string
-            found.append(item)
-        elif isinstance(item, tuple | list):  # a subclass (none expected): still walked
-            stack.extend(item)
-        else:
-            _LEAVES.add(kind)  # None, numbers, enums: nothing written in them
-    return found
-
-
-_LEAVES: set[type[Any]] = set()
-_FIELDS: dict[type[Any], Callable[[Any], tuple[Any, ...]]] = {}
-
-
-def _fields(kind: type[Any]) -> Callable[[Any], tuple[Any, ...]]:
-    """A node class's fields, all read in one call."""
-    getter = _FIELDS.get(kind)
-    if getter is None:
-        getter = _FIELDS[kind] = _getter(tuple(kind.__slots__))
-    return getter
-
-
-def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
-    if len(names) > 1:
-        many: Callable[[Any], tuple[Any, ...]] = operator.attrgetter(*names)
-        return many
-    if names:
-        one = operator.attrgetter(names[0])
-        return lambda node: (one(node),)
-    return lambda _: ()
+    return any(word in member_words for text in tree_facts(node).strings for word in words(text))
 
 
 def _indirect(node: Any) -> bool:
