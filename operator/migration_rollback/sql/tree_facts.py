@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from migration_rollback.sql._ast import ast
+from migration_rollback.sql.names import strings
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +25,7 @@ class TreeFacts:
     """What one walk of a tree found."""
 
     writes: bool  # DML somewhere in it (a CTE's, a rule's action) or a COPY FROM
-    calls: tuple[str, ...]  # each function call's name (its last part), in `touched.walk` order
+    calls: tuple[tuple[str, str], ...]  # (schema or "", name) of each call, in `walk` order
     literals: tuple[str, ...]  # the value of each String node: name parts and string constants
     strings: tuple[str, ...]  # every string the tree holds: names, literals, code bodies
 
@@ -48,7 +49,7 @@ _CACHE_LIMIT = 50_000
 def _read(root: Any) -> TreeFacts:
     """Depth first, last field first (as `touched.walk` visits nodes), iterative: parse trees
     can be deep. Exact types first: a node class's fields are read by one C call."""
-    calls: list[str] = []
+    calls: list[tuple[str, str]] = []
     literals: list[str] = []
     strings: list[str] = []
     writes = False
@@ -67,13 +68,19 @@ def _read(root: Any) -> TreeFacts:
             continue
         if kind in _SPECIAL:
             if kind is _FUNC_CALL:
-                calls.append(str(item.funcname[-1].sval))
+                calls.append(_called(item.funcname))
             elif kind is _STRING:
                 literals.append(item.sval)
             elif kind is not _COPY or item.is_from:
                 writes = True
         stack.extend(fields(item))
     return TreeFacts(writes, tuple(calls), tuple(literals), tuple(strings))
+
+
+def _called(funcname: tuple[Any, ...]) -> tuple[str, str]:
+    """A call's (schema or "", name), as `effects.calls` says it."""
+    names = strings(funcname)
+    return (names[-2] if len(names) > 1 else "", names[-1])
 
 
 def _unusual(item: Any, stack: list[Any], strings: list[str]) -> None:

@@ -170,9 +170,10 @@ def _code_reasons(node: Any, lookup: Lookup) -> Iterator[str]:
 
 def _calls(node: Any) -> list[str]:
     facts = tree_facts(node)
+    names = [name for _schema, name in facts.calls]
     if any(_tracking(literal) for literal in facts.literals):
-        return [*facts.calls, "set_config('track_functions')"]  # no function's name: its code's
-    return list(facts.calls)
+        names.append("set_config('track_functions')")  # no function's name: found by its code
+    return names
 
 
 def code_reason(code: str, lookup: Lookup, seen: set[str] | None = None) -> str | None:

@@ -7,13 +7,14 @@ from typing import Any
 import pytest
 from pglast import ast
 
-from migration_rollback.sql import parse_script
+from migration_rollback.sql import effects, parse_script
 from migration_rollback.sql.touched import walk
 from migration_rollback.sql.tree_facts import tree_facts
 
 SQL = [
     "create table public.notes (id bigint primary key, at timestamptz default now());",
     "alter table public.notes add column body text not null default public.f(1, 'x');",
+    "alter table t add column n int default pg_catalog.now() + s.f(extensions.g());",
     "create index notes_at on public.notes (lower(body)) where body <> '';",
     "create policy p on public.notes for select using (auth.uid() is not null);",
     "create view public.v as select id, pg_catalog.upper(body) from public.notes;",
@@ -59,19 +60,20 @@ def test_each_fact_is_the_plain_walks(sql: str) -> None:
         nodes = list(walk(st.node))
         assert facts.strings == tuple(_plain_strings(st.node))
         assert facts.writes == _plain_writes(st.node)
-        calls = [str(n.funcname[-1].sval) for n in nodes if isinstance(n, ast.FuncCall)]
-        assert facts.calls == tuple(calls)
+        calls = [n for n in nodes if isinstance(n, ast.FuncCall)]
+        assert [name for _, name in facts.calls] == [str(n.funcname[-1].sval) for n in calls]
+        assert set(facts.calls) == set(effects.calls(st.node))
         assert facts.literals == tuple(n.sval for n in nodes if isinstance(n, ast.String))
 
 
 def test_what_writes_and_what_does_not() -> None:
     written = [tree_facts(st.node).writes for sql in SQL for st in parse_script(sql).statements]
-    assert written == [False] * 6 + [True, True, True, True, False, True] + [False] * 3
+    assert written == [False] * 7 + [True, True, True, True, False, True] + [False] * 3
 
 
 def test_the_calls_are_named_in_walk_order() -> None:
     (st,) = parse_script("select set_config('track_functions', 'all', true), g(h(1));").statements
-    assert tree_facts(st.node).calls == ("g", "h", "set_config")
+    assert tree_facts(st.node).calls == (("", "g"), ("", "h"), ("", "set_config"))
     assert "track_functions" in tree_facts(st.node).literals
 
 

@@ -22,7 +22,7 @@ from pglast.enums.parsenodes import DropBehavior, GrantTargetType, ObjectType
 
 from migration_rollback.sql import Statement
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.effects import unknown_calls
+from migration_rollback.sql.effects import behaviour
 from migration_rollback.sql.tree_facts import tree_facts
 
 # Statement kinds that change only what they name (and never run code at creation).
@@ -63,7 +63,9 @@ def _indirect(node: Any) -> bool:
     if isinstance(node, ast.CreateSchemaStmt) and node.schemaElts:
         return True
     # Defaults, USING and CHECK of an ALTER TABLE run over the rows there; index expressions too.
-    return isinstance(node, ast.AlterTableStmt | ast.IndexStmt) and bool(unknown_calls(node))
+    return isinstance(node, ast.AlterTableStmt | ast.IndexStmt) and any(
+        behaviour(*call) is None for call in tree_facts(node).calls
+    )
 
 
 def words(text: str) -> list[str]:
