@@ -327,6 +327,9 @@ def test_no_traceback_ever_reaches_the_user(nasty: Path) -> None:
         ("--lock-timeout", "9" * 400, "--lock-timeout: duration out of range"),
         ("--lock-timeout", "99999999999999999999d", "--lock-timeout: duration out of range"),
         ("--lock-timeout", "5 parsecs", "--lock-timeout: not a duration"),
+        ("--lock-timeout", "\u0661\u0660s", "--lock-timeout: not a duration"),
+        ("--statement-timeout", "\uff11\uff10s", "--statement-timeout: not a duration"),
+        ("--lock-timeout", "1s1s", "--lock-timeout: not a duration: '1s1s' (digits 0-9"),
         ("--max-age", "0s", "--max-age: must be at least 1ms"),
     ],
 )

@@ -33,6 +33,7 @@ from migration_rollback.sql.checks import (
     manual_findings,
     name_index,
     order_findings,
+    session_findings,
     unrelated_findings,
 )
 
@@ -206,6 +207,7 @@ def validate_one(
     created = created_names(item.script)
     report.findings += hazard_findings(rollback, source.text, rollback_path.name, created)
     report.findings += unrelated_findings(item.script, rollback, source.text, rollback_path.name)
+    report.findings += session_findings(rollback, rollback_path.name)
     manual = manual_findings(source.text, rollback_path.name)
     report.findings += manual
     report.manual_items = len(manual)

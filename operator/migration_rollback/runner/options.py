@@ -23,8 +23,12 @@ DEFAULT_HISTORY_TABLE = "supabase_migrations.schema_migrations"
 # What `--on-conflict` accepts: how restore.py treats captured rows written again since.
 ON_CONFLICT = ("fail", "keep-current", "restore-captured")
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+# ASCII digits only (`\d` and float() take any Unicode digit: '١٠s', '１０s'); each unit at most
+# once, largest first (`1s1s` and `30m1h` are typos, not sums).
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)")
+_SECONDS_ONLY = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_UNIT_SECONDS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}  # largest first
+_UNIT_ORDER = tuple(_UNIT_SECONDS)
 _VERSION = re.compile(r"^([0-9]+)")  # ASCII: a Unicode digit is no version Supabase reads
 _WHOLE_VERSION = re.compile(r"[0-9]+")
 
@@ -40,18 +44,28 @@ class BackupMode(enum.StrEnum):
 def parse_duration(text: str) -> timedelta:
     """`500ms`, `5s`, `10m`, `1h30m`, `2d`, or a bare number of seconds."""
     cleaned = text.strip().lower().replace(" ", "")
-    if re.fullmatch(r"\d+(?:\.\d+)?", cleaned):
+    if _SECONDS_ONLY.fullmatch(cleaned):
         return _seconds(float(cleaned), text)
+    parts = _duration_parts(cleaned, text)
+    return _seconds(sum(float(n) * _UNIT_SECONDS[unit] for n, unit in parts), text)
+
+
+def _duration_parts(cleaned: str, text: str) -> list[tuple[str, str]]:
+    """The (number, unit) pairs of the whole text, each unit once and largest first."""
+    parts: list[tuple[str, str]] = []
     pos = 0
-    seconds = 0.0
     for match in _DURATION_PART.finditer(cleaned):
         if match.start() != pos:
             break
-        seconds += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        parts.append((match.group(1), match.group(2)))
         pos = match.end()
-    if pos != len(cleaned) or not cleaned:
-        raise ValueError(f"not a duration: {shown_input(text)} (use e.g. 500ms, 5s, 10m, 1h30m)")
-    return _seconds(seconds, text)
+    units = [unit for _, unit in parts]
+    if not cleaned or pos != len(cleaned) or units != sorted(set(units), key=_UNIT_ORDER.index):
+        raise ValueError(
+            f"not a duration: {shown_input(text)} (digits 0-9 and a unit, each unit once, "
+            "largest first: e.g. 500ms, 5s, 10m, 1h30m)"
+        )
+    return parts
 
 
 def _seconds(seconds: float, text: str) -> timedelta:

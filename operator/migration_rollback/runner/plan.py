@@ -23,6 +23,7 @@ from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.rollback_file import RollbackSource
 from migration_rollback.sql import Classification, Statement, classify, kinds
 from migration_rollback.sql.names import deparse
+from migration_rollback.sql.session_state import refusals
 
 QName = tuple[str, ...]
 """A name as written in the SQL: `("t",)` or `("s", "t")`; resolved by the server at run time."""
@@ -201,8 +202,19 @@ def plan_statement(number: int, version: str, stmt: Statement, purge: bool) -> P
     return base
 
 
+def check_session_state(sources: Sequence[RollbackSource]) -> None:
+    """Refuse, naming each one, the statements that would change the runner's session."""
+    refused = [str(r) for source in sources for r in refusals(source.script.statements)]
+    if refused:
+        raise PreconditionError(
+            "the rollback changes the session the runner set up, so nothing was run: "
+            + "; ".join(refused)
+        )
+
+
 def build_plan(sources: Sequence[RollbackSource], *, purge: bool) -> Plan:
     """The run's plan; `sources` are already in the order they must run (newest first)."""
+    check_session_state(sources)
     planned: list[PlannedStatement] = []
     skipped: list[str] = []
     for source in sources:

@@ -22,6 +22,7 @@ from migration_rollback.sql.generator import RollbackPlan
 from migration_rollback.sql.model import MANUAL_PREFIX, LockLevel, Script, Statement
 from migration_rollback.sql.names import strings
 from migration_rollback.sql.parse import split_comment_lines
+from migration_rollback.sql.session_state import refusals
 from migration_rollback.sql.touched import CoverageIndex, touched_names, walk
 from migration_rollback.sql.unrelated import (
     ALLOW_UNRELATED_MARK,
@@ -230,6 +231,15 @@ def hazard_findings(
                 )
             )
     return findings
+
+
+def session_findings(rollback: Script, rollback_file: str) -> list[Finding]:
+    """What `execute` refuses to run (it changes the runner's session) is an error here too."""
+    return [
+        Finding("SESSION_STATE", Severity.ERROR, f"execute refuses it: {r.message}", r.line,
+                rollback_file)
+        for r in refusals(rollback.statements)
+    ]  # fmt: skip
 
 
 def unrelated_findings(

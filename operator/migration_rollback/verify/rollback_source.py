@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.sql import MANUAL_PREFIX, Script, classify, parse_script
 from migration_rollback.sql.parse import normalize_text, split_comment_lines
+from migration_rollback.sql.session_state import refusals
 from migration_rollback.verify.diff import Difference
 from migration_rollback.verify.snapshot import Snapshot
 
@@ -32,6 +33,7 @@ class Prepared:
     sql_body: str | None = None
     problem: str | None = None  # why there is no script (e.g. it does not parse)
     location: str | None = None
+    refused: bool = False  # the problem is execute's refusal to run it, not a parse error
     filled: list[Any] = field(default_factory=list)  # state-aware steps (stateful.Filled)
     still_manual: list[Any] = field(default_factory=list)  # (stateful.StillManual)
 
@@ -106,6 +108,10 @@ def _read_rollback(path: Path | None, given: str | None = None) -> Prepared:
         script = parse_script(text, str(path))
     except SqlSyntaxError as exc:
         return Prepared(None, text, manual, problem=exc.message, location=str(exc.location))
+    refused = refusals(script.statements)
+    if refused:  # not run on the shadow: a verdict would speak of what execute never runs
+        problem, where = "; ".join(map(str, refused)), str(refused[0].statement.location)
+        return Prepared(None, text, manual, problem=problem, location=where, refused=True)
     data_loss = [
         f"{st.location}: {st.first_line}" for st in script.statements if classify(st).destroys_data
     ]

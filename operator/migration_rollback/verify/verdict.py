@@ -167,7 +167,8 @@ def verdict_of(name: str, out: Outcome, tolerated: Callable[[Difference], bool])
         problem = prepared.problem if prepared is not None else None
         result.message = problem or "no rollback"
         if prepared is not None and prepared.location is not None:
-            result.message = f"the rollback does not parse: {problem}"
+            why = "execute refuses it" if prepared.refused else "the rollback does not parse"
+            result.message = f"{why}: {problem}"
             result.location = prepared.location
         return result
     if out.rollback_failure is not None:

@@ -30,13 +30,22 @@ from migration_rollback.runner.options import (
         ("2d", 172800),
         ("7", 7),
         ("1.5s", 1.5),
+        ("1d2h3m4s5ms", 93784.005),
+        ("05s", 5),  # as the resource's pattern allows
     ],
 )
 def test_parse_duration(text: str, seconds: float) -> None:
     assert parse_duration(text) == timedelta(seconds=seconds)
 
 
-@pytest.mark.parametrize("text", ["", "soon", "5x", "s5", "5s soon", "-5s"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "", "soon", "5x", "s5", "5s soon", "-5s",
+        "\u0661\u0660s", "\uff11\uff10s", "\u0661\u0660", "1\u0660m", "1.\u0665s",  # not ASCII
+        "1s1s", "1m30m", "30m1h", "5ms1s", "1_0s",  # a unit twice, out of order; an underscore
+    ],
+)  # fmt: skip
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration(text)

@@ -1,0 +1,198 @@
+"""Rollback statements that change the session they run in, and which of them execute refuses.
+
+The runner owns the session a rollback runs in: it sets `lock_timeout` (a rollback must not
+queue behind a long lock on production, holding up every query behind it) and
+`statement_timeout`, runs as the role of the database URL (which the audit log records), under
+its own `application_name`, in its own transaction. A statement of the rollback that changes
+one of these (`SET lock_timeout = 0`, `RESET ALL`, `SET ROLE`, `SET session_replication_role =
+replica`, which turns off triggers and foreign-key checks, `SELECT set_config(...)`) would undo
+it silently for the rest of the run, the statements after COMMIT included. The generator never
+writes one; a hand-written rollback that holds one is refused before anything runs.
+
+One table, keyed by the kind of session state, says what is refused and why; `refusals` is
+asked by `execute` (runner/plan.py), `validate` and `--verify` alike, so what one refuses
+the others never call fine. There is no override in the file: the runner's settings have their
+own options (`--lock-timeout`, `--statement-timeout`, the URL's role), and each message says
+which. What the parse tree cannot show is out of reach: a `DO` block's or a called function's
+code, a statement built at run time.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from pglast.enums.parsenodes import DiscardMode, VariableSetKind
+
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.model import Statement
+from migration_rollback.sql.names import strings
+from migration_rollback.sql.touched import walk
+
+
+class SessionState(enum.StrEnum):
+    """What part of the session a statement changes."""
+
+    TIMEOUTS = "the runner's timeouts"
+    IDENTITY = "the role the rollback runs as"
+    REPLICATION_ROLE = "whether triggers and foreign-key checks fire"
+    EVERY_SETTING = "every setting, the runner's timeouts among them"
+    TRANSACTION = "the runner's transaction"
+    DURABILITY = "whether the COMMIT the run reports is durable"
+    RUNNER_NAME = "the runner's application_name"
+    PARSING = "how the server reads the statements sent after it"
+    TEMPORARY_OBJECTS = "the session's temporary objects, the runner's own among them"
+    LIBRARY = "the code loaded into the session"
+    SEARCH_PATH = "the search_path"
+    NOTIFICATIONS = "the session's LISTEN subscriptions"
+    CACHES = "the session's cached plans or sequence values"
+    OTHER_SETTING = "a setting the runner neither sets nor relies on"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Whether a rollback may change that state; `advice` says what to do instead (refused) or
+    why it is harmless (allowed)."""
+
+    refused: bool
+    advice: str
+
+
+_TIMEOUT_FLAGS = (
+    "set them for the run with --lock-timeout / --statement-timeout "
+    "(the operator: spec.job.lockTimeout / statementTimeout)"
+)
+
+RULES: Mapping[SessionState, Rule] = MappingProxyType({
+    SessionState.TIMEOUTS: Rule(True, _TIMEOUT_FLAGS),
+    SessionState.IDENTITY: Rule(True, "connect as the role the rollback must run as (the "
+                            "database URL's user, which the audit log records)"),
+    SessionState.REPLICATION_ROLE: Rule(True, "replica silences every trigger and foreign-key "
+                                    "check for the rest of the run: disable the triggers meant "
+                                    "by name (ALTER TABLE ... DISABLE TRIGGER ...)"),
+    SessionState.EVERY_SETTING: Rule(True, "name each setting meant instead"),
+    SessionState.TRANSACTION: Rule(True, "the runner owns the transaction and the statements "
+                               "run after its COMMIT"),
+    SessionState.DURABILITY: Rule(True, "the run would report a COMMIT a crash may still lose"),
+    SessionState.RUNNER_NAME: Rule(True, "it is how pg_stat_activity tells the runner's session "
+                               "to whoever is on call"),
+    SessionState.PARSING: Rule(True, "what runs would no longer be what was parsed and checked"),
+    SessionState.TEMPORARY_OBJECTS: Rule(True, "drop the temporary objects meant by name"),
+    SessionState.LIBRARY: Rule(True, "load it through the server's configuration "
+                           "(session_preload_libraries)"),
+    SessionState.SEARCH_PATH: Rule(False, "the runner's own SQL runs with pg_catalog first and "
+                                   "each rollback statement on the path the rollback set"),
+    SessionState.NOTIFICATIONS: Rule(False, "the session's own, gone when the run ends"),
+    SessionState.CACHES: Rule(False, "the session's own caches: nothing the runner relies on"),
+    SessionState.OTHER_SETTING: Rule(False, "client_min_messages, check_function_bodies... "
+                                     "change nothing the runner relies on"),
+})  # fmt: skip
+
+# Settings by name (PostgreSQL compares them ignoring case); any other is OTHER_SETTING.
+SETTINGS: Mapping[str, SessionState] = MappingProxyType({
+    **dict.fromkeys(("lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout",
+                     "idle_session_timeout", "transaction_timeout"), SessionState.TIMEOUTS),
+    **dict.fromkeys(("role", "session_authorization"), SessionState.IDENTITY),
+    "session_replication_role": SessionState.REPLICATION_ROLE,
+    **dict.fromkeys(("transaction", "session characteristics", "transaction_isolation",
+                     "transaction_read_only", "transaction_deferrable",
+                     "default_transaction_isolation", "default_transaction_read_only",
+                     "default_transaction_deferrable"), SessionState.TRANSACTION),
+    "synchronous_commit": SessionState.DURABILITY,
+    "application_name": SessionState.RUNNER_NAME,
+    **dict.fromkeys(("client_encoding", "standard_conforming_strings", "backslash_quote"),
+                    SessionState.PARSING),
+    "search_path": SessionState.SEARCH_PATH,
+})  # fmt: skip
+
+DISCARDS: Mapping[DiscardMode, SessionState] = MappingProxyType({
+    DiscardMode.DISCARD_ALL: SessionState.EVERY_SETTING,
+    DiscardMode.DISCARD_TEMP: SessionState.TEMPORARY_OBJECTS,
+    DiscardMode.DISCARD_PLANS: SessionState.CACHES,
+    DiscardMode.DISCARD_SEQUENCES: SessionState.CACHES,
+})  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A statement execute refuses to run, and why."""
+
+    statement: Statement
+    state: SessionState
+    what: str  # the change, in words: "SET lock_timeout", "set_config('role', ...)"
+
+    @property
+    def line(self) -> int:
+        return self.statement.location.line
+
+    @property
+    def message(self) -> str:
+        """Why, without where (validate shows the file and line itself)."""
+        return f"{self.what} changes {self.state}: {RULES[self.state].advice}"
+
+    def __str__(self) -> str:
+        return f"{self.statement.location}: {self.statement.first_line!r}: {self.message}"
+
+
+def refusals(statements: Iterable[Statement]) -> list[Refusal]:
+    """Every change of session state the rules refuse, in statement order."""
+    return [
+        Refusal(st, state, what)
+        for st in statements
+        for state, what in changes(st)
+        if RULES[state].refused
+    ]
+
+
+def changes(statement: Statement) -> list[tuple[SessionState, str]]:
+    """What session state the statement changes, each with the words that name the change."""
+    node = statement.node
+    if isinstance(node, ast.VariableSetStmt):
+        return [_set(node)]
+    if isinstance(node, ast.DiscardStmt):
+        mode = DiscardMode(node.target)
+        return [(DISCARDS[mode], f"DISCARD {mode.name.removeprefix('DISCARD_')}")]
+    if isinstance(node, ast.ListenStmt | ast.UnlistenStmt):
+        return [(SessionState.NOTIFICATIONS, statement.kind.removesuffix("Stmt").upper())]
+    if isinstance(node, ast.LoadStmt):
+        return [(SessionState.LIBRARY, "LOAD")]
+    # A cheap test first: most statements call no set_config, and walking every tree is not.
+    return list(_set_config(node)) if "set_config" in statement.text.lower() else []
+
+
+def _set(node: Any) -> tuple[SessionState, str]:
+    if node.kind == VariableSetKind.VAR_RESET_ALL:
+        return SessionState.EVERY_SETTING, "RESET ALL"
+    name = str(node.name).lower()
+    verb = "RESET" if node.kind == VariableSetKind.VAR_RESET else "SET"
+    local = " LOCAL" if node.is_local else ""
+    return SETTINGS.get(name, SessionState.OTHER_SETTING), f"{verb}{local} {name}"
+
+
+def _set_config(node: Any) -> Iterator[tuple[SessionState, str]]:
+    """set_config calls anywhere in the statement; one whose setting is not a constant could
+    be any setting."""
+    for call in walk(node):
+        if isinstance(call, ast.FuncCall) and _is_set_config(call):
+            name = _constant(call.args[0]) if call.args else None
+            if name is None:
+                yield SessionState.EVERY_SETTING, "set_config() of a setting named at run time"
+            else:
+                state = SETTINGS.get(name.lower(), SessionState.OTHER_SETTING)
+                yield state, f"set_config('{name.lower()}', ...)"
+
+
+def _is_set_config(call: Any) -> bool:
+    names = [n.lower() for n in strings(call.funcname)]
+    return names[-1] == "set_config" and names[:-1] in ([], ["pg_catalog"])
+
+
+def _constant(node: Any) -> str | None:
+    if isinstance(node, ast.TypeCast):
+        node = node.arg
+    value = getattr(node, "val", None) if isinstance(node, ast.A_Const) else None
+    sval = getattr(value, "sval", None)
+    return None if sval is None else str(sval)
