@@ -81,8 +81,9 @@ def round_trip(
     if not trip.run_forward(text, as_apply):
         return trip.out
     if forward_only:
-        as_apply.clear(s.c())
-        s.pipeline("COMMIT")
+        if not trip.read_with_forward:  # else COMMIT went with the forward
+            as_apply.clear(s.c())
+            s.pipeline("COMMIT")
         return trip.out
     touched, after_full = trip.after_forward()
     prepared = trip.attempts(rollback, touched, after_full)
@@ -179,8 +180,11 @@ class _RoundTrip:
         """Queue the reads of `after_forward`, and the savepoint the attempts go back to; to
         go with the forward (None) unless apply's records may come between (they are written
         after the forward, and must stay when an attempt is undone)."""
-        if self.forward_only:
-            return None
+        acting = any(as_apply.acts_on(st) for st in executable(self.forward.statements))
+        self.read_with_forward = not acting
+        if self.forward_only:  # nothing to read: COMMIT goes with the forward when it may
+            self.reads.execute("COMMIT")
+            return None if acting else self.reads
         if self.s.capturing:
             model = self.s.model
             self.pending = capture.queue_check(
@@ -191,8 +195,6 @@ class _RoundTrip:
                 model.catalog_views,
             )
         self.reads.execute(_SAVE)
-        acting = any(as_apply.acts_on(st) for st in executable(self.forward.statements))
-        self.read_with_forward = not acting
         return None if acting else self.reads
 
     def after_forward(self) -> tuple[capture.Check | None, Snapshot | None]:
