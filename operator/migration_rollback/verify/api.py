@@ -332,7 +332,9 @@ class _Generated:
         inner = generated_source(pair.name, self.history)
         sources = self.sources
 
-        def provide(forward: Script, before: Snapshot, after: Callable[[], Snapshot]) -> Attempts:
+        def provide(
+            forward: Script, before: Callable[[], Snapshot], after: Callable[[], Snapshot]
+        ) -> Attempts:
             attempts = inner(forward, before, after)
             sources[pair.name] = attempts.first()
             return attempts
@@ -389,7 +391,9 @@ def _generated(result: VerifyResult, prepared: Prepared | None) -> GeneratedRoll
     )
 
 
-def _forward_only(forward: Script, before: Snapshot, after: Callable[[], Snapshot]) -> Attempts:
+def _forward_only(
+    forward: Script, before: Callable[[], Snapshot], after: Callable[[], Snapshot]
+) -> Attempts:
     """The catch-up's source: no rollback, so the trip applies the forward and nothing else."""
     return Once(Prepared(None, problem="catch-up: not checked"))
 

@@ -42,7 +42,7 @@ def clone_trip(s: ShadowSession, forward: Script, text: str, rollback: RollbackS
         out.notes.append("the statement groups before the failure stayed applied")
         return out
     after = s.model.snapshot()
-    prepared = out.prepared = rollback(forward, before, lambda: after).first()
+    prepared = out.prepared = rollback(forward, lambda: before, lambda: after).first()
     if prepared.script is not None:
         _on_copy(s, forward, prepared, before, out)
     return out

@@ -30,9 +30,11 @@ def generated_source(
 ) -> RollbackSource:
     """The static plan of the forward, its MANUAL steps filled from the shadow's state."""
 
-    def provide(forward: Script, before: Snapshot, after: Callable[[], Snapshot]) -> Attempts:
+    def provide(
+        forward: Script, before: Callable[[], Snapshot], after: Callable[[], Snapshot]
+    ) -> Attempts:
         plan = generate_rollback(forward, name, history)
-        return Generated(name, plan, before, after, creator)
+        return Generated(name, plan, before(), after, creator)
 
     return provide
 

@@ -82,15 +82,18 @@ class Once:
         return None
 
 
-# Given the forward script, S(i-1) (the model) and a way to get S(i) (the state after the
-# forward), the rollbacks to try.
-RollbackSource = Callable[[Script, Snapshot, Callable[[], Snapshot]], Attempts]
+# Given the forward script, a way to get S(i-1) (a copy of the model: O(schema), so made only
+# for a rollback that asks) and one to get S(i) (the state after the forward), the rollbacks
+# to try.
+RollbackSource = Callable[[Script, Callable[[], Snapshot], Callable[[], Snapshot]], Attempts]
 
 
 def file_rollback(path: Path | None, text: str | None = None) -> RollbackSource:
     """The rollback written in a file (validate --verify): `text` when the caller read it."""
 
-    def provide(forward: Script, before: Snapshot, after: Callable[[], Snapshot]) -> Attempts:
+    def provide(
+        forward: Script, before: Callable[[], Snapshot], after: Callable[[], Snapshot]
+    ) -> Attempts:
         return Once(_read_rollback(path, text))
 
     return provide

@@ -220,7 +220,7 @@ class _RoundTrip:
             assert touched is not None
             return merged(self.s.model, touched)
 
-        offered = rollback(self.forward, self.s.model.snapshot(), after_forward)
+        offered = rollback(self.forward, self.s.model.snapshot, after_forward)
         prepared = self.out.prepared = offered.first()
         attempts = 0
         while prepared.script is not None:
