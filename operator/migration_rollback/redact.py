@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
+from urllib.parse import quote, quote_plus
 
 from migration_rollback.conninfo_syntax import BARE_VALUE, EQUALS, QUOTED_BODY, SPACE_CLASS
 
@@ -327,17 +327,3 @@ def shown_input(text: str, limit: int | None = SHOWN_INPUT_LIMIT) -> str:
     if limit is not None and len(text) > limit:
         return f"(a {len(text)}-character value: not shown)"
     return repr(text)
-
-
-def http_url_shown(url: str) -> str:
-    """An HTTP endpoint (maintenance, health checks) as logs, Events and status show it: its
-    user information and each query value masked, where a token may stand (the spec takes such
-    a URL; the tokens it should use live in a headers Secret)."""
-    try:
-        parts = urlsplit(url)
-        query = parse_qsl(parts.query, keep_blank_values=True)
-    except ValueError:
-        return "(a URL that cannot be parsed)"
-    host = parts.netloc.rsplit("@", 1)[-1]
-    shown = f"{parts.scheme}://{'***@' if '@' in parts.netloc else ''}{host}{parts.path}"
-    return shown + ("?" + "&".join(f"{key}={MASK}" for key, _ in query) if query else "")

@@ -12,7 +12,7 @@ import pytest
 
 from migration_rollback.conninfo import parse_database_url
 from migration_rollback.jobresult import JobResult
-from migration_rollback.redact import MASK, Redactor, http_url_shown, spellings
+from migration_rollback.redact import MASK, Redactor, spellings
 from migration_rollback.runner.exitcodes import ExitCode
 from migration_rollback.runner.result import Outcome, RunResult
 
@@ -254,18 +254,3 @@ def test_a_long_run_of_scheme_letters_is_read_once() -> None:
     run = "QUJD" * 50_000
     text = f"{run} postgresql://app:pw@db"
     assert Redactor.of(["pw"]).scrub(text) == f"{run} postgresql://app:***@db"
-
-
-@pytest.mark.parametrize(
-    ("url", "shown"),
-    [
-        (
-            "https://u:Tok3n@maint.example/on?token=Tok3n&x=1",
-            "https://***@maint.example/on?token=***&x=***",
-        ),
-        ("http://maint:8080/mode", "http://maint:8080/mode"),
-        ("http://[::1]:80/a?Tok3n", "http://[::1]:80/a?Tok3n=***"),
-    ],
-)
-def test_an_http_endpoint_is_shown_without_what_may_be_a_token(url: str, shown: str) -> None:
-    assert http_url_shown(url) == shown

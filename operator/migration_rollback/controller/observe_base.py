@@ -25,7 +25,8 @@ from migration_rollback.lifecycle import health
 from migration_rollback.lifecycle.model import RollbackSpec
 from migration_rollback.lifecycle.observation import JobView, Observation
 from migration_rollback.lifecycle.podstart import PodBlock
-from migration_rollback.redact import Redactor, http_url_shown
+from migration_rollback.redact import Redactor
+from migration_rollback.redact_url import http_url_shown
 
 URL_FIELD = "spec.database.urlSecretRef"
 Prober = Callable[[str, float], health.Probe]

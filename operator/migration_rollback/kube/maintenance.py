@@ -19,7 +19,7 @@ from migration_rollback.lifecycle.model import (
     HttpMaintenance,
     MaintenanceSpec,
 )
-from migration_rollback.redact import http_url_shown
+from migration_rollback.redact_url import http_url_shown
 
 
 class MaintenanceError(RuntimeError):

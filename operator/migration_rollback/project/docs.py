@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from migration_rollback.project.manifests import manifest_problem, rollback_manifest, to_yaml
 from migration_rollback.project.markdown import code, fenced, shell
+from migration_rollback.redact_sql import sql_excerpt
 from migration_rollback.sql import RollbackPlan
 from migration_rollback.url_env import DATABASE_URL_ENV
 
@@ -79,7 +80,9 @@ def render_rollback_doc(
     for number, step in enumerate(plan.sql_steps, start=1):
         loc = step.forward.location
         flag = "" if step.transactional else " (runs after the transaction commits)"
-        out.append(f"{number}. {code(step.sql or '')}{flag} — undoes line {loc.line}")
+        # A step may hold a credential it needs to work (a function recreated from an earlier
+        # migration's text): the rollback file runs it as verified, the report masks it.
+        out.append(f"{number}. {code(sql_excerpt(step.sql or ''))}{flag} — undoes line {loc.line}")
     out += ["", "## Manual checklist", ""]
     if not manual and not not_analysed:
         out.append("Nothing: every statement has an automatic inverse.")
@@ -91,7 +94,8 @@ def render_rollback_doc(
     if not data_loss:
         out.append("This rollback drops no table, column, schema or sequence.")
     for step in data_loss:
-        out.append(f"- {code(step.sql or '')}: " + "; ".join(step.notes or ("destroys data",)))
+        notes = "; ".join(step.notes or ("destroys data",))
+        out.append(f"- {code(sql_excerpt(step.sql or ''))}: {notes}")
     if data_loss:
         out += [
             "",

@@ -20,6 +20,7 @@ from pglast import parse_sql
 from pglast.parser import ParseError
 
 from migration_rollback.redact import clip
+from migration_rollback.redact_sql import sql_excerpt
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.function_code import (
     QName,
@@ -134,7 +135,7 @@ def _parse(kind: str, text: str) -> Any:
             return _constant_execute(text)
         return parse_sql(text)[0].stmt
     except (ParseError, IndexError):
-        return f"a statement of the block does not parse: {clip(text, 60)}"
+        return f"a statement of the block does not parse: {clip(sql_excerpt(text), 60)}"
 
 
 def _constant_execute(text: str) -> Any:

@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from migration_rollback.project.migrations import SourceText
+from migration_rollback.redact_sql import sql_excerpt
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.options import MigrationId
 from migration_rollback.sql import MANUAL_PREFIX, Script, parse_script
@@ -132,7 +133,7 @@ def check_manual(sources: list[RollbackSource], allow_manual: bool) -> None:
         return
     pending = [(s.path, m) for s in sources for m in s.manual]
     if pending:
-        shown = "; ".join(f"{path}:{m.line}: {m.text}" for path, m in pending[:5])
+        shown = "; ".join(f"{path}:{m.line}: {sql_excerpt(m.text)}" for path, m in pending[:5])
         more = f" (and {len(pending) - 5} more)" if len(pending) > 5 else ""
         raise PreconditionError(
             f"{len(pending)} MANUAL marker(s) still in the rollback: {shown}{more}. Do the work "

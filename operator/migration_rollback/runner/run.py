@@ -16,6 +16,7 @@ import psycopg
 
 from migration_rollback.jobresult import SQL_STEP
 from migration_rollback.redact import clip
+from migration_rollback.redact_sql import sql_excerpt
 from migration_rollback.runner import audit, backup
 from migration_rollback.runner.commit_readback import read_back
 from migration_rollback.runner.deferred_steps import pending_steps
@@ -359,6 +360,10 @@ def _outcome(planned: PlannedStatement) -> StatementOutcome:
         location=planned.location,
         kind=planned.statement.kind,
         action=str(planned.action),
-        sql=planned.summary if planned.sql == planned.statement.text else clip(planned.sql, 100),
+        sql=(
+            planned.summary
+            if planned.sql == planned.statement.text
+            else clip(sql_excerpt(planned.sql), 100)
+        ),
         lock=planned.classification.lock.label,
     )

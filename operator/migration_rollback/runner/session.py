@@ -19,6 +19,7 @@ from psycopg import sql
 
 from migration_rollback.conninfo import DatabaseTarget, InvalidDatabaseUrlError, parse_database_url
 from migration_rollback.redact import Redactor
+from migration_rollback.redact_sql import sql_excerpt
 from migration_rollback.runner.catalog_path import guard_session
 from migration_rollback.runner.errors import (
     ConnectionFailedError,
@@ -244,7 +245,8 @@ def translate(
     if isinstance(exc, RunnerError):
         return exc
     sqlstate = getattr(exc, "sqlstate", None)
-    message = redactor.scrub(_describe(exc))
+    # The server quotes what it could not take (a JSON token, a literal near a syntax error).
+    message = sql_excerpt(redactor.scrub(_describe(exc)))
     if context:
         message = f"{context}: {message}"
     kwargs: dict[str, Any] = {"sqlstate": sqlstate, "statement": statement, "location": location}

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from migration_rollback.redact import clip
+from migration_rollback.redact_sql import sql_excerpt
 
 
 def normalize_text(text: str) -> str:
@@ -44,7 +45,7 @@ class MetaCommand:
 
     @property
     def shown(self) -> str:
-        return clip(self.text, 60)
+        return clip(sql_excerpt(self.text), 60)
 
 
 def find_meta_commands(text: str) -> tuple[MetaCommand, ...]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from migration_rollback.errors import SourceLocation
 from migration_rollback.redact import clip
+from migration_rollback.redact_sql import sql_excerpt
 from migration_rollback.sql.compose import qualified
 from migration_rollback.sql.compose import quote_ident as quote_ident  # the package exports it
 
@@ -62,8 +63,10 @@ class Statement:
 
     @property
     def first_line(self) -> str:
+        """The statement's start as messages and comments quote it: credentials masked
+        (redact_sql) before the cut, so a cut credential is no piece left unmasked."""
         line = self.text.strip().splitlines()[0] if self.text.strip() else ""
-        return clip(line, 100)
+        return clip(sql_excerpt(line), 100)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from migration_rollback.redact import clip
+from migration_rollback.redact_sql import sql_excerpt
 from migration_rollback.verify.deparse_fixpoint import canonical
 from migration_rollback.verify.snapshot import ObjectId, SnapshotObject, Value
 
@@ -130,14 +131,17 @@ def _short(value: Value, limit: int = 120) -> str:
         text = repr(value) if "\n" not in value else repr(value.strip().splitlines()[0] + " ...")
     else:
         text = str(value).lower() if isinstance(value, bool) else str(value)
-    return clip(text, limit)  # marked as redact knows, so a secret cut in two stays masked
+    # A definition (a function's, a server's options) may hold a credential: masked, then cut
+    # as redact knows, so a secret cut in two stays masked.
+    return clip(sql_excerpt(text), limit)
 
 
 def _text_diff(before: str, after: str) -> list[str]:
     lines = difflib.unified_diff(
         before.splitlines(), after.splitlines(), "before", "after", lineterm="", n=1
     )
-    return [line for line in lines if not line.startswith(("---", "+++"))]
+    # A definition (a function's, a server's options) may hold a credential: masked.
+    return [sql_excerpt(line) for line in lines if not line.startswith(("---", "+++"))]
 
 
 def render(differences: Sequence[Difference], *, indent: str = "  ") -> str:

@@ -21,6 +21,7 @@ from typing import Protocol
 import psycopg
 
 from migration_rollback.redact import clip
+from migration_rollback.redact_sql import sql_excerpt
 from migration_rollback.sql import Script, Statement
 from migration_rollback.verify.catalog import DEALLOCATING
 from migration_rollback.verify.replay_support import error_text, executable, statement_line
@@ -112,4 +113,4 @@ def _culprit(forward: Script) -> Statement | None:
 
 def _shown(st: Statement) -> str:
     """The statement as a message quotes it: on one line, its start."""
-    return clip(" ".join(st.text.split()), 60)
+    return clip(sql_excerpt(" ".join(st.text.split())), 60)

@@ -1,0 +1,170 @@
+"""Credentials written in SQL, masked in every excerpt of it that a message, a generated file's
+comment, a report, an Event or a status shows.
+
+A database URL's password is known exactly (redact.py); a credential written in a migration is
+known to nothing but its place in the text: `CREATE ROLE ... PASSWORD '...'`, a server's or a
+user mapping's OPTIONS, Vault and pgsodium calls, a JWT or API key in a pg_net header, a token in
+a URL. Each kind of place is one rule of RULES (keyed by SecretPlace); `sql_excerpt` masks what
+stands there, whole (`'***'`: neither a piece nor its length). Only excerpts go through it: the
+SQL that runs never does (a rollback runs exactly what was verified).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+
+from migration_rollback.redact import MASK, mask_places
+from migration_rollback.redact_url import http_url_shown, plain_word
+
+# A string constant as it stands in SQL, from its opening quote to its end, or to the end of
+# the text when the excerpt cut it: nested in another literal (`''x''`, in an EXECUTE string),
+# standard or E'' (quotes doubled, backslash escapes: read as both, so the mask never ends too
+# early), or dollar-quoted.
+_LITERAL = (
+    r"(?:''(?:[^'\\]|\\.)*+'')"
+    r"|(?:[EeUu]&?)?'(?:[^'\\]|\\.|'')*+'?"
+    r"|\$(?P<tag>(?:[A-Za-z_]\w*)?)\$(?s:.*?)(?:\$(?P=tag)\$|\Z)"
+)
+_QUOTED = rf"(?:{_LITERAL}|\"(?:[^\"\\]|\\.)*+\"?)"  # a JSON string too (a header's value)
+QUOTED_MASK = f"'{MASK}'"
+
+# Names whose value is a credential: a role's PASSWORD, OPTIONS (password, api_key, sa_key,
+# conn_string, motherduck_token...), a header (Authorization, apikey), a setting
+# (app.settings.service_role_key, app.jwt_secret). Anywhere in the name, so `x-api-key` too.
+_CREDENTIAL_WORDS = r"pass(?:word|wd|phrase)?|pwd|secret|token|key|auth|credential|conn_?str|dsn"
+_NAME = rf"(?=[\w.-]*?(?:{_CREDENTIAL_WORDS}))[\w.-]++"
+
+
+class SecretPlace(enum.Enum):
+    """Where a credential stands in SQL text."""
+
+    NAMED_LITERAL = "a secret-named word followed by a constant: PASSWORD '...', OPTIONS"
+    ASSIGNMENT = "a secret-named key given a value: \"apikey\": \"...\", key := '...', TO '...'"
+    CALL_ARGUMENT = "an argument of a function that takes one: vault, pgsodium, crypt, pgp"
+    AUTH_SCHEME = "the credential after Bearer or Basic"
+    JWT = "a JSON Web Token (Supabase anon and service_role keys)"
+    VENDOR_KEY = "a key with a vendor's prefix: sb_secret_, sk_live_, ghp_, xoxb-, AKIA..."
+    URL = "a URL's user information, token-like path segments, parameters and fragment"
+    CONNINFO = "a connection string's password (libpq keyword or URL form)"
+
+
+# Functions and the arguments (from 1; None: all) that take a secret or key material.
+SECRET_CALLS: Mapping[str, frozenset[int] | None] = {
+    "vault.create_secret": frozenset({1}),
+    "vault.update_secret": frozenset({2}),
+    "crypt": frozenset({1}),
+    "hmac": frozenset({2}),
+    "pgp_sym_encrypt": None,
+    "pgp_sym_decrypt": None,
+    "pgp_sym_encrypt_bytea": None,
+    "pgp_sym_decrypt_bytea": None,
+    "pgsodium.*": None,
+}
+_CALL = re.compile(
+    r"(?<![\w$.])(?:(?:extensions|public)\.)?"
+    r"(vault\.(?:create|update)_secret|crypt|hmac|pgp_sym_(?:en|de)crypt(?:_bytea)?|pgsodium\.\w+)"
+    r"\s*\(",
+    re.IGNORECASE,
+)
+# The pieces of an argument list: a constant, a parenthesis, a comma, anything else.
+_ARGUMENT_TOKEN = re.compile(rf"(?P<literal>{_LITERAL})|[(),]|[^'$(),]+|\$")
+
+
+def _masked_named_literal(match: re.Match[str]) -> str:
+    return match.group("before") + QUOTED_MASK
+
+
+def _masked_assignment(match: re.Match[str]) -> str:
+    quote = '"' if match.group("value").startswith('"') else "'"
+    return f"{match.group('before')}{quote}{MASK}{quote}"
+
+
+def _masked_auth(match: re.Match[str]) -> str:
+    token = match.group("token")
+    return match.group(0) if plain_word(token) else match.group("scheme") + MASK
+
+
+def _masked_url(match: re.Match[str]) -> str:
+    return http_url_shown(match.group(0))
+
+
+_Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
+
+RULES: Mapping[SecretPlace, _Rule] = {
+    SecretPlace.URL: (
+        re.compile(r"(?<![\w+.-])[a-z][a-z0-9+.-]*://[^\s'\"`<>(){}\\]+", re.IGNORECASE),
+        _masked_url,
+    ),
+    SecretPlace.NAMED_LITERAL: (
+        re.compile(rf"(?P<before>(?<![\w$.-])\"?{_NAME}\"?\s+)(?:{_LITERAL})", re.IGNORECASE),
+        _masked_named_literal,
+    ),
+    SecretPlace.ASSIGNMENT: (
+        re.compile(
+            rf"(?P<before>(?<![\w$.-])[\"']?{_NAME}[\"']?"
+            rf"(?:\s*(?::=|=>|=|:|\bto\b)\s*|(?<=['\"])\s*,\s*))(?P<value>{_QUOTED})",
+            re.IGNORECASE,
+        ),
+        _masked_assignment,
+    ),
+    SecretPlace.AUTH_SCHEME: (
+        re.compile(r"(?P<scheme>\b(?:bearer|basic)\s+)(?P<token>[\w.~+/=-]++)", re.IGNORECASE),
+        _masked_auth,
+    ),
+    SecretPlace.JWT: (re.compile(r"\beyJ[\w-]{4,}(?:\.[\w-]+){0,2}"), lambda _: MASK),
+    SecretPlace.VENDOR_KEY: (
+        re.compile(
+            r"\b(?:sb_secret_|sk_live_|sk_test_|rk_live_|rk_test_|whsec_|gh[opsu]_|github_pat_"
+            r"|glpat-|xox[abeprs]-|AKIA|ASIA|AIza)[\w-]{8,}"
+        ),
+        lambda _: MASK,
+    ),
+}
+
+
+@lru_cache(maxsize=4096)
+def sql_excerpt(text: str) -> str:
+    """`text`, SQL or a message quoting it, with every credential masked (see SecretPlace);
+    the same text comes back when it holds none. Cut it after, not before: a cut value is no
+    longer where a rule finds it."""
+    text = _mask_calls(text)
+    for pattern, masked in RULES.values():
+        text = pattern.sub(masked, text)
+    return mask_places(text)  # SecretPlace.CONNINFO: redact's own rule for conninfo strings
+
+
+def _mask_calls(text: str) -> str:
+    """Each secret-taking call's secret arguments masked (SecretPlace.CALL_ARGUMENT)."""
+    pieces: list[str] = []
+    pos = 0
+    for call in _CALL.finditer(text):
+        if call.start() < pos:  # a call among the arguments of one already masked
+            continue
+        pieces.append(text[pos : call.end()])
+        masked, pos = _masked_arguments(text, call.end(), _chosen(call.group(1)))
+        pieces.append(masked)
+    return "".join(pieces) + text[pos:] if pieces else text
+
+
+def _chosen(name: str) -> frozenset[int] | None:
+    name = name.lower()
+    return SECRET_CALLS.get("pgsodium.*" if name.startswith("pgsodium.") else name)
+
+
+def _masked_arguments(text: str, start: int, chosen: frozenset[int] | None) -> tuple[str, int]:
+    """The arguments from `start` (after the call's '(') with the constants of the `chosen`
+    ones (all: None) masked, and where the list ends (its ')', or the end of a cut text)."""
+    out: list[str] = []
+    depth, argument = 1, 1
+    for token in _ARGUMENT_TOKEN.finditer(text, start):
+        piece = token.group(0)
+        depth += {"(": 1, ")": -1}.get(piece, 0)
+        if depth == 0:
+            return "".join(out), token.start()
+        argument += piece == "," and depth == 1
+        secret = token.group("literal") is not None and (chosen is None or argument in chosen)
+        out.append(QUOTED_MASK if secret else piece)
+    return "".join(out), len(text)

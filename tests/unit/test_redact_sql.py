@@ -1,0 +1,209 @@
+"""Credentials written in SQL, masked in excerpts (redact_sql): each kind of place a migration
+writes one (SecretPlace), and near misses that must stay as written."""
+
+from __future__ import annotations
+
+import pytest
+
+from migration_rollback.redact_sql import RULES, SecretPlace, sql_excerpt
+from migration_rollback.sql.parse import parse_script
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.Zk3vQ9xW"
+
+# (place, SQL, excerpt): each kind of place at least once.
+MASKED = [
+    (
+        SecretPlace.NAMED_LITERAL,
+        "create role r login password 'hunter2secret'",
+        "create role r login password '***'",
+    ),
+    (
+        SecretPlace.NAMED_LITERAL,
+        "alter role r with password 'md5aaaabbbbcccc' valid until 'x'",
+        "alter role r with password '***' valid until 'x'",
+    ),
+    (
+        SecretPlace.NAMED_LITERAL,
+        "CREATE USER u ENCRYPTED PASSWORD 'SCRAM-SHA-256$4096:abc'",
+        "CREATE USER u ENCRYPTED PASSWORD '***'",
+    ),
+    (
+        SecretPlace.NAMED_LITERAL,
+        "alter role r password 'it''s Qw9z'",
+        "alter role r password '***'",
+    ),
+    (
+        SecretPlace.NAMED_LITERAL,
+        "alter role r password E'a\\'Qw9zXy'",
+        "alter role r password '***'",
+    ),
+    (
+        SecretPlace.NAMED_LITERAL,
+        "create role r password $p$Qw9zXy$p$ login",
+        "create role r password '***' login",
+    ),
+    (
+        SecretPlace.NAMED_LITERAL,
+        "execute 'alter role r password ''Qw9zXy'''",
+        "execute 'alter role r password '***''",
+    ),
+    (
+        SecretPlace.NAMED_LITERAL,
+        "create role r password 'Qw9zXy cut...",
+        "create role r password '***'",
+    ),
+    (
+        SecretPlace.NAMED_LITERAL,
+        "create user mapping for r server s options (user 'x', password 'Qw9zXy')",
+        "create user mapping for r server s options (user 'x', password '***')",
+    ),
+    (
+        SecretPlace.NAMED_LITERAL,
+        "alter user mapping for r server s options (set password 'Qw9zXy')",
+        "alter user mapping for r server s options (set password '***')",
+    ),
+    (
+        SecretPlace.NAMED_LITERAL,
+        "create server s foreign data wrapper w options (api_key 'Qw9zXy', sa_key 'Kp3Rt8')",
+        "create server s foreign data wrapper w options (api_key '***', sa_key '***')",
+    ),
+    (
+        SecretPlace.NAMED_LITERAL,
+        "alter server s options (add motherduck_token 'Qw9zXy')",
+        "alter server s options (add motherduck_token '***')",
+    ),
+    (
+        SecretPlace.NAMED_LITERAL,
+        "create server s ... options (conn_string 'tcp://h:9000')",
+        "create server s ... options (conn_string '***')",
+    ),
+    (
+        SecretPlace.ASSIGNMENT,
+        'headers:=\'{"Content-Type":"application/json","apikey":"Qw9zXy"}\'',
+        'headers:=\'{"Content-Type":"application/json","apikey":"***"}\'',
+    ),
+    (
+        SecretPlace.ASSIGNMENT,
+        "jsonb_build_object('x-api-key', 'Qw9zXy', 'a', 'b')",
+        "jsonb_build_object('x-api-key', '***', 'a', 'b')",
+    ),
+    (
+        SecretPlace.ASSIGNMENT,
+        "select set_config('app.jwt_secret', 'Qw9zXy', false)",
+        "select set_config('app.jwt_secret', '***', false)",
+    ),
+    (
+        SecretPlace.ASSIGNMENT,
+        "alter database postgres set \"app.settings.service_role_key\" to 'Qw9z'",
+        "alter database postgres set \"app.settings.service_role_key\" to '***'",
+    ),
+    (
+        SecretPlace.ASSIGNMENT,
+        "select f(api_token := 'Qw9zXy', raw_key => 'Kp3Rt8')",
+        "select f(api_token := '***', raw_key => '***')",
+    ),
+    (
+        SecretPlace.CALL_ARGUMENT,
+        "select vault.create_secret('Qw9zXy', 'stripe', 'the key')",
+        "select vault.create_secret('***', 'stripe', 'the key')",
+    ),
+    (
+        SecretPlace.CALL_ARGUMENT,
+        "select vault.update_secret('6f1c-id', 'Qw9zXy', 'stripe')",
+        "select vault.update_secret('6f1c-id', '***', 'stripe')",
+    ),
+    (
+        SecretPlace.CALL_ARGUMENT,
+        "set encrypted_password = extensions.crypt('Qw9zXy', gen_salt('bf'))",
+        "set encrypted_password = extensions.crypt('***', gen_salt('bf'))",
+    ),
+    (
+        SecretPlace.CALL_ARGUMENT,
+        "select pgsodium.crypto_secretbox(convert_to('m', 'utf8'), n, '\\x00aa')",
+        "select pgsodium.crypto_secretbox(convert_to('***', '***'), n, '***')",
+    ),
+    (
+        SecretPlace.CALL_ARGUMENT,
+        "select pgp_sym_encrypt(data, 'Qw9zXy')",
+        "select pgp_sym_encrypt(data, '***')",
+    ),
+    (SecretPlace.AUTH_SCHEME, '\'{"h": "Bearer sb-Qw9zXyKp3Rt8"}\'', '\'{"h": "Bearer ***"}\''),
+    (SecretPlace.AUTH_SCHEME, "'Basic dXNlcjpwYXNz'", "'Basic ***'"),
+    (
+        SecretPlace.JWT,
+        f"headers:=jsonb_build_object('h', 'Bearer ' || '{JWT}')",
+        "headers:=jsonb_build_object('h', 'Bearer ' || '***')",
+    ),
+    (SecretPlace.JWT, "'eyJhbGciOiJIUzI1NiJ9.eyJyb2xl...", "'***..."),
+    (SecretPlace.VENDOR_KEY, "select f('sb_secret_Qw9zXyKp3Rt8Zz')", "select f('***')"),
+    (SecretPlace.VENDOR_KEY, "select f('sk_live_51Hx9zQw9zXy')", "select f('***')"),
+    (
+        SecretPlace.URL,
+        "net.http_post(url:='https://x.supabase.co/functions/v1/f?apikey=Qw9z')",
+        "net.http_post(url:='https://x.supabase.co/functions/v1/f?apikey=***')",
+    ),
+    (
+        SecretPlace.URL,
+        "select net.http_post('https://hooks.slack.com/services/T0/B0/XXSECRETQw9z')",
+        "select net.http_post('https://hooks.slack.com/services/***/***/***')",
+    ),
+    (
+        SecretPlace.URL,
+        "select dblink('postgresql://u:Qw9zXy@h/db', 'select 1')",
+        "select dblink('postgresql://***@h/db', 'select 1')",
+    ),
+    (
+        SecretPlace.CONNINFO,
+        "create subscription s connection 'host=h password=Qw9zXy' publication p",
+        "create subscription s connection 'host=h password=*** publication p",
+    ),
+]
+
+# Near misses: a column, a comment, a setting or a call that only looks like a place.
+KEPT = [
+    "create table public.t (id int primary key, password_hash text, api_key text not null)",
+    "-- set the password for role r: see the runbook",
+    "comment on column t.password_hash is 'bcrypt, never the password itself'",
+    "alter table t add column token_expires_at timestamptz default now()",
+    "create role authenticator noinherit login",
+    "select auth.uid() = user_id from auth.users",
+    "alter role authenticator set pgrst.db_schemas to 'public, api'",
+    "create policy p on t for select to authenticated using (true)",
+    "select cron.schedule('job', '* * * * *', $$ select public.tick() $$)",
+    "-- basic usage, bearer authentication",
+    "select net.http_get('https://x.supabase.co/functions/v1/health-check')",
+    "select decrypt(data, k, 'aes')",
+    "create index on t (key)",
+]
+
+
+@pytest.mark.parametrize(("place", "sql", "excerpt"), MASKED)
+def test_a_credential_is_masked_whole(place: SecretPlace, sql: str, excerpt: str) -> None:
+    assert sql_excerpt(sql) == excerpt
+
+
+def test_every_place_has_a_case() -> None:
+    assert {place for place, _, _ in MASKED} == set(SecretPlace)
+    assert set(RULES) <= set(SecretPlace)
+
+
+@pytest.mark.parametrize("sql", KEPT)
+def test_a_near_miss_stays_as_written(sql: str) -> None:
+    assert sql_excerpt(sql) == sql
+
+
+def test_a_statement_quoted_in_a_message_is_masked_before_it_is_cut() -> None:
+    url = "https://x.supabase.co/f"  # the token straddles the cut at 100
+    sql = f"select net.http_post(url:='{url}', h:=jsonb_build_object('h', '{JWT}'));"
+    (statement,) = parse_script(sql, "m.sql").statements
+
+    # Cut first, the token's head ("eyJhbGciOiJ") would stand before the "...".
+    assert (
+        statement.first_line
+        == f"select net.http_post(url:='{url}', h:=jsonb_build_object('h', '***'))"
+    )
+
+
+def test_a_long_line_is_masked_in_linear_time() -> None:
+    line = "key" * 100_000 + " 'x' " + "'" * 100_000 + " eyJ" + "a" * 100_000
+    assert sql_excerpt(line).endswith("***")
