@@ -7,6 +7,7 @@ and the verifier can share one description of what a statement does.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,8 +66,13 @@ class Statement:
     def first_line(self) -> str:
         """The statement's start as messages and comments quote it: credentials masked
         (redact_sql) before the cut, so a cut credential is no piece left unmasked."""
-        line = self.text.strip().splitlines()[0] if self.text.strip() else ""
-        return clip(sql_excerpt(line), 100)
+        text = self.text.strip()
+        end = _LINE_END.search(text)  # not splitlines(): a function's body is many lines
+        return clip(sql_excerpt(text if end is None else text[: end.start()]), 100)
+
+
+# What str.splitlines() ends a line at.
+_LINE_END = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True, slots=True)
