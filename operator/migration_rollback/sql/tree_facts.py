@@ -43,7 +43,9 @@ def tree_facts(root: Any) -> TreeFacts:
 
 
 _CACHE: dict[int, tuple[Any, TreeFacts]] = {}
-_CACHE_LIMIT = 50_000
+# A migration's trees are asked again within its round trip, not after: a few thousand kept
+# (each entry holds its tree alive) cover that without holding every tree of a long replay.
+_CACHE_LIMIT = 4096
 
 
 def _read(root: Any) -> TreeFacts:
