@@ -230,3 +230,19 @@ def test_a_statement_quoted_in_a_message_is_masked_before_it_is_cut() -> None:
 def test_a_long_line_is_masked_in_linear_time() -> None:
     line = "key" * 100_000 + " 'x' " + "'" * 100_000 + " eyJ" + "a" * 100_000
     assert sql_excerpt(line).endswith("***")
+
+
+def test_json_like_data_is_masked_in_its_values_only() -> None:
+    """The operator's status and Events go through this too: values masked, field names and
+    the facts a later run compares whole (the database identity) left as they are."""
+    secret = "create role app login password 'hunter2secret'"
+    data = {
+        "message": f"failed at {secret}",
+        "steps": [{"name": "password", "message": secret}, {"count": 3}],
+        "database_identity": "password 'kept-as-is'",
+    }
+    masked = redact_sql.sql_excerpt_obj(data)
+    assert "hunter2" not in str(masked) and "secret'" not in str(masked)
+    assert masked["steps"][0]["name"] == "password" and masked["steps"][1] == {"count": 3}
+    assert masked["database_identity"] == data["database_identity"]
+    assert redact_sql.sql_excerpt_obj(masked) == masked  # masking twice changes nothing

@@ -30,6 +30,7 @@ from migration_rollback.lifecycle.phases import Reason, StepName
 from migration_rollback.lifecycle.record import Failure
 from migration_rollback.lifecycle.status import RollbackStatus
 from migration_rollback.metrics import ACTION_SECONDS
+from migration_rollback.redact_sql import sql_excerpt, sql_excerpt_obj
 from migration_rollback.settings import Settings
 
 log = logging.getLogger("migration_rollback.flow")
@@ -40,6 +41,7 @@ FREE_TEXT_FIELDS = frozenset({"message", "failure", "result", "impact", "backup"
 MESSAGE_LISTS = frozenset({"steps", "conditions", "healthChecks"})
 # Objects with free text under these keys only (the rest names things, read back as written).
 FREE_TEXT_KEYS: dict[str, frozenset[str]] = {"jobStopped": frozenset({"cause"})}
+_FREE_TEXT = FREE_TEXT_FIELDS | MESSAGE_LISTS | FREE_TEXT_KEYS.keys()
 
 
 # Actions a status patch may wait past. An Event announces what status says already: it is
@@ -137,7 +139,8 @@ class Interpreter:
                     {**v, "message": redactor.scrub(str(v["message"]))} if v.get("message") else v
                     for v in value
                 ]
-            out[key] = value
+            # And credentials written in SQL a message may quote (the runner masks its own).
+            out[key] = sql_excerpt_obj(value) if key in _FREE_TEXT else value
         return out
 
     def patch_status(self, action: a.PatchStatus) -> None:
@@ -167,7 +170,7 @@ class Interpreter:
     def event(self, action: a.RecordEvent) -> None:
         """Handed to the poster threads (the next decision does not wait for it) once the
         status it announces is sent: at once, or by the flush that sends it."""
-        message = self.memory.redactor.scrub(action.message)
+        message = sql_excerpt(self.memory.redactor.scrub(action.message))
         meta = dict(self.obj["metadata"])
         now = dt.datetime.now(dt.UTC)
         self._held.append(Event(meta, action.reason, message, action.warning, now))
