@@ -237,11 +237,13 @@ def test_a_code_bodys_error_is_placed_as_in_a_pipeline(
     assert location in result["location"], result
 
 
-def test_a_setting_that_changes_how_the_rest_parses_is_not_batched(
+def test_a_setting_that_changes_how_the_rest_parses_is_refused_before_any_batch(
     tmp_path: Path, shadow_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The server parses a batch under the settings in force when it arrives: a U& literal
-    after `standard_conforming_strings = off` would pass in a batch, and fails alone."""
+    after `standard_conforming_strings = off` would pass in a batch, and fails alone. Such a
+    rollback is refused as execute refuses it (sql/session_state.py), batched or not, before
+    the shadow runs any of it (test_batchable.py: nor would it be batched)."""
     rollback = (
         "set standard_conforming_strings = off;\n"
         "comment on table public.t is U&'d0061t';\ndrop table public.t;\n"
@@ -249,8 +251,9 @@ def test_a_setting_that_changes_how_the_rest_parses_is_not_batched(
     migrations = [("m1", "create table public.t (id int);\n", rollback)]
     (result,) = _same_batched_or_pipelined(tmp_path, shadow_url, monkeypatch, migrations)
     assert result["status"] == "rollback_failed", result
-    assert result["location"].endswith("m1_rollback.sql:2:30"), result
-    assert "[0A000]" in result["message"], result
+    assert result["location"].endswith("m1_rollback.sql:1:1"), result
+    assert result["message"].startswith("execute refuses it: "), result
+    assert "standard_conforming_strings" in result["message"], result
 
 
 GUARDS = {
