@@ -9,6 +9,7 @@ import pytest
 
 from migration_rollback import redact_sql
 from migration_rollback.redact_sql import RULES, SecretPlace, sql_excerpt
+from migration_rollback.sql.model import may_quote
 from migration_rollback.sql.parse import parse_script
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.Zk3vQ9xW"
@@ -189,6 +190,16 @@ def test_a_credential_is_masked_whole(place: SecretPlace, sql: str, excerpt: str
 def test_the_first_look_finds_every_credential(place: SecretPlace, sql: str, excerpt: str) -> None:
     """The cheap look that lets most excerpts through untouched never lets a credential by."""
     assert redact_sql._may_hold_credential(sql)
+
+
+@pytest.mark.parametrize(("place", "sql", "excerpt"), MASKED)
+def test_a_statement_line_without_quotes_holds_no_credential(
+    place: SecretPlace, sql: str, excerpt: str
+) -> None:
+    """A statement's first line is masked only when it quotes something (sql/model.py): every
+    credential the rules mask stands in a literal, a quoted name, a comment or a URL."""
+    if excerpt != sql:
+        assert may_quote(sql), place
 
 
 def test_what_the_first_look_lets_by_holds_no_credential() -> None:

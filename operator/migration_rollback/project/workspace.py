@@ -23,6 +23,7 @@ from migration_rollback.project.migrations import (
 )
 from migration_rollback.sql import History, RollbackPlan, Script, generate_rollback, parse_script
 from migration_rollback.sql.checks import Finding, Severity
+from migration_rollback.sql.long_names import long_name_findings, may_hold_cut_names
 from migration_rollback.sql.metacommands import MetaCommand, find_meta_commands
 
 _UNREAD = SourceText("", "")
@@ -155,6 +156,9 @@ def forward_findings(item: LoadedMigration) -> list[Finding]:
         found.append(Finding("ENCODING", Severity.WARNING, item.source.warning))
     if item.script is not None and not item.script.statements and not item.meta_commands:
         found.append(Finding("EMPTY", Severity.WARNING, _EMPTY, None, item.display_path))
+    # Its long names (a generated rollback names what the trees hold: the names as cut).
+    if item.script is not None and may_hold_cut_names(item.script.statements):
+        found += long_name_findings(item.source.text, item.display_path)
     found += [
         Finding(
             "META_COMMAND",

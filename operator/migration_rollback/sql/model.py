@@ -68,9 +68,17 @@ class Statement:
         (redact_sql) before the cut, so a cut credential is no piece left unmasked."""
         text = self.text.strip()
         end = _LINE_END.search(text)  # not splitlines(): a function's body is many lines
-        return clip(sql_excerpt(text if end is None else text[: end.start()]), 100)
+        line = text if end is None else text[: end.start()]
+        return clip(sql_excerpt(line) if may_quote(line) else line, 100)
 
 
+def may_quote(line: str) -> bool:
+    """In SQL a credential stands in a literal, a quoted name, a comment or a URL: a line
+    without any of those (most first lines of DDL) holds none (redact_sql's rules agree)."""
+    return any(mark in line for mark in _QUOTING)
+
+
+_QUOTING = ("'", '"', "$", "--", "/*", "://")
 # What str.splitlines() ends a line at.
 _LINE_END = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
