@@ -35,8 +35,21 @@ QUOTED_MASK = f"'{MASK}'"
 # Names whose value is a credential: a role's PASSWORD, OPTIONS (password, api_key, sa_key,
 # conn_string, motherduck_token...), a header (Authorization, apikey), a setting
 # (app.settings.service_role_key, app.jwt_secret). Anywhere in the name, so `x-api-key` too.
-_CREDENTIAL_WORDS = r"pass(?:word|wd|phrase)?|pwd|secret|token|key|auth|credential|conn_?str|dsn"
+# Not `key` nor `auth` alone: `setting_key`, `keyword`, `author`, `authenticated` (a role every
+# Supabase policy names) are no credentials; the keys that are say what they unlock.
+_CREDENTIAL_WORDS = (
+    r"pass(?:word|wd|phrase)?|pwd|secret|token|credential|conn_?str|dsn|authorization|apikey"
+    r"|(?:api|secret|private|access|service_role|anon|signing|encryption|master|client|raw|sa"
+    r"|auth|jwt|hmac|session|webhook|license)[_-]?key"
+)
 _NAME = rf"(?=[\w.-]*?(?:{_CREDENTIAL_WORDS}))[\w.-]++"
+# The names a credential follows in a list (`'x-api-key', '...'` in jsonb_build_object or a
+# header's array, `'app.jwt_secret', '...'` in set_config): the name's last part whole, so
+# that `IN ('invalid_passphrase', 'passphrase_required')` stays a list of words.
+_LISTED_NAME = (
+    r"(?:x-)?(?:api[_-]?key|apikey|authorization|password|passwd|secret|token|access_token"
+    r"|refresh_token|client_secret|service_role_key|anon_key|private_key|secret_key|jwt_secret)"
+)
 
 
 class SecretPlace(enum.Enum):
@@ -79,8 +92,14 @@ def _masked_named_literal(match: re.Match[str]) -> str:
 
 
 def _masked_assignment(match: re.Match[str]) -> str:
-    quote = '"' if match.group("value").startswith('"') else "'"
+    value = match.group("value")
+    if value.strip("'\" ").lower() in _SCHEME_WORDS:  # 'Bearer ' || expression: no credential
+        return match.group(0)
+    quote = '"' if value.startswith('"') else "'"
     return f"{match.group('before')}{quote}{MASK}{quote}"
+
+
+_SCHEME_WORDS = frozenset({"bearer", "basic", "token"})
 
 
 def _masked_auth(match: re.Match[str]) -> str:
@@ -105,8 +124,9 @@ RULES: Mapping[SecretPlace, _Rule] = {
     ),
     SecretPlace.ASSIGNMENT: (
         re.compile(
-            rf"(?P<before>(?<![\w$.-])[\"']?{_NAME}[\"']?"
-            rf"(?:\s*(?::=|=>|=|:|\bto\b)\s*|(?<=['\"])\s*,\s*))(?P<value>{_QUOTED})",
+            rf"(?P<before>(?<![\w$.-])(?:[\"']?{_NAME}[\"']?\s*(?::=|=>|=|:)\s*"
+            rf"|[\"']?{_NAME}[\"']?\s*\bto\s+(?=[EU]?&?'|\$)"  # a literal: TO "name" is a role
+            rf"|'(?:[\w.-]*[._-])?{_LISTED_NAME}'\s*,\s*))(?P<value>{_QUOTED})",
             re.IGNORECASE,
         ),
         _masked_assignment,

@@ -178,6 +178,16 @@ KEPT = [
     "select net.http_get('https://x.supabase.co/functions/v1/health-check')",
     "select decrypt(data, k, 'aes')",
     "create index on t (key)",
+    # found in real projects (the real-world review of stop 32): role names, word lists,
+    # configuration keys, a scheme word before an expression, names holding key or auth
+    'GRANT ALL ON SEQUENCE "public"."apikeys_id_seq" TO "service_role"',
+    'GRANT ALL ON TABLE "public"."user_password_compliance" TO "anon"',
+    'CREATE POLICY "p" ON "public"."t" FOR SELECT TO "authenticated", "anon" USING (true)',
+    "where outcome in ('invalid_code','invalid_passphrase','passphrase_required','missing')",
+    "select * from settings where setting_key = 'admin_notifications'",
+    "headers := jsonb_build_object('Authorization', 'Bearer ' || current_setting('x'))",
+    "update posts set author = 'Jane', auth_provider = 'google', keyword = 'sale'",
+    "select t.key = 'theme', jsonb_build_object('token_type','bearer')",
 ]
 
 
