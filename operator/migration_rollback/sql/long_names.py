@@ -7,9 +7,10 @@ fails on the server while `validate` saw nothing wrong. So the text is read for 
 name is a warning (file:line, what PostgreSQL keeps of it), two long names of one file that
 PostgreSQL takes for the same are an error.
 
-Cheap on ordinary files: a name that long needs a run of 64 ASCII characters (or text that is not
-ASCII), looked for before the file is scanned into tokens. A quoted ASCII name with a blank in it
-is not looked for (rare, and found by the server's NOTICE).
+Cheap on ordinary files: the text is read only when the trees hold a name that long (or a few
+bytes less: a character that did not fit), and scanned into tokens only when it holds a run of
+64 ASCII characters (or is not ASCII). A quoted ASCII name with a blank in it is not looked for
+(rare, and found by the server's NOTICE).
 """
 
 from __future__ import annotations
