@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -155,16 +155,21 @@ class Redactor:
         reads back (a password that happens to be "committed" must not rename the field that
         says whether the rollback committed), never text from the database or the driver.
         So are the values of FACT_KEYS (see there)."""
-        if isinstance(value, str):
-            return self.scrub(value)
-        if isinstance(value, Mapping):
-            return {
-                str(k): item if k in FACT_KEYS else self.scrub_obj(item)
-                for k, item in value.items()
-            }
-        if isinstance(value, list | tuple):
-            return [self.scrub_obj(item) for item in value]
-        return value
+        return map_text(value, self.scrub)
+
+
+def map_text(value: Any, text: Callable[[str], str]) -> Any:
+    """A copy of JSON-like data (dicts, lists, strings) with `text` applied to every string
+    value; keys, and the values of FACT_KEYS, as they are."""
+    if isinstance(value, str):
+        return text(value)
+    if isinstance(value, Mapping):
+        return {
+            str(k): item if k in FACT_KEYS else map_text(item, text) for k, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [map_text(item, text) for item in value]
+    return value
 
 
 # Where text was cut (see `clip`): what stands against the mark may be the first or the last

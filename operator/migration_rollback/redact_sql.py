@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from migration_rollback.redact import FACT_KEYS, MASK, mask_places
+from migration_rollback.redact import MASK, map_text, mask_places
 from migration_rollback.redact_url import http_url_shown, plain_word
 
 # A string constant as it stands in SQL, from its opening quote to its end, or to the end of
@@ -184,13 +184,7 @@ def sql_excerpt(text: str) -> str:
 def sql_excerpt_obj(value: Any) -> Any:
     """A copy of JSON-like data with every string value masked by `sql_excerpt`; keys, and the
     values of redact's FACT_KEYS (compared whole by a later run), as they are."""
-    if isinstance(value, str):
-        return sql_excerpt(value)
-    if isinstance(value, Mapping):
-        return {k: v if k in FACT_KEYS else sql_excerpt_obj(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [sql_excerpt_obj(item) for item in value]
-    return value
+    return map_text(value, sql_excerpt)
 
 
 def _mask_calls(text: str) -> str:

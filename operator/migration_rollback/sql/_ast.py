@@ -11,6 +11,7 @@ import enum
 import functools
 from collections.abc import Callable
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 import pglast.ast as _pglast_ast
@@ -95,3 +96,14 @@ def twin(cls: type) -> type:
     """
     namespace = {"__slots__": (), "__setattr__": object.__setattr__, "__init__": object.__init__}
     return type(cls.__name__, (cls,), namespace)
+
+
+def fields_getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The values of these attributes as a tuple, read by one C call (`operator.attrgetter`
+    returns one value bare)."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    if names:
+        one = attrgetter(names[0])
+        return lambda node: (one(node),)
+    return lambda node: ()

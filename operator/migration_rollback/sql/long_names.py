@@ -23,7 +23,7 @@ from pglast import parser
 
 from migration_rollback.sql.checks import Finding, Severity
 from migration_rollback.sql.model import Statement
-from migration_rollback.sql.names import NAMEDATALEN
+from migration_rollback.sql.names import NAMEDATALEN, truncate_identifier
 from migration_rollback.sql.touched import touched_names
 
 # A run of 64 characters no token boundary splits, bare or between double quotes (without
@@ -56,7 +56,7 @@ def long_names(text: str) -> list[LongName]:
         name = _folded(written)
         if len(name.encode()) > NAMEDATALEN:
             line = text.count("\n", 0, token.start) + 1
-            found.append(LongName(line, written, _cut(name)))
+            found.append(LongName(line, written, truncate_identifier(name)))
     return found
 
 
@@ -125,8 +125,3 @@ def _folded(written: str) -> str:
 
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def _cut(name: str) -> str:
-    """The first NAMEDATALEN bytes, never half a character (as pg_mbcliplen cuts)."""
-    return name.encode()[:NAMEDATALEN].decode(errors="ignore")

@@ -194,7 +194,7 @@ def set_config_schema(node: Any) -> str | None:
     (unqualified names go nowhere: no default changes), RUN_TIME when the setting's name or
     value is not a constant; None when it calls none."""
     found = None
-    for call in _set_config_calls(node):
+    for call in set_config_calls(node):
         args = list(call.args or ())
         setting = _constant(args[0]) if args else None
         if setting is not None and setting.lower() != "search_path":
@@ -204,17 +204,18 @@ def set_config_schema(node: Any) -> str | None:
     return found
 
 
-def _set_config_calls(node: Any) -> Iterator[Any]:
+def set_config_calls(node: Any) -> Iterator[Any]:
+    """The calls of set_config (bare or pg_catalog's) anywhere in a statement."""
     if isinstance(node, ast.FuncCall):
         names = [n.lower() for n in strings(node.funcname)]
         if names[-1] == "set_config" and names[:-1] in ([], ["pg_catalog"]):
             yield node
     if isinstance(node, ast.Node):
         for attr in node:
-            yield from _set_config_calls(getattr(node, attr))
+            yield from set_config_calls(getattr(node, attr))
     elif isinstance(node, tuple | list):
         for item in node:
-            yield from _set_config_calls(item)
+            yield from set_config_calls(item)
 
 
 def _constant(node: Any) -> str | None:

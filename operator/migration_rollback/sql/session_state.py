@@ -29,8 +29,7 @@ from pglast.enums.parsenodes import DiscardMode, VariableSetKind
 
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.model import Statement
-from migration_rollback.sql.names import strings
-from migration_rollback.sql.touched import walk
+from migration_rollback.sql.names import set_config_calls
 
 
 class SessionState(enum.StrEnum):
@@ -175,19 +174,13 @@ def _set(node: Any) -> tuple[SessionState, str]:
 def _set_config(node: Any) -> Iterator[tuple[SessionState, str]]:
     """set_config calls anywhere in the statement; one whose setting is not a constant could
     be any setting."""
-    for call in walk(node):
-        if isinstance(call, ast.FuncCall) and _is_set_config(call):
-            name = _constant(call.args[0]) if call.args else None
-            if name is None:
-                yield SessionState.EVERY_SETTING, "set_config() of a setting named at run time"
-            else:
-                state = SETTINGS.get(name.lower(), SessionState.OTHER_SETTING)
-                yield state, f"set_config('{name.lower()}', ...)"
-
-
-def _is_set_config(call: Any) -> bool:
-    names = [n.lower() for n in strings(call.funcname)]
-    return names[-1] == "set_config" and names[:-1] in ([], ["pg_catalog"])
+    for call in set_config_calls(node):
+        name = _constant(call.args[0]) if call.args else None
+        if name is None:
+            yield SessionState.EVERY_SETTING, "set_config() of a setting named at run time"
+        else:
+            state = SETTINGS.get(name.lower(), SessionState.OTHER_SETTING)
+            yield state, f"set_config('{name.lower()}', ...)"
 
 
 def _constant(node: Any) -> str | None:

@@ -9,11 +9,10 @@ own work, so names recorded while `trees` built a statement are read instead whe
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from operator import attrgetter
 from typing import Any, NamedTuple
 
 from migration_rollback.sql import mentions
-from migration_rollback.sql._ast import ast, branch_slots
+from migration_rollback.sql._ast import ast, branch_slots, fields_getter
 from migration_rollback.sql.model import Statement
 
 
@@ -37,7 +36,7 @@ _CHILDREN: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 
 def _children_getter(cls: type) -> Callable[[Any], tuple[Any, ...]]:
     """The values of a node's branch slots, read by one C call (`operator.attrgetter`)."""
-    _CHILDREN[cls] = getter = _getter(branch_slots(cls))
+    _CHILDREN[cls] = getter = fields_getter(branch_slots(cls))
     return getter
 
 
@@ -118,20 +117,10 @@ def _own_names(cls: type) -> _Own:
     attribute raises inside getattr) cost more than the walk below it."""
     slots: Any = getattr(cls, "__slots__", ())
     _OWN_NAMES[cls] = found = _Own(
-        _getter(tuple(a for a in _OWN_NAME_ATTRS if a in slots)),
-        _getter(tuple(a for a in _OWN_LIST_ATTRS if a in slots)),
+        fields_getter(tuple(a for a in _OWN_NAME_ATTRS if a in slots)),
+        fields_getter(tuple(a for a in _OWN_LIST_ATTRS if a in slots)),
     )
     return found
-
-
-def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
-    """The values of these attributes as a tuple (`operator.attrgetter` returns one bare)."""
-    if len(names) > 1:
-        return attrgetter(*names)
-    if names:
-        one = attrgetter(names[0])
-        return lambda node: (one(node),)
-    return lambda node: ()
 
 
 def _walked_names(node: Any) -> list[Any]:

@@ -11,12 +11,11 @@ rollback's checks).
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from migration_rollback.sql._ast import ast
+from migration_rollback.sql._ast import ast, fields_getter
 from migration_rollback.sql.names import strings
 
 
@@ -91,7 +90,7 @@ def _unusual(item: Any, stack: list[Any], strings: list[str]) -> None:
     kind = type(item)
     if isinstance(item, ast.Node):
         stack.append(item)
-        _FIELDS[kind] = _getter(tuple(kind.__slots__))
+        _FIELDS[kind] = fields_getter(tuple(kind.__slots__))
     elif isinstance(item, str):
         strings.append(item)
     elif isinstance(item, tuple | list):
@@ -100,18 +99,8 @@ def _unusual(item: Any, stack: list[Any], strings: list[str]) -> None:
         _LEAVES.add(kind)  # None, numbers, enums: nothing written in them
 
 
-def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
-    if len(names) > 1:
-        many: Callable[[Any], tuple[Any, ...]] = operator.attrgetter(*names)
-        return many
-    if names:
-        one = operator.attrgetter(names[0])
-        return lambda node: (one(node),)
-    return lambda _: ()
-
-
 _FIELDS: dict[type[Any], Callable[[Any], tuple[Any, ...]]] = {}
 _LEAVES: set[type[Any]] = set()
 _FUNC_CALL, _STRING, _COPY = ast.FuncCall, ast.String, ast.CopyStmt
-_WRITES = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
-_SPECIAL = frozenset({_FUNC_CALL, _STRING, _COPY, *_WRITES})
+WRITES = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
+_SPECIAL = frozenset({_FUNC_CALL, _STRING, _COPY, *WRITES})

@@ -33,6 +33,7 @@ from pglast.enums.parsenodes import ObjectType
 
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.touched import walk
+from migration_rollback.sql.tree_facts import WRITES as _WRITES
 from migration_rollback.sql.tree_facts import tree_facts
 
 # A function's name (as written, last part) -> the code of every function it may mean.
@@ -105,9 +106,6 @@ def top_level(node: Any) -> list[str]:
     if isinstance(node, ast.RuleStmt):  # it may fire in this transaction and be gone by its end
         return [f"a rule writing {name}" for name in dict.fromkeys(_catalog_writes(node))]
     return []
-
-
-_WRITES = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
 
 
 def _tracking(name: Any) -> bool:
