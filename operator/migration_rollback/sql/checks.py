@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import enum
 from bisect import bisect_right
-from collections.abc import Callable, Container, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any
 
-from pglast.enums.parsenodes import ConstrType, DropBehavior
+from pglast.enums.parsenodes import DropBehavior
 
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.classify import classify
+from migration_rollback.sql.drop_order import dropped_name, order_findings_data
 from migration_rollback.sql.generator import RollbackPlan
 from migration_rollback.sql.model import MANUAL_PREFIX, LockLevel, Script, Statement
-from migration_rollback.sql.names import strings
 from migration_rollback.sql.parse import split_comment_lines
 from migration_rollback.sql.session_state import refusals
-from migration_rollback.sql.touched import CoverageIndex, touched_names, walk
+from migration_rollback.sql.touched import CoverageIndex, touched_names
 from migration_rollback.sql.unrelated import (
     ALLOW_UNRELATED_MARK,
     forward_subjects,
@@ -83,102 +82,21 @@ def coverage_findings(plan: RollbackPlan, rollback: Script, rollback_file: str) 
     return findings
 
 
-def _dependencies(forward: Script, dropped: Container[str]) -> dict[str, set[str]]:
-    """name -> names it cannot outlive (drop it first, or the other drop fails), for the
-    names in `dropped` (what the others need is never asked: no walk of their trees)."""
-    deps: dict[str, set[str]] = {}
-    for st in forward.statements:
-        node = st.node
-        own = _own_name(node)
-        if own is None or own.lower() not in dropped:
-            continue
-        needs: set[str] = set()
-        if isinstance(node, ast.CreateStmt):
-            for n in _table_parts(node.tableElts):
-                if isinstance(n, ast.Constraint) and n.contype == ConstrType.CONSTR_FOREIGN:
-                    needs.add(n.pktable.relname)
-                if isinstance(n, ast.ColumnDef):
-                    needs.update(strings(n.typeName.names)[-1:])
-        elif isinstance(node, ast.ViewStmt | ast.CreateTableAsStmt):
-            needs = {n.relname for n in walk(node.query) if isinstance(n, ast.RangeVar)}
-        elif isinstance(node, ast.CreateTrigStmt):
-            needs = set(strings(node.funcname)[-1:])
-        elif isinstance(node, ast.CreatePolicyStmt):
-            needs = {
-                strings(n.funcname)[-1]
-                for n in walk((node.qual, node.with_check))
-                if isinstance(n, ast.FuncCall)
-            }
-        elif isinstance(node, ast.AlterTableStmt):
-            for n in _table_parts(node.cmds):
-                if isinstance(n, ast.Constraint) and n.contype == ConstrType.CONSTR_FOREIGN:
-                    needs.add(n.pktable.relname)
-        deps.setdefault(own.lower(), set()).update(x.lower() for x in needs if x != own)
-    return deps
-
-
-# The name a statement gives what it creates or changes, per class: what `_dependencies` keys.
-_OWN_NAME: dict[type, Callable[[Any], str]] = {
-    ast.CreateStmt: attrgetter("relation.relname"),
-    ast.ViewStmt: attrgetter("view.relname"),
-    ast.CreateTableAsStmt: attrgetter("into.rel.relname"),
-    ast.CreateTrigStmt: attrgetter("trigname"),
-    ast.CreatePolicyStmt: attrgetter("policy_name"),
-    ast.AlterTableStmt: attrgetter("relation.relname"),
-}
-
-
-def _own_name(node: Any) -> str | None:
-    getter = _OWN_NAME.get(type(node))
-    return None if getter is None else getter(node)
-
-
-def _table_parts(elements: Iterable[Any] | None) -> Iterator[Any]:
-    """The column definitions and constraints of a table's elements or ALTER TABLE commands,
-    where the grammar puts them: walking every default and CHECK expression below them too made
-    this most of `validate`'s own work."""
-    for element in elements or ():
-        part = element.def_ if isinstance(element, ast.AlterTableCmd) else element
-        yield part
-        if isinstance(part, ast.ColumnDef):
-            yield from part.constraints or ()
-
-
-def _dropped_name(st: Statement) -> str | None:
-    if isinstance(st.node, ast.DropStmt):
-        targets = classify(st).targets
-        return targets[0].name.lower() if targets else None
-    return None
-
-
 def order_findings(forward: Script, rollback: Script, rollback_file: str) -> list[Finding]:
-    """A drop must come after the drops of everything that depends on the dropped object."""
-    dropped_at: dict[str, Statement] = {}
-    for st in rollback.statements:
-        name = _dropped_name(st)
-        if name:
-            dropped_at.setdefault(name, st)
-    deps = _dependencies(forward, dropped_at)
-    findings: list[Finding] = []
-    for dependent, needs in deps.items():
-        # Sorted: a set's order changes from run to run (string hashing), the report must not.
-        for needed in sorted(needs):
-            if needed not in dropped_at or dependent not in dropped_at:
-                continue
-            if dropped_at[needed].index < dropped_at[dependent].index:
-                first, later = dropped_at[needed], dropped_at[dependent]
-                findings.append(
-                    Finding(
-                        "ORDER",
-                        Severity.ERROR,
-                        f"drops {needed} (line {first.location.line}) before {dependent} "
-                        f"(line {later.location.line}), which depends on it: this fails "
-                        "without CASCADE; drop dependents first",
-                        line=first.location.line,
-                        file=rollback_file,
-                    )
-                )
-    return findings
+    """A drop must come after the drops of everything that still depends on the dropped object
+    (drop_order.py)."""
+    return [
+        Finding(
+            "ORDER",
+            Severity.ERROR,
+            f"drops {needed} (line {first.location.line}) before {dependent} "
+            f"(line {later.location.line}), which depends on it: this fails "
+            "without CASCADE; drop dependents first",
+            line=first.location.line,
+            file=rollback_file,
+        )
+        for first, later, needed, dependent in order_findings_data(forward, rollback)
+    ]
 
 
 def hazard_findings(
@@ -313,4 +231,4 @@ def later_dependents(
 
 
 def dropped_names(rollback: Script) -> list[str]:
-    return [n for n in (_dropped_name(st) for st in rollback.statements) if n]
+    return [n for n in (dropped_name(st) for st in rollback.statements) if n]

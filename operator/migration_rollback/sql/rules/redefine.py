@@ -38,7 +38,12 @@ from migration_rollback.sql.rules.settings import recreated_settings
 
 def replaced(ref: ObjectRef, ctx: Context, dropped: Inverse) -> Iterator[Inverse]:
     """CREATE OR REPLACE: drop it when new (`dropped`: its DROP), restore the earlier
-    definition when known."""
+    definition when known. Made earlier in this migration (pg_dump writes a function again
+    after the policies and triggers that use it): the undo of that first CREATE drops it,
+    after what uses it is gone; a DROP here would come first and fail on them."""
+    if ctx.is_new(ref):
+        yield _new_here(ref)
+        return
     existed = ctx.existed_before(ref)
     previous = ctx.previous(ref)
     renamed = ctx.renamed_since(previous) if previous is not None else None

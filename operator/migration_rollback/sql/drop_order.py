@@ -1,0 +1,183 @@
+"""The order of a rollback's drops: each object dropped only after what still needs it.
+
+A DROP of an object another one needs fails without CASCADE, halfway through the rollback. What
+ties two objects is often a part of the dependent that the rollback removes first: a foreign key
+(`ALTER TABLE ... DROP CONSTRAINT`), a column of the dropped type (`DROP COLUMN`). pg_dump,
+`supabase db dump` and ORMs (drizzle, prisma) write every foreign key as an ALTER TABLE of its
+own after the tables, and the generator drops those constraints before the tables, which may
+then go in any order: each tie here names the parts that carry it, and is cut when the rollback
+removes one of them before the drop of what it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Container, Iterable, Iterator
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any
+
+from pglast.enums.parsenodes import AlterTableType, ConstrType
+
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.classify import classify
+from migration_rollback.sql.model import Script, Statement
+from migration_rollback.sql.names import choose_name, strings
+from migration_rollback.sql.touched import walk
+
+# A part of a table the rollback may remove first: ("constraint" | "column", lower-case name).
+Part = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Tie:
+    """The dependent cannot outlive `needed` while one of its `carriers` is there (none: for
+    as long as the dependent exists)."""
+
+    needed: str
+    carriers: tuple[Part, ...] = ()
+
+
+def order_findings_data(
+    forward: Script, rollback: Script
+) -> list[tuple[Statement, Statement, str, str]]:
+    """(drop of the needed object, drop of its dependent, needed, dependent) for each drop
+    that comes before the drop of something that still needs it, in a stable order."""
+    dropped_at: dict[str, Statement] = {}
+    for st in rollback.statements:
+        name = dropped_name(st)
+        if name:
+            dropped_at.setdefault(name, st)
+    removed = _removed_parts(rollback)
+    out: list[tuple[Statement, Statement, str, str]] = []
+    for dependent, ties in _ties(forward, dropped_at).items():
+        for needed in sorted(
+            {t.needed for t in ties if _breaks(t, dependent, dropped_at, removed)}
+        ):
+            out.append((dropped_at[needed], dropped_at[dependent], needed, dependent))
+    return out
+
+
+def _breaks(
+    tie: Tie,
+    dependent: str,
+    dropped_at: dict[str, Statement],
+    removed: dict[tuple[str, Part], int],
+) -> bool:
+    """The needed object is dropped while the dependent still holds the tie."""
+    needed = dropped_at.get(tie.needed)
+    later = dropped_at.get(dependent)
+    if needed is None or later is None or needed.index >= later.index:
+        return False
+    cut = (removed.get((dependent, part)) for part in tie.carriers)
+    return not any(at is not None and at < needed.index for at in cut)
+
+
+def dropped_name(st: Statement) -> str | None:
+    """The lower-case name of the first object a DROP statement removes (None: not a DROP)."""
+    if isinstance(st.node, ast.DropStmt):
+        targets = classify(st).targets
+        return targets[0].name.lower() if targets else None
+    return None
+
+
+def _removed_parts(rollback: Script) -> dict[tuple[str, Part], int]:
+    """(table, part) -> the index of the first statement that removes it."""
+    removed: dict[tuple[str, Part], int] = {}
+    for st in rollback.statements:
+        if not isinstance(st.node, ast.AlterTableStmt):
+            continue
+        table = st.node.relation.relname.lower()
+        for cmd in st.node.cmds or ():
+            what = _REMOVES.get(getattr(cmd, "subtype", None))
+            if what is not None and cmd.name:
+                removed.setdefault((table, (what, cmd.name.lower())), st.index)
+    return removed
+
+
+_REMOVES: dict[Any, str] = {
+    AlterTableType.AT_DropConstraint: "constraint",
+    AlterTableType.AT_DropColumn: "column",
+}
+
+
+def _ties(forward: Script, dropped: Container[str]) -> dict[str, set[Tie]]:
+    """name -> what it cannot outlive, for the names in `dropped` (what the others need is
+    never asked: no walk of their trees)."""
+    deps: dict[str, set[Tie]] = {}
+    for st in forward.statements:
+        node = st.node
+        getter = _OWN_NAME.get(type(node))
+        own = None if getter is None else getter(node).lower()
+        if own is None or own not in dropped:
+            continue
+        reader = _READERS.get(type(node))
+        ties = reader(node, own) if reader is not None else ()
+        deps.setdefault(own, set()).update(t for t in ties if t.needed != own)
+    return deps
+
+
+def _table_ties(node: Any, own: str) -> Iterator[Tie]:
+    """A table's (or ALTER TABLE's) foreign keys, and the types of the columns CREATE gives it."""
+    elements = node.tableElts if isinstance(node, ast.CreateStmt) else node.cmds
+    for part, column in _table_parts(elements):
+        if isinstance(part, ast.Constraint) and part.contype == ConstrType.CONSTR_FOREIGN:
+            yield _foreign_key(part, own, column)
+        elif isinstance(part, ast.ColumnDef) and isinstance(node, ast.CreateStmt):
+            types = strings(part.typeName.names)[-1:]
+            yield from (Tie(t.lower(), (("column", part.colname.lower()),)) for t in types)
+
+
+def _foreign_key(constraint: Any, table: str, column: str | None) -> Tie:
+    """A foreign key's tie: carried by the constraint (its name, or the one PostgreSQL gives
+    it) and by each of its columns."""
+    columns = [column] if column else strings(constraint.fk_attrs or ())
+    carriers = [("column", c.lower()) for c in columns]
+    name = constraint.conname or (choose_name(table, columns, "fkey") if columns else None)
+    if name:
+        carriers.append(("constraint", name.lower()))
+    return Tie(constraint.pktable.relname.lower(), tuple(carriers))
+
+
+def _table_parts(elements: Iterable[Any] | None) -> Iterator[tuple[Any, str | None]]:
+    """The column definitions and constraints of a table's elements or ALTER TABLE commands,
+    where the grammar puts them, each with the column it is declared on (None: table level):
+    walking every default and CHECK expression below them too made this most of `validate`'s
+    own work."""
+    for element in elements or ():
+        part = element.def_ if isinstance(element, ast.AlterTableCmd) else element
+        yield part, None
+        if isinstance(part, ast.ColumnDef):
+            yield from ((c, part.colname) for c in part.constraints or ())
+
+
+def _query_ties(node: Any, _own: str) -> Iterator[Tie]:
+    query = node.query
+    return (Tie(n.relname.lower()) for n in walk(query) if isinstance(n, ast.RangeVar))
+
+
+def _trigger_ties(node: Any, _own: str) -> Iterator[Tie]:
+    return (Tie(name.lower()) for name in strings(node.funcname)[-1:])
+
+
+def _policy_ties(node: Any, _own: str) -> Iterator[Tie]:
+    calls = (n for n in walk((node.qual, node.with_check)) if isinstance(n, ast.FuncCall))
+    return (Tie(strings(n.funcname)[-1].lower()) for n in calls)
+
+
+# The name a statement gives what it creates or changes, and what ties it, per class.
+_OWN_NAME: dict[type, Callable[[Any], str]] = {
+    ast.CreateStmt: attrgetter("relation.relname"),
+    ast.ViewStmt: attrgetter("view.relname"),
+    ast.CreateTableAsStmt: attrgetter("into.rel.relname"),
+    ast.CreateTrigStmt: attrgetter("trigname"),
+    ast.CreatePolicyStmt: attrgetter("policy_name"),
+    ast.AlterTableStmt: attrgetter("relation.relname"),
+}
+_READERS: dict[type, Callable[[Any, str], Iterable[Tie]]] = {
+    ast.CreateStmt: _table_ties,
+    ast.AlterTableStmt: _table_ties,
+    ast.ViewStmt: _query_ties,
+    ast.CreateTableAsStmt: _query_ties,
+    ast.CreateTrigStmt: _trigger_ties,
+    ast.CreatePolicyStmt: _policy_ties,
+}
