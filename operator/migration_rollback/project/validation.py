@@ -33,6 +33,7 @@ from migration_rollback.sql.checks import (
     manual_findings,
     name_index,
     order_findings,
+    platform_findings,
     session_findings,
     unrelated_findings,
 )
@@ -208,6 +209,7 @@ def validate_one(
     report.findings += hazard_findings(rollback, source.text, rollback_path.name, created)
     report.findings += unrelated_findings(item.script, rollback, source.text, rollback_path.name)
     report.findings += session_findings(rollback, rollback_path.name)
+    report.findings += platform_findings(rollback, rollback_path.name)
     manual = manual_findings(source.text, rollback_path.name)
     report.findings += manual
     report.manual_items = len(manual)

@@ -15,6 +15,7 @@ from typing import Any
 
 from pglast.enums.parsenodes import DropBehavior
 
+from migration_rollback.sql import platform_grants
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.classify import classify
 from migration_rollback.sql.drop_order import dropped_name, order_findings_data
@@ -158,6 +159,21 @@ def session_findings(rollback: Script, rollback_file: str) -> list[Finding]:
                 rollback_file)
         for r in refusals(rollback.statements)
     ]  # fmt: skip
+
+
+def platform_findings(rollback: Script, rollback_file: str) -> list[Finding]:
+    """A REVOKE of what the Supabase platform grants itself (platform_grants.py): the Data
+    API's roles lose it, and the app's requests fail; the generator writes none."""
+    findings = []
+    for st in rollback.statements:
+        taken = platform_grants.revoked_from_platform(st.node)
+        if taken:
+            shown = "; ".join(sorted({f"{n.upper()} on {p} from {who}" for p, who, n in taken}))
+            findings.append(Finding("PLATFORM_PRIVILEGE", Severity.WARNING,
+                f"revokes what the Supabase platform grants itself ({shown}): unless an earlier "
+                "migration revoked it, the platform's roles lose it; the undo of a GRANT that "
+                "only said it again is nothing", st.location.line, rollback_file))  # fmt: skip
+    return findings
 
 
 def unrelated_findings(

@@ -99,6 +99,9 @@ class History:
     # A procedure named by its full argument list, OUT arguments too (PostgreSQL 14+ accepts
     # both): that key -> the procedure as its identity (IN, INOUT, VARIADIC) names it.
     routine_aliases: dict[str, ObjectRef] = field(default_factory=dict)
+    # What the platform grants itself (platform_grants.py) that earlier migrations revoked: a
+    # GRANT of it again is undone by revoking it. (place, grantee, privilege)
+    revoked_platform: set[tuple[str, str, str]] = field(default_factory=set)
     # Every name changed so far (renamed, moved; a `*` widened by an added column), in order.
     renames: tuple[Renamed, ...] = ()
     default_schema: str = DEFAULT_SCHEMA

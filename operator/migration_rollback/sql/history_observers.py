@@ -17,6 +17,7 @@ from pglast import parse_sql
 from pglast.enums.parsenodes import AlterTableType as AT
 from pglast.enums.parsenodes import ConstrType, ObjectType
 
+from migration_rollback.sql import platform_grants
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.comments import comment_target
 from migration_rollback.sql.created import (
@@ -309,6 +310,10 @@ def _observe_rule(h: History, st: Statement, node: Any) -> None:
     learn_rule(h, table_key(rel), str(node.rulename), bool(node.replace))
 
 
+def _observe_grant(h: History, st: Statement, node: Any) -> None:
+    platform_grants.observe(h, node)
+
+
 OBSERVERS: dict[type, Observer] = {
     ast.CreateStmt: _observe_create_table,
     ast.IndexStmt: _observe_index,
@@ -345,4 +350,5 @@ OBSERVERS: dict[type, Observer] = {
     ast.RenameStmt: observe_rename,
     ast.AlterObjectSchemaStmt: observe_set_schema,
     ast.AlterEnumStmt: observe_enum,
+    **dict.fromkeys((ast.GrantStmt, ast.AlterDefaultPrivilegesStmt), _observe_grant),
 }

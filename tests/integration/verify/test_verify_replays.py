@@ -461,7 +461,7 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     assert generated["renamed_aside_then_dropped"].data_loss
     # replaced where it was made: its replace needs no undo, the DROP comes after the trigger's
     twice = body_of(generated, "function_replaced_in_the_migration_that_made_it")
-    assert "made anew by line 1" in twice
+    assert "_function_replaced_in_the_migration_that_made_it.sql:3:" not in twice
     assert twice.count("DROP FUNCTION") == 1
     assert twice.index("DROP TRIGGER") < twice.index("DROP FUNCTION")
     # an index whose text changed only with a column's rename follows the rename back
@@ -471,7 +471,7 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
         "CREATE VIEW public.units2_list"
     )
     made = body_of(generated, "function_dropped_made_and_replaced")
-    assert "made anew by line 4" in made
+    assert "_function_dropped_made_and_replaced.sql:6:" not in made  # replaced: no undo
     assert made.index("DROP POLICY IF EXISTS msgs_seen") < made.index("DROP FUNCTION")
     # a DROP of what the migration made: undone by that CREATE's text, for the REVOKE after it
     gone = body_of(generated, "made_granted_then_dropped_if_exists")

@@ -222,7 +222,7 @@ FLIPPED = [
     "grant select, update (a) on public.t, s.v to anon, authenticated with grant option;",
     "revoke all on function public.f(int) from public cascade;",
     "grant usage on schema s to r granted by postgres;",
-    "alter default privileges in schema public grant select on tables to anon;",
+    "alter default privileges in schema public grant select on tables to app_reader;",
     "grant r1, r2 to u with admin option;",
     "comment on column public.t.c is 'x';",
     "revoke grant option for select on public.t from u cascade;",

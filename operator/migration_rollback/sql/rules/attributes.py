@@ -21,7 +21,9 @@ from migration_rollback.sql.comments import comment_target
 from migration_rollback.sql.history import History
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import deparse
+from migration_rollback.sql.platform_grants import named as platform_name
 from migration_rollback.sql.rules.context import Context, Inverse, manual, nothing
+from migration_rollback.sql.rules.platform_kept import Flip, kept_by_platform, undo_rest
 from migration_rollback.sql.settings import owned_ref, role_named
 
 
@@ -102,18 +104,17 @@ def _qualified_objects(objects: Any, default_schema: str) -> Any:
 def _flipped(grant: Any, objects: Any, **extra: Any) -> Any:
     """The same GRANT with the opposite verb, never CASCADE. A GRANT's undo revokes the
     privilege whole; a `REVOKE GRANT OPTION FOR`'s undo grants it back WITH GRANT OPTION (the
-    privilege itself was never revoked)."""
+    privilege itself was never revoked). `extra` may name other grantees or privileges."""
+    fields = {"privileges": grant.privileges, "grantees": grant.grantees, **extra}
     return make(
         ast.GrantStmt,
         is_grant=not grant.is_grant,
         targtype=grant.targtype,
         objtype=grant.objtype,
         objects=objects,
-        privileges=grant.privileges,
-        grantees=grant.grantees,
         grant_option=not grant.is_grant and bool(grant.grant_option),
         behavior=DropBehavior.DROP_RESTRICT,
-        **extra,
+        **fields,
     )
 
 
@@ -129,10 +130,26 @@ def _revoke_notes(node: Any) -> tuple[str, ...]:
 
 
 def grant(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    kept = kept_by_platform(node, ctx)
+    if kept:
+        yield from undo_rest(node, kept, ctx, _object_flip(node, ctx.default_schema))
+        return
     objects = _qualified_objects(node.objects, ctx.default_schema)
     flipped = _flipped(node, objects, grantor=node.grantor)
     notes = () if node.is_grant else _revoke_notes(node)
     yield Inverse(deparse(flipped), notes=notes, tree=flipped)
+
+
+def _object_flip(node: Any, schema: str) -> Flip:
+    """The undo of the GRANT on one of its objects, for some grantees and privileges."""
+
+    def flip(part: Any, grantees: tuple[Any, ...], privileges: Any, _defaults: Any) -> Inverse:
+        objects = _qualified_objects((part,), schema)
+        flipped = _flipped(node, objects, grantor=node.grantor, grantees=grantees,
+                           privileges=privileges)  # fmt: skip
+        return Inverse(deparse(flipped), tree=flipped)
+
+    return flip
 
 
 def _options_back(node: Any) -> Any:
@@ -162,9 +179,35 @@ def grant_role(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
 
 
 def default_privileges(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    kept = kept_by_platform(node, ctx)
+    if kept:
+        yield from undo_rest(node, kept, ctx, _default_flip(node))
+        return
     action = _flipped(node.action, node.action.objects)
     flipped = make(ast.AlterDefaultPrivilegesStmt, options=node.options, action=action)
     yield Inverse(deparse(flipped), tree=flipped)
+
+
+def _default_flip(node: Any) -> Flip:
+    """The undo for one role and schema of the statement, for some grantees and privileges."""
+
+    def flip(part: Any, grantees: tuple[Any, ...], privileges: Any, options: Any) -> Inverse:
+        action = _flipped(node.action, node.action.objects, grantees=grantees,
+                          privileges=privileges)  # fmt: skip
+        narrowed = tuple(_narrowed(option, part) for option in options)
+        flipped = make(ast.AlterDefaultPrivilegesStmt, options=narrowed or None, action=action)
+        return Inverse(deparse(flipped), tree=flipped)
+
+    return flip
+
+
+def _narrowed(option: Any, part: tuple[str, str]) -> Any:
+    """A FOR ROLE or IN SCHEMA option naming only the role or schema of `part`."""
+    role, schema = part
+    wanted = role if option.defname == "roles" else schema
+    kept = tuple(a for a in option.arg if platform_name(a) == wanted)
+    return make(ast.DefElem, defnamespace=option.defnamespace, defname=option.defname,
+                arg=kept, defaction=option.defaction, location=option.location)  # fmt: skip
 
 
 # --- COMMENT --------------------------------------------------------------------------------

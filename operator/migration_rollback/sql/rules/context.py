@@ -16,6 +16,7 @@ from typing import Any
 from pglast.enums.parsenodes import AlterTableType as AT
 from pglast.enums.parsenodes import DropBehavior
 
+from migration_rollback import platform
 from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast, make
 from migration_rollback.sql.compose import (
@@ -200,6 +201,8 @@ class Context:
         """True/False when earlier migrations tell; None when nothing is known of them."""
         if ref in self.created_here or (ref.schema or "", ref.name) in self.gone_here:
             return False
+        if ref.kind == "schema" and ref.name in platform.schemas():
+            return True
         if self.history is None:
             return None
         return self.history.knows(ref)

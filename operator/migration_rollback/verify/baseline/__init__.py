@@ -1,7 +1,8 @@
 """The Supabase baseline a shadow database loads before replaying a project's migrations.
 
-`supabase.sql` (package data) is documented in its own header: the roles, schemas, functions,
-tables, extensions and publication real Supabase migrations refer to, created idempotently.
+`platform/supabase.sql` (package data the engine reads too) is documented in its own header:
+the roles, schemas, functions, tables, extensions and publication real Supabase migrations
+refer to, created idempotently.
 Its `CREATE EXTENSION` statements go through the stand-ins (verify/standins/) like a
 migration's: the platform's pgsodium, pg_graphql, pgjwt and supabase_vault are stand-ins on a
 plain PostgreSQL.
@@ -9,16 +10,16 @@ plain PostgreSQL.
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
 
 import psycopg
 from pglast import ast
 
+from migration_rollback.platform import SUPABASE_FILE, supabase_sql
 from migration_rollback.sql import Statement, parse_script
 from migration_rollback.verify.standins.install import Platform
 
-BASELINE_FILE = "supabase.sql"
+BASELINE_FILE = SUPABASE_FILE
 # The Supabase platform release the baseline follows (supabase/postgres, with the auth, storage
 # and realtime schemas their services migrate to; see the header of supabase.sql).
 PLATFORM_VERSION = "supabase/postgres 15.8.1 (auth v2.170, storage v1.19, realtime v2.34)"
@@ -26,7 +27,7 @@ PLATFORM_VERSION = "supabase/postgres 15.8.1 (auth v2.170, storage v1.19, realti
 
 def supabase_baseline_sql() -> str:
     """The text of the Supabase baseline."""
-    return resources.files(__package__).joinpath(BASELINE_FILE).read_text(encoding="utf-8")
+    return supabase_sql()
 
 
 def load_baseline(conn: psycopg.Connection[Any], text: str | None = None) -> list[str]:
