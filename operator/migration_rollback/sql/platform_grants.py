@@ -151,7 +151,7 @@ def restated(node: Any, default_schema: str, history: History | None) -> set[Pri
     """The privileges this GRANT gives that the platform already gave (and no earlier migration
     revoked): its undo leaves them."""
     grant = grant_of(node)[0]
-    if grant is None or not grant.is_grant:
+    if grant is None or not grant.is_grant or grant.grant_option:  # WITH GRANT OPTION: new
         return set()
     given = _given(node, default_schema, history)
     return {p for p in privileges_of(node, default_schema) if p in given}

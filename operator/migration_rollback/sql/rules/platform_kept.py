@@ -14,12 +14,12 @@ from typing import Any
 from migration_rollback.sql import platform_grants as platform
 from migration_rollback.sql._ast import ast, make
 from migration_rollback.sql.platform_grants import Privilege
-from migration_rollback.sql.rules.context import Context, nothing
-from migration_rollback.sql.rules.context import Inverse as InverseT
+from migration_rollback.sql.rules.context import Context, Inverse, nothing
 
-# The forward's GrantStmt given objects, grantees and privileges -> its undo, as the caller
-# builds it (attributes.py: the opposite verb, never CASCADE).
-Flip = Callable[[Any, tuple[Any, ...], tuple[Any, ...], Any], InverseT]
+# (the part of the GRANT: an object, or a role and schema; its grantees; its privileges, None:
+# ALL; the options of ALTER DEFAULT PRIVILEGES) -> its undo, as the caller builds it
+# (attributes.py: the opposite verb, never CASCADE).
+Flip = Callable[[Any, tuple[Any, ...], Any, Any], Inverse]
 
 
 def kept_by_platform(node: Any, ctx: Context) -> set[Privilege]:
@@ -27,7 +27,7 @@ def kept_by_platform(node: Any, ctx: Context) -> set[Privilege]:
     return platform.restated(node, ctx.default_schema, ctx.history)
 
 
-def undo_rest(node: Any, kept: set[Privilege], ctx: Context, flip: Flip) -> Iterator[InverseT]:
+def undo_rest(node: Any, kept: set[Privilege], ctx: Context, flip: Flip) -> Iterator[Inverse]:
     """A note of what stays, then the REVOKEs of the rest (none when the platform had it all)."""
     grant, defaults = platform.grant_of(node)
     yield nothing(_kept_note(kept))
