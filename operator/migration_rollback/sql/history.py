@@ -102,6 +102,11 @@ class History:
     # What the platform grants itself (platform_grants.py) that earlier migrations revoked: a
     # GRANT of it again is undone by revoking it. (place, grantee, privilege)
     revoked_platform: set[tuple[str, str, str]] = field(default_factory=set)
+    # Code the history cannot read ran a REVOKE: the names in its text (a DO block's EXECUTE
+    # format('REVOKE ALL ON public.%I ...') over a list of tables), or any name when the code
+    # was unseen (True): the platform's default privileges are no longer assumed on them.
+    platform_unsure_names: set[str] = field(default_factory=set)
+    platform_unsure: bool = False
     # Every name changed so far (renamed, moved; a `*` widened by an added column), in order.
     renames: tuple[Renamed, ...] = ()
     default_schema: str = DEFAULT_SCHEMA

@@ -55,6 +55,7 @@ def forget_unread(h: History, st: Statement, node: Any) -> None:
     common check at a migration's end, changes none of them)."""
     called = _do_calls(node)
     words = _words(st.text)
+    _revokes(h, words)
     routines = _routines(h)
     quiet = words.isdisjoint(_CHANGING_WORDS) and words.isdisjoint(routines.values())
     if called is not None and not called and quiet:
@@ -82,9 +83,11 @@ def _forget_through(h: History, text: str, called: set[Call] | None, *, stale: b
     if bodies is None:
         _forget_settings(h)
         _forget_named(h, text, _words(text), routines, stale=stale)
+        h.platform_unsure = True  # unseen code may have revoked anything
         return
     text = " ".join((text, *bodies))
     words = _words(text)
+    _revokes(h, words)
     changes = not words.isdisjoint(_CHANGING_WORDS)
     if changes or stale:
         _forget_named(h, text, words, routines, stale=changes or stale)
@@ -174,6 +177,13 @@ def _body(tree: Any) -> str:
         if getattr(option, "defname", None) == "as":
             return " ".join(str(part.sval) for part in option.arg)
     return ""
+
+
+def _revokes(h: History, words: set[str]) -> None:
+    """Code that may REVOKE: what it names may have lost what the platform's default
+    privileges gave it (platform_grants.py no longer assumes them there)."""
+    if "revoke" in words:
+        h.platform_unsure_names |= words
 
 
 def _words(text: str) -> set[str]:

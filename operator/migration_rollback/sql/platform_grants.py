@@ -190,7 +190,7 @@ def _implied(node: Any, default_schema: str, history: History | None) -> set[Pri
     """The platform's default privileges on the objects the GRANT names that earlier
     migrations made (as postgres, the role Supabase runs them as)."""
     grant, defaults = grant_of(node)
-    if history is None or defaults is not None:
+    if history is None or defaults is not None or history.platform_unsure:
         return set()
     if grant.targtype != GrantTargetType.ACL_TARGET_OBJECT or grant.objtype not in _MADE_AS:
         return set()
@@ -225,7 +225,20 @@ def _made_earlier(objtype: Any, obj: Any, default_schema: str, history: History)
         refs = [object_with_args(obj, default_schema, kind) for kind in _MADE_AS[objtype]]
     else:
         return None
-    return next((ref.schema for ref in refs if history.knows(ref)), None)
+    if refs[0].name.lower() in history.platform_unsure_names:
+        return None  # code the history cannot read revoked something of it
+    return next((ref.schema for ref in refs if _known(history, ref)), None)
+
+
+def _known(history: History, ref: ObjectRef) -> bool:
+    """Made by an earlier migration; a routine named without its arguments (`GRANT EXECUTE
+    ON FUNCTION f`, one f being there) is known by its name."""
+    if ref.args is not None or ref.kind not in ("function", "procedure"):
+        return history.knows(ref)
+    return any(
+        d.ref.kind == ref.kind and d.ref.name == ref.name and d.ref.schema == ref.schema
+        for d in history.definitions.values()
+    )
 
 
 @functools.cache

@@ -132,3 +132,29 @@ def test_validate_warns_of_a_rollback_revoking_the_platform_grants() -> None:
         ("PLATFORM_PRIVILEGE", Severity.WARNING, 3),
     ]
     assert "USAGE on schema public from anon" in found[0].message
+
+
+def test_revokes_the_history_cannot_read_leave_no_platform_privilege_assumed() -> None:
+    made = "create table public.games (id int); create function public.f(a int) returns int "
+    made += "language sql as $$ select a $$;"
+    hidden = (
+        "do $$ declare t text; begin foreach t in array array['games'] loop "
+        "execute format('revoke all on public.%I from anon', t); end loop; end $$;"
+    )
+    assert _undo(made, hidden, "grant select on public.games to anon;") == [
+        "REVOKE SELECT ON TABLE public.games FROM anon;"
+    ]
+    static = "do $$ begin revoke all on public.games from anon; end $$;"
+    assert _undo(made, static, "grant select on public.games to anon;") == [
+        "REVOKE SELECT ON TABLE public.games FROM anon;"
+    ]
+    unseen = "select private.lock_everything_down();"  # a routine made elsewhere
+    assert _undo(made, unseen, "grant select on public.games to anon;") == [
+        "REVOKE SELECT ON TABLE public.games FROM anon;"
+    ]
+    # a routine revoked by its name alone is the one made earlier
+    no_args = "revoke execute on function public.f from anon;"
+    assert _undo(made, no_args, "grant execute on function public.f(int) to anon;") == [
+        "REVOKE EXECUTE ON FUNCTION public.f (integer) FROM anon;"
+    ]
+    assert _undo(made, "grant execute on function public.f(int) to anon;") == []
