@@ -17,6 +17,8 @@ from pglast.parser import ParseError, scan
 
 from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.sql import Statement, parse_script
+from migration_rollback.sql.copy_data import blank_blocks
+from migration_rollback.sql.metacommands import find_copy_blocks, normalize_text
 
 _SEMICOLON, _OPEN, _CLOSE = "ASCII_59", "ASCII_40", "ASCII_41"
 
@@ -26,6 +28,9 @@ def lenient_statements(text: str, source: str) -> tuple[list[Statement], list[st
     `file:line:column: does not parse: reason` for each piece that does not."""
     parsed: list[Statement] = []
     unparsed: list[str] = []
+    # Inline COPY rows are data: cut before the cutting, or a quote in a row swallows the rest.
+    text = normalize_text(text)
+    text = blank_blocks(text, find_copy_blocks(text))
     for start, end in _pieces(text):
         line = text.count("\n", 0, start)
         column = start - (text.rfind("\n", 0, start) + 1)
