@@ -14,10 +14,14 @@ meta-command) reads its rows from the script the same way.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from pglast.parser import ParseError, scan
+
+if TYPE_CHECKING:  # model.py imports CopyBlock from here
+    from migration_rollback.sql.model import Script, Statement
 
 # Cheap tests first: most files never name stdin, and most statements are no COPY.
 STDIN_WORD = re.compile(r"stdin", re.IGNORECASE)
@@ -87,6 +91,28 @@ def block_after(text: str, start: int, line: int, data_line: int) -> CopyBlock:
         return CopyBlock(line, data_line, start, len(text), len(text), terminated=False)
     end = min(found.end() + 1, len(text))  # its newline goes with it
     return CopyBlock(line, data_line, start, found.start(), end, terminated=True)
+
+
+def reads_inline_rows(statement: Statement, blocks: tuple[CopyBlock, ...]) -> bool:
+    """The statement is a `COPY ... FROM stdin` whose rows are one of `blocks`."""
+    return statement.kind == "CopyStmt" and any(b.line == statement.location.line for b in blocks)
+
+
+def without_inline_copies(script: Script) -> tuple[Script, str | None]:
+    """The script without its `COPY ... FROM stdin` statements, and a note saying so (None
+    when it had none): for the verifier's shadow, which compares catalogs, not rows, and sends
+    statements in pipelines that a COPY would leave waiting for rows."""
+    blocks = script.copy_blocks
+    kept = [st for st in script.statements if not reads_inline_rows(st, blocks)]
+    if len(kept) == len(script.statements):
+        return script, None
+    lines = ", ".join(str(b.line) for b in blocks)
+    note = (
+        f"inline COPY data (COPY ... FROM stdin at line {lines}) was not loaded on the shadow: "
+        "its rows are data, the catalogs compared are the same without them"
+    )
+    statements = tuple(replace(st, index=i) for i, st in enumerate(kept))
+    return replace(script, statements=statements), note
 
 
 def blank_blocks(text: str, blocks: tuple[CopyBlock, ...]) -> str:

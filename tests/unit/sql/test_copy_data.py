@@ -7,7 +7,7 @@ import pytest
 
 from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.sql import parse_script
-from migration_rollback.sql.copy_data import blank_blocks
+from migration_rollback.sql.copy_data import blank_blocks, without_inline_copies
 from migration_rollback.sql.metacommands import find_copy_blocks, find_meta_commands
 from migration_rollback.verify.lenient import lenient_statements
 
@@ -109,9 +109,21 @@ def test_blanking_keeps_offsets_and_newlines() -> None:
     assert "France" not in blanked
 
 
-def test_lenient_pieces_skip_the_rows() -> None:
+def test_lenient_pieces_skip_the_rows_and_their_copy() -> None:
     text = DUMP + "create policy if not exists p on t;\nselect 9;\n"
     parsed, unparsed = lenient_statements(text, "f.sql")
-    assert [st.location.line for st in parsed] == [1, 2, 7, 9]
+    assert [st.location.line for st in parsed] == [1, 7, 9]
+    assert [st.index for st in parsed] == [0, 1, 2]
     assert len(unparsed) == 1
     assert unparsed[0].startswith("f.sql:8:")
+
+
+def test_the_shadow_replays_all_but_the_copy_that_reads_rows() -> None:
+    text = DUMP + "COPY public.countries TO stdout;\n"
+    script = parse_script(text, "f.sql")
+    kept, note = without_inline_copies(script)
+    assert [(st.location.line, st.index) for st in kept.statements] == [(1, 0), (7, 1), (8, 2)]
+    assert note is not None
+    assert "line 2" in note
+    plain = parse_script("select 1;", "f.sql")
+    assert without_inline_copies(plain) == (plain, None)
