@@ -155,15 +155,23 @@ def meta_command_notes(item: LoadedMigration) -> list[str]:
     """One line per psql meta-command and per block of inline COPY rows of the forward file:
     the engine never saw their effect."""
     text = normalize_text(item.source.text) if item.copy_blocks else ""
-    return [
-        f"{item.display_path}:{meta.line}: psql meta-command '{meta.shown}' is not SQL: what "
-        "it does is not analysed nor rolled back; review it by hand"
+    notes = [
+        (
+            meta.line,
+            f"psql meta-command '{meta.shown}' is not SQL: what it does is not "
+            "analysed nor rolled back; review it by hand",
+        )
         for meta in item.meta_commands
     ] + [
-        f"{item.display_path}:{block.line}: {block.describe(text)} is not SQL: apply cannot "
-        f"send it and its rows are not rolled back; {INLINE_COPY_ADVICE}"
+        (
+            block.line,
+            f"{block.describe(text)} is not SQL: apply cannot send it and its rows "
+            f"are not rolled back; {INLINE_COPY_ADVICE}",
+        )
         for block in item.copy_blocks
     ]
+    notes.sort(key=lambda note: note[0])  # in file order (stable: a \copy before its rows)
+    return [f"{item.display_path}:{line}: {note}" for line, note in notes]
 
 
 # A file that was cut short, or saved before it was written, passes every other check.

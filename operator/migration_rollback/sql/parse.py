@@ -88,7 +88,7 @@ def _blank_psql(
     if not found.meta_commands and not found.copy_blocks:
         return text, [], ()
     warnings = [
-        f"{source}:{block.line}: {block.describe(text)} not read as SQL: {INLINE_COPY_ADVICE}"
+        (block.line, f"{block.describe(text)} not read as SQL: {INLINE_COPY_ADVICE}")
         for block in found.copy_blocks
     ]
     text = blank_blocks(text, found.copy_blocks)
@@ -97,9 +97,11 @@ def _blank_psql(
         for meta in found.meta_commands:
             start, end = lines.span(meta.line)
             chars[start:end] = " " * (end - start)
-            warnings.append(f"{source}:{meta.line}: psql meta-command skipped: {meta.shown}")
+            warnings.append((meta.line, f"psql meta-command skipped: {meta.shown}"))
         text = "".join(chars)
-    return text, warnings, found.copy_blocks
+    # In file order; a `\copy` line's own warning before that of the rows it reads.
+    warnings.sort(key=lambda warning: (warning[0], not warning[1].startswith("psql")))
+    return text, [f"{source}:{line}: {what}" for line, what in warnings], found.copy_blocks
 
 
 def parse_script(

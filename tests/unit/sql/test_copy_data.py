@@ -78,6 +78,13 @@ def test_meta_copy_from_stdin_reads_its_rows_from_the_file() -> None:
     ]
     assert [b.data_line for b in find_copy_blocks(text)] == [2]
     assert lines_of(text) == [5]
+    warnings = parse_script(text, "f.sql").warnings
+    assert [w.split(": ", 1)[1][:12] for w in warnings] == [
+        "psql meta-co",
+        "inline COPY ",
+        "psql meta-co",
+    ]
+    assert [w.split(":", 2)[1] for w in warnings] == ["1", "1", "4"]
 
 
 @pytest.mark.parametrize(
