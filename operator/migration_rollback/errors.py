@@ -37,6 +37,11 @@ class SqlSyntaxError(MigrationRollbackError):
         self.message = message
 
 
+class InputLimitError(SqlSyntaxError):
+    """A SQL file past a size limit (input_limits): refused before its trees are built. A kind
+    of SqlSyntaxError so that every reader reports it, located, as a file it cannot use."""
+
+
 class UnsafeOutputError(MigrationRollbackError):
     """The generator produced SQL that does not re-parse: a bug, never written to disk."""
 

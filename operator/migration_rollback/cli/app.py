@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from migration_rollback import input_limits
 from migration_rollback.cli.guard import scrub_given
 from migration_rollback.errors import MigrationRollbackError
 from migration_rollback.shown import shown, shown_lines
@@ -232,8 +233,53 @@ def root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
+    max_file_mb: Annotated[
+        int | None,
+        typer.Option(
+            input_limits.FILE_MB_OPTION,
+            min=1,
+            envvar=input_limits.FILE_MB_ENV,
+            help=f"Refuse SQL files larger than this many MB [default: "
+            f"{input_limits.DEFAULT_MAX_FILE_MB}].",
+            show_default=False,
+        ),
+    ] = None,
+    max_statements: Annotated[
+        int | None,
+        typer.Option(
+            input_limits.STATEMENTS_OPTION,
+            min=1,
+            envvar=input_limits.STATEMENTS_ENV,
+            help=f"Refuse SQL files holding more statements [default: "
+            f"{input_limits.DEFAULT_MAX_STATEMENTS}].",
+            show_default=False,
+        ),
+    ] = None,
+    max_nesting: Annotated[
+        int | None,
+        typer.Option(
+            input_limits.NESTING_OPTION,
+            min=1,
+            envvar=input_limits.NESTING_ENV,
+            help=f"Refuse statements nested deeper (estimated) [default: "
+            f"{input_limits.DEFAULT_MAX_NESTING}].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Generate, validate and safely execute rollbacks of PostgreSQL (Supabase) migrations."""
+    # Typer read the environment for each option not given: None is the default.
+    given = (max_file_mb, max_statements, max_nesting)
+    defaults = input_limits.InputLimits()
+    input_limits.configure(
+        None
+        if given == (None, None, None)
+        else input_limits.InputLimits(
+            max_file_mb or defaults.file_mb,
+            max_statements or defaults.statements,
+            max_nesting or defaults.nesting,
+        )
+    )
 
 
 @contextmanager

@@ -14,7 +14,6 @@ because an odd encoding must not crash a rollback tool.
 from __future__ import annotations
 
 import codecs
-import contextlib
 import errno
 import hashlib
 import os
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from operator import attrgetter
 from pathlib import Path
 
+from migration_rollback import input_limits
 from migration_rollback.errors import ProjectError, SourceFileError, SourceLocation
 from migration_rollback.shown import shown
 from migration_rollback.sqltext import NUL_PROBLEM, line_of, looks_utf16, nul_line
@@ -261,9 +261,17 @@ def find(directory: Path, name: str) -> Migration:
     raise ProjectError(f"{directory}: no migration named {name!r} (latest: {known})")
 
 
-def read_regular_file(path: Path, *, follow: bool = True) -> bytes:
+class FileTooLargeError(OSError):
+    """A file past the size limit, found before it is read (input_limits)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(errno.EFBIG, "file too large")
+        self.size = size
+
+
+def read_regular_file(path: Path, *, follow: bool = True, limit: int | None = None) -> bytes:
     """The bytes of a regular file; OSError (with a clear strerror) for anything else, and
-    for a symbolic link when not to `follow` one.
+    for a symbolic link when not to `follow` one; FileTooLargeError past `limit` bytes.
 
     Opened non-blocking and checked after opening: a named pipe would otherwise block forever
     and a path could be swapped between a check and the read.
@@ -274,6 +282,8 @@ def read_regular_file(path: Path, *, follow: bool = True) -> bytes:
         mode, size = status.st_mode, status.st_size
         if not stat.S_ISREG(mode):
             raise OSError(errno.EINVAL, f"{_kind(mode)}, not a regular file", str(path))
+        if limit is not None and size > limit:
+            raise FileTooLargeError(size)
         os.set_blocking(fd, True)
         # os.read, not a file object over the descriptor: that costs more than the read itself.
         chunks = [os.read(fd, size + 1)]
@@ -319,15 +329,31 @@ def read_in_folder(path: Path) -> bytes:
     (a link out of the folder or a broken one refused, a pipe or folder named). A link is read
     through the target it was judged by, opened without following a link again, so a link
     swapped after the check cannot lead the read out of the folder. The one reader of every
-    file `validate`, `apply` and `execute` check and use: what is checked is what is used."""
+    file `validate`, `apply` and `execute` check and use: what is checked is what is used.
+    A file past the size limit (input_limits) is refused unread, naming size and limit."""
+    limits = input_limits.current()
+    try:
+        return _read_by_rule(path, limits.file_bytes)
+    except FileTooLargeError as exc:
+        message = input_limits.file_too_large(exc.size, limits)
+        raise _problem(path, message, "TOO_LARGE") from None
+
+
+def _read_by_rule(path: Path, limit: int) -> bytes:
     if _name_problem(path) is None:
-        with contextlib.suppress(OSError):  # a link, not a regular file, not there...
-            return read_regular_file(path, follow=False)
+        try:  # a link, not a regular file, not there...: judged below
+            return read_regular_file(path, follow=False, limit=limit)
+        except FileTooLargeError:
+            raise
+        except OSError:
+            pass
     problem = file_problem(path, path.parent)
     if problem is not None:
         raise problem
     try:
-        return read_regular_file(_judged_target(path), follow=False)
+        return read_regular_file(_judged_target(path), follow=False, limit=limit)
+    except FileTooLargeError:
+        raise
     except OSError as exc:
         raise _problem(path, f"cannot read it: {exc.strerror}") from None
 

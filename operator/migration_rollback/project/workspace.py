@@ -13,7 +13,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from migration_rollback.errors import SourceFileError, SqlSyntaxError
+from migration_rollback.errors import (
+    InputLimitError,
+    SourceFileError,
+    SourceLocation,
+    SqlSyntaxError,
+)
+from migration_rollback.input_limits import NESTING_OPTION
 from migration_rollback.project.migrations import (
     Migration,
     SourceText,
@@ -23,8 +29,9 @@ from migration_rollback.project.migrations import (
 )
 from migration_rollback.sql import History, RollbackPlan, Script, generate_rollback, parse_script
 from migration_rollback.sql.checks import Finding, Severity
+from migration_rollback.sql.copy_data import INLINE_COPY_ADVICE, CopyBlock
 from migration_rollback.sql.long_names import long_name_findings, may_hold_cut_names
-from migration_rollback.sql.metacommands import MetaCommand, find_meta_commands
+from migration_rollback.sql.metacommands import MetaCommand, normalize_text, scan_psql
 
 _UNREAD = SourceText("", "")
 
@@ -39,6 +46,7 @@ class LoadedMigration:
     error: SqlSyntaxError | SourceFileError | None
     plan: RollbackPlan | None
     meta_commands: tuple[MetaCommand, ...] = ()
+    copy_blocks: tuple[CopyBlock, ...] = ()
 
     @property
     def display_path(self) -> str:
@@ -49,7 +57,7 @@ class LoadedMigration:
         """The finding code of `error`: a syntax error, or what is wrong with the file."""
         if isinstance(self.error, SourceFileError):
             return self.error.code
-        return "FORWARD_SYNTAX"
+        return "TOO_LARGE" if isinstance(self.error, InputLimitError) else "FORWARD_SYNTAX"
 
     @property
     def usable(self) -> bool:
@@ -114,27 +122,56 @@ def _load_one(migration: Migration, history: History) -> LoadedMigration:
         source = read_source(migration.path)
     except SourceFileError as exc:
         return LoadedMigration(migration, _UNREAD, None, exc, None)
-    meta = find_meta_commands(source.text)
+    psql = scan_psql(source.text)
+    meta, blocks = psql.meta_commands, psql.copy_blocks
     try:
         script = parse_script(source.text, migration.path.name)
     except SqlSyntaxError as exc:
-        return LoadedMigration(migration, source, None, exc, None, meta)
+        return LoadedMigration(migration, source, None, exc, None, meta, blocks)
+    try:
+        plan = _generate_and_learn(script, migration, history)
+    except RecursionError:  # past what the nesting estimate foresaw: an error, no traceback
+        error = InputLimitError(
+            SourceLocation(migration.path.name, 1, 1), f"{_TOO_DEEP} ({NESTING_OPTION})"
+        )
+        return LoadedMigration(migration, source, None, error, None, meta, blocks)
+    return LoadedMigration(migration, source, script, None, plan, meta, blocks)
+
+
+_TOO_DEEP = "a statement is nested too deep for the engine to walk: simplify it"
+
+
+def _generate_and_learn(script: Script, migration: Migration, history: History) -> RollbackPlan:
     # The generator only reads the history: no copy (copying it for every migration made
     # loading a long project quadratic).
     plan = generate_rollback(script, migration.name, history)
     history.begin_file()
     for statement in script.statements:
         history.observe(statement)
-    return LoadedMigration(migration, source, script, None, plan, meta)
+    return plan
 
 
 def meta_command_notes(item: LoadedMigration) -> list[str]:
-    """One line per psql meta-command of the forward file: the engine never saw its effect."""
-    return [
-        f"{item.display_path}:{meta.line}: psql meta-command '{meta.shown}' is not SQL: what "
-        "it does is not analysed nor rolled back; review it by hand"
+    """One line per psql meta-command and per block of inline COPY rows of the forward file:
+    the engine never saw their effect."""
+    text = normalize_text(item.source.text) if item.copy_blocks else ""
+    notes = [
+        (
+            meta.line,
+            f"psql meta-command '{meta.shown}' is not SQL: what it does is not "
+            "analysed nor rolled back; review it by hand",
+        )
         for meta in item.meta_commands
+    ] + [
+        (
+            block.line,
+            f"{block.describe(text)} is not SQL: apply cannot send it and its rows "
+            f"are not rolled back; {INLINE_COPY_ADVICE}",
+        )
+        for block in item.copy_blocks
     ]
+    notes.sort(key=lambda note: note[0])  # in file order (stable: a \copy before its rows)
+    return [f"{item.display_path}:{line}: {note}" for line, note in notes]
 
 
 # A file that was cut short, or saved before it was written, passes every other check.
@@ -170,12 +207,43 @@ def forward_findings(item: LoadedMigration) -> list[Finding]:
         )
         for meta in item.meta_commands
     ]
-    return found
+    return found + copy_findings(item)
+
+
+def copy_findings(item: LoadedMigration) -> list[Finding]:
+    """Inline COPY rows: apply sends SQL statements only, so it refuses the file; an error here
+    says so before apply does. The COPY itself is classified as any statement (manual)."""
+    text = normalize_text(item.source.text)
+    return [
+        Finding(
+            "COPY_DATA",
+            Severity.ERROR,
+            f"{block.describe(text)}: apply cannot send inline COPY data, and its rows are "
+            f"not rolled back; {INLINE_COPY_ADVICE}",
+            block.line,
+            item.display_path,
+        )
+        for block in item.copy_blocks
+    ]
 
 
 def rollback_findings(text: str, file: str) -> list[Finding]:
-    """A rollback holding a psql meta-command cannot be run by `execute`: an error."""
-    return [
+    """A rollback holding a psql meta-command or inline COPY rows cannot be run by `execute`:
+    an error."""
+    psql = scan_psql(text)
+    normalized = normalize_text(text)
+    copies = [
+        Finding(
+            "COPY_DATA",
+            Severity.ERROR,
+            f"{block.describe(normalized)} in the rollback: execute cannot send inline COPY "
+            f"data; {INLINE_COPY_ADVICE}",
+            block.line,
+            file,
+        )
+        for block in psql.copy_blocks
+    ]
+    return copies + [
         Finding(
             "META_COMMAND",
             Severity.ERROR,
@@ -184,5 +252,5 @@ def rollback_findings(text: str, file: str) -> list[Finding]:
             meta.line,
             file,
         )
-        for meta in find_meta_commands(text)
+        for meta in psql.meta_commands
     ]

@@ -19,6 +19,7 @@ from migration_rollback.runner.apply_result import ApplyOptions
 from migration_rollback.runner.apply_steps import span
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.history import applied_versions, history_recorded
+from migration_rollback.runner.rollback_file import refuse_inline_copy
 from migration_rollback.runner.session import Connection
 from migration_rollback.sql import Script, parse_script
 
@@ -93,6 +94,7 @@ def _load(migration: Migration, redactor: Redactor) -> Loaded:
     if source.warning:
         raise PreconditionError(f"{migration.path}: refused, not UTF-8: {source.warning}")
     script = parse_script(source.text, str(migration.path))
+    refuse_inline_copy(script, "apply")
     _check_no_own_password(script, redactor)
     return Loaded(migration, script, source.sha256)
 

@@ -17,6 +17,7 @@ from migration_rollback.redact_sql import sql_excerpt
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.options import MigrationId
 from migration_rollback.sql import MANUAL_PREFIX, Script, parse_script
+from migration_rollback.sql.copy_data import INLINE_COPY_ADVICE
 from migration_rollback.sql.metacommands import find_meta_commands
 from migration_rollback.sql.parse import split_comment_lines
 from migration_rollback.sqltext import NUL_PROBLEM, line_of, nul_line
@@ -105,6 +106,7 @@ def parse_rollback(
         )
     script = parse_script(text, path)
     _refuse_meta_commands(path, text)
+    refuse_inline_copy(script, "execute")
     manual = tuple(
         ManualMarker(line, note) for line, note in split_comment_lines(text, MANUAL_PREFIX)
     )
@@ -125,6 +127,20 @@ def _refuse_meta_commands(path: str, text: str) -> None:
             f"{path}:{first.line}: psql meta-command '{first.shown}'{more}: execute runs SQL "
             "only and would skip it; replace it with SQL, or do that part by hand and remove it"
         )
+
+
+def refuse_inline_copy(script: Script, command: str) -> None:
+    """Rows after a `COPY ... FROM stdin` are cut out before parsing, and statements are sent
+    one by one: the COPY would wait for rows that never come. Refused before anything runs."""
+    if not script.copy_blocks:
+        return
+    first = script.copy_blocks[0]
+    more = len(script.copy_blocks) - 1
+    also = f" (and {more} more block{'s' if more > 1 else ''})" if more else ""
+    raise PreconditionError(
+        f"{script.source}:{first.line}: COPY ... FROM stdin with inline data{also}: {command} "
+        f"cannot send inline COPY data; {INLINE_COPY_ADVICE}"
+    )
 
 
 def check_manual(sources: list[RollbackSource], allow_manual: bool) -> None:

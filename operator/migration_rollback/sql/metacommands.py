@@ -15,6 +15,13 @@ from dataclasses import dataclass
 
 from migration_rollback.redact import clip
 from migration_rollback.redact_sql import sql_excerpt
+from migration_rollback.sql.copy_data import (
+    STDIN_WORD,
+    CopyBlock,
+    block_after,
+    copy_statement_start,
+    is_meta_copy_from_stdin,
+)
 
 
 def normalize_text(text: str) -> str:
@@ -26,7 +33,7 @@ _DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$")
 _IDENT_CHAR = re.compile(r"[A-Za-z0-9_$]")
 _CANDIDATE = re.compile(r"^[ \t]*\\", re.MULTILINE)
 # What can open a quoted or commented run, or end a line; everything else is skipped at once.
-_SPECIAL = re.compile(r"\n|--|/\*|['\"$]")
+_SPECIAL = re.compile(r"\n|--|/\*|['\"$;]")
 _LINE_START_META = re.compile(r"[ \t]*\\")
 _ESCAPED_OR_QUOTE = re.compile(r"\\.|'", re.DOTALL)
 
@@ -48,33 +55,94 @@ class MetaCommand:
         return clip(sql_excerpt(self.text), 60)
 
 
+@dataclass(frozen=True, slots=True)
+class PsqlScan:
+    """What in a SQL file is for psql and not SQL: meta-command lines and inline COPY data."""
+
+    meta_commands: tuple[MetaCommand, ...] = ()
+    copy_blocks: tuple[CopyBlock, ...] = ()
+
+
 def find_meta_commands(text: str) -> tuple[MetaCommand, ...]:
-    """Every line starting with a backslash outside quotes and comments, in order."""
-    if "\\" not in text:  # the common case, decided without copying the text
-        return ()
+    """Every line starting with a backslash outside quotes, comments and COPY data, in order."""
+    return scan_psql(text).meta_commands
+
+
+def find_copy_blocks(text: str) -> tuple[CopyBlock, ...]:
+    """Every block of inline COPY data (offsets in `normalize_text(text)`), in order."""
+    return scan_psql(text).copy_blocks
+
+
+_NOTHING = PsqlScan()
+
+
+def scan_psql(text: str) -> PsqlScan:
+    """One pass of the lexer over the file: meta-commands and COPY blocks, in order."""
+    if "\\" not in text and STDIN_WORD.search(text) is None:
+        return _NOTHING  # the common case, decided without copying the text
     text = normalize_text(text)
-    if not _CANDIDATE.search(text):  # the common case: no line starts with a backslash
-        return ()
-    found: list[MetaCommand] = []
-    pos, line = 0, 1
-    at_line_start = True
-    while pos < len(text):
-        if at_line_start:
-            meta = _LINE_START_META.match(text, pos)
-            if meta:
-                end = _line_end(text, pos)
-                found.append(MetaCommand(line, text[meta.end() - 1 : end].strip()))
-                pos = end
-        special = _SPECIAL.search(text, pos)
-        if special is None:
-            break
-        if special.group(0) == "\n":
-            pos, line, at_line_start = special.end(), line + 1, True
-            continue
-        end = _skip_token(text, special.start())
-        line += text.count("\n", special.start(), end)
-        pos, at_line_start = end, False
-    return tuple(found)
+    if not _CANDIDATE.search(text) and STDIN_WORD.search(text) is None:
+        return _NOTHING  # no line starts with a backslash, no COPY reads rows from the file
+    return _Lexer(text).run()
+
+
+class _Lexer:
+    """Skips quotes, comments and dollar quotes; notes meta-command lines; at the `;` of a
+    `COPY ... FROM stdin` (or after a `\\copy ... from stdin` line) jumps over its rows."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos, self.line, self.statement = 0, 1, 0
+        self.meta: list[MetaCommand] = []
+        self.blocks: list[CopyBlock] = []
+        self.copy_line: int | None = None  # a COPY whose rows start on the next line
+
+    def run(self) -> PsqlScan:
+        text, at_line_start = self.text, True
+        while self.pos < len(text):
+            if at_line_start:
+                self._meta_command()
+            special = _SPECIAL.search(text, self.pos)
+            if special is None:
+                break
+            at_line_start = self._step(special.group(0), special.start())
+        return PsqlScan(tuple(self.meta), tuple(self.blocks))
+
+    def _meta_command(self) -> None:
+        meta = _LINE_START_META.match(self.text, self.pos)
+        if meta:
+            end = _line_end(self.text, self.pos)
+            found = MetaCommand(self.line, self.text[meta.end() - 1 : end].strip())
+            self.meta.append(found)
+            if is_meta_copy_from_stdin(found.text):
+                self.copy_line = self.line
+            self.pos = self.statement = end
+
+    def _step(self, special: str, at: int) -> bool:
+        """Moves past one special run; True when that leaves the lexer at a line start."""
+        if special == "\n":
+            self.pos, self.line = at + 1, self.line + 1
+            if self.copy_line is not None:
+                self._skip_block()
+            return True
+        if special == ";":
+            copy = copy_statement_start(self.text, self.statement, at)
+            if copy is not None:
+                self.copy_line = self.line - self.text.count("\n", copy, at)
+            self.pos = self.statement = at + 1
+            return False
+        end = _skip_token(self.text, at)
+        self.line += self.text.count("\n", at, end)
+        self.pos = end
+        return False
+
+    def _skip_block(self) -> None:
+        assert self.copy_line is not None
+        block = block_after(self.text, self.pos, self.copy_line, self.line)
+        self.blocks.append(block)
+        self.line += self.text.count("\n", block.start, block.end)
+        self.pos = self.statement = block.end
+        self.copy_line = None
 
 
 def _line_end(text: str, pos: int) -> int:

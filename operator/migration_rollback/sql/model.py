@@ -16,6 +16,7 @@ from migration_rollback.redact import clip
 from migration_rollback.redact_sql import sql_excerpt
 from migration_rollback.sql.compose import qualified
 from migration_rollback.sql.compose import quote_ident as quote_ident  # the package exports it
+from migration_rollback.sql.copy_data import CopyBlock
 
 # The marks a generated rollback carries: written by the generator, read by the runner (which
 # imports no generator).
@@ -90,6 +91,8 @@ class Script:
     source: str
     statements: tuple[Statement, ...]
     warnings: tuple[str, ...] = ()
+    # Rows after a `COPY ... FROM stdin`: cut out of the text the statements were parsed from.
+    copy_blocks: tuple[CopyBlock, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

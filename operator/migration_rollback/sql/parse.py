@@ -15,10 +15,13 @@ from typing import Any
 
 from pglast.parser import ParseError, split
 
+from migration_rollback import input_limits
 from migration_rollback.errors import SourceLocation, SqlSyntaxError
-from migration_rollback.sql.metacommands import find_meta_commands
+from migration_rollback.sql.copy_data import INLINE_COPY_ADVICE, CopyBlock, blank_blocks
+from migration_rollback.sql.metacommands import find_meta_commands, scan_psql
 from migration_rollback.sql.metacommands import normalize_text as normalize_text
 from migration_rollback.sql.model import Script, Statement
+from migration_rollback.sql.nesting import check_size
 from migration_rollback.sql.trees import parse_trees
 
 _NEWLINE = re.compile("\n")
@@ -75,20 +78,30 @@ def line_and_column(text: str, offset: int) -> tuple[int, int]:
     return LineIndex(text).locate(offset)
 
 
-def _blank_meta_commands(text: str, source: str, lines: LineIndex) -> tuple[str, list[str]]:
-    """Replace psql meta-command lines by spaces so offsets (and so line numbers) stay true.
-    Which lines are meta-commands is the lexer's answer (outside strings, quoted names,
-    comments and dollar quotes), the same one `validate` reports."""
-    found = find_meta_commands(text)
-    if not found:
-        return text, []
-    chars = list(text)
-    warnings = []
-    for meta in found:
-        start, end = lines.span(meta.line)
-        chars[start:end] = " " * (end - start)
-        warnings.append(f"{source}:{meta.line}: psql meta-command skipped: {meta.shown}")
-    return "".join(chars), warnings
+def _blank_psql(
+    text: str, source: str, lines: LineIndex
+) -> tuple[str, list[str], tuple[CopyBlock, ...]]:
+    """Replace psql meta-command lines and inline COPY rows by spaces so offsets (and so line
+    numbers) stay true. Which lines they are is the lexer's answer (outside strings, quoted
+    names, comments and dollar quotes), the same one `validate` reports."""
+    found = scan_psql(text)
+    if not found.meta_commands and not found.copy_blocks:
+        return text, [], ()
+    warnings = [
+        (block.line, f"{block.describe(text)} not read as SQL: {INLINE_COPY_ADVICE}")
+        for block in found.copy_blocks
+    ]
+    text = blank_blocks(text, found.copy_blocks)
+    if found.meta_commands:
+        chars = list(text)
+        for meta in found.meta_commands:
+            start, end = lines.span(meta.line)
+            chars[start:end] = " " * (end - start)
+            warnings.append((meta.line, f"psql meta-command skipped: {meta.shown}"))
+        text = "".join(chars)
+    # In file order; a `\copy` line's own warning before that of the rows it reads.
+    warnings.sort(key=lambda warning: (warning[0], not warning[1].startswith("psql")))
+    return text, [f"{source}:{line}: {what}" for line, what in warnings], found.copy_blocks
 
 
 def parse_script(
@@ -107,11 +120,12 @@ def parse_script(
     text = normalize_text(text)
     # Blanking keeps every offset, so one index serves the text before and after it.
     lines = LineIndex(text)
-    cleaned, warnings = _blank_meta_commands(text, source, lines)
+    cleaned, warnings, blocks = _blank_psql(text, source, lines)
     statements = _reuse_known(cleaned, source, lines, known) if known else None
     if statements is None:
+        check_size(cleaned, source, input_limits.current(), lines)
         statements = _parse(cleaned, source, lines)
-    return Script(source=source, statements=tuple(statements), warnings=tuple(warnings))
+    return Script(source, tuple(statements), tuple(warnings), blocks)
 
 
 _BATCH_SEPARATOR = "\n;\n"

@@ -17,15 +17,22 @@ from pglast.parser import ParseError, scan
 
 from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.sql import Statement, parse_script
+from migration_rollback.sql.copy_data import blank_blocks, reads_inline_rows
+from migration_rollback.sql.metacommands import find_copy_blocks, normalize_text
 
 _SEMICOLON, _OPEN, _CLOSE = "ASCII_59", "ASCII_40", "ASCII_41"
 
 
 def lenient_statements(text: str, source: str) -> tuple[list[Statement], list[str]]:
-    """The statements that parse piece by piece (file:line as in the whole file), and
+    """The statements that parse piece by piece (file:line as in the whole file; a `COPY ...
+    FROM stdin` left out, as the replayer leaves it out of a file that parses), and
     `file:line:column: does not parse: reason` for each piece that does not."""
     parsed: list[Statement] = []
     unparsed: list[str] = []
+    # Inline COPY rows are data: cut before the cutting, or a quote in a row swallows the rest.
+    text = normalize_text(text)
+    blocks = find_copy_blocks(text)
+    text = blank_blocks(text, blocks)
     for start, end in _pieces(text):
         line = text.count("\n", 0, start)
         column = start - (text.rfind("\n", 0, start) + 1)
@@ -34,7 +41,8 @@ def lenient_statements(text: str, source: str) -> tuple[list[Statement], list[st
         except SqlSyntaxError as exc:
             unparsed.append(f"{exc.location}: does not parse: {exc.message}")
             continue
-        parsed.extend(replace(st, index=len(parsed) + i) for i, st in enumerate(script.statements))
+        kept = [st for st in script.statements if not reads_inline_rows(st, blocks)]
+        parsed.extend(replace(st, index=len(parsed) + i) for i, st in enumerate(kept))
     return parsed, unparsed
 
 

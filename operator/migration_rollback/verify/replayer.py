@@ -25,6 +25,7 @@ import psycopg
 
 from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.sql import Script, Statement, classify, parse_script
+from migration_rollback.sql.copy_data import blank_blocks, without_inline_copies
 from migration_rollback.sql.parse import normalize_text
 from migration_rollback.verify.causes import Cause, classify_failure
 from migration_rollback.verify.clone_trip import clone_trip
@@ -96,7 +97,10 @@ class Replayer(ShadowSession):
                 forward = parse_script(text, str(forward_path))
             except SqlSyntaxError as exc:
                 return self._unparsed(name, forward_path, text, exc)
+            forward, skipped_rows = without_inline_copies(forward)
+            text = blank_blocks(text, forward.copy_blocks)
             result = self._checked(name, forward, text, rollback)
+            result.notes.extend([skipped_rows] if skipped_rows else [])
         except ShadowResourcesError as exc:  # no verdict: the run stops (room.py)
             raise ShadowResourcesError(f"while replaying {name}, {exc}") from None
         result.elapsed_ms = (time.perf_counter() - started) * 1000.0

@@ -1,15 +1,16 @@
 """`read_source` decodes a migration the same way whichever path it takes: a UTF-8 byte-order
 mark is dropped, other UTF-8 is read as is, and anything else is read as Windows-1252 with a
-warning at the first bad byte's line; the whole file is read, however large."""
+warning at the first bad byte's line; the whole file is read, up to the size limit."""
 
 from __future__ import annotations
 
 import codecs
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from migration_rollback import input_limits
 from migration_rollback.errors import SourceFileError
 from migration_rollback.project.migrations import read_source
 
@@ -76,3 +77,27 @@ def test_what_is_no_plain_file_says_what_it_is(
         read_source(path)
     assert message in raised.value.message
     assert raised.value.location.file == "m.sql"
+
+
+@pytest.fixture
+def one_mb_limit() -> Iterator[None]:
+    input_limits.configure(input_limits.InputLimits(file_mb=1))
+    yield
+    input_limits.configure(None)
+
+
+def test_a_file_past_the_size_limit_is_refused_unread(tmp_path: Path, one_mb_limit: None) -> None:
+    path = tmp_path / "20250101000000_big.sql"
+    path.write_bytes(b"-- " + b"x" * (3 * 1024 * 1024) + b"\n")
+    with pytest.raises(SourceFileError) as caught:
+        read_source(path)
+    assert caught.value.code == "TOO_LARGE"
+    assert str(caught.value).startswith("20250101000000_big.sql: 3.0 MB, larger than the limit")
+    assert "--max-file-mb" in str(caught.value)
+    assert input_limits.FILE_MB_ENV in str(caught.value)
+
+
+def test_a_file_at_the_size_limit_is_read(tmp_path: Path, one_mb_limit: None) -> None:
+    path = tmp_path / "20250101000000_big.sql"
+    path.write_bytes(b"-" * (1024 * 1024))
+    assert len(read_source(path).text) == 1024 * 1024

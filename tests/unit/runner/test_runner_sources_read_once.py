@@ -39,9 +39,9 @@ def test_each_file_is_opened_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     opened: list[str] = []
     real = migrations.read_regular_file
 
-    def counting(path: Path, *, follow: bool = True) -> bytes:
+    def counting(path: Path, *, follow: bool = True, limit: int | None = None) -> bytes:
         opened.append(Path(path).name)
-        return real(path, follow=follow)
+        return real(path, follow=follow, limit=limit)
 
     monkeypatch.setattr(migrations, "read_regular_file", counting)
     source = load_rollback(options, NAME[:14])
