@@ -15,7 +15,7 @@ from migration_rollback.cli import app
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.Zk3vQ9xWp7Lm"
 SECRETS = {
     "role": "hunter2Qz9Wk7",
-    "md5": "md5aaaabbbbcccc",
+    "md5": "md5qqqqrrrrssss",  # no piece of it is hex: a printed sha256 cannot hold one
     "user": "Zq8vWk3Pass",
     "server": "srvQ7x9Kp2",
     "mapping": "mapZ4q8Wv1",
