@@ -100,11 +100,26 @@ def apply(
         ),
     ] = None,
     lock_timeout: Annotated[
-        str, typer.Option("--lock-timeout", help="How long to wait for the run lock.")
+        str,
+        typer.Option(
+            "--lock-timeout",
+            help="How long to wait for the run lock, and for any lock a statement needs (a "
+            "migration's SET lock_timeout does not outlast its statement: see "
+            "--keep-migration-timeouts).",
+        ),
     ] = "5s",
     statement_timeout: Annotated[
         str, typer.Option("--statement-timeout", help="Longest any single statement may run.")
     ] = "30m",
+    keep_migration_timeouts: Annotated[
+        bool,
+        typer.Option(
+            "--keep-migration-timeouts",
+            help="Let a migration's own SET lock_timeout / statement_timeout (0 included) hold "
+            "to the end of its file. Default: apply puts its own back right after such a "
+            "statement (a stricter one holds to the end of the file); never past the file.",
+        ),
+    ] = False,
     history_table: Annotated[
         str, typer.Option("--history-table", help="Table recording applied migrations.")
     ] = DEFAULT_HISTORY_TABLE,
@@ -148,6 +163,7 @@ def apply(
             no_capture=frozenset(check_version("--no-capture", v) for v in no_capture or ()),
             lock_timeout=_timeout("--lock-timeout", lock_timeout),
             statement_timeout=_timeout("--statement-timeout", statement_timeout),
+            keep_migration_timeouts=keep_migration_timeouts,
             result_file=result_file,
         )
     except ValueError as exc:

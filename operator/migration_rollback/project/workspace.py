@@ -28,7 +28,7 @@ from migration_rollback.project.migrations import (
     scan,
 )
 from migration_rollback.sql import History, RollbackPlan, Script, generate_rollback, parse_script
-from migration_rollback.sql.checks import Finding, Severity
+from migration_rollback.sql.checks import Finding, Severity, forward_session_findings
 from migration_rollback.sql.copy_data import INLINE_COPY_ADVICE, CopyBlock
 from migration_rollback.sql.long_names import long_name_findings, may_hold_cut_names
 from migration_rollback.sql.metacommands import MetaCommand, normalize_text, scan_psql
@@ -182,7 +182,8 @@ _EMPTY = (
 
 
 def forward_findings(item: LoadedMigration) -> list[Finding]:
-    """What `validate` reports about the forward file itself: encoding, meta-commands."""
+    """What `validate` reports about the forward file itself: encoding, meta-commands, the
+    session changes `apply` keeps, scopes or refuses."""
     found: list[Finding] = []
     duplicate = item.migration.duplicate
     if duplicate is not None:
@@ -196,6 +197,8 @@ def forward_findings(item: LoadedMigration) -> list[Finding]:
     # Its long names (a generated rollback names what the trees hold: the names as cut).
     if item.script is not None and may_hold_cut_names(item.script.statements):
         found += long_name_findings(item.source.text, item.display_path)
+    if item.script is not None:
+        found += forward_session_findings(item.script, item.display_path)
     found += [
         Finding(
             "META_COMMAND",

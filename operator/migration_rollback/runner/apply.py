@@ -41,6 +41,7 @@ from migration_rollback.runner.apply_result import (
     fail,
     render_apply,
 )
+from migration_rollback.runner.apply_session import SessionKeeper, session_warnings
 from migration_rollback.runner.apply_steps import (
     body_of,
     committed_then_lost,
@@ -140,6 +141,7 @@ class _Applier:
         self.control: Connection | None = None
         self.work: Connection | None = None
         self.control_pid = 0
+        self.keeper: SessionKeeper | None = None
 
     def log(self, **fields: Any) -> None:
         # The values scrubbed, then serialized: a mask never lands inside JSON syntax.
@@ -165,6 +167,8 @@ class _Applier:
             set_timeouts(conn, self.options.lock_timeout, self.options.statement_timeout)
         acquire_run_lock(self.control, self.options.lock_timeout)
         self.control_pid = backend_pid(self.control)
+        keep = self.options.keep_migration_timeouts
+        self.keeper = SessionKeeper.taken(self.work, keep_migration_timeouts=keep)
         return self.work
 
     def check_lock(self) -> None:
@@ -239,6 +243,10 @@ class _Applier:
             statements=0,
         )
         self.result.applied.append(item)
+        opts = self.options
+        self.result.warnings += session_warnings(
+            loaded.script, opts.lock_timeout, opts.statement_timeout, opts.keep_migration_timeouts
+        )
         steps = self._write(conn, loaded, item)
         if not self.options.dry_run:
             self._commit(conn, migration.version, steps)
@@ -290,8 +298,10 @@ class _Applier:
         self, conn: Connection, loaded: Loaded, applied_id: str
     ) -> tuple[list[tuple[int, Statement]], list[CaptureRecord], list[tuple[int, Statement]]]:
         """Run the transactional statements, each with its captures; the others are deferred."""
-        version = loaded.migration.version
+        version, file = loaded.migration.version, str(loaded.migration.path)
         capturing = version not in self.options.no_capture
+        assert self.keeper is not None  # taken at connect
+        self.keeper.settle(file)  # what the previous file's statements after COMMIT set
         path = CatalogPath(conn)
         path.guard()  # a role's search_path may already put another schema first
         sequences_before = sequence_values(conn)
@@ -303,6 +313,7 @@ class _Applier:
                 deferred.append((number, stmt))
                 continue
             records += self._run_statement(path, stmt, number, (version, applied_id), capturing)
+        self.keeper.settle(file)  # before apply's own bookkeeping and COMMIT
         if capturing:
             records += sequence_records(sequences_before, sequence_values(conn))
         return statements, records, deferred
@@ -325,7 +336,10 @@ class _Applier:
                 )  # fmt: skip
             else:
                 pendings = [opted_out(stmt, number, s.kind, s.table) for s in capture_specs(stmt)]
-            return run_checked(conn, stmt, pendings, path)
+            records = run_checked(conn, stmt, pendings, path)
+            assert self.keeper is not None
+            self.keeper.after(stmt)  # apply's timeouts back before the next statement
+            return records
         except psycopg.Error as exc:
             raise translate(
                 exc, self.redactor, statement=number, location=str(stmt.location)

@@ -3,8 +3,9 @@
 Everything here is decided before the first statement runs, so a refusal changes nothing: a
 `--to` or `--no-capture` version no file has (a typo would apply everything, or keep captures
 it meant to skip), a file sharing its version, one older than the last applied (Supabase
-refuses it too), a file that is not UTF-8, and a statement holding the connection's own
-password (the history row would keep it).
+refuses it too), a file that is not UTF-8, a statement holding the connection's own
+password (the history row would keep it), and one that would silence the triggers and
+foreign-key checks apply's captures rely on (apply_session.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from migration_rollback.jobresult import before_all, version_key
 from migration_rollback.project.migrations import Migration, read_source
 from migration_rollback.redact import Redactor
 from migration_rollback.runner.apply_result import ApplyOptions
+from migration_rollback.runner.apply_session import refuse_forward
 from migration_rollback.runner.apply_steps import span
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.history import applied_versions, history_recorded
@@ -96,6 +98,7 @@ def _load(migration: Migration, redactor: Redactor) -> Loaded:
     script = parse_script(source.text, str(migration.path))
     refuse_inline_copy(script, "apply")
     _check_no_own_password(script, redactor)
+    refuse_forward(script)
     return Loaded(migration, script, source.sha256)
 
 

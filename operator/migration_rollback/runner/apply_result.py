@@ -37,6 +37,9 @@ class ApplyOptions:
     no_capture: frozenset[str] = frozenset()
     lock_timeout: timedelta = timedelta(seconds=5)
     statement_timeout: timedelta = timedelta(minutes=30)
+    # A migration's own timeouts hold to the end of its file (apply's are put back before
+    # the next file either way).
+    keep_migration_timeouts: bool = False
     result_file: Path | None = None
 
 

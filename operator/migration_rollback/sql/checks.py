@@ -22,7 +22,7 @@ from migration_rollback.sql.drop_order import dropped_name, order_findings_data
 from migration_rollback.sql.generator import RollbackPlan
 from migration_rollback.sql.model import MANUAL_PREFIX, LockLevel, Script, Statement
 from migration_rollback.sql.parse import split_comment_lines
-from migration_rollback.sql.session_state import refusals
+from migration_rollback.sql.session_state import forward_findings, refusals
 from migration_rollback.sql.touched import CoverageIndex, touched_names
 from migration_rollback.sql.unrelated import (
     ALLOW_UNRELATED_MARK,
@@ -174,6 +174,15 @@ def platform_findings(rollback: Script, rollback_file: str) -> list[Finding]:
                 "migration revoked it, the platform's roles lose it; the undo of a GRANT that "
                 "only said it again is nothing", st.location.line, rollback_file))  # fmt: skip
     return findings
+
+
+def forward_session_findings(forward: Script, file: str) -> list[Finding]:
+    """What `apply` does about a forward statement changing its session (keeps its own
+    timeouts, scopes a role to the file, refuses replica mode), in the words apply warns with."""
+    return [
+        Finding("SESSION_STATE", Severity.WARNING, f.message, f.line, file)
+        for f in forward_findings(forward.statements)
+    ]
 
 
 def unrelated_findings(

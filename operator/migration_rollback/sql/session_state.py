@@ -15,6 +15,14 @@ the others never call fine. There is no override in the file: the runner's setti
 own options (`--lock-timeout`, `--statement-timeout`, the URL's role), and each message says
 which. What the parse tree cannot show is out of reach: a `DO` block's or a called function's
 code, a statement built at run time.
+
+A forward migration run by `apply` is another matter: real ones hold these statements (every
+`supabase db dump` file starts with `SET statement_timeout = 0`, projects `SET ROLE`), so
+refusing them all would break real projects. `FORWARD_RULES`, keyed by the same states, says
+what apply does instead: keep its own setting (put back right after the statement), scope the
+change to its file (put back before apply's own bookkeeping and the next file), refuse it (it
+would silence what keeps the data: triggers and foreign-key checks), or let it be.
+`forward_findings` is asked by apply (runner/apply_session.py) and `validate` alike.
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ class SessionState(enum.StrEnum):
     """What part of the session a statement changes."""
 
     TIMEOUTS = "the runner's timeouts"
-    IDENTITY = "the role the rollback runs as"
+    IDENTITY = "the role the runner's statements run as"
     REPLICATION_ROLE = "whether triggers and foreign-key checks fire"
     EVERY_SETTING = "every setting, the runner's timeouts among them"
     TRANSACTION = "the runner's transaction"
@@ -88,6 +96,41 @@ RULES: Mapping[SessionState, Rule] = MappingProxyType({
     SessionState.CACHES: Rule(False, "the session's own caches: nothing the runner relies on"),
     SessionState.OTHER_SETTING: Rule(False, "client_min_messages, check_function_bodies... "
                                      "change nothing the runner relies on"),
+})  # fmt: skip
+
+
+class Forward(enum.StrEnum):
+    """What `apply` does with a forward migration's change of that state."""
+
+    KEPT = "kept"  # apply's own value put back right after the statement
+    SCOPED = "scoped"  # holds until the end of the file
+    REFUSED = "refused"  # before anything runs
+    ALLOWED = "allowed"
+
+
+_KEEPS_TIMEOUTS = (
+    "apply keeps its own, put back right after it (a stricter timeout holds to the end of the "
+    "file; --keep-migration-timeouts keeps the file's own until then)"
+)
+_SCOPED = "holds to the end of the file: apply puts it back before its COMMIT and the next file"
+
+FORWARD_RULES: Mapping[SessionState, tuple[Forward, str]] = MappingProxyType({
+    SessionState.TIMEOUTS: (Forward.KEPT, _KEEPS_TIMEOUTS),
+    SessionState.EVERY_SETTING: (Forward.KEPT, _KEEPS_TIMEOUTS + "; other settings: " + _SCOPED),
+    SessionState.IDENTITY: (Forward.SCOPED, "the file's later statements run as that role, to "
+                            "the end of the file: apply resets it before its COMMIT and the "
+                            "next file (the history row is written as the connecting role)"),
+    SessionState.REPLICATION_ROLE: (Forward.REFUSED, "replica silences every trigger (those "
+                                    "apply's captures account for among them) and foreign-key "
+                                    "check: remove it; disable the triggers meant by name "
+                                    "(ALTER TABLE ... DISABLE TRIGGER ...) and enable them "
+                                    "again in the same file"),
+    SessionState.DURABILITY: (Forward.SCOPED, _SCOPED),
+    SessionState.RUNNER_NAME: (Forward.SCOPED, _SCOPED),
+    **dict.fromkeys((SessionState.TRANSACTION, SessionState.PARSING, SessionState.SEARCH_PATH,
+                     SessionState.TEMPORARY_OBJECTS, SessionState.LIBRARY,
+                     SessionState.NOTIFICATIONS, SessionState.CACHES,
+                     SessionState.OTHER_SETTING), (Forward.ALLOWED, "")),
 })  # fmt: skip
 
 # Settings by name (PostgreSQL compares them ignoring case); any other is OTHER_SETTING.
@@ -189,3 +232,43 @@ def _constant(node: Any) -> str | None:
     value = getattr(node, "val", None) if isinstance(node, ast.A_Const) else None
     sval = getattr(value, "sval", None)
     return None if sval is None else str(sval)
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardFinding:
+    """A forward statement's change of session state that apply does not let pass as is."""
+
+    statement: Statement
+    state: SessionState
+    what: str
+
+    @property
+    def line(self) -> int:
+        return self.statement.location.line
+
+    @property
+    def action(self) -> Forward:
+        return FORWARD_RULES[self.state][0]
+
+    @property
+    def message(self) -> str:
+        """Why, without where: "`SET lock_timeout = 0` changes the runner's timeouts: ..." """
+        action, advice = FORWARD_RULES[self.state]
+        refused = "apply refuses it: " if action is Forward.REFUSED else ""
+        return f"`{self.statement.first_line}` changes {self.state}: {refused}{advice}"
+
+
+def forward_findings(statements: Iterable[Statement]) -> list[ForwardFinding]:
+    """Every change of session state in a forward migration that apply keeps, scopes or
+    refuses, in statement order."""
+    return [
+        ForwardFinding(st, state, what)
+        for st in statements
+        for state, what in changes(st)
+        if FORWARD_RULES[state][0] is not Forward.ALLOWED
+    ]
+
+
+def forward_settings(action: Forward) -> list[str]:
+    """The settings (by name) whose change apply treats this way."""
+    return [name for name, state in SETTINGS.items() if FORWARD_RULES[state][0] is action]
