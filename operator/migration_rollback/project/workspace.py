@@ -216,6 +216,8 @@ def forward_findings(item: LoadedMigration) -> list[Finding]:
 def copy_findings(item: LoadedMigration) -> list[Finding]:
     """Inline COPY rows: apply sends SQL statements only, so it refuses the file; an error here
     says so before apply does. The COPY itself is classified as any statement (manual)."""
+    if not item.copy_blocks:
+        return []
     text = normalize_text(item.source.text)
     return [
         Finding(
@@ -234,7 +236,7 @@ def rollback_findings(text: str, file: str) -> list[Finding]:
     """A rollback holding a psql meta-command or inline COPY rows cannot be run by `execute`:
     an error."""
     psql = scan_psql(text)
-    normalized = normalize_text(text)
+    normalized = normalize_text(text) if psql.copy_blocks else text
     copies = [
         Finding(
             "COPY_DATA",

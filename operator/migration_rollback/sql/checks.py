@@ -161,11 +161,16 @@ def session_findings(rollback: Script, rollback_file: str) -> list[Finding]:
     ]  # fmt: skip
 
 
+_GRANTS = frozenset({"GrantStmt", "AlterDefaultPrivilegesStmt"})
+
+
 def platform_findings(rollback: Script, rollback_file: str) -> list[Finding]:
     """A REVOKE of what the Supabase platform grants itself (platform_grants.py): the Data
     API's roles lose it, and the app's requests fail; the generator writes none."""
     findings = []
     for st in rollback.statements:
+        if st.kind not in _GRANTS:
+            continue
         taken = platform_grants.revoked_from_platform(st.node)
         if taken:
             shown = "; ".join(sorted({f"{n.upper()} on {p} from {who}" for p, who, n in taken}))

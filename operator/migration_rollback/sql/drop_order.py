@@ -111,20 +111,23 @@ def _ties(forward: Script, dropped: Container[str]) -> dict[str, set[Tie]]:
         if own is None or own not in dropped:
             continue
         reader = _READERS.get(type(node))
-        ties = reader(node, own) if reader is not None else ()
+        ties = reader(node, own, dropped) if reader is not None else ()
         deps.setdefault(own, set()).update(t for t in ties if t.needed != own)
     return deps
 
 
-def _table_ties(node: Any, own: str) -> Iterator[Tie]:
-    """A table's (or ALTER TABLE's) foreign keys, and the types of the columns CREATE gives it."""
+def _table_ties(node: Any, own: str, dropped: Container[str]) -> Iterator[Tie]:
+    """A table's (or ALTER TABLE's) foreign keys, and the types of the columns CREATE gives it,
+    to what the rollback drops."""
     elements = node.tableElts if isinstance(node, ast.CreateStmt) else node.cmds
     for part, column in _table_parts(elements):
         if isinstance(part, ast.Constraint) and part.contype == ConstrType.CONSTR_FOREIGN:
-            yield _foreign_key(part, own, column)
+            if part.pktable.relname.lower() in dropped:
+                yield _foreign_key(part, own, column)
         elif isinstance(part, ast.ColumnDef) and isinstance(node, ast.CreateStmt):
-            types = strings(part.typeName.names)[-1:]
-            yield from (Tie(t.lower(), (("column", part.colname.lower()),)) for t in types)
+            names = strings(part.typeName.names)[-1:] if part.typeName is not None else []
+            column_part = ("column", part.colname.lower())
+            yield from (Tie(t.lower(), (column_part,)) for t in names if t.lower() in dropped)
 
 
 def _foreign_key(constraint: Any, table: str, column: str | None) -> Tie:
@@ -150,16 +153,16 @@ def _table_parts(elements: Iterable[Any] | None) -> Iterator[tuple[Any, str | No
             yield from ((c, part.colname) for c in part.constraints or ())
 
 
-def _query_ties(node: Any, _own: str) -> Iterator[Tie]:
+def _query_ties(node: Any, _own: str, _dropped: Container[str]) -> Iterator[Tie]:
     query = node.query
     return (Tie(n.relname.lower()) for n in walk(query) if isinstance(n, ast.RangeVar))
 
 
-def _trigger_ties(node: Any, _own: str) -> Iterator[Tie]:
+def _trigger_ties(node: Any, _own: str, _dropped: Container[str]) -> Iterator[Tie]:
     return (Tie(name.lower()) for name in strings(node.funcname)[-1:])
 
 
-def _policy_ties(node: Any, _own: str) -> Iterator[Tie]:
+def _policy_ties(node: Any, _own: str, _dropped: Container[str]) -> Iterator[Tie]:
     calls = (n for n in walk((node.qual, node.with_check)) if isinstance(n, ast.FuncCall))
     return (Tie(strings(n.funcname)[-1].lower()) for n in calls)
 
@@ -173,7 +176,7 @@ _OWN_NAME: dict[type, Callable[[Any], str]] = {
     ast.CreatePolicyStmt: attrgetter("policy_name"),
     ast.AlterTableStmt: attrgetter("relation.relname"),
 }
-_READERS: dict[type, Callable[[Any, str], Iterable[Tie]]] = {
+_READERS: dict[type, Callable[[Any, str, Container[str]], Iterable[Tie]]] = {
     ast.CreateStmt: _table_ties,
     ast.AlterTableStmt: _table_ties,
     ast.ViewStmt: _query_ties,

@@ -99,8 +99,8 @@ class History:
     # A procedure named by its full argument list, OUT arguments too (PostgreSQL 14+ accepts
     # both): that key -> the procedure as its identity (IN, INOUT, VARIADIC) names it.
     routine_aliases: dict[str, ObjectRef] = field(default_factory=dict)
-    # What the platform grants itself (platform_grants.py) that earlier migrations revoked: a
-    # GRANT of it again is undone by revoking it. (place, grantee, privilege)
+    # What earlier migrations revoked and did not grant again (platform_grants.py): a GRANT of
+    # what the platform gave is undone by revoking it when it is here. (place, grantee, privilege)
     revoked_platform: set[tuple[str, str, str]] = field(default_factory=set)
     # Code the history cannot read ran a REVOKE: the names in its text (a DO block's EXECUTE
     # format('REVOKE ALL ON public.%I ...') over a list of tables), or any name when the code

@@ -74,9 +74,24 @@ def platform_privileges() -> frozenset[Privilege]:
     return frozenset(found)
 
 
-def privileges_of(node: Any, default_schema: str) -> Iterator[Privilege]:
+def privileges_of(node: Any, default_schema: str) -> tuple[Privilege, ...]:
     """What a GRANT or REVOKE (or ALTER DEFAULT PRIVILEGES) names, ALL spelled out; nothing for
-    what is not read here (column privileges, roles, other kinds of object)."""
+    what is not read here (column privileges, roles, other kinds of object). Kept with the
+    tree: the generator asks it of a statement, then the history learning from it."""
+    hit = _NAMED.get(id(node))
+    if hit is not None and hit[0] is node and hit[1] == default_schema:
+        return hit[2]
+    found = tuple(_named_privileges(node, default_schema))
+    if len(_NAMED) > 4096:
+        _NAMED.clear()
+    _NAMED[id(node)] = (node, default_schema, found)
+    return found
+
+
+_NAMED: dict[int, tuple[Any, str, tuple[Privilege, ...]]] = {}
+
+
+def _named_privileges(node: Any, default_schema: str) -> Iterator[Privilege]:
     grant, defaults = grant_of(node)
     if grant is None or grant.objtype not in _ALL:
         return
@@ -153,8 +168,12 @@ def restated(node: Any, default_schema: str, history: History | None) -> set[Pri
     grant = grant_of(node)[0]
     if grant is None or not grant.is_grant or grant.grant_option:  # WITH GRANT OPTION: new
         return set()
-    given = _given(node, default_schema, history)
-    return {p for p in privileges_of(node, default_schema) if p in given}
+    named = privileges_of(node, default_schema)
+    platform = platform_privileges()
+    if not all(p in platform for p in named):  # only then may default privileges tell more
+        platform = platform | _implied(node, default_schema, history)
+    revoked = history.revoked_platform if history is not None else frozenset()
+    return {p for p in named if p in platform and p not in revoked}
 
 
 def revoked_from_platform(node: Any) -> set[Privilege]:
@@ -166,24 +185,17 @@ def revoked_from_platform(node: Any) -> set[Privilege]:
 
 
 def observe(history: History, node: Any) -> None:
-    """Keep `history.revoked_platform`: a REVOKE of a platform privilege adds it, a GRANT of it
-    takes it out again."""
+    """Keep `history.revoked_platform`: a REVOKE adds what it names, a GRANT takes it out
+    again (what the platform never gave stays out of every answer: `restated` asks it only of
+    what the platform gave)."""
     grant = grant_of(node)[0]
     if grant is None:
         return
-    found = set(privileges_of(node, history.default_schema))
-    found &= platform_privileges() | _implied(node, history.default_schema, history)
+    named = set(privileges_of(node, history.default_schema))
     if grant.is_grant:
-        history.revoked_platform -= found
+        history.revoked_platform -= named
     else:
-        history.revoked_platform |= found
-
-
-def _given(node: Any, default_schema: str, history: History | None) -> set[Privilege]:
-    """What the platform gave of what the statement names: its own grants, and those its
-    default privileges gave the objects earlier migrations made; less what they revoked."""
-    platform = set(platform_privileges()) | _implied(node, default_schema, history)
-    return platform - history.revoked_platform if history is not None else platform
+        history.revoked_platform |= named
 
 
 def _implied(node: Any, default_schema: str, history: History | None) -> set[Privilege]:

@@ -82,10 +82,13 @@ def test_the_environment_sets_the_limit_and_a_bad_value_is_named(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(input_limits.STATEMENTS_ENV, "1")
+    input_limits.configure(None)  # the environment is read once, again after this
     with pytest.raises(InputLimitError):
         parse_script("select 1; select 2;", "f.sql")
     monkeypatch.setenv(input_limits.STATEMENTS_ENV, "lots")
+    input_limits.configure(None)
     with pytest.raises(ConfigurationError, match=input_limits.STATEMENTS_ENV):
         input_limits.current()
     monkeypatch.delenv(input_limits.STATEMENTS_ENV)
+    input_limits.configure(None)
     assert input_limits.current() == InputLimits()
