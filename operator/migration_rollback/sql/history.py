@@ -102,11 +102,11 @@ class History:
     # What earlier migrations revoked and did not grant again (platform_grants.py): a GRANT of
     # what the platform gave is undone by revoking it when it is here. (place, grantee, privilege)
     revoked_platform: set[tuple[str, str, str]] = field(default_factory=set)
-    # Code the history cannot read ran a REVOKE: the names in its text (a DO block's EXECUTE
-    # format('REVOKE ALL ON public.%I ...') over a list of tables), or any name when the code
-    # was unseen (True): the platform's default privileges are no longer assumed on them.
+    # The names in the text of code the history cannot read that may REVOKE (a DO block's
+    # EXECUTE format('REVOKE ALL ON public.%I ...') over a list of tables): the platform's
+    # default privileges are no longer assumed on them. (Code unseen, a routine made outside
+    # the migrations, is taken not to revoke: `--verify` compares what it did.)
     platform_unsure_names: set[str] = field(default_factory=set)
-    platform_unsure: bool = False
     # Every name changed so far (renamed, moved; a `*` widened by an added column), in order.
     renames: tuple[Renamed, ...] = ()
     default_schema: str = DEFAULT_SCHEMA

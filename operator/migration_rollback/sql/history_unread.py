@@ -83,7 +83,7 @@ def _forget_through(h: History, text: str, called: set[Call] | None, *, stale: b
     if bodies is None:
         _forget_settings(h)
         _forget_named(h, text, _words(text), routines, stale=stale)
-        h.platform_unsure = True  # unseen code may have revoked anything
+        _revokes(h, _words(text))
         return
     text = " ".join((text, *bodies))
     words = _words(text)
