@@ -227,6 +227,12 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _limit_option(name: str, env: str, what: str, default: int) -> Any:
+    """An input limit's option (input_limits.py): None when not given, the environment's
+    value when set there."""
+    return typer.Option(name, min=1, envvar=env, help=f"{what}.", show_default=str(default))
+
+
 @app.callback()
 def root(
     version: Annotated[
@@ -235,35 +241,29 @@ def root(
     ] = False,
     max_file_mb: Annotated[
         int | None,
-        typer.Option(
+        _limit_option(
             input_limits.FILE_MB_OPTION,
-            min=1,
-            envvar=input_limits.FILE_MB_ENV,
-            help=f"Refuse SQL files larger than this many MB [default: "
-            f"{input_limits.DEFAULT_MAX_FILE_MB}].",
-            show_default=False,
+            input_limits.FILE_MB_ENV,
+            "Refuse SQL files larger than this many MB",
+            input_limits.DEFAULT_MAX_FILE_MB,
         ),
     ] = None,
     max_statements: Annotated[
         int | None,
-        typer.Option(
+        _limit_option(
             input_limits.STATEMENTS_OPTION,
-            min=1,
-            envvar=input_limits.STATEMENTS_ENV,
-            help=f"Refuse SQL files holding more statements [default: "
-            f"{input_limits.DEFAULT_MAX_STATEMENTS}].",
-            show_default=False,
+            input_limits.STATEMENTS_ENV,
+            "Refuse SQL files holding more statements",
+            input_limits.DEFAULT_MAX_STATEMENTS,
         ),
     ] = None,
     max_nesting: Annotated[
         int | None,
-        typer.Option(
+        _limit_option(
             input_limits.NESTING_OPTION,
-            min=1,
-            envvar=input_limits.NESTING_ENV,
-            help=f"Refuse statements nested deeper (estimated) [default: "
-            f"{input_limits.DEFAULT_MAX_NESTING}].",
-            show_default=False,
+            input_limits.NESTING_ENV,
+            "Refuse statements nested deeper (estimated)",
+            input_limits.DEFAULT_MAX_NESTING,
         ),
     ] = None,
 ) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from migration_rollback.runner.errors import PostCheckError, PreconditionError
+from migration_rollback.runner.options import shown_duration
 from migration_rollback.runner.session import Connection
 from migration_rollback.sql import Script, Statement
 from migration_rollback.sql.session_state import (
@@ -68,8 +69,8 @@ def session_warnings(
         firsts[found.state] = (first, count + 1)
     given = "; --keep-migration-timeouts given" if keep else ""
     own = (
-        f" (apply's: --lock-timeout {_shown(lock_timeout)}, "
-        f"--statement-timeout {_shown(statement_timeout)}{given})"
+        f" (apply's: --lock-timeout {shown_duration(lock_timeout)}, "
+        f"--statement-timeout {shown_duration(statement_timeout)}{given})"
     )
     return [
         f"{f.statement.location.file}:{f.line}: {f.message}"
@@ -78,15 +79,6 @@ def session_warnings(
         for f, count in firsts.values()
         if f.action is not Forward.REFUSED
     ]
-
-
-def _shown(value: timedelta) -> str:
-    """As the option is written: 5s, 30m, 2h."""
-    seconds = value.total_seconds()
-    for unit, size in (("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds / size:g}{unit}"
-    return f"{seconds:g}s"
 
 
 def put_back(

@@ -98,18 +98,22 @@ def check_timeout(option: str, value: timedelta, maximum: timedelta = MAX_TIMEOU
     if value < timedelta(milliseconds=1):
         raise ValueError(
             f"{option}: must be at least 1ms (PostgreSQL reads 0 as no limit at all), "
-            f"got {_shown(value)}"
+            f"got {shown_duration(value)}"
         )
     if value > maximum:
-        raise ValueError(f"{option}: must be at most {_shown(maximum)}, got {_shown(value)}")
+        raise ValueError(
+            f"{option}: must be at most {shown_duration(maximum)}, got {shown_duration(value)}"
+        )
 
 
-def _shown(value: timedelta) -> str:
+def shown_duration(value: timedelta) -> str:
+    """As the options are written: 500ms, 5s, 30m, 24h."""
     seconds = value.total_seconds()
     if seconds < 1:
         return f"{seconds * 1000:g}ms"
-    if seconds % 3600 == 0:
-        return f"{seconds / 3600:g}h"
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
     return f"{seconds:g}s"
 
 

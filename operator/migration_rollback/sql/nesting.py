@@ -82,21 +82,22 @@ def estimated_depth(statement: str) -> int:
 
 
 def _refuse_count(at: int, count: int, source: str, limits: InputLimits, locate: Locate) -> None:
-    line, column = locate.locate(at)
-    raise InputLimitError(
-        SourceLocation(source, line, column),
+    _refuse(at, source, locate,
         f"the file holds {count} statements, more than the limit of {limits.statements} "
         f"(this is the first past it): split it into several migrations, "
         + how_to_raise(STATEMENTS_OPTION, STATEMENTS_ENV),
-    )
+    )  # fmt: skip
 
 
 def _refuse_depth(at: int, depth: int, source: str, limits: InputLimits, locate: Locate) -> None:
-    line, column = locate.locate(at)
-    raise InputLimitError(
-        SourceLocation(source, line, column),
+    _refuse(at, source, locate,
         f"this statement nests about {depth} levels deep, more than the limit of "
         f"{limits.nesting}: the parser and the engine cannot build or walk it; simplify it "
         f"(e.g. a long chain of + or || into a function or a list), "
         + how_to_raise(NESTING_OPTION, NESTING_ENV),
-    )
+    )  # fmt: skip
+
+
+def _refuse(at: int, source: str, locate: Locate, message: str) -> None:
+    line, column = locate.locate(at)
+    raise InputLimitError(SourceLocation(source, line, column), message)

@@ -35,6 +35,7 @@ from migration_rollback.platform import supabase_sql
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.model import ObjectRef
 from migration_rollback.sql.names import object_with_args, relation, strings
+from migration_rollback.sql.settings import role_named
 
 if TYPE_CHECKING:
     from migration_rollback.sql.history import History
@@ -162,9 +163,8 @@ def named(arg: Any) -> str:
 def grantee(spec: Any) -> str:
     if spec.roletype == RoleSpecType.ROLESPEC_PUBLIC:
         return "public"
-    if spec.roletype == RoleSpecType.ROLESPEC_CSTRING:
-        return str(spec.rolename).lower()
-    return f"<{spec.roletype.name.lower()}>"  # CURRENT_USER...: never the platform's
+    name = role_named(spec)
+    return name.lower() if name is not None else f"<{spec.roletype.name.lower()}>"  # CURRENT_USER
 
 
 def restated(node: Any, default_schema: str, history: History | None) -> set[Privilege]:
