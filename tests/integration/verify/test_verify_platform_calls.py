@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import pytest
 from verify_support import assert_verified, generate_replays
 
@@ -83,3 +84,21 @@ def test_a_guarded_unschedule_alone_stays_manual(generated: dict[str, GeneratedR
     # the schema came back all the same: what a schema-only peer would call restored
     assert g.result.schema_restored
     assert g.result.to_json()["schema_restored"] is True
+
+
+def _through_the_socket(admin_url: str) -> str:
+    """The same server's superuser URL through its Unix socket (no TCP port of the session)."""
+    with psycopg.connect(admin_url) as conn:
+        directory = str(conn.execute("SHOW unix_socket_directories").fetchone()[0])  # type: ignore[index]
+        port = str(conn.execute("SHOW port").fetchone()[0])  # type: ignore[index]
+    return f"postgresql://postgres@/postgres?host={directory.split(',')[0].strip()}&port={port}"
+
+
+def test_a_job_scheduled_through_a_unix_socket(tmp_path: Path, pg_server: object) -> None:
+    """Over a Unix socket `inet_server_port()` is NULL: the stand-in's job table still takes a
+    job (seen with `--shadow-url ...?host=/tmp`: every cron migration of two real projects
+    failed on cron.job.nodeport)."""
+    url = _through_the_socket(str(pg_server.admin_url))  # type: ignore[attr-defined]
+    schedule = ("scheduled", "select cron.schedule('socket13', '0 3 * * *', $$select 3$$);\n")
+    generated = generate_replays(tmp_path, BASE, [schedule], url)
+    assert_verified(generated["scheduled"])

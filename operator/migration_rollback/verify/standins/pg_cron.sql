@@ -12,7 +12,9 @@ CREATE TABLE cron.job (
   schedule text NOT NULL,
   command text NOT NULL,
   nodename text NOT NULL DEFAULT 'localhost',
-  nodeport integer NOT NULL DEFAULT pg_catalog.inet_server_port(),
+  -- NULL over a Unix socket (a --shadow-url with host=/path): the real schedule() fills it in
+  nodeport integer NOT NULL
+    DEFAULT coalesce(pg_catalog.inet_server_port(), pg_catalog.current_setting('port')::integer),
   database text NOT NULL DEFAULT pg_catalog.current_database(),
   username text NOT NULL DEFAULT CURRENT_USER,
   active boolean NOT NULL DEFAULT true,
