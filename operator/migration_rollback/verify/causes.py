@@ -8,7 +8,13 @@ The replay goes on past a failed migration, so each failure needs a cause a read
 - `missing_platform_object`: a Supabase object (auth, storage, realtime, vault, cron, net...)
   or role the baseline does not have;
 - `other_major`: syntax or a function of another PostgreSQL major than the shadow server's;
+- `created_later`: the missing object is made only by a later migration (out of order);
+- `not_created`: no migration of the project makes the missing object at all: it was made
+  outside them (dashboard, SQL editor), so no replay of the migrations can have it;
 - `migration_error`: anything else, an error in the migration itself.
+
+The last two need what every migration makes (made.py, from the parsed scripts); a name that
+code the tool cannot read may make (a DO block, dynamic SQL) is never said to be not created.
 
 Decided from the SQLSTATE and the server's message (whose wording PostgreSQL keeps stable).
 """
@@ -16,13 +22,17 @@ Decided from the SQLSTATE and the server's message (whose wording PostgreSQL kee
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
+
+from migration_rollback.verify.made import ProjectNames
 
 CauseKind = Literal[
-    "depends_on", "missing_extension", "missing_platform_object", "other_major", "migration_error"
-]
+    "depends_on", "missing_extension", "missing_platform_object", "other_major",
+    "created_later", "not_created", "migration_error",
+]  # fmt: skip
+CAUSE_KINDS: tuple[CauseKind, ...] = get_args(CauseKind)
 
 # Schemas and roles the Supabase platform owns (objects there come from the platform, not from
 # a project's migrations).
@@ -123,6 +133,17 @@ def extension_in(message: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where the failed migration stands in its project: what every migration makes, and
+    whether an object of that name is on the shadow at all (`on_shadow(kind, name)`: then a
+    call with other argument types, or a schema off the search_path, is the error)."""
+
+    project: ProjectNames
+    migration: str
+    on_shadow: Callable[[str, str], bool] = lambda _kind, _name: False
+
+
 def classify_failure(
     sqlstate: str | None,
     message: str,
@@ -131,6 +152,7 @@ def classify_failure(
     failed: Mapping[str, Iterable[str]] | None = None,
     context: str = "",
     in_body: bool = False,
+    placement: Placement | None = None,
 ) -> Cause:
     """The cause of one failed statement.
 
@@ -139,6 +161,7 @@ def classify_failure(
     `context` is the server's error context ("compilation of PL/pgSQL function …"), and
     `in_body` says the error's position falls inside a DO block's or function's code: pglast
     never parsed that code, so its syntax errors are the migration's own on any major.
+    `placement` (None: unknown) tells a missing object no migration makes, or only a later one.
     """
     state = sqlstate or ""
     extension = extension_in(message)
@@ -164,6 +187,9 @@ def classify_failure(
     newer = None if body else _other_major(state, message, names, server_major)
     if newer is not None:
         return newer
+    placed = _placed(state, message, placement) if placement is not None else None
+    if placed is not None:
+        return placed
     return Cause("migration_error", f"an error in the migration itself [{state or 'no SQLSTATE'}]")
 
 
@@ -239,3 +265,83 @@ def _other_major(
     if state == "22023" and message.startswith("unrecognized parameter"):
         return Cause("other_major", f"{message}: a storage parameter {on} does not know")
     return None
+
+
+# --- a missing object the project's migrations make later, or never -------------------------
+
+_MISSING_OBJECT = re.compile(
+    r'^(?P<kind>relation|type|schema|role|sequence|view|table|index) "(?P<name>[^"]+)" '
+    r"does not exist"
+)
+_MISSING_ROUTINE = re.compile(r"^(?P<kind>function|procedure) (?P<name>\S+?)\(.*\) does not exist")
+_MISSING_MEMBER = re.compile(
+    r'^(?P<kind>column|trigger|policy) "(?P<name>[^"]+)" (?:of|for) (?:relation|table) '
+    r'"[^"]+" does not exist'
+)
+_SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema", "pg_toast"})
+
+
+def missing_object(state: str, message: str) -> tuple[str, str] | None:
+    """(kind, name) of the one object an undefined-object error is about, when it names one a
+    migration could make; None for others (an operator between types, a bare column)."""
+    if state not in _UNDEFINED:
+        return None
+    for pattern in (_MISSING_OBJECT, _MISSING_ROUTINE, _MISSING_MEMBER):
+        m = pattern.match(message)
+        if m:
+            name = _unquote(m.group("name"))
+            return None if _schema(name) in _SYSTEM_SCHEMAS else (m.group("kind"), name)
+    return None
+
+
+def _placed(state: str, message: str, placement: Placement) -> Cause | None:
+    """not_created, created_later, or a migration_error that says what the project makes of
+    the missing object; None: no object, or the migration is not in the project."""
+    found = missing_object(state, message)
+    here = placement.project.position(placement.migration)
+    if found is None or here is None or placement.on_shadow(*found):
+        return None
+    return _made_where(state, *found, here, placement.project)
+
+
+def _made_where(state: str, kind: str, name: str, here: int, project: ProjectNames) -> Cause | None:
+    makers, unsure = project.makers(name), project.maybe_makers(name)
+    before = [p for p in makers if p < here]
+    if before:
+        return _own_error(state, f"{kind} {name} was created by {project.order[before[-1]]} "
+                          "and is gone since (dropped, renamed, moved?)")  # fmt: skip
+    if here in makers:
+        return None  # made by this very migration, after it is used
+    # Code run before it may have made it; a later one only matters when no statement does.
+    doubt = [p for p in unsure if p <= here] or ([] if makers else unsure)
+    if doubt:
+        return _own_error(state, f"no migration's statements create {kind} {name}; code the "
+                          f"tool cannot read in {project.order[doubt[0]]} (a DO block, a "
+                          "function, a file that does not parse) may")  # fmt: skip
+    if makers:
+        return _created_later(kind, name, project.order[makers[0]])
+    return _not_created(kind, name)
+
+
+def _own_error(state: str, why: str) -> Cause:
+    return Cause("migration_error", f"an error in the migration itself [{state}]: {why}")
+
+
+def _created_later(kind: str, name: str, later: str) -> Cause:
+    return Cause(
+        "created_later",
+        f"{kind} {name} is created only by a later migration, {later}: the migrations are out "
+        "of order (run the one that creates it first), or an earlier version of it was made "
+        "outside them",
+        later,
+    )
+
+
+def _not_created(kind: str, name: str) -> Cause:
+    return Cause(
+        "not_created",
+        f"{kind} {name} is created by no migration of the project: made outside the "
+        "migrations (dashboard, SQL editor)? Add a migration that creates it, or a baseline "
+        "dump (`supabase db dump`) as the first migration",
+        name,
+    )
