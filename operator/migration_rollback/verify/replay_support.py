@@ -11,7 +11,8 @@ import psycopg
 from migration_rollback.sql import Script, Statement, classify
 from migration_rollback.verify import capture
 from migration_rollback.verify.diff import Difference
-from migration_rollback.verify.made import as_names, made_by
+from migration_rollback.verify.made import as_names, code_bodies, made_by
+from migration_rollback.verify.made_in_code import made_in_code
 from migration_rollback.verify.model import SchemaModel
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject
 from migration_rollback.verify.stateful.members import STANDIN_MEMBER
@@ -64,8 +65,8 @@ def member_differences(
 
 def would_create(script: Script) -> frozenset[str]:
     """What a migration would have created, as names a later error message may carry: each
-    target qualified and bare (schema.table, table, column...), and what made.py reads (types,
-    schemas, renamed names...)."""
+    target qualified and bare (schema.table, table, column...), what made.py reads (types,
+    schemas, renamed names...) and what its unparsed code may make (made_in_code.py)."""
     names: set[str] = set()
     for st in script.statements:
         creates = st.kind.startswith(_CREATING)
@@ -80,7 +81,9 @@ def would_create(script: Script) -> frozenset[str]:
     # Not a new table's columns: a later error on a column as common as `id` would be
     # blamed on this migration.
     others = (st for st in script.statements if st.kind not in _TABLES)
-    return frozenset(names) | as_names(made_by(others))
+    # What its DO blocks and functions may make: a later failure on it comes from this one.
+    code = made_in_code(b for st in script.statements for b in code_bodies(st.node))
+    return frozenset(names) | as_names(made_by(others)) | code
 
 
 def merged(model: SchemaModel, touched: capture.Check) -> Snapshot:

@@ -59,6 +59,10 @@ def test_made_by(sql: str, made: set[tuple[str | None, str]]) -> None:
 def test_would_create_reads_what_made_reads() -> None:
     names = would_create(parse_script("create type mood as enum ('ok')", "x.sql"))
     assert "mood" in names
+    do_block = "do $$ begin if true then create table duels (id int); end if; end $$"
+    assert "duels" in would_create(parse_script(do_block, "x.sql"))
+    table = would_create(parse_script("create table t (id int)", "x.sql"))
+    assert "id" not in table  # a column as common as id would blame this migration
 
 
 def test_makers_match_schema_or_unqualified() -> None:
