@@ -239,6 +239,28 @@ def test_tally_counts_causes() -> None:
     assert lines[1].startswith("4 forwards failed: 2 on objects no migration creates, 1 on ")
 
 
+def test_depends_on_traced_to_the_first_failure() -> None:
+    results = [
+        VerifyResult("m1", "forward_failed", cause=Cause("created_later", "x", "m9")),
+        VerifyResult("m2", "forward_failed", cause=Cause("depends_on", "x", "m1")),
+        VerifyResult("m3", "forward_failed", cause=Cause("depends_on", "x", "m2")),
+        VerifyResult("m4", "forward_failed", cause=Cause("depends_on", "x", "gone")),
+    ]
+    traced = cause_counts(results, traced=True)
+    assert (traced["created_later"], traced["depends_on"]) == (3, 1)
+    assert tally(results)["forward_failed_causes"]["depends_on"] == 3
+    assert tally(results)["forward_failed_first_causes"] == traced
+    lines = tally_lines(results)
+    assert lines[1] == (
+        "4 forwards failed: 3 after an earlier failed migration, "
+        "1 on objects only a later migration creates"
+    )
+    assert lines[2] == (
+        "  traced to their first failures: 3 on objects only a later migration creates, "
+        "1 after an earlier failed migration"
+    )
+
+
 def test_no_failure_no_cause_line() -> None:
     assert tally_lines([VerifyResult("v", "verified")]) == ["1 replayed on the shadow: 1 verified"]
     assert "unclassified" not in cause_counts([])
