@@ -187,19 +187,23 @@ def classify_failure(
     newer = None if body else _other_major(state, message, names, server_major)
     if newer is not None:
         return newer
-    placed = _placed(state, message, placement) if placement is not None else None
+    placed = _placed(state, message, placement, failed or {}) if placement else None
     if placed is not None:
         return placed
     return Cause("migration_error", f"an error in the migration itself [{state or 'no SQLSTATE'}]")
 
 
 def _depends(missing: list[str], created: Iterable[str]) -> str | None:
+    """The missing name `created` has: as is, bare against any schema, or qualified against
+    a bare name made in no other schema (made unqualified, or by code only read as text)."""
     made = {c.lower() for c in created}
+    lasts = {_last(c) for c in made}
     for name in missing:
-        lowered = name.lower()
-        if lowered in made:
+        lowered, schema = name.lower(), _schema(name)
+        if lowered in made or (schema is None and _last(name) in lasts):
             return name
-        if _schema(name) is None and _last(name) in {_last(c) for c in made}:
+        elsewhere = any(_last(c) == _last(name) and _schema(c) not in (None, schema) for c in made)
+        if schema is not None and _last(name) in made and not elsewhere:
             return name
     return None
 
@@ -294,14 +298,39 @@ def missing_object(state: str, message: str) -> tuple[str, str] | None:
     return None
 
 
-def _placed(state: str, message: str, placement: Placement) -> Cause | None:
+def _placed(
+    state: str, message: str, placement: Placement, failed: Mapping[str, Iterable[str]]
+) -> Cause | None:
     """not_created, created_later, or a migration_error that says what the project makes of
     the missing object; None: no object, or the migration is not in the project."""
     found = missing_object(state, message)
     here = placement.project.position(placement.migration)
     if found is None or here is None or placement.on_shadow(*found):
         return None
-    return _made_where(state, *found, here, placement.project)
+    from_extension = _failed_extension(*found, placement.project, failed)
+    return from_extension or _made_where(state, *found, here, placement.project)
+
+
+_EXTENSION_KINDS = frozenset({"function", "procedure", "type"})
+
+
+def _failed_extension(
+    kind: str, name: str, project: ProjectNames, failed: Mapping[str, Iterable[str]]
+) -> Cause | None:
+    """A routine or type no statement makes, when an earlier migration that failed would have
+    created an extension: the extension may be what makes it (its objects are not read)."""
+    if kind not in _EXTENSION_KINDS or project.makers(name):
+        return None
+    for migration, created in failed.items():
+        extensions = sorted(project.extensions.intersection(created))
+        if extensions:
+            return Cause(
+                "depends_on",
+                f"depends on {migration}, which failed (its extension {extensions[0]} may have "
+                f"created {kind} {name})",
+                migration,
+            )
+    return None
 
 
 def _made_where(state: str, kind: str, name: str, here: int, project: ProjectNames) -> Cause | None:

@@ -130,6 +130,8 @@ class ProjectNames:
     made: tuple[frozenset[Made], ...]
     # bare names code the tool does not parse may make (made_in_code.py)
     unread: tuple[frozenset[str], ...]
+    # the extensions the migrations create: what they make (functions, types) is not read
+    extensions: frozenset[str] = frozenset()
     _positions: dict[str, int] = field(init=False, repr=False)
     # bare name -> (position, schema or None) of each migration making it, in order
     _by_bare: dict[str, list[tuple[int, str | None]]] = field(init=False, repr=False)
@@ -162,14 +164,19 @@ class ProjectNames:
 
 def project_names(migrations: Iterable[tuple[str, Script | None, str]]) -> ProjectNames:
     """From each migration's name, parsed script (None: it does not parse) and text."""
-    order, made, unread = [], [], []
+    order, made, unread, extensions = [], [], [], set()
     for name, script, text in migrations:
         statements = script.statements if script is not None else ()
         code = [b for st in statements for b in code_bodies(st.node)]
         order.append(name)
         made.append(made_by(statements))
         unread.append(made_in_code(code if script is not None else [text]))
-    return ProjectNames(tuple(order), tuple(made), tuple(unread))
+        extensions |= {st.node.extname.lower() for st in statements if _extension(st)}
+    return ProjectNames(tuple(order), tuple(made), tuple(unread), frozenset(extensions))
+
+
+def _extension(st: Statement) -> bool:
+    return isinstance(st.node, ast.CreateExtensionStmt)
 
 
 def code_bodies(node: Any) -> list[str]:

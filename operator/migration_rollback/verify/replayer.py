@@ -31,6 +31,7 @@ from migration_rollback.verify.causes import Cause, Placement, classify_failure
 from migration_rollback.verify.clone_trip import clone_trip
 from migration_rollback.verify.lenient import lenient_statements
 from migration_rollback.verify.made import ProjectNames
+from migration_rollback.verify.made_in_code import made_in_code
 from migration_rollback.verify.replay_support import (
     DASHBOARD_EXTENSIONS,
     executable,
@@ -124,6 +125,8 @@ class Replayer(ShadowSession):
         if statements:  # the pieces that parse alone, replayed for the later migrations
             pieces = Script(str(forward_path), tuple(statements))
             go_past(self, name, pieces, text, result, self, unparsed)
+        # What the pieces that do not parse may make: a later failure on it comes from this one.
+        self.failed[name] |= made_in_code([text])
         return result
 
     def _checked(

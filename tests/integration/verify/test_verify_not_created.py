@@ -58,3 +58,21 @@ def test_validate_counts_the_causes(
     assert "2 forwards failed: 1 on objects " in text, text
     assert "1 on objects no migration creates" in text, text
     assert "1 on objects only a later migration creates" in text, text
+
+
+def test_what_a_piece_that_does_not_parse_creates_is_depended_on(
+    tmp_path: Path, shadow_url: str
+) -> None:
+    pairs = write_project(
+        tmp_path,
+        [
+            ("broken", "create table public.queue (id int, payload jsonb,);\n", None),
+            ("uses_it", "alter table public.queue add column x int;\n", None),
+        ],
+    )
+    project = made_names(load(tmp_path / "supabase" / "migrations"))
+    results = run_verification(pairs, shadow_url, project=project).results
+    assert statuses(results) == ["forward_failed", "forward_failed"], explain(results)
+    cause = results[1].cause
+    assert cause is not None
+    assert (cause.kind, cause.subject) == ("depends_on", pairs[0].name), explain(results)

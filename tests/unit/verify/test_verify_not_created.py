@@ -190,6 +190,36 @@ def test_depends_on_comes_first() -> None:
     assert (cause.kind, cause.subject) == ("depends_on", "m1")
 
 
+def test_an_extension_a_failed_migration_creates_may_make_routines_and_types() -> None:
+    project = _project("create extension pg_trgm", "select similarity('a', 'b')")
+    failed = {"m1": frozenset({"pg_trgm"})}
+    message = "function similarity(unknown, unknown) does not exist"
+    placement = Placement(project, "m2")
+    cause = classify_failure("42883", message, failed=failed, placement=placement)
+    assert (cause.kind, cause.subject) == ("depends_on", "m1")
+    assert "extension pg_trgm may have created" in cause.detail
+    relation = classify_failure(
+        "42P01", 'relation "t" does not exist', failed=failed, placement=placement
+    )
+    assert relation.kind == "not_created"  # an extension's tables are not guessed at
+    assert classify_failure("42883", message, placement=placement).kind == "not_created"
+
+
+@pytest.mark.parametrize(
+    ("created", "depends"),
+    [
+        ({"queue"}, True),  # made unqualified (or read from code): in any schema
+        ({"queue", "app.queue"}, False),  # made in another schema
+        ({"public.queue", "queue"}, True),
+        ({"other"}, False),
+    ],
+)
+def test_depends_on_a_qualified_name_made_bare(created: set[str], depends: bool) -> None:
+    failed = {"m1": frozenset(created)}
+    cause = classify_failure("42P01", 'relation "public.queue" does not exist', failed=failed)
+    assert (cause.kind == "depends_on") is depends
+
+
 def test_platform_objects_and_other_majors_are_not_not_created() -> None:
     project = _project("select 1")
     platform = _cause(project, "m1", 'relation "auth.users" does not exist')
