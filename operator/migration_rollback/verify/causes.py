@@ -13,8 +13,9 @@ The replay goes on past a failed migration, so each failure needs a cause a read
   outside them (dashboard, SQL editor), so no replay of the migrations can have it;
 - `migration_error`: anything else, an error in the migration itself.
 
-The last two need what every migration makes (made.py, from the parsed scripts); a name that
-code the tool cannot read may make (a DO block, dynamic SQL) is never said to be not created.
+The last two need what every migration makes (placement.py, from made.py's reading of the
+parsed scripts); a name that code the tool cannot read may make (a DO block, dynamic SQL) is
+never said to be not created.
 
 Decided from the SQLSTATE and the server's message (whose wording PostgreSQL keeps stable).
 """
@@ -22,17 +23,18 @@ Decided from the SQLSTATE and the server's message (whose wording PostgreSQL kee
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from collections.abc import Iterable, Mapping
 
-from migration_rollback.verify.made import ProjectNames
-
-CauseKind = Literal[
-    "depends_on", "missing_extension", "missing_platform_object", "other_major",
-    "created_later", "not_created", "migration_error",
-]  # fmt: skip
-CAUSE_KINDS: tuple[CauseKind, ...] = get_args(CauseKind)
+from migration_rollback.verify.cause import (
+    CAUSE_KINDS,
+    UNDEFINED,
+    Cause,
+    CauseKind,
+    last_part,
+    schema_of,
+    unquote,
+)
+from migration_rollback.verify.placement import Placement, placed_cause
 
 # Schemas and roles the Supabase platform owns (objects there come from the platform, not from
 # a project's migrations).
@@ -63,25 +65,9 @@ FUNCTIONS_SINCE: Mapping[str, int] = {
     "uuidv7": 18, "uuidv4": 18, "casefold": 18, "array_sort": 18, "array_reverse": 18,
 }  # fmt: skip
 
-_UNDEFINED = frozenset({"42P01", "42883", "42704", "3F000", "42703", "42P02", "0LP01"})
 _SYNTAX = frozenset({"42601"})
 # The major of the parser migrations go through before they are sent (pglast 8 = PostgreSQL 17).
 PARSER_MAJOR = 17
-
-
-@dataclass(frozen=True, slots=True)
-class Cause:
-    """A classified cause of a failed forward migration."""
-
-    kind: CauseKind
-    detail: str
-    subject: str | None = None  # the missing object, extension, or the failed migration
-
-    def __str__(self) -> str:
-        return f"{self.kind.replace('_', ' ')}: {self.detail}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "detail": self.detail, "subject": self.subject}
 
 
 def missing_names(message: str) -> list[str]:
@@ -89,29 +75,15 @@ def missing_names(message: str) -> list[str]:
     found: list[str] = []
     m = re.match(r"^(?:function|procedure) (\S+?)\(", message)
     if m:
-        found.append(_unquote(m.group(1)))
+        found.append(unquote(m.group(1)))
     m = re.match(r"^operator does not exist: (.+)$", message)
     if m:
-        found.extend(
-            _unquote(t) for t in re.split(r"\s+", m.group(1)) if re.match(r"^[\w.\"]+$", t)
-        )
-    found.extend(_unquote(q) for q in re.findall(r'"([^"]+)"', message))
+        found.extend(unquote(t) for t in re.split(r"\s+", m.group(1)) if re.match(r"^[\w.\"]+$", t))
+    found.extend(unquote(q) for q in re.findall(r'"([^"]+)"', message))
     m = re.match(r"^column (\w+)\.(\w+) does not exist", message)
     if m:
         found.extend([m.group(1), m.group(2)])
     return [n for n in dict.fromkeys(found) if n]
-
-
-def _unquote(name: str) -> str:
-    return ".".join(part.strip('"') for part in name.split("."))
-
-
-def _last(name: str) -> str:
-    return name.rsplit(".", 1)[-1].lower()
-
-
-def _schema(name: str) -> str | None:
-    return name.rsplit(".", 1)[0].lower() if "." in name else None
 
 
 def extension_in(message: str) -> str | None:
@@ -131,17 +103,6 @@ def extension_in(message: str) -> str | None:
     if re.match(r"^can only create extension in database ", message):
         return "pg_cron"
     return None
-
-
-@dataclass(frozen=True)
-class Placement:
-    """Where the failed migration stands in its project: what every migration makes, and
-    whether an object of that name is on the shadow at all (`on_shadow(kind, name)`: then a
-    call with other argument types, or a schema off the search_path, is the error)."""
-
-    project: ProjectNames
-    migration: str
-    on_shadow: Callable[[str, str], bool] = lambda _kind, _name: False
 
 
 def classify_failure(
@@ -171,7 +132,7 @@ def classify_failure(
             f"extension {extension} is not available on the shadow server and has no stand-in",
             extension,
         )
-    names = missing_names(message) if state in _UNDEFINED else []
+    names = missing_names(message) if state in UNDEFINED else []
     for migration, created in (failed or {}).items():
         hit = _depends(names, created)
         if hit is not None:
@@ -187,7 +148,7 @@ def classify_failure(
     newer = None if body else _other_major(state, message, names, server_major)
     if newer is not None:
         return newer
-    placed = _placed(state, message, placement, failed or {}) if placement else None
+    placed = placed_cause(state, message, placement, failed or {}) if placement else None
     if placed is not None:
         return placed
     return Cause("migration_error", f"an error in the migration itself [{state or 'no SQLSTATE'}]")
@@ -197,13 +158,15 @@ def _depends(missing: list[str], created: Iterable[str]) -> str | None:
     """The missing name `created` has: as is, bare against any schema, or qualified against
     a bare name made in no other schema (made unqualified, or by code only read as text)."""
     made = {c.lower() for c in created}
-    lasts = {_last(c) for c in made}
+    lasts = {last_part(c) for c in made}
     for name in missing:
-        lowered, schema = name.lower(), _schema(name)
-        if lowered in made or (schema is None and _last(name) in lasts):
+        lowered, schema = name.lower(), schema_of(name)
+        if lowered in made or (schema is None and last_part(name) in lasts):
             return name
-        elsewhere = any(_last(c) == _last(name) and _schema(c) not in (None, schema) for c in made)
-        if schema is not None and _last(name) in made and not elsewhere:
+        elsewhere = any(
+            last_part(c) == last_part(name) and schema_of(c) not in (None, schema) for c in made
+        )
+        if schema is not None and last_part(name) in made and not elsewhere:
             return name
     return None
 
@@ -219,7 +182,7 @@ def _platform_object(state: str, message: str, names: list[str]) -> Cause | None
             )
         return None
     for name in names:
-        schema = _schema(name)
+        schema = schema_of(name)
         if schema in PLATFORM_SCHEMAS or (state == "3F000" and name.lower() in PLATFORM_SCHEMAS):
             return Cause(
                 "missing_platform_object",
@@ -259,118 +222,19 @@ def _other_major(
             "another PostgreSQL major?",
         )
     if state == "42883" and names:
-        since = FUNCTIONS_SINCE.get(_last(names[0]), 0)
+        since = FUNCTIONS_SINCE.get(last_part(names[0]), 0)
         if since and (server_major is None or since > server_major):
             return Cause(
                 "other_major",
-                f"{_last(names[0])}() exists from PostgreSQL {since} on; the shadow runs {on}",
-                _last(names[0]),
+                f"{last_part(names[0])}() exists from PostgreSQL {since} on; the shadow runs {on}",
+                last_part(names[0]),
             )
     if state == "22023" and message.startswith("unrecognized parameter"):
         return Cause("other_major", f"{message}: a storage parameter {on} does not know")
     return None
 
 
-# --- a missing object the project's migrations make later, or never -------------------------
-
-_MISSING_OBJECT = re.compile(
-    r'^(?P<kind>relation|type|schema|role|sequence|view|table|index) "(?P<name>[^"]+)" '
-    r"does not exist"
-)
-_MISSING_ROUTINE = re.compile(r"^(?P<kind>function|procedure) (?P<name>\S+?)\(.*\) does not exist")
-_MISSING_MEMBER = re.compile(
-    r'^(?P<kind>column|trigger|policy) "(?P<name>[^"]+)" (?:of|for) (?:relation|table) '
-    r'"[^"]+" does not exist'
-)
-_SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema", "pg_toast"})
-
-
-def missing_object(state: str, message: str) -> tuple[str, str] | None:
-    """(kind, name) of the one object an undefined-object error is about, when it names one a
-    migration could make; None for others (an operator between types, a bare column)."""
-    if state not in _UNDEFINED:
-        return None
-    for pattern in (_MISSING_OBJECT, _MISSING_ROUTINE, _MISSING_MEMBER):
-        m = pattern.match(message)
-        if m:
-            name = _unquote(m.group("name"))
-            return None if _schema(name) in _SYSTEM_SCHEMAS else (m.group("kind"), name)
-    return None
-
-
-def _placed(
-    state: str, message: str, placement: Placement, failed: Mapping[str, Iterable[str]]
-) -> Cause | None:
-    """not_created, created_later, or a migration_error that says what the project makes of
-    the missing object; None: no object, or the migration is not in the project."""
-    found = missing_object(state, message)
-    here = placement.project.position(placement.migration)
-    if found is None or here is None or placement.on_shadow(*found):
-        return None
-    from_extension = _failed_extension(*found, placement.project, failed)
-    return from_extension or _made_where(state, *found, here, placement.project)
-
-
-_EXTENSION_KINDS = frozenset({"function", "procedure", "type"})
-
-
-def _failed_extension(
-    kind: str, name: str, project: ProjectNames, failed: Mapping[str, Iterable[str]]
-) -> Cause | None:
-    """A routine or type no statement makes, when an earlier migration that failed would have
-    created an extension: the extension may be what makes it (its objects are not read)."""
-    if kind not in _EXTENSION_KINDS or project.makers(name):
-        return None
-    for migration, created in failed.items():
-        extensions = sorted(project.extensions.intersection(created))
-        if extensions:
-            return Cause(
-                "depends_on",
-                f"depends on {migration}, which failed (its extension {extensions[0]} may have "
-                f"created {kind} {name})",
-                migration,
-            )
-    return None
-
-
-def _made_where(state: str, kind: str, name: str, here: int, project: ProjectNames) -> Cause | None:
-    makers, unsure = project.makers(name), project.maybe_makers(name)
-    before = [p for p in makers if p < here]
-    if before:
-        return _own_error(state, f"{kind} {name} was created by {project.order[before[-1]]} "
-                          "and is gone since (dropped, renamed, moved?)")  # fmt: skip
-    if here in makers:
-        return None  # made by this very migration, after it is used
-    # Code run before it may have made it; a later one only matters when no statement does.
-    doubt = [p for p in unsure if p <= here] or ([] if makers else unsure)
-    if doubt:
-        return _own_error(state, f"no migration's statements create {kind} {name}; code the "
-                          f"tool cannot read in {project.order[doubt[0]]} (a DO block, a "
-                          "function, a file that does not parse) may")  # fmt: skip
-    if makers:
-        return _created_later(kind, name, project.order[makers[0]])
-    return _not_created(kind, name)
-
-
-def _own_error(state: str, why: str) -> Cause:
-    return Cause("migration_error", f"an error in the migration itself [{state}]: {why}")
-
-
-def _created_later(kind: str, name: str, later: str) -> Cause:
-    return Cause(
-        "created_later",
-        f"{kind} {name} is created only by a later migration, {later}: the migrations are out "
-        "of order (run the one that creates it first), or an earlier version of it was made "
-        "outside them",
-        later,
-    )
-
-
-def _not_created(kind: str, name: str) -> Cause:
-    return Cause(
-        "not_created",
-        f"{kind} {name} is created by no migration of the project: made outside the "
-        "migrations (dashboard, SQL editor)? Add a migration that creates it, or a baseline "
-        "dump (`supabase db dump`) as the first migration",
-        name,
-    )
+__all__ = [
+    "CAUSE_KINDS", "Cause", "CauseKind", "Placement", "classify_failure", "extension_in",
+    "in_code_body", "missing_names",
+]  # fmt: skip

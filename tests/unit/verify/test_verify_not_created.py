@@ -1,21 +1,16 @@
 """A forward failing on an object no migration makes (not_created) or only a later one makes
-(created_later): what each migration makes (verify/made.py), the classification
-(verify/causes.py) and the counts by cause (verify/tally.py)."""
+(created_later): what each migration makes (verify/made.py, made_in_code.py), the
+classification (verify/causes.py, placement.py) and the counts by cause (verify/tally.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from migration_rollback.sql import parse_script
-from migration_rollback.verify.causes import (
-    CAUSE_KINDS,
-    Cause,
-    Placement,
-    classify_failure,
-    missing_object,
-)
+from migration_rollback.verify.causes import CAUSE_KINDS, Cause, Placement, classify_failure
 from migration_rollback.verify.made import ProjectNames, made_by, project_names
 from migration_rollback.verify.made_in_code import made_in_code
+from migration_rollback.verify.placement import missing_object
 from migration_rollback.verify.replay_support import would_create
 from migration_rollback.verify.tally import CAUSE_PHRASES, cause_counts, tally, tally_lines
 from migration_rollback.verify.verdict import VerifyResult
@@ -202,7 +197,9 @@ def test_an_extension_a_failed_migration_creates_may_make_routines_and_types() -
         "42P01", 'relation "t" does not exist', failed=failed, placement=placement
     )
     assert relation.kind == "not_created"  # an extension's tables are not guessed at
-    assert classify_failure("42883", message, placement=placement).kind == "not_created"
+    applied = classify_failure("42883", message, placement=placement)  # m1 did not fail
+    assert applied.kind == "migration_error"
+    assert "comes from the extension pg_trgm, which m1 creates" in applied.detail
 
 
 @pytest.mark.parametrize(
@@ -218,6 +215,21 @@ def test_depends_on_a_qualified_name_made_bare(created: set[str], depends: bool)
     failed = {"m1": frozenset(created)}
     cause = classify_failure("42P01", 'relation "public.queue" does not exist', failed=failed)
     assert (cause.kind == "depends_on") is depends
+
+
+def test_a_well_known_extension_object_names_its_extension() -> None:
+    message = "function uuid_generate_v4() does not exist"
+    alone = classify_failure("42883", message, placement=Placement(_project("select 1"), "m1"))
+    assert (alone.kind, alone.subject) == ("not_created", "uuid_generate_v4")
+    assert 'create extension if not exists "uuid-ossp"' in alone.detail
+    later = _project("select 1", 'create extension "uuid-ossp"')
+    cause = classify_failure("42883", message, placement=Placement(later, "m1"))
+    assert (cause.kind, cause.subject) == ("created_later", "m2")
+    assert "(extension uuid-ossp)" in cause.detail
+    earlier = _project('create extension "uuid-ossp"', "select 1")
+    assert classify_failure("42883", message, placement=Placement(earlier, "m2")).kind == (
+        "migration_error"
+    )
 
 
 def test_platform_objects_and_other_majors_are_not_not_created() -> None:
