@@ -84,7 +84,7 @@ class Replayer(ShadowSession):
         # see `catch_up`).
         self.forward_only = False
         # What every migration makes (None: not known): a missing object none makes, or only
-        # a later one, is said so (causes.py).
+        # a later one, is said so (placement.py).
         self.project = project
         self.current = ""  # the migration being replayed
 
