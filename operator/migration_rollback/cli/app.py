@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
     from migration_rollback.project.workspace import LoadedMigration
+    from migration_rollback.verify.made import ProjectNames
 
 # A line that starts a new item: a bullet, a numbered step, or a right-aligned exit code
 # ("  4  LOCK_TIMEOUT: ...").
@@ -319,6 +320,15 @@ def load_project(directory: Path, label: str) -> list[LoadedMigration]:
     except MigrationRollbackError as exc:
         console.print(error_markup(str(exc)))
         raise typer.Exit(2) from None
+
+
+def made_names(loaded: list[LoadedMigration]) -> ProjectNames:
+    """What each usable migration makes, read from the scripts `load_project` parsed (the
+    shadow then tells objects no migration makes from real errors: verify/causes.py)."""
+    from migration_rollback.verify.made import project_names
+
+    usable = (item for item in loaded if item.usable)
+    return project_names((i.migration.name, i.script, i.source.text) for i in usable)
 
 
 def output_path_problem(option: str, path: Path | None) -> str | None:

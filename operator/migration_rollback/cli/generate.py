@@ -24,6 +24,7 @@ from migration_rollback.cli.app import (
     escape_name,
     fail,
     load_project,
+    made_names,
     progress_bar,
     verify_only_problem,
 )
@@ -159,6 +160,7 @@ def state_aware_bodies(
                 major=major,
                 strict_column_order=exact_column_order,
                 jobs=jobs,
+                project=made_names(loaded),
             )
     except DatabaseUnavailableError as exc:
         console.print(error_markup(f"shadow database: {exc}"))

@@ -22,6 +22,7 @@ from migration_rollback.cli.app import (
     escape_name,
     fail,
     load_project,
+    made_names,
     progress_bar,
     verify_only_problem,
 )
@@ -139,6 +140,7 @@ def run_shadow(
                 major=major,
                 strict_column_order=exact_column_order,
                 jobs=jobs,
+                project=made_names(loaded),
             )
     except DatabaseUnavailableError as exc:
         console.print(error_markup(f"shadow database: {exc}"))
@@ -186,11 +188,16 @@ def _json(reports: list[MigrationReport], proofs: dict[str, VerifyResult]) -> di
                 doc["verification"]["scope"] = SCHEMA_ONLY
         migrations.append(doc)
     blocked = any(p.status in FAILING for p in proofs.values())
-    return {
+    out: dict[str, object] = {
         "ok": not any(r.status.blocks for r in reports) and not blocked,
         "summary": counts,
         "migrations": migrations,
     }
+    if proofs:  # --verify: the verdicts by status, the failed forwards by cause
+        from migration_rollback.verify.tally import tally
+
+        out["verification_summary"] = tally(list(proofs.values()))
+    return out
 
 
 SCHEMA_ONLY = "schema only"
@@ -235,3 +242,7 @@ def _print_text(reports: list[MigrationReport], proofs: dict[str, VerifyResult])
         if any(r.status is s for r in reports)
     )
     console.print(f"{len(reports)} migrations: {counts or 'none'}")
+    if proofs:  # --verify: the verdicts, and why forwards failed, counted
+        from migration_rollback.verify.tally import tally_lines
+
+        console.print("\n".join(tally_lines(list(proofs.values()))), markup=False)

@@ -31,6 +31,7 @@ from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.sql import History, Script, parse_script
 from migration_rollback.verify.diff import Difference, render
 from migration_rollback.verify.generated_attempts import generated_source
+from migration_rollback.verify.made import ProjectNames
 from migration_rollback.verify.majors import MajorRequirement
 from migration_rollback.verify.parallel import (
     OrderedProgress,
@@ -131,6 +132,7 @@ class _Options:
     incremental: bool = True
     strict_column_order: bool = False
     check_drift: bool = True
+    project: ProjectNames | None = None  # what every migration makes (causes.py)
 
 
 def _replay(
@@ -230,6 +232,7 @@ class _Worker:
                 incremental=options.incremental,
                 strict_column_order=options.strict_column_order,
                 read_model=self.span[0] == 0,  # else the catch-up reads it, at its end
+                project=options.project,
             ) as replayer:
                 if first and not replayer.capturing and options.incremental:
                     self.say(_NO_CAPTURE)
@@ -288,6 +291,7 @@ def run_verification(
     strict_column_order: bool = False,
     major: MajorRequirement | None = None,
     jobs: int | None = None,
+    project: ProjectNames | None = None,
 ) -> VerifyRun:
     """`validate --verify`, with the replay's statistics.
 
@@ -295,8 +299,12 @@ def run_verification(
     reference the incremental checks are tested against). `strict_column_order=True` counts a
     column that came back in another position as a mismatch. `jobs`: the shadow databases
     checking at once (None: chosen from the CPUs and the project's size, parallel.py).
+    `project`: what every migration makes (made.project_names), so that a forward failing on
+    an object no migration makes, or only a later one, says so (None: it cannot).
     """
-    options = _Options(incremental=incremental, strict_column_order=strict_column_order)
+    options = _Options(
+        incremental=incremental, strict_column_order=strict_column_order, project=project
+    )
     return _replay(
         migrations, shadow_url, progress, _Files, options=options, major=major, jobs=jobs
     )
@@ -310,13 +318,15 @@ def verify_project(
     *,
     strict_column_order: bool = False,
     jobs: int | None = None,
+    project: ProjectNames | None = None,
 ) -> list[VerifyResult]:
     """`validate --verify`: replay the migrations and prove (or refute) each rollback file.
 
-    `major`: the PostgreSQL major the shadow must run (see verify/majors.py)."""
+    `major`: the PostgreSQL major the shadow must run (see verify/majors.py); `project`: as
+    `run_verification`'s."""
     return run_verification(
         migrations, shadow_url, progress, major=major, strict_column_order=strict_column_order,
-        jobs=jobs,
+        jobs=jobs, project=project,
     ).results  # fmt: skip
 
 
@@ -359,6 +369,7 @@ def generate_verified(
     strict_column_order: bool = False,
     major: MajorRequirement | None = None,
     jobs: int | None = None,
+    project: ProjectNames | None = None,
 ) -> list[GeneratedRollback]:
     """`generate --verify`: state-aware rollback bodies, each proven by a round trip.
 
@@ -366,11 +377,11 @@ def generate_verified(
     filled from the shadow's schema before the migration, then checked; if the round trip still
     finds differences (objects a CASCADE removed, objects a DO block created...), repair SQL is
     appended and checked again (at most twice). `sql_body` is what to write as the rollback
-    file's body (the CLI adds the header); its verdict is `result`. `jobs`: as
+    file's body (the CLI adds the header); its verdict is `result`. `jobs`, `project`: as
     `run_verification`'s.
     """
     sources: dict[str, Prepared] = {}
-    options = _Options(strict_column_order=strict_column_order)
+    options = _Options(strict_column_order=strict_column_order, project=project)
     run = _replay(
         migrations, shadow_url, progress, lambda: _Generated(sources),
         options=options, major=major, jobs=jobs,

@@ -8,7 +8,14 @@ The replay goes on past a failed migration, so each failure needs a cause a read
 - `missing_platform_object`: a Supabase object (auth, storage, realtime, vault, cron, net...)
   or role the baseline does not have;
 - `other_major`: syntax or a function of another PostgreSQL major than the shadow server's;
+- `created_later`: the missing object is made only by a later migration (out of order);
+- `not_created`: no migration of the project makes the missing object at all: it was made
+  outside them (dashboard, SQL editor), so no replay of the migrations can have it;
 - `migration_error`: anything else, an error in the migration itself.
+
+The last two need what every migration makes (placement.py, from made.py's reading of the
+parsed scripts); a name that code the tool cannot read may make (a DO block, dynamic SQL) is
+never said to be not created.
 
 Decided from the SQLSTATE and the server's message (whose wording PostgreSQL keeps stable).
 """
@@ -17,12 +24,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
 
-CauseKind = Literal[
-    "depends_on", "missing_extension", "missing_platform_object", "other_major", "migration_error"
-]
+from migration_rollback.verify.cause import (
+    CAUSE_KINDS,
+    UNDEFINED,
+    Cause,
+    CauseKind,
+    last_part,
+    schema_of,
+    unquote,
+)
+from migration_rollback.verify.placement import Placement, placed_cause
 
 # Schemas and roles the Supabase platform owns (objects there come from the platform, not from
 # a project's migrations).
@@ -53,25 +65,9 @@ FUNCTIONS_SINCE: Mapping[str, int] = {
     "uuidv7": 18, "uuidv4": 18, "casefold": 18, "array_sort": 18, "array_reverse": 18,
 }  # fmt: skip
 
-_UNDEFINED = frozenset({"42P01", "42883", "42704", "3F000", "42703", "42P02", "0LP01"})
 _SYNTAX = frozenset({"42601"})
 # The major of the parser migrations go through before they are sent (pglast 8 = PostgreSQL 17).
 PARSER_MAJOR = 17
-
-
-@dataclass(frozen=True, slots=True)
-class Cause:
-    """A classified cause of a failed forward migration."""
-
-    kind: CauseKind
-    detail: str
-    subject: str | None = None  # the missing object, extension, or the failed migration
-
-    def __str__(self) -> str:
-        return f"{self.kind.replace('_', ' ')}: {self.detail}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "detail": self.detail, "subject": self.subject}
 
 
 def missing_names(message: str) -> list[str]:
@@ -79,29 +75,15 @@ def missing_names(message: str) -> list[str]:
     found: list[str] = []
     m = re.match(r"^(?:function|procedure) (\S+?)\(", message)
     if m:
-        found.append(_unquote(m.group(1)))
+        found.append(unquote(m.group(1)))
     m = re.match(r"^operator does not exist: (.+)$", message)
     if m:
-        found.extend(
-            _unquote(t) for t in re.split(r"\s+", m.group(1)) if re.match(r"^[\w.\"]+$", t)
-        )
-    found.extend(_unquote(q) for q in re.findall(r'"([^"]+)"', message))
+        found.extend(unquote(t) for t in re.split(r"\s+", m.group(1)) if re.match(r"^[\w.\"]+$", t))
+    found.extend(unquote(q) for q in re.findall(r'"([^"]+)"', message))
     m = re.match(r"^column (\w+)\.(\w+) does not exist", message)
     if m:
         found.extend([m.group(1), m.group(2)])
     return [n for n in dict.fromkeys(found) if n]
-
-
-def _unquote(name: str) -> str:
-    return ".".join(part.strip('"') for part in name.split("."))
-
-
-def _last(name: str) -> str:
-    return name.rsplit(".", 1)[-1].lower()
-
-
-def _schema(name: str) -> str | None:
-    return name.rsplit(".", 1)[0].lower() if "." in name else None
 
 
 def extension_in(message: str) -> str | None:
@@ -131,6 +113,7 @@ def classify_failure(
     failed: Mapping[str, Iterable[str]] | None = None,
     context: str = "",
     in_body: bool = False,
+    placement: Placement | None = None,
 ) -> Cause:
     """The cause of one failed statement.
 
@@ -139,6 +122,7 @@ def classify_failure(
     `context` is the server's error context ("compilation of PL/pgSQL function …"), and
     `in_body` says the error's position falls inside a DO block's or function's code: pglast
     never parsed that code, so its syntax errors are the migration's own on any major.
+    `placement` (None: unknown) tells a missing object no migration makes, or only a later one.
     """
     state = sqlstate or ""
     extension = extension_in(message)
@@ -148,7 +132,7 @@ def classify_failure(
             f"extension {extension} is not available on the shadow server and has no stand-in",
             extension,
         )
-    names = missing_names(message) if state in _UNDEFINED else []
+    names = missing_names(message) if state in UNDEFINED else []
     for migration, created in (failed or {}).items():
         hit = _depends(names, created)
         if hit is not None:
@@ -164,16 +148,25 @@ def classify_failure(
     newer = None if body else _other_major(state, message, names, server_major)
     if newer is not None:
         return newer
+    placed = placed_cause(state, message, placement, failed or {}) if placement else None
+    if placed is not None:
+        return placed
     return Cause("migration_error", f"an error in the migration itself [{state or 'no SQLSTATE'}]")
 
 
 def _depends(missing: list[str], created: Iterable[str]) -> str | None:
+    """The missing name `created` has: as is, bare against any schema, or qualified against
+    a bare name made in no other schema (made unqualified, or by code only read as text)."""
     made = {c.lower() for c in created}
+    lasts = {last_part(c) for c in made}
     for name in missing:
-        lowered = name.lower()
-        if lowered in made:
+        lowered, schema = name.lower(), schema_of(name)
+        if lowered in made or (schema is None and last_part(name) in lasts):
             return name
-        if _schema(name) is None and _last(name) in {_last(c) for c in made}:
+        elsewhere = any(
+            last_part(c) == last_part(name) and schema_of(c) not in (None, schema) for c in made
+        )
+        if schema is not None and last_part(name) in made and not elsewhere:
             return name
     return None
 
@@ -189,7 +182,7 @@ def _platform_object(state: str, message: str, names: list[str]) -> Cause | None
             )
         return None
     for name in names:
-        schema = _schema(name)
+        schema = schema_of(name)
         if schema in PLATFORM_SCHEMAS or (state == "3F000" and name.lower() in PLATFORM_SCHEMAS):
             return Cause(
                 "missing_platform_object",
@@ -229,13 +222,19 @@ def _other_major(
             "another PostgreSQL major?",
         )
     if state == "42883" and names:
-        since = FUNCTIONS_SINCE.get(_last(names[0]), 0)
+        since = FUNCTIONS_SINCE.get(last_part(names[0]), 0)
         if since and (server_major is None or since > server_major):
             return Cause(
                 "other_major",
-                f"{_last(names[0])}() exists from PostgreSQL {since} on; the shadow runs {on}",
-                _last(names[0]),
+                f"{last_part(names[0])}() exists from PostgreSQL {since} on; the shadow runs {on}",
+                last_part(names[0]),
             )
     if state == "22023" and message.startswith("unrecognized parameter"):
         return Cause("other_major", f"{message}: a storage parameter {on} does not know")
     return None
+
+
+__all__ = [
+    "CAUSE_KINDS", "Cause", "CauseKind", "Placement", "classify_failure", "extension_in",
+    "in_code_body", "missing_names",
+]  # fmt: skip

@@ -5,13 +5,14 @@ stand-ins' members compared, and the kept model merged with what a forward touch
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 import psycopg
 
 from migration_rollback.sql import Script, Statement, classify
 from migration_rollback.verify import capture
 from migration_rollback.verify.diff import Difference
+from migration_rollback.verify.made import as_names, code_bodies, made_by
+from migration_rollback.verify.made_in_code import made_in_code
 from migration_rollback.verify.model import SchemaModel
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject
 from migration_rollback.verify.stateful.members import STANDIN_MEMBER
@@ -40,6 +41,7 @@ def executable(statements: Sequence[Statement]) -> Iterator[Statement]:
 DASHBOARD_EXTENSIONS = {"cron": "pg_cron", "net": "pg_net", "pgmq": "pgmq"}
 
 _CREATING = ("Create", "View", "Index", "Define", "CompositeType")
+_TABLES = frozenset({"CreateStmt", "CreateForeignTableStmt"})
 
 
 def member_differences(
@@ -63,7 +65,8 @@ def member_differences(
 
 def would_create(script: Script) -> frozenset[str]:
     """What a migration would have created, as names a later error message may carry: each
-    target qualified and bare (schema.table, table, column...)."""
+    target qualified and bare (schema.table, table, column...), what made.py reads (types,
+    schemas, renamed names...) and what its unparsed code may make (made_in_code.py)."""
     names: set[str] = set()
     for st in script.statements:
         creates = st.kind.startswith(_CREATING)
@@ -75,7 +78,12 @@ def would_create(script: Script) -> frozenset[str]:
             names.add(target.name.lower())
             if target.schema:
                 names.add(f"{target.schema}.{target.name}".lower())
-    return frozenset(names)
+    # Not a new table's columns: a later error on a column as common as `id` would be
+    # blamed on this migration.
+    others = (st for st in script.statements if st.kind not in _TABLES)
+    # What its DO blocks and functions may make: a later failure on it comes from this one.
+    code = made_in_code(b for st in script.statements for b in code_bodies(st.node))
+    return frozenset(names) | as_names(made_by(others)) | code
 
 
 def merged(model: SchemaModel, touched: capture.Check) -> Snapshot:
@@ -85,19 +93,6 @@ def merged(model: SchemaModel, touched: capture.Check) -> Snapshot:
     }
     objects.update(touched.found.objects)
     return Snapshot(objects)
-
-
-def code_bodies(node: Any) -> list[str]:
-    """The code strings of a DO block or CREATE FUNCTION/PROCEDURE (their `AS` arguments)."""
-    options = getattr(node, "args", None) or getattr(node, "options", None) or ()
-    out: list[str] = []
-    for option in options:
-        if getattr(option, "defname", None) != "as":
-            continue
-        arg = option.arg
-        items = getattr(arg, "items", None) or (arg,)
-        out += [str(i.sval) for i in items if getattr(i, "sval", None)]
-    return out
 
 
 def error_text(exc: psycopg.Error) -> str:

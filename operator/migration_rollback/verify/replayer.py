@@ -27,9 +27,11 @@ from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.sql import Script, Statement, classify, parse_script
 from migration_rollback.sql.copy_data import blank_blocks, without_inline_copies
 from migration_rollback.sql.parse import normalize_text
-from migration_rollback.verify.causes import Cause, classify_failure
+from migration_rollback.verify.causes import Cause, Placement, classify_failure
 from migration_rollback.verify.clone_trip import clone_trip
 from migration_rollback.verify.lenient import lenient_statements
+from migration_rollback.verify.made import ProjectNames
+from migration_rollback.verify.made_in_code import made_in_code
 from migration_rollback.verify.replay_support import (
     DASHBOARD_EXTENSIONS,
     executable,
@@ -65,6 +67,7 @@ class Replayer(ShadowSession):
         baseline: str | None = None,
         strict_column_order: bool = False,
         read_model: bool = True,
+        project: ProjectNames | None = None,
     ) -> None:
         super().__init__(
             db,
@@ -80,6 +83,10 @@ class Replayer(ShadowSession):
         # Forwards applied, rollbacks not checked, the model not kept (a worker's catch-up:
         # see `catch_up`).
         self.forward_only = False
+        # What every migration makes (None: not known): a missing object none makes, or only
+        # a later one, is said so (placement.py).
+        self.project = project
+        self.current = ""  # the migration being replayed
 
     def replay(self, name: str, forward_path: Path, rollback: RollbackSource) -> VerifyResult:
         """Apply one forward migration (for real) and check its rollback on the way.
@@ -90,6 +97,7 @@ class Replayer(ShadowSession):
         failure that comes from this one says so.
         """
         started = time.perf_counter()
+        self.current = name
         self.begin_migration()
         text = normalize_text(read_text(forward_path))
         try:
@@ -117,6 +125,8 @@ class Replayer(ShadowSession):
         if statements:  # the pieces that parse alone, replayed for the later migrations
             pieces = Script(str(forward_path), tuple(statements))
             go_past(self, name, pieces, text, result, self, unparsed)
+        # What the pieces that do not parse may make: a later failure on it comes from this one.
+        self.failed[name] |= made_in_code([text])
         return result
 
     def _checked(
@@ -166,11 +176,27 @@ class Replayer(ShadowSession):
         self.reload_model()
 
     def _cause(self, failure: Failure) -> Cause:
+        placement = None
+        if self.project is not None:
+            placement = Placement(self.project, self.current, self._on_shadow)
         return classify_failure(
             failure.sqlstate, failure.primary or failure.message,
             server_major=self.server_major, failed=self.failed, context=failure.context,
-            in_body=failure.in_body,
+            in_body=failure.in_body, placement=placement,
         )  # fmt: skip
+
+    def _on_shadow(self, kind: str, name: str) -> bool:
+        """Whether a relation, routine or type of that (bare) name is on the shadow in any
+        schema: then the failure is a call's argument types or a search_path, not a missing
+        object. (Run after the failed forward was rolled back.)"""
+        query = _NAMED.get(kind)
+        if query is None:
+            return False
+        try:
+            row = self.c().execute(query, (name.rsplit(".", 1)[-1],), prepare=False).fetchone()
+        except psycopg.Error:
+            return False
+        return bool(row and row[0])
 
     def _enable_for(self, outcome: Outcome) -> str | None:
         """A platform extension the dashboard enables (pg_cron, pg_net, pgmq) that the failed
@@ -209,6 +235,14 @@ class Replayer(ShadowSession):
         both = text + "\n" + (prepared.text if prepared is not None else "")
         found.update(uses(both, self.stand_in_members().names))
         return sorted(found)
+
+
+_NAMED = {
+    "relation": "SELECT EXISTS (SELECT FROM pg_catalog.pg_class WHERE relname = %s)",
+    "function": "SELECT EXISTS (SELECT FROM pg_catalog.pg_proc WHERE proname = %s)",
+    "procedure": "SELECT EXISTS (SELECT FROM pg_catalog.pg_proc WHERE proname = %s)",
+    "type": "SELECT EXISTS (SELECT FROM pg_catalog.pg_type WHERE typname = %s)",
+}
 
 
 def _enabled_note(extension: str) -> str:

@@ -21,10 +21,10 @@ from migration_rollback.verify.baseline import load_baseline
 from migration_rollback.verify.batch import Batch
 from migration_rollback.verify.causes import in_code_body
 from migration_rollback.verify.diff import Difference, diff_objects
+from migration_rollback.verify.made import code_bodies
 from migration_rollback.verify.model import SchemaModel
 from migration_rollback.verify.pipelined import Lead, run_statements
 from migration_rollback.verify.replay_support import (
-    code_bodies,
     error_text,
     executable,
     merged,
