@@ -167,18 +167,26 @@ def grantee(spec: Any) -> str:
     return name.lower() if name is not None else f"<{spec.roletype.name.lower()}>"  # CURRENT_USER
 
 
-def restated(node: Any, default_schema: str, history: History | None) -> set[Privilege]:
-    """The privileges this GRANT gives that the platform already gave (and no earlier migration
-    revoked): its undo leaves them."""
-    grant = grant_of(node)[0]
-    if grant is None or not grant.is_grant or grant.grant_option:  # WITH GRANT OPTION: new
-        return set()
+def given(node: Any, default_schema: str, history: History | None) -> set[Privilege]:
+    """The privileges the statement names that the platform gave (itself, or by its default
+    privileges on what earlier migrations made) and no earlier migration revoked."""
     asked = privileges_of(node, default_schema)
     platform = platform_privileges()
     if not all(p in platform for p in asked):  # only then may default privileges tell more
         platform = platform | _implied(node, default_schema, history)
     revoked = history.revoked_platform if history is not None else frozenset()
     return {p for p in asked if p in platform and p not in revoked}
+
+
+def made_earlier(node: Any, place: str, default_schema: str, history: History) -> bool:
+    """Whether the object of the statement at `place` was made by an earlier migration."""
+    grant, defaults = grant_of(node)
+    if defaults is not None or grant.objtype not in _MADE_AS:
+        return False
+    return any(
+        at == place and _made_earlier(grant.objtype, obj, default_schema, history) is not None
+        for at, obj in places(grant, None, default_schema)
+    )
 
 
 def revoked_from_platform(node: Any) -> set[Privilege]:
@@ -191,7 +199,7 @@ def revoked_from_platform(node: Any) -> set[Privilege]:
 
 def observe(history: History, node: Any) -> None:
     """Keep `history.revoked_platform`: a REVOKE adds what it names, a GRANT takes it out
-    again (what the platform never gave stays out of every answer: `restated` asks it only of
+    again (what the platform never gave stays out of every answer: `given` asks it only of
     what the platform gave)."""
     grant = grant_of(node)[0]
     if grant is None:
@@ -249,13 +257,23 @@ def _made_earlier(objtype: Any, obj: Any, default_schema: str, history: History)
 
 def _known(history: History, ref: ObjectRef) -> bool:
     """Made by an earlier migration; a routine named without its arguments (`GRANT EXECUTE
-    ON FUNCTION f`, one f being there) is known by its name."""
-    if ref.args is not None or ref.kind not in ("function", "procedure"):
+    ON FUNCTION f`, one f being there) is known by its name, one whose argument types are
+    written with or without their schema by those types."""
+    if ref.kind not in ("function", "procedure") or history.knows(ref):
         return history.knows(ref)
     return any(
-        d.ref.kind == ref.kind and d.ref.name == ref.name and d.ref.schema == ref.schema
+        d.ref.kind == ref.kind
+        and d.ref.name == ref.name
+        and d.ref.schema == ref.schema
+        and (ref.args is None or _bare(d.ref.args) == _bare(ref.args))
         for d in history.definitions.values()
     )
+
+
+def _bare(args: str | None) -> str:
+    """Argument types without their schema (`public.platform_role` as `platform_role`): a
+    GRANT may name them either way."""
+    return re.sub(r'"?\w+"?\.', "", (args or "").lower()).replace('"', "")
 
 
 @functools.cache
