@@ -107,6 +107,9 @@ class History:
     # What every GRANT and REVOKE since each object was made left its grantees holding
     # (privilege_states.py): the undo of a later one gives back just that.
     privileges: Grants = field(default_factory=dict)
+    # Routines the migrations made and then renamed, "schema.name" as now called: still theirs
+    # (their definitions are forgotten, their privileges are not).
+    moved_routines: set[str] = field(default_factory=set)
     # The names in the text of code the history cannot read that may REVOKE (a DO block's
     # EXECUTE format('REVOKE ALL ON public.%I ...') over a list of tables): the platform's
     # default privileges are no longer assumed on them. (Code unseen, a routine made outside
@@ -230,6 +233,7 @@ class History:
         self.comments.pop(ref.key, None)
         self.stale.discard(ref.key)
         privilege_states.forget(self.privileges, ref)
+        self.moved_routines.discard(f"{ref.schema}.{ref.name}".lower())
         if _is_relation(ref) and ref.schema:  # one namespace: a view too
             self.move_table((ref.schema, ref.name), None)
         elif ref.kind == "schema":

@@ -54,6 +54,8 @@ _ALL: dict[Any, tuple[str, ...]] = {
     ObjectType.OBJECT_PROCEDURE: ("execute",),
     ObjectType.OBJECT_TYPE: ("usage",),
 }  # fmt: skip
+# The kinds of object whose privileges are read (privilege_states.py follows them too).
+FOLLOWED_KINDS = tuple(_ALL)
 _KIND = {
     ObjectType.OBJECT_SCHEMA: "schema",
     ObjectType.OBJECT_TABLE: "tables",
@@ -261,16 +263,18 @@ def _known(history: History, ref: ObjectRef) -> bool:
     written with or without their schema by those types."""
     if ref.kind not in ("function", "procedure") or history.knows(ref):
         return history.knows(ref)
+    if f"{ref.schema}.{ref.name}".lower() in history.moved_routines:
+        return True
     return any(
         d.ref.kind == ref.kind
         and d.ref.name == ref.name
         and d.ref.schema == ref.schema
-        and (ref.args is None or _bare(d.ref.args) == _bare(ref.args))
+        and (ref.args is None or bare_args(d.ref.args) == bare_args(ref.args))
         for d in history.definitions.values()
     )
 
 
-def _bare(args: str | None) -> str:
+def bare_args(args: str | None) -> str:
     """Argument types without their schema (`public.platform_role` as `platform_role`): a
     GRANT may name them either way."""
     return re.sub(r'"?\w+"?\.', "", (args or "").lower()).replace('"', "")

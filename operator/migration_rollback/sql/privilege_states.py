@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any
 from pglast.enums.parsenodes import ObjectType
 
 from migration_rollback.sql import platform_grants as platform
+from migration_rollback.sql._ast import ast
 from migration_rollback.sql.model import ObjectRef
-from migration_rollback.sql.names import strings
+from migration_rollback.sql.names import object_with_args, strings
 from migration_rollback.sql.platform_grants import Privilege
 
 if TYPE_CHECKING:
@@ -52,40 +53,80 @@ _OWNER = "postgres"
 
 
 def place_of(ref: ObjectRef) -> str | None:
-    """The place an object's privileges are kept under (None: a kind not followed)."""
+    """The place an object's privileges are kept under (None: a kind not followed); a
+    routine's with its argument types (overloads are other objects)."""
     if ref.kind == "schema":
         return f"schema {ref.name}".lower()
     kind = _PLACE_KIND.get(ref.kind)
-    return f"{kind} {ref.schema}.{ref.name}".lower() if kind and ref.schema else None
+    if kind is None or not ref.schema:
+        return None
+    args = f"({platform.bare_args(ref.args)})" if ref.args is not None else ""
+    return f"{kind} {ref.schema}.{ref.name}".lower() + args
 
 
 def forget(grants: Grants, ref: ObjectRef) -> None:
-    """A new object, or one dropped: what earlier GRANTs and REVOKEs set no longer holds."""
+    """A new object, or one dropped: what earlier GRANTs and REVOKEs set no longer holds (of
+    a routine, also what a statement naming it without its arguments set)."""
     place = place_of(ref)
     if place is not None:
         grants.pop(place, None)
+        grants.pop(place.split("(", 1)[0], None)
 
 
-def named(node: Any, default_schema: str) -> tuple[Privilege, ...]:
-    """What a GRANT or REVOKE names: its object privileges, then its column privileges."""
-    return platform.privileges_of(node, default_schema) + tuple(
-        _column_privileges(node, default_schema)
-    )
-
-
-def _column_privileges(node: Any, default_schema: str) -> Iterator[Privilege]:
-    grant, defaults = platform.grant_of(node)
-    if grant is None or defaults is not None or grant.objtype != ObjectType.OBJECT_TABLE:
+def move(grants: Grants, old: ObjectRef, new: ObjectRef) -> None:
+    """A routine renamed keeps its ACL: the states of each of its overloads go with it."""
+    was, now = place_of(old), place_of(new)
+    if was is None or now is None:
         return
-    columns = [
+    for place in [p for p in grants if p == was or p.startswith(f"{was}(")]:
+        grants[now + place[len(was) :]] = grants.pop(place)
+
+
+def forget_named(grants: Grants, words: set[str]) -> None:
+    """Code the history cannot read may have granted or revoked on the objects whose names
+    it holds (a DO block's EXECUTE format('REVOKE ALL ON public.%I ...') over a list)."""
+    for place in [p for p in grants if _object_word(p) in words]:
+        del grants[place]
+
+
+def _object_word(place: str) -> str:
+    return place.split("(", 1)[0].rsplit(".", 1)[-1].split(" ")[-1]
+
+
+def named(node: Any, default_schema: str) -> Iterator[tuple[Privilege, str]]:
+    """What a GRANT or REVOKE names, each with the place its state is kept under: its object
+    privileges (ALL spelled out), and its column privileges as `name(col)`."""
+    grant, defaults = platform.grant_of(node)
+    if grant is None or grant.objtype not in _FOLLOWED:
+        return
+    names = platform.privilege_names(grant) + _column_names(grant, defaults)
+    for place, part in platform.places(grant, defaults, default_schema):
+        key = _state_place(place, part, default_schema)
+        for spec in grant.grantees or ():
+            who = platform.grantee(spec)
+            yield from (((place, who, name), key) for name in names)
+
+
+_FOLLOWED = frozenset(platform.FOLLOWED_KINDS)
+
+
+def _column_names(grant: Any, defaults: Any) -> tuple[str, ...]:
+    if defaults is not None or grant.objtype != ObjectType.OBJECT_TABLE:
+        return ()
+    return tuple(
         f"{str(p.priv_name).lower()}({col.lower()})"
         for p in grant.privileges or ()
         if p.cols
         for col in strings(p.cols)
-    ]
-    for place, _part in platform.places(grant, None, default_schema):
-        for spec in grant.grantees or ():
-            yield from ((place, platform.grantee(spec), name) for name in columns)
+    )
+
+
+def _state_place(place: str, part: Any, default_schema: str) -> str:
+    """A routine named with its arguments is kept under them (place_of)."""
+    if isinstance(part, ast.ObjectWithArgs) and not part.args_unspecified:
+        ref = object_with_args(part, default_schema)
+        return f"{place}({platform.bare_args(ref.args)})"
+    return place
 
 
 def learn(grants: Grants, node: Any, default_schema: str, below: Grants | None = None) -> None:
@@ -95,11 +136,11 @@ def learn(grants: Grants, node: Any, default_schema: str, below: Grants | None =
     grant = platform.grant_of(node)[0]
     if grant is None or (not grant.is_grant and grant.grant_option):
         return
-    for place, who, name in named(node, default_schema):
-        held = grants.setdefault(place, {})
+    for (_place, who, name), key in named(node, default_schema):
+        held = grants.setdefault(key, {})
         held[(who, name)] = bool(grant.is_grant)
         if not grant.is_grant and "(" not in name:
-            for col in _columns_of(place, who, name, (below or {}, grants)):
+            for col in _columns_of(key, who, name, (below or {}, grants)):
                 held[(who, f"{name}({col})")] = False
 
 
@@ -121,8 +162,8 @@ def before(
     this migration (`here`), then earlier ones left it, else as the object was made."""
     given = platform.given(node, default_schema, history)
     out: dict[Privilege, Held] = {}
-    for p in named(node, default_schema):
-        out[p] = _set_by_statement(p, here, history)
+    for p, key in named(node, default_schema):
+        out[p] = _set_by_statement(key, p, here, history)
         if out[p] is None:
             out[p] = _as_made(p, node, given, history, default_schema)
     return out
@@ -137,13 +178,23 @@ def columns_held(
     return [col for col, held in _columns_of(place, who, name, layers).items() if held]
 
 
-def _set_by_statement(p: Privilege, here: Grants, history: History | None) -> Held:
-    place, who, name = p
+def _set_by_statement(key: str, p: Privilege, here: Grants, history: History | None) -> Held:
+    """What the last GRANT or REVOKE naming it set."""
+    _place, who, name = p
     for grants in (here, history.privileges if history else {}):
-        held = grants.get(place, {}).get((who, name))
-        if held is not None:
-            return held
+        for place in _places_for(grants, key):
+            held = grants.get(place, {}).get((who, name))
+            if held is not None:
+                return held
     return None
+
+
+def _places_for(grants: Grants, key: str) -> list[str]:
+    """`key`, then for a routine named with its arguments the place of a statement that named
+    it without them; named without, the place of each of its signatures."""
+    if "(" in key:
+        return [key, key.split("(", 1)[0]]
+    return [key, *(p for p in grants if p.startswith(f"{key}("))]
 
 
 def _as_made(

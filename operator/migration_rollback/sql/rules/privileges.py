@@ -103,12 +103,15 @@ def _unknown(node: Any, unknown: set[Privilege], ctx: Context) -> Iterator[Inver
     grant, defaults = platform.grant_of(node)
     for place, part in platform.places(grant, defaults, ctx.default_schema):
         here = {p for p in unknown if p[0] == place}
-        if here:
+        target = _target(grant.objtype, part, ctx.default_schema) if defaults is None else None
+        if target is not None and ctx.created_here.has_name(target):
+            yield nothing(f"{target.describe()} is new in this migration: its privileges go")
+        elif here:
             yield manual(
                 ManualNeed.PRIOR_PRIVILEGES,
                 "grant back what was held before the REVOKE (the migrations do not make the "
                 f"object or do not tell): {kept_note(here, 'revoked')}",
-                _target(grant.objtype, part, ctx.default_schema) if defaults is None else None,
+                target,
             )
 
 
