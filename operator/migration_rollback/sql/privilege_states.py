@@ -27,6 +27,7 @@ from pglast.enums.parsenodes import ObjectType
 
 from migration_rollback.sql import platform_grants as platform
 from migration_rollback.sql._ast import ast
+from migration_rollback.sql.compose import quote_ident
 from migration_rollback.sql.model import ObjectRef
 from migration_rollback.sql.names import object_with_args, strings
 from migration_rollback.sql.platform_grants import Privilege
@@ -176,6 +177,25 @@ def columns_held(
     it also takes)."""
     layers = (history.privileges if history else {}, here)
     return [col for col, held in _columns_of(place, who, name, layers).items() if held]
+
+
+def recorded(grants: Grants, ref: ObjectRef) -> dict[tuple[bool, str], list[str]]:
+    """What earlier GRANTs and REVOKEs set on `ref` (a routine: also those naming it without
+    its arguments, overridden by those naming them): (held, grantee) -> privileges, as SQL
+    writes them (`SELECT (a)` for a column's)."""
+    place = place_of(ref)
+    if place is None:
+        return {}
+    merged = {**grants.get(place.split("(", 1)[0], {}), **grants.get(place, {})}
+    out: dict[tuple[bool, str], list[str]] = {}
+    for (who, name), held in sorted(merged.items()):
+        out.setdefault((held, who), []).append(_column(name) if "(" in name else name.upper())
+    return out
+
+
+def _column(name: str) -> str:
+    privilege, col = name[:-1].split("(", 1)
+    return f"{privilege.upper()} ({quote_ident(col)})"
 
 
 def _set_by_statement(key: str, p: Privilege, here: Grants, history: History | None) -> Held:

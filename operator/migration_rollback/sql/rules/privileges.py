@@ -17,9 +17,11 @@ from typing import Any
 
 from pglast.enums.parsenodes import ObjectType
 
+from migration_rollback.sql import kinds
 from migration_rollback.sql import platform_grants as platform
 from migration_rollback.sql import privilege_states as states
 from migration_rollback.sql._ast import ast, make
+from migration_rollback.sql.compose import SQL, Identifier, arguments, name_of, sql
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import object_with_args, relation
 from migration_rollback.sql.platform_grants import Privilege
@@ -160,3 +162,17 @@ def _columns_taken(node: Any, ctx: Context) -> Iterator[tuple[Any, Any, Any]]:
                     priv = make(ast.AccessPriv, priv_name=name,
                                 cols=tuple(ast.String(sval=c) for c in cols))  # fmt: skip
                     yield part, spec, priv
+
+
+def recreated_privileges(ref: ObjectRef, ctx: Context) -> Iterator[Inverse]:
+    """An object dropped here and recreated from its CREATE gets the default ACL: the
+    GRANTs and REVOKEs earlier migrations made on it since are made again."""
+    kind = kinds.KINDS.get(ref.kind)
+    if ctx.history is None or kind is None or kind.grant_keyword is None:
+        return
+    target = sql("{} {}{}", SQL(kind.grant_keyword), name_of(ref), arguments(ref))
+    for (held, who), names in states.recorded(ctx.history.privileges, ref).items():
+        verb, to = ("GRANT", "TO") if held else ("REVOKE", "FROM")
+        role = SQL("PUBLIC") if who == "public" else Identifier(who)
+        text = sql(f"{verb} {{}} ON {{}} {to} {{}}", SQL(", ".join(names)), SQL(target), role)
+        yield Inverse(text, notes=("as earlier migrations left it since its CREATE",))
