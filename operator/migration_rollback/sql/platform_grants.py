@@ -180,6 +180,12 @@ def given(node: Any, default_schema: str, history: History | None) -> set[Privil
     return {p for p in asked if p in platform and p not in revoked}
 
 
+def gives(node: Any, default_schema: str, history: History | None) -> frozenset[Privilege]:
+    """What the platform gave on the objects the statement names, whatever earlier migrations
+    revoked since (its own grants, and its default privileges on what they made)."""
+    return platform_privileges() | _implied(node, default_schema, history)
+
+
 def made_earlier(node: Any, place: str, default_schema: str, history: History) -> bool:
     """Whether the object of the statement at `place` was made by an earlier migration."""
     grant, defaults = grant_of(node)

@@ -137,9 +137,11 @@ def learn(grants: Grants, node: Any, default_schema: str, below: Grants | None =
     grant = platform.grant_of(node)[0]
     if grant is None or (not grant.is_grant and grant.grant_option):
         return
-    for (_place, who, name), key in named(node, default_schema):
+    for (place, who, name), key in named(node, default_schema):
         held = grants.setdefault(key, {})
         held[(who, name)] = bool(grant.is_grant)
+        if _all_on_table(grant, place):
+            held[(who, _MAINTAIN)] = bool(grant.is_grant)
         if not grant.is_grant and "(" not in name:
             for col in _columns_of(key, who, name, (below or {}, grants)):
                 held[(who, f"{name}({col})")] = False
@@ -168,6 +170,31 @@ def before(
         if out[p] is None:
             out[p] = _as_made(p, node, given, history, default_schema)
     return out
+
+
+def maintain_before(
+    node: Any, here: Grants, history: History | None, default_schema: str
+) -> dict[tuple[str, str], Held]:
+    """For a statement naming ALL on tables: (place, grantee) -> whether the grantee held
+    MAINTAIN (PostgreSQL 17's, in ALL) just before. Not in platform_grants' ALL (a REVOKE
+    naming it fails on older servers): held where the platform's default privileges gave the
+    grantee ALL and no REVOKE ALL or GRANT ALL said otherwise since."""
+    grant = platform.grant_of(node)[0]
+    gives = platform.gives(node, default_schema, history)
+    out: dict[tuple[str, str], Held] = {}
+    for (place, who, _name), key in named(node, default_schema):
+        if _all_on_table(grant, place) and (place, who) not in out:
+            said = _set_by_statement(key, (place, who, _MAINTAIN), here, history)
+            every = all((place, who, n) in gives for n in platform.privilege_names(grant))
+            out[(place, who)] = said if said is not None else (every or None)
+    return out
+
+
+def _all_on_table(grant: Any, place: str) -> bool:
+    return grant.privileges is None and place.startswith("tables ")
+
+
+_MAINTAIN = "maintain"
 
 
 def columns_held(

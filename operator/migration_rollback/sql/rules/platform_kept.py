@@ -25,29 +25,41 @@ Flip = Callable[[Any, tuple[Any, ...], Any, Any], Inverse]
 
 
 def undo_rest(
-    node: Any, kept: set[Privilege], ctx: Context, flip: Flip, why: str
+    node: Any,
+    kept: set[Privilege],
+    ctx: Context,
+    flip: Flip,
+    why: str,
+    spelled: frozenset[tuple[str, str]] = frozenset(),
 ) -> Iterator[Inverse]:
-    """A note of what stays and `why`, then the flips of the rest (none when all stays)."""
+    """A note of what stays and `why`, then the flips of the rest (none when all stays). ALL
+    is flipped as ALL but for the (place, grantee) pairs `spelled`: their privileges named
+    one by one (what ALL means beyond them, MAINTAIN, is left as it was)."""
     grant, defaults = platform.grant_of(node)
-    yield nothing(kept_note(kept, why))
+    if kept:
+        yield nothing(kept_note(kept, why))
     names = platform.privilege_names(grant)
     for place, part in platform.places(grant, defaults, ctx.default_schema):
-        for left, grantees in _left_by_grantee(grant, place, names, kept).items():
-            privileges = grant.privileges if left == names else _privileges(left)
+        for (left, spell), grantees in _left_by_grantee(grant, place, names, kept, spelled).items():
+            privileges = grant.privileges if left == names and not spell else _privileges(left)
             yield flip(part, tuple(grantees), privileges, defaults)
 
 
 def _left_by_grantee(
-    grant: Any, place: str, names: tuple[str, ...], kept: set[Privilege]
-) -> dict[tuple[str, ...], list[Any]]:
-    """The privileges left to revoke at `place` -> the grantees they are left for (in the
-    statement's order)."""
-    out: dict[tuple[str, ...], list[Any]] = {}
+    grant: Any,
+    place: str,
+    names: tuple[str, ...],
+    kept: set[Privilege],
+    spelled: frozenset[tuple[str, str]],
+) -> dict[tuple[tuple[str, ...], bool], list[Any]]:
+    """(The privileges left to flip at `place`, whether spelled out) -> the grantees they are
+    left for (in the statement's order)."""
+    out: dict[tuple[tuple[str, ...], bool], list[Any]] = {}
     for spec in grant.grantees or ():
         who = platform.grantee(spec)
         left = tuple(n for n in names if (place, who, n) not in kept)
         if left:
-            out.setdefault(left, []).append(spec)
+            out.setdefault((left, (place, who) in spelled), []).append(spec)
     return out
 
 

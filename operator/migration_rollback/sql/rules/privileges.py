@@ -50,29 +50,37 @@ def undo(
     """The undo of a GRANT or REVOKE (or ALTER DEFAULT PRIVILEGES holding one)."""
     grant = platform.grant_of(node)[0]
     held = states.before(node, ctx.privileges_here, ctx.history, ctx.default_schema)
+    maintain = states.maintain_before(node, ctx.privileges_here, ctx.history, ctx.default_schema)
+    # ALL flipped would flip MAINTAIN too, where it was so already: named one by one there
+    spelled = frozenset(at for at, was in maintain.items() if was is bool(grant.is_grant))
     taken = list(_columns_taken(node, ctx)) if not grant.is_grant else []
     below = ctx.history.privileges if ctx.history else None
     states.learn(ctx.privileges_here, node, ctx.default_schema, below)
     if not held or (not grant.is_grant and grant.grant_option):
         yield whole  # not followed, or REVOKE GRANT OPTION FOR: the option is granted back
     elif grant.is_grant:
-        yield from _undo_grant(node, ctx, held, flips, whole)
+        yield from _undo_grant(node, ctx, held, flips, whole, spelled)
     else:
-        yield from _undo_revoke(node, st, ctx, held, flips, whole)
+        yield from _undo_revoke(node, st, ctx, held, flips, whole, spelled)
     yield from (columns(part, spec, priv) for part, spec, priv in taken)
 
 
 def _undo_grant(
-    node: Any, ctx: Context, held: dict[Privilege, Held], flips: Flips, whole: Inverse
+    node: Any,
+    ctx: Context,
+    held: dict[Privilege, Held],
+    flips: Flips,
+    whole: Inverse,
+    spelled: frozenset[tuple[str, str]],
 ) -> Iterator[Inverse]:
     grant = platform.grant_of(node)[0]
     kept = {p for p, was in held.items() if was}
-    if not kept:
+    if not kept and not spelled:
         yield whole
     elif _on_columns(grant):
         yield from _columns_partly(node, kept, held, whole, grant=True)
     else:
-        yield from undo_rest(node, kept, ctx, flips(False), f"{_HELD}, kept")
+        yield from undo_rest(node, kept, ctx, flips(False), f"{_HELD}, kept", spelled)
         if grant.grant_option:
             new = set(held) - kept
             why = "granted here, revoked whole above; of the rest only the grant option is new"
@@ -86,16 +94,17 @@ def _undo_revoke(
     held: dict[Privilege, Held],
     flips: Flips,
     whole: Inverse,
+    spelled: frozenset[tuple[str, str]],
 ) -> Iterator[Inverse]:
     grant = platform.grant_of(node)[0]
     left = {p for p, was in held.items() if not was}
     unknown = {p for p, was in held.items() if was is None}
-    if not left:
+    if not left and not spelled:
         yield whole
     elif _on_columns(grant):
         yield from _columns_partly(node, left, held, whole, grant=False)
     else:
-        yield from undo_rest(node, left, ctx, flips(False), _LACKED)
+        yield from undo_rest(node, left, ctx, flips(False), _LACKED, spelled)
     yield from _unknown(node, unknown, ctx)
 
 
