@@ -312,7 +312,8 @@ def _observe_rule(h: History, st: Statement, node: Any) -> None:
 
 def _observe_grant(h: History, st: Statement, node: Any) -> None:
     platform_grants.observe(h, node)
-    privilege_states.learn(h.privileges, node, h.default_schema)
+    known = (d.ref for d in h.definitions.values())
+    privilege_states.learn(h.privileges, node, h.default_schema, known=known)
 
 
 OBSERVERS: dict[type, Observer] = {

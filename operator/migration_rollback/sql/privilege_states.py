@@ -20,7 +20,7 @@ is not followed (a GRANTED BY is taken for the owner's).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from pglast.enums.parsenodes import ObjectType
@@ -130,14 +130,21 @@ def _state_place(place: str, part: Any, default_schema: str) -> str:
     return place
 
 
-def learn(grants: Grants, node: Any, default_schema: str, below: Grants | None = None) -> None:
+def learn(
+    grants: Grants,
+    node: Any,
+    default_schema: str,
+    below: Grants | None = None,
+    known: Iterable[ObjectRef] = (),
+) -> None:
     """A GRANT sets what it names held, a REVOKE not held (a table's privilege revoked takes
-    that privilege of every column with it, those `below` set too); a REVOKE GRANT OPTION FOR
-    changes nothing."""
+    that privilege of every column with it, those `below` set too; ON ALL ... IN SCHEMA sets
+    it on each object of the kind there the migrations made, `known`); a REVOKE GRANT OPTION
+    FOR changes nothing."""
     grant = platform.grant_of(node)[0]
     if grant is None or (not grant.is_grant and grant.grant_option):
         return
-    for (place, who, name), key in named(node, default_schema):
+    for (place, who, name), key in _with_members(named(node, default_schema), known):
         held = grants.setdefault(key, {})
         held[(who, name)] = bool(grant.is_grant)
         if _all_on_table(grant, place):
@@ -145,6 +152,23 @@ def learn(grants: Grants, node: Any, default_schema: str, below: Grants | None =
         if not grant.is_grant and "(" not in name:
             for col in _columns_of(key, who, name, (below or {}, grants)):
                 held[(who, f"{name}({col})")] = False
+
+
+def _with_members(
+    found: Iterator[tuple[Privilege, str]], known: Iterable[ObjectRef]
+) -> Iterator[tuple[Privilege, str]]:
+    """Each privilege, and for ON ALL <kind> IN SCHEMA s the same at each object of it."""
+    members: list[str] | None = None
+    for p, key in found:
+        yield p, key
+        if key.startswith("all "):
+            members = members if members is not None else _places(known)
+            kind, _in, schema = key[len("all ") :].split(" ", 2)
+            yield from ((p, m) for m in members if m.startswith(f"{kind} {schema}."))
+
+
+def _places(known: Iterable[ObjectRef]) -> list[str]:
+    return [place for place in map(place_of, known) if place is not None]
 
 
 def _columns_of(place: str, who: str, name: str, layers: tuple[Grants, ...]) -> dict[str, bool]:
@@ -187,6 +211,30 @@ def maintain_before(
             said = _set_by_statement(key, (place, who, _MAINTAIN), here, history)
             every = all((place, who, n) in gives for n in platform.privilege_names(grant))
             out[(place, who)] = said if said is not None else (every or None)
+    return out
+
+
+def held_somewhere(
+    node: Any, here: Grants, history: History | None, default_schema: str
+) -> set[Privilege]:
+    """Of what an ON ALL <kind> IN SCHEMA statement names, what some object it reaches may
+    have held before: the platform's default privileges there gave it, or an earlier GRANT
+    on one of them did."""
+    given = platform.platform_privileges()
+    revoked = history.revoked_platform if history is not None else set()
+    layers = (history.privileges if history else {}, here)
+    out: set[Privilege] = set()
+    for p, key in named(node, default_schema):
+        if not key.startswith("all "):
+            continue
+        kind, _in, schema = key[len("all ") :].split(" ", 2)
+        default = (f"default {kind} of {_OWNER} in {schema}", *p[1:])
+        prefix = f"{kind} {schema}."
+        granted = any(
+            grants[at].get(p[1:]) for grants in layers for at in grants if at.startswith(prefix)
+        )
+        if granted or (default in given and default not in revoked):
+            out.add(p)
     return out
 
 
@@ -256,6 +304,8 @@ def _as_made(
         return None
     if place.startswith("default "):
         return False if f" of {_OWNER} in " in place else None
+    if place.startswith("schema "):  # a schema made gives no one but its owner anything
+        return False if history.knows(ObjectRef("schema", place[len("schema ") :])) else None
     if not platform.made_earlier(node, place, default_schema, history):
         return None
     return who == "public" and _PUBLIC_BY_DEFAULT.get(place.split(" ", 1)[0]) == name

@@ -53,13 +53,15 @@ def undo(
     maintain = states.maintain_before(node, ctx.privileges_here, ctx.history, ctx.default_schema)
     # ALL flipped would flip MAINTAIN too, where it was so already: named one by one there
     spelled = frozenset(at for at, was in maintain.items() if was is bool(grant.is_grant))
+    somewhere = states.held_somewhere(node, ctx.privileges_here, ctx.history, ctx.default_schema)
     taken = list(_columns_taken(node, ctx)) if not grant.is_grant else []
     below = ctx.history.privileges if ctx.history else None
-    states.learn(ctx.privileges_here, node, ctx.default_schema, below)
+    known = (d.ref for d in (ctx.history.definitions.values() if ctx.history else ()))
+    states.learn(ctx.privileges_here, node, ctx.default_schema, below, known)
     if not held or (not grant.is_grant and grant.grant_option):
         yield whole  # not followed, or REVOKE GRANT OPTION FOR: the option is granted back
     elif grant.is_grant:
-        yield from _undo_grant(node, ctx, held, flips, whole, spelled)
+        yield from _undo_grant(node, ctx, held, flips, whole, (spelled, somewhere))
     else:
         yield from _undo_revoke(node, st, ctx, held, flips, whole, spelled)
     yield from (columns(part, spec, priv) for part, spec, priv in taken)
@@ -71,11 +73,20 @@ def _undo_grant(
     held: dict[Privilege, Held],
     flips: Flips,
     whole: Inverse,
-    spelled: frozenset[tuple[str, str]],
+    spelled_somewhere: tuple[frozenset[tuple[str, str]], set[Privilege]],
 ) -> Iterator[Inverse]:
+    """`spelled_somewhere`: the (place, grantee) pairs whose ALL is named one by one, and what
+    an ON ALL ... IN SCHEMA GRANT names that some object it reaches held already."""
     grant = platform.grant_of(node)[0]
+    spelled, somewhere = spelled_somewhere
     kept = {p for p, was in held.items() if was}
-    if not kept and not spelled:
+    if somewhere:
+        yield manual(
+            ManualNeed.PRIOR_PRIVILEGES,
+            "revoke what the GRANT gave only from the objects that lacked it before (some held "
+            f"it already): {kept_note(somewhere, 'granted on every object of the schema')}",
+        )
+    elif not kept and not spelled:
         yield whole
     elif _on_columns(grant):
         yield from _columns_partly(node, kept, held, whole, grant=True)
