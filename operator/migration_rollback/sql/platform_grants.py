@@ -15,10 +15,11 @@ privileges it is on ("schema public", "tables storage.buckets", "default tables 
 public"), ALL stands for every privilege of its kind (MAINTAIN, PostgreSQL 17's, left out: a
 REVOKE naming it fails on older servers).
 
-Known limits: a GRANT ... WITH GRANT OPTION of a platform privilege is undone whole, as before
-(validate's PLATFORM_PRIVILEGE warns of that REVOKE); a revocation made by code the history
-cannot read leaves nothing assumed on what that code names (history_unread.py); a routine
-made outside the migrations is taken not to revoke (--verify compares what it did).
+What each grantee held before a GRANT or REVOKE, the platform's part of it read here, is
+privilege_states.py's (a GRANT ... WITH GRANT OPTION of a platform privilege is undone by
+REVOKE GRANT OPTION FOR). Known limits: a revocation made by code the history cannot read
+leaves nothing assumed on what that code names (history_unread.py); a routine made outside the
+migrations is taken not to revoke (--verify compares what it did).
 """
 
 from __future__ import annotations
@@ -198,9 +199,10 @@ def made_earlier(node: Any, place: str, default_schema: str, history: History) -
 
 
 def revoked_from_platform(node: Any) -> set[Privilege]:
-    """What a REVOKE takes of the platform's own grants (earlier migrations not asked)."""
+    """What a REVOKE takes of the platform's own grants (earlier migrations not asked; REVOKE
+    GRANT OPTION FOR takes only an option the platform never gave)."""
     grant = grant_of(node)[0]
-    if grant is None or grant.is_grant:
+    if grant is None or grant.is_grant or grant.grant_option:
         return set()
     return set(privileges_of(node, "public")) & platform_privileges()
 

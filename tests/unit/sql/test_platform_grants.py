@@ -125,7 +125,8 @@ def test_validate_warns_of_a_rollback_revoking_the_platform_grants() -> None:
         "REVOKE USAGE ON SCHEMA public FROM anon;\n"
         "REVOKE USAGE ON SCHEMA private FROM anon;\n"
         "ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public\n"
-        "  REVOKE ALL ON TABLES FROM authenticated;\n",
+        "  REVOKE ALL ON TABLES FROM authenticated;\n"
+        "REVOKE GRANT OPTION FOR USAGE ON SCHEMA public FROM anon;\n",  # the option only
         "r.sql",
     )
     found = platform_findings(rollback, "r.sql")
