@@ -181,13 +181,11 @@ def _body(tree: Any) -> str:
 
 
 def _revokes(h: History, words: set[str]) -> None:
-    """Code that may REVOKE: what it names may have lost what the platform's default
-    privileges gave it (platform_grants.py no longer assumes them there); code that may
-    GRANT or REVOKE: what earlier statements set on what it names may no longer hold
-    (privilege_states.py)."""
-    if "revoke" in words:
-        h.platform_unsure_names |= words
+    """Code that may GRANT or REVOKE: what it names may have lost what the platform's default
+    privileges gave it (platform_grants.py no longer assumes them there), or gained what it
+    lacked, and what earlier statements set on it may no longer hold (privilege_states.py)."""
     if "revoke" in words or "grant" in words:
+        h.platform_unsure_names |= words
         privilege_states.forget_named(h.privileges, words)
 
 

@@ -308,4 +308,22 @@ def _as_made(
         return False if history.knows(ObjectRef("schema", place[len("schema ") :])) else None
     if not platform.made_earlier(node, place, default_schema, history):
         return None
-    return who == "public" and _PUBLIC_BY_DEFAULT.get(place.split(" ", 1)[0]) == name
+    kind, schema = place.split(" ", 1)[0], place.split(" ", 1)[1].split(".", 1)[0]
+    built_in = who == "public" and _PUBLIC_BY_DEFAULT.get(kind) == name
+    if _defaults_changed(history, kind, schema, who, name, built_in):
+        return None  # before or after the object was made: the history does not keep when
+    return built_in
+
+
+def _defaults_changed(
+    history: History, kind: str, schema: str, who: str, name: str, built_in: bool
+) -> bool:
+    """Whether an ALTER DEFAULT PRIVILEGES of earlier migrations (for postgres, in the schema
+    or everywhere) set the privilege otherwise than the platform and PostgreSQL do."""
+    for scope in (schema, "*"):
+        at = f"default {kind} of {_OWNER} in {scope}"
+        said = history.privileges.get(at, {}).get((who, name))
+        usual = built_in or (at, who, name) in platform.platform_privileges()
+        if said is not None and said != usual:
+            return True
+    return False

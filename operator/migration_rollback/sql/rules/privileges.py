@@ -190,6 +190,14 @@ def recreated_privileges(ref: ObjectRef, ctx: Context) -> Iterator[Inverse]:
     kind = kinds.KINDS.get(ref.kind)
     if ctx.history is None or kind is None or kind.grant_keyword is None:
         return
+    if ref.name.lower() in ctx.history.platform_unsure_names:
+        yield manual(
+            ManualNeed.PRIOR_PRIVILEGES,
+            f"give {ref.describe()} back the privileges it had: code the history cannot read "
+            "granted or revoked on it",
+            ref,
+        )
+        return
     target = sql("{} {}{}", SQL(kind.grant_keyword), name_of(ref), arguments(ref))
     for (held, who), names in states.recorded(ctx.history.privileges, ref).items():
         verb, to = ("GRANT", "TO") if held else ("REVOKE", "FROM")
