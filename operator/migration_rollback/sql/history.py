@@ -269,7 +269,10 @@ class History:
                 del keyed[key]
 
     def move_table(self, old: TableKey, new: TableKey | None) -> None:
-        """Every per-table record of `old` moved to `new` (renamed, SET SCHEMA), or dropped."""
+        """Every per-table record of `old` moved to `new` (renamed, SET SCHEMA), or dropped;
+        its privileges go with it too."""
+        if new is not None:
+            privilege_states.move_relation(self.privileges, old, new)
         for name in PER_TABLE:
             records = getattr(self, name)
             if isinstance(records, set):

@@ -6,16 +6,22 @@ REVOKE of what an earlier migration had already revoked (its flip grants it to P
 found on irontracks and hivecom), a GRANT of what an earlier migration had granted (its flip
 takes it away), a table-level REVOKE that also took the column privileges (PostgreSQL revokes
 them with it). So every GRANT and REVOKE of earlier migrations, and of this one up to the
-statement, is kept per place (platform_grants.places) and (grantee, privilege); a column
-privilege is `select(col)` on its table's place. What no statement set comes from how the
-object was made: an earlier migration's object holds what the platform's default privileges
-give (platform_grants.given) and a routine's EXECUTE for PUBLIC, nothing else; of an object
-the migrations did not make nothing is known (None), and the undo says MANUAL for it.
+statement, is kept per place (platform_grants.places, a routine's with its argument types)
+and (grantee, privilege); a column privilege is `select(col)` on its table's place; ON ALL
+... IN SCHEMA sets it on each object of the schema the migrations made. What no statement set
+comes from how the object was made: an earlier migration's object holds what the platform's
+default privileges give (platform_grants.given) and a routine's EXECUTE for PUBLIC, nothing
+else, unless an ALTER DEFAULT PRIVILEGES of theirs changed that privilege (unknown then); of
+an object the migrations did not make nothing is known (None), and a REVOKE's undo says
+MANUAL for it.
 
 A new object starts over (DROP then CREATE resets its ACL: History._start_over, forget); a
-REVOKE GRANT OPTION FOR leaves the privilege. Known limits: a rename does not carry the
-states to the new name (the object's states then fall back to its defaults); the grantor
-is not followed (a GRANTED BY is taken for the owner's).
+renamed relation or routine keeps its states; a REVOKE GRANT OPTION FOR leaves the
+privilege; code the history cannot read that may GRANT or REVOKE leaves nothing known on what
+it names. Known limits: the grantor is not followed (a GRANTED BY is taken for the owner's);
+a grant option is not followed (the undo of REVOKE GRANT OPTION FOR grants it back); nor
+are roles named in quotes with capitals (names are compared in lower case); a routine moved
+by SET SCHEMA starts over.
 """
 
 from __future__ import annotations
@@ -81,6 +87,14 @@ def move(grants: Grants, old: ObjectRef, new: ObjectRef) -> None:
         return
     for place in [p for p in grants if p == was or p.startswith(f"{was}(")]:
         grants[now + place[len(was) :]] = grants.pop(place)
+
+
+def move_relation(grants: Grants, old: tuple[str, str], new: tuple[str, str]) -> None:
+    """A relation renamed or moved to another schema keeps its ACL."""
+    for kind in ("tables", "sequences"):
+        was, now = (f"{kind} {schema}.{name}".lower() for schema, name in (old, new))
+        if was in grants:
+            grants[now] = grants.pop(was)
 
 
 def forget_named(grants: Grants, words: set[str]) -> None:
