@@ -12,11 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, get_type_hints
 
+from migration_rollback.sql import privilege_states
 from migration_rollback.sql.created import ColumnState
 from migration_rollback.sql.history_observers import OBSERVERS
 from migration_rollback.sql.kinds import KINDS
 from migration_rollback.sql.model import ObjectRef, Statement
 from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse
+from migration_rollback.sql.privilege_states import Grants
 from migration_rollback.sql.renamed import Renamed
 from migration_rollback.sql.settings import Fires, Identity, Options
 
@@ -102,6 +104,12 @@ class History:
     # What earlier migrations revoked and did not grant again (platform_grants.py): a GRANT of
     # what the platform gave is undone by revoking it when it is here. (place, grantee, privilege)
     revoked_platform: set[tuple[str, str, str]] = field(default_factory=set)
+    # What every GRANT and REVOKE since each object was made left its grantees holding
+    # (privilege_states.py): the undo of a later one gives back just that.
+    privileges: Grants = field(default_factory=dict)
+    # Routines the migrations made and then renamed, "schema.name" as now called: still theirs
+    # (their definitions are forgotten, their privileges are not).
+    moved_routines: set[str] = field(default_factory=set)
     # The names in the text of code the history cannot read that may REVOKE (a DO block's
     # EXECUTE format('REVOKE ALL ON public.%I ...') over a list of tables): the platform's
     # default privileges are no longer assumed on them. (Code unseen, a routine made outside
@@ -208,6 +216,7 @@ class History:
         """A new object: owned by whoever ran it (unknown), no comment, settings as made."""
         self.owners.pop(key, None)
         self.comments.pop(key, None)
+        privilege_states.forget(self.privileges, ref)
         if _is_relation(ref) and ref.schema:
             self.move_table((ref.schema, ref.name), None)
         elif ref.schema and ref.table:
@@ -223,6 +232,8 @@ class History:
         self.owners.pop(ref.key, None)
         self.comments.pop(ref.key, None)
         self.stale.discard(ref.key)
+        privilege_states.forget(self.privileges, ref)
+        self.moved_routines.discard(f"{ref.schema}.{ref.name}".lower())
         if _is_relation(ref) and ref.schema:  # one namespace: a view too
             self.move_table((ref.schema, ref.name), None)
         elif ref.kind == "schema":
@@ -258,7 +269,10 @@ class History:
                 del keyed[key]
 
     def move_table(self, old: TableKey, new: TableKey | None) -> None:
-        """Every per-table record of `old` moved to `new` (renamed, SET SCHEMA), or dropped."""
+        """Every per-table record of `old` moved to `new` (renamed, SET SCHEMA), or dropped;
+        its privileges go with it too."""
+        if new is not None:
+            privilege_states.move_relation(self.privileges, old, new)
         for name in PER_TABLE:
             records = getattr(self, name)
             if isinstance(records, set):

@@ -17,7 +17,7 @@ from pglast import parse_sql
 from pglast.enums.parsenodes import AlterTableType as AT
 from pglast.enums.parsenodes import ConstrType, ObjectType
 
-from migration_rollback.sql import platform_grants
+from migration_rollback.sql import platform_grants, privilege_states
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.comments import comment_target
 from migration_rollback.sql.created import (
@@ -312,6 +312,8 @@ def _observe_rule(h: History, st: Statement, node: Any) -> None:
 
 def _observe_grant(h: History, st: Statement, node: Any) -> None:
     platform_grants.observe(h, node)
+    known = (d.ref for d in h.definitions.values())
+    privilege_states.learn(h.privileges, node, h.default_schema, known=known)
 
 
 OBSERVERS: dict[type, Observer] = {

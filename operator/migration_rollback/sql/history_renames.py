@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pglast.enums.parsenodes import ObjectType
 
+from migration_rollback.sql import privilege_states
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.history_settings import ROUTINE_TYPES, blur_published, routine_keys
 from migration_rollback.sql.model import ObjectRef, Statement
@@ -44,7 +45,7 @@ def observe_rename(h: History, st: Statement, node: Any) -> None:
     if node.renameType in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN) and node.newname:
         _observe_type_rename(h, node)
     if node.relation is None:
-        _forget_moved(h, node.renameType, node.object, node.subname)
+        _forget_moved(h, node.renameType, node.object, node.subname, node.newname)
         return
     rel = relation(node.relation, h.default_schema)
     key = table_key(rel)
@@ -84,7 +85,7 @@ def observe_set_schema(h: History, st: Statement, node: Any) -> None:
         rel = relation(node.relation, h.default_schema)
         h.move_table(table_key(rel), (str(node.newschema), rel.name))
     elif node.relation is None:
-        _forget_moved(h, node.objectType, node.object, None)
+        _forget_moved(h, node.objectType, node.object, None, None)
 
 
 def observe_enum(h: History, st: Statement, node: Any) -> None:
@@ -126,15 +127,28 @@ def _rename_switch(h: History, field: str, key: TableKey, old: str, new: str) ->
         switches[new] = switches.pop(old)
 
 
-def _forget_moved(h: History, objtype: ObjectType, obj: Any, schema_name: str | None) -> None:
+def _forget_moved(
+    h: History, objtype: ObjectType, obj: Any, schema_name: str | None, new_name: str | None
+) -> None:
     """An object renamed or moved to another schema: what the history held under its old
-    name is gone (a later CREATE there makes a new one)."""
+    name is gone (a later CREATE there makes a new one); a routine renamed keeps its
+    privileges and stays one the migrations made (privilege_states.py)."""
     if objtype == ObjectType.OBJECT_SCHEMA and schema_name:
         h.forget(ObjectRef("schema", schema_name))
     elif objtype in ROUTINE_TYPES and isinstance(obj, ast.ObjectWithArgs):
-        for key in routine_keys(h, obj):
+        keys = routine_keys(h, obj)
+        if keys and new_name:
+            _routine_moved(h, obj, new_name)
+        for key in keys:
             h.forget_key(key)
     else:
         ref = owned_ref(SimpleNamespace(objectType=objtype, object=obj), h.default_schema)
         if ref is not None:
             h.forget(ref)
+
+
+def _routine_moved(h: History, obj: Any, new_name: str) -> None:
+    schema, name = split_qualified(strings(obj.objname), h.default_schema)
+    old, new = (ObjectRef("function", n, schema) for n in (name, str(new_name)))
+    privilege_states.move(h.privileges, old, new)
+    h.moved_routines.add(f"{schema}.{new.name}".lower())

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pglast import parse_sql
 from pglast.parser import ParseError, parse_plpgsql_json
 
+from migration_rollback.sql import privilege_states
 from migration_rollback.sql.effects import unknown_calls
 from migration_rollback.sql.function_code import expressions, plpgsql_tree
 from migration_rollback.sql.history_settings import ROUTINE_KINDS
@@ -180,10 +181,12 @@ def _body(tree: Any) -> str:
 
 
 def _revokes(h: History, words: set[str]) -> None:
-    """Code that may REVOKE: what it names may have lost what the platform's default
-    privileges gave it (platform_grants.py no longer assumes them there)."""
-    if "revoke" in words:
+    """Code that may GRANT or REVOKE: what it names may have lost what the platform's default
+    privileges gave it (platform_grants.py no longer assumes them there), or gained what it
+    lacked, and what earlier statements set on it may no longer hold (privilege_states.py)."""
+    if "revoke" in words or "grant" in words:
         h.platform_unsure_names |= words
+        privilege_states.forget_named(h.privileges, words)
 
 
 def _words(text: str) -> set[str]:

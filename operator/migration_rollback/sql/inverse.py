@@ -21,7 +21,14 @@ from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import Identifier, sql
 from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse, search_path_schema
-from migration_rollback.sql.rules import attributes, data, redefine, renames, settings
+from migration_rollback.sql.rules import (
+    attributes,
+    data,
+    privileges,
+    redefine,
+    renames,
+    settings,
+)
 from migration_rollback.sql.rules.alter_table import alter_table
 from migration_rollback.sql.rules.context import (
     Context,
@@ -49,6 +56,7 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         if recreated.recreates is not None:  # as the history followed it since (settings.py)
             yield from settings.recreated_settings(ref, ctx.previous(ref), ctx)
             yield from settings.recreated_attributes(ref, ctx)
+            yield from privileges.recreated_privileges(ref, ctx)
 
 
 def _recreate(ref: ObjectRef, ctx: Context, *, cascade: bool) -> Inverse:

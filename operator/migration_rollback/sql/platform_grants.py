@@ -15,10 +15,11 @@ privileges it is on ("schema public", "tables storage.buckets", "default tables 
 public"), ALL stands for every privilege of its kind (MAINTAIN, PostgreSQL 17's, left out: a
 REVOKE naming it fails on older servers).
 
-Known limits: a GRANT ... WITH GRANT OPTION of a platform privilege is undone whole, as before
-(validate's PLATFORM_PRIVILEGE warns of that REVOKE); a revocation made by code the history
-cannot read leaves nothing assumed on what that code names (history_unread.py); a routine
-made outside the migrations is taken not to revoke (--verify compares what it did).
+What each grantee held before a GRANT or REVOKE, the platform's part of it read here, is
+privilege_states.py's (a GRANT ... WITH GRANT OPTION of a platform privilege is undone by
+REVOKE GRANT OPTION FOR). Known limits: a revocation made by code the history cannot read
+leaves nothing assumed on what that code names (history_unread.py); a routine made outside the
+migrations is taken not to revoke (--verify compares what it did).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ _ALL: dict[Any, tuple[str, ...]] = {
     ObjectType.OBJECT_PROCEDURE: ("execute",),
     ObjectType.OBJECT_TYPE: ("usage",),
 }  # fmt: skip
+# The kinds of object whose privileges are read (privilege_states.py follows them too).
+FOLLOWED_KINDS = tuple(_ALL)
 _KIND = {
     ObjectType.OBJECT_SCHEMA: "schema",
     ObjectType.OBJECT_TABLE: "tables",
@@ -167,12 +170,9 @@ def grantee(spec: Any) -> str:
     return name.lower() if name is not None else f"<{spec.roletype.name.lower()}>"  # CURRENT_USER
 
 
-def restated(node: Any, default_schema: str, history: History | None) -> set[Privilege]:
-    """The privileges this GRANT gives that the platform already gave (and no earlier migration
-    revoked): its undo leaves them."""
-    grant = grant_of(node)[0]
-    if grant is None or not grant.is_grant or grant.grant_option:  # WITH GRANT OPTION: new
-        return set()
+def given(node: Any, default_schema: str, history: History | None) -> set[Privilege]:
+    """The privileges the statement names that the platform gave (itself, or by its default
+    privileges on what earlier migrations made) and no earlier migration revoked."""
     asked = privileges_of(node, default_schema)
     platform = platform_privileges()
     if not all(p in platform for p in asked):  # only then may default privileges tell more
@@ -181,17 +181,35 @@ def restated(node: Any, default_schema: str, history: History | None) -> set[Pri
     return {p for p in asked if p in platform and p not in revoked}
 
 
+def gives(node: Any, default_schema: str, history: History | None) -> frozenset[Privilege]:
+    """What the platform gave on the objects the statement names, whatever earlier migrations
+    revoked since (its own grants, and its default privileges on what they made)."""
+    return platform_privileges() | _implied(node, default_schema, history)
+
+
+def made_earlier(node: Any, place: str, default_schema: str, history: History) -> bool:
+    """Whether the object of the statement at `place` was made by an earlier migration."""
+    grant, defaults = grant_of(node)
+    if defaults is not None or grant.objtype not in _MADE_AS:
+        return False
+    return any(
+        at == place and _made_earlier(grant.objtype, obj, default_schema, history) is not None
+        for at, obj in places(grant, None, default_schema)
+    )
+
+
 def revoked_from_platform(node: Any) -> set[Privilege]:
-    """What a REVOKE takes of the platform's own grants (earlier migrations not asked)."""
+    """What a REVOKE takes of the platform's own grants (earlier migrations not asked; REVOKE
+    GRANT OPTION FOR takes only an option the platform never gave)."""
     grant = grant_of(node)[0]
-    if grant is None or grant.is_grant:
+    if grant is None or grant.is_grant or grant.grant_option:
         return set()
     return set(privileges_of(node, "public")) & platform_privileges()
 
 
 def observe(history: History, node: Any) -> None:
     """Keep `history.revoked_platform`: a REVOKE adds what it names, a GRANT takes it out
-    again (what the platform never gave stays out of every answer: `restated` asks it only of
+    again (what the platform never gave stays out of every answer: `given` asks it only of
     what the platform gave)."""
     grant = grant_of(node)[0]
     if grant is None:
@@ -249,13 +267,25 @@ def _made_earlier(objtype: Any, obj: Any, default_schema: str, history: History)
 
 def _known(history: History, ref: ObjectRef) -> bool:
     """Made by an earlier migration; a routine named without its arguments (`GRANT EXECUTE
-    ON FUNCTION f`, one f being there) is known by its name."""
-    if ref.args is not None or ref.kind not in ("function", "procedure"):
+    ON FUNCTION f`, one f being there) is known by its name, one whose argument types are
+    written with or without their schema by those types."""
+    if ref.kind not in ("function", "procedure") or history.knows(ref):
         return history.knows(ref)
+    if f"{ref.schema}.{ref.name}".lower() in history.moved_routines:
+        return True
     return any(
-        d.ref.kind == ref.kind and d.ref.name == ref.name and d.ref.schema == ref.schema
+        d.ref.kind == ref.kind
+        and d.ref.name == ref.name
+        and d.ref.schema == ref.schema
+        and (ref.args is None or bare_args(d.ref.args) == bare_args(ref.args))
         for d in history.definitions.values()
     )
+
+
+def bare_args(args: str | None) -> str:
+    """Argument types without their schema (`public.platform_role` as `platform_role`): a
+    GRANT may name them either way."""
+    return re.sub(r'"?\w+"?\.', "", (args or "").lower()).replace('"', "")
 
 
 @functools.cache

@@ -107,7 +107,9 @@ def test_the_rollback_says_what_it_kept() -> None:
     forward = parse_script("GRANT USAGE ON SCHEMA public TO anon;", "m.sql")
     plan = generate_rollback(forward, "m", History())
     notes = " ".join(note for step in plan.steps for note in step.notes)
-    assert re.search(r"platform grants this itself.*USAGE on schema public to anon", notes)
+    assert re.search(
+        r"held this before.*the platform gave it.*USAGE on schema public to anon", notes
+    )
 
 
 def test_the_platform_schemas_are_not_dropped() -> None:
@@ -123,7 +125,8 @@ def test_validate_warns_of_a_rollback_revoking_the_platform_grants() -> None:
         "REVOKE USAGE ON SCHEMA public FROM anon;\n"
         "REVOKE USAGE ON SCHEMA private FROM anon;\n"
         "ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public\n"
-        "  REVOKE ALL ON TABLES FROM authenticated;\n",
+        "  REVOKE ALL ON TABLES FROM authenticated;\n"
+        "REVOKE GRANT OPTION FOR USAGE ON SCHEMA public FROM anon;\n",  # the option only
         "r.sql",
     )
     found = platform_findings(rollback, "r.sql")

@@ -10,6 +10,7 @@ MANUAL item (the shadow database knows it).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -22,8 +23,9 @@ from migration_rollback.sql.history import History
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import deparse
 from migration_rollback.sql.platform_grants import named as platform_name
+from migration_rollback.sql.rules import privileges
 from migration_rollback.sql.rules.context import Context, Inverse, manual, nothing
-from migration_rollback.sql.rules.platform_kept import Flip, kept_by_platform, undo_rest
+from migration_rollback.sql.rules.platform_kept import Flip
 from migration_rollback.sql.settings import owned_ref, role_named
 
 
@@ -101,10 +103,11 @@ def _qualified_objects(objects: Any, default_schema: str) -> Any:
     return tuple(out)
 
 
-def _flipped(grant: Any, objects: Any, **extra: Any) -> Any:
+def _flipped(grant: Any, objects: Any, option_only: bool = False, **extra: Any) -> Any:
     """The same GRANT with the opposite verb, never CASCADE. A GRANT's undo revokes the
-    privilege whole; a `REVOKE GRANT OPTION FOR`'s undo grants it back WITH GRANT OPTION (the
-    privilege itself was never revoked). `extra` may name other grantees or privileges."""
+    privilege whole (`option_only`: only its grant option); a `REVOKE GRANT OPTION FOR`'s
+    undo grants it back WITH GRANT OPTION (the privilege itself was never revoked). `extra`
+    may name other grantees or privileges."""
     fields = {"privileges": grant.privileges, "grantees": grant.grantees, **extra}
     return make(
         ast.GrantStmt,
@@ -112,7 +115,7 @@ def _flipped(grant: Any, objects: Any, **extra: Any) -> Any:
         targtype=grant.targtype,
         objtype=grant.objtype,
         objects=objects,
-        grant_option=not grant.is_grant and bool(grant.grant_option),
+        grant_option=option_only or (not grant.is_grant and bool(grant.grant_option)),
         behavior=DropBehavior.DROP_RESTRICT,
         **fields,
     )
@@ -120,36 +123,46 @@ def _flipped(grant: Any, objects: Any, **extra: Any) -> Any:
 
 def _revoke_notes(node: Any) -> tuple[str, ...]:
     """What the undo of a REVOKE cannot know, said beside it."""
-    notes = ["re-grants what was revoked; if it was never granted, remove this line"]
-    if node.behavior == DropBehavior.DROP_CASCADE:
-        notes.append(
-            "the REVOKE was CASCADE: what the grantees had granted others in turn is not "
-            "granted back; re-grant it by hand"
-        )
-    return tuple(notes)
+    if node.behavior != DropBehavior.DROP_CASCADE:
+        return ()
+    return (
+        "the REVOKE was CASCADE: what the grantees had granted others in turn is not granted "
+        "back; re-grant it by hand",
+    )
 
 
 def grant(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
-    kept = kept_by_platform(node, ctx)
-    if kept:
-        yield from undo_rest(node, kept, ctx, _object_flip(node, ctx.default_schema))
-        return
     objects = _qualified_objects(node.objects, ctx.default_schema)
     flipped = _flipped(node, objects, grantor=node.grantor)
     notes = () if node.is_grant else _revoke_notes(node)
-    yield Inverse(deparse(flipped), notes=notes, tree=flipped)
+    whole = Inverse(deparse(flipped), notes=notes, tree=flipped)
+    flips = functools.partial(_object_flip, node, ctx.default_schema)
+    yield from privileges.undo(node, st, ctx, flips, whole, _column_grant(node, ctx.default_schema))
 
 
-def _object_flip(node: Any, schema: str) -> Flip:
+def _object_flip(node: Any, schema: str, option_only: bool) -> Flip:
     """The undo of the GRANT on one of its objects, for some grantees and privileges."""
 
     def flip(part: Any, grantees: tuple[Any, ...], privileges: Any, _defaults: Any) -> Inverse:
         objects = _qualified_objects((part,), schema)
-        flipped = _flipped(node, objects, grantor=node.grantor, grantees=grantees,
+        flipped = _flipped(node, objects, option_only, grantor=node.grantor, grantees=grantees,
                            privileges=privileges)  # fmt: skip
         return Inverse(deparse(flipped), tree=flipped)
 
     return flip
+
+
+def _column_grant(node: Any, schema: str) -> privileges.ColumnGrant:
+    """The GRANT of a column privilege a table-level REVOKE took with it."""
+
+    def back(part: Any, spec: Any, privilege: Any) -> Inverse:
+        objects = _qualified_objects((part,), schema)
+        tree = _flipped(node, objects, grantor=node.grantor, grantees=(spec,),
+                        privileges=(privilege,))  # fmt: skip
+        note = "the table-level REVOKE took this column privilege with it"
+        return Inverse(deparse(tree), notes=(note,), tree=tree)
+
+    return back
 
 
 def _options_back(node: Any) -> Any:
@@ -179,20 +192,22 @@ def grant_role(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
 
 
 def default_privileges(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
-    kept = kept_by_platform(node, ctx)
-    if kept:
-        yield from undo_rest(node, kept, ctx, _default_flip(node))
-        return
     action = _flipped(node.action, node.action.objects)
     flipped = make(ast.AlterDefaultPrivilegesStmt, options=node.options, action=action)
-    yield Inverse(deparse(flipped), tree=flipped)
+    whole = Inverse(deparse(flipped), tree=flipped)
+    flips = functools.partial(_default_flip, node)
+    yield from privileges.undo(node, st, ctx, flips, whole, _no_columns)
 
 
-def _default_flip(node: Any) -> Flip:
+def _no_columns(part: Any, spec: Any, privilege: Any) -> Inverse:
+    raise AssertionError("default privileges name no columns")  # pragma: no cover
+
+
+def _default_flip(node: Any, option_only: bool) -> Flip:
     """The undo for one role and schema of the statement, for some grantees and privileges."""
 
     def flip(part: Any, grantees: tuple[Any, ...], privileges: Any, options: Any) -> Inverse:
-        action = _flipped(node.action, node.action.objects, grantees=grantees,
+        action = _flipped(node.action, node.action.objects, option_only, grantees=grantees,
                           privileges=privileges)  # fmt: skip
         narrowed = tuple(_narrowed(option, part) for option in options)
         flipped = make(ast.AlterDefaultPrivilegesStmt, options=narrowed or None, action=action)

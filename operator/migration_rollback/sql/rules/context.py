@@ -34,6 +34,7 @@ from migration_rollback.sql.created import ColumnState
 from migration_rollback.sql.history import Definition, History
 from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import DEFAULT_SCHEMA, NAMEDATALEN, deparse, qualified_name
+from migration_rollback.sql.privilege_states import Grants
 from migration_rollback.sql.renamed import TYPE_KINDS, Renamed, called_now, first_named
 from migration_rollback.sql.rules.created_here import CreatedObjects
 
@@ -116,6 +117,9 @@ class Context:
     # Every name this migration changed so far, in order: an earlier text re-run at this
     # point of the rollback sees them still (they are undone after it).
     renamed_here: list[Renamed] = field(default_factory=list)
+    # What this migration's GRANTs and REVOKEs so far left each grantee holding
+    # (privilege_states.py): the state just before the next one, over the history's.
+    privileges_here: Grants = field(default_factory=dict)
 
     def renamed_since(self, previous: Definition) -> Renamed | None:
         """A name `previous` (an earlier migration's text) says that was changed since it was

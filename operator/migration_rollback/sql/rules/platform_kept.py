@@ -1,9 +1,11 @@
-"""The undo of a GRANT that says again some of what the platform granted: it revokes only the
-rest (sql/platform_grants.py says why and what the platform grants).
+"""The undo of a GRANT or REVOKE that changed only some of what it names: it flips only the
+rest (sql/privilege_states.py says what each grantee held before; platform_grants.py what the
+platform grants).
 
-The forward's GRANT is cut along what it names: one REVOKE per object (or per role and schema of
-ALTER DEFAULT PRIVILEGES) and set of privileges left, to the grantees that set is left for; the
-privileges and grantees the platform already had are named in a note, never revoked.
+The forward statement is cut along what it names: one flipped statement per object (or per role
+and schema of ALTER DEFAULT PRIVILEGES) and set of privileges left, to the grantees that set is
+left for; the privileges the grantees already had (a GRANT) or already lacked (a REVOKE) are
+named in a note, never flipped.
 """
 
 from __future__ import annotations
@@ -22,33 +24,42 @@ from migration_rollback.sql.rules.context import Context, Inverse, nothing
 Flip = Callable[[Any, tuple[Any, ...], Any, Any], Inverse]
 
 
-def kept_by_platform(node: Any, ctx: Context) -> set[Privilege]:
-    """The privileges of this GRANT the platform had already given."""
-    return platform.restated(node, ctx.default_schema, ctx.history)
-
-
-def undo_rest(node: Any, kept: set[Privilege], ctx: Context, flip: Flip) -> Iterator[Inverse]:
-    """A note of what stays, then the REVOKEs of the rest (none when the platform had it all)."""
+def undo_rest(
+    node: Any,
+    kept: set[Privilege],
+    ctx: Context,
+    flip: Flip,
+    why: str,
+    spelled: frozenset[tuple[str, str]] = frozenset(),
+) -> Iterator[Inverse]:
+    """A note of what stays and `why`, then the flips of the rest (none when all stays). ALL
+    is flipped as ALL but for the (place, grantee) pairs `spelled`: their privileges named
+    one by one (what ALL means beyond them, MAINTAIN, is left as it was)."""
     grant, defaults = platform.grant_of(node)
-    yield nothing(_kept_note(kept))
+    if kept:
+        yield nothing(kept_note(kept, why))
     names = platform.privilege_names(grant)
     for place, part in platform.places(grant, defaults, ctx.default_schema):
-        for left, grantees in _left_by_grantee(grant, place, names, kept).items():
-            privileges = grant.privileges if left == names else _privileges(left)
+        for (left, spell), grantees in _left_by_grantee(grant, place, names, kept, spelled).items():
+            privileges = grant.privileges if left == names and not spell else _privileges(left)
             yield flip(part, tuple(grantees), privileges, defaults)
 
 
 def _left_by_grantee(
-    grant: Any, place: str, names: tuple[str, ...], kept: set[Privilege]
-) -> dict[tuple[str, ...], list[Any]]:
-    """The privileges left to revoke at `place` -> the grantees they are left for (in the
-    statement's order)."""
-    out: dict[tuple[str, ...], list[Any]] = {}
+    grant: Any,
+    place: str,
+    names: tuple[str, ...],
+    kept: set[Privilege],
+    spelled: frozenset[tuple[str, str]],
+) -> dict[tuple[tuple[str, ...], bool], list[Any]]:
+    """(The privileges left to flip at `place`, whether spelled out) -> the grantees they are
+    left for (in the statement's order)."""
+    out: dict[tuple[tuple[str, ...], bool], list[Any]] = {}
     for spec in grant.grantees or ():
         who = platform.grantee(spec)
         left = tuple(n for n in names if (place, who, n) not in kept)
         if left:
-            out.setdefault(left, []).append(spec)
+            out.setdefault((left, (place, who) in spelled), []).append(spec)
     return out
 
 
@@ -56,10 +67,8 @@ def _privileges(names: tuple[str, ...]) -> tuple[Any, ...]:
     return tuple(make(ast.AccessPriv, priv_name=name) for name in names)
 
 
-def _kept_note(kept: set[Privilege]) -> str:
+def kept_note(kept: set[Privilege], why: str) -> str:
+    """`why`, then the privileges it is said of (six at most)."""
     shown = sorted({f"{privilege.upper()} on {place} to {who}" for place, who, privilege in kept})
     more = f" and {len(shown) - 6} more" if len(shown) > 6 else ""
-    return (
-        "the Supabase platform grants this itself (platform/supabase.sql), kept: revoking it "
-        f"would take it from the platform's roles: {'; '.join(shown[:6])}{more}"
-    )
+    return f"{why}: {'; '.join(shown[:6])}{more}"

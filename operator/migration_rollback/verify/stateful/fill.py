@@ -130,6 +130,15 @@ def _fill_owner(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
     return sql, f"gives {obj.id} back to {obj.text('owner')}"
 
 
+def _fill_privileges(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
+    ref = _target(step)
+    obj = gen.find(ref)
+    if obj is None:
+        raise Unknown(f"{ref.describe()} is not in the schema before the migration")
+    current = gen.find(ref, gen.after) if gen.after is not None else None
+    return gen.privileges(obj, current), f"privileges of {obj.id} as they were"
+
+
 def _fill_replica_identity(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
     table = gen.find(_target(step, "table"))
     if table is None:
@@ -173,6 +182,7 @@ _FILLERS: dict[ManualNeed, Filler] = {
     ManualNeed.ENUM_VALUE: _fill_enum,
     ManualNeed.DYNAMIC: _fill_dynamic,
     ManualNeed.PRIOR_REPLICA_IDENTITY: _fill_replica_identity,
+    ManualNeed.PRIOR_PRIVILEGES: _fill_privileges,
 }
 
 

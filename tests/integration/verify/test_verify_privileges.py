@@ -1,0 +1,71 @@
+"""The generator's undo of GRANTs and REVOKEs, run on a real PostgreSQL: the ACL comes back
+exactly (sql/privilege_states.py).
+
+Found on real projects, rollbacks marked valid that did not restore privileges: a REVOKE an
+earlier migration had already made was undone by granting EXECUTE to PUBLIC and anon again; a
+GRANT already made was undone by revoking it; a table-level REVOKE took the column privileges
+with it and they stayed lost; WITH GRANT OPTION of what the platform had given revoked the
+privilege whole; a routine dropped and recreated came back with the default ACL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from verify_support import explain, statuses, write_project
+
+from migration_rollback.sql import build_history, generate_rollback, parse_script
+from migration_rollback.verify import run_verification
+
+pytestmark = pytest.mark.integration
+
+BASE = """
+create schema private;
+create function public.f(a int) returns int language sql as 'select 1';
+revoke execute on function public.f(int) from public, anon;
+grant execute on function public.f(int) to authenticated, service_role;
+create function private.g() returns int language sql as 'select 1';
+create table public.t (a int, b int);
+revoke select on public.t from anon, authenticated;
+grant select (a) on public.t to authenticated;
+create function public.old_name(a bigint) returns int language sql as 'select 1';
+create function public.old_name(a bigint, b timestamptz) returns int language sql as 'select 1';
+revoke execute on function public.old_name(bigint) from anon;
+alter function public.old_name(bigint) rename to new_name;
+alter function public.old_name(bigint, timestamptz) rename to new_name;
+"""
+
+SAID_AGAIN = """
+create or replace function public.f(a int) returns int language sql as 'select 2';
+revoke execute on function public.f(int) from public, anon;
+grant execute on function public.f(int) to authenticated;
+revoke execute on function private.g() from public, anon, authenticated;
+revoke select on public.t from authenticated, anon;
+grant select (a, b) on public.t to authenticated;
+grant insert on public.t to authenticated with grant option;
+revoke execute on function public.new_name(bigint) from anon;
+revoke execute on function public.new_name(bigint, timestamptz) from anon;
+"""
+
+RECREATED = """
+drop function public.f(int);
+create function public.f(a int) returns int language sql as 'select 3';
+"""
+
+
+def test_the_undo_of_grants_and_revokes_restores_the_acl(tmp_path: Path, shadow_url: str) -> None:
+    migrations = [("base", BASE), ("said_again", SAID_AGAIN), ("recreated", RECREATED)]
+    scripts = [parse_script(text, f"{name}.sql") for name, text in migrations]
+    rollbacks = [
+        generate_rollback(script, name, build_history(scripts[:n])).render_body()
+        for n, (script, (name, _text)) in enumerate(zip(scripts, migrations, strict=True))
+    ]
+    assert "MANUAL" not in "".join(rollbacks[1:]), rollbacks
+    pairs = write_project(
+        tmp_path, [(name, text, rollbacks[n]) for n, (name, text) in enumerate(migrations)]
+    )
+    run = run_verification(pairs, shadow_url)
+    assert statuses(run.results)[1:] == ["verified", "verified"], explain(run.results) + "\n".join(
+        rollbacks
+    )
