@@ -108,9 +108,25 @@ def _object_word(place: str) -> str:
     return place.split("(", 1)[0].rsplit(".", 1)[-1].split(" ")[-1]
 
 
-def named(node: Any, default_schema: str) -> Iterator[tuple[Privilege, str]]:
+def named(node: Any, default_schema: str) -> tuple[tuple[Privilege, str], ...]:
     """What a GRANT or REVOKE names, each with the place its state is kept under: its object
-    privileges (ALL spelled out), and its column privileges as `name(col)`."""
+    privileges (ALL spelled out), and its column privileges as `name(col)`. Kept with the tree
+    (as platform_grants.privileges_of): the undo asks it of a statement some five times, then
+    the history learning from it."""
+    hit = _NAMED.get(id(node))
+    if hit is not None and hit[0] is node and hit[1] == default_schema:
+        return hit[2]
+    found = tuple(_named(node, default_schema))
+    if len(_NAMED) > 4096:
+        _NAMED.clear()
+    _NAMED[id(node)] = (node, default_schema, found)
+    return found
+
+
+_NAMED: dict[int, tuple[Any, str, tuple[tuple[Privilege, str], ...]]] = {}
+
+
+def _named(node: Any, default_schema: str) -> Iterator[tuple[Privilege, str]]:
     grant, defaults = platform.grant_of(node)
     if grant is None or grant.objtype not in _FOLLOWED:
         return
@@ -169,7 +185,7 @@ def learn(
 
 
 def _with_members(
-    found: Iterator[tuple[Privilege, str]], known: Iterable[ObjectRef]
+    found: Iterable[tuple[Privilege, str]], known: Iterable[ObjectRef]
 ) -> Iterator[tuple[Privilege, str]]:
     """Each privilege, and for ON ALL <kind> IN SCHEMA s the same at each object of it."""
     members: list[str] | None = None
@@ -303,7 +319,12 @@ def _places_for(grants: Grants, key: str) -> list[str]:
     it without them; named without, the place of each of its signatures."""
     if "(" in key:
         return [key, key.split("(", 1)[0]]
+    if not key.startswith(_ROUTINES):  # only a routine's place has signatures: no walk of all
+        return [key]
     return [key, *(p for p in grants if p.startswith(f"{key}("))]
+
+
+_ROUTINES = f"{_PLACE_KIND['function']} "
 
 
 def _as_made(
