@@ -9,7 +9,8 @@ teaches it is in history_observers.py; how created objects are named, in created
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from copy import copy
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, get_type_hints
 
 from migration_rollback.sql.created import ColumnState
@@ -199,6 +200,17 @@ class History:
         earlier = self.definitions.get(key)
         seen = len(self.renames) if earlier is None else earlier.renames_seen
         self._record(key, Definition(ref, statement, fragment, self.default_schema, seen))
+
+    def validate(self, ref: ObjectRef) -> None:
+        """VALIDATE CONSTRAINT: a constraint added NOT VALID is valid from now on, and its
+        text recreates it so (kept NOT VALID, the catalog would differ from the one undone)."""
+        key = self.identity(ref).key
+        earlier = self.definitions.get(key)
+        if earlier is None or not getattr(earlier.fragment, "skip_validation", False):
+            return
+        valid = copy(earlier.fragment)
+        valid.skip_validation, valid.initially_valid = False, True
+        self.definitions[key] = replace(earlier, fragment=valid)
 
     def _record(self, key: str, definition: Definition) -> None:
         self.definitions[key] = definition

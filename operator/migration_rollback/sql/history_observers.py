@@ -251,6 +251,8 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
             _observe_constraint(h, st, rel, cmd.def_, None)
         elif sub == AT.AT_DropConstraint:
             h.forget(ObjectRef("constraint", str(cmd.name), rel.schema, table=rel.name))
+        elif sub == AT.AT_ValidateConstraint:
+            h.validate(ObjectRef("constraint", str(cmd.name), rel.schema, table=rel.name))
         elif sub == AT.AT_EnableRowSecurity:
             h.rls_enabled.add(key)
         elif sub == AT.AT_DisableRowSecurity:

@@ -12,13 +12,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from pglast.enums.parsenodes import FunctionParameterMode
-from pglast.stream import RawStream
 from pglast.visitors import Ancestor
 
 from migration_rollback.sql._ast import ast, branch_slots
 from migration_rollback.sql.compose import qualified
 from migration_rollback.sql.model import ObjectRef
 from migration_rollback.sql.printing import direct_text
+from migration_rollback.sql.syntax_stream import SyntaxStream
 
 DEFAULT_SCHEMA = "public"
 NAMEDATALEN = 63
@@ -58,9 +58,9 @@ def deparse(node: Any) -> str:
         return direct
     tree = (node,) if isinstance(node, ast.Node) else node
     if not (isinstance(tree, tuple) and tree and isinstance(tree[0], ast.Node)):
-        return str(RawStream()(node))  # pglast's own answer: empty, or its error
+        return str(SyntaxStream()(node))  # pglast's own answer: empty, or its error
     _set_ancestors(tree)
-    stream = RawStream()
+    stream = SyntaxStream()
     first = True
     for item in tree:
         if isinstance(item, ast.RawStmt) and item.stmt is None:
