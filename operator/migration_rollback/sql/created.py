@@ -9,7 +9,9 @@ with them, so each name has one spelling.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pglast.enums.parsenodes import ConstrType
@@ -67,9 +69,16 @@ def column_state(col: Any, renames_seen: int = 0) -> ColumnState:
     return ColumnState(col.typeName, default, not_null, generated, renames_seen)
 
 
-def object_key_for_index(node: Any, schema: str) -> ObjectRef:
+def object_key_for_index(
+    node: Any, schema: str, taken: Callable[[str, str], bool] | None = None
+) -> ObjectRef:
+    """The index a CREATE INDEX makes; unnamed, the name PostgreSQL picks: the next free one
+    when `taken` (schema, name) knows the first to be a relation already (`t_a_idx1`)."""
     rel = relation(node.relation, schema)
-    name = node.idxname or choose_name(rel.name, index_column_names(node.indexParams), "idx")
+    in_use = None if taken is None else partial(taken, str(rel.schema))
+    name = node.idxname or choose_name(
+        rel.name, index_column_names(node.indexParams), "idx", in_use
+    )
     return ObjectRef("index", name, rel.schema)
 
 

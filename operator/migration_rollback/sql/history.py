@@ -17,8 +17,9 @@ from migration_rollback.sql.created import ColumnState
 from migration_rollback.sql.history_observers import OBSERVERS
 from migration_rollback.sql.kinds import KINDS
 from migration_rollback.sql.model import ObjectRef, Statement
-from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse
+from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse, public_unsaid
 from migration_rollback.sql.renamed import Renamed
+from migration_rollback.sql.routine_text import compiles
 from migration_rollback.sql.settings import Fires, Identity, Options
 
 
@@ -64,6 +65,12 @@ class History:
     definitions: dict[str, Definition] = field(default_factory=dict)
     # Per table, so dropping a table forgets its columns without scanning every column known.
     columns: dict[TableKey, dict[str, ColumnState]] = field(default_factory=dict)
+    # Columns a table had that a later plain CREATE TABLE of the same name did not say: that
+    # CREATE fails where the table exists, so which of the two is there is not known.
+    doubted_columns: dict[TableKey, set[str]] = field(default_factory=dict)
+    # The index a PRIMARY KEY, UNIQUE or EXCLUDE constraint made under its name (a relation
+    # that CREATE INDEX IF NOT EXISTS meets): the index's key -> the constraint's key.
+    constraint_indexes: dict[str, str] = field(default_factory=dict)
     rls_enabled: set[TableKey] = field(default_factory=set)
     rls_forced: set[TableKey] = field(default_factory=set)
     # Comments earlier migrations set: of a relation and what lives on it by table (so a rename
@@ -114,22 +121,36 @@ class History:
 
     def identity(self, ref: ObjectRef) -> ObjectRef:
         """`ref` as the history keys it: a procedure named with its OUT arguments too, as the
-        procedure of that name whose identity is its IN arguments (when none is keyed so)."""
-        if not self.routine_aliases:
-            return ref
+        procedure of that name whose identity is its IN arguments (when none is keyed so); a
+        routine whose argument types are written with or without `public.` as the one known."""
         key = ref.key
-        return ref if key in self.definitions else self.routine_aliases.get(key, ref)
+        if key in self.definitions or not self.routine_aliases:
+            return ref
+        found = self.routine_aliases.get(key)
+        loose = public_unsaid(ref) if found is None else ref
+        if loose is not ref:
+            found = loose if loose.key in self.definitions else self.routine_aliases.get(loose.key)
+        return ref if found is None else found
 
     def knows(self, ref: ObjectRef) -> bool:
-        return self.identity(ref).key in self.definitions
+        key = self.identity(ref).key
+        return key in self.definitions or self.constraint_indexes.get(key) in self.definitions
+
+    def relation_taken(self, schema: str, name: str) -> bool:
+        """Whether a relation (table, view, index, sequence...) the migrations made holds the
+        name: PostgreSQL names an unnamed index around it."""
+        return any(self.knows(ObjectRef(k, name, schema)) for k in RELATION_KINDS)
 
     def definition(self, ref: ObjectRef) -> Definition | None:
         """The text that defined `ref`, when re-running it makes the same object: not after
         a change it does not say (stale), nor when written under another search_path (its
-        unqualified names would land in, or read from, the rollback's)."""
+        unqualified names would land in, or read from, the rollback's), nor a routine whose
+        body PostgreSQL refuses (routine_text.py)."""
         ref = self.identity(ref)
         found = None if ref.key in self.stale else self.definitions.get(ref.key)
-        return found if found is not None and found.search_path == DEFAULT_SCHEMA else None
+        if found is None or found.search_path != DEFAULT_SCHEMA:
+            return None
+        return found if compiles(found.tree, found.statement.text) else None
 
     def renamed_since(self, definition: Definition) -> tuple[Renamed, ...]:
         """The names changed since `definition` was written."""
@@ -311,6 +332,9 @@ def _copied(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: dict(v) if isinstance(v, dict) else v for k, v in value.items()}
     return set(value) if isinstance(value, set) else value
+
+
+RELATION_KINDS = tuple(name for name, kind in KINDS.items() if kind.relation)
 
 
 def _per_table() -> tuple[str, ...]:

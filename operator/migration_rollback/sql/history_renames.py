@@ -44,7 +44,7 @@ def observe_rename(h: History, st: Statement, node: Any) -> None:
     if node.renameType in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN) and node.newname:
         _observe_type_rename(h, node)
     if node.relation is None:
-        _forget_moved(h, node.renameType, node.object, node.subname)
+        _forget_moved(h, node.renameType, node.object, node.subname, (None, node.newname))
         return
     rel = relation(node.relation, h.default_schema)
     key = table_key(rel)
@@ -61,6 +61,19 @@ def observe_rename(h: History, st: Statement, node: Any) -> None:
         h.move_table(key, (key[0], str(node.newname)))  # a column list or WHERE holds still
     elif node.renameType in _MEMBERS and node.subname and node.newname:
         _rename_switch(h, _MEMBERS[node.renameType], key, str(node.subname), str(node.newname))
+
+
+def _move_routine(h: History, key: str, to: Moved) -> None:
+    definition = h.definitions.get(key)
+    h.forget_key(key)
+    if definition is None or not any(to):
+        return
+    schema, name = to
+    moved = replace(
+        definition.ref, schema=schema or definition.ref.schema, name=name or definition.ref.name
+    )
+    h.definitions[moved.key] = replace(definition, ref=moved)
+    h.stale.add(moved.key)
 
 
 # ALTER INDEX / SEQUENCE … RENAME rename any relation too (a table by ALTER INDEX).
@@ -84,7 +97,7 @@ def observe_set_schema(h: History, st: Statement, node: Any) -> None:
         rel = relation(node.relation, h.default_schema)
         h.move_table(table_key(rel), (str(node.newschema), rel.name))
     elif node.relation is None:
-        _forget_moved(h, node.objectType, node.object, None)
+        _forget_moved(h, node.objectType, node.object, None, (node.newschema, None))
 
 
 def observe_enum(h: History, st: Statement, node: Any) -> None:
@@ -126,14 +139,21 @@ def _rename_switch(h: History, field: str, key: TableKey, old: str, new: str) ->
         switches[new] = switches.pop(old)
 
 
-def _forget_moved(h: History, objtype: ObjectType, obj: Any, schema_name: str | None) -> None:
+Moved = tuple[str | None, str | None]  # (new schema, new name): what a RENAME / SET SCHEMA says
+
+
+def _forget_moved(
+    h: History, objtype: ObjectType, obj: Any, schema_name: str | None, to: Moved
+) -> None:
     """An object renamed or moved to another schema: what the history held under its old
-    name is gone (a later CREATE there makes a new one)."""
+    name is gone (a later CREATE there makes a new one). A routine is known under its new
+    name, its definition not (its text says the old one): a CREATE OR REPLACE of the new name
+    replaces an existing routine, whose earlier definition is left to a human."""
     if objtype == ObjectType.OBJECT_SCHEMA and schema_name:
         h.forget(ObjectRef("schema", schema_name))
     elif objtype in ROUTINE_TYPES and isinstance(obj, ast.ObjectWithArgs):
         for key in routine_keys(h, obj):
-            h.forget_key(key)
+            _move_routine(h, key, to)
     else:
         ref = owned_ref(SimpleNamespace(objectType=objtype, object=obj), h.default_schema)
         if ref is not None:

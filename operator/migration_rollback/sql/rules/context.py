@@ -207,6 +207,14 @@ class Context:
             return None
         return self.history.knows(ref)
 
+    def relation_taken(self, schema: str, name: str) -> bool:
+        """Whether a relation holds the name at this point of the migration: made here, or by
+        an earlier migration and not dropped or renamed away here."""
+        if self.created_here.has_name(ObjectRef("index", name, schema)):
+            return True
+        known = self.history is not None and self.history.relation_taken(schema, name)
+        return known and (schema, name) not in self.gone_here
+
     def is_new(self, ref: ObjectRef) -> bool:
         """Created by this migration: dropping it undoes whatever else was done to it."""
         return ref in self.created_here
