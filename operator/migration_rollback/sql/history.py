@@ -141,6 +141,14 @@ class History:
         name: PostgreSQL names an unnamed index around it."""
         return any(self.knows(ObjectRef(k, name, schema)) for k in RELATION_KINDS)
 
+    def constraint_taken(self, schema: str, name: str, indexed: bool) -> bool:
+        """Whether the name is in use for a new constraint of `schema`: by a relation, for one
+        with an index; by any constraint of the schema, for another (PostgreSQL's rule)."""
+        if indexed:
+            return self.relation_taken(schema, name)
+        prefix = f"constraint:{schema}:{name}:"
+        return any(key.startswith(prefix) for key in self.definitions)
+
     def definition(self, ref: ObjectRef) -> Definition | None:
         """The text that defined `ref`, when re-running it makes the same object: not after
         a change it does not say (stale), nor when written under another search_path (its

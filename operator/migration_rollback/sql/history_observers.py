@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pglast import parse_sql
@@ -135,15 +136,33 @@ def _observe_constraint(
         ConstrType.CONSTR_IDENTITY,
     ):
         return
-    name = constraint_name(rel.name, c, column)
+    name = constraint_name(rel.name, c, column, partial(h.constraint_taken, str(rel.schema)))
     ref = ObjectRef("constraint", name, rel.schema, table=rel.name)
     # A table constraint can be re-added on its own; a column constraint only with its column.
     h.define(ref, st, c if column is None else None)
     if c.contype in _INDEXED:  # its index takes the name among the schema's relations
-        h.constraint_indexes[ObjectRef("index", name, rel.schema).key] = ref.key
+        index = ObjectRef("index", name, rel.schema)
+        h.constraint_indexes[index.key] = ref.key
+        if c.indexname:  # USING INDEX: the index is the constraint's now, renamed to its name
+            _index_renamed(h, ObjectRef("index", str(c.indexname), rel.schema), index)
+
+
+def _index_renamed(h: History, old: ObjectRef, new: ObjectRef) -> None:
+    known = h.definitions.get(old.key)
+    h.forget(old)
+    if known is not None and old != new:
+        h.definitions[new.key] = replace(known, ref=new)
 
 
 _INDEXED = (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_EXCLUSION)
+
+
+def _forget_constraint(h: History, ref: ObjectRef) -> None:
+    """A constraint dropped; one made USING INDEX takes that index (named as it) with it."""
+    known = h.definitions.get(ref.key)
+    h.forget(ref)
+    if known is not None and getattr(known.fragment, "indexname", None):
+        h.forget(ObjectRef("index", ref.name, ref.schema))
 
 
 def _observe_index(h: History, st: Statement, node: Any) -> None:
@@ -264,7 +283,9 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
         elif sub == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
             _observe_constraint(h, st, rel, cmd.def_, None)
         elif sub == AT.AT_DropConstraint:
-            h.forget(ObjectRef("constraint", str(cmd.name), rel.schema, table=rel.name))
+            _forget_constraint(
+                h, ObjectRef("constraint", str(cmd.name), rel.schema, table=rel.name)
+            )
         elif sub == AT.AT_ValidateConstraint:
             h.validate(ObjectRef("constraint", str(cmd.name), rel.schema, table=rel.name))
         elif sub == AT.AT_EnableRowSecurity:

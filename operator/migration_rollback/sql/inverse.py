@@ -44,14 +44,14 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         ref = _with_default_schema(target, ctx.default_schema)
         if ref.table is None and ref.column is None:
             ctx.gone_here.add((ref.schema or "", ref.name))
-        recreated = _recreate(ref, ctx, cascade=cascade)
+        recreated = recreate(ref, ctx, cascade=cascade)
         yield recreated
         if recreated.recreates is not None:  # as the history followed it since (settings.py)
             yield from settings.recreated_settings(ref, ctx.previous(ref), ctx)
             yield from settings.recreated_attributes(ref, ctx)
 
 
-def _recreate(ref: ObjectRef, ctx: Context, *, cascade: bool) -> Inverse:
+def recreate(ref: ObjectRef, ctx: Context, *, cascade: bool) -> Inverse:
     """Recreate what was dropped from the statement that defined it, unless rows went with
     it: then a human restores it, and its data from the backup."""
     previous = ctx.previous(ref)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pglast.enums.parsenodes import AlterTableType as AT
@@ -66,7 +67,9 @@ def _add_constraint(sub: Subcommand) -> Iterator[Inverse]:
     if not isinstance(sub.cmd.def_, ast.Constraint):
         yield from by_hand(sub)
         return
-    name = constraint_name(sub.rel.name, sub.cmd.def_)
+    name = constraint_name(
+        sub.rel.name, sub.cmd.def_, taken=partial(sub.ctx.constraint_taken, sub.schema)
+    )
     derived = f"constraint name {name} derived as PostgreSQL names it"
     notes = () if sub.cmd.def_.conname else (derived,)
     yield sub.undo(AT.AT_DropConstraint, name, notes)
@@ -81,8 +84,12 @@ def _drop_constraint(sub: Subcommand) -> Iterator[Inverse]:
     if fragment is not None and renamed is not None:
         yield renamed_manual(ManualNeed.RECREATE_DROPPED, ref, fragment, renamed)
     elif fragment is not None:
+        if fragment.node.indexname:  # USING INDEX: the index went with it; made again first
+            yield _index_again(sub, str(name))
+        # Unnamed as written, it is named as it was: added now, PostgreSQL might choose another.
+        named = SQL("") if fragment.node.conname else SQL("CONSTRAINT {} ").format(Identifier(name))
         yield Inverse(
-            sub.statement("ADD {}", SQL(fragment.text)),
+            sub.statement("ADD {}{}", named, SQL(fragment.text)),
             notes=(f"recreates constraint {name} from {fragment.statement.location}",),
             recreates=ref,
         )
@@ -92,6 +99,15 @@ def _drop_constraint(sub: Subcommand) -> Iterator[Inverse]:
             f"constraint {name} on {sub.rel.qualified} was dropped; recreate it",
             ref,
         )
+
+
+def _index_again(sub: Subcommand, name: str) -> Inverse:
+    """The index a constraint took over (ADD CONSTRAINT ... USING INDEX, which names it as
+    the constraint), from its CREATE INDEX: dropping the constraint dropped it, and the
+    constraint is added back over it."""
+    from migration_rollback.sql.inverse import recreate
+
+    return recreate(ObjectRef("index", name, sub.schema), sub.ctx, cascade=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -215,6 +215,12 @@ class Context:
         known = self.history is not None and self.history.relation_taken(schema, name)
         return known and (schema, name) not in self.gone_here
 
+    def constraint_taken(self, schema: str, name: str, indexed: bool) -> bool:
+        """The same of a constraint's name (History.constraint_taken), at this point."""
+        if indexed:
+            return self.relation_taken(schema, name)
+        return self.history is not None and self.history.constraint_taken(schema, name, False)
+
     def is_new(self, ref: ObjectRef) -> bool:
         """Created by this migration: dropping it undoes whatever else was done to it."""
         return ref in self.created_here
