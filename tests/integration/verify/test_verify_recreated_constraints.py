@@ -3,7 +3,8 @@
 Two ways it had not, on real projects: a constraint added NOT VALID and then validated came
 back NOT VALID (the history kept the text as added, not the VALIDATE after it); a CHECK that
 says `now() AT TIME ZONE 'UTC'` came back as `timezone('UTC'::text, now())` (pglast prints
-SQL-syntax calls as plain calls, which PostgreSQL stores and shows as such).
+SQL-syntax calls as plain calls, which PostgreSQL stores and shows as such). And the undo of
+validating a constraint an earlier migration added NOT VALID leaves it NOT VALID again.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ alter table public.t validate constraint t_parent_fkey;
 alter table public.t add constraint t_seen_past
   check (seen <= now() at time zone 'UTC' and substring(name from 1 for 1) <> trim(' x '));
 alter table public.t add constraint t_name_short check (length(name) < 40) not valid;
+alter table public.t add constraint t_id_pos check (id > 0) not valid;
 """
 FORWARD = """
+alter table public.t validate constraint t_id_pos;
 alter table public.t drop constraint t_name_ok, drop constraint t_parent_fkey;
 alter table public.t drop constraint t_seen_past, drop constraint t_name_short;
 """

@@ -72,6 +72,7 @@ def _add_constraint(sub: Subcommand) -> Iterator[Inverse]:
     )
     derived = f"constraint name {name} derived as PostgreSQL names it"
     notes = () if sub.cmd.def_.conname else (derived,)
+    sub.ctx.created_here.add(ObjectRef("constraint", name, sub.schema, table=sub.rel.name))
     yield sub.undo(AT.AT_DropConstraint, name, notes)
 
 
@@ -160,7 +161,25 @@ def _change_owner(sub: Subcommand) -> Iterator[Inverse]:
 
 
 def _validate(sub: Subcommand) -> Iterator[Inverse]:
-    yield nothing("validating a constraint needs no undo")
+    """A constraint an earlier migration added NOT VALID is valid now; only dropping it and
+    adding it NOT VALID again makes it so (no row is checked, none lost). One made here, or
+    not known, needs nothing."""
+    ref = ObjectRef("constraint", str(sub.cmd.name), sub.schema, table=sub.rel.name)
+    previous = None if ref in sub.ctx.created_here else sub.ctx.previous(ref)
+    fragment = previous if previous is not None and not previous.is_statement else None
+    if fragment is None or not fragment.node.skip_validation:
+        yield nothing("validating a constraint needs no undo")
+        return
+    if sub.ctx.renamed_since(fragment) is not None:
+        yield renamed_manual(
+            ManualNeed.PRIOR_DEFINITION, ref, fragment, sub.ctx.renamed_since(fragment)
+        )
+        return
+    yield sub.undo(AT.AT_DropConstraint, ref.name)
+    yield Inverse(
+        sub.statement("ADD {}", SQL(fragment.text)),
+        notes=(f"adds constraint {ref.name} NOT VALID again, as {fragment.statement.location}",),
+    )
 
 
 def _attach_partition(sub: Subcommand) -> Iterator[Inverse]:
