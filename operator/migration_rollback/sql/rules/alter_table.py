@@ -170,10 +170,9 @@ def _validate(sub: Subcommand) -> Iterator[Inverse]:
     if fragment is None or not fragment.node.skip_validation:
         yield nothing("validating a constraint needs no undo")
         return
-    if sub.ctx.renamed_since(fragment) is not None:
-        yield renamed_manual(
-            ManualNeed.PRIOR_DEFINITION, ref, fragment, sub.ctx.renamed_since(fragment)
-        )
+    renamed = sub.ctx.renamed_since(fragment)
+    if renamed is not None:
+        yield renamed_manual(ManualNeed.PRIOR_DEFINITION, ref, fragment, renamed)
         return
     yield sub.undo(AT.AT_DropConstraint, ref.name)
     yield Inverse(
