@@ -73,6 +73,7 @@ def _add_constraint(sub: Subcommand) -> Iterator[Inverse]:
     derived = f"constraint name {name} derived as PostgreSQL names it"
     notes = () if sub.cmd.def_.conname else (derived,)
     sub.ctx.created_here.add(ObjectRef("constraint", name, sub.schema, table=sub.rel.name))
+    sub.ctx.constraints_here.add((sub.schema, name))
     yield sub.undo(AT.AT_DropConstraint, name, notes)
 
 

@@ -113,6 +113,9 @@ class Context:
     # their names are not `schema.name` (arguments; a table), so the relations' map cannot hold
     # them.
     renamed_members: dict[tuple[str, str, str | None, str], ObjectRef] = field(default_factory=dict)
+    # Constraints this migration added so far, (schema, name): PostgreSQL names the next
+    # unnamed one around them.
+    constraints_here: set[tuple[str, str]] = field(default_factory=set)
     # Every name this migration changed so far, in order: an earlier text re-run at this
     # point of the rollback sees them still (they are undone after it).
     renamed_here: list[Renamed] = field(default_factory=list)
@@ -217,6 +220,8 @@ class Context:
 
     def constraint_taken(self, schema: str, name: str, indexed: bool) -> bool:
         """The same of a constraint's name (History.constraint_taken), at this point."""
+        if (schema, name) in self.constraints_here:
+            return True
         if indexed:
             return self.relation_taken(schema, name)
         return self.history is not None and self.history.constraint_taken(schema, name, False)
