@@ -149,8 +149,10 @@ def _observe_constraint(
 
 def _index_renamed(h: History, old: ObjectRef, new: ObjectRef) -> None:
     known = h.definitions.get(old.key)
+    if old == new:
+        return
     h.forget(old)
-    if known is not None and old != new:
+    if known is not None:
         h.definitions[new.key] = replace(known, ref=new)
 
 

@@ -42,8 +42,12 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     cascade = node.behavior == DropBehavior.DROP_CASCADE
     for target in classify(st).targets:
         ref = _with_default_schema(target, ctx.default_schema)
+        relation = (ref.schema or "", ref.name)
+        if node.missing_ok and ref.table is None and relation in ctx.gone_here:
+            yield nothing(f"{ref.describe()} was gone already: IF EXISTS dropped nothing")
+            continue
         if ref.table is None and ref.column is None:
-            ctx.gone_here.add((ref.schema or "", ref.name))
+            ctx.gone_here.add(relation)
         recreated = recreate(ref, ctx, cascade=cascade)
         yield recreated
         if recreated.recreates is not None:  # as the history followed it since (settings.py)

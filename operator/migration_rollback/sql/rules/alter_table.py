@@ -87,6 +87,7 @@ def _drop_constraint(sub: Subcommand) -> Iterator[Inverse]:
         yield renamed_manual(ManualNeed.RECREATE_DROPPED, ref, fragment, renamed)
     elif fragment is not None:
         if fragment.node.indexname:  # USING INDEX: the index went with it; made again first
+            sub.ctx.gone_here.add((sub.schema, str(name)))
             yield _index_again(sub, str(name))
         # Unnamed as written, it is named as it was: added now, PostgreSQL might choose another.
         named = SQL("") if fragment.node.conname else SQL("CONSTRAINT {} ").format(Identifier(name))
