@@ -9,7 +9,9 @@ with them, so each name has one spelling.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pglast.enums.parsenodes import ConstrType
@@ -67,29 +69,54 @@ def column_state(col: Any, renames_seen: int = 0) -> ColumnState:
     return ColumnState(col.typeName, default, not_null, generated, renames_seen)
 
 
-def object_key_for_index(node: Any, schema: str) -> ObjectRef:
+def object_key_for_index(
+    node: Any, schema: str, taken: Callable[[str, str], bool] | None = None
+) -> ObjectRef:
+    """The index a CREATE INDEX makes; unnamed, the name PostgreSQL picks: the next free one
+    when `taken` (schema, name) knows the first to be a relation already (`t_a_idx1`)."""
     rel = relation(node.relation, schema)
-    name = node.idxname or choose_name(rel.name, index_column_names(node.indexParams), "idx")
+    in_use = None if taken is None else partial(taken, str(rel.schema))
+    name = node.idxname or choose_name(
+        rel.name, index_column_names(node.indexParams), "idx", in_use
+    )
     return ObjectRef("index", name, rel.schema)
 
 
-def constraint_name(table: str, constraint: Any, column: str | None = None) -> str:
-    """The name PostgreSQL gives a constraint declared without one."""
+# Constraints whose name is their index's: chosen among the schema's relations, not its
+# constraints (PostgreSQL's ChooseIndexName, then ChooseConstraintName for the others).
+INDEXED = frozenset(
+    {ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_EXCLUSION}
+)
+
+Taken = Callable[[str, bool], bool]  # (name, whether an index's) -> already in use
+
+
+def constraint_name(
+    table: str, constraint: Any, column: str | None = None, taken: Taken | None = None
+) -> str:
+    """The name PostgreSQL gives a constraint declared without one: the next free one when
+    `taken` knows the first in use (`t_a_check1`)."""
     if constraint.conname:
         return str(constraint.conname)
     ct = constraint.contype
+    in_use = None if taken is None else partial(_flipped, taken, ct in INDEXED)
     if ct == ConstrType.CONSTR_PRIMARY:
-        return choose_name(table, [], "pkey")
+        return choose_name(table, [], "pkey", in_use)
     keys = strings(constraint.keys) or ([column] if column else [])
     if ct == ConstrType.CONSTR_UNIQUE:
-        return choose_name(table, keys, "key")
+        return choose_name(table, keys, "key", in_use)
     if ct == ConstrType.CONSTR_FOREIGN:
-        return choose_name(table, strings(constraint.fk_attrs) or keys, "fkey")
+        return choose_name(table, strings(constraint.fk_attrs) or keys, "fkey", in_use)
     if ct == ConstrType.CONSTR_EXCLUSION:
-        return choose_name(table, keys, "excl")
+        return choose_name(table, keys, "excl", in_use)
     if ct == ConstrType.CONSTR_CHECK:
-        return choose_name(table, [column] if column else _check_columns(constraint), "check")
-    return choose_name(table, keys, "con")
+        columns = [column] if column else _check_columns(constraint)
+        return choose_name(table, columns, "check", in_use)
+    return choose_name(table, keys, "con", in_use)
+
+
+def _flipped(taken: Taken, indexed: bool, name: str) -> bool:
+    return taken(name, indexed)
 
 
 def _check_columns(constraint: Any) -> list[str]:

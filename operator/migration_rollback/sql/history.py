@@ -9,7 +9,8 @@ teaches it is in history_observers.py; how created objects are named, in created
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from copy import copy
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, get_type_hints
 
 from migration_rollback.sql import privilege_states
@@ -17,9 +18,10 @@ from migration_rollback.sql.created import ColumnState
 from migration_rollback.sql.history_observers import OBSERVERS
 from migration_rollback.sql.kinds import KINDS
 from migration_rollback.sql.model import ObjectRef, Statement
-from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse
+from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse, public_unsaid
 from migration_rollback.sql.privilege_states import Grants
 from migration_rollback.sql.renamed import Renamed
+from migration_rollback.sql.routine_text import compiles
 from migration_rollback.sql.settings import Fires, Identity, Options
 
 
@@ -65,6 +67,12 @@ class History:
     definitions: dict[str, Definition] = field(default_factory=dict)
     # Per table, so dropping a table forgets its columns without scanning every column known.
     columns: dict[TableKey, dict[str, ColumnState]] = field(default_factory=dict)
+    # Columns a table had that a later plain CREATE TABLE of the same name did not say: that
+    # CREATE fails where the table exists, so which of the two is there is not known.
+    doubted_columns: dict[TableKey, set[str]] = field(default_factory=dict)
+    # The index a PRIMARY KEY, UNIQUE or EXCLUDE constraint made under its name (a relation
+    # that CREATE INDEX IF NOT EXISTS meets): the index's key -> the constraint's key.
+    constraint_indexes: dict[str, str] = field(default_factory=dict)
     rls_enabled: set[TableKey] = field(default_factory=set)
     rls_forced: set[TableKey] = field(default_factory=set)
     # Comments earlier migrations set: of a relation and what lives on it by table (so a rename
@@ -121,22 +129,44 @@ class History:
 
     def identity(self, ref: ObjectRef) -> ObjectRef:
         """`ref` as the history keys it: a procedure named with its OUT arguments too, as the
-        procedure of that name whose identity is its IN arguments (when none is keyed so)."""
-        if not self.routine_aliases:
-            return ref
+        procedure of that name whose identity is its IN arguments (when none is keyed so); a
+        routine whose argument types are written with or without `public.` as the one known."""
         key = ref.key
-        return ref if key in self.definitions else self.routine_aliases.get(key, ref)
+        if key in self.definitions or not self.routine_aliases:
+            return ref
+        found = self.routine_aliases.get(key)
+        loose = public_unsaid(ref) if found is None else ref
+        if loose is not ref:
+            found = loose if loose.key in self.definitions else self.routine_aliases.get(loose.key)
+        return ref if found is None else found
 
     def knows(self, ref: ObjectRef) -> bool:
-        return self.identity(ref).key in self.definitions
+        key = self.identity(ref).key
+        return key in self.definitions or self.constraint_indexes.get(key) in self.definitions
+
+    def relation_taken(self, schema: str, name: str) -> bool:
+        """Whether a relation (table, view, index, sequence...) the migrations made holds the
+        name: PostgreSQL names an unnamed index around it."""
+        return any(self.knows(ObjectRef(k, name, schema)) for k in RELATION_KINDS)
+
+    def constraint_taken(self, schema: str, name: str, indexed: bool) -> bool:
+        """Whether the name is in use for a new constraint of `schema`: by a relation, for one
+        with an index; by any constraint of the schema, for another (PostgreSQL's rule)."""
+        if indexed:
+            return self.relation_taken(schema, name)
+        prefix = f"constraint:{schema}:{name}:"
+        return any(key.startswith(prefix) for key in self.definitions)
 
     def definition(self, ref: ObjectRef) -> Definition | None:
         """The text that defined `ref`, when re-running it makes the same object: not after
         a change it does not say (stale), nor when written under another search_path (its
-        unqualified names would land in, or read from, the rollback's)."""
+        unqualified names would land in, or read from, the rollback's), nor a routine whose
+        body PostgreSQL refuses (routine_text.py)."""
         ref = self.identity(ref)
         found = None if ref.key in self.stale else self.definitions.get(ref.key)
-        return found if found is not None and found.search_path == DEFAULT_SCHEMA else None
+        if found is None or found.search_path != DEFAULT_SCHEMA:
+            return None
+        return found if compiles(found.tree, found.statement.text) else None
 
     def renamed_since(self, definition: Definition) -> tuple[Renamed, ...]:
         """The names changed since `definition` was written."""
@@ -207,6 +237,17 @@ class History:
         earlier = self.definitions.get(key)
         seen = len(self.renames) if earlier is None else earlier.renames_seen
         self._record(key, Definition(ref, statement, fragment, self.default_schema, seen))
+
+    def validate(self, ref: ObjectRef) -> None:
+        """VALIDATE CONSTRAINT: a constraint added NOT VALID is valid from now on, and its
+        text recreates it so (kept NOT VALID, the catalog would differ from the one undone)."""
+        key = self.identity(ref).key
+        earlier = self.definitions.get(key)
+        if earlier is None or not getattr(earlier.fragment, "skip_validation", False):
+            return
+        valid = copy(earlier.fragment)
+        valid.skip_validation, valid.initially_valid = False, True
+        self.definitions[key] = replace(earlier, fragment=valid)
 
     def _record(self, key: str, definition: Definition) -> None:
         self.definitions[key] = definition
@@ -313,6 +354,9 @@ def _copied(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: dict(v) if isinstance(v, dict) else v for k, v in value.items()}
     return set(value) if isinstance(value, set) else value
+
+
+RELATION_KINDS = tuple(name for name, kind in KINDS.items() if kind.relation)
 
 
 def _per_table() -> tuple[str, ...]:

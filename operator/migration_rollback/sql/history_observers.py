@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pglast import parse_sql
 from pglast.enums.parsenodes import AlterTableType as AT
-from pglast.enums.parsenodes import ConstrType, ObjectType
+from pglast.enums.parsenodes import ConstrType, DropBehavior, ObjectType
 
 from migration_rollback.sql import platform_grants, privilege_states
 from migration_rollback.sql._ast import ast
@@ -26,6 +27,7 @@ from migration_rollback.sql.created import (
     object_key_for_index,
     simple_object_ref,
 )
+from migration_rollback.sql.history_cascade import forget_dependents, forget_unread_drops
 from migration_rollback.sql.history_renames import observe_enum, observe_rename, observe_set_schema
 from migration_rollback.sql.history_settings import (
     RELATION_OWNER,
@@ -45,6 +47,7 @@ from migration_rollback.sql.names import (
     RUN_TIME,
     deparse,
     function_args,
+    public_unsaid,
     relation,
     search_path_schema,
     set_config_schema,
@@ -66,6 +69,7 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
     rel = relation(node.relation, h.default_schema)
     if node.if_not_exists and h.knows(rel):
         return
+    before = set(h.columns.get(table_key(rel), {})) if h.knows(rel) else set()
     h.define(rel, st)
     persistence = node.relation.relpersistence
     # A temporary table ends with its session; IF NOT EXISTS may have met a table made
@@ -92,6 +96,9 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
             elif elt.contype == ConstrType.CONSTR_UNIQUE and elt.keys:
                 uniques.append(tuple(strings(elt.keys)))
             _observe_constraint(h, st, rel, elt, None)
+    doubted = before - set(h.columns.get(table_key(rel), {}))
+    if doubted:  # a plain CREATE of a table the history has: it failed, or the table was gone
+        h.doubted_columns[table_key(rel)] = doubted
     if pk:
         h.primary_keys[table_key(rel)] = pk
     if uniques:
@@ -129,14 +136,39 @@ def _observe_constraint(
         ConstrType.CONSTR_IDENTITY,
     ):
         return
-    name = constraint_name(rel.name, c, column)
+    name = constraint_name(rel.name, c, column, partial(h.constraint_taken, str(rel.schema)))
     ref = ObjectRef("constraint", name, rel.schema, table=rel.name)
     # A table constraint can be re-added on its own; a column constraint only with its column.
     h.define(ref, st, c if column is None else None)
+    if c.contype in _INDEXED:  # its index takes the name among the schema's relations
+        index = ObjectRef("index", name, rel.schema)
+        h.constraint_indexes[index.key] = ref.key
+        if c.indexname:  # USING INDEX: the index is the constraint's now, renamed to its name
+            _index_renamed(h, ObjectRef("index", str(c.indexname), rel.schema), index)
+
+
+def _index_renamed(h: History, old: ObjectRef, new: ObjectRef) -> None:
+    known = h.definitions.get(old.key)
+    if old == new:
+        return
+    h.forget(old)
+    if known is not None:
+        h.definitions[new.key] = replace(known, ref=new)
+
+
+_INDEXED = (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_EXCLUSION)
+
+
+def _forget_constraint(h: History, ref: ObjectRef) -> None:
+    """A constraint dropped; one made USING INDEX takes that index (named as it) with it."""
+    known = h.definitions.get(ref.key)
+    h.forget(ref)
+    if known is not None and getattr(known.fragment, "indexname", None):
+        h.forget(ObjectRef("index", ref.name, ref.schema))
 
 
 def _observe_index(h: History, st: Statement, node: Any) -> None:
-    h.define(object_key_for_index(node, h.default_schema), st)
+    h.define(object_key_for_index(node, h.default_schema, h.relation_taken), st)
 
 
 def _observe_function(h: History, st: Statement, node: Any) -> None:
@@ -144,6 +176,9 @@ def _observe_function(h: History, st: Statement, node: Any) -> None:
     kind = "procedure" if node.is_procedure else "function"
     ref = ObjectRef(kind, name, schema, args=function_args(node.parameters))
     h.define(ref, st)
+    loose = public_unsaid(ref)
+    if loose != ref:  # called `f(t)` later, where the text said `f(public.t)`
+        h.routine_aliases[loose.key] = ref
     if node.is_procedure:  # PostgreSQL 14+: also named by its full list, OUT arguments too
         full = ObjectRef(kind, name, schema, args=function_args(node.parameters, with_out=True))
         if full != ref:
@@ -250,7 +285,11 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
         elif sub == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
             _observe_constraint(h, st, rel, cmd.def_, None)
         elif sub == AT.AT_DropConstraint:
-            h.forget(ObjectRef("constraint", str(cmd.name), rel.schema, table=rel.name))
+            _forget_constraint(
+                h, ObjectRef("constraint", str(cmd.name), rel.schema, table=rel.name)
+            )
+        elif sub == AT.AT_ValidateConstraint:
+            h.validate(ObjectRef("constraint", str(cmd.name), rel.schema, table=rel.name))
         elif sub == AT.AT_EnableRowSecurity:
             h.rls_enabled.add(key)
         elif sub == AT.AT_DisableRowSecurity:
@@ -270,8 +309,16 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
 def _observe_drop(h: History, st: Statement, node: Any) -> None:
     from migration_rollback.sql.classify import classify
 
-    for target in classify(st).targets:
+    targets = classify(st).targets
+    for target in targets:
         h.forget(target)
+    if node.behavior == DropBehavior.DROP_CASCADE:
+        forget_dependents(h, {t.name for t in targets})
+
+
+def _observe_do(h: History, st: Statement, node: Any) -> None:
+    forget_unread(h, st, node)
+    forget_unread_drops(h, st.text)
 
 
 def _observe_set(h: History, st: Statement, node: Any) -> None:
@@ -333,7 +380,7 @@ OBSERVERS: dict[type, Observer] = {
     ast.AlterFunctionStmt: learn_routine_alter,
     ast.ReassignOwnedStmt: forget_owners,
     ast.DropOwnedStmt: forget_owners,
-    ast.DoStmt: forget_unread,
+    ast.DoStmt: _observe_do,
     ast.CallStmt: forget_called,
     **dict.fromkeys((ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt), forget_called),
     ast.CreateEnumStmt: _observe_simple("type"),

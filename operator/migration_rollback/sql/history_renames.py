@@ -45,7 +45,7 @@ def observe_rename(h: History, st: Statement, node: Any) -> None:
     if node.renameType in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN) and node.newname:
         _observe_type_rename(h, node)
     if node.relation is None:
-        _forget_moved(h, node.renameType, node.object, node.subname, node.newname)
+        _forget_moved(h, node.renameType, node.object, node.subname, (None, node.newname))
         return
     rel = relation(node.relation, h.default_schema)
     key = table_key(rel)
@@ -62,6 +62,19 @@ def observe_rename(h: History, st: Statement, node: Any) -> None:
         h.move_table(key, (key[0], str(node.newname)))  # a column list or WHERE holds still
     elif node.renameType in _MEMBERS and node.subname and node.newname:
         _rename_switch(h, _MEMBERS[node.renameType], key, str(node.subname), str(node.newname))
+
+
+def _move_routine(h: History, key: str, to: Moved) -> None:
+    definition = h.definitions.get(key)
+    h.forget_key(key)
+    if definition is None or not any(to):
+        return
+    schema, name = to
+    moved = replace(
+        definition.ref, schema=schema or definition.ref.schema, name=name or definition.ref.name
+    )
+    h.definitions[moved.key] = replace(definition, ref=moved)
+    h.stale.add(moved.key)
 
 
 # ALTER INDEX / SEQUENCE … RENAME rename any relation too (a table by ALTER INDEX).
@@ -85,7 +98,7 @@ def observe_set_schema(h: History, st: Statement, node: Any) -> None:
         rel = relation(node.relation, h.default_schema)
         h.move_table(table_key(rel), (str(node.newschema), rel.name))
     elif node.relation is None:
-        _forget_moved(h, node.objectType, node.object, None, None)
+        _forget_moved(h, node.objectType, node.object, None, (node.newschema, None))
 
 
 def observe_enum(h: History, st: Statement, node: Any) -> None:
@@ -127,28 +140,34 @@ def _rename_switch(h: History, field: str, key: TableKey, old: str, new: str) ->
         switches[new] = switches.pop(old)
 
 
+Moved = tuple[str | None, str | None]  # (new schema, new name): what a RENAME / SET SCHEMA says
+
+
 def _forget_moved(
-    h: History, objtype: ObjectType, obj: Any, schema_name: str | None, new_name: str | None
+    h: History, objtype: ObjectType, obj: Any, schema_name: str | None, to: Moved
 ) -> None:
     """An object renamed or moved to another schema: what the history held under its old
-    name is gone (a later CREATE there makes a new one); a routine renamed keeps its
-    privileges and stays one the migrations made (privilege_states.py)."""
+    name is gone (a later CREATE there makes a new one). A routine is known under its new
+    name, its definition not (its text says the old one): a CREATE OR REPLACE of the new name
+    replaces an existing routine, whose earlier definition is left to a human; its privileges
+    go with it, and it stays one the migrations made (privilege_states.py)."""
     if objtype == ObjectType.OBJECT_SCHEMA and schema_name:
         h.forget(ObjectRef("schema", schema_name))
     elif objtype in ROUTINE_TYPES and isinstance(obj, ast.ObjectWithArgs):
         keys = routine_keys(h, obj)
-        if keys and new_name:
-            _routine_moved(h, obj, new_name)
+        if keys and any(to):
+            _routine_moved(h, obj, to)
         for key in keys:
-            h.forget_key(key)
+            _move_routine(h, key, to)
     else:
         ref = owned_ref(SimpleNamespace(objectType=objtype, object=obj), h.default_schema)
         if ref is not None:
             h.forget(ref)
 
 
-def _routine_moved(h: History, obj: Any, new_name: str) -> None:
+def _routine_moved(h: History, obj: Any, to: Moved) -> None:
     schema, name = split_qualified(strings(obj.objname), h.default_schema)
-    old, new = (ObjectRef("function", n, schema) for n in (name, str(new_name)))
+    old = ObjectRef("function", name, schema)
+    new = ObjectRef("function", str(to[1] or name), str(to[0] or schema))
     privilege_states.move(h.privileges, old, new)
     h.moved_routines.add(f"{schema}.{new.name}".lower())

@@ -49,9 +49,13 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     cascade = node.behavior == DropBehavior.DROP_CASCADE
     for target in classify(st).targets:
         ref = _with_default_schema(target, ctx.default_schema)
+        relation = (ref.schema or "", ref.name)
+        if node.missing_ok and ref.table is None and relation in ctx.gone_here:
+            yield nothing(f"{ref.describe()} was gone already: IF EXISTS dropped nothing")
+            continue
         if ref.table is None and ref.column is None:
-            ctx.gone_here.add((ref.schema or "", ref.name))
-        recreated = _recreate(ref, ctx, cascade=cascade)
+            ctx.gone_here.add(relation)
+        recreated = recreate(ref, ctx, cascade=cascade)
         yield recreated
         if recreated.recreates is not None:  # as the history followed it since (settings.py)
             yield from settings.recreated_settings(ref, ctx.previous(ref), ctx)
@@ -59,7 +63,7 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
             yield from privileges.recreated_privileges(ref, ctx)
 
 
-def _recreate(ref: ObjectRef, ctx: Context, *, cascade: bool) -> Inverse:
+def recreate(ref: ObjectRef, ctx: Context, *, cascade: bool) -> Inverse:
     """Recreate what was dropped from the statement that defined it, unless rows went with
     it: then a human restores it, and its data from the backup."""
     previous = ctx.previous(ref)

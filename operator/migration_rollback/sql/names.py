@@ -7,18 +7,21 @@ derived with its own rule, so rollbacks always name exactly one object.
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from pglast.enums.parsenodes import FunctionParameterMode
-from pglast.stream import RawStream
 from pglast.visitors import Ancestor
 
 from migration_rollback.sql._ast import ast, branch_slots
 from migration_rollback.sql.compose import qualified
 from migration_rollback.sql.model import ObjectRef
 from migration_rollback.sql.printing import direct_text
+from migration_rollback.sql.syntax_stream import SyntaxStream
 
 DEFAULT_SCHEMA = "public"
 NAMEDATALEN = 63
@@ -58,9 +61,9 @@ def deparse(node: Any) -> str:
         return direct
     tree = (node,) if isinstance(node, ast.Node) else node
     if not (isinstance(tree, tuple) and tree and isinstance(tree[0], ast.Node)):
-        return str(RawStream()(node))  # pglast's own answer: empty, or its error
+        return str(SyntaxStream()(node))  # pglast's own answer: empty, or its error
     _set_ancestors(tree)
-    stream = RawStream()
+    stream = SyntaxStream()
     first = True
     for item in tree:
         if isinstance(item, ast.RawStmt) and item.stmt is None:
@@ -142,6 +145,18 @@ def function_args(parameters: Iterable[Any] | None, *, with_out: bool = False) -
     return ", ".join(kept)
 
 
+_PUBLIC_ARG = re.compile(r"(^|, )(VARIADIC )?public\.")
+
+
+def public_unsaid(ref: ObjectRef) -> ObjectRef:
+    """`ref` with the schema `public` left out of its argument types: one routine is `f(t)`
+    in one migration and `f(public.t)` in another (the search_path finds `t` in public), and
+    the history knows it by either (History.identity)."""
+    if not ref.args or "public." not in ref.args:
+        return ref
+    return replace(ref, args=_PUBLIC_ARG.sub(r"\1\2", ref.args))
+
+
 def object_with_args(owa: Any, default_schema: str, kind: str = "function") -> ObjectRef:
     schema, name = split_qualified(strings(owa.objname), default_schema)
     # A prefix operator's missing left operand is None in the tree, NONE in SQL: `-(NONE, int)`.
@@ -160,8 +175,20 @@ def truncate_identifier(name: str) -> str:
     return encoded[:NAMEDATALEN].decode(errors="ignore")
 
 
-def choose_name(table: str, columns: Sequence[str], suffix: str) -> str:
-    """PostgreSQL's ChooseRelationName/ChooseConstraintName without the collision counter."""
+def choose_name(
+    table: str, columns: Sequence[str], suffix: str, taken: Callable[[str], bool] | None = None
+) -> str:
+    """PostgreSQL's ChooseRelationName/ChooseConstraintName: a name `taken` already says is in
+    use gets a counter after the suffix (`t_a_idx1`), the other parts cut to make room."""
+    for count in itertools.count():
+        name = _made_name(table, columns, f"{suffix}{count or ''}")
+        if taken is None or not taken(name):
+            return name
+    raise AssertionError("unreachable")
+
+
+def _made_name(table: str, columns: Sequence[str], suffix: str) -> str:
+    """makeObjectName: the longer of table and columns cut until the name fits NAMEDATALEN."""
     name1 = table
     name2 = "_".join(columns) if columns else ""
     budget = NAMEDATALEN - len(suffix.encode()) - 1 - (1 if name2 else 0)

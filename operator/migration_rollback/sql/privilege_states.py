@@ -16,12 +16,11 @@ an object the migrations did not make nothing is known (None), and a REVOKE's un
 MANUAL for it.
 
 A new object starts over (DROP then CREATE resets its ACL: History._start_over, forget); a
-renamed relation or routine keeps its states; a REVOKE GRANT OPTION FOR leaves the
+renamed or moved relation or routine keeps its states; a REVOKE GRANT OPTION FOR leaves the
 privilege; code the history cannot read that may GRANT or REVOKE leaves nothing known on what
 it names. Known limits: the grantor is not followed (a GRANTED BY is taken for the owner's);
 a grant option is not followed (the undo of REVOKE GRANT OPTION FOR grants it back); nor
-are roles named in quotes with capitals (names are compared in lower case); a routine moved
-by SET SCHEMA starts over.
+are roles named in quotes with capitals (names are compared in lower case).
 """
 
 from __future__ import annotations

@@ -46,6 +46,13 @@ class Subjects:
     rows: set[str] = field(default_factory=set)  # tables it wrote rows of: a DELETE ... WHERE
     values: set[str] = field(default_factory=set)  # ... or rewrote values of: an UPDATE
     names: set[str] = field(default_factory=set)  # every object and column it made or changed
+    # Unnamed indexes: the name PostgreSQL derives, which gets a counter (`t_a_idx1`) when a
+    # relation holds it already (names.choose_name); any of them is the index it made.
+    derived: set[str] = field(default_factory=set)
+
+    def made(self, name: str) -> bool:
+        name = name.lower()
+        return name in self.names or name.rstrip("0123456789") in self.derived
 
 
 def _relnames(node: Any) -> list[str]:
@@ -92,6 +99,11 @@ def _named(name: Callable[[Any], str]) -> Callable[[Any, Subjects], None]:
     return lambda node, found: found.names.add(name(node).lower())
 
 
+def _forward_index(node: Any, found: Subjects) -> None:
+    name = object_key_for_index(node, DEFAULT_SCHEMA).name.lower()
+    (found.names if node.idxname else found.derived).add(name)
+
+
 def _forward_rows(node: Any, found: Subjects) -> None:
     for kept in (found.rows, found.values, found.names):
         kept.update(_relnames(node))
@@ -124,7 +136,7 @@ _FORWARD: dict[type, Callable[[Any, Subjects], None]] = {
     ast.CreateTableAsStmt: _forward_table,
     ast.AlterTableStmt: _forward_alter,
     ast.ViewStmt: _named(lambda node: str(node.view.relname)),
-    ast.IndexStmt: _named(lambda node: object_key_for_index(node, DEFAULT_SCHEMA).name),
+    ast.IndexStmt: lambda node, found: _forward_index(node, found),
     ast.CreateTrigStmt: _named(lambda node: str(node.trigname)),
     ast.CreatePolicyStmt: _named(lambda node: str(node.policy_name)),
     ast.AlterPolicyStmt: _named(lambda node: str(node.policy_name)),
@@ -175,7 +187,7 @@ def _row_targets(node: Any, found: Subjects) -> Iterator[str]:
 
 def _drop_targets(st: Statement, found: Subjects) -> Iterator[str]:
     for target in classify(st).targets:
-        if target.name.lower() not in found.names:
+        if not found.made(target.name):
             yield target.describe()
 
 

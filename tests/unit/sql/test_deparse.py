@@ -41,3 +41,29 @@ def test_deparse_prints_what_pglast_prints(sql: str) -> None:
 
 def test_an_empty_tuple_prints_nothing() -> None:
     assert deparse(()) == ""
+
+
+SQL_SYNTAX = [
+    "now() AT TIME ZONE 'UTC'",
+    "a AT LOCAL",
+    "trim(BOTH FROM x)",
+    "trim(LEADING 'x' FROM y)",
+    "substring(a FROM 1 FOR 2)",
+    "overlay(a PLACING b FROM 1)",
+    "(1, 2) OVERLAPS (3, 4)",
+    "COLLATION FOR (x)",
+    "x IS NFC NORMALIZED",
+]
+
+
+@pytest.mark.parametrize("expression", SQL_SYNTAX)
+def test_a_call_written_in_sql_syntax_prints_in_it(expression: str) -> None:
+    # Printed as a plain call, a recreated CHECK or default is stored and shown as that call.
+    node = pglast.parse_sql(f"select {expression}")[0].stmt
+    assert deparse(node) == f"SELECT {expression}"
+
+
+@pytest.mark.parametrize("call", ["pg_catalog.timezone('UTC', now())", "btrim(x)"])
+def test_a_plain_call_stays_plain(call: str) -> None:
+    node = pglast.parse_sql(f"select {call}")[0].stmt
+    assert deparse(node) == f"SELECT {call}"

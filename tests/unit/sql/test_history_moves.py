@@ -14,6 +14,7 @@ from migration_rollback.sql.history import PER_TABLE, History
 
 # Every per-table record of public.t set: a test below fails if one is not.
 EARLIER = """
+create table public.t (z int);
 create table public.t (a int primary key, b int unique) partition by list (a);
 create table public.c () inherits (public.t);
 alter table public.t enable row level security;

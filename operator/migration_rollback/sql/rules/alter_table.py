@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pglast.enums.parsenodes import AlterTableType as AT
@@ -66,9 +67,13 @@ def _add_constraint(sub: Subcommand) -> Iterator[Inverse]:
     if not isinstance(sub.cmd.def_, ast.Constraint):
         yield from by_hand(sub)
         return
-    name = constraint_name(sub.rel.name, sub.cmd.def_)
+    name = constraint_name(
+        sub.rel.name, sub.cmd.def_, taken=partial(sub.ctx.constraint_taken, sub.schema)
+    )
     derived = f"constraint name {name} derived as PostgreSQL names it"
     notes = () if sub.cmd.def_.conname else (derived,)
+    sub.ctx.created_here.add(ObjectRef("constraint", name, sub.schema, table=sub.rel.name))
+    sub.ctx.constraints_here.add((sub.schema, name))
     yield sub.undo(AT.AT_DropConstraint, name, notes)
 
 
@@ -81,8 +86,13 @@ def _drop_constraint(sub: Subcommand) -> Iterator[Inverse]:
     if fragment is not None and renamed is not None:
         yield renamed_manual(ManualNeed.RECREATE_DROPPED, ref, fragment, renamed)
     elif fragment is not None:
+        if fragment.node.indexname:  # USING INDEX: the index went with it; made again first
+            sub.ctx.gone_here.add((sub.schema, str(name)))
+            yield _index_again(sub, str(name))
+        # Unnamed as written, it is named as it was: added now, PostgreSQL might choose another.
+        named = SQL("") if fragment.node.conname else SQL("CONSTRAINT {} ").format(Identifier(name))
         yield Inverse(
-            sub.statement("ADD {}", SQL(fragment.text)),
+            sub.statement("ADD {}{}", named, SQL(fragment.text)),
             notes=(f"recreates constraint {name} from {fragment.statement.location}",),
             recreates=ref,
         )
@@ -92,6 +102,15 @@ def _drop_constraint(sub: Subcommand) -> Iterator[Inverse]:
             f"constraint {name} on {sub.rel.qualified} was dropped; recreate it",
             ref,
         )
+
+
+def _index_again(sub: Subcommand, name: str) -> Inverse:
+    """The index a constraint took over (ADD CONSTRAINT ... USING INDEX, which names it as
+    the constraint), from its CREATE INDEX: dropping the constraint dropped it, and the
+    constraint is added back over it."""
+    from migration_rollback.sql.inverse import recreate
+
+    return recreate(ObjectRef("index", name, sub.schema), sub.ctx, cascade=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +163,24 @@ def _change_owner(sub: Subcommand) -> Iterator[Inverse]:
 
 
 def _validate(sub: Subcommand) -> Iterator[Inverse]:
-    yield nothing("validating a constraint needs no undo")
+    """A constraint an earlier migration added NOT VALID is valid now; only dropping it and
+    adding it NOT VALID again makes it so (no row is checked, none lost). One made here, or
+    not known, needs nothing."""
+    ref = ObjectRef("constraint", str(sub.cmd.name), sub.schema, table=sub.rel.name)
+    previous = None if ref in sub.ctx.created_here else sub.ctx.previous(ref)
+    fragment = previous if previous is not None and not previous.is_statement else None
+    if fragment is None or not fragment.node.skip_validation:
+        yield nothing("validating a constraint needs no undo")
+        return
+    renamed = sub.ctx.renamed_since(fragment)
+    if renamed is not None:
+        yield renamed_manual(ManualNeed.PRIOR_DEFINITION, ref, fragment, renamed)
+        return
+    yield sub.undo(AT.AT_DropConstraint, ref.name)
+    yield Inverse(
+        sub.statement("ADD {}", SQL(fragment.text)),
+        notes=(f"adds constraint {ref.name} NOT VALID again, as {fragment.statement.location}",),
+    )
 
 
 def _attach_partition(sub: Subcommand) -> Iterator[Inverse]:

@@ -42,11 +42,26 @@ def add_column(sub: Subcommand) -> Iterator[Inverse]:
     if sub.cmd.missing_ok and existing is not None:
         yield nothing(changed_nothing(ref))
         return
+    if (
+        sub.cmd.missing_ok
+        and history
+        and name in history.doubted_columns.get((sub.schema, sub.rel.name), ())
+    ):
+        yield manual(ManualNeed.PRIOR_DEFINITION, _doubted(ref), ref)
+        return
     notes: tuple[str, ...] = (f"values written to column {name} since the migration are lost",)
     if sub.cmd.missing_ok and history is None:
         notes += (maybe_existed(ref),)
     sub.ctx.created_here.add(ref)
     yield sub.undo(AT.AT_DropColumn, name, notes)
+
+
+def _doubted(ref: ObjectRef) -> str:
+    return (
+        f"IF NOT EXISTS: an earlier migration made {ref.describe()}, a later plain CREATE "
+        f"TABLE {ref.qualified} without it (which fails where the table exists): drop the "
+        "column only if it did not exist before this migration"
+    )
 
 
 def drop_column(sub: Subcommand) -> Iterator[Inverse]:

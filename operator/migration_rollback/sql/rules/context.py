@@ -114,6 +114,9 @@ class Context:
     # their names are not `schema.name` (arguments; a table), so the relations' map cannot hold
     # them.
     renamed_members: dict[tuple[str, str, str | None, str], ObjectRef] = field(default_factory=dict)
+    # Constraints this migration added so far, (schema, name): PostgreSQL names the next
+    # unnamed one around them.
+    constraints_here: set[tuple[str, str]] = field(default_factory=set)
     # Every name this migration changed so far, in order: an earlier text re-run at this
     # point of the rollback sees them still (they are undone after it).
     renamed_here: list[Renamed] = field(default_factory=list)
@@ -210,6 +213,22 @@ class Context:
         if self.history is None:
             return None
         return self.history.knows(ref)
+
+    def relation_taken(self, schema: str, name: str) -> bool:
+        """Whether a relation holds the name at this point of the migration: made here, or by
+        an earlier migration and not dropped or renamed away here."""
+        if self.created_here.has_name(ObjectRef("index", name, schema)):
+            return True
+        known = self.history is not None and self.history.relation_taken(schema, name)
+        return known and (schema, name) not in self.gone_here
+
+    def constraint_taken(self, schema: str, name: str, indexed: bool) -> bool:
+        """The same of a constraint's name (History.constraint_taken), at this point."""
+        if (schema, name) in self.constraints_here:
+            return True
+        if indexed:
+            return self.relation_taken(schema, name)
+        return self.history is not None and self.history.constraint_taken(schema, name, False)
 
     def is_new(self, ref: ObjectRef) -> bool:
         """Created by this migration: dropping it undoes whatever else was done to it."""

@@ -76,6 +76,8 @@ def create(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         yield nothing("a temporary table ends with the session")
         return
     ref = spec.target(node, ctx.default_schema)
+    if isinstance(node, ast.IndexStmt):  # unnamed: the next free name (names.choose_name)
+        ref = object_key_for_index(node, ctx.default_schema, ctx.relation_taken)
     if ref is None:
         yield manual(ManualNeed.UNSUPPORTED, f"{st.kind} is not understood")
     elif _platform_extension(node, ref, spec):

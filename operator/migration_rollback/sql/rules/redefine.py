@@ -55,6 +55,8 @@ def replaced(ref: ObjectRef, ctx: Context, dropped: Inverse) -> Iterator[Inverse
     elif existed and previous is not None:
         yield from _restore(ref, previous, dropped, now)
         yield from recreated_settings(ref, previous, ctx)
+    elif existed:
+        yield manual(ManualNeed.PRIOR_DEFINITION, _unsaid(ref), ref)
     else:
         yield manual(
             ManualNeed.PRIOR_DEFINITION,
@@ -63,6 +65,14 @@ def replaced(ref: ObjectRef, ctx: Context, dropped: Inverse) -> Iterator[Inverse
             f"{dropped.sql}",
             ref,
         )
+
+
+def _unsaid(ref: ObjectRef) -> str:
+    return (
+        f"{ref.describe()} existed before; its definition then is not in the migrations as "
+        "PostgreSQL ran it (changed by code they do not show, renamed since, or a text "
+        "PostgreSQL refuses): restore it by hand"
+    )
 
 
 def _restore(ref: ObjectRef, previous: Any, dropped: Inverse, now: str | None) -> Iterator[Inverse]:
