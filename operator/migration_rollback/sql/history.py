@@ -65,6 +65,10 @@ class History:
     """Objects, definitions and column states accumulated statement by statement."""
 
     definitions: dict[str, Definition] = field(default_factory=dict)
+    # How many constraints of `definitions` hold each "schema:name" (not a TableKey: nothing
+    # moves with a table): whether a name is taken is asked of every unnamed constraint, and
+    # a walk of the keys made a project quadratic.
+    constraint_names: dict[str, int] = field(default_factory=dict)
     # Per table, so dropping a table forgets its columns without scanning every column known.
     columns: dict[TableKey, dict[str, ColumnState]] = field(default_factory=dict)
     # Columns a table had that a later plain CREATE TABLE of the same name did not say: that
@@ -126,6 +130,9 @@ class History:
     # Every name changed so far (renamed, moved; a `*` widened by an added column), in order.
     renames: tuple[Renamed, ...] = ()
     default_schema: str = DEFAULT_SCHEMA
+    # Bumped by each statement learned and each definition made or forgotten: what is worked
+    # out from the history may be kept while it stays (platform_grants.py).
+    learned: int = 0
 
     def identity(self, ref: ObjectRef) -> ObjectRef:
         """`ref` as the history keys it: a procedure named with its OUT arguments too, as the
@@ -154,8 +161,7 @@ class History:
         with an index; by any constraint of the schema, for another (PostgreSQL's rule)."""
         if indexed:
             return self.relation_taken(schema, name)
-        prefix = f"constraint:{schema}:{name}:"
-        return any(key.startswith(prefix) for key in self.definitions)
+        return f"{schema}:{name}" in self.constraint_names
 
     def definition(self, ref: ObjectRef) -> Definition | None:
         """The text that defined `ref`, when re-running it makes the same object: not after
@@ -214,6 +220,7 @@ class History:
     # --- learning -------------------------------------------------------------------------
 
     def observe(self, statement: Statement) -> None:
+        self.learned += 1
         node = statement.node
         observer = OBSERVERS.get(type(node))
         if observer is not None:
@@ -250,8 +257,21 @@ class History:
         self.definitions[key] = replace(earlier, fragment=valid)
 
     def _record(self, key: str, definition: Definition) -> None:
+        self.learned += 1
+        if key not in self.definitions:
+            self._count_constraint(definition.ref, 1)
         self.definitions[key] = definition
         self.stale.discard(key)
+
+    def _count_constraint(self, ref: ObjectRef, step: int) -> None:
+        if ref.kind != "constraint":
+            return
+        named = f"{ref.schema or ''}:{ref.name}"
+        left = self.constraint_names.get(named, 0) + step
+        if left > 0:
+            self.constraint_names[named] = left
+        else:
+            self.constraint_names.pop(named, None)
 
     def _start_over(self, ref: ObjectRef, key: str) -> None:
         """A new object: owned by whoever ran it (unknown), no comment, settings as made."""
@@ -269,7 +289,10 @@ class History:
 
     def forget(self, ref: ObjectRef) -> None:
         ref = self.identity(ref)
-        self.definitions.pop(ref.key, None)
+        self.learned += 1
+        gone = self.definitions.pop(ref.key, None)
+        if gone is not None:
+            self._count_constraint(gone.ref, -1)
         self.owners.pop(ref.key, None)
         self.comments.pop(ref.key, None)
         self.stale.discard(ref.key)

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
 from pglast import parse_sql
@@ -175,16 +176,31 @@ def given(node: Any, default_schema: str, history: History | None) -> set[Privil
     privileges on what earlier migrations made) and no earlier migration revoked."""
     asked = privileges_of(node, default_schema)
     platform = platform_privileges()
-    if not all(p in platform for p in asked):  # only then may default privileges tell more
-        platform = platform | _implied(node, default_schema, history)
+    # Only when the platform's own do not answer may its default privileges tell more (asked
+    # of both: a union would copy every platform privilege at each statement).
+    implied = (
+        set() if all(p in platform for p in asked) else _implied(node, default_schema, history)
+    )
     revoked = history.revoked_platform if history is not None else frozenset()
-    return {p for p in asked if p in platform and p not in revoked}
+    return {p for p in asked if (p in platform or p in implied) and p not in revoked}
 
 
-def gives(node: Any, default_schema: str, history: History | None) -> frozenset[Privilege]:
+def gives(node: Any, default_schema: str, history: History | None) -> Container[Privilege]:
     """What the platform gave on the objects the statement names, whatever earlier migrations
     revoked since (its own grants, and its default privileges on what they made)."""
-    return platform_privileges() | _implied(node, default_schema, history)
+    return _Either(platform_privileges(), _implied(node, default_schema, history))
+
+
+class _Either:
+    """In one set or the other: their union without copying the platform's (large) one."""
+
+    __slots__ = ("first", "second")
+
+    def __init__(self, first: AbstractSet[Privilege], second: AbstractSet[Privilege]) -> None:
+        self.first, self.second = first, second
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.first or item in self.second
 
 
 def made_earlier(node: Any, place: str, default_schema: str, history: History) -> bool:
@@ -252,7 +268,23 @@ _MADE_AS: dict[Any, tuple[str, ...]] = {
 
 
 def _made_earlier(objtype: Any, obj: Any, default_schema: str, history: History) -> str | None:
-    """The schema of `obj` when earlier migrations made it (None: they did not)."""
+    """The schema of `obj` when earlier migrations made it (None: they did not). Kept while
+    the history learns nothing: the undo of a GRANT asks it of each place some four times."""
+    key = (id(obj), objtype, default_schema)
+    hit = _MADE.get(key)
+    if hit is not None and hit[0] is obj and hit[1] is history and hit[2] == history.learned:
+        return hit[3]
+    found = _made_earlier_now(objtype, obj, default_schema, history)
+    if len(_MADE) > 4096:
+        _MADE.clear()
+    _MADE[key] = (obj, history, history.learned, found)
+    return found
+
+
+_MADE: dict[tuple[int, Any, str], tuple[Any, History, int, str | None]] = {}
+
+
+def _made_earlier_now(objtype: Any, obj: Any, default_schema: str, history: History) -> str | None:
     if isinstance(obj, ast.RangeVar):
         rel = relation(obj, default_schema)
         refs = [ObjectRef(kind, rel.name, rel.schema) for kind in _MADE_AS[objtype]]
