@@ -15,6 +15,8 @@ prior type comes back before the prior values of an earlier UPDATE are written i
 - ALTER COLUMN TYPE: the prior type restored with the exact prior values (a lookup by key in
   the USING expression; rows written since the migration are converted by a plain cast).
 - sequences: set back, only if nobody has used them since the migration.
+- a trigger, policy or routine dropped or replaced (OR REPLACE): its kept definition again, or,
+  absent before, nothing / the drop of what the migration made (restore_definitions.py).
 
 "Since the migration" is measured with row versions: a row whose xmin is newer than the
 migration's transaction id was written after it. A captured row written since is a conflict:
@@ -44,6 +46,7 @@ from migration_rollback.runner.restore_captures import (
 )
 from migration_rollback.runner.restore_conflicts import (
     account_capture,
+    account_definition,
     account_removed,
     freeze_conflicts,
 )
@@ -131,6 +134,8 @@ class DataRestore:
         group."""
         groups = self.groups.get(capture.version, [])
         ends = [g.end for g in groups if g.forward_line == capture.line]
+        if ends and capture.kind.keeps_definition:  # no rows: nothing later can refuse it
+            return float(max(ends)) - 0.5
         if ends:
             return max([float(max(ends)) - 0.5, *later_spots(capture, plan, max(ends))])
         if capture.kind is not CaptureKind.SEQUENCE:
@@ -147,7 +152,9 @@ class DataRestore:
         conflicts (captured rows written since), per object."""
         self.entries = []
         for capture in self.captures:
-            if capture.usable:
+            if capture.usable and capture.kind.keeps_definition:
+                self.entries.append(account_definition(capture))
+            elif capture.usable:
                 self.entries.append(account_capture(conn, capture))
             elif capture.kind is not CaptureKind.SEQUENCE:
                 self.entries.append(
