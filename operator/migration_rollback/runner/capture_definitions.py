@@ -22,6 +22,7 @@ from psycopg import sql
 
 from migration_rollback.runner.capture_catalog import CaptureRecord
 from migration_rollback.runner.capture_plan import CaptureKind, CaptureSpec
+from migration_rollback.runner.capture_table import lock_against_writers
 from migration_rollback.runner.relations import regclass_text, relation_name, resolve_relation
 from migration_rollback.runner.session import Connection
 from migration_rollback.sql import Statement
@@ -228,6 +229,7 @@ def _table_of(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -> int
         _keep(conn, record, None, None)
         return None
     record.schema, record.table = relation_name(conn, oid)
+    lock_against_writers(conn, oid, spec.kind)  # its definition stays as kept until the statement
     return oid
 
 
