@@ -4,9 +4,10 @@ A rollback cannot recreate a trigger, policy or routine that no earlier migratio
 in the dashboard, by a DO block, or not there at all before a `DROP ... IF EXISTS`): its item
 stays MANUAL. `apply` keeps the object's definition as the server gives it just before the
 statement (capture_definitions.py). This module decides, from pglast's tree alone, which
-objects to keep: each dropped trigger, policy or routine, and each routine or trigger created
-`OR REPLACE`. A DROP FUNCTION ... CASCADE also drops what depends on the routine, which is not
-kept: it gets a `manual` reason instead (never a guess).
+objects to keep: each dropped trigger, policy, routine or index, and each routine or trigger
+created `OR REPLACE`. A DROP FUNCTION / INDEX ... CASCADE also drops what depends on it, which is
+not kept: it gets a `manual` reason instead (never a guess). `DROP INDEX CONCURRENTLY` runs
+after the migration's COMMIT, outside the transaction a capture belongs to: nothing is kept.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from migration_rollback.sql.function_code import written_name
 from migration_rollback.sql.names import arg_type_name
 
 _CASCADE = "DROP ... CASCADE also drops what depends on it: those definitions are not kept"
+# What other objects may depend on (a trigger, a view, a foreign key on a unique index).
+_DEPENDED_ON = {CaptureKind.DROP_ROUTINE, CaptureKind.DROP_INDEX}
 # Parameters that are not part of a routine's identity (to_regprocedure takes the others).
 _NOT_IDENTITY = {FunctionParameterMode.FUNC_PARAM_OUT, FunctionParameterMode.FUNC_PARAM_TABLE}
 
@@ -32,6 +35,10 @@ def _on_table(kind: CaptureKind, obj: Any) -> CaptureSpec:
     """`name ON [schema.]table`: the grammar's list is (schema?, table, name)."""
     parts = tuple(str(p.sval) for p in obj if isinstance(p, ast.String))
     return CaptureSpec(kind=kind, table=parts[:-1], name=parts[-1])
+
+
+def _relation(kind: CaptureKind, obj: Any) -> CaptureSpec:
+    return CaptureSpec(kind=kind, table=tuple(str(p.sval) for p in obj))
 
 
 def _routine(kind: CaptureKind, obj: Any) -> CaptureSpec:
@@ -49,17 +56,18 @@ _DROPS: dict[ObjectType, tuple[CaptureKind, Callable[[CaptureKind, Any], Capture
     ObjectType.OBJECT_FUNCTION: (CaptureKind.DROP_ROUTINE, _routine),
     ObjectType.OBJECT_PROCEDURE: (CaptureKind.DROP_ROUTINE, _routine),
     ObjectType.OBJECT_ROUTINE: (CaptureKind.DROP_ROUTINE, _routine),
+    ObjectType.OBJECT_INDEX: (CaptureKind.DROP_INDEX, _relation),
 }
 
 
 def _drop(node: Any) -> list[CaptureSpec]:
     found = _DROPS.get(node.removeType)
-    if found is None:
+    if found is None or node.concurrent:  # CONCURRENTLY runs after COMMIT: nothing is kept
         return []
     kind, read = found
     specs = [read(kind, obj) for obj in node.objects or ()]
-    if node.behavior == DropBehavior.DROP_CASCADE and kind is CaptureKind.DROP_ROUTINE:
-        return [replace(s, manual=_CASCADE) for s in specs]  # triggers, views, defaults using it
+    if node.behavior == DropBehavior.DROP_CASCADE and kind in _DEPENDED_ON:
+        return [replace(s, manual=_CASCADE) for s in specs]
     return specs
 
 

@@ -133,6 +133,49 @@ def _roles(roles: list[str | None]) -> sql.Composable:
     return sql.SQL(", ").join(sql.Identifier(r) if r else sql.SQL("PUBLIC") for r in roles)
 
 
+# --- indexes -------------------------------------------------------------------------------
+
+_INDEX = """
+SELECT pg_get_indexdef(c.oid), obj_description(c.oid, 'pg_class'), c.relkind = 'I',
+       c.reltablespace <> 0, EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = c.oid)
+FROM pg_class c WHERE c.oid = %s
+"""
+# Why an index is not kept, in the order of the flags _INDEX reads after its comment.
+_INDEX_REASONS = (
+    "an index of a partitioned table: its partitions' indexes are not kept",
+    "an index in its own tablespace: pg_get_indexdef does not say it",
+    "a constraint uses this index: it is not dropped alone",
+)
+
+
+def _index(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -> After | None:
+    """An index, once its table is locked as DROP INDEX locks it."""
+    record.table = ".".join(spec.table)
+    found = conn.execute(
+        "SELECT indexrelid, indrelid FROM pg_index WHERE indexrelid = to_regclass(%s)",
+        [regclass_text(conn, spec.table)],
+    ).fetchone()
+    if found is None:
+        _keep(conn, record, None, None)
+        return None
+    oid, table = int(found[0]), int(found[1])
+    lock_against_writers(conn, table, spec.kind)
+    record.schema, record.table = relation_name(conn, oid)
+    definition, comment, *flags = qualified_reads(
+        conn, lambda: conn.execute(_INDEX, [oid]).fetchone()
+    )
+    reason = next((r for r, flag in zip(_INDEX_REASONS, flags, strict=True) if flag), None)
+    if reason is not None:
+        record.status, record.reason = "manual", reason
+        return None
+    name = sql.Identifier(record.schema, record.table)
+    made: list[sql.Composable] = [sql.SQL(str(definition))]
+    if comment is not None:
+        made.append(sql.SQL("COMMENT ON INDEX {} IS {}").format(name, sql.Literal(comment)))
+    _keep(conn, record, [sql.SQL("DROP INDEX IF EXISTS {}").format(name), *made], None)
+    return None
+
+
 # --- routines ------------------------------------------------------------------------------
 
 _ROUTINE = """
@@ -253,6 +296,7 @@ _READERS: dict[CaptureKind, Callable[[Connection, CaptureSpec, CaptureRecord], A
     CaptureKind.DROP_POLICY: _policy,
     CaptureKind.DROP_ROUTINE: _routine,
     CaptureKind.REPLACE_ROUTINE: _routine,
+    CaptureKind.DROP_INDEX: _index,
 }
 
 

@@ -46,6 +46,7 @@ class CaptureKind(enum.StrEnum):
     DROP_TRIGGER = "drop-trigger"
     DROP_POLICY = "drop-policy"
     DROP_ROUTINE = "drop-routine"
+    DROP_INDEX = "drop-index"
     REPLACE_ROUTINE = "replace-routine"  # CREATE OR REPLACE FUNCTION / PROCEDURE
     REPLACE_TRIGGER = "replace-trigger"  # CREATE OR REPLACE TRIGGER
 
@@ -71,6 +72,7 @@ _DEFINITION_KINDS = frozenset(
         CaptureKind.DROP_TRIGGER,
         CaptureKind.DROP_POLICY,
         CaptureKind.DROP_ROUTINE,
+        CaptureKind.DROP_INDEX,
         CaptureKind.REPLACE_ROUTINE,
         CaptureKind.REPLACE_TRIGGER,
     }

@@ -193,3 +193,43 @@ def test_drop_function_cascade_stays_manual(project: Project) -> None:
     run = project.execute("20250106000000_cascade")
 
     assert run.returncode == 3  # the MANUAL marker still blocks
+
+
+INDEX = "20250107000000_unindex"
+INDEX_STATE = (
+    "SELECT pg_get_indexdef(c.oid), obj_description(c.oid, 'pg_class') FROM pg_class c "
+    "WHERE c.oid = to_regclass('public.items_named')"
+)
+
+
+def test_dropped_index_made_outside_migrations_is_rebuilt_exactly(project: Project) -> None:
+    _base(project)
+    project.sql(
+        "CREATE UNIQUE INDEX items_named ON public.items (lower(name)) WITH (fillfactor = 70) "
+        "WHERE name IS NOT NULL; COMMENT ON INDEX public.items_named IS 'by hand'"
+    )
+    before = project.sql(INDEX_STATE)
+    doc = _apply_and_generate(project, INDEX, "DROP INDEX IF EXISTS public.items_named;")
+    (capture,) = doc["applied"][0]["captures"]  # type: ignore[index]
+    assert (capture["kind"], capture["absent"]) == ("drop-index", False)
+    assert project.sql(INDEX_STATE) == []
+
+    run = project.execute(INDEX)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert project.sql(INDEX_STATE) == before
+    assert before[0][1] == "by hand"
+
+
+def test_index_of_a_constraint_is_a_reason(project: Project) -> None:
+    """DROP INDEX of a constraint's index fails on its own: the capture says why it kept
+    nothing, and the migration fails as it would without `apply`."""
+    _base(project)
+    project.sql("ALTER TABLE public.items ADD CONSTRAINT items_name_key UNIQUE (name)")
+    write(project, INDEX, "DROP INDEX IF EXISTS public.items_name_key;")
+
+    code, _, out = apply(project)
+
+    assert code != 0
+    assert "items_name_key" in out
+    assert project.value("SELECT to_regclass('public.items_name_key') IS NOT NULL") is True

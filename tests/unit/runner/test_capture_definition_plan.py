@@ -55,10 +55,22 @@ def test_create_or_replace_trigger_is_kept() -> None:
     assert (spec.kind, spec.table, spec.name) == (CaptureKind.REPLACE_TRIGGER, ("s", "x"), "t")
 
 
-def test_drop_function_cascade_is_a_reason_not_a_capture() -> None:
-    (spec,) = _specs("DROP FUNCTION f(int) CASCADE")
+def test_dropped_index_keeps_its_name_as_written() -> None:
+    specs = _specs("DROP INDEX IF EXISTS public.i, j")
+    assert [(s.kind, s.table) for s in specs] == [
+        (CaptureKind.DROP_INDEX, ("public", "i")),
+        (CaptureKind.DROP_INDEX, ("j",)),
+    ]
+
+
+@pytest.mark.parametrize("text", ["DROP FUNCTION f(int) CASCADE", "DROP INDEX i CASCADE"])
+def test_drop_cascade_of_what_others_use_is_a_reason_not_a_capture(text: str) -> None:
+    (spec,) = _specs(text)
     assert spec.manual is not None
     assert "CASCADE" in spec.manual
+
+
+def test_drop_trigger_cascade_is_kept() -> None:
     (trigger,) = _specs("DROP TRIGGER t ON x CASCADE")  # nothing depends on a trigger
     assert trigger.manual is None
 
@@ -69,7 +81,7 @@ def test_drop_function_cascade_is_a_reason_not_a_capture() -> None:
         "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$",  # not OR REPLACE
         "CREATE TRIGGER t BEFORE UPDATE ON x FOR EACH ROW EXECUTE FUNCTION f()",
         "DROP TABLE x",
-        "DROP INDEX i",
+        "DROP INDEX CONCURRENTLY i",  # runs after COMMIT, outside the capture's transaction
         "UPDATE x SET a = 1",
     ],
 )
