@@ -196,12 +196,21 @@ def routine_oid(conn: Connection, spec: CaptureSpec) -> int | None:
     """The routine the statement names, resolved as the server resolves it (without its
     arguments the name must be unique, as DROP FUNCTION requires)."""
     name = regclass_text(conn, spec.table)
+    if spec.arguments and not _types_exist(conn, spec.arguments):
+        return None  # to_regprocedure raises on them; the statement skips or fails alone
     if spec.arguments is None:
         row = conn.execute("SELECT to_regproc(%s)::oid", [name]).fetchone()
     else:
         text = f"{name}({', '.join(spec.arguments)})"
         row = conn.execute("SELECT to_regprocedure(%s)::oid", [text]).fetchone()
     return int(row[0]) if row and row[0] is not None else None
+
+
+def _types_exist(conn: Connection, types: tuple[str, ...]) -> bool:
+    row = conn.execute(
+        "SELECT bool_and(to_regtype(t) IS NOT NULL) FROM unnest(%s::text[]) AS t", [list(types)]
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def _routine(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -> After | None:

@@ -233,3 +233,26 @@ def test_index_of_a_constraint_is_a_reason(project: Project) -> None:
     assert code != 0
     assert "items_name_key" in out
     assert project.value("SELECT to_regclass('public.items_name_key') IS NOT NULL") is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "DROP FUNCTION IF EXISTS public.nothing(no_such_type);",
+        "DROP FUNCTION IF EXISTS no_such_schema.nothing(int);",
+        "DROP TRIGGER IF EXISTS nothing ON public.no_such_table;",
+        "DROP POLICY IF EXISTS nothing ON no_such_schema.items;",
+        "DROP INDEX IF EXISTS no_such_schema.nothing;",
+    ],
+)
+def test_drop_if_exists_of_nothing_applies_and_keeps_absent(project: Project, text: str) -> None:
+    """The capture resolves names as the statement does, without failing where IF EXISTS
+    makes the statement a no-op."""
+    _base(project, outside=False)
+    write(project, "20250108000000_nothing", text)
+
+    code, doc, out = apply(project)
+
+    assert code == 0, out
+    (capture,) = doc["applied"][0]["captures"]
+    assert (capture["status"], capture["absent"]) == ("captured", True)
