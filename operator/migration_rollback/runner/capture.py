@@ -28,7 +28,8 @@ from migration_rollback.runner.capture_catalog import (
     capture_table_name,
 )
 from migration_rollback.runner.capture_definition_plan import planned_captures
-from migration_rollback.runner.capture_definitions import After, capture_definition
+from migration_rollback.runner.capture_definition_read import After
+from migration_rollback.runner.capture_definitions import capture_definition
 from migration_rollback.runner.capture_plan import CaptureKind, CaptureSpec
 from migration_rollback.runner.capture_table import (
     capture_problem,

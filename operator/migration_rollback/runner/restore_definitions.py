@@ -15,7 +15,7 @@ from typing import Any
 
 from psycopg import sql
 
-from migration_rollback.runner.capture_definitions import GRANTS
+from migration_rollback.runner.capture_routines import GRANTS
 from migration_rollback.runner.restore_captures import Capture
 from migration_rollback.runner.session import Connection
 
