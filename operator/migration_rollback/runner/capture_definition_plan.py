@@ -4,10 +4,11 @@ A rollback cannot recreate a trigger, policy or routine that no earlier migratio
 in the dashboard, by a DO block, or not there at all before a `DROP ... IF EXISTS`): its item
 stays MANUAL. `apply` keeps the object's definition as the server gives it just before the
 statement (capture_definitions.py). This module decides, from pglast's tree alone, which
-objects to keep: each dropped trigger, policy, routine or index, and each routine or trigger
-created `OR REPLACE`. A DROP FUNCTION / INDEX ... CASCADE also drops what depends on it, which is
-not kept: it gets a `manual` reason instead (never a guess). `DROP INDEX CONCURRENTLY` runs
-after the migration's COMMIT, outside the transaction a capture belongs to: nothing is kept.
+objects to keep: each dropped trigger, policy, routine, index or view, and each routine or
+trigger created `OR REPLACE`. A DROP FUNCTION / INDEX / VIEW ... CASCADE also drops what
+depends on it, which is not kept: it gets a `manual` reason instead (never a guess). `DROP
+INDEX CONCURRENTLY` runs after the migration's COMMIT, outside the transaction a capture
+belongs to: nothing is kept.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from migration_rollback.sql.names import arg_type_name
 
 _CASCADE = "DROP ... CASCADE also drops what depends on it: those definitions are not kept"
 # What other objects may depend on (a trigger, a view, a foreign key on a unique index).
-_DEPENDED_ON = {CaptureKind.DROP_ROUTINE, CaptureKind.DROP_INDEX}
+_DEPENDED_ON = {CaptureKind.DROP_ROUTINE, CaptureKind.DROP_INDEX, CaptureKind.DROP_VIEW}
 # Parameters that are not part of a routine's identity (to_regprocedure takes the others).
 _NOT_IDENTITY = {FunctionParameterMode.FUNC_PARAM_OUT, FunctionParameterMode.FUNC_PARAM_TABLE}
 
@@ -57,6 +58,7 @@ _DROPS: dict[ObjectType, tuple[CaptureKind, Callable[[CaptureKind, Any], Capture
     ObjectType.OBJECT_PROCEDURE: (CaptureKind.DROP_ROUTINE, _routine),
     ObjectType.OBJECT_ROUTINE: (CaptureKind.DROP_ROUTINE, _routine),
     ObjectType.OBJECT_INDEX: (CaptureKind.DROP_INDEX, _relation),
+    ObjectType.OBJECT_VIEW: (CaptureKind.DROP_VIEW, _relation),
 }
 
 

@@ -1,5 +1,5 @@
 """Keep a definition before a statement drops or replaces it: triggers, policies and indexes
-here, routines in capture_routines.py.
+here, routines in capture_routines.py, views in capture_views.py.
 
 What to keep is decided from the parse tree (capture_definition_plan.py); this reads it from the
 server inside the migration's transaction, just before the statement (the trigger's, policy's
@@ -22,6 +22,7 @@ from migration_rollback.runner.capture_definition_read import After, keep, quali
 from migration_rollback.runner.capture_plan import CaptureKind, CaptureSpec
 from migration_rollback.runner.capture_routines import routine
 from migration_rollback.runner.capture_table import lock_against_writers
+from migration_rollback.runner.capture_views import view
 from migration_rollback.runner.relations import regclass_text, relation_name, resolve_relation
 from migration_rollback.runner.session import Connection
 from migration_rollback.sql import Statement
@@ -184,6 +185,7 @@ _READERS: dict[CaptureKind, Callable[[Connection, CaptureSpec, CaptureRecord], A
     CaptureKind.DROP_ROUTINE: routine,
     CaptureKind.REPLACE_ROUTINE: routine,
     CaptureKind.DROP_INDEX: _index,
+    CaptureKind.DROP_VIEW: view,
 }
 
 

@@ -47,6 +47,7 @@ class CaptureKind(enum.StrEnum):
     DROP_POLICY = "drop-policy"
     DROP_ROUTINE = "drop-routine"
     DROP_INDEX = "drop-index"
+    DROP_VIEW = "drop-view"
     REPLACE_ROUTINE = "replace-routine"  # CREATE OR REPLACE FUNCTION / PROCEDURE
     REPLACE_TRIGGER = "replace-trigger"  # CREATE OR REPLACE TRIGGER
 
@@ -73,6 +74,7 @@ _DEFINITION_KINDS = frozenset(
         CaptureKind.DROP_POLICY,
         CaptureKind.DROP_ROUTINE,
         CaptureKind.DROP_INDEX,
+        CaptureKind.DROP_VIEW,
         CaptureKind.REPLACE_ROUTINE,
         CaptureKind.REPLACE_TRIGGER,
     }

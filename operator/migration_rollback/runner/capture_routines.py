@@ -14,20 +14,14 @@ from psycopg import sql
 from migration_rollback.runner.capture_catalog import CaptureRecord
 from migration_rollback.runner.capture_definition_read import After, keep, qualified_reads
 from migration_rollback.runner.capture_plan import CaptureKind, CaptureSpec
+from migration_rollback.runner.definition_rights import kept_rights
 from migration_rollback.runner.relations import regclass_text
 from migration_rollback.runner.session import Connection
 
 _ROUTINE = """
-SELECT p.oid::regprocedure::text, p.prokind::text, pg_get_userbyid(p.proowner),
-       obj_description(p.oid, 'pg_proc'),
+SELECT p.oid::regprocedure::text, p.prokind::text, obj_description(p.oid, 'pg_proc'),
        CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END
 FROM pg_proc p WHERE p.oid = %s
-"""
-# Every privilege, the defaults spelled out (a NULL proacl means them).
-GRANTS = """
-SELECT coalesce(pg_get_userbyid(NULLIF(a.grantee, 0)), ''), a.privilege_type, a.is_grantable
-FROM pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
-WHERE p.oid = %s ORDER BY 1, 2, 3
 """
 
 
@@ -83,7 +77,7 @@ def _identity(conn: Connection, oid: int) -> str:
 def _keep_routine(conn: Connection, spec: CaptureSpec, record: CaptureRecord, oid: int) -> None:
     row = qualified_reads(conn, lambda: conn.execute(_ROUTINE, [oid]).fetchone())
     assert row is not None  # resolved just now, in this transaction
-    identity, _kind, owner, comment, definition = row
+    identity, _kind, comment, definition = row
     record.schema, record.table = _routine_name(conn, oid)
     if definition is None:
         record.status, record.reason = "manual", "an aggregate: its definition is not kept"
@@ -92,10 +86,9 @@ def _keep_routine(conn: Connection, spec: CaptureSpec, record: CaptureRecord, oi
     if comment is not None:
         said = sql.Literal(comment)
         made.append(sql.SQL("COMMENT ON ROUTINE {} IS {}").format(sql.SQL(identity), said))
-    grants = [list(g) for g in conn.execute(GRANTS, [oid]).fetchall()]
     keep(conn, record, made, None)
     assert record.detail is not None
-    record.detail["routine"] = {"identity": identity, "owner": owner, "grants": grants}
+    record.detail["rights"] = kept_rights(conn, "routine", oid, identity)
 
 
 def _routine_name(conn: Connection, oid: int) -> tuple[str, str]:

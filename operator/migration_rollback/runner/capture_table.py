@@ -55,8 +55,8 @@ def _cascading_children(conn: Connection, oid: int) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-# The kinds whose statement takes ACCESS EXCLUSIVE on the table itself (DROP TRIGGER, POLICY
-# and INDEX too: a kept definition must not change before its statement drops it).
+# The kinds whose statement takes ACCESS EXCLUSIVE on the table itself (DROP TRIGGER, POLICY,
+# INDEX and VIEW too: a kept definition must not change before its statement drops it).
 _ACCESS_EXCLUSIVE = frozenset(
     {
         CaptureKind.TRUNCATE,
@@ -66,6 +66,7 @@ _ACCESS_EXCLUSIVE = frozenset(
         CaptureKind.DROP_TRIGGER,
         CaptureKind.DROP_POLICY,
         CaptureKind.DROP_INDEX,
+        CaptureKind.DROP_VIEW,
     }
 )
 

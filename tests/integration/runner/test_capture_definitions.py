@@ -256,3 +256,53 @@ def test_drop_if_exists_of_nothing_applies_and_keeps_absent(project: Project, te
     assert code == 0, out
     (capture,) = doc["applied"][0]["captures"]
     assert (capture["status"], capture["absent"]) == ("captured", True)
+
+
+VIEW = "20250109000000_unview"
+VIEW_STATE = (
+    "SELECT pg_get_viewdef(c.oid), c.reloptions::text, obj_description(c.oid, 'pg_class'), "
+    "col_description(c.oid, 1), pg_get_userbyid(c.relowner), "
+    "(SELECT array_agg(a::text ORDER BY a::text) FROM unnest(c.relacl) a) FROM pg_class c "
+    "WHERE c.oid = to_regclass('public.named_items')"
+)
+
+
+def test_dropped_view_comes_back_with_options_comments_and_privileges(project: Project) -> None:
+    _base(project)
+    project.sql(
+        "CREATE VIEW public.named_items WITH (security_invoker = true) AS "
+        "SELECT id, upper(name) AS shout FROM public.items WHERE name IS NOT NULL "
+        "WITH LOCAL CHECK OPTION;"
+        "COMMENT ON VIEW public.named_items IS 'by hand';"
+        "COMMENT ON COLUMN public.named_items.id IS 'the id';"
+        "REVOKE ALL ON public.named_items FROM PUBLIC;"
+        "GRANT SELECT ON public.named_items TO PUBLIC"
+    )
+    before = project.sql(VIEW_STATE)
+    _apply_and_generate(project, VIEW, "DROP VIEW IF EXISTS public.named_items;")
+    assert project.sql(VIEW_STATE) == []
+
+    run = project.execute(VIEW)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert project.sql(VIEW_STATE) == before
+    assert "=r/postgres" in before[0][5]  # PUBLIC's SELECT, beyond the owner's defaults
+
+
+def test_view_with_a_trigger_is_a_reason(project: Project) -> None:
+    _base(project)
+    project.sql(
+        "CREATE VIEW public.named_items AS SELECT id, name FROM public.items;"
+        "CREATE FUNCTION public.noop() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RETURN NEW; END $$;"
+        "CREATE TRIGGER instead INSTEAD OF INSERT ON public.named_items "
+        "FOR EACH ROW EXECUTE FUNCTION public.noop()"
+    )
+    write(project, VIEW, "DROP VIEW public.named_items;")
+
+    code, doc, out = apply(project)
+
+    assert code == 0, out
+    (capture,) = doc["applied"][0]["captures"]
+    assert capture["status"] == "manual"
+    assert "trigger" in capture["reason"]

@@ -63,7 +63,15 @@ def test_dropped_index_keeps_its_name_as_written() -> None:
     ]
 
 
-@pytest.mark.parametrize("text", ["DROP FUNCTION f(int) CASCADE", "DROP INDEX i CASCADE"])
+def test_dropped_view_is_kept_by_name_not_a_materialized_one() -> None:
+    (spec,) = _specs("DROP VIEW IF EXISTS s.v")
+    assert (spec.kind, spec.table) == (CaptureKind.DROP_VIEW, ("s", "v"))
+    assert _specs("DROP MATERIALIZED VIEW s.m") == []
+
+
+@pytest.mark.parametrize(
+    "text", ["DROP FUNCTION f(int) CASCADE", "DROP INDEX i CASCADE", "DROP VIEW v CASCADE"]
+)
 def test_drop_cascade_of_what_others_use_is_a_reason_not_a_capture(text: str) -> None:
     (spec,) = _specs(text)
     assert spec.manual is not None
