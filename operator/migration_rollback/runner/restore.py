@@ -70,6 +70,7 @@ class DataRestore:
     entries: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     done: list[int] = field(default_factory=list)
+    definitions_due: list[Capture] = field(default_factory=list)  # put back (see schedule)
 
     @property
     def active(self) -> bool:
@@ -114,9 +115,9 @@ class DataRestore:
     def schedule(self, plan: Plan) -> None:
         """Each restore runs before the first statement of its version that follows its group."""
         order = {v: i for i, v in enumerate(plan.versions)}
-        items = [
-            ((order.get(c.version, 0), self._spot(c, plan)), c) for c in self.captures if c.usable
-        ]
+        wanted = [c for c in self.captures if c.usable and not self._left_alone(c, plan)]
+        self.definitions_due = [c for c in wanted if c.kind.keeps_definition]
+        items = [((order.get(c.version, 0), self._spot(c, plan)), c) for c in wanted]
         items.sort(key=lambda item: (item[0], -item[1].statement))
         pending = list(items)
         for planned in plan.statements:
@@ -126,6 +127,17 @@ class DataRestore:
             if due:
                 self.before[planned.number] = due
         self.at_end = [c for _, c in pending]
+
+    def _left_alone(self, capture: Capture, plan: Plan) -> bool:
+        """A definition is put back only where the rollback does nothing for its statement (a
+        MANUAL item): a group that runs SQL recreates or drops the object itself (from an
+        earlier migration, or the shadow's state), under names the rollback's later steps
+        expect; a second recreation would collide with it."""
+        if not capture.kind.keeps_definition:
+            return False
+        groups = [g for g in self.groups.get(capture.version, []) if g.forward_line == capture.line]
+        runs = [p.statement.location.line for p in plan.all if p.version == capture.version]
+        return not groups or any(g.start < line < g.end for g in groups for line in runs)
 
     def _spot(self, capture: Capture, plan: Plan) -> float:
         """Just before the end of its last `-- undoes` group (one forward statement can have

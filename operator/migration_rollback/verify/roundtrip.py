@@ -91,7 +91,7 @@ def round_trip(
     # A definition apply kept changes the schema the rollback leaves: tried even on a mismatch.
     clean = not any(not s.tolerated(d) for d in out.differences)
     if out.rollback_failure is None and (clean or as_apply.puts_back_definitions):
-        trip.undo = restore_pass(s, forward, prepared, as_apply, out, trip.undo)
+        trip.undo = restore_pass(s, forward, prepared, as_apply, out, trip.undo, clean=clean)
     out.notes.extend(as_apply.notes)
     as_apply.clear(s.c())
     trip.keep_model(touched, after_full)
@@ -354,6 +354,8 @@ def restore_pass(
     as_apply: AsApply,
     out: Outcome,
     undo: list[str],
+    *,
+    clean: bool = True,
 ) -> list[str]:
     """The verified rollback again, as `execute` runs it with apply's captures: the restore
     steps at their places must run, and the schema must still come back. (The first pass,
@@ -362,8 +364,8 @@ def restore_pass(
     conn = s.c()
     script = prepared.script
     restore = as_apply.restore_for(conn, prepared.text, script) if script else None
-    if script is None or restore is None:
-        return undo
+    if script is None or restore is None or not (clean or restore[0].definitions_due):
+        return undo  # a mismatch is tried again only when kept definitions are put back
     s.pipeline(*undo, _SAVE, *RESET_SESSION)
     as_runner = AsRunner(forward.source, restore)
     failure = _run_restoring(s, script, prepared.text, as_runner)

@@ -137,19 +137,17 @@ def test_replaced_function_that_did_not_exist_is_dropped(project: Project) -> No
     assert project.value("SELECT to_regprocedure('public.greet(text)')") is None
 
 
-def test_generated_drop_of_a_function_thought_new_is_answered_by_the_capture(
-    project: Project,
-) -> None:
-    """The migrations say greet is new here, so the rollback drops it: the capture knows it
-    was made outside them and recreates it after that DROP."""
+def test_a_step_the_rollback_runs_itself_is_left_to_it(project: Project) -> None:
+    """The migrations say greet is new here, so the rollback drops it: its group runs SQL, and
+    the capture does not recreate the function over it (two recreations of one object collide
+    when the rollback's later steps rename it); the run is not blocked."""
     _base(project)
-    before = project.sql(FUNCTION_STATE)
     _apply_and_generate(project, FUNCTION, FUNCTION_SQL, manual=False)
 
     run = project.execute(FUNCTION)
 
     assert run.returncode == 0, run.stdout + run.stderr
-    assert project.sql(FUNCTION_STATE) == before
+    assert project.value("SELECT to_regprocedure('public.greet(text)')") is None
 
 
 def test_dropped_function_comes_back_with_comment_and_privileges(project: Project) -> None:
