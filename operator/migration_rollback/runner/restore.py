@@ -26,6 +26,7 @@ migration's transaction id was written after it. A captured row written since is
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -71,22 +72,40 @@ class DataRestore:
     warnings: list[str] = field(default_factory=list)
     done: list[int] = field(default_factory=list)
     definitions_due: list[Capture] = field(default_factory=list)  # put back (see schedule)
+    marked: dict[str, set[int]] = field(default_factory=dict)  # forward lines with a MANUAL
 
     @property
     def active(self) -> bool:
         return any(c.usable for c in self.captures)
 
-    def add(self, version: str, groups: list[Group], forward: dict[int, Statement]) -> None:
+    def add(
+        self,
+        version: str,
+        groups: list[Group],
+        forward: dict[int, Statement],
+        markers: Collection[int] = (),
+    ) -> None:
         """One rollback's groups, and the forward lines (by line) whose MANUAL items the
-        captures answer."""
+        captures answer; `markers`: the lines of the rollback's MANUAL markers (a definition
+        is put back only where one stands, see _left_alone)."""
         self.groups[version] = groups
+        self.marked[version] = {
+            g.forward_line for g in groups for m in markers if g.start < m < g.end
+        }
         by_line: dict[int, list[Capture]] = {}
         for capture in self.captures:
             if capture.version == version and capture.kind is not CaptureKind.SEQUENCE:
                 by_line.setdefault(capture.line, []).append(capture)
         self.covered_lines[version] = {
-            line for line, found in by_line.items() if answered(forward.get(line), found)
+            line
+            for line, found in by_line.items()
+            if answered(forward.get(line), found) and not self._unmarked(version, found)
         }
+
+    def _unmarked(self, version: str, found: list[Capture]) -> bool:
+        return any(c.kind.keeps_definition for c in found) and not any(
+            c.line in self.marked.get(version, set()) for c in found
+        )
 
     # -- MANUAL markers -------------------------------------------------------------------
 
@@ -129,12 +148,14 @@ class DataRestore:
         self.at_end = [c for _, c in pending]
 
     def _left_alone(self, capture: Capture, plan: Plan) -> bool:
-        """A definition is put back only where the rollback does nothing for its statement (a
-        MANUAL item): a group that runs SQL recreates or drops the object itself (from an
+        """A definition is put back only where the rollback does nothing for its statement but
+        say it is MANUAL: a group that runs SQL recreates or drops the object itself (from an
         earlier migration, or the shadow's state), under names the rollback's later steps
         expect; a second recreation would collide with it."""
         if not capture.kind.keeps_definition:
             return False
+        if self._unmarked(capture.version, [capture]):
+            return True
         groups = [g for g in self.groups.get(capture.version, []) if g.forward_line == capture.line]
         runs = [p.statement.location.line for p in plan.all if p.version == capture.version]
         return not groups or any(g.start < line < g.end for g in groups for line in runs)
@@ -246,5 +267,6 @@ def prepare_restore(
         return restore
     for source in sources:
         forward = forward_statements(source, migrations_dir)
-        restore.add(source.migration.version, groups_of(source), forward)
+        markers = [m.line for m in source.manual]
+        restore.add(source.migration.version, groups_of(source), forward, markers)
     return restore

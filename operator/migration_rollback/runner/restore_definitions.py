@@ -1,12 +1,12 @@
 """Put back a definition `apply` kept (capture_definitions.py), inside the rollback.
 
-The kept statements run where the rollback undoes the forward statement (restore.py places
-them): a dropped trigger, policy or routine is recreated as the server printed it, after
-dropping whatever the rollback may have recreated there from an earlier migration (the kept
-definition is what the object really was); a routine or trigger replaced with OR REPLACE gets
-its prior definition back, or is dropped when it did not exist before; a DROP of what did not
-exist puts nothing back. A recreated routine or view also gets its owner and privileges back,
-where they differ from what the new one has (definition_rights.py).
+The kept statements run where the rollback undoes the forward statement, and only where the
+rollback itself does nothing for it (its MANUAL item; restore.py places them): a dropped
+trigger, policy, routine, index or view is recreated as the server printed it (after a DROP IF
+EXISTS, should a hand-made step have made one); a routine or trigger replaced with OR REPLACE
+gets its prior definition back, or is dropped when it did not exist before; a DROP of what did
+not exist puts nothing back. A recreated routine or view also gets its owner and privileges
+back, where they differ from what the new one has (definition_rights.py).
 """
 
 from __future__ import annotations

@@ -154,7 +154,8 @@ class AsApply:
         if not any(r.status == "captured" for r in self.records):
             return None
         restore = DataRestore(captures=load_captures(conn, [self.version]))
-        restore.add(self.version, groups_in(text, self.version), self._by_line)
+        markers = [line for line, _ in split_comment_lines(text, MANUAL_PREFIX)]
+        restore.add(self.version, groups_in(text, self.version), self._by_line, markers)
         statements = [st for st in script.statements if st.kind != "TransactionStmt"]
         planned = tuple(
             plan_statement(n, self.version, st, purge=False)
