@@ -62,7 +62,7 @@ from migration_rollback.runner.capture_catalog import (
     sequence_values,
     stamp_transaction,
 )
-from migration_rollback.runner.capture_plan import capture_specs
+from migration_rollback.runner.capture_definition_plan import planned_captures
 from migration_rollback.runner.catalog_path import CatalogPath, guard_session
 from migration_rollback.runner.commit_readback import commit_or_read_back, raise_for, read_back
 from migration_rollback.runner.deferred_steps import Step, pending_steps, record_pending
@@ -335,7 +335,9 @@ class _Applier:
                     limits=self.options.limits,
                 )  # fmt: skip
             else:
-                pendings = [opted_out(stmt, number, s.kind, s.table) for s in capture_specs(stmt)]
+                pendings = [
+                    opted_out(stmt, number, s.kind, s.table) for s in planned_captures(stmt)
+                ]
             records = run_checked(conn, stmt, pendings, path)
             assert self.keeper is not None
             self.keeper.after(stmt)  # apply's timeouts back before the next statement

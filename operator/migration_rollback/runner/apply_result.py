@@ -122,6 +122,10 @@ def describe_capture(record: CaptureRecord) -> dict[str, Any]:
         doc["reason"] = record.reason
     if record.capture_table:
         doc["capture_table"] = record.capture_table
+    if record.kind.keeps_definition and record.detail:
+        doc["object"] = record.detail["object"]
+        if record.status == "captured":
+            doc["absent"] = record.detail["absent"]
     return doc
 
 

@@ -27,7 +27,10 @@ from migration_rollback.runner.capture_catalog import (
     CaptureRecord,
     capture_table_name,
 )
-from migration_rollback.runner.capture_plan import CaptureKind, CaptureSpec, capture_specs
+from migration_rollback.runner.capture_definition_plan import planned_captures
+from migration_rollback.runner.capture_definition_read import After
+from migration_rollback.runner.capture_definitions import capture_definition
+from migration_rollback.runner.capture_plan import CaptureKind, CaptureSpec
 from migration_rollback.runner.capture_table import (
     capture_problem,
     capture_query,
@@ -77,6 +80,7 @@ class PendingCapture:
     # Rows of other tables the statement changes through foreign keys (capture_cascade.py),
     # parents first; not checked against the statement's row count.
     cascaded: list[CaptureRecord] = field(default_factory=list)
+    after: After | None = None  # a definition's check once the statement ran
 
     @property
     def records(self) -> list[CaptureRecord]:
@@ -97,7 +101,11 @@ def take_captures(
     """Every capture one statement needs (capture_plan decides), taken before it runs: the one
     capture step `apply` runs and the verifier's round trip runs too."""
     pendings = []
-    for index, spec in enumerate(capture_specs(statement)):
+    for index, spec in enumerate(planned_captures(statement)):
+        if spec.kind.keeps_definition:
+            record, after = capture_definition(conn, statement, number, spec)
+            pendings.append(PendingCapture(record, after=after))
+            continue
         take = _in_block if spec.in_block else capture
         pending = take(
             conn, statement, number, index, spec, version=version, applied=applied, limits=limits
@@ -341,7 +349,9 @@ def _check_limits(
 def check_statement(pending: PendingCapture, rowcount: int, conn: Connection) -> None:
     """The statement must have touched exactly the captured rows."""
     record = pending.record
-    if record.status != "captured":
+    if pending.after is not None:
+        pending.after(conn)
+    if record.status != "captured" or record.kind.keeps_definition:
         return
     if record.kind in (CaptureKind.INSERT, CaptureKind.UPSERT):
         target = sql.Identifier(CAPTURE_SCHEMA, record.capture_table or "")

@@ -42,6 +42,19 @@ class CaptureKind(enum.StrEnum):
     DROP_COLUMN = "drop-column"
     ALTER_TYPE = "alter-type"
     SEQUENCE = "sequence"
+    # Definitions (capture_definition_plan.py): the object as the server gives it, or absent.
+    DROP_TRIGGER = "drop-trigger"
+    DROP_POLICY = "drop-policy"
+    DROP_ROUTINE = "drop-routine"
+    DROP_INDEX = "drop-index"
+    DROP_VIEW = "drop-view"
+    REPLACE_ROUTINE = "replace-routine"  # CREATE OR REPLACE FUNCTION / PROCEDURE
+    REPLACE_TRIGGER = "replace-trigger"  # CREATE OR REPLACE TRIGGER
+
+    @property
+    def keeps_definition(self) -> bool:
+        """Kept as the object's definition (no rows, no capture table)."""
+        return self in _DEFINITION_KINDS
 
     @property
     def removes_rows(self) -> bool:
@@ -51,7 +64,21 @@ class CaptureKind(enum.StrEnum):
     @property
     def needs_key(self) -> bool:
         """Rows are matched back by key; TRUNCATE and DROP TABLE keep (and re-insert) them all."""
-        return self not in (CaptureKind.TRUNCATE, CaptureKind.DROP_TABLE, CaptureKind.SEQUENCE)
+        keyless = (CaptureKind.TRUNCATE, CaptureKind.DROP_TABLE, CaptureKind.SEQUENCE)
+        return self not in keyless and not self.keeps_definition
+
+
+_DEFINITION_KINDS = frozenset(
+    {
+        CaptureKind.DROP_TRIGGER,
+        CaptureKind.DROP_POLICY,
+        CaptureKind.DROP_ROUTINE,
+        CaptureKind.DROP_INDEX,
+        CaptureKind.DROP_VIEW,
+        CaptureKind.REPLACE_ROUTINE,
+        CaptureKind.REPLACE_TRIGGER,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +103,10 @@ class CaptureSpec:
     # block may guard the statement with a condition) is a reason, not an error.
     in_block: bool = False
     reads: tuple[QName, ...] = ()
+    # A definition kept (capture_definition_plan.py): a trigger's or policy's name (`table`
+    # is then its table), or a routine's input argument types as written (None: not given).
+    name: str = ""
+    arguments: tuple[str, ...] | None = None
 
 
 def _bare(rv: Any) -> str:

@@ -55,6 +55,22 @@ def _cascading_children(conn: Connection, oid: int) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
+# The kinds whose statement takes ACCESS EXCLUSIVE on the table itself (DROP TRIGGER, POLICY,
+# INDEX and VIEW too: a kept definition must not change before its statement drops it).
+_ACCESS_EXCLUSIVE = frozenset(
+    {
+        CaptureKind.TRUNCATE,
+        CaptureKind.DROP_TABLE,
+        CaptureKind.DROP_COLUMN,
+        CaptureKind.ALTER_TYPE,
+        CaptureKind.DROP_TRIGGER,
+        CaptureKind.DROP_POLICY,
+        CaptureKind.DROP_INDEX,
+        CaptureKind.DROP_VIEW,
+    }
+)
+
+
 def lock_against_writers(conn: Connection, oid: int, kind: CaptureKind) -> None:
     """Writers must not change the rows between the capture and the statement.
 
@@ -62,9 +78,7 @@ def lock_against_writers(conn: Connection, oid: int, kind: CaptureKind) -> None:
     right away, as their statement is about to anyway (taking it first avoids an upgrade).
     """
     mode = "SHARE ROW EXCLUSIVE"
-    if kind in (CaptureKind.TRUNCATE, CaptureKind.DROP_TABLE, CaptureKind.DROP_COLUMN) or (
-        kind is CaptureKind.ALTER_TYPE
-    ):
+    if kind in _ACCESS_EXCLUSIVE:
         mode = "ACCESS EXCLUSIVE"
     conn.execute(
         sql.SQL("LOCK TABLE {} IN {} MODE").format(

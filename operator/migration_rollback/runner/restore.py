@@ -15,6 +15,8 @@ prior type comes back before the prior values of an earlier UPDATE are written i
 - ALTER COLUMN TYPE: the prior type restored with the exact prior values (a lookup by key in
   the USING expression; rows written since the migration are converted by a plain cast).
 - sequences: set back, only if nobody has used them since the migration.
+- a trigger, policy or routine dropped or replaced (OR REPLACE): its kept definition again, or,
+  absent before, nothing / the drop of what the migration made (restore_definitions.py).
 
 "Since the migration" is measured with row versions: a row whose xmin is newer than the
 migration's transaction id was written after it. A captured row written since is a conflict:
@@ -24,6 +26,7 @@ migration's transaction id was written after it. A captured row written since is
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -44,6 +47,7 @@ from migration_rollback.runner.restore_captures import (
 )
 from migration_rollback.runner.restore_conflicts import (
     account_capture,
+    account_definition,
     account_removed,
     freeze_conflicts,
 )
@@ -67,22 +71,41 @@ class DataRestore:
     entries: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     done: list[int] = field(default_factory=list)
+    definitions_due: list[Capture] = field(default_factory=list)  # put back (see schedule)
+    marked: dict[str, set[int]] = field(default_factory=dict)  # forward lines with a MANUAL
 
     @property
     def active(self) -> bool:
         return any(c.usable for c in self.captures)
 
-    def add(self, version: str, groups: list[Group], forward: dict[int, Statement]) -> None:
+    def add(
+        self,
+        version: str,
+        groups: list[Group],
+        forward: dict[int, Statement],
+        markers: Collection[int] = (),
+    ) -> None:
         """One rollback's groups, and the forward lines (by line) whose MANUAL items the
-        captures answer."""
+        captures answer; `markers`: the lines of the rollback's MANUAL markers (a definition
+        is put back only where one stands, see _left_alone)."""
         self.groups[version] = groups
+        self.marked[version] = {
+            g.forward_line for g in groups for m in markers if g.start < m < g.end
+        }
         by_line: dict[int, list[Capture]] = {}
         for capture in self.captures:
             if capture.version == version and capture.kind is not CaptureKind.SEQUENCE:
                 by_line.setdefault(capture.line, []).append(capture)
         self.covered_lines[version] = {
-            line for line, found in by_line.items() if answered(forward.get(line), found)
+            line
+            for line, found in by_line.items()
+            if answered(forward.get(line), found) and not self._unmarked(version, found)
         }
+
+    def _unmarked(self, version: str, found: list[Capture]) -> bool:
+        return any(c.kind.keeps_definition for c in found) and not any(
+            c.line in self.marked.get(version, set()) for c in found
+        )
 
     # -- MANUAL markers -------------------------------------------------------------------
 
@@ -111,9 +134,9 @@ class DataRestore:
     def schedule(self, plan: Plan) -> None:
         """Each restore runs before the first statement of its version that follows its group."""
         order = {v: i for i, v in enumerate(plan.versions)}
-        items = [
-            ((order.get(c.version, 0), self._spot(c, plan)), c) for c in self.captures if c.usable
-        ]
+        wanted = [c for c in self.captures if c.usable and not self._left_alone(c, plan)]
+        self.definitions_due = [c for c in wanted if c.kind.keeps_definition]
+        items = [((order.get(c.version, 0), self._spot(c, plan)), c) for c in wanted]
         items.sort(key=lambda item: (item[0], -item[1].statement))
         pending = list(items)
         for planned in plan.statements:
@@ -124,6 +147,19 @@ class DataRestore:
                 self.before[planned.number] = due
         self.at_end = [c for _, c in pending]
 
+    def _left_alone(self, capture: Capture, plan: Plan) -> bool:
+        """A definition is put back only where the rollback does nothing for its statement but
+        say it is MANUAL: a group that runs SQL recreates or drops the object itself (from an
+        earlier migration, or the shadow's state), under names the rollback's later steps
+        expect; a second recreation would collide with it."""
+        if not capture.kind.keeps_definition:
+            return False
+        if self._unmarked(capture.version, [capture]):
+            return True
+        groups = [g for g in self.groups.get(capture.version, []) if g.forward_line == capture.line]
+        runs = [p.statement.location.line for p in plan.all if p.version == capture.version]
+        return not groups or any(g.start < line < g.end for g in groups for line in runs)
+
     def _spot(self, capture: Capture, plan: Plan) -> float:
         """Just before the end of its last `-- undoes` group (one forward statement can have
         several: a refill runs after the step that re-adds its column), or after a later step
@@ -131,6 +167,8 @@ class DataRestore:
         group."""
         groups = self.groups.get(capture.version, [])
         ends = [g.end for g in groups if g.forward_line == capture.line]
+        if ends and capture.kind.keeps_definition:  # no rows: nothing later can refuse it
+            return float(max(ends)) - 0.5
         if ends:
             return max([float(max(ends)) - 0.5, *later_spots(capture, plan, max(ends))])
         if capture.kind is not CaptureKind.SEQUENCE:
@@ -147,7 +185,9 @@ class DataRestore:
         conflicts (captured rows written since), per object."""
         self.entries = []
         for capture in self.captures:
-            if capture.usable:
+            if capture.usable and capture.kind.keeps_definition:
+                self.entries.append(account_definition(capture))
+            elif capture.usable:
                 self.entries.append(account_capture(conn, capture))
             elif capture.kind is not CaptureKind.SEQUENCE:
                 self.entries.append(
@@ -227,5 +267,6 @@ def prepare_restore(
         return restore
     for source in sources:
         forward = forward_statements(source, migrations_dir)
-        restore.add(source.migration.version, groups_of(source), forward)
+        markers = [m.line for m in source.manual]
+        restore.add(source.migration.version, groups_of(source), forward, markers)
     return restore

@@ -18,6 +18,7 @@ from pglast.enums.parsenodes import AlterTableType
 from psycopg import sql
 
 from migration_rollback.runner.capture_catalog import CAPTURE_SCHEMA, catalog_ident, catalog_present
+from migration_rollback.runner.capture_definition_plan import definition_specs
 from migration_rollback.runner.capture_plan import CaptureKind, capture_specs
 from migration_rollback.runner.rollback_file import RollbackSource
 from migration_rollback.runner.session import Connection
@@ -79,6 +80,8 @@ class Capture:
         return self.types[self.columns.index(column)]
 
     def describe(self) -> str:
+        if self.kind.keeps_definition and self.detail:
+            return f"{self.kind} {self.detail['object']}"
         return f"{self.kind} {self.schema}.{self.table}".rstrip(".")
 
 
@@ -174,6 +177,10 @@ def answered(statement: Statement | None, captures: list[Capture]) -> bool:
     if statement is None or not captures or not all(c.usable for c in captures):
         return False
     node = statement.node
+    definitions = definition_specs(statement)
+    if definitions:  # each object it drops or replaces kept, or known absent
+        objects = [c for c in captures if c.kind.keeps_definition]
+        return len(objects) == len(definitions) and all(s.manual is None for s in definitions)
     if isinstance(node, DATA_STATEMENTS):
         return True
     if isinstance(node, ast.DoStmt):

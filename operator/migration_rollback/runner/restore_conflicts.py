@@ -80,6 +80,19 @@ def account_capture(conn: Connection, capture: Capture) -> dict[str, Any]:
     return entry
 
 
+def account_definition(capture: Capture) -> dict[str, Any]:
+    """A kept definition: no rows, so nothing written since can conflict with it."""
+    detail = capture.detail or {}
+    return {
+        "object": capture.describe(),
+        "version": capture.version,
+        "statement": capture.statement,
+        "capture": capture.id,
+        "action": "restore definition",
+        "note": "absent before the migration" if detail.get("absent") else "definition kept",
+    }
+
+
 def account_removed(conn: Connection, plan: Plan, captures: list[Capture]) -> list[dict[str, Any]]:
     """Rows written since the migration into tables and columns the rollback removes."""
     xids = {c.version: c.xid for c in captures if c.xid is not None}

@@ -21,6 +21,7 @@ from migration_rollback.runner.restore_conflicts import (
     not_conflicting,
     table_exists,
 )
+from migration_rollback.runner.restore_definitions import restore_definition
 from migration_rollback.runner.session import Connection
 
 
@@ -54,6 +55,8 @@ def restore_one(conn: Connection, capture: Capture, on_conflict: str) -> str:
     stamp the restored rows again, see capture_triggers.py); returns what was done."""
     if capture.kind is CaptureKind.SEQUENCE:
         return _restore_sequence(conn, capture)
+    if capture.kind.keeps_definition:
+        return restore_definition(conn, capture)
     if not table_exists(conn, capture):
         return "skipped: the table does not exist at this point of the rollback"
     silent = silenced(conn, capture.target, from_detail(capture.detail))

@@ -36,7 +36,7 @@ from migration_rollback.runner.capture_catalog import (
     record_capture,
     stamp_transaction,
 )
-from migration_rollback.runner.capture_plan import capture_specs
+from migration_rollback.runner.capture_definition_plan import planned_captures
 from migration_rollback.runner.plan import Plan, plan_statement
 from migration_rollback.runner.restore import DataRestore
 from migration_rollback.runner.restore_captures import groups_in, load_captures
@@ -82,9 +82,18 @@ class AsApply:
         self._by_line = {st.location.line: st for st in forward.statements}
         self._schema_existed: bool | None = None
 
+    @property
+    def puts_back_definitions(self) -> bool:
+        """A definition was kept that the restore recreates (or drops): the rollback's schema
+        depends on the captures, not only its data."""
+        return any(
+            r.kind.keeps_definition and r.status == "captured" and (r.detail or {}).get("restore")
+            for r in self.records
+        )
+
     def acts_on(self, statement: Statement) -> bool:
         """`apply` would keep something before this statement."""
-        return any(spec.manual is None for spec in capture_specs(statement))
+        return any(spec.manual is None for spec in planned_captures(statement))
 
     def run(self, conn: psycopg.Connection[Any], statement: Statement) -> bool:
         """Capture, run the statement and check it, as `apply` does (True: carried out here).
@@ -145,7 +154,8 @@ class AsApply:
         if not any(r.status == "captured" for r in self.records):
             return None
         restore = DataRestore(captures=load_captures(conn, [self.version]))
-        restore.add(self.version, groups_in(text, self.version), self._by_line)
+        markers = [line for line, _ in split_comment_lines(text, MANUAL_PREFIX)]
+        restore.add(self.version, groups_in(text, self.version), self._by_line, markers)
         statements = [st for st in script.statements if st.kind != "TransactionStmt"]
         planned = tuple(
             plan_statement(n, self.version, st, purge=False)

@@ -88,8 +88,10 @@ def round_trip(
     touched, after_full = trip.after_forward()
     prepared = trip.attempts(rollback, touched, after_full)
     out = trip.out
-    if out.rollback_failure is None and not any(not s.tolerated(d) for d in out.differences):
-        trip.undo = restore_pass(s, forward, prepared, as_apply, out, trip.undo)
+    # A definition apply kept changes the schema the rollback leaves: tried even on a mismatch.
+    clean = not any(not s.tolerated(d) for d in out.differences)
+    if out.rollback_failure is None and (clean or as_apply.puts_back_definitions):
+        trip.undo = restore_pass(s, forward, prepared, as_apply, out, trip.undo, clean=clean)
     out.notes.extend(as_apply.notes)
     as_apply.clear(s.c())
     trip.keep_model(touched, after_full)
@@ -352,6 +354,8 @@ def restore_pass(
     as_apply: AsApply,
     out: Outcome,
     undo: list[str],
+    *,
+    clean: bool = True,
 ) -> list[str]:
     """The verified rollback again, as `execute` runs it with apply's captures: the restore
     steps at their places must run, and the schema must still come back. (The first pass,
@@ -360,8 +364,8 @@ def restore_pass(
     conn = s.c()
     script = prepared.script
     restore = as_apply.restore_for(conn, prepared.text, script) if script else None
-    if script is None or restore is None:
-        return undo
+    if script is None or restore is None or not (clean or restore[0].definitions_due):
+        return undo  # a mismatch is tried again only when kept definitions are put back
     s.pipeline(*undo, _SAVE, *RESET_SESSION)
     as_runner = AsRunner(forward.source, restore)
     failure = _run_restoring(s, script, prepared.text, as_runner)
@@ -400,8 +404,13 @@ def _judge_restored(
     """The schema must still come back; then the MANUAL markers the captures answer."""
     nodes = [st.node for st in executable([*forward.statements, *script.statements])]
     differences = s.compare(nodes, out.notes).differences
+    clean = not any(not s.tolerated(d) for d in out.differences)  # without the restores
     if any(not s.tolerated(d) for d in differences):
+        if clean:
+            out.differences = differences
+            out.notes.append("the schema differs only with the restores from captures")
+        return
+    if not clean:
         out.differences = differences
-        out.notes.append("the schema differs only with the restores from captures")
-    else:
-        out.data = as_apply.answer(as_runner.restore, text, Path(script.source).name)
+        out.notes.append("the schema comes back with the definitions apply kept restored")
+    out.data = as_apply.answer(as_runner.restore, text, Path(script.source).name)

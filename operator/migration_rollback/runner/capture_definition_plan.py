@@ -1,0 +1,109 @@
+"""Which definitions a forward statement is about to drop or replace, read from its parse tree.
+
+A rollback cannot recreate a trigger, policy or routine that no earlier migration wrote (made
+in the dashboard, by a DO block, or not there at all before a `DROP ... IF EXISTS`): its item
+stays MANUAL. `apply` keeps the object's definition as the server gives it just before the
+statement (capture_definitions.py). This module decides, from pglast's tree alone, which
+objects to keep: each dropped trigger, policy, routine, index or view, and each routine or
+trigger created `OR REPLACE`. A DROP FUNCTION / INDEX / VIEW ... CASCADE also drops what
+depends on it, which is not kept: it gets a `manual` reason instead (never a guess). `DROP
+INDEX CONCURRENTLY` runs after the migration's COMMIT, outside the transaction a capture
+belongs to: nothing is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from pglast.enums.parsenodes import DropBehavior, FunctionParameterMode, ObjectType
+
+from migration_rollback.runner.capture_plan import CaptureKind, CaptureSpec, capture_specs
+from migration_rollback.sql import Statement
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.function_code import written_name
+from migration_rollback.sql.names import arg_type_name
+
+_CASCADE = "DROP ... CASCADE also drops what depends on it: those definitions are not kept"
+# What other objects may depend on (a trigger, a view, a foreign key on a unique index).
+_DEPENDED_ON = {CaptureKind.DROP_ROUTINE, CaptureKind.DROP_INDEX, CaptureKind.DROP_VIEW}
+# Parameters that are not part of a routine's identity (to_regprocedure takes the others).
+_NOT_IDENTITY = {FunctionParameterMode.FUNC_PARAM_OUT, FunctionParameterMode.FUNC_PARAM_TABLE}
+
+
+def _on_table(kind: CaptureKind, obj: Any) -> CaptureSpec:
+    """`name ON [schema.]table`: the grammar's list is (schema?, table, name)."""
+    parts = tuple(str(p.sval) for p in obj if isinstance(p, ast.String))
+    return CaptureSpec(kind=kind, table=parts[:-1], name=parts[-1])
+
+
+def _relation(kind: CaptureKind, obj: Any) -> CaptureSpec:
+    return CaptureSpec(kind=kind, table=tuple(str(p.sval) for p in obj))
+
+
+def _routine(kind: CaptureKind, obj: Any) -> CaptureSpec:
+    name = tuple(str(p.sval) for p in obj.objname)
+    arguments = None
+    if not obj.args_unspecified:
+        arguments = tuple(arg_type_name(t) for t in obj.objargs or ())
+    return CaptureSpec(kind=kind, table=name, arguments=arguments)
+
+
+# What each DROP keeps, by the kind of object it drops.
+_DROPS: dict[ObjectType, tuple[CaptureKind, Callable[[CaptureKind, Any], CaptureSpec]]] = {
+    ObjectType.OBJECT_TRIGGER: (CaptureKind.DROP_TRIGGER, _on_table),
+    ObjectType.OBJECT_POLICY: (CaptureKind.DROP_POLICY, _on_table),
+    ObjectType.OBJECT_FUNCTION: (CaptureKind.DROP_ROUTINE, _routine),
+    ObjectType.OBJECT_PROCEDURE: (CaptureKind.DROP_ROUTINE, _routine),
+    ObjectType.OBJECT_ROUTINE: (CaptureKind.DROP_ROUTINE, _routine),
+    ObjectType.OBJECT_INDEX: (CaptureKind.DROP_INDEX, _relation),
+    ObjectType.OBJECT_VIEW: (CaptureKind.DROP_VIEW, _relation),
+}
+
+
+def _drop(node: Any) -> list[CaptureSpec]:
+    found = _DROPS.get(node.removeType)
+    if found is None or node.concurrent:  # CONCURRENTLY runs after COMMIT: nothing is kept
+        return []
+    kind, read = found
+    specs = [read(kind, obj) for obj in node.objects or ()]
+    if node.behavior == DropBehavior.DROP_CASCADE and kind in _DEPENDED_ON:
+        return [replace(s, manual=_CASCADE) for s in specs]
+    return specs
+
+
+def _create_function(node: Any) -> list[CaptureSpec]:
+    if not node.replace:
+        return []
+    arguments = tuple(
+        arg_type_name(p.argType) for p in node.parameters or () if p.mode not in _NOT_IDENTITY
+    )
+    name = tuple(str(p.sval) for p in node.funcname)
+    return [CaptureSpec(kind=CaptureKind.REPLACE_ROUTINE, table=name, arguments=arguments)]
+
+
+def _create_trigger(node: Any) -> list[CaptureSpec]:
+    if not node.replace:
+        return []
+    table = written_name(node.relation)
+    return [CaptureSpec(kind=CaptureKind.REPLACE_TRIGGER, table=table, name=str(node.trigname))]
+
+
+_RULES: dict[type, Callable[[Any], list[CaptureSpec]]] = {
+    ast.DropStmt: _drop,
+    ast.CreateFunctionStmt: _create_function,
+    ast.CreateTrigStmt: _create_trigger,
+}
+
+
+def definition_specs(statement: Statement) -> list[CaptureSpec]:
+    """The definitions to keep before `statement` runs; empty when it drops or replaces none."""
+    rule = _RULES.get(type(statement.node))
+    return rule(statement.node) if rule is not None else []
+
+
+def planned_captures(statement: Statement) -> list[CaptureSpec]:
+    """Everything `apply` keeps before `statement`: the rows it changes, then the definitions
+    it drops or replaces."""
+    return [*capture_specs(statement), *definition_specs(statement)]
