@@ -58,13 +58,29 @@ def undo(
     below = ctx.history.privileges if ctx.history else None
     known = (d.ref for d in (ctx.history.definitions.values() if ctx.history else ()))
     states.learn(ctx.privileges_here, node, ctx.default_schema, below, known)
-    if not held or (not grant.is_grant and grant.grant_option):
+    if not grant.is_grant and not grant.grant_option and grant.objtype not in _FOLLOWED:
+        yield _unfollowed_revoke(whole)
+    elif not held or (not grant.is_grant and grant.grant_option):
         yield whole  # not followed, or REVOKE GRANT OPTION FOR: the option is granted back
     elif grant.is_grant:
         yield from _undo_grant(node, ctx, held, flips, whole, (spelled, somewhere))
     else:
         yield from _undo_revoke(node, st, ctx, held, flips, whole, spelled)
     yield from (columns(part, spec, priv) for part, spec, priv in taken)
+
+
+_FOLLOWED = frozenset(platform.FOLLOWED_KINDS)
+
+
+def _unfollowed_revoke(whole: Inverse) -> Inverse:
+    """A REVOKE on a kind of object whose privileges no migration is followed for (a
+    database, a language, a tablespace...): its flip grants what may never have been held
+    (`GRANT ALL ON DATABASE postgres TO anon` gives anon CREATE), so a human says what was."""
+    return manual(
+        ManualNeed.PRIOR_PRIVILEGES,
+        "grant back only what the grantees held before the REVOKE (privileges on this kind of "
+        f"object are not followed; the REVOKE flipped would be: {whole.sql})",
+    )
 
 
 def _undo_grant(
@@ -170,7 +186,9 @@ def _columns_taken(node: Any, ctx: Context) -> Iterator[tuple[Any, Any, Any]]:
     """The column privileges a table-level REVOKE takes with it: (table, grantee, privilege
     with its columns)."""
     grant, defaults = platform.grant_of(node)
-    if defaults is not None or grant.grant_option or _on_columns(grant):
+    if defaults is not None or grant.objtype != ObjectType.OBJECT_TABLE:
+        return  # only a table's privileges have column ones (a database's has no place here)
+    if grant.grant_option or _on_columns(grant):
         return
     names = platform.privilege_names(grant)
     for place, part in platform.places(grant, None, ctx.default_schema):
