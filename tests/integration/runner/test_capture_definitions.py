@@ -304,3 +304,26 @@ def test_view_with_a_trigger_is_a_reason(project: Project) -> None:
     (capture,) = doc["applied"][0]["captures"]
     assert capture["status"] == "manual"
     assert "trigger" in capture["reason"]
+
+
+def test_an_old_body_naming_what_was_renamed_since_is_put_back(project: Project) -> None:
+    """A SQL function's body is checked at CREATE: the old one, naming a table an earlier
+    change renamed, was refused at the restore and the whole rollback failed (hivecom:
+    fix_function_bodies_after_network_table_renames). Put back as the catalog held it."""
+    _base(project, outside=False)
+    project.sql(
+        "CREATE TABLE public.hosts (id int);"
+        "CREATE FUNCTION public.greet(who text) RETURNS text LANGUAGE sql"
+        " AS $$ SELECT who || count(*) FROM public.hosts $$;"
+        "ALTER TABLE public.hosts RENAME TO servers;"
+    )
+    before = project.sql("SELECT prosrc FROM pg_proc WHERE proname = 'greet'")
+    write(project, FUNCTION, FUNCTION_SQL)
+    assert apply(project)[0] == 0
+    _unknown_history(project)
+
+    run = project.execute(FUNCTION)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert project.sql("SELECT prosrc FROM pg_proc WHERE proname = 'greet'") == before
+    assert project.value("SHOW check_function_bodies") == "on"
