@@ -69,8 +69,12 @@ def test_rollbacks_restore_or_leave_it_to_a_human(tmp_path: Path, shadow_url: st
         migrations.append((f"f{n}", forward, plan.render_body()))
     run = run_verification(write_project(tmp_path, migrations), shadow_url)
     rollbacks = "\n".join(str(r) for _, _, r in migrations)
-    # The renamed routine's earlier body is the human's to restore (its text says the old
-    # name): left undone, it differs, but no longer fails dropping a routine in use.
-    expected = ["manual", "verified", "verified", "verified", "mismatch"]
+    # The policy the cascade took, and the renamed routine's earlier body, are the human's
+    # to restore from the migrations (MANUAL items); what apply kept answers both: the policy
+    # was absent, the routine's body is put back as it was.
+    expected = ["verified", "verified", "verified", "verified", "verified"]
     assert statuses(run.results)[1:] == expected, explain(run.results) + "\n" + rollbacks
-    assert "MANUAL" in run.results[-1].report()
+    for answered in (run.results[1], run.results[-1]):
+        assert answered.restored, answered.report()
+    assert "MANUAL" in str(migrations[1][2])
+    assert "MANUAL" in str(migrations[-1][2])
