@@ -38,6 +38,7 @@ from migration_rollback.sql._ast import ast
 from migration_rollback.sql.model import ObjectRef
 from migration_rollback.sql.names import object_with_args, relation, strings
 from migration_rollback.sql.settings import role_named
+from migration_rollback.sql.tree_memo import per_tree
 
 if TYPE_CHECKING:
     from migration_rollback.sql.history import History
@@ -84,21 +85,12 @@ def platform_privileges() -> frozenset[Privilege]:
     return frozenset(found)
 
 
+@per_tree
 def privileges_of(node: Any, default_schema: str) -> tuple[Privilege, ...]:
     """What a GRANT or REVOKE (or ALTER DEFAULT PRIVILEGES) names, ALL spelled out; nothing for
     what is not read here (column privileges, roles, other kinds of object). Kept with the
     tree: the generator asks it of a statement, then the history learning from it."""
-    hit = _NAMED.get(id(node))
-    if hit is not None and hit[0] is node and hit[1] == default_schema:
-        return hit[2]
-    found = tuple(_named_privileges(node, default_schema))
-    if len(_NAMED) > 4096:
-        _NAMED.clear()
-    _NAMED[id(node)] = (node, default_schema, found)
-    return found
-
-
-_NAMED: dict[int, tuple[Any, str, tuple[Privilege, ...]]] = {}
+    return tuple(_named_privileges(node, default_schema))
 
 
 def _named_privileges(node: Any, default_schema: str) -> Iterator[Privilege]:

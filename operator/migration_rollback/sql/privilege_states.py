@@ -36,6 +36,7 @@ from migration_rollback.sql.compose import quote_ident
 from migration_rollback.sql.model import ObjectRef
 from migration_rollback.sql.names import object_with_args, strings
 from migration_rollback.sql.platform_grants import Privilege
+from migration_rollback.sql.tree_memo import per_tree
 
 if TYPE_CHECKING:
     from migration_rollback.sql.history import History
@@ -107,22 +108,12 @@ def _object_word(place: str) -> str:
     return place.split("(", 1)[0].rsplit(".", 1)[-1].split(" ")[-1]
 
 
+@per_tree
 def named(node: Any, default_schema: str) -> tuple[tuple[Privilege, str], ...]:
     """What a GRANT or REVOKE names, each with the place its state is kept under: its object
     privileges (ALL spelled out), and its column privileges as `name(col)`. Kept with the tree
-    (as platform_grants.privileges_of): the undo asks it of a statement some five times, then
-    the history learning from it."""
-    hit = _NAMED.get(id(node))
-    if hit is not None and hit[0] is node and hit[1] == default_schema:
-        return hit[2]
-    found = tuple(_named(node, default_schema))
-    if len(_NAMED) > 4096:
-        _NAMED.clear()
-    _NAMED[id(node)] = (node, default_schema, found)
-    return found
-
-
-_NAMED: dict[int, tuple[Any, str, tuple[tuple[Privilege, str], ...]]] = {}
+    (tree_memo.py): the undo asks it of a statement some five times, then the history."""
+    return tuple(_named(node, default_schema))
 
 
 def _named(node: Any, default_schema: str) -> Iterator[tuple[Privilege, str]]:
