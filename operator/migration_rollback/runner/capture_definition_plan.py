@@ -47,7 +47,17 @@ def _routine(kind: CaptureKind, obj: Any) -> CaptureSpec:
     arguments = None
     if not obj.args_unspecified:
         arguments = tuple(arg_type_name(t) for t in obj.objargs or ())
-    return CaptureSpec(kind=kind, table=name, arguments=arguments)
+    manual = _PCT_TYPE if _copies_a_type(obj.objargs) else None
+    return CaptureSpec(kind=kind, table=name, arguments=arguments, manual=manual)
+
+
+# `x t.c%TYPE`: to_regtype cannot read it (an error before PostgreSQL 16, NULL since: the
+# routine would be taken for absent), so the definition is not kept.
+_PCT_TYPE = "an argument typed with %TYPE: the routine is not looked up, its definition not kept"
+
+
+def _copies_a_type(types: Any) -> bool:
+    return any(getattr(t, "pct_type", False) for t in types or ())
 
 
 # What each DROP keeps, by the kind of object it drops.
@@ -76,11 +86,18 @@ def _drop(node: Any) -> list[CaptureSpec]:
 def _create_function(node: Any) -> list[CaptureSpec]:
     if not node.replace:
         return []
-    arguments = tuple(
-        arg_type_name(p.argType) for p in node.parameters or () if p.mode not in _NOT_IDENTITY
+    # A procedure's OUT arguments are part of its identity (PostgreSQL 14+), a function's not.
+    skipped = (
+        _NOT_IDENTITY - {FunctionParameterMode.FUNC_PARAM_OUT}
+        if node.is_procedure
+        else _NOT_IDENTITY
     )
+    params = [p for p in node.parameters or () if p.mode not in skipped]
+    arguments = tuple(arg_type_name(p.argType) for p in params)
     name = tuple(str(p.sval) for p in node.funcname)
-    return [CaptureSpec(kind=CaptureKind.REPLACE_ROUTINE, table=name, arguments=arguments)]
+    manual = _PCT_TYPE if _copies_a_type(p.argType for p in params) else None
+    kind = CaptureKind.REPLACE_ROUTINE
+    return [CaptureSpec(kind=kind, table=name, arguments=arguments, manual=manual)]
 
 
 def _create_trigger(node: Any) -> list[CaptureSpec]:

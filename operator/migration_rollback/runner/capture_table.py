@@ -80,11 +80,22 @@ def lock_against_writers(conn: Connection, oid: int, kind: CaptureKind) -> None:
     mode = "SHARE ROW EXCLUSIVE"
     if kind in _ACCESS_EXCLUSIVE:
         mode = "ACCESS EXCLUSIVE"
+    only = sql.SQL("")
+    if kind.keeps_definition:  # the table of a trigger, policy or index: that one alone
+        if _is_view(conn, oid):  # a view's lock takes every table it reads: its DROP locks it
+            return
+        only = sql.SQL("ONLY ")
     conn.execute(
-        sql.SQL("LOCK TABLE {} IN {} MODE").format(
-            sql.Identifier(*relation_name(conn, oid)), sql.SQL(mode)
+        sql.SQL("LOCK TABLE {}{} IN {} MODE").format(
+            only, sql.Identifier(*relation_name(conn, oid)), sql.SQL(mode)
         )
     )
+
+
+def _is_view(conn: Connection, oid: int) -> bool:
+    row = conn.execute("SELECT relkind::text FROM pg_catalog.pg_class WHERE oid = %s", [oid])
+    found = row.fetchone()
+    return found is not None and found[0] in ("v", "m")
 
 
 def lock_reads(conn: Connection, names: tuple[tuple[str, ...], ...]) -> None:

@@ -84,13 +84,19 @@ class DataRestore:
         groups: list[Group],
         forward: dict[int, Statement],
         markers: Collection[int] = (),
+        statement_lines: Collection[int] = (),
     ) -> None:
         """One rollback's groups, and the forward lines (by line) whose MANUAL items the
-        captures answer; `markers`: the lines of the rollback's MANUAL markers (a definition
-        is put back only where one stands, see _left_alone)."""
+        captures answer; `markers`: the lines of the rollback's MANUAL markers, and
+        `statement_lines` those of its statements (a definition is put back only where a
+        group says MANUAL and runs nothing: a group that runs SQL of its own is left to it,
+        and its marker stays unanswered; see _left_alone)."""
         self.groups[version] = groups
         self.marked[version] = {
-            g.forward_line for g in groups for m in markers if g.start < m < g.end
+            g.forward_line
+            for g in groups
+            if any(g.start < m < g.end for m in markers)
+            and not any(g.start < line < g.end for line in statement_lines)
         }
         by_line: dict[int, list[Capture]] = {}
         for capture in self.captures:
@@ -268,5 +274,6 @@ def prepare_restore(
     for source in sources:
         forward = forward_statements(source, migrations_dir)
         markers = [m.line for m in source.manual]
-        restore.add(source.migration.version, groups_of(source), forward, markers)
+        lines = [st.location.line for st in source.script.statements]
+        restore.add(source.migration.version, groups_of(source), forward, markers, lines)
     return restore

@@ -155,7 +155,8 @@ class AsApply:
             return None
         restore = DataRestore(captures=load_captures(conn, [self.version]))
         markers = [line for line, _ in split_comment_lines(text, MANUAL_PREFIX)]
-        restore.add(self.version, groups_in(text, self.version), self._by_line, markers)
+        lines = [st.location.line for st in script.statements]
+        restore.add(self.version, groups_in(text, self.version), self._by_line, markers, lines)
         statements = [st for st in script.statements if st.kind != "TransactionStmt"]
         planned = tuple(
             plan_statement(n, self.version, st, purge=False)

@@ -106,3 +106,23 @@ def test_planned_captures_put_rows_before_definitions() -> None:
     assert CaptureKind.DROP_POLICY.keeps_definition
     assert not CaptureKind.DROP_POLICY.needs_key
     assert not CaptureKind.UPDATE.keeps_definition
+
+
+def test_a_routine_with_a_copied_type_is_not_looked_up() -> None:
+    """`t.c%TYPE` is no type name to_regtype reads (a syntax error before PostgreSQL 16, NULL
+    since: the routine would be taken for absent, and its MANUAL item answered by nothing)."""
+    (dropped,) = _specs("DROP FUNCTION f(public.t.c%TYPE)")
+    (replaced,) = _specs(
+        "CREATE OR REPLACE FUNCTION f(x public.t.c%TYPE) RETURNS int LANGUAGE sql AS 'select 1'"
+    )
+    assert dropped.manual is not None
+    assert "%TYPE" in dropped.manual
+    assert replaced.manual == dropped.manual
+
+
+def test_a_procedure_is_looked_up_with_its_out_arguments() -> None:
+    (spec,) = _specs(
+        "CREATE OR REPLACE PROCEDURE p(IN a int, OUT b text) LANGUAGE sql AS $$ SELECT 'x' $$"
+    )
+    assert spec.arguments == ("integer", "text")
+    assert spec.manual is None

@@ -39,3 +39,32 @@ def test_a_capture_answers_the_markers_of_its_statement_only() -> None:
     assert restore.answers("1", 3)
     assert not restore.answers("1", 6)  # the ADD COLUMN's group: no capture for it
     assert not restore.answers("2", 3)  # another migration
+
+
+DEFINITIONS = """-- ROLLBACK: 20250102000000_x
+-- undoes m.sql:1: drop function if exists a(), b()
+CREATE FUNCTION public.a() RETURNS int LANGUAGE sql AS 'select 1';
+-- MANUAL: function public.b() was dropped; recreate it
+-- undoes m.sql:2: drop trigger if exists t on x
+-- MANUAL: trigger t on x was dropped; recreate it
+"""
+
+
+def test_a_definition_marker_in_a_group_that_runs_sql_stays_unanswered() -> None:
+    """The restore is left to a group that runs SQL of its own (it would collide with what
+    the group recreates): its MANUAL marker must then still stop the run, not count as
+    answered while nothing is put back (`DROP FUNCTION a(), b()`, a known from history)."""
+    forward = parse_script("drop function if exists a(), b();\ndrop trigger if exists t on x;\n")
+    rollback = parse_script(DEFINITIONS)
+    restore = DataRestore(
+        captures=[_capture(1, CaptureKind.DROP_ROUTINE), _capture(2, CaptureKind.DROP_TRIGGER)]
+    )
+    restore.add(
+        "1",
+        groups_in(DEFINITIONS, "1"),
+        {s.location.line: s for s in forward.statements},
+        markers=(4, 6),
+        statement_lines=[s.location.line for s in rollback.statements],
+    )
+    assert not restore.answers("1", 4)  # the group runs CREATE FUNCTION a(): left to it
+    assert restore.answers("1", 6)  # the trigger's group says MANUAL and runs nothing
