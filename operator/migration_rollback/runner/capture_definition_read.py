@@ -8,7 +8,8 @@ restore runs (restore_definitions.py) into the catalog row's detail.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from psycopg import sql
@@ -18,18 +19,34 @@ from migration_rollback.runner.session import Connection
 
 After = Callable[[Connection], None]  # run once the statement has run
 
-_READ_PATH = "SELECT pg_catalog.current_setting('search_path')"
-_SET_PATH = "SELECT pg_catalog.set_config('search_path', %s, true)"
-
 
 def qualified_reads(conn: Connection, read: Callable[[], Any]) -> Any:
-    """`read()` with pg_catalog alone on the search_path (local to the transaction, put back
-    after): the server then qualifies every name it prints."""
-    row = conn.execute(_READ_PATH).fetchone()
-    conn.execute(_SET_PATH, ["pg_catalog"])
-    found = read()
-    conn.execute(_SET_PATH, [row[0] if row else ""])
-    return found
+    """`read()` with pg_catalog alone on the search_path: the server then qualifies every
+    name it prints."""
+    with local_setting(conn, "search_path", "pg_catalog"):
+        return read()
+
+
+@contextmanager
+def local_setting(conn: Connection, name: str, value: str) -> Iterator[None]:
+    """`name` set to `value` for the block, local to the transaction, then put back (a
+    failure inside aborts the transaction: nothing to put back then)."""
+    row = conn.execute("SELECT pg_catalog.current_setting(%s)", [name]).fetchone()
+    conn.execute(_SET, [name, value])
+    yield
+    conn.execute(_SET, [name, str(row[0]) if row else ""])
+
+
+_SET = "SELECT pg_catalog.set_config(%s, %s, true)"
+
+
+def refused(record: CaptureRecord, reasons: Sequence[str], flags: Sequence[Any]) -> bool:
+    """The first reason whose flag the catalog read raised makes the capture a MANUAL one
+    (its definition not kept); False: none did."""
+    reason = next((r for r, flag in zip(reasons, flags, strict=True) if flag), None)
+    if reason is not None:
+        record.status, record.reason = "manual", reason
+    return reason is not None
 
 
 def keep(

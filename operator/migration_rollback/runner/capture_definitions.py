@@ -18,7 +18,12 @@ from collections.abc import Callable
 from psycopg import sql
 
 from migration_rollback.runner.capture_catalog import CaptureRecord
-from migration_rollback.runner.capture_definition_read import After, keep, qualified_reads
+from migration_rollback.runner.capture_definition_read import (
+    After,
+    keep,
+    qualified_reads,
+    refused,
+)
 from migration_rollback.runner.capture_plan import CaptureKind, CaptureSpec
 from migration_rollback.runner.capture_routines import routine
 from migration_rollback.runner.capture_table import lock_against_writers
@@ -149,9 +154,7 @@ def _index(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -> After 
     definition, comment, *flags = qualified_reads(
         conn, lambda: conn.execute(_INDEX, [oid]).fetchone()
     )
-    reason = next((r for r, flag in zip(_INDEX_REASONS, flags, strict=True) if flag), None)
-    if reason is not None:
-        record.status, record.reason = "manual", reason
+    if refused(record, _INDEX_REASONS, flags):
         return None
     name = sql.Identifier(record.schema, record.table)
     made: list[sql.Composable] = [sql.SQL(str(definition))]

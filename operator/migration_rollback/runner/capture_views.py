@@ -12,7 +12,12 @@ from __future__ import annotations
 from psycopg import sql
 
 from migration_rollback.runner.capture_catalog import CaptureRecord
-from migration_rollback.runner.capture_definition_read import After, keep, qualified_reads
+from migration_rollback.runner.capture_definition_read import (
+    After,
+    keep,
+    qualified_reads,
+    refused,
+)
 from migration_rollback.runner.capture_plan import CaptureSpec
 from migration_rollback.runner.capture_table import lock_against_writers
 from migration_rollback.runner.definition_rights import kept_rights
@@ -52,9 +57,7 @@ def view(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -> After | 
     definition, options, comment, columns, *flags = qualified_reads(
         conn, lambda: conn.execute(_VIEW, [oid]).fetchone()
     )
-    reason = next((r for r, flag in zip(_REASONS, flags, strict=True) if flag), None)
-    if reason is not None:
-        record.status, record.reason = "manual", reason
+    if refused(record, _REASONS, flags):
         return None
     name = sql.Identifier(record.schema, record.table)
     made = [_create(name, options, str(definition)), *_comments(name, comment, columns)]

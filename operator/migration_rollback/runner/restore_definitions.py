@@ -11,12 +11,11 @@ back, where they differ from what the new one has (definition_rights.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from psycopg import sql
 
+from migration_rollback.runner.capture_definition_read import local_setting
 from migration_rollback.runner.definition_rights import restore_rights
 from migration_rollback.runner.restore_captures import Capture
 from migration_rollback.runner.session import Connection
@@ -25,29 +24,16 @@ from migration_rollback.runner.session import Connection
 def restore_definition(conn: Connection, capture: Capture) -> str:
     """Run the kept statements; what was done, for the result."""
     detail = capture.detail or {}
-    with _bodies_unchecked(conn):
+    # A routine put back as the catalog held it is not checked again (as pg_dump's output is
+    # not): its body was accepted when it was made, and may name what an earlier migration
+    # renamed or dropped since (a SQL function's body is checked at CREATE: the restore failed,
+    # and the whole rollback with it).
+    with local_setting(conn, "check_function_bodies", "off"):
         for statement in detail.get("restore", []):
             conn.execute(sql.SQL(statement))  # composed with psycopg's sql when kept
     rights = detail.get("rights")
     notes = restore_rights(conn, rights) if rights and not detail.get("absent") else []
     return "; ".join([_done(capture, detail), *notes])
-
-
-@contextmanager
-def _bodies_unchecked(conn: Connection) -> Iterator[None]:
-    """A routine put back as the catalog held it is not checked again (as pg_dump's output
-    is not): its body was accepted when it was made, and may name what an earlier migration
-    renamed or dropped since (a SQL function's body is checked at CREATE: the restore failed,
-    and the whole rollback with it). The transaction's setting is put back after (a failed
-    restore aborts the transaction: nothing to put back then)."""
-    row = conn.execute("SELECT pg_catalog.current_setting('check_function_bodies')").fetchone()
-    prior = str(row[0]) if row else "on"
-    conn.execute(_SET_CHECK, ("off",))
-    yield
-    conn.execute(_SET_CHECK, (prior,))
-
-
-_SET_CHECK = "SELECT pg_catalog.set_config('check_function_bodies', %s, true)"
 
 
 def _done(capture: Capture, detail: dict[str, Any]) -> str:
