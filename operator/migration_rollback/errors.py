@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from migration_rollback.records import quick_init
+
 
 class MigrationRollbackError(Exception):
     """Base class of every error this project raises on purpose."""
@@ -16,6 +18,7 @@ class MigrationRollbackError(Exception):
     retryable: bool = False
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SourceLocation:
     """A place in a SQL file, 1-based like editors and compilers show it."""

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from migration_rollback import input_limits
 from migration_rollback.errors import ProjectError, SourceFileError, SourceLocation
+from migration_rollback.records import quick_init
 from migration_rollback.shown import shown
 from migration_rollback.sqltext import NUL_PROBLEM, line_of, looks_utf16, nul_line
 
@@ -56,6 +57,7 @@ class Migration:
         return self.path.with_name(f"{self.name}{ROLLBACK_SUFFIX}.md")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SourceText:
     text: str

@@ -15,6 +15,7 @@ from typing import Any
 
 from pglast.enums.parsenodes import DropBehavior
 
+from migration_rollback.records import quick_init
 from migration_rollback.sql import platform_grants
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.classify import classify
@@ -40,6 +41,7 @@ class Severity(enum.StrEnum):
     INFO = "info"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Finding:
     code: str

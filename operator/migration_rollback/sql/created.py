@@ -16,6 +16,7 @@ from typing import Any
 
 from pglast.enums.parsenodes import ConstrType
 
+from migration_rollback.records import quick_init
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.model import ObjectRef
 from migration_rollback.sql.names import (
@@ -28,6 +29,7 @@ from migration_rollback.sql.names import (
 )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ColumnState:
     """A column as earlier migrations left it; SQL text is rendered only when asked for."""

@@ -13,6 +13,7 @@ from copy import copy
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, get_type_hints
 
+from migration_rollback.records import quick_init
 from migration_rollback.sql import privilege_states
 from migration_rollback.sql.created import ColumnState
 from migration_rollback.sql.history_observers import OBSERVERS
@@ -25,6 +26,7 @@ from migration_rollback.sql.routine_text import compiles
 from migration_rollback.sql.settings import Fires, Identity, Options
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Definition:
     """The statement that last defined an object, or the fragment of it that did."""

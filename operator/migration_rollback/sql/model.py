@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migration_rollback.errors import SourceLocation
+from migration_rollback.records import quick_init
 from migration_rollback.redact import clip
 from migration_rollback.redact_sql import sql_excerpt
 from migration_rollback.sql.compose import qualified
@@ -50,6 +51,7 @@ class LockLevel(enum.IntEnum):
         return self >= LockLevel.SHARE
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Statement:
     """One top-level SQL statement with where it came from."""
@@ -95,6 +97,7 @@ class Script:
     copy_blocks: tuple[CopyBlock, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ObjectRef:
     """A database object a statement creates, changes or drops."""
@@ -129,6 +132,7 @@ class ObjectRef:
         return f"{self.kind} {self.qualified}{args}{col}{where}"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Classification:
     """What a statement does to a running database."""
@@ -158,6 +162,7 @@ class ManualNeed(enum.StrEnum):
     UNSUPPORTED = "UNSUPPORTED"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ManualItem:
     """A piece of the rollback a human (or the state-aware verifier) must supply."""
@@ -170,6 +175,7 @@ class ManualItem:
     was: ObjectRef | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RollbackStep:
     """The inverse of one forward statement: SQL, a manual item, or both."""

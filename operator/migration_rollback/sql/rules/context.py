@@ -17,6 +17,7 @@ from pglast.enums.parsenodes import AlterTableType as AT
 from pglast.enums.parsenodes import DropBehavior
 
 from migration_rollback import platform
+from migration_rollback.records import quick_init
 from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast, make
 from migration_rollback.sql.compose import (
@@ -39,6 +40,7 @@ from migration_rollback.sql.renamed import TYPE_KINDS, Renamed, called_now, firs
 from migration_rollback.sql.rules.created_here import CreatedObjects
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Inverse:
     """One piece of a rollback: SQL to run, or a manual item, with notes for reviewers."""
