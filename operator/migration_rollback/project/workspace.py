@@ -196,7 +196,7 @@ def forward_findings(item: LoadedMigration) -> list[Finding]:
         found.append(Finding("EMPTY", Severity.WARNING, _EMPTY, None, item.display_path))
     # Its long names (a generated rollback names what the trees hold: the names as cut).
     if item.script is not None and may_hold_cut_names(item.script.statements):
-        found += long_name_findings(item.source.text, item.display_path)
+        found += long_name_findings(item.source.text, item.display_path, item.script.statements)
     if item.script is not None:
         found += forward_session_findings(item.script, item.display_path)
     found += [

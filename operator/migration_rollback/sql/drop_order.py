@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any
 
 from pglast.enums.parsenodes import AlterTableType, ConstrType
@@ -21,7 +20,7 @@ from pglast.enums.parsenodes import AlterTableType, ConstrType
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.classify import classify
 from migration_rollback.sql.model import Script, Statement
-from migration_rollback.sql.names import choose_name, strings
+from migration_rollback.sql.names import DEFAULT_SCHEMA, choose_name, split_qualified, strings
 from migration_rollback.sql.touched import walk
 
 # A part of a table the rollback may remove first: ("constraint" | "column", lower-case name).
@@ -44,9 +43,9 @@ def order_findings_data(
     that comes before the drop of something that still needs it, in a stable order."""
     dropped_at: dict[str, Statement] = {}
     for st in rollback.statements:
-        name = dropped_name(st)
-        if name:
-            dropped_at.setdefault(name, st)
+        key = _dropped_key(st)
+        if key:
+            dropped_at.setdefault(key, st)
     removed = _removed_parts(rollback)
     out: list[tuple[Statement, Statement, str, str]] = []
     for dependent, ties in _ties(forward, dropped_at).items():
@@ -80,13 +79,36 @@ def dropped_name(st: Statement) -> str | None:
     return None
 
 
+def _dropped_key(st: Statement) -> str | None:
+    """`schema.name` (lower case) of the first object a DROP statement removes: a view and a
+    table of one name in two schemas are two objects (grida: `referrer` needs
+    `public.customer`, not the view `grida_west_referral.customer`)."""
+    if isinstance(st.node, ast.DropStmt):
+        targets = classify(st).targets
+        return _key(targets[0].schema, targets[0].name) if targets else None
+    return None
+
+
+def _key(schema: str | None, name: str) -> str:
+    return f"{schema or DEFAULT_SCHEMA}.{name}".lower()
+
+
+def _rel_key(rv: Any) -> str:
+    return _key(rv.schemaname, rv.relname)
+
+
+def _names_key(names: list[str]) -> str:
+    """A dotted name list's key (a database prefix is ignored)."""
+    return _key(*split_qualified(names, DEFAULT_SCHEMA))
+
+
 def _removed_parts(rollback: Script) -> dict[tuple[str, Part], int]:
     """(table, part) -> the index of the first statement that removes it."""
     removed: dict[tuple[str, Part], int] = {}
     for st in rollback.statements:
         if not isinstance(st.node, ast.AlterTableStmt):
             continue
-        table = st.node.relation.relname.lower()
+        table = _rel_key(st.node.relation)
         for cmd in st.node.cmds or ():
             what = _REMOVES.get(getattr(cmd, "subtype", None))
             if what is not None and cmd.name:
@@ -107,7 +129,7 @@ def _ties(forward: Script, dropped: Container[str]) -> dict[str, set[Tie]]:
     for st in forward.statements:
         node = st.node
         getter = _OWN_NAME.get(type(node))
-        own = None if getter is None else getter(node).lower()
+        own = None if getter is None else getter(node)
         if own is None or own not in dropped:
             continue
         reader = _READERS.get(type(node))
@@ -122,12 +144,13 @@ def _table_ties(node: Any, own: str, dropped: Container[str]) -> Iterator[Tie]:
     elements = node.tableElts if isinstance(node, ast.CreateStmt) else node.cmds
     for part, column in _table_parts(elements):
         if isinstance(part, ast.Constraint) and part.contype == ConstrType.CONSTR_FOREIGN:
-            if part.pktable.relname.lower() in dropped:
-                yield _foreign_key(part, own, column)
+            if _rel_key(part.pktable) in dropped:
+                yield _foreign_key(part, node.relation.relname, column)
         elif isinstance(part, ast.ColumnDef) and isinstance(node, ast.CreateStmt):
-            names = strings(part.typeName.names)[-1:] if part.typeName is not None else []
+            names = strings(part.typeName.names) if part.typeName is not None else []
             column_part = ("column", part.colname.lower())
-            yield from (Tie(t.lower(), (column_part,)) for t in names if t.lower() in dropped)
+            if names and _names_key(names) in dropped:
+                yield Tie(_names_key(names), (column_part,))
 
 
 def _foreign_key(constraint: Any, table: str, column: str | None) -> Tie:
@@ -138,7 +161,7 @@ def _foreign_key(constraint: Any, table: str, column: str | None) -> Tie:
     name = constraint.conname or (choose_name(table, columns, "fkey") if columns else None)
     if name:
         carriers.append(("constraint", name.lower()))
-    return Tie(constraint.pktable.relname.lower(), tuple(carriers))
+    return Tie(_rel_key(constraint.pktable), tuple(carriers))
 
 
 def _table_parts(elements: Iterable[Any] | None) -> Iterator[tuple[Any, str | None]]:
@@ -155,26 +178,27 @@ def _table_parts(elements: Iterable[Any] | None) -> Iterator[tuple[Any, str | No
 
 def _query_ties(node: Any, _own: str, _dropped: Container[str]) -> Iterator[Tie]:
     query = node.query
-    return (Tie(n.relname.lower()) for n in walk(query) if isinstance(n, ast.RangeVar))
+    return (Tie(_rel_key(n)) for n in walk(query) if isinstance(n, ast.RangeVar))
 
 
-def _trigger_ties(node: Any, _own: str, _dropped: Container[str]) -> Iterator[Tie]:
-    return (Tie(name.lower()) for name in strings(node.funcname)[-1:])
+def _trigger_ties(node: Any, _own: str, _dropped: Container[str]) -> Iterable[Tie]:
+    return (Tie(_names_key(strings(node.funcname))),)
 
 
 def _policy_ties(node: Any, _own: str, _dropped: Container[str]) -> Iterator[Tie]:
     calls = (n for n in walk((node.qual, node.with_check)) if isinstance(n, ast.FuncCall))
-    return (Tie(strings(n.funcname)[-1].lower()) for n in calls)
+    return (Tie(_names_key(strings(n.funcname))) for n in calls)
 
 
-# The name a statement gives what it creates or changes, and what ties it, per class.
+# The key of what a statement creates or changes (a trigger or policy: in its table's schema,
+# as a DROP of it is classified), and what ties it, per class.
 _OWN_NAME: dict[type, Callable[[Any], str]] = {
-    ast.CreateStmt: attrgetter("relation.relname"),
-    ast.ViewStmt: attrgetter("view.relname"),
-    ast.CreateTableAsStmt: attrgetter("into.rel.relname"),
-    ast.CreateTrigStmt: attrgetter("trigname"),
-    ast.CreatePolicyStmt: attrgetter("policy_name"),
-    ast.AlterTableStmt: attrgetter("relation.relname"),
+    ast.CreateStmt: lambda n: _rel_key(n.relation),
+    ast.ViewStmt: lambda n: _rel_key(n.view),
+    ast.CreateTableAsStmt: lambda n: _rel_key(n.into.rel),
+    ast.CreateTrigStmt: lambda n: _key(n.relation.schemaname, n.trigname),
+    ast.CreatePolicyStmt: lambda n: _key(n.table.schemaname, n.policy_name),
+    ast.AlterTableStmt: lambda n: _rel_key(n.relation),
 }
 _READERS: dict[type, Callable[[Any, str, Container[str]], Iterable[Tie]]] = {
     ast.CreateStmt: _table_ties,

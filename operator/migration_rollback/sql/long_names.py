@@ -5,7 +5,8 @@ NAMEDATALEN - 1 bytes: the trees the tool reads hold the cut name, as the server
 tables whose names differ only after their 63rd byte are one table to both; the second CREATE
 fails on the server while `validate` saw nothing wrong. So the text is read for them: each long
 name is a warning (file:line, what PostgreSQL keeps of it), two long names of one file that
-PostgreSQL takes for the same are an error.
+PostgreSQL takes for the same are an error, unless the trees place that name in two namespaces
+(a foreign key's name and an index's may be alike: the second one is no clash, only a warning).
 
 Cheap on ordinary files: the text is read only when the trees hold a name that long (or a few
 bytes less: a character that did not fit), and scanned into tokens only when it holds a run of
@@ -16,15 +17,18 @@ bytes less: a character that did not fit), and scanned into tokens only when it 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from pglast import parser
+from pglast.enums.parsenodes import ConstrType
 
+from migration_rollback.sql._ast import ast
 from migration_rollback.sql.checks import Finding, Severity
 from migration_rollback.sql.model import Statement
 from migration_rollback.sql.names import NAMEDATALEN, truncate_identifier
-from migration_rollback.sql.touched import touched_names
+from migration_rollback.sql.touched import touched_names, walk
 
 # A run of 64 characters no token boundary splits, bare or between double quotes (without
 # blanks: from one quoted name's closing quote to the next one's opening, text runs long).
@@ -74,8 +78,9 @@ def may_hold_cut_names(statements: Iterable[Statement]) -> bool:
 _SHORTEST_CUT = NAMEDATALEN - 3  # a 4-byte character that did not fit after 60 bytes
 
 
-def long_name_findings(text: str, file: str) -> list[Finding]:
-    """A warning per long name, an error per pair PostgreSQL takes for one name."""
+def long_name_findings(text: str, file: str, statements: Iterable[Statement] = ()) -> list[Finding]:
+    """A warning per long name, an error per pair PostgreSQL takes for one name in one
+    namespace (a pair the `statements` place in two namespaces is a warning)."""
     names = long_names(text)
     found = [
         Finding(
@@ -85,15 +90,54 @@ def long_name_findings(text: str, file: str) -> list[Finding]:
         )
         for n in names
     ]  # fmt: skip
-    return found + [
-        Finding(
-            "LONG_NAME", Severity.ERROR,
-            f"identifiers of lines {a.line} and {b.line} differ only after their first "
-            f"{NAMEDATALEN} bytes ({_dropped(a)!r}, {_dropped(b)!r}): PostgreSQL takes both for "
-            f"{_shown(a.kept)}", b.line, file,
-        )
-        for a, b in collisions(names)
-    ]  # fmt: skip
+    pairs = collisions(names)
+    places = name_places(statements) if pairs else {}
+    return found + [_collision(a, b, file, places.get(a.kept, set())) for a, b in pairs]
+
+
+def _collision(a: LongName, b: LongName, file: str, places: set[str]) -> Finding:
+    said = (
+        f"identifiers of lines {a.line} and {b.line} differ only after their first "
+        f"{NAMEDATALEN} bytes ({_dropped(a)!r}, {_dropped(b)!r}): PostgreSQL takes both for "
+        f"{_shown(a.kept)}"
+    )
+    if len(places) < 2:
+        return Finding("LONG_NAME", Severity.ERROR, said, b.line, file)
+    kinds = " and ".join(sorted(places))
+    return Finding(
+        "LONG_NAME", Severity.WARNING,
+        f"{said}, named as {kinds}: no clash if each names one of those", b.line, file,
+    )  # fmt: skip
+
+
+def name_places(statements: Iterable[Statement]) -> dict[str, set[str]]:
+    """The namespaces the statements name each (cut) name in: relations (tables, views,
+    indexes and the constraints that make one), other constraints, columns, triggers,
+    policies. A name elsewhere (a string, an expression) places nothing."""
+    places: dict[str, set[str]] = {}
+    for st in statements:
+        for node in walk(st.node):
+            reader = _PLACES.get(type(node))
+            found = reader(node) if reader is not None else None
+            if found is not None and found[1]:
+                places.setdefault(found[1], set()).add(found[0])
+    return places
+
+
+def _constraint_place(node: Any) -> tuple[str, str | None]:
+    kind = "relation" if node.contype in _INDEXED else "constraint"
+    return kind, node.conname
+
+
+_INDEXED = (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_EXCLUSION)
+_PLACES: dict[type, Callable[[Any], tuple[str, str | None]]] = {
+    ast.RangeVar: lambda n: ("relation", n.relname),
+    ast.IndexStmt: lambda n: ("relation", n.idxname),
+    ast.Constraint: _constraint_place,
+    ast.ColumnDef: lambda n: ("column", n.colname),
+    ast.CreateTrigStmt: lambda n: ("trigger", n.trigname),
+    ast.CreatePolicyStmt: lambda n: ("policy", n.policy_name),
+}
 
 
 def _shown(name: str) -> str:

@@ -24,7 +24,8 @@ FORWARD = (
 
 def _pairs(forward: str, rollback: str) -> list[tuple[str, str]]:
     found = order_findings(parse_script(forward, "m.sql"), parse_script(rollback, "r.sql"), "r")
-    return [(f.message.split(" ")[1], f.message.split(" before ")[1].split(" ")[0]) for f in found]
+    pairs = [(f.message.split(" ")[1], f.message.split(" before ")[1].split(" ")[0]) for f in found]
+    return [(a.removeprefix("public."), b.removeprefix("public.")) for a, b in pairs]
 
 
 def test_tables_dropped_in_any_order_once_their_foreign_keys_are_gone() -> None:
@@ -108,3 +109,20 @@ def test_the_generated_rollback_of_a_dump_passes() -> None:
     assert body.lower().index('drop policy if exists "child read"') < body.lower().index(
         "drop function"
     )
+
+
+def test_a_name_in_another_schema_is_another_object() -> None:
+    """grida: `referrer` references public.customer; the rollback drops the view
+    grida_west_referral.customer first: no tie between them."""
+    forward = (
+        "create table public.customer (id int primary key);\n"
+        "create view grida_west_referral.customer as select 1 as id;\n"
+        "create table public.referrer (id int, c int references public.customer (id));\n"
+    )
+    rollback = (
+        "drop view grida_west_referral.customer;\ndrop table public.referrer;\n"
+        "drop table public.customer;\n"
+    )
+    assert _pairs(forward, rollback) == []
+    tied = "drop table public.customer;\ndrop table public.referrer;\n"
+    assert _pairs(forward, tied) == [("customer", "referrer")]

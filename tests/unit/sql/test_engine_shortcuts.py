@@ -159,10 +159,10 @@ def test_drop_order_sees_foreign_keys_wherever_the_grammar_puts_them() -> None:
     )
     found = order_findings(forward, wrong, "r.sql")
     assert sorted(f.message.split(" before ")[1].split(" ")[0] for f in found) == [
-        "c1",
-        "c2",
-        "c3",
-        "c4",
+        "public.c1",
+        "public.c2",
+        "public.c3",
+        "public.c4",
     ]
     plan = generate_rollback(forward, "m")
     generated = parse_script(plan.render_body(), "r.sql")
@@ -180,7 +180,7 @@ def test_drop_order_findings_come_in_the_same_order_on_every_run() -> None:
     )
     wrong = parse_script("drop table z; drop table x; drop table b; drop table a; drop table c;")
     found = order_findings(forward, wrong, "r.sql")
-    assert [f.message.split(" ")[1] for f in found] == ["a", "b", "x", "z"]
+    assert [f.message.split(" ")[1] for f in found] == [f"public.{t}" for t in "abxz"]
 
 
 EARLIER = """create view public.v as select 1 as a;

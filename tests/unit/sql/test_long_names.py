@@ -69,3 +69,26 @@ def test_the_trees_say_when_the_text_is_worth_reading() -> None:
     assert may_hold_cut_names(cut)
     assert may_hold_cut_names(multibyte)
     assert not may_hold_cut_names(plain)
+
+
+def test_a_foreign_key_and_an_index_cut_alike_are_no_clash_two_tables_are() -> None:
+    """A foreign key's name is the table's own; an index's is the schema's (tutur3u: both
+    cut to one name, and PostgreSQL keeps both)."""
+    text = (
+        f"create table t (d int, constraint {A63}_fkey foreign key (d) references u (id));\n"
+        f"create index {A63}_idx on t (d);\n"
+    )
+    statements = parse_script(text).statements
+    clash = [f for f in long_name_findings(text, "m.sql", statements) if "differ" in f.message]
+    assert [(f.severity, f.line) for f in clash] == [(Severity.WARNING, 2)]
+    assert "constraint and relation" in clash[0].message
+    tables = f"create table {A63}x ();\ncreate table {A63}y ();\n"
+    found = long_name_findings(tables, "m.sql", parse_script(tables).statements)
+    assert [f.severity for f in found if "differ" in f.message] == [Severity.ERROR]
+
+
+def test_a_unique_constraint_and_an_index_cut_alike_clash() -> None:
+    """A UNIQUE constraint makes an index of its name: one namespace with the index."""
+    text = f"alter table t add constraint {A63}_key unique (d);\ncreate index {A63}_idx on t (d);\n"
+    found = long_name_findings(text, "m.sql", parse_script(text).statements)
+    assert [f.severity for f in found if "differ" in f.message] == [Severity.ERROR]
