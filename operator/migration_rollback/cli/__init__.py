@@ -6,6 +6,7 @@ module is imported; importing this package registers them all.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import traceback
@@ -46,11 +47,22 @@ def _tolerant_streams() -> None:
             reconfigure(errors="backslashreplace")
 
 
+def _quiet_psycopg() -> None:
+    """psycopg logs, through Python's last-resort handler, a second error met while leaving a
+    pipeline or COPY that an error ends ("error ignored terminating <Pipeline ...>"): the
+    first error is the one raised, and said by the command; the second was noise on stderr,
+    naming the connection, in the middle of `--format json` runs."""
+    logging.getLogger("psycopg").addFilter(
+        lambda record: not str(record.msg).startswith("error ignored terminating")
+    )
+
+
 def main() -> None:
     """Run the CLI; a bug still ends in one line, not a traceback (unless asked for). A domain
     error no command handled is an error, not a bug; either is scrubbed of every secret the
     process was given before it is printed."""
     _tolerant_streams()
+    _quiet_psycopg()
     pasted = pasted_argument_problem(sys.argv[1:]) or pasted_env_problem(os.environ)
     if pasted is not None:
         print(f"migration-rollback: error: {pasted}", file=sys.stderr)
