@@ -124,6 +124,9 @@ class History:
     # Routines the migrations made and then renamed, "schema.name" as now called: still theirs
     # (their definitions are forgotten, their privileges are not).
     moved_routines: set[str] = field(default_factory=set)
+    # Relations moved by SET SCHEMA (by ObjectRef.key, as now called) -> the schema they were
+    # made in: the default privileges of that schema gave them their first ACL, kept since.
+    made_in_schema: dict[str, str] = field(default_factory=dict)
     # The names in the text of code the history cannot read that may REVOKE (a DO block's
     # EXECUTE format('REVOKE ALL ON public.%I ...') over a list of tables): the platform's
     # default privileges are no longer assumed on them. (Code unseen, a routine made outside
@@ -148,6 +151,10 @@ class History:
         if loose is not ref:
             found = loose if loose.key in self.definitions else self.routine_aliases.get(loose.key)
         return ref if found is None else found
+
+    def made_in(self, ref: ObjectRef) -> str | None:
+        """The schema `ref` was made in (another than its own: moved there by SET SCHEMA)."""
+        return self.made_in_schema.get(self.identity(ref).key, ref.schema)
 
     def knows(self, ref: ObjectRef) -> bool:
         key = self.identity(ref).key
@@ -264,6 +271,7 @@ class History:
             self._count_constraint(definition.ref, 1)
         self.definitions[key] = definition
         self.stale.discard(key)
+        self.made_in_schema.pop(key, None)
 
     def _count_constraint(self, ref: ObjectRef, step: int) -> None:
         if ref.kind != "constraint":
@@ -298,6 +306,7 @@ class History:
         self.owners.pop(ref.key, None)
         self.comments.pop(ref.key, None)
         self.stale.discard(ref.key)
+        self.made_in_schema.pop(ref.key, None)
         privilege_states.forget(self.privileges, ref)
         self.moved_routines.discard(f"{ref.schema}.{ref.name}".lower())
         if _is_relation(ref) and ref.schema:  # one namespace: a view too
@@ -339,6 +348,7 @@ class History:
         its privileges go with it too."""
         if new is not None:
             privilege_states.move_relation(self.privileges, old, new)
+            self._move_definitions(old, new)
         for name in PER_TABLE:
             records = getattr(self, name)
             if isinstance(records, set):
@@ -350,6 +360,33 @@ class History:
                 record = records.pop(old)
                 if new is not None:
                     records[new] = record
+
+    def _move_definitions(self, old: TableKey, new: TableKey) -> None:
+        """The relation, and what is on it (constraints, triggers, policies), known under its
+        new name: made by an earlier migration still (its privileges as made, its name taken;
+        the old name free), but their texts say the old name: stale, never re-run."""
+        on_it = [
+            d.ref
+            for d in self.definitions.values()
+            if (d.ref.schema, d.ref.table) == old
+            or (d.ref.table is None and (d.ref.schema, d.ref.name) == old and _is_relation(d.ref))
+        ]
+        for ref in on_it:
+            moved = (
+                replace(ref, schema=new[0], name=new[1])
+                if ref.table is None
+                else replace(ref, schema=new[0], table=new[1])
+            )
+            definition = self.definitions.pop(ref.key)
+            self._count_constraint(ref, -1)
+            self.stale.discard(ref.key)
+            made_in = self.made_in_schema.pop(ref.key, ref.schema)
+            self._count_constraint(moved, 1)
+            self.definitions[moved.key] = replace(definition, ref=moved)
+            self.stale.add(moved.key)
+            if made_in is not None and made_in != moved.schema:
+                self.made_in_schema[moved.key] = made_in
+        self.learned += 1
 
 
 def _comment_slot(ref: ObjectRef) -> tuple[TableKey | None, Any]:

@@ -286,7 +286,7 @@ def _made_earlier_now(objtype: Any, obj: Any, default_schema: str, history: Hist
         return None
     if refs[0].name.lower() in history.platform_unsure_names:
         return None  # code the history cannot read revoked something of it
-    return next((ref.schema for ref in refs if _known(history, ref)), None)
+    return next((history.made_in(ref) for ref in refs if _known(history, ref)), None)
 
 
 def _known(history: History, ref: ObjectRef) -> bool:

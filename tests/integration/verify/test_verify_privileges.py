@@ -69,3 +69,37 @@ def test_the_undo_of_grants_and_revokes_restores_the_acl(tmp_path: Path, shadow_
     assert statuses(run.results)[1:] == ["verified", "verified"], explain(run.results) + "\n".join(
         rollbacks
     )
+
+
+MOVED = """
+create schema private;
+create table public.healthcare_vitals (id uuid primary key);
+create table public.reports (id int primary key);
+"""
+RENAMED = """
+alter table if exists public.healthcare_vitals rename to user_group_metrics;
+alter table public.reports set schema private;
+"""
+REGRANTED = """
+grant select, insert, update, delete on table public.user_group_metrics to authenticated;
+grant all privileges on table public.user_group_metrics to service_role;
+grant select on table private.reports to anon;
+"""
+
+
+def test_a_renamed_or_moved_table_keeps_its_acl_as_made(tmp_path: Path, shadow_url: str) -> None:
+    """tutur3u: a table renamed (or moved to another schema) is still the one an earlier
+    migration made, with the ACL the platform's default privileges gave it where it was made;
+    GRANTs of what it held were undone by REVOKEs that took that access away."""
+    migrations = [("moved", MOVED), ("renamed", RENAMED), ("regranted", REGRANTED)]
+    scripts = [parse_script(text, f"{name}.sql") for name, text in migrations]
+    rollbacks = [
+        generate_rollback(script, name, build_history(scripts[:n])).render_body()
+        for n, (script, (name, _text)) in enumerate(zip(scripts, migrations, strict=True))
+    ]
+    assert "REVOKE" not in rollbacks[2], rollbacks[2]
+    pairs = write_project(
+        tmp_path, [(name, text, rollbacks[n]) for n, (name, text) in enumerate(migrations)]
+    )
+    run = run_verification(pairs, shadow_url)
+    assert statuses(run.results)[2:] == ["verified"], explain(run.results)

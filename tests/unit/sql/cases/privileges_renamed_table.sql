@@ -1,10 +1,10 @@
 -- history
-create table public.old_t (a int);
-revoke all on public.old_t from anon;
-grant select on public.old_t to reader;
-alter table public.old_t rename to t;
+create table public.healthcare_vitals (id uuid primary key);
+alter table if exists public.healthcare_vitals rename to user_group_metrics;
 -- forward
--- a renamed table keeps its ACL: anon had lost everything, reader had SELECT
-revoke select on public.t from anon, reader;
+-- tutur3u: a table an earlier migration made and another renamed is still made by them, under
+-- its new name: the platform's default privileges gave service_role and authenticated all of
+-- it, so these GRANTs changed nothing (a REVOKE took from them what they held)
+grant select, insert, update, delete on table public.user_group_metrics to authenticated;
+grant all privileges on table public.user_group_metrics to service_role;
 -- rollback
-GRANT SELECT ON TABLE public.t TO reader;
