@@ -24,23 +24,23 @@ from migration_rollback.runner.session import Connection
 # (what can write, the role that can) for every writer the rule does not trust.
 _UNTRUSTED = """
 WITH writers AS (
-  SELECT 'schema ' || quote_ident(n.nspname) AS what, n.nspowner AS who
+  SELECT 'schema ' || pg_catalog.quote_ident(n.nspname) AS what, n.nspowner AS who
   FROM pg_catalog.pg_namespace n WHERE n.nspname = %(schema)s
   UNION ALL
   SELECT 'relation ' || c.oid::pg_catalog.regclass::text, c.relowner
-  FROM pg_catalog.pg_class c WHERE c.relnamespace = to_regnamespace(%(schema)s)
+  FROM pg_catalog.pg_class c WHERE c.relnamespace = pg_catalog.to_regnamespace(%(schema)s)
   UNION ALL
   SELECT 'relation ' || c.oid::pg_catalog.regclass::text, a.grantee
   FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
-  WHERE c.relnamespace = to_regnamespace(%(schema)s) AND c.relkind <> 'S'
+  WHERE c.relnamespace = pg_catalog.to_regnamespace(%(schema)s) AND c.relkind <> 'S'
     AND a.privilege_type IN ('INSERT', 'UPDATE', 'TRIGGER')
   UNION ALL
-  SELECT 'column ' || c.oid::pg_catalog.regclass::text || '.' || quote_ident(t.attname),
-         a.grantee
+  SELECT 'column ' || c.oid::pg_catalog.regclass::text || '.'
+         || pg_catalog.quote_ident(t.attname), a.grantee
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_attribute t ON t.attrelid = c.oid AND t.attacl IS NOT NULL,
        pg_catalog.aclexplode(t.attacl) a
-  WHERE c.relnamespace = to_regnamespace(%(schema)s) AND c.relkind <> 'S'
+  WHERE c.relnamespace = pg_catalog.to_regnamespace(%(schema)s) AND c.relkind <> 'S'
     AND a.privilege_type IN ('INSERT', 'UPDATE')
 )
 SELECT what, CASE WHEN who = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(who) END
