@@ -116,6 +116,7 @@ def test_owner_rights_object_whose_owner_cannot_be_set_back_is_refused(
     assert error["class"] == "PreconditionError"
     assert OWNER in error["message"]
     assert "owner's rights" in error["message"]
+    assert run.step("transaction")["outcome"] == "failed"
     assert ("whoami()" if "routine" in case else "public.named") in error["message"]
     assert project.sql(owner_of) == []  # not recreated: the transaction rolled back
     assert project.versions() == ["20250101000000", "20250102000000"]
@@ -185,6 +186,8 @@ def test_kept_statement_of_another_kind_is_refused(project: Project) -> None:
 
     assert run.returncode == PRECONDITION_FAILED, run.stdout + run.stderr
     assert "a capture never writes" in (run.result or {})["error"]["message"]
+    assert run.step("data")["outcome"] == "failed"  # refused before the transaction began
+    assert not any(s.get("step") == "transaction" for s in run.steps)
     assert project.value("SELECT relacl FROM pg_class WHERE relname = 'items'") is None
     assert project.value("SELECT count(*) FROM pg_trigger WHERE tgname = 'keep_me'") == 0
 
