@@ -66,7 +66,24 @@ def kept_rights(conn: Connection, klass: str, oid: int, identity: str) -> dict[s
     ).fetchone()
     assert row is not None  # read in the same transaction as its definition
     grants = _grants(conn, kind, oid)
-    return {"class": klass, "identity": identity, "owner": row[0], "grants": grants}
+    as_owner = conn.execute(_RUNS_AS_OWNER[klass], [oid]).fetchone()
+    return {
+        "class": klass,
+        "identity": identity,
+        "owner": row[0],
+        "grants": grants,
+        "runs_as_owner": bool(as_owner and as_owner[0]),
+    }
+
+
+def require_settable_owner(conn: Connection, rights: dict[str, Any]) -> None:
+    """Before anything runs: the refusal restore_rights would raise for an object kept running
+    with its owner's rights whose owner this role cannot set back (checked again there, on the
+    recreated object, for captures kept before this was recorded)."""
+    owner = str(rights.get("owner") or "")
+    if rights.get("runs_as_owner") and owner and not _may_become(conn, owner):
+        how = "SECURITY DEFINER" if rights["class"] == "routine" else _OWNER_VIEW
+        raise PreconditionError(_owner_refusal(str(rights["identity"]), how, owner))
 
 
 def restore_rights(conn: Connection, rights: dict[str, Any]) -> list[str]:
@@ -116,8 +133,12 @@ def _owner_differs(conn: Connection, kind: Grantable, oid: int, owner: str) -> b
 
 
 def _may_become(conn: Connection, owner: str) -> bool:
-    """ALTER ... OWNER needs membership in the owner role."""
-    row = conn.execute("SELECT pg_has_role(%s, 'MEMBER')", [owner]).fetchone()
+    """ALTER ... OWNER needs membership in the owner role (a role dropped since: no one is)."""
+    row = conn.execute(
+        "SELECT coalesce((SELECT pg_has_role(r.oid, 'MEMBER') FROM pg_roles r "
+        "WHERE r.rolname = %s), false)",
+        [owner],
+    ).fetchone()
     return bool(row and row[0])
 
 
@@ -137,14 +158,21 @@ def _unset_owner(conn: Connection, klass: str, oid: int, identity: str, owner: s
     which would run with the rollback role's rights instead, and its grants given again."""
     row = conn.execute(_RUNS_AS_OWNER[klass], [oid]).fetchone()
     if row is not None and row[0]:
-        how = "SECURITY DEFINER" if klass == "routine" else "a view without security_invoker"
-        raise PreconditionError(
-            f"{identity} ({how}) runs with its owner's rights, and its owner {owner} cannot be "
-            "set back (the rollback's role is not a member of it): recreated, it would run "
-            f"with the rollback role's rights. Run the rollback as {owner} or a member of it; "
-            "nothing was rolled back"
-        )
+        how = "SECURITY DEFINER" if klass == "routine" else _OWNER_VIEW
+        raise PreconditionError(_owner_refusal(identity, how, owner))
     return f"owner {owner} not set back (the rollback's role is not a member of it)"
+
+
+_OWNER_VIEW = "a view without security_invoker"
+
+
+def _owner_refusal(identity: str, how: str, owner: str) -> str:
+    return (
+        f"{identity} ({how}) runs with its owner's rights, and its owner {owner} cannot be "
+        "set back (the rollback's role is not a member of it): recreated, it would run "
+        f"with the rollback role's rights. Run the rollback as {owner} or a member of it; "
+        "nothing was rolled back"
+    )
 
 
 # The privileges aclexplode names: a kept grant is said again only as one of them.
