@@ -128,7 +128,10 @@ def _roles(roles: list[str | None]) -> sql.Composable:
 
 _INDEX = """
 SELECT pg_get_indexdef(c.oid), obj_description(c.oid, 'pg_class'),
-       i.indisreplident, i.indisclustered, c.relkind = 'I',
+       i.indisreplident, i.indisclustered,
+       ARRAY(SELECT ARRAY[a.attnum, a.attstattarget] FROM pg_attribute a
+             WHERE a.attrelid = c.oid AND a.attstattarget >= 0 ORDER BY a.attnum),
+       c.relkind = 'I',
        c.reltablespace <> 0, EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = c.oid)
 FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid WHERE c.oid = %s
 """
@@ -153,7 +156,7 @@ def _index(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -> After 
     oid, table = int(found[0]), int(found[1])
     lock_against_writers(conn, table, spec.kind)
     record.schema, record.table = relation_name(conn, oid)
-    definition, comment, identity, clustered, *flags = qualified_reads(
+    definition, comment, identity, clustered, targets, *flags = qualified_reads(
         conn, lambda: conn.execute(_INDEX, [oid]).fetchone()
     )
     if refused(record, _INDEX_REASONS, flags):
@@ -163,6 +166,12 @@ def _index(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -> After 
     if comment is not None:
         made.append(sql.SQL("COMMENT ON INDEX {} IS {}").format(name, sql.Literal(comment)))
     made += _index_roles(conn, table, record.table, identity=identity, clustered=clustered)
+    made += [
+        sql.SQL("ALTER INDEX {} ALTER COLUMN {} SET STATISTICS {}").format(
+            name, sql.Literal(int(column)), sql.Literal(int(target))
+        )
+        for column, target in targets
+    ]  # an expression column's statistics target (ALTER INDEX ... SET STATISTICS)
     keep(conn, record, [sql.SQL("DROP INDEX IF EXISTS {}").format(name), *made], None)
     return None
 

@@ -8,7 +8,8 @@ role run anything else (a GRANT, a DO block, an INSERT, a DROP ... CASCADE).
 
 What the capture writes: CREATE FUNCTION/PROCEDURE (pg_get_functiondef, OR REPLACE), CREATE
 TRIGGER, CREATE POLICY, CREATE INDEX (pg_get_indexdef), CREATE VIEW, COMMENT ON, ALTER TABLE
-... ENABLE/DISABLE TRIGGER, REPLICA IDENTITY USING INDEX and CLUSTER ON (an index's table), and
+... ENABLE/DISABLE TRIGGER, REPLICA IDENTITY USING INDEX and CLUSTER ON (an index's table),
+ALTER INDEX ... ALTER COLUMN n SET STATISTICS, and
 DROP ... IF EXISTS of a trigger, policy, index, view or routine, never CASCADE (the restore
 clears the way, or undoes what the migration made). Owners and privileges are not kept as SQL:
 definition_rights.py composes them from names.
@@ -52,10 +53,14 @@ def _always(_node: Any) -> bool:
     return True
 
 
+# ALTER INDEX subcommands: an expression column's statistics target.
+_ALTER_INDEX = {AlterTableType.AT_SetStatistics}
+_ALTERED = {ObjectType.OBJECT_TABLE: _ALTER_TABLE, ObjectType.OBJECT_INDEX: _ALTER_INDEX}
+
+
 def _alter_table(node: Any) -> bool:
-    return node.objtype == ObjectType.OBJECT_TABLE and all(
-        c.subtype in _ALTER_TABLE for c in node.cmds or ()
-    )
+    allowed = _ALTERED.get(node.objtype, set())
+    return all(c.subtype in allowed for c in node.cmds or ()) and bool(node.cmds)
 
 
 def _drop(node: Any) -> bool:

@@ -261,16 +261,27 @@ INDEX_ROLES = (
 )
 
 
+STATISTICS = (
+    "SELECT attstattarget FROM pg_attribute "
+    "WHERE attrelid = to_regclass('public.items_lower') AND attnum = 1"
+)
+
+
 def test_dropped_index_gets_its_replica_identity_and_clustering_back(project: Project) -> None:
+    """What the table (and ALTER INDEX) say of an index, not pg_get_indexdef: the old
+    restore recreated the index alone."""
     _base(
         project,
         "CREATE UNIQUE INDEX items_key ON public.items (name);"
         "ALTER TABLE public.items REPLICA IDENTITY USING INDEX items_key;"
-        "ALTER TABLE public.items CLUSTER ON items_key",
+        "ALTER TABLE public.items CLUSTER ON items_key;"
+        "CREATE INDEX items_lower ON public.items (lower(name));"
+        "ALTER INDEX public.items_lower ALTER COLUMN 1 SET STATISTICS 500",
     )
-    _dropped(project, "DROP INDEX public.items_key;")
+    _dropped(project, "DROP INDEX public.items_key, public.items_lower;")
 
     run = project.execute(GONE)
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert project.sql(INDEX_ROLES) == [(True, True, "i")]
+    assert project.value(STATISTICS) == 500
