@@ -5,10 +5,11 @@ What to keep is decided from the parse tree (capture_definition_plan.py); this r
 server inside the migration's transaction, just before the statement (the trigger's, policy's
 or index's table locked first, as the statement locks it): the definition as PostgreSQL itself
 prints it (pg_get_triggerdef, pg_get_indexdef, a policy rebuilt from pg_policy with
-pg_get_expr), its comment, a trigger's enabled state; or that the object was absent (the usual
-`DROP ... IF EXISTS`). The restore statements are composed here with psycopg's `sql` module
-and kept in the catalog row's detail (capture_definition_read.py); restore_definitions.py runs
-them at the statement's place in the rollback.
+pg_get_expr), its comment, a trigger's enabled state, an index's replica identity and
+clustering; or that the object was absent (the usual `DROP ... IF EXISTS`). The restore
+statements are composed here with psycopg's `sql` module and kept in the catalog row's detail
+(capture_definition_read.py); restore_definitions.py checks their kinds (kept_statements.py)
+and runs them at the statement's place in the rollback.
 """
 
 from __future__ import annotations
@@ -126,9 +127,13 @@ def _roles(roles: list[str | None]) -> sql.Composable:
 # --- indexes -------------------------------------------------------------------------------
 
 _INDEX = """
-SELECT pg_get_indexdef(c.oid), obj_description(c.oid, 'pg_class'), c.relkind = 'I',
+SELECT pg_get_indexdef(c.oid), obj_description(c.oid, 'pg_class'),
+       i.indisreplident, i.indisclustered,
+       ARRAY(SELECT ARRAY[a.attnum, a.attstattarget] FROM pg_attribute a
+             WHERE a.attrelid = c.oid AND a.attstattarget >= 0 ORDER BY a.attnum),
+       c.relkind = 'I',
        c.reltablespace <> 0, EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = c.oid)
-FROM pg_class c WHERE c.oid = %s
+FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid WHERE c.oid = %s
 """
 # Why an index is not kept, in the order of the flags _INDEX reads after its comment.
 _INDEX_REASONS = (
@@ -151,7 +156,7 @@ def _index(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -> After 
     oid, table = int(found[0]), int(found[1])
     lock_against_writers(conn, table, spec.kind)
     record.schema, record.table = relation_name(conn, oid)
-    definition, comment, *flags = qualified_reads(
+    definition, comment, identity, clustered, targets, *flags = qualified_reads(
         conn, lambda: conn.execute(_INDEX, [oid]).fetchone()
     )
     if refused(record, _INDEX_REASONS, flags):
@@ -160,8 +165,34 @@ def _index(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -> After 
     made: list[sql.Composable] = [sql.SQL(str(definition))]
     if comment is not None:
         made.append(sql.SQL("COMMENT ON INDEX {} IS {}").format(name, sql.Literal(comment)))
+    made += _index_roles(conn, table, record.table, identity=identity, clustered=clustered)
+    made += [
+        sql.SQL("ALTER INDEX {} ALTER COLUMN {} SET STATISTICS {}").format(
+            name, sql.Literal(int(column)), sql.Literal(int(target))
+        )
+        for column, target in targets
+    ]  # an expression column's statistics target (ALTER INDEX ... SET STATISTICS)
     keep(conn, record, [sql.SQL("DROP INDEX IF EXISTS {}").format(name), *made], None)
     return None
+
+
+def _index_roles(
+    conn: Connection, table: int, index: str, *, identity: bool, clustered: bool
+) -> list[sql.Composable]:
+    """What the table says of the index and pg_get_indexdef does not: its replica identity
+    (logical replication's key: dropped, the table's UPDATEs and DELETEs stop replicating)
+    and the index CLUSTER uses."""
+    on = sql.Identifier(*relation_name(conn, table))
+    said: list[sql.Composable] = []
+    if identity:
+        said.append(
+            sql.SQL("ALTER TABLE {} REPLICA IDENTITY USING INDEX {}").format(
+                on, sql.Identifier(index)
+            )
+        )
+    if clustered:
+        said.append(sql.SQL("ALTER TABLE {} CLUSTER ON {}").format(on, sql.Identifier(index)))
+    return said
 
 
 # --- shared --------------------------------------------------------------------------------

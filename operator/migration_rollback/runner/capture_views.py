@@ -1,10 +1,10 @@
 """Keep a view's definition, options, comments, owner and privileges before DROP VIEW.
 
-pg_get_viewdef gives the query (read with pg_catalog alone on the search_path: every name
-qualified), pg_class.reloptions its options (security_invoker, security_barrier, check_option:
-all said again in `WITH (...)`). What DROP VIEW also removes and the definition does not say is
-a reason instead (never a guess): a trigger or rule on the view, a column default or column
-privileges. Materialized views are not kept.
+pg_get_viewdef gives the query, printed from its parse tree (read with pg_catalog alone on the
+search_path: every name in it qualified), pg_class.reloptions its options (security_invoker,
+security_barrier, check_option: all said again in `WITH (...)`). What DROP VIEW also removes and
+the definition does not say is a reason instead (never a guess): a trigger or rule on the view,
+a column default or column privileges. Materialized views are not kept.
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from psycopg import sql
 
 from migration_rollback.runner.capture_catalog import catalog_ident
 from migration_rollback.runner.capture_plan import CaptureKind
+from migration_rollback.runner.definition_rights import require_settable_owner
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.plan import Plan
 from migration_rollback.runner.restore_captures import (
@@ -206,6 +207,10 @@ class DataRestore:
                     }
                 )
         self.entries += account_removed(conn, plan, self.captures)
+        for capture in self.definitions_due:  # refused now, not halfway through the rollback
+            rights = (capture.detail or {}).get("rights")
+            if rights and not (capture.detail or {}).get("absent"):
+                require_settable_owner(conn, rights)
         return self.entries
 
     def conflicts(self) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from psycopg import sql
 from migration_rollback.runner.capture_catalog import CAPTURE_SCHEMA, catalog_ident, catalog_present
 from migration_rollback.runner.capture_definition_plan import definition_specs
 from migration_rollback.runner.capture_plan import CaptureKind, capture_specs
+from migration_rollback.runner.catalog_trust import require_trusted_catalog
 from migration_rollback.runner.rollback_file import RollbackSource
 from migration_rollback.runner.session import Connection
 from migration_rollback.sql import Statement, parse_script
@@ -101,6 +102,7 @@ def load_captures(conn: Connection, versions: Sequence[str]) -> list[Capture]:
     """The captures of the latest application of each version; none without a catalog."""
     if not catalog_present(conn):
         return []
+    require_trusted_catalog(conn)  # what it holds is run as this role
     rows = conn.execute(sql.SQL(_LOAD).format(catalog=catalog_ident()), [list(versions)])
     return [
         Capture(

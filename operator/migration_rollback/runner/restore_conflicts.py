@@ -13,6 +13,7 @@ from typing import Any
 from psycopg import sql
 
 from migration_rollback.runner.capture_plan import CaptureKind
+from migration_rollback.runner.kept_statements import require_kept_statements
 from migration_rollback.runner.plan import Plan
 from migration_rollback.runner.relations import relation_exists
 from migration_rollback.runner.restore_captures import Capture
@@ -81,8 +82,10 @@ def account_capture(conn: Connection, capture: Capture) -> dict[str, Any]:
 
 
 def account_definition(capture: Capture) -> dict[str, Any]:
-    """A kept definition: no rows, so nothing written since can conflict with it."""
+    """A kept definition: no rows, so nothing written since can conflict with it. Its kept
+    statements are checked here, before anything runs (and again when they run)."""
     detail = capture.detail or {}
+    require_kept_statements(capture.describe(), [str(s) for s in detail.get("restore", [])])
     return {
         "object": capture.describe(),
         "version": capture.version,

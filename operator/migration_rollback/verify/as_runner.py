@@ -20,6 +20,8 @@ of every cached catalog query (creating or dropping a schema resets the whole pl
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,6 +30,7 @@ import psycopg
 
 from migration_rollback.runner.archive import archive_tables, ensure_archive_schema
 from migration_rollback.runner.archive_columns import copy_columns
+from migration_rollback.runner.errors import RunnerError
 from migration_rollback.runner.plan import Action, plan_statement
 from migration_rollback.runner.restore import DataRestore
 from migration_rollback.sql import Statement
@@ -39,6 +42,17 @@ def make_archive_schema(conn: psycopg.Connection[Any]) -> None:
     """The archive schema in a fresh shadow, committed before its first snapshot."""
     with conn.transaction():
         ensure_archive_schema(conn)
+
+
+@contextmanager
+def _refusal_as_failure() -> Iterator[None]:
+    """A restore `execute` would refuse (a routine something depends on that only DROP could
+    put back, see restore_definitions.py) is the rollback's failure here, reported as a
+    statement's error is, not a crash of the verification."""
+    try:
+        yield
+    except RunnerError as exc:
+        raise psycopg.Error(exc.message) from exc
 
 
 class StatementHook(Protocol):
@@ -75,13 +89,15 @@ class AsRunner:
     def finish(self, conn: psycopg.Connection[Any]) -> None:
         """The restores placed after the last statement (raises psycopg.Error as they would)."""
         if self.restore is not None:
-            self.restore.finish(conn)
+            with _refusal_as_failure():
+                self.restore.finish(conn)
 
     def run(self, conn: psycopg.Connection[Any], statement: Statement) -> bool:
         """Archive instead of running, as the runner does: True when the statement was carried
         out here; False when the caller runs it (after any column copy or restore made here)."""
         if self.restore is not None:
-            self.restore.before_statement(conn, self._numbers.get(id(statement), 0))
+            with _refusal_as_failure():
+                self.restore.before_statement(conn, self._numbers.get(id(statement), 0))
         planned = plan_statement(0, self.version, statement, purge=False)
         if planned.action not in _ACTING:
             return False
