@@ -36,6 +36,7 @@ from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Stat
 from migration_rollback.sql.names import DEFAULT_SCHEMA, NAMEDATALEN, deparse, qualified_name
 from migration_rollback.sql.privilege_states import Grants
 from migration_rollback.sql.renamed import TYPE_KINDS, Renamed, called_now, first_named
+from migration_rollback.sql.renamed import RenamedKind as RK
 from migration_rollback.sql.rules.created_here import CreatedObjects
 
 
@@ -103,7 +104,8 @@ class Context:
     # the rename last, so its earlier steps must call the type by its new name.
     renamed_types: dict[tuple[str, str], str] = field(default_factory=dict)
     # Relations (schema, name) this migration renamed away or dropped so far: a CREATE … IF NOT
-    # EXISTS of that name afterwards creates a new one, whatever existed before.
+    # EXISTS of that name afterwards creates a new one, whatever existed before. Other objects
+    # dropped here too, a routine by its arguments (gone_key).
     gone_here: set[tuple[str, str]] = field(default_factory=set)
     # Relations this migration renamed or moved so far: (schema, name) now -> (schema, name)
     # before (a backup renamed aside and dropped later is recreated from what it was).
@@ -120,15 +122,23 @@ class Context:
     # Every name this migration changed so far, in order: an earlier text re-run at this
     # point of the rollback sees them still (they are undone after it).
     renamed_here: list[Renamed] = field(default_factory=list)
+    # The last ENABLE / DISABLE TRIGGER ALL or USER this migration made on each table so far
+    # (rules/trigger_switches.py).
+    triggers_switched: dict[tuple[str, str], AT] = field(default_factory=dict)
     # What this migration's GRANTs and REVOKEs so far left each grantee holding
     # (privilege_states.py): the state just before the next one, over the history's.
     privileges_here: Grants = field(default_factory=dict)
 
-    def renamed_since(self, previous: Definition) -> Renamed | None:
+    def renamed_since(
+        self, previous: Definition, itself: ObjectRef | None = None
+    ) -> Renamed | None:
         """A name `previous` (an earlier migration's text) says that was changed since it was
-        written, here or by a migration in between."""
+        written, here or by a migration in between; not `itself`'s own move or rename (the
+        text was made to name it as it is now)."""
         since = self.history.renamed_since(previous) if self.history else ()
         renames = (*since, *self.renamed_here)
+        if itself is not None:
+            renames = tuple(r for r in renames if not _renames(r, itself))
         if not renames:
             return None
         on = previous.ref.table  # a fragment (a constraint) does not name its table
@@ -181,6 +191,14 @@ class Context:
             return self.renamed_members.get(_member_key(ref, self.default_schema))
         return ObjectRef(ref.kind, before[1], before[0])
 
+    def named_before(self, ref: ObjectRef) -> ObjectRef | None:
+        """was_named, of a routine only when the one renamed or moved has `ref`'s arguments
+        (another overload of the name is another object)."""
+        before = self.was_named(ref)
+        if ref.kind not in ROUTINE_KINDS or before is None:
+            return before
+        return before if ref.args is not None and before.args == ref.args else None
+
     def follow_member(self, before: ObjectRef, now: ObjectRef) -> None:
         """A routine, trigger or policy renamed or moved from `before` to `now`."""
         first = self.renamed_members.pop(_member_key(before, self.default_schema), before)
@@ -204,10 +222,23 @@ class Context:
     def moment(self, schema: str, table: str, column: str) -> ColumnMoment:
         return self.columns.setdefault((schema, table, column), ColumnMoment())
 
+    def note_gone(self, ref: ObjectRef) -> None:
+        """`ref` (not a member of a table) dropped by this migration."""
+        self.gone_here.add(gone_key(ref))
+
+    def gone(self, ref: ObjectRef) -> bool:
+        """Whether this migration dropped `ref` so far: a routine by its arguments (dropping
+        one overload leaves the others), or by its name alone (then it was the only one)."""
+        if gone_key(ref) in self.gone_here:
+            return True
+        return ref.kind in ROUTINE_KINDS and gone_key(replace(ref, args=None)) in self.gone_here
+
     def existed_before(self, ref: ObjectRef) -> bool | None:
-        """True/False when earlier migrations tell; None when nothing is known of them."""
-        if ref in self.created_here or (ref.schema or "", ref.name) in self.gone_here:
+        """True/False when earlier migrations tell; None when nothing is known of them. A
+        routine or relation moved or renamed here is asked by the name it had before."""
+        if ref in self.created_here or self.gone(ref):
             return False
+        ref = self.named_before(ref) or ref
         if ref.kind == "schema" and ref.name in platform.schemas():
             return True
         if self.history is None:
@@ -237,6 +268,34 @@ class Context:
     def previous(self, ref: ObjectRef) -> Any:
         """The definition an earlier migration gave `ref`, or None."""
         return self.history.definition(ref) if self.history else None
+
+    def previous_as(self, before: ObjectRef, ref: ObjectRef) -> Definition | None:
+        """The definition an earlier migration gave `before`, which this migration moved or
+        renamed to `ref`, naming it `ref` (Definition.named_as)."""
+        previous = self.previous(before)
+        return None if previous is None else previous.named_as(ref)
+
+
+def _renames(renamed: Renamed, ref: ObjectRef) -> bool:
+    """Whether `renamed` is the rename or move of `ref` (a routine by its name: which
+    overload is not said)."""
+    if renamed.moved is not None:
+        return renamed.moved[0] == (ref.schema, ref.name)
+    return renamed.kind in _RENAMED_ROUTINES and renamed.old == ref.name
+
+
+_RENAMED_ROUTINES = frozenset({RK.FUNCTION, RK.PROCEDURE, RK.AGGREGATE, RK.ROUTINE})
+
+
+def gone_key(ref: ObjectRef) -> tuple[str, str]:
+    """How `gone_here` holds a dropped object: (schema, name), a routine's name with its
+    arguments (`f(*)` when its DROP left them out)."""
+    if ref.kind in ROUTINE_KINDS:
+        return ref.schema or "", f"{ref.name}({'*' if ref.args is None else ref.args})"
+    return ref.schema or "", ref.name
+
+
+ROUTINE_KINDS = frozenset({"function", "procedure", "aggregate"})
 
 
 def _member_key(ref: ObjectRef, default_schema: str) -> tuple[str, str, str | None, str]:
@@ -434,6 +493,10 @@ WORDS: dict[AT, tuple[str, bool]] = {
     AT.AT_DisableTrig: ("DISABLE TRIGGER {}", False),
     AT.AT_EnableAlwaysTrig: ("ENABLE ALWAYS TRIGGER {}", False),
     AT.AT_EnableReplicaTrig: ("ENABLE REPLICA TRIGGER {}", False),
+    AT.AT_EnableTrigAll: ("ENABLE TRIGGER ALL", False),
+    AT.AT_DisableTrigAll: ("DISABLE TRIGGER ALL", False),
+    AT.AT_EnableTrigUser: ("ENABLE TRIGGER USER", False),
+    AT.AT_DisableTrigUser: ("DISABLE TRIGGER USER", False),
     AT.AT_EnableRule: ("ENABLE RULE {}", False),
     AT.AT_DisableRule: ("DISABLE RULE {}", False),
     AT.AT_EnableAlwaysRule: ("ENABLE ALWAYS RULE {}", False),
