@@ -1,10 +1,10 @@
 """What earlier migrations made, followed through a migration that drops, moves or swaps it,
 run on a real PostgreSQL: one overload dropped and another replaced; a routine and a view
 moved to another schema and replaced there; the enum swap (renamed aside, made again,
-dropped); a column's unnamed UNIQUE and CHECK dropped; every trigger of a table switched;
-rows inserted into a table the platform made. Each row: the history, the forward, then the
-generated undo (SQL only, no MANUAL item) must give back the catalog as it was.
-"""
+dropped); a column's unnamed UNIQUE and CHECK dropped; every trigger of a table switched; an
+index made twice IF NOT EXISTS; rows inserted into a table the platform made. Each row: the
+history, the forward, then the generated undo (SQL only, no MANUAL item) must give back the
+catalog as it was."""
 
 from __future__ import annotations
 
@@ -71,6 +71,13 @@ ROWS: dict[str, tuple[str, str]] = {
         "alter table public.c enable trigger user;"
         "alter table public.p disable trigger user;",
     ),
+    "index_made_twice": (
+        "create table public.ix (id int primary key, a int);",
+        "create index if not exists ix_a_idx on public.ix (a);"
+        "comment on index public.ix_a_idx is 'one';"
+        "create index if not exists ix_a_idx on public.ix (a);"
+        "comment on index public.ix_a_idx is 'two';",
+    ),
     "platform_rows_inserted": (
         "",
         "insert into storage.buckets (id, name) values ('avatars', 'avatars'), ('docs', 'd');",
@@ -101,6 +108,9 @@ select 'trigger', tgrelid::regclass::text || '.' || case when tgisinternal  -- n
 union all
 select 'view', c.oid::regclass::text, pg_get_viewdef(c.oid)
   from pg_class c where c.relkind = 'v' and relnamespace::regnamespace::text in ('public', 'priv')
+union all
+select 'index', c.oid::regclass::text, coalesce(obj_description(c.oid, 'pg_class'), '')
+  from pg_class c where c.relkind = 'i' and relnamespace = 'public'::regnamespace
 union all
 select 'bucket', id, name from storage.buckets
 order by 1, 2, 3"""
