@@ -69,7 +69,7 @@ def recreate(ref: ObjectRef, ctx: Context, *, cascade: bool) -> Inverse:
     (an enum renamed aside to be swapped) is made again from its CREATE under the name it had
     when dropped."""
     previous = ctx.previous(ref)
-    before = ctx.named_before(ref) if previous is None and ref.kind in TYPE_KINDS else None
+    before = ctx.was_named(ref) if previous is None and ref.kind in TYPE_KINDS else None
     if before is not None:
         previous = ctx.previous_as(before, ref)
     kind = kinds.KINDS.get(ref.kind)

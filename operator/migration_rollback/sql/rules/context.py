@@ -179,7 +179,8 @@ class Context:
         return type_sql
 
     def was_named(self, ref: ObjectRef) -> ObjectRef | None:
-        """The type or relation `ref` as it was called before this migration renamed it."""
+        """The type, relation, routine, trigger or policy `ref` as it was called before this
+        migration renamed or moved it (a routine: the one with `ref`'s arguments)."""
         key = (ref.schema or self.default_schema, ref.name)
         kind = kinds.KINDS.get(ref.kind)
         if kind is not None and kind.relation:
@@ -187,17 +188,12 @@ class Context:
         else:
             old = self.renamed_types.get(key) if ref.kind in ("type", "domain") else None
             before = (key[0], old) if old is not None else None
-        if before is None:
-            return self.renamed_members.get(_member_key(ref, self.default_schema))
-        return ObjectRef(ref.kind, before[1], before[0])
-
-    def named_before(self, ref: ObjectRef) -> ObjectRef | None:
-        """was_named, of a routine only when the one renamed or moved has `ref`'s arguments
-        (another overload of the name is another object)."""
-        before = self.was_named(ref)
-        if ref.kind not in ROUTINE_KINDS or before is None:
-            return before
-        return before if ref.args is not None and before.args == ref.args else None
+        if before is not None:
+            return ObjectRef(ref.kind, before[1], before[0])
+        member = self.renamed_members.get(_member_key(ref, self.default_schema))
+        if member is not None and ref.args is not None and member.args not in (None, ref.args):
+            return None  # another overload of the routine renamed or moved: another object
+        return member
 
     def follow_member(self, before: ObjectRef, now: ObjectRef) -> None:
         """A routine, trigger or policy renamed or moved from `before` to `now`."""
@@ -238,7 +234,7 @@ class Context:
         routine or relation moved or renamed here is asked by the name it had before."""
         if ref in self.created_here or self.gone(ref):
             return False
-        ref = self.named_before(ref) or ref
+        ref = self.was_named(ref) or ref
         if ref.kind == "schema" and ref.name in platform.schemas():
             return True
         if self.history is None:
