@@ -9,6 +9,7 @@ created here needs no undo of its own).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -287,11 +288,15 @@ def gone_key(ref: ObjectRef) -> tuple[str, str]:
     """How `gone_here` holds a dropped object: (schema, name), a routine's name with its
     arguments (`f(*)` when its DROP left them out)."""
     if ref.kind in ROUTINE_KINDS:
-        return ref.schema or "", f"{ref.name}({'*' if ref.args is None else ref.args})"
+        args = "*" if ref.args is None else _TYPMOD.sub("", ref.args)
+        return ref.schema or "", f"{ref.name}({args})"
     return ref.schema or "", ref.name
 
 
 ROUTINE_KINDS = frozenset({"function", "procedure", "aggregate"})
+# A type modifier in an argument list (`vector(768)`, `numeric(10, 2)`): a routine's identity
+# leaves it out, so DROP FUNCTION f(vector) drops the f(vector(768)) made earlier.
+_TYPMOD = re.compile(r"\(\s*\d+(?:\s*,\s*\d+)*\s*\)")
 
 
 def _member_key(ref: ObjectRef, default_schema: str) -> tuple[str, str, str | None, str]:
