@@ -9,12 +9,13 @@ teaches it is in history_observers.py; how created objects are named, in created
 
 from __future__ import annotations
 
-from copy import copy
+from copy import copy, deepcopy
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, get_type_hints
 
 from migration_rollback.records import quick_init
 from migration_rollback.sql import privilege_states
+from migration_rollback.sql._ast import ast
 from migration_rollback.sql.created import ColumnState
 from migration_rollback.sql.history_observers import OBSERVERS
 from migration_rollback.sql.kinds import KINDS
@@ -57,6 +58,26 @@ class Definition:
     def tree(self) -> Any:
         """The parse tree of `text` when that is the statement's own (None for a fragment)."""
         return self.statement.node if self.fragment is None else None
+
+    def named_as(self, ref: ObjectRef) -> Definition | None:
+        """This CREATE FUNCTION, VIEW or TYPE naming `ref` instead (what a migration moved or
+        renamed it to: restored at that point of the rollback, before the move is undone);
+        None for another text."""
+        tree = deepcopy(self.tree)
+        schema = str(ref.schema)
+        if isinstance(tree, ast.CreateFunctionStmt):
+            tree.funcname = (ast.String(sval=schema), ast.String(sval=ref.name))
+        elif isinstance(tree, ast.ViewStmt | ast.CompositeTypeStmt):
+            relation = tree.view if isinstance(tree, ast.ViewStmt) else tree.typevar
+            relation.schemaname, relation.relname = schema, ref.name
+        elif isinstance(tree, ast.CreateEnumStmt):
+            tree.typeName = (ast.String(sval=schema), ast.String(sval=ref.name))
+        elif isinstance(tree, ast.CreateDomainStmt):
+            tree.domainname = (ast.String(sval=schema), ast.String(sval=ref.name))
+        else:
+            return None
+        statement = replace(self.statement, text=deparse(tree), node=tree)
+        return replace(self, ref=ref, statement=statement)
 
 
 TableKey = tuple[str, str]  # (schema, table): what keys a per-table record (see PER_TABLE)
@@ -144,7 +165,11 @@ class History:
         procedure of that name whose identity is its IN arguments (when none is keyed so); a
         routine whose argument types are written with or without `public.` as the one known."""
         key = ref.key
-        if key in self.definitions or not self.routine_aliases:
+        if key in self.definitions:
+            return ref
+        if ref.args is None and ref.kind in ROUTINE_KINDS:
+            return self._only_overload(ref)
+        if not self.routine_aliases:
             return ref
         found = self.routine_aliases.get(key)
         loose = public_unsaid(ref) if found is None else ref
@@ -155,6 +180,13 @@ class History:
     def made_in(self, ref: ObjectRef) -> str | None:
         """The schema `ref` was made in (another than its own: moved there by SET SCHEMA)."""
         return self.made_in_schema.get(self.identity(ref).key, ref.schema)
+
+    def _only_overload(self, ref: ObjectRef) -> ObjectRef:
+        """A routine named without its arguments, as the one of that name the history knows
+        (PostgreSQL takes such a name when one routine holds it); `ref` when none or many."""
+        prefix = f"{ref.key}:("
+        found = [d.ref for k, d in self.definitions.items() if k.startswith(prefix)]
+        return found[0] if len(found) == 1 else ref
 
     def knows(self, ref: ObjectRef) -> bool:
         key = self.identity(ref).key
@@ -418,6 +450,7 @@ def _copied(value: Any) -> Any:
     return set(value) if isinstance(value, set) else value
 
 
+ROUTINE_KINDS = frozenset({"function", "procedure", "aggregate"})
 RELATION_KINDS = tuple(name for name, kind in KINDS.items() if kind.relation)
 
 

@@ -10,6 +10,7 @@ anything.
 from __future__ import annotations
 
 from collections.abc import Callable
+from copy import copy
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -89,7 +90,7 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
                     pk = (str(elt.colname),)
                 elif c.contype == ConstrType.CONSTR_UNIQUE:
                     uniques.append((str(elt.colname),))
-                _observe_constraint(h, st, rel, c, str(elt.colname))
+            _observe_column_constraints(h, st, rel, elt)
         elif isinstance(elt, ast.Constraint):
             if elt.contype == ConstrType.CONSTR_PRIMARY:
                 pk = tuple(strings(elt.keys))
@@ -125,8 +126,23 @@ def learn_subcommand(h: History, table: tuple[str, str], cmd: Any, default_schem
         h.parents.add(table_key(relation(cmd.def_, default_schema)))
 
 
+def _observe_column_constraints(h: History, st: Statement, rel: ObjectRef, col: Any) -> None:
+    """The constraints written on a column (CREATE TABLE, ADD COLUMN)."""
+    said = col.constraints or ()
+    attributes = any(c.contype in _ATTRIBUTES for c in said)
+    for c in said:
+        if c.contype not in _ATTRIBUTES:
+            _observe_constraint(h, st, rel, c, str(col.colname), attributes)
+
+
+_ATTRIBUTES = frozenset({
+    ConstrType.CONSTR_ATTR_DEFERRABLE, ConstrType.CONSTR_ATTR_NOT_DEFERRABLE,
+    ConstrType.CONSTR_ATTR_DEFERRED, ConstrType.CONSTR_ATTR_IMMEDIATE,
+})  # fmt: skip
+
+
 def _observe_constraint(
-    h: History, st: Statement, rel: ObjectRef, c: Any, column: str | None
+    h: History, st: Statement, rel: ObjectRef, c: Any, column: str | None, attributes: bool = False
 ) -> None:
     if c.contype in (
         ConstrType.CONSTR_DEFAULT,
@@ -138,13 +154,31 @@ def _observe_constraint(
         return
     name = constraint_name(rel.name, c, column, partial(h.constraint_taken, str(rel.schema)))
     ref = ObjectRef("constraint", name, rel.schema, table=rel.name)
-    # A table constraint can be re-added on its own; a column constraint only with its column.
-    h.define(ref, st, c if column is None else None)
+    # A column constraint is re-added on its own as the table constraint it is the same as.
+    h.define(ref, st, c if column is None else _table_form(c, column, attributes))
     if c.contype in _INDEXED:  # its index takes the name among the schema's relations
         index = ObjectRef("index", name, rel.schema)
         h.constraint_indexes[index.key] = ref.key
         if c.indexname:  # USING INDEX: the index is the constraint's now, renamed to its name
             _index_renamed(h, ObjectRef("index", str(c.indexname), rel.schema), index)
+
+
+def _table_form(c: Any, column: str, attributes: bool) -> Any:
+    """A column's UNIQUE, PRIMARY KEY, REFERENCES or CHECK as a table constraint on that
+    column; None (the column's CREATE only says it) for another, or one followed by
+    DEFERRABLE and the like (`attributes`), which a table constraint says otherwise."""
+    keyed = c.contype in (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY)
+    if attributes or not (keyed or c.contype in _COLUMN_ALONE):
+        return None
+    table_form = copy(c)
+    if keyed:
+        table_form.keys = (ast.String(sval=column),)
+    elif c.contype == ConstrType.CONSTR_FOREIGN:
+        table_form.fk_attrs = (ast.String(sval=column),)
+    return table_form
+
+
+_COLUMN_ALONE = (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_FOREIGN)
 
 
 def _index_renamed(h: History, old: ObjectRef, new: ObjectRef) -> None:
@@ -271,6 +305,8 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
         if sub == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
             h.set_column(*key, str(cmd.def_.colname), column_state(cmd.def_, len(h.renames)))
             h.renames += (column_added(rel, str(cmd.def_.colname), st),)
+            if not cmd.missing_ok:  # IF NOT EXISTS of a column there adds no constraint
+                _observe_column_constraints(h, st, rel, cmd.def_)
         elif sub == AT.AT_DropColumn:
             h.drop_column(*key, column)
             blur_published(h, key)

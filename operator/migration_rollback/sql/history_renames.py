@@ -18,7 +18,7 @@ from migration_rollback.sql import privilege_states
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.history_settings import ROUTINE_TYPES, blur_published, routine_keys
 from migration_rollback.sql.model import ObjectRef, Statement
-from migration_rollback.sql.names import relation, split_qualified, strings, table_key
+from migration_rollback.sql.names import deparse, relation, split_qualified, strings, table_key
 from migration_rollback.sql.renamed import renamed_by
 from migration_rollback.sql.settings import owned_ref
 
@@ -102,8 +102,33 @@ def observe_set_schema(h: History, st: Statement, node: Any) -> None:
 
 
 def observe_enum(h: History, st: Statement, node: Any) -> None:
-    """An enum value renamed: a text saying the old one as a literal means another now."""
+    """An enum value renamed: a text saying the old one as a literal means another now. A
+    value added: the enum's CREATE is kept with it (what recreating the type must say)."""
     h.renames += renamed_by(node, st, h.default_schema)
+    if node.newVal and not node.oldVal:
+        _add_value(h, st, node)
+
+
+def _add_value(h: History, st: Statement, node: Any) -> None:
+    """The enum's CREATE as it reads with the value added where ADD VALUE put it; a value it
+    already has (IF NOT EXISTS) changes nothing. Not known as a CREATE: nothing to keep."""
+    schema, name = split_qualified(strings(node.typeName), h.default_schema)
+    ref = ObjectRef("type", name, schema)
+    earlier = h.definitions.get(ref.key)
+    tree = None if earlier is None else earlier.tree
+    if earlier is None or not isinstance(tree, ast.CreateEnumStmt):
+        return
+    values = [str(v.sval) for v in tree.vals or ()]
+    if node.newVal in values:
+        return
+    at = len(values)
+    if node.newValNeighbor in values:
+        at = values.index(node.newValNeighbor) + (1 if node.newValIsAfter else 0)
+    values.insert(at, str(node.newVal))
+    labels = tuple(ast.String(sval=v) for v in values)
+    grown = ast.CreateEnumStmt(typeName=tree.typeName, vals=labels)
+    statement = replace(earlier.statement, text=deparse(grown), node=grown)
+    h.redefine(ref, statement)
 
 
 def _observe_type_rename(h: History, node: Any) -> None:

@@ -21,6 +21,7 @@ from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import Identifier, sql
 from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse, search_path_schema
+from migration_rollback.sql.renamed import TYPE_KINDS
 from migration_rollback.sql.rules import (
     attributes,
     data,
@@ -49,12 +50,11 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     cascade = node.behavior == DropBehavior.DROP_CASCADE
     for target in classify(st).targets:
         ref = _with_default_schema(target, ctx.default_schema)
-        relation = (ref.schema or "", ref.name)
-        if node.missing_ok and ref.table is None and relation in ctx.gone_here:
+        if node.missing_ok and ref.table is None and ctx.gone(ref):
             yield nothing(f"{ref.describe()} was gone already: IF EXISTS dropped nothing")
             continue
         if ref.table is None and ref.column is None:
-            ctx.gone_here.add(relation)
+            ctx.note_gone(ref)
         recreated = recreate(ref, ctx, cascade=cascade)
         yield recreated
         if recreated.recreates is not None:  # as the history followed it since (settings.py)
@@ -65,8 +65,13 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
 
 def recreate(ref: ObjectRef, ctx: Context, *, cascade: bool) -> Inverse:
     """Recreate what was dropped from the statement that defined it, unless rows went with
-    it: then a human restores it, and its data from the backup."""
+    it: then a human restores it, and its data from the backup. A type this migration renamed
+    (an enum renamed aside to be swapped) is made again from its CREATE under the name it had
+    when dropped."""
     previous = ctx.previous(ref)
+    before = ctx.was_named(ref) if previous is None and ref.kind in TYPE_KINDS else None
+    if before is not None:
+        previous = ctx.previous_as(before, ref)
     kind = kinds.KINDS.get(ref.kind)
     loses_rows = kind is not None and kind.drop_loses_rows(cascade=cascade)
     renamed = ctx.renamed_since(previous) if previous is not None else None

@@ -32,6 +32,7 @@ from migration_rollback.sql.rules import (
     redefine,
     renames,
     settings,
+    trigger_switches,
 )
 from migration_rollback.sql.rules.context import by_hand
 from migration_rollback.sql.settings import OWNER
@@ -134,6 +135,8 @@ def test_the_parser_produces_the_subcommand_and_the_table_answers_as_it_claims(
     needs = _manual_needs(sql)
     if subtype in alter_table.BY_HAND:
         assert needs == [ManualNeed.UNSUPPORTED]
+    elif subtype in trigger_switches.BACK:  # an ENABLE alone is by hand, a DISABLE undone
+        assert needs == ([ManualNeed.UNSUPPORTED] if " enable " in sql else [])
     elif subtype in settings.FOLLOWED:  # by hand, unless earlier migrations made the table
         assert len(needs) == 1
         assert _manual_needs(sql, MADE) == []

@@ -27,7 +27,7 @@ from migration_rollback.sql.created import constraint_name
 from migration_rollback.sql.history_observers import learn_subcommand
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import relation
-from migration_rollback.sql.rules import columns, only, settings
+from migration_rollback.sql.rules import columns, only, settings, trigger_switches
 from migration_rollback.sql.rules.attributes import owner_back
 from migration_rollback.sql.rules.context import (
     Context,
@@ -97,11 +97,17 @@ def _drop_constraint(sub: Subcommand) -> Iterator[Inverse]:
             recreates=ref,
         )
     else:
-        yield manual(
-            ManualNeed.RECREATE_DROPPED,
-            f"constraint {name} on {sub.rel.qualified} was dropped; recreate it",
-            ref,
-        )
+        yield manual(ManualNeed.RECREATE_DROPPED, _dropped_unknown(sub, str(name)), ref)
+
+
+def _dropped_unknown(sub: Subcommand, name: str) -> str:
+    """What a human is told of a dropped constraint the history has no text of: one no
+    earlier migration made, dropped IF EXISTS, was there only if made outside them."""
+    what = f"constraint {name} on {sub.rel.qualified}"
+    if sub.cmd.missing_ok and sub.ctx.history is not None:
+        return (f"{what}: no earlier migration made it, so DROP … IF EXISTS may have dropped "
+                "nothing; if it was there (made outside the migrations), recreate it")  # fmt: skip
+    return f"{what} was dropped; recreate it"
 
 
 def _index_again(sub: Subcommand, name: str) -> Inverse:
@@ -228,8 +234,7 @@ BY_HAND = frozenset({
     AT.AT_ResetOptions, AT.AT_SetStorage, AT.AT_SetCompression, AT.AT_AlterConstraint,
     AT.AT_AlterColumnGenericOptions, AT.AT_ClusterOn, AT.AT_DropCluster,
     AT.AT_DropOids, AT.AT_SetAccessMethod, AT.AT_SetTableSpace,
-    AT.AT_EnableTrigAll, AT.AT_DisableTrigAll, AT.AT_EnableTrigUser,
-    AT.AT_DisableTrigUser, AT.AT_DropInherit, AT.AT_AddOf, AT.AT_DropOf,
+    AT.AT_DropInherit, AT.AT_AddOf, AT.AT_DropOf,
     AT.AT_GenericOptions, AT.AT_DetachPartition, AT.AT_DetachPartitionFinalize,
     AT.AT_SetIdentity, AT.AT_DropIdentity,
 })  # fmt: skip
@@ -260,6 +265,7 @@ def _rules() -> dict[AT, SubRule]:
     }
     built.update(dict.fromkeys(_RLS, _row_security))
     built.update(settings.FOLLOWED)
+    built.update(dict.fromkeys(trigger_switches.BACK, trigger_switches.every_trigger))
     built.update(dict.fromkeys(BY_HAND | INTERNAL, by_hand))
     return built
 

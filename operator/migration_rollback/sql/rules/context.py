@@ -9,6 +9,7 @@ created here needs no undo of its own).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -37,6 +38,7 @@ from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Stat
 from migration_rollback.sql.names import DEFAULT_SCHEMA, NAMEDATALEN, deparse, qualified_name
 from migration_rollback.sql.privilege_states import Grants
 from migration_rollback.sql.renamed import TYPE_KINDS, Renamed, called_now, first_named
+from migration_rollback.sql.renamed import RenamedKind as RK
 from migration_rollback.sql.rules.created_here import CreatedObjects
 
 
@@ -105,7 +107,8 @@ class Context:
     # the rename last, so its earlier steps must call the type by its new name.
     renamed_types: dict[tuple[str, str], str] = field(default_factory=dict)
     # Relations (schema, name) this migration renamed away or dropped so far: a CREATE … IF NOT
-    # EXISTS of that name afterwards creates a new one, whatever existed before.
+    # EXISTS of that name afterwards creates a new one, whatever existed before. Other objects
+    # dropped here too, a routine by its arguments (gone_key).
     gone_here: set[tuple[str, str]] = field(default_factory=set)
     # Relations this migration renamed or moved so far: (schema, name) now -> (schema, name)
     # before (a backup renamed aside and dropped later is recreated from what it was).
@@ -122,15 +125,23 @@ class Context:
     # Every name this migration changed so far, in order: an earlier text re-run at this
     # point of the rollback sees them still (they are undone after it).
     renamed_here: list[Renamed] = field(default_factory=list)
+    # The last ENABLE / DISABLE TRIGGER ALL or USER this migration made on each table so far
+    # (rules/trigger_switches.py).
+    triggers_switched: dict[tuple[str, str], AT] = field(default_factory=dict)
     # What this migration's GRANTs and REVOKEs so far left each grantee holding
     # (privilege_states.py): the state just before the next one, over the history's.
     privileges_here: Grants = field(default_factory=dict)
 
-    def renamed_since(self, previous: Definition) -> Renamed | None:
+    def renamed_since(
+        self, previous: Definition, itself: ObjectRef | None = None
+    ) -> Renamed | None:
         """A name `previous` (an earlier migration's text) says that was changed since it was
-        written, here or by a migration in between."""
+        written, here or by a migration in between; not `itself`'s own move or rename (the
+        text was made to name it as it is now)."""
         since = self.history.renamed_since(previous) if self.history else ()
         renames = (*since, *self.renamed_here)
+        if itself is not None:
+            renames = tuple(r for r in renames if not _renames(r, itself))
         if not renames:
             return None
         on = previous.ref.table  # a fragment (a constraint) does not name its table
@@ -171,7 +182,8 @@ class Context:
         return type_sql
 
     def was_named(self, ref: ObjectRef) -> ObjectRef | None:
-        """The type or relation `ref` as it was called before this migration renamed it."""
+        """The type, relation, routine, trigger or policy `ref` as it was called before this
+        migration renamed or moved it (a routine: the one with `ref`'s arguments)."""
         key = (ref.schema or self.default_schema, ref.name)
         kind = kinds.KINDS.get(ref.kind)
         if kind is not None and kind.relation:
@@ -179,9 +191,12 @@ class Context:
         else:
             old = self.renamed_types.get(key) if ref.kind in ("type", "domain") else None
             before = (key[0], old) if old is not None else None
-        if before is None:
-            return self.renamed_members.get(_member_key(ref, self.default_schema))
-        return ObjectRef(ref.kind, before[1], before[0])
+        if before is not None:
+            return ObjectRef(ref.kind, before[1], before[0])
+        member = self.renamed_members.get(_member_key(ref, self.default_schema))
+        if member is not None and ref.args is not None and member.args not in (None, ref.args):
+            return None  # another overload of the routine renamed or moved: another object
+        return member
 
     def follow_member(self, before: ObjectRef, now: ObjectRef) -> None:
         """A routine, trigger or policy renamed or moved from `before` to `now`."""
@@ -206,10 +221,23 @@ class Context:
     def moment(self, schema: str, table: str, column: str) -> ColumnMoment:
         return self.columns.setdefault((schema, table, column), ColumnMoment())
 
+    def note_gone(self, ref: ObjectRef) -> None:
+        """`ref` (not a member of a table) dropped by this migration."""
+        self.gone_here.add(gone_key(ref))
+
+    def gone(self, ref: ObjectRef) -> bool:
+        """Whether this migration dropped `ref` so far: a routine by its arguments (dropping
+        one overload leaves the others), or by its name alone (then it was the only one)."""
+        if gone_key(ref) in self.gone_here:
+            return True
+        return ref.kind in ROUTINE_KINDS and gone_key(replace(ref, args=None)) in self.gone_here
+
     def existed_before(self, ref: ObjectRef) -> bool | None:
-        """True/False when earlier migrations tell; None when nothing is known of them."""
-        if ref in self.created_here or (ref.schema or "", ref.name) in self.gone_here:
+        """True/False when earlier migrations tell; None when nothing is known of them. A
+        routine or relation moved or renamed here is asked by the name it had before."""
+        if ref in self.created_here or self.gone(ref):
             return False
+        ref = self.was_named(ref) or ref
         if ref.kind == "schema" and ref.name in platform.schemas():
             return True
         if self.history is None:
@@ -239,6 +267,38 @@ class Context:
     def previous(self, ref: ObjectRef) -> Any:
         """The definition an earlier migration gave `ref`, or None."""
         return self.history.definition(ref) if self.history else None
+
+    def previous_as(self, before: ObjectRef, ref: ObjectRef) -> Definition | None:
+        """The definition an earlier migration gave `before`, which this migration moved or
+        renamed to `ref`, naming it `ref` (Definition.named_as)."""
+        previous = self.previous(before)
+        return None if previous is None else previous.named_as(ref)
+
+
+def _renames(renamed: Renamed, ref: ObjectRef) -> bool:
+    """Whether `renamed` is the rename or move of `ref` (a routine by its name: which
+    overload is not said)."""
+    if renamed.moved is not None:
+        return renamed.moved[0] == (ref.schema, ref.name)
+    return renamed.kind in _RENAMED_ROUTINES and renamed.old == ref.name
+
+
+_RENAMED_ROUTINES = frozenset({RK.FUNCTION, RK.PROCEDURE, RK.AGGREGATE, RK.ROUTINE})
+
+
+def gone_key(ref: ObjectRef) -> tuple[str, str]:
+    """How `gone_here` holds a dropped object: (schema, name), a routine's name with its
+    arguments (`f(*)` when its DROP left them out)."""
+    if ref.kind in ROUTINE_KINDS:
+        args = "*" if ref.args is None else _TYPMOD.sub("", ref.args)
+        return ref.schema or "", f"{ref.name}({args})"
+    return ref.schema or "", ref.name
+
+
+ROUTINE_KINDS = frozenset({"function", "procedure", "aggregate"})
+# A type modifier in an argument list (`vector(768)`, `numeric(10, 2)`): a routine's identity
+# leaves it out, so DROP FUNCTION f(vector) drops the f(vector(768)) made earlier.
+_TYPMOD = re.compile(r"\(\s*\d+(?:\s*,\s*\d+)*\s*\)")
 
 
 def _member_key(ref: ObjectRef, default_schema: str) -> tuple[str, str, str | None, str]:
@@ -436,6 +496,10 @@ WORDS: dict[AT, tuple[str, bool]] = {
     AT.AT_DisableTrig: ("DISABLE TRIGGER {}", False),
     AT.AT_EnableAlwaysTrig: ("ENABLE ALWAYS TRIGGER {}", False),
     AT.AT_EnableReplicaTrig: ("ENABLE REPLICA TRIGGER {}", False),
+    AT.AT_EnableTrigAll: ("ENABLE TRIGGER ALL", False),
+    AT.AT_DisableTrigAll: ("DISABLE TRIGGER ALL", False),
+    AT.AT_EnableTrigUser: ("ENABLE TRIGGER USER", False),
+    AT.AT_DisableTrigUser: ("DISABLE TRIGGER USER", False),
     AT.AT_EnableRule: ("ENABLE RULE {}", False),
     AT.AT_DisableRule: ("DISABLE RULE {}", False),
     AT.AT_EnableAlwaysRule: ("ENABLE ALWAYS RULE {}", False),

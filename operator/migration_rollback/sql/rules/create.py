@@ -90,6 +90,10 @@ def create(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
 
 def _plain(node: Any, ref: ObjectRef, spec: Creates, ctx: Context) -> Iterator[Inverse]:
     if_not_exists = spec.if_not_exists(node)
+    if if_not_exists and ctx.is_new(ref) and not ctx.gone(ref):
+        note = f"{ref.describe()} was made earlier in this migration; IF NOT EXISTS made nothing"
+        yield nothing(note)
+        return
     existed = ctx.existed_before(ref) if if_not_exists else False
     if existed:
         yield nothing(changed_nothing(ref))

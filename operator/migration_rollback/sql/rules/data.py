@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from migration_rollback.sql import effects, platform_calls
+from migration_rollback.sql import effects, platform_calls, platform_keys
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import SQL, Composable, Identifier, name_of, sql
 from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
@@ -52,7 +52,19 @@ def _delete_inserted(
             f"delete only the new ones: {delete}",
             rel,
         )
-    return Inverse(delete, notes=(f"removes the {len(rows)} row(s) the migration inserted",))
+    notes: tuple[str, ...] = (f"removes the {len(rows)} row(s) the migration inserted",)
+    if rel.schema == "storage":
+        notes += (_STORAGE_DELETE,)
+    return Inverse(delete, notes=notes)
+
+
+# supabase/storage#817 (2025-12): a trigger refuses a DELETE on storage's tables unless the
+# session says storage.allow_delete_query; the rollback does not say it for the reviewer.
+_STORAGE_DELETE = (
+    "newer Supabase storage refuses a direct DELETE unless storage.allow_delete_query is "
+    "'true' in the session: set it for this transaction if it fails, after checking that "
+    "no object is left in the bucket"
+)
 
 
 def _row_sql(values: list[Composable]) -> Composable:
@@ -69,14 +81,17 @@ def _row_key(
     ctx: Context, rel: ObjectRef, cols: list[str], rows: list[tuple[Any, ...]] | None
 ) -> tuple[str, ...] | None:
     """The key the inserted rows are found by again: the primary key, else a UNIQUE key whose
-    columns the INSERT gives, none of them NULL (a unique key holds one row per value)."""
-    if ctx.history is None:
-        return None
+    columns the INSERT gives, none of them NULL (a unique key holds one row per value). A
+    table no migration made keys as the platform made it (storage.buckets by its id)."""
     table = (str(rel.schema), rel.name)
-    primary = ctx.history.primary_keys.get(table)
+    history = ctx.history
+    primary: tuple[str, ...] | None = None if history is None else history.primary_keys.get(table)
+    uniques = () if history is None else history.unique_keys.get(table, ())
+    if primary is None and not uniques:
+        primary, uniques = platform_keys.primary_key(table), platform_keys.unique_keys(table)
     if primary and all(k in cols for k in primary):
         return primary
-    for unique in ctx.history.unique_keys.get(table, ()):
+    for unique in uniques:
         if (
             all(k in cols for k in unique)
             and rows is not None

@@ -45,8 +45,9 @@ def replaced(ref: ObjectRef, ctx: Context, dropped: Inverse) -> Iterator[Inverse
         yield _new_here(ref)
         return
     existed = ctx.existed_before(ref)
-    previous = ctx.previous(ref)
-    renamed = ctx.renamed_since(previous) if previous is not None else None
+    before = ctx.was_named(ref)
+    previous: Any = ctx.previous(ref) if before is None else ctx.previous_as(before, ref)
+    renamed = ctx.renamed_since(previous, before) if previous is not None else None
     now = ctx.called_now(previous) if renamed is not None else None  # relations renamed
     if existed is False:
         yield replace(dropped, notes=(f"{ref.describe()} is new in this migration",))
