@@ -95,6 +95,11 @@ CASES: list[tuple[str, str]] = [
     ("drop_table_cascade", "drop table public.archive cascade;"),
     ("publication_set", "alter publication supabase_realtime set table public.items;"),
     (
+        "rls_restated",  # on since the DO block: a guessed DISABLE would open the table
+        "alter table public.items enable row level security;"
+        "alter table public.items force row level security;",
+    ),
+    (
         "dynamic",
         "do $$ begin execute 'create table public.made_in_a_do_block (id int)'; end $$;",
     ),
@@ -145,6 +150,9 @@ def test_what_was_filled(generated: dict[str, GeneratedRollback]) -> None:
     assert "CREATE TYPE public.unused AS ENUM ('x', 'y')" in sql("drop_unused_type")
     assert "USING feeling::text::public.mood" in sql("enum_value")
     assert "ALTER PUBLICATION supabase_realtime DROP TABLE public.items" in sql("publication_set")
+    assert "ALTER TABLE public.items ENABLE ROW LEVEL SECURITY" in sql("rls_restated")
+    assert "ALTER TABLE public.items NO FORCE ROW LEVEL SECURITY" in sql("rls_restated")
+    assert "DISABLE ROW LEVEL SECURITY" not in sql("rls_restated")
 
 
 def test_dropped_data_is_flagged(generated: dict[str, GeneratedRollback]) -> None:

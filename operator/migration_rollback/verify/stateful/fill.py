@@ -146,6 +146,21 @@ def _fill_replica_identity(step: RollbackStep, gen: Writer) -> tuple[list[str], 
     return replica_identity(gen, table), f"replica identity of {table.id} as it was"
 
 
+def _fill_row_security(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
+    """Both switches as they were (one statement may have turned either)."""
+    table = gen.find(_target(step, "table"))
+    if table is None:
+        raise Unknown("the table is not in the schema before the migration")
+    name = table.id.name
+    enabled = "ENABLE" if table.get("row security") else "DISABLE"
+    forced = "FORCE" if table.get("force row security") else "NO FORCE"
+    sql = [
+        f"ALTER TABLE {name} {enabled} ROW LEVEL SECURITY",
+        f"ALTER TABLE {name} {forced} ROW LEVEL SECURITY",
+    ]
+    return sql, f"row level security of {table.id} as it was"
+
+
 def _fill_dynamic(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
     """A query whose calls the shadow knows to be stable or immutable (pg_proc.provolatile):
     PostgreSQL refuses writes inside those, so nothing lasting happened."""
@@ -182,6 +197,7 @@ _FILLERS: dict[ManualNeed, Filler] = {
     ManualNeed.ENUM_VALUE: _fill_enum,
     ManualNeed.DYNAMIC: _fill_dynamic,
     ManualNeed.PRIOR_REPLICA_IDENTITY: _fill_replica_identity,
+    ManualNeed.PRIOR_ROW_SECURITY: _fill_row_security,
     ManualNeed.PRIOR_PRIVILEGES: _fill_privileges,
 }
 
