@@ -36,18 +36,42 @@ class Loaded:
 
 
 def pending_migrations(
-    conn: Connection, found: list[Migration], options: ApplyOptions, redactor: Redactor
+    conn: Connection,
+    found: list[Migration],
+    options: ApplyOptions,
+    redactor: Redactor,
+    unpaired: list[Migration] | None = None,
 ) -> list[Loaded]:
     """The migrations to apply, oldest first, or PreconditionError naming why none may be."""
     table = options.history_table
     applied = applied_versions(conn, table) if history_recorded(conn, table) else []
     latest = max(applied, key=version_key, default=None)
     _check_target(options, found, applied)
+    _check_unpaired(options, unpaired or [], applied)
     return [
         _load(migration, redactor)
         for migration in found
         if _wanted(options, migration, applied, latest)
     ]
+
+
+def _check_unpaired(options: ApplyOptions, unpaired: list[Migration], applied: list[str]) -> None:
+    """A file named like a rollback with no forward beside it, not applied: Supabase applies it
+    as a migration of its own, apply cannot tell which it is, and passing over it would apply
+    the later ones without it. Refused, naming it, before anything runs."""
+    to = options.to_version
+    pending = [
+        m.path.name
+        for m in unpaired
+        if m.version not in applied and (to is None or version_key(m.version) <= version_key(to))
+    ]
+    if pending:
+        raise PreconditionError(
+            f"{', '.join(pending)}: named like a rollback file, but its forward migration is "
+            "not in the folder and it is not applied: Supabase applies it as a migration of its "
+            f"own. Rename it (not ending in _rollback) if it is one, or move it out of the "
+            "folder; nothing was applied"
+        )
 
 
 def _check_target(options: ApplyOptions, found: list[Migration], applied: list[str]) -> None:
