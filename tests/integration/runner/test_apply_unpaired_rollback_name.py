@@ -41,3 +41,19 @@ def test_an_applied_unpaired_rollback_name_does_not_stop_apply(project: Project)
 
     assert code == 0, out
     assert project.value("SELECT to_regclass('public.later') IS NOT NULL") is True
+
+
+def test_the_rollback_left_after_execute_does_not_stop_apply(project: Project) -> None:
+    """The usual way after a rollback: the forward file removed, its rollback left beside the
+    others; execute's audit row says it was rolled back, so it is no migration of its own."""
+    name = "20250902000000_fix"
+    project.add(name, "CREATE TABLE public.fixed (id int);\n", "DROP TABLE public.fixed;\n")
+    done = project.execute(name, "--allow-data-loss")
+    assert done.returncode == 0, done.stdout + done.stderr
+    (project.migrations / f"{name}.sql").unlink()
+    write(project, "20250903000000_later", "CREATE TABLE public.later (id int);\n")
+
+    code, _, out = apply(project)
+
+    assert code == 0, out
+    assert project.value("SELECT to_regclass('public.later') IS NOT NULL") is True
