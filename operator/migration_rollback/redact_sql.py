@@ -3,10 +3,12 @@ comment, a report, an Event or a status shows.
 
 A database URL's password is known exactly (redact.py); a credential written in a migration is
 known to nothing but its place in the text: `CREATE ROLE ... PASSWORD '...'`, a server's or a
-user mapping's OPTIONS, Vault and pgsodium calls, a JWT or API key in a pg_net header, a token in
-a URL. Each kind of place is one rule of RULES (keyed by SecretPlace); `sql_excerpt` masks what
-stands there, whole (`'***'`: neither a piece nor its length). Only excerpts go through it: the
-SQL that runs never does (a rollback runs exactly what was verified).
+user mapping's OPTIONS, Vault and pgsodium calls, a row inserted into vault.secrets, a JWT or API
+key in a pg_net header, a token in a URL, and SQL built around them (format()'s arguments, a
+constant or a variable joined after `PASSWORD ' ||`). Each kind of place is one rule of RULES
+(keyed by SecretPlace); `sql_excerpt` masks what stands there, whole (`'***'`: neither a piece
+nor its length). Only excerpts go through it: the SQL that runs never does (a rollback runs
+exactly what was verified).
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ QUOTED_MASK = f"'{MASK}'"
 # Not `key` nor `auth` alone: `setting_key`, `keyword`, `author`, `authenticated` (a role every
 # Supabase policy names) are no credentials; the keys that are say what they unlock.
 _CREDENTIAL_WORDS = (
-    r"pass(?:word|wd|phrase)?|pwd|secret|token|credential|conn_?str|dsn|authorization|apikey"
-    r"|(?:api|secret|private|access|service_role|anon|signing|encryption|master|client|raw|sa"
-    r"|auth|jwt|hmac|session|webhook|license)[_-]?key"
+    r"pass(?:word|wd|phrase)?|pwd|(?<=[._-])pw(?![a-z])|secret|token|credential|conn_?str|dsn"
+    r"|authorization|apikey"
+    r"|(?:api|secret|private|access|service_role|service|anon|signing|encryption|master|client"
+    r"|raw|sa|auth|jwt|hmac|session|webhook|license|openai|stripe)[_-]?key"
 )
 _NAME = rf"(?=[\w.-]*?(?:{_CREDENTIAL_WORDS}))[\w.-]++"
 # The names a credential follows in a list (`'x-api-key', '...'` in jsonb_build_object or a
@@ -48,7 +51,21 @@ _NAME = rf"(?=[\w.-]*?(?:{_CREDENTIAL_WORDS}))[\w.-]++"
 # that `IN ('invalid_passphrase', 'passphrase_required')` stays a list of words.
 _LISTED_NAME = (
     r"(?:x-)?(?:api[_-]?key|apikey|authorization|password|passwd|secret|token|access_token"
-    r"|refresh_token|client_secret|service_role_key|anon_key|private_key|secret_key|jwt_secret)"
+    r"|refresh_token|client_secret|service_role_key|service_key|anon_key|private_key|secret_key"
+    r"|jwt_secret|openai_key|stripe_key)"
+)
+# A format string naming a credential before a placeholder (`PASSWORD %L`, `password=%s`):
+# every argument after it may be the credential.
+_FORMAT = (
+    rf"(?P<before>\bformat\s*\(\s*'(?:[^'\\]|\\.|'')*?(?:{_CREDENTIAL_WORDS})\s*[=:]?\s*%"
+    r"(?:[^'\\]|\\.|'')*')(?P<args>(?:\s*,\s*(?:"
+    rf"{_LITERAL}|[\w.]+))*)"
+)
+# A credential-named word closing a constant and a constant or a variable joined after it
+# (`'... PASSWORD ' || quote_literal('...')`, `'Bearer ' || 'ey...'`): the joined one.
+_JOINED = (
+    rf"(?P<before>(?<![\w$.-])(?:{_NAME}|bearer|basic)\s*[=:]?\s*'\s*\|\|\s*"
+    r"(?:(?:quote_literal|quote_nullable)\s*\(\s*)?)"
 )
 
 
@@ -56,6 +73,9 @@ class SecretPlace(enum.Enum):
     """Where a credential stands in SQL text."""
 
     NAMED_LITERAL = "a secret-named word followed by a constant: PASSWORD '...', OPTIONS"
+    FORMATTED = "an argument of format() after a format string naming one: PASSWORD %L"
+    JOINED = "a constant or a variable's constant joined after one: PASSWORD ' || '...'"
+    VAULT_ROW = "a row inserted into vault.secrets"
     ASSIGNMENT = "a secret-named key given a value: \"apikey\": \"...\", key := '...', TO '...'"
     CALL_ARGUMENT = "an argument of a function that takes one: vault, pgsodium, crypt, pgp"
     AUTH_SCHEME = "the credential after Bearer or Basic"
@@ -88,7 +108,14 @@ _ARGUMENT_TOKEN = re.compile(rf"(?P<literal>{_LITERAL})|[(),]|[^'$(),]+|\$")
 
 
 def _masked_named_literal(match: re.Match[str]) -> str:
-    return match.group("before") + QUOTED_MASK
+    before = match.group("before")
+    if _JOIN_AFTER.match(match.group(0), len(before)):  # `PASSWORD ' || ...`: JOINED's
+        return match.group(0)
+    return before + QUOTED_MASK
+
+
+# A "constant" that is the end of one and a join: `PASSWORD ' || quote_literal(`.
+_JOIN_AFTER = re.compile(r"'\s*\|\|")
 
 
 def _masked_assignment(match: re.Match[str]) -> str:
@@ -111,9 +138,58 @@ def _masked_url(match: re.Match[str]) -> str:
     return http_url_shown(match.group(0))
 
 
+_ANY_LITERAL = re.compile(_LITERAL)
+
+
+def _masked_format(match: re.Match[str]) -> str:
+    """Every constant among the arguments after a format string that names a credential."""
+    return match.group("before") + _ANY_LITERAL.sub(QUOTED_MASK, match.group("args"))
+
+
+def _masked_joined(match: re.Match[str]) -> str:
+    return match.group("before") + QUOTED_MASK
+
+
+def _masked_vault_row(match: re.Match[str]) -> str:
+    return match.group("before") + _ANY_LITERAL.sub(QUOTED_MASK, match.group("rows"))
+
+
+def _masked_variables(text: str) -> str:
+    """A PL/pgSQL variable joined or formatted in after a credential-named word: the constant
+    it was given (`k text := '...'`, `k := '...'`) masked wherever it is given one."""
+    names = {m.group("name") or m.group("fname") for m in _VARIABLE_USE.finditer(text)}
+    for name in names:
+        given = re.compile(
+            rf"(?P<before>(?<![\w$.]){re.escape(name)}\s+(?:constant\s+)?[\w.]+(?:\([\d,\s]*\))?"
+            rf"\s*(?::=|=|\bdefault\b)\s*|(?<![\w$.]){re.escape(name)}\s*:=\s*)(?:{_LITERAL})",
+            re.IGNORECASE,
+        )
+        text = given.sub(_masked_named_literal, text)
+    return text
+
+
+_VARIABLE_USE = re.compile(
+    rf"{_JOINED}(?P<name>[A-Za-z_]\w*)\b(?!\s*\()"
+    rf"|\bformat\s*\(\s*'(?:[^'\\]|\\.|'')*?(?:{_CREDENTIAL_WORDS})\s*[=:]?\s*%"
+    r"(?:[^'\\]|\\.|'')*'(?:\s*,\s*(?:'(?:[^'\\]|\\.|'')*'|[\w.]+))*?\s*,\s*"
+    r"(?P<fname>[A-Za-z_]\w*)\b(?!\s*\()",
+    re.IGNORECASE,
+)
+
+
 _Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
 
 RULES: Mapping[SecretPlace, _Rule] = {
+    SecretPlace.FORMATTED: (re.compile(_FORMAT, re.IGNORECASE), _masked_format),
+    SecretPlace.JOINED: (re.compile(rf"{_JOINED}(?:{_LITERAL})", re.IGNORECASE), _masked_joined),
+    SecretPlace.VAULT_ROW: (
+        re.compile(
+            r"(?P<before>\binsert\s+into\s+vault\.secrets\b[^;]*?\bvalues\s*)"
+            rf"(?P<rows>(?:[(),\s]|{_LITERAL}|[^'$();\s]+)*)",
+            re.IGNORECASE,
+        ),
+        _masked_vault_row,
+    ),
     SecretPlace.URL: (
         re.compile(r"(?<![\w+.-])[a-z][a-z0-9+.-]*://[^\s'\"`<>(){}\\]+", re.IGNORECASE),
         _masked_url,
@@ -126,7 +202,7 @@ RULES: Mapping[SecretPlace, _Rule] = {
         re.compile(
             rf"(?P<before>(?<![\w$.-])(?:[\"']?{_NAME}[\"']?\s*(?::=|=>|=|:)\s*"
             rf"|[\"']?{_NAME}[\"']?\s*\bto\s+(?=[EU]?&?'|\$)"  # a literal: TO "name" is a role
-            rf"|'(?:[\w.-]*[._-])?{_LISTED_NAME}'\s*,\s*))(?P<value>{_QUOTED})",
+            rf"|'(?:[\w.-]*[._-])?{_LISTED_NAME}'(?:::\w+)?\s*,\s*))(?P<value>{_QUOTED})",
             re.IGNORECASE,
         ),
         _masked_assignment,
@@ -152,12 +228,12 @@ RULES: Mapping[SecretPlace, _Rule] = {
 # of these words. `key` and `auth` are in most Supabase DDL (`primary key`, `auth.uid()`):
 # they count only where the rules can match, a name going on to a constant or an assignment.
 _RARE_WORDS = (
-    "pass", "pwd", "secret", "token", "credential", "connstr", "conn_str", "dsn", "://",
+    "pass", "pwd", "_pw", ".pw", "secret", "token", "credential", "connstr", "conn_str", "dsn", "://",
     "bearer", "basic", "eyj", "crypt", "hmac", "pgsodium", "sk_", "rk_", "whsec_", "gho_",
     "ghp_", "ghs_", "ghu_", "github_pat_", "glpat-", "xox", "akia", "asia", "aiza",
 )  # fmt: skip
 _COMMON_WORD = re.compile(
-    r"(?:key|auth)[\w.-]*(?:[\"']\s*,|[\"']?\s*(?:[eu]?&?['\"$]|:=|=>|=|:|to\b))"
+    r"(?:key|auth)[\w.-]*(?:[\"'](?:::\w+)?\s*,|[\"']?\s*(?:[eu]?&?['\"$]|:=|=>|=|:|to\b))"
 )
 
 
@@ -175,7 +251,7 @@ def sql_excerpt(text: str) -> str:
     longer where a rule finds it."""
     if not _may_hold_credential(text):
         return text
-    text = _mask_calls(text)
+    text = _masked_variables(_mask_calls(text))
     for pattern, masked in RULES.values():
         text = pattern.sub(masked, text)
     return mask_places(text)  # SecretPlace.CONNINFO: redact's own rule for conninfo strings

@@ -163,6 +163,69 @@ MASKED = [
     ),
 ]
 
+# SQL built around a credential (adversarial round 35, section 4): each masked whole.
+MASKED += [
+    (
+        SecretPlace.FORMATTED,
+        "DO $$ BEGIN EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L', 'r1', 'Qw9zFMT'); END $$",
+        "DO $$ BEGIN EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L', '***', '***'); END $$",
+    ),
+    (
+        SecretPlace.FORMATTED,
+        "select dblink_connect('c', format('dbname=x password = %s', 'Qw9zDBL'))",
+        "select dblink_connect('c', format('dbname=x password = *** '***'))",  # conninfo too
+    ),
+    (
+        SecretPlace.JOINED,
+        "EXECUTE 'CREATE ROLE r2 LOGIN PASSWORD ' || quote_literal('Qw9zCAT');",
+        "EXECUTE 'CREATE ROLE r2 LOGIN PASSWORD ' || quote_literal('***');",
+    ),
+    (
+        SecretPlace.JOINED,
+        "DO $$ DECLARE k text := 'Qw9zDECL'; BEGIN EXECUTE 'CREATE ROLE r3 PASSWORD ' || "
+        "quote_literal(k); END $$",
+        "DO $$ DECLARE k text := '***'; BEGIN EXECUTE 'CREATE ROLE r3 PASSWORD ' || "
+        "quote_literal(k); END $$",
+    ),
+    (
+        SecretPlace.JOINED,
+        "DO $$ DECLARE k text; BEGIN k := 'Qw9zVAR'; EXECUTE format('ALTER ROLE r PASSWORD %L', "
+        "k); END $$",
+        "DO $$ DECLARE k text; BEGIN k := '***'; EXECUTE format('ALTER ROLE r PASSWORD %L', "
+        "k); END $$",
+    ),
+    (
+        SecretPlace.JOINED,
+        "headers := jsonb_build_object('Authorization', 'Bearer ' || 'Qw9zBEARER')",
+        "headers := jsonb_build_object('Authorization', 'Bearer ' || '***')",
+    ),
+    (
+        SecretPlace.VAULT_ROW,
+        "insert into vault.secrets (secret, name) values ('Qw9zVAULT', 'stripe');",
+        "insert into vault.secrets (secret, name) values ('***', '***');",
+    ),
+    (
+        SecretPlace.ASSIGNMENT,
+        "alter database postgres set app.db_pw to 'Qw9zPW'",
+        "alter database postgres set app.db_pw to '***'",
+    ),
+    (
+        SecretPlace.ASSIGNMENT,
+        "alter database postgres set app.settings.service_key to 'Qw9zSK'",
+        "alter database postgres set app.settings.service_key to '***'",
+    ),
+    (
+        SecretPlace.ASSIGNMENT,
+        "insert into app_config (name, value) values ('openai_key', 'Qw9zOAI')",
+        "insert into app_config (name, value) values ('openai_key', '***')",
+    ),
+    (
+        SecretPlace.ASSIGNMENT,
+        "select set_config('app.apikey'::text, 'Qw9zAK', false)",
+        "select set_config('app.apikey'::text, '***', false)",
+    ),
+]
+
 # Near misses: a column, a comment, a setting or a call that only looks like a place.
 KEPT = [
     "create table public.t (id int primary key, password_hash text, api_key text not null)",
@@ -188,6 +251,11 @@ KEPT = [
     "headers := jsonb_build_object('Authorization', 'Bearer ' || current_setting('x'))",
     "update posts set author = 'Jane', auth_provider = 'google', keyword = 'sale'",
     "select t.key = 'theme', jsonb_build_object('token_type','bearer')",
+    "execute format('alter table %I.%I enable row level security', 'public', 'posts')",
+    "execute format('grant select on %I to %I', 'secrets_view', 'anon')",
+    "insert into public.secrets_meta (name) values ('stripe')",
+    "select 'typewriter' || quote_literal('x'), 'pw' || 'y'",
+    "create table public.docs (id int, db_pw_rotated_at timestamptz)",
 ]
 
 

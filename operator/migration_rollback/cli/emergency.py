@@ -33,6 +33,10 @@ def emergency(
     from migration_rollback.project.emergency import render_emergency_plan
     from migration_rollback.project.validation import validate_all
 
+    refused = _refused_output(output, directory)
+    if refused:
+        console.print(error_markup(f"not writing the plan: {refused}"))
+        raise typer.Exit(2)
     loaded = load_project(directory, "reading")
     plan = render_emergency_plan(
         loaded, validate_all(loaded), generated_at=datetime.now(UTC), latest=latest
@@ -51,3 +55,26 @@ def _why(exc: OSError, output: Path) -> str:
     if isinstance(exc, FileExistsError):  # from mkdir: a file sits where a folder must be
         return f"{where} exists and is not a folder"
     return f"{where}: {exc.strerror or exc}"
+
+
+def _refused_output(output: Path, directory: Path) -> str | None:
+    """Why the plan must not go to `output`: a migration or a rollback (a .sql file, anything
+    in the migrations folder: the next apply or execute would read Markdown), or another
+    file that is not an earlier plan (it would be lost)."""
+    if output.suffix.lower() == ".sql":
+        return f"{escape(str(output))} is an SQL file; choose a .md path"
+    if output.resolve().parent == directory.resolve():
+        return f"{escape(str(output))} is in the migrations folder; choose a path outside it"
+    if output.is_file() and not _is_plan(output):
+        return f"{escape(str(output))} exists and is not an emergency plan; choose another path"
+    return None
+
+
+def _is_plan(path: Path) -> bool:
+    from migration_rollback.project.emergency import PLAN_HEADING
+
+    try:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            return f.readline().rstrip("\n") == PLAN_HEADING
+    except OSError:
+        return False

@@ -18,6 +18,7 @@ from migration_rollback import limits
 from migration_rollback.lifecycle.durations import parse_millis
 from migration_rollback.lifecycle.model import HttpMaintenance, RollbackSpec
 from migration_rollback.lifecycle.spec_keys import suggestion
+from migration_rollback.redact_url import http_url_shown
 from migration_rollback.sqltext import NUL_PROBLEM, nul_line
 
 _DNS_SUBDOMAIN = re.compile(limits.DNS_SUBDOMAIN)
@@ -133,10 +134,12 @@ def _config_map_key(path: str, value: str) -> Iterator[str]:
 
 
 def _url(path: str, url: str) -> Iterator[str]:
-    """An http(s) URL with a host and a valid port, as the operator's HTTP client reads it."""
+    """An http(s) URL with a host and a valid port, as the operator's HTTP client reads it.
+    Quoted as status and Events show URLs (user information and tokens masked) before it is
+    cut: a raw piece would show a password that holds a space, which later masks stop at."""
     problem = url_problem(url)
     if problem:
-        yield f"{path}: {url[:200]!r} {problem}"
+        yield f"{path}: {http_url_shown(url)[:200]!r} {problem}"
 
 
 def url_problem(url: str) -> str | None:

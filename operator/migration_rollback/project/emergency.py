@@ -20,6 +20,8 @@ _STATE = {
     Status.STALE: "STALE: regenerate",
 }
 
+PLAN_HEADING = "# Emergency rollback plan"  # its first line: what `--output` may overwrite
+
 # Warnings that change what the plan's commands mean, shown with the errors and MANUAL items.
 _SHOWN_WARNINGS = frozenset({"DUPLICATE_VERSION"})
 
@@ -33,7 +35,7 @@ def render_emergency_plan(
 ) -> str:
     pairs = list(zip(loaded, reports, strict=True))[-latest:][::-1]
     out = [
-        "# Emergency rollback plan",
+        PLAN_HEADING,
         "",
         f"Generated {generated_at.isoformat(timespec='seconds')} by `migration-rollback "
         "emergency` from this project's migrations. Regenerate it after every migration.",

@@ -71,6 +71,9 @@ class Scan:
 
     migrations: list[Migration]
     ignored: list[str] = field(default_factory=list)
+    # Named like a rollback with no forward beside it (in `ignored` too): Supabase applies it
+    # as a migration of its own, so `apply` may not pass over it (apply_pending.py).
+    unpaired: list[Migration] = field(default_factory=list)
 
 
 def is_rollback_file(path: Path) -> bool:
@@ -122,11 +125,15 @@ def scan(directory: Path) -> Scan:
     entries = _entries(directory)
     found: list[Migration] = []
     ignored: list[str] = []
+    unpaired: list[Migration] = []
     for path in entries:
         if path.suffix.lower() != ".sql" or _paired(path):
             continue
         if is_rollback_file(path):
             ignored.append(_unpaired(path))
+            named = MIGRATION_NAME.fullmatch(printable(path.stem))
+            if named is not None:
+                unpaired.append(Migration(printable(path.stem), named.group("version"), path))
             continue
         stem = printable(path.stem)
         match = MIGRATION_NAME.fullmatch(stem)
@@ -139,7 +146,7 @@ def scan(directory: Path) -> Scan:
         migration = Migration(stem, match.group("version"), path)
         found.append(replace(migration, problem=file_problem(path, directory)))
     found = _flag_duplicate_versions(found)
-    return Scan(sorted(found, key=lambda m: (m.version, m.path.name)), ignored)
+    return Scan(sorted(found, key=lambda m: (m.version, m.path.name)), ignored, unpaired)
 
 
 def discover(directory: Path) -> list[Migration]:

@@ -154,7 +154,9 @@ class _Applier:
         require_migrations(self.options.migrations_dir, found)
         work = self._connect()
         self._leftovers(work)
-        pending = pending_migrations(work, found.migrations, self.options, self.redactor)
+        pending = pending_migrations(
+            work, found.migrations, self.options, self.redactor, found.unpaired
+        )
         self.result.pending = [m.migration.name for m in pending]
         if pending:
             self._apply_all(work, pending)

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from migration_rollback.errors import SourceFileError
 from migration_rollback.jobresult import before_all, version_key
-from migration_rollback.project.migrations import Migration, read_source
+from migration_rollback.project.migrations import ROLLBACK_SUFFIX, Migration, read_source
 from migration_rollback.redact import Redactor
+from migration_rollback.runner import audit
 from migration_rollback.runner.apply_result import ApplyOptions
 from migration_rollback.runner.apply_session import refuse_forward
 from migration_rollback.runner.apply_steps import span
@@ -36,18 +37,63 @@ class Loaded:
 
 
 def pending_migrations(
-    conn: Connection, found: list[Migration], options: ApplyOptions, redactor: Redactor
+    conn: Connection,
+    found: list[Migration],
+    options: ApplyOptions,
+    redactor: Redactor,
+    unpaired: list[Migration] | None = None,
 ) -> list[Loaded]:
     """The migrations to apply, oldest first, or PreconditionError naming why none may be."""
     table = options.history_table
     applied = applied_versions(conn, table) if history_recorded(conn, table) else []
     latest = max(applied, key=version_key, default=None)
     _check_target(options, found, applied)
+    if unpaired:
+        _check_unpaired(options, unpaired, applied, audit.rolled_back(conn))
     return [
         _load(migration, redactor)
         for migration in found
         if _wanted(options, migration, applied, latest)
     ]
+
+
+def _check_unpaired(
+    options: ApplyOptions, unpaired: list[Migration], applied: list[str], undone: list[str]
+) -> None:
+    """A file named like a rollback with no forward beside it, neither applied nor the rollback
+    of a migration execute rolled back (its audit rows, `undone`): Supabase applies it as a
+    migration of its own, apply cannot tell which it is, and passing over it would apply the
+    later ones without it. Refused, naming it, before anything runs."""
+    to = options.to_version
+    pending = [
+        m.path.name
+        for m in unpaired
+        if m.version not in applied
+        and not _rolled_back(m, undone)
+        and (to is None or version_key(m.version) <= version_key(to))
+    ]
+    if pending:
+        raise PreconditionError(
+            f"{', '.join(pending)}: named like a rollback file, but its forward migration is "
+            "not in the folder and it is not applied: Supabase applies it as a migration of its "
+            f"own. Rename it (not ending in _rollback) if it is one, or move it out of the "
+            "folder; nothing was applied"
+        )
+
+
+def _rolled_back(rollback: Migration, undone: list[str]) -> bool:
+    """Whether execute rolled back the migration `rollback` (named `<forward>_rollback`) undoes:
+    by its name, or in a run of every migration newer than an older version."""
+    forward = rollback.name.removesuffix(ROLLBACK_SUFFIX)
+    newer = "every migration newer than "
+    return any(
+        name == forward
+        or (
+            name.startswith(newer)
+            and version_key(name[len(newer) :]) < version_key(rollback.version)
+        )
+        for name in undone
+    )
 
 
 def _check_target(options: ApplyOptions, found: list[Migration], applied: list[str]) -> None:

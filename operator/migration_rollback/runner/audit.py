@@ -187,3 +187,14 @@ def _scrubbed(redactor: Redactor, values: dict[str, Any]) -> dict[str, Any]:
     was told about)."""
     strict = Redactor(redactor.replacements, places=True)
     return {name: strict.scrub_obj(value) for name, value in values.items()}
+
+
+def rolled_back(conn: Connection) -> list[str]:
+    """What execute ran on (not a dry run), as its audit rows name it (a migration's name, or
+    "every migration newer than <version>"), whatever the outcome the row says (a run killed
+    after its COMMIT still says running): with the version gone from the history, a rollback
+    file left in the folder after its forward was removed is one of these (apply_pending.py)."""
+    if not _audit_table_exists(conn):
+        return []
+    query = sql.SQL("SELECT DISTINCT migration FROM {} WHERE NOT dry_run").format(_TABLE)
+    return [str(r[0]) for r in conn.execute(query).fetchall()]

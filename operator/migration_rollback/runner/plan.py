@@ -17,19 +17,15 @@ from typing import Any
 
 from pglast import ast
 from pglast.enums.parsenodes import AlterTableType, DropBehavior, ObjectType
-from pglast.enums.parsenodes import TransactionStmtKind as TK
 
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.rollback_file import RollbackSource
 from migration_rollback.sql import Classification, Statement, classify, kinds
 from migration_rollback.sql.names import deparse
-from migration_rollback.sql.session_state import refusals
+from migration_rollback.sql.session_state import own_wrapper, refusals
 
 QName = tuple[str, ...]
 """A name as written in the SQL: `("t",)` or `("s", "t")`; resolved by the server at run time."""
-
-_OPENERS = {TK.TRANS_STMT_BEGIN, TK.TRANS_STMT_START}
-_CLOSERS = {TK.TRANS_STMT_COMMIT}
 
 
 class Action(enum.StrEnum):
@@ -116,17 +112,16 @@ def range_var_name(rv: ast.RangeVar | None) -> QName:
 
 
 def _transaction_control(source: RollbackSource, stmt: Statement, position: int) -> bool:
-    """True for the file's own BEGIN/COMMIT (dropped); refuse any other transaction control."""
-    node = stmt.node
-    if not isinstance(node, ast.TransactionStmt):
-        return False
-    last = len(source.script.statements) - 1
-    if (position == 0 and node.kind in _OPENERS) or (position == last and node.kind in _CLOSERS):
+    """True for the file's own BEGIN/COMMIT (dropped); any other transaction control is one
+    of session_state's refusals (check_session_state, before anything runs)."""
+    statements = source.script.statements
+    if own_wrapper(statements, position):
         return True
-    raise PreconditionError(
-        f"{stmt.location}: {stmt.first_line!r}: the runner owns the transaction; a rollback may "
-        "only wrap itself in one BEGIN ... COMMIT"
-    )
+    if isinstance(stmt.node, ast.TransactionStmt):  # refused before: kept as a backstop
+        raise PreconditionError(f"{stmt.location}: {stmt.first_line!r}: the runner owns the "
+                                "transaction; a rollback may only wrap itself in one BEGIN ... "
+                                "COMMIT")  # fmt: skip
+    return False
 
 
 def _drop_targets(node: Any) -> tuple[DropTarget, ...]:

@@ -78,11 +78,17 @@ def _drop(node: Any) -> Classification:
     data_note = found.drop_note() if found else None
     if data_note:
         notes.append(data_note)
+    # An extension's own tables go with it without CASCADE (pg_cron's jobs, pgsodium's keys,
+    # PostGIS's spatial_ref_sys): PostgreSQL refuses only when objects outside it depend on it.
+    extension = kind == "extension"
+    if extension:
+        notes.append("drops the extension with its own tables, functions and their data")
     targets = tuple(_drop_target(kind, obj) for obj in node.objects or ())
     drop_lock = found.drop_lock if found else L.ACCESS_EXCLUSIVE
+    loses_rows = found is not None and found.drop_loses_rows(cascade=False)
     return Classification(
         transactional=not node.concurrent,
-        destroys_data=cascade or (found is not None and found.drop_loses_rows(cascade=False)),
+        destroys_data=cascade or extension or loses_rows,
         lock=_drop_lock(node.concurrent, cascade, drop_lock),
         needs_manual=True,
         notes=tuple(notes),

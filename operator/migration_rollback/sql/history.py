@@ -100,8 +100,11 @@ class History:
     # The index a PRIMARY KEY, UNIQUE or EXCLUDE constraint made under its name (a relation
     # that CREATE INDEX IF NOT EXISTS meets): the index's key -> the constraint's key.
     constraint_indexes: dict[str, str] = field(default_factory=dict)
-    rls_enabled: set[TableKey] = field(default_factory=set)
-    rls_forced: set[TableKey] = field(default_factory=set)
+    # Row level security on (True) or off, per table whose switch the history followed: a
+    # table made by a plain CREATE starts off; one made elsewhere is absent (not known) until
+    # a migration switches it, and SQL the history cannot read makes it unknown again.
+    rls_enabled: dict[TableKey, bool] = field(default_factory=dict)
+    rls_forced: dict[TableKey, bool] = field(default_factory=dict)
     # Comments earlier migrations set: of a relation and what lives on it by table (so a rename
     # moves them and a drop forgets them), keyed by (kind, member), ("relation", None) for the
     # relation itself; of any other object by ObjectRef.key.

@@ -326,14 +326,6 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
             )
         elif sub == AT.AT_ValidateConstraint:
             h.validate(ObjectRef("constraint", str(cmd.name), rel.schema, table=rel.name))
-        elif sub == AT.AT_EnableRowSecurity:
-            h.rls_enabled.add(key)
-        elif sub == AT.AT_DisableRowSecurity:
-            h.rls_enabled.discard(key)
-        elif sub == AT.AT_ForceRowSecurity:
-            h.rls_forced.add(key)
-        elif sub == AT.AT_NoForceRowSecurity:
-            h.rls_forced.discard(key)
         elif sub in (AT.AT_AddInherit, AT.AT_AttachPartition):
             learn_subcommand(h, key, cmd, h.default_schema)
         elif sub in SETTING_OBSERVERS:

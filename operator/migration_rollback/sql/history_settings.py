@@ -50,10 +50,11 @@ def learn_relation(
     h: History, key: TableKey, options: Options, *, table: bool = True, logged: bool = True
 ) -> None:
     """A relation created: its parameters as written, and a table's replica identity DEFAULT,
-    persistence, and no trigger or rule switched yet."""
+    persistence, row level security off, and no trigger or rule switched yet."""
     h.reloptions[key] = options
     h.rules[key] = {}
     if table:
+        h.rls_enabled[key] = h.rls_forced[key] = False
         h.replica_identity[key] = Identity.DEFAULT
         h.triggers[key] = {}
         h.logged[key] = logged
@@ -215,8 +216,22 @@ def _options(h: History, key: TableKey, cmd: Any) -> None:
         h.reloptions[key] = options_after(h.reloptions[key], cmd)
 
 
+def _row_security(field: str, on: bool) -> Callable[[History, TableKey, Any], None]:
+    """ENABLE / DISABLE / [NO] FORCE ROW LEVEL SECURITY: known from here on, whatever it was
+    before (a table made elsewhere too)."""
+
+    def observe(h: History, key: TableKey, cmd: Any) -> None:
+        getattr(h, field)[key] = on
+
+    return observe
+
+
 SETTING_OBSERVERS: dict[AT, Callable[[History, TableKey, Any], None]] = {
     AT.AT_ReplicaIdentity: _replica_identity,
+    AT.AT_EnableRowSecurity: _row_security("rls_enabled", True),
+    AT.AT_DisableRowSecurity: _row_security("rls_enabled", False),
+    AT.AT_ForceRowSecurity: _row_security("rls_forced", True),
+    AT.AT_NoForceRowSecurity: _row_security("rls_forced", False),
     **dict.fromkeys(TRIGGER_SWITCH, _one_member("triggers", TRIGGER_SWITCH)),
     **dict.fromkeys(RULE_SWITCH, _one_member("rules", RULE_SWITCH)),
     **dict.fromkeys(LOGGED, _logged),

@@ -35,7 +35,10 @@ if TYPE_CHECKING:
 Call = tuple[str, str]  # (schema or "", name) as called, lowercased
 
 # What a table's settings are kept in: unknown once SQL the history cannot read names it.
-_SETTINGS = ("replica_identity", "triggers", "rules", "reloptions", "logged", "relation_owners")
+_SETTINGS = (
+    "replica_identity", "triggers", "rules", "reloptions", "logged", "relation_owners",
+    "rls_enabled", "rls_forced",
+)  # fmt: skip
 
 # The words without which SQL cannot change a setting, owner or routine definition: DDL, a
 # string run as SQL, or a routine called (whose body may do either).

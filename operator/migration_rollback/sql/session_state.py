@@ -28,12 +28,13 @@ would silence what keeps the data: triggers and foreign-key checks), or let it b
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 from pglast.enums.parsenodes import DiscardMode, VariableSetKind
+from pglast.enums.parsenodes import TransactionStmtKind as TK
 
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.model import Statement
@@ -180,13 +181,38 @@ class Refusal:
 
 
 def refusals(statements: Iterable[Statement]) -> list[Refusal]:
-    """Every change of session state the rules refuse, in statement order."""
+    """Every change of session state the rules refuse, in statement order: transaction
+    control too, but for the file's own BEGIN ... COMMIT around it (`own_wrapper`)."""
+    listed = list(statements)
     return [
         Refusal(st, state, what)
-        for st in statements
-        for state, what in changes(st)
+        for position, st in enumerate(listed)
+        for state, what in (*changes(st), *_transaction_control(listed, position))
         if RULES[state].refused
     ]
+
+
+_OPENERS = frozenset({TK.TRANS_STMT_BEGIN, TK.TRANS_STMT_START})
+_CLOSERS = frozenset({TK.TRANS_STMT_COMMIT})  # END too
+
+
+def own_wrapper(statements: Sequence[Statement], position: int) -> bool:
+    """The file's own BEGIN (first) or COMMIT (last): the runner drops it and runs the rest in
+    its transaction. Any other transaction control is refused (RULES[TRANSACTION])."""
+    node = statements[position].node
+    if not isinstance(node, ast.TransactionStmt):
+        return False
+    first, last = position == 0, position == len(statements) - 1
+    return (first and node.kind in _OPENERS) or (last and node.kind in _CLOSERS)
+
+
+def _transaction_control(
+    statements: Sequence[Statement], position: int
+) -> list[tuple[SessionState, str]]:
+    node = statements[position].node
+    if not isinstance(node, ast.TransactionStmt) or own_wrapper(statements, position):
+        return []
+    return [(SessionState.TRANSACTION, statements[position].first_line.split()[0].upper())]
 
 
 def changes(statement: Statement) -> list[tuple[SessionState, str]]:

@@ -10,6 +10,8 @@ and pg_dump writes a function again after the policies and triggers that use it.
 drops the constraints first and then the tables in any order (which `validate` had called an
 ORDER error), and drops the function once, after what uses it (it had dropped it first, undoing
 the second CREATE OR REPLACE: "cannot drop function ... because other objects depend on it").
+(The tables are plain CREATEs as pg_dump writes them: `supabase db dump`'s IF NOT EXISTS makes
+each DROP a MANUAL item, since the table may have been there before: test_kind_paths.py.)
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ pytestmark = pytest.mark.integration
 DUMP = """
 CREATE OR REPLACE FUNCTION public.readable_ids() RETURNS uuid[] LANGUAGE sql STABLE
   AS $f$ SELECT ARRAY[]::uuid[] $f$;
-CREATE TABLE IF NOT EXISTS public.child (id uuid NOT NULL, parent_id uuid, owner_id uuid);
-CREATE TABLE IF NOT EXISTS public.parent (id uuid NOT NULL);
+CREATE TABLE public.child (id uuid NOT NULL, parent_id uuid, owner_id uuid);
+CREATE TABLE public.parent (id uuid NOT NULL);
 ALTER TABLE ONLY public.child ADD CONSTRAINT child_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.parent ADD CONSTRAINT parent_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.child
@@ -66,7 +68,7 @@ ALTER DEFAULT PRIVILEGES FOR ROLE "postgres" IN SCHEMA "public" GRANT ALL ON FUN
 ALTER DEFAULT PRIVILEGES FOR ROLE "postgres" IN SCHEMA "public"
   GRANT ALL ON SEQUENCES TO "authenticated";
 GRANT SELECT, INSERT ON TABLE public.todos TO anon, authenticated;
-CREATE SCHEMA IF NOT EXISTS private;
+CREATE SCHEMA private;
 GRANT USAGE ON SCHEMA public, private TO anon;
 """
 

@@ -91,9 +91,19 @@ CASES: list[tuple[str, str]] = [
     ("drop_column", "alter table public.items drop column code;"),
     ("drop_unused_type", "drop type public.unused;"),
     ("enum_value", "alter type public.mood add value 'ecstatic';"),
+    (
+        "made_elsewhere_if_not_exists",  # made by the DO block: kept, with its rows
+        "create table if not exists public.tags (id serial primary key, label text unique);"
+        "alter table public.tags add column if not exists label text;",
+    ),
     ("drop_table", "drop table public.tags;"),
     ("drop_table_cascade", "drop table public.archive cascade;"),
     ("publication_set", "alter publication supabase_realtime set table public.items;"),
+    (
+        "rls_restated",  # on since the DO block: a guessed DISABLE would open the table
+        "alter table public.items enable row level security;"
+        "alter table public.items force row level security;",
+    ),
     (
         "dynamic",
         "do $$ begin execute 'create table public.made_in_a_do_block (id int)'; end $$;",
@@ -145,6 +155,10 @@ def test_what_was_filled(generated: dict[str, GeneratedRollback]) -> None:
     assert "CREATE TYPE public.unused AS ENUM ('x', 'y')" in sql("drop_unused_type")
     assert "USING feeling::text::public.mood" in sql("enum_value")
     assert "ALTER PUBLICATION supabase_realtime DROP TABLE public.items" in sql("publication_set")
+    assert "ALTER TABLE public.items ENABLE ROW LEVEL SECURITY" in sql("rls_restated")
+    assert "ALTER TABLE public.items NO FORCE ROW LEVEL SECURITY" in sql("rls_restated")
+    assert "DISABLE ROW LEVEL SECURITY" not in sql("rls_restated")
+    assert "DROP" not in sql("made_elsewhere_if_not_exists")
 
 
 def test_dropped_data_is_flagged(generated: dict[str, GeneratedRollback]) -> None:

@@ -226,3 +226,16 @@ def _objects(node: dict[str, Any], path: str) -> Iterator[tuple[str, dict[str, A
             yield from _objects(child, f"{path}.{key}")
     if "items" in node:
         yield from _objects(node["items"], f"{path}[]")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://admin:se cretPW12@host/", "https://admin:Qw9z%zzPW@host:99999/", "ftp://u:Qw9zPW@h/"],
+)
+def test_a_bad_url_is_quoted_without_its_credentials(url: str) -> None:
+    """Masked before it is quoted: a password holding a space stops later masks short."""
+    (found,) = problems(spec(maintenance={"http": {"url": url}}))
+    assert found.startswith("spec.maintenance.http.url: ")
+    assert "admin" not in found
+    assert "Qw9z" not in found
+    assert "cretPW12" not in found

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from migration_rollback.sql import (
+    ManualNeed,
     ObjectRef,
     RollbackPlan,
     build_history,
@@ -79,9 +80,19 @@ def test_a_relation_renamed_or_moved_then_dropped_keeps_its_name_before(
 def test_if_not_exists_with_earlier_migrations_unknown_says_keep_it(
     forward: str, kind: str
 ) -> None:
-    note = f"IF NOT EXISTS: if the {kind} existed before the migration, keep it"
-    assert note in _notes(_plan(forward))
-    assert note not in _notes(_plan(forward.replace(" if not exists", "")))
+    """Made in the dashboard or by the platform, it would be dropped with its rows: a human
+    (or generate --verify, from the state before) decides; a plain CREATE made it."""
+    for history in (None, "create table public.other (a int);"):
+        plan = _plan(forward, history)
+        assert not plan.sql_steps
+        ((_, item),) = plan.manual_items
+        assert item.need is ManualNeed.PRIOR_DEFINITION
+        assert "may have existed before this migration" in item.reason
+        assert "if it did not exist, run: " in item.reason
+        assert item.target is not None
+        assert item.target.kind == kind
+    plain = _plan(forward.replace(" if not exists", ""), "create table public.t (a int);")
+    assert plain.manual_items == ()
 
 
 def test_names_made_here_are_told_apart_by_namespace_not_by_name_alone() -> None:

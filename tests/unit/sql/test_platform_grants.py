@@ -117,7 +117,7 @@ def test_the_platform_schemas_are_not_dropped() -> None:
     made = "create schema if not exists extensions; create schema if not exists public;"
     assert _undo(made) == []
     assert _undo(made, history=False) == []
-    assert _undo("create schema if not exists mine;") == ["DROP SCHEMA IF EXISTS mine;"]
+    assert _undo("create schema mine;") == ["DROP SCHEMA IF EXISTS mine;"]
 
 
 def test_validate_warns_of_a_rollback_revoking_the_platform_grants() -> None:

@@ -143,3 +143,28 @@ def test_verify_does_not_run_what_execute_refuses(tmp_path: Path) -> None:
     assert result.status == "rollback_failed"
     assert result.message.startswith(f"execute refuses it: {path}:3:1: 'SET lock_timeout = 0'")
     assert result.location == f"{path}:3:1"
+
+
+TRANSACTIONS = {
+    "DROP VIEW v;\nCOMMIT;\nDROP VIEW w;\n": [2],
+    "BEGIN;\nSAVEPOINT a;\nDROP VIEW v;\nCOMMIT;\n": [2],
+    "DROP VIEW v;\nROLLBACK;\n": [2],
+    "BEGIN;\nDROP VIEW v;\nEND;\nBEGIN;\nDROP VIEW w;\nCOMMIT;\n": [3, 4],
+    "BEGIN;\nDROP VIEW v;\nCOMMIT;\n": [],  # the file's own wrapper: the runner drops it
+}
+
+
+@pytest.mark.parametrize("sql", TRANSACTIONS)
+def test_validate_and_execute_agree_on_transaction_control(sql: str) -> None:
+    """One rule for both (the adversarial round 35's COMMIT that validate called valid)."""
+    lines = TRANSACTIONS[sql]
+    findings = session_findings(parse_script(sql, "r.sql"), "r.sql")
+    assert [f.line for f in findings] == lines
+    assert all("the runner owns the transaction" in f.message for f in findings)
+    name = "20251113000001_x"
+    source = parse_rollback(MigrationId.parse(name), f"{name}_rollback.sql", sql.encode())
+    if lines:
+        with pytest.raises(PreconditionError, match="the runner owns the transaction"):
+            build_plan([source], purge=False)
+    else:
+        assert len(build_plan([source], purge=False).statements) == 1

@@ -124,23 +124,37 @@ class _Switch:
     """A row level security switch: its opposite, and the history's record of the flag."""
 
     back: AT
-    flag: str  # the History set that holds the tables with the flag on
+    flag: str  # the History map of the flag per table (absent: not known)
     sets: bool  # whether the subcommand turns the flag on
+    words: str  # what the flag is called in a reason
 
 
 _RLS: dict[AT, _Switch] = {
-    AT.AT_EnableRowSecurity: _Switch(AT.AT_DisableRowSecurity, "rls_enabled", True),
-    AT.AT_DisableRowSecurity: _Switch(AT.AT_EnableRowSecurity, "rls_enabled", False),
-    AT.AT_ForceRowSecurity: _Switch(AT.AT_NoForceRowSecurity, "rls_forced", True),
-    AT.AT_NoForceRowSecurity: _Switch(AT.AT_ForceRowSecurity, "rls_forced", False),
+    AT.AT_EnableRowSecurity: _Switch(AT.AT_DisableRowSecurity, "rls_enabled", True, "enabled"),
+    AT.AT_DisableRowSecurity: _Switch(AT.AT_EnableRowSecurity, "rls_enabled", False, "enabled"),
+    AT.AT_ForceRowSecurity: _Switch(AT.AT_NoForceRowSecurity, "rls_forced", True, "forced"),
+    AT.AT_NoForceRowSecurity: _Switch(AT.AT_ForceRowSecurity, "rls_forced", False, "forced"),
 }
 
 
 def _row_security(sub: Subcommand) -> Iterator[Inverse]:
+    """Back to the switch the history followed; by hand where it does not know it (a table
+    made in the dashboard, which enables RLS by default, or switched in a DO block): the
+    opposite switch would guess "off" and could open the table to every role."""
     switch, history = _RLS[sub.cmd.subtype], sub.ctx.history
     table = sub.ctx.table_before(sub.schema, sub.rel.name)  # None: made here, nothing known
-    known = history is not None and table is not None
-    if known and (table in getattr(history, switch.flag)) == switch.sets:
+    before = getattr(history, switch.flag).get(table) if history and table else None
+    if settings.new_here(sub):
+        yield sub.undo(switch.back)  # made off; dropping it undoes the rest
+    elif before is None:
+        yield manual(
+            ManualNeed.PRIOR_ROW_SECURITY,
+            f"row level security of {sub.rel.qualified} was switched and earlier migrations "
+            f"do not say whether it was {switch.words} before (RLS may have been on): set it "
+            "back as it was",
+            sub.rel,
+        )
+    elif before == switch.sets:
         yield nothing(f"row level security on {sub.rel.qualified} was already so")
     else:
         yield sub.undo(switch.back)

@@ -26,7 +26,7 @@ from migration_rollback.sql.rules.context import (
     manual,
     nothing,
 )
-from migration_rollback.sql.rules.create import changed_nothing, maybe_existed
+from migration_rollback.sql.rules.create import changed_nothing, may_have_existed
 
 _NEW_HERE = "the table or column is new in this migration"
 
@@ -50,10 +50,13 @@ def add_column(sub: Subcommand) -> Iterator[Inverse]:
         yield manual(ManualNeed.PRIOR_DEFINITION, _doubted(ref), ref)
         return
     notes: tuple[str, ...] = (f"values written to column {name} since the migration are lost",)
-    if sub.cmd.missing_ok and history is None:
-        notes += (maybe_existed(ref),)
+    dropped = sub.undo(AT.AT_DropColumn, name, notes)
+    if sub.cmd.missing_ok and not sub.table_is_new and not (history and history.knows(sub.rel)):
+        # a table made elsewhere (the dashboard) may have had the column, with its values
+        yield manual(ManualNeed.PRIOR_DEFINITION, may_have_existed(ref, dropped.sql), ref)
+        return
     sub.ctx.created_here.add(ref)
-    yield sub.undo(AT.AT_DropColumn, name, notes)
+    yield dropped
 
 
 def _doubted(ref: ObjectRef) -> str:

@@ -22,11 +22,12 @@ from migration_rollback.sql.names import function_args, relation, split_qualifie
 from migration_rollback.sql.rules.context import Context, Inverse, drop, manual, nothing
 from migration_rollback.sql.rules.redefine import replaced
 
-# Extensions a Supabase project has before its first migration; `CREATE EXTENSION IF NOT
-# EXISTS` of one of them changes nothing, so dropping it would break the platform.
+# Extensions a Supabase project has before its first migration (the CREATE EXTENSIONs of
+# platform/supabase.sql, and plpgsql); `CREATE EXTENSION IF NOT EXISTS` of one of them changes
+# nothing, so dropping it would break the platform (pgsodium: its key table).
 PLATFORM_EXTENSIONS = frozenset(
     {"plpgsql", "uuid-ossp", "pgcrypto", "pgjwt", "pg_graphql", "pg_stat_statements",
-     "supabase_vault"}
+     "supabase_vault", "pgsodium"}
 )  # fmt: skip
 
 Target = Callable[[Any, str], ObjectRef | None]  # (node, default schema) -> what it creates
@@ -35,11 +36,6 @@ Target = Callable[[Any, str], ObjectRef | None]  # (node, default schema) -> wha
 def changed_nothing(ref: ObjectRef) -> str:
     """IF NOT EXISTS of an object earlier migrations made."""
     return f"{ref.describe()} existed before; IF NOT EXISTS changed nothing"
-
-
-def maybe_existed(ref: ObjectRef) -> str:
-    """IF NOT EXISTS when earlier migrations are not known: the undo drops it all the same."""
-    return f"IF NOT EXISTS: if the {ref.kind} existed before the migration, keep it"
 
 
 def _no_notes(node: Any, ref: ObjectRef) -> tuple[str, ...]:
@@ -99,11 +95,37 @@ def _plain(node: Any, ref: ObjectRef, spec: Creates, ctx: Context) -> Iterator[I
         yield nothing(changed_nothing(ref))
         return
     notes = spec.notes(node, ref)
-    if existed is None:
-        notes += (maybe_existed(ref),)
-    ctx.created_here.add(ref)
     concurrently = bool(getattr(node, "concurrent", False))
-    yield drop(ref, concurrently=concurrently, notes=notes)
+    dropped = drop(ref, concurrently=concurrently, notes=notes)
+    if if_not_exists and not _surely_new(ref, ctx) and not _on_new_table(node, ctx):
+        yield manual(ManualNeed.PRIOR_DEFINITION, may_have_existed(ref, dropped.sql), ref)
+        return
+    ctx.created_here.add(ref)
+    yield dropped
+
+
+def _surely_new(ref: ObjectRef, ctx: Context) -> bool:
+    """Not there before this migration: it dropped or renamed away the name, or made its
+    schema. Otherwise an IF NOT EXISTS may have met one made in the dashboard or by the
+    platform (auth.users, pg_cron), which its DROP would take with its rows."""
+    gone = ref in ctx.created_here or (ref.schema or "", ref.name) in ctx.gone_here
+    return gone or (ref.schema is not None and ObjectRef("schema", ref.schema) in ctx.created_here)
+
+
+def _on_new_table(node: Any, ctx: Context) -> bool:
+    """An index of a table this migration made is new with it."""
+    if not isinstance(node, ast.IndexStmt):
+        return False
+    return ctx.is_new(relation(node.relation, ctx.default_schema))
+
+
+def may_have_existed(ref: ObjectRef, drop_sql: str | None) -> str:
+    """IF NOT EXISTS of an object no earlier migration made: dropping it is a human's call."""
+    return (
+        f"IF NOT EXISTS: no earlier migration made {ref.describe()}, so it may have existed "
+        f"before this migration (made in the dashboard or by the platform) and was then left "
+        f"as it was: keep it if so; if it did not exist, run: {drop_sql}"
+    )
 
 
 def _create_or_replace(node: Any, ref: ObjectRef, ctx: Context) -> Iterator[Inverse]:

@@ -67,7 +67,7 @@ def _known(sub: Subcommand, field: str) -> Any:
 
 def replica_identity(sub: Subcommand) -> Iterator[Inverse]:
     before = _known(sub, "replica_identity")
-    if _new_here(sub):
+    if new_here(sub):
         yield nothing("the table is new in this migration")
     elif before is None:
         yield manual(
@@ -107,7 +107,7 @@ def member_switch(sub: Subcommand) -> Iterator[Inverse]:
     was = sub.ctx.was_named(ref)
     before = (_known(sub, member.field) or {}).get(was.name if was is not None else name)
     where = f"{member.kind} {name} on {sub.rel.qualified}"
-    if _new_here(sub) or sub.ctx.is_new(ref):
+    if new_here(sub) or sub.ctx.is_new(ref):
         yield nothing(f"{where} is new in this migration")
     elif before is None:
         yield _unknown(sub, f"{where} was switched and earlier migrations do not say how it fired")
@@ -130,7 +130,7 @@ def _partitioned(sub: Subcommand) -> bool:
 def persistence(sub: Subcommand) -> Iterator[Inverse]:
     """SET LOGGED / UNLOGGED (the table's sequences follow it, both ways)."""
     before, sets = _known(sub, "logged"), LOGGED[sub.cmd.subtype]
-    if _new_here(sub):
+    if new_here(sub):
         yield nothing(f"{sub.rel.qualified} is new in this migration")
     elif before is None:
         yield _unknown(sub, f"{sub.rel.qualified} was made elsewhere: logged or not")
@@ -142,7 +142,7 @@ def persistence(sub: Subcommand) -> Iterator[Inverse]:
 
 def rel_options(sub: Subcommand) -> Iterator[Inverse]:
     before = _known(sub, "reloptions")
-    if _new_here(sub):
+    if new_here(sub):
         yield nothing(f"{sub.rel.qualified} is new in this migration")
     elif before is None:
         yield _unknown(sub, f"the parameters of {sub.rel.qualified} changed and earlier "
@@ -172,7 +172,7 @@ def _options_tree(
     return ast.AlterTableStmt(relation=name, cmds=(cmd,), objtype=object_type, missing_ok=if_exists)
 
 
-def _new_here(sub: Subcommand) -> bool:
+def new_here(sub: Subcommand) -> bool:
     """The relation was made by this migration (a view or materialized view too: ALTER TABLE
     names any relation, the context keys it by its kind)."""
     return sub.table_is_new or sub.ctx.created_here.has_name(sub.rel)

@@ -19,8 +19,9 @@ it):
   views that use those columns dropped before and recreated after): flagged, it rewrites those
   tables;
 - PRIOR_OWNER: the owner before the migration; PRIOR_REPLICA_IDENTITY: the table's replica
-  identity; DYNAMIC: a query whose calls the shadow's pg_proc says are stable or immutable needs
-  nothing, a DO block is undone from the shadow's delta (`dynamic`);
+  identity; PRIOR_ROW_SECURITY: its row level security switches (enabled, forced); DYNAMIC: a
+  query whose calls the shadow's pg_proc says are stable or immutable needs nothing, a DO
+  block is undone from the shadow's delta (`dynamic`);
 - a static step that recreates an object from an earlier migration's text is written from the
   shadow's definition instead (it follows later renames), and every object is recreated once
   (by identity: no "already exists", no "multiple primary keys").

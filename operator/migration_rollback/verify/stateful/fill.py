@@ -75,6 +75,8 @@ def _fill_definition(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
         return _restore_publication(forward.node, gen)
     ref = _target(step)
     obj = gen.find(ref)
+    if _if_not_exists(forward.node):
+        return _fill_if_not_exists(ref, obj is not None)
     current = gen.find(ref, gen.after) if gen.after is not None else None
     if obj is None and current is None and forward.kind == "AlterFunctionStmt" and gen.after:
         # there after the forward, in neither snapshot: an extension's own function
@@ -85,6 +87,26 @@ def _fill_definition(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
         target = _drop_ref(ref)
         return [target], f"{ref.describe()} did not exist before: dropped"
     return gen.create(obj, current=current or obj), f"restores {obj.id} as it was"
+
+
+def _if_not_exists(node: Any) -> bool:
+    """CREATE ... IF NOT EXISTS, ALTER TABLE ... ADD COLUMN IF NOT EXISTS."""
+    base = getattr(node, "base", None)  # CREATE FOREIGN TABLE wraps a CREATE TABLE
+    if getattr(base if base is not None else node, "if_not_exists", False):
+        return True
+    cmds = getattr(node, "cmds", None) or ()
+    return any(c.subtype == AT.AT_AddColumn and c.missing_ok for c in cmds)
+
+
+def _fill_if_not_exists(ref: ObjectRef, existed: bool) -> tuple[list[str], str]:
+    """There before: IF NOT EXISTS left it as it was, and it stays (with its rows)."""
+    if existed:
+        return [], f"{ref.describe()} existed before: IF NOT EXISTS left it; kept"
+    if ref.kind == "column":
+        table = Identifier(ref.schema or "public", ref.name)
+        drop = sql("ALTER TABLE {} DROP COLUMN IF EXISTS {}", table, Identifier(ref.column or ""))
+        return [drop], f"{ref.describe()} did not exist before: dropped"
+    return [_drop_ref(ref)], f"{ref.describe()} did not exist before: dropped"
 
 
 def _fill_dropped(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
@@ -146,6 +168,21 @@ def _fill_replica_identity(step: RollbackStep, gen: Writer) -> tuple[list[str], 
     return replica_identity(gen, table), f"replica identity of {table.id} as it was"
 
 
+def _fill_row_security(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
+    """Both switches as they were (one statement may have turned either)."""
+    table = gen.find(_target(step, "table"))
+    if table is None:
+        raise Unknown("the table is not in the schema before the migration")
+    name = table.id.name
+    enabled = "ENABLE" if table.get("row security") else "DISABLE"
+    forced = "FORCE" if table.get("force row security") else "NO FORCE"
+    sql = [
+        f"ALTER TABLE {name} {enabled} ROW LEVEL SECURITY",
+        f"ALTER TABLE {name} {forced} ROW LEVEL SECURITY",
+    ]
+    return sql, f"row level security of {table.id} as it was"
+
+
 def _fill_dynamic(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
     """A query whose calls the shadow knows to be stable or immutable (pg_proc.provolatile):
     PostgreSQL refuses writes inside those, so nothing lasting happened."""
@@ -182,6 +219,7 @@ _FILLERS: dict[ManualNeed, Filler] = {
     ManualNeed.ENUM_VALUE: _fill_enum,
     ManualNeed.DYNAMIC: _fill_dynamic,
     ManualNeed.PRIOR_REPLICA_IDENTITY: _fill_replica_identity,
+    ManualNeed.PRIOR_ROW_SECURITY: _fill_row_security,
     ManualNeed.PRIOR_PRIVILEGES: _fill_privileges,
 }
 

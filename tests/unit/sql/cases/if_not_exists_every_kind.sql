@@ -20,5 +20,6 @@ create foreign table if not exists public.remote_reports (id int) server file_se
 create materialized view if not exists public.report_counts as select 1 as n;
 alter table public.reports add column if not exists note text;
 create schema if not exists fresh;
+-- manual
+PRIOR_DEFINITION
 -- rollback
-DROP SCHEMA IF EXISTS fresh;

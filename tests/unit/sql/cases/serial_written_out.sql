@@ -2,8 +2,8 @@
 -- sequence, OWNED BY, and the default set last. The rollback drops the sequence before the table,
 -- so the default lets go of it first; OWNED BY on a sequence made here needs nothing.
 -- forward
-create table if not exists public.html (id integer not null, body text);
-create sequence if not exists public.html_id_seq as integer start with 1 increment by 1;
+create table public.html (id integer not null, body text);
+create sequence public.html_id_seq as integer start with 1 increment by 1;
 alter sequence public.html_id_seq owned by public.html.id;
 alter table only public.html alter column id set default nextval('public.html_id_seq'::regclass);
 alter table only public.html alter column body set default '';
