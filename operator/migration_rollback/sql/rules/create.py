@@ -104,7 +104,7 @@ def _plain(node: Any, ref: ObjectRef, spec: Creates, ctx: Context) -> Iterator[I
 
 def _create_or_replace(node: Any, ref: ObjectRef, ctx: Context) -> Iterator[Inverse]:
     if node.replace:
-        yield from replaced(ref, ctx, drop(ref))
+        yield from replaced(ref, ctx, drop(ref), node)
     else:
         yield drop(ref)
     if not ctx.existed_before(ref):
