@@ -6,12 +6,14 @@ believing the object still stood as an earlier migration made it, and a later DR
 by recreating it from that stale text. PostgreSQL's PL/pgSQL parser (through pglast) gives
 each SQL statement of the code; those written out, or run by EXECUTE of a string constant, are
 read here. A DROP inside an IF or a loop may not have run: the history forgets its targets
-all the same (a later undo is then a human's, never a guess). What the code builds at run time
-is not here: history_unread.py forgets what such code names.
+all the same (a later undo is then a human's, never a guess). A DROP built at run time by
+`format('DROP POLICY IF EXISTS %I ON %I.%I', …)` (a loop over pg_policies, on real projects)
+is read from its template, each name filled in at run time standing for any (ANY_NAME).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +26,9 @@ from migration_rollback.sql.effects import PLATFORM_NOTHING_LASTING, locks_or_re
 from migration_rollback.sql.function_code import as_statement, entries, plpgsql_tree
 from migration_rollback.sql.model import Statement
 
+# A name format() fills in at run time: stands for any name in a DROP read from its template.
+ANY_NAME = "mr_any_name_"
+_PLACEHOLDER = re.compile(r"%(?:\d+\$)?-?\d*[sIL]")
 _DROPPING = frozenset({AlterTableType.AT_DropConstraint, AlterTableType.AT_DropColumn})
 # The PL/pgSQL statements a block that only drops may hold besides its SQL: control flow and
 # messages (their expressions are read too: a condition may call a function that writes).
@@ -135,18 +140,56 @@ def _texts(action: Any) -> Iterator[str]:
     yield from (text for _, text in sorted(found, key=lambda item: item[0]))
 
 
+def templated_drops(node: Any, st: Statement) -> list[Statement]:
+    """The DROPs the block EXECUTEs as `format('DROP …', …)`: their names format() fills in
+    are ANY_NAME."""
+    tree = _tree(node)
+    found: list[Statement] = []
+    for key, value in entries(tree["action"]) if tree is not None else ():
+        template = _template(_query(value, "query")) if key == "PLpgSQL_stmt_dynexecute" else None
+        if template is None:
+            continue
+        text = _PLACEHOLDER.sub(ANY_NAME, template)
+        try:
+            parsed = parse_sql(text)
+        except ParseError:
+            continue
+        found += [Statement(text, st.location, st.index, raw.stmt) for raw in parsed
+                  if isinstance(raw.stmt, ast.DropStmt)]  # fmt: skip
+    return found
+
+
+def _template(expression: str) -> str | None:
+    """The first argument of `format(<constant>, …)`, the whole of the expression."""
+    value = _single_value(expression)
+    if not isinstance(value, ast.FuncCall) or not value.args:
+        return None
+    if str(value.funcname[-1].sval).lower() != "format":
+        return None
+    first = value.args[0]
+    text = getattr(getattr(first, "val", None), "sval", None)
+    return str(text) if isinstance(first, ast.A_Const) and text is not None else None
+
+
 def _line(statement: dict[str, Any]) -> int:
     return int(statement.get("lineno", 0))
 
 
 def _constant(expression: str) -> str | None:
     """The string an EXECUTE runs when its expression is a single string constant."""
+    value = _single_value(expression)
+    text = getattr(getattr(value, "val", None), "sval", None)
+    return str(text) if isinstance(value, ast.A_Const) and text is not None else None
+
+
+def _single_value(expression: str) -> Any:
+    """The parse of a PL/pgSQL expression that is one value; None otherwise."""
     try:
         parsed = parse_sql(f"SELECT {expression}")
     except ParseError:
         return None
     select = parsed[0].stmt if len(parsed) == 1 else None
     targets: tuple[Any, ...] = tuple(getattr(select, "targetList", None) or ())
-    value = getattr(targets[0], "val", None) if len(targets) == 1 else None
-    text = getattr(getattr(value, "val", None), "sval", None)
-    return str(text) if isinstance(value, ast.A_Const) and text is not None else None
+    if getattr(select, "fromClause", None) or len(targets) != 1:
+        return None
+    return getattr(targets[0], "val", None)

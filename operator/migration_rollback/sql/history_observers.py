@@ -27,7 +27,7 @@ from migration_rollback.sql.created import (
     object_key_for_index,
     simple_object_ref,
 )
-from migration_rollback.sql.do_drops import block_statements, drops
+from migration_rollback.sql.history_blocks import observe_block_drops
 from migration_rollback.sql.history_cascade import forget_dependents, forget_unread_drops
 from migration_rollback.sql.history_renames import observe_enum, observe_rename, observe_set_schema
 from migration_rollback.sql.history_settings import (
@@ -320,25 +320,7 @@ def _observe_drop(h: History, st: Statement, node: Any) -> None:
 def _observe_do(h: History, st: Statement, node: Any) -> None:
     forget_unread(h, st, node)
     forget_unread_drops(h, st.text)
-    _observe_block_drops(h, st, node)
-
-
-def _observe_block_drops(h: History, st: Statement, node: Any) -> None:
-    """The DROPs the block's code shows (do_drops.py), as if run at the top level: what they
-    name is gone, or, made again by the same block, stands with a definition not known."""
-    from migration_rollback.sql.classify import classify
-
-    inner = block_statements(node, st)
-    made = {h.identity(t).key for s in inner if not drops(s.node) for t in classify(s).targets}
-    for dropping in (s for s in inner if drops(s.node)):
-        targets = classify(dropping).targets
-        again = isinstance(dropping.node, ast.DropStmt) and all(
-            h.identity(t).key in made for t in targets
-        )
-        if again and dropping.node.behavior != DropBehavior.DROP_CASCADE:
-            h.stale.update(h.identity(t).key for t in targets if h.knows(t))
-        else:
-            OBSERVERS[type(dropping.node)](h, dropping, dropping.node)
+    observe_block_drops(h, st, node, OBSERVERS)
 
 
 def _observe_set(h: History, st: Statement, node: Any) -> None:

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from migration_rollback.sql import build_history, generate_rollback, parse_script
-from migration_rollback.sql.do_drops import block_drops, block_statements, only_drops
+from migration_rollback.sql.do_drops import (
+    ANY_NAME,
+    block_drops,
+    block_statements,
+    only_drops,
+    templated_drops,
+)
 
 _BLOCK = """do $$ begin
   drop policy if exists p on public.t;
@@ -96,3 +102,18 @@ def test_a_block_that_only_drops_known_policies_is_undone_by_making_them_again()
         "create policy p on public.t using (true)",
     ]
     assert not plan.manual_items
+
+
+def test_a_drop_built_by_format_is_read_from_its_template() -> None:
+    block = (
+        "do $$ declare r record; begin for r in select * from pg_policies loop "
+        "execute format('DROP POLICY IF EXISTS %I ON %I.%I', r.policyname, r.schemaname, "
+        "r.tablename); execute format('drop trigger %s on public.t', r.x); "
+        "execute format('select %L', 1); end loop; end $$;"
+    )
+    st = parse_script(block, "m.sql").statements[0]
+    texts = sorted(inner.text for inner in templated_drops(st.node, st))
+    assert texts == [
+        f"DROP POLICY IF EXISTS {ANY_NAME} ON {ANY_NAME}.{ANY_NAME}",
+        f"drop trigger {ANY_NAME} on public.t",
+    ]

@@ -15,7 +15,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.do_drops import block_drops, block_statements, drops, only_drops
+from migration_rollback.sql.do_drops import (
+    ANY_NAME,
+    block_drops,
+    block_statements,
+    drops,
+    only_drops,
+    templated_drops,
+)
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.rules.context import Context, Inverse, drop, manual
 from migration_rollback.sql.rules.data import dynamic
@@ -41,6 +48,8 @@ def do_block(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
             again = None if ref in made else _again(ref, ctx)
             remade += again or []
             unsaid += [] if again else [_defined(ref, ctx)]
+    for templated in templated_drops(node, st):
+        unsaid += [_any(ref) for ref in classify(templated).targets]
     yield from remade
     if not unsaid and only_drops(node):
         return
@@ -67,6 +76,11 @@ def _again(ref: ObjectRef, ctx: Context) -> list[Inverse] | None:
         Inverse(previous.text, notes=(note,), tree=previous.tree),
         *recreated_settings(ref, previous, ctx),
     ]
+
+
+def _any(ref: ObjectRef) -> str:
+    """A DROP built at run time: `policy * on *` says any policy of any table."""
+    return f"{ref.describe().replace(ANY_NAME, '*')} (a name built at run time)"
 
 
 def _defined(ref: ObjectRef, ctx: Context) -> str:
