@@ -41,16 +41,23 @@ _CONTROL = frozenset({
 def block_statements(node: Any, st: Statement) -> list[Statement]:
     """Every SQL statement the block's PL/pgSQL writes out or EXECUTEs as a constant, in
     order, located at the block; [] when its code is not PL/pgSQL or does not parse."""
+    return [Statement(text, st.location, st.index, tree) for text, tree in _parsed(node)]
+
+
+def dropping_trees(node: Any) -> list[Any]:
+    """The parse trees of block_drops(), where no location is wanted."""
+    return [tree for _, tree in _parsed(node) if drops(tree)]
+
+
+def _parsed(node: Any) -> list[tuple[str, Any]]:
     tree = _tree(node)
-    if tree is None:
-        return []
-    found: list[Statement] = []
-    for text in _texts(tree["action"]):
+    found: list[tuple[str, Any]] = []
+    for text in _texts(tree["action"]) if tree is not None else ():
         try:
             parsed = parse_sql(text)
         except ParseError:
             continue
-        found += [Statement(text, st.location, st.index, raw.stmt) for raw in parsed]
+        found += [(text, raw.stmt) for raw in parsed]
     return found
 
 
