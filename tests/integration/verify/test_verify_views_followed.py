@@ -5,7 +5,9 @@ On real projects: a view's WHERE changed by CREATE OR REPLACE was undone by DROP
 which fails when another view reads it and loses its comment otherwise; a materialized view
 dropped came back without its unique index; a policy a DO block had dropped was made again
 by the undo of a later `DROP POLICY IF EXISTS` (it had not stood before that migration): now
-a MANUAL item, answered by what apply captured before the migration.
+a MANUAL item, answered by what apply captured before the migration. And a block that drops
+policies an earlier block made (`IF NOT EXISTS … THEN EXECUTE 'CREATE POLICY …'`) is undone by
+making them again from that text.
 """
 
 from __future__ import annotations
@@ -91,7 +93,11 @@ def test_a_policy_a_do_block_dropped_is_not_made_again(tmp_path: Path, shadow_ur
 REPLACED_EARLIER = """
 create table public.orders (id int, user_id uuid);
 alter table public.orders enable row level security;
-create policy "orders select own" on public.orders for select using (user_id is not null);
+do $$ begin
+  if not exists (select 1 from pg_policies where policyname = 'orders select own') then
+    execute 'create policy "orders select own" on public.orders for select using (id > 1)';
+  end if;
+end $$;
 """
 REPLACED_FORWARD = """
 do $$ begin
@@ -102,7 +108,7 @@ create policy "orders select own" on public.orders for select using (id > 0);
 """
 
 
-def test_a_block_that_drops_policies_made_again_after_it_is_undone(
+def test_a_block_that_drops_a_policy_a_block_made_is_undone(
     tmp_path: Path, shadow_url: str
 ) -> None:
     status, report, rollback = _verify(tmp_path, shadow_url, REPLACED_EARLIER, REPLACED_FORWARD)
