@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.do_drops import ANY_NAME, block_statements, drops, templated_drops
 from migration_rollback.sql.model import ObjectRef, Statement
+from migration_rollback.sql.names import deparse
 
 if TYPE_CHECKING:
     from migration_rollback.sql.history import History
@@ -46,11 +47,18 @@ def observe_block_drops(
         ):
             observers[type(inner.node)](h, inner, inner.node)
         elif isinstance(inner.node, _MADE):  # over one that stood, or skipped: which, not known
-            h.stale.update(h.identity(t).key for t in targets if h.knows(t))
+            h.stale.update(h.identity(t).key for t in targets if _other(h, t, inner.node))
     for templated in templated_drops(node, st):
         for target in classify(templated).targets:
             for known in [d.ref for d in h.definitions.values() if _fills(target, d.ref)]:
                 h.forget(known)
+
+
+def _other(h: History, ref: ObjectRef, node: Any) -> bool:
+    """A known object the block's statement may have replaced with another definition (the
+    same text again, the common guarded re-run of an earlier block, changes nothing)."""
+    known = h.definitions.get(h.identity(ref).key)
+    return known is not None and deparse(known.tree) != deparse(node)
 
 
 def _fills(template: ObjectRef, ref: ObjectRef) -> bool:
