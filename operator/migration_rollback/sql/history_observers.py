@@ -28,6 +28,7 @@ from migration_rollback.sql.created import (
     object_key_for_index,
     simple_object_ref,
 )
+from migration_rollback.sql.history_blocks import observe_block_drops
 from migration_rollback.sql.history_cascade import forget_dependents, forget_unread_drops
 from migration_rollback.sql.history_renames import observe_enum, observe_rename, observe_set_schema
 from migration_rollback.sql.history_settings import (
@@ -347,6 +348,7 @@ def _observe_drop(h: History, st: Statement, node: Any) -> None:
 def _observe_do(h: History, st: Statement, node: Any) -> None:
     forget_unread(h, st, node)
     forget_unread_drops(h, st.text)
+    observe_block_drops(h, st, node, OBSERVERS)
 
 
 def _observe_set(h: History, st: Statement, node: Any) -> None:

@@ -24,7 +24,9 @@ from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse, search_path_sc
 from migration_rollback.sql.renamed import TYPE_KINDS
 from migration_rollback.sql.rules import (
     attributes,
+    blocks,
     data,
+    matviews,
     privileges,
     redefine,
     renames,
@@ -59,6 +61,7 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         yield recreated
         if recreated.recreates is not None:  # as the history followed it since (settings.py)
             yield from settings.recreated_settings(ref, ctx.previous(ref), ctx)
+            yield from matviews.recreated_indexes(ref, ctx)
             yield from settings.recreated_attributes(ref, ctx)
             yield from privileges.recreated_privileges(ref, ctx)
 
@@ -149,7 +152,7 @@ RULES: dict[type, Rule] = {
     ast.DeleteStmt: data.data_change,
     ast.TruncateStmt: data.data_change,
     ast.MergeStmt: data.data_change,
-    ast.DoStmt: data.dynamic,
+    ast.DoStmt: blocks.do_block,
     ast.SelectStmt: data.select,
     ast.DropStmt: _drop,
     ast.VariableSetStmt: _set,

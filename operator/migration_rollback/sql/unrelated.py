@@ -21,6 +21,7 @@ from migration_rollback.sql import effects
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.classify import classify
 from migration_rollback.sql.created import object_key_for_index
+from migration_rollback.sql.do_drops import dropping_trees
 from migration_rollback.sql.model import Script, Statement
 from migration_rollback.sql.names import DEFAULT_SCHEMA, strings
 from migration_rollback.sql.platform_calls import EFFECTS, Effect
@@ -115,6 +116,13 @@ def _forward_other(node: Any, found: Subjects) -> None:
     found.names.update(v.lower() for v in map(node.__getattribute__, node) if type(v) is str)
 
 
+def _forward_block(node: Any, found: Subjects) -> None:
+    """A DO block: what its code drops is its subject too (its undo may make it again)."""
+    _forward_other(node, found)
+    for dropping in dropping_trees(node):
+        found.names.update(touched_names(dropping))
+
+
 def _forward_one(node: Any, found: Subjects) -> None:
     """Add what one forward statement makes or changes (its subject, not what it reads)."""
     (_FORWARD.get(type(node)) or _forward_other)(node, found)
@@ -141,6 +149,7 @@ _FORWARD: dict[type, Callable[[Any, Subjects], None]] = {
     ast.CreatePolicyStmt: _named(lambda node: str(node.policy_name)),
     ast.AlterPolicyStmt: _named(lambda node: str(node.policy_name)),
     ast.SelectStmt: _forward_select,
+    ast.DoStmt: _forward_block,
     **dict.fromkeys(_ROW_WRITES, _forward_rows),
 }
 

@@ -130,7 +130,7 @@ def may_have_existed(ref: ObjectRef, drop_sql: str | None) -> str:
 
 def _create_or_replace(node: Any, ref: ObjectRef, ctx: Context) -> Iterator[Inverse]:
     if node.replace:
-        yield from replaced(ref, ctx, drop(ref))
+        yield from replaced(ref, ctx, drop(ref), node)
     else:
         yield drop(ref)
     if not ctx.existed_before(ref):

@@ -32,12 +32,14 @@ from migration_rollback.sql.rules.context import (
     nothing,
     renamed_manual,
 )
+from migration_rollback.sql.rules.privileges import recreated_privileges
 from migration_rollback.sql.rules.routine_attributes import attributes_back
-from migration_rollback.sql.rules.settings import recreated_settings
+from migration_rollback.sql.rules.settings import recreated_attributes, recreated_settings
+from migration_rollback.sql.view_columns import same_columns
 
 
-def replaced(ref: ObjectRef, ctx: Context, dropped: Inverse) -> Iterator[Inverse]:
-    """CREATE OR REPLACE: drop it when new (`dropped`: its DROP), restore the earlier
+def replaced(ref: ObjectRef, ctx: Context, dropped: Inverse, node: Any = None) -> Iterator[Inverse]:
+    """CREATE OR REPLACE (`node`): drop it when new (`dropped`: its DROP), restore the earlier
     definition when known. Made earlier in this migration (pg_dump writes a function again
     after the policies and triggers that use it): the undo of that first CREATE drops it,
     after what uses it is gone; a DROP here would come first and fail on them."""
@@ -54,8 +56,11 @@ def replaced(ref: ObjectRef, ctx: Context, dropped: Inverse) -> Iterator[Inverse
     elif existed and previous is not None and renamed is not None and now is None:
         yield renamed_manual(ManualNeed.PRIOR_DEFINITION, ref, previous, renamed)
     elif existed and previous is not None:
-        yield from _restore(ref, previous, dropped, now)
+        yield from _restore(ref, previous, dropped, now, node)
         yield from recreated_settings(ref, previous, ctx)
+        if ref.kind == "view" and not _in_place(previous, now, node):
+            yield from recreated_attributes(ref, ctx)
+            yield from recreated_privileges(ref, ctx)
     elif existed:
         yield manual(ManualNeed.PRIOR_DEFINITION, _unsaid(ref), ref)
     else:
@@ -68,6 +73,12 @@ def replaced(ref: ObjectRef, ctx: Context, dropped: Inverse) -> Iterator[Inverse
         )
 
 
+def _in_place(previous: Any, now: str | None, node: Any) -> bool:
+    """A view whose earlier text yields the columns the forward's does (view_columns.py): put
+    back over it, it keeps its owner, comment, privileges and the views built on it."""
+    return now is None and same_columns(previous.tree, node)
+
+
 def _unsaid(ref: ObjectRef) -> str:
     return (
         f"{ref.describe()} existed before; its definition then is not in the migrations as "
@@ -76,12 +87,15 @@ def _unsaid(ref: ObjectRef) -> str:
     )
 
 
-def _restore(ref: ObjectRef, previous: Any, dropped: Inverse, now: str | None) -> Iterator[Inverse]:
+def _restore(
+    ref: ObjectRef, previous: Any, dropped: Inverse, now: str | None, node: Any
+) -> Iterator[Inverse]:
     """The earlier definition again; `now`: its text naming relations renamed since as now."""
     where = previous.statement.location
     text, tree = (previous.text, previous.tree) if now is None else (now, None)
-    if ref.kind == "view":
-        # CREATE OR REPLACE VIEW cannot drop columns the forward added: recreate it.
+    if ref.kind == "view" and not _in_place(previous, now, node):
+        # CREATE OR REPLACE VIEW cannot drop columns the forward added: recreate it (its
+        # owner, comment and privileges after, as earlier migrations left them).
         yield replace(dropped, notes=(f"recreated below from {where}",))
         yield Inverse(text, notes=(f"restores the definition from {where}",), tree=tree)
     else:
