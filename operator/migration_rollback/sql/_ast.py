@@ -62,6 +62,19 @@ def make(cls: type, **fields: Any) -> Any:
 _BUILDERS: dict[type, Callable[..., Any]] = {}
 
 
+def changed(node: Any, **fields: Any) -> Any:
+    """A copy of a parsed node with `fields` replaced, built as `make` builds one: copy.copy
+    went through pickling's protocol and pglast's checked assignments, most of what the
+    history spent on a table's column constraints."""
+    cls: type = type(node)
+    names = tuple(getattr(cls, "__slots__"))  # noqa: B009 (pglast: name -> its type)
+    values = _ALL_FIELDS.get(cls) or _ALL_FIELDS.setdefault(cls, fields_getter(names))
+    return make(cls, **{**dict(zip(names, values(node), strict=True)), **fields})
+
+
+_ALL_FIELDS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
+
 def builder(cls: type) -> Callable[..., Any]:
     """One class's node built by straight-line code taking its fields, in slot order (as
     pglast's parser passes them) or by name (as `make` does), None by default (Python itself

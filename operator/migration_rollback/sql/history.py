@@ -9,13 +9,13 @@ teaches it is in history_observers.py; how created objects are named, in created
 
 from __future__ import annotations
 
-from copy import copy, deepcopy
+from copy import deepcopy
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, get_type_hints
 
 from migration_rollback.records import quick_init
 from migration_rollback.sql import privilege_states
-from migration_rollback.sql._ast import ast
+from migration_rollback.sql._ast import ast, changed
 from migration_rollback.sql.created import ColumnState
 from migration_rollback.sql.history_observers import OBSERVERS
 from migration_rollback.sql.kinds import KINDS
@@ -296,8 +296,7 @@ class History:
         earlier = self.definitions.get(key)
         if earlier is None or not getattr(earlier.fragment, "skip_validation", False):
             return
-        valid = copy(earlier.fragment)
-        valid.skip_validation, valid.initially_valid = False, True
+        valid = changed(earlier.fragment, skip_validation=False, initially_valid=True)
         self.definitions[key] = replace(earlier, fragment=valid)
 
     def _record(self, key: str, definition: Definition) -> None:

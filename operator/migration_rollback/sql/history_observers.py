@@ -10,7 +10,6 @@ anything.
 from __future__ import annotations
 
 from collections.abc import Callable
-from copy import copy
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,7 @@ from pglast.enums.parsenodes import AlterTableType as AT
 from pglast.enums.parsenodes import ConstrType, DropBehavior, ObjectType
 
 from migration_rollback.sql import platform_grants, privilege_states
-from migration_rollback.sql._ast import ast
+from migration_rollback.sql._ast import ast, changed, make
 from migration_rollback.sql.comments import comment_target
 from migration_rollback.sql.created import (
     column_state,
@@ -171,12 +170,12 @@ def _table_form(c: Any, column: str, attributes: bool) -> Any:
     keyed = c.contype in (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY)
     if attributes or not (keyed or c.contype in _COLUMN_ALONE):
         return None
-    table_form = copy(c)
+    named = (make(ast.String, sval=column),)
     if keyed:
-        table_form.keys = (ast.String(sval=column),)
-    elif c.contype == ConstrType.CONSTR_FOREIGN:
-        table_form.fk_attrs = (ast.String(sval=column),)
-    return table_form
+        return changed(c, keys=named)
+    if c.contype == ConstrType.CONSTR_FOREIGN:
+        return changed(c, fk_attrs=named)
+    return changed(c)
 
 
 _COLUMN_ALONE = (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_FOREIGN)
