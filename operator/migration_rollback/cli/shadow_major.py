@@ -7,15 +7,16 @@ project's `supabase/config.toml` (`[db] major_version`); the decision itself is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from migration_rollback.cli.app import console, error_markup
+from migration_rollback.cli.app import console, error_markup, escape
 
 if TYPE_CHECKING:
-    from migration_rollback.verify import VerifyResult
+    from migration_rollback.verify import MigrationPair, VerifyResult
     from migration_rollback.verify.majors import MajorRequirement
 
 PgMajorOption = Annotated[
@@ -53,6 +54,39 @@ def check_shadow_url(url: str | None) -> None:
     except InvalidDatabaseUrlError as exc:
         console.print(error_markup(str(exc)))
         raise typer.Exit(2) from None
+
+
+def refuse_shared_effects(
+    pairs: Sequence[MigrationPair], url: str | None, allowed: bool, *, rollbacks: bool
+) -> None:
+    """A --shadow-url server keeps what a migration does to the cluster (a role's password, a
+    new LOGIN role, ALTER SYSTEM): only the scratch database is dropped. Refused, exit 2,
+    before anything runs, unless the user said --allow-shared-effects knowingly; the
+    throwaway cluster (no --shadow-url) is dropped whole, so nothing to refuse there."""
+    from migration_rollback.verify.shared_effects import first_cluster_effect
+
+    if url is None:
+        return
+    where = first_cluster_effect(pairs, rollbacks=rollbacks)
+    if where is None:
+        return
+    if allowed:
+        console.print(f"[yellow]![/yellow] {escape(_STAYS.format(where=where))}")
+        return
+    console.print(error_markup(_REFUSED.format(where=where)))
+    raise typer.Exit(2)
+
+
+_REFUSED = (
+    "refusing --shadow-url: {where} changes the shadow server itself, not only its scratch "
+    "database, and the change would stay there (roles, passwords, settings are not put back). "
+    "Verify on the throwaway cluster (drop --shadow-url), or pass --allow-shared-effects if "
+    "that server may keep such changes"
+)
+_STAYS = (
+    "--allow-shared-effects: {where} (and any like it) changes the shadow server itself; the "
+    "change stays there after this run"
+)
 
 
 def shadow_requirement(
