@@ -36,6 +36,7 @@ from migration_rollback.cli.shadow_major import (
     major_label,
     refuse_shared_effects,
     shadow_requirement,
+    stop_cleanly_on_signals,
 )
 from migration_rollback.errors import DatabaseUnavailableError
 
@@ -82,6 +83,7 @@ def generate(
         raise fail("generate", problem)
     if verify:
         check_shadow_url(shadow_url)
+        stop_cleanly_on_signals()
 
     loaded = load_project(directory, "parsing")
     selected = select(loaded, only)

@@ -7,8 +7,11 @@ project's `supabase/config.toml` (`[db] major_version`); the decision itself is
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -54,6 +57,27 @@ def check_shadow_url(url: str | None) -> None:
     except InvalidDatabaseUrlError as exc:
         console.print(error_markup(str(exc)))
         raise typer.Exit(2) from None
+
+
+# A CI job cancelled (SIGTERM), a closed terminal (SIGHUP), Ctrl-C (SIGINT, which a shell
+# leaves ignored for a background job): each must reach the clean-up path. The throwaway
+# cluster runs in its own process group, so a signal to the CLI alone left its postmaster
+# running (reparented to init, its folder in /dev/shm) and the scratch mr_shadow_* database on
+# a --shadow-url server.
+_STOPPING = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+
+def stop_cleanly_on_signals() -> None:
+    """`--verify`: each of _STOPPING raises KeyboardInterrupt, as Ctrl-C does, so the shadow's
+    `finally` blocks stop the cluster and drop the scratch database (apply/execute: run.py)."""
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set handlers (a test calling the app from a thread)
+    for signum in _STOPPING:
+        signal.signal(signum, _stop)
 
 
 def refuse_shared_effects(

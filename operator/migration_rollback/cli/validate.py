@@ -34,6 +34,7 @@ from migration_rollback.cli.shadow_major import (
     major_label,
     refuse_shared_effects,
     shadow_requirement,
+    stop_cleanly_on_signals,
 )
 from migration_rollback.errors import DatabaseUnavailableError
 from migration_rollback.shown import shown_lines
@@ -97,6 +98,7 @@ def validate(
         raise fail("validate", problem)
     if verify:
         check_shadow_url(shadow_url)
+        stop_cleanly_on_signals()
 
     # As generate does: a file that is not read as a migration is named, never skipped mutely.
     loaded = load_project(directory, "validating")
