@@ -164,6 +164,16 @@ ShadowOption = Annotated[
     ),
 ]
 
+AllowSharedEffectsOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-shared-effects",
+        help="With --verify --shadow-url: run migrations that change the shadow server itself "
+        "(roles, their settings and memberships, databases, tablespaces, ALTER SYSTEM) instead "
+        "of refusing. Those changes STAY on that server: only its scratch database is dropped.",
+    ),
+]
+
 ExactColumnOrderOption = Annotated[
     bool,
     typer.Option(
@@ -200,6 +210,7 @@ _VERIFY_ONLY = {
     "allow_other_major": "--allow-other-major",
     "exact_column_order": "--exact-column-order",
     "jobs": "--jobs",
+    "allow_shared_effects": "--allow-shared-effects",
 }
 
 

@@ -176,6 +176,15 @@ def execute(
             help="Run although '-- MANUAL:' markers remain: a human did or reviewed that work.",
         ),
     ] = False,
+    allow_cascade: Annotated[
+        bool,
+        typer.Option(
+            "--allow-cascade",
+            help="Run a rollback statement with CASCADE (an error for validate) although it "
+            "drops whatever depends on its object, policies and later migrations' objects "
+            "included. Better: drop the dependents explicitly.",
+        ),
+    ] = False,
     purge: Annotated[
         bool,
         typer.Option(
@@ -252,6 +261,7 @@ def execute(
             statement_timeout=_duration("--statement-timeout", statement_timeout),
             allow_data_loss=allow_data_loss,
             allow_manual=allow_manual,
+            allow_cascade=allow_cascade,
             purge=purge,
             history_table=parse_table_name(history_table),
             result_file=result_file,

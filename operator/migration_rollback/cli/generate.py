@@ -12,6 +12,7 @@ import typer
 
 from migration_rollback.cli.app import (
     DEFAULT_DIR,
+    AllowSharedEffectsOption,
     DirOption,
     ExactColumnOrderOption,
     JobsOption,
@@ -33,7 +34,9 @@ from migration_rollback.cli.shadow_major import (
     PgMajorOption,
     check_shadow_url,
     major_label,
+    refuse_shared_effects,
     shadow_requirement,
+    stop_cleanly_on_signals,
 )
 from migration_rollback.errors import DatabaseUnavailableError
 
@@ -66,6 +69,7 @@ def generate(
     allow_other_major: AllowOtherMajorOption = False,
     exact_column_order: ExactColumnOrderOption = False,
     jobs: JobsOption = None,
+    allow_shared_effects: AllowSharedEffectsOption = False,
 ) -> None:
     """Write <migration>_rollback.sql and <migration>_rollback.md beside each migration.
 
@@ -79,6 +83,7 @@ def generate(
         raise fail("generate", problem)
     if verify:
         check_shadow_url(shadow_url)
+        stop_cleanly_on_signals()
 
     loaded = load_project(directory, "parsing")
     selected = select(loaded, only)
@@ -86,7 +91,10 @@ def generate(
     bodies: dict[str, str] = {}
     if verify:
         major = shadow_requirement(directory, pg_major, allow_other_major)
-        bodies = state_aware_bodies(loaded, shadow_url, major, exact_column_order, jobs)
+        bodies = state_aware_bodies(
+            loaded, shadow_url, major, exact_column_order, jobs,
+            allow_shared_effects=allow_shared_effects,
+        )  # fmt: skip
     failed = 0
     for item in selected:
         result = generate_one(item, force=force, body=bodies.get(item.migration.name))
@@ -145,12 +153,15 @@ def state_aware_bodies(
     major: MajorRequirement | None = None,
     exact_column_order: bool = False,
     jobs: int | None = None,
+    *,
+    allow_shared_effects: bool = False,
 ) -> dict[str, str]:
     """Rollback bodies proven on a shadow database (the static ones where it could not)."""
     from migration_rollback.verify import MigrationPair, generate_verified
 
     # An unreadable file (a pipe, a directory...) is already reported; the shadow skips it.
     pairs = [MigrationPair(i.migration.name, i.migration.path) for i in loaded if i.usable]
+    refuse_shared_effects(pairs, shadow_url, allow_shared_effects, rollbacks=False)
     try:
         with progress_bar(len(pairs), "verifying") as bar:
             generated = generate_verified(

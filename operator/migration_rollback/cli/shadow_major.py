@@ -7,15 +7,19 @@ project's `supabase/config.toml` (`[db] major_version`); the decision itself is
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from migration_rollback.cli.app import console, error_markup
+from migration_rollback.cli.app import console, error_markup, escape
 
 if TYPE_CHECKING:
-    from migration_rollback.verify import VerifyResult
+    from migration_rollback.verify import MigrationPair, VerifyResult
     from migration_rollback.verify.majors import MajorRequirement
 
 PgMajorOption = Annotated[
@@ -53,6 +57,60 @@ def check_shadow_url(url: str | None) -> None:
     except InvalidDatabaseUrlError as exc:
         console.print(error_markup(str(exc)))
         raise typer.Exit(2) from None
+
+
+# A CI job cancelled (SIGTERM), a closed terminal (SIGHUP), Ctrl-C (SIGINT, which a shell
+# leaves ignored for a background job): each must reach the clean-up path. The throwaway
+# cluster runs in its own process group, so a signal to the CLI alone left its postmaster
+# running (reparented to init, its folder in /dev/shm) and the scratch mr_shadow_* database on
+# a --shadow-url server.
+_STOPPING = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+
+def stop_cleanly_on_signals() -> None:
+    """`--verify`: each of _STOPPING raises KeyboardInterrupt, as Ctrl-C does, so the shadow's
+    `finally` blocks stop the cluster and drop the scratch database (apply/execute: run.py)."""
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set handlers (a test calling the app from a thread)
+    for signum in _STOPPING:
+        signal.signal(signum, _stop)
+
+
+def refuse_shared_effects(
+    pairs: Sequence[MigrationPair], url: str | None, allowed: bool, *, rollbacks: bool
+) -> None:
+    """A --shadow-url server keeps what a migration does to the cluster (a role's password, a
+    new LOGIN role, ALTER SYSTEM): only the scratch database is dropped. Refused, exit 2,
+    before anything runs, unless the user said --allow-shared-effects knowingly; the
+    throwaway cluster (no --shadow-url) is dropped whole, so nothing to refuse there."""
+    from migration_rollback.verify.shared_effects import first_cluster_effect
+
+    if url is None:
+        return
+    where = first_cluster_effect(pairs, rollbacks=rollbacks)
+    if where is None:
+        return
+    if allowed:
+        console.print(f"[yellow]![/yellow] {escape(_STAYS.format(where=where))}")
+        return
+    console.print(error_markup(_REFUSED.format(where=where)))
+    raise typer.Exit(2)
+
+
+_REFUSED = (
+    "refusing --shadow-url: {where} changes the shadow server itself, not only its scratch "
+    "database, and the change would stay there (roles, passwords, settings are not put back). "
+    "Verify on the throwaway cluster (drop --shadow-url), or pass --allow-shared-effects if "
+    "that server may keep such changes"
+)
+_STAYS = (
+    "--allow-shared-effects: {where} (and any like it) changes the shadow server itself; the "
+    "change stays there after this run"
+)
 
 
 def shadow_requirement(

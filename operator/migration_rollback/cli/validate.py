@@ -10,6 +10,7 @@ import typer
 
 from migration_rollback.cli.app import (
     DEFAULT_DIR,
+    AllowSharedEffectsOption,
     DirOption,
     ExactColumnOrderOption,
     JobsOption,
@@ -31,7 +32,9 @@ from migration_rollback.cli.shadow_major import (
     PgMajorOption,
     check_shadow_url,
     major_label,
+    refuse_shared_effects,
     shadow_requirement,
+    stop_cleanly_on_signals,
 )
 from migration_rollback.errors import DatabaseUnavailableError
 from migration_rollback.shown import shown_lines
@@ -77,6 +80,7 @@ def validate(
     allow_other_major: AllowOtherMajorOption = False,
     exact_column_order: ExactColumnOrderOption = False,
     jobs: JobsOption = None,
+    allow_shared_effects: AllowSharedEffectsOption = False,
 ) -> None:
     """Check that each rollback exists, parses, covers the migration, runs in a sound order and
     is current; report data-loss and lock hazards.
@@ -94,6 +98,7 @@ def validate(
         raise fail("validate", problem)
     if verify:
         check_shadow_url(shadow_url)
+        stop_cleanly_on_signals()
 
     # As generate does: a file that is not read as a migration is named, never skipped mutely.
     loaded = load_project(directory, "validating")
@@ -104,7 +109,16 @@ def validate(
         texts = {r.migration: r.rollback_text for r in reports}
         proofs = {
             r.migration: r
-            for r in run_shadow(loaded, shadow_url, output, major, exact_column_order, jobs, texts)
+            for r in run_shadow(
+                loaded,
+                shadow_url,
+                output,
+                major,
+                exact_column_order,
+                jobs,
+                texts,
+                allow_shared_effects=allow_shared_effects,
+            )
         }
     if output is Format.JSON:
         print(json.dumps(_json(reports, proofs), indent=2))
@@ -125,12 +139,15 @@ def run_shadow(
     exact_column_order: bool = False,
     jobs: int | None = None,
     texts: dict[str, str | None] | None = None,
+    *,
+    allow_shared_effects: bool = False,
 ) -> list[VerifyResult]:
     from migration_rollback.verify import verify_project
 
     _url_notes(shadow_url)
     # Unreadable files (a pipe, a directory...) are already reported; the shadow skips them.
     pairs = [_pair(item, texts) for item in loaded if item.usable]
+    refuse_shared_effects(pairs, shadow_url, allow_shared_effects, rollbacks=True)
     try:
         with progress_bar(len(pairs), "verifying") as bar:
             return verify_project(

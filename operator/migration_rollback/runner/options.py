@@ -210,6 +210,7 @@ class RunOptions:
     statement_timeout: timedelta = timedelta(minutes=10)
     allow_data_loss: bool = False
     allow_manual: bool = False
+    allow_cascade: bool = False  # run CASCADE statements validate calls errors
     purge: bool = False
     history_table: TableName = TableName("supabase_migrations", "schema_migrations")
     result_file: Path | None = None

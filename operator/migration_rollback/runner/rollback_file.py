@@ -12,11 +12,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from pglast.enums.parsenodes import ObjectType
+
 from migration_rollback.project.migrations import SourceText
 from migration_rollback.redact_sql import sql_excerpt
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.options import MigrationId
 from migration_rollback.sql import MANUAL_PREFIX, Script, parse_script
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.checks import ALLOW_CASCADE_MARK, unmarked_cascades
 from migration_rollback.sql.copy_data import INLINE_COPY_ADVICE
 from migration_rollback.sql.metacommands import find_meta_commands
 from migration_rollback.sql.parse import split_comment_lines
@@ -155,6 +159,35 @@ def check_manual(sources: list[RollbackSource], allow_manual: bool) -> None:
             f"{len(pending)} MANUAL marker(s) still in the rollback: {shown}{more}. Do the work "
             "they describe (or confirm it is not needed), then pass --allow-manual"
         )
+
+
+def check_cascade(sources: list[RollbackSource], allow_cascade: bool, *, purge: bool) -> None:
+    """Refuse what validate calls an error (sql/checks.unmarked_cascades, the same rule): a
+    CASCADE drops every dependent, a restrictive RLS policy or a later migration's view too,
+    and none of them is named anywhere before it is gone. Not a DROP TABLE that is archived
+    (no --purge): the table is moved, and what its CASCADE would have taken is removed one by
+    one and named in the result (archive_detach.py)."""
+    if allow_cascade:
+        return
+    found = [
+        (s.path, st)
+        for s in sources
+        for st in unmarked_cascades(s.script, s.text)
+        if purge or not _drops_tables(st.node)
+    ]
+    if found:
+        shown = "; ".join(f"{path}:{st.location.line}: {st.first_line}" for path, st in found[:5])
+        more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
+        raise PreconditionError(
+            f"{len(found)} statement(s) with CASCADE in the rollback (validate: error): {shown}"
+            f"{more}. CASCADE drops whatever depends on the object (RLS policies, views, later "
+            f"migrations' objects) without naming it: drop the dependents explicitly, add "
+            f"'{ALLOW_CASCADE_MARK}' to the file after review, or pass --allow-cascade"
+        )
+
+
+def _drops_tables(node: object) -> bool:
+    return isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE
 
 
 def check_source_checksum(source: RollbackSource) -> None:

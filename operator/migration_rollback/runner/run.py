@@ -41,7 +41,7 @@ from migration_rollback.runner.plan import Plan, PlannedStatement, build_plan
 from migration_rollback.runner.preflight import blocking_sessions
 from migration_rollback.runner.restore import prepare_restore
 from migration_rollback.runner.result import BackupInfo, RunResult, StatementOutcome
-from migration_rollback.runner.rollback_file import RollbackSource, check_manual
+from migration_rollback.runner.rollback_file import RollbackSource, check_cascade, check_manual
 from migration_rollback.runner.run_record import RunIO, RunState
 from migration_rollback.runner.run_sources import (
     check_set,
@@ -188,6 +188,7 @@ class _Run(RunState):
                 self._work, sources, self.options.migrations_dir, self.options.on_conflict
             )
             check_manual(self.restore.unanswered(sources), self.options.allow_manual)
+            check_cascade(sources, self.options.allow_cascade, purge=self.options.purge)
             self.result.sha256 = {s.migration.version: s.sha256 for s in sources}
             step.fields["versions"] = self.versions
             return sources

@@ -102,16 +102,28 @@ def order_findings(forward: Script, rollback: Script, rollback_file: str) -> lis
     ]
 
 
+def unmarked_cascades(rollback: Script, text: str) -> list[Statement]:
+    """The statements with CASCADE that the file does not allow (ALLOW_CASCADE_MARK): an ERROR
+    for validate, a refusal for execute (runner/rollback_file.check_cascade), one rule."""
+    if ALLOW_CASCADE_MARK in text:
+        return []
+    return [
+        st
+        for st in rollback.statements
+        if getattr(st.node, "behavior", None) == DropBehavior.DROP_CASCADE
+    ]
+
+
 def hazard_findings(
     rollback: Script, text: str, rollback_file: str, created: set[str]
 ) -> list[Finding]:
     """Data loss, locks on existing tables, CASCADE, statements outside the transaction."""
-    allow_cascade = ALLOW_CASCADE_MARK in text
+    cascades = {st.index for st in unmarked_cascades(rollback, text)}
     findings: list[Finding] = []
     for st in rollback.statements:
         c = classify(st)
         line = st.location.line
-        if getattr(st.node, "behavior", None) == DropBehavior.DROP_CASCADE and not allow_cascade:
+        if st.index in cascades:
             findings.append(
                 Finding(
                     "CASCADE",

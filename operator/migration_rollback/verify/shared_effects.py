@@ -149,6 +149,31 @@ def _rollback_reason(pair: MigrationPair) -> str | None:
     return None
 
 
+def first_cluster_effect(
+    migrations: Sequence[MigrationPair], *, rollbacks: bool = True
+) -> str | None:
+    """Where the first statement changing the shadow CLUSTER stands (roles, their settings and
+    memberships, databases, tablespaces, subscriptions, ALTER SYSTEM), as `file:line: what
+    (Kind)`; None when every statement stays inside the scratch database. Only that database
+    is dropped after a run: on a --shadow-url server such a change would stay (cli refuses).
+    `rollbacks=False` (generate): the rollback files are not run."""
+    for pair in migrations:
+        for path, text in _files(pair, rollbacks):
+            for statement in _statements(path, text):
+                rule = _CLUSTER.get(type(statement.node))
+                if rule and (what := rule(statement.node)):
+                    where = statement.location
+                    return f"{where.file}:{where.line}: {what} ({statement.kind})"
+    return None
+
+
+def _files(pair: MigrationPair, rollbacks: bool) -> Iterator[tuple[Path, str | None]]:
+    yield pair.forward_path, None
+    path, text = pair.rollback_path, pair.rollback_text
+    if rollbacks and path is not None and (text is not None or path.is_file()):
+        yield path, text
+
+
 def _found(path: Path, table: dict[type, Rule], text: str | None = None) -> Iterator[str]:
     """What each statement of the file does of the table's kinds."""
     for statement in _statements(path, text):

@@ -422,6 +422,7 @@ def test_purge_really_drops_with_a_verified_pg_dump(project: Project, tmp_path: 
         TIMELINE,
         "--purge",
         "--allow-data-loss",
+        "--allow-cascade",  # purged, DROP TABLE ... CASCADE really drops its dependents
         "--backup",
         "pg-dump",
         "--backup-dir",
