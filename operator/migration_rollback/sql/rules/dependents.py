@@ -23,7 +23,7 @@ from migration_rollback.sql.compose import SQL, Identifier, Literal, qualified, 
 from migration_rollback.sql.created import constraint_name
 from migration_rollback.sql.history_cascade import KEPT, LEAVES, mentions, words
 from migration_rollback.sql.model import ManualNeed, ObjectRef
-from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse
+from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse, strings
 from migration_rollback.sql.rules.context import Context, Inverse, manual
 
 if TYPE_CHECKING:
@@ -95,7 +95,17 @@ def _on_column(definition: Definition, schema: str, table: str, column: str) -> 
     declared = _declared(definition)
     if declared is not None:
         return declared[0] == column
-    return not definition.is_statement and column.lower() in words(definition.text)
+    return not definition.is_statement and column.lower() in _columns_used(definition.fragment)
+
+
+def _columns_used(node: Any) -> frozenset[str]:
+    """The words naming this table's columns in a table constraint: a foreign key's own
+    columns (not those it references), a key's columns, a CHECK's expression."""
+    if node.contype == ConstrType.CONSTR_FOREIGN:
+        return words(" ".join(strings(node.fk_attrs)))
+    if node.contype == ConstrType.CONSTR_CHECK:
+        return words(deparse(node.raw_expr))
+    return words(" ".join(strings(node.keys) + strings(node.including)))
 
 
 def _index_on(definition: Definition) -> tuple[str, str] | None:
