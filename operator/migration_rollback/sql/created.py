@@ -43,6 +43,8 @@ class ColumnState:
     renames_seen: int = 0
     # Set by the rules' context when one of them does: what changed (the text is unsure).
     unsure: Any = None
+    # GENERATED … AS IDENTITY (its sequence options): the Constraint as written.
+    identity: Any = None
 
     @property
     def generated(self) -> str | None:
@@ -59,16 +61,18 @@ class ColumnState:
 
 def column_state(col: Any, renames_seen: int = 0) -> ColumnState:
     """A column as its definition makes it, `renames_seen` renames into the history."""
-    default = generated = None
+    default = generated = identity = None
     not_null = False
     for c in col.constraints or ():
+        if c.contype == ConstrType.CONSTR_IDENTITY:
+            identity = c
         if c.contype == ConstrType.CONSTR_DEFAULT:
             default = c.raw_expr
         elif c.contype == ConstrType.CONSTR_GENERATED:
             generated = c.raw_expr
         elif c.contype in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY):
             not_null = True
-    return ColumnState(col.typeName, default, not_null, generated, renames_seen)
+    return ColumnState(col.typeName, default, not_null, generated, renames_seen, identity=identity)
 
 
 def object_key_for_index(

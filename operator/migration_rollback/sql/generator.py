@@ -209,13 +209,15 @@ def _drops_columns(step: RollbackStep, tables: set[tuple[str, str]]) -> bool:
 
 
 def _builds_on(step: RollbackStep, views: set[tuple[str, str]]) -> bool:
-    """A step that reads one of these views or acts on one of them (comment, grant...)."""
+    """A step that reads one of these views or acts on one of them (comment, grant, a trigger
+    on it...)."""
     if step.parsed is None:
         return False
     node = step.parsed.node
     if isinstance(node, ast.ViewStmt) and _relations_read(node.query) & views:
         return True
-    return any((t.schema or DEFAULT_SCHEMA, t.name) in views for t in classify(step.parsed).targets)
+    targets = classify(step.parsed).targets  # a trigger, rule or policy on one too
+    return any((t.schema or DEFAULT_SCHEMA, t.table or t.name) in views for t in targets)
 
 
 def build_history(scripts: Iterable[Script]) -> History:

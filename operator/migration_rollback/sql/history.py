@@ -345,6 +345,7 @@ class History:
         self.moved_routines.discard(f"{ref.schema}.{ref.name}".lower())
         if _is_relation(ref) and ref.schema:  # one namespace: a view too
             self.move_table((ref.schema, ref.name), None)
+            self._forget_members(ref.schema, ref.name)
         elif ref.kind == "schema":
             self._forget_schema(ref.name)
         elif ref.kind == "publication":
@@ -355,6 +356,17 @@ class History:
             if ref.kind in ("trigger", "rule"):
                 members = self.triggers if ref.kind == "trigger" else self.rules
                 members.get((ref.schema, ref.table), {}).pop(ref.name, None)
+
+    def _forget_members(self, schema: str, name: str) -> None:
+        """A relation dropped took its triggers, rules, policies and constraints with it: a
+        view made again under its name has none of them (rules/dependents.py would recreate
+        them when it is dropped)."""
+        for definition in [
+            d
+            for d in self.definitions.values()
+            if d.ref.table == name and d.ref.schema == schema and d.ref.kind != "column"
+        ]:
+            self.forget(definition.ref)
 
     def forget_key(self, key: str) -> None:
         """forget() of an object known by its key alone (not a relation nor on one)."""

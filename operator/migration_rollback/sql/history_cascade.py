@@ -25,10 +25,10 @@ if TYPE_CHECKING:
     from migration_rollback.sql.history import Definition, History
 
 # Kinds that nothing else depends on by name: dropping one takes nothing further with it.
-_LEAVES = frozenset({"policy", "trigger", "rule", "constraint", "index", "cron job"})
+LEAVES = frozenset({"policy", "trigger", "rule", "constraint", "index", "cron job"})
 # Kinds a cascade only takes a part of: a table loses the column of a dropped type, the default
 # or constraint that used a dropped routine; a composite type, its attribute.
-_KEPT = frozenset({"table", "type"})
+KEPT = frozenset({"table", "type"})
 
 _WORD = re.compile(r"\w+")
 # In code the history cannot read (a DO block): `DROP <kind> [IF EXISTS] <names> CASCADE`,
@@ -53,12 +53,12 @@ def forget_dependents(h: History, dropped: Iterable[str]) -> None:
         found = [
             d
             for d in h.definitions.values()
-            if d.ref.kind not in _KEPT and not _mentions(d).isdisjoint(names)
+            if d.ref.kind not in KEPT and not mentions(d).isdisjoint(names)
         ]
         names = set()
         for definition in found:
             h.forget(definition.ref)
-            if definition.ref.kind not in _LEAVES:
+            if definition.ref.kind not in LEAVES:
                 names.add(definition.ref.name.lower())
 
 
@@ -85,7 +85,7 @@ def _bare(name: str) -> str:
     return name.split("(")[0].strip().split(".")[-1].strip('" ').lower()
 
 
-def _mentions(definition: Definition) -> frozenset[str]:
+def mentions(definition: Definition) -> frozenset[str]:
     tree = definition.tree
     if isinstance(tree, ast.CreateFunctionStmt):
         result = deparse(tree.returnType) if tree.returnType is not None else ""

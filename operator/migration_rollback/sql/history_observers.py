@@ -314,6 +314,9 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
             h.set_column(*key, column, replace(state, type_node=cmd.def_.typeName))
         elif sub == AT.AT_ColumnDefault and state:
             h.set_column(*key, column, replace(state, default_node=cmd.def_))
+        elif sub in (AT.AT_AddIdentity, AT.AT_DropIdentity) and state:
+            identity = cmd.def_ if sub == AT.AT_AddIdentity else None
+            h.set_column(*key, column, replace(state, identity=identity))
         elif sub == AT.AT_DropExpression and state:
             h.set_column(*key, column, replace(state, generated_node=None))
         elif sub in (AT.AT_SetNotNull, AT.AT_DropNotNull) and state:

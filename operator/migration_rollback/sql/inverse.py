@@ -26,6 +26,7 @@ from migration_rollback.sql.rules import (
     attributes,
     blocks,
     data,
+    dependents,
     matviews,
     privileges,
     redefine,
@@ -57,6 +58,10 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
             continue
         if ref.table is None and ref.column is None:
             ctx.note_gone(ref)
+        if node.missing_ok and ref.key in ctx.dropped_here and not ctx.is_new(ref):
+            yield nothing(f"{ref.describe()} was gone already: an earlier drop took it")
+            continue
+        ctx.dropped_here.add(ref.key)
         recreated = recreate(ref, ctx, cascade=cascade)
         yield recreated
         if recreated.recreates is not None:  # as the history followed it since (settings.py)
@@ -64,6 +69,7 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
             yield from matviews.recreated_indexes(ref, ctx)
             yield from settings.recreated_attributes(ref, ctx)
             yield from privileges.recreated_privileges(ref, ctx)
+            yield from dependents.after_drop(ref, ctx, cascade=cascade)
 
 
 def recreate(ref: ObjectRef, ctx: Context, *, cascade: bool) -> Inverse:

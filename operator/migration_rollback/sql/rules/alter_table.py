@@ -81,6 +81,7 @@ def _drop_constraint(sub: Subcommand) -> Iterator[Inverse]:
     name = sub.cmd.name
     ref = ObjectRef("constraint", str(name), sub.schema, table=sub.rel.name)
     previous = sub.ctx.previous(ref)
+    sub.ctx.dropped_here.add(ref.key)
     fragment = previous if previous is not None and not previous.is_statement else None
     renamed = sub.ctx.renamed_since(fragment) if fragment is not None else None
     if fragment is not None and renamed is not None:

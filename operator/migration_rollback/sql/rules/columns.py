@@ -18,6 +18,7 @@ from migration_rollback.sql.compose import EMPTY, SQL
 from migration_rollback.sql.created import ColumnState
 from migration_rollback.sql.model import ManualNeed, ObjectRef
 from migration_rollback.sql.names import deparse
+from migration_rollback.sql.rules import dependents
 from migration_rollback.sql.rules.context import (
     UNKNOWN,
     Inverse,
@@ -88,8 +89,14 @@ def drop_column(sub: Subcommand) -> Iterator[Inverse]:
         )
     elif state.generated is not None:
         yield _generated_back(sub, state, state.generated)
+        yield from dependents.after_drop_column(
+            sub.schema, sub.rel.name, str(sub.cmd.name), sub.ctx
+        )
     else:
         yield from _column_back(sub, state)
+        yield from dependents.after_drop_column(
+            sub.schema, sub.rel.name, str(sub.cmd.name), sub.ctx
+        )
 
 
 def _generated_back(sub: Subcommand, state: ColumnState, expression: str) -> Inverse:
@@ -105,14 +112,17 @@ def _generated_back(sub: Subcommand, state: ColumnState, expression: str) -> Inv
 def _column_back(sub: Subcommand, state: ColumnState) -> Iterator[Inverse]:
     name, column = str(sub.cmd.name), sub.column
     default = SQL(" DEFAULT {}").format(SQL(state.default)) if state.default else EMPTY
+    if state.identity is not None:  # numbered again from its start; NOT NULL with it
+        default = SQL(" {}").format(SQL(deparse(state.identity)))
     yield Inverse(
         sub.statement("ADD COLUMN IF NOT EXISTS {} {}{}", column, SQL(state.type), default),
         notes=(f"recreates column {name} (structure only: its values are gone)",),
     )
+    then = " and then SET NOT NULL" if state.not_null and state.identity is None else ""
     yield manual(
         ManualNeed.RECREATE_DROPPED,
         f"the values of {sub.rel.qualified}.{name} were dropped by the migration: restore "
-        "them from a backup" + (" and then SET NOT NULL" if state.not_null else ""),
+        "them from a backup" + then,
         sub.column_ref,
     )
 

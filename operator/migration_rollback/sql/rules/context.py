@@ -110,6 +110,9 @@ class Context:
     # EXISTS of that name afterwards creates a new one, whatever existed before. Other objects
     # dropped here too, a routine by its arguments (gone_key).
     gone_here: set[tuple[str, str]] = field(default_factory=set)
+    # Objects (ObjectRef.key) this migration dropped so far, named or taken with a column or
+    # by CASCADE: the undo of one DROP recreates each once (rules/dependents.py).
+    dropped_here: set[str] = field(default_factory=set)
     # Relations this migration renamed or moved so far: (schema, name) now -> (schema, name)
     # before (a backup renamed aside and dropped later is recreated from what it was).
     renamed_relations: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
