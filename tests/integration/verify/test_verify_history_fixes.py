@@ -71,8 +71,9 @@ ROWS: dict[str, tuple[str, str]] = {
         "alter table public.c enable trigger user;"
         "alter table public.p disable trigger user;",
     ),
-    "index_made_twice": (
-        "create table public.ix (id int primary key, a int);",
+    "index_made_twice": (  # on a table made here: surely new (engine-safety's IF NOT EXISTS)
+        "",
+        "create table public.ix (id int primary key, a int);"
         "create index if not exists ix_a_idx on public.ix (a);"
         "comment on index public.ix_a_idx is 'one';"
         "create index if not exists ix_a_idx on public.ix (a);"
