@@ -21,9 +21,10 @@ privilege; code the history cannot read that may GRANT or REVOKE leaves nothing 
 it names. A grant option is kept beside its privilege as `name*` (an object privilege's, not
 a column's): WITH GRANT OPTION sets it, a REVOKE or REVOKE GRANT OPTION FOR clears it. Roles
 are kept as PostgreSQL names them (unquoted folded to lower case, quoted as written: "Admin"
-is not admin). What is followed is what the owner granted (the migrations run as it): a
-statement GRANTED BY another role makes an ACL entry of that grantor's, which the owner's
-REVOKE leaves, so it is not learned and its undo is its flip. Known limits: an option is not
+is not admin). What is followed is what the owner granted (the migrations run as it;
+PostgreSQL takes no grantor of an object privilege but the current user): a statement
+GRANTED BY another role (run under SET ROLE) makes an ACL entry of that grantor's, which the
+owner's REVOKE leaves, so it is not learned and its undo is its flip. Known limits: an option is not
 given back to an object recreated from its CREATE (`recorded`).
 """
 
