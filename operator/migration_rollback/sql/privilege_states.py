@@ -375,7 +375,7 @@ def _as_made(
     if history is None or who in _RUN_AS:
         return None
     if place.startswith("default "):
-        return False if f" of {_OWNER} in " in place else None
+        return _default_as_made(place, who, name)
     if place.startswith("schema "):  # a schema made gives no one but its owner anything
         return False if history.knows(ObjectRef("schema", place[len("schema ") :])) else None
     if not platform.made_earlier(node, place, default_schema, history):
@@ -385,6 +385,17 @@ def _as_made(
     if _defaults_changed(history, kind, schema, who, name, built_in):
         return None  # before or after the object was made: the history does not keep when
     return built_in
+
+
+def _default_as_made(place: str, who: str, name: str) -> Held:
+    """The default privileges of the migration role before any ALTER DEFAULT PRIVILEGES: in
+    one schema none (a schema's entry only adds to the global one), everywhere PostgreSQL's
+    own (PUBLIC's EXECUTE on routines, USAGE on types: a REVOKE of them makes the entry that
+    its undo, granting them back, removes again)."""
+    if f" of {_OWNER} in " not in place:
+        return None
+    kind = place.split(" ", 2)[1]
+    return place.endswith(" in *") and who == "public" and _PUBLIC_BY_DEFAULT.get(kind) == name
 
 
 def _defaults_changed(

@@ -40,6 +40,13 @@ CASES: list[tuple[str, str]] = [
         "grant all on all sequences in schema public to anon, authenticated;\n",
     ),
     ("grant_functions", "grant execute on all functions in schema public to anon;\n"),
+    # last: what the platform made, which the migrations do not tell
+    ("revoke_schema", "revoke all on schema public from anon, authenticated;\n"),
+    # PostgreSQL's own default (PUBLIC's EXECUTE on routines) revoked: the static undo
+    (
+        "revoke_builtin_default",
+        "alter default privileges revoke execute on functions from public;\n",
+    ),
     ("revoke_tables", "revoke select on all tables in schema public from anon;\n"),
     ("revoke_sequences", "revoke all on all sequences in schema public from authenticated;\n"),
 ]
@@ -68,6 +75,15 @@ def test_each_on_all_in_schema_undo_is_filled_and_verified(
     g = generated[case]
     assert g.result.status == "verified", _body(g)
     assert not g.still_manual, _body(g)
+
+
+def test_a_schema_revoke_grants_back_what_was_held(
+    generated: dict[str, GeneratedRollback],
+) -> None:
+    g = generated["revoke_schema"]
+    assert [f.need for f in g.filled] == ["PRIOR_PRIVILEGES"], _body(g)
+    assert "GRANT USAGE ON SCHEMA public TO anon" in (g.sql_body or "")
+    assert "GRANT CREATE" not in (g.sql_body or "")
 
 
 def test_only_what_was_lacked_is_revoked(generated: dict[str, GeneratedRollback]) -> None:

@@ -9,7 +9,7 @@ from migration_rollback.sql import parse_script
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject
 from migration_rollback.verify.stateful.ddl import Writer
 from migration_rollback.verify.stateful.lookups import Unknown
-from migration_rollback.verify.stateful.schema_grants import in_schema, undo
+from migration_rollback.verify.stateful.schema_grants import answers, undo
 
 
 def table(name: str, *acl: str, kind: str = "table", schema: str = "public") -> SnapshotObject:
@@ -28,6 +28,12 @@ BEFORE = Snapshot(
             table("v", OWNER, "anon=INSERT,SELECT by other", kind="view"),
             table("elsewhere", OWNER, schema="private"),
             table("s", "postgres=SELECT,UPDATE,USAGE", kind="sequence"),
+            SnapshotObject(
+                ObjectId("schema", "public"),
+                {"privileges": ("PUBLIC=USAGE", "anon=USAGE", "postgres=CREATE,USAGE")},
+                None,
+                {"schema": "public"},
+            ),
         )
     }
 )
@@ -35,7 +41,7 @@ BEFORE = Snapshot(
 
 def filled(text: str) -> list[str]:
     node = parse_script(text, "m.sql").statements[0].node
-    assert in_schema(node)
+    assert answers(node)
     return undo(node, Writer(BEFORE, None, "postgres"), None)[0]
 
 
@@ -74,6 +80,17 @@ def test_a_revoke_grants_back_what_was_held_with_its_option() -> None:
     assert filled('REVOKE GRANT OPTION FOR SELECT ON ALL TABLES IN SCHEMA public FROM "Admin"') == [
         'GRANT SELECT ON TABLE public.a TO "Admin" WITH GRANT OPTION'
     ]
+
+
+def test_a_schema_revoke_grants_back_what_was_held_there() -> None:
+    """REVOKE ALL ON SCHEMA of a schema the migrations did not make (seohsirk's schema
+    migration): what each grantee held comes back, nothing more (CREATE was never held)."""
+    assert filled("REVOKE ALL ON SCHEMA public FROM PUBLIC, anon, authenticated") == [
+        "GRANT USAGE ON SCHEMA public TO PUBLIC",
+        "GRANT USAGE ON SCHEMA public TO anon",
+    ]
+    with pytest.raises(Unknown):
+        filled("REVOKE ALL ON SCHEMA elsewhere FROM anon")
 
 
 def test_current_user_is_not_guessed() -> None:

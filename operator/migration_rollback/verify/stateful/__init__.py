@@ -18,7 +18,7 @@ it):
   through text, drop; CHECK constraints, index expressions, policies, trigger conditions and
   views that use those columns dropped before and recreated after): flagged, it rewrites those
   tables;
-- PRIOR_PRIVILEGES: the object's ACL as it was; of a GRANT or REVOKE ON ALL <kind> IN SCHEMA,
+- PRIOR_PRIVILEGES: the object's ACL as it was; of a GRANT or REVOKE ON ALL <kind> IN SCHEMA or ON SCHEMA,
   per object the schema held before, what each grantee named held (`schema_grants`);
 - PRIOR_OWNER: the owner before the migration; PRIOR_REPLICA_IDENTITY: the table's replica
   identity; DYNAMIC: a query whose calls the shadow's pg_proc says are stable or immutable needs

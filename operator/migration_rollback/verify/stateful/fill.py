@@ -132,7 +132,7 @@ def _fill_owner(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
 
 
 def _fill_privileges(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
-    if schema_grants.in_schema(step.forward.node):
+    if schema_grants.answers(step.forward.node):
         return schema_grants.undo(step.forward.node, gen, gen.after)
     ref = _target(step)
     obj = gen.find(ref)

@@ -1,6 +1,6 @@
-"""The undo of `GRANT/REVOKE ... ON ALL <kind> IN SCHEMA s`, object by object, from the
-before-state: the static rule cannot say which objects of the schema held the privilege
-already (it names no single object), the shadow's catalog can.
+"""The undo of `GRANT/REVOKE ... ON ALL <kind> IN SCHEMA s` (and `ON SCHEMA s`), object by
+object, from the before-state: the static rule cannot say which objects of the schema held
+the privilege already (it names no single object), the shadow's catalog can.
 
 A GRANT's undo revokes, on each object of that kind the schema held before the migration and
 from each grantee the statement names, only the privileges the GRANT gave that the grantee
@@ -39,18 +39,21 @@ _REACHES = {
 }
 
 
-def in_schema(node: Any) -> bool:
-    """Whether the statement is a GRANT or REVOKE ON ALL <kind> IN SCHEMA."""
-    return (
-        type(node).__name__ == "GrantStmt"
-        and node.targtype == GrantTargetType.ACL_TARGET_ALL_IN_SCHEMA
+def answers(node: Any) -> bool:
+    """Whether the statement is a GRANT or REVOKE ON ALL <kind> IN SCHEMA, or ON SCHEMA (the
+    static rule names no object for either)."""
+    return type(node).__name__ == "GrantStmt" and (
+        node.targtype == GrantTargetType.ACL_TARGET_ALL_IN_SCHEMA
+        or node.objtype == ObjectType.OBJECT_SCHEMA
     )
 
 
 def undo(node: Any, gen: Privileges, after: Snapshot | None) -> tuple[list[str], str]:
     """GRANT/REVOKE per object giving each grantee back what it held before; raises Unknown
     for a kind or grantee the before-state cannot answer for."""
-    reached = _REACHES.get(node.objtype)
+    reached = (
+        ("schema",) if node.objtype == ObjectType.OBJECT_SCHEMA else _REACHES.get(node.objtype)
+    )
     if reached is None:
         raise Unknown(f"ON ALL {node.objtype.name} IN SCHEMA is not followed")
     schemas = set(strings(node.objects or ()))
@@ -58,10 +61,12 @@ def undo(node: Any, gen: Privileges, after: Snapshot | None) -> tuple[list[str],
     objects = sorted(
         (o for o in gen.before.of_kind(*reached) if o.extra_text("schema") in schemas),
         key=lambda o: o.id,
-    )
+    )  # a schema's own "schema" extra is its name
     if any(p.cols for p in node.privileges or ()):
         raise Unknown("column privileges ON ALL TABLES IN SCHEMA are not followed")
     every = _all_privileges(reached, gen.before, after) if node.privileges is None else None
+    if node.objtype == ObjectType.OBJECT_SCHEMA and len(objects) < len(schemas):
+        raise Unknown("a schema named is not in the schema before the migration")
     out = [
         text
         for obj in objects
