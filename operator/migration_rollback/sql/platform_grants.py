@@ -159,8 +159,9 @@ def named(arg: Any) -> str:
 def grantee(spec: Any) -> str:
     if spec.roletype == RoleSpecType.ROLESPEC_PUBLIC:
         return "public"
+    # as PostgreSQL names it: the parser folded an unquoted name, a quoted one keeps its case
     name = role_named(spec)
-    return name.lower() if name is not None else f"<{spec.roletype.name.lower()}>"  # CURRENT_USER
+    return name if name is not None else f"<{spec.roletype.name.lower()}>"  # CURRENT_USER
 
 
 def given(node: Any, default_schema: str, history: History | None) -> set[Privilege]:

@@ -18,9 +18,14 @@ MANUAL for it.
 A new object starts over (DROP then CREATE resets its ACL: History._start_over, forget); a
 renamed or moved relation or routine keeps its states; a REVOKE GRANT OPTION FOR leaves the
 privilege; code the history cannot read that may GRANT or REVOKE leaves nothing known on what
-it names. Known limits: the grantor is not followed (a GRANTED BY is taken for the owner's);
-a grant option is not followed (the undo of REVOKE GRANT OPTION FOR grants it back); nor
-are roles named in quotes with capitals (names are compared in lower case).
+it names. A grant option is kept beside its privilege as `name*` (an object privilege's, not
+a column's): WITH GRANT OPTION sets it, a REVOKE or REVOKE GRANT OPTION FOR clears it. Roles
+are kept as PostgreSQL names them (unquoted folded to lower case, quoted as written: "Admin"
+is not admin). What is followed is what the owner granted (the migrations run as it;
+PostgreSQL takes no grantor of an object privilege but the current user): a statement
+GRANTED BY another role (run under SET ROLE) makes an ACL entry of that grantor's, which the
+owner's REVOKE leaves, so it is not learned and its undo is its flip. Known limits: an option is not
+given back to an object recreated from its CREATE (`recorded`).
 """
 
 from __future__ import annotations
@@ -57,6 +62,10 @@ _PUBLIC_BY_DEFAULT = {"functions": "execute", "types": "usage"}
 # Who owns what the migrations make (Supabase runs them as postgres): its privileges are the
 # owner's, which no GRANT or REVOKE by the owner is needed for; not followed here.
 _OWNER = "postgres"
+# What platform_grants.grantee says of the role running the migrations (postgres).
+_RUN_AS = frozenset(
+    {_OWNER, "<rolespec_current_user>", "<rolespec_current_role>", "<rolespec_session_user>"}
+)
 
 
 def place_of(ref: ObjectRef) -> str | None:
@@ -160,18 +169,34 @@ def learn(
     """A GRANT sets what it names held, a REVOKE not held (a table's privilege revoked takes
     that privilege of every column with it, those `below` set too; ON ALL ... IN SCHEMA sets
     it on each object of the kind there the migrations made, `known`); a REVOKE GRANT OPTION
-    FOR changes nothing."""
+    FOR clears the option only; a statement GRANTED BY another role changes nothing of the
+    owner's."""
     grant = platform.grant_of(node)[0]
-    if grant is None or (not grant.is_grant and grant.grant_option):
+    if grant is None or other_grantor(grant):
         return
+    option_only = not grant.is_grant and grant.grant_option
     for (place, who, name), key in _with_members(named(node, default_schema), known):
         held = grants.setdefault(key, {})
+        if "(" not in name and (grant.grant_option or not grant.is_grant):
+            held[(who, option(name))] = bool(grant.is_grant)  # a GRANT without it leaves it
+        if option_only:
+            continue
         held[(who, name)] = bool(grant.is_grant)
         if _all_on_table(grant, place):
             held[(who, _MAINTAIN)] = bool(grant.is_grant)
         if not grant.is_grant and "(" not in name:
             for col in _columns_of(key, who, name, (below or {}, grants)):
                 held[(who, f"{name}({col})")] = False
+
+
+def option(name: str) -> str:
+    """The key of a privilege's grant option beside it."""
+    return f"{name}*"
+
+
+def other_grantor(grant: Any) -> bool:
+    """GRANTED BY a role other than the one the migrations run as (its own ACL entries)."""
+    return grant.grantor is not None and platform.grantee(grant.grantor) not in _RUN_AS
 
 
 def _with_members(
@@ -213,6 +238,26 @@ def before(
         out[p] = _set_by_statement(key, p, here, history)
         if out[p] is None:
             out[p] = _as_made(p, node, given, history, default_schema)
+    return out
+
+
+def option_before(
+    node: Any, here: Grants, history: History | None, default_schema: str
+) -> dict[Privilege, Held]:
+    """Each object privilege the statement names -> whether its grantee held its grant option
+    just before: as the last statement set it; else none where the privilege was not held or
+    the object was made without it (neither PostgreSQL nor the platform's default privileges
+    give an option); else not known."""
+    held = before(node, here, history, default_schema)
+    given = platform.given(node, default_schema, history)
+    out: dict[Privilege, Held] = {}
+    for p, key in named(node, default_schema):
+        place, who, name = p
+        if "(" in name:
+            continue
+        said = _set_by_statement(key, (place, who, option(name)), here, history)
+        made = _as_made(p, node, given, history, default_schema)
+        out[p] = said if said is not None else (None if held[p] is None or made is None else False)
     return out
 
 
@@ -284,6 +329,8 @@ def recorded(grants: Grants, ref: ObjectRef) -> dict[tuple[bool, str], list[str]
     merged = {**grants.get(place.split("(", 1)[0], {}), **grants.get(place, {})}
     out: dict[tuple[bool, str], list[str]] = {}
     for (who, name), held in sorted(merged.items()):
+        if name.endswith("*"):
+            continue  # a grant option: not given back here (the docstring's known limit)
         out.setdefault((held, who), []).append(_column(name) if "(" in name else name.upper())
     return out
 
@@ -325,10 +372,10 @@ def _as_made(
     place, who, name = p
     if p in given:
         return True
-    if history is None or who in (_OWNER, "<current_user>", "<session_user>"):
+    if history is None or who in _RUN_AS:
         return None
     if place.startswith("default "):
-        return False if f" of {_OWNER} in " in place else None
+        return _default_as_made(place, who, name)
     if place.startswith("schema "):  # a schema made gives no one but its owner anything
         return False if history.knows(ObjectRef("schema", place[len("schema ") :])) else None
     if not platform.made_earlier(node, place, default_schema, history):
@@ -338,6 +385,17 @@ def _as_made(
     if _defaults_changed(history, kind, schema, who, name, built_in):
         return None  # before or after the object was made: the history does not keep when
     return built_in
+
+
+def _default_as_made(place: str, who: str, name: str) -> Held:
+    """The default privileges of the migration role before any ALTER DEFAULT PRIVILEGES: in
+    one schema none (a schema's entry only adds to the global one), everywhere PostgreSQL's
+    own (PUBLIC's EXECUTE on routines, USAGE on types: a REVOKE of them makes the entry that
+    its undo, granting them back, removes again)."""
+    if f" of {_OWNER} in " not in place:
+        return None
+    kind = place.split(" ", 2)[1]
+    return place.endswith(" in *") and who == "public" and _PUBLIC_BY_DEFAULT.get(kind) == name
 
 
 def _defaults_changed(

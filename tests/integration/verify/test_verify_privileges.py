@@ -103,3 +103,44 @@ def test_a_renamed_or_moved_table_keeps_its_acl_as_made(tmp_path: Path, shadow_u
     )
     run = run_verification(pairs, shadow_url)
     assert statuses(run.results)[2:] == ["verified"], explain(run.results)
+
+
+ROLES = """
+do $$ begin create role "Admin"; exception when duplicate_object then null; end $$;
+do $$ begin create role admin; exception when duplicate_object then null; end $$;
+create table public.acl (a int);
+grant select on public.acl to "Admin";
+grant select on public.acl to authenticated with grant option;
+create table public.plain (a int);
+revoke all on public.plain from anon;
+grant select on public.plain to anon;
+"""
+
+EDGES = """
+revoke select on public.acl from admin;
+revoke select on public.acl from "Admin";
+revoke grant option for select on public.plain from anon;
+revoke grant option for select on public.acl from authenticated;
+grant select on public.plain to anon with grant option;
+grant select on public.acl to "Admin" granted by current_user;
+revoke select on public.acl from "Admin";
+"""
+
+
+def test_quoted_roles_options_and_grantors_come_back(tmp_path: Path, shadow_url: str) -> None:
+    """ "Admin" is not admin; REVOKE GRANT OPTION FOR gives back only an option that was held;
+    GRANTED BY the current user is the owner's own entry.
+    Each undone as the ACL was (privilege_states.py), proven on PostgreSQL."""
+    migrations = [("roles", ROLES), ("edges", EDGES)]
+    scripts = [parse_script(text, f"{name}.sql") for name, text in migrations]
+    rollbacks = [
+        generate_rollback(script, name, build_history(scripts[:n])).render_body()
+        for n, (script, (name, _text)) in enumerate(zip(scripts, migrations, strict=True))
+    ]
+    assert "MANUAL" not in rollbacks[1], rollbacks[1]
+    assert "TO admin" not in rollbacks[1], rollbacks[1]
+    pairs = write_project(
+        tmp_path, [(name, text, rollbacks[n]) for n, (name, text) in enumerate(migrations)]
+    )
+    run = run_verification(pairs, shadow_url)
+    assert statuses(run.results)[1:] == ["verified"], explain(run.results) + rollbacks[1]

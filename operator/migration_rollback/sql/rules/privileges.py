@@ -50,6 +50,7 @@ def undo(
     """The undo of a GRANT or REVOKE (or ALTER DEFAULT PRIVILEGES holding one)."""
     grant = platform.grant_of(node)[0]
     held = states.before(node, ctx.privileges_here, ctx.history, ctx.default_schema)
+    options = states.option_before(node, ctx.privileges_here, ctx.history, ctx.default_schema)
     maintain = states.maintain_before(node, ctx.privileges_here, ctx.history, ctx.default_schema)
     # ALL flipped would flip MAINTAIN too, where it was so already: named one by one there
     spelled = frozenset(at for at, was in maintain.items() if was is bool(grant.is_grant))
@@ -60,10 +61,12 @@ def undo(
     states.learn(ctx.privileges_here, node, ctx.default_schema, below, known)
     if not grant.is_grant and not grant.grant_option and grant.objtype not in _FOLLOWED:
         yield _unfollowed_revoke(whole)
-    elif not held or (not grant.is_grant and grant.grant_option):
-        yield whole  # not followed, or REVOKE GRANT OPTION FOR: the option is granted back
+    elif not held or states.other_grantor(grant):
+        yield whole  # not followed, or another grantor's entry: flipped, GRANTED BY it
+    elif not grant.is_grant and grant.grant_option:
+        yield from _undo_option_revoke(node, ctx, options, flips)
     elif grant.is_grant:
-        yield from _undo_grant(node, ctx, held, flips, whole, (spelled, somewhere))
+        yield from _undo_grant(node, ctx, (held, options), flips, whole, (spelled, somewhere))
     else:
         yield from _undo_revoke(node, st, ctx, held, flips, whole, spelled)
     yield from (columns(part, spec, priv) for part, spec, priv in taken)
@@ -83,10 +86,20 @@ def _unfollowed_revoke(whole: Inverse) -> Inverse:
     )
 
 
+def _undo_option_revoke(
+    node: Any, ctx: Context, options: dict[Privilege, Held], flips: Flips
+) -> Iterator[Inverse]:
+    """REVOKE GRANT OPTION FOR: the option granted back where it was held, or not known to
+    have been (granting it where the privilege was not held would give the privilege too)."""
+    lacked = {p for p, was in options.items() if was is False}
+    why = "the grantees did not hold the grant option before: nothing to give back"
+    yield from undo_rest(node, lacked, ctx, flips(False), why)
+
+
 def _undo_grant(
     node: Any,
     ctx: Context,
-    held: dict[Privilege, Held],
+    held_options: tuple[dict[Privilege, Held], dict[Privilege, Held]],
     flips: Flips,
     whole: Inverse,
     spelled_somewhere: tuple[frozenset[tuple[str, str]], set[Privilege]],
@@ -94,6 +107,7 @@ def _undo_grant(
     """`spelled_somewhere`: the (place, grantee) pairs whose ALL is named one by one, and what
     an ON ALL ... IN SCHEMA GRANT names that some object it reaches held already."""
     grant = platform.grant_of(node)[0]
+    held, options = held_options
     spelled, somewhere = spelled_somewhere
     kept = {p for p, was in held.items() if was}
     if somewhere:
@@ -109,8 +123,11 @@ def _undo_grant(
     else:
         yield from undo_rest(node, kept, ctx, flips(False), f"{_HELD}, kept", spelled)
         if grant.grant_option:
-            new = set(held) - kept
-            why = "granted here, revoked whole above; of the rest only the grant option is new"
+            new = (set(held) - kept) | {p for p in kept if options.get(p)}
+            why = (
+                "granted here, revoked whole above, or held with the grant option before; of "
+                "the rest only the grant option is new"
+            )
             yield from undo_rest(node, new, ctx, flips(True), why)
 
 

@@ -18,6 +18,9 @@ it):
   through text, drop; CHECK constraints, index expressions, policies, trigger conditions and
   views that use those columns dropped before and recreated after): flagged, it rewrites those
   tables;
+- PRIOR_PRIVILEGES: the object's ACL as it was; of a GRANT or REVOKE ON ALL <kind> IN SCHEMA
+  or ON SCHEMA, per object the schema held before, what each grantee named held
+  (`schema_grants`);
 - PRIOR_OWNER: the owner before the migration; PRIOR_REPLICA_IDENTITY: the table's replica
   identity; PRIOR_ROW_SECURITY: its row level security switches (enabled, forced); DYNAMIC: a
   query whose calls the shadow's pg_proc says are stable or immutable needs nothing, a DO
@@ -31,7 +34,8 @@ objects a DO block created...), so `generate --verify` can converge on a verifie
 Every statement emitted re-parses with pglast (the generator's safety bel
 
 The package, one idea a module: `lookups` (find what an ObjectRef names in a snapshot), `acl`
-(privileges and owners), `ddl` (the writer that recreates or drops objects), `renamed` (an
+(privileges and owners), `schema_grants` (ON ALL ... IN SCHEMA undone object by
+object), `ddl` (the writer that recreates or drops objects), `renamed` (an
 object under the name a rename gave it), `fill` (the MANUAL fillers), `steps` (how each static
 step is taken over), `body` (`stateful_rollback`), `dynamic` (DO blocks from the delta),
 `renames` (renames in a diff, and recreations that wait for a rename back), `repair` (SQL from a

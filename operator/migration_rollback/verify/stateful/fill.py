@@ -16,6 +16,7 @@ from migration_rollback.sql.compose import EMPTY, SQL, Identifier, arguments, na
 from migration_rollback.sql.names import deparse
 from migration_rollback.verify.snapshot import KINDS as SNAPSHOT_KINDS
 from migration_rollback.verify.snapshot import RELATION_KINDS, SnapshotObject
+from migration_rollback.verify.stateful import schema_grants
 from migration_rollback.verify.stateful.columns import restore_column
 from migration_rollback.verify.stateful.ddl import Writer
 from migration_rollback.verify.stateful.lookups import Unknown
@@ -153,6 +154,8 @@ def _fill_owner(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
 
 
 def _fill_privileges(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
+    if schema_grants.answers(step.forward.node):
+        return schema_grants.undo(step.forward.node, gen, gen.after)
     ref = _target(step)
     obj = gen.find(ref)
     if obj is None:
