@@ -67,12 +67,20 @@ def changed(node: Any, **fields: Any) -> Any:
     went through pickling's protocol and pglast's checked assignments, most of what the
     history spent on a table's column constraints."""
     cls: type = type(node)
+    read, where = _SLOTS.get(cls) or _slots(cls)
+    values = list(read(node))
+    for name, value in fields.items():
+        values[where[name]] = value
+    return builder(cls)(*values)
+
+
+def _slots(cls: type) -> tuple[Callable[[Any], tuple[Any, ...]], dict[str, int]]:
     names = tuple(getattr(cls, "__slots__"))  # noqa: B009 (pglast: name -> its type)
-    values = _ALL_FIELDS.get(cls) or _ALL_FIELDS.setdefault(cls, fields_getter(names))
-    return make(cls, **{**dict(zip(names, values(node), strict=True)), **fields})
+    _SLOTS[cls] = found = (fields_getter(names), {n: i for i, n in enumerate(names)})
+    return found
 
 
-_ALL_FIELDS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+_SLOTS: dict[type, tuple[Callable[[Any], tuple[Any, ...]], dict[str, int]]] = {}
 
 
 def builder(cls: type) -> Callable[..., Any]:
