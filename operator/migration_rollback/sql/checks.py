@@ -107,11 +107,16 @@ def unmarked_cascades(rollback: Script, text: str) -> list[Statement]:
     for validate, a refusal for execute (runner/rollback_file.check_cascade), one rule."""
     if ALLOW_CASCADE_MARK in text:
         return []
-    return [
-        st
-        for st in rollback.statements
-        if getattr(st.node, "behavior", None) == DropBehavior.DROP_CASCADE
-    ]
+    return [st for st in rollback.statements if _cascades(st.node)]
+
+
+def _cascades(node: Any) -> bool:
+    """CASCADE on the statement (DROP, TRUNCATE, ALTER DOMAIN) or on one of an ALTER TABLE's
+    (or ALTER TYPE's) subcommands: `DROP COLUMN c CASCADE` takes views and policies too."""
+    if getattr(node, "behavior", None) == DropBehavior.DROP_CASCADE:
+        return True
+    commands = node.cmds if isinstance(node, ast.AlterTableStmt) else ()
+    return any(getattr(c, "behavior", None) == DropBehavior.DROP_CASCADE for c in commands or ())
 
 
 def hazard_findings(
