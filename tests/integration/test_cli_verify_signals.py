@@ -94,9 +94,13 @@ def _cli(cwd: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
             proc.wait()
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.parametrize(
+    "signums",
+    [(signal.SIGTERM,), (signal.SIGHUP,), (signal.SIGINT, signal.SIGTERM)],
+    ids=["SIGTERM", "SIGHUP", "SIGINT then SIGTERM"],  # the second: a CI runner's, mid-cleanup
+)
 def test_a_signal_during_verify_stops_the_cluster_and_removes_its_folder(
-    project: tuple[Path, str], signum: signal.Signals
+    project: tuple[Path, str], signums: tuple[signal.Signals, ...]
 ) -> None:
     cwd, marker = project
     before = _folders()
@@ -113,7 +117,8 @@ def test_a_signal_during_verify_stops_the_cluster_and_removes_its_folder(
                 return None
 
             folder, postmaster = _wait_for(running, "the slow migration running")  # type: ignore[misc]
-            proc.send_signal(signum)
+            for signum in signums:
+                proc.send_signal(signum)
             proc.wait(timeout=60)
 
         assert not _alive(postmaster), "the shadow's postmaster outlived the CLI"

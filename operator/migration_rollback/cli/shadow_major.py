@@ -69,9 +69,14 @@ _STOPPING = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 
 def stop_cleanly_on_signals() -> None:
     """`--verify`: each of _STOPPING raises KeyboardInterrupt, as Ctrl-C does, so the shadow's
-    `finally` blocks stop the cluster and drop the scratch database (apply/execute: run.py)."""
+    `finally` blocks stop the cluster and drop the scratch database (apply/execute: run.py).
+    The first one wins: the others are ignored from then on, so a second signal (a CI runner
+    sends SIGINT, then SIGTERM seconds later) cannot break into that cleanup halfway (its waits
+    are bounded; SIGKILL still ends the process)."""
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
+        for other in _STOPPING:
+            signal.signal(other, signal.SIG_IGN)
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
     if threading.current_thread() is not threading.main_thread():
