@@ -64,6 +64,7 @@ from migration_rollback.runner.capture_catalog import (
 )
 from migration_rollback.runner.capture_definition_plan import planned_captures
 from migration_rollback.runner.catalog_path import CatalogPath, guard_session
+from migration_rollback.runner.catalog_trust import seal_capture_schema
 from migration_rollback.runner.commit_readback import commit_or_read_back, raise_for, read_back
 from migration_rollback.runner.deferred_steps import Step, pending_steps, record_pending
 from migration_rollback.runner.errors import (
@@ -265,6 +266,7 @@ class _Applier:
                            migration=migration.name, sha256=loaded.sha256)  # fmt: skip
         record_history(conn, self.options.history_table, item, [s.text for _, s in statements])
         stamp_transaction(conn, applied_id)
+        seal_capture_schema(conn)
         tally(item, len(statements), deferred, records)
         return [deferred_step(migration.version, number, stmt) for number, stmt in deferred]
 

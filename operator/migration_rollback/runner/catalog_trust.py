@@ -17,6 +17,8 @@ is refused before a row is read, naming the object and the role.
 
 from __future__ import annotations
 
+from psycopg import sql
+
 from migration_rollback.runner.capture_catalog import CAPTURE_SCHEMA
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.session import Connection
@@ -43,7 +45,7 @@ WITH writers AS (
   WHERE c.relnamespace = pg_catalog.to_regnamespace(%(schema)s) AND c.relkind <> 'S'
     AND a.privilege_type IN ('INSERT', 'UPDATE')
 )
-SELECT what, CASE WHEN who = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(who) END
+SELECT DISTINCT what, CASE WHEN who = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(who) END
 FROM writers
 WHERE who = 0 OR NOT pg_catalog.pg_has_role(who, current_user, 'USAGE')
 ORDER BY 1, 2
@@ -64,3 +66,30 @@ def require_trusted_catalog(conn: Connection) -> None:
         "a superuser) own the schema and its tables and revoke INSERT/UPDATE/TRIGGER from the "
         "others, or run the rollback as the role that wrote them"
     )
+
+
+# What roles other than its owner were given on each relation of the capture schema this role
+# owns: ALTER DEFAULT PRIVILEGES without IN SCHEMA gives a role rights on every new table.
+_GIVEN_TO_OTHERS = """
+SELECT DISTINCT c.oid::pg_catalog.regclass::text,
+       CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+            ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END
+FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+WHERE c.relnamespace = pg_catalog.to_regnamespace(%(schema)s)
+  AND c.relowner = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)
+  AND a.grantee <> c.relowner
+ORDER BY 1, 2
+"""
+
+
+def seal_capture_schema(conn: Connection) -> int:
+    """Revoke every right others were given on the catalog and the capture tables this role
+    made (`apply`, before its COMMIT): a global ALTER DEFAULT PRIVILEGES ... GRANT ALL ON TABLES
+    had given some role write access to each, and `execute` then refused to trust them, with no
+    way on but a REVOKE by hand. How many grants were revoked."""
+    given = conn.execute(_GIVEN_TO_OTHERS, {"schema": CAPTURE_SCHEMA}).fetchall()
+    for relation, grantee in given:  # both as the server quotes them
+        conn.execute(
+            sql.SQL("REVOKE ALL ON {} FROM {}").format(sql.SQL(relation), sql.SQL(grantee))
+        )
+    return len(given)

@@ -285,3 +285,29 @@ def test_dropped_index_gets_its_replica_identity_and_clustering_back(project: Pr
     assert run.returncode == 0, run.stdout + run.stderr
     assert project.sql(INDEX_ROLES) == [(True, True, "i")]
     assert project.value(STATISTICS) == 500
+
+
+def test_global_default_privileges_do_not_keep_the_catalog_from_being_trusted(
+    project: Project,
+) -> None:
+    """A project's ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES (no IN SCHEMA) gave a role
+    write access to the catalog and every capture table `apply` made: `execute` refused to
+    trust them, with no way on but a REVOKE by hand. `apply` revokes them before its COMMIT."""
+    _role(project, OWNER)
+    project.sql(f"ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO {OWNER}")
+    try:
+        _base(project, TRIGGER_SQL)
+        _dropped(project, "DROP TRIGGER keep_me ON public.items;")
+        given = project.value(
+            "SELECT count(*) FROM pg_class c, aclexplode(c.relacl) a "
+            "WHERE c.relnamespace = 'migration_rollback_capture'::regnamespace "
+            f"AND a.grantee = '{OWNER}'::regrole"
+        )
+        assert given == 0
+
+        run = project.execute(GONE, "--allow-manual")
+
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert project.value("SELECT count(*) FROM pg_trigger WHERE tgname = 'keep_me'") == 1
+    finally:
+        project.sql(f"ALTER DEFAULT PRIVILEGES REVOKE ALL ON TABLES FROM {OWNER}")
