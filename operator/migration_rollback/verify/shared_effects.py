@@ -40,6 +40,7 @@ _SHARED_OBJECTS = {
     ObjectType.OBJECT_DATABASE: "a database",
     ObjectType.OBJECT_TABLESPACE: "a tablespace",
     ObjectType.OBJECT_SUBSCRIPTION: "a subscription",
+    ObjectType.OBJECT_PARAMETER_ACL: "a server parameter's privileges",
 }
 _SEQUENCE_CALLS = frozenset({"nextval", "setval"})
 # In a DO block's code, read as text (its statements, or the strings EXECUTE runs, name them):
@@ -107,6 +108,7 @@ _CLUSTER: dict[type, Rule] = {
     ast.SecLabelStmt: _on_shared("objtype"),
     ast.RenameStmt: _on_shared("renameType"),
     ast.AlterOwnerStmt: _on_shared("objectType"),
+    ast.GrantStmt: _on_shared("objtype"),  # ON DATABASE / TABLESPACE: ACLs in shared catalogs
     ast.DoStmt: _in_do_block,
 }
 

@@ -37,6 +37,10 @@ def _project(tmp_path: Path, forward: str, rollback: str | None) -> list[Migrati
         ("comment on database postgres is 'x';", "a database"),
         ("alter role anon rename to anon2;", "a role"),
         ("security label for dummy on role anon is 'x';", "a role"),
+        # Privileges kept in shared catalogs (pg_database, pg_tablespace, pg_parameter_acl).
+        ("grant connect on database postgres to anon;", "a database"),
+        ("revoke all on tablespace pg_default from public;", "a tablespace"),
+        ("grant set on parameter work_mem to anon;", "a server parameter's privileges"),
         ("create table public.a (id int);\nraise notice 'x';\ncreate role r;", "a role"),
         # In a DO block's code, run directly or by EXECUTE: read as text.
         ("do $$ begin if true then create role anon; end if; end $$;", "a role (in a DO block)"),
@@ -94,3 +98,9 @@ def test_a_forward_sequence_call_splits_freely(tmp_path: Path) -> None:
     """Catch-up replays forwards as one database does: only rollbacks' are not repeated."""
     sql = "create index concurrently i on public.t (id);\nselect nextval('public.s');"
     assert first_shared_effect(_project(tmp_path, sql, None)) is None
+
+
+def test_a_grant_on_a_table_stays_in_its_database(tmp_path: Path) -> None:
+    assert (
+        first_shared_effect(_project(tmp_path, "grant select on public.t to anon;", None)) is None
+    )
