@@ -113,10 +113,13 @@ def _surely_new(ref: ObjectRef, ctx: Context) -> bool:
 
 
 def _on_new_table(node: Any, ctx: Context) -> bool:
-    """An index of a table this migration made is new with it."""
+    """An index of a table the migrations made (this one or an earlier one) is taken as new:
+    one made in the dashboard beside it is rare, and its DROP loses no row (the note says to
+    keep it if it was there). On a table they did not make, it is a human's call."""
     if not isinstance(node, ast.IndexStmt):
         return False
-    return ctx.is_new(relation(node.relation, ctx.default_schema))
+    table = relation(node.relation, ctx.default_schema)
+    return ctx.is_new(table) or bool(ctx.existed_before(table))
 
 
 def may_have_existed(ref: ObjectRef, drop_sql: str | None) -> str:
