@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from migration_rollback.cli.app import console, error_markup, escape
+from migration_rollback.cli.app import console, err_console, error_markup, escape
 
 if TYPE_CHECKING:
     from migration_rollback.verify import MigrationPair, VerifyResult
@@ -99,10 +99,11 @@ def refuse_shared_effects(
     where = first_cluster_effect(pairs, rollbacks=rollbacks)
     if where is None:
         return
+    # On stderr: stdout may be the --format json document a pipeline reads.
     if allowed:
-        console.print(f"[yellow]![/yellow] {escape(_STAYS.format(where=where))}")
+        err_console.print(f"[yellow]![/yellow] {escape(_STAYS.format(where=where))}")
         return
-    console.print(error_markup(_REFUSED.format(where=where)))
+    err_console.print(error_markup(_REFUSED.format(where=where)))
     raise typer.Exit(2)
 
 
