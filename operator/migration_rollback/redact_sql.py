@@ -54,17 +54,21 @@ _LISTED_NAME = (
     r"|refresh_token|client_secret|service_role_key|service_key|anon_key|private_key|secret_key"
     r"|jwt_secret|openai_key|stripe_key)"
 )
-# A format string naming a credential before a placeholder (`PASSWORD %L`, `password=%s`):
-# every argument after it may be the credential.
-_FORMAT = (
-    rf"(?P<before>\bformat\s*\(\s*'(?:[^'\\]|\\.|'')*?(?:{_CREDENTIAL_WORDS})\s*[=:]?\s*%"
-    r"(?:[^'\\]|\\.|'')*')(?P<args>(?:\s*,\s*(?:"
-    rf"{_LITERAL}|[\w.]+))*)"
+# A format string (read whole and possessively; a cut one ends the text) naming a credential
+# before a placeholder (`PASSWORD %L`, `password=%s`): every argument after it may be the
+# credential, and so may every constant in one (`'sup3r' || 'S3cret'`).
+_FORMAT_CALL = re.compile(
+    r"(?<![\w$.])format\s*\(\s*(?P<fmt>(?:[EeUu]&?)?'(?:[^'\\]|\\.|'')*+'?)", re.IGNORECASE
 )
+_CREDENTIAL_PLACEHOLDER = re.compile(rf"(?:{_CREDENTIAL_WORDS})\s*+(?:[=:]\s*+)?%", re.IGNORECASE)
 # A credential-named word closing a constant and a constant or a variable joined after it
-# (`'... PASSWORD ' || quote_literal('...')`, `'Bearer ' || 'ey...'`): the joined one.
+# (`'... PASSWORD ' || quote_literal('...')`, `'Bearer ' || 'ey...'`): the joined one. Joined
+# by `||`, after a doubled quote too (`PASSWORD ''' || '...' || ''''`), or, the word then a
+# space or `=` closing the constant, by concat()'s comma (`concat('Bearer ', '...')`). Each
+# run of spaces read once (`\s*[=:]?\s*` split one in every way: quadratic).
 _JOINED = (
-    rf"(?P<before>(?<![\w$.-])(?:{_NAME}|bearer|basic)\s*[=:]?\s*'\s*\|\|\s*"
+    rf"(?P<before>(?<![\w$.-])(?:{_NAME}|bearer|basic)"
+    r"(?:\s*+(?:[=:]\s*+)?(?:'')?'\s*+\|\|\s*+|(?:\s*+[=:]\s*+|\s++)'\s*+,\s*+)"
     r"(?:(?:quote_literal|quote_nullable)\s*\(\s*)?)"
 )
 
@@ -114,8 +118,9 @@ def _masked_named_literal(match: re.Match[str]) -> str:
     return before + QUOTED_MASK
 
 
-# A "constant" that is the end of one and a join: `PASSWORD ' || quote_literal(`.
-_JOIN_AFTER = re.compile(r"'\s*\|\|")
+# A "constant" that is the end of one and a join: `PASSWORD ' || quote_literal(`, after a
+# doubled quote, or concat()'s next argument that JOINED masked (`PASSWORD ', '***'`).
+_JOIN_AFTER = re.compile(rf"(?:'')?'\s*\|\||'\s*,\s*{re.escape(QUOTED_MASK)}")
 
 
 def _masked_assignment(match: re.Match[str]) -> str:
@@ -141,9 +146,26 @@ def _masked_url(match: re.Match[str]) -> str:
 _ANY_LITERAL = re.compile(_LITERAL)
 
 
-def _masked_format(match: re.Match[str]) -> str:
-    """Every constant among the arguments after a format string that names a credential."""
-    return match.group("before") + _ANY_LITERAL.sub(QUOTED_MASK, match.group("args"))
+def _mask_formats(text: str) -> tuple[str, set[str]]:
+    """Every constant among the arguments after a format string that names a credential
+    (SecretPlace.FORMATTED), and the bare names among them (variables: masked where they are
+    given a constant)."""
+    pieces: list[str] = []
+    names: set[str] = set()
+    pos = 0
+    for call in _FORMAT_CALL.finditer(text):
+        if call.start() < pos or not _CREDENTIAL_PLACEHOLDER.search(call.group("fmt")):
+            continue
+        pieces.append(text[pos : call.end()])
+        masked, pos = _masked_arguments(text, call.end(), None)
+        pieces.append(masked)
+        names.update(name.lower() for name in _ARGUMENT_NAME.findall(masked))
+    return ("".join(pieces) + text[pos:] if pieces else text), names
+
+
+# A bare name among format()'s arguments: a variable, or a column (a constant given to a
+# column of that name is masked too, which hides nothing a reader needs).
+_ARGUMENT_NAME = re.compile(r"(?<![\w$.'])([A-Za-z_]\w*+)(?![\w$.'(]|\s*\()")
 
 
 def _masked_joined(match: re.Match[str]) -> str:
@@ -154,25 +176,29 @@ def _masked_vault_row(match: re.Match[str]) -> str:
     return match.group("before") + _ANY_LITERAL.sub(QUOTED_MASK, match.group("rows"))
 
 
-def _masked_variables(text: str) -> str:
+def _masked_variables(text: str, formatted: set[str]) -> str:
     """A PL/pgSQL variable joined or formatted in after a credential-named word: the constant
-    it was given (`k text := '...'`, `k := '...'`) masked wherever it is given one."""
-    names = {m.group("name") or m.group("fname") for m in _VARIABLE_USE.finditer(text)}
-    for name in names:
-        given = re.compile(
-            rf"(?P<before>(?<![\w$.]){re.escape(name)}\s+(?:constant\s+)?[\w.]+(?:\([\d,\s]*\))?"
-            rf"\s*(?::=|=|\bdefault\b)\s*|(?<![\w$.]){re.escape(name)}\s*:=\s*)(?:{_LITERAL})",
-            re.IGNORECASE,
-        )
-        text = given.sub(_masked_named_literal, text)
-    return text
+    it was given (`k text := '...'`, `k := '...'`, `k = '...'`) masked wherever it is given
+    one. One pass over the places any name is given a constant, however many names (a pass
+    per name made a long function quadratic)."""
+    names = formatted | {m.group("name").lower() for m in _VARIABLE_USE.finditer(text)}
+    if not names:
+        return text
+
+    def masked(match: re.Match[str]) -> str:
+        given = {match.group("var").lower(), (match.group("then") or "").lower()}
+        return _masked_named_literal(match) if given & names else match[0]
+
+    return _VARIABLE_GIVEN.sub(masked, text)
 
 
-_VARIABLE_USE = re.compile(
-    rf"{_JOINED}(?P<name>[A-Za-z_]\w*)\b(?!\s*\()"
-    rf"|\bformat\s*\(\s*'(?:[^'\\]|\\.|'')*?(?:{_CREDENTIAL_WORDS})\s*[=:]?\s*%"
-    r"(?:[^'\\]|\\.|'')*'(?:\s*,\s*(?:'(?:[^'\\]|\\.|'')*'|[\w.]+))*?\s*,\s*"
-    r"(?P<fname>[A-Za-z_]\w*)\b(?!\s*\()",
+_VARIABLE_USE = re.compile(rf"{_JOINED}(?P<name>[A-Za-z_]\w*+)(?![\w$]|\s*\()", re.IGNORECASE)
+# A name given a constant: declared (`k text := `, `k constant varchar(20) default `) or
+# assigned (`k := `, `k = `; after a word, `BEGIN k := `, the name is the second word).
+_VARIABLE_GIVEN = re.compile(
+    r"(?P<before>(?<![\w$.])(?P<var>[A-Za-z_]\w*+)"
+    r"(?:\s++(?:constant\s++)?(?P<then>[\w.]++)(?:\([\d,\s]*+\))?\s*+(?::=|=|\bdefault\b)|\s*+:?=)\s*+)"
+    rf"(?:{_LITERAL})",
     re.IGNORECASE,
 )
 
@@ -180,11 +206,14 @@ _VARIABLE_USE = re.compile(
 _Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
 
 RULES: Mapping[SecretPlace, _Rule] = {
-    SecretPlace.FORMATTED: (re.compile(_FORMAT, re.IGNORECASE), _masked_format),
     SecretPlace.JOINED: (re.compile(rf"{_JOINED}(?:{_LITERAL})", re.IGNORECASE), _masked_joined),
+    # The rows after VALUES or SELECT, the column list read to its ')' only (a scan on to the
+    # next `values` made a text of many inserts quadratic).
     SecretPlace.VAULT_ROW: (
         re.compile(
-            r"(?P<before>\binsert\s+into\s+vault\.secrets\b[^;]*?\bvalues\s*)"
+            r"(?P<before>\binsert\s++into\s++(?:vault|\"vault\")\s*+\.\s*+(?:secrets|\"secrets\")"
+            r"(?![\w$\"])(?:\s*+\([^();]*+\))?\s*+(?:overriding\s++\w++\s++value\s++)?"
+            r"(?:values|select)\b\s*+)"
             rf"(?P<rows>(?:[(),\s]|{_LITERAL}|[^'$();\s]+)*)",
             re.IGNORECASE,
         ),
@@ -251,7 +280,8 @@ def sql_excerpt(text: str) -> str:
     longer where a rule finds it."""
     if not _may_hold_credential(text):
         return text
-    text = _masked_variables(_mask_calls(text))
+    text, formatted = _mask_formats(_mask_calls(text))
+    text = _masked_variables(text, formatted)
     for pattern, masked in RULES.values():
         text = pattern.sub(masked, text)
     return mask_places(text)  # SecretPlace.CONNINFO: redact's own rule for conninfo strings
