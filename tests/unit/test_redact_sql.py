@@ -366,6 +366,7 @@ QUADRATIC_BEFORE = {
     "spaces after a scheme word": "bearer" + " " * 20_000,
     "a cut format string": "format('" + "password %" * 1_600,
     "many inserts into vault.secrets": "insert into vault.secrets " * 4_000,
+    "a long word holding key": "api_key" * 4_000,
     "a function joining many variables": "DO $$ DECLARE\n"
     + "".join(f"v{i} text := 'x{i}';\n" for i in range(400))
     + "".join(f"EXECUTE 'ALTER ROLE r{i} PASSWORD ' || quote_literal(v{i});\n" for i in range(400))
