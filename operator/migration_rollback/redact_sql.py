@@ -113,14 +113,18 @@ _ARGUMENT_TOKEN = re.compile(rf"(?P<literal>{_LITERAL})|[(),]|[^'$(),]+|\$")
 
 def _masked_named_literal(match: re.Match[str]) -> str:
     before = match.group("before")
-    if _JOIN_AFTER.match(match.group(0), len(before)):  # `PASSWORD ' || ...`: JOINED's
+    # `PASSWORD ' || ...`, `PASSWORD ', quote_literal('***')`: JOINED's (read on past the match)
+    if _JOIN_AFTER.match(match.string, match.start() + len(before)):
         return match.group(0)
     return before + QUOTED_MASK
 
 
 # A "constant" that is the end of one and a join: `PASSWORD ' || quote_literal(`, after a
 # doubled quote, or concat()'s next argument that JOINED masked (`PASSWORD ', '***'`).
-_JOIN_AFTER = re.compile(rf"(?:'')?'\s*\|\||'\s*,\s*{re.escape(QUOTED_MASK)}")
+_JOIN_AFTER = re.compile(
+    rf"(?:'')?'\s*\|\||'\s*,\s*(?:quote_(?:literal|nullable)\s*\(\s*)?{re.escape(QUOTED_MASK)}",
+    re.IGNORECASE,
+)
 
 
 def _masked_assignment(match: re.Match[str]) -> str:

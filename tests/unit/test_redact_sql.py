@@ -244,6 +244,11 @@ MASKED += [
         "headers := jsonb_build_object('Authorization', concat('Bearer ', '***'))",
     ),
     (
+        SecretPlace.JOINED,
+        "select concat('ALTER ROLE app PASSWORD ', quote_literal('Qw9zCQL'))",
+        "select concat('ALTER ROLE app PASSWORD ', quote_literal('***'))",
+    ),
+    (
         SecretPlace.VAULT_ROW,
         'INSERT INTO "vault"."secrets" (secret) VALUES (\'Qw9zQN\');',
         'INSERT INTO "vault"."secrets" (secret) VALUES (\'***\');',
