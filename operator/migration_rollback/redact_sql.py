@@ -31,6 +31,8 @@ _LITERAL = (
     r"|(?:[EeUu]&?)?'(?:[^'\\]|\\.|'')*+'?"
     r"|\$(?P<tag>(?:[A-Za-z_]\w*)?)\$(?s:.*?)(?:\$(?P=tag)\$|\Z)"
 )
+# A standard or E'' constant alone (a second _LITERAL in one pattern would name its group twice).
+_PLAIN_LITERAL = r"(?:[EeUu]&?)?'(?:[^'\\]|\\.|'')*+'?"
 _QUOTED = rf"(?:{_LITERAL}|\"(?:[^\"\\]|\\.)*+\"?)"  # a JSON string too (a header's value)
 QUOTED_MASK = f"'{MASK}'"
 
@@ -173,7 +175,13 @@ _ARGUMENT_NAME = re.compile(r"(?<![\w$.'])([A-Za-z_]\w*+)(?![\w$.'(]|\s*\()")
 
 
 def _masked_joined(match: re.Match[str]) -> str:
-    return match.group("before") + QUOTED_MASK
+    """The joined constant; in quote_literal(), every constant joined in it too (`'a' || 'b'`).
+    Outside one, the constants joined after stay (the closing quote of `PASSWORD '''`)."""
+    before, value = match.group("before"), match.group("value")
+    if before.rstrip().endswith("("):
+        return before + _ANY_LITERAL.sub(QUOTED_MASK, value)
+    first = _ANY_LITERAL.match(value)
+    return before + QUOTED_MASK + value[first.end() if first else len(value) :]
 
 
 def _masked_vault_row(match: re.Match[str]) -> str:
@@ -210,7 +218,12 @@ _VARIABLE_GIVEN = re.compile(
 _Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
 
 RULES: Mapping[SecretPlace, _Rule] = {
-    SecretPlace.JOINED: (re.compile(rf"{_JOINED}(?:{_LITERAL})", re.IGNORECASE), _masked_joined),
+    SecretPlace.JOINED: (
+        re.compile(
+            rf"{_JOINED}(?P<value>(?:{_LITERAL})(?:\s*+\|\|\s*+{_PLAIN_LITERAL})*)", re.IGNORECASE
+        ),
+        _masked_joined,
+    ),
     # The rows after VALUES or SELECT, the column list read to its ')' only (a scan on to the
     # next `values` made a text of many inserts quadratic).
     SecretPlace.VAULT_ROW: (

@@ -249,6 +249,11 @@ MASKED += [
         "select concat('ALTER ROLE app PASSWORD ', quote_literal('***'))",
     ),
     (
+        SecretPlace.JOINED,
+        "EXECUTE 'ALTER ROLE app PASSWORD ' || quote_literal('Qw9z' || 'QLJ');",
+        "EXECUTE 'ALTER ROLE app PASSWORD ' || quote_literal('***' || '***');",
+    ),
+    (
         SecretPlace.VAULT_ROW,
         'INSERT INTO "vault"."secrets" (secret) VALUES (\'Qw9zQN\');',
         'INSERT INTO "vault"."secrets" (secret) VALUES (\'***\');',
