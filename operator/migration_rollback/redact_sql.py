@@ -31,6 +31,8 @@ _LITERAL = (
     r"|(?:[EeUu]&?)?'(?:[^'\\]|\\.|'')*+'?"
     r"|\$(?P<tag>(?:[A-Za-z_]\w*)?)\$(?s:.*?)(?:\$(?P=tag)\$|\Z)"
 )
+# A standard or E'' constant alone (a second _LITERAL in one pattern would name its group twice).
+_PLAIN_LITERAL = r"(?:[EeUu]&?)?'(?:[^'\\]|\\.|'')*+'?"
 _QUOTED = rf"(?:{_LITERAL}|\"(?:[^\"\\]|\\.)*+\"?)"  # a JSON string too (a header's value)
 QUOTED_MASK = f"'{MASK}'"
 
@@ -54,17 +56,21 @@ _LISTED_NAME = (
     r"|refresh_token|client_secret|service_role_key|service_key|anon_key|private_key|secret_key"
     r"|jwt_secret|openai_key|stripe_key)"
 )
-# A format string naming a credential before a placeholder (`PASSWORD %L`, `password=%s`):
-# every argument after it may be the credential.
-_FORMAT = (
-    rf"(?P<before>\bformat\s*\(\s*'(?:[^'\\]|\\.|'')*?(?:{_CREDENTIAL_WORDS})\s*[=:]?\s*%"
-    r"(?:[^'\\]|\\.|'')*')(?P<args>(?:\s*,\s*(?:"
-    rf"{_LITERAL}|[\w.]+))*)"
+# A format string (read whole and possessively; a cut one ends the text) naming a credential
+# before a placeholder (`PASSWORD %L`, `password=%s`): every argument after it may be the
+# credential, and so may every constant in one (`'sup3r' || 'S3cret'`).
+_FORMAT_CALL = re.compile(
+    r"(?<![\w$.])format\s*\(\s*(?P<fmt>(?:[EeUu]&?)?'(?:[^'\\]|\\.|'')*+'?)", re.IGNORECASE
 )
+_CREDENTIAL_PLACEHOLDER = re.compile(rf"(?:{_CREDENTIAL_WORDS})\s*+(?:[=:]\s*+)?%", re.IGNORECASE)
 # A credential-named word closing a constant and a constant or a variable joined after it
-# (`'... PASSWORD ' || quote_literal('...')`, `'Bearer ' || 'ey...'`): the joined one.
+# (`'... PASSWORD ' || quote_literal('...')`, `'Bearer ' || 'ey...'`): the joined one. Joined
+# by `||`, after a doubled quote too (`PASSWORD ''' || '...' || ''''`), or, the word then a
+# space or `=` closing the constant, by concat()'s comma (`concat('Bearer ', '...')`). Each
+# run of spaces read once (`\s*[=:]?\s*` split one in every way: quadratic).
 _JOINED = (
-    rf"(?P<before>(?<![\w$.-])(?:{_NAME}|bearer|basic)\s*[=:]?\s*'\s*\|\|\s*"
+    rf"(?P<before>(?<![\w$.-])(?:{_NAME}|bearer|basic)"
+    r"(?:\s*+(?:[=:]\s*+)?(?:'')?'\s*+\|\|\s*+|(?:\s*+[=:]\s*+|\s++)'\s*+,\s*+)"
     r"(?:(?:quote_literal|quote_nullable)\s*\(\s*)?)"
 )
 
@@ -109,13 +115,18 @@ _ARGUMENT_TOKEN = re.compile(rf"(?P<literal>{_LITERAL})|[(),]|[^'$(),]+|\$")
 
 def _masked_named_literal(match: re.Match[str]) -> str:
     before = match.group("before")
-    if _JOIN_AFTER.match(match.group(0), len(before)):  # `PASSWORD ' || ...`: JOINED's
+    # `PASSWORD ' || ...`, `PASSWORD ', quote_literal('***')`: JOINED's (read on past the match)
+    if _JOIN_AFTER.match(match.string, match.start() + len(before)):
         return match.group(0)
     return before + QUOTED_MASK
 
 
-# A "constant" that is the end of one and a join: `PASSWORD ' || quote_literal(`.
-_JOIN_AFTER = re.compile(r"'\s*\|\|")
+# A "constant" that is the end of one and a join: `PASSWORD ' || quote_literal(`, after a
+# doubled quote, or concat()'s next argument that JOINED masked (`PASSWORD ', '***'`).
+_JOIN_AFTER = re.compile(
+    rf"(?:'')?'\s*\|\||'\s*,\s*(?:quote_(?:literal|nullable)\s*\(\s*)?{re.escape(QUOTED_MASK)}",
+    re.IGNORECASE,
+)
 
 
 def _masked_assignment(match: re.Match[str]) -> str:
@@ -141,38 +152,65 @@ def _masked_url(match: re.Match[str]) -> str:
 _ANY_LITERAL = re.compile(_LITERAL)
 
 
-def _masked_format(match: re.Match[str]) -> str:
-    """Every constant among the arguments after a format string that names a credential."""
-    return match.group("before") + _ANY_LITERAL.sub(QUOTED_MASK, match.group("args"))
+def _mask_formats(text: str) -> tuple[str, set[str]]:
+    """Every constant among the arguments after a format string that names a credential
+    (SecretPlace.FORMATTED), and the bare names among them (variables: masked where they are
+    given a constant)."""
+    pieces: list[str] = []
+    names: set[str] = set()
+    pos = 0
+    for call in _FORMAT_CALL.finditer(text):
+        if call.start() < pos or not _CREDENTIAL_PLACEHOLDER.search(call.group("fmt")):
+            continue
+        pieces.append(text[pos : call.end()])
+        masked, pos = _masked_arguments(text, call.end(), None)
+        pieces.append(masked)
+        names.update(name.lower() for name in _ARGUMENT_NAME.findall(masked))
+    return ("".join(pieces) + text[pos:] if pieces else text), names
+
+
+# A bare name among format()'s arguments: a variable, or a column (a constant given to a
+# column of that name is masked too, which hides nothing a reader needs).
+_ARGUMENT_NAME = re.compile(r"(?<![\w$.'])([A-Za-z_]\w*+)(?![\w$.'(]|\s*\()")
 
 
 def _masked_joined(match: re.Match[str]) -> str:
-    return match.group("before") + QUOTED_MASK
+    """The joined constant; in quote_literal(), every constant joined in it too (`'a' || 'b'`).
+    Outside one, the constants joined after stay (the closing quote of `PASSWORD '''`)."""
+    before, value = match.group("before"), match.group("value")
+    if before.rstrip().endswith("("):
+        return before + _ANY_LITERAL.sub(QUOTED_MASK, value)
+    first = _ANY_LITERAL.match(value)
+    return before + QUOTED_MASK + value[first.end() if first else len(value) :]
 
 
 def _masked_vault_row(match: re.Match[str]) -> str:
     return match.group("before") + _ANY_LITERAL.sub(QUOTED_MASK, match.group("rows"))
 
 
-def _masked_variables(text: str) -> str:
+def _masked_variables(text: str, formatted: set[str]) -> str:
     """A PL/pgSQL variable joined or formatted in after a credential-named word: the constant
-    it was given (`k text := '...'`, `k := '...'`) masked wherever it is given one."""
-    names = {m.group("name") or m.group("fname") for m in _VARIABLE_USE.finditer(text)}
-    for name in names:
-        given = re.compile(
-            rf"(?P<before>(?<![\w$.]){re.escape(name)}\s+(?:constant\s+)?[\w.]+(?:\([\d,\s]*\))?"
-            rf"\s*(?::=|=|\bdefault\b)\s*|(?<![\w$.]){re.escape(name)}\s*:=\s*)(?:{_LITERAL})",
-            re.IGNORECASE,
-        )
-        text = given.sub(_masked_named_literal, text)
-    return text
+    it was given (`k text := '...'`, `k := '...'`, `k = '...'`) masked wherever it is given
+    one. One pass over the places any name is given a constant, however many names (a pass
+    per name made a long function quadratic)."""
+    names = formatted | {m.group("name").lower() for m in _VARIABLE_USE.finditer(text)}
+    if not names:
+        return text
+
+    def masked(match: re.Match[str]) -> str:
+        given = {match.group("var").lower(), (match.group("then") or "").lower()}
+        return _masked_named_literal(match) if given & names else match[0]
+
+    return _VARIABLE_GIVEN.sub(masked, text)
 
 
-_VARIABLE_USE = re.compile(
-    rf"{_JOINED}(?P<name>[A-Za-z_]\w*)\b(?!\s*\()"
-    rf"|\bformat\s*\(\s*'(?:[^'\\]|\\.|'')*?(?:{_CREDENTIAL_WORDS})\s*[=:]?\s*%"
-    r"(?:[^'\\]|\\.|'')*'(?:\s*,\s*(?:'(?:[^'\\]|\\.|'')*'|[\w.]+))*?\s*,\s*"
-    r"(?P<fname>[A-Za-z_]\w*)\b(?!\s*\()",
+_VARIABLE_USE = re.compile(rf"{_JOINED}(?P<name>[A-Za-z_]\w*+)(?![\w$]|\s*\()", re.IGNORECASE)
+# A name given a constant: declared (`k text := `, `k constant varchar(20) default `) or
+# assigned (`k := `, `k = `; after a word, `BEGIN k := `, the name is the second word).
+_VARIABLE_GIVEN = re.compile(
+    r"(?P<before>(?<![\w$.])(?P<var>[A-Za-z_]\w*+)"
+    r"(?:\s++(?:constant\s++)?(?P<then>[\w.]++)(?:\([\d,\s]*+\))?\s*+(?::=|=|\bdefault\b)|\s*+:?=)\s*+)"
+    rf"(?:{_LITERAL})",
     re.IGNORECASE,
 )
 
@@ -180,11 +218,19 @@ _VARIABLE_USE = re.compile(
 _Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
 
 RULES: Mapping[SecretPlace, _Rule] = {
-    SecretPlace.FORMATTED: (re.compile(_FORMAT, re.IGNORECASE), _masked_format),
-    SecretPlace.JOINED: (re.compile(rf"{_JOINED}(?:{_LITERAL})", re.IGNORECASE), _masked_joined),
+    SecretPlace.JOINED: (
+        re.compile(
+            rf"{_JOINED}(?P<value>(?:{_LITERAL})(?:\s*+\|\|\s*+{_PLAIN_LITERAL})*)", re.IGNORECASE
+        ),
+        _masked_joined,
+    ),
+    # The rows after VALUES or SELECT, the column list read to its ')' only (a scan on to the
+    # next `values` made a text of many inserts quadratic).
     SecretPlace.VAULT_ROW: (
         re.compile(
-            r"(?P<before>\binsert\s+into\s+vault\.secrets\b[^;]*?\bvalues\s*)"
+            r"(?P<before>\binsert\s++into\s++(?:vault|\"vault\")\s*+\.\s*+(?:secrets|\"secrets\")"
+            r"(?![\w$\"])(?:\s*+\([^();]*+\))?\s*+(?:overriding\s++\w++\s++value\s++)?"
+            r"(?:values|select)\b\s*+)"
             rf"(?P<rows>(?:[(),\s]|{_LITERAL}|[^'$();\s]+)*)",
             re.IGNORECASE,
         ),
@@ -232,8 +278,11 @@ _RARE_WORDS = (
     "bearer", "basic", "eyj", "crypt", "hmac", "pgsodium", "sk_", "rk_", "whsec_", "gho_",
     "ghp_", "ghs_", "ghu_", "github_pat_", "glpat-", "xox", "akia", "asia", "aiza",
 )  # fmt: skip
+# A word read once from its start (from each `key` in it to its end made `api_key` * 20,000
+# quadratic): the lookahead finds the word holds one, the possessive reads it to its end.
 _COMMON_WORD = re.compile(
-    r"(?:key|auth)[\w.-]*(?:[\"'](?:::\w+)?\s*,|[\"']?\s*(?:[eu]?&?['\"$]|:=|=>|=|:|to\b))"
+    r"(?<![\w.-])(?=[\w.-]*?(?:key|auth))[\w.-]++"
+    r"(?:[\"'](?:::\w+)?\s*,|[\"']?\s*(?:[eu]?&?['\"$]|:=|=>|=|:|to\b))"
 )
 
 
@@ -251,7 +300,8 @@ def sql_excerpt(text: str) -> str:
     longer where a rule finds it."""
     if not _may_hold_credential(text):
         return text
-    text = _masked_variables(_mask_calls(text))
+    text, formatted = _mask_formats(_mask_calls(text))
+    text = _masked_variables(text, formatted)
     for pattern, masked in RULES.values():
         text = pattern.sub(masked, text)
     return mask_places(text)  # SecretPlace.CONNINFO: redact's own rule for conninfo strings
