@@ -50,7 +50,7 @@ def after_drop(ref: ObjectRef, ctx: Context, *, cascade: bool) -> Iterator[Inver
     history = ctx.history
     if history is None:
         return
-    taken = [d for d in history.definitions.values() if _member_of(d, ref)]
+    taken = [d for d in history.on(ref.schema or "", ref.name) if _member_of(d, ref)]
     if cascade:
         names = {ref.name.lower()}
         taken += [d for d in history.definitions.values()
@@ -69,7 +69,7 @@ def after_drop_column(
     if history is None:
         yield from cascade_unknown(schema, table, column, cascade=cascade)
         return
-    for definition in list(history.definitions.values()):
+    for definition in history.on(schema, table):
         if _on_column(definition, schema, table, column):
             yield from _again(definition, ctx, why)
     if cascade:
