@@ -187,7 +187,7 @@ def _index_renamed(h: History, old: ObjectRef, new: ObjectRef) -> None:
         return
     h.forget(old)
     if known is not None:
-        h.definitions[new.key] = replace(known, ref=new)
+        h.put_definition(new.key, replace(known, ref=new))
 
 
 _INDEXED = (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_EXCLUSION)

@@ -73,7 +73,7 @@ def _move_routine(h: History, key: str, to: Moved) -> None:
     moved = replace(
         definition.ref, schema=schema or definition.ref.schema, name=name or definition.ref.name
     )
-    h.definitions[moved.key] = replace(definition, ref=moved)
+    h.put_definition(moved.key, replace(definition, ref=moved))
     h.stale.add(moved.key)
 
 

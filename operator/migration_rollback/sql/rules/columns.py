@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pglast.enums.parsenodes import AlterTableType as AT
+from pglast.enums.parsenodes import DropBehavior
 
 from migration_rollback.sql import casts
 from migration_rollback.sql._ast import ast
@@ -87,16 +88,23 @@ def drop_column(sub: Subcommand) -> Iterator[Inverse]:
             "recreate it and restore the values from a backup",
             sub.column_ref,
         )
+        yield from dependents.cascade_unknown(
+            sub.schema, sub.rel.name, str(sub.cmd.name), cascade=_cascade(sub)
+        )
     elif state.generated is not None:
         yield _generated_back(sub, state, state.generated)
         yield from dependents.after_drop_column(
-            sub.schema, sub.rel.name, str(sub.cmd.name), sub.ctx
+            sub.schema, sub.rel.name, str(sub.cmd.name), sub.ctx, cascade=_cascade(sub)
         )
     else:
         yield from _column_back(sub, state)
         yield from dependents.after_drop_column(
-            sub.schema, sub.rel.name, str(sub.cmd.name), sub.ctx
+            sub.schema, sub.rel.name, str(sub.cmd.name), sub.ctx, cascade=_cascade(sub)
         )
+
+
+def _cascade(sub: Subcommand) -> bool:
+    return bool(sub.cmd.behavior == DropBehavior.DROP_CASCADE)
 
 
 def _generated_back(sub: Subcommand, state: ColumnState, expression: str) -> Inverse:

@@ -2,12 +2,13 @@
 
 PostgreSQL drops more than a DROP names: a view's triggers and rules go with the view; a
 column's indexes and constraints go with the column (and its comment); with CASCADE, every
-trigger, policy, index and constraint whose expression uses the object. Recreating only the
-object from its last CREATE left those missing, and nothing said so: a trigger silently gone
-after a `DROP FUNCTION … CASCADE` was undone. The earlier migrations' texts (history.py) tell
-what hung on it, as far as the words of their text do (history_cascade.py's rule); each is
-recreated from its own text after the object, and what cannot be (a view or routine that used
-it, a text renamed since) is a MANUAL item.
+view, trigger, policy, index and constraint whose expression uses the object (of a column:
+the views, policies and triggers that read it). Recreating only the object from its last
+CREATE left those missing, and nothing said so: a trigger silently gone after a `DROP FUNCTION
+… CASCADE` was undone, a RESTRICTIVE policy after a `DROP COLUMN … CASCADE`. The earlier
+migrations' texts (history.py) tell what hung on it, by the schema-qualified names and column
+references of their trees (dependent_uses.py); each is recreated from its own text after the
+object, and what cannot be (a routine that used it, a text renamed since) is a MANUAL item.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from migration_rollback.sql.history_cascade import KEPT, LEAVES, mentions, words
 from migration_rollback.sql.model import ManualNeed, ObjectRef
 from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse, strings
 from migration_rollback.sql.rules.context import Context, Inverse, manual
+from migration_rollback.sql.rules.dependent_uses import index_columns, uses_column, uses_object
 
 if TYPE_CHECKING:
     from migration_rollback.sql.history import Definition
@@ -34,9 +36,12 @@ _MEMBERS = frozenset({"trigger", "rule", "policy"})
 # Column-level constraints whose text does not name their column: ADD CONSTRAINT names it.
 _KEYED = {ConstrType.CONSTR_PRIMARY: "keys", ConstrType.CONSTR_UNIQUE: "keys",
           ConstrType.CONSTR_EXCLUSION: "keys", ConstrType.CONSTR_FOREIGN: "fk_attrs"}  # fmt: skip
-# Members whose own statement recreates them (a constraint's is its table's).
-_STATEMENTS = LEAVES - {"constraint"}
+# Dependents whose own statement recreates them (a constraint's is its table's; a view's is
+# its CREATE, what hangs on it recreated after it by after_drop).
+_STATEMENTS = (LEAVES - {"constraint"}) | {"view"}
 _ADDABLE = frozenset({ConstrType.CONSTR_CHECK, *_KEYED})
+# What a DROP COLUMN … CASCADE takes that uses the column (besides indexes and constraints).
+_USERS = frozenset({"view", "materialized view", "policy", "trigger", "rule"})
 
 
 def after_drop(ref: ObjectRef, ctx: Context, *, cascade: bool) -> Iterator[Inverse]:
@@ -45,29 +50,63 @@ def after_drop(ref: ObjectRef, ctx: Context, *, cascade: bool) -> Iterator[Inver
     history = ctx.history
     if history is None:
         return
-    taken = [d for d in history.definitions.values() if _member_of(d, ref)]
+    taken = [d for d in history.on(ref.schema or "", ref.name) if _member_of(d, ref)]
     if cascade:
         names = {ref.name.lower()}
         taken += [d for d in history.definitions.values()
-                  if d not in taken and _uses(d, names)]  # fmt: skip
+                  if d not in taken and _uses(d, names, ref)]  # fmt: skip
     for definition in taken:
         yield from _again(definition, ctx, f"went with {ref.describe()}")
 
 
-def after_drop_column(schema: str, table: str, column: str, ctx: Context) -> Iterator[Inverse]:
-    """The indexes and constraints on the column, and its comment, after it is added back."""
+def after_drop_column(
+    schema: str, table: str, column: str, ctx: Context, *, cascade: bool = False
+) -> Iterator[Inverse]:
+    """The indexes and constraints on the column, and its comment, after it is added back;
+    with CASCADE, the views, policies and triggers that used it too."""
     history = ctx.history
+    why = f"went with column {column} of {schema}.{table}"
     if history is None:
+        yield from cascade_unknown(schema, table, column, cascade=cascade)
         return
-    for definition in list(history.definitions.values()):
+    for definition in history.on(schema, table):
         if _on_column(definition, schema, table, column):
-            yield from _again(definition, ctx, f"went with column {column} of {schema}.{table}")
+            yield from _again(definition, ctx, why)
+    if cascade:
+        yield from _column_users(schema, table, column, ctx)
     ref = ObjectRef("column", table, schema, column=column)
     known, text = history.comment(ref)
     if known and text is not None:
         target = sql("{}.{}", qualified(schema, table), Identifier(column))
         yield Inverse(sql("COMMENT ON COLUMN {} IS {}", SQL(target), Literal(text)),
                       notes=("the comment an earlier migration gave the column",))  # fmt: skip
+
+
+def _column_users(schema: str, table: str, column: str, ctx: Context) -> Iterator[Inverse]:
+    """What a DROP COLUMN … CASCADE took besides indexes and constraints: the views, policies
+    and triggers that used the column (and what hung on such a view), or a MANUAL item when
+    the table was made outside the migrations (what used it there is not known)."""
+    history = ctx.history
+    assert history is not None
+    if not history.knows(ObjectRef("table", table, schema)):
+        yield from cascade_unknown(schema, table, column, cascade=True)
+        return
+    why = f"used column {column} of {schema}.{table} (dropped with CASCADE)"
+    users = [d for d in history.definitions.values() if d.ref.kind in _USERS]
+    for definition in [d for d in users if uses_column(d, schema, table, column)]:
+        yield from _again(definition, ctx, why)
+        if definition.ref.kind in ("view", "materialized view"):
+            yield from after_drop(definition.ref, ctx, cascade=True)
+
+
+def cascade_unknown(schema: str, table: str, column: str, *, cascade: bool) -> Iterator[Inverse]:
+    """With CASCADE, a MANUAL item for what may have used the column unseen."""
+    if cascade:
+        ref = ObjectRef("column", table, schema, column=column)
+        yield manual(ManualNeed.RECREATE_DROPPED,
+                     f"DROP COLUMN {column} … CASCADE may have removed views, policies and "
+                     f"triggers that used it on {schema}.{table}, made outside the migrations: "
+                     "recreate them", ref)  # fmt: skip
 
 
 def _member_of(definition: Definition, ref: ObjectRef) -> bool:
@@ -79,16 +118,18 @@ def _member_of(definition: Definition, ref: ObjectRef) -> bool:
     return found.kind in _MEMBERS and found.table == ref.name and found.schema == ref.schema
 
 
-def _uses(definition: Definition, names: set[str]) -> bool:
-    return definition.ref.kind not in KEPT and not mentions(definition).isdisjoint(names)
+def _uses(definition: Definition, names: set[str], ref: ObjectRef) -> bool:
+    """Whether `definition` names `ref` (its words first: the tree is read for few)."""
+    if definition.ref.kind in KEPT or mentions(definition).isdisjoint(names):
+        return False
+    return uses_object(definition, ref.schema or DEFAULT_SCHEMA, ref.name)
 
 
 def _on_column(definition: Definition, schema: str, table: str, column: str) -> bool:
     found = definition.ref
     if found.kind == "index":
-        text = definition.text  # what follows the table: the keys, INCLUDE, WHERE
-        used = words(text[text.find("(") :])
-        return _index_on(definition) == (schema, table) and column.lower() in used
+        on = _index_on(definition) == (schema, table)
+        return on and column.lower() in index_columns(definition.tree)
     if found.kind != "constraint" or (found.schema, found.table) != (schema, table):
         return False
     declared = _declared(definition)
