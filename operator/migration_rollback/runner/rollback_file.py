@@ -20,7 +20,7 @@ from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.options import MigrationId
 from migration_rollback.sql import MANUAL_PREFIX, Script, parse_script
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.checks import ALLOW_CASCADE_MARK, unmarked_cascades
+from migration_rollback.sql.cascades import ALLOW_CASCADE_MARK, unmarked_cascades
 from migration_rollback.sql.copy_data import INLINE_COPY_ADVICE
 from migration_rollback.sql.metacommands import find_meta_commands
 from migration_rollback.sql.parse import split_comment_lines
@@ -162,7 +162,7 @@ def check_manual(sources: list[RollbackSource], allow_manual: bool) -> None:
 
 
 def check_cascade(sources: list[RollbackSource], allow_cascade: bool, *, purge: bool) -> None:
-    """Refuse what validate calls an error (sql/checks.unmarked_cascades, the same rule): a
+    """Refuse what validate calls an error (sql/cascades.unmarked_cascades, the same rule): a
     CASCADE drops every dependent, a restrictive RLS policy or a later migration's view too,
     and none of them is named anywhere before it is gone. Not a DROP TABLE that is archived
     (no --purge): the table is moved, and what its CASCADE would have taken is removed one by

@@ -13,11 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pglast.enums.parsenodes import DropBehavior
-
 from migration_rollback.records import quick_init
 from migration_rollback.sql import platform_grants
 from migration_rollback.sql._ast import ast
+from migration_rollback.sql.cascades import ALLOW_CASCADE_MARK, unmarked_cascades
 from migration_rollback.sql.classify import classify
 from migration_rollback.sql.drop_order import dropped_name, order_findings_data
 from migration_rollback.sql.generator import RollbackPlan
@@ -30,8 +29,6 @@ from migration_rollback.sql.unrelated import (
     forward_subjects,
     unrelated_targets,
 )
-
-ALLOW_CASCADE_MARK = "-- migration-rollback: allow-cascade"
 
 
 class Severity(enum.StrEnum):
@@ -100,23 +97,6 @@ def order_findings(forward: Script, rollback: Script, rollback_file: str) -> lis
         )
         for first, later, needed, dependent in order_findings_data(forward, rollback)
     ]
-
-
-def unmarked_cascades(rollback: Script, text: str) -> list[Statement]:
-    """The statements with CASCADE that the file does not allow (ALLOW_CASCADE_MARK): an ERROR
-    for validate, a refusal for execute (runner/rollback_file.check_cascade), one rule."""
-    if ALLOW_CASCADE_MARK in text:
-        return []
-    return [st for st in rollback.statements if _cascades(st.node)]
-
-
-def _cascades(node: Any) -> bool:
-    """CASCADE on the statement (DROP, TRUNCATE, ALTER DOMAIN) or on one of an ALTER TABLE's
-    (or ALTER TYPE's) subcommands: `DROP COLUMN c CASCADE` takes views and policies too."""
-    if getattr(node, "behavior", None) == DropBehavior.DROP_CASCADE:
-        return True
-    commands = node.cmds if isinstance(node, ast.AlterTableStmt) else ()
-    return any(getattr(c, "behavior", None) == DropBehavior.DROP_CASCADE for c in commands or ())
 
 
 def hazard_findings(

@@ -3,7 +3,7 @@
 A hand-edited `DROP FUNCTION ... CASCADE` ran (with --allow-data-loss and a backup) and took a
 RESTRICTIVE RLS policy made later in the dashboard with it: the table became readable through
 the permissive policy, and nothing (impact, report, audit) named the policy. execute now
-applies validate's own rule (sql/checks.unmarked_cascades) before anything runs.
+applies validate's own rule (sql/cascades.unmarked_cascades) before anything runs.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ ALTER TABLE / ALTER TYPE (`DROP COLUMN c CASCADE` takes the views and policies r
 from __future__ import annotations
 
 from migration_rollback.sql import parse_script
-from migration_rollback.sql.checks import ALLOW_CASCADE_MARK, unmarked_cascades
+from migration_rollback.sql.cascades import ALLOW_CASCADE_MARK, unmarked_cascades
 
 TEXT = (
     "alter table t drop column c cascade;\n"
