@@ -35,7 +35,7 @@ from pathlib import Path
 import psycopg
 
 from migration_rollback.errors import DatabaseUnavailableError
-from migration_rollback.verify.leftovers import PREFIX, owners, sweep
+from migration_rollback.verify.leftovers import MAKER_FILE, PREFIX, maker_text, owners, sweep
 from migration_rollback.verify.majors import parse_version_output
 from migration_rollback.verify.old_leftovers import sweep_elsewhere, sweep_old
 from migration_rollback.verify.room import NO_SPACE
@@ -334,12 +334,24 @@ def _server_user() -> str | None:
 
 
 def _private_folder(scratch: ScratchBase) -> Path:
+    """The cluster's folder, with its maker's pid and start time in it (leftovers.py: a server
+    whose maker was SIGKILLed is stopped by the next run's sweep)."""
     try:
-        return Path(tempfile.mkdtemp(prefix=PREFIX, dir=scratch.path))
+        folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=scratch.path))
     except OSError as exc:
-        raise DatabaseUnavailableError(
-            f"cannot make the temporary cluster's folder in {placed(scratch)}: {exc.strerror}"
-        ) from None
+        raise _unmade(scratch, exc) from None
+    try:
+        (folder / MAKER_FILE).write_text(maker_text(os.getpid()))
+    except OSError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise _unmade(scratch, exc) from None
+    return folder
+
+
+def _unmade(scratch: ScratchBase, exc: OSError) -> DatabaseUnavailableError:
+    return DatabaseUnavailableError(
+        f"cannot make the temporary cluster's folder in {placed(scratch)}: {exc.strerror}"
+    )
 
 
 def _no_binaries(major: int | None) -> DatabaseUnavailableError:

@@ -14,13 +14,25 @@ nothing removed after a SIGKILL either. It holds an `owner` file: the pid of the
 made it and the cluster folder it serves. It goes when that process is gone, that cluster's
 folder too (its server may still run from these binaries), it is older than a minute, and it is
 ours. Without the file (made by an older version, or being made) it stays.
+
+A SIGKILL also leaves the server itself running (it runs in a session of its own, so that a
+terminal's Ctrl-C reaches the tool first): a live postmaster, holding its memory and its
+folder, that nothing would ever stop. A cluster's folder holds a `maker` file: the pid of the
+process that made it and that process's start time (a pid is reused; the pair is not). When the
+maker is gone, the folder is older than a minute and ours, and the live process its
+`postmaster.pid` names is the postmaster of that very folder (its command line names the
+folder's data directory: never a process that merely reused the pid), the server is stopped
+(SIGQUIT: an immediate shutdown, as nothing of a scratch cluster is worth keeping) and the
+folder goes. A folder without the file (an older version's) is left as before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import time
 from collections.abc import Collection
@@ -30,6 +42,7 @@ from pathlib import Path
 PREFIX = "migration-rollback-pg-"
 INSTALL_PREFIX = f"{PREFIX}install-"  # a copy of server binaries (staging.py)
 OWNER_FILE = "owner"  # in a copy: the pid that made it, the cluster folder it serves
+MAKER_FILE = "maker"  # in a cluster's folder: the pid that made it, and that process's start
 # A folder younger than this may be one being made or started right now.
 MIN_AGE_S = 60.0
 
@@ -43,12 +56,24 @@ class Leftover:
     pid: int | None  # from its postmaster.pid (None: none, or unreadable)
     pid_alive: bool
     age_s: float
+    maker_alive: bool | None = None  # None: no maker file (an older version's), or unreadable
 
 
 def removable(found: Leftover, ours: Collection[int]) -> bool:
     """A dead cluster's folder, old enough, owned by us (or by the user our servers run as)."""
     dead = found.pid is not None and not found.pid_alive
     return dead and found.age_s >= MIN_AGE_S and found.owner in ours
+
+
+def orphaned(found: Leftover, ours: Collection[int]) -> bool:
+    """A live server whose maker is gone (SIGKILLed), old enough, ours: to be stopped."""
+    running = found.pid is not None and found.pid_alive
+    return (
+        running
+        and found.maker_alive is False
+        and found.age_s >= MIN_AGE_S
+        and (found.owner in ours)
+    )
 
 
 @dataclass(frozen=True)
@@ -73,6 +98,11 @@ def owner_text(pid: int, cluster: Path) -> str:
     return f"{pid}\n{cluster}\n"
 
 
+def maker_text(pid: int) -> str:
+    """What a cluster's `maker` file holds: the pid, and its start time when it can be read."""
+    return f"{pid}\n{_started(pid) or ''}\n"
+
+
 def pid_in(pid_file_text: str) -> int | None:
     """The postmaster's pid: the first line of postmaster.pid."""
     first = pid_file_text.split("\n", 1)[0].strip()
@@ -88,8 +118,11 @@ def owners(run_as: str | None) -> set[int]:
 
 
 def sweep(base: Path, ours: Collection[int]) -> list[Path]:
-    """Remove the dead clusters' folders in `base`; the ones removed."""
-    gone = [found.path for found in survey(base) if removable(found, ours)]
+    """Remove the dead clusters' folders in `base`, and those of live servers whose maker was
+    killed (stopped first); the ones removed."""
+    found = survey(base)
+    gone = [f.path for f in found if removable(f, ours)]
+    gone += [f.path for f in found if orphaned(f, ours) and _stopped(f)]
     for path in gone:
         shutil.rmtree(path, ignore_errors=True)
     return gone
@@ -147,7 +180,51 @@ def _probe(folder: Path) -> Leftover | None:
     except OSError:
         return None
     alive = pid is not None and (_alive(pid) or _listening(folder / "socket"))
-    return Leftover(folder, stat.st_uid, pid, alive, time.time() - newest)
+    maker = _maker_alive(folder / MAKER_FILE)
+    return Leftover(folder, stat.st_uid, pid, alive, time.time() - newest, maker)
+
+
+def _maker_alive(maker_file: Path) -> bool | None:
+    """Whether the process that made the folder runs (the same process: its start time too)."""
+    try:
+        first, _, rest = maker_file.read_text(errors="replace").partition("\n")
+    except OSError:
+        return None
+    pid, start = pid_in(first), rest.split("\n", 1)[0].strip()
+    if pid is None:
+        return None
+    return _alive(pid) and (not start or _started(pid) in (None, start))
+
+
+def _started(pid: int) -> str | None:
+    """A process's start time (clock ticks after boot, /proc/<pid>/stat); None: unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(errors="replace")
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()
+    return fields[19] if len(fields) > 19 else None  # field 22, counted after the name
+
+
+def _stopped(found: Leftover) -> bool:
+    """Stop the orphaned server: only the postmaster of this very folder (its command line
+    names the data directory), with SIGQUIT; True once it is gone (10 s at most)."""
+    if found.pid is None or not _serves(found.pid, found.path / "data"):
+        return False
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(found.pid, signal.SIGQUIT)
+    deadline = time.monotonic() + 10.0
+    while _alive(found.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not _alive(found.pid)
+
+
+def _serves(pid: int, data_dir: Path) -> bool:
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return os.fsencode(data_dir) in argv
 
 
 def _listening(socket_dir: Path) -> bool:

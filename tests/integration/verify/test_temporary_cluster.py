@@ -6,9 +6,12 @@ nothing behind on any path out, and removes what a killed one left (never a live
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -21,7 +24,14 @@ from psycopg import sql
 
 from migration_rollback.errors import DatabaseUnavailableError
 from migration_rollback.verify import cluster
-from migration_rollback.verify.leftovers import INSTALL_PREFIX, OWNER_FILE, PREFIX, owner_text
+from migration_rollback.verify.leftovers import (
+    INSTALL_PREFIX,
+    MAKER_FILE,
+    OWNER_FILE,
+    PREFIX,
+    maker_text,
+    owner_text,
+)
 from migration_rollback.verify.scratch import (
     MEMORY_SETTINGS,
     SCRATCH_DIR_ENV,
@@ -265,6 +275,75 @@ def test_a_live_cluster_is_never_removed_even_when_its_pid_looks_dead(scratch_di
             assert other.data_dir.is_dir()
         with psycopg.connect(other.url()) as conn:
             assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+# --- a server whose maker was SIGKILLed ---------------------------------------------------------
+
+_MAKER = """
+import sys, time
+from migration_rollback.verify import cluster
+made = cluster.create_cluster()
+print(made.base_dir, flush=True)
+time.sleep(600)
+"""
+
+
+def postmaster_pid(folder: Path) -> int:
+    return int((folder / "data" / "postmaster.pid").read_text().split("\n", 1)[0])
+
+
+def wait_gone(pid: int, seconds: float = 15.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_server_whose_maker_was_killed_is_stopped_and_its_folder_removed(
+    scratch_dir: Path,
+) -> None:
+    maker = subprocess.Popen(
+        [sys.executable, "-c", _MAKER], stdout=subprocess.PIPE, text=True, env=dict(os.environ)
+    )
+    assert maker.stdout is not None
+    folder = Path(maker.stdout.readline().strip())
+    pid = postmaster_pid(folder)
+    maker.kill()  # SIGKILL: nothing of the tool's own cleanup runs
+    maker.wait()
+    os.kill(pid, 0)  # the server outlived its maker (a session of its own)
+    with cluster.temporary_cluster():
+        assert folder.is_dir()  # too young to tell: it may be starting right now
+    aged(folder, LONG_AGO)
+    try:
+        with cluster.temporary_cluster() as ours:
+            assert wait_gone(pid)
+            assert not folder.exists()
+            assert ours.base_dir.is_dir()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_process_that_merely_reused_an_orphans_pid_is_never_signalled(
+    scratch_dir: Path,
+) -> None:
+    # The maker is gone and the pid in postmaster.pid is alive, but it is not this folder's
+    # server (a pid reused by another program): nothing is sent to it, the folder stays.
+    other = subprocess.Popen(["sleep", "300"])
+    try:
+        folder = leftover(scratch_dir, "reused", other.pid)
+        (folder / MAKER_FILE).write_text(maker_text(dead_pid()))
+        aged(folder, LONG_AGO)
+        with cluster.temporary_cluster():
+            assert other.poll() is None
+            assert folder.is_dir()
+    finally:
+        other.kill()
+        other.wait()
 
 
 # --- the binaries' copies a SIGKILL left behind, and a copy that cannot be made ------------------

@@ -5,16 +5,20 @@ certain stays."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from migration_rollback.verify.leftovers import (
     INSTALL_PREFIX,
+    MAKER_FILE,
     MIN_AGE_S,
     OWNER_FILE,
     Leftover,
     StagedCopy,
+    maker_text,
+    orphaned,
     owner_text,
     pid_in,
     removable,
@@ -29,9 +33,13 @@ OLD = MIN_AGE_S + 1
 
 
 def found(
-    pid: int | None = 4242, alive: bool = False, age: float = OLD, owner: int = US
+    pid: int | None = 4242,
+    alive: bool = False,
+    age: float = OLD,
+    owner: int = US,
+    maker_alive: bool | None = None,
 ) -> Leftover:
-    return Leftover(Path("/dev/shm/migration-rollback-pg-x"), owner, pid, alive, age)
+    return Leftover(Path("/dev/shm/migration-rollback-pg-x"), owner, pid, alive, age, maker_alive)
 
 
 @pytest.mark.parametrize(
@@ -105,3 +113,50 @@ def test_a_copys_owner_file_reads_back(tmp_path: Path) -> None:
     assert survey_copies(tmp_path)[0].serves_a_cluster
     assert survey(tmp_path) != []  # the cluster folder
     assert all(not f.path.name.startswith(INSTALL_PREFIX) for f in survey(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("leftover", "expected"),
+    [
+        (found(alive=True, maker_alive=False), True),  # running, its maker SIGKILLed
+        (found(alive=True, maker_alive=False, owner=SERVER_USER), True),
+        (found(alive=True, maker_alive=True), False),  # its maker runs: another run's
+        (found(alive=True, maker_alive=None), False),  # no maker file: an older version's
+        (found(alive=False, maker_alive=False), False),  # not running: removable() says
+        (found(pid=None, alive=False, maker_alive=False), False),  # initdb, maybe now
+        (found(alive=True, maker_alive=False, age=MIN_AGE_S - 1), False),  # too young
+        (found(alive=True, maker_alive=False, owner=SOMEONE), False),  # another user's
+    ],
+)
+def test_only_an_old_running_server_of_ours_whose_maker_is_gone_is_orphaned(
+    leftover: Leftover, expected: bool
+) -> None:
+    assert orphaned(leftover, OURS) is expected
+    assert not (orphaned(leftover, OURS) and removable(leftover, OURS))  # one rule each
+
+
+def _cluster_folder(base: Path, maker: str | None) -> Path:
+    folder = base / "migration-rollback-pg-m"
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "postmaster.pid").write_text(f"{os.getpid()}\n")
+    if maker is not None:
+        (folder / MAKER_FILE).write_text(maker)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("maker", "expected"),
+    [
+        (maker_text(os.getpid()), True),  # this very process
+        (f"{os.getpid()}\n", True),  # no start time recorded: the pid alone
+        (f"{os.getpid()}\n1\n", False),  # the pid reused by another process since
+        (None, None),  # no file: an older version's folder
+        ("garbage\n", None),
+    ],
+)
+def test_a_maker_is_alive_only_as_the_same_process(
+    tmp_path: Path, maker: str | None, expected: bool | None
+) -> None:
+    _cluster_folder(tmp_path, maker)
+    (leftover,) = survey(tmp_path)
+    assert leftover.maker_alive is expected
