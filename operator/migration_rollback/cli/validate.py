@@ -169,11 +169,11 @@ def _pair(item: LoadedMigration, texts: dict[str, str | None] | None) -> Migrati
     verified is what was validated), or the file when validation did not read it."""
     from migration_rollback.verify import MigrationPair
 
-    name = item.migration.name
+    name, plan = item.migration.name, item.plan  # plan: its MANUAL items' targets
     text = (texts or {}).get(name)
     if text is None:
-        return MigrationPair(name, item.migration.path, item.usable_rollback)
-    return MigrationPair(name, item.migration.path, item.migration.rollback_path, text)
+        return MigrationPair(name, item.migration.path, item.usable_rollback, plan=plan)
+    return MigrationPair(name, item.migration.path, item.migration.rollback_path, text, plan)
 
 
 def _url_notes(shadow_url: str | None) -> None:
