@@ -86,7 +86,9 @@ def validate(
     is current; report data-loss and lock hazards.
 
     With --verify, each rollback is also run on a shadow database (--shadow-url, or a throwaway
-    local cluster) and reported as verified, manual or mismatch with the exact differences.
+    local cluster) and reported as verified, manual or mismatch with the exact differences
+    (manual also when the schema differs only where the generated rollback's MANUAL items
+    leave the step to a human).
 
     Exit 0 only when no rollback is invalid, missing, stale or (with --verify) mismatched
     ('manual' still passes: the items are listed for a human).

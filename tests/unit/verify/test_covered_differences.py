@@ -19,7 +19,7 @@ from migration_rollback.verify.covered import Cover, covers_of, matches
 from migration_rollback.verify.diff import Difference
 from migration_rollback.verify.rollback_source import Prepared
 from migration_rollback.verify.snapshot import ObjectId
-from migration_rollback.verify.verdict import Outcome, verdict_of
+from migration_rollback.verify.verdict import Outcome, VerifyResult, verdict_of
 
 
 @pytest.mark.parametrize(
@@ -114,27 +114,37 @@ def test_another_plans_file_covers_nothing() -> None:
     assert covers_of(None, text, "r.sql") == ()
 
 
-def _verdict(differences: list[Difference]) -> tuple[str, str, int, int]:
+def _verdict(differences: list[Difference]) -> VerifyResult:
     cover = Cover("r.sql:9", "keep it", (ObjectRef("index", "t_i", "public"),))
     script = parse("select 1;\n", "r.sql")
     prepared = Prepared(script, "select 1;\n", ["r.sql:9: keep it"], covers=(cover,))
-    result = verdict_of("1_m", Outcome(prepared, differences=differences), lambda d: False)
-    return result.status, result.message, len(result.differences), len(result.covered)
+    return verdict_of("1_m", Outcome(prepared, differences=differences), lambda d: False)
 
 
 def test_only_covered_differences_are_manual_with_the_item() -> None:
-    status, message, wrong, covered = _verdict([_added("index", "public.t_i")])
-    assert (status, wrong, covered) == ("manual", 0, 1)
-    assert message == (
+    result = _verdict([_added("index", "public.t_i")])
+    assert (result.status, result.differences, len(result.covered)) == ("manual", [], 1)
+    assert not result.schema_restored
+    assert result.message == (
         "the schema differs only where MANUAL items leave the step to a human: index "
         "public.t_i: left behind by the rollback (it did not exist before) (MANUAL at r.sql:9)"
     )
+    assert result.to_json()["covered"][0]["manual"] == "r.sql:9: keep it"
 
 
 def test_one_uncovered_difference_is_a_mismatch_naming_it() -> None:
-    status, message, wrong, covered = _verdict(
-        [_added("index", "public.t_i"), _added("table", "public.dyn")]
+    result = _verdict([_added("index", "public.t_i"), _added("table", "public.dyn")])
+    assert result.status == "mismatch"
+    assert [str(d.object) for d in result.differences] == ["table public.dyn"]
+    assert result.message.startswith("the rollback does not restore the schema: 1 object(s)")
+    assert result.message.endswith(
+        "; 1 more difference(s) where MANUAL items leave the step to a human"
     )
-    assert (status, wrong, covered) == ("mismatch", 1, 1)
-    assert message.startswith("the rollback does not restore the schema: 1 object(s) differ")
-    assert message.endswith("; 1 more difference(s) where MANUAL items leave the step to a human")
+    report = result.report().splitlines()
+    dyn = next(i for i, line in enumerate(report) if "table public.dyn" in line)
+    covered = report.index("  left to a human by MANUAL items:")
+    assert dyn < covered, report
+    assert report[covered + 1] == (
+        "    index public.t_i: left behind by the rollback (it did not exist before) "
+        "(MANUAL at r.sql:9)"
+    )
