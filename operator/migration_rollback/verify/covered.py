@@ -40,12 +40,18 @@ class Cover:
     where: str  # file:line of the item's first `-- MANUAL:` line
     item: str  # that line's text
     targets: tuple[ObjectRef, ...]
+    # The attributes the item leaves (a row security switch: "row security"); None: all of
+    # them, the object's existence too.
+    attributes: frozenset[str] | None = None
 
     def __str__(self) -> str:
         return f"{self.where}: {self.item}"
 
     def covers(self, d: Difference) -> bool:
-        """`d` is on a target, or on a part of one (its column, index, policy...)."""
+        """`d` is on a target, or on a part of one (its column, index, policy...), and in
+        what the item leaves to a human."""
+        if self.attributes is not None and d.attribute not in self.attributes:
+            return False
         return any(
             matches(ref, d.object) or (d.parent is not None and matches(ref, d.parent))
             for ref in self.targets
@@ -78,7 +84,8 @@ def covers_of(plan: RollbackPlan | None, text: str, file_name: str) -> tuple[Cov
         if len(lines) < len(reason) or lines[0][1] != reason[0].strip():
             return ()  # not the plan's items after all: cover nothing rather than guess
         line, first = lines[0]
-        covers.append(Cover(f"{file_name}:{line}", first, _targets(item)))
+        where = f"{file_name}:{line}"
+        covers.append(Cover(where, first, _targets(item), LEAVES.get(item.need)))
         lines = lines[len(reason) :]
     return tuple(c for c in covers if c.targets)
 
@@ -88,6 +95,19 @@ def _as_generated(plan: RollbackPlan, text: str) -> bool:
     if rollback.header is None or rollback.hand_edited:
         return False
     return normalized_body(rollback.body) == normalized_body(plan.render_body())
+
+
+# What an item of each need leaves undone, as the snapshot names the attributes; a need not
+# here leaves the whole object (to restore, recreate or drop by hand).
+LEAVES: dict[ManualNeed, frozenset[str]] = {
+    ManualNeed.PRIOR_ROW_SECURITY: frozenset({"row security", "force row security"}),
+    ManualNeed.PRIOR_COLUMN_DEFAULT: frozenset({"default"}),
+    ManualNeed.PRIOR_NOT_NULL: frozenset({"not null"}),
+    ManualNeed.PRIOR_COLUMN_TYPE: frozenset({"type", "collation"}),
+    ManualNeed.PRIOR_OWNER: frozenset({"owner"}),
+    ManualNeed.PRIOR_PRIVILEGES: frozenset({"privileges"}),
+    ManualNeed.PRIOR_REPLICA_IDENTITY: frozenset({"replica identity"}),
+}
 
 
 def _targets(item: ManualItem) -> tuple[ObjectRef, ...]:

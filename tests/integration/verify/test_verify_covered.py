@@ -78,7 +78,8 @@ def test_differences_a_manual_item_leaves_are_manual(project: Path, pg_server: A
         assert proofs[case]["differences"] == [], proofs[case]
         assert not proofs[case]["schema_restored"]
     assert _objects(proofs["if_not_exists"]["covered"]) >= {"index public.t_i", "table public.t"}
-    assert _objects(proofs["row_security"]["covered"]) == {"table public.u"}
+    (rls,) = proofs["row_security"]["covered"]
+    assert (rls["object"], rls["attribute"]) == ("table public.u", "row security")
     assert _objects(proofs["column_default"]["covered"]) == {"column public.v.id"}
     message = proofs["column_default"]["message"]
     assert message.startswith("the schema differs only where MANUAL items leave the step"), message

@@ -67,6 +67,15 @@ def test_a_part_of_a_target_is_covered() -> None:
     assert not cover.covers(_added("index", "public.u_i", ObjectId("table", "public.u")))
 
 
+def test_an_attribute_item_covers_that_attribute_only() -> None:
+    table = ObjectId("table", "public.t")
+    rls = frozenset({"row security", "force row security"})
+    cover = Cover("r.sql:9", "set it back", (ObjectRef("table", "t", "public"),), rls)
+    assert cover.covers(Difference(table, "row security", False, True))
+    assert not cover.covers(Difference(table, "exists", False, True))  # left behind: wrong
+    assert not cover.covers(_added("column", "public.t.id", table))
+
+
 FORWARD = (
     "create table if not exists public.t (id int);\n"
     "create index if not exists t_i on public.t (id);\n"
