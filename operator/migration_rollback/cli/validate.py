@@ -86,7 +86,9 @@ def validate(
     is current; report data-loss and lock hazards.
 
     With --verify, each rollback is also run on a shadow database (--shadow-url, or a throwaway
-    local cluster) and reported as verified, manual or mismatch with the exact differences.
+    local cluster) and reported as verified, manual or mismatch with the exact differences
+    (manual also when the schema differs only where the generated rollback's MANUAL items
+    leave the step to a human).
 
     Exit 0 only when no rollback is invalid, missing, stale or (with --verify) mismatched
     ('manual' still passes: the items are listed for a human).
@@ -169,11 +171,11 @@ def _pair(item: LoadedMigration, texts: dict[str, str | None] | None) -> Migrati
     verified is what was validated), or the file when validation did not read it."""
     from migration_rollback.verify import MigrationPair
 
-    name = item.migration.name
+    name, plan = item.migration.name, item.plan  # plan: its MANUAL items' targets
     text = (texts or {}).get(name)
     if text is None:
-        return MigrationPair(name, item.migration.path, item.usable_rollback)
-    return MigrationPair(name, item.migration.path, item.migration.rollback_path, text)
+        return MigrationPair(name, item.migration.path, item.usable_rollback, plan=plan)
+    return MigrationPair(name, item.migration.path, item.migration.rollback_path, text, plan)
 
 
 def _url_notes(shadow_url: str | None) -> None:

@@ -121,7 +121,7 @@ class _Files:
     """`validate --verify`: the rollback files, nothing to learn."""
 
     def source_for(self, pair: MigrationPair) -> RollbackSource:
-        return file_rollback(pair.rollback_path, pair.rollback_text)
+        return file_rollback(pair.rollback_path, pair.rollback_text, pair.plan)
 
     def learn(self, pair: MigrationPair) -> None:
         return None

@@ -11,14 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.sql import MANUAL_PREFIX, Script, classify, parse_script
 from migration_rollback.sql.parse import normalize_text, split_comment_lines
 from migration_rollback.sql.session_state import refusals
+from migration_rollback.verify.covered import Cover, covers_of
 from migration_rollback.verify.diff import Difference
 from migration_rollback.verify.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from migration_rollback.sql import RollbackPlan
 
 
 @dataclass
@@ -36,6 +40,9 @@ class Prepared:
     refused: bool = False  # the problem is execute's refusal to run it, not a parse error
     filled: list[Any] = field(default_factory=list)  # state-aware steps (stateful.Filled)
     still_manual: list[Any] = field(default_factory=list)  # (stateful.StillManual)
+    # The MANUAL items whose targets the generator knows (verify/covered.py): what they leave
+    # to a human is no mismatch.
+    covers: tuple[Cover, ...] = ()
 
 
 class Attempts(Protocol):
@@ -88,13 +95,20 @@ class Once:
 RollbackSource = Callable[[Script, Callable[[], Snapshot], Callable[[], Snapshot]], Attempts]
 
 
-def file_rollback(path: Path | None, text: str | None = None) -> RollbackSource:
-    """The rollback written in a file (validate --verify): `text` when the caller read it."""
+def file_rollback(
+    path: Path | None, text: str | None = None, plan: RollbackPlan | None = None
+) -> RollbackSource:
+    """The rollback written in a file (validate --verify): `text` when the caller read it;
+    `plan`: the generator's static plan of the forward, whose MANUAL items' targets count when
+    the file is exactly what the generator writes from it (verify/covered.py)."""
 
     def provide(
         forward: Script, before: Callable[[], Snapshot], after: Callable[[], Snapshot]
     ) -> Attempts:
-        return Once(_read_rollback(path, text))
+        prepared = _read_rollback(path, text)
+        if path is not None and prepared.script is not None:
+            prepared.covers = covers_of(plan, prepared.text, path.name)
+        return Once(prepared)
 
     return provide
 

@@ -7,12 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from migration_rollback.verify.as_apply import DataAnswer
 from migration_rollback.verify.causes import Cause
+from migration_rollback.verify.covered import Covered, folded, split
 from migration_rollback.verify.diff import Difference, render, summarize
 from migration_rollback.verify.rollback_source import Prepared
+
+if TYPE_CHECKING:
+    from migration_rollback.sql import RollbackPlan
 
 Status = Literal["verified", "manual", "mismatch", "rollback_failed", "forward_failed", "skipped"]
 
@@ -28,6 +32,9 @@ class MigrationPair:
     # (a file changed between the two reads would be verified as one thing, validated as
     # another). None: read from `rollback_path`.
     rollback_text: str | None = field(default=None, repr=False, compare=False)
+    # The generator's static plan of the forward (as `generate` writes it): its MANUAL items'
+    # targets cover differences when the rollback file is that plan's body (verify/covered.py).
+    plan: RollbackPlan | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -36,7 +43,11 @@ class VerifyResult:
 
     migration: str
     status: Status
+    # What the rollback got wrong: the differences no MANUAL item covers.
     differences: list[Difference] = field(default_factory=list)
+    # Differences on objects a MANUAL item of the rollback leaves to a human (verify/covered.py):
+    # not counted against it (the verdict is `manual`), still reported.
+    covered: list[Covered] = field(default_factory=list)
     message: str = ""
     location: str | None = None  # file:line of the statement that failed
     # Differences that do not count against the verdict: column order (PostgreSQL cannot put a
@@ -93,6 +104,9 @@ class VerifyResult:
             lines.append(f"  cause: {self.cause}")
         if self.differences:
             lines.append(render(self.differences))
+        if self.covered:
+            lines.append("  left to a human by MANUAL items:")
+            lines.extend(f"    {c.describe()}" for c in folded(self.covered))
         if self.tolerated:
             lines.append("  tolerated (column order):")
             lines.append(render(self.tolerated, indent="    "))
@@ -112,6 +126,7 @@ class VerifyResult:
             "message": self.message,
             "location": self.location,
             "differences": [d.to_json() for d in self.differences],
+            "covered": [c.to_json() for c in self.covered],
             "column_order_differs": bool(self.tolerated),
             "schema_restored": self.schema_restored,
             "tolerated": [d.to_json() for d in self.tolerated],
@@ -176,23 +191,20 @@ def verdict_of(name: str, out: Outcome, tolerated: Callable[[Difference], bool])
         result.message = f"the rollback failed: {out.rollback_failure.message}"
         result.location = out.rollback_failure.location
         return result
-    result.differences = [d for d in out.differences if not tolerated(d)]
+    counted = [d for d in out.differences if not tolerated(d)]
+    result.differences, result.covered = split(counted, prepared.covers)
     result.tolerated = [d for d in out.differences if tolerated(d)]
-    order = ""
-    if result.tolerated:
-        tables = sorted({str(d.parent.name) for d in result.tolerated if d.parent is not None})
-        order = (
-            f"; column order differs in {', '.join(tables)} (a re-added column comes last: "
-            "SELECT *, INSERT without a column list and COPY see another order; "
-            "--exact-column-order rebuilds the table)"
-        )
-        result.notes.append(order[2:])
-    result.schema_restored = not result.differences
+    order = _order_note(result)
+    result.schema_restored = not counted
     if result.differences:
         result.status = "mismatch"
-        result.message = "the rollback does not restore the schema: " + summarize(
-            result.differences
+        result.message = (
+            "the rollback does not restore the schema: "
+            + summarize(result.differences)
+            + _also_covered(result.covered)
         )
+    elif result.covered:
+        _left_to_a_human(result, out.data)
     elif result.manual and restored(result, out.data):
         result.message = "the rollback restores the schema exactly, and the data from captures"
     elif result.manual:
@@ -206,6 +218,38 @@ def verdict_of(name: str, out: Outcome, tolerated: Callable[[Difference], bool])
     else:
         result.message = "the rollback restores the schema exactly"
     return result
+
+
+def _order_note(result: VerifyResult) -> str:
+    """`; column order differs in …` (also kept as a note) when a column came back elsewhere."""
+    if not result.tolerated:
+        return ""
+    tables = sorted({str(d.parent.name) for d in result.tolerated if d.parent is not None})
+    order = (
+        f"; column order differs in {', '.join(tables)} (a re-added column comes last: "
+        "SELECT *, INSERT without a column list and COPY see another order; "
+        "--exact-column-order rebuilds the table)"
+    )
+    result.notes.append(order[2:])
+    return order
+
+
+def _also_covered(covered: list[Covered]) -> str:
+    if not covered:
+        return ""
+    return f"; {len(covered)} more difference(s) where MANUAL items leave the step to a human"
+
+
+def _left_to_a_human(result: VerifyResult, data: DataAnswer | None) -> None:
+    """Every difference is on an object a MANUAL item leaves to a human: `manual`, each
+    difference named with the item (file:line) that covers it."""
+    result.status = "manual"
+    result.message = (
+        "the schema differs only where MANUAL items leave the step to a human: "
+        + "; ".join(c.describe() for c in folded(result.covered))
+    )
+    if data is not None and data.answered:
+        _restored_in_part(result, data)
 
 
 def restored(result: VerifyResult, data: DataAnswer | None) -> bool:
