@@ -47,13 +47,16 @@ class Cover:
     def __str__(self) -> str:
         return f"{self.where}: {self.item}"
 
-    def covers(self, d: Difference) -> bool:
-        """`d` is on a target, or on a part of one (its column, index, policy...), and in
-        what the item leaves to a human."""
+    def covers(self, d: Difference, whole: frozenset[ObjectId] = frozenset()) -> bool:
+        """`d` is on a target, or on a part of one (its column, index, policy...) that is
+        itself left behind or missing whole (in `whole`), and in what the item leaves to a
+        human. A part's change on a target that is there on both sides is the rollback's own
+        business (a column added to an IF NOT EXISTS table that did exist): not covered."""
         if self.attributes is not None and d.attribute not in self.attributes:
             return False
+        parent = d.parent if d.parent is not None and d.parent in whole else None
         return any(
-            matches(ref, d.object) or (d.parent is not None and matches(ref, d.parent))
+            matches(ref, d.object) or (parent is not None and matches(ref, parent))
             for ref in self.targets
         )
 
@@ -123,8 +126,9 @@ def split(
     """The differences no item covers, and the covered ones with the first item covering each."""
     uncovered: list[Difference] = []
     covered: list[Covered] = []
+    whole = frozenset(d.object for d in differences if d.attribute == EXISTS)
     for d in differences:
-        cover = next((c for c in covers if c.covers(d)), None)
+        cover = next((c for c in covers if c.covers(d, whole)), None)
         if cover is None:
             uncovered.append(d)
         else:

@@ -15,7 +15,7 @@ from migration_rollback.sql import (
     generate_rollback,
 )
 from migration_rollback.sql import parse_script as parse
-from migration_rollback.verify.covered import Cover, covers_of, matches
+from migration_rollback.verify.covered import Cover, covers_of, matches, split
 from migration_rollback.verify.diff import Difference
 from migration_rollback.verify.rollback_source import Prepared
 from migration_rollback.verify.snapshot import ObjectId
@@ -59,12 +59,29 @@ def _added(kind: str, name: str, parent: ObjectId | None = None) -> Difference:
     return Difference(ObjectId(kind, name), "exists", False, True, parent)
 
 
-def test_a_part_of_a_target_is_covered() -> None:
+def test_a_part_of_a_target_left_behind_whole_is_covered() -> None:
     table = ObjectId("table", "public.t")
     cover = Cover("r.sql:9", "keep it", (ObjectRef("table", "t", "public"),))
-    assert cover.covers(_added("index", "public.t_i", table))
+    whole = frozenset({table})
+    assert cover.covers(_added("index", "public.t_i", table), whole)
     assert cover.covers(Difference(table, "row_security", False, True))
-    assert not cover.covers(_added("index", "public.u_i", ObjectId("table", "public.u")))
+    assert not cover.covers(_added("index", "public.u_i", ObjectId("table", "public.u")), whole)
+
+
+def test_a_part_of_a_target_that_is_there_on_both_sides_is_the_rollbacks_own() -> None:
+    # An IF NOT EXISTS table that did exist, and a column the migration added to it that the
+    # rollback forgot: the table's item does not excuse the column.
+    table = ObjectId("table", "public.t")
+    cover = Cover("r.sql:9", "keep it", (ObjectRef("table", "t", "public"),))
+    column = _added("column", "public.t.c", table)
+    assert not cover.covers(column)
+    uncovered, covered = split([column], [cover])
+    assert uncovered == [column]
+    assert covered == []
+    left = Difference(table, "exists", False, True)
+    uncovered, covered = split([left, column], [cover])
+    assert uncovered == []
+    assert [c.difference for c in covered] == [left, column]
 
 
 def test_an_attribute_item_covers_that_attribute_only() -> None:
