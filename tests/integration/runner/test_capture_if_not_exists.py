@@ -38,6 +38,7 @@ def _capture(doc: dict[str, object]) -> tuple[object, object]:
 def test_an_index_that_existed_is_kept(project: Project) -> None:
     doc = _prepare(project, existed=True)
     assert _capture(doc) == ("create-index", False)
+    assert doc["applied"][0]["captures"][0]["existed"] is True  # type: ignore[index]
     before = project.sql(INDEX_STATE)
 
     run = project.execute(INDEX)
