@@ -126,6 +126,8 @@ def describe_capture(record: CaptureRecord) -> dict[str, Any]:
         doc["object"] = record.detail["object"]
         if record.status == "captured":
             doc["absent"] = record.detail["absent"]
+        if record.detail.get("existed"):  # IF NOT EXISTS met it: the rollback keeps it
+            doc["existed"] = True
     return doc
 
 

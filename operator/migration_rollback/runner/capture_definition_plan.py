@@ -1,14 +1,14 @@
 """Which definitions a forward statement is about to drop or replace, read from its parse tree.
 
-A rollback cannot recreate a trigger, policy or routine that no earlier migration wrote (made
-in the dashboard, by a DO block, or not there at all before a `DROP ... IF EXISTS`): its item
-stays MANUAL. `apply` keeps the object's definition as the server gives it just before the
-statement (capture_definitions.py). This module decides, from pglast's tree alone, which
-objects to keep: each dropped trigger, policy, routine, index or view, and each routine or
-trigger created `OR REPLACE`. A DROP FUNCTION / INDEX / VIEW ... CASCADE also drops what
-depends on it, which is not kept: it gets a `manual` reason instead (never a guess). `DROP
-INDEX CONCURRENTLY` runs after the migration's COMMIT, outside the transaction a capture
-belongs to: nothing is kept.
+A rollback cannot recreate a trigger, policy or routine that no earlier migration wrote (made in
+the dashboard, by a DO block, or not there at all before a `DROP ... IF EXISTS`): its item stays
+MANUAL. `apply` keeps the object's definition as the server gives it just before the statement
+(capture_definitions.py). This module decides, from pglast's tree alone, which objects to keep:
+each dropped trigger, policy, routine, index or view, each routine or trigger created `OR
+REPLACE`, and whether an index created `IF NOT EXISTS` existed. A DROP FUNCTION / INDEX / VIEW
+... CASCADE also drops what depends on it, which is not kept: it gets a `manual` reason instead
+(never a guess). `DROP INDEX CONCURRENTLY` runs after the migration's COMMIT, outside the
+transaction a capture belongs to: nothing is kept.
 """
 
 from __future__ import annotations
@@ -107,8 +107,18 @@ def _create_trigger(node: Any) -> list[CaptureSpec]:
     return [CaptureSpec(kind=CaptureKind.REPLACE_TRIGGER, table=table, name=str(node.trigname))]
 
 
+def _create_index(node: Any) -> list[CaptureSpec]:
+    """CREATE INDEX IF NOT EXISTS: whether its name was taken is kept (its index is made in
+    its table's schema, whatever the search_path). CONCURRENTLY runs after COMMIT: nothing."""
+    if not node.if_not_exists or node.concurrent:
+        return []
+    table = written_name(node.relation)
+    return [CaptureSpec(kind=CaptureKind.CREATE_INDEX, table=table, name=str(node.idxname))]
+
+
 _RULES: dict[type, Callable[[Any], list[CaptureSpec]]] = {
     ast.DropStmt: _drop,
+    ast.IndexStmt: _create_index,
     ast.CreateFunctionStmt: _create_function,
     ast.CreateTrigStmt: _create_trigger,
 }

@@ -25,6 +25,7 @@ from migration_rollback.runner.capture_definition_read import (
     qualified_reads,
     refused,
 )
+from migration_rollback.runner.capture_if_not_exists import created_index
 from migration_rollback.runner.capture_plan import CaptureKind, CaptureSpec
 from migration_rollback.runner.capture_routines import routine
 from migration_rollback.runner.capture_table import lock_against_writers
@@ -220,6 +221,7 @@ _READERS: dict[CaptureKind, Callable[[Connection, CaptureSpec, CaptureRecord], A
     CaptureKind.REPLACE_ROUTINE: routine,
     CaptureKind.DROP_INDEX: _index,
     CaptureKind.DROP_VIEW: view,
+    CaptureKind.CREATE_INDEX: created_index,
 }
 
 

@@ -50,6 +50,7 @@ class CaptureKind(enum.StrEnum):
     DROP_VIEW = "drop-view"
     REPLACE_ROUTINE = "replace-routine"  # CREATE OR REPLACE FUNCTION / PROCEDURE
     REPLACE_TRIGGER = "replace-trigger"  # CREATE OR REPLACE TRIGGER
+    CREATE_INDEX = "create-index"  # CREATE INDEX IF NOT EXISTS: whether it existed before
 
     @property
     def keeps_definition(self) -> bool:
@@ -77,6 +78,7 @@ _DEFINITION_KINDS = frozenset(
         CaptureKind.DROP_VIEW,
         CaptureKind.REPLACE_ROUTINE,
         CaptureKind.REPLACE_TRIGGER,
+        CaptureKind.CREATE_INDEX,
     }
 )
 

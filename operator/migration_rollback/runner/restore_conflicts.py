@@ -92,8 +92,14 @@ def account_definition(capture: Capture) -> dict[str, Any]:
         "statement": capture.statement,
         "capture": capture.id,
         "action": "restore definition",
-        "note": "absent before the migration" if detail.get("absent") else "definition kept",
+        "note": _kept_note(detail),
     }
+
+
+def _kept_note(detail: dict[str, Any]) -> str:
+    if detail.get("existed"):
+        return "existed before the migration: kept, nothing to undo"
+    return "absent before the migration" if detail.get("absent") else "definition kept"
 
 
 def account_removed(conn: Connection, plan: Plan, captures: list[Capture]) -> list[dict[str, Any]]:

@@ -5,11 +5,13 @@ rollback itself does nothing for it (its MANUAL item; restore.py places them): a
 trigger, policy, routine, index or view is recreated as the server printed it (after a DROP IF
 EXISTS, should a hand-made step have made one); a routine or trigger replaced with OR REPLACE
 gets its prior definition back, or is dropped when it did not exist before; a DROP of what did
-not exist puts nothing back. A recreated routine or view also gets its owner and privileges
-back, where they differ from what the new one has (definition_rights.py). A routine whose
-return type, OUT parameters or parameter defaults the migration changed cannot be put back by
-CREATE OR REPLACE: it is dropped and created again when nothing depends on it; otherwise the
-restore is refused, naming what depends on it (never a CASCADE).
+not exist puts nothing back; an index created IF NOT EXISTS is kept when it existed before,
+dropped when the statement made it (capture_if_not_exists.py). A recreated routine or view also
+gets its owner and privileges back, where they differ from what the new one has
+(definition_rights.py). A routine whose return type, OUT parameters or parameter defaults the
+migration changed cannot be put back by CREATE OR REPLACE: it is dropped and created again when
+nothing depends on it; otherwise the restore is refused, naming what depends on it (never a
+CASCADE).
 """
 
 from __future__ import annotations
@@ -106,6 +108,8 @@ def _identity(conn: Connection, oid: int) -> str:
 
 
 def _done(capture: Capture, detail: dict[str, Any]) -> str:
+    if detail.get("existed"):
+        return "kept: it existed before the migration (IF NOT EXISTS left it), nothing to undo"
     if not detail.get("absent"):
         return "recreated from the definition kept before the migration"
     if detail.get("restore"):

@@ -126,3 +126,26 @@ def test_a_procedure_is_looked_up_with_its_out_arguments() -> None:
     )
     assert spec.arguments == ("integer", "text")
     assert spec.manual is None
+
+
+def test_create_index_if_not_exists_keeps_its_name_and_table_as_written() -> None:
+    (spec,) = _specs("CREATE INDEX IF NOT EXISTS by_name ON things (name)")
+    assert (spec.kind, spec.table, spec.name, spec.manual) == (
+        CaptureKind.CREATE_INDEX,
+        ("things",),
+        "by_name",
+        None,
+    )
+    (qualified,) = _specs('CREATE UNIQUE INDEX IF NOT EXISTS "By" ON app.things (id)')
+    assert (qualified.table, qualified.name) == (("app", "things"), "By")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CREATE INDEX by_name ON things (name)",  # no IF NOT EXISTS: the generator drops it
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS by_name ON things (name)",  # after COMMIT
+    ],
+)
+def test_create_index_without_the_doubt_keeps_nothing(text: str) -> None:
+    assert _specs(text) == []
