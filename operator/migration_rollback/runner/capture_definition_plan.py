@@ -17,7 +17,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from pglast.enums.parsenodes import DropBehavior, FunctionParameterMode, ObjectType
+from pglast.enums.parsenodes import (
+    AlterTableType,
+    DropBehavior,
+    FunctionParameterMode,
+    ObjectType,
+)
 
 from migration_rollback.runner.capture_plan import CaptureKind, CaptureSpec, capture_specs
 from migration_rollback.sql import Statement
@@ -116,9 +121,51 @@ def _create_index(node: Any) -> list[CaptureSpec]:
     return [CaptureSpec(kind=CaptureKind.CREATE_INDEX, table=table, name=str(node.idxname))]
 
 
+def _create_relation(kind: CaptureKind) -> Callable[[Any], list[CaptureSpec]]:
+    """CREATE TABLE / SEQUENCE IF NOT EXISTS (not a temporary one: the session's own)."""
+
+    def specs(node: Any) -> list[CaptureSpec]:
+        rel = node.relation if kind is CaptureKind.CREATE_TABLE else node.sequence
+        if not node.if_not_exists or rel.relpersistence == "t":
+            return []
+        return [CaptureSpec(kind=kind, table=written_name(rel))]
+
+    return specs
+
+
+def _create_named(kind: CaptureKind, field: str) -> Callable[[Any], list[CaptureSpec]]:
+    """CREATE SCHEMA / EXTENSION IF NOT EXISTS: one name, no schema."""
+
+    def specs(node: Any) -> list[CaptureSpec]:
+        name = getattr(node, field)
+        if not node.if_not_exists or not name:
+            return []
+        return [CaptureSpec(kind=kind, table=(str(name),))]
+
+    return specs
+
+
+def _add_column(node: Any) -> list[CaptureSpec]:
+    """ALTER TABLE ... ADD COLUMN IF NOT EXISTS, alone in its statement (several commands: their
+    MANUAL items share one place in the rollback, and a capture answers a place whole)."""
+    cmds: tuple[Any, ...] = tuple(node.cmds or ())
+    if node.objtype != ObjectType.OBJECT_TABLE or len(cmds) != 1:
+        return []
+    cmd = cmds[0]
+    if cmd.subtype != AlterTableType.AT_AddColumn or not cmd.missing_ok:
+        return []
+    table = written_name(node.relation)
+    return [CaptureSpec(kind=CaptureKind.ADD_COLUMN, table=table, name=str(cmd.def_.colname))]
+
+
 _RULES: dict[type, Callable[[Any], list[CaptureSpec]]] = {
     ast.DropStmt: _drop,
     ast.IndexStmt: _create_index,
+    ast.CreateStmt: _create_relation(CaptureKind.CREATE_TABLE),
+    ast.CreateSeqStmt: _create_relation(CaptureKind.CREATE_SEQUENCE),
+    ast.CreateSchemaStmt: _create_named(CaptureKind.CREATE_SCHEMA, "schemaname"),
+    ast.CreateExtensionStmt: _create_named(CaptureKind.CREATE_EXTENSION, "extname"),
+    ast.AlterTableStmt: _add_column,
     ast.CreateFunctionStmt: _create_function,
     ast.CreateTrigStmt: _create_trigger,
 }

@@ -25,7 +25,7 @@ from migration_rollback.runner.capture_definition_read import (
     qualified_reads,
     refused,
 )
-from migration_rollback.runner.capture_if_not_exists import created_index
+from migration_rollback.runner.capture_if_not_exists import created_index, created_object
 from migration_rollback.runner.capture_plan import CaptureKind, CaptureSpec
 from migration_rollback.runner.capture_routines import routine
 from migration_rollback.runner.capture_table import lock_against_writers
@@ -212,6 +212,15 @@ def _table_of(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -> int
     return oid
 
 
+# What IF NOT EXISTS creates: named as written (a column on its table).
+_CREATED = {
+    CaptureKind.CREATE_TABLE,
+    CaptureKind.CREATE_SEQUENCE,
+    CaptureKind.CREATE_SCHEMA,
+    CaptureKind.CREATE_EXTENSION,
+}
+
+
 # How each kind reads what it keeps; the kinds are capture_plan.CaptureKind's definitions.
 _READERS: dict[CaptureKind, Callable[[Connection, CaptureSpec, CaptureRecord], After | None]] = {
     CaptureKind.DROP_TRIGGER: _trigger,
@@ -222,10 +231,13 @@ _READERS: dict[CaptureKind, Callable[[Connection, CaptureSpec, CaptureRecord], A
     CaptureKind.DROP_INDEX: _index,
     CaptureKind.DROP_VIEW: view,
     CaptureKind.CREATE_INDEX: created_index,
+    **dict.fromkeys((*_CREATED, CaptureKind.ADD_COLUMN), created_object),
 }
 
 
 def _describe(spec: CaptureSpec) -> str:
+    if spec.kind in _CREATED:
+        return ".".join(spec.table)
     if spec.name:
         return f"{spec.name} on {'.'.join(spec.table)}"
     return f"{'.'.join(spec.table)}({', '.join(spec.arguments or ())})"

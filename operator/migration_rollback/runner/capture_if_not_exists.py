@@ -1,11 +1,16 @@
 """Whether an object created `IF NOT EXISTS` was already there, read just before the statement.
 
-A rollback cannot tell whether `CREATE INDEX IF NOT EXISTS` of an index no earlier migration
-made met one (made in the dashboard: keep it) or made it (drop it): its item stays MANUAL.
+A rollback cannot tell whether `CREATE ... IF NOT EXISTS` of an object no earlier migration
+made met one (made in the dashboard: keep it) or made it (remove it): its item stays MANUAL.
 `apply` answers it here, inside the migration's transaction, resolving the name as the server
-resolves the statement: the table as written (search_path), the index in that table's schema.
-Existed: nothing to undo, the restore runs nothing and says so. Absent: the restore drops the
-index the statement made (never CASCADE; dropping an index loses no row).
+resolves the statement (an index in its table's schema, a table or sequence in the schema
+written or else the first of the search_path, a column on its table as the search_path finds
+it). Existed: nothing to undo, the restore runs nothing and says so. Absent: an index is
+dropped by the restore (never CASCADE; an index holds no row). A table, sequence, schema,
+extension or column the statement made holds data, or may: removing it is the data-loss
+gate's call (execute archives what a rollback's own DROP removes, with --allow-data-loss), so
+the capture stays MANUAL, with a reason that says it did not exist and which DROP to write in
+place of the item.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from psycopg import sql
 
 from migration_rollback.runner.capture_catalog import CaptureRecord
 from migration_rollback.runner.capture_definition_read import After, keep
-from migration_rollback.runner.capture_plan import CaptureSpec
+from migration_rollback.runner.capture_plan import CaptureKind, CaptureSpec
 from migration_rollback.runner.capture_table import lock_against_writers
 from migration_rollback.runner.relations import relation_name, resolve_relation
 from migration_rollback.runner.session import Connection
@@ -44,3 +49,86 @@ def created_index(conn: Connection, spec: CaptureSpec, record: CaptureRecord) ->
         return None
     keep(conn, record, None, sql.SQL("DROP INDEX {}").format(sql.Identifier(schema, spec.name)))
     return None
+
+
+# What an IF NOT EXISTS of each kind checks (one row: whether it exists; none: the statement
+# fails, as a missing schema or table makes it), and the DROP that would remove it.
+_CHECKS: dict[CaptureKind, str] = {
+    CaptureKind.CREATE_TABLE: """
+SELECT n.nspname, EXISTS (SELECT FROM pg_catalog.pg_class c
+                          WHERE c.relnamespace = n.oid AND c.relname = %(name)s)
+FROM pg_catalog.pg_namespace n WHERE n.nspname = coalesce(%(schema)s, current_schema())""",
+    CaptureKind.CREATE_SCHEMA: """
+SELECT NULL, EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = %(name)s)""",
+    CaptureKind.CREATE_EXTENSION: """
+SELECT NULL, EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = %(name)s)""",
+    CaptureKind.ADD_COLUMN: """
+SELECT NULL, EXISTS (SELECT FROM pg_catalog.pg_attribute WHERE attrelid = %(table)s
+                     AND attname = %(name)s AND attnum > 0 AND NOT attisdropped)""",
+}
+_CHECKS[CaptureKind.CREATE_SEQUENCE] = _CHECKS[CaptureKind.CREATE_TABLE]
+
+_DROPS: dict[CaptureKind, str] = {
+    CaptureKind.CREATE_TABLE: "DROP TABLE {}",
+    CaptureKind.CREATE_SEQUENCE: "DROP SEQUENCE {}",
+    CaptureKind.CREATE_SCHEMA: "DROP SCHEMA {}",
+    CaptureKind.CREATE_EXTENSION: "DROP EXTENSION {}",
+    CaptureKind.ADD_COLUMN: "ALTER TABLE {} DROP COLUMN {}",
+}
+
+
+def created_object(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -> After | None:
+    """Whether the table, sequence, schema, extension or column was there: existed, nothing to
+    undo; absent, a MANUAL capture naming the DROP to write (data-loss gate: see above)."""
+    table = _table(conn, spec, record) if spec.kind is CaptureKind.ADD_COLUMN else None
+    if spec.kind is CaptureKind.ADD_COLUMN and table is None:
+        return None
+    row = conn.execute(_CHECKS[spec.kind], _arguments(spec, table)).fetchone()
+    if row is None:  # no such schema: the statement fails, its transaction keeps nothing
+        keep(conn, record, None, None)
+        return None
+    drop = _drop_sql(conn, spec, record, row[0])
+    if row[1]:
+        keep(conn, record, [], None)
+        record.detail = {**(record.detail or {}), "existed": True}
+    else:
+        record.status = "manual"
+        record.reason = (
+            "it did not exist before this migration (apply read it just before the statement): "
+            f"the rollback must remove it, and what it holds with it; write {drop} in place of "
+            "the MANUAL item (execute archives the data under --allow-data-loss)"
+        )
+    return None
+
+
+def _table(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -> int | None:
+    """The table of an ADD COLUMN, locked (its columns hold until the statement runs)."""
+    oid = resolve_relation(conn, spec.table)
+    if oid is None:
+        record.table = ".".join(spec.table)
+        keep(conn, record, None, None)
+        return None
+    lock_against_writers(conn, oid, spec.kind)
+    record.schema, record.table = relation_name(conn, oid)
+    return oid
+
+
+def _arguments(spec: CaptureSpec, table: int | None) -> dict[str, object]:
+    schema = spec.table[-2] if len(spec.table) > 1 else None
+    return {"schema": schema, "name": spec.name or spec.table[-1], "table": table}
+
+
+def _drop_sql(
+    conn: Connection, spec: CaptureSpec, record: CaptureRecord, schema: str | None
+) -> str:
+    """The DROP that removes what the statement made (never CASCADE), as SQL text."""
+    if spec.kind is CaptureKind.ADD_COLUMN:
+        target: sql.Composable = sql.Identifier(record.schema, record.table)
+        parts = [target, sql.Identifier(spec.name or "")]
+    elif schema is not None:
+        record.schema, record.table = schema, spec.table[-1]
+        parts = [sql.Identifier(schema, spec.table[-1])]
+    else:
+        record.table = spec.table[-1]
+        parts = [sql.Identifier(record.table)]
+    return sql.SQL(_DROPS[spec.kind]).format(*parts).as_string(conn)

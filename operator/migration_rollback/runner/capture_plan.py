@@ -51,6 +51,11 @@ class CaptureKind(enum.StrEnum):
     REPLACE_ROUTINE = "replace-routine"  # CREATE OR REPLACE FUNCTION / PROCEDURE
     REPLACE_TRIGGER = "replace-trigger"  # CREATE OR REPLACE TRIGGER
     CREATE_INDEX = "create-index"  # CREATE INDEX IF NOT EXISTS: whether it existed before
+    CREATE_TABLE = "create-table"  # the same, of a table...
+    CREATE_SEQUENCE = "create-sequence"
+    CREATE_SCHEMA = "create-schema"
+    CREATE_EXTENSION = "create-extension"
+    ADD_COLUMN = "add-column"  # ALTER TABLE ... ADD COLUMN IF NOT EXISTS
 
     @property
     def keeps_definition(self) -> bool:
@@ -79,6 +84,11 @@ _DEFINITION_KINDS = frozenset(
         CaptureKind.REPLACE_ROUTINE,
         CaptureKind.REPLACE_TRIGGER,
         CaptureKind.CREATE_INDEX,
+        CaptureKind.CREATE_TABLE,
+        CaptureKind.CREATE_SEQUENCE,
+        CaptureKind.CREATE_SCHEMA,
+        CaptureKind.CREATE_EXTENSION,
+        CaptureKind.ADD_COLUMN,
     }
 )
 

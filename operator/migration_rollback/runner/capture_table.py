@@ -66,6 +66,7 @@ _ACCESS_EXCLUSIVE = frozenset(
         CaptureKind.DROP_TRIGGER,
         CaptureKind.DROP_POLICY,
         CaptureKind.DROP_INDEX,
+        CaptureKind.ADD_COLUMN,
         CaptureKind.DROP_VIEW,
     }
 )

@@ -54,7 +54,7 @@ from migration_rollback.runner.restore_conflicts import (
 )
 from migration_rollback.runner.restore_place import later_spots
 from migration_rollback.runner.restore_steps import restore_one
-from migration_rollback.runner.rollback_file import RollbackSource
+from migration_rollback.runner.rollback_file import ManualMarker, RollbackSource
 from migration_rollback.runner.session import Connection
 from migration_rollback.sql import Statement
 
@@ -125,16 +125,37 @@ class DataRestore:
         )
 
     def unanswered(self, sources: list[RollbackSource]) -> list[RollbackSource]:
-        """The sources with the MANUAL markers a capture answers taken out."""
+        """The sources with the MANUAL markers a capture answers taken out; a marker left
+        carries what `apply` read for it and could not act on (an IF NOT EXISTS table that did
+        not exist: its DROP is the data-loss gate's call), so the refusal says it."""
         return [
             replace(
                 source,
                 manual=tuple(
-                    m for m in source.manual if not self.answers(source.migration.version, m.line)
+                    self._told(source.migration.version, m)
+                    for m in source.manual
+                    if not self.answers(source.migration.version, m.line)
                 ),
             )
             for source in sources
         ]
+
+    def _told(self, version: str, marker: ManualMarker) -> ManualMarker:
+        lines = {
+            g.forward_line for g in self.groups.get(version, []) if g.start < marker.line < g.end
+        }
+        said = [
+            f"{c.describe()}: {c.reason}"
+            for c in self.captures
+            if c.version == version
+            and c.line in lines
+            and c.status == "manual"
+            and c.reason
+            and c.kind.keeps_definition
+        ]
+        if not said:
+            return marker
+        return replace(marker, text=f"{marker.text} [apply kept: {'; '.join(said)}]")
 
     # -- placing ----------------------------------------------------------------------------
 

@@ -149,3 +149,43 @@ def test_create_index_if_not_exists_keeps_its_name_and_table_as_written() -> Non
 )
 def test_create_index_without_the_doubt_keeps_nothing(text: str) -> None:
     assert _specs(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "table", "name"),
+    [
+        ("CREATE TABLE IF NOT EXISTS app.t (id int)", CaptureKind.CREATE_TABLE, ("app", "t"), ""),
+        ("CREATE TABLE IF NOT EXISTS t (id int)", CaptureKind.CREATE_TABLE, ("t",), ""),
+        ("CREATE SEQUENCE IF NOT EXISTS s", CaptureKind.CREATE_SEQUENCE, ("s",), ""),
+        ("CREATE SCHEMA IF NOT EXISTS extra", CaptureKind.CREATE_SCHEMA, ("extra",), ""),
+        ("CREATE EXTENSION IF NOT EXISTS seg", CaptureKind.CREATE_EXTENSION, ("seg",), ""),
+        (
+            'ALTER TABLE app.t ADD COLUMN IF NOT EXISTS "Note" text',
+            CaptureKind.ADD_COLUMN,
+            ("app", "t"),
+            "Note",
+        ),
+    ],
+)
+def test_if_not_exists_of_what_holds_data_keeps_whether_it_existed(
+    text: str, kind: CaptureKind, table: tuple[str, ...], name: str
+) -> None:
+    (spec,) = _specs(text)
+    assert (spec.kind, spec.table, spec.name, spec.manual) == (kind, table, name, None)
+    assert kind.keeps_definition
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CREATE TABLE t (id int)",  # no doubt: the generator drops it
+        "CREATE TEMP TABLE IF NOT EXISTS t (id int)",  # the session's own
+        "CREATE SCHEMA extra",
+        "CREATE EXTENSION seg",
+        "ALTER TABLE t ADD COLUMN c int",
+        # Two commands share one place in the rollback: a capture answers a place whole.
+        "ALTER TABLE t ADD COLUMN IF NOT EXISTS c int, ADD COLUMN IF NOT EXISTS d int",
+    ],
+)
+def test_creates_without_the_doubt_keep_nothing(text: str) -> None:
+    assert _specs(text) == []
