@@ -5,10 +5,11 @@ the dashboard, by a DO block, or not there at all before a `DROP ... IF EXISTS`)
 MANUAL. `apply` keeps the object's definition as the server gives it just before the statement
 (capture_definitions.py). This module decides, from pglast's tree alone, which objects to keep:
 each dropped trigger, policy, routine, index or view, each routine or trigger created `OR
-REPLACE`, and whether an index created `IF NOT EXISTS` existed. A DROP FUNCTION / INDEX / VIEW
-... CASCADE also drops what depends on it, which is not kept: it gets a `manual` reason instead
-(never a guess). `DROP INDEX CONCURRENTLY` runs after the migration's COMMIT, outside the
-transaction a capture belongs to: nothing is kept.
+REPLACE`, and whether an index, table, sequence, schema, extension or column created `IF NOT
+EXISTS` existed (capture_if_not_exists.py). A DROP FUNCTION / INDEX / VIEW ... CASCADE also
+drops what depends on it, which is not kept: it gets a `manual` reason instead (never a
+guess). `DROP INDEX CONCURRENTLY` runs after the migration's COMMIT, outside the transaction a
+capture belongs to: nothing is kept.
 """
 
 from __future__ import annotations
