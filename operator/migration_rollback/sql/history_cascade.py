@@ -7,17 +7,20 @@ turn, what depends on those. The history had forgotten the dropped object alone 
 dependents as existing: a later `DROP POLICY IF EXISTS p; CREATE POLICY p` (a migration
 restoring what the cascade removed) was undone by recreating a policy that had not existed
 before it. The dependency graph is not in the SQL, so a definition that names a dropped object
-(a word of its text; of a routine, of its signature: PostgreSQL records no dependency on what
-a body says) is taken to be gone with it. Forgotten, its undo is left to a human.
+(where its parse tree names it, unqualified names in the schema it was written under; of a
+routine, its signature: PostgreSQL records no dependency on what a body says) is taken to be
+gone with it. Matched on bare words, a view reading `other.x` or a column merely called `x`
+was forgotten with `public.x`. Forgotten, its undo is left to a human.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from migration_rollback.sql._ast import ast
-from migration_rollback.sql.names import deparse
+from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse, strings
+from migration_rollback.sql.rules.dependent_uses import Qualified, uses_object
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -44,35 +47,45 @@ def words(text: str) -> frozenset[str]:
     return frozenset(w.lower() for w in _WORD.findall(text))
 
 
-def forget_dependents(h: History, dropped: Iterable[str]) -> None:
-    """Forget each definition that names one of `dropped` (bare, any case), then those
-    naming what was forgotten, until none is left; and each column of a dropped type."""
-    names = {name.lower() for name in dropped}
-    while names:
-        _drop_columns(h, names)
-        found = [
-            d
-            for d in h.definitions.values()
-            if d.ref.kind not in KEPT and not mentions(d).isdisjoint(names)
-        ]
-        names = set()
+def forget_dependents(h: History, dropped: Iterable[Qualified]) -> None:
+    """Forget each definition that names one of `dropped` (schema, name), then those naming
+    what was forgotten, until none is left; and each column of a dropped type."""
+    gone = {(schema.lower(), name.lower()) for schema, name in dropped}
+    while gone:
+        _drop_columns(h, gone)
+        found = [d for d in h.definitions.values() if _uses_any(d, gone)]
+        gone = set()
         for definition in found:
             h.forget(definition.ref)
             if definition.ref.kind not in LEAVES:
-                names.add(definition.ref.name.lower())
+                gone.add(_qualified(definition.ref.schema, definition.ref.name))
+
+
+def _uses_any(definition: Definition, gone: set[Qualified]) -> bool:
+    """Its words first (cheap), then its tree: names as the tree gives them, resolved."""
+    if definition.ref.kind in KEPT:
+        return False
+    if mentions(definition).isdisjoint(name for _, name in gone):
+        return False
+    return any(uses_object(definition, schema, name) for schema, name in gone)
+
+
+def _qualified(schema: str | None, name: str) -> Qualified:
+    return ((schema or DEFAULT_SCHEMA).lower(), name.lower())
 
 
 def forget_unread_drops(h: History, text: str) -> None:
     """Code the history cannot read that says DROP ... CASCADE: the objects it names there
     (and what it renamed to those names) are gone, and what depends on them."""
-    dropped = {_bare(name) for match in _DROP_CASCADE.finditer(text) for name in _names(match)}
+    found = _DROP_CASCADE.finditer(text)
+    dropped = {_split(name, h.default_schema) for match in found for name in _names(match)}
     if not dropped:
         return
     for old, new in _RENAME.findall(text):
-        if new.lower() in dropped:
-            dropped.add(old.lower())
-    for definition in [d for d in h.definitions.values() if d.ref.name.lower() in dropped]:
-        h.forget(definition.ref)
+        dropped |= {(schema, old.lower()) for schema, name in set(dropped) if name == new.lower()}
+    for definition in list(h.definitions.values()):
+        if _qualified(definition.ref.schema, definition.ref.name) in dropped:
+            h.forget(definition.ref)
     forget_dependents(h, dropped)
 
 
@@ -80,9 +93,10 @@ def _names(match: re.Match[str]) -> list[str]:
     return [part for part in match.group(1).split(",") if part.strip()]
 
 
-def _bare(name: str) -> str:
-    """`public."t"(int)` -> `t`: the last part of a dotted name, unquoted, lowercased."""
-    return name.split("(")[0].strip().split(".")[-1].strip('" ').lower()
+def _split(name: str, home: str) -> Qualified:
+    """`public."t"(int)` -> (public, t); unqualified, in `home` (the search_path's first)."""
+    parts = [p.strip('" ').lower() for p in name.split("(")[0].strip().split(".")]
+    return (parts[-2] if len(parts) > 1 else home.lower(), parts[-1])
 
 
 def mentions(definition: Definition) -> frozenset[str]:
@@ -93,9 +107,17 @@ def mentions(definition: Definition) -> frozenset[str]:
     return words(definition.text)
 
 
-def _drop_columns(h: History, types: set[str]) -> None:
-    """A column of a type dropped with CASCADE is dropped with it."""
+def _drop_columns(h: History, types: set[Qualified]) -> None:
+    """A column of a type dropped with CASCADE is dropped with it (an unqualified type name
+    taken in the schema of its table: where the history cannot tell otherwise)."""
     for (schema, table), columns in list(h.columns.items()):
         for column, state in list(columns.items()):
-            if not words(deparse(state.type_node)).isdisjoint(types):
+            if _type_name(state.type_node, schema) in types:
                 h.drop_column(schema, table, column)
+
+
+def _type_name(node: Any, home: str | None) -> Qualified:
+    parts = [p.lower() for p in strings(getattr(node, "names", None) or ())]
+    if not parts:
+        return ("", "")
+    return (parts[-2] if len(parts) > 1 else (home or DEFAULT_SCHEMA).lower(), parts[-1])

@@ -344,7 +344,7 @@ def _observe_drop(h: History, st: Statement, node: Any) -> None:
     for target in targets:
         h.forget(target)
     if node.behavior == DropBehavior.DROP_CASCADE:
-        forget_dependents(h, {t.name for t in targets})
+        forget_dependents(h, {(t.schema or h.default_schema, t.name) for t in targets})
 
 
 def _observe_do(h: History, st: Statement, node: Any) -> None:

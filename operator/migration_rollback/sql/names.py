@@ -17,7 +17,7 @@ from typing import Any
 from pglast.enums.parsenodes import FunctionParameterMode
 from pglast.visitors import Ancestor
 
-from migration_rollback.sql._ast import ast, branch_slots
+from migration_rollback.sql._ast import ast, branch_slots, changed
 from migration_rollback.sql.compose import qualified
 from migration_rollback.sql.model import ObjectRef
 from migration_rollback.sql.printing import direct_text
@@ -115,16 +115,36 @@ _INTERNAL_NAMES = {
     "int4": "integer", "int2": "smallint", "int8": "bigint", "float4": "real",
     "float8": "double precision", "bool": "boolean", "decimal": "numeric",
     "timestamptz": "timestamp with time zone", "timetz": "time with time zone",
+    "bpchar": "char", "varbit": "bit varying",
 }  # fmt: skip
 
 
+# Built-in element types whose array type PostgreSQL names `_<element>`: `f(_text)` is
+# `f(text[])`. Only these: a user type may itself be named with a leading underscore.
+_ARRAY_OF = frozenset({
+    *_INTERNAL_NAMES, *_INTERNAL_NAMES.values(), "text", "varchar", "bpchar", "char", "name",
+    "numeric", "date", "timestamp", "time", "interval", "uuid", "json", "jsonb", "bytea",
+    "inet", "cidr", "oid", "regclass", "bit", "varbit", "money", "xml",
+})  # fmt: skip
+_BOUNDS = re.compile(r"\[\d*\]")
+
+
 def arg_type_name(node: Any) -> str:
-    """An argument's type as a routine's identity says it (see _INTERNAL_NAMES)."""
-    text = type_name(node)
+    """An argument's type as a routine's identity says it: PostgreSQL keys a routine by its
+    argument types without their modifiers (`f(varchar)` is `f(character varying(10))`),
+    array bounds (`text[3]` is `text[]`) or spelling (see _INTERNAL_NAMES, _ARRAY_OF)."""
+    names = strings(getattr(node, "names", None) or ())
+    if getattr(node, "typmods", None) is not None:
+        node = changed(node, typmods=None)
+    text = _BOUNDS.sub("[]", type_name(node))
     head, _, rest = text.partition("[")
-    if len(getattr(node, "names", None) or ()) == 1 and head in _INTERNAL_NAMES:
-        return _INTERNAL_NAMES[head] + (f"[{rest}" if rest else "")
-    return text
+    last = names[-1] if names else ""
+    unqualified = len(names) == 1 or (len(names) == 2 and names[0] == "pg_catalog")
+    if unqualified and not rest and last.startswith("_") and last[1:] in _ARRAY_OF:
+        head, rest = last[1:], "]"
+    if unqualified:
+        head = _INTERNAL_NAMES.get(head, head)
+    return head + (f"[{rest}" if rest else "")
 
 
 def function_args(parameters: Iterable[Any] | None, *, with_out: bool = False) -> str:
