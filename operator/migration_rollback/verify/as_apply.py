@@ -37,6 +37,7 @@ from migration_rollback.runner.capture_catalog import (
     stamp_transaction,
 )
 from migration_rollback.runner.capture_definition_plan import planned_captures
+from migration_rollback.runner.capture_plan import CaptureKind
 from migration_rollback.runner.plan import Plan, plan_statement
 from migration_rollback.runner.restore import DataRestore
 from migration_rollback.runner.restore_captures import groups_in, load_captures
@@ -70,6 +71,22 @@ class DataAnswer:
         )
 
 
+# Captures that only say whether an object created IF NOT EXISTS existed, and whose answer when
+# it did not is a MANUAL item (capture_if_not_exists.py): on the shadow such an object exists
+# only when the platform made it, so the capture would prove nothing, while running the
+# statement here instead of the caller would bypass what the shadow must do for it (a CREATE
+# EXTENSION's stand-in). The caller runs these statements.
+_EXISTENCE_ONLY = frozenset(
+    {
+        CaptureKind.CREATE_TABLE,
+        CaptureKind.CREATE_SEQUENCE,
+        CaptureKind.CREATE_SCHEMA,
+        CaptureKind.CREATE_EXTENSION,
+        CaptureKind.ADD_COLUMN,
+    }
+)
+
+
 class AsApply:
     """Carries out one forward migration's capture steps as `apply` would (no size limits)."""
 
@@ -92,8 +109,12 @@ class AsApply:
         )
 
     def acts_on(self, statement: Statement) -> bool:
-        """`apply` would keep something before this statement."""
-        return any(spec.manual is None for spec in planned_captures(statement))
+        """`apply` would keep something before this statement (not only whether an object
+        created IF NOT EXISTS was there: see _EXISTENCE_ONLY)."""
+        return any(
+            spec.manual is None and spec.kind not in _EXISTENCE_ONLY
+            for spec in planned_captures(statement)
+        )
 
     def run(self, conn: psycopg.Connection[Any], statement: Statement) -> bool:
         """Capture, run the statement and check it, as `apply` does (True: carried out here).
