@@ -25,12 +25,16 @@ from migration_rollback.runner.capture_definition_read import (
     qualified_reads,
     refused,
 )
-from migration_rollback.runner.capture_if_not_exists import created_index, created_object
+from migration_rollback.runner.capture_if_not_exists import (
+    created_index,
+    created_object,
+    table_of,
+)
 from migration_rollback.runner.capture_plan import CaptureKind, CaptureSpec
 from migration_rollback.runner.capture_routines import routine
 from migration_rollback.runner.capture_table import lock_against_writers
 from migration_rollback.runner.capture_views import view
-from migration_rollback.runner.relations import regclass_text, relation_name, resolve_relation
+from migration_rollback.runner.relations import regclass_text, relation_name
 from migration_rollback.runner.session import Connection
 from migration_rollback.sql import Statement
 
@@ -49,7 +53,7 @@ FROM pg_trigger t WHERE t.tgrelid = %s AND t.tgname = %s AND NOT t.tgisinternal
 
 
 def _trigger(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -> After | None:
-    oid = _table_of(conn, spec, record)
+    oid = table_of(conn, spec, record)
     if oid is None:
         return None
     table, name = sql.Identifier(record.schema, record.table), sql.Identifier(spec.name)
@@ -85,7 +89,7 @@ FROM pg_policy p WHERE p.polrelid = %s AND p.polname = %s
 
 
 def _policy(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -> After | None:
-    oid = _table_of(conn, spec, record)
+    oid = table_of(conn, spec, record)
     if oid is None:
         return None
     table, name = sql.Identifier(record.schema, record.table), sql.Identifier(spec.name)
@@ -199,28 +203,6 @@ def _index_roles(
 # --- shared --------------------------------------------------------------------------------
 
 
-def _table_of(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -> int | None:
-    """The trigger's or policy's table; None (nothing kept) when there is none: the statement
-    then fails, or `IF EXISTS` makes it a no-op, and there is nothing to put back."""
-    oid = resolve_relation(conn, spec.table)
-    if oid is None:
-        record.table = ".".join(spec.table)
-        keep(conn, record, None, None)
-        return None
-    record.schema, record.table = relation_name(conn, oid)
-    lock_against_writers(conn, oid, spec.kind)  # its definition stays as kept until the statement
-    return oid
-
-
-# What IF NOT EXISTS creates: named as written (a column on its table).
-_CREATED = {
-    CaptureKind.CREATE_TABLE,
-    CaptureKind.CREATE_SEQUENCE,
-    CaptureKind.CREATE_SCHEMA,
-    CaptureKind.CREATE_EXTENSION,
-}
-
-
 # How each kind reads what it keeps; the kinds are capture_plan.CaptureKind's definitions.
 _READERS: dict[CaptureKind, Callable[[Connection, CaptureSpec, CaptureRecord], After | None]] = {
     CaptureKind.DROP_TRIGGER: _trigger,
@@ -231,12 +213,12 @@ _READERS: dict[CaptureKind, Callable[[Connection, CaptureSpec, CaptureRecord], A
     CaptureKind.DROP_INDEX: _index,
     CaptureKind.DROP_VIEW: view,
     CaptureKind.CREATE_INDEX: created_index,
-    **dict.fromkeys((*_CREATED, CaptureKind.ADD_COLUMN), created_object),
+    **{kind: created_object for kind in CaptureKind if kind.only_existence},
 }
 
 
 def _describe(spec: CaptureSpec) -> str:
-    if spec.kind in _CREATED:
+    if spec.kind.only_existence and not spec.name:  # named as written (a column: on its table)
         return ".".join(spec.table)
     if spec.name:
         return f"{spec.name} on {'.'.join(spec.table)}"

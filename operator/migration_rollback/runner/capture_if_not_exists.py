@@ -34,14 +34,10 @@ SELECT EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_class t
 def created_index(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -> After | None:
     """Whether the index's name was taken; the table locked first (another session's CREATE
     INDEX waits, so the answer holds until the statement runs)."""
-    oid = resolve_relation(conn, spec.table)
-    if oid is None:  # the statement fails: its transaction keeps nothing
-        record.table = ".".join(spec.table)
-        keep(conn, record, None, None)
+    oid = table_of(conn, spec, record)
+    if oid is None:
         return None
-    lock_against_writers(conn, oid, spec.kind)
-    schema, _ = relation_name(conn, oid)
-    record.schema, record.table = schema, spec.name
+    schema, record.table = record.schema, spec.name
     row = conn.execute(_TAKEN, [oid, spec.name]).fetchone()
     if row is not None and row[0]:
         keep(conn, record, [], None)
@@ -80,7 +76,7 @@ _DROPS: dict[CaptureKind, str] = {
 def created_object(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -> After | None:
     """Whether the table, sequence, schema, extension or column was there: existed, nothing to
     undo; absent, a MANUAL capture naming the DROP to write (data-loss gate: see above)."""
-    table = _table(conn, spec, record) if spec.kind is CaptureKind.ADD_COLUMN else None
+    table = table_of(conn, spec, record) if spec.kind is CaptureKind.ADD_COLUMN else None
     if spec.kind is CaptureKind.ADD_COLUMN and table is None:
         return None
     row = conn.execute(_CHECKS[spec.kind], _arguments(spec, table)).fetchone()
@@ -101,15 +97,17 @@ def created_object(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -
     return None
 
 
-def _table(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -> int | None:
-    """The table of an ADD COLUMN, locked (its columns hold until the statement runs)."""
+def table_of(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -> int | None:
+    """The table a kept object lives on (a trigger's, policy's, index's, an added column's),
+    locked against writers (what is read of it holds until the statement runs); None (nothing
+    kept) when there is none: the statement then fails, or `IF EXISTS` makes it a no-op."""
     oid = resolve_relation(conn, spec.table)
     if oid is None:
         record.table = ".".join(spec.table)
         keep(conn, record, None, None)
         return None
-    lock_against_writers(conn, oid, spec.kind)
     record.schema, record.table = relation_name(conn, oid)
+    lock_against_writers(conn, oid, spec.kind)
     return oid
 
 

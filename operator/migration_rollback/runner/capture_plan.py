@@ -63,6 +63,12 @@ class CaptureKind(enum.StrEnum):
         return self in _DEFINITION_KINDS
 
     @property
+    def only_existence(self) -> bool:
+        """Kept is only whether an object created IF NOT EXISTS was there, its absence left a
+        MANUAL item (capture_if_not_exists.py)."""
+        return self in _EXISTENCE_KINDS
+
+    @property
     def removes_rows(self) -> bool:
         """Restored by inserting the kept rows back (they are gone after the statement)."""
         return self in (CaptureKind.DELETE, CaptureKind.TRUNCATE, CaptureKind.DROP_TABLE)
@@ -84,6 +90,15 @@ _DEFINITION_KINDS = frozenset(
         CaptureKind.REPLACE_ROUTINE,
         CaptureKind.REPLACE_TRIGGER,
         CaptureKind.CREATE_INDEX,
+        CaptureKind.CREATE_TABLE,
+        CaptureKind.CREATE_SEQUENCE,
+        CaptureKind.CREATE_SCHEMA,
+        CaptureKind.CREATE_EXTENSION,
+        CaptureKind.ADD_COLUMN,
+    }
+)
+_EXISTENCE_KINDS = frozenset(
+    {
         CaptureKind.CREATE_TABLE,
         CaptureKind.CREATE_SEQUENCE,
         CaptureKind.CREATE_SCHEMA,

@@ -37,7 +37,6 @@ from migration_rollback.runner.capture_catalog import (
     stamp_transaction,
 )
 from migration_rollback.runner.capture_definition_plan import planned_captures
-from migration_rollback.runner.capture_plan import CaptureKind
 from migration_rollback.runner.plan import Plan, plan_statement
 from migration_rollback.runner.restore import DataRestore
 from migration_rollback.runner.restore_captures import groups_in, load_captures
@@ -71,22 +70,6 @@ class DataAnswer:
         )
 
 
-# Captures that only say whether an object created IF NOT EXISTS existed, and whose answer when
-# it did not is a MANUAL item (capture_if_not_exists.py): on the shadow such an object exists
-# only when the platform made it, so the capture would prove nothing, while running the
-# statement here instead of the caller would bypass what the shadow must do for it (a CREATE
-# EXTENSION's stand-in). The caller runs these statements.
-_EXISTENCE_ONLY = frozenset(
-    {
-        CaptureKind.CREATE_TABLE,
-        CaptureKind.CREATE_SEQUENCE,
-        CaptureKind.CREATE_SCHEMA,
-        CaptureKind.CREATE_EXTENSION,
-        CaptureKind.ADD_COLUMN,
-    }
-)
-
-
 class AsApply:
     """Carries out one forward migration's capture steps as `apply` would (no size limits)."""
 
@@ -109,10 +92,13 @@ class AsApply:
         )
 
     def acts_on(self, statement: Statement) -> bool:
-        """`apply` would keep something before this statement (not only whether an object
-        created IF NOT EXISTS was there: see _EXISTENCE_ONLY)."""
+        """`apply` would keep something before this statement. Not a capture of whether an
+        object created IF NOT EXISTS was there: on the shadow such an object exists only when
+        the platform made it, so it would prove nothing, while running the statement here
+        instead of the caller would bypass what the shadow must do for it (a CREATE
+        EXTENSION's stand-in)."""
         return any(
-            spec.manual is None and spec.kind not in _EXISTENCE_ONLY
+            spec.manual is None and not spec.kind.only_existence
             for spec in planned_captures(statement)
         )
 
