@@ -245,7 +245,14 @@ class History:
     def relation_taken(self, schema: str, name: str) -> bool:
         """Whether a relation (table, view, index, sequence...) the migrations made holds the
         name: PostgreSQL names an unnamed index around it."""
-        return any(self.knows(ObjectRef(k, name, schema)) for k in RELATION_KINDS)
+        # knows() of each kind, by key: a relation's identity is itself (only routines have
+        # aliases), and this is asked for every constraint or index made without a name.
+        known, indexes = self.definitions, self.constraint_indexes
+        for kind in RELATION_KINDS:
+            key = f"{kind}:{schema}:{name}"
+            if key in known or indexes.get(key) in known:
+                return True
+        return False
 
     def constraint_taken(self, schema: str, name: str, indexed: bool) -> bool:
         """Whether the name is in use for a new constraint of `schema`: by a relation, for one

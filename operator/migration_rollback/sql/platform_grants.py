@@ -26,8 +26,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Container, Iterator, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pglast import parse_sql
@@ -94,11 +93,11 @@ def privileges_of(node: Any, default_schema: str) -> tuple[Privilege, ...]:
 
 
 def _named_privileges(node: Any, default_schema: str) -> Iterator[Privilege]:
-    grant, defaults = grant_of(node)
+    grant = grant_of(node)[0]
     if grant is None or grant.objtype not in _ALL:
         return
     names = privilege_names(grant)
-    for place, _part in places(grant, defaults, default_schema):
+    for place, _part in places_of(node, default_schema):
         for spec in grant.grantees or ():
             yield from ((place, grantee(spec), name) for name in names)
 
@@ -116,6 +115,14 @@ def privilege_names(grant: Any) -> tuple[str, ...]:
     if any(p.cols for p in grant.privileges):
         return ()  # column privileges: not the platform's
     return tuple(str(p.priv_name).lower() for p in grant.privileges)
+
+
+@per_tree
+def places_of(node: Any, default_schema: str) -> tuple[tuple[str, Any], ...]:
+    """`places` of a GRANT or REVOKE (or the ALTER DEFAULT PRIVILEGES holding one), kept with
+    the tree: its undo asks them of the statement some five times."""
+    grant, defaults = grant_of(node)
+    return tuple(places(grant, defaults, default_schema))
 
 
 def places(grant: Any, defaults: Any, default_schema: str) -> list[tuple[str, Any]]:
@@ -164,36 +171,19 @@ def grantee(spec: Any) -> str:
     return name if name is not None else f"<{spec.roletype.name.lower()}>"  # CURRENT_USER
 
 
-def given(node: Any, default_schema: str, history: History | None) -> set[Privilege]:
-    """The privileges the statement names that the platform gave (itself, or by its default
-    privileges on what earlier migrations made) and no earlier migration revoked."""
-    asked = privileges_of(node, default_schema)
+def gave(
+    node: Any, default_schema: str, history: History | None
+) -> tuple[set[Privilege], set[Privilege]]:
+    """(given, gives) of the privileges the statement names, the only ones asked of them.
+    given: what the platform gave (itself, or by its default privileges on what earlier
+    migrations made) and no earlier migration revoked; gives: what it gave, whatever they
+    revoked since. Each is asked of the statement's own privileges, not of a union: that
+    would copy every platform privilege at each statement."""
     platform = platform_privileges()
-    # Only when the platform's own do not answer may its default privileges tell more (asked
-    # of both: a union would copy every platform privilege at each statement).
-    implied = (
-        set() if all(p in platform for p in asked) else _implied(node, default_schema, history)
-    )
+    implied = _implied(node, default_schema, history)
+    gives = {p for p in privileges_of(node, default_schema) if p in platform or p in implied}
     revoked = history.revoked_platform if history is not None else frozenset()
-    return {p for p in asked if (p in platform or p in implied) and p not in revoked}
-
-
-def gives(node: Any, default_schema: str, history: History | None) -> Container[Privilege]:
-    """What the platform gave on the objects the statement names, whatever earlier migrations
-    revoked since (its own grants, and its default privileges on what they made)."""
-    return _Either(platform_privileges(), _implied(node, default_schema, history))
-
-
-class _Either:
-    """In one set or the other: their union without copying the platform's (large) one."""
-
-    __slots__ = ("first", "second")
-
-    def __init__(self, first: AbstractSet[Privilege], second: AbstractSet[Privilege]) -> None:
-        self.first, self.second = first, second
-
-    def __contains__(self, item: object) -> bool:
-        return item in self.first or item in self.second
+    return {p for p in gives if p not in revoked}, gives
 
 
 def made_earlier(node: Any, place: str, default_schema: str, history: History) -> bool:
@@ -203,7 +193,7 @@ def made_earlier(node: Any, place: str, default_schema: str, history: History) -
         return False
     return any(
         at == place and _made_earlier(grant.objtype, obj, default_schema, history) is not None
-        for at, obj in places(grant, None, default_schema)
+        for at, obj in places_of(node, default_schema)
     )
 
 
@@ -231,22 +221,28 @@ def observe(history: History, node: Any) -> None:
 
 
 def _implied(node: Any, default_schema: str, history: History | None) -> set[Privilege]:
-    """The platform's default privileges on the objects the GRANT names that earlier
-    migrations made (as postgres, the role Supabase runs them as)."""
+    """Of what the GRANT names, what the platform's default privileges gave on the objects
+    earlier migrations made (as postgres, the role Supabase runs them as)."""
     grant, defaults = grant_of(node)
     if history is None or defaults is not None:
         return set()
     if grant.targtype != GrantTargetType.ACL_TARGET_OBJECT or grant.objtype not in _MADE_AS:
         return set()
-    kind, out = _KIND[grant.objtype], set()
-    for place, obj in places(grant, None, default_schema):
+    kind, names = _KIND[grant.objtype], privilege_names(grant)
+    out: set[Privilege] = set()
+    who = [grantee(spec) for spec in grant.grantees or ()]
+    for place, obj in places_of(node, default_schema):
         schema = _made_earlier(grant.objtype, obj, default_schema, history)
-        if schema is not None:
-            default = f"default {kind} of {_MIGRATION_ROLE} in {schema}"
-            given = _by_place().get(default, frozenset())
-            out |= {
-                (place, *pair) for pair in given if (default, *pair) not in history.revoked_platform
-            }
+        if schema is None:
+            continue
+        default = f"default {kind} of {_MIGRATION_ROLE} in {schema}"
+        given = _by_place().get(default, frozenset())
+        out.update(
+            (place, role, name)
+            for role in who
+            for name in names
+            if (role, name) in given and (default, role, name) not in history.revoked_platform
+        )
     return out
 
 
@@ -262,7 +258,7 @@ _MADE_AS: dict[Any, tuple[str, ...]] = {
 
 def _made_earlier(objtype: Any, obj: Any, default_schema: str, history: History) -> str | None:
     """The schema of `obj` when earlier migrations made it (None: they did not). Kept while
-    the history learns nothing: the undo of a GRANT asks it of each place some four times."""
+    the history learns nothing: the undo of a GRANT asks it of each place several times."""
     key = (id(obj), objtype, default_schema)
     hit = _MADE.get(key)
     if hit is not None and hit[0] is obj and hit[1] is history and hit[2] == history.learned:
@@ -294,8 +290,10 @@ def _known(history: History, ref: ObjectRef) -> bool:
     """Made by an earlier migration; a routine named without its arguments (`GRANT EXECUTE
     ON FUNCTION f`, one f being there) is known by its name, one whose argument types are
     written with or without their schema by those types."""
-    if ref.kind not in ("function", "procedure") or history.knows(ref):
-        return history.knows(ref)
+    if history.knows(ref):
+        return True
+    if ref.kind not in ("function", "procedure"):
+        return False
     if f"{ref.schema}.{ref.name}".lower() in history.moved_routines:
         return True
     return any(

@@ -10,7 +10,7 @@ statement, is kept per place (platform_grants.places, a routine's with its argum
 and (grantee, privilege); a column privilege is `select(col)` on its table's place; ON ALL
 ... IN SCHEMA sets it on each object of the schema the migrations made. What no statement set
 comes from how the object was made: an earlier migration's object holds what the platform's
-default privileges give (platform_grants.given) and a routine's EXECUTE for PUBLIC, nothing
+default privileges give (platform_grants.gave) and a routine's EXECUTE for PUBLIC, nothing
 else, unless an ALTER DEFAULT PRIVILEGES of theirs changed that privilege (unknown then); of
 an object the migrations did not make nothing is known (None), and a REVOKE's undo says
 MANUAL for it.
@@ -31,6 +31,7 @@ given back to an object recreated from its CREATE (`recorded`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pglast.enums.parsenodes import ObjectType
@@ -130,7 +131,7 @@ def _named(node: Any, default_schema: str) -> Iterator[tuple[Privilege, str]]:
     if grant is None or grant.objtype not in _FOLLOWED:
         return
     names = platform.privilege_names(grant) + _column_names(grant, defaults)
-    for place, part in platform.places(grant, defaults, default_schema):
+    for place, part in platform.places_of(node, default_schema):
         key = _state_place(place, part, default_schema)
         for spec in grant.grantees or ():
             who = platform.grantee(spec)
@@ -227,51 +228,77 @@ def _columns_of(place: str, who: str, name: str, layers: tuple[Grants, ...]) -> 
     return found
 
 
-def before(
-    node: Any, here: Grants, history: History | None, default_schema: str
-) -> dict[Privilege, Held]:
-    """Each privilege the statement names -> whether its grantee held it just before: as
-    this migration (`here`), then earlier ones left it, else as the object was made."""
-    given = platform.given(node, default_schema, history)
-    out: dict[Privilege, Held] = {}
-    for p, key in named(node, default_schema):
-        out[p] = _set_by_statement(key, p, here, history)
-        if out[p] is None:
-            out[p] = _as_made(p, node, given, history, default_schema)
-    return out
+@dataclass(frozen=True, slots=True)
+class Prior:
+    """What the grantees of a GRANT or REVOKE held just before it, for its undo.
+
+    held: each privilege the statement names -> whether its grantee held it (as this
+    migration, `here`, then earlier ones left it, else as the object was made);
+    options: each object privilege -> whether its grantee held its grant option;
+    maintain: for ALL on tables, (place, grantee) -> whether MAINTAIN was held;
+    somewhere: of what ON ALL <kind> IN SCHEMA names, what some object it reaches may have
+    held. Worked out in one pass: each answer's platform part and each privilege's state as
+    made are asked once, not once per question."""
+
+    held: dict[Privilege, Held]
+    options: dict[Privilege, Held]
+    maintain: dict[tuple[str, str], Held]
+    somewhere: set[Privilege]
 
 
-def option_before(
-    node: Any, here: Grants, history: History | None, default_schema: str
+def prior(node: Any, here: Grants, history: History | None, default_schema: str) -> Prior:
+    """What the grantees held just before the statement (see `Prior`)."""
+    given, gives = platform.gave(node, default_schema, history)
+    names = named(node, default_schema)
+    made = {p: _as_made(p, node, given, history, default_schema) for p, _key in names}
+    held: dict[Privilege, Held] = {}
+    for p, key in names:
+        said = _set_by_statement(key, p, here, history)
+        held[p] = said if said is not None else made[p]
+    return Prior(
+        held,
+        _options_before(names, made, held, here, history),
+        _maintain_before(node, names, gives, here, history),
+        _held_somewhere(names, here, history),
+    )
+
+
+def _options_before(
+    names: tuple[tuple[Privilege, str], ...],
+    made: dict[Privilege, Held],
+    held: dict[Privilege, Held],
+    here: Grants,
+    history: History | None,
 ) -> dict[Privilege, Held]:
-    """Each object privilege the statement names -> whether its grantee held its grant option
-    just before: as the last statement set it; else none where the privilege was not held or
-    the object was made without it (neither PostgreSQL nor the platform's default privileges
-    give an option); else not known."""
-    held = before(node, here, history, default_schema)
-    given = platform.given(node, default_schema, history)
+    """Each object privilege -> whether its grantee held its grant option just before: as
+    the last statement set it; else none where the privilege was not held or the object was
+    made without it (neither PostgreSQL nor the platform's default privileges give an
+    option); else not known."""
     out: dict[Privilege, Held] = {}
-    for p, key in named(node, default_schema):
+    for p, key in names:
         place, who, name = p
         if "(" in name:
             continue
         said = _set_by_statement(key, (place, who, option(name)), here, history)
-        made = _as_made(p, node, given, history, default_schema)
-        out[p] = said if said is not None else (None if held[p] is None or made is None else False)
+        unknown = held[p] is None or made[p] is None
+        out[p] = said if said is not None else (None if unknown else False)
     return out
 
 
-def maintain_before(
-    node: Any, here: Grants, history: History | None, default_schema: str
+def _maintain_before(
+    node: Any,
+    names: tuple[tuple[Privilege, str], ...],
+    gives: set[Privilege],
+    here: Grants,
+    history: History | None,
 ) -> dict[tuple[str, str], Held]:
     """For a statement naming ALL on tables: (place, grantee) -> whether the grantee held
     MAINTAIN (PostgreSQL 17's, in ALL) just before. Not in platform_grants' ALL (a REVOKE
     naming it fails on older servers): held where the platform's default privileges gave the
     grantee ALL and no REVOKE ALL or GRANT ALL said otherwise since."""
     grant = platform.grant_of(node)[0]
-    gives = platform.gives(node, default_schema, history)
     out: dict[tuple[str, str], Held] = {}
-    for (place, who, _name), key in named(node, default_schema):
+    for (place, who, _name), key in names:
         if _all_on_table(grant, place) and (place, who) not in out:
             said = _set_by_statement(key, (place, who, _MAINTAIN), here, history)
             every = all((place, who, n) in gives for n in platform.privilege_names(grant))
@@ -279,19 +306,19 @@ def maintain_before(
     return out
 
 
-def held_somewhere(
-    node: Any, here: Grants, history: History | None, default_schema: str
+def _held_somewhere(
+    names: tuple[tuple[Privilege, str], ...], here: Grants, history: History | None
 ) -> set[Privilege]:
     """Of what an ON ALL <kind> IN SCHEMA statement names, what some object it reaches may
     have held before: the platform's default privileges there gave it, or an earlier GRANT
     on one of them did."""
-    given = platform.platform_privileges()
-    revoked = history.revoked_platform if history is not None else set()
-    layers = (history.privileges if history else {}, here)
     out: set[Privilege] = set()
-    for p, key in named(node, default_schema):
+    for p, key in names:
         if not key.startswith("all "):
             continue
+        given = platform.platform_privileges()
+        revoked = history.revoked_platform if history is not None else set()
+        layers = (history.privileges if history else {}, here)
         kind, _in, schema = key[len("all ") :].split(" ", 2)
         default = (f"default {kind} of {_OWNER} in {schema}", *p[1:])
         prefix = f"{kind} {schema}."

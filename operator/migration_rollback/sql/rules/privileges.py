@@ -49,12 +49,10 @@ def undo(
 ) -> Iterator[Inverse]:
     """The undo of a GRANT or REVOKE (or ALTER DEFAULT PRIVILEGES holding one)."""
     grant = platform.grant_of(node)[0]
-    held = states.before(node, ctx.privileges_here, ctx.history, ctx.default_schema)
-    options = states.option_before(node, ctx.privileges_here, ctx.history, ctx.default_schema)
-    maintain = states.maintain_before(node, ctx.privileges_here, ctx.history, ctx.default_schema)
+    prior = states.prior(node, ctx.privileges_here, ctx.history, ctx.default_schema)
+    held, options, somewhere = prior.held, prior.options, prior.somewhere
     # ALL flipped would flip MAINTAIN too, where it was so already: named one by one there
-    spelled = frozenset(at for at, was in maintain.items() if was is bool(grant.is_grant))
-    somewhere = states.held_somewhere(node, ctx.privileges_here, ctx.history, ctx.default_schema)
+    spelled = frozenset(at for at, was in prior.maintain.items() if was is bool(grant.is_grant))
     taken = list(_columns_taken(node, ctx)) if not grant.is_grant else []
     below = ctx.history.privileges if ctx.history else None
     known = (d.ref for d in (ctx.history.definitions.values() if ctx.history else ()))
