@@ -76,17 +76,16 @@ class Scan:
     unpaired: list[Migration] = field(default_factory=list)
 
 
-def is_rollback_file(path: Path) -> bool:
-    return path.stem.endswith(ROLLBACK_SUFFIX)
-
-
 def _forward_of(path: Path) -> Path:
     return path.with_name(path.stem[: -len(ROLLBACK_SUFFIX)] + path.suffix)
 
 
-def _paired(path: Path) -> bool:
-    """A rollback file whose forward migration is in the folder: read with it, not as one."""
-    return is_rollback_file(path) and os.path.lexists(_forward_of(path))
+def _stem_and_suffix(name: str) -> tuple[str, str]:
+    """`Path(name).stem` and `.suffix` (the last dot's part, not a leading or final dot)."""
+    dot = name.rfind(".")
+    if 0 < dot < len(name) - 1:
+        return name[:dot], name[dot:]
+    return name, ""
 
 
 def _unpaired(path: Path) -> str:
@@ -123,28 +122,32 @@ def _name_problem(path: Path) -> SourceFileError | None:
 def scan(directory: Path) -> Scan:
     """Forward migrations in version order; unusable ones carry their problem."""
     entries = _entries(directory)
+    listed = {path.name for path in entries}
     found: list[Migration] = []
     ignored: list[str] = []
     unpaired: list[Migration] = []
-    for path in entries:
-        if path.suffix.lower() != ".sql" or _paired(path):
+    for path in entries:  # each name read once: Path's properties cost more than the rest
+        stem, suffix = _stem_and_suffix(path.name)
+        if suffix.lower() != ".sql":
             continue
-        if is_rollback_file(path):
+        if stem.endswith(ROLLBACK_SUFFIX):
+            if f"{stem[: -len(ROLLBACK_SUFFIX)]}{suffix}" in listed:
+                continue  # read with its forward migration, not as one
             ignored.append(_unpaired(path))
-            named = MIGRATION_NAME.fullmatch(printable(path.stem))
+            named = MIGRATION_NAME.fullmatch(printable(stem))
             if named is not None:
-                unpaired.append(Migration(printable(path.stem), named.group("version"), path))
+                unpaired.append(Migration(printable(stem), named.group("version"), path))
             continue
-        stem = printable(path.stem)
+        stem = printable(stem)
         match = MIGRATION_NAME.fullmatch(stem)
-        if match is None or path.suffix != ".sql":
+        if match is None or suffix != ".sql":
             why = (
                 "not named <timestamp>_<name>.sql" if match is None else "not '.sql' in lower case"
             )
             ignored.append(f"{shown(printable(str(path)))}: ignored: {why} (Supabase skips it too)")
             continue
-        migration = Migration(stem, match.group("version"), path)
-        found.append(replace(migration, problem=file_problem(path, directory)))
+        problem = file_problem(path, directory)
+        found.append(Migration(stem, match.group("version"), path, problem))
     found = _flag_duplicate_versions(found)
     return Scan(sorted(found, key=lambda m: (m.version, m.path.name)), ignored, unpaired)
 
