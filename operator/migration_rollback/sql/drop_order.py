@@ -134,7 +134,10 @@ def _ties(forward: Script, dropped: Container[str]) -> dict[str, set[Tie]]:
             continue
         reader = _READERS.get(type(node))
         ties = reader(node, own, dropped) if reader is not None else ()
-        deps.setdefault(own, set()).update(t for t in ties if t.needed != own)
+        # A tie to what the rollback leaves never breaks (`_breaks`): not kept.
+        deps.setdefault(own, set()).update(
+            t for t in ties if t.needed != own and t.needed in dropped
+        )
     return deps
 
 

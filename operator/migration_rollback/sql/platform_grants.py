@@ -201,8 +201,10 @@ def revoked_from_platform(node: Any) -> set[Privilege]:
     """What a REVOKE takes of the platform's own grants (earlier migrations not asked; REVOKE
     GRANT OPTION FOR takes only an option the platform never gave)."""
     grant = grant_of(node)[0]
-    if grant is None or grant.is_grant or grant.grant_option:
+    if grant is None or grant.is_grant or grant.grant_option or grant.objtype not in _ALL:
         return set()
+    if not any(place in _by_place() for place, _part in places_of(node, "public")):
+        return set()  # on no place the platform grants anything: spelled out for nothing
     return set(privileges_of(node, "public")) & platform_privileges()
 
 
