@@ -174,6 +174,10 @@ class ManualItem:
     # The target's name before this migration renamed it (`ALTER TYPE t RENAME TO t_old`;
     # `DROP TYPE t_old`): what the state before the migration knows it by.
     was: ObjectRef | None = None
+    # The rollback's own SQL makes the target again (a dropped column re-added from its
+    # definition): the item is about its values (and a NOT NULL they must come before), not
+    # its structure, which the verifier holds the SQL to.
+    rebuilt: bool = False
 
 
 @quick_init

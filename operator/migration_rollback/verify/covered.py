@@ -43,6 +43,9 @@ class Cover:
     # The attributes the item leaves (a row security switch: "row security"); None: all of
     # them, the object's existence too.
     attributes: frozenset[str] | None = None
+    # Whether the item may leave its object missing (one dropped, to recreate by hand); one
+    # that leaves a step undone on an object that stays never excuses its removal.
+    removes: bool = True
 
     def __str__(self) -> str:
         return f"{self.where}: {self.item}"
@@ -53,6 +56,8 @@ class Cover:
         human. A part's change on a target that is there on both sides is the rollback's own
         business (a column added to an IF NOT EXISTS table that did exist): not covered."""
         if self.attributes is not None and d.attribute not in self.attributes:
+            return False
+        if d.removed and not self.removes:
             return False
         parent = d.parent if d.parent is not None and d.parent in whole else None
         return any(
@@ -88,7 +93,7 @@ def covers_of(plan: RollbackPlan | None, text: str, file_name: str) -> tuple[Cov
             return ()  # not the plan's items after all: cover nothing rather than guess
         line, first = lines[0]
         where = f"{file_name}:{line}"
-        covers.append(Cover(where, first, _targets(item), LEAVES.get(item.need)))
+        covers.append(Cover(where, first, _targets(item), _leaves(item), _removes(item)))
         lines = lines[len(reason) :]
     return tuple(c for c in covers if c.targets)
 
@@ -110,7 +115,24 @@ LEAVES: dict[ManualNeed, frozenset[str]] = {
     ManualNeed.PRIOR_OWNER: frozenset({"owner"}),
     ManualNeed.PRIOR_PRIVILEGES: frozenset({"privileges"}),
     ManualNeed.PRIOR_REPLICA_IDENTITY: frozenset({"replica identity"}),
+    ManualNeed.ENUM_VALUE: frozenset({"labels"}),  # the type itself stays as it is
 }
+
+# What an item about an object the rollback's SQL made again leaves: its values are data,
+# and a NOT NULL comes after them; its type, default, collation are the SQL's to get right.
+REBUILT_LEAVES = frozenset({"not null"})
+
+# Needs whose item leaves a step undone on an object that is there before and after: an IF
+# NOT EXISTS object kept, a definition not restored. Its removal is never what they leave.
+KEEPS: frozenset[ManualNeed] = frozenset({ManualNeed.PRIOR_DEFINITION})
+
+
+def _leaves(item: ManualItem) -> frozenset[str] | None:
+    return REBUILT_LEAVES if item.rebuilt else LEAVES.get(item.need)
+
+
+def _removes(item: ManualItem) -> bool:
+    return item.need not in KEEPS
 
 
 def _targets(item: ManualItem) -> tuple[ObjectRef, ...]:

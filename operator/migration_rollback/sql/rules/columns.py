@@ -17,7 +17,7 @@ from migration_rollback.sql import casts
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import EMPTY, SQL
 from migration_rollback.sql.created import ColumnState
-from migration_rollback.sql.model import ManualNeed, ObjectRef
+from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef
 from migration_rollback.sql.names import deparse
 from migration_rollback.sql.rules import dependents
 from migration_rollback.sql.rules.context import (
@@ -127,12 +127,14 @@ def _column_back(sub: Subcommand, state: ColumnState) -> Iterator[Inverse]:
         notes=(f"recreates column {name} (structure only: its values are gone)",),
     )
     then = " and then SET NOT NULL" if state.not_null and state.identity is None else ""
-    yield manual(
+    values = ManualItem(
         ManualNeed.RECREATE_DROPPED,
         f"the values of {sub.rel.qualified}.{name} were dropped by the migration: restore "
         "them from a backup" + then,
         sub.column_ref,
+        rebuilt=True,
     )
+    yield Inverse(manual=values)
 
 
 def alter_type(sub: Subcommand) -> Iterator[Inverse]:
