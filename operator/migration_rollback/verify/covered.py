@@ -43,9 +43,9 @@ class Cover:
     # The attributes the item leaves (a row security switch: "row security"); None: all of
     # them, the object's existence too.
     attributes: frozenset[str] | None = None
-    # Whether the item may leave its object missing (one dropped, to recreate by hand); one
-    # that leaves a step undone on an object that stays never excuses its removal.
-    removes: bool = True
+    # Which existence differences the item may leave, by whether the object is there after
+    # the rollback: left behind (True), missing (False). See EXISTENCE.
+    existence: frozenset[bool] = frozenset({True, False})
 
     def __str__(self) -> str:
         return f"{self.where}: {self.item}"
@@ -57,7 +57,7 @@ class Cover:
         business (a column added to an IF NOT EXISTS table that did exist): not covered."""
         if self.attributes is not None and d.attribute not in self.attributes:
             return False
-        if d.removed and not self.removes:
+        if d.attribute == EXISTS and d.after not in self.existence:
             return False
         parent = d.parent if d.parent is not None and d.parent in whole else None
         return any(
@@ -93,7 +93,7 @@ def covers_of(plan: RollbackPlan | None, text: str, file_name: str) -> tuple[Cov
             return ()  # not the plan's items after all: cover nothing rather than guess
         line, first = lines[0]
         where = f"{file_name}:{line}"
-        covers.append(Cover(where, first, _targets(item), _leaves(item), _removes(item)))
+        covers.append(Cover(where, first, _targets(item), _leaves(item), _existence(item)))
         lines = lines[len(reason) :]
     return tuple(c for c in covers if c.targets)
 
@@ -122,17 +122,23 @@ LEAVES: dict[ManualNeed, frozenset[str]] = {
 # and a NOT NULL comes after them; its type, default, collation are the SQL's to get right.
 REBUILT_LEAVES = frozenset({"not null"})
 
-# Needs whose item leaves a step undone on an object that is there before and after: an IF
-# NOT EXISTS object kept, a definition not restored. Its removal is never what they leave.
-KEEPS: frozenset[ManualNeed] = frozenset({ManualNeed.PRIOR_DEFINITION})
+# The existence differences an item of a need may leave (by the object being there after
+# the rollback); a need not here may leave either (an object dropped, recreated by hand). An
+# IF NOT EXISTS object kept or a definition not restored is left behind at most, never
+# removed; an ALTER with no automatic inverse changed an object there before and after.
+EXISTENCE: dict[ManualNeed, frozenset[bool]] = {
+    ManualNeed.PRIOR_DEFINITION: frozenset({True}),
+    ManualNeed.UNSUPPORTED: frozenset(),
+}
+_EITHER = frozenset({True, False})
 
 
 def _leaves(item: ManualItem) -> frozenset[str] | None:
     return REBUILT_LEAVES if item.rebuilt else LEAVES.get(item.need)
 
 
-def _removes(item: ManualItem) -> bool:
-    return item.need not in KEEPS
+def _existence(item: ManualItem) -> frozenset[bool]:
+    return EXISTENCE.get(item.need, _EITHER)
 
 
 def _targets(item: ManualItem) -> tuple[ObjectRef, ...]:

@@ -243,3 +243,17 @@ def test_an_if_not_exists_item_does_not_excuse_dropping_what_existed() -> None:
     assert uncovered == [dropped]
     uncovered, _ = split([left], covers)
     assert uncovered == []
+
+
+def test_an_alter_with_no_inverse_does_not_excuse_its_tables_existence() -> None:
+    # `SET STATISTICS` has no automatic inverse: its item is about the table's settings, and a
+    # rollback that drops the table (or one that left it behind) is not its doing.
+    text, plan = _generated("alter table public.t alter column c set statistics 10;\n")
+    covers = covers_of(plan, text, "r.sql")
+    assert covers
+    table = ObjectId("table", "public.t")
+    gone = Difference(table, "exists", True, False)
+    left = Difference(table, "exists", False, True)
+    setting = Difference(table, "options", None, ("fillfactor=50",))
+    uncovered, _ = split([gone, left, setting], covers)
+    assert uncovered == [gone, left]
