@@ -123,7 +123,13 @@ def _column_back(sub: Subcommand, state: ColumnState) -> Iterator[Inverse]:
     if state.identity is not None:  # numbered again from its start; NOT NULL with it
         default = SQL(" {}").format(SQL(deparse(state.identity)))
     yield Inverse(
-        sub.statement("ADD COLUMN IF NOT EXISTS {} {}{}", column, SQL(state.type), default),
+        sub.statement(
+            "ADD COLUMN IF NOT EXISTS {} {}{}{}",
+            column,
+            SQL(state.type),
+            SQL(state.collate),
+            default,
+        ),
         notes=(f"recreates column {name} (structure only: its values are gone)",),
     )
     then = " and then SET NOT NULL" if state.not_null and state.identity is None else ""
