@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from migration_rollback.project.artifacts import normalized_body, split_file
-from migration_rollback.sql import MANUAL_PREFIX, ManualItem, ManualNeed, ObjectRef
+from migration_rollback.sql import MANUAL_PREFIX, Leaves, ManualItem, ManualNeed, ObjectRef
 from migration_rollback.sql.compose import Identifier
 from migration_rollback.sql.kinds import KINDS
 from migration_rollback.sql.parse import split_comment_lines
@@ -118,9 +118,15 @@ LEAVES: dict[ManualNeed, frozenset[str]] = {
     ManualNeed.ENUM_VALUE: frozenset({"labels"}),  # the type itself stays as it is
 }
 
-# What an item about an object the rollback's SQL made again leaves: its values are data,
-# and a NOT NULL comes after them; its type, default, collation are the SQL's to get right.
-REBUILT_LEAVES = frozenset({"not null"})
+# What an item about part of its target leaves (the engine's Leaves), before its need: an IF
+# NOT EXISTS object that may have been there, whether it stays (what else differs on it is
+# another step's doing: the statement made nothing where it existed); a column the
+# rollback's SQL re-added, its values (data) and the NOT NULL after them, not its type,
+# default or collation.
+SCOPES: dict[Leaves, frozenset[str]] = {
+    Leaves.EXISTENCE: frozenset({EXISTS}),
+    Leaves.VALUES: frozenset({"not null"}),
+}
 
 # The existence differences an item of a need may leave (by the object being there after
 # the rollback); a need not here may leave either (an object dropped, recreated by hand). An
@@ -134,7 +140,7 @@ _EITHER = frozenset({True, False})
 
 
 def _leaves(item: ManualItem) -> frozenset[str] | None:
-    return REBUILT_LEAVES if item.rebuilt else LEAVES.get(item.need)
+    return SCOPES.get(item.leaves, LEAVES.get(item.need))
 
 
 def _existence(item: ManualItem) -> frozenset[bool]:

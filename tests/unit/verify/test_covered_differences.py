@@ -257,3 +257,20 @@ def test_an_alter_with_no_inverse_does_not_excuse_its_tables_existence() -> None
     setting = Difference(table, "options", None, ("fillfactor=50",))
     uncovered, _ = split([gone, left, setting], covers)
     assert uncovered == [gone, left]
+
+
+def test_an_if_not_exists_item_leaves_whether_it_stays_not_how_it_is() -> None:
+    # A column there before made IF NOT EXISTS a no-op: whatever else differs on it is some
+    # other step's doing (a type the rollback changed), never this item's. It leaves only
+    # whether to keep the column (or the table) the statement may have made.
+    text, plan = _generated("alter table public.t add column if not exists c int;\n")
+    covers = covers_of(plan, text, "r.sql")
+    assert covers
+    table, column = ObjectId("table", "public.t"), ObjectId("column", "public.t.c")
+    retyped = Difference(column, "type", "character varying(10)", "integer", table)
+    left = Difference(column, "exists", False, True, table)
+    uncovered, _ = split([retyped, left], covers)
+    assert uncovered == [retyped]
+    text, plan = _generated()
+    owner = Difference(table, "owner", "dashboard", "postgres")
+    assert split([owner], covers_of(plan, text, "r.sql"))[0] == [owner]
