@@ -45,6 +45,8 @@ class ColumnState:
     unsure: Any = None
     # GENERATED … AS IDENTITY (its sequence options): the Constraint as written.
     identity: Any = None
+    # COLLATE as written (its CollateClause; None: the type's default collation).
+    collation_node: Any = None
 
     @property
     def generated(self) -> str | None:
@@ -53,6 +55,11 @@ class ColumnState:
     @property
     def type(self) -> str:
         return deparse(self.type_node)
+
+    @property
+    def collate(self) -> str:
+        """` COLLATE "C"` when the column has a collation of its own, else empty."""
+        return "" if self.collation_node is None else " " + deparse(self.collation_node)
 
     @property
     def default(self) -> str | None:
@@ -72,7 +79,10 @@ def column_state(col: Any, renames_seen: int = 0) -> ColumnState:
             generated = c.raw_expr
         elif c.contype in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY):
             not_null = True
-    return ColumnState(col.typeName, default, not_null, generated, renames_seen, identity=identity)
+    return ColumnState(
+        col.typeName, default, not_null, generated, renames_seen, identity=identity,
+        collation_node=col.collClause,
+    )  # fmt: skip
 
 
 def object_key_for_index(

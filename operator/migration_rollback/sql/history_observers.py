@@ -311,7 +311,9 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
             h.drop_column(*key, column)
             blur_published(h, key)
         elif sub == AT.AT_AlterColumnType and state and isinstance(cmd.def_, ast.ColumnDef):
-            h.set_column(*key, column, replace(state, type_node=cmd.def_.typeName))
+            # Without COLLATE the column takes the new type's default collation.
+            typed = replace(state, type_node=cmd.def_.typeName, collation_node=cmd.def_.collClause)
+            h.set_column(*key, column, typed)
         elif sub == AT.AT_ColumnDefault and state:
             h.set_column(*key, column, replace(state, default_node=cmd.def_))
         elif sub in (AT.AT_AddIdentity, AT.AT_DropIdentity) and state:

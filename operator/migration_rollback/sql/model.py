@@ -163,6 +163,15 @@ class ManualNeed(enum.StrEnum):
     UNSUPPORTED = "UNSUPPORTED"
 
 
+class Leaves(enum.Enum):
+    """What of its target a MANUAL item leaves to a human; the rest is the rollback's own."""
+
+    WHOLE = "whole"  # anything: its definition, whether it exists
+    # Only whether it stays: an IF NOT EXISTS object that may have been there (made nothing)
+    EXISTENCE = "existence"
+    VALUES = "values"  # its values (and a NOT NULL after them): the rollback's SQL made it again
+
+
 @quick_init
 @dataclass(frozen=True, slots=True)
 class ManualItem:
@@ -174,6 +183,8 @@ class ManualItem:
     # The target's name before this migration renamed it (`ALTER TYPE t RENAME TO t_old`;
     # `DROP TYPE t_old`): what the state before the migration knows it by.
     was: ObjectRef | None = None
+    # What of the target the item is about (the verifier holds the rest to the rollback's SQL).
+    leaves: Leaves = Leaves.WHOLE
 
 
 @quick_init

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from migration_rollback.project.artifacts import normalized_body, split_file
-from migration_rollback.sql import MANUAL_PREFIX, ManualItem, ManualNeed, ObjectRef
+from migration_rollback.sql import MANUAL_PREFIX, Leaves, ManualItem, ManualNeed, ObjectRef
 from migration_rollback.sql.compose import Identifier
 from migration_rollback.sql.kinds import KINDS
 from migration_rollback.sql.parse import split_comment_lines
@@ -43,6 +43,9 @@ class Cover:
     # The attributes the item leaves (a row security switch: "row security"); None: all of
     # them, the object's existence too.
     attributes: frozenset[str] | None = None
+    # Which existence differences the item may leave, by whether the object is there after
+    # the rollback: left behind (True), missing (False). See EXISTENCE.
+    existence: frozenset[bool] = frozenset({True, False})
 
     def __str__(self) -> str:
         return f"{self.where}: {self.item}"
@@ -53,6 +56,8 @@ class Cover:
         human. A part's change on a target that is there on both sides is the rollback's own
         business (a column added to an IF NOT EXISTS table that did exist): not covered."""
         if self.attributes is not None and d.attribute not in self.attributes:
+            return False
+        if d.attribute == EXISTS and d.after not in self.existence:
             return False
         parent = d.parent if d.parent is not None and d.parent in whole else None
         return any(
@@ -88,7 +93,7 @@ def covers_of(plan: RollbackPlan | None, text: str, file_name: str) -> tuple[Cov
             return ()  # not the plan's items after all: cover nothing rather than guess
         line, first = lines[0]
         where = f"{file_name}:{line}"
-        covers.append(Cover(where, first, _targets(item), LEAVES.get(item.need)))
+        covers.append(Cover(where, first, _targets(item), _leaves(item), _existence(item)))
         lines = lines[len(reason) :]
     return tuple(c for c in covers if c.targets)
 
@@ -110,7 +115,36 @@ LEAVES: dict[ManualNeed, frozenset[str]] = {
     ManualNeed.PRIOR_OWNER: frozenset({"owner"}),
     ManualNeed.PRIOR_PRIVILEGES: frozenset({"privileges"}),
     ManualNeed.PRIOR_REPLICA_IDENTITY: frozenset({"replica identity"}),
+    ManualNeed.ENUM_VALUE: frozenset({"labels"}),  # the type itself stays as it is
 }
+
+# What an item about part of its target leaves (the engine's Leaves), before its need: an IF
+# NOT EXISTS object that may have been there, whether it stays (what else differs on it is
+# another step's doing: the statement made nothing where it existed); a column the
+# rollback's SQL re-added, its values (data) and the NOT NULL after them, not its type,
+# default or collation.
+SCOPES: dict[Leaves, frozenset[str]] = {
+    Leaves.EXISTENCE: frozenset({EXISTS}),
+    Leaves.VALUES: frozenset({"not null"}),
+}
+
+# The existence differences an item of a need may leave (by the object being there after
+# the rollback); a need not here may leave either (an object dropped, recreated by hand). An
+# IF NOT EXISTS object kept or a definition not restored is left behind at most, never
+# removed; an ALTER with no automatic inverse changed an object there before and after.
+EXISTENCE: dict[ManualNeed, frozenset[bool]] = {
+    ManualNeed.PRIOR_DEFINITION: frozenset({True}),
+    ManualNeed.UNSUPPORTED: frozenset(),
+}
+_EITHER = frozenset({True, False})
+
+
+def _leaves(item: ManualItem) -> frozenset[str] | None:
+    return SCOPES.get(item.leaves, LEAVES.get(item.need))
+
+
+def _existence(item: ManualItem) -> frozenset[bool]:
+    return EXISTENCE.get(item.need, _EITHER)
 
 
 def _targets(item: ManualItem) -> tuple[ObjectRef, ...]:

@@ -35,7 +35,7 @@ import shutil
 import signal
 import socket
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,15 +208,45 @@ def _started(pid: int) -> str | None:
 
 def _stopped(found: Leftover) -> bool:
     """Stop the orphaned server: only the postmaster of this very folder (its command line
-    names the data directory), with SIGQUIT; True once it is gone (10 s at most)."""
-    if found.pid is None or not _serves(found.pid, found.path / "data"):
+    names the data directory), with SIGQUIT; True once it is gone (10 s at most). The signal
+    goes through a pidfd opened before the command line is read: should that process end and
+    its pid be taken by another in between, the signal reaches nobody, not the newcomer."""
+    if found.pid is None:
         return False
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(found.pid, signal.SIGQUIT)
+    with _pidfd(found.pid) as handle:
+        if handle is None or not _serves(found.pid, found.path / "data"):
+            return False
+        _quit(found.pid, handle)
     deadline = time.monotonic() + 10.0
     while _alive(found.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     return not _alive(found.pid)
+
+
+@contextlib.contextmanager
+def _pidfd(pid: int) -> Iterator[int | None]:
+    """A pidfd of the process `pid` now; -1 where the kernel has none (before Linux 5.3: the
+    pid itself is signalled); None when no such process runs."""
+    try:
+        handle = os.pidfd_open(pid)
+    except ProcessLookupError:
+        yield None
+        return
+    except OSError:
+        yield -1
+        return
+    try:
+        yield handle
+    finally:
+        os.close(handle)
+
+
+def _quit(pid: int, handle: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if handle < 0:
+            os.kill(pid, signal.SIGQUIT)
+        else:
+            signal.pidfd_send_signal(handle, signal.SIGQUIT)
 
 
 def _serves(pid: int, data_dir: Path) -> bool:

@@ -24,6 +24,8 @@ PROJECT: list[tuple[str, str, str | None]] = [
         "base",
         "create table if not exists public.u (id int);\n"
         "create function public.f() returns int language sql as 'select 0';\n"
+        'create table public.w (id int, c text collate "C" not null);\n'
+        "grant select (c) on public.w to public;\n"
         "do $$ begin execute 'create table public.v (id int)'; end $$;\n",
         None,
     ),
@@ -47,6 +49,9 @@ PROJECT: list[tuple[str, str, str | None]] = [
         "do $$ begin execute 'create table public.dyn (id int)'; end $$;\n",
         None,
     ),
+    # The rollback re-adds the column (with its collation), not its column privilege; its
+    # MANUAL item is the values' (and the NOT NULL after them).
+    ("drop_collated", "alter table public.w drop column c;\n", None),
 ]
 
 
@@ -116,3 +121,14 @@ def test_a_hand_edited_rollback_has_no_covers(project: Path, pg_server: Any) -> 
     assert proof["status"] == "mismatch", proof
     assert proof["covered"] == []
     assert _objects(proof["differences"]) >= {"index public.t_i", "table public.t"}
+
+
+def test_a_values_item_does_not_excuse_what_the_readded_column_lacks(
+    project: Path, pg_server: Any
+) -> None:
+    proof = _verify(project, pg_server.admin_url)["drop_collated"]
+    assert proof["status"] == "mismatch", proof
+    wrong = {(d["object"], d["attribute"]) for d in proof["differences"]}
+    assert wrong == {("column public.w.c", "privileges")}, proof  # the collation came back
+    left = {(c["object"], c["attribute"]) for c in proof["covered"]}
+    assert left == {("column public.w.c", "not null")}, proof

@@ -174,3 +174,103 @@ def test_one_uncovered_difference_is_a_mismatch_naming_it() -> None:
         "    index public.t_i: left behind by the rollback (it did not exist before) "
         "(MANUAL at r.sql:9)"
     )
+
+
+# --- what an item does not excuse (review37) ------------------------------------------------
+
+
+def _generated_after(earlier: str, forward: str) -> tuple[str, RollbackPlan]:
+    """The rollback file `generate` writes for `forward`, `earlier` a migration before it."""
+    history = History()
+    history.begin_file()
+    for st in parse(earlier, "0_h.sql").statements:
+        history.observe(st)
+    plan = generate_rollback(parse(forward, "1_m.sql"), "1_m", history)
+    body = plan.render_body()
+    header = RollbackHeader("1_m", "2025-01-01T00:00:00Z", "1_m.sql", "0", body_sha256(body), "t")
+    return compose(header, body), plan
+
+
+def test_a_readded_columns_values_item_does_not_excuse_its_structure() -> None:
+    # The rollback re-adds the dropped column itself, then a MANUAL item asks for its values
+    # (and NOT NULL after them). A re-added column of another type or collation is the
+    # rollback's own mistake, not the values' item's.
+    text, plan = _generated_after(
+        'create table public.t (id int, c text collate "C" not null);',
+        "alter table public.t drop column c;",
+    )
+    covers = covers_of(plan, text, "r.sql")
+    assert covers, plan.render_body()
+    table, column = ObjectId("table", "public.t"), ObjectId("column", "public.t.c")
+    not_null = Difference(column, "not null", True, False, table)
+    collation = Difference(column, "collation", '"C"', None, table)
+    kind = Difference(column, "type", "text", "character varying", table)
+    gone = Difference(column, "exists", True, False, table)
+    uncovered, covered = split([not_null, collation, kind, gone], covers)
+    assert uncovered == [collation, kind, gone]
+    assert [c.difference for c in covered] == [not_null]
+
+
+def test_a_dropped_column_nobody_can_readd_is_covered_whole() -> None:
+    text, plan = _generated("alter table public.t drop column c;\n")
+    table, column = ObjectId("table", "public.t"), ObjectId("column", "public.t.c")
+    gone = Difference(column, "exists", True, False, table)
+    uncovered, _ = split([gone], covers_of(plan, text, "r.sql"))
+    assert uncovered == []
+
+
+def test_an_enum_value_item_excuses_the_labels_only() -> None:
+    text, plan = _generated("alter type public.mood add value 'b';\n")
+    covers = covers_of(plan, text, "r.sql")
+    assert covers
+    mood = ObjectId("type", "public.mood")
+    labels = Difference(mood, "labels", ("a",), ("a", "b"))
+    owner = Difference(mood, "owner", "postgres", "bob")
+    gone = Difference(mood, "exists", True, False)
+    uncovered, _ = split([labels, owner, gone], covers)
+    assert uncovered == [owner, gone]
+
+
+def test_an_if_not_exists_item_does_not_excuse_dropping_what_existed() -> None:
+    # The item leaves a table that may have been there before; a rollback that drops a table
+    # which was there before (its rows with it) is wrong, whatever the item says.
+    text, plan = _generated()
+    covers = covers_of(plan, text, "r.sql")
+    table = ObjectId("table", "public.t")
+    dropped = Difference(table, "exists", True, False)
+    left = Difference(table, "exists", False, True)
+    uncovered, _ = split([dropped], covers)
+    assert uncovered == [dropped]
+    uncovered, _ = split([left], covers)
+    assert uncovered == []
+
+
+def test_an_alter_with_no_inverse_does_not_excuse_its_tables_existence() -> None:
+    # `SET STATISTICS` has no automatic inverse: its item is about the table's settings, and a
+    # rollback that drops the table (or one that left it behind) is not its doing.
+    text, plan = _generated("alter table public.t alter column c set statistics 10;\n")
+    covers = covers_of(plan, text, "r.sql")
+    assert covers
+    table = ObjectId("table", "public.t")
+    gone = Difference(table, "exists", True, False)
+    left = Difference(table, "exists", False, True)
+    setting = Difference(table, "options", None, ("fillfactor=50",))
+    uncovered, _ = split([gone, left, setting], covers)
+    assert uncovered == [gone, left]
+
+
+def test_an_if_not_exists_item_leaves_whether_it_stays_not_how_it_is() -> None:
+    # A column there before made IF NOT EXISTS a no-op: whatever else differs on it is some
+    # other step's doing (a type the rollback changed), never this item's. It leaves only
+    # whether to keep the column (or the table) the statement may have made.
+    text, plan = _generated("alter table public.t add column if not exists c int;\n")
+    covers = covers_of(plan, text, "r.sql")
+    assert covers
+    table, column = ObjectId("table", "public.t"), ObjectId("column", "public.t.c")
+    retyped = Difference(column, "type", "character varying(10)", "integer", table)
+    left = Difference(column, "exists", False, True, table)
+    uncovered, _ = split([retyped, left], covers)
+    assert uncovered == [retyped]
+    text, plan = _generated()
+    owner = Difference(table, "owner", "dashboard", "postgres")
+    assert split([owner], covers_of(plan, text, "r.sql"))[0] == [owner]

@@ -17,7 +17,7 @@ from migration_rollback.sql import casts
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import EMPTY, SQL
 from migration_rollback.sql.created import ColumnState
-from migration_rollback.sql.model import ManualNeed, ObjectRef
+from migration_rollback.sql.model import Leaves, ManualNeed, ObjectRef
 from migration_rollback.sql.names import deparse
 from migration_rollback.sql.rules import dependents
 from migration_rollback.sql.rules.context import (
@@ -49,13 +49,14 @@ def add_column(sub: Subcommand) -> Iterator[Inverse]:
         and history
         and name in history.doubted_columns.get((sub.schema, sub.rel.name), ())
     ):
-        yield manual(ManualNeed.PRIOR_DEFINITION, _doubted(ref), ref)
+        yield manual(ManualNeed.PRIOR_DEFINITION, _doubted(ref), ref, Leaves.EXISTENCE)
         return
     notes: tuple[str, ...] = (f"values written to column {name} since the migration are lost",)
     dropped = sub.undo(AT.AT_DropColumn, name, notes)
     if sub.cmd.missing_ok and not sub.table_is_new and not (history and history.knows(sub.rel)):
         # a table made elsewhere (the dashboard) may have had the column, with its values
-        yield manual(ManualNeed.PRIOR_DEFINITION, may_have_existed(ref, dropped.sql), ref)
+        reason = may_have_existed(ref, dropped.sql)
+        yield manual(ManualNeed.PRIOR_DEFINITION, reason, ref, Leaves.EXISTENCE)
         return
     sub.ctx.created_here.add(ref)
     yield dropped
@@ -123,7 +124,13 @@ def _column_back(sub: Subcommand, state: ColumnState) -> Iterator[Inverse]:
     if state.identity is not None:  # numbered again from its start; NOT NULL with it
         default = SQL(" {}").format(SQL(deparse(state.identity)))
     yield Inverse(
-        sub.statement("ADD COLUMN IF NOT EXISTS {} {}{}", column, SQL(state.type), default),
+        sub.statement(
+            "ADD COLUMN IF NOT EXISTS {} {}{}{}",
+            column,
+            SQL(state.type),
+            SQL(state.collate),
+            default,
+        ),
         notes=(f"recreates column {name} (structure only: its values are gone)",),
     )
     then = " and then SET NOT NULL" if state.not_null and state.identity is None else ""
@@ -132,6 +139,7 @@ def _column_back(sub: Subcommand, state: ColumnState) -> Iterator[Inverse]:
         f"the values of {sub.rel.qualified}.{name} were dropped by the migration: restore "
         "them from a backup" + then,
         sub.column_ref,
+        Leaves.VALUES,
     )
 
 

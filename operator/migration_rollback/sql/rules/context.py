@@ -34,7 +34,7 @@ from migration_rollback.sql.compose import (
 )
 from migration_rollback.sql.created import ColumnState
 from migration_rollback.sql.history import Definition, History
-from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
+from migration_rollback.sql.model import Leaves, ManualItem, ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import DEFAULT_SCHEMA, NAMEDATALEN, deparse, qualified_name
 from migration_rollback.sql.privilege_states import Grants
 from migration_rollback.sql.renamed import TYPE_KINDS, Renamed, called_now, first_named
@@ -312,8 +312,13 @@ def _member_key(ref: ObjectRef, default_schema: str) -> tuple[str, str, str | No
 Rule = Callable[[Any, Statement, Context], Iterator[Inverse]]
 
 
-def manual(need: ManualNeed, reason: str, target: ObjectRef | None = None) -> Inverse:
-    return Inverse(manual=ManualItem(need=need, reason=reason, target=target))
+def manual(
+    need: ManualNeed,
+    reason: str,
+    target: ObjectRef | None = None,
+    leaves: Leaves = Leaves.WHOLE,
+) -> Inverse:
+    return Inverse(manual=ManualItem(need, reason, target, leaves=leaves))
 
 
 def renamed_manual(

@@ -17,7 +17,7 @@ from pglast.enums.parsenodes import ObjectType
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.created import object_key_for_index, simple_object_ref
 from migration_rollback.sql.history_observers import learn_created
-from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
+from migration_rollback.sql.model import Leaves, ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import function_args, relation, split_qualified, strings
 from migration_rollback.sql.rules.context import Context, Inverse, drop, manual, nothing
 from migration_rollback.sql.rules.redefine import replaced
@@ -98,7 +98,8 @@ def _plain(node: Any, ref: ObjectRef, spec: Creates, ctx: Context) -> Iterator[I
     concurrently = bool(getattr(node, "concurrent", False))
     dropped = drop(ref, concurrently=concurrently, notes=notes)
     if if_not_exists and not _surely_new(ref, ctx) and not _on_new_table(node, ctx):
-        yield manual(ManualNeed.PRIOR_DEFINITION, may_have_existed(ref, dropped.sql), ref)
+        reason = may_have_existed(ref, dropped.sql)
+        yield manual(ManualNeed.PRIOR_DEFINITION, reason, ref, Leaves.EXISTENCE)
         return
     ctx.created_here.add(ref)
     yield dropped
