@@ -96,6 +96,14 @@ CASES: list[tuple[str, str]] = [
         "create table if not exists public.tags (id serial primary key, label text unique);"
         "alter table public.tags add column if not exists label text;",
     ),
+    (
+        "new_if_not_exists_with_attributes",  # absent before: its switches and grants go with it
+        "create table if not exists public.fresh (id int primary key);"
+        "alter table public.fresh enable row level security;"
+        "revoke all on public.fresh from anon;"
+        "alter table public.fresh replica identity full;"
+        "alter table public.fresh owner to postgres;",
+    ),
     ("drop_table", "drop table public.tags;"),
     ("drop_table_cascade", "drop table public.archive cascade;"),
     ("publication_set", "alter publication supabase_realtime set table public.items;"),
@@ -159,6 +167,18 @@ def test_what_was_filled(generated: dict[str, GeneratedRollback]) -> None:
     assert "ALTER TABLE public.items NO FORCE ROW LEVEL SECURITY" in sql("rls_restated")
     assert "DISABLE ROW LEVEL SECURITY" not in sql("rls_restated")
     assert "DROP" not in sql("made_elsewhere_if_not_exists")
+
+
+def test_attributes_of_an_if_not_exists_table_absent_before_go_with_it(
+    generated: dict[str, GeneratedRollback],
+) -> None:
+    g = generated["new_if_not_exists_with_attributes"]
+    assert not g.still_manual, g.still_manual
+    body = g.sql_body or ""
+    assert "DROP TABLE IF EXISTS public.fresh" in body
+    for statement in ("ROW LEVEL SECURITY", "GRANT", "REPLICA IDENTITY", "OWNER TO"):
+        assert statement not in body.split("DROP TABLE IF EXISTS public.fresh")[0], statement
+    assert "public.fresh did not exist before the migration (it goes with it)" in body
 
 
 def test_dropped_data_is_flagged(generated: dict[str, GeneratedRollback]) -> None:

@@ -43,6 +43,12 @@ def _target(step: RollbackStep, what: str = "object") -> ObjectRef:
     return ref
 
 
+# An attribute of an object the migration made (a CREATE ... IF NOT EXISTS the static plan
+# could not call new): nothing to set back, the rollback drops the object, and the round trip
+# that follows proves it gone (were it left, its difference from the before-state says so).
+_GOES_WITH_IT = "{} did not exist before the migration (it goes with it)"
+
+
 _COLUMN_ASPECT = {
     ManualNeed.PRIOR_COLUMN_TYPE: "type",
     ManualNeed.PRIOR_COLUMN_DEFAULT: "default",
@@ -147,7 +153,7 @@ def _fill_owner(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
     ref = _target(step)
     obj = gen.find(ref)
     if obj is None:
-        return [], f"{ref.describe()} did not exist before the migration (it goes with it)"
+        return [], _GOES_WITH_IT.format(ref.describe())
     current = gen.find(ref, gen.after) if gen.after is not None else None
     sql = gen.owner(obj, current) if current is not None else gen.owner_sql(obj)
     return sql, f"gives {obj.id} back to {obj.text('owner')}"
@@ -159,23 +165,25 @@ def _fill_privileges(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
     ref = _target(step)
     obj = gen.find(ref)
     if obj is None:
-        raise Unknown(f"{ref.describe()} is not in the schema before the migration")
+        return [], _GOES_WITH_IT.format(ref.describe())
     current = gen.find(ref, gen.after) if gen.after is not None else None
     return gen.privileges(obj, current), f"privileges of {obj.id} as they were"
 
 
 def _fill_replica_identity(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
-    table = gen.find(_target(step, "table"))
+    ref = _target(step, "table")
+    table = gen.find(ref)
     if table is None:
-        raise Unknown("the table is not in the schema before the migration")
+        return [], _GOES_WITH_IT.format(ref.describe())
     return replica_identity(gen, table), f"replica identity of {table.id} as it was"
 
 
 def _fill_row_security(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
     """Both switches as they were (one statement may have turned either)."""
-    table = gen.find(_target(step, "table"))
+    ref = _target(step, "table")
+    table = gen.find(ref)
     if table is None:
-        raise Unknown("the table is not in the schema before the migration")
+        return [], _GOES_WITH_IT.format(ref.describe())
     name = table.id.name
     enabled = "ENABLE" if table.get("row security") else "DISABLE"
     forced = "FORCE" if table.get("force row security") else "NO FORCE"
