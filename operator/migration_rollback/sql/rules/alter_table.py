@@ -82,6 +82,8 @@ def _drop_constraint(sub: Subcommand) -> Iterator[Inverse]:
     ref = ObjectRef("constraint", str(name), sub.schema, table=sub.rel.name)
     previous = sub.ctx.previous(ref)
     sub.ctx.dropped_here.add(ref.key)
+    if sub.ctx.history is not None and sub.ctx.history.knows(ref):
+        sub.ctx.constraint_dropped(ref)
     fragment = previous if previous is not None and not previous.is_statement else None
     renamed = sub.ctx.renamed_since(fragment) if fragment is not None else None
     if fragment is not None and renamed is not None:

@@ -125,6 +125,10 @@ class Context:
     # Constraints this migration added so far, (schema, name): PostgreSQL names the next
     # unnamed one around them.
     constraints_here: set[tuple[str, str]] = field(default_factory=set)
+    # Constraints without an index this migration dropped so far, (schema, name) -> how many:
+    # the next unnamed one may take the name again when no other constraint of the schema has
+    # it (an index-backed one frees its index's name: `gone_here`).
+    constraints_gone: dict[tuple[str, str], int] = field(default_factory=dict)
     # Every name this migration changed so far, in order: an earlier text re-run at this
     # point of the rollback sees them still (they are undone after it).
     renamed_here: list[Renamed] = field(default_factory=list)
@@ -261,7 +265,21 @@ class Context:
             return True
         if indexed:
             return self.relation_taken(schema, name)
-        return self.history is not None and self.history.constraint_taken(schema, name, False)
+        if self.history is None:
+            return False
+        made = self.history.constraint_names.get(f"{schema}:{name}", 0)
+        return made > self.constraints_gone.get((schema, name), 0)
+
+    def constraint_dropped(self, ref: ObjectRef) -> None:
+        """A constraint an earlier migration made, dropped here: its name is free again for the
+        next one PostgreSQL names (vaultwarden drops `devices_pkey`, then adds an unnamed
+        PRIMARY KEY, named `devices_pkey` again), its index's too when it had one."""
+        key = (ref.schema or "", ref.name)
+        index = ObjectRef("index", ref.name, ref.schema).key
+        if self.history is not None and self.history.constraint_indexes.get(index) == ref.key:
+            self.gone_here.add(key)
+        else:
+            self.constraints_gone[key] = self.constraints_gone.get(key, 0) + 1
 
     def is_new(self, ref: ObjectRef) -> bool:
         """Created by this migration: dropping it undoes whatever else was done to it."""
