@@ -104,6 +104,14 @@ CASES: list[tuple[str, str]] = [
         "alter table public.fresh replica identity full;"
         "alter table public.fresh owner to postgres;",
     ),
+    (
+        "new_if_not_exists_sequence_default",  # pg_dump's way: sequence, OWNED BY, then DEFAULT
+        "create table if not exists public.pages (id bigint not null, body text);"
+        "create sequence if not exists public.pages_id_seq;"
+        "alter sequence public.pages_id_seq owned by public.pages.id;"
+        "alter table only public.pages alter column id "
+        "set default nextval('public.pages_id_seq'::regclass);",
+    ),
     ("drop_table", "drop table public.tags;"),
     ("drop_table_cascade", "drop table public.archive cascade;"),
     ("publication_set", "alter publication supabase_realtime set table public.items;"),
@@ -179,6 +187,17 @@ def test_attributes_of_an_if_not_exists_table_absent_before_go_with_it(
     for statement in ("ROW LEVEL SECURITY", "GRANT", "REPLICA IDENTITY", "OWNER TO"):
         assert statement not in body.split("DROP TABLE IF EXISTS public.fresh")[0], statement
     assert "public.fresh did not exist before the migration (it goes with it)" in body
+
+
+def test_a_default_on_an_if_not_exists_sequence_goes_before_the_sequence(
+    generated: dict[str, GeneratedRollback],
+) -> None:
+    g = generated["new_if_not_exists_sequence_default"]
+    assert not g.still_manual, g.still_manual
+    body = g.sql_body or ""
+    dropped = body.index("ALTER TABLE public.pages ALTER COLUMN id DROP DEFAULT")
+    assert dropped < body.index("DROP SEQUENCE IF EXISTS public.pages_id_seq")
+    assert "sequence public.pages_id_seq did not exist before the migration" in body
 
 
 def test_dropped_data_is_flagged(generated: dict[str, GeneratedRollback]) -> None:

@@ -174,7 +174,9 @@ def alter_sequence(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     if ctx.is_new(ref):
         yield _new_here(ref)
         return
-    yield manual(ManualNeed.UNSUPPORTED, f"{st.kind} ({st.first_line}) has no automatic inverse")
+    yield manual(
+        ManualNeed.UNSUPPORTED, f"{st.kind} ({st.first_line}) has no automatic inverse", ref
+    )
 
 
 def alter_enum(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:

@@ -64,7 +64,7 @@ def restore_column(
     col = gen.find(ref)
     if col is None:
         # Not there before the migration: the migration created it (a later step drops it).
-        return []
+        return _default_dropped(gen, ref) if what == "default" else []
     table = str(col.parent.name if col.parent else "")
     name = Identifier(ref.column or "").as_string()
     prefix = sql("ALTER TABLE {} ALTER COLUMN {}", SQL(table), SQL(name))
@@ -84,6 +84,18 @@ def restore_column(
         default = col.text("default")
         return [f"{prefix} SET DEFAULT {default}" if default else f"{prefix} DROP DEFAULT"]
     return [f"{prefix} {'SET' if col.get('not null') else 'DROP'} NOT NULL"]
+
+
+def _default_dropped(gen: Writer, ref: ObjectRef) -> list[str]:
+    """A default the migration gave a column it made: dropped all the same, at once. What it
+    calls (an IF NOT EXISTS sequence, a function) may be dropped by an earlier step of the
+    rollback than the column's own (easyword: `DROP SEQUENCE html_id_seq` failed, `html.id`
+    still took its values from it)."""
+    now = gen.find(ref, gen.after) if gen.after is not None else None
+    if now is None or now.parent is None or not now.text("default"):
+        return []
+    table, name = SQL(str(now.parent.name)), SQL(Identifier(ref.column or "").as_string())
+    return [sql("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT", table, name)]
 
 
 def add_column(gen: Writer, obj: SnapshotObject, current: SnapshotObject | None) -> list[str]:

@@ -61,8 +61,10 @@ def _fill_column(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
     ref = _target(step, "column")
     what = _COLUMN_ASPECT[step.manual.need]
     sql = restore_column(gen, ref, what, _new_type(step.forward.node, ref.column))
-    return sql, (f"restores the {what} of {ref.describe()}" if sql else
-                 f"{ref.describe()} did not exist before the migration")  # fmt: skip
+    if gen.find(ref) is None:
+        dropped = ": its default dropped at once" if sql else ""
+        return sql, f"{ref.describe()} did not exist before the migration{dropped}"
+    return sql, f"restores the {what} of {ref.describe()}"
 
 
 def _new_type(node: Any, column: str | None) -> str | None:
@@ -194,6 +196,16 @@ def _fill_row_security(step: RollbackStep, gen: Writer) -> tuple[list[str], str]
     return sql, f"row level security of {table.id} as it was"
 
 
+def _fill_unsupported(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
+    """An ALTER with no automatic inverse, of an object the migration made (an IF NOT EXISTS
+    sequence the static plan could not call new): it goes with the object; of any other, a
+    human's step."""
+    ref = _target(step)
+    if gen.find(ref) is not None:
+        raise Unknown(f"{step.forward.kind} needs a human")
+    return [], _GOES_WITH_IT.format(ref.describe())
+
+
 def _fill_dynamic(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
     """A query whose calls the shadow knows to be stable or immutable (pg_proc.provolatile):
     PostgreSQL refuses writes inside those, so nothing lasting happened."""
@@ -232,6 +244,7 @@ _FILLERS: dict[ManualNeed, Filler] = {
     ManualNeed.PRIOR_REPLICA_IDENTITY: _fill_replica_identity,
     ManualNeed.PRIOR_ROW_SECURITY: _fill_row_security,
     ManualNeed.PRIOR_PRIVILEGES: _fill_privileges,
+    ManualNeed.UNSUPPORTED: _fill_unsupported,
 }
 
 
