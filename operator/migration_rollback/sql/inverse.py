@@ -53,7 +53,7 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     cascade = node.behavior == DropBehavior.DROP_CASCADE
     for target in classify(st).targets:
         ref = _with_default_schema(target, ctx.default_schema)
-        if node.missing_ok and ref.table is None and ctx.gone(ref):
+        if node.missing_ok and ref.table is None and ctx.gone(ref) and not ctx.remade(ref):
             yield nothing(f"{ref.describe()} was gone already: IF EXISTS dropped nothing")
             continue
         if ref.table is None and ref.column is None:

@@ -129,6 +129,9 @@ class Context:
     # the next unnamed one may take the name again when no other constraint of the schema has
     # it (an index-backed one frees its index's name: `gone_here`).
     constraints_gone: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Objects dropped here and made again since (gone_key): a later CREATE OR REPLACE of one
+    # replaces what this migration made after the DROP (redefine.replaced).
+    remade_here: set[tuple[str, str]] = field(default_factory=set)
     # Every name this migration changed so far, in order: an earlier text re-run at this
     # point of the rollback sees them still (they are undone after it).
     renamed_here: list[Renamed] = field(default_factory=list)
@@ -230,7 +233,22 @@ class Context:
 
     def note_gone(self, ref: ObjectRef) -> None:
         """`ref` (not a member of a table) dropped by this migration."""
-        self.gone_here.add(gone_key(ref))
+        key = gone_key(ref)
+        self.gone_here.add(key)
+        # Dropped again: what was made since is gone too (a routine named without its
+        # arguments, each overload).
+        whole = ref.kind in ROUTINE_KINDS and ref.args is None
+        again = {k for k in self.remade_here if k == key or (whole and _same_routine(k, key))}
+        self.remade_here -= again
+
+    def note_made(self, ref: ObjectRef) -> None:
+        """`ref` made by this migration (a CREATE [OR REPLACE]); made again after its DROP."""
+        if self.gone(ref):
+            self.remade_here.add(gone_key(ref))
+
+    def remade(self, ref: ObjectRef) -> bool:
+        """Dropped by this migration, then made again by it."""
+        return gone_key(ref) in self.remade_here
 
     def gone(self, ref: ObjectRef) -> bool:
         """Whether this migration dropped `ref` so far: a routine by its arguments (dropping
@@ -305,6 +323,11 @@ def _renames(renamed: Renamed, ref: ObjectRef) -> bool:
 
 
 _RENAMED_ROUTINES = frozenset({RK.FUNCTION, RK.PROCEDURE, RK.AGGREGATE, RK.ROUTINE})
+
+
+def _same_routine(key: tuple[str, str], whole: tuple[str, str]) -> bool:
+    """`key` (a routine's gone_key) is an overload of the routine `whole` names (`f(*)`)."""
+    return key[0] == whole[0] and key[1].split("(", 1)[0] == whole[1].split("(", 1)[0]
 
 
 def gone_key(ref: ObjectRef) -> tuple[str, str]:

@@ -139,6 +139,7 @@ def _create_or_replace(node: Any, ref: ObjectRef, ctx: Context) -> Iterator[Inve
         yield drop(ref)
     if not ctx.existed_before(ref):
         ctx.created_here.add(ref)
+    ctx.note_made(ref)
 
 
 # --- what each CREATE creates -----------------------------------------------------------------

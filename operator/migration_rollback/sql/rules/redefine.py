@@ -43,10 +43,10 @@ def replaced(ref: ObjectRef, ctx: Context, dropped: Inverse, node: Any = None) -
     definition when known. Made earlier in this migration (pg_dump writes a function again
     after the policies and triggers that use it): the undo of that first CREATE drops it,
     after what uses it is gone; a DROP here would come first and fail on them. Made earlier
-    here and dropped since, it is another object: dropped, so that the undo of that DROP can
-    make the first one again (Cap-go's baseline: get_org_members(uuid) made, dropped, made with
-    another return type)."""
-    if ctx.is_new(ref) and not ctx.gone(ref):
+    here and dropped since (and not made again before this), it is another object: dropped, so
+    that the undo of that DROP can make the first one again (Cap-go's baseline:
+    get_org_members(uuid) made, dropped, made with another return type)."""
+    if ctx.is_new(ref) and (not ctx.gone(ref) or ctx.remade(ref)):
         yield _new_here(ref)
         return
     existed = ctx.existed_before(ref)
