@@ -259,7 +259,11 @@ class History:
         with an index; by any constraint of the schema, for another (PostgreSQL's rule)."""
         if indexed:
             return self.relation_taken(schema, name)
-        return f"{schema}:{name}" in self.constraint_names
+        return self.constraints_named(schema, name) > 0
+
+    def constraints_named(self, schema: str, name: str) -> int:
+        """How many constraints the migrations made in `schema` hold the name."""
+        return self.constraint_names.get(f"{schema}:{name}", 0)
 
     def definition(self, ref: ObjectRef) -> Definition | None:
         """The text that defined `ref`, when re-running it makes the same object: not after

@@ -285,7 +285,7 @@ class Context:
             return self.relation_taken(schema, name)
         if self.history is None:
             return False
-        made = self.history.constraint_names.get(f"{schema}:{name}", 0)
+        made = self.history.constraints_named(schema, name)
         return made > self.constraints_gone.get((schema, name), 0)
 
     def constraint_dropped(self, ref: ObjectRef) -> None:
