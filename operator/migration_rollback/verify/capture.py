@@ -252,6 +252,7 @@ class PendingCheck:
     unreported: list[str]
     executed: list[Any]
     code_of: CodeOf
+    read_ran: bool  # whether the code that ran was read with it
 
     def collect(self) -> Check:
         """After the batch ran: the scope, why it may be incomplete, what is in it."""
@@ -266,12 +267,12 @@ class PendingCheck:
             else:
                 scope_rows.append((category, oid, name))
         scope, reason = _scope_of(scope_rows, self.grants)
-        if reason is None:
-            ran = ran_code.reasons(ran_rows, self.executed, self.code_of)
-            hidden = [*self.unreported, *ran]
-            if hidden:
-                reason = f"commands no event trigger reports: {', '.join(hidden)}"
-        return Check(scope, scoped_snapshot(self.kinds, object_rows, self.started), reason)
+        ran = ran_code.reasons(ran_rows, self.executed, self.code_of) if self.read_ran else None
+        hidden = [*self.unreported, *(ran or ())]
+        if reason is None and hidden:
+            reason = f"commands no event trigger reports: {', '.join(hidden)}"
+        found = scoped_snapshot(self.kinds, object_rows, self.started)
+        return Check(scope, found, reason, None if ran is None else tuple(ran))
 
 
 def _scope_of(rows: Iterable[tuple[Any, ...]], grants: GrantTargets) -> tuple[Scope, str | None]:
@@ -284,7 +285,7 @@ def _scope_of(rows: Iterable[tuple[Any, ...]], grants: GrantTargets) -> tuple[Sc
     whole: set[str] = set()
     grants_reported = 0
     for category, oid, name in rows:
-        if category == "rel":
+        if category in ("rel", scoped_check.OUTSIDE):
             rels.add(int(oid))
         elif category == "func":
             funcs.add(int(oid))
@@ -314,6 +315,9 @@ class Check:
     scope: Scope
     found: Snapshot
     full_reason: str | None = None  # set: the scope may be incomplete; compare everything
+    # Why the code the server says ran may have changed what no event trigger reports (in
+    # `full_reason` too); None: that code was not read (`queue_check`'s `read_ran`).
+    ran_hidden: tuple[str, ...] | None = None
 
 
 CodeOf = ran_code.CodeOf
@@ -329,13 +333,16 @@ def queue_check(
     functions: hidden_commands.Lookup = hidden_commands.no_functions,
     code_of: CodeOf = _no_code,
     catalog_views: Iterable[int] = (),
+    *,
+    read_ran: bool = True,
 ) -> PendingCheck:
     """Fill the scope table, then read what it holds: one statement, in a batch or a pipeline
     (batch.py; collect after it ran: one round trip for the check). It sets the settings the
     catalog reads need while it runs, whatever the session's (scoped_check.py). `functions`:
     the code of the functions the statements may call (hidden_commands.py); `code_of`, of
-    those the server says ran and were dropped (ran_code.py, read in the same round trip);
-    `catalog_views`, the OIDs of the kept views that read a system catalog."""
+    those the server says ran and were dropped (ran_code.py, read in the same round trip
+    unless `read_ran` is False: the caller reads it later, roundtrip.py); `catalog_views`,
+    the OIDs of the kept views that read a system catalog."""
     started = time.perf_counter()
     executed = list(executed)
     grants = grant_targets(executed)
@@ -343,12 +350,13 @@ def queue_check(
     views = list(catalog_views)
     if grants.count or views:
         args = [*grants.args(), (grants.count, "integer"), (writes, "boolean"), (views, "oid[]")]
+        args.append((read_ran, "boolean"))
         call = catalog.execute(conn, scoped_check.WITH_GRANTS, args)
     else:
-        call = catalog.execute(conn, scoped_check.CHECK_SQL[writes])
+        call = catalog.execute(conn, scoped_check.CHECK_SQL[writes, read_ran])
     kinds = kinds_for(conn.info.server_version)
     hidden = hidden_commands.reasons(executed, functions)
-    return PendingCheck(call, grants, kinds, started, hidden, executed, code_of)
+    return PendingCheck(call, grants, kinds, started, hidden, executed, code_of, read_ran)
 
 
 # --- keeping the refs table in step with the model -----------------------------------------------

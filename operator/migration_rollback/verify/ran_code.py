@@ -36,9 +36,11 @@ again (pending statistics are flushed only when the session is idle, at most onc
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from migration_rollback.verify import hidden_commands
+from migration_rollback.verify import catalog, hidden_commands
+from migration_rollback.verify.batch import Fetched, Target
 from migration_rollback.verify.scoped_check import CAPTURE_TABLE, RAN_FUNCTION
 
 FUNCTION = RAN_FUNCTION  # called by the check's function (scoped_check.py), in its statement
@@ -117,6 +119,29 @@ WHERE ($1 OR EXISTS (SELECT FROM ran)) AND v.relkind = 'v'
         "SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_generic_plan "
         f"AS {_QUOTE}\n#variable_conflict use_column\nBEGIN\nRETURN QUERY {query};\nEND\n{_QUOTE}"
     )
+
+
+_ALONE = f"SELECT r.mr_what, r.mr_oid, r.mr_name, r.mr_code FROM {FUNCTION}($1, $2) r"
+
+
+@dataclass
+class PendingRead:
+    """The read on its own (not with a check's), queued in a batch: `reasons` once it ran."""
+
+    call: Fetched
+    nodes: list[Any]
+    code_of: CodeOf
+
+    def reasons(self) -> list[str]:
+        return reasons(self.call.fetchall(), self.nodes, self.code_of)
+
+
+def queue_read(
+    conn: Target, nodes: Sequence[Any], code_of: CodeOf, catalog_views: Iterable[int]
+) -> PendingRead:
+    """The read a check makes of the code that ran, as one statement of its own."""
+    args = [(may_write(nodes), "boolean"), (list(catalog_views), "oid[]")]
+    return PendingRead(catalog.execute(conn, _ALONE, args), list(nodes), code_of)
 
 
 def may_write(nodes: Iterable[Any]) -> bool:

@@ -34,7 +34,7 @@ from typing import Any
 import psycopg
 
 from migration_rollback.sql import Script
-from migration_rollback.verify import capture
+from migration_rollback.verify import capture, ran_code
 from migration_rollback.verify.as_apply import AsApply
 from migration_rollback.verify.as_runner import AsRunner
 from migration_rollback.verify.batch import Batch
@@ -116,6 +116,9 @@ class _RoundTrip:
         self.reads = Batch(self.conn)
         self.read_with_forward = False
         self.pending: capture.PendingCheck | None = None
+        # The after-forward check does not read the code that ran: the comparison after the
+        # rollback reads it, the forward's calls with the rollback's (`keep_model`).
+        self.forward_code_clean = False
         # Its scripts may go as batches (batch.py): no event trigger but the verifier's and the
         # platform's own is enabled, nor made or altered by the forward (they would read the
         # whole batch as current_query()).
@@ -195,6 +198,7 @@ class _RoundTrip:
                 model.routine_code,
                 model.code_by_ref,
                 model.catalog_views,
+                read_ran=False,
             )
         self.reads.execute(_SAVE)
         return None if acting else self.reads
@@ -273,6 +277,7 @@ class _RoundTrip:
         out.notes.extend(n for n in as_runner.notes() if n not in out.notes)
         before = self.members_before
         compared = self.s.compare(executed, out.notes, members=before is not None, queued=queued)
+        self.forward_code_clean |= compared.ran_clean
         out.differences = compared.differences
         if before is not None and compared.members is not None:
             out.differences.extend(member_differences(before, compared.members))
@@ -321,12 +326,11 @@ class _RoundTrip:
             s.model = SchemaModel.from_snapshot(after_full)
             s.reset_refs()
             return
-        renamed = s.model.renamed(touched.found)
-        removed, added = s.model.replace(touched.scope, touched.found)
-        if renamed:
+        if s.model.renamed(touched.found) or self._forward_code_hidden(touched):
             s.pipeline(*self.undo, "COMMIT")
-            s.reload_model()
+            s.reload_model()  # renamed; or the forward's families may not be all it changed
             return
+        removed, added = s.model.replace(touched.scope, touched.found)
         batch = Batch(self.conn)
         for statement in self.undo:
             batch.execute(statement)
@@ -338,6 +342,22 @@ class _RoundTrip:
             # The model is S(i) already; the database may still be S(i-1) (start_over reads it).
             s.model_unsure = True
             raise
+
+    def _forward_code_hidden(self, touched: capture.Check) -> bool:
+        """Whether code that ran may have changed what no event trigger reports, when no
+        comparison read it clean (no rollback ran, or what it found may be the forward's):
+        read after the attempts are undone (every call of the transaction counted), against
+        the model of S(i-1), whose code a dropped function or view is known by."""
+        if self.forward_code_clean or touched.ran_hidden is not None:
+            return False
+        model = self.s.model
+        batch = Batch(self.conn)
+        for statement in self.undo:
+            batch.execute(statement)
+        ran = ran_code.queue_read(batch, self.forward_nodes, model.code_by_ref, model.catalog_views)
+        batch.send()
+        self.undo = []
+        return bool(ran.reasons())
 
 
 _EVENT_TRIGGER_KINDS = frozenset({"CreateEventTrigStmt", "AlterEventTrigStmt"})

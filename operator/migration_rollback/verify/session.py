@@ -50,6 +50,9 @@ class Compared(NamedTuple):
     differences: list[Difference]
     state: Callable[[], Snapshot]  # the state compared (built when called: O(schema))
     members: dict[tuple[str, str], str] | None  # the stand-ins' member state, when asked for
+    # The code that ran in the transaction (the forward's too) was read, and none of it may
+    # have changed what no event trigger reports (capture.py `Check.ran_hidden`).
+    ran_clean: bool = False
 
 
 class QueuedCompare(NamedTuple):
@@ -230,6 +233,7 @@ class ShadowSession:
         member state. `queued`: its reads were sent already (`queue_compare`)."""
         conn = self.c()
         after: dict[tuple[str, str], str] | None = None
+        ran_clean = False
         if self.installed:
             notes.append("compared full snapshots: a stand-in extension was installed")
         elif self.capturing:
@@ -239,17 +243,19 @@ class ShadowSession:
                 batch.send()
             check = queued.check.collect()
             after = queued.members() if queued.members is not None else None
+            ran_clean = check.ran_hidden == ()
             if check.full_reason is None:
                 self.scoped_checks += 1
                 diffs = diff_objects(self.model.view(check.scope), check.found.objects)
                 model = self.model
-                return Compared(diffs, lambda: merged(model, check), after)
+                return Compared(diffs, lambda: merged(model, check), after, ran_clean)
             notes.append(f"compared full snapshots: {check.full_reason}")
         self.full_checks += 1
         state = take_snapshot(conn)
         if members and after is None:  # read with the scoped check, it stands (read once)
             after = self.active_platform().member_state()
-        return Compared(diff_objects(self.model.objects, state.objects), lambda: state, after)
+        differences = diff_objects(self.model.objects, state.objects)
+        return Compared(differences, lambda: state, after, ran_clean)
 
     # --- running SQL -----------------------------------------------------------------------
 
