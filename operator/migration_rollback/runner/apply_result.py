@@ -108,6 +108,22 @@ def render_apply(result: ApplyResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def outcome_line(result: ApplyResult) -> str:
+    """What the database came to, in a few words, for a line about something else (a result
+    file that could not be written)."""
+    if result.dry_run:
+        return "dry run: nothing was committed"
+    unknown = [v for v, state in result.commit_read_back.items() if state == "unknown"]
+    if unknown:
+        return f"whether {', '.join(unknown)} committed is unknown; check the history table"
+    if result.committed:
+        done = f"{len(result.committed)} migration(s) committed ({', '.join(result.committed)})"
+        return f"{done}, then the run failed" if result.error else done
+    if result.pending or result.error:
+        return "no migration was committed"
+    return "nothing to apply"
+
+
 def describe_capture(record: CaptureRecord) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "statement": record.statement,

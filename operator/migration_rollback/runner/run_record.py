@@ -31,7 +31,8 @@ from migration_rollback.runner.errors import (
 )
 from migration_rollback.runner.leftovers import ExecuteLeftovers
 from migration_rollback.runner.options import RunOptions
-from migration_rollback.runner.report import render_report, render_summary
+from migration_rollback.runner.output_file import Unwritten, exit_after, say_unwritten, write_output
+from migration_rollback.runner.report import headline, render_report, render_summary
 from migration_rollback.runner.restore import DataRestore
 from migration_rollback.runner.result import (
     ErrorInfo,
@@ -180,13 +181,11 @@ class RunState:
         )
 
     def _write_outputs(self) -> None:
+        """The report first, then the result file: a report that could not be written is
+        then in the result (its exit code); the summary last, with the final exit code."""
         result = self.result
-        doc = self.redactor.scrub_obj(result.to_dict())
-        if self.options.result_file is not None:
-            self._write(self.options.result_file, termination_text(doc))
-        if self.options.report_file is not None:
-            report = shown_lines(self.redactor.scrub(render_report(result)))
-            self._write(self.options.report_file, report)
+        unwritten = self._write_files()
+        result.exit_code = exit_after(result.exit_code, unwritten)
         self.io.stdout.write(shown_lines(self.redactor.scrub(render_summary(result))))
         self.io.stdout.flush()
         self.log.emit(
@@ -197,12 +196,30 @@ class RunState:
                 "duration_ms": result.duration_ms,
             }
         )
+        say_unwritten(self.io.stderr, "execute", headline(result), unwritten, self.redactor)
 
-    def _write(self, path: Path, text: str) -> None:
-        try:
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            self.log.emit({"event": "write-failed", "path": str(path), "error": exc.strerror})
+    def _write_files(self) -> list[Unwritten]:
+        unwritten: list[Unwritten] = []
+        if self.options.report_file is not None:
+            report = shown_lines(self.redactor.scrub(render_report(self.result)))
+            unwritten += self._write("the report", self.options.report_file, report)
+        if self.options.result_file is not None:
+            self.result.exit_code = exit_after(self.result.exit_code, unwritten)
+            self.result.warnings += [
+                f"could not write {u.what} {u.path}: {u.reason}" for u in unwritten
+            ]
+            doc = self.redactor.scrub_obj(self.result.to_dict())
+            unwritten += self._write(
+                "the result file", self.options.result_file, termination_text(doc)
+            )
+        return unwritten
+
+    def _write(self, what: str, path: Path, text: str) -> list[Unwritten]:
+        failed = write_output(what, path, text)
+        if failed is None:
+            return []
+        self.log.emit({"event": "write-failed", "path": str(path), "error": failed.reason})
+        return [failed]
 
 
 def _target(options: RunOptions) -> str:
