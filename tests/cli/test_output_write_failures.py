@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,17 +44,26 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def cli(
+    project: Path, *args: str, stdout: Any = subprocess.PIPE
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATION_ROLLBACK_")}
     env["MIGRATION_ROLLBACK_DATABASE_URL"] = UNREACHABLE
     return subprocess.run(
         [sys.executable, "-m", "migration_rollback", *args],
         cwd=project,
         env=env,
-        capture_output=True,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
         text=True,
         timeout=120,
     )
+
+
+def cli_into_full_stdout(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command with its stdout redirected to a full disk, as `... > out.txt` can be."""
+    with open(FULL, "w") as full:
+        return cli(project, *args, stdout=full)
 
 
 def plain_lines(stderr: str) -> list[str]:
@@ -171,3 +181,52 @@ def test_a_folder_removed_during_the_run_is_said_and_the_password_is_not(
     assert line.startswith("migration-rollback execute: error: rollback of 20250101000001 failed")
     assert line.endswith(f"/result.json: {os.strerror(2)}")
     assert PASSWORD not in stdout.getvalue() + stderr.getvalue()
+
+
+def test_a_link_into_a_missing_folder_is_refused_before_any_work(project: Path) -> None:
+    link = project / "result.json"
+    link.symlink_to(project / "gone" / "result.json")
+
+    run = cli(project, "execute", "20250101000001", "--result-file", str(link))
+
+    assert run.returncode == USAGE, run.stdout + run.stderr  # not the connection's 7
+    assert f"the folder {project / 'gone'} does not exist" in run.stderr
+    assert '"step": "connect"' not in run.stderr
+    assert_clean(run)
+
+
+def test_the_report_and_the_result_file_in_one_file_are_refused_before_any_work(
+    project: Path,
+) -> None:
+    # The result would have replaced the report without a word.
+    same = cli(project, "execute", "20250101000001", "--report", "out", "--result-file", "./out")
+    devices = cli(
+        project, "execute", "20250101000001", "--report", "/dev/null", "--result-file", "/dev/null"
+    )
+
+    assert same.returncode == USAGE, same.stdout + same.stderr
+    assert "--report and --result-file name the same file out: give two paths" in same.stderr
+    assert not (project / "out").exists()
+    assert devices.returncode == CONNECTION_FAILED, devices.stdout + devices.stderr
+    assert_clean(same)
+
+
+@pytest.mark.parametrize("command", ["execute", "apply"])
+def test_a_summary_lost_to_a_full_stdout_is_said_not_called_a_bug(
+    project: Path, command: str
+) -> None:
+    result = project / "result.json"
+    args = ["20250101000001"] if command == "execute" else []
+
+    run = cli_into_full_stdout(project, command, *args, "--result-file", str(result))
+
+    assert run.returncode == CONNECTION_FAILED, run.stderr  # was 1, "a bug"
+    (line,) = plain_lines(run.stderr)
+    assert line.startswith(f"migration-rollback {command}: error: ")
+    assert line.endswith(f"; could not write the summary to stdout: {NO_SPACE}")
+    assert (
+        f"could not write the summary to stdout: {NO_SPACE}"
+        in json.loads(result.read_text())["warnings"]
+    )
+    assert "internal error" not in run.stderr
+    assert PASSWORD not in run.stderr

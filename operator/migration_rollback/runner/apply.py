@@ -39,8 +39,7 @@ from migration_rollback.runner.apply_result import (
     ApplyResult,
     brief,
     fail,
-    outcome_line,
-    render_apply,
+    report_apply,
 )
 from migration_rollback.runner.apply_session import SessionKeeper, session_warnings
 from migration_rollback.runner.apply_steps import (
@@ -72,10 +71,8 @@ from migration_rollback.runner.errors import (
     CommittedSessionLostError,
     InterruptedRunError,
 )
-from migration_rollback.runner.exitcodes import ExitCode
 from migration_rollback.runner.history import applied_versions, history_recorded
 from migration_rollback.runner.leftovers import dead_runs, settle_for_apply
-from migration_rollback.runner.output_file import Unwritten, exit_after, say_unwritten, write_output
 from migration_rollback.runner.session import (
     Connection,
     acquire_run_lock,
@@ -87,7 +84,6 @@ from migration_rollback.runner.session import (
     set_timeouts,
     translate,
 )
-from migration_rollback.shown import shown_lines
 from migration_rollback.sql import Statement, classify
 
 
@@ -101,7 +97,7 @@ def apply_migrations(
         result = ApplyResult(database="(not parsed)", dry_run=options.dry_run)
         assert url_error is not None  # parse_target gives one or the other
         fail(result, url_error, redactor)
-        return _finish(result, options, stdout, stderr, redactor)
+        return report_apply(result, options.result_file, (stdout, stderr), redactor)
     redactor = target.redactor().with_env(env)
     result = ApplyResult(database=target.display, dry_run=options.dry_run)
     result.warnings += target.notes_with(env)
@@ -114,29 +110,7 @@ def apply_migrations(
         fail(result, exc, redactor)
     finally:
         applier.close()
-    return _finish(result, options, stdout, stderr, redactor)
-
-
-def _finish(
-    result: ApplyResult,
-    options: ApplyOptions,
-    stdout: TextIO,
-    stderr: TextIO,
-    redactor: Redactor,
-) -> ApplyResult:
-    """The result file, then the summary. The sessions are closed: a file that cannot be
-    written changes nothing in the database; it is said, with what the database came to."""
-    unwritten: list[Unwritten] = []
-    if options.result_file is not None:
-        doc = redactor.scrub_obj(result.to_dict())
-        text = json.dumps(doc, indent=2, default=str) + "\n"
-        failed = write_output("the result file", options.result_file, text)
-        unwritten = [failed] if failed else []
-    result.exit_code = int(exit_after(ExitCode(result.exit_code), unwritten))
-    stdout.write(shown_lines(redactor.scrub(render_apply(result))))
-    stdout.flush()
-    say_unwritten(stderr, "apply", outcome_line(result), unwritten, redactor)
-    return result
+    return report_apply(result, options.result_file, (stdout, stderr), redactor)
 
 
 class _Applier:

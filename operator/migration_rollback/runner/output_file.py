@@ -22,19 +22,19 @@ from migration_rollback.shown import shown
 
 @dataclass(frozen=True, slots=True)
 class Unwritten:
-    """A file that could not be written: which (`the result file`), where, and why."""
+    """Output that could not be written: which (`the result file`), where, and why."""
 
     what: str
-    path: Path
+    where: str  # a path, or "to stdout"
     reason: str
+
+    @property
+    def words(self) -> str:
+        return f"could not write {self.what} {shown(self.where)}: {self.reason}"
 
     def line(self, command: str, outcome: str) -> str:
         """The one line for stderr; `outcome` says what the database work came to."""
-        where = shown(str(self.path))
-        return (
-            f"migration-rollback {command}: error: {outcome}; could not write {self.what} "
-            f"{where}: {self.reason}"
-        )
+        return f"migration-rollback {command}: error: {outcome}; {self.words}"
 
 
 def write_output(what: str, path: Path, text: str) -> Unwritten | None:
@@ -42,7 +42,18 @@ def write_output(what: str, path: Path, text: str) -> Unwritten | None:
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        return Unwritten(what, path, exc.strerror or str(exc))
+        return Unwritten(what, str(path), exc.strerror or str(exc))
+    return None
+
+
+def print_output(what: str, stream: TextIO, text: str) -> Unwritten | None:
+    """Print `text` (the summary) to `stream`: stdout redirected to a file can fill a disk too,
+    and after a COMMIT that must not end the run as an internal error."""
+    try:
+        stream.write(text)
+        stream.flush()
+    except OSError as exc:
+        return Unwritten(what, "to stdout", exc.strerror or str(exc))
     return None
 
 
