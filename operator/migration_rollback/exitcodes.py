@@ -28,6 +28,7 @@ class ExitCode(enum.IntEnum):
     DEFERRED_FAILED = 12
     INTERRUPTED = 13
     TRANSACTION_CONFLICT = 14
+    OUTPUT_FAILED = 15
 
     @property
     def retryable(self) -> bool:
@@ -72,6 +73,10 @@ _MEANING: dict[ExitCode, str] = {
     "(a COMMIT it stopped is read back on a new connection)",
     ExitCode.TRANSACTION_CONFLICT: "the server aborted the transaction for a deadlock or a "
     "serialization failure with another session; nothing applied; retryable",
+    ExitCode.OUTPUT_FAILED: "the database work ended as the line says (committed, or a dry "
+    "run passed), but --result-file, --report or the summary (stdout) could not be written (a "
+    "full disk, a folder gone); one line on stderr names it, the reason and what the database "
+    "came to",
 }
 
 

@@ -344,17 +344,32 @@ def made_names(loaded: list[LoadedMigration]) -> ProjectNames:
 
 def output_path_problem(option: str, path: Path | None) -> str | None:
     """Why a file a command is asked to write cannot be written, found before it does any work:
-    after a COMMIT, a result or report that cannot be written is lost, or ends the run as an
-    internal error (exit 1) although the database changed."""
+    after a COMMIT, a result or report that cannot be written ends the run OUTPUT_FAILED
+    although the database changed (runner/output_file.py says what only the write can tell)."""
     if path is None:
         return None
     if path.is_dir():
         return f"{option} {path}: is a directory, not a file"
     if path.exists():  # /dev/termination-log: writable in a folder that is not
         return None if os.access(path, os.W_OK) else f"{option} {path}: is not writable"
-    folder = path.parent
+    # Through a link, the folder that must exist is the one the link leads to.
+    folder = Path(os.path.realpath(path)).parent if path.is_symlink() else path.parent
     if not folder.is_dir():
         return f"{option} {path}: the folder {folder} does not exist"
     if not os.access(folder, os.W_OK | os.X_OK):
         return f"{option} {path}: the folder {folder} is not writable"
+    return None
+
+
+def same_output_problem(paths: dict[str, Path | None]) -> str | None:
+    """Two options naming one file: the second write would replace the first without a word.
+    A device (/dev/null for both) is no file to lose."""
+    seen: dict[str, str] = {}
+    for option, path in paths.items():
+        if path is None or (path.exists() and not path.is_file()):
+            continue
+        real = os.path.realpath(path)
+        if real in seen:
+            return f"{seen[real]} and {option} name the same file {path}: give two paths"
+        seen[real] = option
     return None

@@ -17,6 +17,7 @@ from migration_rollback.cli.app import (
     escape,
     load_project,
 )
+from migration_rollback.exitcodes import ExitCode
 
 
 @app.command("emergency")
@@ -29,7 +30,8 @@ def emergency(
 ) -> None:
     """Write an incident plan for this project: the latest migrations with their rollback
     state, the exact commands and a ready MigrationRollback manifest for each, and the
-    response phases."""
+    response phases. Exit 2 when --output names no file (a folder, a path under a file),
+    15 when writing it fails (a full disk)."""
     from migration_rollback.project.emergency import render_emergency_plan
     from migration_rollback.project.validation import validate_all
 
@@ -46,8 +48,17 @@ def emergency(
         output.write_text(plan, encoding="utf-8")
     except OSError as exc:
         console.print(error_markup(f"cannot write the plan: {_why(exc, output)}"))
-        raise typer.Exit(2) from None
+        raise typer.Exit(_exit_for(exc)) from None
     console.print(f"wrote {escape(str(output))} ({min(latest, len(loaded))} migrations)")
+
+
+# A path that names no file (a folder, under a file) is a mistake in the command: USAGE, as
+# execute's check before any work says. Anything else failed in the writing (a full disk).
+_PATH_MISTAKES = (FileExistsError, IsADirectoryError, NotADirectoryError)
+
+
+def _exit_for(exc: OSError) -> int:
+    return int(ExitCode.USAGE if isinstance(exc, _PATH_MISTAKES) else ExitCode.OUTPUT_FAILED)
 
 
 def _why(exc: OSError, output: Path) -> str:

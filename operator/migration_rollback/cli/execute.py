@@ -14,7 +14,14 @@ from typing import Annotated
 
 import typer
 
-from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app, fail, output_path_problem
+from migration_rollback.cli.app import (
+    DEFAULT_DIR,
+    DirOption,
+    app,
+    fail,
+    output_path_problem,
+    same_output_problem,
+)
 from migration_rollback.errors import MigrationRollbackError
 
 # Pure modules (no psycopg): the options and the exit codes of the help text. The runner
@@ -239,10 +246,14 @@ def execute(
         raise _usage_error(f"give --database-url or set {URL_ENV}")
     if backup is not BackupMode.REQUIRE_RECENT and max_age is not None:
         raise _usage_error("--max-age is only read with --backup require-recent")
-    for option, path in (("--result-file", result_file), ("--report", report)):
+    outputs = {"--report": report, "--result-file": result_file}
+    for option, path in outputs.items():
         problem = output_path_problem(option, path)
         if problem:
             raise _usage_error(problem)
+    problem = same_output_problem(outputs)
+    if problem:
+        raise _usage_error(problem)
     try:
         options = RunOptions(
             database_url=database_url,

@@ -31,6 +31,8 @@ REASON_BY_EXIT: dict[ExitCode, Reason] = {
     ExitCode.DEFERRED_FAILED: Reason.JOB_FAILED,
     ExitCode.INTERRUPTED: Reason.JOB_FAILED,
     ExitCode.TRANSACTION_CONFLICT: Reason.TRANSACTION_CONFLICT,
+    # The result file is what failed, so the operator rarely sees this code with a result.
+    ExitCode.OUTPUT_FAILED: Reason.JOB_FAILED,
 }
 
 # Exits that mean the URL's database could not be reached: the message then says which Secret

@@ -39,7 +39,7 @@ from migration_rollback.runner.apply_result import (
     ApplyResult,
     brief,
     fail,
-    render_apply,
+    report_apply,
 )
 from migration_rollback.runner.apply_session import SessionKeeper, session_warnings
 from migration_rollback.runner.apply_steps import (
@@ -84,7 +84,6 @@ from migration_rollback.runner.session import (
     set_timeouts,
     translate,
 )
-from migration_rollback.shown import shown_lines
 from migration_rollback.sql import Statement, classify
 
 
@@ -98,7 +97,7 @@ def apply_migrations(
         result = ApplyResult(database="(not parsed)", dry_run=options.dry_run)
         assert url_error is not None  # parse_target gives one or the other
         fail(result, url_error, redactor)
-        return _finish(result, options, stdout, redactor)
+        return report_apply(result, options.result_file, (stdout, stderr), redactor)
     redactor = target.redactor().with_env(env)
     result = ApplyResult(database=target.display, dry_run=options.dry_run)
     result.warnings += target.notes_with(env)
@@ -111,18 +110,7 @@ def apply_migrations(
         fail(result, exc, redactor)
     finally:
         applier.close()
-    return _finish(result, options, stdout, redactor)
-
-
-def _finish(
-    result: ApplyResult, options: ApplyOptions, stdout: TextIO, redactor: Redactor
-) -> ApplyResult:
-    stdout.write(shown_lines(redactor.scrub(render_apply(result))))
-    stdout.flush()
-    if options.result_file is not None:
-        doc = redactor.scrub_obj(result.to_dict())
-        options.result_file.write_text(json.dumps(doc, indent=2, default=str) + "\n")
-    return result
+    return report_apply(result, options.result_file, (stdout, stderr), redactor)
 
 
 class _Applier:

@@ -2,15 +2,16 @@
 
 The result is written as JSON (`--result-file`) and summarised for a person, one line per
 migration and one per statement whose data was not kept, with the reason; every line is
-scrubbed by the caller's redactor.
+scrubbed by the caller's redactor. Output that cannot be written is said (output_file.py).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import psycopg
 
@@ -21,7 +22,15 @@ from migration_rollback.runner.capture_catalog import CaptureRecord
 from migration_rollback.runner.errors import exit_code_for
 from migration_rollback.runner.exitcodes import ExitCode
 from migration_rollback.runner.options import TableName
+from migration_rollback.runner.output_file import (
+    Unwritten,
+    exit_after,
+    print_output,
+    say_unwritten,
+    write_output,
+)
 from migration_rollback.runner.session import translate
+from migration_rollback.shown import shown_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +115,50 @@ def render_apply(result: ApplyResult) -> str:
     if result.error:
         lines.append(f"  error: {result.error}")
     return "\n".join(lines) + "\n"
+
+
+def outcome_line(result: ApplyResult) -> str:
+    """What the database came to, in a few words, for a line about something else (a result
+    file that could not be written)."""
+    if result.dry_run:
+        return "dry run: nothing was committed"
+    unknown = [v for v, state in result.commit_read_back.items() if state == "unknown"]
+    if unknown:
+        return f"whether {', '.join(unknown)} committed is unknown; check the history table"
+    if result.committed:
+        done = f"{len(result.committed)} migration(s) committed ({', '.join(result.committed)})"
+        return f"{done}, then the run failed" if result.error else done
+    if result.pending or result.error:
+        return "no migration was committed"
+    return "nothing to apply"
+
+
+def report_apply(
+    result: ApplyResult,
+    result_file: Path | None,
+    streams: tuple[TextIO, TextIO],
+    redactor: Redactor,
+) -> ApplyResult:
+    """The summary on stdout, then the result file (a lost summary is in it). The sessions are
+    closed: output that cannot be written changes nothing in the database; each is one line on
+    stderr with what the database came to, and exit OUTPUT_FAILED after a success."""
+    stdout, stderr = streams
+    lost: list[Unwritten] = []
+    summary = shown_lines(redactor.scrub(render_apply(result)))
+    _lose(result, lost, print_output("the summary", stdout, summary))
+    if result_file is not None:
+        doc = redactor.scrub_obj(result.to_dict())
+        text = json.dumps(doc, indent=2, default=str) + "\n"
+        _lose(result, lost, write_output("the result file", result_file, text))
+    say_unwritten(stderr, "apply", outcome_line(result), lost, redactor)
+    return result
+
+
+def _lose(result: ApplyResult, lost: list[Unwritten], failed: Unwritten | None) -> None:
+    if failed is not None:
+        lost.append(failed)
+        result.warnings.append(failed.words)
+        result.exit_code = int(exit_after(ExitCode(result.exit_code), lost))
 
 
 def describe_capture(record: CaptureRecord) -> dict[str, Any]:

@@ -31,7 +31,14 @@ from migration_rollback.runner.errors import (
 )
 from migration_rollback.runner.leftovers import ExecuteLeftovers
 from migration_rollback.runner.options import RunOptions
-from migration_rollback.runner.report import render_report, render_summary
+from migration_rollback.runner.output_file import (
+    Unwritten,
+    exit_after,
+    print_output,
+    say_unwritten,
+    write_output,
+)
+from migration_rollback.runner.report import headline, render_report, render_summary
 from migration_rollback.runner.restore import DataRestore
 from migration_rollback.runner.result import (
     ErrorInfo,
@@ -92,6 +99,7 @@ class RunState:
         self.pending: list[PendingStep] = []  # steps earlier runs left (leftovers.py)
         self.leftovers = ExecuteLeftovers()
         self.restore = DataRestore()
+        self.lost: list[Unwritten] = []  # output that could not be written (output_file.py)
         if self.target is not None:
             self.result.warnings += self.target.notes_with(io.env)
 
@@ -180,15 +188,16 @@ class RunState:
         )
 
     def _write_outputs(self) -> None:
+        """The report, the result file, then the summary, each with the exit code and warnings
+        of what could not be written before it; a lost summary is written into the result
+        file again (it is what CI and the operator read)."""
         result = self.result
-        doc = self.redactor.scrub_obj(result.to_dict())
-        if self.options.result_file is not None:
-            self._write(self.options.result_file, termination_text(doc))
-        if self.options.report_file is not None:
-            report = shown_lines(self.redactor.scrub(render_report(result)))
-            self._write(self.options.report_file, report)
-        self.io.stdout.write(shown_lines(self.redactor.scrub(render_summary(result))))
-        self.io.stdout.flush()
+        self._write("the report", self.options.report_file, self._report)
+        self._write("the result file", self.options.result_file, self._result_text)
+        summary = shown_lines(self.redactor.scrub(render_summary(result)))
+        lost_summary = self._said(print_output("the summary", self.io.stdout, summary))
+        if lost_summary and all(item.what != "the result file" for item in self.lost):
+            self._write("the result file", self.options.result_file, self._result_text)
         self.log.emit(
             {
                 "step": "result",
@@ -197,12 +206,27 @@ class RunState:
                 "duration_ms": result.duration_ms,
             }
         )
+        say_unwritten(self.io.stderr, "execute", headline(result), self.lost, self.redactor)
 
-    def _write(self, path: Path, text: str) -> None:
-        try:
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            self.log.emit({"event": "write-failed", "path": str(path), "error": exc.strerror})
+    def _report(self) -> str:
+        return shown_lines(self.redactor.scrub(render_report(self.result)))
+
+    def _result_text(self) -> str:
+        return termination_text(self.redactor.scrub_obj(self.result.to_dict()))
+
+    def _write(self, what: str, path: Path | None, text: Callable[[], str]) -> None:
+        if path is not None:
+            self._said(write_output(what, path, text()))
+
+    def _said(self, failed: Unwritten | None) -> bool:
+        """A failed write (True): in the exit code, the warnings and the JSON lines from now."""
+        if failed is None:
+            return False
+        self.lost.append(failed)
+        self.result.exit_code = exit_after(self.result.exit_code, self.lost)
+        self.result.warnings.append(failed.words)
+        self.log.emit({"event": "write-failed", "path": failed.where, "error": failed.reason})
+        return True
 
 
 def _target(options: RunOptions) -> str:
