@@ -56,12 +56,16 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         if node.missing_ok and ref.table is None and ctx.gone(ref) and not ctx.remade(ref):
             yield nothing(f"{ref.describe()} was gone already: IF EXISTS dropped nothing")
             continue
+        made = ctx.made_again_by(ref) if ref.table is None else None
         if ref.table is None and ref.column is None:
             ctx.note_gone(ref)
         if node.missing_ok and ref.key in ctx.dropped_here and not ctx.is_new(ref):
             yield nothing(f"{ref.describe()} was gone already: an earlier drop took it")
             continue
         ctx.dropped_here.add(ref.key)
+        if made is not None:  # not what earlier migrations made: that one went before
+            yield remade_dropped(ref, made, cascade=cascade)
+            continue
         recreated = recreate(ref, ctx, cascade=cascade)
         yield recreated
         if recreated.recreates is not None:  # as the history followed it since (settings.py)
@@ -99,6 +103,21 @@ def recreate(ref: ObjectRef, ctx: Context, *, cascade: bool) -> Inverse:
     if loses_rows:
         reason += " and restore its data from the backup taken before the migration"
     return Inverse(manual=ManualItem(ManualNeed.RECREATE_DROPPED, reason, ref, ctx.was_named(ref)))
+
+
+def remade_dropped(ref: ObjectRef, made: Statement, *, cascade: bool) -> Inverse:
+    """Recreate what was dropped, which this migration had dropped before and made again by
+    `made`: from that statement, not from the earlier migrations' (what they made, with its
+    settings and dependents, is restored by the undo of the first DROP)."""
+    kind = kinds.KINDS.get(ref.kind)
+    if kind is not None and kind.drop_loses_rows(cascade=cascade):
+        reason = (
+            f"{ref.describe()} was dropped after {made.location} made it again; recreate it "
+            f"as that statement made it, with any rows written to it since"
+        )
+        return Inverse(manual=ManualItem(ManualNeed.RECREATE_DROPPED, reason, ref))
+    note = f"recreates {ref.describe()} as {made.location} made it again"
+    return Inverse(made.text, notes=(note,), tree=made.node)
 
 
 def _with_default_schema(ref: ObjectRef, default_schema: str) -> ObjectRef:

@@ -129,9 +129,10 @@ class Context:
     # the next unnamed one may take the name again when no other constraint of the schema has
     # it (an index-backed one frees its index's name: `gone_here`).
     constraints_gone: dict[tuple[str, str], int] = field(default_factory=dict)
-    # Objects dropped here and made again since (gone_key): a later CREATE OR REPLACE of one
-    # replaces what this migration made after the DROP (redefine.replaced).
-    remade_here: set[tuple[str, str]] = field(default_factory=set)
+    # Objects dropped here and made again since (gone_key), with the statement that last made
+    # them: a later CREATE OR REPLACE of one replaces what this migration made after the DROP
+    # (redefine.replaced); a later DROP drops that one, which its undo makes again from there.
+    remade_here: dict[tuple[str, str], Statement] = field(default_factory=dict)
     # Every name this migration changed so far, in order: an earlier text re-run at this
     # point of the rollback sees them still (they are undone after it).
     renamed_here: list[Renamed] = field(default_factory=list)
@@ -238,17 +239,22 @@ class Context:
         # Dropped again: what was made since is gone too (a routine named without its
         # arguments, each overload).
         whole = ref.kind in ROUTINE_KINDS and ref.args is None
-        again = {k for k in self.remade_here if k == key or (whole and _same_routine(k, key))}
-        self.remade_here -= again
+        again = [k for k in self.remade_here if k == key or (whole and _same_routine(k, key))]
+        for made in again:
+            del self.remade_here[made]
 
-    def note_made(self, ref: ObjectRef) -> None:
-        """`ref` made by this migration (a CREATE [OR REPLACE]); made again after its DROP."""
+    def note_made(self, ref: ObjectRef, st: Statement) -> None:
+        """`ref` made by `st` (a CREATE [OR REPLACE]); made again after its DROP."""
         if self.gone(ref):
-            self.remade_here.add(gone_key(ref))
+            self.remade_here[gone_key(ref)] = st
 
     def remade(self, ref: ObjectRef) -> bool:
         """Dropped by this migration, then made again by it."""
         return gone_key(ref) in self.remade_here
+
+    def made_again_by(self, ref: ObjectRef) -> Statement | None:
+        """The statement that made `ref` again after this migration dropped it, if it did."""
+        return self.remade_here.get(gone_key(ref))
 
     def gone(self, ref: ObjectRef) -> bool:
         """Whether this migration dropped `ref` so far: a routine by its arguments (dropping

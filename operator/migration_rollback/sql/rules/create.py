@@ -80,13 +80,16 @@ def create(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         yield nothing(f"extension {ref.name} is part of the platform; kept")
     elif spec.replaceable:
         yield from _create_or_replace(node, ref, ctx)
+        ctx.note_made(ref, st)  # made, or replaced: its definition is this statement's now
     else:
-        yield from _plain(node, ref, spec, ctx)
+        yield from _plain(node, ref, spec, ctx, st)
 
 
-def _plain(node: Any, ref: ObjectRef, spec: Creates, ctx: Context) -> Iterator[Inverse]:
+def _plain(
+    node: Any, ref: ObjectRef, spec: Creates, ctx: Context, st: Statement
+) -> Iterator[Inverse]:
     if_not_exists = spec.if_not_exists(node)
-    if if_not_exists and ctx.is_new(ref) and not ctx.gone(ref):
+    if if_not_exists and ctx.is_new(ref) and (not ctx.gone(ref) or ctx.remade(ref)):
         note = f"{ref.describe()} was made earlier in this migration; IF NOT EXISTS made nothing"
         yield nothing(note)
         return
@@ -102,6 +105,7 @@ def _plain(node: Any, ref: ObjectRef, spec: Creates, ctx: Context) -> Iterator[I
         yield manual(ManualNeed.PRIOR_DEFINITION, reason, ref, Leaves.EXISTENCE)
         return
     ctx.created_here.add(ref)
+    ctx.note_made(ref, st)
     yield dropped
 
 
@@ -139,7 +143,6 @@ def _create_or_replace(node: Any, ref: ObjectRef, ctx: Context) -> Iterator[Inve
         yield drop(ref)
     if not ctx.existed_before(ref):
         ctx.created_here.add(ref)
-    ctx.note_made(ref)
 
 
 # --- what each CREATE creates -----------------------------------------------------------------
