@@ -305,6 +305,17 @@ class Context:
         else:
             self.constraints_gone[key] = self.constraints_gone.get(key, 0) + 1
 
+    def only_overload(self, ref: ObjectRef) -> ObjectRef:
+        """A routine named without its arguments as the one overload earlier migrations made
+        of that name (PostgreSQL takes such a name when one routine holds it); `ref` when
+        they made none or several, or this migration dropped it."""
+        if ref.args is not None or self.history is None:
+            return ref
+        key = gone_key(ref)
+        if any(_same_routine(gone, key) for gone in self.gone_here):
+            return ref  # an overload dropped here: which one is left is not the history's
+        return self.history.identity(ref)
+
     def is_new(self, ref: ObjectRef) -> bool:
         """Created by this migration: dropping it undoes whatever else was done to it."""
         return ref in self.created_here

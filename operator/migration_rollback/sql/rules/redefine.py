@@ -15,7 +15,7 @@ from pglast.enums.parsenodes import AlterPublicationAction, ObjectType, Publicat
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import SQL, Identifier, Literal, name_of, sql
 from migration_rollback.sql.history_settings import UNSURE_SPEC
-from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
+from migration_rollback.sql.model import Leaves, ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import (
     deparse,
     object_with_args,
@@ -65,7 +65,7 @@ def replaced(ref: ObjectRef, ctx: Context, dropped: Inverse, node: Any = None) -
             yield from recreated_attributes(ref, ctx)
             yield from recreated_privileges(ref, ctx)
     elif existed:
-        yield manual(ManualNeed.PRIOR_DEFINITION, _unsaid(ref), ref)
+        yield manual(ManualNeed.PRIOR_DEFINITION, _unsaid(ref), ref, Leaves.DEFINITION)
     else:
         yield manual(
             ManualNeed.PRIOR_DEFINITION,
@@ -73,6 +73,7 @@ def replaced(ref: ObjectRef, ctx: Context, dropped: Inverse, node: Any = None) -
             f"known: if it existed before, restore its previous definition; if not, run: "
             f"{dropped.sql}",
             ref,
+            Leaves.DEFINITION,
         )
 
 
@@ -168,8 +169,16 @@ def alter_function(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         yield manual(
             ManualNeed.PRIOR_DEFINITION,
             f"{ref.describe()} was altered ({st.first_line}); restore its previous settings",
-            ref,
+            ctx.only_overload(ref),
+            _altered(node),
         )
+
+
+def _altered(node: Any) -> Leaves:
+    """What of the routine an ALTER FUNCTION changes: its settings alone (SET / RESET), or
+    its options; never its body, arguments, owner or existence."""
+    sets = all(action.defname == "set" for action in node.actions or ())
+    return Leaves.SETTINGS if sets else Leaves.OPTIONS
 
 
 def alter_sequence(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
