@@ -51,6 +51,7 @@ from migration_rollback.sql.names import (
     public_unsaid,
     relation,
     search_path_schema,
+    search_path_schemas,
     set_config_schema,
     split_qualified,
     strings,
@@ -58,6 +59,7 @@ from migration_rollback.sql.names import (
 )
 from migration_rollback.sql.platform_calls import Effect, cron_job_ref, plain_calls
 from migration_rollback.sql.renamed import column_added
+from migration_rollback.sql.search_path import of_history
 from migration_rollback.sql.settings import OWNED_RELATIONS, options_of, view_options
 
 if TYPE_CHECKING:
@@ -296,7 +298,7 @@ def _observe_publication(h: History, st: Statement, node: Any) -> None:
 
 
 def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
-    rel = relation(node.relation, h.default_schema)
+    rel = of_history(h).relation(node.relation)
     key = table_key(rel)
     for cmd in node.cmds or ():
         sub = cmd.subtype
@@ -342,7 +344,9 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
 def _observe_drop(h: History, st: Statement, node: Any) -> None:
     from migration_rollback.sql.classify import classify
 
-    targets = classify(st).targets
+    where = of_history(h)
+    objects = zip(node.objects or (), classify(st).targets, strict=True)
+    targets = [where.drop_target(obj, target) for obj, target in objects]
     for target in targets:
         h.forget(target)
     if node.behavior == DropBehavior.DROP_CASCADE:
@@ -359,6 +363,7 @@ def _observe_set(h: History, st: Statement, node: Any) -> None:
     schema = search_path_schema(node)
     if schema:
         h.default_schema = schema
+        h.search_path = search_path_schemas(node)
 
 
 def _observe_select(h: History, st: Statement, node: Any) -> None:

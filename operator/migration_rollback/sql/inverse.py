@@ -20,7 +20,7 @@ from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import Identifier, sql
 from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
-from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse, search_path_schema
+from migration_rollback.sql.names import deparse, search_path_schema, search_path_schemas
 from migration_rollback.sql.renamed import TYPE_KINDS
 from migration_rollback.sql.rules import (
     attributes,
@@ -43,6 +43,7 @@ from migration_rollback.sql.rules.context import (
     renamed_manual,
 )
 from migration_rollback.sql.rules.create import CREATES, create
+from migration_rollback.sql.rules.search_path import lookup
 
 __all__ = ["RULES", "Context", "Inverse", "invert"]
 
@@ -51,8 +52,9 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     from migration_rollback.sql.classify import classify
 
     cascade = node.behavior == DropBehavior.DROP_CASCADE
-    for target in classify(st).targets:
-        ref = _with_default_schema(target, ctx.default_schema)
+    where = lookup(ctx)
+    for obj, target in zip(node.objects or (), classify(st).targets, strict=True):
+        ref = where.drop_target(obj, target)
         if node.missing_ok and ref.table is None and ctx.gone(ref) and not ctx.remade(ref):
             yield nothing(f"{ref.describe()} was gone already: IF EXISTS dropped nothing")
             continue
@@ -120,12 +122,6 @@ def remade_dropped(ref: ObjectRef, made: Statement, *, cascade: bool) -> Inverse
     return Inverse(made.text, notes=(note,), tree=made.node)
 
 
-def _with_default_schema(ref: ObjectRef, default_schema: str) -> ObjectRef:
-    if ref.schema == DEFAULT_SCHEMA and default_schema != DEFAULT_SCHEMA:
-        return ObjectRef(ref.kind, ref.name, default_schema, ref.column, ref.args, ref.table)
-    return ref
-
-
 def _no_undo(reason: str) -> Rule:
     def rule(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         yield nothing(reason)
@@ -147,6 +143,7 @@ def _set(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     schema = search_path_schema(node)
     if schema:
         ctx.default_schema = schema
+        ctx.search_path = search_path_schemas(node)
     yield nothing("session setting; nothing to undo")
 
 

@@ -315,3 +315,33 @@ def test_an_object_dropped_made_again_and_dropped_again_is_restored(
     )
     body = out[1].sql_body or ""
     assert body.index("as enum ('x')") < body.index("COMMENT ON TYPE public.mood IS NULL"), body
+
+
+def test_an_unqualified_reference_follows_the_search_path(
+    tmp_path: Path, pg_server: object
+) -> None:
+    """After `SET search_path TO app, public`, `ALTER TABLE t` alters public.t when there is
+    no app.t, as PostgreSQL looks it up: the undo must drop the column from public.t (app.t,
+    the first schema's, does not exist: the rollback failed)."""
+    pairs = write_project(
+        tmp_path,
+        [
+            (
+                "base",
+                "create schema app;\ncreate table public.t (id int, c int default 3);\n",
+                None,
+            ),
+            (
+                "along_the_path",
+                "set search_path to app, public;\n"
+                "alter table t add column d int;\n"
+                "alter table t alter column c set default 5;\n",
+                None,
+            ),
+        ],
+    )
+    out = generate_verified(pairs, str(pg_server.admin_url))  # type: ignore[attr-defined]
+    assert [g.result.status for g in out] == ["verified"] * 2, "\n".join(
+        g.result.report() + "\n" + (g.sql_body or "") for g in out
+    )
+    assert "ALTER TABLE public.t DROP COLUMN IF EXISTS d" in (out[1].sql_body or "")

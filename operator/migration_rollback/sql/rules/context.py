@@ -98,6 +98,9 @@ class Context:
 
     history: History | None
     default_schema: str = DEFAULT_SCHEMA
+    # The schemas of the last `SET search_path` (its first the default schema while nothing
+    # has set another since): where an unqualified name of an existing object is looked up.
+    search_path: tuple[str, ...] = ()
     created_here: CreatedObjects = field(default_factory=CreatedObjects)
     # Tables this migration declared partitioned or gave children so far (rules/only.py).
     descent: History = field(default_factory=History)

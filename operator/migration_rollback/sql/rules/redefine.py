@@ -18,7 +18,6 @@ from migration_rollback.sql.history_settings import UNSURE_SPEC
 from migration_rollback.sql.model import Leaves, ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import (
     deparse,
-    object_with_args,
     relation,
     split_qualified,
     strings,
@@ -34,6 +33,7 @@ from migration_rollback.sql.rules.context import (
 )
 from migration_rollback.sql.rules.privileges import recreated_privileges
 from migration_rollback.sql.rules.routine_attributes import attributes_back
+from migration_rollback.sql.rules.search_path import lookup
 from migration_rollback.sql.rules.settings import recreated_attributes, recreated_settings
 from migration_rollback.sql.view_columns import same_columns
 
@@ -149,7 +149,7 @@ def alter_function(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     each attribute set back to what earlier migrations left (routine_attributes.py), naming the
     routine as it is now; by hand when they do not say it."""
     kind = "procedure" if node.objtype == ObjectType.OBJECT_PROCEDURE else "function"
-    ref = object_with_args(node.func, ctx.default_schema, kind)
+    ref = lookup(ctx).routine(node.func, kind)
     previous = None if node.func.args_unspecified else ctx.previous(ctx.was_named(ref) or ref)
     tree = getattr(previous, "tree", None)
     back = attributes_back(tree, node) if isinstance(tree, ast.CreateFunctionStmt) else None
