@@ -204,7 +204,8 @@ def _forget_constraint(h: History, ref: ObjectRef) -> None:
 
 
 def _observe_index(h: History, st: Statement, node: Any) -> None:
-    h.define(object_key_for_index(node, h.default_schema, h.relation_taken), st)
+    on = of_history(h).relation(node.relation)  # an index is made in its table's schema
+    h.define(object_key_for_index(node, str(on.schema), h.relation_taken), st)
 
 
 def _observe_function(h: History, st: Statement, node: Any) -> None:
@@ -253,20 +254,20 @@ def _observe_named(kind: str, name_attr: str) -> Observer:
 
 
 def _observe_trigger(h: History, st: Statement, node: Any) -> None:
-    rel = relation(node.relation, h.default_schema)
+    rel = of_history(h).relation(node.relation)
     h.define(ObjectRef("trigger", str(node.trigname), rel.schema, table=rel.name), st)
     learn_trigger(h, table_key(rel), str(node.trigname))
 
 
 def _observe_policy(h: History, st: Statement, node: Any) -> None:
-    rel = relation(node.table, h.default_schema)
+    rel = of_history(h).relation(node.table)
     h.define(ObjectRef("policy", str(node.policy_name), rel.schema, table=rel.name), st)
 
 
 def _observe_alter_policy(h: History, st: Statement, node: Any) -> None:
     """ALTER POLICY changes what a later restore must write: the CREATE POLICY as it now
     stands (a restore of the first CREATE would undo this one too)."""
-    rel = relation(node.table, h.default_schema)
+    rel = of_history(h).relation(node.table)
     ref = ObjectRef("policy", str(node.policy_name), rel.schema, table=rel.name)
     previous = h.definition(ref)
     if previous is None or not isinstance(previous.tree, ast.CreatePolicyStmt):

@@ -60,11 +60,13 @@ class Lookup:
     def drop_target(self, obj: Any, target: ObjectRef) -> ObjectRef:
         """A DROP's target (`classify`'s, in `public` when its name is bare) where the
         statement's own name for it (`obj`) puts it: a qualified name as written, a bare one
-        along the path (relations, routines) or in the first schema."""
+        along the path (relations, routines, a member's table) or in the first schema."""
         kind = kinds.KINDS.get(target.kind)
         if target.schema is None or kind is None or not _bare(obj, on_table=kind.on_table):
             return target
-        if kind.relation and not kind.on_table:
+        if kind.on_table and target.table is not None:  # a trigger, policy, rule: its table's
+            schema = self.schema_of(target.table, self.relation_there)
+        elif kind.relation:
             schema = self.schema_of(target.name, self.relation_there)
         elif target.kind in ROUTINE_KINDS:
             schema = self.schema_of(target.name, self.routine_there)

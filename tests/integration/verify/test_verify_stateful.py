@@ -321,8 +321,9 @@ def test_an_unqualified_reference_follows_the_search_path(
     tmp_path: Path, pg_server: object
 ) -> None:
     """After `SET search_path TO app, public`, `ALTER TABLE t` alters public.t when there is
-    no app.t, as PostgreSQL looks it up: the undo must drop the column from public.t (app.t,
-    the first schema's, does not exist: the rollback failed)."""
+    no app.t, as PostgreSQL looks it up, and an index on it is made in public: the undo must
+    drop the column from public.t (app.t, the first schema's, does not exist: the rollback
+    failed) and the index from public."""
     pairs = write_project(
         tmp_path,
         [
@@ -335,7 +336,8 @@ def test_an_unqualified_reference_follows_the_search_path(
                 "along_the_path",
                 "set search_path to app, public;\n"
                 "alter table t add column d int;\n"
-                "alter table t alter column c set default 5;\n",
+                "alter table t alter column c set default 5;\n"
+                "create index on t (c);\n",
                 None,
             ),
         ],
@@ -344,4 +346,6 @@ def test_an_unqualified_reference_follows_the_search_path(
     assert [g.result.status for g in out] == ["verified"] * 2, "\n".join(
         g.result.report() + "\n" + (g.sql_body or "") for g in out
     )
-    assert "ALTER TABLE public.t DROP COLUMN IF EXISTS d" in (out[1].sql_body or "")
+    body = out[1].sql_body or ""
+    assert "ALTER TABLE public.t DROP COLUMN IF EXISTS d" in body
+    assert "DROP INDEX IF EXISTS public.t_c_idx" in body  # made in its table's schema

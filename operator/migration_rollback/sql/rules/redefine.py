@@ -125,7 +125,7 @@ def _new_here(ref: ObjectRef) -> Inverse:
 
 
 def alter_policy(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
-    rel = relation(node.table, ctx.default_schema)
+    rel = lookup(ctx).relation(node.table)
     ref = ObjectRef("policy", str(node.policy_name), rel.schema, table=rel.name)
     previous = ctx.previous(ref)
     renamed = ctx.renamed_since(previous) if previous is not None else None
