@@ -167,6 +167,8 @@ class History:
     # Every name changed so far (renamed, moved; a `*` widened by an added column), in order.
     renames: tuple[Renamed, ...] = ()
     default_schema: str = DEFAULT_SCHEMA
+    # The schemas of the last SET search_path in this file (sql/search_path.py).
+    search_path: tuple[str, ...] = ()
     # Bumped by each statement learned and each definition made or forgotten: what is worked
     # out from the history may be kept while it stays (platform_grants.py).
     learned: int = 0
@@ -241,6 +243,10 @@ class History:
     def knows(self, ref: ObjectRef) -> bool:
         key = self.identity(ref).key
         return key in self.definitions or self.constraint_indexes.get(key) in self.definitions
+
+    def holds_routine(self, schema: str, name: str) -> bool:
+        """Whether the migrations made a routine (any overload) of that name in `schema`."""
+        return any(f"{kind}:{schema}:{name}" in self.overloads for kind in ROUTINE_KINDS)
 
     def relation_taken(self, schema: str, name: str) -> bool:
         """Whether a relation (table, view, index, sequence...) the migrations made holds the
@@ -318,6 +324,7 @@ class History:
     def begin_file(self) -> None:
         """Each migration file starts with the default search_path again."""
         self.default_schema = DEFAULT_SCHEMA
+        self.search_path = ()
 
     # --- learning -------------------------------------------------------------------------
 

@@ -51,6 +51,7 @@ from migration_rollback.sql.names import (
     public_unsaid,
     relation,
     search_path_schema,
+    search_path_schemas,
     set_config_schema,
     split_qualified,
     strings,
@@ -58,6 +59,7 @@ from migration_rollback.sql.names import (
 )
 from migration_rollback.sql.platform_calls import Effect, cron_job_ref, plain_calls
 from migration_rollback.sql.renamed import column_added
+from migration_rollback.sql.search_path import of_history
 from migration_rollback.sql.settings import OWNED_RELATIONS, options_of, view_options
 
 if TYPE_CHECKING:
@@ -202,7 +204,8 @@ def _forget_constraint(h: History, ref: ObjectRef) -> None:
 
 
 def _observe_index(h: History, st: Statement, node: Any) -> None:
-    h.define(object_key_for_index(node, h.default_schema, h.relation_taken), st)
+    on = of_history(h).relation(node.relation)  # an index is made in its table's schema
+    h.define(object_key_for_index(node, str(on.schema), h.relation_taken), st)
 
 
 def _observe_function(h: History, st: Statement, node: Any) -> None:
@@ -251,20 +254,20 @@ def _observe_named(kind: str, name_attr: str) -> Observer:
 
 
 def _observe_trigger(h: History, st: Statement, node: Any) -> None:
-    rel = relation(node.relation, h.default_schema)
+    rel = of_history(h).relation(node.relation)
     h.define(ObjectRef("trigger", str(node.trigname), rel.schema, table=rel.name), st)
     learn_trigger(h, table_key(rel), str(node.trigname))
 
 
 def _observe_policy(h: History, st: Statement, node: Any) -> None:
-    rel = relation(node.table, h.default_schema)
+    rel = of_history(h).relation(node.table)
     h.define(ObjectRef("policy", str(node.policy_name), rel.schema, table=rel.name), st)
 
 
 def _observe_alter_policy(h: History, st: Statement, node: Any) -> None:
     """ALTER POLICY changes what a later restore must write: the CREATE POLICY as it now
     stands (a restore of the first CREATE would undo this one too)."""
-    rel = relation(node.table, h.default_schema)
+    rel = of_history(h).relation(node.table)
     ref = ObjectRef("policy", str(node.policy_name), rel.schema, table=rel.name)
     previous = h.definition(ref)
     if previous is None or not isinstance(previous.tree, ast.CreatePolicyStmt):
@@ -296,7 +299,7 @@ def _observe_publication(h: History, st: Statement, node: Any) -> None:
 
 
 def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
-    rel = relation(node.relation, h.default_schema)
+    rel = of_history(h).relation(node.relation)
     key = table_key(rel)
     for cmd in node.cmds or ():
         sub = cmd.subtype
@@ -342,7 +345,9 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
 def _observe_drop(h: History, st: Statement, node: Any) -> None:
     from migration_rollback.sql.classify import classify
 
-    targets = classify(st).targets
+    where = of_history(h)
+    objects = zip(node.objects or (), classify(st).targets, strict=True)
+    targets = [where.drop_target(obj, target) for obj, target in objects]
     for target in targets:
         h.forget(target)
     if node.behavior == DropBehavior.DROP_CASCADE:
@@ -359,6 +364,7 @@ def _observe_set(h: History, st: Statement, node: Any) -> None:
     schema = search_path_schema(node)
     if schema:
         h.default_schema = schema
+        h.search_path = search_path_schemas(node)
 
 
 def _observe_select(h: History, st: Statement, node: Any) -> None:

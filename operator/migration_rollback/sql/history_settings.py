@@ -21,11 +21,11 @@ from pglast.enums.parsenodes import AlterTableType as AT
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.names import (
     deparse,
-    object_with_args,
     relation,
     split_qualified,
     strings,
 )
+from migration_rollback.sql.search_path import of_history
 from migration_rollback.sql.settings import (
     LOGGED,
     OPTIONS_SET,
@@ -158,7 +158,7 @@ def learn_routine_alter(h: History, st: Statement, node: Any) -> None:
         h.stale.update(routine_keys(h, node.func))
         return
     kind = "procedure" if node.objtype == ObjectType.OBJECT_PROCEDURE else "function"
-    ref = h.identity(object_with_args(node.func, h.default_schema, kind))
+    ref = h.identity(of_history(h).routine(node.func, kind))
     previous = h.definition(ref)
     if previous is None or not isinstance(previous.tree, ast.CreateFunctionStmt):
         return

@@ -20,7 +20,7 @@ from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import Identifier, sql
 from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
-from migration_rollback.sql.names import DEFAULT_SCHEMA, deparse, search_path_schema
+from migration_rollback.sql.names import deparse, search_path_schema, search_path_schemas
 from migration_rollback.sql.renamed import TYPE_KINDS
 from migration_rollback.sql.rules import (
     attributes,
@@ -43,6 +43,7 @@ from migration_rollback.sql.rules.context import (
     renamed_manual,
 )
 from migration_rollback.sql.rules.create import CREATES, create
+from migration_rollback.sql.rules.search_path import lookup
 
 __all__ = ["RULES", "Context", "Inverse", "invert"]
 
@@ -51,17 +52,22 @@ def _drop(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     from migration_rollback.sql.classify import classify
 
     cascade = node.behavior == DropBehavior.DROP_CASCADE
-    for target in classify(st).targets:
-        ref = _with_default_schema(target, ctx.default_schema)
+    where = lookup(ctx)
+    for obj, target in zip(node.objects or (), classify(st).targets, strict=True):
+        ref = where.drop_target(obj, target)
         if node.missing_ok and ref.table is None and ctx.gone(ref) and not ctx.remade(ref):
             yield nothing(f"{ref.describe()} was gone already: IF EXISTS dropped nothing")
             continue
+        made = ctx.made_again_by(ref) if ref.table is None else None
         if ref.table is None and ref.column is None:
             ctx.note_gone(ref)
         if node.missing_ok and ref.key in ctx.dropped_here and not ctx.is_new(ref):
             yield nothing(f"{ref.describe()} was gone already: an earlier drop took it")
             continue
         ctx.dropped_here.add(ref.key)
+        if made is not None:  # not what earlier migrations made: that one went before
+            yield remade_dropped(ref, made, cascade=cascade)
+            continue
         recreated = recreate(ref, ctx, cascade=cascade)
         yield recreated
         if recreated.recreates is not None:  # as the history followed it since (settings.py)
@@ -101,10 +107,19 @@ def recreate(ref: ObjectRef, ctx: Context, *, cascade: bool) -> Inverse:
     return Inverse(manual=ManualItem(ManualNeed.RECREATE_DROPPED, reason, ref, ctx.was_named(ref)))
 
 
-def _with_default_schema(ref: ObjectRef, default_schema: str) -> ObjectRef:
-    if ref.schema == DEFAULT_SCHEMA and default_schema != DEFAULT_SCHEMA:
-        return ObjectRef(ref.kind, ref.name, default_schema, ref.column, ref.args, ref.table)
-    return ref
+def remade_dropped(ref: ObjectRef, made: Statement, *, cascade: bool) -> Inverse:
+    """Recreate what was dropped, which this migration had dropped before and made again by
+    `made`: from that statement, not from the earlier migrations' (what they made, with its
+    settings and dependents, is restored by the undo of the first DROP)."""
+    kind = kinds.KINDS.get(ref.kind)
+    if kind is not None and kind.drop_loses_rows(cascade=cascade):
+        reason = (
+            f"{ref.describe()} was dropped after {made.location} made it again; recreate it "
+            f"as that statement made it, with any rows written to it since"
+        )
+        return Inverse(manual=ManualItem(ManualNeed.RECREATE_DROPPED, reason, ref))
+    note = f"recreates {ref.describe()} as {made.location} made it again"
+    return Inverse(made.text, notes=(note,), tree=made.node)
 
 
 def _no_undo(reason: str) -> Rule:
@@ -128,6 +143,7 @@ def _set(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     schema = search_path_schema(node)
     if schema:
         ctx.default_schema = schema
+        ctx.search_path = search_path_schemas(node)
     yield nothing("session setting; nothing to undo")
 
 

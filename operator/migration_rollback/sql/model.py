@@ -170,6 +170,11 @@ class Leaves(enum.Enum):
     # Only whether it stays: an IF NOT EXISTS object that may have been there (made nothing)
     EXISTENCE = "existence"
     VALUES = "values"  # its values (and a NOT NULL after them): the rollback's SQL made it again
+    # What CREATE OR REPLACE writes over it (its query or body, options; its existence when it
+    # may be new), not what it keeps: owner, privileges, comment.
+    DEFINITION = "definition"
+    SETTINGS = "settings"  # the `SET x` of a routine, which ALTER FUNCTION … SET / RESET changes
+    OPTIONS = "options"  # a routine's options ALTER FUNCTION changes (its settings among them)
 
 
 @quick_init

@@ -1,7 +1,8 @@
 """Names of objects in pglast parse trees, resolved the way PostgreSQL would resolve them.
 
 Unqualified names are qualified with the schema a migration's `SET search_path` selects
-(`public` by default), and names PostgreSQL invents for unnamed indexes and constraints are
+(`public` by default; a reference to an existing object along the whole path:
+search_path.py), and names PostgreSQL invents for unnamed indexes and constraints are
 derived with its own rule, so rollbacks always name exactly one object.
 """
 
@@ -269,6 +270,18 @@ def _constant(node: Any) -> str | None:
     value = getattr(node, "val", None) if isinstance(node, ast.A_Const) else None
     sval = getattr(value, "sval", None)
     return None if sval is None else str(sval)
+
+
+def search_path_schemas(node: Any) -> tuple[str, ...]:
+    """Every schema of `SET search_path TO a, b`, in order; () for another setting."""
+    if (node.name or "").lower() != "search_path":
+        return ()
+    found: list[str] = []
+    for arg in node.args or ():
+        sval = getattr(getattr(arg, "val", None), "sval", None)
+        if sval is not None:
+            found.extend(part.strip().strip('"') for part in str(sval).split(","))
+    return tuple(schema for schema in found if schema)
 
 
 def search_path_schema(node: Any) -> str | None:

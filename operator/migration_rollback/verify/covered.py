@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from migration_rollback.project.artifacts import normalized_body, split_file
@@ -118,14 +118,35 @@ LEAVES: dict[ManualNeed, frozenset[str]] = {
     ManualNeed.ENUM_VALUE: frozenset({"labels"}),  # the type itself stays as it is
 }
 
+# A routine's options as the snapshot names them: what ALTER FUNCTION … SET, COST, STRICT,
+# SECURITY… change (the routine's body, arguments, owner and privileges are not among them).
+ROUTINE_OPTIONS = frozenset(
+    {"config", "volatility", "strict", "security definer", "leakproof", "parallel", "cost",
+     "rows"}
+)  # fmt: skip
+
+# What CREATE OR REPLACE writes (a view's query and options, a routine's body and options, a
+# trigger's or rule's definition), its existence too when it may be new: not what the object
+# keeps (owner, privileges, comment).
+DEFINITION = (
+    frozenset(
+        {EXISTS, "definition", "options", "enabled", "arguments", "returns", "language", "body"}
+    )
+    | ROUTINE_OPTIONS
+)
+
 # What an item about part of its target leaves (the engine's Leaves), before its need: an IF
 # NOT EXISTS object that may have been there, whether it stays (what else differs on it is
 # another step's doing: the statement made nothing where it existed); a column the
 # rollback's SQL re-added, its values (data) and the NOT NULL after them, not its type,
-# default or collation.
+# default or collation; an OR REPLACE, the definition it writes; an ALTER FUNCTION, the
+# settings or options it changes.
 SCOPES: dict[Leaves, frozenset[str]] = {
     Leaves.EXISTENCE: frozenset({EXISTS}),
     Leaves.VALUES: frozenset({"not null"}),
+    Leaves.SETTINGS: frozenset({"config"}),
+    Leaves.OPTIONS: ROUTINE_OPTIONS,
+    Leaves.DEFINITION: DEFINITION,
 }
 
 # The existence differences an item of a need may leave (by the object being there after
@@ -161,6 +182,7 @@ def split(
     uncovered: list[Difference] = []
     covered: list[Covered] = []
     whole = frozenset(d.object for d in differences if d.attribute == EXISTS)
+    covers = [_placed(c, differences) for c in covers]
     for d in differences:
         cover = next((c for c in covers if c.covers(d, whole)), None)
         if cover is None:
@@ -168,6 +190,32 @@ def split(
         else:
             covered.append(Covered(d, cover))
     return uncovered, covered
+
+
+def _placed(cover: Cover, differences: Sequence[Difference]) -> Cover:
+    """`cover` with each routine it names without arguments (`DROP FUNCTION f`, `ALTER
+    FUNCTION f`) as the one overload of that name the differences are on. PostgreSQL takes
+    such a name only when one routine holds it: when several of that name differ, the others
+    are other statements' doing, and which one the item is about is not known, so it covers
+    none of them."""
+    if not any(_argless(ref) for ref in cover.targets):
+        return cover
+    placed = (_one_overload(ref, differences) for ref in cover.targets)
+    return replace(cover, targets=tuple(ref for ref in placed if ref is not None))
+
+
+def _argless(ref: ObjectRef) -> bool:
+    return naming(ref) is Naming.ROUTINE and ref.args is None
+
+
+def _one_overload(ref: ObjectRef, differences: Sequence[Difference]) -> ObjectRef | None:
+    if not _argless(ref):
+        return ref
+    found = {d.object.name for d in differences if matches(ref, d.object)}
+    if len(found) != 1:
+        return None
+    prefix = Identifier(_schema(ref), ref.name).as_string() + "("
+    return replace(ref, args=found.pop()[len(prefix) : -1])
 
 
 def folded(covered: Sequence[Covered]) -> list[Covered]:

@@ -40,11 +40,12 @@ from migration_rollback.sql.rules.context import (
     nothing,
     renamed_manual,
 )
+from migration_rollback.sql.rules.search_path import lookup
 from migration_rollback.sql.settings import OWNED_RELATIONS, role_named
 
 
 def alter_table(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
-    rel = relation(node.relation, ctx.default_schema)
+    rel = lookup(ctx).relation(node.relation)
     kind = kinds.relation_of_type(node.objtype)
     if_exists, alone = bool(node.missing_ok), not node.relation.inh  # alone: ONLY
     subs = [Subcommand(cmd, rel, kind, if_exists, ctx, alone) for cmd in node.cmds or ()]

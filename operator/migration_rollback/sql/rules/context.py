@@ -98,6 +98,9 @@ class Context:
 
     history: History | None
     default_schema: str = DEFAULT_SCHEMA
+    # The schemas of the last `SET search_path` (its first the default schema while nothing
+    # has set another since): where an unqualified name of an existing object is looked up.
+    search_path: tuple[str, ...] = ()
     created_here: CreatedObjects = field(default_factory=CreatedObjects)
     # Tables this migration declared partitioned or gave children so far (rules/only.py).
     descent: History = field(default_factory=History)
@@ -129,9 +132,10 @@ class Context:
     # the next unnamed one may take the name again when no other constraint of the schema has
     # it (an index-backed one frees its index's name: `gone_here`).
     constraints_gone: dict[tuple[str, str], int] = field(default_factory=dict)
-    # Objects dropped here and made again since (gone_key): a later CREATE OR REPLACE of one
-    # replaces what this migration made after the DROP (redefine.replaced).
-    remade_here: set[tuple[str, str]] = field(default_factory=set)
+    # Objects dropped here and made again since (gone_key), with the statement that last made
+    # them: a later CREATE OR REPLACE of one replaces what this migration made after the DROP
+    # (redefine.replaced); a later DROP drops that one, which its undo makes again from there.
+    remade_here: dict[tuple[str, str], Statement] = field(default_factory=dict)
     # Every name this migration changed so far, in order: an earlier text re-run at this
     # point of the rollback sees them still (they are undone after it).
     renamed_here: list[Renamed] = field(default_factory=list)
@@ -238,17 +242,22 @@ class Context:
         # Dropped again: what was made since is gone too (a routine named without its
         # arguments, each overload).
         whole = ref.kind in ROUTINE_KINDS and ref.args is None
-        again = {k for k in self.remade_here if k == key or (whole and _same_routine(k, key))}
-        self.remade_here -= again
+        again = [k for k in self.remade_here if k == key or (whole and _same_routine(k, key))]
+        for made in again:
+            del self.remade_here[made]
 
-    def note_made(self, ref: ObjectRef) -> None:
-        """`ref` made by this migration (a CREATE [OR REPLACE]); made again after its DROP."""
+    def note_made(self, ref: ObjectRef, st: Statement) -> None:
+        """`ref` made by `st` (a CREATE [OR REPLACE]); made again after its DROP."""
         if self.gone(ref):
-            self.remade_here.add(gone_key(ref))
+            self.remade_here[gone_key(ref)] = st
 
     def remade(self, ref: ObjectRef) -> bool:
         """Dropped by this migration, then made again by it."""
         return gone_key(ref) in self.remade_here
+
+    def made_again_by(self, ref: ObjectRef) -> Statement | None:
+        """The statement that made `ref` again after this migration dropped it, if it did."""
+        return self.remade_here.get(gone_key(ref))
 
     def gone(self, ref: ObjectRef) -> bool:
         """Whether this migration dropped `ref` so far: a routine by its arguments (dropping
@@ -298,6 +307,17 @@ class Context:
             self.gone_here.add(key)
         else:
             self.constraints_gone[key] = self.constraints_gone.get(key, 0) + 1
+
+    def only_overload(self, ref: ObjectRef) -> ObjectRef:
+        """A routine named without its arguments as the one overload earlier migrations made
+        of that name (PostgreSQL takes such a name when one routine holds it); `ref` when
+        they made none or several, or this migration dropped it."""
+        if ref.args is not None or self.history is None:
+            return ref
+        key = gone_key(ref)
+        if any(_same_routine(gone, key) for gone in self.gone_here):
+            return ref  # an overload dropped here: which one is left is not the history's
+        return self.history.identity(ref)
 
     def is_new(self, ref: ObjectRef) -> bool:
         """Created by this migration: dropping it undoes whatever else was done to it."""

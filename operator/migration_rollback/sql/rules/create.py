@@ -21,6 +21,7 @@ from migration_rollback.sql.model import Leaves, ManualNeed, ObjectRef, Statemen
 from migration_rollback.sql.names import function_args, relation, split_qualified, strings
 from migration_rollback.sql.rules.context import Context, Inverse, drop, manual, nothing
 from migration_rollback.sql.rules.redefine import replaced
+from migration_rollback.sql.rules.search_path import lookup
 
 # Extensions a Supabase project has before its first migration (the CREATE EXTENSIONs of
 # platform/supabase.sql, and plpgsql); `CREATE EXTENSION IF NOT EXISTS` of one of them changes
@@ -71,22 +72,39 @@ def create(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     if _temporary(node):
         yield nothing("a temporary table ends with the session")
         return
-    ref = spec.target(node, ctx.default_schema)
+    home = _home(node, ctx)
+    ref = spec.target(node, home)
     if isinstance(node, ast.IndexStmt):  # unnamed: the next free name (names.choose_name)
-        ref = object_key_for_index(node, ctx.default_schema, ctx.relation_taken)
+        ref = object_key_for_index(node, home, ctx.relation_taken)
     if ref is None:
         yield manual(ManualNeed.UNSUPPORTED, f"{st.kind} is not understood")
     elif _platform_extension(node, ref, spec):
         yield nothing(f"extension {ref.name} is part of the platform; kept")
     elif spec.replaceable:
         yield from _create_or_replace(node, ref, ctx)
+        ctx.note_made(ref, st)  # made, or replaced: its definition is this statement's now
     else:
-        yield from _plain(node, ref, spec, ctx)
+        yield from _plain(node, ref, spec, ctx, st)
 
 
-def _plain(node: Any, ref: ObjectRef, spec: Creates, ctx: Context) -> Iterator[Inverse]:
+def _home(node: Any, ctx: Context) -> str:
+    """Where the CREATE puts its object: the first schema of the search_path; what is made
+    on a table (an index, trigger, policy, rule), its table's, found along the path."""
+    attr = _ON_TABLE.get(type(node))
+    if attr is None:
+        return ctx.default_schema
+    return str(lookup(ctx).relation(getattr(node, attr)).schema)
+
+
+_ON_TABLE = {ast.IndexStmt: "relation", ast.CreateTrigStmt: "relation",
+             ast.CreatePolicyStmt: "table", ast.RuleStmt: "relation"}  # fmt: skip
+
+
+def _plain(
+    node: Any, ref: ObjectRef, spec: Creates, ctx: Context, st: Statement
+) -> Iterator[Inverse]:
     if_not_exists = spec.if_not_exists(node)
-    if if_not_exists and ctx.is_new(ref) and not ctx.gone(ref):
+    if if_not_exists and ctx.is_new(ref) and (not ctx.gone(ref) or ctx.remade(ref)):
         note = f"{ref.describe()} was made earlier in this migration; IF NOT EXISTS made nothing"
         yield nothing(note)
         return
@@ -102,6 +120,7 @@ def _plain(node: Any, ref: ObjectRef, spec: Creates, ctx: Context) -> Iterator[I
         yield manual(ManualNeed.PRIOR_DEFINITION, reason, ref, Leaves.EXISTENCE)
         return
     ctx.created_here.add(ref)
+    ctx.note_made(ref, st)
     yield dropped
 
 
@@ -119,7 +138,7 @@ def _on_new_table(node: Any, ctx: Context) -> bool:
     keep it if it was there). On a table they did not make, it is a human's call."""
     if not isinstance(node, ast.IndexStmt):
         return False
-    table = relation(node.relation, ctx.default_schema)
+    table = lookup(ctx).relation(node.relation)
     return ctx.is_new(table) or bool(ctx.existed_before(table))
 
 
@@ -139,7 +158,6 @@ def _create_or_replace(node: Any, ref: ObjectRef, ctx: Context) -> Iterator[Inve
         yield drop(ref)
     if not ctx.existed_before(ref):
         ctx.created_here.add(ref)
-    ctx.note_made(ref)
 
 
 # --- what each CREATE creates -----------------------------------------------------------------

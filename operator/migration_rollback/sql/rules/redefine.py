@@ -15,10 +15,9 @@ from pglast.enums.parsenodes import AlterPublicationAction, ObjectType, Publicat
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import SQL, Identifier, Literal, name_of, sql
 from migration_rollback.sql.history_settings import UNSURE_SPEC
-from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
+from migration_rollback.sql.model import Leaves, ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import (
     deparse,
-    object_with_args,
     relation,
     split_qualified,
     strings,
@@ -34,6 +33,7 @@ from migration_rollback.sql.rules.context import (
 )
 from migration_rollback.sql.rules.privileges import recreated_privileges
 from migration_rollback.sql.rules.routine_attributes import attributes_back
+from migration_rollback.sql.rules.search_path import lookup
 from migration_rollback.sql.rules.settings import recreated_attributes, recreated_settings
 from migration_rollback.sql.view_columns import same_columns
 
@@ -65,7 +65,7 @@ def replaced(ref: ObjectRef, ctx: Context, dropped: Inverse, node: Any = None) -
             yield from recreated_attributes(ref, ctx)
             yield from recreated_privileges(ref, ctx)
     elif existed:
-        yield manual(ManualNeed.PRIOR_DEFINITION, _unsaid(ref), ref)
+        yield manual(ManualNeed.PRIOR_DEFINITION, _unsaid(ref), ref, Leaves.DEFINITION)
     else:
         yield manual(
             ManualNeed.PRIOR_DEFINITION,
@@ -73,6 +73,7 @@ def replaced(ref: ObjectRef, ctx: Context, dropped: Inverse, node: Any = None) -
             f"known: if it existed before, restore its previous definition; if not, run: "
             f"{dropped.sql}",
             ref,
+            Leaves.DEFINITION,
         )
 
 
@@ -124,7 +125,7 @@ def _new_here(ref: ObjectRef) -> Inverse:
 
 
 def alter_policy(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
-    rel = relation(node.table, ctx.default_schema)
+    rel = lookup(ctx).relation(node.table)
     ref = ObjectRef("policy", str(node.policy_name), rel.schema, table=rel.name)
     previous = ctx.previous(ref)
     renamed = ctx.renamed_since(previous) if previous is not None else None
@@ -148,7 +149,7 @@ def alter_function(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     each attribute set back to what earlier migrations left (routine_attributes.py), naming the
     routine as it is now; by hand when they do not say it."""
     kind = "procedure" if node.objtype == ObjectType.OBJECT_PROCEDURE else "function"
-    ref = object_with_args(node.func, ctx.default_schema, kind)
+    ref = lookup(ctx).routine(node.func, kind)
     previous = None if node.func.args_unspecified else ctx.previous(ctx.was_named(ref) or ref)
     tree = getattr(previous, "tree", None)
     back = attributes_back(tree, node) if isinstance(tree, ast.CreateFunctionStmt) else None
@@ -168,8 +169,16 @@ def alter_function(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         yield manual(
             ManualNeed.PRIOR_DEFINITION,
             f"{ref.describe()} was altered ({st.first_line}); restore its previous settings",
-            ref,
+            ctx.only_overload(ref),
+            _altered(node),
         )
+
+
+def _altered(node: Any) -> Leaves:
+    """What of the routine an ALTER FUNCTION changes: its settings alone (SET / RESET), or
+    its options; never its body, arguments, owner or existence."""
+    sets = all(action.defname == "set" for action in node.actions or ())
+    return Leaves.SETTINGS if sets else Leaves.OPTIONS
 
 
 def alter_sequence(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:

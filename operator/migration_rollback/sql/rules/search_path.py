@@ -1,0 +1,27 @@
+"""The search_path lookup (sql/search_path.py) over what the rules know at this point of the
+migration: what it made, and what earlier migrations made that it did not drop."""
+
+from __future__ import annotations
+
+from migration_rollback.sql.model import ObjectRef
+from migration_rollback.sql.rules.context import Context
+from migration_rollback.sql.search_path import Lookup
+
+
+def lookup(ctx: Context) -> Lookup:
+    return Lookup(
+        ctx.default_schema,
+        ctx.search_path,
+        ctx.relation_taken,
+        lambda schema, name: _routine_there(ctx, schema, name),
+    )
+
+
+def _routine_there(ctx: Context, schema: str, name: str) -> bool:
+    """A routine of that name made here, or by an earlier migration and not dropped here."""
+    ref = ObjectRef("function", name, schema)
+    if ctx.created_here.has_name(ref):
+        return True
+    if ctx.history is None or ctx.gone(ref):
+        return False
+    return ctx.history.holds_routine(schema, name)

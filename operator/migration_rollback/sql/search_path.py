@@ -1,0 +1,94 @@
+"""Where an unqualified name of an existing object is, along the search_path.
+
+PostgreSQL looks such a name up schema by schema along the search_path: after `SET
+search_path TO app, public`, `ALTER TABLE t …` alters `public.t` when there is no `app.t`.
+A CREATE still makes its object in the first schema; a reference goes to the first schema of
+the path where the migrations made an object of that name, and to the first schema when none
+did (what they do not show is not guessed at). A qualified name is taken as written. The
+history (earlier migrations) and the rules (the migration rolled back) ask the same `Lookup`,
+each over its own records. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from migration_rollback.sql import kinds
+from migration_rollback.sql._ast import ast
+from migration_rollback.sql.model import ObjectRef
+from migration_rollback.sql.names import object_with_args, relation, strings
+
+if TYPE_CHECKING:
+    from migration_rollback.sql.history import History
+
+There = Callable[[str, str], bool]  # (schema, name): an object of that name is there
+ROUTINE_KINDS = frozenset({"function", "procedure", "aggregate"})
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """Where unqualified names go at one point of a migration."""
+
+    first: str  # the default schema: where a CREATE puts its object
+    path: tuple[str, ...]  # the schemas of the last SET search_path
+    relation_there: There
+    routine_there: There
+
+    def schema_of(self, name: str, there: There) -> str:
+        """The first schema of the path holding `name`; the first schema when none does,
+        or when the path set last is no longer in force (a set_config of the search_path
+        since: only its first schema is known)."""
+        path = self.path if self.path[:1] == (self.first,) else ()
+        return next((schema for schema in path if there(schema, name)), self.first)
+
+    def relation(self, rv: Any, kind: str = "table") -> ObjectRef:
+        """The existing relation a RangeVar names."""
+        if rv.schemaname:
+            return relation(rv, self.first, kind)
+        return ObjectRef(kind, rv.relname, self.schema_of(rv.relname, self.relation_there))
+
+    def routine(self, owa: Any, kind: str) -> ObjectRef:
+        """The existing routine an ObjectWithArgs names."""
+        ref = object_with_args(owa, self.first, kind)
+        if len(owa.objname) > 1:
+            return ref
+        schema = self.schema_of(ref.name, self.routine_there)
+        return ObjectRef(kind, ref.name, schema, args=ref.args)
+
+    def drop_target(self, obj: Any, target: ObjectRef) -> ObjectRef:
+        """A DROP's target (`classify`'s, in `public` when its name is bare) where the
+        statement's own name for it (`obj`) puts it: a qualified name as written, a bare one
+        along the path (relations, routines, a member's table) or in the first schema."""
+        kind = kinds.KINDS.get(target.kind)
+        if target.schema is None or kind is None or not _bare(obj, on_table=kind.on_table):
+            return target
+        if kind.on_table and target.table is not None:  # a trigger, policy, rule: its table's
+            schema = self.schema_of(target.table, self.relation_there)
+        elif kind.relation:
+            schema = self.schema_of(target.name, self.relation_there)
+        elif target.kind in ROUTINE_KINDS:
+            schema = self.schema_of(target.name, self.routine_there)
+        else:
+            schema = self.first
+        return ObjectRef(target.kind, target.name, schema, target.column, target.args, target.table)
+
+
+def of_history(h: History) -> Lookup:
+    """The lookup over what earlier migrations made, at this point of the history."""
+    return Lookup(h.default_schema, h.search_path, h.relation_taken, h.holds_routine)
+
+
+def _bare(obj: Any, *, on_table: bool) -> bool:
+    """Whether a DROP's name for the object (its table's, for a trigger or policy) has no
+    schema."""
+    if isinstance(obj, ast.ObjectWithArgs):
+        parts = len(obj.objname)
+    elif isinstance(obj, ast.String):
+        parts = 1
+    elif isinstance(obj, ast.TypeName):
+        parts = len(obj.names)
+    else:
+        parts = len(strings(obj))
+    return parts - (1 if on_table else 0) <= 1
