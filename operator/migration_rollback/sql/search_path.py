@@ -27,7 +27,9 @@ There = Callable[[str, str], bool]  # (schema, name): an object of that name is 
 ROUTINE_KINDS = frozenset({"function", "procedure", "aggregate"})
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is made a statement, and a frozen one's __init__ cost 0.7% of the engine's
+# instructions (bench/engine_instructions.py).
+@dataclass(slots=True)
 class Lookup:
     """Where unqualified names go at one point of a migration."""
 
