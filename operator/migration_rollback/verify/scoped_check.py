@@ -27,10 +27,11 @@ FUNCTION = f"{HELPER_SCHEMA}.scoped_check"
 # A relation of the scope in a schema no model holds (the archive a rollback's DROP TABLE moves
 # it to, the verifier's own, a temporary one): no kind's query reads it (they keep to
 # `user_ns`), so it is in the scope under this category, which none of them starts from. A
-# migration whose rollback archives its tables then costs its comparison no kind's query (the
-# checks of bench_verify.py's 300 migrations: 1.43 s of the server's time, now 1.02 s, by
-# pg_stat_statements). Asked per row by a scalar subquery: as EXISTS, the planner hashed it,
-# reading every relation of pg_catalog at every check (0.4 ms).
+# migration whose rollback archives its tables then costs its comparison no kind's query
+# (with the code that ran read once a round trip, roundtrip.py: the checks of bench_verify.py's
+# 300 migrations took a tenth less of the server's time by pg_stat_statements, three runs each
+# on PostgreSQL 15 and 17). Asked per row by a scalar subquery: as EXISTS, the planner hashed
+# it, reading every relation of pg_catalog at every check (0.4 ms).
 OUTSIDE = "rel outside"
 
 _PUBLICATION_GROUPS = ("publication", "publication table", "publication schema")
