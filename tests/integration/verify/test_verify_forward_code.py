@@ -14,10 +14,9 @@ import pglast
 import psycopg
 import pytest
 from test_verify_unseen_code import MIGRATIONS, UNSEEN_BASE
-from verify_support import statuses, write_project
+from verify_support import capturing_database, statuses, write_project
 
 from migration_rollback.verify import capture, catalog, run_verification
-from migration_rollback.verify.baseline import load_baseline
 
 pytestmark = pytest.mark.integration
 
@@ -82,17 +81,8 @@ def test_hidden_code_known_by_the_kept_model_reads_it_again(
 
 @pytest.fixture
 def conn(pg_server: Any) -> Iterator[psycopg.Connection[Any]]:
-    name = pg_server.create_database("forward_code")
-    try:
-        with psycopg.connect(pg_server.url_for(name), autocommit=True) as c:
-            load_baseline(c)
-            c.execute(BASE)
-        with psycopg.connect(pg_server.url_for(name), autocommit=True, prepare_threshold=None) as c:
-            assert capture.install(c)
-            catalog.prepare_connection(c)
-            yield c
-    finally:
-        pg_server.drop_database(name)
+    with capturing_database(pg_server, "forward_code", BASE) as c:
+        yield c
 
 
 def test_a_check_reads_the_code_that_ran_only_when_asked(conn: psycopg.Connection[Any]) -> None:

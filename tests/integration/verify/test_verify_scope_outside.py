@@ -10,10 +10,10 @@ from typing import Any
 import pglast
 import psycopg
 import pytest
+from verify_support import capturing_database
 
 from migration_rollback.runner.naming import ARCHIVE_SCHEMA
 from migration_rollback.verify import capture, catalog, scoped_check
-from migration_rollback.verify.baseline import load_baseline
 from migration_rollback.verify.diff import diff_objects
 from migration_rollback.verify.model import SchemaModel
 from migration_rollback.verify.snapshot import SCOPE_TABLE, take_snapshot
@@ -32,17 +32,8 @@ create policy readers on app.kept for select using (true);
 
 @pytest.fixture(scope="module")
 def conn(pg_server: Any) -> Iterator[psycopg.Connection[Any]]:
-    name = pg_server.create_database("outside")
-    try:
-        with psycopg.connect(pg_server.url_for(name), autocommit=True) as c:
-            load_baseline(c)
-            c.execute(SCHEMA)
-        with psycopg.connect(pg_server.url_for(name), autocommit=True, prepare_threshold=None) as c:
-            assert capture.install(c)
-            catalog.prepare_connection(c)
-            yield c
-    finally:
-        pg_server.drop_database(name)
+    with capturing_database(pg_server, "outside", SCHEMA) as c:
+        yield c
 
 
 def _check(conn: psycopg.Connection[Any], statements: list[str]) -> capture.Check:

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+import psycopg
 
 from migration_rollback.verify import (
     GeneratedRollback,
     MigrationPair,
     VerifyResult,
+    capture,
+    catalog,
     generate_verified,
 )
+from migration_rollback.verify.baseline import load_baseline
 
 
 def write_project(
@@ -61,3 +68,20 @@ def body_of(generated: dict[str, GeneratedRollback], case: str) -> str:
     body = generated[case].sql_body
     assert body is not None
     return body
+
+
+@contextmanager
+def capturing_database(pg_server: Any, name: str, schema: str) -> Iterator[psycopg.Connection[Any]]:
+    """A database with the baseline and `schema`, and a session with the change capture
+    installed and the catalog reads prepared (as a shadow session has them); dropped after."""
+    name = pg_server.create_database(name)
+    try:
+        with psycopg.connect(pg_server.url_for(name), autocommit=True) as c:
+            load_baseline(c)
+            c.execute(schema)
+        with psycopg.connect(pg_server.url_for(name), autocommit=True, prepare_threshold=None) as c:
+            assert capture.install(c)
+            catalog.prepare_connection(c)
+            yield c
+    finally:
+        pg_server.drop_database(name)
