@@ -80,18 +80,28 @@ def test_an_unqualified_table_is_made_in_the_first_schema_of_the_path(project: P
 
 
 def test_an_added_column_is_read_on_the_table_the_path_finds(project: Project) -> None:
-    # app comes first but has no `other`: the column is public.other's, which had it.
+    # app comes first but has no `other`: the column is public.other's, which had it. The
+    # rollback names the same table (the engine looks `other` up along the path); public.other
+    # is a migration's table, whose history has no `note`, so the rollback drops the column
+    # (a data-loss step: its values are archived, not lost).
     capture = _apply(
         project,
-        "CREATE SCHEMA app; ALTER TABLE public.other ADD COLUMN note text",
+        "CREATE SCHEMA app; ALTER TABLE public.other ADD COLUMN note text; "
+        "INSERT INTO public.other VALUES (1, 'kept')",
         "SET search_path = app, public;\nALTER TABLE other ADD COLUMN IF NOT EXISTS note text;\n",
     )
     assert capture.get("existed") is True, capture
+    rollback = (project.migrations / f"{MIGRATION}_rollback.sql").read_text()
+    assert "ALTER TABLE public.other DROP COLUMN IF EXISTS note" in rollback, rollback
+    assert "app.other" not in rollback, rollback
 
     run = project.execute(MIGRATION)
 
     assert run.returncode == 0, run.stdout + run.stderr
-    assert project.sql(
-        "SELECT count(*) FROM pg_attribute WHERE attrelid = 'public.other'::regclass "
-        "AND attname = 'note' AND NOT attisdropped"
-    ) == [(1,)]
+    columns = "SELECT attname FROM pg_attribute WHERE attrelid = 'public.other'::regclass"
+    assert ("note",) not in project.sql(columns + " AND attnum > 0 AND NOT attisdropped")
+    archived = project.sql(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'migration_rollback_archive' AND c.relkind = 'r'"
+    )
+    assert archived, "the column's values were not archived"
