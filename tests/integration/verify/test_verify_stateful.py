@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from verify_support import write_project
+from verify_support import generate_replays, write_project
 
 from migration_rollback.verify import GeneratedRollback, generate_verified, stateful_rollback
 from migration_rollback.verify.snapshot import Snapshot
@@ -295,25 +295,22 @@ def test_an_object_dropped_made_again_and_dropped_again_is_restored(
     """A type the migration dropped, made again, commented and dropped again (IF EXISTS): the
     undo of the second DROP makes the migration's own type again, so that the undo of the
     COMMENT finds it; taking the type as gone already left the COMMENT nothing to run on."""
-    pairs = write_project(
+    out = generate_replays(
         tmp_path,
+        "create type public.mood as enum ('a', 'b');\n",
         [
-            ("base", "create type public.mood as enum ('a', 'b');\n", None),
             (
                 "remade",
                 "drop type public.mood;\n"
                 "create type public.mood as enum ('x');\n"
                 "comment on type public.mood is 'the new one';\n"
                 "drop type if exists public.mood;\n",
-                None,
-            ),
+            )
         ],
+        str(pg_server.admin_url),  # type: ignore[attr-defined]
     )
-    out = generate_verified(pairs, str(pg_server.admin_url))  # type: ignore[attr-defined]
-    assert [g.result.status for g in out] == ["verified"] * 2, "\n".join(
-        g.result.report() + "\n" + (g.sql_body or "") for g in out
-    )
-    body = out[1].sql_body or ""
+    _assert_all_verified(out, 2)
+    body = out["remade"].sql_body or ""
     assert body.index("as enum ('x')") < body.index("COMMENT ON TYPE public.mood IS NULL"), body
 
 
@@ -324,28 +321,27 @@ def test_an_unqualified_reference_follows_the_search_path(
     no app.t, as PostgreSQL looks it up, and an index on it is made in public: the undo must
     drop the column from public.t (app.t, the first schema's, does not exist: the rollback
     failed) and the index from public."""
-    pairs = write_project(
+    out = generate_replays(
         tmp_path,
+        "create schema app;\ncreate table public.t (id int, c int default 3);\n",
         [
-            (
-                "base",
-                "create schema app;\ncreate table public.t (id int, c int default 3);\n",
-                None,
-            ),
             (
                 "along_the_path",
                 "set search_path to app, public;\n"
                 "alter table t add column d int;\n"
                 "alter table t alter column c set default 5;\n"
                 "create index on t (c);\n",
-                None,
-            ),
+            )
         ],
+        str(pg_server.admin_url),  # type: ignore[attr-defined]
     )
-    out = generate_verified(pairs, str(pg_server.admin_url))  # type: ignore[attr-defined]
-    assert [g.result.status for g in out] == ["verified"] * 2, "\n".join(
-        g.result.report() + "\n" + (g.sql_body or "") for g in out
-    )
-    body = out[1].sql_body or ""
+    _assert_all_verified(out, 2)
+    body = out["along_the_path"].sql_body or ""
     assert "ALTER TABLE public.t DROP COLUMN IF EXISTS d" in body
     assert "DROP INDEX IF EXISTS public.t_c_idx" in body  # made in its table's schema
+
+
+def _assert_all_verified(out: dict[str, GeneratedRollback], count: int) -> None:
+    assert [g.result.status for g in out.values()] == ["verified"] * count, "\n".join(
+        g.result.report() + "\n" + (g.sql_body or "") for g in out.values()
+    )

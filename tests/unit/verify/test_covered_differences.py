@@ -179,12 +179,15 @@ def test_one_uncovered_difference_is_a_mismatch_naming_it() -> None:
 # --- what an item does not excuse (review37) ------------------------------------------------
 
 
-def _generated_after(earlier: str, forward: str) -> tuple[str, RollbackPlan]:
-    """The rollback file `generate` writes for `forward`, `earlier` a migration before it."""
-    history = History()
-    history.begin_file()
-    for st in parse(earlier, "0_h.sql").statements:
-        history.observe(st)
+def _generated_after(earlier: str | None, forward: str) -> tuple[str, RollbackPlan]:
+    """The rollback file `generate` writes for `forward`, `earlier` a migration before it
+    (None: earlier migrations not known)."""
+    history = None
+    if earlier is not None:
+        history = History()
+        history.begin_file()
+        for st in parse(earlier, "0_h.sql").statements:
+            history.observe(st)
     plan = generate_rollback(parse(forward, "1_m.sql"), "1_m", history)
     body = plan.render_body()
     header = RollbackHeader("1_m", "2025-01-01T00:00:00Z", "1_m.sql", "0", body_sha256(body), "t")

@@ -5,9 +5,8 @@ differences written by hand."""
 
 from __future__ import annotations
 
-from migration_rollback.project.artifacts import RollbackHeader, body_sha256, compose
-from migration_rollback.sql import History, generate_rollback
-from migration_rollback.sql import parse_script as parse
+from tests.unit.verify.test_covered_differences import _generated_after
+
 from migration_rollback.verify.covered import Cover, covers_of, split
 from migration_rollback.verify.diff import Difference
 from migration_rollback.verify.snapshot import ObjectId
@@ -20,17 +19,9 @@ VIEW = ObjectId("view", "public.v")
 def _covers(forward: str, earlier: str | None = None) -> tuple[Cover, ...]:
     """The covers of the rollback file `generate` writes for `forward` after `earlier` (None:
     earlier migrations not known)."""
-    history = None
-    if earlier is not None:
-        history = History()
-        history.begin_file()
-        for st in parse(earlier, "0_h.sql").statements:
-            history.observe(st)
-    plan = generate_rollback(parse(forward, "1_m.sql"), "1_m", history)
-    body = plan.render_body()
-    header = RollbackHeader("1_m", "2025-01-01T00:00:00Z", "1_m.sql", "0", body_sha256(body), "t")
-    covers = covers_of(plan, compose(header, body), "r.sql")
-    assert covers, body
+    text, plan = _generated_after(earlier, forward)
+    covers = covers_of(plan, text, "r.sql")
+    assert covers, text
     return covers
 
 
