@@ -24,11 +24,10 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 from migration_rollback.errors import SqlSyntaxError
-from migration_rollback.sql import History, Script, parse_script
+from migration_rollback.sql import History, Script
 from migration_rollback.verify.diff import Difference, render
 from migration_rollback.verify.generated_attempts import generated_source
 from migration_rollback.verify.made import ProjectNames
@@ -40,6 +39,7 @@ from migration_rollback.verify.parallel import (
     run_workers,
     split,
 )
+from migration_rollback.verify.parsed_files import ParsedFiles
 from migration_rollback.verify.replayer import Progress, Replayer
 from migration_rollback.verify.rollback_source import (
     Attempts,
@@ -120,8 +120,10 @@ class Plan(Protocol):
 class _Files:
     """`validate --verify`: the rollback files, nothing to learn."""
 
+    files: ParsedFiles
+
     def source_for(self, pair: MigrationPair) -> RollbackSource:
-        return file_rollback(pair.rollback_path, pair.rollback_text, pair.plan)
+        return file_rollback(pair.rollback_path, pair.rollback_text, pair.plan, self.files)
 
     def learn(self, pair: MigrationPair) -> None:
         return None
@@ -139,7 +141,7 @@ def _replay(
     migrations: Sequence[MigrationPair],
     shadow_url: str | None,
     progress: Progress | None,
-    plan: Callable[[], Plan],
+    plan: Callable[[ParsedFiles], Plan],
     *,
     options: _Options = _Options(),
     major: MajorRequirement | None = None,
@@ -148,15 +150,18 @@ def _replay(
     """The replay on one shadow database, or split across `jobs` (parallel.py): one run."""
     say = progress or (lambda _message: None)
     started = time.perf_counter()
+    files = ParsedFiles()
     with shadow_server(shadow_url, major) as server, contextlib.ExitStack() as stack:
-        count, template = _workers_and_template(stack, server, migrations, jobs, say)
+        count, template = _workers_and_template(stack, server, (migrations, files), jobs, say)
         ranges = split(len(migrations), count)
         ordered = OrderedProgress(say, len(ranges))
 
         def work(k: int, stop: threading.Event) -> VerifyRun:
             try:
-                worker = _Worker(server, migrations, ranges[k], ordered.of(k), stop, template)
-                return worker.run(plan(), options, first=k == 0)
+                worker = _Worker(
+                    server, migrations, ranges[k], ordered.of(k), stop, files, template
+                )
+                return worker.run(plan(files), options, first=k == 0)
             finally:
                 ordered.done(k)
 
@@ -167,17 +172,19 @@ def _replay(
 def _workers_and_template(
     stack: contextlib.ExitStack,
     server: ShadowServer,
-    migrations: Sequence[MigrationPair],
+    read: tuple[Sequence[MigrationPair], ParsedFiles],
     jobs: int | None,
     say: Progress,
 ) -> tuple[int, str | None]:
     """The workers, and the template they copy when there may be several: the files are read
-    for shared effects (client CPU) while the server loads the template (its own CPU)."""
+    and parsed for shared effects (client CPU), and kept for the workers, while the server
+    loads the template (its own CPU)."""
+    migrations, files = read
     wanted = resolve_jobs(jobs, len(migrations))
     if wanted == 1:
         return 1, None
     with ThreadPoolExecutor(1, thread_name_prefix="verify_scan") as scan:
-        reason = scan.submit(first_shared_effect, migrations)
+        reason = scan.submit(first_shared_effect, migrations, files)
         template = _template(stack, server, say)
         return _workers(wanted, reason.result(), say), template
 
@@ -221,6 +228,7 @@ class _Worker:
     span: tuple[int, int]
     say: Progress
     stop: threading.Event
+    files: ParsedFiles  # the run's reads and parses (parsed_files.py)
     template: str | None = None  # the prepared database to copy (several workers)
 
     def run(self, plan: Plan, options: _Options, *, first: bool) -> VerifyRun:
@@ -233,6 +241,7 @@ class _Worker:
                 strict_column_order=options.strict_column_order,
                 read_model=self.span[0] == 0,  # else the catch-up reads it, at its end
                 project=options.project,
+                files=self.files,
             ) as replayer:
                 if first and not replayer.capturing and options.incremental:
                     self.say(_NO_CAPTURE)
@@ -334,9 +343,10 @@ class _Generated:
     """`generate --verify`'s plan for one worker: the generator, with the static-plan history
     of every forward the worker replayed; what it offered first, kept by migration."""
 
-    def __init__(self, sources: dict[str, Prepared]) -> None:
+    def __init__(self, sources: dict[str, Prepared], files: ParsedFiles) -> None:
         self.history = History()
         self.sources = sources  # shared by the workers: each writes its own migrations
+        self.files = files
 
     def source_for(self, pair: MigrationPair) -> RollbackSource:
         inner = generated_source(pair.name, self.history)
@@ -352,8 +362,9 @@ class _Generated:
         return provide
 
     def learn(self, pair: MigrationPair) -> None:
+        path = pair.forward_path
         try:
-            forward = parse_script(_read(pair.forward_path), str(pair.forward_path))
+            forward = self.files.script(str(path), self.files.text(path))
         except SqlSyntaxError:
             return
         self.history.begin_file()
@@ -383,7 +394,7 @@ def generate_verified(
     sources: dict[str, Prepared] = {}
     options = _Options(strict_column_order=strict_column_order, project=project)
     run = _replay(
-        migrations, shadow_url, progress, lambda: _Generated(sources),
+        migrations, shadow_url, progress, lambda files: _Generated(sources, files),
         options=options, major=major, jobs=jobs,
     )  # fmt: skip
     return [_generated(result, sources.get(result.migration)) for result in run.results]
@@ -410,9 +421,3 @@ def _forward_only(
 
 
 FORWARD_ONLY: RollbackSource = _forward_only
-
-
-def _read(path: Path) -> str:
-    from migration_rollback.project.migrations import read_source
-
-    return read_source(path).text

@@ -24,20 +24,20 @@ from typing import Protocol
 import psycopg
 
 from migration_rollback.errors import SqlSyntaxError
-from migration_rollback.sql import Script, Statement, classify, parse_script
+from migration_rollback.sql import Script, Statement, classify
 from migration_rollback.sql.copy_data import blank_blocks, without_inline_copies
-from migration_rollback.sql.parse import normalize_text
 from migration_rollback.verify.causes import Cause, Placement, classify_failure
 from migration_rollback.verify.clone_trip import clone_trip
 from migration_rollback.verify.lenient import lenient_statements
 from migration_rollback.verify.made import ProjectNames
 from migration_rollback.verify.made_in_code import made_in_code
+from migration_rollback.verify.parsed_files import ParsedFiles
 from migration_rollback.verify.replay_support import (
     DASHBOARD_EXTENSIONS,
     executable,
     would_create,
 )
-from migration_rollback.verify.rollback_source import RollbackSource, read_text
+from migration_rollback.verify.rollback_source import RollbackSource
 from migration_rollback.verify.roundtrip import round_trip
 from migration_rollback.verify.scratch import ShadowResourcesError
 from migration_rollback.verify.session import (
@@ -68,6 +68,7 @@ class Replayer(ShadowSession):
         strict_column_order: bool = False,
         read_model: bool = True,
         project: ProjectNames | None = None,
+        files: ParsedFiles | None = None,
     ) -> None:
         super().__init__(
             db,
@@ -87,6 +88,7 @@ class Replayer(ShadowSession):
         # a later one, is said so (placement.py).
         self.project = project
         self.current = ""  # the migration being replayed
+        self.files = files or ParsedFiles()  # the run's reads and parses, shared by its workers
 
     def replay(self, name: str, forward_path: Path, rollback: RollbackSource) -> VerifyResult:
         """Apply one forward migration (for real) and check its rollback on the way.
@@ -99,10 +101,10 @@ class Replayer(ShadowSession):
         started = time.perf_counter()
         self.current = name
         self.begin_migration()
-        text = normalize_text(read_text(forward_path))
+        text = self.files.text(forward_path)
         try:
             try:
-                forward = parse_script(text, str(forward_path))
+                forward = self.files.script(str(forward_path), text)
             except SqlSyntaxError as exc:
                 return self._unparsed(name, forward_path, text, exc)
             forward, skipped_rows = without_inline_copies(forward)

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from migration_rollback.errors import SqlSyntaxError
-from migration_rollback.sql import MANUAL_PREFIX, Script, classify, parse_script
-from migration_rollback.sql.parse import normalize_text, split_comment_lines
+from migration_rollback.sql import MANUAL_PREFIX, Script, classify
+from migration_rollback.sql.parse import split_comment_lines
 from migration_rollback.sql.session_state import refusals
 from migration_rollback.verify.covered import Cover, covers_of
 from migration_rollback.verify.diff import Difference
+from migration_rollback.verify.parsed_files import ParsedFiles
 from migration_rollback.verify.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -96,16 +97,20 @@ RollbackSource = Callable[[Script, Callable[[], Snapshot], Callable[[], Snapshot
 
 
 def file_rollback(
-    path: Path | None, text: str | None = None, plan: RollbackPlan | None = None
+    path: Path | None,
+    text: str | None = None,
+    plan: RollbackPlan | None = None,
+    files: ParsedFiles | None = None,
 ) -> RollbackSource:
     """The rollback written in a file (validate --verify): `text` when the caller read it;
     `plan`: the generator's static plan of the forward, whose MANUAL items' targets count when
-    the file is exactly what the generator writes from it (verify/covered.py)."""
+    the file is exactly what the generator writes from it (verify/covered.py); `files`: the
+    run's reads and parses (parsed_files.py)."""
 
     def provide(
         forward: Script, before: Callable[[], Snapshot], after: Callable[[], Snapshot]
     ) -> Attempts:
-        prepared = _read_rollback(path, text)
+        prepared = _read_rollback(path, text, files or ParsedFiles())
         if path is not None and prepared.script is not None:
             prepared.covers = covers_of(plan, prepared.text, path.name)
         return Once(prepared)
@@ -113,16 +118,16 @@ def file_rollback(
     return provide
 
 
-def _read_rollback(path: Path | None, given: str | None = None) -> Prepared:
+def _read_rollback(path: Path | None, given: str | None, files: ParsedFiles) -> Prepared:
     """The file's rollback parsed, with its MANUAL markers and what it destroys."""
     if path is None:
         return Prepared(None, problem="no rollback file")
-    text = normalize_text(read_text(path) if given is None else given)
+    text = files.text(path, given)
     manual = [f"{path.name}:{line}: {item}" for line, item in split_comment_lines(
         text, MANUAL_PREFIX
     )]  # fmt: skip
     try:
-        script = parse_script(text, str(path))
+        script = files.script(str(path), text)
     except SqlSyntaxError as exc:
         return Prepared(None, text, manual, problem=exc.message, location=str(exc.location))
     refused = refusals(script.statements)
@@ -133,9 +138,3 @@ def _read_rollback(path: Path | None, given: str | None = None) -> Prepared:
         f"{st.location}: {st.first_line}" for st in script.statements if classify(st).destroys_data
     ]
     return Prepared(script, text, manual, data_loss, list(script.warnings))
-
-
-def read_text(path: Path) -> str:
-    from migration_rollback.project.migrations import read_source
-
-    return read_source(path).text

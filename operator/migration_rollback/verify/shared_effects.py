@@ -29,10 +29,11 @@ from typing import Any
 from pglast.enums.parsenodes import ObjectType
 
 from migration_rollback.errors import SqlSyntaxError
-from migration_rollback.sql import Statement, parse_script
+from migration_rollback.sql import Statement
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.effects import calls
 from migration_rollback.verify.lenient import lenient_statements
+from migration_rollback.verify.parsed_files import ParsedFiles
 from migration_rollback.verify.verdict import MigrationPair
 
 _SHARED_OBJECTS = {
@@ -113,15 +114,19 @@ _CLUSTER: dict[type, Rule] = {
 }
 
 
-def first_shared_effect(migrations: Sequence[MigrationPair]) -> str | None:
+def first_shared_effect(
+    migrations: Sequence[MigrationPair], files: ParsedFiles | None = None
+) -> str | None:
     """Why the project must be verified on one shadow database (the first migration, in order,
     whose files need it), or None when a split replay is the same as one database's.
 
     For `generate` the rollback files are not read (the generator writes them): its inverses of
     transactional statements are transactional and call no sequence function (sql/inverse.py),
-    and a forward that cannot run in a transaction is checked on a copy (clone_trip.py)."""
+    and a forward that cannot run in a transaction is checked on a copy (clone_trip.py).
+    `files`: the run's reads and parses, kept for its workers (parsed_files.py)."""
+    files = files or ParsedFiles()
     for pair in migrations:
-        reason = _forward_reason(pair) or _rollback_reason(pair)
+        reason = _forward_reason(pair, files) or _rollback_reason(pair, files)
         if reason:
             return reason
     return None
@@ -134,18 +139,18 @@ _NOT_REPEATED = (
 )
 
 
-def _forward_reason(pair: MigrationPair) -> str | None:
-    what = next(_found(pair.forward_path, _CLUSTER), None)
+def _forward_reason(pair: MigrationPair, files: ParsedFiles) -> str | None:
+    what = next(_found(files, pair.forward_path, _CLUSTER), None)
     return _SHARED.format(name=pair.name, what=what, where="") if what else None
 
 
-def _rollback_reason(pair: MigrationPair) -> str | None:
+def _rollback_reason(pair: MigrationPair, files: ParsedFiles) -> str | None:
     name, path, text = pair.name, pair.rollback_path, pair.rollback_text
     if path is None or (text is None and not path.is_file()):
         return None
-    if what := next(_found(path, _CLUSTER, text), None):
+    if what := next(_found(files, path, _CLUSTER, text), None):
         return _SHARED.format(name=name, what=what, where=" in its rollback")
-    if any(_sequence_call(statement.node) for statement in _statements(path, text)):
+    if any(_sequence_call(statement.node) for statement in _statements(files, path, text)):
         what = "a sequence advanced or set"
         return _NOT_REPEATED.format(name=name, what=what)
     return None
@@ -159,9 +164,10 @@ def first_cluster_effect(
     (Kind)`; None when every statement stays inside the scratch database. Only that database
     is dropped after a run: on a --shadow-url server such a change would stay (cli refuses).
     `rollbacks=False` (generate): the rollback files are not run."""
+    files = ParsedFiles()
     for pair in migrations:
         for path, text in _files(pair, rollbacks):
-            for statement in _statements(path, text):
+            for statement in _statements(files, path, text):
                 rule = _CLUSTER.get(type(statement.node))
                 if rule and (what := rule(statement.node)):
                     where = statement.location
@@ -176,20 +182,21 @@ def _files(pair: MigrationPair, rollbacks: bool) -> Iterator[tuple[Path, str | N
         yield path, text
 
 
-def _found(path: Path, table: dict[type, Rule], text: str | None = None) -> Iterator[str]:
+def _found(
+    files: ParsedFiles, path: Path, table: dict[type, Rule], text: str | None = None
+) -> Iterator[str]:
     """What each statement of the file does of the table's kinds."""
-    for statement in _statements(path, text):
+    for statement in _statements(files, path, text):
         rule = table.get(type(statement.node))
         if rule and (what := rule(statement.node)):
             yield what
 
 
-def _statements(path: Path, given: str | None = None) -> list[Statement]:
-    """The file's statements (`given`: its text as the caller read it)."""
-    from migration_rollback.project.migrations import read_source
-
-    text = read_source(path).text if given is None else given
+def _statements(files: ParsedFiles, path: Path, given: str | None = None) -> list[Statement]:
+    """The file's statements (`given`: its text as the caller read it), read and parsed as
+    the replay reads and parses them."""
+    text = files.text(path, given)
     try:
-        return list(parse_script(text, str(path)).statements)
+        return list(files.script(str(path), text).statements)
     except SqlSyntaxError:
         return lenient_statements(text, str(path))[0]

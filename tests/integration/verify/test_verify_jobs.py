@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from verify_support import write_project
 
-from migration_rollback.verify import generate_verified, run_verification
+from migration_rollback.verify import generate_verified, parsed_files, run_verification
 from migration_rollback.verify.parallel import split
 from migration_rollback.verify.replayer import Replayer
 from migration_rollback.verify.session import prepare_shadow
@@ -126,6 +126,32 @@ def test_run_verification_gives_the_same_verdicts_split(
     verdicts = [m.split(":", 1)[0] for m in said if not m.startswith(("shadow", "baseline"))]
     assert verdicts == [p.name for p in pairs]  # said in migration order
     assert sum(m.startswith("shadow database") for m in said) == jobs
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_each_file_is_parsed_once_a_run(
+    tmp_path: Path, shadow_url: str, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    """The scan for shared effects, the catch-ups and the checks share the run's parses
+    (verify/parsed_files.py): each forward and each rollback file is parsed at most once."""
+    pairs = write_project(tmp_path, PROJECT)
+    parsed: list[str] = []
+    parse = parsed_files.parse_script
+
+    def counted(text: str, source: str) -> Any:
+        parsed.append(source)
+        return parse(text, source)
+
+    monkeypatch.setattr(parsed_files, "parse_script", counted)
+    run = run_verification(pairs, shadow_url, jobs=jobs)
+    assert len(run.results) == len(pairs)
+    assert len(parsed) == len(set(parsed))  # none twice
+    files = {str(p.forward_path) for p in pairs}
+    files |= {str(p.rollback_path) for p in pairs if p.rollback_path is not None}
+    if jobs > 1:  # the scan reads them all (one database: a failed forward's rollback is not)
+        assert set(parsed) == files
+    else:
+        assert {str(p.forward_path) for p in pairs} <= set(parsed) <= files
 
 
 @pytest.mark.parametrize("jobs", [2, 3])
