@@ -10,7 +10,8 @@ dropped by the restore (never CASCADE; an index holds no row). A table, sequence
 extension or column the statement made holds data, or may: removing it is the data-loss
 gate's call (execute archives what a rollback's own DROP removes, with --allow-data-loss), so
 the capture stays MANUAL, with a reason that says it did not exist and which DROP to write in
-place of the item.
+place of the item. Existed also keeps, not run, a DROP the rollback wrote for the statement
+where the engine took the object for new from history (restore.keeps).
 """
 
 from __future__ import annotations

@@ -5,13 +5,15 @@ data stays recoverable) and a dropped column is first copied out, unless `--purg
 that PostgreSQL refuses inside a transaction (`... CONCURRENTLY`, `VACUUM`) are deferred until
 after COMMIT and made idempotent; the file's own `BEGIN`/`COMMIT` are dropped because the
 runner owns the transaction. What is left destroying data is what `--allow-data-loss` gates.
+A step undoing an IF NOT EXISTS that `apply` saw change nothing is kept apart, not run
+(`keeping`).
 """
 
 from __future__ import annotations
 
 import copy
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -83,6 +85,8 @@ class Plan:
     statements: tuple[PlannedStatement, ...]
     deferred: tuple[PlannedStatement, ...]
     skipped: tuple[str, ...]
+    # Not run: each undoes an IF NOT EXISTS that met an existing object (restore.keeps).
+    kept: tuple[PlannedStatement, ...] = ()
 
     @property
     def all(self) -> tuple[PlannedStatement, ...]:
@@ -223,4 +227,15 @@ def build_plan(sources: Sequence[RollbackSource], *, purge: bool) -> Plan:
         statements=tuple(p for p in planned if p.action is not Action.DEFERRED),
         deferred=tuple(p for p in planned if p.action is Action.DEFERRED),
         skipped=tuple(skipped),
+    )
+
+
+def keeping(plan: Plan, kept: Callable[[PlannedStatement], bool]) -> Plan:
+    """The plan without the statements `kept` says are not run, listed apart: they neither
+    run, nor count for the data-loss gate, the archive or the checks before COMMIT."""
+    return replace(
+        plan,
+        statements=tuple(p for p in plan.statements if not kept(p)),
+        deferred=tuple(p for p in plan.deferred if not kept(p)),
+        kept=tuple(sorted((p for p in plan.all if kept(p)), key=lambda p: p.number)),
     )

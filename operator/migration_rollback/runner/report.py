@@ -130,6 +130,8 @@ def render_summary(result: RunResult) -> str:
     for s in result.statements:
         if s.status == "failed":
             lines.append(f"    failed [{s.number}] {shown(s.location)}: {shown(s.sql)}")
+        if s.status == "kept":
+            lines.append(f"    kept [{s.number}] {shown(s.location)}: {shown(s.sql)}: {s.note}")
     for d in result.deferred:
         lines.append(f"  after commit [{d.number}] {d.status}: {shown(d.sql)}")
     lines += _summary_changes(result)
@@ -277,7 +279,7 @@ def render_report(result: RunResult) -> str:
                     s.location,
                     s.action,
                     s.status,
-                    (s.command or "") + (f" ({s.error})" if s.error else ""),
+                    (s.command or s.note or "") + (f" ({s.error})" if s.error else ""),
                     str(s.duration_ms) if s.duration_ms is not None else "",
                     _code(s.sql),
                 ]

@@ -17,6 +17,9 @@ prior type comes back before the prior values of an earlier UPDATE are written i
 - sequences: set back, only if nobody has used them since the migration.
 - a trigger, policy or routine dropped or replaced (OR REPLACE): its kept definition again, or,
   absent before, nothing / the drop of what the migration made (restore_definitions.py).
+- an object created IF NOT EXISTS that was there before the statement: nothing, and the
+  rollback's steps undoing that statement (a DROP the engine wrote trusting history) are kept,
+  not run (`keeps`, plan.keeping).
 
 "Since the migration" is measured with row versions: a row whose xmin is newer than the
 migration's transaction id was written after it. A captured row written since is a conflict:
@@ -37,7 +40,7 @@ from migration_rollback.runner.capture_catalog import catalog_ident
 from migration_rollback.runner.capture_plan import CaptureKind
 from migration_rollback.runner.definition_rights import require_settable_owner
 from migration_rollback.runner.errors import PreconditionError
-from migration_rollback.runner.plan import Plan
+from migration_rollback.runner.plan import Plan, PlannedStatement
 from migration_rollback.runner.restore_captures import (
     Capture,
     Group,
@@ -74,6 +77,9 @@ class DataRestore:
     done: list[int] = field(default_factory=list)
     definitions_due: list[Capture] = field(default_factory=list)  # put back (see schedule)
     marked: dict[str, set[int]] = field(default_factory=dict)  # forward lines with a MANUAL
+    # Forward lines whose IF NOT EXISTS met an existing object (apply read it): their groups'
+    # steps undo nothing and are kept, not run (see keeps).
+    existed: dict[str, set[int]] = field(default_factory=dict)
 
     @property
     def active(self) -> bool:
@@ -93,16 +99,22 @@ class DataRestore:
         group says MANUAL and runs nothing: a group that runs SQL of its own is left to it,
         and its marker stays unanswered; see _left_alone)."""
         self.groups[version] = groups
-        self.marked[version] = {
-            g.forward_line
-            for g in groups
-            if any(g.start < m < g.end for m in markers)
-            and not any(g.start < line < g.end for line in statement_lines)
-        }
         by_line: dict[int, list[Capture]] = {}
         for capture in self.captures:
             if capture.version == version and capture.kind is not CaptureKind.SEQUENCE:
                 by_line.setdefault(capture.line, []).append(capture)
+        self.existed[version] = {
+            line for line, found in by_line.items() if all(met_existing(c) for c in found)
+        }
+        self.marked[version] = {
+            g.forward_line
+            for g in groups
+            if g.forward_line in self.existed[version]
+            or (
+                any(g.start < m < g.end for m in markers)
+                and not any(g.start < line < g.end for line in statement_lines)
+            )
+        }
         self.covered_lines[version] = {
             line
             for line, found in by_line.items()
@@ -113,6 +125,23 @@ class DataRestore:
         return any(c.kind.keeps_definition for c in found) and not any(
             c.line in self.marked.get(version, set()) for c in found
         )
+
+    # -- steps kept: what they undo did not happen ------------------------------------------
+
+    def keeps(self, version: str, line: int) -> bool:
+        """The rollback's statement at this line undoes an IF NOT EXISTS that apply saw meet
+        an existing object (made in the dashboard): the forward changed nothing there, so
+        the step (a DROP the engine wrote trusting history: the object was new) is kept, not
+        run. The `-- undoes` group links the step to its forward statement, the capture at
+        that line says which object and that it existed: no other mark is needed."""
+        existed = self.existed.get(version, set())
+        return any(
+            g.start < line < g.end and g.forward_line in existed
+            for g in self.groups.get(version, [])
+        )
+
+    def keeps_step(self, planned: PlannedStatement) -> bool:
+        return self.keeps(planned.version, planned.statement.location.line)
 
     # -- MANUAL markers -------------------------------------------------------------------
 
@@ -287,6 +316,12 @@ class DataRestore:
         for entry in self.entries:
             if entry.get("capture") == capture.id:
                 entry["restored"] = note
+
+
+def met_existing(capture: Capture) -> bool:
+    """A usable capture saying its IF NOT EXISTS object was there before the statement."""
+    existed = bool((capture.detail or {}).get("existed"))
+    return capture.usable and capture.kind.keeps_definition and existed
 
 
 def prepare_restore(

@@ -107,9 +107,14 @@ def _identity(conn: Connection, oid: int) -> str:
     return str(row[0])
 
 
+# What a restore says of an IF NOT EXISTS object that was there before the statement; a
+# rollback step that would have removed it says the same (run.py: kept, not run).
+KEPT_EXISTED = "kept: it existed before the migration (IF NOT EXISTS left it), nothing to undo"
+
+
 def _done(capture: Capture, detail: dict[str, Any]) -> str:
     if detail.get("existed"):
-        return "kept: it existed before the migration (IF NOT EXISTS left it), nothing to undo"
+        return KEPT_EXISTED
     if not detail.get("absent"):
         return "recreated from the definition kept before the migration"
     if detail.get("restore"):

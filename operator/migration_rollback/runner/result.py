@@ -81,11 +81,12 @@ class StatementOutcome:
     action: str
     sql: str
     lock: str
-    status: str = "pending"  # pending | done | failed | listed | skipped
+    status: str = "pending"  # pending | done | failed | listed | skipped | kept
     command: str | None = None
     rows: int | None = None
     duration_ms: int | None = None
     error: str | None = None
+    note: str | None = None  # why a kept statement was not run
 
 
 @dataclass

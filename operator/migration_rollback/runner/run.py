@@ -9,6 +9,7 @@ are written. Nothing is committed unless every check passed.
 from __future__ import annotations
 
 import signal
+from dataclasses import replace
 from functools import partial
 from types import FrameType
 
@@ -37,9 +38,10 @@ from migration_rollback.runner.leftovers import (
     sort_for_execute,
 )
 from migration_rollback.runner.options import BackupMode, RunOptions
-from migration_rollback.runner.plan import Plan, PlannedStatement, build_plan
+from migration_rollback.runner.plan import Action, Plan, PlannedStatement, build_plan, keeping
 from migration_rollback.runner.preflight import blocking_sessions
 from migration_rollback.runner.restore import prepare_restore
+from migration_rollback.runner.restore_definitions import KEPT_EXISTED
 from migration_rollback.runner.result import BackupInfo, RunResult, StatementOutcome
 from migration_rollback.runner.rollback_file import RollbackSource, check_cascade, check_manual
 from migration_rollback.runner.run_record import RunIO, RunState
@@ -97,7 +99,8 @@ class _Run(RunState):
             acquire_run_lock(self._control, self.options.lock_timeout)
             self._leftovers()
         sources = self._preconditions()
-        plan = build_plan(sources, purge=self.options.purge)
+        # A step undoing an IF NOT EXISTS that apply saw change nothing is kept, not run.
+        plan = keeping(build_plan(sources, purge=self.options.purge), self.restore.keeps_step)
         self._record_plan(plan)
         with self.log.step("impact") as step:
             self.result.impact = assess(self._work, plan)
@@ -208,14 +211,28 @@ class _Run(RunState):
     def _record_plan(self, plan: Plan) -> None:
         for planned in plan.all:
             self.outcomes[planned.number] = _outcome(planned)
-        self.result.statements = [self.outcomes[p.number] for p in plan.statements]
-        self.result.deferred = [self.outcomes[p.number] for p in plan.deferred]
+        for planned in plan.kept:  # listed where they would have run, with why they did not
+            self.outcomes[planned.number] = replace(
+                _outcome(planned), status="kept", note=KEPT_EXISTED
+            )
+        self.result.statements = self._listed(plan.statements, plan.kept, deferred=False)
+        self.result.deferred = self._listed(plan.deferred, plan.kept, deferred=True)
         self.result.warnings += [f"skipped {note}" for note in plan.skipped]
         if plan.deferred:
             self.result.warnings.append(
                 f"{len(plan.deferred)} statement(s) cannot run in a transaction: they run after "
                 "COMMIT, one by one" + (" (dry run: listed only)" if self.options.dry_run else "")
             )
+
+    def _listed(
+        self,
+        planned: tuple[PlannedStatement, ...],
+        kept: tuple[PlannedStatement, ...],
+        *,
+        deferred: bool,
+    ) -> list[StatementOutcome]:
+        also = [p for p in kept if (p.action is Action.DEFERRED) == deferred]
+        return [self.outcomes[p.number] for p in sorted([*planned, *also], key=_number)]
 
     def _account(self, plan: Plan) -> None:
         """Data restored from captures: loss and conflicts counted before anything runs."""
@@ -352,6 +369,10 @@ class _Run(RunState):
             if not plan.deferred:
                 step.outcome = "skipped"
             run_deferred(self._work, plan, self.outcomes, self._tx_settings, self.tx)
+
+
+def _number(planned: PlannedStatement) -> int:
+    return planned.number
 
 
 def _outcome(planned: PlannedStatement) -> StatementOutcome:

@@ -37,7 +37,7 @@ from migration_rollback.runner.capture_catalog import (
     stamp_transaction,
 )
 from migration_rollback.runner.capture_definition_plan import planned_captures
-from migration_rollback.runner.plan import Plan, plan_statement
+from migration_rollback.runner.plan import Plan, keeping, plan_statement
 from migration_rollback.runner.restore import DataRestore
 from migration_rollback.runner.restore_captures import groups_in, load_captures
 from migration_rollback.sql import MANUAL_PREFIX, Script, Statement
@@ -169,7 +169,7 @@ class AsApply:
             plan_statement(n, self.version, st, purge=False)
             for n, st in enumerate(statements, start=1)
         )
-        restore.schedule(Plan((self.version,), planned, (), ()))
+        restore.schedule(keeping(Plan((self.version,), planned, (), ()), restore.keeps_step))
         return restore, {id(p.statement): p.number for p in planned}
 
     def answer(self, restore: DataRestore | None, text: str, name: str) -> DataAnswer:

@@ -80,6 +80,8 @@ class AsRunner:
         captured data back before it)."""
         if self.restore is not None and self._numbers.get(id(statement)) in self.restore.before:
             return True
+        if self._kept(statement):
+            return True
         return plan_statement(0, self.version, statement, purge=False).action in _ACTING
 
     def start(self, conn: psycopg.Connection[Any]) -> None:
@@ -98,6 +100,8 @@ class AsRunner:
         if self.restore is not None:
             with _refusal_as_failure():
                 self.restore.before_statement(conn, self._numbers.get(id(statement), 0))
+        if self._kept(statement):  # as execute: its IF NOT EXISTS met an existing object
+            return True
         planned = plan_statement(0, self.version, statement, purge=False)
         if planned.action not in _ACTING:
             return False
@@ -108,6 +112,11 @@ class AsRunner:
         outcome = copy_columns(conn, planned, self.when)
         self.archived += [a.archive for a in outcome.archived]
         return False
+
+    def _kept(self, statement: Statement) -> bool:
+        return self.restore is not None and self.restore.keeps(
+            self.version, statement.location.line
+        )
 
     def notes(self) -> list[str]:
         if not self.archived:
