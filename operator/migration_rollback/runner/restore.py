@@ -29,6 +29,7 @@ migration's transaction id was written after it. A captured row written since is
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -103,8 +104,13 @@ class DataRestore:
         for capture in self.captures:
             if capture.version == version and capture.kind is not CaptureKind.SEQUENCE:
                 by_line.setdefault(capture.line, []).append(capture)
+        # A line that starts two groups holds two forward statements: which one the capture
+        # speaks of is not known there, so neither's steps are kept (they run, as before).
+        shared = {line for line, n in Counter(g.forward_line for g in groups).items() if n > 1}
         self.existed[version] = {
-            line for line, found in by_line.items() if all(met_existing(c) for c in found)
+            line
+            for line, found in by_line.items()
+            if line not in shared and all(met_existing(c) for c in found)
         }
         self.marked[version] = {
             g.forward_line

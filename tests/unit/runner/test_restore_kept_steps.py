@@ -97,3 +97,24 @@ def test_kept_statements_leave_the_plan_and_its_data_loss_gate() -> None:
 def test_without_captures_nothing_is_kept() -> None:
     plan = _plan()
     assert keeping(plan, DataRestore().keeps_step) == plan
+
+
+def test_two_statements_on_the_captured_line_keep_nothing() -> None:
+    """The capture names the line, not which of its statements: the table the other one made
+    must still be dropped, so neither group's steps are kept."""
+    forward = (
+        "alter table public.t add column if not exists c text; create table public.u (id int);\n"
+    )
+    rollback = """-- ROLLBACK: 20250102000000_x
+-- undoes m.sql:1: create table public.u (id int)
+DROP TABLE public.u;
+
+-- undoes m.sql:1: alter table public.t add column if not exists c text
+ALTER TABLE public.t DROP COLUMN IF EXISTS c;
+"""
+    restore = DataRestore(captures=[_capture(1, CaptureKind.ADD_COLUMN, EXISTED)])
+    by_line = {s.location.line: s for s in parse_script(forward).statements}
+    steps = [s.location.line for s in parse_script(rollback).statements]
+    restore.add(V, groups_in(rollback, V), by_line, (), steps)
+    assert not restore.keeps(V, 3)
+    assert not restore.keeps(V, 6)
