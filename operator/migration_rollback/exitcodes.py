@@ -76,7 +76,7 @@ _MEANING: dict[ExitCode, str] = {
     ExitCode.OUTPUT_FAILED: "the database work ended as the line says (committed, or a dry "
     "run passed), but --result-file, --report or the summary (stdout) could not be written (a "
     "full disk, a folder gone); one line on stderr names it, the reason and what the database "
-    "came to",
+    "came to (any other command: its stdout could not be written; it stopped there)",
 }
 
 

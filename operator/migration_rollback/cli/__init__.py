@@ -30,7 +30,15 @@ from migration_rollback.cli.guard import (
     scrub_click_error,
     scrub_given,
 )
+from migration_rollback.cli.stdout_guard import (
+    CLOSED_PIPE_EXIT,
+    StdoutFailed,
+    finish_output,
+    guard_stdout,
+    silence_stdout,
+)
 from migration_rollback.errors import MigrationRollbackError
+from migration_rollback.exitcodes import ExitCode
 
 COMMANDS = (generate, validate, emergency, execute, apply, captures, operate)
 
@@ -62,6 +70,7 @@ def main() -> None:
     error no command handled is an error, not a bug; either is scrubbed of every secret the
     process was given before it is printed."""
     _tolerant_streams()
+    guard_stdout()
     _quiet_psycopg()
     pasted = pasted_argument_problem(sys.argv[1:]) or pasted_env_problem(os.environ)
     if pasted is not None:
@@ -69,7 +78,15 @@ def main() -> None:
         sys.exit(2)
     try:
         _plain_execute(sys.argv[1:])
-        sys.exit(_run_app())
+        code = _run_app()
+        finish_output()
+        sys.exit(code)
+    except StdoutFailed as exc:
+        silence_stdout()
+        if exc.closed_pipe:
+            sys.exit(CLOSED_PIPE_EXIT)
+        print(exc.line(), file=sys.stderr)
+        sys.exit(int(ExitCode.OUTPUT_FAILED))
     except KeyboardInterrupt:
         print("migration-rollback: interrupted", file=sys.stderr)
         sys.exit(130)
