@@ -341,6 +341,32 @@ def test_an_unqualified_reference_follows_the_search_path(
     assert "DROP INDEX IF EXISTS public.t_c_idx" in body  # made in its table's schema
 
 
+def test_a_rename_or_move_follows_the_search_path(tmp_path: Path, pg_server: object) -> None:
+    """RENAME and SET SCHEMA of public's objects named bare after `SET search_path TO app,
+    public`: the undo named them in app (ALTER TABLE IF EXISTS app.t2 RENAME TO t did nothing,
+    app.t SET SCHEMA app moved nothing back; the round trip left them renamed or failed)."""
+    out = generate_replays(
+        tmp_path,
+        "create schema app;\ncreate schema other;\ncreate table public.t (id int, c int);\n"
+        "create view public.v as select 1 as x;\ncreate table public.m (id int);\n"
+        "create function public.f(a int) returns int language sql as $$ select a $$;\n",
+        [
+            (
+                "renamed_along_the_path",
+                "set search_path to app, public;\n"
+                "alter table t rename column c to c2;\nalter table t rename to t2;\n"
+                "alter view v rename to v2;\nalter function f(int) rename to f2;\n"
+                "alter table m set schema other;\n",
+            )
+        ],
+        str(pg_server.admin_url),  # type: ignore[attr-defined]
+    )
+    _assert_all_verified(out, 2)
+    assert "ALTER TABLE IF EXISTS other.m SET SCHEMA public" in (
+        out["renamed_along_the_path"].sql_body or ""
+    )
+
+
 def _assert_all_verified(out: dict[str, GeneratedRollback], count: int) -> None:
     assert [g.result.status for g in out.values()] == ["verified"] * count, "\n".join(
         g.result.report() + "\n" + (g.sql_body or "") for g in out.values()
