@@ -34,14 +34,13 @@ class Lookup:
     """Where unqualified names go at one point of a migration."""
 
     first: str  # the default schema: where a CREATE puts its object
-    path: tuple[str, ...]  # the schemas of the last SET search_path
+    path: tuple[str, ...]  # the schemas of the last SET search_path or set_config ($user out)
     relation_there: There
     routine_there: There
 
     def schema_of(self, name: str, there: There) -> str:
         """The first schema of the path holding `name`; the first schema when none does,
-        or when the path set last is no longer in force (a set_config of the search_path
-        since: only its first schema is known)."""
+        or when the path kept is not the one in force (its first schema is not `first`)."""
         path = self.path if self.path[:1] == (self.first,) else ()
         return next((schema for schema in path if there(schema, name)), self.first)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from verify_support import generate_replays, write_project
+from verify_support import body_of, generate_replays, write_project
 
 from migration_rollback.verify import GeneratedRollback, generate_verified, stateful_rollback
 from migration_rollback.verify.snapshot import Snapshot
@@ -365,6 +365,35 @@ def test_a_rename_or_move_follows_the_search_path(tmp_path: Path, pg_server: obj
     assert "ALTER TABLE IF EXISTS other.m SET SCHEMA public" in (
         out["renamed_along_the_path"].sql_body or ""
     )
+
+
+def test_user_reset_and_set_config_paths_as_the_server_reads_them(
+    tmp_path: Path, pg_server: object
+) -> None:
+    """ "$user" is skipped when no schema has the role's name (CREATE went to public, the undo
+    dropped "$user".n: nothing); RESET / SET ... TO DEFAULT go back to public (the undo
+    dropped app.n); set_config's path is searched whole, its unquoted names in lower case
+    (ALTER TABLE t was undone on "App".t)."""
+    out = generate_replays(
+        tmp_path,
+        "create schema app;\ncreate table public.t (id int);\n",
+        [
+            ("user", 'set search_path to "$user", public;\ncreate table n (a int);\n'),
+            (
+                "reset",
+                "set search_path to app, public;\nreset search_path;\ncreate table m (a int);\n",
+            ),
+            (
+                "set_config",
+                "select set_config('search_path', 'App, public', false);\n"
+                "alter table t add column d int;\ncreate table k (a int);\n",
+            ),
+        ],
+        str(pg_server.admin_url),  # type: ignore[attr-defined]
+    )
+    _assert_all_verified(out, 4)
+    assert "DROP TABLE IF EXISTS public.n" in body_of(out, "user")
+    assert "DROP TABLE IF EXISTS public.m" in body_of(out, "reset")
 
 
 def _assert_all_verified(out: dict[str, GeneratedRollback], count: int) -> None:
