@@ -349,7 +349,10 @@ def test_a_rename_or_move_follows_the_search_path(tmp_path: Path, pg_server: obj
         tmp_path,
         "create schema app;\ncreate schema other;\ncreate table public.t (id int, c int);\n"
         "create view public.v as select 1 as x;\ncreate table public.m (id int);\n"
-        "create function public.f(a int) returns int language sql as $$ select a $$;\n",
+        "create function public.f(a int) returns int language sql as $$ select a $$;\n"
+        "create table public.pp (id int) partition by range (id);\n"
+        "create table public.p1 (id int);\ncreate table public.par (id int);\n"
+        "create table public.kid (id int);\n",
         [
             (
                 "renamed_along_the_path",
@@ -357,11 +360,18 @@ def test_a_rename_or_move_follows_the_search_path(tmp_path: Path, pg_server: obj
                 "alter table t rename column c to c2;\nalter table t rename to t2;\n"
                 "alter view v rename to v2;\nalter function f(int) rename to f2;\n"
                 "alter table m set schema other;\n",
-            )
+            ),
+            (
+                "attached_along_the_path",
+                "set search_path to app, public;\n"
+                "alter table pp attach partition p1 for values from (1) to (10);\n"
+                "alter table kid inherit par;\n",
+            ),
         ],
         str(pg_server.admin_url),  # type: ignore[attr-defined]
     )
-    _assert_all_verified(out, 2)
+    _assert_all_verified(out, 3)
+    assert "DETACH PARTITION public.p1" in body_of(out, "attached_along_the_path")
     assert "ALTER TABLE IF EXISTS other.m SET SCHEMA public" in (
         out["renamed_along_the_path"].sql_body or ""
     )
