@@ -402,6 +402,7 @@ def _observe_rule(h: History, st: Statement, node: Any) -> None:
 
 
 def _observe_grant(h: History, st: Statement, node: Any) -> None:
+    node = of_history(h).qualified_grant(node)
     platform_grants.observe(h, node)
     known = (d.ref for d in h.definitions.values())
     privilege_states.learn(h.privileges, node, h.default_schema, known=known)

@@ -406,6 +406,31 @@ def test_user_reset_and_set_config_paths_as_the_server_reads_them(
     assert "DROP TABLE IF EXISTS public.m" in body_of(out, "reset")
 
 
+def test_a_grant_names_what_the_search_path_finds(tmp_path: Path, pg_server: object) -> None:
+    """GRANT/REVOKE on bare names after `SET search_path TO app, public`: the undo revoked on
+    app.t and app.f (does not exist), and the history kept an earlier grant on public.h as
+    app.h's, so a later REVOKE of it had nothing to undo (the grant was lost)."""
+    role = "do $$ begin create role mr_sp_r; exception when duplicate_object then null; end $$;\n"
+    out = generate_replays(
+        tmp_path,
+        "create schema app;\ncreate table public.t (id int);\ncreate table public.h (id int);\n"
+        "create function public.f(a int) returns int language sql as $$ select a $$;\n"
+        + role
+        + "set search_path to app, public;\ngrant select on h to mr_sp_r;\n",
+        [
+            (
+                "granted_along_the_path",
+                "set search_path to app, public;\ngrant select, insert on t to mr_sp_r;\n"
+                "grant execute on function f(int) to mr_sp_r;\n",
+            ),
+            ("revoked_later", "revoke select on public.h from mr_sp_r;\n"),
+        ],
+        str(pg_server.admin_url),  # type: ignore[attr-defined]
+    )
+    _assert_all_verified(out, 3)
+    assert "GRANT SELECT ON TABLE public.h TO mr_sp_r" in body_of(out, "revoked_later")
+
+
 def _assert_all_verified(out: dict[str, GeneratedRollback], count: int) -> None:
     assert [g.result.status for g in out.values()] == ["verified"] * count, "\n".join(
         g.result.report() + "\n" + (g.sql_body or "") for g in out.values()
