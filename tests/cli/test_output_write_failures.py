@@ -230,3 +230,55 @@ def test_a_summary_lost_to_a_full_stdout_is_said_not_called_a_bug(
     )
     assert "internal error" not in run.stderr
     assert PASSWORD not in run.stderr
+
+
+ROLLBACK_SQL = "supabase/migrations/20250101000001_t_rollback.sql"
+FORWARD_SQL = "supabase/migrations/20250101000001_t.sql"
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "target"),
+    [
+        ("execute", "--result-file", ROLLBACK_SQL),
+        ("execute", "--report", f"./{FORWARD_SQL}"),
+        ("execute", "--result-file", "link.sql"),  # a link to the rollback
+        ("apply", "--result-file", FORWARD_SQL),
+    ],
+    ids=["result-over-rollback", "report-over-forward", "through-a-link", "apply-over-forward"],
+)
+def test_an_output_naming_a_file_the_run_reads_is_refused_before_any_work(
+    project: Path, command: str, option: str, target: str
+) -> None:
+    # The JSON written after the run replaced the migration's SQL without a word.
+    (project / "link.sql").symlink_to(project / ROLLBACK_SQL)
+    before = {p: (project / p).read_text() for p in (ROLLBACK_SQL, FORWARD_SQL)}
+    args = ["20250101000001"] if command == "execute" else []
+
+    run = cli(project, command, *args, option, target)
+
+    assert run.returncode == USAGE, run.stdout + run.stderr
+    assert f"{option} {Path(target)} is a file the run reads: give another path" in run.stderr
+    assert {p: (project / p).read_text() for p in before} == before
+    assert_clean(run)
+
+
+def test_a_rollback_file_given_is_no_output_either(project: Path) -> None:
+    mine = project / "mine.sql"
+    mine.write_text("DROP TABLE public.t;\n")
+
+    run = cli(
+        project, "execute", "20250101000001", "--rollback-file", str(mine), "--report", str(mine)
+    )
+
+    assert run.returncode == USAGE, run.stdout + run.stderr
+    assert mine.read_text() == "DROP TABLE public.t;\n"
+
+
+def test_a_path_with_a_line_break_is_refused_on_one_line(project: Path) -> None:
+    # The usage error printed the name as it was: a second line of the attacker's choosing.
+    forged = "migration-rollback: rollback of 20250101000001 committed"
+    run = cli(project, "execute", "20250101000001", "--report", f"/nope\n{forged}/r.json")
+
+    assert run.returncode == USAGE, run.stdout + run.stderr
+    assert not any(line.startswith(forged) for line in run.stderr.splitlines())
+    assert "/nope\\nmigration-rollback" in run.stderr

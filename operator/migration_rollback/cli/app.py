@@ -348,16 +348,17 @@ def output_path_problem(option: str, path: Path | None) -> str | None:
     although the database changed (runner/output_file.py says what only the write can tell)."""
     if path is None:
         return None
+    path_shown = shown(str(path))  # a name with a line break would forge a line of its own
     if path.is_dir():
-        return f"{option} {path}: is a directory, not a file"
+        return f"{option} {path_shown}: is a directory, not a file"
     if path.exists():  # /dev/termination-log: writable in a folder that is not
-        return None if os.access(path, os.W_OK) else f"{option} {path}: is not writable"
+        return None if os.access(path, os.W_OK) else f"{option} {path_shown}: is not writable"
     # Through a link, the folder that must exist is the one the link leads to.
     folder = Path(os.path.realpath(path)).parent if path.is_symlink() else path.parent
     if not folder.is_dir():
-        return f"{option} {path}: the folder {folder} does not exist"
+        return f"{option} {path_shown}: the folder {shown(str(folder))} does not exist"
     if not os.access(folder, os.W_OK | os.X_OK):
-        return f"{option} {path}: the folder {folder} is not writable"
+        return f"{option} {path_shown}: the folder {shown(str(folder))} is not writable"
     return None
 
 
@@ -370,6 +371,21 @@ def same_output_problem(paths: dict[str, Path | None]) -> str | None:
             continue
         real = os.path.realpath(path)
         if real in seen:
-            return f"{seen[real]} and {option} name the same file {path}: give two paths"
+            return (
+                f"{seen[real]} and {option} name the same file {shown(str(path))}: give two paths"
+            )
         seen[real] = option
+    return None
+
+
+def input_output_problem(
+    outputs: dict[str, Path | None], directory: Path, *read: Path | None
+) -> str | None:
+    """An output naming a file the run reads (a migration or rollback in `directory`, a
+    `--rollback-file`): the JSON written after the run would replace the SQL without a word."""
+    sql_files = directory.glob("*.sql") if directory.is_dir() else ()
+    inputs = {os.path.realpath(p) for p in (*sql_files, *read) if p is not None}
+    for option, path in outputs.items():
+        if path is not None and os.path.realpath(path) in inputs:
+            return f"{option} {shown(str(path))} is a file the run reads: give another path"
     return None

@@ -13,7 +13,14 @@ from typing import Annotated
 
 import typer
 
-from migration_rollback.cli.app import DEFAULT_DIR, DirOption, app, fail, output_path_problem
+from migration_rollback.cli.app import (
+    DEFAULT_DIR,
+    DirOption,
+    app,
+    fail,
+    input_output_problem,
+    output_path_problem,
+)
 
 # Pure modules (no psycopg); the runner itself is imported when the command runs.
 from migration_rollback.runner.exitcodes import ExitCode
@@ -139,7 +146,9 @@ def apply(
     """
     if not database_url:
         raise _usage_error(f"give --database-url or set {URL_ENV}")
-    problem = output_path_problem("--result-file", result_file)
+    problem = output_path_problem("--result-file", result_file) or input_output_problem(
+        {"--result-file": result_file}, directory
+    )
     if problem:
         raise _usage_error(problem)
     for value, option in (

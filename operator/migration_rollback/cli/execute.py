@@ -19,6 +19,7 @@ from migration_rollback.cli.app import (
     DirOption,
     app,
     fail,
+    input_output_problem,
     output_path_problem,
     same_output_problem,
 )
@@ -251,7 +252,9 @@ def execute(
         problem = output_path_problem(option, path)
         if problem:
             raise _usage_error(problem)
-    problem = same_output_problem(outputs)
+    problem = same_output_problem(outputs) or input_output_problem(
+        outputs, directory, rollback_file
+    )
     if problem:
         raise _usage_error(problem)
     try:

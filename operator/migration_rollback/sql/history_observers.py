@@ -45,14 +45,16 @@ from migration_rollback.sql.history_settings import (
 from migration_rollback.sql.history_unread import forget_called, forget_unread
 from migration_rollback.sql.model import ObjectRef, Statement
 from migration_rollback.sql.names import (
+    DEFAULT_SCHEMA,
     RUN_TIME,
     deparse,
     function_args,
     public_unsaid,
     relation,
+    resets_search_path,
     search_path_schema,
     search_path_schemas,
-    set_config_schema,
+    set_config_schemas,
     split_qualified,
     strings,
     table_key,
@@ -365,6 +367,8 @@ def _observe_set(h: History, st: Statement, node: Any) -> None:
     if schema:
         h.default_schema = schema
         h.search_path = search_path_schemas(node)
+    elif resets_search_path(node):
+        h.default_schema, h.search_path = DEFAULT_SCHEMA, ()
 
 
 def _observe_select(h: History, st: Statement, node: Any) -> None:
@@ -372,9 +376,9 @@ def _observe_select(h: History, st: Statement, node: Any) -> None:
     routine called may change settings the history follows (forget_called). A constant
     set_config('search_path', …) is a SET."""
     forget_called(h, st, node)
-    schema = set_config_schema(node)
-    if schema and schema != RUN_TIME:
-        h.default_schema = schema
+    schemas = set_config_schemas(node)
+    if schemas and schemas != (RUN_TIME,):
+        h.default_schema, h.search_path = schemas[0], schemas
     for call in plain_calls(node) or ():
         ref = cron_job_ref(call)
         if ref is None:
@@ -398,6 +402,7 @@ def _observe_rule(h: History, st: Statement, node: Any) -> None:
 
 
 def _observe_grant(h: History, st: Statement, node: Any) -> None:
+    node = of_history(h).qualified_grant(node)
     platform_grants.observe(h, node)
     known = (d.ref for d in h.definitions.values())
     privilege_states.learn(h.privileges, node, h.default_schema, known=known)

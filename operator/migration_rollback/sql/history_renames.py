@@ -20,6 +20,7 @@ from migration_rollback.sql.history_settings import ROUTINE_TYPES, blur_publishe
 from migration_rollback.sql.model import ObjectRef, Statement
 from migration_rollback.sql.names import deparse, relation, split_qualified, strings, table_key
 from migration_rollback.sql.renamed import renamed_by
+from migration_rollback.sql.search_path import of_history
 from migration_rollback.sql.settings import owned_ref
 
 if TYPE_CHECKING:
@@ -41,13 +42,14 @@ _RELATIONS = frozenset(
 def observe_rename(h: History, st: Statement, node: Any) -> None:
     """A column or table renamed keeps what is known of it (types, defaults, its children)
     under its new name: a later type change back must know the type it had."""
-    h.renames += renamed_by(node, st, h.default_schema)
+    home = _home(h, node)
+    h.renames += renamed_by(node, st, home)
     if node.renameType in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN) and node.newname:
         _observe_type_rename(h, node)
     if node.relation is None:
         _forget_moved(h, node.renameType, node.object, node.subname, (None, node.newname))
         return
-    rel = relation(node.relation, h.default_schema)
+    rel = relation(node.relation, home)
     key = table_key(rel)
     member = _MEMBER_KINDS.get(node.renameType)
     if member is not None and node.subname and node.newname:
@@ -62,6 +64,14 @@ def observe_rename(h: History, st: Statement, node: Any) -> None:
         h.move_table(key, (key[0], str(node.newname)))  # a column list or WHERE holds still
     elif node.renameType in _MEMBERS and node.subname and node.newname:
         _rename_switch(h, _MEMBERS[node.renameType], key, str(node.subname), str(node.newname))
+
+
+def _home(h: History, node: Any) -> str:
+    """Where a bare name of the relation renamed or moved (a member's table) is: along the
+    search_path, as PostgreSQL finds it; the default schema for other objects."""
+    if node.relation is None:
+        return h.default_schema
+    return str(of_history(h).relation(node.relation).schema)
 
 
 def _move_routine(h: History, key: str, to: Moved) -> None:
@@ -93,9 +103,10 @@ _MEMBERS = {ObjectType.OBJECT_TRIGGER: "triggers", ObjectType.OBJECT_RULE: "rule
 
 
 def observe_set_schema(h: History, st: Statement, node: Any) -> None:
-    h.renames += renamed_by(node, st, h.default_schema)
+    home = _home(h, node)
+    h.renames += renamed_by(node, st, home)
     if node.objectType in _RENAMED_RELATIONS and node.relation is not None and node.newschema:
-        rel = relation(node.relation, h.default_schema)
+        rel = relation(node.relation, home)
         h.move_table(table_key(rel), (str(node.newschema), rel.name))
     elif node.relation is None:
         _forget_moved(h, node.objectType, node.object, None, (node.newschema, None))

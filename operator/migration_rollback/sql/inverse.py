@@ -20,7 +20,13 @@ from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import Identifier, sql
 from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
-from migration_rollback.sql.names import deparse, search_path_schema, search_path_schemas
+from migration_rollback.sql.names import (
+    DEFAULT_SCHEMA,
+    deparse,
+    resets_search_path,
+    search_path_schema,
+    search_path_schemas,
+)
 from migration_rollback.sql.renamed import TYPE_KINDS
 from migration_rollback.sql.rules import (
     attributes,
@@ -144,6 +150,8 @@ def _set(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
     if schema:
         ctx.default_schema = schema
         ctx.search_path = search_path_schemas(node)
+    elif resets_search_path(node):
+        ctx.default_schema, ctx.search_path = DEFAULT_SCHEMA, ()
     yield nothing("session setting; nothing to undo")
 
 

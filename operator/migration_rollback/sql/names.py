@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from pglast.enums.parsenodes import FunctionParameterMode
+from pglast.enums.parsenodes import FunctionParameterMode, VariableSetKind
 from pglast.visitors import Ancestor
 
 from migration_rollback.sql._ast import ast, branch_slots, changed
@@ -241,6 +241,12 @@ def set_config_schema(node: Any) -> str | None:
     statement calls sets, as `SET search_path` (search_path_schema): "" for an empty path
     (unqualified names go nowhere: no default changes), RUN_TIME when the setting's name or
     value is not a constant; None when it calls none."""
+    schemas = set_config_schemas(node)
+    return None if schemas is None else next(iter(schemas), "")
+
+
+def set_config_schemas(node: Any) -> tuple[str, ...] | None:
+    """Every schema of that path, in order (set_config_schema; (RUN_TIME,) at run time)."""
     found = None
     for call in set_config_calls(node):
         args = list(call.args or ())
@@ -248,7 +254,7 @@ def set_config_schema(node: Any) -> str | None:
         if setting is not None and setting.lower() != "search_path":
             continue
         value = _constant(args[1]) if setting is not None and len(args) > 1 else None
-        found = RUN_TIME if value is None else value.split(",")[0].strip().strip('"')
+        found = (RUN_TIME,) if value is None else path_schemas(value, fold=True)
     return found
 
 
@@ -272,6 +278,19 @@ def _constant(node: Any) -> str | None:
     return None if sval is None else str(sval)
 
 
+# The role's own schema in a path: PostgreSQL skips it when no schema has the role's name,
+# the usual case (a migration's role is postgres or supabase_admin), so it is skipped here too.
+_USER = "$user"
+
+
+def path_schemas(value: str, *, fold: bool = False) -> tuple[str, ...]:
+    """The schemas of a search_path value written as one string ('a, "B"'), $user left out;
+    `fold`: an unquoted name in lower case, as the server reads set_config's value."""
+    parts = (part.strip() for part in value.split(","))
+    named = (p.strip('"') if p.startswith('"') or not fold else p.lower() for p in parts)
+    return tuple(schema for schema in named if schema and schema != _USER)
+
+
 def search_path_schemas(node: Any) -> tuple[str, ...]:
     """Every schema of `SET search_path TO a, b`, in order; () for another setting."""
     if (node.name or "").lower() != "search_path":
@@ -280,18 +299,20 @@ def search_path_schemas(node: Any) -> tuple[str, ...]:
     for arg in node.args or ():
         sval = getattr(getattr(arg, "val", None), "sval", None)
         if sval is not None:
-            found.extend(part.strip().strip('"') for part in str(sval).split(","))
-    return tuple(schema for schema in found if schema)
+            found.extend(path_schemas(str(sval)))
+    return tuple(found)
 
 
 def search_path_schema(node: Any) -> str | None:
     """The first schema of `SET search_path TO a, b` (None when it sets an empty path)."""
-    if (node.name or "").lower() != "search_path":
-        return None
-    for arg in node.args or ():
-        val = getattr(arg, "val", None)
-        sval = getattr(val, "sval", None)
-        if sval is not None:
-            first = str(sval).split(",")[0].strip().strip('"')
-            return first or None
-    return None
+    schemas = search_path_schemas(node)
+    return schemas[0] if schemas else None
+
+
+def resets_search_path(node: Any) -> bool:
+    """`RESET search_path`, `SET search_path TO DEFAULT`, `RESET ALL`: the path a session
+    starts with again, where unqualified names go to public."""
+    if node.kind == VariableSetKind.VAR_RESET_ALL:
+        return True
+    reset = node.kind in (VariableSetKind.VAR_RESET, VariableSetKind.VAR_SET_DEFAULT)
+    return reset and (node.name or "").lower() == "search_path"

@@ -15,8 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pglast.enums.parsenodes import GrantTargetType
+
 from migration_rollback.sql import kinds
-from migration_rollback.sql._ast import ast
+from migration_rollback.sql._ast import ast, changed
 from migration_rollback.sql.model import ObjectRef
 from migration_rollback.sql.names import object_with_args, relation, strings
 
@@ -34,14 +36,13 @@ class Lookup:
     """Where unqualified names go at one point of a migration."""
 
     first: str  # the default schema: where a CREATE puts its object
-    path: tuple[str, ...]  # the schemas of the last SET search_path
+    path: tuple[str, ...]  # the schemas of the last SET search_path or set_config ($user out)
     relation_there: There
     routine_there: There
 
     def schema_of(self, name: str, there: There) -> str:
         """The first schema of the path holding `name`; the first schema when none does,
-        or when the path set last is no longer in force (a set_config of the search_path
-        since: only its first schema is known)."""
+        or when the path kept is not the one in force (its first schema is not `first`)."""
         path = self.path if self.path[:1] == (self.first,) else ()
         return next((schema for schema in path if there(schema, name)), self.first)
 
@@ -75,6 +76,23 @@ class Lookup:
         else:
             schema = self.first
         return ObjectRef(target.kind, target.name, schema, target.column, target.args, target.table)
+
+    def qualified_grant(self, node: Any) -> Any:
+        """A GRANT/REVOKE with each bare relation or routine it names qualified where the
+        path finds it, so its undo and the history name the objects it changed."""
+        if not isinstance(node, ast.GrantStmt) or len(self.path) < 2:
+            return node  # ALTER DEFAULT PRIVILEGES names no object
+        if node.targtype != GrantTargetType.ACL_TARGET_OBJECT:
+            return node
+        return changed(node, objects=tuple(self._qualified(obj) for obj in node.objects or ()))
+
+    def _qualified(self, obj: Any) -> Any:
+        if isinstance(obj, ast.RangeVar) and not obj.schemaname:
+            return changed(obj, schemaname=self.schema_of(obj.relname, self.relation_there))
+        if isinstance(obj, ast.ObjectWithArgs) and len(obj.objname or ()) == 1:
+            schema = self.schema_of(str(obj.objname[0].sval), self.routine_there)
+            return changed(obj, objname=(ast.String(sval=schema), *obj.objname))
+        return obj
 
 
 def of_history(h: History) -> Lookup:

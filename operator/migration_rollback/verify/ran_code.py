@@ -11,6 +11,9 @@ function of the schema called in the transaction (calls in a rolled-back savepoi
 and their code is read as the migration's own is (with their SET clauses: one setting
 track_functions hides the calls it makes). What stays unseen makes the check full:
 
+- a function that ran and was replaced or altered since (a rollback's CREATE OR REPLACE): the
+  code read now is not the code that ran, so the kept model's and the statements' versions are
+  read too;
 - a function that ran and was dropped since (its code is gone from the catalog): read from the
   kept model, or when the migration created it, from its CREATE statement; otherwise unknown;
   a rule dropped since is read from the kept model (one the migration created, from its
@@ -85,6 +88,10 @@ SELECT 'ran', oid, language || ' ' || name, code FROM ran
 UNION ALL
 SELECT 'dropped', c.objid, NULL, NULL FROM {CAPTURE_TABLE} c
 WHERE c.dropped AND c.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+  AND pg_catalog.pg_stat_get_xact_function_calls(c.objid) IS NOT NULL
+UNION ALL
+SELECT DISTINCT 'replaced', c.objid, NULL::text, NULL::text FROM {CAPTURE_TABLE} c
+WHERE NOT c.dropped AND c.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
   AND pg_catalog.pg_stat_get_xact_function_calls(c.objid) IS NOT NULL
 UNION ALL
 SELECT 'dropped rule', c.objid, NULL, NULL FROM {CAPTURE_TABLE} c
@@ -179,6 +186,8 @@ def _reason(
         return _code_reason(language, proname, code or "")
     if what == "dropped":
         return _dropped_reason(int(oid), nodes, code_of)
+    if what == "replaced":
+        return _replaced_reason(int(oid), nodes, code_of)
     if what == "untracked":
         return f"function calls were not tracked (track_functions = {name})"
     if what == "rule":  # a rule on INSERT/UPDATE/DELETE (few): its actions, read as code
@@ -208,6 +217,20 @@ def _code_reason(language: str, name: str, code: str) -> str | None:
         return f"{name}() in language {language}, whose code is not read"
     found = hidden_commands.code_reason(code, hidden_commands.no_functions)
     return None if found is None else f"{name}() running {found}"
+
+
+def _replaced_reason(oid: int, nodes: Sequence[Any], code_of: CodeOf) -> str | None:
+    """A function that ran and was created, replaced or altered in the transaction: the code
+    read now is its last version, not necessarily the one that ran (a rollback puts the old
+    body back before the check). What ran was one of the kept model's version and those the
+    statements created."""
+    kept = code_of(f"pg_proc:{oid}")
+    versions = [*([kept] if kept is not None else []), *hidden_commands.created_code(nodes)]
+    for language, code in versions:
+        found = _code_reason(language, f"replaced function {oid}", code)
+        if found is not None:
+            return found
+    return None
 
 
 def _dropped_reason(oid: int, nodes: Sequence[Any], code_of: CodeOf) -> str | None:

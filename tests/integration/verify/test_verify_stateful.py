@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from verify_support import generate_replays, write_project
+from verify_support import body_of, generate_replays, write_project
 
 from migration_rollback.verify import GeneratedRollback, generate_verified, stateful_rollback
 from migration_rollback.verify.snapshot import Snapshot
@@ -339,6 +339,96 @@ def test_an_unqualified_reference_follows_the_search_path(
     body = out["along_the_path"].sql_body or ""
     assert "ALTER TABLE public.t DROP COLUMN IF EXISTS d" in body
     assert "DROP INDEX IF EXISTS public.t_c_idx" in body  # made in its table's schema
+
+
+def test_a_rename_or_move_follows_the_search_path(tmp_path: Path, pg_server: object) -> None:
+    """RENAME and SET SCHEMA of public's objects named bare after `SET search_path TO app,
+    public`: the undo named them in app (ALTER TABLE IF EXISTS app.t2 RENAME TO t did nothing,
+    app.t SET SCHEMA app moved nothing back; the round trip left them renamed or failed)."""
+    out = generate_replays(
+        tmp_path,
+        "create schema app;\ncreate schema other;\ncreate table public.t (id int, c int);\n"
+        "create view public.v as select 1 as x;\ncreate table public.m (id int);\n"
+        "create function public.f(a int) returns int language sql as $$ select a $$;\n"
+        "create table public.pp (id int) partition by range (id);\n"
+        "create table public.p1 (id int);\ncreate table public.par (id int);\n"
+        "create table public.kid (id int);\n",
+        [
+            (
+                "renamed_along_the_path",
+                "set search_path to app, public;\n"
+                "alter table t rename column c to c2;\nalter table t rename to t2;\n"
+                "alter view v rename to v2;\nalter function f(int) rename to f2;\n"
+                "alter table m set schema other;\n",
+            ),
+            (
+                "attached_along_the_path",
+                "set search_path to app, public;\n"
+                "alter table pp attach partition p1 for values from (1) to (10);\n"
+                "alter table kid inherit par;\n",
+            ),
+        ],
+        str(pg_server.admin_url),  # type: ignore[attr-defined]
+    )
+    _assert_all_verified(out, 3)
+    assert "DETACH PARTITION public.p1" in body_of(out, "attached_along_the_path")
+    assert "ALTER TABLE IF EXISTS other.m SET SCHEMA public" in (
+        out["renamed_along_the_path"].sql_body or ""
+    )
+
+
+def test_user_reset_and_set_config_paths_as_the_server_reads_them(
+    tmp_path: Path, pg_server: object
+) -> None:
+    """ "$user" is skipped when no schema has the role's name (CREATE went to public, the undo
+    dropped "$user".n: nothing); RESET / SET ... TO DEFAULT go back to public (the undo
+    dropped app.n); set_config's path is searched whole, its unquoted names in lower case
+    (ALTER TABLE t was undone on "App".t)."""
+    out = generate_replays(
+        tmp_path,
+        "create schema app;\ncreate table public.t (id int);\n",
+        [
+            ("user", 'set search_path to "$user", public;\ncreate table n (a int);\n'),
+            (
+                "reset",
+                "set search_path to app, public;\nreset search_path;\ncreate table m (a int);\n",
+            ),
+            (
+                "set_config",
+                "select set_config('search_path', 'App, public', false);\n"
+                "alter table t add column d int;\ncreate table k (a int);\n",
+            ),
+        ],
+        str(pg_server.admin_url),  # type: ignore[attr-defined]
+    )
+    _assert_all_verified(out, 4)
+    assert "DROP TABLE IF EXISTS public.n" in body_of(out, "user")
+    assert "DROP TABLE IF EXISTS public.m" in body_of(out, "reset")
+
+
+def test_a_grant_names_what_the_search_path_finds(tmp_path: Path, pg_server: object) -> None:
+    """GRANT/REVOKE on bare names after `SET search_path TO app, public`: the undo revoked on
+    app.t and app.f (does not exist), and the history kept an earlier grant on public.h as
+    app.h's, so a later REVOKE of it had nothing to undo (the grant was lost)."""
+    role = "do $$ begin create role mr_sp_r; exception when duplicate_object then null; end $$;\n"
+    out = generate_replays(
+        tmp_path,
+        "create schema app;\ncreate table public.t (id int);\ncreate table public.h (id int);\n"
+        "create function public.f(a int) returns int language sql as $$ select a $$;\n"
+        + role
+        + "set search_path to app, public;\ngrant select on h to mr_sp_r;\n",
+        [
+            (
+                "granted_along_the_path",
+                "set search_path to app, public;\ngrant select, insert on t to mr_sp_r;\n"
+                "grant execute on function f(int) to mr_sp_r;\n",
+            ),
+            ("revoked_later", "revoke select on public.h from mr_sp_r;\n"),
+        ],
+        str(pg_server.admin_url),  # type: ignore[attr-defined]
+    )
+    _assert_all_verified(out, 3)
+    assert "GRANT SELECT ON TABLE public.h TO mr_sp_r" in body_of(out, "revoked_later")
 
 
 def _assert_all_verified(out: dict[str, GeneratedRollback], count: int) -> None:

@@ -26,7 +26,6 @@ from migration_rollback.sql.compose import SQL, Identifier, name_of
 from migration_rollback.sql.created import constraint_name
 from migration_rollback.sql.history_observers import learn_subcommand
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
-from migration_rollback.sql.names import relation
 from migration_rollback.sql.rules import columns, only, settings, trigger_switches
 from migration_rollback.sql.rules.attributes import owner_back
 from migration_rollback.sql.rules.context import (
@@ -213,9 +212,9 @@ def _attach_partition(sub: Subcommand) -> Iterator[Inverse]:
         yield manual(ManualNeed.UNSUPPORTED, "detach the partition attached here")
         return
     if sub.kind.name == "index":
-        yield _index_attached(sub, relation(part, sub.ctx.default_schema, "index"))
+        yield _index_attached(sub, lookup(sub.ctx).relation(part, "index"))
         return
-    partition = name_of(relation(part, sub.ctx.default_schema))
+    partition = name_of(lookup(sub.ctx).relation(part))  # found along the path
     yield Inverse(sub.statement("DETACH PARTITION {}", partition))
 
 
@@ -225,7 +224,7 @@ def _add_inherit(sub: Subcommand) -> Iterator[Inverse]:
     if not isinstance(sub.cmd.def_, ast.RangeVar):
         yield from by_hand(sub)
         return
-    parent = name_of(relation(sub.cmd.def_, sub.ctx.default_schema))
+    parent = name_of(lookup(sub.ctx).relation(sub.cmd.def_))
     yield Inverse(sub.statement("NO INHERIT {}", parent))
 
 

@@ -26,6 +26,7 @@ from migration_rollback.sql.platform_grants import named as platform_name
 from migration_rollback.sql.rules import privileges
 from migration_rollback.sql.rules.context import Context, Inverse, manual, nothing
 from migration_rollback.sql.rules.platform_kept import Flip
+from migration_rollback.sql.rules.search_path import lookup
 from migration_rollback.sql.settings import owned_ref, role_named
 
 
@@ -132,6 +133,7 @@ def _revoke_notes(node: Any) -> tuple[str, ...]:
 
 
 def grant(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    node = lookup(ctx).qualified_grant(node)  # public.t after SET search_path TO app, public
     objects = _qualified_objects(node.objects, ctx.default_schema)
     flipped = _flipped(node, objects, grantor=node.grantor)
     notes = () if node.is_grant else _revoke_notes(node)

@@ -15,7 +15,7 @@ from migration_rollback.sql import effects, platform_calls, platform_keys
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import SQL, Composable, Identifier, name_of, sql
 from migration_rollback.sql.model import ManualItem, ManualNeed, ObjectRef, Statement
-from migration_rollback.sql.names import RUN_TIME, deparse, relation, set_config_schema
+from migration_rollback.sql.names import RUN_TIME, deparse, relation, set_config_schemas
 from migration_rollback.sql.rules import only
 from migration_rollback.sql.rules.context import Context, Inverse, drop, manual, nothing
 
@@ -168,11 +168,12 @@ def select(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
         return
     # set_config('search_path', …): a constant is `SET search_path`; one set at run time
     # leaves where the rollback's unqualified names go unknown.
-    schema = set_config_schema(node)
-    if schema == RUN_TIME:
+    schemas = set_config_schemas(node)
+    if schemas == (RUN_TIME,):
         yield manual(ManualNeed.UNSUPPORTED, _RUN_TIME_PATH)
         return
-    ctx.default_schema = schema or ctx.default_schema
+    if schemas:
+        ctx.default_schema, ctx.search_path = schemas[0], schemas
     calls = platform_calls.plain_calls(node)
     if calls is not None:
         undone = [_undo_call(call, ctx) for call in reversed(calls)]

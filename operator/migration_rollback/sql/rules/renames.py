@@ -29,8 +29,10 @@ from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import object_with_args, relation, split_qualified, strings
 from migration_rollback.sql.renamed import renamed_by
 from migration_rollback.sql.rules.context import Context, Inverse, manual
+from migration_rollback.sql.rules.search_path import home_schema
 
-Handler = Callable[[Any, Statement, Context], Inverse | None]  # None: cannot read it
+# The last argument: the schema a bare name of the object resolves to (search_path.home_schema).
+Handler = Callable[[Any, Statement, Context, str], Inverse | None]  # None: cannot read it
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +44,9 @@ class ByObjectType:
     by_hand: str  # the MANUAL item's opening
     table: dict[OT, Handler]
 
-    def __call__(self, node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
+    def __call__(self, node: Any, st: Statement, ctx: Context, home: str) -> Iterator[Inverse]:
         handler = self.table.get(getattr(node, self.attribute))
-        undone = handler(node, st, ctx) if handler is not None else None
+        undone = handler(node, st, ctx, home) if handler is not None else None
         if undone is None:
             undone = manual(ManualNeed.UNSUPPORTED, f"{self.by_hand}: {st.first_line}")
         yield undone
@@ -57,10 +59,10 @@ def _keyword(object_type: OT) -> SQL:
 # --- RENAME -------------------------------------------------------------------------------
 
 
-def _rename_relation(node: Any, st: Statement, ctx: Context) -> Inverse | None:
+def _rename_relation(node: Any, st: Statement, ctx: Context, home: str) -> Inverse | None:
     if node.relation is None:
         return None
-    rel, new = relation(node.relation, ctx.default_schema), str(node.newname)
+    rel, new = relation(node.relation, home), str(node.newname)
     ctx.follow_relation(str(rel.schema), rel.name, (str(rel.schema), new))
     renamed = qualified(rel.schema, new)
     keyword = _keyword(node.renameType)
@@ -69,11 +71,11 @@ def _rename_relation(node: Any, st: Statement, ctx: Context) -> Inverse | None:
     )
 
 
-def _rename_member(node: Any, st: Statement, ctx: Context) -> Inverse | None:
+def _rename_member(node: Any, st: Statement, ctx: Context, home: str) -> Inverse | None:
     """A column or constraint of a relation."""
     if not node.relation:
         return None
-    rel = relation(node.relation, ctx.default_schema)
+    rel = relation(node.relation, home)
     keyword = SQL(kinds.relation_of_type(node.relationType).keyword)
     what = SQL("COLUMN" if node.renameType == OT.OBJECT_COLUMN else "CONSTRAINT")
     old, new = str(node.subname), str(node.newname)
@@ -100,11 +102,11 @@ def _follow_column_rename(ctx: Context, rel: ObjectRef, old: str, new: str) -> N
         ctx.created_here.add(ObjectRef("column", rel.name, schema, column=new))
 
 
-def _rename_on_table(node: Any, st: Statement, ctx: Context) -> Inverse | None:
+def _rename_on_table(node: Any, st: Statement, ctx: Context, home: str) -> Inverse | None:
     """A trigger or policy, named on its table."""
     if not node.relation:
         return None
-    rel = relation(node.relation, ctx.default_schema)
+    rel = relation(node.relation, home)
     kind = kinds.BY_TYPE[node.renameType].name
     before = ObjectRef(kind, str(node.subname), rel.schema, table=rel.name)
     ctx.follow_member(before, replace(before, name=str(node.newname)))
@@ -113,16 +115,16 @@ def _rename_on_table(node: Any, st: Statement, ctx: Context) -> Inverse | None:
     return Inverse(sql("ALTER {} {} ON {} RENAME TO {}", keyword, new, name_of(rel), old))
 
 
-def _rename_schema(node: Any, st: Statement, ctx: Context) -> Inverse | None:
+def _rename_schema(node: Any, st: Statement, ctx: Context, home: str) -> Inverse | None:
     new, old = Identifier(str(node.newname)), Identifier(str(node.subname))
     return Inverse(sql("ALTER SCHEMA {} RENAME TO {}", new, old))
 
 
-def _rename_routine(node: Any, st: Statement, ctx: Context) -> Inverse | None:
+def _rename_routine(node: Any, st: Statement, ctx: Context, home: str) -> Inverse | None:
     if not isinstance(node.object, ast.ObjectWithArgs):
         return None
     kind = kinds.BY_TYPE[node.renameType]
-    ref = object_with_args(node.object, ctx.default_schema, kind.name)
+    ref = object_with_args(node.object, home, kind.name)
     ctx.follow_member(ref, replace(ref, name=str(node.newname)))
     renamed = qualified(ref.schema, str(node.newname))
     return Inverse(
@@ -131,8 +133,8 @@ def _rename_routine(node: Any, st: Statement, ctx: Context) -> Inverse | None:
     )  # fmt: skip
 
 
-def _rename_type(node: Any, st: Statement, ctx: Context) -> Inverse | None:
-    schema, name = split_qualified(strings(node.object), ctx.default_schema)
+def _rename_type(node: Any, st: Statement, ctx: Context, home: str) -> Inverse | None:
+    schema, name = split_qualified(strings(node.object), home)
     renamed = qualified(schema, str(node.newname))
     ctx.renamed_types[(schema, str(node.newname))] = name
     keyword = _keyword(node.renameType)
@@ -156,35 +158,36 @@ _rename = ByObjectType("renameType", "rename back", RENAME)
 
 
 def rename(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
-    ctx.renamed_here.extend(renamed_by(node, st, ctx.default_schema))
-    yield from _rename(node, st, ctx)
+    where = home_schema(ctx, node)
+    ctx.renamed_here.extend(renamed_by(node, st, where))
+    yield from _rename(node, st, ctx, where)
 
 
 # --- SET SCHEMA ---------------------------------------------------------------------------
 
 
-def _move_relation(node: Any, st: Statement, ctx: Context) -> Inverse | None:
+def _move_relation(node: Any, st: Statement, ctx: Context, home: str) -> Inverse | None:
     if node.relation is None:
         return None
-    rel = relation(node.relation, ctx.default_schema)
+    rel = relation(node.relation, home)
     ctx.follow_relation(str(rel.schema), rel.name, (str(node.newschema), rel.name))
     moved, back = qualified(str(node.newschema), rel.name), Identifier(str(rel.schema))
     keyword = _keyword(node.objectType)
     return Inverse(sql("ALTER {} IF EXISTS {} SET SCHEMA {}", keyword, moved, back))
 
 
-def _move_routine(node: Any, st: Statement, ctx: Context) -> Inverse | None:
+def _move_routine(node: Any, st: Statement, ctx: Context, home: str) -> Inverse | None:
     if not isinstance(node.object, ast.ObjectWithArgs):
         return None
-    ref = object_with_args(node.object, ctx.default_schema, kinds.BY_TYPE[node.objectType].name)
+    ref = object_with_args(node.object, home, kinds.BY_TYPE[node.objectType].name)
     ctx.follow_member(ref, replace(ref, schema=str(node.newschema)))
     moved, back = qualified(str(node.newschema), ref.name), Identifier(str(ref.schema))
     keyword = _keyword(node.objectType)
     return Inverse(sql("ALTER {} {}{} SET SCHEMA {}", keyword, moved, arguments(ref), back))
 
 
-def _move_type(node: Any, st: Statement, ctx: Context) -> Inverse | None:
-    schema, name = split_qualified(strings(node.object), ctx.default_schema)
+def _move_type(node: Any, st: Statement, ctx: Context, home: str) -> Inverse | None:
+    schema, name = split_qualified(strings(node.object), home)
     moved, back = qualified(str(node.newschema), name), Identifier(schema)
     keyword = _keyword(node.objectType)
     return Inverse(sql("ALTER {} {} SET SCHEMA {}", keyword, moved, back))
@@ -202,5 +205,6 @@ _set_schema = ByObjectType("objectType", "move back", SET_SCHEMA)
 
 
 def set_schema(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
-    ctx.renamed_here.extend(renamed_by(node, st, ctx.default_schema))
-    yield from _set_schema(node, st, ctx)
+    where = home_schema(ctx, node)
+    ctx.renamed_here.extend(renamed_by(node, st, where))
+    yield from _set_schema(node, st, ctx, where)
