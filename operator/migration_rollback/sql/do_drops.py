@@ -44,9 +44,9 @@ def block_statements(node: Any, st: Statement) -> list[Statement]:
     return [Statement(text, st.location, st.index, tree) for text, tree in _parsed(node)]
 
 
-def dropping_trees(node: Any) -> list[Any]:
-    """The parse trees of block_drops(), where no location is wanted."""
-    return [tree for _, tree in _parsed(node) if drops(tree)]
+def block_trees(node: Any) -> list[Any]:
+    """The parse trees of block_statements(), where no location is wanted."""
+    return [tree for _, tree in _parsed(node)]
 
 
 def _parsed(node: Any) -> list[tuple[str, Any]]:

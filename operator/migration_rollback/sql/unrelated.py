@@ -21,7 +21,7 @@ from migration_rollback.sql import effects
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.classify import classify
 from migration_rollback.sql.created import object_key_for_index
-from migration_rollback.sql.do_drops import dropping_trees
+from migration_rollback.sql.do_drops import block_trees
 from migration_rollback.sql.model import Script, Statement
 from migration_rollback.sql.names import DEFAULT_SCHEMA, strings
 from migration_rollback.sql.platform_calls import EFFECTS, Effect
@@ -117,10 +117,11 @@ def _forward_other(node: Any, found: Subjects) -> None:
 
 
 def _forward_block(node: Any, found: Subjects) -> None:
-    """A DO block: what its code drops is its subject too (its undo may make it again)."""
+    """A DO block: what its statements make, change or drop is its subject too (the undo of
+    its CREATE INDEX is a DROP INDEX; of its DROP, may make the object again)."""
     _forward_other(node, found)
-    for dropping in dropping_trees(node):
-        found.names.update(touched_names(dropping))
+    for inner in block_trees(node):
+        _forward_one(inner, found)
 
 
 def _forward_one(node: Any, found: Subjects) -> None:

@@ -287,6 +287,23 @@ MIGRATIONS: list[tuple[str, str]] = [
         "  using (public.may_log()); exception when duplicate_object then null; end $$;\n",
     ),
     (
+        "do_blocks_put_keys_on_a_new_table",
+        "create table public.shares (id int primary key, item int, tag int);\n"
+        "alter table public.items3 add column tag int;\n"
+        "do $$ begin alter table public.items3 add constraint items3_scope unique (id, tag);\n"
+        "end $$;\n"
+        "do $$ begin alter table public.shares add constraint shares_scope\n"
+        "  foreign key (item, tag) references public.items3 (id, tag); end $$;\n"
+        "create function public.share_ok(int) returns boolean language sql immutable\n"
+        "  as 'select $1 > 0';\n"
+        "do $$ begin alter table public.shares add constraint shares_ok\n"
+        "  check (public.share_ok(id)); end $$;\n"
+        "create function public.share_key(int) returns int language sql immutable\n"
+        "  as 'select $1 + 1';\n"
+        "do $$ begin create index shares_key_idx on public.shares (public.share_key(id));\n"
+        "end $$;\n",
+    ),
+    (
         "enum_swap_rename",
         "alter type public.contact_role rename to contact_role_old;\n"
         "create type public.contact_role as enum ('a', 'b', 'c');\n"
@@ -491,6 +508,18 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
         "DROP FUNCTION IF EXISTS public.may_log"
     )
     assert "DROP INDEX" not in do_blocks  # the unique constraint's index goes with it
+    # what DO blocks put on a new table goes at their place: before the key it references
+    # and the functions it calls go, not with the table after them
+    keys = body_of(generated, "do_blocks_put_keys_on_a_new_table")
+    assert keys.index("DROP CONSTRAINT IF EXISTS shares_scope") < keys.index(
+        "DROP CONSTRAINT IF EXISTS items3_scope"
+    )
+    assert keys.index("DROP CONSTRAINT IF EXISTS shares_ok") < keys.index(
+        "DROP FUNCTION IF EXISTS public.share_ok"
+    )
+    assert keys.index("DROP INDEX IF EXISTS public.shares_key_idx") < keys.index(
+        "DROP FUNCTION IF EXISTS public.share_key"
+    )
     assert "DROP TYPE IF EXISTS public.tone" in do_blocks
     assert "public.mood__mr_old" in do_blocks  # the added value: the enum swapped back
     # a rename inside a DO block: renamed back (its values kept), not dropped and re-added

@@ -22,6 +22,12 @@ create index items_note_idx on public.items (note);
 create table public.tags (id serial primary key, label text);
 insert into public.audit (what) values ('tags');
 alter type public.kind add value 'b';
+do $$ begin
+  if not exists (select 1 from pg_indexes where indexname = 'items_made_at_idx') then
+    create index items_made_at_idx on public.items (made_at);
+  end if;
+  update public.ledger set state = 'open' where state is null;
+end $$;
 """
 
 FAMILY = {
@@ -55,6 +61,9 @@ RELATED = [
     "delete from public.audit where what = 'tags';",
     "alter table public.tags drop column label;",
     "update public.audit set what = null where what = 'tags';",
+    # What a DO block's statements made or changed: its undo (the shadow's delta) drops it.
+    "drop index public.items_made_at_idx;",
+    "update public.ledger set state = null where state = 'open';",
     "insert into items (id) values (1) on conflict (id) do nothing;",
     "with d as (delete from public.audit where what = 'tags' returning 1) select count(*) from d;",
     # An enum value taken back: the type is renamed aside, its columns moved, the old dropped.

@@ -186,6 +186,7 @@ def split_delta(
         d
         for d in diff_objects(before.objects, after.objects)
         if not _static(d, static, before, after)
+        or _blocks_own_on_new_table(d, static, before, blocks)
     ]
     delta = _without_rename_echoes(delta, before, after)
     chosen: dict[ObjectId, int | None] = {}
@@ -327,6 +328,26 @@ def _table_parts(node: Any) -> list[ObjectRef]:
 # (and its undo must come at the block's place: a policy calling a function the rollback
 # drops before the table goes).
 _NEVER_WITH_TABLE = frozenset({"policy", "trigger", "rule"})
+# What a CREATE TABLE may make, but a DO block naming it did (or found made: undone early, the
+# table's DROP finds it gone): on a table a statement made, the block's too, undone at its
+# place. A foreign key to a key the rollback drops before the table goes, a CHECK or an
+# expression index calling a function it drops: "cannot drop ... because other objects
+# depend on it" (sprintable: a DO block's FK on a new table to a UNIQUE another block added).
+_BLOCKS_OWN_WHEN_NAMED = frozenset({"constraint", "index"})
+
+
+def _blocks_own_on_new_table(
+    d: Difference, static: set[ObjectId], before: Snapshot, blocks: Sequence[tuple[int, str]]
+) -> bool:
+    """A constraint or index a DO block names, added on a table a statement made."""
+    new_table = d.parent is not None and d.parent in static and d.parent not in before.objects
+    return (
+        new_table
+        and d.added
+        and d.object.kind in _BLOCKS_OWN_WHEN_NAMED
+        and d.object not in static
+        and _last_naming(blocks, _simple_name(d.object)) is not None
+    )
 
 
 def _static(d: Difference, static: set[ObjectId], before: Snapshot, after: Snapshot) -> bool:
