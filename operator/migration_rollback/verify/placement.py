@@ -71,20 +71,27 @@ def placed_cause(
 
 
 _EXTENSION_KINDS = frozenset({"function", "procedure", "type"})
-# Well-known routines and types of extensions projects enable in the dashboard: missing, the
-# advice is the extension, not a migration that creates the object.
+# Well-known routines, types, index access methods and operator classes of extensions
+# projects enable in the dashboard (bare, lower case): missing, the advice is the extension,
+# not a migration that creates the object, and the replay enables it (dashboard.py).
 EXTENSION_OF: Mapping[str, str] = {
     **dict.fromkeys(("uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4", "uuid_nil"),
                     "uuid-ossp"),
     **dict.fromkeys(("crypt", "gen_salt", "digest", "hmac", "pgp_sym_encrypt",
                      "pgp_sym_decrypt", "gen_random_bytes"), "pgcrypto"),
-    **dict.fromkeys(("similarity", "word_similarity", "show_trgm"), "pg_trgm"),
-    **dict.fromkeys(("vector", "halfvec", "sparsevec"), "vector"),
+    **dict.fromkeys(("similarity", "word_similarity", "strict_word_similarity", "show_trgm",
+                     "set_limit", "show_limit", "gin_trgm_ops", "gist_trgm_ops"), "pg_trgm"),
+    **dict.fromkeys(("vector", "halfvec", "sparsevec", "ivfflat", "hnsw", "vector_l2_ops",
+                     "vector_ip_ops", "vector_cosine_ops", "vector_l1_ops", "halfvec_l2_ops",
+                     "halfvec_ip_ops", "halfvec_cosine_ops", "cosine_distance", "l2_distance",
+                     "inner_product", "vector_dims", "vector_norm", "l2_normalize"), "vector"),
     **dict.fromkeys(("geometry", "geography", "st_makepoint", "st_setsrid", "st_distance",
                      "st_dwithin", "st_point", "st_asgeojson"), "postgis"),
-    **dict.fromkeys(("levenshtein", "soundex", "metaphone", "dmetaphone"), "fuzzystrmatch"),
-    **dict.fromkeys(("earth_distance", "ll_to_earth"), "earthdistance"),
-    "moddatetime": "moddatetime", "citext": "citext", "hstore": "hstore", "ltree": "ltree",
+    **dict.fromkeys(("levenshtein", "levenshtein_less_equal", "soundex", "metaphone",
+                     "dmetaphone", "daitch_mokotoff"), "fuzzystrmatch"),
+    **dict.fromkeys(("earth", "earth_distance", "ll_to_earth", "earth_box"), "earthdistance"),
+    **dict.fromkeys(("ltree", "lquery", "ltxtquery", "nlevel", "subltree", "lca"), "ltree"),
+    "moddatetime": "moddatetime", "citext": "citext", "hstore": "hstore",
     "unaccent": "unaccent", "cube": "cube",
 }  # fmt: skip
 

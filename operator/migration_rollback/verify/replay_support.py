@@ -37,9 +37,6 @@ def executable(statements: Sequence[Statement]) -> Iterator[Statement]:
             yield st
 
 
-# Platform schemas whose extension Supabase enables from its dashboard (often never in a migration).
-DASHBOARD_EXTENSIONS = {"cron": "pg_cron", "net": "pg_net", "pgmq": "pgmq"}
-
 _CREATING = ("Create", "View", "Index", "Define", "CompositeType")
 _TABLES = frozenset({"CreateStmt", "CreateForeignTableStmt"})
 

@@ -16,7 +16,7 @@ partial replay.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
@@ -24,19 +24,17 @@ from typing import Protocol
 import psycopg
 
 from migration_rollback.errors import SqlSyntaxError
-from migration_rollback.sql import Script, Statement, classify
+from migration_rollback.sql import Script, Statement, classify, parse_script
+from migration_rollback.sql.compose import quote_ident
 from migration_rollback.sql.copy_data import blank_blocks, without_inline_copies
 from migration_rollback.verify.causes import Cause, Placement, classify_failure
 from migration_rollback.verify.clone_trip import clone_trip
+from migration_rollback.verify.dashboard import DASHBOARD_SCHEMA, dashboard_extension
 from migration_rollback.verify.lenient import lenient_statements
 from migration_rollback.verify.made import ProjectNames
 from migration_rollback.verify.made_in_code import made_in_code
 from migration_rollback.verify.parsed_files import ParsedFiles
-from migration_rollback.verify.replay_support import (
-    DASHBOARD_EXTENSIONS,
-    executable,
-    would_create,
-)
+from migration_rollback.verify.replay_support import executable, would_create
 from migration_rollback.verify.rollback_source import RollbackSource
 from migration_rollback.verify.roundtrip import round_trip
 from migration_rollback.verify.scratch import ShadowResourcesError
@@ -48,7 +46,8 @@ from migration_rollback.verify.session import (
 )
 from migration_rollback.verify.session_lost import guarded
 from migration_rollback.verify.shadow import ShadowDatabase
-from migration_rollback.verify.standins import StandIn, standin
+from migration_rollback.verify.standins import CURRENT_SCHEMA, standin
+from migration_rollback.verify.standins.install import Ran
 from migration_rollback.verify.standins.members import uses
 from migration_rollback.verify.verdict import Failure, Outcome, VerifyResult, verdict_of
 
@@ -135,13 +134,17 @@ class Replayer(ShadowSession):
         self, name: str, forward: Script, text: str, rollback: RollbackSource
     ) -> VerifyResult:
         outcome = self._trip(forward, text, rollback)
-        enabled = self._enable_for(outcome)
-        if enabled is not None:
-            self.standins, self.notes = {enabled}, [_enabled_note(enabled)]
+        enabled: list[tuple[str, bool]] = []
+        # One extension a failure: a migration may rely on a few (pg_trgm, then citext). What
+        # the failed trips noted is gone with them.
+        while len(enabled) < _MOST_ENABLED and (found := self._enable_for(outcome)) is not None:
+            enabled.append(found)
+            self.standins = {extension for extension, stand_in in enabled if stand_in}
+            self.notes = [_enabled_note(extension) for extension, _ in enabled]
             outcome = self._trip(forward, text, rollback)
         result = verdict_of(name, outcome, self.tolerated)
         result.notes.extend(self.notes)
-        if not (self.members_kept and outcome.forward_failure is None and enabled is None):
+        if not (self.members_kept and outcome.forward_failure is None and not enabled):
             self.members = None  # read again: they may have changed
         result.standins = self._relied_on(text, outcome)
         self._note_partial(result)
@@ -200,35 +203,44 @@ class Replayer(ShadowSession):
             return False
         return bool(row and row[0])
 
-    def _enable_for(self, outcome: Outcome) -> str | None:
-        """A platform extension the dashboard enables (pg_cron, pg_net, pgmq) that the failed
-        forward refers to but no migration created: install its stand-in, committed, as part
-        of the platform, and say which (None: nothing to enable)."""
+    def _enable_for(self, outcome: Outcome) -> tuple[str, bool] | None:
+        """An extension the dashboard enables (dashboard.py) that the failed forward relies on
+        but no migration created: created as a migration's CREATE EXTENSION would be (the
+        server's, else its stand-in), committed, as part of the platform; which, and whether
+        by a stand-in (None: nothing to enable)."""
         failure = outcome.forward_failure
         if failure is None:
             return None
         cause = self._cause(failure)
-        subject = (cause.subject or "").split(".", 1)[0].lower()
-        extension = DASHBOARD_EXTENSIONS.get(subject)
-        if cause.kind != "missing_platform_object" or extension is None:
-            return None
+        extension = dashboard_extension(failure.sqlstate, failure.primary or failure.message, cause)
         platform = self.active_platform()
-        substitute = standin(extension)
-        if substitute is None or not platform.superuser or extension in platform.installed():
+        if extension is None or not platform.superuser or not platform.can_create(extension):
             return None
-        return extension if self._install(substitute) else None
+        if extension in platform.installed():
+            return None
+        substitute = standin(extension)
+        # Into `extensions` as the dashboard does, unless the extension fixes its schema; with
+        # what it requires, as the dashboard enables it.
+        relocatable = substitute is None or substitute.schema == CURRENT_SCHEMA
+        where = f" WITH SCHEMA {DASHBOARD_SCHEMA}" if relocatable else ""
+        create = parse_script(
+            f"CREATE EXTENSION IF NOT EXISTS {quote_ident(extension)}{where} CASCADE", "dashboard"
+        ).statements[0]
+        ran = self._committed(lambda: platform.run(create))
+        return None if ran is None else (extension, bool(ran.standins))
 
-    def _install(self, substitute: StandIn) -> bool:
+    def _committed(self, act: Callable[[], Ran]) -> Ran | None:
+        """`act` in a transaction of its own, committed (None: it failed, nothing kept)."""
         conn = self.c()
         self.pipeline("BEGIN", *RESET_SESSION)
         try:
-            self.active_platform().install(substitute)
+            ran = act()
         except psycopg.Error:
             conn.execute("ROLLBACK", prepare=False)
-            return False
+            return None
         conn.execute("COMMIT", prepare=False)
         self.reload_model()
-        return True
+        return ran
 
     def _relied_on(self, text: str, outcome: Outcome) -> list[str]:
         """The stand-ins this migration installed, or that its forward or rollback names."""
@@ -245,6 +257,9 @@ _NAMED = {
     "procedure": "SELECT EXISTS (SELECT FROM pg_catalog.pg_proc WHERE proname = %s)",
     "type": "SELECT EXISTS (SELECT FROM pg_catalog.pg_type WHERE typname = %s)",
 }
+
+
+_MOST_ENABLED = 4  # dashboard extensions enabled for one migration, at most
 
 
 def _enabled_note(extension: str) -> str:
