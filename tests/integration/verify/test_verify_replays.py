@@ -301,7 +301,10 @@ MIGRATIONS: list[tuple[str, str]] = [
         "create function public.share_key(int) returns int language sql immutable\n"
         "  as 'select $1 + 1';\n"
         "do $$ begin create index shares_key_idx on public.shares (public.share_key(id));\n"
-        "end $$;\n",
+        "end $$;\n"
+        "create sequence public.shares_item_seq;\n"
+        "do $$ begin alter table public.shares alter column item\n"
+        "  set default nextval('public.shares_item_seq'); end $$;\n",
     ),
     (
         "enum_swap_rename",
@@ -519,6 +522,9 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     )
     assert keys.index("DROP INDEX IF EXISTS public.shares_key_idx") < keys.index(
         "DROP FUNCTION IF EXISTS public.share_key"
+    )
+    assert keys.index("ALTER COLUMN item DROP DEFAULT") < keys.index(
+        "DROP SEQUENCE IF EXISTS public.shares_item_seq"
     )
     assert "DROP TYPE IF EXISTS public.tone" in do_blocks
     assert "public.mood__mr_old" in do_blocks  # the added value: the enum swapped back

@@ -34,7 +34,14 @@ from migration_rollback.sql.names import qualified_name, relation
 from migration_rollback.sql.plpgsql_writes import Write, rows_written
 from migration_rollback.verify.diff import EXISTS, Difference, diff_objects
 from migration_rollback.verify.snapshot import ObjectId, Snapshot
-from migration_rollback.verify.stateful.lookups import Unknown, find, strings, unquote
+from migration_rollback.verify.stateful.block_parts import (
+    NEVER_WITH_TABLE,
+    blocks_own,
+    defaults_set,
+    last_naming,
+    simple_name,
+)
+from migration_rollback.verify.stateful.lookups import Unknown, find, strings
 from migration_rollback.verify.stateful.renames import find_renames
 from migration_rollback.verify.stateful.repair import repair
 
@@ -182,18 +189,18 @@ def split_delta(
     did it: the last block naming the object, else the last naming the table it lives on."""
     blocks = [(s.forward.index, do_body(s).lower()) for s in plan.steps if is_do_block(s)]
     static = _named_outside_do_blocks(plan.steps, before, after)
+    every = diff_objects(before.objects, after.objects)
     delta = [
         d
-        for d in diff_objects(before.objects, after.objects)
-        if not _static(d, static, before, after)
-        or _blocks_own_on_new_table(d, static, before, blocks)
+        for d in every
+        if not _static(d, static, before, after) or blocks_own(d, static, before, blocks)
     ]
     delta = _without_rename_echoes(delta, before, after)
     chosen: dict[ObjectId, int | None] = {}
     for d in delta:
-        block = _last_naming(blocks, _simple_name(d.object))
+        block = last_naming(blocks, simple_name(d.object))
         if block is None and d.parent is not None:
-            block = _last_naming(blocks, _simple_name(d.parent))
+            block = last_naming(blocks, simple_name(d.parent))
         chosen[d.object] = block
     for rename in find_renames(delta, before, after):
         # undone with the last block naming the new name: the rollback reaches it first, so
@@ -213,6 +220,8 @@ def split_delta(
         block = chosen.get(d.object)
         if block is not None:
             parts.setdefault(block, []).append(d)
+    for block, default in defaults_set(every, static, before, blocks):
+        parts.setdefault(block, []).append(default)
     return parts
 
 
@@ -226,7 +235,7 @@ def _without_rename_echoes(
     for rename in find_renames(delta, before, after):
         table = rename.was.parent
         if rename.was.id.kind == "column" and table is not None:
-            pair = (_simple_name(rename.was.id), _simple_name(rename.now.id))
+            pair = (simple_name(rename.was.id), simple_name(rename.now.id))
             renamed.setdefault(table, []).append(pair)
     return [d for d in delta if not _echo(d, renamed.get(d.parent) if d.parent else None)]
 
@@ -278,11 +287,6 @@ def _with_their_columns(
                 break
 
 
-def _last_naming(blocks: Sequence[tuple[int, str]], name: str) -> int | None:
-    found = [index for index, body in blocks if _mentions(body, name)]
-    return max(found) if found else None
-
-
 def _named_outside_do_blocks(
     steps: Sequence[RollbackStep], before: Snapshot, after: Snapshot
 ) -> set[ObjectId]:
@@ -324,32 +328,6 @@ def _table_parts(node: Any) -> list[ObjectRef]:
     return out
 
 
-# What a CREATE TABLE never makes by itself: on a table a statement made, still a DO block's
-# (and its undo must come at the block's place: a policy calling a function the rollback
-# drops before the table goes).
-_NEVER_WITH_TABLE = frozenset({"policy", "trigger", "rule"})
-# What a CREATE TABLE may make, but a DO block naming it did (or found made: undone early, the
-# table's DROP finds it gone): on a table a statement made, the block's too, undone at its
-# place. A foreign key to a key the rollback drops before the table goes, a CHECK or an
-# expression index calling a function it drops: "cannot drop ... because other objects
-# depend on it" (sprintable: a DO block's FK on a new table to a UNIQUE another block added).
-_BLOCKS_OWN_WHEN_NAMED = frozenset({"constraint", "index"})
-
-
-def _blocks_own_on_new_table(
-    d: Difference, static: set[ObjectId], before: Snapshot, blocks: Sequence[tuple[int, str]]
-) -> bool:
-    """A constraint or index a DO block names, added on a table a statement made."""
-    new_table = d.parent is not None and d.parent in static and d.parent not in before.objects
-    return (
-        new_table
-        and d.added
-        and d.object.kind in _BLOCKS_OWN_WHEN_NAMED
-        and d.object not in static
-        and _last_naming(blocks, _simple_name(d.object)) is not None
-    )
-
-
 def _static(d: Difference, static: set[ObjectId], before: Snapshot, after: Snapshot) -> bool:
     """Named by a statement outside the DO blocks, or part of an object one made or dropped
     (it comes back, or goes, with it)."""
@@ -364,18 +342,7 @@ def _static(d: Difference, static: set[ObjectId], before: Snapshot, after: Snaps
         return False
     if d.parent not in after.objects:
         return True  # dropped with its table, recreated with it
-    return d.object.kind not in _NEVER_WITH_TABLE and d.parent not in before.objects
-
-
-def _simple_name(oid: ObjectId) -> str:
-    """The object's own name, unquoted: `public.t.c` → `c`, `public.f(integer)` → `f`."""
-    name = oid.name.split("(", 1)[0]
-    parts = re.findall(r'"(?:[^"]|"")*"|[^.]+', name)
-    return unquote(parts[-1]).lower() if parts else name.lower()
-
-
-def _mentions(body: str, name: str) -> bool:
-    return re.search(rf"(?<![\w$]){re.escape(name)}(?![\w$])", body) is not None
+    return d.object.kind not in NEVER_WITH_TABLE and d.parent not in before.objects
 
 
 _DATA_HOLDERS = ("table ", "column ", "sequence ")

@@ -87,6 +87,11 @@ def repair(
                     continue  # goes with the constraint it backs ("… requires it")
                 drops.append((-_order(oid.kind), gen.drop(now)))
                 done.append(f"drops {oid}")
+            elif oid in changed and oid not in before.objects and current is not None:
+                # A default a DO block set on a column of a new table (block_parts.py).
+                now = current.objects[oid]
+                creates.append((_order(oid.kind), _restore(gen, now, now, differences)))
+                done.append(f"drops the default of {oid}")
             elif oid in changed:
                 obj = before.objects[oid]
                 now = current.objects.get(oid) if current is not None else None
