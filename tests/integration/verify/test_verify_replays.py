@@ -304,7 +304,10 @@ MIGRATIONS: list[tuple[str, str]] = [
         "end $$;\n"
         "create sequence public.shares_item_seq;\n"
         "do $$ begin alter table public.shares alter column item\n"
-        "  set default nextval('public.shares_item_seq'); end $$;\n",
+        "  set default nextval('public.shares_item_seq'); end $$;\n"
+        "create domain public.share_qty as int check (value > 0);\n"
+        "do $$ begin alter table public.shares add column if not exists qty public.share_qty;\n"
+        "end $$;\n",
     ),
     (
         "enum_swap_rename",
@@ -525,6 +528,9 @@ def test_what_the_rollbacks_say(generated: dict[str, GeneratedRollback]) -> None
     )
     assert keys.index("ALTER COLUMN item DROP DEFAULT") < keys.index(
         "DROP SEQUENCE IF EXISTS public.shares_item_seq"
+    )
+    assert keys.index("DROP COLUMN IF EXISTS qty") < keys.index(
+        "DROP DOMAIN IF EXISTS public.share_qty"
     )
     assert "DROP TYPE IF EXISTS public.tone" in do_blocks
     assert "public.mood__mr_old" in do_blocks  # the added value: the enum swapped back

@@ -4,8 +4,8 @@ pure, over hand-made differences."""
 from __future__ import annotations
 
 from migration_rollback.verify.diff import EXISTS, Difference
-from migration_rollback.verify.snapshot import ObjectId, Snapshot
-from migration_rollback.verify.stateful.block_parts import blocks_own, defaults_set
+from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject
+from migration_rollback.verify.stateful.block_parts import blocks_own, defaults_set, typed_columns
 
 OLD = ObjectId("table", "public.parent")
 NEW = ObjectId("table", "public.child")
@@ -49,3 +49,18 @@ def test_a_default_a_block_sets_on_a_new_tables_column_is_the_blocks() -> None:
         (5, "public.child.n", "default"),
         (7, 'public.child."Code"', "default"),
     ]
+
+
+def test_a_column_a_block_adds_of_a_type_the_migration_made_is_the_blocks() -> None:
+    mood, posint = ObjectId("type", "public.mood"), ObjectId("type", "public.posint")
+    columns = {
+        name: SnapshotObject(ObjectId("column", f"public.child.{name}"), {"type": typ}, NEW, {})
+        for name, typ in (("mood", "public.mood[]"), ("qty", "public.posint"), ("n", "integer"))
+    }
+    after = Snapshot({mood: None, posint: None, **{c.id: c for c in columns.values()}})  # type: ignore[dict-item]
+    before = Snapshot({OLD: None, posint: None})  # type: ignore[dict-item]  # posint was there
+    blocks = [(4, "begin alter table child add column if not exists mood public.mood; end"),
+              (6, 'begin alter table child add "qty" public.posint, add n int; end')]  # fmt: skip
+    delta = [added("column", c.id.name, NEW) for c in columns.values()]
+    found = list(typed_columns(delta, STATIC, before, after, blocks))
+    assert [(block, d.object.name) for block, d in found] == [(4, "public.child.mood")]

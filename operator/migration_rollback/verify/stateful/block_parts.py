@@ -3,11 +3,11 @@
 dynamic.py gives each object of the delta to the last DO block naming it. On a table a plain
 statement of the same migration made, most parts go with the table: its DROP takes them. Not
 all: the rollback reaches that DROP only after the undo of everything later statements made,
-and a part a DO block added may depend on one of those (a foreign key to a key another table
-got later, a CHECK, an expression index, a policy, a trigger or a column default calling a
-function or sequence made later). "cannot drop ... because other objects depend on it": such
-a part is the block's, undone at the block's place, before what it depends on goes. Undone
-early, the table's DROP finds it gone. Pure.
+and a part a DO block added may depend on one of those: a foreign key to a key another table
+got later; a CHECK, an expression index, a policy, a trigger or a column default calling a
+function or sequence made later; a column of a type made later. "cannot drop ... because
+other objects depend on it": such a part is the block's, undone at the block's place, before
+what it depends on goes. Undone early, the table's DROP finds it gone. Pure.
 """
 
 from __future__ import annotations
@@ -77,3 +77,29 @@ def defaults_set(
         found = [index for index, body in blocks if setter.search(body)]
         if found:
             yield max(found), Difference(d.object, "default", None, True, d.parent)
+
+
+def typed_columns(
+    delta: Sequence[Difference],
+    static: set[ObjectId],
+    before: Snapshot,
+    after: Snapshot,
+    blocks: Blocks,
+) -> Iterator[tuple[int, Difference]]:
+    """(block, column) for each column a DO block adds (`ADD [COLUMN] c`) to a table a
+    statement made, of a type (enum, domain...) the migration made: the type's DROP comes
+    before the table's, and the column depends on it."""
+    for d in delta:
+        now = after.objects.get(d.object)
+        if d.object.kind != "column" or now is None or not _on_new_table(d, static, before):
+            continue
+        made = ObjectId("type", re.sub(r"\(.*\)|\[\]", "", str(now.text("type") or "")))
+        if made not in after.objects or made in before.objects:
+            continue
+        adder = re.compile(
+            rf"\badd\s+(?:column\s+)?(?:if\s+not\s+exists\s+)?\"?"
+            rf"{re.escape(simple_name(d.object))}\"?(?![\w$])"
+        )
+        found = [index for index, body in blocks if adder.search(body)]
+        if found:
+            yield max(found), d

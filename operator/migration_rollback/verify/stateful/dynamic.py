@@ -40,6 +40,7 @@ from migration_rollback.verify.stateful.block_parts import (
     defaults_set,
     last_naming,
     simple_name,
+    typed_columns,
 )
 from migration_rollback.verify.stateful.lookups import Unknown, find, strings
 from migration_rollback.verify.stateful.renames import find_renames
@@ -220,8 +221,11 @@ def split_delta(
         block = chosen.get(d.object)
         if block is not None:
             parts.setdefault(block, []).append(d)
-    for block, default in defaults_set(every, static, before, blocks):
-        parts.setdefault(block, []).append(default)
+    for block, part in [
+        *defaults_set(every, static, before, blocks),
+        *typed_columns(every, static, before, after, blocks),
+    ]:
+        parts.setdefault(block, []).append(part)
     return parts
 
 
