@@ -18,7 +18,7 @@ from migration_rollback.sql._ast import ast
 from migration_rollback.sql.compose import EMPTY, SQL
 from migration_rollback.sql.created import ColumnState
 from migration_rollback.sql.model import Leaves, ManualNeed, ObjectRef
-from migration_rollback.sql.names import deparse
+from migration_rollback.sql.names import deparse, strings
 from migration_rollback.sql.rules import dependents
 from migration_rollback.sql.rules.context import (
     UNKNOWN,
@@ -29,6 +29,7 @@ from migration_rollback.sql.rules.context import (
     nothing,
 )
 from migration_rollback.sql.rules.create import changed_nothing, may_have_existed
+from migration_rollback.sql.touched import walk
 
 _NEW_HERE = "the table or column is new in this migration"
 
@@ -190,13 +191,25 @@ def _takes_from_sequence(default: Any) -> bool:
     return str(default.funcname[-1].sval).lower() == "nextval"
 
 
+def _calls_made_here(sub: Subcommand, default: Any) -> bool:
+    """Whether a default calls a routine this migration made (a bare name: on its path)."""
+    ctx = sub.ctx
+    for node in walk(default):
+        if isinstance(node, ast.FuncCall):
+            *schema, name = strings(node.funcname)
+            places = schema[-1:] or [*ctx.search_path, ctx.default_schema]
+            if any(ctx.created_here.has_name(ObjectRef("function", name, s)) for s in places):
+                return True
+    return False
+
+
 def set_default(sub: Subcommand) -> Iterator[Inverse]:
     moment, cmd = sub.moment(), sub.cmd
     prior = moment.default_before(sub.state)
     drop_default = sub.undo(AT.AT_ColumnDefault, str(cmd.name))
-    if sub.table_is_new and _takes_from_sequence(cmd.def_):
-        # pg_dump's order: the sequence is made after the table, so the rollback drops it
-        # first; the default must let go of it before then.
+    if sub.table_is_new and (_takes_from_sequence(cmd.def_) or _calls_made_here(sub, cmd.def_)):
+        # pg_dump's order: the sequence (or function) is made after the table, so the rollback
+        # drops it first; the default must let go of it before then.
         yield drop_default
     elif sub.table_is_new:
         yield nothing(_NEW_HERE)
