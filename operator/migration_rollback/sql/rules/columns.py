@@ -148,7 +148,15 @@ def alter_type(sub: Subcommand) -> Iterator[Inverse]:
     moment, state, cmd = sub.moment(), sub.state, sub.cmd
     new_type = deparse(cmd.def_.typeName) if isinstance(cmd.def_, ast.ColumnDef) else None
     prior = moment.type_before(state)
-    if sub.table_is_new:
+    if (
+        sub.table_is_new
+        and isinstance(cmd.def_, ast.ColumnDef)
+        and _made_here(sub, "type", cmd.def_.typeName.names)
+    ):
+        # The rollback drops that type (enum, domain...) before the table: the column lets go
+        # of it first (its values go with the table all the same).
+        yield sub.undo(AT.AT_DropColumn, str(cmd.name), (f"{_NEW_HERE}; its new type goes first",))
+    elif sub.table_is_new:
         yield nothing(_NEW_HERE)
     elif prior is not None:
         yield from _type_back(sub, new_type, sub.ctx.type_now(prior), moment.default_before(state))
@@ -192,15 +200,17 @@ def _takes_from_sequence(default: Any) -> bool:
 
 
 def _calls_made_here(sub: Subcommand, default: Any) -> bool:
-    """Whether a default calls a routine this migration made (a bare name: on its path)."""
+    """Whether a default calls a routine this migration made."""
+    calls = (n for n in walk(default) if isinstance(n, ast.FuncCall))
+    return any(_made_here(sub, "function", call.funcname) for call in calls)
+
+
+def _made_here(sub: Subcommand, kind: str, names: Any) -> bool:
+    """Whether this migration made the object of that dotted name (a bare one: on its path)."""
     ctx = sub.ctx
-    for node in walk(default):
-        if isinstance(node, ast.FuncCall):
-            *schema, name = strings(node.funcname)
-            places = schema[-1:] or [*ctx.search_path, ctx.default_schema]
-            if any(ctx.created_here.has_name(ObjectRef("function", name, s)) for s in places):
-                return True
-    return False
+    *schema, name = strings(names)
+    places = schema[-1:] or [*ctx.search_path, ctx.default_schema]
+    return any(ctx.created_here.has_name(ObjectRef(kind, name, s)) for s in places)
 
 
 def set_default(sub: Subcommand) -> Iterator[Inverse]:
