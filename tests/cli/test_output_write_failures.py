@@ -211,6 +211,24 @@ def test_the_report_and_the_result_file_in_one_file_are_refused_before_any_work(
     assert_clean(same)
 
 
+def test_the_report_and_the_result_file_hard_linked_are_refused_before_any_work(
+    project: Path,
+) -> None:
+    # Two names of one file (a hard link, not a symbolic one): the result replaced the report.
+    (project / "report.md").write_text("kept\n")
+    (project / "result.json").hardlink_to(project / "report.md")
+
+    run = cli(
+        project, "execute", "20250101000001", "--report", "report.md", "--result-file",
+        "result.json",
+    )  # fmt: skip
+
+    assert run.returncode == USAGE, run.stdout + run.stderr
+    assert "--report and --result-file name the same file result.json" in run.stderr
+    assert (project / "report.md").read_text() == "kept\n"
+    assert_clean(run)
+
+
 @pytest.mark.parametrize("command", ["execute", "apply"])
 def test_a_summary_lost_to_a_full_stdout_is_said_not_called_a_bug(
     project: Path, command: str
@@ -242,15 +260,20 @@ FORWARD_SQL = "supabase/migrations/20250101000001_t.sql"
         ("execute", "--result-file", ROLLBACK_SQL),
         ("execute", "--report", f"./{FORWARD_SQL}"),
         ("execute", "--result-file", "link.sql"),  # a link to the rollback
+        ("execute", "--report", "hard.sql"),  # a hard link to the forward: a name of its own
         ("apply", "--result-file", FORWARD_SQL),
     ],
-    ids=["result-over-rollback", "report-over-forward", "through-a-link", "apply-over-forward"],
-)
+    ids=[
+        "result-over-rollback", "report-over-forward", "through-a-link", "through-a-hard-link",
+        "apply-over-forward",
+    ],
+)  # fmt: skip
 def test_an_output_naming_a_file_the_run_reads_is_refused_before_any_work(
     project: Path, command: str, option: str, target: str
 ) -> None:
     # The JSON written after the run replaced the migration's SQL without a word.
     (project / "link.sql").symlink_to(project / ROLLBACK_SQL)
+    (project / "hard.sql").hardlink_to(project / FORWARD_SQL)
     before = {p: (project / p).read_text() for p in (ROLLBACK_SQL, FORWARD_SQL)}
     args = ["20250101000001"] if command == "execute" else []
 

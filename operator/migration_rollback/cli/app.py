@@ -365,16 +365,15 @@ def output_path_problem(option: str, path: Path | None) -> str | None:
 def same_output_problem(paths: dict[str, Path | None]) -> str | None:
     """Two options naming one file: the second write would replace the first without a word.
     A device (/dev/null for both) is no file to lose."""
-    seen: dict[str, str] = {}
+    seen: dict[object, str] = {}
     for option, path in paths.items():
         if path is None or (path.exists() and not path.is_file()):
             continue
-        real = os.path.realpath(path)
-        if real in seen:
-            return (
-                f"{seen[real]} and {option} name the same file {shown(str(path))}: give two paths"
-            )
-        seen[real] = option
+        names = (os.path.realpath(path), _file_identity(path))  # a hard link: its own path
+        earlier = next((seen[name] for name in names if name in seen), None)
+        if earlier is not None:
+            return f"{earlier} and {option} name the same file {shown(str(path))}: give two paths"
+        seen.update((name, option) for name in names if name is not None)
     return None
 
 
@@ -384,8 +383,19 @@ def input_output_problem(
     """An output naming a file the run reads (a migration or rollback in `directory`, a
     `--rollback-file`): the JSON written after the run would replace the SQL without a word."""
     sql_files = directory.glob("*.sql") if directory.is_dir() else ()
-    inputs = {os.path.realpath(p) for p in (*sql_files, *read) if p is not None}
+    given = [p for p in (*sql_files, *read) if p is not None]
+    inputs = {os.path.realpath(p) for p in given}
+    files = {_file_identity(p) for p in given} - {None}  # a hard link has a path of its own
     for option, path in outputs.items():
-        if path is not None and os.path.realpath(path) in inputs:
+        if path is not None and (os.path.realpath(path) in inputs or _file_identity(path) in files):
             return f"{option} {shown(str(path))} is a file the run reads: give another path"
     return None
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of an existing file; None when there is none to stat."""
+    try:
+        found = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return found.st_dev, found.st_ino
