@@ -2,7 +2,9 @@
 the name read as the kind is named (without a schema, on its table, with its arguments).
 
 The history records each comment under this reference and the COMMENT rule looks it up by
-the same one, so `comment on table docs` finds what `comment on table public.docs` set.
+the same one, so `comment on table docs` finds what `comment on table public.docs` set. A
+bare name of a relation (or the table of a column, constraint, trigger, policy or rule) or of
+a routine is looked up along the search_path (`comment_target_on_path`), as PostgreSQL does.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.model import ObjectRef
 from migration_rollback.sql.names import object_with_args, split_qualified, strings
+from migration_rollback.sql.search_path import Lookup
 
 Resolver = Callable[[str, list[str], str], ObjectRef]  # (kind, name parts, default schema)
 
@@ -74,3 +77,30 @@ def comment_target(node: Any, default_schema: str) -> ObjectRef | None:
     if not parts:
         return None
     return COMMENT_TARGET.get(node.objtype, _in_schema)(kind, parts, default_schema)
+
+
+def comment_target_on_path(node: Any, where: Lookup) -> ObjectRef | None:
+    """comment_target(), a bare name of an existing relation or routine found along the path."""
+    return comment_target(node, _home(node, where))
+
+
+def _home(node: Any, where: Lookup) -> str:
+    """The schema a bare name in the COMMENT resolves to (the path's first for a qualified one,
+    which keeps its own, and for kinds named in no schema or not looked up here)."""
+    obj = node.object
+    if isinstance(obj, ast.ObjectWithArgs):
+        if len(obj.objname) > 1:
+            return where.first
+        return where.schema_of(str(obj.objname[0].sval), where.routine_there)
+    if isinstance(obj, ast.String | ast.TypeName):
+        return where.first
+    kind = kinds.of_type(node.objtype)
+    on_table = node.objtype in _ON_TABLE or (kind is not None and kind.on_table)
+    table = strings(obj)[:-1] if on_table else strings(obj)
+    relation = on_table or (kind is not None and kind.relation)
+    if relation and len(table) == 1:
+        return where.schema_of(table[0], where.relation_there)
+    return where.first
+
+
+_ON_TABLE = frozenset({OT.OBJECT_COLUMN, OT.OBJECT_TABCONSTRAINT})

@@ -20,7 +20,7 @@ from pglast.enums.parsenodes import ConstrType, DropBehavior, ObjectType
 
 from migration_rollback.sql import platform_grants, privilege_states
 from migration_rollback.sql._ast import ast, changed, make
-from migration_rollback.sql.comments import comment_target
+from migration_rollback.sql.comments import comment_target_on_path
 from migration_rollback.sql.created import (
     column_state,
     constraint_name,
@@ -390,7 +390,7 @@ def _observe_select(h: History, st: Statement, node: Any) -> None:
 
 
 def _observe_comment(h: History, st: Statement, node: Any) -> None:
-    ref = comment_target(node, h.default_schema)
+    ref = comment_target_on_path(node, of_history(h))
     if ref is not None:
         h.set_comment(ref, node.comment)
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from pglast.enums.parsenodes import DropBehavior, RoleSpecType
 
-from migration_rollback.sql._ast import ast, make
-from migration_rollback.sql.comments import comment_target
+from migration_rollback.sql._ast import ast, changed, make
+from migration_rollback.sql.comments import comment_target_on_path
 from migration_rollback.sql.history import History
 from migration_rollback.sql.model import ManualNeed, ObjectRef, Statement
 from migration_rollback.sql.names import deparse
@@ -242,7 +242,8 @@ def _comment_on_new_object(ref: ObjectRef | None, ctx: Context) -> bool:
     if ref.kind == "column":
         return ctx.is_new(ref) or ctx.created_here.has_name(_table_of(ref))
     if ref.kind == "constraint" and ref.table is not None:
-        return ctx.created_here.has_name(ObjectRef("table", ref.table, ref.schema))
+        table = ObjectRef("table", ref.table, ref.schema)
+        return ctx.created_here.has_name(table) or ctx.created_here.has_name(ref)
     return ctx.created_here.has_name(ref)
 
 
@@ -278,8 +279,24 @@ def _comment(node: Any, text: str | None, note: str) -> Inverse:
     return Inverse(deparse(tree), notes=(note,), tree=tree)
 
 
+def _in_its_schema(node: Any, ref: ObjectRef | None) -> Any:
+    """The COMMENT with its bare name given the schema it resolved to: the rollback runs
+    without the migration's search_path."""
+    obj = node.object
+    if ref is None or ref.schema is None:
+        return node
+    schema = make(ast.String, sval=ref.schema)
+    if isinstance(obj, ast.ObjectWithArgs) and len(obj.objname) == 1:
+        return changed(node, object=changed(obj, objname=(schema, *obj.objname)))
+    named = 3 if ref.kind == "column" or ref.table is not None else 2
+    if isinstance(obj, tuple) and len(obj) == named - 1:
+        return changed(node, object=(schema, *obj))
+    return node
+
+
 def comment(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
-    ref = comment_target(node, ctx.default_schema)
+    ref = comment_target_on_path(node, lookup(ctx))
+    node = _in_its_schema(node, ref)
     if _comment_on_new_object(ref, ctx):
         yield _comment(node, None, "the object is new in this migration")
         return

@@ -12,6 +12,6 @@ comment on trigger docs_touch on docs is 'touched';
 -- manual
 PRIOR_OWNER
 -- rollback
-COMMENT ON TRIGGER docs_touch ON docs IS NULL;
+COMMENT ON TRIGGER docs_touch ON public.docs IS NULL;
 COMMENT ON TABLE public.docs IS 'documented';
 ALTER TABLE public.docs DROP COLUMN IF EXISTS title;
