@@ -21,7 +21,6 @@ from pglast.enums.parsenodes import AlterTableType as AT
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.names import (
     deparse,
-    relation,
     split_qualified,
     strings,
 )
@@ -122,7 +121,7 @@ def learn_owner(h: History, st: Statement, node: Any) -> None:
         for key in routine_keys(h, node.object):
             h.owners.pop(key, None)
         return
-    ref = owned_ref(node, h.default_schema)
+    ref = owned_ref(node, of_history(h).home(node))
     ref = h.identity(ref) if ref is not None else None
     role = role_named(node.newowner)
     if ref is not None and role is not None:
@@ -182,7 +181,7 @@ def learn_published(h: History, st: Statement, node: Any) -> None:
         table = getattr(spec, "pubtable", None)
         if table is None:
             continue
-        rel = relation(table.relation, h.default_schema)
+        rel = of_history(h).relation(table.relation)
         key = (str(rel.schema), rel.name)
         if action == AlterPublicationAction.AP_DropObjects:
             h.published.get(key, {}).pop(name, None)

@@ -77,6 +77,17 @@ class Lookup:
             schema = self.first
         return ObjectRef(target.kind, target.name, schema, target.column, target.args, target.table)
 
+    def home(self, node: Any) -> str:
+        """The schema a statement's bare name of an existing relation (its `relation`) or
+        routine (its `object`) resolves to, along the path; else the first schema."""
+        rel = getattr(node, "relation", None)
+        if rel is not None:
+            return str(self.relation(rel).schema)
+        obj = getattr(node, "object", None)
+        if isinstance(obj, ast.ObjectWithArgs) and len(obj.objname) == 1:
+            return self.schema_of(str(obj.objname[0].sval), self.routine_there)
+        return self.first
+
     def qualified_grant(self, node: Any) -> Any:
         """A GRANT/REVOKE with each bare relation or routine it names qualified where the
         path finds it, so its undo and the history name the objects it changed."""

@@ -60,11 +60,12 @@ def owner_known(ctx: Context, ref: ObjectRef) -> str | None:
 
 
 def alter_owner(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
-    ref = owned_ref(node, ctx.default_schema)
+    home = lookup(ctx).home(node)  # a bare routine's name: along the search_path
+    ref = owned_ref(node, home)
     if ref is None:
         yield manual(ManualNeed.UNSUPPORTED, f"give back the previous owner: {st.first_line}")
         return
-    obj = _qualified_owned(node.object, ref, ctx.default_schema)
+    obj = _qualified_owned(node.object, ref, home)
 
     def back(prior: str) -> Inverse:
         role = make(ast.RoleSpec, roletype=RoleSpecType.ROLESPEC_CSTRING, rolename=prior,

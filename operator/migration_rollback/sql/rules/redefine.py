@@ -231,7 +231,8 @@ def alter_publication(node: Any, st: Statement, ctx: Context) -> Iterator[Invers
     if any(table is None for table in tables):
         yield manual(ManualNeed.UNSUPPORTED, f"undo by hand: {st.first_line}")
         return
-    refs = [relation(table.relation, ctx.default_schema) for table in tables]
+    where = lookup(ctx)  # bare names along the search_path
+    refs = [where.relation(table.relation) for table in tables]
     added = [_as_added(ctx, name, ref) for ref in refs] if back == "ADD" else []
     if UNSURE_SPEC in added:
         yield manual(

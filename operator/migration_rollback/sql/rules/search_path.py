@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from migration_rollback.sql._ast import ast
 from migration_rollback.sql.model import ObjectRef
 from migration_rollback.sql.rules.context import Context
 from migration_rollback.sql.search_path import Lookup
@@ -24,14 +23,7 @@ def home_schema(ctx: Context, node: Any) -> str:
     """The schema a statement's bare name of an existing relation (its table's, for a column,
     trigger or policy) or routine resolves to: along the path (a RENAME or SET SCHEMA of
     public.t after SET search_path TO app, public is public.t's); else the default schema."""
-    where = lookup(ctx)
-    rel = getattr(node, "relation", None)
-    if rel is not None:
-        return str(where.relation(rel).schema)
-    obj = getattr(node, "object", None)
-    if isinstance(obj, ast.ObjectWithArgs) and len(obj.objname) == 1:
-        return where.schema_of(str(obj.objname[0].sval), where.routine_there)
-    return ctx.default_schema
+    return lookup(ctx).home(node)
 
 
 def _routine_there(ctx: Context, schema: str, name: str) -> bool:
