@@ -115,16 +115,16 @@ def observe_set_schema(h: History, st: Statement, node: Any) -> None:
 def observe_enum(h: History, st: Statement, node: Any) -> None:
     """An enum value renamed: a text saying the old one as a literal means another now. A
     value added: the enum's CREATE is kept with it (what recreating the type must say)."""
-    h.renames += renamed_by(node, st, h.default_schema)
+    schema = of_history(h).type_schema(node.typeName)  # a bare name: along the search_path
+    h.renames += renamed_by(node, st, schema)
     if node.newVal and not node.oldVal:
-        _add_value(h, st, node)
+        _add_value(h, st, node, schema)
 
 
-def _add_value(h: History, st: Statement, node: Any) -> None:
+def _add_value(h: History, st: Statement, node: Any, schema: str) -> None:
     """The enum's CREATE as it reads with the value added where ADD VALUE put it; a value it
     already has (IF NOT EXISTS) changes nothing. Not known as a CREATE: nothing to keep."""
-    schema, name = split_qualified(strings(node.typeName), h.default_schema)
-    ref = ObjectRef("type", name, schema)
+    ref = ObjectRef("type", strings(node.typeName)[-1], schema)
     earlier = h.definitions.get(ref.key)
     tree = None if earlier is None else earlier.tree
     if earlier is None or not isinstance(tree, ast.CreateEnumStmt):

@@ -39,6 +39,7 @@ class Lookup:
     path: tuple[str, ...]  # the schemas of the last SET search_path or set_config ($user out)
     relation_there: There
     routine_there: There
+    type_there: There  # a type or domain
 
     def schema_of(self, name: str, there: There) -> str:
         """The first schema of the path holding `name`; the first schema when none does,
@@ -77,6 +78,13 @@ class Lookup:
             schema = self.first
         return ObjectRef(target.kind, target.name, schema, target.column, target.args, target.table)
 
+    def type_schema(self, names: Any) -> str:
+        """The schema of the existing type a dotted name (a TypeName's `names`) means."""
+        parts = strings(names)
+        if len(parts) > 1:
+            return parts[-2]
+        return self.schema_of(parts[-1], self.type_there)
+
     def home(self, node: Any) -> str:
         """The schema a statement's bare name of an existing relation (its `relation`) or
         routine (its `object`) resolves to, along the path; else the first schema."""
@@ -108,7 +116,13 @@ class Lookup:
 
 def of_history(h: History) -> Lookup:
     """The lookup over what earlier migrations made, at this point of the history."""
-    return Lookup(h.default_schema, h.search_path, h.relation_taken, h.holds_routine)
+    return Lookup(
+        h.default_schema, h.search_path, h.relation_taken, h.holds_routine,
+        lambda schema, name: any(h.knows(ObjectRef(k, name, schema)) for k in _TYPE_KINDS),
+    )  # fmt: skip
+
+
+_TYPE_KINDS = ("type", "domain")
 
 
 def _bare(obj: Any, *, on_table: bool) -> bool:

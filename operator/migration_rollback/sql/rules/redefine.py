@@ -19,7 +19,6 @@ from migration_rollback.sql.model import Leaves, ManualNeed, ObjectRef, Statemen
 from migration_rollback.sql.names import (
     deparse,
     relation,
-    split_qualified,
     strings,
 )
 from migration_rollback.sql.renamed import first_named, renamed_by
@@ -192,10 +191,10 @@ def alter_sequence(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
 
 
 def alter_enum(node: Any, st: Statement, ctx: Context) -> Iterator[Inverse]:
-    schema, name = split_qualified(strings(node.typeName), ctx.default_schema)
-    ref = ObjectRef("type", name, schema)
+    schema = lookup(ctx).type_schema(node.typeName)  # a bare name: along the search_path
+    ref = ObjectRef("type", strings(node.typeName)[-1], schema)
     if node.oldVal:
-        ctx.renamed_here.extend(renamed_by(node, st, ctx.default_schema))
+        ctx.renamed_here.extend(renamed_by(node, st, schema))
         old, new = Literal(str(node.oldVal)), Literal(str(node.newVal))
         yield Inverse(sql("ALTER TYPE {} RENAME VALUE {} TO {}", name_of(ref), new, old))
         return

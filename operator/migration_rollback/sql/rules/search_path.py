@@ -16,6 +16,7 @@ def lookup(ctx: Context) -> Lookup:
         ctx.search_path,
         ctx.relation_taken,
         lambda schema, name: _routine_there(ctx, schema, name),
+        lambda schema, name: _type_there(ctx, schema, name),
     )
 
 
@@ -34,3 +35,12 @@ def _routine_there(ctx: Context, schema: str, name: str) -> bool:
     if ctx.history is None or ctx.gone(ref):
         return False
     return ctx.history.holds_routine(schema, name)
+
+
+def _type_there(ctx: Context, schema: str, name: str) -> bool:
+    """A type or domain of that name made here, or by an earlier migration and not dropped."""
+    kinds = (ObjectRef("type", name, schema), ObjectRef("domain", name, schema))
+    if ctx.created_here.has_name(kinds[0]):  # one namespace for both
+        return True
+    history = ctx.history
+    return history is not None and any(history.knows(r) and not ctx.gone(r) for r in kinds)
