@@ -87,6 +87,8 @@ def comment_target_on_path(node: Any, where: Lookup) -> ObjectRef | None:
 def _home(node: Any, where: Lookup) -> str:
     """The schema a bare name in the COMMENT resolves to (the path's first for a qualified one,
     which keeps its own, and for kinds named in no schema or not looked up here)."""
+    if len(where.path) < 2:
+        return where.first  # no path to look along (no SET search_path of several schemas)
     obj = node.object
     if isinstance(obj, ast.ObjectWithArgs):
         if len(obj.objname) > 1:
