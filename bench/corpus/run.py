@@ -873,11 +873,22 @@ def two_by_two(results: list[ProjectResult]) -> dict[str, int]:
 # --- main ---------------------------------------------------------------------------------------
 
 
-def projects_in(corpus: Path, wanted: list[str], limit: int | None) -> list[Path]:
+def manifest_folders(manifest: Path) -> set[str]:
+    """Folder names (`<owner>__<name>`) of a manifest's projects, as rebuild.py names them."""
+    doc = json.loads(manifest.read_text(encoding="utf-8"))
+    return {str(p["repo"]).replace("/", "__") for p in doc["projects"]}
+
+
+def projects_in(
+    corpus: Path, wanted: list[str], limit: int | None, manifest: Path | None = None
+) -> list[Path]:
     folders = sorted(
         (p for p in corpus.iterdir() if (p / "supabase" / "migrations").is_dir()),
         key=lambda p: p.name.lower(),
     )
+    if manifest is not None:  # a corpus folder may hold projects of several manifests
+        listed = manifest_folders(manifest)
+        folders = [f for f in folders if f.name in listed]
     if wanted:
         keys = [w.lower().replace("/", "__") for w in wanted]
         folders = [f for f in folders if any(k in f.name.lower() for k in keys)]
@@ -894,6 +905,9 @@ def git_head() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument(
+        "--manifest", type=Path, default=None, help="only this manifest's projects (default: all)"
+    )
     parser.add_argument("--project", action="append", default=[], help="only these (repeatable)")
     parser.add_argument("--limit", type=int, default=None, help="at most N projects")
     parser.add_argument("--jobs", type=int, default=1, help="projects run at once")
@@ -906,7 +920,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.corpus.is_dir():
         print(f"no corpus at {args.corpus}: run bench/corpus/rebuild.py first", file=sys.stderr)
         return 2
-    folders = projects_in(args.corpus, args.project, args.limit)
+    folders = projects_in(args.corpus, args.project, args.limit, args.manifest)
     if not folders:
         print("no project matches", file=sys.stderr)
         return 2

@@ -73,6 +73,8 @@ class DataAnswer:
 class AsApply:
     """Carries out one forward migration's capture steps as `apply` would (no size limits)."""
 
+    runs_text = True  # run_checked executes the statement as written
+
     def __init__(self, forward: Script) -> None:
         self.version = version_of(forward.source)
         self.applied = new_applied_id()

@@ -58,6 +58,10 @@ def _refusal_as_failure() -> Iterator[None]:
 class StatementHook(Protocol):
     """Runs some statements of a script the way a command of the runner runs them."""
 
+    # True: `run` ends by executing the statement's own text (apply's captures), so a
+    # statement the shadow must rewrite for a stand-in is left to the shadow (session.py).
+    runs_text: bool
+
     def acts_on(self, statement: Statement) -> bool: ...
 
     def run(self, conn: psycopg.Connection[Any], statement: Statement) -> bool: ...
@@ -65,6 +69,8 @@ class StatementHook(Protocol):
 
 class AsRunner:
     """Carries out one rollback's archiving statements as the runner would (no --purge)."""
+
+    runs_text = False  # archives tables and keeps steps: plain statements only
 
     def __init__(
         self, forward_source: str, restore: tuple[DataRestore, dict[int, int]] | None = None

@@ -338,3 +338,32 @@ def test_a_broken_migration_in_the_middle_does_not_end_the_verdicts(
     assert results[5].cause.kind == "missing_platform_object"
     assert "skipped" not in statuses(results)
     assert run.drift == []  # the failed ones left nothing behind
+
+
+def test_if_not_exists_index_of_a_stand_in_method_is_built(tmp_path: Path, shadow_url: str) -> None:
+    # apply keeps whether an IF NOT EXISTS index's name was taken, and used to run the
+    # statement itself, bypassing the stand-in's rewrite of hnsw/ivfflat (SalonTalk-AI).
+    pairs = write_project(
+        tmp_path,
+        [
+            (
+                "vectors",
+                "create extension if not exists vector with schema extensions;\n"
+                "create table public.voices (id int, e extensions.vector(3));\n",
+                "drop table public.voices;\ndrop extension vector;\n",
+            ),
+            (
+                "hnsw_if_not_exists",
+                "create index if not exists voices_hnsw on public.voices\n"
+                "  using hnsw (e extensions.vector_cosine_ops) with (m = 16);\n"
+                "create index if not exists voices_ivf on public.voices\n"
+                "  using ivfflat (e extensions.vector_l2_ops) where id > 0;\n",
+                "drop index if exists public.voices_ivf;\n"
+                "drop index if exists public.voices_hnsw;\n",
+            ),
+        ],
+    )
+    results = verify_project(pairs, shadow_url)
+    assert statuses(results) == ["verified", "verified"], explain(results)
+    assert any("USING btree instead of hnsw" in n for n in results[1].notes)
+    assert any("USING btree instead of ivfflat" in n for n in results[1].notes)

@@ -33,7 +33,7 @@ from migration_rollback.sql.created import simple_object_ref
 from migration_rollback.sql.names import qualified_name, relation
 from migration_rollback.sql.plpgsql_writes import Write, rows_written
 from migration_rollback.verify.diff import EXISTS, Difference, diff_objects
-from migration_rollback.verify.snapshot import ObjectId, Snapshot
+from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject
 from migration_rollback.verify.stateful.block_parts import (
     NEVER_WITH_TABLE,
     blocks_own,
@@ -346,7 +346,16 @@ def _static(d: Difference, static: set[ObjectId], before: Snapshot, after: Snaps
         return False
     if d.parent not in after.objects:
         return True  # dropped with its table, recreated with it
+    if _foreign_key(after.objects.get(d.object)):
+        return False  # refers to a key the rollback may drop before the new table goes
     return d.object.kind not in NEVER_WITH_TABLE and d.parent not in before.objects
+
+
+def _foreign_key(obj: SnapshotObject | None) -> bool:
+    """A foreign key (sprintable: added by a DO block to a new table, over a unique key an
+    earlier block's undo drops first: "other objects depend on it")."""
+    text = obj.text("definition") if obj is not None and obj.id.kind == "constraint" else None
+    return text is not None and text.upper().startswith("FOREIGN KEY")
 
 
 _DATA_HOLDERS = ("table ", "column ", "sequence ")

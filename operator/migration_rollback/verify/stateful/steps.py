@@ -25,6 +25,7 @@ from migration_rollback.sql import (
 )
 from migration_rollback.sql.created import simple_object_ref
 from migration_rollback.sql.names import relation
+from migration_rollback.verify.stateful.cascaded import taken_by_cascade
 from migration_rollback.verify.stateful.ddl import Writer
 from migration_rollback.verify.stateful.fill import if_exists
 from migration_rollback.verify.stateful.lookups import created_if_missing, strings
@@ -243,7 +244,7 @@ def needs_no_undo(step: RollbackStep, plan: RollbackPlan, gen: Writer) -> str | 
     made = _made_earlier(step, plan, gen)
     if made is not None:
         return f"made anew by line {made} (the undo of that drops it)"
-    return _job_replaced(step, plan)
+    return taken_by_cascade(step, plan, gen) or _job_replaced(step, plan)
 
 
 def _job_replaced(step: RollbackStep, plan: RollbackPlan) -> str | None:
