@@ -197,13 +197,35 @@ _CLOSERS = frozenset({TK.TRANS_STMT_COMMIT})  # END too
 
 
 def own_wrapper(statements: Sequence[Statement], position: int) -> bool:
-    """The file's own BEGIN (first) or COMMIT (last): the runner drops it and runs the rest in
-    its transaction. Any other transaction control is refused (RULES[TRANSACTION])."""
+    """The file's own BEGIN (first, closed by a COMMIT) or COMMIT (last): the runner drops it
+    and runs the rest in its transaction. Any other transaction control is refused
+    (RULES[TRANSACTION]), an unclosed BEGIN too (`unclosed_begin`)."""
     node = statements[position].node
     if not isinstance(node, ast.TransactionStmt):
         return False
     first, last = position == 0, position == len(statements) - 1
-    return (first and node.kind in _OPENERS) or (last and node.kind in _CLOSERS)
+    opens = first and node.kind in _OPENERS and unclosed_begin(statements) is None
+    return opens or (last and node.kind in _CLOSERS)
+
+
+def unclosed_begin(statements: Sequence[Statement]) -> Statement | None:
+    """A BEGIN (or START TRANSACTION) no later COMMIT or ROLLBACK ends: psql and the Supabase
+    CLI end the file with its transaction open, and everything after it is rolled back."""
+    opened = None
+    for st in statements:
+        node = st.node
+        if isinstance(node, ast.TransactionStmt) and node.kind in _OPENERS:
+            opened = opened or st
+        elif isinstance(node, ast.TransactionStmt) and node.kind in _ENDERS:
+            opened = None
+    return opened
+
+
+_ENDERS = frozenset({TK.TRANS_STMT_COMMIT, TK.TRANS_STMT_ROLLBACK})
+UNCLOSED_BEGIN = (
+    "BEGIN without a COMMIT: psql and the Supabase CLI end the file with its transaction open "
+    "and roll back every statement after it; end the file with COMMIT, or remove the BEGIN"
+)
 
 
 def _transaction_control(

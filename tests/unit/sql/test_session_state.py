@@ -10,13 +10,20 @@ from pathlib import Path
 
 import pytest
 
+from migration_rollback.runner.apply_steps import body_of
 from migration_rollback.runner.errors import PreconditionError
 from migration_rollback.runner.options import MigrationId
 from migration_rollback.runner.plan import build_plan
 from migration_rollback.runner.rollback_file import parse_rollback
 from migration_rollback.sql import parse_script
 from migration_rollback.sql.checks import Severity, session_findings
-from migration_rollback.sql.session_state import RULES, SessionState, changes, refusals
+from migration_rollback.sql.session_state import (
+    RULES,
+    SessionState,
+    changes,
+    refusals,
+    unclosed_begin,
+)
 from migration_rollback.verify.rollback_source import file_rollback
 from migration_rollback.verify.verdict import Outcome, verdict_of
 
@@ -151,6 +158,8 @@ TRANSACTIONS = {
     "DROP VIEW v;\nROLLBACK;\n": [2],
     "BEGIN;\nDROP VIEW v;\nEND;\nBEGIN;\nDROP VIEW w;\nCOMMIT;\n": [3, 4],
     "BEGIN;\nDROP VIEW v;\nCOMMIT;\n": [],  # the file's own wrapper: the runner drops it
+    "BEGIN;\nDROP VIEW v;\n": [1],  # never closed: psql rolls it back at the end of the file
+    "START TRANSACTION;\nDROP VIEW v;\nROLLBACK;\n": [3],  # the ROLLBACK is refused
 }
 
 
@@ -168,3 +177,26 @@ def test_validate_and_execute_agree_on_transaction_control(sql: str) -> None:
             build_plan([source], purge=False)
     else:
         assert len(build_plan([source], purge=False).statements) == 1
+
+
+UNCLOSED = {
+    "BEGIN;\ncreate table t (id int);\n": 1,
+    "create table t (id int);\nBEGIN;\ncreate table u (id int);\n": 2,
+    "BEGIN;\ncreate table t (id int);\nCOMMIT;\nSTART TRANSACTION;\nselect 1;\n": 4,
+    "BEGIN;\ncreate table t (id int);\nCOMMIT;\n": None,
+    "BEGIN;\ncreate table t (id int);\nROLLBACK;\n": None,  # ended (rolled back, said so)
+    "create table t (id int);\nCOMMIT;\n": None,
+}
+
+
+@pytest.mark.parametrize("sql", UNCLOSED)
+def test_a_begin_no_commit_ends_is_found(sql: str) -> None:
+    opened = unclosed_begin(parse_script(sql, "f.sql").statements)
+    assert (opened.location.line if opened is not None else None) == UNCLOSED[sql]
+
+
+def test_apply_refuses_a_forward_whose_begin_is_never_closed() -> None:
+    with pytest.raises(PreconditionError, match="BEGIN without a COMMIT") as raised:
+        body_of(parse_script("BEGIN;\ncreate table t (id int);\n", "f.sql"))
+    assert "f.sql:1" in str(raised.value)
+    assert len(body_of(parse_script("BEGIN;\ncreate table t (id int);\nCOMMIT;\n", "f.sql"))) == 1
