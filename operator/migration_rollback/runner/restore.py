@@ -48,6 +48,7 @@ from migration_rollback.runner.restore_captures import (
     answered,
     forward_statements,
     groups_of,
+    left_unchanged,
     load_captures,
 )
 from migration_rollback.runner.restore_conflicts import (
@@ -110,7 +111,9 @@ class DataRestore:
         self.existed[version] = {
             line
             for line, found in by_line.items()
-            if line not in shared and all(met_existing(c) for c in found)
+            if line not in shared
+            and all(met_existing(c) for c in found)
+            and left_unchanged(forward.get(line), found)
         }
         self.marked[version] = {
             g.forward_line

@@ -174,6 +174,20 @@ def _every_block_write_kept(statement: Statement, captures: list[Capture]) -> bo
     return bool(specs) and all(s.manual is None and s.table[-1] in kept for s in specs)
 
 
+def left_unchanged(statement: Statement | None, captures: list[Capture]) -> bool:
+    """Whether the captures show the forward statement changed nothing: every object it makes
+    IF NOT EXISTS was there. An ALTER TABLE doing anything besides ADD COLUMN IF NOT EXISTS
+    (a constraint, a default) changed that all the same, and its undo must run."""
+    if statement is None or not captures:
+        return False
+    node = statement.node
+    if isinstance(node, ast.AlterTableStmt):
+        cmds = node.cmds or ()
+        adds = all(c.subtype == AlterTableType.AT_AddColumn and c.missing_ok for c in cmds)
+        return adds and len(captures) == len(cmds)
+    return bool(getattr(node, "if_not_exists", False)) and len(captures) == 1
+
+
 def answered(statement: Statement | None, captures: list[Capture]) -> bool:
     """Whether the captures answer every MANUAL item of this forward statement."""
     if statement is None or not captures or not all(c.usable for c in captures):

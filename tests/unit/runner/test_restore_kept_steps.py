@@ -118,3 +118,52 @@ ALTER TABLE public.t DROP COLUMN IF EXISTS c;
     restore.add(V, groups_in(rollback, V), by_line, (), steps)
     assert not restore.keeps(V, 3)
     assert not restore.keeps(V, 6)
+
+
+def _keeps_on(forward: str, rollback: str, *captures: Capture) -> list[int]:
+    restore = DataRestore(captures=list(captures))
+    by_line = {s.location.line: s for s in parse_script(forward).statements}
+    steps = [s.location.line for s in parse_script(rollback).statements]
+    restore.add(V, groups_in(rollback, V), by_line, (), steps)
+    return [line for line in steps if restore.keeps(V, line)]
+
+
+def test_another_subcommand_of_the_statement_is_still_undone() -> None:
+    """The column existed, so ADD COLUMN IF NOT EXISTS did nothing; the constraint and the
+    default the same statement added are new all the same: their undo runs (nothing of the
+    group is kept: its steps are not told apart)."""
+    forward = (
+        "alter table public.t add column if not exists c text, add constraint k check (c <> '');\n"
+        "alter table public.t add column if not exists d text, alter column id set default 1;\n"
+    )
+    rollback = """-- ROLLBACK: 20250102000000_x
+-- undoes m.sql:2: alter table public.t add column if not exists d text, alter column id ...
+ALTER TABLE public.t ALTER COLUMN id DROP DEFAULT;
+ALTER TABLE public.t DROP COLUMN IF EXISTS d;
+
+-- undoes m.sql:1: alter table public.t add column if not exists c text, add constraint k ...
+ALTER TABLE public.t DROP CONSTRAINT IF EXISTS k;
+ALTER TABLE public.t DROP COLUMN IF EXISTS c;
+"""
+    kept = _keeps_on(
+        forward,
+        rollback,
+        _capture(1, CaptureKind.ADD_COLUMN, EXISTED),
+        _capture(2, CaptureKind.ADD_COLUMN, EXISTED),
+    )
+    assert kept == []
+
+
+def test_every_column_of_the_statement_existed_keeps_its_steps() -> None:
+    forward = (
+        "alter table public.t add column if not exists c text, add column if not exists d int;\n"
+    )
+    rollback = """-- ROLLBACK: 20250102000000_x
+-- undoes m.sql:1: alter table public.t add column if not exists c text, ...
+ALTER TABLE public.t DROP COLUMN IF EXISTS d;
+ALTER TABLE public.t DROP COLUMN IF EXISTS c;
+"""
+    one = _capture(1, CaptureKind.ADD_COLUMN, EXISTED)
+    both = [one, _capture(1, CaptureKind.ADD_COLUMN, EXISTED)]
+    assert _keeps_on(forward, rollback, *both) == [3, 4]
+    assert _keeps_on(forward, rollback, one) == []  # d's capture missing: d may be new
