@@ -94,12 +94,16 @@ class DataRestore:
         forward: dict[int, Statement],
         markers: Collection[int] = (),
         statement_lines: Collection[int] = (),
+        *,
+        other_text: bool = False,
     ) -> None:
         """One rollback's groups, and the forward lines (by line) whose MANUAL items the
         captures answer; `markers`: the lines of the rollback's MANUAL markers, and
         `statement_lines` those of its statements (a definition is put back only where a
         group says MANUAL and runs nothing: a group that runs SQL of its own is left to it,
-        and its marker stays unanswered; see _left_alone)."""
+        and its marker stays unanswered; see _left_alone). `other_text`: the captures were
+        taken running another text of the migration (edited since): their lines may name
+        other statements, so no step is kept on their word."""
         self.groups[version] = groups
         by_line: dict[int, list[Capture]] = {}
         for capture in self.captures:
@@ -112,6 +116,7 @@ class DataRestore:
             line
             for line, found in by_line.items()
             if line not in shared
+            and not other_text
             and all(met_existing(c) for c in found)
             and left_unchanged(forward.get(line), found)
         }
@@ -345,5 +350,20 @@ def prepare_restore(
         forward = forward_statements(source, migrations_dir)
         markers = [m.line for m in source.manual]
         lines = [st.location.line for st in source.script.statements]
-        restore.add(source.migration.version, groups_of(source), forward, markers, lines)
+        other = _other_text(captures, source)
+        restore.add(
+            source.migration.version, groups_of(source), forward, markers, lines, other_text=other
+        )
+        if other:
+            restore.warnings.append(
+                f"{source.migration.version}: apply captured another text of the migration "
+                "(edited since): no rollback step is kept on its IF NOT EXISTS captures"
+            )
     return restore
+
+
+def _other_text(captures: list[Capture], source: RollbackSource) -> bool:
+    """Whether apply ran a text of this migration other than the forward read now."""
+    ran = source.forward.sha256 if source.forward is not None else None
+    version = source.migration.version
+    return any(c.version == version and c.sha256 and c.sha256 != ran for c in captures)

@@ -59,6 +59,7 @@ class Capture:
     rows: int
     xid: int | None
     detail: dict[str, Any] | None
+    sha256: str = ""  # of the migration file apply ran ("" when not known: verify's shadow)
 
     @property
     def usable(self) -> bool:
@@ -89,7 +90,7 @@ class Capture:
 _LOAD = """
 SELECT id, version, statement, line, kind, status, reason, coalesce(target_schema, ''),
        coalesce(target_table, ''), key_columns, columns, column_types, capture_table,
-       coalesce(rows, 0), xid::text, detail
+       coalesce(rows, 0), xid::text, detail, coalesce(source_sha256, '')
 FROM {catalog} c
 WHERE version = ANY(%s) AND restored_at IS NULL
   AND applied_id = (SELECT applied_id FROM {catalog} l WHERE l.version = c.version
@@ -122,6 +123,7 @@ def load_captures(conn: Connection, versions: Sequence[str]) -> list[Capture]:
             rows=int(r[13]),
             xid=int(r[14]) if r[14] is not None else None,
             detail=r[15],
+            sha256=str(r[16]),
         )
         for r in rows.fetchall()
     ]

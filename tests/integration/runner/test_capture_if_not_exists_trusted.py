@@ -143,3 +143,22 @@ def test_a_verified_drop_table_of_a_table_made_by_hand_is_kept(
     assert run.returncode == 0, run.stdout + run.stderr
     assert project.sql("SELECT id FROM public.notes") == [(7,)]  # not even archived
     assert _status(run, "DROP TABLE IF EXISTS public.notes") == ("kept", KEPT)
+
+
+def test_a_capture_of_another_text_of_the_migration_keeps_nothing(project: Project) -> None:
+    """The migration file was edited after apply (its lines swapped) and the rollback made
+    again: the capture's line 1 was t's column (made by hand), the file's line 1 is now u's
+    (made by the migration). Kept by that line, u's column would stay and t's go; the capture
+    speaks of another text, so no step is kept on its word (both run, as before captures)."""
+    _apply(project, BY_HAND_COLUMN, ADD_COLUMNS)
+    swapped = "".join(reversed(ADD_COLUMNS.splitlines(keepends=True)))
+    write(project, MIGRATION, swapped)
+    generate(project)
+
+    run = project.execute(MIGRATION, "--allow-data-loss")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert _status(run, "ALTER TABLE public.u DROP COLUMN") == ("done", None)
+    assert project.sql(COLUMNS) == []
+    assert not any(s["status"] == "kept" for s in run.result["statements"])  # type: ignore[index]
+    assert "another text" in run.stdout, run.stdout
