@@ -22,6 +22,7 @@ from migration_rollback.sql import platform_grants, privilege_states
 from migration_rollback.sql._ast import ast, changed, make
 from migration_rollback.sql.comments import comment_target_on_path
 from migration_rollback.sql.created import (
+    ColumnState,
     column_state,
     constraint_name,
     object_key_for_index,
@@ -87,7 +88,7 @@ def _observe_create_table(h: History, st: Statement, node: Any) -> None:
     uniques: list[tuple[str, ...]] = []
     for elt in node.tableElts or ():
         if isinstance(elt, ast.ColumnDef):
-            state = column_state(elt, len(h.renames))
+            state = _bound(h, column_state(elt, len(h.renames)))
             h.set_column(*table_key(rel), str(elt.colname), state)
             for c in elt.constraints or ():
                 if c.contype == ConstrType.CONSTR_PRIMARY:
@@ -300,6 +301,20 @@ def _observe_publication(h: History, st: Statement, node: Any) -> None:
     learn_published(h, st, node)
 
 
+def _bound(h: History, state: ColumnState) -> ColumnState:
+    """A column as written under the search_path in force, its type, default and generated
+    expression naming the routines, types and sequences PostgreSQL bound them to."""
+    if not h.search_path:
+        return state
+    look = of_history(h)
+    return replace(
+        state,
+        type_node=look.qualified_expression(state.type_node),
+        default_node=look.qualified_expression(state.default_node),
+        generated_node=look.qualified_expression(state.generated_node),
+    )
+
+
 def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
     rel = of_history(h).relation(node.relation)
     key = table_key(rel)
@@ -308,7 +323,8 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
         column = str(cmd.name)
         state = h.column(*key, column)
         if sub == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
-            h.set_column(*key, str(cmd.def_.colname), column_state(cmd.def_, len(h.renames)))
+            added = _bound(h, column_state(cmd.def_, len(h.renames)))
+            h.set_column(*key, str(cmd.def_.colname), added)
             h.renames += (column_added(rel, str(cmd.def_.colname), st),)
             if not cmd.missing_ok:  # IF NOT EXISTS of a column there adds no constraint
                 _observe_column_constraints(h, st, rel, cmd.def_)
@@ -318,9 +334,9 @@ def _observe_alter_table(h: History, st: Statement, node: Any) -> None:
         elif sub == AT.AT_AlterColumnType and state and isinstance(cmd.def_, ast.ColumnDef):
             # Without COLLATE the column takes the new type's default collation.
             typed = replace(state, type_node=cmd.def_.typeName, collation_node=cmd.def_.collClause)
-            h.set_column(*key, column, typed)
+            h.set_column(*key, column, _bound(h, typed))
         elif sub == AT.AT_ColumnDefault and state:
-            h.set_column(*key, column, replace(state, default_node=cmd.def_))
+            h.set_column(*key, column, _bound(h, replace(state, default_node=cmd.def_)))
         elif sub in (AT.AT_AddIdentity, AT.AT_DropIdentity) and state:
             identity = cmd.def_ if sub == AT.AT_AddIdentity else None
             h.set_column(*key, column, replace(state, identity=identity))

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from pglast.enums.parsenodes import GrantTargetType
 
 from migration_rollback.sql import kinds
-from migration_rollback.sql._ast import ast, changed
+from migration_rollback.sql._ast import ast, branch_slots, changed
+from migration_rollback.sql.compose import quote_ident
 from migration_rollback.sql.model import ObjectRef
 from migration_rollback.sql.names import object_with_args, relation, strings
 
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 
 There = Callable[[str, str], bool]  # (schema, name): an object of that name is there
 ROUTINE_KINDS = frozenset({"function", "procedure", "aggregate"})
+# Calls whose first argument, a string, names a sequence (cast to regclass when parsed).
+_SEQUENCE_CALLS = frozenset({"nextval", "currval", "setval"})
 
 
 # Not frozen: one is made a statement, and a frozen one's __init__ cost 0.7% of the engine's
@@ -95,6 +98,56 @@ class Lookup:
         if isinstance(obj, ast.ObjectWithArgs) and len(obj.objname) == 1:
             return self.schema_of(str(obj.objname[0].sval), self.routine_there)
         return self.first
+
+    def qualified_expression(self, node: Any) -> Any:
+        """An expression (a column's default, generated expression or type) with each bare
+        name of a routine, type or sequence that a migration made on the path qualified
+        where the path finds it: PostgreSQL binds those names when the column is made, and
+        the rollback that writes the expression again runs under the default path. A name
+        no migration made (a built-in) is left as written; without a path, the whole."""
+        if not self.path or self.path[:1] != (self.first,):
+            return node
+        return self._requalified(node)
+
+    def _requalified(self, node: Any) -> Any:
+        if isinstance(node, tuple):
+            items = tuple(self._requalified(item) for item in node)
+            return items if any(a is not b for a, b in zip(items, node, strict=True)) else node
+        if not isinstance(node, ast.Node):
+            return node
+        fields = {}
+        for name in branch_slots(type(node)):
+            value = getattr(node, name)
+            new = self._requalified(value)
+            if new is not value:
+                fields[name] = new
+        return self._own_name(changed(node, **fields) if fields else node)
+
+    def _own_name(self, node: Any) -> Any:
+        if isinstance(node, ast.TypeName) and len(node.names or ()) == 1:
+            return changed(node, names=self._on_path(node.names, self.type_there))
+        if not isinstance(node, ast.FuncCall) or len(node.funcname) != 1:
+            return node
+        if str(node.funcname[0].sval) in _SEQUENCE_CALLS and node.args:
+            node = changed(node, args=(self._sequence(node.args[0]), *node.args[1:]))
+        return changed(node, funcname=self._on_path(node.funcname, self.routine_there))
+
+    def _on_path(self, names: tuple[Any, ...], there: There) -> tuple[Any, ...]:
+        """A one-part name with the schema of the path holding it, if any does."""
+        name = str(names[0].sval)
+        found = next((s for s in self.path if there(s, name)), None)
+        return names if found is None else (ast.String(sval=found), *names)
+
+    def _sequence(self, arg: Any) -> Any:
+        """`'s'` naming a sequence, as `'schema.s'` where the path finds it."""
+        value = getattr(arg, "val", None) if isinstance(arg, ast.A_Const) else None
+        name = getattr(value, "sval", None) if isinstance(value, ast.String) else None
+        if name is None or "." in name or '"' in name:
+            return arg
+        # Read as regclass reads it: an unquoted name folds to lower case.
+        found = next((s for s in self.path if self.relation_there(s, name.lower())), None)
+        text = f"{quote_ident(found)}.{name}" if found is not None else ""
+        return arg if found is None else changed(arg, val=ast.String(sval=text))
 
     def qualified_grant(self, node: Any) -> Any:
         """A GRANT/REVOKE with each bare relation or routine it names qualified where the
