@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated, Any, TypeVar
@@ -11,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from migration_rollback.cli.app import app, fail
+from migration_rollback.cli.stdout_guard import silence_stdout
 
 # Pure module; psycopg (conninfo, session) and the capture queries load when a command runs.
 from migration_rollback.runner.exitcodes import ExitCode
@@ -116,7 +118,23 @@ def prune_command(
         ),
     )
     verb = "would drop" if dry_run else "dropped"
-    for c in dropped:
-        shown_target = shown(c.target)  # names read from the database: nothing raw
-        typer.echo(f"{verb} {c.version} #{c.statement} {c.kind} {shown_target} ({c.rows} row(s))")
-    typer.echo(f"{verb} {len(dropped)} capture(s)")
+    lines = [
+        f"{verb} {c.version} #{c.statement} {c.kind} {shown(c.target)} ({c.rows} row(s))"
+        for c in dropped  # names read from the database: nothing raw
+    ]
+    _print_after_commit([*lines, f"{verb} {len(dropped)} capture(s)"], committed=not dry_run)
+
+
+def _print_after_commit(lines: list[str], *, committed: bool) -> None:
+    """The list on stdout; when stdout fails, the drop stands all the same (its transaction
+    committed before): stderr says what went, not only that the command stopped."""
+    try:
+        for line in lines:
+            typer.echo(line)
+        sys.stdout.flush()
+    except OSError as exc:  # stdout_guard.StdoutFailed, or the stream's own
+        silence_stdout()  # what is still buffered goes nowhere, not into the exit code
+        done = "committed" if committed else "dry run: nothing was dropped"
+        reason = exc.strerror or str(exc)
+        message = f"{lines[-1]} ({done}); could not write the list to stdout: {reason}"
+        raise _fail(message, ExitCode.OUTPUT_FAILED) from None
