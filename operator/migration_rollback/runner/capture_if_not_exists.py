@@ -11,7 +11,9 @@ extension or column the statement made holds data, or may: removing it is the da
 gate's call (execute archives what a rollback's own DROP removes, with --allow-data-loss), so
 the capture stays MANUAL, with a reason that says it did not exist and which DROP to write in
 place of the item. Existed also keeps, not run, a DROP the rollback wrote for the statement
-where the engine took the object for new from history (restore.keeps).
+where the engine took the object for new from history (restore.keeps); an existing column's
+restore then sets its default and NOT NULL back as read here, which later statements of the
+migration may change and that DROP would have undone with the column.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from migration_rollback.runner.capture_catalog import CaptureRecord
-from migration_rollback.runner.capture_definition_read import After, keep
+from migration_rollback.runner.capture_definition_read import After, keep, qualified_reads
 from migration_rollback.runner.capture_plan import CaptureKind, CaptureSpec
 from migration_rollback.runner.capture_table import lock_against_writers
 from migration_rollback.runner.relations import relation_name, resolve_relation
@@ -86,7 +88,8 @@ def created_object(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -
         return None
     drop = _drop_sql(conn, spec, record, row[0])
     if row[1]:
-        keep(conn, record, [], None)
+        kept = [] if table is None else _column_as_it_is(conn, table, record, spec.name or "")
+        keep(conn, record, kept, None)
         record.detail = {**(record.detail or {}), "existed": True}
     else:
         record.status = "manual"
@@ -96,6 +99,34 @@ def created_object(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -
             "the MANUAL item (execute archives the data under --allow-data-loss)"
         )
     return None
+
+
+# A column's default (printed with every name qualified) and NOT NULL; an identity or
+# generated column's are its own kind's (DROP DEFAULT and DROP NOT NULL refuse them).
+_COLUMN = """
+SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid), a.attnotnull, a.attidentity <> ''
+       OR a.attgenerated <> ''
+FROM pg_catalog.pg_attribute a
+LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE a.attrelid = %s AND a.attname = %s
+"""
+
+
+def _column_as_it_is(
+    conn: Connection, table: int, record: CaptureRecord, column: str
+) -> list[sql.Composable]:
+    """The statements that set an existing column's default and NOT NULL back as they are
+    now: the rollback's DROP COLUMN is kept (restore.keeps), but the later statements of the
+    migration that it would have undone with the column (SET DEFAULT, SET NOT NULL) stand."""
+    row = qualified_reads(conn, lambda: conn.execute(_COLUMN, [table, column]).fetchone())
+    if row is None or row[2]:
+        return []
+    alter = sql.SQL("ALTER TABLE {} ALTER COLUMN {} ").format(
+        sql.Identifier(record.schema, record.table), sql.Identifier(column)
+    )
+    default = sql.SQL("DROP DEFAULT") if row[0] is None else sql.SQL("SET DEFAULT " + row[0])
+    not_null = sql.SQL("SET NOT NULL" if row[1] else "DROP NOT NULL")
+    return [alter + default, alter + not_null]
 
 
 def table_of(conn: Connection, spec: CaptureSpec, record: CaptureRecord) -> int | None:

@@ -9,6 +9,8 @@ role run anything else (a GRANT, a DO block, an INSERT, a DROP ... CASCADE).
 What the capture writes: CREATE FUNCTION/PROCEDURE (pg_get_functiondef, OR REPLACE), CREATE
 TRIGGER, CREATE POLICY, CREATE INDEX (pg_get_indexdef), CREATE VIEW, COMMENT ON, ALTER TABLE
 ... ENABLE/DISABLE TRIGGER, REPLICA IDENTITY USING INDEX and CLUSTER ON (an index's table),
+ALTER TABLE ... ALTER COLUMN SET/DROP DEFAULT and SET/DROP NOT NULL (an existing column an
+ADD COLUMN IF NOT EXISTS met),
 ALTER INDEX ... ALTER COLUMN n SET STATISTICS, and
 DROP ... IF EXISTS of a trigger, policy, index, view or routine, never CASCADE (the restore
 clears the way, or undoes what the migration made). Owners and privileges are not kept as SQL:
@@ -36,6 +38,10 @@ _ALTER_TABLE = {
     AlterTableType.AT_DisableTrig,
     AlterTableType.AT_ReplicaIdentity,
     AlterTableType.AT_ClusterOn,
+    # An existing column's default and NOT NULL (capture_if_not_exists.py).
+    AlterTableType.AT_ColumnDefault,
+    AlterTableType.AT_SetNotNull,
+    AlterTableType.AT_DropNotNull,
 }
 # What a kept DROP may remove: the object itself, cleared before it is recreated.
 _DROPPED = {

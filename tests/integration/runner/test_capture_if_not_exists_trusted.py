@@ -162,3 +162,46 @@ def test_a_capture_of_another_text_of_the_migration_keeps_nothing(project: Proje
     assert project.sql(COLUMNS) == []
     assert not any(s["status"] == "kept" for s in run.result["statements"])  # type: ignore[index]
     assert "another text" in run.stdout, run.stdout
+
+
+COLUMN_STATE = (
+    "SELECT pg_get_expr(d.adbin, d.adrelid), a.attnotnull FROM pg_attribute a "
+    "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+    "WHERE a.attrelid = 'public.t'::regclass AND a.attname = 'c'"
+)
+
+
+def test_a_kept_column_gets_back_the_default_and_not_null_a_later_statement_changed(
+    project: Project,
+) -> None:
+    """The engine took the column for new: its DROP COLUMN undoes the later SET DEFAULT and
+    SET NOT NULL too. It was the dashboard's, with a default of its own and no NOT NULL, and the
+    DROP is kept: where it would have run, the column's default and NOT NULL are set back as
+    apply read them before the IF NOT EXISTS (not left as the migration made them)."""
+    _apply(
+        project,
+        "ALTER TABLE public.t ADD COLUMN c text DEFAULT 'hand'",
+        "ALTER TABLE public.t ADD COLUMN IF NOT EXISTS c text;\n"
+        "ALTER TABLE public.t ALTER COLUMN c SET DEFAULT 'x', ALTER COLUMN c SET NOT NULL;\n",
+    )
+    assert project.sql(COLUMN_STATE) == [("'x'::text", True)]  # as the migration left it
+
+    run = project.execute(MIGRATION)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert project.sql(COLUMN_STATE) == [("'hand'::text", False)]
+    assert project.sql("SELECT id, c FROM public.t ORDER BY id") == [(1, "hand"), (2, "hand")]
+
+
+def test_a_kept_column_without_default_or_not_null_is_left_without(project: Project) -> None:
+    _apply(
+        project,
+        BY_HAND_COLUMN,
+        "ALTER TABLE public.t ADD COLUMN IF NOT EXISTS c text;\n"
+        "ALTER TABLE public.t ALTER COLUMN c SET DEFAULT 'x';\n",
+    )
+
+    run = project.execute(MIGRATION)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert project.sql(COLUMN_STATE) == [(None, False)]
