@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pglast.enums.parsenodes import GrantTargetType
+from pglast.enums.parsenodes import GrantTargetType, ObjectType
 
 from migration_rollback.sql import kinds
 from migration_rollback.sql._ast import ast, branch_slots, changed
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 There = Callable[[str, str], bool]  # (schema, name): an object of that name is there
 ROUTINE_KINDS = frozenset({"function", "procedure", "aggregate"})
+_TYPE_OBJECTS = frozenset({ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN})
 # Calls whose first argument, a string, names a sequence (cast to regclass when parsed).
 _SEQUENCE_CALLS = frozenset({"nextval", "currval", "setval"})
 
@@ -150,13 +151,22 @@ class Lookup:
         return arg if found is None else changed(arg, val=ast.String(sval=text))
 
     def qualified_grant(self, node: Any) -> Any:
-        """A GRANT/REVOKE with each bare relation or routine it names qualified where the
-        path finds it, so its undo and the history name the objects it changed."""
-        if not isinstance(node, ast.GrantStmt) or len(self.path) < 2:
+        """A GRANT/REVOKE with each bare relation, routine or type it names qualified where
+        the path finds it, so its undo and the history name the objects it changed."""
+        if not isinstance(node, ast.GrantStmt):
             return node  # ALTER DEFAULT PRIVILEGES names no object
         if node.targtype != GrantTargetType.ACL_TARGET_OBJECT:
             return node
+        if node.objtype in _TYPE_OBJECTS:  # one path schema too: the rollback runs without it
+            return changed(node, objects=tuple(self._type(o) for o in node.objects or ()))
+        if len(self.path) < 2:
+            return node
         return changed(node, objects=tuple(self._qualified(obj) for obj in node.objects or ()))
+
+    def _type(self, names: tuple[Any, ...]) -> tuple[Any, ...]:
+        """A type's name (Strings) with the schema of the path holding it, when one does."""
+        in_force = self.path[:1] == (self.first,)
+        return self._on_path(names, self.type_there) if in_force and len(names) == 1 else names
 
     def _qualified(self, obj: Any) -> Any:
         if isinstance(obj, ast.RangeVar) and not obj.schemaname:
