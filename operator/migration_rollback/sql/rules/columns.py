@@ -29,6 +29,7 @@ from migration_rollback.sql.rules.context import (
     nothing,
 )
 from migration_rollback.sql.rules.create import changed_nothing, may_have_existed
+from migration_rollback.sql.rules.search_path import lookup
 from migration_rollback.sql.touched import walk
 
 _NEW_HERE = "the table or column is new in this migration"
@@ -169,7 +170,8 @@ def alter_type(sub: Subcommand) -> Iterator[Inverse]:
             sub.column_ref,
         )
     if isinstance(cmd.def_, ast.ColumnDef):
-        moment.type_node = cmd.def_.typeName
+        # Bound where the path finds it: an earlier undo writes it again without the path.
+        moment.type_node = lookup(sub.ctx).qualified_expression(cmd.def_.typeName)
 
 
 def _type_back(
@@ -234,7 +236,8 @@ def set_default(sub: Subcommand) -> Iterator[Inverse]:
             "previous default" + _changed_since(sub.state),
             sub.column_ref,
         )
-    moment.default_known, moment.default_node = True, cmd.def_
+    moment.default_known = True
+    moment.default_node = lookup(sub.ctx).qualified_expression(cmd.def_)
 
 
 def _changed_since(state: ColumnState | None) -> str:
