@@ -44,12 +44,14 @@ READERS = frozenset(
         "jsonb_array_length", "jsonb_typeof", "jsonb_agg", "json_build_object",
         "jsonb_build_array", "to_jsonb", "row_to_json", "char_length", "octet_length",
         "translate", "reverse", "encode", "decode", "floor", "ceil", "ceiling", "trunc",
+        # a setting's value (auth.uid() and auth.jwt() read the request's claims so)
+        "current_setting",
     }
 )  # fmt: skip
 _BUILT_INS = PURE_FUNCTIONS | READERS
-# PL/pgSQL statements of a called function that write nothing themselves (their expressions
-# and queries are checked): control flow, assignments, RETURN, RAISE, SELECT ... INTO.
-_READ_ONLY = {
+# PL/pgSQL statements that write nothing themselves (their expressions and queries are
+# checked: `query_problem`): control flow, assignments, RETURN, RAISE, SELECT ... INTO, PERFORM.
+READ_ONLY_STATEMENTS = {
     "PLpgSQL_stmt_block", "PLpgSQL_stmt_assign", "PLpgSQL_stmt_if", "PLpgSQL_stmt_return",
     "PLpgSQL_stmt_raise", "PLpgSQL_if_elsif", "PLpgSQL_stmt_case", "PLpgSQL_case_when",
     "PLpgSQL_stmt_loop", "PLpgSQL_stmt_while", "PLpgSQL_stmt_fori", "PLpgSQL_stmt_fors",
@@ -128,20 +130,25 @@ def function_problem(function: UserFunction, lookup: Lookup, trail: tuple[str, .
     if function.sql_body or not function.source.strip():
         return f"the code of {function.name} is not readable (a SQL-standard body)"
     if language == "sql":
-        return call_problem(function.source, lookup, trail) or _only_selects(function.source)
+        return query_problem(function.source, lookup, trail)
     if language != "plpgsql":
         return f"{function.name} is written in {language}, which is not read"
     tree = plpgsql_tree(function.source, "text")
     if tree is None:
         return f"the code of {function.name} does not parse"
     for kind, _node in statements(tree["action"]):
-        if kind not in _READ_ONLY:
+        if kind not in READ_ONLY_STATEMENTS:
             return f"{function.name} runs {kind.removeprefix('PLpgSQL_stmt_')} statements"
     for query in expressions(tree["action"]):
-        why = call_problem(query, lookup, trail) or _only_selects(query)
+        why = query_problem(query, lookup, trail)
         if why:
             return why
     return None
+
+
+def query_problem(query: str, lookup: Lookup, trail: tuple[str, ...] = ()) -> str | None:
+    """None when the SQL text is SELECTs only and every function it calls writes nothing."""
+    return call_problem(query, lookup, trail) or _only_selects(query)
 
 
 def _only_selects(query: str) -> str | None:
@@ -152,6 +159,8 @@ def _only_selects(query: str) -> str | None:
     for raw in parsed:
         if not isinstance(raw.stmt, ast.SelectStmt):
             return f"it runs {type(raw.stmt).__name__}"
+        if raw.stmt.intoClause is not None:  # SQL's SELECT ... INTO makes a table
+            return "it runs SELECT INTO, which creates a table"
     return None
 
 

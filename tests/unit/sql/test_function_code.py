@@ -34,6 +34,9 @@ CODE = {
     **{f"deep{n}": ("sql", f"SELECT public.deep{n + 1}($1)") for n in range(MAX_DEPTH + 1)},
     f"deep{MAX_DEPTH + 1}": ("sql", "SELECT 1"),
     "empty": ("sql", ""),  # prosrc of a SQL-standard body (BEGIN ATOMIC ... END)
+    "sql_select_into": ("sql", "SELECT $1 INTO public.copy_of"),  # SQL's INTO makes a table
+    # auth.uid()'s shape: reads the request's claims from a setting
+    "claim": ("sql", "SELECT nullif(current_setting('request.jwt.claim.sub', true), '')::uuid"),
 }
 
 
@@ -42,7 +45,9 @@ def lookup(name: Sequence[str]) -> Sequence[UserFunction]:
     return [UserFunction(f"public.{name[-1]}", *found)] if found else []
 
 
-@pytest.mark.parametrize("called", ["slug", "lookup", "sql_slug", "pg_catalog.lower", "deep2"])
+@pytest.mark.parametrize(
+    "called", ["slug", "lookup", "sql_slug", "pg_catalog.lower", "deep2", "claim"]
+)
 def test_functions_that_only_compute_or_read_pass(called: str) -> None:
     assert call_problem(f"SELECT {called}('x')", lookup) is None
 
@@ -61,7 +66,8 @@ def test_functions_that_only_compute_or_read_pass(called: str) -> None:
         ("deep0", f"more than {MAX_DEPTH} calls deep"),
         ("nowhere", "nowhere(), which may write"),
         ("evil.lower", "evil.lower()"),
-        ("empty", "public.empty is not readable"),  # a schema-qualified name is not the built-in
+        ("empty", "public.empty is not readable"),
+        ("sql_select_into", "creates a table"),  # a schema-qualified name is not the built-in
     ],
 )
 def test_functions_that_may_write_are_named(called: str, why: str) -> None:
