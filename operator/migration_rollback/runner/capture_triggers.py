@@ -46,7 +46,7 @@ EVENTS: dict[CaptureKind, int] = {
 _RULE_EVENTS = {"2": _UPDATE, "3": _INSERT, "4": _DELETE}
 
 _TRIGGERS = """
-SELECT t.tgname, t.tgenabled, l.lanname, p.prosrc
+SELECT t.tgname, t.tgenabled, l.lanname, p.prosrc, p.probin
 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_language l ON l.oid = p.prolang
 WHERE t.tgrelid = %s AND NOT t.tgisinternal AND t.tgenabled IN ('O', 'A')
   AND (t.tgtype & %s) <> 0
@@ -88,8 +88,9 @@ def row_triggers(conn: Connection, oid: int, kind: CaptureKind) -> list[RowTrigg
             return f"rule {name} on {_table(conn, oid)} rewrites the writes: they are not kept"
     found = []
     lookup = functions_in(conn)
-    for name, enabled, language, source in conn.execute(_TRIGGERS, [oid, events]).fetchall():
-        why = only_row_changes(str(source or ""), str(language), lookup)
+    triggers = conn.execute(_TRIGGERS, [oid, events]).fetchall()
+    for name, enabled, language, source, library in triggers:
+        why = only_row_changes(str(source or ""), str(language), lookup, library)
         if why:
             return (
                 f"trigger {name} on {_table(conn, oid)} may write other rows ({why}): they "

@@ -27,12 +27,32 @@ from migration_rollback.sql.function_code import (
     statements,
 )
 
+# Trigger functions in C known to change only the row they fire for, by library (pg_proc's
+# probin; None: built into the server) and symbol (prosrc): moddatetime (the extension
+# Supabase's dashboard offers for `updated_at`) sets the column its argument names to now(),
+# insert_username one to the current user, tsvector_update_trigger(_column) fills a tsvector
+# column from others of the row, suppress_redundant_updates_trigger skips an UPDATE that changes
+# nothing. A C function is made by a superuser, so the name is the extension's or the server's.
+_ROW_ONLY_NATIVE = frozenset(
+    {
+        ("$libdir/moddatetime", "moddatetime"),
+        ("$libdir/insert_username", "insert_username"),
+        (None, "tsvector_update_trigger_byid"),
+        (None, "tsvector_update_trigger_bycolumn"),
+        (None, "suppress_redundant_updates_trigger"),
+    }
+)
+_NATIVE = ("c", "internal")
+
 
 def only_row_changes(
-    body: str, language: str = "plpgsql", lookup: Lookup = no_functions
+    body: str, language: str = "plpgsql", lookup: Lookup = no_functions, library: str | None = None
 ) -> str | None:
     """None when the trigger function only assigns fields of NEW or of local variables and
-    reads with SELECTs that write nothing; else why not."""
+    reads with SELECTs that write nothing, or is a C one known to (`body`: prosrc, `library`:
+    probin); else why not."""
+    if language.lower() in _NATIVE and (library or None, body.strip()) in _ROW_ONLY_NATIVE:
+        return None
     if language.lower() != "plpgsql":
         return f"it is written in {language}, which is not read"
     tree = plpgsql_tree(body, "trigger")

@@ -1,13 +1,13 @@
 """Captured tables with triggers (real PostgreSQL): what `execute` puts back is exactly the rows.
 
-A trigger that only assigns fields of NEW (`updated_at := now()`) changes only the captured row:
-the capture keeps whole rows and the restore runs with it silenced, so it does not stamp the
-restored rows again. The first case has the shape of the corpus's Saturday-Vinyl migrations
+A trigger that only assigns fields of NEW (`updated_at := now()`) changes only the captured
+row: the capture keeps whole rows and the restore runs with it silenced, so it does not stamp
+the restored rows again. The first case has the shape of the corpus's Saturday-Vinyl migrations
 (an UPDATE of `products`, whose BEFORE UPDATE trigger sets `updated_at`); the others are
 variants: a DELETE whose restore fires a BEFORE INSERT stamp, an upsert with a version counter
-on an ENABLE ALWAYS trigger, a guard that reads another table to decide (SELECT ... INTO, as
-moonklabs/sprintable's soft-delete and agent-type guards). A trigger that writes another table
-keeps the item MANUAL.
+on an ENABLE ALWAYS trigger, moddatetime's C trigger (achan24/nextjs-supabase-app), a guard
+that reads another table to decide (SELECT ... INTO, as moonklabs/sprintable's soft-delete and
+agent-type guards). A trigger that writes another table keeps the item MANUAL.
 """
 
 from __future__ import annotations
@@ -66,6 +66,12 @@ END $$;
 CREATE TRIGGER guard BEFORE UPDATE ON public.products
   FOR EACH ROW EXECUTE FUNCTION public.guard();
 """
+# The dashboard's way (extension moddatetime, C): sets updated_at on UPDATE.
+MODDATETIME = (
+    "CREATE EXTENSION IF NOT EXISTS moddatetime;\n"
+    "CREATE TRIGGER handle_updated_at BEFORE UPDATE ON public.products "
+    "FOR EACH ROW EXECUTE PROCEDURE moddatetime(updated_at);\n"
+)
 SEED = """
 INSERT INTO public.products (id, name, short_name, created_at, updated_at) VALUES
   (1, 'Saturday Crate', NULL, '2024-01-01', '2024-01-02'),
@@ -86,6 +92,10 @@ CASES = {
         STAMP_ALWAYS,
         "INSERT INTO public.products (id, name) VALUES (1, 'Crate'), (9, 'New')\n"
         "ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name;",
+    ),
+    "moddatetime-stamp": (
+        MODDATETIME,
+        "UPDATE public.products SET short_name = lower(name) WHERE id >= 2;",
     ),
     "guard-reads-another-table": (
         GUARD,

@@ -89,3 +89,22 @@ def test_anything_else_may_write_other_rows(body: str, language: str, why: str) 
 def test_the_fields_of_new_a_trigger_assigns(body: str, fields: set[str] | None) -> None:
     found = assigned_fields(body)
     assert (None if found is None else set(found)) == fields
+
+
+@pytest.mark.parametrize(
+    ("symbol", "language", "library", "row_only"),
+    [
+        ("moddatetime", "c", "$libdir/moddatetime", True),  # the dashboard's updated_at
+        ("insert_username", "c", "$libdir/insert_username", True),
+        ("tsvector_update_trigger_byid", "internal", None, True),
+        ("suppress_redundant_updates_trigger", "internal", None, True),
+        ("autoinc", "c", "$libdir/autoinc", False),  # advances a sequence
+        ("moddatetime", "c", "$libdir/my_own", False),  # another library's symbol
+        ("moddatetime", "plpgsql", None, False),  # not the extension's
+    ],
+)
+def test_c_trigger_functions_known_to_change_only_the_row(
+    symbol: str, language: str, library: str | None, row_only: bool
+) -> None:
+    found = only_row_changes(symbol, language, library=library)
+    assert (found is None) == row_only, found
