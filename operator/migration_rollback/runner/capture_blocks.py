@@ -37,7 +37,7 @@ _LOOPS = {
 }  # fmt: skip
 # Functions whose value changes from one call to the next: a WHERE using them selects other
 # rows when it runs than when it was captured.
-_VOLATILE = frozenset({"clock_timestamp", "gen_random_uuid", "random", "timeofday"})
+VOLATILE_BUILTINS = frozenset({"clock_timestamp", "gen_random_uuid", "random", "timeofday"})
 _WRITES = (ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt, ast.MergeStmt, ast.TruncateStmt)
 _KEPT = (ast.UpdateStmt, ast.DeleteStmt)
 _READ_ONLY = (ast.SelectStmt,)
@@ -213,7 +213,10 @@ def _volatile(node: Any) -> str | None:
         getattr(node, "usingClause", None),
     )
     for item in walk(parts):
-        if isinstance(item, ast.FuncCall) and str(item.funcname[-1].sval).lower() in _VOLATILE:
+        if (
+            isinstance(item, ast.FuncCall)
+            and str(item.funcname[-1].sval).lower() in VOLATILE_BUILTINS
+        ):
             return "its WHERE calls a volatile function: its rows are known only then"
     return None
 

@@ -24,6 +24,7 @@ from pglast.enums.parsenodes import AlterTableType, DropBehavior, ObjectType
 from pglast.enums.primnodes import MergeMatchKind
 
 from migration_rollback.runner.capture_blocks import block_writes
+from migration_rollback.runner.capture_upsert_source import query_conflicts
 from migration_rollback.sql import Statement
 from migration_rollback.sql._ast import ast
 from migration_rollback.sql.function_code import QName, written_name
@@ -243,8 +244,9 @@ def _insert(node: Any) -> list[CaptureSpec]:
 def _upsert(node: Any, table: QName) -> CaptureSpec:
     """ON CONFLICT DO UPDATE: the rows it may update are the existing rows whose conflict
     columns hold one of the inserted values. That is known before it runs only when those
-    values are constants of a VALUES list (no query, no function: evaluated again they could
-    differ) and the conflict target is plain columns the INSERT gives."""
+    values are constants of a VALUES list (no function: evaluated again it could differ), or
+    come from a query that gives the same values twice (capture_upsert_source.py), and the
+    conflict target is plain columns the INSERT gives."""
     found = _conflict_values(node)
     if isinstance(found, str):
         return _manual(
@@ -274,11 +276,14 @@ def _conflict_values(node: Any) -> tuple[tuple[str, ...], str] | str:
     given = [str(col.name) for col in node.cols or ()]
     source = node.selectStmt
     if node.withClause is not None or not isinstance(source, ast.SelectStmt):
-        return "its rows come from a query"
-    if not source.valuesLists:
-        return "its rows come from a query"
+        return "its rows come from a query with a WITH clause"
     if any(col not in given for col in target):
         return "the INSERT does not name every conflict column"
+    if not source.valuesLists or source.larg is not None:
+        try:  # a query: its conflict values, when evaluating it again gives the same
+            return target, query_conflicts(source, given, target)
+        except ValueError as why:
+            return f"its rows come from a query that cannot be evaluated twice alike: {why}"
     positions = [given.index(col) for col in target]
     rows = [tuple(row[i] for i in positions) for row in source.valuesLists]
     if not all(_constant(value) for row in rows for value in row):

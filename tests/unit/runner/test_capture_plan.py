@@ -39,7 +39,40 @@ def test_delete_using_and_read_only_with() -> None:
     [
         ("WITH d AS (DELETE FROM u RETURNING id) UPDATE t SET a = 1", "WITH clause writes"),
         ("INSERT INTO t (id) VALUES (now()) ON CONFLICT (id) DO UPDATE SET a = 2", "constant"),
-        ("INSERT INTO t (id) SELECT id FROM u ON CONFLICT (id) DO UPDATE SET a = 2", "query"),
+        (
+            "INSERT INTO t (id) SELECT id FROM u LIMIT 2 ON CONFLICT (id) DO UPDATE SET a = 2",
+            "LIMIT",
+        ),
+        (
+            "INSERT INTO t (id) SELECT DISTINCT ON (k) id FROM u"
+            " ON CONFLICT (id) DO UPDATE SET a = 2",
+            "DISTINCT ON",
+        ),
+        (
+            "INSERT INTO t (id) SELECT 1 UNION SELECT 2 ON CONFLICT (id) DO UPDATE SET a = 2",
+            "UNION",
+        ),
+        ("INSERT INTO t (id) SELECT * FROM u ON CONFLICT (id) DO UPDATE SET a = 2", "listed"),
+        (
+            "INSERT INTO t (id, a) SELECT id, public.f(b) FROM u"
+            " ON CONFLICT (id) DO UPDATE SET a = 2",
+            "public.f(), which may write",
+        ),
+        (
+            "INSERT INTO t (id) SELECT gen_random_uuid() FROM u"
+            " ON CONFLICT (id) DO UPDATE SET a = 2",
+            "another value each time",
+        ),
+        (
+            "INSERT INTO t (id) SELECT id FROM u TABLESAMPLE system (5)"
+            " ON CONFLICT (id) DO UPDATE SET a = 2",
+            "TABLESAMPLE",
+        ),
+        (
+            "WITH w AS (SELECT 1 AS id) INSERT INTO t (id) SELECT id FROM w"
+            " ON CONFLICT (id) DO UPDATE SET a = 2",
+            "WITH",
+        ),
         ("INSERT INTO t (id) VALUES (NULL) ON CONFLICT (id) DO UPDATE SET a = 2", "constant"),
         ("INSERT INTO t (a) VALUES (1) ON CONFLICT (id) DO UPDATE SET a = 2", "every conflict"),
         ("INSERT INTO t VALUES (1) ON CONFLICT (id) DO UPDATE SET a = 2", "every conflict"),
@@ -89,3 +122,22 @@ def test_upsert_keeps_the_rows_its_constant_conflict_values_select() -> None:
     assert spec.conflict == ("slug", "n")
     assert spec.conflict_values == "VALUES (CAST('a' AS text), 1), ('b', 2)"
     assert spec.columns == ("at",)  # what DO UPDATE sets: refused when it is the key
+
+
+def test_upsert_from_a_query_keeps_the_rows_its_conflict_values_select() -> None:
+    """The query narrowed to the conflict columns, evaluated before the statement (the corpus's
+    wetraineducattiontech: Store admins upserted from auth.users)."""
+    (spec,) = _specs(
+        "INSERT INTO public.store_users (id, store_role, at) SELECT au.id, 'ADMIN', now()"
+        " FROM auth.users au WHERE au.id IN ('a', 'b') ON CONFLICT (id) DO UPDATE"
+        " SET store_role = EXCLUDED.store_role, at = now()"
+    )
+    assert spec.kind is CaptureKind.UPSERT
+    assert spec.manual is None
+    assert spec.conflict == ("id",)
+    assert spec.conflict_values == "SELECT au.id FROM auth.users AS au WHERE au.id IN ('a', 'b')"
+    (grouped,) = _specs(
+        "INSERT INTO t (n, k) SELECT count(*), u.k FROM u GROUP BY u.k HAVING count(*) > 1"
+        " ON CONFLICT (k) DO UPDATE SET n = EXCLUDED.n"
+    )
+    assert grouped.conflict_values == "SELECT u.k FROM u GROUP BY u.k HAVING count(*) > 1"
