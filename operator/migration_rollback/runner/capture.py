@@ -30,6 +30,7 @@ from migration_rollback.runner.capture_catalog import (
 from migration_rollback.runner.capture_definition_plan import planned_captures
 from migration_rollback.runner.capture_definition_read import After
 from migration_rollback.runner.capture_definitions import capture_definition
+from migration_rollback.runner.capture_diff import DIFF, settle, too_big
 from migration_rollback.runner.capture_plan import CaptureKind, CaptureSpec
 from migration_rollback.runner.capture_table import (
     capture_problem,
@@ -218,6 +219,11 @@ def capture(
     if triggers:  # they change the row's other columns too: keep whole rows
         base.detail = {"row_triggers": as_detail(triggers)}
         spec = replace(spec, columns=()) if spec.kind is CaptureKind.UPDATE else spec
+    if spec.diff:
+        why = too_big(conn, oid, limits.max_bytes)
+        if why:
+            return _refusal(base, why)
+        base.detail = {**(base.detail or {}), DIFF: True}
     lock_against_writers(conn, oid, spec.kind)
     base.key = key
 
@@ -352,6 +358,12 @@ def check_statement(pending: PendingCapture, rowcount: int, conn: Connection) ->
     if pending.after is not None:
         pending.after(conn)
     if record.status != "captured" or record.kind.keeps_definition:
+        return
+    if record.detail and record.detail.get(DIFF):  # the block ran: keep what it changed
+        settle(conn, record)
+        if record.status == "captured":
+            target = sql.Identifier(CAPTURE_SCHEMA, record.capture_table or "")
+            _check_limits(conn, target, record, CaptureLimits(), "")
         return
     if record.kind in (CaptureKind.INSERT, CaptureKind.UPSERT):
         target = sql.Identifier(CAPTURE_SCHEMA, record.capture_table or "")

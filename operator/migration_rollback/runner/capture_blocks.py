@@ -238,6 +238,19 @@ def _independent(writes: list[BlockWrite]) -> list[BlockWrite]:
     return out
 
 
+def diffed_tables(writes: list[BlockWrite]) -> list[QName]:
+    """The tables kept whole before the block and pruned after it (capture_diff.py): those
+    with a write whose rows are known only when it runs, and only UPDATEs of them."""
+    updates_only = {
+        w.table
+        for w in writes
+        if all(o.statement == "UpdateStmt" for o in writes if _bare(o.table) == _bare(w.table))
+    }
+    return list(
+        dict.fromkeys(w.table for w in writes if w.node is None and w.table in updates_only)
+    )
+
+
 def _bare(name: QName) -> str:
     return name[-1]
 

@@ -23,7 +23,7 @@ from pglast.enums.nodes import CmdType, OnConflictAction
 from pglast.enums.parsenodes import AlterTableType, DropBehavior, ObjectType
 from pglast.enums.primnodes import MergeMatchKind
 
-from migration_rollback.runner.capture_blocks import block_writes
+from migration_rollback.runner.capture_blocks import block_writes, diffed_tables
 from migration_rollback.runner.capture_upsert_source import query_conflicts
 from migration_rollback.sql import Statement
 from migration_rollback.sql._ast import ast
@@ -131,6 +131,9 @@ class CaptureSpec:
     # block may guard the statement with a condition) is a reason, not an error.
     in_block: bool = False
     reads: tuple[QName, ...] = ()
+    # A table a DO block only UPDATEs, rows known only when it runs: kept whole before the
+    # block, then only the rows it changed (capture_diff.py).
+    diff: bool = False
     # A definition kept (capture_definition_plan.py): a trigger's or policy's name (`table`
     # is then its table), or a routine's input argument types as written (None: not given).
     name: str = ""
@@ -353,8 +356,11 @@ def _do(node: Any) -> list[CaptureSpec]:
         written = rows_written(body, language) or []
         tables = dict.fromkeys(w.table for w in written)
         return [_manual(CaptureKind.UPDATE, t, f"DO block: {found}") for t in tables]
-    specs = []
+    whole = diffed_tables(found)
+    specs = [CaptureSpec(CaptureKind.UPDATE, table, in_block=True, diff=True) for table in whole]
     for write in found:
+        if write.table in whole:
+            continue
         if write.node is None:
             kind = _BLOCK_KINDS[write.statement]
             specs.append(_manual(kind, write.table, f"DO block: {write.manual}"))

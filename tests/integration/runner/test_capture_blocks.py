@@ -3,9 +3,12 @@ statements before the block runs; `execute` puts them back, and the table is wha
 
 The first case has the shape of Saturday-Vinyl 20260201000001 (an `IF EXISTS` guard around
 `EXECUTE 'DELETE ... NOT IN (SELECT id FROM units)'`); the others are variants: a guarded static
-UPDATE, and two independent writes in one block. Writes whose rows are known only when they run
-(a variable, a loop, a computed EXECUTE) and a capture the block's guard would not reach stay
-MANUAL with the reason, and `apply` still applies the migration.
+UPDATE, and two independent writes in one block. A table the block only UPDATEs, with rows
+known only when it runs (a variable, a loop), is kept whole before the block and pruned to the
+rows it changed after (capture_diff.py). Other writes whose rows are known only when they run
+(a DELETE in a loop, a computed EXECUTE), a block that moved or added rows of such a table, one
+too big to keep whole, and a capture the block's guard would not reach stay MANUAL with the
+reason, and `apply` still applies the migration.
 """
 
 from __future__ import annotations
@@ -62,6 +65,21 @@ BEGIN
   DELETE FROM public.months WHERE month_key = 'bad';
 END $$;
 """,
+    # achan24 20240621000003's shape: the WHERE reads a variable set in the block
+    "variable-kept-whole": """
+DO $$ DECLARE uid bigint; BEGIN SELECT id INTO uid FROM public.units ORDER BY id LIMIT 1;
+  UPDATE public.unit_timers SET seconds = 1 WHERE unit_id = uid; END $$;
+""",
+    # curiousanthony 20260319140000's shape: an UPDATE per row of a loop, the exact one beside
+    "loop-kept-whole": """
+DO $$ DECLARE u record; BEGIN
+  FOR u IN SELECT id, name FROM public.units LOOP
+    UPDATE public.unit_timers SET seconds = coalesce(seconds, 0) + length(u.name)
+      WHERE unit_id = u.id;
+  END LOOP;
+  DELETE FROM public.months WHERE month_key = 'bad';
+END $$;
+""",
 }
 
 
@@ -97,15 +115,16 @@ def test_do_block_writes_come_back_exactly(project: Project, case: str) -> None:
 @pytest.mark.parametrize(
     ("forward", "reason"),
     [
-        (  # achan24 20240621000003's shape: the WHERE reads a variable set in the block
-            "DO $$ DECLARE uid bigint; BEGIN SELECT id INTO uid FROM public.units LIMIT 1;\n"
-            "  UPDATE public.unit_timers SET seconds = 1 WHERE unit_id = uid; END $$;",
-            "variable uid",
-        ),
-        (  # curiousanthony 20260319140000's shape: an UPDATE per row of a loop
+        (  # a DELETE in a loop: the table is not only updated in place
             "DO $$ DECLARE u record; BEGIN FOR u IN SELECT id FROM public.units LOOP\n"
-            "  UPDATE public.unit_timers SET seconds = 1 WHERE unit_id = 1; END LOOP; END $$;",
+            "  UPDATE public.unit_timers SET seconds = 1 WHERE unit_id = u.id;\n"
+            "  DELETE FROM public.unit_timers WHERE unit_id = u.id + 6; END LOOP; END $$;",
             "loop",
+        ),
+        (  # kept whole, but the block moved its rows to other keys: found after it ran
+            "DO $$ DECLARE u record; BEGIN FOR u IN SELECT id FROM public.units LOOP\n"
+            "  UPDATE public.units SET id = u.id + 100 WHERE id = u.id; END LOOP; END $$;",
+            "added 2 and removed 2 row(s) of public.units",
         ),
         (  # the guard is false: the column is not there, the capture cannot be taken
             "DO $$ BEGIN IF EXISTS (SELECT 1 FROM information_schema.columns\n"
@@ -124,9 +143,31 @@ def test_do_block_writes_known_only_when_they_run_are_manual(
     code, doc, out = apply(project)
 
     assert code == 0, out
+    captures = doc["applied"][0]["captures"]
+    assert captures
+    assert all(c["status"] == "manual" and reason in c["reason"] for c in captures), captures
+
+
+def test_a_table_too_big_to_keep_whole_is_manual_before_the_block(project: Project) -> None:
+    _base(project, CASES["variable-kept-whole"])
+
+    code, doc, out = apply(project, "--capture-max-bytes", "100")
+
+    assert code == 0, out
+    kept = {c["target"]: c for c in doc["applied"][0]["captures"]}
+    assert kept["public.unit_timers"]["status"] == "manual"
+    assert "keeping the whole table takes" in kept["public.unit_timers"]["reason"]
+
+
+def test_a_table_kept_whole_keeps_only_the_rows_the_block_changed(project: Project) -> None:
+    _base(project, CASES["variable-kept-whole"])
+
+    code, doc, out = apply(project)
+
+    assert code == 0, out
     (capture,) = doc["applied"][0]["captures"]
-    assert capture["status"] == "manual"
-    assert reason in capture["reason"]
+    assert capture["status"] == "captured"
+    assert capture["rows"] == 1  # of 4: unit 1's timer alone
 
 
 def test_a_capture_that_waits_past_lock_timeout_fails_the_run_retryable(project: Project) -> None:
