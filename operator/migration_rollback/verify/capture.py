@@ -18,7 +18,8 @@ Event triggers do not report every command; the gaps are covered explicitly:
   (when a GRANT ran where no top-level statement shows it, e.g. in a DO block, the check says
   so and the caller compares full snapshots instead);
 - ALTER DEFAULT PRIVILEGES comes without ids: the default privileges are re-read whole;
-- commands on event triggers are never reported: event triggers are re-read whole every time;
+- commands on event triggers are never reported: event triggers are re-read whole every time
+  the kept model or the database holds one (scoped_check.py);
 - any other command reported without an object makes the check ask for a full comparison, as
   does ALTER EXTENSION (reported as the extension, whatever member ADD/DROP changed), and so do
   the statements no event trigger reports (REASSIGN OWNED, ALTER ROLE ... RENAME, DROP OWNED's
@@ -335,6 +336,7 @@ def queue_check(
     catalog_views: Iterable[int] = (),
     *,
     read_ran: bool = True,
+    event_triggers: bool = True,
 ) -> PendingCheck:
     """Fill the scope table, then read what it holds: one statement, in a batch or a pipeline
     (batch.py; collect after it ran: one round trip for the check). It sets the settings the
@@ -342,7 +344,8 @@ def queue_check(
     the code of the functions the statements may call (hidden_commands.py); `code_of`, of
     those the server says ran and were dropped (ran_code.py, read in the same round trip
     unless `read_ran` is False: the caller reads it later, roundtrip.py); `catalog_views`,
-    the OIDs of the kept views that read a system catalog."""
+    the OIDs of the kept views that read a system catalog; `event_triggers`, whether the kept
+    model holds an event trigger (they are read whole then, or when the database holds one)."""
     started = time.perf_counter()
     executed = list(executed)
     grants = grant_targets(executed)
@@ -350,10 +353,10 @@ def queue_check(
     views = list(catalog_views)
     if grants.count or views:
         args = [*grants.args(), (grants.count, "integer"), (writes, "boolean"), (views, "oid[]")]
-        args.append((read_ran, "boolean"))
+        args += [(read_ran, "boolean"), (event_triggers, "boolean")]
         call = catalog.execute(conn, scoped_check.WITH_GRANTS, args)
     else:
-        call = catalog.execute(conn, scoped_check.CHECK_SQL[writes, read_ran])
+        call = catalog.execute(conn, scoped_check.CHECK_SQL[writes, read_ran, event_triggers])
     kinds = kinds_for(conn.info.server_version)
     hidden = hidden_commands.reasons(executed, functions)
     return PendingCheck(call, grants, kinds, started, hidden, executed, code_of, read_ran)

@@ -81,6 +81,10 @@ class SchemaModel:
         if obj.id.kind == "view":
             self.catalog_views.discard(_oid(obj))
 
+    def holds(self, family: str) -> bool:
+        """Whether some object of this family (a group's label) is kept."""
+        return bool(self._by_family.get(family))
+
     def routine_code(self, name: str) -> list[str]:
         """The code of every function or procedure named `name` (any schema)."""
         keys = self._routines.get(name, ())

@@ -54,6 +54,7 @@ from migration_rollback.verify.session import (
     ShadowSession,
 )
 from migration_rollback.verify.snapshot import Snapshot, take_snapshot
+from migration_rollback.verify.snapshot.kinds import EVENT_TRIGGERS
 from migration_rollback.verify.standins.members import PendingMemberState
 from migration_rollback.verify.standins.reach import may_change_members
 from migration_rollback.verify.verdict import Failure, Outcome
@@ -199,6 +200,7 @@ class _RoundTrip:
                 model.code_by_ref,
                 model.catalog_views,
                 read_ran=False,
+                event_triggers=model.holds(EVENT_TRIGGERS.label),
             )
         self.reads.execute(_SAVE)
         return None if acting else self.reads

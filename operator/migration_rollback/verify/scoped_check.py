@@ -108,7 +108,8 @@ UNION
 SELECT 'group', NULL, 'default privileges' FROM cap
   WHERE cap.objid IS NULL AND cap.tag = 'ALTER DEFAULT PRIVILEGES'
 UNION
-SELECT 'group', NULL, 'event trigger'
+SELECT 'group', NULL, 'event trigger' WHERE $14 OR EXISTS (SELECT FROM pg_catalog.pg_event_trigger e
+  WHERE e.evtname !~ '^_migration_rollback_')
 UNION
 SELECT 'whole', NULL, cap.tag::text FROM cap WHERE cap.tag = 'ALTER EXTENSION'
 UNION
@@ -181,20 +182,27 @@ SELECT 'group', NULL, 'schema' WHERE $9
 RAN_FUNCTION = f"{HELPER_SCHEMA}.ran_code"
 RAN = "ran:"  # the category of its rows: "ran:" and its own
 _ARGUMENTS = ", ".join(
-    ["pg_catalog.text[]"] * 8 + ["boolean", "integer", "boolean", "oid[]", "boolean"]
+    ["pg_catalog.text[]"] * 8 + ["boolean", "integer", "boolean", "oid[]", "boolean", "boolean"]
 )
 _COLUMNS = "mr_category, mr_oid, mr_name, mr_kind, mr_row"
+# Event triggers ($14): commands on them fire none, so they are read whole at a check when the
+# kept model holds one ($14) or the database does now; when neither does they are the same
+# (none), and their read is left out (it was one query at every check, finding nothing).
 # What a check sends, with no GRANT/REVOKE among the statements and no kept view over a
-# catalog, by whether they may write rows and whether it reads the code that ran; with some,
-# `WITH_GRANTS` (every argument).
+# catalog, by whether they may write rows, whether it reads the code that ran and whether the
+# model holds an event trigger; with some, `WITH_GRANTS` (every argument).
 CHECK_SQL = {
-    (writes, ran): f"SELECT {_COLUMNS} FROM {FUNCTION}("
-    + ", ".join(["'{}'"] * 8 + ["false", "0", str(writes).lower(), "'{}'", str(ran).lower()])
+    (writes, ran, events): f"SELECT {_COLUMNS} FROM {FUNCTION}("
+    + ", ".join(
+        ["'{}'"] * 8
+        + ["false", "0", str(writes).lower(), "'{}'", str(ran).lower(), str(events).lower()]
+    )
     + ")"
     for writes in (False, True)
     for ran in (False, True)
+    for events in (False, True)
 }
-WITH_GRANTS = f"SELECT {_COLUMNS} FROM {FUNCTION}(" + ", ".join(f"${n}" for n in range(1, 14)) + ")"
+WITH_GRANTS = f"SELECT {_COLUMNS} FROM {FUNCTION}(" + ", ".join(f"${n}" for n in range(1, 15)) + ")"
 _QUOTE = "$mr_check$"
 
 # While it runs: names come out schema-qualified (search_path), its plans are made once and

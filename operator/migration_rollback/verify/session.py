@@ -32,6 +32,7 @@ from migration_rollback.verify.replay_support import (
 )
 from migration_rollback.verify.shadow import ShadowDatabase
 from migration_rollback.verify.snapshot import Snapshot, take_snapshot
+from migration_rollback.verify.snapshot.kinds import EVENT_TRIGGERS
 from migration_rollback.verify.standins.install import Platform
 from migration_rollback.verify.standins.members import Members, PendingMemberState
 from migration_rollback.verify.verdict import Failure
@@ -215,7 +216,12 @@ class ShadowSession:
         `members` the stand-ins' member state, read in the session's own settings after it."""
         model = self.model
         pending = capture.queue_check(
-            batch, executed, model.routine_code, model.code_by_ref, model.catalog_views
+            batch,
+            executed,
+            model.routine_code,
+            model.code_by_ref,
+            model.catalog_views,
+            event_triggers=model.holds(EVENT_TRIGGERS.label),
         )
         platform = self.active_platform()
         return QueuedCompare(pending, platform.queue_member_state(batch) if members else None)
