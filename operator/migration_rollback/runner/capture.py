@@ -30,7 +30,7 @@ from migration_rollback.runner.capture_catalog import (
 from migration_rollback.runner.capture_definition_plan import planned_captures
 from migration_rollback.runner.capture_definition_read import After
 from migration_rollback.runner.capture_definitions import capture_definition
-from migration_rollback.runner.capture_diff import DIFF, settle, too_big
+from migration_rollback.runner.capture_diff import DIFF, keep_whole, settle, too_big
 from migration_rollback.runner.capture_plan import CaptureKind, CaptureSpec
 from migration_rollback.runner.capture_table import (
     capture_problem,
@@ -248,7 +248,7 @@ def _edges_or_problem(
 ) -> list[Edge] | str:
     """Why the capture is refused, or the child rows a DELETE reaches (capture_cascade.py)."""
     problem = capture_problem(conn, oid, spec, key)
-    if spec.kind is CaptureKind.UPSERT:
+    if spec.kind is CaptureKind.UPSERT and not spec.diff:  # a table kept whole: keys read after
         problem = problem or before_row_triggers(conn, oid, [*spec.conflict, *key])
     if problem:
         return problem
@@ -272,6 +272,10 @@ def _keep(
     if spec.kind is CaptureKind.INSERT:
         return prepare_insert(conn, statement, target, base)
     as_text = user_typed(conn, oid) - set(base.key)
+    if spec.diff:
+        base.rows = keep_whole(conn, target, base, as_text)
+        _check_limits(conn, target, base, limits, version)
+        return None
     if spec.kind is CaptureKind.UPSERT:
         rewritten = capture_upsert(conn, statement, spec, target, base, as_text)
         _check_limits(conn, target, base, limits, version)

@@ -238,17 +238,20 @@ def _independent(writes: list[BlockWrite]) -> list[BlockWrite]:
     return out
 
 
-def diffed_tables(writes: list[BlockWrite]) -> list[QName]:
-    """The tables kept whole before the block and pruned after it (capture_diff.py): those
-    with a write whose rows are known only when it runs, and only UPDATEs of them."""
-    updates_only = {
-        w.table
-        for w in writes
-        if all(o.statement == "UpdateStmt" for o in writes if _bare(o.table) == _bare(w.table))
-    }
-    return list(
-        dict.fromkeys(w.table for w in writes if w.node is None and w.table in updates_only)
-    )
+# The writes a table kept whole can follow (capture_diff.py): rows changed in place or added.
+_IN_PLACE_OR_ADDED = frozenset({"UpdateStmt", "InsertStmt"})
+
+
+def diffed_tables(writes: list[BlockWrite]) -> dict[QName, bool]:
+    """The tables kept whole before the block and compared after it (capture_diff.py): those
+    with a write whose rows are known only when it runs, and only UPDATEs or INSERTs of them;
+    each with whether the block inserts into it."""
+    out: dict[QName, bool] = {}
+    for write in writes:
+        same = [o.statement for o in writes if _bare(o.table) == _bare(write.table)]
+        if write.node is None and set(same) <= _IN_PLACE_OR_ADDED:
+            out[write.table] = out.get(write.table, False) or "InsertStmt" in same
+    return out
 
 
 def _bare(name: QName) -> str:

@@ -131,8 +131,8 @@ class CaptureSpec:
     # block may guard the statement with a condition) is a reason, not an error.
     in_block: bool = False
     reads: tuple[QName, ...] = ()
-    # A table a DO block only UPDATEs, rows known only when it runs: kept whole before the
-    # block, then only the rows it changed (capture_diff.py).
+    # A table a DO block only UPDATEs or INSERTs into, rows known only when it runs: kept
+    # whole before the block, then only the rows it changed or added (capture_diff.py).
     diff: bool = False
     # A definition kept (capture_definition_plan.py): a trigger's or policy's name (`table`
     # is then its table), or a routine's input argument types as written (None: not given).
@@ -357,7 +357,10 @@ def _do(node: Any) -> list[CaptureSpec]:
         tables = dict.fromkeys(w.table for w in written)
         return [_manual(CaptureKind.UPDATE, t, f"DO block: {found}") for t in tables]
     whole = diffed_tables(found)
-    specs = [CaptureSpec(CaptureKind.UPDATE, table, in_block=True, diff=True) for table in whole]
+    specs = [
+        CaptureSpec(_DIFF_KINDS[inserts], table, in_block=True, diff=True)
+        for table, inserts in whole.items()
+    ]
     for write in found:
         if write.table in whole:
             continue
@@ -370,6 +373,9 @@ def _do(node: Any) -> list[CaptureSpec]:
     return list(dict.fromkeys(specs))  # one reason per table, however many writes give it
 
 
+# A table kept whole: restored as an UPDATE's capture, or as an upsert's when the block also
+# inserts (the added rows deleted).
+_DIFF_KINDS = {False: CaptureKind.UPDATE, True: CaptureKind.UPSERT}
 _BLOCK_KINDS = {
     "UpdateStmt": CaptureKind.UPDATE,
     "DeleteStmt": CaptureKind.DELETE,

@@ -2,13 +2,14 @@
 statements before the block runs; `execute` puts them back, and the table is what it was.
 
 The first case has the shape of Saturday-Vinyl 20260201000001 (an `IF EXISTS` guard around
-`EXECUTE 'DELETE ... NOT IN (SELECT id FROM units)'`); the others are variants: a guarded static
-UPDATE, and two independent writes in one block. A table the block only UPDATEs, with rows
-known only when it runs (a variable, a loop), is kept whole before the block and pruned to the
-rows it changed after (capture_diff.py). Other writes whose rows are known only when they run
-(a DELETE in a loop, a computed EXECUTE), a block that moved or added rows of such a table, one
-too big to keep whole, and a capture the block's guard would not reach stay MANUAL with the
-reason, and `apply` still applies the migration.
+`EXECUTE 'DELETE ... NOT IN (SELECT id FROM units)'`); the others are variants: a guarded
+static UPDATE, and two independent writes in one block. A table the block only UPDATEs or
+INSERTs into, with rows known only when it runs (a variable, a loop), is kept whole before the
+block and compared after it: the rows it changed, and the keys of those it added
+(capture_diff.py). Other writes whose rows are known only when they run (a DELETE in a loop, a
+computed EXECUTE), a block that moved or added rows of such a table, one too big to keep whole,
+and a capture the block's guard would not reach stay MANUAL with the reason, and `apply` still
+applies the migration.
 """
 
 from __future__ import annotations
@@ -78,6 +79,18 @@ DO $$ DECLARE u record; BEGIN
       WHERE unit_id = u.id;
   END LOOP;
   DELETE FROM public.months WHERE month_key = 'bad';
+END $$;
+""",
+    # curiousanthony 20260323140000's shape: a seed inserted row by row, then a backfill
+    "loop-inserts-and-updates": """
+DO $$ DECLARE u record; k text; BEGIN
+  FOR u IN SELECT id FROM public.units LOOP
+    INSERT INTO public.unit_timers (id, unit_id, seconds) VALUES (100 + u.id, u.id, NULL);
+  END LOOP;
+  FOREACH k IN ARRAY ARRAY['2024-03', '2024-01'] LOOP
+    INSERT INTO public.months (id, month_key) VALUES (10 + length(k), k) ON CONFLICT DO NOTHING;
+  END LOOP;
+  UPDATE public.unit_timers SET seconds = 9 WHERE seconds IS NULL;
 END $$;
 """,
 }

@@ -97,6 +97,12 @@ UPSERTS = [
         "do $$ declare r record; begin for r in select id, name from public.people loop\n"
         "  update public.people set nick = upper(r.name) where id = r.id; end loop; end $$;\n"
     ),
+    (  # a seed inserted in a loop, then backfilled: kept whole, the added keys kept
+        "do $$ declare n text; begin foreach n in array array['cy', 'di'] loop\n"
+        "  insert into public.people (id, name) values (10 + length(n), n)\n"
+        "  on conflict do nothing;\n"
+        "  end loop; update public.people set nick = 'n' where nick is null; end $$;\n"
+    ),
 ]
 
 
