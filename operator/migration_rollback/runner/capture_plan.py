@@ -278,8 +278,10 @@ def _conflict_values(node: Any) -> tuple[tuple[str, ...], str] | str:
     target = tuple(str(elem.name) for elem in infer.indexElems)
     given = [str(col.name) for col in node.cols or ()]
     source = node.selectStmt
-    if node.withClause is not None or not isinstance(source, ast.SelectStmt):
+    if node.withClause is not None:
         return "its rows come from a query with a WITH clause"
+    if not isinstance(source, ast.SelectStmt):
+        return "it inserts DEFAULT VALUES"
     if any(col not in given for col in target):
         return "the INSERT does not name every conflict column"
     if not source.valuesLists or source.larg is not None:
