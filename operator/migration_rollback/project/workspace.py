@@ -32,7 +32,7 @@ from migration_rollback.sql.checks import Finding, Severity, forward_session_fin
 from migration_rollback.sql.copy_data import INLINE_COPY_ADVICE, CopyBlock
 from migration_rollback.sql.long_names import long_name_findings, may_hold_cut_names
 from migration_rollback.sql.metacommands import MetaCommand, normalize_text, scan_psql
-from migration_rollback.sql.session_state import UNCLOSED_BEGIN, unclosed_begin
+from migration_rollback.sql.uncommitted import uncommitted
 
 _UNREAD = SourceText("", "")
 
@@ -195,12 +195,10 @@ def forward_findings(item: LoadedMigration) -> list[Finding]:
         found.append(Finding("ENCODING", Severity.WARNING, item.source.warning))
     if item.script is not None and not item.script.statements and not item.meta_commands:
         found.append(Finding("EMPTY", Severity.WARNING, _EMPTY, None, item.display_path))
-    opened = unclosed_begin(item.script.statements) if item.script is not None else None
-    if opened is not None:
-        line = opened.location.line
-        found.append(
-            Finding("UNCLOSED_BEGIN", Severity.ERROR, UNCLOSED_BEGIN, line, item.display_path)
-        )
+    lost = uncommitted(item.script.statements) if item.script is not None else None
+    if lost is not None:
+        line = lost.statement.location.line
+        found.append(Finding(lost.kind, Severity.ERROR, lost.message, line, item.display_path))
     # Its long names (a generated rollback names what the trees hold: the names as cut).
     if item.script is not None and may_hold_cut_names(item.script.statements):
         found += long_name_findings(item.source.text, item.display_path, item.script.statements)

@@ -33,7 +33,7 @@ from migration_rollback.runner.options import TableName
 from migration_rollback.runner.plan import idempotent_form
 from migration_rollback.runner.session import Connection, translate
 from migration_rollback.sql import Script, Statement
-from migration_rollback.sql.session_state import UNCLOSED_BEGIN, unclosed_begin
+from migration_rollback.sql.uncommitted import uncommitted
 
 _OPENERS = {TK.TRANS_STMT_BEGIN, TK.TRANS_STMT_START}
 
@@ -82,9 +82,10 @@ def deferred_step(version: str, number: int, stmt: Statement) -> Step:
 
 def body_of(script: Script) -> list[tuple[int, Statement]]:
     """Numbered statements without the file's own BEGIN/COMMIT (apply owns the transaction)."""
-    opened = unclosed_begin(script.statements)
-    if opened is not None:
-        raise PreconditionError(f"{opened.location}: {opened.first_line!r}: {UNCLOSED_BEGIN}")
+    found = uncommitted(script.statements)
+    if found is not None:
+        at = found.statement
+        raise PreconditionError(f"{at.location}: {at.first_line!r}: {found.message}")
     numbered = list(enumerate(script.statements, start=1))
     kept = []
     for position, (number, stmt) in enumerate(numbered):

@@ -210,7 +210,8 @@ def own_wrapper(statements: Sequence[Statement], position: int) -> bool:
 
 def unclosed_begin(statements: Sequence[Statement]) -> Statement | None:
     """A BEGIN (or START TRANSACTION) no later COMMIT or ROLLBACK ends: psql and the Supabase
-    CLI end the file with its transaction open, and everything after it is rolled back."""
+    CLI end the file with its transaction open, and everything after it is rolled back (what
+    else leaves a forward uncommitted: sql/uncommitted.py)."""
     opened = None
     for st in statements:
         node = st.node
@@ -222,10 +223,6 @@ def unclosed_begin(statements: Sequence[Statement]) -> Statement | None:
 
 
 _ENDERS = frozenset({TK.TRANS_STMT_COMMIT, TK.TRANS_STMT_ROLLBACK})
-UNCLOSED_BEGIN = (
-    "BEGIN without a COMMIT: psql and the Supabase CLI end the file with its transaction open "
-    "and roll back every statement after it; end the file with COMMIT, or remove the BEGIN"
-)
 
 
 def _transaction_control(

@@ -27,7 +27,7 @@ from migration_rollback.errors import SqlSyntaxError
 from migration_rollback.sql import Script, Statement, classify, parse_script
 from migration_rollback.sql.compose import quote_ident
 from migration_rollback.sql.copy_data import blank_blocks, without_inline_copies
-from migration_rollback.sql.session_state import UNCLOSED_BEGIN, unclosed_begin
+from migration_rollback.sql.uncommitted import Found, uncommitted
 from migration_rollback.verify.causes import Cause, Placement, classify_failure
 from migration_rollback.verify.clone_trip import clone_trip
 from migration_rollback.verify.dashboard import DASHBOARD_SCHEMA, dashboard_extension
@@ -107,9 +107,9 @@ class Replayer(ShadowSession):
                 forward = self.files.script(str(forward_path), text)
             except SqlSyntaxError as exc:
                 return self._unparsed(name, forward_path, text, exc)
-            opened = unclosed_begin(forward.statements)
-            if opened is not None:
-                return self._never_committed(name, forward, opened)
+            lost = uncommitted(forward.statements)
+            if lost is not None:
+                return self._never_committed(name, forward, lost)
             forward, skipped_rows = without_inline_copies(forward)
             text = blank_blocks(text, forward.copy_blocks)
             result = self._checked(name, forward, text, rollback)
@@ -119,13 +119,13 @@ class Replayer(ShadowSession):
         result.elapsed_ms = (time.perf_counter() - started) * 1000.0
         return result
 
-    def _never_committed(self, name: str, forward: Script, opened: Statement) -> VerifyResult:
-        """A BEGIN no COMMIT ends: where psql and the Supabase CLI apply none of it, nothing
-        is applied here either (committed, it was verified, and the later migrations replayed
-        over objects the database never got: a false `verified`)."""
-        result = VerifyResult(name, "forward_failed", message=UNCLOSED_BEGIN)
-        result.location = str(opened.location)
-        result.cause = Cause("migration_error", UNCLOSED_BEGIN)
+    def _never_committed(self, name: str, forward: Script, lost: Found) -> VerifyResult:
+        """A BEGIN no COMMIT ends, a ROLLBACK...: where psql and the Supabase CLI leave part
+        of it uncommitted, nothing is applied here (committed, it was verified, and the later
+        migrations replayed over objects the database never got: a false `verified`)."""
+        result = VerifyResult(name, "forward_failed", message=lost.message)
+        result.location = str(lost.statement.location)
+        result.cause = Cause("migration_error", lost.message)
         self.failed[name] = would_create(forward)  # a later failure on it says so
         return result
 

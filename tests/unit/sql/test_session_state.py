@@ -22,8 +22,8 @@ from migration_rollback.sql.session_state import (
     SessionState,
     changes,
     refusals,
-    unclosed_begin,
 )
+from migration_rollback.sql.uncommitted import Uncommitted, uncommitted
 from migration_rollback.verify.rollback_source import file_rollback
 from migration_rollback.verify.verdict import Outcome, verdict_of
 
@@ -179,20 +179,44 @@ def test_validate_and_execute_agree_on_transaction_control(sql: str) -> None:
         assert len(build_plan([source], purge=False).statements) == 1
 
 
-UNCLOSED = {
-    "BEGIN;\ncreate table t (id int);\n": 1,
-    "create table t (id int);\nBEGIN;\ncreate table u (id int);\n": 2,
-    "BEGIN;\ncreate table t (id int);\nCOMMIT;\nSTART TRANSACTION;\nselect 1;\n": 4,
+_OPEN, _GONE, _PREPARED = (
+    Uncommitted.UNCLOSED_BEGIN,
+    Uncommitted.ROLLED_BACK,
+    Uncommitted.PREPARED,
+)
+UNCOMMITTED: dict[str, tuple[int, Uncommitted] | None] = {
+    "BEGIN;\ncreate table t (id int);\n": (1, _OPEN),
+    "create table t (id int);\nBEGIN;\ncreate table u (id int);\n": (2, _OPEN),
+    "BEGIN;\ncreate table t (id int);\nCOMMIT;\nSTART TRANSACTION;\nselect 1;\n": (4, _OPEN),
     "BEGIN;\ncreate table t (id int);\nCOMMIT;\n": None,
-    "BEGIN;\ncreate table t (id int);\nROLLBACK;\n": None,  # ended (rolled back, said so)
+    "BEGIN;\ncreate table t (id int);\nEND;\nBEGIN;\nselect 1;\nCOMMIT;\n": None,
     "create table t (id int);\nCOMMIT;\n": None,
+    "BEGIN;\nBEGIN;\ncreate table t (id int);\nCOMMIT;\n": None,  # the second: a warning
+    # What the checks before missed: each leaves part of the file uncommitted.
+    "BEGIN;\ncreate table t (id int);\nROLLBACK;\n": (3, _GONE),
+    "BEGIN;\ncreate table t (id int);\nABORT;\n": (3, _GONE),
+    "create table t (id int);\nROLLBACK;\ncreate table u (id int);\n": (2, _GONE),
+    "BEGIN;\nSAVEPOINT a;\ncreate table t (id int);\nROLLBACK TO SAVEPOINT a;\nCOMMIT;\n": (
+        4,
+        _GONE,
+    ),
+    "BEGIN;\ncreate table t (id int);\nCOMMIT AND CHAIN;\ncreate table u (id int);\n": (
+        3,
+        _OPEN,
+    ),
+    "BEGIN;\ncreate table t (id int);\nCOMMIT AND CHAIN;\nselect 1;\nCOMMIT;\n": None,
+    "BEGIN;\ncreate table t (id int);\nPREPARE TRANSACTION 'x';\n": (3, _PREPARED),
+    # Not transaction control: PL/pgSQL's BEGIN, a comment, a quoted string.
+    "DO $$ BEGIN PERFORM 1; END $$;\n-- BEGIN;\nselect 'BEGIN;';\n": None,
+    "create function f() returns int language sql begin atomic; select 1; end;\n": None,
 }
 
 
-@pytest.mark.parametrize("sql", UNCLOSED)
-def test_a_begin_no_commit_ends_is_found(sql: str) -> None:
-    opened = unclosed_begin(parse_script(sql, "f.sql").statements)
-    assert (opened.location.line if opened is not None else None) == UNCLOSED[sql]
+@pytest.mark.parametrize("sql", UNCOMMITTED)
+def test_transaction_control_that_leaves_work_uncommitted_is_found(sql: str) -> None:
+    found = uncommitted(parse_script(sql, "f.sql").statements)
+    got = None if found is None else (found.statement.location.line, found.kind)
+    assert got == UNCOMMITTED[sql]
 
 
 def test_apply_refuses_a_forward_whose_begin_is_never_closed() -> None:
@@ -200,3 +224,8 @@ def test_apply_refuses_a_forward_whose_begin_is_never_closed() -> None:
         body_of(parse_script("BEGIN;\ncreate table t (id int);\n", "f.sql"))
     assert "f.sql:1" in str(raised.value)
     assert len(body_of(parse_script("BEGIN;\ncreate table t (id int);\nCOMMIT;\n", "f.sql"))) == 1
+
+
+def test_apply_says_why_a_rolled_back_forward_is_refused() -> None:
+    with pytest.raises(PreconditionError, match="ROLLBACK discards what ran before it"):
+        body_of(parse_script("BEGIN;\ncreate table t (id int);\nROLLBACK;\n", "f.sql"))
