@@ -5,9 +5,11 @@ statement of the same migration made, most parts go with the table: its DROP tak
 all: the rollback reaches that DROP only after the undo of everything later statements made,
 and a part a DO block added may depend on one of those: a foreign key to a key another table
 got later; a CHECK, an expression index, a policy, a trigger or a column default calling a
-function or sequence made later; a column of a type made later. "cannot drop ... because
-other objects depend on it": such a part is the block's, undone at the block's place, before
-what it depends on goes. Undone early, the table's DROP finds it gone. Pure.
+function or sequence made later; a column of a type made later, or whose default, generated
+expression or CHECK calls one; an index the block built with EXECUTE under a name made at run
+time. "cannot drop ... because other objects depend on it": such a part is the block's, undone
+at the block's place, before what it depends on goes. Undone early, the table's DROP finds it
+gone. Pure.
 """
 
 from __future__ import annotations
@@ -51,15 +53,24 @@ def _on_new_table(d: Difference, static: set[ObjectId], before: Snapshot) -> boo
     return d.added and table is not None and table in static and table not in before.objects
 
 
-def blocks_own(d: Difference, static: set[ObjectId], before: Snapshot, blocks: Blocks) -> bool:
+def blocks_own(
+    d: Difference, static: set[ObjectId], before: Snapshot, after: Snapshot, blocks: Blocks
+) -> bool:
     """A constraint or index a DO block names, added on a table a statement made (sprintable:
-    a block's FK on a new table to the UNIQUE another block added to an older one)."""
-    return (
-        _on_new_table(d, static, before)
-        and d.object.kind in _BLOCKS_OWN_WHEN_NAMED
-        and d.object not in static
-        and last_naming(blocks, simple_name(d.object)) is not None
-    )
+    a block's FK on a new table to the UNIQUE another block added to an older one); an index
+    no statement made that backs no constraint (a block's EXECUTE format('CREATE INDEX %I')
+    names it at run time), undone with the last block naming its table."""
+    if not _on_new_table(d, static, before) or d.object in static:
+        return False
+    named = last_naming(blocks, simple_name(d.object)) is not None
+    if d.object.kind in _BLOCKS_OWN_WHEN_NAMED and named:
+        return True
+    return d.object.kind == "index" and not _backs_a_constraint(after, d.object)
+
+
+def _backs_a_constraint(after: Snapshot, index: ObjectId) -> bool:
+    obj = after.objects.get(index)
+    return obj is None or obj.text("constraint") is not None
 
 
 def defaults_set(
@@ -79,23 +90,18 @@ def defaults_set(
             yield max(found), Difference(d.object, "default", None, True, d.parent)
 
 
-def typed_columns(
-    delta: Sequence[Difference],
-    static: set[ObjectId],
-    before: Snapshot,
-    after: Snapshot,
-    blocks: Blocks,
+def added_columns(
+    delta: Sequence[Difference], static: set[ObjectId], before: Snapshot, blocks: Blocks
 ) -> Iterator[tuple[int, Difference]]:
     """(block, column) for each column a DO block adds (`ADD [COLUMN] c`) to a table a
-    statement made, of a type (enum, domain...) the migration made: the type's DROP comes
-    before the table's, and the column depends on it."""
+    statement made, its CREATE TABLE not declaring it: of a type the migration made, or with
+    a default, a generated expression or a CHECK calling a function it made, the column
+    depends on what the rollback drops before the table. Its DROP COLUMN takes those with it."""
     for d in delta:
-        now = after.objects.get(d.object)
-        if d.object.kind != "column" or now is None or not _on_new_table(d, static, before):
+        if d.object.kind != "column" or d.object in static or not _on_new_table(d, static, before):
             continue
-        made = ObjectId("type", re.sub(r"\(.*\)|\[\]", "", str(now.text("type") or "")))
-        if made not in after.objects or made in before.objects:
-            continue
+        if d.parent is None or d.parent.kind != "table":
+            continue  # a new view's columns come with its definition
         adder = re.compile(
             rf"\badd\s+(?:column\s+)?(?:if\s+not\s+exists\s+)?\"?"
             rf"{re.escape(simple_name(d.object))}\"?(?![\w$])"

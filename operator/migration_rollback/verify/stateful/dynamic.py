@@ -36,11 +36,11 @@ from migration_rollback.verify.diff import EXISTS, Difference, diff_objects
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject
 from migration_rollback.verify.stateful.block_parts import (
     NEVER_WITH_TABLE,
+    added_columns,
     blocks_own,
     defaults_set,
     last_naming,
     simple_name,
-    typed_columns,
 )
 from migration_rollback.verify.stateful.lookups import Unknown, find, strings
 from migration_rollback.verify.stateful.renames import find_renames
@@ -194,7 +194,7 @@ def split_delta(
     delta = [
         d
         for d in every
-        if not _static(d, static, before, after) or blocks_own(d, static, before, blocks)
+        if not _static(d, static, before, after) or blocks_own(d, static, before, after, blocks)
     ]
     delta = _without_rename_echoes(delta, before, after)
     chosen: dict[ObjectId, int | None] = {}
@@ -223,7 +223,7 @@ def split_delta(
             parts.setdefault(block, []).append(d)
     for block, part in [
         *defaults_set(every, static, before, blocks),
-        *typed_columns(every, static, before, after, blocks),
+        *added_columns(every, static, before, blocks),
     ]:
         parts.setdefault(block, []).append(part)
     return parts
@@ -314,8 +314,16 @@ _SIMPLE_KIND = "type"
 
 
 def _table_parts(node: Any) -> list[ObjectRef]:
-    """Columns and constraints an ALTER TABLE adds, drops or changes (the hazard
-    classification names only the table and the columns it rewrites)."""
+    """Columns and constraints an ALTER TABLE adds, drops or changes, the columns a CREATE
+    TABLE declares (the hazard classification names only the table and the columns it
+    rewrites)."""
+    if type(node).__name__ == "CreateStmt" and node.relation is not None:
+        table = relation(node.relation, "public")
+        return [
+            ObjectRef("column", table.name, table.schema, column=str(elt.colname))
+            for elt in node.tableElts or ()
+            if isinstance(elt, ast.ColumnDef)
+        ]
     if type(node).__name__ != "AlterTableStmt" or getattr(node, "relation", None) is None:
         return []
     table = relation(node.relation, "public")
