@@ -138,3 +138,120 @@ CREATE CAST (@extschema@.vector AS real[])
   WITH FUNCTION @extschema@.vector_to_float4(@extschema@.vector, integer, boolean) AS IMPLICIT;
 CREATE CAST (@extschema@.vector AS @extschema@.halfvec)
   WITH FUNCTION @extschema@.vector_to_halfvec(@extschema@.vector, integer, boolean) AS IMPLICIT;
+
+-- The rest of pgvector 0.8's functions, so that what names them (a dump's GRANT ALL ON
+-- FUNCTION for every member of an extension kept in public, an aggregate over vectors) replays:
+-- the arithmetic of halfvec, the accumulators behind avg and sum, the conversions between the
+-- three types, the bit distances and the index access methods' support functions.
+DO $standin$
+DECLARE
+  t text;
+  src text;
+  dst text;
+  arr text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['vector', 'halfvec', 'sparsevec'] LOOP
+    EXECUTE format('CREATE FUNCTION @extschema@.%1$I_l2_squared_distance(@extschema@.%1$I, @extschema@.%1$I)
+      RETURNS double precision LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS %2$L', t, 'SELECT 0::float8');
+    IF t <> 'vector' THEN
+      EXECUTE format('CREATE FUNCTION @extschema@.l2_norm(@extschema@.%1$I) RETURNS double precision
+        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS %2$L', t, 'SELECT 0::float8');
+      EXECUTE format('CREATE FUNCTION @extschema@.l2_normalize(@extschema@.%1$I) RETURNS @extschema@.%1$I
+        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS %2$L', t, 'SELECT $1');
+    END IF;
+    FOREACH arr IN ARRAY ARRAY['real[]', 'double precision[]', 'integer[]', 'numeric[]'] LOOP
+      CONTINUE WHEN t = 'vector';
+      EXECUTE format('CREATE FUNCTION @extschema@.array_to_%1$s(%2$s, integer, boolean) RETURNS @extschema@.%1$I
+        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS %3$L', t, arr, format('SELECT $1::text::@extschema@.%I', t));
+    END LOOP;
+    FOREACH dst IN ARRAY ARRAY['vector', 'halfvec', 'sparsevec'] LOOP
+      CONTINUE WHEN dst = t OR (t = 'vector' AND dst = 'halfvec');
+      EXECUTE format('CREATE FUNCTION @extschema@.%1$s_to_%2$s(@extschema@.%1$I, integer, boolean)
+        RETURNS @extschema@.%2$I LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS %3$L',
+        t, dst, format('SELECT $1::text::@extschema@.%I', dst));
+    END LOOP;
+  END LOOP;
+  FOREACH t IN ARRAY ARRAY['vector', 'halfvec'] LOOP
+    EXECUTE format('CREATE FUNCTION @extschema@.%1$I_spherical_distance(@extschema@.%1$I, @extschema@.%1$I)
+      RETURNS double precision LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS %2$L', t, 'SELECT 0::float8');
+    EXECUTE format('CREATE FUNCTION @extschema@.%1$I_concat(@extschema@.%1$I, @extschema@.%1$I)
+      RETURNS @extschema@.%1$I LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS %2$L', t, 'SELECT $1');
+    EXECUTE format('CREATE FUNCTION @extschema@.%1$I_accum(double precision[], @extschema@.%1$I)
+      RETURNS double precision[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS %2$L', t, 'SELECT $1');
+    EXECUTE format('CREATE FUNCTION @extschema@.%1$I_combine(double precision[], double precision[])
+      RETURNS double precision[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS %2$L', t, 'SELECT $1');
+    EXECUTE format('CREATE FUNCTION @extschema@.%1$I_avg(double precision[]) RETURNS @extschema@.%1$I
+      LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS %2$L', t, format('SELECT NULL::@extschema@.%I', t));
+    EXECUTE format('CREATE FUNCTION @extschema@.binary_quantize(@extschema@.%1$I) RETURNS bit
+      LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS %2$L', t, 'SELECT B''0''');
+    EXECUTE format('CREATE OPERATOR @extschema@.|| (LEFTARG = @extschema@.%1$I, RIGHTARG = @extschema@.%1$I,
+      FUNCTION = @extschema@.%1$I_concat)', t);
+  END LOOP;
+  FOREACH src IN ARRAY ARRAY['add', 'sub', 'mul'] LOOP
+    EXECUTE format('CREATE FUNCTION @extschema@.halfvec_%1$s(@extschema@.halfvec, @extschema@.halfvec)
+      RETURNS @extschema@.halfvec LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS %2$L', src, 'SELECT $1');
+  END LOOP;
+  FOREACH src IN ARRAY ARRAY['hnsw_bit', 'hnsw_halfvec', 'hnsw_sparsevec', 'ivfflat_bit', 'ivfflat_halfvec'] LOOP
+    EXECUTE format('CREATE FUNCTION @extschema@.%1$s_support(internal) RETURNS internal
+      LANGUAGE internal AS %2$L', src, 'btint4sortsupport');
+  END LOOP;
+END
+$standin$;
+
+CREATE FUNCTION @extschema@.sparsevec(@extschema@.sparsevec, integer, boolean) RETURNS @extschema@.sparsevec
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT $1 $$;
+CREATE FUNCTION @extschema@.halfvec_to_float4(@extschema@.halfvec, integer, boolean) RETURNS real[]
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT '{}'::real[] $$;
+CREATE FUNCTION @extschema@.vector_dims(@extschema@.halfvec) RETURNS integer
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT 0 $$;
+CREATE FUNCTION @extschema@.subvector(@extschema@.halfvec, integer, integer) RETURNS @extschema@.halfvec
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT $1 $$;
+CREATE FUNCTION @extschema@.hamming_distance(bit, bit) RETURNS double precision
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT 0::float8 $$;
+CREATE FUNCTION @extschema@.jaccard_distance(bit, bit) RETURNS double precision
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT 0::float8 $$;
+-- the access methods' handlers: the built-in btree's (no index is built with them, see above)
+CREATE FUNCTION @extschema@.hnswhandler(internal) RETURNS index_am_handler LANGUAGE internal AS 'bthandler';
+CREATE FUNCTION @extschema@.ivfflathandler(internal) RETURNS index_am_handler LANGUAGE internal AS 'bthandler';
+CREATE AGGREGATE @extschema@.avg(@extschema@.vector) (SFUNC = @extschema@.vector_accum,
+  STYPE = double precision[], FINALFUNC = @extschema@.vector_avg,
+  COMBINEFUNC = @extschema@.vector_combine, INITCOND = '{0}', PARALLEL = SAFE);
+CREATE AGGREGATE @extschema@.avg(@extschema@.halfvec) (SFUNC = @extschema@.halfvec_accum,
+  STYPE = double precision[], FINALFUNC = @extschema@.halfvec_avg,
+  COMBINEFUNC = @extschema@.halfvec_combine, INITCOND = '{0}', PARALLEL = SAFE);
+CREATE AGGREGATE @extschema@.sum(@extschema@.vector) (SFUNC = @extschema@.vector_add,
+  STYPE = @extschema@.vector, COMBINEFUNC = @extschema@.vector_add, PARALLEL = SAFE);
+CREATE AGGREGATE @extschema@.sum(@extschema@.halfvec) (SFUNC = @extschema@.halfvec_add,
+  STYPE = @extschema@.halfvec, COMBINEFUNC = @extschema@.halfvec_add, PARALLEL = SAFE);
+CREATE OPERATOR @extschema@.+ (LEFTARG = @extschema@.halfvec, RIGHTARG = @extschema@.halfvec,
+  FUNCTION = @extschema@.halfvec_add, COMMUTATOR = OPERATOR(@extschema@.+));
+CREATE OPERATOR @extschema@.- (LEFTARG = @extschema@.halfvec, RIGHTARG = @extschema@.halfvec,
+  FUNCTION = @extschema@.halfvec_sub);
+CREATE OPERATOR @extschema@.* (LEFTARG = @extschema@.halfvec, RIGHTARG = @extschema@.halfvec,
+  FUNCTION = @extschema@.halfvec_mul, COMMUTATOR = OPERATOR(@extschema@.*));
+CREATE OPERATOR @extschema@.<~> (LEFTARG = bit, RIGHTARG = bit,
+  FUNCTION = @extschema@.hamming_distance, COMMUTATOR = OPERATOR(@extschema@.<~>));
+CREATE OPERATOR @extschema@.<%> (LEFTARG = bit, RIGHTARG = bit,
+  FUNCTION = @extschema@.jaccard_distance, COMMUTATOR = OPERATOR(@extschema@.<%>));
+CREATE CAST (@extschema@.sparsevec AS @extschema@.sparsevec)
+  WITH FUNCTION @extschema@.sparsevec(@extschema@.sparsevec, integer, boolean) AS IMPLICIT;
+CREATE CAST (@extschema@.halfvec AS @extschema@.vector)
+  WITH FUNCTION @extschema@.halfvec_to_vector(@extschema@.halfvec, integer, boolean) AS ASSIGNMENT;
+CREATE CAST (@extschema@.halfvec AS real[])
+  WITH FUNCTION @extschema@.halfvec_to_float4(@extschema@.halfvec, integer, boolean) AS ASSIGNMENT;
+CREATE CAST (@extschema@.sparsevec AS @extschema@.vector)
+  WITH FUNCTION @extschema@.sparsevec_to_vector(@extschema@.sparsevec, integer, boolean) AS ASSIGNMENT;
+CREATE CAST (@extschema@.vector AS @extschema@.sparsevec)
+  WITH FUNCTION @extschema@.vector_to_sparsevec(@extschema@.vector, integer, boolean) AS ASSIGNMENT;
+CREATE CAST (@extschema@.halfvec AS @extschema@.sparsevec)
+  WITH FUNCTION @extschema@.halfvec_to_sparsevec(@extschema@.halfvec, integer, boolean) AS ASSIGNMENT;
+CREATE CAST (@extschema@.sparsevec AS @extschema@.halfvec)
+  WITH FUNCTION @extschema@.sparsevec_to_halfvec(@extschema@.sparsevec, integer, boolean) AS ASSIGNMENT;
+CREATE CAST (real[] AS @extschema@.halfvec)
+  WITH FUNCTION @extschema@.array_to_halfvec(real[], integer, boolean) AS ASSIGNMENT;
+CREATE CAST (double precision[] AS @extschema@.halfvec)
+  WITH FUNCTION @extschema@.array_to_halfvec(double precision[], integer, boolean) AS ASSIGNMENT;
+CREATE CAST (integer[] AS @extschema@.halfvec)
+  WITH FUNCTION @extschema@.array_to_halfvec(integer[], integer, boolean) AS ASSIGNMENT;
+CREATE CAST (numeric[] AS @extschema@.halfvec)
+  WITH FUNCTION @extschema@.array_to_halfvec(numeric[], integer, boolean) AS ASSIGNMENT;

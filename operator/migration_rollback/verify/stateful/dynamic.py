@@ -43,7 +43,7 @@ from migration_rollback.verify.stateful.block_parts import (
     simple_name,
 )
 from migration_rollback.verify.stateful.lookups import Unknown, find, strings
-from migration_rollback.verify.stateful.renames import find_renames
+from migration_rollback.verify.stateful.renames import find_renames, split_replaced
 from migration_rollback.verify.stateful.repair import repair
 
 _WRITES_ROWS = re.compile(
@@ -190,7 +190,7 @@ def split_delta(
     did it: the last block naming the object, else the last naming the table it lives on."""
     blocks = [(s.forward.index, do_body(s).lower()) for s in plan.steps if is_do_block(s)]
     static = _named_outside_do_blocks(plan.steps, before, after)
-    every = diff_objects(before.objects, after.objects)
+    every = split_replaced(diff_objects(before.objects, after.objects), before, after)
     delta = [
         d
         for d in every
@@ -203,10 +203,12 @@ def split_delta(
         if block is None and d.parent is not None:
             block = last_naming(blocks, simple_name(d.parent))
         chosen[d.object] = block
+    reused = {d.object for d in delta if d.added}  # a name renamed away and made again
+    gone: dict[ObjectId, int | None] = {}
     for rename in find_renames(delta, before, after):
         # undone with the last block naming the new name: the rollback reaches it first, so
         # what later blocks and statements built on the old name comes back after it
-        chosen[rename.was.id] = chosen.get(rename.now.id)
+        (gone if rename.was.id in reused else chosen)[rename.was.id] = chosen.get(rename.now.id)
     _with_their_columns(delta, before, chosen)
     for d in delta:
         constraint = _backed(d, before, after)
@@ -218,7 +220,7 @@ def split_delta(
             chosen[d.object] = chosen.get(d.parent)  # a view's columns go with the view
     parts: dict[int, list[Difference]] = {}
     for d in delta:
-        block = chosen.get(d.object)
+        block = (gone if d.removed and d.object in gone else chosen).get(d.object)
         if block is not None:
             parts.setdefault(block, []).append(d)
     for block, part in [

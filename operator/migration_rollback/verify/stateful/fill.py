@@ -232,7 +232,23 @@ def _known_read_only(node: Any, gen: Writer) -> set[tuple[str, str]]:
     return harmless
 
 
+# Statements whose DATA_CHANGE item is about the rows of their target table.
+_ROW_WRITES = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"})
+
+
+def _fill_rows(step: RollbackStep, gen: Writer) -> tuple[list[str], str]:
+    """Rows written into a table the migration made (a CREATE TABLE IF NOT EXISTS the static
+    plan could not call new): they go with the table the rollback drops, which the round
+    trip proves gone. Rows of any other table are a human's step."""
+    ref = _target(step, "table")
+    made = gen.after is not None and gen.find(ref, gen.after) is not None
+    if step.forward.kind not in _ROW_WRITES or gen.find(ref) is not None or not made:
+        raise Unknown(f"{ManualNeed.DATA_CHANGE} needs a human")
+    return [], f"rows go with {ref.describe()}, which did not exist before the migration"
+
+
 _FILLERS: dict[ManualNeed, Filler] = {
+    ManualNeed.DATA_CHANGE: _fill_rows,
     ManualNeed.PRIOR_COLUMN_TYPE: _fill_column,
     ManualNeed.PRIOR_COLUMN_DEFAULT: _fill_column,
     ManualNeed.PRIOR_NOT_NULL: _fill_column,

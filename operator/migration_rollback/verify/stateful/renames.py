@@ -20,7 +20,7 @@ from pglast.enums.parsenodes import ObjectType
 from migration_rollback.sql import RollbackPlan, RollbackStep
 from migration_rollback.sql.compose import Identifier
 from migration_rollback.sql.names import relation
-from migration_rollback.verify.diff import Difference, diff_objects
+from migration_rollback.verify.diff import EXISTS, Difference, diff_objects
 from migration_rollback.verify.snapshot import ObjectId, Snapshot, SnapshotObject
 from migration_rollback.verify.stateful.lookups import RELATION_KEYWORD
 
@@ -70,6 +70,42 @@ def find_renames(
         if was is not None and now is not None and _same_place(was, now):
             out.append(Rename(was, now))
     return out
+
+
+def split_replaced(
+    differences: Sequence[Difference], before: Snapshot, current: Snapshot | None
+) -> list[Difference]:
+    """The differences with each object renamed away and replaced under its own name (`RENAME
+    COLUMN d TO d_legacy`, then `ADD COLUMN d`) seen as the old one removed and a new one
+    added: the name is another catalog row now, so the old row pairs up with its new name as
+    a rename, instead of the new column's attributes being put back on it."""
+    if current is None:
+        return list(differences)
+    added = {
+        (d.object.kind, now.ref)
+        for d in differences
+        if d.added and (now := current.objects.get(d.object)) is not None and now.ref
+    }
+    replaced = [
+        obj
+        for obj in before.objects.values()
+        if obj.ref and (obj.id.kind, obj.ref) in added and _other_row(obj, current)
+    ]
+    if not replaced:
+        return list(differences)
+    ids = {obj.id for obj in replaced}
+    out = [d for d in differences if d.object not in ids]
+    for obj in replaced:
+        now = current.objects[obj.id]
+        out += [Difference(obj.id, EXISTS, True, False, obj.parent)]
+        out += [Difference(obj.id, EXISTS, False, True, now.parent)]
+    return sorted(out, key=lambda d: d.object)
+
+
+def _other_row(was: SnapshotObject, current: Snapshot) -> bool:
+    """The name `was` had is held by another catalog row now."""
+    now = current.objects.get(was.id)
+    return now is not None and bool(now.ref) and now.ref != was.ref
 
 
 def _same_place(was: SnapshotObject, now: SnapshotObject) -> bool:

@@ -19,7 +19,7 @@ from migration_rollback.verify.stateful.columns import restore_column
 from migration_rollback.verify.stateful.ddl import Writer, checked
 from migration_rollback.verify.stateful.enum_swap import enum_as_before
 from migration_rollback.verify.stateful.lookups import Unknown
-from migration_rollback.verify.stateful.renames import find_renames
+from migration_rollback.verify.stateful.renames import Rename, find_renames, split_replaced
 from migration_rollback.verify.stateful.tables import replica_identity
 
 
@@ -45,9 +45,9 @@ def repair(
     creates: list[tuple[int, list[str]]] = []
     done: list[str] = []
     failed: list[str] = []
+    differences = split_replaced(differences, before, current)
     renames = find_renames(differences, before, current)
-    moved = {r.was.id for r in renames} | {r.now.id for r in renames}
-    differences = [d for d in differences if d.object not in moved and d.parent not in moved]
+    differences = [d for d in differences if not _moved(d, renames)]
     for rename in renames:
         done.append(f"renames {rename.now.id} back to {rename.was.id}")
         changes = rename.changes()
@@ -106,6 +106,18 @@ def repair(
         return list(checked(statements)), done, failed
     except UnsafeOutputError as exc:
         return [], [], [*failed, str(exc)]
+
+
+def _moved(d: Difference, renames: Sequence[Rename]) -> bool:
+    """Taken care of by a rename back: the renamed object (or its part) under either name; not
+    a new object made under the old name, which is dropped first (`split_replaced`)."""
+    was = {r.was.id for r in renames}
+    now = {r.now.id for r in renames}
+    if d.parent in was or d.parent in now:
+        return True
+    if d.added:
+        return d.object in now
+    return d.object in (was if d.removed else was | now)
 
 
 def _backs(obj: SnapshotObject, constraints: set[ObjectId]) -> bool:
