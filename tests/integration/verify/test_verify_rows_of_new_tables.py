@@ -32,8 +32,7 @@ _NEW = (
 MIGRATIONS: list[tuple[str, str]] = [
     (
         "rows_into_a_new_table",
-        _NEW
-        + "insert into public.members42 (base_id, user_id, role)\n"
+        _NEW + "insert into public.members42 (base_id, user_id, role)\n"
         "  select id, owner_id, 'owner' from public.bases42 on conflict do nothing;\n"
         "update public.members42 set role = 'admin' where user_id = 10;\n"
         "delete from public.members42 where user_id = 20;\n",
