@@ -30,7 +30,7 @@ declare f text;
 begin
   for f in select format('%I.%I(%s)', n.nspname, p.proname, oidvectortypes(p.proargtypes))
            from pg_proc p join pg_namespace n on p.pronamespace = n.oid
-           where n.nspname = 'public'
+           where n.nspname = 'public' and p.prokind = 'f'  -- pgvector's avg/sum: aggregates
   loop
     execute 'alter function ' || f || ' set search_path = public';
   end loop;
